@@ -1,0 +1,38 @@
+"""What a check module's `run(context)` gets to look at."""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from backprop_doctor.findings import Finding
+from backprop_doctor.options import Options
+
+
+@dataclass
+class SourceFile:
+    """A user's file as the tool read it (never written back)."""
+
+    path: str
+    text: str  # the text that was compiled, after normalising pasted characters
+    tree: ast.Module | None = None  # None when the file does not parse
+
+    @cached_property
+    def lines(self) -> list[str]:
+        return self.text.splitlines()
+
+    def line(self, lineno: int) -> str:
+        return self.lines[lineno - 1] if 0 < lineno <= len(self.lines) else ""
+
+
+@dataclass
+class CheckContext:
+    options: Options
+    source: SourceFile | None = None
+    namespace: dict[str, Any] | None = None
+    layers: list[Any] = field(default_factory=list)  # adapters.LayerAdapter
+    networks: list[Any] = field(default_factory=list)  # adapters.NetworkAdapter
+    findings: list[Finding] = field(default_factory=list)  # found so far by earlier stages
+    extras: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,168 @@
+"""Plain data that every part of backprop-doctor hands around.
+
+A check produces `Finding`s; a run collects them, with the per-parameter
+measurements (`Measurement`) and what was built (`Built`), into a `Report`.
+Nothing here computes or draws anything: numerics live in `gradcheck`,
+drawing lives in `report/`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Severity = Literal["error", "warning", "info"]
+SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing a check found, with the evidence and the fix."""
+
+    name: str  # stable kebab-case identifier, e.g. "gradient-mismatch"
+    code: str  # stable code, e.g. "BPD101"
+    severity: Severity
+    message: str  # one imperative sentence that says what is wrong and what to do
+    layer: str | None = None
+    param: str | None = None
+    measured: float | None = None
+    threshold: float | None = None
+    file: str | None = None
+    line: int | None = None
+    column: int | None = None
+    end_line: int | None = None  # last line of the offending span, when it is more than one line
+    highlight: tuple[int, ...] = ()  # the lines to highlight in the code frame
+    fix: str | None = None  # a short code snippet that repairs it
+    pattern: str | None = None  # a named error pattern, e.g. "scaled-by-batch-size"
+    evidence: tuple[tuple[str, str], ...] = ()  # (label, text) pairs shown under the message
+    caused_by: str | None = None  # key() of the finding that explains this one (set by ranking)
+
+    def key(self) -> str:
+        """A short identity used to link symptoms to their cause."""
+        return f"{self.code}:{self.layer or ''}:{self.param or ''}:{self.line or ''}"
+
+    def replace(self, **changes: Any) -> Finding:
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["highlight"] = list(self.highlight)
+        data["evidence"] = [{"label": k, "text": v} for k, v in self.evidence]
+        for key in ("measured", "threshold"):
+            if data[key] is not None:
+                data[key] = _json_float(data[key])
+        return data
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """One row of the per-layer table: how one array's gradient compared."""
+
+    layer: str
+    param: str  # "x" for the input gradient
+    relative_error: float | None
+    verdict: str  # "ok", "mismatch", "kink", "float32", "skipped", "shape"
+    probes: int = 0  # forward evaluations spent on this array (0 when shared with the layer probe)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        if self.relative_error is not None:
+            data["relative_error"] = _json_float(self.relative_error)
+        return data
+
+
+@dataclass(frozen=True)
+class Built:
+    """What the tool constructed to check something, so the user can see it."""
+
+    what: str  # "TwoLayerNet", "Affine", "affine_forward/affine_backward"
+    how: str  # "TwoLayerNet(input_size=784, hidden_size=50, output_size=10) from line 153"
+    shapes: str = ""  # "x (5, 784), t (5, 10)"
+    skipped: str | None = None  # why it was not checked, if it was not
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass
+class Report:
+    """Everything one check run found. `ok` is true when there is no error."""
+
+    findings: list[Finding] = field(default_factory=list)
+    measurements: list[Measurement] = field(default_factory=list)
+    built: list[Built] = field(default_factory=list)
+    seed: int = 0
+    file: str | None = None
+    root_cause: Finding | None = None
+    extras: dict[str, Any] = field(default_factory=dict)  # e.g. training curves
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "error"]
+
+    def by_name(self, name: str) -> list[Finding]:
+        return [f for f in self.findings if f.name == name]
+
+    def extend(self, other: Report) -> None:
+        self.findings.extend(other.findings)
+        self.measurements.extend(other.measurements)
+        self.built.extend(other.built)
+        for key, value in other.extras.items():
+            self.extras.setdefault(key, value)
+
+    def raise_for_errors(self) -> None:
+        """Raise `GradientCheckError` listing the error findings, if there are any."""
+        if self.errors:
+            from backprop_doctor.errors import GradientCheckError
+
+            raise GradientCheckError(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        from backprop_doctor import __version__
+
+        return {
+            "tool": "backprop-doctor",
+            "version": __version__,
+            "seed": self.seed,
+            "file": self.file,
+            "ok": self.ok,
+            "root_cause": self.root_cause.key() if self.root_cause else None,
+            "findings": [f.to_dict() for f in self.findings],
+            "measurements": [m.to_dict() for m in self.measurements],
+            "built": [b.to_dict() for b in self.built],
+            "extras": self.extras,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Report:
+        findings = []
+        for raw in data.get("findings", []):
+            raw = dict(raw)
+            raw["highlight"] = tuple(raw.get("highlight") or ())
+            raw["evidence"] = tuple((e["label"], e["text"]) for e in raw.get("evidence") or ())
+            findings.append(Finding(**raw))
+        report = cls(
+            findings=findings,
+            measurements=[Measurement(**m) for m in data.get("measurements", [])],
+            built=[Built(**b) for b in data.get("built", [])],
+            seed=data.get("seed", 0),
+            file=data.get("file"),
+            extras=data.get("extras", {}),
+        )
+        root = data.get("root_cause")
+        report.root_cause = next((f for f in findings if f.key() == root), None)
+        return report
+
+
+def _json_float(value: float) -> float | str:
+    """JSON has no NaN or infinity; spell them as strings."""
+    if value != value:
+        return "nan"
+    if value in (float("inf"), float("-inf")):
+        return "inf" if value > 0 else "-inf"
+    return float(value)

@@ -1,0 +1,53 @@
+"""Settings shared by the CLI, the pytest plugin and the library API."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from backprop_doctor.errors import UsageError
+
+# Relative-error tolerance of a gradient check, keyed by the dtype the layer computes in.
+# Checks run on float64 copies, so float64 is the one that normally applies; float32 and
+# float16 apply to layers that cast internally (see the `float32-precision` rule).
+DEFAULT_RTOL = {"float64": 1e-5, "float32": 2e-2, "float16": 1e-1}
+
+
+@dataclass(frozen=True)
+class Options:
+    seed: int = 0
+    rtol: float | None = None  # None: by dtype, from DEFAULT_RTOL
+    atol: float = 1e-10  # floor of the symmetric relative error
+    probes: int = 3  # random directional probes per layer
+    train: bool = True  # call layers in training mode (train_flg=True)
+    batch_size: int = 5  # batch of the synthetic inputs for isolated layer checks
+    timeout: float = 60.0
+    exec_module: bool = False
+    build: str | None = None  # e.g. "TwoLayerNet(input_size=20, hidden_size=8, output_size=4)"
+    data: str | None = None  # .npz with x and t for the training probe
+    training: bool = True  # run the training probe
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def tolerance(self, dtype: str = "float64") -> float:
+        return self.rtol if self.rtol is not None else DEFAULT_RTOL.get(dtype, DEFAULT_RTOL["float64"])
+
+    def replace(self, **changes: Any) -> Options:
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def from_kwargs(cls, **kwargs: Any) -> Options:
+        """Build options from keyword arguments, naming any unknown one."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(kwargs) - known)
+        if unknown:
+            raise UsageError(f"unknown option(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        for key in ("select", "ignore"):
+            if key in kwargs and isinstance(kwargs[key], str):
+                kwargs[key] = tuple(p for p in kwargs[key].split(",") if p)
+        return cls(**kwargs)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)

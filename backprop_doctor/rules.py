@@ -1,0 +1,102 @@
+"""The rule registry: every check is one module in `backprop_doctor.checks`.
+
+A check module carries its own identity and documentation:
+
+    NAME = "softmax-not-per-row"     # stable, kebab-case
+    CODE = "BPD301"                  # stable, never reused
+    SEVERITY = "error"               # default severity of its findings
+    STAGE = "batch"                  # causal stage, used to rank findings
+    '''What it finds / Why it matters / Example / Fix'''   # the module docstring
+
+and, when it inspects a checked file or object rather than being raised by
+the gradient engine, a `run(context) -> Iterable[Finding]`.  Adding a check
+means adding that module and its test; nothing else lists it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from backprop_doctor.errors import UsageError
+from backprop_doctor.findings import Finding, Severity
+
+# Causal order: an earlier stage explains the symptoms of a later one.
+STAGES = ("load", "static", "gradient", "contract", "batch", "sharing", "loss", "training")
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    code: str
+    severity: Severity
+    stage: str
+    doc: str
+    run: Callable[[Any], Iterable[Finding]] | None = None
+
+    @property
+    def summary(self) -> str:
+        return self.doc.strip().splitlines()[0] if self.doc.strip() else self.name
+
+    def finding(self, message: str, *, severity: Severity | None = None, **fields: Any) -> Finding:
+        """A finding of this rule; `severity` overrides the rule's default."""
+        return Finding(
+            name=self.name, code=self.code, severity=severity or self.severity, message=message, **fields
+        )
+
+
+@cache
+def all_rules() -> dict[str, Rule]:
+    """Every rule, keyed by name, in code order."""
+    import backprop_doctor.checks as package
+
+    rules: list[Rule] = []
+    for info in pkgutil.iter_modules(package.__path__):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{package.__name__}.{info.name}")
+        if not hasattr(module, "NAME"):
+            continue
+        rules.append(
+            Rule(
+                name=module.NAME,
+                code=module.CODE,
+                severity=module.SEVERITY,
+                stage=module.STAGE,
+                doc=inspect.cleandoc(module.__doc__ or ""),
+                run=getattr(module, "run", None),
+            )
+        )
+    rules.sort(key=lambda r: r.code)
+    names = [r.name for r in rules]
+    codes = [r.code for r in rules]
+    assert len(set(names)) == len(names) and len(set(codes)) == len(codes), "duplicate rule"
+    return {r.name: r for r in rules}
+
+
+def rule(name_or_code: str) -> Rule:
+    """Look a rule up by name or code (case-insensitive for codes)."""
+    rules = all_rules()
+    if name_or_code in rules:
+        return rules[name_or_code]
+    for r in rules.values():
+        if r.code.lower() == name_or_code.lower():
+            return r
+    raise UsageError(f"unknown rule {name_or_code!r}; `backprop-doctor list-checks` lists them")
+
+
+def stage_rank(finding: Finding) -> int:
+    stage = rule(finding.name).stage if finding.name in all_rules() else "training"
+    return STAGES.index(stage)
+
+
+def matches(finding: Finding, prefixes: Iterable[str]) -> bool:
+    """True when the finding's code or name starts with one of `prefixes` (for --select/--ignore)."""
+    return any(
+        finding.code.upper().startswith(p.upper()) or finding.name.startswith(p) for p in prefixes
+    )
