@@ -1,0 +1,572 @@
+"""Check one adapter: its gradients, and the contracts a backward pass must keep.
+
+`check_adapter` turns the numbers from `gradcheck` into findings. The layer
+is checked in isolation with a random upstream gradient G, on the objective
+`sum(forward(x) * G)` (a loss layer's own scalar output for loss layers).
+NumPy's global RNG is reseeded identically before every forward evaluation,
+so a dropout mask is the same in each one, and restored afterwards.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from backprop_doctor import gradcheck, locate
+from backprop_doctor.adapters import Adapter, ClassLayer, Network, is_float_array
+from backprop_doctor.findings import Finding, Measurement, Report
+from backprop_doctor.options import Options
+from backprop_doctor.rules import rule
+
+# Seed used to reseed NumPy's global RNG before every forward evaluation.
+FORWARD_SEED = 12345
+# How often the input is jittered off a kink before a kinked probe is accepted as a kink.
+KINK_RETRIES = 2
+
+
+class _LayerRaised(Exception):
+    def __init__(self, phase: str, error: BaseException):
+        self.phase, self.error = phase, error
+
+
+@dataclass
+class _Array:
+    name: str  # "x" or a parameter name
+    live: np.ndarray  # the array that is perturbed
+    grad: np.ndarray  # analytic gradient, float64 copy
+
+
+@dataclass
+class _Counter:
+    forwards: int = 0
+
+
+@dataclass
+class LayerCheck:
+    """One gradient check of one adapter. Build it, then call `run()`."""
+
+    adapter: Adapter
+    x: np.ndarray
+    t: Any = None
+    options: Options = field(default_factory=Options)
+    user_dtypes: frozenset[str] = frozenset()
+    label: str | None = None  # name used in findings; defaults to the adapter's name
+    counter: _Counter = field(default_factory=_Counter)
+
+    def __post_init__(self) -> None:
+        self.rng = np.random.default_rng(self.options.seed)
+        self.layer = self.label or self.adapter.name
+        self.report = Report(seed=self.options.seed)
+
+    # -- running user code ------------------------------------------------------------
+
+    def _forward(self, x: np.ndarray) -> Any:
+        np.random.seed(FORWARD_SEED)
+        self.counter.forwards += 1
+        try:
+            return self.adapter.forward(x.copy(), self.t)
+        except Exception as error:  # user code
+            raise _LayerRaised("forward", error) from error
+
+    def _backward(self, dout: Any) -> tuple[np.ndarray | None, dict[str, Any]]:
+        try:
+            dx, grads = self.adapter.backward(dout)
+        except Exception as error:  # user code
+            raise _LayerRaised("backward", error) from error
+        copy = lambda g: np.array(g, copy=True) if isinstance(g, np.ndarray) else g  # noqa: E731
+        return copy(dx), {k: copy(v) for k, v in grads.items()}
+
+    def _objective(self, out: Any, upstream: Any) -> float:
+        if self.adapter.is_loss:
+            return float(np.asarray(out, dtype=np.float64).sum())
+        return float(np.sum(np.asarray(out, dtype=np.float64) * upstream))
+
+    # -- the check ---------------------------------------------------------------------
+
+    def run(self) -> Report:
+        state = np.random.get_state()
+        try:
+            self._run(attempt=0)
+        except _LayerRaised as raised:
+            where = locate.user_frame(raised.error)
+            self._add(
+                "layer-raised",
+                f"`{self.layer}.{raised.phase}` raised {locate.describe(raised.error)}; "
+                f"fix the {raised.phase} pass so it runs on input of shape {tuple(self.x.shape)}.",
+                **where.fields(),
+            )
+        finally:
+            np.random.set_state(state)
+        return self.report
+
+    def _add(self, name: str, message: str, **fields: Any) -> None:
+        fields.setdefault("layer", self.layer)
+        self.report.findings.append(rule(name).finding(message, **fields))
+
+    def _run(self, attempt: int) -> None:
+        x = np.array(self.x, dtype=np.float64) if is_float_array(np.asarray(self.x)) else np.array(self.x)
+        before = self.adapter.attribute_ids() if isinstance(self.adapter, ClassLayer) else None
+        given = x.copy()
+        np.random.seed(FORWARD_SEED)
+        self.counter.forwards += 1
+        try:
+            out = self.adapter.forward(given, self.t)
+        except Exception as error:
+            raise _LayerRaised("forward", error) from error
+        if attempt == 0 and not np.array_equal(given, x, equal_nan=True):
+            self._input_mutated(x, given)
+        if not self._output_ok(out):
+            return
+        dtype = str(np.asarray(out).dtype) if np.asarray(out).dtype.kind == "f" else "float64"
+        upstream: Any = 1.0 if self.adapter.is_loss else self.rng.standard_normal(np.shape(out))
+        f0 = self._objective(out, upstream)
+
+        dout = upstream.copy() if isinstance(upstream, np.ndarray) else upstream
+        dx, grads = self._backward(dout)
+        if isinstance(self.adapter, ClassLayer) and before is not None:
+            self.adapter.discover_params(before)
+            dx, grads = self._backward(upstream.copy() if isinstance(upstream, np.ndarray) else upstream)
+        if attempt == 0:
+            self._contracts(upstream, dout, dx, grads)
+
+        arrays = self._arrays(x, dx, grads, attempt)
+        if not arrays:
+            return
+        forward = lambda: self._objective(self._forward(x), upstream)  # noqa: E731
+        h = gradcheck.STEP.get(dtype, gradcheck.STEP["float64"])
+        tol = self.options.tolerance(dtype)
+        probes = self._probe(forward, f0, arrays, h)
+        worst = max(p.error for p in probes)
+        if worst <= tol:
+            self._passed(arrays, worst, dtype, attempt)
+            return
+        if any(p.kinked for p in probes) and attempt < KINK_RETRIES and arrays[0].name == "x":
+            self.x = _jitter(x, self.rng)
+            self._run(attempt + 1)
+            return
+        self._localise(forward, f0, arrays, h, tol, dtype, kinked=any(p.kinked for p in probes), joint=worst)
+
+    def _probe(self, f: Callable[[], float], f0: float, arrays: list[_Array], h: float, count: int | None = None) -> list[gradcheck.Probe]:
+        probes = []
+        for _ in range(count or self.options.probes):
+            directions = [gradcheck.random_direction(a.live.shape, self.rng) for a in arrays]
+            probes.append(
+                gradcheck.directional_probe(f, f0, [a.live for a in arrays], [a.grad for a in arrays], directions, h, self.options.atol)
+            )
+        return probes
+
+    def _arrays(self, x: np.ndarray, dx: Any, grads: dict[str, Any], attempt: int) -> list[_Array]:
+        """The arrays whose gradients can be compared; shape problems become findings."""
+        arrays = []
+        candidates = []
+        if is_float_array(x) and not (self.adapter.is_loss and dx is None and not self.adapter.params()):
+            candidates.append(("x", x, dx))
+        candidates += [(name, live, grads.get(name)) for name, live in self.adapter.params().items()]
+        for name, live, grad in candidates:
+            if grad is None:
+                if name == "x":
+                    continue  # a first layer may legitimately return no dx
+                if attempt == 0:
+                    self._add(
+                        "gradient-shape-mismatch",
+                        f"`{self.layer}` computes no gradient for `{name}`: return or store one with shape {live.shape}.",
+                        param=name,
+                        pattern="missing",
+                        **self._grad_location(name).fields(),
+                    )
+                continue
+            grad = np.asarray(grad)
+            if grad.shape != live.shape:
+                if attempt == 0:
+                    self._shape_mismatch(name, live, grad, x)
+                continue
+            if grad.dtype.kind != "f":
+                grad = grad.astype(np.float64)
+            elif attempt == 0 and grad.dtype != live.dtype and name != "x":
+                self._add(
+                    "gradient-dtype-mismatch",
+                    f"Gradient of `{self.layer}.{name}` is {grad.dtype} but the parameter is {live.dtype}: "
+                    f"compute it in the parameter's dtype.",
+                    param=name,
+                    **self._grad_location(name).fields(),
+                )
+            arrays.append(_Array(name, live, grad.astype(np.float64)))
+        return arrays
+
+    def _shape_mismatch(self, name: str, live: np.ndarray, grad: np.ndarray, x: np.ndarray) -> None:
+        hint = ""
+        pattern = None
+        if grad.ndim == live.ndim == 2 and grad.shape == live.shape[::-1]:
+            hint = " It is the transpose of the expected shape: swap the operands of the matrix product."
+            pattern = "transposed"
+        elif live.ndim == 1 and grad.ndim == 1 and x.ndim >= 1 and grad.shape[0] == x.shape[0]:
+            hint = " It has one entry per sample: sum over the batch axis (axis=0) instead."
+            pattern = "summed-over-wrong-axis"
+        elif grad.size == live.size:
+            hint = " Reshape it to the parameter's shape."
+        self._add(
+            "gradient-shape-mismatch",
+            f"Gradient of `{self.layer}.{name}` has shape {grad.shape} but `{name}` has shape {live.shape}.{hint}",
+            param=name,
+            pattern=pattern,
+            evidence=(("shapes", f"{name}: {live.shape}   gradient: {grad.shape}"),),
+            **self._grad_location(name).fields(),
+        )
+        self.report.measurements.append(Measurement(self.layer, name, None, "shape"))
+
+    def _grad_location(self, name: str) -> locate.Location:
+        target = self.adapter.backward_target()
+        if name == "x":
+            returned = locate.returned_name(target)
+            return locate.assignment(target, returned or "dx", "dx")
+        if isinstance(self.adapter, ClassLayer):
+            attr = self.adapter.grad_attribute(name)
+            if attr.startswith("grads["):
+                return locate.assignment(target, f"self.{attr}", attr)
+            return locate.assignment(target, f"self.{attr}")
+        return locate.assignment(target, f"d{name}", name)
+
+    # -- outcomes ----------------------------------------------------------------------
+
+    def _passed(self, arrays: list[_Array], error: float, dtype: str, attempt: int) -> None:
+        verdict = "ok" if attempt == 0 else "ok (jittered off a kink)"
+        for a in arrays:
+            self.report.measurements.append(Measurement(self.layer, a.name, error, verdict))
+        if dtype != "float64":
+            self._add(
+                "float32-precision",
+                f"`{self.layer}` computes in {dtype}; its gradients agree within the {dtype} tolerance "
+                f"({self.options.tolerance(dtype):g}) — rounding, not a bug.",
+                measured=error,
+                threshold=self.options.tolerance(dtype),
+            )
+        elif self.user_dtypes & {"float32", "float16"}:
+            self._add(
+                "float32-precision",
+                f"`{self.layer}` holds {', '.join(sorted(self.user_dtypes & {'float32', 'float16'}))} arrays; "
+                "checked on float64 copies its gradients are correct. A gradient check run in float32 "
+                "shows errors near 1e-3 from rounding alone: check in float64.",
+                measured=error,
+                threshold=self.options.tolerance("float64"),
+            )
+
+    def _localise(
+        self, f: Callable[[], float], f0: float, arrays: list[_Array], h: float, tol: float, dtype: str, kinked: bool, joint: float
+    ) -> None:
+        """Second tier: find which arrays are wrong, then where inside them."""
+        failing = []
+        for a in arrays:
+            probes = self._probe(f, f0, [a], h, count=2)
+            error = max(p.error for p in probes)
+            if error > tol:
+                failing.append((a, error, any(p.kinked for p in probes)))
+            else:
+                self.report.measurements.append(Measurement(self.layer, a.name, error, "ok"))
+        if not failing:
+            verdict = "kink" if kinked else "mismatch"
+            for a in arrays:
+                pass
+            if kinked:
+                self._kink(None, joint, tol)
+            else:
+                self._add(
+                    "gradient-mismatch",
+                    f"Gradients of `{self.layer}` disagree with the numerical gradient taken over all its arrays "
+                    f"together (error {joint:.3g}) although each array alone agrees: check for state shared between calls.",
+                    measured=joint,
+                    threshold=tol,
+                )
+            self.report.measurements.append(Measurement(self.layer, "(all)", joint, verdict))
+            return
+        batch = int(np.shape(self.x)[0]) if np.ndim(self.x) >= 1 else None
+        for a, error, a_kinked in failing:
+            result = gradcheck.elementwise(f, f0, a.live, a.grad, h, self.rng)
+            floor = max(self.options.atol, 1e-8 * float(np.max(np.abs(result.numerical), initial=0.0)))
+            errs = result.errors(floor)
+            smooth = ~result.kinked
+            bad = (errs > tol) & smooth
+            if not bad.any() and (result.kinked.any() or a_kinked):
+                self._kink(a.name, error, tol)
+                self.report.measurements.append(Measurement(self.layer, a.name, error, "kink"))
+                continue
+            if not bad.any():
+                # The sample missed the wrong elements; the probe's figure stands.
+                bad_count, compared = 0, len(errs)
+            else:
+                bad_count, compared = int(bad.sum()), int(smooth.sum())
+            full_a = full_n = None
+            if result.full:
+                full_a = a.grad
+                full_n = np.empty(a.live.size)
+                full_n[result.indices] = result.numerical
+                full_n = full_n.reshape(a.live.shape)
+            pattern = gradcheck.name_pattern(
+                result.analytic[smooth],
+                result.numerical[smooth],
+                batch_size=batch,
+                full_analytic=full_a,
+                full_numerical=full_n,
+                tolerance=tol,
+            )
+            self._mismatch(a, error, tol, result, floor, bad_count, compared, pattern, dtype)
+
+    def _kink(self, param: str | None, error: float, tol: float) -> None:
+        self._add(
+            "gradient-at-kink",
+            f"`{self.layer}`{'.' + param if param else ''}: the numerical gradient crossed a kink (ReLU at 0, a max "
+            "tie) even after moving the input; the difference is the kink, not a bug.",
+            param=param,
+            measured=error,
+            threshold=tol,
+        )
+
+    def _mismatch(
+        self,
+        a: _Array,
+        error: float,
+        tol: float,
+        result: gradcheck.Elementwise,
+        floor: float,
+        bad_count: int,
+        compared: int,
+        pattern: gradcheck.Pattern | None,
+        dtype: str,
+    ) -> None:
+        if dtype == "float64" and error < self.options.tolerance("float32") and self.user_dtypes & {"float32", "float16"}:
+            pass  # float64 copies still disagree: a real bug, reported below
+        shape = a.live.shape
+        worst = gradcheck.worst_elements(result, shape, floor)
+        rows = [f"{'index':<14}{'numerical':>14}{'analytic':>14}{'rel. error':>12}"]
+        rows += [f"{str(i):<14}{n:>14.6g}{an:>14.6g}{e:>12.3g}" for i, n, an, e in worst]
+        abs_diff = np.abs(result.analytic - result.numerical)
+        scope = "all elements compared" if result.full else f"{len(result.indices)} sampled of {a.live.size}"
+        block = "\n".join(
+            [
+                f"Not equal to tolerance rtol={tol:g} (symmetric relative error, floor {floor:.1e})",
+                f"Mismatched elements: {bad_count} / {compared} ({100 * bad_count / max(compared, 1):.0f}%), {scope}",
+                f"Max absolute difference: {float(abs_diff.max(initial=0.0)):.6g}",
+                f"Max relative difference: {float(result.errors(floor).max(initial=0.0)):.6g}",
+                *rows,
+            ]
+        )
+        what = "input gradient dx" if a.name == "x" else f"gradient of `{a.name}`"
+        sentence = f"The {what} of `{self.layer}` is wrong"
+        if pattern:
+            sentence += f": {pattern.description}"
+        where = self._grad_location(a.name)
+        if where.line:
+            sentence += f" (computed at line {where.line})"
+        evidence = [("elements", block)]
+        if pattern:
+            evidence.insert(0, ("pattern", pattern.name))
+        self._add(
+            "gradient-mismatch",
+            sentence + ".",
+            param=a.name,
+            measured=error,
+            threshold=tol,
+            pattern=pattern.name if pattern else None,
+            evidence=tuple(evidence),
+            **where.fields(),
+        )
+        self.report.measurements.append(Measurement(self.layer, a.name, error, "mismatch"))
+
+    # -- contracts ---------------------------------------------------------------------
+
+    def _input_mutated(self, x: np.ndarray, given: np.ndarray) -> None:
+        changed = int(np.sum(~np.isclose(given, x, equal_nan=True))) if given.shape == x.shape else given.size
+        where = locate.where(self.adapter.forward_target())
+        self._add(
+            "input-mutated",
+            f"`{self.layer}.forward` writes into its input ({changed} of {x.size} elements changed): "
+            "work on a copy (`x = x - ...` instead of `x -= ...`) so the caller's array stays intact.",
+            measured=float(changed),
+            threshold=0.0,
+            **where.fields(),
+        )
+
+    def _output_ok(self, out: Any) -> bool:
+        array = np.asarray(out)
+        if array.dtype.kind not in "fc" and array.dtype != object:
+            array = array.astype(np.float64)
+        if self.adapter.is_loss and array.size != 1:
+            self._add(
+                "layer-raised",
+                f"Loss layer `{self.layer}` returned an array of shape {array.shape} from forward(x, t): return one scalar loss.",
+                **locate.where(self.adapter.forward_target()).fields(),
+            )
+            return False
+        if array.dtype == object:
+            return False
+        if not np.all(np.isfinite(array)):
+            bad = int(np.sum(~np.isfinite(array)))
+            self._add(
+                "non-finite-output",
+                f"`{self.layer}.forward` returned {bad} NaN/inf value(s) for finite input: guard the operation "
+                "that overflows (subtract the max before np.exp, add an epsilon inside np.log).",
+                measured=float(bad),
+                threshold=0.0,
+                **locate.where(self.adapter.forward_target()).fields(),
+            )
+            return False
+        return True
+
+    def _contracts(self, upstream: Any, dout: Any, dx: Any, grads: dict[str, Any]) -> None:
+        target = self.adapter.backward_target()
+        if isinstance(upstream, np.ndarray) and self.adapter.dout_is_input and not np.array_equal(dout, upstream):
+            self._add(
+                "upstream-grad-mutated",
+                f"`{self.layer}.backward` writes into the `dout` it receives: compute `dx = dout * mask` (or "
+                "`dout = dout.copy()` first) so the caller's gradient is not changed.",
+                **locate.where(target).fields(),
+            )
+        dout2 = upstream.copy() if isinstance(upstream, np.ndarray) else upstream
+        dx2, grads2 = self._backward(dout2)
+        if not _same(dx, dx2) or any(not _same(grads.get(k), grads2.get(k)) for k in grads):
+            self._add(
+                "nonreentrant-backward",
+                f"Calling `{self.layer}.backward` twice with the same dout gives different gradients: assign "
+                "gradients (`self.dW = ...`) rather than accumulating (`+=`) across calls, and don't change "
+                "state in backward.",
+                **locate.where(target).fields(),
+            )
+        if self.adapter.is_loss and self.adapter.dout_is_input and isinstance(dx, np.ndarray):
+            dx3, _ = self._backward(2.0)
+            self._backward(upstream)  # leave the layer as after a normal call
+            if isinstance(dx3, np.ndarray) and np.allclose(dx3, dx) and np.any(dx):
+                self._add(
+                    "upstream-grad-ignored",
+                    f"`{self.layer}.backward` ignores its `dout` argument: multiply by it "
+                    "(`dx = dout * (self.y - self.t) / batch_size`) so the layer also works inside a larger graph.",
+                    **locate.where(target).fields(),
+                )
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        try:
+            return np.array_equal(np.asarray(a), np.asarray(b), equal_nan=True)
+        except Exception:
+            return False
+    return a is b or a == b
+
+
+def _jitter(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Move every element a little, off any kink it sat on (x is a copy owned by the check)."""
+    scale = float(np.std(x)) or 1.0
+    return x + 1e-3 * scale * rng.standard_normal(x.shape)
+
+
+# --------------------------------------------------------------------------- networks
+
+
+@dataclass
+class NetworkCheck:
+    """The whole-network gradient: `gradient(x, t)` against the loss, over every parameter."""
+
+    network: Network
+    x: np.ndarray
+    t: Any
+    options: Options = field(default_factory=Options)
+    counter: _Counter = field(default_factory=_Counter)
+
+    def run(self) -> Report:
+        report = Report(seed=self.options.seed)
+        rng = np.random.default_rng(self.options.seed + 1)
+        state = np.random.get_state()
+        name = self.network.name
+        try:
+            params = self.network.params()
+            if not params:
+                return report
+
+            def loss() -> float:
+                np.random.seed(FORWARD_SEED)
+                self.counter.forwards += 1
+                return float(self.network.loss(self.x.copy(), self.t))
+
+            try:
+                f0 = loss()
+                np.random.seed(FORWARD_SEED)
+                grads = self.network.gradient(self.x.copy(), self.t)
+            except Exception as error:  # user code
+                where = locate.user_frame(error)
+                report.findings.append(
+                    rule("layer-raised").finding(
+                        f"`{name}` raised {locate.describe(error)} while computing its loss or gradient.",
+                        layer=name,
+                        **where.fields(),
+                    )
+                )
+                return report
+            if not math.isfinite(f0):
+                return report
+            arrays = []
+            for key, live in params.items():
+                grad = grads.get(key)
+                if grad is None or np.shape(grad) != live.shape:
+                    report.findings.append(
+                        rule("gradient-shape-mismatch").finding(
+                            f"`{name}.gradient` returns {'no gradient' if grad is None else f'shape {np.shape(grad)}'} "
+                            f"for `{key}` (shape {live.shape}).",
+                            layer=name,
+                            param=key,
+                            **locate.where(type(self.network.net).__dict__.get("gradient", self.network.target)).fields(),
+                        )
+                    )
+                    continue
+                arrays.append(_Array(key, live, np.array(grad, dtype=np.float64)))
+            if not arrays:
+                return report
+            h = gradcheck.STEP["float64"]
+            tol = self.options.tolerance("float64")
+            probes = []
+            for _ in range(self.options.probes):
+                directions = [gradcheck.random_direction(a.live.shape, rng) for a in arrays]
+                probes.append(
+                    gradcheck.directional_probe(loss, f0, [a.live for a in arrays], [a.grad for a in arrays], directions, h, self.options.atol)
+                )
+            joint = max(p.error for p in probes)
+            if joint <= tol:
+                for a in arrays:
+                    report.measurements.append(Measurement(name, a.name, joint, "ok"))
+                return report
+            batch = int(np.shape(self.x)[0])
+            for a in arrays:
+                directions = [gradcheck.random_direction(a.live.shape, rng) for _ in range(2)]
+                ps = [gradcheck.directional_probe(loss, f0, [a.live], [a.grad], [d], h, self.options.atol) for d in directions]
+                error = max(p.error for p in ps)
+                if error <= tol:
+                    report.measurements.append(Measurement(name, a.name, error, "ok"))
+                    continue
+                if all(p.kinked for p in ps):
+                    report.measurements.append(Measurement(name, a.name, error, "kink"))
+                    continue
+                result = gradcheck.elementwise(loss, f0, a.live, a.grad, h, rng, limit=128, sample=24)
+                floor = max(self.options.atol, 1e-8 * float(np.max(np.abs(result.numerical), initial=0.0)))
+                pattern = gradcheck.name_pattern(result.analytic, result.numerical, batch_size=batch, tolerance=tol)
+                worst = gradcheck.worst_elements(result, a.live.shape, floor, count=3)
+                rows = [f"{str(i):<14}{n:>14.6g}{an:>14.6g}{e:>12.3g}" for i, n, an, e in worst]
+                text = f"The gradient `{name}.gradient` returns for `{a.name}` is wrong"
+                if pattern:
+                    text += f": {pattern.description}"
+                report.findings.append(
+                    rule("gradient-mismatch").finding(
+                        text + ".",
+                        layer=name,
+                        param=a.name,
+                        measured=error,
+                        threshold=tol,
+                        pattern=pattern.name if pattern else None,
+                        evidence=(("elements", "\n".join([f"{'index':<14}{'numerical':>14}{'analytic':>14}{'rel. error':>12}", *rows])),),
+                        **locate.where(type(self.network.net).__dict__.get("gradient", self.network.target)).fields(),
+                    )
+                )
+                report.measurements.append(Measurement(name, a.name, error, "mismatch"))
+        finally:
+            np.random.set_state(state)
+        return report

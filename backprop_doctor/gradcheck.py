@@ -1,0 +1,248 @@
+"""The numerics of a gradient check, and nothing else.
+
+Every function here works on a scalar objective `f()` that reads some arrays,
+and on those arrays, which it perturbs *in place* and always restores
+bit-identically (from a saved copy, never by adding the step back).
+It knows nothing of layers, files or findings.
+
+Two tiers keep a check cheap:
+  1. `directional_probe`: one central difference along a random direction
+     through all arrays at once costs two evaluations of `f` whatever the
+     number of parameters; a handful of them decides pass or fail.
+  2. `elementwise`: only for an array that failed, the derivative of each
+     element (all of them when the array is small, a sample otherwise)
+     so the report can show where and how the gradient is wrong.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+# Central-difference step. For float64 the truncation error (~h^2) and the
+# rounding error (~eps/h) balance near 1e-5; float32 balances near 1e-3.
+STEP = {"float64": 1e-5, "float32": 1e-3, "float16": 1e-2}
+
+# Elements compared one by one when an array fails: all of them up to this size,
+FULL_LIMIT = 512
+# a random sample of this many otherwise.
+SAMPLE_SIZE = 64
+
+# A probe whose one-sided slopes differ by more than this fraction of their size
+# crossed a kink (ReLU at 0, max ties): its central difference is not a derivative.
+KINK_ASYMMETRY = 1e-2
+
+
+def relative_error(analytic, numerical, floor: float = 1e-10):
+    """Symmetric relative error |a - n| / max(|a|, |n|, floor), element-wise or scalar."""
+    a = np.asarray(analytic, dtype=np.float64)
+    n = np.asarray(numerical, dtype=np.float64)
+    return np.abs(a - n) / np.maximum(np.maximum(np.abs(a), np.abs(n)), floor)
+
+
+def random_direction(shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
+    """A Rademacher direction (entries ±1) scaled to unit length."""
+    size = int(np.prod(shape)) or 1
+    return rng.choice([-1.0, 1.0], size=shape) / np.sqrt(size)
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One directional probe: the derivative along `directions`, both ways."""
+
+    analytic: float  # sum_k <grad_k, v_k>
+    numerical: float  # (f(θ + h v) - f(θ - h v)) / 2h
+    forward_slope: float  # (f(θ + h v) - f(θ)) / h
+    backward_slope: float  # (f(θ) - f(θ - h v)) / h
+    scale: float  # sum_k |<grad_k, v_k>|: what the error is measured against
+    floor: float
+
+    @property
+    def error(self) -> float:
+        return float(relative_error(self.analytic, self.numerical, max(self.floor, 1e-300)))
+
+    @property
+    def kinked(self) -> bool:
+        """True when the two one-sided slopes disagree: the step crossed a kink."""
+        spread = abs(self.forward_slope - self.backward_slope)
+        size = max(abs(self.forward_slope), abs(self.backward_slope), self.floor)
+        return spread > KINK_ASYMMETRY * size and not np.isclose(self.analytic, self.numerical, rtol=1e-3)
+
+
+def directional_probe(
+    f: Callable[[], float],
+    f0: float,
+    arrays: Sequence[np.ndarray],
+    grads: Sequence[np.ndarray],
+    directions: Sequence[np.ndarray],
+    h: float,
+    floor: float = 1e-10,
+) -> Probe:
+    """Probe `f` along `directions` (one per array), restoring the arrays afterwards."""
+    saved = [a.copy() for a in arrays]
+    try:
+        for a, s, v in zip(arrays, saved, directions):
+            np.copyto(a, s + h * v, casting="unsafe")
+        f_plus = float(f())
+        for a, s, v in zip(arrays, saved, directions):
+            np.copyto(a, s - h * v, casting="unsafe")
+        f_minus = float(f())
+    finally:
+        for a, s in zip(arrays, saved):
+            np.copyto(a, s)
+    contributions = [float(np.vdot(g, v)) for g, v in zip(grads, directions)]
+    analytic = float(sum(contributions))
+    scale = float(sum(abs(c) for c in contributions))
+    return Probe(
+        analytic=analytic,
+        numerical=(f_plus - f_minus) / (2 * h),
+        forward_slope=(f_plus - f0) / h,
+        backward_slope=(f0 - f_minus) / h,
+        scale=scale,
+        floor=max(floor, 1e-8 * scale),
+    )
+
+
+@dataclass(frozen=True)
+class Elementwise:
+    """Numerical derivatives of selected elements of one array."""
+
+    indices: np.ndarray  # flat indices that were compared
+    numerical: np.ndarray
+    analytic: np.ndarray
+    kinked: np.ndarray  # bool: element sits within h of a kink
+    full: bool  # every element was compared
+
+    def errors(self, floor: float) -> np.ndarray:
+        return relative_error(self.analytic, self.numerical, floor)
+
+
+def elementwise(
+    f: Callable[[], float],
+    f0: float,
+    array: np.ndarray,
+    grad: np.ndarray,
+    h: float,
+    rng: np.random.Generator,
+    limit: int = FULL_LIMIT,
+    sample: int = SAMPLE_SIZE,
+) -> Elementwise:
+    """Central differences element by element: every element up to `limit`, else a sample."""
+    size = array.size
+    full = size <= limit
+    if full:
+        indices = np.arange(size)
+    else:
+        indices = np.sort(rng.choice(size, size=min(sample, size), replace=False))
+    flat = array.reshape(-1)  # a view: `array` is contiguous-or-copied by the caller
+    numerical = np.empty(len(indices))
+    kinked = np.zeros(len(indices), dtype=bool)
+    for k, i in enumerate(indices):
+        original = flat[i]
+        try:
+            flat[i] = original + h
+            f_plus = float(f())
+            flat[i] = original - h
+            f_minus = float(f())
+        finally:
+            flat[i] = original
+        numerical[k] = (f_plus - f_minus) / (2 * h)
+        up, down = (f_plus - f0) / h, (f0 - f_minus) / h
+        kinked[k] = abs(up - down) > KINK_ASYMMETRY * max(abs(up), abs(down), 1e-12)
+    analytic = np.asarray(grad, dtype=np.float64).reshape(-1)[indices]
+    return Elementwise(indices=indices, numerical=numerical, analytic=analytic, kinked=kinked, full=full)
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """A recognisable shape of a wrong gradient."""
+
+    name: str  # stable id, e.g. "scaled-by-batch-size"
+    description: str  # human sentence, e.g. "analytic = 5 × numerical (5 is the batch size)"
+    factor: float | None = None
+
+
+def name_pattern(
+    analytic: np.ndarray,
+    numerical: np.ndarray,
+    *,
+    batch_size: int | None = None,
+    full_analytic: np.ndarray | None = None,
+    full_numerical: np.ndarray | None = None,
+    tolerance: float = 1e-5,
+) -> Pattern | None:
+    """Name the way `analytic` differs from `numerical`, if it has a name.
+
+    `analytic` and `numerical` are the compared elements (flat); the `full_*`
+    arrays, given when every element was compared, allow the patterns that need
+    the array's shape (transposed, some rows or columns).
+    """
+    a = np.asarray(analytic, dtype=np.float64).ravel()
+    n = np.asarray(numerical, dtype=np.float64).ravel()
+    norm_a, norm_n = float(np.linalg.norm(a)), float(np.linalg.norm(n))
+    if norm_n > 0 and norm_a <= 1e-12 * norm_n:
+        return Pattern("not-computed", "the analytic gradient is all zeros but the loss does depend on it")
+    if norm_a > 0 and norm_n <= 1e-12 * norm_a:
+        return Pattern(
+            "unused-in-forward",
+            "the numerical gradient is zero: changing this array does not change the output "
+            "(forward does not use it, e.g. it is a copy the layer never reads)",
+        )
+    if norm_n == 0:
+        return None
+    factor = float(np.dot(a, n) / np.dot(n, n))
+    residual = float(np.linalg.norm(a - factor * n)) / max(norm_a, 1e-300)
+    if residual < 1e-3 and not np.isclose(factor, 1.0, rtol=10 * tolerance):
+        if np.isclose(factor, -1.0, rtol=1e-3):
+            return Pattern("sign-flipped", "analytic = −numerical: the sign is flipped", -1.0)
+        if batch_size and batch_size > 1:
+            if np.isclose(factor, batch_size, rtol=1e-3):
+                return Pattern(
+                    "scaled-by-batch-size",
+                    f"analytic = {batch_size} × numerical ({batch_size} is the batch size): "
+                    "a division by the batch size is missing",
+                    factor,
+                )
+            if np.isclose(factor, 1.0 / batch_size, rtol=1e-3):
+                return Pattern(
+                    "divided-by-batch-size",
+                    f"analytic = numerical / {batch_size} ({batch_size} is the batch size): "
+                    "the gradient is divided by the batch size once too often",
+                    factor,
+                )
+        return Pattern("scaled", f"analytic = {factor:.4g} × numerical: the gradient has a constant factor", factor)
+    if full_analytic is not None and full_numerical is not None:
+        fa, fn = np.asarray(full_analytic, np.float64), np.asarray(full_numerical, np.float64)
+        if fa.ndim == 2 and fa.shape == fn.shape[::-1] and np.allclose(fa.T, fn, rtol=1e-4, atol=1e-8 * norm_n):
+            return Pattern("transposed", "analytic = numerical transposed: the operands of a matrix product are swapped")
+        if fa.ndim == 2 and fa.shape == fn.shape and fa.shape[0] == fa.shape[1]:
+            if np.allclose(fa.T, fn, rtol=1e-4, atol=1e-8 * norm_n):
+                return Pattern("transposed", "analytic = numerical transposed: the operands of a matrix product are swapped")
+        if fa.ndim >= 2 and fa.shape == fn.shape:
+            bad = relative_error(fa, fn, 1e-8 * max(norm_n, 1e-300)) > max(tolerance, 1e-4)
+            for axis, word in ((0, "rows"), (1, "columns")):
+                other = tuple(i for i in range(bad.ndim) if i != axis)
+                bad_lines = np.flatnonzero(bad.any(axis=other))
+                if 0 < len(bad_lines) < bad.shape[axis] and bad.all(axis=other)[bad_lines].all():
+                    shown = ", ".join(str(i) for i in bad_lines[:8]) + (" …" if len(bad_lines) > 8 else "")
+                    return Pattern(
+                        f"some-{word}",
+                        f"only {len(bad_lines)} of {bad.shape[axis]} {word} are wrong ({word[:-1]} {shown}); the others match",
+                    )
+    return None
+
+
+def worst_elements(result: Elementwise, shape: tuple[int, ...], floor: float, count: int = 5) -> list[tuple[tuple[int, ...], float, float, float]]:
+    """The `count` worst compared elements as (index, numerical, analytic, relative error)."""
+    errors = result.errors(floor)
+    errors = np.where(result.kinked, -1.0, errors)
+    order = np.argsort(-errors)[:count]
+    out = []
+    for k in order:
+        if errors[k] < 0:
+            continue
+        index = tuple(int(i) for i in np.unravel_index(result.indices[k], shape)) if shape else ()
+        out.append((index, float(result.numerical[k]), float(result.analytic[k]), float(errors[k])))
+    return out

@@ -1,0 +1,113 @@
+"""Point findings at source lines of live functions (via `inspect` and `ast`)."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import os
+import sys
+import textwrap
+import traceback
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+_NUMPY_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__import__("numpy").__file__)))
+
+
+@dataclass(frozen=True)
+class Location:
+    file: str | None
+    line: int | None
+    end_line: int | None = None
+    text: str = ""
+
+    def fields(self) -> dict[str, Any]:
+        """Keyword arguments for `Finding`."""
+        if self.line is None:
+            return {"file": self.file}
+        return {"file": self.file, "line": self.line, "end_line": self.end_line, "highlight": (self.line,)}
+
+
+def _function_tree(func: Any) -> tuple[ast.AST, int, str] | None:
+    """The parsed body of `func`, its first line number, and its file."""
+    func = inspect.unwrap(func) if inspect.isroutine(func) else func
+    try:
+        lines, start = inspect.getsourcelines(func)
+        file = inspect.getsourcefile(func)
+    except (TypeError, OSError):
+        return None
+    try:
+        tree = ast.parse(textwrap.dedent("".join(lines)))
+    except SyntaxError:
+        return None
+    return tree, start, file or ""
+
+
+def where(func: Any) -> Location:
+    """The `def` line of a function or class."""
+    found = _function_tree(func)
+    if found is None:
+        return Location(None, None)
+    tree, start, file = found
+    return Location(file, start)
+
+
+def assignment(func: Any, *targets: str) -> Location:
+    """The last line in `func` that assigns one of `targets` (e.g. "self.db", "dx", "grads[0]").
+
+    Falls back to the `return` line, then to the `def` line.
+    """
+    found = _function_tree(func)
+    if found is None:
+        return Location(None, None)
+    tree, start, file = found
+    best: ast.AST | None = None
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+            node_targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in node_targets:
+                text = ast.unparse(target)
+                if any(text == t or text.startswith(t + "[") for t in targets):
+                    if best is None or node.lineno > best.lineno:
+                        best = node
+    if best is None:
+        returns = [n for n in ast.walk(tree) if isinstance(n, ast.Return)]
+        best = max(returns, key=lambda n: n.lineno) if returns else None
+    if best is None:
+        return Location(file, start)
+    return Location(file, start + best.lineno - 1, start + (best.end_lineno or best.lineno) - 1, ast.unparse(best))
+
+
+def returned_name(func: Any) -> str | None:
+    """The name `func` returns (`return dx` → "dx"), for finding where it was computed."""
+    found = _function_tree(func)
+    if found is None:
+        return None
+    for node in ast.walk(found[0]):
+        if isinstance(node, ast.Return) and node.value is not None:
+            value = node.value.elts[0] if isinstance(node.value, ast.Tuple) and node.value.elts else node.value
+            if isinstance(value, ast.Name):
+                return value.id
+    return None
+
+
+def user_frame(exc: BaseException) -> Location:
+    """The innermost traceback frame that belongs to user code (not this tool, numpy or the stdlib)."""
+    tb: TracebackType | None = exc.__traceback__
+    chosen: Location | None = None
+    for frame, lineno in traceback.walk_tb(tb):
+        file = frame.f_code.co_filename
+        absolute = os.path.abspath(file)
+        if absolute.startswith(_PACKAGE_DIR) or absolute.startswith(_NUMPY_DIR) or absolute.startswith(sys.prefix) or file.startswith("<"):
+            continue
+        if absolute.startswith(os.path.dirname(os.__file__)):
+            continue
+        chosen = Location(file, lineno)
+    return chosen or Location(None, None)
+
+
+def describe(exc: BaseException) -> str:
+    text = f"{type(exc).__name__}: {exc}"
+    return text if len(text) < 300 else text[:297] + "..."

@@ -1,0 +1,78 @@
+"""Order findings by causal precedence and pick the one root cause.
+
+Stages run load → static → gradient → contract → batch → sharing → loss →
+training (see `rules.STAGES`): a problem in an earlier stage explains the
+symptoms of a later one. Within a stage errors come before warnings, and a
+specific finding (one with a source line) before a vaguer one.
+"""
+
+from __future__ import annotations
+
+from backprop_doctor.findings import Finding, Report
+from backprop_doctor.rules import all_rules, stage_rank
+
+SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+
+# Findings that only report a consequence: when a cause is known, they fold under it.
+SYMPTOMS = {
+    "gradient-mismatch",
+    "gradient-shape-mismatch",
+    "loss-rises",
+    "loss-diverges",
+    "loss-stagnant",
+    "non-finite",
+    "cannot-overfit",
+    "init-loss",
+    "dead-relu",
+    "learning-rate-too-high",
+    "batch-coupling",
+    "loss-not-mean",
+}
+
+# Causes that explain the symptoms of later stages even though they rank later themselves.
+PREFERRED_CAUSES = ("softmax-not-per-row", "unshared-parameter", "input-mutated")
+
+
+def sort_key(f: Finding) -> tuple:
+    return (SEVERITY_ORDER[f.severity], _precedence(f), f.line is None, f.code, f.layer or "", f.param or "")
+
+
+def _precedence(f: Finding) -> int:
+    if f.name in PREFERRED_CAUSES and f.severity == "error":
+        return -1
+    return stage_rank(f) if f.name in all_rules() else 99
+
+
+def rank(report: Report) -> Report:
+    """Sort the report's findings, set `root_cause`, and link symptoms to it. Returns the report."""
+    seen: set[tuple] = set()
+    unique = []
+    for f in report.findings:
+        identity = (f.name, f.layer, f.param, f.line, f.message)
+        if identity not in seen:
+            seen.add(identity)
+            unique.append(f)
+    ordered = sorted(unique, key=sort_key)
+    errors = [f for f in ordered if f.severity == "error"]
+    root = errors[0] if errors else None
+    if root is not None:
+        linked = []
+        for f in ordered:
+            if f is not root and f.caused_by is None and f.name in SYMPTOMS and _explains(root, f):
+                f = f.replace(caused_by=root.key())
+            linked.append(f)
+        ordered = linked
+        root = ordered[0] if ordered and ordered[0].key() == root.key() else root
+    report.findings = ordered
+    report.root_cause = root
+    return report
+
+
+def _explains(cause: Finding, symptom: Finding) -> bool:
+    """Whether `cause` can account for `symptom`: a later stage, or the same layer."""
+    if cause.name in PREFERRED_CAUSES:
+        return True
+    if symptom.name == "gradient-mismatch" and cause.name == "gradient-mismatch":
+        # a wrong layer gradient makes every gradient upstream of it and the network's wrong
+        return True
+    return _precedence(cause) <= _precedence(symptom)

@@ -1,0 +1,335 @@
+"""Plain-text pieces every renderer shares: the verdict, numbers, sparklines.
+
+Nothing here imports rich, so the JSON and GitHub renderers stay light and
+these functions can be tested as plain string functions.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from backprop_doctor.findings import Built, Finding, Report
+
+SPARK_BARS = "▁▂▃▄▅▆▇█"
+SPARK_BARS_ASCII = "_.,-=+*#"
+SPARK_NAN = "×"  # a NaN loss
+SPARK_INF = "!"  # an infinite loss
+SPARK_WIDTH = 40
+
+# Unicode "control pictures" stand in for control characters, so a stray ESC in a
+# user's file or message cannot reach the terminal as an escape sequence.
+_CONTROL = {c: 0x2400 + c for c in range(0x20) if c not in (0x09, 0x0A)}
+_CONTROL[0x7F] = 0x2421
+_CONTROL.update({c: 0xFFFD for c in range(0x80, 0xA0)})
+
+
+def clean(text: str) -> str:
+    """`text` with Windows line ends folded and control characters made visible."""
+    return text.replace("\r\n", "\n").translate(_CONTROL)
+
+
+def one_line(text: str) -> str:
+    """`text` with every run of whitespace, newlines included, made one space."""
+    return " ".join(clean(text).split())
+
+
+def format_number(value: float | None) -> str:
+    """Three significant digits; scientific below 1e-3 and from 1e3 (`1.23e-5`)."""
+    if value is None:
+        return "–"
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if math.isnan(value):
+        return "nan"
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    if value == 0:
+        return "0"
+    if 1e-3 <= abs(value) < 1e3:
+        return f"{value:.3g}"
+    mantissa, exponent = f"{value:.2e}".split("e")
+    return f"{mantissa}e{int(exponent)}"
+
+
+def format_loss(value: Any) -> str:
+    """A loss value for the training probe: two decimals when that reads well."""
+    number = _as_float(value)
+    if math.isfinite(number) and 0.01 <= abs(number) < 1e4:
+        return f"{number:.2f}"
+    return format_number(number)
+
+
+def where(finding: Finding) -> str:
+    """`layer.param`, `layer`, or "" when the finding is about no layer."""
+    if finding.layer and finding.param:
+        return f"{finding.layer}.{finding.param}"
+    return finding.layer or finding.param or ""
+
+
+def plural(count: int, word: str) -> str:
+    if word == "info":
+        return f"{count} info"
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def severity_counts(report: Report) -> dict[str, int]:
+    counts = {"error": 0, "warning": 0, "info": 0}
+    for finding in report.findings:
+        counts[finding.severity] = counts.get(finding.severity, 0) + 1
+    return counts
+
+
+def counts_line(report: Report) -> str:
+    """The second line of a file's report: `seed 0 · 3 errors · 2 warnings · 4 info`."""
+    counts = severity_counts(report)
+    return " · ".join(
+        [
+            f"seed {report.seed}",
+            plural(counts["error"], "error"),
+            plural(counts["warning"], "warning"),
+            plural(counts["info"], "info"),
+        ]
+    )
+
+
+def built_kind(built: Built) -> str:
+    """"network", "functions" or "layer" (a `kind` field wins when the data model has one)."""
+    kind = getattr(built, "kind", None)
+    if kind:
+        return str(kind)
+    if "/" in built.what:
+        return "functions"
+    if re.search(r"(net|network|model)$", built.what.split("(")[0].strip(), re.IGNORECASE):
+        return "network"
+    return "layer"
+
+
+def checked_counts(report: Report) -> tuple[int, int]:
+    """How many layers (function pairs included) and networks were built and checked."""
+    checked = [b for b in report.built if not b.skipped]
+    networks = sum(1 for b in checked if built_kind(b) == "network")
+    return len(checked) - networks, networks
+
+
+def symptoms_and_others(report: Report) -> tuple[list[Finding], list[Finding]]:
+    """The findings after the root cause, split into symptoms (`caused_by` set) and the rest."""
+    rest = list(report.findings)
+    root = report.root_cause
+    if root is not None:
+        index = index_of(report.findings, root)
+        if index is not None:
+            del rest[index]
+    symptoms = [f for f in rest if f.caused_by]
+    others = [f for f in rest if not f.caused_by]
+    return symptoms, others
+
+
+def index_of(findings: Sequence[Finding], target: Finding) -> int | None:
+    """Where `target` sits in `findings`: the same object, else an equal one, else the same key."""
+    for test in (lambda f: f is target, lambda f: f == target, lambda f: f.key() == target.key()):
+        for i, finding in enumerate(findings):
+            if test(finding):
+                return i
+    return None
+
+
+def named_finding(report: Report) -> Finding | None:
+    """The finding the verdict names: the root cause, else the first error."""
+    if report.root_cause is not None:
+        return report.root_cause
+    errors = report.errors
+    return errors[0] if errors else None
+
+
+def verdict(report: Report, *, ascii_only: bool = False) -> str:
+    """One line that says why the loss rises, or that nothing is wrong. Never contains a newline.
+
+    ✗ net.py: the loss rises because softmax normalises across the whole batch
+      in SoftmaxWithLoss.softmax (line 16): sum over axis=1 instead.
+    ✓ net.py: no problems found in 3 layers and 1 network (seed 0)
+    """
+    ok_mark, bad_mark = ("OK", "FAIL") if ascii_only else ("✓", "✗")
+    name = one_line(report.file) if report.file else ""
+    prefix = f"{name}: " if name else ""
+    if report.ok:
+        layers, networks = checked_counts(report)
+        scope = ""
+        if layers or networks:
+            scope = f" in {plural(layers, 'layer')} and {plural(networks, 'network')}"
+        warnings = severity_counts(report)["warning"]
+        if warnings:
+            return (
+                f"{ok_mark} {prefix}no errors{scope} (seed {report.seed}); "
+                f"{plural(warnings, 'warning')} below"
+            )
+        return f"{ok_mark} {prefix}no problems found{scope} (seed {report.seed})"
+
+    finding = named_finding(report)
+    assert finding is not None  # not ok means there is an error
+    if _is_load_problem(finding):
+        lead = "it could not be checked because"
+    elif _loss_falls(report):
+        lead = "training is unreliable because"
+    else:
+        lead = "the loss rises because"
+    return f"{bad_mark} {prefix}{lead} {cause_sentence(finding, report.file)}"
+
+
+def cause_sentence(finding: Finding, report_file: str | None = None) -> str:
+    """`<what is wrong> in <layer.param> (line N): <what to do>` from a finding's message.
+
+    A message written as "diagnosis: advice" is split at its first ": " and the place is
+    put after the diagnosis. A message without one is used as the advice, after the
+    rule's one-line summary. The place is left out when the message already names it.
+    """
+    message = one_line(finding.message)
+    head, sep, tail = message.partition(": ")
+    if sep and head:
+        diagnosis, advice = head, tail
+    else:
+        summary = _rule_summary(finding)
+        if summary:
+            diagnosis, advice = summary.rstrip("."), message
+        else:
+            diagnosis, advice = message.rstrip("."), ""
+
+    place = []
+    layer = where(finding)
+    if layer and layer not in message:
+        place.append(f"in {layer}")
+    if finding.line is not None and f"line {finding.line}" not in message:
+        other_file = finding.file and report_file and os.path.basename(finding.file) != os.path.basename(
+            report_file
+        )
+        if other_file:
+            place.append(f"({os.path.basename(finding.file or '')}, line {finding.line})")
+        else:
+            place.append(f"(line {finding.line})")
+    sentence = _lower_first(diagnosis)
+    if place:
+        sentence += " " + " ".join(place)
+    if advice:
+        sentence += ": " + advice
+    if sentence[-1:] not in ".!?":
+        sentence += "."
+    return sentence
+
+
+def sparkline(
+    values: Iterable[Any],
+    width: int = SPARK_WIDTH,
+    *,
+    lo: float | None = None,
+    hi: float | None = None,
+    ascii_only: bool = False,
+) -> str:
+    """A curve drawn with `▁▂▃▄▅▆▇█`, one character per point, at most `width` characters.
+
+    Longer series are cut into `width` consecutive buckets and each bucket drawn at its
+    mean. A NaN (or None) draws as `×`, an infinity as `!`; a bucket holding either draws
+    as its first non-finite value, so a divergence is never averaged away. `lo` and `hi`
+    fix the scale (to compare curves on one scale); by default it is the series' own finite
+    range. A flat series draws at mid height.
+    """
+    bars = SPARK_BARS_ASCII if ascii_only else SPARK_BARS
+    nan_mark = "x" if ascii_only else SPARK_NAN
+    points = downsample([_as_float(v) for v in values], max(0, int(width)))
+    finite = [p for p in points if math.isfinite(p)]
+    if lo is None:
+        lo = min(finite, default=0.0)
+    if hi is None:
+        hi = max(finite, default=0.0)
+    top = len(bars) - 1
+    chars = []
+    for p in points:
+        if math.isnan(p):
+            chars.append(nan_mark)
+        elif math.isinf(p):
+            chars.append(SPARK_INF)
+        elif not hi > lo:
+            chars.append(bars[top // 2])
+        else:
+            # halve first so that hi - lo cannot overflow to infinity
+            fraction = (p / 2 - lo / 2) / (hi / 2 - lo / 2)
+            chars.append(bars[min(top, max(0, round(fraction * top)))])
+    return "".join(chars)
+
+
+def downsample(points: Sequence[float], width: int) -> list[float]:
+    """At most `width` points: the means of consecutive buckets (non-finite values win)."""
+    n = len(points)
+    if width <= 0:
+        return []
+    if n <= width:
+        return list(points)
+    out = []
+    for i in range(width):
+        bucket = points[i * n // width : (i + 1) * n // width]
+        bad = next((p for p in bucket if not math.isfinite(p)), None)
+        out.append(bad if bad is not None else math.fsum(bucket) / len(bucket))
+    return out
+
+
+def _as_float(value: Any) -> float:
+    if value is None:
+        return math.nan
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def _lower_first(text: str) -> str:
+    """Lower-case a leading ordinary word ("Softmax" → "softmax"), never a name like "TwoLayerNet"."""
+    match = re.match(r"[A-Z][a-z]*\b", text)
+    if match and len(match.group()) > 1 and not re.match(r"[A-Z][a-z]*[A-Z_]", text):
+        return text[0].lower() + text[1:]
+    if match and match.group() == "A" and text[1:2] == " ":
+        return "a" + text[1:]
+    return text
+
+
+def _rule_summary(finding: Finding) -> str | None:
+    try:
+        from backprop_doctor.rules import all_rules
+
+        rule = all_rules().get(finding.name)
+    except Exception:  # a broken check module must not break the report
+        return None
+    if rule is None or not rule.doc.strip():
+        return None
+    return one_line(rule.summary)
+
+
+def _stage(finding: Finding) -> str | None:
+    try:
+        from backprop_doctor.rules import all_rules
+
+        rule = all_rules().get(finding.name)
+    except Exception:
+        rule = None
+    return rule.stage if rule is not None else None
+
+
+def _is_load_problem(finding: Finding) -> bool:
+    stage = _stage(finding)
+    if stage is not None:
+        return stage == "load"
+    return finding.code.upper().startswith("BPD00")
+
+
+def _loss_falls(report: Report) -> bool:
+    """True when the training probe shows the user's loss ending lower than it began."""
+    training = report.extras.get("training")
+    if not isinstance(training, dict):
+        return False
+    yours = [_as_float(v) for v in training.get("yours") or ()]
+    if len(yours) < 2 or not all(math.isfinite(v) for v in yours):
+        return False
+    return yours[-1] < yours[0]
