@@ -1,5 +1,5 @@
 # backprop-doctor sample: Affine.backward sums the bias gradient over the wrong axis (axis=1 instead of 0)
-# expected: gradient-shape-mismatch on Affine parameter b at line 28
+# expected: gradient-shape-mismatch on Affine parameter b (db has shape (N,), not (M,)) at line 26
 import numpy as np
 from collections import OrderedDict
 

@@ -1,5 +1,5 @@
 # backprop-doctor sample: correct TwoLayerNet, but the training loop rebinds network.params[key] instead of updating in place
-# expected: unshared-parameter at line 117 (the layers keep the old arrays, so the loss does not go down)
+# expected: unshared-parameter at line 120 (the layers keep the old arrays, so the loss does not go down)
 import numpy as np
 from collections import OrderedDict
 

@@ -1,5 +1,5 @@
 # backprop-doctor sample: TwoLayerNet hands its layers COPIES of the parameters, so SGD updates never reach them
-# expected: unshared-parameter at lines 80 and 82 (W1/b1 and W2/b2 copied into Affine1/Affine2)
+# expected: unshared-parameter at lines 81 and 83 (W1/b1 and W2/b2 copied into Affine1/Affine2)
 import numpy as np
 from collections import OrderedDict
 

@@ -1,0 +1,115 @@
+"""Renderers: the only place that draws, and the only place that imports rich.
+
+    render_report(reports, "rich")     # the text report on a rich Console
+    render_report(reports, "json")     # json_report.to_json, written out
+    render_report(reports, "github")   # github.to_github, workflow commands
+    save_html(reports, "report.html")  # the text report, recorded, as HTML
+    save_svg(reports, "report.svg")    # ... as an SVG picture
+
+Each takes one `Report` or a list of them, one per checked file.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from backprop_doctor.errors import UsageError
+from backprop_doctor.findings import Report
+from backprop_doctor.report.github import to_github
+from backprop_doctor.report.json_report import to_json
+from backprop_doctor.report.text import sparkline, verdict
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+__all__ = ["FORMATS", "render_report", "save_html", "save_svg", "sparkline", "to_github", "to_json", "verdict"]
+
+FORMATS = ("rich", "json", "github")
+RECORD_WIDTH = 100  # columns of the HTML and SVG pictures
+
+
+def render_report(
+    reports: Report | Sequence[Report],
+    fmt: str = "rich",
+    console: Console | None = None,
+    *,
+    sources: dict[str, str] | None = None,
+) -> str | None:
+    """Draw or write `reports` in format `fmt` ("rich", "json" or "github").
+
+    "rich" draws on `console` (a new one on stdout by default) and returns None.
+    "json" and "github" write their text unchanged (no wrapping, no markup) to the
+    console's file, or stdout, and also return it.
+    """
+    reports = _as_list(reports)
+    if fmt == "rich":
+        from rich.console import Console
+
+        from backprop_doctor.report.rich_report import render
+
+        render(reports, console or Console(), sources=sources)
+        return None
+    if fmt == "json":
+        text = to_json(reports) + "\n"
+    elif fmt == "github":
+        text = to_github(reports)
+    else:
+        raise UsageError(f"unknown report format {fmt!r}; known: {', '.join(FORMATS)}")
+    out = console.file if console is not None else sys.stdout
+    out.write(text)
+    out.flush()
+    return text
+
+
+def save_html(
+    reports: Report | Sequence[Report],
+    path: str | os.PathLike[str],
+    *,
+    sources: dict[str, str] | None = None,
+    width: int = RECORD_WIDTH,
+) -> None:
+    """Write the text report, with colour, as a standalone HTML page."""
+    reports = _as_list(reports)
+    _refuse_checked_file(reports, path)
+    _recorded(reports, sources, width).save_html(path)
+
+
+def save_svg(
+    reports: Report | Sequence[Report],
+    path: str | os.PathLike[str],
+    *,
+    sources: dict[str, str] | None = None,
+    width: int = RECORD_WIDTH,
+) -> None:
+    """Write the text report, with colour, as an SVG picture of a terminal."""
+    reports = _as_list(reports)
+    _refuse_checked_file(reports, path)
+    _recorded(reports, sources, width).save_svg(path, title="backprop-doctor")
+
+
+def _recorded(reports: list[Report], sources: dict[str, str] | None, width: int) -> Console:
+    from rich.console import Console
+
+    from backprop_doctor.report.rich_report import render
+
+    console = Console(record=True, file=io.StringIO(), width=width, force_terminal=True, color_system="truecolor")
+    render(reports, console, sources=sources)
+    return console
+
+
+def _as_list(reports: Report | Sequence[Report]) -> list[Report]:
+    return [reports] if isinstance(reports, Report) else list(reports)
+
+
+def _refuse_checked_file(reports: list[Report], path: str | os.PathLike[str]) -> None:
+    """A report is never saved over the file it is about."""
+    target = os.path.normcase(os.path.abspath(path))
+    for report in reports:
+        files = {report.file, *(f.file for f in report.findings)}
+        for file in files:
+            if file and os.path.normcase(os.path.abspath(file)) == target:
+                raise UsageError(f"refusing to write the report over the checked file {file}")
