@@ -25,7 +25,7 @@ class BatchNormalization:
             x = x.reshape(x.shape[0], -1)  # (N, C, H, W) -> (N, C*H*W)
         if self.running_mean is None:
             self.running_mean = np.zeros(x.shape[1])
-            self.running_var = np.zeros(x.shape[1])
+            self.running_var = np.ones(x.shape[1])
 
         if train_flg:
             mu = x.mean(axis=0)
@@ -101,10 +101,11 @@ class SoftmaxWithLoss:
     def forward(self, x, t):
         if t.ndim == 2:
             t = t.argmax(axis=1)
-        z = np.exp(x - x.max(axis=1, keepdims=True))
-        self.y = z / z.sum(axis=1, keepdims=True)
+        z = x - x.max(axis=1, keepdims=True)
+        log_y = z - np.log(np.sum(np.exp(z), axis=1, keepdims=True))
+        self.y = np.exp(log_y)
         self.t = t
-        return -np.mean(np.log(self.y[np.arange(len(t)), t]))
+        return -np.mean(log_y[np.arange(len(t)), t])
 
     def backward(self, dout=1):
         dx = self.y.copy()

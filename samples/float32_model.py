@@ -103,9 +103,9 @@ class TwoLayerNet:
 
 
 if __name__ == '__main__':
-    x_train = np.random.rand(600, 100).astype(np.float32)
+    x_train = np.random.randn(600, 20).astype(np.float32)
     t_train = np.argmax(x_train[:, :10], axis=1)
-    network = TwoLayerNet(input_size=100, hidden_size=64, output_size=10, weight_init_std=0.1)
+    network = TwoLayerNet(input_size=20, hidden_size=64, output_size=10, weight_init_std=0.1)
     for i in range(300):
         idx = np.random.choice(600, 100)
         grad = network.gradient(x_train[idx], t_train[idx])

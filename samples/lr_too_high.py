@@ -94,9 +94,9 @@ class TwoLayerNet:
         return grads
 
 
-x_train = np.random.rand(500, 64)
+x_train = np.random.randn(500, 20)
 t_train = np.eye(10)[np.argmax(x_train[:, :10], axis=1)]
-network = TwoLayerNet(input_size=64, hidden_size=50, output_size=10)
+network = TwoLayerNet(input_size=20, hidden_size=50, output_size=10)
 
 iters_num = 100
 batch_size = 100

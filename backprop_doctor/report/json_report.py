@@ -58,6 +58,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from backprop_doctor import __version__
 from backprop_doctor.findings import Report, _json_float
 from backprop_doctor.report.text import index_of, named_finding, severity_counts, verdict
 
@@ -80,7 +81,7 @@ def to_data(reports: Report | Sequence[Report]) -> dict[str, Any]:
             totals[severity] = totals.get(severity, 0) + count
     return {
         "tool": "backprop-doctor",
-        "version": _version(),
+        "version": __version__,
         "schema": SCHEMA,
         "seed": reports[0].seed if reports else None,
         "root_cause": _top_root_cause(reports, files),
@@ -96,7 +97,7 @@ def to_data(reports: Report | Sequence[Report]) -> dict[str, Any]:
 
 
 def _file_data(report: Report) -> dict[str, Any]:
-    base = _base(report)
+    base = report.to_dict()
     findings = base["findings"]
     for finding, data in zip(report.findings, findings):
         data["key"] = finding.key()
@@ -119,23 +120,6 @@ def _file_data(report: Report) -> dict[str, Any]:
     )
 
 
-def _base(report: Report) -> dict[str, Any]:
-    try:
-        return report.to_dict()
-    except ImportError:
-        # Report.to_dict reads backprop_doctor.__version__; until the package exports it,
-        # build the same fields from the parts.
-        return {
-            "seed": report.seed,
-            "file": report.file,
-            "ok": report.ok,
-            "findings": [f.to_dict() for f in report.findings],
-            "measurements": [m.to_dict() for m in report.measurements],
-            "built": [b.to_dict() for b in report.built],
-            "extras": report.extras,
-        }
-
-
 def _top_root_cause(reports: Sequence[Report], files: list[dict[str, Any]]) -> dict[str, Any] | None:
     for report, data in zip(reports, files):
         if report.ok:
@@ -153,21 +137,6 @@ def _top_root_cause(reports: Sequence[Report], files: list[dict[str, Any]]) -> d
             "message": finding.message,
         }
     return None
-
-
-def _version() -> str:
-    try:
-        from backprop_doctor import __version__
-
-        return str(__version__)
-    except ImportError:
-        pass
-    try:
-        from importlib.metadata import PackageNotFoundError, version
-
-        return version("backprop-doctor")
-    except (ImportError, PackageNotFoundError):
-        return "unknown"
 
 
 def _jsonable(value: Any) -> Any:

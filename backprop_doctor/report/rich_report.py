@@ -91,19 +91,28 @@ def report_renderables(report: Report, console: Console, reader: _SourceReader) 
 
     symptoms, others = symptoms_and_others(report)
     if report.root_cause is not None:
-        yield finding_panel(report.root_cause, reader, root=True)
+        yield finding_panel(_in_file(report.root_cause, report), reader, root=True)
     if symptoms:
         yield symptoms_panel(symptoms, report.root_cause)
     for finding in others:
-        yield finding_panel(finding, reader)
+        yield finding_panel(_in_file(finding, report), reader)
 
     if report.measurements:
+        yield Text("")
         yield measurements_table(report)
     if report.built:
+        yield Text("")
         yield built_table(report)
     training = report.extras.get("training")
     if isinstance(training, dict) and (training.get("yours") or training.get("reference")):
         yield training_panel(training)
+
+
+def _in_file(finding: Finding, report: Report) -> Finding:
+    """A finding with a line but no file is about the checked file."""
+    if finding.file is None and finding.line is not None and report.file:
+        return finding.replace(file=report.file)
+    return finding
 
 
 def _verdict_text(report: Report, ascii_only: bool) -> Text:
@@ -132,9 +141,13 @@ def finding_panel(finding: Finding, reader: _SourceReader, *, root: bool = False
     for label, text in finding.evidence:
         parts.append(_evidence(label, text))
 
+    location = _location(finding)
     frame = code_frame(finding, reader)
-    if frame is not None:
+    if location or frame is not None:
         parts.append(Text(""))
+    if location:
+        parts.append(Text(location, style="dim", overflow="fold"))
+    if frame is not None:
         parts.append(frame)
 
     if finding.fix:
@@ -146,14 +159,11 @@ def finding_panel(finding: Finding, reader: _SourceReader, *, root: bool = False
     place = where(finding)
     if place:
         title.append(f" · {clean(place)}")
-    subtitle = _location(finding)
-    if root:
-        subtitle = "root cause" + (f" · {subtitle}" if subtitle else "")
     return Panel(
         Group(*parts),
         title=title,
         title_align="left",
-        subtitle=Text(subtitle, style="dim") if subtitle else None,
+        subtitle=Text("root cause", style=style) if root else None,
         subtitle_align="right",
         border_style=style,
         box=box.HEAVY if root else box.ROUNDED,
@@ -186,9 +196,10 @@ def _evidence(label: str, text: str) -> RenderableType:
 
 
 def _location(finding: Finding) -> str:
+    """`path:line:col`, the path relative to the working directory when it is under it."""
     if not finding.file:
         return ""
-    location = one_line(finding.file)
+    location = one_line(display_path(finding.file))
     if finding.line is not None:
         location += f":{finding.line}"
         if finding.column is not None:
@@ -202,7 +213,7 @@ def code_frame(finding: Finding, reader: _SourceReader) -> Syntax | Text | None:
         return None
     source = reader.read(finding.file)
     if source is None:
-        return Text(f"(source not available: {one_line(finding.file)})", style="dim")
+        return Text("(source not available)", style="dim")
     total = source.count("\n") + (0 if source.endswith("\n") else 1)
     if not 1 <= finding.line <= total:
         return None
@@ -227,30 +238,27 @@ def _python(code: str) -> Syntax:
 
 def symptoms_panel(symptoms: Sequence[Finding], root: Finding | None) -> Panel:
     """The findings a cause explains, one line each (cut with … rather than wrapped)."""
-    grid = Table.grid(padding=(0, 1))
-    grid.add_column(no_wrap=True)
-    grid.add_column(no_wrap=True)
-    grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
     root_key = root.key() if root is not None else None
+    lines = []
     for finding in symptoms:
-        style = SEVERITY_STYLE.get(finding.severity, "")
-        place = where(finding)
+        line = Text(no_wrap=True, overflow="ellipsis", end="")
+        line.append(finding.code, style=SEVERITY_STYLE.get(finding.severity, ""))
+        line.append(f" {finding.name}")
+        place = clean(where(finding))
         if finding.line is not None:
             place = f"{place} line {finding.line}".strip()
-        message = one_line(finding.message)
+        if place:
+            line.append(f" · {place}", style="bold")
+        line.append(": " + one_line(finding.message))
         if finding.caused_by and finding.caused_by != root_key:
-            message += f" (via {finding.caused_by.split(':')[0]})"
-        grid.add_row(
-            Text(finding.code, style=style),
-            Text(finding.name),
-            Text(f"{clean(place)}: {message}" if place else message, style="dim" if not place else ""),
-        )
+            line.append(f" (via {finding.caused_by.split(':')[0]})", style="dim")
+        lines.append(line)
     title = "Symptoms explained by the root cause" if root is not None else "Symptoms explained by other findings"
-    return Panel(grid, title=Text(title, style="bold"), title_align="left", border_style="dim")
+    return Panel(Group(*lines), title=Text(title, style="bold"), title_align="left", border_style="dim")
 
 
 def measurements_table(report: Report) -> Table:
-    table = Table(title="Gradient check", title_justify="left", box=box.SIMPLE_HEAD, expand=False)
+    table = Table(title="Gradient check", title_justify="left", title_style="bold", box=box.SIMPLE_HEAD, show_edge=False)
     table.add_column("layer", overflow="fold")
     table.add_column("parameter", overflow="fold")
     table.add_column("relative error", justify="right", no_wrap=True)
@@ -266,11 +274,13 @@ def measurements_table(report: Report) -> Table:
 
 
 def built_table(report: Report) -> Table:
-    table = Table(title="Built / skipped", title_justify="left", box=box.SIMPLE_HEAD, expand=False)
+    table = Table(
+        title="Built / skipped", title_justify="left", title_style="bold", box=box.SIMPLE_HEAD, show_edge=False, expand=True
+    )
     table.add_column("what", overflow="fold")
-    table.add_column("how", overflow="fold")
-    table.add_column("shapes", overflow="fold")
-    table.add_column("checked", overflow="fold")
+    table.add_column("how", overflow="fold", ratio=4)
+    table.add_column("shapes", overflow="fold", ratio=2)
+    table.add_column("checked", overflow="fold", ratio=2)
     for b in report.built:
         status = Text(f"skipped: {one_line(b.skipped)}", style="yellow") if b.skipped else Text("yes", style="green")
         table.add_row(Text(clean(b.what)), Text(clean(b.how)), Text(clean(b.shapes)), status)
@@ -286,7 +296,7 @@ def training_panel(training: dict[str, Any]) -> Panel:
     if training.get("steps") is not None:
         subtitle_parts.append(plural(int(training["steps"]), "step"))
     if training.get("lr") is not None:
-        subtitle_parts.append(f"lr {format_number(training['lr'])}")
+        subtitle_parts.append(f"lr {training['lr']:g}" if isinstance(training["lr"], (int, float)) else f"lr {training['lr']}")
     return Panel(
         _TrainingCurves(curves),
         title=Text("Training probe", style="bold"),
@@ -358,6 +368,17 @@ def _files_summary(reports: Sequence[Report]) -> str:
             plural(totals["info"], "info"),
         ]
     )
+
+
+def display_path(path: str) -> str:
+    if os.path.isabs(path):
+        try:
+            relative = os.path.relpath(path)
+        except ValueError:  # another drive on Windows
+            return path
+        if not relative.startswith(".."):
+            return relative
+    return path
 
 
 class _SourceReader:

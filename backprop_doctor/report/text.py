@@ -52,7 +52,7 @@ def format_number(value: float | None) -> str:
     if value == 0:
         return "0"
     if 1e-3 <= abs(value) < 1e3:
-        return f"{value:.3g}"
+        return f"{value:#.3g}".rstrip(".")  # '#' keeps trailing zeros: 0.800, 1.00
     mantissa, exponent = f"{value:.2e}".split("e")
     return f"{mantissa}e{int(exponent)}"
 
@@ -203,7 +203,7 @@ def cause_sentence(finding: Finding, report_file: str | None = None) -> str:
     layer = where(finding)
     if layer and layer not in message:
         place.append(f"in {layer}")
-    if finding.line is not None and f"line {finding.line}" not in message:
+    if finding.line is not None and not re.search(rf"\bline {finding.line}\b", message, re.IGNORECASE):
         other_file = finding.file and report_file and os.path.basename(finding.file) != os.path.basename(
             report_file
         )
@@ -286,12 +286,12 @@ def _as_float(value: Any) -> float:
 
 
 def _lower_first(text: str) -> str:
-    """Lower-case a leading ordinary word ("Softmax" → "softmax"), never a name like "TwoLayerNet"."""
-    match = re.match(r"[A-Z][a-z]*\b", text)
-    if match and len(match.group()) > 1 and not re.match(r"[A-Z][a-z]*[A-Z_]", text):
+    """Lower-case a leading ordinary word ("Softmax normalises" → "softmax normalises").
+
+    Names stay as written: "TwoLayerNet", "Affine.backward", "W1", "ReLU".
+    """
+    if re.match(r"(A|[A-Z][a-z]+)(\s|$)", text):
         return text[0].lower() + text[1:]
-    if match and match.group() == "A" and text[1:2] == " ":
-        return "a" + text[1:]
     return text
 
 

@@ -1,0 +1,334 @@
+"""Instantiate what discovery found, with inputs of the right shapes.
+
+Networks are built with the constructor call the user's own script makes
+when its arguments are literals (`TwoLayerNet(input_size=784, ...)`), or the
+`--build` expression, else with small sizes inferred from argument names.
+Standalone layers and function pairs get synthesized parameters, in the
+configurations where bugs hide: several samples and a single one, 4-D input
+for convolution, pooling and batch-norm, windows that overlap (stride smaller
+than the window) and padding.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from backprop_doctor.adapters import TRAIN_FLAGS, ClassLayer, Network, is_float_array, is_loss_layer
+
+CLASSES = 4  # classes of synthetic targets when nothing says otherwise
+
+
+@dataclass
+class Built:
+    """One object ready for checking, and the inputs to check it on."""
+
+    name: str
+    obj: Any
+    how: str
+    cases: list[tuple[str, np.ndarray, Any]] = field(default_factory=list)  # (label, x, t)
+    line: int | None = None
+
+
+class BuildError(Exception):
+    """Why an object could not be built; becomes a `build-failed` finding."""
+
+
+# --------------------------------------------------------------------------- arguments
+
+
+def _value_for(name: str, cls_name: str, default: Any, rng: np.random.Generator, sizes: dict[str, Any]) -> Any:
+    """A plausible constructor argument from its name."""
+    low = name.lower()
+    conv = "conv" in cls_name.lower()
+    if low in ("w", "weight", "weights", "w1"):
+        return 0.3 * rng.standard_normal((3, 2, 3, 3) if conv else (6, 4))
+    if low in ("b", "bias"):
+        return 0.1 * rng.standard_normal(3 if conv else 4)
+    if low == "gamma":
+        return 1.0 + 0.1 * rng.standard_normal(sizes.get("features", 6))
+    if low == "beta":
+        return 0.1 * rng.standard_normal(sizes.get("features", 6))
+    if low in ("pool_h", "pool_w", "pool_height", "pool_width", "pool_size"):
+        return 2
+    if low == "stride":
+        return 1  # smaller than the window: windows overlap
+    if low in ("pad", "padding"):
+        return 1 if conv else 0
+    if default is not inspect.Parameter.empty:
+        return default
+    if low in ("input_size", "n_in", "in_features", "input_dim") and not isinstance(sizes.get(low), tuple):
+        return 12
+    if low in ("hidden_size", "n_hidden", "hidden_dim"):
+        return 8
+    if low in ("output_size", "n_out", "num_classes", "output_dim", "out_features"):
+        return CLASSES
+    if low.endswith("_list") or low.endswith("_sizes"):
+        return [8, 6]
+    if low.endswith("_size") or low.endswith("_dim") or low.startswith("n_") or low.startswith("num_"):
+        return 6
+    if "ratio" in low or low in ("p", "dropout", "drop"):
+        return 0.5
+    if low in ("momentum",):
+        return 0.9
+    if low in ("eps", "epsilon"):
+        return 1e-5
+    if low in ("lr", "learning_rate"):
+        return 0.1
+    raise BuildError(f"cannot guess a value for the constructor argument `{name}`")
+
+
+def infer_kwargs(cls: type, rng: np.random.Generator) -> dict[str, Any]:
+    params = [p for p in inspect.signature(cls.__init__).parameters.values() if p.name != "self"]
+    kwargs: dict[str, Any] = {}
+    for p in params:
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            continue
+        kwargs[p.name] = _value_for(p.name, cls.__name__, p.default, rng, {})
+    return kwargs
+
+
+def _describe(name: str, args: tuple, kwargs: dict[str, Any]) -> str:
+    def show(v: Any) -> str:
+        return f"array{tuple(v.shape)}" if isinstance(v, np.ndarray) else repr(v)
+
+    parts = [show(a) for a in args] + [f"{k}={show(v)}" for k, v in kwargs.items()]
+    return f"{name}({', '.join(parts)})"
+
+
+# --------------------------------------------------------------------------- layers
+
+
+def _input_candidates(layer: Any, n: int, rng: np.random.Generator) -> Iterator[np.ndarray]:
+    arrays = {k: v for k, v in vars(layer).items() if is_float_array(v)}
+    params = getattr(layer, "params", None)
+    if isinstance(params, list):
+        arrays.update({f"params[{i}]": p for i, p in enumerate(params) if is_float_array(p)})
+    weights = [v for k, v in arrays.items() if v.ndim in (2, 4)]
+    if weights:
+        w = weights[0]
+        if w.ndim == 4:
+            yield rng.standard_normal((n, w.shape[1], 6, 6))
+        else:
+            yield rng.standard_normal((n, w.shape[0]))
+    vectors = [v for k, v in arrays.items() if v.ndim == 1]
+    if vectors and not weights:
+        d = vectors[0].shape[0]
+        yield rng.standard_normal((n, d))
+        for c in (d,):
+            yield rng.standard_normal((n, c, 3, 3))
+    yield rng.standard_normal((n, 6))
+    yield rng.standard_normal((n, 2, 6, 6))
+    yield rng.standard_normal((n, 3, 4, 4))
+
+
+def _targets(n: int, classes: int, rng: np.random.Generator) -> list[np.ndarray]:
+    labels = rng.integers(0, classes, n)
+    return [np.eye(classes)[labels], labels]
+
+
+def _runs(layer: Any, x: np.ndarray, t: Any, train: bool) -> bool:
+    import copy
+
+    try:
+        work = copy.deepcopy(layer)
+    except Exception:
+        work = layer
+    state = np.random.get_state()
+    try:
+        np.random.seed(0)
+        adapter = ClassLayer(work, train=train)
+        out = adapter.forward(x.copy(), t)
+        if adapter.is_loss:
+            return np.size(out) == 1 and np.isfinite(out).all()
+        return isinstance(out, np.ndarray)
+    except Exception:
+        return False
+    finally:
+        np.random.set_state(state)
+
+
+def build_layer(cls: type, rng: np.random.Generator, *, train: bool = True, batch: int = 5) -> Built:
+    """A layer with synthesized parameters and inputs that its forward accepts."""
+    kwargs = infer_kwargs(cls, rng)
+    try:
+        layer = cls(**kwargs)
+    except Exception as error:
+        raise BuildError(f"{_describe(cls.__name__, (), kwargs)} raised {type(error).__name__}: {error}") from error
+    built = Built(cls.__name__, layer, _describe(cls.__name__, (), kwargs))
+    if is_loss_layer(layer):
+        for n in (batch, 1):
+            scores = rng.standard_normal((n, CLASSES))
+            for t in _targets(n, CLASSES, rng):
+                if _runs(layer, scores, t, train):
+                    built.cases.append((f"batch {n}, t {'one-hot' if t.ndim == 2 else 'labels'}", scores, t))
+                    break
+    else:
+        for x in _input_candidates(layer, batch, rng):
+            if _runs(layer, x, None, train):
+                built.cases.append((f"x {x.shape}", x, None))
+                single = x[:1].copy()
+                if _runs(layer, single, None, train) and not _uses_batch_statistics(cls, train):
+                    built.cases.append((f"single sample x {single.shape}", single, None))
+                break
+    if not built.cases:
+        raise BuildError(f"no input shape tried ((N, D) or (N, C, H, W)) runs through {cls.__name__}.forward")
+    return built
+
+
+def _uses_batch_statistics(cls: type, train: bool) -> bool:
+    name = cls.__name__.lower()
+    return train and ("batchnorm" in name or "batch_norm" in name or "batchnormalization" in name)
+
+
+# --------------------------------------------------------------------------- function pairs
+
+
+
+def _pair_cases(base: str, forward: Callable, rng: np.random.Generator, batch: int) -> list[tuple[str, np.ndarray, list[Any]]]:
+    names = list(inspect.signature(forward).parameters)[1:]
+    low = base.lower()
+    n = max(batch // 2, 2)
+    cases: list[tuple[str, np.ndarray, list[Any]]] = []
+    if "conv" in low:
+        for stride, pad in ((1, 1), (2, 0)):
+            x = rng.standard_normal((n, 3, 7, 7))
+            w, b = 0.3 * rng.standard_normal((4, 3, 3, 3)), 0.1 * rng.standard_normal(4)
+            cases.append((f"stride {stride}, pad {pad}", x, [w, b, {"stride": stride, "pad": pad}]))
+        return cases
+    if "pool" in low:
+        for stride in (1, 2):
+            x = rng.standard_normal((n, 3, 6, 6))
+            window = "overlapping windows" if stride == 1 else "stride 2"
+            cases.append((window, x, [{"pool_height": 2, "pool_width": 2, "stride": stride}]))
+        return cases
+    spatial = "spatial" in low
+    x = rng.standard_normal((n, 3, 4, 4)) if spatial else rng.standard_normal((batch, 6))
+    features = x.shape[1]
+    args: list[Any] = []
+    for name in names:
+        lname = name.lower()
+        if lname in ("w", "weight", "weights"):
+            args.append(0.3 * rng.standard_normal((int(np.prod(x.shape[1:])), 4)))
+        elif lname in ("b", "bias"):
+            args.append(0.1 * rng.standard_normal(4))
+        elif lname == "gamma":
+            args.append(1.0 + 0.1 * rng.standard_normal(features))
+        elif lname == "beta":
+            args.append(0.1 * rng.standard_normal(features))
+        elif lname.endswith("_param") or lname.endswith("_params") or lname == "param":
+            if "drop" in low:
+                args.append({"p": 0.5, "mode": "train"})
+            else:
+                args.append({"mode": "train", "eps": 1e-5, "momentum": 0.9})
+        else:
+            inspected = inspect.signature(forward).parameters[name]
+            if inspected.default is not inspect.Parameter.empty:
+                break
+            raise BuildError(f"cannot guess a value for `{name}` of {forward.__name__}")
+    cases.append((f"x {x.shape}", x, args))
+    if "affine" in low and not spatial:
+        x4 = rng.standard_normal((n, 2, 3, 1))
+        cases.append((f"x {x4.shape} (reshaped to 2-D)", x4, args))
+    return cases
+
+
+def build_pair(forward: Callable, backward: Callable, rng: np.random.Generator, batch: int = 5) -> list[tuple[str, np.ndarray, list[Any]]]:
+    base = forward.__name__.split("_forward")[0]
+    working = []
+    for label, x, args in _pair_cases(base, forward, rng, batch):
+        state = np.random.get_state()
+        try:
+            np.random.seed(0)
+            import copy
+
+            result = forward(x.copy(), *copy.deepcopy(args))
+            if isinstance(result, tuple) and len(result) == 2:
+                working.append((label, x, args))
+        except Exception:
+            continue
+        finally:
+            np.random.set_state(state)
+    if not working:
+        raise BuildError(f"no synthesized input runs through {forward.__name__}")
+    return working
+
+
+# --------------------------------------------------------------------------- networks
+
+
+def network_inputs(net: Any, kwargs: dict[str, Any], rng: np.random.Generator, batch: int, train: bool) -> tuple[np.ndarray, np.ndarray]:
+    """A batch x and one-hot t of the shapes `net` takes."""
+    shape: tuple[int, ...] | None = None
+    for key in ("input_size", "n_in", "input_dim", "in_features"):
+        value = kwargs.get(key)
+        if isinstance(value, int):
+            shape = (value,)
+        elif isinstance(value, (tuple, list)) and all(isinstance(v, int) for v in value):
+            shape = tuple(value)
+        if shape:
+            break
+    network = Network(net, train=train)
+    if shape is None:
+        first = next((p for p in network.params().values() if p.ndim in (2, 4)), None)
+        if first is None:
+            raise BuildError("cannot tell the input size: no `input_size` argument and no 2-D weight")
+        shape = (first.shape[0],) if first.ndim == 2 else (first.shape[1], 8, 8)
+    x = rng.standard_normal((batch, *shape))
+    classes = kwargs.get("output_size") or kwargs.get("num_classes") or kwargs.get("n_out")
+    if not isinstance(classes, int):
+        classes = _output_width(net, x, train) or CLASSES
+    t = np.eye(classes)[rng.integers(0, classes, batch)]
+    return x, t
+
+
+def _output_width(net: Any, x: np.ndarray, train: bool) -> int | None:
+    predict = getattr(net, "predict", None)
+    if not callable(predict):
+        return None
+    import copy
+
+    state = np.random.get_state()
+    try:
+        work = copy.deepcopy(net)
+        out = work.predict(x.copy(), **{k: train for k in TRAIN_FLAGS[:1] if k in inspect.signature(work.predict).parameters})
+        return int(np.shape(out)[-1])
+    except Exception:
+        return None
+    finally:
+        np.random.set_state(state)
+
+
+def build_network(
+    cls: type, calls: list[Any], rng: np.random.Generator, *, train: bool = True, batch: int = 5, forced: Any = None
+) -> Built:
+    """Construct `cls` the way the user's script does, else with inferred sizes."""
+    attempts: list[tuple[str, tuple, dict[str, Any], int | None]] = []
+    if forced is not None:
+        attempts.append(("--build", tuple(forced.args), dict(forced.kwargs), None))
+    for call in calls:
+        if getattr(call, "literal", True):
+            attempts.append((f"line {call.line} of your script", tuple(call.args), dict(call.kwargs), call.line))
+    attempts.append(("sizes inferred from argument names", (), infer_kwargs(cls, rng), None))
+    errors = []
+    for source, args, kwargs, line in attempts:
+        try:
+            net = cls(*args, **kwargs)
+        except Exception as error:
+            errors.append(f"{_describe(cls.__name__, args, kwargs)} raised {type(error).__name__}: {error}")
+            continue
+        signature = inspect.signature(cls.__init__)
+        try:
+            bound = signature.bind(None, *args, **kwargs)
+            named = {k: v for k, v in bound.arguments.items() if k != "self"}
+        except TypeError:
+            named = dict(kwargs)
+        x, t = network_inputs(net, named, rng, batch, train)
+        built = Built(cls.__name__, net, f"{_describe(cls.__name__, args, kwargs)} from {source}", line=line)
+        built.cases.append((f"x {x.shape}, t {t.shape}", x, t))
+        return built
+    raise BuildError("; ".join(errors) or f"could not construct {cls.__name__}")

@@ -1,0 +1,232 @@
+"""Keep the definitions of a module and drop the script around them.
+
+A homework file defines its layers and network at the top and then loads a
+data set, trains for ten thousand iterations and plots the loss, all at module
+level. backprop-doctor needs the classes and functions, not the training run,
+so by default it runs only what defines something:
+
+* imports, also inside `try/except ImportError` blocks;
+* `def` and `class` statements, with their decorators;
+* assignments of constants: numbers, strings, tuples/lists/dicts of constants,
+  arithmetic on them, names of earlier constants, attributes of imported
+  modules (`dtype = np.float32`) and lambdas;
+* `sys.path.append(...)`, `.insert(...)`, `.extend(...)` (but not `os.chdir`);
+* `if` blocks that hold only such statements (version checks);
+* the `else` of an `if __name__ == "__main__":` block, filtered the same way.
+
+Everything else is dropped: loops, data loading, training, plotting, prints,
+network construction. `exec_module=True` keeps everything except the
+`if __name__ == "__main__":` block. The returned module shares the kept nodes
+with the original tree (which is not modified), so line numbers stay those of
+the user's file.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import copy
+
+_BUILTIN_NAMES = frozenset(dir(builtins))
+_SYS_PATH_METHODS = frozenset({"append", "insert", "extend"})
+
+
+def definitions_only(tree: ast.Module, *, exec_module: bool = False) -> ast.Module:
+    """The statements of `tree` that define something (or, with `exec_module`, all but the main block)."""
+    if exec_module:
+        body: list[ast.stmt] = []
+        for node in tree.body:
+            if isinstance(node, ast.If) and is_main_guard(node.test):
+                body.extend(node.orelse)
+            else:
+                body.append(node)
+    else:
+        body = _Filter(tree).body(tree.body)
+    return ast.Module(body=body, type_ignores=list(tree.type_ignores))
+
+
+def is_main_guard(test: ast.expr) -> bool:
+    """True for `__name__ == "__main__"` (either way round)."""
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)):
+        return False
+    sides = [test.left, test.comparators[0]]
+    has_name = any(isinstance(s, ast.Name) and s.id == "__name__" for s in sides)
+    has_main = any(isinstance(s, ast.Constant) and s.value == "__main__" for s in sides)
+    return has_name and has_main
+
+
+class _Filter:
+    def __init__(self, tree: ast.Module):
+        self.known: set[str] = set()  # bound by a kept statement
+        self.dropped: set[str] = set()  # bound only by dropped statements
+        self.star = any(
+            isinstance(n, ast.ImportFrom) and any(a.name == "*" for a in n.names) for n in ast.walk(tree)
+        )
+
+    def body(self, stmts: list[ast.stmt]) -> list[ast.stmt]:
+        kept = []
+        for node in stmts:
+            if isinstance(node, ast.If) and is_main_guard(node.test):
+                kept.extend(self.body(node.orelse))  # runs on import; the main block does not
+                continue
+            new = self.stmt(node)
+            if new is not None:
+                kept.append(new)
+            else:
+                self.dropped.update(_bound_names(node) - self.known)
+        return kept
+
+    def stmt(self, node: ast.stmt) -> ast.stmt | None:
+        if isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            return self._keep(node)
+        if isinstance(node, ast.Pass) or (
+            isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+        ):
+            return node
+        if isinstance(node, ast.Assign):
+            if all(_simple_target(t) for t in node.targets) and self.safe(node.value):
+                return self._keep(node)
+            return None
+        if isinstance(node, ast.AnnAssign):
+            if (
+                isinstance(node.target, ast.Name)
+                and node.value is not None
+                and self.safe(node.value)
+                and self.safe(node.annotation)
+            ):
+                return self._keep(node)
+            return None
+        if isinstance(node, ast.Expr) and _is_sys_path_call(node.value):
+            return node
+        if isinstance(node, ast.If):
+            return self._if(node)
+        if isinstance(node, (ast.Try, getattr(ast, "TryStar", ast.Try))):
+            return self._try(node)
+        return None
+
+    def _keep(self, node: ast.stmt) -> ast.stmt:
+        names = _bound_names(node)
+        self.known |= names
+        self.dropped -= names
+        return node
+
+    def _if(self, node: ast.If) -> ast.stmt | None:
+        known, dropped = set(self.known), set(self.dropped)
+        body, orelse = self.body(node.body), self.body(node.orelse)
+        whole = len(body) == len(node.body) and len(orelse) == len(node.orelse)
+        if whole and body == node.body and orelse == node.orelse:
+            return node
+        if whole:  # a nested main guard or try was rewritten
+            new = copy.copy(node)
+            new.body, new.orelse = body, orelse
+            return new
+        self.known, self.dropped = known, dropped | (_bound_names(node) - known)
+        return None
+
+    def _try(self, node: ast.stmt) -> ast.stmt | None:
+        body = self.body(node.body)  # type: ignore[attr-defined]
+        if not body:
+            return None
+        new = copy.copy(node)
+        new.body = body  # type: ignore[attr-defined]
+        handlers = []
+        for handler in node.handlers:  # type: ignore[attr-defined]
+            h = copy.copy(handler)
+            h.body = self.body(handler.body) or [_pass(handler)]
+            handlers.append(h)
+        new.handlers = handlers  # type: ignore[attr-defined]
+        new.orelse = self.body(node.orelse)  # type: ignore[attr-defined]
+        new.finalbody = self.body(node.finalbody)  # type: ignore[attr-defined]
+        if not handlers and not new.finalbody:  # type: ignore[attr-defined]
+            new.finalbody = [_pass(node)]  # type: ignore[attr-defined]
+        return new
+
+    def safe(self, node: ast.expr | None) -> bool:
+        """True when evaluating `node` runs no user code and needs nothing that was dropped."""
+        if node is None or isinstance(node, ast.Constant):
+            return True
+        if isinstance(node, ast.Name):
+            if node.id in self.known:
+                return True
+            if node.id in self.dropped:
+                return False
+            return node.id in _BUILTIN_NAMES or self.star
+        if isinstance(node, ast.Attribute):
+            return self.safe(node.value)
+        if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+            return all(self.safe(e) for e in node.elts)
+        if isinstance(node, ast.Dict):
+            return all(k is not None and self.safe(k) for k in node.keys) and all(self.safe(v) for v in node.values)
+        if isinstance(node, ast.UnaryOp):
+            return self.safe(node.operand)
+        if isinstance(node, ast.BinOp):
+            return self.safe(node.left) and self.safe(node.right)
+        if isinstance(node, ast.BoolOp):
+            return all(self.safe(v) for v in node.values)
+        if isinstance(node, ast.Compare):
+            return self.safe(node.left) and all(self.safe(c) for c in node.comparators)
+        if isinstance(node, ast.IfExp):
+            return self.safe(node.test) and self.safe(node.body) and self.safe(node.orelse)
+        if isinstance(node, ast.Subscript):
+            return self.safe(node.value) and self.safe(node.slice)
+        if isinstance(node, ast.Slice):
+            return self.safe(node.lower) and self.safe(node.upper) and self.safe(node.step)
+        if isinstance(node, ast.Lambda):
+            args = node.args
+            return all(self.safe(d) for d in [*args.defaults, *args.kw_defaults])
+        if isinstance(node, ast.JoinedStr):
+            return all(self.safe(v) for v in node.values)
+        if isinstance(node, ast.FormattedValue):
+            return self.safe(node.value) and self.safe(node.format_spec)
+        return False
+
+
+def _simple_target(target: ast.expr) -> bool:
+    if isinstance(target, ast.Name):
+        return True
+    if isinstance(target, ast.Starred):
+        return _simple_target(target.value)
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return all(_simple_target(e) for e in target.elts)
+    return False
+
+
+def _is_sys_path_call(node: ast.expr) -> bool:
+    """`sys.path.append(...)`, `sys.path.insert(...)` or `sys.path.extend(...)`."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+        return False
+    func = node.func
+    if func.attr not in _SYS_PATH_METHODS:
+        return False
+    owner = func.value
+    return (
+        isinstance(owner, ast.Attribute)
+        and owner.attr == "path"
+        and isinstance(owner.value, ast.Name)
+        and owner.value.id == "sys"
+    )
+
+
+def _bound_names(node: ast.stmt) -> set[str]:
+    """Names a top-level statement binds in the module namespace."""
+    names: set[str] = set()
+    if isinstance(node, ast.Import):
+        for alias in node.names:
+            names.add(alias.asname or alias.name.split(".")[0])
+        return names
+    if isinstance(node, ast.ImportFrom):
+        return {alias.asname or alias.name for alias in node.names if alias.name != "*"}
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return {node.name}
+    for sub in ast.walk(node):
+        if isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and sub is not node:
+            names.add(sub.name)
+        elif isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
+            names.add(sub.id)
+        elif isinstance(sub, (ast.Import, ast.ImportFrom)):
+            names |= _bound_names(sub)
+    return names
+
+
+def _pass(where: ast.AST) -> ast.Pass:
+    return ast.copy_location(ast.Pass(), where)

@@ -1,0 +1,184 @@
+"""Check one user file from start to verdict: load → discover → build → check → rank.
+
+`check_file` runs in whatever process calls it; the CLI and the pytest plugin
+call it inside a child process (`loading.child.run_isolated`) so that the
+user's code can neither hang nor crash the tool.
+"""
+
+from __future__ import annotations
+
+import linecache
+import os
+import traceback
+from typing import Any
+
+import numpy as np
+
+from backprop_doctor import api, build, static
+from backprop_doctor.adapters import Network
+from backprop_doctor.context import CheckContext, SourceFile
+from backprop_doctor.discovery import discover
+from backprop_doctor.findings import Built, Finding, Report
+from backprop_doctor.options import Options
+from backprop_doctor.ranking import rank
+from backprop_doctor.rules import all_rules, matches, rule
+
+
+def check_file(path: str | os.PathLike[str], options: Options | None = None, **kwargs: Any) -> Report:
+    """Check the layers, function pairs and networks defined in the file at `path`.
+
+    Runs the user's definitions in this process: use the CLI or
+    `loading.child.run_isolated` to keep the user's code in a child process.
+    """
+    from backprop_doctor.loading.namespace import load_namespace
+    from backprop_doctor.loading.source import read_source
+
+    opts = (options or Options()).replace(**kwargs) if kwargs else (options or Options())
+    path = os.fspath(path)
+    report = Report(seed=opts.seed, file=path)
+    source, found = read_source(path)
+    report.findings.extend(found)
+    context = CheckContext(options=opts, source=source)
+    if source.tree is not None:
+        _register_source(source)
+        namespace, found = load_namespace(source, opts.exec_module)
+        report.findings.extend(found)
+        context.namespace = namespace
+        _check_namespace(context, report)
+    context.findings = report.findings
+    _run_checks(context, report)
+    report.extras.update({k: v for k, v in context.extras.items() if _jsonable(v)})
+    report.findings = [f for f in report.findings if _selected(f, opts)]
+    return rank(report)
+
+
+def _register_source(source: SourceFile) -> None:
+    """Let `inspect` read the normalised text (the file on disk may hold pasted characters)."""
+    lines = source.text.splitlines(keepends=True)
+    linecache.cache[source.path] = (len(source.text), None, lines, source.path)
+    absolute = os.path.abspath(source.path)
+    linecache.cache[absolute] = (len(source.text), None, lines, absolute)
+
+
+def _check_namespace(context: CheckContext, report: Report) -> None:
+    opts = context.options
+    assert context.source is not None and context.namespace is not None
+    found = discover(context.namespace, {os.path.abspath(context.source.path)})
+    context.extras["discovered"] = found
+    if not found:
+        report.findings.append(
+            rule("nothing-to-check").finding(
+                "No layer class (forward/backward), cs231n function pair or network was found in this file: "
+                "define them here or import them from a file beside it.",
+                file=context.source.path,
+            )
+        )
+        return
+    calls = static.constructor_calls(context.source.tree)
+    forced = static.parse_build_expression(opts.build) if opts.build else None
+    rng = np.random.default_rng(opts.seed)
+    checked_classes: set[type] = set()
+    for cls in found.networks:
+        try:
+            built = build.build_network(
+                cls,
+                calls.get(cls.__name__, []),
+                rng,
+                train=opts.train,
+                batch=opts.batch_size,
+                forced=forced if forced is not None and forced.name == cls.__name__ else None,
+            )
+        except Exception as error:  # user code, or nothing to build it from
+            _build_failed(report, context, cls, error)
+            continue
+        context.networks.append(built)
+        for _label, x, t in built.cases:
+            result = api.check_network(built.obj, x, t, options=opts)
+            result.built = [b for b in result.built if b.how != "given object"]
+            report.extend(result)
+        report.built.append(Built(built.name, built.how, built.cases[0][0]))
+        try:
+            checked_classes |= {type(layer) for _, layer in Network(built.obj).layers()}
+        except TypeError:
+            pass
+    for cls in found.layers:
+        if cls in checked_classes:
+            continue
+        try:
+            built = build.build_layer(cls, rng, train=opts.train, batch=opts.batch_size)
+        except Exception as error:
+            _build_failed(report, context, cls, error)
+            continue
+        context.layers.append(built)
+        for label, x, t in built.cases:
+            result = api.check_layer(built.obj, x, t, options=opts)
+            result.built = []
+            report.extend(result)
+        report.built.append(Built(built.name, built.how, "; ".join(label for label, _, _ in built.cases)))
+    for forward, backward in found.pairs:
+        name = f"{forward.__name__}/{backward.__name__}"
+        try:
+            cases = build.build_pair(forward, backward, rng, batch=opts.batch_size)
+        except Exception as error:
+            _build_failed(report, context, forward, error, name=name)
+            continue
+        for label, x, args in cases:
+            result = api.check_functions(forward, backward, x, *args, options=opts)
+            result.built = []
+            report.extend(result)
+        report.built.append(Built(name, "synthesized parameters", "; ".join(label for label, _, _ in cases)))
+    for loss in found.loss_functions:
+        scores = rng.standard_normal((opts.batch_size, build.CLASSES))
+        labels = rng.integers(0, build.CLASSES, opts.batch_size)
+        try:
+            result = api.check_layer(loss, scores, labels, options=opts)
+        except Exception as error:
+            _build_failed(report, context, loss, error)
+            continue
+        result.built = []
+        report.extend(result)
+        report.built.append(Built(loss.__name__, "loss function", f"x {scores.shape}, integer labels"))
+
+
+def _build_failed(report: Report, context: CheckContext, obj: Any, error: BaseException, name: str | None = None) -> None:
+    from backprop_doctor.locate import where
+
+    label = name or getattr(obj, "__name__", str(obj))
+    location = where(obj)
+    report.findings.append(
+        rule("build-failed").finding(
+            f"Could not build `{label}` to check it: {error}. Pass `--build '{label}(...)'` with literal arguments.",
+            layer=label,
+            **location.fields(),
+        )
+    )
+    report.built.append(Built(label, "not built", skipped=str(error)))
+
+
+def _run_checks(context: CheckContext, report: Report) -> None:
+    for r in all_rules().values():
+        if r.run is None:
+            continue
+        try:
+            new = list(r.run(context))
+        except Exception:  # a bug in a check must not hide the others' findings
+            report.extras.setdefault("internal_errors", []).append(f"{r.name}: {traceback.format_exc(limit=3)}")
+            continue
+        report.findings.extend(new)
+        context.findings = report.findings
+
+
+def _selected(finding: Finding, opts: Options) -> bool:
+    if opts.select and not matches(finding, opts.select):
+        return False
+    return not (opts.ignore and matches(finding, opts.ignore))
+
+
+def _jsonable(value: Any) -> bool:
+    import json
+
+    try:
+        json.dumps(value)
+        return True
+    except (TypeError, ValueError):
+        return False
