@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import inspect
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -148,10 +149,22 @@ def isolated(obj: Any) -> Iterator[tuple[Any, set[str]]]:
 
 
 def _parameters(func: Callable) -> dict[str, inspect.Parameter]:
+    target = getattr(func, "__func__", func)  # bound methods: cache on the function
     try:
-        return dict(inspect.signature(func).parameters)
+        return _signature_parameters(target)
+    except TypeError:  # unhashable callable
+        return _signature_parameters.__wrapped__(target)
+
+
+@functools.lru_cache(maxsize=1024)
+def _signature_parameters(func: Callable) -> dict[str, inspect.Parameter]:
+    try:
+        params = dict(inspect.signature(func).parameters)
     except (TypeError, ValueError):
         return {}
+    if inspect.isfunction(func) and params and next(iter(params)) in ("self", "cls"):
+        params.pop(next(iter(params)))  # looked up on the function: drop the bound argument
+    return params
 
 
 def _train_kwargs(func: Callable, train: bool) -> dict[str, Any]:
