@@ -75,7 +75,11 @@ def make_report(path) -> Report:
         line=SOFTMAX_LINE,
         column=16,
         highlight=(11, SOFTMAX_LINE),
-        fix="x = x - np.max(x, axis=1, keepdims=True)\nexp_x = np.exp(x)\nreturn exp_x / np.sum(exp_x, axis=1, keepdims=True)",
+        fix=(
+            "x = x - np.max(x, axis=1, keepdims=True)\n"
+            "exp_x = np.exp(x)\n"
+            "return exp_x / np.sum(exp_x, axis=1, keepdims=True)"
+        ),
         evidence=(("row sums", "0.2, 0.2, 0.2, 0.2, 0.2"), ("gradient of x", ALLCLOSE)),
     )
     symptom = Finding(
@@ -115,7 +119,11 @@ def make_report(path) -> Report:
             Measurement("Relu1", "x", None, "skipped"),
         ],
         built=[
-            Built("TwoLayerNet", "TwoLayerNet(input_size=784, hidden_size=50, output_size=10) from line 153", "x (5, 784), t (5, 10)"),
+            Built(
+                "TwoLayerNet",
+                "TwoLayerNet(input_size=784, hidden_size=50, output_size=10) from line 153",
+                "x (5, 784), t (5, 10)",
+            ),
             Built("SoftmaxWithLoss", "SoftmaxWithLoss()", "x (5, 10), t (5, 10)"),
             Built("Relu", "Relu()", "", skipped="its __init__ is misspelled"),
         ],
@@ -217,7 +225,9 @@ def test_no_line_is_wider_than_the_console(net_file, width):
 
 
 @pytest.mark.parametrize(
-    "console_kwargs", [{"color_system": None}, {"no_color": True}], ids=["no-colour-system", "no-color"]
+    "console_kwargs",
+    [{"color_system": None}, {"color_system": None, "force_terminal": True}, {"no_color": True}],
+    ids=["no-colour-system", "terminal-without-colour", "no-color"],
 )
 def test_no_escape_codes_without_colour(net_file, console_kwargs):
     console = Console(file=io.StringIO(), width=80, **console_kwargs)
@@ -245,7 +255,13 @@ def test_symptoms_are_grouped_one_line_each_not_in_panels(net_file):
 
 def test_panels_follow_the_root_cause_in_report_order(net_file):
     output = draw([make_report(net_file)])
-    order = [output.index(s) for s in ("BPD301 softmax-not-per-row · error", "Symptoms explained", "BPD501 loss-not-mean · warning", "BPD003 missing-module · info")]
+    titles = (
+        "BPD301 softmax-not-per-row · error",
+        "Symptoms explained",
+        "BPD501 loss-not-mean · warning",
+        "BPD003 missing-module · info",
+    )
+    order = [output.index(title) for title in titles]
     assert order == sorted(order)
     assert "BPD301 softmax-not-per-row · error · SoftmaxWithLoss.softmax" in output
     assert "root cause" in output
@@ -320,7 +336,8 @@ def test_an_ascii_console_gets_ascii_marks(net_file):
 
 
 def test_verdict_names_the_first_error_when_there_is_no_root_cause():
-    first = Finding("layer-raised", "BPD105", "error", "Affine.backward raised ValueError: shapes (5,3) and (4,3) not aligned.", layer="Affine", line=40)
+    message = "Affine.backward raised ValueError: shapes (5,3) and (4,3) not aligned."
+    first = Finding("layer-raised", "BPD105", "error", message, layer="Affine", line=40)
     second = Finding("input-mutated", "BPD201", "error", "Copy x before changing it.", layer="Relu", line=60)
     text = verdict(Report(findings=[first, second], file="net.py"))
     assert text == (
@@ -330,7 +347,8 @@ def test_verdict_names_the_first_error_when_there_is_no_root_cause():
 
 
 def test_verdict_uses_the_rules_summary_for_a_message_without_a_colon():
-    finding = Finding("gradient-mismatch", "BPD101", "error", "Sum db over the batch axis (axis=0).", layer="Affine", param="b", line=60)
+    message = "Sum db over the batch axis (axis=0)."
+    finding = Finding("gradient-mismatch", "BPD101", "error", message, layer="Affine", param="b", line=60)
     text = verdict(Report(findings=[finding], file="net.py", root_cause=finding))
     assert text == (
         "✗ net.py: the loss rises because analytic gradient differs from the numerical gradient "
@@ -339,9 +357,12 @@ def test_verdict_uses_the_rules_summary_for_a_message_without_a_colon():
 
 
 def test_verdict_for_a_file_that_could_not_be_loaded():
-    finding = Finding("syntax-error", "BPD001", "error", "Line 3 does not parse: close the bracket opened on line 2.", line=3)
+    message = "Line 3 does not parse: close the bracket opened on line 2."
+    finding = Finding("syntax-error", "BPD001", "error", message, line=3)
     text = verdict(Report(findings=[finding], file="net.py", root_cause=finding))
-    assert text == "✗ net.py: it could not be checked because line 3 does not parse: close the bracket opened on line 2."
+    assert text == (
+        "✗ net.py: it could not be checked because line 3 does not parse: close the bracket opened on line 2."
+    )
 
 
 def test_verdict_stays_one_line_whatever_the_message():
@@ -449,11 +470,15 @@ def test_json_root_cause_points_at_the_root_finding(net_file):
 
 def test_json_spells_out_nan_and_infinity_everywhere():
     np = pytest.importorskip("numpy")
-    finding = Finding("non-finite", "BPD606", "error", "The loss stopped being finite.", measured=math.nan, threshold=math.inf)
+    message = "The loss stopped being finite."
+    finding = Finding("non-finite", "BPD606", "error", message, measured=math.nan, threshold=math.inf)
     report = Report(
         findings=[finding],
         measurements=[Measurement("Affine", "W", math.inf, "mismatch")],
-        extras={"training": {"yours": [2.3, math.inf, math.nan], "reference": None}, "curve": np.array([1.0, np.nan])},
+        extras={
+            "training": {"yours": [2.3, math.inf, math.nan], "reference": None},
+            "curve": np.array([1.0, np.nan]),
+        },
     )
     text = to_json([report])
     data = json.loads(text)  # json.loads accepts NaN and Infinity, so check the text too
@@ -473,7 +498,8 @@ def test_github_gives_one_command_per_finding(net_file):
     assert len(lines) == 4
     root = lines[1]
     assert root.startswith(
-        f"::error file=two_layer_net.py,line={SOFTMAX_LINE},col=16,title=BPD301 softmax-not-per-row (root cause)::"
+        f"::error file=two_layer_net.py,line={SOFTMAX_LINE},col=16,"
+        "title=BPD301 softmax-not-per-row (root cause)::"
     )
     assert "Softmax normalises across the whole batch%3A" not in root  # ':' is escaped only in properties
     assert "%0A%0AFix%3A" not in root and "%0A%0AFix:%0Ax = x - np.max" in root
@@ -486,7 +512,8 @@ def test_github_gives_one_command_per_finding(net_file):
 def test_github_escapes_what_workflow_commands_require():
     assert escape_data("100% done\r\nnext") == "100%25 done%0D%0Anext"
     assert escape_property("a:b,c%\n") == "a%3Ab%2Cc%25%0A"
-    finding = Finding("loss-rises", "BPD601", "error", "50% higher: see\nbelow", file="dir,1/net:2.py", line=3)
+    message = "50% higher: see\nbelow"
+    finding = Finding("loss-rises", "BPD601", "error", message, file="dir,1/net:2.py", line=3)
     (line,) = to_github([Report(findings=[finding])]).splitlines()
     assert line == "::error file=dir%2C1/net%3A2.py,line=3,title=BPD601 loss-rises::50%25 higher: see%0Abelow"
 
@@ -524,3 +551,14 @@ def test_a_finding_without_a_file_is_framed_in_the_checked_file(net_file):
     finding = Finding("loss-not-mean", "BPD501", "warning", "Average the loss over the batch.", line=18)
     output = draw([Report(findings=[finding], file=str(net_file))])
     assert re.search(r"❱ 18\s+return -np.sum\(t \* np.log\(self.y \+ 1e-7\)\) / x.shape\[0\]", output)
+
+
+def test_training_curves_line_up_even_with_a_double_width_label():
+    training = {"yours": [3.0, 2.0, 1.0], "reference": [3.0, 1.0, float("nan")], "reference_label": "逐行 softmax"}
+    output = draw([Report(file="net.py", extras={"training": training})])
+    rows = [line for line in output.splitlines() if "→" in line]
+    assert len(rows) == 2
+    starts = [cell_len(row[: row.index("→")]) for row in rows]
+    assert starts[0] == starts[1]
+    assert rows[1].rstrip("│ ").endswith("▁×")  # NaN drawn, first→last shows it
+    assert "3.00 → nan" in rows[1]

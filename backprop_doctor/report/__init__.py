@@ -26,7 +26,16 @@ from backprop_doctor.report.text import sparkline, verdict
 if TYPE_CHECKING:
     from rich.console import Console
 
-__all__ = ["FORMATS", "render_report", "save_html", "save_svg", "sparkline", "to_github", "to_json", "verdict"]
+__all__ = [
+    "FORMATS",
+    "render_report",
+    "save_html",
+    "save_svg",
+    "sparkline",
+    "to_github",
+    "to_json",
+    "verdict",
+]
 
 FORMATS = ("rich", "json", "github")
 RECORD_WIDTH = 100  # columns of the HTML and SVG pictures
@@ -96,7 +105,9 @@ def _recorded(reports: list[Report], sources: dict[str, str] | None, width: int)
 
     from backprop_doctor.report.rich_report import render
 
-    console = Console(record=True, file=io.StringIO(), width=width, force_terminal=True, color_system="truecolor")
+    console = Console(
+        record=True, file=io.StringIO(), width=width, force_terminal=True, color_system="truecolor"
+    )
     render(reports, console, sources=sources)
     return console
 

@@ -60,7 +60,7 @@ from typing import Any
 
 from backprop_doctor import __version__
 from backprop_doctor.findings import Report, _json_float
-from backprop_doctor.report.text import index_of, named_finding, severity_counts, verdict
+from backprop_doctor.report.text import index_of, named_finding, totals, verdict
 
 SCHEMA = 1
 
@@ -75,23 +75,20 @@ def to_data(reports: Report | Sequence[Report]) -> dict[str, Any]:
     if isinstance(reports, Report):
         reports = [reports]
     files = [_file_data(report) for report in reports]
-    totals = {"error": 0, "warning": 0, "info": 0}
-    for report in reports:
-        for severity, count in severity_counts(report).items():
-            totals[severity] = totals.get(severity, 0) + count
+    counts = totals(reports)
     return {
         "tool": "backprop-doctor",
         "version": __version__,
         "schema": SCHEMA,
         "seed": reports[0].seed if reports else None,
-        "root_cause": _top_root_cause(reports, files),
+        "root_cause": _top_root_cause(reports),
         "files": files,
         "summary": {
             "files": len(reports),
             "failing": sum(1 for r in reports if not r.ok),
-            "errors": totals["error"],
-            "warnings": totals["warning"],
-            "info": totals["info"],
+            "errors": counts["error"],
+            "warnings": counts["warning"],
+            "info": counts["info"],
         },
     }
 
@@ -120,8 +117,9 @@ def _file_data(report: Report) -> dict[str, Any]:
     )
 
 
-def _top_root_cause(reports: Sequence[Report], files: list[dict[str, Any]]) -> dict[str, Any] | None:
-    for report, data in zip(reports, files):
+def _top_root_cause(reports: Sequence[Report]) -> dict[str, Any] | None:
+    """The finding the verdict of the first failing file names."""
+    for report in reports:
         if report.ok:
             continue
         finding = named_finding(report)

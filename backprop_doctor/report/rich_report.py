@@ -24,7 +24,9 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from rich import box
+from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.measure import Measurement as Measure
 from rich.padding import Padding
 from rich.panel import Panel
 from rich.rule import Rule
@@ -35,15 +37,16 @@ from rich.text import Text
 from backprop_doctor.findings import Finding, Report
 from backprop_doctor.report.text import (
     SPARK_WIDTH,
+    as_float,
     clean,
     counts_line,
     format_loss,
     format_number,
     one_line,
     plural,
-    severity_counts,
     sparkline,
     symptoms_and_others,
+    totals,
     verdict,
     where,
 )
@@ -71,7 +74,7 @@ def render(
     """Draw each report on `console`; `sources` maps a finding's `file` to the text to show."""
     if isinstance(reports, Report):
         reports = [reports]
-    reader = _SourceReader(sources or {})
+    reader = SourceReader(sources or {})
     for i, report in enumerate(reports):
         if i:
             console.print()
@@ -83,7 +86,7 @@ def render(
         console.print(Text(_files_summary(reports), style="bold"))
 
 
-def report_renderables(report: Report, console: Console, reader: _SourceReader) -> Iterable[RenderableType]:
+def report_renderables(report: Report, console: Console, reader: SourceReader) -> Iterable[RenderableType]:
     """Everything drawn for one file, top to bottom."""
     ascii_only = not console.encoding.startswith("utf")
     yield _verdict_text(report, ascii_only)
@@ -105,6 +108,7 @@ def report_renderables(report: Report, console: Console, reader: _SourceReader) 
         yield built_table(report)
     training = report.extras.get("training")
     if isinstance(training, dict) and (training.get("yours") or training.get("reference")):
+        yield Text("")
         yield training_panel(training)
 
 
@@ -129,7 +133,7 @@ def _verdict_text(report: Report, ascii_only: bool) -> Text:
     return text
 
 
-def finding_panel(finding: Finding, reader: _SourceReader, *, root: bool = False) -> Panel:
+def finding_panel(finding: Finding, reader: SourceReader, *, root: bool = False) -> Panel:
     """One finding: what, how much, the evidence, where in the code, and the fix."""
     style = SEVERITY_STYLE.get(finding.severity, "")
     parts: list[RenderableType] = [Text(clean(finding.message))]
@@ -207,7 +211,7 @@ def _location(finding: Finding) -> str:
     return location
 
 
-def code_frame(finding: Finding, reader: _SourceReader) -> Syntax | Text | None:
+def code_frame(finding: Finding, reader: SourceReader) -> Syntax | Text | None:
     """The source around the finding, line numbers on, offending lines marked with ❱."""
     if finding.line is None or not finding.file:
         return None
@@ -253,12 +257,14 @@ def symptoms_panel(symptoms: Sequence[Finding], root: Finding | None) -> Panel:
         if finding.caused_by and finding.caused_by != root_key:
             line.append(f" (via {finding.caused_by.split(':')[0]})", style="dim")
         lines.append(line)
-    title = "Symptoms explained by the root cause" if root is not None else "Symptoms explained by other findings"
+    title = "Symptoms explained by " + ("the root cause" if root is not None else "other findings")
     return Panel(Group(*lines), title=Text(title, style="bold"), title_align="left", border_style="dim")
 
 
 def measurements_table(report: Report) -> Table:
-    table = Table(title="Gradient check", title_justify="left", title_style="bold", box=box.SIMPLE_HEAD, show_edge=False)
+    table = Table(
+        title="Gradient check", title_justify="left", title_style="bold", box=box.SIMPLE_HEAD, show_edge=False
+    )
     table.add_column("layer", overflow="fold")
     table.add_column("parameter", overflow="fold")
     table.add_column("relative error", justify="right", no_wrap=True)
@@ -275,14 +281,22 @@ def measurements_table(report: Report) -> Table:
 
 def built_table(report: Report) -> Table:
     table = Table(
-        title="Built / skipped", title_justify="left", title_style="bold", box=box.SIMPLE_HEAD, show_edge=False, expand=True
+        title="Built / skipped",
+        title_justify="left",
+        title_style="bold",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        expand=True,
     )
     table.add_column("what", overflow="fold")
     table.add_column("how", overflow="fold", ratio=4)
     table.add_column("shapes", overflow="fold", ratio=2)
     table.add_column("checked", overflow="fold", ratio=2)
     for b in report.built:
-        status = Text(f"skipped: {one_line(b.skipped)}", style="yellow") if b.skipped else Text("yes", style="green")
+        if b.skipped:
+            status = Text(f"skipped: {one_line(b.skipped)}", style="yellow")
+        else:
+            status = Text("yes", style="green")
         table.add_row(Text(clean(b.what)), Text(clean(b.how)), Text(clean(b.shapes)), status)
     return table
 
@@ -296,7 +310,8 @@ def training_panel(training: dict[str, Any]) -> Panel:
     if training.get("steps") is not None:
         subtitle_parts.append(plural(int(training["steps"]), "step"))
     if training.get("lr") is not None:
-        subtitle_parts.append(f"lr {training['lr']:g}" if isinstance(training["lr"], (int, float)) else f"lr {training['lr']}")
+        lr = training["lr"]
+        subtitle_parts.append(f"lr {lr:g}" if isinstance(lr, (int, float)) else f"lr {lr}")
     return Panel(
         _TrainingCurves(curves),
         title=Text("Training probe", style="bold"),
@@ -308,64 +323,59 @@ def training_panel(training: dict[str, Any]) -> Panel:
 
 
 class _TrainingCurves:
-    """`label  first → last  sparkline`, one row per curve, all on one scale, sized to fit."""
+    """`label  first → last  sparkline`, one row per curve, in columns, on one scale, sized to fit."""
 
     def __init__(self, curves: Sequence[tuple[str, Sequence[Any]]]):
-        self.curves = curves
+        self.curves = [(label, [as_float(v) for v in values]) for label, values in curves]
 
-    def _rows(self, ascii_only: bool) -> list[tuple[str, str, list[float]]]:
+    def _columns(self, ascii_only: bool) -> list[tuple[str, str, list[float]]]:
+        """(label, `first → last` padded so that the arrows line up, values) per curve."""
         arrow = " -> " if ascii_only else " → "
+        firsts = [format_loss(values[0]) if values else "" for _, values in self.curves]
+        first_width = max(cell_len(first) for first in firsts)
         rows = []
-        for label, values in self.curves:
-            span = f"{format_loss(values[0])}{arrow}{format_loss(values[-1])}" if values else "(no values)"
-            rows.append((label, span, [_float(v) for v in values]))
+        for (label, values), first in zip(self.curves, firsts):
+            if values:
+                span = " " * (first_width - cell_len(first)) + first + arrow + format_loss(values[-1])
+            else:
+                span = "(no values)"
+            rows.append((label, span, values))
         return rows
 
+    def _widths(self, rows: list[tuple[str, str, list[float]]]) -> tuple[int, int]:
+        return max(cell_len(label) for label, _, _ in rows), max(cell_len(span) for _, span, _ in rows)
+
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        rows = self._rows(options.ascii_only)
-        label_width = max(len(label) for label, _, _ in rows)
-        span_width = max(len(span) for _, span, _ in rows)
-        room = options.max_width - label_width - span_width - 2
-        width = max(0, min(SPARK_WIDTH, room))
-        finite = [v for _, _, values in rows for v in values if math.isfinite(v)]
+        rows = self._columns(options.ascii_only)
+        label_width, span_width = self._widths(rows)
+        width = max(0, min(SPARK_WIDTH, options.max_width - label_width - span_width - 2))
+        finite = [v for _, values in self.curves for v in values if math.isfinite(v)]
         lo, hi = (min(finite), max(finite)) if finite else (None, None)
         for label, span, values in rows:
-            line = Text(label.ljust(label_width) + " ", style="bold", no_wrap=True, overflow="ellipsis")
-            line.append(span.rjust(span_width) + " ")
+            line = Text(label, style="bold", no_wrap=True, overflow="ellipsis")
+            line.append(" " * (label_width - cell_len(label) + 1))
+            line.append(span + " " * (span_width - cell_len(span) + 1))
             line.append(sparkline(values, width, lo=lo, hi=hi, ascii_only=options.ascii_only))
             yield line
 
-    def __rich_measure__(self, console: Console, options: ConsoleOptions):
-        from rich.measure import Measurement
-
-        rows = self._rows(options.ascii_only)
-        label_width = max(len(label) for label, _, _ in rows)
-        span_width = max(len(span) for _, span, _ in rows)
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measure:
+        rows = self._columns(options.ascii_only)
+        label_width, span_width = self._widths(rows)
         longest = max(min(SPARK_WIDTH, len(values)) for _, _, values in rows)
-        width = label_width + span_width + 2 + longest
-        return Measurement(min(width, options.max_width), min(width, options.max_width))
-
-
-def _float(value: Any) -> float:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return math.nan
+        width = min(label_width + span_width + 2 + longest, options.max_width)
+        return Measure(width, width)
 
 
 def _files_summary(reports: Sequence[Report]) -> str:
     failing = sum(1 for r in reports if not r.ok)
-    totals = {"error": 0, "warning": 0, "info": 0}
-    for report in reports:
-        for severity, count in severity_counts(report).items():
-            totals[severity] = totals.get(severity, 0) + count
+    counts = totals(reports)
     return " · ".join(
         [
             plural(len(reports), "file"),
             f"{failing} failing",
-            plural(totals["error"], "error"),
-            plural(totals["warning"], "warning"),
-            plural(totals["info"], "info"),
+            plural(counts["error"], "error"),
+            plural(counts["warning"], "warning"),
+            plural(counts["info"], "info"),
         ]
     )
 
@@ -381,7 +391,7 @@ def display_path(path: str) -> str:
     return path
 
 
-class _SourceReader:
+class SourceReader:
     """Source text by path: from `sources` when given, else read once from disk (read-only)."""
 
     def __init__(self, sources: dict[str, str]):

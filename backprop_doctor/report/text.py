@@ -59,7 +59,7 @@ def format_number(value: float | None) -> str:
 
 def format_loss(value: Any) -> str:
     """A loss value for the training probe: two decimals when that reads well."""
-    number = _as_float(value)
+    number = as_float(value)
     if math.isfinite(number) and 0.01 <= abs(number) < 1e4:
         return f"{number:.2f}"
     return format_number(number)
@@ -82,6 +82,15 @@ def severity_counts(report: Report) -> dict[str, int]:
     counts = {"error": 0, "warning": 0, "info": 0}
     for finding in report.findings:
         counts[finding.severity] = counts.get(finding.severity, 0) + 1
+    return counts
+
+
+def totals(reports: Iterable[Report]) -> dict[str, int]:
+    """Findings of each severity over several reports."""
+    counts = {"error": 0, "warning": 0, "info": 0}
+    for report in reports:
+        for severity, count in severity_counts(report).items():
+            counts[severity] = counts.get(severity, 0) + count
     return counts
 
 
@@ -239,7 +248,7 @@ def sparkline(
     """
     bars = SPARK_BARS_ASCII if ascii_only else SPARK_BARS
     nan_mark = "x" if ascii_only else SPARK_NAN
-    points = downsample([_as_float(v) for v in values], max(0, int(width)))
+    points = downsample([as_float(v) for v in values], max(0, int(width)))
     finite = [p for p in points if math.isfinite(p)]
     if lo is None:
         lo = min(finite, default=0.0)
@@ -276,7 +285,8 @@ def downsample(points: Sequence[float], width: int) -> list[float]:
     return out
 
 
-def _as_float(value: Any) -> float:
+def as_float(value: Any) -> float:
+    """`value` as a float; NaN for None and for anything that is not a number."""
     if value is None:
         return math.nan
     try:
@@ -329,7 +339,7 @@ def _loss_falls(report: Report) -> bool:
     training = report.extras.get("training")
     if not isinstance(training, dict):
         return False
-    yours = [_as_float(v) for v in training.get("yours") or ()]
+    yours = [as_float(v) for v in training.get("yours") or ()]
     if len(yours) < 2 or not all(math.isfinite(v) for v in yours):
         return False
     return yours[-1] < yours[0]
