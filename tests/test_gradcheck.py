@@ -1,0 +1,126 @@
+"""The numerics core, against functions whose derivatives are known in closed form."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from backprop_doctor import gradcheck
+
+
+def quadratic(a: np.ndarray):
+    """f(a) = sum(a**3) / 3, gradient a**2."""
+    return lambda: float(np.sum(a**3) / 3)
+
+
+def test_relative_error_is_symmetric_and_floored():
+    assert gradcheck.relative_error(1.0, 2.0) == gradcheck.relative_error(2.0, 1.0) == 0.5
+    assert gradcheck.relative_error(0.0, 1e-14, floor=1e-10) == pytest.approx(1e-4)
+
+
+def test_random_direction_has_unit_length_and_signs_only():
+    v = gradcheck.random_direction((7, 3), np.random.default_rng(0))
+    assert np.linalg.norm(v) == pytest.approx(1.0)
+    assert set(np.unique(np.sign(v))) <= {-1.0, 1.0}
+
+
+def test_directional_probe_agrees_with_the_true_gradient_and_restores_bit_identically():
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal((4, 5))
+    before = a.copy()
+    f = quadratic(a)
+    v = gradcheck.random_direction(a.shape, rng)
+    probe = gradcheck.directional_probe(f, f(), [a], [a**2], [v], 1e-5)
+    assert probe.error < 1e-8
+    assert not probe.kinked
+    assert np.array_equal(a, before) and a.tobytes() == before.tobytes()
+
+
+def test_directional_probe_exposes_a_wrong_gradient():
+    rng = np.random.default_rng(2)
+    a = rng.standard_normal(10)
+    f = quadratic(a)
+    probe = gradcheck.directional_probe(f, f(), [a], [2 * a**2], [gradcheck.random_direction(a.shape, rng)], 1e-5)
+    assert probe.error == pytest.approx(0.5, rel=1e-4)
+
+
+def test_directional_probe_restores_arrays_when_the_function_raises():
+    a = np.arange(6.0)
+    before = a.copy()
+    calls = []
+
+    def f():
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("user code failed")
+        return float(a.sum())
+
+    with pytest.raises(RuntimeError):
+        gradcheck.directional_probe(f, 15.0, [a], [np.ones(6)], [np.ones(6) / np.sqrt(6)], 1e-3)
+    assert a.tobytes() == before.tobytes()
+
+
+def test_kink_is_recognised_from_one_sided_slopes():
+    a = np.array([0.0, 1.0, -2.0])
+    f = lambda: float(np.maximum(a, 0).sum())  # noqa: E731
+    probe = gradcheck.directional_probe(f, f(), [a], [np.array([0.0, 1.0, 0.0])], [np.array([1.0, 0.0, 0.0])], 1e-5)
+    assert probe.kinked
+
+
+def test_elementwise_compares_every_element_of_a_small_array():
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((3, 4))
+    f = quadratic(a)
+    result = gradcheck.elementwise(f, f(), a, a**2, 1e-5, rng)
+    assert result.full and len(result.indices) == 12
+    assert np.allclose(result.numerical, (a**2).ravel(), rtol=1e-7)
+
+
+def test_elementwise_samples_a_large_array():
+    rng = np.random.default_rng(4)
+    a = rng.standard_normal(5000)
+    f = quadratic(a)
+    result = gradcheck.elementwise(f, f(), a, a**2, 1e-5, rng, sample=20)
+    assert not result.full and len(result.indices) == 20
+
+
+@pytest.mark.parametrize(
+    ("factor", "expected"),
+    [(-1.0, "sign-flipped"), (5.0, "scaled-by-batch-size"), (0.2, "divided-by-batch-size"), (3.0, "scaled")],
+)
+def test_constant_factors_are_named(factor, expected):
+    n = np.random.default_rng(5).standard_normal(30)
+    pattern = gradcheck.name_pattern(factor * n, n, batch_size=5)
+    assert pattern is not None and pattern.name == expected
+
+
+def test_zero_gradients_are_named_by_which_side_is_zero():
+    n = np.random.default_rng(6).standard_normal(8)
+    assert gradcheck.name_pattern(np.zeros(8), n).name == "not-computed"
+    assert gradcheck.name_pattern(n, np.zeros(8)).name == "unused-in-forward"
+
+
+def test_transposed_square_gradient_is_named():
+    n = np.random.default_rng(7).standard_normal((4, 4))
+    pattern = gradcheck.name_pattern(n.T.ravel(), n.ravel(), full_analytic=n.T, full_numerical=n)
+    assert pattern.name == "transposed"
+
+
+def test_some_rows_wrong_is_named_with_the_rows():
+    n = np.random.default_rng(8).standard_normal((5, 3))
+    a = n.copy()
+    a[2] += 1.0
+    pattern = gradcheck.name_pattern(a.ravel(), n.ravel(), full_analytic=a, full_numerical=n)
+    assert pattern.name == "some-rows" and "row 2" in pattern.description
+
+
+def test_a_correct_gradient_has_no_pattern():
+    n = np.random.default_rng(9).standard_normal(12)
+    assert gradcheck.name_pattern(n, n) is None
+
+
+@given(st.floats(min_value=-1e3, max_value=1e3, allow_nan=False), st.floats(min_value=-1e3, max_value=1e3, allow_nan=False))
+def test_relative_error_is_bounded_by_two(a, n):
+    assert 0.0 <= float(gradcheck.relative_error(a, n)) <= 2.0
