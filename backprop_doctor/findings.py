@@ -51,7 +51,7 @@ class Finding:
         data["evidence"] = [{"label": k, "text": v} for k, v in self.evidence]
         for key in ("measured", "threshold"):
             if data[key] is not None:
-                data[key] = _json_float(data[key])
+                data[key] = json_float(data[key])
         return data
 
 
@@ -68,7 +68,7 @@ class Measurement:
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
         if self.relative_error is not None:
-            data["relative_error"] = _json_float(self.relative_error)
+            data["relative_error"] = json_float(self.relative_error)
         return data
 
 
@@ -145,10 +145,15 @@ class Report:
             raw = dict(raw)
             raw["highlight"] = tuple(raw.get("highlight") or ())
             raw["evidence"] = tuple((e["label"], e["text"]) for e in raw.get("evidence") or ())
-            findings.append(Finding(**raw))
+            for key in ("measured", "threshold"):
+                raw[key] = from_json_float(raw.get(key))
+            findings.append(Finding(**{k: v for k, v in raw.items() if k in _FINDING_FIELDS}))
         report = cls(
             findings=findings,
-            measurements=[Measurement(**m) for m in data.get("measurements", [])],
+            measurements=[
+                Measurement(**{**m, "relative_error": from_json_float(m.get("relative_error"))})
+                for m in data.get("measurements", [])
+            ],
             built=[Built(**b) for b in data.get("built", [])],
             seed=data.get("seed", 0),
             file=data.get("file"),
@@ -159,10 +164,18 @@ class Report:
         return report
 
 
-def _json_float(value: float) -> float | str:
+def from_json_float(value: float | str | None) -> float | None:
+    """Undo `json_float`."""
+    return float(value) if isinstance(value, str) else value
+
+
+def json_float(value: float) -> float | str:
     """JSON has no NaN or infinity; spell them as strings."""
     if value != value:
         return "nan"
     if value in (float("inf"), float("-inf")):
         return "inf" if value > 0 else "-inf"
     return float(value)
+
+
+_FINDING_FIELDS = {f.name for f in dataclasses.fields(Finding)}

@@ -54,10 +54,8 @@ def check_file(path: str | os.PathLike[str], options: Options | None = None, **k
 
 def _register_source(source: SourceFile) -> None:
     """Let `inspect` read the normalised text (the file on disk may hold pasted characters)."""
-    lines = source.text.splitlines(keepends=True)
+    lines = [line + "\n" for line in source.text.split("\n")]
     linecache.cache[source.path] = (len(source.text), None, lines, source.path)
-    absolute = os.path.abspath(source.path)
-    linecache.cache[absolute] = (len(source.text), None, lines, absolute)
 
 
 def _check_namespace(context: CheckContext, report: Report) -> None:

@@ -44,7 +44,8 @@ PASTED = {
 _PASTED_RE = re.compile("[" + "".join(PASTED) + "]")
 _NON_PRINTABLE = re.compile(r"invalid non-printable character U\+([0-9A-Fa-f]{4,6})")
 
-# Encodings tried, in order, for a file that is not valid UTF-8 and declares none.
+# Encodings tried, in order, for a file that is not valid in the encoding it declares
+# (UTF-8 when it declares none); UTF-8 itself is tried first when it declares another.
 FALLBACK_ENCODINGS = ("shift_jis", "gb18030", "big5", "cp1252")
 _KANA = re.compile("[\u3040-\u30ff]")
 _COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)", re.MULTILINE)
@@ -125,7 +126,8 @@ def decode(data: bytes, shown: str = "") -> tuple[str, Finding | None]:
     lineno = data.count(b"\n", 0, bad) + 1
 
     chosen = None
-    for encoding in FALLBACK_ENCODINGS:
+    candidates = FALLBACK_ENCODINGS if declared.startswith("utf-8") else ("utf-8", *FALLBACK_ENCODINGS)
+    for encoding in candidates:
         try:
             text = data.decode(encoding)
         except UnicodeDecodeError:
@@ -247,11 +249,12 @@ def _replace_at(text: str, positions: list[int]) -> tuple[str, list[tuple[int, s
     """Replace the pasted characters at `positions`; report (line, character) of each."""
     if not positions:
         return text, []
-    parts, replaced, last = [], [], 0
+    parts, replaced, last, lineno = [], [], 0, 1
     for i in sorted(positions):
+        lineno += text.count("\n", last, i)
         parts.append(text[last:i])
         parts.append(PASTED[text[i]])
-        replaced.append((text.count("\n", 0, i) + 1, text[i]))
+        replaced.append((lineno, text[i]))
         last = i + 1
     parts.append(text[last:])
     return "".join(parts), replaced
@@ -292,10 +295,7 @@ def _agrees_with_tokenize(text: str, original: str, positions: list[int]) -> boo
         mapped.append(i - removed)
         if PASTED[original[i]] == "":
             removed += 1
-    line_starts = [0]
-    for pos, ch in enumerate(text):
-        if ch == "\n":
-            line_starts.append(pos + 1)
+    line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
     literal: list[tuple[int, int]] = []
     try:
         readline = iter(text.splitlines(keepends=True)).__next__
@@ -319,30 +319,34 @@ def _char_name(ch: str) -> str:
 
 
 def _normalised_finding(shown: str, result: Normalised) -> Finding:
+    per_line: dict[int, dict[str, int]] = {}
     counts: dict[str, int] = {}
-    lines: list[int] = []
     for lineno, ch in result.replaced:
         counts[ch] = counts.get(ch, 0) + 1
-        if lineno not in lines:
-            lines.append(lineno)
+        line_counts = per_line.setdefault(lineno, {})
+        line_counts[ch] = line_counts.get(ch, 0) + 1
+    lines = sorted(per_line)
     total = sum(counts.values())
     what = ", ".join(f"{n} × {_char_name(ch)}" for ch, n in sorted(counts.items(), key=lambda kv: -kv[1]))
-    shown_lines = ", ".join(str(n) for n in lines[:5]) + (f" and {len(lines) - 5} more" if len(lines) > 5 else "")
-    where = f"line {shown_lines}" if len(lines) == 1 else f"lines {shown_lines}"
+    listed = ", ".join(str(n) for n in lines[:5]) + (f" and {len(lines) - 5} more" if len(lines) > 5 else "")
+    where = f"line {listed}" if len(lines) == 1 else f"lines {listed}"
+    them = "the invisible character" if total == 1 else f"the {total} invisible characters"
     message = (
-        f"Replace the {total} invisible character{'s' if total != 1 else ''} pasted from a web page "
-        f"on {where} with ordinary spaces: Python rejects them outside strings "
-        f"({what}). backprop-doctor read the file as if you had; the file is unchanged."
+        f"Replace {them} pasted from a web page on {where} with ordinary spaces ({what}): "
+        "Python rejects them outside strings. backprop-doctor read them as spaces; the file is unchanged."
     )
     first = lines[0]
     fixed = result.text.split("\n")[first - 1]
+    evidence = tuple(
+        (f"line {n}", ", ".join(f"{c} × U+{ord(ch):04X}" for ch, c in per_line[n].items())) for n in lines[:5]
+    )
     return rule("text-normalised").finding(
         message,
         file=shown,
         line=first,
         highlight=tuple(lines[:5]),
         fix=fixed if fixed.strip() else None,
-        evidence=tuple((f"line {n}", f"{sum(1 for m, _ in result.replaced if m == n)} replaced") for n in lines[:5]),
+        evidence=evidence,
     )
 
 
@@ -385,7 +389,7 @@ def syntax_error_finding(error: SyntaxError, shown: str, text: str) -> Finding:
             f" {_char_name(ch)} is a typographic or full-width character; type the plain ASCII "
             f"`{_TYPOGRAPHIC[ch]}` (switch the input method to half-width)."
         )
-        fix = "".join(_TYPOGRAPHIC.get(c, c) for c in line)
+        fix = _ascii_line(line, quotes=_TYPOGRAPHIC[ch] in "'\"")
     elif isinstance(error, TabError) or "inconsistent use of tabs" in msg:
         message += " Indent with spaces only."
         fix = line.expandtabs(4)
@@ -400,6 +404,19 @@ def syntax_error_finding(error: SyntaxError, shown: str, text: str) -> Finding:
         fix=fix,
         evidence=tuple(evidence),
     )
+
+
+def _ascii_line(line: str, quotes: bool) -> str:
+    """`line` with typographic quotes (when they are the problem) and full-width punctuation
+    outside string literals and comments turned into ASCII."""
+    if quotes:
+        line = "".join(_TYPOGRAPHIC[c] if c in _TYPOGRAPHIC and _TYPOGRAPHIC[c] in "'\"" else c for c in line)
+    kept = [(m.start(), m.end()) for m in _LITERAL.finditer(line)]
+    out = []
+    for i, c in enumerate(line):
+        inside = any(start <= i < end for start, end in kept)
+        out.append(c if inside else _TYPOGRAPHIC.get(c, c))
+    return "".join(out)
 
 
 def _python2_fix(msg: str, line: str) -> tuple[str, str | None] | None:

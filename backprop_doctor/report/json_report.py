@@ -59,7 +59,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from backprop_doctor import __version__
-from backprop_doctor.findings import Report, _json_float
+from backprop_doctor.findings import Report, json_float
 from backprop_doctor.report.text import index_of, named_finding, totals, verdict
 
 SCHEMA = 1
@@ -148,7 +148,7 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, int):
         return value
     if isinstance(value, float):
-        return _json_float(value) if not math.isfinite(value) else value
+        return json_float(value) if not math.isfinite(value) else value
     if hasattr(value, "tolist"):  # numpy arrays and scalars
         return _jsonable(value.tolist())
     return str(value)

@@ -1,0 +1,26 @@
+"""A layer or network in the file could not be constructed for checking.
+
+What it finds:
+    A class that looks checkable but whose constructor could not be called:
+    it needs arguments backprop-doctor cannot infer (no literal call in the
+    file, no defaults, no --build), or calling it raised. The finding shows the
+    call that was tried and the error it gave.
+
+Why it matters:
+    A class that cannot be built cannot be checked; its gradients may be wrong
+    and nothing here would say so.
+
+Example:
+    class Convolution:
+        def __init__(self, W, b, stride, pad):   # no call in the file shows the shapes
+
+Fix:
+    Tell backprop-doctor how to build it:
+        backprop-doctor net.py --build "Convolution(np.random.randn(4, 3, 3, 3), np.zeros(4), 1, 1)"
+    or add a small literal construction under `if __name__ == "__main__":`.
+"""
+
+NAME = "build-failed"
+CODE = "BPD008"
+SEVERITY = "warning"
+STAGE = "load"

@@ -1,0 +1,303 @@
+"""Check a file in a child process, so nothing the user's code does can hang or kill the caller.
+
+`run_isolated` starts `python -m backprop_doctor.loading.worker` in an empty
+temporary folder (nothing is written next to the user's file), with a
+non-interactive matplotlib backend, no bytecode, UTF-8 output, no stdin, and
+its own process group. The worker writes the report as JSON to a file; what the
+user's code prints goes to the child's stdout, which is kept (the tail of it) in
+`report.extras["stdout"]`. If the child runs past the time limit, it is stopped
+and the report holds one `load-timeout` finding naming the line the code was
+on; if it dies without a report (a segfault in a C extension, `os._exit`, the
+kernel's OOM killer), a `load-crash` finding with where and the last lines of
+stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+
+from backprop_doctor.errors import UsageError
+from backprop_doctor.findings import Finding, Report
+from backprop_doctor.options import Options
+from backprop_doctor.rules import rule
+
+DEFAULT_TARGET = "backprop_doctor.pipeline:check_file"
+GRACE = 5.0  # most seconds the parent waits past the limit: interpreter start-up and the dump
+TAIL_CHARS = 4000  # how much of the child's stdout and stderr is kept
+_PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+_FRAME = re.compile(r'^\s*File "(?P<file>.+?)", line (?P<line>\d+),? in (?P<func>.+?)\s*$', re.MULTILINE)
+
+
+def run_isolated(path: str | os.PathLike[str], options: Options, *, target: str = DEFAULT_TARGET) -> Report:
+    """Run `target(path, options)` (a `module:function` returning a Report) in a child process.
+
+    Never raises and never hangs because of what the user's code does (a
+    non-positive or infinite `options.timeout` means no limit). Raises
+    `UsageError` when `path` is not a file or the check itself reports a usage
+    error (a bad --build, say), and OSError when the child cannot be started.
+    """
+    shown = os.fspath(path)
+    absolute = os.path.abspath(shown)
+    if not os.path.isfile(absolute):
+        raise UsageError(f"cannot read {shown}: no such file")
+    limit = options.timeout if options.timeout and math.isfinite(options.timeout) and options.timeout > 0 else None
+    workdir = tempfile.mkdtemp(prefix="backprop-doctor-")
+    files = {name: os.path.join(workdir, name) for name in ("options.json", "result.json", "dump.txt")}
+    try:
+        with open(files["options.json"], "w", encoding="utf-8") as handle:
+            json.dump(options.to_dict(), handle, default=repr)
+        command = [
+            sys.executable, "-m", "backprop_doctor.loading.worker", absolute,
+            "--options", files["options.json"], "--result", files["result.json"],
+            "--dump", files["dump.txt"], "--call", target,
+        ]  # fmt: skip
+        if limit is not None:
+            command += ["--timeout", repr(limit - min(1.0, 0.1 * limit))]
+        outcome = _run(command, workdir, None if limit is None else limit + min(GRACE, max(2.0, limit / 2)))
+        report = _report(outcome, files, shown, absolute, limit, options)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    if outcome.stdout.strip():
+        report.extras.setdefault("stdout", outcome.stdout)
+    return report
+
+
+@dataclass
+class _Outcome:
+    returncode: int | None  # None when the parent had to kill it
+    stdout: str
+    stderr: str
+
+
+def _run(command: list[str], workdir: str, deadline: float | None) -> _Outcome:
+    env = dict(os.environ)
+    env.update(MPLBACKEND="Agg", PYTHONDONTWRITEBYTECODE="1", PYTHONIOENCODING="utf-8")
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_ROOT, env.get("PYTHONPATH", "")) if p)
+    out_path, err_path = os.path.join(workdir, "stdout.txt"), os.path.join(workdir, "stderr.txt")
+    group = {"start_new_session": True} if os.name == "posix" else {
+        "creationflags": getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)
+    }
+    with open(out_path, "wb") as out, open(err_path, "wb") as err:
+        # Files, not pipes: a chatty child can never block on a full pipe.
+        process = subprocess.Popen(
+            command, cwd=workdir, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err, **group
+        )
+        returncode: int | None
+        try:
+            returncode = process.wait(timeout=deadline)
+        except subprocess.TimeoutExpired:
+            returncode = None
+        finally:  # also on KeyboardInterrupt in the parent
+            _kill(process)
+    return _Outcome(returncode, _tail(out_path), _tail(err_path))
+
+
+def _kill(process: subprocess.Popen[bytes]) -> None:
+    """End the child and anything it started in its process group."""
+    if os.name == "posix":
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+    elif process.poll() is None:
+        process.kill()
+    try:
+        process.wait(timeout=5)
+    except subprocess.TimeoutExpired:  # pragma: no cover - a process the kernel will not reap
+        pass
+
+
+def _tail(path: str) -> str:
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            size = handle.tell()
+            handle.seek(max(0, size - 4 * TAIL_CHARS))
+            text = handle.read().decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+    return text[-TAIL_CHARS:]
+
+
+def _read(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return handle.read()
+    except OSError:
+        return ""
+
+
+def _report(
+    outcome: _Outcome, files: dict[str, str], shown: str, absolute: str, limit: float | None, options: Options
+) -> Report:
+    data = None
+    raw = _read(files["result.json"])
+    if raw:
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            data = None
+    dump = _read(files["dump.txt"])
+    if isinstance(data, dict) and "internal_error" not in data:
+        try:
+            report = Report.from_dict(data)
+        except (TypeError, KeyError, ValueError) as exc:
+            return _single(_crash(outcome, dump, absolute, shown, f"its report could not be read ({exc})"), shown, options)
+        root = report.root_cause.key() if report.root_cause is not None else None
+        report.findings = [_shown_path(f, absolute, shown) for f in report.findings]
+        report.root_cause = next((f for f in report.findings if f.key() == root), None)
+        if report.file in (None, absolute):
+            report.file = shown
+        return report
+    if isinstance(data, dict):
+        if data["internal_error"].get("type") == "UsageError":
+            raise UsageError(data["internal_error"].get("message", "usage error"))
+        return _single(_internal_error(data["internal_error"], absolute, shown), shown, options)
+    if outcome.returncode is None or dump.lstrip().startswith("Timeout"):
+        return _single(_timeout(dump, absolute, shown, limit), shown, options)
+    return _single(_crash(outcome, dump, absolute, shown), shown, options)
+
+
+def _single(finding: Finding, shown: str, options: Options) -> Report:
+    return Report(findings=[finding], seed=options.seed, file=shown)
+
+
+def _shown_path(finding: Finding, absolute: str, shown: str) -> Finding:
+    return finding.replace(file=shown) if finding.file == absolute else finding
+
+
+def _timeout(dump: str, absolute: str, shown: str, limit: float | None) -> Finding:
+    name = os.path.basename(shown)
+    seconds = f"{limit:g} s" if limit is not None else "the time limit"
+    frame = _user_frame(_frames(dump), absolute)
+    if frame is None:
+        return rule("load-timeout").finding(
+            f"`{name}` was still running after {seconds}, so backprop-doctor stopped it; "
+            "it could not tell where. Make the code finish sooner, or raise --timeout.",
+            file=shown,
+        )
+    file, line, func = frame
+    at_module_level = func == "<module>"
+    where = f"line {line}" + (" (module level)" if at_module_level else f" in `{func}`")
+    if file != absolute:
+        where += f" of {os.path.basename(file)}"
+    advice = (
+        'move long-running module-level code under `if __name__ == "__main__":`, or raise --timeout'
+        if at_module_level
+        else f"make `{func}` finish sooner, or raise --timeout"
+    )
+    return rule("load-timeout").finding(
+        f"`{name}` was still running {where} after {seconds}, so backprop-doctor stopped it; {advice}.",
+        file=shown if file == absolute else file,
+        line=line,
+        highlight=(line,),
+        fix='if __name__ == "__main__":' if at_module_level else None,
+    )
+
+
+def _crash(outcome: _Outcome, dump: str, absolute: str, shown: str, why: str | None = None) -> Finding:
+    name = os.path.basename(shown)
+    code = outcome.returncode
+    exit_call = re.match(r"\s*Exit \((os\._exit\(.*?\))\)!", dump)
+    if why is not None:
+        how = why
+    elif code is not None and code < 0:
+        try:
+            signame = signal.Signals(-code).name
+        except ValueError:
+            signame = f"signal {-code}"
+        how = {"SIGSEGV": "segmentation fault", "SIGBUS": "bus error", "SIGABRT": "abort", "SIGKILL": "killed"}.get(
+            signame, "killed by a signal"
+        ) + f", {signame}"
+    elif exit_call:
+        how = f"{exit_call.group(1)} was called"
+    else:
+        how = f"exit status {code}"
+    frame = _user_frame(_frames(dump), absolute)
+    fields: dict[str, object] = {"file": shown}
+    where = ""
+    if frame is not None:
+        file, line, func = frame
+        where = f" at line {line}" + ("" if func == "<module>" else f" in `{func}`")
+        if file != absolute:
+            where += f" of {os.path.basename(file)}"
+        fields = {"file": shown if file == absolute else file, "line": line, "highlight": (line,)}
+    evidence = []
+    stderr = _last_lines(outcome.stderr, 15)
+    if stderr:
+        evidence.append(("stderr", stderr))
+    if dump.strip():
+        evidence.append(("stack", _first_lines(dump, 20)))
+    if exit_call:
+        advice = 'remove the os._exit call or put it under `if __name__ == "__main__":`'
+    elif code is not None and code < 0:
+        advice = "run the file on its own to see the crash (a C extension, ctypes, or memory running out)"
+    else:
+        advice = "run the file on its own to see why it exits"
+    return rule("load-crash").finding(
+        f"The process checking `{name}` died without a report ({how}){where}; {advice}.",
+        evidence=tuple(evidence),
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+def _internal_error(error: dict[str, str], absolute: str, shown: str) -> Finding:
+    text = error.get("traceback", "")
+    frames = list(reversed(_frames(text)))  # a traceback lists the most recent call last
+    frame = _user_frame(frames, absolute)
+    fields: dict[str, object] = {"file": shown}
+    where = ""
+    if frame is not None:
+        file, line, func = frame
+        where = f" at line {line}" + ("" if func == "<module>" else f" in `{func}`")
+        fields = {"file": shown if file == absolute else file, "line": line, "highlight": (line,)}
+    return rule("load-crash").finding(
+        f"backprop-doctor stopped with {error.get('type', 'an error')}: {error.get('message', '')}{where} "
+        "while checking this file; please report it with the traceback below.",
+        evidence=(("traceback", _last_lines(text, 25)),),
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+def _frames(text: str) -> list[tuple[str, int, str]]:
+    """(file, line, function) of every frame in a faulthandler dump, most recent first."""
+    return [(m["file"], int(m["line"]), m["func"]) for m in _FRAME.finditer(text)]
+
+
+def _user_frame(frames: list[tuple[str, int, str]], absolute: str) -> tuple[str, int, str] | None:
+    """The most recent frame in the user's file, else in a file next to it (not in a library)."""
+    user = os.path.realpath(absolute)
+    for file, line, func in frames:
+        if os.path.realpath(file) == user:
+            return absolute, line, func
+    folder = os.path.dirname(user)
+    roots = (folder + os.sep, os.path.dirname(folder) + os.sep)
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+    for file, line, func in frames:
+        real = os.path.realpath(file)
+        parts = real.split(os.sep)
+        if (
+            real.startswith(roots)
+            and not real.startswith(package)
+            and "site-packages" not in parts
+            and "dist-packages" not in parts
+        ):
+            return file, line, func
+    return None
+
+
+def _first_lines(text: str, count: int) -> str:
+    return "\n".join(text.strip().splitlines()[:count])
+
+
+def _last_lines(text: str, count: int) -> str:
+    return "\n".join(text.rstrip().splitlines()[-count:])

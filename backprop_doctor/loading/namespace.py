@@ -1,0 +1,342 @@
+"""Run the definitions of a user's file in this process and hand back its namespace.
+
+Meant to run inside the child process that `child.run_isolated` starts: it
+changes `sys.path`, `sys.meta_path`, `sys.modules` and `linecache` for good.
+
+The file runs as a fresh module named `__bpd_user__`, never `__main__`, so an
+`if __name__ == "__main__":` block does not run; the module is registered in
+`sys.modules` so its classes pickle and deep-copy. Its folder and the folder
+above are importable first (the book layout `sys.path.append(os.pardir);
+from common.layers import *` works, also without `__init__.py`), no bytecode
+is written anywhere, missing modules become stubs, and what the code prints
+goes to `output` instead of the terminal.
+"""
+
+from __future__ import annotations
+
+import __future__
+import ast
+import builtins
+import collections.abc
+import contextlib
+import io
+import linecache
+import os
+import re
+import sys
+import traceback
+import types
+from typing import Any, TextIO
+
+from backprop_doctor.context import SourceFile
+from backprop_doctor.findings import Finding
+from backprop_doctor.loading import stubs
+from backprop_doctor.loading.definitions import definitions_only
+from backprop_doctor.loading.source import syntax_error_finding
+from backprop_doctor.rules import rule
+
+USER_MODULE = "__bpd_user__"
+# Set by the worker: in the child process the user's output also goes to the real stdout and
+# stderr, which the parent keeps, so the last lines survive a crash.
+ECHO = False
+
+
+class OutputTail(io.TextIOBase):
+    """A text stream that keeps only the last `limit` characters written to it."""
+
+    def __init__(self, limit: int = 20_000):
+        self.limit = limit
+        self._parts: list[str] = []
+        self._size = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        text = str(text)
+        self._parts.append(text)
+        self._size += len(text)
+        if self._size > 2 * self.limit:
+            kept = "".join(self._parts)[-self.limit :]
+            self._parts, self._size = [kept], len(kept)
+        return len(text)
+
+    def getvalue(self) -> str:
+        return "".join(self._parts)[-self.limit :]
+
+
+class _Tee(io.TextIOBase):
+    def __init__(self, *streams: TextIO | None):
+        self.streams = [s for s in streams if s is not None]
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        for stream in self.streams:
+            try:
+                stream.write(text)
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        return len(text)
+
+
+def load_namespace(
+    source: SourceFile, exec_module: bool, *, output: TextIO | None = None
+) -> tuple[dict[str, Any], list[Finding]]:
+    """Execute `source` (its definitions, or the whole module with `exec_module`) as `__bpd_user__`.
+
+    Returns the module's namespace and the findings: `load-error` for code that
+    raised (the namespace keeps everything defined before it, and in
+    definitions mode everything defined after it too), `missing-module` for
+    each import that got a stub. Never raises for what the user's code does,
+    except KeyboardInterrupt.
+    """
+    path = os.path.abspath(source.path)
+    folder = os.path.dirname(path)
+    roots = [folder, os.path.dirname(folder)]
+    for root in reversed(roots):
+        while root in sys.path:
+            sys.path.remove(root)
+        sys.path.insert(0, root)
+    sys.dont_write_bytecode = True
+    trees = {os.path.realpath(path): source.tree} if source.tree is not None else {}
+    finder = stubs.install(path, roots, trees)
+
+    module = types.ModuleType(USER_MODULE, None)
+    module.__file__ = path
+    module.__builtins__ = builtins  # type: ignore[attr-defined]
+    sys.modules[USER_MODULE] = module
+    namespace = module.__dict__
+    lines = io.StringIO(source.text).readlines()  # split on "\n" only, as the compiler counts lines
+    linecache.cache[path] = (len(source.text), None, lines, path)  # tracebacks and inspect see what ran
+    if source.tree is None:
+        return namespace, []
+
+    tree = definitions_only(source.tree, exec_module=exec_module)
+    flags = _future_flags(tree)
+    chunks = [tree] if exec_module else [ast.Module(body=[node], type_ignores=[]) for node in tree.body]
+    findings: list[Finding] = []
+    failed: dict[str, Finding] = {}  # name a failed statement would have bound -> its finding
+    sink = output if output is not None else OutputTail()
+    try:
+        cwd: str | None = os.getcwd()
+    except OSError:
+        cwd = None
+    out = _Tee(sink, sys.__stdout__ if ECHO else None)
+    err = _Tee(sink, sys.__stderr__ if ECHO else None)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), _no_stdin():
+            for chunk in chunks:
+                try:
+                    code = compile(chunk, path, "exec", flags=flags, dont_inherit=True)
+                except SyntaxError as exc:
+                    findings.append(syntax_error_finding(exc, source.path, source.text))
+                    continue
+                try:
+                    exec(code, namespace)
+                except KeyboardInterrupt:
+                    raise
+                except BaseException as exc:  # noqa: BLE001 - anything the user's code does
+                    finding = load_error_finding(exc, source, finder, chunk)
+                    cause = _cascade_cause(exc, failed)
+                    if cause is not None:
+                        finding = finding.replace(caused_by=cause.key())
+                    findings.append(finding)
+                    if exec_module:
+                        break
+                    for node in chunk.body:
+                        for name in _bound(node):
+                            failed.setdefault(name, finding)
+    finally:
+        if cwd is not None:
+            with contextlib.suppress(OSError):
+                os.chdir(cwd)  # the user's code may have moved it
+    findings.extend(missing_module_findings(finder.missing(), source.path, path))
+    return namespace, findings
+
+
+# --------------------------------------------------------------------------- findings
+
+# NumPy 2 removed these aliases; NumPy's own message names some of them, not all.
+NUMPY_REMOVED = {
+    "int": "int", "float": "float", "bool": "bool", "object": "object", "str": "str",
+    "complex": "complex", "long": "int", "unicode": "str",
+    "float_": "np.float64", "complex_": "np.complex128", "string_": "np.bytes_", "unicode_": "np.str_",
+    "int0": "np.intp", "uint0": "np.uintp", "bool8": "np.bool_", "object0": "np.object_",
+    "NaN": "np.nan", "NAN": "np.nan", "Inf": "np.inf", "Infinity": "np.inf", "infty": "np.inf",
+    "PINF": "np.inf", "NINF": "-np.inf", "PZERO": "0.0", "NZERO": "-0.0",
+    "product": "np.prod", "cumproduct": "np.cumprod", "sometrue": "np.any", "alltrue": "np.all",
+    "round_": "np.round", "row_stack": "np.vstack", "trapz": "np.trapezoid", "in1d": "np.isin",
+}
+PYTHON2_NAMES = {
+    "xrange": "range", "raw_input": "input", "unicode": "str", "basestring": "str", "long": "int",
+    "unichr": "chr", "reduce": "functools.reduce", "file": "open", "reload": "importlib.reload",
+    "cmp": "(a > b) - (a < b)",
+}
+PYTHON2_METHODS = {"iteritems": "items", "itervalues": "values", "iterkeys": "keys"}
+PYTHON2_MODULES = {
+    "cPickle": "pickle", "Queue": "queue", "ConfigParser": "configparser", "StringIO": "io",
+    "cStringIO": "io", "urllib2": "urllib.request", "httplib": "http.client", "Tkinter": "tkinter",
+    "__builtin__": "builtins", "urlparse": "urllib.parse", "HTMLParser": "html.parser",
+}
+_ABC_NAMES = frozenset(collections.abc.__all__)
+
+
+def load_error_finding(
+    exc: BaseException, source: SourceFile, finder: stubs.StubFinder, chunk: ast.Module | None = None
+) -> Finding:
+    """A `load-error` finding for `exc`, placed at the innermost line of the user's code."""
+    file, line, column, func = _where(exc, source, finder)
+    if line is None and chunk is not None and chunk.body:
+        file, line = source.path, chunk.body[0].lineno
+    name = type(exc).__name__
+    text = str(exc).strip()
+    first = text.splitlines()[0] if text else ""
+    if isinstance(exc, SystemExit):
+        what = f"calls sys.exit({'' if exc.code is None else repr(exc.code)}) while the file is loaded"
+    else:
+        what = f"raises {name}" + (f": {first}" if first else "")
+    where = f"line {line}" if line else "loading"
+    if file and os.path.abspath(file) != os.path.abspath(source.path):
+        where += f" of {os.path.basename(file)}"
+    code_line = linecache.getline(os.path.abspath(file), line).rstrip("\n") if file and line else ""
+    hint, fix = _hint(exc, first, code_line)
+    message = f"Fix {where}: it {what}." if not what.endswith(".") else f"Fix {where}: it {what}"
+    if hint:
+        message += f" {hint}"
+    evidence: list[tuple[str, str]] = []
+    if text and text != first:
+        evidence.append((name, text))
+    if func and func != "<module>":
+        evidence.append(("in", f"{func}()"))
+    return rule("load-error").finding(
+        message,
+        file=file,
+        line=line,
+        column=column,
+        highlight=(line,) if line else (),
+        fix=fix,
+        evidence=tuple(evidence),
+    )
+
+
+def missing_module_findings(records: list[stubs.StubRecord], shown: str, path: str) -> list[Finding]:
+    findings = []
+    for record in records:
+        in_user_file = record.file is not None and os.path.realpath(record.file) == os.path.realpath(path)
+        where = f"line {record.line}" if in_user_file else f"line {record.line} of {os.path.basename(record.file or '?')}"
+        top = record.module.split(".")[0]
+        message = (
+            f"`{record.module}` (imported at {where}) is neither installed nor next to your file; "
+            "backprop-doctor put a stand-in in its place, so any code that needs it was skipped."
+        )
+        fix = None
+        if top in PYTHON2_MODULES:
+            message += f" `{top}` is a Python 2 module: use `{PYTHON2_MODULES[top]}`."
+            fix = f"import {PYTHON2_MODULES[top]}"
+        findings.append(
+            rule("missing-module").finding(
+                message,
+                file=shown if in_user_file else record.file,
+                line=record.line,
+                highlight=(record.line,) if record.line else (),
+                fix=fix,
+            )
+        )
+    return findings
+
+
+def _where(
+    exc: BaseException, source: SourceFile, finder: stubs.StubFinder
+) -> tuple[str | None, int | None, int | None, str | None]:
+    """(file, line, 1-based column, function) of the innermost frame in the user's code."""
+    user = os.path.realpath(os.path.abspath(source.path))
+    frames = traceback.extract_tb(exc.__traceback__)
+    if isinstance(exc, SyntaxError) and exc.filename and exc.lineno:  # a sibling module does not parse
+        return exc.filename, exc.lineno, exc.offset, None
+    for frame in reversed(frames):  # innermost first: the user's file or a module next to it
+        real = os.path.realpath(frame.filename)
+        if real == user or finder.is_user_file(real):
+            column = frame.colno + 1 if getattr(frame, "colno", None) is not None else None
+            shown = source.path if real == user else frame.filename
+            return shown, frame.lineno, column, frame.name
+    return None, None, None, None
+
+
+def _hint(exc: BaseException, first: str, code_line: str) -> tuple[str, str | None]:
+    """(advice, repaired line) for the well-known breakages of old code on new libraries."""
+    fixed: str | None = None
+    match = re.search(r"module '(numpy|collections)' has no attribute '(\w+)'", first)
+    if isinstance(exc, AttributeError) and match:
+        owner, attr = match.groups()
+        if owner == "numpy" and attr in NUMPY_REMOVED:
+            new = NUMPY_REMOVED[attr]
+            pattern = re.compile(rf"\b(np|numpy)\.{re.escape(attr)}\b")
+            found = pattern.search(code_line)
+            alias = found.group(1) if found else "np"
+            new = new.replace("np.", f"{alias}.")
+            if found:
+                fixed = pattern.sub(lambda m: new, code_line)
+            return f"NumPy removed `{alias}.{attr}`: use `{new}` instead.", fixed
+        if owner == "collections" and attr in _ABC_NAMES:
+            fixed = re.sub(rf"\bcollections\.{attr}\b", f"collections.abc.{attr}", code_line) or None
+            return f"Python 3.10 moved it: use `collections.abc.{attr}`.", fixed
+    match = re.search(r"cannot import name '(\w+)' from 'collections'", first)
+    if isinstance(exc, ImportError) and match and match.group(1) in _ABC_NAMES:
+        fixed = code_line.replace("from collections import", "from collections.abc import")
+        return f"Python 3.10 moved it: `from collections.abc import {match.group(1)}`.", fixed
+    match = re.search(r"name '(\w+)' is not defined", first)
+    if isinstance(exc, NameError) and match and match.group(1) in PYTHON2_NAMES:
+        old, new = match.group(1), PYTHON2_NAMES[match.group(1)]
+        if old != "cmp":
+            fixed = re.sub(rf"\b{old}\b", new, code_line)
+        return f"`{old}` is Python 2: use `{new}` in Python 3.", fixed
+    match = re.search(r"has no attribute '(\w+)'", first)
+    if isinstance(exc, AttributeError) and match and match.group(1) in PYTHON2_METHODS:
+        old, new = match.group(1), PYTHON2_METHODS[match.group(1)]
+        fixed = re.sub(rf"\.{old}\(", f".{new}(", code_line)
+        return f"`.{old}()` is Python 2: use `.{new}()`.", fixed
+    return "", None
+
+
+def _cascade_cause(exc: BaseException, failed: dict[str, Finding]) -> Finding | None:
+    if isinstance(exc, NameError) and getattr(exc, "name", None) in failed:
+        return failed[exc.name]  # type: ignore[index]
+    return None
+
+
+def _bound(node: ast.stmt) -> list[str]:
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return [node.name]
+    names = []
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
+            names.append(sub.id)
+        elif isinstance(sub, (ast.Import, ast.ImportFrom)):
+            names.extend((a.asname or a.name).split(".")[0] for a in sub.names)
+        elif isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.append(sub.name)
+    return names
+
+
+def _future_flags(tree: ast.Module) -> int:
+    flags = 0
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.module == "__future__":
+            for alias in node.names:
+                feature = getattr(__future__, alias.name, None)
+                flags |= getattr(feature, "compiler_flag", 0)
+    return flags
+
+
+@contextlib.contextmanager
+def _no_stdin() -> Any:
+    """`input()` in the user's code gets end-of-file instead of waiting for a keyboard."""
+    saved = sys.stdin
+    sys.stdin = io.StringIO()
+    try:
+        yield
+    finally:
+        sys.stdin = saved

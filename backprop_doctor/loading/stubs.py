@@ -1,0 +1,267 @@
+"""Stand-ins for modules the user's code imports but this machine does not have.
+
+`from dataset.mnist import load_mnist` is the first line of half the files
+people ask about, and the data set is nowhere near. The layers do not need it,
+so `StubFinder`, installed last on `sys.meta_path`, answers for a module no
+other finder can find with a `StubModule` whose every attribute is a `Stub`:
+a callable that returns itself, works as a decorator (`@jit` returns the
+function), as a base class, and iterates as empty.
+
+It answers only for imports made by the user's own code (the user's file and
+files next to it or in its parent folder, outside any installed package), and
+not for an import written inside `try: ... except ImportError:`, because that
+code wants the ImportError. Libraries probing for optional dependencies keep
+getting ImportError. A module that exists but fails to import is never
+stubbed: that is the user's load error. Every stubbed module is recorded with
+the file and line of the import, for the `missing-module` finding.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.abc
+import importlib.machinery
+import inspect
+import os
+import site
+import sys
+import sysconfig
+import types
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+_PACKAGE = os.path.dirname(_HERE)
+_IMPORT_MACHINERY = (os.path.dirname(os.path.abspath(importlib.__file__)) + os.sep, _HERE + os.sep)
+_IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
+
+
+@dataclass(frozen=True)
+class StubRecord:
+    module: str  # "dataset.mnist"
+    file: str | None  # the file that imported it
+    line: int | None  # the line of the import statement
+
+
+class Stub:
+    """Stands for anything reached through a missing module."""
+
+    __slots__ = ("_bpd_name",)
+
+    def __init__(self, name: str):
+        object.__setattr__(self, "_bpd_name", name)
+
+    def __getattr__(self, attr: str) -> Stub:
+        if attr.startswith("__") and attr.endswith("__"):
+            raise AttributeError(attr)
+        return Stub(f"{self._bpd_name}.{attr}")
+
+    def __setattr__(self, attr: str, value: Any) -> None:
+        pass
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if len(args) == 1 and not kwargs and (inspect.isroutine(args[0]) or isinstance(args[0], type)):
+            return args[0]  # used as a decorator: keep what it decorates
+        return self
+
+    def __getitem__(self, key: Any) -> Stub:
+        return self
+
+    def __iter__(self) -> Any:
+        return iter(())
+
+    def __mro_entries__(self, bases: tuple[Any, ...]) -> tuple[type, ...]:
+        return (stub_class(self._bpd_name),)
+
+    def __repr__(self) -> str:
+        return f"<missing {self._bpd_name}>"
+
+
+_STUB_CLASSES: dict[str, type] = {}
+
+
+def stub_class(name: str) -> type:
+    """An empty class standing for `name`, so `class Net(missing.Module):` still defines Net."""
+    if name not in _STUB_CLASSES:
+        module, _, short = name.rpartition(".")
+        _STUB_CLASSES[name] = type(short or name, (), {"__module__": module or name, "__doc__": f"stand-in for {name}"})
+    return _STUB_CLASSES[name]
+
+
+class StubModule(types.ModuleType):
+    """A missing module (always a package, so its submodules can be imported too)."""
+
+    def __getattr__(self, attr: str) -> Stub:
+        if attr.startswith("__") and attr.endswith("__"):
+            raise AttributeError(attr)
+        return Stub(f"{self.__name__}.{attr}")
+
+
+class StubFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """The last finder on `sys.meta_path`: a stub for a missing module the user's code imports."""
+
+    def __init__(self, user_file: str, roots: Sequence[str], trees: dict[str, ast.Module] | None = None):
+        self.user_file = os.path.realpath(user_file)
+        self.roots = tuple(os.path.realpath(r) for r in roots)
+        self.records: list[StubRecord] = []
+        self._trees = dict(trees or {})
+        self._guarded: dict[str, frozenset[int]] = {}
+        self._library = _library_dirs()
+
+    # -- finder
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> importlib.machinery.ModuleSpec | None:
+        frame = _importing_frame()
+        if frame is None:
+            return None
+        filename = os.path.realpath(frame.f_code.co_filename)
+        if not self.is_user_file(filename) or frame.f_lineno in self._guarded_lines(filename):
+            return None
+        self.records.append(StubRecord(fullname, frame.f_code.co_filename, frame.f_lineno))
+        return importlib.machinery.ModuleSpec(fullname, self, is_package=True)
+
+    # -- loader
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType:
+        module = StubModule(spec.name)
+        module.__path__ = []
+        module.__file__ = None
+        return module
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        pass
+
+    # -- helpers
+    def is_user_file(self, filename: str) -> bool:
+        if filename == self.user_file:
+            return True
+        if not os.path.isabs(filename) or filename.startswith(self._library):
+            return False
+        parts = filename.split(os.sep)
+        if "site-packages" in parts or "dist-packages" in parts:
+            return False
+        return any(filename.startswith(root + os.sep) for root in self.roots)
+
+    def _guarded_lines(self, filename: str) -> frozenset[int]:
+        if filename not in self._guarded:
+            tree = self._trees.get(filename)
+            if tree is None:
+                try:
+                    with open(filename, "rb") as handle:
+                        tree = ast.parse(handle.read(), filename)
+                except (OSError, SyntaxError, ValueError):
+                    tree = ast.Module(body=[], type_ignores=[])
+            self._guarded[filename] = guarded_import_lines(tree)
+        return self._guarded[filename]
+
+    def missing(self) -> list[StubRecord]:
+        """One record per import statement, naming the deepest module it needed."""
+        by_site: dict[tuple[str | None, int | None], StubRecord] = {}
+        for record in self.records:
+            where = (record.file, record.line)
+            if where not in by_site or len(record.module) > len(by_site[where].module):
+                by_site[where] = record
+        return list(by_site.values())
+
+
+def install(user_file: str, roots: Sequence[str], trees: dict[str, ast.Module] | None = None) -> StubFinder:
+    """Put a fresh `StubFinder` last on `sys.meta_path` (replacing an earlier one)."""
+    uninstall()
+    finder = StubFinder(user_file, roots, trees)
+    sys.meta_path.append(finder)
+    return finder
+
+
+def uninstall() -> None:
+    sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, StubFinder)]
+
+
+def is_stub(value: Any) -> bool:
+    return isinstance(value, (Stub, StubModule)) or value in _STUB_CLASSES.values()
+
+
+def guarded_import_lines(tree: ast.Module) -> frozenset[int]:
+    """Lines of imports inside `try:` blocks that catch ImportError (or `suppress(ImportError)`)."""
+    lines: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Try, getattr(ast, "TryStar", ast.Try))) and any(
+            _catches_import_error(h.type) for h in node.handlers
+        ):
+            lines |= _statement_lines(node.body)
+        elif isinstance(node, (ast.With, ast.AsyncWith)) and any(
+            _suppresses_import_error(item.context_expr) for item in node.items
+        ):
+            lines |= _statement_lines(node.body)
+    return frozenset(lines)
+
+
+def _statement_lines(body: Iterable[ast.stmt]) -> set[int]:
+    """Every line of the statements in `body`, not descending into function bodies."""
+    lines: set[int] = set()
+    stack = list(body)
+    while stack:
+        node = stack.pop()
+        lines.update(range(node.lineno, (node.end_lineno or node.lineno) + 1))
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.stmt) and not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                stack.append(child)
+    # Function bodies run later, outside the try: take their lines back out.
+    for node in body:
+        for sub in ast.walk(node):
+            if isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                for inner in sub.body:
+                    lines.difference_update(range(inner.lineno, (inner.end_lineno or inner.lineno) + 1))
+    return lines
+
+
+def _catches_import_error(node: ast.expr | None) -> bool:
+    if node is None:
+        return True
+    if isinstance(node, ast.Tuple):
+        return any(_catches_import_error(e) for e in node.elts)
+    name = node.attr if isinstance(node, ast.Attribute) else getattr(node, "id", None)
+    return name in _IMPORT_ERRORS
+
+
+def _suppresses_import_error(node: ast.expr) -> bool:
+    if not isinstance(node, ast.Call):
+        return False
+    func = node.func
+    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+    return name == "suppress" and any(_catches_import_error(a) for a in node.args)
+
+
+def _importing_frame() -> types.FrameType | None:
+    """The frame that executed the import statement (or called `importlib.import_module`).
+
+    None when the import machinery was only asked whether the module exists
+    (`importlib.util.find_spec`): code that asks wants the honest answer.
+    """
+    frame = sys._getframe(2)
+    while frame is not None:
+        code = frame.f_code
+        filename = code.co_filename
+        if not (filename.startswith("<frozen") or os.path.abspath(filename).startswith(_IMPORT_MACHINERY)):
+            return frame
+        if code.co_name == "find_spec" and filename.endswith(("importlib.util>", os.sep + "util.py")):
+            return None
+        frame = frame.f_back
+    return None
+
+
+def _library_dirs() -> tuple[str, ...]:
+    """Folders of the interpreter, its standard library, installed packages and backprop-doctor."""
+    dirs = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, _PACKAGE}
+    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
+        try:
+            dirs.add(sysconfig.get_path(key))
+        except KeyError:
+            pass
+    try:
+        dirs.update(site.getsitepackages())
+    except AttributeError:
+        pass
+    user_site = getattr(site, "USER_SITE", None)
+    if user_site:
+        dirs.add(user_site)
+    real = {os.path.realpath(d) for d in dirs if d}
+    return tuple(sorted(d + os.sep for d in real if os.path.dirname(d) != d))  # never the root folder

@@ -1,0 +1,129 @@
+"""The child process that checks one file: `python -m backprop_doctor.loading.worker`.
+
+    python -m backprop_doctor.loading.worker FILE --options OPTIONS.json --result RESULT.json
+        --dump DUMP.txt [--timeout SECONDS] [--call package.module:function]
+
+It calls `function(FILE, options)` (by default `backprop_doctor.pipeline:check_file`),
+which returns a `Report`, and writes `report.to_dict()` as JSON to RESULT.json; stdout
+belongs to the user's prints. If the call raises, RESULT.json holds
+`{"internal_error": {...}}` instead. `faulthandler` writes to DUMP.txt where the code
+was when the time limit passed (and then ends the process) or when it crashed; a call
+to `os._exit` writes its stack there too. `child.run_isolated` reads all three.
+"""
+
+from __future__ import annotations
+
+import argparse
+import faulthandler
+import importlib
+import json
+import os
+import sys
+import traceback
+from collections.abc import Callable
+from typing import Any, TextIO
+
+DEFAULT_TARGET = "backprop_doctor.pipeline:check_file"
+_REAL_EXIT = os._exit
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    dump = open(args.dump, "w", encoding="utf-8")  # noqa: SIM115 - open until the process ends
+    faulthandler.enable(file=dump, all_threads=True)
+    if args.timeout and args.timeout > 0:
+        faulthandler.dump_traceback_later(args.timeout, exit=True, file=dump)
+    _trace_exit(dump)
+
+    from backprop_doctor.loading import namespace
+
+    namespace.ECHO = True
+    try:
+        with open(args.options, encoding="utf-8") as handle:
+            options = _options(json.load(handle))
+        report = resolve(args.call)(args.file, options)
+        data = report.to_dict()
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent, never raised
+        data = {
+            "internal_error": {
+                "type": type(exc).__name__,
+                "message": str(exc),
+                "traceback": "".join(traceback.format_exception(exc)),
+            }
+        }
+    _write_json(args.result, data)
+    faulthandler.cancel_dump_traceback_later()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:  # noqa: BLE001 - the user may have replaced or closed them
+            pass
+    # Skip interpreter shutdown: threads or atexit handlers left by the user's code could hang it.
+    _REAL_EXIT(0)
+    return 0  # pragma: no cover
+
+
+def resolve(target: str) -> Callable[..., Any]:
+    """`package.module:function` -> the function."""
+    module_name, _, attr = target.partition(":")
+    function: Any = importlib.import_module(module_name)
+    for part in (attr or "check_file").split("."):
+        function = getattr(function, part)
+    return function
+
+
+def _options(data: dict[str, Any]) -> Any:
+    from backprop_doctor.options import Options
+
+    for key in ("select", "ignore"):
+        if isinstance(data.get(key), list):
+            data[key] = tuple(data[key])
+    return Options.from_kwargs(**data)
+
+
+def _write_json(path: str, data: dict[str, Any]) -> None:
+    partial = path + ".partial"
+    with open(partial, "w", encoding="utf-8") as handle:
+        json.dump(data, handle, default=_jsonable)
+    os.replace(partial, path)
+
+
+def _jsonable(value: Any) -> Any:
+    if hasattr(value, "tolist"):  # numpy arrays and scalars
+        return value.tolist()
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    return repr(value)
+
+
+def _trace_exit(dump: TextIO) -> None:
+    """Make `os._exit` in the user's code leave its stack in the dump, as faulthandler would."""
+    pid = os.getpid()
+
+    def traced_exit(status: int) -> None:
+        if os.getpid() == pid:
+            try:
+                dump.write(f"Exit (os._exit({status!r}))!\n\nCurrent thread (most recent call first):\n")
+                for frame in reversed(traceback.extract_stack(sys._getframe(1))):
+                    dump.write(f'  File "{frame.filename}", line {frame.lineno} in {frame.name}\n')
+                dump.flush()
+            except Exception:  # noqa: BLE001 - exiting matters more than the record
+                pass
+        _REAL_EXIT(status)
+
+    os._exit = traced_exit
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m backprop_doctor.loading.worker")
+    parser.add_argument("file")
+    parser.add_argument("--options", required=True)
+    parser.add_argument("--result", required=True)
+    parser.add_argument("--dump", required=True)
+    parser.add_argument("--timeout", type=float, default=0.0)
+    parser.add_argument("--call", default=DEFAULT_TARGET)
+    return parser
+
+
+if __name__ == "__main__":
+    sys.exit(main())
