@@ -1,0 +1,69 @@
+"""Your network cannot fit five samples.
+
+What it finds:
+    The training probe (see `loss-rises`) also trains a copy of your network on
+    just 5 samples, full-batch, for 500 steps at your learning rate. Any
+    working network memorises 5 samples: this check fires when the loss does not
+    drop below a fifth of where it started. When an earlier finding blames a
+    standard piece, the tiny batch is trained again with the reference swapped
+    in, to show that it can then be fitted.
+
+Why it matters:
+    Overfitting a tiny batch is the cheapest sanity check of a training set-up
+    (forward, loss, backward, update): it needs no data set, no tuning and no
+    patience. If it fails, nothing about the real data will help; the bug is in
+    the code or the learning rate.
+
+Example:
+    # 5 samples, 500 steps: 3.91 → 12.9 (a softmax over the whole batch)
+
+Fix:
+    Make the piece the evidence names correct, or lower the learning rate, until
+    the 5 samples are fitted; then train on the real data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from backprop_doctor import training
+from backprop_doctor.findings import Finding
+from backprop_doctor.rules import rule
+
+NAME = "cannot-overfit"
+CODE = "BPD607"
+SEVERITY = "warning"
+STAGE = "training"
+
+
+def run(context: Any) -> Iterator[Finding]:
+    for probe in training.probe_for(context):
+        tiny = probe.overfit
+        if tiny is None or not tiny.ran or (tiny.error and len(tiny.losses) < training.OVERFIT_STEPS // 2):
+            continue
+        if training.fitted(tiny):
+            continue
+        shape = tiny.shape
+        text = (
+            f"`{probe.network}` cannot fit {training.OVERFIT_SAMPLES} samples: after {len(tiny.losses)} full-batch SGD "
+            f"steps at {training.lr_text(probe)} the loss goes {training.span(tiny)}, not below a fifth of where it began"
+        )
+        evidence: tuple[tuple[str, str], ...] = (("tiny batch", training.curve_text(tiny)),)
+        ref = probe.overfit_reference
+        if ref is not None and ref.losses:
+            evidence += ((f"with {probe.reference_label}", training.curve_text(ref)),)
+            if training.fitted(ref):
+                text += f"; with {probe.reference_label} swapped in it does ({training.span(ref)}): fix that first"
+        elif probe.reference_note:
+            evidence += (("reference", training.sentence(probe.reference_note)),)
+        evidence += (("probe", training.probe_description(probe)),)
+        yield rule(NAME).finding(
+            text + ".",
+            layer=probe.network,
+            measured=shape.tail,
+            threshold=training.FITTED_RATIO * abs(shape.first),
+            fix=training.fix_for(probe),
+            evidence=evidence,
+            **training.location(context, probe, probe.line),
+        )
