@@ -176,7 +176,12 @@ def build_layer(cls: type, rng: np.random.Generator, *, train: bool = True, batc
                     built.cases.append((f"single sample x {single.shape}", single, None))
                 break
     if not built.cases:
-        raise BuildError(f"no input shape tried ((N, D) or (N, C, H, W)) runs through {cls.__name__}.forward")
+        # Nothing runs: check it on the first plausible input anyway, so the engine
+        # reports what forward raises, at the user's line.
+        first = next(_input_candidates(layer, batch, rng))
+        t = _targets(batch, CLASSES, rng)[0] if is_loss_layer(layer) else None
+        x = rng.standard_normal((batch, CLASSES)) if is_loss_layer(layer) else first
+        built.cases.append((f"x {x.shape} (forward raised on every input shape tried)", x, t))
     return built
 
 
@@ -304,7 +309,14 @@ def _output_width(net: Any, x: np.ndarray, train: bool) -> int | None:
 
 
 def build_network(
-    cls: type, calls: list[Any], rng: np.random.Generator, *, train: bool = True, batch: int = 5, forced: Any = None
+    cls: type,
+    calls: list[Any],
+    rng: np.random.Generator,
+    *,
+    train: bool = True,
+    batch: int = 5,
+    forced: Any = None,
+    seed: int = 0,
 ) -> Built:
     """Construct `cls` the way the user's script does, else with inferred sizes."""
     attempts: list[tuple[str, tuple, dict[str, Any], int | None]] = []
@@ -316,6 +328,7 @@ def build_network(
     attempts.append(("sizes inferred from argument names", (), infer_kwargs(cls, rng), None))
     errors = []
     for source, args, kwargs, line in attempts:
+        np.random.seed(seed)  # the user's initialisation draws from the global RNG
         try:
             net = cls(*args, **kwargs)
         except Exception as error:

@@ -85,6 +85,7 @@ def _check_namespace(context: CheckContext, report: Report) -> None:
                 train=opts.train,
                 batch=opts.batch_size,
                 forced=forced if forced is not None and forced.name == cls.__name__ else None,
+                seed=opts.seed,
             )
         except Exception as error:  # user code, or nothing to build it from
             _build_failed(report, context, cls, error)

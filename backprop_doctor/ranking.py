@@ -48,7 +48,7 @@ def rank(report: Report) -> Report:
     seen: set[tuple] = set()
     unique = []
     for f in report.findings:
-        identity = (f.name, f.layer, f.param, f.line, f.message)
+        identity = (f.name, f.layer, f.param, f.line) if f.line is not None else (f.name, f.layer, f.param, f.message)
         if identity not in seen:
             seen.add(identity)
             unique.append(f)

@@ -121,7 +121,7 @@ def test_layer_that_raises_is_an_error_finding_not_a_traceback(tmp_path):
                 self.W = W
 
             def forward(self, x):
-                return np.dot(self.W, x)
+                return np.dot(x, self.weights)  # no such attribute
 
             def backward(self, dout):
                 self.dW = dout

@@ -81,6 +81,9 @@ class _Outcome:
 def _run(command: list[str], workdir: str, deadline: float | None) -> _Outcome:
     env = dict(os.environ)
     env.update(MPLBACKEND="Agg", PYTHONDONTWRITEBYTECODE="1", PYTHONIOENCODING="utf-8")
+    # The checks use small matrices: one BLAS thread is faster and lets `-j N` scale.
+    for threads in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        env.setdefault(threads, "1")
     env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_ROOT, env.get("PYTHONPATH", "")) if p)
     out_path, err_path = os.path.join(workdir, "stdout.txt"), os.path.join(workdir, "stderr.txt")
     group = {"start_new_session": True} if os.name == "posix" else {
