@@ -17,6 +17,9 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 __all__ = [
     "Finding",
+    "assert_function_gradients",
+    "assert_layer_gradients",
+    "assert_network_gradients",
     "GradientCheckError",
     "Options",
     "Report",
@@ -29,6 +32,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from backprop_doctor.api import check_functions, check_layer, check_network
+    from backprop_doctor.assertions import assert_function_gradients, assert_layer_gradients, assert_network_gradients
     from backprop_doctor.errors import GradientCheckError
     from backprop_doctor.findings import Finding, Report
     from backprop_doctor.options import Options
@@ -39,6 +43,9 @@ _LAZY = {
     "check_functions": "backprop_doctor.api",
     "check_network": "backprop_doctor.api",
     "check_file": "backprop_doctor.pipeline",
+    "assert_layer_gradients": "backprop_doctor.assertions",
+    "assert_function_gradients": "backprop_doctor.assertions",
+    "assert_network_gradients": "backprop_doctor.assertions",
     "Finding": "backprop_doctor.findings",
     "Report": "backprop_doctor.findings",
     "Options": "backprop_doctor.options",

@@ -63,7 +63,7 @@ def _value_for(name: str, cls_name: str, default: Any, rng: np.random.Generator,
         return default
     if low in ("input_size", "n_in", "in_features", "input_dim") and not isinstance(sizes.get(low), tuple):
         return 12
-    if low in ("hidden_size", "n_hidden", "hidden_dim"):
+    if low.startswith(("hidden_size", "n_hidden", "hidden_dim")):
         return 8
     if low in ("output_size", "n_out", "num_classes", "output_dim", "out_features"):
         return CLASSES
@@ -319,18 +319,23 @@ def build_network(
     seed: int = 0,
 ) -> Built:
     """Construct `cls` the way the user's script does, else with inferred sizes."""
-    attempts: list[tuple[str, tuple, dict[str, Any], int | None]] = []
+    attempts: list[tuple[str, tuple, dict[str, Any] | None, int | None]] = []  # None: infer
     if forced is not None:
         attempts.append(("--build", tuple(forced.args), dict(forced.kwargs), None))
     for call in calls:
         if getattr(call, "literal", True):
             attempts.append((f"line {call.line} of your script", tuple(call.args), dict(call.kwargs), call.line))
-    attempts.append(("sizes inferred from argument names", (), infer_kwargs(cls, rng), None))
+    attempts.append(("sizes inferred from argument names", (), None, None))
     errors = []
     for source, args, kwargs, line in attempts:
         np.random.seed(seed)  # the user's initialisation draws from the global RNG
         try:
+            if kwargs is None:
+                kwargs = infer_kwargs(cls, rng)
             net = cls(*args, **kwargs)
+        except BuildError as error:
+            errors.append(str(error))
+            continue
         except Exception as error:
             errors.append(f"{_describe(cls.__name__, args, kwargs)} raised {type(error).__name__}: {error}")
             continue

@@ -285,7 +285,7 @@ class LayerCheck:
         batch = int(np.shape(self.x)[0]) if np.ndim(self.x) >= 1 else None
         for a, error, a_kinked in failing:
             result = gradcheck.elementwise(f, f0, a.live, a.grad, h, self.rng)
-            floor = max(self.options.atol, 1e-8 * float(np.max(np.abs(result.numerical), initial=0.0)))
+            floor = result.floor(f0, h, self.options.atol)
             errs = result.errors(floor)
             smooth = ~result.kinked
             bad = (errs > tol) & smooth
@@ -547,7 +547,7 @@ class NetworkCheck:
                     report.measurements.append(Measurement(name, a.name, error, "kink"))
                     continue
                 result = gradcheck.elementwise(loss, f0, a.live, a.grad, h, rng, limit=128, sample=24)
-                floor = max(self.options.atol, 1e-8 * float(np.max(np.abs(result.numerical), initial=0.0)))
+                floor = result.floor(f0, h, self.options.atol)
                 pattern = gradcheck.name_pattern(result.analytic, result.numerical, batch_size=batch, tolerance=tol)
                 worst = gradcheck.worst_elements(result, a.live.shape, floor, count=3)
                 rows = [f"{str(i):<14}{n:>14.6g}{an:>14.6g}{e:>12.3g}" for i, n, an, e in worst]

@@ -26,8 +26,11 @@ class UnsupportedObject(BackpropDoctorError):
 class GradientCheckError(AssertionError, BackpropDoctorError):
     """Raised by `Report.raise_for_errors()`; carries the report."""
 
-    def __init__(self, report: Report):
+    def __init__(self, report: Report, message: str | None = None):
         self.report = report
+        if message is not None:
+            super().__init__(message)
+            return
         lines = [f"{len(report.errors)} error finding(s) (seed {report.seed}):"]
         for f in report.errors:
             where = f" [{f.layer}{'.' + f.param if f.param else ''}]" if f.layer else ""

@@ -20,10 +20,12 @@ def test_relative_error_is_symmetric_and_floored():
     assert gradcheck.relative_error(0.0, 1e-14, floor=1e-10) == pytest.approx(1e-4)
 
 
-def test_random_direction_has_unit_length_and_signs_only():
-    v = gradcheck.random_direction((7, 3), np.random.default_rng(0))
+def test_random_direction_has_unit_length_and_does_not_cancel_zero_sum_rows():
+    rng = np.random.default_rng(0)
+    v = gradcheck.random_direction((7, 3), rng)
     assert np.linalg.norm(v) == pytest.approx(1.0)
-    assert set(np.unique(np.sign(v))) <= {-1.0, 1.0}
+    g = np.tile([1.0, 1.0, -2.0], (7, 1))  # rows sum to zero, like a softmax-with-loss gradient
+    assert all(abs(np.vdot(g, gradcheck.random_direction(g.shape, rng))) > 1e-6 for _ in range(50))
 
 
 def test_directional_probe_agrees_with_the_true_gradient_and_restores_bit_identically():

@@ -1,0 +1,488 @@
+"""The pytest plugin: a fixture and a marker for your own tests, and a collector for model files.
+
+Registered through the `pytest11` entry point; `-p no:backprop_doctor` turns it off.
+Importing it costs nothing: numpy, rich and the engine load only when a check runs.
+
+In a test:
+
+    @pytest.mark.backprop_doctor(rtol=1e-6, seed=3)      # optional, beats CLI and ini
+    def test_affine(backprop_doctor):
+        backprop_doctor.check_layer(Affine(W, b), x)      # AssertionError with the diagnosis
+
+On model files, without running them in the pytest process:
+
+    pytest --backprop-doctor students/
+    students/alice/two_layer_net.py::SoftmaxWithLoss::gradient FAILED
+
+Each model file is checked once, when it is collected, by `loading.child.run_isolated`
+(a child process); its report becomes one item per (layer, check): `<layer>::gradient`
+for everything the gradient stage found (every measured layer has one), `<layer>::<rule>`
+for the other rules, `<file>::load` when the file could not be loaded. Files matching
+`python_files` found inside a directory stay ordinary tests; a file named on the command
+line is always a model file; a package's `__init__.py` is not imported. Under xdist every
+worker collects, so every worker runs the per-file check (results are identical for a seed).
+
+Settings, first match wins: the marker, `--backprop-doctor-seed` / `--backprop-doctor-rtol`,
+the ini options `backprop_doctor_seed` / `backprop_doctor_rtol`, the defaults (seed 0,
+rtol by dtype). The seed in use is printed in the report header.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import math
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from backprop_doctor.findings import Finding, Measurement, Report
+
+MARKER = "backprop_doctor"
+DEFAULT_SEED = 0
+RENDER_WIDTH = 100  # columns of the diagnosis drawn into a failure
+
+# Findings of these stages share one item per layer: "<layer>::gradient" (resp. "<file>::load").
+GRADIENT_STAGE = "gradient"
+LOAD_STAGE = "load"
+
+_SETTINGS = pytest.StashKey[dict[str, Any]]()
+
+
+# --------------------------------------------------------------------------- options
+
+
+def _seed(text: str) -> int:
+    try:
+        return int(text)
+    except (TypeError, ValueError):
+        raise argparse.ArgumentTypeError(f"seed={text!r} is not an integer") from None
+
+
+def _rtol(text: str) -> float:
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        raise argparse.ArgumentTypeError(f"rtol={text!r} is not a number") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"rtol={text!r} must be a positive finite number")
+    return value
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("backprop-doctor", "backprop-doctor: gradient checks of hand-written NumPy backprop")
+    group.addoption(
+        "--backprop-doctor",
+        action="store_true",
+        dest="backprop_doctor_collect",
+        help="check the given Python files as models: one test item per layer and check "
+        "(the files run in a child process, never in pytest's).",
+    )
+    group.addoption(
+        "--backprop-doctor-seed",
+        type=_seed,
+        dest="backprop_doctor_seed",
+        default=None,
+        metavar="SEED",
+        help=f"seed of the random probes (default: ini backprop_doctor_seed, else {DEFAULT_SEED}).",
+    )
+    group.addoption(
+        "--backprop-doctor-rtol",
+        type=_rtol,
+        dest="backprop_doctor_rtol",
+        default=None,
+        metavar="RTOL",
+        help="relative-error tolerance of gradient checks (default: ini backprop_doctor_rtol, else by dtype).",
+    )
+    parser.addini("backprop_doctor_seed", f"backprop-doctor: seed of the random probes (default {DEFAULT_SEED}).", default="")
+    parser.addini("backprop_doctor_rtol", "backprop-doctor: relative-error tolerance (default: by dtype).", default="")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{MARKER}(rtol=None, atol=None, seed=None, **options): settings of the `backprop_doctor` "
+        "fixture in this test; they override --backprop-doctor-* options and ini values.",
+    )
+    config.stash[_SETTINGS] = _session_settings(config)
+
+
+def _session_settings(config: pytest.Config) -> dict[str, Any]:
+    """seed and rtol from CLI, else ini, else the defaults."""
+    settings: dict[str, Any] = {"seed": DEFAULT_SEED, "rtol": None}
+    for key, parse in (("seed", _seed), ("rtol", _rtol)):
+        raw = str(config.getini(f"backprop_doctor_{key}") or "").strip()
+        if raw:
+            try:
+                settings[key] = parse(raw)
+            except argparse.ArgumentTypeError as error:
+                raise pytest.UsageError(f"ini option backprop_doctor_{key}: {error}") from None
+        given = config.getoption(f"backprop_doctor_{key}")
+        if given is not None:
+            settings[key] = given
+    return settings
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    settings = config.stash[_SETTINGS]
+    line = f"backprop-doctor: seed {settings['seed']}"
+    if settings["rtol"] is not None:
+        line += f", rtol {settings['rtol']:g}"
+    if config.getoption("backprop_doctor_collect"):
+        line += ", checking model files"
+    return line
+
+
+# --------------------------------------------------------------------------- the fixture
+
+
+class BackpropDoctor:
+    """What the `backprop_doctor` fixture gives a test: the assertion helpers with its settings.
+
+    Each method returns the `Report` when there is no error, and raises `AssertionError`
+    (`GradientCheckError`) with the diagnosis when there is one. Keyword arguments given
+    to a method beat every other setting.
+    """
+
+    def __init__(self, settings: dict[str, Any]):
+        self.settings = dict(settings)
+
+    @property
+    def seed(self) -> int:
+        return self.settings["seed"]
+
+    def check_layer(self, layer: Any, x: Any, t: Any = None, **options: Any) -> Report:
+        __tracebackhide__ = True
+        from backprop_doctor.assertions import assert_layer_gradients
+
+        return assert_layer_gradients(layer, x, t, **{**self.settings, **options})
+
+    def check_functions(self, forward: Any, backward: Any, x: Any, *params: Any, **options: Any) -> Report:
+        __tracebackhide__ = True
+        from backprop_doctor.assertions import assert_function_gradients
+
+        return assert_function_gradients(forward, backward, x, *params, **{**self.settings, **options})
+
+    def check_network(self, net: Any, x: Any, t: Any, **options: Any) -> Report:
+        __tracebackhide__ = True
+        from backprop_doctor.assertions import assert_network_gradients
+
+        return assert_network_gradients(net, x, t, **{**self.settings, **options})
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{k}={v!r}" for k, v in self.settings.items())
+        return f"<backprop_doctor {shown}>"
+
+
+@pytest.fixture
+def backprop_doctor(request: pytest.FixtureRequest) -> BackpropDoctor:
+    """Gradient checks that fail the test with backprop-doctor's diagnosis.
+
+    `backprop_doctor.check_layer(layer, x, t=None)`, `.check_functions(forward, backward, x, *params)`,
+    `.check_network(net, x, t)`; settings from `@pytest.mark.backprop_doctor(...)`, the
+    `--backprop-doctor-*` options and the ini file, in that order.
+    """
+    settings = dict(request.config.stash[_SETTINGS])
+    settings.update(_marker_settings(request.node))
+    return BackpropDoctor(settings)
+
+
+def _marker_settings(node: pytest.Item) -> dict[str, Any]:
+    """The keyword arguments of every `backprop_doctor` marker on `node`, the closest one winning."""
+    from backprop_doctor.errors import UsageError
+    from backprop_doctor.options import Options
+
+    merged: dict[str, Any] = {}
+    for marker in reversed(list(node.iter_markers(MARKER))):
+        if marker.args:
+            raise UsageError(f"@pytest.mark.{MARKER} takes keyword arguments only; got args={marker.args!r}")
+        merged.update(marker.kwargs)
+    Options.from_kwargs(**{k: v for k, v in merged.items() if v is not None})  # names unknown options
+    return merged
+
+
+# --------------------------------------------------------------------------- model files
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> ModelFile | None:
+    """In --backprop-doctor mode, a `.py` file that is not a test module is a model file."""
+    config = parent.config
+    if not _is_model_candidate(file_path, config):
+        return None
+    if parent.session.isinitpath(file_path) or _is_test_module(file_path, config):
+        return None  # pytest's python plugin asks pytest_pycollect_makemodule for these
+    return ModelFile.from_parent(parent, path=file_path)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pycollect_makemodule(module_path: Path, parent: pytest.Collector) -> ModelFile | None:
+    """A file named on the command line is a model file: take it before pytest imports it."""
+    if _is_model_candidate(module_path, parent.config) and parent.session.isinitpath(module_path):
+        return ModelFile.from_parent(parent, path=module_path)
+    return None
+
+
+@pytest.hookimpl(tryfirst=True, optionalhook=True)  # the hook is new in pytest 8
+def pytest_collect_directory(path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    """In --backprop-doctor mode a package is a plain directory: pytest would import its `__init__.py`."""
+    plain = getattr(pytest, "Dir", None)  # pytest >= 8
+    if plain is not None and parent.config.getoption("backprop_doctor_collect") and (path / "__init__.py").is_file():
+        return plain.from_parent(parent, path=path)
+    return None
+
+
+def _is_model_candidate(path: Path, config: pytest.Config) -> bool:
+    if not config.getoption("backprop_doctor_collect"):
+        return False
+    return path.suffix == ".py" and path.name not in ("conftest.py", "__init__.py")
+
+
+def _is_test_module(path: Path, config: pytest.Config) -> bool:
+    """Test files found in a directory stay tests (the `python_files` ini option)."""
+    for pattern in config.getini("python_files"):
+        target = str(path) if "/" in pattern else path.name
+        if fnmatch.fnmatch(target, pattern):
+            return True
+    return False
+
+
+class CheckFailed(Exception):
+    """Raised by a model item with an error finding; its text is drawn by `repr_failure`."""
+
+
+class Diagnosis:
+    """The failure text of a model item, with the one-line summary pytest shows in `-r` lines."""
+
+    def __init__(self, summary: str, text: str):
+        self.text = text
+        self.reprcrash = _Crash(summary)
+
+    def toterminal(self, out: Any) -> None:
+        for line in self.text.splitlines():
+            out.line(line)
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class _Crash:
+    def __init__(self, message: str):
+        self.message = message
+        self.path: str | None = None
+        self.lineno: int | None = None
+
+
+class ModelFile(pytest.File):
+    """One user model file. It is checked once, in a child process, when it is collected."""
+
+    def collect(self) -> Iterator[pytest.Item | pytest.Collector]:
+        from backprop_doctor.options import Options
+
+        settings = self.config.stash[_SETTINGS]
+        options = Options(seed=settings["seed"], rtol=settings["rtol"])
+        try:
+            from backprop_doctor.loading.child import run_isolated
+        except ImportError as error:
+            raise self.CollectError(
+                f"backprop-doctor cannot check {self.path.name}: the child-process loader is missing "
+                f"(backprop_doctor.loading.child.run_isolated: {error})"
+            ) from None
+        from backprop_doctor.errors import UsageError
+
+        try:
+            report = run_isolated(str(self.path), options)
+        except (UsageError, OSError) as error:
+            raise self.CollectError(f"backprop-doctor cannot check {self.path.name}: {error}") from None
+        if report.file is None:
+            report.file = str(self.path)
+        for layer, items in _plan(report):
+            if layer is None:
+                for check, findings, measurements in items:
+                    yield ModelCheck.from_parent(
+                        self, name=check, report=report, findings=findings, measurements=measurements
+                    )
+            else:
+                yield ModelLayer.from_parent(self, name=layer, report=report, items=items)
+
+
+class ModelLayer(pytest.Collector):
+    """The checks of one layer (or network) of a model file."""
+
+    def __init__(self, *, report: Report, items: list[tuple[str, list[Finding], list[Measurement]]], **kwargs: Any):
+        super().__init__(**kwargs)
+        self.report = report
+        self.planned = items
+
+    def collect(self) -> Iterator[pytest.Item]:
+        for check, findings, measurements in self.planned:
+            yield ModelCheck.from_parent(self, name=check, report=self.report, findings=findings, measurements=measurements)
+
+
+class ModelCheck(pytest.Item):
+    """One check of one layer: passes when none of its findings is an error."""
+
+    def __init__(self, *, report: Report, findings: list[Finding], measurements: list[Measurement], **kwargs: Any):
+        super().__init__(**kwargs)
+        self.report = report
+        self.findings = findings
+        self.measurements = measurements
+        self.layer = self.parent.name if isinstance(self.parent, ModelLayer) else None
+        for finding in findings:
+            self.user_properties.append(("finding", f"{finding.code} {finding.name} {finding.severity}"))
+
+    def runtest(self) -> None:
+        if any(f.severity == "error" for f in self.findings):
+            raise CheckFailed(self.nodeid)
+        if self.findings:
+            self.add_report_section("call", "backprop-doctor", self.diagnosis())
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
+        if isinstance(excinfo.value, CheckFailed):
+            return Diagnosis(self.summary(), self.diagnosis())
+        return super().repr_failure(excinfo, style=style)
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        lines = [f.line for f in self.findings if f.line is not None and _same_file(f.file, self.path)]
+        return self.path, (min(lines) - 1 if lines else None), self.nodeid
+
+    def summary(self) -> str:
+        """One line for pytest's short test summary: the first error of this item."""
+        from backprop_doctor.report.text import one_line
+
+        first = next(f for f in self.findings if f.severity == "error")
+        return f"{first.code} {first.name}: {one_line(first.message)}"
+
+    def sub_report(self) -> Report:
+        """The part of the file's report this item is about."""
+        from backprop_doctor.findings import Report
+
+        root = self.report.root_cause
+        return Report(
+            findings=list(self.findings),
+            measurements=list(self.measurements),
+            seed=self.report.seed,
+            file=_shown_path(self.report.file, self.config.invocation_params.dir),
+            root_cause=root if root is not None and any(f is root or f == root for f in self.findings) else None,
+            extras=dict(self.report.extras) if self.layer is None and self.name != "load" else {},
+        )
+
+    def diagnosis(self) -> str:
+        """The CLI's rendering of this item's findings, plain text; a plain listing if rich is unavailable."""
+        report = self.sub_report()
+        try:
+            text = _render(report)
+        except ImportError:
+            text = _plain(report)
+        root = self.report.root_cause
+        if root is not None and report.root_cause is None:
+            place = f" in {root.layer}{'.' + root.param if root.param else ''}" if root.layer else ""
+            text += f"\nRoot cause in this file: {root.code} {root.name}{place}: {root.message}"
+        return text.rstrip("\n") + f"\nseed: {report.seed} (rerun with --backprop-doctor-seed={report.seed})"
+
+
+def _render(report: Report) -> str:
+    from io import StringIO
+
+    from rich.console import Console
+
+    from backprop_doctor.report import render_report
+
+    out = StringIO()
+    render_report(report, "rich", console=Console(file=out, width=RENDER_WIDTH, color_system=None))
+    return out.getvalue()
+
+
+def _plain(report: Report) -> str:
+    lines = []
+    for f in report.findings:
+        place = f"{f.layer}{'.' + f.param if f.param else ''}" if f.layer else ""
+        at = f" ({f.file}:{f.line})" if f.file and f.line is not None else ""
+        lines.append(f"{f.code} {f.name} [{f.severity}] {place}{at}: {f.message}")
+        lines += [f"    {label}: {text}" for label, text in f.evidence]
+    for m in report.measurements:
+        error = "-" if m.relative_error is None else f"{m.relative_error:.3g}"
+        lines.append(f"{m.layer}.{m.param}: relative error {error} ({m.verdict})")
+    return "\n".join(lines) + "\n"
+
+
+def _shown_path(path: str | None, start: Path) -> str | None:
+    """`path` relative to where pytest was started, when it lies below it."""
+    if path is None:
+        return None
+    try:
+        return str(Path(path).resolve().relative_to(start.resolve()))
+    except (OSError, ValueError):
+        return path
+
+
+def _same_file(a: str | None, b: Path) -> bool:
+    try:
+        return a is not None and Path(a).resolve() == b.resolve()
+    except OSError:
+        return False
+
+
+def _plan(report: Report) -> list[tuple[str | None, list[tuple[str, list[Finding], list[Measurement]]]]]:
+    """The items of one report: [(layer or None, [(check, findings, measurements), ...]), ...].
+
+    Findings are grouped by (layer, check). The check is "gradient" for every finding of the
+    gradient stage, so each layer has one gradient item (also when it passes: every measured
+    layer gets one), "load" for the load stage, else the rule name. A file whose loading failed
+    has one item, "load". Order: load, then layers in the order they were checked, then the
+    file-level checks; within a layer, "gradient" first.
+    """
+    stage_of = _stages()
+    load = [f for f in report.findings if stage_of(f) == LOAD_STAGE]
+    if any(f.severity == "error" for f in load):
+        return [(None, [("load", load, [])])]
+
+    groups: dict[tuple[str | None, str], tuple[list[Finding], list[Measurement]]] = {}
+    if load:
+        groups[(None, "load")] = (load, [])
+    for m in report.measurements:
+        groups.setdefault((_node_name(m.layer), "gradient"), ([], []))[1].append(m)
+    for f in report.findings:
+        stage = stage_of(f)
+        if stage == LOAD_STAGE:
+            continue
+        check = "gradient" if stage == GRADIENT_STAGE else f.name
+        groups.setdefault((_node_name(f.layer), check), ([], []))[0].append(f)
+    if not groups:
+        groups[(None, "load")] = ([], [])  # loaded, nothing found: one passing item says so
+
+    layers: dict[str | None, list[tuple[str, list[Finding], list[Measurement]]]] = {}
+    for (layer, check), (findings, measurements) in groups.items():
+        layers.setdefault(layer, []).append((check, findings, measurements))
+    for checks in layers.values():
+        checks.sort(key=lambda c: c[0] != "gradient")  # stable: keeps first-seen order otherwise
+    plan: list[tuple[str | None, list[tuple[str, list[Finding], list[Measurement]]]]] = []
+    top = layers.pop(None, [])
+    plan += [(None, [c]) for c in top if c[0] == "load"]
+    plan += [(layer, checks) for layer, checks in layers.items()]
+    plan += [(None, [c]) for c in top if c[0] != "load"]
+    return plan
+
+
+def _node_name(layer: str | None) -> str | None:
+    """A layer label as a node name: "::" separates nodes in a node id."""
+    return layer.replace("::", ":") if layer else None
+
+
+def _stages() -> Any:
+    """finding -> the causal stage of its rule (see `rules.STAGES`)."""
+    from backprop_doctor.rules import all_rules
+
+    rules = all_rules()
+
+    def stage_of(finding: Finding) -> str | None:
+        known = rules.get(finding.name)
+        if known is not None:
+            return known.stage
+        # a rule not registered here: its code still tells the stage (BPD00x load, BPD1xx gradient)
+        code = (finding.code or "").upper()
+        return LOAD_STAGE if code.startswith("BPD00") else GRADIENT_STAGE if code.startswith("BPD1") else None
+
+    return stage_of
