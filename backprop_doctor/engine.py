@@ -95,8 +95,8 @@ class LayerCheck:
             where = locate.user_frame(raised.error)
             self._add(
                 "layer-raised",
-                f"`{self.layer}.{raised.phase}` raised {locate.describe(raised.error)}; "
-                f"fix the {raised.phase} pass so it runs on input of shape {tuple(self.x.shape)}.",
+                f"`{self.layer}.{raised.phase}` raised {locate.describe(raised.error)} on input of shape "
+                f"{tuple(np.shape(self.x))}: fix the {raised.phase} pass so it runs on that input",
                 **where.fields(),
             )
         finally:
@@ -173,7 +173,7 @@ class LayerCheck:
                 if attempt == 0:
                     self._add(
                         "gradient-shape-mismatch",
-                        f"`{self.layer}` computes no gradient for `{name}`: return or store one with shape {live.shape}.",
+                        f"`{self.layer}` computes no gradient for `{name}`: return or store one with shape {live.shape}",
                         param=name,
                         pattern="missing",
                         **self._grad_location(name).fields(),
@@ -189,8 +189,8 @@ class LayerCheck:
             elif attempt == 0 and grad.dtype != live.dtype and name != "x":
                 self._add(
                     "gradient-dtype-mismatch",
-                    f"Gradient of `{self.layer}.{name}` is {grad.dtype} but the parameter is {live.dtype}: "
-                    f"compute it in the parameter's dtype.",
+                    f"the gradient of `{self.layer}.{name}` is {grad.dtype} but the parameter is {live.dtype}: "
+                    f"compute it in the parameter's dtype",
                     param=name,
                     **self._grad_location(name).fields(),
                 )
@@ -198,19 +198,19 @@ class LayerCheck:
         return arrays
 
     def _shape_mismatch(self, name: str, live: np.ndarray, grad: np.ndarray, x: np.ndarray) -> None:
-        hint = ""
+        advice = f"compute it with the shape of `{name}`"
         pattern = None
         if grad.ndim == live.ndim == 2 and grad.shape == live.shape[::-1]:
-            hint = " It is the transpose of the expected shape: swap the operands of the matrix product."
+            advice = "it is the transpose: swap the operands of the matrix product"
             pattern = "transposed"
         elif live.ndim == 1 and grad.ndim == 1 and x.ndim >= 1 and grad.shape[0] == x.shape[0]:
-            hint = " It has one entry per sample: sum over the batch axis (axis=0) instead."
+            advice = "it has one entry per sample: sum over the batch axis (axis=0) instead"
             pattern = "summed-over-wrong-axis"
         elif grad.size == live.size:
-            hint = " Reshape it to the parameter's shape."
+            advice = "reshape it to the parameter's shape"
         self._add(
             "gradient-shape-mismatch",
-            f"Gradient of `{self.layer}.{name}` has shape {grad.shape} but `{name}` has shape {live.shape}.{hint}",
+            f"the gradient of `{self.layer}.{name}` has shape {grad.shape} but `{name}` has shape {live.shape}: {advice}",
             param=name,
             pattern=pattern,
             evidence=(("shapes", f"{name}: {live.shape}   gradient: {grad.shape}"),),
@@ -275,8 +275,8 @@ class LayerCheck:
             else:
                 self._add(
                     "gradient-mismatch",
-                    f"Gradients of `{self.layer}` disagree with the numerical gradient taken over all its arrays "
-                    f"together (error {joint:.3g}) although each array alone agrees: check for state shared between calls.",
+                    f"the gradients of `{self.layer}` disagree with the numerical gradient taken over all its arrays "
+                    f"together (error {joint:.3g}) although each array alone agrees: look for state shared between calls",
                     measured=joint,
                     threshold=tol,
                 )
@@ -317,8 +317,8 @@ class LayerCheck:
     def _kink(self, param: str | None, error: float, tol: float) -> None:
         self._add(
             "gradient-at-kink",
-            f"`{self.layer}`{'.' + param if param else ''}: the numerical gradient crossed a kink (ReLU at 0, a max "
-            "tie) even after moving the input; the difference is the kink, not a bug.",
+            f"the numerical gradient of `{self.layer}`{'.' + param if param else ''} crossed a kink (ReLU at 0, a max "
+            "tie) even after moving the input: nothing to fix, the difference is the kink",
             param=param,
             measured=error,
             threshold=tol,
@@ -353,19 +353,18 @@ class LayerCheck:
                 *rows,
             ]
         )
-        what = "input gradient dx" if a.name == "x" else f"gradient of `{a.name}`"
-        sentence = f"The {what} of `{self.layer}` is wrong"
-        if pattern:
-            sentence += f": {pattern.description}"
+        what = f"the input gradient dx of `{self.layer}`" if a.name == "x" else f"the gradient of `{self.layer}.{a.name}`"
         where = self._grad_location(a.name)
-        if where.line:
-            sentence += f" (computed at line {where.line})"
+        if pattern:
+            sentence = f"{what} is wrong, {pattern.description}: {pattern.advice}"
+        else:
+            sentence = f"{what} is wrong (relative error {error:.3g}): re-derive it from forward and compare with the values below"
         evidence = [("elements", block)]
         if pattern:
             evidence.insert(0, ("pattern", pattern.name))
         self._add(
             "gradient-mismatch",
-            sentence + ".",
+            sentence,
             param=a.name,
             measured=error,
             threshold=tol,
@@ -383,7 +382,7 @@ class LayerCheck:
         self._add(
             "input-mutated",
             f"`{self.layer}.forward` writes into its input ({changed} of {x.size} elements changed): "
-            "work on a copy (`x = x - ...` instead of `x -= ...`) so the caller's array stays intact.",
+            "work on a copy (`x = x - ...` instead of `x -= ...`) so the caller's array stays intact",
             measured=float(changed),
             threshold=0.0,
             **where.fields(),
@@ -396,7 +395,7 @@ class LayerCheck:
         if self.adapter.is_loss and array.size != 1:
             self._add(
                 "layer-raised",
-                f"Loss layer `{self.layer}` returned an array of shape {array.shape} from forward(x, t): return one scalar loss.",
+                f"loss layer `{self.layer}` returned an array of shape {array.shape} from forward(x, t): return one scalar loss",
                 **locate.where(self.adapter.forward_target()).fields(),
             )
             return False
@@ -407,7 +406,7 @@ class LayerCheck:
             self._add(
                 "non-finite-output",
                 f"`{self.layer}.forward` returned {bad} NaN/inf value(s) for finite input: guard the operation "
-                "that overflows (subtract the max before np.exp, add an epsilon inside np.log).",
+                "that overflows (subtract the max before np.exp, add an epsilon inside np.log)",
                 measured=float(bad),
                 threshold=0.0,
                 **locate.where(self.adapter.forward_target()).fields(),
@@ -421,7 +420,7 @@ class LayerCheck:
             self._add(
                 "upstream-grad-mutated",
                 f"`{self.layer}.backward` writes into the `dout` it receives: compute `dx = dout * mask` (or "
-                "`dout = dout.copy()` first) so the caller's gradient is not changed.",
+                "`dout = dout.copy()` first) so the caller's gradient is not changed",
                 **locate.where(target).fields(),
             )
         dout2 = upstream.copy() if isinstance(upstream, np.ndarray) else upstream
@@ -429,9 +428,9 @@ class LayerCheck:
         if not _same(dx, dx2) or any(not _same(grads.get(k), grads2.get(k)) for k in grads):
             self._add(
                 "nonreentrant-backward",
-                f"Calling `{self.layer}.backward` twice with the same dout gives different gradients: assign "
+                f"calling `{self.layer}.backward` twice with the same dout gives different gradients: assign "
                 "gradients (`self.dW = ...`) rather than accumulating (`+=`) across calls, and don't change "
-                "state in backward.",
+                "state in backward",
                 **locate.where(target).fields(),
             )
         if self.adapter.is_loss and self.adapter.dout_is_input and isinstance(dx, np.ndarray):
@@ -441,7 +440,7 @@ class LayerCheck:
                 self._add(
                     "upstream-grad-ignored",
                     f"`{self.layer}.backward` ignores its `dout` argument: multiply by it "
-                    "(`dx = dout * (self.y - self.t) / batch_size`) so the layer also works inside a larger graph.",
+                    "(`dx = dout * (self.y - self.t) / batch_size`) so the layer also works inside a larger graph",
                     **locate.where(target).fields(),
                 )
 
@@ -497,7 +496,7 @@ class NetworkCheck:
                 where = locate.user_frame(error)
                 report.findings.append(
                     rule("layer-raised").finding(
-                        f"`{name}` raised {locate.describe(error)} while computing its loss or gradient.",
+                        f"`{name}` raised {locate.describe(error)} while computing its loss or gradient: fix the line shown",
                         layer=name,
                         **where.fields(),
                     )
@@ -512,7 +511,7 @@ class NetworkCheck:
                     report.findings.append(
                         rule("gradient-shape-mismatch").finding(
                             f"`{name}.gradient` returns {'no gradient' if grad is None else f'shape {np.shape(grad)}'} "
-                            f"for `{key}` (shape {live.shape}).",
+                            f"for `{key}` (shape {live.shape}): return one gradient per parameter, shaped like it",
                             layer=name,
                             param=key,
                             **locate.where(type(self.network.net).__dict__.get("gradient", self.network.target)).fields(),
@@ -551,12 +550,11 @@ class NetworkCheck:
                 pattern = gradcheck.name_pattern(result.analytic, result.numerical, batch_size=batch, tolerance=tol)
                 worst = gradcheck.worst_elements(result, a.live.shape, floor, count=3)
                 rows = [f"{str(i):<14}{n:>14.6g}{an:>14.6g}{e:>12.3g}" for i, n, an, e in worst]
-                text = f"The gradient `{name}.gradient` returns for `{a.name}` is wrong"
-                if pattern:
-                    text += f": {pattern.description}"
+                text = f"the gradient `{name}.gradient` returns for `{a.name}` is wrong"
+                text += f", {pattern.description}: {pattern.advice}" if pattern else f" (relative error {error:.3g}): fix the layer gradients it is built from"
                 report.findings.append(
                     rule("gradient-mismatch").finding(
-                        text + ".",
+                        text,
                         layer=name,
                         param=a.name,
                         measured=error,

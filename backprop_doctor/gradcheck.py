@@ -182,7 +182,8 @@ class Pattern:
     """A recognisable shape of a wrong gradient."""
 
     name: str  # stable id, e.g. "scaled-by-batch-size"
-    description: str  # human sentence, e.g. "analytic = 5 × numerical (5 is the batch size)"
+    description: str  # what is wrong, e.g. "analytic = 5 × numerical (5 is the batch size)"
+    advice: str  # what to change, e.g. "divide it by the batch size"
     factor: float | None = None
 
 
@@ -205,12 +206,14 @@ def name_pattern(
     n = np.asarray(numerical, dtype=np.float64).ravel()
     norm_a, norm_n = float(np.linalg.norm(a)), float(np.linalg.norm(n))
     if norm_n > 0 and norm_a <= 1e-12 * norm_n:
-        return Pattern("not-computed", "the analytic gradient is all zeros but the loss does depend on it")
+        return Pattern(
+            "not-computed", "it is all zeros but the loss does depend on it", "compute it in backward instead of leaving zeros"
+        )
     if norm_a > 0 and norm_n <= 1e-12 * norm_a:
         return Pattern(
             "unused-in-forward",
-            "the numerical gradient is zero: changing this array does not change the output "
-            "(forward does not use it, e.g. it is a copy the layer never reads)",
+            "the numerical gradient is zero, so changing this array does not change the output",
+            "make forward compute with this very array (not a copy of it)",
         )
     if norm_n == 0:
         return None
@@ -218,30 +221,32 @@ def name_pattern(
     residual = float(np.linalg.norm(a - factor * n)) / max(norm_a, 1e-300)
     if residual < 1e-3 and not np.isclose(factor, 1.0, rtol=10 * tolerance):
         if np.isclose(factor, -1.0, rtol=1e-3):
-            return Pattern("sign-flipped", "analytic = −numerical: the sign is flipped", -1.0)
+            return Pattern("sign-flipped", "its sign is flipped (analytic = −numerical)", "negate it", -1.0)
         if batch_size and batch_size > 1:
             if np.isclose(factor, batch_size, rtol=1e-3):
                 return Pattern(
                     "scaled-by-batch-size",
-                    f"analytic = {batch_size} × numerical ({batch_size} is the batch size): "
-                    "a division by the batch size is missing",
+                    f"it is {batch_size} × too large ({batch_size} is the batch size)",
+                    "divide it by the batch size",
                     factor,
                 )
             if np.isclose(factor, 1.0 / batch_size, rtol=1e-3):
                 return Pattern(
                     "divided-by-batch-size",
-                    f"analytic = numerical / {batch_size} ({batch_size} is the batch size): "
-                    "the gradient is divided by the batch size once too often",
+                    f"it is {batch_size} × too small ({batch_size} is the batch size)",
+                    "remove the extra division by the batch size",
                     factor,
                 )
-        return Pattern("scaled", f"analytic = {factor:.4g} × numerical: the gradient has a constant factor", factor)
+        return Pattern(
+            "scaled", f"it is {factor:.4g} × the numerical gradient", f"remove the constant factor {factor:.4g}", factor
+        )
     if full_analytic is not None and full_numerical is not None:
         fa, fn = np.asarray(full_analytic, np.float64), np.asarray(full_numerical, np.float64)
         if fa.ndim == 2 and fa.shape == fn.shape[::-1] and np.allclose(fa.T, fn, rtol=1e-4, atol=1e-8 * norm_n):
-            return Pattern("transposed", "analytic = numerical transposed: the operands of a matrix product are swapped")
+            return Pattern("transposed", "it is the transpose of the numerical gradient", "swap the operands of the matrix product")
         if fa.ndim == 2 and fa.shape == fn.shape and fa.shape[0] == fa.shape[1]:
             if np.allclose(fa.T, fn, rtol=1e-4, atol=1e-8 * norm_n):
-                return Pattern("transposed", "analytic = numerical transposed: the operands of a matrix product are swapped")
+                return Pattern("transposed", "it is the transpose of the numerical gradient", "swap the operands of the matrix product")
         if fa.ndim >= 2 and fa.shape == fn.shape:
             bad = relative_error(fa, fn, 1e-8 * max(norm_n, 1e-300)) > max(tolerance, 1e-4)
             for axis, word in ((0, "rows"), (1, "columns")):
@@ -251,7 +256,8 @@ def name_pattern(
                     shown = ", ".join(str(i) for i in bad_lines[:8]) + (" …" if len(bad_lines) > 8 else "")
                     return Pattern(
                         f"some-{word}",
-                        f"only {len(bad_lines)} of {bad.shape[axis]} {word} are wrong ({word[:-1]} {shown}); the others match",
+                        f"only {len(bad_lines)} of {bad.shape[axis]} {word} are wrong ({word[:-1]} {shown})",
+                        f"check how those {word} are indexed or sliced",
                     )
     return None
 

@@ -109,5 +109,8 @@ def user_frame(exc: BaseException) -> Location:
 
 
 def describe(exc: BaseException) -> str:
-    text = f"{type(exc).__name__}: {exc}"
-    return text if len(text) < 300 else text[:297] + "..."
+    """`ValueError (shapes (5,3) and (4,2) not aligned)`: no ": " so messages keep one split point."""
+    detail = str(exc).replace(": ", " - ")
+    if len(detail) > 240:
+        detail = detail[:237] + "..."
+    return f"{type(exc).__name__} ({detail})" if detail else type(exc).__name__

@@ -176,7 +176,7 @@ def test_fixture_fails_a_buggy_layer_with_an_allclose_style_diagnosis(layers: py
     result.stdout.fnmatch_lines(
         [
             "E * Gradients of `AffineMeanBias.b` are not equal to tolerance rtol=1e-05",
-            "E *The gradient of `b` of `AffineMeanBias` is wrong*",
+            "E *radient of `AffineMeanBias.b` is wrong, it is 5 × too small*",
             "E *Error pattern: divided-by-batch-size",
             "E *Mismatched elements: 3 / 3 (100%)*",
             "E *Worst element (?,): numerical *, analytic * (rel. error 0.8)",

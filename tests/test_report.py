@@ -340,10 +340,7 @@ def test_verdict_names_the_first_error_when_there_is_no_root_cause():
     first = Finding("layer-raised", "BPD105", "error", message, layer="Affine", line=40)
     second = Finding("input-mutated", "BPD201", "error", "Copy x before changing it.", layer="Relu", line=60)
     text = verdict(Report(findings=[first, second], file="net.py"))
-    assert text == (
-        "✗ net.py: the loss rises because Affine.backward raised ValueError (line 40): "
-        "shapes (5,3) and (4,3) not aligned."
-    )
+    assert text == "✗ net.py: Affine.backward raised ValueError (line 40): shapes (5,3) and (4,3) not aligned."
 
 
 def test_verdict_uses_the_rules_summary_for_a_message_without_a_colon():
@@ -351,9 +348,19 @@ def test_verdict_uses_the_rules_summary_for_a_message_without_a_colon():
     finding = Finding("gradient-mismatch", "BPD101", "error", message, layer="Affine", param="b", line=60)
     text = verdict(Report(findings=[finding], file="net.py", root_cause=finding))
     assert text == (
-        "✗ net.py: the loss rises because analytic gradient differs from the numerical gradient "
+        "✗ net.py: Analytic gradient differs from the numerical gradient "
         "in Affine.b (line 60): Sum db over the batch axis (axis=0)."
     )
+
+
+@pytest.mark.parametrize(
+    ("curve", "lead"),
+    [([2.3, 3.1, 4.7], "the loss rises because"), ([2.3, 2.29, 2.28], "the loss does not fall because"), ([2.3, 1.0, 0.4], "the loss falls, but")],
+)
+def test_verdict_leads_with_what_the_training_probe_saw(curve, lead):
+    finding = Finding("gradient-mismatch", "BPD101", "error", "db is wrong: sum over axis 0", layer="Affine", line=60)
+    report = Report(findings=[finding], file="net.py", root_cause=finding, extras={"training": {"yours": curve}})
+    assert verdict(report) == f"✗ net.py: {lead} db is wrong in Affine (line 60): sum over axis 0."
 
 
 def test_verdict_for_a_file_that_could_not_be_loaded():

@@ -181,13 +181,19 @@ def verdict(report: Report, *, ascii_only: bool = False) -> str:
 
     finding = named_finding(report)
     assert finding is not None  # not ok means there is an error
+    cause = cause_sentence(finding, report.file)
+    trend = _loss_trend(report)
     if _is_load_problem(finding):
-        lead = "it could not be checked because"
-    elif _loss_falls(report):
-        lead = "training is unreliable because"
-    else:
-        lead = "the loss rises because"
-    return f"{bad_mark} {prefix}{lead} {cause_sentence(finding, report.file)}"
+        lead = "it could not be checked because "
+    elif trend == "rises":
+        lead = "the loss rises because "
+    elif trend == "flat":
+        lead = "the loss does not fall because "
+    elif trend == "falls":
+        lead = "the loss falls, but "
+    else:  # no training probe ran: state the cause itself
+        lead, cause = "", cause[:1].upper() + cause[1:]
+    return f"{bad_mark} {prefix}{lead}{cause}"
 
 
 def cause_sentence(finding: Finding, report_file: str | None = None) -> str:
@@ -334,12 +340,17 @@ def _is_load_problem(finding: Finding) -> bool:
     return finding.code.upper().startswith("BPD00")
 
 
-def _loss_falls(report: Report) -> bool:
-    """True when the training probe shows the user's loss ending lower than it began."""
+def _loss_trend(report: Report) -> str | None:
+    """"rises", "flat" or "falls" from the training probe's curve of the user's loss; None without one."""
     training = report.extras.get("training")
     if not isinstance(training, dict):
-        return False
+        return None
     yours = [as_float(v) for v in training.get("yours") or ()]
-    if len(yours) < 2 or not all(math.isfinite(v) for v in yours):
-        return False
-    return yours[-1] < yours[0]
+    if len(yours) < 2:
+        return None
+    first, last = yours[0], yours[-1]
+    if not math.isfinite(last) or (math.isfinite(first) and last > first * 1.01):
+        return "rises"
+    if not math.isfinite(first) or last > first * 0.9:
+        return "flat"
+    return "falls"
