@@ -9,7 +9,7 @@ specific finding (one with a source line) before a vaguer one.
 from __future__ import annotations
 
 from backprop_doctor.findings import Finding, Report
-from backprop_doctor.rules import all_rules, stage_rank
+from backprop_doctor.rules import STAGES, all_rules, stage_rank
 
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 
@@ -27,7 +27,11 @@ SYMPTOMS = {
     "learning-rate-too-high",
     "batch-coupling",
     "loss-not-mean",
+    "layer-raised",
 }
+
+# Training findings that explain the other training symptoms (a divergence, NaN, a stall).
+TRAINING_CAUSES = ("learning-rate-too-high", "dead-relu")
 
 # Causes that explain the symptoms of later stages even though they rank later themselves.
 PREFERRED_CAUSES = ("softmax-not-per-row", "unshared-parameter", "input-mutated")
@@ -55,6 +59,13 @@ def rank(report: Report) -> Report:
     ordered = sorted(unique, key=sort_key)
     errors = [f for f in ordered if f.severity == "error"]
     root = errors[0] if errors else None
+    if root is not None and stage_rank(root) == STAGES.index("training"):
+        # Only training symptoms are errors: a finding that explains them is the cause.
+        explaining = [f for f in ordered if f.name in TRAINING_CAUSES]
+        if explaining:
+            root = explaining[0]
+            ordered.remove(root)
+            ordered.insert(0, root)
     if root is not None:
         linked = []
         for f in ordered:

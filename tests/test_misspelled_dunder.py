@@ -213,7 +213,7 @@ def test_reports_the_seed_relu_with_the_fix(seed_source):
     assert finding.code == "BPD010" and finding.name == "misspelled-dunder"
     assert finding.severity == "warning"
     assert finding.message == (
-        "Rename `Relu.__init` to `__init__` (line 65): "
+        "`Relu.__init` is a misspelled `__init__` (line 65): rename it to `__init__`; "
         "Python never calls `__init`, so `self.mask` is never initialised."
     )
     assert (finding.line, finding.column, finding.layer, finding.highlight) == (65, 9, "Relu", (65,))
@@ -239,7 +239,8 @@ def test_is_an_error_when_a_call_in_the_file_would_raise_type_error(tmp_path):
     (finding,) = findings(source)
     assert finding.severity == "error"
     assert finding.message == (
-        "Rename `Affine.__init` to `__init__` (line 5): Python never calls `__init`, so `self.W` and `self.b` are "
+        "`Affine.__init` is a misspelled `__init__` (line 5): rename it to `__init__`; "
+        "Python never calls `__init`, so `self.W` and `self.b` are "
         "never initialised and `Affine(np.zeros((2, 3)), np.zeros(3))` (line 9) raises TypeError: "
         "Affine() takes no arguments."
     )

@@ -47,7 +47,7 @@ def run(context: Any) -> Iterator[Finding]:
         yours = probe.yours
         ratio = max(yours.ratios.values()) if yours.ratios else None
         text = (
-            f"Lower the learning rate of `{probe.network}`: at {training.lr_text(probe)} the loss goes "
+            f"the learning rate is too high for `{probe.network}`: at {training.lr_text(probe)} the loss goes "
             f"{training.span(yours)}, at lr {smaller.lr:g} it falls {training.span(smaller)}"
         )
         if ratio is not None and ratio > training.RATIO_RANGE[1]:
@@ -55,6 +55,7 @@ def run(context: Any) -> Iterator[Finding]:
                 f"; each step changes the weights by {ratio:.2g} times their size "
                 f"(healthy: {training.RATIO_RANGE[0]:g} to {training.RATIO_RANGE[1]:g})"
             )
+        text += f"; lower it to {smaller.lr:g}"
         evidence = (
             ("yours", f"{training.curve_text(yours)} (lr {probe.lr:g})"),
             *((f"lr {r.lr:g}", training.curve_text(r)) for r in probe.smaller),

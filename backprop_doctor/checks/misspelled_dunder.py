@@ -48,14 +48,22 @@ def run(context: Any) -> Iterator[Finding]:
     if source is None or source.tree is None:
         return
     rule = rules.rule(NAME)
+    raised = [f for f in context.findings if f.name == "layer-raised"]
     for typo in static.special_method_typos(source.tree, text=source.text):
         message = (
-            f"Rename `{typo.class_name}.{typo.method}` to `{typo.intended}` (line {typo.line}): "
-            f"{typo.reason}, so {typo.effect}."
+            f"`{typo.class_name}.{typo.method}` is a misspelled `{typo.intended}` (line {typo.line}): "
+            f"rename it to `{typo.intended}`; {typo.reason}, so {typo.effect}."
         )
+        # A layer that raised because an attribute the misspelled method would set is missing:
+        # the misspelling is the cause, so it is an error too.
+        missing = [
+            f for f in raised
+            if (f.layer or "").split(".")[0] == typo.class_name
+            and any(f"no attribute '{attr}'" in f.message for attr in typo.attributes)
+        ]
         yield rule.finding(
             message,
-            severity="error" if typo.raises_type_error else None,
+            severity="error" if typo.raises_type_error or missing else None,
             file=source.path,
             line=typo.line,
             column=typo.col + 1,  # findings count columns from 1, like editors and tracebacks
