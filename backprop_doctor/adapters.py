@@ -275,7 +275,7 @@ class ClassLayer(Adapter):
         """
         layer = self.layer
         if self._dlfs2:
-            names = _dlfs2_names(layer)
+            names = dlfs2_names(layer)
             self._params = {name: p for name, p in zip(names, layer.params) if is_float_array(p)}
             return
         params: dict[str, np.ndarray] = {}
@@ -312,7 +312,7 @@ def _is_array_list(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(p, np.ndarray) for p in value)
 
 
-def _dlfs2_names(layer: Any) -> list[str]:
+def dlfs2_names(layer: Any) -> list[str]:
     """Names for the entries of a DLFS-2 `params` list: the constructor's argument
     names when they match in number (`Affine(W, b)` → W, b), else `params[i]`."""
     n = len(layer.params)
@@ -463,7 +463,7 @@ def _network_list_names(net: Any) -> list[str]:
     for key, layer in Network.layers.__get__(_Shell(net))():
         for i, p in enumerate(getattr(layer, "params", []) or []):
             if isinstance(p, np.ndarray):
-                owners.setdefault(id(p), f"{key}.{_dlfs2_names(layer)[i] if i < len(_dlfs2_names(layer)) else i}")
+                owners.setdefault(id(p), f"{key}.{dlfs2_names(layer)[i] if i < len(dlfs2_names(layer)) else i}")
     for i, p in enumerate(net.params):
         names.append(owners.get(id(p), f"params[{i}]"))
     return names

@@ -34,7 +34,7 @@ SYMPTOMS = {
 TRAINING_CAUSES = ("learning-rate-too-high", "dead-relu")
 
 # Causes that explain the symptoms of later stages even though they rank later themselves.
-PREFERRED_CAUSES = ("softmax-not-per-row", "unshared-parameter", "input-mutated")
+PREFERRED_CAUSES = ("softmax-not-per-row", "batch-coupling", "unshared-parameter", "input-mutated")
 
 
 def sort_key(f: Finding) -> tuple:

@@ -260,8 +260,9 @@ def test_reports_wrong_softmax_axis_in_seed_model(seed_file):
     before = seed_file.read_bytes()
     result = run("check", str(seed_file), "--color", "never")
     assert result.returncode == 1, result.stderr
-    verdict = result.stdout.splitlines()[0]
-    assert "softmax" in verdict.lower() and "batch" in verdict.lower()
+    verdict = " ".join(result.stdout.split("\nseed 0")[0].split())  # the verdict, unwrapped
+    assert verdict.startswith("✗") and "the loss rises because the softmax in `SoftmaxWithLoss.softmax`" in verdict
+    assert "normalises across the whole batch (line 16)" in verdict
     assert "SoftmaxWithLoss.softmax" in result.stdout.split("seed 0")[0]
     assert "softmax_x = exp_x / np.sum(exp_x)" in result.stdout
     assert "Traceback" not in result.stdout + result.stderr

@@ -44,6 +44,7 @@ from backprop_doctor.report.text import (
     format_number,
     one_line,
     plural,
+    sentence,
     sparkline,
     symptoms_and_others,
     totals,
@@ -136,7 +137,7 @@ def _verdict_text(report: Report, ascii_only: bool) -> Text:
 def finding_panel(finding: Finding, reader: SourceReader, *, root: bool = False) -> Panel:
     """One finding: what, how much, the evidence, where in the code, and the fix."""
     style = SEVERITY_STYLE.get(finding.severity, "")
-    parts: list[RenderableType] = [Text(clean(finding.message))]
+    parts: list[RenderableType] = [Text(sentence(clean(finding.message)))]
 
     measured = _measured_text(finding)
     if measured is not None:
@@ -253,7 +254,7 @@ def symptoms_panel(symptoms: Sequence[Finding], root: Finding | None) -> Panel:
             place = f"{place} line {finding.line}".strip()
         if place:
             line.append(f" · {place}", style="bold")
-        line.append(": " + one_line(finding.message))
+        line.append(": " + sentence(one_line(finding.message)))
         if finding.caused_by and finding.caused_by != root_key:
             line.append(f" (via {finding.caused_by.split(':')[0]})", style="dim")
         lines.append(line)

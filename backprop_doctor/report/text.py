@@ -196,6 +196,14 @@ def verdict(report: Report, *, ascii_only: bool = False) -> str:
     return f"{bad_mark} {prefix}{lead}{cause}"
 
 
+def sentence(message: str) -> str:
+    """A message as a sentence: capital first letter, closing full stop."""
+    if not message:
+        return message
+    message = message[:1].upper() + message[1:]
+    return message if message[-1:] in ".!?" else message + "."
+
+
 def cause_sentence(finding: Finding, report_file: str | None = None) -> str:
     """`<what is wrong> in <layer.param> (line N): <what to do>` from a finding's message.
 

@@ -1,0 +1,398 @@
+"""One sample's output or gradient depends on another sample in the batch.
+
+What it finds:
+    A layer whose output for sample i changes when only sample j (j ≠ i) of the
+    input changes, or whose backward sends an upstream gradient given on sample i
+    alone into dx of sample j. Each sample is perturbed in turn and the other
+    rows compared; then an upstream gradient that is non-zero on one sample only
+    is sent back. For a loss layer, row i of dx must depend on sample i alone.
+    Layers, loss layers, cs231n function pairs and loss functions are checked, those
+    inside a network on the activations that really reach them. Batch
+    normalisation uses batch statistics by design and is checked in inference
+    mode (`train_flg=False`, `mode='test'`); without a train flag it is skipped
+    with a note. The finding points at the reduction without an axis (or over
+    axis 0) that ran in forward.
+
+Why it matters:
+    A layer that mixes samples gives each sample an output that depends on what
+    else is in the batch, so predictions change with the batch size (a single
+    test example is centred on itself), and the backward pass, which treats
+    samples as independent, no longer matches the forward pass.
+
+Example:
+    def forward(self, x):
+        self.out = x - np.mean(x)             # the mean of the whole batch
+
+Fix:
+    def forward(self, x):
+        self.out = x - np.mean(x, axis=1, keepdims=True)   # one mean per sample
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from backprop_doctor import probes
+from backprop_doctor.adapters import ClassLayer, is_float_array, isolated
+from backprop_doctor.discovery import train_flag_name
+from backprop_doctor.findings import Finding
+from backprop_doctor.probes import Function, Reduction, definition, enclosing, executed, reductions, with_axis
+from backprop_doctor.rules import rule
+
+NAME = "batch-coupling"
+CODE = "BPD302"
+SEVERITY = "error"
+STAGE = "batch"
+
+THRESHOLD = 1e-9  # largest change of another sample's rows, relative to the largest value
+_BATCH_STATISTICS = ("batchnorm", "batch_norm", "batchnormalization", "batchnormalisation")
+
+
+@dataclass
+class _Probe:
+    """What to call for one object, and where its code is."""
+
+    key: Any  # identity used to report each class or function once
+    name: str  # "Center", "SoftmaxWithLoss", "batchnorm_forward"
+    where: str  # "in TwoLayerNet (layer `Center1`)" or "on a batch of 5"
+    x: np.ndarray
+    forward: Callable[[np.ndarray], Any] | None = None  # x -> output, for layers
+    backward: Callable[[np.ndarray, np.ndarray], Any] | None = None  # (x, dout) -> dx, for layers
+    loss_dx: Callable[[np.ndarray], Any] | None = None  # scores -> dx, for losses
+    forward_def: Any = None  # the function whose code runs forward
+    backward_def: Any = None
+
+    @property
+    def is_loss(self) -> bool:
+        return self.loss_dx is not None
+
+
+def uses_batch_statistics(obj: Any) -> bool:
+    """A batch-norm layer: by its class name or its running statistics."""
+    name = type(obj).__name__.lower()
+    attrs = vars(obj) if hasattr(obj, "__dict__") else {}
+    return any(word in name for word in _BATCH_STATISTICS) or any(
+        k in attrs for k in ("running_mean", "running_var", "moving_mean", "moving_var")
+    )
+
+
+def run(context: Any) -> Iterator[Finding]:
+    rng = np.random.default_rng(context.options.seed + 302)
+    reported: set[Any] = set()
+    noted: set[Any] = set()
+    softmax = [f for f in context.findings if f.name == "softmax-not-per-row"]
+    for probe in _probes(context, noted):
+        if isinstance(probe, Finding):
+            yield probe
+            continue
+        if probe.key in reported:
+            continue
+        try:
+            finding = _check(probe, rng, softmax)
+        except Exception:  # user code raised on a perturbed batch: the gradient engine reports raising layers
+            continue
+        if finding is not None:
+            reported.add(probe.key)
+            yield finding
+
+
+# --------------------------------------------------------------------------- what to probe
+
+
+def _probes(context: Any, noted: set[Any]) -> Iterator[_Probe | Finding]:
+    train = context.options.train
+    for case in probes.layer_cases(context):
+        if case.x.ndim < 1 or case.x.shape[0] < 2:
+            continue
+        obj = case.obj
+        cls = type(obj)
+        where = f"in `{case.owner}` (layer `{case.key}`)" if case.owner else f"on a batch of {case.x.shape[0]}"
+        forward_def = getattr(cls, "forward", None)
+        backward_def = getattr(cls, "backward", None)
+        if case.is_loss:
+            dx = _loss_layer_dx(obj, case.t, train)
+            yield _Probe(cls, cls.__name__, where, case.x, loss_dx=dx, forward_def=forward_def,
+                         backward_def=backward_def)
+            continue
+        mode = train
+        if uses_batch_statistics(obj):
+            if train_flag_name(forward_def) is None:
+                if cls not in noted:
+                    noted.add(cls)
+                    yield _skipped_note(cls)
+                continue
+            mode = False
+        forward, backward = _layer_calls(obj, mode)
+        yield _Probe(cls, cls.__name__, where, case.x, forward, backward,
+                     forward_def=forward_def, backward_def=backward_def)
+    found = context.extras.get("discovered")
+    if found is None:
+        return
+    from backprop_doctor import build
+
+    rng = np.random.default_rng(context.options.seed + 3020)
+    for forward_fn, backward_fn in found.pairs:
+        try:
+            cases = build.build_pair(forward_fn, backward_fn, rng, batch=context.options.batch_size)
+        except Exception:  # build-failed is reported by the pipeline
+            continue
+        for label, x, args in cases:
+            args = _inference_mode(forward_fn.__name__, args)
+            forward, backward = _pair_calls(forward_fn, backward_fn, args)
+            where = f"on a batch of {np.shape(x)[0]} ({label})"
+            x = np.array(x, dtype=np.float64)
+            yield _Probe(forward_fn, forward_fn.__name__, where, x, forward, backward,
+                         forward_def=forward_fn, backward_def=backward_fn)
+    for loss in found.loss_functions:
+        n = max(int(context.options.batch_size), 2)
+        scores = rng.standard_normal((n, build.CLASSES))
+        labels = rng.integers(0, build.CLASSES, n)
+        dx = _loss_function_dx(loss, labels)
+        yield _Probe(loss, loss.__name__, f"on a batch of {n}", scores, loss_dx=dx, forward_def=loss, backward_def=loss)
+
+
+def _layer_calls(obj: Any, train: bool) -> tuple[Callable, Callable]:
+    def forward(x: np.ndarray) -> Any:
+        with isolated(obj) as (work, _):
+            return probes.reseeded(ClassLayer(work, train=train).forward)(x)
+
+    def backward(x: np.ndarray, dout: np.ndarray) -> Any:
+        with isolated(obj) as (work, _):
+            layer = ClassLayer(work, train=train)
+            probes.reseeded(layer.forward)(x)
+            return layer.backward(dout)[0]
+
+    return forward, backward
+
+
+def _loss_layer_dx(obj: Any, t: Any, train: bool) -> Callable[[np.ndarray], Any]:
+    def dx(scores: np.ndarray) -> Any:
+        with isolated(obj) as (work, _):
+            layer = ClassLayer(work, train=train)
+            probes.reseeded(layer.forward)(scores, copy.deepcopy(t))
+            return layer.backward(1.0)[0]
+
+    return dx
+
+
+def _first(result: Any) -> Any:
+    return result[0] if isinstance(result, tuple) and result else result
+
+
+def _pair_calls(forward_fn: Callable, backward_fn: Callable, args: list[Any]) -> tuple[Callable, Callable]:
+    def forward(x: np.ndarray) -> Any:
+        return _first(probes.reseeded(forward_fn)(x, *copy.deepcopy(args)))
+
+    def backward(x: np.ndarray, dout: np.ndarray) -> Any:
+        _, cache = probes.reseeded(forward_fn)(x, *copy.deepcopy(args))
+        return _first(backward_fn(dout, cache))
+
+    return forward, backward
+
+
+def _loss_function_dx(loss: Callable, labels: np.ndarray) -> Callable[[np.ndarray], Any]:
+    def dx(scores: np.ndarray) -> Any:
+        result = probes.reseeded(loss)(scores, labels.copy())
+        return result[1] if isinstance(result, tuple) and len(result) > 1 else None
+
+    return dx
+
+
+def _inference_mode(name: str, args: list[Any]) -> list[Any]:
+    """cs231n batch norm in `mode='test'`: its training mode couples samples by design."""
+    if not any(word in name.lower() for word in _BATCH_STATISTICS):
+        return args
+    return [dict(a, mode="test") if isinstance(a, dict) and "mode" in a else a for a in args]
+
+
+def _skipped_note(cls: type) -> Finding:
+    where = definition(getattr(cls, "forward", cls))
+    return rule(NAME).finding(
+        f"Add a `train_flg` argument to `{cls.__name__}.forward` so it can run in inference mode: it normalises with "
+        "the batch's statistics, which couples the samples by design, so the batch-coupling check skipped it.",
+        severity="info",
+        layer=cls.__name__,
+        file=where.file if where else None,
+        line=where.line if where else None,
+        fix="def forward(self, x, train_flg=True):",
+    )
+
+
+# --------------------------------------------------------------------------- measuring
+
+
+def _check(probe: _Probe, rng: np.random.Generator, softmax: list[Finding]) -> Finding | None:
+    with probes.quietly():
+        if probe.is_loss:
+            assert probe.loss_dx is not None
+            coupled = probes.output_coupling(probe.loss_dx, probe.x, rng, step=1.0)
+            if coupled is not None and coupled.measured > THRESHOLD:
+                return _loss_finding(probe, coupled, softmax)
+            return None
+        assert probe.forward is not None and probe.backward is not None
+        coupled = probes.output_coupling(probe.forward, probe.x, rng)
+        if coupled is not None and coupled.measured > THRESHOLD:
+            return _forward_finding(probe, coupled)
+        out = probe.forward(probe.x.copy())
+        if not is_float_array(np.asarray(out)):
+            return None
+        leaked = probes.gradient_coupling(probe.backward, probe.x, np.shape(out), rng)
+        if leaked is not None and leaked.measured > THRESHOLD:
+            return _backward_finding(probe, leaked)
+    return None
+
+
+def _ran(call: Callable[[], Any]) -> dict[str, set[int]]:
+    try:
+        with probes.quietly():
+            return executed(call)[1]
+    except Exception:
+        return {}
+
+
+def _batch_reductions(ran: dict[str, set[int]], within: Function | None = None) -> list[Reduction]:
+    found = []
+    for file, lines in ran.items():
+        span = (within.line, within.end_line) if within is not None and within.file == file else None
+        if within is not None and span is None:
+            continue
+        found += [r for r in reductions(file, lines, span) if r.over_batch]
+    return found
+
+
+def _sample_axes(x: np.ndarray) -> str:
+    return "1" if x.ndim <= 2 else "(" + ", ".join(str(a) for a in range(1, x.ndim)) + ")"
+
+
+def _located(target: Any, found: list[Reduction]) -> dict[str, Any]:
+    where = definition(target) if target is not None else None
+    if found:
+        first = found[0]
+        return {
+            "file": first.file,
+            "line": first.line,
+            "column": first.col + 1,
+            "highlight": tuple(sorted({r.line for r in found})),
+        }
+    if where is not None:
+        return {"file": where.file, "line": where.line, "highlight": (where.line,)}
+    return {}
+
+
+def _percent(value: float) -> str:
+    return f"{100 * value:.3g}%" if value >= 1e-3 else f"{value:.3g}"
+
+
+def _forward_finding(probe: _Probe, c: probes.Coupling) -> Finding:
+    ran = _ran(lambda: probe.forward(probe.x.copy()))  # type: ignore[misc]
+    forward = definition(probe.forward_def) if probe.forward_def is not None else None
+    found = _batch_reductions(ran, forward) or _batch_reductions(ran)
+    axes = _sample_axes(probe.x)
+    fix = "\n".join(with_axis(found, axes)) if found else f"np.mean(x, axis={axes}, keepdims=True)  # one per sample"
+    effect = (
+        f"changing sample {c.source} changes the output of sample {c.affected} "
+        f"(by {_percent(c.measured)} of the output's largest value)"
+    )
+    if found:
+        message = (
+            f"Reduce over each sample's own features (axis={axes}, keepdims=True) in `{probe.name}.forward` "
+            f"(line {found[0].line}): {found[0].describe()}, so {effect}."
+        )
+    else:
+        message = f"Compute each sample's output of `{probe.name}.forward` from that sample alone: {effect}."
+    return rule(NAME).finding(
+        message,
+        layer=probe.name,
+        measured=c.measured,
+        threshold=THRESHOLD,
+        fix=fix,
+        evidence=_evidence(probe, c, found, "output"),
+        **_located(probe.forward_def, found),
+    )
+
+
+def _backward_finding(probe: _Probe, c: probes.Coupling) -> Finding:
+    def call() -> Any:
+        dout = np.ones_like(np.asarray(probe.forward(probe.x.copy())))  # type: ignore[misc]
+        return probe.backward(probe.x.copy(), dout)  # type: ignore[misc]
+
+    ran = _ran(call)
+    backward = definition(probe.backward_def) if probe.backward_def is not None else None
+    found = _batch_reductions(ran, backward)
+    message = (
+        f"Send each sample's upstream gradient back to that sample only in `{probe.name}.backward`"
+        + (f" (line {found[0].line}: {found[0].describe()})" if found else "")
+        + f": an upstream gradient on sample {c.source} alone gives sample {c.affected} a dx of "
+        f"{_percent(c.measured)} of dx's largest value, although forward keeps the samples apart."
+    )
+    fix = (
+        "\n".join(with_axis(found, _sample_axes(probe.x)))
+        if found
+        else "dx = ...  # row i from dout[i] and what forward kept of sample i only"
+    )
+    return rule(NAME).finding(
+        message,
+        layer=probe.name,
+        measured=c.measured,
+        threshold=THRESHOLD,
+        fix=fix,
+        evidence=_evidence(probe, c, found, "dx"),
+        **_located(probe.backward_def, found),
+    )
+
+
+def _loss_finding(probe: _Probe, c: probes.Coupling, softmax: list[Finding]) -> Finding:
+    ran = _ran(lambda: probe.loss_dx(probe.x.copy()))  # type: ignore[misc]
+    effect = (
+        f"changing the scores of sample {c.source} changes row {c.affected} of its gradient dx "
+        f"(by {_percent(c.measured)} of dx's largest value); row i of dx must depend on sample i alone"
+    )
+    cause = next((f for f in softmax if f.file in ran and set(f.highlight) & ran[f.file]), None)
+    if cause is not None:
+        # the softmax check already located the batch-wide reductions and rewrote them
+        return rule(NAME).finding(
+            f"Normalise each row in `{cause.layer}` (line {cause.line}), which `{probe.name}` calls: {effect}.",
+            layer=probe.name,
+            measured=c.measured,
+            threshold=THRESHOLD,
+            fix=cause.fix,
+            evidence=_evidence(probe, c, [], "dx"),
+            file=cause.file,
+            line=cause.line,
+            column=cause.column,
+            highlight=cause.highlight,
+        )
+    found: list[Reduction] = []
+    for file, lines in ran.items():
+        for function in {enclosing(file, line) for line in lines} - {None}:
+            if "softmax" in function.qualname.rsplit(".", 1)[-1].lower():
+                found += [r for r in reductions(file, lines, (function.line, function.end_line)) if r.over_batch]
+    found.sort(key=lambda r: (r.func not in ("sum", "nansum"), r.file, r.line, r.col))  # the sum is the cause
+    where = f" (line {found[0].line}: {found[0].describe()})" if found else ""
+    return rule(NAME).finding(
+        f"Compute `{probe.name}`'s probabilities per sample{where}: {effect}.",
+        layer=probe.name,
+        measured=c.measured,
+        threshold=THRESHOLD,
+        fix="\n".join(with_axis(found, "-1")) if found else "y = exp_x / np.sum(exp_x, axis=-1, keepdims=True)",
+        evidence=_evidence(probe, c, found, "dx"),
+        **_located(probe.forward_def, found),
+    )
+
+
+def _evidence(probe: _Probe, c: probes.Coupling, found: list[Reduction], what: str) -> tuple[tuple[str, str], ...]:
+    evidence = [
+        (
+            "coupling",
+            f"checked {probe.where}, input {tuple(probe.x.shape)}: sample {c.source} → {what} of sample "
+            f"{c.affected}, relative change {c.measured:.3g} (threshold {THRESHOLD:g})",
+        )
+    ]
+    if found:
+        evidence.append(("reductions", "\n".join(f"line {r.line}: {r.describe()}" for r in found)))
+    return tuple(evidence)

@@ -1,0 +1,271 @@
+"""Softmax normalises across the batch instead of within each row.
+
+What it finds:
+    A softmax whose output looks like probabilities (non-negative, summing to 1
+    over the whole batch or down each column) but whose rows do not each sum
+    to 1. Every function or method named like `softmax` is called on a batch of
+    several samples, and every loss layer is run on a copy, with the scores its
+    network really produces, and the probabilities it keeps (`self.y`) are
+    inspected. The finding points at the reductions that run over the batch
+    axis: `np.sum(exp_x)` or `np.max(x)` without an axis, or with `axis=0`.
+    Subtracting a global `np.max(x)` is harmless on its own, and the book's 2-D
+    softmax that transposes first is correct; neither is reported.
+
+Why it matters:
+    With a batch of N samples every row sums to about 1/N, so each sample's
+    probabilities depend on the other samples, the loss starts near ln(N·C)
+    instead of ln(C), and the backward pass `(y - t) / N`, which assumes
+    per-row probabilities, is wrong for every parameter. The loss rises.
+
+Example:
+    def softmax(x):
+        x = x - np.max(x)
+        exp_x = np.exp(x)
+        return exp_x / np.sum(exp_x)
+
+Fix:
+    def softmax(x):
+        x = x - np.max(x, axis=-1, keepdims=True)
+        exp_x = np.exp(x)
+        return exp_x / np.sum(exp_x, axis=-1, keepdims=True)
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from backprop_doctor import probes, static
+from backprop_doctor.adapters import ClassLayer, is_float_array, isolated
+from backprop_doctor.findings import Finding
+from backprop_doctor.probes import Function, definition, enclosing, executed, source_tree
+from backprop_doctor.rules import rule
+
+NAME = "softmax-not-per-row"
+CODE = "BPD301"
+SEVERITY = "error"
+STAGE = "batch"
+
+THRESHOLD = 1e-6  # max |row sum - 1| of a correct softmax
+CLASSES = 4  # columns of the synthetic scores
+
+
+@dataclass
+class _Suspect:
+    """A function whose output is normalised over the batch, and what was measured."""
+
+    function: Function
+    measurements: list[tuple[str, probes.Normalisation, int]] = field(default_factory=list)  # (label, result, N)
+
+
+def run(context: Any) -> Iterator[Finding]:
+    rng = np.random.default_rng(context.options.seed + 301)
+    n = max(int(context.options.batch_size), 2)
+    scores = rng.standard_normal((n, CLASSES if n != CLASSES else CLASSES + 1))
+    suspects: dict[tuple[str, int], _Suspect] = {}
+    cases = list(probes.layer_cases(context))
+    for func, call in _softmaxes(context, cases):
+        _probe_softmax(func, call, scores, suspects)
+    for case in cases:
+        if case.is_loss:
+            _probe_loss_layer(case, context.options.train, suspects)
+    for suspect in suspects.values():
+        yield _finding(suspect)
+
+
+# --------------------------------------------------------------------------- what to call
+
+
+def softmax_named(name: str) -> bool:
+    """`softmax`, `_softmax`, `Softmax`; not `softmax_loss`, `softmax_backward` or `log_softmax`."""
+    low = name.lower()
+    return "softmax" in low and not any(w in low for w in ("loss", "backward", "grad", "cross", "entropy", "log"))
+
+
+def _required(func: Any) -> int:
+    try:
+        params = inspect.signature(func).parameters.values()
+    except (TypeError, ValueError):
+        return -1
+    return sum(1 for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty)
+
+
+def _softmaxes(context: Any, cases: list[probes.Case]) -> Iterator[tuple[Any, Callable[[np.ndarray], Any]]]:
+    """(definition, callable) for every user function, and every layer method, named like softmax."""
+    found = context.extras.get("discovered")
+    if found is not None:
+        functions = list(found.functions)
+    else:
+        from backprop_doctor.discovery import is_user_object
+
+        functions = [v for v in (context.namespace or {}).values() if inspect.isfunction(v) and is_user_object(v)]
+    for func in functions:
+        if softmax_named(func.__name__) and _required(func) == 1:
+            yield func, func
+    seen: set[tuple[type, str]] = set()
+    for case in cases:
+        cls = type(case.obj)
+        try:
+            members = inspect.getmembers(cls, inspect.isfunction)
+        except Exception:  # a class whose attributes raise when read
+            continue
+        for name, method in members:
+            if (cls, name) in seen or name in ("forward", "backward") or not softmax_named(name):
+                continue
+            if _required(method) != 2:  # self and the scores
+                continue
+            seen.add((cls, name))
+            try:
+                work = copy.deepcopy(case.obj)
+            except Exception:  # an object that cannot be copied is not called
+                continue
+            yield method, getattr(work, name)
+
+
+# --------------------------------------------------------------------------- probing
+
+
+def _run(call: Callable[[], Any]) -> tuple[Any, dict[str, set[int]]]:
+    """Call user code quietly, reseeded, and return its result and the lines of user code that ran."""
+    with probes.quietly():
+        np.random.seed(probes.FORWARD_SEED)
+        return executed(call)
+
+
+def _probe_softmax(func: Any, call: Callable[[np.ndarray], Any], scores: np.ndarray, suspects: dict) -> None:
+    """Call a softmax on a batch of random scores; keep it when its rows do not each sum to 1."""
+    where = definition(func)
+    if where is None or (where.file, where.line) in suspects:
+        return
+    try:
+        out, _ = _run(lambda: call(scores.copy()))
+    except Exception:  # the user's function raised on a 2-D batch: not ours to report
+        return
+    if not (is_float_array(out) and out.shape == scores.shape):
+        return
+    result = probes.normalisation(out, THRESHOLD)
+    if result is None or result.kind == "rows":
+        return
+    suspect = suspects.setdefault((where.file, where.line), _Suspect(where))
+    label = f"`{where.qualname}` on random scores of shape {scores.shape}"
+    suspect.measurements.append((label, result, scores.shape[0]))
+
+
+def _probe_loss_layer(case: probes.Case, train: bool, suspects: dict) -> None:
+    """Run a loss layer's forward on a copy and inspect the probabilities it keeps (`self.y`)."""
+    x = case.x
+    if x.ndim < 2 or x.shape[0] < 2:
+        return
+    with isolated(case.obj) as (work, _):
+        layer = ClassLayer(work, train=train)
+        try:
+            _, ran = _run(lambda: layer.forward(x.copy(), copy.deepcopy(case.t)))
+        except Exception:  # the gradient engine reports a loss layer that raises
+            return
+        kept = {k: np.array(v) for k, v in vars(work).items() if is_float_array(v) and v.shape == x.shape}
+    for attr, value in kept.items():
+        result = probes.normalisation(value, THRESHOLD)
+        if result is None or result.kind == "rows":
+            continue
+        where = _producer(type(case.obj), ran)
+        if where is None:
+            continue
+        suspect = suspects.setdefault((where.file, where.line), _Suspect(where))
+        source = f"the scores `{case.owner}` feeds it" if case.owner else f"a batch of scores of shape {x.shape}"
+        label = f"`{type(case.obj).__name__}.{attr}` after forward on {source}"
+        suspect.measurements.insert(0, (label, result, x.shape[0]))  # the real scores come first
+
+
+def _producer(cls: type, ran: dict[str, set[int]]) -> Function | None:
+    """The softmax that ran inside a loss layer's forward, else the forward itself."""
+    for file, lines in ran.items():
+        for function in sorted({enclosing(file, line) for line in lines} - {None}, key=lambda f: f.line):
+            if softmax_named(function.qualname.rsplit(".", 1)[-1]):
+                return function
+    forward = getattr(cls, "forward", None)
+    return definition(forward) if callable(forward) else None
+
+
+# --------------------------------------------------------------------------- the finding
+
+
+def _diagnosis(function: Function) -> static.SoftmaxDiagnosis | None:
+    lines, tree = source_tree(function.file)
+    if tree is None:
+        return None
+    try:
+        node = static.find_function(tree, function.qualname)
+        if node is None:
+            return None
+        return static.softmax_diagnosis(node, text="\n".join(lines) + "\n", qualname=function.qualname, tree=tree)
+    except Exception:  # unusual code the static reading does not follow: point at the def line instead
+        return None
+
+
+def _fixed_lines(function: Function, diagnosis: static.SoftmaxDiagnosis) -> str:
+    """The lines holding the wrong reductions, rewritten; the whole fixed function if one spans lines."""
+    wrong = diagnosis.wrong
+    if any(r.line != r.end_line for r in wrong):
+        return diagnosis.fixed_source
+    lines, _ = source_tree(function.file)
+    edited: dict[int, str] = {}
+    for r in sorted(wrong, key=lambda r: (r.line, r.col), reverse=True):
+        text = edited.get(r.line, lines[r.line - 1])
+        edited[r.line] = text[: r.col] + r.fixed + text[r.end_col :]
+    shown = [edited[n] for n in sorted(edited)]
+    indent = min((len(s) - len(s.lstrip()) for s in shown if s.strip()), default=0)
+    return "\n".join(s[indent:] for s in shown)
+
+
+def _sums(values: np.ndarray) -> str:
+    shown = ", ".join(f"{v:.3g}" for v in values.ravel()[:8])
+    return shown + (", ..." if values.size > 8 else "")
+
+
+def _finding(suspect: _Suspect) -> Finding:
+    _, result, n = suspect.measurements[0]  # the network's own scores when there are some
+    where = suspect.function
+    name = where.qualname
+    diagnosis = _diagnosis(where)
+    wrong = list(diagnosis.wrong) if diagnosis is not None else []
+    axis = diagnosis.axis if diagnosis is not None else -1
+    sums = [r for r in wrong if r.kind == "sum"]
+    anchor = sums[0] if sums else (wrong[0] if wrong else None)
+    if result.kind == "batch":
+        what = "across the whole batch"
+        how = f"every row sums to about 1/N = {1 / n:.3g} (N = {n}) instead of 1"
+    else:
+        what = "each column over the batch instead of each row"
+        how = "the rows do not sum to 1"
+    if anchor is not None:
+        message = (
+            f"the softmax in `{name}` normalises {what} (line {anchor.line}): `{anchor.source}` reduces over "
+            f"{'the whole array' if anchor.axis is None else f'axis {anchor.axis}'}, so {how} and every gradient "
+            f"is wrong; reduce over axis {axis} with keepdims=True"
+        )
+    else:
+        message = f"the softmax in `{name}` normalises {what}: {how} and every gradient is wrong; normalise each row (axis={axis}, keepdims=True)"
+    evidence = [("row sums", f"{lab}: {_sums(res.sums)} (each should be 1)") for lab, res, _ in suspect.measurements]
+    if wrong:
+        evidence.append(("reductions", "\n".join(f"line {r.line}: {r.reason}" for r in wrong)))
+    if diagnosis is not None and wrong:
+        fix = _fixed_lines(where, diagnosis)
+    else:
+        fix = f"return exp_x / np.sum(exp_x, axis={axis}, keepdims=True)"
+    return rule(NAME).finding(
+        message,
+        file=where.file,
+        line=anchor.line if anchor else where.line,
+        column=anchor.col + 1 if anchor else None,
+        highlight=tuple(sorted({r.line for r in wrong})) or (where.line,),
+        layer=name,
+        measured=result.error,
+        threshold=THRESHOLD,
+        fix=fix,
+        evidence=tuple(evidence),
+    )

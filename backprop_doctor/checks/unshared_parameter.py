@@ -1,0 +1,427 @@
+"""The network's parameters are not the arrays its layers compute with.
+
+What it finds:
+    A network whose `params` (dict or list) holds arrays that no layer uses:
+    the layers were given copies (`Affine(self.params['W1'].copy(), ...)`), so an
+    in-place SGD step on `params` changes nothing the network computes. The
+    check compares identities (`is`, `np.shares_memory`) and then, on a copy of
+    the network, applies an in-place step `params[key] -= 0.1 * u` (u between
+    0.5 and 1.5) and compares the output before and after. It also reads your
+    training script, without running it, for an update that binds a new array
+    instead of updating in place (`params[key] = params[key] - lr * grad[key]`,
+    or `p = p - lr * g` in a loop over the parameters), which leaves the layers
+    holding the old arrays. A gradient check whose numerical gradient is exactly
+    zero while the analytic one is not (`unused-in-forward`) is the same bug.
+
+Why it matters:
+    Training updates `params`; the forward pass reads the layers' arrays. When
+    they are different arrays the loss never goes down, however the learning
+    rate is tuned, while every gradient looks plausible.
+
+Example:
+    self.layers['Affine1'] = Affine(self.params['W1'].copy(), self.params['b1'].copy())
+    ...
+    network.params[key] = network.params[key] - learning_rate * grad[key]
+
+Fix:
+    self.layers['Affine1'] = Affine(self.params['W1'], self.params['b1'])
+    ...
+    network.params[key] -= learning_rate * grad[key]
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from backprop_doctor import probes, static
+from backprop_doctor.adapters import Network, dlfs2_names, is_float_array, isolated
+from backprop_doctor.discovery import train_flag_name
+from backprop_doctor.findings import Finding
+from backprop_doctor.probes import char_column, definition, source_tree
+from backprop_doctor.rules import rule
+
+NAME = "unshared-parameter"
+CODE = "BPD401"
+SEVERITY = "error"
+STAGE = "sharing"
+
+STEP = 0.1  # the in-place SGD step applied to each parameter of a copy of the network
+THRESHOLD = 1e-12  # smallest relative change of the output an update must cause
+
+
+# --------------------------------------------------------------------------- running the network
+
+
+def _outputs(net: Any, x: np.ndarray, t: Any) -> list[np.ndarray]:
+    """What the network computes on (x, t), in inference mode: predict's output and the loss."""
+    results = []
+    with probes.quietly():
+        predict = getattr(net, "predict", None)
+        if callable(predict):
+            np.random.seed(probes.FORWARD_SEED)
+            flag = train_flag_name(predict)
+            results.append(np.array(predict(x.copy(), **({flag: False} if flag else {})), dtype=np.float64))
+        network = Network(net, train=False)
+        np.random.seed(probes.FORWARD_SEED)
+        results.append(np.array(network.loss(x.copy(), copy.deepcopy(t)), dtype=np.float64))
+    return results
+
+
+def _change(before: list[np.ndarray], after: list[np.ndarray]) -> float:
+    """The largest change of any output, relative to that output's largest value.
+
+    NaN when an output is not finite or changed shape: then nothing can be told.
+    """
+    worst = 0.0
+    for a, b in zip(before, after):
+        if a.shape != b.shape or not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
+            return float("nan")
+        scale = max(float(np.max(np.abs(a), initial=0.0)), 1e-300)
+        worst = max(worst, float(np.max(np.abs(b - a), initial=0.0)) / scale)
+    return worst
+
+
+def _containers(net: Any) -> list[tuple[Any, Any]]:
+    """(container, key) of every parameter: the `params` dict's keys or the list's indices."""
+    params = net.params
+    if isinstance(params, dict):
+        return [(params, k) for k, v in params.items() if is_float_array(v)]
+    return [(params, i) for i, v in enumerate(params) if is_float_array(v)]
+
+
+def step_effects(built: Any, *, rebind: bool = False) -> dict[str, float]:
+    """Relative change of the network's output after one update of each parameter alone.
+
+    The update subtracts STEP times a fixed direction with entries between 0.5
+    and 1.5: positive like `lr * ones`, but uneven, since an even shift of every
+    class's weights leaves a softmax unchanged. In place
+    (`params[k] -= step`) by default; with `rebind`, as `params[k] = params[k] - step`.
+    Each update runs on a fresh copy. Keys are the names `Network.params()` uses;
+    a value is NaN when the output is not finite (nothing can be told).
+    """
+    _label, x, t = built.cases[0]
+    x = np.array(x, dtype=np.float64)
+    rng = np.random.default_rng(401)
+    with isolated(built.obj) as (work, _):
+        names = list(Network(work).params())
+        before = _outputs(copy.deepcopy(work), x, t)
+        effects = {}
+        for name, (_, key) in zip(names, _containers(work)):
+            net = copy.deepcopy(work)
+            container = net.params
+            step = STEP * rng.uniform(0.5, 1.5, size=np.shape(container[key]))
+            if rebind:
+                container[key] = container[key] - step
+            else:
+                np.subtract(container[key], step, out=container[key], casting="unsafe")
+            effects[name] = _change(before, _outputs(net, x, t))
+    return effects
+
+
+# --------------------------------------------------------------------------- identities
+
+
+@dataclass(frozen=True)
+class Holder:
+    """A layer array that stands where a parameter should be: same shape, separate memory."""
+
+    layer: str  # the layer's key in the network
+    attr: str  # "W", "params[0]"
+    copy: bool  # equal to the parameter (a copy), or different values (drawn separately)
+
+
+def _layer_arrays(layer: Any) -> dict[str, np.ndarray]:
+    arrays = {k: v for k, v in vars(layer).items() if is_float_array(v)} if hasattr(layer, "__dict__") else {}
+    params = getattr(layer, "params", None)
+    if isinstance(params, list) and all(isinstance(p, np.ndarray) for p in params):
+        names = dlfs2_names(layer)
+        arrays.update({f"params[{i}]" if names[i].startswith("params[") else names[i]: p for i, p in enumerate(params)})
+    return arrays
+
+
+def _shares(a: np.ndarray, b: np.ndarray) -> bool:
+    return np.may_share_memory(a, b) and np.shares_memory(a, b)
+
+
+def identities(net: Any) -> dict[str, tuple[bool, list[Holder]]]:
+    """For each parameter: whether some layer uses that very array, and which layer arrays stand in for it.
+
+    A stand-in has the parameter's shape but shares memory with no parameter:
+    a copy when its values are equal, else an array the layer got from elsewhere.
+    Copies come first.
+    """
+    network = Network(net)
+    params = network.params()
+    layers = [(key, _layer_arrays(layer)) for key, layer in network.layers()]
+    result = {}
+    for name, p in params.items():
+        shared = any(a is p or _shares(a, p) for _, arrays in layers for a in arrays.values())
+        holders = [
+            Holder(key, attr, bool(np.array_equal(a, p)))
+            for key, arrays in layers
+            for attr, a in arrays.items()
+            if a.shape == p.shape and not any(_shares(a, q) for q in params.values())
+        ]
+        result[name] = (shared, sorted(holders, key=lambda h: not h.copy))
+    return result
+
+
+# --------------------------------------------------------------------------- source
+
+
+_COPY_METHODS = frozenset({"copy", "astype"})
+_COMPOUND = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.If, ast.For, ast.While, ast.With, ast.Try)
+_COPY_FUNCTIONS = frozenset({"copy", "array", "deepcopy", "asarray_chkfinite"})
+
+
+def _param_key(node: ast.AST) -> Any:
+    """'W1' for `self.params['W1']` / `params["W1"]`, 0 for `params[0]`; None otherwise."""
+    if isinstance(node, ast.Subscript) and "param" in ast.unparse(node.value).lower():
+        if isinstance(node.slice, ast.Constant):
+            return node.slice.value
+    return None
+
+
+def _copied(node: ast.AST) -> ast.Subscript | None:
+    """The parameter subscript that `node` copies, for `p.copy()`, `np.copy(p)`, `np.array(p)`, `copy.deepcopy(p)`."""
+    if not isinstance(node, ast.Call):
+        return None
+    func = node.func
+    if isinstance(func, ast.Attribute) and func.attr in _COPY_METHODS and _param_key(func.value) is not None:
+        return func.value  # type: ignore[return-value]
+    if isinstance(func, ast.Attribute) and func.attr in _COPY_FUNCTIONS and node.args:
+        if _param_key(node.args[0]) is not None:
+            return node.args[0]  # type: ignore[return-value]
+    return None
+
+
+@dataclass
+class _InitLine:
+    line: int
+    layer: str | None  # the key the statement stores the layer under, e.g. "Affine1"
+    keys: list[Any] = field(default_factory=list)  # parameter keys passed as copies
+    fixed: str = ""
+    column: int | None = None  # 1-based, of the first copy
+
+
+def init_copies(init: Any) -> list[_InitLine]:
+    """Statements of `__init__` that hand a layer a copy of a parameter, with the line fixed."""
+    where = definition(init)
+    if where is None:
+        return []
+    lines, tree = source_tree(where.file)
+    if tree is None:
+        return []
+    found: dict[int, _InitLine] = {}
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.stmt) or not where.line <= node.lineno <= where.end_line:
+            continue
+        if isinstance(node, _COMPOUND):
+            continue
+        copies = [(n, sub) for n in ast.walk(node) if (sub := _copied(n)) is not None and n.lineno == n.end_lineno]
+        if not copies:
+            continue
+        target = node.targets[0] if isinstance(node, ast.Assign) and node.targets else None
+        layer = None
+        if isinstance(target, ast.Subscript) and isinstance(target.slice, ast.Constant):
+            layer = str(target.slice.value)
+        elif isinstance(target, ast.Attribute):
+            layer = target.attr
+        text = lines[node.lineno - 1]
+        for call, sub in sorted(copies, key=lambda c: c[0].col_offset, reverse=True):
+            if call.lineno != node.lineno:
+                continue
+            start, end = char_column(text, call.col_offset), char_column(text, call.end_col_offset or 0)
+            inner = text[char_column(text, sub.col_offset) : char_column(text, sub.end_col_offset or 0)]
+            text = text[:start] + inner + text[end:]
+        original = lines[node.lineno - 1]
+        first = min(c.col_offset for c, _ in copies)
+        entry = found.setdefault(node.lineno, _InitLine(node.lineno, layer, column=char_column(original, first) + 1))
+        entry.keys += [_param_key(sub) for _, sub in copies]
+        entry.fixed = text.strip()
+    return sorted(found.values(), key=lambda e: e.line)
+
+
+# --------------------------------------------------------------------------- the check
+
+
+def run(context: Any) -> Iterator[Finding]:
+    lost: dict[str, bool] = {}  # network -> whether `params[k] = params[k] - step` changes nothing it computes
+    for built in context.networks:
+        try:
+            yield from _check_network(built, context)
+        except Exception:  # the user's network raised: the gradient engine reports it
+            pass
+        try:
+            changes = list(step_effects(built, rebind=True).values())
+        except Exception:
+            continue
+        if changes and all(c <= THRESHOLD for c in changes):
+            lost[built.name] = True
+        elif any(c > THRESHOLD for c in changes):
+            lost[built.name] = False
+    source = context.source
+    if source is None or source.tree is None:
+        return
+    stuck = [name for name, is_lost in lost.items() if is_lost]
+    for update in static.parameter_updates(source.tree, text=source.text):
+        if update.kind == "rebind-loop-variable":
+            yield _loop_variable_finding(update, source.path)
+        elif update.kind == "rebind-entry" and (stuck or not lost):
+            # when every network reads `params` itself, binding a new array to it is a valid update
+            yield _rebinding_finding(update, source.path, stuck)
+
+
+def _check_network(built: Any, context: Any) -> Iterator[Finding]:
+    with isolated(built.obj) as (work, _):
+        shared = identities(work)
+        if not Network(work).layers():
+            return
+    effects = step_effects(built)
+    if not effects:
+        return
+    # Unshared: no layer uses the array, an update of it changes nothing, and some layer holds a stand-in.
+    # Without a stand-in the network may read `params` itself (and merely be saturated): not reported.
+    unshared = {
+        k: shared[k][1] for k, e in effects.items() if e <= THRESHOLD and k in shared and not shared[k][0] and shared[k][1]
+    }
+    if not unshared:
+        return
+    names = list(effects)  # in the order of the params dict or list, so a list index finds its name
+    init = getattr(type(built.obj), "__init__", None)
+    engine = {
+        f.param: f for f in context.findings if f.pattern == "unused-in-forward" and f.layer in (built.name, None)
+    }
+    reported: list[Any] = []
+    for entry in init_copies(init) if init is not None else []:
+        keys = [names[k] if isinstance(k, int) and 0 <= k < len(names) else k for k in entry.keys]
+        keys = [k for k in dict.fromkeys(keys) if k in unshared and k not in reported]
+        if keys:
+            reported += keys
+            yield _unshared_finding(built.name, keys, unshared, effects, engine, entry, init)
+    rest = [k for k in unshared if k not in reported]
+    if rest:
+        yield _unshared_finding(built.name, rest, unshared, effects, engine, None, init)
+
+
+def _entry(key: Any) -> str:
+    """`params['W1']` for a dict key; list-style names (`layers[0].W`, `params[1]`) as they are."""
+    return key if isinstance(key, str) and ("[" in key or "." in key) else f"params[{key!r}]"
+
+
+def _quoted(keys: list[Any]) -> str:
+    shown = [f"`self.{_entry(k)}`" if _entry(k).startswith("params[") else f"`{_entry(k)}`" for k in keys]
+    return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
+
+
+def _unshared_finding(
+    name: str,
+    keys: list[Any],
+    unshared: dict[Any, list[Holder]],
+    effects: dict[Any, float],
+    engine: dict[Any, Finding],
+    entry: _InitLine | None,
+    init: Any,
+) -> Finding:
+    holders = [h for k in keys for h in unshared[k]]
+    layer = entry.layer if entry and entry.layer else (holders[0].layer if holders else None)
+    to = f" to `{layer}`" if layer else " to the layers"
+    own = "copies" if all(h.copy for h in holders) else "arrays"
+    consequence = (
+        f"the layer computes with its own {own}, so an in-place SGD step on `params` changes nothing it computes "
+        "and the loss never goes down"
+    )
+    if entry is not None:
+        themselves = "itself" if len(keys) == 1 else "themselves"
+        message = (
+            f"Pass {_quoted(keys)} {themselves}, not copies,{to} in `{name}.__init__` (line {entry.line}): "
+            f"{consequence}."
+        )
+    else:
+        message = (
+            f"Give the layers the very arrays in `{name}.params` "
+            f"({', '.join(f'`{_entry(k)}`' for k in keys)}), not arrays of their own: {consequence}."
+        )
+    evidence = []
+    for k in keys:
+        copies = [f"`{h.layer}.{h.attr}`" for h in unshared[k] if h.copy]
+        others = [f"`{h.layer}.{h.attr}`" for h in unshared[k] if not h.copy]
+        held = [f"a copy is held by {', '.join(copies)}"] if copies else []
+        held += [f"{', '.join(others)} has its shape but other values"] if others else []
+        evidence.append(("identity", f"{_entry(k)} is not an array any layer uses; {'; '.join(held)}"))
+    evidence.append(
+        (
+            "in-place step",
+            "; ".join(f"{_entry(k)} -= {STEP:g}·u (u in [0.5, 1.5]): output changed by {effects[k]:.3g}"
+                      for k in keys),
+        )
+    )
+    for k in keys:
+        if k in engine:
+            evidence.append(
+                ("gradient check", f"numerical gradient of `{k}` is exactly zero while the analytic one is not")
+            )
+    where = definition(init) if init is not None else None
+    location: dict[str, Any] = {}
+    if entry is not None and where is not None:
+        location = {"file": where.file, "line": entry.line, "column": entry.column, "highlight": (entry.line,)}
+    elif where is not None:
+        location = {"file": where.file, "line": where.line, "highlight": (where.line,)}
+    return rule(NAME).finding(
+        message,
+        layer=name,
+        param=", ".join(str(k) for k in keys),
+        measured=max(effects[k] for k in keys),
+        threshold=THRESHOLD,
+        fix=entry.fixed if entry and entry.fixed else f"self.layers[...] = Layer(self.{_entry(keys[0])}, ...)",
+        evidence=tuple(evidence),
+        **location,
+    )
+
+
+def _rebinding_finding(update: static.Update, path: str, stuck: list[str]) -> Finding:
+    op = "-=" if "-=" in update.fix else "+="
+    if stuck:
+        why = (
+            f"the layers of `{stuck[0]}` keep computing with the old arrays (on a copy, its output did not change "
+            "after this update), so the loss never goes down"
+        )
+        evidence: tuple[tuple[str, str], ...] = (
+            ("rebinding step", f"params[k] = params[k] - {STEP:g}·u on a copy of `{stuck[0]}`: output unchanged"),
+        )
+    else:
+        why = "layers that were given the old arrays keep computing with them, so the loss never goes down"
+        evidence = ()
+    return rule(NAME).finding(
+        f"Update `{update.target}` in place with `{op}` (line {update.line}): `{update.source}` binds a new array "
+        f"to the entry, and {why}.",
+        severity=None if stuck else "warning",
+        file=path,
+        line=update.line,
+        column=update.col + 1,
+        highlight=(update.line,),
+        layer=stuck[0] if stuck else None,
+        measured=0.0 if stuck else None,
+        threshold=THRESHOLD if stuck else None,
+        fix=update.fix,
+        evidence=evidence,
+    )
+
+
+def _loop_variable_finding(update: static.Update, path: str) -> Finding:
+    op = "-=" if "-=" in update.fix else "+="
+    return rule(NAME).finding(
+        f"Update `{update.target}` in place with `{op}` (line {update.line}): `{update.source}` binds a new array to "
+        "the loop variable only, so the parameters never change and the loss never goes down.",
+        file=path,
+        line=update.line,
+        column=update.col + 1,
+        highlight=(update.line,),
+        fix=update.fix,
+    )
