@@ -435,7 +435,7 @@ def test_falls_back_to_a_plain_listing_without_the_renderer(students: pytest.Pyt
 def test_a_file_that_does_not_load_is_one_failed_load_item(students: pytest.Pytester) -> None:
     result = students.runpytest("--backprop-doctor", "students/broken.py", "--backprop-doctor-rtol=1e-3")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*_ students/broken.py::load _*", "*BPD001 syntax-error*", "*invalid syntax: fix line 1.*"])
+    result.stdout.fnmatch_lines(["*_ students/broken.py::load _*", "*BPD001 syntax-error*", "*Invalid syntax: fix line 1.*"])
     assert (students.path / "calls.log").read_text() == "broken.py seed=0 rtol=0.001\n"
 
 
