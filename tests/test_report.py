@@ -569,3 +569,17 @@ def test_training_curves_line_up_even_with_a_double_width_label():
     assert starts[0] == starts[1]
     assert rows[1].rstrip("│ ").endswith("▁×")  # NaN drawn, first→last shows it
     assert "3.00 → nan" in rows[1]
+
+
+def test_each_symptom_gets_its_own_line():
+    root = Finding("softmax-not-per-row", "BPD301", "error", "softmax over the batch: sum per row", layer="S", line=16)
+    symptoms = [
+        Finding("gradient-mismatch", "BPD101", "error", f"dx of L{i} is wrong: fix it", layer=f"L{i}", caused_by=root.key())
+        for i in range(3)
+    ]
+    console = Console(file=io.StringIO(), width=80, color_system=None)
+    render([Report(findings=[root, *symptoms], root_cause=root, file="net.py")], console)
+    lines = console.file.getvalue().splitlines()
+    for i in range(3):
+        assert sum(f"BPD101 gradient-mismatch · L{i}" in line for line in lines) == 1
+    assert all(cell_len(line) <= 80 for line in lines)

@@ -246,7 +246,7 @@ def symptoms_panel(symptoms: Sequence[Finding], root: Finding | None) -> Panel:
     root_key = root.key() if root is not None else None
     lines = []
     for finding in symptoms:
-        line = Text(no_wrap=True, overflow="ellipsis", end="")
+        line = Text(no_wrap=True, overflow="ellipsis")
         line.append(finding.code, style=SEVERITY_STYLE.get(finding.severity, ""))
         line.append(f" {finding.name}")
         place = clean(where(finding))
