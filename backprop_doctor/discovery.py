@@ -103,8 +103,11 @@ def discover(namespace: dict[str, Any], user_files: set[str] | None = None) -> D
     for name, func in functions.items():
         if name in used:
             continue
-        params = list(inspect.signature(func).parameters)
-        if name.endswith("_loss") and len(params) >= 2:
+        required = [
+            p for p in inspect.signature(func).parameters.values()
+            if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
+        if name.endswith("_loss") and len(required) == 2:  # softmax_loss(x, y), not model_loss(X, y, params)
             found.loss_functions.append(func)
         else:
             found.functions.append(func)

@@ -88,7 +88,7 @@ def test_reports_a_summed_loss_with_its_summed_gradient_as_a_warning(tmp_path):
     assert finding.severity == "warning" and finding.layer == "SoftmaxWithLoss"
     assert finding.line == line_of(path, "loss = -np.sum") and finding.column == 17
     assert (finding.measured, finding.threshold) == (pytest.approx(2.0), 1.0)
-    assert "Divide the loss by the batch size" in finding.message and "×2" in finding.message
+    assert "divide the loss by the batch size" in finding.message and "×2" in finding.message
     assert finding.fix.startswith("loss = -np.sum(t * np.log(self.y + 1e-7)) / batch_size")
 
 

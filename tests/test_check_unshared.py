@@ -165,7 +165,7 @@ def test_reports_np_copy_handed_to_a_layer(tmp_path):
     finding = diagnose(path).by_name(RULE)[0]
     assert (finding.line, finding.param) == (line_of(path, "np.copy("), "W")
     assert finding.fix == "self.layers = [Affine(self.params['W'], self.params['b'])]"
-    assert "itself, not copies, to `layers` in `Net.__init__`" in finding.message
+    assert "`Net.__init__` gives a copy of `self.params['W']` to `layers`" in finding.message
 
 
 def test_reports_a_layer_given_a_separately_drawn_weight(tmp_path):
@@ -173,7 +173,7 @@ def test_reports_a_layer_given_a_separately_drawn_weight(tmp_path):
     finding = diagnose(path).by_name(RULE)[0]
     assert (finding.param, finding.line) == ("W", line_of(path, "def __init__(self, input_size, output_size)"))
     assert "`layers[0].W` has its shape but other values" in dict(finding.evidence)["identity"]
-    assert "not arrays of their own" in finding.message
+    assert "do not use the arrays in `Net.params`" in finding.message
 
 
 def test_shared_counterpart_is_not_reported(tmp_path):
@@ -186,7 +186,7 @@ def test_reports_an_update_of_the_loop_variable(tmp_path):
     finding = diagnose(path).by_name(RULE)[0]
     assert (finding.line, finding.severity) == (line_of(path, "p = p - 0.1 * g"), "error")
     assert finding.fix == "p -= 0.1 * g"
-    assert "loop variable only" in finding.message
+    assert "changes only the loop variable" in finding.message
 
 
 def test_rebinding_is_fine_when_the_network_reads_params_itself(tmp_path):

@@ -213,8 +213,9 @@ def _inference_mode(name: str, args: list[Any]) -> list[Any]:
 def _skipped_note(cls: type) -> Finding:
     where = definition(getattr(cls, "forward", cls))
     return rule(NAME).finding(
-        f"Add a `train_flg` argument to `{cls.__name__}.forward` so it can run in inference mode: it normalises with "
-        "the batch's statistics, which couples the samples by design, so the batch-coupling check skipped it.",
+        f"`{cls.__name__}` normalises with the batch's statistics, which couples the samples by design, so the "
+        f"batch-coupling check skipped it: add a `train_flg` argument to `{cls.__name__}.forward` to check it in "
+        "inference mode",
         severity="info",
         layer=cls.__name__,
         file=where.file if where else None,
@@ -300,11 +301,14 @@ def _forward_finding(probe: _Probe, c: probes.Coupling) -> Finding:
     )
     if found:
         message = (
-            f"Reduce over each sample's own features (axis={axes}, keepdims=True) in `{probe.name}.forward` "
-            f"(line {found[0].line}): {found[0].describe()}, so {effect}."
+            f"`{probe.name}.forward` mixes the samples of a batch (line {found[0].line}): {found[0].describe()}, "
+            f"so {effect}; reduce over each sample's own features (axis={axes}, keepdims=True)"
         )
     else:
-        message = f"Compute each sample's output of `{probe.name}.forward` from that sample alone: {effect}."
+        message = (
+            f"`{probe.name}.forward` mixes the samples of a batch: {effect}; "
+            "compute each sample's output from that sample alone"
+        )
     return rule(NAME).finding(
         message,
         layer=probe.name,
@@ -325,10 +329,12 @@ def _backward_finding(probe: _Probe, c: probes.Coupling) -> Finding:
     backward = definition(probe.backward_def) if probe.backward_def is not None else None
     found = _batch_reductions(ran, backward)
     message = (
-        f"Send each sample's upstream gradient back to that sample only in `{probe.name}.backward`"
-        + (f" (line {found[0].line}: {found[0].describe()})" if found else "")
+        f"`{probe.name}.backward` mixes the samples of a batch"
+        + (f" (line {found[0].line})" if found else "")
         + f": an upstream gradient on sample {c.source} alone gives sample {c.affected} a dx of "
-        f"{_percent(c.measured)} of dx's largest value, although forward keeps the samples apart."
+        f"{_percent(c.measured)} of dx's largest value, although forward keeps the samples apart"
+        + (f" ({found[0].describe()})" if found else "")
+        + "; send each sample's gradient back to that sample only"
     )
     fix = (
         "\n".join(with_axis(found, _sample_axes(probe.x)))
@@ -356,7 +362,8 @@ def _loss_finding(probe: _Probe, c: probes.Coupling, softmax: list[Finding]) -> 
     if cause is not None:
         # the softmax check already located the batch-wide reductions and rewrote them
         return rule(NAME).finding(
-            f"Normalise each row in `{cause.layer}` (line {cause.line}), which `{probe.name}` calls: {effect}.",
+            f"`{probe.name}` couples the samples through `{cause.layer}` (line {cause.line}): {effect}; "
+            "normalise each row",
             layer=probe.name,
             measured=c.measured,
             threshold=THRESHOLD,
@@ -375,7 +382,7 @@ def _loss_finding(probe: _Probe, c: probes.Coupling, softmax: list[Finding]) -> 
     found.sort(key=lambda r: (r.func not in ("sum", "nansum"), r.file, r.line, r.col))  # the sum is the cause
     where = f" (line {found[0].line}: {found[0].describe()})" if found else ""
     return rule(NAME).finding(
-        f"Compute `{probe.name}`'s probabilities per sample{where}: {effect}.",
+        f"`{probe.name}` couples the samples of a batch{where}: {effect}; compute its probabilities per sample",
         layer=probe.name,
         measured=c.measured,
         threshold=THRESHOLD,

@@ -6,7 +6,8 @@ What it finds:
     before the first step and after the last. A unit is dead when its output is
     0 for every sample; this check fires when more than half of a layer's units
     are. When the layer is dead from the start, the finding points at the
-    initialisation of the bias or the weights that feed it.
+    initialisation of the bias or the weights that feed it. It is a warning,
+    and an error when every unit of the layer is dead.
 
 Why it matters:
     A ReLU that never fires passes no gradient back: the weights before it never
@@ -117,6 +118,8 @@ def run(context: Any) -> Iterator[Finding]:
             )
             yield rule(NAME).finding(
                 message,
+                # Every unit dead: nothing reaches the layers below, the network cannot learn.
+                severity="error" if activity.dead == activity.units else None,
                 layer=activity.layer,
                 param=param,
                 measured=activity.fraction,

@@ -130,13 +130,10 @@ def _finding(built: Any, context: Any, loss: float, expected: float, c: int, sco
         where = f" (line {softmax.line})" if softmax is not None and softmax.line else ""
         name = f"`{softmax.layer}`" if softmax is not None and softmax.layer else "the softmax"
         if near_batch_softmax:
-            why = (
-                f"and {loss:.2f} ≈ ln(N·C) = ln({n}·{c}) = {batch_softmax:.2f}, "
-                "the loss of a softmax over the whole batch"
-            )
+            why = f"{loss:.2f} ≈ ln(N·C) = ln({n}·{c}) = {batch_softmax:.2f}, the loss of a softmax over the whole batch"
         else:
-            why = "and a softmax that does not normalise each row makes every loss meaningless: fix it, then look again"
-        message = f"Normalise each row in {name}{where}, not the whole batch: {head}, {why}."
+            why = "a softmax that does not normalise each row makes every loss meaningless"
+        message = f"{head}{where}: {why}; normalise each row in {name}, not the whole batch"
         if softmax is not None:
             fields.update(file=softmax.file, line=softmax.line, highlight=softmax.highlight, fix=softmax.fix)
         else:
@@ -148,8 +145,8 @@ def _finding(built: Any, context: Any, loss: float, expected: float, c: int, sco
         notes = ([f"line {line}"] if line else []) + ([f"`{scale[0]}` is {scale[1]}, try 0.01"] if scale else [])
         at = f" ({'; '.join(notes)})" if notes else ""
         message = (
-            f"Start from smaller weights in `{built.name}.__init__`{at}: {head}; the scores have standard "
-            f"deviation {spread:.3g}, so the softmax is already confident, and wrong, before training."
+            f"{head}{at}: the scores have standard deviation {spread:.3g}, so the softmax is already confident, "
+            f"and wrong, before training; start from smaller weights in `{built.name}.__init__`"
         )
         where = definition(type(built.obj).__init__)
         if where is not None:
@@ -157,8 +154,8 @@ def _finding(built: Any, context: Any, loss: float, expected: float, c: int, sco
         fields["fix"] = f"{built.name}(..., {scale[0]}=0.01)" if scale else _smaller(text)
         return rule(NAME).finding(message, evidence=tuple(evidence), **fields)
     message = (
-        f"Check the loss formula of `{built.name}`'s loss layer: {head}, and neither large weights nor a "
-        "batch-wide softmax explains it."
+        f"{head}: neither large weights nor a batch-wide softmax explains it; check the loss formula of "
+        f"`{built.name}`'s loss layer"
     )
     last = Network(built.obj).last_layer()
     where = definition(type(last[1]).forward) if last is not None else None

@@ -192,10 +192,9 @@ def _finding(target: _Loss, m: Measured) -> Finding | None:
     if m.loss_kind == "mean" and m.grad_kind == "sum":
         where = locate.assignment(target.backward_def, locate.returned_name(target.backward_def) or "dx", "dx")
         return rule(NAME).finding(
-            f"Divide dx by the batch size in `{target.name}.backward`"
+            f"`{target.name}.backward` returns the gradient of the batch sum for a mean loss"
             + (f" (line {where.line})" if where.line else "")
-            + ": the loss is the batch mean but dx is the gradient of the batch sum, "
-            f"so every step is N = {n} times too large.",
+            + f": every step is N = {n} times too large; divide dx by the batch size",
             severity="error",
             layer=target.name,
             measured=m.grad_ratio,
@@ -211,9 +210,9 @@ def _finding(target: _Loss, m: Measured) -> Finding | None:
     at = f" (line {location['line']})" if location.get("line") else ""
     if m.grad_kind == "mean":
         return rule(NAME).finding(
-            f"Divide the loss by the batch size in `{target.name}`{at} to match its backward, which divides dx by it: "
-            f"the loss is summed over the batch (×{m.loss_ratio:.3g} when the batch is tiled {TIMES}×) but dx is the "
-            f"mean's gradient, so the gradient is N = {n} times smaller than the loss's.",
+            f"`{target.name}` sums its loss over the batch but returns the mean's gradient{at}: the loss grows "
+            f"×{m.loss_ratio:.3g} when the batch is tiled {TIMES}×, so the gradient is N = {n} times smaller than "
+            "the loss's; divide the loss by the batch size to match its backward",
             severity="error",
             layer=target.name,
             measured=m.loss_ratio,
@@ -223,9 +222,9 @@ def _finding(target: _Loss, m: Measured) -> Finding | None:
             **location,
         )
     return rule(NAME).finding(
-        f"Divide the loss by the batch size in `{target.name}`{at}, and dx in backward too: the loss is summed "
-        f"over the batch (×{m.loss_ratio:.3g} when the batch is tiled {TIMES}×), so the gradient and the best "
-        "learning rate change with the batch size.",
+        f"`{target.name}` sums its loss over the batch{at}: it grows ×{m.loss_ratio:.3g} when the batch is tiled "
+        f"{TIMES}×, so the gradient and the best learning rate change with the batch size; divide the loss by the "
+        "batch size, and dx in backward too",
         layer=target.name,
         measured=m.loss_ratio,
         threshold=1.0,

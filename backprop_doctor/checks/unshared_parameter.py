@@ -340,13 +340,13 @@ def _unshared_finding(
     if entry is not None:
         themselves = "itself" if len(keys) == 1 else "themselves"
         message = (
-            f"Pass {_quoted(keys)} {themselves}, not copies,{to} in `{name}.__init__` (line {entry.line}): "
-            f"{consequence}."
+            f"`{name}.__init__` gives {'a copy' if own == 'copies' else 'an array of its own'} of "
+            f"{_quoted(keys)}{to} (line {entry.line}): {consequence}; pass {_quoted(keys)} {themselves}"
         )
     else:
         message = (
-            f"Give the layers the very arrays in `{name}.params` "
-            f"({', '.join(f'`{_entry(k)}`' for k in keys)}), not arrays of their own: {consequence}."
+            f"the layers of `{name}` do not use the arrays in `{name}.params` "
+            f"({', '.join(f'`{_entry(k)}`' for k in keys)}): {consequence}; give the layers those very arrays"
         )
     evidence = []
     for k in keys:
@@ -399,8 +399,8 @@ def _rebinding_finding(update: static.Update, path: str, stuck: list[str]) -> Fi
         why = "layers that were given the old arrays keep computing with them, so the loss never goes down"
         evidence = ()
     return rule(NAME).finding(
-        f"Update `{update.target}` in place with `{op}` (line {update.line}): `{update.source}` binds a new array "
-        f"to the entry, and {why}.",
+        f"the update of `{update.target}` binds a new array instead of changing it in place (line {update.line}): "
+        f"`{update.source}` replaces the entry, and {why}; update it in place with `{op}`",
         severity=None if stuck else "warning",
         file=path,
         line=update.line,
@@ -417,8 +417,9 @@ def _rebinding_finding(update: static.Update, path: str, stuck: list[str]) -> Fi
 def _loop_variable_finding(update: static.Update, path: str) -> Finding:
     op = "-=" if "-=" in update.fix else "+="
     return rule(NAME).finding(
-        f"Update `{update.target}` in place with `{op}` (line {update.line}): `{update.source}` binds a new array to "
-        "the loop variable only, so the parameters never change and the loss never goes down.",
+        f"the update of `{update.target}` changes only the loop variable (line {update.line}): `{update.source}` "
+        f"binds a new array to it, so the parameters never change and the loss never goes down; update it in "
+        f"place with `{op}`",
         file=path,
         line=update.line,
         column=update.col + 1,
