@@ -388,10 +388,10 @@ class LayerCheck:
 
     def _input_mutated(self, x: np.ndarray, given: np.ndarray) -> None:
         changed = int(np.sum(~np.isclose(given, x, equal_nan=True))) if given.shape == x.shape else given.size
-        where = locate.where(self.adapter.forward_target())
+        where = locate.inplace_write(self.adapter.forward_target())
         self._add(
             "input-mutated",
-            f"`{self.layer}.forward` writes into its input ({changed} of {x.size} elements changed): "
+            f"`{self.layer}.forward` writes into its input{_statement(where)} ({changed} of {x.size} elements changed): "
             "work on a copy (`x = x - ...` instead of `x -= ...`) so the caller's array stays intact",
             measured=float(changed),
             threshold=0.0,
@@ -427,11 +427,12 @@ class LayerCheck:
     def _contracts(self, upstream: Any, dout: Any, dx: Any, grads: dict[str, Any]) -> None:
         target = self.adapter.backward_target()
         if isinstance(upstream, np.ndarray) and self.adapter.dout_is_input and not np.array_equal(dout, upstream):
+            where = locate.inplace_write(target)
             self._add(
                 "upstream-grad-mutated",
-                f"`{self.layer}.backward` writes into the `dout` it receives: compute `dx = dout * mask` (or "
+                f"`{self.layer}.backward` writes into the `dout` it receives{_statement(where)}: compute `dx = dout * mask` (or "
                 "`dout = dout.copy()` first) so the caller's gradient is not changed",
-                **locate.where(target).fields(),
+                **where.fields(),
             )
         dout2 = upstream.copy() if isinstance(upstream, np.ndarray) else upstream
         dx2, grads2 = self._backward(dout2)
@@ -453,6 +454,11 @@ class LayerCheck:
                     "(`dx = dout * (self.y - self.t) / batch_size`) so the layer also works inside a larger graph",
                     **locate.where(target).fields(),
                 )
+
+
+def _statement(where: locate.Location) -> str:
+    """` with `x -= m`` when the writing statement is known, for a message."""
+    return f" with `{where.text}`" if where.text and "\n" not in where.text and len(where.text) < 60 else ""
 
 
 def _same(a: Any, b: Any) -> bool:

@@ -80,6 +80,30 @@ def assignment(func: Any, *targets: str) -> Location:
     return Location(file, start + best.lineno - 1, start + (best.end_lineno or best.lineno) - 1, ast.unparse(best))
 
 
+def inplace_write(func: Any, argument: int = 0) -> Location:
+    """The first line where `func` writes into its `argument`-th parameter (after `self`).
+
+    Falls back to the `def` line when no write can be seen in the source.
+    """
+    from backprop_doctor import static
+
+    found = _function_tree(func)
+    if found is None:
+        return Location(None, None)
+    tree, start, file = found
+    node = next((n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))), None)
+    if node is None:
+        return Location(file, start)
+    names = [a.arg for a in node.args.posonlyargs + node.args.args if a.arg not in ("self", "cls")]
+    if argument >= len(names):
+        return Location(file, start)
+    writes = static.inplace_writes(node, names[argument])
+    if not writes:
+        return Location(file, start)
+    line, text = writes[0]
+    return Location(file, start + line - 1, text=text)
+
+
 def returned_name(func: Any) -> str | None:
     """The name `func` returns (`return dx` → "dx"), for finding where it was computed."""
     found = _function_tree(func)
