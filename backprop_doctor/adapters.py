@@ -29,6 +29,9 @@ from typing import Any
 
 import numpy as np
 
+# NumPy's global RNG is reseeded with this before every forward evaluation, so a layer
+# that draws (dropout) sees the same numbers in each one.
+FORWARD_SEED = 12345
 TRAIN_FLAGS = ("train_flg", "train_flag", "train", "training", "is_training", "train_mode")
 GRAD_NAMES = ("d{}", "grad_{}", "{}_grad", "d_{}", "{}grad")
 LAST_LAYER_NAMES = ("lastLayer", "last_layer", "loss_layer", "lossLayer", "last", "loss_fn")
@@ -228,6 +231,10 @@ class Adapter:
         """The function whose code computes the gradients (for pointing at lines)."""
         return self.target
 
+    def grad_targets(self, param: str) -> tuple[str, ...]:
+        """Assignment targets in `backward_target()` that compute the gradient of `param`."""
+        return (f"d{param}", param)
+
     def forward_target(self) -> Any:
         return self.target
 
@@ -294,6 +301,10 @@ class ClassLayer(Adapter):
         if self._dlfs2:
             return f"grads[{list(self.params()).index(param)}]"
         return self._grad_names.get(param, f"d{param}")
+
+    def grad_targets(self, param: str) -> tuple[str, ...]:
+        attr = self.grad_attribute(param)
+        return (f"self.{attr}", attr) if attr.startswith("grads[") else (f"self.{attr}",)
 
     def params(self) -> dict[str, np.ndarray]:
         return self._params or {}
@@ -474,3 +485,37 @@ class _Shell:
 
     def __init__(self, net: Any):
         self.net = net
+
+
+class NetworkAdapter(Adapter):
+    """A whole network seen as one loss layer: forward is `loss(x, t)`, backward is `gradient(x, t)`."""
+
+    def __init__(self, network: Network):
+        super().__init__(name=network.name, kind="network", target=network.target, is_loss=True, train=network.train)
+        self.network = network
+        self.dout_is_input = False  # gradient(x, t) takes no upstream gradient
+        self._inputs: tuple[Any, Any] | None = None
+
+    def params(self) -> dict[str, np.ndarray]:
+        return self.network.params()
+
+    def forward(self, x: np.ndarray, t: np.ndarray | None = None) -> Any:
+        self._inputs = (x.copy(), t)
+        return self.network.loss(x, t)
+
+    def backward(self, dout: Any) -> tuple[np.ndarray | None, dict[str, Any]]:
+        assert self._inputs is not None, "forward first"
+        x, t = self._inputs
+        np.random.seed(FORWARD_SEED)  # gradient() runs its own forward: the same dropout masks
+        return None, self.network.gradient(x.copy(), t)
+
+    def backward_target(self) -> Any:
+        cls = type(self.network.net)
+        return getattr(cls, "gradient", None) or getattr(cls, "backward", cls)
+
+    def forward_target(self) -> Any:
+        cls = type(self.network.net)
+        return getattr(cls, "loss", None) or getattr(cls, "forward", cls)
+
+    def grad_targets(self, param: str) -> tuple[str, ...]:
+        return (f"grads['{param}']", f'grads["{param}"]', "grads")

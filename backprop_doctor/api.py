@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from backprop_doctor.adapters import ClassLayer, FunctionPair, LossFunction, Network, isolated, is_loss_layer
-from backprop_doctor.engine import LayerCheck, NetworkCheck
+from backprop_doctor.adapters import ClassLayer, FunctionPair, LossFunction, Network, NetworkAdapter, isolated, is_loss_layer
+from backprop_doctor.engine import LayerCheck
 from backprop_doctor.errors import UnsupportedObject
 from backprop_doctor.findings import Built, Report
 from backprop_doctor.options import Options
@@ -127,7 +127,7 @@ def check_network(net: Any, x: Any, t: Any, **options: Any) -> Report:
                 activation = np.asarray(adapter.forward(activation.copy(), None), dtype=np.float64)
             except Exception:
                 break  # the layer check above already reported what was raised
-        whole = NetworkCheck(network, np.array(x, dtype=np.float64), t, opts)
+        whole = LayerCheck(NetworkAdapter(network), np.array(x, dtype=np.float64), t, opts, user_dtypes=frozenset(dtypes))
         report.extend(whole.run())
         forwards += whole.counter.forwards
     report.built.append(Built(network.name, "given object", f"x {_shape(x)}, t {_shape(t)}"))

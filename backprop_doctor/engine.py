@@ -9,7 +9,6 @@ so a dropout mask is the same in each one, and restored afterwards.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,13 +16,11 @@ from typing import Any
 import numpy as np
 
 from backprop_doctor import gradcheck, locate
-from backprop_doctor.adapters import Adapter, ClassLayer, Network, is_float_array
+from backprop_doctor.adapters import FORWARD_SEED, Adapter, ClassLayer, is_float_array
 from backprop_doctor.findings import Finding, Measurement, Report
 from backprop_doctor.options import Options
 from backprop_doctor.rules import rule
 
-# Seed used to reseed NumPy's global RNG before every forward evaluation.
-FORWARD_SEED = 12345
 # How often the input is jittered off a kink before a kinked probe is accepted as a kink.
 KINK_RETRIES = 2
 # Loss layers get a looser default tolerance: the book's `np.log(y + 1e-7)` moves the true
@@ -229,12 +226,7 @@ class LayerCheck:
         if name == "x":
             returned = locate.returned_name(target)
             return locate.assignment(target, returned or "dx", "dx")
-        if isinstance(self.adapter, ClassLayer):
-            attr = self.adapter.grad_attribute(name)
-            if attr.startswith("grads["):
-                return locate.assignment(target, f"self.{attr}", attr)
-            return locate.assignment(target, f"self.{attr}")
-        return locate.assignment(target, f"d{name}", name)
+        return locate.assignment(target, *self.adapter.grad_targets(name))
 
     # -- outcomes ----------------------------------------------------------------------
 
@@ -474,113 +466,3 @@ def _jitter(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Move every element a little, off any kink it sat on (x is a copy owned by the check)."""
     scale = float(np.std(x)) or 1.0
     return x + 1e-3 * scale * rng.standard_normal(x.shape)
-
-
-# --------------------------------------------------------------------------- networks
-
-
-@dataclass
-class NetworkCheck:
-    """The whole-network gradient: `gradient(x, t)` against the loss, over every parameter."""
-
-    network: Network
-    x: np.ndarray
-    t: Any
-    options: Options = field(default_factory=Options)
-    counter: _Counter = field(default_factory=_Counter)
-
-    def run(self) -> Report:
-        report = Report(seed=self.options.seed)
-        rng = np.random.default_rng(self.options.seed + 1)
-        state = np.random.get_state()
-        name = self.network.name
-        try:
-            params = self.network.params()
-            if not params:
-                return report
-
-            def loss() -> float:
-                np.random.seed(FORWARD_SEED)
-                self.counter.forwards += 1
-                return float(self.network.loss(self.x.copy(), self.t))
-
-            try:
-                f0 = loss()
-                np.random.seed(FORWARD_SEED)
-                grads = self.network.gradient(self.x.copy(), self.t)
-            except Exception as error:  # user code
-                where = locate.user_frame(error)
-                report.findings.append(
-                    rule("layer-raised").finding(
-                        f"`{name}` raised {locate.describe(error)} while computing its loss or gradient: fix the line shown",
-                        layer=name,
-                        **where.fields(),
-                    )
-                )
-                return report
-            if not math.isfinite(f0):
-                return report
-            arrays = []
-            for key, live in params.items():
-                grad = grads.get(key)
-                if grad is None or np.shape(grad) != live.shape:
-                    report.findings.append(
-                        rule("gradient-shape-mismatch").finding(
-                            f"`{name}.gradient` returns {'no gradient' if grad is None else f'shape {np.shape(grad)}'} "
-                            f"for `{key}` (shape {live.shape}): return one gradient per parameter, shaped like it",
-                            layer=name,
-                            param=key,
-                            **locate.where(type(self.network.net).__dict__.get("gradient", self.network.target)).fields(),
-                        )
-                    )
-                    continue
-                arrays.append(_Array(key, live, np.array(grad, dtype=np.float64)))
-            if not arrays:
-                return report
-            h = gradcheck.STEP["float64"]
-            tol = self.options.tolerance("float64")
-            probes = []
-            for _ in range(self.options.probes):
-                directions = [gradcheck.random_direction(a.live.shape, rng) for a in arrays]
-                probes.append(
-                    gradcheck.directional_probe(loss, f0, [a.live for a in arrays], [a.grad for a in arrays], directions, h, self.options.atol)
-                )
-            joint = max(p.error for p in probes)
-            if joint <= tol:
-                for a in arrays:
-                    report.measurements.append(Measurement(name, a.name, joint, "ok"))
-                return report
-            batch = int(np.shape(self.x)[0])
-            for a in arrays:
-                directions = [gradcheck.random_direction(a.live.shape, rng) for _ in range(2)]
-                ps = [gradcheck.directional_probe(loss, f0, [a.live], [a.grad], [d], h, self.options.atol) for d in directions]
-                error = max(p.error for p in ps)
-                if error <= tol:
-                    report.measurements.append(Measurement(name, a.name, error, "ok"))
-                    continue
-                if all(p.kinked for p in ps):
-                    report.measurements.append(Measurement(name, a.name, error, "kink"))
-                    continue
-                result = gradcheck.elementwise(loss, f0, a.live, a.grad, h, rng, limit=128, sample=24)
-                floor = result.floor(f0, h, self.options.atol)
-                pattern = gradcheck.name_pattern(result.analytic, result.numerical, batch_size=batch, tolerance=tol)
-                worst = gradcheck.worst_elements(result, a.live.shape, floor, count=3)
-                rows = [f"{str(i):<14}{n:>14.6g}{an:>14.6g}{e:>12.3g}" for i, n, an, e in worst]
-                text = f"the gradient `{name}.gradient` returns for `{a.name}` is wrong"
-                text += f", {pattern.description}: {pattern.advice}" if pattern else f" (relative error {error:.3g}): fix the layer gradients it is built from"
-                report.findings.append(
-                    rule("gradient-mismatch").finding(
-                        text,
-                        layer=name,
-                        param=a.name,
-                        measured=error,
-                        threshold=tol,
-                        pattern=pattern.name if pattern else None,
-                        evidence=(("elements", "\n".join([f"{'index':<14}{'numerical':>14}{'analytic':>14}{'rel. error':>12}", *rows])),),
-                        **locate.where(type(self.network.net).__dict__.get("gradient", self.network.target)).fields(),
-                    )
-                )
-                report.measurements.append(Measurement(name, a.name, error, "mismatch"))
-        finally:
-            np.random.set_state(state)
-        return report

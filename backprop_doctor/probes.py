@@ -37,7 +37,7 @@ from backprop_doctor.adapters import ClassLayer, Network, is_float_array, is_los
 
 # Seed of NumPy's global RNG before every forward call, as the gradient engine does,
 # so a dropout mask is the same in every call being compared.
-FORWARD_SEED = 12345
+from backprop_doctor.adapters import FORWARD_SEED  # noqa: E402  (one seed for every forward)
 # How close to 1 a sum must be for an array to "look like" probabilities.
 SUM_TOLERANCE = 1e-3
 # Samples perturbed one at a time: all of them in a batch up to this size, else three.

@@ -297,7 +297,7 @@ def test_fixture_checks_function_pairs_and_networks(layers: pytest.Pytester) -> 
     )
     result = layers.runpytest()
     result.assert_outcomes(passed=1, failed=1)
-    result.stdout.fnmatch_lines(["*Gradients of `Net.W` are not equal to tolerance rtol=1e-05*"])
+    result.stdout.fnmatch_lines(["*Gradients of `Net.W` are not equal to tolerance rtol=0.0001*"])
 
 
 # --------------------------------------------------------------------------- model files, stand-in loader
