@@ -49,7 +49,7 @@ def random_direction(shape: tuple[int, ...], rng: np.random.Generator) -> np.nda
     zero, as softmax-with-loss gradients do) cancel exactly against ±1 patterns
     far too often, leaving nothing to compare.
     """
-    v = rng.standard_normal(shape)
+    v = rng.standard_normal(shape, dtype=np.float32).astype(np.float64)  # float32 draws are twice as fast
     norm = float(np.linalg.norm(v))
     return v / norm if norm > 0 else np.ones(shape) / np.sqrt(max(v.size, 1))
 
@@ -88,12 +88,13 @@ def directional_probe(
 ) -> Probe:
     """Probe `f` along `directions` (one per array), restoring the arrays afterwards."""
     saved = [a.copy() for a in arrays]
+    steps = [h * v for v in directions]
     try:
-        for a, s, v in zip(arrays, saved, directions):
-            np.copyto(a, s + h * v, casting="unsafe")
+        for a, s, step in zip(arrays, saved, steps):
+            np.add(s, step, out=a, casting="unsafe")
         f_plus = float(f())
-        for a, s, v in zip(arrays, saved, directions):
-            np.copyto(a, s - h * v, casting="unsafe")
+        for a, s, step in zip(arrays, saved, steps):
+            np.subtract(s, step, out=a, casting="unsafe")
         f_minus = float(f())
     finally:
         for a, s in zip(arrays, saved):
