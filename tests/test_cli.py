@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -276,3 +277,39 @@ def test_seed_model_json_names_the_same_root_cause(seed_file):
     assert root["name"] == "softmax-not-per-row" and root["line"] in (14, 16)
     found = names(data)
     assert {"gradient-mismatch", "misspelled-dunder", "text-normalised", "missing-module"} <= found
+
+
+def test_build_overrides_how_the_network_is_constructed(tmp_path):
+    shutil.copy(ROOT / "samples" / "two_layer_net_fixed.py", tmp_path / "net.py")
+    code, data = check_json(tmp_path / "net.py", "--build", "TwoLayerNet(input_size=7, hidden_size=3, output_size=2)")
+    assert code == 0
+    built = {b["what"]: b for b in data["files"][0]["built"]}
+    assert "TwoLayerNet(input_size=7, hidden_size=3, output_size=2) from --build" in built["TwoLayerNet"]["how"]
+
+
+def test_build_expression_that_is_not_literal_is_a_usage_error(tmp_path):
+    path = write(tmp_path, "net.py", AFFINE_OK)
+    result = run("check", str(path), "--build", "Net(__import__('os').getcwd())")
+    assert result.returncode == 2 and "literal" in result.stderr.lower()
+    assert "Traceback" not in result.stderr
+
+
+def test_html_and_svg_reports_are_saved(tmp_path):
+    path = write(tmp_path, "bad.py", AFFINE_OK.replace("axis=0", "axis=1"))
+    out = tmp_path / "out"
+    out.mkdir()
+    result = run("check", str(path), "--no-training", "--html", str(out / "r.html"), "--svg", str(out / "r.svg"))
+    assert result.returncode == 1
+    assert "gradient-shape-mismatch" in (out / "r.html").read_text(encoding="utf-8")
+    assert (out / "r.svg").read_text(encoding="utf-8").lstrip().startswith("<svg")
+
+
+def test_color_always_emits_ansi_and_never_does_not(tmp_path):
+    path = write(tmp_path, "bad.py", AFFINE_OK.replace("axis=0", "axis=1"))
+    env = {"NO_COLOR": ""}
+    coloured = subprocess.run(
+        [sys.executable, "-m", "backprop_doctor", "check", str(path), "--no-training", "--color", "always"],
+        capture_output=True, text=True, encoding="utf-8", env={k: v for k, v in os.environ.items() if k != "NO_COLOR"},
+    )
+    plain = run("check", str(path), "--no-training", "--color", "never", env=env)
+    assert "\x1b[" in coloured.stdout and "\x1b[" not in plain.stdout

@@ -437,3 +437,15 @@ def test_user_arrays_and_global_rng_are_bit_identical_after_a_check_even_when_us
     assert layer.W is W and layer.b is b
     after = np.random.get_state()
     assert after[0] == state[0] and np.array_equal(after[1], state[1]) and after[2:] == state[2:]
+
+
+def test_network_whose_relu_inputs_sit_exactly_on_the_kink_has_no_error(rng):
+    module = load_sample("multilayer_relu_fixed")
+    net = module.ThreeLayerNet(input_size=6, hidden_size1=5, hidden_size2=4, output_size=3)
+    net.params["W1"][:, :2] = 0.0  # two hidden units get exactly 0 as input for every sample
+    net.params["b1"][:2] = 0.0
+    x = rng.standard_normal((5, 6))
+    x[:, 3] = 0.0
+    t = np.eye(3)[[0, 1, 2, 0, 1]]
+    report = bd.check_network(net, x, t)
+    assert report.ok, [f.message for f in report.errors]
