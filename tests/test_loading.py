@@ -162,7 +162,7 @@ def test_a_syntax_error_names_the_line_the_one_based_column_and_pythons_message(
     assert source.tree is None
     assert finding.file == str(path)
     assert (finding.line, finding.column) == (4, 15)
-    assert "line 4, column 15: invalid syntax" in finding.message
+    assert "line 4, column 15 does not parse (invalid syntax)" in finding.message
 
 
 def test_python_2_print_is_a_syntax_error_that_says_python_2_and_shows_the_python_3_line(tmp_path):

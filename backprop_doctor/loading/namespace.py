@@ -203,9 +203,9 @@ def load_error_finding(
         where += f" of {os.path.basename(file)}"
     code_line = linecache.getline(os.path.abspath(file), line).rstrip("\n") if file and line else ""
     hint, fix = _hint(exc, first, code_line)
-    message = f"Fix {where}: it {what}." if not what.endswith(".") else f"Fix {where}: it {what}"
-    if hint:
-        message += f" {hint}"
+    what = (what.replace(": ", " (", 1) + ")" if what.startswith("raises") and ": " in what else what).replace(".)", ")")
+    advice = hint or "fix it"
+    message = f"{where} {what}: {advice}"
     evidence: list[tuple[str, str]] = []
     if text and text != first:
         evidence.append((name, text))

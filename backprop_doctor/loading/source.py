@@ -332,8 +332,9 @@ def _normalised_finding(shown: str, result: Normalised) -> Finding:
     where = f"line {listed}" if len(lines) == 1 else f"lines {listed}"
     them = "the invisible character" if total == 1 else f"the {total} invisible characters"
     message = (
-        f"Replace {them} pasted from a web page on {where} with ordinary spaces ({what}): "
-        "Python rejects them outside strings. backprop-doctor read them as spaces; the file is unchanged."
+        f"{where} holds {them.removeprefix('the ')} pasted from a web page ({what}), which Python rejects "
+        "outside strings: replace them with ordinary spaces. backprop-doctor read them as spaces; the file is "
+        "unchanged."
     )
     first = lines[0]
     fixed = result.text.split("\n")[first - 1]
@@ -370,30 +371,31 @@ def syntax_error_finding(error: SyntaxError, shown: str, text: str) -> Finding:
     line = lines[lineno - 1] if 0 < lineno <= len(lines) else (error.text or "").rstrip("\n")
     column = error.offset if error.offset and error.offset > 0 else None
     msg = (error.msg or "invalid syntax").rstrip(".")
-    kind = "indentation error" if isinstance(error, IndentationError) else "syntax error"
     where = f"line {lineno}" + (f", column {column}" if column else "")
-    message = f"Fix the {kind} at {where}: {msg}" + ("" if msg.endswith(("?", "!")) else ".")
+    diagnosis = f"{where} does not parse ({msg.replace(': ', ' - ')})"
+    advice = ""
     fix = None
     evidence: list[tuple[str, str]] = []
 
     py2 = _python2_fix(msg, line)
     if py2 is not None:
         hint, fix = py2
-        message += f" This file looks like Python 2; Python 3 needs {hint}."
+        advice = f"this file looks like Python 2; Python 3 needs {hint}"
         others = python2_signs(text, skip=lineno)
         if others:
             evidence.append(("also Python 2", "; ".join(f"line {n}: {what}" for n, what in others[:6])))
     elif (bad := _INVALID_CHAR.search(msg)) and bad.group(1) in _TYPOGRAPHIC:
         ch = bad.group(1)
-        message += (
-            f" {_char_name(ch)} is a typographic or full-width character; type the plain ASCII "
-            f"`{_TYPOGRAPHIC[ch]}` (switch the input method to half-width)."
+        advice = (
+            f"{_char_name(ch)} is a typographic or full-width character; type the plain ASCII "
+            f"`{_TYPOGRAPHIC[ch]}` (switch the input method to half-width)"
         )
         fix = _ascii_line(line, quotes=_TYPOGRAPHIC[ch] in "'\"")
     elif isinstance(error, TabError) or "inconsistent use of tabs" in msg:
-        message += " Indent with spaces only."
+        advice = "indent with spaces only"
         fix = line.expandtabs(4)
     end_line = error.end_lineno if error.end_lineno and error.end_lineno > lineno else None
+    message = f"{diagnosis}: {advice or 'fix that line'}"
     return rule("syntax-error").finding(
         message,
         file=shown,
