@@ -359,6 +359,11 @@ class LayerCheck:
         where = self._grad_location(a.name)
         if pattern:
             sentence = f"{what} is wrong, {pattern.description}: {pattern.advice}"
+        elif self.adapter.kind == "network":
+            sentence = (
+                f"{what} is wrong (relative error {error:.3g}): it is assembled from the layers' backward passes, "
+                "so fix the layer whose gradient is wrong"
+            )
         else:
             sentence = f"{what} is wrong (relative error {error:.3g}): re-derive it from forward and compare with the values below"
         evidence = [("elements", block)]

@@ -253,7 +253,15 @@ def name_pattern(
             for axis, word in ((0, "rows"), (1, "columns")):
                 other = tuple(i for i in range(bad.ndim) if i != axis)
                 bad_lines = np.flatnonzero(bad.any(axis=other))
-                if 0 < len(bad_lines) < bad.shape[axis] and bad.all(axis=other)[bad_lines].all():
+                # good lines must carry real gradient (a dead unit's zero row proves nothing),
+                # and "some" means at most half of them
+                good = np.setdiff1d(np.arange(bad.shape[axis]), bad_lines)
+                alive = np.abs(fn).max(axis=other)[good] > 1e-8 * norm_n if len(good) else np.array([], bool)
+                if (
+                    0 < len(bad_lines) <= bad.shape[axis] // 2
+                    and alive.any()
+                    and bad.all(axis=other)[bad_lines].all()
+                ):
                     shown = ", ".join(str(i) for i in bad_lines[:8]) + (" …" if len(bad_lines) > 8 else "")
                     return Pattern(
                         f"some-{word}",

@@ -55,7 +55,7 @@ def where(func: Any) -> Location:
 
 
 def assignment(func: Any, *targets: str) -> Location:
-    """The last line in `func` that assigns one of `targets` (e.g. "self.db", "dx", "grads[0]").
+    """The last line in `func` that assigns the first of `targets` assigned there (e.g. "self.db", "dx").
 
     Falls back to the `return` line, then to the `def` line.
     """
@@ -63,15 +63,17 @@ def assignment(func: Any, *targets: str) -> Location:
     if found is None:
         return Location(None, None)
     tree, start, file = found
+    assignments = [n for n in ast.walk(tree) if isinstance(n, (ast.Assign, ast.AugAssign, ast.AnnAssign))]
     best: ast.AST | None = None
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+    for wanted in targets:  # in order of preference: the first target that is assigned wins
+        for node in assignments:
             node_targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            for target in node_targets:
-                text = ast.unparse(target)
-                if any(text == t or text.startswith(t + "[") for t in targets):
-                    if best is None or node.lineno > best.lineno:
-                        best = node
+            texts = [ast.unparse(t) for t in node_targets]
+            if any(text == wanted or text.startswith(wanted + "[") for text in texts):
+                if best is None or node.lineno > best.lineno:
+                    best = node
+        if best is not None:
+            break
     if best is None:
         returns = [n for n in ast.walk(tree) if isinstance(n, ast.Return)]
         best = max(returns, key=lambda n: n.lineno) if returns else None
