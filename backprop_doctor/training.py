@@ -334,51 +334,6 @@ def _finite(a: Any) -> bool:
     return math.isfinite(float(np.sum(a)))
 
 
-_BLAS_PREFIXES = ("scipy_openblas", "openblas")
-_BLAS_SUFFIXES = ("64_", "_64_", "")
-
-
-@functools.cache
-def _blas_thread_controls() -> tuple[Any, Any] | None:
-    """(get, set) of the thread count of the OpenBLAS that NumPy's wheel ships, when it can be found."""
-    import ctypes
-    import glob
-
-    libs = os.path.join(os.path.dirname(os.path.dirname(np.__file__)), "numpy.libs")
-    for path in sorted(glob.glob(os.path.join(libs, "*openblas*"))):
-        try:
-            lib = ctypes.CDLL(path)
-        except OSError:
-            continue
-        for prefix in _BLAS_PREFIXES:
-            for suffix in _BLAS_SUFFIXES:
-                get = getattr(lib, f"{prefix}_get_num_threads{suffix}", None)
-                put = getattr(lib, f"{prefix}_set_num_threads{suffix}", None)
-                if get is not None and put is not None:
-                    get.restype, put.argtypes = ctypes.c_int, [ctypes.c_int]
-                    return get, put
-    return None
-
-
-@contextlib.contextmanager
-def one_blas_thread() -> Iterator[None]:
-    """Run NumPy's OpenBLAS on one thread meanwhile (the probe's matrices are small; on a busy
-    machine, BLAS threads waiting for each other make it many times slower). No-op elsewhere."""
-    controls = None
-    try:
-        controls = _blas_thread_controls()
-        before = controls[0]() if controls else 1
-        if controls and before != 1:
-            controls[1](1)
-    except Exception:
-        controls = None
-    try:
-        yield
-    finally:
-        if controls and before != 1:
-            controls[1](before)
-
-
 @contextlib.contextmanager
 def _quiet() -> Iterator[None]:
     """No prints, warnings or floating-point chatter from the user's code while it trains."""
@@ -926,8 +881,8 @@ def probe_network(
     started = time.perf_counter()
     state = np.random.get_state()
     try:
-        with one_blas_thread():
-            probe = _probe_network(built, settings, seed, data_path, findings)
+        # (BLAS threads: the child process runs with one, see loading/child.py)
+        probe = _probe_network(built, settings, seed, data_path, findings)
         probe.seconds = time.perf_counter() - started
         return probe
     finally:

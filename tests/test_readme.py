@@ -31,7 +31,8 @@ def test_library_example_prints_what_the_readme_says(code, tmp_path):
     expected = [lines[i + 1][2:] for i, line in enumerate(lines[:-1]) if line.startswith("print(") and lines[i + 1].startswith("# ")]
     assert expected, "the example shows its output in comments"
     printed = result.stdout.splitlines()
-    for want, got in zip(expected, printed):
+    assert len(printed) == len(expected), printed
+    for want, got in zip(expected, printed, strict=True):
         prefix = want.removesuffix("...").rstrip()
         assert got.startswith(prefix), (want, got)
 
