@@ -20,7 +20,8 @@ for everything the gradient stage found (every measured layer has one), `<layer>
 for the other rules, `<file>::load` when the file could not be loaded. Files matching
 `python_files` found inside a directory stay ordinary tests; a file named on the command
 line is always a model file; a package's `__init__.py` is not imported. Under xdist every
-worker collects, so every worker runs the per-file check (results are identical for a seed).
+worker collects every file, so the workers share the checking: each file is checked once, by
+one worker, in parallel with the others, and every worker reads the same report.
 
 Settings, first match wins: the marker, `--backprop-doctor-seed` / `--backprop-doctor-rtol`,
 the ini options `backprop_doctor_seed` / `backprop_doctor_rtol`, the defaults (seed 0,
@@ -31,7 +32,10 @@ from __future__ import annotations
 
 import argparse
 import fnmatch
+import json
 import math
+import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -249,6 +253,115 @@ def _is_test_module(path: Path, config: pytest.Config) -> bool:
     return False
 
 
+# --------------------------------------------------------------------------- xdist: check each file once
+
+# Under pytest-xdist every worker collects every file. So that a class's submissions are
+# checked once and in parallel, the controller hands the workers a shared folder; before
+# collecting, each worker walks the model files starting at its own offset, checks those no
+# other worker has claimed (an O_EXCL lock file) and writes the report there. Collection then
+# reads the reports, waiting for one another worker is still writing.
+_CACHE_DIR = pytest.StashKey[str]()
+_CACHE_INPUT = "backprop_doctor_cache"
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """xdist controller, once per worker: share the report folder with it."""
+    config = node.config
+    if not config.getoption("backprop_doctor_collect"):
+        return
+    if _CACHE_DIR not in config.stash:
+        import tempfile
+
+        config.stash[_CACHE_DIR] = tempfile.mkdtemp(prefix="backprop-doctor-")
+    node.workerinput[_CACHE_INPUT] = config.stash[_CACHE_DIR]
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _CACHE_DIR in config.stash:
+        import shutil
+
+        shutil.rmtree(config.stash[_CACHE_DIR], ignore_errors=True)
+
+
+def pytest_collection(session: pytest.Session) -> None:
+    """An xdist worker checks its share of the model files before collection starts."""
+    config = session.config
+    workerinput = getattr(config, "workerinput", None)
+    if not workerinput or _CACHE_INPUT not in workerinput:
+        return
+    from backprop_doctor.loading.child import run_isolated
+
+    files = sorted({p for arg in config.args for p in _model_files(Path(arg.split("::")[0]), config)})
+    if not files:
+        return
+    worker = int(str(workerinput.get("workerid", "gw0")).removeprefix("gw") or 0)
+    count = max(int(workerinput.get("workercount", 1)), 1)
+    start = worker * len(files) // count
+    options = _file_options(config)
+    for path in files[start:] + files[:start]:
+        result, lock = _cache_paths(config, path)
+        if result is None or result.exists():
+            continue
+        try:
+            os.close(os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        except FileExistsError:
+            continue  # another worker is on it
+        try:
+            report = run_isolated(str(path), options)
+        except Exception:  # noqa: BLE001 - collect() will check it itself and report the error
+            continue
+        partial = result.with_suffix(".partial")
+        partial.write_text(json.dumps(report.to_dict()), encoding="utf-8")
+        os.replace(partial, result)
+
+
+def _model_files(path: Path, config: pytest.Config) -> Iterator[Path]:
+    if path.is_file():
+        if _is_model_candidate(path, config):
+            yield path.resolve()
+        return
+    for found in sorted(path.rglob("*.py")):
+        if any(part.startswith(".") or part == "__pycache__" for part in found.parts):
+            continue
+        if _is_model_candidate(found, config) and not _is_test_module(found, config):
+            yield found.resolve()
+
+
+def _cache_paths(config: pytest.Config, path: Path) -> tuple[Path | None, Path | None]:
+    folder = (getattr(config, "workerinput", None) or {}).get(_CACHE_INPUT)
+    if not folder:
+        return None, None
+    import hashlib
+
+    settings = config.stash[_SETTINGS]
+    key = hashlib.sha1(f"{path.resolve()}|{settings['seed']}|{settings['rtol']}".encode()).hexdigest()[:20]
+    return Path(folder) / f"{key}.json", Path(folder) / f"{key}.lock"
+
+
+def _file_options(config: pytest.Config) -> Any:
+    from backprop_doctor.options import Options
+
+    settings = config.stash[_SETTINGS]
+    return Options(seed=settings["seed"], rtol=settings["rtol"])
+
+
+def _shared_report(config: pytest.Config, path: Path, options: Any) -> Report | None:
+    """The report another xdist worker wrote for `path`, waiting while it is being written."""
+    from backprop_doctor.findings import Report
+
+    result, lock = _cache_paths(config, path)
+    if result is None or lock is None or not lock.exists():
+        return None
+    deadline = time.monotonic() + options.timeout + 30
+    while not result.exists():
+        if time.monotonic() > deadline:
+            return None  # the worker that claimed it died: check it here
+        time.sleep(0.05)
+    report = Report.from_dict(json.loads(result.read_text(encoding="utf-8")))
+    return report
+
+
 class CheckFailed(Exception):
     """Raised by a model item with an error finding; its text is drawn by `repr_failure`."""
 
@@ -279,10 +392,7 @@ class ModelFile(pytest.File):
     """One user model file. It is checked once, in a child process, when it is collected."""
 
     def collect(self) -> Iterator[pytest.Item | pytest.Collector]:
-        from backprop_doctor.options import Options
-
-        settings = self.config.stash[_SETTINGS]
-        options = Options(seed=settings["seed"], rtol=settings["rtol"])
+        options = _file_options(self.config)
         try:
             from backprop_doctor.loading.child import run_isolated
         except ImportError as error:
@@ -293,7 +403,7 @@ class ModelFile(pytest.File):
         from backprop_doctor.errors import UsageError
 
         try:
-            report = run_isolated(str(self.path), options)
+            report = _shared_report(self.config, self.path, options) or run_isolated(str(self.path), options)
         except (UsageError, OSError) as error:
             raise self.CollectError(f"backprop-doctor cannot check {self.path.name}: {error}") from None
         if report.file is None:

@@ -470,6 +470,13 @@ def test_xdist_gives_the_same_outcomes_as_one_process(students: pytest.Pytester)
     assert double.parseoutcomes() == outcomes
 
 
+def test_xdist_workers_share_the_work_so_each_file_is_checked_once(students: pytest.Pytester) -> None:
+    result = students.runpytest_subprocess("--backprop-doctor", "students", "-n", "2", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=4, failed=4)
+    calls = (students.path / "calls.log").read_text().splitlines()
+    assert sorted(calls) == ["broken.py seed=0 rtol=None", "buggy.py seed=0 rtol=None", "good.py seed=0 rtol=None"]
+
+
 # --------------------------------------------------------------------------- model files, real loader
 
 
