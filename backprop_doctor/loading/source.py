@@ -330,11 +330,10 @@ def _normalised_finding(shown: str, result: Normalised) -> Finding:
     what = ", ".join(f"{n} × {_char_name(ch)}" for ch, n in sorted(counts.items(), key=lambda kv: -kv[1]))
     listed = ", ".join(str(n) for n in lines[:5]) + (f" and {len(lines) - 5} more" if len(lines) > 5 else "")
     where = f"line {listed}" if len(lines) == 1 else f"lines {listed}"
-    them = "the invisible character" if total == 1 else f"the {total} invisible characters"
+    held, it = ("an invisible character", "it") if total == 1 else (f"{total} invisible characters", "them")
     message = (
-        f"{where} holds {them.removeprefix('the ')} pasted from a web page ({what}), which Python rejects "
-        "outside strings: replace them with ordinary spaces. backprop-doctor read them as spaces; the file is "
-        "unchanged."
+        f"{where} holds {held} pasted from a web page ({what}), which Python rejects outside strings: "
+        f"replace {it} with ordinary spaces. backprop-doctor read {it} as spaces; the file is unchanged."
     )
     first = lines[0]
     fixed = result.text.split("\n")[first - 1]
