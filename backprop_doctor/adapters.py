@@ -291,11 +291,25 @@ class ClassLayer(Adapter):
                 continue
             for pattern in GRAD_NAMES:
                 grad_name = pattern.format(attr)
-                if grad_name != attr and isinstance(getattr(layer, grad_name, None), np.ndarray):
+                if grad_name != attr and _is_gradient_like(getattr(layer, grad_name, None)):
                     params[attr] = value
                     self._grad_names[attr] = grad_name
                     break
         self._params = params
+
+    def gradient_snapshot(self) -> dict[str, Any]:
+        """Copies of every array attribute (and of the DLFS-2 `grads` list) as they are now."""
+        snap: dict[str, Any] = {k: np.array(v, copy=True) for k, v in vars(self.layer).items() if _is_gradient_like(v)}
+        if self._dlfs2:
+            snap["grads"] = [np.array(g, copy=True) if isinstance(g, np.ndarray) else g for g in self.layer.grads]
+        return snap
+
+    def gradients_from(self, snapshot: dict[str, Any]) -> dict[str, Any]:
+        """The parameters' gradients as they were in `snapshot`."""
+        if self._dlfs2:
+            grads = snapshot.get("grads", [])
+            return {name: grads[i] if i < len(grads) else None for i, name in enumerate(self.params())}
+        return {name: snapshot.get(self._grad_names[name]) for name in self.params()}
 
     def grad_attribute(self, param: str) -> str:
         if self._dlfs2:
@@ -317,6 +331,11 @@ class ClassLayer(Adapter):
 
     def forward_target(self) -> Any:
         return getattr(type(self.layer), "forward", self.target)
+
+
+def _is_gradient_like(value: Any) -> bool:
+    """An array, or a NumPy scalar (the gradient of a 0-d parameter such as a learned scale)."""
+    return isinstance(value, (np.ndarray, np.floating))
 
 
 def _is_array_list(value: Any) -> bool:

@@ -21,6 +21,8 @@ from backprop_doctor.findings import Measurement, Report
 from backprop_doctor.options import Options
 from backprop_doctor.rules import rule
 
+# Spawn key of the engine's random stream (upstream gradients, directions, samples).
+ENGINE_STREAM = 0x6270_6401
 # How often the input is jittered off a kink before a kinked probe is accepted as a kink.
 KINK_RETRIES = 2
 # Loss layers get a looser default tolerance: the book's `np.log(y + 1e-7)` moves the true
@@ -59,7 +61,9 @@ class LayerCheck:
     counter: _Counter = field(default_factory=_Counter)
 
     def __post_init__(self) -> None:
-        self.rng = np.random.default_rng(self.options.seed)
+        # A stream of its own: inputs built (or drawn by the caller) from the same seed must not
+        # coincide with the upstream gradient, or bugs such as masking on dout's sign hide.
+        self.rng = np.random.default_rng([self.options.seed, ENGINE_STREAM])
         self.layer = self.label or self.adapter.name
         self.report = Report(seed=self.options.seed)
 
@@ -129,8 +133,11 @@ class LayerCheck:
         dout = upstream.copy() if isinstance(upstream, np.ndarray) else upstream
         dx, grads = self._backward(dout)
         if isinstance(self.adapter, ClassLayer) and before is not None:
+            # Which attributes are parameters is only known after a backward; read their
+            # gradients from that same first call (a second one would show accumulation).
+            attributes = self.adapter.gradient_snapshot()
             self.adapter.discover_params(before)
-            dx, grads = self._backward(upstream.copy() if isinstance(upstream, np.ndarray) else upstream)
+            grads = self.adapter.gradients_from(attributes)
         if attempt == 0:
             self._contracts(upstream, dout, dx, grads)
 

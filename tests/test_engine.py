@@ -253,7 +253,7 @@ def test_dropout_drawing_its_mask_in_forward_is_not_a_false_alarm(rng):
 
 def test_dropout_drawing_a_fresh_mask_in_backward_is_caught(rng):
     report = bd.check_layer(DropoutFreshMaskInBackward(0.5), rng.standard_normal((5, 6)))
-    assert [f.name for f in report.errors] == ["gradient-mismatch"]
+    assert {f.name for f in report.errors} == {"gradient-mismatch", "nonreentrant-backward"}
 
 
 def test_a_float32_layer_gets_a_precision_note_not_an_error(rng):
@@ -449,3 +449,43 @@ def test_network_whose_relu_inputs_sit_exactly_on_the_kink_has_no_error(rng):
     t = np.eye(3)[[0, 1, 2, 0, 1]]
     report = bd.check_network(net, x, t)
     assert report.ok, [f.message for f in report.errors]
+
+
+class ReluMaskingOnDout(Relu):
+    def backward(self, dout):
+        dx = dout.copy()
+        dx[dx <= 0] = 0  # masks on the gradient's sign, not on the input's
+        return dx
+
+
+class Scale:
+    def __init__(self, s=1.5):
+        self.s = np.array(s)
+
+    def forward(self, x):
+        self.x = x
+        return x * self.s
+
+    def backward(self, dout):
+        self.ds = np.sum(dout)  # should be np.sum(dout * self.x)
+        return dout * self.s
+
+
+def test_upstream_gradient_is_independent_of_an_input_drawn_from_the_same_seed():
+    for seed in range(3):
+        x = np.random.default_rng(seed).standard_normal((5, 6))  # what a caller or the builder draws
+        report = bd.check_layer(ReluMaskingOnDout(), x, seed=seed)
+        assert [f.name for f in report.errors] == ["gradient-mismatch"], seed
+
+
+def test_accumulating_gradients_are_the_cause_not_a_factor_of_two(affine_args):
+    W, b, x = affine_args
+    report = bd.check_layer(AffineAccumulating(W, b), x)
+    assert report.root_cause.name == "nonreentrant-backward"
+    assert "gradient-mismatch" not in [f.name for f in report.findings]
+
+
+def test_a_scalar_parameter_is_checked(rng):
+    report = bd.check_layer(Scale(), rng.standard_normal((5, 3)))
+    [finding] = report.errors
+    assert (finding.name, finding.param) == ("gradient-mismatch", "s")

@@ -7,7 +7,8 @@ What it finds:
 
 Why it matters:
     Gradient checks, retries and the second call in a training step then see
-    different gradients; with `+=` the step size grows every iteration.
+    different gradients; with `+=` never reset, every training step adds the new
+    gradient to all the old ones, so the updates grow and point the wrong way.
 
 Example:
     self.dW += np.dot(self.x.T, dout)
@@ -18,5 +19,5 @@ Fix:
 
 NAME = "nonreentrant-backward"
 CODE = "BPD203"
-SEVERITY = "warning"
+SEVERITY = "error"
 STAGE = "contract"
