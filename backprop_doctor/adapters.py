@@ -538,3 +538,20 @@ class NetworkAdapter(Adapter):
 
     def grad_targets(self, param: str) -> tuple[str, ...]:
         return (f"grads['{param}']", f'grads["{param}"]', "grads")
+
+    def rebound_gradient(self, param: str) -> tuple[Any, int] | None:
+        """For a DLFS-2 network: the layer (and index i) whose `grads[i]` is no longer the array
+        the network's `grads` list holds for this parameter, because backward rebound it."""
+        if self.network.style != "list":
+            return None
+        array = self.params().get(param)
+        net_params, net_grads = self.network.net.params, self.network.net.grads
+        k = next((j for j, p in enumerate(net_params) if p is array), None)
+        if k is None or k >= len(net_grads):
+            return None
+        for _, layer in self.network.layers():
+            for i, p in enumerate(getattr(layer, "params", None) or []):
+                grads = getattr(layer, "grads", None) or []
+                if p is array and i < len(grads) and grads[i] is not net_grads[k]:
+                    return layer, i
+        return None

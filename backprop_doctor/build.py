@@ -38,6 +38,10 @@ class BuildError(Exception):
     """Why an object could not be built; becomes a `build-failed` finding."""
 
 
+class Unsupported(BuildError):
+    """A kind of object the checks do not handle yet; an info-level `build-failed` finding."""
+
+
 # --------------------------------------------------------------------------- arguments
 
 
@@ -160,6 +164,11 @@ def build_layer(cls: type, rng: np.random.Generator, *, train: bool = True, batc
     except Exception as error:
         raise BuildError(f"{_describe(cls.__name__, (), kwargs)} raised {type(error).__name__}: {error}") from error
     built = Built(cls.__name__, layer, _describe(cls.__name__, (), kwargs))
+    if is_loss_layer(layer) and not _returns_scalar(layer, rng, train):
+        raise Unsupported(
+            f"`{cls.__name__}.forward` takes two inputs and returns an array (like the book's MulLayer and "
+            "AddLayer): layers with two inputs are not gradient-checked yet"
+        )
     if is_loss_layer(layer):
         for n in (batch, 1):
             scores = rng.standard_normal((n, CLASSES))
@@ -176,6 +185,11 @@ def build_layer(cls: type, rng: np.random.Generator, *, train: bool = True, batc
                     built.cases.append((f"single sample x {single.shape}", single, None))
                 break
     if not built.cases:
+        for x in _index_candidates(layer, batch, rng):
+            if _runs(layer, x, None, train):
+                built.cases.append((f"integer indices {x.shape}", x, None))
+                break
+    if not built.cases:
         # Nothing runs: check it on the first plausible input anyway, so the engine
         # reports what forward raises, at the user's line.
         first = next(_input_candidates(layer, batch, rng))
@@ -183,6 +197,34 @@ def build_layer(cls: type, rng: np.random.Generator, *, train: bool = True, batc
         x = rng.standard_normal((batch, CLASSES)) if is_loss_layer(layer) else first
         built.cases.append((f"x {x.shape} (forward raised on every input shape tried)", x, t))
     return built
+
+
+def _returns_scalar(layer: Any, rng: np.random.Generator, train: bool) -> bool:
+    """Whether forward(x, t) gives one number, as a loss layer's does (MulLayer's does not)."""
+    import copy
+
+    scores = rng.standard_normal((3, CLASSES))
+    for t in _targets(3, CLASSES, rng):
+        state = np.random.get_state()
+        try:
+            out = ClassLayer(copy.deepcopy(layer), train=train).forward(scores.copy(), t)
+            return bool(np.size(out) == 1)
+        except Exception:
+            continue
+        finally:
+            np.random.set_state(state)
+    return True  # it raises either way: let the engine report what it raises
+
+
+def _index_candidates(layer: Any, n: int, rng: np.random.Generator) -> Iterator[np.ndarray]:
+    """Integer inputs for layers that look rows up (an Embedding's `W[idx]`)."""
+    tables = [v for v in vars(layer).values() if is_float_array(v) and v.ndim == 2]
+    params = getattr(layer, "params", None)
+    if isinstance(params, list):
+        tables += [p for p in params if is_float_array(p) and p.ndim == 2]
+    for table in tables[:1]:
+        yield rng.integers(0, table.shape[0], n)
+        yield rng.integers(0, table.shape[0], (n, 3))
 
 
 def _uses_batch_statistics(cls: type, train: bool) -> bool:
@@ -287,8 +329,25 @@ def network_inputs(net: Any, kwargs: dict[str, Any], rng: np.random.Generator, b
     classes = kwargs.get("output_size") or kwargs.get("num_classes") or kwargs.get("n_out")
     if not isinstance(classes, int):
         classes = _output_width(net, x, train) or CLASSES
-    t = np.eye(classes)[rng.integers(0, classes, batch)]
-    return x, t
+    labels = rng.integers(0, classes, batch)
+    one_hot = np.eye(classes)[labels]
+    # One-hot targets unless the user's loss only takes integer labels.
+    if not _loss_runs(net, x, one_hot, train) and _loss_runs(net, x, labels, train):
+        return x, labels
+    return x, one_hot
+
+
+def _loss_runs(net: Any, x: np.ndarray, t: np.ndarray, train: bool) -> bool:
+    import copy
+
+    state = np.random.get_state()
+    try:
+        loss = Network(copy.deepcopy(net), train=train).loss(x.copy(), t)
+        return bool(np.size(loss) == 1 and np.isfinite(loss))
+    except Exception:
+        return False
+    finally:
+        np.random.set_state(state)
 
 
 def _output_width(net: Any, x: np.ndarray, train: bool) -> int | None:
@@ -320,8 +379,16 @@ def build_network(
 ) -> Built:
     """Construct `cls` the way the user's script does, else with inferred sizes."""
     attempts: list[tuple[str, tuple, dict[str, Any] | None, int | None]] = []  # None: infer
-    if forced is not None:
-        attempts.append(("--build", tuple(forced.args), dict(forced.kwargs), None))
+    if forced is not None:  # what the user asked for, and nothing else
+        np.random.seed(seed)
+        try:
+            net = cls(*forced.args, **forced.kwargs)
+        except Exception as error:
+            raise BuildError(f"--build {forced.expression()} raised {type(error).__name__}: {error}") from error
+        x, t = network_inputs(net, _named(cls, tuple(forced.args), dict(forced.kwargs)), rng, batch, train)
+        built = Built(cls.__name__, net, f"{_describe(cls.__name__, tuple(forced.args), dict(forced.kwargs))} from --build")
+        built.cases.append((f"x {x.shape}, t {t.shape}", x, t))
+        return built
     for call in calls:
         if getattr(call, "literal", True):
             attempts.append((f"line {call.line} of your script", tuple(call.args), dict(call.kwargs), call.line))
@@ -339,14 +406,17 @@ def build_network(
         except Exception as error:
             errors.append(f"{_describe(cls.__name__, args, kwargs)} raised {type(error).__name__}: {error}")
             continue
-        signature = inspect.signature(cls.__init__)
-        try:
-            bound = signature.bind(None, *args, **kwargs)
-            named = {k: v for k, v in bound.arguments.items() if k != "self"}
-        except TypeError:
-            named = dict(kwargs)
-        x, t = network_inputs(net, named, rng, batch, train)
+        x, t = network_inputs(net, _named(cls, args, kwargs), rng, batch, train)
         built = Built(cls.__name__, net, f"{_describe(cls.__name__, args, kwargs)} from {source}", line=line)
         built.cases.append((f"x {x.shape}, t {t.shape}", x, t))
         return built
     raise BuildError("; ".join(errors) or f"could not construct {cls.__name__}")
+
+
+def _named(cls: type, args: tuple, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The constructor's arguments by parameter name."""
+    try:
+        bound = inspect.signature(cls.__init__).bind(None, *args, **kwargs)
+    except TypeError:
+        return dict(kwargs)
+    return {k: v for k, v in bound.arguments.items() if k != "self"}

@@ -166,8 +166,12 @@ def _check(args: argparse.Namespace) -> int:
             reports = list(pool.map(one, files))
     else:
         reports = [one(f) for f in files]
-    _render(reports, view, args)
-    return EXIT_FINDINGS if any(not r.ok for r in reports) else EXIT_OK
+    code = EXIT_FINDINGS if any(not r.ok for r in reports) else EXIT_OK
+    try:
+        _render(reports, view, args)
+    except (BrokenPipeError, SystemExit):  # `| head` left early (rich exits 1 on a broken pipe)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return code
 
 
 def _render(reports: list[Any], view: dict[str, Any], args: argparse.Namespace) -> None:

@@ -96,7 +96,11 @@ def discover(namespace: dict[str, Any], user_files: set[str] | None = None) -> D
         if not match:
             continue
         base, variant = match["base"], match["variant"] or ""
-        backward = functions.get(f"{base}_backward{variant}") or functions.get(f"{base}_backward")
+        backward = (
+            functions.get(f"{base}_backward{variant}")
+            or functions.get(f"{base}_backward")
+            or next((f for n, f in sorted(functions.items()) if n.startswith(f"{base}_backward_")), None)
+        )
         if backward is not None:
             found.pairs.append((func, backward))
             used |= {name, backward.__name__}

@@ -364,7 +364,18 @@ class LayerCheck:
         )
         what = f"the input gradient dx of `{self.layer}`" if a.name == "x" else f"the gradient of `{self.layer}.{a.name}`"
         where = self._grad_location(a.name)
-        if pattern:
+        owner = None
+        if self.adapter.kind == "network" and pattern is not None and pattern.name == "not-computed":
+            owner = getattr(self.adapter, "rebound_gradient", lambda _: None)(a.name)
+        if owner is not None:
+            layer, i = owner
+            where = locate.assignment(type(layer).backward, f"self.grads[{i}]")
+            sentence = (
+                f"{what} stays all zeros although the loss depends on it: `{type(layer).__name__}.backward` "
+                f"binds a new array to `self.grads[{i}]`, so the network's `grads` list keeps the old one; "
+                f"write into it instead (`self.grads[{i}][...] = ...`)"
+            )
+        elif pattern:
             sentence = f"{what} is wrong, {pattern.description}: {pattern.advice}"
         elif self.adapter.kind == "network":
             sentence = (
@@ -446,7 +457,7 @@ class LayerCheck:
                 f"calling `{self.layer}.backward` twice with the same dout gives different gradients: assign "
                 "gradients (`self.dW = ...`) rather than accumulating (`+=`) across calls, and don't change "
                 "state in backward",
-                **locate.where(target).fields(),
+                **locate.accumulation(target).fields(),
             )
         if self.adapter.is_loss and self.adapter.dout_is_input and isinstance(dx, np.ndarray):
             dx3, _ = self._backward(2.0)

@@ -106,6 +106,21 @@ def inplace_write(func: Any, argument: int = 0) -> Location:
     return Location(file, start + line - 1, text=text)
 
 
+def accumulation(func: Any) -> Location:
+    """The first `self.<attr> += ...` (or `-=`) in `func`: state that grows call after call.
+
+    Falls back to the `def` line.
+    """
+    found = _function_tree(func)
+    if found is None:
+        return Location(None, None)
+    tree, start, file = found
+    for node in sorted(ast.walk(tree), key=lambda n: getattr(n, "lineno", 0)):
+        if isinstance(node, ast.AugAssign) and ast.unparse(node.target).startswith("self."):
+            return Location(file, start + node.lineno - 1, text=ast.unparse(node))
+    return Location(file, start)
+
+
 def returned_name(func: Any) -> str | None:
     """The name `func` returns (`return dx` → "dx"), for finding where it was computed."""
     found = _function_tree(func)

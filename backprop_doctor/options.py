@@ -47,7 +47,19 @@ class Options:
         for key in ("select", "ignore"):
             if key in kwargs and isinstance(kwargs[key], str):
                 kwargs[key] = tuple(p for p in kwargs[key].split(",") if p)
+            for prefix in kwargs.get(key) or ():
+                _known_prefix(key, prefix)
         return cls(**kwargs)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+
+def _known_prefix(option: str, prefix: str) -> None:
+    """A --select/--ignore entry must match some rule's code or name, or it is a typo."""
+    from backprop_doctor.rules import all_rules
+
+    for r in all_rules().values():
+        if r.code.upper().startswith(prefix.upper()) or r.name.startswith(prefix):
+            return
+    raise UsageError(f"{option}={prefix!r} matches no check; `backprop-doctor list-checks` lists them")

@@ -18,6 +18,7 @@ from backprop_doctor import api, build, static
 from backprop_doctor.adapters import Network
 from backprop_doctor.context import CheckContext, SourceFile
 from backprop_doctor.discovery import discover
+from backprop_doctor.errors import UsageError
 from backprop_doctor.findings import Built, Finding, Report
 from backprop_doctor.options import Options
 from backprop_doctor.ranking import rank
@@ -74,6 +75,9 @@ def _check_namespace(context: CheckContext, report: Report) -> None:
         return
     calls = static.constructor_calls(context.source.tree)
     forced = static.parse_build_expression(opts.build) if opts.build else None
+    if forced is not None and forced.name not in {cls.__name__ for cls in found.networks}:
+        names = ", ".join(sorted(cls.__name__ for cls in found.networks)) or "none"
+        raise UsageError(f"--build names `{forced.name}`, which is not a network class in this file (found: {names})")
     rng = np.random.default_rng(opts.seed)
     checked_classes: set[type] = set()
     for cls in found.networks:
@@ -144,13 +148,12 @@ def _build_failed(report: Report, context: CheckContext, obj: Any, error: BaseEx
 
     label = name or getattr(obj, "__name__", str(obj))
     location = where(obj)
-    report.findings.append(
-        rule("build-failed").finding(
-            f"Could not build `{label}` to check it: {error}. Pass `--build '{label}(...)'` with literal arguments.",
-            layer=label,
-            **location.fields(),
-        )
-    )
+    if isinstance(error, build.Unsupported):
+        message, severity = f"`{label}` was not checked: {error}", "info"
+    else:
+        message = f"`{label}` could not be built to check it ({error}): pass `--build '{label}(...)'` with literal arguments"
+        severity = None
+    report.findings.append(rule("build-failed").finding(message, severity=severity, layer=label, **location.fields()))
     report.built.append(Built(label, "not built", skipped=str(error)))
 
 

@@ -76,7 +76,25 @@ def rank(report: Report) -> Report:
         root = ordered[0] if ordered and ordered[0].key() == root.key() else root
     report.findings = ordered
     report.root_cause = root
+    report.measurements = _worst_per_array(report.measurements)
     return report
+
+
+def _worst_per_array(measurements: list) -> list:
+    """One row per (layer, array): the worst of the configurations it was checked in."""
+    order = {"mismatch": 0, "shape": 1, "kink": 2}
+    kept: dict[tuple[str, str], object] = {}
+    for m in measurements:
+        key = (m.layer, m.param)
+        old = kept.get(key)
+        if old is None:
+            kept[key] = m
+            continue
+        rank_new, rank_old = order.get(m.verdict, 3), order.get(old.verdict, 3)
+        worse = (m.relative_error or 0.0) > (old.relative_error or 0.0)
+        if rank_new < rank_old or (rank_new == rank_old and worse):
+            kept[key] = m
+    return list(kept.values())
 
 
 def _explains(cause: Finding, symptom: Finding) -> bool:

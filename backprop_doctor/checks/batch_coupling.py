@@ -128,6 +128,10 @@ def _probes(context: Any, noted: set[Any]) -> Iterator[_Probe | Finding]:
                 continue
             mode = False
         forward, backward = _layer_calls(obj, mode)
+        if mode != train:
+            # A batch-norm layer's backward belongs to its training-mode forward (the book's
+            # reads the batch statistics it saved): in inference mode only forward is probed.
+            backward = None
         yield _Probe(cls, cls.__name__, where, case.x, forward, backward,
                      forward_def=forward_def, backward_def=backward_def)
     found = context.extras.get("discovered")
@@ -235,10 +239,12 @@ def _check(probe: _Probe, rng: np.random.Generator, softmax: list[Finding]) -> F
             if coupled is not None and coupled.measured > THRESHOLD:
                 return _loss_finding(probe, coupled, softmax)
             return None
-        assert probe.forward is not None and probe.backward is not None
+        assert probe.forward is not None
         coupled = probes.output_coupling(probe.forward, probe.x, rng)
         if coupled is not None and coupled.measured > THRESHOLD:
             return _forward_finding(probe, coupled)
+        if probe.backward is None:
+            return None
         out = probe.forward(probe.x.copy())
         if not is_float_array(np.asarray(out)):
             return None

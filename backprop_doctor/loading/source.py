@@ -332,7 +332,8 @@ def _normalised_finding(shown: str, result: Normalised) -> Finding:
     where = f"line {listed}" if len(lines) == 1 else f"lines {listed}"
     held, it = ("an invisible character", "it") if total == 1 else (f"{total} invisible characters", "them")
     message = (
-        f"{where} holds {held} pasted from a web page ({what}), which Python rejects outside strings: "
+        f"{where} {'hold' if len(lines) > 1 else 'holds'} {held} pasted from a web page ({what}), which Python "
+        "rejects outside strings: "
         f"replace {it} with ordinary spaces. backprop-doctor read {it} as spaces; the file is unchanged."
     )
     first = lines[0]
