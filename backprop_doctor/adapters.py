@@ -481,6 +481,26 @@ class Network:
                 return attr, value
         return None
 
+    def layer_inputs(self, x: Any, t: Any) -> Iterator[tuple[str, Any, Any, Any, bool]]:
+        """(key, layer, input, target, is_loss) for each layer in forward order, the loss layer
+        last with `t`: the activations come from running this network's own layers on `x`.
+
+        Reseeds NumPy's global RNG before each layer (callers save and restore it); stops
+        quietly at a layer that raises, which the layer's own check reports.
+        """
+        last = self.last_layer()
+        activation = np.array(x, dtype=np.float64) if np.asarray(x).dtype.kind == "f" else np.asarray(x)
+        for key, layer in self.layers():
+            is_loss = last is not None and layer is last[1]
+            yield key, layer, activation.copy(), (t if is_loss else None), is_loss
+            if is_loss:
+                return
+            np.random.seed(FORWARD_SEED)
+            try:
+                activation = np.asarray(ClassLayer(layer, train=self.train).forward(activation.copy()), dtype=np.float64)
+            except Exception:  # user code
+                return
+
     def predict_layers(self) -> list[tuple[str, Any]]:
         last = self.last_layer()
         return [(k, v) for k, v in self.layers() if last is None or v is not last[1]]

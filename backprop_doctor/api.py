@@ -95,38 +95,24 @@ def check_network(net: Any, x: Any, t: Any, **options: Any) -> Report:
     opts = _options(options)
     report = Report(seed=opts.seed)
     forwards = 0
+    state = np.random.get_state()
     with isolated(net) as (work, dtypes):
         try:
             network = Network(work, train=opts.train)
         except TypeError as error:
             raise UnsupportedObject(str(error)) from error
-        layers = network.layers()
-        counts = Counter(type(layer).__name__ for _, layer in layers)
-        activation: Any = np.array(x, dtype=np.float64) if np.asarray(x).dtype.kind == "f" else np.asarray(x)
-        last = network.last_layer()
-        for key, layer in layers:
-            label = type(layer).__name__ if counts[type(layer).__name__] == 1 else key
-            is_loss = last is not None and layer is last[1]
-            with isolated(layer) as (layer_copy, _):
-                check = LayerCheck(
-                    ClassLayer(layer_copy, train=opts.train),
-                    activation,
-                    t if is_loss else None,
-                    opts,
-                    user_dtypes=frozenset(dtypes),
-                    label=label,
-                )
-                report.extend(check.run())
-                forwards += check.counter.forwards
-            report.built.append(Built(label, f"{network.name} layer `{key}`", f"input {_shape(activation)}"))
-            if is_loss:
-                break
-            try:
-                adapter = ClassLayer(layer, train=opts.train)
-                np.random.seed(0)
-                activation = np.asarray(adapter.forward(activation.copy(), None), dtype=np.float64)
-            except Exception:
-                break  # the layer check above already reported what was raised
+        counts = Counter(type(layer).__name__ for _, layer in network.layers())
+        try:
+            for key, layer, activation, target, _ in network.layer_inputs(x, t):
+                label = type(layer).__name__ if counts[type(layer).__name__] == 1 else key
+                with isolated(layer) as (layer_copy, _):
+                    adapter = ClassLayer(layer_copy, train=opts.train)
+                    check = LayerCheck(adapter, activation, target, opts, user_dtypes=frozenset(dtypes), label=label)
+                    report.extend(check.run())
+                    forwards += check.counter.forwards
+                report.built.append(Built(label, f"{network.name} layer `{key}`", f"input {_shape(activation)}"))
+        finally:
+            np.random.set_state(state)
         whole = LayerCheck(NetworkAdapter(network), np.array(x, dtype=np.float64), t, opts, user_dtypes=frozenset(dtypes))
         report.extend(whole.run())
         forwards += whole.counter.forwards

@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from backprop_doctor.adapters import ClassLayer, Network, is_float_array, is_loss_layer, isolated, source_of
+from backprop_doctor.adapters import Network, is_float_array, is_loss_layer, isolated, source_of
 
 # Seed of NumPy's global RNG before every forward call, as the gradient engine does,
 # so a dropout mask is the same in every call being compared.
@@ -260,15 +260,8 @@ def network_cases(built: Any, *, train: bool = True) -> list[Case]:
         try:
             with quietly(), isolated(built.obj) as (work, _):
                 network = Network(work, train=train)
-                last = network.last_layer()
-                activation = np.array(x, dtype=np.float64)
-                for key, layer in network.layers():
-                    is_loss = last is not None and layer is last[1]
-                    cases.append(Case(network.name, key, layer, activation.copy(), t if is_loss else None, is_loss))
-                    if is_loss:
-                        break
-                    np.random.seed(FORWARD_SEED)
-                    activation = np.asarray(ClassLayer(layer, train=train).forward(activation.copy()), dtype=np.float64)
+                for key, layer, activation, target, is_loss in network.layer_inputs(x, t):
+                    cases.append(Case(network.name, key, layer, activation, target, is_loss))
         except Exception:  # the user's code raised: the gradient engine reports it
             continue
     return cases

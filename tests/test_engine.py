@@ -489,3 +489,18 @@ def test_a_scalar_parameter_is_checked(rng):
     report = bd.check_layer(Scale(), rng.standard_normal((5, 3)))
     [finding] = report.errors
     assert (finding.name, finding.param) == ("gradient-mismatch", "s")
+
+
+def test_check_network_leaves_the_global_rng_and_the_users_arrays_as_they_were(rng):
+    module = load_sample("batchnorm_dropout_fixed")
+    np.random.seed(3)
+    net = module.BNNet(input_size=6, hidden_size=5, output_size=3)  # batch-norm and dropout: both draw or keep state
+    x, t = rng.standard_normal((5, 6)), np.eye(3)[[0, 1, 2, 0, 1]]
+    saved = {k: v.tobytes() for k, v in net.params.items()}
+    np.random.seed(11)
+    state = np.random.get_state()
+    report = bd.check_network(net, x, t)
+    after = np.random.get_state()
+    assert report.ok, [f.message for f in report.errors]
+    assert np.array_equal(after[1], state[1]) and after[2:] == state[2:]
+    assert {k: v.tobytes() for k, v in net.params.items()} == saved
