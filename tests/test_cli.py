@@ -313,3 +313,11 @@ def test_color_always_emits_ansi_and_never_does_not(tmp_path):
     )
     plain = run("check", str(path), "--no-training", "--color", "never", env=env)
     assert "\x1b[" in coloured.stdout and "\x1b[" not in plain.stdout
+
+
+def test_a_pasted_minus_sign_is_a_syntax_error_with_the_ascii_fix(tmp_path):
+    path = write(tmp_path, "minus.py", "import numpy as np\nx = 3 \u2212 1\n")
+    code, data = check_json(path)
+    [finding] = findings(data)
+    assert code == 1 and finding["name"] == "syntax-error" and finding["line"] == 2
+    assert "U+2212" in finding["message"] and finding["fix"] == "x = 3 - 1"
