@@ -38,11 +38,16 @@ def errors(data: dict) -> list[dict]:
 
 @pytest.mark.parametrize(
     "name",
-    ["int_labels_only.py", "embedding.py", "batchnorm_in_network.py", "mul_add_layers.py"],
+    ["int_labels_only.py", "embedding.py", "batchnorm_in_network.py", "mul_add_layers.py", "weight_decay.py"],
 )
 def test_correct_code_gets_no_error(tmp_path, name):
     code, data, _ = check(tmp_path, name)
     assert code == 0 and errors(data) == []
+
+
+def test_weight_decay_in_the_loss_is_not_taken_for_a_bad_initial_loss(tmp_path):
+    _, data, _ = check(tmp_path, "weight_decay.py")
+    assert "init-loss" not in {f["name"] for f in data["files"][0]["findings"]}
 
 
 def test_two_input_layers_are_named_as_not_checked(tmp_path):

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from backprop_doctor import probes
-from backprop_doctor.adapters import Network, isolated
+from backprop_doctor.adapters import ClassLayer, Network, isolated
 from backprop_doctor.findings import Finding
 from backprop_doctor.probes import definition, source_tree
 from backprop_doctor.rules import rule
@@ -87,6 +87,12 @@ def initial_loss(built: Any, train: bool) -> tuple[float, np.ndarray | None, int
     for case in probes.network_cases(built, train=train):
         if case.is_loss:
             scores = case.x
+            # The data term alone: `loss()` may add weight decay, which says nothing about the scores.
+            with isolated(case.obj) as (layer, _), probes.quietly():
+                try:
+                    loss = float(np.asarray(ClassLayer(layer, train=train).forward(scores.copy(), copy.deepcopy(case.t))).sum())
+                except Exception:  # the user's loss layer raised: keep the network's loss
+                    pass
     return loss, scores, classes(t, scores)
 
 
