@@ -7,6 +7,8 @@ What it finds:
     the probe saw that explains it: updates that never reach the arrays the
     layers compute with, parameters without a usable gradient, ReLUs that never
     fire, or steps too small for the weights (||lr·g|| / ||W|| below 1e-4).
+    When nothing explains it and every other check passes, it is only
+    information: the network may simply need more steps than the probe takes.
 
 Why it matters:
     A flat loss on learnable data means the parameters the forward pass uses are
@@ -70,16 +72,23 @@ def run(context: Any) -> Iterator[Finding]:
         shape = probe.yours.shape
         if shape.trend != "stagnant":
             continue
-        reasons = _reasons(probe) or [
-            "make sure the update changes the very arrays the layers use (no `.copy()`, `-=` not `= ... -`) "
-            "and that the gradients are not zero"
-        ]
+        reasons = _reasons(probe)
+        severity = None
+        if not reasons:
+            # Nothing explains it and the other checks passed: most likely a slow start (small
+            # initial weights, plain SGD) that the probe's few steps do not get past.
+            reasons = [
+                "no other check finds a cause, so this network may simply need more steps or a larger "
+                "learning rate than the probe gives it"
+            ]
+            severity = "info"
         evidence = training.curve_evidence(probe)
         if probe.yours.ratios:
             ratios = ", ".join(f"{k} {v:.1e}" for k, v in probe.yours.ratios.items())
             evidence += (("update / weight", f"median ||lr·g|| / ||W|| per step: {ratios}"),)
         yield rule(NAME).finding(
-            f"The loss of `{probe.network}` does not fall: {training.span(probe.yours)} in "
+            severity=severity,
+            message=f"The loss of `{probe.network}` does not fall: {training.span(probe.yours)} in "
             f"{len(probe.yours.losses)} SGD steps at {training.lr_text(probe)}; {'; '.join(reasons)}.",
             layer=probe.network,
             measured=shape.tail,
