@@ -268,6 +268,8 @@ class ClassLayer(Adapter):
     def backward(self, dout: Any) -> tuple[np.ndarray | None, dict[str, Any]]:
         backward = self.layer.backward
         dx = backward(dout) if self.dout_is_input else backward()
+        if isinstance(dx, tuple) and dx and isinstance(dx[0], np.ndarray):
+            dx = dx[0]  # `return dx, None` (or a two-input layer's (dx, dy)): the input gradient comes first
         if self._dlfs2:
             grads = {name: self.layer.grads[i] if i < len(self.layer.grads) else None for i, name in enumerate(self.params())}
         else:

@@ -19,7 +19,7 @@ import numpy as np
 
 from backprop_doctor.adapters import ClassLayer, FunctionPair, LossFunction, Network, NetworkAdapter, isolated, is_loss_layer
 from backprop_doctor.engine import LayerCheck
-from backprop_doctor.errors import UnsupportedObject
+from backprop_doctor.errors import UnsupportedObject, UsageError
 from backprop_doctor.findings import Built, Report
 from backprop_doctor.options import Options
 from backprop_doctor.ranking import rank
@@ -34,6 +34,23 @@ def _shape(a: Any) -> str:
     return str(tuple(np.shape(a)))
 
 
+def _inputs(x: Any, t: Any = None) -> tuple[np.ndarray, Any]:
+    """x (and t) as arrays, with the caller's mistakes named rather than blamed on the layer."""
+    x = np.asarray(x)
+    if x.size == 0:
+        raise UsageError(f"x has shape {x.shape}: pass at least one sample")
+    if t is not None:
+        t = np.asarray(t)
+        if t.ndim >= 1 and x.ndim >= 1 and t.shape[0] != x.shape[0]:
+            raise UsageError(f"t has {t.shape[0]} rows but x has {x.shape[0]}: one target per sample")
+    return x, t
+
+
+def _instance(obj: Any) -> None:
+    if inspect.isclass(obj):
+        raise UnsupportedObject(f"{obj.__name__} is a class: pass an instance, e.g. {obj.__name__}(...)")
+
+
 def check_layer(layer: Any, x: Any, t: Any = None, **options: Any) -> Report:
     """Check one layer object (book style, loss layer or DLFS-2 style) on input `x`.
 
@@ -41,6 +58,8 @@ def check_layer(layer: Any, x: Any, t: Any = None, **options: Any) -> Report:
     function such as `softmax_loss(x, y) -> (loss, dx)` is accepted too.
     """
     opts = _options(options)
+    _instance(layer)
+    x, t = _inputs(x, t)
     report = Report(seed=opts.seed)
     if inspect.isroutine(layer):
         check = LayerCheck(LossFunction(layer), np.asarray(x), t, opts)
@@ -65,12 +84,13 @@ def check_functions(forward: Callable, backward: Callable, x: Any, *params: Any,
     Trailing non-array arguments (e.g. `conv_param`) are passed through unchanged.
     """
     opts = _options(options)
+    x, _ = _inputs(x)
     names = [p for p in inspect.signature(forward).parameters][1:]
     arrays: dict[str, np.ndarray] = {}
     config: list[Any] = []
     dtypes: set[str] = set()
     for i, value in enumerate(params):
-        if isinstance(value, np.ndarray) and value.dtype.kind == "f" and not config:
+        if isinstance(value, np.ndarray) and value.dtype.kind in "fiu" and not config:  # int weights too
             name = names[i] if i < len(names) else f"param{i}"
             dtypes.add(str(value.dtype))
             arrays[name] = np.array(value, dtype=np.float64)
@@ -93,6 +113,10 @@ def check_network(net: Any, x: Any, t: Any, **options: Any) -> Report:
     or a `params`/`grads` list with `forward(x, t)` and `backward()` (DLFS-2 style).
     """
     opts = _options(options)
+    _instance(net)
+    if t is None:
+        raise UsageError("check_network needs the targets t of x (one-hot or integer labels)")
+    x, t = _inputs(x, t)
     report = Report(seed=opts.seed)
     forwards = 0
     state = np.random.get_state()
@@ -104,7 +128,7 @@ def check_network(net: Any, x: Any, t: Any, **options: Any) -> Report:
         counts = Counter(type(layer).__name__ for _, layer in network.layers())
         try:
             for key, layer, activation, target, _ in network.layer_inputs(x, t):
-                label = type(layer).__name__ if counts[type(layer).__name__] == 1 else key
+                label = layer_label(key, type(layer).__name__, counts)
                 with isolated(layer) as (layer_copy, _):
                     adapter = ClassLayer(layer_copy, train=opts.train)
                     check = LayerCheck(adapter, activation, target, opts, user_dtypes=frozenset(dtypes), label=label)
@@ -119,3 +143,11 @@ def check_network(net: Any, x: Any, t: Any, **options: Any) -> Report:
     report.built.append(Built(network.name, "given object", f"x {_shape(x)}, t {_shape(t)}"))
     report.extras["forward_evaluations"] = forwards
     return rank(report)
+
+
+def layer_label(key: str, class_name: str, counts: Counter) -> str:
+    """How a network's layer is named in findings: its key when the key names it (`Affine1`,
+    `Relu1`), else its class when that is unique (`lastLayer` → `SoftmaxWithLoss`), else the key."""
+    if class_name.lower() in key.lower() or counts[class_name] > 1:
+        return key
+    return class_name

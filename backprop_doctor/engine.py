@@ -140,6 +140,13 @@ class LayerCheck:
             grads = self.adapter.gradients_from(attributes)
         if attempt == 0:
             self._contracts(upstream, dout, dx, grads)
+            if dx is None and is_float_array(x) and self.adapter.kind in ("layer", "loss-layer", "function-pair"):
+                self._add(
+                    "bad-return",
+                    f"`{self.layer}.backward` returns None, so the gradient stops here: return dx "
+                    f"(shape {tuple(x.shape)}) at its end",
+                    **locate.where(self.adapter.backward_target()).fields(),
+                )
 
         arrays = self._arrays(x, dx, grads, attempt)
         if not arrays:
@@ -414,6 +421,15 @@ class LayerCheck:
         )
 
     def _output_ok(self, out: Any) -> bool:
+        if out is None or isinstance(out, (tuple, list, dict)):
+            what = "None" if out is None else f"a {type(out).__name__}"
+            advice = "add `return out` at its end" if out is None else "return the output array itself"
+            self._add(
+                "bad-return",
+                f"`{self.layer}.forward` returns {what}, not an array: {advice}",
+                **locate.where(self.adapter.forward_target()).fields(),
+            )
+            return False
         array = np.asarray(out)
         if array.dtype.kind not in "fc" and array.dtype != object:
             array = array.astype(np.float64)
@@ -477,12 +493,20 @@ def _statement(where: locate.Location) -> str:
 
 
 def _same(a: Any, b: Any) -> bool:
+    """Equal values, whatever the user's backward returned (arrays, tuples, dicts, None)."""
+    if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
         try:
             return np.array_equal(np.asarray(a), np.asarray(b), equal_nan=True)
         except Exception:
             return False
-    return a is b or a == b
+    try:
+        return bool(a is b or a == b)
+    except Exception:
+        return False
 
 
 def _jitter(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:

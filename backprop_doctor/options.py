@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +31,26 @@ class Options:
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        def bad(name: str, why: str) -> UsageError:
+            return UsageError(f"{name}={getattr(self, name)!r}: {why}")
+
+        def number(value: object) -> bool:
+            return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
+            raise bad("seed", "must be a whole number >= 0")
+        if self.rtol is not None and not (number(self.rtol) and self.rtol > 0):
+            raise bad("rtol", "must be a positive number (or None for the default by dtype)")
+        if not (number(self.atol) and self.atol >= 0):
+            raise bad("atol", "must be a number >= 0")
+        for name in ("probes", "batch_size"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise bad(name, "must be a whole number >= 1")
+        if not (number(self.timeout) and self.timeout > 0):
+            raise bad("timeout", "must be a number of seconds > 0")
 
     def tolerance(self, dtype: str = "float64") -> float:
         return self.rtol if self.rtol is not None else DEFAULT_RTOL.get(dtype, DEFAULT_RTOL["float64"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -504,3 +505,72 @@ def test_check_network_leaves_the_global_rng_and_the_users_arrays_as_they_were(r
     assert report.ok, [f.message for f in report.errors]
     assert np.array_equal(after[1], state[1]) and after[2:] == state[2:]
     assert {k: v.tobytes() for k, v in net.params.items()} == saved
+
+
+class ForgetsForwardReturn:
+    def forward(self, x):
+        self.out = 1 / (1 + np.exp(-x))
+
+    def backward(self, dout):
+        return dout * self.out * (1 - self.out)
+
+
+class ForgetsBackwardReturn:
+    def forward(self, x):
+        self.out = 1 / (1 + np.exp(-x))
+        return self.out
+
+    def backward(self, dout):
+        dx = dout * self.out * (1 - self.out)  # noqa: F841
+
+
+class BackwardReturnsATuple:
+    def forward(self, x):
+        return 2 * x
+
+    def backward(self, dout):
+        return 2 * dout, None
+
+
+@pytest.mark.parametrize("layer", [ForgetsForwardReturn(), ForgetsBackwardReturn()])
+def test_a_forgotten_return_is_an_error_at_the_method(layer, rng):
+    report = bd.check_layer(layer, rng.standard_normal((4, 3)))
+    [finding] = report.errors
+    assert finding.name == "bad-return" and finding.line is not None and "None" in finding.message
+
+
+def test_a_backward_returning_dx_in_a_tuple_is_checked_on_dx(rng):
+    report = bd.check_layer(BackwardReturnsATuple(), rng.standard_normal((4, 3)))
+    assert report.ok and [m.param for m in report.measurements] == ["x"]
+
+
+@pytest.mark.parametrize(
+    ("options", "named"),
+    [({"rtol": -1}, "rtol=-1"), ({"rtol": "1e-3"}, "rtol='1e-3'"), ({"seed": None}, "seed=None"), ({"probes": 0}, "probes=0")],
+)
+def test_bad_options_are_usage_errors_naming_the_option(options, named, rng):
+    from backprop_doctor.errors import UsageError
+
+    with pytest.raises(UsageError, match=re.escape(named)):
+        bd.check_layer(Relu(), rng.standard_normal((3, 2)), **options)
+
+
+def test_caller_mistakes_are_named_not_blamed_on_the_layer(affine_args):
+    from backprop_doctor.errors import UsageError
+
+    W, b, x = affine_args
+    with pytest.raises(UnsupportedObject, match="is a class: pass an instance"):
+        bd.check_layer(Affine, x)
+    with pytest.raises(UsageError, match="pass at least one sample"):
+        bd.check_layer(Affine(W, b), np.zeros((0, 4)))
+    with pytest.raises(UsageError, match="t has 3 rows but x has 5"):
+        bd.check_layer(SoftmaxWithLoss(), x[:, :3], t=[0, 1, 2])
+    one_hot_as_lists = np.eye(3)[[0, 1, 2, 0, 1]].tolist()  # plain Python lists are converted
+    assert bd.check_layer(SoftmaxWithLoss(), x[:, :3], t=one_hot_as_lists).ok
+
+
+def test_integer_weights_given_to_check_functions_are_still_checked(rng):
+    buggy = load_sample("cs231n_buggy")
+    x = rng.standard_normal((5, 7))
+    report = bd.check_functions(buggy.affine_forward, buggy.affine_backward, x, rng.integers(-3, 3, (7, 6)), np.zeros(6))
+    assert {"w", "b"} <= {m.param for m in report.measurements} | {f.param for f in report.findings}

@@ -58,8 +58,7 @@ def run(context: Any) -> Iterator[Finding]:
         # the misspelling is the cause, so it is an error too.
         missing = [
             f for f in raised
-            if (f.layer or "").split(".")[0] == typo.class_name
-            and any(f"no attribute '{attr}'" in f.message for attr in typo.attributes)
+            if any(f"'{typo.class_name}' object has no attribute '{attr}'" in f.message for attr in typo.attributes)
         ]
         yield rule.finding(
             message,
