@@ -17,9 +17,9 @@ On model files, without running them in the pytest process:
 Each model file is checked once, when it is collected, by `loading.child.run_isolated`
 (a child process); its report becomes one item per (layer, check): `<layer>::gradient`
 for everything the gradient stage found (every measured layer has one), `<layer>::<rule>`
-for the other rules, `<file>::load` when the file could not be loaded. Files matching
-`python_files` found inside a directory stay ordinary tests; a file named on the command
-line is always a model file; a package's `__init__.py` is not imported. Under xdist every
+for the other rules, `<file>::load` when the file could not be loaded. In this mode every
+`.py` file is a model file, `test_*.py` included (pytest never imports a submission);
+a package's `__init__.py` is not imported (pytest itself still imports a `conftest.py`). Under xdist every
 worker collects every file, so the workers share the checking: each file is checked once, by
 one worker, in parallel with the others, and every worker reads the same report.
 
@@ -66,6 +66,16 @@ def _seed(text: str) -> int:
         raise argparse.ArgumentTypeError(f"seed={text!r} is not an integer") from None
 
 
+def _timeout(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"timeout={text!r} must be a number of seconds") from None
+    if not (value > 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"timeout={text!r} must be a positive number of seconds")
+    return value
+
+
 def _rtol(text: str) -> float:
     try:
         value = float(text)
@@ -101,6 +111,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="RTOL",
         help="relative-error tolerance of gradient checks (default: ini backprop_doctor_rtol, else by dtype).",
     )
+    group.addoption(
+        "--backprop-doctor-timeout",
+        type=_timeout,
+        dest="backprop_doctor_timeout",
+        default=None,
+        metavar="SECONDS",
+        help="time allowed to check one model file (default: ini backprop_doctor_timeout, else 60).",
+    )
+    parser.addini("backprop_doctor_timeout", "backprop-doctor: seconds allowed per model file (default 60).", default="")
     parser.addini("backprop_doctor_seed", f"backprop-doctor: seed of the random probes (default {DEFAULT_SEED}).", default="")
     parser.addini("backprop_doctor_rtol", "backprop-doctor: relative-error tolerance (default: by dtype).", default="")
 
@@ -116,8 +135,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def _session_settings(config: pytest.Config) -> dict[str, Any]:
     """seed and rtol from CLI, else ini, else the defaults."""
-    settings: dict[str, Any] = {"seed": DEFAULT_SEED, "rtol": None}
-    for key, parse in (("seed", _seed), ("rtol", _rtol)):
+    settings: dict[str, Any] = {"seed": DEFAULT_SEED, "rtol": None, "timeout": None}
+    for key, parse in (("seed", _seed), ("rtol", _rtol), ("timeout", _timeout)):
         raw = str(config.getini(f"backprop_doctor_{key}") or "").strip()
         if raw:
             try:
@@ -223,8 +242,9 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> ModelFile 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_pycollect_makemodule(module_path: Path, parent: pytest.Collector) -> ModelFile | None:
-    """A file named on the command line is a model file: take it before pytest imports it."""
-    if _is_model_candidate(module_path, parent.config) and parent.session.isinitpath(module_path):
+    """In --backprop-doctor mode every file is a model file, `test_*.py` ones included (a student
+    may name a submission so): take it before pytest imports and runs it."""
+    if _is_model_candidate(module_path, parent.config):
         return ModelFile.from_parent(parent, path=module_path)
     return None
 
@@ -324,7 +344,7 @@ def _model_files(path: Path, config: pytest.Config) -> Iterator[Path]:
     for found in sorted(path.rglob("*.py")):
         if any(part.startswith(".") or part == "__pycache__" for part in found.parts):
             continue
-        if _is_model_candidate(found, config) and not _is_test_module(found, config):
+        if _is_model_candidate(found, config):
             yield found.resolve()
 
 
@@ -343,7 +363,8 @@ def _file_options(config: pytest.Config) -> Any:
     from backprop_doctor.options import Options
 
     settings = config.stash[_SETTINGS]
-    return Options(seed=settings["seed"], rtol=settings["rtol"])
+    timeout = {"timeout": settings["timeout"]} if settings.get("timeout") else {}
+    return Options(seed=settings["seed"], rtol=settings["rtol"], **timeout)
 
 
 def _shared_report(config: pytest.Config, path: Path, options: Any) -> Report | None:

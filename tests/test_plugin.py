@@ -452,11 +452,14 @@ def test_without_the_flag_model_files_are_not_collected(students: pytest.Pyteste
     assert not (students.path / "calls.log").exists()
 
 
-def test_test_modules_next_to_model_files_stay_tests(students: pytest.Pytester) -> None:
-    (students.path / "students" / "test_mine.py").write_text("def test_mine(): pass\n")
+def test_a_submission_named_like_a_test_is_checked_as_a_model_never_imported(students: pytest.Pytester) -> None:
+    (students.path / "students" / "test_mine.py").write_text(
+        "open('IMPORTED', 'w').close()\n\ndef test_mine():\n    pass\n"
+    )
     result = students.runpytest("--backprop-doctor", "students")
-    result.assert_outcomes(passed=5, failed=4)
-    assert "test_mine.py" not in (students.path / "calls.log").read_text()
+    assert not (students.path / "IMPORTED").exists()
+    assert "test_mine.py::test_mine" not in result.stdout.str()
+    result.stdout.fnmatch_lines(["*test_mine.py*"])
 
 
 def test_xdist_gives_the_same_outcomes_as_one_process(students: pytest.Pytester) -> None:
@@ -499,3 +502,27 @@ def test_reports_which_student_file_and_layer_failed(samples: pytest.Pytester) -
     assert any(n.startswith("models/sigmoid_backward_wrong.py::Sigmoid") and n.endswith("::gradient") for n in failed)
     result.stdout.fnmatch_lines(["*gradient-mismatch*Sigmoid*"])
 
+
+
+def test_timeout_option_limits_each_model_file(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        hangs="""
+        import numpy as np
+
+        def load():
+            while True:
+                pass
+
+        class Relu:
+            dtype = load()
+
+            def forward(self, x):
+                return np.maximum(x, 0)
+
+            def backward(self, dout):
+                return dout
+        """
+    )
+    result = pytester.runpytest_subprocess("--backprop-doctor", "hangs.py", "--backprop-doctor-timeout", "3")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*hangs.py::load*", "*BPD005 load-timeout*", "*after 3 s*"])
