@@ -208,7 +208,7 @@ def backprop_doctor(request: pytest.FixtureRequest) -> BackpropDoctor:
     `.check_network(net, x, t)`; settings from `@pytest.mark.backprop_doctor(...)`, the
     `--backprop-doctor-*` options and the ini file, in that order.
     """
-    settings = dict(request.config.stash[_SETTINGS])
+    settings = {k: v for k, v in request.config.stash[_SETTINGS].items() if k != "timeout"}  # per file only
     settings.update(_marker_settings(request.node))
     return BackpropDoctor(settings)
 
