@@ -68,6 +68,8 @@ class Options:
         for key in ("select", "ignore"):
             if key in kwargs and isinstance(kwargs[key], str):
                 kwargs[key] = tuple(p for p in kwargs[key].split(",") if p)
+            elif key in kwargs and isinstance(kwargs[key], list):
+                kwargs[key] = tuple(kwargs[key])
             for prefix in kwargs.get(key) or ():
                 _known_prefix(key, prefix)
         return cls(**kwargs)

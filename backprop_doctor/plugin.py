@@ -134,8 +134,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _session_settings(config: pytest.Config) -> dict[str, Any]:
-    """seed and rtol from CLI, else ini, else the defaults."""
+    """seed, rtol and timeout from CLI, else ini, else `[tool.backprop-doctor]`, else the defaults."""
     settings: dict[str, Any] = {"seed": DEFAULT_SEED, "rtol": None, "timeout": None}
+    settings.update(_pyproject(config))
     for key, parse in (("seed", _seed), ("rtol", _rtol), ("timeout", _timeout)):
         raw = str(config.getini(f"backprop_doctor_{key}") or "").strip()
         if raw:
@@ -147,6 +148,21 @@ def _session_settings(config: pytest.Config) -> dict[str, Any]:
         if given is not None:
             settings[key] = given
     return settings
+
+
+def _pyproject(config: pytest.Config) -> dict[str, Any]:
+    """The keys of `[tool.backprop-doctor]` (the CLI's settings) that apply in pytest mode."""
+    if not config.getoption("backprop_doctor_collect"):
+        return {}
+    from backprop_doctor.cli import find_config
+    from backprop_doctor.errors import UsageError
+
+    try:
+        found = find_config(Path(config.rootpath))
+    except UsageError as error:
+        raise pytest.UsageError(str(error)) from None
+    keys = {"seed": "seed", "timeout": "timeout", "select": "select", "ignore": "ignore"}
+    return {ours: found[theirs] for theirs, ours in keys.items() if theirs in found}
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -208,7 +224,8 @@ def backprop_doctor(request: pytest.FixtureRequest) -> BackpropDoctor:
     `.check_network(net, x, t)`; settings from `@pytest.mark.backprop_doctor(...)`, the
     `--backprop-doctor-*` options and the ini file, in that order.
     """
-    settings = {k: v for k, v in request.config.stash[_SETTINGS].items() if k != "timeout"}  # per file only
+    per_file = ("timeout", "select", "ignore")  # settings of model-file checks only
+    settings = {k: v for k, v in request.config.stash[_SETTINGS].items() if k not in per_file}
     settings.update(_marker_settings(request.node))
     return BackpropDoctor(settings)
 
@@ -363,8 +380,8 @@ def _file_options(config: pytest.Config) -> Any:
     from backprop_doctor.options import Options
 
     settings = config.stash[_SETTINGS]
-    timeout = {"timeout": settings["timeout"]} if settings.get("timeout") else {}
-    return Options(seed=settings["seed"], rtol=settings["rtol"], **timeout)
+    extra = {k: settings[k] for k in ("timeout", "select", "ignore") if settings.get(k)}
+    return Options.from_kwargs(seed=settings["seed"], rtol=settings["rtol"], **extra)
 
 
 def _shared_report(config: pytest.Config, path: Path, options: Any) -> Report | None:

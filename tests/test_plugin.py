@@ -526,3 +526,12 @@ def test_timeout_option_limits_each_model_file(pytester: pytest.Pytester) -> Non
     result = pytester.runpytest_subprocess("--backprop-doctor", "hangs.py", "--backprop-doctor-timeout", "3")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*hangs.py::load*", "*BPD005 load-timeout*", "*after 3 s*"])
+
+
+def test_model_file_mode_reads_tool_backprop_doctor_from_pyproject(pytester: pytest.Pytester) -> None:
+    pytester.makepyprojecttoml('[tool.backprop-doctor]\nseed = 7\nignore = ["BPD102"]\n')
+    folder = pytester.mkdir("models")
+    shutil.copy(SAMPLES / "bias_wrong_axis.py", folder / "bias_wrong_axis.py")
+    result = pytester.runpytest_subprocess("--backprop-doctor", "models", "-p", "no:cacheprovider")
+    result.stdout.fnmatch_lines(["backprop-doctor: seed 7*"])
+    assert "gradient-shape-mismatch" not in result.stdout.str()
