@@ -128,6 +128,7 @@ class LayerCheck:
             return
         dtype = str(np.asarray(out).dtype) if np.asarray(out).dtype.kind == "f" else "float64"
         upstream: Any = 1.0 if self.adapter.is_loss else self.rng.standard_normal(np.shape(out))
+        self._upstream = upstream
         f0 = self._objective(out, upstream)
 
         dout = upstream.copy() if isinstance(upstream, np.ndarray) else upstream
@@ -235,12 +236,28 @@ class LayerCheck:
         )
         self.report.measurements.append(Measurement(self.layer, name, None, "shape"))
 
-    def _grad_location(self, name: str) -> locate.Location:
+    def _grad_location(self, name: str, *, traced: bool = False) -> locate.Location:
+        """Where the gradient of `name` is computed; with `traced`, among assignments in
+        branches (train/test), the one that ran in this check's backward."""
         target = self.adapter.backward_target()
+        ran = self._backward_lines() if traced else None
         if name == "x":
             returned = locate.returned_name(target)
-            return locate.assignment(target, returned or "dx", "dx")
-        return locate.assignment(target, *self.adapter.grad_targets(name))
+            return locate.assignment(target, returned or "dx", "dx", ran=ran)
+        return locate.assignment(target, *self.adapter.grad_targets(name), ran=ran)
+
+    def _backward_lines(self) -> set[int] | None:
+        """Line numbers that ran during one more backward (only on the failure path)."""
+        from backprop_doctor.probes import executed
+
+        upstream = getattr(self, "_upstream", None)
+        if upstream is None:
+            return None
+        try:
+            _, lines = executed(lambda: self.adapter.backward(upstream.copy() if isinstance(upstream, np.ndarray) else upstream))
+        except Exception:
+            return None
+        return {line for found in lines.values() for line in found}
 
     # -- outcomes ----------------------------------------------------------------------
 
@@ -370,7 +387,7 @@ class LayerCheck:
             ]
         )
         what = f"the input gradient dx of `{self.layer}`" if a.name == "x" else f"the gradient of `{self.layer}.{a.name}`"
-        where = self._grad_location(a.name)
+        where = self._grad_location(a.name, traced=True)
         owner = None
         if self.adapter.kind == "network" and pattern is not None and pattern.name == "not-computed":
             owner = getattr(self.adapter, "rebound_gradient", lambda _: None)(a.name)

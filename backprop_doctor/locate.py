@@ -54,9 +54,10 @@ def where(func: Any) -> Location:
     return Location(file, start)
 
 
-def assignment(func: Any, *targets: str) -> Location:
+def assignment(func: Any, *targets: str, ran: set[int] | None = None) -> Location:
     """The last line in `func` that assigns the first of `targets` assigned there (e.g. "self.db", "dx").
 
+    `ran` (line numbers that executed) narrows the choice to the branch that ran.
     Falls back to the `return` line, then to the `def` line.
     """
     found = _function_tree(func)
@@ -65,6 +66,9 @@ def assignment(func: Any, *targets: str) -> Location:
     tree, start, file = found
     assignments = [n for n in ast.walk(tree) if isinstance(n, (ast.Assign, ast.AugAssign, ast.AnnAssign))]
     best: ast.AST | None = None
+    if ran:  # prefer the assignments that actually ran (one branch of an if/else)
+        executed = [n for n in assignments if start + n.lineno - 1 in ran]
+        assignments = executed or assignments
     for wanted in targets:  # in order of preference: the first target that is assigned wins
         for node in assignments:
             node_targets = node.targets if isinstance(node, ast.Assign) else [node.target]

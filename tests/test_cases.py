@@ -84,3 +84,9 @@ def test_build_that_raises_is_a_finding_not_a_silent_fallback(tmp_path):
 def test_select_with_an_unknown_code_is_a_usage_error(tmp_path):
     code, _, stderr = check(tmp_path, "int_labels_only.py", "--select", "BPD999")
     assert code == 2 and "BPD999" in stderr
+
+
+def test_a_wrong_gradient_in_one_branch_points_at_the_branch_that_ran(tmp_path):
+    code, data, _ = check(tmp_path, "dropout_branches.py")
+    root = data["root_cause"]
+    assert code == 1 and (root["name"], root["line"]) == ("gradient-mismatch", 18)  # train branch, not line 20
