@@ -92,7 +92,7 @@ def _check_namespace(context: CheckContext, report: Report) -> None:
                 seed=opts.seed,
             )
         except Exception as error:  # user code, or nothing to build it from
-            _build_failed(report, context, cls, error)
+            _build_failed(report, cls, error)
             continue
         context.networks.append(built)
         for _label, x, t in built.cases:
@@ -110,7 +110,7 @@ def _check_namespace(context: CheckContext, report: Report) -> None:
         try:
             built = build.build_layer(cls, rng, train=opts.train, batch=opts.batch_size)
         except Exception as error:
-            _build_failed(report, context, cls, error)
+            _build_failed(report, cls, error)
             continue
         context.layers.append(built)
         for label, x, t in built.cases:
@@ -123,7 +123,7 @@ def _check_namespace(context: CheckContext, report: Report) -> None:
         try:
             cases = build.build_pair(forward, backward, rng, batch=opts.batch_size)
         except Exception as error:
-            _build_failed(report, context, forward, error, name=name)
+            _build_failed(report, forward, error, name=name)
             continue
         for label, x, args in cases:
             result = api.check_functions(forward, backward, x, *args, options=opts)
@@ -136,14 +136,14 @@ def _check_namespace(context: CheckContext, report: Report) -> None:
         try:
             result = api.check_layer(loss, scores, labels, options=opts)
         except Exception as error:
-            _build_failed(report, context, loss, error)
+            _build_failed(report, loss, error)
             continue
         result.built = []
         report.extend(result)
         report.built.append(Built(loss.__name__, "loss function", f"x {scores.shape}, integer labels"))
 
 
-def _build_failed(report: Report, context: CheckContext, obj: Any, error: BaseException, name: str | None = None) -> None:
+def _build_failed(report: Report, obj: Any, error: BaseException, name: str | None = None) -> None:
     from backprop_doctor.locate import where
 
     label = name or getattr(obj, "__name__", str(obj))
