@@ -233,6 +233,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return EXIT_USAGE
+    except BrokenPipeError:  # `| head` stopped reading: not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except Exception as error:  # our own bug: say so briefly, exit 2
         if os.environ.get("BACKPROP_DOCTOR_DEBUG"):
             raise

@@ -321,3 +321,16 @@ def test_a_pasted_minus_sign_is_a_syntax_error_with_the_ascii_fix(tmp_path):
     [finding] = findings(data)
     assert code == 1 and finding["name"] == "syntax-error" and finding["line"] == 2
     assert "U+2212" in finding["message"] and finding["fix"] == "x = 3 - 1"
+
+
+@pytest.mark.parametrize("args", [("list-checks",), ("rule", "BPD101")])
+def test_output_to_a_reader_that_left_is_not_an_error(args):
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader has gone, like `| head -1` after its line
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "backprop_doctor", *args], stdout=write_end, stderr=subprocess.PIPE, timeout=60
+        )
+    finally:
+        os.close(write_end)
+    assert result.returncode == 0 and b"internal error" not in result.stderr
