@@ -9,17 +9,12 @@ from __future__ import annotations
 import inspect
 import os
 import re
-import sys
-import sysconfig
 from dataclasses import dataclass, field
 from typing import Any
 
 from backprop_doctor.adapters import TRAIN_FLAGS
+from backprop_doctor.locate import is_user_file
 
-_LIBRARY_DIRS = tuple(
-    os.path.abspath(p)
-    for p in {sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"], sys.prefix}
-)
 FORWARD_SUFFIX = re.compile(r"^(?P<base>.+?)_forward(?P<variant>_\w+)?$")
 
 
@@ -46,7 +41,7 @@ def is_user_object(obj: Any, user_files: set[str] | None = None) -> bool:
     absolute = os.path.abspath(file)
     if user_files and absolute in user_files:
         return True
-    return not absolute.startswith(_LIBRARY_DIRS) and "site-packages" not in absolute and not file.startswith("<")
+    return is_user_file(file)
 
 
 def _methods(cls: type) -> set[str]:

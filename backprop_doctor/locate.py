@@ -6,6 +6,7 @@ import ast
 import inspect
 import os
 import sys
+import sysconfig
 import textwrap
 import traceback
 from dataclasses import dataclass
@@ -14,6 +15,18 @@ from typing import Any
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 _NUMPY_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__import__("numpy").__file__)))
+_LIBRARY_DIRS = tuple(
+    {os.path.abspath(sysconfig.get_path(name)) for name in ("stdlib", "purelib", "platlib")}
+    | {os.path.abspath(sys.prefix), os.path.abspath(sys.base_prefix), _PACKAGE_DIR, _NUMPY_DIR}
+)
+
+
+def is_user_file(filename: str | None) -> bool:
+    """Code the user wrote: not this tool, numpy, the standard library or an installed package."""
+    if not filename or filename.startswith("<"):
+        return False
+    absolute = os.path.abspath(filename)
+    return not absolute.startswith(_LIBRARY_DIRS) and "site-packages" not in absolute
 
 
 @dataclass(frozen=True)
@@ -144,12 +157,8 @@ def user_frame(exc: BaseException) -> Location:
     chosen: Location | None = None
     for frame, lineno in traceback.walk_tb(tb):
         file = frame.f_code.co_filename
-        absolute = os.path.abspath(file)
-        if absolute.startswith(_PACKAGE_DIR) or absolute.startswith(_NUMPY_DIR) or absolute.startswith(sys.prefix) or file.startswith("<"):
-            continue
-        if absolute.startswith(os.path.dirname(os.__file__)):
-            continue
-        chosen = Location(file, lineno)
+        if is_user_file(file):
+            chosen = Location(file, lineno)
     return chosen or Location(None, None)
 
 

@@ -23,9 +23,7 @@ import ast
 import contextlib
 import inspect
 import linecache
-import os
 import sys
-import sysconfig
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -33,11 +31,9 @@ from typing import Any
 
 import numpy as np
 
-from backprop_doctor.adapters import Network, is_float_array, is_loss_layer, isolated, source_of
+from backprop_doctor.adapters import FORWARD_SEED, Network, is_float_array, is_loss_layer, isolated, source_of
+from backprop_doctor.locate import is_user_file
 
-# Seed of NumPy's global RNG before every forward call, as the gradient engine does,
-# so a dropout mask is the same in every call being compared.
-from backprop_doctor.adapters import FORWARD_SEED  # noqa: E402  (one seed for every forward)
 # How close to 1 a sum must be for an array to "look like" probabilities.
 SUM_TOLERANCE = 1e-3
 # Samples perturbed one at a time: all of them in a batch up to this size, else three.
@@ -290,11 +286,6 @@ REDUCERS = frozenset(
     | {"std", "var", "prod", "median", "logsumexp"}
 )
 _NUMPY_NAMES = frozenset({"np", "numpy", "onp", "cp", "jnp"})
-_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
-_LIBRARY_DIRS = tuple(
-    {os.path.abspath(p) for p in (sysconfig.get_path("stdlib"), sysconfig.get_path("purelib"))}
-    | {os.path.abspath(sys.prefix), os.path.abspath(sys.base_prefix), _PACKAGE_DIR}
-)
 
 
 @dataclass(frozen=True)
@@ -325,14 +316,6 @@ class Reduction:
         if self.axis is None:
             return f"`{self.text}` reduces over the whole batch (no axis)"
         return f"`{self.text}` reduces over axis 0, the batch axis"
-
-
-def is_user_file(filename: str) -> bool:
-    """Code the user wrote: not numpy, the standard library, site-packages or this tool."""
-    if not filename or filename.startswith("<"):
-        return False
-    absolute = os.path.abspath(filename)
-    return not absolute.startswith(_LIBRARY_DIRS) and "site-packages" not in absolute
 
 
 def executed(call: Callable[[], Any]) -> tuple[Any, dict[str, set[int]]]:
