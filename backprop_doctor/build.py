@@ -11,6 +11,7 @@ than the window) and padding.
 
 from __future__ import annotations
 
+import copy
 import inspect
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from backprop_doctor.adapters import TRAIN_FLAGS, ClassLayer, Network, is_float_array, is_loss_layer
+from backprop_doctor.adapters import FORWARD_SEED, TRAIN_FLAGS, ClassLayer, Network, is_float_array, is_loss_layer
 
 CLASSES = 4  # classes of synthetic targets when nothing says otherwise
 
@@ -135,25 +136,33 @@ def _targets(n: int, classes: int, rng: np.random.Generator) -> list[np.ndarray]
     return [np.eye(classes)[labels], labels]
 
 
-def _runs(layer: Any, x: np.ndarray, t: Any, train: bool) -> bool:
-    import copy
-
-    try:
-        work = copy.deepcopy(layer)
-    except Exception:
-        work = layer
+def _trial(call: Callable[[], Any], default: Any = None) -> Any:
+    """`call()` as a trial run of user code, `default` when it raises. NumPy's global RNG
+    is seeded as before every forward, and restored afterwards."""
     state = np.random.get_state()
     try:
-        np.random.seed(0)
+        np.random.seed(FORWARD_SEED)
+        return call()
+    except Exception:
+        return default
+    finally:
+        np.random.set_state(state)
+
+
+def _runs(layer: Any, x: np.ndarray, t: Any, train: bool) -> bool:
+    try:
+        work = copy.deepcopy(layer)
+    except Exception:  # an object that will not copy is tried as it is
+        work = layer
+
+    def call() -> bool:
         adapter = ClassLayer(work, train=train)
         out = adapter.forward(x.copy(), t)
         if adapter.is_loss:
-            return np.size(out) == 1 and np.isfinite(out).all()
+            return bool(np.size(out) == 1 and np.isfinite(out).all())
         return isinstance(out, np.ndarray)
-    except Exception:
-        return False
-    finally:
-        np.random.set_state(state)
+
+    return _trial(call, default=False)
 
 
 def build_layer(cls: type, rng: np.random.Generator, *, train: bool = True, batch: int = 5) -> Built:
@@ -201,19 +210,12 @@ def build_layer(cls: type, rng: np.random.Generator, *, train: bool = True, batc
 
 def _returns_scalar(layer: Any, rng: np.random.Generator, train: bool) -> bool:
     """Whether forward(x, t) gives one number, as a loss layer's does (MulLayer's does not)."""
-    import copy
-
     scores = rng.standard_normal((3, CLASSES))
     for t in _targets(3, CLASSES, rng):
-        state = np.random.get_state()
-        try:
-            out = ClassLayer(copy.deepcopy(layer), train=train).forward(scores.copy(), t)
+        out = _trial(lambda t=t: ClassLayer(copy.deepcopy(layer), train=train).forward(scores.copy(), t))
+        if out is not None:
             return bool(np.size(out) == 1)
-        except Exception:
-            continue
-        finally:
-            np.random.set_state(state)
-    return True  # it raises either way: let the engine report what it raises
+    return True  # it raises (or returns nothing) either way: let the engine report it
 
 
 def _index_candidates(layer: Any, n: int, rng: np.random.Generator) -> Iterator[np.ndarray]:
@@ -288,18 +290,9 @@ def build_pair(forward: Callable, backward: Callable, rng: np.random.Generator, 
     base = forward.__name__.split("_forward")[0]
     working = []
     for label, x, args in _pair_cases(base, forward, rng, batch):
-        state = np.random.get_state()
-        try:
-            np.random.seed(0)
-            import copy
-
-            result = forward(x.copy(), *copy.deepcopy(args))
-            if isinstance(result, tuple) and len(result) == 2:
-                working.append((label, x, args))
-        except Exception:
-            continue
-        finally:
-            np.random.set_state(state)
+        result = _trial(lambda x=x, args=args: forward(x.copy(), *copy.deepcopy(args)))
+        if isinstance(result, tuple) and len(result) == 2:
+            working.append((label, x, args))
     if not working:
         raise BuildError(f"no synthesized input runs through {forward.__name__}")
     return working
@@ -338,33 +331,20 @@ def network_inputs(net: Any, kwargs: dict[str, Any], rng: np.random.Generator, b
 
 
 def _loss_runs(net: Any, x: np.ndarray, t: np.ndarray, train: bool) -> bool:
-    import copy
-
-    state = np.random.get_state()
-    try:
-        loss = Network(copy.deepcopy(net), train=train).loss(x.copy(), t)
-        return bool(np.size(loss) == 1 and np.isfinite(loss))
-    except Exception:
-        return False
-    finally:
-        np.random.set_state(state)
+    loss = _trial(lambda: Network(copy.deepcopy(net), train=train).loss(x.copy(), t))
+    return bool(loss is not None and np.size(loss) == 1 and np.isfinite(loss))
 
 
 def _output_width(net: Any, x: np.ndarray, train: bool) -> int | None:
     predict = getattr(net, "predict", None)
     if not callable(predict):
         return None
-    import copy
-
-    state = np.random.get_state()
-    try:
+    def call() -> int:
         work = copy.deepcopy(net)
         out = work.predict(x.copy(), **{k: train for k in TRAIN_FLAGS[:1] if k in inspect.signature(work.predict).parameters})
         return int(np.shape(out)[-1])
-    except Exception:
-        return None
-    finally:
-        np.random.set_state(state)
+
+    return _trial(call)
 
 
 def build_network(
