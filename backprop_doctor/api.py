@@ -25,9 +25,32 @@ from backprop_doctor.options import Options
 from backprop_doctor.ranking import rank
 
 
+# Inputs larger than this many elements are cut to their first rows: a gradient check needs a
+# few samples, not a data set, and its float64 copies would otherwise cost many times x's memory.
+MAX_INPUT_ELEMENTS = 1_000_000
+
+
 def _options(options: dict[str, Any]) -> Options:
     given = options.pop("options", None)
+    if given is not None and not isinstance(given, Options):
+        raise UsageError(f"options={given!r}: pass an Options instance, or the settings as keywords (seed=1)")
     return given.replace(**options) if isinstance(given, Options) else Options.from_kwargs(**options)
+
+
+def _array(name: str, value: Any, kinds: str) -> np.ndarray:
+    """`value` as a numeric array, or a `UsageError` that names the argument and what is wrong."""
+    if value is None:
+        raise UsageError(f"{name}=None: pass an array")
+    try:
+        array = np.asarray(value)
+    except (ValueError, TypeError) as error:  # ragged nested lists
+        raise UsageError(f"{name} is ragged ({type(error).__name__}): every row needs the same length") from None
+    if array.dtype.kind == "c":
+        raise UsageError(f"{name} has complex dtype {array.dtype}: pass real numbers (the imaginary part would be dropped)")
+    if array.dtype.kind not in kinds:
+        shown = repr(value) if len(repr(value)) <= 40 else f"an array of dtype {array.dtype}"
+        raise UsageError(f"{name}={shown} is not numeric (dtype {array.dtype}): pass an array of numbers")
+    return array
 
 
 def _shape(a: Any) -> str:
@@ -35,20 +58,60 @@ def _shape(a: Any) -> str:
 
 
 def _inputs(x: Any, t: Any = None) -> tuple[np.ndarray, Any]:
-    """x (and t) as arrays, with the caller's mistakes named rather than blamed on the layer."""
-    x = np.asarray(x)
+    """x (and t) as arrays, with the caller's mistakes named rather than blamed on the layer.
+
+    A huge batch is cut to its first rows (see `MAX_INPUT_ELEMENTS`); `sampled` says so.
+    """
+    x = _array("x", x, "biuf")
     if x.size == 0:
         raise UsageError(f"x has shape {x.shape}: pass at least one sample")
     if t is not None:
-        t = np.asarray(t)
+        t = _array("t", t, "biuf")
         if t.ndim >= 1 and x.ndim >= 1 and t.shape[0] != x.shape[0]:
             raise UsageError(f"t has {t.shape[0]} rows but x has {x.shape[0]}: one target per sample")
+    if x.size > MAX_INPUT_ELEMENTS:
+        row = x.size // x.shape[0] if x.ndim >= 1 else x.size
+        if x.ndim < 1 or row > MAX_INPUT_ELEMENTS:
+            raise UsageError(
+                f"x has shape {x.shape}: one sample holds {row:,} numbers, more than the {MAX_INPUT_ELEMENTS:,} "
+                "a check handles; pass a smaller input"
+            )
+        keep = max(1, MAX_INPUT_ELEMENTS // row)
+        x = x[:keep]
+        t = t[:keep] if t is not None and t.ndim >= 1 else t
     return x, t
+
+
+def _sampled(given: Any, x: np.ndarray) -> str:
+    rows = np.shape(given)[0] if np.ndim(given) >= 1 else 1
+    return f" (the first {x.shape[0]} of {rows} samples)" if x.shape[0] != rows else ""
 
 
 def _instance(obj: Any) -> None:
     if inspect.isclass(obj):
         raise UnsupportedObject(f"{obj.__name__} is a class: pass an instance, e.g. {obj.__name__}(...)")
+
+
+def _method(obj: Any, name: str) -> Any:
+    """`obj.name`, or None; a user `__getattr__` that raises is the object's problem, named as such."""
+    try:
+        return getattr(obj, name, None)
+    except Exception as error:  # noqa: BLE001 - any exception of user code
+        raise UnsupportedObject(
+            f"looking up `{name}` on {type(obj).__name__} raised {type(error).__name__}: {error}"
+        ) from None
+
+
+def _function(name: str, value: Any) -> None:
+    """A cs231n function must be a Python callable whose signature can be read."""
+    if not callable(value):
+        raise UsageError(f"{name}={value!r} is not callable: pass a function such as affine_{name}")
+    try:
+        inspect.signature(value)
+    except (TypeError, ValueError):
+        raise UsageError(
+            f"{name}={value!r} has no Python signature (a builtin?): pass your own function, e.g. affine_{name}"
+        ) from None
 
 
 def check_layer(layer: Any, x: Any, t: Any = None, **options: Any) -> Report:
@@ -59,6 +122,7 @@ def check_layer(layer: Any, x: Any, t: Any = None, **options: Any) -> Report:
     """
     opts = _options(options)
     _instance(layer)
+    given = x
     x, t = _inputs(x, t)
     report = Report(seed=opts.seed)
     if inspect.isroutine(layer):
@@ -66,14 +130,22 @@ def check_layer(layer: Any, x: Any, t: Any = None, **options: Any) -> Report:
         report.extend(check.run())
         report.built.append(Built(layer.__name__, "loss function", f"x {_shape(x)}, t {_shape(t)}"))
         return rank(report)
-    if not (callable(getattr(layer, "forward", None)) and callable(getattr(layer, "backward", None))):
+    if not (callable(_method(layer, "forward")) and callable(_method(layer, "backward"))):
         raise UnsupportedObject(f"{type(layer).__name__} has no forward and backward methods")
     if is_loss_layer(layer) and t is None:
         raise UnsupportedObject(f"{type(layer).__name__}.forward takes a target: pass t=")
     with isolated(layer) as (work, dtypes):
-        check = LayerCheck(ClassLayer(work, train=opts.train), np.asarray(x), t, opts, user_dtypes=frozenset(dtypes))
+        try:
+            adapter = ClassLayer(work, train=opts.train)
+        except Exception as error:  # noqa: BLE001 - e.g. a user __getattr__ that raises
+            raise UnsupportedObject(
+                f"inspecting {type(layer).__name__} raised {type(error).__name__}: {error} "
+                "(a __getattr__ should raise AttributeError for names it does not have)"
+            ) from None
+        check = LayerCheck(adapter, np.asarray(x), t, opts, user_dtypes=frozenset(dtypes))
         report.extend(check.run())
-    report.built.append(Built(type(layer).__name__, "given object", f"x {_shape(x)}" + (f", t {_shape(t)}" if t is not None else "")))
+    shapes = f"x {_shape(x)}{_sampled(given, x)}" + (f", t {_shape(t)}" if t is not None else "")
+    report.built.append(Built(type(layer).__name__, "given object", shapes))
     report.extras["forward_evaluations"] = check.counter.forwards
     return rank(report)
 
@@ -84,6 +156,8 @@ def check_functions(forward: Callable, backward: Callable, x: Any, *params: Any,
     Trailing non-array arguments (e.g. `conv_param`) are passed through unchanged.
     """
     opts = _options(options)
+    _function("forward", forward)
+    _function("backward", backward)
     x, _ = _inputs(x)
     names = [p for p in inspect.signature(forward).parameters][1:]
     arrays: dict[str, np.ndarray] = {}
@@ -116,6 +190,7 @@ def check_network(net: Any, x: Any, t: Any, **options: Any) -> Report:
     _instance(net)
     if t is None:
         raise UsageError("check_network needs the targets t of x (one-hot or integer labels)")
+    given = x
     x, t = _inputs(x, t)
     report = Report(seed=opts.seed)
     forwards = 0
@@ -125,6 +200,11 @@ def check_network(net: Any, x: Any, t: Any, **options: Any) -> Report:
             network = Network(work, train=opts.train)
         except TypeError as error:
             raise UnsupportedObject(str(error)) from error
+        if not network.params():
+            raise UnsupportedObject(
+                f"{network.name}.params holds no float arrays: nothing to check; pass a network whose "
+                "constructor has created its weights"
+            )
         counts = Counter(type(layer).__name__ for _, layer in network.layers())
         try:
             for key, layer, activation, target, _ in network.layer_inputs(x, t):
@@ -140,7 +220,7 @@ def check_network(net: Any, x: Any, t: Any, **options: Any) -> Report:
         whole = LayerCheck(NetworkAdapter(network), np.array(x, dtype=np.float64), t, opts, user_dtypes=frozenset(dtypes))
         report.extend(whole.run())
         forwards += whole.counter.forwards
-    report.built.append(Built(network.name, "given object", f"x {_shape(x)}, t {_shape(t)}"))
+    report.built.append(Built(network.name, "given object", f"x {_shape(x)}{_sampled(given, x)}, t {_shape(t)}"))
     report.extras["forward_evaluations"] = forwards
     return rank(report)
 

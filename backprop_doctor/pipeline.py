@@ -35,6 +35,8 @@ def check_file(path: str | os.PathLike[str], options: Options | None = None, **k
     from backprop_doctor.loading.source import read_source
 
     opts = (options or Options()).replace(**kwargs) if kwargs else (options or Options())
+    if not isinstance(path, (str, os.PathLike)):
+        raise UsageError(f"path={path!r}: pass the path of a Python file, e.g. 'mymodel.py'")
     path = os.fspath(path)
     report = Report(seed=opts.seed, file=path)
     source, found = read_source(path)
