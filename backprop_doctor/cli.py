@@ -89,18 +89,42 @@ def find_config(start: Path) -> dict[str, Any]:
                 data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
             except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError) as error:
                 raise UsageError(f"{pyproject}: {error}") from error
-            section = data.get("tool", {}).get("backprop-doctor")
+            tool = data.get("tool", {})
+            section = tool.get("backprop-doctor") if isinstance(tool, dict) else None
             if section is not None:
-                unknown = sorted(set(section) - set(CONFIG_KEYS))
-                if unknown:
-                    raise UsageError(f"{pyproject}: unknown [tool.backprop-doctor] key(s): {', '.join(unknown)}")
+                _validate_config(pyproject, section)
                 return section
             return {}
     return {}
 
 
+def _validate_config(pyproject: Path, section: Any) -> None:
+    """Each key of `[tool.backprop-doctor]` known and of its type, or a `UsageError` naming it."""
+    from backprop_doctor.errors import UsageError
+
+    if not isinstance(section, dict):
+        raise UsageError(f"{pyproject}: tool.backprop-doctor = {section!r} must be a table ([tool.backprop-doctor])")
+    unknown = sorted(set(section) - set(CONFIG_KEYS))
+    if unknown:
+        raise UsageError(f"{pyproject}: unknown [tool.backprop-doctor] key(s): {', '.join(unknown)}")
+    for key, value in section.items():
+        expected = CONFIG_KEYS[key]
+        if expected is list:
+            ok = isinstance(value, list) and all(isinstance(item, str) for item in value)
+            wanted = 'a list of codes or name prefixes, e.g. ["BPD1", "dead-relu"]'
+        elif expected is float:
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+            wanted = "a number"
+        else:
+            ok = isinstance(value, expected) and (expected is bool or not isinstance(value, bool))
+            wanted = {bool: "true or false", int: "a whole number", str: "a string"}[expected]
+        if not ok:
+            raise UsageError(f"{pyproject}: [tool.backprop-doctor] {key} = {value!r} must be {wanted}")
+
+
 def resolve(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
     """Options from the config file, overridden by the command line."""
+    from backprop_doctor.errors import UsageError
     from backprop_doctor.options import Options
 
     config = find_config(Path(args.paths[0]).resolve())
@@ -113,20 +137,45 @@ def resolve(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
         value = getattr(args, key, None)
         if value is not None:
             merged[key] = [p.strip() for p in value.split(",") if p.strip()]
+    if merged.get("data") is not None:
+        _validate_data(merged["data"])
     view = {k: merged.pop(k) for k in ("format", "color", "jobs") if k in merged}
+    for key in ("html", "svg"):
+        target = getattr(args, key, None)
+        if target and not Path(target).resolve().parent.is_dir():
+            raise UsageError(f"--{key} {target}: the folder {Path(target).parent} does not exist")
     for key in ("select", "ignore"):
         if key in merged:
             merged[key] = tuple(merged[key])
     return Options.from_kwargs(**merged), view
 
 
+def _validate_data(data: str) -> None:
+    """`--data` names a readable .npz holding arrays `x` and `t`."""
+    from backprop_doctor.errors import UsageError
+
+    import numpy as np
+
+    try:
+        with np.load(data, allow_pickle=False) as archive:
+            missing = [key for key in ("x", "t") if key not in archive.files]
+    except OSError as error:
+        raise UsageError(f"--data {data}: cannot be read ({error.strerror or error})") from None
+    except (ValueError, EOFError):
+        raise UsageError(f"--data {data}: is not an .npz archive; write one with np.savez(path, x=x, t=t)") from None
+    if missing:
+        raise UsageError(f"--data {data}: has no array {' or '.join(missing)}; save it with np.savez(path, x=x, t=t)")
+
+
 def collect(paths: Sequence[str]) -> list[Path]:
+    """The .py files to check; an entry that exists but is no regular file (a FIFO, a dangling
+    link) is kept, so that it gets its own "could not be read" report and the others go on."""
     from backprop_doctor.errors import UsageError
 
     files: list[Path] = []
     for raw in paths:
         path = Path(raw)
-        if path.is_file():
+        if path.is_file() or (path.is_symlink() and not path.exists()) or (path.exists() and not path.is_dir()):
             files.append(path)
         elif path.is_dir():
             for root, dirs, names in os.walk(path):
@@ -152,6 +201,8 @@ def _check(args: argparse.Namespace) -> int:
     def one(path: Path) -> Report:
         if sys.stderr.isatty() and len(files) > 1:
             print(f"checking {path} …", file=sys.stderr)
+        if not path.is_file():
+            return _unreadable(path, options)
         if args.in_process:
             from backprop_doctor.pipeline import check_file
 
@@ -172,6 +223,19 @@ def _check(args: argparse.Namespace) -> int:
     except (BrokenPipeError, SystemExit):  # `| head` left early (rich exits 1 on a broken pipe)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return code
+
+
+def _unreadable(path: Path, options: Any) -> Any:
+    """The report of an entry that is not a regular file; nothing of it is opened."""
+    from backprop_doctor.findings import Report
+    from backprop_doctor.rules import rule
+
+    what = "a link to a file that does not exist" if path.is_symlink() and not path.exists() else "not a regular file"
+    report = Report(seed=options.seed, file=str(path))
+    report.findings.append(
+        rule("load-error").finding(f"{path} could not be read: it is {what}: check a regular .py file", file=str(path))
+    )
+    return report
 
 
 def _render(reports: list[Any], view: dict[str, Any], args: argparse.Namespace) -> None:

@@ -13,6 +13,7 @@ from backprop_doctor.errors import UsageError
 # Checks run on float64 copies, so float64 is the one that normally applies; float32 and
 # float16 apply to layers that cast internally (see the `float32-precision` rule).
 DEFAULT_RTOL = {"float64": 1e-5, "float32": 2e-2, "float16": 1e-1}
+MAX_TIMEOUT = 86_400.0  # seconds; larger values overflow the timers that enforce them
 
 
 @dataclass(frozen=True)
@@ -49,8 +50,8 @@ class Options:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise bad(name, "must be a whole number >= 1")
-        if not (number(self.timeout) and self.timeout > 0):
-            raise bad("timeout", "must be a number of seconds > 0")
+        if not (number(self.timeout) and 0 < self.timeout <= MAX_TIMEOUT):
+            raise bad("timeout", f"must be a number of seconds > 0 and <= {MAX_TIMEOUT:g} (a day)")
 
     def tolerance(self, dtype: str = "float64") -> float:
         return self.rtol if self.rtol is not None else DEFAULT_RTOL.get(dtype, DEFAULT_RTOL["float64"])
