@@ -18,7 +18,7 @@ from backprop_doctor import api, build, static
 from backprop_doctor.adapters import Network
 from backprop_doctor.context import CheckContext, SourceFile
 from backprop_doctor.discovery import discover
-from backprop_doctor.errors import UsageError
+from backprop_doctor.errors import BackpropDoctorError, UsageError
 from backprop_doctor.findings import Built, Finding, Report
 from backprop_doctor.options import Options
 from backprop_doctor.ranking import rank
@@ -96,9 +96,13 @@ def _check_namespace(context: CheckContext, report: Report) -> None:
         except Exception as error:  # user code, or nothing to build it from
             _build_failed(report, cls, error)
             continue
+        try:
+            results = [api.check_network(built.obj, x, t, options=opts) for _label, x, t in built.cases]
+        except BackpropDoctorError as error:  # e.g. a zero size in the user's constructor call
+            _not_checkable(report, cls, error, how=built.how)
+            continue
         context.networks.append(built)
-        for _label, x, t in built.cases:
-            result = api.check_network(built.obj, x, t, options=opts)
+        for result in results:
             result.built = [b for b in result.built if b.how != "given object"]
             report.extend(result)
         report.built.append(Built(built.name, built.how, built.cases[0][0]))
@@ -114,9 +118,13 @@ def _check_namespace(context: CheckContext, report: Report) -> None:
         except Exception as error:
             _build_failed(report, cls, error)
             continue
+        try:
+            results = [api.check_layer(built.obj, x, t, options=opts) for _label, x, t in built.cases]
+        except BackpropDoctorError as error:
+            _not_checkable(report, cls, error, how=built.how)
+            continue
         context.layers.append(built)
-        for label, x, t in built.cases:
-            result = api.check_layer(built.obj, x, t, options=opts)
+        for result in results:
             result.built = []
             report.extend(result)
         report.built.append(Built(built.name, built.how, "; ".join(label for label, _, _ in built.cases)))
@@ -127,8 +135,12 @@ def _check_namespace(context: CheckContext, report: Report) -> None:
         except Exception as error:
             _build_failed(report, forward, error, name=name)
             continue
-        for label, x, args in cases:
-            result = api.check_functions(forward, backward, x, *args, options=opts)
+        try:
+            results = [api.check_functions(forward, backward, x, *args, options=opts) for _label, x, args in cases]
+        except BackpropDoctorError as error:
+            _not_checkable(report, forward, error, name=name)
+            continue
+        for result in results:
             result.built = []
             report.extend(result)
         report.built.append(Built(name, "synthesized parameters", "; ".join(label for label, _, _ in cases)))
@@ -157,6 +169,18 @@ def _build_failed(report: Report, obj: Any, error: BaseException, name: str | No
         severity = None
     report.findings.append(rule("build-failed").finding(message, severity=severity, layer=label, **location.fields()))
     report.built.append(Built(label, "not built", skipped=str(error)))
+
+
+def _not_checkable(report: Report, obj: Any, error: BackpropDoctorError, name: str | None = None, how: str = "") -> None:
+    """An object the file builds but the checks cannot take (a zero size, no parameters...):
+    a finding on the user's definition, never the tool's own usage error."""
+    from backprop_doctor.locate import where
+
+    label = name or getattr(obj, "__name__", str(obj))
+    built = f" ({how})" if how else ""
+    message = f"`{label}` was built from your file{built} but could not be checked: {error}"
+    report.findings.append(rule("build-failed").finding(message, layer=label, **where(obj).fields()))
+    report.built.append(Built(label, "not checked", skipped=str(error)))
 
 
 def _run_checks(context: CheckContext, report: Report) -> None:

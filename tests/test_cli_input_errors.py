@@ -98,3 +98,58 @@ def test_data_file_without_t_says_which_array_is_missing(tmp_path):
     result = run("check", str(model), "--data", str(data))
     assert result.returncode == 2
     assert "data.npz: has no array t" in result.stderr
+
+
+ZERO_SIZED_NET = '''
+import numpy as np
+
+class Affine:
+    def __init__(self, W, b):
+        self.W, self.b = W, b
+
+    def forward(self, x):
+        self.x = x
+        return x @ self.W + self.b
+
+    def backward(self, dout):
+        self.dW = self.x.T @ dout
+        self.db = dout.sum(axis=0)
+        return dout @ self.W.T
+
+class MeanSquare:
+    def forward(self, y, t):
+        self.diff = y - t
+        return 0.5 * np.sum(self.diff ** 2) / len(y)
+
+    def backward(self, dout=1):
+        return dout * self.diff / len(self.diff)
+
+class Net:
+    def __init__(self, input_size, output_size):
+        self.params = {"W": np.random.randn(input_size, output_size), "b": np.zeros(output_size)}
+        self.layers = {"Affine": Affine(self.params["W"], self.params["b"])}
+        self.lastLayer = MeanSquare()
+
+    def loss(self, x, t):
+        return self.lastLayer.forward(self.layers["Affine"].forward(x), t)
+
+    def gradient(self, x, t):
+        self.loss(x, t)
+        self.layers["Affine"].backward(self.lastLayer.backward())
+        return {"W": self.layers["Affine"].dW, "b": self.layers["Affine"].db}
+
+net = Net(input_size=0, output_size=3)
+'''
+
+
+def test_a_zero_size_in_the_users_constructor_is_a_finding_and_other_files_still_report(tmp_path):
+    write(tmp_path, "a_zero.py", ZERO_SIZED_NET)
+    write(tmp_path, "b_affine.py", AFFINE_OK)
+    result = run("check", str(tmp_path), "--format", "json", "--no-training")
+    assert result.returncode in (0, 1), result.stderr
+    reports = {Path(f["file"]).name: f for f in json.loads(result.stdout)["files"]}
+    assert [x["code"] for x in reports["b_affine.py"]["findings"]] == []
+    zero = [x for x in reports["a_zero.py"]["findings"] if x["code"] == "BPD008"]
+    assert len(zero) == 1
+    assert zero[0]["message"].startswith("`Net` was built from your file")
+    assert "shape (5, 0)" in zero[0]["message"]
