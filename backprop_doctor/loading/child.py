@@ -263,12 +263,44 @@ def _internal_error(error: dict[str, str], absolute: str, shown: str) -> Finding
         file, line, func = frame
         where = f" at line {line}" + ("" if func == "<module>" else f" in `{func}`")
         fields = {"file": shown if file == absolute else file, "line": line, "highlight": (line,)}
+    if frame is not None and frames and _user_frame(frames[:1], absolute) is not None:
+        return _raised_by_user(error, frame, fields, text)
     return rule("load-crash").finding(
         f"backprop-doctor stopped with {error.get('type', 'an error')}: {error.get('message', '')}{where} "
         "while checking this file; please report it with the traceback below.",
         evidence=(("traceback", _last_lines(text, 25)),),
         **fields,  # type: ignore[arg-type]
     )
+
+
+def _raised_by_user(error: dict[str, str], frame: tuple[str, int, str], fields: dict[str, object], text: str) -> Finding:
+    """The exception started in the user's own code (e.g. `sys.exit()` or `raise KeyboardInterrupt`
+    inside a forward or a constructor): the user's finding, at the user's line, not the tool's."""
+    _, line, func = frame
+    kind = error.get("type", "an exception")
+    detail = error.get("message", "")
+    said = f"{kind}: {detail}" if detail else kind
+    where = f"`{func}` (line {line})" if func != "<module>" else f"line {line}"
+    if kind in ("SystemExit", "KeyboardInterrupt"):
+        advice = (
+            "a layer, network or function must return to its caller; remove the call that ends the program "
+            'or move it under `if __name__ == "__main__":`'
+        )
+    else:
+        advice = "run that code on its own to see why it raises"
+    name = "layer-raised" if func != "<module>" else "load-error"
+    return rule(name).finding(
+        f"{where} raised {said} while backprop-doctor was running it: {advice}",
+        evidence=(("raised here", _innermost_frame(text)),),
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+def _innermost_frame(text: str) -> str:
+    """The last `File ...` entry of a traceback and the exception line: where the user's code raised."""
+    lines = text.rstrip().splitlines()
+    starts = [i for i, line in enumerate(lines) if line.lstrip().startswith('File "')]
+    return "\n".join(lines[starts[-1]:]) if starts else _last_lines(text, 4)
 
 
 def _frames(text: str) -> list[tuple[str, int, str]]:

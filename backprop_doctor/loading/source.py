@@ -86,7 +86,10 @@ def read_source(path: str | os.PathLike[str]) -> tuple[SourceFile, list[Finding]
         )
         return SourceFile(path=shown, text=text, tree=None), findings
 
-    result = normalise(text, filename)
+    try:
+        result = normalise(text, filename)
+    except (RecursionError, MemoryError) as exc:  # the compiler's own limits, not a bug of ours
+        return SourceFile(path=shown, text=text, tree=None), [*findings, _too_deep(exc, shown)]
     if result.replaced:
         findings.append(_normalised_finding(shown, result))
     tree = result.tree
@@ -96,9 +99,21 @@ def read_source(path: str | os.PathLike[str]) -> tuple[SourceFile, list[Finding]
             compile(tree, filename, "exec", dont_inherit=True)
         except SyntaxError as exc:
             tree, error = None, exc
+        except (RecursionError, MemoryError) as exc:
+            return SourceFile(path=shown, text=result.text, tree=None), [*findings, _too_deep(exc, shown)]
     if error is not None:
         findings.append(syntax_error_finding(error, shown, result.text))
     return SourceFile(path=shown, text=result.text, tree=tree), findings
+
+
+def _too_deep(error: BaseException, shown: str) -> Finding:
+    """Python itself cannot compile the file: an expression nested beyond the compiler's limits."""
+    return rule("syntax-error").finding(
+        f"Python cannot compile `{os.path.basename(shown)}` ({type(error).__name__} in the compiler): an "
+        "expression is nested too deeply (a very long chain of `+`, of unary minus or of brackets); "
+        "split it into smaller statements or load the numbers from a file",
+        file=shown,
+    )
 
 
 # --------------------------------------------------------------------------- decoding

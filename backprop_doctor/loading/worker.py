@@ -34,6 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.timeout and args.timeout > 0:
         faulthandler.dump_traceback_later(args.timeout, exit=True, file=dump)
     _trace_exit(dump)
+    _preload()
 
     from backprop_doctor.loading import namespace
 
@@ -61,6 +62,30 @@ def main(argv: list[str] | None = None) -> int:
     # Skip interpreter shutdown: threads or atexit handlers left by the user's code could hang it.
     _REAL_EXIT(0)
     return 0  # pragma: no cover
+
+
+# Not needed in the child: they render, or serve the test-suite doors.
+_NOT_PRELOADED = ("backprop_doctor.report", "backprop_doctor.plugin", "backprop_doctor.cli", "backprop_doctor.__main__",
+                  "backprop_doctor.strategies", "backprop_doctor.assertions")
+
+
+def _preload() -> None:
+    """Import everything the check imports, before the user's folder is on `sys.path`.
+
+    A user's `secrets.py` or `random.py` beside the model must not replace a module
+    that numpy (whose submodules load lazily) or backprop-doctor imports later.
+    """
+    import pkgutil
+
+    import numpy
+    import numpy.linalg
+    import numpy.random  # noqa: F401 - imports `secrets`
+
+    import backprop_doctor
+
+    for module in pkgutil.walk_packages(backprop_doctor.__path__, "backprop_doctor."):
+        if not module.name.startswith(_NOT_PRELOADED):
+            importlib.import_module(module.name)
 
 
 def resolve(target: str) -> Callable[..., Any]:
