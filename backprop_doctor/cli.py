@@ -281,6 +281,23 @@ def _list_checks(_: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _stop_children_on_sigterm() -> None:
+    """SIGTERM ends the children first (their process groups, then their temp folders)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "SIGTERM"):
+        return
+
+    def terminated(signum: int, frame: Any) -> None:
+        from backprop_doctor.loading.child import stop_all
+
+        stop_all()
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, terminated)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from backprop_doctor.errors import UsageError
 
@@ -290,6 +307,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     command = {"check": _check, "rule": _rule, "list-checks": _list_checks}[args.command]
+    _stop_children_on_sigterm()
     try:
         return command(args)
     except UsageError as error:

@@ -74,6 +74,11 @@ def raising_target(path: str, options: Options) -> Report:
     raise AssertionError("unreachable")
 
 
+def tool_bug_target(path: str, options: Options) -> Report:
+    exec(compile(open(path).read(), path, "exec"), {})  # the user's code runs fine...
+    raise RuntimeError("a bug of the tool")  # ...and the tool itself fails
+
+
 def usage_error_target(path: str, options: Options) -> Report:
     from backprop_doctor.errors import UsageError
 
@@ -112,12 +117,22 @@ def test_what_the_users_code_prints_is_kept_in_the_report_not_on_the_terminal(tm
     assert capfd.readouterr().out == ""
 
 
-def test_an_exception_inside_the_check_is_reported_not_raised(tmp_path, here_importable):
+def test_an_exception_the_users_code_raises_inside_the_check_is_the_users_finding(tmp_path, here_importable):
     path = write(tmp_path, "def forward(x):\n    return x / 0\n\nforward(1)\n")
     report = run_isolated(path, Options(timeout=30), target=f"{here_importable}:raising_target")
     [finding] = report.findings
-    assert finding.name == "load-crash" and "ZeroDivisionError" in finding.message
+    assert finding.name == "layer-raised" and "`forward` (line 2) raised ZeroDivisionError" in finding.message
     assert finding.file == str(path) and finding.line == 2
+    assert "please report" not in finding.message
+    assert dict(finding.evidence)["raised here"].endswith("ZeroDivisionError: division by zero")
+
+
+def test_an_exception_of_the_tools_own_code_is_reported_as_ours_not_raised(tmp_path, here_importable):
+    path = write(tmp_path, "def forward(x):\n    return x\n\nforward(1)\n")
+    report = run_isolated(path, Options(timeout=30), target=f"{here_importable}:tool_bug_target")
+    [finding] = report.findings
+    assert finding.name == "load-crash" and "RuntimeError: a bug of the tool" in finding.message
+    assert "please report" in finding.message
     assert "Traceback" in dict(finding.evidence)["traceback"]
 
 

@@ -21,6 +21,8 @@ import re
 import shutil
 import signal
 import subprocess
+import threading
+import time
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -31,6 +33,7 @@ from backprop_doctor.options import Options
 from backprop_doctor.rules import rule
 
 DEFAULT_TARGET = "backprop_doctor.pipeline:check_file"
+STARTUP = 120.0  # most seconds the worker may take to import itself before the time limit starts
 GRACE = 5.0  # most seconds the parent waits past the limit: interpreter start-up and the dump
 TAIL_CHARS = 4000  # how much of the child's stdout and stderr is kept
 _PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -51,24 +54,37 @@ def run_isolated(path: str | os.PathLike[str], options: Options, *, target: str 
         raise UsageError(f"cannot read {shown}: no such file")
     limit = options.timeout if options.timeout and math.isfinite(options.timeout) and options.timeout > 0 else None
     workdir = tempfile.mkdtemp(prefix="backprop-doctor-")
-    files = {name: os.path.join(workdir, name) for name in ("options.json", "result.json", "dump.txt")}
+    files = {name: os.path.join(workdir, name) for name in ("options.json", "result.json", "dump.txt", "ready")}
     try:
         with open(files["options.json"], "w", encoding="utf-8") as handle:
             json.dump(options.to_dict(), handle, default=repr)
         command = [
             sys.executable, "-m", "backprop_doctor.loading.worker", absolute,
             "--options", files["options.json"], "--result", files["result.json"],
-            "--dump", files["dump.txt"], "--call", target,
+            "--dump", files["dump.txt"], "--call", target, "--parent", str(os.getpid()), "--ready", files["ready"],
         ]  # fmt: skip
         if limit is not None:
             command += ["--timeout", repr(limit - min(1.0, 0.1 * limit))]
-        outcome = _run(command, workdir, None if limit is None else limit + min(GRACE, max(2.0, limit / 2)))
+        deadline = None if limit is None else limit + min(GRACE, max(2.0, limit / 2))
+        outcome = _run(command, workdir, deadline, files["ready"])
         report = _report(outcome, files, shown, absolute, limit, options)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     if outcome.stdout.strip():
         report.extras.setdefault("stdout", outcome.stdout)
     return report
+
+
+_LIVE: set[subprocess.Popen[bytes]] = set()  # children running now, for `stop_all`
+_LIVE_LOCK = threading.Lock()
+
+
+def stop_all() -> None:
+    """Kill every running child and its process group (the CLI calls this on SIGTERM)."""
+    with _LIVE_LOCK:
+        live = list(_LIVE)
+    for process in live:
+        _kill(process)
 
 
 @dataclass
@@ -78,7 +94,9 @@ class _Outcome:
     stderr: str
 
 
-def _run(command: list[str], workdir: str, deadline: float | None) -> _Outcome:
+def _run(command: list[str], workdir: str, deadline: float | None, ready: str | None = None) -> _Outcome:
+    """Run the worker; `deadline` counts from when it says it is `ready` (its imports done),
+    so a slow start on a busy machine never eats into the user's time."""
     env = dict(os.environ)
     env.update(MPLBACKEND="Agg", PYTHONDONTWRITEBYTECODE="1", PYTHONIOENCODING="utf-8")
     # The checks use small matrices: one BLAS thread is faster and lets `-j N` scale.
@@ -94,14 +112,32 @@ def _run(command: list[str], workdir: str, deadline: float | None) -> _Outcome:
         process = subprocess.Popen(
             command, cwd=workdir, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err, **group
         )
+        with _LIVE_LOCK:
+            _LIVE.add(process)
         returncode: int | None
         try:
+            if deadline is not None and ready is not None:
+                _wait_ready(process, ready)
             returncode = process.wait(timeout=deadline)
         except subprocess.TimeoutExpired:
             returncode = None
         finally:  # also on KeyboardInterrupt in the parent
             _kill(process)
+            with _LIVE_LOCK:
+                _LIVE.discard(process)
     return _Outcome(returncode, _tail(out_path), _tail(err_path))
+
+
+def _wait_ready(process: subprocess.Popen[bytes], ready: str) -> None:
+    """Return once the worker created `ready` or ended; raise TimeoutExpired after STARTUP."""
+    end = time.monotonic() + STARTUP
+    while not os.path.exists(ready):
+        try:
+            process.wait(timeout=0.02)
+            return
+        except subprocess.TimeoutExpired:
+            if time.monotonic() > end:
+                raise
 
 
 def _kill(process: subprocess.Popen[bytes]) -> None:

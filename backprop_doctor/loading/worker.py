@@ -1,7 +1,7 @@
 """The child process that checks one file: `python -m backprop_doctor.loading.worker`.
 
     python -m backprop_doctor.loading.worker FILE --options OPTIONS.json --result RESULT.json
-        --dump DUMP.txt [--timeout SECONDS] [--call package.module:function]
+        --dump DUMP.txt [--timeout SECONDS] [--call package.module:function] [--parent PID] [--ready FILE]
 
 It calls `function(FILE, options)` (by default `backprop_doctor.pipeline:check_file`),
 which returns a `Report`, and writes `report.to_dict()` as JSON to RESULT.json; stdout
@@ -31,10 +31,13 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     dump = open(args.dump, "w", encoding="utf-8")  # noqa: SIM115 - open until the process ends
     faulthandler.enable(file=dump, all_threads=True)
+    _trace_exit(dump)
+    _watch_parent(dump, args.timeout, args.parent)
+    _preload()  # the tool's own start-up, before the user's time starts
+    if args.ready:
+        open(args.ready, "w").close()  # the parent's clock for the time limit starts now
     if args.timeout and args.timeout > 0:
         faulthandler.dump_traceback_later(args.timeout, exit=True, file=dump)
-    _trace_exit(dump)
-    _preload()
 
     from backprop_doctor.loading import namespace
 
@@ -121,6 +124,31 @@ def _jsonable(value: Any) -> Any:
     return repr(value)
 
 
+def _watch_parent(dump: TextIO, timeout: float | None, parent: int | None) -> None:
+    """End this process when the parent is gone, or when the time limit has passed and the
+    user's code cancelled faulthandler's timer: a check never outlives the tool."""
+    import threading
+    import time
+
+    parent = parent or os.getppid()  # given: the parent may be gone before this line runs
+    deadline = time.monotonic() + timeout + 2.0 if timeout and timeout > 0 else None
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.25)
+            if os.getppid() != parent:
+                _REAL_EXIT(3)
+            if deadline is not None and time.monotonic() > deadline:
+                try:
+                    dump.write(f"Timeout ({timeout:g} s, watchdog)!\n")
+                    faulthandler.dump_traceback(file=dump, all_threads=True)
+                    dump.flush()
+                finally:
+                    _REAL_EXIT(1)
+
+    threading.Thread(target=watch, name="backprop-doctor-watchdog", daemon=True).start()
+
+
 def _trace_exit(dump: TextIO) -> None:
     """Make `os._exit` in the user's code leave its stack in the dump, as faulthandler would."""
     pid = os.getpid()
@@ -147,6 +175,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--dump", required=True)
     parser.add_argument("--timeout", type=float, default=0.0)
     parser.add_argument("--call", default=DEFAULT_TARGET)
+    parser.add_argument("--parent", type=int, default=None, help="pid of the process that waits for the result")
+    parser.add_argument("--ready", default=None, help="file created when start-up is done and the user's time starts")
     return parser
 
 
