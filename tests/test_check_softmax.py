@@ -35,7 +35,6 @@ def restored_interpreter():
 
 
 def diagnose(path: Path, **options):
-    pytest.importorskip("backprop_doctor.loading.namespace", reason="the loader is not there yet")
     from backprop_doctor.pipeline import check_file
 
     report = check_file(path, Options(training=False, **options))
