@@ -17,6 +17,8 @@ import pytest
 from backprop_doctor import build, training
 from backprop_doctor.context import CheckContext, SourceFile
 from backprop_doctor.findings import Finding
+from backprop_doctor.loading.namespace import load_namespace
+from backprop_doctor.loading.source import read_source
 from backprop_doctor.options import Options
 from backprop_doctor.rules import all_rules
 
@@ -29,17 +31,11 @@ SIGMOID = Finding("gradient-mismatch", "BPD101", "error", "wrong dx", layer="Sig
 
 
 def load_definitions(path: Path) -> tuple[str, ast.Module, dict]:
-    """Run only the file's class and function definitions and imports (not its training loop)."""
-    text = path.read_text(encoding="utf-8").replace("\u00a0", " ")  # the seed ends in a lone no-break space
-    tree = ast.parse(text)
-    namespace: dict = {"__name__": f"sample_{path.stem}"}
-    for node in tree.body:
-        if isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.Import, ast.ImportFrom)):
-            try:
-                exec(compile(ast.Module([node], type_ignores=[]), str(path), "exec"), namespace)
-            except ImportError:  # the seed's `dataset.mnist`, matplotlib
-                pass
-    return text, tree, namespace
+    """The file's definitions, through the tool's own loader (its training loop never runs)."""
+    source, found = read_source(path)
+    assert source.tree is not None, found
+    namespace, _ = load_namespace(source, False)
+    return source.text, source.tree, namespace
 
 
 def constructor_line(tree: ast.Module, name: str) -> int | None:
