@@ -39,8 +39,9 @@ import numpy as np
 from backprop_doctor import probes
 from backprop_doctor.adapters import ClassLayer, Network, isolated
 from backprop_doctor.findings import Finding
-from backprop_doctor.probes import definition, source_tree
+from backprop_doctor.locate import definition
 from backprop_doctor.rules import rule
+from backprop_doctor.static.files import source_tree
 
 NAME = "init-loss"
 CODE = "BPD502"

@@ -43,8 +43,10 @@ from backprop_doctor import probes, static
 from backprop_doctor.adapters import Network, dlfs2_names, is_float_array, isolated
 from backprop_doctor.discovery import train_flag_name
 from backprop_doctor.findings import Finding
-from backprop_doctor.probes import char_column, definition, source_tree
+from backprop_doctor.locate import definition
 from backprop_doctor.rules import rule
+from backprop_doctor.static.files import source_tree
+from backprop_doctor.static.text import char_column
 
 NAME = "unshared-parameter"
 CODE = "BPD401"
