@@ -272,7 +272,7 @@ def run(context: Any) -> Iterator[Finding]:
     if source is None or source.tree is None:
         return
     stuck = [name for name, is_lost in lost.items() if is_lost]
-    for update in static.parameter_updates(source.tree, text=source.text):
+    for update in source.facts.updates:
         if update.kind == "rebind-loop-variable":
             yield _loop_variable_finding(update, source.path)
         elif update.kind == "rebind-entry" and (stuck or not lost):

@@ -12,11 +12,18 @@ class _Text:
 
     def __init__(self, text: str):
         self.text = text
+
+    @functools.cached_property
+    def lines(self) -> list[str]:
         # The same line breaks as the tokenizer: \n, \r\n and a lone \r.
-        self.lines = io.StringIO(text, newline="").readlines()
-        self.starts = [0]
+        return io.StringIO(self.text, newline="").readlines()
+
+    @functools.cached_property
+    def starts(self) -> list[int]:
+        starts = [0]
         for line in self.lines:
-            self.starts.append(self.starts[-1] + len(line))
+            starts.append(starts[-1] + len(line))
+        return starts
 
     def column(self, lineno: int, byte_col: int) -> int:
         if not 0 < lineno <= len(self.lines):
