@@ -1,14 +1,17 @@
-"""Parameter updates: `params[key] -= lr * grads[key]` and its rebinding cousins."""
+"""Parameters in the source: updates (`params[key] -= lr * grads[key]` and its rebinding cousins),
+and parameters handed to a layer as copies (`Affine(self.params['W1'].copy(), ...)`)."""
 
 from __future__ import annotations
 
 import ast
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-from backprop_doctor.static.tree import walk
+from dataclasses import dataclass, field
+from typing import Any
+
 from backprop_doctor.static.definitions import _child_blocks, _qualnames
-from backprop_doctor.static.text import _columns, _show, _source
+from backprop_doctor.static.text import _columns, _show, _source, char_column
+from backprop_doctor.static.tree import walk
 
 
 _PARAM_CONTAINER = re.compile(r"param|weight", re.IGNORECASE)
@@ -209,3 +212,86 @@ def parameter_updates(tree: ast.AST, *, text: str | None = None) -> list[Update]
 
     visit(getattr(tree, "body", []), {}, None)
     return sorted(found, key=lambda u: (u.line, u.col))
+
+
+# ---------------------------------------------------------- parameters handed over as copies
+
+_COPY_METHODS = frozenset({"copy", "astype"})
+_COMPOUND = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.If, ast.For, ast.While, ast.With, ast.Try)
+_COPY_FUNCTIONS = frozenset({"copy", "array", "deepcopy", "asarray_chkfinite"})
+
+
+def _param_key(node: ast.AST) -> Any:
+    """'W1' for `self.params['W1']` / `params["W1"]`, 0 for `params[0]`; None otherwise."""
+    if isinstance(node, ast.Subscript) and "param" in ast.unparse(node.value).lower():
+        if isinstance(node.slice, ast.Constant):
+            return node.slice.value
+    return None
+
+
+def _copied(node: ast.AST) -> ast.Subscript | None:
+    """The parameter subscript that `node` copies, for `p.copy()`, `np.copy(p)`, `np.array(p)`, `copy.deepcopy(p)`."""
+    if not isinstance(node, ast.Call):
+        return None
+    func = node.func
+    if isinstance(func, ast.Attribute) and func.attr in _COPY_METHODS and _param_key(func.value) is not None:
+        return func.value  # type: ignore[return-value]
+    if isinstance(func, ast.Attribute) and func.attr in _COPY_FUNCTIONS and node.args:
+        if _param_key(node.args[0]) is not None:
+            return node.args[0]  # type: ignore[return-value]
+    return None
+
+
+@dataclass
+class ParameterCopy:
+    """A statement that hands a layer a copy of a network parameter (`Affine(self.params['W1'].copy(), ...)`)."""
+
+    line: int
+    layer: str | None  # the key the statement stores the layer under, e.g. "Affine1"
+    keys: list[Any] = field(default_factory=list)  # parameter keys passed as copies
+    fixed: str = ""
+    column: int | None = None  # 1-based, of the first copy
+
+def parameter_copies(lines: list[str], tree: ast.AST, first: int, last: int) -> list[ParameterCopy]:
+    """Statements between lines `first` and `last` (an `__init__`) that hand a layer a copy of a parameter.
+
+    `lines` are the file's lines; each entry carries the statement with the copies removed (`fixed`).
+    """
+    found: dict[int, ParameterCopy] = {}
+    for node in walk(tree):
+        if not isinstance(node, ast.stmt) or not first <= node.lineno <= last:
+            continue
+        if isinstance(node, _COMPOUND):
+            continue
+        copies = [(n, sub) for n in walk(node) if (sub := _copied(n)) is not None and n.lineno == n.end_lineno]
+        if not copies:
+            continue
+        target = node.targets[0] if isinstance(node, ast.Assign) and node.targets else None
+        layer = None
+        if isinstance(target, ast.Subscript) and isinstance(target.slice, ast.Constant):
+            layer = str(target.slice.value)
+        elif isinstance(target, ast.Attribute):
+            layer = target.attr
+        text = lines[node.lineno - 1]
+        for call, sub in sorted(copies, key=lambda c: c[0].col_offset, reverse=True):
+            if call.lineno != node.lineno:
+                continue
+            start, end = char_column(text, call.col_offset), char_column(text, call.end_col_offset or 0)
+            inner = text[char_column(text, sub.col_offset) : char_column(text, sub.end_col_offset or 0)]
+            text = text[:start] + inner + text[end:]
+        original = lines[node.lineno - 1]
+        first = min(c.col_offset for c, _ in copies)
+        entry = found.setdefault(node.lineno, ParameterCopy(node.lineno, layer, column=char_column(original, first) + 1))
+        entry.keys += [_param_key(sub) for _, sub in copies]
+        entry.fixed = text.strip()
+    return sorted(found.values(), key=lambda e: e.line)
+
+
+def random_init_line(tree: ast.AST, first: int, last: int) -> int | None:
+    """The first assignment between lines `first` and `last` (an `__init__`) that draws random weights."""
+    for node in sorted(walk(tree), key=lambda n: getattr(n, "lineno", 0)):
+        if isinstance(node, ast.Assign) and first <= node.lineno <= last:
+            text = ast.unparse(node.value)
+            if "randn" in text or "normal" in text or "random" in text:
+                return node.lineno
+    return None
