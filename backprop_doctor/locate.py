@@ -21,8 +21,9 @@ from typing import Any
 
 from backprop_doctor.adapters import source_of
 from backprop_doctor.static import writes
-from backprop_doctor.static.text import unparsed as ast_text
 from backprop_doctor.static.definitions import Function, functions
+from backprop_doctor.static.text import unparsed as ast_text
+
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 _NUMPY_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__import__("numpy").__file__)))

@@ -11,9 +11,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from backprop_doctor.errors import UsageError
-from backprop_doctor.static.tree import DEFS as _DEFS, FunctionNode, children, is_data, walk
 from backprop_doctor.static.literals import _MISSING, _NotLiteral, _OPERATORS, _Opaque, _arithmetic, _evaluate, _same
 from backprop_doctor.static.text import _clip
+from backprop_doctor.static.tree import DEFS as _DEFS, FunctionNode, children, is_data, walk
 
 
 def _target_names(target: ast.AST) -> list[str]:

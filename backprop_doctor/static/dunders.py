@@ -6,9 +6,9 @@ import ast
 import re
 from dataclasses import dataclass
 
-from backprop_doctor.static.tree import FunctionNode, walk
 from backprop_doctor.static.calls import Call, constructor_calls
 from backprop_doctor.static.text import _Text, _source
+from backprop_doctor.static.tree import FunctionNode, walk
 
 
 _OPERATOR_CORES = "add sub mul matmul truediv floordiv div mod divmod pow lshift rshift and xor or".split()

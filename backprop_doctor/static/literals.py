@@ -6,6 +6,7 @@ import ast
 import operator
 from collections.abc import Callable
 from typing import Any
+
 from backprop_doctor.static.text import _clip
 from backprop_doctor.static.tree import is_data
 

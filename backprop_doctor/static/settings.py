@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import ast
 import math
-from collections.abc import Sequence
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
+
 from backprop_doctor.static.calls import _scan
 from backprop_doctor.static.literals import _Opaque
 from backprop_doctor.static.text import _show, _source

@@ -9,12 +9,12 @@ import textwrap
 from dataclasses import dataclass, field
 from typing import Any
 
-from backprop_doctor.static.tree import DEFS as _DEFS, FunctionNode, walk, children
 from backprop_doctor.static.calls import _own_expressions, _target_names
 from backprop_doctor.static.definitions import _child_blocks, _qualnames, _walk_defs
 from backprop_doctor.static.literals import _NotLiteral, _evaluate
 from backprop_doctor.static.reductions import Reduction
 from backprop_doctor.static.text import _Text, _columns, _show, _source
+from backprop_doctor.static.tree import DEFS as _DEFS, FunctionNode, walk, children
 from backprop_doctor.static.writes import _is_module
 
 

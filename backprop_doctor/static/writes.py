@@ -6,10 +6,10 @@ import ast
 import textwrap
 from collections.abc import Iterable
 
-from backprop_doctor.static.tree import DEFS as _DEFS, FunctionNode, walk
 from backprop_doctor.static.calls import _own_expressions, _root_name, _target_names
 from backprop_doctor.static.definitions import _child_blocks
 from backprop_doctor.static.text import _Text, _show, _source
+from backprop_doctor.static.tree import DEFS as _DEFS, FunctionNode, walk
 
 
 _MUTATING_ARRAY_METHODS = {"fill", "sort", "resize", "put", "itemset", "partition", "setfield"}

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from backprop_doctor.training.settings import CLUSTER_NOISE, TRAIN_SAMPLES
 
+from backprop_doctor.training.settings import CLUSTER_NOISE, TRAIN_SAMPLES
 
 
 @dataclass

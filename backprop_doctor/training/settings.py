@@ -6,10 +6,8 @@ The script is read by `static.settings` (the AST); here its numbers become
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-
 import ast
+from dataclasses import dataclass
 
 from backprop_doctor.static.facts import SourceFacts
 from backprop_doctor.static.settings import script_numbers, update_line

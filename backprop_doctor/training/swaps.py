@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-
 from backprop_doctor import reference
 from backprop_doctor.adapters import Network
 from backprop_doctor.training.layers import _ProbeError, _affine_arrays, _kind, _layer_arrays, _owner
