@@ -35,7 +35,9 @@ from backprop_doctor.static.calls import Call, Unresolved, constructor_calls, pa
 from backprop_doctor.static.definitions import definition_line, find_function
 from backprop_doctor.static.dunders import Typo, special_method_typos
 from backprop_doctor.static.settings import Literal, hyperparameters
-from backprop_doctor.static.softmax import Reduction, SoftmaxDiagnosis, softmax_diagnosis, softmax_functions, softmax_reductions
+from backprop_doctor.static.facts import SourceFacts
+from backprop_doctor.static.reductions import Reduction
+from backprop_doctor.static.softmax import SoftmaxDiagnosis, softmax_diagnosis, softmax_functions, softmax_reductions
 from backprop_doctor.static.text import source_segment
 from backprop_doctor.static.updates import Update, parameter_updates
 from backprop_doctor.static.writes import assigning_lines, inplace_writes
@@ -46,6 +48,7 @@ __all__ = [
     "Literal",
     "Reduction",
     "SoftmaxDiagnosis",
+    "SourceFacts",
     "Typo",
     "Unresolved",
     "Update",
