@@ -106,7 +106,6 @@ def _evaluate(node: ast.AST, lookup: Callable[[str], Any]) -> Any:
     raise _NotLiteral("`{}` is not a literal", node)
 
 
-
 def _items(node: ast.AST) -> list[ast.AST]:
     return node.values if isinstance(node, ast.Dict) else node.elts  # type: ignore[attr-defined]
 

@@ -246,8 +246,6 @@ def first_non_finite_layer(network: Network, x: np.ndarray, t: Any) -> tuple[str
     return None
 
 
-
-
 def relu_activity(network: Network, x: np.ndarray, t: np.ndarray) -> list[ReluActivity]:
     """Per ReLU-like layer, the units that never fire on the batch, recorded during `loss(x, t)`."""
     layers = network.layers()
@@ -317,8 +315,6 @@ def relu_activity(network: Network, x: np.ndarray, t: np.ndarray) -> list[ReluAc
             )
         )
     return found
-
-
 
 
 @dataclass(frozen=True)

@@ -40,8 +40,6 @@ LR_NAMES = ("learning_rate", "lr", "learningrate", "learning_rate_init", "eta", 
 BATCH_NAMES = ("batch_size", "batchsize", "mini_batch_size", "minibatch_size", "batch")
 
 
-
-
 @dataclass(frozen=True)
 class Setting:
     value: float
