@@ -9,6 +9,7 @@ from typing import Any
 
 from backprop_doctor.findings import Finding
 from backprop_doctor.options import Options
+from backprop_doctor.static.facts import SourceFacts
 
 
 @dataclass
@@ -25,6 +26,11 @@ class SourceFile:
 
     def line(self, lineno: int) -> str:
         return self.lines[lineno - 1] if 0 < lineno <= len(self.lines) else ""
+
+    @cached_property
+    def facts(self) -> SourceFacts:
+        """What the source says without running it, read from `tree` (parsed once, by the loader)."""
+        return SourceFacts(self.tree, self.text)
 
 
 @dataclass

@@ -1,17 +1,29 @@
-"""Point findings at source lines of live functions (via `inspect` and `ast`)."""
+"""Point findings at source lines of live functions and running code.
+
+`inspect` says where a live function or class is defined and hands its lines
+to `static.writes`, which reads the statements (an assignment, a write into an
+argument, the name returned); a line relative to the function becomes a line
+of the file here. `executed` records which lines of user files run during a
+call, `user_frame` finds the user's line in a traceback.
+"""
 
 from __future__ import annotations
 
-import ast
 import inspect
 import os
 import sys
 import sysconfig
-import textwrap
 import traceback
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
+
+from backprop_doctor.adapters import source_of
+from backprop_doctor.static import writes
+from backprop_doctor.static.definitions import Function, functions
+from backprop_doctor.static.text import unparsed as ast_text
+
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 _NUMPY_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__import__("numpy").__file__)))
@@ -43,7 +55,7 @@ class Location:
         return {"file": self.file, "line": self.line, "end_line": self.end_line, "highlight": (self.line,)}
 
 
-def _function_tree(func: Any) -> tuple[ast.AST, int, str] | None:
+def _function_tree(func: Any) -> tuple[Any, int, str] | None:
     """The parsed body of `func`, its first line number, and its file."""
     func = inspect.unwrap(func) if inspect.isroutine(func) else func
     try:
@@ -51,9 +63,8 @@ def _function_tree(func: Any) -> tuple[ast.AST, int, str] | None:
         file = inspect.getsourcefile(func)
     except (TypeError, OSError):
         return None
-    try:
-        tree = ast.parse(textwrap.dedent("".join(lines)))
-    except SyntaxError:
+    tree = writes.function_tree(lines)
+    if tree is None:
         return None
     return tree, start, file or ""
 
@@ -77,26 +88,11 @@ def assignment(func: Any, *targets: str, ran: set[int] | None = None) -> Locatio
     if found is None:
         return Location(None, None)
     tree, start, file = found
-    assignments = [n for n in ast.walk(tree) if isinstance(n, (ast.Assign, ast.AugAssign, ast.AnnAssign))]
-    best: ast.AST | None = None
-    if ran:  # prefer the assignments that actually ran (one branch of an if/else)
-        executed = [n for n in assignments if start + n.lineno - 1 in ran]
-        assignments = executed or assignments
-    for wanted in targets:  # in order of preference: the first target that is assigned wins
-        for node in assignments:
-            node_targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            texts = [ast.unparse(t) for t in node_targets]
-            if any(text == wanted or text.startswith(wanted + "[") for text in texts):
-                if best is None or node.lineno > best.lineno:
-                    best = node
-        if best is not None:
-            break
-    if best is None:
-        returns = [n for n in ast.walk(tree) if isinstance(n, ast.Return)]
-        best = max(returns, key=lambda n: n.lineno) if returns else None
+    relative = {line - start + 1 for line in ran} if ran else None
+    best = writes.assignment_statement(tree, targets, relative)
     if best is None:
         return Location(file, start)
-    return Location(file, start + best.lineno - 1, start + (best.end_lineno or best.lineno) - 1, ast.unparse(best))
+    return Location(file, start + best.lineno - 1, start + (best.end_lineno or best.lineno) - 1, ast_text(best))
 
 
 def inplace_write(func: Any, argument: int = 0) -> Location:
@@ -104,22 +100,20 @@ def inplace_write(func: Any, argument: int = 0) -> Location:
 
     Falls back to the `def` line when no write can be seen in the source.
     """
-    from backprop_doctor import static
-
     found = _function_tree(func)
     if found is None:
         return Location(None, None)
     tree, start, file = found
-    node = next((n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))), None)
+    node = writes.first_function(tree)
     if node is None:
         return Location(file, start)
-    names = [a.arg for a in node.args.posonlyargs + node.args.args if a.arg not in ("self", "cls")]
+    names = writes.positional_parameters(node)
     if argument >= len(names):
         return Location(file, start)
-    writes = static.inplace_writes(node, names[argument])
-    if not writes:
+    found_writes = writes.inplace_writes(node, names[argument])
+    if not found_writes:
         return Location(file, start)
-    line, text = writes[0]
+    line, text = found_writes[0]
     return Location(file, start + line - 1, text=text)
 
 
@@ -132,10 +126,10 @@ def accumulation(func: Any) -> Location:
     if found is None:
         return Location(None, None)
     tree, start, file = found
-    for node in sorted(ast.walk(tree), key=lambda n: getattr(n, "lineno", 0)):
-        if isinstance(node, ast.AugAssign) and ast.unparse(node.target).startswith("self."):
-            return Location(file, start + node.lineno - 1, text=ast.unparse(node))
-    return Location(file, start)
+    node = writes.accumulation_statement(tree)
+    if node is None:
+        return Location(file, start)
+    return Location(file, start + node.lineno - 1, text=ast_text(node))
 
 
 def returned_name(func: Any) -> str | None:
@@ -143,12 +137,58 @@ def returned_name(func: Any) -> str | None:
     found = _function_tree(func)
     if found is None:
         return None
-    for node in ast.walk(found[0]):
-        if isinstance(node, ast.Return) and node.value is not None:
-            value = node.value.elts[0] if isinstance(node.value, ast.Tuple) and node.value.elts else node.value
-            if isinstance(value, ast.Name):
-                return value.id
-    return None
+    return writes.returned_name(found[0])
+
+
+def assignment_line(func: Any, targets: Sequence[str]) -> tuple[str | None, int | None]:
+    """File and line of the first statement in `func` that assigns one of `targets` (as `ast.unparse` spells them)."""
+    try:
+        func = inspect.unwrap(func)
+        lines, start = inspect.getsourcelines(func)
+        file = inspect.getsourcefile(func)
+    except (TypeError, OSError):
+        return None, None
+    tree = writes.function_tree(lines)
+    if tree is None:
+        return None, None
+    best = writes.first_assignment_line(tree, targets)
+    if best is None:
+        return file, None
+    return file, start + best - 1
+
+
+def definition(func: Any) -> Function | None:
+    """Where a live function or method is defined."""
+    func = inspect.unwrap(getattr(func, "__func__", func))
+    file, line = source_of(func)
+    if file is None or line is None:
+        return None
+    name = getattr(func, "__name__", "")
+    found = [f for f in functions(file) if f.line == line or f.line <= line <= f.end_line and f.qualname.endswith(name)]
+    if found:
+        return min(found, key=lambda f: abs(f.line - line))
+    return Function(file, getattr(func, "__qualname__", func.__name__), line, line)
+
+
+def executed(call: Callable[[], Any]) -> tuple[Any, dict[str, set[int]]]:
+    """Run `call()` and record which lines of user files ran, by file. Exceptions propagate."""
+    lines: dict[str, set[int]] = {}
+
+    def local(frame: Any, event: str, arg: Any) -> Any:
+        if event == "line":
+            lines.setdefault(frame.f_code.co_filename, set()).add(frame.f_lineno)
+        return local
+
+    def calls(frame: Any, event: str, arg: Any) -> Any:
+        return local if is_user_file(frame.f_code.co_filename) else None
+
+    previous = sys.gettrace()
+    sys.settrace(calls)
+    try:
+        result = call()
+    finally:
+        sys.settrace(previous)
+    return result, lines
 
 
 def user_frame(exc: BaseException) -> Location:

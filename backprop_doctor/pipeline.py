@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from backprop_doctor import api, build, static
+from backprop_doctor.static import files
 from backprop_doctor.adapters import Network
 from backprop_doctor.context import CheckContext, SourceFile
 from backprop_doctor.discovery import discover
@@ -59,6 +60,7 @@ def _register_source(source: SourceFile) -> None:
     """Let `inspect` read the normalised text (the file on disk may hold pasted characters)."""
     lines = [line + "\n" for line in source.text.split("\n")]
     linecache.cache[source.path] = (len(source.text), None, lines, source.path)
+    files.register(source.path, source.tree)  # checks that start from a live function reuse this tree
 
 
 def _check_namespace(context: CheckContext, report: Report) -> None:
@@ -75,7 +77,7 @@ def _check_namespace(context: CheckContext, report: Report) -> None:
             )
         )
         return
-    calls = static.constructor_calls(context.source.tree)
+    calls = context.source.facts.constructor_calls
     forced = static.parse_build_expression(opts.build) if opts.build else None
     if forced is not None and forced.name not in {cls.__name__ for cls in found.networks}:
         names = ", ".join(sorted(cls.__name__ for cls in found.networks)) or "none"

@@ -8,31 +8,25 @@ The answers are computed here, as plain numbers; the checks turn them into
 findings. Functions that take a callable call it on copies of their inputs
 and never change what they were given.
 
-Two sections serve the checks beyond the numbers. "Inputs" walks the objects a
-check context holds (built networks and standalone layers) and yields each
+One section serves the checks beyond the numbers: "Inputs" walks the objects
+a check context holds (built networks and standalone layers) and yields each
 layer with the input that reaches it, always from an isolated copy, so every
-check probes the same real activations. "Where in the source" records which
-lines of the user's code ran during a probe and finds the reductions among
-them (`np.mean(x)` without an axis), so a finding can point at the line that
-mixes the batch; `static` judges softmax reductions, these are the generic ones.
+check probes the same real activations. Where in the source a finding points
+is not computed here: the lines that ran come from `locate.executed`, the
+reductions on them from `static.reductions`.
 """
 
 from __future__ import annotations
 
-import ast
 import contextlib
-import inspect
-import linecache
-import sys
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from backprop_doctor.adapters import FORWARD_SEED, Network, is_float_array, is_loss_layer, isolated, source_of
-from backprop_doctor.locate import is_user_file
+from backprop_doctor.adapters import FORWARD_SEED, Network, is_float_array, is_loss_layer, isolated
 
 # How close to 1 a sum must be for an array to "look like" probabilities.
 SUM_TOLERANCE = 1e-3
@@ -279,236 +273,22 @@ def layer_cases(context: Any) -> Iterator[Case]:
         yield from network_cases(built, train=context.options.train)
 
 
-# --------------------------------------------------------------------------- where in the source
+# --------------------------------------------------------------------------- moved names
+# Where a reduction or a function sits in the source is a static fact now (`static.reductions`,
+# `static.definitions`, `static.files`), and which lines ran is `locate.executed`. The names stay
+# importable from here for code written against the old layout.
 
-REDUCERS = frozenset(
-    {"sum", "nansum", "mean", "nanmean", "max", "amax", "nanmax", "min", "amin", "nanmin"}
-    | {"std", "var", "prod", "median", "logsumexp"}
-)
-_NUMPY_NAMES = frozenset({"np", "numpy", "onp", "cp", "jnp"})
+from backprop_doctor.locate import definition, executed  # noqa: E402
+from backprop_doctor.static.definitions import Function, enclosing, functions  # noqa: E402
+from backprop_doctor.static.files import source_tree  # noqa: E402
+from backprop_doctor.static.reductions import REDUCERS, Reduction, reductions, with_axis  # noqa: E402
+from backprop_doctor.static.text import char_column  # noqa: E402
 
-
-@dataclass(frozen=True)
-class Reduction:
-    """A call such as `np.sum(exp_x)` or `x.max(axis=0)` in the user's source."""
-
-    file: str
-    line: int
-    end_line: int
-    col: int  # 0-based character offsets within `line` / `end_line`
-    end_col: int
-    text: str  # the call as written
-    func: str  # "sum", "max", ...
-    axis: Any  # None when absent or None, else the literal (0, -1, (1, 2)), or "?" when not a literal
-    axis_span: tuple[int, int] | None = None  # character offsets of the axis argument on `line`
-    has_args: bool = True
-    has_keepdims: bool = False
-
-    @property
-    def over_batch(self) -> bool:
-        """True when it reduces over axis 0, the batch (no axis means every axis)."""
-        if self.axis is None:
-            return True
-        axes = self.axis if isinstance(self.axis, tuple) else (self.axis,)
-        return 0 in axes
-
-    def describe(self) -> str:
-        if self.axis is None:
-            return f"`{self.text}` reduces over the whole batch (no axis)"
-        return f"`{self.text}` reduces over axis 0, the batch axis"
-
-
-def executed(call: Callable[[], Any]) -> tuple[Any, dict[str, set[int]]]:
-    """Run `call()` and record which lines of user files ran, by file. Exceptions propagate."""
-    lines: dict[str, set[int]] = {}
-
-    def local(frame: Any, event: str, arg: Any) -> Any:
-        if event == "line":
-            lines.setdefault(frame.f_code.co_filename, set()).add(frame.f_lineno)
-        return local
-
-    def calls(frame: Any, event: str, arg: Any) -> Any:
-        return local if is_user_file(frame.f_code.co_filename) else None
-
-    previous = sys.gettrace()
-    sys.settrace(calls)
-    try:
-        result = call()
-    finally:
-        sys.settrace(previous)
-    return result, lines
-
-
-_TREES: dict[str, tuple[str, ast.Module | None]] = {}
-
-
-def source_tree(file: str) -> tuple[list[str], ast.Module | None]:
-    """The lines and the parsed tree of a source file (as `linecache` holds it)."""
-    lines = linecache.getlines(file)
-    text = "".join(lines)
-    cached = _TREES.get(file)
-    if cached is None or cached[0] != text:
-        try:
-            tree: ast.Module | None = ast.parse(text)
-        except (SyntaxError, ValueError):
-            tree = None
-        _TREES[file] = cached = (text, tree)
-    return [line.rstrip("\r\n") for line in lines], cached[1]
-
-
-def char_column(line: str, byte_col: int) -> int:
-    """The character offset of `ast`'s UTF-8 byte offset `byte_col` in `line`."""
-    return len(line.encode("utf-8")[:byte_col].decode("utf-8", errors="replace"))
-
-
-def _literal(node: ast.expr) -> Any:
-    try:
-        value = ast.literal_eval(node)
-    except (ValueError, SyntaxError, TypeError):
-        return "?"
-    return tuple(value) if isinstance(value, list) else value
-
-
-def _reduction(node: ast.Call, file: str, lines: list[str]) -> Reduction | None:
-    func = node.func
-    if isinstance(func, ast.Attribute) and func.attr in REDUCERS:
-        function_form = isinstance(func.value, ast.Name) and func.value.id in _NUMPY_NAMES
-        name = func.attr
-    elif isinstance(func, ast.Name) and func.id == "sum":
-        function_form, name = True, "sum"  # builtin sum iterates over the rows: axis 0
-    else:
-        return None
-    keywords = {k.arg: k.value for k in node.keywords if k.arg}
-    positional = 1 if function_form else 0
-    axis_node = keywords.get("axis")
-    if axis_node is None and len(node.args) > positional:
-        axis_node = node.args[positional]
-    if isinstance(func, ast.Name):
-        axis: Any = 0
-    else:
-        axis = None if axis_node is None else _literal(axis_node)
-    line, end_line = node.lineno, node.end_lineno or node.lineno
-    first, last = lines[line - 1], lines[end_line - 1]
-    col, end_col = char_column(first, node.col_offset), char_column(last, node.end_col_offset or 0)
-    text = first[col:end_col] if line == end_line else ast.unparse(node)
-    axis_span = None
-    if axis_node is not None and axis_node.lineno == axis_node.end_lineno == line:
-        axis_span = (char_column(first, axis_node.col_offset), char_column(first, axis_node.end_col_offset or 0))
-    return Reduction(
-        file, line, end_line, col, end_col, text, name, axis, axis_span,
-        has_args=bool(node.args or node.keywords), has_keepdims="keepdims" in keywords,
-    )  # fmt: skip
-
-
-def _simple_statements(tree: ast.AST) -> Iterator[ast.stmt]:
-    for node in ast.walk(tree):
-        if isinstance(node, ast.stmt) and not isinstance(
-            node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.If, ast.For, ast.While, ast.With, ast.Try)
-        ):
-            yield node
-
-
-def reductions(file: str, ran: set[int] | None = None, span: tuple[int, int] | None = None) -> list[Reduction]:
-    """The reductions in `file` whose statement ran (`ran`: line numbers), within `span` (first, last line)."""
-    lines, tree = source_tree(file)
-    if tree is None:
-        return []
-    found = []
-    for statement in _simple_statements(tree):
-        if ran is not None and statement.lineno not in ran:
-            continue
-        if span is not None and not span[0] <= statement.lineno <= span[1]:
-            continue
-        for node in ast.walk(statement):
-            if isinstance(node, ast.Call):
-                r = _reduction(node, file, lines)
-                if r is not None:
-                    found.append(r)
-    return sorted(set(found), key=lambda r: (r.line, r.col))
-
-
-@dataclass(frozen=True)
-class Function:
-    """A function or method definition in a source file."""
-
-    file: str
-    qualname: str  # "SoftmaxWithLoss.softmax"
-    line: int  # the `def` line
-    end_line: int
-
-
-def functions(file: str) -> list[Function]:
-    """Every function and method defined in `file`, with its qualified name."""
-    _, tree = source_tree(file)
-    if tree is None:
-        return []
-    found: list[Function] = []
-
-    def visit(node: ast.AST, prefix: str) -> None:
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                name = f"{prefix}{child.name}"
-                first = min([child.lineno, *(d.lineno for d in child.decorator_list)])
-                found.append(Function(file, name, first, child.end_lineno or child.lineno))
-                visit(child, f"{name}.<locals>.")
-            elif isinstance(child, ast.ClassDef):
-                visit(child, f"{prefix}{child.name}.")
-            else:
-                visit(child, prefix)
-
-    visit(tree, "")
-    return found
-
-
-def enclosing(file: str, line: int) -> Function | None:
-    """The innermost function of `file` that contains `line`."""
-    inside = [f for f in functions(file) if f.line <= line <= f.end_line]
-    return max(inside, key=lambda f: f.line) if inside else None
-
-
-def definition(func: Any) -> Function | None:
-    """Where a live function or method is defined."""
-    func = inspect.unwrap(getattr(func, "__func__", func))
-    file, line = source_of(func)
-    if file is None or line is None:
-        return None
-    name = getattr(func, "__name__", "")
-    found = [f for f in functions(file) if f.line == line or f.line <= line <= f.end_line and f.qualname.endswith(name)]
-    if found:
-        return min(found, key=lambda f: abs(f.line - line))
-    return Function(file, getattr(func, "__qualname__", func.__name__), line, line)
-
-
-def with_axis(found: Iterable[Reduction], axis: str = "-1") -> list[str]:
-    """The source lines holding the reductions `found`, each rewritten to reduce over `axis` with keepdims=True.
-
-    Returns those lines, dedented together, as a fix to show. Reductions that
-    span several lines are left out.
-    """
-    by_line: dict[tuple[str, int], list[Reduction]] = {}
-    for r in found:
-        if r.line == r.end_line:
-            by_line.setdefault((r.file, r.line), []).append(r)
-    fixed = []
-    for (file, number), group in sorted(by_line.items()):
-        text = source_tree(file)[0][number - 1]
-        edits: list[tuple[int, int, str]] = []  # (start, end, replacement) on the original line
-        for r in group:
-            edits += _axis_edits(text, r, axis)
-        for start, end, replacement in sorted(set(edits), reverse=True):  # right to left: offsets stay valid
-            text = text[:start] + replacement + text[end:]
-        fixed.append(text)
-    indent = min((len(s) - len(s.lstrip()) for s in fixed if s.strip()), default=0)
-    return [s[indent:] for s in fixed]
-
-
-def _axis_edits(line: str, r: Reduction, axis: str) -> list[tuple[int, int, str]]:
-    """Insertions and replacements that make the reduction `r` run over `axis` with keepdims=True."""
-    keepdims = "" if r.has_keepdims else ", keepdims=True"
-    close = r.end_col - 1  # the closing parenthesis
-    if r.text.startswith("sum("):  # builtin sum: rewrite as np.sum
-        return [(r.col, r.col + len("sum("), "np.sum("), (close, close, f", axis={axis}{keepdims}")]
-    if r.axis_span is not None:
-        edits = [(r.axis_span[0], r.axis_span[1], axis)]
-        return edits + [(close, close, keepdims)] if keepdims else edits
-    return [(close, close, (", " if r.has_args else "") + f"axis={axis}{keepdims}")]
+__all__ = [
+    "ALL_SAMPLES_UP_TO", "SUM_TOLERANCE", "Case", "Coupling", "Normalisation", "gradient_coupling",
+    "layer_cases", "network_cases", "normalisation", "output_coupling", "quietly", "reduction",
+    "reseeded", "row_sums", "scale_factor", "standalone_cases", "tile_batch",
+    # moved, kept importable
+    "REDUCERS", "Function", "Reduction", "char_column", "definition", "enclosing", "executed",
+    "functions", "reductions", "source_tree", "with_axis",
+]  # fmt: skip

@@ -41,8 +41,10 @@ from backprop_doctor import probes
 from backprop_doctor.adapters import ClassLayer, is_float_array, isolated
 from backprop_doctor.discovery import train_flag_name
 from backprop_doctor.findings import Finding
-from backprop_doctor.probes import Function, Reduction, definition, enclosing, executed, reductions, with_axis
+from backprop_doctor.locate import definition, executed
 from backprop_doctor.rules import rule
+from backprop_doctor.static.definitions import Function, enclosing
+from backprop_doctor.static.reductions import Reduction, reductions, with_axis
 
 NAME = "batch-coupling"
 CODE = "BPD302"
@@ -385,7 +387,7 @@ def _loss_finding(probe: _Probe, c: probes.Coupling, softmax: list[Finding]) -> 
         for function in {enclosing(file, line) for line in lines} - {None}:
             if "softmax" in function.qualname.rsplit(".", 1)[-1].lower():
                 found += [r for r in reductions(file, lines, (function.line, function.end_line)) if r.over_batch]
-    found.sort(key=lambda r: (r.func not in ("sum", "nansum"), r.file, r.line, r.col))  # the sum is the cause
+    found.sort(key=lambda r: (r.kind not in ("sum", "nansum"), r.file, r.line, r.col))  # the sum is the cause
     where = f" (line {found[0].line}: {found[0].describe()})" if found else ""
     return rule(NAME).finding(
         f"`{probe.name}` couples the samples of a batch{where}: {effect}; compute its probabilities per sample",

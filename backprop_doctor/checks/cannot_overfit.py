@@ -28,6 +28,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from backprop_doctor import training
+from backprop_doctor.checks import _training_words as words
 from backprop_doctor.findings import Finding
 from backprop_doctor.rules import rule
 
@@ -47,23 +48,23 @@ def run(context: Any) -> Iterator[Finding]:
         shape = tiny.shape
         text = (
             f"`{probe.network}` cannot fit {training.OVERFIT_SAMPLES} samples: after {len(tiny.losses)} full-batch SGD "
-            f"steps at {training.lr_text(probe)} the loss goes {training.span(tiny)}, not below a fifth of where it began"
+            f"steps at {words.lr_text(probe)} the loss goes {words.span(tiny)}, not below a fifth of where it began"
         )
-        evidence: tuple[tuple[str, str], ...] = (("tiny batch", training.curve_text(tiny)),)
+        evidence: tuple[tuple[str, str], ...] = (("tiny batch", words.curve_text(tiny)),)
         ref = probe.overfit_reference
         if ref is not None and ref.losses:
-            evidence += ((f"with {probe.reference_label}", training.curve_text(ref)),)
+            evidence += ((f"with {probe.reference_label}", words.curve_text(ref)),)
             if training.fitted(ref):
-                text += f"; with {probe.reference_label} swapped in it does ({training.span(ref)}): fix that first"
+                text += f"; with {probe.reference_label} swapped in it does ({words.span(ref)}): fix that first"
         elif probe.reference_note:
-            evidence += (("reference", training.sentence(probe.reference_note)),)
-        evidence += (("probe", training.probe_description(probe)),)
+            evidence += (("reference", words.sentence(probe.reference_note)),)
+        evidence += (("probe", words.probe_description(probe)),)
         yield rule(NAME).finding(
             text + ".",
             layer=probe.network,
             measured=shape.tail,
             threshold=training.FITTED_RATIO * abs(shape.first),
-            fix=training.fix_for(probe),
+            fix=words.fix_for(probe),
             evidence=evidence,
-            **training.location(context, probe, probe.line),
+            **words.location(context, probe, probe.line),
         )

@@ -31,6 +31,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from backprop_doctor import locate, training
+from backprop_doctor.checks import _training_words as words
 from backprop_doctor.findings import Finding
 from backprop_doctor.rules import rule
 
@@ -63,7 +64,7 @@ def _blame(activity: training.ReluActivity) -> tuple[str | None, str, str | None
 
 def _where(probe: training.Probe, activity: training.ReluActivity, param: str | None) -> dict[str, Any]:
     if param:
-        file, line = training.assignment_line(
+        file, line = locate.assignment_line(
             getattr(probe.target, "__init__", None), [f"self.params['{param}']", f"self.{param}", f"params['{param}']"]
         )
         if line is not None:
@@ -94,19 +95,19 @@ def run(context: Any) -> Iterator[Finding]:
                 param = None
                 alive = _alive_with_reference(probe, activity.layer)
                 if alive:
-                    fix = training.fix_for(probe)
+                    fix = words.fix_for(probe)
                     message = (
-                        f"{share}: they stop firing during training at {training.lr_text(probe)}, but with "
+                        f"{share}: they stop firing during training at {words.lr_text(probe)}, but with "
                         f"{probe.reference_label} swapped in they stay alive: fix that first."
                     )
                 else:
                     fix = f"learning_rate = {probe.lr / 10:g}"
                     message = (
-                        f"{share}: they stop firing during training at {training.lr_text(probe)}; "
+                        f"{share}: they stop firing during training at {words.lr_text(probe)}; "
                         "lower the learning rate."
                     )
                 line = probe.settings.lr.line if not alive else None
-                where = training.location(context, probe, line)
+                where = words.location(context, probe, line)
             evidence = (
                 (
                     "activity",
@@ -114,7 +115,7 @@ def run(context: Any) -> Iterator[Finding]:
                     f"pre-activations {activity.pre_mean:.3g} ± {activity.pre_std:.3g}",
                 ),
                 ("built", probe.how),
-                *training.curve_evidence(probe)[:1],
+                *words.curve_evidence(probe)[:1],
             )
             yield rule(NAME).finding(
                 message,

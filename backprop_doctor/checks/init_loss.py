@@ -26,7 +26,6 @@ Fix:
 
 from __future__ import annotations
 
-import ast
 import copy
 import inspect
 import math
@@ -39,8 +38,10 @@ import numpy as np
 from backprop_doctor import probes
 from backprop_doctor.adapters import ClassLayer, Network, isolated
 from backprop_doctor.findings import Finding
-from backprop_doctor.probes import definition, source_tree
+from backprop_doctor.locate import definition
 from backprop_doctor.rules import rule
+from backprop_doctor.static.files import source_tree
+from backprop_doctor.static.updates import random_init_line
 
 NAME = "init-loss"
 CODE = "BPD502"
@@ -179,12 +180,8 @@ def _init_line(built: Any) -> tuple[int | None, str]:
     lines, tree = source_tree(where.file)
     if tree is None:
         return None, ""
-    for node in sorted(ast.walk(tree), key=lambda n: getattr(n, "lineno", 0)):
-        if isinstance(node, ast.Assign) and where.line <= node.lineno <= where.end_line:
-            text = ast.unparse(node.value)
-            if "randn" in text or "normal" in text or "random" in text:
-                return node.lineno, lines[node.lineno - 1].strip()
-    return None, ""
+    line = random_init_line(tree, where.line, where.end_line)
+    return (line, lines[line - 1].strip()) if line is not None else (None, "")
 
 
 def _weight_scale(built: Any) -> tuple[str, str] | None:

@@ -30,6 +30,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from backprop_doctor import training
+from backprop_doctor.checks import _training_words as words
 from backprop_doctor.findings import Finding
 from backprop_doctor.rules import rule
 
@@ -47,8 +48,8 @@ def run(context: Any) -> Iterator[Finding]:
         yours = probe.yours
         ratio = max(yours.ratios.values()) if yours.ratios else None
         text = (
-            f"the learning rate is too high for `{probe.network}`: at {training.lr_text(probe)} the loss goes "
-            f"{training.span(yours)}, at lr {smaller.lr:g} it falls {training.span(smaller)}"
+            f"the learning rate is too high for `{probe.network}`: at {words.lr_text(probe)} the loss goes "
+            f"{words.span(yours)}, at lr {smaller.lr:g} it falls {words.span(smaller)}"
         )
         if ratio is not None and ratio > training.RATIO_RANGE[1]:
             text += (
@@ -57,13 +58,13 @@ def run(context: Any) -> Iterator[Finding]:
             )
         text += f"; lower it to {smaller.lr:g}"
         evidence = (
-            ("yours", f"{training.curve_text(yours)} (lr {probe.lr:g})"),
-            *((f"lr {r.lr:g}", training.curve_text(r)) for r in probe.smaller),
+            ("yours", f"{words.curve_text(yours)} (lr {probe.lr:g})"),
+            *((f"lr {r.lr:g}", words.curve_text(r)) for r in probe.smaller),
         )
         if yours.ratios:
             ratios = ", ".join(f"{k} {v:.2g}" for k, v in yours.ratios.items())
             evidence += (("update / weight", f"median ||lr·g|| / ||W|| per step at lr {probe.lr:g}: {ratios}"),)
-        evidence += (("probe", training.probe_description(probe)),)
+        evidence += (("probe", words.probe_description(probe)),)
         yield rule(NAME).finding(
             text + ".",
             layer=probe.network,
@@ -71,5 +72,5 @@ def run(context: Any) -> Iterator[Finding]:
             threshold=training.RATIO_RANGE[1] if ratio is not None else None,
             fix=f"learning_rate = {smaller.lr:g}",
             evidence=evidence,
-            **training.location(context, probe, probe.settings.lr.line),
+            **words.location(context, probe, probe.settings.lr.line),
         )

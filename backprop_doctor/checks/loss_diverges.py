@@ -30,6 +30,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from backprop_doctor import training
+from backprop_doctor.checks import _training_words as words
 from backprop_doctor.findings import Finding
 from backprop_doctor.rules import rule
 
@@ -51,12 +52,12 @@ def run(context: Any) -> Iterator[Finding]:
         yours = probe.yours
         shape = yours.shape
         text = (
-            f"The loss of `{probe.network}` diverges: from {training.loss_text(shape.first)} it climbs to "
-            f"{training.loss_text(shape.peak)} within {len(yours.losses)} SGD steps at {training.lr_text(probe)}"
+            f"The loss of `{probe.network}` diverges: from {words.loss_text(shape.first)} it climbs to "
+            f"{words.loss_text(shape.peak)} within {len(yours.losses)} SGD steps at {words.lr_text(probe)}"
         )
         if yours.non_finite is not None:
-            text += f", then {training.describe_non_finite(yours.non_finite)}"
-        clause = training.cause_clause(probe) or "lower the learning rate and check the gradients"
+            text += f", then {words.describe_non_finite(yours.non_finite)}"
+        clause = words.cause_clause(probe) or "lower the learning rate and check the gradients"
         smaller = probe.falls_with_smaller_rate
         line = probe.settings.lr.line if smaller is not None and not probe.reference_falls else None
         yield rule(NAME).finding(
@@ -64,7 +65,7 @@ def run(context: Any) -> Iterator[Finding]:
             layer=probe.network,
             measured=shape.peak,
             threshold=shape.first * training.DIVERGE_RATIO,
-            fix=training.fix_for(probe),
-            evidence=training.curve_evidence(probe),
-            **training.location(context, probe, line),
+            fix=words.fix_for(probe),
+            evidence=words.curve_evidence(probe),
+            **words.location(context, probe, line),
         )

@@ -42,8 +42,11 @@ import numpy as np
 from backprop_doctor import locate, probes
 from backprop_doctor.adapters import ClassLayer, isolated
 from backprop_doctor.findings import Finding
-from backprop_doctor.probes import Reduction, definition, enclosing, executed, reductions, source_tree
+from backprop_doctor.locate import definition, executed
 from backprop_doctor.rules import rule
+from backprop_doctor.static.definitions import enclosing
+from backprop_doctor.static.files import source_tree
+from backprop_doctor.static.reductions import Reduction, reductions
 
 NAME = "loss-not-mean"
 CODE = "BPD501"
@@ -171,7 +174,7 @@ def _loss_reduction(target: _Loss) -> Reduction | None:
         for r in reductions(file, lines):
             function = enclosing(file, r.line)
             name = function.qualname.rsplit(".", 1)[-1].lower() if function else ""
-            if r.func in ("sum", "nansum") and r.over_batch and "softmax" not in name and function != backward:
+            if r.kind in ("sum", "nansum") and r.over_batch and "softmax" not in name and function != backward:
                 found.append(r)
     return found[-1] if found else None
 

@@ -37,6 +37,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from backprop_doctor import training
+from backprop_doctor.checks import _training_words as words
 from backprop_doctor.findings import Finding
 from backprop_doctor.rules import rule
 
@@ -51,14 +52,14 @@ def run(context: Any) -> Iterator[Finding]:
         shape = probe.yours.shape
         if shape.trend != "rises":
             continue
-        clause = training.cause_clause(probe) or "check the gradients and the learning rate"
+        clause = words.cause_clause(probe) or "check the gradients and the learning rate"
         yield rule(NAME).finding(
-            f"The loss of `{probe.network}` rises during training: {training.span(probe.yours)} in "
-            f"{len(probe.yours.losses)} SGD steps at {training.lr_text(probe)}; {clause}.",
+            f"The loss of `{probe.network}` rises during training: {words.span(probe.yours)} in "
+            f"{len(probe.yours.losses)} SGD steps at {words.lr_text(probe)}; {clause}.",
             layer=probe.network,
             measured=shape.tail,
             threshold=shape.first * training.RISE_RATIO,
-            fix=training.fix_for(probe),
-            evidence=training.curve_evidence(probe),
-            **training.location(context, probe),
+            fix=words.fix_for(probe),
+            evidence=words.curve_evidence(probe),
+            **words.location(context, probe),
         )

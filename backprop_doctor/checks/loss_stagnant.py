@@ -32,6 +32,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from backprop_doctor import training
+from backprop_doctor.checks import _training_words as words
 from backprop_doctor.findings import Finding
 from backprop_doctor.rules import rule
 
@@ -44,7 +45,7 @@ STAGE = "training"
 def _reasons(probe: training.Probe) -> list[str]:
     yours = probe.yours
     reasons = []
-    clause = training.cause_clause(probe)
+    clause = words.cause_clause(probe)
     if clause:
         reasons.append(clause)
     if yours.skipped:
@@ -82,18 +83,18 @@ def run(context: Any) -> Iterator[Finding]:
                 "learning rate than the probe gives it"
             ]
             severity = "info"
-        evidence = training.curve_evidence(probe)
+        evidence = words.curve_evidence(probe)
         if probe.yours.ratios:
             ratios = ", ".join(f"{k} {v:.1e}" for k, v in probe.yours.ratios.items())
             evidence += (("update / weight", f"median ||lr·g|| / ||W|| per step: {ratios}"),)
         yield rule(NAME).finding(
             severity=severity,
-            message=f"The loss of `{probe.network}` does not fall: {training.span(probe.yours)} in "
-            f"{len(probe.yours.losses)} SGD steps at {training.lr_text(probe)}; {'; '.join(reasons)}.",
+            message=f"The loss of `{probe.network}` does not fall: {words.span(probe.yours)} in "
+            f"{len(probe.yours.losses)} SGD steps at {words.lr_text(probe)}; {'; '.join(reasons)}.",
             layer=probe.network,
             measured=shape.tail,
             threshold=shape.first * (1 - training.STAGNANT_DROP),
-            fix=training.fix_for(probe),
+            fix=words.fix_for(probe),
             evidence=evidence,
-            **training.location(context, probe),
+            **words.location(context, probe),
         )

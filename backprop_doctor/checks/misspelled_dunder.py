@@ -33,7 +33,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from backprop_doctor import rules, static
+from backprop_doctor import rules
 from backprop_doctor.findings import Finding
 
 NAME = "misspelled-dunder"
@@ -49,7 +49,7 @@ def run(context: Any) -> Iterator[Finding]:
         return
     rule = rules.rule(NAME)
     raised = [f for f in context.findings if f.name == "layer-raised"]
-    for typo in static.special_method_typos(source.tree, text=source.text):
+    for typo in source.facts.typos:
         message = (
             f"`{typo.class_name}.{typo.method}` is a misspelled `{typo.intended}` (line {typo.line}): "
             f"rename it to `{typo.intended}`; {typo.reason}, so {typo.effect}."

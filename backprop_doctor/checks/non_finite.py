@@ -29,6 +29,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from backprop_doctor import locate, training
+from backprop_doctor.checks import _training_words as words
 from backprop_doctor.findings import Finding
 from backprop_doctor.rules import rule
 
@@ -48,10 +49,10 @@ def run(context: Any) -> Iterator[Finding]:
         smaller = probe.falls_with_smaller_rate
         if climbing or (smaller is not None and not probe.reference_falls):
             cause = "the loss was climbing before, so the updates overflow; " + (
-                training.cause_clause(probe) or "lower the learning rate"
+                words.cause_clause(probe) or "lower the learning rate"
             )
-            fix = training.fix_for(probe)
-            where = training.location(context, probe, probe.settings.lr.line if smaller is not None else None)
+            fix = words.fix_for(probe)
+            where = words.location(context, probe, probe.settings.lr.line if smaller is not None else None)
         else:
             cause = (
                 "before any update, so the forward pass itself overflows or takes log(0)"
@@ -62,17 +63,17 @@ def run(context: Any) -> Iterator[Finding]:
             where = (
                 locate.where(getattr(nf.layer_cls, "forward", nf.layer_cls)).fields()
                 if nf.layer_cls is not None
-                else training.location(context, probe)
+                else words.location(context, probe)
             )
             if where.get("line") is None:
-                where = training.location(context, probe)
+                where = words.location(context, probe)
         yield rule(NAME).finding(
-            f"Training `{probe.network}` produces NaN or infinity: {training.describe_non_finite(nf)} "
-            f"at {training.lr_text(probe)}; {cause}.",
+            f"Training `{probe.network}` produces NaN or infinity: {words.describe_non_finite(nf)} "
+            f"at {words.lr_text(probe)}; {cause}.",
             layer=nf.layer or probe.network,
             param=nf.params[0] if nf.params else None,
             measured=float(nf.step),
             fix=fix,
-            evidence=(("first non-finite", training.describe_non_finite(nf)), *training.curve_evidence(probe)),
+            evidence=(("first non-finite", words.describe_non_finite(nf)), *words.curve_evidence(probe)),
             **where,
         )

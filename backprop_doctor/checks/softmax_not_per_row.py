@@ -43,8 +43,10 @@ import numpy as np
 from backprop_doctor import probes, static
 from backprop_doctor.adapters import ClassLayer, is_float_array, isolated
 from backprop_doctor.findings import Finding
-from backprop_doctor.probes import Function, definition, enclosing, executed, source_tree
+from backprop_doctor.locate import definition, executed
 from backprop_doctor.rules import rule
+from backprop_doctor.static.definitions import Function, enclosing
+from backprop_doctor.static.files import source_tree
 
 NAME = "softmax-not-per-row"
 CODE = "BPD301"

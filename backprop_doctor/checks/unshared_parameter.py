@@ -31,10 +31,9 @@ Fix:
 
 from __future__ import annotations
 
-import ast
 import copy
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -43,8 +42,10 @@ from backprop_doctor import probes, static
 from backprop_doctor.adapters import Network, dlfs2_names, is_float_array, isolated
 from backprop_doctor.discovery import train_flag_name
 from backprop_doctor.findings import Finding
-from backprop_doctor.probes import char_column, definition, source_tree
+from backprop_doctor.locate import definition
 from backprop_doctor.rules import rule
+from backprop_doctor.static.files import source_tree
+from backprop_doctor.static.updates import ParameterCopy, parameter_copies
 
 NAME = "unshared-parameter"
 CODE = "BPD401"
@@ -175,42 +176,7 @@ def identities(net: Any) -> dict[str, tuple[bool, list[Holder]]]:
 # --------------------------------------------------------------------------- source
 
 
-_COPY_METHODS = frozenset({"copy", "astype"})
-_COMPOUND = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.If, ast.For, ast.While, ast.With, ast.Try)
-_COPY_FUNCTIONS = frozenset({"copy", "array", "deepcopy", "asarray_chkfinite"})
-
-
-def _param_key(node: ast.AST) -> Any:
-    """'W1' for `self.params['W1']` / `params["W1"]`, 0 for `params[0]`; None otherwise."""
-    if isinstance(node, ast.Subscript) and "param" in ast.unparse(node.value).lower():
-        if isinstance(node.slice, ast.Constant):
-            return node.slice.value
-    return None
-
-
-def _copied(node: ast.AST) -> ast.Subscript | None:
-    """The parameter subscript that `node` copies, for `p.copy()`, `np.copy(p)`, `np.array(p)`, `copy.deepcopy(p)`."""
-    if not isinstance(node, ast.Call):
-        return None
-    func = node.func
-    if isinstance(func, ast.Attribute) and func.attr in _COPY_METHODS and _param_key(func.value) is not None:
-        return func.value  # type: ignore[return-value]
-    if isinstance(func, ast.Attribute) and func.attr in _COPY_FUNCTIONS and node.args:
-        if _param_key(node.args[0]) is not None:
-            return node.args[0]  # type: ignore[return-value]
-    return None
-
-
-@dataclass
-class _InitLine:
-    line: int
-    layer: str | None  # the key the statement stores the layer under, e.g. "Affine1"
-    keys: list[Any] = field(default_factory=list)  # parameter keys passed as copies
-    fixed: str = ""
-    column: int | None = None  # 1-based, of the first copy
-
-
-def init_copies(init: Any) -> list[_InitLine]:
+def init_copies(init: Any) -> list[ParameterCopy]:
     """Statements of `__init__` that hand a layer a copy of a parameter, with the line fixed."""
     where = definition(init)
     if where is None:
@@ -218,34 +184,7 @@ def init_copies(init: Any) -> list[_InitLine]:
     lines, tree = source_tree(where.file)
     if tree is None:
         return []
-    found: dict[int, _InitLine] = {}
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.stmt) or not where.line <= node.lineno <= where.end_line:
-            continue
-        if isinstance(node, _COMPOUND):
-            continue
-        copies = [(n, sub) for n in ast.walk(node) if (sub := _copied(n)) is not None and n.lineno == n.end_lineno]
-        if not copies:
-            continue
-        target = node.targets[0] if isinstance(node, ast.Assign) and node.targets else None
-        layer = None
-        if isinstance(target, ast.Subscript) and isinstance(target.slice, ast.Constant):
-            layer = str(target.slice.value)
-        elif isinstance(target, ast.Attribute):
-            layer = target.attr
-        text = lines[node.lineno - 1]
-        for call, sub in sorted(copies, key=lambda c: c[0].col_offset, reverse=True):
-            if call.lineno != node.lineno:
-                continue
-            start, end = char_column(text, call.col_offset), char_column(text, call.end_col_offset or 0)
-            inner = text[char_column(text, sub.col_offset) : char_column(text, sub.end_col_offset or 0)]
-            text = text[:start] + inner + text[end:]
-        original = lines[node.lineno - 1]
-        first = min(c.col_offset for c, _ in copies)
-        entry = found.setdefault(node.lineno, _InitLine(node.lineno, layer, column=char_column(original, first) + 1))
-        entry.keys += [_param_key(sub) for _, sub in copies]
-        entry.fixed = text.strip()
-    return sorted(found.values(), key=lambda e: e.line)
+    return parameter_copies(lines, tree, where.line, where.end_line)
 
 
 # --------------------------------------------------------------------------- the check
@@ -270,7 +209,7 @@ def run(context: Any) -> Iterator[Finding]:
     if source is None or source.tree is None:
         return
     stuck = [name for name, is_lost in lost.items() if is_lost]
-    for update in static.parameter_updates(source.tree, text=source.text):
+    for update in source.facts.updates:
         if update.kind == "rebind-loop-variable":
             yield _loop_variable_finding(update, source.path)
         elif update.kind == "rebind-entry" and (stuck or not lost):
@@ -326,7 +265,7 @@ def _unshared_finding(
     unshared: dict[Any, list[Holder]],
     effects: dict[Any, float],
     engine: dict[Any, Finding],
-    entry: _InitLine | None,
+    entry: ParameterCopy | None,
     init: Any,
 ) -> Finding:
     holders = [h for k in keys for h in unshared[k]]

@@ -27,6 +27,8 @@ import ast
 import builtins
 import copy
 
+from backprop_doctor.static.tree import is_data, walk  # walks that skip the elements of data literals
+
 _BUILTIN_NAMES = frozenset(dir(builtins))
 _SYS_PATH_METHODS = frozenset({"append", "insert", "extend"})
 
@@ -60,7 +62,7 @@ class _Filter:
         self.known: set[str] = set()  # bound by a kept statement
         self.dropped: set[str] = set()  # bound only by dropped statements
         self.star = any(
-            isinstance(n, ast.ImportFrom) and any(a.name == "*" for a in n.names) for n in ast.walk(tree)
+            isinstance(n, ast.ImportFrom) and any(a.name == "*" for a in n.names) for n in walk(tree)
         )
 
     def body(self, stmts: list[ast.stmt]) -> list[ast.stmt]:
@@ -143,7 +145,7 @@ class _Filter:
 
     def safe(self, node: ast.expr | None) -> bool:
         """True when evaluating `node` runs no user code and needs nothing that was dropped."""
-        if node is None or isinstance(node, ast.Constant):
+        if node is None or isinstance(node, ast.Constant) or is_data(node):  # a pasted data set is constants
             return True
         if isinstance(node, ast.Name):
             if node.id in self.known:
@@ -218,7 +220,7 @@ def _bound_names(node: ast.stmt) -> set[str]:
         return {alias.asname or alias.name for alias in node.names if alias.name != "*"}
     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
         return {node.name}
-    for sub in ast.walk(node):
+    for sub in walk(node):
         if isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and sub is not node:
             names.add(sub.name)
         elif isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):

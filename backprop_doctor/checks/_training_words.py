@@ -1,0 +1,126 @@
+"""The wording of the training findings: loss curves, the probe, the cause the comparison runs confirm.
+
+Shared by the training checks (`loss_rises`, `loss_diverges`, `loss_stagnant`,
+`learning_rate_too_high`, `dead_relu`, `non_finite`, `cannot_overfit`); the
+numbers come from `training`, which knows nothing of sentences. The leading
+underscore keeps the rule registry from taking this module for a check.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from backprop_doctor.training import NonFinite, Probe, Run
+from backprop_doctor.training.swaps import SWAP_FIXES
+
+
+def loss_text(value: float) -> str:
+    """Two decimals when that reads well (2.30), else three significant digits (1.23e-5, nan)."""
+    if not math.isfinite(value):
+        return "nan" if value != value else ("inf" if value > 0 else "-inf")
+    if 0.01 <= abs(value) < 1e4:
+        return f"{value:.2f}"
+    return f"{value:.3g}"
+
+
+def curve_text(run: Run) -> str:
+    """`2.30 → 16.1 in 300 steps` (and how the run ended, when it did not finish)."""
+    if not run.losses:
+        return f"did not run ({run.error})" if run.error else "did not run"
+    text = f"{loss_text(run.losses[0])} → {loss_text(run.losses[-1])} in {len(run.losses)} steps"
+    if run.non_finite is not None:
+        text += f", {describe_non_finite(run.non_finite)}"
+    elif run.error:
+        text += f", then raised {run.error}"
+    elif run.truncated:
+        text += " (stopped early: out of time)"
+    return text
+
+
+def describe_non_finite(nf: NonFinite) -> str:
+    if nf.what == "loss":
+        where = f" (first in the output of `{nf.layer}`)" if nf.layer else ""
+        return f"the loss is {loss_text(nf.value if nf.value is not None else math.nan)} at step {nf.step}{where}"
+    names = ", ".join(f"`{p}`" for p in nf.params)
+    if nf.what == "gradient":
+        return f"the gradient of {names} holds NaN or inf at step {nf.step}"
+    return f"the update of step {nf.step} made {names} NaN or inf"
+
+
+def curve_evidence(probe: Probe) -> tuple[tuple[str, str], ...]:
+    """(label, text) rows: both curves side by side, or why there is no reference; and what was trained."""
+    rows = [("yours", f"{curve_text(probe.yours)} (lr {probe.lr:g}, batch {probe.yours.batch})")]
+    if probe.reference is not None and probe.reference.losses:
+        rows.append((f"with {probe.reference_label}", curve_text(probe.reference)))
+    elif probe.reference_note:
+        rows.append(("reference", sentence(probe.reference_note)))
+    rows.append(("probe", probe_description(probe)))
+    return tuple(rows)
+
+
+def probe_description(probe: Probe) -> str:
+    lr = probe.settings.lr
+    batch = probe.settings.batch_size
+    lr_from = f"line {lr.line} of your script" if lr.line else "default: no literal learning rate in your script"
+    batch_from = f"line {batch.line}" if batch.line else "default"
+    if batch.line and int(batch.value) > probe.yours.batch:
+        batch_from += f", cut to {probe.yours.batch} for speed"
+    return (
+        f"{probe.how}; plain SGD `params[k] -= lr * grads[k]` through its gradient(x, t) on {probe.data_label}; "
+        f"lr {lr.value:g} ({lr_from}), batch {probe.yours.batch} ({batch_from})"
+        + (f"; {probe.note}" if probe.note else "")
+    )
+
+
+def sentence(text: str) -> str:
+    text = text.strip()
+    return (text[0].upper() + text[1:] + ("" if text.endswith(".") else ".")) if text else text
+
+
+def location(context: Any, probe: Probe, line: int | None = None) -> dict[str, Any]:
+    """`file=` and `line=` for a finding: the given line, else the update statement, else the constructor call."""
+    source = getattr(context, "source", None)
+    file = getattr(source, "path", None)
+    line = line or probe.settings.update_line or probe.line
+    if line is None:
+        return {"file": file}
+    return {"file": file, "line": line, "highlight": (line,)}
+
+
+def span(run: Run) -> str:
+    """`2.30 → 0.01`: the first loss and the last."""
+    if not run.losses:
+        return "no steps"
+    return f"{loss_text(run.losses[0])} → {loss_text(run.losses[-1])}"
+
+
+def lr_text(probe: Probe) -> str:
+    lr = probe.settings.lr
+    return f"lr {lr.value:g} (line {lr.line})" if lr.line else f"lr {lr.value:g} (default)"
+
+
+def cause_clause(probe: Probe) -> str:
+    """What the comparison runs say about the cause, as a clause; "" when they say nothing."""
+    ref = probe.reference
+    if ref is not None and ref.losses:
+        if ref.trend == "falls":
+            return f"with {probe.reference_label} swapped in it falls {span(ref)}, which confirms the cause: fix that first"
+        return f"with {probe.reference_label} swapped in it does not fall either ({span(ref)})"
+    smaller = probe.falls_with_smaller_rate
+    if smaller is not None:
+        return f"at lr {smaller.lr:g} it falls {span(smaller)}: lower the learning rate"
+    return ""
+
+
+def fix_for(probe: Probe) -> str | None:
+    """A snippet for the finding's `fix`: the confirmed reference's, else a smaller rate that worked."""
+    if probe.reference_falls:
+        for swap in probe.swaps:
+            if swap.kind in SWAP_FIXES:
+                return SWAP_FIXES[swap.kind]
+        return None
+    smaller = probe.falls_with_smaller_rate
+    if smaller is not None:
+        return f"learning_rate = {smaller.lr:g}"
+    return None

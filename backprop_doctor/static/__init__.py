@@ -1,0 +1,68 @@
+"""Facts read from a user's source without running it.
+
+One module per kind of fact; every walk of a parsed tree in the project lives
+in this package. Functions take a parsed module (`ast.Module`) or one of its
+function nodes and return frozen dataclasses of plain data; nothing is
+imported, executed or written back. Data literals (`DATA = [0.1, 0.2, ...]`
+with thousands of numbers) are never walked (`tree.walk`).
+
+- `tree`: the walker that skips data literals.
+- `text`: the file's text, character columns, the code as the user wrote it.
+- `definitions`: `find_function`, `definition_line`, `functions`, `enclosing`.
+- `literals`, `calls`: literal evaluation, the flow analysis that resolves names,
+  `constructor_calls` and `parse_build_expression` (a network built with the
+  user's own sizes).
+- `settings`: module-level literal learning rates, batch sizes, epochs...
+  (`hyperparameters`), and what the training probe takes from the script.
+- `reductions`: the one `Reduction` type; reductions on lines that ran, and
+  their rewrite to reduce over one axis (`with_axis`).
+- `softmax`: `softmax_functions`, `softmax_reductions`, `softmax_diagnosis`.
+- `updates`: `parameter_updates`, `params[key] -= lr * grads[key]` and cousins.
+- `writes`: `inplace_writes`, `assigning_lines`, and the statements of a live
+  function that assign, return or accumulate (for `locate`).
+- `dunders`: `special_method_typos`, `__init`, `_init_`, `__inti__`...
+- `facts`: `SourceFacts`, the facts of one parsed file, each computed once.
+
+Lines are 1-based and columns 0-based, as in `ast`. Functions that accept the
+file's `text` use it only to quote the user's own spelling (spacing, comments)
+and to count columns in characters; without it, quoted code is `ast.unparse`d
+and columns count UTF-8 bytes (the same thing on ASCII lines).
+"""
+
+from __future__ import annotations
+
+from backprop_doctor.static.calls import Call, Unresolved, constructor_calls, parse_build_expression
+from backprop_doctor.static.definitions import definition_line, find_function
+from backprop_doctor.static.dunders import Typo, special_method_typos
+from backprop_doctor.static.settings import Literal, hyperparameters
+from backprop_doctor.static.facts import SourceFacts
+from backprop_doctor.static.reductions import Reduction
+from backprop_doctor.static.softmax import SoftmaxDiagnosis, softmax_diagnosis, softmax_functions, softmax_reductions
+from backprop_doctor.static.text import source_segment
+from backprop_doctor.static.updates import Update, parameter_updates
+from backprop_doctor.static.writes import assigning_lines, inplace_writes
+
+
+__all__ = [
+    "Call",
+    "Literal",
+    "Reduction",
+    "SoftmaxDiagnosis",
+    "SourceFacts",
+    "Typo",
+    "Unresolved",
+    "Update",
+    "assigning_lines",
+    "constructor_calls",
+    "definition_line",
+    "find_function",
+    "hyperparameters",
+    "inplace_writes",
+    "parameter_updates",
+    "parse_build_expression",
+    "softmax_diagnosis",
+    "softmax_functions",
+    "softmax_reductions",
+    "source_segment",
+    "special_method_typos",
+]

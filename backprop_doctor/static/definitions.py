@@ -1,0 +1,115 @@
+"""Where functions and classes are defined: qualified names, def lines, the def nodes themselves."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from backprop_doctor.static.files import source_tree
+from backprop_doctor.static.tree import DEFS as _DEFS
+from backprop_doctor.static.tree import FunctionNode, children
+
+
+def _child_blocks(stmt: ast.stmt) -> list[list[ast.stmt]]:
+    """The statement lists nested in a compound statement (not in a def or class)."""
+    blocks = []
+    for name in ("body", "orelse", "finalbody"):
+        block = getattr(stmt, name, None)
+        if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
+            blocks.append(block)
+    blocks.extend(handler.body for handler in getattr(stmt, "handlers", ()))
+    blocks.extend(case.body for case in getattr(stmt, "cases", ()))
+    return blocks
+
+
+def _definitions(body: list[ast.stmt]) -> Iterator[FunctionNode | ast.ClassDef]:
+    """The defs and classes a block binds, including those under if/for/try, not inside other defs."""
+    for stmt in body:
+        if isinstance(stmt, _DEFS):
+            yield stmt
+        else:
+            for block in _child_blocks(stmt):
+                yield from _definitions(block)
+
+
+def _walk_defs(tree: ast.AST) -> Iterator[tuple[str, FunctionNode | ast.ClassDef, ast.ClassDef | None]]:
+    """(qualname, node, class the node is a method of) for every def and class, outer first."""
+
+    def visit(body: list[ast.stmt], prefix: str, cls: ast.ClassDef | None):
+        for node in _definitions(body):
+            qualname = prefix + node.name
+            yield qualname, node, cls
+            yield from visit(node.body, qualname + ".", node if isinstance(node, ast.ClassDef) else None)
+
+    yield from visit(getattr(tree, "body", []), "", None)
+
+
+def _normal_qualname(qualname: str) -> str:
+    return ".".join(part for part in qualname.split(".") if part != "<locals>")
+
+
+def find_function(tree: ast.AST, qualname: str) -> FunctionNode | None:
+    """The def of `qualname` ("softmax", "SoftmaxWithLoss.softmax", "outer.<locals>.inner").
+
+    When a name is defined twice the later definition wins, as it does in Python.
+    """
+    wanted = _normal_qualname(qualname)
+    found = None
+    for name, node, _cls in _walk_defs(tree):
+        if name == wanted and isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            found = node
+    return found
+
+
+def definition_line(tree: ast.AST, qualname: str) -> int | None:
+    """The line of the `def` (or `class`) statement of `qualname`, or None when there is none."""
+    wanted = _normal_qualname(qualname)
+    line = None
+    for name, node, _cls in _walk_defs(tree):
+        if name == wanted:
+            line = node.lineno
+    return line
+
+
+def _qualnames(tree: ast.AST) -> dict[int, str]:
+    return {id(node): name for name, node, _cls in _walk_defs(tree)}
+
+
+@dataclass(frozen=True)
+class Function:
+    """A function or method definition in a source file."""
+
+    file: str
+    qualname: str  # "SoftmaxWithLoss.softmax"
+    line: int  # the `def` line (the first decorator's, when it has some)
+    end_line: int
+
+
+def functions(file: str) -> list[Function]:
+    """Every function and method defined in `file`, with its qualified name."""
+    _, tree = source_tree(file)
+    if tree is None:
+        return []
+    found: list[Function] = []
+
+    def visit(node: ast.AST, prefix: str) -> None:
+        for child in children(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                name = f"{prefix}{child.name}"
+                first = min([child.lineno, *(d.lineno for d in child.decorator_list)])
+                found.append(Function(file, name, first, child.end_lineno or child.lineno))
+                visit(child, f"{name}.<locals>.")
+            elif isinstance(child, ast.ClassDef):
+                visit(child, f"{prefix}{child.name}.")
+            else:
+                visit(child, prefix)
+
+    visit(tree, "")
+    return found
+
+
+def enclosing(file: str, line: int) -> Function | None:
+    """The innermost function of `file` that contains `line`."""
+    inside = [f for f in functions(file) if f.line <= line <= f.end_line]
+    return max(inside, key=lambda f: f.line) if inside else None

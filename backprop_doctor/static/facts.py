@@ -1,0 +1,61 @@
+"""The facts of one parsed file, each computed once, on first use.
+
+The loader parses the user's file once (`loading.source.read_source`); its
+`SourceFile.facts` is a `SourceFacts` over that tree. The pipeline and every
+check ask it instead of walking the tree again, so a fact no check needs is
+never computed and one that several need is computed once.
+"""
+
+from __future__ import annotations
+
+import ast
+from functools import cached_property
+from typing import Any
+
+from backprop_doctor.static import calls, dunders, settings, softmax, updates
+
+
+class SourceFacts:
+    """Facts read from one parsed module (`tree`), quoting `text` where it is known."""
+
+    def __init__(self, tree: ast.Module | None, text: str | None = None):
+        self.tree = tree
+        self.text = text
+
+    @cached_property
+    def constructor_calls(self) -> dict[str, list[calls.Call]]:
+        """`Name(...)` calls with their literal arguments, keyed by name (see `calls.constructor_calls`)."""
+        return calls.constructor_calls(self.tree) if self.tree is not None else {}
+
+    @cached_property
+    def hyperparameters(self) -> dict[str, settings.Literal]:
+        """Module-level literal hyper-parameters, keyed by name."""
+        return settings.hyperparameters(self.tree, text=self.text) if self.tree is not None else {}
+
+    @cached_property
+    def script_numbers(self) -> dict[str, tuple[float, int | None]]:
+        """Literal numbers by lower-case name, as the training probe reads them (value, line)."""
+        return settings.script_numbers(self.tree)
+
+    def update_line(self, lr_names: Any) -> int | None:
+        """The line of the script's parameter update (the training probe's anchor)."""
+        key = tuple(lr_names)
+        cache = self.__dict__.setdefault("_update_lines", {})
+        if key not in cache:
+            cache[key] = settings.update_line(self.tree, key)
+        return cache[key]
+
+    @cached_property
+    def updates(self) -> list[updates.Update]:
+        """Parameter updates, `params[key] -= lr * grads[key]` and its rebinding cousins."""
+        return updates.parameter_updates(self.tree, text=self.text) if self.tree is not None else []
+
+    @cached_property
+    def softmax_reductions(self) -> list[softmax.Reduction]:
+        """The max and sum reductions of every softmax-like function, judged per row."""
+        return softmax.softmax_reductions(self.tree, text=self.text) if self.tree is not None else []
+
+    @cached_property
+    def typos(self) -> list[dunders.Typo]:
+        """Misspelled special methods (`__init`, `_init_`, ...)."""
+        return dunders.special_method_typos(self.tree, text=self.text) if self.tree is not None else []

@@ -1,0 +1,297 @@
+"""Parameters in the source: updates (`params[key] -= lr * grads[key]` and its rebinding cousins),
+and parameters handed to a layer as copies (`Affine(self.params['W1'].copy(), ...)`)."""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from backprop_doctor.static.definitions import _child_blocks, _qualnames
+from backprop_doctor.static.text import _columns, _show, _source, char_column
+from backprop_doctor.static.tree import walk
+
+
+_PARAM_CONTAINER = re.compile(r"param|weight", re.IGNORECASE)
+_PARAM_NAME = re.compile(
+    r"[Ww]\d*|b\d*|W[a-z]{1,2}\d*|b[a-z]\d*|weights?\d*|bias(?:es)?\d*|gamma\d*|beta\d*|kernel|embed\w*|params?|theta"
+)
+_LEARNING_RATE = re.compile(r"(?:lr|learning_?rate|eta|alpha|step_?size)(?:_\w*)?|\w*_lr", re.IGNORECASE)
+_GRADIENT = re.compile(r"(?i:\w*grad\w*)|d[A-Z]\w*|d(?:w|b|gamma|beta|theta|params?)\d*|g")
+_VELOCITY = re.compile(r"v|m|h|vel\w*|velocity|momentum|cache|moment\w*")
+
+
+@dataclass(frozen=True)
+class Update:
+    """A statement that updates parameters, and its in-place form.
+
+    `kind` is "in-place" (`p -= lr * g`, `p[...] = p - lr * g`), "rebind-entry"
+    (`params[key] = params[key] - ...`: layers holding the old array keep it),
+    "rebind-attribute" (`self.W = self.W - ...`), "rebind-loop-variable"
+    (`for p, g in zip(params, grads): p = p - lr * g` changes nothing) or
+    "rebind-name" (`W1 = W1 - lr * dW1`).
+    """
+
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+    source: str  # the statement as written
+    fix: str  # the in-place form, e.g. "network.params[key] -= learning_rate * grad[key]"
+    in_place: bool
+    kind: str
+    target: str  # "network.params[key]"
+    function: str | None = None  # qualname of the enclosing function, None at module level
+
+
+def _chain(node: ast.AST) -> list[str]:
+    """Identifiers along `a.b[c].d` (the subscripts themselves left out): a, b, d."""
+    names = []
+    while True:
+        if isinstance(node, ast.Attribute):
+            names.append(node.attr)
+            node = node.value
+        elif isinstance(node, ast.Subscript):
+            node = node.value
+        elif isinstance(node, ast.Name):
+            names.append(node.id)
+            return names[::-1]
+        else:
+            return names[::-1]
+
+
+def _identifiers(node: ast.AST) -> set[str]:
+    found = set()
+    for inner in walk(node):
+        if isinstance(inner, ast.Name):
+            found.add(inner.id)
+        elif isinstance(inner, ast.Attribute):
+            found.add(inner.attr)
+    return found
+
+
+def _loop_roles(loop: ast.For | ast.AsyncFor) -> dict[str, str]:
+    """Loop variables that stand for parameters or gradients: `for p, g in zip(params, grads)`."""
+
+    def role(expression: ast.AST) -> str | None:
+        identifiers = _identifiers(expression)
+        if any(_PARAM_CONTAINER.search(i) for i in identifiers):
+            return "param"
+        if any("grad" in i.lower() for i in identifiers):
+            return "grad"
+        return None
+
+    target, iterable = loop.target, loop.iter
+    pairs: list[tuple[ast.AST, ast.AST]] = []
+    if isinstance(iterable, ast.Call) and isinstance(target, (ast.Tuple, ast.List)):
+        func = iterable.func
+        if isinstance(func, ast.Name) and func.id == "zip" and len(iterable.args) == len(target.elts):
+            pairs = list(zip(target.elts, iterable.args))
+        elif isinstance(func, ast.Name) and func.id == "enumerate" and iterable.args and len(target.elts) == 2:
+            pairs = [(target.elts[1], iterable.args[0])]
+        elif isinstance(func, ast.Attribute) and func.attr == "items" and len(target.elts) == 2:
+            pairs = [(target.elts[1], func.value)]
+    elif isinstance(target, ast.Name):
+        func = iterable.func if isinstance(iterable, ast.Call) else None
+        if not (isinstance(func, ast.Attribute) and func.attr == "keys"):
+            pairs = [(target, iterable)]
+    roles = {}
+    for element, source in pairs:
+        if isinstance(element, ast.Name) and (r := role(source)):
+            roles[element.id] = r
+    return roles
+
+
+def _param_like(node: ast.AST, roles: Mapping[str, str]) -> bool:
+    names = _chain(node)
+    if not names:
+        return False
+    if len(names) == 1 and isinstance(node, ast.Name):
+        return roles.get(node.id) == "param" or bool(_PARAM_NAME.fullmatch(node.id))
+    if names[0] in roles and roles[names[0]] == "param":
+        return True
+    return any(_PARAM_CONTAINER.search(n) for n in names) or bool(_PARAM_NAME.fullmatch(names[-1]))
+
+
+def _steps(node: ast.AST, roles: Mapping[str, str]) -> bool:
+    """Whether an expression looks like an update step (mentions a learning rate, gradient or velocity)."""
+    for identifier in _identifiers(node):
+        if roles.get(identifier) == "grad":
+            return True
+        if _LEARNING_RATE.fullmatch(identifier) or _GRADIENT.fullmatch(identifier) or _VELOCITY.fullmatch(identifier):
+            return True
+    return False
+
+
+def _same_expression(a: ast.AST, b: ast.AST) -> bool:
+    return ast.unparse(a) == ast.unparse(b)
+
+
+def _whole_array(index: ast.AST) -> bool:
+    """`[...]` or `[:]`: a slice assignment that writes into the array itself."""
+    if isinstance(index, ast.Constant) and index.value is Ellipsis:
+        return True
+    return isinstance(index, ast.Slice) and index.lower is None and index.upper is None and index.step is None
+
+
+def parameter_updates(tree: ast.AST, *, text: str | None = None) -> list[Update]:
+    """Statements anywhere in the file that update parameters with a step, in source order.
+
+    A target counts as a parameter when its name path holds "param" or "weight"
+    (`params[key]`, `network.params[key]`, `self.weights`), ends in a usual
+    parameter name (`W`, `b1`, `self.W`, `gamma`), or is a loop variable over
+    parameters; the step must mention a learning rate, a gradient or a velocity.
+    """
+    src = _source(text)
+    names = _qualnames(tree)
+    found: list[Update] = []
+
+    def make(stmt: ast.stmt, target: ast.AST, op: ast.operator, step: ast.AST, kind: str, function: str | None):
+        symbol = "-" if isinstance(op, ast.Sub) else "+"
+        col, end_col = _columns(stmt, src)
+        found.append(
+            Update(
+                line=stmt.lineno,
+                col=col,
+                end_line=stmt.end_lineno or stmt.lineno,
+                end_col=end_col,
+                source=_show(stmt, src),
+                fix=f"{_show(target, src)} {symbol}= {_show(step, src)}",
+                in_place=kind == "in-place",
+                kind=kind,
+                target=_show(target, src),
+                function=function,
+            )
+        )
+
+    def check(stmt: ast.stmt, roles: Mapping[str, str], function: str | None):
+        if isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, (ast.Sub, ast.Add)):
+            if _param_like(stmt.target, roles) and _steps(stmt.value, roles):
+                make(stmt, stmt.target, stmt.op, stmt.value, "in-place", function)
+            return
+        if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1):
+            return
+        target, value = stmt.targets[0], stmt.value
+        if not (isinstance(value, ast.BinOp) and isinstance(value.op, (ast.Sub, ast.Add))):
+            return
+        if not _steps(value.right, roles):
+            return
+        if isinstance(target, ast.Subscript) and _whole_array(target.slice) and _param_like(target.value, roles):
+            if _same_expression(value.left, target.value) or _same_expression(value.left, target):
+                make(stmt, target.value, value.op, value.right, "in-place", function)
+            return
+        if not (_param_like(target, roles) and _same_expression(value.left, target)):
+            return
+        if isinstance(target, ast.Subscript):
+            kind = "rebind-entry"
+        elif isinstance(target, ast.Attribute):
+            kind = "rebind-attribute"
+        elif isinstance(target, ast.Name) and roles.get(target.id) == "param":
+            kind = "rebind-loop-variable"
+        else:
+            kind = "rebind-name"
+        make(stmt, target, value.op, value.right, kind, function)
+
+    def visit(body: list[ast.stmt], roles: Mapping[str, str], function: str | None):
+        for stmt in body:
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                visit(stmt.body, {}, names.get(id(stmt), stmt.name))
+                continue
+            if isinstance(stmt, ast.ClassDef):
+                visit(stmt.body, {}, function)
+                continue
+            check(stmt, roles, function)
+            if isinstance(stmt, (ast.For, ast.AsyncFor)):
+                visit(stmt.body, {**roles, **_loop_roles(stmt)}, function)
+                visit(stmt.orelse, roles, function)
+                continue
+            for block in _child_blocks(stmt):
+                visit(block, roles, function)
+
+    visit(getattr(tree, "body", []), {}, None)
+    return sorted(found, key=lambda u: (u.line, u.col))
+
+
+# ---------------------------------------------------------- parameters handed over as copies
+
+_COPY_METHODS = frozenset({"copy", "astype"})
+_COMPOUND = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.If, ast.For, ast.While, ast.With, ast.Try)
+_COPY_FUNCTIONS = frozenset({"copy", "array", "deepcopy", "asarray_chkfinite"})
+
+
+def _param_key(node: ast.AST) -> Any:
+    """'W1' for `self.params['W1']` / `params["W1"]`, 0 for `params[0]`; None otherwise."""
+    if isinstance(node, ast.Subscript) and "param" in ast.unparse(node.value).lower():
+        if isinstance(node.slice, ast.Constant):
+            return node.slice.value
+    return None
+
+
+def _copied(node: ast.AST) -> ast.Subscript | None:
+    """The parameter subscript that `node` copies, for `p.copy()`, `np.copy(p)`, `np.array(p)`, `copy.deepcopy(p)`."""
+    if not isinstance(node, ast.Call):
+        return None
+    func = node.func
+    if isinstance(func, ast.Attribute) and func.attr in _COPY_METHODS and _param_key(func.value) is not None:
+        return func.value  # type: ignore[return-value]
+    if isinstance(func, ast.Attribute) and func.attr in _COPY_FUNCTIONS and node.args:
+        if _param_key(node.args[0]) is not None:
+            return node.args[0]  # type: ignore[return-value]
+    return None
+
+
+@dataclass
+class ParameterCopy:
+    """A statement that hands a layer a copy of a network parameter (`Affine(self.params['W1'].copy(), ...)`)."""
+
+    line: int
+    layer: str | None  # the key the statement stores the layer under, e.g. "Affine1"
+    keys: list[Any] = field(default_factory=list)  # parameter keys passed as copies
+    fixed: str = ""
+    column: int | None = None  # 1-based, of the first copy
+
+def parameter_copies(lines: list[str], tree: ast.AST, first: int, last: int) -> list[ParameterCopy]:
+    """Statements between lines `first` and `last` (an `__init__`) that hand a layer a copy of a parameter.
+
+    `lines` are the file's lines; each entry carries the statement with the copies removed (`fixed`).
+    """
+    found: dict[int, ParameterCopy] = {}
+    for node in walk(tree):
+        if not isinstance(node, ast.stmt) or not first <= node.lineno <= last:
+            continue
+        if isinstance(node, _COMPOUND):
+            continue
+        copies = [(n, sub) for n in walk(node) if (sub := _copied(n)) is not None and n.lineno == n.end_lineno]
+        if not copies:
+            continue
+        target = node.targets[0] if isinstance(node, ast.Assign) and node.targets else None
+        layer = None
+        if isinstance(target, ast.Subscript) and isinstance(target.slice, ast.Constant):
+            layer = str(target.slice.value)
+        elif isinstance(target, ast.Attribute):
+            layer = target.attr
+        text = lines[node.lineno - 1]
+        for call, sub in sorted(copies, key=lambda c: c[0].col_offset, reverse=True):
+            if call.lineno != node.lineno:
+                continue
+            start, end = char_column(text, call.col_offset), char_column(text, call.end_col_offset or 0)
+            inner = text[char_column(text, sub.col_offset) : char_column(text, sub.end_col_offset or 0)]
+            text = text[:start] + inner + text[end:]
+        original = lines[node.lineno - 1]
+        first = min(c.col_offset for c, _ in copies)
+        entry = found.setdefault(node.lineno, ParameterCopy(node.lineno, layer, column=char_column(original, first) + 1))
+        entry.keys += [_param_key(sub) for _, sub in copies]
+        entry.fixed = text.strip()
+    return sorted(found.values(), key=lambda e: e.line)
+
+
+def random_init_line(tree: ast.AST, first: int, last: int) -> int | None:
+    """The first assignment between lines `first` and `last` (an `__init__`) that draws random weights."""
+    for node in sorted(walk(tree), key=lambda n: getattr(n, "lineno", 0)):
+        if isinstance(node, ast.Assign) and first <= node.lineno <= last:
+            text = ast.unparse(node.value)
+            if "randn" in text or "normal" in text or "random" in text:
+                return node.lineno
+    return None

@@ -1,0 +1,238 @@
+"""Writes into arrays in place, and the lines that assign an attribute."""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+from collections.abc import Iterable
+
+from backprop_doctor.static.calls import _own_expressions, _root_name, _target_names
+from backprop_doctor.static.definitions import _child_blocks
+from backprop_doctor.static.text import _Text, _show, _source
+from backprop_doctor.static.tree import DEFS as _DEFS, FunctionNode, walk
+
+
+_MUTATING_ARRAY_METHODS = {"fill", "sort", "resize", "put", "itemset", "partition", "setfield"}
+_MUTATING_FUNCTIONS = {"copyto", "put", "place", "putmask", "fill_diagonal", "shuffle"}  # change their 1st argument
+_VIEW_METHODS = {"reshape", "view", "ravel", "transpose", "swapaxes", "squeeze", "T"}
+
+
+def _is_alias(node: ast.AST, aliases: set[str]) -> bool:
+    """Whether an expression is the array itself or a view of it (`x`, `x.T`, `x.reshape(...)`, `x[:, 0]`)."""
+    if isinstance(node, ast.Name):
+        return node.id in aliases
+    if isinstance(node, ast.Attribute) and node.attr == "T":
+        return _is_alias(node.value, aliases)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _VIEW_METHODS:
+        return _is_alias(node.func.value, aliases)
+    if isinstance(node, ast.Subscript):
+        parts = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        basic = all(
+            isinstance(p, ast.Slice)
+            or (isinstance(p, ast.Constant) and (p.value is Ellipsis or p.value is None or type(p.value) is int))
+            for p in parts
+        )
+        return basic and _is_alias(node.value, aliases)
+    return False
+
+
+def _writes_target(target: ast.AST, aliases: set[str]) -> bool:
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return any(_writes_target(e, aliases) for e in target.elts)
+    if isinstance(target, ast.Starred):
+        return _writes_target(target.value, aliases)
+    return isinstance(target, (ast.Subscript, ast.Attribute)) and _root_name(target) in aliases
+
+
+def _writes_through_call(expression: ast.AST, aliases: set[str]) -> bool:
+    for node in walk(expression):
+        if not isinstance(node, ast.Call):
+            continue
+        for keyword in node.keywords:
+            if keyword.arg == "out":
+                outs = keyword.value.elts if isinstance(keyword.value, ast.Tuple) else [keyword.value]
+                if any(_root_name(o) in aliases for o in outs):
+                    return True
+        func = node.func
+        if not isinstance(func, ast.Attribute):
+            continue
+        if func.attr in _MUTATING_ARRAY_METHODS and _root_name(func.value) in aliases and not _is_module(func.value):
+            return True
+        changes_first = func.attr in _MUTATING_FUNCTIONS or func.attr == "at"
+        if changes_first and node.args and _root_name(node.args[0]) in aliases:
+            return True
+    return False
+
+
+def _is_module(node: ast.AST) -> bool:
+    return isinstance(node, ast.Name) and node.id in {"np", "numpy", "random"}
+
+
+def _statement_text(stmt: ast.stmt, src: _Text | None) -> str:
+    if isinstance(stmt, (ast.If, ast.While, ast.For, ast.AsyncFor, ast.With, ast.AsyncWith, ast.Try, ast.Match)):
+        if src is not None:
+            return src.line(stmt.lineno).strip()
+        return ast.unparse(stmt).splitlines()[0]
+    return _show(stmt, src).strip()
+
+
+def inplace_writes(function_node: FunctionNode, arg_name: str, *, text: str | None = None) -> list[tuple[int, str]]:
+    """(line, statement) for every statement of a function that writes into its argument `arg_name`.
+
+    Writes through `x[...] = `, `x.attr = `, `x -= `, `out=x`, `x.fill(...)`,
+    `np.copyto(x, ...)`, `np.add.at(x, ...)`, also through an alias or view
+    (`dx = dout` then `dx[mask] = 0`).  Rebinding the name (`x = x.copy()`)
+    ends the tracking: later writes go to a new array.
+    """
+    src = _source(text)
+    aliases = {arg_name}
+    found: dict[int, str] = {}
+
+    def record(stmt: ast.stmt):
+        found.setdefault(stmt.lineno, _statement_text(stmt, src))
+
+    def visit_block(stmts: list[ast.stmt]):
+        for stmt in stmts:
+            if isinstance(stmt, _DEFS):
+                continue
+            if any(_writes_through_call(e, aliases) for e in _own_expressions(stmt)):
+                record(stmt)
+            if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None:
+                targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+                if any(_writes_target(t, aliases) for t in targets):
+                    record(stmt)
+                alias = _is_alias(stmt.value, aliases)
+                for target in targets:
+                    if isinstance(target, ast.Name):
+                        (aliases.add if alias else aliases.discard)(target.id)
+                    else:
+                        for name in _target_names(target):
+                            aliases.discard(name)
+            elif isinstance(stmt, ast.AugAssign):
+                target = stmt.target
+                if (isinstance(target, ast.Name) and target.id in aliases) or _writes_target(target, aliases):
+                    record(stmt)
+            elif isinstance(stmt, (ast.For, ast.AsyncFor)):
+                for name in _target_names(stmt.target):
+                    aliases.discard(name)
+            elif isinstance(stmt, (ast.With, ast.AsyncWith)):
+                for item in stmt.items:
+                    if item.optional_vars is not None:
+                        for name in _target_names(item.optional_vars):
+                            aliases.discard(name)
+            for block in _child_blocks(stmt):
+                visit_block(block)
+
+    visit_block(function_node.body)
+    return sorted(found.items())
+
+
+def assigning_lines(function_node: FunctionNode, target_attr: str) -> list[int]:
+    """Lines of a function that assign an attribute (`self.mask = ...`, `self.mask[i] = ...`, `self.W -= ...`).
+
+    `target_attr` is the attribute name ("mask") or a dotted path ("self.mask").
+    """
+
+    def matches(node: ast.AST) -> bool:
+        while isinstance(node, ast.Subscript):
+            node = node.value
+        if not isinstance(node, ast.Attribute):
+            return False
+        return ast.unparse(node) == target_attr if "." in target_attr else node.attr == target_attr
+
+    def flatten(target: ast.AST) -> list[ast.AST]:
+        if isinstance(target, (ast.Tuple, ast.List)):
+            return [t for e in target.elts for t in flatten(e)]
+        if isinstance(target, ast.Starred):
+            return flatten(target.value)
+        return [target]
+
+    lines = set()
+    for node in walk(function_node):
+        targets: list[ast.AST] = []
+        if isinstance(node, ast.Assign):
+            targets = node.targets
+        elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
+            targets = [node.target]
+        if any(matches(t) for target in targets for t in flatten(target)):
+            lines.add(node.lineno)
+    return sorted(lines)
+
+
+# The statements of one live function, parsed from the lines `inspect` gives (`locate` turns them into
+# locations in the file: a line here is relative to the function's first line).
+
+
+def function_tree(lines: list[str]) -> ast.Module | None:
+    """The parsed, dedented source of one function or class (None when it does not parse alone)."""
+    try:
+        return ast.parse(textwrap.dedent("".join(lines)))
+    except (SyntaxError, ValueError):
+        return None
+
+
+def first_function(tree: ast.AST) -> FunctionNode | None:
+    """The outermost def in `tree`."""
+    return next((n for n in walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))), None)
+
+
+def positional_parameters(function: FunctionNode) -> list[str]:
+    """The positional parameters of a def, without `self` and `cls`."""
+    return [a.arg for a in function.args.posonlyargs + function.args.args if a.arg not in ("self", "cls")]
+
+
+def assignment_statement(tree: ast.AST, targets: tuple[str, ...], ran: set[int] | None = None) -> ast.stmt | None:
+    """The last statement that assigns the first of `targets` assigned in `tree` (`dx`, `self.db`, `x[...]`).
+
+    `ran` (line numbers of `tree` that executed) narrows the choice to the branch
+    that ran. Falls back to the last `return`, then None.
+    """
+    assignments = [n for n in walk(tree) if isinstance(n, (ast.Assign, ast.AugAssign, ast.AnnAssign))]
+    best: ast.stmt | None = None
+    if ran:  # prefer the assignments that actually ran (one branch of an if/else)
+        executed = [n for n in assignments if n.lineno in ran]
+        assignments = executed or assignments
+    for wanted in targets:  # in order of preference: the first target that is assigned wins
+        for node in assignments:
+            node_targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            texts = [ast.unparse(t) for t in node_targets]
+            if any(text == wanted or text.startswith(wanted + "[") for text in texts):
+                if best is None or node.lineno > best.lineno:
+                    best = node
+        if best is not None:
+            break
+    if best is None:
+        returns = [n for n in walk(tree) if isinstance(n, ast.Return)]
+        best = max(returns, key=lambda n: n.lineno) if returns else None
+    return best
+
+
+def first_assignment_line(tree: ast.AST, targets: Iterable[str]) -> int | None:
+    """The first line that assigns one of `targets` exactly (as `ast.unparse` spells them)."""
+    wanted = set(targets)
+    best = None
+    for node in walk(tree):
+        if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+            node_targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(ast.unparse(t) in wanted for t in node_targets):
+                if best is None or node.lineno < best:
+                    best = node.lineno
+    return best
+
+
+def accumulation_statement(tree: ast.AST) -> ast.AugAssign | None:
+    """The first `self.<attr> += ...` (or `-=`): state that grows call after call."""
+    for node in sorted(walk(tree), key=lambda n: getattr(n, "lineno", 0)):
+        if isinstance(node, ast.AugAssign) and ast.unparse(node.target).startswith("self."):
+            return node
+    return None
+
+
+def returned_name(tree: ast.AST) -> str | None:
+    """The name a function returns (`return dx` → "dx"; the first of a tuple)."""
+    for node in walk(tree):
+        if isinstance(node, ast.Return) and node.value is not None:
+            value = node.value.elts[0] if isinstance(node.value, ast.Tuple) and node.value.elts else node.value
+            if isinstance(value, ast.Name):
+                return value.id
+    return None
