@@ -354,3 +354,27 @@ def test_a_broken_dlfs2_affine_is_replaced_by_a_reference_writing_into_the_same_
     assert [s.kind for s in result.swaps] == ["affine", "affine"]
     assert result.yours.trend == "stagnant"
     assert result.reference.error is None and result.reference_falls
+
+
+class _ConvShaped:
+    def __init__(self):
+        self.params = {"W1": np.zeros((30, 1, 5, 5)), "b1": np.zeros(30), "W2": np.zeros((100, 10))}
+
+    def loss(self, x, t):
+        return 0.0
+
+    def gradient(self, x, t):
+        return {}
+
+
+def test_a_convolution_filter_costs_once_per_spatial_position_so_conv_runs_are_sized_by_work_not_time():
+    from backprop_doctor.training.probe import _parameter_count
+
+    images, rows = np.zeros((2, 1, 28, 28)), np.zeros((2, 784))
+    assert _parameter_count(_ConvShaped(), images) == 750 * 28 * 28 + 30 + 1000
+    assert _parameter_count(_ConvShaped(), rows) == 750 + 30 + 1000
+    work = _parameter_count(_ConvShaped(), images)
+    batch, steps = training.run_size(100, 200, work)
+    assert (batch, steps) == (training.MIN_BATCH, training.WORK // (training.MIN_BATCH * work))
+    assert batch * steps * work <= training.WORK < batch * (steps + 1) * work
+    assert training.run_size(100, 200, _parameter_count(_ConvShaped(), rows)) == (100, 200)

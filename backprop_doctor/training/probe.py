@@ -92,7 +92,7 @@ def _probe_network(built: Any, settings: Settings, seed: int, data_path: str | N
     data, note = data_for(built.cases[0], data_path, np.random.default_rng(seed))
     data = _labels_the_loss_takes(built.obj, data, seed)
     lr = settings.lr.value
-    batch, steps = run_size(settings.batch, settings.steps, _parameter_count(built.obj))
+    batch, steps = run_size(settings.batch, settings.steps, _parameter_count(built.obj, data.x))
     settings = dataclasses.replace(settings, steps=steps)
     same = functools.partial(train, built.obj, data, batch=batch, steps=steps, seed=seed)
     tiny = Data(data.x[:OVERFIT_SAMPLES], data.t[:OVERFIT_SAMPLES], f"{OVERFIT_SAMPLES} samples")
@@ -154,9 +154,12 @@ def fitted(run: Run | None) -> bool:
     return shape.trend != "non-finite" and shape.tail <= FITTED_RATIO * abs(shape.first)
 
 
-def _parameter_count(obj: Any) -> int:
+def _parameter_count(obj: Any, x: np.ndarray | None = None) -> int:
+    """Multiply-adds per sample, roughly: a 4-D (convolution) filter counts once per spatial
+    position of a 4-D input. Deterministic, so the run's size never depends on the machine."""
+    positions = int(np.prod(x.shape[2:])) if x is not None and x.ndim == 4 else 1
     try:
-        return sum(int(p.size) for p in Network(obj).params().values())
+        return sum(int(p.size) * (positions if p.ndim == 4 else 1) for p in Network(obj).params().values())
     except Exception:
         return 0
 
