@@ -63,6 +63,7 @@ class _Suspect:
 
     function: Function
     measurements: list[tuple[str, probes.Normalisation, int]] = field(default_factory=list)  # (label, result, N)
+    columns: bool = False  # the file keeps its samples in columns (`W @ x`)
 
 
 def run(context: Any) -> Iterator[Finding]:
@@ -71,8 +72,10 @@ def run(context: Any) -> Iterator[Finding]:
     scores = rng.standard_normal((n, CLASSES if n != CLASSES else CLASSES + 1))
     suspects: dict[tuple[str, int], _Suspect] = {}
     cases = list(probes.layer_cases(context))
+    source = getattr(context, "source", None)
+    columns = source is not None and source.tree is not None and source.facts.sample_layout == "columns"
     for func, call in _softmaxes(context, cases):
-        _probe_softmax(func, call, scores, suspects)
+        _probe_softmax(func, call, scores, suspects, columns=columns)
     for case in cases:
         if case.is_loss:
             _probe_loss_layer(case, context.options.train, suspects)
@@ -139,22 +142,31 @@ def _run(call: Callable[[], Any]) -> tuple[Any, dict[str, set[int]]]:
         return executed(call)
 
 
-def _probe_softmax(func: Any, call: Callable[[np.ndarray], Any], scores: np.ndarray, suspects: dict) -> None:
-    """Call a softmax on a batch of random scores; keep it when its rows do not each sum to 1."""
+def _probe_softmax(
+    func: Any, call: Callable[[np.ndarray], Any], scores: np.ndarray, suspects: dict, *, columns: bool = False
+) -> None:
+    """Call a softmax on a batch of random scores; keep it when its samples do not each sum to 1.
+
+    In a file that keeps its samples in columns (`W @ x`), the batch is given as columns and
+    each column must sum to 1; a softmax over the whole array is then left alone, since such
+    files often call it on one sample (one column) at a time.
+    """
     where = definition(func)
     if where is None or (where.file, where.line) in suspects:
         return
+    batch = scores.T.copy() if columns else scores.copy()
     try:
-        out, _ = _run(lambda: call(scores.copy()))
+        out, _ = _run(lambda: call(batch))
     except Exception:  # the user's function raised on a 2-D batch: not ours to report
         return
-    if not (is_float_array(out) and out.shape == scores.shape):
+    if not (is_float_array(out) and out.shape == batch.shape):
         return
-    result = probes.normalisation(out, THRESHOLD)
-    if result is None or result.kind == "rows":
+    result = probes.normalisation(out.T if columns else out, THRESHOLD)
+    if result is None or result.kind == "rows" or (columns and result.kind == "batch"):
         return
-    suspect = suspects.setdefault((where.file, where.line), _Suspect(where))
-    label = f"`{where.qualname}` on random scores of shape {scores.shape}"
+    suspect = suspects.setdefault((where.file, where.line), _Suspect(where, columns=columns))
+    layout = ", one sample per column as in this file" if columns else ""
+    label = f"`{where.qualname}` on random scores of shape {batch.shape}{layout}"
     suspect.measurements.append((label, result, scores.shape[0]))
 
 
@@ -196,7 +208,7 @@ def _producer(cls: type, ran: dict[str, set[int]]) -> Function | None:
 # --------------------------------------------------------------------------- the finding
 
 
-def _diagnosis(function: Function) -> static.SoftmaxDiagnosis | None:
+def _diagnosis(function: Function, columns: bool = False) -> static.SoftmaxDiagnosis | None:
     lines, tree = source_tree(function.file)
     if tree is None:
         return None
@@ -204,7 +216,8 @@ def _diagnosis(function: Function) -> static.SoftmaxDiagnosis | None:
         node = static.find_function(tree, function.qualname)
         if node is None:
             return None
-        return static.softmax_diagnosis(node, text="\n".join(lines) + "\n", qualname=function.qualname, tree=tree)
+        text = "\n".join(lines) + "\n"
+        return static.softmax_diagnosis(node, text=text, qualname=function.qualname, tree=tree, columns=columns)
     except Exception:  # unusual code the static reading does not follow: point at the def line instead
         return None
 
@@ -233,14 +246,17 @@ def _finding(suspect: _Suspect) -> Finding:
     _, result, n = suspect.measurements[0]  # the network's own scores when there are some
     where = suspect.function
     name = where.qualname
-    diagnosis = _diagnosis(where)
+    diagnosis = _diagnosis(where, suspect.columns)
     wrong = list(diagnosis.wrong) if diagnosis is not None else []
-    axis = diagnosis.axis if diagnosis is not None else -1
+    axis = 0 if suspect.columns else diagnosis.axis if diagnosis is not None else -1
     sums = [r for r in wrong if r.kind == "sum"]
     anchor = sums[0] if sums else (wrong[0] if wrong else None)
     if result.kind == "batch":
         what = "across the whole batch"
         how = f"every row sums to about 1/N = {1 / n:.3g} (N = {n}) instead of 1"
+    elif suspect.columns:
+        what = "each class over the batch instead of each sample (a column, in this file)"
+        how = "the samples' probabilities do not sum to 1"
     else:
         what = "each column over the batch instead of each row"
         how = "the rows do not sum to 1"

@@ -12,7 +12,7 @@ import ast
 from functools import cached_property
 from typing import Any
 
-from backprop_doctor.static import calls, dunders, settings, softmax, updates
+from backprop_doctor.static import calls, dunders, layout, settings, softmax, updates
 
 
 class SourceFacts:
@@ -54,6 +54,11 @@ class SourceFacts:
     def softmax_reductions(self) -> list[softmax.Reduction]:
         """The max and sum reductions of every softmax-like function, judged per row."""
         return softmax.softmax_reductions(self.tree, text=self.text) if self.tree is not None else []
+
+    @cached_property
+    def sample_layout(self) -> layout.Layout:
+        """Whether the file keeps samples in rows (`x @ W`) or columns (`W @ x`)."""
+        return layout.sample_layout(self.tree)
 
     @cached_property
     def typos(self) -> list[dunders.Typo]:

@@ -462,6 +462,7 @@ def softmax_diagnosis(
     qualname: str | None = None,
     row_axis: int | None = None,
     tree: ast.AST | None = None,
+    columns: bool = False,
 ) -> SoftmaxDiagnosis:
     """Judge every max and sum reduction of one softmax-like function.
 
@@ -477,7 +478,8 @@ def softmax_diagnosis(
     `fixed_source` for clarity.  `row_axis` is the axis rewrites use; by default
     1 when the file (`tree`, else the function) writes `axis=1` and never
     `axis=-1`, as 2-D book code does, else -1.  `tree` also lets numpy imported
-    under another name be found.
+    under another name be found.  `columns`: the file keeps its samples in
+    columns (`W @ x`), so axis 0 is each sample's, as after a transpose.
     """
     src = _source(text)
     if row_axis is None:
@@ -493,7 +495,7 @@ def softmax_diagnosis(
         known, axis, _node = _axis_of(call, candidate.axis_index or 0)
         keepdims = _keepdims_of(call)
         shown = _show(call, src)
-        rows = {0} if candidate.transposed else {1, -1}
+        rows = {0} if candidate.transposed != columns else {1, -1}
         if candidate.one_d:
             verdict, per_row = "correct", None
             reason = f"`{shown}` only runs for 1-D input, where it reduces the one row"
@@ -533,7 +535,7 @@ def softmax_diagnosis(
     def plan_for(candidate: _Candidate) -> tuple[int, int | None]:
         index = candidate.axis_index if candidate.axis_index is not None else 0
         positional = len(candidate.node.args) > index and not any(k.arg == "axis" for k in candidate.node.keywords)
-        return (0 if candidate.transposed else row_axis, index if positional else None)
+        return (0 if candidate.transposed != columns else row_axis, index if positional else None)
 
     reductions: dict[str, list[Reduction]] = {"wrong": [], "harmless": [], "correct": [], "unknown": []}
     plans = {}
