@@ -188,13 +188,21 @@ def finding_panel(finding: Finding, reader: SourceReader, *, root: bool = False)
 
 
 def _shown_evidence(finding: Finding) -> list[tuple[str, str]]:
-    """The evidence worth drawing: a "consequence" the message already states (", so ...") is left out."""
+    """The evidence worth drawing, each block under its own name.
+
+    A "consequence" the message already states (", so ...") is left out.
+    """
     message = one_line(finding.message)
-    return [
-        (label, text)
-        for label, text in finding.evidence
-        if not (label == "consequence" and ", so " in message)
-    ]
+    kept = [(label, text) for label, text in finding.evidence if not (label == "consequence" and ", so " in message)]
+    labels = [label for label, _ in kept]
+    named = []
+    for label, text in kept:
+        head, sep, tail = text.partition(": ")
+        if labels.count(label) > 1 and sep and "\n" not in head:
+            # two blocks with one label get distinct names: "row sums, <of what>"
+            label, text = f"{label}, {head}", tail
+        named.append((label, text))
+    return named
 
 
 def _evidence(label: str, text: str) -> RenderableType:
