@@ -167,7 +167,8 @@ def verdict(report: Report, *, ascii_only: bool = False) -> str:
     warn_mark = "WARN" if ascii_only else "!"
     name = one_line(report.file) if report.file else ""
     prefix = f"{name}: " if name else ""
-    if report.ok and not any(m.verdict != "skipped" for m in report.measurements):
+    attempted = bool(report.built) or any(f.name == "nothing-to-check" for f in report.findings)
+    if report.ok and attempted and not any(m.verdict != "skipped" for m in report.measurements):
         # nothing was compared: never a check mark
         first = next((f for f in report.findings if f.severity == "warning"), None)
         why = f": {cause_sentence(first, report.file)}" if first is not None else "."
