@@ -3,8 +3,8 @@
     render_report(reports, "rich")     # the text report on a rich Console
     render_report(reports, "json")     # json_report.to_json, written out
     render_report(reports, "github")   # github.to_github, workflow commands
-    save_html(reports, "report.html")  # the text report, recorded, as HTML
-    save_svg(reports, "report.svg")    # ... as an SVG picture
+    save_html(reports, "report.html")  # the text report, recorded, as HTML for a light page
+    save_svg(reports, "report.svg")    # ... as an SVG picture (see report/html.py)
 
 Each takes one `Report` or a list of them, one per checked file.
 """
@@ -82,9 +82,13 @@ def save_html(
     width: int = RECORD_WIDTH,
 ) -> None:
     """Write the text report, with colour, as a standalone HTML page."""
+    from backprop_doctor.report.html import export_html
+
     reports = _as_list(reports)
     _refuse_checked_file(reports, path)
-    _recorded(reports, sources, width).save_html(path)
+    page = export_html(_recorded(reports, sources, width), reports)
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(page)
 
 
 def save_svg(
@@ -95,9 +99,13 @@ def save_svg(
     width: int = RECORD_WIDTH,
 ) -> None:
     """Write the text report, with colour, as an SVG picture of a terminal."""
+    from backprop_doctor.report.html import export_svg, page_title
+
     reports = _as_list(reports)
     _refuse_checked_file(reports, path)
-    _recorded(reports, sources, width).save_svg(path, title="backprop-doctor")
+    picture = export_svg(_recorded(reports, sources, width), page_title(reports))
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(picture)
 
 
 def _recorded(reports: list[Report], sources: dict[str, str] | None, width: int) -> Console:
