@@ -59,10 +59,11 @@ def _code_lines(page: str) -> list[list[tuple[str, int]]]:
     """The <code> of the page as lines of (character, cells the browser gives it)."""
     code = page[page.index("<code>") + 6 : page.rindex("</code>")]
     lines: list[list[tuple[str, int]]] = [[]]
-    for match in re.finditer(r'<span class="bpd-c(\d)">([^<]*)</span>|(<[^>]*>)|([^<]+)', code):
-        width, boxed, _tag, plain = match.groups()
+    for match in re.finditer(r'<span class="bpd-c(\d)"(?: style="width:(\d+)ch")?>([^<]*)</span>|(<[^>]*>)|([^<]+)', code):
+        width, run_width, boxed, _tag, plain = match.groups()
         if boxed:
-            lines[-1].append((html.unescape(boxed), int(width)))
+            # the browser gives the box its width: one or two cells, or the run's `width:Nch`
+            lines[-1].append((html.unescape(boxed), int(run_width or width)))
         for ch in html.unescape(plain or ""):
             if ch == "\n":
                 lines.append([])
@@ -96,11 +97,11 @@ def test_chinese_comments_keep_the_panel_border_in_line(report, tmp_path):
     lines = _code_lines(page)
     # every character outside ASCII and the box-drawing block sits in a box of its cell width
     for line in lines:
-        for ch, width in line:
-            assert ord(ch) < 0x80 or 0x2500 <= ord(ch) <= 0x259F or width == cell_len(ch), ch
+        for text, width in line:
+            assert all(ord(ch) < 0x80 or 0x2500 <= ord(ch) <= 0x259F for ch in text) or width == cell_len(text), text
     framed = [line for line in lines if line and line[-1][0] in "┃│"]
     widths = {sum(w for _, w in line) for line in framed if line[0][0] in "┃│"}
-    chinese = [line for line in framed if any(ch == "溢" for ch, _ in line)]
+    chinese = [line for line in framed if any("溢" in text for text, _ in line)]
     assert chinese, "the Chinese comment is in a framed line"
     full = max(widths)
     assert sum(w for _, w in chinese[0]) == full

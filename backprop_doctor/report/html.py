@@ -125,21 +125,36 @@ def export_svg(console: Console, title: str) -> str:
 
 
 def cell_boxes(code: str) -> str:
-    """Put each character outside ASCII and the box-drawing block in a box of its cell width.
+    """Put each run of characters outside ASCII and the box-drawing block in a box of its cells.
 
     `code` is rich's HTML: tags and entities are ASCII, so only text characters are touched.
+    A run keeps its characters together (the page still finds "順伝播"); its box is as wide
+    as the cells the terminal gave it, whatever widths the browser's fallback font has.
     """
-    out = []
+    out: list[str] = []
+    run: list[str] = []
+    run_width = 0
+
+    def flush() -> None:
+        nonlocal run_width
+        if run:
+            cells = cell_len("".join(run))
+            style = f' style="width:{cells}ch"' if len(run) > 1 else ""
+            out.append(f'<span class="bpd-c{run_width}"{style}>{"".join(run)}</span>')
+            run.clear()
+
     for ch in code:
         point = ord(ch)
-        if point < 0x80 or 0x2500 <= point <= 0x259F:
+        width = cell_len(ch) if point >= 0x80 and not 0x2500 <= point <= 0x259F else 0
+        if width not in (1, 2):
+            flush()
             out.append(ch)
             continue
-        width = cell_len(ch)
-        if width == 0:
-            out.append(ch)
-        else:
-            out.append(f'<span class="bpd-c{min(width, 2)}">{ch}</span>')
+        if run and width != run_width:
+            flush()
+        run_width = width
+        run.append(ch)
+    flush()
     return "".join(out)
 
 
