@@ -365,12 +365,31 @@ def test_verdict_uses_the_rules_summary_for_a_message_without_a_colon():
 
 @pytest.mark.parametrize(
     ("curve", "lead"),
-    [([2.3, 3.1, 4.7], "the loss rises because"), ([2.3, 2.29, 2.28], "the loss does not fall because"), ([2.3, 1.0, 0.4], "the loss falls, but")],
+    [([2.3, 3.1, 4.7], "the loss rises because"), ([2.3, 2.29, 2.28], "the loss does not fall because")],
 )
 def test_verdict_leads_with_what_the_training_probe_saw(curve, lead):
     finding = Finding("gradient-mismatch", "BPD101", "error", "db is wrong: sum over axis 0", layer="Affine", line=60)
     report = Report(findings=[finding], file="net.py", root_cause=finding, extras={"training": {"yours": curve}})
     assert verdict(report) == f"✗ net.py: {lead} db is wrong in Affine (line 60): sum over axis 0."
+
+
+def test_a_falling_probe_curve_is_not_turned_into_a_lead_that_contradicts_the_cause():
+    # "the loss falls, but ... so the loss never goes down" contradicted itself: the cause is stated alone
+    message = "the update binds a new array (line 120): the loss never goes down; update it in place with `-=`"
+    finding = Finding("unshared-parameter", "BPD401", "error", message, layer="TwoLayerNet", line=120)
+    report = Report(findings=[finding], file="net.py", root_cause=finding, extras={"training": {"yours": [2.3, 1.0, 0.4]}})
+    text = verdict(report)
+    assert "falls" not in text
+    assert text.startswith("✗ net.py: The update binds a new array (line 120)")
+
+
+def test_a_probe_curve_that_does_not_separate_buggy_from_fixed_is_not_drawn_as_evidence(net_file):
+    report = make_report(net_file)
+    same = [2.3 * 0.96**i for i in range(51)]
+    report.extras["training"] = {"yours": same, "reference": list(same), "reference_label": "layers sharing params"}
+    output = draw([report])
+    assert "Training probe" in output and "╭─ Training probe" not in output
+    assert "gave the same loss curve" in " ".join(output.split())
 
 
 def test_verdict_for_a_file_that_could_not_be_loaded():

@@ -14,8 +14,8 @@ from __future__ import annotations
 import io
 import os
 import sys
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from backprop_doctor.errors import UsageError
 from backprop_doctor.findings import Report
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 __all__ = [
     "FORMATS",
     "render_report",
+    "render_rules",
     "save_html",
     "save_svg",
     "sparkline",
@@ -72,6 +73,28 @@ def render_report(
     out.write(text)
     out.flush()
     return text
+
+
+def render_rules(rules: Iterable[Any], console: Console | None = None) -> None:
+    """`backprop-doctor list-checks`: code, name, severity and summary of each rule, wrapped
+    between words under its own column (a plain `print` let the terminal cut words at 80)."""
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    console = console or Console()
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    table.add_column("code", no_wrap=True)
+    table.add_column("name", no_wrap=True)
+    table.add_column("severity", no_wrap=True)
+    table.add_column("what it finds", overflow="fold")
+    styles = {"error": "red", "warning": "yellow", "info": "cyan"}
+    for r in rules:
+        table.add_row(r.code, r.name, f"[{styles.get(r.severity, '')}]{r.severity}[/]", r.summary)
+    try:
+        console.print(table)
+    except SystemExit:  # rich's answer to a reader that left (`| head`): the CLI's BrokenPipeError
+        raise BrokenPipeError from None
 
 
 def save_html(

@@ -41,6 +41,7 @@ from backprop_doctor.report.text import (
     as_float,
     clean,
     counts_line,
+    curves_separate,
     format_loss,
     format_number,
     is_note,
@@ -118,7 +119,15 @@ def report_renderables(report: Report, console: Console, reader: SourceReader) -
     training = report.extras.get("training")
     if isinstance(training, dict) and (training.get("yours") or training.get("reference")):
         yield Text("")
-        yield training_panel(training)
+        if curves_separate(training):
+            yield training_panel(training)
+        else:
+            label = one_line(str(training.get("reference_label") or "the reference"))
+            yield Text(
+                f"Training probe: your code and {label} gave the same loss curve, so the probe shows "
+                "nothing about this problem either way.",
+                style="dim",
+            )
 
 
 def _in_file(finding: Finding, report: Report) -> Finding:

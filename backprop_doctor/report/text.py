@@ -196,9 +196,8 @@ def verdict(report: Report, *, ascii_only: bool = False) -> str:
         lead = "the loss rises because "
     elif trend == "flat":
         lead = "the loss does not fall because "
-    elif trend == "falls":
-        lead = "the loss falls, but "
-    else:  # no training probe ran: state the cause itself
+    else:  # no training probe ran, or its loss fell: state the cause itself
+        # ("the loss falls, but ..." would contradict a cause that keeps the real loss from falling)
         lead, cause = "", cause[:1].upper() + cause[1:]
     return f"{bad_mark} {prefix}{lead}{cause}"
 
@@ -353,6 +352,24 @@ def _is_load_problem(finding: Finding) -> bool:
     if stage is not None:
         return stage == "load"
     return finding.code.upper().startswith("BPD00")
+
+
+def curves_separate(training: dict[str, Any]) -> bool:
+    """Whether the probe's curve of the user's code differs from the reference's (a curve that does
+    not separate the buggy code from the fixed one is no evidence either way)."""
+    yours = [as_float(v) for v in training.get("yours") or ()]
+    reference = [as_float(v) for v in training.get("reference") or ()]
+    if not yours or not reference:
+        return True
+    if len(yours) != len(reference):
+        return True
+    scale = max((abs(v) for v in yours + reference if math.isfinite(v)), default=0.0) or 1.0
+    for a, b in zip(yours, reference):
+        if math.isfinite(a) != math.isfinite(b):
+            return True
+        if math.isfinite(a) and abs(a - b) > 0.01 * scale:
+            return True
+    return False
 
 
 def _loss_trend(report: Report) -> str | None:
