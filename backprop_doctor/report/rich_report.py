@@ -307,14 +307,18 @@ def notes_panel(notes: Sequence[Finding], reader: SourceReader) -> Panel:
     """Info findings, and the warnings that are notes, as one compact list: no code frame each."""
     rows: list[tuple[Text, Text]] = []
     for finding in notes:
+        pasted = None
         if finding.name == "text-normalised":
             raw = reader.raw_lines(finding.file) if finding.file else None
-            text = Text(pasted_note(finding, raw))  # it starts with the line and column
+            note = pasted_note(finding, raw)
+            pasted = note if note != one_line(finding.message) else None
+        if pasted is not None:
+            text = Text(pasted)  # it starts with the line and column; retyping the line is the fix
         else:
             text = _entry_text(finding, sentence(one_line(finding.message)))
         if finding.severity != "info":
             text.append(f" ({finding.severity})", style=SEVERITY_STYLE.get(finding.severity, ""))
-        if finding.fix and "\n" not in finding.fix.strip() and finding.name != "text-normalised":
+        if finding.fix and "\n" not in finding.fix.strip() and pasted is None:
             text.append("\nFix: ", style="bold green")
             text.append(clean(finding.fix.strip()))
         rows.append((Text(finding.code, style=SEVERITY_STYLE.get("info", "")), text))
