@@ -117,6 +117,9 @@ def test_sigmoid_derivative_file_at_80_columns(tmp_path):
     assert output.startswith("✗ sigmoid_backward_wrong.py: ")
     assert "falls, but" not in " ".join(output.split())
     assert root_frame(output) == SIGMOID_FRAME
+    lines = output.splitlines()
+    verdict = " ".join(" ".join(lines[: next(i for i, line in enumerate(lines) if line.startswith("seed "))]).split())
+    assert verdict.endswith("(line 18): write `dx = dout * (1.0 - self.out) * self.out`.")
     assert "Measured: the relative error between your gradient and the numerical" in output
 
 

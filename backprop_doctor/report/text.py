@@ -228,6 +228,9 @@ def cause_sentence(finding: Finding, report_file: str | None = None) -> str:
         else:
             diagnosis, advice = message.rstrip("."), ""
 
+    fix = (finding.fix or "").strip()
+    if fix and "\n" not in fix and advice.startswith("re-derive it from forward"):
+        advice = f"write `{fix}`"  # the corrected line is known: say it rather than "re-derive it"
     place = []
     layer = where(finding)
     if layer and layer not in message:
