@@ -59,7 +59,7 @@ def _code_lines(page: str) -> list[list[tuple[str, int]]]:
     """The <code> of the page as lines of (character, cells the browser gives it)."""
     code = page[page.index("<code>") + 6 : page.rindex("</code>")]
     lines: list[list[tuple[str, int]]] = [[]]
-    for match in re.finditer(r'<span class="bpd-c(\d)"(?: style="width:(\d+)ch")?>([^<]*)</span>|(<[^>]*>)|([^<]+)', code):
+    for match in re.finditer(r'<span class="bpd-c(\d)(?: bpd-run)?"(?: style="width:(\d+)ch")?>([^<]*)</span>|(<[^>]*>)|([^<]+)', code):
         width, run_width, boxed, _tag, plain = match.groups()
         if boxed:
             # the browser gives the box its width: one or two cells, or the run's `width:Nch`

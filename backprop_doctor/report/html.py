@@ -89,6 +89,7 @@ pre.bpd code {{{{ font-family: inherit; }}}}
 }}}}
 .bpd-c1 {{{{ width: 1ch; }}}}
 .bpd-c2 {{{{ width: 2ch; }}}}
+.bpd-run {{{{ text-align-last: justify; }}}}
 </style>
 </head>
 <body>
@@ -139,8 +140,10 @@ def cell_boxes(code: str) -> str:
         nonlocal run_width
         if run:
             cells = cell_len("".join(run))
-            style = f' style="width:{cells}ch"' if len(run) > 1 else ""
-            out.append(f'<span class="bpd-c{run_width}"{style}>{"".join(run)}</span>')
+            if len(run) > 1:  # spread over its cells, like the terminal draws it
+                out.append(f'<span class="bpd-c{run_width} bpd-run" style="width:{cells}ch">{"".join(run)}</span>')
+            else:
+                out.append(f'<span class="bpd-c{run_width}">{run[0]}</span>')
             run.clear()
 
     for ch in code:
