@@ -68,7 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     rule = commands.add_parser("rule", help="print the documentation of one check")
     rule.add_argument("name", metavar="NAME_OR_CODE")
-    commands.add_parser("list-checks", help="list every check with its code and severity")
+    listing = commands.add_parser("list-checks", help="list every check with its code and severity")
+    listing.add_argument("--color", choices=("auto", "always", "never"), help="colour in the list (default: auto)")
     return parser
 
 
@@ -273,11 +274,11 @@ def _rule(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _list_checks(_: argparse.Namespace) -> int:
+def _list_checks(args: argparse.Namespace) -> int:
+    from backprop_doctor.report import render_rules
     from backprop_doctor.rules import all_rules
 
-    for r in all_rules().values():
-        print(f"{r.code}  {r.name:<26} {r.severity:<8} {r.summary}")
+    render_rules(all_rules().values(), make_console(args.color or "auto"))
     return EXIT_OK
 
 

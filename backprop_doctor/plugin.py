@@ -17,7 +17,11 @@ On model files, without running them in the pytest process:
 Each model file is checked once, when it is collected, by `loading.child.run_isolated`
 (a child process); its report becomes one item per (layer, check): `<layer>::gradient`
 for everything the gradient stage found (every measured layer has one), `<layer>::<rule>`
-for the other rules, `<file>::load` when the file could not be loaded. In this mode every
+for the other rules, `<file>::load` when the file could not be loaded. The root cause's
+item comes first and holds the symptoms it explains, so one bug fails one item whose first
+line names it. An item with warnings passes and raises them as `BackpropDoctorWarning`s
+(pytest's warnings summary lists them); info findings are report sections.
+The node ids pytest prints with `-v` can be pasted back on the command line. In this mode every
 `.py` file is a model file, `test_*.py` included (pytest never imports a submission);
 a package's `__init__.py` is not imported (pytest itself still imports a `conftest.py`). Under xdist every
 worker collects every file, so the workers share the checking: each file is checked once, by
@@ -54,6 +58,13 @@ GRADIENT_STAGE = "gradient"
 LOAD_STAGE = "load"
 
 _SETTINGS = pytest.StashKey[dict[str, Any]]()
+
+# Rules drawn as notes, never raised as warnings: the book's own `Relu.backward` writes into `dout`.
+NOTE_RULES = frozenset({"upstream-grad-mutated"})
+
+
+class BackpropDoctorWarning(UserWarning):
+    """A warning finding of a model file (a misspelled `__init`, dead ReLUs, ...): the item still passes."""
 
 
 # --------------------------------------------------------------------------- options
@@ -484,23 +495,52 @@ class ModelCheck(pytest.Item):
     def runtest(self) -> None:
         if any(f.severity == "error" for f in self.findings):
             raise CheckFailed(self.nodeid)
+        import warnings
+
+        for finding in self.findings:
+            if finding.severity == "warning" and finding.name not in NOTE_RULES:
+                warnings.warn_explicit(
+                    _warning_text(finding),
+                    BackpropDoctorWarning,
+                    filename=_shown_path(finding.file or self.report.file, self.config.invocation_params.dir)
+                    or str(self.path),
+                    lineno=finding.line or 0,
+                )
         if self.findings:
             self.add_report_section("call", "backprop-doctor", self.diagnosis())
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
         if isinstance(excinfo.value, CheckFailed):
-            return Diagnosis(self.summary(), self.diagnosis())
+            return _failure_repr(self.path, self._line(), self.summary(), self.diagnosis())
         return super().repr_failure(excinfo, style=style)
 
-    def reportinfo(self) -> tuple[Path, int | None, str]:
+    def _line(self) -> int | None:
         lines = [f.line for f in self.findings if f.line is not None and _same_file(f.file, self.path)]
-        return self.path, (min(lines) - 1 if lines else None), self.nodeid
+        first = next((f for f in self.findings if f.severity == "error"), None)
+        if first is not None and first.line is not None and _same_file(first.file or self.report.file, self.path):
+            return first.line
+        return min(lines) if lines else None
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        line = self._line()
+        # The domain is what pytest shows as the failure's heading. It must not be the end of
+        # the node id: `-v` would then rewrite its dots as "::" (`net::py::Affine::gradient`),
+        # and the id printed could not be pasted back.
+        return self.path, (line - 1 if line else None), f"{self.nodeid} ({self._label()})"
+
+    def _label(self) -> str:
+        first = next((f for f in self.findings if f.severity == "error"), None) or next(
+            (f for f in self.findings if f.severity == "warning"), None
+        )
+        return f"{first.code} {first.name}" if first is not None else "checked"
 
     def summary(self) -> str:
-        """One line for pytest's short test summary: the first error of this item."""
+        """One line for pytest's short test summary: the root cause, else the first error of this item."""
         from backprop_doctor.report.text import one_line
 
-        first = next(f for f in self.findings if f.severity == "error")
+        root = self.report.root_cause
+        errors = [f for f in self.findings if f.severity == "error"]
+        first = next((f for f in errors if root is not None and (f is root or f == root)), errors[0])
         return f"{first.code} {first.name}: {one_line(first.message)}"
 
     def sub_report(self) -> Report:
@@ -514,8 +554,12 @@ class ModelCheck(pytest.Item):
             seed=self.report.seed,
             file=_shown_path(self.report.file, self.config.invocation_params.dir),
             root_cause=root if root is not None and any(f is root or f == root for f in self.findings) else None,
-            extras=dict(self.report.extras) if self.layer is None and self.name != "load" else {},
+            extras=dict(self.report.extras) if self._holds_root() or (self.layer is None and self.name != "load") else {},
         )
+
+    def _holds_root(self) -> bool:
+        root = self.report.root_cause
+        return root is not None and any(f is root or f == root for f in self.findings)
 
     def diagnosis(self) -> str:
         """The CLI's rendering of this item's findings, plain text; a plain listing if rich is unavailable."""
@@ -529,6 +573,22 @@ class ModelCheck(pytest.Item):
             place = f" in {root.layer}{'.' + root.param if root.param else ''}" if root.layer else ""
             text += f"\nRoot cause in this file: {root.code} {root.name}{place}: {root.message}"
         return text.rstrip("\n") + f"\nseed: {report.seed} (rerun with --backprop-doctor-seed={report.seed})"
+
+
+def _warning_text(finding: Finding) -> str:
+    from backprop_doctor.report.text import one_line, sentence, where
+
+    place = where(finding)
+    return f"{finding.code} {finding.name}{' · ' + place if place else ''}: {sentence(one_line(finding.message))}"
+
+
+def _failure_repr(path: Path, line: int | None, summary: str, text: str) -> Any:
+    """The failure as pytest's own serialisable repr: xdist carries it whole, `-r` shows `summary`."""
+    from _pytest._code.code import ExceptionChainRepr, ReprEntry, ReprFileLocation, ReprTraceback
+
+    entry = ReprEntry(text.rstrip("\n").splitlines(), None, None, None, "value")
+    crash = ReprFileLocation(str(path), line or 0, summary)
+    return ExceptionChainRepr([(ReprTraceback([entry], None, "value"), crash, None)])
 
 
 def _render(report: Report) -> str:
@@ -579,35 +639,66 @@ def _plan(report: Report) -> list[tuple[str | None, list[tuple[str, list[Finding
     Findings are grouped by (layer, check). The check is "gradient" for every finding of the
     gradient stage, so each layer has one gradient item (also when it passes: every measured
     layer gets one), "load" for the load stage, else the rule name. A file whose loading failed
-    has one item, "load". Order: load, then layers in the order they were checked, then the
-    file-level checks; within a layer, "gradient" first.
+    has one item, "load".
+
+    The root cause's item comes first (before a "load" item of notes) and takes the symptoms
+    it explains (`caused_by`), with the measurements of a layer whose only findings were
+    symptoms: one bug is one failed item, never five led by a symptom. Then the layers in
+    the order they were checked, then the file-level checks; within a layer, "gradient" first.
     """
     stage_of = _stages()
     load = [f for f in report.findings if stage_of(f) == LOAD_STAGE]
     if any(f.severity == "error" for f in load):
         return [(None, [("load", load, [])])]
 
+    def check_of(f: Finding) -> str:
+        return "gradient" if stage_of(f) == GRADIENT_STAGE else f.name
+
+    root = report.root_cause
+    if root is not None and (root.severity != "error" or stage_of(root) == LOAD_STAGE):
+        root = None
     groups: dict[tuple[str | None, str], tuple[list[Finding], list[Measurement]]] = {}
     if load:
         groups[(None, "load")] = (load, [])
+    root_group = (_node_name(root.layer), check_of(root)) if root is not None else None
+    if root_group is not None:
+        groups[root_group] = ([], [])
     for m in report.measurements:
         groups.setdefault((_node_name(m.layer), "gradient"), ([], []))[1].append(m)
+    had_symptoms: set[tuple[str | None, str]] = set()
     for f in report.findings:
-        stage = stage_of(f)
-        if stage == LOAD_STAGE:
+        if stage_of(f) == LOAD_STAGE:
             continue
-        check = "gradient" if stage == GRADIENT_STAGE else f.name
-        groups.setdefault((_node_name(f.layer), check), ([], []))[0].append(f)
+        key = (_node_name(f.layer), check_of(f))
+        if root_group is not None and (f is root or f == root or f.caused_by):
+            groups[root_group][0].append(f)
+            if key != root_group:
+                had_symptoms.add(key)
+            continue
+        groups.setdefault(key, ([], []))[0].append(f)
+    if root_group is not None:
+        for key in had_symptoms:
+            findings, measurements = groups.get(key, ([], []))
+            if not findings:  # everything it found is a symptom: its rows join the root cause
+                groups[root_group][1].extend(measurements)
+                groups.pop(key, None)
     if not groups:
         groups[(None, "load")] = ([], [])  # loaded, nothing found: one passing item says so
 
     layers: dict[str | None, list[tuple[str, list[Finding], list[Measurement]]]] = {}
     for (layer, check), (findings, measurements) in groups.items():
         layers.setdefault(layer, []).append((check, findings, measurements))
+    first_check = root_group[1] if root_group is not None else "gradient"
     for checks in layers.values():
-        checks.sort(key=lambda c: c[0] != "gradient")  # stable: keeps first-seen order otherwise
+        checks.sort(key=lambda c: (c[0] != first_check, c[0] != "gradient"))  # stable otherwise
     plan: list[tuple[str | None, list[tuple[str, list[Finding], list[Measurement]]]]] = []
     top = layers.pop(None, [])
+    if root_group is not None:
+        if root_group[0] is None:
+            plan += [(None, [c]) for c in top if c[0] == root_group[1]]
+            top = [c for c in top if c[0] != root_group[1]]
+        else:
+            plan.append((root_group[0], layers.pop(root_group[0])))
     plan += [(None, [c]) for c in top if c[0] == "load"]
     plan += [(layer, checks) for layer, checks in layers.items()]
     plan += [(None, [c]) for c in top if c[0] != "load"]

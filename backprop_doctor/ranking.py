@@ -8,8 +8,12 @@ specific finding (one with a source line) before a vaguer one.
 
 from __future__ import annotations
 
+import re
+
 from backprop_doctor.findings import Finding, Report
 from backprop_doctor.rules import STAGES, all_rules, stage_rank
+
+NOTHING_COMPARED = "nothing-compared"  # the pattern of the error `rank` adds when no gradient was compared
 
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 
@@ -56,6 +60,11 @@ def rank(report: Report) -> Report:
         if identity not in seen:
             seen.add(identity)
             unique.append(f)
+    # recomputed on every ranking: a file's report gathers the reports of its objects
+    unique = [f for f in unique if f.pattern != NOTHING_COMPARED]
+    unchecked = _nothing_checked(report, unique)
+    if unchecked is not None:
+        unique.append(unchecked)
     ordered = sorted(unique, key=sort_key)
     errors = [f for f in ordered if f.severity == "error"]
     root = errors[0] if errors else None
@@ -78,6 +87,44 @@ def rank(report: Report) -> Report:
     report.root_cause = root
     report.measurements = _worst_per_array(report.measurements)
     return report
+
+
+def measured_count(report: Report) -> int:
+    """How many arrays had their gradient actually compared (skipped ones do not count)."""
+    return sum(1 for m in report.measurements if m.verdict != "skipped")
+
+
+def _nothing_checked(report: Report, findings: list[Finding]) -> Finding | None:
+    """An error when objects were built (or tried) but not one gradient was compared.
+
+    Every object failed to build, or every forward returned something that is not an
+    array (a generator, a coroutine, an object array): "no problems found" would then be
+    a verdict on nothing, so the report says so and fails.
+    """
+    if not report.built or measured_count(report) or any(f.severity == "error" for f in findings):
+        return None
+    reasons, advice = [], []
+    for b in report.built:
+        if b.skipped:
+            reasons.append(f"`{b.what}` could not be built ({' '.join(b.skipped.split())})")
+            advice.append(f"pass `--build '{b.what}(...)'` with literal arguments")
+        else:
+            why = re.search(r"\((forward [^)]*)\)", b.shapes)
+            reasons.append(
+                f"`{b.what}` was built, but no gradient of it could be compared"
+                + (f" ({why.group(1)})" if why else "")
+            )
+            advice.append("make `forward` return a float NumPy array (not a generator, a coroutine or an object array)")
+    from backprop_doctor.rules import rule
+
+    shown = "; ".join(reasons[:4]) + ("; ..." if len(reasons) > 4 else "")
+    return rule("nothing-to-check").finding(
+        f"not one gradient could be compared, so nothing was checked ({shown}): "
+        + " and ".join(dict.fromkeys(advice)),
+        severity="error",
+        file=report.file,
+        pattern=NOTHING_COMPARED,
+    )
 
 
 def _worst_per_array(measurements: list) -> list:

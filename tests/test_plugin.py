@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import re
 import shutil
 import subprocess
 import sys
@@ -400,7 +401,7 @@ def test_a_failed_item_shows_the_diagnosis_of_its_layer(students: pytest.Pyteste
     result.assert_outcomes(passed=2, failed=3)
     result.stdout.fnmatch_lines(
         [
-            "*_ students/buggy.py::Sigmoid::gradient _*",
+            "*_ students/buggy.py::Sigmoid::gradient (BPD101 gradient-mismatch) _*",
             "✗ students/buggy.py: *",
             "*BPD101 gradient-mismatch*Sigmoid.x*",
             "*The input gradient dx of `Sigmoid` is wrong.*",
@@ -435,7 +436,7 @@ def test_falls_back_to_a_plain_listing_without_the_renderer(students: pytest.Pyt
 def test_a_file_that_does_not_load_is_one_failed_load_item(students: pytest.Pytester) -> None:
     result = students.runpytest("--backprop-doctor", "students/broken.py", "--backprop-doctor-rtol=1e-3")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*_ students/broken.py::load _*", "*BPD001 syntax-error*", "*Invalid syntax: fix line 1.*"])
+    result.stdout.fnmatch_lines(["*_ students/broken.py::load (BPD001 syntax-error) _*", "*BPD001 syntax-error*", "*Invalid syntax: fix line 1.*"])
     assert (students.path / "calls.log").read_text() == "broken.py seed=0 rtol=0.001\n"
 
 
@@ -498,7 +499,11 @@ def test_reports_which_student_file_and_layer_failed(samples: pytest.Pytester) -
     passed = _nodeids(result, "passed")
     assert not any(n.startswith("models/two_layer_net_fixed.py::") for n in failed)
     assert "models/two_layer_net_fixed.py::SoftmaxWithLoss::gradient" in passed
-    assert "models/two_layer_net_batch_softmax.py::SoftmaxWithLoss::gradient" in failed
+    # one bug, one failed item: the root cause, with the wrong SoftmaxWithLoss gradient folded into it
+    batch = sorted(n for n in failed if n.startswith("models/two_layer_net_batch_softmax.py::"))
+    assert batch == ["models/two_layer_net_batch_softmax.py::softmax::softmax-not-per-row"]
+    assert "models/two_layer_net_batch_softmax.py::SoftmaxWithLoss::gradient" not in passed
+    result.stdout.fnmatch_lines(["*Symptoms explained by the root cause*", "*gradient-mismatch · SoftmaxWithLoss*"])
     assert any(n.startswith("models/sigmoid_backward_wrong.py::Sigmoid") and n.endswith("::gradient") for n in failed)
     result.stdout.fnmatch_lines(["*gradient-mismatch*Sigmoid*"])
 
@@ -535,3 +540,122 @@ def test_model_file_mode_reads_tool_backprop_doctor_from_pyproject(pytester: pyt
     result = pytester.runpytest_subprocess("--backprop-doctor", "models", "-p", "no:cacheprovider")
     result.stdout.fnmatch_lines(["backprop-doctor: seed 7*"])
     assert "gradient-shape-mismatch" not in result.stdout.str()
+
+
+# --------------------------------------------------------------------------- teacher mode: one bug, one item
+
+LESSON_LOADER = '''
+"""Stand-in for backprop_doctor.loading.child: a ranked report of a student file with one bug."""
+import os
+import sys
+import types
+
+from backprop_doctor.findings import Finding, Measurement, Report
+
+
+def run_isolated(path, options):
+    report = Report(seed=options.seed, file=path)
+    report.measurements += [Measurement("Affine1", p, 1e-10, "ok") for p in ("x", "W", "b")]
+    report.measurements += [Measurement("SoftmaxWithLoss", "x", 0.2, "mismatch"), Measurement("TwoLayerNet", "W1", 0.3, "mismatch")]
+    root = Finding("softmax-not-per-row", "BPD301", "error", "the softmax normalises across the whole batch (line 3): "
+                   "sum over axis 1", layer="SoftmaxWithLoss.softmax", file=path, line=3)
+    report.findings = [
+        root,
+        Finding("gradient-mismatch", "BPD101", "error", "the input gradient dx of `SoftmaxWithLoss` is wrong",
+                layer="SoftmaxWithLoss", param="x", file=path, line=4, caused_by=root.key()),
+        Finding("gradient-mismatch", "BPD101", "error", "the gradient of `TwoLayerNet.W1` is wrong",
+                layer="TwoLayerNet", param="W1", file=path, line=5, caused_by=root.key()),
+        Finding("loss-rises", "BPD601", "error", "the loss rises during training", layer="TwoLayerNet", caused_by=root.key()),
+        Finding("misspelled-dunder", "BPD010", "warning", "`Relu.__init` is a misspelled `__init__` (line 2): rename it",
+                layer="Relu", file=path, line=2),
+        Finding("upstream-grad-mutated", "BPD202", "warning", "`Relu1.backward` writes into `dout`", layer="Relu1", file=path, line=6),
+        Finding("missing-module", "BPD003", "info", "`dataset.mnist` is missing", file=path, line=1),
+    ]
+    report.root_cause = root
+    return report
+
+
+module = types.ModuleType("backprop_doctor.loading.child")
+module.run_isolated = run_isolated
+sys.modules["backprop_doctor.loading.child"] = module
+'''
+
+
+@pytest.fixture
+def lesson(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.makeconftest(LESSON_LOADER)
+    folder = pytester.mkdir("class")
+    for name in ("alice_net.py", "bob_net.py"):
+        (folder / name).write_text("import dataset.mnist\nclass Relu: pass\nx = 1\ny = 2\nz = 3\nw = 4\n")
+    return pytester
+
+
+def _printed_node_ids(output: str) -> list[str]:
+    return re.findall(r"^(\S+::\S+) (?:PASSED|FAILED|ERROR)", output, re.MULTILINE)
+
+
+def test_every_node_id_printed_by_v_can_be_pasted_back(lesson: pytest.Pytester) -> None:
+    # a dotted layer name ("SoftmaxWithLoss.softmax") and a real sample file through the real loader too
+    shutil.copy(SAMPLES / "two_layer_net_fixed.py", lesson.path / "class" / "two_layer_net_fixed.py")
+    result = lesson.runpytest("--backprop-doctor", "class", "-v", "-p", "no:cacheprovider")
+    printed = _printed_node_ids(result.stdout.str())
+    assert len(printed) >= 8 and len(set(printed)) == len(printed)
+    assert "class/alice_net.py::SoftmaxWithLoss.softmax::softmax-not-per-row" in printed
+    assert not any("::py::" in n for n in printed)
+    for node_id in printed:
+        again = lesson.runpytest("--backprop-doctor", node_id, "--collect-only", "-q", "-p", "no:cacheprovider")
+        selected = [line for line in again.stdout.lines if "::" in line]
+        assert selected == [node_id]
+
+
+def test_the_root_cause_is_the_one_failed_item_and_comes_first(lesson: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "200")  # the short summary line whole
+    result = lesson.runpytest("--backprop-doctor", "class/alice_net.py", "-v", "-p", "no:cacheprovider")
+    root = "class/alice_net.py::SoftmaxWithLoss.softmax::softmax-not-per-row"
+    assert _nodeids(result, "failed") == {root}
+    assert _printed_node_ids(result.stdout.str())[0] == root
+    # the symptoms are folded into it, not items of their own
+    assert _nodeids(result, "passed") == {
+        "class/alice_net.py::load",
+        "class/alice_net.py::Affine1::gradient",
+        "class/alice_net.py::Relu::misspelled-dunder",
+        "class/alice_net.py::Relu1::upstream-grad-mutated",
+    }
+    text = result.stdout.str()
+    failure = text[text.index("_ " + root) :]
+    first = failure.splitlines()[1]
+    assert first.startswith("✗ class/alice_net.py:") and "softmax normalises across the whole batch" in first
+    result.stdout.fnmatch_lines(
+        [
+            "*Symptoms explained by the root cause*",
+            "*BPD101*gradient-mismatch · SoftmaxWithLoss.x line 4*",
+            "*BPD101*gradient-mismatch · TwoLayerNet.W1 line 5*",
+            "*BPD601*loss-rises · TwoLayerNet*",
+        ]
+    )
+    result.stdout.fnmatch_lines([f"FAILED {root} - BPD301 softmax-not-per-row: *"])
+
+
+def test_warnings_are_pytest_warnings_and_notes_stay_quiet(lesson: pytest.Pytester) -> None:
+    result = lesson.runpytest("--backprop-doctor", "class/alice_net.py", "-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1, passed=4, warnings=1)
+    result.stdout.fnmatch_lines(
+        ["*warnings summary*", "*alice_net.py:2: BackpropDoctorWarning: BPD010 misspelled-dunder · Relu: `Relu.__init`*"]
+    )
+    assert "BPD202" not in result.stdout.str().split("warnings summary")[1].split("short test summary")[0]
+
+
+def _summary(result: pytest.RunResult) -> list[str]:
+    lines = result.stdout.lines
+    keep = [line for line in lines if line.startswith(("FAILED ", "PASSED ")) or "BackpropDoctorWarning" in line]
+    return sorted(keep)
+
+
+def test_xdist_prints_the_same_summary_with_the_finding_codes(lesson: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "240")  # short-summary lines whole, in both runs
+    args = ("--backprop-doctor", "class", "-rA", "-p", "no:cacheprovider", "-p", "no:randomly")
+    single = lesson.runpytest_subprocess(*args)
+    double = lesson.runpytest_subprocess(*args, "-n", "2")
+    assert single.parseoutcomes() == double.parseoutcomes()
+    assert _summary(single) == _summary(double)
+    assert any(line.startswith("FAILED class/bob_net.py::SoftmaxWithLoss.softmax::softmax-not-per-row - BPD301") for line in _summary(double))

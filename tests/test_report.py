@@ -210,8 +210,10 @@ def test_fix_snippet_is_shown_under_a_fix_label(net_file):
 
 
 def test_measured_value_and_evidence_are_shown(net_file):
-    output = draw([make_report(net_file)])
-    assert "measured 0.402 vs threshold 1.00e-5" in output
+    output = draw([make_report(net_file)], width=160)
+    # the number says what it measures and what it is compared with
+    assert "Measured: the largest distance of a row sum from 1 is 0.402; a correct softmax stays below" in output
+    assert "1.00e-5." in output
     assert "row sums: 0.2, 0.2, 0.2, 0.2, 0.2" in output
     # the preformatted block keeps its lines
     assert "Mismatched elements: 50 / 50 (100%)" in output
@@ -238,7 +240,9 @@ def test_no_escape_codes_without_colour(net_file, console_kwargs):
 def test_cjk_comments_in_the_code_frame_are_intact(net_file):
     output = draw([make_report(net_file)])
     assert "return exp_x / np.sum(exp_x)  # 順伝播" in output
-    assert '"""两层网络 / 二層ネットワーク"""' in output  # line 1, in the info finding's frame
+    # an info finding is a line in the notes, without a code frame of its own
+    assert '"""两层网络 / 二層ネットワーク"""' not in output
+    assert re.search(r"BPD003 missing-module · line 2: Module dataset\.mnist is missing", output)
     # double-width characters still close the panel at column 80
     line = next(line for line in output.splitlines() if "順伝播" in line)
     assert cell_len(line) == 80 and line.endswith("┃")
@@ -249,7 +253,12 @@ def test_symptoms_are_grouped_one_line_each_not_in_panels(net_file):
     lines = output.splitlines()
     heading = next(i for i, line in enumerate(lines) if "Symptoms explained by the root cause" in line)
     assert "BPD601 loss-rises" in lines[heading + 1]
-    assert lines[heading + 2].startswith("╰")  # one line, cut rather than wrapped
+    end = next(i for i in range(heading, len(lines)) if lines[i].startswith("╰"))
+    # wrapped under itself, never cut: the whole sentence is there
+    body = " ".join(line.strip("│ ") for line in lines[heading + 1 : end])
+    assert "which a correct network at this learning rate never does." in body
+    assert all(line.startswith("│        ") for line in lines[heading + 2 : end])
+    assert "…" not in output
     assert "BPD601 loss-rises · error" not in output  # no panel title of its own
 
 
@@ -259,7 +268,8 @@ def test_panels_follow_the_root_cause_in_report_order(net_file):
         "BPD301 softmax-not-per-row · error",
         "Symptoms explained",
         "BPD501 loss-not-mean · warning",
-        "BPD003 missing-module · info",
+        "Notes",
+        "BPD003 missing-module",
     )
     order = [output.index(title) for title in titles]
     assert order == sorted(order)
@@ -355,12 +365,31 @@ def test_verdict_uses_the_rules_summary_for_a_message_without_a_colon():
 
 @pytest.mark.parametrize(
     ("curve", "lead"),
-    [([2.3, 3.1, 4.7], "the loss rises because"), ([2.3, 2.29, 2.28], "the loss does not fall because"), ([2.3, 1.0, 0.4], "the loss falls, but")],
+    [([2.3, 3.1, 4.7], "the loss rises because"), ([2.3, 2.29, 2.28], "the loss does not fall because")],
 )
 def test_verdict_leads_with_what_the_training_probe_saw(curve, lead):
     finding = Finding("gradient-mismatch", "BPD101", "error", "db is wrong: sum over axis 0", layer="Affine", line=60)
     report = Report(findings=[finding], file="net.py", root_cause=finding, extras={"training": {"yours": curve}})
     assert verdict(report) == f"✗ net.py: {lead} db is wrong in Affine (line 60): sum over axis 0."
+
+
+def test_a_falling_probe_curve_is_not_turned_into_a_lead_that_contradicts_the_cause():
+    # "the loss falls, but ... so the loss never goes down" contradicted itself: the cause is stated alone
+    message = "the update binds a new array (line 120): the loss never goes down; update it in place with `-=`"
+    finding = Finding("unshared-parameter", "BPD401", "error", message, layer="TwoLayerNet", line=120)
+    report = Report(findings=[finding], file="net.py", root_cause=finding, extras={"training": {"yours": [2.3, 1.0, 0.4]}})
+    text = verdict(report)
+    assert "falls" not in text
+    assert text.startswith("✗ net.py: The update binds a new array (line 120)")
+
+
+def test_a_probe_curve_that_does_not_separate_buggy_from_fixed_is_not_drawn_as_evidence(net_file):
+    report = make_report(net_file)
+    same = [2.3 * 0.96**i for i in range(51)]
+    report.extras["training"] = {"yours": same, "reference": list(same), "reference_label": "layers sharing params"}
+    output = draw([report])
+    assert "Training probe" in output and "╭─ Training probe" not in output
+    assert "gave the same loss curve" in " ".join(output.split())
 
 
 def test_verdict_for_a_file_that_could_not_be_loaded():
@@ -379,7 +408,10 @@ def test_verdict_stays_one_line_whatever_the_message():
 
 def test_ok_verdict_with_warnings_mentions_them():
     warning = Finding("loss-not-mean", "BPD501", "warning", "Average the loss.")
-    text = verdict(Report(findings=[warning], file="net.py", built=[Built("Affine", "Affine()")]))
+    checked = [Measurement("Affine", "W", 2e-10, "ok")]
+    text = verdict(
+        Report(findings=[warning], file="net.py", built=[Built("Affine", "Affine()")], measurements=checked)
+    )
     assert text == "✓ net.py: no errors in 1 layer and 0 networks (seed 0); 1 warning below"
 
 

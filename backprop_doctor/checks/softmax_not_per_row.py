@@ -253,7 +253,10 @@ def _finding(suspect: _Suspect) -> Finding:
     anchor = sums[0] if sums else (wrong[0] if wrong else None)
     if result.kind == "batch":
         what = "across the whole batch"
-        how = f"every row sums to about 1/N = {1 / n:.3g} (N = {n}) instead of 1"
+        how = (
+            f"every row sums to about 1/N instead of 1, N being the batch size "
+            f"({1 / n:.3g} for the {n} samples backprop-doctor probed with)"
+        )
     elif suspect.columns:
         what = "each class over the batch instead of each sample (a column, in this file)"
         how = "the samples' probabilities do not sum to 1"

@@ -3,8 +3,8 @@
     render_report(reports, "rich")     # the text report on a rich Console
     render_report(reports, "json")     # json_report.to_json, written out
     render_report(reports, "github")   # github.to_github, workflow commands
-    save_html(reports, "report.html")  # the text report, recorded, as HTML
-    save_svg(reports, "report.svg")    # ... as an SVG picture
+    save_html(reports, "report.html")  # the text report, recorded, as HTML for a light page
+    save_svg(reports, "report.svg")    # ... as an SVG picture (see report/html.py)
 
 Each takes one `Report` or a list of them, one per checked file.
 """
@@ -14,8 +14,8 @@ from __future__ import annotations
 import io
 import os
 import sys
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from backprop_doctor.errors import UsageError
 from backprop_doctor.findings import Report
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 __all__ = [
     "FORMATS",
     "render_report",
+    "render_rules",
     "save_html",
     "save_svg",
     "sparkline",
@@ -74,6 +75,28 @@ def render_report(
     return text
 
 
+def render_rules(rules: Iterable[Any], console: Console | None = None) -> None:
+    """`backprop-doctor list-checks`: code, name, severity and summary of each rule, wrapped
+    between words under its own column (a plain `print` let the terminal cut words at 80)."""
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    console = console or Console()
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    table.add_column("code", no_wrap=True)
+    table.add_column("name", no_wrap=True)
+    table.add_column("severity", no_wrap=True)
+    table.add_column("what it finds", overflow="fold")
+    styles = {"error": "red", "warning": "yellow", "info": "cyan"}
+    for r in rules:
+        table.add_row(r.code, r.name, f"[{styles.get(r.severity, '')}]{r.severity}[/]", r.summary)
+    try:
+        console.print(table)
+    except SystemExit:  # rich's answer to a reader that left (`| head`): the CLI's BrokenPipeError
+        raise BrokenPipeError from None
+
+
 def save_html(
     reports: Report | Sequence[Report],
     path: str | os.PathLike[str],
@@ -82,9 +105,13 @@ def save_html(
     width: int = RECORD_WIDTH,
 ) -> None:
     """Write the text report, with colour, as a standalone HTML page."""
+    from backprop_doctor.report.html import export_html
+
     reports = _as_list(reports)
     _refuse_checked_file(reports, path)
-    _recorded(reports, sources, width).save_html(path)
+    page = export_html(_recorded(reports, sources, width), reports)
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(page)
 
 
 def save_svg(
@@ -95,9 +122,13 @@ def save_svg(
     width: int = RECORD_WIDTH,
 ) -> None:
     """Write the text report, with colour, as an SVG picture of a terminal."""
+    from backprop_doctor.report.html import export_svg, page_title
+
     reports = _as_list(reports)
     _refuse_checked_file(reports, path)
-    _recorded(reports, sources, width).save_svg(path, title="backprop-doctor")
+    picture = export_svg(_recorded(reports, sources, width), page_title(reports))
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(picture)
 
 
 def _recorded(reports: list[Report], sources: dict[str, str] | None, width: int) -> Console:

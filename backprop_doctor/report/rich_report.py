@@ -6,10 +6,11 @@ For each checked file, in this order:
 2. `seed 0 · 3 errors · 2 warnings · 4 info`;
 3. the root cause's panel: message, measured vs threshold, evidence, the code frame
    with the offending lines marked, and the fix;
-4. the symptoms the root cause explains, one line each;
-5. a panel for every other finding, in the order ranking left them;
-6. the gradient-check table and the "Built / skipped" table;
-7. the training probe: a sparkline per loss curve.
+4. the symptoms the root cause explains, one entry each, wrapped (never cut);
+5. a panel for every other error and warning, in the order ranking left them;
+6. the notes: info findings (and the rules in `NOTE_RULES`), one entry each in one list;
+7. the gradient-check table and the "Built / skipped" table;
+8. the training probe: a sparkline per loss curve.
 
 It reads at 80 columns without colour (a CI log): every line fits the console, and the
 marks that colour would carry (the highlighted source line) are characters too.
@@ -40,9 +41,13 @@ from backprop_doctor.report.text import (
     as_float,
     clean,
     counts_line,
+    curves_separate,
     format_loss,
     format_number,
+    is_note,
+    measured_sentence,
     one_line,
+    pasted_note,
     plural,
     sentence,
     sparkline,
@@ -98,8 +103,12 @@ def report_renderables(report: Report, console: Console, reader: SourceReader) -
         yield finding_panel(_in_file(report.root_cause, report), reader, root=True)
     if symptoms:
         yield symptoms_panel(symptoms, report.root_cause)
+    notes = [f for f in others if is_note(f)]
     for finding in others:
-        yield finding_panel(_in_file(finding, report), reader)
+        if not is_note(finding):
+            yield finding_panel(_in_file(finding, report), reader)
+    if notes:
+        yield notes_panel([_in_file(f, report) for f in notes], reader)
 
     if report.measurements:
         yield Text("")
@@ -110,7 +119,15 @@ def report_renderables(report: Report, console: Console, reader: SourceReader) -
     training = report.extras.get("training")
     if isinstance(training, dict) and (training.get("yours") or training.get("reference")):
         yield Text("")
-        yield training_panel(training)
+        if curves_separate(training):
+            yield training_panel(training)
+        else:
+            label = one_line(str(training.get("reference_label") or "the reference"))
+            yield Text(
+                f"Training probe: your code and {label} gave the same loss curve, so the probe shows "
+                "nothing about this problem either way.",
+                style="dim",
+            )
 
 
 def _in_file(finding: Finding, report: Report) -> Finding:
@@ -124,7 +141,7 @@ def _verdict_text(report: Report, ascii_only: bool) -> Text:
     line = verdict(report, ascii_only=ascii_only)
     mark, _, rest = line.partition(" ")
     text = Text()
-    text.append(mark, style="bold green" if report.ok else "bold red")
+    text.append(mark, style=("bold green" if mark in ("✓", "OK") else "bold yellow") if report.ok else "bold red")
     text.append(" ")
     name = one_line(report.file) if report.file else ""
     if name and rest.startswith(name + ": "):
@@ -135,15 +152,19 @@ def _verdict_text(report: Report, ascii_only: bool) -> Text:
 
 
 def finding_panel(finding: Finding, reader: SourceReader, *, root: bool = False) -> Panel:
-    """One finding: what, how much, the evidence, where in the code, and the fix."""
+    """One finding: what, how much, the evidence, where in the code, and the fix.
+
+    The root cause's message is the verdict's headline just above it, so its panel starts
+    with the measurement rather than saying it twice.
+    """
     style = SEVERITY_STYLE.get(finding.severity, "")
-    parts: list[RenderableType] = [Text(sentence(clean(finding.message)))]
+    parts: list[RenderableType] = [] if root else [Text(sentence(clean(finding.message)))]
 
-    measured = _measured_text(finding)
+    measured = measured_sentence(finding)
     if measured is not None:
-        parts.append(measured)
+        parts.append(Text(measured, style="dim" if not root else ""))
 
-    for label, text in finding.evidence:
+    for label, text in _shown_evidence(finding):
         parts.append(_evidence(label, text))
 
     location = _location(finding)
@@ -175,15 +196,22 @@ def finding_panel(finding: Finding, reader: SourceReader, *, root: bool = False)
     )
 
 
-def _measured_text(finding: Finding) -> Text | None:
-    if finding.measured is None:
-        return None
-    text = Text("measured ", style="dim")
-    text.append(format_number(finding.measured), style="bold")
-    if finding.threshold is not None:
-        text.append(" vs threshold ", style="dim")
-        text.append(format_number(finding.threshold))
-    return text
+def _shown_evidence(finding: Finding) -> list[tuple[str, str]]:
+    """The evidence worth drawing, each block under its own name.
+
+    A "consequence" the message already states (", so ...") is left out.
+    """
+    message = one_line(finding.message)
+    kept = [(label, text) for label, text in finding.evidence if not (label == "consequence" and ", so " in message)]
+    labels = [label for label, _ in kept]
+    named = []
+    for label, text in kept:
+        head, sep, tail = text.partition(": ")
+        if labels.count(label) > 1 and sep and "\n" not in head:
+            # two blocks with one label get distinct names: "row sums, <of what>"
+            label, text = f"{label}, {head}", tail
+        named.append((label, text))
+    return named
 
 
 def _evidence(label: str, text: str) -> RenderableType:
@@ -241,25 +269,60 @@ def _python(code: str) -> Syntax:
     return Syntax(clean(code), "python", theme=SYNTAX_THEME, word_wrap=True)
 
 
+def _entries(rows: Sequence[tuple[Text, Text]]) -> Table:
+    """`CODE  text`, one entry per row, the text wrapped under itself (never cut)."""
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True)
+    grid.add_column(overflow="fold")
+    for code, text in rows:
+        grid.add_row(code, text)
+    return grid
+
+
+def _entry_text(finding: Finding, message: str) -> Text:
+    text = Text(finding.name)
+    place = clean(where(finding))
+    if finding.line is not None:
+        place = f"{place} line {finding.line}".strip()
+    if place:
+        text.append(f" · {place}", style="bold")
+    text.append(": " + message)
+    return text
+
+
 def symptoms_panel(symptoms: Sequence[Finding], root: Finding | None) -> Panel:
-    """The findings a cause explains, one line each (cut with … rather than wrapped)."""
+    """The findings a cause explains, one entry each, wrapped rather than cut."""
     root_key = root.key() if root is not None else None
-    lines = []
+    rows = []
     for finding in symptoms:
-        line = Text(no_wrap=True, overflow="ellipsis")
-        line.append(finding.code, style=SEVERITY_STYLE.get(finding.severity, ""))
-        line.append(f" {finding.name}")
-        place = clean(where(finding))
-        if finding.line is not None:
-            place = f"{place} line {finding.line}".strip()
-        if place:
-            line.append(f" · {place}", style="bold")
-        line.append(": " + sentence(one_line(finding.message)))
+        text = _entry_text(finding, sentence(one_line(finding.message)))
         if finding.caused_by and finding.caused_by != root_key:
-            line.append(f" (via {finding.caused_by.split(':')[0]})", style="dim")
-        lines.append(line)
+            text.append(f" (via {finding.caused_by.split(':')[0]})", style="dim")
+        rows.append((Text(finding.code, style=SEVERITY_STYLE.get(finding.severity, "")), text))
     title = "Symptoms explained by " + ("the root cause" if root is not None else "other findings")
-    return Panel(Group(*lines), title=Text(title, style="bold"), title_align="left", border_style="dim")
+    return Panel(_entries(rows), title=Text(title, style="bold"), title_align="left", border_style="dim")
+
+
+def notes_panel(notes: Sequence[Finding], reader: SourceReader) -> Panel:
+    """Info findings, and the warnings that are notes, as one compact list: no code frame each."""
+    rows: list[tuple[Text, Text]] = []
+    for finding in notes:
+        pasted = None
+        if finding.name == "text-normalised":
+            raw = reader.raw_lines(finding.file) if finding.file else None
+            note = pasted_note(finding, raw)
+            pasted = note if note != one_line(finding.message) else None
+        if pasted is not None:
+            text = Text(pasted)  # it starts with the line and column; retyping the line is the fix
+        else:
+            text = _entry_text(finding, sentence(one_line(finding.message)))
+        if finding.severity != "info":
+            text.append(f" ({finding.severity})", style=SEVERITY_STYLE.get(finding.severity, ""))
+        if finding.fix and "\n" not in finding.fix.strip() and pasted is None:
+            text.append("\nFix: ", style="bold green")
+            text.append(clean(finding.fix.strip()))
+        rows.append((Text(finding.code, style=SEVERITY_STYLE.get("info", "")), text))
+    return Panel(_entries(rows), title=Text("Notes", style="bold"), title_align="left", border_style="dim")
 
 
 def measurements_table(report: Report) -> Table:
@@ -281,25 +344,38 @@ def measurements_table(report: Report) -> Table:
 
 
 def built_table(report: Report) -> Table:
+    """What was built, how, on which inputs, and whether it was checked.
+
+    Shapes such as `(5, 784)` never break inside the parentheses; the constructor call
+    takes the width that is left and wraps between its arguments.
+    """
     table = Table(
         title="Built / skipped",
         title_justify="left",
         title_style="bold",
         box=box.SIMPLE_HEAD,
         show_edge=False,
-        expand=True,
+        pad_edge=False,
     )
     table.add_column("what", overflow="fold")
-    table.add_column("how", overflow="fold", ratio=4)
-    table.add_column("shapes", overflow="fold", ratio=2)
-    table.add_column("checked", overflow="fold", ratio=2)
+    table.add_column("how", overflow="fold", ratio=1)
+    table.add_column("inputs", overflow="fold", no_wrap=True)
+    table.add_column("checked", overflow="fold")
+    compared = any(m.verdict != "skipped" for m in report.measurements)
     for b in report.built:
         if b.skipped:
             status = Text(f"skipped: {one_line(b.skipped)}", style="yellow")
+        elif not compared:
+            status = Text("no gradient compared", style="yellow")
         else:
             status = Text("yes", style="green")
-        table.add_row(Text(clean(b.what)), Text(clean(b.how)), Text(clean(b.shapes)), status)
+        table.add_row(Text(clean(b.what)), Text(clean(b.how)), Text(_shapes_cell(clean(b.shapes))), status)
     return table
+
+
+def _shapes_cell(text: str) -> str:
+    """One input per line (`x (5, 6)` / `single sample x (1, 6)`): the column never breaks a shape."""
+    return "\n".join(part.strip() for part in text.split("; "))
 
 
 def training_panel(training: dict[str, Any]) -> Panel:
@@ -399,6 +475,14 @@ class SourceReader:
         self.sources = sources
         self._normalised = {os.path.normcase(os.path.abspath(k)): v for k, v in sources.items()}
         self._cache: dict[str, str | None] = {}
+
+    def raw_lines(self, path: str) -> list[str] | None:
+        """The lines of the file as it is on disk (pasted characters still in it), or None."""
+        try:
+            with open(path, encoding="utf-8-sig", errors="replace") as handle:
+                return handle.read().replace("\r\n", "\n").split("\n")
+        except OSError:
+            return None
 
     def read(self, path: str) -> str | None:
         if path in self.sources:

@@ -164,8 +164,15 @@ def verdict(report: Report, *, ascii_only: bool = False) -> str:
     ✓ net.py: no problems found in 3 layers and 1 network (seed 0)
     """
     ok_mark, bad_mark = ("OK", "FAIL") if ascii_only else ("✓", "✗")
+    warn_mark = "WARN" if ascii_only else "!"
     name = one_line(report.file) if report.file else ""
     prefix = f"{name}: " if name else ""
+    attempted = bool(report.built) or any(f.name == "nothing-to-check" for f in report.findings)
+    if report.ok and attempted and not any(m.verdict != "skipped" for m in report.measurements):
+        # nothing was compared: never a check mark
+        first = next((f for f in report.findings if f.severity == "warning"), None)
+        why = f": {cause_sentence(first, report.file)}" if first is not None else "."
+        return f"{warn_mark} {prefix}nothing was checked{why}"
     if report.ok:
         layers, networks = checked_counts(report)
         scope = ""
@@ -189,9 +196,8 @@ def verdict(report: Report, *, ascii_only: bool = False) -> str:
         lead = "the loss rises because "
     elif trend == "flat":
         lead = "the loss does not fall because "
-    elif trend == "falls":
-        lead = "the loss falls, but "
-    else:  # no training probe ran: state the cause itself
+    else:  # no training probe ran, or its loss fell: state the cause itself
+        # ("the loss falls, but ..." would contradict a cause that keeps the real loss from falling)
         lead, cause = "", cause[:1].upper() + cause[1:]
     return f"{bad_mark} {prefix}{lead}{cause}"
 
@@ -222,6 +228,9 @@ def cause_sentence(finding: Finding, report_file: str | None = None) -> str:
         else:
             diagnosis, advice = message.rstrip("."), ""
 
+    fix = (finding.fix or "").strip()
+    if fix and "\n" not in fix and advice.startswith("re-derive it from forward"):
+        advice = f"write `{fix}`"  # the corrected line is known: say it rather than "re-derive it"
     place = []
     layer = where(finding)
     if layer and layer not in message:
@@ -348,6 +357,24 @@ def _is_load_problem(finding: Finding) -> bool:
     return finding.code.upper().startswith("BPD00")
 
 
+def curves_separate(training: dict[str, Any]) -> bool:
+    """Whether the probe's curve of the user's code differs from the reference's (a curve that does
+    not separate the buggy code from the fixed one is no evidence either way)."""
+    yours = [as_float(v) for v in training.get("yours") or ()]
+    reference = [as_float(v) for v in training.get("reference") or ()]
+    if not yours or not reference:
+        return True
+    if len(yours) != len(reference):
+        return True
+    scale = max((abs(v) for v in yours + reference if math.isfinite(v)), default=0.0) or 1.0
+    for a, b in zip(yours, reference):
+        if math.isfinite(a) != math.isfinite(b):
+            return True
+        if math.isfinite(a) and abs(a - b) > 0.01 * scale:
+            return True
+    return False
+
+
 def _loss_trend(report: Report) -> str | None:
     """"rises", "flat" or "falls" from the training probe's curve of the user's loss; None without one."""
     training = report.extras.get("training")
@@ -362,3 +389,106 @@ def _loss_trend(report: Report) -> str | None:
     if not math.isfinite(first) or last > first * 0.9:
         return "flat"
     return "falls"
+
+
+# --------------------------------------------------------------------------- what a number measures
+
+_GRADIENT = ("the relative error between your gradient and the numerical gradient", "the tolerance is")
+# finding name -> (what `measured` is, how `threshold` reads); a finding not listed falls back to
+# "measured X (limit Y)".
+MEASURES: dict[str, tuple[str, str]] = {
+    "gradient-mismatch": _GRADIENT,
+    "gradient-at-kink": _GRADIENT,
+    "float32-precision": _GRADIENT,
+    "nonreentrant-backward": (
+        "the relative error of the gradients taken over all the layer's arrays together",
+        "the tolerance is",
+    ),
+    "softmax-not-per-row": ("the largest distance of a row sum from 1", "a correct softmax stays below"),
+    "batch-coupling": (
+        "the largest change of the other samples' outputs when one sample changes, relative to the largest output",
+        "a per-sample layer stays below",
+    ),
+    "unshared-parameter": (
+        "the largest relative change of the network's output when a parameter of the network is updated",
+        "an update that reaches the layers changes it by more than",
+    ),
+    "loss-rises": ("the loss at the end of the training probe", "rising means above"),
+    "loss-diverges": ("the highest loss of the training probe", "diverging means above"),
+    "loss-stagnant": ("the loss at the end of the training probe", "falling means below"),
+    "cannot-overfit": ("the loss on the tiny batch at the end of the training probe", "fitted means below"),
+    "learning-rate-too-high": ("the largest update/weight ratio ||lr·g|| / ||W|| of a step", "healthy is below"),
+    "dead-relu": ("the fraction of units that are never active", "most units means above"),
+    "input-mutated": ("the number of input elements forward changed", "a layer changes"),
+    "non-finite-output": ("the number of NaN/inf values forward returned for finite input", "expected is"),
+    "non-finite": ("the training step of the first NaN/inf", ""),
+}
+
+
+def measured_sentence(finding: Finding) -> str | None:
+    """`measured` and `threshold` in words: what the number is and what it is compared with."""
+    if finding.measured is None:
+        return None
+    value = format_number(finding.measured)
+    known = MEASURES.get(finding.name)
+    if known is None:
+        text = f"Measured {value}"
+        if finding.threshold is not None:
+            text += f" (limit {format_number(finding.threshold)})"
+        return text + "."
+    what, limit = known
+    text = f"Measured: {what} is {value}"
+    if finding.threshold is not None and limit:
+        text += f"; {limit} {format_number(finding.threshold)}"
+    return text + "."
+
+
+# --------------------------------------------------------------------------- notes
+
+# Rules whose findings are drawn in the compact list of notes rather than in a panel of their own,
+# whatever their severity: the book's own `Relu.backward` writes into `dout` (harmless in a chain).
+NOTE_RULES = frozenset({"upstream-grad-mutated"})
+
+# Invisible characters the loader reads as spaces (see `loading.source.PASTED`).
+PASTED_CHARACTERS = frozenset("\u00a0\u3000\u202f\u200b\ufeff" + "".join(chr(c) for c in range(0x2002, 0x200B)))
+
+
+def is_note(finding: Finding) -> bool:
+    """Drawn in the list of notes: every info finding, and the rules in `NOTE_RULES`."""
+    return finding.severity == "info" or finding.name in NOTE_RULES
+
+
+def pasted_characters(line: str) -> list[tuple[int, str]]:
+    """(column counted from 1, character) of every pasted invisible character on `line`."""
+    return [(i + 1, ch) for i, ch in enumerate(line) if ch in PASTED_CHARACTERS]
+
+
+def visible_pasted(line: str) -> str:
+    """`line` with each pasted invisible character spelled `<U+00A0>`, so an empty-looking line shows it."""
+    return "".join(f"<U+{ord(ch):04X}>" if ch in PASTED_CHARACTERS else ch for ch in line)
+
+
+def pasted_note(finding: Finding, raw_lines: Sequence[str] | None) -> str:
+    """The text-normalised note: where the first pasted character is and that Python rejects the file.
+
+    `raw_lines` are the lines of the file as it is on disk (the characters still in it).
+    """
+    message = one_line(finding.message)
+    if finding.line is None or not raw_lines or not 1 <= finding.line <= len(raw_lines):
+        return message
+    found = pasted_characters(raw_lines[finding.line - 1])
+    if not found:
+        return message  # the encoding variant, or the file changed since it was checked
+    column, ch = found[0]
+    lines = [n for n in finding.highlight or (finding.line,) if 1 <= n <= len(raw_lines)]
+    total = sum(len(pasted_characters(raw_lines[n - 1])) for n in lines) or len(found)
+    import unicodedata
+
+    name = f"U+{ord(ch):04X} {unicodedata.name(ch, 'CHARACTER')}"
+    more = f" ({total} such characters on {plural(len(lines), 'line')})" if total > 1 else ""
+    return (
+        f"Line {finding.line}, column {column} holds an invisible {name} pasted from a web page{more}. "
+        f"Python rejects the file as it is (`SyntaxError: invalid non-printable character U+{ord(ch):04X}`); "
+        "backprop-doctor read the character as a space to check the rest, and the file is unchanged: "
+        "retype the line with ordinary spaces."
+    )

@@ -1,0 +1,296 @@
+"""The corrected line of a wrong gradient, written with the user's own names.
+
+A gradient finding points at the line that computes the gradient (`dx = dout * (1.0 - self.out)`).
+`gradient_fix` reads the class around it from the source, recognises the layer by its
+forward (sigmoid, tanh, ReLU, affine, softmax with cross-entropy) or the error by its
+pattern (a sign, a transpose, a missing or extra division by the batch size, a sum over the
+wrong axis) and writes the line as it should be, with the names the user chose: the upstream
+gradient's parameter (`dout`, `grad_output`), the attribute forward keeps (`self.out`,
+`self.y`, `self.mask`), the batch size the function already computes (`batch_size`,
+`self.t.shape[0]`). It returns None when it cannot say for sure; nothing here runs user code.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+from backprop_doctor.findings import Finding
+
+Function = ast.FunctionDef | ast.AsyncFunctionDef
+
+
+@dataclass
+class _Site:
+    """Where the wrong gradient is computed: the statement, its function and class."""
+
+    statement: ast.Assign | ast.AugAssign | ast.Return
+    function: Function
+    cls: ast.ClassDef | None
+    lines: list[str]
+
+    @property
+    def target(self) -> str | None:
+        if isinstance(self.statement, ast.Assign) and len(self.statement.targets) == 1:
+            return ast.unparse(self.statement.targets[0])
+        return None
+
+    @property
+    def value(self) -> ast.expr | None:
+        return self.statement.value
+
+    @property
+    def upstream(self) -> str:
+        """The name of backward's upstream-gradient parameter (`dout`)."""
+        args = [a.arg for a in self.function.args.args]
+        if args and args[0] in ("self", "cls"):
+            args = args[1:]
+        return args[0] if args else "dout"
+
+    @property
+    def indent(self) -> str:
+        line = self.lines[self.statement.lineno - 1]
+        return line[: len(line) - len(line.lstrip())]
+
+    def write(self, expression: str) -> str:
+        """The statement with `expression` as its value, as the user would write it (no indent)."""
+        if isinstance(self.statement, ast.Return):
+            return f"return {expression}"
+        if isinstance(self.statement, ast.AugAssign):
+            return f"{ast.unparse(self.statement.target)} = {expression}"
+        return f"{self.target} = {expression}"
+
+
+def gradient_fix(finding: Finding, source: str, tree: ast.Module) -> str | None:
+    """The corrected statement for a gradient finding at `finding.line`, or None."""
+    if finding.line is None:
+        return None
+    site = _site(tree, source, finding.line)
+    if site is None or site.value is None:
+        return None
+    for make in (_by_layer, _by_pattern):  # the layer's own derivative first: it is certain
+        fixed = make(finding, site)
+        if fixed is not None and fixed.strip() != ast.unparse(site.statement).strip():
+            return fixed
+    return None
+
+
+# --------------------------------------------------------------------------- finding the site
+
+
+def _site(tree: ast.Module, source: str, line: int) -> _Site | None:
+    lines = source.split("\n")
+    for cls, function in _functions(tree):
+        if not function.lineno <= line <= (function.end_lineno or function.lineno):
+            continue
+        for node in ast.walk(function):
+            if isinstance(node, (ast.Assign, ast.AugAssign, ast.Return)) and node.lineno == line:
+                return _Site(node, function, cls, lines)
+    return None
+
+
+def _functions(tree: ast.Module) -> list[tuple[ast.ClassDef | None, Function]]:
+    found: list[tuple[ast.ClassDef | None, Function]] = []
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef):
+            found += [(node, f) for f in node.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))]
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            found.append((None, node))
+    return found
+
+
+def _method(cls: ast.ClassDef | None, name: str) -> Function | None:
+    if cls is None:
+        return None
+    return next((f for f in cls.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)) and f.name == name), None)
+
+
+def _self_attribute(node: ast.AST) -> str | None:
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self":
+        return node.attr
+    return None
+
+
+def _calls(node: ast.AST, *names: str) -> bool:
+    """Whether `node` calls one of `names` (`np.exp`, `exp`, `math.exp` all count as "exp")."""
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Call):
+            func = sub.func
+            called = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+            if called in names:
+                return True
+    return False
+
+
+def _stored(forward: Function) -> dict[str, ast.expr]:
+    """`self.<attr>` -> the expression forward assigns to it, following one local name (`self.out = out`)."""
+    local: dict[str, ast.expr] = {}
+    stored: dict[str, ast.expr] = {}
+    for node in ast.walk(forward):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target = node.targets[0]
+            if isinstance(target, ast.Name):
+                local[target.id] = node.value
+            attr = _self_attribute(target)
+            if attr is not None:
+                value = node.value
+                if isinstance(value, ast.Name) and value.id in local:
+                    value = local[value.id]
+                stored[attr] = value
+    return stored
+
+
+def _returned(forward: Function) -> ast.expr | None:
+    local: dict[str, ast.expr] = {}
+    for node in ast.walk(forward):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            local[node.targets[0].id] = node.value
+    for node in ast.walk(forward):
+        if isinstance(node, ast.Return) and node.value is not None:
+            value = node.value
+            return local.get(value.id, value) if isinstance(value, ast.Name) else value
+    return None
+
+
+# --------------------------------------------------------------------------- fixes by pattern
+
+
+def _batch_size(site: _Site) -> str:
+    """How the user's own code spells the batch size: a local set from `.shape[0]` before the
+    line (`batch_size = self.t.shape[0]`), else the shape of what forward kept, else of `dout`."""
+    for node in ast.walk(site.function):
+        if (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+            and node.lineno < site.statement.lineno
+            and ast.unparse(node.value).endswith(".shape[0]")
+        ):
+            return node.targets[0].id
+    forward = _method(site.cls, "forward")
+    stored = _stored(forward) if forward is not None else {}
+    for kept in ("t", "x"):
+        if kept in stored:
+            return f"self.{kept}.shape[0]"
+    return f"{site.upstream}.shape[0]"
+
+
+def _by_pattern(finding: Finding, site: _Site) -> str | None:
+    value = site.value
+    assert value is not None
+    pattern = finding.pattern
+    if pattern == "sign-flipped":
+        if isinstance(value, ast.UnaryOp) and isinstance(value.op, ast.USub):
+            return site.write(ast.unparse(value.operand))
+        return site.write(f"-({ast.unparse(value)})")
+    if pattern == "scaled-by-batch-size":
+        return site.write(f"{_parenthesised(value)} / {_batch_size(site)}")
+    if pattern == "divided-by-batch-size":
+        if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Div):
+            return site.write(ast.unparse(value.left))
+        return site.write(f"{_parenthesised(value)} * {_batch_size(site)}")
+    if pattern == "transposed":
+        call = value if isinstance(value, ast.Call) and _calls(value, "dot", "matmul") else None
+        if call is not None and len(call.args) == 2:
+            a, b = (_transposed(arg) for arg in call.args)
+            return site.write(f"{ast.unparse(call.func)}({b}, {a})")
+        if isinstance(value, ast.BinOp) and isinstance(value.op, ast.MatMult):
+            return site.write(f"{_transposed(value.right)} @ {_transposed(value.left)}")
+        return site.write(f"({ast.unparse(value)}).T")
+    if pattern == "summed-over-wrong-axis":
+        text = ast.unparse(value)
+        for wrong in ("axis=1", "axis=-1"):
+            if wrong in text:
+                return site.write(text.replace(wrong, "axis=0"))
+    return None
+
+
+def _parenthesised(node: ast.expr) -> str:
+    text = ast.unparse(node)
+    simple = isinstance(node, (ast.Name, ast.Attribute, ast.Call, ast.Subscript)) or (
+        isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mult, ast.Div))
+    )
+    return text if simple else f"({text})"
+
+
+def _transposed(node: ast.expr) -> str:
+    """`node.T`, written without a double transpose."""
+    if isinstance(node, ast.Attribute) and node.attr == "T":
+        return ast.unparse(node.value)
+    text = ast.unparse(node)
+    return f"{text}.T" if isinstance(node, (ast.Name, ast.Attribute, ast.Call, ast.Subscript)) else f"({text}).T"
+
+
+# --------------------------------------------------------------------------- fixes by layer
+
+
+def _by_layer(finding: Finding, site: _Site) -> str | None:
+    forward = _method(site.cls, "forward")
+    if forward is None or site.function.name != "backward":
+        return None
+    stored = _stored(forward)
+    out = _returned(forward)
+    dout = site.upstream
+    kept_output = _self_attribute(out) if out is not None else None
+    if kept_output is not None:
+        out = stored.get(kept_output)
+    else:
+        kept_output = next((a for a, v in stored.items() if out is not None and ast.dump(v) == ast.dump(out)), None)
+    param = finding.param or "x"
+
+    if out is not None and _is_sigmoid(out) and kept_output and param == "x":
+        return site.write(f"{dout} * (1.0 - self.{kept_output}) * self.{kept_output}")
+    if out is not None and _calls(out, "tanh") and kept_output and param == "x":
+        return site.write(f"{dout} * (1.0 - self.{kept_output} ** 2)")
+    mask = next((a for a, v in stored.items() if isinstance(v, ast.Compare)), None)
+    if mask is not None and param == "x" and _is_relu_mask(stored[mask]):
+        return site.write(f"np.where(self.{mask}, 0, {dout})")
+    if out is not None and _calls(out, "dot", "matmul") or (isinstance(out, ast.BinOp) and _has_matmul(out)):
+        return _affine(site, stored, out, param, dout)
+    return None
+
+
+def _is_sigmoid(node: ast.expr) -> bool:
+    """`1 / (1 + np.exp(-x))`, or a call to a function named sigmoid."""
+    if isinstance(node, ast.Call):
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+        return name.lower() in ("sigmoid", "expit")
+    return isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div) and _calls(node.right, "exp")
+
+
+def _is_relu_mask(node: ast.Compare) -> bool:
+    """`x <= 0` (the mask of the units that are off)."""
+    return (
+        len(node.ops) == 1
+        and isinstance(node.ops[0], (ast.LtE, ast.Lt))
+        and isinstance(node.comparators[0], ast.Constant)
+        and node.comparators[0].value == 0
+    )
+
+
+def _has_matmul(node: ast.AST) -> bool:
+    return any(isinstance(sub, ast.BinOp) and isinstance(sub.op, ast.MatMult) for sub in ast.walk(node))
+
+
+def _affine(site: _Site, stored: dict[str, ast.expr], out: ast.expr, param: str, dout: str) -> str | None:
+    """`out = x·W + b`: dx = dout·Wᵀ, dW = xᵀ·dout, db = Σ over the batch of dout."""
+    found = [
+        (sub.lineno, sub.col_offset, a)
+        for sub in ast.walk(out)
+        if isinstance(sub, ast.Attribute) and (a := _self_attribute(sub)) is not None and a not in stored
+    ]
+    weights = [a for _, _, a in sorted(found)]  # in reading order: x·W first, then + b
+    kept_input = next((a for a, v in stored.items() if isinstance(v, ast.Name)), None)
+    if not weights:
+        return None
+    weight, bias = weights[0], weights[1] if len(weights) > 1 else None
+    if param == "x":
+        return site.write(f"np.dot({dout}, self.{weight}.T)")
+    if kept_input is None:
+        return None
+    if param == weight:
+        return site.write(f"np.dot(self.{kept_input}.T, {dout})")
+    if bias is not None and param == bias:
+        return site.write(f"np.sum({dout}, axis=0)")
+    return None
