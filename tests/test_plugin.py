@@ -8,8 +8,6 @@ diagnosis text) and against the real child-process loader on the sample files.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import re
 import shutil
 import subprocess
@@ -21,23 +19,6 @@ import pytest
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 
-
-def _have_run_isolated() -> bool:
-    """The child-process loader and the pipeline it runs exist and import."""
-    try:
-        if importlib.util.find_spec("backprop_doctor.loading.child") is None:
-            return False
-        importlib.import_module("backprop_doctor.pipeline")
-    except ImportError:
-        return False
-    return True
-
-
-needs_run_isolated = pytest.mark.xfail(
-    not _have_run_isolated(),
-    reason="backprop_doctor.loading.child.run_isolated or the pipeline it runs is not written yet",
-    strict=False,
-)
 
 LAYERS = '''
 import numpy as np
@@ -319,10 +300,7 @@ index              numerical      analytic  rel. error
 (1, 2)                   0.5          0.25         0.5"""
 
 
-try:
-    from backprop_doctor.loading.child import run_isolated as real_run_isolated
-except ImportError:
-    real_run_isolated = None
+from backprop_doctor.loading.child import run_isolated as real_run_isolated
 
 
 def run_isolated(path, options):
@@ -492,7 +470,6 @@ def samples(pytester: pytest.Pytester) -> pytest.Pytester:
     return pytester
 
 
-@needs_run_isolated
 def test_reports_which_student_file_and_layer_failed(samples: pytest.Pytester) -> None:
     result = samples.runpytest("--backprop-doctor", "models", "-p", "no:cacheprovider")
     failed = _nodeids(result, "failed")
