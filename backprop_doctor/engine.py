@@ -40,7 +40,8 @@ class _LayerRaised(Exception):
 class _Array:
     name: str  # "x" or a parameter name
     live: np.ndarray  # the array that is perturbed
-    grad: np.ndarray  # analytic gradient, float64 copy
+    grad: np.ndarray  # analytic gradient, float64
+    scale: float = 1.0  # what its finite-difference step is a fraction of (gradcheck.step_scales)
 
 
 @dataclass
@@ -152,11 +153,14 @@ class LayerCheck:
         arrays = self._arrays(x, dx, grads, attempt)
         if not arrays:
             return
+        for a, scale in zip(arrays, gradcheck.step_scales([a.live for a in arrays], [a.grad for a in arrays])):
+            a.scale = scale
         forward = lambda: self._objective(self._forward(x), upstream)  # noqa: E731
         h = gradcheck.STEP.get(dtype, gradcheck.STEP["float64"])
         tol = self.options.tolerance(dtype)
         if self.adapter.is_loss and self.options.rtol is None:
             tol = max(tol, LOSS_RTOL)
+        self._tol = tol
         probes = self._probe(forward, f0, arrays, h)
         worst = max(p.error for p in probes)
         if worst <= tol:
@@ -170,11 +174,10 @@ class LayerCheck:
 
     def _probe(self, f: Callable[[], float], f0: float, arrays: list[_Array], h: float, count: int | None = None) -> list[gradcheck.Probe]:
         probes = []
+        lives, grads = [a.live for a in arrays], [a.grad for a in arrays]
         for _ in range(count or self.options.probes):
-            directions = [gradcheck.random_direction(a.live.shape, self.rng) for a in arrays]
-            probes.append(
-                gradcheck.directional_probe(f, f0, [a.live for a in arrays], [a.grad for a in arrays], directions, h, self.options.atol)
-            )
+            directions = [gradcheck.random_direction(a.live.shape, self.rng, a.scale) for a in arrays]
+            probes.append(gradcheck.refined_probe(f, f0, lives, grads, directions, h, self.options.atol, self._tol))
         return probes
 
     def _arrays(self, x: np.ndarray, dx: Any, grads: dict[str, Any], attempt: int) -> list[_Array]:
@@ -292,7 +295,8 @@ class LayerCheck:
             probes = self._probe(f, f0, [a], h, count=2)
             error = max(p.error for p in probes)
             if error > tol:
-                failing.append((a, error, any(p.kinked for p in probes)))
+                # compare elements with the step the probes found straight and above rounding
+                failing.append((a, error, any(p.kinked for p in probes), max(p.step for p in probes)))
             else:
                 self.report.measurements.append(Measurement(self.layer, a.name, error, "ok"))
         if not failing:
@@ -316,9 +320,10 @@ class LayerCheck:
             self.report.measurements.append(Measurement(self.layer, "(all)", joint, verdict))
             return
         batch = int(np.shape(self.x)[0]) if np.ndim(self.x) >= 1 else None
-        for a, error, a_kinked in failing:
-            result = gradcheck.elementwise(f, f0, a.live, a.grad, h, self.rng)
-            floor = result.floor(f0, h, self.options.atol)
+        for a, error, a_kinked, a_step in failing:
+            step = a_step * a.scale
+            result = gradcheck.elementwise(f, f0, a.live, a.grad, step, self.rng)
+            floor = result.floor(f0, step, self.options.atol)
             errs = result.errors(floor)
             smooth = ~result.kinked
             bad = (errs > tol) & smooth
