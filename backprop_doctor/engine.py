@@ -62,6 +62,7 @@ class LayerCheck:
     counter: _Counter = field(default_factory=_Counter)
 
     def __post_init__(self) -> None:
+        self._writes_input = True  # until the first forward shows otherwise
         # A stream of its own: inputs built (or drawn by the caller) from the same seed must not
         # coincide with the upstream gradient, or bugs such as masking on dout's sign hide.
         self.rng = np.random.default_rng([self.options.seed, ENGINE_STREAM])
@@ -74,7 +75,9 @@ class LayerCheck:
         np.random.seed(FORWARD_SEED)
         self.counter.forwards += 1
         try:
-            return self.adapter.forward(x.copy(), self.t)
+            # A forward that left its input alone on the first call gets the check's own copy
+            # directly: the probes set every element before each call anyway.
+            return self.adapter.forward(x.copy() if self._writes_input else x, self.t)
         except Exception as error:  # user code
             raise _LayerRaised("forward", error) from error
 
@@ -123,7 +126,8 @@ class LayerCheck:
             out = self.adapter.forward(given, self.t)
         except Exception as error:
             raise _LayerRaised("forward", error) from error
-        if attempt == 0 and not np.array_equal(given, x, equal_nan=True):
+        self._writes_input = not _identical(given, x)
+        if attempt == 0 and self._writes_input:
             self._input_mutated(x, given)
         if not self._output_ok(out):
             return
@@ -519,13 +523,22 @@ def _same(a: Any, b: Any) -> bool:
         return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
         try:
-            return np.array_equal(np.asarray(a), np.asarray(b), equal_nan=True)
+            return _identical(np.asarray(a), np.asarray(b))
         except Exception:
             return False
     try:
         return bool(a is b or a == b)
     except Exception:
         return False
+
+
+def _identical(a: np.ndarray, b: np.ndarray) -> bool:
+    """np.array_equal(a, b, equal_nan=True), without its cost (~40x) on arrays that hold no NaN."""
+    if np.array_equal(a, b):
+        return True
+    if a.shape != b.shape or a.dtype.kind not in "fc" or b.dtype.kind not in "fc":
+        return False
+    return bool(np.isnan(a).any()) and np.array_equal(a, b, equal_nan=True)
 
 
 def _jitter(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
