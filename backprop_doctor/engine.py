@@ -81,13 +81,36 @@ class LayerCheck:
         except Exception as error:  # user code
             raise _LayerRaised("forward", error) from error
 
-    def _backward(self, dout: Any) -> tuple[np.ndarray | None, dict[str, Any]]:
+    def _backward(self, dout: Any, copy_grads: bool = True) -> tuple[np.ndarray | None, dict[str, Any]]:
+        """dx and the gradients, copied (a later call may write into the same arrays) unless
+        `copy_grads` is False: for a look that ends before the next call to user code."""
         try:
             dx, grads = self.adapter.backward(dout)
         except Exception as error:  # user code
             raise _LayerRaised("backward", error) from error
         copy = lambda g: np.array(g, copy=True) if isinstance(g, np.ndarray) else g  # noqa: E731
-        return copy(dx), {k: copy(v) for k, v in grads.items()}
+        return copy(dx), ({k: copy(v) for k, v in grads.items()} if copy_grads else dict(grads))
+
+    def _first_gradients(self, before: dict[str, int]) -> dict[str, Any]:
+        """Copies of the parameters' gradients as the first backward left them.
+
+        Only the gradient attributes are copied, not every array the layer holds: its
+        weights and its cached input would double the memory a large layer's check needs.
+        """
+        adapter = self.adapter
+        assert isinstance(adapter, ClassLayer)
+        adapter.discover_params(before)
+        layer = adapter.layer
+        copy = lambda g: np.array(g, copy=True) if isinstance(g, (np.ndarray, np.floating)) else g  # noqa: E731
+        if adapter.kind == "dlfs2-layer":
+            return adapter.gradients_from({"grads": [copy(g) for g in layer.grads]})
+        snapshot = {}
+        for name in adapter.params():
+            attribute = adapter.grad_attribute(name)
+            value = getattr(layer, attribute, None)
+            if isinstance(value, (np.ndarray, np.floating)):
+                snapshot[attribute] = copy(value)
+        return adapter.gradients_from(snapshot)
 
     def _objective(self, out: Any, upstream: Any) -> float:
         if self.adapter.is_loss:
@@ -137,15 +160,18 @@ class LayerCheck:
         f0 = self._objective(out, upstream)
 
         dout = upstream.copy() if isinstance(upstream, np.ndarray) else upstream
-        dx, grads = self._backward(dout)
-        if isinstance(self.adapter, ClassLayer) and before is not None:
+        class_layer = isinstance(self.adapter, ClassLayer) and before is not None
+        dx, grads = self._backward(dout, copy_grads=not class_layer)
+        if class_layer:
             # Which attributes are parameters is only known after a backward; read their
             # gradients from that same first call (a second one would show accumulation).
-            attributes = self.adapter.gradient_snapshot()
-            self.adapter.discover_params(before)
-            grads = self.adapter.gradients_from(attributes)
+            grads = self._first_gradients(before)
         if attempt == 0:
-            self._contracts(upstream, dout, dx, grads)
+            again = self._contracts(upstream, dout, dx, grads)
+            if again is not None and class_layer:
+                # The second call gave the same gradients and the layer holds them: compare with
+                # those and let the check's copies go (one copy fewer for a large layer).
+                grads = {k: again[k] if isinstance(again.get(k), np.ndarray) else v for k, v in grads.items()}
             if dx is None and is_float_array(x) and self.adapter.kind in ("layer", "loss-layer", "function-pair"):
                 self._add(
                     "bad-return",
@@ -219,7 +245,7 @@ class LayerCheck:
                     param=name,
                     **self._grad_location(name).fields(),
                 )
-            arrays.append(_Array(name, live, grad.astype(np.float64)))
+            arrays.append(_Array(name, live, np.asarray(grad, dtype=np.float64)))  # grads are the check's own copies
         return arrays
 
     def _shape_mismatch(self, name: str, live: np.ndarray, grad: np.ndarray, x: np.ndarray) -> None:
@@ -478,7 +504,8 @@ class LayerCheck:
             return False
         return True
 
-    def _contracts(self, upstream: Any, dout: Any, dx: Any, grads: dict[str, Any]) -> None:
+    def _contracts(self, upstream: Any, dout: Any, dx: Any, grads: dict[str, Any]) -> dict[str, Any] | None:
+        """Check the contracts of backward; the gradients of a second call when they equal the first."""
         target = self.adapter.backward_target()
         if isinstance(upstream, np.ndarray) and self.adapter.dout_is_input and not np.array_equal(dout, upstream):
             where = locate.inplace_write(target)
@@ -489,8 +516,9 @@ class LayerCheck:
                 **where.fields(),
             )
         dout2 = upstream.copy() if isinstance(upstream, np.ndarray) else upstream
-        dx2, grads2 = self._backward(dout2)
-        if not _same(dx, dx2) or any(not _same(grads.get(k), grads2.get(k)) for k in grads):
+        dx2, grads2 = self._backward(dout2, copy_grads=False)
+        reentrant = _same(dx, dx2) and all(_same(grads.get(k), grads2.get(k)) for k in grads)
+        if not reentrant:
             self._add(
                 "nonreentrant-backward",
                 f"calling `{self.layer}.backward` twice with the same dout gives different gradients: assign "
@@ -508,6 +536,7 @@ class LayerCheck:
                     "(`dx = dout * (self.y - self.t) / batch_size`) so the layer also works inside a larger graph",
                     **locate.where(target).fields(),
                 )
+        return grads2 if reentrant else None
 
 
 def _statement(where: locate.Location) -> str:
