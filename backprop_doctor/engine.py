@@ -205,9 +205,10 @@ class LayerCheck:
     def _probe(self, f: Callable[[], float], f0: float, arrays: list[_Array], h: float, count: int | None = None) -> list[gradcheck.Probe]:
         probes = []
         lives, grads = [a.live for a in arrays], [a.grad for a in arrays]
+        saved = [a.copy() for a in lives]  # restored bit-identically after each probe: one copy serves all
         for _ in range(count or self.options.probes):
             directions = [gradcheck.random_direction(a.live.shape, self.rng, a.scale) for a in arrays]
-            probes.append(gradcheck.refined_probe(f, f0, lives, grads, directions, h, self.options.atol, self._tol))
+            probes.append(gradcheck.refined_probe(f, f0, lives, grads, directions, h, self.options.atol, self._tol, saved))
         return probes
 
     def _arrays(self, x: np.ndarray, dx: Any, grads: dict[str, Any], attempt: int) -> list[_Array]:

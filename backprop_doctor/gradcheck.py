@@ -17,6 +17,7 @@ Two tiers keep a check cheap:
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+import statistics
 from dataclasses import dataclass
 
 import numpy as np
@@ -90,7 +91,7 @@ def step_scales(arrays: Sequence[np.ndarray], grads: Sequence[np.ndarray]) -> li
         if s > 0 and np.isfinite(s):
             scales.append(s)
         elif effects and n > 0:
-            scales.append(min(float(np.median(effects)) / n, largest))
+            scales.append(min(statistics.median(effects) / n, largest))
         else:
             scales.append(largest)
     return scales
@@ -133,9 +134,15 @@ def directional_probe(
     directions: Sequence[np.ndarray],
     h: float,
     floor: float = 1e-10,
+    saved: Sequence[np.ndarray] | None = None,
 ) -> Probe:
-    """Probe `f` along `directions` (one per array), restoring the arrays afterwards."""
-    saved = [a.copy() for a in arrays]
+    """Probe `f` along `directions` (one per array), restoring the arrays afterwards.
+
+    `saved` are copies of the arrays as they are now, when the caller already has them
+    (several probes of the same arrays need only one copy).
+    """
+    if saved is None:
+        saved = [a.copy() for a in arrays]
     try:
         for a, s, v in zip(arrays, saved, directions):
             np.multiply(v, h, out=a, casting="unsafe")  # a = s + h·v, with no array for h·v
@@ -181,6 +188,7 @@ def refined_probe(
     h: float,
     floor: float = 1e-10,
     tol: float = 1e-5,
+    saved: Sequence[np.ndarray] | None = None,
 ) -> Probe:
     """`directional_probe`, with a larger step where rounding hides the derivative.
 
@@ -190,10 +198,12 @@ def refined_probe(
     is kept only while the function is still straight over it: its second difference at
     rounding level, so no ReLU kink was crossed and curvature is negligible.
     """
-    probe = directional_probe(f, f0, arrays, grads, directions, h, floor)
+    if saved is None:
+        saved = [a.copy() for a in arrays]
+    probe = directional_probe(f, f0, arrays, grads, directions, h, floor, saved)
     step = h
     while _rounding_limited(probe, f0, step, tol) and step * GROWTH <= h * MAX_GROWTH:
-        wider = directional_probe(f, f0, arrays, grads, directions, step * GROWTH, floor)
+        wider = directional_probe(f, f0, arrays, grads, directions, step * GROWTH, floor, saved)
         if not _straight(wider, f0, step * GROWTH, tol):
             break
         probe, step = wider, step * GROWTH
