@@ -321,6 +321,9 @@ class LayerCheck:
         self, f: Callable[[], float], f0: float, arrays: list[_Array], h: float, tol: float, kinked: bool, joint: float
     ) -> None:
         """Second tier: find which arrays are wrong, then where inside them."""
+        # element-wise steps set one element at a time: give forward copies again, so a forward
+        # that writes into its input on some later call cannot disturb the other elements
+        self._writes_input = True
         failing = []
         for a in arrays:
             probes = self._probe(f, f0, [a], h, count=2)
