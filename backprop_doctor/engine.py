@@ -40,7 +40,8 @@ class _LayerRaised(Exception):
 class _Array:
     name: str  # "x" or a parameter name
     live: np.ndarray  # the array that is perturbed
-    grad: np.ndarray  # analytic gradient, float64 copy
+    grad: np.ndarray  # analytic gradient, float64
+    scale: float = 1.0  # what its finite-difference step is a fraction of (gradcheck.step_scales)
 
 
 @dataclass
@@ -61,6 +62,7 @@ class LayerCheck:
     counter: _Counter = field(default_factory=_Counter)
 
     def __post_init__(self) -> None:
+        self._writes_input = True  # until the first forward shows otherwise
         # A stream of its own: inputs built (or drawn by the caller) from the same seed must not
         # coincide with the upstream gradient, or bugs such as masking on dout's sign hide.
         self.rng = np.random.default_rng([self.options.seed, ENGINE_STREAM])
@@ -73,17 +75,42 @@ class LayerCheck:
         np.random.seed(FORWARD_SEED)
         self.counter.forwards += 1
         try:
-            return self.adapter.forward(x.copy(), self.t)
+            # A forward that left its input alone on the first call gets the check's own copy
+            # directly: the probes set every element before each call anyway.
+            return self.adapter.forward(x.copy() if self._writes_input else x, self.t)
         except Exception as error:  # user code
             raise _LayerRaised("forward", error) from error
 
-    def _backward(self, dout: Any) -> tuple[np.ndarray | None, dict[str, Any]]:
+    def _backward(self, dout: Any, copy_grads: bool = True) -> tuple[np.ndarray | None, dict[str, Any]]:
+        """dx and the gradients, copied (a later call may write into the same arrays) unless
+        `copy_grads` is False: for a look that ends before the next call to user code."""
         try:
             dx, grads = self.adapter.backward(dout)
         except Exception as error:  # user code
             raise _LayerRaised("backward", error) from error
         copy = lambda g: np.array(g, copy=True) if isinstance(g, np.ndarray) else g  # noqa: E731
-        return copy(dx), {k: copy(v) for k, v in grads.items()}
+        return copy(dx), ({k: copy(v) for k, v in grads.items()} if copy_grads else dict(grads))
+
+    def _first_gradients(self, before: dict[str, int]) -> dict[str, Any]:
+        """Copies of the parameters' gradients as the first backward left them.
+
+        Only the gradient attributes are copied, not every array the layer holds: its
+        weights and its cached input would double the memory a large layer's check needs.
+        """
+        adapter = self.adapter
+        assert isinstance(adapter, ClassLayer)
+        adapter.discover_params(before)
+        layer = adapter.layer
+        copy = lambda g: np.array(g, copy=True) if isinstance(g, (np.ndarray, np.floating)) else g  # noqa: E731
+        if adapter.kind == "dlfs2-layer":
+            return adapter.gradients_from({"grads": [copy(g) for g in layer.grads]})
+        snapshot = {}
+        for name in adapter.params():
+            attribute = adapter.grad_attribute(name)
+            value = getattr(layer, attribute, None)
+            if isinstance(value, (np.ndarray, np.floating)):
+                snapshot[attribute] = copy(value)
+        return adapter.gradients_from(snapshot)
 
     def _objective(self, out: Any, upstream: Any) -> float:
         if self.adapter.is_loss:
@@ -122,7 +149,8 @@ class LayerCheck:
             out = self.adapter.forward(given, self.t)
         except Exception as error:
             raise _LayerRaised("forward", error) from error
-        if attempt == 0 and not np.array_equal(given, x, equal_nan=True):
+        self._writes_input = not _identical(given, x)
+        if attempt == 0 and self._writes_input:
             self._input_mutated(x, given)
         if not self._output_ok(out):
             return
@@ -132,15 +160,18 @@ class LayerCheck:
         f0 = self._objective(out, upstream)
 
         dout = upstream.copy() if isinstance(upstream, np.ndarray) else upstream
-        dx, grads = self._backward(dout)
-        if isinstance(self.adapter, ClassLayer) and before is not None:
+        class_layer = isinstance(self.adapter, ClassLayer) and before is not None
+        dx, grads = self._backward(dout, copy_grads=not class_layer)
+        if class_layer:
             # Which attributes are parameters is only known after a backward; read their
             # gradients from that same first call (a second one would show accumulation).
-            attributes = self.adapter.gradient_snapshot()
-            self.adapter.discover_params(before)
-            grads = self.adapter.gradients_from(attributes)
+            grads = self._first_gradients(before)
         if attempt == 0:
-            self._contracts(upstream, dout, dx, grads)
+            again = self._contracts(upstream, dout, dx, grads)
+            if again is not None and class_layer:
+                # The second call gave the same gradients and the layer holds them: compare with
+                # those and let the check's copies go (one copy fewer for a large layer).
+                grads = {k: again[k] if isinstance(again.get(k), np.ndarray) else v for k, v in grads.items()}
             if dx is None and is_float_array(x) and self.adapter.kind in ("layer", "loss-layer", "function-pair"):
                 self._add(
                     "bad-return",
@@ -152,11 +183,14 @@ class LayerCheck:
         arrays = self._arrays(x, dx, grads, attempt)
         if not arrays:
             return
+        for a, scale in zip(arrays, gradcheck.step_scales([a.live for a in arrays], [a.grad for a in arrays])):
+            a.scale = scale
         forward = lambda: self._objective(self._forward(x), upstream)  # noqa: E731
         h = gradcheck.STEP.get(dtype, gradcheck.STEP["float64"])
         tol = self.options.tolerance(dtype)
         if self.adapter.is_loss and self.options.rtol is None:
             tol = max(tol, LOSS_RTOL)
+        self._tol = tol
         probes = self._probe(forward, f0, arrays, h)
         worst = max(p.error for p in probes)
         if worst <= tol:
@@ -170,11 +204,11 @@ class LayerCheck:
 
     def _probe(self, f: Callable[[], float], f0: float, arrays: list[_Array], h: float, count: int | None = None) -> list[gradcheck.Probe]:
         probes = []
+        lives, grads = [a.live for a in arrays], [a.grad for a in arrays]
+        saved = [a.copy() for a in lives]  # restored bit-identically after each probe: one copy serves all
         for _ in range(count or self.options.probes):
-            directions = [gradcheck.random_direction(a.live.shape, self.rng) for a in arrays]
-            probes.append(
-                gradcheck.directional_probe(f, f0, [a.live for a in arrays], [a.grad for a in arrays], directions, h, self.options.atol)
-            )
+            directions = [gradcheck.random_direction(a.live.shape, self.rng, a.scale) for a in arrays]
+            probes.append(gradcheck.refined_probe(f, f0, lives, grads, directions, h, self.options.atol, self._tol, saved))
         return probes
 
     def _arrays(self, x: np.ndarray, dx: Any, grads: dict[str, Any], attempt: int) -> list[_Array]:
@@ -212,7 +246,7 @@ class LayerCheck:
                     param=name,
                     **self._grad_location(name).fields(),
                 )
-            arrays.append(_Array(name, live, grad.astype(np.float64)))
+            arrays.append(_Array(name, live, np.asarray(grad, dtype=np.float64)))  # grads are the check's own copies
         return arrays
 
     def _shape_mismatch(self, name: str, live: np.ndarray, grad: np.ndarray, x: np.ndarray) -> None:
@@ -287,12 +321,16 @@ class LayerCheck:
         self, f: Callable[[], float], f0: float, arrays: list[_Array], h: float, tol: float, kinked: bool, joint: float
     ) -> None:
         """Second tier: find which arrays are wrong, then where inside them."""
+        # element-wise steps set one element at a time: give forward copies again, so a forward
+        # that writes into its input on some later call cannot disturb the other elements
+        self._writes_input = True
         failing = []
         for a in arrays:
             probes = self._probe(f, f0, [a], h, count=2)
             error = max(p.error for p in probes)
             if error > tol:
-                failing.append((a, error, any(p.kinked for p in probes)))
+                # compare elements with the step the probes found straight and above rounding
+                failing.append((a, error, any(p.kinked for p in probes), max(p.step for p in probes)))
             else:
                 self.report.measurements.append(Measurement(self.layer, a.name, error, "ok"))
         if not failing:
@@ -316,9 +354,10 @@ class LayerCheck:
             self.report.measurements.append(Measurement(self.layer, "(all)", joint, verdict))
             return
         batch = int(np.shape(self.x)[0]) if np.ndim(self.x) >= 1 else None
-        for a, error, a_kinked in failing:
-            result = gradcheck.elementwise(f, f0, a.live, a.grad, h, self.rng)
-            floor = result.floor(f0, h, self.options.atol)
+        for a, error, a_kinked, a_step in failing:
+            step = a_step * a.scale
+            result = gradcheck.elementwise(f, f0, a.live, a.grad, step, self.rng)
+            floor = result.floor(f0, step, self.options.atol)
             errs = result.errors(floor)
             smooth = ~result.kinked
             bad = (errs > tol) & smooth
@@ -469,7 +508,8 @@ class LayerCheck:
             return False
         return True
 
-    def _contracts(self, upstream: Any, dout: Any, dx: Any, grads: dict[str, Any]) -> None:
+    def _contracts(self, upstream: Any, dout: Any, dx: Any, grads: dict[str, Any]) -> dict[str, Any] | None:
+        """Check the contracts of backward; the gradients of a second call when they equal the first."""
         target = self.adapter.backward_target()
         if isinstance(upstream, np.ndarray) and self.adapter.dout_is_input and not np.array_equal(dout, upstream):
             where = locate.inplace_write(target)
@@ -480,8 +520,9 @@ class LayerCheck:
                 **where.fields(),
             )
         dout2 = upstream.copy() if isinstance(upstream, np.ndarray) else upstream
-        dx2, grads2 = self._backward(dout2)
-        if not _same(dx, dx2) or any(not _same(grads.get(k), grads2.get(k)) for k in grads):
+        dx2, grads2 = self._backward(dout2, copy_grads=False)
+        reentrant = _same(dx, dx2) and all(_same(grads.get(k), grads2.get(k)) for k in grads)
+        if not reentrant:
             self._add(
                 "nonreentrant-backward",
                 f"calling `{self.layer}.backward` twice with the same dout gives different gradients: assign "
@@ -499,6 +540,7 @@ class LayerCheck:
                     "(`dx = dout * (self.y - self.t) / batch_size`) so the layer also works inside a larger graph",
                     **locate.where(target).fields(),
                 )
+        return grads2 if reentrant else None
 
 
 def _statement(where: locate.Location) -> str:
@@ -514,13 +556,22 @@ def _same(a: Any, b: Any) -> bool:
         return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
         try:
-            return np.array_equal(np.asarray(a), np.asarray(b), equal_nan=True)
+            return _identical(np.asarray(a), np.asarray(b))
         except Exception:
             return False
     try:
         return bool(a is b or a == b)
     except Exception:
         return False
+
+
+def _identical(a: np.ndarray, b: np.ndarray) -> bool:
+    """np.array_equal(a, b, equal_nan=True), without its cost (~40x) on arrays that hold no NaN."""
+    if np.array_equal(a, b):
+        return True
+    if a.shape != b.shape or a.dtype.kind not in "fc" or b.dtype.kind not in "fc":
+        return False
+    return bool(np.isnan(a).any()) and np.array_equal(a, b, equal_nan=True)
 
 
 def _jitter(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:

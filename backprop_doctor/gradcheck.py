@@ -17,13 +17,17 @@ Two tiers keep a check cheap:
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+import statistics
 from dataclasses import dataclass
 
 import numpy as np
 
-# Central-difference step. For float64 the truncation error (~h^2) and the
-# rounding error (~eps/h) balance near 1e-5; float32 balances near 1e-3.
-STEP = {"float64": 1e-5, "float32": 1e-3, "float16": 1e-2}
+# Central-difference step, relative: each element of an array moves by up to this fraction
+# of the array's scale (see `step_scales`), so a layer whose activations are 1e-6 wide is
+# probed as finely as one whose activations are 1. For float64 the rounding error (~eps/h)
+# stays near 1e-10 while a step crosses a ReLU kink with a probability of about h per unit;
+# float32 and float16 layers need larger steps to rise above their own rounding.
+STEP = {"float64": 1e-6, "float32": 1e-4, "float16": 1e-2}
 
 # Elements compared one by one when an array fails: all of them up to this size,
 FULL_LIMIT = 512
@@ -42,16 +46,55 @@ def relative_error(analytic, numerical, floor: float = 1e-10):
     return np.abs(a - n) / np.maximum(np.maximum(np.abs(a), np.abs(n)), floor)
 
 
-def random_direction(shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
-    """A Gaussian direction scaled to unit length.
+def random_direction(shape: tuple[int, ...], rng: np.random.Generator, scale: float | None = None) -> np.ndarray:
+    """A random direction: entries uniform in [-scale, scale), or of unit length without `scale`.
 
-    Gaussian rather than ±1 entries: gradients with structure (rows that sum to
-    zero, as softmax-with-loss gradients do) cancel exactly against ±1 patterns
-    far too often, leaving nothing to compare.
+    Continuous entries rather than ±1: gradients with structure (rows that sum to zero,
+    as softmax-with-loss gradients do) cancel exactly against ±1 patterns far too often,
+    leaving nothing to compare. Uniform draws are also several times cheaper than Gaussian ones.
     """
-    v = rng.standard_normal(shape, dtype=np.float32).astype(np.float64)  # float32 draws are twice as fast
-    norm = float(np.linalg.norm(v))
-    return v / norm if norm > 0 else np.ones(shape) / np.sqrt(max(v.size, 1))
+    v = rng.random(shape)
+    v -= 0.5
+    if scale is None:
+        norm = float(np.sqrt(np.vdot(v, v)))
+        if norm == 0:
+            return np.full(shape, 1 / np.sqrt(max(v.size, 1)))
+        v *= 1 / norm
+    else:
+        v *= 2 * scale
+    return v
+
+
+def array_scale(a: np.ndarray) -> float:
+    """The root mean square of an array's elements (0 for an empty or all-zero array)."""
+    flat = a.reshape(-1)
+    return float(np.sqrt(np.vdot(flat, flat).real / flat.size)) if flat.size else 0.0
+
+
+def step_scales(arrays: Sequence[np.ndarray], grads: Sequence[np.ndarray]) -> list[float]:
+    """The scale each array's finite-difference step is a fraction of.
+
+    An array's own size where it has one: a weight matrix of width 0.01 moves by
+    0.01·STEP, an activation of width 1e-6 by 1e-6·STEP. An all-zero array (a bias
+    at initialisation) has no size of its own: it gets the scale at which it moves
+    the output as much as the other arrays do at theirs (the output's sensitivity,
+    from the gradients), never more than the largest of their scales. That is the
+    width of the pre-activation a bias is added to, which a fixed step would overshoot
+    in a deep network at a small initial scale.
+    """
+    own = [array_scale(a) for a in arrays]
+    norms = [float(np.sqrt(np.vdot(g, g).real)) if np.all(np.isfinite(g)) else 0.0 for g in grads]
+    effects = [s * n for s, n in zip(own, norms) if s > 0 and n > 0]
+    largest = max((s for s in own if np.isfinite(s)), default=0.0) or 1.0
+    scales = []
+    for s, n in zip(own, norms):
+        if s > 0 and np.isfinite(s):
+            scales.append(s)
+        elif effects and n > 0:
+            scales.append(min(statistics.median(effects) / n, largest))
+        else:
+            scales.append(largest)
+    return scales
 
 
 @dataclass(frozen=True)
@@ -64,6 +107,8 @@ class Probe:
     backward_slope: float  # (f(θ) - f(θ - h v)) / h
     scale: float  # sum_k |<grad_k, v_k>|: what the error is measured against
     floor: float
+    step: float = 0.0  # h
+    rounding: float = 0.0  # rounding error of each one-sided slope
 
     @property
     def error(self) -> float:
@@ -74,7 +119,11 @@ class Probe:
         """True when the two one-sided slopes disagree: the step crossed a kink."""
         spread = abs(self.forward_slope - self.backward_slope)
         size = max(abs(self.forward_slope), abs(self.backward_slope), self.floor)
-        return spread > KINK_ASYMMETRY * size and not np.isclose(self.analytic, self.numerical, rtol=1e-3)
+        return (
+            spread > KINK_ASYMMETRY * size
+            and spread > 8 * self.rounding
+            and not np.isclose(self.analytic, self.numerical, rtol=1e-3)
+        )
 
 
 def directional_probe(
@@ -85,16 +134,23 @@ def directional_probe(
     directions: Sequence[np.ndarray],
     h: float,
     floor: float = 1e-10,
+    saved: Sequence[np.ndarray] | None = None,
 ) -> Probe:
-    """Probe `f` along `directions` (one per array), restoring the arrays afterwards."""
-    saved = [a.copy() for a in arrays]
-    steps = [h * v for v in directions]
+    """Probe `f` along `directions` (one per array), restoring the arrays afterwards.
+
+    `saved` are copies of the arrays as they are now, when the caller already has them
+    (several probes of the same arrays need only one copy).
+    """
+    if saved is None:
+        saved = [a.copy() for a in arrays]
     try:
-        for a, s, step in zip(arrays, saved, steps):
-            np.add(s, step, out=a, casting="unsafe")
+        for a, s, v in zip(arrays, saved, directions):
+            np.multiply(v, h, out=a, casting="unsafe")  # a = s + h·v, with no array for h·v
+            np.add(a, s, out=a, casting="unsafe")
         f_plus = float(f())
-        for a, s, step in zip(arrays, saved, steps):
-            np.subtract(s, step, out=a, casting="unsafe")
+        for a, s, v in zip(arrays, saved, directions):
+            np.multiply(v, -h, out=a, casting="unsafe")
+            np.add(a, s, out=a, casting="unsafe")
         f_minus = float(f())
     finally:
         for a, s in zip(arrays, saved):
@@ -104,7 +160,7 @@ def directional_probe(
     scale = float(sum(abs(c) for c in contributions))
     # Below a millionth of the gradient's own size, or of the rounding noise of the
     # difference quotient, a directional derivative cannot be told from zero.
-    size = float(sum(np.linalg.norm(g) * np.linalg.norm(v) for g, v in zip(grads, directions)))
+    size = float(sum(np.sqrt(np.vdot(g, g) * np.vdot(v, v)) for g, v in zip(grads, directions)))
     return Probe(
         analytic=analytic,
         numerical=(f_plus - f_minus) / (2 * h),
@@ -112,7 +168,63 @@ def directional_probe(
         backward_slope=(f0 - f_minus) / h,
         scale=scale,
         floor=max(floor, 1e-6 * size, noise_floor(f0, h)),
+        step=h,
+        rounding=_rounding(f0, h),
     )
+
+
+# A probe limited by rounding is repeated with a step this many times larger, up to
+# MAX_GROWTH times the first, while the function stays straight over the larger step.
+GROWTH = 10
+MAX_GROWTH = 1000
+
+
+def refined_probe(
+    f: Callable[[], float],
+    f0: float,
+    arrays: Sequence[np.ndarray],
+    grads: Sequence[np.ndarray],
+    directions: Sequence[np.ndarray],
+    h: float,
+    floor: float = 1e-10,
+    tol: float = 1e-5,
+    saved: Sequence[np.ndarray] | None = None,
+) -> Probe:
+    """`directional_probe`, with a larger step where rounding hides the derivative.
+
+    When the output barely moves (a deep network at a small initial scale changes its
+    loss by a few units in the last place), the rounding error of the difference quotient
+    exceeds what `tol` asks for. The step then grows tenfold at a time, and a larger step
+    is kept only while the function is still straight over it: its second difference at
+    rounding level, so no ReLU kink was crossed and curvature is negligible.
+    """
+    if saved is None:
+        saved = [a.copy() for a in arrays]
+    probe = directional_probe(f, f0, arrays, grads, directions, h, floor, saved)
+    step = h
+    while _rounding_limited(probe, f0, step, tol) and step * GROWTH <= h * MAX_GROWTH:
+        wider = directional_probe(f, f0, arrays, grads, directions, step * GROWTH, floor, saved)
+        if not _straight(wider, f0, step * GROWTH, tol):
+            break
+        probe, step = wider, step * GROWTH
+    return probe
+
+
+def _rounding_limited(probe: Probe, f0: float, h: float, tol: float) -> bool:
+    signal = max(abs(probe.analytic), abs(probe.numerical))
+    return 0 < signal and 10 * _rounding(f0, h) > tol * signal
+
+
+def _straight(probe: Probe, f0: float, h: float, tol: float) -> bool:
+    """True when f(θ+hv) - 2f(θ) + f(θ-hv) is rounding, or small against the first difference."""
+    second = abs(probe.forward_slope - probe.backward_slope) * h
+    first = abs(probe.numerical) * 2 * h
+    return second <= 4 * _rounding(f0, h) * h + 0.1 * tol * first
+
+
+def _rounding(f0: float, h: float) -> float:
+    """Rounding error of a central difference of `f` near `f0` with step `h`."""
+    return float(np.finfo(np.float64).eps) * abs(f0) / h
 
 
 def noise_floor(f0: float, h: float) -> float:
@@ -161,6 +273,7 @@ def elementwise(
         indices = np.sort(rng.choice(size, size=min(sample, size), replace=False))
     flat = array.reshape(-1)  # a view: `array` is contiguous-or-copied by the caller
     numerical = np.empty(len(indices))
+    rounding = _rounding(f0, h)
     kinked = np.zeros(len(indices), dtype=bool)
     for k, i in enumerate(indices):
         original = flat[i]
@@ -173,7 +286,8 @@ def elementwise(
             flat[i] = original
         numerical[k] = (f_plus - f_minus) / (2 * h)
         up, down = (f_plus - f0) / h, (f0 - f_minus) / h
-        kinked[k] = abs(up - down) > KINK_ASYMMETRY * max(abs(up), abs(down), 1e-12)
+        spread = abs(up - down)
+        kinked[k] = spread > KINK_ASYMMETRY * max(abs(up), abs(down), 1e-12) and spread > 8 * rounding
     analytic = np.asarray(grad, dtype=np.float64).reshape(-1)[indices]
     return Elementwise(indices=indices, numerical=numerical, analytic=analytic, kinked=kinked, full=full)
 

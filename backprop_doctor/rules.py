@@ -11,13 +11,19 @@ A check module carries its own identity and documentation:
 and, when it inspects a checked file or object rather than being raised by
 the gradient engine, a `run(context) -> Iterable[Finding]`.  Adding a check
 means adding that module and its test; nothing else lists it.
+
+The metadata is read from the check files with `ast`, without importing them: a
+report needs every rule's stage and summary, but only the pipeline runs checks,
+and a check module is imported when its `run` is first called.
 """
 
 from __future__ import annotations
 
+import ast
 import importlib
 import inspect
 import pkgutil
+from pathlib import Path
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
@@ -37,7 +43,15 @@ class Rule:
     severity: Severity
     stage: str
     doc: str
-    run: Callable[[Any], Iterable[Finding]] | None = None
+    # the check's `run`, or the name of the module that defines it (imported on first use)
+    runner: Callable[[Any], Iterable[Finding]] | str | None = None
+
+    @property
+    def run(self) -> Callable[[Any], Iterable[Finding]] | None:
+        """The check's `run(context)`, or None for a rule raised by the engine or the loader."""
+        if isinstance(self.runner, str):
+            return importlib.import_module(self.runner).run
+        return self.runner
 
     @property
     def summary(self) -> str:
@@ -50,6 +64,61 @@ class Rule:
         )
 
 
+_FIELDS = ("NAME", "CODE", "SEVERITY", "STAGE")
+
+
+def _read_rule(module: str, path: Path) -> Rule | None:
+    """A rule from its check file's text: literal NAME/CODE/SEVERITY/STAGE, docstring, `run`.
+
+    A file that computes any of these imports as before; one without NAME is not a rule.
+    """
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, UnicodeDecodeError):
+        return _import_rule(module)
+    values: dict[str, Any] = {}
+    has_run = False
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == "run":
+            has_run = True
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            has_run |= any((alias.asname or alias.name) == "run" for alias in node.names)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                if isinstance(target, ast.Name):
+                    has_run |= target.id == "run"
+                    if target.id in _FIELDS:
+                        value = node.value
+                        values[target.id] = value.value if isinstance(value, ast.Constant) and isinstance(value.value, str) else None
+    if "NAME" not in values:
+        return None
+    if any(values.get(name) is None for name in _FIELDS):
+        return _import_rule(module)
+    return Rule(
+        name=values["NAME"],
+        code=values["CODE"],
+        severity=values["SEVERITY"],
+        stage=values["STAGE"],
+        doc=ast.get_docstring(tree, clean=True) or "",
+        runner=module if has_run else None,
+    )
+
+
+def _import_rule(module_name: str) -> Rule | None:
+    module = importlib.import_module(module_name)
+    if not hasattr(module, "NAME"):
+        return None
+    return Rule(
+        name=module.NAME,
+        code=module.CODE,
+        severity=module.SEVERITY,
+        stage=module.STAGE,
+        doc=inspect.cleandoc(module.__doc__ or ""),
+        runner=getattr(module, "run", None),
+    )
+
+
 @cache
 def all_rules() -> dict[str, Rule]:
     """Every rule, keyed by name, in code order."""
@@ -59,19 +128,11 @@ def all_rules() -> dict[str, Rule]:
     for info in pkgutil.iter_modules(package.__path__):
         if info.name.startswith("_"):
             continue
-        module = importlib.import_module(f"{package.__name__}.{info.name}")
-        if not hasattr(module, "NAME"):
-            continue
-        rules.append(
-            Rule(
-                name=module.NAME,
-                code=module.CODE,
-                severity=module.SEVERITY,
-                stage=module.STAGE,
-                doc=inspect.cleandoc(module.__doc__ or ""),
-                run=getattr(module, "run", None),
-            )
-        )
+        module = f"{package.__name__}.{info.name}"
+        path = Path(info.module_finder.path) / f"{info.name}.py"  # type: ignore[union-attr]
+        found = _read_rule(module, path) if path.is_file() else _import_rule(module)
+        if found is not None:
+            rules.append(found)
     rules.sort(key=lambda r: r.code)
     names = [r.name for r in rules]
     codes = [r.code for r in rules]

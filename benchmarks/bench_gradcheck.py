@@ -10,12 +10,12 @@ Side by side in one run, on a correct two-layer net 784-50-10 at batch 100 in fl
 It also counts the forward evaluations a clean layer costs (the target is at most 8).
 
 Run:  python benchmarks/bench_gradcheck.py [--repeat 3]
+(`python benchmarks/run_all.py` runs this comparison with torch's fast gradcheck alongside.)
 """
 
 from __future__ import annotations
 
 import argparse
-import ast
 import sys
 import time
 from pathlib import Path
@@ -25,38 +25,17 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import nets  # noqa: E402
+
 import backprop_doctor as bd  # noqa: E402
 
-SAMPLE = ROOT / "samples" / "two_layer_net_fixed.py"
+SAMPLE = nets.SAMPLE
 
 
-def definitions(path: Path) -> dict:
-    """The sample's classes and imports, without its module-level training script."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    tree.body = [n for n in tree.body if isinstance(n, (ast.ClassDef, ast.FunctionDef, ast.Import, ast.ImportFrom))]
-    namespace: dict = {"__name__": "bench_sample"}
-    exec(compile(tree, str(path), "exec"), namespace)
-    return namespace
-
-
-def classic_numerical_gradient(net, x, t, h: float = 1e-4) -> dict[str, np.ndarray]:
-    """The whole-network central difference, one parameter element at a time (as the book does)."""
-    grads = {}
-    for key, param in net.params.items():
-        grad = np.zeros_like(param)
-        it = np.nditer(param, flags=["multi_index"], op_flags=["readwrite"])
-        while not it.finished:
-            i = it.multi_index
-            original = param[i]
-            param[i] = original + h
-            plus = net.loss(x, t)
-            param[i] = original - h
-            minus = net.loss(x, t)
-            param[i] = original
-            grad[i] = (plus - minus) / (2 * h)
-            it.iternext()
-        grads[key] = grad
-    return grads
+definitions = nets.definitions
+classic_numerical_gradient = nets.book_numerical_gradient
 
 
 def main() -> int:

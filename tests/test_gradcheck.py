@@ -126,3 +126,23 @@ def test_a_correct_gradient_has_no_pattern():
 @given(st.floats(min_value=-1e3, max_value=1e3, allow_nan=False), st.floats(min_value=-1e3, max_value=1e3, allow_nan=False))
 def test_relative_error_is_bounded_by_two(a, n):
     assert 0.0 <= float(gradcheck.relative_error(a, n)) <= 2.0
+
+
+def test_a_probe_hidden_by_rounding_grows_its_step_until_the_derivative_shows():
+    a = np.random.default_rng(3).standard_normal(50)
+    f = lambda: float(2.3 + 1e-10 * a.sum())  # noqa: E731  a loss near log(10) that barely moves
+    v = gradcheck.random_direction(a.shape, np.random.default_rng(4), 1.0)
+    wrong, right = np.full(50, 2e-10), np.full(50, 1e-10)
+    plain = gradcheck.directional_probe(f, f(), [a], [wrong], [v], gradcheck.STEP["float64"])
+    refined = gradcheck.refined_probe(f, f(), [a], [wrong], [v], gradcheck.STEP["float64"])
+    assert plain.error < 1e-5 < refined.error  # the fixed step cannot see a factor of two; the grown one can
+    assert refined.step > plain.step
+    assert gradcheck.refined_probe(f, f(), [a], [right], [v], gradcheck.STEP["float64"]).error < 1e-5
+
+
+def test_a_zero_array_steps_at_the_scale_where_it_moves_the_output_as_much_as_the_others():
+    w, b = np.full((4, 3), 0.01), np.zeros(3)
+    scales = gradcheck.step_scales([w, b], [np.ones((4, 3)), np.full(3, 1e3)])
+    assert scales[0] == pytest.approx(0.01)
+    assert scales[1] * np.linalg.norm(np.full(3, 1e3)) == pytest.approx(0.01 * np.linalg.norm(np.ones((4, 3))))
+    assert gradcheck.step_scales([np.zeros(3)], [np.zeros(3)]) == [1.0]

@@ -1,0 +1,219 @@
+"""Every benchmark in one run, reported as ratios measured side by side.
+
+Nothing here is a fixed number of seconds: a busy machine slows the check, the forward
+pass, torch and the book alike, so their ratios hold where absolute times do not.
+
+    python benchmarks/run_all.py            # everything (the book's check alone takes ~30 s)
+    python benchmarks/run_all.py --quick    # fewer repeats; the book timed on 5 % of its parameters
+
+Columns: ms per check (min / median), forward-pass equivalents (check ÷ one `net.loss`),
+speed ratio to torch's `gradcheck(fast_mode=True)` on the same net (input and parameters;
+skipped when torch is not installed: `pip install -e '.[bench]'`) and to the book's
+`numerical_gradient`, and peak traced memory as a multiple of the parameters' bytes.
+One BLAS thread everywhere, so the comparison does not depend on the core count.
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"  # before NumPy (and torch) load their BLAS
+
+import argparse  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+import tracemalloc  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(HERE))
+
+import nets  # noqa: E402
+
+import backprop_doctor as bd  # noqa: E402
+
+
+def timed(call, repeat: int) -> list[float]:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def ms(times: list[float]) -> str:
+    return f"{1e3 * min(times):9.2f} / {1e3 * statistics.median(times):9.2f}"
+
+
+def ratio(slow: list[float], fast: list[float]) -> str:
+    """How many times faster `fast` is, min against min and median against median."""
+    return f"{min(slow) / min(fast):7.1f}× / {statistics.median(slow) / statistics.median(fast):7.1f}×"
+
+
+# -- torch's fast gradcheck on the same network ------------------------------------------
+
+
+def torch_gradcheck(net, x, t):
+    """A callable running torch's fast-mode gradcheck on the same net (None without torch)."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(1)
+    p = net.params
+    inputs = tuple(torch.tensor(a, dtype=torch.float64, requires_grad=True) for a in (x, p["W1"], p["b1"], p["W2"], p["b2"]))
+    labels = torch.tensor(t.argmax(axis=1))
+    n = x.shape[0]
+
+    def loss(x, W1, b1, W2, b2):
+        y = torch.relu(x @ W1 + b1) @ W2 + b2
+        y = torch.softmax(y - y.max(dim=1, keepdim=True).values, dim=1)
+        return -torch.log(y[torch.arange(n), labels] + 1e-7).sum() / n
+
+    def run():
+        return torch.autograd.gradcheck(loss, inputs, fast_mode=True, raise_exception=False)
+
+    run.ok = run()  # type: ignore[attr-defined]
+    run.version = torch.__version__  # type: ignore[attr-defined]
+    return run
+
+
+# -- the sections -------------------------------------------------------------------------
+
+
+def speed(args) -> list[str]:
+    net, x, t = nets.two_layer_net()
+    n_params = sum(p.size for p in net.params.values())
+    forward = timed(lambda: net.loss(x, t), args.repeat * 20)
+    report = bd.check_network(net, x, t)
+    assert report.ok, [f.message for f in report.findings]
+    evaluations = report.extras["forward_evaluations"]
+    ours = timed(lambda: bd.check_network(net, x, t), args.repeat)
+    torch_run = torch_gradcheck(net, x, t)
+    theirs = timed(torch_run, args.repeat) if torch_run else None
+
+    fraction = args.book_fraction
+    book_net, _, _ = nets.two_layer_net()
+    if fraction < 1:  # time the book on the first part of W1, extrapolate by parameter count
+        keep = max(1, int(fraction * book_net.params["W1"].shape[1]))
+        book_net.params = {"W1": book_net.params["W1"][:, :keep]}  # a view: perturbing it perturbs the net's W1
+        counted = book_net.params["W1"].size
+    else:
+        counted = n_params
+    start = time.perf_counter()
+    nets.book_numerical_gradient(book_net, x, t)
+    book = [(time.perf_counter() - start) * n_params / counted]
+
+    lines = [
+        f"784-50-10 net, batch 100, float64, {n_params} parameters, one BLAS thread",
+        f"{'':34}{'ms min / median':>22}{'fwd-equiv':>11}{'evals':>7}   speed-up of check_network (min / median)",
+        f"{'one forward pass (net.loss)':34}{ms(forward):>22}{1.0:>11.1f}{1:>7}",
+        f"{'backprop-doctor check_network':34}{ms(ours):>22}{min(ours) / min(forward):>11.1f}{evaluations:>7}",
+    ]
+    if theirs:
+        lines.append(
+            f"{'torch ' + torch_run.version + ' gradcheck fast_mode':34}{ms(theirs):>22}{min(theirs) / min(forward):>11.1f}{'':>7}   "
+            f"{ratio(theirs, ours)}  (torch verdict: {'pass' if torch_run.ok else 'FAIL'})"
+        )
+    else:
+        lines.append(f"{'torch gradcheck fast_mode':34}{'torch not installed':>22}")
+    note = "" if fraction >= 1 else f"  (timed on {100 * fraction:g}% of W1, scaled)"
+    lines.append(
+        f"{'book numerical_gradient':34}{ms(book):>22}{min(book) / min(forward):>11.0f}{2 * n_params:>7}   "
+        f"{min(book) / min(ours):7.0f}× / {min(book) / statistics.median(ours):7.0f}×{note}"
+    )
+    return lines
+
+
+def deep(args) -> list[str]:
+    lines = ["deep 784-100×5-10 ReLU net, batch 100: the same check at two initial scales"]
+    evaluations = {}
+    for init in (0.01, "he"):
+        net, x, t = nets.deep_net(init)
+        times = []
+        for _ in range(max(1, args.repeat // 2)):
+            start = time.perf_counter()
+            report = bd.check_network(net, x, t)
+            times.append(time.perf_counter() - start)
+        evaluations[init] = report.extras["forward_evaluations"]
+        found = ", ".join(sorted({f"{f.code} {f.layer}.{f.param}" for f in report.findings})) or "clean"
+        lines.append(f"  weight_init_std={init!s:<5}{ms(times):>22} ms {evaluations[init]:>6} evals   {found}")
+    a, b = evaluations.values()
+    lines.append(f"  evaluations ratio (0.01 ÷ He): {a / b:.2f}  (target ≤ 2)")
+    return lines
+
+
+def memory(args) -> list[str]:
+    net, x, t = nets.two_layer_net(hidden=3200)
+    param_bytes = sum(p.nbytes for p in net.params.values())
+    tracemalloc.start()
+    tracemalloc.reset_peak()
+    base, _ = tracemalloc.get_traced_memory()
+    report = bd.check_network(net, x, t)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert report.ok
+    return [
+        f"784-3200-10 net, batch 100: parameters {param_bytes / 2**20:.1f} MiB; "
+        f"check_network peak traced memory {(peak - base) / param_bytes:.2f}× the parameters  (target ≤ 3×)"
+    ]
+
+
+def startup(args) -> list[str]:
+    code = (
+        "import sys, time; s = time.perf_counter(); {stmt}; e = time.perf_counter() - s; "
+        "print(e, sum(m.startswith('backprop_doctor.checks.') for m in sys.modules))"
+    )
+
+    def measure(stmt: str) -> list[tuple[float, int]]:
+        out = []
+        for _ in range(args.repeat):
+            result = subprocess.run([sys.executable, "-c", code.format(stmt=stmt)], capture_output=True, text=True, cwd=ROOT, check=True)
+            seconds, modules = result.stdout.split()
+            out.append((float(seconds), int(modules)))
+        return out
+
+    rules = measure("from backprop_doctor.rules import all_rules; all_rules()")
+    numpy = measure("import numpy")
+    r = [s for s, _ in rules]
+    return [
+        f"start-up: reading every rule's metadata {ms(r)} ms = {min(r) / min(s for s, _ in numpy):.2f}× `import numpy`, "
+        f"{rules[0][1]} check modules imported"
+    ]
+
+
+def whole_check(args) -> list[str]:
+    script = HERE / "bench_check.py"
+    result = subprocess.run([sys.executable, str(script), "--repeat", str(max(1, args.repeat // 3))], capture_output=True, text=True, cwd=ROOT)
+    return ["whole `backprop-doctor check` (benchmarks/bench_check.py):", *("  " + line for line in result.stdout.splitlines())]
+
+
+SECTIONS = {"speed": speed, "deep": deep, "memory": memory, "startup": startup, "check": whole_check}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=9, help="timed runs per measurement (min and median shown)")
+    parser.add_argument("--book-fraction", type=float, default=1.0, help="part of the parameters the book's check is timed on")
+    parser.add_argument("--quick", action="store_true", help="--repeat 5 --book-fraction 0.05")
+    parser.add_argument("--only", choices=sorted(SECTIONS), action="append", help="run only these sections")
+    args = parser.parse_args()
+    if args.quick:
+        args.repeat, args.book_fraction = 5, 0.05
+    for name in args.only or SECTIONS:
+        for line in SECTIONS[name](args):
+            print(line, flush=True)
+        print()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
