@@ -25,6 +25,7 @@ from typing import Any, TextIO
 
 DEFAULT_TARGET = "backprop_doctor.pipeline:check_file"
 _REAL_EXIT = os._exit
+WATCHDOG_MARGIN = 0.5  # seconds past the time limit; the parent waits at least 2 s past it
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,10 +33,11 @@ def main(argv: list[str] | None = None) -> int:
     dump = open(args.dump, "w", encoding="utf-8")  # noqa: SIM115 - open until the process ends
     faulthandler.enable(file=dump, all_threads=True)
     _trace_exit(dump)
-    _watch_parent(dump, args.timeout, args.parent)
+    start_clock = _watch_parent(dump, args.timeout, args.parent)
     _preload()  # the tool's own start-up, before the user's time starts
     if args.ready:
         open(args.ready, "w").close()  # the parent's clock for the time limit starts now
+    start_clock()
     if args.timeout and args.timeout > 0:
         faulthandler.dump_traceback_later(args.timeout, exit=True, file=dump)
 
@@ -124,21 +126,25 @@ def _jsonable(value: Any) -> Any:
     return repr(value)
 
 
-def _watch_parent(dump: TextIO, timeout: float | None, parent: int | None) -> None:
+def _watch_parent(dump: TextIO, timeout: float | None, parent: int | None) -> Callable[[], None]:
     """End this process when the parent is gone, or when the time limit has passed and the
     user's code cancelled faulthandler's timer: a check never outlives the tool."""
     import threading
     import time
 
     parent = parent or os.getppid()  # given: the parent may be gone before this line runs
-    deadline = time.monotonic() + timeout + 2.0 if timeout and timeout > 0 else None
+    deadline: list[float] = []  # set by the returned function, when the user's time starts
+
+    def start_clock() -> None:
+        if timeout and timeout > 0:  # past faulthandler's own timer, before the parent's grace ends
+            deadline.append(time.monotonic() + timeout + WATCHDOG_MARGIN)
 
     def watch() -> None:
         while True:
             time.sleep(0.25)
             if os.getppid() != parent:
                 _REAL_EXIT(3)
-            if deadline is not None and time.monotonic() > deadline:
+            if deadline and time.monotonic() > deadline[0]:
                 try:
                     dump.write(f"Timeout ({timeout:g} s, watchdog)!\n")
                     faulthandler.dump_traceback(file=dump, all_threads=True)
@@ -147,6 +153,7 @@ def _watch_parent(dump: TextIO, timeout: float | None, parent: int | None) -> No
                     _REAL_EXIT(1)
 
     threading.Thread(target=watch, name="backprop-doctor-watchdog", daemon=True).start()
+    return start_clock
 
 
 def _trace_exit(dump: TextIO) -> None:
