@@ -19,7 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from backprop_doctor.adapters import FORWARD_SEED, TRAIN_FLAGS, ClassLayer, Network, is_float_array, is_loss_layer
+from backprop_doctor.conventions import FORWARD_SEED, TRAIN_FLAGS, ClassLayer, is_float_array, is_loss_layer
+from backprop_doctor.conventions.networks import Network
 
 CLASSES = 4  # classes of synthetic targets when nothing says otherwise
 
@@ -88,7 +89,10 @@ def _value_for(name: str, cls_name: str, default: Any, rng: np.random.Generator,
 
 
 def infer_kwargs(cls: type, rng: np.random.Generator) -> dict[str, Any]:
-    params = [p for p in inspect.signature(cls.__init__).parameters.values() if p.name != "self"]
+    try:
+        params = list(inspect.signature(cls).parameters.values())  # without the instance, whatever it is called
+    except (TypeError, ValueError):
+        params = [p for p in inspect.signature(cls.__init__).parameters.values() if p.name != "self"]
     kwargs: dict[str, Any] = {}
     for p in params:
         if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):

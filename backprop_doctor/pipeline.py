@@ -62,7 +62,7 @@ def _register_source(source: SourceFile) -> None:
 def _check_namespace(context: CheckContext, report: Report) -> None:
     opts = context.options
     assert context.source is not None and context.namespace is not None
-    found = discover(context.namespace, {os.path.abspath(context.source.path)})
+    found = discover(context.namespace, {os.path.abspath(context.source.path)}, source=context.source)
     context.extras["discovered"] = found
     if not found:
         report.findings.append(
