@@ -183,12 +183,7 @@ def build_layer(cls: type, rng: np.random.Generator, *, train: bool = True, batc
             "AddLayer): layers with two inputs are not gradient-checked yet"
         )
     if is_loss_layer(layer):
-        for n in (batch, 1):
-            scores = rng.standard_normal((n, CLASSES))
-            for t in _targets(n, CLASSES, rng):
-                if _runs(layer, scores, t, train):
-                    built.cases.append((f"batch {n}, t {'one-hot' if t.ndim == 2 else 'labels'}", scores, t))
-                    break
+        built.cases += _loss_cases(layer, batch, rng, train)
     else:
         for x in _input_candidates(layer, batch, rng):
             if _runs(layer, x, None, train):
@@ -210,6 +205,61 @@ def build_layer(cls: type, rng: np.random.Generator, *, train: bool = True, batc
         x = rng.standard_normal((batch, CLASSES)) if is_loss_layer(layer) else first
         built.cases.append((f"x {x.shape} (forward raised on every input shape tried)", x, t))
     return built
+
+
+def _loss_cases(layer: Any, batch: int, rng: np.random.Generator, train: bool) -> list[tuple[str, np.ndarray, Any]]:
+    """Scores and targets a loss layer accepts: multi-class (one-hot, else labels) and, for a
+    binary loss, 0/1 targets of shape (N, 1) and (N,); probabilities when the loss takes them."""
+    probabilities = _takes_probabilities(type(layer))
+    binary = _is_binary_loss(type(layer))
+    cases: list[tuple[str, np.ndarray, Any]] = []
+    for n in (batch, 1):
+        candidates: list[tuple[str, np.ndarray, np.ndarray]] = []
+        if binary:
+            z = rng.standard_normal((n, 1))
+            bits = rng.integers(0, 2, (n, 1)).astype(np.float64)
+            candidates += [("binary t (N, 1)", z, bits), ("binary t (N,)", z[:, 0].copy(), bits[:, 0].copy())]
+        scores = rng.standard_normal((n, CLASSES))
+        candidates += [(f"t {'one-hot' if t.ndim == 2 else 'labels'}", scores, t) for t in _targets(n, CLASSES, rng)]
+        kinds: set[str] = set()
+        for label, x, t in candidates:
+            kind = "binary" if label.startswith("binary") else "multi-class"
+            if kind in kinds:
+                continue
+            if probabilities:
+                x = 1 / (1 + np.exp(-x)) if kind == "binary" else _softmax_rows(x)
+            if _runs(layer, x, t, train):
+                cases.append((f"batch {n}, {label}" + (", probabilities" if probabilities else ""), x, t))
+                kinds.add(kind)
+    return cases
+
+
+def _softmax_rows(x: np.ndarray) -> np.ndarray:
+    e = np.exp(x - x.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _loss_sources(cls: type) -> str:
+    texts = []
+    for name in ("forward", "calculate"):
+        try:
+            texts.append(inspect.getsource(getattr(cls, name)))
+        except (AttributeError, TypeError, OSError):
+            continue
+    return "\n".join(texts)
+
+
+def _takes_probabilities(cls: type) -> bool:
+    """A loss that clips its input into (0, 1) and takes no exponential: it is given
+    probabilities (NNFS's `Loss_CategoricalCrossentropy`), not scores."""
+    text = _loss_sources(cls)
+    return "clip(" in text and "exp(" not in text
+
+
+def _is_binary_loss(cls: type) -> bool:
+    """A sigmoid / binary cross-entropy loss, by its name or the sigmoid in its forward."""
+    name = cls.__name__.lower()
+    return any(word in name for word in ("sigmoid", "binary", "bce", "logistic")) or "1 + np.exp(-" in _loss_sources(cls)
 
 
 def _returns_scalar(layer: Any, rng: np.random.Generator, train: bool) -> bool:

@@ -236,6 +236,10 @@ class Adapter:
         """Assignment targets in `backward_target()` that compute the gradient of `param`."""
         return (f"d{param}", param)
 
+    def input_grad_targets(self) -> tuple[str, ...]:
+        """Assignment targets in `backward_target()` that compute dx, when it is not returned."""
+        return ("dx",)
+
     def forward_target(self) -> Any:
         return self.target
 

@@ -247,6 +247,11 @@ class ClassLayer(Adapter):
     def params(self) -> dict[str, np.ndarray]:
         return self._params or {}
 
+    def input_grad_targets(self) -> tuple[str, ...]:
+        if self.methods.dx:
+            return (f"{self_name(function_node(self.backward_target()))}.{self.methods.dx}", "dx")
+        return ("dx",)
+
     def attribute_ids(self) -> dict[str, int]:
         return {k: id(v) for k, v in vars(self.layer).items()}
 

@@ -1,0 +1,107 @@
+"""Every calling convention (`backprop_doctor/conventions/`), through the real CLI on real files.
+
+Each `tests/cases/conventions/<style>_bug.py` holds one gradient bug, marked `# BUG` on its
+line; its twin `<style>_ok.py` is the same code, correct, and must get no error finding.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from backprop_doctor.conventions import all_conventions
+
+CASES = Path(__file__).parent / "cases" / "conventions"
+BUGGY = sorted(p.name for p in CASES.glob("*_bug.py"))
+CORRECT = sorted(p.name for p in CASES.glob("*_ok.py"))
+
+
+def check(path: Path, *extra: str) -> dict:
+    env = {**os.environ, "NO_COLOR": "1"}
+    result = subprocess.run(
+        [sys.executable, "-m", "backprop_doctor", "check", str(path), "--format", "json", "--no-training", *extra],
+        capture_output=True, text=True, encoding="utf-8", env=env, timeout=300,
+    )
+    assert "Traceback" not in result.stderr, result.stderr
+    return json.loads(result.stdout)["files"][0]
+
+
+def copy_case(name: str, tmp_path: Path) -> Path:
+    return Path(shutil.copy(CASES / name, tmp_path / name))
+
+
+def bug_line(path: Path) -> int:
+    return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if "# BUG" in line)
+
+
+def test_every_bug_case_has_a_correct_twin():
+    assert BUGGY and {name.replace("_bug", "_ok") for name in BUGGY} <= set(CORRECT)
+
+
+@pytest.mark.parametrize("name", BUGGY)
+def test_reports_the_gradient_bug_at_its_line(name, tmp_path):
+    path = copy_case(name, tmp_path)
+    report = check(path)
+    errors = [f for f in report["findings"] if f["severity"] == "error"]
+    assert errors, report["findings"]
+    assert bug_line(path) in {f["line"] for f in errors}, [(f["line"], f["message"]) for f in errors]
+    assert all(f["file"].endswith(name) for f in errors if f["line"] == bug_line(path))
+
+
+@pytest.mark.parametrize("name", CORRECT)
+def test_correct_twin_gets_no_error_finding(name, tmp_path):
+    path = copy_case(name, tmp_path)
+    report = check(path)
+    assert not [f for f in report["findings"] if f["severity"] == "error"], report["findings"]
+    assert report["built"] and all(b["skipped"] is None for b in report["built"]), report["built"]
+
+
+def test_misspelled_method_names_are_reported_and_still_checked(tmp_path):
+    path = copy_case("misspelled_ok.py", tmp_path)
+    report = check(path)
+    lines = path.read_text().splitlines()
+    found = {(f["layer"], f["line"]) for f in report["findings"] if f["name"] == "misspelled-method"}
+    expected = {
+        ("Sigmoid", lines.index("    def foward(self, x):") + 1),
+        ("Sigmoid", lines.index("    def backword(self, dout):") + 1),
+        ("Linear", lines.index("    def backwards(self, dout):") + 1),
+    }
+    assert found == expected
+    assert {b["what"] for b in report["built"]} == {"Sigmoid", "Linear"}
+
+
+def test_layers_that_call_self_something_else_are_checked(tmp_path):
+    path = tmp_path / "leaky.py"
+    path.write_text(textwrap.dedent("""
+        import numpy as np
+
+        class LeakyReLU:
+            def __init__(me, alpha=0.01):
+                me.alpha = alpha
+
+            def forward(me, x):
+                me.x = x
+                return np.where(x > 0, x, me.alpha * x)
+
+            def backward(me, dout):
+                return np.where(me.x > 0, dout, dout)  # BUG: the slope alpha is missing
+    """))
+    report = check(path)
+    assert [f["line"] for f in report["findings"] if f["severity"] == "error"] == [bug_line(path)]
+    assert report["built"][0]["shapes"].startswith("x (5, 6)")
+
+
+@pytest.mark.parametrize("convention", all_conventions(), ids=lambda m: m.NAME)
+def test_every_convention_documents_itself_with_an_example(convention):
+    doc = inspect.cleandoc(convention.__doc__ or "")
+    assert "Example:" in doc and "Recognised by" in doc
+    example = textwrap.dedent(doc.split("Example:")[1].split("\n\n")[0])
+    assert "def " in example or "class " in example
