@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import copy
 import inspect
+import os
+import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,8 +42,87 @@ class BuildError(Exception):
     """Why an object could not be built; becomes a `build-failed` finding."""
 
 
+class UserCodeRaised(BuildError):
+    """The user's own constructor or forward raised: a `layer-raised` error at the user's line."""
+
+    def __init__(self, message: str, error: BaseException):
+        super().__init__(message)
+        self.error = error
+
+
 class Unsupported(BuildError):
     """A kind of object the checks do not handle yet; an info-level `build-failed` finding."""
+
+
+def _raised(message: str, error: BaseException, *, literal: bool = False) -> BuildError:
+    """A `UserCodeRaised` when the user's own code raised for a reason no argument explains
+    (`np.zeors_like`, a float shape from `/`), or on the arguments the user's own script passes
+    (`literal`); else a `BuildError`: the tool's guess at an argument was wrong, `--build` helps."""
+    from backprop_doctor import locate
+
+    if isinstance(error, BuildError):
+        return error
+    if _user_line(error).line is None or _argument_error(error):
+        return BuildError(message)
+    if literal or _no_argument_explains(error):
+        return UserCodeRaised(message, error)
+    return BuildError(message)
+
+
+def _no_argument_explains(error: BaseException) -> bool:
+    """A misspelled name (`np.zeors_like`, an undefined variable), an attribute read before it
+    is set, or Python 2 division in a shape: wrong whatever the arguments."""
+    text = str(error)
+    if isinstance(error, NameError) or _float_shape(error):
+        return True
+    return isinstance(error, AttributeError) and (text.startswith("module ") or not text.startswith(("'int'", "'float'", "'list'", "'tuple'", "'dict'", "'NoneType'", "'str'")))
+
+
+def _user_line(error: BaseException) -> Any:
+    """The innermost traceback frame in a user's file that exists on disk (compiled NumPy
+    frames name `.pyx` sources by relative paths, which are not the user's)."""
+    from backprop_doctor import locate
+
+    chosen = locate.Location(None, None)
+    for frame, lineno in traceback.walk_tb(error.__traceback__):
+        file = frame.f_code.co_filename
+        if locate.is_user_file(file) and os.path.isfile(file) and file.endswith(".py"):
+            chosen = locate.Location(file, lineno)
+    return chosen
+
+
+def _float_shape(error: BaseException) -> bool:
+    """Python 2 division in a shape: `np.zeros(n / 2)` raises TypeError in Python 3."""
+    return isinstance(error, TypeError) and "'float' object cannot be interpreted as an integer" in str(error)
+
+
+def _argument_error(error: BaseException) -> bool:
+    """A TypeError about the call itself (`__init__() missing 1 required positional argument`)."""
+    text = str(error)
+    return isinstance(error, TypeError) and ("positional argument" in text or "keyword argument" in text or "takes no arguments" in text)
+
+
+def failure_finding(label: str, obj: Any, error: BaseException) -> Any:
+    """The finding for an object that could not be built: `layer-raised` at the user's line when
+    the user's own code raised, else `build-failed` (info when the kind is not supported yet)."""
+    from backprop_doctor import locate
+    from backprop_doctor.rules import rule
+
+    if isinstance(error, UserCodeRaised) or (not isinstance(error, BuildError) and _user_line(error).line is not None):
+        cause = error.error if isinstance(error, UserCodeRaised) else error
+        return rule("layer-raised").finding(
+            f"building `{label}` raised {locate.describe(cause)} in your code: fix that line so `{label}` can be created and run",
+            layer=label,
+            **_user_line(cause).fields(),
+        )
+    location = locate.where(obj if not isinstance(obj, tuple) else obj[0])
+    if isinstance(error, Unsupported):
+        return rule("build-failed").finding(f"`{label}` was not checked: {error}", severity="info", layer=label, **location.fields())
+    return rule("build-failed").finding(
+        f"`{label}` could not be built to check it ({error}): pass `--build '{label}(...)'` with literal arguments",
+        layer=label,
+        **location.fields(),
+    )
 
 
 # --------------------------------------------------------------------------- arguments
@@ -175,7 +256,7 @@ def build_layer(cls: type, rng: np.random.Generator, *, train: bool = True, batc
     try:
         layer = cls(**kwargs)
     except Exception as error:
-        raise BuildError(f"{_describe(cls.__name__, (), kwargs)} raised {type(error).__name__}: {error}") from error
+        raise _raised(f"{_describe(cls.__name__, (), kwargs)} raised {type(error).__name__}: {error}", error) from error
     built = Built(cls.__name__, layer, _describe(cls.__name__, (), kwargs))
     if is_loss_layer(layer) and not _returns_scalar(layer, rng, train):
         raise Unsupported(
@@ -428,6 +509,7 @@ def build_network(
             attempts.append((f"line {call.line} of your script", tuple(call.args), dict(call.kwargs), call.line))
     attempts.append(("sizes inferred from argument names", (), None, None))
     errors = []
+    raised: UserCodeRaised | None = None
     for source, args, kwargs, line in attempts:
         np.random.seed(seed)  # the user's initialisation draws from the global RNG
         try:
@@ -439,11 +521,15 @@ def build_network(
             continue
         except Exception as error:
             errors.append(f"{_describe(cls.__name__, args, kwargs)} raised {type(error).__name__}: {error}")
+            found = _raised(errors[-1], error, literal=line is not None)
+            raised = raised or (found if isinstance(found, UserCodeRaised) else None)
             continue
         x, t = network_inputs(net, _named(cls, args, kwargs), rng, batch, train)
         built = Built(cls.__name__, net, f"{_describe(cls.__name__, args, kwargs)} from {source}", line=line)
         built.cases.append((f"x {x.shape}, t {t.shape}", x, t))
         return built
+    if raised is not None:
+        raise raised
     raise BuildError("; ".join(errors) or f"could not construct {cls.__name__}")
 
 

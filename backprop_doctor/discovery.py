@@ -88,18 +88,17 @@ def discover(namespace: dict[str, Any], user_files: set[str] | None = None, sour
         if not ((inspect.isclass(obj) or inspect.isfunction(obj)) and is_user_object(obj, user_files)):
             continue
         if used is not None and name not in used and not _defined_in(obj, files):
-            if inspect.isclass(obj) and (is_network_class(obj) or is_layer_class(obj) or _other_convention(obj, namespace)):
+            if inspect.isclass(obj) and (is_network_class(obj) or is_layer_class(obj) or _other_convention(obj, namespace) is not None):
                 found.imported.append(name)
             continue
         if inspect.isclass(obj):
-            if is_network_class(obj):
+            other = _other_convention(obj, namespace, before=_layer_order(obj))
+            if is_network_class(obj) and other is None:
                 found.networks.append(obj)
-            elif is_layer_class(obj):
+            elif is_layer_class(obj) and other is None:
                 found.layers.append(obj)
-            else:
-                other = _other_convention(obj, namespace)
-                if other is not None:
-                    found.others.append((other, obj))
+            elif other is not None:
+                found.others.append((other, obj))
         else:
             functions[name] = obj
     paired: set[str] = set()
@@ -132,9 +131,22 @@ def discover(namespace: dict[str, Any], user_files: set[str] | None = None, sour
     return found
 
 
-def _other_convention(obj: Any, namespace: dict[str, Any]) -> Any:
-    """The first convention (beyond layer classes and networks) whose recogniser accepts `obj`."""
+def _layer_order(cls: type) -> int:
+    """The ORDER of the layer convention that recognises `cls` (networks come first)."""
+    if is_network_class(cls):
+        return networks.ORDER
+    methods = layer_methods(cls)
+    if methods is None:
+        return 10**6
+    return next((getattr(c, "ORDER", 50) for c in all_conventions() if c.NAME == methods.convention), 10**6)
+
+
+def _other_convention(obj: Any, namespace: dict[str, Any], before: int = 10**6) -> Any:
+    """The first convention (beyond layer classes and networks) whose recogniser accepts `obj`,
+    among those asked before `before`."""
     for convention in all_conventions():
+        if getattr(convention, "ORDER", 50) >= before:
+            break
         recognise = getattr(convention, "recognise", None)
         if recognise is None or getattr(convention, "KIND", "class") != ("class" if inspect.isclass(obj) else "function"):
             continue

@@ -61,7 +61,7 @@ def test_correct_twin_gets_no_error_finding(name, tmp_path):
     path = copy_case(name, tmp_path)
     report = check(path)
     assert not [f for f in report["findings"] if f["severity"] == "error"], report["findings"]
-    assert report["built"] and all(b["skipped"] is None for b in report["built"]), report["built"]
+    assert report["built"] and all(b["how"] != "not built" for b in report["built"]), report["built"]
 
 
 def test_misspelled_method_names_are_reported_and_still_checked(tmp_path):
@@ -105,3 +105,55 @@ def test_every_convention_documents_itself_with_an_example(convention):
     assert "Example:" in doc and "Recognised by" in doc
     example = textwrap.dedent(doc.split("Example:")[1].split("\n\n")[0])
     assert "def " in example or "class " in example
+
+
+RAISES_IN_CONSTRUCTOR = """
+import numpy as np
+
+class Affine:
+    def __init__(self, W, b):
+        self.W = W
+        self.b = b
+        self.dW = np.zeors_like(W)
+
+    def forward(self, x):
+        self.x = x
+        return np.dot(x, self.W) + self.b
+
+    def backward(self, dout):
+        self.dW = np.dot(self.x.T, dout)
+        self.db = np.sum(dout, axis=0)
+        return np.dot(dout, self.W.T)
+"""
+
+PYTHON2_DIVISION = """
+import numpy as np
+
+class Network:
+    def __init__(self, input_size, output_size):
+        hidden = (input_size + output_size) / 2
+        self.params = {"W1": np.random.randn(input_size, hidden), "b1": np.zeros(hidden)}
+
+    def loss(self, x, t):
+        return np.sum((np.dot(x, self.params["W1"]) + self.params["b1"]) ** 2)
+
+    def gradient(self, x, t):
+        return {}
+
+net = Network(input_size=8, output_size=4)
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [(RAISES_IN_CONSTRUCTOR, "np.zeors_like"), (PYTHON2_DIVISION, "np.random.randn(input_size, hidden)")],
+    ids=["attribute-typo", "python2-division"],
+)
+def test_a_constructor_that_raises_in_user_code_is_layer_raised_at_its_line(text, needle, tmp_path):
+    path = tmp_path / "model.py"
+    path.write_text(textwrap.dedent(text))
+    report = check(path)
+    line = next(i for i, l in enumerate(path.read_text().splitlines(), 1) if needle in l)
+    raised = [f for f in report["findings"] if f["name"] == "layer-raised"]
+    assert [f["line"] for f in raised] == [line], report["findings"]
+    assert not [f for f in report["findings"] if f["name"] == "build-failed"]

@@ -11,7 +11,7 @@ and what it can do, each optional:
 
     layer_methods(cls) -> Methods | None      # a layer class: which methods to call (see `_classlayer`)
     recognise(obj, namespace) -> bool         # anything else: its signature says it may be ours
-    build(obj, namespace, rng, options) -> list[Case]   # trial calls; the adapters to check it with
+    build(obj, context, rng) -> list[Case]    # trial calls; the adapters to check it with (see `_run`)
 
 Adding a convention means adding its module and its test; nothing else lists it.
 `backprop_doctor.adapters` re-exports the adapters for older imports.
