@@ -205,6 +205,7 @@ def _input_candidates(layer: Any, n: int, rng: np.random.Generator) -> Iterator[
             yield rng.standard_normal((n, w.shape[1], 6, 6))
         else:
             yield rng.standard_normal((n, w.shape[0]))
+            yield rng.standard_normal((n, 3, w.shape[0]))  # a sequence (N, T, D) for a time layer
     vectors = [v for k, v in arrays.items() if v.ndim == 1]
     if vectors and not weights:
         d = vectors[0].shape[0]
@@ -250,9 +251,28 @@ def _runs(layer: Any, x: np.ndarray, t: Any, train: bool) -> bool:
     return _trial(call, default=False)
 
 
+def _constructs(cls: type, kwargs: dict[str, Any]) -> bool:
+    """Whether `cls(**kwargs)` runs its constructor and a forward on a sequence of the shape its `Wx` implies."""
+    def call() -> bool:
+        layer = cls(**copy.deepcopy(kwargs))
+        wx = next(v for k, v in kwargs.items() if k.lower() in ("wx", "w_x"))
+        x = np.random.default_rng(0).standard_normal((2, 3, wx.shape[0]))
+        return isinstance(ClassLayer(layer).forward(x), np.ndarray)
+
+    return bool(_trial(call, default=False))
+
+
 def build_layer(cls: type, rng: np.random.Generator, *, train: bool = True, batch: int = 5) -> Built:
     """A layer with synthesized parameters and inputs that its forward accepts."""
-    kwargs = infer_kwargs(cls, rng)
+    from backprop_doctor.conventions.recurrent import recurrent_kwargs
+
+    try:
+        kwargs = infer_kwargs(cls, rng)
+    except BuildError:
+        # DLFS-2 time layers: Wx, Wh, b shaped for an RNN, an LSTM (4H) or a GRU (3H)
+        kwargs = next((kw for k in (1, 4, 3) if (kw := recurrent_kwargs(cls, rng, k)) is not None and _constructs(cls, kw)), None)
+        if kwargs is None:
+            raise
     try:
         layer = cls(**kwargs)
     except Exception as error:
@@ -302,6 +322,8 @@ def _loss_cases(layer: Any, batch: int, rng: np.random.Generator, train: bool) -
             candidates += [("binary t (N, 1)", z, bits), ("binary t (N,)", z[:, 0].copy(), bits[:, 0].copy())]
         scores = rng.standard_normal((n, CLASSES))
         candidates += [(f"t {'one-hot' if t.ndim == 2 else 'labels'}", scores, t) for t in _targets(n, CLASSES, rng)]
+        sequence = rng.standard_normal((n, 3, CLASSES))  # a time loss: scores (N, T, V), labels (N, T)
+        candidates.append(("sequence of labels (N, T)", sequence, rng.integers(0, CLASSES, (n, 3))))
         kinds: set[str] = set()
         for label, x, t in candidates:
             kind = "binary" if label.startswith("binary") else "multi-class"
@@ -316,8 +338,8 @@ def _loss_cases(layer: Any, batch: int, rng: np.random.Generator, train: bool) -
 
 
 def _softmax_rows(x: np.ndarray) -> np.ndarray:
-    e = np.exp(x - x.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
 
 
 def _loss_sources(cls: type) -> str:

@@ -58,8 +58,8 @@ def _class_methods(cls: type) -> Methods | None:
 
     for convention in all_conventions():
         recognise = getattr(convention, "layer_methods", None)
-        if recognise is None:
-            continue
+        if recognise is None or getattr(recognise, "__module__", None) != convention.__name__:
+            continue  # not its own (an imported helper of the same name)
         try:
             found = recognise(cls)
         except Exception:  # a recogniser must never stop discovery
@@ -189,11 +189,14 @@ class ClassLayer(Adapter):
             dx = getattr(self.layer, self.methods.dx, None)
         if isinstance(dx, tuple) and dx and isinstance(dx[0], np.ndarray):
             dx = dx[0]  # `return dx, None` (or a two-input layer's (dx, dy)): the input gradient comes first
+        return dx, self._layer_grads()
+
+    def _layer_grads(self) -> dict[str, Any]:
+        """The gradients of the layer's own parameters, where the convention keeps them."""
+        names = self.layer_params()
         if self._dlfs2:
-            grads = {name: self.layer.grads[i] if i < len(self.layer.grads) else None for i, name in enumerate(self.params())}
-        else:
-            grads = {name: getattr(self.layer, self._grad_names[name], None) for name in self.params()}
-        return dx, grads
+            return {name: self.layer.grads[i] if i < len(self.layer.grads) else None for i, name in enumerate(names)}
+        return {name: getattr(self.layer, self._grad_names[name], None) for name in names}
 
     def discover_params(self, forward_before: dict[str, int]) -> None:
         """Decide which attributes are parameters, after one forward and backward.
@@ -231,12 +234,12 @@ class ClassLayer(Adapter):
         """The parameters' gradients as they were in `snapshot`."""
         if self._dlfs2:
             grads = snapshot.get("grads", [])
-            return {name: grads[i] if i < len(grads) else None for i, name in enumerate(self.params())}
-        return {name: snapshot.get(self._grad_names[name]) for name in self.params()}
+            return {name: grads[i] if i < len(grads) else None for i, name in enumerate(self.layer_params())}
+        return {name: snapshot.get(self._grad_names[name]) for name in self.layer_params()}
 
     def grad_attribute(self, param: str) -> str:
         if self._dlfs2:
-            return f"grads[{list(self.params()).index(param)}]"
+            return f"grads[{list(self.layer_params()).index(param)}]"
         return self._grad_names.get(param, f"d{param}")
 
     def grad_targets(self, param: str) -> tuple[str, ...]:
@@ -244,8 +247,12 @@ class ClassLayer(Adapter):
         me = self_name(function_node(self.backward_target()))
         return (f"{me}.{attr}", attr) if attr.startswith("grads[") else (f"{me}.{attr}",)
 
-    def params(self) -> dict[str, np.ndarray]:
+    def layer_params(self) -> dict[str, np.ndarray]:
+        """The parameters the layer object holds."""
         return self._params or {}
+
+    def params(self) -> dict[str, np.ndarray]:
+        return self.layer_params()
 
     def input_grad_targets(self) -> tuple[str, ...]:
         if self.methods.dx:

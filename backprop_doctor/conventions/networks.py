@@ -45,7 +45,7 @@ from backprop_doctor.conventions._base import (
     parameters,
     train_kwargs,
 )
-from backprop_doctor.conventions._classlayer import ClassLayer
+from backprop_doctor.conventions._classlayer import ClassLayer, required_inputs
 from backprop_doctor.conventions.dlfs2 import dlfs2_names
 
 NAME = "networks"
@@ -70,7 +70,14 @@ def is_network_class(cls: type) -> bool:
     init = _init_source(cls)
     if "gradient" in methods and "params" in init:
         return True
-    return "params" in init and "layers" in init and ({"loss", "predict"} & methods or "backward" in methods) != set()
+    if not ("params" in init and "layers" in init):
+        return False
+    if {"loss", "predict"} & methods:
+        return True
+    # DLFS-2 networks' forward takes the targets too (`forward(xs, ts)`); a time layer's
+    # forward (`TimeRNN.forward(xs)`) takes the sequence alone.
+    forward = getattr(cls, "forward", None)
+    return "backward" in methods and callable(forward) and len(required_inputs(forward)) >= 2
 
 
 class Network:
