@@ -324,10 +324,10 @@ def _loss_cases(layer: Any, batch: int, rng: np.random.Generator, train: bool) -
         candidates += [(f"t {'one-hot' if t.ndim == 2 else 'labels'}", scores, t) for t in _targets(n, CLASSES, rng)]
         sequence = rng.standard_normal((n, 3, CLASSES))  # a time loss: scores (N, T, V), labels (N, T)
         candidates.append(("sequence of labels (N, T)", sequence, rng.integers(0, CLASSES, (n, 3))))
-        kinds: set[str] = set()
+        kinds: set[str] = set()  # the kind of target that ran
         for label, x, t in candidates:
             kind = "binary" if label.startswith("binary") else "multi-class"
-            if kind in kinds:
+            if kinds:  # one kind of target: a binary loss averages over its (N, 1) output alone
                 continue
             if probabilities:
                 x = 1 / (1 + np.exp(-x)) if kind == "binary" else _softmax_rows(x)

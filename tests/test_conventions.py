@@ -157,3 +157,116 @@ def test_a_constructor_that_raises_in_user_code_is_layer_raised_at_its_line(text
     raised = [f for f in report["findings"] if f["name"] == "layer-raised"]
     assert [f["line"] for f in raised] == [line], report["findings"]
     assert not [f for f in report["findings"] if f["name"] == "build-failed"]
+
+
+LAYERS_MODULE = """
+import numpy as np
+
+
+class Affine:
+    def __init__(self, W, b):
+        self.W, self.b = W, b
+
+    def forward(self, x):
+        self.x = x
+        return np.dot(x, self.W) + self.b
+
+    def backward(self, dout):
+        self.dW = np.dot(self.x.T, dout)
+        self.db = np.sum(dout, axis=0)
+        return np.dot(dout, self.W.T)
+
+
+class Relu:
+    def forward(self, x):
+        self.mask = x <= 0
+        out = x.copy()
+        out[self.mask] = 0
+        return out
+
+    def backward(self, dout):
+        dout = dout.copy()
+        dout[self.mask] = 0
+        return dout
+
+
+class Convolution:
+    def __init__(self, W, b, stride=1, pad=0):
+        self.W, self.b, self.stride, self.pad = W, b, stride, pad
+
+    def forward(self, x):
+        raise NotImplementedError
+
+    def backward(self, dout):
+        raise NotImplementedError
+
+
+class Pooling:
+    def __init__(self, pool_h, pool_w, stride=1, pad=0):
+        self.pool_h, self.pool_w = pool_h, pool_w
+
+    def forward(self, x):
+        raise NotImplementedError
+
+    def backward(self, dout):
+        raise NotImplementedError
+
+
+def softmax_loss(X, t):
+    p = np.exp(X - X.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    return -np.mean(np.log(p[np.arange(len(t)), t] + 1e-7))
+"""
+
+NETWORK_USING_SOME = """
+import numpy as np
+from common.layers import *
+
+
+class TwoLayerNet:
+    def __init__(self, input_size, hidden_size, output_size):
+        self.params = {
+            "W1": 0.1 * np.random.randn(input_size, hidden_size), "b1": np.zeros(hidden_size),
+            "W2": 0.1 * np.random.randn(hidden_size, output_size), "b2": np.zeros(output_size),
+        }
+        self.layers = [Affine(self.params["W1"], self.params["b1"]), Relu(), Affine(self.params["W2"], self.params["b2"])]
+
+    def predict(self, x):
+        for layer in self.layers:
+            x = layer.forward(x)
+        return x
+
+    def loss(self, x, t):
+        return softmax_loss(self.predict(x), t)
+
+    def gradient(self, x, t):
+        scores = self.predict(x)
+        p = np.exp(scores - scores.max(axis=1, keepdims=True))
+        p /= p.sum(axis=1, keepdims=True)
+        p[np.arange(len(t)), t] -= 1
+        dout = p / len(t)
+        for layer in reversed(self.layers):
+            dout = layer.backward(dout)
+        return {"W1": self.layers[0].dW, "b1": self.layers[0].db, "W2": self.layers[2].dW, "b2": self.layers[2].db}
+
+
+net = TwoLayerNet(input_size=6, hidden_size=5, output_size=3)
+"""
+
+
+def test_classes_imported_but_unused_are_listed_not_checked(tmp_path):
+    (tmp_path / "common").mkdir()
+    (tmp_path / "common" / "__init__.py").write_text("")
+    (tmp_path / "common" / "layers.py").write_text(textwrap.dedent(LAYERS_MODULE))
+    path = tmp_path / "two_layer_net.py"
+    path.write_text(textwrap.dedent(NETWORK_USING_SOME))
+    report = check(path)
+    built = {b["what"] for b in report["built"]}
+    assert "TwoLayerNet" in built and not {"Convolution", "Pooling"} & built
+    notes = [f for f in report["findings"] if f["name"] == "imported-not-checked"]
+    assert [f["message"] for f in notes] == [
+        f"imported, not checked: Convolution, Pooling — run backprop-doctor {os.path.join('common', 'layers.py')}"
+    ]
+    assert notes[0]["severity"] == "info"
+    # softmax_loss(X, t) returns the loss alone: a library function, not a cs231n (loss, dx) pair
+    assert not [f for f in report["findings"] if f["severity"] == "error"], report["findings"]
