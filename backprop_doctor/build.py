@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import inspect
 import os
+import re
 import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -166,6 +167,8 @@ def _value_for(name: str, cls_name: str, default: Any, rng: np.random.Generator,
         return 1e-5
     if low in ("lr", "learning_rate"):
         return 0.1
+    if any(word in low for word in ("activation", "func", "prime", "derivative")) or low in ("fn", "f", "df"):
+        raise Unsupported(f"its constructor takes a function (`{name}`): its subclasses that pass one are checked")
     raise BuildError(f"cannot guess a value for the constructor argument `{name}`")
 
 
@@ -206,6 +209,8 @@ def _input_candidates(layer: Any, n: int, rng: np.random.Generator) -> Iterator[
         else:
             yield rng.standard_normal((n, w.shape[0]))
             yield rng.standard_normal((n, 3, w.shape[0]))  # a sequence (N, T, D) for a time layer
+            if _weights_first(type(layer)):
+                yield rng.standard_normal((w.shape[1], n))  # column vectors: np.dot(self.W, x)
     vectors = [v for k, v in arrays.items() if v.ndim == 1]
     if vectors and not weights:
         d = vectors[0].shape[0]
@@ -215,6 +220,22 @@ def _input_candidates(layer: Any, n: int, rng: np.random.Generator) -> Iterator[
     yield rng.standard_normal((n, 6))
     yield rng.standard_normal((n, 2, 6, 6))
     yield rng.standard_normal((n, 3, 4, 4))
+
+
+def _weights_first(cls: type) -> bool:
+    """A forward written over column vectors, weights on the left: `np.dot(self.W, x)`, `self.W @ x`."""
+    try:
+        source = inspect.getsource(getattr(cls, layer_methods_forward(cls)))
+    except (TypeError, OSError, AttributeError):
+        return False
+    return bool(re.search(r"dot\(\s*\w+\.\w+\s*,|\w+\.\w+\s*@\s*\w", source))
+
+
+def layer_methods_forward(cls: type) -> str:
+    from backprop_doctor.conventions import layer_methods
+
+    methods = layer_methods(cls)
+    return methods.forward if methods else "forward"
 
 
 def _targets(n: int, classes: int, rng: np.random.Generator) -> list[np.ndarray]:
@@ -304,8 +325,31 @@ def build_layer(cls: type, rng: np.random.Generator, *, train: bool = True, batc
         first = next(_input_candidates(layer, batch, rng))
         t = _targets(batch, CLASSES, rng)[0] if is_loss_layer(layer) else None
         x = rng.standard_normal((batch, CLASSES)) if is_loss_layer(layer) else first
+        error = _trial_error(layer, x, t, train)
+        if error is not None and not _no_argument_explains(error):
+            # a shape error on shapes the tool guessed: maybe the guess, maybe the code
+            raise Unsupported(
+                f"its forward raised {type(error).__name__} ({error}) on every input shape tried "
+                f"({x.shape} first): pass `--build` to give it a layer and check it inside a network"
+            )
         built.cases.append((f"x {x.shape} (forward raised on every input shape tried)", x, t))
     return built
+
+
+def _trial_error(layer: Any, x: np.ndarray, t: Any, train: bool) -> BaseException | None:
+    """What `forward(x[, t])` raises on a copy of `layer`, or None."""
+    def call() -> None:
+        ClassLayer(copy.deepcopy(layer), train=train).forward(x.copy(), t)
+
+    state = np.random.get_state()
+    try:
+        np.random.seed(FORWARD_SEED)
+        call()
+    except Exception as error:
+        return error
+    finally:
+        np.random.set_state(state)
+    return None
 
 
 def _loss_cases(layer: Any, batch: int, rng: np.random.Generator, train: bool) -> list[tuple[str, np.ndarray, Any]]:

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from backprop_doctor.conventions import TRAIN_FLAGS, all_conventions, cs231n, layer_methods, networks
+from backprop_doctor.conventions._classlayer import is_abstract
 from backprop_doctor.locate import is_user_file
 
 FORWARD_SUFFIX = re.compile(r"^(?P<base>.+?)_forward(?P<variant>_\w+)?$")
@@ -56,7 +57,8 @@ def is_network_class(cls: type) -> bool:
 
 def is_layer_class(cls: type) -> bool:
     """A class some layer convention recognises (`forward`/`backward`, `forward_pass`/`backward_pass`...)."""
-    return layer_methods(cls) is not None and not is_network_class(cls)
+    methods = layer_methods(cls)
+    return methods is not None and not is_network_class(cls) and not is_abstract(cls, methods)
 
 
 def _names_used(tree: ast.Module) -> set[str]:

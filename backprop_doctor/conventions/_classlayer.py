@@ -41,6 +41,7 @@ class Methods:
     dx: str | None = None  # backward returns nothing and stores dx here (NNFS: "dinputs")
     backward_gets_prediction: bool = False  # a loss whose backward(y_pred, y_true) restarts from the prediction
     misspelled: tuple[tuple[str, str, int | None], ...] = ()  # (written, meant, line)
+    learning_rate: str | None = None  # backward(dout, learning_rate) applies SGD itself: gradients are -Δ/lr
 
 
 def layer_methods(obj: Any) -> Methods | None:
@@ -183,6 +184,8 @@ class ClassLayer(Adapter):
             x, t = self._inputs
             prediction = getattr(self.layer, self.methods.output or "output", None)
             dx = backward(prediction if isinstance(prediction, np.ndarray) else x, t)
+        elif self.methods.learning_rate:
+            return self._backward_with_update(backward, dout)
         else:
             dx = backward(dout) if self.dout_is_input else backward()
         if dx is None and self.methods.dx:
@@ -190,6 +193,23 @@ class ClassLayer(Adapter):
         if isinstance(dx, tuple) and dx and isinstance(dx[0], np.ndarray):
             dx = dx[0]  # `return dx, None` (or a two-input layer's (dx, dy)): the input gradient comes first
         return dx, self._layer_grads()
+
+    def _backward_with_update(self, backward: Any, dout: Any) -> tuple[Any, dict[str, Any]]:
+        """Call `backward(dout, learning_rate=1)`, read each parameter's gradient off the SGD step
+        it took (`W -= lr * dW` → dW = W_before - W_after), then undo the step."""
+        before = {k: (v, v.copy()) for k, v in vars(self.layer).items() if is_float_array(v)}
+        dx = backward(dout, **{self.methods.learning_rate: 1.0})
+        if isinstance(dx, tuple) and dx and isinstance(dx[0], np.ndarray):
+            dx = dx[0]
+        steps: dict[str, np.ndarray] = {}
+        for attr, (array, saved) in before.items():
+            now = getattr(self.layer, attr, None)
+            if isinstance(now, np.ndarray) and now.shape == saved.shape and (now is not array or not np.array_equal(now, saved)):
+                steps[attr] = saved - np.asarray(now, dtype=np.float64)
+            setattr(self.layer, attr, array)
+            np.copyto(array, saved)
+        self._steps = steps
+        return dx, {name: steps.get(name, np.zeros_like(p)) for name, p in self.layer_params().items()}
 
     def _layer_grads(self) -> dict[str, Any]:
         """The gradients of the layer's own parameters, where the convention keeps them."""
@@ -207,6 +227,10 @@ class ClassLayer(Adapter):
         from backprop_doctor.conventions.dlfs2 import dlfs2_names
 
         layer = self.layer
+        if self.methods.learning_rate:  # the parameters are what backward's SGD step changed
+            steps = getattr(self, "_steps", {})
+            self._params = {k: v for k, v in vars(layer).items() if k in steps and forward_before.get(k) == id(v)}
+            return
         if self._dlfs2:
             names = dlfs2_names(layer)
             self._params = {name: p for name, p in zip(names, layer.params) if is_float_array(p)}
@@ -232,6 +256,8 @@ class ClassLayer(Adapter):
 
     def gradients_from(self, snapshot: dict[str, Any]) -> dict[str, Any]:
         """The parameters' gradients as they were in `snapshot`."""
+        if self.methods.learning_rate:
+            return {name: getattr(self, "_steps", {}).get(name) for name in self.layer_params()}
         if self._dlfs2:
             grads = snapshot.get("grads", [])
             return {name: grads[i] if i < len(grads) else None for i, name in enumerate(self.layer_params())}
@@ -244,7 +270,18 @@ class ClassLayer(Adapter):
 
     def grad_targets(self, param: str) -> tuple[str, ...]:
         attr = self.grad_attribute(param)
-        me = self_name(function_node(self.backward_target()))
+        node = function_node(self.backward_target())
+        me = self_name(node)
+        if self.methods.learning_rate and node is not None:
+            # `self.W -= learning_rate * dW`: the gradient is computed where `dW` is assigned
+            for n in ast.walk(node):
+                if isinstance(n, (ast.AugAssign, ast.Assign)):
+                    targets = [n.target] if isinstance(n, ast.AugAssign) else n.targets
+                    if any(ast.unparse(t) == f"{me}.{param}" for t in targets):
+                        names = [x.id for x in ast.walk(n.value) if isinstance(x, ast.Name) and x.id not in (me, self.methods.learning_rate)]
+                        if names:
+                            return (*names, f"{me}.{param}")
+            return (f"{me}.{param}",)
         return (f"{me}.{attr}", attr) if attr.startswith("grads[") else (f"{me}.{attr}",)
 
     def layer_params(self) -> dict[str, np.ndarray]:
@@ -267,3 +304,12 @@ class ClassLayer(Adapter):
 
     def forward_target(self) -> Any:
         return getattr(type(self.layer), self.methods.forward, self.target)
+
+
+def is_abstract(cls: type, methods: Methods) -> bool:
+    """A base class whose forward does nothing (`pass`, `raise NotImplementedError`, a docstring)."""
+    node = function_node(getattr(cls, methods.forward, None))
+    if node is None:
+        return False
+    body = [n for n in node.body if not (isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant))]
+    return all(isinstance(n, ast.Pass) or (isinstance(n, ast.Raise) and "NotImplementedError" in ast.unparse(n)) for n in body)
