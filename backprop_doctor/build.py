@@ -92,6 +92,47 @@ def _user_line(error: BaseException) -> Any:
     return chosen
 
 
+def unimportable_name(error: BaseException) -> str | None:
+    """The name of a NameError that an import was meant to provide (`from .im2col_cython import
+    col2im_cython` inside try/except, or `from cs231n.layers import *` of a module that did not
+    load): the environment lacks a module, the user's code is not wrong."""
+    import ast as _ast
+
+    if not isinstance(error, NameError):
+        return None
+    name = getattr(error, "name", None) or (str(error).split("'")[1] if "'" in str(error) else None)
+    file = _user_line(error).file
+    if not name or not file:
+        return None
+    try:
+        tree = _ast.parse(open(file, encoding="utf-8", errors="replace").read())
+    except (OSError, SyntaxError, ValueError):
+        return None
+    for node in _ast.walk(tree):
+        if isinstance(node, _ast.ImportFrom) and any(a.name in (name, "*") or a.asname == name for a in node.names):
+            return name
+    return None
+
+
+def _set_elsewhere(cls: type, error: BaseException) -> str | None:
+    """For `'X' object has no attribute 'a'`: a method other than `__init__` that sets `self.a`
+    (NNFS-style `new_pass()`, `finalize()`): the object needs that call first."""
+    from backprop_doctor.conventions._classlayer import assigned_attributes, function_node
+
+    text = str(error)
+    if not isinstance(error, AttributeError) or "has no attribute" not in text:
+        return None
+    attr = text.rsplit("'", 2)[-2] if text.count("'") >= 2 else ""
+    for klass in cls.__mro__[:-1]:
+        for name, value in vars(klass).items():
+            if name == "__init__" or not inspect.isfunction(value):
+                continue
+            node = function_node(value)
+            if node is not None and attr in assigned_attributes(node):
+                return name
+    return None
+
+
 def _float_shape(error: BaseException) -> bool:
     """Python 2 division in a shape: `np.zeros(n / 2)` raises TypeError in Python 3."""
     return isinstance(error, TypeError) and "'float' object cannot be interpreted as an integer" in str(error)
@@ -326,6 +367,10 @@ def build_layer(cls: type, rng: np.random.Generator, *, train: bool = True, batc
         t = _targets(batch, CLASSES, rng)[0] if is_loss_layer(layer) else None
         x = rng.standard_normal((batch, CLASSES)) if is_loss_layer(layer) else first
         error = _trial_error(layer, x, t, train)
+        if error is not None and (setup := _set_elsewhere(cls, error)):
+            raise Unsupported(f"its forward raised {type(error).__name__} ({error}): it needs `{setup}()` called first")
+        if error is not None and (missing := unimportable_name(error)):
+            raise Unsupported(f"it uses `{missing}`, which comes from a module that could not be imported here")
         if error is not None and not _no_argument_explains(error):
             # a shape error on shapes the tool guessed: maybe the guess, maybe the code
             raise Unsupported(
@@ -334,6 +379,18 @@ def build_layer(cls: type, rng: np.random.Generator, *, train: bool = True, batc
             )
         built.cases.append((f"x {x.shape} (forward raised on every input shape tried)", x, t))
     return built
+
+
+def _trial_error_of(call: Callable[[], Any]) -> BaseException | None:
+    state = np.random.get_state()
+    try:
+        np.random.seed(FORWARD_SEED)
+        call()
+    except Exception as error:
+        return error
+    finally:
+        np.random.set_state(state)
+    return None
 
 
 def _trial_error(layer: Any, x: np.ndarray, t: Any, train: bool) -> BaseException | None:
@@ -494,6 +551,9 @@ def build_pair(forward: Callable, backward: Callable, rng: np.random.Generator, 
         result = _trial(lambda x=x, args=args: forward(x.copy(), *copy.deepcopy(args)))
         if isinstance(result, tuple) and len(result) == 2:
             working.append((label, x, args))
+            error = _trial_error_of(lambda result=result: backward(np.ones_like(result[0]), copy.deepcopy(result[1])))
+            if error is not None and (missing := unimportable_name(error)):
+                raise Unsupported(f"{backward.__name__} uses `{missing}`, which comes from a module that could not be imported here")
     if not working:
         raise BuildError(f"no synthesized input runs through {forward.__name__}")
     return working

@@ -42,6 +42,7 @@ class Methods:
     backward_gets_prediction: bool = False  # a loss whose backward(y_pred, y_true) restarts from the prediction
     misspelled: tuple[tuple[str, str, int | None], ...] = ()  # (written, meant, line)
     learning_rate: str | None = None  # backward(dout, learning_rate) applies SGD itself: gradients are -Δ/lr
+    mean_of_forward: bool = False  # a loss whose forward returns one loss per sample (NNFS): the loss is their mean
 
 
 def layer_methods(obj: Any) -> Methods | None:
@@ -90,7 +91,7 @@ def is_loss_layer(obj: Any) -> bool:
     if not callable(forward):
         return False
     methods = layer_methods(obj)
-    if methods is not None and methods.forward == "calculate":
+    if methods is not None and methods.mean_of_forward:
         return True
     return len(required_inputs(forward)) >= 2
 
@@ -176,6 +177,8 @@ class ClassLayer(Adapter):
         out = forward(x, t, **kwargs) if self.is_loss else forward(x, **kwargs)
         if out is None and self.methods.output:
             out = getattr(self.layer, self.methods.output, None)
+        if self.methods.mean_of_forward and isinstance(out, np.ndarray) and out.size > 1:
+            out = np.mean(out)
         return out
 
     def backward(self, dout: Any) -> tuple[np.ndarray | None, dict[str, Any]]:

@@ -117,7 +117,9 @@ def build(cls: type, context: Any, rng: np.random.Generator) -> list[Case]:
     try:
         np.random.seed(FORWARD_SEED)
         result = net.loss(x.copy(), y.copy())
-    except Exception:
+    except Exception as error:
+        if (missing := builder.unimportable_name(error)) is not None:
+            raise NotChecked(f"it uses `{missing}`, which comes from a module that could not be imported here") from error
         result = (0.0, {})  # the engine reports what it raises, at the user's line
     finally:
         np.random.set_state(state)

@@ -4,7 +4,8 @@
 `backward(dvalues)` returns nothing and stores `self.dinputs`, and the
 parameters' gradients in `self.dweights` and `self.dbiases`. A loss class has
 `forward(y_pred, y_true)` returning one loss per sample, `calculate(output, y)`
-for their mean, and `backward(dvalues, y_true)` that starts again from the
+for their mean (the check takes the mean of `forward` itself: `calculate` may
+keep running sums that need `new_pass()`), and `backward(dvalues, y_true)` that starts again from the
 prediction; the combined softmax/cross-entropy class's `backward` gets
 its own `self.output`.
 
@@ -59,7 +60,7 @@ def layer_methods(cls: type) -> Methods | None:
     loss = len(required_inputs(forward)) >= 2 and len(required_inputs(backward)) >= 2
     return Methods(
         convention=NAME,
-        forward="calculate" if loss and callable(getattr(cls, "calculate", None)) else "forward",
+        mean_of_forward=loss,
         output=output or "output",
         dx=dx,
         backward_gets_prediction=loss,
