@@ -200,7 +200,7 @@ def _value_for(name: str, cls_name: str, default: Any, rng: np.random.Generator,
         return [8, 6]
     if low.endswith("_size") or low.endswith("_dim") or low.startswith("n_") or low.startswith("num_"):
         return 6
-    if "ratio" in low or low in ("p", "dropout", "drop"):
+    if "ratio" in low or low in ("p", "dropout", "drop", "rate", "keep_prob", "dropout_rate", "drop_rate", "drop_prob"):
         return 0.5
     if low in ("momentum",):
         return 0.9
@@ -238,6 +238,9 @@ def _describe(name: str, args: tuple, kwargs: dict[str, Any]) -> str:
 
 
 def _input_candidates(layer: Any, n: int, rng: np.random.Generator) -> Iterator[np.ndarray]:
+    if _one_column(type(layer)):
+        yield rng.standard_normal((6, 1))  # one sample as a column vector: its Jacobian is np.identity(n)
+        return
     arrays = {k: v for k, v in vars(layer).items() if is_float_array(v)}
     params = getattr(layer, "params", None)
     if isinstance(params, list):
@@ -261,6 +264,19 @@ def _input_candidates(layer: Any, n: int, rng: np.random.Generator) -> Iterator[
     yield rng.standard_normal((n, 6))
     yield rng.standard_normal((n, 2, 6, 6))
     yield rng.standard_normal((n, 3, 4, 4))
+
+
+def _one_column(cls: type) -> bool:
+    """A layer without weights whose backward builds the full Jacobian of one sample
+    (`np.identity(np.size(self.output))`): it takes one column vector at a time."""
+    from backprop_doctor.conventions import layer_methods
+
+    methods = layer_methods(cls)
+    try:
+        source = inspect.getsource(getattr(cls, methods.backward if methods else "backward"))
+    except (TypeError, OSError, AttributeError):
+        return False
+    return bool(re.search(r"(identity|eye)\(\s*(np\.)?size\(|(identity|eye)\(\s*n\s*\)", source)) and "size(" in source
 
 
 def _weights_first(cls: type) -> bool:
@@ -297,7 +313,7 @@ def _trial(call: Callable[[], Any], default: Any = None) -> Any:
         np.random.set_state(state)
 
 
-def _runs(layer: Any, x: np.ndarray, t: Any, train: bool) -> bool:
+def _runs(layer: Any, x: np.ndarray, t: Any, train: bool, *, backward: bool = False) -> bool:
     try:
         work = copy.deepcopy(layer)
     except Exception:  # an object that will not copy is tried as it is
@@ -307,7 +323,10 @@ def _runs(layer: Any, x: np.ndarray, t: Any, train: bool) -> bool:
         adapter = ClassLayer(work, train=train)
         out = adapter.forward(x.copy(), t)
         if adapter.is_loss:
-            return bool(np.size(out) == 1 and np.isfinite(out).all())
+            ok = bool(np.size(out) == 1 and np.isfinite(out).all())
+            if ok and backward:  # a loss's backward may take the shape its forward only tolerated
+                adapter.backward(1.0)
+            return ok
         return isinstance(out, np.ndarray)
 
     return _trial(call, default=False)
@@ -419,12 +438,15 @@ def _loss_cases(layer: Any, batch: int, rng: np.random.Generator, train: bool) -
         candidates: list[tuple[str, np.ndarray, np.ndarray]] = []
         if binary:
             z = rng.standard_normal((n, 1))
-            bits = rng.integers(0, 2, (n, 1)).astype(np.float64)
-            candidates += [("binary t (N, 1)", z, bits), ("binary t (N,)", z[:, 0].copy(), bits[:, 0].copy())]
-        scores = rng.standard_normal((n, CLASSES))
-        candidates += [(f"t {'one-hot' if t.ndim == 2 else 'labels'}", scores, t) for t in _targets(n, CLASSES, rng)]
-        sequence = rng.standard_normal((n, 3, CLASSES))  # a time loss: scores (N, T, V), labels (N, T)
-        candidates.append(("sequence of labels (N, T)", sequence, rng.integers(0, CLASSES, (n, 3))))
+            bits = rng.integers(0, 2, (n, 1))  # integers: some code indexes with them (DLFS-2's y[arange, t])
+            # (N,) first: code written for (N, 1) columns mostly runs on (N,) unchanged, while code
+            # written for (N,) (DLFS-2 stacks np.c_[1 - y, y]) misreads (N, 1)
+            candidates += [("binary t (N,)", z[:, 0].copy(), bits[:, 0].copy()), ("binary t (N, 1)", z, bits)]
+        if not binary:  # a binary loss given four classes computes something else
+            scores = rng.standard_normal((n, CLASSES))
+            candidates += [(f"t {'one-hot' if t.ndim == 2 else 'labels'}", scores, t) for t in _targets(n, CLASSES, rng)]
+            sequence = rng.standard_normal((n, 3, CLASSES))  # a time loss: scores (N, T, V), labels (N, T)
+            candidates.append(("sequence of labels (N, T)", sequence, rng.integers(0, CLASSES, (n, 3))))
         kinds: set[str] = set()  # the kind of target that ran
         for label, x, t in candidates:
             kind = "binary" if label.startswith("binary") else "multi-class"
@@ -432,7 +454,7 @@ def _loss_cases(layer: Any, batch: int, rng: np.random.Generator, train: bool) -
                 continue
             if probabilities:
                 x = 1 / (1 + np.exp(-x)) if kind == "binary" else _softmax_rows(x)
-            if _runs(layer, x, t, train):
+            if _runs(layer, x, t, train, backward=True):
                 cases.append((f"batch {n}, {label}" + (", probabilities" if probabilities else ""), x, t))
                 kinds.add(kind)
     return cases
