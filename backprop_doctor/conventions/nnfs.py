@@ -42,7 +42,7 @@ from backprop_doctor.conventions._classlayer import (
 
 NAME = "nnfs"
 ORDER = 40
-OUTPUTS = ("output", "out", "outputs", "a")
+OUTPUTS = ("output", "outputs")  # not `out`: book layers cache `self.out` and return it
 INPUT_GRADIENTS = ("dinputs", "dinput", "d_inputs", "dX", "dx", "grad_input")
 
 
