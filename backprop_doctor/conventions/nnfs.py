@@ -53,11 +53,13 @@ def layer_methods(cls: type) -> Methods | None:
     fnode, bnode = function_node(forward), function_node(backward)
     if fnode is None or bnode is None:
         return None
-    output = next((a for a in OUTPUTS if a in assigned_attributes(fnode)), None) if not returns_value(fnode) else None
+    stored = next((a for a in OUTPUTS if a in assigned_attributes(fnode)), None)
+    output = stored if not returns_value(fnode) else None
     dx = next((a for a in INPUT_GRADIENTS if a in assigned_attributes(bnode)), None) if not returns_value(bnode) else None
     if output is None and dx is None:
         return None
     loss = len(required_inputs(forward)) >= 2 and len(required_inputs(backward)) >= 2
+    output = output or (stored if loss else None)  # a loss returns its value and keeps its softmax output
     return Methods(
         convention=NAME,
         mean_of_forward=loss,
