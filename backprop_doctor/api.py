@@ -17,7 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from backprop_doctor.adapters import ClassLayer, FunctionPair, LossFunction, Network, NetworkAdapter, isolated, is_loss_layer
+from backprop_doctor.conventions import ClassLayer, isolated, is_loss_layer, layer_methods
+from backprop_doctor.conventions.cs231n import FunctionPair, LossFunction
+from backprop_doctor.conventions.networks import Network, NetworkAdapter
 from backprop_doctor.engine import LayerCheck
 from backprop_doctor.errors import UnsupportedObject, UsageError
 from backprop_doctor.findings import Built, Report
@@ -130,7 +132,7 @@ def check_layer(layer: Any, x: Any, t: Any = None, **options: Any) -> Report:
         report.extend(check.run())
         report.built.append(Built(layer.__name__, "loss function", f"x {_shape(x)}, t {_shape(t)}"))
         return rank(report)
-    if not (callable(_method(layer, "forward")) and callable(_method(layer, "backward"))):
+    if layer_methods(layer) is None:
         raise UnsupportedObject(f"{type(layer).__name__} has no forward and backward methods")
     if is_loss_layer(layer) and t is None:
         raise UnsupportedObject(f"{type(layer).__name__}.forward takes a target: pass t=")

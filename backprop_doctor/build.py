@@ -13,13 +13,17 @@ from __future__ import annotations
 
 import copy
 import inspect
+import os
+import re
+import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from backprop_doctor.adapters import FORWARD_SEED, TRAIN_FLAGS, ClassLayer, Network, is_float_array, is_loss_layer
+from backprop_doctor.conventions import FORWARD_SEED, TRAIN_FLAGS, ClassLayer, is_float_array, is_loss_layer
+from backprop_doctor.conventions.networks import Network
 
 CLASSES = 4  # classes of synthetic targets when nothing says otherwise
 
@@ -39,8 +43,128 @@ class BuildError(Exception):
     """Why an object could not be built; becomes a `build-failed` finding."""
 
 
+class UserCodeRaised(BuildError):
+    """The user's own constructor or forward raised: a `layer-raised` error at the user's line."""
+
+    def __init__(self, message: str, error: BaseException):
+        super().__init__(message)
+        self.error = error
+
+
 class Unsupported(BuildError):
     """A kind of object the checks do not handle yet; an info-level `build-failed` finding."""
+
+
+def _raised(message: str, error: BaseException, *, literal: bool = False) -> BuildError:
+    """A `UserCodeRaised` when the user's own code raised for a reason no argument explains
+    (`np.zeors_like`, a float shape from `/`), or on the arguments the user's own script passes
+    (`literal`); else a `BuildError`: the tool's guess at an argument was wrong, `--build` helps."""
+    from backprop_doctor import locate
+
+    if isinstance(error, BuildError):
+        return error
+    if _user_line(error).line is None or _argument_error(error):
+        return BuildError(message)
+    if literal or _no_argument_explains(error):
+        return UserCodeRaised(message, error)
+    return BuildError(message)
+
+
+def _no_argument_explains(error: BaseException) -> bool:
+    """A misspelled name (`np.zeors_like`, an undefined variable), an attribute read before it
+    is set, or Python 2 division in a shape: wrong whatever the arguments."""
+    text = str(error)
+    if isinstance(error, NameError) or _float_shape(error):
+        return True
+    return isinstance(error, AttributeError) and (text.startswith("module ") or not text.startswith(("'int'", "'float'", "'list'", "'tuple'", "'dict'", "'NoneType'", "'str'")))
+
+
+def _user_line(error: BaseException) -> Any:
+    """The innermost traceback frame in a user's file that exists on disk (compiled NumPy
+    frames name `.pyx` sources by relative paths, which are not the user's)."""
+    from backprop_doctor import locate
+
+    chosen = locate.Location(None, None)
+    for frame, lineno in traceback.walk_tb(error.__traceback__):
+        file = frame.f_code.co_filename
+        if locate.is_user_file(file) and os.path.isfile(file) and file.endswith(".py"):
+            chosen = locate.Location(file, lineno)
+    return chosen
+
+
+def unimportable_name(error: BaseException) -> str | None:
+    """The name of a NameError that an import was meant to provide (`from .im2col_cython import
+    col2im_cython` inside try/except, or `from cs231n.layers import *` of a module that did not
+    load): the environment lacks a module, the user's code is not wrong."""
+    import ast as _ast
+
+    if not isinstance(error, NameError):
+        return None
+    name = getattr(error, "name", None) or (str(error).split("'")[1] if "'" in str(error) else None)
+    file = _user_line(error).file
+    if not name or not file:
+        return None
+    try:
+        tree = _ast.parse(open(file, encoding="utf-8", errors="replace").read())
+    except (OSError, SyntaxError, ValueError):
+        return None
+    for node in _ast.walk(tree):
+        if isinstance(node, _ast.ImportFrom) and any(a.name in (name, "*") or a.asname == name for a in node.names):
+            return name
+    return None
+
+
+def _set_elsewhere(cls: type, error: BaseException) -> str | None:
+    """For `'X' object has no attribute 'a'`: a method other than `__init__` that sets `self.a`
+    (NNFS-style `new_pass()`, `finalize()`): the object needs that call first."""
+    from backprop_doctor.conventions._classlayer import assigned_attributes, function_node
+
+    text = str(error)
+    if not isinstance(error, AttributeError) or "has no attribute" not in text:
+        return None
+    attr = text.rsplit("'", 2)[-2] if text.count("'") >= 2 else ""
+    for klass in cls.__mro__[:-1]:
+        for name, value in vars(klass).items():
+            if name == "__init__" or not inspect.isfunction(value):
+                continue
+            node = function_node(value)
+            if node is not None and attr in assigned_attributes(node):
+                return name
+    return None
+
+
+def _float_shape(error: BaseException) -> bool:
+    """Python 2 division in a shape: `np.zeros(n / 2)` raises TypeError in Python 3."""
+    return isinstance(error, TypeError) and "'float' object cannot be interpreted as an integer" in str(error)
+
+
+def _argument_error(error: BaseException) -> bool:
+    """A TypeError about the call itself (`__init__() missing 1 required positional argument`)."""
+    text = str(error)
+    return isinstance(error, TypeError) and ("positional argument" in text or "keyword argument" in text or "takes no arguments" in text)
+
+
+def failure_finding(label: str, obj: Any, error: BaseException) -> Any:
+    """The finding for an object that could not be built: `layer-raised` at the user's line when
+    the user's own code raised, else `build-failed` (info when the kind is not supported yet)."""
+    from backprop_doctor import locate
+    from backprop_doctor.rules import rule
+
+    if isinstance(error, UserCodeRaised) or (not isinstance(error, BuildError) and _user_line(error).line is not None):
+        cause = error.error if isinstance(error, UserCodeRaised) else error
+        return rule("layer-raised").finding(
+            f"building `{label}` raised {locate.describe(cause)} in your code: fix that line so `{label}` can be created and run",
+            layer=label,
+            **_user_line(cause).fields(),
+        )
+    location = locate.where(obj if not isinstance(obj, tuple) else obj[0])
+    if isinstance(error, Unsupported):
+        return rule("build-failed").finding(f"`{label}` was not checked: {error}", severity="info", layer=label, **location.fields())
+    return rule("build-failed").finding(
+        f"`{label}` could not be built to check it ({error}): pass `--build '{label}(...)'` with literal arguments",
+        layer=label,
+        **location.fields(),
+    )
 
 
 # --------------------------------------------------------------------------- arguments
@@ -76,7 +200,7 @@ def _value_for(name: str, cls_name: str, default: Any, rng: np.random.Generator,
         return [8, 6]
     if low.endswith("_size") or low.endswith("_dim") or low.startswith("n_") or low.startswith("num_"):
         return 6
-    if "ratio" in low or low in ("p", "dropout", "drop"):
+    if "ratio" in low or low in ("p", "dropout", "drop", "rate", "keep_prob", "dropout_rate", "drop_rate", "drop_prob"):
         return 0.5
     if low in ("momentum",):
         return 0.9
@@ -84,11 +208,16 @@ def _value_for(name: str, cls_name: str, default: Any, rng: np.random.Generator,
         return 1e-5
     if low in ("lr", "learning_rate"):
         return 0.1
+    if any(word in low for word in ("activation", "func", "prime", "derivative")) or low in ("fn", "f", "df"):
+        raise Unsupported(f"its constructor takes a function (`{name}`): its subclasses that pass one are checked")
     raise BuildError(f"cannot guess a value for the constructor argument `{name}`")
 
 
 def infer_kwargs(cls: type, rng: np.random.Generator) -> dict[str, Any]:
-    params = [p for p in inspect.signature(cls.__init__).parameters.values() if p.name != "self"]
+    try:
+        params = list(inspect.signature(cls).parameters.values())  # without the instance, whatever it is called
+    except (TypeError, ValueError):
+        params = [p for p in inspect.signature(cls.__init__).parameters.values() if p.name != "self"]
     kwargs: dict[str, Any] = {}
     for p in params:
         if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
@@ -109,6 +238,9 @@ def _describe(name: str, args: tuple, kwargs: dict[str, Any]) -> str:
 
 
 def _input_candidates(layer: Any, n: int, rng: np.random.Generator) -> Iterator[np.ndarray]:
+    if _one_column(type(layer)):
+        yield rng.standard_normal((6, 1))  # one sample as a column vector: its Jacobian is np.identity(n)
+        return
     arrays = {k: v for k, v in vars(layer).items() if is_float_array(v)}
     params = getattr(layer, "params", None)
     if isinstance(params, list):
@@ -120,6 +252,9 @@ def _input_candidates(layer: Any, n: int, rng: np.random.Generator) -> Iterator[
             yield rng.standard_normal((n, w.shape[1], 6, 6))
         else:
             yield rng.standard_normal((n, w.shape[0]))
+            yield rng.standard_normal((n, 3, w.shape[0]))  # a sequence (N, T, D) for a time layer
+            if _weights_first(type(layer)):
+                yield rng.standard_normal((w.shape[1], n))  # column vectors: np.dot(self.W, x)
     vectors = [v for k, v in arrays.items() if v.ndim == 1]
     if vectors and not weights:
         d = vectors[0].shape[0]
@@ -129,6 +264,35 @@ def _input_candidates(layer: Any, n: int, rng: np.random.Generator) -> Iterator[
     yield rng.standard_normal((n, 6))
     yield rng.standard_normal((n, 2, 6, 6))
     yield rng.standard_normal((n, 3, 4, 4))
+
+
+def _one_column(cls: type) -> bool:
+    """A layer without weights whose backward builds the full Jacobian of one sample
+    (`np.identity(np.size(self.output))`): it takes one column vector at a time."""
+    from backprop_doctor.conventions import layer_methods
+
+    methods = layer_methods(cls)
+    try:
+        source = inspect.getsource(getattr(cls, methods.backward if methods else "backward"))
+    except (TypeError, OSError, AttributeError):
+        return False
+    return bool(re.search(r"(identity|eye)\(\s*(np\.)?size\(|(identity|eye)\(\s*n\s*\)", source)) and "size(" in source
+
+
+def _weights_first(cls: type) -> bool:
+    """A forward written over column vectors, weights on the left: `np.dot(self.W, x)`, `self.W @ x`."""
+    try:
+        source = inspect.getsource(getattr(cls, layer_methods_forward(cls)))
+    except (TypeError, OSError, AttributeError):
+        return False
+    return bool(re.search(r"dot\(\s*\w+\.\w+\s*,|\w+\.\w+\s*@\s*\w", source))
+
+
+def layer_methods_forward(cls: type) -> str:
+    from backprop_doctor.conventions import layer_methods
+
+    methods = layer_methods(cls)
+    return methods.forward if methods else "forward"
 
 
 def _targets(n: int, classes: int, rng: np.random.Generator) -> list[np.ndarray]:
@@ -149,7 +313,7 @@ def _trial(call: Callable[[], Any], default: Any = None) -> Any:
         np.random.set_state(state)
 
 
-def _runs(layer: Any, x: np.ndarray, t: Any, train: bool) -> bool:
+def _runs(layer: Any, x: np.ndarray, t: Any, train: bool, *, backward: bool = False) -> bool:
     try:
         work = copy.deepcopy(layer)
     except Exception:  # an object that will not copy is tried as it is
@@ -159,19 +323,41 @@ def _runs(layer: Any, x: np.ndarray, t: Any, train: bool) -> bool:
         adapter = ClassLayer(work, train=train)
         out = adapter.forward(x.copy(), t)
         if adapter.is_loss:
-            return bool(np.size(out) == 1 and np.isfinite(out).all())
+            ok = bool(np.size(out) == 1 and np.isfinite(out).all())
+            if ok and backward:  # a loss's backward may take the shape its forward only tolerated
+                adapter.backward(1.0)
+            return ok
         return isinstance(out, np.ndarray)
 
     return _trial(call, default=False)
 
 
+def _constructs(cls: type, kwargs: dict[str, Any]) -> bool:
+    """Whether `cls(**kwargs)` runs its constructor and a forward on a sequence of the shape its `Wx` implies."""
+    def call() -> bool:
+        layer = cls(**copy.deepcopy(kwargs))
+        wx = next(v for k, v in kwargs.items() if k.lower() in ("wx", "w_x"))
+        x = np.random.default_rng(0).standard_normal((2, 3, wx.shape[0]))
+        return isinstance(ClassLayer(layer).forward(x), np.ndarray)
+
+    return bool(_trial(call, default=False))
+
+
 def build_layer(cls: type, rng: np.random.Generator, *, train: bool = True, batch: int = 5) -> Built:
     """A layer with synthesized parameters and inputs that its forward accepts."""
-    kwargs = infer_kwargs(cls, rng)
+    from backprop_doctor.conventions.recurrent import recurrent_kwargs
+
+    try:
+        kwargs = infer_kwargs(cls, rng)
+    except BuildError:
+        # DLFS-2 time layers: Wx, Wh, b shaped for an RNN, an LSTM (4H) or a GRU (3H)
+        kwargs = next((kw for k in (1, 4, 3) if (kw := recurrent_kwargs(cls, rng, k)) is not None and _constructs(cls, kw)), None)
+        if kwargs is None:
+            raise
     try:
         layer = cls(**kwargs)
     except Exception as error:
-        raise BuildError(f"{_describe(cls.__name__, (), kwargs)} raised {type(error).__name__}: {error}") from error
+        raise _raised(f"{_describe(cls.__name__, (), kwargs)} raised {type(error).__name__}: {error}", error) from error
     built = Built(cls.__name__, layer, _describe(cls.__name__, (), kwargs))
     if is_loss_layer(layer) and not _returns_scalar(layer, rng, train):
         raise Unsupported(
@@ -179,12 +365,7 @@ def build_layer(cls: type, rng: np.random.Generator, *, train: bool = True, batc
             "AddLayer): layers with two inputs are not gradient-checked yet"
         )
     if is_loss_layer(layer):
-        for n in (batch, 1):
-            scores = rng.standard_normal((n, CLASSES))
-            for t in _targets(n, CLASSES, rng):
-                if _runs(layer, scores, t, train):
-                    built.cases.append((f"batch {n}, t {'one-hot' if t.ndim == 2 else 'labels'}", scores, t))
-                    break
+        built.cases += _loss_cases(layer, batch, rng, train)
     else:
         for x in _input_candidates(layer, batch, rng):
             if _runs(layer, x, None, train):
@@ -204,8 +385,107 @@ def build_layer(cls: type, rng: np.random.Generator, *, train: bool = True, batc
         first = next(_input_candidates(layer, batch, rng))
         t = _targets(batch, CLASSES, rng)[0] if is_loss_layer(layer) else None
         x = rng.standard_normal((batch, CLASSES)) if is_loss_layer(layer) else first
+        error = _trial_error(layer, x, t, train)
+        if error is not None and (setup := _set_elsewhere(cls, error)):
+            raise Unsupported(f"its forward raised {type(error).__name__} ({error}): it needs `{setup}()` called first")
+        if error is not None and (missing := unimportable_name(error)):
+            raise Unsupported(f"it uses `{missing}`, which comes from a module that could not be imported here")
+        if error is not None and not _no_argument_explains(error):
+            # a shape error on shapes the tool guessed: maybe the guess, maybe the code
+            raise Unsupported(
+                f"its forward raised {type(error).__name__} ({error}) on every input shape tried "
+                f"({x.shape} first): pass `--build` to give it a layer and check it inside a network"
+            )
         built.cases.append((f"x {x.shape} (forward raised on every input shape tried)", x, t))
     return built
+
+
+def _trial_error_of(call: Callable[[], Any]) -> BaseException | None:
+    state = np.random.get_state()
+    try:
+        np.random.seed(FORWARD_SEED)
+        call()
+    except Exception as error:
+        return error
+    finally:
+        np.random.set_state(state)
+    return None
+
+
+def _trial_error(layer: Any, x: np.ndarray, t: Any, train: bool) -> BaseException | None:
+    """What `forward(x[, t])` raises on a copy of `layer`, or None."""
+    def call() -> None:
+        ClassLayer(copy.deepcopy(layer), train=train).forward(x.copy(), t)
+
+    state = np.random.get_state()
+    try:
+        np.random.seed(FORWARD_SEED)
+        call()
+    except Exception as error:
+        return error
+    finally:
+        np.random.set_state(state)
+    return None
+
+
+def _loss_cases(layer: Any, batch: int, rng: np.random.Generator, train: bool) -> list[tuple[str, np.ndarray, Any]]:
+    """Scores and targets a loss layer accepts: multi-class (one-hot, else labels) and, for a
+    binary loss, 0/1 targets of shape (N, 1) and (N,); probabilities when the loss takes them."""
+    probabilities = _takes_probabilities(type(layer))
+    binary = _is_binary_loss(type(layer))
+    cases: list[tuple[str, np.ndarray, Any]] = []
+    for n in (batch, 1):
+        candidates: list[tuple[str, np.ndarray, np.ndarray]] = []
+        if binary:
+            z = rng.standard_normal((n, 1))
+            bits = rng.integers(0, 2, (n, 1))  # integers: some code indexes with them (DLFS-2's y[arange, t])
+            # (N,) first: code written for (N, 1) columns mostly runs on (N,) unchanged, while code
+            # written for (N,) (DLFS-2 stacks np.c_[1 - y, y]) misreads (N, 1)
+            candidates += [("binary t (N,)", z[:, 0].copy(), bits[:, 0].copy()), ("binary t (N, 1)", z, bits)]
+        if not binary:  # a binary loss given four classes computes something else
+            scores = rng.standard_normal((n, CLASSES))
+            candidates += [(f"t {'one-hot' if t.ndim == 2 else 'labels'}", scores, t) for t in _targets(n, CLASSES, rng)]
+            sequence = rng.standard_normal((n, 3, CLASSES))  # a time loss: scores (N, T, V), labels (N, T)
+            candidates.append(("sequence of labels (N, T)", sequence, rng.integers(0, CLASSES, (n, 3))))
+        kinds: set[str] = set()  # the kind of target that ran
+        for label, x, t in candidates:
+            kind = "binary" if label.startswith("binary") else "multi-class"
+            if kinds:  # one kind of target: a binary loss averages over its (N, 1) output alone
+                continue
+            if probabilities:
+                x = 1 / (1 + np.exp(-x)) if kind == "binary" else _softmax_rows(x)
+            if _runs(layer, x, t, train, backward=True):
+                cases.append((f"batch {n}, {label}" + (", probabilities" if probabilities else ""), x, t))
+                kinds.add(kind)
+    return cases
+
+
+def _softmax_rows(x: np.ndarray) -> np.ndarray:
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _loss_sources(cls: type) -> str:
+    texts = []
+    for name in ("forward", "calculate"):
+        try:
+            texts.append(inspect.getsource(getattr(cls, name)))
+        except (AttributeError, TypeError, OSError):
+            continue
+    return "\n".join(texts)
+
+
+def _takes_probabilities(cls: type) -> bool:
+    """A loss that clips its input into (0, 1) and takes no exponential: it is given
+    probabilities (NNFS's `Loss_CategoricalCrossentropy`), not scores."""
+    text = _loss_sources(cls)
+    return "clip(" in text and "exp(" not in text
+
+
+def _is_binary_loss(cls: type) -> bool:
+    """A sigmoid / binary cross-entropy loss, by its name or the sigmoid in its forward."""
+    name = cls.__name__.lower()
+    return any(word in name for word in ("sigmoid", "binary", "bce", "logistic")) or "1 + np.exp(-" in _loss_sources(cls)
 
 
 def _returns_scalar(layer: Any, rng: np.random.Generator, train: bool) -> bool:
@@ -293,6 +573,9 @@ def build_pair(forward: Callable, backward: Callable, rng: np.random.Generator, 
         result = _trial(lambda x=x, args=args: forward(x.copy(), *copy.deepcopy(args)))
         if isinstance(result, tuple) and len(result) == 2:
             working.append((label, x, args))
+            error = _trial_error_of(lambda result=result: backward(np.ones_like(result[0]), copy.deepcopy(result[1])))
+            if error is not None and (missing := unimportable_name(error)):
+                raise Unsupported(f"{backward.__name__} uses `{missing}`, which comes from a module that could not be imported here")
     if not working:
         raise BuildError(f"no synthesized input runs through {forward.__name__}")
     return working
@@ -374,6 +657,7 @@ def build_network(
             attempts.append((f"line {call.line} of your script", tuple(call.args), dict(call.kwargs), call.line))
     attempts.append(("sizes inferred from argument names", (), None, None))
     errors = []
+    raised: UserCodeRaised | None = None
     for source, args, kwargs, line in attempts:
         np.random.seed(seed)  # the user's initialisation draws from the global RNG
         try:
@@ -385,11 +669,15 @@ def build_network(
             continue
         except Exception as error:
             errors.append(f"{_describe(cls.__name__, args, kwargs)} raised {type(error).__name__}: {error}")
+            found = _raised(errors[-1], error, literal=line is not None)
+            raised = raised or (found if isinstance(found, UserCodeRaised) else None)
             continue
         x, t = network_inputs(net, _named(cls, args, kwargs), rng, batch, train)
         built = Built(cls.__name__, net, f"{_describe(cls.__name__, args, kwargs)} from {source}", line=line)
         built.cases.append((f"x {x.shape}, t {t.shape}", x, t))
         return built
+    if raised is not None:
+        raise raised
     raise BuildError("; ".join(errors) or f"could not construct {cls.__name__}")
 
 

@@ -6,16 +6,21 @@ in a module next to it, such as `common/layers.py`), never at library code.
 
 from __future__ import annotations
 
+import ast
 import inspect
 import os
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from backprop_doctor.adapters import TRAIN_FLAGS
+import numpy as np
+
+from backprop_doctor.conventions import TRAIN_FLAGS, all_conventions, cs231n, layer_methods, networks
+from backprop_doctor.conventions._classlayer import is_abstract
 from backprop_doctor.locate import is_user_file
 
 FORWARD_SUFFIX = re.compile(r"^(?P<base>.+?)_forward(?P<variant>_\w+)?$")
+LOSS_NAME = re.compile(r"loss|cost|entropy", re.IGNORECASE)  # which functions are worth a trial call as a loss
 
 
 @dataclass
@@ -25,9 +30,11 @@ class Discovered:
     pairs: list[tuple[Any, Any]] = field(default_factory=list)  # (forward, backward) functions
     loss_functions: list[Any] = field(default_factory=list)  # softmax_loss(x, y) -> (loss, dx)
     functions: list[Any] = field(default_factory=list)  # other user functions (softmax, sigmoid...)
+    others: list[tuple[Any, Any]] = field(default_factory=list)  # (convention module, object) of the other conventions
+    imported: list[str] = field(default_factory=list)  # imported from a file beside it, not used here: not checked
 
     def __bool__(self) -> bool:
-        return bool(self.layers or self.networks or self.pairs or self.loss_functions)
+        return bool(self.layers or self.networks or self.pairs or self.loss_functions or self.others)
 
 
 def is_user_object(obj: Any, user_files: set[str] | None = None) -> bool:
@@ -44,48 +51,59 @@ def is_user_object(obj: Any, user_files: set[str] | None = None) -> bool:
     return is_user_file(file)
 
 
-def _methods(cls: type) -> set[str]:
-    return {name for name, value in vars(cls).items() if callable(value)} | {
-        name for base in cls.__mro__[1:-1] for name, value in vars(base).items() if callable(value)
-    }
-
-
-def _init_source(cls: type) -> str:
-    try:
-        return inspect.getsource(cls.__init__)
-    except (TypeError, OSError):
-        return ""
-
-
 def is_network_class(cls: type) -> bool:
-    methods = _methods(cls)
-    init = _init_source(cls)
-    if "gradient" in methods and "params" in init:
-        return True
-    return "params" in init and "layers" in init and ({"loss", "predict"} & methods or "backward" in methods) != set()
+    return networks.is_network_class(cls)
 
 
 def is_layer_class(cls: type) -> bool:
-    methods = _methods(cls)
-    return "forward" in methods and "backward" in methods and not is_network_class(cls)
+    """A class some layer convention recognises (`forward`/`backward`, `forward_pass`/`backward_pass`...)."""
+    methods = layer_methods(cls)
+    return methods is not None and not is_network_class(cls) and not is_abstract(cls, methods)
 
 
-def discover(namespace: dict[str, Any], user_files: set[str] | None = None) -> Discovered:
+def _names_used(tree: ast.Module) -> set[str]:
+    """Names the file reads (imports do not count): `Affine(...)`, `layers.Affine`."""
+    used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+    return used | {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
+
+
+def _defined_in(obj: Any, files: set[str]) -> bool:
+    try:
+        return os.path.abspath(inspect.getsourcefile(obj) or inspect.getfile(obj)) in files
+    except (TypeError, OSError):
+        return False
+
+
+def discover(namespace: dict[str, Any], user_files: set[str] | None = None, source: Any = None) -> Discovered:
+    """What the file defines and uses. With the file's `source`, an object imported from a
+    module beside it (`from common.layers import *`) is checked only when the file uses it;
+    the others are listed in `imported`."""
     found = Discovered()
     functions: dict[str, Any] = {}
     seen: set[int] = set()
+    used = _names_used(source.tree) if source is not None and getattr(source, "tree", None) is not None else None
+    files = {os.path.abspath(source.path)} if source is not None else set(user_files or ())
     for name, obj in namespace.items():
         if name.startswith("__") or id(obj) in seen:
             continue
         seen.add(id(obj))
-        if inspect.isclass(obj) and is_user_object(obj, user_files):
-            if is_network_class(obj):
+        if not ((inspect.isclass(obj) or inspect.isfunction(obj)) and is_user_object(obj, user_files)):
+            continue
+        if used is not None and name not in used and not _defined_in(obj, files):
+            if inspect.isclass(obj) and (is_network_class(obj) or is_layer_class(obj) or _other_convention(obj, namespace) is not None):
+                found.imported.append(name)
+            continue
+        if inspect.isclass(obj):
+            other = _other_convention(obj, namespace, before=_layer_order(obj))
+            if is_network_class(obj) and other is None:
                 found.networks.append(obj)
-            elif is_layer_class(obj):
+            elif is_layer_class(obj) and other is None:
                 found.layers.append(obj)
-        elif inspect.isfunction(obj) and is_user_object(obj, user_files):
+            elif other is not None:
+                found.others.append((other, obj))
+        else:
             functions[name] = obj
-    used: set[str] = set()
+    paired: set[str] = set()
     for name, func in functions.items():
         match = FORWARD_SUFFIX.match(name)
         if not match:
@@ -98,19 +116,62 @@ def discover(namespace: dict[str, Any], user_files: set[str] | None = None) -> D
         )
         if backward is not None:
             found.pairs.append((func, backward))
-            used |= {name, backward.__name__}
+            paired |= {name, backward.__name__}
+    scores = np.random.default_rng(0).standard_normal((4, 3))
+    labels = np.array([0, 2, 1, 2])
     for name, func in functions.items():
-        if name in used:
+        if name in paired:
             continue
-        required = [
-            p for p in inspect.signature(func).parameters.values()
-            if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
-        ]
-        if name.endswith("_loss") and len(required) == 2:  # softmax_loss(x, y), not model_loss(X, y, params)
+        # softmax_loss(x, y) -> (loss, dx), decided by trying it: a library `softmax_loss(X, t)`
+        # that returns the loss alone is not a cs231n loss function.
+        if LOSS_NAME.search(name) and cs231n.returns_loss_and_gradient(func, scores, labels):
             found.loss_functions.append(func)
         else:
             found.functions.append(func)
+    _function_conventions(found, functions, paired, namespace)
+    found.imported.sort()
     return found
+
+
+def _layer_order(cls: type) -> int:
+    """The ORDER of the layer convention that recognises `cls` (networks come first)."""
+    if is_network_class(cls):
+        return networks.ORDER
+    methods = layer_methods(cls)
+    if methods is None:
+        return 10**6
+    return next((getattr(c, "ORDER", 50) for c in all_conventions() if c.NAME == methods.convention), 10**6)
+
+
+def _other_convention(obj: Any, namespace: dict[str, Any], before: int = 10**6) -> Any:
+    """The first convention (beyond layer classes and networks) whose recogniser accepts `obj`,
+    among those asked before `before`."""
+    for convention in all_conventions():
+        if getattr(convention, "ORDER", 50) >= before:
+            break
+        recognise = getattr(convention, "recognise", None)
+        if recognise is None or getattr(convention, "KIND", "class") != ("class" if inspect.isclass(obj) else "function"):
+            continue
+        try:
+            if recognise(obj, namespace):
+                return convention
+        except Exception:  # a recogniser must never stop discovery
+            continue
+    return None
+
+
+def _function_conventions(found: Discovered, functions: dict[str, Any], paired: set[str], namespace: dict[str, Any]) -> None:
+    """Conventions made of several plain functions (activation/derivative pairs, function networks)."""
+    for convention in all_conventions():
+        group = getattr(convention, "recognise_functions", None)
+        if group is None:
+            continue
+        try:
+            groups = group({n: f for n, f in functions.items() if n not in paired}, namespace)
+        except Exception:  # a recogniser must never stop discovery
+            continue
+        for item in groups:
+            found.others.append((convention, item))
 
 
 def train_flag_name(func: Any) -> str | None:

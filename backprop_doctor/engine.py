@@ -277,7 +277,7 @@ class LayerCheck:
         ran = self._backward_lines() if traced else None
         if name == "x":
             returned = locate.returned_name(target)
-            return locate.assignment(target, returned or "dx", "dx", ran=ran)
+            return locate.assignment(target, returned or "dx", *self.adapter.input_grad_targets(), ran=ran)
         return locate.assignment(target, *self.adapter.grad_targets(name), ran=ran)
 
     def _backward_lines(self) -> set[int] | None:

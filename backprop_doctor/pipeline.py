@@ -18,6 +18,7 @@ from backprop_doctor import api, build, static
 from backprop_doctor.static import files
 from backprop_doctor.adapters import Network
 from backprop_doctor.context import CheckContext, SourceFile
+from backprop_doctor.conventions._run import check_others
 from backprop_doctor.discovery import discover
 from backprop_doctor.errors import BackpropDoctorError, UsageError
 from backprop_doctor.findings import Built, Finding, Report
@@ -66,7 +67,7 @@ def _register_source(source: SourceFile) -> None:
 def _check_namespace(context: CheckContext, report: Report) -> None:
     opts = context.options
     assert context.source is not None and context.namespace is not None
-    found = discover(context.namespace, {os.path.abspath(context.source.path)})
+    found = discover(context.namespace, {os.path.abspath(context.source.path)}, source=context.source)
     context.extras["discovered"] = found
     if not found:
         report.findings.append(
@@ -157,19 +158,12 @@ def _check_namespace(context: CheckContext, report: Report) -> None:
         result.built = []
         report.extend(result)
         report.built.append(Built(loss.__name__, "loss function", f"x {scores.shape}, integer labels"))
+    report.extend(check_others(found.others, context, rng))  # the other conventions (activations, Nielsen, ...)
 
 
 def _build_failed(report: Report, obj: Any, error: BaseException, name: str | None = None) -> None:
-    from backprop_doctor.locate import where
-
     label = name or getattr(obj, "__name__", str(obj))
-    location = where(obj)
-    if isinstance(error, build.Unsupported):
-        message, severity = f"`{label}` was not checked: {error}", "info"
-    else:
-        message = f"`{label}` could not be built to check it ({error}): pass `--build '{label}(...)'` with literal arguments"
-        severity = None
-    report.findings.append(rule("build-failed").finding(message, severity=severity, layer=label, **location.fields()))
+    report.findings.append(build.failure_finding(label, obj, error))
     report.built.append(Built(label, "not built", skipped=str(error)))
 
 

@@ -50,11 +50,14 @@ def test_weight_decay_in_the_loss_is_not_taken_for_a_bad_initial_loss(tmp_path):
     assert "init-loss" not in {f["name"] for f in data["files"][0]["findings"]}
 
 
-def test_two_input_layers_are_named_as_not_checked(tmp_path):
+def test_two_input_layers_are_checked_on_both_inputs(tmp_path):
     _, data, _ = check(tmp_path, "mul_add_layers.py")
-    notes = [f for f in data["files"][0]["findings"] if f["name"] == "build-failed"]
-    assert {f["layer"] for f in notes} == {"MulLayer", "AddLayer"}
-    assert all(f["severity"] == "info" and "two inputs" in f["message"] for f in notes)
+    report = data["files"][0]
+    assert not [f for f in report["findings"] if f["name"] == "build-failed"]
+    built = {b["what"]: b["shapes"] for b in report["built"]}
+    assert built["MulLayer"] == built["AddLayer"] == "x (4, 6), y (4, 6)"
+    checked = {(m["layer"], m["param"]) for m in report["measurements"]}
+    assert {("MulLayer", "y"), ("AddLayer", "y")} <= checked
 
 
 def test_accumulated_gradients_are_the_root_cause_at_their_line(tmp_path):

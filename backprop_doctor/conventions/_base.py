@@ -1,0 +1,255 @@
+"""What every calling convention shares: isolation of user objects, signature helpers, `Adapter`.
+
+The engine only ever calls `forward(x, t)`, `backward(dout)` and `params()` on an
+`Adapter`; each convention module turns its way of writing layers into that.
+Adapters always work on isolated copies promoted to float64 (see `isolated`), so
+nothing the user owns is touched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import functools
+import inspect
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+# NumPy's global RNG is reseeded with this before every forward evaluation, so a layer
+# that draws (dropout) sees the same numbers in each one.
+FORWARD_SEED = 12345
+TRAIN_FLAGS = ("train_flg", "train_flag", "train", "training", "is_training", "train_mode")
+GRAD_NAMES = ("d{}", "grad_{}", "{}_grad", "d_{}", "{}grad")
+LAST_LAYER_NAMES = ("lastLayer", "last_layer", "loss_layer", "lossLayer", "last", "loss_fn")
+
+
+def is_float_array(value: Any) -> bool:
+    return isinstance(value, np.ndarray) and value.dtype.kind == "f"
+
+
+# --------------------------------------------------------------------------- isolation
+
+
+def _walk(obj: Any, visit: Callable[[Any], Any], memo: dict[int, Any], depth: int = 0) -> Any:
+    """Rebuild references to arrays inside `obj` in place via `visit`, sharing preserved."""
+    if depth > 6 or id(obj) in memo:
+        return memo.get(id(obj), obj)
+    if isinstance(obj, np.ndarray):
+        memo[id(obj)] = new = visit(obj)
+        return new
+    memo[id(obj)] = obj
+    if isinstance(obj, dict):
+        for k, v in list(obj.items()):
+            obj[k] = _walk(v, visit, memo, depth + 1)
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            obj[i] = _walk(v, visit, memo, depth + 1)
+    elif hasattr(obj, "__dict__") and not isinstance(obj, type) and not inspect.ismodule(obj) and not callable(obj):
+        for k, v in list(vars(obj).items()):
+            new = _walk(v, visit, memo, depth + 1)
+            if new is not v:
+                setattr(obj, k, new)
+    return obj
+
+
+def promote_to_float64(obj: Any) -> set[str]:
+    """Replace float arrays inside `obj` by float64 ones (shared arrays stay shared).
+
+    Returns the set of float dtypes that were found.
+    """
+    dtypes: set[str] = set()
+
+    def visit(a: np.ndarray) -> np.ndarray:
+        if a.dtype.kind != "f":
+            return a
+        dtypes.add(str(a.dtype))
+        return a if a.dtype == np.float64 else a.astype(np.float64)
+
+    _walk(obj, visit, {})
+    return dtypes
+
+
+class _Snapshot:
+    """Saves every array and attribute binding reachable from an object, to restore later."""
+
+    def __init__(self, obj: Any):
+        self.arrays: list[tuple[np.ndarray, np.ndarray]] = []
+        self.bindings: list[tuple[Any, dict | list]] = []
+        self._save(obj, set(), 0)
+
+    def _save(self, obj: Any, seen: set[int], depth: int) -> None:
+        if depth > 6 or id(obj) in seen:
+            return
+        seen.add(id(obj))
+        if isinstance(obj, np.ndarray):
+            self.arrays.append((obj, obj.copy()))
+            return
+        if isinstance(obj, dict):
+            self.bindings.append((obj, dict(obj)))
+            children = list(obj.values())
+        elif isinstance(obj, list):
+            self.bindings.append((obj, list(obj)))
+            children = list(obj)
+        elif hasattr(obj, "__dict__") and not isinstance(obj, type) and not inspect.ismodule(obj):
+            self.bindings.append((obj, dict(vars(obj))))
+            children = list(vars(obj).values())
+        else:
+            return
+        for child in children:
+            self._save(child, seen, depth + 1)
+
+    def restore(self) -> None:
+        for target, saved in self.bindings:
+            if isinstance(target, dict):
+                target.clear()
+                target.update(saved)
+            elif isinstance(target, list):
+                target[:] = saved
+            else:
+                vars(target).clear()
+                vars(target).update(saved)
+        for array, saved in self.arrays:
+            if array.flags.writeable and array.shape == saved.shape:
+                np.copyto(array, saved, casting="unsafe")
+
+
+@contextlib.contextmanager
+def isolated(obj: Any) -> Iterator[tuple[Any, set[str]]]:
+    """Yield a float64 working copy of `obj` and the float dtypes it had.
+
+    A deep copy when the object allows it; otherwise the object itself, with every
+    reachable array and attribute restored bit-identically on exit, even after an error.
+    """
+    try:
+        work = copy.deepcopy(obj)
+    except Exception:
+        work = None
+    if work is not None:
+        yield work, promote_to_float64(work)
+        return
+    snapshot = _Snapshot(obj)
+    try:
+        yield obj, promote_to_float64(obj)
+    finally:
+        snapshot.restore()
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def parameters(func: Callable) -> dict[str, inspect.Parameter]:
+    """The parameters a caller passes: a bound method's first one (`self`, whatever it is
+    called) is dropped, and so is a `self`/`cls` of a function looked up on its class."""
+    bound = inspect.ismethod(func)
+    target = getattr(func, "__func__", func)  # bound methods: cache on the function
+    try:
+        params = _signature_parameters(target)
+    except TypeError:  # unhashable callable
+        params = _signature_parameters.__wrapped__(target)
+    if bound and params:
+        return dict(list(params.items())[1:])
+    if inspect.isfunction(target) and params and (next(iter(params)) in ("self", "cls") or _defined_in_class(target)):
+        return dict(list(params.items())[1:])
+    return params
+
+
+def _defined_in_class(func: Callable) -> bool:
+    """A function written in a class body (`Affine.forward`), looked up on the class: its first
+    parameter is the instance, whatever it is called (`self`, `this`, `s`)."""
+    parts = func.__qualname__.split(".")
+    if len(parts) < 2 or parts[-2] == "<locals>":
+        return False
+    owner = inspect.getmodule(func)
+    for name in parts[:-1]:
+        owner = getattr(owner, name, None)
+    return inspect.isclass(owner) and not isinstance(vars(owner).get(parts[-1]), staticmethod)
+
+
+@functools.lru_cache(maxsize=1024)
+def _signature_parameters(func: Callable) -> dict[str, inspect.Parameter]:
+    try:
+        return dict(inspect.signature(func).parameters)
+    except (TypeError, ValueError):
+        return {}
+
+
+def train_kwargs(func: Callable, train: bool) -> dict[str, Any]:
+    params = parameters(func)
+    for name in TRAIN_FLAGS:
+        if name in params:
+            return {name: train}
+    return {}
+
+
+def required_positional(func: Callable) -> list[str]:
+    return [
+        p.name
+        for p in parameters(func).values()
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
+    ]
+
+
+def source_of(obj: Any) -> tuple[str | None, int | None]:
+    """File and first line of a class, function or method, when Python knows them."""
+    target = obj if inspect.isclass(obj) or inspect.isroutine(obj) else type(obj)
+    target = inspect.unwrap(target) if inspect.isroutine(target) else target
+    try:
+        file = inspect.getsourcefile(target)
+        _, line = inspect.getsourcelines(target)
+        return file, line
+    except (TypeError, OSError):
+        return None, None
+
+
+# --------------------------------------------------------------------------- the adapter
+
+
+@dataclass
+class Adapter:
+    """What the engine needs from anything with a forward and a backward."""
+
+    name: str
+    kind: str
+    target: Any  # the user's class or function, for finding source lines
+    is_loss: bool = False
+    train: bool = True
+    dout_is_input: bool = True  # backward receives the upstream gradient
+    notes: list[str] = field(default_factory=list)
+
+    def params(self) -> dict[str, np.ndarray]:
+        raise NotImplementedError
+
+    def forward(self, x: np.ndarray, t: np.ndarray | None = None) -> Any:
+        raise NotImplementedError
+
+    def backward(self, dout: Any) -> tuple[np.ndarray | None, dict[str, Any]]:
+        raise NotImplementedError
+
+    def backward_target(self) -> Any:
+        """The function whose code computes the gradients (for pointing at lines)."""
+        return self.target
+
+    def grad_targets(self, param: str) -> tuple[str, ...]:
+        """Assignment targets in `backward_target()` that compute the gradient of `param`."""
+        return (f"d{param}", param)
+
+    def input_grad_targets(self) -> tuple[str, ...]:
+        """Assignment targets in `backward_target()` that compute dx, when it is not returned."""
+        return ("dx",)
+
+    def forward_target(self) -> Any:
+        return self.target
+
+
+
+
+def is_gradient_like(value: Any) -> bool:
+    """An array, or a NumPy scalar (the gradient of a 0-d parameter such as a learned scale)."""
+    return isinstance(value, (np.ndarray, np.floating))
+
+
+def is_array_list(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(p, np.ndarray) for p in value)

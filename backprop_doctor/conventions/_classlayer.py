@@ -1,0 +1,318 @@
+"""The adapter shared by every convention whose layers are objects with two methods.
+
+A class-layer convention (book, DLFS-2, NNFS, `forward_pass`/`backward_pass`,
+misspelled method names) only says *which* methods to call and where their
+results live, as a `Methods`; `ClassLayer` does the calling. The convention
+modules are asked in order (`conventions.layer_methods`), so a layer object is
+always called the way its own convention says, wherever it is checked.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import inspect
+import textwrap
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from backprop_doctor.conventions._base import (
+    GRAD_NAMES,
+    TRAIN_FLAGS,
+    Adapter,
+    is_array_list,
+    is_float_array,
+    is_gradient_like,
+    parameters,
+    train_kwargs,
+)
+
+
+@dataclass(frozen=True)
+class Methods:
+    """How to call one layer object, as its convention says."""
+
+    convention: str = "book"
+    forward: str = "forward"
+    backward: str = "backward"
+    output: str | None = None  # forward returns nothing and stores its output here (NNFS: "output")
+    dx: str | None = None  # backward returns nothing and stores dx here (NNFS: "dinputs")
+    backward_gets_prediction: bool = False  # a loss whose backward(y_pred, y_true) restarts from the prediction
+    misspelled: tuple[tuple[str, str, int | None], ...] = ()  # (written, meant, line)
+    learning_rate: str | None = None  # backward(dout, learning_rate) applies SGD itself: gradients are -Δ/lr
+    mean_of_forward: bool = False  # a loss whose forward returns one loss per sample (NNFS): the loss is their mean
+
+
+def layer_methods(obj: Any) -> Methods | None:
+    """The `Methods` of the first convention that recognises `obj` (a layer class or object)."""
+    cls = obj if inspect.isclass(obj) else type(obj)
+    try:
+        return _class_methods(cls)
+    except TypeError:  # an unhashable class
+        return _class_methods.__wrapped__(cls)
+
+
+@functools.lru_cache(maxsize=512)
+def _class_methods(cls: type) -> Methods | None:
+    from backprop_doctor.conventions import all_conventions
+
+    for convention in all_conventions():
+        recognise = getattr(convention, "layer_methods", None)
+        if recognise is None or getattr(recognise, "__module__", None) != convention.__name__:
+            continue  # not its own (an imported helper of the same name)
+        try:
+            found = recognise(cls)
+        except Exception:  # a recogniser must never stop discovery
+            found = None
+        if found is not None:
+            return found
+    return None
+
+
+def _forward_of(obj: Any) -> Any:
+    methods = layer_methods(obj)
+    return getattr(obj, methods.forward if methods else "forward", None)
+
+
+def required_inputs(func: Any) -> list[str]:
+    """Positional parameters a caller must pass, leaving out a train flag (`forward(x, training)`)."""
+    return [
+        p.name
+        for p in parameters(func).values()
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty and p.name not in TRAIN_FLAGS
+    ]
+
+
+def is_loss_layer(obj: Any) -> bool:
+    """A layer whose forward takes a target: `forward(x, t)`."""
+    forward = _forward_of(obj)
+    if not callable(forward):
+        return False
+    methods = layer_methods(obj)
+    if methods is not None and methods.mean_of_forward:
+        return True
+    return len(required_inputs(forward)) >= 2
+
+
+# --------------------------------------------------------------------------- reading methods
+
+
+def function_node(func: Any) -> ast.FunctionDef | None:
+    """The parsed `def` of a function or method, or None when its source cannot be read."""
+    func = getattr(func, "__func__", func)
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(func)))
+    except (TypeError, OSError, SyntaxError, IndentationError):
+        return None
+    return next((n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))), None)
+
+
+def self_name(node: ast.FunctionDef | None) -> str:
+    """What a method calls its instance (`self`, `this`, `s`)."""
+    args = node.args.posonlyargs + node.args.args if node else []
+    return args[0].arg if args else "self"
+
+
+def returns_value(node: ast.FunctionDef) -> bool:
+    """Whether some `return` in the function (not in a nested one) gives a value."""
+    def walk(n: ast.AST) -> bool:
+        for child in ast.iter_child_nodes(n):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+                continue
+            if isinstance(child, ast.Return) and child.value is not None:
+                if not (isinstance(child.value, ast.Constant) and child.value.value is None):
+                    return True
+            if walk(child):
+                return True
+        return False
+
+    return walk(node)
+
+
+def assigned_attributes(node: ast.FunctionDef) -> set[str]:
+    """Attributes of the instance the method assigns (`self.output = ...` → "output")."""
+    me = self_name(node)
+    found = set()
+    for n in ast.walk(node):
+        targets = n.targets if isinstance(n, ast.Assign) else [n.target] if isinstance(n, (ast.AugAssign, ast.AnnAssign)) else []
+        for target in targets:
+            for t in ast.walk(target):
+                if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == me:
+                    found.add(t.attr)
+    return found
+
+
+# --------------------------------------------------------------------------- the adapter
+
+
+class ClassLayer(Adapter):
+    """A layer object, called the way its convention says (`Methods`)."""
+
+    def __init__(self, layer: Any, name: str | None = None, *, train: bool = True, methods: Methods | None = None):
+        cls = type(layer)
+        self.methods = methods or layer_methods(layer) or Methods()
+        super().__init__(
+            name=name or cls.__name__, kind="layer", target=cls, is_loss=is_loss_layer(layer), train=train
+        )
+        self.layer = layer
+        self._params: dict[str, np.ndarray] | None = None
+        self._grad_names: dict[str, str] = {}
+        self._inputs: tuple[Any, Any] = (None, None)
+        self._dlfs2 = is_array_list(getattr(layer, "params", None)) and isinstance(getattr(layer, "grads", None), list)
+        if self._dlfs2:
+            self.kind = "dlfs2-layer"
+        elif self.is_loss:
+            self.kind = "loss-layer"
+        backward = getattr(layer, self.methods.backward, None)
+        self.dout_is_input = bool(backward) and bool(parameters(backward))
+        if self.methods.backward_gets_prediction:
+            self.dout_is_input = False
+
+    def forward(self, x: np.ndarray, t: np.ndarray | None = None) -> Any:
+        forward = getattr(self.layer, self.methods.forward)
+        kwargs = train_kwargs(forward, self.train)
+        self._inputs = (x, t)
+        out = forward(x, t, **kwargs) if self.is_loss else forward(x, **kwargs)
+        if out is None and self.methods.output:
+            out = getattr(self.layer, self.methods.output, None)
+        if self.methods.mean_of_forward and isinstance(out, np.ndarray) and out.size > 1:
+            out = np.mean(out)
+        return out
+
+    def backward(self, dout: Any) -> tuple[np.ndarray | None, dict[str, Any]]:
+        backward = getattr(self.layer, self.methods.backward)
+        if self.methods.backward_gets_prediction:
+            x, t = self._inputs
+            prediction = getattr(self.layer, self.methods.output or "output", None)
+            dx = backward(prediction if isinstance(prediction, np.ndarray) else x, t)
+        elif self.methods.learning_rate:
+            return self._backward_with_update(backward, dout)
+        else:
+            dx = backward(dout) if self.dout_is_input else backward()
+        if dx is None and self.methods.dx:
+            dx = getattr(self.layer, self.methods.dx, None)
+        if isinstance(dx, tuple) and dx and isinstance(dx[0], np.ndarray):
+            dx = dx[0]  # `return dx, None` (or a two-input layer's (dx, dy)): the input gradient comes first
+        return dx, self._layer_grads()
+
+    def _backward_with_update(self, backward: Any, dout: Any) -> tuple[Any, dict[str, Any]]:
+        """Call `backward(dout, learning_rate=1)`, read each parameter's gradient off the SGD step
+        it took (`W -= lr * dW` → dW = W_before - W_after), then undo the step."""
+        before = {k: (v, v.copy()) for k, v in vars(self.layer).items() if is_float_array(v)}
+        dx = backward(dout, **{self.methods.learning_rate: 1.0})
+        if isinstance(dx, tuple) and dx and isinstance(dx[0], np.ndarray):
+            dx = dx[0]
+        steps: dict[str, np.ndarray] = {}
+        for attr, (array, saved) in before.items():
+            now = getattr(self.layer, attr, None)
+            if isinstance(now, np.ndarray) and now.shape == saved.shape and (now is not array or not np.array_equal(now, saved)):
+                steps[attr] = saved - np.asarray(now, dtype=np.float64)
+            setattr(self.layer, attr, array)
+            np.copyto(array, saved)
+        self._steps = steps
+        return dx, {name: steps.get(name, np.zeros_like(p)) for name, p in self.layer_params().items()}
+
+    def _layer_grads(self) -> dict[str, Any]:
+        """The gradients of the layer's own parameters, where the convention keeps them."""
+        names = self.layer_params()
+        if self._dlfs2:
+            return {name: self.layer.grads[i] if i < len(self.layer.grads) else None for i, name in enumerate(names)}
+        return {name: getattr(self.layer, self._grad_names[name], None) for name in names}
+
+    def discover_params(self, forward_before: dict[str, int]) -> None:
+        """Decide which attributes are parameters, after one forward and backward.
+
+        A parameter is a float array the forward pass did not rebind (`forward_before`
+        maps attribute names to ids before the forward) with a gradient attribute.
+        """
+        from backprop_doctor.conventions.dlfs2 import dlfs2_names
+
+        layer = self.layer
+        if self.methods.learning_rate:  # the parameters are what backward's SGD step changed
+            steps = getattr(self, "_steps", {})
+            self._params = {k: v for k, v in vars(layer).items() if k in steps and forward_before.get(k) == id(v)}
+            return
+        if self._dlfs2:
+            names = dlfs2_names(layer)
+            self._params = {name: p for name, p in zip(names, layer.params) if is_float_array(p)}
+            return
+        params: dict[str, np.ndarray] = {}
+        for attr, value in vars(layer).items():
+            if not is_float_array(value) or forward_before.get(attr) != id(value):
+                continue
+            for pattern in GRAD_NAMES:
+                grad_name = pattern.format(attr)
+                if grad_name != attr and is_gradient_like(getattr(layer, grad_name, None)):
+                    params[attr] = value
+                    self._grad_names[attr] = grad_name
+                    break
+        self._params = params
+
+    def gradient_snapshot(self) -> dict[str, Any]:
+        """Copies of every array attribute (and of the DLFS-2 `grads` list) as they are now."""
+        snap: dict[str, Any] = {k: np.array(v, copy=True) for k, v in vars(self.layer).items() if is_gradient_like(v)}
+        if self._dlfs2:
+            snap["grads"] = [np.array(g, copy=True) if isinstance(g, np.ndarray) else g for g in self.layer.grads]
+        return snap
+
+    def gradients_from(self, snapshot: dict[str, Any]) -> dict[str, Any]:
+        """The parameters' gradients as they were in `snapshot`."""
+        if self.methods.learning_rate:
+            return {name: getattr(self, "_steps", {}).get(name) for name in self.layer_params()}
+        if self._dlfs2:
+            grads = snapshot.get("grads", [])
+            return {name: grads[i] if i < len(grads) else None for i, name in enumerate(self.layer_params())}
+        return {name: snapshot.get(self._grad_names[name]) for name in self.layer_params()}
+
+    def grad_attribute(self, param: str) -> str:
+        if self._dlfs2:
+            return f"grads[{list(self.layer_params()).index(param)}]"
+        return self._grad_names.get(param, f"d{param}")
+
+    def grad_targets(self, param: str) -> tuple[str, ...]:
+        attr = self.grad_attribute(param)
+        node = function_node(self.backward_target())
+        me = self_name(node)
+        if self.methods.learning_rate and node is not None:
+            # `self.W -= learning_rate * dW`: the gradient is computed where `dW` is assigned
+            for n in ast.walk(node):
+                if isinstance(n, (ast.AugAssign, ast.Assign)):
+                    targets = [n.target] if isinstance(n, ast.AugAssign) else n.targets
+                    if any(ast.unparse(t) == f"{me}.{param}" for t in targets):
+                        names = [x.id for x in ast.walk(n.value) if isinstance(x, ast.Name) and x.id not in (me, self.methods.learning_rate)]
+                        if names:
+                            return (*names, f"{me}.{param}")
+            return (f"{me}.{param}",)
+        return (f"{me}.{attr}", attr) if attr.startswith("grads[") else (f"{me}.{attr}",)
+
+    def layer_params(self) -> dict[str, np.ndarray]:
+        """The parameters the layer object holds."""
+        return self._params or {}
+
+    def params(self) -> dict[str, np.ndarray]:
+        return self.layer_params()
+
+    def input_grad_targets(self) -> tuple[str, ...]:
+        if self.methods.dx:
+            return (f"{self_name(function_node(self.backward_target()))}.{self.methods.dx}", "dx")
+        return ("dx",)
+
+    def attribute_ids(self) -> dict[str, int]:
+        return {k: id(v) for k, v in vars(self.layer).items()}
+
+    def backward_target(self) -> Any:
+        return getattr(type(self.layer), self.methods.backward, self.target)
+
+    def forward_target(self) -> Any:
+        return getattr(type(self.layer), self.methods.forward, self.target)
+
+
+def is_abstract(cls: type, methods: Methods) -> bool:
+    """A base class whose forward does nothing (`pass`, `raise NotImplementedError`, a docstring)."""
+    node = function_node(getattr(cls, methods.forward, None))
+    if node is None:
+        return False
+    body = [n for n in node.body if not (isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant))]
+    return all(isinstance(n, ast.Pass) or (isinstance(n, ast.Raise) and "NotImplementedError" in ast.unparse(n)) for n in body)

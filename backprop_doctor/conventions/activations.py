@@ -1,0 +1,222 @@
+"""Activation functions with their derivative: objects and plain function pairs.
+
+The derivative is a *local* one: `gradient(x)` returns f'(x) elementwise, not
+the gradient of a loss. Some write it of the input (`sigmoid_prime(z) =
+sigmoid(z) * (1 - sigmoid(z))`), some of the output (`dtanh(y) = 1 - y ** 2`).
+It is checked as what it is: the derivative against the numerical derivative
+of the function, element by element, whichever of the two forms it uses.
+Functions that are not elementwise (a softmax with a Jacobian) are left out.
+
+Example:
+    class Sigmoid:
+        def __call__(self, x):
+            return 1 / (1 + np.exp(-x))
+
+        def gradient(self, x):
+            return self.__call__(x) * (1 - self.__call__(x))
+
+    def relu(z):
+        return np.maximum(z, 0)
+
+    def relu_prime(z):
+        return (z > 0).astype(float)
+
+Recognised by: a class with `__call__`/`gradient`, `fn`/`grad`, `function`/
+`derivative`, `activation`/`prime` (or a stateless `forward(x)`/`backward(output)`
+pair whose backward takes no upstream gradient), or functions `f` and
+`f_prime`/`f_derivative`/`f_deriv`/`f_grad`/`df`, each with one argument; then a
+trial call that shows the function is elementwise. The gradient is
+`dout * derivative`, where `derivative` is what the second method returns.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import numpy as np
+
+from backprop_doctor.conventions._base import FORWARD_SEED, Adapter
+from backprop_doctor.conventions._classlayer import (
+    assigned_attributes,
+    function_node,
+    required_inputs,
+)
+from backprop_doctor.conventions._run import Case, NotChecked
+
+NAME = "activations"
+KIND = "class"
+ORDER = 15
+METHOD_PAIRS = (
+    ("__call__", "gradient"),
+    ("__call__", "grad"),
+    ("__call__", "derivative"),
+    ("__call__", "prime"),
+    ("__call__", "deriv"),
+    ("fn", "grad"),
+    ("fn", "derivative"),
+    ("f", "df"),
+    ("function", "derivative"),
+    ("function", "gradient"),
+    ("activation", "derivative"),
+    ("activation", "prime"),
+    ("activate", "derivative"),
+    ("forward", "derivative"),
+    ("forward", "gradient"),
+    ("forward", "backward"),
+)
+DERIVATIVE_SUFFIXES = ("_prime", "_derivative", "_deriv", "_grad", "_gradient", "_der", "_d")
+UPSTREAM_NAMES = ("dout", "grad", "delta", "dy", "dvalues", "upstream", "dz", "da", "error", "err", "gradient", "d_out", "output_gradient", "out_grad", "grad_output")
+
+
+def _pair(cls: type) -> tuple[str, str] | None:
+    for forward, derivative in METHOD_PAIRS:
+        f, d = getattr(cls, forward, None), getattr(cls, derivative, None)
+        if not (callable(f) and callable(d)) or (forward == "__call__" and "__call__" not in _own(cls)):
+            continue
+        if len(required_inputs(f)) != 1 or len(required_inputs(d)) != 1:
+            continue
+        if forward == "forward" and not _stateless_local(cls, derivative):
+            continue  # a layer: backward(dout) is a chain-rule gradient, checked by the book convention
+        return forward, derivative
+    return None
+
+
+def _own(cls: type) -> set[str]:
+    return {name for klass in cls.__mro__[:-1] for name in vars(klass)}
+
+
+def _stateless_local(cls: type, derivative: str) -> bool:
+    """`forward(x)` keeps nothing and `backward(output)`/`derivative(x)` takes no upstream gradient."""
+    fnode, dnode = function_node(getattr(cls, "forward")), function_node(getattr(cls, derivative))
+    if fnode is None or dnode is None or assigned_attributes(fnode):
+        return False
+    argument = required_inputs(getattr(cls, derivative))[0].lower()
+    return argument not in UPSTREAM_NAMES and not argument.startswith(("d_", "grad"))
+
+
+def recognise(cls: type, namespace: dict[str, Any]) -> bool:
+    return _pair(cls) is not None
+
+
+def recognise_functions(functions: dict[str, Any], namespace: dict[str, Any]) -> list[tuple[Any, Any]]:
+    """(f, f_prime) pairs of one-argument functions."""
+    pairs = []
+    for name, f in functions.items():
+        if len(required_inputs(f)) != 1:
+            continue
+        for candidate in [name + s for s in DERIVATIVE_SUFFIXES] + ["d" + name, "d_" + name]:
+            d = functions.get(candidate)
+            if d is not None and len(required_inputs(d)) == 1:
+                pairs.append((f, d))
+                break
+    return pairs
+
+
+def label(obj: Any) -> str:
+    if isinstance(obj, tuple):
+        return f"{obj[0].__name__}/{obj[1].__name__}"
+    return obj.__name__
+
+
+class LocalDerivative(Adapter):
+    """f and its elementwise derivative d, seen as a layer: forward f(x), backward dout * d(·)."""
+
+    def __init__(self, name: str, f: Any, d: Any, of_output: bool, target: Any, d_target: Any):
+        super().__init__(name=name, kind="activation", target=target)
+        self._f, self._d, self.of_output = f, d, of_output
+        self._d_target = d_target
+        self._x: np.ndarray | None = None
+
+    def params(self) -> dict[str, np.ndarray]:
+        return {}
+
+    def forward(self, x: np.ndarray, t: Any = None) -> Any:
+        self._x = x.copy()
+        return self._f(x)
+
+    def backward(self, dout: Any) -> tuple[np.ndarray | None, dict[str, Any]]:
+        assert self._x is not None, "forward first"
+        at = np.asarray(self._f(self._x.copy()), dtype=np.float64) if self.of_output else self._x.copy()
+        return dout * np.asarray(self._d(at), dtype=np.float64), {}
+
+    def backward_target(self) -> Any:
+        return self._d_target
+
+
+def _callables(obj: Any) -> tuple[str, Any, Any, Any, Any]:
+    """(name, f, d, f's code, d's code) of an activation class or function pair."""
+    if isinstance(obj, tuple):
+        f, d = obj
+        return label(obj), f, d, f, d
+    forward, derivative = _pair(obj)
+    try:
+        instance = obj(**_defaults(obj))
+    except Exception as error:
+        raise error
+    return obj.__name__, getattr(instance, forward), getattr(instance, derivative), getattr(obj, forward), getattr(obj, derivative)
+
+
+def _defaults(cls: type) -> dict[str, Any]:
+    """Arguments for a constructor that needs some (`LeakyReLU(alpha)`, `ELU(alpha)`)."""
+    kwargs: dict[str, Any] = {}
+    try:
+        params = inspect.signature(cls).parameters.values()
+    except (TypeError, ValueError):
+        return kwargs
+    for p in params:
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) or p.default is not p.empty:
+            continue
+        kwargs[p.name] = 0.1
+    return kwargs
+
+
+def _call(func: Any, x: np.ndarray) -> np.ndarray | None:
+    state = np.random.get_state()
+    try:
+        np.random.seed(FORWARD_SEED)
+        out = func(x.copy())
+        out = np.asarray(out, dtype=np.float64)
+        return out if out.shape == x.shape and np.all(np.isfinite(out)) else None
+    except Exception:
+        return None
+    finally:
+        np.random.set_state(state)
+
+
+def elementwise(f: Any, x: np.ndarray) -> bool:
+    """Changing one element of the input changes only that element of the output."""
+    y = _call(f, x)
+    if y is None:
+        return False
+    moved = x.copy()
+    moved.flat[0] += 0.37
+    y2 = _call(f, moved)
+    if y2 is None:
+        return False
+    changed = ~np.isclose(y, y2, rtol=0, atol=1e-12)
+    return not changed.flat[1:].any()
+
+
+def _error(a: np.ndarray | None, b: np.ndarray) -> float:
+    if a is None:
+        return np.inf
+    return float(np.max(np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), 1e-8)))
+
+
+def build(obj: Any, context: Any, rng: np.random.Generator) -> list[Case]:
+    name, f, d, f_code, d_code = _callables(obj)
+    x = rng.standard_normal((context.options.batch_size, 6))
+    x[np.abs(x) < 0.05] += 0.1  # away from a kink at 0
+    if _call(f, x) is None:
+        raise NotChecked(f"`{name}` does not map an array of shape {x.shape} to one of the same shape")
+    if not elementwise(f, x):
+        raise NotChecked(f"`{name}` is not elementwise (each output depends on several inputs): its derivative is a Jacobian")
+    h = 1e-6
+    numerical = (np.asarray(f(x + h), dtype=np.float64) - np.asarray(f(x - h), dtype=np.float64)) / (2 * h)
+    of_input = _error(_call(d, x), numerical)
+    y = _call(f, x)
+    of_output = _error(_call(d, y), numerical) if y is not None else np.inf
+    adapter = LocalDerivative(name, f, d, of_output < of_input and of_output < 1e-4, f_code, d_code)  # wrong either way: as written
+    form = "of the output" if adapter.of_output else "of the input"
+    return [Case(f"x {x.shape}, derivative {form}", adapter, x)]

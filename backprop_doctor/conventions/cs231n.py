@@ -1,0 +1,114 @@
+"""cs231n function pairs and loss functions (Stanford CS231n assignments 2 and 3).
+
+`name_forward(x, *params[, config]) -> (out, cache)` and `name_backward(dout,
+cache) -> (dx, dparam...)`, with trailing non-array arguments such as
+`conv_param = {"stride": 1, "pad": 1}`; loss functions `softmax_loss(x, y) ->
+(loss, dx)` with integer labels.
+
+Example:
+    def affine_forward(x, w, b):
+        out = x.reshape(x.shape[0], -1).dot(w) + b
+        return out, (x, w, b)
+
+    def affine_backward(dout, cache):
+        x, w, b = cache
+        dx = dout.dot(w.T).reshape(x.shape)
+        dw = x.reshape(x.shape[0], -1).T.dot(dout)
+        db = dout.sum(axis=0)
+        return dx, dw, db
+
+Recognised by: a `*_forward` function with a `*_backward` partner, and a trial
+call on synthesized inputs that returns `(out, cache)`; a loss function by a
+trial call `f(scores, labels)` that returns `(scalar, array of the scores'
+shape)`, never by its name alone. Gradients live in the backward's return
+values, in the order of the forward's arguments.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from backprop_doctor.conventions._base import FORWARD_SEED, Adapter, required_positional
+
+NAME = "cs231n"
+ORDER = 30
+
+
+class FunctionPair(Adapter):
+    """A cs231n pair `name_forward(x, *params[, config]) -> (out, cache)` / `name_backward`."""
+
+    def __init__(
+        self,
+        forward: Callable,
+        backward: Callable,
+        params: dict[str, np.ndarray],
+        config: tuple[Any, ...] = (),
+        name: str | None = None,
+    ):
+        base = forward.__name__.removesuffix("_forward").removesuffix("_forward_naive").removesuffix("_forward_fast")
+        super().__init__(name=name or base, kind="function-pair", target=forward)
+        self._forward, self._backward = forward, backward
+        self._params = params
+        self._config = config  # non-array trailing arguments, e.g. conv_param; copied per call
+        self._cache: Any = None
+
+    def params(self) -> dict[str, np.ndarray]:
+        return self._params
+
+    def forward(self, x: np.ndarray, t: np.ndarray | None = None) -> Any:
+        config = copy.deepcopy(self._config)
+        out, self._cache = self._forward(x, *self._params.values(), *config)
+        return out
+
+    def backward(self, dout: Any) -> tuple[np.ndarray | None, dict[str, Any]]:
+        result = self._backward(dout, self._cache)
+        grads = list(result) if isinstance(result, tuple) else [result]
+        dx = grads[0] if grads else None
+        return dx, {name: grads[i + 1] if i + 1 < len(grads) else None for i, name in enumerate(self._params)}
+
+    def backward_target(self) -> Any:
+        return self._backward
+
+
+class LossFunction(Adapter):
+    """A cs231n loss `softmax_loss(x, y) -> (loss, dx)`; it has no dout to honour."""
+
+    def __init__(self, func: Callable, name: str | None = None):
+        super().__init__(name=name or func.__name__, kind="loss-function", target=func, is_loss=True)
+        self._func = func
+        self._dx: np.ndarray | None = None
+        self.dout_is_input = False
+
+    def params(self) -> dict[str, np.ndarray]:
+        return {}
+
+    def forward(self, x: np.ndarray, t: np.ndarray | None = None) -> Any:
+        loss, self._dx = self._func(x, t)
+        return loss
+
+    def backward(self, dout: Any) -> tuple[np.ndarray | None, dict[str, Any]]:
+        return (None if self._dx is None else self._dx * dout), {}
+
+
+def returns_loss_and_gradient(func: Callable, scores: np.ndarray, labels: np.ndarray) -> bool:
+    """Whether `func(scores, labels)` gives `(scalar, dx)` with dx shaped like the scores:
+    a cs231n loss function, not a library `softmax_loss(X, t)` that returns the loss alone."""
+    if len(required_positional(func)) != 2:
+        return False
+    state = np.random.get_state()
+    try:
+        np.random.seed(FORWARD_SEED)
+        result = func(scores.copy(), labels.copy())
+    except Exception:
+        return False
+    finally:
+        np.random.set_state(state)
+    if not (isinstance(result, tuple) and len(result) == 2):
+        return False
+    loss, dx = result
+    return np.size(loss) == 1 and isinstance(dx, np.ndarray) and dx.shape == scores.shape

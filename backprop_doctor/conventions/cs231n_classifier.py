@@ -1,0 +1,128 @@
+"""cs231n classifiers: a `params` dict and `loss(X, y)` returning `(loss, grads)`.
+
+Assignment 1's `TwoLayerNet(input_size, hidden_size, output_size, std)` with
+`loss(X, y=None, reg=0.0)`, assignment 2's `TwoLayerNet`, `FullyConnectedNet`
+and `ThreeLayerConvNet` with `loss(X, y=None)`: without `y` the scores, with it
+the loss and a dict of gradients keyed like `self.params` (`W1`, `b1`, ...).
+
+Example:
+    class TwoLayerNet(object):
+        def __init__(self, input_dim=3 * 32 * 32, hidden_dim=100, num_classes=10, weight_scale=1e-3, reg=0.0):
+            self.params = {"W1": weight_scale * np.random.randn(input_dim, hidden_dim), "b1": np.zeros(hidden_dim), ...}
+
+        def loss(self, X, y=None):
+            ...
+            if y is None:
+                return scores
+            loss, dscores = softmax_loss(scores, y)
+            ...
+            return loss, grads
+
+Recognised by: a `loss` method taking `X` and `y` (y optional), no `gradient`
+method, and a constructor that sets `params`; confirmed by building it with
+small sizes and a trial `loss(X, y)` that returns `(scalar, dict)`. Gradients
+live in the dict `loss` returns.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import numpy as np
+
+from backprop_doctor.conventions._base import FORWARD_SEED, Adapter, is_float_array, parameters
+from backprop_doctor.conventions._classlayer import assigned_attributes, function_node
+from backprop_doctor.conventions._run import Case, NotChecked
+
+NAME = "cs231n-classifier"
+KIND = "class"
+ORDER = 5
+SMALL = {
+    "input_dim": 12, "input_size": 12, "hidden_dim": 8, "hidden_size": 8, "hidden_dims": [8, 6],
+    "num_classes": 4, "output_size": 4, "num_filters": 4, "filter_size": 3,
+    "weight_scale": 0.1, "std": 0.1, "reg": 0.1,
+}
+
+
+def recognise(cls: type, namespace: dict[str, Any]) -> bool:
+    loss = getattr(cls, "loss", None)
+    if not callable(loss) or callable(getattr(cls, "gradient", None)):
+        return False
+    names = [n.lower() for n in parameters(loss)]
+    init = function_node(getattr(cls, "__init__", None))
+    return len(names) >= 2 and names[0] == "x" and names[1] == "y" and init is not None and "params" in assigned_attributes(init)
+
+
+class Classifier(Adapter):
+    """`loss(X, y)` seen as a loss layer: forward is the loss, backward the grads dict it returned."""
+
+    def __init__(self, net: Any, name: str):
+        super().__init__(name=name, kind="cs231n-classifier", target=type(net), is_loss=True)
+        self.net = net
+        self.dout_is_input = False
+        self._grads: dict[str, Any] = {}
+
+    def params(self) -> dict[str, np.ndarray]:
+        return {k: v for k, v in self.net.params.items() if is_float_array(v)}
+
+    def forward(self, x: np.ndarray, t: Any = None) -> Any:
+        loss, grads = self.net.loss(x, t)
+        self._grads = dict(grads) if isinstance(grads, dict) else {}
+        return loss
+
+    def backward(self, dout: Any) -> tuple[np.ndarray | None, dict[str, Any]]:
+        return None, dict(self._grads)
+
+    def backward_target(self) -> Any:
+        return type(self.net).loss
+
+    def grad_targets(self, param: str) -> tuple[str, ...]:
+        return (f"grads['{param}']", f'grads["{param}"]', "grads")
+
+
+def _kwargs(cls: type) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {}
+    for p in inspect.signature(cls).parameters.values():
+        if p.name in SMALL:
+            kwargs[p.name] = SMALL[p.name]
+            if p.name == "input_dim" and isinstance(p.default, tuple):
+                kwargs[p.name] = (3, 8, 8)
+        elif p.name == "dtype":
+            kwargs[p.name] = np.float64
+        elif p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            raise NotChecked(f"cannot guess the constructor argument `{p.name}`")
+    return kwargs
+
+
+def build(cls: type, context: Any, rng: np.random.Generator) -> list[Case]:
+    from backprop_doctor import build as builder
+
+    kwargs = _kwargs(cls)
+    np.random.seed(context.options.seed)
+    try:
+        net = cls(**kwargs)
+    except Exception as error:
+        raise builder._raised(f"{cls.__name__}(...) raised {type(error).__name__}: {error}", error) from error
+    first = next((v for v in net.params.values() if is_float_array(v)), None)
+    if first is None:
+        raise NotChecked("its params dict holds no arrays")
+    shape = kwargs.get("input_dim") or kwargs.get("input_size") or first.shape[0]
+    shape = tuple(shape) if isinstance(shape, (tuple, list)) else (int(shape),)
+    classes = kwargs.get("num_classes") or kwargs.get("output_size") or 4
+    n = context.options.batch_size
+    x = rng.standard_normal((n, *shape))
+    y = rng.integers(0, classes, n)
+    state = np.random.get_state()
+    try:
+        np.random.seed(FORWARD_SEED)
+        result = net.loss(x.copy(), y.copy())
+    except Exception as error:
+        if (missing := builder.unimportable_name(error)) is not None:
+            raise NotChecked(f"it uses `{missing}`, which comes from a module that could not be imported here") from error
+        result = (0.0, {})  # the engine reports what it raises, at the user's line
+    finally:
+        np.random.set_state(state)
+    if not (isinstance(result, tuple) and len(result) == 2 and isinstance(result[1], dict)):
+        raise NotChecked("loss(X, y) does not return (loss, grads)")
+    return [Case(f"x {x.shape}, labels {y.shape}", Classifier(net, cls.__name__), x, y)]

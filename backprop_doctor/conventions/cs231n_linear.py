@@ -1,0 +1,87 @@
+"""cs231n linear classifier losses: `svm_loss_naive(W, X, y, reg) -> (loss, dW)`.
+
+Assignment 1's SVM and softmax losses, naive (loops) and vectorized: weights
+`W` of shape (D, C) first, data `X` (N, D), integer labels `y` (N,) and the
+regularisation strength; the gradient `dW` has the shape of `W`.
+
+Example:
+    def softmax_loss_vectorized(W, X, y, reg):
+        scores = X.dot(W)
+        scores -= scores.max(axis=1, keepdims=True)
+        p = np.exp(scores) / np.exp(scores).sum(axis=1, keepdims=True)
+        loss = -np.log(p[np.arange(len(y)), y]).mean() + reg * np.sum(W * W)
+        p[np.arange(len(y)), y] -= 1
+        dW = X.T.dot(p) / len(y) + 2 * reg * W
+        return loss, dW
+
+Recognised by: a function whose name says loss with four required arguments,
+the first named like weights (`W`, `w`, `theta`) and the second like data
+(`X`, `x`); confirmed by a trial call that returns `(scalar, dW)` with dW shaped
+like W. The gradient is the second value returned.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from backprop_doctor.conventions._base import FORWARD_SEED, Adapter
+from backprop_doctor.conventions._classlayer import required_inputs
+from backprop_doctor.conventions._run import Case, NotChecked
+
+NAME = "cs231n-linear"
+KIND = "function"
+ORDER = 35
+
+
+def recognise_functions(functions: dict[str, Any], namespace: dict[str, Any]) -> list[Any]:
+    found = []
+    for name, f in functions.items():
+        names = [n.lower() for n in required_inputs(f)]
+        if "loss" in name.lower() and len(names) == 4 and names[0] in ("w", "weights", "theta") and names[1] == "x":
+            found.append(f)
+    return found
+
+
+def label(f: Any) -> str:
+    return f.__name__
+
+
+class LinearLoss(Adapter):
+    def __init__(self, func: Any, W: np.ndarray, reg: float):
+        super().__init__(name=func.__name__, kind="loss-function", target=func, is_loss=True)
+        self._func, self._W, self._reg = func, W, reg
+        self.dout_is_input = False
+        self._dW: Any = None
+
+    def params(self) -> dict[str, np.ndarray]:
+        return {"W": self._W}
+
+    def forward(self, x: np.ndarray, t: Any = None) -> Any:
+        loss, self._dW = self._func(self._W, x, t, self._reg)
+        return loss
+
+    def backward(self, dout: Any) -> tuple[np.ndarray | None, dict[str, Any]]:
+        return None, {"W": self._dW}
+
+    def grad_targets(self, param: str) -> tuple[str, ...]:
+        return ("dW", "grad", "dw")
+
+
+def build(func: Any, context: Any, rng: np.random.Generator) -> list[Case]:
+    n, d, c = max(context.options.batch_size, 6), 7, 4
+    X = rng.standard_normal((n, d))
+    y = rng.integers(0, c, n)
+    W = 0.1 * rng.standard_normal((d, c))
+    state = np.random.get_state()
+    try:
+        np.random.seed(FORWARD_SEED)
+        result = func(W.copy(), X.copy(), y.copy(), 0.1)
+    except Exception:
+        result = None
+    finally:
+        np.random.set_state(state)
+    if not (isinstance(result, tuple) and len(result) == 2 and np.shape(result[1]) == W.shape):
+        raise NotChecked(f"`{func.__name__}(W, X, y, reg)` does not return (loss, dW) on W {W.shape}, X {X.shape}")
+    return [Case(f"W {W.shape}, X {X.shape}, labels, reg 0.1", LinearLoss(func, W, 0.1), X, y)]

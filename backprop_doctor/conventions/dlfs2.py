@@ -1,0 +1,57 @@
+"""DLFS-2 layers (*Deep Learning from Scratch 2*): `params` and `grads` lists.
+
+The constructor binds `self.params = [W, b]` and `self.grads = [np.zeros_like(W),
+np.zeros_like(b)]`; backward writes into the gradient arrays in place
+(`self.grads[0][...] = dW`) so the network's own `grads` list sees them.
+
+Example:
+    class Affine:
+        def __init__(self, W, b):
+            self.params = [W, b]
+            self.grads = [np.zeros_like(W), np.zeros_like(b)]
+
+        def forward(self, x):
+            W, b = self.params
+            self.x = x
+            return np.dot(x, W) + b
+
+        def backward(self, dout):
+            W, b = self.params
+            self.grads[0][...] = np.dot(self.x.T, dout)
+            self.grads[1][...] = np.sum(dout, axis=0)
+            return np.dot(dout, W.T)
+
+Recognised by: `forward`/`backward` methods and a constructor that assigns both
+`params` and `grads`; confirmed on the built object (both are lists, `params` of
+arrays). Gradients live in `grads[i]`, named after the constructor's arguments.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from backprop_doctor.conventions._base import TRAIN_FLAGS, parameters
+from backprop_doctor.conventions._classlayer import Methods, assigned_attributes, function_node
+
+NAME = "dlfs2"
+ORDER = 20
+
+
+def layer_methods(cls: type) -> Methods | None:
+    if not (callable(getattr(cls, "forward", None)) and callable(getattr(cls, "backward", None))):
+        return None
+    init = function_node(getattr(cls, "__init__", None))
+    if init is not None and {"params", "grads"} <= assigned_attributes(init):
+        return Methods(convention=NAME)
+    return None
+
+
+def dlfs2_names(layer: Any) -> list[str]:
+    """Names for the entries of a DLFS-2 `params` list: the constructor's argument
+    names when they match in number (`Affine(W, b)` → W, b), else `params[i]`."""
+    n = len(layer.params)
+    init_args = [p for p in parameters(type(layer).__init__) if p != "self"]
+    arrays = [a for a in init_args if a not in TRAIN_FLAGS][:n]
+    if len(arrays) == n and all(a.isidentifier() for a in arrays):
+        return arrays
+    return [f"params[{i}]" for i in range(n)]

@@ -1,0 +1,190 @@
+"""Networks written as plain functions over a dictionary of parameters (deeplearning.ai style).
+
+`initialize_parameters(n_x, n_h, n_y)` returns `{"W1": ..., "b1": ...}`;
+`forward_propagation(X, parameters)` returns the output and a cache, over
+column-major data (`X` of shape (n_x, m), `Y` of shape (n_y, m));
+`compute_cost(A2, Y)` the scalar cost; `backward_propagation(parameters, cache,
+X, Y)` a dictionary `{"dW1": ..., "db1": ...}` (or the tuple `dW1, db1, ...`).
+Argument orders vary, so arguments are passed by their names.
+
+Example:
+    def forward_propagation(X, parameters):
+        Z1 = np.dot(parameters["W1"], X) + parameters["b1"]
+        A1 = np.tanh(Z1)
+        Z2 = np.dot(parameters["W2"], A1) + parameters["b2"]
+        A2 = sigmoid(Z2)
+        return A2, {"Z1": Z1, "A1": A1, "Z2": Z2, "A2": A2}
+
+    def backward_propagation(parameters, cache, X, Y):
+        m = X.shape[1]
+        dZ2 = cache["A2"] - Y
+        dW2 = np.dot(dZ2, cache["A1"].T) / m
+        ...
+        return {"dW1": dW1, "db1": db1, "dW2": dW2, "db2": db2}
+
+Recognised by: a function whose name says forward (`forward_propagation`,
+`L_model_forward`, `f_propagation`, `forward_prop`) taking `X` and the parameters,
+with a partner whose name says backward the same way; confirmed by building
+the parameters with the file's initialiser and a trial forward. Gradients live
+in what the backward returns, `dW1` for `W1`. The cost is the file's own
+`compute_cost(A, Y)` when it has one, else the mean binary cross-entropy.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import re
+from typing import Any
+
+import numpy as np
+
+from backprop_doctor.conventions._base import FORWARD_SEED, Adapter, is_float_array, parameters
+from backprop_doctor.conventions._classlayer import function_node, required_inputs
+from backprop_doctor.conventions._run import Case, NotChecked
+
+NAME = "function-networks"
+KIND = "function"
+ORDER = 36
+FORWARD = re.compile(r"^(?P<pre>.*?)(?P<word>forward|f)_?(?P<post>prop\w*|pass|propagation)?$", re.IGNORECASE)
+PARAMS = ("parameters", "params", "weights", "parameter")
+SIZES = {"n_x": 5, "n_h": 4, "n_y": 1, "input_size": 5, "hidden_size": 4, "output_size": 1, "nx": 5, "nh": 4, "ny": 1}
+SCALARS = {"keep_prob": 0.8, "lambd": 0.1, "lambda_": 0.1, "reg": 0.1}
+
+
+def _backward_names(name: str) -> list[str]:
+    low = name
+    out = []
+    for a, b in (("forward", "backward"), ("Forward", "Backward"), ("forward", "back"), ("f_", "b_"), ("fwd", "bwd")):
+        if a in low:
+            out.append(low.replace(a, b, 1))
+    return out
+
+
+def recognise_functions(functions: dict[str, Any], namespace: dict[str, Any]) -> list[tuple[Any, Any]]:
+    pairs = []
+    for name, f in functions.items():
+        args = [a.lower() for a in parameters(f)]
+        if not ("forward" in name.lower() or name.lower().startswith("f_prop")) or "x" not in args or not set(PARAMS) & set(args):
+            continue
+        backward = next((functions[b] for b in _backward_names(name) if b in functions), None)
+        if backward is not None:
+            pairs.append((f, backward))
+    return pairs
+
+
+def label(pair: tuple[Any, Any]) -> str:
+    return f"{pair[0].__name__}/{pair[1].__name__}"
+
+
+def _returned_names(func: Any) -> list[str]:
+    """`return dW1, db1, dW2, db2` → those names."""
+    node = function_node(func)
+    for n in ast.walk(node) if node else ():
+        if isinstance(n, ast.Return) and isinstance(n.value, ast.Tuple):
+            return [e.id if isinstance(e, ast.Name) else "" for e in n.value.elts]
+    return []
+
+
+class FunctionNetwork(Adapter):
+    def __init__(self, name: str, forward: Any, backward: Any, cost: Any, params: dict[str, np.ndarray], extra: dict[str, Any]):
+        super().__init__(name=name, kind="function-network", target=forward, is_loss=True)
+        self._forward, self._backward, self._cost = forward, backward, cost
+        self._params, self._extra = params, extra
+        self.dout_is_input = False
+        self._state: dict[str, Any] = {}
+
+    def params(self) -> dict[str, np.ndarray]:
+        return {k: v for k, v in self._params.items() if is_float_array(v)}
+
+    def _call(self, func: Any, values: dict[str, Any]) -> Any:
+        args = []
+        for name in parameters(func):
+            low = name.lower()
+            if low in PARAMS:
+                args.append(self._params)
+            elif low in values:
+                args.append(values[low])
+            elif low in SCALARS:
+                args.append(SCALARS[low])
+            elif low.startswith(("cache", "caches")):
+                args.append(values["cache"])
+            elif low in ("al", "a2", "a3", "a", "y_hat", "yhat", "output", "a_last", "al_"):
+                args.append(values["a"])
+            else:
+                break  # an argument with a default: leave it
+        return func(*args)
+
+    def forward(self, x: np.ndarray, t: Any = None) -> Any:
+        result = self._call(self._forward, {"x": x, **self._extra})
+        a, cache = (result[0], result[1]) if isinstance(result, tuple) else (result, None)
+        self._state = {"x": x.copy(), "y": t, "a": a, "cache": cache, **self._extra}
+        if self._cost is not None:
+            return float(np.squeeze(self._cost(a, t)))
+        m = t.shape[1]
+        return float(-np.sum(t * np.log(a) + (1 - t) * np.log(1 - a)) / m)
+
+    def backward(self, dout: Any) -> tuple[np.ndarray | None, dict[str, Any]]:
+        grads = self._call(self._backward, dict(self._state))
+        if isinstance(grads, tuple):
+            grads = dict(zip(_returned_names(self._backward), grads))
+        grads = grads if isinstance(grads, dict) else {}
+        return None, {k: grads.get(f"d{k}", grads.get(f"d_{k}")) for k in self.params()}
+
+    def backward_target(self) -> Any:
+        return self._backward
+
+    def grad_targets(self, param: str) -> tuple[str, ...]:
+        return (f"d{param}", f"grads['d{param}']", f'grads["d{param}"]', "grads")
+
+
+def _initial(functions: dict[str, Any]) -> dict[str, np.ndarray]:
+    for name, f in functions.items():
+        if "init" not in name.lower():
+            continue
+        args = required_inputs(f)
+        try:
+            if len(args) == 1 and ("dim" in args[0].lower() or "size" in args[0].lower() or "layer" in args[0].lower()):
+                params = f([5, 4, 3, 1])
+            elif args and all(a.lower() in SIZES for a in args):
+                params = f(*[SIZES[a.lower()] for a in args])
+            else:
+                continue
+        except Exception:
+            continue
+        if isinstance(params, dict) and any(k.startswith("W") for k in params):
+            return {k: np.array(v, dtype=np.float64) if is_float_array(np.asarray(v)) else v for k, v in params.items()}
+    raise NotChecked("no initialize_parameters(...) function to build the parameters with")
+
+
+def build(pair: tuple[Any, Any], context: Any, rng: np.random.Generator) -> list[Case]:
+    forward, backward = pair
+    namespace = context.namespace or {}
+    functions = {n: f for n, f in namespace.items() if callable(f) and getattr(f, "__module__", None) == forward.__module__}
+    np.random.seed(context.options.seed)
+    params = _initial(functions)
+    weights = sorted((k for k in params if k.startswith("W") and k[1:].isdigit()), key=lambda k: int(k[1:]))
+    n_x, n_y = params[weights[0]].shape[1], params[weights[-1]].shape[0]
+    m = 6
+    x = rng.standard_normal((n_x, m))
+    if n_y == 1:
+        y = rng.integers(0, 2, (1, m)).astype(np.float64)
+    else:
+        y = np.eye(n_y)[rng.integers(0, n_y, m)].T.copy()
+    cost = next(
+        (f for n, f in functions.items() if re.search(r"cost|loss", n, re.IGNORECASE) and len(required_inputs(f)) == 2),
+        None,
+    )
+    adapter = FunctionNetwork(label(pair), forward, backward, cost, params, {"y": y})
+    state = np.random.get_state()
+    try:
+        np.random.seed(FORWARD_SEED)
+        copy.deepcopy(adapter).forward(x.copy(), y)
+    except TypeError as error:
+        if "argument" in str(error):  # the arguments were not passed the way it takes them
+            raise NotChecked(f"a trial forward on X {x.shape} raised TypeError: {error}") from error
+    except Exception:
+        pass  # the engine reports what the user's code raises, at its line
+    finally:
+        np.random.set_state(state)
+    return [Case(f"X {x.shape} (one column per sample), Y {y.shape}", adapter, x, y)]

@@ -1,0 +1,245 @@
+"""Whole networks, checked layer by layer and as one loss.
+
+Book style (*Deep Learning from Scratch*): a `params` dict, `loss(x, t)` and
+`gradient(x, t)` returning a dict of the same keys, layers in an `OrderedDict`
+`self.layers` and a `self.lastLayer`. DLFS-2 style: a `params` list gathered
+from the layers, `forward(x, t)` returning the loss and `backward()` filling
+the `grads` list.
+
+Example:
+    class TwoLayerNet:
+        def __init__(self, input_size, hidden_size, output_size):
+            self.params = {"W1": 0.01 * np.random.randn(input_size, hidden_size), ...}
+            self.layers = OrderedDict(Affine1=Affine(self.params["W1"], self.params["b1"]), ...)
+            self.lastLayer = SoftmaxWithLoss()
+
+        def loss(self, x, t):
+            return self.lastLayer.forward(self.predict(x), t)
+
+        def gradient(self, x, t):
+            self.loss(x, t)
+            dout = self.lastLayer.backward(1)
+            ...
+            return {"W1": self.layers["Affine1"].dW, ...}
+
+Recognised by: a constructor that sets `params`, with `gradient`, or with
+`layers` and `loss`/`predict`/`backward` (`is_network_class`); confirmed on the
+built object (`Network` raises TypeError otherwise). Gradients live in what
+`gradient(x, t)` returns, or in the `grads` list after `backward()`.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from backprop_doctor.conventions._base import (
+    FORWARD_SEED,
+    LAST_LAYER_NAMES,
+    Adapter,
+    is_array_list,
+    is_float_array,
+    parameters,
+    train_kwargs,
+)
+from backprop_doctor.conventions._classlayer import ClassLayer, required_inputs
+from backprop_doctor.conventions.dlfs2 import dlfs2_names
+
+NAME = "networks"
+ORDER = 10
+
+
+def _methods(cls: type) -> set[str]:
+    return {name for name, value in vars(cls).items() if callable(value)} | {
+        name for base in cls.__mro__[1:-1] for name, value in vars(base).items() if callable(value)
+    }
+
+
+def _init_source(cls: type) -> str:
+    try:
+        return inspect.getsource(cls.__init__)
+    except (TypeError, OSError):
+        return ""
+
+
+def is_network_class(cls: type) -> bool:
+    methods = _methods(cls)
+    init = _init_source(cls)
+    if "gradient" in methods and "params" in init:
+        return True
+    if not ("params" in init and "layers" in init):
+        return False
+    if {"loss", "predict"} & methods:
+        return True
+    # DLFS-2 networks' forward takes the targets too (`forward(xs, ts)`); a time layer's
+    # forward (`TimeRNN.forward(xs)`) takes the sequence alone.
+    forward = getattr(cls, "forward", None)
+    return "backward" in methods and callable(forward) and len(required_inputs(forward)) >= 2
+
+
+class Network:
+    """A whole network: its parameters, its loss, its analytic gradient, its layers."""
+
+    def __init__(self, net: Any, name: str | None = None, *, train: bool = True):
+        self.net = net
+        self.name = name or type(net).__name__
+        self.train = train
+        params = getattr(net, "params", None)
+        if isinstance(params, dict):
+            self.style = "dict"
+        elif is_array_list(params):
+            self.style = "list"
+        else:
+            raise TypeError(f"{self.name} has no `params` dict or list of arrays")
+        if self.style == "dict" and not callable(getattr(net, "gradient", None)):
+            raise TypeError(f"{self.name} has a params dict but no gradient(x, t) method")
+        if self.style == "list" and not (callable(getattr(net, "backward", None)) and isinstance(getattr(net, "grads", None), list)):
+            raise TypeError(f"{self.name} has a params list but no backward() and grads list")
+
+    @property
+    def target(self) -> Any:
+        return type(self.net)
+
+    def params(self) -> dict[str, np.ndarray]:
+        params = self.net.params
+        if self.style == "dict":
+            return {k: v for k, v in params.items() if is_float_array(v)}
+        names = _network_list_names(self.net)
+        return {name: p for name, p in zip(names, params) if is_float_array(p)}
+
+    def loss(self, x: np.ndarray, t: np.ndarray) -> float:
+        method = self.net.loss if self.style == "dict" or not callable(getattr(self.net, "forward", None)) else self.net.forward
+        return method(x, t, **train_kwargs(method, self.train))
+
+    def gradient(self, x: np.ndarray, t: np.ndarray) -> dict[str, Any]:
+        if self.style == "dict":
+            grads = self.net.gradient(x, t)
+            return dict(grads) if isinstance(grads, dict) else {}
+        self.loss(x, t)
+        backward = self.net.backward
+        self.net.backward(1) if parameters(backward) else self.net.backward()
+        names = list(self.params())
+        return {name: g for name, g in zip(names, self.net.grads)}
+
+    def layers(self) -> list[tuple[str, Any]]:
+        """(key, layer) pairs in forward order, the loss layer last."""
+        found: list[tuple[str, Any]] = []
+        layers = getattr(self.net, "layers", None)
+        if isinstance(layers, dict):
+            found = [(str(k), v) for k, v in layers.items()]
+        elif isinstance(layers, (list, tuple)):
+            found = [(f"layers[{i}]", v) for i, v in enumerate(layers)]
+        else:
+            for attr, value in vars(self.net).items():
+                if callable(getattr(value, "forward", None)) and callable(getattr(value, "backward", None)):
+                    found.append((attr, value))
+        for attr in LAST_LAYER_NAMES:
+            value = getattr(self.net, attr, None)
+            if value is not None and callable(getattr(value, "forward", None)) and all(value is not v for _, v in found):
+                found.append((attr, value))
+        return found
+
+    def last_layer(self) -> tuple[str, Any] | None:
+        for attr in LAST_LAYER_NAMES:
+            value = getattr(self.net, attr, None)
+            if value is not None and callable(getattr(value, "forward", None)):
+                return attr, value
+        return None
+
+    def layer_inputs(self, x: Any, t: Any) -> Iterator[tuple[str, Any, Any, Any, bool]]:
+        """(key, layer, input, target, is_loss) for each layer in forward order, the loss layer
+        last with `t`: the activations come from running this network's own layers on `x`.
+
+        Reseeds NumPy's global RNG before each layer (callers save and restore it); stops
+        quietly at a layer that raises, which the layer's own check reports.
+        """
+        last = self.last_layer()
+        activation = np.array(x, dtype=np.float64) if np.asarray(x).dtype.kind == "f" else np.asarray(x)
+        for key, layer in self.layers():
+            is_loss = last is not None and layer is last[1]
+            yield key, layer, activation.copy(), (t if is_loss else None), is_loss
+            if is_loss:
+                return
+            np.random.seed(FORWARD_SEED)
+            try:
+                activation = np.asarray(ClassLayer(layer, train=self.train).forward(activation.copy()), dtype=np.float64)
+            except Exception:  # user code
+                return
+
+    def predict_layers(self) -> list[tuple[str, Any]]:
+        last = self.last_layer()
+        return [(k, v) for k, v in self.layers() if last is None or v is not last[1]]
+
+
+def _network_list_names(net: Any) -> list[str]:
+    """Names for a DLFS-2 network's params list: `layer.param` where the array is a layer's."""
+    names = []
+    owners: dict[int, str] = {}
+    for key, layer in Network.layers.__get__(_Shell(net))():
+        for i, p in enumerate(getattr(layer, "params", []) or []):
+            if isinstance(p, np.ndarray):
+                owners.setdefault(id(p), f"{key}.{dlfs2_names(layer)[i] if i < len(dlfs2_names(layer)) else i}")
+    for i, p in enumerate(net.params):
+        names.append(owners.get(id(p), f"params[{i}]"))
+    return names
+
+
+class _Shell:
+    """Lets `Network.layers` run on an object without validating it as a network."""
+
+    def __init__(self, net: Any):
+        self.net = net
+
+
+class NetworkAdapter(Adapter):
+    """A whole network seen as one loss layer: forward is `loss(x, t)`, backward is `gradient(x, t)`."""
+
+    def __init__(self, network: Network):
+        super().__init__(name=network.name, kind="network", target=network.target, is_loss=True, train=network.train)
+        self.network = network
+        self.dout_is_input = False  # gradient(x, t) takes no upstream gradient
+        self._inputs: tuple[Any, Any] | None = None
+
+    def params(self) -> dict[str, np.ndarray]:
+        return self.network.params()
+
+    def forward(self, x: np.ndarray, t: np.ndarray | None = None) -> Any:
+        self._inputs = (x.copy(), t)
+        return self.network.loss(x, t)
+
+    def backward(self, dout: Any) -> tuple[np.ndarray | None, dict[str, Any]]:
+        assert self._inputs is not None, "forward first"
+        x, t = self._inputs
+        np.random.seed(FORWARD_SEED)  # gradient() runs its own forward: the same dropout masks
+        return None, self.network.gradient(x.copy(), t)
+
+    def backward_target(self) -> Any:
+        cls = type(self.network.net)
+        return getattr(cls, "gradient", None) or getattr(cls, "backward", cls)
+
+    def forward_target(self) -> Any:
+        cls = type(self.network.net)
+        return getattr(cls, "loss", None) or getattr(cls, "forward", cls)
+
+    def grad_targets(self, param: str) -> tuple[str, ...]:
+        return (f"grads['{param}']", f'grads["{param}"]', "grads")
+
+    def rebound_gradient(self, param: str) -> tuple[Any, int] | None:
+        """For a DLFS-2 network: the layer (and index i) whose `grads[i]` is no longer the array
+        the network's `grads` list holds for this parameter, because backward rebound it."""
+        if self.network.style != "list":
+            return None
+        array = self.params().get(param)
+        net_params, net_grads = self.network.net.params, self.network.net.grads
+        k = next((j for j, p in enumerate(net_params) if p is array), None)
+        if k is None or k >= len(net_grads):
+            return None
+        for _, layer in self.network.layers():
+            for i, p in enumerate(getattr(layer, "params", None) or []):
+                grads = getattr(layer, "grads", None) or []
+                if p is array and i < len(grads) and grads[i] is not net_grads[k]:
+                    return layer, i
+        return None

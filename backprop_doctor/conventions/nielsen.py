@@ -1,0 +1,138 @@
+"""Nielsen-style networks (*Neural Networks and Deep Learning*, `network.py`/`network2.py`).
+
+Lists `self.weights` and `self.biases` of column-shaped arrays, `feedforward(a)`
+on one column vector, and `backprop(x, y)` for one sample returning
+`(nabla_b, nabla_w)` lists shaped like the biases and weights. The cost is
+`self.cost.fn(a, y)` when the network has one (network2.py); otherwise the
+gradient of `backprop` is taken against the network's own `cost_derivative`
+(the linearised cost, exact at the checked point), else the quadratic cost.
+
+Example:
+    class Network:
+        def __init__(self, sizes):
+            self.sizes = sizes
+            self.biases = [np.random.randn(y, 1) for y in sizes[1:]]
+            self.weights = [np.random.randn(y, x) for x, y in zip(sizes[:-1], sizes[1:])]
+
+        def feedforward(self, a):
+            for b, w in zip(self.biases, self.weights):
+                a = sigmoid(np.dot(w, a) + b)
+            return a
+
+        def backprop(self, x, y):
+            ...
+            return (nabla_b, nabla_w)
+
+Recognised by: methods `feedforward(a)` and `backprop(x, y)` and a constructor that
+sets `weights` and `biases`; confirmed by building it (small sizes first) and a
+trial `backprop` on a column vector that returns two lists of arrays. Gradients
+live in the two lists `backprop` returns, named `biases[i]` and `weights[i]`.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import numpy as np
+
+from backprop_doctor.conventions._base import Adapter
+from backprop_doctor.conventions._classlayer import assigned_attributes, function_node, required_inputs
+from backprop_doctor.conventions._run import Case
+
+NAME = "nielsen"
+KIND = "class"
+ORDER = 6
+SMALL_SIZES = [5, 4, 3]
+
+
+def recognise(cls: type, namespace: dict[str, Any]) -> bool:
+    feedforward, backprop = getattr(cls, "feedforward", None), getattr(cls, "backprop", None)
+    if not (callable(feedforward) and callable(backprop)):
+        return False
+    if len(required_inputs(feedforward)) != 1 or len(required_inputs(backprop)) != 2:
+        return False
+    init = function_node(getattr(cls, "__init__", None))
+    return init is not None and {"weights", "biases"} <= assigned_attributes(init)
+
+
+class NielsenNetwork(Adapter):
+    """One sample's cost as a loss layer: forward is the cost of `feedforward(x)`, backward is `backprop(x, y)`."""
+
+    def __init__(self, net: Any, name: str):
+        super().__init__(name=name, kind="nielsen-network", target=type(net), is_loss=True)
+        self.net = net
+        self.dout_is_input = False
+        self._x: np.ndarray | None = None
+        self._y: Any = None
+        self._linear: np.ndarray | None = None  # cost_derivative at the checked point
+
+    def params(self) -> dict[str, np.ndarray]:
+        named = {f"weights[{i}]": w for i, w in enumerate(self.net.weights)}
+        named.update({f"biases[{i}]": b for i, b in enumerate(self.net.biases)})
+        return named
+
+    def forward(self, x: np.ndarray, t: Any = None) -> Any:
+        if self._x is None or self._x.shape != x.shape or not np.array_equal(self._x, x):
+            self._x, self._y, self._linear = x.copy(), t, None
+        a = np.asarray(self.net.feedforward(x), dtype=np.float64)
+        cost = getattr(self.net, "cost", None)
+        if callable(getattr(cost, "fn", None)):
+            return float(cost.fn(a, t))
+        if callable(getattr(self.net, "cost_derivative", None)):
+            if self._linear is None:
+                self._linear = np.array(self.net.cost_derivative(a.copy(), t), dtype=np.float64)
+            return float(np.sum(a * self._linear))
+        return float(0.5 * np.sum((a - t) ** 2))
+
+    def backward(self, dout: Any) -> tuple[np.ndarray | None, dict[str, Any]]:
+        assert self._x is not None, "forward first"
+        nabla_b, nabla_w = self.net.backprop(self._x.copy(), copy.deepcopy(self._y))
+        grads = {f"weights[{i}]": g for i, g in enumerate(nabla_w)}
+        grads.update({f"biases[{i}]": g for i, g in enumerate(nabla_b)})
+        return None, grads
+
+    def backward_target(self) -> Any:
+        return type(self.net).backprop
+
+    def forward_target(self) -> Any:
+        return type(self.net).feedforward
+
+    def grad_targets(self, param: str) -> tuple[str, ...]:
+        """`nabla_w[-1]` for the last layer's weights, else `nabla_w`; a bias gradient is the
+        `delta` of its layer, computed on the line that assigns it."""
+        kind, index = param.rstrip("]").split("[")
+        last = int(index) == len(self.net.weights) - 1
+        if kind == "weights":
+            return ("nabla_w[-1]", "nabla_w") if last else ("nabla_w",)
+        return ("nabla_b[-1]", "delta") if last else ("delta", "nabla_b")
+
+
+def _construct(cls: type, context: Any) -> tuple[Any, str]:
+    """The network with small sizes, else as the user's script builds it."""
+    from backprop_doctor import build, static
+
+    np.random.seed(context.options.seed)
+    try:
+        return cls(list(SMALL_SIZES)), f"{cls.__name__}({SMALL_SIZES})"
+    except Exception as error:
+        first = error
+    calls = static.constructor_calls(context.source.tree) if context.source is not None and context.source.tree else {}
+    for call in calls.get(cls.__name__, []):
+        if getattr(call, "literal", False):
+            np.random.seed(context.options.seed)
+            try:
+                return cls(*call.args, **call.kwargs), f"{cls.__name__} from line {call.line} of your script"
+            except Exception as error:
+                raise build._raised(f"{cls.__name__}(...) raised {type(error).__name__}: {error}", error, literal=True) from error
+    raise build._raised(f"{cls.__name__}({SMALL_SIZES}) raised {type(first).__name__}: {first}", first)
+
+
+def build(cls: type, context: Any, rng: np.random.Generator) -> list[Case]:
+    net, _ = _construct(cls, context)
+    n_in, n_out = net.weights[0].shape[1], net.weights[-1].shape[0]
+    x = rng.standard_normal((n_in, 1))
+    y = np.zeros((n_out, 1))
+    y[rng.integers(0, n_out)] = 1.0
+    cases = [Case(f"column x {x.shape}, one-hot y {y.shape}", NielsenNetwork(net, cls.__name__), x, y)]
+    return cases

@@ -1,0 +1,69 @@
+"""*Neural Networks from Scratch* (NNFS) layers: results stored, not returned.
+
+`forward(inputs[, training])` returns nothing and stores `self.output`;
+`backward(dvalues)` returns nothing and stores `self.dinputs`, and the
+parameters' gradients in `self.dweights` and `self.dbiases`. A loss class has
+`forward(y_pred, y_true)` returning one loss per sample, `calculate(output, y)`
+for their mean (the check takes the mean of `forward` itself: `calculate` may
+keep running sums that need `new_pass()`), and `backward(dvalues, y_true)` that starts again from the
+prediction; the combined softmax/cross-entropy class's `backward` gets
+its own `self.output`.
+
+Example:
+    class Layer_Dense:
+        def __init__(self, n_inputs, n_neurons):
+            self.weights = 0.01 * np.random.randn(n_inputs, n_neurons)
+            self.biases = np.zeros((1, n_neurons))
+
+        def forward(self, inputs):
+            self.inputs = inputs
+            self.output = np.dot(inputs, self.weights) + self.biases
+
+        def backward(self, dvalues):
+            self.dweights = np.dot(self.inputs.T, dvalues)
+            self.dbiases = np.sum(dvalues, axis=0, keepdims=True)
+            self.dinputs = np.dot(dvalues, self.weights.T)
+
+Recognised by: `forward`/`backward` methods where forward returns no value and
+assigns `self.output`, or backward returns no value and assigns `self.dinputs`;
+confirmed by a trial forward that leaves an array in `self.output`. Gradients
+live in `self.dinputs` and `self.d<parameter>`.
+"""
+
+from __future__ import annotations
+
+from backprop_doctor.conventions._classlayer import (
+    Methods,
+    assigned_attributes,
+    function_node,
+    required_inputs,
+    returns_value,
+)
+
+NAME = "nnfs"
+ORDER = 40
+OUTPUTS = ("output", "outputs")  # not `out`: book layers cache `self.out` and return it
+INPUT_GRADIENTS = ("dinputs", "dinput", "d_inputs", "dX", "dx", "grad_input")
+
+
+def layer_methods(cls: type) -> Methods | None:
+    forward, backward = getattr(cls, "forward", None), getattr(cls, "backward", None)
+    if not (callable(forward) and callable(backward)):
+        return None
+    fnode, bnode = function_node(forward), function_node(backward)
+    if fnode is None or bnode is None:
+        return None
+    stored = next((a for a in OUTPUTS if a in assigned_attributes(fnode)), None)
+    output = stored if not returns_value(fnode) else None
+    dx = next((a for a in INPUT_GRADIENTS if a in assigned_attributes(bnode)), None) if not returns_value(bnode) else None
+    if output is None and dx is None:
+        return None
+    loss = len(required_inputs(forward)) >= 2 and len(required_inputs(backward)) >= 2
+    output = output or (stored if loss else None)  # a loss returns its value and keeps its softmax output
+    return Methods(
+        convention=NAME,
+        mean_of_forward=loss,
+        output=output or "output",
+        dx=dx,
+        backward_gets_prediction=loss,
+    )

@@ -1,0 +1,235 @@
+"""Layers with several inputs or outputs: recurrent cells, and the book's MulLayer/AddLayer.
+
+A DLFS-2 `RNN` cell's `forward(x, h_prev)` returns `h_next` and its
+`backward(dh_next)` returns `(dx, dh_prev)`; an `LSTM` cell's `forward(x, h_prev,
+c_prev)` returns `(h_next, c_next)` and `backward(dh_next, dc_next)` returns
+`(dx, dh_prev, dc_prev)`; a `MulLayer`'s `forward(x, y)` returns `x * y` and
+`backward(dout)` returns `(dx, dy)`. Every input after the first is checked like
+a parameter (its gradient is the matching value backward returns); several
+outputs are checked as one (their upstream gradients are passed in order).
+Time layers over a whole sequence (`TimeRNN.forward(xs)` with xs of shape
+(N, T, D)) have one input and are checked as DLFS-2 layers on sequences.
+
+Example:
+    class RNN:
+        def __init__(self, Wx, Wh, b):
+            self.params = [Wx, Wh, b]
+            self.grads = [np.zeros_like(Wx), np.zeros_like(Wh), np.zeros_like(b)]
+
+        def forward(self, x, h_prev):
+            Wx, Wh, b = self.params
+            h_next = np.tanh(np.dot(h_prev, Wh) + np.dot(x, Wx) + b)
+            self.cache = (x, h_prev, h_next)
+            return h_next
+
+        def backward(self, dh_next):
+            Wx, Wh, b = self.params
+            x, h_prev, h_next = self.cache
+            dt = dh_next * (1 - h_next ** 2)
+            self.grads[0][...] = np.dot(x.T, dt)
+            self.grads[1][...] = np.dot(h_prev.T, dt)
+            self.grads[2][...] = dt.sum(axis=0)
+            return np.dot(dt, Wx.T), np.dot(dt, Wh.T)
+
+Recognised by: a layer class whose forward takes two or more inputs, the second
+not named like a target (`t`, `labels`, `y_true`); confirmed by a trial forward
+on inputs of the shapes its weights imply (`x` (N, D), states (N, H)) that
+returns one array or a tuple of arrays, not a scalar loss. Gradients: the
+parameters' where their layer convention keeps them, the inputs' in what
+backward returns.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+from typing import Any
+
+import numpy as np
+
+from backprop_doctor.conventions._base import FORWARD_SEED, is_float_array, train_kwargs
+from backprop_doctor.conventions import _classlayer
+from backprop_doctor.conventions._classlayer import ClassLayer, required_inputs
+from backprop_doctor.conventions._run import Case, NotChecked
+
+NAME = "multi-input"
+KIND = "class"
+ORDER = 12
+TARGETS = ("t", "target", "targets", "label", "labels", "y_true", "ytrue", "ts", "answer", "true", "teacher", "correct", "y_target", "t_true")
+PREDICTIONS = ("y_pred", "ypred", "pred", "prediction", "predictions", "yhat", "y_hat", "output", "outputs", "scores", "logits", "probs")
+
+
+def _inputs(cls: type) -> list[str]:
+    methods = _classlayer.layer_methods(cls)
+    forward = getattr(cls, methods.forward, None) if methods else None
+    return [n for n in required_inputs(forward)] if callable(forward) else []
+
+
+def recognise(cls: type, namespace: dict[str, Any]) -> bool:
+    names = [n.lower() for n in _inputs(cls)]
+    if len(names) < 2 or names[1] in TARGETS or names[0] in PREDICTIONS:
+        return False
+    methods = _classlayer.layer_methods(cls)
+    return methods is not None and not methods.backward_gets_prediction
+
+
+def recurrent_kwargs(cls: type, rng: np.random.Generator, k: int, d: int = 4, h: int = 3) -> dict[str, Any] | None:
+    """DLFS-2 recurrent weights `Wx` (D, k·H), `Wh` (H, k·H), `b` (k·H,): k = 1 for an RNN,
+    4 for an LSTM, 3 for a GRU. None when the constructor does not take them."""
+    try:
+        params = list(inspect.signature(cls).parameters.values())
+    except (TypeError, ValueError):
+        return None
+    names = [p.name.lower() for p in params]
+    if not ({"wx", "wh"} <= set(names) or {"w_x", "w_h"} <= set(names)):
+        return None
+    kwargs: dict[str, Any] = {}
+    for p in params:
+        low = p.name.lower()
+        if low in ("wx", "w_x"):
+            kwargs[p.name] = 0.5 * rng.standard_normal((d, k * h))
+        elif low in ("wh", "w_h"):
+            kwargs[p.name] = 0.5 * rng.standard_normal((h, k * h))
+        elif low in ("b", "bias", "bh"):
+            kwargs[p.name] = 0.1 * rng.standard_normal(k * h)
+        elif p.default is not p.empty or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            continue
+        else:
+            return None
+    return kwargs
+
+
+def constructions(cls: type, rng: np.random.Generator) -> list[dict[str, Any]]:
+    """Argument sets to try: the recurrent weight shapes (RNN, LSTM, GRU), then names."""
+    from backprop_doctor import build
+
+    found = [kw for k in (1, 4, 3) if (kw := recurrent_kwargs(cls, rng, k)) is not None]
+    try:
+        found.append(build.infer_kwargs(cls, rng))
+    except build.BuildError:
+        pass
+    return found
+
+
+class MultiInput(ClassLayer):
+    """A layer with several inputs (the first is `x`, the others are checked like parameters)
+    and possibly several outputs (flattened into one; backward gets one upstream gradient each)."""
+
+    def __init__(self, layer: Any, extras: dict[str, np.ndarray], outputs: int, *, train: bool = True):
+        super().__init__(layer, train=train)
+        self.kind = "multi-input-layer"
+        self.is_loss = False
+        self.dout_is_input = True
+        self.extras = extras
+        self.outputs = outputs
+        self._shapes: list[tuple[int, ...]] = []
+        self._extra_grads: dict[str, Any] = {}
+
+    def params(self) -> dict[str, np.ndarray]:
+        return {**self.layer_params(), **{k: v for k, v in self.extras.items() if is_float_array(v)}}
+
+    def forward(self, x: np.ndarray, t: Any = None) -> Any:
+        forward = getattr(self.layer, self.methods.forward)
+        out = forward(x, *[e.copy() for e in self.extras.values()], **train_kwargs(forward, self.train))
+        if isinstance(out, tuple):
+            self._shapes = [np.shape(o) for o in out]
+            return np.concatenate([np.ravel(np.asarray(o, dtype=np.float64)) for o in out])
+        self._shapes = []
+        return out
+
+    def backward(self, dout: Any) -> tuple[np.ndarray | None, dict[str, Any]]:
+        backward = getattr(self.layer, self.methods.backward)
+        if self._shapes:
+            pieces, start = [], 0
+            for shape in self._shapes:
+                size = int(np.prod(shape))
+                pieces.append(np.asarray(dout)[start:start + size].reshape(shape))
+                start += size
+            result = backward(*pieces)
+        else:
+            result = backward(dout)
+        values = list(result) if isinstance(result, tuple) else [result]
+        dx = values[0] if values else None
+        self._extra_grads = {name: values[i + 1] if i + 1 < len(values) else None for i, name in enumerate(self.extras)}
+        return dx, {**self._layer_grads(), **{k: v for k, v in self._extra_grads.items() if k in self.params()}}
+
+    def gradients_from(self, snapshot: dict[str, Any]) -> dict[str, Any]:
+        return {**super().gradients_from(snapshot), **{k: v for k, v in self._extra_grads.items() if k in self.params()}}
+
+    def grad_targets(self, param: str) -> tuple[str, ...]:
+        if param in self.extras:
+            return (f"d{param}", f"d_{param}", param)
+        return super().grad_targets(param)
+
+
+def _runs(layer: Any, x: np.ndarray, extras: list[np.ndarray], train: bool) -> Any:
+    state = np.random.get_state()
+    try:
+        np.random.seed(FORWARD_SEED)
+        work = copy.deepcopy(layer)
+        forward = getattr(work, _classlayer.layer_methods(work).forward)
+        out = forward(x.copy(), *[e.copy() for e in extras], **train_kwargs(forward, train))
+    except Exception:
+        return None
+    finally:
+        np.random.set_state(state)
+    arrays = out if isinstance(out, tuple) else (out,)
+    if all(isinstance(a, np.ndarray) and a.size and np.all(np.isfinite(a)) for a in arrays):
+        return out
+    return None
+
+
+def _matrices(layer: Any) -> list[np.ndarray]:
+    arrays = [v for v in vars(layer).values() if is_float_array(v)]
+    arrays += [p for p in getattr(layer, "params", None) or [] if is_float_array(p)]
+    return [a for a in arrays if a.ndim == 2]
+
+
+def _shapes(layer: Any, n: int) -> tuple[list[tuple[int, ...]], list[tuple[int, ...]]]:
+    """Candidate shapes for x and for the other inputs, from the layer's weights."""
+    matrices = _matrices(layer)
+    xs = [(n, m.shape[0]) for m in matrices[:1]] + [(n, 6)] + [(n, m.shape[1]) for m in matrices[:1]]
+    states = [(n, m.shape[0]) for m in matrices[1:2]] + [(n, m.shape[1]) for m in matrices[:1]]
+    return xs, states
+
+
+def label(cls: type) -> str:
+    return cls.__name__
+
+
+def build(cls: type, context: Any, rng: np.random.Generator) -> list[Case]:
+    from backprop_doctor import build as builder
+
+    names = _inputs(cls)
+    n = min(context.options.batch_size, 4)
+    errors = []
+    first: Any = None
+    for kwargs in constructions(cls, rng):
+        np.random.seed(context.options.seed)
+        try:
+            layer = cls(**kwargs)
+        except Exception as error:
+            errors.append(error)
+            continue
+        first = first or layer
+        xs, states = _shapes(layer, n)
+        rows = next((m.shape[0] for m in _matrices(layer)), 6)
+        for x_shape in xs:
+            x = rng.standard_normal(x_shape)
+            for other in [x_shape, *states, "indices"]:
+                # the other inputs: like x, hidden states, or integer indices (EmbeddingDot's idx)
+                extras = [rng.integers(0, rows, n) if other == "indices" else rng.standard_normal(other) for _ in names[1:]]
+                out = _runs(layer, x, extras, context.options.train)
+                if out is None:
+                    continue
+                if not isinstance(out, tuple) and np.size(out) == 1:
+                    raise NotChecked(f"`{cls.__name__}.forward({', '.join(names)})` returns a scalar: a loss whose target is not named like one")
+                outputs = len(out) if isinstance(out, tuple) else 1
+                adapter = MultiInput(layer, dict(zip(names[1:], extras)), outputs, train=context.options.train)
+                shapes = ", ".join(f"{k} {np.shape(v)}" for k, v in [(names[0], x), *zip(names[1:], extras)])
+                return [Case(shapes, adapter, x)]
+    if errors:
+        raise builder._raised(f"{cls.__name__}(...) raised {type(errors[-1]).__name__}: {errors[-1]}", errors[-1])
+    if first is not None:
+        raise NotChecked(f"no input shapes tried run through `{cls.__name__}.forward({', '.join(names)})`")
+    raise NotChecked(f"cannot guess the constructor arguments of `{cls.__name__}`")

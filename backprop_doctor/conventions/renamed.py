@@ -1,0 +1,63 @@
+"""Layer classes whose two methods have other names than forward and backward.
+
+`forward_pass`/`backward_pass`, `fprop`/`bprop`, `forward_prop`/`backward_prop`,
+`forward_propagation`/`backward_propagation` as methods of a layer object; the
+output may be returned or stored (`self.output`), the input gradient returned
+or stored (`self.dinputs`), and the parameters' gradients are stored as
+attributes named after them (`self.dW`, `self.grad_W`).
+
+Example:
+    class Dense:
+        def __init__(self, n_in, n_out):
+            self.W = np.random.randn(n_in, n_out) * 0.1
+            self.b = np.zeros(n_out)
+
+        def forward_pass(self, X):
+            self.X = X
+            return X @ self.W + self.b
+
+        def backward_pass(self, grad):
+            self.dW = self.X.T @ grad
+            self.db = grad.sum(axis=0)
+            return grad @ self.W.T
+
+Recognised by: a class with one of those pairs of methods (and a trial forward
+in `build`). Gradients live where the book's layers keep them.
+"""
+
+from __future__ import annotations
+
+from backprop_doctor.conventions._classlayer import Methods, assigned_attributes, function_node, returns_value
+from backprop_doctor.conventions.nnfs import INPUT_GRADIENTS, OUTPUTS
+
+NAME = "renamed"
+ORDER = 50
+PAIRS = (
+    ("forward_pass", "backward_pass"),
+    ("fprop", "bprop"),
+    ("forward_prop", "backward_prop"),
+    ("forward_propagation", "backward_propagation"),
+    ("forward", "backprop"),
+    ("forward", "backpropagate"),
+)
+
+
+def stored(cls: type, forward: str, backward: str) -> tuple[str | None, str | None]:
+    """Where a forward that returns nothing keeps its output, and a backward its dx."""
+    fnode, bnode = function_node(getattr(cls, forward)), function_node(getattr(cls, backward))
+    output = dx = None
+    if fnode is not None and not returns_value(fnode):
+        output = next((a for a in OUTPUTS if a in assigned_attributes(fnode)), None)
+    if bnode is not None and not returns_value(bnode):
+        dx = next((a for a in INPUT_GRADIENTS if a in assigned_attributes(bnode)), None)
+    return output, dx
+
+
+def layer_methods(cls: type) -> Methods | None:
+    for forward, backward in PAIRS:
+        if callable(getattr(cls, forward, None)) and callable(getattr(cls, backward, None)):
+            if forward == "forward" and callable(getattr(cls, "backward", None)):
+                continue  # a book layer with a helper called backprop
+            output, dx = stored(cls, forward, backward)
+            return Methods(convention=NAME, forward=forward, backward=backward, output=output, dx=dx)
+    return None

@@ -1,0 +1,57 @@
+"""Layers whose backward applies the update itself: `backward(output_gradient, learning_rate)`.
+
+The gradients are never stored: backward computes them, takes one SGD step
+(`self.weights -= learning_rate * weights_gradient`) and returns the input
+gradient. They are read off that step: backward is called with a learning rate
+of 1, the gradient is the parameter before minus the parameter after, and the
+step is undone.
+
+Example:
+    class Dense:
+        def __init__(self, input_size, output_size):
+            self.weights = np.random.randn(output_size, input_size)
+            self.bias = np.random.randn(output_size, 1)
+
+        def forward(self, input):
+            self.input = input
+            return np.dot(self.weights, self.input) + self.bias
+
+        def backward(self, output_gradient, learning_rate):
+            weights_gradient = np.dot(output_gradient, self.input.T)
+            input_gradient = np.dot(self.weights.T, output_gradient)
+            self.weights -= learning_rate * weights_gradient
+            self.bias -= learning_rate * output_gradient
+            return input_gradient
+
+Recognised by: `forward`/`backward` methods where backward takes a second
+argument named like a learning rate (`learning_rate`, `lr`, `eta`, `alpha`) and
+its source has no optimiser state (momentum, Adam moments, square roots); a
+trial forward in `build`. Gradients live in the update backward makes.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+from backprop_doctor.conventions._classlayer import Methods, required_inputs
+
+NAME = "sgd-in-backward"
+ORDER = 30
+RATES = ("learning_rate", "lr", "eta", "alpha", "learningrate", "step_size", "rate")
+OPTIMISER_STATE = ("sqrt", "momentum", "velocity", "beta1", "beta2", "cache", "**")
+
+
+def layer_methods(cls: type) -> Methods | None:
+    forward, backward = getattr(cls, "forward", None), getattr(cls, "backward", None)
+    if not (callable(forward) and callable(backward)):
+        return None
+    args = required_inputs(backward)
+    if len(args) != 2 or args[1].lower() not in RATES:
+        return None
+    try:
+        source = inspect.getsource(backward)
+    except (TypeError, OSError):
+        return None
+    if any(word in source for word in OPTIMISER_STATE):
+        return None
+    return Methods(convention=NAME, learning_rate=args[1])
