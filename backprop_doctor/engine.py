@@ -102,10 +102,10 @@ class LayerCheck:
         adapter.discover_params(before)
         layer = adapter.layer
         copy = lambda g: np.array(g, copy=True) if isinstance(g, (np.ndarray, np.floating)) else g  # noqa: E731
-        if adapter.kind == "dlfs2-layer":
+        if adapter.dlfs2:  # a DLFS-2 layer or cell: its `grads` list
             return adapter.gradients_from({"grads": [copy(g) for g in layer.grads]})
         snapshot = {}
-        for name in adapter.params():
+        for name in adapter.layer_params():  # the layer's own arrays (not the other inputs of a cell)
             attribute = adapter.grad_attribute(name)
             value = getattr(layer, attribute, None)
             if isinstance(value, (np.ndarray, np.floating)):

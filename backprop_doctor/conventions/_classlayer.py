@@ -266,6 +266,11 @@ class ClassLayer(Adapter):
             return {name: grads[i] if i < len(grads) else None for i, name in enumerate(self.layer_params())}
         return {name: snapshot.get(self._grad_names[name]) for name in self.layer_params()}
 
+    @property
+    def dlfs2(self) -> bool:
+        """The layer keeps DLFS-2 `params`/`grads` lists."""
+        return self._dlfs2
+
     def grad_attribute(self, param: str) -> str:
         if self._dlfs2:
             return f"grads[{list(self.layer_params()).index(param)}]"
