@@ -48,6 +48,7 @@ def check_file(path: str | os.PathLike[str], options: Options | None = None, **k
         _check_namespace(context, report)
     context.findings = report.findings
     _run_checks(context, report)
+    _sandbox_findings(report, path)
     report.extras.update({k: v for k, v in context.extras.items() if _jsonable(v)})
     report.findings = [f for f in report.findings if _selected(f, opts)]
     return rank(report)
@@ -168,6 +169,14 @@ def _run_checks(context: CheckContext, report: Report) -> None:
             continue
         report.findings.extend(new)
         context.findings = report.findings
+
+
+def _sandbox_findings(report: Report, path: str) -> None:
+    """What the sandbox refused while any stage ran the user's code (in the child process only)."""
+    from backprop_doctor.checks import sandbox_blocked
+    from backprop_doctor.loading import sandbox
+
+    report.findings.extend(sandbox_blocked.findings(sandbox.blocked(), os.path.abspath(path), path))
 
 
 def _selected(finding: Finding, opts: Options) -> bool:

@@ -39,6 +39,39 @@ USER_MODULE = "__bpd_user__"
 # Set by the worker: in the child process the user's output also goes to the real stdout and
 # stderr, which the parent keeps, so the last lines survive a crash.
 ECHO = False
+ECHO_LIMIT = 200_000  # characters of the user's output echoed to the child's real stdout/stderr, in all
+
+
+class _CappedEcho(io.TextIOBase):
+    """The real stdout or stderr, until `ECHO_LIMIT` characters went through all echoes together."""
+
+    written = 0
+
+    def __init__(self, stream: TextIO):
+        self.stream = stream
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        room = ECHO_LIMIT - _CappedEcho.written
+        if room > 0:
+            part = text[:room]
+            _CappedEcho.written += len(part)
+            self.stream.write(part)
+            if len(part) < len(text):
+                self.stream.write("\n[backprop-doctor: the rest of the output was not kept]\n")
+        return len(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+
+def echo_streams() -> tuple[TextIO | None, TextIO | None]:
+    """Where the user's prints are echoed in the child process (capped), or nothing."""
+    if not ECHO:
+        return None, None
+    return _CappedEcho(sys.__stdout__), _CappedEcho(sys.__stderr__)  # type: ignore[arg-type]
 
 
 class OutputTail(io.TextIOBase):
@@ -124,8 +157,9 @@ def load_namespace(
         cwd: str | None = os.getcwd()
     except OSError:
         cwd = None
-    out = _Tee(sink, sys.__stdout__ if ECHO else None)
-    err = _Tee(sink, sys.__stderr__ if ECHO else None)
+    echo_out, echo_err = echo_streams()
+    out = _Tee(sink, echo_out)
+    err = _Tee(sink, echo_err)
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), _no_stdin():
             for chunk in chunks:

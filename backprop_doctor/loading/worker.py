@@ -35,7 +35,9 @@ def main(argv: list[str] | None = None) -> int:
         faulthandler.dump_traceback_later(args.timeout, exit=True, file=dump)
     _trace_exit(dump)
 
-    from backprop_doctor.loading import namespace
+    from backprop_doctor.loading import namespace, sandbox
+
+    sandbox.install(args.file)  # before any user code runs; for the rest of this process
 
     namespace.ECHO = True
     try:
