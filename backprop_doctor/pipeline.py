@@ -74,6 +74,7 @@ def _check_namespace(context: CheckContext, report: Report) -> None:
             )
         )
         return
+    observed = _observe(context, report, found)
     calls = static.constructor_calls(context.source.tree)
     forced = static.parse_build_expression(opts.build) if opts.build else None
     if forced is not None and forced.name not in {cls.__name__ for cls in found.networks}:
@@ -82,6 +83,8 @@ def _check_namespace(context: CheckContext, report: Report) -> None:
     rng = np.random.default_rng(opts.seed)
     checked_classes: set[type] = set()
     for cls in found.networks:
+        if cls.__name__ in observed:
+            continue
         try:
             built = build.build_network(
                 cls,
@@ -100,13 +103,13 @@ def _check_namespace(context: CheckContext, report: Report) -> None:
             result = api.check_network(built.obj, x, t, options=opts)
             result.built = [b for b in result.built if b.how != "given object"]
             report.extend(result)
-        report.built.append(Built(built.name, built.how, built.cases[0][0]))
+        report.built.append(Built(built.name, built.how, built.cases[0][0], origin="synthesized", line=built.line))
         try:
             checked_classes |= {type(layer) for _, layer in Network(built.obj).layers()}
         except TypeError:
             pass
     for cls in found.layers:
-        if cls in checked_classes:
+        if cls in checked_classes or cls.__name__ in observed:
             continue
         try:
             built = build.build_layer(cls, rng, train=opts.train, batch=opts.batch_size)
@@ -118,9 +121,11 @@ def _check_namespace(context: CheckContext, report: Report) -> None:
             result = api.check_layer(built.obj, x, t, options=opts)
             result.built = []
             report.extend(result)
-        report.built.append(Built(built.name, built.how, "; ".join(label for label, _, _ in built.cases)))
+        report.built.append(Built(built.name, built.how, "; ".join(label for label, _, _ in built.cases), origin="synthesized"))
     for forward, backward in found.pairs:
         name = f"{forward.__name__}/{backward.__name__}"
+        if name in observed:
+            continue
         try:
             cases = build.build_pair(forward, backward, rng, batch=opts.batch_size)
         except Exception as error:
@@ -130,8 +135,10 @@ def _check_namespace(context: CheckContext, report: Report) -> None:
             result = api.check_functions(forward, backward, x, *args, options=opts)
             result.built = []
             report.extend(result)
-        report.built.append(Built(name, "synthesized parameters", "; ".join(label for label, _, _ in cases)))
+        report.built.append(Built(name, "synthesized parameters", "; ".join(label for label, _, _ in cases), origin="synthesized"))
     for loss in found.loss_functions:
+        if loss.__name__ in observed:
+            continue
         scores = rng.standard_normal((opts.batch_size, build.CLASSES))
         labels = rng.integers(0, build.CLASSES, opts.batch_size)
         try:
@@ -141,7 +148,35 @@ def _check_namespace(context: CheckContext, report: Report) -> None:
             continue
         result.built = []
         report.extend(result)
-        report.built.append(Built(loss.__name__, "loss function", f"x {scores.shape}, integer labels"))
+        report.built.append(Built(loss.__name__, "loss function", f"x {scores.shape}, integer labels", origin="synthesized"))
+
+
+def _observe(context: CheckContext, report: Report, found: Any) -> set[str]:
+    """Run the user's program under the recorder and check what it built, on what it fed them.
+
+    Only in the child process, where the sandbox holds the program (never in the caller's
+    process), only when the file has driver code, and not with `--no-run` or `--build`.
+    Returns the names of the classes and functions checked this way.
+    """
+    from backprop_doctor.loading import sandbox
+    from backprop_doctor.observe.driver import has_driver
+
+    opts = context.options
+    assert context.source is not None
+    if not (opts.run and opts.build is None and sandbox.active() and has_driver(context.source.tree)):
+        return set()
+    from backprop_doctor.observe import report as observed_report
+    from backprop_doctor.observe.check import check_record
+    from backprop_doctor.observe.run import run_program
+
+    record, _namespace, _output = run_program(context.source, opts.run_budget, seed=opts.seed)
+    checked = check_record(record, found, opts, context.source.path)
+    report.extend(checked.report)
+    context.networks.extend(checked.networks)
+    context.layers.extend(checked.layers)
+    report.findings.extend(observed_report.findings(record, context.source.path))
+    report.extras["observed_run"] = observed_report.summary(record, context.source.path)
+    return checked.observed
 
 
 def _build_failed(report: Report, obj: Any, error: BaseException, name: str | None = None) -> None:

@@ -293,12 +293,20 @@ def built_table(report: Report) -> Table:
     table.add_column("how", overflow="fold", ratio=4)
     table.add_column("shapes", overflow="fold", ratio=2)
     table.add_column("checked", overflow="fold", ratio=2)
+    sources = any(getattr(b, "origin", "") for b in report.built)
+    if sources:
+        table.add_column("from", overflow="fold", ratio=2)
     for b in report.built:
         if b.skipped:
             status = Text(f"skipped: {one_line(b.skipped)}", style="yellow")
         else:
             status = Text("yes", style="green")
-        table.add_row(Text(clean(b.what)), Text(clean(b.how)), Text(clean(b.shapes)), status)
+        cells = [Text(clean(b.what)), Text(clean(b.how)), Text(clean(b.shapes)), status]
+        if sources:
+            origin = getattr(b, "origin", "")
+            line = getattr(b, "line", None)
+            cells.append(Text(f"{origin} (line {line})" if origin == "observed" and line else origin))
+        table.add_row(*cells)
     return table
 
 

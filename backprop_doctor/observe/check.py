@@ -1,0 +1,280 @@
+"""Check what an observed run recorded, on the inputs the program itself gave.
+
+* a network (a `params` dict with `gradient(x, t)`, or a DLFS-2 `params`/`grads`
+  list with `backward()`) is checked through its own gradient method on the
+  batch it was first given, and each of its layers on the activations that reach it;
+* any other layer object is checked in isolation on the input of its first
+  recorded forward call (a cell given several arrays, such as an RNN cell's
+  `forward(x, h_prev)`, with the other arrays held fixed);
+* a cs231n function pair and a loss function, on their first recorded arguments.
+
+Batches are cut to `ROWS` rows (the shapes beyond the batch axis stay those of
+the program). The objects are used as the program first used them (see
+`record.Instance.state`), always through copies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from backprop_doctor import api, build
+from backprop_doctor.adapters import ClassLayer, Network, is_loss_layer
+from backprop_doctor.findings import Built, Report
+from backprop_doctor.observe.record import Call, Instance, Record, TooLarge
+from backprop_doctor.observe.tracer import BACKWARD
+from backprop_doctor.options import Options
+
+ROWS = 32  # rows of a recorded batch the checks use
+PER_CLASS = 4  # instances of one class checked at most
+
+
+@dataclass
+class Checked:
+    """What checking the record produced."""
+
+    report: Report = field(default_factory=Report)
+    networks: list[build.Built] = field(default_factory=list)  # for the probes and the training probe
+    layers: list[build.Built] = field(default_factory=list)
+    observed: set[str] = field(default_factory=set)  # names of classes and functions the program used
+
+
+def check_record(record: Record, discovered: Any, options: Options, shown: str) -> Checked:
+    """Check every observed object on its recorded inputs (`discovered` from the definitions load)."""
+    out = Checked(report=Report(seed=options.seed))
+    covered: set[int] = set()  # ids of instances checked as part of a network
+    networks = {cls.__name__ for cls in getattr(discovered, "networks", [])}
+    for instance in record.instances:
+        network = _network(instance, networks)
+        if network is None:
+            continue
+        out.observed.add(instance.name)
+        x, t, how = _batch(instance)
+        if x is None:
+            _skip(out, instance, shown, how)
+            continue
+        obj = instance.state if instance.state is not None else instance.obj
+        shapes = _shapes(x, t, how)
+        x, t = _rows(x), _rows(t)
+        result = api.check_network(obj, x, t, options=options)
+        for entry in result.built:
+            if entry.how == "given object":
+                continue
+            out.report.built.append(entry.replace(origin="observed"))
+        result.built = []
+        out.report.extend(result)
+        out.report.built.append(
+            Built(instance.name, _how(instance, shown), shapes, origin="observed", line=instance.line, kind="network")
+        )
+        out.networks.append(build.Built(instance.name, obj, _how(instance, shown), [(shapes, x, t)], line=instance.line))
+        try:
+            for net in (instance.obj, obj):
+                layers = [layer for _, layer in Network(net).layers()]
+                covered |= {id(layer) for layer in layers}
+                out.observed |= {type(layer).__name__ for layer in layers}
+        except Exception:  # noqa: BLE001 - a network whose layers cannot be listed
+            pass
+    groups: dict[tuple[Any, ...], list[Instance]] = {}  # (class, input shapes) -> instances
+    for instance in record.instances:
+        if id(instance.obj) in covered or _network(instance, networks) is not None or not _is_layer(instance.obj):
+            continue
+        out.observed.add(instance.name)
+        call = _first_forward(instance)
+        shapes = tuple(np.shape(a) for a in call.args if isinstance(a, np.ndarray)) if call else None
+        groups.setdefault((instance.cls, shapes), []).append(instance)
+    per_class: dict[type, int] = {}
+    for (cls, _), instances in groups.items():
+        per_class[cls] = per_class.get(cls, 0) + 1
+        if per_class[cls] <= PER_CLASS:
+            # A cell made anew at each step is checked once, on a step whose inputs are not all
+            # zeros (the first step's h_prev = 0 would hide a wrong dWh).
+            _check_layer(out, min(instances, key=_zero_inputs), options, shown)
+    _check_functions(out, record, discovered, options, shown)
+    return out
+
+
+# --------------------------------------------------------------------------- networks
+
+
+def _network(instance: Instance, networks: set[str]) -> Network | None:
+    """The instance as a network, when discovery calls its class one and the adapter takes it."""
+    if instance.name not in networks:
+        return None
+    try:
+        return Network(instance.state if instance.state is not None else instance.obj)
+    except TypeError:
+        return None
+    except Exception:  # noqa: BLE001 - a property of the user's class that raises
+        return None
+
+
+def _batch(instance: Instance) -> tuple[Any, Any, str]:
+    """(x, t, method) of the first recorded gradient/loss call given two arrays."""
+    order = sorted(instance.calls, key=lambda name: (not BACKWARD.search(name), "loss" not in name.lower()))
+    for name in order:
+        for call in instance.calls[name]:
+            arrays = [a for a in call.args if isinstance(a, (np.ndarray, TooLarge))]
+            if len(arrays) >= 2:
+                x, t = arrays[0], arrays[1]
+                if isinstance(x, TooLarge) or isinstance(t, TooLarge):
+                    return None, None, f"the batch given to `{name}` ({x!r}) is too large to keep"
+                return x, t, f"{name} (line {call.line})"
+    return None, None, "the program never called its gradient or loss method with a batch"
+
+
+def _rows(a: np.ndarray) -> np.ndarray:
+    return a[:ROWS] if a.ndim >= 1 and a.shape[0] > ROWS else a
+
+
+def _given(arrays: list[np.ndarray], names: list[str]) -> str:
+    """`x (100, 784), t (100, 10), checked on the first 32 rows`."""
+    text = ", ".join(f"{n} {tuple(a.shape)}" for n, a in zip(names, arrays))
+    if any(a.ndim >= 1 and a.shape[0] > ROWS for a in arrays[:1]):
+        text += f" (checked on the first {ROWS} rows)"
+    return text
+
+
+def _shapes(x: Any, t: Any, how: str) -> str:
+    return f"{how}: {_given([x, t] if t is not None else [x], ['x', 't'])}"
+
+
+def _how(instance: Instance, shown: str) -> str:
+    args = describe_call(instance.name, instance.args, instance.kwargs)
+    if not instance.line:
+        return f"{args} observed in your program"
+    return f"{args} observed at line {instance.line}" if instance.created else f"{args} first used at line {instance.line}"
+
+
+def _skip(out: Checked, instance: Instance, shown: str, why: str) -> None:
+    out.report.built.append(Built(instance.name, _how(instance, shown), skipped=why, origin="observed", line=instance.line))
+
+
+def describe_call(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+    """`MLP([6, 16, 3], rng=<Generator>)`: arrays by shape, other objects by type, long values cut."""
+
+    def show(v: Any) -> str:
+        if isinstance(v, (np.ndarray, TooLarge)):
+            return f"array{tuple(v.shape)}"
+        if v is None or isinstance(v, (bool, int, float, str, np.generic)) or (
+            isinstance(v, (list, tuple)) and all(isinstance(e, (bool, int, float, str)) for e in v)
+        ):
+            text = repr(v)
+            return text if len(text) <= 40 else text[:37] + "..."
+        return f"<{type(v).__name__}>"
+
+    parts = [show(a) for a in args] + [f"{k}={show(v)}" for k, v in kwargs.items()]
+    return f"{name}({', '.join(parts)})"
+
+
+# --------------------------------------------------------------------------- layers
+
+
+def _is_layer(obj: Any) -> bool:
+    return callable(getattr(obj, "forward", None)) and callable(getattr(obj, "backward", None))
+
+
+def _first_forward(instance: Instance) -> Call | None:
+    for name in ("forward", "__call__"):
+        for call in instance.calls.get(name, []):
+            if call.returned and call.args:
+                return call
+    return None
+
+
+def _zero_inputs(instance: Instance) -> int:
+    call = _first_forward(instance)
+    if call is None:
+        return 0
+    return sum(1 for a in call.args if isinstance(a, np.ndarray) and a.dtype.kind == "f" and not a.any())
+
+
+def _argument_names(func: Any, n: int) -> list[str]:
+    import inspect
+
+    try:
+        names = [p for p in inspect.signature(func).parameters][:n]
+    except (TypeError, ValueError):
+        names = []
+    return names + [f"input {i + 1}" for i in range(len(names), n)]
+
+
+def _check_layer(out: Checked, instance: Instance, options: Options, shown: str) -> None:
+    call = _first_forward(instance)
+    if call is None:
+        _skip(out, instance, shown, "the program never ran its forward")
+        return
+    obj = instance.state if instance.state is not None else instance.obj
+    arrays = [a for a in call.args if isinstance(a, (np.ndarray, TooLarge))]
+    if not arrays or any(isinstance(a, TooLarge) for a in arrays):
+        _skip(out, instance, shown, "its recorded input is too large to keep" if arrays else "its forward was given no array")
+        return
+    loss = is_loss_layer(obj) and len(arrays) >= 2 and np.size(call.result) == 1  # forward(x, t) -> loss
+    names = ["x", "t"] if loss else _argument_names(obj.forward, len(arrays))
+    shapes = f"forward (line {call.line}): {_given(arrays, names)}"
+    arrays = [_rows(a) for a in arrays]
+    label = instance.name if instance.line is None else f"{instance.name} (line {instance.line})"
+    if loss:
+        result = api.check_layer(obj, arrays[0], arrays[1], options=options)
+        case = (f"x {arrays[0].shape}, t {arrays[1].shape}", arrays[0], arrays[1])
+    elif len(arrays) == 1:
+        result = api.check_layer(obj, arrays[0], options=options)
+        case = (f"x {arrays[0].shape}", arrays[0], None)
+    else:
+        from backprop_doctor.observe.cells import check_cell
+
+        result = check_cell(obj, arrays, options, label=instance.name)
+        case = None
+    result.built = []
+    out.report.extend(result)
+    out.report.built.append(
+        Built(label, _how(instance, shown), shapes, origin="observed", line=instance.line)
+    )
+    if case is not None:
+        out.layers.append(build.Built(instance.name, obj, _how(instance, shown), [case], line=instance.line))
+
+
+# --------------------------------------------------------------------------- functions
+
+
+def _check_functions(out: Checked, record: Record, discovered: Any, options: Options, shown: str) -> None:
+    recorded = {f.name: f for f in record.functions if f.calls}
+    for forward, backward in getattr(discovered, "pairs", []):
+        calls = recorded.get(forward.__name__)
+        call = next((c for c in calls.calls if c.returned and c.args), None) if calls else None
+        if call is None or not isinstance(call.args[0], np.ndarray):
+            continue
+        live_backward = calls.func.__globals__.get(backward.__name__, backward)
+        name = f"{forward.__name__}/{backward.__name__}"
+        out.observed.add(name)
+        x = _rows(call.args[0])
+        params = list(call.args[1:])
+        if any(isinstance(a, TooLarge) for a in params):
+            out.report.built.append(Built(name, "observed", skipped="its recorded arguments are too large to keep", origin="observed", line=call.line))
+            continue
+        result = api.check_functions(calls.func, live_backward, x, *params, options=options)
+        result.built = []
+        out.report.extend(result)
+        shapes = ", ".join([f"x {x.shape}"] + [f"{tuple(p.shape)}" for p in params if isinstance(p, np.ndarray)])
+        out.report.built.append(Built(name, f"arguments observed at line {call.line}", shapes, origin="observed", line=call.line))
+    for loss in getattr(discovered, "loss_functions", []):
+        calls = recorded.get(loss.__name__)
+        call = next((c for c in calls.calls if c.returned and len(c.args) >= 2), None) if calls else None
+        if call is None or not all(isinstance(a, np.ndarray) for a in call.args[:2]):
+            continue
+        out.observed.add(loss.__name__)
+        x, t = _rows(call.args[0]), _rows(call.args[1])
+        result = api.check_layer(calls.func, x, t, options=options)
+        result.built = []
+        out.report.extend(result)
+        out.report.built.append(Built(loss.__name__, f"arguments observed at line {call.line}", f"x {x.shape}, t {t.shape}", origin="observed", line=call.line))
+
+
+def observed_names(record: Record) -> Iterator[str]:
+    for instance in record.instances:
+        yield instance.name
+    for function in record.functions:
+        yield function.name
+
