@@ -408,3 +408,50 @@ print(undefined_name)
     stopped = [f for f in report["findings"] if f["name"] == "program-stopped"]
     assert [(f["line"], f["severity"]) for f in stopped] == [(line_of(path, "print(undefined_name)"), "info")]
     assert built(report, "Affine")["origin"] == "observed"
+
+
+def test_a_file_inside_a_package_with_relative_imports_is_loaded_as_part_of_its_package(tmp_path):
+    write(tmp_path, "nets/__init__.py", "")
+    write(tmp_path, "nets/models/__init__.py", "")
+    write(tmp_path, "nets/layers.py", BOOK_LAYERS)
+    write(tmp_path, "nets/utils.py", """
+        import numpy as np
+
+
+        def batches(x, y, size, rng):
+            order = rng.permutation(len(x))
+            for i in range(0, len(x), size):
+                yield x[order[i:i + size]], y[order[i:i + size]]
+        """)
+    path = write(tmp_path, "nets/models/train.py", """
+        import numpy as np
+
+        from ..layers import Affine, Relu, SoftmaxWithLoss
+        from ..utils import batches
+
+        if __name__ == "__main__":
+            rng = np.random.default_rng(3)
+            x = rng.normal(size=(200, 5))
+            t = (x.sum(axis=1) > 0).astype(int)
+            layers = [Affine(0.1 * rng.normal(size=(5, 16)), np.zeros(16)), Relu(), Affine(0.1 * rng.normal(size=(16, 2)), np.zeros(2))]
+            head = SoftmaxWithLoss()
+            for epoch in range(50):
+                for xb, tb in batches(x, t, 20, rng):
+                    out = xb
+                    for layer in layers:
+                        out = layer.forward(out)
+                    head.forward(out, tb)
+                    grad = head.backward()
+                    for layer in reversed(layers):
+                        grad = layer.backward(grad)
+                    for layer in layers[::2]:
+                        layer.W -= 0.05 * layer.dW
+                        layer.b -= 0.05 * layer.db
+        """)
+    report = check(path)
+    assert report["ok"], codes(report)
+    assert not [f for f in report["findings"] if f["name"] in ("load-error", "nothing-to-check", "missing-module")]
+    affines = [b for b in report["built"] if b["what"].startswith("Affine")]
+    assert [(b["origin"], b["line"]) for b in affines] == [("observed", line_of(path, "layers = [Affine("))] * 2
+    assert ["x (20, 5)" in affines[0]["shapes"], "x (20, 16)" in affines[1]["shapes"]] == [True, True]
+    assert "x (20, 2), t (20,)" in built(report, "SoftmaxWithLoss")["shapes"]

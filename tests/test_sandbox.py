@@ -79,13 +79,22 @@ def test_a_program_that_touches_its_folder_leaves_it_bit_identical_and_gets_a_fi
     path.write_text(LAYER + statement + "\n", encoding="utf-8")
     line = LAYER.count("\n") + 1
     before = folder_hashes(user)
-    report = check(path, "--exec-module")
+    report = check(path)  # the statement is driver code: the observed run executes it
     assert folder_hashes(user) == before
     blocked = [f for f in report["findings"] if f["name"] == "sandbox-blocked"]
     assert [(f["line"], f["evidence"][0]["text"].split(":")[0]) for f in blocked] == [(line, action)]
     assert blocked[0]["file"] == str(path)
     # The layer defined before the refused line is still checked.
     assert any(b["what"] == "Affine" and b.get("skipped") is None for b in report["built"])
+
+
+def test_the_same_program_with_exec_module_is_held_by_the_sandbox_too(tmp_path):
+    path = tmp_path / "appender.py"
+    path.write_text(LAYER + 'open(__file__, "a").write("# trained\\n")\n', encoding="utf-8")
+    before = folder_hashes(tmp_path)
+    report = check(path, "--exec-module", "--no-run")
+    assert folder_hashes(tmp_path) == before
+    assert [f["line"] for f in report["findings"] if f["name"] == "sandbox-blocked"] == [LAYER.count("\n") + 1]
 
 
 def test_a_default_argument_that_opens_the_file_for_writing_is_refused_in_definitions_mode(tmp_path):
@@ -111,7 +120,7 @@ def test_writes_to_relative_paths_go_to_a_private_folder_and_are_allowed(tmp_pat
     )
     (tmp_path / "data.csv").write_text("relative reads still work", encoding="utf-8")
     before = folder_hashes(tmp_path)
-    report = check(path, "--exec-module")
+    report = check(path)
     assert folder_hashes(tmp_path) == before
-    assert not [f for f in report["findings"] if f["name"] in ("sandbox-blocked", "load-error")]
+    assert not [f for f in report["findings"] if f["name"] in ("sandbox-blocked", "load-error", "program-stopped")]
     assert "3.0 relative reads still work" in report["extras"]["stdout"]

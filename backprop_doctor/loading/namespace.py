@@ -7,7 +7,9 @@ The file runs as a fresh module named `__bpd_user__`, never `__main__`, so an
 `if __name__ == "__main__":` block does not run; the module is registered in
 `sys.modules` so its classes pickle and deep-copy. Its folder and the folder
 above are importable first (the book layout `sys.path.append(os.pardir);
-from common.layers import *` works, also without `__init__.py`), no bytecode
+from common.layers import *` works, also without `__init__.py`); a file inside
+a package runs with `__package__` set and the package's root importable, so
+its relative imports work (see `package.py`); no bytecode
 is written anywhere, missing modules become stubs, and what the code prints
 goes to `output` instead of the terminal.
 """
@@ -32,6 +34,7 @@ from backprop_doctor.context import SourceFile
 from backprop_doctor.findings import Finding
 from backprop_doctor.loading import stubs
 from backprop_doctor.loading.definitions import definitions_only
+from backprop_doctor.loading.package import package_of
 from backprop_doctor.loading.source import syntax_error_finding
 from backprop_doctor.rules import rule
 
@@ -129,6 +132,9 @@ def load_namespace(
     path = os.path.abspath(source.path)
     folder = os.path.dirname(path)
     roots = [folder, os.path.dirname(folder)]
+    package, package_root = package_of(path, source.tree)
+    if package_root is not None and package_root not in roots:
+        roots.append(package_root)
     for root in reversed(roots):
         while root in sys.path:
             sys.path.remove(root)
@@ -140,6 +146,8 @@ def load_namespace(
     module = types.ModuleType(USER_MODULE, None)
     module.__file__ = path
     module.__builtins__ = builtins  # type: ignore[attr-defined]
+    if package is not None:
+        module.__package__ = package  # `from .layers import *` resolves against the file's package
     sys.modules[USER_MODULE] = module
     namespace = module.__dict__
     lines = io.StringIO(source.text).readlines()  # split on "\n" only, as the compiler counts lines

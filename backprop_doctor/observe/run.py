@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from backprop_doctor.context import SourceFile
+from backprop_doctor.loading.package import package_of
 from backprop_doctor.observe.record import Record
 from backprop_doctor.observe.tracer import Recorder, StopRun
 
@@ -45,6 +46,9 @@ def run_program(source: SourceFile, budget: float, seed: int = 0) -> tuple[Recor
     module.__builtins__ = builtins  # type: ignore[attr-defined]
     namespace = module.__dict__
     namespace["__name__"] = "__main__"
+    package, _root = package_of(path, source.tree)  # the definitions load put its root on sys.path
+    if package is not None:
+        module.__package__ = package
     sys.modules[RUN_MODULE] = module
     recorder = Recorder(lambda f: f == path or is_user_file(f), budget)
     record = recorder.record
