@@ -455,3 +455,21 @@ def test_a_file_inside_a_package_with_relative_imports_is_loaded_as_part_of_its_
     assert [(b["origin"], b["line"]) for b in affines] == [("observed", line_of(path, "layers = [Affine("))] * 2
     assert ["x (20, 5)" in affines[0]["shapes"], "x (20, 16)" in affines[1]["shapes"]] == [True, True]
     assert "x (20, 2), t (20,)" in built(report, "SoftmaxWithLoss")["shapes"]
+
+
+def test_pyproject_can_turn_the_observed_run_off_and_the_flags_are_documented(tmp_path):
+    path = write(tmp_path, "lstm.py", (Path(__file__).parent / "cases" / "observe_lstm.py").read_text())
+    (tmp_path / "pyproject.toml").write_text("[tool.backprop-doctor]\nrun = false\nrun-budget = 3\n", encoding="utf-8")
+    report = check(path)
+    assert "observed_run" not in report["extras"]
+    helped = subprocess.run([sys.executable, "-m", "backprop_doctor", "check", "--help"], capture_output=True, text=True)
+    assert "--no-run" in helped.stdout and "--run-budget SECONDS" in helped.stdout
+
+
+def test_a_run_budget_that_is_not_a_positive_number_is_a_usage_error(tmp_path):
+    path = write(tmp_path, "lstm.py", (Path(__file__).parent / "cases" / "observe_lstm.py").read_text())
+    result = subprocess.run(
+        [sys.executable, "-m", "backprop_doctor", "check", str(path), "--run-budget", "0"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 2 and "run_budget=0" in result.stderr and "Traceback" not in result.stderr
