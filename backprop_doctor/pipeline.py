@@ -65,7 +65,8 @@ def _check_namespace(context: CheckContext, report: Report) -> None:
     assert context.source is not None and context.namespace is not None
     found = discover(context.namespace, {os.path.abspath(context.source.path)})
     context.extras["discovered"] = found
-    if not found:
+    observed = _observe(context, report, found)
+    if not found and not observed:
         report.findings.append(
             rule("nothing-to-check").finding(
                 "No layer class (forward/backward), cs231n function pair or network was found in this file: "
@@ -74,7 +75,6 @@ def _check_namespace(context: CheckContext, report: Report) -> None:
             )
         )
         return
-    observed = _observe(context, report, found)
     calls = static.constructor_calls(context.source.tree)
     forced = static.parse_build_expression(opts.build) if opts.build else None
     if forced is not None and forced.name not in {cls.__name__ for cls in found.networks}:

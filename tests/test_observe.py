@@ -473,3 +473,68 @@ def test_a_run_budget_that_is_not_a_positive_number_is_a_usage_error(tmp_path):
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert result.returncode == 2 and "run_budget=0" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_cs231n_classifier_whose_loss_returns_its_gradients_is_checked_on_its_training_batch(tmp_path):
+    path = write(tmp_path, "neural_net.py", (Path(__file__).parent / "cases" / "observe_cs231n_classifier.py").read_text())
+    report = check(path)
+    assert report["ok"], codes(report)
+    net = built(report, "TwoLayerNet")
+    assert (net["origin"], net["line"], net["kind"]) == ("observed", line_of(path, "net = TwoLayerNet("), "network")
+    assert "x (50, 10), y (50,)" in net["shapes"]
+    assert {m["param"] for m in report["measurements"] if m["layer"] == "TwoLayerNet"} == {"W1", "b1", "W2", "b2"}
+
+    broken = write(tmp_path / "broken", "neural_net.py", path.read_text().replace("grads['b1'] = dh.sum(axis=0)", "grads['b1'] = dh.sum(axis=0) / N"))
+    report = check(broken)
+    assert [(f["param"], f["severity"]) for f in report["findings"] if f["name"] == "gradient-mismatch"] == [("b1", "error")]
+
+
+def test_function_pairs_and_a_loss_function_are_checked_on_the_arguments_the_script_passed(tmp_path):
+    path = write(tmp_path, "layers.py", """
+        import numpy as np
+
+
+        def affine_forward(x, w, b):
+            out = x.reshape(x.shape[0], -1).dot(w) + b
+            return out, (x, w, b)
+
+
+        def affine_backward(dout, cache):
+            x, w, b = cache
+            dx = dout.dot(w.T).reshape(x.shape)
+            dw = x.reshape(x.shape[0], -1).T.dot(dout)
+            db = dout.sum(axis=0)
+            return dx, dw, db
+
+
+        def svm_loss(x, y):
+            N = x.shape[0]
+            correct = x[np.arange(N), y]
+            margins = np.maximum(0, x - correct[:, None] + 1.0)
+            margins[np.arange(N), y] = 0
+            loss = margins.sum() / N
+            positive = (margins > 0).sum(axis=1)
+            dx = (margins > 0).astype(float)
+            dx[np.arange(N), y] -= positive
+            return loss, dx / N
+
+
+        if __name__ == "__main__":
+            rng = np.random.RandomState(1)
+            x = rng.randn(16, 3, 2, 2)
+            y = rng.randint(0, 5, 16)
+            w, b = 0.1 * rng.randn(12, 5), np.zeros(5)
+            for step in range(200):
+                scores, cache = affine_forward(x, w, b)
+                loss, dscores = svm_loss(scores, y)
+                dx, dw, db = affine_backward(dscores, cache)
+                w -= 0.1 * dw
+                b -= 0.1 * db
+        """)
+    report = check(path)
+    assert report["ok"], codes(report)
+    pair = built(report, "affine_forward/affine_backward")
+    assert (pair["origin"], pair["line"]) == ("observed", line_of(path, "scores, cache = affine_forward("))
+    assert pair["shapes"] == "x (16, 3, 2, 2), (12, 5), (5,)"
+    loss = built(report, "svm_loss")
+    assert loss["origin"] == "observed" and loss["shapes"] == "x (16, 5), t (16,)"

@@ -93,6 +93,7 @@ def check_record(record: Record, discovered: Any, options: Options, shown: str) 
             # zeros (the first step's h_prev = 0 would hide a wrong dWh).
             _check_layer(out, min(instances, key=_zero_inputs), options, shown)
     _check_functions(out, record, discovered, options, shown)
+    _check_loss_and_grads(out, record, covered, networks, options)
     return out
 
 
@@ -278,3 +279,46 @@ def observed_names(record: Record) -> Iterator[str]:
     for function in record.functions:
         yield function.name
 
+
+
+# --------------------------------------------------------------------------- (loss, grads) calls
+
+
+def _check_loss_and_grads(out: Checked, record: Record, covered: set[int], networks: set[str], options: Options) -> None:
+    """Calls that return (loss, grads): cs231n's `model.loss(X, y)`, a function `loss(params, X, y)`."""
+    from backprop_doctor.observe.lossgrads import check_function, check_method
+
+    done: set[Any] = set()
+    for instance in record.instances:
+        if instance.cls in done or id(instance.obj) in covered or _network(instance, networks) is not None or _is_layer(instance.obj):
+            continue
+        obj = instance.state if instance.state is not None else instance.obj
+        for method, calls in instance.calls.items():
+            call = next((c for c in calls if c.returned and isinstance(c.result, tuple)), None)
+            if call is None:
+                continue
+            try:
+                checked = check_method(obj, method, call, options, ROWS)
+            except Exception:  # noqa: BLE001 - an object that will not copy
+                checked = None
+            if checked is None:
+                continue
+            report, shapes = checked
+            done.add(instance.cls)
+            out.observed.add(instance.name)
+            out.report.extend(report)
+            out.report.built.append(
+                Built(instance.name, _how(instance, ""), f"{method} (line {call.line}): {shapes}", origin="observed", line=instance.line, kind="network")
+            )
+            break
+    for function in record.functions:
+        call = next((c for c in function.calls if c.returned and isinstance(c.result, tuple)), None)
+        if call is None:
+            continue
+        checked = check_function(function.func, call, options, ROWS)
+        if checked is None:
+            continue
+        report, shapes = checked
+        out.observed.add(function.name)
+        out.report.extend(report)
+        out.report.built.append(Built(function.name, f"called at line {call.line}", shapes, origin="observed", line=call.line, kind="network"))

@@ -48,6 +48,15 @@ class StopRun(BaseException):
         self.why = why
 
 
+def _loss_and_gradients(value: Any) -> bool:
+    """`(loss, grads)`: a number, then a dict or list of arrays."""
+    if not (isinstance(value, tuple) and len(value) >= 2 and scalar(value[0]) is not None):
+        return False
+    grads = value[1]
+    items = grads.values() if isinstance(grads, dict) else grads if isinstance(grads, (list, tuple)) else ()
+    return any(isinstance(g, np.ndarray) for g in items)
+
+
 def _copy(obj: Any) -> Any:
     import copy
 
@@ -194,7 +203,7 @@ class Recorder:
             call = Call(name, tuple(copy_value(a, budget) for a in args), {}, file, line)
             calls.append(call)
         key = (id(type(obj)), name) if BACKWARD.search(name) else None
-        return self._returning(frame, call, key, name, lossy=bool(LOSS.search(name)) or (name == "forward" and self._loss_layer(obj)))
+        return self._returning(frame, call, key, name, owner=id(type(obj)), lossy=bool(LOSS.search(name)) or (name == "forward" and self._loss_layer(obj)))
 
     # -- functions ------------------------------------------------------------------------
 
@@ -213,7 +222,7 @@ class Recorder:
             call = Call(func.__name__, tuple(copy_value(v, budget) for v in values), {}, file, line)
             calls.calls.append(call)
         key = (id(func), func.__name__) if BACKWARD.search(func.__name__) else None
-        return self._returning(frame, call, key, func.__name__, lossy=bool(LOSS.search(func.__name__)))
+        return self._returning(frame, call, key, func.__name__, owner=id(func), lossy=bool(LOSS.search(func.__name__)))
 
     # -- returns --------------------------------------------------------------------------
 
@@ -231,7 +240,9 @@ class Recorder:
             self._loss_types[cls] = known
         return known
 
-    def _returning(self, frame: types.FrameType, call: Call | None, key: tuple[int, str] | None, name: str, lossy: bool) -> Any:
+    def _returning(
+        self, frame: types.FrameType, call: Call | None, key: tuple[int, str] | None, name: str, owner: int, lossy: bool
+    ) -> Any:
         nested = lossy or key is not None  # loss values inside these are not the driver's own
         if call is None and not nested:
             return None
@@ -254,8 +265,12 @@ class Recorder:
                 value = scalar(arg)
                 if value is not None:
                     self.record.losses.append(LossValue(value, caller[0], caller[1], top_level))
-            if key is not None:
-                self._backward_counts[key] += 1
+            counted = key
+            if counted is None and lossy and _loss_and_gradients(arg):
+                counted = (owner, name)  # `loss, grads = model.loss(X, y)` is a backward pass too
+                self._backward_counts.setdefault(counted, 0)
+            if counted is not None:
+                self._backward_counts[counted] += 1
                 counts = self._backward_counts.values()
                 if self.complete_at is None and (min(counts) >= ENOUGH_CALLS or max(counts) >= 5 * ENOUGH_CALLS):
                     self.complete_at = time.perf_counter()
