@@ -194,6 +194,30 @@ def nielsen_loader(wrapped: bool) -> Callable[..., Any]:
     return load
 
 
+def nnfs_data(kind: str) -> Callable[..., Any]:
+    """The NNFS book's `nnfs.datasets.spiral_data(samples, classes)` and friends."""
+
+    def load(samples: int = 100, classes: int = 3, *_: Any, **__: Any) -> Any:
+        rng = np.random.default_rng([samples, classes])
+        if kind == "sine":
+            x = np.arange(samples).reshape(-1, 1) / samples
+            y = np.sin(2 * np.pi * x)
+            _record("nnfs.datasets.sine_data", f"X {x.shape}, y {y.shape}")
+            return x, y
+        n = samples * classes
+        y = np.repeat(np.arange(classes), samples).astype(np.uint8)
+        if kind == "spiral":
+            r = np.tile(np.linspace(0.0, 1, samples), classes)
+            angle = np.linspace(0, 4, n) + y * 4 + 0.2 * rng.standard_normal(n)
+            x = np.c_[r * np.sin(angle * 2.5), r * np.cos(angle * 2.5)]
+        else:
+            x = np.c_[0.1 * rng.standard_normal(n) + y / 3, 0.1 * rng.standard_normal(n) + 0.5]
+        _record(f"nnfs.datasets.{kind}_data", f"X {x.shape}, y {y.shape} uint8")
+        return x, y
+
+    return load
+
+
 _LOADERS: list[tuple[re.Pattern[str], Callable[..., Any]]] = [
     (re.compile(r"(^|\.)load_mnist$"), load_mnist),
     (re.compile(r"(^|\.)load_cifar10?$"), load_cifar10),
@@ -206,6 +230,9 @@ _LOADERS: list[tuple[re.Pattern[str], Callable[..., Any]]] = [
     (re.compile(r"(^|\.)read_data_sets$"), read_data_sets),
     (re.compile(r"mnist_loader\.load_data_wrapper$"), nielsen_loader(True)),
     (re.compile(r"mnist_loader\.load_data$"), nielsen_loader(False)),
+    (re.compile(r"(^|\.)spiral_data$"), nnfs_data("spiral")),
+    (re.compile(r"(^|\.)vertical_data$"), nnfs_data("vertical")),
+    (re.compile(r"(^|\.)sine_data$"), nnfs_data("sine")),
 ]
 
 

@@ -53,6 +53,27 @@ class ObservedCell(ClassLayer):
         return dx, grads
 
 
+class StoredOutput(ClassLayer):
+    """A layer whose forward stores `self.output` and returns None, and whose backward stores
+    `self.dinputs` (the NNFS book's convention), as the observed program used it."""
+
+    def forward(self, x: np.ndarray, t: np.ndarray | None = None) -> Any:
+        out = super().forward(x, t)
+        return getattr(self.layer, "output", None) if out is None else out
+
+    def backward(self, dout: Any) -> tuple[np.ndarray | None, dict[str, Any]]:
+        dx, grads = super().backward(dout)
+        return (getattr(self.layer, "dinputs", None) if dx is None else dx), grads
+
+
+def check_stored_output(layer: Any, x: np.ndarray, options: Options, label: str) -> Report:
+    report = Report(seed=options.seed)
+    with isolated(layer) as (work, dtypes):
+        check = LayerCheck(StoredOutput(work, train=options.train), np.array(x, dtype=np.float64), None, options, user_dtypes=frozenset(dtypes), label=label)
+        report.extend(check.run())
+    return report
+
+
 def check_cell(layer: Any, arrays: list[np.ndarray], options: Options, label: str) -> Report:
     """The gradient check of `layer.forward(arrays[0], *arrays[1:])` on copies."""
     report = Report(seed=options.seed)
