@@ -538,3 +538,35 @@ def test_function_pairs_and_a_loss_function_are_checked_on_the_arguments_the_scr
     assert pair["shapes"] == "x (16, 3, 2, 2), (12, 5), (5,)"
     loss = built(report, "svm_loss")
     assert loss["origin"] == "observed" and loss["shapes"] == "x (16, 5), t (16,)"
+
+
+def test_a_missing_mnist_pkl_gz_read_by_a_loader_beside_the_file_is_synthetic(tmp_path):
+    write(tmp_path, "src/mnist_loader.py", """
+        import gzip
+        import pickle
+
+
+        def load_data():
+            f = gzip.open('../data/mnist.pkl.gz', 'rb')
+            training_data, validation_data, test_data = pickle.load(f, encoding="latin1")
+            f.close()
+            return training_data, validation_data, test_data
+        """)
+    path = write(tmp_path, "src/train.py", BOOK_LAYERS + '''
+import mnist_loader
+
+(x_train, y_train), _, _ = mnist_loader.load_data()
+fc = Affine(0.01 * np.random.randn(784, 10), np.zeros(10))
+head = SoftmaxWithLoss()
+for i in range(100):
+    loss = head.forward(fc.forward(x_train[:50]), y_train[:50])
+    fc.backward(head.backward())
+    fc.W -= 0.1 * fc.dW
+''')
+    report = check(path)
+    assert report["ok"], codes(report)
+    synthetic = [f for f in report["findings"] if f["name"] == "synthetic-data"]
+    assert [(f["file"].endswith("mnist_loader.py"), f["line"]) for f in synthetic] == [(True, 7)]
+    assert "x (50, 784)" in built(report, "Affine")["shapes"]
+    assert "x (50, 10), t (50,)" in built(report, "SoftmaxWithLoss")["shapes"]
+    assert not (tmp_path / "data").exists()

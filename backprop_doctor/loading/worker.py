@@ -35,9 +35,10 @@ def main(argv: list[str] | None = None) -> int:
         faulthandler.dump_traceback_later(args.timeout, exit=True, file=dump)
     _trace_exit(dump)
 
-    from backprop_doctor.loading import namespace, sandbox
+    from backprop_doctor.loading import datasets, namespace, sandbox
 
     sandbox.install(args.file)  # before any user code runs; for the rest of this process
+    datasets.install_missing_files()  # a missing mnist.pkl.gz reads as synthetic data
 
     namespace.ECHO = True
     try:
