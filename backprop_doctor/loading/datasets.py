@@ -8,8 +8,10 @@ through it (`dataset.mnist.load_mnist`, `keras.datasets.mnist.load_data`,
 inert stub: it honours the loader's flags (one-hot or labels, flattened or
 images, normalised or 0-255) and returns a few hundred samples with learnable
 structure (each class is a noisy copy of its own prototype), so a program's
-loss curve means something. Each call is recorded in `REPLACED` for the
-`synthetic-data` finding.
+loss curve means something. A read of a well-known data file that is not
+there (`mnist.pkl.gz` as Nielsen's `mnist_loader` opens it, `mnist.npz`)
+gets synthetic content of the same layout (`install_missing_files`). Each
+replacement is recorded in `REPLACED` for the `synthetic-data` finding.
 """
 
 from __future__ import annotations

@@ -15,7 +15,6 @@ the program). The objects are used as the program first used them (see
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -322,13 +321,6 @@ def _check_functions(out: Checked, record: Record, discovered: Any, options: Opt
         result.built = []
         out.report.extend(result)
         out.report.built.append(Built(loss.__name__, f"arguments observed at line {call.line}", f"x {x.shape}, t {t.shape}", origin="observed", line=call.line))
-
-
-def observed_names(record: Record) -> Iterator[str]:
-    for instance in record.instances:
-        yield instance.name
-    for function in record.functions:
-        yield function.name
 
 
 

@@ -87,7 +87,6 @@ class Record:
     stopped: str = "finished"  # "finished", "enough" (every backward ran), "budget", "raised", "exited"
     error: tuple[str, str | None, int | None] | None = None  # (description, file, line) when it raised
     seconds: float = 0.0
-    replaced: list[tuple[str, str]] = field(default_factory=list)  # (loader, what it returned instead)
 
     def loss_curve(self) -> tuple[str | None, int | None, list[float]]:
         """The loss values of one call site: the driver's own, else the most frequent one."""
