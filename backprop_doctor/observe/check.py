@@ -68,7 +68,8 @@ def check_record(record: Record, discovered: Any, options: Options, shown: str) 
         out.report.built.append(
             Built(instance.name, _how(instance, shown), shapes, origin="observed", line=instance.line, kind="network")
         )
-        out.networks.append(build.Built(instance.name, obj, _how(instance, shown), [(shapes, x, t)], line=instance.line))
+        if np.ndim(x) >= 1 and np.shape(x)[0] >= 2:  # the batch probes (tiling, coupling) need a batch
+            out.networks.append(build.Built(instance.name, obj, _how(instance, shown), [(shapes, x, t)], line=instance.line))
         try:
             for net in (instance.obj, obj):
                 layers = [layer for _, layer in Network(net).layers()]
@@ -283,7 +284,7 @@ def _check_layer(out: Checked, instance: Instance, options: Options, shown: str)
     out.report.built.append(
         Built(label, _how(instance, shown), shapes, origin="observed", line=instance.line)
     )
-    if case is not None:
+    if case is not None and np.ndim(case[1]) >= 1 and np.shape(case[1])[0] >= 2:
         out.layers.append(build.Built(instance.name, obj, _how(instance, shown), [case], line=instance.line))
 
 
@@ -300,6 +301,12 @@ def _check_functions(out: Checked, record: Record, discovered: Any, options: Opt
         live_backward = calls.func.__globals__.get(backward.__name__, backward)
         name = f"{forward.__name__}/{backward.__name__}"
         out.observed.add(name)
+        if not (isinstance(call.result, tuple) and len(call.result) == 2 and isinstance(call.result[0], np.ndarray)):
+            returned = f"{len(call.result)} values" if isinstance(call.result, tuple) else type(call.result).__name__
+            out.report.built.append(
+                Built(name, f"arguments observed at line {call.line}", skipped=f"`{forward.__name__}` returned {returned}, not (out, cache): not checked yet", origin="observed", line=call.line)
+            )
+            continue
         x = _rows(call.args[0])
         params = list(call.args[1:])
         if any(isinstance(a, TooLarge) for a in params):
