@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from backprop_doctor.adapters import ClassLayer, _parameters, _train_kwargs, isolated
+from backprop_doctor.adapters import ClassLayer, _parameters, _train_kwargs, dlfs2_names, isolated
 from backprop_doctor.engine import LayerCheck
 from backprop_doctor.findings import Report
 from backprop_doctor.options import Options
@@ -33,6 +33,38 @@ class ObservedLayer(ClassLayer):
         self.kind = "dlfs2-layer" if self._dlfs2 else "loss-layer" if loss else "layer"
         self.others = others
         self._extra_outputs: list[tuple[int, ...]] = []
+        self._groups: dict[str, list[int]] = {}  # DLFS-2: a parameter listed several times -> its indices
+
+    def discover_params(self, forward_before: dict[str, int]) -> None:
+        """As `ClassLayer`, except that an array listed several times in a DLFS-2 `params`
+        (the book's NegativeSamplingLoss shares one W among its EmbeddingDot layers) is one
+        parameter whose gradient is the sum of its entries in `grads`, as the book's
+        `remove_duplicate` makes it before the update."""
+        super().discover_params(forward_before)
+        if not self._dlfs2:
+            return
+        first: dict[int, str] = {}
+        kept: dict[str, np.ndarray] = {}
+        for i, (name, array) in enumerate(zip(dlfs2_names(self.layer), self.layer.params)):
+            if name not in (self._params or {}):
+                continue
+            owner = first.setdefault(id(array), name)
+            if owner == name:
+                kept[name] = array
+            self._groups.setdefault(owner, []).append(i)
+        self._params = kept
+
+    def _summed(self, grads: list[Any]) -> dict[str, Any]:
+        out = {}
+        for name, indices in self._groups.items():
+            parts = [grads[i] for i in indices if i < len(grads) and isinstance(grads[i], np.ndarray)]
+            out[name] = sum(parts[1:], parts[0].copy()) if len(parts) == len(indices) and parts else None
+        return out
+
+    def gradients_from(self, snapshot: dict[str, Any]) -> dict[str, Any]:
+        if self._dlfs2 and self._groups:
+            return self._summed(snapshot.get("grads", []))
+        return super().gradients_from(snapshot)
 
     def forward(self, x: np.ndarray, t: np.ndarray | None = None) -> Any:
         forward = self.layer.forward
@@ -59,7 +91,9 @@ class ObservedLayer(ClassLayer):
         dx = result[0] if isinstance(result, tuple) and result else result
         if dx is None:
             dx = getattr(self.layer, "dinputs", None)
-        if self._dlfs2:
+        if self._dlfs2 and self._groups:
+            grads = self._summed(list(self.layer.grads))
+        elif self._dlfs2:
             grads = {name: self.layer.grads[i] if i < len(self.layer.grads) else None for i, name in enumerate(self.params())}
         else:
             grads = {name: getattr(self.layer, self._grad_names[name], None) for name in self.params()}

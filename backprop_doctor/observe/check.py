@@ -55,6 +55,11 @@ def check_record(record: Record, discovered: Any, options: Options, shown: str) 
         if x is None:
             _skip(out, instance, shown, how)
             continue
+        if _shares_parameters(network):
+            # The same array listed twice in a DLFS-2 `params` (weight tying, word2vec's shared W)
+            # gets one gradient per entry: its layers are checked one by one instead.
+            _skip(out, instance, shown, "its `params` list holds the same array more than once; its layers are checked one by one")
+            continue
         obj = instance.state if instance.state is not None else instance.obj
         shapes = _shapes(x, t, how)
         x, t = _rows(x), _rows(t)
@@ -68,7 +73,7 @@ def check_record(record: Record, discovered: Any, options: Options, shown: str) 
         out.report.built.append(
             Built(instance.name, _how(instance, shown), shapes, origin="observed", line=instance.line, kind="network")
         )
-        if np.ndim(x) >= 1 and np.shape(x)[0] >= 2:  # the batch probes (tiling, coupling) need a batch
+        if np.ndim(x) >= 1 and np.shape(x)[0] >= 2 and np.asarray(x).dtype.kind == "f":  # the batch probes need a float batch
             out.networks.append(build.Built(instance.name, obj, _how(instance, shown), [(shapes, x, t)], line=instance.line))
         try:
             for net in (instance.obj, obj):
@@ -114,6 +119,14 @@ def _network(instance: Instance, networks: set[str]) -> Network | None:
         return None
     except Exception:  # noqa: BLE001 - a property of the user's class that raises
         return None
+
+
+def _shares_parameters(network: Network) -> bool:
+    params = getattr(network.net, "params", None)
+    if not isinstance(params, list):
+        return False
+    ids = [id(p) for p in params]
+    return len(set(ids)) < len(ids)
 
 
 def _batch(instance: Instance) -> tuple[Any, Any, str]:
@@ -282,7 +295,7 @@ def _check_layer(out: Checked, instance: Instance, options: Options, shown: str)
     out.report.built.append(
         Built(label, _how(instance, shown), shapes, origin="observed", line=instance.line)
     )
-    if case is not None and np.ndim(case[1]) >= 1 and np.shape(case[1])[0] >= 2:
+    if case is not None and np.ndim(case[1]) >= 1 and np.shape(case[1])[0] >= 2 and case[1].dtype.kind == "f":
         out.layers.append(build.Built(instance.name, obj, _how(instance, shown), [case], line=instance.line))
 
 
