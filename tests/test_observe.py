@@ -257,8 +257,8 @@ if __name__ == "__main__":
     assert "hidden_size_list=[50, 50]" in net["how"] and "rng=<Generator>" in net["how"]
     assert "x (25, 13), t (25,)" in net["shapes"]
     layer_inputs = {b["what"]: b["shapes"] for b in report["built"] if b["how"].startswith("MultiLayerNet layer")}
-    assert layer_inputs["Affine1"] == "input (25, 13)" and layer_inputs["Affine2"] == "input (25, 50)"
-    assert layer_inputs["Affine3"] == "input (25, 50)"
+    assert layer_inputs["Affine1"] == "input (16, 13)" and layer_inputs["Affine2"] == "input (16, 50)"  # the first 16 rows
+    assert layer_inputs["Affine3"] == "input (16, 50)"
     params = {m["param"] for m in report["measurements"] if m["layer"] == "MultiLayerNet"}
     assert params == {"W1", "b1", "W2", "b2", "W3", "b3"}
     assert not [b for b in report["built"] if b["origin"] == "synthesized"]

@@ -27,7 +27,7 @@ from backprop_doctor.observe.record import Call, Instance, Record, TooLarge
 from backprop_doctor.observe.tracer import BACKWARD
 from backprop_doctor.options import Options
 
-ROWS = 32  # rows of a recorded batch the checks use
+ROWS = 16  # rows of a recorded batch the checks use
 PER_CLASS = 4  # instances of one class checked at most
 
 
@@ -45,16 +45,21 @@ def check_record(record: Record, discovered: Any, options: Options, shown: str) 
     """Check every observed object on its recorded inputs (`discovered` from the definitions load)."""
     out = Checked(report=Report(seed=options.seed))
     covered: set[int] = set()  # ids of instances checked as part of a network
+    handled: set[int] = set()  # ids of instances checked (or named as skipped) as networks
     networks = {cls.__name__ for cls in getattr(discovered, "networks", [])}
     for instance in record.instances:
         network = _network(instance, networks)
         if network is None:
             continue
-        out.observed.add(instance.name)
         x, t, how = _batch(instance)
         if x is None:
-            _skip(out, instance, shown, how)
-            continue
+            if not (_is_layer(instance.obj) and _first_forward(instance) is not None):
+                handled.add(id(instance.obj))
+                out.observed.add(instance.name)
+                _skip(out, instance, shown, how)
+            continue  # a layer-like "network" (DLFS-2 TimeRNN) given one input is checked as a layer below
+        handled.add(id(instance.obj))
+        out.observed.add(instance.name)
         if _shares_parameters(network):
             # The same array listed twice in a DLFS-2 `params` (weight tying, word2vec's shared W)
             # gets one gradient per entry: its layers are checked one by one instead.
@@ -63,7 +68,11 @@ def check_record(record: Record, discovered: Any, options: Options, shown: str) 
         obj = instance.state if instance.state is not None else instance.obj
         shapes = _shapes(x, t, how)
         x, t = _rows(x), _rows(t)
-        result = api.check_network(obj, x, t, options=options)
+        try:
+            result = api.check_network(obj, x, t, options=options)
+        except Exception as error:  # noqa: BLE001 - UnsupportedObject, or a network the adapter cannot take
+            _skip(out, instance, shown, f"it could not be checked as the program called it ({type(error).__name__}: {error})")
+            continue
         for entry in result.built:
             if entry.how == "given object":
                 continue
@@ -84,7 +93,7 @@ def check_record(record: Record, discovered: Any, options: Options, shown: str) 
             pass
     groups: dict[tuple[Any, ...], list[Instance]] = {}  # (class, input shapes) -> instances
     for instance in record.instances:
-        if id(instance.obj) in covered or _network(instance, networks) is not None or not _is_layer(instance.obj):
+        if id(instance.obj) in covered or id(instance.obj) in handled or not _is_layer(instance.obj):
             continue
         out.observed.add(instance.name)
         call = _first_forward(instance)
@@ -102,7 +111,7 @@ def check_record(record: Record, discovered: Any, options: Options, shown: str) 
             except Exception as error:  # noqa: BLE001 - a recorded object the checks cannot take
                 _skip(out, instance, shown, f"it could not be checked as the program called it ({type(error).__name__}: {error})")
     _check_functions(out, record, discovered, options, shown)
-    _check_loss_and_grads(out, record, covered, networks, options)
+    _check_loss_and_grads(out, record, covered | handled, options)
     return out
 
 
@@ -345,13 +354,13 @@ def _check_functions(out: Checked, record: Record, discovered: Any, options: Opt
 # --------------------------------------------------------------------------- (loss, grads) calls
 
 
-def _check_loss_and_grads(out: Checked, record: Record, covered: set[int], networks: set[str], options: Options) -> None:
+def _check_loss_and_grads(out: Checked, record: Record, covered: set[int], options: Options) -> None:
     """Calls that return (loss, grads): cs231n's `model.loss(X, y)`, a function `loss(params, X, y)`."""
     from backprop_doctor.observe.lossgrads import check_function, check_method
 
     done: set[Any] = set()
     for instance in record.instances:
-        if instance.cls in done or id(instance.obj) in covered or _network(instance, networks) is not None or _is_layer(instance.obj):
+        if instance.cls in done or id(instance.obj) in covered or _is_layer(instance.obj):
             continue
         obj = instance.state if instance.state is not None else instance.obj
         for method, calls in instance.calls.items():
