@@ -15,6 +15,7 @@ the program). The objects are used as the program first used them (see
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,11 +24,12 @@ import numpy as np
 from backprop_doctor import api, build
 from backprop_doctor.adapters import Network, is_loss_layer
 from backprop_doctor.findings import Built, Report
-from backprop_doctor.observe.record import Call, Instance, Record, TooLarge
+from backprop_doctor.observe.record import Call, Instance, Record, TooLarge, scalar
 from backprop_doctor.observe.tracer import BACKWARD
 from backprop_doctor.options import Options
 
 ROWS = 16  # rows of a recorded batch the checks use
+CHECK_SHARE = 0.35  # of --timeout that the checks of observed objects may take together
 PER_CLASS = 4  # instances of one class checked at most
 
 
@@ -44,6 +46,8 @@ class Checked:
 def check_record(record: Record, discovered: Any, options: Options, shown: str) -> Checked:
     """Check every observed object on its recorded inputs (`discovered` from the definitions load)."""
     out = Checked(report=Report(seed=options.seed))
+    deadline = time.perf_counter() + max(5.0, CHECK_SHARE * options.timeout)
+    late = "backprop-doctor's time for checking observed objects ran out (raise --timeout to check it)"
     covered: set[int] = set()  # ids of instances checked as part of a network
     handled: set[int] = set()  # ids of instances checked (or named as skipped) as networks
     networks = {cls.__name__ for cls in getattr(discovered, "networks", [])}
@@ -65,9 +69,15 @@ def check_record(record: Record, discovered: Any, options: Options, shown: str) 
             # gets one gradient per entry: its layers are checked one by one instead.
             _skip(out, instance, shown, "its `params` list holds the same array more than once; its layers are checked one by one")
             continue
+        if time.perf_counter() > deadline:
+            _skip(out, instance, shown, late)
+            continue
         obj = instance.state if instance.state is not None else instance.obj
         shapes = _shapes(x, t, how)
         x, t = _rows(x), _rows(t)
+        if not _chained(instance.obj, record):
+            _skip(out, instance, shown, "its layers do not run as one chain (an encoder and a decoder, say): they are checked one by one")
+            continue
         try:
             result = api.check_network(obj, x, t, options=options)
         except Exception as error:  # noqa: BLE001 - UnsupportedObject, or a network the adapter cannot take
@@ -106,6 +116,9 @@ def check_record(record: Record, discovered: Any, options: Options, shown: str) 
             # A cell made anew at each step is checked once, on a step whose inputs are not all
             # zeros (the first step's h_prev = 0 would hide a wrong dWh).
             instance = min(instances, key=_zero_inputs)
+            if time.perf_counter() > deadline:
+                _skip(out, instance, shown, late)
+                continue
             try:
                 _check_layer(out, instance, options, shown)
             except Exception as error:  # noqa: BLE001 - a recorded object the checks cannot take
@@ -130,6 +143,28 @@ def _network(instance: Instance, networks: set[str]) -> Network | None:
         return None
 
 
+def _chained(net: Any, record: Record) -> bool:
+    """Whether the network's layers, in order, form the chain the program ran: each recorded
+    forward output has the shape of the next layer's recorded input. Only then can the
+    activations that reach each layer be recomputed by running the layers in turn."""
+    by_id = {id(i.obj): i for i in record.instances}
+    try:
+        layers = [layer for _, layer in Network(net).predict_layers()]  # the live layers the record knows
+    except Exception:  # noqa: BLE001 - a network whose layers cannot be listed
+        return False
+    shapes = []
+    for layer in layers:
+        instance = by_id.get(id(layer))
+        call = _first_forward(instance) if instance is not None else None
+        if call is None:
+            return False  # a layer the program never ran forward: not part of a chain
+        arrays = [a for a in call.args if isinstance(a, (np.ndarray, TooLarge))]
+        if len(arrays) != 1 or not isinstance(call.result, np.ndarray):
+            return False
+        shapes.append((np.shape(arrays[0])[1:], np.shape(call.result)[1:]))
+    return all(out == nxt for (_, out), (nxt, _) in zip(shapes, shapes[1:]))
+
+
 def _shares_parameters(network: Network) -> bool:
     params = getattr(network.net, "params", None)
     if not isinstance(params, list):
@@ -144,7 +179,9 @@ def _batch(instance: Instance) -> tuple[Any, Any, str]:
     for name in order:
         for call in instance.calls[name]:
             arrays = [a for a in call.args if isinstance(a, (np.ndarray, TooLarge))]
-            if len(arrays) >= 2:
+            returns_loss = scalar(call.result) is not None
+            returns_gradients = BACKWARD.search(name) is not None and isinstance(call.result, (dict, list, tuple))
+            if len(arrays) >= 2 and (returns_loss or returns_gradients):  # not a two-input layer's forward
                 x, t = arrays[0], arrays[1]
                 if isinstance(x, TooLarge) or isinstance(t, TooLarge):
                     return None, None, f"the batch given to `{name}` ({x!r}) is too large to keep"
