@@ -9,7 +9,8 @@ cell's `forward(x, h_prev, c_prev)`). When forward returns several arrays
 (`h_next, c_next`), the check follows the first and backward gets zeros for
 the others (`backward(dh_next, dc_next=0)`). A forward that returns None and
 stores `self.output`, with a backward that stores `self.dinputs` (the NNFS
-book's convention), is read through those attributes.
+book's convention), is read through those attributes. Attributes that forward
+rebinds (a stateful RNN's hidden state) are put back before every evaluation.
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ class ObservedLayer(ClassLayer):
         self.others = others
         self._extra_outputs: list[tuple[int, ...]] = []
         self._groups: dict[str, list[int]] = {}  # DLFS-2: a parameter listed several times -> its indices
+        # What forward rebinds (a stateful TimeLSTM's self.h, self.c) is put back before every
+        # forward, so each evaluation starts from the state the program first called it in.
+        self._bindings = dict(vars(layer)) if hasattr(layer, "__dict__") else {}
 
     def discover_params(self, forward_before: dict[str, int]) -> None:
         """As `ClassLayer`, except that an array listed several times in a DLFS-2 `params`
@@ -67,6 +71,9 @@ class ObservedLayer(ClassLayer):
         return super().gradients_from(snapshot)
 
     def forward(self, x: np.ndarray, t: np.ndarray | None = None) -> Any:
+        for name, value in self._bindings.items():
+            if getattr(self.layer, name, None) is not value:
+                setattr(self.layer, name, value)
         forward = self.layer.forward
         kwargs = _train_kwargs(forward, self.train)
         if self.is_loss:
