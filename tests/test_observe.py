@@ -570,3 +570,57 @@ for i in range(100):
     assert "x (50, 784)" in built(report, "Affine")["shapes"]
     assert "x (50, 10), t (50,)" in built(report, "SoftmaxWithLoss")["shapes"]
     assert not (tmp_path / "data").exists()
+
+
+def test_a_stateful_time_rnn_is_checked_from_the_state_the_program_first_gave_it(tmp_path):
+    path = write(tmp_path, "time_rnn.py", """
+        import numpy as np
+
+
+        class TimeRNN:
+            def __init__(self, Wx, Wh, b, stateful=False):
+                self.params = [Wx, Wh, b]
+                self.grads = [np.zeros_like(Wx), np.zeros_like(Wh), np.zeros_like(b)]
+                self.h, self.stateful = None, stateful
+
+            def forward(self, xs):
+                Wx, Wh, b = self.params
+                N, T, D = xs.shape
+                if not self.stateful or self.h is None:
+                    self.h = np.zeros((N, Wh.shape[0]))
+                self.hs = np.empty((N, T + 1, Wh.shape[0]))
+                self.hs[:, 0] = self.h
+                for t in range(T):
+                    self.hs[:, t + 1] = np.tanh(xs[:, t] @ Wx + self.hs[:, t] @ Wh + b)
+                self.xs, self.h = xs, self.hs[:, -1]
+                return self.hs[:, 1:].copy()
+
+            def backward(self, dhs):
+                Wx, Wh, b = self.params
+                dWx, dWh, db = np.zeros_like(Wx), np.zeros_like(Wh), np.zeros_like(b)
+                dxs = np.empty_like(self.xs)
+                dh = np.zeros_like(self.h)
+                for t in reversed(range(self.xs.shape[1])):
+                    dt = (dhs[:, t] + dh) * (1 - self.hs[:, t + 1] ** 2)
+                    dWx += self.xs[:, t].T @ dt
+                    dWh += self.hs[:, t].T @ dt
+                    db += dt.sum(axis=0)
+                    dxs[:, t] = dt @ Wx.T
+                    dh = dt @ Wh.T
+                self.grads[0][...], self.grads[1][...], self.grads[2][...] = dWx, dWh, db
+                return dxs
+
+
+        rng = np.random.default_rng(0)
+        rnn = TimeRNN(0.5 * rng.standard_normal((3, 4)), rng.standard_normal((4, 4)), np.zeros(4), stateful=True)
+        for step in range(50):
+            hs = rnn.forward(rng.standard_normal((2, 2, 3)))
+            rnn.backward(hs - 0.5)
+            for p, g in zip(rnn.params, rnn.grads):
+                p -= 0.1 * g
+        """)
+    report = check(path)
+    assert report["ok"], codes(report)
+    rnn = built(report, "TimeRNN")
+    assert rnn["origin"] == "observed" and "xs (2, 2, 3)" in rnn["shapes"]
+    assert {m["param"] for m in report["measurements"] if m["layer"] == "TimeRNN"} == {"x", "Wx", "Wh", "b"}
