@@ -58,9 +58,7 @@ def check_record(record: Record, discovered: Any, options: Options, shown: str) 
         x, t, how = _batch(instance)
         if x is None:
             if not (_is_layer(instance.obj) and _first_forward(instance) is not None):
-                handled.add(id(instance.obj))
-                out.observed.add(instance.name)
-                _skip(out, instance, shown, how)
+                handled.add(id(instance.obj))  # never fed: left to the synthesized build
             continue  # a layer-like "network" (DLFS-2 TimeRNN) given one input is checked as a layer below
         handled.add(id(instance.obj))
         out.observed.add(instance.name)
@@ -105,8 +103,10 @@ def check_record(record: Record, discovered: Any, options: Options, shown: str) 
     for instance in record.instances:
         if id(instance.obj) in covered or id(instance.obj) in handled or not _is_layer(instance.obj):
             continue
-        out.observed.add(instance.name)
         call = _first_forward(instance)
+        if call is None:
+            continue  # never run forward: left to the synthesized build
+        out.observed.add(instance.name)
         shapes = tuple(np.shape(a) for a in call.args if isinstance(a, np.ndarray)) if call else None
         groups.setdefault((instance.cls, shapes), []).append(instance)
     per_class: dict[type, int] = {}
