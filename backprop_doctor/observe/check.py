@@ -181,7 +181,7 @@ def _batch(instance: Instance) -> tuple[Any, Any, str]:
             arrays = [a for a in call.args if isinstance(a, (np.ndarray, TooLarge))]
             returns_loss = scalar(call.result) is not None
             returns_gradients = BACKWARD.search(name) is not None and isinstance(call.result, (dict, list, tuple))
-            if len(arrays) >= 2 and (returns_loss or returns_gradients):  # not a two-input layer's forward
+            if len(arrays) == 2 and (returns_loss or returns_gradients):  # not a two-input layer's forward
                 x, t = arrays[0], arrays[1]
                 if isinstance(x, TooLarge) or isinstance(t, TooLarge):
                     return None, None, f"the batch given to `{name}` ({x!r}) is too large to keep"
@@ -275,6 +275,18 @@ def _without_regularisation(obj: Any) -> tuple[Any, str]:
     return work, f" ({', '.join(names)} set to 0: the penalty is not part of this layer's forward)"
 
 
+def _required(func: Any) -> int:
+    import inspect
+
+    try:
+        return sum(
+            1 for p in inspect.signature(func).parameters.values()
+            if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        )
+    except (TypeError, ValueError):
+        return 0
+
+
 def _backward_arguments(obj: Any) -> str:
     """The names of the arguments backward needs beyond the upstream gradient, if any."""
     import inspect
@@ -287,6 +299,21 @@ def _backward_arguments(obj: Any) -> str:
     except (TypeError, ValueError, AttributeError):
         return ""
     return ", ".join(f"`{p.name}`" for p in params[1:])
+
+
+def _holds_batch_state(obj: Any, x: np.ndarray) -> bool:
+    """A stateful layer (a TimeLSTM's h) keeps arrays of the program's batch size: cutting the
+    batch would not fit them."""
+    params = {id(p) for p in getattr(obj, "params", None) or [] if isinstance(p, np.ndarray)}
+    n = np.shape(x)[0] if np.ndim(x) else None
+    if n is None or n <= ROWS:
+        return False
+    owners = [obj] + [v for v in (vars(obj).values() if hasattr(obj, "__dict__") else ()) if hasattr(v, "__dict__") and not isinstance(v, type)]
+    return any(
+        isinstance(v, np.ndarray) and v.ndim >= 1 and v.shape[0] == n and id(v) not in params
+        for owner in owners
+        for v in vars(owner).values()
+    )
 
 
 def _number(value: Any) -> bool:
@@ -317,6 +344,9 @@ def _check_layer(out: Checked, instance: Instance, options: Options, shown: str)
         return
     obj = instance.state if instance.state is not None else instance.obj
     arrays = [a for a in call.args if isinstance(a, (np.ndarray, TooLarge))]
+    if len(call.args) > len(arrays) and _required(obj.forward) > len(arrays):
+        _skip(out, instance, shown, "its forward also needs arguments that are not arrays (lengths, masks as lists): not checked yet")
+        return
     extra = _backward_arguments(obj)
     if extra:
         _skip(out, instance, shown, f"its backward takes {extra} as well as the upstream gradient: not checked yet")
@@ -326,9 +356,15 @@ def _check_layer(out: Checked, instance: Instance, options: Options, shown: str)
         _skip(out, instance, shown, "its recorded input is too large to keep" if arrays else "its forward was given no array")
         return
     loss = len(arrays) >= 2 and np.size(call.result) == 1 and _number(call.result)  # forward(x, t) -> loss
+    if loss and len(arrays) > 2:
+        _skip(out, instance, shown, f"its forward takes {len(arrays)} arrays and returns the loss: not checked yet")
+        return
     names = ["x", "t"] if loss else _argument_names(obj.forward, len(arrays))
     shapes = f"forward (line {call.line}): {_given(arrays, names)}{note}"
-    arrays = [_rows(a) for a in arrays]
+    if not _holds_batch_state(obj, arrays[0]):
+        arrays = [_rows(a) for a in arrays]
+    else:
+        shapes = shapes.replace(f" (checked on the first {ROWS} rows)", "")
     label = instance.name if instance.line is None else f"{instance.name} (line {instance.line})"
     from backprop_doctor.observe.cells import check_observed
 
