@@ -30,8 +30,8 @@ from backprop_doctor.observe.record import Call, FunctionCalls, Instance, LossVa
 
 CALLS_KEPT = 3  # calls recorded per method (per instance) or function
 ENOUGH_CALLS = 2  # a backward-like call that ran this often has been seen enough
-CURVE_POINTS = 50  # loss values wanted for the curve once the record is complete
-CURVE_SECONDS = 0.3  # ... or this long after it was complete
+CURVE_POINTS = 30  # loss values wanted for the curve once the record is complete
+CURVE_SECONDS = 0.15  # ... or this long after it was complete
 COPY_ELEMENTS = 2_000_000  # array elements copied per call at most
 INSTANCES_KEPT = 8  # instances recorded per class (a cell made anew at every time step is seen enough)
 
