@@ -33,6 +33,8 @@ CONFIG_KEYS = {
     "jobs": int,
     "batch-size": int,
     "training": bool,
+    "run": bool,
+    "run-budget": float,
 }
 
 
@@ -62,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("-j", "--jobs", type=int, help="files checked in parallel (default: 1)")
     check.add_argument("--batch-size", type=int, help="batch of the synthetic inputs (default: 5)")
     check.add_argument("--no-training", dest="training", action="store_false", default=None, help="skip the training probe")
+    check.add_argument("--no-run", dest="run", action="store_false", default=None, help="do not run the file's script or main block; check its definitions with synthesized inputs")
+    check.add_argument("--run-budget", type=float, metavar="SECONDS", help="seconds the file's own script may run while it is observed (default: 10)")
     check.add_argument("--html", metavar="PATH", help="also save the report as HTML")
     check.add_argument("--svg", metavar="PATH", help="also save the report as SVG")
     check.add_argument("--in-process", action="store_true", help=argparse.SUPPRESS)
@@ -130,7 +134,7 @@ def resolve(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
 
     config = find_config(Path(args.paths[0]).resolve())
     merged = {key.replace("-", "_"): value for key, value in config.items()}
-    for key in ("seed", "timeout", "exec_module", "build", "data", "format", "color", "jobs", "batch_size", "training"):
+    for key in ("seed", "timeout", "exec_module", "build", "data", "format", "color", "jobs", "batch_size", "training", "run", "run_budget"):
         value = getattr(args, key, None)
         if value is not None:
             merged[key] = value

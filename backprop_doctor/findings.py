@@ -80,6 +80,12 @@ class Built:
     how: str  # "TwoLayerNet(input_size=784, hidden_size=50, output_size=10) from line 153"
     shapes: str = ""  # "x (5, 784), t (5, 10)"
     skipped: str | None = None  # why it was not checked, if it was not
+    origin: str = ""  # "observed": built and fed by the user's own program; "synthesized": by the tool
+    line: int | None = None  # for an observed object, the line of the program that created it
+    kind: str = ""  # "network", "layer" or "functions" when the builder knows it (renderers guess otherwise)
+
+    def replace(self, **changes: Any) -> Built:
+        return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -154,7 +160,7 @@ class Report:
                 Measurement(**{**m, "relative_error": from_json_float(m.get("relative_error"))})
                 for m in data.get("measurements", [])
             ],
-            built=[Built(**b) for b in data.get("built", [])],
+            built=[Built(**{k: v for k, v in b.items() if k in _BUILT_FIELDS}) for b in data.get("built", [])],
             seed=data.get("seed", 0),
             file=data.get("file"),
             extras=data.get("extras", {}),
@@ -179,3 +185,4 @@ def json_float(value: float) -> float | str:
 
 
 _FINDING_FIELDS = {f.name for f in dataclasses.fields(Finding)}
+_BUILT_FIELDS = {f.name for f in dataclasses.fields(Built)}

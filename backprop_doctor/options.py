@@ -29,6 +29,8 @@ class Options:
     build: str | None = None  # e.g. "TwoLayerNet(input_size=20, hidden_size=8, output_size=4)"
     data: str | None = None  # .npz with x and t for the training probe
     training: bool = True  # run the training probe
+    run: bool = True  # run the file's driver code under the recorder (the observed run; child process only)
+    run_budget: float = 10.0  # seconds the observed run may take at most
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
@@ -52,6 +54,8 @@ class Options:
                 raise bad(name, "must be a whole number >= 1")
         if not (number(self.timeout) and 0 < self.timeout <= MAX_TIMEOUT):
             raise bad("timeout", f"must be a number of seconds > 0 and <= {MAX_TIMEOUT:g} (a day)")
+        if not (number(self.run_budget) and self.run_budget > 0):
+            raise bad("run_budget", "must be a number of seconds > 0")
 
     def tolerance(self, dtype: str = "float64") -> float:
         return self.rtol if self.rtol is not None else DEFAULT_RTOL.get(dtype, DEFAULT_RTOL["float64"])

@@ -52,6 +52,7 @@ def check_file(path: str | os.PathLike[str], options: Options | None = None, **k
         _check_namespace(context, report)
     context.findings = report.findings
     _run_checks(context, report)
+    _sandbox_findings(report, path)
     report.extras.update({k: v for k, v in context.extras.items() if _jsonable(v)})
     report.findings = [f for f in report.findings if _selected(f, opts)]
     return rank(report)
@@ -69,7 +70,8 @@ def _check_namespace(context: CheckContext, report: Report) -> None:
     assert context.source is not None and context.namespace is not None
     found = discover(context.namespace, {os.path.abspath(context.source.path)}, source=context.source)
     context.extras["discovered"] = found
-    if not found:
+    observed = _observe(context, report, found)
+    if not found and not observed:
         report.findings.append(
             rule("nothing-to-check").finding(
                 "No layer class (forward/backward), cs231n function pair or network was found in this file: "
@@ -86,6 +88,8 @@ def _check_namespace(context: CheckContext, report: Report) -> None:
     rng = np.random.default_rng(opts.seed)
     checked_classes: set[type] = set()
     for cls in found.networks:
+        if cls.__name__ in observed:
+            continue
         try:
             built = build.build_network(
                 cls,
@@ -108,13 +112,13 @@ def _check_namespace(context: CheckContext, report: Report) -> None:
         for result in results:
             result.built = [b for b in result.built if b.how != "given object"]
             report.extend(result)
-        report.built.append(Built(built.name, built.how, built.cases[0][0]))
+        report.built.append(Built(built.name, built.how, built.cases[0][0], origin="synthesized", line=built.line))
         try:
             checked_classes |= {type(layer) for _, layer in Network(built.obj).layers()}
         except TypeError:
             pass
     for cls in found.layers:
-        if cls in checked_classes:
+        if cls in checked_classes or cls.__name__ in observed:
             continue
         try:
             built = build.build_layer(cls, rng, train=opts.train, batch=opts.batch_size)
@@ -130,9 +134,11 @@ def _check_namespace(context: CheckContext, report: Report) -> None:
         for result in results:
             result.built = []
             report.extend(result)
-        report.built.append(Built(built.name, built.how, "; ".join(label for label, _, _ in built.cases)))
+        report.built.append(Built(built.name, built.how, "; ".join(label for label, _, _ in built.cases), origin="synthesized"))
     for forward, backward in found.pairs:
         name = f"{forward.__name__}/{backward.__name__}"
+        if name in observed:
+            continue
         try:
             cases = build.build_pair(forward, backward, rng, batch=opts.batch_size)
         except Exception as error:
@@ -146,8 +152,10 @@ def _check_namespace(context: CheckContext, report: Report) -> None:
         for result in results:
             result.built = []
             report.extend(result)
-        report.built.append(Built(name, "synthesized parameters", "; ".join(label for label, _, _ in cases)))
+        report.built.append(Built(name, "synthesized parameters", "; ".join(label for label, _, _ in cases), origin="synthesized"))
     for loss in found.loss_functions:
+        if loss.__name__ in observed:
+            continue
         scores = rng.standard_normal((opts.batch_size, build.CLASSES))
         labels = rng.integers(0, build.CLASSES, opts.batch_size)
         try:
@@ -157,8 +165,36 @@ def _check_namespace(context: CheckContext, report: Report) -> None:
             continue
         result.built = []
         report.extend(result)
-        report.built.append(Built(loss.__name__, "loss function", f"x {scores.shape}, integer labels"))
+        report.built.append(Built(loss.__name__, "loss function", f"x {scores.shape}, integer labels", origin="synthesized"))
     report.extend(check_others(found.others, context, rng))  # the other conventions (activations, Nielsen, ...)
+
+
+def _observe(context: CheckContext, report: Report, found: Any) -> set[str]:
+    """Run the user's program under the recorder and check what it built, on what it fed them.
+
+    Only in the child process, where the sandbox holds the program (never in the caller's
+    process), only when the file has driver code, and not with `--no-run` or `--build`.
+    Returns the names of the classes and functions checked this way.
+    """
+    from backprop_doctor.loading import sandbox
+    from backprop_doctor.observe.driver import has_driver
+
+    opts = context.options
+    assert context.source is not None
+    if not (opts.run and opts.build is None and sandbox.active() and has_driver(context.source.tree)):
+        return set()
+    from backprop_doctor.observe import report as observed_report
+    from backprop_doctor.observe.check import check_record
+    from backprop_doctor.observe.run import run_program
+
+    record, _namespace, _output = run_program(context.source, opts.run_budget, seed=opts.seed)
+    checked = check_record(record, found, opts, context.source.path)
+    report.extend(checked.report)
+    context.networks.extend(checked.networks)
+    context.layers.extend(checked.layers)
+    report.findings.extend(observed_report.findings(record, context.source.path))
+    report.extras["observed_run"] = observed_report.summary(record, context.source.path)
+    return checked.observed
 
 
 def _build_failed(report: Report, obj: Any, error: BaseException, name: str | None = None) -> None:
@@ -190,6 +226,14 @@ def _run_checks(context: CheckContext, report: Report) -> None:
             continue
         report.findings.extend(new)
         context.findings = report.findings
+
+
+def _sandbox_findings(report: Report, path: str) -> None:
+    """What the sandbox refused while any stage ran the user's code (in the child process only)."""
+    from backprop_doctor.checks import sandbox_blocked
+    from backprop_doctor.loading import sandbox
+
+    report.findings.extend(sandbox_blocked.findings(sandbox.blocked(), os.path.abspath(path), path))
 
 
 def _selected(finding: Finding, opts: Options) -> bool:

@@ -7,7 +7,9 @@ The file runs as a fresh module named `__bpd_user__`, never `__main__`, so an
 `if __name__ == "__main__":` block does not run; the module is registered in
 `sys.modules` so its classes pickle and deep-copy. Its folder and the folder
 above are importable first (the book layout `sys.path.append(os.pardir);
-from common.layers import *` works, also without `__init__.py`), no bytecode
+from common.layers import *` works, also without `__init__.py`); a file inside
+a package runs with `__package__` set and the package's root importable, so
+its relative imports work (see `package.py`); no bytecode
 is written anywhere, missing modules become stubs, and what the code prints
 goes to `output` instead of the terminal.
 """
@@ -32,6 +34,7 @@ from backprop_doctor.context import SourceFile
 from backprop_doctor.findings import Finding
 from backprop_doctor.loading import stubs
 from backprop_doctor.loading.definitions import definitions_only
+from backprop_doctor.loading.package import package_of
 from backprop_doctor.loading.source import syntax_error_finding
 from backprop_doctor.rules import rule
 
@@ -39,6 +42,39 @@ USER_MODULE = "__bpd_user__"
 # Set by the worker: in the child process the user's output also goes to the real stdout and
 # stderr, which the parent keeps, so the last lines survive a crash.
 ECHO = False
+ECHO_LIMIT = 200_000  # characters of the user's output echoed to the child's real stdout/stderr, in all
+
+
+class _CappedEcho(io.TextIOBase):
+    """The real stdout or stderr, until `ECHO_LIMIT` characters went through all echoes together."""
+
+    written = 0
+
+    def __init__(self, stream: TextIO):
+        self.stream = stream
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        room = ECHO_LIMIT - _CappedEcho.written
+        if room > 0:
+            part = text[:room]
+            _CappedEcho.written += len(part)
+            self.stream.write(part)
+            if len(part) < len(text):
+                self.stream.write("\n[backprop-doctor: the rest of the output was not kept]\n")
+        return len(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+
+def echo_streams() -> tuple[TextIO | None, TextIO | None]:
+    """Where the user's prints are echoed in the child process (capped), or nothing."""
+    if not ECHO:
+        return None, None
+    return _CappedEcho(sys.__stdout__), _CappedEcho(sys.__stderr__)  # type: ignore[arg-type]
 
 
 class OutputTail(io.TextIOBase):
@@ -96,6 +132,9 @@ def load_namespace(
     path = os.path.abspath(source.path)
     folder = os.path.dirname(path)
     roots = [folder, os.path.dirname(folder)]
+    package, package_root = package_of(path, source.tree)
+    if package_root is not None and package_root not in roots:
+        roots.append(package_root)
     for root in reversed(roots):
         while root in sys.path:
             sys.path.remove(root)
@@ -107,6 +146,8 @@ def load_namespace(
     module = types.ModuleType(USER_MODULE, None)
     module.__file__ = path
     module.__builtins__ = builtins  # type: ignore[attr-defined]
+    if package is not None:
+        module.__package__ = package  # `from .layers import *` resolves against the file's package
     sys.modules[USER_MODULE] = module
     namespace = module.__dict__
     lines = io.StringIO(source.text).readlines()  # split on "\n" only, as the compiler counts lines
@@ -124,8 +165,9 @@ def load_namespace(
         cwd: str | None = os.getcwd()
     except OSError:
         cwd = None
-    out = _Tee(sink, sys.__stdout__ if ECHO else None)
-    err = _Tee(sink, sys.__stderr__ if ECHO else None)
+    echo_out, echo_err = echo_streams()
+    out = _Tee(sink, echo_out)
+    err = _Tee(sink, echo_err)
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), _no_stdin():
             for chunk in chunks:

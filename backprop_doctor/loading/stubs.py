@@ -52,10 +52,10 @@ class Stub:
     def __init__(self, name: str):
         object.__setattr__(self, "_bpd_name", name)
 
-    def __getattr__(self, attr: str) -> Stub:
+    def __getattr__(self, attr: str) -> Any:
         if attr.startswith("__") and attr.endswith("__"):
             raise AttributeError(attr)
-        return Stub(f"{self._bpd_name}.{attr}")
+        return _attribute(f"{self._bpd_name}.{attr}")
 
     def __setattr__(self, attr: str, value: Any) -> None:
         pass
@@ -92,10 +92,17 @@ def stub_class(name: str) -> type:
 class StubModule(types.ModuleType):
     """A missing module (always a package, so its submodules can be imported too)."""
 
-    def __getattr__(self, attr: str) -> Stub:
+    def __getattr__(self, attr: str) -> Any:
         if attr.startswith("__") and attr.endswith("__"):
             raise AttributeError(attr)
-        return Stub(f"{self.__name__}.{attr}")
+        return _attribute(f"{self.__name__}.{attr}")
+
+
+def _attribute(qualified: str) -> Any:
+    """A data loader's synthetic stand-in (see `datasets`), else an inert `Stub`."""
+    from backprop_doctor.loading.datasets import standin
+
+    return standin(qualified) or Stub(qualified)
 
 
 class StubFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):

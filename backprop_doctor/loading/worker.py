@@ -41,7 +41,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.timeout and args.timeout > 0:
         faulthandler.dump_traceback_later(args.timeout, exit=True, file=dump)
 
-    from backprop_doctor.loading import namespace
+    from backprop_doctor.loading import datasets, namespace, sandbox
+
+    sandbox.install(args.file)  # before any user code runs; for the rest of this process
+    datasets.install_missing_files()  # a missing mnist.pkl.gz reads as synthetic data
 
     namespace.ECHO = True
     try:

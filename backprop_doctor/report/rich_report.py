@@ -362,6 +362,9 @@ def built_table(report: Report) -> Table:
     table.add_column("inputs", overflow="fold", no_wrap=True)
     table.add_column("checked", overflow="fold")
     compared = any(m.verdict != "skipped" for m in report.measurements)
+    sources = any(getattr(b, "origin", "") for b in report.built)
+    if sources:
+        table.add_column("from", overflow="fold")
     for b in report.built:
         if b.skipped:
             status = Text(f"skipped: {one_line(b.skipped)}", style="yellow")
@@ -369,7 +372,12 @@ def built_table(report: Report) -> Table:
             status = Text("no gradient compared", style="yellow")
         else:
             status = Text("yes", style="green")
-        table.add_row(Text(clean(b.what)), Text(clean(b.how)), Text(_shapes_cell(clean(b.shapes))), status)
+        cells = [Text(clean(b.what)), Text(clean(b.how)), Text(_shapes_cell(clean(b.shapes))), status]
+        if sources:
+            origin = getattr(b, "origin", "")
+            line = getattr(b, "line", None)
+            cells.append(Text(f"{origin} (line {line})" if origin == "observed" and line else origin))
+        table.add_row(*cells)
     return table
 
 

@@ -1,0 +1,62 @@
+"""A data loader was replaced by small synthetic data while the program ran.
+
+What it finds:
+    The program loads its data with a loader that is not on this machine
+    (the book's `dataset/mnist.py` not beside the file) or would download it
+    (`keras.datasets.mnist.load_data`, `fetch_openml`, TensorFlow's
+    `read_data_sets`, Nielsen's `mnist_loader`). backprop-doctor gave the
+    program a few hundred synthetic samples of the documented shapes and
+    dtypes instead, honouring the loader's flags (one-hot or labels,
+    flattened or images, normalised or 0-255), with each class a noisy copy
+    of its own prototype so that the loss can fall.
+
+Why it matters:
+    The layers and the network were checked at the shapes the real data has,
+    but on synthetic values: the loss curve of the observed run is the curve
+    on that synthetic data, not on yours.
+
+Example:
+    from dataset.mnist import load_mnist       # dataset/ is not beside the file
+    (x_train, t_train), (x_test, t_test) = load_mnist(normalize=True, one_hot_label=True)
+
+Fix:
+    Nothing to fix. Put the data set's folder beside the file to have the
+    program observed on the real data.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+
+from backprop_doctor.findings import Finding
+
+NAME = "synthetic-data"
+CODE = "BPD022"
+SEVERITY = "info"
+STAGE = "load"
+
+
+def findings(replaced: Iterable[tuple[str, str, str | None, int | None]], shown: str) -> list[Finding]:
+    """One finding per loader call site (`replaced` is `loading.datasets.REPLACED`)."""
+    from backprop_doctor.rules import rule
+
+    found, seen = [], set()
+    for loader, what, file, line in replaced:
+        if (loader, file, line) in seen:
+            continue
+        seen.add((loader, file, line))
+        same = file is not None and os.path.realpath(file) == os.path.realpath(shown)
+        where = f"line {line}" if line else "your program"
+        if file and not same:
+            where += f" of {os.path.basename(file)}"
+        found.append(
+            rule(NAME).finding(
+                f"`{loader}` ({where}) is missing or would download, so backprop-doctor gave your program synthetic data "
+                f"of the same shapes instead ({what}): the observed run and its loss curve use that data, not yours",
+                file=shown if same or file is None else file,
+                line=line,
+                highlight=(line,) if line else (),
+            )
+        )
+    return found

@@ -1,0 +1,325 @@
+"""Small synthetic stand-ins, of the documented shapes and dtypes, for data loaders that are
+missing (a `dataset/` folder not beside the file) or would download.
+
+When `stubs.StubFinder` stands in for a missing module, a loader reached
+through it (`dataset.mnist.load_mnist`, `keras.datasets.mnist.load_data`,
+`sklearn.datasets.fetch_openml`, `input_data.read_data_sets`,
+`mnist_loader.load_data_wrapper`, ...) is one of these functions instead of an
+inert stub: it honours the loader's flags (one-hot or labels, flattened or
+images, normalised or 0-255) and returns a few hundred samples with learnable
+structure (each class is a noisy copy of its own prototype), so a program's
+loss curve means something. A read of a well-known data file that is not
+there (`mnist.pkl.gz` as Nielsen's `mnist_loader` opens it, `mnist.npz`)
+gets synthetic content of the same layout (`install_missing_files`). Each
+replacement is recorded in `REPLACED` for the `synthetic-data` finding.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+TRAIN, TEST = 600, 100  # samples per split
+REPLACED: list[tuple[str, str, str | None, int | None]] = []  # (loader, what it returned, file, line)
+
+
+@dataclass(frozen=True)
+class _Spec:
+    shape: tuple[int, ...]  # one image, channels first
+    classes: int = 10
+
+
+MNIST = _Spec((1, 28, 28))
+CIFAR = _Spec((3, 32, 32))
+DIGITS = _Spec((1, 8, 8))
+IRIS = _Spec((4,), classes=3)
+
+
+def _samples(spec: _Spec, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Images in (0, 1) (float64) and integer labels; class k is prototype k plus noise."""
+    rng = np.random.default_rng([spec.classes, int(np.prod(spec.shape)), seed])
+    prototypes = rng.random((spec.classes, *spec.shape))
+    labels = np.arange(n) % spec.classes
+    rng.shuffle(labels)
+    x = prototypes[labels] + 0.25 * rng.standard_normal((n, *spec.shape))
+    # Squashed, not clipped: clipping makes runs of exact 0s and 1s, whose ties put every
+    # max-pooling window on a kink of the numerical gradient.
+    return 1.0 / (1.0 + np.exp(-4.0 * (x - 0.5))), labels
+
+
+def _pixels(x: np.ndarray, normalize: bool) -> np.ndarray:
+    return x.astype(np.float32) if normalize else np.round(255 * x).astype(np.uint8)
+
+
+def _one_hot(labels: np.ndarray, classes: int, dtype: Any = np.float64) -> np.ndarray:
+    return np.eye(classes, dtype=dtype)[labels]
+
+
+def _record(name: str, what: str) -> None:
+    from backprop_doctor.locate import is_user_file
+
+    frame = sys._getframe(2)
+    while frame is not None and not is_user_file(frame.f_code.co_filename):
+        frame = frame.f_back
+    REPLACED.append((name, what, frame.f_code.co_filename if frame else None, frame.f_lineno if frame else None))
+
+
+# --------------------------------------------------------------------------- the loaders
+
+
+def load_mnist(normalize: bool = True, flatten: bool = True, one_hot_label: bool = False, **_: Any) -> Any:
+    """The book's `dataset.mnist.load_mnist`: ((x_train, t_train), (x_test, t_test))."""
+    return _book("load_mnist", MNIST, normalize, flatten, one_hot_label)
+
+
+def load_cifar10(normalize: bool = True, flatten: bool = True, one_hot_label: bool = False, **_: Any) -> Any:
+    return _book("load_cifar10", CIFAR, normalize, flatten, one_hot_label)
+
+
+def _book(name: str, spec: _Spec, normalize: bool, flatten: bool, one_hot_label: bool) -> Any:
+    splits = []
+    for n, seed in ((TRAIN, 0), (TEST, 1)):
+        x, labels = _samples(spec, n, seed)
+        x = _pixels(x, normalize)
+        if flatten:
+            x = x.reshape(n, -1)
+        t = _one_hot(labels, spec.classes, np.uint8) if one_hot_label else labels.astype(np.uint8)
+        splits.append((x, t))
+    (x, t), _ = splits
+    _record(name, f"{TRAIN} training and {TEST} test samples, x {x.shape} {x.dtype}, t {t.shape} {t.dtype}")
+    return tuple(splits)
+
+
+def keras_load_data(spec: _Spec, name: str) -> Callable[..., Any]:
+    """`keras.datasets.<name>.load_data()`: uint8 images (N, H, W[, C]) and uint8 labels."""
+
+    def raw() -> Any:
+        splits = []
+        for n, seed in ((TRAIN, 0), (TEST, 1)):
+            x, labels = _samples(spec, n, seed)
+            x = _pixels(x, False)
+            x = x[:, 0] if spec.shape[0] == 1 else x.transpose(0, 2, 3, 1)
+            y = labels.astype(np.uint8).reshape(-1, 1) if spec is CIFAR else labels.astype(np.uint8)
+            splits.append((x, y))
+        return tuple(splits)
+
+    def load_data(*_: Any, **__: Any) -> Any:
+        splits = raw()
+        _record(f"keras.datasets.{name}.load_data", f"x {splits[0][0].shape} uint8, y {splits[0][1].shape} uint8")
+        return splits
+
+    load_data._raw = raw  # type: ignore[attr-defined]
+    return load_data
+
+
+def load_cifar10_folder(*_: Any, **__: Any) -> Any:
+    """cs231n's `load_CIFAR10(root)`: Xtr (N, 32, 32, 3) float, ytr, Xte, yte."""
+    out = []
+    for n, seed in ((TRAIN, 0), (TEST, 1)):
+        x, labels = _samples(CIFAR, n, seed)
+        out += [(255 * x).transpose(0, 2, 3, 1).astype(np.float64), labels.astype(np.int64)]
+    _record("load_CIFAR10", f"Xtr {out[0].shape}, ytr {out[1].shape}")
+    return tuple(out)
+
+
+class Bunch(dict):
+    """What scikit-learn's loaders return: a dict whose keys are also attributes."""
+
+    def __getattr__(self, key: str) -> Any:
+        try:
+            return self[key]
+        except KeyError:
+            raise AttributeError(key) from None
+
+
+def sklearn_loader(spec: _Spec, name: str, strings: bool = False) -> Callable[..., Any]:
+    def load(*_: Any, return_X_y: bool = False, **__: Any) -> Any:
+        x, labels = _samples(spec, TRAIN, 0)
+        images = 16 * x[:, 0] if spec is DIGITS else None
+        data = (images.reshape(TRAIN, -1) if images is not None else 255 * x.reshape(TRAIN, -1) if spec is MNIST else x.reshape(TRAIN, -1))
+        target = labels.astype(str).astype(object) if strings else labels.astype(np.int64)
+        _record(f"sklearn.datasets.{name}", f"data {data.shape}, target {target.shape}")
+        if return_X_y:
+            return data, target
+        bunch = Bunch(data=data, target=target, feature_names=[f"x{i}" for i in range(data.shape[1])])
+        if images is not None:
+            bunch["images"] = images
+        return bunch
+
+    return load
+
+
+class _Split:
+    """One split of TensorFlow 1's `read_data_sets` result: images, labels and next_batch."""
+
+    def __init__(self, n: int, seed: int, one_hot: bool):
+        x, labels = _samples(MNIST, n, seed)
+        self.images = x.reshape(n, -1).astype(np.float32)
+        self.labels = _one_hot(labels, 10, np.float32) if one_hot else labels.astype(np.uint8)
+        self.num_examples = n
+        self._at = 0
+
+    def next_batch(self, batch_size: int, *_: Any, **__: Any) -> tuple[np.ndarray, np.ndarray]:
+        index = (self._at + np.arange(batch_size)) % self.num_examples
+        self._at = int(index[-1] + 1)
+        return self.images[index], self.labels[index]
+
+
+class _DataSets:
+    def __init__(self, one_hot: bool):
+        self.train = _Split(TRAIN, 0, one_hot)
+        self.validation = _Split(TEST, 2, one_hot)
+        self.test = _Split(TEST, 1, one_hot)
+
+
+def read_data_sets(*_: Any, one_hot: bool = False, **__: Any) -> Any:
+    sets = _DataSets(one_hot)
+    _record("read_data_sets", f"train.images {sets.train.images.shape}, train.labels {sets.train.labels.shape}")
+    return sets
+
+
+def nielsen_loader(wrapped: bool) -> Callable[..., Any]:
+    """Nielsen's `mnist_loader.load_data_wrapper()` (lists of column vectors) or `load_data()`."""
+
+    def load(*_: Any, **__: Any) -> Any:
+        splits = []
+        for n, seed, vectors in ((TRAIN, 0, True), (TEST, 2, False), (TEST, 1, False)):
+            x, labels = _samples(MNIST, n, seed)
+            x = x.reshape(n, -1)
+            if not wrapped:
+                splits.append((x.astype(np.float32), labels.astype(np.int64)))
+            elif vectors:
+                splits.append([(xi.reshape(784, 1), _one_hot(np.array([y]), 10).reshape(10, 1)) for xi, y in zip(x, labels)])
+            else:
+                splits.append([(xi.reshape(784, 1), int(y)) for xi, y in zip(x, labels)])
+        _record("mnist_loader." + ("load_data_wrapper" if wrapped else "load_data"), f"{TRAIN} training samples of 784 pixels")
+        return tuple(splits)
+
+    return load
+
+
+def nnfs_data(kind: str) -> Callable[..., Any]:
+    """The NNFS book's `nnfs.datasets.spiral_data(samples, classes)` and friends."""
+
+    def load(samples: int = 100, classes: int = 3, *_: Any, **__: Any) -> Any:
+        rng = np.random.default_rng([samples, classes])
+        if kind == "sine":
+            x = np.arange(samples).reshape(-1, 1) / samples
+            y = np.sin(2 * np.pi * x)
+            _record("nnfs.datasets.sine_data", f"X {x.shape}, y {y.shape}")
+            return x, y
+        n = samples * classes
+        y = np.repeat(np.arange(classes), samples).astype(np.uint8)
+        if kind == "spiral":
+            r = np.tile(np.linspace(0.0, 1, samples), classes)
+            angle = np.linspace(0, 4, n) + y * 4 + 0.2 * rng.standard_normal(n)
+            x = np.c_[r * np.sin(angle * 2.5), r * np.cos(angle * 2.5)]
+        else:
+            x = np.c_[0.1 * rng.standard_normal(n) + y / 3, 0.1 * rng.standard_normal(n) + 0.5]
+        _record(f"nnfs.datasets.{kind}_data", f"X {x.shape}, y {y.shape} uint8")
+        return x, y
+
+    return load
+
+
+_LOADERS: list[tuple[re.Pattern[str], Callable[..., Any]]] = [
+    (re.compile(r"(^|\.)load_mnist$"), load_mnist),
+    (re.compile(r"(^|\.)load_cifar10?$"), load_cifar10),
+    (re.compile(r"(^|\.)load_CIFAR10$"), load_cifar10_folder),
+    (re.compile(r"datasets\.(mnist|fashion_mnist)\.load_data$"), keras_load_data(MNIST, "mnist")),
+    (re.compile(r"datasets\.cifar10\.load_data$"), keras_load_data(CIFAR, "cifar10")),
+    (re.compile(r"(^|\.)fetch_openml$"), sklearn_loader(MNIST, "fetch_openml", strings=True)),
+    (re.compile(r"(^|\.)load_digits$"), sklearn_loader(DIGITS, "load_digits")),
+    (re.compile(r"(^|\.)load_iris$"), sklearn_loader(IRIS, "load_iris")),
+    (re.compile(r"(^|\.)read_data_sets$"), read_data_sets),
+    (re.compile(r"mnist_loader\.load_data_wrapper$"), nielsen_loader(True)),
+    (re.compile(r"mnist_loader\.load_data$"), nielsen_loader(False)),
+    (re.compile(r"(^|\.)spiral_data$"), nnfs_data("spiral")),
+    (re.compile(r"(^|\.)vertical_data$"), nnfs_data("vertical")),
+    (re.compile(r"(^|\.)sine_data$"), nnfs_data("sine")),
+]
+
+
+# --------------------------------------------------------------------------- data files that are not there
+
+_FILES = ("mnist.pkl.gz", "mnist.pkl", "mnist.npz")
+
+
+def _file_bytes(name: str) -> bytes:
+    """The synthetic content of a well-known data file, by its base name."""
+    import io
+    import pickle
+
+    if name == "mnist.npz":
+        buffer = io.BytesIO()
+        (x, y), (xt, yt) = keras_load_data(MNIST, "mnist")._raw()  # type: ignore[attr-defined]
+        np.savez(buffer, x_train=x, y_train=y, x_test=xt, y_test=yt)
+        return buffer.getvalue()
+    splits = []
+    for n, seed in ((TRAIN, 0), (TEST, 2), (TEST, 1)):
+        x, labels = _samples(MNIST, n, seed)
+        splits.append((x.reshape(n, -1).astype(np.float32), labels.astype(np.int64)))
+    return pickle.dumps(tuple(splits), protocol=2)
+
+
+def missing_file(path: object, mode: object = "r") -> bytes | None:
+    """Synthetic bytes for a read of a well-known data file that does not exist, else None."""
+    import os
+
+    if not isinstance(path, (str, os.PathLike)) or not isinstance(mode, str) or any(c in mode for c in "wax+"):
+        return None
+    name = os.path.basename(os.fspath(path))
+    if name not in _FILES or os.path.exists(path):
+        return None
+    content = _file_bytes(name)
+    shapes = "x (600, 28, 28) uint8, y (600,)" if name.endswith(".npz") else "(x (600, 784) float32, y (600,)) for train, validation and test"
+    REPLACED.append((f"the data file {name}", shapes, *_caller()))
+    return content
+
+
+def _caller() -> tuple[str | None, int | None]:
+    from backprop_doctor.locate import is_user_file
+
+    frame = sys._getframe(2)
+    while frame is not None and not is_user_file(frame.f_code.co_filename):
+        frame = frame.f_back
+    return (frame.f_code.co_filename, frame.f_lineno) if frame else (None, None)
+
+
+def install_missing_files() -> None:
+    """Let `open`, `gzip.open` and `np.load` of a missing well-known data file read synthetic data
+    (child process only: it changes `builtins.open` for the rest of the process)."""
+    import builtins
+    import gzip
+    import io
+
+    real_open, real_gzip, real_load = builtins.open, gzip.open, np.load
+
+    def open_(file: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        content = missing_file(file, mode)
+        if content is None:
+            return real_open(file, mode, *args, **kwargs)
+        return io.BytesIO(content) if "b" in mode else io.TextIOWrapper(io.BytesIO(content), encoding="latin-1")
+
+    def gzip_open(filename: Any, mode: str = "rb", *args: Any, **kwargs: Any) -> Any:
+        content = missing_file(filename, mode)
+        return real_gzip(filename, mode, *args, **kwargs) if content is None else io.BytesIO(content)
+
+    def load(file: Any, *args: Any, **kwargs: Any) -> Any:
+        content = missing_file(file, "rb")
+        return real_load(file if content is None else io.BytesIO(content), *args, **kwargs)
+
+    builtins.open, gzip.open, np.load = open_, gzip_open, load
+
+
+def standin(qualified: str) -> Callable[..., Any] | None:
+    """The synthetic loader for `qualified` (a missing module's attribute, dotted), or None."""
+    for pattern, loader in _LOADERS:
+        if pattern.search(qualified):
+            return loader
+    return None

@@ -1,0 +1,121 @@
+"""Gradient-check a layer object the way the observed program called it.
+
+The program's first recorded `forward` call decides the calling convention,
+not the signature: a loss layer is one whose forward was given two arrays and
+returned one number (`forward(x, t)`); any other layer is checked with respect
+to its first input and its parameters, the other arrays it was given held at
+the values the program gave (an RNN cell's `forward(x, h_prev)`, an LSTM
+cell's `forward(x, h_prev, c_prev)`). When forward returns several arrays
+(`h_next, c_next`), the check follows the first and backward gets zeros for
+the others (`backward(dh_next, dc_next=0)`). A forward that returns None and
+stores `self.output`, with a backward that stores `self.dinputs` (the NNFS
+book's convention), is read through those attributes. Attributes that forward
+rebinds (a stateful RNN's hidden state) are put back before every evaluation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from backprop_doctor.adapters import ClassLayer, _parameters, _train_kwargs, dlfs2_names, isolated
+from backprop_doctor.engine import LayerCheck
+from backprop_doctor.findings import Report
+from backprop_doctor.options import Options
+
+
+class ObservedLayer(ClassLayer):
+    """A layer called as `forward(x, t)` (a loss) or `forward(x, *others)`; `others` stay fixed."""
+
+    def __init__(self, layer: Any, others: list[np.ndarray], *, loss: bool, train: bool = True):
+        super().__init__(layer, train=train)
+        self.is_loss = loss
+        self.kind = "dlfs2-layer" if self._dlfs2 else "loss-layer" if loss else "layer"
+        self.others = others
+        self._extra_outputs: list[tuple[int, ...]] = []
+        self._groups: dict[str, list[int]] = {}  # DLFS-2: a parameter listed several times -> its indices
+        # What forward rebinds (a stateful TimeLSTM's self.h, self.c) is put back before every
+        # forward, so each evaluation starts from the state the program first called it in.
+        self._bindings = dict(vars(layer)) if hasattr(layer, "__dict__") else {}
+
+    def discover_params(self, forward_before: dict[str, int]) -> None:
+        """As `ClassLayer`, except that an array listed several times in a DLFS-2 `params`
+        (the book's NegativeSamplingLoss shares one W among its EmbeddingDot layers) is one
+        parameter whose gradient is the sum of its entries in `grads`, as the book's
+        `remove_duplicate` makes it before the update."""
+        super().discover_params(forward_before)
+        if not self._dlfs2:
+            return
+        first: dict[int, str] = {}
+        kept: dict[str, np.ndarray] = {}
+        for i, (name, array) in enumerate(zip(dlfs2_names(self.layer), self.layer.params)):
+            if name not in (self._params or {}):
+                continue
+            owner = first.setdefault(id(array), name)
+            if owner == name:
+                kept[name] = array
+            self._groups.setdefault(owner, []).append(i)
+        self._params = kept
+
+    def _summed(self, grads: list[Any]) -> dict[str, Any]:
+        out = {}
+        for name, indices in self._groups.items():
+            parts = [grads[i] for i in indices if i < len(grads) and isinstance(grads[i], np.ndarray)]
+            out[name] = sum(parts[1:], parts[0].copy()) if len(parts) == len(indices) and parts else None
+        return out
+
+    def gradients_from(self, snapshot: dict[str, Any]) -> dict[str, Any]:
+        if self._dlfs2 and self._groups:
+            return self._summed(snapshot.get("grads", []))
+        return super().gradients_from(snapshot)
+
+    def forward(self, x: np.ndarray, t: np.ndarray | None = None) -> Any:
+        for name, value in self._bindings.items():
+            if getattr(self.layer, name, None) is not value:
+                setattr(self.layer, name, value)
+        forward = self.layer.forward
+        kwargs = _train_kwargs(forward, self.train)
+        if self.is_loss:
+            out = forward(x, t, **kwargs)
+        else:
+            out = forward(x, *[o.copy() for o in self.others], **kwargs)
+        if out is None:
+            out = getattr(self.layer, "output", None)
+        if isinstance(out, tuple) and out and isinstance(out[0], np.ndarray):
+            self._extra_outputs = [np.shape(o) for o in out[1:]]
+            return out[0]
+        self._extra_outputs = []
+        return out
+
+    def backward(self, dout: Any) -> tuple[np.ndarray | None, dict[str, Any]]:
+        backward = self.layer.backward
+        if not self.dout_is_input:
+            result = backward()
+        else:
+            zeros = [np.zeros(shape) for shape in self._extra_outputs]
+            result = backward(dout, *zeros[: max(0, len(_parameters(backward)) - 1)])
+        dx = result[0] if isinstance(result, tuple) and result else result
+        if dx is None:
+            dx = getattr(self.layer, "dinputs", None)
+        if self._dlfs2 and self._groups:
+            grads = self._summed(list(self.layer.grads))
+        elif self._dlfs2:
+            grads = {name: self.layer.grads[i] if i < len(self.layer.grads) else None for i, name in enumerate(self.params())}
+        else:
+            grads = {name: getattr(self.layer, self._grad_names[name], None) for name in self.params()}
+        return dx, grads
+
+
+def check_observed(layer: Any, arrays: list[np.ndarray], loss: bool, options: Options, label: str) -> Report:
+    """The gradient check of `layer` on copies, called as the program called it."""
+    report = Report(seed=options.seed)
+    as_float = [np.array(a, dtype=np.float64) if a.dtype.kind == "f" else a for a in arrays]
+    x, t = as_float[0], (arrays[1] if loss else None)
+    others = [] if loss else as_float[1:]
+    with isolated(layer) as (work, dtypes):
+        adapter = ObservedLayer(work, others, loss=loss, train=options.train)
+        check = LayerCheck(adapter, x, t, options, user_dtypes=frozenset(dtypes), label=label)
+        report.extend(check.run())
+    report.extras["forward_evaluations"] = check.counter.forwards
+    return report

@@ -1,0 +1,467 @@
+"""Check what an observed run recorded, on the inputs the program itself gave.
+
+* a network (a `params` dict with `gradient(x, t)`, or a DLFS-2 `params`/`grads`
+  list with `backward()`) is checked through its own gradient method on the
+  batch it was first given, and each of its layers on the activations that reach it;
+* any other layer object is checked in isolation on the input of its first
+  recorded forward call (a cell given several arrays, such as an RNN cell's
+  `forward(x, h_prev)`, with the other arrays held fixed);
+* a cs231n function pair and a loss function, on their first recorded arguments.
+
+Batches are cut to `ROWS` rows (the shapes beyond the batch axis stay those of
+the program). The objects are used as the program first used them (see
+`record.Instance.state`), always through copies.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from backprop_doctor import api, build
+from backprop_doctor.adapters import Network, is_loss_layer
+from backprop_doctor.findings import Built, Report
+from backprop_doctor.observe.record import Call, Instance, Record, TooLarge, scalar
+from backprop_doctor.observe.tracer import BACKWARD
+from backprop_doctor.options import Options
+
+ROWS = 16  # rows of a recorded batch the checks use
+CHECK_SHARE = 0.35  # of --timeout that the checks of observed objects may take together
+PER_CLASS = 4  # instances of one class checked at most
+
+
+@dataclass
+class Checked:
+    """What checking the record produced."""
+
+    report: Report = field(default_factory=Report)
+    networks: list[build.Built] = field(default_factory=list)  # for the probes and the training probe
+    layers: list[build.Built] = field(default_factory=list)
+    observed: set[str] = field(default_factory=set)  # names of classes and functions the program used
+
+
+def check_record(record: Record, discovered: Any, options: Options, shown: str) -> Checked:
+    """Check every observed object on its recorded inputs (`discovered` from the definitions load)."""
+    out = Checked(report=Report(seed=options.seed))
+    deadline = time.perf_counter() + max(5.0, CHECK_SHARE * options.timeout)
+    late = "backprop-doctor's time for checking observed objects ran out (raise --timeout to check it)"
+    covered: set[int] = set()  # ids of instances checked as part of a network
+    handled: set[int] = set()  # ids of instances checked (or named as skipped) as networks
+    networks = {cls.__name__ for cls in getattr(discovered, "networks", [])}
+    for instance in record.instances:
+        network = _network(instance, networks)
+        if network is None:
+            continue
+        x, t, how = _batch(instance)
+        if x is None:
+            if not (_is_layer(instance.obj) and _first_forward(instance) is not None):
+                handled.add(id(instance.obj))  # never fed: left to the synthesized build
+            continue  # a layer-like "network" (DLFS-2 TimeRNN) given one input is checked as a layer below
+        handled.add(id(instance.obj))
+        out.observed.add(instance.name)
+        if _shares_parameters(network):
+            # The same array listed twice in a DLFS-2 `params` (weight tying, word2vec's shared W)
+            # gets one gradient per entry: its layers are checked one by one instead.
+            _skip(out, instance, shown, "its `params` list holds the same array more than once; its layers are checked one by one")
+            continue
+        if time.perf_counter() > deadline:
+            _skip(out, instance, shown, late)
+            continue
+        obj = instance.state if instance.state is not None else instance.obj
+        shapes = _shapes(x, t, how)
+        x, t = _rows(x), _rows(t)
+        if not _chained(instance.obj, record):
+            _skip(out, instance, shown, "its layers do not run as one chain (an encoder and a decoder, say): they are checked one by one")
+            continue
+        try:
+            result = api.check_network(obj, x, t, options=options)
+        except Exception as error:  # noqa: BLE001 - UnsupportedObject, or a network the adapter cannot take
+            _skip(out, instance, shown, f"it could not be checked as the program called it ({type(error).__name__}: {error})")
+            continue
+        for entry in result.built:
+            if entry.how == "given object":
+                continue
+            out.report.built.append(entry.replace(origin="observed"))
+        result.built = []
+        out.report.extend(result)
+        out.report.built.append(
+            Built(instance.name, _how(instance, shown), shapes, origin="observed", line=instance.line, kind="network")
+        )
+        if np.ndim(x) >= 1 and np.shape(x)[0] >= 2 and np.asarray(x).dtype.kind == "f":  # the batch probes need a float batch
+            out.networks.append(build.Built(instance.name, obj, _how(instance, shown), [(shapes, x, t)], line=instance.line))
+        try:
+            for net in (instance.obj, obj):
+                layers = [layer for _, layer in Network(net).layers()]
+                covered |= {id(layer) for layer in layers}
+                out.observed |= {type(layer).__name__ for layer in layers}
+        except Exception:  # noqa: BLE001 - a network whose layers cannot be listed
+            pass
+    groups: dict[tuple[Any, ...], list[Instance]] = {}  # (class, input shapes) -> instances
+    for instance in record.instances:
+        if id(instance.obj) in covered or id(instance.obj) in handled or not _is_layer(instance.obj):
+            continue
+        call = _first_forward(instance)
+        if call is None:
+            continue  # never run forward: left to the synthesized build
+        out.observed.add(instance.name)
+        shapes = tuple(np.shape(a) for a in call.args if isinstance(a, np.ndarray)) if call else None
+        groups.setdefault((instance.cls, shapes), []).append(instance)
+    per_class: dict[type, int] = {}
+    for (cls, _), instances in groups.items():
+        per_class[cls] = per_class.get(cls, 0) + 1
+        if per_class[cls] <= PER_CLASS:
+            # A cell made anew at each step is checked once, on a step whose inputs are not all
+            # zeros (the first step's h_prev = 0 would hide a wrong dWh).
+            instance = min(instances, key=_zero_inputs)
+            if time.perf_counter() > deadline:
+                _skip(out, instance, shown, late)
+                continue
+            try:
+                _check_layer(out, instance, options, shown)
+            except Exception as error:  # noqa: BLE001 - a recorded object the checks cannot take
+                _skip(out, instance, shown, f"it could not be checked as the program called it ({type(error).__name__}: {error})")
+    _check_functions(out, record, discovered, options, shown)
+    _check_loss_and_grads(out, record, covered | handled, options)
+    return out
+
+
+# --------------------------------------------------------------------------- networks
+
+
+def _network(instance: Instance, networks: set[str]) -> Network | None:
+    """The instance as a network, when discovery calls its class one and the adapter takes it."""
+    if instance.name not in networks:
+        return None
+    try:
+        return Network(instance.state if instance.state is not None else instance.obj)
+    except TypeError:
+        return None
+    except Exception:  # noqa: BLE001 - a property of the user's class that raises
+        return None
+
+
+def _chained(net: Any, record: Record) -> bool:
+    """Whether the network's layers, in order, form the chain the program ran: each recorded
+    forward output has the shape of the next layer's recorded input. Only then can the
+    activations that reach each layer be recomputed by running the layers in turn."""
+    by_id = {id(i.obj): i for i in record.instances}
+    try:
+        layers = [layer for _, layer in Network(net).predict_layers()]  # the live layers the record knows
+    except Exception:  # noqa: BLE001 - a network whose layers cannot be listed
+        return False
+    shapes = []
+    for layer in layers:
+        instance = by_id.get(id(layer))
+        call = _first_forward(instance) if instance is not None else None
+        if call is None:
+            return False  # a layer the program never ran forward: not part of a chain
+        arrays = [a for a in call.args if isinstance(a, (np.ndarray, TooLarge))]
+        if len(arrays) != 1 or not isinstance(call.result, np.ndarray):
+            return False
+        shapes.append((np.shape(arrays[0])[1:], np.shape(call.result)[1:]))
+    return all(out == nxt for (_, out), (nxt, _) in zip(shapes, shapes[1:]))
+
+
+def _shares_parameters(network: Network) -> bool:
+    params = getattr(network.net, "params", None)
+    if not isinstance(params, list):
+        return False
+    ids = [id(p) for p in params]
+    return len(set(ids)) < len(ids)
+
+
+def _batch(instance: Instance) -> tuple[Any, Any, str]:
+    """(x, t, method) of the first recorded gradient/loss call given two arrays."""
+    order = sorted(instance.calls, key=lambda name: (not BACKWARD.search(name), "loss" not in name.lower()))
+    for name in order:
+        for call in instance.calls[name]:
+            arrays = [a for a in call.args if isinstance(a, (np.ndarray, TooLarge))]
+            returns_loss = scalar(call.result) is not None
+            returns_gradients = BACKWARD.search(name) is not None and isinstance(call.result, (dict, list, tuple))
+            if len(arrays) == 2 and (returns_loss or returns_gradients):  # not a two-input layer's forward
+                x, t = arrays[0], arrays[1]
+                if isinstance(x, TooLarge) or isinstance(t, TooLarge):
+                    return None, None, f"the batch given to `{name}` ({x!r}) is too large to keep"
+                return x, t, f"{name} (line {call.line})"
+    return None, None, "the program never called its gradient or loss method with a batch"
+
+
+def _rows(a: np.ndarray) -> np.ndarray:
+    return a[:ROWS] if a.ndim >= 1 and a.shape[0] > ROWS else a
+
+
+def _given(arrays: list[np.ndarray], names: list[str]) -> str:
+    """`x (100, 784), t (100, 10), checked on the first 32 rows`."""
+    text = ", ".join(f"{n} {tuple(a.shape)}" for n, a in zip(names, arrays))
+    if any(a.ndim >= 1 and a.shape[0] > ROWS for a in arrays[:1]):
+        text += f" (checked on the first {ROWS} rows)"
+    return text
+
+
+def _shapes(x: Any, t: Any, how: str) -> str:
+    return f"{how}: {_given([x, t] if t is not None else [x], ['x', 't'])}"
+
+
+def _how(instance: Instance, shown: str) -> str:
+    args = describe_call(instance.name, instance.args, instance.kwargs)
+    if not instance.line:
+        return f"{args} observed in your program"
+    return f"{args} observed at line {instance.line}" if instance.created else f"{args} first used at line {instance.line}"
+
+
+def _skip(out: Checked, instance: Instance, shown: str, why: str) -> None:
+    out.report.built.append(Built(instance.name, _how(instance, shown), skipped=why, origin="observed", line=instance.line))
+
+
+def describe_call(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+    """`MLP([6, 16, 3], rng=<Generator>)`: arrays by shape, other objects by type, long values cut."""
+
+    def show(v: Any) -> str:
+        if isinstance(v, (np.ndarray, TooLarge)):
+            return f"array{tuple(v.shape)}"
+        if v is None or isinstance(v, (bool, int, float, str, np.generic)) or (
+            isinstance(v, (list, tuple)) and all(isinstance(e, (bool, int, float, str)) for e in v)
+        ):
+            text = repr(v)
+            return text if len(text) <= 40 else text[:37] + "..."
+        return f"<{type(v).__name__}>"
+
+    parts = [show(a) for a in args] + [f"{k}={show(v)}" for k, v in kwargs.items()]
+    return f"{name}({', '.join(parts)})"
+
+
+# --------------------------------------------------------------------------- layers
+
+
+def _is_layer(obj: Any) -> bool:
+    return callable(getattr(obj, "forward", None)) and callable(getattr(obj, "backward", None))
+
+
+def _first_forward(instance: Instance) -> Call | None:
+    for name in ("forward", "__call__"):
+        for call in instance.calls.get(name, []):
+            if call.returned and call.args:
+                return call
+    return None
+
+
+REGULARISATION = ("regulariz", "regularis", "weight_decay", "l2", "l1", "lambd", "reg")
+
+
+def _without_regularisation(obj: Any) -> tuple[Any, str]:
+    """A copy of `obj` with its weight-decay factors at 0, and a note saying so.
+
+    A layer that adds `2 * l2 * W` to `dW` in backward while the penalty itself is added to the
+    loss elsewhere (the NNFS book's `regularization_loss`) is right, but its own forward does
+    not contain the penalty, so its gradient would not match the forward it is checked against.
+    """
+    import copy
+
+    names = [
+        k for k, v in vars(obj).items()
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and v != 0 and any(r in k.lower() for r in REGULARISATION)
+    ] if hasattr(obj, "__dict__") else []
+    if not names:
+        return obj, ""
+    try:
+        work = copy.deepcopy(obj)
+    except Exception:  # noqa: BLE001 - checked as it is
+        return obj, ""
+    for name in names:
+        setattr(work, name, 0)
+    return work, f" ({', '.join(names)} set to 0: the penalty is not part of this layer's forward)"
+
+
+def _required(func: Any) -> int:
+    import inspect
+
+    try:
+        return sum(
+            1 for p in inspect.signature(func).parameters.values()
+            if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        )
+    except (TypeError, ValueError):
+        return 0
+
+
+def _backward_arguments(obj: Any) -> str:
+    """The names of the arguments backward needs beyond the upstream gradient, if any."""
+    import inspect
+
+    try:
+        params = [
+            p for p in inspect.signature(obj.backward).parameters.values()
+            if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
+    except (TypeError, ValueError, AttributeError):
+        return ""
+    return ", ".join(f"`{p.name}`" for p in params[1:])
+
+
+def _holds_batch_state(obj: Any, x: np.ndarray) -> bool:
+    """A stateful layer (a TimeLSTM's h) keeps arrays of the program's batch size: cutting the
+    batch would not fit them."""
+    params = {id(p) for p in getattr(obj, "params", None) or [] if isinstance(p, np.ndarray)}
+    n = np.shape(x)[0] if np.ndim(x) else None
+    if n is None or n <= ROWS:
+        return False
+    owners = [obj] + [v for v in (vars(obj).values() if hasattr(obj, "__dict__") else ()) if hasattr(v, "__dict__") and not isinstance(v, type)]
+    return any(
+        isinstance(v, np.ndarray) and v.ndim >= 1 and v.shape[0] == n and id(v) not in params
+        for owner in owners
+        for v in vars(owner).values()
+    )
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float, np.number)) or (isinstance(value, np.ndarray) and value.dtype.kind in "fiu")
+
+
+def _zero_inputs(instance: Instance) -> int:
+    call = _first_forward(instance)
+    if call is None:
+        return 0
+    return sum(1 for a in call.args if isinstance(a, np.ndarray) and a.dtype.kind == "f" and not a.any())
+
+
+def _argument_names(func: Any, n: int) -> list[str]:
+    import inspect
+
+    try:
+        names = [p for p in inspect.signature(func).parameters][:n]
+    except (TypeError, ValueError):
+        names = []
+    return names + [f"input {i + 1}" for i in range(len(names), n)]
+
+
+def _check_layer(out: Checked, instance: Instance, options: Options, shown: str) -> None:
+    call = _first_forward(instance)
+    if call is None:
+        _skip(out, instance, shown, "the program never ran its forward")
+        return
+    obj = instance.state if instance.state is not None else instance.obj
+    arrays = [a for a in call.args if isinstance(a, (np.ndarray, TooLarge))]
+    if len(call.args) > len(arrays) and _required(obj.forward) > len(arrays):
+        _skip(out, instance, shown, "its forward also needs arguments that are not arrays (lengths, masks as lists): not checked yet")
+        return
+    extra = _backward_arguments(obj)
+    if extra:
+        _skip(out, instance, shown, f"its backward takes {extra} as well as the upstream gradient: not checked yet")
+        return
+    obj, note = _without_regularisation(obj)
+    if not arrays or any(isinstance(a, TooLarge) for a in arrays):
+        _skip(out, instance, shown, "its recorded input is too large to keep" if arrays else "its forward was given no array")
+        return
+    loss = len(arrays) >= 2 and np.size(call.result) == 1 and _number(call.result)  # forward(x, t) -> loss
+    if loss and len(arrays) > 2:
+        _skip(out, instance, shown, f"its forward takes {len(arrays)} arrays and returns the loss: not checked yet")
+        return
+    names = ["x", "t"] if loss else _argument_names(obj.forward, len(arrays))
+    shapes = f"forward (line {call.line}): {_given(arrays, names)}{note}"
+    if not _holds_batch_state(obj, arrays[0]):
+        arrays = [_rows(a) for a in arrays]
+    else:
+        shapes = shapes.replace(f" (checked on the first {ROWS} rows)", "")
+    label = instance.name if instance.line is None else f"{instance.name} (line {instance.line})"
+    from backprop_doctor.observe.cells import check_observed
+
+    result = check_observed(obj, arrays, loss, options, label=instance.name)
+    case = (f"x {arrays[0].shape}" + (f", t {arrays[1].shape}" if loss else ""), arrays[0], arrays[1] if loss else None)
+    if (len(arrays) > 1 and not loss) or call.result is None or is_loss_layer(obj) != loss:
+        case = None  # the batch probes call forward(x[, t]) as the signature suggests
+    result.built = []
+    out.report.extend(result)
+    out.report.built.append(
+        Built(label, _how(instance, shown), shapes, origin="observed", line=instance.line)
+    )
+    if case is not None and np.ndim(case[1]) >= 1 and np.shape(case[1])[0] >= 2 and case[1].dtype.kind == "f":
+        out.layers.append(build.Built(instance.name, obj, _how(instance, shown), [case], line=instance.line))
+
+
+# --------------------------------------------------------------------------- functions
+
+
+def _check_functions(out: Checked, record: Record, discovered: Any, options: Options, shown: str) -> None:
+    recorded = {f.name: f for f in record.functions if f.calls}
+    for forward, backward in getattr(discovered, "pairs", []):
+        calls = recorded.get(forward.__name__)
+        call = next((c for c in calls.calls if c.returned and c.args), None) if calls else None
+        if call is None or not isinstance(call.args[0], np.ndarray):
+            continue
+        live_backward = calls.func.__globals__.get(backward.__name__, backward)
+        name = f"{forward.__name__}/{backward.__name__}"
+        out.observed.add(name)
+        if not (isinstance(call.result, tuple) and len(call.result) == 2 and isinstance(call.result[0], np.ndarray)):
+            returned = f"{len(call.result)} values" if isinstance(call.result, tuple) else type(call.result).__name__
+            out.report.built.append(
+                Built(name, f"arguments observed at line {call.line}", skipped=f"`{forward.__name__}` returned {returned}, not (out, cache): not checked yet", origin="observed", line=call.line)
+            )
+            continue
+        x = _rows(call.args[0])
+        params = list(call.args[1:])
+        if any(isinstance(a, TooLarge) for a in params):
+            out.report.built.append(Built(name, "observed", skipped="its recorded arguments are too large to keep", origin="observed", line=call.line))
+            continue
+        result = api.check_functions(calls.func, live_backward, x, *params, options=options)
+        result.built = []
+        out.report.extend(result)
+        shapes = ", ".join([f"x {x.shape}"] + [f"{tuple(p.shape)}" for p in params if isinstance(p, np.ndarray)])
+        out.report.built.append(Built(name, f"arguments observed at line {call.line}", shapes, origin="observed", line=call.line))
+    for loss in getattr(discovered, "loss_functions", []):
+        calls = recorded.get(loss.__name__)
+        call = next((c for c in calls.calls if c.returned and len(c.args) >= 2), None) if calls else None
+        if call is None or not all(isinstance(a, np.ndarray) for a in call.args[:2]):
+            continue
+        out.observed.add(loss.__name__)
+        x, t = _rows(call.args[0]), _rows(call.args[1])
+        result = api.check_layer(calls.func, x, t, options=options)
+        result.built = []
+        out.report.extend(result)
+        out.report.built.append(Built(loss.__name__, f"arguments observed at line {call.line}", f"x {x.shape}, t {t.shape}", origin="observed", line=call.line))
+
+
+
+# --------------------------------------------------------------------------- (loss, grads) calls
+
+
+def _check_loss_and_grads(out: Checked, record: Record, covered: set[int], options: Options) -> None:
+    """Calls that return (loss, grads): cs231n's `model.loss(X, y)`, a function `loss(params, X, y)`."""
+    from backprop_doctor.observe.lossgrads import check_function, check_method
+
+    done: set[Any] = set()
+    for instance in record.instances:
+        if instance.cls in done or id(instance.obj) in covered or _is_layer(instance.obj):
+            continue
+        obj = instance.state if instance.state is not None else instance.obj
+        for method, calls in instance.calls.items():
+            call = next((c for c in calls if c.returned and isinstance(c.result, tuple)), None)
+            if call is None:
+                continue
+            try:
+                checked = check_method(obj, method, call, options, ROWS)
+            except Exception:  # noqa: BLE001 - an object that will not copy
+                checked = None
+            if checked is None:
+                continue
+            report, shapes = checked
+            done.add(instance.cls)
+            out.observed.add(instance.name)
+            out.report.extend(report)
+            out.report.built.append(
+                Built(instance.name, _how(instance, ""), f"{method} (line {call.line}): {shapes}", origin="observed", line=instance.line, kind="network")
+            )
+            break
+    for function in record.functions:
+        call = next((c for c in function.calls if c.returned and isinstance(c.result, tuple)), None)
+        if call is None:
+            continue
+        checked = check_function(function.func, call, options, ROWS)
+        if checked is None:
+            continue
+        report, shapes = checked
+        out.observed.add(function.name)
+        out.report.extend(report)
+        out.report.built.append(Built(function.name, f"called at line {call.line}", shapes, origin="observed", line=call.line, kind="network"))

@@ -1,0 +1,120 @@
+"""Gradient-check a call that returns `(loss, grads)`, as the program made it.
+
+cs231n's classifiers (`model.loss(X, y) -> (loss, grads)` with `grads` keyed
+like `model.params`) and plain functions such as `loss(params, X, y)` compute
+the loss and its gradient together. When the program calls one, the recorded
+call says which arrays are the parameters (the dict whose keys and shapes the
+returned gradients match, `W1` or `dW1`) and which are the batch; the check
+perturbs those parameters of a copy and compares the loss it returns with the
+gradients it returns.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from backprop_doctor.adapters import Adapter, is_float_array
+from backprop_doctor.engine import LayerCheck
+from backprop_doctor.findings import Report
+from backprop_doctor.observe.record import Call, scalar
+from backprop_doctor.options import Options
+
+
+def gradient_keys(result: Any, params: dict[str, Any]) -> dict[str, str] | None:
+    """param name -> key of its gradient in `result[1]`, when `result` is (loss, grads) matching `params`."""
+    if not (isinstance(result, tuple) and len(result) >= 2 and scalar(result[0]) is not None and isinstance(result[1], dict)):
+        return None
+    grads = result[1]
+    found = {}
+    for name, value in params.items():
+        if not is_float_array(value):
+            continue
+        for key in (name, f"d{name}", f"d_{name}", f"grad_{name}"):
+            g = grads.get(key)
+            if isinstance(g, np.ndarray) and g.shape == value.shape:
+                found[name] = key
+                break
+    return found or None
+
+
+class LossAndGrads(Adapter):
+    """`call(x, t) -> (loss, grads)` seen as one loss layer whose parameters are `params`."""
+
+    def __init__(self, name: str, target: Any, call: Callable[[Any, Any], Any], params: dict[str, np.ndarray], keys: dict[str, str]):
+        super().__init__(name=name, kind="network", target=target, is_loss=True)
+        self._call = call
+        self._params = {k: params[k] for k in keys}
+        self._keys = keys
+        self._grads: dict[str, Any] = {}
+        self.dout_is_input = False
+
+    def params(self) -> dict[str, np.ndarray]:
+        return self._params
+
+    def forward(self, x: np.ndarray, t: np.ndarray | None = None) -> Any:
+        result = self._call(x, t)
+        self._grads = result[1] if isinstance(result, tuple) and len(result) >= 2 and isinstance(result[1], dict) else {}
+        return result[0] if isinstance(result, tuple) else result
+
+    def backward(self, dout: Any) -> tuple[np.ndarray | None, dict[str, Any]]:
+        return None, {name: self._grads.get(key) for name, key in self._keys.items()}
+
+    def grad_targets(self, param: str) -> tuple[str, ...]:
+        key = self._keys.get(param, param)
+        return (f"grads['{key}']", f'grads["{key}"]', "grads")
+
+
+def check_method(obj: Any, method: str, call: Call, options: Options, rows: int) -> tuple[Report, str] | None:
+    """Check `obj.<method>(x, t)` when its recorded result is (loss, grads) matching a dict of `obj`."""
+    arrays = [a for a in call.args if isinstance(a, np.ndarray)]
+    if len(arrays) < 2:
+        return None
+    for attr, params in vars(obj).items():
+        if not isinstance(params, dict):
+            continue
+        keys = gradient_keys(call.result, params)
+        if not keys:
+            continue
+        work = copy.deepcopy(obj)
+        bound = getattr(work, method)
+        promoted = {k: np.array(v, dtype=np.float64) for k, v in getattr(work, attr).items() if is_float_array(v)}
+        getattr(work, attr).update(promoted)
+        adapter = LossAndGrads(f"{type(obj).__name__}.{method}", getattr(type(obj), method, type(obj)), bound, getattr(work, attr), keys)
+        x, t = arrays[0][:rows], arrays[1][:rows]
+        report = Report(seed=options.seed)
+        report.extend(LayerCheck(adapter, np.array(x, dtype=np.float64), t, options, label=type(obj).__name__).run())
+        return report, f"x {tuple(arrays[0].shape)}, y {tuple(arrays[1].shape)}; parameters `self.{attr}`"
+    return None
+
+
+def check_function(func: Any, call: Call, options: Options, rows: int) -> tuple[Report, str] | None:
+    """Check `func(...)` when its recorded result is (loss, grads) matching one of its dict arguments."""
+    for index, params in enumerate(call.args):
+        if not isinstance(params, dict):
+            continue
+        keys = gradient_keys(call.result, params)
+        if not keys:
+            continue
+        positions = [i for i, a in enumerate(call.args) if isinstance(a, np.ndarray)]
+        if len(positions) < 2:
+            return None
+        work = {k: np.array(v, dtype=np.float64) if is_float_array(v) else copy.deepcopy(v) for k, v in params.items()}
+        fixed = [copy.deepcopy(a) for a in call.args]
+        fixed[index] = work
+
+        def run(x: Any, t: Any) -> Any:
+            args = list(fixed)
+            args[positions[0]], args[positions[1]] = x, t
+            return func(*args)
+
+        adapter = LossAndGrads(func.__name__, func, run, work, keys)
+        x, t = call.args[positions[0]][:rows], call.args[positions[1]][:rows]
+        report = Report(seed=options.seed)
+        report.extend(LayerCheck(adapter, np.array(x, dtype=np.float64), t, options, label=func.__name__).run())
+        shapes = f"x {tuple(call.args[positions[0]].shape)}, y {tuple(call.args[positions[1]].shape)}"
+        return report, f"{shapes}; parameters: argument {index + 1}"
+    return None

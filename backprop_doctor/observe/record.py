@@ -1,0 +1,131 @@
+"""What an observed run of the user's program recorded: plain data, filled by `tracer.Recorder`.
+
+Array arguments and results are copies taken at the time of the call (large
+ones are kept as their shape only, see `Value`); instances are the program's
+own objects, which the checks only ever use through copies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class TooLarge:
+    """Stands for an array too large to copy: its shape and dtype only."""
+
+    shape: tuple[int, ...]
+    dtype: str
+
+    def __repr__(self) -> str:
+        return f"array{self.shape}"
+
+
+@dataclass
+class Call:
+    """One recorded call of a method or function."""
+
+    name: str  # "forward", "affine_forward"
+    args: tuple[Any, ...]  # copies, without `self`
+    kwargs: dict[str, Any]
+    file: str | None  # the line that called it
+    line: int | None
+    result: Any = None  # a copy of what it returned
+    returned: bool = False  # False while running, or when it raised
+
+
+@dataclass
+class Instance:
+    """An object of a class the user wrote, with the call that created it."""
+
+    cls: type
+    obj: Any
+    file: str | None  # the line that created it
+    line: int | None
+    args: tuple[Any, ...] = ()  # constructor arguments (copies)
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    calls: dict[str, list[Call]] = field(default_factory=dict)  # method name -> its first calls
+    owner: int | None = None  # index of the instance that created this one (a network's layer)
+    created: bool = True  # False: no `__init__` of its own ran, `line` is where it was first used
+    state: Any = None  # a deep copy taken just before its first recorded call (None: could not copy)
+
+    @property
+    def name(self) -> str:
+        return self.cls.__name__
+
+
+@dataclass
+class FunctionCalls:
+    """A plain function the user wrote that took or returned arrays."""
+
+    func: Any
+    calls: list[Call] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return getattr(self.func, "__name__", "?")
+
+
+@dataclass
+class LossValue:
+    value: float
+    file: str | None  # the line that computed it
+    line: int | None
+    top_level: bool  # computed by the driver itself, not inside another recorded call
+
+
+@dataclass
+class Record:
+    """Everything one observed run recorded."""
+
+    instances: list[Instance] = field(default_factory=list)
+    functions: list[FunctionCalls] = field(default_factory=list)
+    losses: list[LossValue] = field(default_factory=list)
+    stopped: str = "finished"  # "finished", "enough" (every backward ran), "budget", "raised", "exited"
+    error: tuple[str, str | None, int | None] | None = None  # (description, file, line) when it raised
+    seconds: float = 0.0
+
+    def loss_curve(self) -> tuple[str | None, int | None, list[float]]:
+        """The loss values of one call site: the driver's own, else the most frequent one."""
+        sites: dict[tuple[str | None, int | None], list[LossValue]] = {}
+        for value in self.losses:
+            sites.setdefault((value.file, value.line), []).append(value)
+        if not sites:
+            return None, None, []
+        best = max(sites.items(), key=lambda kv: (kv[1][0].top_level, len(kv[1])))
+        (file, line), values = best
+        return file, line, [v.value for v in values]
+
+
+def copy_value(value: Any, budget: list[int], depth: int = 0) -> Any:
+    """A copy of `value` for the record; arrays beyond the element `budget` become `TooLarge`."""
+    if isinstance(value, np.ndarray):
+        if value.size > budget[0]:
+            return TooLarge(tuple(value.shape), str(value.dtype))
+        budget[0] -= value.size
+        return value.copy()
+    if value is None or isinstance(value, (bool, int, float, complex, str, bytes, np.generic)):
+        return value
+    if depth >= 3:
+        return value
+    if isinstance(value, tuple):
+        return tuple(copy_value(v, budget, depth + 1) for v in value)
+    if isinstance(value, list):
+        return [copy_value(v, budget, depth + 1) for v in value]
+    if isinstance(value, dict):
+        return {k: copy_value(v, budget, depth + 1) for k, v in value.items()}
+    return value  # another object: kept as it is (the checks copy before they use it)
+
+
+def scalar(value: Any) -> float | None:
+    """The number in a loss-like return value: a float, a 0-d array, or the first item of a tuple."""
+    if isinstance(value, tuple) and value:
+        value = value[0]
+    if isinstance(value, (float, np.floating)) or (isinstance(value, int) and not isinstance(value, bool)):
+        return float(value)
+    if isinstance(value, np.ndarray) and value.size == 1 and value.dtype.kind == "f":
+        return float(value.reshape(()))
+    return None

@@ -1,0 +1,62 @@
+"""What an observed run adds to the report: its findings and a JSON-able summary in `extras`."""
+
+from __future__ import annotations
+
+import math
+import os
+from typing import Any
+
+from backprop_doctor.findings import Finding
+from backprop_doctor.observe.record import Record
+
+CURVE_KEPT = 200  # loss values kept in the summary
+
+
+def findings(record: Record, shown: str) -> list[Finding]:
+    """`synthetic-data` for each loader replaced, `program-stopped` when the program raised."""
+    from backprop_doctor.checks import synthetic_data
+    from backprop_doctor.loading.datasets import REPLACED
+    from backprop_doctor.rules import rule
+
+    found = synthetic_data.findings(REPLACED, shown)
+    if record.stopped == "raised" and record.error is not None:
+        what, file, line = record.error
+        same = file is not None and os.path.realpath(file) == os.path.realpath(shown)
+        where = f"line {line}" if line else "your program"
+        if file and not same:
+            where += f" of {os.path.basename(file)}"
+        checked = "what it built before that was checked on what it was given" if record.instances or record.functions else "nothing it built could be observed"
+        found.append(
+            rule("program-stopped").finding(
+                f"your program stopped at {where} with {what} while backprop-doctor watched it run: {checked}; "
+                "run the file on its own to see the error, or pass --no-run to check the definitions only",
+                file=shown if same or file is None else file,
+                line=line,
+                highlight=(line,) if line else (),
+            )
+        )
+    return found
+
+
+def summary(record: Record, shown: str) -> dict[str, Any]:
+    """Plain JSON data for the renderers: how the run ended and the user's own loss curve."""
+    file, line, values = record.loss_curve()
+    finite = [v if math.isfinite(v) else None for v in values[:CURVE_KEPT]]
+    data: dict[str, Any] = {
+        "stopped": record.stopped,
+        "seconds": round(record.seconds, 3),
+        "instances": [
+            {"class": i.name, "line": i.line, "file": _file(i.file, shown)} for i in record.instances
+        ],
+        "functions": [f.name for f in record.functions],
+        "loss": {"file": _file(file, shown), "line": line, "values": finite} if values else None,
+    }
+    if record.error is not None:
+        data["error"] = {"message": record.error[0], "file": _file(record.error[1], shown), "line": record.error[2]}
+    return data
+
+
+def _file(file: str | None, shown: str) -> str | None:
+    if file is None:
+        return None
+    return shown if os.path.realpath(file) == os.path.realpath(shown) else file

@@ -1,0 +1,132 @@
+"""Run the user's whole file, main block included, under the recorder (in the child process).
+
+The file runs as a fresh module `__bpd_run__` whose `__name__` is "__main__",
+after the definitions-only load (`loading.namespace`) that discovery uses, so
+a program that stops early never hides a class defined further down. NumPy's
+and Python's global random generators are seeded first, `sys.argv` holds only
+the file, prints are captured (the tail kept, see `loading.namespace`), and the
+sandbox is whatever the worker installed. The run ends when the program does,
+when the recorder has seen enough (see `tracer`), when the budget is spent
+(also inside a long library call: a timer raises `StopRun` in the main
+thread), or when the program raises or exits; every ending is a normal one.
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import io
+import os
+import random
+import signal
+import sys
+import threading
+import time
+import types
+from typing import Any
+
+import numpy as np
+
+from backprop_doctor.context import SourceFile
+from backprop_doctor.loading.package import package_of
+from backprop_doctor.observe.record import Record
+from backprop_doctor.observe.tracer import Recorder, StopRun
+
+RUN_MODULE = "__bpd_run__"
+
+
+def run_program(source: SourceFile, budget: float, seed: int = 0) -> tuple[Record, dict[str, Any], str]:
+    """Run `source` as a program under the recorder; returns the record, its namespace and its output tail."""
+    from backprop_doctor.locate import is_user_file
+    from backprop_doctor.loading.namespace import OutputTail, _no_stdin, _Tee, _future_flags, echo_streams
+
+    path = os.path.abspath(source.path)
+    module = types.ModuleType(RUN_MODULE)
+    module.__file__ = path
+    module.__builtins__ = builtins  # type: ignore[attr-defined]
+    namespace = module.__dict__
+    namespace["__name__"] = "__main__"
+    package, _root = package_of(path, source.tree)  # the definitions load put its root on sys.path
+    if package is not None:
+        module.__package__ = package
+    sys.modules[RUN_MODULE] = module
+    recorder = Recorder(lambda f: f == path or is_user_file(f), budget)
+    record = recorder.record
+    if source.tree is None:
+        return record, namespace, ""
+    code = compile(source.tree, path, "exec", flags=_future_flags(source.tree), dont_inherit=True)
+    sink = OutputTail()
+    echo_out, echo_err = echo_streams()
+    saved_argv, saved_exit = sys.argv, os._exit
+    try:
+        cwd: str | None = os.getcwd()
+    except OSError:
+        cwd = None
+    np.random.seed(seed)
+    random.seed(seed)
+    sys.argv = [path]
+    os._exit = _exit  # type: ignore[assignment]
+    started = time.perf_counter()
+    try:
+        with contextlib.redirect_stdout(_Tee(sink, echo_out)), contextlib.redirect_stderr(_Tee(sink, echo_err)), _no_stdin(), _timer(recorder, budget):
+            sys.settrace(recorder.trace)
+            try:
+                exec(code, namespace)
+            except StopRun as stop:
+                record.stopped = stop.why
+            except SystemExit:
+                record.stopped = "exited"
+            except KeyboardInterrupt:
+                raise
+            except BaseException as error:  # noqa: BLE001 - anything the user's program does
+                record.stopped = "raised"
+                record.error = _where(error)
+            finally:
+                sys.settrace(None)
+                recorder.finished = True
+    except StopRun as stop:  # the timer fired between the program's end and the timer's
+        record.stopped = record.stopped if record.stopped != "finished" else stop.why
+    finally:
+        sys.argv, os._exit = saved_argv, saved_exit  # type: ignore[assignment]
+        if cwd is not None:
+            with contextlib.suppress(OSError):
+                os.chdir(cwd)
+    record.seconds = time.perf_counter() - started
+    namespace["__name__"] = RUN_MODULE
+    for value in list(namespace.values()):
+        if isinstance(value, type) and value.__module__ == "__main__":
+            with contextlib.suppress(TypeError, AttributeError):
+                value.__module__ = RUN_MODULE  # so deepcopy and pickle find the class
+    return record, namespace, sink.getvalue()
+
+
+def _exit(status: int = 0) -> None:
+    raise StopRun("exited")
+
+
+def _where(error: BaseException) -> tuple[str, str | None, int | None]:
+    from backprop_doctor.locate import describe, user_frame
+
+    location = user_frame(error)
+    return describe(error), location.file, location.line
+
+
+@contextlib.contextmanager
+def _timer(recorder: Recorder, budget: float) -> Any:
+    """Raise `StopRun` in the main thread when the budget is spent, even inside library code."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def expired(signum: int, frame: Any) -> None:
+        if not recorder.finished:
+            recorder.stop = recorder.stop or "budget"
+            raise StopRun("budget")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, budget + 0.25, 0.25)  # the tracer stops it first, if it can
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0, 0)
+        signal.signal(signal.SIGALRM, previous)
