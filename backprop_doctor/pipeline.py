@@ -166,7 +166,8 @@ def _check_namespace(context: CheckContext, report: Report) -> None:
         result.built = []
         report.extend(result)
         report.built.append(Built(loss.__name__, "loss function", f"x {scores.shape}, integer labels", origin="synthesized"))
-    report.extend(check_others(found.others, context, rng))  # the other conventions (activations, Nielsen, ...)
+    others = [(convention, obj) for convention, obj in found.others if getattr(obj, "__name__", None) not in observed]
+    report.extend(check_others(others, context, rng))  # the other conventions (activations, Nielsen, ...)
 
 
 def _observe(context: CheckContext, report: Report, found: Any) -> set[str]:

@@ -20,14 +20,14 @@ SAMPLES = ROOT / "samples"
 SEED = ROOT.parent / "shared" / "seed" / "two_layer_net_question.py"
 
 
-def report_80(path: Path, tmp_path: Path) -> str:
+def report_80(path: Path, tmp_path: Path, *options: str) -> str:
     """`backprop-doctor check PATH --color never` at COLUMNS=80, run from a folder holding a copy."""
     copy = tmp_path / path.name
     copy.write_bytes(path.read_bytes())
     env = {**os.environ, "COLUMNS": "80", "LINES": "50", "PYTHONIOENCODING": "utf-8"}
     env.pop("NO_COLOR", None)
     done = subprocess.run(
-        [sys.executable, "-m", "backprop_doctor", "check", copy.name, "--color", "never"],
+        [sys.executable, "-m", "backprop_doctor", "check", copy.name, "--color", "never", *options],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600,
     )
     assert done.returncode == 1, done.stderr
@@ -89,7 +89,9 @@ Fix
 
 
 def test_seed_like_file_at_80_columns(tmp_path):
-    output = report_80(SAMPLES / "two_layer_net_batch_softmax.py", tmp_path)
+    # --no-run: the synthesized build, whose inputs (5 samples) this text pins; the observed run is
+    # covered by the seed's golden test below
+    output = report_80(SAMPLES / "two_layer_net_batch_softmax.py", tmp_path, "--no-run")
     assert_reads_at_80(output)
     lines = output.splitlines()
     assert lines[0].startswith("✗ two_layer_net_batch_softmax.py: the loss rises because the softmax in")
@@ -107,8 +109,19 @@ def test_seed_like_file_at_80_columns(tmp_path):
     assert lines[heading + 1].startswith("│ BPD302 batch-coupling")
     assert lines[heading + 2].startswith("│        ")
     # shapes stay whole in the Built table
-    assert any(line.startswith("Affine1 ") and "input (5, 784)" in line for line in lines)
-    assert any(line.startswith("TwoLayerNet ") and "x (5, 784), t (5, 10)" in line for line in lines)
+    assert any(line.startswith("Affine1 ") and "input (5,784)" in line for line in lines)
+    net = next(i for i, line in enumerate(lines) if line.startswith("TwoLayerNet ") and "x (5,784)" in line)
+    assert "t (5,10)" in lines[net + 1]  # one input per line
+
+
+def test_the_observed_run_of_the_seed_like_file_reads_at_80_columns(tmp_path):
+    output = report_80(SAMPLES / "two_layer_net_batch_softmax.py", tmp_path)
+    assert_reads_at_80(output)
+    lines = output.splitlines()
+    assert lines[0].startswith("✗ two_layer_net_batch_softmax.py: the loss rises because the softmax in")
+    assert root_frame(output) == BATCH_SOFTMAX_FRAME
+    # its own script built the network: the Built table says so, with the line
+    assert any(line.startswith("TwoLayerNet") and "observed (line" in line for line in lines)
 
 
 def test_sigmoid_derivative_file_at_80_columns(tmp_path):

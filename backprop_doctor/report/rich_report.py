@@ -19,6 +19,8 @@ The user's files are only ever read.
 
 from __future__ import annotations
 
+import re
+
 import math
 import os
 from collections.abc import Iterable, Sequence
@@ -359,7 +361,7 @@ def built_table(report: Report) -> Table:
     )
     table.add_column("what", overflow="fold")
     table.add_column("how", overflow="fold", ratio=1)
-    table.add_column("inputs", overflow="fold", no_wrap=True)
+    table.add_column("inputs", overflow="fold")
     table.add_column("checked", overflow="fold")
     compared = any(m.verdict != "skipped" for m in report.measurements)
     sources = any(getattr(b, "origin", "") for b in report.built)
@@ -381,9 +383,15 @@ def built_table(report: Report) -> Table:
     return table
 
 
+_SHAPE = re.compile(r"\((\d+(?:,\s*\d+)*,?)\)")
+
+
 def _shapes_cell(text: str) -> str:
-    """One input per line (`x (5, 6)` / `single sample x (1, 6)`): the column never breaks a shape."""
-    return "\n".join(part.strip() for part in text.split("; "))
+    """One input per line (`x (5,6)` / `single sample x (1,6)`), shapes written without spaces,
+    so the column wraps between words and never inside a shape."""
+    tight = _SHAPE.sub(lambda m: "(" + re.sub(r"\s+", "", m.group(1)) + ")", text)
+    parts = [p.strip() for part in tight.split("; ") for p in re.split(r"(?<=\)),\s+(?=[A-Za-z_]\w* \()", part)]
+    return "\n".join(parts)
 
 
 def training_panel(training: dict[str, Any]) -> Panel:
