@@ -18,6 +18,7 @@ import numpy as np
 from backprop_doctor.conventions import TRAIN_FLAGS, all_conventions, cs231n, layer_methods, networks
 from backprop_doctor.conventions._classlayer import is_abstract
 from backprop_doctor.locate import is_user_file
+from backprop_doctor.static.tree import walk  # skips the elements of data literals
 
 FORWARD_SUFFIX = re.compile(r"^(?P<base>.+?)_forward(?P<variant>_\w+)?$")
 LOSS_NAME = re.compile(r"loss|cost|entropy", re.IGNORECASE)  # which functions are worth a trial call as a loss
@@ -63,8 +64,8 @@ def is_layer_class(cls: type) -> bool:
 
 def _names_used(tree: ast.Module) -> set[str]:
     """Names the file reads (imports do not count): `Affine(...)`, `layers.Affine`."""
-    used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
-    return used | {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
+    used = {n.id for n in walk(tree) if isinstance(n, ast.Name)}
+    return used | {n.attr for n in walk(tree) if isinstance(n, ast.Attribute)}
 
 
 def _defined_in(obj: Any, files: set[str]) -> bool:

@@ -37,6 +37,7 @@ from backprop_doctor.loading.definitions import definitions_only
 from backprop_doctor.loading.package import package_of
 from backprop_doctor.loading.source import syntax_error_finding
 from backprop_doctor.rules import rule
+from backprop_doctor.static.tree import walk  # skips the elements of data literals
 
 USER_MODULE = "__bpd_user__"
 # Set by the worker: in the child process the user's output also goes to the real stdout and
@@ -353,7 +354,7 @@ def _bound(node: ast.stmt) -> list[str]:
     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
         return [node.name]
     names = []
-    for sub in ast.walk(node):
+    for sub in walk(node):
         if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
             names.append(sub.id)
         elif isinstance(sub, (ast.Import, ast.ImportFrom)):

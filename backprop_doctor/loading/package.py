@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import ast
 import os
+from backprop_doctor.static.tree import walk  # skips the elements of data literals
 
 
 def relative_level(tree: ast.Module | None) -> int:
     """The deepest relative import in `tree` (0 when there is none)."""
     if tree is None:
         return 0
-    return max((n.level for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.level), default=0)
+    return max((n.level for n in walk(tree) if isinstance(n, ast.ImportFrom) and n.level), default=0)
 
 
 def package_of(path: str, tree: ast.Module | None) -> tuple[str | None, str | None]:

@@ -30,6 +30,7 @@ import types
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
+from backprop_doctor.static.tree import walk  # skips the elements of data literals
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 _PACKAGE = os.path.dirname(_HERE)
@@ -189,7 +190,7 @@ def is_stub(value: Any) -> bool:
 def guarded_import_lines(tree: ast.Module) -> frozenset[int]:
     """Lines of imports inside `try:` blocks that catch ImportError (or `suppress(ImportError)`)."""
     lines: set[int] = set()
-    for node in ast.walk(tree):
+    for node in walk(tree):
         if isinstance(node, (ast.Try, getattr(ast, "TryStar", ast.Try))) and any(
             _catches_import_error(h.type) for h in node.handlers
         ):

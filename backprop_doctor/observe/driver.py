@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 
 from backprop_doctor.loading.definitions import definitions_only, is_main_guard
+from backprop_doctor.static.tree import walk  # skips the elements of data literals
 
 
 def has_driver(tree: ast.Module | None) -> bool:
@@ -27,4 +28,4 @@ def has_driver(tree: ast.Module | None) -> bool:
 def _calls(node: ast.stmt) -> bool:
     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)):
         return False
-    return any(isinstance(sub, ast.Call) for sub in ast.walk(node))
+    return any(isinstance(sub, ast.Call) for sub in walk(node))
