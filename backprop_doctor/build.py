@@ -237,14 +237,18 @@ def _describe(name: str, args: tuple, kwargs: dict[str, Any]) -> str:
 # --------------------------------------------------------------------------- layers
 
 
+def _numeric_array(value: Any) -> bool:
+    return is_float_array(value) or (isinstance(value, np.ndarray) and value.dtype.kind in "iu" and value.size > 0)
+
+
 def _input_candidates(layer: Any, n: int, rng: np.random.Generator) -> Iterator[np.ndarray]:
     if _one_column(type(layer)):
         yield rng.standard_normal((6, 1))  # one sample as a column vector: its Jacobian is np.identity(n)
         return
-    arrays = {k: v for k, v in vars(layer).items() if is_float_array(v)}
+    arrays = {k: v for k, v in vars(layer).items() if _numeric_array(v)}  # integer weights size inputs too
     params = getattr(layer, "params", None)
     if isinstance(params, list):
-        arrays.update({f"params[{i}]": p for i, p in enumerate(params) if is_float_array(p)})
+        arrays.update({f"params[{i}]": p for i, p in enumerate(params) if _numeric_array(p)})
     weights = [v for k, v in arrays.items() if v.ndim in (2, 4)]
     if weights:
         w = weights[0]

@@ -63,3 +63,31 @@ def test_a_standard_library_name_beside_the_model_does_not_break_the_tool(tmp_pa
     report = only_file(result)
     assert report["findings"] == []
     assert [b["what"] for b in report["built"]] == ["Affine"]
+
+
+INT_WEIGHTS = """
+import numpy as np
+
+class Affine:
+    def __init__(self):
+        self.W = np.array([[1, 2], [3, 4], [5, 6]])
+        self.b = np.array([0, 1])
+
+    def forward(self, x):
+        self.x = x
+        return np.dot(x, self.W) + self.b
+
+    def backward(self, dout):
+        self.dW = np.dot(self.x.T, dout)
+        self.db = np.sum(dout, axis=0)
+        return np.dot(dout, self.W.T)
+"""
+
+
+def test_a_layer_with_integer_weights_is_fed_inputs_of_its_weights_width(tmp_path):
+    model = write(tmp_path, "model.py", INT_WEIGHTS)
+    result = run("check", str(model), "--format", "json", "--no-training", "--no-run")
+    report = only_file(result)
+    assert result.returncode == 0, report["findings"]
+    assert report["findings"] == []
+    assert report["built"][0]["shapes"].startswith("x (5, 3)")
