@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import linecache
 import os
+import sys
 import traceback
 from typing import Any
 
@@ -49,13 +50,25 @@ def check_file(path: str | os.PathLike[str], options: Options | None = None, **k
         namespace, found = load_namespace(source, opts.exec_module)
         report.findings.extend(found)
         context.namespace = namespace
+        _keep_recursion_limit()
         _check_namespace(context, report)
     context.findings = report.findings
+    _keep_recursion_limit()
     _run_checks(context, report)
+    _keep_recursion_limit()
     _sandbox_findings(report, path)
     report.extras.update({k: v for k, v in context.extras.items() if _jsonable(v)})
     report.findings = [f for f in report.findings if _selected(f, opts)]
     return rank(report)
+
+
+_DEPTH = sys.getrecursionlimit()  # read when the tool is imported, before any user code runs
+
+
+def _keep_recursion_limit() -> None:
+    """Undo a user's `sys.setrecursionlimit(50)`: the tool's own code needs the usual depth."""
+    if sys.getrecursionlimit() < _DEPTH:
+        sys.setrecursionlimit(_DEPTH)
 
 
 def _register_source(source: SourceFile) -> None:
@@ -71,6 +84,7 @@ def _check_namespace(context: CheckContext, report: Report) -> None:
     found = discover(context.namespace, {os.path.abspath(context.source.path)}, source=context.source)
     context.extras["discovered"] = found
     observed = _observe(context, report, found)
+    _keep_recursion_limit()
     if not found and not observed:
         report.findings.append(
             rule("nothing-to-check").finding(

@@ -91,3 +91,26 @@ def test_a_layer_with_integer_weights_is_fed_inputs_of_its_weights_width(tmp_pat
     assert result.returncode == 0, report["findings"]
     assert report["findings"] == []
     assert report["built"][0]["shapes"].startswith("x (5, 3)")
+
+
+LOWERS_THE_RECURSION_LIMIT = """
+import sys
+sys.setrecursionlimit(50)
+import numpy as np
+
+def relu_forward(x):
+    return np.maximum(0, x), x
+
+def relu_backward(dout, cache):
+    return dout * (cache > 0.5)
+"""
+
+
+def test_a_program_that_lowers_the_recursion_limit_still_gets_its_finding(tmp_path):
+    model = write(tmp_path, "model.py", LOWERS_THE_RECURSION_LIMIT)
+    result = run("check", str(model), "--format", "json", "--no-training")
+    assert result.returncode == 1
+    report = only_file(result)
+    assert "please report" not in result.stdout
+    wrong = [f for f in report["findings"] if f["code"] == "BPD101"]
+    assert [f["line"] for f in wrong] == [line_of(model.read_text(), "cache > 0.5")]
