@@ -94,16 +94,6 @@ def _instance(obj: Any) -> None:
         raise UnsupportedObject(f"{obj.__name__} is a class: pass an instance, e.g. {obj.__name__}(...)")
 
 
-def _method(obj: Any, name: str) -> Any:
-    """`obj.name`, or None; a user `__getattr__` that raises is the object's problem, named as such."""
-    try:
-        return getattr(obj, name, None)
-    except Exception as error:  # noqa: BLE001 - any exception of user code
-        raise UnsupportedObject(
-            f"looking up `{name}` on {type(obj).__name__} raised {type(error).__name__}: {error}"
-        ) from None
-
-
 def _function(name: str, value: Any) -> None:
     """A cs231n function must be a Python callable whose signature can be read."""
     if not callable(value):
