@@ -22,7 +22,7 @@ from backprop_doctor.context import CheckContext, SourceFile
 from backprop_doctor.conventions._run import check_others
 from backprop_doctor.discovery import discover
 from backprop_doctor.errors import BackpropDoctorError, UsageError
-from backprop_doctor.findings import Built, Finding, Report
+from backprop_doctor.findings import Built, Finding, Measurement, Report
 from backprop_doctor.options import Options
 from backprop_doctor.ranking import rank
 from backprop_doctor.rules import all_rules, matches, rule
@@ -85,7 +85,9 @@ def _check_namespace(context: CheckContext, report: Report) -> None:
     context.extras["discovered"] = found
     observed = _observe(context, report, found)
     _keep_recursion_limit()
-    if not found and not observed:
+    replayed = _replay(context, report)
+    _keep_recursion_limit()
+    if not found and not observed and not replayed:
         report.findings.append(
             rule("nothing-to-check").finding(
                 "No layer class (forward/backward), cs231n function pair or network was found in this file: "
@@ -210,6 +212,44 @@ def _observe(context: CheckContext, report: Report, found: Any) -> set[str]:
     report.findings.extend(observed_report.findings(record, context.source.path))
     report.extras["observed_run"] = observed_report.summary(record, context.source.path)
     return checked.observed
+
+
+def _replay(context: CheckContext, report: Report) -> bool:
+    """Replay the first step of the program's training loop (see `backprop_doctor.replay`).
+
+    Same conditions as the observed run. Returns whether any update's gradient was compared.
+    """
+    from backprop_doctor.loading import sandbox
+    from backprop_doctor.observe.driver import has_driver
+
+    opts = context.options
+    assert context.source is not None
+    if not (opts.run and opts.build is None and sandbox.active() and has_driver(context.source.tree)):
+        return False
+    if not context.source.facts.training_steps:
+        return False
+    from backprop_doctor.replay import replay_file, summary
+
+    results = replay_file(context.source, opts.run_budget, seed=opts.seed)
+    context.extras["replay"] = results
+    report.extras["replay"] = [summary(r) for r in results]
+    compared = False
+    for result in results:
+        for _moved, measured in result.parameters:
+            verdict = "mismatch" if measured.wrong else "kink" if measured.inconclusive else "ok"
+            report.measurements.append(Measurement("training step", measured.name, measured.error, verdict, probes=2 * len(measured.directions)))
+            compared = True
+        if result.parameters:
+            report.built.append(
+                Built(
+                    f"training step (line {result.step.loop_line})",
+                    "replayed from your program's own state before its first update",
+                    f"{len(result.parameters)} parameters, loss `{result.loss.name if result.loss else '?'}`",
+                    origin="observed",
+                    line=result.step.loop_line,
+                )
+            )
+    return compared
 
 
 def _build_failed(report: Report, obj: Any, error: BaseException, name: str | None = None) -> None:

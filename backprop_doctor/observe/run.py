@@ -35,8 +35,12 @@ from backprop_doctor.observe.tracer import Recorder, StopRun
 RUN_MODULE = "__bpd_run__"
 
 
-def run_program(source: SourceFile, budget: float, seed: int = 0) -> tuple[Record, dict[str, Any], str]:
-    """Run `source` as a program under the recorder; returns the record, its namespace and its output tail."""
+def run_program(source: SourceFile, budget: float, seed: int = 0, recorder: Any = None) -> tuple[Record, dict[str, Any], str]:
+    """Run `source` as a program under the recorder; returns the record, its namespace and its output tail.
+
+    `recorder` replaces the observed run's `tracer.Recorder` (the replay's capture uses this): it
+    needs `trace`, `record`, `stop` and `finished`, and ends the run by raising `StopRun`.
+    """
     from backprop_doctor.locate import is_user_file
     from backprop_doctor.loading.namespace import OutputTail, _no_stdin, _Tee, _future_flags, echo_streams
 
@@ -50,7 +54,8 @@ def run_program(source: SourceFile, budget: float, seed: int = 0) -> tuple[Recor
     if package is not None:
         module.__package__ = package
     sys.modules[RUN_MODULE] = module
-    recorder = Recorder(lambda f: f == path or is_user_file(f), budget)
+    if recorder is None:
+        recorder = Recorder(lambda f: f == path or is_user_file(f), budget)
     record = recorder.record
     if source.tree is None:
         return record, namespace, ""

@@ -399,6 +399,7 @@ _GRADIENT = ("the relative error between your gradient and the numerical gradien
 MEASURES: dict[str, tuple[str, str]] = {
     "gradient-mismatch": _GRADIENT,
     "gradient-at-kink": _GRADIENT,
+    "step-gradient-mismatch": ("the relative error between your gradient and the derivative of your loss, replayed", "the tolerance is"),
     "float32-precision": _GRADIENT,
     "nonreentrant-backward": (
         "the relative error of the gradients taken over all the layer's arrays together",

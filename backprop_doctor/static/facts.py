@@ -12,7 +12,7 @@ import ast
 from functools import cached_property
 from typing import Any
 
-from backprop_doctor.static import calls, dunders, layout, settings, softmax, updates
+from backprop_doctor.static import calls, dunders, layout, settings, softmax, steps, updates
 
 
 class SourceFacts:
@@ -49,6 +49,11 @@ class SourceFacts:
     def updates(self) -> list[updates.Update]:
         """Parameter updates, `params[key] -= lr * grads[key]` and its rebinding cousins."""
         return updates.parameter_updates(self.tree, text=self.text) if self.tree is not None else []
+
+    @cached_property
+    def training_steps(self) -> list[steps.TrainingStep]:
+        """The training loops and what one pass of each computes (see `steps.training_steps`)."""
+        return steps.training_steps(self.tree)
 
     @cached_property
     def softmax_reductions(self) -> list[softmax.Reduction]:

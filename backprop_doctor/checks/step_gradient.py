@@ -1,0 +1,192 @@
+"""A training step's update does not follow the gradient of the program's own loss.
+
+What it finds:
+    backprop-doctor runs your program up to its first parameter update
+    (`W1 -= lr * dW1`, `params[k] -= lr * grads[k]`, an optimizer's update),
+    takes its state there, and replays that one step with each parameter moved
+    a little, to measure how the loss the program computes (`loss`, `cost`, ...)
+    really changes. A parameter whose update is not the negative gradient of
+    that loss is reported; the backward-pass variables of the step (`dZ2`,
+    `delta`, `d_o1`) are measured the same way, from the loss backwards, and
+    the first one that is wrong while the ones before it are right is the line
+    to fix. The shape of the error is named: a factor of the batch size, a
+    flipped sign, a factor of two, or a wrong derivative.
+
+Why it matters:
+    Gradient descent follows the gradient your program computes. When it is
+    not the gradient of the loss, the loss does not go down however the
+    learning rate is set, or goes down slower and stops early.
+
+Example:
+    a1 = np.tanh(z1)
+    ...
+    dz1 = da1 * (1 - a1)          # tanh'(z) is 1 - tanh(z)**2
+
+Fix:
+    dz1 = da1 * (1 - a1 ** 2)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from backprop_doctor.findings import Finding
+from backprop_doctor.rules import rule
+from backprop_doctor.static.steps import consumers, reads
+
+NAME = "step-gradient-mismatch"
+CODE = "BPD108"
+SEVERITY = "error"
+STAGE = "gradient"
+
+SAME_FACTOR = 0.03  # factors within 3 % of each other are one factor
+
+
+def run(context: Any) -> Iterator[Finding]:
+    results = context.extras.get("replay") or []
+    if context.source is None:
+        return
+    explained = any(f.severity == "error" and f.code.startswith(("BPD1", "BPD3")) and f.name != NAME for f in context.findings)
+    for result in results:
+        if not result.parameters or not result.wrong or explained:
+            continue
+        yield from _findings(result, context.source)
+
+
+def _factor_words(factor: float | None, proportional: bool, batch_sizes: tuple[int, ...]) -> tuple[str, str, str]:
+    """(pattern, what it is, what to do) for an array that is `factor` × the true gradient."""
+    if factor is None or not proportional:
+        return "wrong-derivative", "not the gradient of your loss", ""
+    if abs(factor + 1) < SAME_FACTOR:
+        return "sign-flipped", "the gradient of your loss with its sign flipped", "negate it"
+    for n in batch_sizes:
+        if abs(factor - n) < SAME_FACTOR * n:
+            return "scaled-by-batch-size", f"{n} × the gradient of your loss ({n} is the batch size)", f"divide it by the batch size ({n})"
+        if abs(factor * n - 1) < SAME_FACTOR:
+            return "scaled-by-batch-size", f"1/{n} of the gradient of your loss ({n} is the batch size)", f"divide by the batch size ({n}) only once"
+    for two in (2.0, 0.5):
+        if abs(factor - two) < SAME_FACTOR * two:
+            return "factor-of-two", f"{_number(factor)} × the gradient of your loss", "look for a missing or extra factor 2 (the derivative of a square)"
+    if factor < 0:
+        return "sign-flipped", f"{_number(factor)} × the gradient of your loss: its sign is flipped", "negate it and check its scale"
+    return "scaled", f"{_number(factor)} × the gradient of your loss", "remove the constant factor"
+
+
+def _names(names: list[str]) -> str:
+    quoted = [f"`{n}`" for n in names]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
+
+
+def _number(value: float) -> str:
+    return f"{value:.3g}"
+
+
+def _findings(result: Any, source: Any) -> Iterator[Finding]:
+    path = source.path
+    step = result.step
+    loss = result.loss
+    loss_words = f"`{loss.name}` (line {loss.line})" if loss is not None else "your loss"
+    wrong = result.wrong
+    factors = [m.factor for _, m in wrong if m.proportional and m.factor is not None]
+    evidence = _evidence(result)
+    everywhere = len(wrong) == len(result.parameters) and len(factors) == len(wrong)
+    if everywhere and factors and all(f > 0 for f in factors) and max(factors) / min(factors) < 1 + SAME_FACTOR:
+        pattern, what, advice = _factor_words(factors[0], True, result.batch_sizes)
+        names = ", ".join(f"`{m.name}`" for _, m in wrong)
+        first = wrong[0][0]
+        yield rule(NAME).finding(
+            f"every update of your training step ({names}, line {first.site.line}) follows {what}, {loss_words}: "
+            f"training works as if the learning rate were {_number(factors[0])} × larger; {advice or 'remove the factor'}, "
+            "or compute the loss the gradients belong to",
+            severity="warning",
+            layer="training step",
+            file=path,
+            line=first.site.line,
+            pattern=pattern,
+            measured=factors[0],
+            evidence=evidence,
+        )
+        return
+    culprit = result.first_wrong_adjoint
+    if culprit is not None:
+        adjoint, measured = culprit
+        right = [a for a, m in result.adjoints if not m.wrong]
+        inputs = [a.name for a in right if a.name in reads(step.prefix[adjoint.index])]
+        pattern, what, advice = _factor_words(measured.factor, measured.proportional, result.batch_sizes)
+        diagnosis = f"`{adjoint.name}` (line {adjoint.line}) is {what} with respect to `{adjoint.forward}`"
+        if inputs:
+            diagnosis += f", although {_names(inputs)}, which it is computed from, {'is' if len(inputs) == 1 else 'are'} right"
+        elif right:
+            diagnosis += f", the first wrong one from the loss backwards ({_names([a.name for a in right])} are right)"
+        if pattern == "wrong-derivative":
+            fed = consumers(step, adjoint.forward, adjoint.index)
+            adjoint_of = {a.forward: a.name for a in step.adjoints}
+            terms = [f"`{adjoint_of[t]}` × ∂`{t}`/∂`{adjoint.forward}`" for t, _ in fed if t in adjoint_of]
+            if terms and len(terms) == len(fed):
+                lines = ", ".join(str(line) for _, line in fed)
+                advice = (
+                    f"`{adjoint.forward}` feeds {_names([t for t, _ in fed])} (line{'s' if len(fed) > 1 else ''} {lines}), "
+                    f"so `{adjoint.name}` must be {' + '.join(terms)}"
+                )
+            else:
+                advice = f"re-derive it as the derivative of {loss_words} with respect to `{adjoint.forward}`"
+        params = ", ".join(f"`{m.name}`" for _, m in wrong)
+        yield rule(NAME).finding(
+            f"{diagnosis}, so the updates of {params} in your training step do not follow the gradient of {loss_words}: {advice}",
+            layer="training step",
+            file=path,
+            line=adjoint.line,
+            highlight=tuple(sorted({adjoint.line, *(m.site.line for m, _ in wrong)})),
+            pattern=pattern,
+            measured=measured.error,
+            evidence=evidence,
+        )
+        return
+    for moved, measured in wrong:
+        line = measured.line or moved.site.line
+        if measured.unused:
+            message = (
+                f"the update at line {moved.site.line} of your training step moves `{measured.name}`, but {loss_words} does not change when it does: "
+                "the forward pass computes with another array (a copy made before training, or a rebound name); "
+                "update the array the forward pass uses, in place"
+            )
+            pattern = "not-used"
+        else:
+            pattern, what, advice = _factor_words(measured.factor, measured.proportional, result.batch_sizes)
+            gradient = moved.site.gradient
+            message = (
+                f"the update of `{measured.name}` in your training step (line {moved.site.line}) uses `{gradient}`"
+                + (f", computed at line {measured.line}," if measured.line else "")
+                + f" which is {what}: "
+                + (advice or f"recompute `{gradient}` as the derivative of {loss_words} with respect to `{measured.name}`")
+            )
+        yield rule(NAME).finding(
+            message,
+            layer="training step",
+            file=path,
+            line=line,
+            highlight=tuple(sorted({line, moved.site.line})),
+            pattern=pattern,
+            measured=measured.error,
+            evidence=evidence,
+        )
+
+
+def _evidence(result: Any) -> tuple[tuple[str, str], ...]:
+    rows = []
+    if result.loss is not None and result.loss_value is not None:
+        own = f"; your program computed {result.program_loss:.6g} at that step" if result.program_loss is not None else ""
+        rows.append(("replayed", f"your first training step (loop at line {result.step.loop_line}), {result.runs} times from the program's own state: loss {result.loss_value:.6g}{own}"))
+    for _moved, measured in result.parameters:
+        along = measured.directions[0] if measured.directions else None
+        if along is None:
+            continue
+        verdict = "unused" if measured.unused else "wrong" if measured.wrong else "kink" if measured.inconclusive else "ok"
+        rows.append((measured.name, f"{verdict}: d loss along the update: numerical {along.numerical:.6g}, yours {along.analytic:.6g}"))
+    for adjoint, measured in result.adjoints:
+        verdict = "wrong" if measured.wrong else "ok"
+        factor = f" (× {measured.factor:.3g})" if measured.wrong and measured.factor is not None else ""
+        rows.append((adjoint.name, f"{verdict}{factor} as the gradient with respect to `{adjoint.forward}` (line {adjoint.line})"))
+    return tuple(rows)
+

@@ -1,0 +1,57 @@
+"""The training-step replay: run one step of the user's own program again, from its own state.
+
+`static.steps` finds the training loop and splits one pass of it; `capture`
+runs the program up to its first update and keeps the state; `runner` replays
+the step from copies of that state; `gradients` measures every update against
+the loss the program computes. `replay_file` does all of it for one file (in the
+child process, under the sandbox); `checks/step_gradient.py` words the result.
+"""
+
+from __future__ import annotations
+
+from backprop_doctor.context import SourceFile
+from backprop_doctor.replay.gradients import StepResult, replay_step
+
+
+def replay_file(source: SourceFile, budget: float = 10.0, seed: int = 0) -> list[StepResult]:
+    """Replay the first step of each training loop of `source` (at most two loops)."""
+    import os
+
+    from backprop_doctor.observe.run import run_program
+    from backprop_doctor.replay.capture import StepCapture
+
+    results = []
+    path = os.path.abspath(source.path)
+    for step in source.facts.training_steps[:2]:
+        capture = StepCapture(path, step, budget)
+        record, _namespace, _output = run_program(source, budget, seed=seed, recorder=capture)
+        found = capture.capture
+        if found.state is None:
+            found.why = {"raised": "the program raised before its training loop ran", "budget": "the training loop was not reached in time"}.get(
+                record.stopped, "the training loop never ran"
+            )
+        results.append(replay_step(found, path, seed=seed, budget=budget))
+    return results
+
+
+def summary(result: StepResult) -> dict:
+    """Plain JSON for the report's extras: what was replayed and how each parameter compared."""
+    return {
+        "loop_line": result.step.loop_line,
+        "loss": result.loss.name if result.loss else None,
+        "loss_line": result.loss.line if result.loss else None,
+        "loss_value": result.loss_value,
+        "program_loss": result.program_loss,
+        "runs": result.runs,
+        "seconds": round(result.seconds, 4),
+        "step_seconds": round(result.step_seconds, 4),
+        "not_replayed": result.why or None,
+        "parameters": [
+            {"name": m.name, "wrong": m.wrong, "factor": m.factor, "proportional": m.proportional, "unused": m.unused}
+            for _, m in result.parameters
+        ],
+        "adjoints": [{"name": a.name, "line": a.line, "wrong": m.wrong, "factor": m.factor} for a, m in result.adjoints],
+    }
+
+
+__all__ = ["StepResult", "replay_file", "summary"]

@@ -1,0 +1,191 @@
+"""Run the user's program up to its first parameter update and keep what one step needs.
+
+The program runs as in the observed run (`observe.run.run_program`: its own
+module, seeded, sandboxed, output captured), under a tracer that only ever
+turns on line events in two places: the code holding the training loop, and
+the functions holding its updates. When the loop body starts for the first time
+the state is taken (`state.State`); at each update line, before it runs, the
+parameter it moves and the gradient it moves it by (`step / rate`, see
+`static.steps.UpdateSite`) are read in the frame that runs it; once the loop
+has gone past its updates the program is stopped. Nothing here changes what the
+program computes.
+"""
+
+from __future__ import annotations
+
+import time
+import types
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from backprop_doctor.observe.record import Record
+from backprop_doctor.observe.tracer import StopRun
+from backprop_doctor.replay.state import Path, State
+from backprop_doctor.static.steps import TrainingStep, UpdateSite
+
+
+@dataclass
+class Moved:
+    """One parameter an update moved in the first step: where it lives and the gradient used."""
+
+    site: UpdateSite
+    path: Path | None  # where the parameter is found in the loop frame's variables; None: not found
+    gradient: Any  # the program's gradient (`step / rate`, sign folded in: descent follows +gradient)
+    value: Any  # the parameter's value just before the update (a copy)
+
+
+@dataclass
+class Capture:
+    step: TrainingStep
+    state: State | None = None
+    namespace: dict[str, Any] | None = None  # the dict the loop's statements run in
+    module_level: bool = True
+    moved: list[Moved] = field(default_factory=list)
+    program_loss: float | None = None  # the loss the program itself computed in that step (in the prefix)
+    reached_update: bool = False
+    why: str = ""  # why nothing was captured
+
+
+def _lines(code: types.CodeType) -> set[int]:
+    return {line for _, _, line in code.co_lines() if line is not None}
+
+
+class StepCapture:
+    """The `recorder` handed to `run_program`: stops the program after its first step's updates."""
+
+    def __init__(self, path: str, step: TrainingStep, budget: float):
+        self.record = Record()
+        self.finished = False
+        self.stop: str | None = None
+        self.path = path
+        self.step = step
+        self.deadline = time.perf_counter() + budget
+        self.capture = Capture(step)
+        self.loop_frame: types.FrameType | None = None
+        self.sites: dict[int, list[UpdateSite]] = {}
+        for site in step.updates:
+            self.sites.setdefault(site.line, []).append(site)
+        self._codes: dict[types.CodeType, str | None] = {}
+        self._moved: set[tuple[int, int]] = set()
+
+    # -- the trace functions --------------------------------------------------------------
+
+    def trace(self, frame: types.FrameType, event: str, arg: Any) -> Any:
+        if event != "call":
+            return None
+        code = frame.f_code
+        if code.co_filename != self.path:
+            return None
+        if time.perf_counter() > self.deadline:
+            self.stop = "budget"
+            raise StopRun("budget")
+        role = self._codes.get(code, "")
+        if role == "":
+            role = self._codes[code] = self._role(code)
+        if role == "loop" and self.loop_frame is None:
+            return self._in_loop
+        if role == "update" and self.capture.state is not None:
+            return self._in_update
+        return None
+
+    def _role(self, code: types.CodeType) -> str | None:
+        lines = _lines(code)
+        step = self.step
+        if step.loop_line in lines and step.first_line in lines:
+            if (step.function is None and code.co_name == "<module>") or (
+                step.function is not None and code.co_name == step.function.rsplit(".", 1)[-1]
+            ):
+                return "loop"
+        if any(line in lines for line in self.sites):
+            return "update"
+        return None
+
+    def _in_loop(self, frame: types.FrameType, event: str, arg: Any) -> Any:
+        step = self.step
+        capture = self.capture
+        if event == "line":
+            line = frame.f_lineno
+            if capture.state is None:
+                if line == step.first_line:
+                    self._take(frame)
+            elif frame is self.loop_frame:
+                if step.update_line <= line <= step.update_end_line:
+                    if not capture.reached_update:
+                        capture.reached_update = True
+                        self._program_loss(frame)
+                    self._at_update(frame, line)
+                elif capture.reached_update:
+                    self._done("enough")
+            elif line in self.sites:
+                self._at_update(frame, line)
+        elif event == "return" and frame is self.loop_frame and capture.state is not None:
+            self._done("enough" if capture.reached_update else "returned")
+        return self._in_loop
+
+    def _in_update(self, frame: types.FrameType, event: str, arg: Any) -> Any:
+        if event == "line" and frame.f_lineno in self.sites:
+            self._at_update(frame, frame.f_lineno)
+        return self._in_update
+
+    def _done(self, why: str) -> None:
+        self.stop = why
+        raise StopRun(why)
+
+    # -- what is kept ---------------------------------------------------------------------
+
+    def _take(self, frame: types.FrameType) -> None:
+        self.loop_frame = frame
+        capture = self.capture
+        module_level = self.step.function is None
+        capture.module_level = module_level
+        variables = frame.f_globals if module_level else dict(frame.f_locals)
+        capture.state = State.take(variables)
+        capture.namespace = frame.f_globals if module_level else dict(frame.f_globals)
+
+    def _program_loss(self, frame: types.FrameType) -> None:
+        for site in self.step.losses:
+            if site.in_prefix:
+                value = frame.f_locals.get(site.name, frame.f_globals.get(site.name))
+                number = _number(value)
+                if number is not None:
+                    self.capture.program_loss = number
+                return
+
+    def _at_update(self, frame: types.FrameType, line: int) -> None:
+        state = self.capture.state
+        if state is None:
+            return
+        for site in self.sites.get(line, ()):
+            try:
+                target = eval(site.update.target, frame.f_globals, frame.f_locals)  # noqa: S307 - the user's own expression
+                gradient = eval(site.gradient, frame.f_globals, frame.f_locals)  # noqa: S307
+            except Exception:  # noqa: BLE001 - an expression that only runs as part of its statement
+                continue
+            key = (site.line, id(target))
+            if key in self._moved:
+                continue
+            self._moved.add(key)
+            path = state.paths.get(id(target)) if isinstance(target, np.ndarray) else None
+            if path is None and frame is self.loop_frame and site.update.target.isidentifier():
+                path = (("name", site.update.target),)  # a scalar weight: `w1 -= lr * d_w1`
+            gradient = _copy(gradient)
+            if gradient is None:
+                continue
+            self.capture.moved.append(Moved(site, path, -site.sign * gradient, _copy(target)))
+
+
+def _copy(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return value.astype(np.float64, copy=True) if value.dtype.kind in "fiu" else None
+    number = _number(value)
+    return number
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, (float, int, np.floating, np.integer)) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, np.ndarray) and value.size == 1 and value.dtype.kind in "fiu":
+        return float(value.reshape(()))
+    return None

@@ -1,0 +1,257 @@
+"""Numbers of a replayed step: does each update follow the gradient of the program's own loss?
+
+For every parameter the first step moved, the loss the program computes is
+replayed with the parameter moved by `±h·v` along two directions — a random
+±1 direction and the program's own gradient — and the central difference is
+compared with `<gradient, v>`. The ratio along the program's gradient is the
+factor the gradient is off by; the random direction says whether it is off by
+that factor everywhere (proportional) or wrong in shape. When a parameter is
+wrong, the adjoints of the step (`dZ2`, `delta`, `d_o1`) are measured the same
+way, each by moving its forward value after the statement that computes it and
+running the rest of the step: the first adjoint that is wrong while those
+before it are right is the statement to fix.
+
+Plain numbers out; `checks/step_gradient.py` decides and words.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from backprop_doctor.replay.capture import Capture, Moved, _number
+from backprop_doctor.replay.runner import NotReplayable, Runner
+from backprop_doctor.replay.state import assign, describe
+from backprop_doctor.static.steps import Adjoint, LossSite, TrainingStep
+
+TOLERANCE = {"float64": 1e-3, "float32": 3e-2}  # relative disagreement that counts as wrong
+PROPORTIONAL = 2e-2  # two directions agree on one factor within this
+STEP = {"float64": 1e-6, "float32": 1e-3}  # finite-difference step, times the array's scale
+
+
+@dataclass
+class Direction:
+    numerical: float
+    analytic: float
+    agrees: bool
+
+
+@dataclass
+class Measured:
+    """One array (a parameter's gradient, or an adjoint) against the replayed loss."""
+
+    name: str  # "W1", "parameters['W1']", "dZ2"
+    line: int | None  # where the gradient or adjoint is computed
+    directions: list[Direction] = field(default_factory=list)
+    factor: float | None = None  # analytic / numerical along the array's own direction
+    proportional: bool = False  # the same factor along the random direction
+    unused: bool = False  # the loss does not move when this array does
+    inconclusive: bool = False  # the two step sizes disagree (a kink): not judged
+    shape: tuple[int, ...] = ()
+
+    @property
+    def wrong(self) -> bool:
+        return not self.inconclusive and any(not d.agrees for d in self.directions)
+
+    @property
+    def error(self) -> float:
+        return max((abs(d.numerical - d.analytic) / max(abs(d.numerical), abs(d.analytic), 1e-300) for d in self.directions), default=0.0)
+
+
+@dataclass
+class StepResult:
+    step: TrainingStep
+    loss: LossSite | None = None
+    loss_value: float | None = None
+    program_loss: float | None = None
+    parameters: list[tuple[Moved, Measured]] = field(default_factory=list)
+    adjoints: list[tuple[Adjoint, Measured]] = field(default_factory=list)  # measured in order, up to the first wrong one
+    batch_sizes: tuple[int, ...] = ()
+    runs: int = 0
+    seconds: float = 0.0
+    step_seconds: float = 0.0  # one replay of the step
+    why: str = ""  # why it was not replayed, when it was not
+
+    @property
+    def wrong(self) -> list[tuple[Moved, Measured]]:
+        return [(m, r) for m, r in self.parameters if r.wrong]
+
+    @property
+    def first_wrong_adjoint(self) -> tuple[Adjoint, Measured] | None:
+        return next(((a, m) for a, m in self.adjoints if m.wrong), None)
+
+
+def _kind(value: Any) -> str:
+    dtype = getattr(value, "dtype", None)
+    return "float32" if dtype is not None and dtype == np.float32 else "float64"
+
+
+def _scale(value: Any) -> float:
+    array = np.asarray(value, dtype=np.float64)
+    return float(np.sqrt(np.mean(array * array))) if array.size else 0.0
+
+
+def _unit(value: np.ndarray) -> np.ndarray | None:
+    scale = _scale(value)
+    return value / scale if scale > 0 and math.isfinite(scale) else None
+
+
+def _measure(name: str, line: int | None, gradient: Any, base: Any, loss_moved: Any, base_loss: float, rng: np.random.Generator) -> Measured:
+    """Compare `gradient` with central differences of `loss_moved(delta)` (the loss with `base + delta`)."""
+    analytic_array = np.asarray(gradient, dtype=np.float64)
+    measured = Measured(name, line, shape=tuple(analytic_array.shape))
+    kind = _kind(base)
+    h = STEP[kind] * max(_scale(base), 1e-2)
+    tolerance = TOLERANCE[kind]
+    floor = 100 * float(np.finfo(kind).eps) * max(1.0, abs(base_loss)) / h  # the loss's rounding, seen through h
+    random_direction = rng.choice((-1.0, 1.0), size=analytic_array.shape) if analytic_array.shape else float(rng.choice((-1.0, 1.0)))
+    own = _unit(analytic_array)
+    directions = [own, random_direction] if own is not None else [random_direction]
+
+    def numerical(v: Any, step: float) -> float:
+        return (loss_moved(step * np.asarray(v)) - loss_moved(-step * np.asarray(v))) / (2 * step)
+
+    for v in directions:
+        analytic = float(np.sum(analytic_array * v))
+        estimate = numerical(v, h)
+        agrees = abs(estimate - analytic) <= tolerance * max(abs(estimate), abs(analytic)) + floor
+        if not agrees:
+            closer = numerical(v, h / 10)
+            if abs(closer - estimate) > tolerance * max(abs(closer), abs(estimate)) + floor:
+                measured.inconclusive = True  # a kink between the two steps, or noise
+        measured.directions.append(Direction(estimate, analytic, agrees))
+    if own is not None:
+        along = measured.directions[0]
+        if abs(along.numerical) > floor:
+            measured.factor = along.analytic / along.numerical
+            if len(measured.directions) > 1:
+                other = measured.directions[1]
+                scaled = measured.factor * other.numerical
+                measured.proportional = abs(other.analytic - scaled) <= PROPORTIONAL * max(abs(other.analytic), abs(scaled)) + floor
+            if analytic_array.size == 1:  # one number is always "proportional": only a sign or a factor 2 says something
+                measured.proportional = any(abs(measured.factor - f) < PROPORTIONAL * abs(f) for f in (-1.0, 2.0, 0.5))
+        else:
+            measured.unused = all(abs(d.numerical) <= floor for d in measured.directions)
+    return measured
+
+
+def replay_step(capture: Capture, path: str, seed: int = 0, budget: float = 10.0) -> StepResult:
+    """Measure every parameter the captured step moved, and the adjoints when one is wrong."""
+    result = StepResult(capture.step, program_loss=capture.program_loss)
+    started = time.perf_counter()
+    if capture.state is None:
+        result.why = capture.why or "the training loop never ran"
+        return result
+    if not capture.moved:
+        result.why = "no update's gradient could be read where it ran"
+        return result
+    runner: Runner | None = None
+    try:
+        runner = Runner(capture, path)
+        base_namespace = runner.run()
+        base_loss = runner.loss_of(base_namespace)
+        result.step_seconds = time.perf_counter() - started
+        if base_loss is None:
+            result.why = "the step computes no loss that could be read"
+            return result
+        again = runner.loss()
+        if again != base_loss or (capture.program_loss is not None and not _close(capture.program_loss, base_loss)):
+            result.why = "the step did not give the same loss when run again"
+            return result
+        result.loss, result.loss_value = runner.loss_site, base_loss
+        result.batch_sizes = _batch_sizes(capture)
+        rng = np.random.default_rng(seed)
+        deadline = started + budget
+        for moved in capture.moved:
+            if time.perf_counter() > deadline:
+                break
+            measured = _parameter(runner, moved, base_loss, rng)
+            if measured is not None:
+                result.parameters.append((moved, measured))
+        if result.wrong:
+            for adjoint in capture.step.adjoints:
+                if time.perf_counter() > deadline:
+                    break
+                measured = _adjoint(runner, adjoint, base_namespace, base_loss, rng)
+                if measured is None:
+                    continue
+                result.adjoints.append((adjoint, measured))
+                if measured.wrong:
+                    break
+    except NotReplayable as error:
+        result.why = str(error)
+    except Exception as error:  # noqa: BLE001 - the user's statements raised when run again
+        result.why = f"the step raised when run again ({type(error).__name__}: {error})"
+    result.runs = runner.runs if runner is not None else 0
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _close(a: float, b: float) -> bool:
+    return abs(a - b) <= 1e-9 * max(1.0, abs(a), abs(b))
+
+
+def _parameter(runner: Runner, moved: Moved, base_loss: float, rng: np.random.Generator) -> Measured | None:
+    if moved.path is None:
+        return None
+    base = runner.value(moved.path)
+    gradient = moved.gradient
+    if np.shape(gradient) != np.shape(base):
+        return None  # broadcast by the update (a (1, n) gradient on an (n,) bias): not compared here
+    if isinstance(base, np.ndarray) and base.dtype.kind not in "fc":
+        return None
+    start = base.copy() if isinstance(base, np.ndarray) else base
+
+    def loss_moved(delta: Any) -> float:
+        return runner.loss([(moved.path, start + delta)])
+
+    line = _gradient_line(runner.step, moved.site.gradient)
+    return _measure(describe(moved.path), line, gradient, start, loss_moved, base_loss, rng)
+
+
+def _gradient_line(step: TrainingStep, expression: str) -> int | None:
+    """The line of the prefix that computes the gradient expression's first name (`dW1`, `grads`)."""
+    import re
+
+    for name in re.findall(r"[A-Za-z_]\w*", expression):
+        if name in step.assigned:
+            return step.assigned[name]
+    return None
+
+
+def _adjoint(runner: Runner, adjoint: Adjoint, namespace: dict[str, Any], base_loss: float, rng: np.random.Generator) -> Measured | None:
+    step = runner.step
+    value = namespace.get(adjoint.name)
+    if step.assigned.get(adjoint.forward) != step.prefix[adjoint.forward_index].lineno:
+        return None  # the forward value is computed again later: its last value is not the one differentiated
+    forward = namespace.get(adjoint.forward)
+    if _number(value) is not None and _number(forward) is not None and not isinstance(forward, np.ndarray):
+        value = _number(value)  # scalar weights: `d_out_o1` of `out_o1`
+    elif not (isinstance(value, np.ndarray) and isinstance(forward, np.ndarray)) or value.shape != forward.shape:
+        return None
+    elif forward.dtype.kind != "f":
+        return None
+
+    def loss_moved(delta: Any) -> float:
+        return runner.loss(after=adjoint.forward_index, later=[(adjoint.forward, lambda f: f + delta)])
+
+    return _measure(adjoint.name, adjoint.line, value, forward, loss_moved, base_loss, rng)
+
+
+def _batch_sizes(capture: Capture) -> tuple[int, ...]:
+    """Leading sizes of the arrays the step starts from: what a factor of the batch size would be."""
+    assert capture.state is not None
+    sizes: set[int] = set()
+    for value in capture.state.values.values():
+        if isinstance(value, np.ndarray) and value.ndim >= 1 and value.shape[0] > 1:
+            sizes.add(int(value.shape[0]))
+            if value.ndim == 2 and value.shape[1] > 1:
+                sizes.add(int(value.shape[1]))
+    return tuple(sorted(sizes))
+
+
+__all__ = ["Measured", "StepResult", "assign", "replay_step"]

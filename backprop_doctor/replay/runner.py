@@ -1,0 +1,130 @@
+"""Run the statements of one captured step again, from a fresh copy of its state.
+
+`Runner.loss(changes)` copies the state (`State.fresh`, which also resets the
+random generators), applies the changes (a parameter moved by `h * v`, a forward
+value replaced after the statement that computes it), runs the step's prefix
+with the program's output thrown away, and returns the loss the program
+computes. Every run starts from the same state, so two runs with the same
+changes give the same loss: `Runner.repeatable` proves it before any gradient is judged.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import io
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from backprop_doctor.replay.capture import Capture, _number
+from backprop_doctor.replay.state import Path, assign, resolve
+from backprop_doctor.static.steps import LossSite
+
+Change = tuple[Path, Any]
+
+
+class NotReplayable(Exception):
+    """The step cannot be run again on its own (a `break` in it, a name it cannot find...)."""
+
+
+class Runner:
+    def __init__(self, capture: Capture, path: str):
+        assert capture.state is not None and capture.namespace is not None
+        self.capture = capture
+        self.state = capture.state
+        self.step = capture.step
+        self.path = path
+        self.namespace = capture.namespace
+        self.runs = 0
+        prefix = list(self.step.prefix)
+        if any(isinstance(n, (ast.Break, ast.Continue, ast.Return, ast.Yield, ast.YieldFrom)) for s in prefix for n in _own_nodes(s)):
+            raise NotReplayable("the step leaves the loop or the function part way (break, continue, return)")
+        self._codes: dict[tuple[int, int], Any] = {}
+        self.loss_site: LossSite | None = None
+
+    def _code(self, start: int, stop: int) -> Any:
+        key = (start, stop)
+        if key not in self._codes:
+            module = ast.Module(body=list(self.step.prefix[start:stop]), type_ignores=[])
+            try:
+                self._codes[key] = compile(module, self.path, "exec", dont_inherit=True)
+            except SyntaxError as error:
+                raise NotReplayable(f"the step does not compile on its own: {error}") from error
+        return self._codes[key]
+
+    def _fresh(self) -> dict[str, Any]:
+        variables = self.state.fresh()
+        if self.capture.module_level:
+            self.namespace.update(variables)
+            return self.namespace
+        namespace = dict(self.namespace)
+        namespace.update(variables)
+        return namespace
+
+    def run(self, changes: Sequence[Change] = (), after: int | None = None, later: Sequence[tuple[str, Callable[[Any], Any]]] = ()) -> dict[str, Any]:
+        """Run the prefix with `changes` applied first; `later` rebinds names after statement `after`."""
+        namespace = self._fresh()
+        for path, value in changes:
+            assign(namespace, path, value)
+        size = len(self.step.prefix)
+        self.runs += 1
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            if after is None:
+                exec(self._code(0, size), namespace)  # noqa: S102 - the user's own statements, in the sandbox
+            else:
+                exec(self._code(0, after + 1), namespace)  # noqa: S102
+                for name, change in later:
+                    namespace[name] = change(namespace[name])
+                exec(self._code(after + 1, size), namespace)  # noqa: S102
+        return namespace
+
+    def loss_of(self, namespace: dict[str, Any]) -> float | None:
+        sites = [self.loss_site] if self.loss_site is not None else list(self.step.losses)
+        for site in sites:
+            try:
+                if site.in_prefix:
+                    value = namespace.get(site.name)
+                else:
+                    with contextlib.redirect_stdout(io.StringIO()):
+                        value = eval(site.expression, namespace)  # noqa: S307 - the user's own expression
+            except Exception:  # noqa: BLE001 - a loss written after the update may need names the prefix does not make
+                continue
+            number = _number(value)
+            if number is not None and math.isfinite(number):
+                self.loss_site = site
+                return number
+        return None
+
+    def loss(self, changes: Sequence[Change] = (), after: int | None = None, later: Sequence[tuple[str, Callable[[Any], Any]]] = ()) -> float:
+        value = self.loss_of(self.run(changes, after, later))
+        if value is None:
+            raise NotReplayable("the step's loss could not be computed again")
+        return value
+
+    def value(self, path: Path) -> Any:
+        return resolve(self._fresh(), path)
+
+
+def _own_nodes(stmt: ast.stmt) -> list[ast.AST]:
+    """Nodes that leave one pass of the loop: `break`/`continue` outside nested loops, any `return`/`yield`."""
+    found: list[ast.AST] = []
+
+    def visit(node: ast.AST, nested: bool) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+                continue
+            if isinstance(child, (ast.Break, ast.Continue)) and not nested:
+                found.append(child)
+            elif isinstance(child, (ast.Return, ast.Yield, ast.YieldFrom)):
+                found.append(child)
+            visit(child, nested or isinstance(child, (ast.For, ast.While, ast.AsyncFor)))
+
+    visit(ast.Module(body=[stmt], type_ignores=[]), False)
+    return found
+
+
+def as_float(value: Any) -> np.ndarray:
+    return np.asarray(value, dtype=np.float64)

@@ -1,0 +1,136 @@
+"""The program's state at the start of one training step, and fresh copies of it to replay from.
+
+`State.take(namespace)` keeps a deep copy of every variable of the loop's
+frame (modules, functions and classes by reference, large data arrays shared:
+the step reads them, it does not write them), the global random generators'
+states, and an index from each live array to the path that reaches it
+(`parameters['W1']`, `net.layers[0].W`), so that a parameter an optimizer
+updates far away is found again in the copy. `State.fresh()` returns a new
+copy for one replay and puts the random generators back where they were, so
+every replay draws the same minibatch, the same dropout mask.
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+import types
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+SHARED_ELEMENTS = 500_000  # top-level arrays at least this large are data, shared between copies
+INDEX_DEPTH = 4  # how deep the path index looks into dicts, lists and objects
+
+Path = tuple[tuple[str, Any], ...]  # (("name", "net"), ("attr", "params"), ("item", "W1"))
+
+_ATOMIC = (types.ModuleType, types.FunctionType, types.BuiltinFunctionType, types.MethodType, type)
+
+
+def describe(path: Path) -> str:
+    """`net.params['W1']` for (("name", "net"), ("attr", "params"), ("item", "W1"))."""
+    text = ""
+    for kind, key in path:
+        if kind == "name":
+            text = str(key)
+        elif kind == "attr":
+            text += f".{key}"
+        else:
+            text += f"[{key!r}]"
+    return text
+
+
+def resolve(namespace: dict[str, Any], path: Path) -> Any:
+    value: Any = namespace
+    for kind, key in path:
+        value = value[key] if kind in ("name", "item") else getattr(value, key)
+    return value
+
+
+def assign(namespace: dict[str, Any], path: Path, value: Any) -> None:
+    """Bind `value` at `path`; an array parameter is written in place so every alias sees it."""
+    current = resolve(namespace, path)
+    if isinstance(current, np.ndarray) and isinstance(value, np.ndarray) and current.shape == value.shape:
+        current[...] = value
+        return
+    parent = resolve(namespace, path[:-1]) if len(path) > 1 else namespace
+    kind, key = path[-1]
+    if kind in ("name", "item"):
+        parent[key] = value
+    else:
+        setattr(parent, key, value)
+
+
+@dataclass
+class State:
+    """A deep copy of the loop frame's variables and of the random generators, taken once."""
+
+    values: dict[str, Any]
+    shared: dict[int, Any]  # id -> array shared by every copy (data)
+    numpy_random: Any
+    python_random: Any
+    paths: dict[int, Path] = field(default_factory=dict)  # id of a live array -> its path
+    keep: list[Any] = field(default_factory=list)  # the live arrays indexed (their ids stay valid)
+    uncopied: list[str] = field(default_factory=list)  # names whose value would not copy (shared)
+
+    @classmethod
+    def take(cls, namespace: dict[str, Any]) -> State:
+        names = {k: v for k, v in namespace.items() if not k.startswith("__")}
+        shared = {
+            id(v): v for k, v in names.items() if isinstance(v, np.ndarray) and v.size >= SHARED_ELEMENTS and not _param_name(k)
+        }
+        state = cls({}, shared, np.random.get_state(), random.getstate())
+        state._index(names)
+        memo = dict(shared)
+        for name, value in names.items():
+            if isinstance(value, _ATOMIC):
+                state.values[name] = value
+                continue
+            try:
+                state.values[name] = copy.deepcopy(value, memo)
+            except Exception:  # noqa: BLE001 - a file handle, a generator: shared, and named
+                state.values[name] = value
+                state.uncopied.append(name)
+        return state
+
+    def _index(self, names: dict[str, Any]) -> None:
+        seen: set[int] = set()
+        queue: list[tuple[Any, Path]] = [(v, (("name", k),)) for k, v in names.items() if not isinstance(v, _ATOMIC)]
+        while queue:
+            value, path = queue.pop(0)
+            if id(value) in seen or len(path) > INDEX_DEPTH:
+                continue
+            seen.add(id(value))
+            if isinstance(value, np.ndarray):
+                if value.dtype.kind in "fc":
+                    self.paths.setdefault(id(value), path)
+                    self.keep.append(value)
+                continue
+            if isinstance(value, dict):
+                queue += [(v, (*path, ("item", k))) for k, v in value.items() if isinstance(k, (str, int))]
+            elif isinstance(value, (list, tuple)) and len(value) <= 1000:
+                queue += [(v, (*path, ("item", i))) for i, v in enumerate(value)]
+            elif not isinstance(value, (_ATOMIC, str, bytes, int, float, complex, bool)) and value is not None:
+                attributes = getattr(value, "__dict__", None)
+                if isinstance(attributes, dict):
+                    queue += [(v, (*path, ("attr", k))) for k, v in attributes.items() if not k.startswith("__")]
+
+    def fresh(self) -> dict[str, Any]:
+        """A copy of the variables for one replay; the random generators are reset to the step's start."""
+        np.random.set_state(self.numpy_random)
+        random.setstate(self.python_random)
+        memo = dict(self.shared)
+        copied = {}
+        for name, value in self.values.items():
+            if isinstance(value, _ATOMIC) or name in self.uncopied:
+                copied[name] = value
+            else:
+                copied[name] = copy.deepcopy(value, memo)
+        return copied
+
+
+def _param_name(name: str) -> bool:
+    from backprop_doctor.static.updates import _PARAM_NAME
+
+    return bool(_PARAM_NAME.fullmatch(name)) or "param" in name.lower() or "weight" in name.lower()

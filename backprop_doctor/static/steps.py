@@ -1,0 +1,328 @@
+"""Training steps in the source: the loop that updates parameters, and what one pass of it computes.
+
+A training program, whatever its shape, has a loop whose body (directly or in a
+function it calls) moves parameters against what the program believes is their
+gradient (`W1 -= lr * dW1`, `params[k] -= lr * grads[k]`,
+`parameters = update_parameters(parameters, grads, lr)`). `training_steps`
+finds that loop and splits one pass of it: the statements before the update
+(the *prefix*: forward, loss, backward), the update itself, and the losses the
+program computes. The replay (`backprop_doctor.replay`) runs the prefix again
+from the program's own state, with one parameter moved, to measure the
+gradient the update should have used.
+
+    for i in range(epochs):                 # the training loop
+        z1 = X @ W1 + b1                    # \\
+        a1 = np.tanh(z1)                    #  |
+        ...                                 #  | the prefix
+        loss = np.mean((a2 - y) ** 2)       #  | (a loss)
+        dz2 = 2 * (a2 - y) / len(X)         #  | (an adjoint of z2)
+        dW1 = X.T @ dz1                     # /
+        W1 -= lr * dW1                      # the update: dW1 is W1's gradient
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass, field
+
+from backprop_doctor.static.definitions import _child_blocks, _qualnames
+from backprop_doctor.static.tree import walk
+from backprop_doctor.static.updates import _LEARNING_RATE, _VELOCITY, Update, _identifiers, parameter_updates
+
+LOSS_NAME = re.compile(
+    r"(?i:(?:\w*_)?(?:loss|cost|error|err|mse|sse|objective|risk)(?:_?[a-z0-9]*)?)|[JEL](?:_?\w+)?", re.ASCII
+)
+_NOT_LOSS = re.compile(r"(?i)grad|delta|^d_|^d[A-Z]|deriv|prime|hist|list|curve|(?:loss|cost|error)es$|_all$|sum_|acc")
+_ADJOINT = re.compile(r"(?:d_?|grad_|delta_?)(\w+)")
+_TRANSFORMED = re.compile(r"(?i)sqrt|hat|cache|moment|rms|adam|momentum|velocity")
+
+
+@dataclass(frozen=True)
+class UpdateSite:
+    """One parameter update and how to read its gradient: `step / rate` evaluated where it runs."""
+
+    update: Update
+    step: str  # the expression added or subtracted, e.g. "learning_rate * grads['dW1']"
+    rate: str | None  # the learning-rate factor in it ("learning_rate", "0.1"); None: not found
+    gradient: str  # what is left of the step without the rate, as written ("grads['dW1']")
+    sign: int  # -1 for `p -= step` / `p = p - step`, +1 for `p += step`
+
+    @property
+    def line(self) -> int:
+        return self.update.line
+
+
+@dataclass(frozen=True)
+class LossSite:
+    """A scalar the program computes as its loss: `loss = ...`, `cost = compute_cost(A2, Y)`."""
+
+    name: str
+    expression: str  # the right-hand side, as written
+    line: int
+    in_prefix: bool  # computed before the update (its value is read after the prefix runs)
+
+
+@dataclass(frozen=True)
+class Adjoint:
+    """A variable of the backward pass and the forward value it is the gradient of (`dZ2` of `Z2`)."""
+
+    name: str
+    forward: str
+    line: int  # where the adjoint is assigned
+    forward_index: int  # index in the prefix of the statement that last assigns the forward value
+    index: int  # index in the prefix of the statement that assigns the adjoint
+
+
+@dataclass(frozen=True)
+class TrainingStep:
+    """One training loop: where it runs, the statements of one pass, its updates and losses."""
+
+    function: str | None  # qualname of the function holding the loop; None at module level
+    function_line: int  # the `def` line (0 at module level)
+    loop_line: int
+    first_line: int  # the first statement of the loop body: the state is taken when it is reached
+    prefix: tuple[ast.stmt, ...]  # statements before the first update, in order
+    update_line: int  # the statement of the loop body that starts the update
+    update_end_line: int
+    updates: tuple[UpdateSite, ...]  # the updates one pass reaches, here or in functions it calls
+    losses: tuple[LossSite, ...]  # most likely first
+    adjoints: tuple[Adjoint, ...] = ()  # in the order the prefix computes them (from the loss backwards)
+    assigned: dict[str, int] = field(default_factory=dict)  # name -> line of its last assignment in the prefix
+
+
+def _targets(stmt: ast.stmt) -> list[str]:
+    names: list[str] = []
+    targets: list[ast.AST] = []
+    if isinstance(stmt, ast.Assign):
+        targets = list(stmt.targets)
+    elif isinstance(stmt, (ast.AugAssign, ast.AnnAssign)):
+        targets = [stmt.target]
+    elif isinstance(stmt, (ast.For, ast.With)):
+        targets = []
+    for target in targets:
+        for node in walk(target):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                names.append(node.id)
+    return names
+
+
+def _split_step(update: Update, stmt: ast.stmt) -> UpdateSite | None:
+    """The step, its rate and the gradient left when the rate is taken out, for one update."""
+    if isinstance(stmt, ast.AugAssign):
+        step, sign = stmt.value, (-1 if isinstance(stmt.op, ast.Sub) else 1)
+    elif isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.BinOp):
+        step, sign = stmt.value.right, (-1 if isinstance(stmt.value.op, ast.Sub) else 1)
+    else:
+        return None
+    identifiers = _identifiers(step)
+    if any(_TRANSFORMED.search(i) for i in identifiers) or any(_VELOCITY.fullmatch(i) for i in identifiers):
+        return None  # momentum, RMSProp, Adam: the step is not a multiple of the gradient
+    rate, gradient = _take_rate(step)
+    if gradient is None:
+        return None
+    return UpdateSite(update, ast.unparse(step), rate, gradient, sign)
+
+
+def _take_rate(step: ast.expr) -> tuple[str | None, str | None]:
+    """`lr * g` -> ("lr", "g"); `(lr / m) * g` -> ("lr", "g / m"); `0.1 * g` -> ("0.1", "g")."""
+
+    def is_rate(node: ast.expr) -> bool:
+        if isinstance(node, ast.Name):
+            return bool(_LEARNING_RATE.fullmatch(node.id))
+        if isinstance(node, ast.Attribute):
+            return bool(_LEARNING_RATE.fullmatch(node.attr))
+        return isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool)
+
+    if is_rate(step):
+        return None, None
+    if isinstance(step, ast.BinOp) and isinstance(step.op, ast.Mult):
+        for rate, rest in ((step.left, step.right), (step.right, step.left)):
+            if is_rate(rate):
+                return ast.unparse(rate), ast.unparse(rest)
+            if isinstance(rate, ast.BinOp) and isinstance(rate.op, ast.Div) and is_rate(rate.left):
+                return ast.unparse(rate.left), f"({ast.unparse(rest)}) / ({ast.unparse(rate.right)})"
+        inner_rate, inner = _take_rate(step.left)
+        if inner_rate is not None and inner is not None:
+            return inner_rate, f"({inner}) * ({ast.unparse(step.right)})"
+    if isinstance(step, ast.BinOp) and isinstance(step.op, ast.Div):
+        inner_rate, inner = _take_rate(step.left)
+        if inner_rate is not None and inner is not None:
+            return inner_rate, f"({inner}) / ({ast.unparse(step.right)})"
+    return None, ast.unparse(step)
+
+
+def _called_names(node: ast.AST) -> set[str]:
+    found = set()
+    for inner in walk(node):
+        if isinstance(inner, ast.Call):
+            func = inner.func
+            if isinstance(func, ast.Name):
+                found.add(func.id)
+            elif isinstance(func, ast.Attribute):
+                found.add(func.attr)
+    return found
+
+
+def training_steps(tree: ast.Module | None) -> list[TrainingStep]:
+    """The training loops of a file, outermost function first; [] when it updates no parameter."""
+    if tree is None:
+        return []
+    updates = parameter_updates(tree)
+    if not updates:
+        return []
+    qualnames = _qualnames(tree)
+    statements = {id(n): n for n in walk(tree) if isinstance(n, ast.stmt)}
+    by_line: dict[int, ast.stmt] = {}
+    for stmt in statements.values():
+        if isinstance(stmt, (ast.AugAssign, ast.Assign)):
+            by_line.setdefault(stmt.lineno, stmt)
+    sites: list[UpdateSite] = []
+    for update in updates:
+        stmt = by_line.get(update.line)
+        site = _split_step(update, stmt) if stmt is not None else None
+        if site is not None:
+            sites.append(site)
+    if not sites:
+        return []
+
+    # functions (by short name) that update parameters, directly or through a function they call
+    defs: dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef]] = {}
+    for node in walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            defs.setdefault(node.name, []).append(node)
+    updating: dict[str, list[UpdateSite]] = {}
+    for name, nodes in defs.items():
+        for node in nodes:
+            inside = [s for s in sites if node.lineno <= s.line <= (node.end_lineno or node.lineno)]
+            if inside:
+                updating.setdefault(name, []).extend(inside)
+    for _ in range(3):
+        for name, nodes in defs.items():
+            for node in nodes:
+                reached = [s for called in _called_names(node) if called != name for s in updating.get(called, [])]
+                if reached and name not in updating:
+                    updating[name] = reached
+
+    def reached_by(stmt: ast.stmt) -> list[UpdateSite]:
+        first, last = stmt.lineno, stmt.end_lineno or stmt.lineno
+        direct = [s for s in sites if first <= s.line <= last]
+        called = [s for name in _called_names(stmt) for s in updating.get(name, [])]
+        return direct + [s for s in called if s not in direct]
+
+    found: list[TrainingStep] = []
+
+    def loop_step(loop: ast.For | ast.While, function: ast.AST | None) -> TrainingStep | None:
+        body = loop.body
+        for index, stmt in enumerate(body):
+            reached = reached_by(stmt)
+            if reached:
+                break
+        else:
+            return None
+        prefix = tuple(body[:index])
+        updating = [later for later in body[index:] if reached_by(later)]
+        reached = [s for later in updating for s in reached_by(later)]
+        if not any(isinstance(n, ast.Call) or isinstance(n, ast.BinOp) for s in prefix for n in walk(s)):
+            return None  # nothing computed before the update: an update loop, not a training loop
+        name = qualnames.get(id(function)) if function is not None else None
+        return TrainingStep(
+            function=name,
+            function_line=getattr(function, "lineno", 0) if function is not None else 0,
+            loop_line=loop.lineno,
+            first_line=body[0].lineno,
+            prefix=prefix,
+            update_line=stmt.lineno,
+            update_end_line=max(later.end_lineno or later.lineno for later in updating),
+            updates=tuple(dict.fromkeys(reached)),
+            losses=tuple(_losses(loop, prefix)),
+            adjoints=tuple(_adjoints(prefix)),
+            assigned={n: s.lineno for s in prefix for n in _targets(s)},
+        )
+
+    def visit(body: list[ast.stmt], function: ast.AST | None) -> None:
+        for stmt in body:
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                visit(stmt.body, stmt)
+                continue
+            if isinstance(stmt, ast.ClassDef):
+                visit(stmt.body, None)
+                continue
+            if isinstance(stmt, (ast.For, ast.While)) and reached_by(stmt):
+                before = len(found)
+                for block in _child_blocks(stmt):
+                    visit(block, function)  # an inner loop that trains is the step
+                if len(found) == before:
+                    step = loop_step(stmt, function)
+                    if step is not None:
+                        found.append(step)
+                continue
+            for block in _child_blocks(stmt):
+                visit(block, function)
+
+    visit(tree.body, None)
+    return found
+
+
+def _losses(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...]) -> list[LossSite]:
+    """Scalars named like a loss that one pass computes: in the prefix first, then anywhere in the body."""
+    in_prefix = {id(n) for s in prefix for n in walk(s)}
+    sites: list[LossSite] = []
+    for node in walk(loop):
+        if node is loop or isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            continue
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            name = node.targets[0].id
+            if LOSS_NAME.fullmatch(name) and not _NOT_LOSS.search(name):
+                sites.append(LossSite(name, ast.unparse(node.value), node.lineno, id(node) in in_prefix))
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Tuple):
+            first = node.targets[0].elts[0] if node.targets[0].elts else None
+            if isinstance(first, ast.Name) and LOSS_NAME.fullmatch(first.id) and not _NOT_LOSS.search(first.id):
+                sites.append(LossSite(first.id, f"({ast.unparse(node.value)})[0]", node.lineno, id(node) in in_prefix))
+    sites.sort(key=lambda s: (not s.in_prefix, -s.line if s.in_prefix else s.line))
+    return sites
+
+
+def _adjoints(prefix: tuple[ast.stmt, ...]) -> list[Adjoint]:
+    """Backward-pass variables of the prefix paired with the forward values they differentiate."""
+    last: dict[str, int] = {}
+    found: list[Adjoint] = []
+    for index, stmt in enumerate(prefix):
+        for name in _targets(stmt):
+            match = _ADJOINT.fullmatch(name)
+            if match is not None and name not in {a.name for a in found}:
+                for forward in _forward_names(match.group(1), name):
+                    if forward in last and forward != name:
+                        found.append(Adjoint(name, forward, stmt.lineno, last[forward], index))
+                        break
+            last[name] = index
+    return found
+
+
+def _forward_names(stem: str, name: str) -> list[str]:
+    """`dZ2` -> ["Z2"], `d_out_o1` -> ["out_o1", "o1"], `delta2` -> ["z2", "Z2"], `grad_scores` -> ["scores"]."""
+    names = [stem, stem.lstrip("_")]
+    if name.startswith("delta"):
+        digits = re.sub(r"\D", "", stem)
+        names += [f"z{digits}", f"Z{digits}"] if digits else ["z", "Z"]
+    if "_" in stem:
+        names.append(stem.split("_")[-1])
+    return [n for n in dict.fromkeys(names) if n]
+
+
+def reads(stmt: ast.stmt) -> set[str]:
+    """Names a statement reads (`dz2 @ W2.T` reads dz2 and W2)."""
+    return {n.id for n in walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
+def consumers(step: TrainingStep, name: str, before: int) -> list[tuple[str, int]]:
+    """The forward values computed from `name` by the prefix's first `before` statements: (name, line).
+
+    Adjoints are left out: `z1` feeds `a1 = np.tanh(z1)`, not `dz1`.
+    """
+    adjoints = {a.name for a in step.adjoints}
+    found: list[tuple[str, int]] = []
+    for stmt in step.prefix[:before]:
+        if name in reads(stmt):
+            found += [(t, stmt.lineno) for t in _targets(stmt) if t != name and t not in adjoints and not _ADJOINT.fullmatch(t)]
+    return list(dict.fromkeys(found))
