@@ -284,7 +284,11 @@ def _losses(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...]) -> list[Los
 
 
 def _adjoints(prefix: tuple[ast.stmt, ...]) -> list[Adjoint]:
-    """Backward-pass variables of the prefix paired with the forward values they differentiate."""
+    """Backward-pass variables of the prefix paired with the forward values they differentiate.
+
+    An adjoint's line is the last statement that changes it (`dscores[range(N), y] -= 1` after
+    `dscores = probs.copy()`): its value is complete there.
+    """
     last: dict[str, int] = {}
     found: list[Adjoint] = []
     for index, stmt in enumerate(prefix):
@@ -296,7 +300,20 @@ def _adjoints(prefix: tuple[ast.stmt, ...]) -> list[Adjoint]:
                         found.append(Adjoint(name, forward, stmt.lineno, last[forward], index))
                         break
             last[name] = index
-    return found
+    changed = {name: stmt.lineno for stmt in prefix for name in _changed(stmt)}
+    return [Adjoint(a.name, a.forward, changed.get(a.name, a.line), a.forward_index, a.index) for a in found]
+
+
+def _changed(stmt: ast.stmt) -> list[str]:
+    """Names a statement binds or writes into: `a = ...`, `a += ...`, `a[i] = ...`, `a[i] -= ...`."""
+    names = _targets(stmt)
+    targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target] if isinstance(stmt, (ast.AugAssign, ast.AnnAssign)) else []
+    for target in targets:
+        while isinstance(target, (ast.Subscript, ast.Attribute)):
+            target = target.value
+        if isinstance(target, ast.Name):
+            names.append(target.id)
+    return names
 
 
 def _forward_names(stem: str, name: str) -> list[str]:

@@ -1,0 +1,418 @@
+"""The training-step replay: programs of every shape, one planted bug each and a correct twin.
+
+Each program is written to a temporary folder and checked by the real CLI in a
+subprocess. The bug must be reported at its own line (the adjoint that goes
+wrong first, or the gradient the update uses); the twin must get no error.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+SCRIPT = """
+import numpy as np
+
+np.random.seed(3)
+X = np.random.randn(48, 3)
+y = (X[:, :1] * X[:, 1:2] > 0).astype(float)
+W1 = np.random.randn(3, 6) * 0.5
+b1 = np.zeros(6)
+W2 = np.random.randn(6, 1) * 0.5
+b2 = np.zeros(1)
+lr = 0.2
+history = []
+for it in range(3000):
+    z1 = X @ W1 + b1
+    a1 = np.tanh(z1)
+    z2 = a1 @ W2 + b2
+    p = 1 / (1 + np.exp(-z2))
+    loss = np.mean((p - y) ** 2)
+    history.append(loss)
+    print("iteration", it, "loss", loss)
+    dp = 2 * (p - y) / len(X)
+    dz2 = dp * p * (1 - p)
+    dW2 = a1.T @ dz2
+    db2 = dz2.sum(axis=0)
+    da1 = dz2 @ W2.T
+    dz1 = da1 * (1 - a1 ** 2)
+    dW1 = X.T @ dz1
+    db1 = dz1.sum(axis=0)
+    W2 -= lr * dW2
+    b2 -= lr * db2
+    W1 -= lr * dW1
+    b1 -= lr * db1
+"""
+
+MAIN_BLOCK = """
+import numpy as np
+
+
+def relu(z):
+    return np.maximum(z, 0)
+
+
+def train(X, labels, hidden=16, reg=1e-3, lr=0.5, epochs=200):
+    rng = np.random.default_rng(7)
+    N, D = X.shape
+    K = labels.max() + 1
+    W1 = 0.1 * rng.standard_normal((D, hidden))
+    b1 = np.zeros(hidden)
+    W2 = 0.1 * rng.standard_normal((hidden, K))
+    b2 = np.zeros(K)
+    for epoch in range(epochs):
+        batch = rng.choice(N, 32, replace=False)
+        xb, yb = X[batch], labels[batch]
+        h = relu(xb @ W1 + b1)
+        keep = (rng.random(h.shape) > 0.2) / 0.8
+        hd = h * keep
+        scores = hd @ W2 + b2
+        scores -= scores.max(axis=1, keepdims=True)
+        probs = np.exp(scores) / np.exp(scores).sum(axis=1, keepdims=True)
+        num_train = xb.shape[0]
+        data_loss = -np.log(probs[np.arange(num_train), yb]).mean()
+        loss = data_loss + 0.5 * reg * (np.sum(W1 * W1) + np.sum(W2 * W2))
+        dscores = probs.copy()
+        dscores[np.arange(num_train), yb] -= 1
+        dscores /= num_train
+        dW2 = hd.T @ dscores + reg * W2
+        db2 = dscores.sum(axis=0)
+        dhd = dscores @ W2.T
+        dh = dhd * keep
+        dh[h <= 0] = 0
+        dW1 = xb.T @ dh + reg * W1
+        db1 = dh.sum(axis=0)
+        W1 -= lr * dW1
+        b1 -= lr * db1
+        W2 -= lr * dW2
+        b2 -= lr * db2
+    return W1, b1, W2, b2
+
+
+if __name__ == "__main__":
+    data = np.random.default_rng(0)
+    X = data.standard_normal((200, 5))
+    labels = (X[:, 0] > 0).astype(int) + (X[:, 1] > 0).astype(int)
+    train(X, labels)
+"""
+
+SCALARS = """
+import math
+
+def sigmoid(v):
+    return 1 / (1 + math.exp(-v))
+
+x1, x2 = 0.05, 0.10
+target1, target2 = 0.01, 0.99
+w1, w2, w3, w4 = 0.15, 0.20, 0.25, 0.30
+w5, w6, w7, w8 = 0.40, 0.45, 0.50, 0.55
+bias1, bias2 = 0.35, 0.60
+eta = 0.5
+
+for step in range(5000):
+    net_h1 = w1 * x1 + w2 * x2 + bias1
+    net_h2 = w3 * x1 + w4 * x2 + bias1
+    out_h1 = sigmoid(net_h1)
+    out_h2 = sigmoid(net_h2)
+    net_o1 = w5 * out_h1 + w6 * out_h2 + bias2
+    net_o2 = w7 * out_h1 + w8 * out_h2 + bias2
+    out_o1 = sigmoid(net_o1)
+    out_o2 = sigmoid(net_o2)
+    E_total = 0.5 * (target1 - out_o1) ** 2 + 0.5 * (target2 - out_o2) ** 2
+    d_out_o1 = -(target1 - out_o1)
+    d_out_o2 = -(target2 - out_o2)
+    d_net_o1 = d_out_o1 * out_o1 * (1 - out_o1)
+    d_net_o2 = d_out_o2 * out_o2 * (1 - out_o2)
+    d_out_h1 = d_net_o1 * w5 + d_net_o2 * w7
+    d_out_h2 = d_net_o1 * w6 + d_net_o2 * w8
+    d_net_h1 = d_out_h1 * out_h1 * (1 - out_h1)
+    d_net_h2 = d_out_h2 * out_h2 * (1 - out_h2)
+    w5 -= eta * d_net_o1 * out_h1
+    w6 -= eta * d_net_o1 * out_h2
+    w7 -= eta * d_net_o2 * out_h1
+    w8 -= eta * d_net_o2 * out_h2
+    w1 -= eta * d_net_h1 * x1
+    w2 -= eta * d_net_h1 * x2
+    w3 -= eta * d_net_h2 * x1
+    w4 -= eta * d_net_h2 * x2
+"""
+
+DICTS = """
+import numpy as np
+
+
+def init(n_x, n_h, n_y):
+    np.random.seed(1)
+    return {"W1": np.random.randn(n_h, n_x) * 0.1, "b1": np.zeros((n_h, 1)),
+            "W2": np.random.randn(n_y, n_h) * 0.1, "b2": np.zeros((n_y, 1))}
+
+
+def forward(X, params):
+    Z1 = params["W1"] @ X + params["b1"]
+    A1 = np.tanh(Z1)
+    Z2 = params["W2"] @ A1 + params["b2"]
+    A2 = 1 / (1 + np.exp(-Z2))
+    return A2, (Z1, A1, Z2, A2)
+
+
+def cost(A2, Y):
+    m = Y.shape[1]
+    return float(-np.sum(Y * np.log(A2) + (1 - Y) * np.log(1 - A2)) / m)
+
+
+def backward(params, cache, X, Y):
+    m = X.shape[1]
+    Z1, A1, Z2, A2 = cache
+    dZ2 = A2 - Y
+    dW2 = dZ2 @ A1.T / m
+    db2 = np.sum(dZ2, axis=1, keepdims=True) / m
+    dZ1 = (params["W2"].T @ dZ2) * (1 - A1 ** 2)
+    dW1 = dZ1 @ X.T / m
+    db1 = np.sum(dZ1, axis=1, keepdims=True) / m
+    return {"dW1": dW1, "db1": db1, "dW2": dW2, "db2": db2}
+
+
+def update(params, grads, learning_rate):
+    for key in params:
+        params[key] = params[key] - learning_rate * grads["d" + key]
+    return params
+
+
+def model(X, Y, iterations=3000, learning_rate=1.0):
+    params = init(X.shape[0], 5, 1)
+    for i in range(iterations):
+        A2, cache = forward(X, params)
+        J = cost(A2, Y)
+        grads = backward(params, cache, X, Y)
+        params = update(params, grads, learning_rate)
+    return params
+
+
+if __name__ == "__main__":
+    rng = np.random.RandomState(0)
+    X = rng.randn(2, 120)
+    Y = (X[:1] ** 2 + X[1:] ** 2 < 1).astype(float)
+    model(X, Y)
+"""
+
+CLASSES = """
+import numpy as np
+
+
+class Dense:
+    def __init__(self, W, b):
+        self.W, self.b = W, b
+
+    def forward(self, x):
+        self.x = x
+        return x @ self.W + self.b
+
+    def backward(self, dout):
+        self.dW = self.x.T @ dout
+        self.db = dout.sum(axis=0)
+        return dout @ self.W.T
+
+
+class Sigmoid:
+    def forward(self, x):
+        self.out = 1 / (1 + np.exp(-x))
+        return self.out
+
+    def backward(self, dout):
+        return dout * self.out * (1 - self.out)
+
+
+class Net:
+    def __init__(self, sizes, seed=0):
+        rng = np.random.default_rng(seed)
+        self.params = {}
+        self.layers = []
+        for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+            self.params[f"W{i}"] = rng.standard_normal((n_in, n_out)) * 0.3
+            self.params[f"b{i}"] = np.zeros(n_out)
+            self.layers.append(Dense(self.params[f"W{i}"], self.params[f"b{i}"]))
+            self.layers.append(Sigmoid())
+
+    def predict(self, x):
+        for layer in self.layers:
+            x = layer.forward(x)
+        return x
+
+    def loss(self, x, t):
+        y = self.predict(x)
+        return 0.5 * np.sum((y - t) ** 2) / len(x)
+
+    def gradient(self, x, t):
+        y = self.predict(x)
+        dout = (y - t) / len(x)
+        for layer in reversed(self.layers):
+            dout = layer.backward(dout)
+        grads = {}
+        for i, layer in enumerate(self.layers[::2]):
+            grads[f"W{i}"], grads[f"b{i}"] = layer.dW, layer.db
+        return grads
+
+
+rng = np.random.default_rng(1)
+x_train = rng.standard_normal((100, 4))
+t_train = (x_train[:, :2].sum(axis=1, keepdims=True) > 0).astype(float)
+net = Net([4, 8, 1])
+learning_rate = 0.5
+for i in range(1000):
+    mask = np.random.choice(100, 20)
+    x_batch, t_batch = x_train[mask], t_train[mask]
+    grads = net.gradient(x_batch, t_batch)
+    for key in net.params:
+        net.params[key] -= learning_rate * grads[key]
+    loss = net.loss(x_batch, t_batch)
+"""
+
+
+def check(path: Path, *extra: str) -> dict:
+    env = {**os.environ, "NO_COLOR": "1"}
+    result = subprocess.run(
+        [sys.executable, "-m", "backprop_doctor", "check", str(path), "--format", "json", "--no-training", *extra],
+        capture_output=True, text=True, encoding="utf-8", env=env, timeout=180, cwd=path.parent,
+    )  # fmt: skip
+    assert "Traceback" not in result.stderr, result.stderr
+    return json.loads(result.stdout)["files"][0]
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def line_of(path: Path, text: str) -> int:
+    return next(i for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if text in line)
+
+
+def errors(report: dict) -> list[dict]:
+    return [f for f in report["findings"] if f["severity"] == "error"]
+
+
+def step_findings(report: dict) -> list[dict]:
+    return [f for f in report["findings"] if f["name"] == "step-gradient-mismatch"]
+
+
+def replayed(report: dict) -> dict:
+    (result,) = report["extras"]["replay"]
+    assert result["not_replayed"] is None, result
+    return result
+
+
+def planted(tmp_path: Path, name: str, text: str, correct: str, wrong: str) -> Path:
+    source = textwrap.dedent(text)
+    assert correct in source, correct
+    return write(tmp_path, name, source.replace(correct, wrong, 1))
+
+
+# ------------------------------------------------------------------ correct twins: no error at all
+
+
+@pytest.mark.parametrize("name, text", [("script.py", SCRIPT), ("main_block.py", MAIN_BLOCK), ("scalars.py", SCALARS), ("dicts.py", DICTS), ("classes.py", CLASSES)])
+def test_a_correct_program_of_each_shape_is_replayed_and_gets_no_error(tmp_path, name, text):
+    path = write(tmp_path, name, text)
+    report = check(path)
+    assert errors(report) == []
+    assert step_findings(report) == []
+    result = replayed(report)
+    assert result["parameters"], result
+    assert not any(p["wrong"] for p in result["parameters"])
+    assert result["loss_value"] is not None
+
+
+def test_the_replay_repeats_the_program_exactly_with_its_minibatch_and_dropout_draws(tmp_path):
+    """MAIN_BLOCK draws a minibatch and a dropout mask inside the step: every replay draws the same."""
+    path = write(tmp_path, "main_block.py", MAIN_BLOCK)
+    result = replayed(check(path))
+    assert result["loss_value"] is not None
+    assert result["runs"] >= 2 * len(result["parameters"]) + 2
+    assert {p["name"] for p in result["parameters"]} == {"W1", "b1", "W2", "b2"}
+
+
+# ------------------------------------------------------------------ one planted bug per shape
+
+
+def test_a_module_level_script_with_a_wrong_activation_derivative_is_blamed_at_that_adjoint(tmp_path):
+    path = planted(tmp_path, "script.py", SCRIPT, "dz1 = da1 * (1 - a1 ** 2)", "dz1 = da1 * (1 - a1)")
+    report = check(path)
+    (finding,) = step_findings(report)
+    assert finding["severity"] == "error"
+    assert finding["line"] == line_of(path, "dz1 = da1 * (1 - a1)")
+    assert finding["pattern"] == "wrong-derivative"
+    assert "`da1`" in finding["message"] and "`a1`" in finding["message"]
+    wrong = {p["name"] for p in replayed(report)["parameters"] if p["wrong"]}
+    assert wrong == {"W1", "b1"}
+
+
+def test_a_gradient_never_divided_by_the_batch_size_is_named_in_a_function_loop(tmp_path):
+    path = planted(tmp_path, "main_block.py", MAIN_BLOCK, "        dscores /= num_train\n", "")
+    report = check(path)
+    (finding,) = step_findings(report)
+    assert finding["severity"] == "error"
+    assert finding["line"] == line_of(path, "dscores[np.arange(num_train), yb] -= 1")
+    assert finding["pattern"] == "scaled-by-batch-size"
+    assert "32" in finding["message"]
+
+
+def test_scalar_weights_with_a_wrong_weight_in_one_adjoint_are_blamed_at_that_line(tmp_path):
+    path = planted(tmp_path, "scalars.py", SCALARS, "d_out_h2 = d_net_o1 * w6 + d_net_o2 * w8", "d_out_h2 = d_net_o1 * w6 + d_net_o2 * w7")
+    report = check(path)
+    (finding,) = step_findings(report)
+    assert finding["line"] == line_of(path, "d_out_h2 = d_net_o1 * w6 + d_net_o2 * w7")
+    assert "`d_net_o1` and `d_net_o2`" in finding["message"]
+    wrong = {p["name"] for p in replayed(report)["parameters"] if p["wrong"]}
+    assert wrong == {"w3", "w4"}
+
+
+def test_dictionary_functions_with_a_gradient_not_divided_by_m_are_reported_at_that_line(tmp_path):
+    path = planted(tmp_path, "dicts.py", DICTS, "dW1 = dZ1 @ X.T / m", "dW1 = dZ1 @ X.T")
+    report = check(path)
+    line = line_of(path, "dW1 = dZ1 @ X.T")
+    assert any(f["line"] == line for f in errors(report)), errors(report)
+    (w1,) = [p for p in replayed(report)["parameters"] if p["name"] == "params['W1']"]
+    assert w1["wrong"] and w1["proportional"]
+    assert w1["factor"] == pytest.approx(120, rel=1e-3)
+    assert not any(p["wrong"] for p in replayed(report)["parameters"] if p["name"] != "params['W1']")
+
+
+def test_a_regularisation_term_in_the_loss_but_not_in_the_gradient_is_found_by_the_replay(tmp_path):
+    path = planted(tmp_path, "main_block.py", MAIN_BLOCK, "dW1 = xb.T @ dh + reg * W1", "dW1 = xb.T @ dh")
+    report = check(path)
+    (finding,) = step_findings(report)
+    assert finding["line"] == line_of(path, "dW1 = xb.T @ dh")
+    assert "`W1`" in finding["message"]
+    wrong = {p["name"] for p in replayed(report)["parameters"] if p["wrong"]}
+    assert wrong == {"W1"}
+
+
+def test_a_class_based_program_whose_update_climbs_the_gradient_is_named_sign_flipped(tmp_path):
+    path = planted(tmp_path, "classes.py", CLASSES, "net.params[key] -= learning_rate * grads[key]", "net.params[key] += learning_rate * grads[key]")
+    report = check(path)
+    findings = step_findings(report)
+    assert findings, report["findings"]
+    assert findings[0]["pattern"] == "sign-flipped"
+    result = replayed(report)
+    assert all(p["wrong"] and p["factor"] == pytest.approx(-1, rel=1e-3) for p in result["parameters"])
+
+
+# ------------------------------------------------------------------ what the replay must not do
+
+
+def test_the_replay_does_not_run_with_no_run_and_never_writes_the_users_file(tmp_path):
+    path = planted(tmp_path, "script.py", SCRIPT, "dz1 = da1 * (1 - a1 ** 2)", "dz1 = da1 * (1 - a1)")
+    before = path.read_bytes()
+    report = check(path, "--no-run")
+    assert "replay" not in report["extras"]
+    assert step_findings(report) == []
+    check(path)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["script.py"]
