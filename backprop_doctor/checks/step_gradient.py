@@ -143,32 +143,41 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
             evidence=evidence,
         )
         return
+    groups: dict[tuple[int, str], list[tuple[Any, Any]]] = {}
     for moved, measured in wrong:
         line = measured.line or moved.site.line
-        if measured.unused:
+        pattern = "not-used" if measured.unused else _factor_words(measured.factor, measured.proportional, result.batch_sizes)[0]
+        groups.setdefault((line, pattern), []).append((moved, measured))
+    for (line, pattern), members in groups.items():
+        moved, measured = members[0]
+        names = _names([m.name for _, m in members])
+        update_lines = sorted({m.site.line for m, _ in members})
+        where = f"line{'s' if len(update_lines) > 1 else ''} {', '.join(map(str, update_lines))}"
+        if pattern == "not-used":
             message = (
-                f"the update at line {moved.site.line} of your training step moves `{measured.name}`, but {loss_words} does not change when it does: "
+                f"the update{'s' if len(members) > 1 else ''} of your training step ({where}) move{'' if len(members) > 1 else 's'} {names}, "
+                f"but {loss_words} does not change when {'they do' if len(members) > 1 else 'it does'}: "
                 "the forward pass computes with another array (a copy made before training, or a rebound name); "
                 "update the array the forward pass uses, in place"
             )
-            pattern = "not-used"
         else:
-            pattern, what, advice = _factor_words(measured.factor, measured.proportional, result.batch_sizes)
-            gradient = moved.site.gradient
+            _, what, advice = _factor_words(measured.factor, measured.proportional, result.batch_sizes)
+            gradients = _names(list(dict.fromkeys(m.gradient_name or m.site.gradient for m, _ in members)))
+            computed = f", computed at line {measured.line}," if measured.line else ""
+            plural = len(members) > 1
             message = (
-                f"the update of `{measured.name}` in your training step (line {moved.site.line}) uses `{gradient}`"
-                + (f", computed at line {measured.line}," if measured.line else "")
-                + f" which is {what}: "
-                + (advice or f"recompute `{gradient}` as the derivative of {loss_words} with respect to `{measured.name}`")
+                f"the update{'s' if plural else ''} of {names} in your training step ({where}) use{'' if plural else 's'} {gradients}{computed} "
+                f"which {'are' if plural else 'is'} {what if not plural else what.replace('the gradient', 'the gradients')}: "
+                + (advice or f"recompute {'them' if plural else 'it'} as the derivative of {loss_words} with respect to {names}")
             )
         yield rule(NAME).finding(
             message,
             layer="training step",
             file=path,
             line=line,
-            highlight=tuple(sorted({line, moved.site.line})),
+            highlight=tuple(sorted({line, *update_lines})),
             pattern=pattern,
-            measured=measured.error,
+            measured=max(m.error for _, m in members),
             evidence=evidence,
         )
 

@@ -34,6 +34,7 @@ class Moved:
     path: Path | None  # where the parameter is found in the loop frame's variables; None: not found
     gradient: Any  # the program's gradient (`step / rate`, sign folded in: descent follows +gradient)
     value: Any  # the parameter's value just before the update (a copy)
+    gradient_name: str | None = None  # the loop frame's name for the gradient array (`dWxh` for a loop's `dparam`)
 
 
 @dataclass
@@ -170,10 +171,21 @@ class StepCapture:
             path = state.paths.get(id(target)) if isinstance(target, np.ndarray) else None
             if path is None and frame is self.loop_frame and site.update.target.isidentifier():
                 path = (("name", site.update.target),)  # a scalar weight: `w1 -= lr * d_w1`
+            name = self._name_of(gradient)
             gradient = _copy(gradient)
             if gradient is None:
                 continue
-            self.capture.moved.append(Moved(site, path, -site.sign * gradient, _copy(target)))
+            self.capture.moved.append(Moved(site, path, -site.sign * gradient, _copy(target), name))
+
+    def _name_of(self, value: Any) -> str | None:
+        """The loop frame's own name for an array (`dWxh` for `dparam` of `zip(params, grads)`)."""
+        frame = self.loop_frame
+        if frame is None or not isinstance(value, np.ndarray):
+            return None
+        for name, bound in (*frame.f_locals.items(), *frame.f_globals.items()):
+            if bound is value:
+                return name
+        return None
 
 
 def _copy(value: Any) -> Any:

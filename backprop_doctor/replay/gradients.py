@@ -211,7 +211,7 @@ def _parameter(runner: Runner, moved: Moved, base_loss: float, rng: np.random.Ge
     def loss_moved(delta: Any) -> float:
         return runner.loss([(moved.path, start + delta)])
 
-    line = _gradient_line(runner.step, moved.site.gradient)
+    line = _gradient_line(runner.step, moved.gradient_name or moved.site.gradient)
     return _measure(describe(moved.path), line, gradient, start, loss_moved, base_loss, rng)
 
 
@@ -256,7 +256,7 @@ def _contradicted(step: TrainingStep, adjoint: Adjoint, result: StepResult) -> b
     for moved, measured in result.parameters:
         if measured.wrong or measured.inconclusive:
             continue
-        line = _gradient_line(step, moved.site.gradient)
+        line = _gradient_line(step, moved.gradient_name or moved.site.gradient)
         stmt = lines.get(line) if line is not None else None
         if stmt is not None and adjoint.name in reads(stmt):
             return True

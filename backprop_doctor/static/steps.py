@@ -23,6 +23,7 @@ gradient the update should have used.
 from __future__ import annotations
 
 import ast
+import copy
 import re
 from dataclasses import dataclass, field
 
@@ -47,6 +48,7 @@ class UpdateSite:
     rate: str | None  # the learning-rate factor in it ("learning_rate", "0.1"); None: not found
     gradient: str  # what is left of the step without the rate, as written ("grads['dW1']")
     sign: int  # -1 for `p -= step` / `p = p - step`, +1 for `p += step`
+    adaptive: bool = False  # Adagrad, RMSProp, Adam: `gradient` is the array the optimizer reads
 
     @property
     def line(self) -> int:
@@ -115,13 +117,57 @@ def _split_step(update: Update, stmt: ast.stmt) -> UpdateSite | None:
         step, sign = stmt.value.right, (-1 if isinstance(stmt.value.op, ast.Sub) else 1)
     else:
         return None
+    sign *= _polarity(step)
+    step = _Unsigned().visit(copy.deepcopy(step))  # `-lr * g` -> `lr * g`, the sign folded in above
     identifiers = _identifiers(step)
     if any(_TRANSFORMED.search(i) for i in identifiers) or any(_VELOCITY.fullmatch(i) for i in identifiers):
-        return None  # momentum, RMSProp, Adam: the step is not a multiple of the gradient
+        # Adagrad, RMSProp, Adam: the step is not a multiple of the gradient, but it names it
+        named = [n for n in walk(step) if isinstance(n, (ast.Name, ast.Attribute, ast.Subscript)) and _names_gradient(n)]
+        if len({ast.unparse(n) for n in named}) != 1:
+            return None  # momentum (`W += v`): the gradient went into the velocity earlier
+        return UpdateSite(update, ast.unparse(step), None, ast.unparse(named[0]), sign, adaptive=True)
     rate, gradient = _take_rate(step)
     if gradient is None:
         return None
     return UpdateSite(update, ast.unparse(step), rate, gradient, sign)
+
+
+def _polarity(node: ast.expr) -> int:
+    """-1 when a product or quotient holds an odd number of negations: `-lr * g / np.sqrt(m)`."""
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        return -_polarity(node.operand)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mult, ast.Div)):
+        return _polarity(node.left) * _polarity(node.right)
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and node.value < 0:
+        return -1
+    return 1
+
+
+class _Unsigned(ast.NodeTransformer):
+    """Drop the negations `_polarity` counted (only inside products and quotients)."""
+
+    def visit_UnaryOp(self, node: ast.UnaryOp) -> ast.AST:
+        return self.visit(node.operand) if isinstance(node.op, ast.USub) else self.generic_visit(node)
+
+    def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
+        if isinstance(node.op, (ast.Mult, ast.Div)):
+            node.left, node.right = self.visit(node.left), self.visit(node.right)
+        return node
+
+    def visit_Constant(self, node: ast.Constant) -> ast.AST:
+        if isinstance(node.value, (int, float)) and not isinstance(node.value, bool) and node.value < 0:
+            return ast.copy_location(ast.Constant(-node.value), node)
+        return node
+
+
+def _names_gradient(node: ast.AST) -> bool:
+    """`dWxh`, `dparam`, `grads[k]`, `self.dW`: an expression whose last name is a gradient's."""
+    from backprop_doctor.static.updates import _GRADIENT
+
+    while isinstance(node, ast.Subscript):
+        node = node.value
+    name = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else ""
+    return bool(name) and bool(_GRADIENT.fullmatch(name)) and not _TRANSFORMED.search(name)
 
 
 def _take_rate(step: ast.expr) -> tuple[str | None, str | None]:
@@ -223,7 +269,7 @@ def training_steps(tree: ast.Module | None) -> list[TrainingStep]:
         prefix = tuple(body[:index])
         updating = [later for later in body[index:] if reached_by(later)]
         reached = [s for later in updating for s in reached_by(later)]
-        if not any(isinstance(n, ast.Call) or isinstance(n, ast.BinOp) for s in prefix for n in walk(s)):
+        if not any(isinstance(n, ast.Call) or (isinstance(n, ast.BinOp) and isinstance(n.op, ast.MatMult)) for s in prefix for n in walk(s)):
             return None  # nothing computed before the update: an update loop, not a training loop
         name = qualnames.get(id(function)) if function is not None else None
         return TrainingStep(
@@ -279,8 +325,19 @@ def _losses(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...]) -> list[Los
             first = node.targets[0].elts[0] if node.targets[0].elts else None
             if isinstance(first, ast.Name) and LOSS_NAME.fullmatch(first.id) and not _NOT_LOSS.search(first.id):
                 sites.append(LossSite(first.id, f"({ast.unparse(node.value)})[0]", node.lineno, id(node) in in_prefix))
-    sites.sort(key=lambda s: (not s.in_prefix, -s.line if s.in_prefix else s.line))
+    sites.sort(key=lambda s: (not s.in_prefix, _loss_rank(s.name), -s.line if s.in_prefix else s.line))
     return sites
+
+
+_PLAIN_LOSS = re.compile(r"(?i)loss|cost|error|err|mse|[JEL]|e_total|objective")
+_SMOOTHED = re.compile(r"(?i)smooth|running|avg|average|mean_|epoch|moving|ema|hist|batch_|print|log_")
+
+
+def _loss_rank(name: str) -> int:
+    """0: `loss`, `cost`, `J`; 1: `total_loss`, `data_loss`; 2: `smooth_loss`, `running_loss` (a loss made of losses)."""
+    if _SMOOTHED.search(name):
+        return 2
+    return 0 if _PLAIN_LOSS.fullmatch(name) else 1
 
 
 def _adjoints(prefix: tuple[ast.stmt, ...]) -> list[Adjoint]:
