@@ -100,7 +100,7 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
             f"training works as if the learning rate were {_number(factors[0])} × larger; {advice or 'remove the factor'}, "
             "or compute the loss the gradients belong to",
             severity="warning",
-            layer="training step",
+            param=wrong[0][1].name,
             file=path,
             line=first.site.line,
             pattern=pattern,
@@ -134,7 +134,7 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
         params = ", ".join(f"`{m.name}`" for _, m in wrong)
         yield rule(NAME).finding(
             f"{diagnosis}, so the updates of {params} in your training step do not follow the gradient of {loss_words}: {advice}",
-            layer="training step",
+            param=adjoint.name,
             file=path,
             line=adjoint.line,
             highlight=tuple(sorted({adjoint.line, *(m.site.line for m, _ in wrong)})),
@@ -154,11 +154,17 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
         update_lines = sorted({m.site.line for m, _ in members})
         where = f"line{'s' if len(update_lines) > 1 else ''} {', '.join(map(str, update_lines))}"
         if pattern == "not-used":
+            never_read = [m.name for _, m in members if m.name.isidentifier() and not any(m.name in reads(s) for s in step.prefix)]
+            advice = (
+                f"your training step never reads {_names(never_read)} before updating {'them' if len(never_read) > 1 else 'it'}; "
+                "look for another weight typed in its place in the forward pass"
+                if never_read
+                else "the forward pass computes with another array (a copy made before training, or a rebound name); "
+                "update the array the forward pass uses, in place"
+            )
             message = (
                 f"the update{'s' if len(members) > 1 else ''} of your training step ({where}) move{'' if len(members) > 1 else 's'} {names}, "
-                f"but {loss_words} does not change when {'they do' if len(members) > 1 else 'it does'}: "
-                "the forward pass computes with another array (a copy made before training, or a rebound name); "
-                "update the array the forward pass uses, in place"
+                f"but {loss_words} does not change when {'they do' if len(members) > 1 else 'it does'}: {advice}"
             )
         else:
             _, what, advice = _factor_words(measured.factor, measured.proportional, result.batch_sizes)
@@ -172,7 +178,7 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
             )
         yield rule(NAME).finding(
             message,
-            layer="training step",
+            param=measured.name,
             file=path,
             line=line,
             highlight=tuple(sorted({line, *update_lines})),

@@ -269,8 +269,8 @@ def training_steps(tree: ast.Module | None) -> list[TrainingStep]:
         prefix = tuple(body[:index])
         updating = [later for later in body[index:] if reached_by(later)]
         reached = [s for later in updating for s in reached_by(later)]
-        if not any(isinstance(n, ast.Call) or (isinstance(n, ast.BinOp) and isinstance(n.op, ast.MatMult)) for s in prefix for n in walk(s)):
-            return None  # nothing computed before the update: an update loop, not a training loop
+        if _over_parameters(loop) or not any(isinstance(n, (ast.Call, ast.BinOp)) for s in prefix for n in walk(s)):
+            return None  # a loop over the parameters that updates each one, not a training loop
         name = qualnames.get(id(function)) if function is not None else None
         return TrainingStep(
             function=name,
@@ -308,6 +308,19 @@ def training_steps(tree: ast.Module | None) -> list[TrainingStep]:
 
     visit(tree.body, None)
     return found
+
+
+_PARAMETER_WORDS = re.compile(r"(?i)param|weight|grad|layer|bias|nabla|^keys$|^items$|^zip$|^values$")
+
+
+def _over_parameters(loop: ast.For | ast.While) -> bool:
+    """`for p, g in zip(params, grads)`, `for key in params`, `for layer in self.layers`,
+    `for key in ("W1", "b1")`: a loop that visits parameters, not training iterations."""
+    if not isinstance(loop, ast.For):
+        return False
+    if isinstance(loop.iter, (ast.Tuple, ast.List)) and all(isinstance(e, ast.Constant) and isinstance(e.value, str) for e in loop.iter.elts):
+        return True
+    return any(_PARAMETER_WORDS.search(i) for i in _identifiers(loop.iter))
 
 
 def _losses(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...]) -> list[LossSite]:
