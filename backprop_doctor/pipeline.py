@@ -55,6 +55,7 @@ def check_file(path: str | os.PathLike[str], options: Options | None = None, **k
     context.findings = report.findings
     _keep_recursion_limit()
     _run_checks(context, report)
+    _own_curve(context)
     _keep_recursion_limit()
     _sandbox_findings(report, path)
     report.extras.update({k: v for k, v in context.extras.items() if _jsonable(v)})
@@ -230,7 +231,7 @@ def _replay(context: CheckContext, report: Report) -> bool:
         return False
     from backprop_doctor.replay import replay_file, summary
 
-    results = replay_file(context.source, opts.run_budget, seed=opts.seed)
+    results = replay_file(context.source, opts.run_budget, seed=opts.seed, curve=opts.training)
     context.extras["replay"] = results
     report.extras["replay"] = [summary(r) for r in results]
     compared = False
@@ -250,6 +251,26 @@ def _replay(context: CheckContext, report: Report) -> bool:
                 )
             )
     return compared
+
+
+def _own_curve(context: CheckContext) -> None:
+    """No training probe ran (a script has no network object to probe): show the program's own
+    loss over its first steps, replayed from its state, as the report's curve."""
+    if "training" in context.extras:
+        return
+    for result in context.extras.get("replay") or []:
+        curve = [float(v) for v in result.curve]
+        if len(curve) >= 2:
+            context.extras["training"] = {
+                "yours": curve,
+                "reference": None,
+                "reference_label": None,
+                "steps": len(curve),
+                "lr": None,
+                "network": f"your training loop (line {result.step.loop_line}), replayed from its first step",
+                "title": f"Your training loop (line {result.step.loop_line}), replayed",
+            }
+            return
 
 
 def _build_failed(report: Report, obj: Any, error: BaseException, name: str | None = None) -> None:

@@ -416,3 +416,99 @@ def test_the_replay_does_not_run_with_no_run_and_never_writes_the_users_file(tmp
     check(path)
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["script.py"]
+
+
+RNN = """
+import numpy as np
+
+text = "abcde fghij abcde fghij klmno " * 10
+symbols = sorted(set(text))
+V, H, T = len(symbols), 10, 8
+index = {c: i for i, c in enumerate(symbols)}
+gen = np.random.default_rng(4)
+Wxh = gen.standard_normal((H, V)) * 0.1
+Whh = gen.standard_normal((H, H)) * 0.1
+Why = gen.standard_normal((V, H)) * 0.1
+bh = np.zeros((H, 1))
+by = np.zeros((V, 1))
+
+
+def step_loss(inputs, targets, hprev):
+    xs, hs, ps = {}, {-1: hprev}, {}
+    loss = 0.0
+    for t in range(len(inputs)):
+        xs[t] = np.zeros((V, 1))
+        xs[t][inputs[t]] = 1
+        hs[t] = np.tanh(Wxh @ xs[t] + Whh @ hs[t - 1] + bh)
+        y = Why @ hs[t] + by
+        ps[t] = np.exp(y - y.max()) / np.sum(np.exp(y - y.max()))
+        loss += -np.log(ps[t][targets[t], 0])
+    dWxh, dWhh, dWhy = np.zeros_like(Wxh), np.zeros_like(Whh), np.zeros_like(Why)
+    dbh, dby = np.zeros_like(bh), np.zeros_like(by)
+    dhnext = np.zeros_like(hs[0])
+    for t in reversed(range(len(inputs))):
+        dy = ps[t].copy()
+        dy[targets[t]] -= 1
+        dWhy += dy @ hs[t].T
+        dby += dy
+        dh = Why.T @ dy + dhnext
+        dhraw = (1 - hs[t] * hs[t]) * dh
+        dbh += dhraw
+        dWxh += dhraw @ xs[t].T
+        dWhh += dhraw @ hs[t - 1].T
+        dhnext = Whh.T @ dhraw
+    return loss, dWxh, dWhh, dWhy, dbh, dby, hs[len(inputs) - 1]
+
+
+memory = [np.zeros_like(p) for p in (Wxh, Whh, Why, bh, by)]
+smooth_loss = -np.log(1.0 / V) * T
+n, p = 0, 0
+learning_rate = 0.1
+while n < 3000:
+    if p + T + 1 >= len(text) or n == 0:
+        hprev = np.zeros((H, 1))
+        p = 0
+    inputs = [index[c] for c in text[p:p + T]]
+    targets = [index[c] for c in text[p + 1:p + T + 1]]
+    loss, dWxh, dWhh, dWhy, dbh, dby, hprev = step_loss(inputs, targets, hprev)
+    smooth_loss = smooth_loss * 0.999 + loss * 0.001
+    for param, dparam, mem in zip([Wxh, Whh, Why, bh, by], [dWxh, dWhh, dWhy, dbh, dby], memory):
+        mem += dparam * dparam
+        param += -learning_rate * dparam / np.sqrt(mem + 1e-8)
+    p += T
+    n += 1
+"""
+
+
+def test_a_recurrent_script_with_adagrad_is_replayed_through_time_and_gets_no_error(tmp_path):
+    path = write(tmp_path, "rnn.py", RNN)
+    report = check(path)
+    assert errors(report) == []
+    result = replayed(report)
+    assert result["loss"] == "loss"  # not the smoothed loss made of it
+    assert {p["name"] for p in result["parameters"]} == {"Wxh", "Whh", "Why", "bh", "by"}
+    assert not any(p["wrong"] for p in result["parameters"])
+
+
+def test_a_recurrent_script_that_transposes_the_gradient_through_time_is_reported_on_the_hidden_path(tmp_path):
+    path = planted(tmp_path, "rnn.py", RNN, "dhnext = Whh.T @ dhraw", "dhnext = Whh @ dhraw")
+    report = check(path)
+    (finding,) = step_findings(report)
+    assert finding["line"] == line_of(path, "loss, dWxh, dWhh, dWhy, dbh, dby, hprev = step_loss(")
+    assert "`Wxh`" in finding["message"] and "`Whh`" in finding["message"] and "`bh`" in finding["message"]
+    wrong = {p["name"] for p in replayed(report)["parameters"] if p["wrong"]}
+    assert wrong == {"Wxh", "Whh", "bh"}  # the output weights do not go through time: they stay right
+
+
+def test_a_script_shows_its_own_loss_curve_replayed_from_its_first_step(tmp_path):
+    path = write(tmp_path, "script.py", SCRIPT)
+    env = {**os.environ, "NO_COLOR": "1"}
+    result = subprocess.run(
+        [sys.executable, "-m", "backprop_doctor", "check", str(path), "--format", "json"],
+        capture_output=True, text=True, encoding="utf-8", env=env, timeout=300, cwd=path.parent,
+    )  # fmt: skip
+    report = json.loads(result.stdout)["files"][0]
+    curve = report["training"]["yours"]
+    assert len(curve) >= 10
+    assert curve[0] == pytest.approx(replayed(report)["loss_value"])  # the first pass is the step replayed
+    assert curve[-1] < curve[0]  # a correct program's own update lowers its loss

@@ -75,6 +75,7 @@ class StepResult:
     seconds: float = 0.0
     step_seconds: float = 0.0  # one replay of the step
     why: str = ""  # why it was not replayed, when it was not
+    curve: list[float] = field(default_factory=list)  # the program's own loss over its first steps, replayed
 
     @property
     def wrong(self) -> list[tuple[Moved, Measured]]:
@@ -139,7 +140,7 @@ def _measure(name: str, line: int | None, gradient: Any, base: Any, loss_moved: 
     return measured
 
 
-def replay_step(capture: Capture, path: str, seed: int = 0, budget: float = 10.0) -> StepResult:
+def replay_step(capture: Capture, path: str, seed: int = 0, budget: float = 10.0, curve: bool = False) -> StepResult:
     """Measure every parameter the captured step moved, and the adjoints when one is wrong."""
     result = StepResult(capture.step, program_loss=capture.program_loss)
     started = time.perf_counter()
@@ -184,6 +185,10 @@ def replay_step(capture: Capture, path: str, seed: int = 0, budget: float = 10.0
                 result.adjoints.append((adjoint, measured))
                 if measured.wrong:
                     break
+        if curve:
+            from backprop_doctor.replay.curve import own_curve
+
+            result.curve = own_curve(runner)
     except NotReplayable as error:
         result.why = str(error)
     except Exception as error:  # noqa: BLE001 - the user's statements raised when run again

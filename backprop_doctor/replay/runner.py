@@ -55,6 +55,10 @@ class Runner:
                 raise NotReplayable(f"the step does not compile on its own: {error}") from error
         return self._codes[key]
 
+    def fresh(self) -> dict[str, Any]:
+        """A namespace holding a fresh copy of the step's state (the random generators reset)."""
+        return self._fresh()
+
     def _fresh(self) -> dict[str, Any]:
         variables = self.state.fresh()
         if self.capture.module_level:

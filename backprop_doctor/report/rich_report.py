@@ -407,7 +407,7 @@ def training_panel(training: dict[str, Any]) -> Panel:
         subtitle_parts.append(f"lr {lr:g}" if isinstance(lr, (int, float)) else f"lr {lr}")
     return Panel(
         _TrainingCurves(curves),
-        title=Text("Training probe", style="bold"),
+        title=Text(str(training.get("title") or "Training probe"), style="bold"),
         title_align="left",
         subtitle=Text(" · ".join(subtitle_parts), style="dim") if subtitle_parts else None,
         subtitle_align="right",

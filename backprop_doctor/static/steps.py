@@ -91,6 +91,7 @@ class TrainingStep:
     losses: tuple[LossSite, ...]  # most likely first
     adjoints: tuple[Adjoint, ...] = ()  # in the order the prefix computes them (from the loss backwards)
     assigned: dict[str, int] = field(default_factory=dict)  # name -> line of its last assignment in the prefix
+    loop: ast.stmt | None = None  # the `for` or `while` statement itself (its body is one step)
 
 
 def _targets(stmt: ast.stmt) -> list[str]:
@@ -284,6 +285,7 @@ def training_steps(tree: ast.Module | None) -> list[TrainingStep]:
             losses=tuple(_losses(loop, prefix)),
             adjoints=tuple(_adjoints(prefix)),
             assigned={n: s.lineno for s in prefix for n in _targets(s)},
+            loop=loop,
         )
 
     def visit(body: list[ast.stmt], function: ast.AST | None) -> None:
