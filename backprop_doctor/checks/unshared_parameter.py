@@ -209,12 +209,24 @@ def run(context: Any) -> Iterator[Finding]:
     if source is None or source.tree is None:
         return
     stuck = [name for name, is_lost in lost.items() if is_lost]
+    alone = _held_once(context)
     for update in source.facts.updates:
         if update.kind == "rebind-loop-variable":
             yield _loop_variable_finding(update, source.path)
-        elif update.kind == "rebind-entry" and (stuck or not lost):
+        elif update.kind == "rebind-entry" and (stuck or not lost) and update.line not in alone:
             # when every network reads `params` itself, binding a new array to it is a valid update
             yield _rebinding_finding(update, source.path, stuck)
+
+
+def _held_once(context: Any) -> set[int]:
+    """Update lines whose every parameter the replayed program holds in one place only (a dict of
+    arrays that functions read, no layer keeping its own reference): rebinding them is a valid update."""
+    lines: dict[int, bool] = {}
+    for result in context.extras.get("replay") or []:
+        for moved, measured in result.parameters:
+            line = moved.site.line
+            lines[line] = lines.get(line, True) and moved.holders == 1 and not measured.unused
+    return {line for line, ok in lines.items() if ok}
 
 
 def _check_network(built: Any, context: Any) -> Iterator[Finding]:

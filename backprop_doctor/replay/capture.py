@@ -35,6 +35,7 @@ class Moved:
     gradient: Any  # the program's gradient (`step / rate`, sign folded in: descent follows +gradient)
     value: Any  # the parameter's value just before the update (a copy)
     gradient_name: str | None = None  # the loop frame's name for the gradient array (`dWxh` for a loop's `dparam`)
+    holders: int = 0  # how many places of the loop's variables hold the parameter array (a layer and `params`: 2)
 
 
 @dataclass
@@ -175,7 +176,8 @@ class StepCapture:
             gradient = _copy(gradient)
             if gradient is None:
                 continue
-            self.capture.moved.append(Moved(site, path, -site.sign * gradient, _copy(target), name))
+            holders = state.holders.get(id(target), 0) if isinstance(target, np.ndarray) else 0
+            self.capture.moved.append(Moved(site, path, -site.sign * gradient, _copy(target), name, holders))
 
     def _name_of(self, value: Any) -> str | None:
         """The loop frame's own name for an array (`dWxh` for `dparam` of `zip(params, grads)`)."""

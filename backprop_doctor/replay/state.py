@@ -71,6 +71,7 @@ class State:
     numpy_random: Any
     python_random: Any
     paths: dict[int, Path] = field(default_factory=dict)  # id of a live array -> its path
+    holders: dict[int, int] = field(default_factory=dict)  # id of a live array -> how many places hold it
     keep: list[Any] = field(default_factory=list)  # the live arrays indexed (their ids stay valid)
     uncopied: list[str] = field(default_factory=list)  # names whose value would not copy (shared)
 
@@ -99,6 +100,8 @@ class State:
         queue: list[tuple[Any, Path]] = [(v, (("name", k),)) for k, v in names.items() if not isinstance(v, _ATOMIC)]
         while queue:
             value, path = queue.pop(0)
+            if isinstance(value, np.ndarray):
+                self.holders[id(value)] = self.holders.get(id(value), 0) + 1
             if id(value) in seen or len(path) > INDEX_DEPTH:
                 continue
             seen.add(id(value))
