@@ -341,7 +341,22 @@ def _losses(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...]) -> list[Los
             if isinstance(first, ast.Name) and LOSS_NAME.fullmatch(first.id) and not _NOT_LOSS.search(first.id):
                 sites.append(LossSite(first.id, f"({ast.unparse(node.value)})[0]", node.lineno, id(node) in in_prefix))
     sites.sort(key=lambda s: (not s.in_prefix, _loss_rank(s.name), -s.line if s.in_prefix else s.line))
-    return sites
+    return sites + _implied_losses(prefix)
+
+
+_GRADIENT_CALL = re.compile(r"(?i)gradient|numerical_gradient|backward|backprop|grads?|compute_grad\w*")
+
+
+def _implied_losses(prefix: tuple[ast.stmt, ...]) -> list[LossSite]:
+    """`net.gradient(x, t)` with no loss in sight: `net.loss(x, t)`, the loss the object says it has."""
+    found = []
+    for stmt in prefix:
+        for node in walk(stmt):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and _GRADIENT_CALL.fullmatch(node.func.attr):
+                owner = ast.unparse(node.func.value)
+                arguments = ", ".join(ast.unparse(a) for a in node.args)
+                found.append(LossSite(f"{owner}.loss", f"{owner}.loss({arguments})", node.lineno, False))
+    return found
 
 
 _PLAIN_LOSS = re.compile(r"(?i)loss|cost|error|err|mse|[JEL]|e_total|objective")
