@@ -58,7 +58,7 @@ def relu(z):
     return np.maximum(z, 0)
 
 
-def train(X, labels, hidden=16, reg=1e-3, lr=0.5, epochs=200):
+def train(X, labels, hidden=16, reg=0.05, lr=0.5, epochs=200):
     rng = np.random.default_rng(7)
     N, D = X.shape
     K = labels.max() + 1
@@ -512,3 +512,44 @@ def test_a_script_shows_its_own_loss_curve_replayed_from_its_first_step(tmp_path
     assert len(curve) >= 10
     assert curve[0] == pytest.approx(replayed(report)["loss_value"])  # the first pass is the step replayed
     assert curve[-1] < curve[0]  # a correct program's own update lowers its loss
+
+
+BARE = """
+import numpy as np
+
+np.random.seed(5)
+inputs = np.array([[0, 0, 1], [0, 1, 1], [1, 0, 1], [1, 1, 1], [0, 1, 0], [1, 0, 0]])
+outputs = np.array([[0, 1, 1, 0, 1, 1]]).T
+w0 = 2 * np.random.random((3, 5)) - 1
+w1 = 2 * np.random.random((5, 1)) - 1
+for epoch in range(20000):
+    hidden = 1 / (1 + np.exp(-np.dot(inputs, w0)))
+    guess = 1 / (1 + np.exp(-np.dot(hidden, w1)))
+    miss = outputs - guess
+    guess_delta = miss * guess * (1 - guess)
+    hidden_delta = guess_delta.dot(w1.T) * hidden * (1 - hidden)
+    w1 += hidden.T.dot(guess_delta)
+    w0 += inputs.T.dot(hidden_delta)
+    if epoch % 5000 == 0:
+        print("mean abs miss", np.mean(np.abs(miss)))
+"""
+
+
+def test_a_script_with_no_loss_and_no_learning_rate_is_checked_against_the_loss_its_error_implies(tmp_path):
+    path = write(tmp_path, "bare.py", BARE)
+    report = check(path)
+    assert errors(report) == []
+    result = replayed(report)
+    assert result["loss"] == "0.5·Σ(guess − outputs)²"
+    assert {p["name"] for p in result["parameters"]} == {"w0", "w1"}
+    assert not any(p["wrong"] for p in result["parameters"])
+
+
+def test_a_missing_activation_derivative_in_a_script_with_no_loss_is_reported_at_its_line(tmp_path):
+    path = planted(tmp_path, "bare.py", BARE, "hidden_delta = guess_delta.dot(w1.T) * hidden * (1 - hidden)", "hidden_delta = guess_delta.dot(w1.T)")
+    report = check(path)
+    (finding,) = step_findings(report)
+    assert finding["line"] == line_of(path, "hidden_delta = guess_delta.dot(w1.T)")
+    assert "`w0`" in finding["message"] and "squared error" in finding["message"]
+    wrong = {p["name"] for p in replayed(report)["parameters"] if p["wrong"]}
+    assert wrong == {"w0"}

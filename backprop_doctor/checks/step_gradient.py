@@ -58,6 +58,8 @@ def _factor_words(factor: float | None, proportional: bool, batch_sizes: tuple[i
     """(pattern, what it is, what to do) for an array that is `factor` × the true gradient."""
     if factor is None or not proportional:
         return "wrong-derivative", "not the gradient of your loss", ""
+    if abs(factor - 1) < SAME_FACTOR:
+        return "wrong-derivative", "close to, but not, the gradient of your loss", ""
     if abs(factor + 1) < SAME_FACTOR:
         return "sign-flipped", "the gradient of your loss with its sign flipped", "negate it"
     for n in batch_sizes:
@@ -87,11 +89,15 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
     step = result.step
     loss = result.loss
     loss_words = f"`{loss.name}` (line {loss.line})" if loss is not None else "your loss"
+    if loss is not None and loss.implied:
+        loss_words = f"{loss.implied} {loss.name}, the loss your output error at line {loss.line} implies (your program computes none)"
     wrong = result.wrong
     factors = [m.factor for _, m in wrong if m.proportional and m.factor is not None]
     evidence = _evidence(result)
     everywhere = len(wrong) == len(result.parameters) and len(factors) == len(wrong)
     if everywhere and factors and all(f > 0 for f in factors) and max(factors) / min(factors) < 1 + SAME_FACTOR:
+        if (loss is not None and loss.implied) or all(m.site.rate is None for m, _ in wrong):
+            return  # a loss chosen here, or no learning rate written: the scale is the program's to pick
         pattern, what, advice = _factor_words(factors[0], True, result.batch_sizes)
         names = ", ".join(f"`{m.name}`" for _, m in wrong)
         first = wrong[0][0]

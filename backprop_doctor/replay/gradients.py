@@ -28,7 +28,9 @@ from backprop_doctor.replay.runner import NotReplayable, Runner
 from backprop_doctor.replay.state import assign, describe
 from backprop_doctor.static.steps import Adjoint, LossSite, TrainingStep
 
-TOLERANCE = {"float64": 1e-4, "float32": 3e-2}  # relative disagreement that counts as wrong
+# relative disagreement that counts as wrong: the book's `np.log(y + 1e-7)` alone moves a correct
+# gradient by up to 1e-4 where the probabilities are small
+TOLERANCE = {"float64": 1e-3, "float32": 3e-2}
 PROPORTIONAL = 2e-2  # two directions agree on one factor within this
 STEP = {"float64": 1e-6, "float32": 1e-3}  # finite-difference step, times the array's scale
 
@@ -165,14 +167,35 @@ def replay_step(capture: Capture, path: str, seed: int = 0, budget: float = 10.0
             return result
         result.loss, result.loss_value = runner.loss_site, base_loss
         result.batch_sizes = _batch_sizes(capture, base_namespace)
-        rng = np.random.default_rng(seed)
         deadline = started + budget
-        for moved in capture.moved:
-            if time.perf_counter() > deadline:
-                break
-            measured = _parameter(runner, moved, base_loss, rng)
-            if measured is not None:
-                result.parameters.append((moved, measured))
+        candidates = [runner.loss_site]
+        if runner.loss_site is not None and runner.loss_site.implied:
+            candidates = [s for s in capture.step.losses if s.implied]
+        best: tuple[int, list[tuple[Moved, Measured]], LossSite | None, float] | None = None
+        for site in candidates:
+            runner.loss_site = site
+            loss = runner.loss_of(base_namespace) if site is not result.loss else base_loss
+            if loss is None:
+                continue
+            rng = np.random.default_rng(seed)
+            measured_all = []
+            for moved in capture.moved:
+                if time.perf_counter() > deadline:
+                    break
+                measured = _parameter(runner, moved, loss, rng)
+                if measured is not None:
+                    measured_all.append((moved, measured))
+            score = sum(1 for _, m in measured_all if not m.wrong)
+            if best is None or score > best[0]:
+                best = (score, measured_all, site, loss)
+        if best is not None:
+            _, result.parameters, result.loss, result.loss_value = best
+            runner.loss_site = result.loss
+            base_loss = result.loss_value
+            if result.loss is not None and result.loss.implied and best[0] == 0:
+                result.parameters = []  # no implied loss fits any update: nothing to say about it
+                result.why = "the program computes no loss, and no usual loss fits its gradients"
+        rng = np.random.default_rng(seed + 1)
         if result.wrong:
             for adjoint in capture.step.adjoints:
                 if time.perf_counter() > deadline:
@@ -224,10 +247,10 @@ def _gradient_line(step: TrainingStep, expression: str) -> int | None:
     """The line of the prefix that computes the gradient expression's first name (`dW1`, `grads`)."""
     import re
 
-    for name in re.findall(r"[A-Za-z_]\w*", expression):
-        if name in step.assigned:
-            return step.assigned[name]
-    return None
+    names = [n for n in re.findall(r"[A-Za-z_]\w*", expression) if n in step.assigned]
+    backward = [n for n in names if re.search(r"(?i)delta|grad|^d_?[A-Za-z]|err", n)]
+    chosen = backward or names
+    return max(step.assigned[n] for n in chosen) if chosen else None
 
 
 def _adjoint(runner: Runner, adjoint: Adjoint, namespace: dict[str, Any], base_loss: float, rng: np.random.Generator) -> Measured | None:

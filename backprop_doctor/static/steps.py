@@ -63,6 +63,7 @@ class LossSite:
     expression: str  # the right-hand side, as written
     line: int
     in_prefix: bool  # computed before the update (its value is read after the prefix runs)
+    implied: str | None = None  # the program computes no loss: the one its output error implies ("squared error", ...)
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,55 @@ def _targets(stmt: ast.stmt) -> list[str]:
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
                 names.append(node.id)
     return names
+
+
+def _bare_updates(tree: ast.Module) -> list[Update]:
+    """`syn1 += l1.T.dot(l2_delta)` in a loop: a weight bound before the loop, moved by a matrix
+    product with no learning rate in sight (the learning rate is 1). `parameter_updates` wants a
+    parameter's name or a rate; these scripts have neither."""
+    found: list[Update] = []
+
+    def visit(body: list[ast.stmt]) -> None:
+        bound: set[str] = set()  # names bound to random draws before the loop: weights
+        for stmt in body:
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                visit(stmt.body)
+                continue
+            if isinstance(stmt, ast.ClassDef):
+                continue
+            if isinstance(stmt, (ast.For, ast.While)):
+                for inner in stmt.body:
+                    if (
+                        isinstance(inner, ast.AugAssign)
+                        and isinstance(inner.op, (ast.Add, ast.Sub))
+                        and isinstance(inner.target, ast.Name)
+                        and inner.target.id in bound
+                        and any(_is_product(n) for n in walk(inner.value))
+                    ):
+                        text = ast.unparse(inner)
+                        found.append(
+                            Update(inner.lineno, inner.col_offset, inner.end_lineno or inner.lineno, inner.end_col_offset or 0, text, text, True, "in-place", inner.target.id)
+                        )
+                visit([s for s in stmt.body if isinstance(s, (ast.For, ast.While, ast.If))])
+            elif isinstance(stmt, ast.If):
+                visit(stmt.body)
+            if isinstance(stmt, ast.Assign) and _RANDOM.search(ast.unparse(stmt.value)):
+                bound.update(t for t in _targets(stmt) if not _ADJOINT.fullmatch(t))
+
+    visit(tree.body)
+    return found
+
+
+_RANDOM = re.compile(r"random|randn|normal|uniform|standard_normal")
+
+
+def _is_product(node: ast.AST) -> bool:
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult):
+        return True
+    return isinstance(node, ast.Call) and (
+        (isinstance(node.func, ast.Attribute) and node.func.attr in ("dot", "matmul", "outer"))
+        or (isinstance(node.func, ast.Name) and node.func.id in ("dot", "matmul", "outer"))
+    )
 
 
 def _split_step(update: Update, stmt: ast.stmt) -> UpdateSite | None:
@@ -216,6 +266,8 @@ def training_steps(tree: ast.Module | None) -> list[TrainingStep]:
     if tree is None:
         return []
     updates = parameter_updates(tree)
+    known = {u.line for u in updates}
+    updates += [u for u in _bare_updates(tree) if u.line not in known]
     if not updates:
         return []
     qualnames = _qualnames(tree)
@@ -341,7 +393,38 @@ def _losses(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...]) -> list[Los
             if isinstance(first, ast.Name) and LOSS_NAME.fullmatch(first.id) and not _NOT_LOSS.search(first.id):
                 sites.append(LossSite(first.id, f"({ast.unparse(node.value)})[0]", node.lineno, id(node) in in_prefix))
     sites.sort(key=lambda s: (not s.in_prefix, _loss_rank(s.name), -s.line if s.in_prefix else s.line))
-    return sites + _implied_losses(prefix)
+    return sites + _implied_losses(prefix) + _error_losses(loop, prefix)
+
+
+_NP = "__import__('numpy')"
+
+
+def _error_losses(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...]) -> list[LossSite]:
+    """`y - layer_3` in the backward pass of a program that computes no loss: the losses whose
+    gradient starts from that error (squared error, binary and categorical cross-entropy)."""
+    in_loop = {n for stmt in loop.body for n in _changed(stmt)}
+    assigned: set[str] = set()
+    for stmt in prefix:
+        for node in walk(stmt):
+            if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Sub)):
+                continue
+            left, right = node.left, node.right
+            if not (isinstance(left, ast.Name) and isinstance(right, ast.Name)):
+                continue
+            for out, target in ((left.id, right.id), (right.id, left.id)):
+                if out in assigned and target not in assigned and (target not in in_loop or not _ADJOINT.fullmatch(target)):
+                    o, y = out, target
+                    return [
+                        LossSite(f"0.5·Σ({o} − {y})²", f"0.5 * {_NP}.sum(({o} - {y}) ** 2)", stmt.lineno, False, "squared error"),
+                        LossSite(
+                            f"−Σ {y}·log {o} + (1 − {y})·log(1 − {o})",
+                            f"-{_NP}.sum({y} * {_NP}.log({o}) + (1 - {y}) * {_NP}.log(1 - {o}))",
+                            stmt.lineno, False, "binary cross-entropy",
+                        ),
+                        LossSite(f"−Σ {y}·log {o}", f"-{_NP}.sum({y} * {_NP}.log({o}))", stmt.lineno, False, "cross-entropy"),
+                    ]
+        assigned.update(_targets(stmt))
+    return []
 
 
 _GRADIENT_CALL = re.compile(r"(?i)gradient|numerical_gradient|backward|backprop|grads?|compute_grad\w*")
