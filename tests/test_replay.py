@@ -553,3 +553,15 @@ def test_a_missing_activation_derivative_in_a_script_with_no_loss_is_reported_at
     assert "`w0`" in finding["message"] and "squared error" in finding["message"]
     wrong = {p["name"] for p in replayed(report)["parameters"] if p["wrong"]}
     assert wrong == {"w0"}
+
+
+def test_a_gradient_that_accumulates_across_steps_is_found_at_the_second_step(tmp_path):
+    """Right at the first step, twice too large at the second: the replay takes the second."""
+    text = textwrap.dedent(CLASSES)
+    text = text.replace("        self.dW = self.x.T @ dout\n", "        self.dW = getattr(self, 'dW', 0) + self.x.T @ dout\n")
+    path = write(tmp_path, "classes.py", text)
+    report = check(path)
+    assert report["extras"]["replay"][0]["not_replayed"] is None
+    assert any(f["severity"] == "error" for f in report["findings"]), report["findings"]
+    wrong = {p["name"] for p in replayed(report)["parameters"] if p["wrong"]}
+    assert wrong == {"net.params['W0']", "net.params['W1']"}

@@ -48,6 +48,10 @@ class Capture:
     program_loss: float | None = None  # the loss the program itself computed in that step (in the prefix)
     reached_update: bool = False
     why: str = ""  # why nothing was captured
+    pass_number: int = 0  # which pass of the loop the state was taken at (the second, when there is one)
+
+
+PASSES = 2  # the state is taken at the second pass: a gradient that accumulates across steps is wrong there
 
 
 def _lines(code: types.CodeType) -> set[int]:
@@ -71,6 +75,7 @@ class StepCapture:
             self.sites.setdefault(site.line, []).append(site)
         self._codes: dict[types.CodeType, str | None] = {}
         self._moved: set[tuple[int, int]] = set()
+        self.passes = 0
 
     # -- the trace functions --------------------------------------------------------------
 
@@ -113,12 +118,14 @@ class StepCapture:
                 if line == step.first_line:
                     self._take(frame)
             elif frame is self.loop_frame:
-                if step.update_line <= line <= step.update_end_line:
+                if line == step.first_line and capture.reached_update and self.passes < PASSES:
+                    self._take(frame)  # the next pass: what accumulates across steps shows from here
+                elif step.update_line <= line <= step.update_end_line:
                     if not capture.reached_update:
                         capture.reached_update = True
                         self._program_loss(frame)
                     self._at_update(frame, line)
-                elif capture.reached_update:
+                elif capture.reached_update and self.passes >= PASSES:
                     self._done("enough")
             elif line in self.sites:
                 self._at_update(frame, line)
@@ -139,7 +146,10 @@ class StepCapture:
 
     def _take(self, frame: types.FrameType) -> None:
         self.loop_frame = frame
+        self.passes += 1
         capture = self.capture
+        capture.moved, capture.reached_update, capture.program_loss, capture.pass_number = [], False, None, self.passes
+        self._moved.clear()
         module_level = self.step.function is None
         capture.module_level = module_level
         variables = frame.f_globals if module_level else dict(frame.f_locals)
