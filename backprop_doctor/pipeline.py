@@ -254,23 +254,27 @@ def _replay(context: CheckContext, report: Report) -> bool:
 
 
 def _own_curve(context: CheckContext) -> None:
-    """No training probe ran (a script has no network object to probe): show the program's own
-    loss over its first steps, replayed from its state, as the report's curve."""
-    if "training" in context.extras:
-        return
+    """The program's own loss over its first steps, replayed from its state: beside the probe's
+    curves when a probe ran, as the report's only curve when none did (a script has no network)."""
     for result in context.extras.get("replay") or []:
         curve = [float(v) for v in result.curve]
-        if len(curve) >= 2:
-            context.extras["training"] = {
-                "yours": curve,
-                "reference": None,
-                "reference_label": None,
-                "steps": len(curve),
-                "lr": None,
-                "network": f"your training loop (line {result.step.loop_line}), replayed from its first step",
-                "title": f"Your training loop (line {result.step.loop_line}), replayed",
-            }
+        if len(curve) < 2:
+            continue
+        probe = context.extras.get("training")
+        if isinstance(probe, dict):  # the probe trained a copy its own way: show the program's own training beside it
+            probe["program"] = curve
+            probe["program_label"] = f"your loop (line {result.step.loop_line})"
             return
+        context.extras["training"] = {
+            "yours": curve,
+            "reference": None,
+            "reference_label": None,
+            "steps": len(curve),
+            "lr": None,
+            "network": f"your training loop (line {result.step.loop_line}), replayed from its first step",
+            "title": f"Your training loop (line {result.step.loop_line}), replayed",
+        }
+        return
 
 
 def _build_failed(report: Report, obj: Any, error: BaseException, name: str | None = None) -> None:

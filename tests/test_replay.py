@@ -565,3 +565,21 @@ def test_a_gradient_that_accumulates_across_steps_is_found_at_the_second_step(tm
     assert any(f["severity"] == "error" for f in report["findings"]), report["findings"]
     wrong = {p["name"] for p in replayed(report)["parameters"] if p["wrong"]}
     assert wrong == {"net.params['W0']", "net.params['W1']"}
+
+
+def test_the_programs_own_training_is_shown_beside_the_probe_and_decides_the_verdict(tmp_path):
+    """A rebinding update: the probe's in-place SGD learns, the program itself never does."""
+    path = planted(tmp_path, "classes.py", CLASSES, "net.params[key] -= learning_rate * grads[key]", "net.params[key] = net.params[key] - learning_rate * grads[key]")
+    env = {**os.environ, "NO_COLOR": "1"}
+    result = subprocess.run(
+        [sys.executable, "-m", "backprop_doctor", "check", str(path), "--format", "json"],
+        capture_output=True, text=True, encoding="utf-8", env=env, timeout=300, cwd=path.parent,
+    )  # fmt: skip
+    report = json.loads(result.stdout)["files"][0]
+    own = report["training"].get("program") or report["training"]["yours"]
+    assert len(own) >= 20
+    first, last = sum(own[:10]) / 10, sum(own[-10:]) / 10
+    assert abs(last - first) <= 0.15 * first  # its layers keep the old arrays: the loss stays where it was
+    assert {p["unused"] for p in replayed(report)["parameters"]} == {True}  # at the second step, `params` is not what the layers use
+    assert "does not fall" in report["verdict"] or "rises" in report["verdict"]
+    assert "falls" not in report["verdict"].replace("does not fall", "")

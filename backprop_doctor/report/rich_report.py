@@ -123,6 +123,10 @@ def report_renderables(report: Report, console: Console, reader: SourceReader) -
         yield Text("")
         if curves_separate(training):
             yield training_panel(training)
+        elif training.get("program"):  # the probe's runs tell nothing apart: only the program's own training
+            label = one_line(str(training.get("program_label") or "your program"))
+            only = {"yours": training["program"], "steps": len(training["program"]), "title": f"Training: {label}, replayed"}
+            yield training_panel(only)
         else:
             label = one_line(str(training.get("reference_label") or "the reference"))
             yield Text(
@@ -399,6 +403,8 @@ def training_panel(training: dict[str, Any]) -> Panel:
     reference = training.get("reference")
     if reference:
         curves.append((one_line(str(training.get("reference_label") or "reference")), list(reference)))
+    if training.get("program"):
+        curves.append((one_line(str(training.get("program_label") or "your program")), list(training["program"])))
     subtitle_parts = []
     if training.get("steps") is not None:
         subtitle_parts.append(plural(int(training["steps"]), "step"))

@@ -380,7 +380,7 @@ def _loss_trend(report: Report) -> str | None:
     training = report.extras.get("training")
     if not isinstance(training, dict):
         return None
-    yours = [as_float(v) for v in training.get("yours") or ()]
+    yours = [as_float(v) for v in training.get("program") or training.get("yours") or ()]  # the program's own, when replayed
     if len(yours) < 2:
         return None
     first, last = yours[0], yours[-1]
