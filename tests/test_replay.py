@@ -583,3 +583,52 @@ def test_the_programs_own_training_is_shown_beside_the_probe_and_decides_the_ver
     assert {p["unused"] for p in replayed(report)["parameters"]} == {True}  # at the second step, `params` is not what the layers use
     assert "does not fall" in report["verdict"] or "rises" in report["verdict"]
     assert "falls" not in report["verdict"].replace("does not fall", "")
+
+
+REGRESSION = """
+import numpy as np
+
+gen = np.random.default_rng(2)
+features = gen.standard_normal((64, 3))
+targets = features @ np.array([[1.0], [-2.0], [0.5]]) + 0.1 * gen.standard_normal((64, 1))
+W = gen.standard_normal((3, 1))
+b = np.zeros(1)
+step_size = 0.15
+for step in range(500):
+    pred = features @ W + b
+    loss = np.mean((pred - targets) ** 2)
+    dpred = 2 * (pred - targets) / len(features)
+    dW = features.T @ dpred
+    db = dpred.sum(axis=0)
+    W -= step_size * dW
+    b -= step_size * db
+"""
+
+
+def run_with_training(path: Path) -> dict:
+    env = {**os.environ, "NO_COLOR": "1"}
+    result = subprocess.run(
+        [sys.executable, "-m", "backprop_doctor", "check", str(path), "--format", "json"],
+        capture_output=True, text=True, encoding="utf-8", env=env, timeout=300, cwd=path.parent,
+    )  # fmt: skip
+    assert "Traceback" not in result.stderr, result.stderr
+    return json.loads(result.stdout)["files"][0]
+
+
+def test_a_script_whose_gradients_are_right_but_whose_rate_is_too_high_is_told_the_rate(tmp_path):
+    path = planted(tmp_path, "regression.py", REGRESSION, "step_size = 0.15", "step_size = 1.5")
+    report = run_with_training(path)
+    (finding,) = [f for f in report["findings"] if f["name"] == "step-rate-too-high"]
+    assert finding["severity"] == "error"
+    assert finding["line"] == line_of(path, "step_size = 1.5")
+    assert finding["fix"] == "step_size = 0.15"
+    assert step_findings(report) == []  # every gradient is right
+    assert report["verdict"].startswith("✗") and "rises" in report["verdict"]
+
+
+def test_the_same_script_at_a_good_rate_gets_no_rate_finding(tmp_path):
+    path = write(tmp_path, "regression.py", REGRESSION)
+    report = run_with_training(path)
+    assert errors(report) == []
+    curve = report["training"]["yours"]
+    assert curve[-1] < curve[0]

@@ -47,6 +47,11 @@ def summary(result: StepResult) -> dict:
         "step_seconds": round(result.step_seconds, 4),
         "not_replayed": result.why or None,
         "curve": [float(v) for v in result.curve],
+        "smaller_rate": (
+            {"name": result.smaller_rate[0], "yours": result.smaller_rate[1], "tried": result.smaller_rate[2], "curve": [float(v) for v in result.smaller_rate[3]]}
+            if result.smaller_rate
+            else None
+        ),
         "parameters": [
             {"name": m.name, "wrong": m.wrong, "factor": m.factor, "proportional": m.proportional, "unused": m.unused}
             for _, m in result.parameters

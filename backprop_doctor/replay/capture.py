@@ -36,6 +36,7 @@ class Moved:
     value: Any  # the parameter's value just before the update (a copy)
     gradient_name: str | None = None  # the loop frame's name for the gradient array (`dWxh` for a loop's `dparam`)
     holders: int = 0  # how many places of the loop's variables hold the parameter array (a layer and `params`: 2)
+    rate: float | None = None  # the learning rate's value where the update ran
 
 
 @dataclass
@@ -187,7 +188,13 @@ class StepCapture:
             if gradient is None:
                 continue
             holders = state.holders.get(id(target), 0) if isinstance(target, np.ndarray) else 0
-            self.capture.moved.append(Moved(site, path, -site.sign * gradient, _copy(target), name, holders))
+            rate = None
+            if site.rate is not None:
+                try:
+                    rate = _number(eval(site.rate, frame.f_globals, frame.f_locals))  # noqa: S307 - the user's own expression
+                except Exception:  # noqa: BLE001
+                    rate = None
+            self.capture.moved.append(Moved(site, path, -site.sign * gradient, _copy(target), name, holders, rate))
 
     def _name_of(self, value: Any) -> str | None:
         """The loop frame's own name for an array (`dWxh` for `dparam` of `zip(params, grads)`)."""

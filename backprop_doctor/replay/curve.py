@@ -25,8 +25,11 @@ SECONDS = 3.0
 _NOTE = "__bpd_note__"
 
 
-def own_curve(runner: Runner, steps: int = STEPS, seconds: float = SECONDS) -> list[float]:
-    """The loss after each of the first `steps` passes of the training loop; [] when it cannot run."""
+def own_curve(runner: Runner, steps: int = STEPS, seconds: float = SECONDS, names: dict[str, Any] | None = None) -> list[float]:
+    """The loss after each of the first `steps` passes of the training loop; [] when it cannot run.
+
+    `names` rebinds variables of the step's state first (`{"lr": 0.05}`: the same program at a
+    smaller learning rate)."""
     step = runner.step
     loop = step.loop
     site = runner.loss_site
@@ -55,14 +58,12 @@ def own_curve(runner: Runner, steps: int = STEPS, seconds: float = SECONDS) -> l
         again = ast.While(test=loop.test, body=body, orelse=[])
     module = ast.Module(body=[ast.copy_location(again, loop), ast.parse(f"{_NOTE}(globals())").body[0]], type_ignores=[])
     ast.fix_missing_locations(module)
-    for node in ast.walk(module):
-        if getattr(node, "lineno", None) is None or node in (check,):
-            continue
     try:
         code = compile(module, runner.path, "exec", dont_inherit=True)
     except SyntaxError:
         return []
     namespace = runner.fresh()
+    namespace.update(names or {})
     namespace[_NOTE] = note
     try:
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
@@ -72,3 +73,21 @@ def own_curve(runner: Runner, steps: int = STEPS, seconds: float = SECONDS) -> l
     finally:
         namespace.pop(_NOTE, None)
     return [v for v in losses[:steps]]
+
+
+def rises(curve: list[float]) -> bool:
+    """The loss climbs or stops being a number over the replayed steps (mean of the last fifth
+    above the first value by 10 %)."""
+    if len(curve) < 5:
+        return False
+    if not all(math.isfinite(v) for v in curve):
+        return True
+    tail = curve[-max(2, len(curve) // 5):]
+    return sum(tail) / len(tail) > 1.1 * curve[0]
+
+
+def falls(curve: list[float]) -> bool:
+    if len(curve) < 5 or not all(math.isfinite(v) for v in curve):
+        return False
+    tail = curve[-max(2, len(curve) // 5):]
+    return sum(tail) / len(tail) < 0.9 * curve[0]

@@ -78,6 +78,7 @@ class StepResult:
     step_seconds: float = 0.0  # one replay of the step
     why: str = ""  # why it was not replayed, when it was not
     curve: list[float] = field(default_factory=list)  # the program's own loss over its first steps, replayed
+    smaller_rate: tuple[str, float, float, list[float]] | None = None  # (name, yours, tried, curve) when the curve rises
 
     @property
     def wrong(self) -> list[tuple[Moved, Measured]]:
@@ -209,9 +210,11 @@ def replay_step(capture: Capture, path: str, seed: int = 0, budget: float = 10.0
                 if measured.wrong:
                     break
         if curve:
-            from backprop_doctor.replay.curve import own_curve
+            from backprop_doctor.replay.curve import own_curve, rises
 
             result.curve = own_curve(runner)
+            if rises(result.curve) and not result.wrong:
+                result.smaller_rate = _smaller_rate(runner, capture)
     except NotReplayable as error:
         result.why = str(error)
     except Exception as error:  # noqa: BLE001 - the user's statements raised when run again
@@ -219,6 +222,24 @@ def replay_step(capture: Capture, path: str, seed: int = 0, budget: float = 10.0
     result.runs = runner.runs if runner is not None else 0
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _smaller_rate(runner: Runner, capture: Capture) -> tuple[str, float, float, list[float]] | None:
+    """The same program, from the same state, at a ten and a hundred times smaller learning rate."""
+    from backprop_doctor.replay.curve import falls, own_curve
+
+    names = {m.site.rate for m in capture.moved if m.site.rate is not None and m.site.rate.isidentifier()}
+    rates = {m.rate for m in capture.moved if m.rate is not None}
+    if len(names) != 1 or len(rates) != 1:
+        return None
+    (name,), (rate,) = names, rates
+    if not (rate > 0 and name in runner.state.values):
+        return None
+    for smaller in (rate / 10, rate / 100):
+        curve = own_curve(runner, names={name: smaller})
+        if falls(curve):
+            return name, rate, smaller, curve
+    return None
 
 
 def _close(a: float, b: float) -> bool:

@@ -400,6 +400,7 @@ MEASURES: dict[str, tuple[str, str]] = {
     "gradient-mismatch": _GRADIENT,
     "gradient-at-kink": _GRADIENT,
     "step-gradient-mismatch": ("the relative error between your gradient and the derivative of your loss, replayed", "the tolerance is"),
+    "step-rate-too-high": ("your learning rate", "a tenth of it or less made the loss fall"),
     "float32-precision": _GRADIENT,
     "nonreentrant-backward": (
         "the relative error of the gradients taken over all the layer's arrays together",

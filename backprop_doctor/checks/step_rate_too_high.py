@@ -1,0 +1,72 @@
+"""Every gradient of the program is right, yet its own loss rises: the learning rate is too high.
+
+What it finds:
+    After the training-step replay has measured every update of your program
+    against its own loss and found them right, backprop-doctor runs your
+    training loop again from the same state for a few dozen steps, with your
+    own update rule, batches and learning rate. When that loss climbs (or turns
+    into NaN), the loop is run once more with the learning rate ten, then a
+    hundred times smaller; this check fires when the loss then falls.
+
+Why it matters:
+    A step larger than the curvature allows overshoots the minimum every time,
+    so the loss rises although every derivative is right. No gradient check
+    finds it; only the program's own training shows it.
+
+Example:
+    lr = 20.0
+    for i in range(1000):
+        ...
+        W1 -= lr * dW1
+
+Fix:
+    lr = 0.2
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from backprop_doctor.findings import Finding
+from backprop_doctor.rules import rule
+
+NAME = "step-rate-too-high"
+CODE = "BPD608"
+SEVERITY = "error"
+STAGE = "training"
+
+
+def run(context: Any) -> Iterator[Finding]:
+    source = context.source
+    if source is None:
+        return
+    for result in context.extras.get("replay") or []:
+        if result.smaller_rate is None or result.wrong:
+            continue
+        name, yours, tried, curve = result.smaller_rate
+        own = result.curve
+        setting = source.facts.hyperparameters.get(name)
+        line = setting.line if setting is not None else result.step.loop_line
+        where = f"`{name} = {yours:g}` (line {line})" if setting is not None else f"`{name}` ({yours:g})"
+        ending = "turns into NaN" if any(v != v for v in own) else f"rises from {own[0]:.4g} to {own[-1]:.4g}"
+        fix = f"{name} = {tried:g}"
+        yield rule(NAME).finding(
+            f"your program's own loss {ending} over its first {len(own)} steps although every gradient it computes is right, "
+            f"so its learning rate {where} is too high: with `{fix}` the same program, from the same state, "
+            f"goes from {curve[0]:.4g} to {curve[-1]:.4g}",
+            file=source.path,
+            line=line,
+            fix=fix,
+            param=name,
+            measured=yours,
+            evidence=(
+                ("your loop", f"{len(own)} steps at {name} = {yours:g}: {_sketch(own)}"),
+                ("smaller rate", f"{len(curve)} steps at {name} = {tried:g}: {_sketch(curve)}"),
+            ),
+        )
+
+
+def _sketch(curve: list[float]) -> str:
+    points = [curve[0], curve[len(curve) // 2], curve[-1]]
+    return " → ".join(f"{v:.4g}" for v in points)
