@@ -231,7 +231,10 @@ def _replay(context: CheckContext, report: Report) -> bool:
         return False
     from backprop_doctor.replay import replay_file, summary
 
-    results = replay_file(context.source, opts.run_budget, seed=opts.seed, curve=opts.training)
+    explained = any(f.severity == "error" and f.code.startswith(("BPD1", "BPD3")) for f in report.findings)
+    if explained and not opts.training:
+        return False  # a gradient is already known wrong and no curve is wanted: nothing left to replay for
+    results = replay_file(context.source, opts.run_budget, seed=opts.seed, curve=opts.training, measure=not explained)
     context.extras["replay"] = results
     report.extras["replay"] = [summary(r) for r in results]
     compared = False

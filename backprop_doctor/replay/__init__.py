@@ -13,7 +13,7 @@ from backprop_doctor.context import SourceFile
 from backprop_doctor.replay.gradients import StepResult, replay_step
 
 
-def replay_file(source: SourceFile, budget: float = 10.0, seed: int = 0, curve: bool = False) -> list[StepResult]:
+def replay_file(source: SourceFile, budget: float = 10.0, seed: int = 0, curve: bool = False, measure: bool = True) -> list[StepResult]:
     """Replay the first step of each training loop of `source` (at most two loops)."""
     import os
 
@@ -30,7 +30,7 @@ def replay_file(source: SourceFile, budget: float = 10.0, seed: int = 0, curve: 
             found.why = {"raised": "the program raised before its training loop ran", "budget": "the training loop was not reached in time"}.get(
                 record.stopped, "the training loop never ran"
             )
-        results.append(replay_step(found, path, seed=seed, budget=budget, curve=curve))
+        results.append(replay_step(found, path, seed=seed, budget=budget, curve=curve, measure=measure))
     return results
 
 

@@ -143,8 +143,11 @@ def _measure(name: str, line: int | None, gradient: Any, base: Any, loss_moved: 
     return measured
 
 
-def replay_step(capture: Capture, path: str, seed: int = 0, budget: float = 10.0, curve: bool = False) -> StepResult:
-    """Measure every parameter the captured step moved, and the adjoints when one is wrong."""
+def replay_step(capture: Capture, path: str, seed: int = 0, budget: float = 10.0, curve: bool = False, measure: bool = True) -> StepResult:
+    """Measure every parameter the captured step moved, and the adjoints when one is wrong.
+
+    `curve`: also run the loop itself for the program's own loss curve; `measure=False` skips
+    the measurements (an earlier stage already found a gradient wrong) and keeps the curve."""
     result = StepResult(capture.step, program_loss=capture.program_loss)
     started = time.perf_counter()
     if capture.state is None:
@@ -169,8 +172,8 @@ def replay_step(capture: Capture, path: str, seed: int = 0, budget: float = 10.0
         result.loss, result.loss_value = runner.loss_site, base_loss
         result.batch_sizes = _batch_sizes(capture, base_namespace)
         deadline = started + budget
-        candidates = [runner.loss_site]
-        if runner.loss_site is not None and runner.loss_site.implied:
+        candidates = [runner.loss_site] if measure else []
+        if measure and runner.loss_site is not None and runner.loss_site.implied:
             candidates = [s for s in capture.step.losses if s.implied]
         best: tuple[int, list[tuple[Moved, Measured]], LossSite | None, float] | None = None
         for site in candidates:
