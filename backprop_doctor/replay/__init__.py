@@ -4,7 +4,7 @@
 runs the program up to its first update and keeps the state; `runner` replays
 the step from copies of that state; `gradients` measures every update against
 the loss the program computes. `replay_file` does all of it for one file (in the
-child process, under the sandbox); `checks/step_gradient.py` words the result.
+child process, under the sandbox); `checks/step_gradient_mismatch.py` words the result.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ way, each by moving its forward value after the statement that computes it and
 running the rest of the step: the first adjoint that is wrong while those
 before it are right is the statement to fix.
 
-Plain numbers out; `checks/step_gradient.py` decides and words.
+Plain numbers out; `checks/step_gradient_mismatch.py` decides and words.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from backprop_doctor.static.steps import Adjoint, LossSite, TrainingStep
 TOLERANCE = {"float64": 1e-3, "float32": 3e-2}
 PROPORTIONAL = 2e-2  # two directions agree on one factor within this
 STEP = {"float64": 1e-6, "float32": 1e-3}  # finite-difference step, times the array's scale
+SCALE_FLOOR = {"float64": 1e-2, "float32": 1.0}  # ... or times this for an array near zero (a bias at init)
 
 
 @dataclass
@@ -109,7 +110,7 @@ def _measure(name: str, line: int | None, gradient: Any, base: Any, loss_moved: 
     analytic_array = np.asarray(gradient, dtype=np.float64)
     measured = Measured(name, line, shape=tuple(analytic_array.shape))
     kind = _kind(base)
-    h = STEP[kind] * max(_scale(base), 1e-2)
+    h = STEP[kind] * max(_scale(base), SCALE_FLOOR[kind])
     tolerance = TOLERANCE[kind]
     floor = 100 * float(np.finfo(kind).eps) * max(1.0, abs(base_loss)) / h  # the loss's rounding, seen through h
     random_direction = rng.choice((-1.0, 1.0), size=analytic_array.shape) if analytic_array.shape else float(rng.choice((-1.0, 1.0)))

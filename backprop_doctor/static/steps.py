@@ -225,6 +225,11 @@ def _take_rate(step: ast.expr) -> tuple[str | None, str | None]:
     """`lr * g` -> ("lr", "g"); `(lr / m) * g` -> ("lr", "g / m"); `0.1 * g` -> ("0.1", "g")."""
 
     def is_rate(node: ast.expr) -> bool:
+        if isinstance(node, ast.Call) and len(node.args) == 1 and not node.keywords:  # `np.float32(0.5)`, `float(lr)`
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+            if name in ("float", "float16", "float32", "float64", "asarray", "array", "dtype"):
+                return is_rate(node.args[0])
         if isinstance(node, ast.Name):
             return bool(_LEARNING_RATE.fullmatch(node.id))
         if isinstance(node, ast.Attribute):
