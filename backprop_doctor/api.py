@@ -206,7 +206,14 @@ def check_network(net: Any, x: Any, t: Any, **options: Any) -> Report:
                 with _layer_copy(layer, network, given_arrays) as layer_copy:
                     adapter = ClassLayer(layer_copy, train=opts.train)
                     check = LayerCheck(
-                        adapter, activation, target, opts, user_dtypes=frozenset(dtypes), label=label, originals=given_arrays
+                        adapter,
+                        activation,
+                        target,
+                        opts,
+                        user_dtypes=frozenset(dtypes),
+                        label=label,
+                        originals=given_arrays,
+                        x_owned=True,  # layer_inputs hands each layer a copy of its own
                     )
                     report.extend(check.run())
                     forwards += check.counter.forwards
@@ -215,7 +222,13 @@ def check_network(net: Any, x: Any, t: Any, **options: Any) -> Report:
         finally:
             np.random.set_state(state)
         whole = LayerCheck(
-            NetworkAdapter(network), np.array(x, dtype=np.float64), t, opts, user_dtypes=frozenset(dtypes), originals=given_arrays
+            NetworkAdapter(network),
+            np.array(x, dtype=np.float64),
+            t,
+            opts,
+            user_dtypes=frozenset(dtypes),
+            originals=given_arrays,
+            x_owned=True,
         )
         report.extend(whole.run())
         forwards += whole.counter.forwards
@@ -234,7 +247,8 @@ def _layer_copy(layer: Any, network: Network, given: dict[int, np.ndarray]) -> I
     the caller's arrays afterwards. Without the caller's arrays to restore from, or when
     the layer cannot be deep-copied, the layer is isolated as any other object.
     """
-    shared = [p for p in network.params().values() if id(p) in given]
+    held = _array_ids(layer)
+    shared = [p for p in network.params().values() if id(p) in given and id(p) in held]
     memo: dict[int, Any] = {id(p): p for p in shared}
     try:
         copied = copy.deepcopy(layer, memo)
@@ -252,6 +266,27 @@ def _layer_copy(layer: Any, network: Network, given: dict[int, np.ndarray]) -> I
             original = given[id(p)]
             if not identical(p, original):
                 np.copyto(p, original, casting="unsafe")
+
+
+def _array_ids(obj: Any, depth: int = 0) -> set[int]:
+    """ids of the arrays an object holds in its attributes, and in lists, tuples and dicts
+    there, a few levels deep (a parameter the deep copy would reach deeper is copied)."""
+    if isinstance(obj, np.ndarray):
+        return {id(obj)}
+    if depth > 3:
+        return set()
+    if isinstance(obj, dict):
+        values = list(obj.values())
+    elif isinstance(obj, (list, tuple)):
+        values = list(obj)
+    elif hasattr(obj, "__dict__") and not isinstance(obj, type) and not callable(obj):
+        values = list(vars(obj).values())
+    else:
+        return set()
+    found: set[int] = set()
+    for value in values:
+        found |= _array_ids(value, depth + 1)
+    return found
 
 
 def originals(given: Any, work: Any) -> dict[int, np.ndarray]:

@@ -83,6 +83,9 @@ class LayerCheck:
     # id of a perturbed array -> an array with its values that nothing writes to (the caller's
     # own, from which the check's copy was made): probes restore from it instead of a copy.
     originals: Mapping[int, np.ndarray] | None = None
+    # The caller made `x` for this check alone: a float64 `x` is perturbed (and restored)
+    # itself instead of a copy.
+    x_owned: bool = False
 
     def __post_init__(self) -> None:
         self._writes_input = True  # until the first forward shows otherwise
@@ -237,7 +240,10 @@ class LayerCheck:
         self.report.findings.append(rule(name).finding(message, **fields))
 
     def _run(self, attempt: int) -> None:
-        x = np.array(self.x, dtype=np.float64) if is_float_array(np.asarray(self.x)) else np.array(self.x)
+        if self.x_owned and isinstance(self.x, np.ndarray) and self.x.dtype == np.float64:
+            x = self.x
+        else:
+            x = np.array(self.x, dtype=np.float64) if is_float_array(np.asarray(self.x)) else np.array(self.x)
         before = self.adapter.attribute_ids() if isinstance(self.adapter, ClassLayer) else None
         given = x.copy()
         np.random.seed(FORWARD_SEED)
