@@ -200,7 +200,7 @@ def check_network(net: Any, x: Any, t: Any, **options: Any) -> Report:
                 "constructor has created its weights"
             )
         counts = Counter(type(layer).__name__ for _, layer in network.layers())
-        try:
+        try:  # every check reseeds NumPy's global random state: it is restored once, here
             for key, layer, activation, target, _ in network.layer_inputs(x, t):
                 label = layer_label(key, type(layer).__name__, counts)
                 with _layer_copy(layer, network, given_arrays) as layer_copy:
@@ -214,24 +214,26 @@ def check_network(net: Any, x: Any, t: Any, **options: Any) -> Report:
                         label=label,
                         originals=given_arrays,
                         x_owned=True,  # layer_inputs hands each layer a copy of its own
+                        restore_rng=False,
                     )
                     report.extend(check.run())
                     forwards += check.counter.forwards
                 report.built.append(Built(label, f"{network.name} layer `{key}`", f"input {_shape(activation)}"))
                 del adapter, check, layer_copy, activation  # before the next layer's check allocates its own
+            whole = LayerCheck(
+                NetworkAdapter(network),
+                np.array(x, dtype=np.float64),
+                t,
+                opts,
+                user_dtypes=frozenset(dtypes),
+                originals=given_arrays,
+                x_owned=True,
+                restore_rng=False,
+            )
+            report.extend(whole.run())
+            forwards += whole.counter.forwards
         finally:
             np.random.set_state(state)
-        whole = LayerCheck(
-            NetworkAdapter(network),
-            np.array(x, dtype=np.float64),
-            t,
-            opts,
-            user_dtypes=frozenset(dtypes),
-            originals=given_arrays,
-            x_owned=True,
-        )
-        report.extend(whole.run())
-        forwards += whole.counter.forwards
     report.built.append(Built(network.name, "given object", f"x {_shape(x)}{_sampled(given, x)}, t {_shape(t)}"))
     report.extras["forward_evaluations"] = forwards
     return rank(report)

@@ -86,6 +86,9 @@ class LayerCheck:
     # The caller made `x` for this check alone: a float64 `x` is perturbed (and restored)
     # itself instead of a copy.
     x_owned: bool = False
+    # Restore NumPy's global random state after the check (False: the caller does, once for
+    # several checks; reading and setting that state costs about a forward pass).
+    restore_rng: bool = True
 
     def __post_init__(self) -> None:
         self._writes_input = True  # until the first forward shows otherwise
@@ -217,7 +220,7 @@ class LayerCheck:
     # -- the check ---------------------------------------------------------------------
 
     def run(self) -> Report:
-        state = np.random.get_state()
+        state = np.random.get_state() if self.restore_rng else None
         try:
             self._run(attempt=0)
         except _LayerRaised as raised:
@@ -232,7 +235,8 @@ class LayerCheck:
             for g in self._held:
                 g.flags.writeable = True
             self._held, self._grads, self._checked = [], {}, []
-            np.random.set_state(state)
+            if state is not None:
+                np.random.set_state(state)
         return self.report
 
     def _add(self, name: str, message: str, **fields: Any) -> None:
