@@ -21,7 +21,8 @@ import numpy as np
 from backprop_doctor.conventions import ClassLayer, isolated, is_loss_layer, layer_methods, promote_to_float64
 from backprop_doctor.conventions.cs231n import FunctionPair, LossFunction
 from backprop_doctor.conventions.networks import Network, NetworkAdapter
-from backprop_doctor.engine import LayerCheck, identical
+from backprop_doctor.engine import LayerCheck
+from backprop_doctor.gradcheck import identical
 from backprop_doctor.errors import UnsupportedObject, UsageError
 from backprop_doctor.findings import Built, Report
 from backprop_doctor.options import Options
