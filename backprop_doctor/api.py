@@ -9,18 +9,20 @@ global random state exactly as they were, and returns a `Report`.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import inspect
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 
-from backprop_doctor.conventions import ClassLayer, isolated, is_loss_layer, layer_methods
+from backprop_doctor.conventions import ClassLayer, isolated, is_loss_layer, layer_methods, promote_to_float64
 from backprop_doctor.conventions.cs231n import FunctionPair, LossFunction
 from backprop_doctor.conventions.networks import Network, NetworkAdapter
 from backprop_doctor.engine import LayerCheck
+from backprop_doctor.gradcheck import identical
 from backprop_doctor.errors import UnsupportedObject, UsageError
 from backprop_doctor.findings import Built, Report
 from backprop_doctor.options import Options
@@ -134,7 +136,7 @@ def check_layer(layer: Any, x: Any, t: Any = None, **options: Any) -> Report:
                 f"inspecting {type(layer).__name__} raised {type(error).__name__}: {error} "
                 "(a __getattr__ should raise AttributeError for names it does not have)"
             ) from None
-        check = LayerCheck(adapter, np.asarray(x), t, opts, user_dtypes=frozenset(dtypes))
+        check = LayerCheck(adapter, np.asarray(x), t, opts, user_dtypes=frozenset(dtypes), originals=originals(layer, work))
         report.extend(check.run())
     shapes = f"x {_shape(x)}{_sampled(given, x)}" + (f", t {_shape(t)}" if t is not None else "")
     report.built.append(Built(type(layer).__name__, "given object", shapes))
@@ -188,6 +190,7 @@ def check_network(net: Any, x: Any, t: Any, **options: Any) -> Report:
     forwards = 0
     state = np.random.get_state()
     with isolated(net) as (work, dtypes):
+        given_arrays = originals(net, work)
         try:
             network = Network(work, train=opts.train)
         except TypeError as error:
@@ -198,23 +201,129 @@ def check_network(net: Any, x: Any, t: Any, **options: Any) -> Report:
                 "constructor has created its weights"
             )
         counts = Counter(type(layer).__name__ for _, layer in network.layers())
-        try:
+        try:  # every check reseeds NumPy's global random state: it is restored once, here
             for key, layer, activation, target, _ in network.layer_inputs(x, t):
                 label = layer_label(key, type(layer).__name__, counts)
-                with isolated(layer) as (layer_copy, _):
+                with _layer_copy(layer, network, given_arrays) as layer_copy:
                     adapter = ClassLayer(layer_copy, train=opts.train)
-                    check = LayerCheck(adapter, activation, target, opts, user_dtypes=frozenset(dtypes), label=label)
+                    check = LayerCheck(
+                        adapter,
+                        activation,
+                        target,
+                        opts,
+                        user_dtypes=frozenset(dtypes),
+                        label=label,
+                        originals=given_arrays,
+                        x_owned=True,  # layer_inputs hands each layer a copy of its own
+                        restore_rng=False,
+                    )
                     report.extend(check.run())
                     forwards += check.counter.forwards
                 report.built.append(Built(label, f"{network.name} layer `{key}`", f"input {_shape(activation)}"))
+                del adapter, check, layer_copy, activation  # before the next layer's check allocates its own
+            whole = LayerCheck(
+                NetworkAdapter(network),
+                np.array(x, dtype=np.float64),
+                t,
+                opts,
+                user_dtypes=frozenset(dtypes),
+                originals=given_arrays,
+                x_owned=True,
+                restore_rng=False,
+            )
+            report.extend(whole.run())
+            forwards += whole.counter.forwards
         finally:
             np.random.set_state(state)
-        whole = LayerCheck(NetworkAdapter(network), np.array(x, dtype=np.float64), t, opts, user_dtypes=frozenset(dtypes))
-        report.extend(whole.run())
-        forwards += whole.counter.forwards
     report.built.append(Built(network.name, "given object", f"x {_shape(x)}{_sampled(given, x)}, t {_shape(t)}"))
     report.extras["forward_evaluations"] = forwards
     return rank(report)
+
+
+@contextlib.contextmanager
+def _layer_copy(layer: Any, network: Network, given: dict[int, np.ndarray]) -> Iterator[Any]:
+    """A copy of one layer of the network's working copy, for its own check.
+
+    The network's parameters are shared with the copy rather than copied again (a large
+    layer's weights would otherwise be held three times): the check restores them
+    bit-identically after every probe, and any that user code changed are set back from
+    the caller's arrays afterwards. Without the caller's arrays to restore from, or when
+    the layer cannot be deep-copied, the layer is isolated as any other object.
+    """
+    held = _array_ids(layer)
+    shared = [p for p in network.params().values() if id(p) in given and id(p) in held]
+    memo: dict[int, Any] = {id(p): p for p in shared}
+    try:
+        copied = copy.deepcopy(layer, memo)
+    except Exception:  # noqa: BLE001 - user objects that refuse to be copied
+        copied = None
+    if copied is None:
+        with isolated(layer) as (work, _):
+            yield work
+        return
+    promote_to_float64(copied)
+    try:
+        yield copied
+    finally:
+        for p in shared:
+            original = given[id(p)]
+            if not identical(p, original):
+                np.copyto(p, original, casting="unsafe")
+
+
+def _array_ids(obj: Any, depth: int = 0) -> set[int]:
+    """ids of the arrays an object holds in its attributes, and in lists, tuples and dicts
+    there, a few levels deep (a parameter the deep copy would reach deeper is copied)."""
+    if isinstance(obj, np.ndarray):
+        return {id(obj)}
+    if depth > 3:
+        return set()
+    if isinstance(obj, dict):
+        values = list(obj.values())
+    elif isinstance(obj, (list, tuple)):
+        values = list(obj)
+    elif hasattr(obj, "__dict__") and not isinstance(obj, type) and not callable(obj):
+        values = list(vars(obj).values())
+    else:
+        return set()
+    found: set[int] = set()
+    for value in values:
+        found |= _array_ids(value, depth + 1)
+    return found
+
+
+def originals(given: Any, work: Any) -> dict[int, np.ndarray]:
+    """id of each float array in `work` (a copy of `given`) -> the array of `given` it was
+    copied from, found by walking both along the same attributes, keys and indices."""
+    found: dict[int, np.ndarray] = {}
+    seen: set[int] = set()
+
+    def walk(a: Any, b: Any, depth: int) -> None:
+        if depth > 6 or id(b) in seen or a is b:
+            return
+        seen.add(id(b))
+        if isinstance(b, np.ndarray):
+            if isinstance(a, np.ndarray) and b.dtype.kind == "f" and a.dtype.kind == "f" and a.shape == b.shape:
+                found[id(b)] = a
+            return
+        if isinstance(b, dict) and isinstance(a, dict):
+            for k, v in b.items():
+                if k in a:
+                    walk(a[k], v, depth + 1)
+        elif isinstance(b, (list, tuple)) and isinstance(a, (list, tuple)) and len(a) == len(b):
+            for u, v in zip(a, b):
+                walk(u, v, depth + 1)
+        elif hasattr(b, "__dict__") and type(a) is type(b) and not isinstance(b, type) and not callable(b):
+            mine = vars(a)
+            for k, v in vars(b).items():
+                if k in mine:
+                    walk(mine[k], v, depth + 1)
+
+    try:
+        walk(given, work, 0)
+    except Exception:  # noqa: BLE001 - odd user objects: probes then copy what they perturb
+        return {}
+    return found
 
 
 def layer_label(key: str, class_name: str, counts: Counter) -> str:

@@ -9,13 +9,14 @@ so a dropout mask is the same in each one, and restored afterwards.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from backprop_doctor import gradcheck, locate
+from backprop_doctor.gradcheck import identical
 from backprop_doctor.adapters import FORWARD_SEED, Adapter, ClassLayer, is_float_array
 from backprop_doctor.findings import Measurement, Report
 from backprop_doctor.options import Options
@@ -29,6 +30,12 @@ KINK_RETRIES = 2
 # gradient away from `(y - t) / N` by about 1e-7 / y, up to 1e-4 for confident wrong scores.
 # Real loss-layer bugs (a missing 1/N, a softmax over the wrong axis) are off by far more.
 LOSS_RTOL = 1e-4
+# A clean array needs fewer than `Options.probes` directions when the first ones agree far
+# inside the tolerance: one probe within this fraction of it, or two within EARLY_TWO.
+# A wrong gradient off by r agrees along a random direction to about r·|Z1/Z2| (two
+# Gaussians): one probe lands 1,000 times below the tolerance with probability ~6e-4 · tol/r.
+EARLY_ONE = 1e-3
+EARLY_TWO = 1e-1
 
 
 class _LayerRaised(Exception):
@@ -42,6 +49,20 @@ class _Array:
     live: np.ndarray  # the array that is perturbed
     grad: np.ndarray  # analytic gradient, float64
     scale: float = 1.0  # what its finite-difference step is a fraction of (gradcheck.step_scales)
+
+
+class _Grads:
+    """The arrays' gradients, read when a probe has run: user code run by the probe may
+    have made the check take private copies of them (`LayerCheck._privatise`)."""
+
+    def __init__(self, arrays: list[_Array]):
+        self.arrays = arrays
+
+    def __iter__(self):
+        return (a.grad for a in self.arrays)
+
+    def __len__(self) -> int:
+        return len(self.arrays)
 
 
 @dataclass
@@ -60,9 +81,24 @@ class LayerCheck:
     user_dtypes: frozenset[str] = frozenset()
     label: str | None = None  # name used in findings; defaults to the adapter's name
     counter: _Counter = field(default_factory=_Counter)
+    # id of a perturbed array -> an array with its values that nothing writes to (the caller's
+    # own, from which the check's copy was made): probes restore from it instead of a copy.
+    originals: Mapping[int, np.ndarray] | None = None
+    # The caller made `x` for this check alone: a float64 `x` is perturbed (and restored)
+    # itself instead of a copy.
+    x_owned: bool = False
+    # Restore NumPy's global random state after the check (False: the caller does, once for
+    # several checks; reading and setting that state costs about a forward pass).
+    restore_rng: bool = True
 
     def __post_init__(self) -> None:
         self._writes_input = True  # until the first forward shows otherwise
+        # The first backward's gradients are held by reference, not copied (a large layer's
+        # check would need a second copy of its weights' size): they are read-only while user
+        # code runs, and copied only if user code writes into them (`_privatise`).
+        self._held: list[np.ndarray] = []
+        self._grads: dict[str, Any] = {}
+        self._checked: list[_Array] = []
         # A stream of its own: inputs built (or drawn by the caller) from the same seed must not
         # coincide with the upstream gradient, or bugs such as masking on dout's sign hide.
         self.rng = np.random.default_rng([self.options.seed, ENGINE_STREAM])
@@ -77,7 +113,7 @@ class LayerCheck:
         try:
             # A forward that left its input alone on the first call gets the check's own copy
             # directly: the probes set every element before each call anyway.
-            return self.adapter.forward(x.copy() if self._writes_input else x, self.t)
+            return self._guarded(lambda: self.adapter.forward(x.copy() if self._writes_input else x, self.t), reseed=True)
         except Exception as error:  # user code
             raise _LayerRaised("forward", error) from error
 
@@ -85,17 +121,17 @@ class LayerCheck:
         """dx and the gradients, copied (a later call may write into the same arrays) unless
         `copy_grads` is False: for a look that ends before the next call to user code."""
         try:
-            dx, grads = self.adapter.backward(dout)
+            dx, grads = self._guarded(lambda: self.adapter.backward(dout))
         except Exception as error:  # user code
             raise _LayerRaised("backward", error) from error
         copy = lambda g: np.array(g, copy=True) if isinstance(g, np.ndarray) else g  # noqa: E731
         return copy(dx), ({k: copy(v) for k, v in grads.items()} if copy_grads else dict(grads))
 
     def _first_gradients(self, before: dict[str, int]) -> dict[str, Any]:
-        """Copies of the parameters' gradients as the first backward left them.
+        """The parameters' gradients as the first backward left them (see `_hold`).
 
-        Only the gradient attributes are copied, not every array the layer holds: its
-        weights and its cached input would double the memory a large layer's check needs.
+        Only the gradient attributes are read, not every array the layer holds. A DLFS-2
+        layer writes into its `grads` arrays on every call: those are copied at once.
         """
         adapter = self.adapter
         assert isinstance(adapter, ClassLayer)
@@ -108,9 +144,74 @@ class LayerCheck:
         for name in adapter.layer_params():  # the layer's own arrays (not the other inputs of a cell)
             attribute = adapter.grad_attribute(name)
             value = getattr(layer, attribute, None)
-            if isinstance(value, (np.ndarray, np.floating)):
+            if isinstance(value, np.floating):
                 snapshot[attribute] = copy(value)
+            elif isinstance(value, np.ndarray):
+                snapshot[attribute] = value
         return adapter.gradients_from(snapshot)
+
+    # -- gradients held by reference -----------------------------------------------------
+
+    def _hold(self, grads: dict[str, Any], x: np.ndarray) -> dict[str, Any]:
+        """Keep the gradient arrays by reference where that is safe: an array that shares
+        memory with something the probes perturb, or that cannot be made read-only, is copied."""
+        lives = [x, *self.adapter.params().values()]
+        held = {}
+        for name, g in grads.items():
+            if isinstance(g, np.ndarray) and not any(g is h for h in self._held):
+                if g.flags.writeable and not any(np.may_share_memory(g, a) for a in lives if isinstance(a, np.ndarray)):
+                    self._held.append(g)
+                else:
+                    g = np.array(g, copy=True)
+            held[name] = g
+        self._grads = held
+        return held
+
+    def _release(self, keep: dict[str, Any]) -> None:
+        """Stop holding arrays that `keep` no longer refers to."""
+        self._held = [g for g in self._held if any(g is v for v in keep.values())]
+
+    def _guarded(self, call: Callable[[], Any], reseed: bool = False) -> Any:
+        """Run user code with the held gradients read-only; if it writes into them, copy
+        them (their values are still the first backward's) and run it again."""
+        held = self._held
+        if not held:
+            return call()
+        for g in held:
+            g.flags.writeable = False
+        try:
+            return call()
+        except ValueError as error:
+            if "read-only" not in str(error):
+                raise
+        finally:
+            for g in held:
+                g.flags.writeable = True
+        self._privatise()
+        if reseed:
+            np.random.seed(FORWARD_SEED)
+        return call()
+
+    def _privatise(self) -> None:
+        copies = {id(g): g.copy() for g in self._held}
+        self._held = []
+        self._grads = {k: copies.get(id(v), v) if isinstance(v, np.ndarray) else v for k, v in self._grads.items()}
+        for a in self._checked:
+            a.grad = copies.get(id(a.grad), a.grad)
+
+    def _saved(self, live: np.ndarray) -> np.ndarray:
+        """What a probe restores `live` from: the caller's own array when it still holds
+        the same values (no copy), else a copy."""
+        original = self.originals.get(id(live)) if self.originals else None
+        if (
+            original is not None
+            and original is not live
+            and original.shape == live.shape
+            and not np.may_share_memory(original, live)
+            and identical(live, original)
+        ):
+            return original
+        return live.copy()
 
     def _objective(self, out: Any, upstream: Any) -> float:
         if self.adapter.is_loss:
@@ -120,7 +221,7 @@ class LayerCheck:
     # -- the check ---------------------------------------------------------------------
 
     def run(self) -> Report:
-        state = np.random.get_state()
+        state = np.random.get_state() if self.restore_rng else None
         try:
             self._run(attempt=0)
         except _LayerRaised as raised:
@@ -132,7 +233,11 @@ class LayerCheck:
                 **where.fields(),
             )
         finally:
-            np.random.set_state(state)
+            for g in self._held:
+                g.flags.writeable = True
+            self._held, self._grads, self._checked = [], {}, []
+            if state is not None:
+                np.random.set_state(state)
         return self.report
 
     def _add(self, name: str, message: str, **fields: Any) -> None:
@@ -140,7 +245,10 @@ class LayerCheck:
         self.report.findings.append(rule(name).finding(message, **fields))
 
     def _run(self, attempt: int) -> None:
-        x = np.array(self.x, dtype=np.float64) if is_float_array(np.asarray(self.x)) else np.array(self.x)
+        if self.x_owned and isinstance(self.x, np.ndarray) and self.x.dtype == np.float64:
+            x = self.x
+        else:
+            x = np.array(self.x, dtype=np.float64) if is_float_array(np.asarray(self.x)) else np.array(self.x)
         before = self.adapter.attribute_ids() if isinstance(self.adapter, ClassLayer) else None
         given = x.copy()
         np.random.seed(FORWARD_SEED)
@@ -149,29 +257,37 @@ class LayerCheck:
             out = self.adapter.forward(given, self.t)
         except Exception as error:
             raise _LayerRaised("forward", error) from error
-        self._writes_input = not _identical(given, x)
+        self._writes_input = not identical(given, x)
         if attempt == 0 and self._writes_input:
             self._input_mutated(x, given)
+        del given  # the layer may keep it; the check needs it no longer
         if not self._output_ok(out):
             return
         dtype = str(np.asarray(out).dtype) if np.asarray(out).dtype.kind == "f" else "float64"
         upstream: Any = 1.0 if self.adapter.is_loss else self.rng.standard_normal(np.shape(out))
         self._upstream = upstream
         f0 = self._objective(out, upstream)
+        del out
 
         dout = upstream.copy() if isinstance(upstream, np.ndarray) else upstream
         class_layer = isinstance(self.adapter, ClassLayer) and before is not None
-        dx, grads = self._backward(dout, copy_grads=not class_layer)
+        dx, grads = self._backward(dout, copy_grads=False)
         if class_layer:
             # Which attributes are parameters is only known after a backward; read their
             # gradients from that same first call (a second one would show accumulation).
             grads = self._first_gradients(before)
+        elif self.adapter.kind == "network" and getattr(getattr(self.adapter, "network", None), "style", "") == "list":
+            grads = {k: np.array(g, copy=True) if isinstance(g, np.ndarray) else g for k, g in grads.items()}  # DLFS-2 writes in place
+        grads = self._hold(grads, x)
         if attempt == 0:
-            again = self._contracts(upstream, dout, dx, grads)
-            if again is not None and class_layer:
-                # The second call gave the same gradients and the layer holds them: compare with
-                # those and let the check's copies go (one copy fewer for a large layer).
+            again = self._contracts(upstream, dout, dx, self._grads)
+            grads = self._grads  # copies, if the second call wrote into the first one's arrays
+            if again is not None:
+                # The second call gave the same gradients: compare with those (the ones the
+                # layer holds now) and let the first call's go.
                 grads = {k: again[k] if isinstance(again.get(k), np.ndarray) else v for k, v in grads.items()}
+                self._release(grads)
+                grads = self._hold(grads, x)
             if dx is None and is_float_array(x) and self.adapter.kind in ("layer", "loss-layer", "function-pair"):
                 self._add(
                     "bad-return",
@@ -179,8 +295,10 @@ class LayerCheck:
                     f"(shape {tuple(x.shape)}) at its end",
                     **locate.where(self.adapter.backward_target()).fields(),
                 )
+        del dout
 
         arrays = self._arrays(x, dx, grads, attempt)
+        self._checked = arrays
         if not arrays:
             return
         for a, scale in zip(arrays, gradcheck.step_scales([a.live for a in arrays], [a.grad for a in arrays])):
@@ -191,7 +309,7 @@ class LayerCheck:
         if self.adapter.is_loss and self.options.rtol is None:
             tol = max(tol, LOSS_RTOL)
         self._tol = tol
-        probes = self._probe(forward, f0, arrays, h)
+        probes = self._probe(forward, f0, arrays, h, early=True)
         worst = max(p.error for p in probes)
         if worst <= tol:
             self._passed(arrays, worst, dtype, attempt)
@@ -202,13 +320,21 @@ class LayerCheck:
             return
         self._localise(forward, f0, arrays, h, tol, kinked=any(p.kinked for p in probes), joint=worst)
 
-    def _probe(self, f: Callable[[], float], f0: float, arrays: list[_Array], h: float, count: int | None = None) -> list[gradcheck.Probe]:
-        probes = []
-        lives, grads = [a.live for a in arrays], [a.grad for a in arrays]
-        saved = [a.copy() for a in lives]  # restored bit-identically after each probe: one copy serves all
+    def _probe(
+        self, f: Callable[[], float], f0: float, arrays: list[_Array], h: float, count: int | None = None, early: bool = False
+    ) -> list[gradcheck.Probe]:
+        """Probes along random directions; with `early`, fewer than `count` when the first
+        ones agree far inside the tolerance (`EARLY_ONE`, `EARLY_TWO`)."""
+        probes: list[gradcheck.Probe] = []
+        lives = [a.live for a in arrays]
+        saved = [self._saved(a) for a in lives]  # restored bit-identically after each probe: one source serves all
         for _ in range(count or self.options.probes):
-            directions = [gradcheck.random_direction(a.live.shape, self.rng, a.scale) for a in arrays]
-            probes.append(gradcheck.refined_probe(f, f0, lives, grads, directions, h, self.options.atol, self._tol, saved))
+            directions = [gradcheck.Direction(a.live.shape, self.rng, a.scale) for a in arrays]
+            probes.append(gradcheck.refined_probe(f, f0, lives, _Grads(arrays), directions, h, self.options.atol, self._tol, saved))
+            if early and not any(p.kinked for p in probes):
+                worst = max(p.error for p in probes)
+                if (len(probes) == 1 and worst <= EARLY_ONE * self._tol) or (len(probes) == 2 and worst <= EARLY_TWO * self._tol):
+                    break
         return probes
 
     def _arrays(self, x: np.ndarray, dx: Any, grads: dict[str, Any], attempt: int) -> list[_Array]:
@@ -288,7 +414,7 @@ class LayerCheck:
         if upstream is None:
             return None
         try:
-            _, lines = executed(lambda: self.adapter.backward(upstream.copy() if isinstance(upstream, np.ndarray) else upstream))
+            _, lines = executed(lambda: self._guarded(lambda: self.adapter.backward(upstream.copy() if isinstance(upstream, np.ndarray) else upstream)))
         except Exception:
             return None
         return {line for found in lines.values() for line in found}
@@ -519,8 +645,10 @@ class LayerCheck:
                 "`dout = dout.copy()` first) so the caller's gradient is not changed",
                 **where.fields(),
             )
-        dout2 = upstream.copy() if isinstance(upstream, np.ndarray) else upstream
-        dx2, grads2 = self._backward(dout2, copy_grads=False)
+        if isinstance(upstream, np.ndarray) and not (isinstance(dout, np.ndarray) and identical(dout, upstream)):
+            dout = upstream.copy()  # the first call wrote into its dout: give the second a fresh one
+        dx2, grads2 = self._backward(dout, copy_grads=False)
+        grads = self._grads  # the first call's gradients (copies if the second wrote into them)
         reentrant = _same(dx, dx2) and all(_same(grads.get(k), grads2.get(k)) for k in grads)
         if not reentrant:
             self._add(
@@ -556,22 +684,13 @@ def _same(a: Any, b: Any) -> bool:
         return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
         try:
-            return _identical(np.asarray(a), np.asarray(b))
+            return identical(np.asarray(a), np.asarray(b))
         except Exception:
             return False
     try:
         return bool(a is b or a == b)
     except Exception:
         return False
-
-
-def _identical(a: np.ndarray, b: np.ndarray) -> bool:
-    """np.array_equal(a, b, equal_nan=True), without its cost (~40x) on arrays that hold no NaN."""
-    if np.array_equal(a, b):
-        return True
-    if a.shape != b.shape or a.dtype.kind not in "fc" or b.dtype.kind not in "fc":
-        return False
-    return bool(np.isnan(a).any()) and np.array_equal(a, b, equal_nan=True)
 
 
 def _jitter(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -96,9 +96,12 @@ def speed(args) -> list[str]:
     report = bd.check_network(net, x, t)
     assert report.ok, [f.message for f in report.findings]
     evaluations = report.extras["forward_evaluations"]
-    ours = timed(lambda: bd.check_network(net, x, t), args.repeat)
     torch_run = torch_gradcheck(net, x, t)
-    theirs = timed(torch_run, args.repeat) if torch_run else None
+    ours, theirs = [], []
+    for _ in range(args.repeat):  # alternately, so a change in the machine's load hits both alike
+        ours += timed(lambda: bd.check_network(net, x, t), 1)
+        theirs += timed(torch_run, 1) if torch_run else []
+    theirs = theirs or None
 
     fraction = args.book_fraction
     book_net, _, _ = nets.two_layer_net()
@@ -190,13 +193,65 @@ def startup(args) -> list[str]:
     ]
 
 
+def probe(args) -> list[str]:
+    """The training probe of a seed-sized file, in calls of the file's own `gradient`.
+
+    `check_file` runs in this process; `probe_network` is wrapped to time the probe alone.
+    Dividing its time by one `gradient(x, t)` of the same network at batch 100 gives a figure
+    that a busy machine changes little: every SGD step of the probe costs one such call, so
+    it counts the steps the probe takes plus its own overhead.
+    """
+    from backprop_doctor import pipeline
+    from backprop_doctor.loading.namespace import load_namespace
+    from backprop_doctor.loading.source import read_source
+    from backprop_doctor.training import probe as probe_module
+
+    seed = ROOT.parent / "shared" / "seed" / "two_layer_net_question.py"
+    path = seed if seed.is_file() else ROOT / "samples" / "two_layer_net_batch_softmax.py"
+    ns, _ = load_namespace(read_source(path)[0], False)  # the tool's own loader: the seed has pasted characters
+    np.random.seed(0)
+    net = ns["TwoLayerNet"](784, 50, 10)
+    rng = np.random.default_rng(0)
+    x, t = rng.random((100, 784)), np.eye(10)[rng.integers(0, 10, 100)]
+
+    spent: list[float] = []
+    original = probe_module.probe_network
+
+    def timed_probe(*a, **k):
+        start = time.perf_counter()
+        try:
+            return original(*a, **k)
+        finally:
+            spent.append(time.perf_counter() - start)
+
+    probe_module.probe_network = timed_probe
+    checks, probes, found = [], [], []
+    try:
+        for _ in range(max(2, args.repeat // 2)):
+            spent.clear()
+            start = time.perf_counter()
+            report = pipeline.check_file(path)
+            checks.append(time.perf_counter() - start)
+            probes.append(sum(spent))
+            found = sorted(f.code for f in report.findings)
+    finally:
+        probe_module.probe_network = original
+    gradient = timed(lambda: net.gradient(x, t), 50)
+    return [
+        f"training probe of {path.name} (check_file in this process): check {ms(checks)} ms, probe {ms(probes)} ms "
+        f"= {100 * min(probes) / min(checks):.0f}% of the check",
+        f"  probe = {min(probes) / min(gradient):.0f} calls of the file's own gradient(x, t) at batch 100 "
+        f"({1e3 * min(gradient):.2f} ms each); findings {' '.join(found)}",
+    ]
+
+
 def whole_check(args) -> list[str]:
     script = HERE / "bench_check.py"
     result = subprocess.run([sys.executable, str(script), "--repeat", str(max(1, args.repeat // 3))], capture_output=True, text=True, cwd=ROOT)
     return ["whole `backprop-doctor check` (benchmarks/bench_check.py):", *("  " + line for line in result.stdout.splitlines())]
 
 
-SECTIONS = {"speed": speed, "deep": deep, "memory": memory, "startup": startup, "check": whole_check}
+SECTIONS = {"speed": speed, "deep": deep, "memory": memory, "startup": startup, "probe": probe, "check": whole_check}
 
 
 def main() -> int:

@@ -6,7 +6,8 @@ What it finds:
     working network memorises 5 samples: this check fires when the loss does not
     drop below a fifth of where it started. When an earlier finding blames a
     standard piece, the tiny batch is trained again with the reference swapped
-    in, to show that it can then be fitted.
+    in, to show that it can then be fitted (unless the full run with the
+    reference already learns: that run is shown instead).
 
 Why it matters:
     Overfitting a tiny batch is the cheapest sanity check of a training set-up
@@ -52,10 +53,15 @@ def run(context: Any) -> Iterator[Finding]:
         )
         evidence: tuple[tuple[str, str], ...] = (("tiny batch", words.curve_text(tiny)),)
         ref = probe.overfit_reference
+        full = probe.reference
         if ref is not None and ref.losses:
             evidence += ((f"with {probe.reference_label}", words.curve_text(ref)),)
             if training.fitted(ref):
                 text += f"; with {probe.reference_label} swapped in it does ({words.span(ref)}): fix that first"
+        elif full is not None and full.losses and training.falls_clearly(full):
+            # the probe skips the tiny batch with the reference when the full run already learns
+            evidence += ((f"with {probe.reference_label}", words.curve_text(full)),)
+            text += f"; with {probe.reference_label} swapped in it does learn (the full run: {words.span(full)}): fix that first"
         elif probe.reference_note:
             evidence += (("reference", words.sentence(probe.reference_note)),)
         evidence += (("probe", words.probe_description(probe)),)

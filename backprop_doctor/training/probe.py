@@ -116,7 +116,11 @@ def _probe_network(built: Any, settings: Settings, seed: int, data_path: str | N
     probe.swaps = swaps
     if swaps:
         probe.reference_label = " + ".join(dict.fromkeys(s.label for s in swaps))
-        probe.reference = same(lr=lr, label=probe.reference_label, swaps=swaps, watch_relu=True)
+        # The reference only has to show that the swap makes the network learn: once it clearly
+        # does, it stops, unless your curve learns as well (the two are compared step by step)
+        # or your ReLU units die during training (the reference's are compared at the end).
+        early = not falls_clearly(probe.yours) and not any(a.fraction > DEAD_FRACTION for a in probe.yours.relu_end)
+        probe.reference = same(lr=lr, label=probe.reference_label, swaps=swaps, watch_relu=True, stop_when_falls=early)
         if probe.reference.error and not probe.reference.ran:
             notes.insert(0, f"the reference could not be swapped in: {probe.reference.error}")
     elif not notes:
@@ -127,8 +131,11 @@ def _probe_network(built: Any, settings: Settings, seed: int, data_path: str | N
             probe.smaller.append(same(lr=lr / divisor, label=f"lr {lr / divisor:g}"))
             if falls_clearly(probe.smaller[-1]):
                 break
-    probe.overfit = on_tiny(label="tiny batch")
-    if swaps and not fitted(probe.overfit):
+    # A tiny batch that is fitted needs no more steps: only one that is not is reported.
+    probe.overfit = on_tiny(label="tiny batch", stop_when_fitted=True)
+    if swaps and not fitted(probe.overfit) and not (probe.reference is not None and falls_clearly(probe.reference)):
+        # the tiny batch with the reference swapped in, unless the full run with it already
+        # showed that the swap makes the network learn
         probe.overfit_reference = on_tiny(label=probe.reference_label or "reference", swaps=swaps)
     return probe
 

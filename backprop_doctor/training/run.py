@@ -15,11 +15,25 @@ from typing import Any
 
 import numpy as np
 
-from backprop_doctor import reference
 from backprop_doctor.adapters import ClassLayer, Network, isolated
 from backprop_doctor.training.data import Data
 from backprop_doctor.training.layers import _ProbeError, _layer_arrays, _owner, is_relu
-from backprop_doctor.training.settings import DIVERGE_RATIO, EVAL_SAMPLES, RISE_RATIO, RUN_SECONDS, STAGNANT_DROP
+from backprop_doctor.training.settings import (
+    CLEAR_FALL,
+    DIVERGE_RATIO,
+    EVAL_SAMPLES,
+    FITTED_RATIO,
+    RISE_RATIO,
+    RUN_SECONDS,
+    STAGNANT_DROP,
+)
+
+# A run asked to stop once fitted (the tiny batch) stops after at least this many steps, when
+# the mean of its last tenth is below half of what counts as fitted (`FITTED_RATIO`).
+MIN_FIT_STEPS = 100
+# A run asked to stop once it falls clearly (a reference that only has to show it learns)
+# stops after at least this many steps, when its curve falls below CLEAR_FALL of the first loss.
+MIN_FALL_STEPS = 50
 from backprop_doctor.training.swaps import Swap, apply_swaps
 
 
@@ -99,7 +113,37 @@ def _norm(a: Any) -> float:
 
 def _finite(a: Any) -> bool:
     """No NaN or infinity in `a` (a NaN or inf anywhere makes the sum one; cheaper than isfinite().all())."""
-    return math.isfinite(float(np.sum(a)))
+    return math.isfinite(float(a.sum() if isinstance(a, np.ndarray) else np.sum(a)))
+
+
+def _fitted_so_far(losses: list[float]) -> bool:
+    k = max(1, len(losses) // 10)
+    tail = math.fsum(losses[-k:]) / k
+    return math.isfinite(tail) and tail <= 0.5 * FITTED_RATIO * abs(losses[0])
+
+
+def _falls_clearly_so_far(losses: list[float]) -> bool:
+    shape = curve_shape(losses)
+    return shape.trend == "falls" and shape.tail <= CLEAR_FALL * abs(shape.first)
+
+
+def _sgd_step(params: dict[str, np.ndarray], grads: Any, lr: float, buffers: dict[str, np.ndarray]) -> list[str]:
+    """`reference.sgd_update` (the same arithmetic, `p -= lr * g`) into buffers kept across steps."""
+    skipped = []
+    for k, p in params.items():
+        try:
+            g = grads[k]
+        except (KeyError, IndexError, TypeError):
+            g = None
+        if g is None or np.shape(g) != p.shape:
+            skipped.append(k)
+            continue
+        buffer = buffers.get(k)
+        if buffer is None or buffer.shape != p.shape or buffer.dtype != p.dtype:
+            buffer = buffers[k] = np.empty_like(p)
+        np.multiply(np.asarray(g, dtype=p.dtype), lr, out=buffer)
+        np.subtract(p, buffer, out=p)
+    return skipped
 
 
 @contextlib.contextmanager
@@ -124,14 +168,24 @@ def train(
     swaps: Sequence[Swap] = (),
     watch_relu: bool = False,
     budget: float = RUN_SECONDS,
+    stop_when_fitted: bool = False,
+    stop_when_falls: bool = False,
 ) -> Run:
-    """Train a float64 copy of the network `obj` with in-place SGD; never raises."""
+    """Train a float64 copy of the network `obj` with in-place SGD; never raises.
+
+    With `stop_when_fitted` the run ends once its loss is well below `FITTED_RATIO` of the
+    first (see `MIN_FIT_STEPS`): for a run whose only question is whether it fits. With
+    `stop_when_falls` it ends once the curve falls clearly (`MIN_FALL_STEPS`)."""
     run = Run(label=label, lr=lr, batch=batch, steps=steps)
     started = time.perf_counter()
     state = np.random.get_state()
     try:
         with _quiet(), isolated(obj) as (work, _dtypes):
-            _train(work, data, run, seed=seed, swaps=swaps, watch_relu=watch_relu, budget=budget, started=started)
+            _train(
+                work, data, run, seed=seed, swaps=swaps, watch_relu=watch_relu, budget=budget, started=started,
+                stop_when_fitted=stop_when_fitted,
+                stop_when_falls=stop_when_falls,
+            )
     except Exception as error:  # deep copy or restore of the user's object failed
         run.error = run.error or f"{type(error).__name__}: {error}"
     finally:
@@ -141,7 +195,17 @@ def train(
 
 
 def _train(
-    work: Any, data: Data, run: Run, *, seed: int, swaps: Sequence[Swap], watch_relu: bool, budget: float, started: float
+    work: Any,
+    data: Data,
+    run: Run,
+    *,
+    seed: int,
+    swaps: Sequence[Swap],
+    watch_relu: bool,
+    budget: float,
+    started: float,
+    stop_when_fitted: bool = False,
+    stop_when_falls: bool = False,
 ) -> None:
     try:
         network = Network(work, train=True)
@@ -156,6 +220,7 @@ def _train(
     batch = min(run.batch, n)
     x_eval, t_eval = data.x[:EVAL_SAMPLES], data.t[:EVAL_SAMPLES]
     ratios: dict[str, list[float]] = {}
+    buffers: dict[str, np.ndarray] = {}
     step = 0
     try:
         if watch_relu:
@@ -163,14 +228,13 @@ def _train(
         seen = _LossTap(network)
         for step in range(run.steps):
             idx = np.arange(n) if batch >= n else rng.choice(n, batch, replace=False)
-            xb, tb = data.x[idx], data.t[idx]
             seen.values.clear()
-            grads = network.gradient(xb.copy(), tb.copy())
+            grads = network.gradient(data.x[idx], data.t[idx])  # indexing copies: the step's own arrays
             # the loss that `gradient` computed on its way (else one more forward pass)
-            loss = _scalar(seen.values[0] if len(seen.values) == 1 else network.loss(xb.copy(), tb.copy()))
+            loss = _scalar(seen.values[0] if len(seen.values) == 1 else network.loss(data.x[idx], data.t[idx]))
             run.losses.append(loss)
             if not math.isfinite(loss):
-                key, cls = first_non_finite_layer(network, xb, tb) or (None, None)
+                key, cls = first_non_finite_layer(network, data.x[idx], data.t[idx]) or (None, None)
                 run.non_finite = NonFinite(step, "loss", loss, layer=key, layer_cls=cls)
                 return
             params = network.params()
@@ -185,7 +249,7 @@ def _train(
                         size = _norm(p)
                         if size > 0:
                             ratios.setdefault(k, []).append(run.lr * _norm(g) / size)
-            skipped = reference.sgd_update(params, grads, run.lr)
+            skipped = _sgd_step(params, grads, run.lr, buffers)
             for k in skipped:
                 if str(k) not in run.skipped:
                     run.skipped.append(str(k))
@@ -193,6 +257,10 @@ def _train(
             if bad:
                 run.non_finite = NonFinite(step, "parameter", params=tuple(bad))
                 return
+            if stop_when_fitted and step + 1 >= MIN_FIT_STEPS and _fitted_so_far(run.losses):
+                break
+            if stop_when_falls and step + 1 >= MIN_FALL_STEPS and (step + 1) % 10 == 0 and _falls_clearly_so_far(run.losses):
+                break
             if time.perf_counter() - started > budget:
                 run.truncated = True
                 break
