@@ -600,11 +600,13 @@ def network_inputs(net: Any, kwargs: dict[str, Any], rng: np.random.Generator, b
         if shape:
             break
     network = Network(net, train=train)
+    first = next((p for p in network.params().values() if p.ndim in (2, 4)), None)
     if shape is None:
-        first = next((p for p in network.params().values() if p.ndim in (2, 4)), None)
         if first is None:
             raise BuildError("cannot tell the input size: no `input_size` argument and no 2-D weight")
         shape = (first.shape[0],) if first.ndim == 2 else (first.shape[1], 8, 8)
+    elif len(shape) == 1 and first is not None and first.ndim == 4:
+        shape = (first.shape[1], shape[0], shape[0])  # a convolution first: `input_size` is the image's side
     x = rng.standard_normal((batch, *shape))
     classes = kwargs.get("output_size") or kwargs.get("num_classes") or kwargs.get("n_out")
     if not isinstance(classes, int):
@@ -676,6 +678,8 @@ def build_network(
             found = _raised(errors[-1], error, literal=line is not None)
             raised = raised or (found if isinstance(found, UserCodeRaised) else None)
             continue
+        if line is None:
+            net, kwargs = _smaller_images(cls, net, kwargs, rng, batch, train, seed)
         x, t = network_inputs(net, _named(cls, args, kwargs), rng, batch, train)
         built = Built(cls.__name__, net, f"{_describe(cls.__name__, args, kwargs)} from {source}", line=line)
         built.cases.append((f"x {x.shape}, t {t.shape}", x, t))
@@ -683,6 +687,31 @@ def build_network(
     if raised is not None:
         raise raised
     raise BuildError("; ".join(errors) or f"could not construct {cls.__name__}")
+
+
+IMAGE_SIDES = (8, 16)  # small images a convolution network is tried on before its default size
+
+
+def _smaller_images(
+    cls: type, net: Any, kwargs: dict[str, Any], rng: np.random.Generator, batch: int, train: bool, seed: int
+) -> tuple[Any, dict[str, Any]]:
+    """A convolution network whose default `input_size=64` would take minutes per check, rebuilt
+    for the smallest image side its layers accept (`flat = 256 * (input_size // 8) ** 2`)."""
+    key = next((k for k in ("input_size", "image_size", "img_size") if isinstance(kwargs.get(k), int)), None)
+    first = next((p for p in Network(net, train=train).params().values() if p.ndim in (2, 4)), None)
+    if key is None or first is None or first.ndim != 4 or kwargs[key] <= max(IMAGE_SIDES):
+        return net, kwargs
+    for side in IMAGE_SIDES:
+        smaller = {**kwargs, key: side}
+        np.random.seed(seed)
+        candidate = _trial(lambda: cls(**smaller))
+        if candidate is None:
+            continue
+        x = rng.standard_normal((batch, first.shape[1], side, side))
+        if _output_width(candidate, x, train) is not None or _loss_runs(candidate, x, np.eye(CLASSES)[np.arange(batch) % CLASSES], train):
+            np.random.seed(seed)
+            return cls(**smaller), smaller
+    return net, kwargs
 
 
 def _named(cls: type, args: tuple, kwargs: dict[str, Any]) -> dict[str, Any]:
