@@ -213,16 +213,32 @@ def _value_for(name: str, cls_name: str, default: Any, rng: np.random.Generator,
     raise BuildError(f"cannot guess a value for the constructor argument `{name}`")
 
 
+LARGE_SIZE = 100  # a default size above this (`vocab_size=10000`, `hidden_size=650`) is replaced by a small one
+SMALL_SIZES = (6,)  # the first small size; larger defaults get the next ones
+
+
+def _large_size(low: str, default: Any) -> bool:
+    """A size default that would make every check slow: the book's `Rnnlm(vocab_size=10000, ...)`."""
+    sized = low.endswith(("_size", "_dim")) or low.startswith(("n_", "num_"))
+    return sized and isinstance(default, int) and not isinstance(default, bool) and default > LARGE_SIZE
+
+
 def infer_kwargs(cls: type, rng: np.random.Generator) -> dict[str, Any]:
     try:
         params = list(inspect.signature(cls).parameters.values())  # without the instance, whatever it is called
     except (TypeError, ValueError):
         params = [p for p in inspect.signature(cls.__init__).parameters.values() if p.name != "self"]
+    params = [p for p in params if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    # Large size defaults shrink, equal ones alike and in the same order: a model that ties its
+    # output weights to the embedding needs `wordvec_size == hidden_size` still.
+    large = sorted({p.default for p in params if _large_size(p.name.lower(), p.default)})
+    small = {size: SMALL_SIZES[0] + i for i, size in enumerate(large)}
     kwargs: dict[str, Any] = {}
     for p in params:
-        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
-            continue
-        kwargs[p.name] = _value_for(p.name, cls.__name__, p.default, rng, {})
+        if p.default in small and _large_size(p.name.lower(), p.default):
+            kwargs[p.name] = small[p.default]
+        else:
+            kwargs[p.name] = _value_for(p.name, cls.__name__, p.default, rng, {})
     return kwargs
 
 
@@ -608,6 +624,10 @@ def network_inputs(net: Any, kwargs: dict[str, Any], rng: np.random.Generator, b
     elif len(shape) == 1 and first is not None and first.ndim == 4:
         shape = (first.shape[1], shape[0], shape[0])  # a convolution first: `input_size` is the image's side
     x = rng.standard_normal((batch, *shape))
+    if first is not None and first.ndim == 2 and _looks_rows_up(net, x, train):
+        ids = _id_inputs(net, first.shape[0], rng, batch, train)
+        if ids is not None:
+            return ids
     classes = kwargs.get("output_size") or kwargs.get("num_classes") or kwargs.get("n_out")
     if not isinstance(classes, int):
         classes = _output_width(net, x, train) or CLASSES
@@ -617,6 +637,26 @@ def network_inputs(net: Any, kwargs: dict[str, Any], rng: np.random.Generator, b
     if not _loss_runs(net, x, one_hot, train) and _loss_runs(net, x, labels, train):
         return x, labels
     return x, one_hot
+
+
+SEQUENCE = 3  # time steps of synthetic word-id sequences
+
+
+def _looks_rows_up(net: Any, x: np.ndarray, train: bool) -> bool:
+    """The network's loss indexes a table with its input (`W[xs]`): it takes word ids, not floats."""
+    t = np.zeros(x.shape[0], dtype=np.int64)
+    error = _trial_error_of(lambda: Network(copy.deepcopy(net), train=train).loss(x.copy(), t))
+    return isinstance(error, IndexError) and "integer" in str(error)
+
+
+def _id_inputs(net: Any, vocab: int, rng: np.random.Generator, batch: int, train: bool) -> tuple[np.ndarray, np.ndarray] | None:
+    """Word ids (N, T) in range of the first table's rows, and targets of the shape the loss takes:
+    next-word ids (N, T) for a language model, one class per sequence (N,) for a classifier."""
+    x = rng.integers(0, vocab, (batch, SEQUENCE))
+    for t in (rng.integers(0, vocab, (batch, SEQUENCE)), rng.integers(0, min(vocab, CLASSES), batch)):
+        if _loss_runs(net, x, t, train):
+            return x, t
+    return None
 
 
 def _loss_runs(net: Any, x: np.ndarray, t: np.ndarray, train: bool) -> bool:
