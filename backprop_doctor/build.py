@@ -755,9 +755,11 @@ def _smaller_images(
 
 
 def _named(cls: type, args: tuple, kwargs: dict[str, Any]) -> dict[str, Any]:
-    """The constructor's arguments by parameter name."""
+    """The constructor's arguments by parameter name, defaults included (`DeepConvNet()` takes
+    images of its default `input_dim=(1, 28, 28)`)."""
     try:
         bound = inspect.signature(cls.__init__).bind(None, *args, **kwargs)
     except TypeError:
         return dict(kwargs)
+    bound.apply_defaults()
     return {k: v for k, v in bound.arguments.items() if k != "self"}

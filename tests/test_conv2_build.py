@@ -174,3 +174,27 @@ def test_conv_network_bug_is_reported_at_its_line(tmp_path):
     found = errors(report)
     assert line in {f["line"] for f in found}, [(f["code"], f["line"], f["message"]) for f in found]
     assert code == 1
+
+
+FIXED = '''
+
+class FixedConvNet(SmallConvNet):
+    """Its affine layer is sized for its default image: 2 channels x 5 x 5 after pooling."""
+
+    def __init__(self, input_dim=(3, 10, 10), output_size=4):
+        super().__init__(input_channels=input_dim[0], input_size=10, output_size=output_size)
+        assert self.params["W2"].shape[0] == 2 * 5 * 5
+
+
+network = FixedConvNet()
+'''
+
+
+def test_network_built_without_arguments_gets_its_default_input_dim(tmp_path):
+    path = tmp_path / "fixed.py"
+    path.write_text(CONVNET.format(pool_scale=4).replace("class SmallConvNet:", "class SmallConvNet:  # base") + FIXED)
+    code, report = check(path)
+    assert errors(report) == [], [(f["code"], f["message"]) for f in errors(report)]
+    built = [b for b in report["built"] if b["what"].startswith("FixedConvNet")]
+    assert built and any("x (5, 3, 10, 10)" in b["shapes"] for b in built), report["built"]
+    assert code == 0
