@@ -9,8 +9,8 @@ What it finds:
     Layers, loss layers, cs231n function pairs and loss functions are checked, those
     inside a network on the activations that really reach them. Batch
     normalisation uses batch statistics by design and is checked in inference
-    mode (`train_flg=False`, `mode='test'`); without a train flag it is skipped
-    with a note. The finding points at the reduction without an axis (or over
+    mode (`train_flg=False`, `mode='test'`), forward only: its backward belongs
+    to the training-mode forward; without a train flag it is skipped with a note. The finding points at the reduction without an axis (or over
     axis 0) that ran in forward.
 
 Why it matters:
@@ -148,8 +148,12 @@ def _probes(context: Any, noted: set[Any]) -> Iterator[_Probe | Finding]:
         except Exception:  # build-failed is reported by the pipeline
             continue
         for label, x, args in cases:
-            args = _inference_mode(forward_fn.__name__, args)
-            forward, backward = _pair_calls(forward_fn, backward_fn, args)
+            inference = _inference_mode(forward_fn.__name__, args)
+            forward, backward = _pair_calls(forward_fn, backward_fn, inference)
+            if inference != args:
+                # Its backward belongs to the training-mode forward, which couples the samples
+                # by design (and a test-mode cache need not suit it): only forward is probed.
+                backward = None
             where = f"on a batch of {np.shape(x)[0]} ({label})"
             x = np.array(x, dtype=np.float64)
             yield _Probe(forward_fn, forward_fn.__name__, where, x, forward, backward,
