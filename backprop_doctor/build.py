@@ -258,7 +258,7 @@ def _numeric_array(value: Any) -> bool:
 
 
 def _input_candidates(layer: Any, n: int, rng: np.random.Generator) -> Iterator[np.ndarray]:
-    if _one_column(type(layer)):
+    if one_column(type(layer)):
         yield rng.standard_normal((6, 1))  # one sample as a column vector: its Jacobian is np.identity(n)
         return
     arrays = {k: v for k, v in vars(layer).items() if _numeric_array(v)}  # integer weights size inputs too
@@ -286,7 +286,7 @@ def _input_candidates(layer: Any, n: int, rng: np.random.Generator) -> Iterator[
     yield rng.standard_normal((n, 3, 4, 4))
 
 
-def _one_column(cls: type) -> bool:
+def one_column(cls: type) -> bool:
     """A layer without weights whose backward builds the full Jacobian of one sample
     (`np.identity(np.size(self.output))`): it takes one column vector at a time."""
     from backprop_doctor.conventions import layer_methods

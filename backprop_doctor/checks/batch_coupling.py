@@ -107,12 +107,16 @@ def run(context: Any) -> Iterator[Finding]:
 
 
 def _probes(context: Any, noted: set[Any]) -> Iterator[_Probe | Finding]:
+    from backprop_doctor import build
+
     train = context.options.train
     for case in probes.layer_cases(context):
         if case.x.ndim < 1 or case.x.shape[0] < 2:
             continue
         obj = case.obj
         cls = type(obj)
+        if case.owner is None and case.x.ndim == 2 and case.x.shape[1] == 1 and build.one_column(cls):
+            continue  # one sample as a column vector (its backward builds that sample's Jacobian): no batch
         where = f"in `{case.owner}` (layer `{case.key}`)" if case.owner else f"on a batch of {case.x.shape[0]}"
         forward_def = getattr(cls, "forward", None)
         backward_def = getattr(cls, "backward", None)
@@ -139,8 +143,6 @@ def _probes(context: Any, noted: set[Any]) -> Iterator[_Probe | Finding]:
     found = context.extras.get("discovered")
     if found is None:
         return
-    from backprop_doctor import build
-
     rng = np.random.default_rng(context.options.seed + 3020)
     for forward_fn, backward_fn in found.pairs:
         try:
