@@ -43,6 +43,7 @@ class Methods:
     misspelled: tuple[tuple[str, str, int | None], ...] = ()  # (written, meant, line)
     learning_rate: str | None = None  # backward(dout, learning_rate) applies SGD itself: gradients are -Δ/lr
     mean_of_forward: bool = False  # a loss whose forward returns one loss per sample (NNFS): the loss is their mean
+    backward_gets_inputs: bool = False  # a stateless gate: backward(x, dout) gets forward's input again
 
 
 def layer_methods(obj: Any) -> Methods | None:
@@ -189,6 +190,8 @@ class ClassLayer(Adapter):
             dx = backward(prediction if isinstance(prediction, np.ndarray) else x, t)
         elif self.methods.learning_rate:
             return self._backward_with_update(backward, dout)
+        elif self.methods.backward_gets_inputs:
+            dx = backward(np.array(self._inputs[0], copy=True), dout)
         else:
             dx = backward(dout) if self.dout_is_input else backward()
         if dx is None and self.methods.dx:
