@@ -83,3 +83,50 @@ def test_layer_bug_beside_such_a_model_is_reported_at_its_line(tmp_path):
     line = next(i for i, text in enumerate(path.read_text().splitlines(), 1) if "# BUG" in text)
     assert [(f["layer"], f["line"]) for f in errors(report)] == [("Relu", line)], errors(report)
     assert code == 1
+
+
+HEAD = '''\
+import numpy as np
+
+
+class SoftmaxWithLoss:
+    def forward(self, x, t):
+        self.t = t
+        e = np.exp(x - x.max(axis=1, keepdims=True))
+        self.y = e / e.sum(axis=1, keepdims=True)
+        return -np.sum(t * np.log(self.y + 1e-7)) / x.shape[0]
+
+    def backward(self, dout=1):
+        return (self.y - self.t) * dout / self.t.shape[0]
+
+
+class LinearHead:
+    """A linear probe: predict with forward(x), train with loss(x, t) then backward()."""
+
+    def __init__(self, n_in, n_classes):
+        self.W = 0.01 * np.random.randn(n_in, n_classes)
+        self.b = np.zeros(n_classes)
+        self.last_layer = SoftmaxWithLoss()
+
+    def forward(self, x):
+        self.x = x
+        return x @ self.W + self.b
+
+    def loss(self, x, t):
+        return self.last_layer.forward(self.forward(x), t)
+
+    def backward(self):
+        dlogits = self.last_layer.backward(1)
+        self.dW = self.x.T @ dlogits
+        self.db = dlogits.sum(axis=0)
+'''
+
+
+def test_head_whose_backward_starts_from_its_loss_is_named_not_checked(tmp_path):
+    path = tmp_path / "head.py"
+    path.write_text(HEAD)
+    code, report = check(path)
+    assert errors(report) == [], errors(report)
+    head = next(b for b in report["built"] if b["what"] == "LinearHead")
+    assert head["skipped"] and "loss(x, t)" in head["skipped"], head
+    assert "SoftmaxWithLoss" in {m["layer"] for m in report["measurements"]}

@@ -22,7 +22,8 @@ Example:
 
 Recognised by: `forward` taking one input, and `backward` taking two, the first
 named like a prediction (`y_pred`, `output`, `probs`) and the second like a
-target (`y_true`, `y`, `labels`). Not checked yet: the report names it.
+target (`y_true`, `y`, `labels`); or `backward()` taking nothing beside a
+`loss(x, t)` that it starts from. Not checked yet: the report names it.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from backprop_doctor.conventions._base import parameters
 from backprop_doctor.conventions._classlayer import required_inputs
 from backprop_doctor.conventions._run import Case, NotChecked
 from backprop_doctor.conventions.loss_objects import PREDICTIONS, TARGETS
@@ -41,12 +43,17 @@ ORDER = 13
 
 
 def _arguments(cls: type) -> list[str] | None:
+    """backward's arguments (prediction, target), or [] for a `backward()` that starts from
+    what `loss(x, t)` left behind; None when the class is not such a model."""
     forward, backward = getattr(cls, "forward", None), getattr(cls, "backward", None)
     if not (callable(forward) and callable(backward)) or len(required_inputs(forward)) != 1:
         return None
     names = [n.lower() for n in required_inputs(backward)]
     if len(names) == 2 and names[0] in PREDICTIONS and names[1] in TARGETS:
         return names
+    loss = getattr(cls, "loss", None)
+    if not names and not [p for p in parameters(backward)] and callable(loss) and len(required_inputs(loss)) == 2:
+        return []
     return None
 
 
@@ -59,7 +66,10 @@ def label(obj: Any) -> str:
 
 
 def build(cls: type, context: Any, rng: np.random.Generator) -> list[Case]:
-    prediction, target = _arguments(cls)
+    arguments = _arguments(cls)
+    if not arguments:
+        raise NotChecked("its backward() starts from the loss that `loss(x, t)` computed, not from an upstream gradient: not checked yet")
+    prediction, target = arguments
     raise NotChecked(
         f"its backward({prediction}, {target}) starts from the prediction and the target, not from an upstream "
         "gradient (it computes its own loss): not checked yet"
