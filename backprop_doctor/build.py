@@ -1,12 +1,13 @@
 """Instantiate what discovery found, with inputs of the right shapes.
 
-Networks are built with the constructor call the user's own script makes
-when its arguments are literals (`TwoLayerNet(input_size=784, ...)`), or the
-`--build` expression, else with small sizes inferred from argument names.
-Standalone layers and function pairs get synthesized parameters, in the
-configurations where bugs hide: several samples and a single one, 4-D input
-for convolution, pooling and batch-norm, windows that overlap (stride smaller
-than the window) and padding.
+Networks are built in `network_build` (re-exported here): with the constructor
+call the user's own script makes when its arguments are literals
+(`TwoLayerNet(input_size=784, ...)`), or the `--build` expression, else with
+small sizes inferred from argument names (`infer_kwargs`). Standalone layers
+and function pairs get synthesized parameters, in the configurations where
+bugs hide: several samples and a single one, 4-D input for convolution,
+pooling and batch-norm, windows that overlap (stride smaller than the window)
+and padding.
 """
 
 from __future__ import annotations
@@ -22,8 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from backprop_doctor.conventions import FORWARD_SEED, TRAIN_FLAGS, ClassLayer, is_float_array, is_loss_layer
-from backprop_doctor.conventions.networks import Network
+from backprop_doctor.conventions import FORWARD_SEED, ClassLayer, is_float_array, is_loss_layer
 
 CLASSES = 4  # classes of synthetic targets when nothing says otherwise
 
@@ -213,16 +213,32 @@ def _value_for(name: str, cls_name: str, default: Any, rng: np.random.Generator,
     raise BuildError(f"cannot guess a value for the constructor argument `{name}`")
 
 
+LARGE_SIZE = 100  # a default size above this (`vocab_size=10000`, `hidden_size=650`) is replaced by a small one
+SMALL_SIZES = (6,)  # the first small size; larger defaults get the next ones
+
+
+def _large_size(low: str, default: Any) -> bool:
+    """A size default that would make every check slow: the book's `Rnnlm(vocab_size=10000, ...)`."""
+    sized = low.endswith(("_size", "_dim")) or low.startswith(("n_", "num_"))
+    return sized and isinstance(default, int) and not isinstance(default, bool) and default > LARGE_SIZE
+
+
 def infer_kwargs(cls: type, rng: np.random.Generator) -> dict[str, Any]:
     try:
         params = list(inspect.signature(cls).parameters.values())  # without the instance, whatever it is called
     except (TypeError, ValueError):
         params = [p for p in inspect.signature(cls.__init__).parameters.values() if p.name != "self"]
+    params = [p for p in params if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    # Large size defaults shrink, equal ones alike and in the same order: a model that ties its
+    # output weights to the embedding needs `wordvec_size == hidden_size` still.
+    large = sorted({p.default for p in params if _large_size(p.name.lower(), p.default)})
+    small = {size: SMALL_SIZES[0] + i for i, size in enumerate(large)}
     kwargs: dict[str, Any] = {}
     for p in params:
-        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
-            continue
-        kwargs[p.name] = _value_for(p.name, cls.__name__, p.default, rng, {})
+        if p.default in small and _large_size(p.name.lower(), p.default):
+            kwargs[p.name] = small[p.default]
+        else:
+            kwargs[p.name] = _value_for(p.name, cls.__name__, p.default, rng, {})
     return kwargs
 
 
@@ -242,7 +258,7 @@ def _numeric_array(value: Any) -> bool:
 
 
 def _input_candidates(layer: Any, n: int, rng: np.random.Generator) -> Iterator[np.ndarray]:
-    if _one_column(type(layer)):
+    if one_column(type(layer)):
         yield rng.standard_normal((6, 1))  # one sample as a column vector: its Jacobian is np.identity(n)
         return
     arrays = {k: v for k, v in vars(layer).items() if _numeric_array(v)}  # integer weights size inputs too
@@ -270,7 +286,7 @@ def _input_candidates(layer: Any, n: int, rng: np.random.Generator) -> Iterator[
     yield rng.standard_normal((n, 3, 4, 4))
 
 
-def _one_column(cls: type) -> bool:
+def one_column(cls: type) -> bool:
     """A layer without weights whose backward builds the full Jacobian of one sample
     (`np.identity(np.size(self.output))`): it takes one column vector at a time."""
     from backprop_doctor.conventions import layer_methods
@@ -585,110 +601,7 @@ def build_pair(forward: Callable, backward: Callable, rng: np.random.Generator, 
     return working
 
 
-# --------------------------------------------------------------------------- networks
+# Networks are built in `network_build`; their names stay importable from here.
+from backprop_doctor.network_build import build_network, network_inputs  # noqa: E402
 
-
-def network_inputs(net: Any, kwargs: dict[str, Any], rng: np.random.Generator, batch: int, train: bool) -> tuple[np.ndarray, np.ndarray]:
-    """A batch x and one-hot t of the shapes `net` takes."""
-    shape: tuple[int, ...] | None = None
-    for key in ("input_size", "n_in", "input_dim", "in_features"):
-        value = kwargs.get(key)
-        if isinstance(value, int):
-            shape = (value,)
-        elif isinstance(value, (tuple, list)) and all(isinstance(v, int) for v in value):
-            shape = tuple(value)
-        if shape:
-            break
-    network = Network(net, train=train)
-    if shape is None:
-        first = next((p for p in network.params().values() if p.ndim in (2, 4)), None)
-        if first is None:
-            raise BuildError("cannot tell the input size: no `input_size` argument and no 2-D weight")
-        shape = (first.shape[0],) if first.ndim == 2 else (first.shape[1], 8, 8)
-    x = rng.standard_normal((batch, *shape))
-    classes = kwargs.get("output_size") or kwargs.get("num_classes") or kwargs.get("n_out")
-    if not isinstance(classes, int):
-        classes = _output_width(net, x, train) or CLASSES
-    labels = rng.integers(0, classes, batch)
-    one_hot = np.eye(classes)[labels]
-    # One-hot targets unless the user's loss only takes integer labels.
-    if not _loss_runs(net, x, one_hot, train) and _loss_runs(net, x, labels, train):
-        return x, labels
-    return x, one_hot
-
-
-def _loss_runs(net: Any, x: np.ndarray, t: np.ndarray, train: bool) -> bool:
-    loss = _trial(lambda: Network(copy.deepcopy(net), train=train).loss(x.copy(), t))
-    return bool(loss is not None and np.size(loss) == 1 and np.isfinite(loss))
-
-
-def _output_width(net: Any, x: np.ndarray, train: bool) -> int | None:
-    predict = getattr(net, "predict", None)
-    if not callable(predict):
-        return None
-    def call() -> int:
-        work = copy.deepcopy(net)
-        out = work.predict(x.copy(), **{k: train for k in TRAIN_FLAGS[:1] if k in inspect.signature(work.predict).parameters})
-        return int(np.shape(out)[-1])
-
-    return _trial(call)
-
-
-def build_network(
-    cls: type,
-    calls: list[Any],
-    rng: np.random.Generator,
-    *,
-    train: bool = True,
-    batch: int = 5,
-    forced: Any = None,
-    seed: int = 0,
-) -> Built:
-    """Construct `cls` the way the user's script does, else with inferred sizes."""
-    attempts: list[tuple[str, tuple, dict[str, Any] | None, int | None]] = []  # None: infer
-    if forced is not None:  # what the user asked for, and nothing else
-        np.random.seed(seed)
-        try:
-            net = cls(*forced.args, **forced.kwargs)
-        except Exception as error:
-            raise BuildError(f"--build {forced.expression()} raised {type(error).__name__}: {error}") from error
-        x, t = network_inputs(net, _named(cls, tuple(forced.args), dict(forced.kwargs)), rng, batch, train)
-        built = Built(cls.__name__, net, f"{_describe(cls.__name__, tuple(forced.args), dict(forced.kwargs))} from --build")
-        built.cases.append((f"x {x.shape}, t {t.shape}", x, t))
-        return built
-    for call in calls:
-        if getattr(call, "literal", True):
-            attempts.append((f"line {call.line} of your script", tuple(call.args), dict(call.kwargs), call.line))
-    attempts.append(("sizes inferred from argument names", (), None, None))
-    errors = []
-    raised: UserCodeRaised | None = None
-    for source, args, kwargs, line in attempts:
-        np.random.seed(seed)  # the user's initialisation draws from the global RNG
-        try:
-            if kwargs is None:
-                kwargs = infer_kwargs(cls, rng)
-            net = cls(*args, **kwargs)
-        except BuildError as error:
-            errors.append(str(error))
-            continue
-        except Exception as error:
-            errors.append(f"{_describe(cls.__name__, args, kwargs)} raised {type(error).__name__}: {error}")
-            found = _raised(errors[-1], error, literal=line is not None)
-            raised = raised or (found if isinstance(found, UserCodeRaised) else None)
-            continue
-        x, t = network_inputs(net, _named(cls, args, kwargs), rng, batch, train)
-        built = Built(cls.__name__, net, f"{_describe(cls.__name__, args, kwargs)} from {source}", line=line)
-        built.cases.append((f"x {x.shape}, t {t.shape}", x, t))
-        return built
-    if raised is not None:
-        raise raised
-    raise BuildError("; ".join(errors) or f"could not construct {cls.__name__}")
-
-
-def _named(cls: type, args: tuple, kwargs: dict[str, Any]) -> dict[str, Any]:
-    """The constructor's arguments by parameter name."""
-    try:
-        bound = inspect.signature(cls.__init__).bind(None, *args, **kwargs)
-    except TypeError:
-        return dict(kwargs)
-    return {k: v for k, v in bound.arguments.items() if k != "self"}
+__all__ = ["CLASSES", "Built", "BuildError", "UserCodeRaised", "build_layer", "build_network", "build_pair", "network_inputs"]

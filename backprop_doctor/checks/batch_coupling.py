@@ -9,8 +9,8 @@ What it finds:
     Layers, loss layers, cs231n function pairs and loss functions are checked, those
     inside a network on the activations that really reach them. Batch
     normalisation uses batch statistics by design and is checked in inference
-    mode (`train_flg=False`, `mode='test'`); without a train flag it is skipped
-    with a note. The finding points at the reduction without an axis (or over
+    mode (`train_flg=False`, `mode='test'`), forward only: its backward belongs
+    to the training-mode forward; without a train flag it is skipped with a note. The finding points at the reduction without an axis (or over
     axis 0) that ran in forward.
 
 Why it matters:
@@ -107,12 +107,16 @@ def run(context: Any) -> Iterator[Finding]:
 
 
 def _probes(context: Any, noted: set[Any]) -> Iterator[_Probe | Finding]:
+    from backprop_doctor import build
+
     train = context.options.train
     for case in probes.layer_cases(context):
         if case.x.ndim < 1 or case.x.shape[0] < 2:
             continue
         obj = case.obj
         cls = type(obj)
+        if case.owner is None and case.x.ndim == 2 and case.x.shape[1] == 1 and build.one_column(cls):
+            continue  # one sample as a column vector (its backward builds that sample's Jacobian): no batch
         where = f"in `{case.owner}` (layer `{case.key}`)" if case.owner else f"on a batch of {case.x.shape[0]}"
         forward_def = getattr(cls, "forward", None)
         backward_def = getattr(cls, "backward", None)
@@ -139,8 +143,6 @@ def _probes(context: Any, noted: set[Any]) -> Iterator[_Probe | Finding]:
     found = context.extras.get("discovered")
     if found is None:
         return
-    from backprop_doctor import build
-
     rng = np.random.default_rng(context.options.seed + 3020)
     for forward_fn, backward_fn in found.pairs:
         try:
@@ -148,8 +150,12 @@ def _probes(context: Any, noted: set[Any]) -> Iterator[_Probe | Finding]:
         except Exception:  # build-failed is reported by the pipeline
             continue
         for label, x, args in cases:
-            args = _inference_mode(forward_fn.__name__, args)
-            forward, backward = _pair_calls(forward_fn, backward_fn, args)
+            inference = _inference_mode(forward_fn.__name__, args)
+            forward, backward = _pair_calls(forward_fn, backward_fn, inference)
+            if inference != args:
+                # Its backward belongs to the training-mode forward, which couples the samples
+                # by design (and a test-mode cache need not suit it): only forward is probed.
+                backward = None
             where = f"on a batch of {np.shape(x)[0]} ({label})"
             x = np.array(x, dtype=np.float64)
             yield _Probe(forward_fn, forward_fn.__name__, where, x, forward, backward,

@@ -43,6 +43,7 @@ class Methods:
     misspelled: tuple[tuple[str, str, int | None], ...] = ()  # (written, meant, line)
     learning_rate: str | None = None  # backward(dout, learning_rate) applies SGD itself: gradients are -Δ/lr
     mean_of_forward: bool = False  # a loss whose forward returns one loss per sample (NNFS): the loss is their mean
+    backward_gets_inputs: bool = False  # a stateless gate: backward(x, dout) gets forward's input again
 
 
 def layer_methods(obj: Any) -> Methods | None:
@@ -189,6 +190,8 @@ class ClassLayer(Adapter):
             dx = backward(prediction if isinstance(prediction, np.ndarray) else x, t)
         elif self.methods.learning_rate:
             return self._backward_with_update(backward, dout)
+        elif self.methods.backward_gets_inputs:
+            dx = backward(np.array(self._inputs[0], copy=True), dout)
         else:
             dx = backward(dout) if self.dout_is_input else backward()
         if dx is None and self.methods.dx:
@@ -290,7 +293,9 @@ class ClassLayer(Adapter):
                         if names:
                             return (*names, f"{me}.{param}")
             return (f"{me}.{param}",)
-        return (f"{me}.{attr}", attr) if attr.startswith("grads[") else (f"{me}.{attr}",)
+        if attr.startswith("grads["):
+            return (f"{me}.{attr}", *_grads_aliases(node, me, int(attr[6:-1])), attr)
+        return (f"{me}.{attr}",)
 
     def layer_params(self) -> dict[str, np.ndarray]:
         """The parameters the layer object holds."""
@@ -312,6 +317,25 @@ class ClassLayer(Adapter):
 
     def forward_target(self) -> Any:
         return getattr(type(self.layer), self.methods.forward, self.target)
+
+
+def _grads_aliases(node: ast.FunctionDef | None, me: str, index: int) -> tuple[str, ...]:
+    """Local names bound to `self.grads[index]` in backward: `dW, = self.grads`,
+    `dW, db = self.grads`, `dW = self.grads[0]` (the book writes the gradient through them)."""
+    if node is None:
+        return ()
+    names = []
+    for n in ast.walk(node):
+        if not (isinstance(n, ast.Assign) and len(n.targets) == 1):
+            continue
+        target, value = n.targets[0], ast.unparse(n.value)
+        if value == f"{me}.grads" and isinstance(target, (ast.Tuple, ast.List)) and index < len(target.elts):
+            element = target.elts[index]
+            if isinstance(element, ast.Name):
+                names.append(element.id)
+        elif value == f"{me}.grads[{index}]" and isinstance(target, ast.Name):
+            names.append(target.id)
+    return tuple(dict.fromkeys(names))
 
 
 def is_abstract(cls: type, methods: Methods) -> bool:

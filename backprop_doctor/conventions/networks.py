@@ -194,6 +194,11 @@ class _Shell:
         self.net = net
 
 
+def _integral(x: Any) -> bool:
+    """A float array of whole non-negative numbers: integer ids in a float copy."""
+    return isinstance(x, np.ndarray) and x.dtype.kind == "f" and x.size > 0 and bool(np.all((x >= 0) & (x == np.round(x))))
+
+
 class NetworkAdapter(Adapter):
     """A whole network seen as one loss layer: forward is `loss(x, t)`, backward is `gradient(x, t)`."""
 
@@ -202,13 +207,24 @@ class NetworkAdapter(Adapter):
         self.network = network
         self.dout_is_input = False  # gradient(x, t) takes no upstream gradient
         self._inputs: tuple[Any, Any] | None = None
+        self._ids = False  # the network takes word ids: its float input is cast back to integers
 
     def params(self) -> dict[str, np.ndarray]:
         return self.network.params()
 
     def forward(self, x: np.ndarray, t: np.ndarray | None = None) -> Any:
+        if self._ids:
+            x = x.astype(np.int64)
         self._inputs = (x.copy(), t)
-        return self.network.loss(x, t)
+        try:
+            return self.network.loss(x, t)
+        except IndexError as error:
+            if self._ids or not _integral(x) or "integer" not in str(error):
+                raise
+        # Word ids that reached the check as a float copy (the network's input is never
+        # perturbed: backward gives no dx). A language model looks rows up with them.
+        self._ids = True
+        return self.forward(x, t)
 
     def backward(self, dout: Any) -> tuple[np.ndarray | None, dict[str, Any]]:
         assert self._inputs is not None, "forward first"

@@ -4,7 +4,8 @@ A DLFS-2 `RNN` cell's `forward(x, h_prev)` returns `h_next` and its
 `backward(dh_next)` returns `(dx, dh_prev)`; an `LSTM` cell's `forward(x, h_prev,
 c_prev)` returns `(h_next, c_next)` and `backward(dh_next, dc_next)` returns
 `(dx, dh_prev, dc_prev)`; a `MulLayer`'s `forward(x, y)` returns `x * y` and
-`backward(dout)` returns `(dx, dy)`. Every input after the first is checked like
+`backward(dout)` returns `(dx, dy)` (a stateless gate's `backward(x, y, dout)`
+gets the inputs again, see `gates`). Every input after the first is checked like
 a parameter (its gradient is the matching value backward returns); several
 outputs are checked as one (their upstream gradients are passed in order).
 Time layers over a whole sequence (`TimeRNN.forward(xs)` with xs of shape
@@ -124,12 +125,14 @@ class MultiInput(ClassLayer):
         self.outputs = outputs
         self._shapes: list[tuple[int, ...]] = []
         self._extra_grads: dict[str, Any] = {}
+        self._given: np.ndarray | None = None  # x as forward got it, for a gate's backward(x, y, dout)
 
     def params(self) -> dict[str, np.ndarray]:
         return {**self.layer_params(), **{k: v for k, v in self.extras.items() if is_float_array(v)}}
 
     def forward(self, x: np.ndarray, t: Any = None) -> Any:
         forward = getattr(self.layer, self.methods.forward)
+        self._given = x.copy()
         out = forward(x, *[e.copy() for e in self.extras.values()], **train_kwargs(forward, self.train))
         if isinstance(out, tuple):
             self._shapes = [np.shape(o) for o in out]
@@ -146,6 +149,8 @@ class MultiInput(ClassLayer):
                 pieces.append(np.asarray(dout)[start:start + size].reshape(shape))
                 start += size
             result = backward(*pieces)
+        elif self.methods.backward_gets_inputs:  # a stateless gate: backward(x1, x2, dz)
+            result = backward(self._given.copy(), *[e.copy() for e in self.extras.values()], dout)
         else:
             result = backward(dout)
         values = list(result) if isinstance(result, tuple) else [result]

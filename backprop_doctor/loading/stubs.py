@@ -54,12 +54,18 @@ class Stub:
         object.__setattr__(self, "_bpd_name", name)
 
     def __getattr__(self, attr: str) -> Any:
-        if attr.startswith("__") and attr.endswith("__"):
-            raise AttributeError(attr)
+        if (attr.startswith("__") and attr.endswith("__")) or attr == "_bpd_name":
+            raise AttributeError(attr)  # `_bpd_name` unset: never look it up through itself
         return _attribute(f"{self._bpd_name}.{attr}")
 
     def __setattr__(self, attr: str, value: Any) -> None:
         pass
+
+    def __copy__(self) -> Stub:
+        return self  # inert: a copy of the network that holds it may share it
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Stub:
+        return self
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if len(args) == 1 and not kwargs and (inspect.isroutine(args[0]) or isinstance(args[0], type)):
@@ -125,6 +131,10 @@ class StubFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         filename = os.path.realpath(frame.f_code.co_filename)
         if not self.is_user_file(filename) or frame.f_lineno in self._guarded_lines(filename):
             return None
+        if path is None:
+            found = self._from_user_folder(fullname)
+            if found is not None:
+                return found
         self.records.append(StubRecord(fullname, frame.f_code.co_filename, frame.f_lineno))
         return importlib.machinery.ModuleSpec(fullname, self, is_package=True)
 
@@ -139,6 +149,21 @@ class StubFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         pass
 
     # -- helpers
+    def _from_user_folder(self, fullname: str) -> importlib.machinery.ModuleSpec | None:
+        """The module a relative `sys.path` entry finds from the user's own folder.
+
+        `sys.path.append("../..")` is written for a script run from its own folder;
+        the program runs elsewhere (the sandbox's folder), where that entry finds
+        nothing. A module found there is the user's, not a missing one.
+        """
+        base = os.path.dirname(self.user_file)
+        relative = [p for p in sys.path if isinstance(p, str) and p and not os.path.isabs(p)]
+        folders = [os.path.normpath(os.path.join(base, p)) for p in relative]
+        folders = [f for f in dict.fromkeys(folders) if os.path.isdir(f) and f not in sys.path]
+        if not folders:
+            return None
+        return importlib.machinery.PathFinder.find_spec(fullname, folders)
+
     def is_user_file(self, filename: str) -> bool:
         if filename == self.user_file:
             return True

@@ -1,0 +1,176 @@
+"""Loss objects: one method for the loss, one for its gradient, both of (target, prediction).
+
+A loss written as an object with `loss(y, y_pred)` and `gradient(y, y_pred)`
+(or `__call__(y_true, y_pred)` and `gradient(...)`, `loss`/`derivative`,
+`cost`/`prime`...) returns the gradient with respect to the *prediction*, the
+argument the network produced; the other one is the target. Which is which is
+read from the names (`y`, `y_true`, `t`, `target` against `y_pred`, `p`,
+`output`, `y_hat`); the order is the user's. A loss that returns one value per
+element (`0.5 * (y - y_pred) ** 2`) has the gradient of its sum; one that
+returns a number, the gradient of that number.
+
+Example:
+    class SquareLoss:
+        def loss(self, y, y_pred):
+            return 0.5 * np.power(y - y_pred, 2)
+
+        def gradient(self, y, y_pred):
+            return -(y - y_pred)
+
+    class CrossEntropy:
+        def loss(self, y, p):
+            p = np.clip(p, 1e-15, 1 - 1e-15)
+            return -y * np.log(p) - (1 - y) * np.log(1 - p)
+
+        def gradient(self, y, p):
+            p = np.clip(p, 1e-15, 1 - 1e-15)
+            return -(y / p) + (1 - y) / (1 - p)
+
+Recognised by: a class with one of the method pairs below, both taking the
+same two arguments with the same names, one named like a target and the other
+like a prediction; confirmed by trial calls on probabilities (N, C) with one-hot,
+integer or real-valued targets, where the gradient has the prediction's shape.
+The gradient is what the second method returns.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from backprop_doctor.conventions._base import FORWARD_SEED, Adapter
+from backprop_doctor.conventions._classlayer import required_inputs
+from backprop_doctor.conventions._run import Case, NotChecked
+
+NAME = "loss-objects"
+KIND = "class"
+ORDER = 14
+LOSSES = ("loss", "__call__", "compute", "calculate", "function", "fn", "cost", "value", "f")
+GRADIENTS = ("gradient", "grad", "derivative", "deriv", "prime", "delta", "dloss", "d_loss", "df", "backward_loss")
+TARGETS = ("y", "y_true", "ytrue", "t", "target", "targets", "label", "labels", "actual", "expected", "true", "y_target", "truth", "desired", "ys")
+PREDICTIONS = (
+    "y_pred", "ypred", "pred", "preds", "prediction", "predictions", "p", "y_hat", "yhat", "output", "outputs",
+    "predicted", "a", "activation", "scores", "logits", "probs", "y_predicted", "out", "y_out", "h",
+)  # fmt: skip
+CLASSES = 4
+
+
+def _methods(cls: type) -> tuple[str, str, int] | None:
+    """(loss method, gradient method, index of the prediction among their two arguments)."""
+    own = {name for klass in cls.__mro__[:-1] for name in vars(klass)}
+    for loss in LOSSES:
+        if loss not in own or not callable(getattr(cls, loss, None)):
+            continue
+        names = [n.lower() for n in required_inputs(getattr(cls, loss))]
+        if len(names) != 2:
+            continue
+        for gradient in GRADIENTS:
+            g = getattr(cls, gradient, None)
+            if gradient not in own or not callable(g) or [n.lower() for n in required_inputs(g)] != names:
+                continue
+            if names[0] in TARGETS and names[1] in PREDICTIONS:
+                return loss, gradient, 1
+            if names[0] in PREDICTIONS and names[1] in TARGETS:
+                return loss, gradient, 0
+    return None
+
+
+def recognise(cls: type, namespace: dict[str, Any]) -> bool:
+    return _methods(cls) is not None
+
+
+def label(obj: Any) -> str:
+    return obj.__name__
+
+
+class LossObject(Adapter):
+    """`loss(y, p)` and `gradient(y, p)` seen as a loss layer of the prediction p."""
+
+    def __init__(self, obj: Any, loss: str, gradient: str, prediction: int):
+        cls = type(obj)
+        super().__init__(name=cls.__name__, kind="loss-object", target=cls, is_loss=True)
+        self.obj, self._loss, self._gradient, self.prediction = obj, loss, gradient, prediction
+        self._inputs: tuple[np.ndarray, Any] | None = None
+
+    def _arguments(self, p: np.ndarray, y: Any) -> tuple[Any, Any]:
+        return (p, y) if self.prediction == 0 else (y, p)
+
+    def params(self) -> dict[str, np.ndarray]:
+        return {}
+
+    def forward(self, x: np.ndarray, t: Any = None) -> Any:
+        self._inputs = (x.copy(), t)
+        out = getattr(self.obj, self._loss)(*self._arguments(x, _copy(t)))
+        out = np.asarray(out, dtype=np.float64)
+        return out.sum() if out.size > 1 else out.reshape(())  # one value per element: their sum
+
+    def backward(self, dout: Any) -> tuple[np.ndarray | None, dict[str, Any]]:
+        assert self._inputs is not None, "forward first"
+        p, t = self._inputs
+        dx = getattr(self.obj, self._gradient)(*self._arguments(p.copy(), _copy(t)))
+        return np.asarray(dx, dtype=np.float64) * dout, {}
+
+    def forward_target(self) -> Any:
+        return getattr(type(self.obj), self._loss)
+
+    def backward_target(self) -> Any:
+        return getattr(type(self.obj), self._gradient)
+
+
+def _copy(t: Any) -> Any:
+    return t.copy() if isinstance(t, np.ndarray) else t
+
+
+def _targets(n: int, rng: np.random.Generator) -> list[tuple[str, np.ndarray]]:
+    labels = rng.integers(0, CLASSES, n)
+    return [
+        ("one-hot targets", np.eye(CLASSES)[labels]),
+        ("integer labels", labels),
+        ("real-valued targets", rng.uniform(0.1, 0.9, (n, CLASSES))),
+    ]
+
+
+def _trial(adapter: LossObject, p: np.ndarray, t: np.ndarray) -> bool:
+    state = np.random.get_state()
+    try:
+        np.random.seed(FORWARD_SEED)
+        value = adapter.forward(p, t)
+        dx, _ = adapter.backward(1.0)
+    except Exception:
+        return False
+    finally:
+        np.random.set_state(state)
+    return bool(np.isfinite(value)) and dx.shape == p.shape and bool(np.all(np.isfinite(dx)))
+
+
+def _abstract_error(obj: Any, method: str, p: np.ndarray, t: np.ndarray, prediction: int) -> BaseException | None:
+    try:
+        getattr(obj, method)(*((p, t) if prediction == 0 else (t, p)))
+    except NotImplementedError as error:
+        return error
+    except Exception:
+        return None
+    return None
+
+
+def build(cls: type, context: Any, rng: np.random.Generator) -> list[Case]:
+    from backprop_doctor import build as builder
+
+    loss, gradient, prediction = _methods(cls)
+    try:
+        obj = cls(**builder.infer_kwargs(cls, rng))
+    except builder.BuildError as error:
+        raise NotChecked(str(error)) from error
+    except Exception as error:
+        raise builder._raised(f"{cls.__name__}(...) raised {type(error).__name__}: {error}", error) from error
+    n = max(int(context.options.batch_size), 2)
+    p = rng.uniform(0.1, 0.9, (n, CLASSES))  # probabilities away from 0 and 1: every loss is smooth there
+    for what, t in _targets(n, rng):
+        adapter = LossObject(obj, loss, gradient, prediction)
+        if _trial(adapter, p, t):
+            return [Case(f"prediction {p.shape}, {what} {t.shape}", adapter, p, t)]
+    if _abstract_error(obj, loss, p, _targets(n, rng)[0][1], prediction) is not None:
+        raise NotChecked(f"`{cls.__name__}.{loss}` raises NotImplementedError: a base class")
+    # Nothing runs: let the engine report what the loss raises, at the user's line.
+    return [Case(f"prediction {p.shape}, one-hot targets (every target tried raised)", LossObject(obj, loss, gradient, prediction), p, _targets(n, rng)[0][1])]
