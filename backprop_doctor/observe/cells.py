@@ -81,7 +81,7 @@ class ObservedLayer(ClassLayer):
         else:
             out = forward(x, *[o.copy() for o in self.others], **kwargs)
         if out is None:
-            out = getattr(self.layer, "output", None)
+            out = getattr(self.layer, getattr(self.methods, "output", None) or "output", None)  # NNFS: `self.output(s)`
         if isinstance(out, tuple) and out and isinstance(out[0], np.ndarray):
             self._extra_outputs = [np.shape(o) for o in out[1:]]
             return out[0]
@@ -97,7 +97,7 @@ class ObservedLayer(ClassLayer):
             result = backward(dout, *zeros[: max(0, len(_parameters(backward)) - 1)])
         dx = result[0] if isinstance(result, tuple) and result else result
         if dx is None:
-            dx = getattr(self.layer, "dinputs", None)
+            dx = getattr(self.layer, getattr(self.methods, "dx", None) or "dinputs", None)
         if self._dlfs2 and self._groups:
             grads = self._summed(list(self.layer.grads))
         elif self._dlfs2:
