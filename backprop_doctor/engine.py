@@ -240,9 +240,9 @@ class LayerCheck:
                 np.random.set_state(state)
         return self.report
 
-    def _add(self, name: str, message: str, **fields: Any) -> None:
+    def _add(self, name: str, message: str, severity: Any = None, **fields: Any) -> None:
         fields.setdefault("layer", self.layer)
-        self.report.findings.append(rule(name).finding(message, **fields))
+        self.report.findings.append(rule(name).finding(message, severity=severity, **fields))
 
     def _run(self, attempt: int) -> None:
         if self.x_owned and isinstance(self.x, np.ndarray) and self.x.dtype == np.float64:
@@ -651,13 +651,27 @@ class LayerCheck:
         grads = self._grads  # the first call's gradients (copies if the second wrote into them)
         reentrant = _same(dx, dx2) and all(_same(grads.get(k), grads2.get(k)) for k in grads)
         if not reentrant:
-            self._add(
-                "nonreentrant-backward",
-                f"calling `{self.layer}.backward` twice with the same dout gives different gradients: assign "
-                "gradients (`self.dW = ...`) rather than accumulating (`+=`) across calls, and don't change "
-                "state in backward",
-                **locate.accumulation(target).fields(),
-            )
+            where = locate.accumulation(target)
+            if not where.text:
+                # no `self.x += ...` in its backward: a loss layer that edits its own cache
+                # (`dx = self.ys; dx[...] -= 1`), or a network holding one; right once per forward, as
+                # training calls it; only a second backward sees the edited cache
+                self._add(
+                    "nonreentrant-backward",
+                    f"calling `{self.layer}.backward` twice with the same dout gives different gradients: it changes "
+                    "its cached forward values; copy them first (`dx = self.ys.copy()`) so a second call (a gradient "
+                    "check, a retry) sees what forward stored",
+                    severity="warning",
+                    **where.fields(),
+                )
+            else:
+                self._add(
+                    "nonreentrant-backward",
+                    f"calling `{self.layer}.backward` twice with the same dout gives different gradients: assign "
+                    "gradients (`self.dW = ...`) rather than accumulating (`+=`) across calls, and don't change "
+                    "state in backward",
+                    **where.fields(),
+                )
         if self.adapter.is_loss and self.adapter.dout_is_input and isinstance(dx, np.ndarray):
             dx3, _ = self._backward(2.0)
             self._backward(upstream)  # leave the layer as after a normal call
