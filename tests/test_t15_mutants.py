@@ -62,6 +62,7 @@ def test_the_elementwise_floor_is_the_largest_of_atol_the_size_and_the_rounding(
     assert result.floor(0.0, 1e-6, 1e-3) == 1e-3  # atol wins
     assert result.floor(0.0, 1e-6, 1e-12) == pytest.approx(3e-8)  # 1e-8 of the largest derivative
     assert result.floor(1e6, 1e-6, 1e-12) == pytest.approx(1e6 * eps * 1e6 / 1e-6)  # the rounding of f ≈ 1e6
+    assert _elementwise([1e-3], [1e-3]).floor(0.0, 1e-6, 1e-14) == pytest.approx(1e-11)  # small derivatives
 
 
 # --------------------------------------------------------------------------- ranking: de-duplication
@@ -270,3 +271,9 @@ def test_a_factor_near_the_batch_size_is_only_scaled():
     assert gradcheck.name_pattern(5.05 * n, n, batch_size=5).name == "scaled"  # 1 % off the batch size
     assert gradcheck.name_pattern(n / 5.05, n, batch_size=5).name == "scaled"
     assert gradcheck.name_pattern(5 * n, n, batch_size=1).name == "scaled"  # a batch of one scales nothing
+
+
+def test_the_floor_of_an_empty_comparison_is_atol_or_the_rounding():
+    empty = _elementwise([], [])
+    assert empty.floor(0.0, 1e-6, 1e-3) == 1e-3
+    assert empty.floor(1e6, 1e-6, 1e-12) == pytest.approx(gradcheck.noise_floor(1e6, 1e-6))
