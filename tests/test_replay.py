@@ -632,3 +632,32 @@ def test_the_same_script_at_a_good_rate_gets_no_rate_finding(tmp_path):
     assert errors(report) == []
     curve = report["training"]["yours"]
     assert curve[-1] < curve[0]
+
+
+def _lstm_program() -> str:
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    try:
+        import bench_replay
+    finally:
+        sys.path.pop(0)
+    return bench_replay.LSTM.replace("while n < 100000:", "while n < 50:")
+
+
+def test_a_hand_written_lstm_over_a_sequence_is_replayed_and_gets_no_error(tmp_path):
+    path = write(tmp_path, "lstm.py", _lstm_program())
+    report = check(path)
+    assert errors(report) == []
+    result = replayed(report)
+    assert len(result["parameters"]) == 10 and not any(p["wrong"] for p in result["parameters"])
+
+
+def test_a_forget_gate_derivative_taken_at_the_wrong_time_step_is_reported(tmp_path):
+    source = _lstm_program()
+    assert "df = dc * cs[t - 1] * fs[t] * (1 - fs[t])" in source
+    path = write(tmp_path, "lstm.py", source.replace("df = dc * cs[t - 1] * fs[t] * (1 - fs[t])", "df = dc * cs[t] * fs[t] * (1 - fs[t])"))
+    report = check(path)
+    findings = step_findings(report)
+    assert findings and findings[0]["line"] == line_of(path, "loss, grads, h_prev, c_prev = loss_fun(")
+    parameters = {p["name"]: p["wrong"] for p in replayed(report)["parameters"]}
+    assert parameters["Wf"] and parameters["bf"]
+    assert not parameters["Wy"] and not parameters["by"]  # the output layer is not in time
