@@ -652,10 +652,11 @@ class LayerCheck:
         reentrant = _same(dx, dx2) and all(_same(grads.get(k), grads2.get(k)) for k in grads)
         if not reentrant:
             where = locate.accumulation(target)
-            if not where.text:
-                # no `self.x += ...` in its backward: a loss layer that edits its own cache
-                # (`dx = self.ys; dx[...] -= 1`), or a network holding one; right once per forward, as
-                # training calls it; only a second backward sees the edited cache
+            if not where.text and self.adapter.is_loss:
+                # a loss (layer, or network ending in one) with no `self.x += ...` in its backward that
+                # edits its own cache (`dx = self.ys; dx[...] -= 1`): right once per forward, as training
+                # calls it; only a second backward sees the edited cache. Other state changed in backward
+                # (a dropout mask drawn again) stays an error.
                 self._add(
                     "nonreentrant-backward",
                     f"calling `{self.layer}.backward` twice with the same dout gives different gradients: it changes "
