@@ -399,7 +399,9 @@ def _shapes_cell(text: str) -> str:
 
 
 def training_panel(training: dict[str, Any]) -> Panel:
-    curves: list[tuple[str, Sequence[Any]]] = [("yours", list(training.get("yours") or ()))]
+    # beside the program's own training, the probe's run of the user's layers is named for what it is
+    first = "your net, probe's SGD" if training.get("program") else "yours"
+    curves: list[tuple[str, Sequence[Any]]] = [(first, list(training.get("yours") or ()))]
     reference = training.get("reference")
     if reference:
         curves.append((one_line(str(training.get("reference_label") or "reference")), list(reference)))
