@@ -25,7 +25,7 @@ import numpy as np
 
 from backprop_doctor.replay.capture import Capture, Moved, _number
 from backprop_doctor.replay.runner import NotReplayable, Runner
-from backprop_doctor.replay.state import assign, describe
+from backprop_doctor.replay.state import describe
 from backprop_doctor.static.steps import Adjoint, LossSite, TrainingStep
 
 # relative disagreement that counts as wrong: the book's `np.log(y + 1e-7)` alone moves a correct
@@ -329,4 +329,4 @@ def _batch_sizes(capture: Capture, namespace: dict[str, Any]) -> tuple[int, ...]
     return tuple(sorted(sizes))
 
 
-__all__ = ["Measured", "StepResult", "assign", "replay_step"]
+__all__ = ["Measured", "StepResult", "replay_step"]

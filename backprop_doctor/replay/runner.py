@@ -17,8 +17,6 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import numpy as np
-
 from backprop_doctor.replay.capture import Capture, _number
 from backprop_doctor.replay.state import Path, assign, resolve
 from backprop_doctor.static.steps import LossSite
@@ -128,7 +126,3 @@ def _own_nodes(stmt: ast.stmt) -> list[ast.AST]:
 
     visit(ast.Module(body=[stmt], type_ignores=[]), False)
     return found
-
-
-def as_float(value: Any) -> np.ndarray:
-    return np.asarray(value, dtype=np.float64)
