@@ -187,6 +187,17 @@ def _check_namespace(context: CheckContext, report: Report) -> None:
     report.extend(check_others(others, context, rng))  # the other conventions (activations, Nielsen, ...)
 
 
+def _runs_program(context: CheckContext) -> bool:
+    """Whether the user's program may be run (observed run, replay): in the child process only, where
+    the sandbox holds it, when the file has driver code, and not with `--no-run` or `--build`."""
+    from backprop_doctor.loading import sandbox
+    from backprop_doctor.observe.driver import has_driver
+
+    opts = context.options
+    assert context.source is not None
+    return opts.run and opts.build is None and sandbox.active() and has_driver(context.source.tree)
+
+
 def _observe(context: CheckContext, report: Report, found: Any) -> set[str]:
     """Run the user's program under the recorder and check what it built, on what it fed them.
 
@@ -194,12 +205,9 @@ def _observe(context: CheckContext, report: Report, found: Any) -> set[str]:
     process), only when the file has driver code, and not with `--no-run` or `--build`.
     Returns the names of the classes and functions checked this way.
     """
-    from backprop_doctor.loading import sandbox
-    from backprop_doctor.observe.driver import has_driver
-
     opts = context.options
     assert context.source is not None
-    if not (opts.run and opts.build is None and sandbox.active() and has_driver(context.source.tree)):
+    if not _runs_program(context):
         return set()
     from backprop_doctor.observe import report as observed_report
     from backprop_doctor.observe.check import check_record
@@ -220,12 +228,9 @@ def _replay(context: CheckContext, report: Report) -> bool:
 
     Same conditions as the observed run. Returns whether any update's gradient was compared.
     """
-    from backprop_doctor.loading import sandbox
-    from backprop_doctor.observe.driver import has_driver
-
     opts = context.options
     assert context.source is not None
-    if not (opts.run and opts.build is None and sandbox.active() and has_driver(context.source.tree)):
+    if not _runs_program(context):
         return False
     if not context.source.facts.training_steps:
         return False
