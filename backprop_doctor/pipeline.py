@@ -236,10 +236,12 @@ def _replay(context: CheckContext, report: Report) -> bool:
         return False
     from backprop_doctor.replay import replay_file, summary
 
-    explained = any(f.severity == "error" and f.code.startswith(("BPD1", "BPD3")) for f in report.findings)
-    if explained and not opts.training:
-        return False  # a gradient is already known wrong and no curve is wanted: nothing left to replay for
-    results = replay_file(context.source, opts.run_budget, seed=opts.seed, curve=opts.training, measure=not explained)
+    errors = [f for f in report.findings if f.severity == "error" and f.code.startswith(("BPD1", "BPD3"))]
+    structural = any(f.code.startswith("BPD3") for f in errors)  # the softmax or the batch: every gradient follows from it
+    if structural and not opts.training:
+        return False  # the cause is known and no curve is wanted: nothing left to replay for
+    # a wrong layer or function gradient is still replayed: the step's adjoints can name the statement
+    results = replay_file(context.source, opts.run_budget, seed=opts.seed, curve=opts.training, measure=not structural)
     context.extras["replay"] = results
     report.extras["replay"] = [summary(r) for r in results]
     compared = False

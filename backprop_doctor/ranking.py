@@ -41,8 +41,13 @@ TRAINING_CAUSES = ("learning-rate-too-high", "dead-relu")
 PREFERRED_CAUSES = ("softmax-not-per-row", "batch-coupling", "unshared-parameter", "input-mutated")
 
 
+# Findings that name the statement to fix inside code another finding only shows is wrong
+# (the replay's first wrong adjoint `dZ1` in `backward`, beside the wrong `dW1` it feeds).
+LOCATING = ("step-gradient-mismatch",)
+
+
 def sort_key(f: Finding) -> tuple:
-    return (SEVERITY_ORDER[f.severity], _precedence(f), f.line is None, f.code, f.layer or "", f.param or "")
+    return (SEVERITY_ORDER[f.severity], _precedence(f), f.name not in LOCATING, f.line is None, f.code, f.layer or "", f.param or "")
 
 
 def _precedence(f: Finding) -> int:
@@ -148,7 +153,7 @@ def _explains(cause: Finding, symptom: Finding) -> bool:
     """Whether `cause` can account for `symptom`: a later stage, or the same layer."""
     if cause.name in PREFERRED_CAUSES:
         return True
-    if symptom.name == "gradient-mismatch" and cause.name == "gradient-mismatch":
+    if symptom.name == "gradient-mismatch" and cause.name in ("gradient-mismatch", *LOCATING):
         # a wrong layer gradient makes every gradient upstream of it and the network's wrong
         return True
     return _precedence(cause) <= _precedence(symptom)

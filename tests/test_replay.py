@@ -15,6 +15,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from userfiles import check, errors, line_of, planted, write
 
 SCRIPT = """
 import numpy as np
@@ -274,30 +275,6 @@ for i in range(1000):
 """
 
 
-def check(path: Path, *extra: str) -> dict:
-    env = {**os.environ, "NO_COLOR": "1"}
-    result = subprocess.run(
-        [sys.executable, "-m", "backprop_doctor", "check", str(path), "--format", "json", "--no-training", *extra],
-        capture_output=True, text=True, encoding="utf-8", env=env, timeout=180, cwd=path.parent,
-    )  # fmt: skip
-    assert "Traceback" not in result.stderr, result.stderr
-    return json.loads(result.stdout)["files"][0]
-
-
-def write(folder: Path, name: str, text: str) -> Path:
-    path = folder / name
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
-    return path
-
-
-def line_of(path: Path, text: str) -> int:
-    return next(i for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if text in line)
-
-
-def errors(report: dict) -> list[dict]:
-    return [f for f in report["findings"] if f["severity"] == "error"]
-
-
 def step_findings(report: dict) -> list[dict]:
     return [f for f in report["findings"] if f["name"] == "step-gradient-mismatch"]
 
@@ -306,12 +283,6 @@ def replayed(report: dict) -> dict:
     (result,) = report["extras"]["replay"]
     assert result["not_replayed"] is None, result
     return result
-
-
-def planted(tmp_path: Path, name: str, text: str, correct: str, wrong: str) -> Path:
-    source = textwrap.dedent(text)
-    assert correct in source, correct
-    return write(tmp_path, name, source.replace(correct, wrong, 1))
 
 
 # ------------------------------------------------------------------ correct twins: no error at all

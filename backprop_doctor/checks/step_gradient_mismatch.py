@@ -33,6 +33,7 @@ from typing import Any
 
 from backprop_doctor.findings import Finding
 from backprop_doctor.rules import rule
+from backprop_doctor.static.step_functions import InnerAdjoint
 from backprop_doctor.static.steps import consumers, reads
 
 NAME = "step-gradient-mismatch"
@@ -47,10 +48,12 @@ def run(context: Any) -> Iterator[Finding]:
     results = context.extras.get("replay") or []
     if context.source is None:
         return
-    explained = any(f.severity == "error" and f.code.startswith(("BPD1", "BPD3")) and f.name != NAME for f in context.findings)
+    errors = [f for f in context.findings if f.severity == "error" and f.code.startswith(("BPD1", "BPD3")) and f.name != NAME]
     for result in results:
-        if not result.parameters or not result.wrong or explained:
+        if not result.parameters or not result.wrong:
             continue
+        if errors and (result.first_wrong_adjoint is None or any(f.code.startswith("BPD3") for f in errors)):
+            continue  # a gradient already known wrong, and the replay cannot say more precisely which statement
         yield from _findings(result, context.source)
 
 
@@ -147,7 +150,9 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
     if culprit is not None:
         adjoint, measured = culprit
         right = [a for a, m in result.adjoints if not m.wrong]
-        inputs = [a.name for a in right if a.name in reads(step.prefix[adjoint.index])]
+        inner = isinstance(adjoint, InnerAdjoint)
+        computed_from = set(adjoint.reads) if inner else reads(step.prefix[adjoint.index])
+        inputs = [a.name for a in right if a.name in computed_from]
         pattern, what, advice = _factor_words(measured.factor, measured.proportional, result.batch_sizes)
         diagnosis = f"`{adjoint.name}` (line {adjoint.line}) is {what} with respect to `{adjoint.forward}`"
         if inputs:
@@ -155,8 +160,8 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
         elif right:
             diagnosis += f", the first wrong one from the loss backwards ({_names([a.name for a in right])} are right)"
         if pattern == "wrong-derivative":
-            fed = consumers(step, adjoint.forward, adjoint.index)
-            adjoint_of = {a.forward: a.name for a in step.adjoints}
+            fed = list(adjoint.fed) if inner else consumers(step, adjoint.forward, adjoint.index)
+            adjoint_of = {a.forward: a.name for a in (step.inner if inner else step.adjoints)}
             terms = [f"`{adjoint_of[t]}` × ∂`{t}`/∂`{adjoint.forward}`" for t, _ in fed if t in adjoint_of]
             if terms and len(terms) == len(fed):
                 lines = ", ".join(str(line) for _, line in fed)

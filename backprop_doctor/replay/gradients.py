@@ -24,8 +24,10 @@ from typing import Any
 import numpy as np
 
 from backprop_doctor.replay.capture import Capture, Moved, _number
+from backprop_doctor.replay.inner import Hooks, code_of
 from backprop_doctor.replay.runner import NotReplayable, Runner
 from backprop_doctor.replay.state import describe
+from backprop_doctor.static.step_functions import InnerAdjoint
 from backprop_doctor.static.steps import Adjoint, LossSite, TrainingStep
 
 # relative disagreement that counts as wrong: the book's `np.log(y + 1e-7)` alone moves a correct
@@ -55,10 +57,15 @@ class Measured:
     unused: bool = False  # the loss does not move when this array does
     inconclusive: bool = False  # the two step sizes disagree (a kink): not judged
     shape: tuple[int, ...] = ()
+    scale: float | None = None  # the factor every adjoint of the program carries (its loss summed, not averaged)
 
     @property
     def wrong(self) -> bool:
-        return not self.inconclusive and any(not d.agrees for d in self.directions)
+        if self.inconclusive or all(d.agrees for d in self.directions):
+            return False
+        if self.scale is not None and self.proportional and self.factor is not None:
+            return abs(self.factor / self.scale - 1) > PROPORTIONAL  # off by the program's own scale only
+        return True
 
     @property
     def error(self) -> float:
@@ -72,7 +79,7 @@ class StepResult:
     loss_value: float | None = None
     program_loss: float | None = None
     parameters: list[tuple[Moved, Measured]] = field(default_factory=list)
-    adjoints: list[tuple[Adjoint, Measured]] = field(default_factory=list)  # measured in order, up to the first wrong one
+    adjoints: list[tuple[Adjoint | InnerAdjoint, Measured]] = field(default_factory=list)  # measured in order, up to the first wrong one
     batch_sizes: tuple[int, ...] = ()
     runs: int = 0
     seconds: float = 0.0
@@ -86,7 +93,7 @@ class StepResult:
         return [(m, r) for m, r in self.parameters if r.wrong]
 
     @property
-    def first_wrong_adjoint(self) -> tuple[Adjoint, Measured] | None:
+    def first_wrong_adjoint(self) -> tuple[Adjoint | InnerAdjoint, Measured] | None:
         return next(((a, m) for a, m in self.adjoints if m.wrong), None)
 
 
@@ -202,17 +209,7 @@ def replay_step(capture: Capture, path: str, seed: int = 0, budget: float = 10.0
                 result.why = "the program computes no loss, and no usual loss fits its gradients"
         rng = np.random.default_rng(seed + 1)
         if result.wrong:
-            for adjoint in capture.step.adjoints:
-                if time.perf_counter() > deadline:
-                    break
-                measured = _adjoint(runner, adjoint, base_namespace, base_loss, rng)
-                if measured is None:
-                    continue
-                if measured.wrong and _contradicted(capture.step, adjoint, result):
-                    continue  # a right gradient is computed from it: its name says more than it is (`dh` zeroed into dz)
-                result.adjoints.append((adjoint, measured))
-                if measured.wrong:
-                    break
+            _walk_adjoints(runner, capture, result, base_namespace, base_loss, rng, deadline)
         if curve:
             from backprop_doctor.replay.curve import own_curve, rises
 
@@ -226,6 +223,40 @@ def replay_step(capture: Capture, path: str, seed: int = 0, budget: float = 10.0
     result.runs = runner.runs if runner is not None else 0
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _walk_adjoints(
+    runner: Runner, capture: Capture, result: StepResult, namespace: dict[str, Any], base_loss: float, rng: np.random.Generator, deadline: float
+) -> None:
+    """Measure the step's adjoints from the loss backwards, up to the first wrong one.
+
+    The loop's own (`dz1` in a script) come first, then those inside the functions it calls (`dZ1`
+    in `backward`). Programs often differentiate the *summed* loss and divide by the batch size only
+    in the parameters' gradients (`dZ2 = A2 - Y`, `dW2 = dZ2 @ A1.T / m`): an adjoint that a right
+    gradient is computed from sets the scale the later ones are judged at.
+    """
+    scale: float | None = None
+    step = capture.step
+    for adjoint in [*step.adjoints, *step.inner]:
+        if time.perf_counter() > deadline:
+            break
+        if isinstance(adjoint, InnerAdjoint):
+            measured = _inner_adjoint(runner, adjoint, base_loss, rng)
+        else:
+            measured = _adjoint(runner, adjoint, namespace, base_loss, rng)
+        if measured is None:
+            continue
+        if measured.wrong and scale is not None:
+            measured.scale = scale
+        if measured.wrong:
+            contradicted = _inner_contradicted(adjoint, result) if isinstance(adjoint, InnerAdjoint) else _contradicted(step, adjoint, result)
+            if contradicted:  # a right gradient is computed from it: its name says more than it is (`dh` zeroed into dz)
+                if scale is None and measured.proportional and measured.factor is not None:
+                    scale = measured.factor
+                continue
+        result.adjoints.append((adjoint, measured))
+        if measured.wrong:
+            break
 
 
 def _smaller_rate(runner: Runner, capture: Capture) -> tuple[str, float, float, list[float]] | None:
@@ -295,6 +326,57 @@ def _adjoint(runner: Runner, adjoint: Adjoint, namespace: dict[str, Any], base_l
         return runner.loss(after=adjoint.forward_index, later=[(adjoint.forward, lambda f: f + delta)])
 
     return _measure(adjoint.name, adjoint.line, value, forward, loss_moved, base_loss, rng)
+
+
+def _inner_adjoint(runner: Runner, adjoint: InnerAdjoint, base_loss: float, rng: np.random.Generator) -> Measured | None:
+    """`dZ1` inside `backward` against the loss with `Z1` moved inside `forward`, right after it is computed."""
+    codes = {}
+    for site in (adjoint.forward_at, adjoint.adjoint):
+        code = code_of(runner.namespace, site)
+        if code is None:
+            return None
+        codes[site.function] = code
+    hooks = Hooks(codes)
+    hooks.after(adjoint.forward_at, adjoint.forward)
+    hooks.after(adjoint.adjoint, adjoint.name)
+    if runner.loss(hooks=hooks) != base_loss or any(hooks.calls.get(name) != 1 for name in codes):
+        return None  # a function runs more than once per step: its locals have no one value
+    value, forward = hooks.read.get(adjoint.name), hooks.read.get(adjoint.forward)
+    if _number(value) is not None and _number(forward) is not None and not isinstance(forward, np.ndarray):
+        value, forward = _number(value), _number(forward)
+    elif not (isinstance(value, np.ndarray) and isinstance(forward, np.ndarray)) or value.shape != forward.shape:
+        return None
+    elif forward.dtype.kind != "f":
+        return None
+
+    def loss_moved(delta: Any) -> float:
+        moved = Hooks(codes)
+        moved.after(adjoint.forward_at, adjoint.forward, lambda f: f + delta)
+        loss = runner.loss(hooks=moved)
+        if adjoint.forward not in moved.read:
+            raise NotReplayable(f"`{adjoint.forward}` could not be moved inside `{adjoint.forward_at.function}`")
+        return loss
+
+    measured = _measure(adjoint.name, adjoint.line, value, forward, loss_moved, base_loss, rng)
+    return None if measured.unused else measured
+
+
+def _inner_contradicted(adjoint: InnerAdjoint, result: StepResult) -> bool:
+    """A parameter measured right has its gradient named from `adjoint`'s function (`dW1` from `dZ1`).
+
+    The same guard as `_contradicted`, for the names a function gives its gradients: the key of a
+    right parameter (`W1`) prefixed as a gradient (`dW1`, `d_W1`, `grad_W1`) and read from the adjoint.
+    """
+    right = {_key(moved) for moved, measured in result.parameters if not (measured.wrong or measured.inconclusive)}
+    names = {f"{prefix}{key}" for key in right if key for prefix in ("d", "d_", "grad_")}
+    return bool(set(adjoint.feeds) & names)
+
+
+def _key(moved: Moved) -> str | None:
+    if moved.path is None:
+        return None
+    kind, key = moved.path[-1]
+    return str(key)
 
 
 def _contradicted(step: TrainingStep, adjoint: Adjoint, result: StepResult) -> bool:

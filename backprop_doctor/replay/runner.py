@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from backprop_doctor.replay.capture import Capture, _number
+from backprop_doctor.replay.inner import Hooks
 from backprop_doctor.replay.state import Path, assign, resolve
 from backprop_doctor.static.steps import LossSite
 
@@ -66,14 +67,17 @@ class Runner:
         namespace.update(variables)
         return namespace
 
-    def run(self, changes: Sequence[Change] = (), after: int | None = None, later: Sequence[tuple[str, Callable[[Any], Any]]] = ()) -> dict[str, Any]:
-        """Run the prefix with `changes` applied first; `later` rebinds names after statement `after`."""
+    def run(
+        self, changes: Sequence[Change] = (), after: int | None = None, later: Sequence[tuple[str, Callable[[Any], Any]]] = (), hooks: Hooks | None = None
+    ) -> dict[str, Any]:
+        """Run the prefix with `changes` applied first; `later` rebinds names after statement `after`;
+        `hooks` reach into the frames of the functions the step calls (`replay.inner`)."""
         namespace = self._fresh()
         for path, value in changes:
             assign(namespace, path, value)
         size = len(self.step.prefix)
         self.runs += 1
-        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()), hooks or contextlib.nullcontext():
             if after is None:
                 exec(self._code(0, size), namespace)  # noqa: S102 - the user's own statements, in the sandbox
             else:
@@ -100,8 +104,10 @@ class Runner:
                 return number
         return None
 
-    def loss(self, changes: Sequence[Change] = (), after: int | None = None, later: Sequence[tuple[str, Callable[[Any], Any]]] = ()) -> float:
-        value = self.loss_of(self.run(changes, after, later))
+    def loss(
+        self, changes: Sequence[Change] = (), after: int | None = None, later: Sequence[tuple[str, Callable[[Any], Any]]] = (), hooks: Hooks | None = None
+    ) -> float:
+        value = self.loss_of(self.run(changes, after, later, hooks))
         if value is None:
             raise NotReplayable("the step's loss could not be computed again")
         return value

@@ -93,6 +93,7 @@ class TrainingStep:
     adjoints: tuple[Adjoint, ...] = ()  # in the order the prefix computes them (from the loss backwards)
     assigned: dict[str, int] = field(default_factory=dict)  # name -> line of its last assignment in the prefix
     loop: ast.stmt | None = None  # the `for` or `while` statement itself (its body is one step)
+    inner: tuple = ()  # `static.step_functions.InnerAdjoint`s: adjoints inside the functions the step calls
 
 
 def _targets(stmt: ast.stmt) -> list[str]:
@@ -330,6 +331,8 @@ def training_steps(tree: ast.Module | None) -> list[TrainingStep]:
         if _over_parameters(loop) or not any(isinstance(n, (ast.Call, ast.BinOp)) for s in prefix for n in walk(s)):
             return None  # a loop over the parameters that updates each one, not a training loop
         name = qualnames.get(id(function)) if function is not None else None
+        from backprop_doctor.static.step_functions import inner_adjoints  # it builds on this module's helpers
+
         return TrainingStep(
             function=name,
             function_line=getattr(function, "lineno", 0) if function is not None else 0,
@@ -343,6 +346,7 @@ def training_steps(tree: ast.Module | None) -> list[TrainingStep]:
             adjoints=tuple(_adjoints(prefix)),
             assigned={n: s.lineno for s in prefix for n in _targets(s)},
             loop=loop,
+            inner=tuple(inner_adjoints(tree, prefix)),
         )
 
     def visit(body: list[ast.stmt], function: ast.AST | None) -> None:

@@ -1,0 +1,107 @@
+"""Reach into the frames of the functions a replayed step calls.
+
+`Hooks` is a tracer for one replay: it turns on line events only in the code of
+the functions it is given, counts their calls, and acts right after a given
+statement of a function has run (on the next line event of that frame, or its
+return): it can copy a local (`dZ1` as `backward` computed it) or replace one
+(`Z1` in `forward`, moved by `h * v`, before the rest of the function reads
+it). The tracer that was running before (a coverage tool, a debugger) is put
+back afterwards.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import sys
+import types
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from backprop_doctor.static.step_functions import Site
+
+
+def code_of(namespace: dict[str, Any], site: Site) -> types.CodeType | None:
+    """The code object of `site.function` ("backward", "Net.backprop") as the program defined it."""
+    owner, _, name = site.function.rpartition(".")
+    holder: Any = namespace.get(owner) if owner else None
+    value = getattr(holder, name, None) if owner else namespace.get(name)
+    value = getattr(value, "__func__", value)
+    code = getattr(value, "__code__", None)
+    return code if isinstance(code, types.CodeType) and code.co_firstlineno == site.first_line else None
+
+
+def _write_local(frame: types.FrameType, name: str, value: Any) -> None:
+    frame.f_locals[name] = value
+    if sys.version_info < (3, 13):  # before PEP 667 f_locals is a snapshot: push it back into the frame
+        ctypes.pythonapi.PyFrame_LocalsToFast(ctypes.py_object(frame), ctypes.c_int(0))
+
+
+@dataclass
+class _Action:
+    site: Site
+    name: str
+    change: Callable[[Any], Any] | None  # None: read the value
+    done: bool = False
+
+
+@dataclass
+class Hooks:
+    """Line events in the given functions only; act after a statement, count calls."""
+
+    codes: dict[str, types.CodeType]  # function name -> code
+    actions: list[_Action] = field(default_factory=list)
+    calls: dict[str, int] = field(default_factory=dict)
+    read: dict[str, Any] = field(default_factory=dict)
+
+    def after(self, site: Site, name: str, change: Callable[[Any], Any] | None = None) -> None:
+        self.actions.append(_Action(site, name, change))
+
+    def __call__(self, frame: types.FrameType, event: str, arg: Any) -> Any:
+        if event != "call":
+            return None
+        for name, code in self.codes.items():
+            if frame.f_code is code:
+                self.calls[name] = self.calls.get(name, 0) + 1
+                return self._local(name)
+        return None
+
+    def _local(self, function: str) -> Callable[..., Any]:
+        pending = [a for a in self.actions if a.site.function == function and not a.done]
+        inside: list[_Action] = []
+
+        def trace(frame: types.FrameType, event: str, arg: Any) -> Any:
+            if event not in ("line", "return"):
+                return trace
+            line = frame.f_lineno
+            for action in list(inside):
+                if event == "return" or not (action.site.line <= line <= action.site.end_line):
+                    inside.remove(action)
+                    self._act(frame, action, event)
+            if event == "line":
+                inside.extend(a for a in pending if a.site.line == line and not a.done and a not in inside)
+            return trace
+
+        return trace
+
+    def _act(self, frame: types.FrameType, action: _Action, event: str) -> None:
+        action.done = True
+        if action.name not in frame.f_locals:
+            return
+        if action.change is None:
+            value = frame.f_locals[action.name]
+            self.read[action.name] = value.copy() if hasattr(value, "copy") else value
+        elif event == "line":  # at a return the function has used its values already
+            _write_local(frame, action.name, action.change(frame.f_locals[action.name]))
+            self.read[action.name] = True
+
+    def __enter__(self) -> Hooks:
+        self._previous = sys.gettrace()
+        sys.settrace(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        sys.settrace(self._previous)
+
+
+__all__ = ["Hooks", "code_of"]

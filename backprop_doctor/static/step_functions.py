@@ -1,0 +1,204 @@
+"""Adjoints inside the functions one training step calls.
+
+Many programs keep the loop short and do the work in functions:
+
+    for i in range(iterations):
+        A2, cache = forward(X, params)          # Z1, A1, Z2 computed in forward()
+        J = cost(A2, Y)
+        grads = backward(params, cache, X, Y)   # dZ2, dZ1 computed in backward()
+        params = update(params, grads, lr)
+
+The adjoints (`dZ1` in `backward`) and the forward values they differentiate
+(`Z1` in `forward`) then live in the functions' frames, not in the loop.
+`inner_adjoints` finds them: the functions the step's statements call (by
+name, and methods by a name only one class of the file defines), followed
+into the functions they call, in the order the step reaches them; in each, the
+statements that run once per call (not inside a loop of that function); the
+first place each forward value is computed; and the adjoints paired with them
+by name. The replay (`replay/inner.py`) perturbs a forward value right after
+its statement runs and reads the adjoint after its own, through a tracer on
+those functions only.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+from backprop_doctor.static.definitions import _child_blocks
+from backprop_doctor.static.steps import _ADJOINT, _changed, _forward_names, _targets, reads
+from backprop_doctor.static.tree import walk
+
+DEPTH = 3  # how many calls deep the step is followed
+
+
+@dataclass(frozen=True)
+class Site:
+    """A statement inside a function: the replay recognises the function by its code's first line."""
+
+    function: str  # "backward", "Net.backprop"
+    first_line: int  # co_firstlineno of the function (its first decorator's line, or the def)
+    line: int
+    end_line: int
+
+
+@dataclass(frozen=True)
+class InnerAdjoint:
+    """`dZ1` (last changed at `adjoint`) is the gradient of `Z1` (computed at `forward_at`)."""
+
+    name: str
+    forward: str
+    adjoint: Site
+    forward_at: Site
+    feeds: tuple[str, ...] = ()  # names its function computes from it (`dW1 = dZ1 @ X.T / m`)
+    reads: tuple[str, ...] = ()  # names the statement that computes it reads (`dA1`, `A1`)
+    fed: tuple[tuple[str, int], ...] = ()  # forward values computed from the forward value, with their lines (`A1`, 13)
+
+    @property
+    def line(self) -> int:
+        return self.adjoint.line
+
+
+FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
+
+
+def _definitions(tree: ast.Module) -> tuple[dict[str, FunctionNode], dict[str, list[tuple[str, FunctionNode]]]]:
+    """Module-level functions by name; methods by name -> [(class name, node)]."""
+    functions: dict[str, FunctionNode] = {}
+    methods: dict[str, list[tuple[str, FunctionNode]]] = {}
+    for stmt in tree.body:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            functions[stmt.name] = stmt
+        elif isinstance(stmt, ast.ClassDef):
+            for item in stmt.body:
+                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    methods.setdefault(item.name, []).append((stmt.name, item))
+    return functions, methods
+
+
+def _calls(nodes: list[ast.stmt]) -> list[tuple[ast.Call, bool]]:
+    """Calls in statements, in source order, each with whether it sits inside a loop (or a comprehension)."""
+    found: list[tuple[ast.Call, bool]] = []
+
+    def visit(node: ast.AST, looped: bool) -> None:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            return
+        if isinstance(node, ast.Call):
+            found.append((node, looped))
+        inner = looped or isinstance(node, (ast.For, ast.While, ast.AsyncFor, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp))
+        for child in ast.iter_child_nodes(node):
+            visit(child, inner)
+
+    for stmt in nodes:
+        visit(stmt, False)
+    return found
+
+
+def _once(body: list[ast.stmt]) -> list[ast.stmt]:
+    """Statements of a function body that run at most once per call (if/with/try blocks followed, loops not)."""
+    found: list[ast.stmt] = []
+    for stmt in body:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.For, ast.While, ast.AsyncFor)):
+            continue
+        blocks = _child_blocks(stmt)
+        if blocks:
+            for block in blocks:
+                found += _once(block)
+        else:
+            found.append(stmt)
+    return found
+
+
+def _first_line(node: FunctionNode) -> int:
+    return min([d.lineno for d in node.decorator_list] + [node.lineno])
+
+
+def called_functions(tree: ast.Module, prefix: tuple[ast.stmt, ...]) -> list[tuple[str, FunctionNode]]:
+    """The file's functions one pass of the step calls exactly once, in the order it reaches them.
+
+    A function called from more than one place, or in a loop, runs more than once per step: its
+    locals have no single value, so it is left out (and so is what it calls).
+    """
+    functions, methods = _definitions(tree)
+    order: list[tuple[str, FunctionNode]] = []
+    seen: dict[int, int] = {}
+    excluded: set[int] = set()
+
+    def resolve(call: ast.Call) -> tuple[str, FunctionNode] | None:
+        func = call.func
+        if isinstance(func, ast.Name) and func.id in functions:
+            return func.id, functions[func.id]
+        if isinstance(func, ast.Attribute) and len(methods.get(func.attr, ())) == 1:
+            owner, node = methods[func.attr][0]
+            return f"{owner}.{func.attr}", node
+        return None
+
+    def visit(statements: list[ast.stmt], depth: int) -> None:
+        for call, looped in _calls(statements):
+            target = resolve(call)
+            if target is None:
+                continue
+            name, node = target
+            seen[id(node)] = seen.get(id(node), 0) + 1
+            if looped or seen[id(node)] > 1:
+                excluded.add(id(node))
+                continue
+            order.append((name, node))
+            if depth < DEPTH:
+                visit(node.body, depth + 1)
+
+    visit(list(prefix), 1)
+    return [(name, node) for name, node in order if id(node) not in excluded]
+
+
+def _fed(bodies: dict[str, list[ast.stmt]], at: Site, name: str) -> tuple[tuple[str, int], ...]:
+    """Forward values the function holding `at` computes from `name` after it (`A1 = np.tanh(Z1)`)."""
+    found: list[tuple[str, int]] = []
+    for stmt in bodies.get(at.function, []):
+        if stmt.lineno > at.end_line and name in reads(stmt):
+            found += [(t, stmt.lineno) for t in _targets(stmt) if t != name and not _ADJOINT.fullmatch(t)]
+    return tuple(dict.fromkeys(found))
+
+
+def inner_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...]) -> list[InnerAdjoint]:
+    """Adjoints computed inside the functions the step calls, paired with forward values by name.
+
+    A forward value is taken where it is first computed in the order the step runs (`Z1` in
+    `forward`, not the `Z1, A1, Z2, A2 = cache` that `backward` unpacks later); an adjoint where
+    its function last changes it.
+    """
+    if tree is None:
+        return []
+    first: dict[str, Site] = {}
+    found: list[InnerAdjoint] = []
+    bodies: dict[str, list[ast.stmt]] = {}
+    for name, node in called_functions(tree, prefix):
+        statements = bodies[name] = _once(node.body)
+        start = _first_line(node)
+        last: dict[str, Site] = {}
+        paired: list[tuple[str, str]] = []
+        for stmt in statements:
+            site = Site(name, start, stmt.lineno, stmt.end_lineno or stmt.lineno)
+            for target in _targets(stmt):
+                match = _ADJOINT.fullmatch(target)
+                if match is not None and target not in {a for a, _ in paired}:
+                    forward = next((f for f in _forward_names(match.group(1), target) if f in first and f != target), None)
+                    if forward is not None:
+                        paired.append((target, forward))
+                first.setdefault(target, site)
+            for changed in _changed(stmt):
+                last[changed] = site
+        for adjoint, forward in paired:
+            if adjoint in last:
+                feeds = {t for stmt in statements if adjoint in reads(stmt) for t in _targets(stmt) if t != adjoint}
+                own = next((st for st in statements if st.lineno == last[adjoint].line), None)
+                found.append(
+                    InnerAdjoint(
+                        adjoint, forward, last[adjoint], first[forward], tuple(sorted(feeds)),
+                        tuple(sorted(reads(own))) if own is not None else (), _fed(bodies, first[forward], forward),
+                    )
+                )
+    return [a for a in found if a.forward_at != a.adjoint]
+
+
+__all__ = ["InnerAdjoint", "Site", "called_functions", "inner_adjoints"]

@@ -1,0 +1,48 @@
+"""Helpers for tests that write a user's file and check it with the real CLI.
+
+Every helper here works on real files in a temporary folder and runs
+`python -m backprop_doctor` in a subprocess, the way a user would.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    """The user's file `name` in `folder`, dedented, UTF-8."""
+    path = folder / name
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def planted(folder: Path, name: str, text: str, correct: str, wrong: str) -> Path:
+    """The correct program with one statement replaced by its buggy twin."""
+    source = textwrap.dedent(text)
+    assert correct in source, correct
+    return write(folder, name, source.replace(correct, wrong, 1))
+
+
+def line_of(path: Path, text: str) -> int:
+    """The 1-based line of the first line of `path` containing `text`."""
+    return next(i for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if text in line)
+
+
+def check(path: Path, *extra: str) -> dict:
+    """The JSON report of `backprop-doctor check PATH --no-training EXTRA...` for that file."""
+    env = {**os.environ, "NO_COLOR": "1"}
+    result = subprocess.run(
+        [sys.executable, "-m", "backprop_doctor", "check", str(path), "--format", "json", "--no-training", *extra],
+        capture_output=True, text=True, encoding="utf-8", env=env, timeout=180, cwd=path.parent,
+    )  # fmt: skip
+    assert "Traceback" not in result.stderr, result.stderr
+    return json.loads(result.stdout)["files"][0]
+
+
+def errors(report: dict) -> list[dict]:
+    return [f for f in report["findings"] if f["severity"] == "error"]
