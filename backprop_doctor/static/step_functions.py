@@ -27,7 +27,6 @@ from dataclasses import dataclass
 
 from backprop_doctor.static.definitions import _child_blocks
 from backprop_doctor.static.steps import _ADJOINT, _changed, _forward_names, _targets, reads
-from backprop_doctor.static.tree import walk
 
 DEPTH = 3  # how many calls deep the step is followed
 
