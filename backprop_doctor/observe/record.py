@@ -120,12 +120,19 @@ def copy_value(value: Any, budget: list[int], depth: int = 0) -> Any:
     return value  # another object: kept as it is (the checks copy before they use it)
 
 
+def number(value: Any) -> float | None:
+    """The float in a Python or NumPy number, or in an array of one element; None for anything else."""
+    if isinstance(value, (float, int, np.floating, np.integer)) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, np.ndarray) and value.size == 1 and value.dtype.kind in "fiu":
+        return float(value.reshape(()))
+    return None
+
+
 def scalar(value: Any) -> float | None:
     """The number in a loss-like return value: a float, a 0-d array, or the first item of a tuple."""
     if isinstance(value, tuple) and value:
         value = value[0]
-    if isinstance(value, (float, np.floating)) or (isinstance(value, int) and not isinstance(value, bool)):
-        return float(value)
-    if isinstance(value, np.ndarray) and value.size == 1 and value.dtype.kind == "f":
-        return float(value.reshape(()))
-    return None
+    if isinstance(value, (np.ndarray, np.integer)) and value.dtype.kind != "f":
+        return None  # an integer array or number returned is an index or a count, not a loss
+    return number(value)

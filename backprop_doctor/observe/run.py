@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import builtins
 import contextlib
-import io
 import os
 import random
 import signal

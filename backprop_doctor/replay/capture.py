@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from backprop_doctor.observe.record import Record
+from backprop_doctor.observe.record import Record, number
 from backprop_doctor.observe.tracer import StopRun
 from backprop_doctor.replay.state import Path, State
 from backprop_doctor.static.steps import TrainingStep, UpdateSite
@@ -161,9 +161,9 @@ class StepCapture:
         for site in self.step.losses:
             if site.in_prefix:
                 value = frame.f_locals.get(site.name, frame.f_globals.get(site.name))
-                number = _number(value)
-                if number is not None:
-                    self.capture.program_loss = number
+                found = number(value)
+                if found is not None:
+                    self.capture.program_loss = found
                 return
 
     def _at_update(self, frame: types.FrameType, line: int) -> None:
@@ -191,7 +191,7 @@ class StepCapture:
             rate = None
             if site.rate is not None:
                 try:
-                    rate = _number(eval(site.rate, frame.f_globals, frame.f_locals))  # noqa: S307 - the user's own expression
+                    rate = number(eval(site.rate, frame.f_globals, frame.f_locals))  # noqa: S307 - the user's own expression
                 except Exception:  # noqa: BLE001
                     rate = None
             self.capture.moved.append(Moved(site, path, -site.sign * gradient, _copy(target), name, holders, rate))
@@ -210,13 +210,4 @@ class StepCapture:
 def _copy(value: Any) -> Any:
     if isinstance(value, np.ndarray):
         return value.astype(np.float64, copy=True) if value.dtype.kind in "fiu" else None
-    number = _number(value)
-    return number
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, (float, int, np.floating, np.integer)) and not isinstance(value, bool):
-        return float(value)
-    if isinstance(value, np.ndarray) and value.size == 1 and value.dtype.kind in "fiu":
-        return float(value.reshape(()))
-    return None
+    return number(value)

@@ -17,7 +17,7 @@ import math
 import time
 from typing import Any
 
-from backprop_doctor.replay.capture import _number
+from backprop_doctor.observe.record import number
 from backprop_doctor.replay.runner import Runner
 
 STEPS = 40
@@ -45,8 +45,8 @@ def own_curve(runner: Runner, steps: int = STEPS, seconds: float = SECONDS, name
                 value = namespace.get(site.name) if site.in_prefix else eval(site.expression, namespace)  # noqa: S307
             except Exception:  # noqa: BLE001 - the loss is not there yet on this pass
                 value = None
-            number = _number(value)
-            losses.append(number if number is not None else math.nan)
+            found = number(value)
+            losses.append(found if found is not None else math.nan)
         passes[0] += 1
         return passes[0] > steps or time.perf_counter() > deadline
 

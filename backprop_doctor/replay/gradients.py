@@ -23,7 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from backprop_doctor.replay.capture import Capture, Moved, _number
+from backprop_doctor.observe.record import number
+from backprop_doctor.replay.capture import Capture, Moved
 from backprop_doctor.replay.inner import Hooks, code_of
 from backprop_doctor.replay.runner import NotReplayable, Runner
 from backprop_doctor.replay.state import describe
@@ -315,8 +316,8 @@ def _adjoint(runner: Runner, adjoint: Adjoint, namespace: dict[str, Any], base_l
     if step.assigned.get(adjoint.forward) != step.prefix[adjoint.forward_index].lineno:
         return None  # the forward value is computed again later: its last value is not the one differentiated
     forward = namespace.get(adjoint.forward)
-    if _number(value) is not None and _number(forward) is not None and not isinstance(forward, np.ndarray):
-        value = _number(value)  # scalar weights: `d_out_o1` of `out_o1`
+    if number(value) is not None and number(forward) is not None and not isinstance(forward, np.ndarray):
+        value = number(value)  # scalar weights: `d_out_o1` of `out_o1`
     elif not (isinstance(value, np.ndarray) and isinstance(forward, np.ndarray)) or value.shape != forward.shape:
         return None
     elif forward.dtype.kind != "f":
@@ -342,8 +343,8 @@ def _inner_adjoint(runner: Runner, adjoint: InnerAdjoint, base_loss: float, rng:
     if runner.loss(hooks=hooks) != base_loss or any(hooks.calls.get(name) != 1 for name in codes):
         return None  # a function runs more than once per step: its locals have no one value
     value, forward = hooks.read.get(adjoint.name), hooks.read.get(adjoint.forward)
-    if _number(value) is not None and _number(forward) is not None and not isinstance(forward, np.ndarray):
-        value, forward = _number(value), _number(forward)
+    if number(value) is not None and number(forward) is not None and not isinstance(forward, np.ndarray):
+        value, forward = number(value), number(forward)
     elif not (isinstance(value, np.ndarray) and isinstance(forward, np.ndarray)) or value.shape != forward.shape:
         return None
     elif forward.dtype.kind != "f":

@@ -17,7 +17,8 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from backprop_doctor.replay.capture import Capture, _number
+from backprop_doctor.observe.record import number
+from backprop_doctor.replay.capture import Capture
 from backprop_doctor.replay.inner import Hooks
 from backprop_doctor.replay.state import Path, assign, resolve
 from backprop_doctor.static.steps import LossSite
@@ -98,10 +99,10 @@ class Runner:
                         value = eval(site.expression, namespace)  # noqa: S307 - the user's own expression
             except Exception:  # noqa: BLE001 - a loss written after the update may need names the prefix does not make
                 continue
-            number = _number(value)
-            if number is not None and math.isfinite(number):
+            found = number(value)
+            if found is not None and math.isfinite(found):
                 self.loss_site = site
-                return number
+                return found
         return None
 
     def loss(
