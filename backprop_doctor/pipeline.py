@@ -311,8 +311,11 @@ def _run_checks(context: CheckContext, report: Report) -> None:
             continue
         try:
             new = list(r.run(context))
-        except Exception:  # a bug in a check must not hide the others' findings
+        except Exception as error:  # a bug in a check must not hide the others' findings, nor pass for a clean file
+            from backprop_doctor.checks import check_crashed
+
             report.extras.setdefault("internal_errors", []).append(f"{r.name}: {traceback.format_exc(limit=3)}")
+            report.findings.append(check_crashed.finding(r.name, error, context.source.path if context.source else None))
             continue
         report.findings.extend(new)
         context.findings = report.findings

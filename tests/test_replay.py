@@ -461,16 +461,6 @@ def test_a_recurrent_script_with_adagrad_is_replayed_through_time_and_gets_no_er
     assert not any(p["wrong"] for p in result["parameters"])
 
 
-def test_a_recurrent_script_that_transposes_the_gradient_through_time_is_reported_on_the_hidden_path(tmp_path):
-    path = planted(tmp_path, "rnn.py", RNN, "dhnext = Whh.T @ dhraw", "dhnext = Whh @ dhraw")
-    report = check(path)
-    (finding,) = step_findings(report)
-    assert finding["line"] == line_of(path, "loss, dWxh, dWhh, dWhy, dbh, dby, hprev = step_loss(")
-    assert "`Wxh`" in finding["message"] and "`Whh`" in finding["message"] and "`bh`" in finding["message"]
-    wrong = {p["name"] for p in replayed(report)["parameters"] if p["wrong"]}
-    assert wrong == {"Wxh", "Whh", "bh"}  # the output weights do not go through time: they stay right
-
-
 def test_a_script_shows_its_own_loss_curve_replayed_from_its_first_step(tmp_path):
     path = write(tmp_path, "script.py", SCRIPT)
     env = {**os.environ, "NO_COLOR": "1"}
@@ -620,15 +610,3 @@ def test_a_hand_written_lstm_over_a_sequence_is_replayed_and_gets_no_error(tmp_p
     assert errors(report) == []
     result = replayed(report)
     assert len(result["parameters"]) == 10 and not any(p["wrong"] for p in result["parameters"])
-
-
-def test_a_forget_gate_derivative_taken_at_the_wrong_time_step_is_reported(tmp_path):
-    source = _lstm_program()
-    assert "df = dc * cs[t - 1] * fs[t] * (1 - fs[t])" in source
-    path = write(tmp_path, "lstm.py", source.replace("df = dc * cs[t - 1] * fs[t] * (1 - fs[t])", "df = dc * cs[t] * fs[t] * (1 - fs[t])"))
-    report = check(path)
-    findings = step_findings(report)
-    assert findings and findings[0]["line"] == line_of(path, "loss, grads, h_prev, c_prev = loss_fun(")
-    parameters = {p["name"]: p["wrong"] for p in replayed(report)["parameters"]}
-    assert parameters["Wf"] and parameters["bf"]
-    assert not parameters["Wy"] and not parameters["by"]  # the output layer is not in time

@@ -33,6 +33,7 @@ from typing import Any
 
 from backprop_doctor.findings import Finding
 from backprop_doctor.rules import rule
+from backprop_doctor.replay.through_time import AtStep
 from backprop_doctor.static.step_functions import InnerAdjoint
 from backprop_doctor.static.steps import consumers, reads
 
@@ -147,6 +148,9 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
         # while `network.gradient(x, t)` trains: every update "wrong" by unrelated factors says the
         # two are not one function, not that the gradients are wrong
         return
+    if culprit is not None and isinstance(culprit[0], AtStep):
+        yield _through_time(result, culprit[0], culprit[1], loss_words, evidence, path)
+        return
     if culprit is not None:
         adjoint, measured = culprit
         right = [a for a, m in result.adjoints if not m.wrong]
@@ -226,6 +230,46 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
             measured=max(m.error for _, m in members),
             evidence=evidence,
         )
+
+
+def _through_time(result: Any, at: AtStep, measured: Any, loss_words: str, evidence: Any, path: str) -> Finding:
+    """The first wrong adjoint of a backward loop over time: which step, which gate, which statement."""
+    wrong = result.wrong
+    params = ", ".join(f"`{m.name}`" for _, m in wrong)
+    last = at.steps - 1 if at.steps else None
+    when = f"time step {at.step}" + (" (the last one, where the backward pass starts)" if at.step == last else f" of 0..{last}" if last is not None else "")
+    what = f" — the {at.gate}" if at.gate else ""
+    before = [a.name for a, m in result.adjoints if isinstance(a, AtStep) and a.step == at.step and not m.wrong]
+    if at.carried is not None:
+        carried, line = at.carried
+        diagnosis = (
+            f"`{at.name}` (line {at.adjoint.line}) is wrong first at {when}{what}, although every gradient of time step "
+            f"{at.step + 1} is right: `{carried}` (line {line}), which carries the gradient from step {at.step + 1} back to "
+            f"step {at.step}, is not the gradient of {loss_words} with respect to `{at.adjoint.series}[{at.step}]` through the next step"
+        )
+        advice = f"re-derive `{carried}` as the derivative of the next step's computation with respect to its input from this step (check for a transposed or missing term)"
+    else:
+        gate = f", the {at.gate}," if at.gate else ""
+        diagnosis = (
+            f"at {when}, `{at.name}` (line {at.line}) is not the gradient of {loss_words} with respect to `{at.forward}`{gate} "
+            "nor to its pre-activation"
+        )
+        if before:
+            diagnosis += f", although {_names(list(dict.fromkeys(before)))} at that step {'is' if len(set(before)) == 1 else 'are'} right"
+        advice = f"re-derive `{at.name}` from the forward statement of `{at.adjoint.series}[{at.adjoint.index}]` (line {at.adjoint.forward_at.line})"
+        if at.adjoint.unpaired:
+            inputs = ", ".join(f"`{n}` (line {line})" for n, line in at.adjoint.unpaired)
+            advice += f"; it is computed from {inputs}, which no stored forward value lets backprop-doctor measure on its own: the mistake may be there"
+    return rule(NAME).finding(
+        f"{diagnosis}, so the updates of {params} in your training step do not follow the gradient: {advice}",
+        param=at.name,
+        file=path,
+        line=at.line,
+        highlight=tuple(sorted({at.line, at.adjoint.line, *(m.site.line for m, _ in wrong)})),
+        pattern="through-time" if at.carried is not None else "wrong-derivative",
+        measured=measured.error,
+        evidence=evidence,
+    )
 
 
 def _evidence(result: Any) -> tuple[tuple[str, str], ...]:

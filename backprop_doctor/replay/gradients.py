@@ -257,7 +257,11 @@ def _walk_adjoints(
                 continue
         result.adjoints.append((adjoint, measured))
         if measured.wrong:
-            break
+            return
+    if step.time and time.perf_counter() < deadline:
+        from backprop_doctor.replay.through_time import walk_through_time
+
+        result.adjoints += walk_through_time(runner, list(step.time), base_loss, rng, deadline, _measure)
 
 
 def _smaller_rate(runner: Runner, capture: Capture) -> tuple[str, float, float, list[float]] | None:

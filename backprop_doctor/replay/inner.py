@@ -31,6 +31,13 @@ def code_of(namespace: dict[str, Any], site: Site) -> types.CodeType | None:
     return code if isinstance(code, types.CodeType) and code.co_firstlineno == site.first_line else None
 
 
+_ITEM = object()  # `each` reads `name[index]`, not `name`
+
+
+def _copy(value: Any) -> Any:
+    return value.copy() if hasattr(value, "copy") else value
+
+
 def _write_local(frame: types.FrameType, name: str, value: Any) -> None:
     frame.f_locals[name] = value
     if sys.version_info < (3, 13):  # before PEP 667 f_locals is a snapshot: push it back into the frame
@@ -40,8 +47,10 @@ def _write_local(frame: types.FrameType, name: str, value: Any) -> None:
 @dataclass
 class _Action:
     site: Site
-    name: str
+    name: str  # a local, or the container of a series (`hs`)
     change: Callable[[Any], Any] | None  # None: read the value
+    index: str | None = None  # the series' index variable (`t`): act on `name[t]`
+    key: Any = None  # act only when the index has this value (None: at every run of the statement)
     done: bool = False
 
 
@@ -53,9 +62,20 @@ class Hooks:
     actions: list[_Action] = field(default_factory=list)
     calls: dict[str, int] = field(default_factory=dict)
     read: dict[str, Any] = field(default_factory=dict)
+    steps: dict[str, dict[Any, Any]] = field(default_factory=dict)  # name -> time step -> value, for `each`
+    order: list[tuple[str, Any]] = field(default_factory=list)  # (name, time step) in the order they were read
 
     def after(self, site: Site, name: str, change: Callable[[Any], Any] | None = None) -> None:
+        """Read (or replace) the local `name` once, right after `site` first runs."""
         self.actions.append(_Action(site, name, change))
+
+    def each(self, site: Site, name: str, index: str, item: bool = False) -> None:
+        """Read `name` (or `name[index]` when `item`) after every run of `site`, under the value of `index`."""
+        self.actions.append(_Action(site, name, None, index, None if not item else _ITEM))
+
+    def at_step(self, site: Site, name: str, index: str, key: Any, change: Callable[[Any], Any]) -> None:
+        """Replace `name[key]` right after the run of `site` where `index` is `key`."""
+        self.actions.append(_Action(site, name, change, index, key))
 
     def __call__(self, frame: types.FrameType, event: str, arg: Any) -> Any:
         if event != "call":
@@ -85,15 +105,30 @@ class Hooks:
         return trace
 
     def _act(self, frame: types.FrameType, action: _Action, event: str) -> None:
-        action.done = True
-        if action.name not in frame.f_locals:
+        local = frame.f_locals
+        if action.name not in local:
             return
+        if action.index is not None:
+            self._act_at_step(local, action)
+            return
+        action.done = True
         if action.change is None:
-            value = frame.f_locals[action.name]
-            self.read[action.name] = value.copy() if hasattr(value, "copy") else value
+            self.read[action.name] = _copy(local[action.name])
         elif event == "line":  # at a return the function has used its values already
-            _write_local(frame, action.name, action.change(frame.f_locals[action.name]))
+            _write_local(frame, action.name, action.change(local[action.name]))
             self.read[action.name] = True
+
+    def _act_at_step(self, local: dict[str, Any], action: _Action) -> None:
+        step = local.get(action.index)
+        if action.change is None:  # `each`: every time step
+            value = local[action.name][step] if action.key is _ITEM else local[action.name]
+            self.steps.setdefault(action.name, {})[step] = _copy(value)
+            self.order.append((action.name, step))
+        elif step == action.key:
+            container = local[action.name]
+            container[step] = action.change(container[step])  # the series is a dict or list: changed in place
+            self.read[action.name] = True
+            action.done = True
 
     def __enter__(self) -> Hooks:
         self._previous = sys.gettrace()

@@ -200,4 +200,116 @@ def inner_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...]) -> lis
     return [a for a in found if a.forward_at != a.adjoint]
 
 
-__all__ = ["InnerAdjoint", "Site", "called_functions", "inner_adjoints"]
+@dataclass(frozen=True)
+class TimeAdjoint:
+    """`dh` in a loop over time steps, the gradient of `hs[t]` that an earlier loop stores step by step.
+
+    One per adjoint name; the replay measures it at every time step, from the last backwards.
+    """
+
+    name: str  # "dh", "df", "dhraw"
+    series: str  # "hs", "fs": the forward loop's `series[t] = ...`
+    variable: str  # the backward loop's variable ("t"): its value is the time step
+    adjoint: Site  # the statement of the backward loop body that last changes it
+    forward_at: Site  # the `series[t] = ...` statement of the forward loop
+    index: str  # the forward statement's index variable ("t")
+    reads: tuple[str, ...] = ()  # names the adjoint's statement reads
+    carried: tuple[tuple[str, int], ...] = ()  # of those, names the loop body assigns after it: from the step before (`dhnext`, line)
+    unpaired: tuple[tuple[str, int], ...] = ()  # of those, gradients computed before it that no stored value pairs with (`dy`, line)
+
+    @property
+    def line(self) -> int:
+        return self.adjoint.line
+
+    @property
+    def forward(self) -> str:
+        return f"{self.series}[{self.index}]"
+
+
+def _time_loops(body: list[ast.stmt]) -> list[ast.For]:
+    """`for t in ...:` loops of a function body (not nested in another loop) whose variable is one name."""
+    found: list[ast.For] = []
+    for stmt in body:
+        if isinstance(stmt, ast.For) and isinstance(stmt.target, ast.Name):
+            found.append(stmt)
+        elif not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.While, ast.AsyncFor, ast.For)):
+            for block in _child_blocks(stmt):
+                found += _time_loops(block)
+    return found
+
+
+_SERIES_FORMS = ("{}s", "{}s_", "{}_s", "{}_list", "{}es")
+_PRE_ACTIVATION = ("_raw", "raw", "_pre", "_in", "_net", "net")  # `dhraw`: the gradient of the input of `hs[t]`'s activation
+
+
+def _stored(name: str, series: dict[str, tuple[Site, str]]) -> str | None:
+    """The series a gradient's name pairs with (`dh` -> `hs`, `dhraw` -> `hs`), if the forward loop stores one."""
+    match = _ADJOINT.fullmatch(name)
+    if match is None:
+        return None
+    stems = _forward_names(match.group(1), name)
+    stems += [stem[: -len(end)] for stem in stems for end in _PRE_ACTIVATION if stem.endswith(end) and len(stem) > len(end)]
+    exact = next((form.format(stem) for stem in stems for form in _SERIES_FORMS if form.format(stem) in series), None)
+    if exact is not None:
+        return exact
+    named = [s for stem in stems for s in series if s.startswith(f"{stem}_")]  # `h_states`, `f_gate`
+    return named[0] if len(named) == 1 else None
+
+
+def time_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...]) -> list[TimeAdjoint]:
+    """Adjoints of a backward loop over time paired with what a forward loop stores per step.
+
+        for t in range(len(inputs)):              # forward: hs[t], fs[t], cs[t] ...
+            hs[t] = np.tanh(Wxh @ xs[t] + Whh @ hs[t - 1] + bh)
+        for t in reversed(range(len(inputs))):    # backward
+            dh = Why.T @ dy + dhnext              # the gradient of hs[t]
+            ...
+            dhnext = Whh.T @ dhraw                # carried to step t - 1
+
+    Both loops are in functions the step calls once; the forward value must be stored under the
+    loop's own variable (`hs[t]`), so that step t of the backward loop is paired with step t of the forward.
+    """
+    if tree is None:
+        return []
+    series: dict[str, tuple[Site, str]] = {}
+    found: list[TimeAdjoint] = []
+    for name, node in called_functions(tree, prefix):
+        start = _first_line(node)
+        for loop in _time_loops(node.body):
+            variable = loop.target.id  # type: ignore[union-attr]
+            statements = _once(loop.body)
+            for position, stmt in enumerate(statements):
+                site = Site(name, start, stmt.lineno, stmt.end_lineno or stmt.lineno)
+                if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+                    target = stmt.targets[0]
+                    if (
+                        isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name)
+                        and isinstance(target.slice, ast.Name) and target.slice.id == variable
+                    ):  # fmt: skip
+                        series.setdefault(target.value.id, (site, variable))
+                for target_name in _targets(stmt):
+                    match = _ADJOINT.fullmatch(target_name)
+                    if match is None or target_name in {a.name for a in found}:
+                        continue
+                    stored = _stored(target_name, series)
+                    if stored is None or series[stored][0].line == stmt.lineno:
+                        continue
+                    last = max((st for st in statements if target_name in _changed(st)), key=lambda st: st.lineno)
+                    later = {n: st.lineno for st in statements[position + 1 :] for n in _changed(st)}
+                    read = reads(last)
+                    carried = tuple((n, later[n]) for n in sorted(read) if n in later and n != target_name)
+                    earlier = {n: st.lineno for st in statements[:position] for n in _changed(st)}
+                    unpaired = tuple(
+                        (n, earlier[n]) for n in sorted(read)
+                        if n in earlier and n not in later and _ADJOINT.fullmatch(n) and not _stored(n, series)
+                    )  # fmt: skip
+                    found.append(
+                        TimeAdjoint(
+                            target_name, stored, variable, Site(name, start, last.lineno, last.end_lineno or last.lineno),
+                            series[stored][0], series[stored][1], tuple(sorted(read)), carried, unpaired,
+                        )
+                    )
+    return found
+
+
+__all__ = ["InnerAdjoint", "Site", "TimeAdjoint", "called_functions", "inner_adjoints", "time_adjoints"]

@@ -94,6 +94,7 @@ class TrainingStep:
     assigned: dict[str, int] = field(default_factory=dict)  # name -> line of its last assignment in the prefix
     loop: ast.stmt | None = None  # the `for` or `while` statement itself (its body is one step)
     inner: tuple = ()  # `static.step_functions.InnerAdjoint`s: adjoints inside the functions the step calls
+    time: tuple = ()  # `static.step_functions.TimeAdjoint`s: adjoints of a backward loop over time steps
 
 
 def _targets(stmt: ast.stmt) -> list[str]:
@@ -331,7 +332,7 @@ def training_steps(tree: ast.Module | None) -> list[TrainingStep]:
         if _over_parameters(loop) or not any(isinstance(n, (ast.Call, ast.BinOp)) for s in prefix for n in walk(s)):
             return None  # a loop over the parameters that updates each one, not a training loop
         name = qualnames.get(id(function)) if function is not None else None
-        from backprop_doctor.static.step_functions import inner_adjoints  # it builds on this module's helpers
+        from backprop_doctor.static.step_functions import inner_adjoints, time_adjoints  # they build on this module's helpers
 
         return TrainingStep(
             function=name,
@@ -347,6 +348,7 @@ def training_steps(tree: ast.Module | None) -> list[TrainingStep]:
             assigned={n: s.lineno for s in prefix for n in _targets(s)},
             loop=loop,
             inner=tuple(inner_adjoints(tree, prefix)),
+            time=tuple(time_adjoints(tree, prefix)),
         )
 
     def visit(body: list[ast.stmt], function: ast.AST | None) -> None:

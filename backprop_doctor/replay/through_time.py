@@ -1,0 +1,162 @@
+"""The adjoint walk backwards through time, for a step that runs a recurrent net over a sequence.
+
+A hand-written RNN or LSTM stores its forward values per time step (`hs[t]`,
+`cs[t]`, `fs[t]`) and computes its adjoints in a loop running backwards
+(`dh`, `dc`, `df` for step t, then `dhnext` carried to step t − 1). Each
+adjoint is measured at each time step, in the order the backward loop computes
+them: `dh` at step t against the loss with `hs[t]` moved right after the
+forward loop stores it. A gate's adjoint is usually taken with respect to the
+gate's pre-activation (`df = dc * c_prev * f * (1 - f)`), which is not stored:
+when it is not the gradient of `fs[t]`, it is tried as the gradient of the
+sigmoid's, tanh's or ReLU's input through `fs[t]`'s own slope.
+
+The first wrong adjoint names the time step and the gate. When every adjoint
+of the step after it was right and its statement reads a value the loop
+carries over from there (`dh = Why.T @ dy + dhnext`), the carried value's
+statement (`dhnext = Whh.T @ dhraw`) is the one to fix.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from backprop_doctor.replay.inner import Hooks, code_of
+from backprop_doctor.replay.runner import NotReplayable, Runner
+from backprop_doctor.static.step_functions import TimeAdjoint
+
+GATES = {
+    "f": "forget gate",
+    "i": "input gate",
+    "o": "output gate",
+    "g": "candidate cell",
+    "cbar": "candidate cell",
+    "c_bar": "candidate cell",
+    "c_tilde": "candidate cell",
+    "ct": "candidate cell",
+    "c": "cell state",
+    "h": "hidden state",
+    "z": "gate input",
+    "r": "reset gate",
+    "u": "update gate",
+    "y": "output scores",
+}
+
+
+@dataclass(frozen=True)
+class AtStep:
+    """One time adjoint at one time step, as the walk found it."""
+
+    adjoint: TimeAdjoint
+    step: Any  # the time step (the backward loop variable's value)
+    steps: int  # how many time steps the sequence has
+    through: str | None = None  # "sigmoid", "tanh", "relu": right as the gradient of that activation's input
+    carried: tuple[str, int] | None = None  # the value carried from the step after, blamed instead (`dhnext`, line)
+
+    @property
+    def name(self) -> str:
+        return self.adjoint.name
+
+    @property
+    def line(self) -> int:
+        return self.carried[1] if self.carried is not None else self.adjoint.line
+
+    @property
+    def forward(self) -> str:
+        return f"{self.adjoint.series}[{self.step}]"
+
+    @property
+    def gate(self) -> str | None:
+        stem = self.adjoint.name[1:].lstrip("_") if self.adjoint.name.startswith("d") else self.adjoint.name
+        for end in ("_raw", "raw", "_pre", "_in", "_net", "net"):  # `df_in`: the forget gate's input
+            if stem.endswith(end) and stem[: -len(end)] in GATES:
+                stem = stem[: -len(end)]
+        return GATES.get(stem)
+
+
+def _slopes(forward: np.ndarray) -> list[tuple[str, np.ndarray]]:
+    """Activation slopes that `forward` (an activation's output) allows."""
+    found = []
+    if np.all((forward > 0) & (forward < 1)):
+        found.append(("sigmoid", forward * (1 - forward)))
+    if np.all(np.abs(forward) < 1):
+        found.append(("tanh", 1 - forward**2))
+    if np.all(forward >= 0) and np.any(forward == 0):
+        found.append(("relu", (forward > 0).astype(forward.dtype)))
+    return found
+
+
+def walk_through_time(runner: Runner, adjoints: list[TimeAdjoint], base_loss: float, rng: np.random.Generator, deadline: float, measure: Any) -> list[tuple[AtStep, Any]]:
+    """Measure `adjoints` step by step from the last time step backwards, up to the first wrong one.
+
+    `measure` is `gradients._measure`. Returns (AtStep, Measured) pairs in the order measured.
+    """
+    codes: dict[str, Any] = {}
+    usable = []
+    for adjoint in adjoints:
+        found = {site.function: code_of(runner.namespace, site) for site in (adjoint.forward_at, adjoint.adjoint)}
+        if all(code is not None for code in found.values()):
+            codes.update(found)
+            usable.append(adjoint)
+    if not usable:
+        return []
+    base = Hooks(codes)
+    for adjoint in usable:
+        base.each(adjoint.adjoint, adjoint.name, adjoint.variable)
+        base.each(adjoint.forward_at, adjoint.series, adjoint.index, item=True)
+    if runner.loss(hooks=base) != base_loss or any(base.calls.get(name) != 1 for name in codes):
+        return []  # the functions run more than once per step: no one value per time step
+    by_name = {a.name: a for a in usable}
+    steps = max((len(base.steps.get(a.series, {})) for a in usable), default=0)
+    right_at: dict[Any, bool] = {}
+    walked: list[tuple[AtStep, Any]] = []
+    for name, step in base.order:
+        adjoint = by_name.get(name)
+        if adjoint is None or time.perf_counter() > deadline:
+            continue
+        value, forward = base.steps[name].get(step), base.steps.get(adjoint.series, {}).get(step)
+        if not (isinstance(value, np.ndarray) and isinstance(forward, np.ndarray)) or value.shape != forward.shape or forward.dtype.kind != "f":
+            continue
+
+        def moved(delta: Any, adjoint: TimeAdjoint = adjoint, step: Any = step) -> float:
+            hooks = Hooks(codes)
+            hooks.at_step(adjoint.forward_at, adjoint.series, adjoint.index, step, lambda f: f + delta)
+            loss = runner.loss(hooks=hooks)
+            if adjoint.series not in hooks.read:
+                raise NotReplayable(f"`{adjoint.series}[{step}]` could not be moved")
+            return loss
+
+        measured = measure(name, adjoint.line, value, forward, moved, base_loss, rng)
+        if measured.unused:
+            continue
+        through = None
+        if measured.wrong:
+            for activation, slope in _slopes(forward):
+                retried = measure(name, adjoint.line, value, forward, lambda d, s=slope, m=moved: m(d * s), base_loss, rng)
+                if not retried.wrong and not retried.unused:
+                    through, measured = activation, retried
+                    break
+        right_at[step] = right_at.get(step, True) and not measured.wrong
+        carried = None
+        if measured.wrong and adjoint.carried:
+            after = _step_after(step, right_at)
+            if after is not None and right_at[after]:
+                carried = adjoint.carried[0]  # its inputs from this step are right: what came from the step after is not
+        walked.append((AtStep(adjoint, step, steps, through, carried), measured))
+        if measured.wrong:
+            break
+    return walked
+
+
+def _step_after(step: Any, right_at: dict[Any, bool]) -> Any:
+    """The time step measured just before `step` in the backward loop (t + 1), if any."""
+    try:
+        return step + 1 if step + 1 in right_at else None
+    except TypeError:
+        return None
+
+
+__all__ = ["AtStep", "GATES", "walk_through_time"]
