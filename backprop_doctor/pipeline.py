@@ -247,7 +247,7 @@ def _replay(context: CheckContext, report: Report) -> bool:
     compared = False
     for result in results:
         for _moved, measured in result.parameters:
-            verdict = "mismatch" if measured.wrong else "kink" if measured.inconclusive else "ok"
+            verdict = "scaled" if result.program_scale else "mismatch" if measured.wrong else "kink" if measured.inconclusive else "ok"
             report.measurements.append(Measurement("training step", measured.name, measured.error, verdict, probes=2 * len(measured.directions)))
             compared = True
         if result.parameters:

@@ -211,3 +211,168 @@ def test_reaching_into_frames_puts_back_the_tracer_that_was_running():
         sys.settrace(previous)
     assert result == 103  # y moved by 100 right after `y = x * 2`, before `return y + 1` read it
     assert hooks.calls == {"user_function": 1}
+
+
+# gradient ASCENT on a log-likelihood, derivatives written as functions, the cost printed every 100 epochs
+ASCENT = """
+import numpy as np
+
+
+def forward(X, W1, b1, W2, b2):
+    Z = 1 / (1 + np.exp(-X.dot(W1) - b1))
+    A = Z.dot(W2) + b2
+    expA = np.exp(A - A.max(axis=1, keepdims=True))
+    return expA / expA.sum(axis=1, keepdims=True), Z
+
+
+def derivative_w2(Z, T, Y):
+    return Z.T.dot(T - Y)
+
+
+def derivative_b2(T, Y):
+    return (T - Y).sum(axis=0)
+
+
+def derivative_w1(X, Z, T, Y, W2):
+    dZ = (T - Y).dot(W2.T) * Z * (1 - Z)
+    return X.T.dot(dZ)
+
+
+def derivative_b1(T, Y, W2, Z):
+    return ((T - Y).dot(W2.T) * Z * (1 - Z)).sum(axis=0)
+
+
+def cost(T, Y):
+    return (T * np.log(Y)).sum()
+
+
+def main():
+    np.random.seed(1)
+    X = np.vstack([np.random.randn(100, 2) + c for c in ([0, -2], [2, 2], [-2, 2])])
+    Y = np.array([0] * 100 + [1] * 100 + [2] * 100)
+    T = np.zeros((300, 3))
+    T[np.arange(300), Y] = 1
+    W1, b1 = np.random.randn(2, 4), np.random.randn(4)
+    W2, b2 = np.random.randn(4, 3), np.random.randn(3)
+    learning_rate = 1e-3
+    costs = []
+    for epoch in range(1000):
+        output, hidden = forward(X, W1, b1, W2, b2)
+        if epoch % 100 == 0:
+            c = cost(T, output)
+            print("cost:", c)
+            costs.append(c)
+        gW2 = derivative_w2(hidden, T, output)
+        gb2 = derivative_b2(T, output)
+        gW1 = derivative_w1(X, hidden, T, output, W2)
+        gb1 = derivative_b1(T, output, W2, hidden)
+        W2 += learning_rate * gW2
+        b2 += learning_rate * gb2
+        W1 += learning_rate * gW1
+        b1 += learning_rate * gb1
+
+
+if __name__ == "__main__":
+    main()
+"""
+
+
+def test_gradient_ascent_on_a_log_likelihood_printed_now_and_then_gets_no_error(tmp_path):
+    report = check(write(tmp_path, "ascent.py", ASCENT))
+    assert errors(report) == []
+    result = replayed(report)
+    assert result["loss"] == "c"  # the cost the loop computes every 100 epochs, recomputed at every replay
+    assert len(result["parameters"]) == 4 and not any(p["wrong"] for p in result["parameters"])
+
+
+def test_gradient_ascent_with_a_missing_sigmoid_derivative_is_blamed_at_that_adjoint(tmp_path):
+    path = planted(tmp_path, "ascent.py", ASCENT, "dZ = (T - Y).dot(W2.T) * Z * (1 - Z)", "dZ = (T - Y).dot(W2.T) * Z")
+    report = check(path)
+    (finding,) = [f for f in errors(report) if f["name"] == "step-gradient-mismatch"]
+    assert (finding["line"], finding["param"]) == (line_of(path, "dZ = (T - Y).dot(W2.T) * Z"), "dZ")
+    wrong = {p["name"] for p in replayed(report)["parameters"] if p["wrong"]}
+    assert wrong == {"W1"}  # b1's derivative is written separately, and right
+
+
+# a tutorial classic: make_moons from scikit-learn (missing here), a Config class holding the rate as
+# `epsilon`, gradients of the summed loss, and a mean loss only printed every 1000 passes
+MOONS = """
+import numpy as np
+from sklearn import datasets
+
+
+class Config:
+    nn_input_dim = 2
+    nn_output_dim = 2
+    epsilon = 0.01
+    reg_lambda = 0.01
+
+
+def calculate_loss(model, X, y):
+    num_examples = len(X)
+    W1, b1, W2, b2 = model["W1"], model["b1"], model["W2"], model["b2"]
+    a1 = np.tanh(X.dot(W1) + b1)
+    scores = a1.dot(W2) + b2
+    probs = np.exp(scores) / np.sum(np.exp(scores), axis=1, keepdims=True)
+    data_loss = np.sum(-np.log(probs[range(num_examples), y]))
+    data_loss += Config.reg_lambda / 2 * (np.sum(np.square(W1)) + np.sum(np.square(W2)))
+    return 1.0 / num_examples * data_loss
+
+
+def build_model(X, y, nn_hdim, num_passes=20000, print_loss=False):
+    num_examples = len(X)
+    np.random.seed(0)
+    W1 = np.random.randn(Config.nn_input_dim, nn_hdim) / np.sqrt(Config.nn_input_dim)
+    b1 = np.zeros((1, nn_hdim))
+    W2 = np.random.randn(nn_hdim, Config.nn_output_dim) / np.sqrt(nn_hdim)
+    b2 = np.zeros((1, Config.nn_output_dim))
+    model = {}
+    for i in range(num_passes):
+        z1 = X.dot(W1) + b1
+        a1 = np.tanh(z1)
+        z2 = a1.dot(W2) + b2
+        probs = np.exp(z2) / np.sum(np.exp(z2), axis=1, keepdims=True)
+        delta3 = probs
+        delta3[range(num_examples), y] -= 1
+        dW2 = a1.T.dot(delta3)
+        db2 = np.sum(delta3, axis=0, keepdims=True)
+        delta2 = delta3.dot(W2.T) * (1 - np.power(a1, 2))
+        dW1 = np.dot(X.T, delta2)
+        db1 = np.sum(delta2, axis=0, keepdims=True)
+        dW2 += Config.reg_lambda * W2
+        dW1 += Config.reg_lambda * W1
+        W1 += -Config.epsilon * dW1
+        b1 += -Config.epsilon * db1
+        W2 += -Config.epsilon * dW2
+        b2 += -Config.epsilon * db2
+        model = {"W1": W1, "b1": b1, "W2": W2, "b2": b2}
+        if print_loss and i % 1000 == 0:
+            print("Loss after iteration %i: %f" % (i, calculate_loss(model, X, y)))
+    return model
+
+
+if __name__ == "__main__":
+    np.random.seed(0)
+    X, y = datasets.make_moons(200, noise=0.20)
+    build_model(X, y, 3, print_loss=True)
+"""
+
+
+def test_a_loss_only_printed_now_and_then_is_the_one_replayed_and_its_mean_scale_is_no_error(tmp_path):
+    report = check(write(tmp_path, "moons.py", MOONS))
+    assert [f for f in report["findings"] if f["severity"] != "info"] == []
+    result = replayed(report)
+    assert result["loss"] == "calculate_loss"
+    factors = {p["name"]: p["factor"] for p in result["parameters"]}
+    assert set(factors) == {"W1", "b1", "W2", "b2"}
+    assert all(abs(f - 200) < 1e-3 * 200 for f in factors.values())  # gradients of the sum, a mean printed: 200 samples
+    verdicts = {m["param"]: m["verdict"] for m in report["measurements"] if m["layer"] == "training step"}
+    assert set(verdicts.values()) == {"ok"}  # judged at the program's own scale
+    assert any(f["name"] == "synthetic-data" and "make_moons" in f["message"] for f in report["findings"])
+
+
+def test_the_printed_loss_still_finds_a_wrong_derivative(tmp_path):
+    path = planted(tmp_path, "moons.py", MOONS, "delta2 = delta3.dot(W2.T) * (1 - np.power(a1, 2))", "delta2 = delta3.dot(W2.T) * (1 - a1)")
+    report = check(path)
+    (finding,) = [f for f in errors(report) if f["name"] == "step-gradient-mismatch"]
+    assert (finding["line"], finding["param"]) == (line_of(path, "delta2 = delta3.dot(W2.T) * (1 - a1)"), "delta2")

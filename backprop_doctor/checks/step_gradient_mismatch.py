@@ -28,6 +28,7 @@ Fix:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -118,13 +119,14 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
     loss_words = f"`{loss.name}` (line {loss.line})" if loss is not None else "your loss"
     if loss is not None and loss.implied:
         loss_words = f"{loss.implied} {loss.name}, the loss your output error at line {loss.line} implies (your program computes none)"
+    elif loss is not None and result.maximised:
+        loss_words = f"−`{loss.name}` (line {loss.line}: your loop climbs `{loss.name}`)"
     wrong = result.wrong
     factors = [m.factor for _, m in wrong if m.proportional and m.factor is not None]
     evidence = _evidence(result)
-    everywhere = len(wrong) == len(result.parameters) and len(factors) == len(wrong)
-    if everywhere and factors and all(f > 0 for f in factors) and max(factors) / min(factors) < 1 + SAME_FACTOR:
-        if (loss is not None and loss.implied) or all(m.site.rate is None for m, _ in wrong):
-            return  # a loss chosen here, or no learning rate written: the scale is the program's to pick
+    if result.common_factor is not None:
+        if result.program_scale:
+            return  # a loss chosen here or only reported (a mean printed now and then), or no learning rate: the scale is the program's
         pattern, what, advice = _factor_words(factors[0], True, result.batch_sizes)
         names = ", ".join(f"`{m.name}`" for _, m in wrong)
         first = wrong[0][0]
@@ -153,7 +155,8 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
         return
     if culprit is not None:
         adjoint, measured = culprit
-        right = [a for a, m in result.adjoints if not m.wrong]
+        keys = {re.sub(r"\W", "", m.name.rsplit("[", 1)[-1].rsplit(".", 1)[-1]) for _, m in result.parameters}
+        right = [a for a, m in result.adjoints if not m.wrong and a.forward not in keys]  # `dW2` of `W2` is a parameter's gradient
         inner = isinstance(adjoint, InnerAdjoint)
         computed_from = set(adjoint.reads) if inner else reads(step.prefix[adjoint.index])
         inputs = [a.name for a in right if a.name in computed_from]

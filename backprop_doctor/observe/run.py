@@ -13,6 +13,7 @@ thread), or when the program raises or exits; every ending is a normal one.
 
 from __future__ import annotations
 
+import ast
 import builtins
 import contextlib
 import os
@@ -41,7 +42,7 @@ def run_program(source: SourceFile, budget: float, seed: int = 0, recorder: Any 
     needs `trace`, `record`, `stop` and `finished`, and ends the run by raising `StopRun`.
     """
     from backprop_doctor.locate import is_user_file
-    from backprop_doctor.loading.namespace import OutputTail, _no_stdin, _Tee, _future_flags, echo_streams
+    from backprop_doctor.loading.namespace import OutputTail, _no_stdin, _Tee, echo_streams
 
     path = os.path.abspath(source.path)
     module = types.ModuleType(RUN_MODULE)
@@ -54,11 +55,11 @@ def run_program(source: SourceFile, budget: float, seed: int = 0, recorder: Any 
         module.__package__ = package
     sys.modules[RUN_MODULE] = module
     if recorder is None:
-        recorder = Recorder(lambda f: f == path or is_user_file(f), budget)
+        loops = tuple((path, step.loop_line, getattr(step.loop, "end_lineno", None) or step.update_end_line) for step in source.facts.training_steps)
+        recorder = Recorder(lambda f: f == path or is_user_file(f), budget, loops)
     record = recorder.record
     if source.tree is None:
         return record, namespace, ""
-    code = compile(source.tree, path, "exec", flags=_future_flags(source.tree), dont_inherit=True)
     sink = OutputTail()
     echo_out, echo_err = echo_streams()
     saved_argv, saved_exit = sys.argv, os._exit
@@ -75,7 +76,7 @@ def run_program(source: SourceFile, budget: float, seed: int = 0, recorder: Any 
         with contextlib.redirect_stdout(_Tee(sink, echo_out)), contextlib.redirect_stderr(_Tee(sink, echo_err)), _no_stdin(), _timer(recorder, budget):
             sys.settrace(recorder.trace)
             try:
-                exec(code, namespace)
+                _run_statements(source.tree, path, namespace, record)
             except StopRun as stop:
                 record.stopped = stop.why
             except SystemExit:
@@ -102,6 +103,35 @@ def run_program(source: SourceFile, budget: float, seed: int = 0, recorder: Any 
             with contextlib.suppress(TypeError, AttributeError):
                 value.__module__ = RUN_MODULE  # so deepcopy and pickle find the class
     return record, namespace, sink.getvalue()
+
+
+def _run_statements(tree: Any, path: str, namespace: dict[str, Any], record: Record) -> None:
+    """Run the program's top-level statements one by one; a statement that fails on a stand-in is skipped.
+
+    A notebook converted to a script prints a scikit-learn baseline or plots before it trains:
+    with `sklearn` missing those lines fail on backprop-doctor's stand-in, not on the user's code,
+    and the program goes on to what it trains, as the user's own run would. Any other error
+    stops the program where it stops for the user.
+    """
+    from backprop_doctor.loading.namespace import _future_flags
+    from backprop_doctor.loading.stubs import is_stub
+    from backprop_doctor.static.steps import reads
+
+    flags = _future_flags(tree)
+    starred = [s.module for s in tree.body if isinstance(s, ast.ImportFrom) and s.module and any(a.name == "*" for a in s.names)]
+    for stmt in tree.body:
+        statement = compile(ast.Module(body=[stmt], type_ignores=[]), path, "exec", flags=flags, dont_inherit=True)
+        try:
+            exec(statement, namespace)  # noqa: S102
+        except (StopRun, SystemExit, KeyboardInterrupt):
+            raise
+        except Exception as error:
+            names = reads(stmt)
+            star = isinstance(error, NameError) and any(is_stub(sys.modules.get(m)) for m in starred)  # `from testCases import *`
+            if star or any(is_stub(namespace.get(n)) for n in names) or "Stub" in str(error):
+                record.skipped.append((stmt.lineno, f"{type(error).__name__}: {error}"))
+                continue
+            raise
 
 
 def _exit(status: int = 0) -> None:

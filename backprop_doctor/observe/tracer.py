@@ -30,6 +30,7 @@ from backprop_doctor.observe.record import Call, FunctionCalls, Instance, LossVa
 
 CALLS_KEPT = 3  # calls recorded per method (per instance) or function
 ENOUGH_CALLS = 2  # a backward-like call that ran this often has been seen enough
+LOOP_PASSES = 3  # a training loop that made this many passes has been seen enough
 CURVE_POINTS = 30  # loss values wanted for the curve once the record is complete
 CURVE_SECONDS = 0.15  # ... or this long after it was complete
 COPY_ELEMENTS = 2_000_000  # array elements copied per call at most
@@ -67,8 +68,10 @@ def _copy(obj: Any) -> Any:
 
 
 class Recorder:
-    def __init__(self, is_user_file: Any, budget: float):
+    def __init__(self, is_user_file: Any, budget: float, loops: tuple[tuple[str, int, int], ...] = ()):
         self.record = Record()
+        self.loops = loops  # training loops (file, first line, last line): calls made from them count the passes
+        self._loop_calls: dict[tuple[str, int], int] = {}
         self.is_user_file = is_user_file
         self.budget = budget
         self.start = time.perf_counter()
@@ -98,6 +101,8 @@ class Recorder:
         if not user:
             return None
         self._check_stop()
+        if self.loops:
+            self._count_pass(frame)
         name = code.co_name
         if name.startswith("<"):
             return None
@@ -124,6 +129,20 @@ class Recorder:
                     self.stop = "enough"
         if self.stop is not None:
             raise StopRun(self.stop)
+
+    def _count_pass(self, frame: types.FrameType) -> None:
+        """A call made from a training loop: once one call site of it ran a few times, the loop has
+        made a few passes, whatever its functions are called (`propagate`, `step`, `train_batch`)."""
+        back = frame.f_back
+        if back is None:
+            return
+        file, line = back.f_code.co_filename, back.f_lineno
+        if not any(file == f and first <= line <= last for f, first, last in self.loops):
+            return
+        site = (file, line)
+        self._loop_calls[site] = self._loop_calls.get(site, 0) + 1
+        if self.complete_at is None and self._loop_calls[site] > LOOP_PASSES:
+            self.complete_at = time.perf_counter()
 
     def _loss_expected(self) -> bool:
         return bool(self.record.losses)

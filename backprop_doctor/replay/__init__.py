@@ -46,6 +46,7 @@ def summary(result: StepResult) -> dict:
         "seconds": round(result.seconds, 4),
         "step_seconds": round(result.step_seconds, 4),
         "not_replayed": result.why or None,
+        "maximised": result.maximised,
         "curve": [float(v) for v in result.curve],
         "smaller_rate": (
             {"name": result.smaller_rate[0], "yours": result.smaller_rate[1], "tried": result.smaller_rate[2], "curve": [float(v) for v in result.smaller_rate[3]]}

@@ -50,6 +50,7 @@ class Capture:
     reached_update: bool = False
     why: str = ""  # why nothing was captured
     pass_number: int = 0  # which pass of the loop the state was taken at (the second, when there is one)
+    earlier: Capture | None = None  # the first pass, kept when the second is taken (its loss may already be lost)
 
 
 PASSES = 2  # the state is taken at the second pass: a gradient that accumulates across steps is wrong there
@@ -149,6 +150,11 @@ class StepCapture:
         self.loop_frame = frame
         self.passes += 1
         capture = self.capture
+        if capture.state is not None and capture.reached_update:
+            capture.earlier = Capture(
+                capture.step, capture.state, capture.namespace, capture.module_level, capture.moved,
+                capture.program_loss, capture.reached_update, pass_number=capture.pass_number,
+            )  # fmt: skip
         capture.moved, capture.reached_update, capture.program_loss, capture.pass_number = [], False, None, self.passes
         self._moved.clear()
         module_level = self.step.function is None

@@ -16,6 +16,7 @@ Plain numbers out; `checks/step_gradient_mismatch.py` decides and words.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ from backprop_doctor.static.steps import Adjoint, LossSite, TrainingStep
 # gradient by up to 1e-4 where the probabilities are small
 TOLERANCE = {"float64": 1e-3, "float32": 3e-2}
 PROPORTIONAL = 2e-2  # two directions agree on one factor within this
+COMMON = 3e-2  # parameters' factors within this of each other are one factor
 STEP = {"float64": 1e-6, "float32": 1e-3}  # finite-difference step, times the array's scale
 SCALE_FLOOR = {"float64": 1e-2, "float32": 1.0}  # ... or times this for an array near zero (a bias at init)
 
@@ -59,6 +61,8 @@ class Measured:
     inconclusive: bool = False  # the two step sizes disagree (a kink): not judged
     shape: tuple[int, ...] = ()
     scale: float | None = None  # the factor every adjoint of the program carries (its loss summed, not averaged)
+    through: str | None = None  # an adjoint right as the gradient of this activation's input ("sigmoid"), not of its output
+    floor: float = 0.0  # the loss's rounding seen through the step: differences below it are noise
 
     @property
     def wrong(self) -> bool:
@@ -70,7 +74,16 @@ class Measured:
 
     @property
     def error(self) -> float:
-        return max((abs(d.numerical - d.analytic) / max(abs(d.numerical), abs(d.analytic), 1e-300) for d in self.directions), default=0.0)
+        """The largest relative disagreement (at the program's scale, when it has one); a direction the loss
+        barely moves along counts at the loss's rounding."""
+        scale = self.scale if self.scale is not None and self.proportional else 1.0
+        return max(
+            (
+                abs(d.numerical - d.analytic / scale) / max(max(abs(d.numerical), abs(d.analytic / scale)) + self.floor, 1e-300)
+                for d in self.directions
+            ),
+            default=0.0,
+        )
 
 
 @dataclass
@@ -86,12 +99,32 @@ class StepResult:
     seconds: float = 0.0
     step_seconds: float = 0.0  # one replay of the step
     why: str = ""  # why it was not replayed, when it was not
+    maximised: bool = False  # the program climbs its objective (gradient ascent on a log-likelihood)
     curve: list[float] = field(default_factory=list)  # the program's own loss over its first steps, replayed
     smaller_rate: tuple[str, float, float, list[float]] | None = None  # (name, yours, tried, curve) when the curve rises
 
     @property
     def wrong(self) -> list[tuple[Moved, Measured]]:
         return [(m, r) for m, r in self.parameters if r.wrong]
+
+    @property
+    def common_factor(self) -> float | None:
+        """The one positive factor every update's gradient is off by (a summed loss against a mean), if any."""
+        wrong = self.wrong
+        factors = [m.factor for _, m in wrong if m.proportional and m.factor is not None]
+        if not wrong or len(wrong) != len(self.parameters) or len(factors) != len(wrong) or not all(f > 0 for f in factors):
+            return None
+        return factors[0] if max(factors) / min(factors) < 1 + COMMON else None
+
+    @property
+    def program_scale(self) -> bool:
+        """Every gradient is the loss's times one positive factor, and the scale is the program's to choose:
+        the loss is one backprop-doctor inferred or one the loop only reports (a mean printed now and
+        then), or no update writes a learning rate."""
+        if self.common_factor is None:
+            return False
+        loss = self.loss
+        return (loss is not None and (loss.implied is not None or not loss.in_prefix)) or all(m.site.rate is None for m, _ in self.wrong)
 
     @property
     def first_wrong_adjoint(self) -> tuple[Adjoint | InnerAdjoint, Measured] | None:
@@ -121,6 +154,7 @@ def _measure(name: str, line: int | None, gradient: Any, base: Any, loss_moved: 
     h = STEP[kind] * max(_scale(base), SCALE_FLOOR[kind])
     tolerance = TOLERANCE[kind]
     floor = 100 * float(np.finfo(kind).eps) * max(1.0, abs(base_loss)) / h  # the loss's rounding, seen through h
+    measured.floor = floor
     random_direction = rng.choice((-1.0, 1.0), size=analytic_array.shape) if analytic_array.shape else float(rng.choice((-1.0, 1.0)))
     own = _unit(analytic_array)
     directions = [own, random_direction] if own is not None else [random_direction]
@@ -152,11 +186,42 @@ def _measure(name: str, line: int | None, gradient: Any, base: Any, loss_moved: 
     return measured
 
 
+def slopes(forward: Any) -> list[tuple[str, np.ndarray]]:
+    """Activation slopes that `forward` (an activation's output) allows: sigmoid, tanh, ReLU."""
+    if not isinstance(forward, np.ndarray) or forward.dtype.kind != "f":
+        return []
+    found = []
+    if np.all((forward > 0) & (forward < 1)):
+        found.append(("sigmoid", forward * (1 - forward)))
+    if np.all(np.abs(forward) < 1):
+        found.append(("tanh", 1 - forward**2))
+    if np.all(forward >= 0) and np.any(forward == 0):
+        found.append(("relu", (forward > 0).astype(forward.dtype)))
+    return found
+
+
+def measure_adjoint(name: str, line: int | None, value: Any, forward: Any, loss_moved: Any, base_loss: float, rng: np.random.Generator) -> Measured:
+    """`_measure` for an adjoint: one named after an activation's output (`dZ` of `Z = sigmoid(...)`,
+    `df` of `fs[t]`) is often the gradient of the activation's input; that is tried through the
+    output's own slope before the adjoint is called wrong."""
+    measured = _measure(name, line, value, forward, loss_moved, base_loss, rng)
+    if measured.wrong:
+        for activation, slope in slopes(forward):
+            retried = _measure(name, line, value, forward, lambda d, s=slope: loss_moved(d * s), base_loss, rng)
+            if not retried.wrong and not retried.unused:
+                retried.through = activation
+                return retried
+    return measured
+
+
 def replay_step(capture: Capture, path: str, seed: int = 0, budget: float = 10.0, curve: bool = False, measure: bool = True) -> StepResult:
     """Measure every parameter the captured step moved, and the adjoints when one is wrong.
 
     `curve`: also run the loop itself for the program's own loss curve; `measure=False` skips
     the measurements (an earlier stage already found a gradient wrong) and keeps the curve."""
+    earlier = capture.earlier
+    if earlier is not None and not _finite(capture.program_loss) and _finite(earlier.program_loss):
+        capture = earlier  # one update already took the loss to inf or nan: the first pass is the step to check
     result = StepResult(capture.step, program_loss=capture.program_loss)
     started = time.perf_counter()
     if capture.state is None:
@@ -198,6 +263,8 @@ def replay_step(capture: Capture, path: str, seed: int = 0, budget: float = 10.0
                 measured = _parameter(runner, moved, loss, rng)
                 if measured is not None:
                     measured_all.append((moved, measured))
+            if site is not None and (site.implied or not site.in_prefix):
+                _program_scale(measured_all)
             score = sum(1 for _, m in measured_all if not m.wrong)
             if best is None or score > best[0]:
                 best = (score, measured_all, site, loss)
@@ -208,6 +275,14 @@ def replay_step(capture: Capture, path: str, seed: int = 0, budget: float = 10.0
             if result.loss is not None and result.loss.implied and best[0] == 0:
                 result.parameters = []  # no implied loss fits any update: nothing to say about it
                 result.why = "the program computes no loss, and no usual loss fits its gradients"
+            elif _climbs(result.parameters, base_loss):
+                # every update climbs `c = cost(T, Y)`, a log-likelihood (never above 0): the program maximises
+                # it, by gradient ascent; its gradients are judged as the ascent's
+                runner.sign = -1.0
+                base_loss = runner.loss_of(base_namespace) or -base_loss
+                result.maximised, result.loss_value = True, base_loss
+                rng = np.random.default_rng(seed)
+                result.parameters = [(moved, m) for moved in capture.moved if (m := _parameter(runner, moved, base_loss, rng)) is not None]
         rng = np.random.default_rng(seed + 1)
         if result.wrong:
             _walk_adjoints(runner, capture, result, base_namespace, base_loss, rng, deadline)
@@ -244,6 +319,7 @@ def _walk_adjoints(
         if isinstance(adjoint, InnerAdjoint):
             measured = _inner_adjoint(runner, adjoint, base_loss, rng)
         else:
+            adjoint = _resolved(adjoint, namespace)
             measured = _adjoint(runner, adjoint, namespace, base_loss, rng)
         if measured is None:
             continue
@@ -261,7 +337,7 @@ def _walk_adjoints(
     if step.time and time.perf_counter() < deadline:
         from backprop_doctor.replay.through_time import walk_through_time
 
-        result.adjoints += walk_through_time(runner, list(step.time), base_loss, rng, deadline, _measure)
+        result.adjoints += walk_through_time(runner, list(step.time), base_loss, rng, deadline, measure_adjoint)
 
 
 def _smaller_rate(runner: Runner, capture: Capture) -> tuple[str, float, float, list[float]] | None:
@@ -280,6 +356,29 @@ def _smaller_rate(runner: Runner, capture: Capture) -> tuple[str, float, float, 
         if falls(curve):
             return name, rate, smaller, curve
     return None
+
+
+def _program_scale(parameters: list[tuple[Moved, Measured]]) -> None:
+    """A loss the loop only reports (a mean printed now and then) or one inferred here fixes no scale:
+    the factor most parameters share is the program's own (gradients of the summed loss), and each
+    parameter is judged at it. With no shared factor, nothing changes."""
+    factors = [m.factor for _, m in parameters if m.proportional and m.factor is not None and m.factor > 0 and m.wrong]
+    best = max(factors, key=lambda f: sum(abs(g / f - 1) <= COMMON for g in factors), default=None)
+    if best is None or 2 * sum(abs(g / best - 1) <= COMMON for g in factors) < len(parameters):
+        return
+    for _, measured in parameters:
+        measured.scale = best
+
+
+def _climbs(parameters: list[tuple[Moved, Measured]], loss: float) -> bool:
+    """The updates climb the "loss", which is below zero (a log-likelihood): none follows it downwards,
+    and most follow it exactly upwards (the others may be wrong: they are judged as the ascent's)."""
+    upwards = [m for _, m in parameters if m.wrong and m.proportional and m.factor is not None and abs(m.factor + 1) < PROPORTIONAL]
+    return bool(parameters) and loss < 0 and all(m.wrong for _, m in parameters) and 2 * len(upwards) > len(parameters)
+
+
+def _finite(value: float | None) -> bool:
+    return value is not None and math.isfinite(value)
 
 
 def _close(a: float, b: float) -> bool:
@@ -305,13 +404,36 @@ def _parameter(runner: Runner, moved: Moved, base_loss: float, rng: np.random.Ge
 
 
 def _gradient_line(step: TrainingStep, expression: str) -> int | None:
-    """The line of the prefix that computes the gradient expression's first name (`dW1`, `grads`)."""
+    """The line that computes the gradient expression's first name (`dW1`, `grads`): in the loop, or
+    inside the function the loop took it from (`dw = grads["dw"]` after `grads, cost = propagate(...)`)."""
+    import ast
     import re
 
     names = [n for n in re.findall(r"[A-Za-z_]\w*", expression) if n in step.assigned]
     backward = [n for n in names if re.search(r"(?i)delta|grad|^d_?[A-Za-z]|err", n)]
     chosen = backward or names
-    return max(step.assigned[n] for n in chosen) if chosen else None
+    if not chosen:
+        keys = re.findall(r"""\[\s*['"](\w+)['"]\s*\]""", expression)  # `grads['dW1']` read where the update runs
+        return next((step.inner_assigned[k] for k in keys if k in step.inner_assigned), None)
+    name = max(chosen, key=lambda n: step.assigned[n])
+    line = step.assigned[name]
+    stmt = next((s for s in step.prefix if s.lineno == line), None)
+    value = getattr(stmt, "value", None)
+    if isinstance(value, ast.Subscript) and isinstance(value.slice, ast.Constant) and value.slice.value in step.inner_assigned:
+        return step.inner_assigned[value.slice.value]  # `dw = grads["dw"]`: where `dw` is computed
+    if isinstance(value, ast.Call) and name in step.inner_assigned:
+        return step.inner_assigned[name]  # `dW1, db1 = b_propagation(...)`: the function's own `dW1`
+    return line
+
+
+def _resolved(adjoint: Adjoint, namespace: dict[str, Any]) -> Adjoint:
+    """The forward value `adjoint` differentiates: the first its name means, or, when that one has
+    another shape, the next that fits (`delta2` of `z1` where layers are counted from the input)."""
+    value = namespace.get(adjoint.name)
+    for forward, index in ((adjoint.forward, adjoint.forward_index), *adjoint.others):
+        if np.shape(namespace.get(forward)) == np.shape(value):
+            return adjoint if forward == adjoint.forward else dataclasses.replace(adjoint, forward=forward, forward_index=index)
+    return adjoint
 
 
 def _adjoint(runner: Runner, adjoint: Adjoint, namespace: dict[str, Any], base_loss: float, rng: np.random.Generator) -> Measured | None:
@@ -330,7 +452,7 @@ def _adjoint(runner: Runner, adjoint: Adjoint, namespace: dict[str, Any], base_l
     def loss_moved(delta: Any) -> float:
         return runner.loss(after=adjoint.forward_index, later=[(adjoint.forward, lambda f: f + delta)])
 
-    return _measure(adjoint.name, adjoint.line, value, forward, loss_moved, base_loss, rng)
+    return measure_adjoint(adjoint.name, adjoint.line, value, forward, loss_moved, base_loss, rng)
 
 
 def _inner_adjoint(runner: Runner, adjoint: InnerAdjoint, base_loss: float, rng: np.random.Generator) -> Measured | None:
@@ -362,7 +484,7 @@ def _inner_adjoint(runner: Runner, adjoint: InnerAdjoint, base_loss: float, rng:
             raise NotReplayable(f"`{adjoint.forward}` could not be moved inside `{adjoint.forward_at.function}`")
         return loss
 
-    measured = _measure(adjoint.name, adjoint.line, value, forward, loss_moved, base_loss, rng)
+    measured = measure_adjoint(adjoint.name, adjoint.line, value, forward, loss_moved, base_loss, rng)
     return None if measured.unused else measured
 
 

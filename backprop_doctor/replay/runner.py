@@ -44,6 +44,7 @@ class Runner:
             raise NotReplayable("the step leaves the loop or the function part way (break, continue, return)")
         self._codes: dict[tuple[int, int], Any] = {}
         self.loss_site: LossSite | None = None
+        self.sign = 1.0  # -1: the program maximises what it computes (gradient ascent): its loss is the negative
 
     def _code(self, start: int, stop: int) -> Any:
         key = (start, stop)
@@ -102,7 +103,7 @@ class Runner:
             found = number(value)
             if found is not None and math.isfinite(found):
                 self.loss_site = site
-                return found
+                return self.sign * found
         return None
 
     def loss(

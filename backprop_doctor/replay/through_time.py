@@ -77,22 +77,10 @@ class AtStep:
         return GATES.get(stem)
 
 
-def _slopes(forward: np.ndarray) -> list[tuple[str, np.ndarray]]:
-    """Activation slopes that `forward` (an activation's output) allows."""
-    found = []
-    if np.all((forward > 0) & (forward < 1)):
-        found.append(("sigmoid", forward * (1 - forward)))
-    if np.all(np.abs(forward) < 1):
-        found.append(("tanh", 1 - forward**2))
-    if np.all(forward >= 0) and np.any(forward == 0):
-        found.append(("relu", (forward > 0).astype(forward.dtype)))
-    return found
-
-
 def walk_through_time(runner: Runner, adjoints: list[TimeAdjoint], base_loss: float, rng: np.random.Generator, deadline: float, measure: Any) -> list[tuple[AtStep, Any]]:
     """Measure `adjoints` step by step from the last time step backwards, up to the first wrong one.
 
-    `measure` is `gradients._measure`. Returns (AtStep, Measured) pairs in the order measured.
+    `measure` is `gradients.measure_adjoint` (it tries a gate's adjoint through the gate's slope). Returns (AtStep, Measured) pairs in the order measured.
     """
     codes: dict[str, Any] = {}
     usable = []
@@ -132,13 +120,7 @@ def walk_through_time(runner: Runner, adjoints: list[TimeAdjoint], base_loss: fl
         measured = measure(name, adjoint.line, value, forward, moved, base_loss, rng)
         if measured.unused:
             continue
-        through = None
-        if measured.wrong:
-            for activation, slope in _slopes(forward):
-                retried = measure(name, adjoint.line, value, forward, lambda d, s=slope, m=moved: m(d * s), base_loss, rng)
-                if not retried.wrong and not retried.unused:
-                    through, measured = activation, retried
-                    break
+        through = measured.through
         right_at[step] = right_at.get(step, True) and not measured.wrong
         carried = None
         if measured.wrong and adjoint.carried:

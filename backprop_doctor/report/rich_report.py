@@ -68,6 +68,7 @@ MEASUREMENT_STYLE = {
     "mismatch": "bold red",
     "shape": "bold red",
     "kink": "yellow",
+    "scaled": "cyan",
     "float32": "yellow",
     "skipped": "dim",
 }

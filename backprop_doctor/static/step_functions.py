@@ -312,4 +312,17 @@ def time_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...]) -> list
     return found
 
 
-__all__ = ["InnerAdjoint", "Site", "TimeAdjoint", "called_functions", "inner_adjoints", "time_adjoints"]
+def inner_assigned(tree: ast.Module | None, prefix: tuple[ast.stmt, ...]) -> dict[str, int]:
+    """Names the functions the step calls once assign, with the line of their last assignment there
+    (`dw` at line 16 in `propagate`): where a gradient the loop only unpacks is really computed."""
+    if tree is None:
+        return {}
+    found: dict[str, int] = {}
+    for _name, node in called_functions(tree, prefix):
+        for stmt in _once(node.body):
+            for target in _targets(stmt):
+                found[target] = stmt.lineno
+    return found
+
+
+__all__ = ["InnerAdjoint", "Site", "TimeAdjoint", "called_functions", "inner_adjoints", "inner_assigned", "time_adjoints"]

@@ -75,6 +75,7 @@ class Adjoint:
     line: int  # where the adjoint is assigned
     forward_index: int  # index in the prefix of the statement that last assigns the forward value
     index: int  # index in the prefix of the statement that assigns the adjoint
+    others: tuple[tuple[str, int], ...] = ()  # other forward values its name may mean (`delta2` of `z1`), tried by shape
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,7 @@ class TrainingStep:
     loop: ast.stmt | None = None  # the `for` or `while` statement itself (its body is one step)
     inner: tuple = ()  # `static.step_functions.InnerAdjoint`s: adjoints inside the functions the step calls
     time: tuple = ()  # `static.step_functions.TimeAdjoint`s: adjoints of a backward loop over time steps
+    inner_assigned: dict[str, int] = field(default_factory=dict)  # name -> line, in the functions the step calls once
 
 
 def _targets(stmt: ast.stmt) -> list[str]:
@@ -223,6 +225,9 @@ def _names_gradient(node: ast.AST) -> bool:
     return bool(name) and bool(_GRADIENT.fullmatch(name)) and not _TRANSFORMED.search(name)
 
 
+_STEP_FACTOR = re.compile(r"(?i)epsilon|eps|rate|mu")  # `W1 += -Config.epsilon * dW1`: as the step's factor, a rate
+
+
 def _take_rate(step: ast.expr) -> tuple[str | None, str | None]:
     """`lr * g` -> ("lr", "g"); `(lr / m) * g` -> ("lr", "g / m"); `0.1 * g` -> ("0.1", "g")."""
 
@@ -233,9 +238,9 @@ def _take_rate(step: ast.expr) -> tuple[str | None, str | None]:
             if name in ("float", "float16", "float32", "float64", "asarray", "array", "dtype"):
                 return is_rate(node.args[0])
         if isinstance(node, ast.Name):
-            return bool(_LEARNING_RATE.fullmatch(node.id))
+            return bool(_LEARNING_RATE.fullmatch(node.id) or _STEP_FACTOR.fullmatch(node.id))
         if isinstance(node, ast.Attribute):
-            return bool(_LEARNING_RATE.fullmatch(node.attr))
+            return bool(_LEARNING_RATE.fullmatch(node.attr) or _STEP_FACTOR.fullmatch(node.attr))
         return isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool)
 
     if is_rate(step):
@@ -332,7 +337,7 @@ def training_steps(tree: ast.Module | None) -> list[TrainingStep]:
         if _over_parameters(loop) or not any(isinstance(n, (ast.Call, ast.BinOp)) for s in prefix for n in walk(s)):
             return None  # a loop over the parameters that updates each one, not a training loop
         name = qualnames.get(id(function)) if function is not None else None
-        from backprop_doctor.static.step_functions import inner_adjoints, time_adjoints  # they build on this module's helpers
+        from backprop_doctor.static.step_functions import inner_adjoints, inner_assigned, time_adjoints  # they build on this module
 
         return TrainingStep(
             function=name,
@@ -349,6 +354,7 @@ def training_steps(tree: ast.Module | None) -> list[TrainingStep]:
             loop=loop,
             inner=tuple(inner_adjoints(tree, prefix)),
             time=tuple(time_adjoints(tree, prefix)),
+            inner_assigned=inner_assigned(tree, prefix),
         )
 
     def visit(body: list[ast.stmt], function: ast.AST | None) -> None:
@@ -390,21 +396,42 @@ def _over_parameters(loop: ast.For | ast.While) -> bool:
 
 def _losses(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...]) -> list[LossSite]:
     """Scalars named like a loss that one pass computes: in the prefix first, then anywhere in the body."""
-    in_prefix = {id(n) for s in prefix for n in walk(s)}
+    conditional = {id(n) for s in prefix for c in walk(s) if isinstance(c, (ast.If, ast.For, ast.While)) for n in walk(c) if n is not c}
+    in_prefix = {id(n) for s in prefix for n in walk(s)} - conditional  # `if epoch % 100 == 0: c = cost(...)` runs on some passes only
     sites: list[LossSite] = []
     for node in walk(loop):
         if node is loop or isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
             continue
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             name = node.targets[0].id
-            if LOSS_NAME.fullmatch(name) and not _NOT_LOSS.search(name):
+            if (LOSS_NAME.fullmatch(name) and not _NOT_LOSS.search(name)) or _loss_call(node.value):
                 sites.append(LossSite(name, ast.unparse(node.value), node.lineno, id(node) in in_prefix))
         elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Tuple):
-            first = node.targets[0].elts[0] if node.targets[0].elts else None
-            if isinstance(first, ast.Name) and LOSS_NAME.fullmatch(first.id) and not _NOT_LOSS.search(first.id):
-                sites.append(LossSite(first.id, f"({ast.unparse(node.value)})[0]", node.lineno, id(node) in in_prefix))
+            for position, element in enumerate(node.targets[0].elts):  # `loss, grads = ...`, `grads, cost = propagate(...)`
+                if isinstance(element, ast.Name) and LOSS_NAME.fullmatch(element.id) and not _NOT_LOSS.search(element.id):
+                    sites.append(LossSite(element.id, f"({ast.unparse(node.value)})[{position}]", node.lineno, id(node) in in_prefix))
+                    break
     sites.sort(key=lambda s: (not s.in_prefix, _loss_rank(s.name), -s.line if s.in_prefix else s.line))
-    return sites + _implied_losses(prefix) + _error_losses(loop, prefix)
+    named = {s.expression for s in sites}
+    printed = [  # `print("Loss", calculate_loss(model, X, y))`: a loss the loop only reports
+        LossSite(ast.unparse(node.func), ast.unparse(node), node.lineno, False)
+        for node in walk(loop)
+        if isinstance(node, ast.Call) and _loss_call(node) and ast.unparse(node) not in named
+    ]
+    return sites + printed[:1] + _implied_losses(prefix) + _error_losses(loop, prefix)
+
+
+_LOSS_CALL = re.compile(r"(?i)(?:\w*_)?(?:loss|cost|error|mse|sse|objective|risk|cross_?entropy|likelihood|nll)\w*")
+_NOT_LOSS_CALL = re.compile(r"(?i)rate|acc|score|predict|grad|deriv|prime|backward")
+
+
+def _loss_call(value: ast.expr) -> bool:
+    """`c = cost(T, output)`, `J = compute_cost(A2, Y)`: a value returned by a function named as a loss."""
+    if not isinstance(value, ast.Call):
+        return False
+    func = value.func
+    name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+    return bool(_LOSS_CALL.fullmatch(name)) and not _NOT_LOSS_CALL.search(name)
 
 
 _NP = "__import__('numpy')"
@@ -476,13 +503,13 @@ def _adjoints(prefix: tuple[ast.stmt, ...]) -> list[Adjoint]:
         for name in _targets(stmt):
             match = _ADJOINT.fullmatch(name)
             if match is not None and name not in {a.name for a in found}:
-                for forward in _forward_names(match.group(1), name):
-                    if forward in last and forward != name:
-                        found.append(Adjoint(name, forward, stmt.lineno, last[forward], index))
-                        break
+                forwards = [f for f in _forward_names(match.group(1), name) if f in last and f != name]
+                if forwards:
+                    others = tuple((f, last[f]) for f in forwards[1:])
+                    found.append(Adjoint(name, forwards[0], stmt.lineno, last[forwards[0]], index, others))
             last[name] = index
     changed = {name: stmt.lineno for stmt in prefix for name in _changed(stmt)}
-    return [Adjoint(a.name, a.forward, changed.get(a.name, a.line), a.forward_index, a.index) for a in found]
+    return [Adjoint(a.name, a.forward, changed.get(a.name, a.line), a.forward_index, a.index, a.others) for a in found]
 
 
 def _changed(stmt: ast.stmt) -> list[str]:
@@ -503,6 +530,8 @@ def _forward_names(stem: str, name: str) -> list[str]:
     if name.startswith("delta"):
         digits = re.sub(r"\D", "", stem)
         names += [f"z{digits}", f"Z{digits}"] if digits else ["z", "Z"]
+        if digits and int(digits) > 0:  # layers counted from the input: `delta2` of `z1` (the hidden layer's)
+            names += [f"z{int(digits) - 1}", f"Z{int(digits) - 1}"]
     if "_" in stem:
         names.append(stem.split("_")[-1])
     return [n for n in dict.fromkeys(names) if n]
