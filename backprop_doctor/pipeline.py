@@ -270,15 +270,19 @@ def _own_curve(context: CheckContext) -> None:
         curve = [float(v) for v in result.curve]
         if len(curve) < 2:
             continue
+        corrected = [float(v) for v in result.corrected]
         probe = context.extras.get("training")
         if isinstance(probe, dict):  # the probe trained a copy its own way: show the program's own training beside it
             probe["program"] = curve
             probe["program_label"] = f"your loop (line {result.step.loop_line})"
+            if corrected:
+                probe["corrected"] = corrected
             return
         context.extras["training"] = {
             "yours": curve,
-            "reference": None,
-            "reference_label": None,
+            "reference": corrected or None,  # the same loop with every gradient right, when it was affordable
+            "reference_label": "with correct gradients" if corrected else None,
+            "replayed": True,  # the program's own curves, drawn even when they look alike
             "steps": len(curve),
             "lr": None,
             "network": f"your training loop (line {result.step.loop_line}), replayed from its first step",

@@ -475,6 +475,21 @@ def test_a_script_shows_its_own_loss_curve_replayed_from_its_first_step(tmp_path
     assert curve[-1] < curve[0]  # a correct program's own update lowers its loss
 
 
+def test_a_script_climbing_its_gradient_is_shown_beside_the_same_loop_with_correct_gradients(tmp_path):
+    path = planted(tmp_path, "script.py", SCRIPT, "W1 -= lr * dW1", "W1 += lr * dW1")
+    env = {**os.environ, "NO_COLOR": "1"}
+    result = subprocess.run(
+        [sys.executable, "-m", "backprop_doctor", "check", str(path), "--format", "json"],
+        capture_output=True, text=True, encoding="utf-8", env=env, timeout=300, cwd=path.parent,
+    )  # fmt: skip
+    report = json.loads(result.stdout)["files"][0]
+    training = report["training"]
+    assert training["reference_label"] == "with correct gradients"
+    yours, corrected = training["yours"], training["reference"]
+    assert yours[0] == pytest.approx(corrected[0])  # both start from the program's own state
+    assert yours[-1] > yours[0] and corrected[-1] < corrected[0]  # W1 climbs in the program, descends when right
+
+
 BARE = """
 import numpy as np
 

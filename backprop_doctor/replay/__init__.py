@@ -48,6 +48,7 @@ def summary(result: StepResult) -> dict:
         "not_replayed": result.why or None,
         "maximised": result.maximised,
         "curve": [float(v) for v in result.curve],
+        "corrected": [float(v) for v in result.corrected],
         "smaller_rate": (
             {"name": result.smaller_rate[0], "yours": result.smaller_rate[1], "tried": result.smaller_rate[2], "curve": [float(v) for v in result.smaller_rate[3]]}
             if result.smaller_rate

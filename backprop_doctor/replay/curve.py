@@ -17,6 +17,8 @@ import math
 import time
 from typing import Any
 
+import numpy as np
+
 from backprop_doctor.observe.record import number
 from backprop_doctor.replay.runner import Runner
 
@@ -91,3 +93,57 @@ def falls(curve: list[float]) -> bool:
         return False
     tail = curve[-max(2, len(curve) // 5):]
     return sum(tail) / len(tail) < 0.9 * curve[0]
+
+
+CORRECTED_RUNS = 4000  # replays the curve with correct gradients may cost (two per parameter element per step)
+
+
+def corrected_curve(runner: Runner, moved: list[Any], steps: int = STEPS, seconds: float = SECONDS, runs: int = CORRECTED_RUNS) -> list[float]:
+    """The same step, from the same state, with every gradient replaced by the true gradient of the
+    program's loss (central differences, element by element) and each parameter moved by the
+    program's own rate: what the program would do with its gradients right. [] when it would cost
+    more than `runs` replays for ten steps, when an update is adaptive (Adagrad, Adam) or has no
+    parameter to move, or when the loss stops being a number.
+
+    Each step replays the program's step from its state with the parameters moved, so it trains on
+    the batch the program drew at that step (its own curve draws a new batch at every pass)."""
+    if not moved or any(m.path is None or m.site.adaptive for m in moved):
+        return []
+    paths = list(dict.fromkeys(m.path for m in moved))
+    rates = {m.path: (m.rate if m.rate is not None else 1.0) for m in moved}
+    current = {path: np.array(runner.value(path), dtype=np.float64, copy=True) for path in paths}
+    size = sum(v.size for v in current.values())
+    steps = min(steps, runs // max(1, 2 * size + 1))
+    if steps < 10:
+        return []
+    deadline = time.perf_counter() + seconds
+    curve: list[float] = []
+    for _ in range(steps):
+        changes = [(p, _like(runner, p, v)) for p, v in current.items()]
+        loss = runner.loss(changes)
+        curve.append(runner.sign * loss)
+        if not math.isfinite(loss) or time.perf_counter() > deadline:
+            break
+        gradients = {}
+        for path, value in current.items():
+            gradient = np.zeros_like(value)
+            h = 1e-6 * max(float(np.sqrt(np.mean(value * value))) if value.size else 0.0, 1e-2)
+            for index in np.ndindex(value.shape):
+                moved_value = value.copy()
+                moved_value[index] += h
+                up = runner.loss([(q, _like(runner, q, moved_value if q == path else v)) for q, v in current.items()])
+                moved_value[index] -= 2 * h
+                down = runner.loss([(q, _like(runner, q, moved_value if q == path else v)) for q, v in current.items()])
+                gradient[index] = (up - down) / (2 * h)
+            gradients[path] = gradient
+        for path, gradient in gradients.items():
+            current[path] = np.array(current[path] - rates[path] * gradient, dtype=np.float64)  # 0-d stays an array
+    return curve
+
+
+def _like(runner: Runner, path: Any, value: np.ndarray) -> Any:
+    """`value` in the form the program keeps the parameter in (a Python float for a scalar weight)."""
+    original = runner.state_value(path)
+    if isinstance(original, np.ndarray):
+        return value.astype(original.dtype, copy=False).reshape(original.shape)
+    return float(value.reshape(()))

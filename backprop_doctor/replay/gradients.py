@@ -16,6 +16,7 @@ Plain numbers out; `checks/step_gradient_mismatch.py` decides and words.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import time
@@ -101,6 +102,7 @@ class StepResult:
     why: str = ""  # why it was not replayed, when it was not
     maximised: bool = False  # the program climbs its objective (gradient ascent on a log-likelihood)
     curve: list[float] = field(default_factory=list)  # the program's own loss over its first steps, replayed
+    corrected: list[float] = field(default_factory=list)  # the same step with every gradient right, at the program's rates
     smaller_rate: tuple[str, float, float, list[float]] | None = None  # (name, yours, tried, curve) when the curve rises
 
     @property
@@ -292,6 +294,11 @@ def replay_step(capture: Capture, path: str, seed: int = 0, budget: float = 10.0
             result.curve = own_curve(runner)
             if rises(result.curve) and not result.wrong:
                 result.smaller_rate = _smaller_rate(runner, capture)
+            if result.wrong and result.curve:
+                from backprop_doctor.replay.curve import corrected_curve
+
+                with contextlib.suppress(Exception):  # a curve that cannot be drawn takes nothing from the measurements
+                    result.corrected = corrected_curve(runner, [m for m, _ in result.parameters])
     except NotReplayable as error:
         result.why = str(error)
     except Exception as error:  # noqa: BLE001 - the user's statements raised when run again

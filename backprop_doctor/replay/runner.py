@@ -117,6 +117,10 @@ class Runner:
     def value(self, path: Path) -> Any:
         return resolve(self._fresh(), path)
 
+    def state_value(self, path: Path) -> Any:
+        """The value at `path` in the captured state itself (not a copy: read it, never write it)."""
+        return resolve(self.state.values, path)
+
 
 def _own_nodes(stmt: ast.stmt) -> list[ast.AST]:
     """Nodes that leave one pass of the loop: `break`/`continue` outside nested loops, any `return`/`yield`."""

@@ -122,7 +122,7 @@ def report_renderables(report: Report, console: Console, reader: SourceReader) -
     training = report.extras.get("training")
     if isinstance(training, dict) and (training.get("yours") or training.get("reference")):
         yield Text("")
-        if curves_separate(training):
+        if training.get("replayed") or curves_separate(training):
             yield training_panel(training)
         elif training.get("program"):  # the probe's runs tell nothing apart: only the program's own training
             label = one_line(str(training.get("program_label") or "your program"))
@@ -408,6 +408,8 @@ def training_panel(training: dict[str, Any]) -> Panel:
         curves.append((one_line(str(training.get("reference_label") or "reference")), list(reference)))
     if training.get("program"):
         curves.append((one_line(str(training.get("program_label") or "your program")), list(training["program"])))
+    if training.get("corrected"):
+        curves.append(("your loop, gradients right", list(training["corrected"])))
     subtitle_parts = []
     if training.get("steps") is not None:
         subtitle_parts.append(plural(int(training["steps"]), "step"))
