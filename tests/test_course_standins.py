@@ -12,7 +12,7 @@ and checked. A real error of the program still stops it at its line.
 
 from __future__ import annotations
 
-from userfiles import check, errors, line_of, planted, write
+from userfiles import check, errors, line_of, planted, replayed, write
 
 PLANAR = """
 import numpy as np
@@ -149,12 +149,6 @@ def optimize(w, b, X, Y, num_iterations, learning_rate):
 
 w, b, costs = optimize(np.zeros((train_x.shape[0], 1)), 0.0, train_x, train_y, 2000, 0.005)
 """
-
-
-def replayed(report: dict) -> dict:
-    (result,) = report["extras"]["replay"]
-    assert result["not_replayed"] is None, result
-    return result
 
 
 def test_a_planar_notebook_without_its_helper_files_reaches_its_training_and_is_checked(tmp_path):

@@ -3,12 +3,11 @@ what it fed them (`built[].origin == "observed"`, the creating line, the real sh
 
 from __future__ import annotations
 
-import json
-import os
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
+
+from userfiles import check, line_of, write
 
 BOOK_LAYERS = '''
 import numpy as np
@@ -124,27 +123,6 @@ class TwoLayerNet:
         grads['W2'], grads['b2'] = self.layers['Affine2'].dW, self.layers['Affine2'].db
         return grads
 '''
-
-
-def check(path: Path, *extra: str) -> dict:
-    env = {**os.environ, "NO_COLOR": "1"}
-    result = subprocess.run(
-        [sys.executable, "-m", "backprop_doctor", "check", str(path), "--format", "json", "--no-training", *extra],
-        capture_output=True, text=True, encoding="utf-8", env=env, timeout=180, cwd=path.parent,
-    )  # fmt: skip
-    assert "Traceback" not in result.stderr, result.stderr
-    return json.loads(result.stdout)["files"][0]
-
-
-def write(folder: Path, name: str, text: str) -> Path:
-    path = folder / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
-    return path
-
-
-def line_of(path: Path, text: str) -> int:
-    return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if text in line)
 
 
 def built(report: dict, what: str) -> dict:

@@ -7,15 +7,12 @@ wrong first, or the gradient the update uses); the twin must get no error.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 import pytest
-from userfiles import check, errors, line_of, planted, write
+from userfiles import check, errors, line_of, planted, replayed, write
 
 SCRIPT = """
 import numpy as np
@@ -279,12 +276,6 @@ def step_findings(report: dict) -> list[dict]:
     return [f for f in report["findings"] if f["name"] == "step-gradient-mismatch"]
 
 
-def replayed(report: dict) -> dict:
-    (result,) = report["extras"]["replay"]
-    assert result["not_replayed"] is None, result
-    return result
-
-
 # ------------------------------------------------------------------ correct twins: no error at all
 
 
@@ -463,12 +454,7 @@ def test_a_recurrent_script_with_adagrad_is_replayed_through_time_and_gets_no_er
 
 def test_a_script_shows_its_own_loss_curve_replayed_from_its_first_step(tmp_path):
     path = write(tmp_path, "script.py", SCRIPT)
-    env = {**os.environ, "NO_COLOR": "1"}
-    result = subprocess.run(
-        [sys.executable, "-m", "backprop_doctor", "check", str(path), "--format", "json"],
-        capture_output=True, text=True, encoding="utf-8", env=env, timeout=300, cwd=path.parent,
-    )  # fmt: skip
-    report = json.loads(result.stdout)["files"][0]
+    report = check(path, training=True)
     curve = report["training"]["yours"]
     assert len(curve) >= 10
     assert curve[0] == pytest.approx(replayed(report)["loss_value"])  # the first pass is the step replayed
@@ -477,12 +463,7 @@ def test_a_script_shows_its_own_loss_curve_replayed_from_its_first_step(tmp_path
 
 def test_a_script_climbing_its_gradient_is_shown_beside_the_same_loop_with_correct_gradients(tmp_path):
     path = planted(tmp_path, "script.py", SCRIPT, "W1 -= lr * dW1", "W1 += lr * dW1")
-    env = {**os.environ, "NO_COLOR": "1"}
-    result = subprocess.run(
-        [sys.executable, "-m", "backprop_doctor", "check", str(path), "--format", "json"],
-        capture_output=True, text=True, encoding="utf-8", env=env, timeout=300, cwd=path.parent,
-    )  # fmt: skip
-    report = json.loads(result.stdout)["files"][0]
+    report = check(path, training=True)
     training = report["training"]
     assert training["reference_label"] == "with correct gradients"
     yours, corrected = training["yours"], training["reference"]
@@ -546,12 +527,7 @@ def test_a_gradient_that_accumulates_across_steps_is_found_at_the_second_step(tm
 def test_the_programs_own_training_is_shown_beside_the_probe_and_decides_the_verdict(tmp_path):
     """A rebinding update: the probe's in-place SGD learns, the program itself never does."""
     path = planted(tmp_path, "classes.py", CLASSES, "net.params[key] -= learning_rate * grads[key]", "net.params[key] = net.params[key] - learning_rate * grads[key]")
-    env = {**os.environ, "NO_COLOR": "1"}
-    result = subprocess.run(
-        [sys.executable, "-m", "backprop_doctor", "check", str(path), "--format", "json"],
-        capture_output=True, text=True, encoding="utf-8", env=env, timeout=300, cwd=path.parent,
-    )  # fmt: skip
-    report = json.loads(result.stdout)["files"][0]
+    report = check(path, training=True)
     own = report["training"].get("program") or report["training"]["yours"]
     assert len(own) >= 20
     first, last = sum(own[:10]) / 10, sum(own[-10:]) / 10
@@ -581,19 +557,9 @@ for step in range(500):
 """
 
 
-def run_with_training(path: Path) -> dict:
-    env = {**os.environ, "NO_COLOR": "1"}
-    result = subprocess.run(
-        [sys.executable, "-m", "backprop_doctor", "check", str(path), "--format", "json"],
-        capture_output=True, text=True, encoding="utf-8", env=env, timeout=300, cwd=path.parent,
-    )  # fmt: skip
-    assert "Traceback" not in result.stderr, result.stderr
-    return json.loads(result.stdout)["files"][0]
-
-
 def test_a_script_whose_gradients_are_right_but_whose_rate_is_too_high_is_told_the_rate(tmp_path):
     path = planted(tmp_path, "regression.py", REGRESSION, "step_size = 0.15", "step_size = 1.5")
-    report = run_with_training(path)
+    report = check(path, training=True)
     (finding,) = [f for f in report["findings"] if f["name"] == "step-rate-too-high"]
     assert finding["severity"] == "error"
     assert finding["line"] == line_of(path, "step_size = 1.5")
@@ -604,7 +570,7 @@ def test_a_script_whose_gradients_are_right_but_whose_rate_is_too_high_is_told_t
 
 def test_the_same_script_at_a_good_rate_gets_no_rate_finding(tmp_path):
     path = write(tmp_path, "regression.py", REGRESSION)
-    report = run_with_training(path)
+    report = check(path, training=True)
     assert errors(report) == []
     curve = report["training"]["yours"]
     assert curve[-1] < curve[0]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 
 import pytest
-from userfiles import check, errors, line_of, planted, write
+from userfiles import check, errors, line_of, planted, replayed, write
 
 from backprop_doctor.replay.inner import Hooks
 from backprop_doctor.static.step_functions import Site
@@ -122,12 +122,6 @@ for epoch in range(2000):
     W2 = W2 - alpha * dW2
     b2 = b2 - alpha * db2
 """
-
-
-def replayed(report: dict) -> dict:
-    (result,) = report["extras"]["replay"]
-    assert result["not_replayed"] is None, result
-    return result
 
 
 @pytest.mark.parametrize("name, text", [("planar.py", DICTS), ("tuples.py", TUPLES)])

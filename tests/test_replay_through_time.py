@@ -10,7 +10,7 @@ carrying statement; twins with no bug get no error. Real files, real CLI.
 from __future__ import annotations
 
 import pytest
-from userfiles import check, errors, line_of, planted, write
+from userfiles import check, errors, line_of, planted, replayed, write
 
 # min-char-rnn style: one function computes the loss and the gradients of a sequence, Adagrad in the loop
 RNN = """
@@ -145,12 +145,6 @@ for step in range(300):
     for k in params:
         params[k] -= lr * grads[k]
 """
-
-
-def replayed(report: dict) -> dict:
-    (result,) = report["extras"]["replay"]
-    assert result["not_replayed"] is None, result
-    return result
 
 
 def step_finding(report: dict) -> dict:

@@ -15,8 +15,9 @@ from pathlib import Path
 
 
 def write(folder: Path, name: str, text: str) -> Path:
-    """The user's file `name` in `folder`, dedented, UTF-8."""
+    """The user's file `name` in `folder` (`name` may hold subfolders), dedented, UTF-8."""
     path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(textwrap.dedent(text), encoding="utf-8")
     return path
 
@@ -33,15 +34,23 @@ def line_of(path: Path, text: str) -> int:
     return next(i for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if text in line)
 
 
-def check(path: Path, *extra: str) -> dict:
-    """The JSON report of `backprop-doctor check PATH --no-training EXTRA...` for that file."""
+def check(path: Path, *extra: str, training: bool = False) -> dict:
+    """The JSON report of `backprop-doctor check PATH [--no-training] EXTRA...` for that file, run in its folder."""
     env = {**os.environ, "NO_COLOR": "1"}
+    flags = () if training else ("--no-training",)
     result = subprocess.run(
-        [sys.executable, "-m", "backprop_doctor", "check", str(path), "--format", "json", "--no-training", *extra],
-        capture_output=True, text=True, encoding="utf-8", env=env, timeout=180, cwd=path.parent,
+        [sys.executable, "-m", "backprop_doctor", "check", str(path), "--format", "json", *flags, *extra],
+        capture_output=True, text=True, encoding="utf-8", env=env, timeout=300, cwd=path.parent,
     )  # fmt: skip
     assert "Traceback" not in result.stderr, result.stderr
     return json.loads(result.stdout)["files"][0]
+
+
+def replayed(report: dict) -> dict:
+    """The report's one replayed training step, which must have been replayed."""
+    (result,) = report["extras"]["replay"]
+    assert result["not_replayed"] is None, result
+    return result
 
 
 def errors(report: dict) -> list[dict]:
