@@ -568,10 +568,21 @@ def test_a_script_whose_gradients_are_right_but_whose_rate_is_too_high_is_told_t
     assert report["verdict"].startswith("✗") and "rises" in report["verdict"]
 
 
+def test_a_script_whose_gradients_are_right_but_whose_rate_is_far_too_small_is_told_a_larger_one(tmp_path):
+    path = planted(tmp_path, "regression.py", REGRESSION, "step_size = 0.15", "step_size = 0.000015")
+    report = check(path, training=True)
+    (finding,) = [f for f in report["findings"] if f["name"] == "step-rate-too-low"]
+    assert finding["severity"] == "warning" and finding["code"] == "BPD609"
+    assert finding["line"] == line_of(path, "step_size = 0.000015")
+    assert finding["fix"] in ("step_size = 0.00015", "step_size = 0.0015")
+    assert errors(report) == []
+
+
 def test_the_same_script_at_a_good_rate_gets_no_rate_finding(tmp_path):
     path = write(tmp_path, "regression.py", REGRESSION)
     report = check(path, training=True)
     assert errors(report) == []
+    assert not any(f["name"].startswith("step-rate") for f in report["findings"])
     curve = report["training"]["yours"]
     assert curve[-1] < curve[0]
 

@@ -88,6 +88,13 @@ def rises(curve: list[float]) -> bool:
     return sum(tail) / len(tail) > 1.1 * curve[0]
 
 
+def stalls(curve: list[float]) -> bool:
+    """The loss hardly moves over the replayed steps (by less than 1 % of its first value), and stays a number."""
+    if len(curve) < 10 or not all(math.isfinite(v) for v in curve):
+        return False
+    return max(abs(v - curve[0]) for v in curve) < 0.01 * max(abs(curve[0]), 1e-12)
+
+
 def falls(curve: list[float]) -> bool:
     if len(curve) < 5 or not all(math.isfinite(v) for v in curve):
         return False

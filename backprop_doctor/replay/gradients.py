@@ -104,6 +104,7 @@ class StepResult:
     curve: list[float] = field(default_factory=list)  # the program's own loss over its first steps, replayed
     corrected: list[float] = field(default_factory=list)  # the same step with every gradient right, at the program's rates
     smaller_rate: tuple[str, float, float, list[float]] | None = None  # (name, yours, tried, curve) when the curve rises
+    larger_rate: tuple[str, float, float, list[float]] | None = None  # the same, when the curve does not move
 
     @property
     def wrong(self) -> list[tuple[Moved, Measured]]:
@@ -289,11 +290,13 @@ def replay_step(capture: Capture, path: str, seed: int = 0, budget: float = 10.0
         if result.wrong:
             _walk_adjoints(runner, capture, result, base_namespace, base_loss, rng, deadline)
         if curve:
-            from backprop_doctor.replay.curve import own_curve, rises
+            from backprop_doctor.replay.curve import own_curve, rises, stalls
 
             result.curve = own_curve(runner)
             if rises(result.curve) and not result.wrong:
-                result.smaller_rate = _smaller_rate(runner, capture)
+                result.smaller_rate = _rate_that_works(runner, capture, (0.1, 0.01))
+            elif stalls(result.curve) and not result.wrong and not result.maximised:
+                result.larger_rate = _rate_that_works(runner, capture, (10.0, 100.0))
             if result.wrong and result.curve:
                 from backprop_doctor.replay.curve import corrected_curve
 
@@ -347,8 +350,9 @@ def _walk_adjoints(
         result.adjoints += walk_through_time(runner, list(step.time), base_loss, rng, deadline, measure_adjoint)
 
 
-def _smaller_rate(runner: Runner, capture: Capture) -> tuple[str, float, float, list[float]] | None:
-    """The same program, from the same state, at a ten and a hundred times smaller learning rate."""
+def _rate_that_works(runner: Runner, capture: Capture, factors: tuple[float, ...]) -> tuple[str, float, float, list[float]] | None:
+    """The same program, from the same state, with its learning rate times each factor in turn:
+    (name, yours, tried, curve) for the first whose loss falls."""
     from backprop_doctor.replay.curve import falls, own_curve
 
     names = {m.site.rate for m in capture.moved if m.site.rate is not None and m.site.rate.isidentifier()}
@@ -358,10 +362,10 @@ def _smaller_rate(runner: Runner, capture: Capture) -> tuple[str, float, float, 
     (name,), (rate,) = names, rates
     if not (rate > 0 and name in runner.state.values):
         return None
-    for smaller in (rate / 10, rate / 100):
-        curve = own_curve(runner, names={name: smaller})
+    for factor in factors:
+        curve = own_curve(runner, names={name: rate * factor})
         if falls(curve):
-            return name, rate, smaller, curve
+            return name, rate, rate * factor, curve
     return None
 
 
