@@ -210,3 +210,28 @@ def test_a_cell_gradient_not_carried_through_the_forget_gate_is_blamed_at_the_ca
     finding = step_finding(check(path))
     assert finding["line"] == line_of(path, "dc_next = dc")
     assert "`dc_next`" in finding["message"] and "time step 5" in finding["message"]
+
+
+def _reads_its_text(program: str) -> str:
+    """The RNN program reading its characters from `input.txt`, as char-RNN scripts do."""
+    text_line = 'text = "hello world, hello there, hold the door " * 8'
+    assert text_line in program
+    return program.replace(text_line, 'text = open("input.txt", "r").read()')
+
+
+def test_a_char_rnn_whose_input_txt_is_missing_reads_synthetic_text_and_is_checked(tmp_path):
+    path = write(tmp_path, "min_char_rnn.py", _reads_its_text(RNN))
+    report = check(path)
+    assert errors(report) == []
+    assert len(replayed(report)["parameters"]) == 5
+    (synthetic,) = [f for f in report["findings"] if f["name"] == "synthetic-data"]
+    assert "input.txt" in synthetic["message"] and synthetic["line"] == line_of(path, 'open("input.txt"')
+    assert not (tmp_path / "input.txt").exists()  # nothing written beside the user's file
+
+
+def test_a_char_rnn_with_its_own_input_txt_reads_it_and_says_nothing_about_synthetic_data(tmp_path):
+    (tmp_path / "input.txt").write_text("abcabcabd cab bad dab " * 20, encoding="utf-8")
+    report = check(write(tmp_path, "min_char_rnn.py", _reads_its_text(RNN)))
+    assert errors(report) == []
+    assert not any(f["name"] == "synthetic-data" for f in report["findings"])
+    assert len(replayed(report)["parameters"]) == 5

@@ -304,19 +304,55 @@ def _file_bytes(name: str) -> bytes:
     return pickle.dumps(tuple(splits), protocol=2)
 
 
+_WORDS = (
+    "the of and to in is it that was he for on are as with his they at be this have from or one had by word but not "
+    "what all were we when your can said there use an each which she do how their if will up other about out many "
+    "then them these so some her would make like him into time has look two more write go see number no way could "
+    "people my than first water been call who oil its now find long down day did get come made may part"
+).split()
+TEXT_CHARACTERS = 10_000
+
+
+def _text_bytes() -> bytes:
+    """About ten thousand characters of English-like text: a char-RNN's `input.txt` with the usual alphabet."""
+    rng = np.random.default_rng(7)
+    sentences, length = [], 0
+    while length < TEXT_CHARACTERS:
+        words = [_WORDS[i] for i in rng.integers(0, len(_WORDS), int(rng.integers(4, 12)))]
+        sentence = " ".join(words).capitalize() + rng.choice([".", ".", ",", "?", "!"])
+        sentences.append(sentence)
+        length += len(sentence) + 1
+    lines = [" ".join(sentences[i : i + 4]) for i in range(0, len(sentences), 4)]
+    return "\n".join(lines).encode("ascii")
+
+
 def missing_file(path: object, mode: object = "r") -> bytes | None:
-    """Synthetic bytes for a read of a well-known data file that does not exist, else None."""
+    """Synthetic bytes for a read of a well-known data file that does not exist, else None.
+
+    Besides the MNIST files, a missing `.txt` file the user's own code opens for reading (the
+    `input.txt` of a character-level RNN) reads as synthetic English text."""
     import os
 
     if not isinstance(path, (str, os.PathLike)) or not isinstance(mode, str) or any(c in mode for c in "wax+"):
         return None
     name = os.path.basename(os.fspath(path))
+    if name.lower().endswith(".txt") and not os.path.exists(path) and _opened_by_user():
+        REPLACED.append((f"the text file {name}", f"{TEXT_CHARACTERS:,} characters of synthetic English text", *_caller()))
+        return _text_bytes()
     if name not in _FILES or os.path.exists(path):
         return None
     content = _file_bytes(name)
     shapes = "x (600, 28, 28) uint8, y (600,)" if name.endswith(".npz") else "(x (600, 784) float32, y (600,)) for train, validation and test"
     REPLACED.append((f"the data file {name}", shapes, *_caller()))
     return content
+
+
+def _opened_by_user() -> bool:
+    """The `open` being answered was called from the user's own code (not from a library)."""
+    from backprop_doctor.locate import is_user_file
+
+    frame = sys._getframe(3)  # _opened_by_user <- missing_file <- open_ <- the caller
+    return frame is not None and is_user_file(frame.f_code.co_filename)
 
 
 def _caller() -> tuple[str | None, int | None]:
