@@ -169,6 +169,7 @@ def test_every_training_rule_is_registered_with_its_code_severity_and_documentat
         "non-finite": ("BPD606", "error"),
         "cannot-overfit": ("BPD607", "warning"),
         "step-rate-too-high": ("BPD608", "error"),
+        "step-rate-too-low": ("BPD609", "warning"),
     }
     rules = {r.name: r for r in all_rules().values() if r.stage == "training"}
     assert {name: (r.code, r.severity) for name, r in rules.items()} == expected

@@ -54,6 +54,7 @@ class Capture:
 
 
 PASSES = 2  # the state is taken at the second pass: a gradient that accumulates across steps is wrong there
+MOVED_KEPT = 256  # parameters (arrays, or numbers of a list of weights) read in one step at most
 
 
 def _lines(code: types.CodeType) -> set[int]:
@@ -182,13 +183,15 @@ class StepCapture:
                 gradient = eval(site.gradient, frame.f_globals, frame.f_locals)  # noqa: S307
             except Exception:  # noqa: BLE001 - an expression that only runs as part of its statement
                 continue
-            key = (site.line, id(target))
-            if key in self._moved:
-                continue
-            self._moved.add(key)
             path = state.paths.get(id(target)) if isinstance(target, np.ndarray) else None
             if path is None and frame is self.loop_frame and site.update.target.isidentifier():
                 path = (("name", site.update.target),)  # a scalar weight: `w1 -= lr * d_w1`
+            if path is None and site.container is not None and number(target) is not None:
+                path = self._element(site, frame)  # `neuron.weights[i] -= lr * g`: one number of a list
+            key = (site.line, path if path is not None else id(target))
+            if key in self._moved or len(self._moved) >= MOVED_KEPT:
+                continue
+            self._moved.add(key)
             name = self._name_of(gradient)
             gradient = _copy(gradient)
             if gradient is None:
@@ -201,6 +204,20 @@ class StepCapture:
                 except Exception:  # noqa: BLE001
                     rate = None
             self.capture.moved.append(Moved(site, path, -site.sign * gradient, _copy(target), name, holders, rate))
+
+    def _element(self, site: UpdateSite, frame: types.FrameType) -> Path | None:
+        """The path of `container[index]` when the container is a list or dict the state indexed."""
+        state = self.capture.state
+        assert state is not None and site.container is not None and site.index is not None
+        try:
+            container = eval(site.container, frame.f_globals, frame.f_locals)  # noqa: S307 - the user's own expression
+            index = eval(site.index, frame.f_globals, frame.f_locals)  # noqa: S307
+        except Exception:  # noqa: BLE001
+            return None
+        where = state.paths.get(id(container)) if isinstance(container, (list, dict)) else None
+        if where is None or not isinstance(index, (int, str)) or isinstance(index, bool):
+            return None
+        return (*where, ("item", int(index) if isinstance(index, int) else index))
 
     def _name_of(self, value: Any) -> str | None:
         """The loop frame's own name for an array (`dWxh` for `dparam` of `zip(params, grads)`)."""

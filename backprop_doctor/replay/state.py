@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 SHARED_ELEMENTS = 500_000  # top-level arrays at least this large are data, shared between copies
-INDEX_DEPTH = 4  # how deep the path index looks into dicts, lists and objects
+INDEX_DEPTH = 6  # how deep the path index looks into dicts, lists and objects (`nn.layer.neurons[0].weights`)
 
 Path = tuple[tuple[str, Any], ...]  # (("name", "net"), ("attr", "params"), ("item", "W1"))
 
@@ -113,6 +113,9 @@ class State:
             if isinstance(value, dict):
                 queue += [(v, (*path, ("item", k))) for k, v in value.items() if isinstance(k, (str, int))]
             elif isinstance(value, (list, tuple)) and len(value) <= 1000:
+                if isinstance(value, list) and value and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+                    self.paths.setdefault(id(value), path)  # a list of weights, updated one number at a time
+                    self.keep.append(value)
                 queue += [(v, (*path, ("item", i))) for i, v in enumerate(value)]
             elif not isinstance(value, (_ATOMIC, str, bytes, int, float, complex, bool)) and value is not None:
                 attributes = getattr(value, "__dict__", None)

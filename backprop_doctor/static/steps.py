@@ -49,6 +49,8 @@ class UpdateSite:
     gradient: str  # what is left of the step without the rate, as written ("grads['dW1']")
     sign: int  # -1 for `p -= step` / `p = p - step`, +1 for `p += step`
     adaptive: bool = False  # Adagrad, RMSProp, Adam: `gradient` is the array the optimizer reads
+    container: str | None = None  # `neuron.weights` of `neuron.weights[i] -= ...`: one element of a list per run
+    index: str | None = None  # `i`
 
     @property
     def line(self) -> int:
@@ -184,7 +186,11 @@ def _split_step(update: Update, stmt: ast.stmt) -> UpdateSite | None:
     rate, gradient = _take_rate(step)
     if gradient is None:
         return None
-    return UpdateSite(update, ast.unparse(step), rate, gradient, sign)
+    target = stmt.target if isinstance(stmt, ast.AugAssign) else stmt.targets[0] if isinstance(stmt, ast.Assign) else None
+    container = index = None
+    if isinstance(target, ast.Subscript) and not isinstance(target.slice, (ast.Slice, ast.Tuple)):
+        container, index = ast.unparse(target.value), ast.unparse(target.slice)
+    return UpdateSite(update, ast.unparse(step), rate, gradient, sign, container=container, index=index)
 
 
 def _polarity(node: ast.expr) -> int:
@@ -334,7 +340,8 @@ def training_steps(tree: ast.Module | None) -> list[TrainingStep]:
         prefix = tuple(body[:index])
         updating = [later for later in body[index:] if reached_by(later)]
         reached = [s for later in updating for s in reached_by(later)]
-        if _over_parameters(loop) or not any(isinstance(n, (ast.Call, ast.BinOp)) for s in prefix for n in walk(s)):
+        through_call = not any(stmt.lineno <= s.line <= (stmt.end_lineno or stmt.lineno) for s in reached)  # `nn.train(x, y)`
+        if _over_parameters(loop) or (not through_call and not any(isinstance(n, (ast.Call, ast.BinOp)) for s in prefix for n in walk(s))):
             return None  # a loop over the parameters that updates each one, not a training loop
         name = qualnames.get(id(function)) if function is not None else None
         from backprop_doctor.static.step_functions import inner_adjoints, inner_assigned, time_adjoints  # they build on this module

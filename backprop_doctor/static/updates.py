@@ -18,8 +18,8 @@ _PARAM_CONTAINER = re.compile(r"param|weight", re.IGNORECASE)
 _PARAM_NAME = re.compile(
     r"[Ww]\d*|b\d*|W[a-z]{1,2}\d*|b[a-z]\d*|weights?\d*|bias(?:es)?\d*|gamma\d*|beta\d*|kernel|embed\w*|params?|theta"
 )
-_LEARNING_RATE = re.compile(r"(?:lr|learning_?rate|eta|alpha|step_?size)(?:_\w*)?|\w*_lr", re.IGNORECASE)
-_GRADIENT = re.compile(r"(?i:\w*grad\w*)|d[A-Z]\w*|d(?:w|b|gamma|beta|theta|params?)\d*|g")
+_LEARNING_RATE = re.compile(r"(?:lr|learning_?rate|rate|eta|alpha|step_?size)(?:_\w*)?|\w*_lr", re.IGNORECASE)
+_GRADIENT = re.compile(r"(?i:\w*grad\w*|\w*deltas?\d*)|d[A-Z]\w*|d(?:w|b|gamma|beta|theta|params?)\d*|g")
 _VELOCITY = re.compile(r"v|m|h|vel\w*|velocity|momentum|cache|moment\w*")
 
 
@@ -63,8 +63,12 @@ def _chain(node: ast.AST) -> list[str]:
 
 
 def _identifiers(node: ast.AST) -> set[str]:
+    """Names and attributes an expression computes with; an index (`h` of `deltas[h]`) is not a value."""
+    indices = {id(n) for sub in walk(node) if isinstance(sub, ast.Subscript) for n in walk(sub.slice)}
     found = set()
     for inner in walk(node):
+        if id(inner) in indices:
+            continue
         if isinstance(inner, ast.Name):
             found.add(inner.id)
         elif isinstance(inner, ast.Attribute):
