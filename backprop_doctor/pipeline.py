@@ -7,6 +7,7 @@ user's code can neither hang nor crash the tool.
 
 from __future__ import annotations
 
+import io
 import linecache
 import os
 import sys
@@ -74,7 +75,7 @@ def _keep_recursion_limit() -> None:
 
 def _register_source(source: SourceFile) -> None:
     """Let `inspect` read the normalised text (the file on disk may hold pasted characters)."""
-    lines = [line + "\n" for line in source.text.split("\n")]
+    lines = io.StringIO(source.text + "\n", newline="\n").readlines()  # each line of text.split("\n"), with its "\n"
     linecache.cache[source.path] = (len(source.text), None, lines, source.path)
     files.register(source.path, source.tree)  # checks that start from a live function reuse this tree
 
