@@ -38,7 +38,7 @@ class CheckContext:
     options: Options
     source: SourceFile | None = None
     namespace: dict[str, Any] | None = None
-    layers: list[Any] = field(default_factory=list)  # adapters.LayerAdapter
-    networks: list[Any] = field(default_factory=list)  # adapters.NetworkAdapter
+    layers: list[Any] = field(default_factory=list)  # conventions: ClassLayer, FunctionPair, ... (Adapter)
+    networks: list[Any] = field(default_factory=list)  # conventions.networks.NetworkAdapter
     findings: list[Finding] = field(default_factory=list)  # found so far by earlier stages
     extras: dict[str, Any] = field(default_factory=dict)

@@ -18,7 +18,7 @@ import numpy as np
 
 from backprop_doctor import api, build, static
 from backprop_doctor.static import files
-from backprop_doctor.adapters import Network
+from backprop_doctor.conventions.networks import Network
 from backprop_doctor.context import CheckContext, SourceFile
 from backprop_doctor.conventions._run import check_others
 from backprop_doctor.discovery import discover
