@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import ast
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from backprop_doctor.findings import Finding
 from backprop_doctor.options import Options
 from backprop_doctor.static.facts import SourceFacts
+
+if TYPE_CHECKING:
+    import ast
 
 
 @dataclass

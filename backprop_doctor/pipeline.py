@@ -192,11 +192,10 @@ def _runs_program(context: CheckContext) -> bool:
     """Whether the user's program may be run (observed run, replay): in the child process only, where
     the sandbox holds it, when the file has driver code, and not with `--no-run` or `--build`."""
     from backprop_doctor.loading import sandbox
-    from backprop_doctor.observe.driver import has_driver
 
     opts = context.options
     assert context.source is not None
-    return opts.run and opts.build is None and sandbox.active() and has_driver(context.source.tree)
+    return opts.run and opts.build is None and sandbox.active() and context.source.facts.has_driver
 
 
 def _observe(context: CheckContext, report: Report, found: Any) -> set[str]:

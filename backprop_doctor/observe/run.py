@@ -42,7 +42,8 @@ def run_program(source: SourceFile, budget: float, seed: int = 0, recorder: Any 
     needs `trace`, `record`, `stop` and `finished`, and ends the run by raising `StopRun`.
     """
     from backprop_doctor.locate import is_user_file
-    from backprop_doctor.loading.namespace import OutputTail, _no_stdin, _Tee, _future_flags, echo_streams
+    from backprop_doctor.loading.namespace import OutputTail, _no_stdin, _Tee, echo_streams
+    from backprop_doctor.static.imports import future_flags
 
     path = os.path.abspath(source.path)
     module = types.ModuleType(RUN_MODULE)
@@ -59,7 +60,7 @@ def run_program(source: SourceFile, budget: float, seed: int = 0, recorder: Any 
     record = recorder.record
     if source.tree is None:
         return record, namespace, ""
-    code = compile(source.tree, path, "exec", flags=_future_flags(source.tree), dont_inherit=True)
+    code = compile(source.tree, path, "exec", flags=future_flags(source.tree), dont_inherit=True)
     sink = OutputTail()
     echo_out, echo_err = echo_streams()
     saved_argv, saved_exit = sys.argv, os._exit
