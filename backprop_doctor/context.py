@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -25,6 +26,11 @@ class SourceFile:
     @cached_property
     def lines(self) -> list[str]:
         return self.text.split("\n")  # read_source normalised line endings; splitlines() would also split on \f, \x1c, U+2028...
+
+    @cached_property
+    def text_lines(self) -> list[str]:
+        """The lines of `text` with their "\n", split on "\n" only, as the compiler counts lines (for `linecache`)."""
+        return io.StringIO(self.text).readlines()
 
     def line(self, lineno: int) -> str:
         return self.lines[lineno - 1] if 0 < lineno <= len(self.lines) else ""

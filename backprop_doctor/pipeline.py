@@ -7,7 +7,6 @@ user's code can neither hang nor crash the tool.
 
 from __future__ import annotations
 
-import io
 import linecache
 import os
 import sys
@@ -75,9 +74,9 @@ def _keep_recursion_limit() -> None:
 
 def _register_source(source: SourceFile) -> None:
     """Let `inspect` read the normalised text (the file on disk may hold pasted characters)."""
-    lines = io.StringIO(source.text + "\n", newline="\n").readlines()  # each line of text.split("\n"), with its "\n"
-    linecache.cache[source.path] = (len(source.text), None, lines, source.path)
-    files.register(source.path, source.tree)  # checks that start from a live function reuse this tree
+    linecache.cache[source.path] = (len(source.text), None, source.text_lines, source.path)
+    for name in {source.path, os.path.abspath(source.path)}:  # the name given, and the one code objects carry
+        files.register(name, source.tree, source.text)  # checks that start from a live function reuse this tree
 
 
 def _check_namespace(context: CheckContext, report: Report) -> None:

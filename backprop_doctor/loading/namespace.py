@@ -150,8 +150,7 @@ def load_namespace(
         module.__package__ = package  # `from .layers import *` resolves against the file's package
     sys.modules[USER_MODULE] = module
     namespace = module.__dict__
-    lines = io.StringIO(source.text).readlines()  # split on "\n" only, as the compiler counts lines
-    linecache.cache[path] = (len(source.text), None, lines, path)  # tracebacks and inspect see what ran
+    linecache.cache[path] = (len(source.text), None, source.text_lines, path)  # tracebacks and inspect see what ran
     if source.tree is None:
         return namespace, []
 

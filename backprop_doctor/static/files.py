@@ -17,9 +17,9 @@ import os
 _TREES: dict[str, tuple[str, ast.Module | None]] = {}
 
 
-def register(file: str, tree: ast.Module | None) -> None:
-    """Use `tree` for `file` while `linecache` holds the text it was parsed from (register that text first)."""
-    _TREES[file] = ("".join(linecache.getlines(file)), tree)
+def register(file: str, tree: ast.Module | None, text: str | None = None) -> None:
+    """Use `tree` for `file` while `linecache` holds `text`, the text it was parsed from (by default what it holds now)."""
+    _TREES[file] = ("".join(linecache.getlines(file)) if text is None else text, tree)
 
 
 def registered(file: str) -> ast.Module | None:
