@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from backprop_doctor.conventions import FORWARD_SEED, ClassLayer, is_float_array, is_loss_layer
+from backprop_doctor.static.imports import imports_name
 
 CLASSES = 4  # classes of synthetic targets when nothing says otherwise
 
@@ -96,22 +97,13 @@ def unimportable_name(error: BaseException) -> str | None:
     """The name of a NameError that an import was meant to provide (`from .im2col_cython import
     col2im_cython` inside try/except, or `from cs231n.layers import *` of a module that did not
     load): the environment lacks a module, the user's code is not wrong."""
-    import ast as _ast
-
     if not isinstance(error, NameError):
         return None
     name = getattr(error, "name", None) or (str(error).split("'")[1] if "'" in str(error) else None)
     file = _user_line(error).file
     if not name or not file:
         return None
-    try:
-        tree = _ast.parse(open(file, encoding="utf-8", errors="replace").read())
-    except (OSError, SyntaxError, ValueError):
-        return None
-    for node in _ast.walk(tree):
-        if isinstance(node, _ast.ImportFrom) and any(a.name in (name, "*") or a.asname == name for a in node.names):
-            return name
-    return None
+    return name if imports_name(file, name) else None
 
 
 def _set_elsewhere(cls: type, error: BaseException) -> str | None:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-import ast
+import io
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from backprop_doctor.findings import Finding
 from backprop_doctor.options import Options
 from backprop_doctor.static.facts import SourceFacts
+
+if TYPE_CHECKING:
+    import ast
 
 
 @dataclass
@@ -23,6 +26,11 @@ class SourceFile:
     @cached_property
     def lines(self) -> list[str]:
         return self.text.split("\n")  # read_source normalised line endings; splitlines() would also split on \f, \x1c, U+2028...
+
+    @cached_property
+    def text_lines(self) -> list[str]:
+        """The lines of `text` with their "\n", split on "\n" only, as the compiler counts lines (for `linecache`)."""
+        return io.StringIO(self.text).readlines()
 
     def line(self, lineno: int) -> str:
         return self.lines[lineno - 1] if 0 < lineno <= len(self.lines) else ""
@@ -38,7 +46,7 @@ class CheckContext:
     options: Options
     source: SourceFile | None = None
     namespace: dict[str, Any] | None = None
-    layers: list[Any] = field(default_factory=list)  # adapters.LayerAdapter
-    networks: list[Any] = field(default_factory=list)  # adapters.NetworkAdapter
+    layers: list[Any] = field(default_factory=list)  # conventions: ClassLayer, FunctionPair, ... (Adapter)
+    networks: list[Any] = field(default_factory=list)  # conventions.networks.NetworkAdapter
     findings: list[Finding] = field(default_factory=list)  # found so far by earlier stages
     extras: dict[str, Any] = field(default_factory=dict)

@@ -6,7 +6,6 @@ in a module next to it, such as `common/layers.py`), never at library code.
 
 from __future__ import annotations
 
-import ast
 import inspect
 import os
 import re
@@ -18,7 +17,6 @@ import numpy as np
 from backprop_doctor.conventions import TRAIN_FLAGS, all_conventions, cs231n, layer_methods, networks
 from backprop_doctor.conventions._classlayer import is_abstract
 from backprop_doctor.locate import is_user_file
-from backprop_doctor.static.tree import walk  # skips the elements of data literals
 
 FORWARD_SUFFIX = re.compile(r"^(?P<base>.+?)_forward(?P<variant>_\w+)?$")
 LOSS_NAME = re.compile(r"loss|cost|entropy", re.IGNORECASE)  # which functions are worth a trial call as a loss
@@ -62,12 +60,6 @@ def is_layer_class(cls: type) -> bool:
     return methods is not None and not is_network_class(cls) and not is_abstract(cls, methods)
 
 
-def _names_used(tree: ast.Module) -> set[str]:
-    """Names the file reads (imports do not count): `Affine(...)`, `layers.Affine`."""
-    used = {n.id for n in walk(tree) if isinstance(n, ast.Name)}
-    return used | {n.attr for n in walk(tree) if isinstance(n, ast.Attribute)}
-
-
 def _defined_in(obj: Any, files: set[str]) -> bool:
     try:
         return os.path.abspath(inspect.getsourcefile(obj) or inspect.getfile(obj)) in files
@@ -82,7 +74,7 @@ def discover(namespace: dict[str, Any], user_files: set[str] | None = None, sour
     found = Discovered()
     functions: dict[str, Any] = {}
     seen: set[int] = set()
-    used = _names_used(source.tree) if source is not None and getattr(source, "tree", None) is not None else None
+    used = source.facts.names_used if source is not None and getattr(source, "tree", None) is not None else None
     files = {os.path.abspath(source.path)} if source is not None else set(user_files or ())
     for name, obj in namespace.items():
         if name.startswith("__") or id(obj) in seen:

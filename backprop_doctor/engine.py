@@ -17,7 +17,8 @@ import numpy as np
 
 from backprop_doctor import gradcheck, locate
 from backprop_doctor.gradcheck import identical
-from backprop_doctor.adapters import FORWARD_SEED, Adapter, ClassLayer, is_float_array
+from backprop_doctor.conventions._base import FORWARD_SEED, Adapter, is_float_array
+from backprop_doctor.conventions._classlayer import ClassLayer
 from backprop_doctor.findings import Measurement, Report
 from backprop_doctor.options import Options
 from backprop_doctor.rules import rule

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
-from backprop_doctor.adapters import source_of
+from backprop_doctor.conventions._base import source_of
 from backprop_doctor.static import writes
 from backprop_doctor.static.definitions import Function, functions
 from backprop_doctor.static.text import unparsed as ast_text

@@ -17,7 +17,7 @@ import numpy as np
 
 from backprop_doctor import api, build, static
 from backprop_doctor.static import files
-from backprop_doctor.adapters import Network
+from backprop_doctor.conventions.networks import Network
 from backprop_doctor.context import CheckContext, SourceFile
 from backprop_doctor.conventions._run import check_others
 from backprop_doctor.discovery import discover
@@ -74,9 +74,9 @@ def _keep_recursion_limit() -> None:
 
 def _register_source(source: SourceFile) -> None:
     """Let `inspect` read the normalised text (the file on disk may hold pasted characters)."""
-    lines = [line + "\n" for line in source.text.split("\n")]
-    linecache.cache[source.path] = (len(source.text), None, lines, source.path)
-    files.register(source.path, source.tree)  # checks that start from a live function reuse this tree
+    linecache.cache[source.path] = (len(source.text), None, source.text_lines, source.path)
+    for name in {source.path, os.path.abspath(source.path)}:  # the name given, and the one code objects carry
+        files.register(name, source.tree, source.text)  # checks that start from a live function reuse this tree
 
 
 def _check_namespace(context: CheckContext, report: Report) -> None:
@@ -191,11 +191,10 @@ def _runs_program(context: CheckContext) -> bool:
     """Whether the user's program may be run (observed run, replay): in the child process only, where
     the sandbox holds it, when the file has driver code, and not with `--no-run` or `--build`."""
     from backprop_doctor.loading import sandbox
-    from backprop_doctor.observe.driver import has_driver
 
     opts = context.options
     assert context.source is not None
-    return opts.run and opts.build is None and sandbox.active() and has_driver(context.source.tree)
+    return opts.run and opts.build is None and sandbox.active() and context.source.facts.has_driver
 
 
 def _observe(context: CheckContext, report: Report, found: Any) -> set[str]:

@@ -46,16 +46,14 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from backprop_doctor.plugin_items import plan_items
+
 if TYPE_CHECKING:
     from backprop_doctor.findings import Finding, Measurement, Report
 
 MARKER = "backprop_doctor"
 DEFAULT_SEED = 0
 RENDER_WIDTH = 100  # columns of the diagnosis drawn into a failure
-
-# Findings of these stages share one item per layer: "<layer>::gradient" (resp. "<file>::load").
-GRADIENT_STAGE = "gradient"
-LOAD_STAGE = "load"
 
 _SETTINGS = pytest.StashKey[dict[str, Any]]()
 
@@ -457,7 +455,7 @@ class ModelFile(pytest.File):
             raise self.CollectError(f"backprop-doctor cannot check {self.path.name}: {error}") from None
         if report.file is None:
             report.file = str(self.path)
-        for layer, items in _plan(report):
+        for layer, items in plan_items(report):
             if layer is None:
                 for check, findings, measurements in items:
                     yield ModelCheck.from_parent(
@@ -631,97 +629,3 @@ def _same_file(a: str | None, b: Path) -> bool:
         return a is not None and Path(a).resolve() == b.resolve()
     except OSError:
         return False
-
-
-def _plan(report: Report) -> list[tuple[str | None, list[tuple[str, list[Finding], list[Measurement]]]]]:
-    """The items of one report: [(layer or None, [(check, findings, measurements), ...]), ...].
-
-    Findings are grouped by (layer, check). The check is "gradient" for every finding of the
-    gradient stage, so each layer has one gradient item (also when it passes: every measured
-    layer gets one), "load" for the load stage, else the rule name. A file whose loading failed
-    has one item, "load".
-
-    The root cause's item comes first (before a "load" item of notes) and takes the symptoms
-    it explains (`caused_by`), with the measurements of a layer whose only findings were
-    symptoms: one bug is one failed item, never five led by a symptom. Then the layers in
-    the order they were checked, then the file-level checks; within a layer, "gradient" first.
-    """
-    stage_of = _stages()
-    load = [f for f in report.findings if stage_of(f) == LOAD_STAGE]
-    if any(f.severity == "error" for f in load):
-        return [(None, [("load", load, [])])]
-
-    def check_of(f: Finding) -> str:
-        return "gradient" if stage_of(f) == GRADIENT_STAGE else f.name
-
-    root = report.root_cause
-    if root is not None and (root.severity != "error" or stage_of(root) == LOAD_STAGE):
-        root = None
-    groups: dict[tuple[str | None, str], tuple[list[Finding], list[Measurement]]] = {}
-    if load:
-        groups[(None, "load")] = (load, [])
-    root_group = (_node_name(root.layer), check_of(root)) if root is not None else None
-    if root_group is not None:
-        groups[root_group] = ([], [])
-    for m in report.measurements:
-        groups.setdefault((_node_name(m.layer), "gradient"), ([], []))[1].append(m)
-    had_symptoms: set[tuple[str | None, str]] = set()
-    for f in report.findings:
-        if stage_of(f) == LOAD_STAGE:
-            continue
-        key = (_node_name(f.layer), check_of(f))
-        if root_group is not None and (f is root or f == root or f.caused_by):
-            groups[root_group][0].append(f)
-            if key != root_group:
-                had_symptoms.add(key)
-            continue
-        groups.setdefault(key, ([], []))[0].append(f)
-    if root_group is not None:
-        for key in had_symptoms:
-            findings, measurements = groups.get(key, ([], []))
-            if not findings:  # everything it found is a symptom: its rows join the root cause
-                groups[root_group][1].extend(measurements)
-                groups.pop(key, None)
-    if not groups:
-        groups[(None, "load")] = ([], [])  # loaded, nothing found: one passing item says so
-
-    layers: dict[str | None, list[tuple[str, list[Finding], list[Measurement]]]] = {}
-    for (layer, check), (findings, measurements) in groups.items():
-        layers.setdefault(layer, []).append((check, findings, measurements))
-    first_check = root_group[1] if root_group is not None else "gradient"
-    for checks in layers.values():
-        checks.sort(key=lambda c: (c[0] != first_check, c[0] != "gradient"))  # stable otherwise
-    plan: list[tuple[str | None, list[tuple[str, list[Finding], list[Measurement]]]]] = []
-    top = layers.pop(None, [])
-    if root_group is not None:
-        if root_group[0] is None:
-            plan += [(None, [c]) for c in top if c[0] == root_group[1]]
-            top = [c for c in top if c[0] != root_group[1]]
-        else:
-            plan.append((root_group[0], layers.pop(root_group[0])))
-    plan += [(None, [c]) for c in top if c[0] == "load"]
-    plan += [(layer, checks) for layer, checks in layers.items()]
-    plan += [(None, [c]) for c in top if c[0] != "load"]
-    return plan
-
-
-def _node_name(layer: str | None) -> str | None:
-    """A layer label as a node name: "::" separates nodes in a node id."""
-    return layer.replace("::", ":") if layer else None
-
-
-def _stages() -> Any:
-    """finding -> the causal stage of its rule (see `rules.STAGES`)."""
-    from backprop_doctor.rules import all_rules
-
-    rules = all_rules()
-
-    def stage_of(finding: Finding) -> str | None:
-        known = rules.get(finding.name)
-        if known is not None:
-            return known.stage
-        # a rule not registered here: its code still tells the stage (BPD00x load, BPD1xx gradient)
-        code = (finding.code or "").upper()
-        return LOAD_STAGE if code.startswith("BPD00") else GRADIENT_STAGE if code.startswith("BPD1") else None
-
-    return stage_of

@@ -26,7 +26,9 @@ from typing import Any
 
 import numpy as np
 
-from backprop_doctor.adapters import FORWARD_SEED, Network, is_float_array, is_loss_layer, isolated
+from backprop_doctor.conventions._base import FORWARD_SEED, is_float_array, isolated
+from backprop_doctor.conventions._classlayer import is_loss_layer
+from backprop_doctor.conventions.networks import Network
 
 # How close to 1 a sum must be for an array to "look like" probabilities.
 SUM_TOLERANCE = 1e-3
@@ -227,7 +229,7 @@ class Case:
     """One layer and the input that reaches it.
 
     `obj` belongs to a working copy made for this case: copy it again (with
-    `adapters.isolated`) before calling it, so one probe cannot disturb the next.
+    `conventions.isolated`) before calling it, so one probe cannot disturb the next.
     """
 
     owner: str | None  # the network's class name, None for a standalone layer

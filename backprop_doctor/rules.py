@@ -12,14 +12,13 @@ and, when it inspects a checked file or object rather than being raised by
 the gradient engine, a `run(context) -> Iterable[Finding]`.  Adding a check
 means adding that module and its test; nothing else lists it.
 
-The metadata is read from the check files with `ast`, without importing them: a
+The metadata is read from the check files' text (`static.header`), without importing them: a
 report needs every rule's stage and summary, but only the pipeline runs checks,
 and a check module is imported when its `run` is first called.
 """
 
 from __future__ import annotations
 
-import ast
 import importlib
 import inspect
 import pkgutil
@@ -31,6 +30,7 @@ from typing import Any
 
 from backprop_doctor.errors import UsageError
 from backprop_doctor.findings import Finding, Severity
+from backprop_doctor.static.header import read_header
 
 # Causal order: an earlier stage explains the symptoms of a later one.
 STAGES = ("load", "static", "gradient", "contract", "batch", "sharing", "loss", "training")
@@ -72,25 +72,10 @@ def _read_rule(module: str, path: Path) -> Rule | None:
 
     A file that computes any of these imports as before; one without NAME is not a rule.
     """
-    try:
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-    except (OSError, SyntaxError, UnicodeDecodeError):
+    header = read_header(path, _FIELDS, ("run",))
+    if header is None:
         return _import_rule(module)
-    values: dict[str, Any] = {}
-    has_run = False
-    for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == "run":
-            has_run = True
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            has_run |= any((alias.asname or alias.name) == "run" for alias in node.names)
-        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            for target in targets:
-                if isinstance(target, ast.Name):
-                    has_run |= target.id == "run"
-                    if target.id in _FIELDS:
-                        value = node.value
-                        values[target.id] = value.value if isinstance(value, ast.Constant) and isinstance(value.value, str) else None
+    values = header.constants
     if "NAME" not in values:
         return None
     if any(values.get(name) is None for name in _FIELDS):
@@ -98,10 +83,10 @@ def _read_rule(module: str, path: Path) -> Rule | None:
     return Rule(
         name=values["NAME"],
         code=values["CODE"],
-        severity=values["SEVERITY"],
+        severity=values["SEVERITY"],  # type: ignore[arg-type]
         stage=values["STAGE"],
-        doc=ast.get_docstring(tree, clean=True) or "",
-        runner=module if has_run else None,
+        doc=header.doc,
+        runner=module if "run" in header.binds else None,
     )
 
 

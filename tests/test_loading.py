@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from backprop_doctor.loading import load_file
-from backprop_doctor.loading.definitions import definitions_only
+from backprop_doctor.static.script import definitions_only
 from backprop_doctor.loading.namespace import USER_MODULE, OutputTail, load_namespace
 from backprop_doctor.loading.source import classify_pasted, read_source
 from backprop_doctor.loading.stubs import Stub, StubFinder, StubModule

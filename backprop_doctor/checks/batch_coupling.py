@@ -38,7 +38,8 @@ from typing import Any
 import numpy as np
 
 from backprop_doctor import probes
-from backprop_doctor.adapters import ClassLayer, is_float_array, isolated
+from backprop_doctor.conventions._base import is_float_array, isolated
+from backprop_doctor.conventions._classlayer import ClassLayer
 from backprop_doctor.discovery import train_flag_name
 from backprop_doctor.findings import Finding
 from backprop_doctor.locate import definition, executed

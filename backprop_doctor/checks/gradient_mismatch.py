@@ -30,7 +30,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from backprop_doctor.findings import Finding
-from backprop_doctor.fixes import gradient_fix
+from backprop_doctor.static.fixes import gradient_fix
 
 NAME = "gradient-mismatch"
 CODE = "BPD101"
@@ -57,7 +57,7 @@ def run(context: Any) -> Iterator[Finding]:
             continue
         if finding.file and os.path.abspath(finding.file) != here:
             continue
-        fix = gradient_fix(finding, source.text, source.tree)
+        fix = gradient_fix(finding.line, finding.pattern, finding.param, source.text, source.tree)
         if fix is not None:
             context.findings[i] = finding.replace(fix=fix)
     yield from ()

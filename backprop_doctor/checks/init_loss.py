@@ -36,7 +36,9 @@ from typing import Any
 import numpy as np
 
 from backprop_doctor import probes
-from backprop_doctor.adapters import ClassLayer, Network, isolated
+from backprop_doctor.conventions._base import isolated
+from backprop_doctor.conventions._classlayer import ClassLayer
+from backprop_doctor.conventions.networks import Network
 from backprop_doctor.findings import Finding
 from backprop_doctor.locate import definition
 from backprop_doctor.rules import rule

@@ -40,7 +40,8 @@ from typing import Any
 import numpy as np
 
 from backprop_doctor import locate, probes
-from backprop_doctor.adapters import ClassLayer, isolated
+from backprop_doctor.conventions._base import isolated
+from backprop_doctor.conventions._classlayer import ClassLayer
 from backprop_doctor.findings import Finding
 from backprop_doctor.locate import definition, executed
 from backprop_doctor.rules import rule

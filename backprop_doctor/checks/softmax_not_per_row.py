@@ -41,7 +41,8 @@ from typing import Any
 import numpy as np
 
 from backprop_doctor import probes, static
-from backprop_doctor.adapters import ClassLayer, is_float_array, isolated
+from backprop_doctor.conventions._base import is_float_array, isolated
+from backprop_doctor.conventions._classlayer import ClassLayer
 from backprop_doctor.findings import Finding
 from backprop_doctor.locate import definition, executed
 from backprop_doctor.rules import rule

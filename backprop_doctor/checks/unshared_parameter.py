@@ -39,7 +39,9 @@ from typing import Any
 import numpy as np
 
 from backprop_doctor import probes, static
-from backprop_doctor.adapters import Network, dlfs2_names, is_float_array, isolated
+from backprop_doctor.conventions._base import is_float_array, isolated
+from backprop_doctor.conventions.dlfs2 import dlfs2_names
+from backprop_doctor.conventions.networks import Network
 from backprop_doctor.discovery import train_flag_name
 from backprop_doctor.findings import Finding
 from backprop_doctor.locate import definition

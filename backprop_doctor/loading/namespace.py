@@ -16,8 +16,7 @@ goes to `output` instead of the terminal.
 
 from __future__ import annotations
 
-import __future__
-import ast
+import ast  # builds the modules it runs, one statement each; facts come from static
 import builtins
 import collections.abc
 import contextlib
@@ -33,11 +32,11 @@ from typing import Any, TextIO
 from backprop_doctor.context import SourceFile
 from backprop_doctor.findings import Finding
 from backprop_doctor.loading import stubs
-from backprop_doctor.loading.definitions import definitions_only
 from backprop_doctor.loading.package import package_of
 from backprop_doctor.loading.source import syntax_error_finding
 from backprop_doctor.rules import rule
-from backprop_doctor.static.tree import walk  # skips the elements of data literals
+from backprop_doctor.static.imports import future_flags
+from backprop_doctor.static.script import definitions_only, names_bound_by
 
 USER_MODULE = "__bpd_user__"
 # Set by the worker: in the child process the user's output also goes to the real stdout and
@@ -151,13 +150,12 @@ def load_namespace(
         module.__package__ = package  # `from .layers import *` resolves against the file's package
     sys.modules[USER_MODULE] = module
     namespace = module.__dict__
-    lines = io.StringIO(source.text).readlines()  # split on "\n" only, as the compiler counts lines
-    linecache.cache[path] = (len(source.text), None, lines, path)  # tracebacks and inspect see what ran
+    linecache.cache[path] = (len(source.text), None, source.text_lines, path)  # tracebacks and inspect see what ran
     if source.tree is None:
         return namespace, []
 
     tree = definitions_only(source.tree, exec_module=exec_module)
-    flags = _future_flags(tree)
+    flags = future_flags(tree)
     chunks = [tree] if exec_module else [ast.Module(body=[node], type_ignores=[]) for node in tree.body]
     findings: list[Finding] = []
     failed: dict[str, Finding] = {}  # name a failed statement would have bound -> its finding
@@ -190,7 +188,7 @@ def load_namespace(
                     if exec_module:
                         break
                     for node in chunk.body:
-                        for name in _bound(node):
+                        for name in names_bound_by(node):
                             failed.setdefault(name, finding)
     finally:
         if cwd is not None:
@@ -348,30 +346,6 @@ def _cascade_cause(exc: BaseException, failed: dict[str, Finding]) -> Finding | 
     if isinstance(exc, NameError) and getattr(exc, "name", None) in failed:
         return failed[exc.name]  # type: ignore[index]
     return None
-
-
-def _bound(node: ast.stmt) -> list[str]:
-    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-        return [node.name]
-    names = []
-    for sub in walk(node):
-        if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
-            names.append(sub.id)
-        elif isinstance(sub, (ast.Import, ast.ImportFrom)):
-            names.extend((a.asname or a.name).split(".")[0] for a in sub.names)
-        elif isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.append(sub.name)
-    return names
-
-
-def _future_flags(tree: ast.Module) -> int:
-    flags = 0
-    for node in tree.body:
-        if isinstance(node, ast.ImportFrom) and node.module == "__future__":
-            for alias in node.names:
-                feature = getattr(__future__, alias.name, None)
-                flags |= getattr(feature, "compiler_flag", 0)
-    return flags
 
 
 @contextlib.contextmanager

@@ -9,16 +9,13 @@ set to its package's dotted name and the folder above the top package on
 
 from __future__ import annotations
 
-import ast
 import os
-from backprop_doctor.static.tree import walk  # skips the elements of data literals
+from typing import TYPE_CHECKING
 
+from backprop_doctor.static.imports import relative_level
 
-def relative_level(tree: ast.Module | None) -> int:
-    """The deepest relative import in `tree` (0 when there is none)."""
-    if tree is None:
-        return 0
-    return max((n.level for n in walk(tree) if isinstance(n, ast.ImportFrom) and n.level), default=0)
+if TYPE_CHECKING:
+    import ast
 
 
 def package_of(path: str, tree: ast.Module | None) -> tuple[str | None, str | None]:

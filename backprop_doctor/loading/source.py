@@ -30,6 +30,7 @@ from backprop_doctor.context import SourceFile
 from backprop_doctor.errors import UsageError
 from backprop_doctor.findings import Finding
 from backprop_doctor.rules import rule
+from backprop_doctor.static import packed
 
 # Invisible characters that web pages and input methods put where a space was.
 # Spaces become an ASCII space; zero-width characters disappear.
@@ -48,6 +49,7 @@ _NON_PRINTABLE = re.compile(r"invalid non-printable character U\+([0-9A-Fa-f]{4,
 # (UTF-8 when it declares none); UTF-8 itself is tried first when it declares another.
 FALLBACK_ENCODINGS = ("shift_jis", "gb18030", "big5", "cp1252")
 _KANA = re.compile("[\u3040-\u30ff]")
+_TWO_LINES = re.compile(rb"[^\r\n]*(?:\r\n|\r|\n)?[^\r\n]*(?:\r\n|\r|\n)?")
 _COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)", re.MULTILINE)
 
 
@@ -96,7 +98,8 @@ def read_source(path: str | os.PathLike[str]) -> tuple[SourceFile, list[Finding]
     error = result.error
     if tree is not None:
         try:  # errors the parser lets through: `return` outside a function, ...
-            compile(tree, filename, "exec", dont_inherit=True)
+            with packed.emptied(tree):  # the statements matter here, not a data literal's numbers
+                compile(tree, filename, "exec", dont_inherit=True)
         except SyntaxError as exc:
             tree, error = None, exc
         except (RecursionError, MemoryError) as exc:
@@ -127,11 +130,12 @@ def decode(data: bytes, shown: str = "") -> tuple[str, Finding | None]:
     fallback that decodes it, and an info finding says which.
     """
     declared: str | None = None
+    head = _TWO_LINES.match(data).group()  # type: ignore[union-attr]  # a cookie counts only there
     try:
-        declared, _ = tokenize.detect_encoding(iter(data.splitlines(keepends=True)[:2]).__next__)
+        declared, _ = tokenize.detect_encoding(iter(head.splitlines(keepends=True)[:2]).__next__)
     except (SyntaxError, StopIteration):
         declared = None  # unknown encoding in the cookie, or a cookie that contradicts the BOM
-    explicit = data.startswith(codecs.BOM_UTF8) or bool(_COOKIE.search(b"\n".join(data.splitlines()[:2])))
+    explicit = data.startswith(codecs.BOM_UTF8) or bool(_COOKIE.search(b"\n".join(head.splitlines()[:2])))
     if declared is None:
         declared = "utf-8-sig" if data.startswith(codecs.BOM_UTF8) else "utf-8"
     try:
@@ -196,6 +200,9 @@ def normalise(text: str, filename: str = "<unknown>") -> Normalised:
     inside an f-string's braces, is then fixed one compiler rejection at a time.
     Characters inside strings and comments are never touched.
     """
+    tree = packed.parse(text, filename)  # a long data literal without a node per number
+    if tree is not None:
+        return Normalised(text, tree, None, [])
     try:
         return Normalised(text, ast.parse(text, filename), None, [])
     except SyntaxError as exc:

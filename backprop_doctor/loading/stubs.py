@@ -18,7 +18,6 @@ the file and line of the import, for the `missing-module` finding.
 
 from __future__ import annotations
 
-import ast
 import importlib.abc
 import importlib.machinery
 import inspect
@@ -27,15 +26,17 @@ import site
 import sys
 import sysconfig
 import types
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
-from backprop_doctor.static.tree import walk  # skips the elements of data literals
+from typing import TYPE_CHECKING, Any
+from backprop_doctor.static.imports import guarded_import_lines, guarded_lines_of
+
+if TYPE_CHECKING:
+    import ast
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 _PACKAGE = os.path.dirname(_HERE)
 _IMPORT_MACHINERY = (os.path.dirname(os.path.abspath(importlib.__file__)) + os.sep, _HERE + os.sep)
-_IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
 
 
 @dataclass(frozen=True)
@@ -177,13 +178,7 @@ class StubFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     def _guarded_lines(self, filename: str) -> frozenset[int]:
         if filename not in self._guarded:
             tree = self._trees.get(filename)
-            if tree is None:
-                try:
-                    with open(filename, "rb") as handle:
-                        tree = ast.parse(handle.read(), filename)
-                except (OSError, SyntaxError, ValueError):
-                    tree = ast.Module(body=[], type_ignores=[])
-            self._guarded[filename] = guarded_import_lines(tree)
+            self._guarded[filename] = guarded_lines_of(filename) if tree is None else guarded_import_lines(tree)
         return self._guarded[filename]
 
     def missing(self) -> list[StubRecord]:
@@ -210,57 +205,6 @@ def uninstall() -> None:
 
 def is_stub(value: Any) -> bool:
     return isinstance(value, (Stub, StubModule)) or value in _STUB_CLASSES.values()
-
-
-def guarded_import_lines(tree: ast.Module) -> frozenset[int]:
-    """Lines of imports inside `try:` blocks that catch ImportError (or `suppress(ImportError)`)."""
-    lines: set[int] = set()
-    for node in walk(tree):
-        if isinstance(node, (ast.Try, getattr(ast, "TryStar", ast.Try))) and any(
-            _catches_import_error(h.type) for h in node.handlers
-        ):
-            lines |= _statement_lines(node.body)
-        elif isinstance(node, (ast.With, ast.AsyncWith)) and any(
-            _suppresses_import_error(item.context_expr) for item in node.items
-        ):
-            lines |= _statement_lines(node.body)
-    return frozenset(lines)
-
-
-def _statement_lines(body: Iterable[ast.stmt]) -> set[int]:
-    """Every line of the statements in `body`, not descending into function bodies."""
-    lines: set[int] = set()
-    stack = list(body)
-    while stack:
-        node = stack.pop()
-        lines.update(range(node.lineno, (node.end_lineno or node.lineno) + 1))
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, ast.stmt) and not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                stack.append(child)
-    # Function bodies run later, outside the try: take their lines back out.
-    for node in body:
-        for sub in ast.walk(node):
-            if isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                for inner in sub.body:
-                    lines.difference_update(range(inner.lineno, (inner.end_lineno or inner.lineno) + 1))
-    return lines
-
-
-def _catches_import_error(node: ast.expr | None) -> bool:
-    if node is None:
-        return True
-    if isinstance(node, ast.Tuple):
-        return any(_catches_import_error(e) for e in node.elts)
-    name = node.attr if isinstance(node, ast.Attribute) else getattr(node, "id", None)
-    return name in _IMPORT_ERRORS
-
-
-def _suppresses_import_error(node: ast.expr) -> bool:
-    if not isinstance(node, ast.Call):
-        return False
-    func = node.func
-    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
-    return name == "suppress" and any(_catches_import_error(a) for a in node.args)
 
 
 def _importing_frame() -> types.FrameType | None:

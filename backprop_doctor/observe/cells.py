@@ -19,7 +19,9 @@ from typing import Any
 
 import numpy as np
 
-from backprop_doctor.adapters import ClassLayer, _parameters, _train_kwargs, dlfs2_names, isolated
+from backprop_doctor.conventions._base import isolated, parameters as _parameters, train_kwargs as _train_kwargs
+from backprop_doctor.conventions._classlayer import ClassLayer
+from backprop_doctor.conventions.dlfs2 import dlfs2_names
 from backprop_doctor.engine import LayerCheck
 from backprop_doctor.findings import Report
 from backprop_doctor.options import Options

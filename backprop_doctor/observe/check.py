@@ -22,7 +22,8 @@ from typing import Any
 import numpy as np
 
 from backprop_doctor import api, build
-from backprop_doctor.adapters import Network, is_loss_layer
+from backprop_doctor.conventions._classlayer import is_loss_layer
+from backprop_doctor.conventions.networks import Network
 from backprop_doctor.findings import Built, Report
 from backprop_doctor.observe.record import Call, Instance, Record, TooLarge, scalar
 from backprop_doctor.observe.tracer import BACKWARD

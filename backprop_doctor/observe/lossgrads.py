@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from backprop_doctor.adapters import Adapter, is_float_array
+from backprop_doctor.conventions._base import Adapter, is_float_array
 from backprop_doctor.engine import LayerCheck
 from backprop_doctor.findings import Report
 from backprop_doctor.observe.record import Call, scalar

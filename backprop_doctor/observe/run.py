@@ -113,11 +113,11 @@ def _run_statements(tree: Any, path: str, namespace: dict[str, Any], record: Rec
     and the program goes on to what it trains, as the user's own run would. Any other error
     stops the program where it stops for the user.
     """
-    from backprop_doctor.loading.namespace import _future_flags
+    from backprop_doctor.static.imports import future_flags
     from backprop_doctor.loading.stubs import is_stub
     from backprop_doctor.static.steps import reads
 
-    flags = _future_flags(tree)
+    flags = future_flags(tree)
     starred = [s.module for s in tree.body if isinstance(s, ast.ImportFrom) and s.module and any(a.name == "*" for a in s.names)]
     for stmt in tree.body:
         statement = compile(ast.Module(body=[stmt], type_ignores=[]), path, "exec", flags=flags, dont_inherit=True)

@@ -250,7 +250,7 @@ class Recorder:
         cls = type(obj)
         known = self._loss_types.get(cls)
         if known is None:
-            from backprop_doctor.adapters import is_loss_layer
+            from backprop_doctor.conventions._classlayer import is_loss_layer
 
             try:
                 known = is_loss_layer(obj)

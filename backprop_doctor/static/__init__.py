@@ -4,9 +4,15 @@ One module per kind of fact; every walk of a parsed tree in the project lives
 in this package. Functions take a parsed module (`ast.Module`) or one of its
 function nodes and return frozen dataclasses of plain data; nothing is
 imported, executed or written back. Data literals (`DATA = [0.1, 0.2, ...]`
-with thousands of numbers) are never walked (`tree.walk`).
+with thousands of numbers) are never walked (`tree.walk`), and a long run of
+numbers is not even parsed one node per number (`packed`).
 
 - `tree`: the walker that skips data literals.
+- `packed`: parsing a long run of numbers as one starred constant (the loader's parse).
+- `script`: the definitions the loader runs, `has_driver`, names used and bound.
+- `imports`: relative, guarded and `__future__` imports; where a missing name was meant to come from.
+- `header`: a module's literal constants and docstring (the rule registry's metadata).
+- `fixes`: the corrected line of a wrong gradient, in the user's names.
 - `text`: the file's text, character columns, the code as the user wrote it.
 - `definitions`: `find_function`, `definition_line`, `functions`, `enclosing`.
 - `literals`, `calls`: literal evaluation, the flow analysis that resolves names,

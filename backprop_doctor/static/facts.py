@@ -12,7 +12,7 @@ import ast
 from functools import cached_property
 from typing import Any
 
-from backprop_doctor.static import calls, dunders, layout, settings, softmax, steps, updates
+from backprop_doctor.static import calls, dunders, layout, script, settings, softmax, steps, updates
 
 
 class SourceFacts:
@@ -64,6 +64,16 @@ class SourceFacts:
     def sample_layout(self) -> layout.Layout:
         """Whether the file keeps samples in rows (`x @ W`) or columns (`W @ x`)."""
         return layout.sample_layout(self.tree)
+
+    @cached_property
+    def names_used(self) -> set[str]:
+        """Names the file reads, `Affine(...)` and `layers.Affine` alike (imports do not count)."""
+        return script.names_used(self.tree) if self.tree is not None else set()
+
+    @cached_property
+    def has_driver(self) -> bool:
+        """Whether the file has a script worth running: a main block, or module-level code that calls something."""
+        return script.has_driver(self.tree)
 
     @cached_property
     def typos(self) -> list[dunders.Typo]:

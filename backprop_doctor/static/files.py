@@ -11,14 +11,24 @@ from __future__ import annotations
 
 import ast
 import linecache
+import os
 
 
 _TREES: dict[str, tuple[str, ast.Module | None]] = {}
 
 
-def register(file: str, tree: ast.Module | None) -> None:
-    """Use `tree` for `file` while `linecache` holds the text it was parsed from (register that text first)."""
-    _TREES[file] = ("".join(linecache.getlines(file)), tree)
+def register(file: str, tree: ast.Module | None, text: str | None = None) -> None:
+    """Use `tree` for `file` while `linecache` holds `text`, the text it was parsed from (by default what it holds now)."""
+    _TREES[file] = ("".join(linecache.getlines(file)) if text is None else text, tree)
+
+
+def registered(file: str) -> ast.Module | None:
+    """The tree registered for `file` (by the name it was registered under, or its absolute path), if any."""
+    cached = _TREES.get(file)
+    if cached is None:
+        absolute = os.path.abspath(file)
+        cached = next((entry for name, entry in _TREES.items() if os.path.abspath(name) == absolute), None)
+    return cached[1] if cached is not None else None
 
 
 def source_tree(file: str) -> tuple[list[str], ast.Module | None]:

@@ -7,7 +7,8 @@ the walkers here treat such a literal as one node and never visit its elements.
 A data literal is a list, tuple, set or dict with at least `DATA_MIN` elements,
 all of them constants (`-1.5` included) or smaller containers of constants
 (the rows of a table). Smaller containers are walked as usual: nothing about
-small code changes.
+small code changes. A long run of numbers that the loader packed into one
+element (`[*(0.1, 0.2, ...)]`, see `packed`) counts as the numbers it holds.
 """
 
 from __future__ import annotations
@@ -34,8 +35,15 @@ def _elements(node: ast.AST) -> list[ast.AST] | None:
     return None
 
 
+def packed_size(node: ast.AST) -> int:
+    """How many numbers a `*(...)` element packed by `static.packed` stands for (0 for any other node)."""
+    if type(node) is ast.Starred and type(node.value) is ast.Constant and type(node.value.value) is tuple:
+        return len(node.value.value)
+    return 0
+
+
 def _constant(node: ast.AST) -> bool:
-    if type(node) is ast.Constant:
+    if type(node) is ast.Constant or packed_size(node):
         return True
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
         return type(node.operand) is ast.Constant
@@ -49,7 +57,7 @@ _SEEN: dict[int, tuple[ast.AST, bool]] = {}  # large containers already judged (
 def is_data(node: ast.AST) -> bool:
     """True for a container literal of at least DATA_MIN constants (or rows of constants)."""
     items = _elements(node)
-    if items is None or len(items) < DATA_MIN:
+    if items is None or (len(items) < DATA_MIN and sum(packed_size(item) or 1 for item in items) < DATA_MIN):
         return False
     seen = _SEEN.get(id(node))
     if seen is not None and seen[0] is node:

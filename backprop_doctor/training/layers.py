@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from backprop_doctor.adapters import is_loss_layer
+from backprop_doctor.conventions._classlayer import is_loss_layer
 
 
 class _ProbeError(Exception):

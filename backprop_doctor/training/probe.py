@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from backprop_doctor.adapters import Network, isolated
+from backprop_doctor.conventions._base import isolated
+from backprop_doctor.conventions.networks import Network
 from backprop_doctor.training.data import Data, _as_labels, data_for
 from backprop_doctor.training.run import ReluActivity, Run, _quiet, _scalar, train
 from backprop_doctor.training.settings import CLEAR_FALL, DEAD_FRACTION, FITTED_RATIO, MIN_BATCH, MIN_STEPS, OVERFIT_SAMPLES, OVERFIT_STEPS, SMALLER_RATES, Settings, WORK, script_settings, settings_from

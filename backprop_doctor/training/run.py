@@ -15,7 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from backprop_doctor.adapters import ClassLayer, Network, isolated
+from backprop_doctor.conventions._base import isolated
+from backprop_doctor.conventions._classlayer import ClassLayer
+from backprop_doctor.conventions.networks import Network
 from backprop_doctor.training.data import Data
 from backprop_doctor.training.layers import _ProbeError, _layer_arrays, _owner, is_relu
 from backprop_doctor.training.settings import (

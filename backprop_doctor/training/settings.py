@@ -6,11 +6,14 @@ The script is read by `static.settings` (the AST); here its numbers become
 
 from __future__ import annotations
 
-import ast
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from backprop_doctor.static.facts import SourceFacts
 from backprop_doctor.static.settings import script_numbers, update_line
+
+if TYPE_CHECKING:
+    import ast
 
 
 STEPS = 200  # SGD steps of one run

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from backprop_doctor import reference
-from backprop_doctor.adapters import Network
+from backprop_doctor.conventions.networks import Network
 from backprop_doctor.training.layers import _ProbeError, _affine_arrays, _kind, _layer_arrays, _owner
 
 

@@ -1,4 +1,4 @@
-"""Keep the definitions of a module and drop the script around them.
+"""The definitions of a module and the script around them.
 
 A homework file defines its layers and network at the top and then loads a
 data set, trains for ten thousand iterations and plots the loss, all at module
@@ -18,7 +18,11 @@ Everything else is dropped: loops, data loading, training, plotting, prints,
 network construction. `exec_module=True` keeps everything except the
 `if __name__ == "__main__":` block. The returned module shares the kept nodes
 with the original tree (which is not modified), so line numbers stay those of
-the user's file.
+the user's file. The loader runs what `definitions_only` keeps.
+
+`has_driver` says whether the rest is a script worth running (it builds,
+loads or trains something); `names_used` and `names_bound_by` are the names a
+file reads and the names one statement binds.
 """
 
 from __future__ import annotations
@@ -232,3 +236,50 @@ def _bound_names(node: ast.stmt) -> set[str]:
 
 def _pass(where: ast.AST) -> ast.Pass:
     return ast.copy_location(ast.Pass(), where)
+
+
+def names_bound_by(node: ast.stmt) -> list[str]:
+    """Names a top-level statement binds, as the loader blames a later NameError on it (imports by their first part)."""
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return [node.name]
+    names = []
+    for sub in walk(node):
+        if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
+            names.append(sub.id)
+        elif isinstance(sub, (ast.Import, ast.ImportFrom)):
+            names.extend((a.asname or a.name).split(".")[0] for a in sub.names)
+        elif isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.append(sub.name)
+    return names
+
+
+def names_used(tree: ast.Module) -> set[str]:
+    """Names the file reads (imports do not count): `Affine(...)`, `layers.Affine`."""
+    used = {n.id for n in walk(tree) if isinstance(n, ast.Name)}
+    return used | {n.attr for n in walk(tree) if isinstance(n, ast.Attribute)}
+
+
+# --------------------------------------------------------------------------- the script
+
+
+def has_driver(tree: ast.Module | None) -> bool:
+    """True when the file has a non-empty `if __name__ == "__main__":` block, or module-level
+    statements beyond its definitions that call something (building, loading, training)."""
+    if tree is None:
+        return False
+    for node in tree.body:
+        if isinstance(node, ast.If) and is_main_guard(node.test) and any(_calls(s) for s in node.body):
+            return True
+    kept = {id(n) for n in definitions_only(tree).body}
+    for node in tree.body:
+        if id(node) in kept or (isinstance(node, ast.If) and is_main_guard(node.test)):
+            continue
+        if _calls(node):
+            return True
+    return False
+
+
+def _calls(node: ast.stmt) -> bool:
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)):
+        return False
+    return any(isinstance(sub, ast.Call) for sub in walk(node))

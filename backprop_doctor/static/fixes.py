@@ -15,9 +15,17 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from backprop_doctor.findings import Finding
+from backprop_doctor.static.tree import walk  # skips the elements of data literals
 
 Function = ast.FunctionDef | ast.AsyncFunctionDef
+
+
+@dataclass(frozen=True)
+class _Wrong:
+    """What the gradient check measured: the pattern of the error and the parameter it is in."""
+
+    pattern: str | None
+    param: str | None
 
 
 @dataclass
@@ -61,15 +69,17 @@ class _Site:
         return f"{self.target} = {expression}"
 
 
-def gradient_fix(finding: Finding, source: str, tree: ast.Module) -> str | None:
-    """The corrected statement for a gradient finding at `finding.line`, or None."""
-    if finding.line is None:
+def gradient_fix(line: int | None, pattern: str | None, param: str | None, source: str, tree: ast.Module) -> str | None:
+    """The corrected statement at `line` of a gradient that is wrong by `pattern` (`sign-flipped`,
+    `transposed`, ... as `gradcheck` names it) for the parameter `param` (`x` for the input), or None."""
+    if line is None:
         return None
-    site = _site(tree, source, finding.line)
+    site = _site(tree, source, line)
     if site is None or site.value is None:
         return None
+    wrong = _Wrong(pattern, param)
     for make in (_by_layer, _by_pattern):  # the layer's own derivative first: it is certain
-        fixed = make(finding, site)
+        fixed = make(wrong, site)
         if fixed is not None and fixed.strip() != ast.unparse(site.statement).strip():
             return fixed
     return None
@@ -83,7 +93,7 @@ def _site(tree: ast.Module, source: str, line: int) -> _Site | None:
     for cls, function in _functions(tree):
         if not function.lineno <= line <= (function.end_lineno or function.lineno):
             continue
-        for node in ast.walk(function):
+        for node in walk(function):
             if isinstance(node, (ast.Assign, ast.AugAssign, ast.Return)) and node.lineno == line:
                 return _Site(node, function, cls, lines)
     return None
@@ -113,7 +123,7 @@ def _self_attribute(node: ast.AST) -> str | None:
 
 def _calls(node: ast.AST, *names: str) -> bool:
     """Whether `node` calls one of `names` (`np.exp`, `exp`, `math.exp` all count as "exp")."""
-    for sub in ast.walk(node):
+    for sub in walk(node):
         if isinstance(sub, ast.Call):
             func = sub.func
             called = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
@@ -126,7 +136,7 @@ def _stored(forward: Function) -> dict[str, ast.expr]:
     """`self.<attr>` -> the expression forward assigns to it, following one local name (`self.out = out`)."""
     local: dict[str, ast.expr] = {}
     stored: dict[str, ast.expr] = {}
-    for node in ast.walk(forward):
+    for node in walk(forward):
         if isinstance(node, ast.Assign) and len(node.targets) == 1:
             target = node.targets[0]
             if isinstance(target, ast.Name):
@@ -142,10 +152,10 @@ def _stored(forward: Function) -> dict[str, ast.expr]:
 
 def _returned(forward: Function) -> ast.expr | None:
     local: dict[str, ast.expr] = {}
-    for node in ast.walk(forward):
+    for node in walk(forward):
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             local[node.targets[0].id] = node.value
-    for node in ast.walk(forward):
+    for node in walk(forward):
         if isinstance(node, ast.Return) and node.value is not None:
             value = node.value
             return local.get(value.id, value) if isinstance(value, ast.Name) else value
@@ -158,7 +168,7 @@ def _returned(forward: Function) -> ast.expr | None:
 def _batch_size(site: _Site) -> str:
     """How the user's own code spells the batch size: a local set from `.shape[0]` before the
     line (`batch_size = self.t.shape[0]`), else the shape of what forward kept, else of `dout`."""
-    for node in ast.walk(site.function):
+    for node in walk(site.function):
         if (
             isinstance(node, ast.Assign)
             and len(node.targets) == 1
@@ -175,10 +185,10 @@ def _batch_size(site: _Site) -> str:
     return f"{site.upstream}.shape[0]"
 
 
-def _by_pattern(finding: Finding, site: _Site) -> str | None:
+def _by_pattern(wrong: _Wrong, site: _Site) -> str | None:
     value = site.value
     assert value is not None
-    pattern = finding.pattern
+    pattern = wrong.pattern
     if pattern == "sign-flipped":
         if isinstance(value, ast.UnaryOp) and isinstance(value.op, ast.USub):
             return site.write(ast.unparse(value.operand))
@@ -224,7 +234,7 @@ def _transposed(node: ast.expr) -> str:
 # --------------------------------------------------------------------------- fixes by layer
 
 
-def _by_layer(finding: Finding, site: _Site) -> str | None:
+def _by_layer(wrong: _Wrong, site: _Site) -> str | None:
     forward = _method(site.cls, "forward")
     if forward is None or site.function.name != "backward":
         return None
@@ -236,7 +246,7 @@ def _by_layer(finding: Finding, site: _Site) -> str | None:
         out = stored.get(kept_output)
     else:
         kept_output = next((a for a, v in stored.items() if out is not None and ast.dump(v) == ast.dump(out)), None)
-    param = finding.param or "x"
+    param = wrong.param or "x"
 
     if out is not None and _is_sigmoid(out) and kept_output and param == "x":
         return site.write(f"{dout} * (1.0 - self.{kept_output}) * self.{kept_output}")
@@ -270,14 +280,14 @@ def _is_relu_mask(node: ast.Compare) -> bool:
 
 
 def _has_matmul(node: ast.AST) -> bool:
-    return any(isinstance(sub, ast.BinOp) and isinstance(sub.op, ast.MatMult) for sub in ast.walk(node))
+    return any(isinstance(sub, ast.BinOp) and isinstance(sub.op, ast.MatMult) for sub in walk(node))
 
 
 def _affine(site: _Site, stored: dict[str, ast.expr], out: ast.expr, param: str, dout: str) -> str | None:
     """`out = x·W + b`: dx = dout·Wᵀ, dW = xᵀ·dout, db = Σ over the batch of dout."""
     found = [
         (sub.lineno, sub.col_offset, a)
-        for sub in ast.walk(out)
+        for sub in walk(out)
         if isinstance(sub, ast.Attribute) and (a := _self_attribute(sub)) is not None and a not in stored
     ]
     weights = [a for _, _, a in sorted(found)]  # in reading order: x·W first, then + b

@@ -1,0 +1,119 @@
+"""What a file imports: relative imports, guarded imports, `from __future__`, where a name comes from.
+
+Facts the loader needs before and while it runs the user's definitions: the
+package depth its relative imports reach (`relative_level`), the compiler
+flags of its `from __future__` imports (`future_flags`), the lines of imports
+written inside `try: ... except ImportError:` (`guarded_import_lines`, which
+get an ImportError instead of a stub), and whether a name the code misses was
+meant to come from a `from ... import` (`imports_name`).
+"""
+
+from __future__ import annotations
+
+import __future__
+import ast
+import os
+from collections.abc import Iterable
+
+from backprop_doctor.static import files
+from backprop_doctor.static.tree import walk  # skips the elements of data literals
+
+_IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
+
+
+def relative_level(tree: ast.Module | None) -> int:
+    """The deepest relative import in `tree` (0 when there is none)."""
+    if tree is None:
+        return 0
+    return max((n.level for n in walk(tree) if isinstance(n, ast.ImportFrom) and n.level), default=0)
+
+
+def future_flags(tree: ast.Module) -> int:
+    """The compiler flags of the module's `from __future__ import ...` statements."""
+    flags = 0
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.module == "__future__":
+            for alias in node.names:
+                feature = getattr(__future__, alias.name, None)
+                flags |= getattr(feature, "compiler_flag", 0)
+    return flags
+
+
+def imports_name(file: str, name: str) -> bool:
+    """Whether the file at `file` has a `from ... import` that binds `name` (or imports `*`).
+
+    The checked file's own tree is reused (`files.register`); another file is read
+    as UTF-8, undecodable bytes replaced.
+    """
+    tree = files.registered(file)
+    if tree is None:
+        try:
+            with open(file, encoding="utf-8", errors="replace") as handle:
+                tree = ast.parse(handle.read())
+        except (OSError, SyntaxError, ValueError):
+            return False
+    return any(
+        isinstance(node, ast.ImportFrom) and any(a.name in (name, "*") or a.asname == name for a in node.names)
+        for node in walk(tree)
+    )
+
+
+def guarded_lines_of(filename: str) -> frozenset[int]:
+    """`guarded_import_lines` of the file at `filename` (none when it cannot be read or parsed)."""
+    try:
+        with open(filename, "rb") as handle:
+            tree = ast.parse(handle.read(), filename)
+    except (OSError, SyntaxError, ValueError):
+        return frozenset()
+    return guarded_import_lines(tree)
+
+
+def guarded_import_lines(tree: ast.Module) -> frozenset[int]:
+    """Lines of imports inside `try:` blocks that catch ImportError (or `suppress(ImportError)`)."""
+    lines: set[int] = set()
+    for node in walk(tree):
+        if isinstance(node, (ast.Try, getattr(ast, "TryStar", ast.Try))) and any(
+            _catches_import_error(h.type) for h in node.handlers
+        ):
+            lines |= _statement_lines(node.body)
+        elif isinstance(node, (ast.With, ast.AsyncWith)) and any(
+            _suppresses_import_error(item.context_expr) for item in node.items
+        ):
+            lines |= _statement_lines(node.body)
+    return frozenset(lines)
+
+
+def _statement_lines(body: Iterable[ast.stmt]) -> set[int]:
+    """Every line of the statements in `body`, not descending into function bodies."""
+    lines: set[int] = set()
+    stack = list(body)
+    while stack:
+        node = stack.pop()
+        lines.update(range(node.lineno, (node.end_lineno or node.lineno) + 1))
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.stmt) and not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                stack.append(child)
+    # Function bodies run later, outside the try: take their lines back out.
+    for node in body:
+        for sub in ast.walk(node):
+            if isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                for inner in sub.body:
+                    lines.difference_update(range(inner.lineno, (inner.end_lineno or inner.lineno) + 1))
+    return lines
+
+
+def _catches_import_error(node: ast.expr | None) -> bool:
+    if node is None:
+        return True
+    if isinstance(node, ast.Tuple):
+        return any(_catches_import_error(e) for e in node.elts)
+    name = node.attr if isinstance(node, ast.Attribute) else getattr(node, "id", None)
+    return name in _IMPORT_ERRORS
+
+
+def _suppresses_import_error(node: ast.expr) -> bool:
+    if not isinstance(node, ast.Call):
+        return False
+    func = node.func
+    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+    return name == "suppress" and any(_catches_import_error(a) for a in node.args)
