@@ -24,7 +24,9 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import inspect
 import io
+import re
 from typing import Any
 
 import numpy as np
@@ -40,6 +42,8 @@ def fed_inputs(network: Any, x: Any, t: Any) -> Fed:
     network's loss on a copy of the network; {} when the run raises or copying fails."""
     from backprop_doctor.conventions.networks import Network
 
+    if _loops_over_layers(type(network.net)):
+        return {}  # `for layer in self.layers: x = layer.forward(x)`: a chain by construction
     state = np.random.get_state()
     try:
         work = Network(copy.deepcopy(network.net), train=network.train)
@@ -57,6 +61,20 @@ def fed_inputs(network: Any, x: Any, t: Any) -> Fed:
     finally:
         np.random.set_state(state)
     return fed
+
+
+LAYER_LOOP = re.compile(r"for\s+[\w\s,()]+?\s+in\s+(\w+\()?\w+\.layers\b")
+
+
+def _loops_over_layers(cls: type) -> bool:
+    """Whether the network predicts by running its `layers` one after the other."""
+    for name in ("predict", "forward"):
+        try:
+            if LAYER_LOOP.search(inspect.getsource(getattr(cls, name))):
+                return True
+        except (TypeError, OSError, AttributeError):
+            continue
+    return False
 
 
 def _record(layer: Any, key: str, fed: Fed) -> None:
