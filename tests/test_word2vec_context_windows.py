@@ -10,11 +10,16 @@ weight the `params` list holds twice, as the book's optimiser does.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+
+import numpy as np
+
+import backprop_doctor
 
 LAYERS = '''\
 import numpy as np
@@ -180,3 +185,67 @@ def test_a_skip_gram_that_drops_the_second_context_word_gradient_is_reported(tmp
     path.write_text(LAYERS + "\n\n" + SKIP_GRAM.format(ds="ds = dl1  # BUG: dl2 left out"), encoding="utf-8")
     report = check(path)
     assert any(f["code"] == "BPD101" and "SkipGram" in f["message"] for f in errors(report)), report["findings"]
+
+
+CONTEXT_SUM = '''\
+import numpy as np
+
+
+class MatMul:
+    def __init__(self, W):
+        self.params = [W]
+        self.grads = [np.zeros_like(W)]
+
+    def forward(self, x):
+        self.x = x
+        return x @ self.params[0]
+
+    def backward(self, dout):
+        self.grads[0][...] = self.x.T @ dout
+        return dout @ self.params[0].T
+
+
+class ContextSum:
+    """Sums the projections of the two context words; both share one weight matrix."""
+
+    def __init__(self, W):
+        self.layers = [MatMul(W), MatMul(W)]
+        self.params, self.grads = [], []
+        for layer in self.layers:
+            self.params += layer.params
+            self.grads += layer.grads
+
+    def forward(self, contexts):
+        return self.layers[0].forward(contexts[:, 0]) + self.layers[1].forward(contexts[:, 1])
+
+    def backward(self, dout):
+        dx0 = self.layers[0].backward(dout)
+        dx1 = self.layers[1].backward(dout)
+        return np.stack([dx0, dx1], axis=1)
+'''
+
+
+def context_sum(tmp_path: Path, text: str):
+    path = tmp_path / "context_sum.py"
+    path.write_text(text, encoding="utf-8")
+    spec = importlib.util.spec_from_file_location("context_sum", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    rng = np.random.default_rng(0)
+    return module.ContextSum(rng.standard_normal((6, 4))), np.eye(6)[rng.integers(0, 6, (5, 2))]
+
+
+def test_a_layer_listing_one_weight_twice_in_params_gets_the_sum_of_both_gradients(tmp_path):
+    layer, x = context_sum(tmp_path, CONTEXT_SUM)
+    report = backprop_doctor.check_layer(layer, x)
+    assert report.errors == [], [f.message for f in report.findings]
+    assert {(m.param, m.verdict) for m in report.measurements} == {("params[0]", "ok"), ("x", "ok")}
+
+
+def test_a_layer_that_forgets_the_second_words_gradient_is_reported(tmp_path):
+    right = "        dx1 = self.layers[1].backward(dout)\n"
+    assert right in CONTEXT_SUM
+    text = CONTEXT_SUM.replace(right, "        dx1 = dout @ self.params[1].T  # BUG: the second MatMul's dW is never computed\n")
+    layer, x = context_sum(tmp_path, text)
+    report = backprop_doctor.check_layer(layer, x)
+    assert [f.param for f in report.errors if f.code == "BPD101"] == ["params[0]"], [f.message for f in report.findings]

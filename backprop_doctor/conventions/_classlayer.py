@@ -145,6 +145,7 @@ class ClassLayer(Adapter):
         )
         self.layer = layer
         self._params: dict[str, np.ndarray] | None = None
+        self._entries: dict[str, list[int]] = {}  # DLFS-2: each parameter's indices in `params` (shared: several)
         self._grad_names: dict[str, str] = {}
         self._inputs: tuple[Any, Any] = (None, None)
         self._dlfs2 = is_array_list(getattr(layer, "params", None)) and isinstance(getattr(layer, "grads", None), list)
@@ -207,8 +208,19 @@ class ClassLayer(Adapter):
         """The gradients of the layer's own parameters, where the convention keeps them."""
         names = self.layer_params()
         if self._dlfs2:
-            return {name: self.layer.grads[i] if i < len(self.layer.grads) else None for i, name in enumerate(names)}
+            return self._entry_sums(list(self.layer.grads))
         return {name: getattr(self.layer, self._grad_names[name], None) for name in names}
+
+    def _entry_sums(self, grads: list[Any]) -> dict[str, Any]:
+        """DLFS-2: each parameter's entry of `grads`, summed over the entries of a shared array."""
+        out: dict[str, Any] = {}
+        for name in self.layer_params():
+            parts = [grads[i] for i in self._entries.get(name, ()) if i < len(grads)]
+            if len(parts) > 1 and all(isinstance(g, np.ndarray) for g in parts):
+                out[name] = sum(parts[1:], np.array(parts[0], dtype=np.float64))
+            else:
+                out[name] = parts[0] if parts else None
+        return out
 
     def discover_params(self, forward_before: dict[str, int]) -> None:
         """Decide which attributes are parameters, after one forward and backward.
@@ -226,6 +238,13 @@ class ClassLayer(Adapter):
         if self._dlfs2:
             names = dlfs2_names(layer)
             self._params = {name: p for name, p in zip(names, layer.params) if is_float_array(p)}
+            # One array listed several times (word2vec's NegativeSamplingLoss gives every EmbeddingDot
+            # the same W) is one parameter: its gradient is the sum of its entries in `grads`, as the
+            # book's `remove_duplicate` makes it before the update.
+            first: dict[int, str] = {}
+            for i, (name, p) in enumerate(zip(names, layer.params)):
+                if name in self._params:
+                    self._entries.setdefault(first.setdefault(id(p), name), []).append(i)
             return
         params: dict[str, np.ndarray] = {}
         for attr, value in vars(layer).items():
@@ -251,8 +270,7 @@ class ClassLayer(Adapter):
         if self.methods.learning_rate:
             return {name: getattr(self, "_steps", {}).get(name) for name in self.layer_params()}
         if self._dlfs2:
-            grads = snapshot.get("grads", [])
-            return {name: grads[i] if i < len(grads) else None for i, name in enumerate(self.layer_params())}
+            return self._entry_sums(snapshot.get("grads", []))
         return {name: snapshot.get(self._grad_names[name]) for name in self.layer_params()}
 
     @property
@@ -262,7 +280,7 @@ class ClassLayer(Adapter):
 
     def grad_attribute(self, param: str) -> str:
         if self._dlfs2:
-            return f"grads[{list(self.layer_params()).index(param)}]"
+            return f"grads[{self._entries[param][0] if param in self._entries else list(self.layer_params()).index(param)}]"
         return self._grad_names.get(param, f"d{param}")
 
     def grad_targets(self, param: str) -> tuple[str, ...]:
@@ -277,7 +295,9 @@ class ClassLayer(Adapter):
         return (f"{me}.{attr}",)
 
     def layer_params(self) -> dict[str, np.ndarray]:
-        """The parameters the layer object holds."""
+        """The parameters the layer object holds (an array listed twice in `params`, once)."""
+        if self._entries:
+            return {name: p for name, p in (self._params or {}).items() if name in self._entries}
         return self._params or {}
 
     def params(self) -> dict[str, np.ndarray]:
