@@ -249,3 +249,18 @@ def test_a_layer_that_forgets_the_second_words_gradient_is_reported(tmp_path):
     layer, x = context_sum(tmp_path, text)
     report = backprop_doctor.check_layer(layer, x)
     assert [f.param for f in report.errors if f.code == "BPD101"] == ["params[0]"], [f.message for f in report.findings]
+
+
+def test_discovering_the_parameters_again_counts_each_entry_of_a_shared_array_once(tmp_path):
+    from backprop_doctor.conventions import ClassLayer
+
+    layer, x = context_sum(tmp_path, CONTEXT_SUM)
+    adapter = ClassLayer(layer)
+    before = adapter.attribute_ids()
+    out = adapter.forward(x)
+    adapter.backward(np.ones_like(out))
+    for _ in range(2):  # once per case the layer is checked on (a batch, a single sample)
+        adapter.discover_params(before)
+    assert list(adapter.params()) == ["params[0]"]
+    expected = layer.grads[0] + layer.grads[1]
+    np.testing.assert_allclose(adapter.gradients_from(adapter.gradient_snapshot())["params[0]"], expected)

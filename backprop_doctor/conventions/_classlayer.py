@@ -242,6 +242,7 @@ class ClassLayer(Adapter):
             # the same W) is one parameter: its gradient is the sum of its entries in `grads`, as the
             # book's `remove_duplicate` makes it before the update.
             first: dict[int, str] = {}
+            self._entries = {}  # discovered again for every case the layer is checked on
             for i, (name, p) in enumerate(zip(names, layer.params)):
                 if name in self._params:
                     self._entries.setdefault(first.setdefault(id(p), name), []).append(i)
