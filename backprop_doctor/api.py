@@ -223,7 +223,7 @@ def check_network(net: Any, x: Any, t: Any, **options: Any) -> Report:
                 del adapter, check, layer_copy, activation  # before the next layer's check allocates its own
             whole = LayerCheck(
                 NetworkAdapter(network),
-                np.array(x, dtype=np.float64),
+                np.array(x, dtype=np.float64) if np.asarray(x).dtype.kind == "f" else np.array(x),  # word ids stay integers
                 t,
                 opts,
                 user_dtypes=frozenset(dtypes),

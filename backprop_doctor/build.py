@@ -267,6 +267,7 @@ def _input_candidates(layer: Any, n: int, rng: np.random.Generator) -> Iterator[
             yield rng.standard_normal((n, 3, w.shape[0]))  # a sequence (N, T, D) for a time layer
             if _weights_first(type(layer)):
                 yield rng.standard_normal((w.shape[1], n))  # column vectors: np.dot(self.W, x)
+                yield rng.standard_normal((w.shape[1], 1))  # one column at a time (`self.bias -= lr * dout`)
     vectors = [v for k, v in arrays.items() if v.ndim == 1]
     if vectors and not weights:
         d = vectors[0].shape[0]
@@ -339,6 +340,8 @@ def _runs(layer: Any, x: np.ndarray, t: Any, train: bool, *, backward: bool = Fa
             if ok and backward:  # a loss's backward may take the shape its forward only tolerated
                 adapter.backward(1.0)
             return ok
+        if backward and isinstance(out, np.ndarray):
+            adapter.backward(np.ones_like(out))
         return isinstance(out, np.ndarray)
 
     return _trial(call, default=False)
@@ -379,13 +382,19 @@ def build_layer(cls: type, rng: np.random.Generator, *, train: bool = True, batc
     if is_loss_layer(layer):
         built.cases += _loss_cases(layer, batch, rng, train)
     else:
+        columns, forward_only = _weights_first(cls), None  # a column layout is tried with its backward too
         for x in _input_candidates(layer, batch, rng):
             if _runs(layer, x, None, train):
+                if columns and not _runs(layer, x, None, train, backward=True):
+                    forward_only = x if forward_only is None else forward_only
+                    continue
                 built.cases.append((f"x {x.shape}", x, None))
                 single = x[:1].copy()
                 if _runs(layer, single, None, train) and not _uses_batch_statistics(cls, train):
                     built.cases.append((f"single sample x {single.shape}", single, None))
                 break
+        if not built.cases and forward_only is not None:  # backward raises on every shape: the engine says where
+            built.cases.append((f"x {forward_only.shape}", forward_only, None))
     if not built.cases:
         for x in _index_candidates(layer, batch, rng):
             if _runs(layer, x, None, train):

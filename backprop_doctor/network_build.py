@@ -50,9 +50,29 @@ def network_inputs(net: Any, kwargs: dict[str, Any], rng: np.random.Generator, b
     labels = rng.integers(0, classes, batch)
     one_hot = np.eye(classes)[labels]
     # One-hot targets unless the user's loss only takes integer labels.
-    if not _loss_runs(net, x, one_hot, train) and _loss_runs(net, x, labels, train):
+    if _loss_runs(net, x, one_hot, train):
+        return x, one_hot
+    if _loss_runs(net, x, labels, train):
         return x, labels
+    if len(shape) == 1:
+        windows = _context_inputs(net, shape[0], rng, batch, train)
+        if windows is not None:
+            return windows
     return x, one_hot
+
+
+WINDOW = 2  # context words of a synthetic word2vec window (one either side)
+
+
+def _context_inputs(net: Any, vocab: int, rng: np.random.Generator, batch: int, train: bool) -> tuple[np.ndarray, np.ndarray] | None:
+    """One-hot context windows (N, 2, V) and a one-hot target word (N, V): what a word2vec
+    model's `forward(contexts, target)` takes (CBOW, skip-gram), not one row per sample."""
+    eye = np.eye(vocab)
+    x = eye[rng.integers(0, vocab, (batch, WINDOW))]
+    for t in (eye[rng.integers(0, vocab, batch)], rng.integers(0, vocab, batch)):
+        if _loss_runs(net, x, t, train):
+            return x, t
+    return None
 
 
 SEQUENCE = 3  # time steps of synthetic word-id sequences

@@ -1,4 +1,5 @@
-"""A model whose backward(y_pred, y_true) computes its own loss is named as not checked, never
+"""A model whose backward(y_pred, y_true) computes its own loss (and takes its SGD step), or
+whose backward() starts from what loss(x, t) computed, is checked the way it is called, never
 called as backward(dout) and blamed for the TypeError that would raise."""
 
 from __future__ import annotations
@@ -65,13 +66,14 @@ def errors(report: dict) -> list[dict]:
     return [f for f in report["findings"] if f["severity"] == "error"]
 
 
-def test_model_with_its_own_loss_in_backward_is_named_not_checked(tmp_path):
+def test_model_with_its_own_loss_in_backward_is_checked_through_its_update(tmp_path):
     path = tmp_path / "mlp.py"
     path.write_text(SOURCE.format(relu_backward=CORRECT))
     code, report = check(path)
     assert errors(report) == [], errors(report)
     model = next(b for b in report["built"] if b["what"] == "BinaryMLP")
-    assert model["skipped"] and "backward(y_pred, y_true)" in model["skipped"], model
+    assert model["skipped"] is None and model["how"] == "model-backward convention", model
+    assert "BinaryMLP" in {m["layer"] for m in report["measurements"]}
     assert "Relu" in {m["layer"] for m in report["measurements"]}
     assert code == 0
 
@@ -122,11 +124,12 @@ class LinearHead:
 '''
 
 
-def test_head_whose_backward_starts_from_its_loss_is_named_not_checked(tmp_path):
+def test_head_whose_backward_starts_from_its_loss_is_checked(tmp_path):
     path = tmp_path / "head.py"
     path.write_text(HEAD)
     code, report = check(path)
     assert errors(report) == [], errors(report)
     head = next(b for b in report["built"] if b["what"] == "LinearHead")
-    assert head["skipped"] and "loss(x, t)" in head["skipped"], head
+    assert head["skipped"] is None and head["shapes"] == "x (5, 12), t (5, 6)", head
+    assert {("LinearHead", "W"), ("LinearHead", "b")} <= {(m["layer"], m["param"]) for m in report["measurements"]}
     assert "SoftmaxWithLoss" in {m["layer"] for m in report["measurements"]}

@@ -32,6 +32,7 @@ Fix:
 
 from __future__ import annotations
 
+import ast
 import copy
 import inspect
 from collections.abc import Callable, Iterator
@@ -48,6 +49,7 @@ from backprop_doctor.locate import definition, executed
 from backprop_doctor.rules import rule
 from backprop_doctor.static.definitions import Function, enclosing
 from backprop_doctor.static.files import source_tree
+from backprop_doctor.static.methods import only_sampled_from
 
 NAME = "softmax-not-per-row"
 CODE = "BPD301"
@@ -155,6 +157,8 @@ def _probe_softmax(
     where = definition(func)
     if where is None or (where.file, where.line) in suspects:
         return
+    if only_sampled_from(source_tree(where.file)[1] or ast.Module(body=[]), func.__name__):
+        return  # turns one sample's scores into the probabilities a sampler draws from, never a batch
     batch = scores.T.copy() if columns else scores.copy()
     try:
         out, _ = _run(lambda: call(batch))

@@ -9,10 +9,8 @@ always called the way its own convention says, wherever it is checked.
 
 from __future__ import annotations
 
-import ast
 import functools
 import inspect
-import textwrap
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +26,29 @@ from backprop_doctor.conventions._base import (
     parameters,
     train_kwargs,
 )
+from backprop_doctor.static.methods import (
+    assigned_attributes,
+    does_nothing,
+    grads_aliases,
+    parse_function,
+    returns_value,
+    self_name,
+    update_operands,
+)
+from backprop_doctor.static.tree import FunctionNode
+
+__all__ = [
+    "ClassLayer",
+    "Methods",
+    "assigned_attributes",
+    "function_node",
+    "is_abstract",
+    "is_loss_layer",
+    "layer_methods",
+    "required_inputs",
+    "returns_value",
+    "self_name",
+]
 
 
 @dataclass(frozen=True)
@@ -100,49 +121,14 @@ def is_loss_layer(obj: Any) -> bool:
 # --------------------------------------------------------------------------- reading methods
 
 
-def function_node(func: Any) -> ast.FunctionDef | None:
+def function_node(func: Any) -> FunctionNode | None:
     """The parsed `def` of a function or method, or None when its source cannot be read."""
     func = getattr(func, "__func__", func)
     try:
-        tree = ast.parse(textwrap.dedent(inspect.getsource(func)))
-    except (TypeError, OSError, SyntaxError, IndentationError):
+        source = inspect.getsource(func)
+    except (TypeError, OSError):
         return None
-    return next((n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))), None)
-
-
-def self_name(node: ast.FunctionDef | None) -> str:
-    """What a method calls its instance (`self`, `this`, `s`)."""
-    args = node.args.posonlyargs + node.args.args if node else []
-    return args[0].arg if args else "self"
-
-
-def returns_value(node: ast.FunctionDef) -> bool:
-    """Whether some `return` in the function (not in a nested one) gives a value."""
-    def walk(n: ast.AST) -> bool:
-        for child in ast.iter_child_nodes(n):
-            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
-                continue
-            if isinstance(child, ast.Return) and child.value is not None:
-                if not (isinstance(child.value, ast.Constant) and child.value.value is None):
-                    return True
-            if walk(child):
-                return True
-        return False
-
-    return walk(node)
-
-
-def assigned_attributes(node: ast.FunctionDef) -> set[str]:
-    """Attributes of the instance the method assigns (`self.output = ...` → "output")."""
-    me = self_name(node)
-    found = set()
-    for n in ast.walk(node):
-        targets = n.targets if isinstance(n, ast.Assign) else [n.target] if isinstance(n, (ast.AugAssign, ast.AnnAssign)) else []
-        for target in targets:
-            for t in ast.walk(target):
-                if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == me:
-                    found.add(t.attr)
-    return found
+    return parse_function(source)
 
 
 # --------------------------------------------------------------------------- the adapter
@@ -159,6 +145,7 @@ class ClassLayer(Adapter):
         )
         self.layer = layer
         self._params: dict[str, np.ndarray] | None = None
+        self._entries: dict[str, list[int]] = {}  # DLFS-2: each parameter's indices in `params` (shared: several)
         self._grad_names: dict[str, str] = {}
         self._inputs: tuple[Any, Any] = (None, None)
         self._dlfs2 = is_array_list(getattr(layer, "params", None)) and isinstance(getattr(layer, "grads", None), list)
@@ -221,8 +208,19 @@ class ClassLayer(Adapter):
         """The gradients of the layer's own parameters, where the convention keeps them."""
         names = self.layer_params()
         if self._dlfs2:
-            return {name: self.layer.grads[i] if i < len(self.layer.grads) else None for i, name in enumerate(names)}
+            return self._entry_sums(list(self.layer.grads))
         return {name: getattr(self.layer, self._grad_names[name], None) for name in names}
+
+    def _entry_sums(self, grads: list[Any]) -> dict[str, Any]:
+        """DLFS-2: each parameter's entry of `grads`, summed over the entries of a shared array."""
+        out: dict[str, Any] = {}
+        for name in self.layer_params():
+            parts = [grads[i] for i in self._entries.get(name, ()) if i < len(grads)]
+            if len(parts) > 1 and all(isinstance(g, np.ndarray) for g in parts):
+                out[name] = sum(parts[1:], np.array(parts[0], dtype=np.float64))
+            else:
+                out[name] = parts[0] if parts else None
+        return out
 
     def discover_params(self, forward_before: dict[str, int]) -> None:
         """Decide which attributes are parameters, after one forward and backward.
@@ -240,6 +238,14 @@ class ClassLayer(Adapter):
         if self._dlfs2:
             names = dlfs2_names(layer)
             self._params = {name: p for name, p in zip(names, layer.params) if is_float_array(p)}
+            # One array listed several times (word2vec's NegativeSamplingLoss gives every EmbeddingDot
+            # the same W) is one parameter: its gradient is the sum of its entries in `grads`, as the
+            # book's `remove_duplicate` makes it before the update.
+            first: dict[int, str] = {}
+            self._entries = {}  # discovered again for every case the layer is checked on
+            for i, (name, p) in enumerate(zip(names, layer.params)):
+                if name in self._params:
+                    self._entries.setdefault(first.setdefault(id(p), name), []).append(i)
             return
         params: dict[str, np.ndarray] = {}
         for attr, value in vars(layer).items():
@@ -265,8 +271,7 @@ class ClassLayer(Adapter):
         if self.methods.learning_rate:
             return {name: getattr(self, "_steps", {}).get(name) for name in self.layer_params()}
         if self._dlfs2:
-            grads = snapshot.get("grads", [])
-            return {name: grads[i] if i < len(grads) else None for i, name in enumerate(self.layer_params())}
+            return self._entry_sums(snapshot.get("grads", []))
         return {name: snapshot.get(self._grad_names[name]) for name in self.layer_params()}
 
     @property
@@ -276,7 +281,7 @@ class ClassLayer(Adapter):
 
     def grad_attribute(self, param: str) -> str:
         if self._dlfs2:
-            return f"grads[{list(self.layer_params()).index(param)}]"
+            return f"grads[{self._entries[param][0] if param in self._entries else list(self.layer_params()).index(param)}]"
         return self._grad_names.get(param, f"d{param}")
 
     def grad_targets(self, param: str) -> tuple[str, ...]:
@@ -285,20 +290,15 @@ class ClassLayer(Adapter):
         me = self_name(node)
         if self.methods.learning_rate and node is not None:
             # `self.W -= learning_rate * dW`: the gradient is computed where `dW` is assigned
-            for n in ast.walk(node):
-                if isinstance(n, (ast.AugAssign, ast.Assign)):
-                    targets = [n.target] if isinstance(n, ast.AugAssign) else n.targets
-                    if any(ast.unparse(t) == f"{me}.{param}" for t in targets):
-                        names = [x.id for x in ast.walk(n.value) if isinstance(x, ast.Name) and x.id not in (me, self.methods.learning_rate)]
-                        if names:
-                            return (*names, f"{me}.{param}")
-            return (f"{me}.{param}",)
+            return (*update_operands(node, param, self.methods.learning_rate), f"{me}.{param}")
         if attr.startswith("grads["):
-            return (f"{me}.{attr}", *_grads_aliases(node, me, int(attr[6:-1])), attr)
+            return (f"{me}.{attr}", *grads_aliases(node, me, int(attr[6:-1])), attr)
         return (f"{me}.{attr}",)
 
     def layer_params(self) -> dict[str, np.ndarray]:
-        """The parameters the layer object holds."""
+        """The parameters the layer object holds (an array listed twice in `params`, once)."""
+        if self._entries:
+            return {name: p for name, p in (self._params or {}).items() if name in self._entries}
         return self._params or {}
 
     def params(self) -> dict[str, np.ndarray]:
@@ -319,29 +319,7 @@ class ClassLayer(Adapter):
         return getattr(type(self.layer), self.methods.forward, self.target)
 
 
-def _grads_aliases(node: ast.FunctionDef | None, me: str, index: int) -> tuple[str, ...]:
-    """Local names bound to `self.grads[index]` in backward: `dW, = self.grads`,
-    `dW, db = self.grads`, `dW = self.grads[0]` (the book writes the gradient through them)."""
-    if node is None:
-        return ()
-    names = []
-    for n in ast.walk(node):
-        if not (isinstance(n, ast.Assign) and len(n.targets) == 1):
-            continue
-        target, value = n.targets[0], ast.unparse(n.value)
-        if value == f"{me}.grads" and isinstance(target, (ast.Tuple, ast.List)) and index < len(target.elts):
-            element = target.elts[index]
-            if isinstance(element, ast.Name):
-                names.append(element.id)
-        elif value == f"{me}.grads[{index}]" and isinstance(target, ast.Name):
-            names.append(target.id)
-    return tuple(dict.fromkeys(names))
-
-
 def is_abstract(cls: type, methods: Methods) -> bool:
     """A base class whose forward does nothing (`pass`, `raise NotImplementedError`, a docstring)."""
     node = function_node(getattr(cls, methods.forward, None))
-    if node is None:
-        return False
-    body = [n for n in node.body if not (isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant))]
-    return all(isinstance(n, ast.Pass) or (isinstance(n, ast.Raise) and "NotImplementedError" in ast.unparse(n)) for n in body)
+    return node is not None and does_nothing(node)

@@ -32,7 +32,8 @@ from typing import Any
 import numpy as np
 
 from backprop_doctor.conventions._base import FORWARD_SEED, Adapter, is_float_array, parameters
-from backprop_doctor.conventions._classlayer import assigned_attributes, function_node
+from backprop_doctor.conventions._classlayer import function_node
+from backprop_doctor.static.methods import assigned_attributes
 from backprop_doctor.conventions._run import Case, NotChecked
 
 NAME = "cs231n-classifier"

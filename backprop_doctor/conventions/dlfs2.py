@@ -31,7 +31,8 @@ from __future__ import annotations
 from typing import Any
 
 from backprop_doctor.conventions._base import TRAIN_FLAGS, parameters
-from backprop_doctor.conventions._classlayer import Methods, assigned_attributes, function_node
+from backprop_doctor.conventions._classlayer import Methods, function_node
+from backprop_doctor.static.methods import assigned_attributes
 
 NAME = "dlfs2"
 ORDER = 20

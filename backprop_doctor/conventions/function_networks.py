@@ -32,7 +32,6 @@ in what the backward returns, `dW1` for `W1`. The cost is the file's own
 
 from __future__ import annotations
 
-import ast
 import copy
 import re
 from typing import Any
@@ -42,6 +41,7 @@ import numpy as np
 from backprop_doctor.conventions._base import FORWARD_SEED, Adapter, is_float_array, parameters
 from backprop_doctor.conventions._classlayer import function_node, required_inputs
 from backprop_doctor.conventions._run import Case, NotChecked
+from backprop_doctor.static.methods import returned_names
 
 NAME = "function-networks"
 KIND = "function"
@@ -79,11 +79,7 @@ def label(pair: tuple[Any, Any]) -> str:
 
 def _returned_names(func: Any) -> list[str]:
     """`return dW1, db1, dW2, db2` → those names."""
-    node = function_node(func)
-    for n in ast.walk(node) if node else ():
-        if isinstance(n, ast.Return) and isinstance(n.value, ast.Tuple):
-            return [e.id if isinstance(e, ast.Name) else "" for e in n.value.elts]
-    return []
+    return returned_names(function_node(func))
 
 
 class FunctionNetwork(Adapter):

@@ -24,7 +24,8 @@ returns (the first array when it returns one per input).
 
 from __future__ import annotations
 
-from backprop_doctor.conventions._classlayer import Methods, function_node, required_inputs, returns_value
+from backprop_doctor.conventions._classlayer import Methods, function_node, required_inputs
+from backprop_doctor.static.methods import returns_value
 
 NAME = "gates"
 ORDER = 45

@@ -46,6 +46,7 @@ from backprop_doctor.conventions._base import (
     train_kwargs,
 )
 from backprop_doctor.conventions._classlayer import ClassLayer, required_inputs
+from backprop_doctor.conventions._feeds import fed_inputs, unchained
 from backprop_doctor.conventions.dlfs2 import dlfs2_names
 
 NAME = "networks"
@@ -108,7 +109,7 @@ class Network:
         if self.style == "dict":
             return {k: v for k, v in params.items() if is_float_array(v)}
         names = _network_list_names(self.net)
-        return {name: p for name, p in zip(names, params) if is_float_array(p)}
+        return {name: p for name, p in _first_entries(names, params) if is_float_array(p)}
 
     def loss(self, x: np.ndarray, t: np.ndarray) -> float:
         method = self.net.loss if self.style == "dict" or not callable(getattr(self.net, "forward", None)) else self.net.forward
@@ -121,8 +122,11 @@ class Network:
         self.loss(x, t)
         backward = self.net.backward
         self.net.backward(1) if parameters(backward) else self.net.backward()
-        names = list(self.params())
-        return {name: g for name, g in zip(names, self.net.grads)}
+        # An array listed twice (CBOW's two MatMul layers share W_in) gets the sum of its entries' gradients
+        summed: dict[str, Any] = {}
+        for (name, _), g in zip(_first_entries(_network_list_names(self.net), self.net.params, keep=True), self.net.grads):
+            summed[name] = summed[name] + g if isinstance(summed.get(name), np.ndarray) and isinstance(g, np.ndarray) else summed.get(name, g)
+        return {name: summed.get(name) for name in self.params()}
 
     def layers(self) -> list[tuple[str, Any]]:
         """(key, layer) pairs in forward order, the loss layer last."""
@@ -157,6 +161,12 @@ class Network:
         quietly at a layer that raises, which the layer's own check reports.
         """
         last = self.last_layer()
+        fed = fed_inputs(self, x, t)
+        if unchained(self, x, fed):  # layers side by side (CBOW): each gets what the network gave it
+            for key, layer in ((k, v) for k, v in self.layers() if k in fed):
+                given, target, _ = fed[key]
+                yield key, layer, given.astype(np.float64) if given.dtype.kind == "f" else given, target, target is not None
+            return
         activation = np.array(x, dtype=np.float64) if np.asarray(x).dtype.kind == "f" else np.asarray(x)
         for key, layer in self.layers():
             is_loss = last is not None and layer is last[1]
@@ -185,6 +195,17 @@ def _network_list_names(net: Any) -> list[str]:
     for i, p in enumerate(net.params):
         names.append(owners.get(id(p), f"params[{i}]"))
     return names
+
+
+def _first_entries(names: list[str], params: list[Any], *, keep: bool = False) -> list[tuple[str, Any]]:
+    """(name, array) for each entry of a params list, an array listed again named as its first
+    entry (and left out unless `keep`)."""
+    first: dict[int, str] = {}
+    out = []
+    for name, p in zip(names, params):
+        if id(p) not in first or keep:
+            out.append((first.setdefault(id(p), name), p))
+    return out
 
 
 class _Shell:

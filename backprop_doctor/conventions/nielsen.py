@@ -37,7 +37,8 @@ from typing import Any
 import numpy as np
 
 from backprop_doctor.conventions._base import Adapter
-from backprop_doctor.conventions._classlayer import assigned_attributes, function_node, required_inputs
+from backprop_doctor.conventions._classlayer import function_node, required_inputs
+from backprop_doctor.static.methods import assigned_attributes
 from backprop_doctor.conventions._run import Case
 
 NAME = "nielsen"

@@ -32,13 +32,8 @@ live in `self.dinputs` and `self.d<parameter>`.
 
 from __future__ import annotations
 
-from backprop_doctor.conventions._classlayer import (
-    Methods,
-    assigned_attributes,
-    function_node,
-    required_inputs,
-    returns_value,
-)
+from backprop_doctor.conventions._classlayer import Methods, function_node, required_inputs
+from backprop_doctor.static.methods import assigned_attributes, returns_value
 
 NAME = "nnfs"
 ORDER = 40

@@ -27,7 +27,8 @@ in `build`). Gradients live where the book's layers keep them.
 
 from __future__ import annotations
 
-from backprop_doctor.conventions._classlayer import Methods, assigned_attributes, function_node, returns_value
+from backprop_doctor.conventions._classlayer import Methods, function_node
+from backprop_doctor.static.methods import assigned_attributes, returns_value
 from backprop_doctor.conventions.nnfs import INPUT_GRADIENTS, OUTPUTS
 
 NAME = "renamed"

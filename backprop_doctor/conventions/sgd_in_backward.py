@@ -32,13 +32,16 @@ trial forward in `build`. Gradients live in the update backward makes.
 from __future__ import annotations
 
 import inspect
+import re
 
 from backprop_doctor.conventions._classlayer import Methods, required_inputs
 
 NAME = "sgd-in-backward"
 ORDER = 30
 RATES = ("learning_rate", "lr", "eta", "alpha", "learningrate", "step_size", "rate")
-OPTIMISER_STATE = ("sqrt", "momentum", "velocity", "beta1", "beta2", "cache", "**")
+OPTIMISER_STATE = ("sqrt", "momentum", "velocity", "beta1", "beta2", "cache")
+# Adam's `** 0.5` and bias correction `beta ** t`; not a derivative's `np.tanh(x) ** 2`
+BIAS_CORRECTION = re.compile(r"\*\*\s*(\(?\s*0?\.5|\(?\s*(self\.)?(t|step|steps|iterations?|epoch)\b)")
 
 
 def layer_methods(cls: type) -> Methods | None:
@@ -52,6 +55,6 @@ def layer_methods(cls: type) -> Methods | None:
         source = inspect.getsource(backward)
     except (TypeError, OSError):
         return None
-    if any(word in source for word in OPTIMISER_STATE):
+    if any(word in source for word in OPTIMISER_STATE) or BIAS_CORRECTION.search(source):
         return None
     return Methods(convention=NAME, learning_rate=args[1])

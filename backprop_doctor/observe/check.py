@@ -24,6 +24,7 @@ import numpy as np
 from backprop_doctor import api, build
 from backprop_doctor.conventions._classlayer import is_loss_layer
 from backprop_doctor.conventions.networks import Network
+from backprop_doctor.conventions import layer_methods, model_backward
 from backprop_doctor.findings import Built, Report
 from backprop_doctor.observe.record import Call, Instance, Record, TooLarge, scalar
 from backprop_doctor.observe.tracer import BACKWARD
@@ -105,8 +106,8 @@ def check_record(record: Record, discovered: Any, options: Options, shown: str) 
         if id(instance.obj) in covered or id(instance.obj) in handled or not _is_layer(instance.obj):
             continue
         call = _first_forward(instance)
-        if call is None:
-            continue  # never run forward: left to the synthesized build
+        if call is None or model_backward.why_not_checked(instance.cls):
+            continue  # never run forward, or a backward(y_pred, y_true) that is no layer's: left to the synthesized build
         out.observed.add(instance.name)
         shapes = tuple(np.shape(a) for a in call.args if isinstance(a, np.ndarray)) if call else None
         groups.setdefault((instance.cls, shapes), []).append(instance)
@@ -348,7 +349,14 @@ def _check_layer(out: Checked, instance: Instance, options: Options, shown: str)
     if len(call.args) > len(arrays) and _required(obj.forward) > len(arrays):
         _skip(out, instance, shown, "its forward also needs arguments that are not arrays (lengths, masks as lists): not checked yet")
         return
-    extra = _backward_arguments(obj)
+    methods = layer_methods(obj)
+    # backward(dout, learning_rate), a loss's backward(dvalues, y_true), a gate's backward(x, dout):
+    # the layer's convention says what the second argument is, and its adapter passes it
+    conventional = methods is not None and bool(methods.learning_rate or methods.backward_gets_prediction or methods.backward_gets_inputs)
+    extra = "" if conventional else _backward_arguments(obj)
+    outputs = call.result if isinstance(call.result, tuple) else ()
+    if extra and len(outputs) == _required(obj.backward) and all(isinstance(o, np.ndarray) for o in outputs):
+        extra = ""  # backward(dh_next, dc_next): one upstream gradient per output of forward (h_next, c_next)
     if extra:
         _skip(out, instance, shown, f"its backward takes {extra} as well as the upstream gradient: not checked yet")
         return
@@ -357,19 +365,24 @@ def _check_layer(out: Checked, instance: Instance, options: Options, shown: str)
         _skip(out, instance, shown, "its recorded input is too large to keep" if arrays else "its forward was given no array")
         return
     loss = len(arrays) >= 2 and np.size(call.result) == 1 and _number(call.result)  # forward(x, t) -> loss
+    if conventional and methods.mean_of_forward and len(arrays) == 2:
+        loss = True  # an NNFS loss's forward(y_pred, y_true) returns one loss per sample
     if loss and len(arrays) > 2:
         _skip(out, instance, shown, f"its forward takes {len(arrays)} arrays and returns the loss: not checked yet")
         return
     names = ["x", "t"] if loss else _argument_names(obj.forward, len(arrays))
     shapes = f"forward (line {call.line}): {_given(arrays, names)}{note}"
-    if not _holds_batch_state(obj, arrays[0]):
+    if not _holds_batch_state(obj, arrays[0]) and np.ndim(arrays[0]) >= 2:  # a vector is one sample: kept whole
         arrays = [_rows(a) for a in arrays]
     else:
         shapes = shapes.replace(f" (checked on the first {ROWS} rows)", "")
     label = instance.name if instance.line is None else f"{instance.name} (line {instance.line})"
     from backprop_doctor.observe.cells import check_observed
 
-    result = check_observed(obj, arrays, loss, options, label=instance.name)
+    if conventional and (loss or len(arrays) == 1):
+        result = api.check_layer(obj, arrays[0], arrays[1] if loss else None, options=options)
+    else:
+        result = check_observed(obj, arrays, loss, options, label=instance.name)
     case = (f"x {arrays[0].shape}" + (f", t {arrays[1].shape}" if loss else ""), arrays[0], arrays[1] if loss else None)
     if (len(arrays) > 1 and not loss) or call.result is None or is_loss_layer(obj) != loss:
         case = None  # the batch probes call forward(x[, t]) as the signature suggests

@@ -1,0 +1,112 @@
+"""What each layer of a network is really fed, when its layers do not run as one chain.
+
+Most networks run their layers one after the other: each layer's input is the
+previous layer's output, and the check recomputes those activations by running
+the layers in turn (`Network.layer_inputs`). Some do not. A CBOW model sends two
+context words through two `MatMul` layers side by side and averages them; a
+skip-gram model feeds its *target* to the first layer and each context word to a
+loss layer of its own:
+
+    def forward(self, contexts, target):
+        h0 = self.in_layer0.forward(contexts[:, 0])
+        h1 = self.in_layer1.forward(contexts[:, 1])
+        score = self.out_layer.forward((h0 + h1) * 0.5)
+        return self.loss_layer.forward(score, target)
+
+Chaining those layers would feed `in_layer1` the output of `in_layer0` and report
+the shape error that follows as the user's bug. So the network's own loss is run
+once on a copy, each layer's first `forward` call is recorded, and when the
+recorded shapes do not form a chain, every layer is checked on the input (and
+target) the network itself gave it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import inspect
+import io
+import re
+from typing import Any
+
+import numpy as np
+
+from backprop_doctor.conventions._base import FORWARD_SEED
+from backprop_doctor.conventions._classlayer import layer_methods
+
+Fed = dict[str, tuple[np.ndarray, Any, Any]]  # key -> (input, target or None, output)
+
+
+def fed_inputs(network: Any, x: Any, t: Any) -> Fed:
+    """key -> (input, target, output) of each layer's first forward call in one run of the
+    network's loss on a copy of the network; {} when the run raises or copying fails."""
+    from backprop_doctor.conventions.networks import Network
+
+    if _loops_over_layers(type(network.net)):
+        return {}  # `for layer in self.layers: x = layer.forward(x)`: a chain by construction
+    state = np.random.get_state()
+    try:
+        work = Network(copy.deepcopy(network.net), train=network.train)
+    except Exception:  # noqa: BLE001 - a network that cannot be copied: no record
+        return {}
+    fed: Fed = {}
+    try:
+        for key, layer in work.layers():
+            _record(layer, key, fed)
+        np.random.seed(FORWARD_SEED)
+        with contextlib.redirect_stdout(io.StringIO()), np.errstate(all="ignore"):
+            work.loss(np.array(x, copy=True), copy.deepcopy(t))
+    except Exception:  # noqa: BLE001 - user code: the checks report what it raises
+        return {}
+    finally:
+        np.random.set_state(state)
+    return fed
+
+
+LAYER_LOOP = re.compile(r"for\s+[\w\s,()]+?\s+in\s+(\w+\()?\w+\.layers\b")
+
+
+def _loops_over_layers(cls: type) -> bool:
+    """Whether the network predicts by running its `layers` one after the other."""
+    for name in ("predict", "forward"):
+        try:
+            if LAYER_LOOP.search(inspect.getsource(getattr(cls, name))):
+                return True
+        except (TypeError, OSError, AttributeError):
+            continue
+    return False
+
+
+def _record(layer: Any, key: str, fed: Fed) -> None:
+    methods = layer_methods(layer)
+    name = methods.forward if methods is not None else "forward"
+    original = getattr(layer, name, None)
+    if not callable(original):
+        return
+
+    def forward(*args: Any, **kwargs: Any) -> Any:
+        kept = [np.array(a, copy=True) for a in args[:2] if isinstance(a, np.ndarray)]
+        out = original(*args, **kwargs)
+        if key not in fed and kept:
+            result = out if out is not None or methods is None or not methods.output else getattr(layer, methods.output, None)
+            fed[key] = (kept[0], kept[1] if len(kept) > 1 else None, result)
+        return out
+
+    try:
+        setattr(layer, name, forward)
+    except Exception:  # noqa: BLE001 - __slots__ or a read-only attribute: not recorded
+        pass
+
+
+def unchained(network: Any, x: Any, fed: Fed) -> bool:
+    """Whether the recorded calls show layers that do not run one after the other: the first
+    layer not given `x` itself, or a layer's output not of the shape the next layer was given."""
+    layers = [key for key, _ in network.predict_layers()]
+    if not layers or not all(key in fed for key in layers):
+        return False
+    if np.shape(fed[layers[0]][0]) != np.shape(x):
+        return True
+    for key, following in zip(layers, layers[1:]):
+        if np.shape(fed[key][2]) != np.shape(fed[following][0]):
+            return True
+    return any(fed[key][1] is not None for key in layers)  # a target given to a layer before the last

@@ -1,0 +1,176 @@
+"""Facts of one method or function read from its own source (for `conventions/`).
+
+A convention recognises a layer class by what its methods do as written: whether
+`forward` returns a value or stores `self.output`, which attributes `__init__`
+assigns (`self.params`, `self.grads`), what a method calls its instance, whether a
+base class's `forward` is only `pass`. The conventions hand over the source text
+`inspect` gives for one live function (`parse_function`) and ask these questions
+of the def it parses to; every walk of that def lives here.
+
+    node = parse_function(inspect.getsource(Layer.forward))
+    returns_value(node), assigned_attributes(node)   # False, {"inputs", "output"}
+"""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+
+from backprop_doctor.static.tree import FunctionNode, walk
+
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+
+
+def parse_function(source: str) -> FunctionNode | None:
+    """The first def of the (dedented) source of one function or method, None when it does not parse."""
+    try:
+        tree = ast.parse(textwrap.dedent(source))
+    except (SyntaxError, ValueError):  # IndentationError is a SyntaxError
+        return None
+    return next((n for n in walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))), None)
+
+
+def self_name(node: FunctionNode | None) -> str:
+    """What a method calls its instance (`self`, `this`, `s`)."""
+    args = node.args.posonlyargs + node.args.args if node else []
+    return args[0].arg if args else "self"
+
+
+def returns_value(node: FunctionNode) -> bool:
+    """Whether some `return` of the function itself (not of a nested def) gives a value other than None."""
+
+    def visit(n: ast.AST) -> bool:
+        for child in ast.iter_child_nodes(n):
+            if isinstance(child, _SCOPES):
+                continue
+            if isinstance(child, ast.Return) and child.value is not None:
+                if not (isinstance(child.value, ast.Constant) and child.value.value is None):
+                    return True
+            if visit(child):
+                return True
+        return False
+
+    return visit(node)
+
+
+def assigned_attributes(node: FunctionNode) -> set[str]:
+    """Attributes of the instance the method assigns (`self.output = ...` → "output")."""
+    me = self_name(node)
+    found = set()
+    for n in walk(node):
+        if isinstance(n, ast.Assign):
+            targets = n.targets
+        elif isinstance(n, (ast.AugAssign, ast.AnnAssign)):
+            targets = [n.target]
+        else:
+            continue
+        for target in targets:
+            for t in walk(target):
+                if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == me:
+                    found.add(t.attr)
+    return found
+
+
+def update_operands(node: FunctionNode, attribute: str, rate: str) -> tuple[str, ...]:
+    """The names an SGD step in backward subtracts from `self.<attribute>`, leaving out the rate:
+    `self.W -= learning_rate * dW` → ("dW",). Empty when no statement updates it."""
+    me = self_name(node)
+    wanted = f"{me}.{attribute}"
+    for n in walk(node):
+        if not isinstance(n, (ast.AugAssign, ast.Assign)):
+            continue
+        targets = [n.target] if isinstance(n, ast.AugAssign) else n.targets
+        if any(ast.unparse(t) == wanted for t in targets):
+            names = [x.id for x in walk(n.value) if isinstance(x, ast.Name) and x.id not in (me, rate)]
+            if names:
+                return tuple(names)
+    return ()
+
+
+def grads_aliases(node: FunctionNode | None, me: str, index: int) -> tuple[str, ...]:
+    """Local names bound to `self.grads[index]`: `dW, = self.grads`, `dW, db = self.grads`,
+    `dW = self.grads[0]` (the DLFS-2 book writes a gradient through them)."""
+    if node is None:
+        return ()
+    names = []
+    for n in walk(node):
+        if not (isinstance(n, ast.Assign) and len(n.targets) == 1):
+            continue
+        target, value = n.targets[0], ast.unparse(n.value)
+        if value == f"{me}.grads" and isinstance(target, (ast.Tuple, ast.List)) and index < len(target.elts):
+            element = target.elts[index]
+            if isinstance(element, ast.Name):
+                names.append(element.id)
+        elif value == f"{me}.grads[{index}]" and isinstance(target, ast.Name):
+            names.append(target.id)
+    return tuple(dict.fromkeys(names))
+
+
+def does_nothing(node: FunctionNode) -> bool:
+    """A body of `pass`, `raise NotImplementedError` and docstrings only (an abstract base method)."""
+    body = [n for n in node.body if not (isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant))]
+    return all(isinstance(n, ast.Pass) or (isinstance(n, ast.Raise) and "NotImplementedError" in ast.unparse(n)) for n in body)
+
+
+def returned_names(node: FunctionNode | None) -> list[str]:
+    """The names of the first tuple the function returns: `return dW1, db1, dW2, db2` → those names
+    ("" for an element that is not a plain name)."""
+    for n in walk(node) if node is not None else ():
+        if isinstance(n, ast.Return) and isinstance(n.value, ast.Tuple):
+            return [e.id if isinstance(e, ast.Name) else "" for e in n.value.elts]
+    return []
+
+
+# --------------------------------------------------------------------------- how the file calls one function
+
+SAMPLERS = ("choice", "choices", "multinomial")  # np.random.choice(n, p=probs), random.choices(..., weights=probs)
+
+
+def _called(node: ast.AST, name: str) -> bool:
+    func = node.func if isinstance(node, ast.Call) else None
+    return (isinstance(func, ast.Name) and func.id == name) or (isinstance(func, ast.Attribute) and func.attr == name)
+
+
+def _calls_by_function(tree: ast.AST, name: str) -> dict[ast.AST, list[ast.Call]]:
+    """The calls of `name` grouped by the innermost def they are written in (the module for top-level code)."""
+    found: dict[ast.AST, list[ast.Call]] = {}
+
+    def visit(node: ast.AST, scope: ast.AST) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                if child.name != name:  # the function's own body is not a use of it
+                    visit(child, child)
+                continue
+            if isinstance(child, ast.Call) and _called(child, name):
+                found.setdefault(scope, []).append(child)
+            visit(child, scope)
+
+    visit(tree, tree)
+    return found
+
+
+def only_sampled_from(tree: ast.AST, name: str) -> bool:
+    """Whether every function that calls `name` draws a sample from what it returns:
+    `probs = softmax(logits / temperature)` then `np.random.choice(len(probs), p=probs)`.
+    Such a function turns one sample's scores into the probabilities to draw from (1-D,
+    when generating text one token at a time), never a batch. False when nothing calls it."""
+    groups = _calls_by_function(tree, name)
+    if not groups:
+        return False
+    for scope, calls in groups.items():
+        if not isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return False  # called at the top level of the script: its arguments are not known here
+        results = set()
+        for n in walk(scope):
+            if isinstance(n, ast.Assign) and isinstance(n.value, ast.Call) and n.value in calls:
+                results |= {t.id for t in n.targets if isinstance(t, ast.Name)}
+        samplers = [n for n in walk(scope) if isinstance(n, ast.Call) and any(_called(n, s) for s in SAMPLERS)]
+        drawn = any(
+            (isinstance(x, ast.Name) and x.id in results) or x in calls
+            for sampler in samplers
+            for argument in [*sampler.args[1:], *(k.value for k in sampler.keywords)]
+            for x in walk(argument)
+        )
+        if not drawn:
+            return False
+    return True
