@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -229,6 +229,7 @@ class Probe:
     floor: float
     step: float = 0.0  # h
     rounding: float = 0.0  # rounding error of each one-sided slope
+    kink: bool = False  # a smaller step showed a kink (`refined_probe`)
 
     @property
     def error(self) -> float:
@@ -236,7 +237,9 @@ class Probe:
 
     @property
     def kinked(self) -> bool:
-        """True when the two one-sided slopes disagree: the step crossed a kink."""
+        """True when the two one-sided slopes disagree, or a smaller step showed a kink."""
+        if self.kink:
+            return True
         spread = abs(self.forward_slope - self.backward_slope)
         size = max(abs(self.forward_slope), abs(self.backward_slope), self.floor)
         return (
@@ -326,7 +329,43 @@ def refined_probe(
         if not _straight(wider, f0, step * GROWTH, tol):
             break
         probe, step = wider, step * GROWTH
+    if probe.error > tol and step == h:
+        probe = _narrowed(f, f0, arrays, grads, directions, probe, floor, tol, saved)
     return probe
+
+
+# A failing probe is repeated with steps this many times smaller (at most SHRINKS times)
+# while rounding allows: the error of a wrong gradient does not depend on the step.
+SHRINK = 10
+SHRINKS = 2
+
+
+def _narrowed(f, f0, arrays, grads, directions, probe: Probe, floor: float, tol: float, saved) -> Probe:
+    """A failing probe, repeated with smaller steps along the same direction.
+
+    A wrong gradient is wrong by the same amount at every step. A step that crossed a
+    kink (a ReLU input near 0, two entries of a pooling window close together) is wrong
+    by the part of the step beyond the kink, so a step ten times smaller crosses about
+    ten times fewer kinks: when the error falls with the step, the smaller step's probe
+    stands, and it is marked as kinked if it still fails. A kink *at* the point (a window
+    of exact ties, as ReLU zeros feeding a max pooling) keeps its one-sided slopes apart at
+    every step, where a smooth function's close in proportion to the step: such a probe
+    is marked as kinked too (the caller moves the input off it).
+    """
+    first = probe
+    step = probe.step
+    for _ in range(SHRINKS):
+        step /= SHRINK
+        if 10 * _rounding(f0, step) > tol * max(abs(first.analytic), abs(first.numerical)):
+            break  # below this step rounding, not the kink, would decide
+        smaller = directional_probe(f, f0, arrays, grads, directions, step, floor, saved)
+        if smaller.error <= tol:
+            return smaller
+        spread = abs(smaller.forward_slope - smaller.backward_slope)
+        first_spread = abs(first.forward_slope - first.backward_slope)
+        if smaller.error * 3 <= first.error or (spread >= 0.5 * first_spread and spread > 8 * smaller.rounding):
+            return replace(smaller, kink=True)
+    return first
 
 
 def _squared_norm(g: np.ndarray) -> float:
