@@ -482,7 +482,7 @@ class LayerCheck:
         batch = int(np.shape(self.x)[0]) if np.ndim(self.x) >= 1 else None
         for a, error, a_kinked, a_step in failing:
             step = a_step * a.scale
-            result = gradcheck.elementwise(f, f0, a.live, a.grad, step, self.rng)
+            result = gradcheck.elementwise(f, f0, a.live, a.grad, step, self.rng, tol=tol, atol=self.options.atol)
             floor = result.floor(f0, step, self.options.atol)
             errs = result.errors(floor)
             smooth = ~result.kinked

@@ -285,3 +285,31 @@ def test_an_exact_tie_is_a_kink_at_every_step_even_when_it_moves_the_output_litt
     v[:2] = [-1.0, 1.0]
     probe = gradcheck.refined_probe(f, f(), [a], [grad], [v], 1e-6, tol=1e-5)
     assert probe.error > 1e-5 and probe.kinked
+
+
+def hinges(w: np.ndarray):
+    """f(w) = Σ max(0, w0 - d_i) + w1²: 1,000 hinges active at w0 = 1, one more 3e-7 above it and
+    one of the active ones 6e-7 below: a step of 1e-6 crosses both, with little asymmetry."""
+    d = np.concatenate([np.linspace(-5.0, 0.5, 999), [1 - 6e-7, 1 + 3e-7]])
+    return lambda: float(np.maximum(0.0, w[0] - d).sum() + w[1] ** 2)
+
+
+@pytest.mark.parametrize("narrow", [False, True])
+def test_an_element_whose_step_crossed_hinges_on_both_sides_is_a_kink_not_a_wrong_element(narrow):
+    w = np.array([1.0, 0.5])
+    f = hinges(w)
+    grad = np.array([1000.0, 1.0])  # right: 999 + the one just below are active
+    result = gradcheck.elementwise(f, f(), w, grad, 1e-6, np.random.default_rng(0), tol=1e-5 if narrow else None)
+    errors = result.errors(result.floor(f(), 1e-6, 1e-10))
+    if narrow:
+        assert result.kinked[0] and errors[0] <= 1e-5
+    else:  # what the check saw before: a smooth-looking element off by 1.5e-4
+        assert not result.kinked[0] and errors[0] > 1e-5
+    assert w.tolist() == [1.0, 0.5]
+
+
+def test_an_element_with_a_wrong_gradient_stays_wrong_after_the_finer_steps():
+    w = np.array([1.0, 0.5])
+    f = hinges(w)
+    result = gradcheck.elementwise(f, f(), w, np.array([1001.0, 1.0]), 1e-6, np.random.default_rng(0), tol=1e-5)
+    assert not result.kinked[0] and result.errors(1e-10)[0] > 5e-4
