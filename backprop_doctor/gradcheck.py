@@ -311,6 +311,7 @@ def refined_probe(
     floor: float = 1e-10,
     tol: float = 1e-5,
     saved: Sequence[np.ndarray] | None = None,
+    narrow: bool = True,
 ) -> Probe:
     """`directional_probe`, with a larger step where rounding hides the derivative.
 
@@ -319,6 +320,9 @@ def refined_probe(
     exceeds what `tol` asks for. The step then grows tenfold at a time, and a larger step
     is kept only while the function is still straight over it: its second difference at
     rounding level, so no ReLU kink was crossed and curvature is negligible.
+
+    With `narrow`, a probe that fails at the first step is repeated with smaller ones
+    (`_narrowed`): only for a float64 computation, whose rounding `_rounding` describes.
     """
     if saved is None:
         saved = [a.copy() for a in arrays]
@@ -329,7 +333,7 @@ def refined_probe(
         if not _straight(wider, f0, step * GROWTH, tol):
             break
         probe, step = wider, step * GROWTH
-    if probe.error > tol and step == h:
+    if narrow and probe.error > tol and step == h:
         probe = _narrowed(f, f0, arrays, grads, directions, probe, floor, tol, saved)
     return probe
 
