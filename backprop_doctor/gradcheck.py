@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -229,6 +229,7 @@ class Probe:
     floor: float
     step: float = 0.0  # h
     rounding: float = 0.0  # rounding error of each one-sided slope
+    kink: bool = False  # a smaller step showed a kink (`refined_probe`)
 
     @property
     def error(self) -> float:
@@ -236,7 +237,9 @@ class Probe:
 
     @property
     def kinked(self) -> bool:
-        """True when the two one-sided slopes disagree: the step crossed a kink."""
+        """True when the two one-sided slopes disagree, or a smaller step showed a kink."""
+        if self.kink:
+            return True
         spread = abs(self.forward_slope - self.backward_slope)
         size = max(abs(self.forward_slope), abs(self.backward_slope), self.floor)
         return (
@@ -308,6 +311,7 @@ def refined_probe(
     floor: float = 1e-10,
     tol: float = 1e-5,
     saved: Sequence[np.ndarray] | None = None,
+    narrow: bool = True,
 ) -> Probe:
     """`directional_probe`, with a larger step where rounding hides the derivative.
 
@@ -316,6 +320,9 @@ def refined_probe(
     exceeds what `tol` asks for. The step then grows tenfold at a time, and a larger step
     is kept only while the function is still straight over it: its second difference at
     rounding level, so no ReLU kink was crossed and curvature is negligible.
+
+    With `narrow`, a probe that fails at the first step is repeated with smaller ones
+    (`_narrowed`): only for a float64 computation, whose rounding `_rounding` describes.
     """
     if saved is None:
         saved = [a.copy() for a in arrays]
@@ -326,7 +333,43 @@ def refined_probe(
         if not _straight(wider, f0, step * GROWTH, tol):
             break
         probe, step = wider, step * GROWTH
+    if narrow and probe.error > tol and step == h:
+        probe = _narrowed(f, f0, arrays, grads, directions, probe, floor, tol, saved)
     return probe
+
+
+# A failing probe is repeated with steps this many times smaller (at most SHRINKS times)
+# while rounding allows: the error of a wrong gradient does not depend on the step.
+SHRINK = 10
+SHRINKS = 2
+
+
+def _narrowed(f, f0, arrays, grads, directions, probe: Probe, floor: float, tol: float, saved) -> Probe:
+    """A failing probe, repeated with smaller steps along the same direction.
+
+    A wrong gradient is wrong by the same amount at every step. A step that crossed a
+    kink (a ReLU input near 0, two entries of a pooling window close together) is wrong
+    by the part of the step beyond the kink, so a step ten times smaller crosses about
+    ten times fewer kinks: when the error falls with the step, the smaller step's probe
+    stands, and it is marked as kinked if it still fails. A kink *at* the point (a window
+    of exact ties, as ReLU zeros feeding a max pooling) keeps its one-sided slopes apart at
+    every step, where a smooth function's close in proportion to the step: such a probe
+    is marked as kinked too (the caller moves the input off it).
+    """
+    first = probe
+    step = probe.step
+    for _ in range(SHRINKS):
+        step /= SHRINK
+        if 10 * _rounding(f0, step) > tol * max(abs(first.analytic), abs(first.numerical)):
+            break  # below this step rounding, not the kink, would decide
+        smaller = directional_probe(f, f0, arrays, grads, directions, step, floor, saved)
+        if smaller.error <= tol:
+            return smaller
+        spread = abs(smaller.forward_slope - smaller.backward_slope)
+        first_spread = abs(first.forward_slope - first.backward_slope)
+        if smaller.error * 3 <= first.error or (spread >= 0.5 * first_spread and spread > 8 * smaller.rounding):
+            return replace(smaller, kink=True)
+    return first
 
 
 def _squared_norm(g: np.ndarray) -> float:
@@ -387,8 +430,13 @@ def elementwise(
     rng: np.random.Generator,
     limit: int = FULL_LIMIT,
     sample: int = SAMPLE_SIZE,
+    tol: float | None = None,
+    atol: float = 0.0,
 ) -> Elementwise:
-    """Central differences element by element: every element up to `limit`, else a sample."""
+    """Central differences element by element: every element up to `limit`, else a sample.
+
+    With `tol`, an element that fails is stepped again with smaller steps (`_narrow_elements`).
+    """
     size = array.size
     full = size <= limit
     if full:
@@ -413,7 +461,46 @@ def elementwise(
         spread = abs(up - down)
         kinked[k] = spread > KINK_ASYMMETRY * max(abs(up), abs(down), 1e-12) and spread > 8 * rounding
     analytic = np.asarray(grad, dtype=np.float64).reshape(-1)[indices]
+    if tol is not None:
+        _narrow_elements(f, f0, flat, indices, numerical, analytic, kinked, h, tol, atol)
     return Elementwise(indices=indices, numerical=numerical, analytic=analytic, kinked=kinked, full=full)
+
+
+# A wrong gradient fails at every step: after this many failing elements in a row whose
+# error did not fall with the step, the others are not stepped again.
+NARROW_GIVE_UP = 3
+
+
+def _narrow_elements(f, f0, flat, indices, numerical, analytic, kinked, h, tol, atol) -> None:
+    """Elements that fail at step `h`, stepped again 10 and 100 times finer (`_narrowed`):
+    one whose error falls with the step crossed a kink; it takes the finer value and is
+    marked as kinked (the evidence that the array's failure came from kinks, not from a
+    wrong gradient). Changes `numerical` and `kinked` in place."""
+    floor = max(atol, 1e-8 * float(np.max(np.abs(numerical), initial=0.0)), noise_floor(f0, h))
+    errors = relative_error(analytic, numerical, floor)
+    misses = 0
+    for k in np.flatnonzero((errors > tol) & ~kinked):
+        i, first, step, fell = indices[k], float(errors[k]), h, False
+        for _ in range(SHRINKS):
+            step /= SHRINK
+            if 10 * _rounding(f0, step) > tol * max(abs(analytic[k]), abs(numerical[k])):
+                break
+            original = flat[i]
+            try:
+                flat[i] = original + step
+                f_plus = float(f())
+                flat[i] = original - step
+                f_minus = float(f())
+            finally:
+                flat[i] = original
+            value = (f_plus - f_minus) / (2 * step)
+            error = float(relative_error(analytic[k], value, floor))
+            if error <= tol or 3 * error <= first:
+                numerical[k], kinked[k], fell = value, True, True
+                break
+        misses = 0 if fell else misses + 1
+        if misses >= NARROW_GIVE_UP:
+            return
 
 
 @dataclass(frozen=True)
