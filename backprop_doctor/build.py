@@ -60,8 +60,6 @@ def _raised(message: str, error: BaseException, *, literal: bool = False) -> Bui
     """A `UserCodeRaised` when the user's own code raised for a reason no argument explains
     (`np.zeors_like`, a float shape from `/`), or on the arguments the user's own script passes
     (`literal`); else a `BuildError`: the tool's guess at an argument was wrong, `--build` helps."""
-    from backprop_doctor import locate
-
     if isinstance(error, BuildError):
         return error
     if _user_line(error).line is None or _argument_error(error):

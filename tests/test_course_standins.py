@@ -196,3 +196,14 @@ def test_a_logistic_regression_whose_gradient_forgets_the_mean_is_reported(tmp_p
     (finding,) = [f for f in errors(report) if f["name"] == "step-gradient-mismatch"]
     assert finding["line"] == line_of(path, "dw = np.dot(X, (A - Y).T)")
     assert "209" in finding["message"]  # the batch size the gradient is off by
+
+
+def test_a_dictionary_update_in_a_file_of_functions_only_is_no_rebinding_warning(tmp_path):
+    # `parameters[k] = parameters[k] - ...` in a module the student imports: no layer object holds
+    # the arrays, so binding new ones to the dictionary is the update itself
+    functions = PLANAR[: PLANAR.index("parameters, grads = update_parameters_test_case()")]
+    functions = functions[functions.index("def initialize_parameters"):]
+    path = write(tmp_path, "planar_functions.py", "import numpy as np\n\n\ndef sigmoid(x):\n    return 1 / (1 + np.exp(-x))\n\n\n" + functions)
+    report = check(path)
+    assert not any(f["name"] == "unshared-parameter" for f in report["findings"]), report["findings"]
+    assert errors(report) == []

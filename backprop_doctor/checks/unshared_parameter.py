@@ -32,6 +32,7 @@ Fix:
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -215,9 +216,15 @@ def run(context: Any) -> Iterator[Finding]:
     for update in source.facts.updates:
         if update.kind == "rebind-loop-variable":
             yield _loop_variable_finding(update, source.path)
-        elif update.kind == "rebind-entry" and (stuck or not lost) and update.line not in alone:
+        elif update.kind == "rebind-entry" and (stuck or (not lost and not _plain_dict(update))) and update.line not in alone:
             # when every network reads `params` itself, binding a new array to it is a valid update
             yield _rebinding_finding(update, source.path, stuck)
+
+
+def _plain_dict(update: Any) -> bool:
+    """`parameters["W" + str(l)] = parameters[...] - ...` in a program that built no network: a dict
+    of arrays passed between functions (the Coursera style), which no layer object holds."""
+    return re.fullmatch(r"[A-Za-z_]\w*\[.*\]", update.target, re.S) is not None
 
 
 def _held_once(context: Any) -> set[int]:

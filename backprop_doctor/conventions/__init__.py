@@ -14,7 +14,6 @@ and what it can do, each optional:
     build(obj, context, rng) -> list[Case]    # trial calls; the adapters to check it with (see `_run`)
 
 Adding a convention means adding its module and its test; nothing else lists it.
-`backprop_doctor.adapters` re-exports the adapters for older imports.
 """
 
 from __future__ import annotations

@@ -27,7 +27,6 @@ values, in the order of the forward's arguments.
 from __future__ import annotations
 
 import copy
-import inspect
 from collections.abc import Callable
 from typing import Any
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import __future__
 import ast
-import os
 from collections.abc import Iterable
 
 from backprop_doctor.static import files
