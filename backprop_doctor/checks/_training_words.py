@@ -124,3 +124,14 @@ def fix_for(probe: Probe) -> str | None:
     if smaller is not None:
         return f"learning_rate = {smaller.lr:g}"
     return None
+
+
+def rate_setting(source: Any, result: Any, name: str, yours: float) -> tuple[int, str]:
+    """Where the program sets its learning rate `name` and how to quote it: (line, "`lr = 20` (line 7)").
+
+    For the replay's rate findings (`step_rate_too_high`, `step_rate_too_low`); a rate the file does not
+    set with a literal is quoted with its value at the training loop's line."""
+    setting = source.facts.hyperparameters.get(name)
+    if setting is None:
+        return result.step.loop_line, f"`{name}` ({yours:g})"
+    return setting.line, f"`{name} = {yours:g}` (line {setting.line})"

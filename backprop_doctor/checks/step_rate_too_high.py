@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from backprop_doctor.checks._training_words import rate_setting
 from backprop_doctor.findings import Finding
 from backprop_doctor.rules import rule
 
@@ -46,9 +47,7 @@ def run(context: Any) -> Iterator[Finding]:
             continue
         name, yours, tried, curve = result.smaller_rate
         own = result.curve
-        setting = source.facts.hyperparameters.get(name)
-        line = setting.line if setting is not None else result.step.loop_line
-        where = f"`{name} = {yours:g}` (line {line})" if setting is not None else f"`{name}` ({yours:g})"
+        line, where = rate_setting(source, result, name, yours)
         ending = "turns into NaN" if any(v != v for v in own) else f"rises from {own[0]:.4g} to {own[-1]:.4g}"
         fix = f"{name} = {tried:g}"
         yield rule(NAME).finding(

@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from backprop_doctor.checks._training_words import rate_setting
 from backprop_doctor.findings import Finding
 from backprop_doctor.rules import rule
 
@@ -46,9 +47,7 @@ def run(context: Any) -> Iterator[Finding]:
             continue
         name, yours, tried, curve = result.larger_rate
         own = result.curve
-        setting = source.facts.hyperparameters.get(name)
-        line = setting.line if setting is not None else result.step.loop_line
-        where = f"`{name} = {yours:g}` (line {line})" if setting is not None else f"`{name}` ({yours:g})"
+        line, where = rate_setting(source, result, name, yours)
         fix = f"{name} = {tried:g}"
         yield rule(NAME).finding(
             f"your program's own loss stays at {own[0]:.4g} (it ends at {own[-1]:.4g}) over its first {len(own)} steps "

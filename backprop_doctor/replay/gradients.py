@@ -437,6 +437,16 @@ def _gradient_line(step: TrainingStep, expression: str) -> int | None:
     return line
 
 
+def comparable(value: Any, forward: Any) -> Any:
+    """`value` as an adjoint of `forward`, or None: a number of a number (scalar weights: `d_out_o1`
+    of `out_o1`), or a float array of an array of the same shape."""
+    if number(value) is not None and number(forward) is not None and not isinstance(forward, np.ndarray):
+        return number(value)
+    if not (isinstance(value, np.ndarray) and isinstance(forward, np.ndarray)) or value.shape != forward.shape:
+        return None
+    return value if forward.dtype.kind == "f" else None
+
+
 def _resolved(adjoint: Adjoint, namespace: dict[str, Any]) -> Adjoint:
     """The forward value `adjoint` differentiates: the first its name means, or, when that one has
     another shape, the next that fits (`delta2` of `z1` where layers are counted from the input)."""
@@ -453,11 +463,8 @@ def _adjoint(runner: Runner, adjoint: Adjoint, namespace: dict[str, Any], base_l
     if step.assigned.get(adjoint.forward) != step.prefix[adjoint.forward_index].lineno:
         return None  # the forward value is computed again later: its last value is not the one differentiated
     forward = namespace.get(adjoint.forward)
-    if number(value) is not None and number(forward) is not None and not isinstance(forward, np.ndarray):
-        value = number(value)  # scalar weights: `d_out_o1` of `out_o1`
-    elif not (isinstance(value, np.ndarray) and isinstance(forward, np.ndarray)) or value.shape != forward.shape:
-        return None
-    elif forward.dtype.kind != "f":
+    value = comparable(value, forward)
+    if value is None:
         return None
 
     def loss_moved(delta: Any) -> float:
@@ -479,12 +486,9 @@ def _inner_adjoint(runner: Runner, adjoint: InnerAdjoint, base_loss: float, rng:
     hooks.after(adjoint.adjoint, adjoint.name)
     if runner.loss(hooks=hooks) != base_loss or any(hooks.calls.get(name) != 1 for name in codes):
         return None  # a function runs more than once per step: its locals have no one value
-    value, forward = hooks.read.get(adjoint.name), hooks.read.get(adjoint.forward)
-    if number(value) is not None and number(forward) is not None and not isinstance(forward, np.ndarray):
-        value, forward = number(value), number(forward)
-    elif not (isinstance(value, np.ndarray) and isinstance(forward, np.ndarray)) or value.shape != forward.shape:
-        return None
-    elif forward.dtype.kind != "f":
+    forward = hooks.read.get(adjoint.forward)
+    value = comparable(hooks.read.get(adjoint.name), forward)
+    if value is None:
         return None
 
     def loss_moved(delta: Any) -> float:
