@@ -13,6 +13,7 @@ program computes.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import types
 from dataclasses import dataclass, field
@@ -152,10 +153,7 @@ class StepCapture:
         self.passes += 1
         capture = self.capture
         if capture.state is not None and capture.reached_update:
-            capture.earlier = Capture(
-                capture.step, capture.state, capture.namespace, capture.module_level, capture.moved,
-                capture.program_loss, capture.reached_update, pass_number=capture.pass_number,
-            )  # fmt: skip
+            capture.earlier = dataclasses.replace(capture, earlier=None)  # the pass before, as it was
         capture.moved, capture.reached_update, capture.program_loss, capture.pass_number = [], False, None, self.passes
         self._moved.clear()
         module_level = self.step.function is None
