@@ -7,7 +7,7 @@ pytest runs in the copy (the CLI's child processes import the copy as well, thro
 PYTHONPATH). The working tree is never touched.
 
     python benchmarks/mutation_breakages.py                   # every breakage, whole suite
-    python benchmarks/mutation_breakages.py --only dedup -- tests/test_t15_breakages.py
+    python benchmarks/mutation_breakages.py --only dedup -- tests/test_known_breakages.py
 
 A breakage is "killed" when pytest exits non-zero; the failing tests are listed.
 Not part of the default test run (it runs the suite eight times).

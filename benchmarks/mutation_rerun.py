@@ -5,7 +5,7 @@ After `mutmut run` (docs/TESTING.md), the survivors of a module are read from
 (the MUTANT_UNDER_TEST environment variable) while pytest runs the given tests in a
 forked child. A survivor is now killed when pytest fails.
 
-    python benchmarks/mutation_rerun.py backprop_doctor/gradcheck.py -- tests/test_t15_mutants.py
+    python benchmarks/mutation_rerun.py backprop_doctor/gradcheck.py -- tests/test_mutant_survivors.py
 
 Prints one line per mutant that is still alive and the counts.
 """
