@@ -27,6 +27,7 @@ import sys
 import tempfile
 from dataclasses import dataclass
 
+from backprop_doctor.loading.bytecode import compile_package
 from backprop_doctor.errors import UsageError
 from backprop_doctor.findings import Finding, Report
 from backprop_doctor.options import Options
@@ -53,6 +54,7 @@ def run_isolated(path: str | os.PathLike[str], options: Options, *, target: str 
     if not os.path.isfile(absolute):
         raise UsageError(f"cannot read {shown}: no such file")
     limit = options.timeout if options.timeout and math.isfinite(options.timeout) and options.timeout > 0 else None
+    compile_package()  # the child then loads the tool's own bytecode instead of compiling it
     workdir = tempfile.mkdtemp(prefix="backprop-doctor-")
     files = {name: os.path.join(workdir, name) for name in ("options.json", "result.json", "dump.txt", "ready")}
     try:
