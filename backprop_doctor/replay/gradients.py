@@ -58,6 +58,7 @@ class Measured:
     directions: list[Direction] = field(default_factory=list)
     factor: float | None = None  # analytic / numerical along the array's own direction
     proportional: bool = False  # the same factor along the random direction
+    single: bool = False  # one number (a scalar weight): its one factor says all there is
     unused: bool = False  # the loss does not move when this array does
     inconclusive: bool = False  # the two step sizes disagree (a kink): not judged
     shape: tuple[int, ...] = ()
@@ -183,6 +184,7 @@ def _measure(name: str, line: int | None, gradient: Any, base: Any, loss_moved: 
                 scaled = measured.factor * other.numerical
                 measured.proportional = abs(other.analytic - scaled) <= PROPORTIONAL * max(abs(other.analytic), abs(scaled)) + floor
             if analytic_array.size == 1:  # one number is always "proportional": only a sign or a factor 2 says something
+                measured.single = True
                 measured.proportional = any(abs(measured.factor - f) < PROPORTIONAL * abs(f) for f in (-1.0, 2.0, 0.5))
         else:
             measured.unused = all(abs(d.numerical) <= floor for d in measured.directions)
@@ -252,7 +254,7 @@ def replay_step(capture: Capture, path: str, seed: int = 0, budget: float = 10.0
         candidates = [runner.loss_site] if measure else []
         if measure and runner.loss_site is not None and runner.loss_site.implied:
             candidates = [s for s in capture.step.losses if s.implied]
-        best: tuple[int, list[tuple[Moved, Measured]], LossSite | None, float] | None = None
+        best: tuple[tuple[int, float], list[tuple[Moved, Measured]], LossSite | None, float] | None = None
         for site in candidates:
             runner.loss_site = site
             loss = runner.loss_of(base_namespace) if site is not result.loss else base_loss
@@ -268,14 +270,15 @@ def replay_step(capture: Capture, path: str, seed: int = 0, budget: float = 10.0
                     measured_all.append((moved, measured))
             if site is not None and (site.implied or not site.in_prefix):
                 _program_scale(measured_all)
-            score = sum(1 for _, m in measured_all if not m.wrong)
+            scale = next((m.scale for _, m in measured_all if m.scale is not None), 1.0)
+            score = (sum(1 for _, m in measured_all if not m.wrong), -abs(math.log(scale)))  # ties: the scale nearest 1
             if best is None or score > best[0]:
                 best = (score, measured_all, site, loss)
         if best is not None:
             _, result.parameters, result.loss, result.loss_value = best
             runner.loss_site = result.loss
             base_loss = result.loss_value
-            if result.loss is not None and result.loss.implied and best[0] == 0:
+            if result.loss is not None and result.loss.implied and best[0][0] == 0:
                 result.parameters = []  # no implied loss fits any update: nothing to say about it
                 result.why = "the program computes no loss, and no usual loss fits its gradients"
             elif _climbs(result.parameters, base_loss):
@@ -371,14 +374,22 @@ def _rate_that_works(runner: Runner, capture: Capture, factors: tuple[float, ...
 
 def _program_scale(parameters: list[tuple[Moved, Measured]]) -> None:
     """A loss the loop only reports (a mean printed now and then) or one inferred here fixes no scale:
-    the factor most parameters share is the program's own (gradients of the summed loss), and each
-    parameter is judged at it. With no shared factor, nothing changes."""
-    factors = [m.factor for _, m in parameters if m.proportional and m.factor is not None and m.factor > 0 and m.wrong]
+    the factor most parameters share is the program's own (gradients of the summed loss, or a learning
+    rate folded into them: `grad_w1 = alpha * x1 * delta`), and each parameter is judged at it. A
+    scalar weight's one factor counts when at least two parameters share it. With no shared factor,
+    nothing changes."""
+    shared = [m for _, m in parameters if (m.proportional or m.single) and m.factor is not None and m.factor > 0 and m.wrong]
+    factors = [m.factor for m in shared]
     best = max(factors, key=lambda f: sum(abs(g / f - 1) <= COMMON for g in factors), default=None)
-    if best is None or 2 * sum(abs(g / best - 1) <= COMMON for g in factors) < len(parameters):
+    if best is None:
+        return
+    agreeing = [m for m in shared if abs(m.factor / best - 1) <= COMMON]
+    if 2 * len(agreeing) < len(parameters) or (len(agreeing) < 2 and any(m.single for m in agreeing)):
         return
     for _, measured in parameters:
         measured.scale = best
+    for measured in agreeing:
+        measured.proportional = True  # a scalar at the shared factor is as good as proportional
 
 
 def _climbs(parameters: list[tuple[Moved, Measured]], loss: float) -> bool:

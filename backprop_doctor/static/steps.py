@@ -193,6 +193,74 @@ def _split_step(update: Update, stmt: ast.stmt) -> UpdateSite | None:
     return UpdateSite(update, ast.unparse(step), rate, gradient, sign, container=container, index=index)
 
 
+def _through_velocity(update: Update, stmt: ast.stmt, site: UpdateSite | None, tree: ast.Module) -> UpdateSite | None:
+    """The gradient behind a step kept in a variable of its own, read from where that variable is set.
+
+    `delta_w5 = E * GRAD_w5 + A * delta_w5` then `w5 = w5 + delta_w5` (momentum; the velocity starts
+    at zero), `v = mu * v - lr * dW` then `W += v`, or `step_w = alpha * grad_w` then `w -= step_w`:
+    the one term that does not read the variable itself is the rate times the gradient. With a
+    momentum term the step is no multiple of the gradient after the first pass, so the site is
+    adaptive: the gradient is compared, the step is not replayed as `rate * gradient`. A step variable
+    with no momentum that the update already reads as its gradient is left as it is.
+    """
+    value = stmt.value if isinstance(stmt, (ast.AugAssign, ast.Assign)) else None
+    if isinstance(stmt, ast.Assign):
+        value = value.right if isinstance(value, ast.BinOp) else None
+    if not isinstance(value, ast.Name):
+        return site
+    name = value.id
+    scope = _scope_of(tree, stmt.lineno)
+    defining = [
+        node for node in walk(scope)
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+        and node.targets[0].id == name and node.lineno < stmt.lineno and _scope_of(tree, node.lineno) is scope
+    ]  # fmt: skip
+    if not defining:
+        return site
+    definition = max(defining, key=lambda n: n.lineno)
+    terms = _signed_terms(definition.value)
+    own = [t for t in terms if name in {n.id for n in walk(t[1]) if isinstance(n, ast.Name)}]
+    fresh = [t for t in terms if t not in own]
+    if len(fresh) != 1 or len(own) > 1:
+        return site
+    term_sign, term = fresh[0]
+    outer = site.sign if site is not None else (-1 if isinstance(getattr(stmt, "op", None), ast.Sub) or (
+        isinstance(stmt, ast.Assign) and isinstance(stmt.value.op, ast.Sub)) else 1)  # fmt: skip
+    sign = outer * term_sign * _polarity(term)
+    term = _Unsigned().visit(copy.deepcopy(term))
+    rate, gradient = _take_rate(term)
+    if rate is None and isinstance(term, ast.BinOp) and isinstance(term.op, ast.Mult):
+        for factor, rest in ((term.left, term.right), (term.right, term.left)):
+            if isinstance(factor, (ast.Name, ast.Attribute)) and not _names_gradient(factor) and _names_gradient(rest):
+                rate, gradient = ast.unparse(factor), ast.unparse(rest)  # `E * GRAD_w5`: the factor beside a gradient
+                break
+    if gradient is None or not any(_names_gradient(n) for n in walk(ast.parse(gradient, mode="eval"))):
+        return site
+    if own:  # momentum: the first step is rate * gradient, later ones are not
+        return UpdateSite(update, name, None, gradient, sign, adaptive=True)
+    if site is not None:
+        return site  # `grad_w1 = alpha * x1 * delta`: the variable is read as the gradient, its rate as the program's scale
+    return UpdateSite(update, name, rate, gradient, sign)
+
+
+def _scope_of(tree: ast.Module, line: int) -> ast.AST:
+    """The innermost function holding `line`, or the module."""
+    scope: ast.AST = tree
+    for node in walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.lineno <= line <= (node.end_lineno or node.lineno):
+            if scope is tree or node.lineno >= scope.lineno:  # type: ignore[attr-defined]
+                scope = node
+    return scope
+
+
+def _signed_terms(node: ast.expr, sign: int = 1) -> list[tuple[int, ast.expr]]:
+    """`a - b + c` -> [(1, a), (-1, b), (1, c)]."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
+        right = -sign if isinstance(node.op, ast.Sub) else sign
+        return _signed_terms(node.left, sign) + _signed_terms(node.right, right)
+    return [(sign, node)]
+
+
 def _polarity(node: ast.expr) -> int:
     """-1 when a product or quotient holds an odd number of negations: `-lr * g / np.sqrt(m)`."""
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
@@ -298,6 +366,7 @@ def training_steps(tree: ast.Module | None) -> list[TrainingStep]:
     for update in updates:
         stmt = by_line.get(update.line)
         site = _split_step(update, stmt) if stmt is not None else None
+        site = _through_velocity(update, stmt, site, tree) if stmt is not None else site
         if site is not None:
             sites.append(site)
     if not sites:
@@ -511,6 +580,7 @@ def _adjoints(prefix: tuple[ast.stmt, ...]) -> list[Adjoint]:
             match = _ADJOINT.fullmatch(name)
             if match is not None and name not in {a.name for a in found}:
                 forwards = [f for f in _forward_names(match.group(1), name) if f in last and f != name]
+                forwards = forwards or _compound_forwards(match.group(1), [f for f in last if f != name])
                 if forwards:
                     others = tuple((f, last[f]) for f in forwards[1:])
                     found.append(Adjoint(name, forwards[0], stmt.lineno, last[forwards[0]], index, others))
@@ -529,6 +599,16 @@ def _changed(stmt: ast.stmt) -> list[str]:
         if isinstance(target, ast.Name):
             names.append(target.id)
     return names
+
+
+_BEFORE_ACTIVATION = ("input", "in", "net", "z", "sum", "pre", "inp")
+
+
+def _compound_forwards(stem: str, known: list[str]) -> list[str]:
+    """`delta_O1` -> ["O1_input", "O1_output"]: two-word names of the neuron, its input first."""
+    stem = stem.strip("_").split("_")[-1].lower()  # `elta_O1`: the pattern's `d` took delta's first letter
+    found = [f for f in known if len(words := f.lower().split("_")) == 2 and stem in words and not _ADJOINT.fullmatch(f) and not {"grad", "delta", "d"} & set(words)]
+    return sorted(found, key=lambda f: not any(w in _BEFORE_ACTIVATION for w in f.lower().split("_")))
 
 
 def _forward_names(stem: str, name: str) -> list[str]:

@@ -19,8 +19,8 @@ _PARAM_NAME = re.compile(
     r"[Ww]\d*|b\d*|W[a-z]{1,2}\d*|b[a-z]\d*|weights?\d*|bias(?:es)?\d*|gamma\d*|beta\d*|kernel|embed\w*|params?|theta"
 )
 _LEARNING_RATE = re.compile(r"(?:lr|learning_?rate|rate|eta|alpha|step_?size)(?:_\w*)?|\w*_lr", re.IGNORECASE)
-_GRADIENT = re.compile(r"(?i:\w*grad\w*|\w*deltas?\d*)|d[A-Z]\w*|d(?:w|b|gamma|beta|theta|params?)\d*|g")
-_VELOCITY = re.compile(r"v|m|h|vel\w*|velocity|momentum|cache|moment\w*")
+_GRADIENT = re.compile(r"(?i:\w*grad\w*|\w*deltas?\d*|deltas?_\w+)|d[A-Z]\w*|d(?:w|b|gamma|beta|theta|params?)\d*|g")
+_VELOCITY = re.compile(r"v(?:_?[A-Za-z]{0,2}\d*)|m|h|vel\w*|velocity|momentum|cache|moment\w*")
 
 
 @dataclass(frozen=True)
