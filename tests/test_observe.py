@@ -602,3 +602,29 @@ def test_a_stateful_time_rnn_is_checked_from_the_state_the_program_first_gave_it
     rnn = built(report, "TimeRNN")
     assert rnn["origin"] == "observed" and "xs (2, 2, 3)" in rnn["shapes"]
     assert {m["param"] for m in report["measurements"] if m["layer"] == "TimeRNN"} == {"x", "Wx", "Wh", "b"}
+
+
+def test_a_script_whose_loop_calls_none_of_its_own_functions_is_stopped_after_a_few_passes(tmp_path):
+    # The loop body is numpy only: no call of the user's would count its passes. Run to the end it
+    # takes minutes; the observed run stops it after a few passes, and the step is still replayed.
+    path = write(tmp_path, "long_script.py", """
+        import numpy as np
+
+        np.random.seed(1)
+        X = np.array([[0, 0, 1], [0, 1, 1], [1, 0, 1], [1, 1, 1]], dtype=float)
+        y = np.array([[0], [1], [1], [0]], dtype=float)
+        syn0 = 2 * np.random.random((3, 4)) - 1
+        syn1 = 2 * np.random.random((4, 1)) - 1
+        for j in range(50_000_000):
+            l1 = 1 / (1 + np.exp(-X @ syn0))
+            l2 = 1 / (1 + np.exp(-l1 @ syn1))
+            l2_delta = (y - l2) * l2 * (1 - l2)
+            l1_delta = l2_delta @ syn1.T * l1 * (1 - l1)
+            syn1 += l1.T @ l2_delta
+            syn0 += X.T @ l1_delta
+        print("never printed in a check")
+    """)
+    report = check(path, "--run-budget", "120")
+    assert report["extras"]["observed_run"]["stopped"] == "enough"
+    assert {p["name"] for p in report["extras"]["replay"][0]["parameters"]} == {"syn0", "syn1"}
+    assert [f for f in report["findings"] if f["severity"] == "error"] == []

@@ -174,3 +174,60 @@ def test_a_transposed_product_inside_a_velocity_update_is_still_found(tmp_path: 
     (error,) = errors(report)
     assert error["code"] == "BPD108"
     assert error["line"] == line_of(path, "dW2 = (dS.T")
+
+
+STAGED = """
+import numpy as np
+
+P = np.array([[0, 0], [0, 1], [1, 0], [1, 1]])
+T = np.array([0, 1, 1, 0])
+alpha = 0.5
+
+W1 = np.array([[0.1, 0.2], [-0.4, 0.5]])
+b1 = np.array([0.3, -0.6])
+W2 = np.array([0.7, 0.8])
+b2 = np.array([-0.9])
+
+errors = []
+for epoch in range(2000):
+    count = 0
+    err = 0
+    for x in P:
+        n1 = np.dot(x, W1.T) + b1
+        a1 = 1 / (1 + np.exp(-n1))
+        n2 = np.dot(a1, W2.T) + b2
+        a2 = 1 / (1 + np.exp(-n2))
+        err += 0.5 * (T[count] - a2) ** 2
+
+        s2 = -(T[count] - a2) * a2 * (1 - a2)
+        new_W2 = W2 - alpha * s2 * a1
+        new_b2 = b2 - alpha * s2
+        s1 = s2 * W2 * a1 * (1 - a1)
+        new_b1 = b1 - alpha * s1
+        new_W1 = W1 - alpha * np.outer(s1, x)
+
+        W1 = new_W1
+        b1 = new_b1
+        W2 = new_W2
+        b2 = new_b2
+        count += 1
+    errors.append(err)
+"""
+
+
+def test_new_values_computed_first_and_stored_later_are_updates_replayed_with_an_accumulated_loss(tmp_path: Path) -> None:
+    path = planted(tmp_path, "hagan.py", STAGED, "W1 = new_W1", "W1 = new_W1")
+    report = check(path)
+    result = replayed(report)
+    assert errors(report) == []
+    assert result["loss"] == "err"
+    assert {p["name"] for p in result["parameters"]} == {"W1", "b1", "W2", "b2"}
+
+
+def test_a_hidden_delta_without_its_sigmoid_slope_is_caught_in_a_staged_update(tmp_path: Path) -> None:
+    path = planted(tmp_path, "hagan.py", STAGED, "s1 = s2 * W2 * a1 * (1 - a1)", "s1 = s2 * W2")
+    report = check(path)
+    found = errors(report)
+    assert found and {f["code"] for f in found} == {"BPD108"}
+    root = report["findings"][report["root_cause"]]
+    assert root["line"] in {line_of(path, "s1 = s2 * W2"), line_of(path, "new_b1 = "), line_of(path, "new_W1 = ")}

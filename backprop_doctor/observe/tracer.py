@@ -87,6 +87,7 @@ class Recorder:
         self._functions: dict[Any, FunctionCalls] = {}
         self._backward_counts: dict[tuple[int, str], int] = {}  # (id of the class or function, name) -> calls
         self._active_loss = 0  # loss-like or gradient-like calls on the stack
+        self._heads: dict[types.CodeType, frozenset[int]] = {}  # code -> the training-loop lines it runs
 
     # -- the trace functions ------------------------------------------------------------
 
@@ -101,22 +102,48 @@ class Recorder:
         if not user:
             return None
         self._check_stop()
+        inner = None
         if self.loops:
             self._count_pass(frame)
         name = code.co_name
-        if name.startswith("<"):
-            return None
         nargs = code.co_argcount + code.co_kwonlyargcount
-        if nargs == 0:
-            return None
-        local = frame.f_locals
-        first = local.get(code.co_varnames[0])
-        if self._is_user_instance(first):
-            return self._method(frame, first, name, code.co_varnames[1:nargs], local)
-        func = frame.f_globals.get(name)
-        if getattr(func, "__code__", None) is code:
-            return self._function(frame, func, code.co_varnames[:nargs], local)
-        return None
+        if not name.startswith("<") and nargs:
+            local = frame.f_locals
+            first = local.get(code.co_varnames[0])
+            if self._is_user_instance(first):
+                inner = self._method(frame, first, name, code.co_varnames[1:nargs], local)
+            else:
+                func = frame.f_globals.get(name)
+                if getattr(func, "__code__", None) is code:
+                    inner = self._function(frame, func, code.co_varnames[:nargs], local)
+        heads = self._loop_heads(code) if self.loops else ()
+        return self._counting(heads, inner) if heads else inner
+
+    def _loop_heads(self, code: types.CodeType) -> frozenset[int]:
+        """The training loops' first lines that `code` itself runs (a script's module, `main()`)."""
+        heads = self._heads.get(code)
+        if heads is None:
+            lines = {line for _, _, line in code.co_lines() if line is not None}
+            heads = self._heads[code] = frozenset(first for f, first, _ in self.loops if f == code.co_filename and first in lines)
+        return heads
+
+    def _counting(self, heads: frozenset[int], inner: Any) -> Any:
+        """A local tracer counting the passes of a loop that calls nothing of the user's own
+        (`for epoch in range(60000): l1 = sigmoid(X @ syn0) ...`), around the method's own tracer."""
+
+        def local(frame: types.FrameType, event: str, arg: Any) -> Any:
+            nonlocal inner
+            if event == "line" and frame.f_lineno in heads:
+                site = (frame.f_code.co_filename, frame.f_lineno)
+                self._loop_calls[site] = self._loop_calls.get(site, 0) + 1
+                if self.complete_at is None and self._loop_calls[site] > LOOP_PASSES + 1:  # the head runs once more than the body
+                    self.complete_at = time.perf_counter()
+                self._check_stop()
+            if inner is not None:
+                inner = inner(frame, event, arg)
+            return local
+
+        return local
 
     def _check_stop(self) -> None:
         now = time.perf_counter()

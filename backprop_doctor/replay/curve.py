@@ -45,10 +45,13 @@ def own_curve(runner: Runner, steps: int = STEPS, seconds: float = SECONDS, name
         if passes[0] > 0:
             try:
                 value = namespace.get(site.name) if site.in_prefix else eval(site.expression, namespace)  # noqa: S307
-            except Exception:  # noqa: BLE001 - the loss is not there yet on this pass
+            except Exception:  # noqa: BLE001 - the loss cannot be read after this pass (an index past the data)
                 value = None
             found = number(value)
-            losses.append(found if found is not None else math.nan)
+            if found is not None:
+                losses.append(found)
+            elif value is not None:
+                losses.append(math.nan)
         passes[0] += 1
         return passes[0] > steps or time.perf_counter() > deadline
 

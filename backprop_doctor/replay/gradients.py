@@ -384,7 +384,8 @@ def _program_scale(parameters: list[tuple[Moved, Measured]]) -> None:
     if best is None:
         return
     agreeing = [m for m in shared if abs(m.factor / best - 1) <= COMMON]
-    if 2 * len(agreeing) < len(parameters) or (len(agreeing) < 2 and any(m.single for m in agreeing)):
+    right = sum(1 for _, m in parameters if not m.wrong)  # at factor 1 already: the scale must outnumber them
+    if 2 * len(agreeing) < len(parameters) or len(agreeing) <= right or (len(agreeing) < 2 and any(m.single for m in agreeing)):
         return
     for _, measured in parameters:
         measured.scale = best

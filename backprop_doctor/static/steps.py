@@ -494,7 +494,14 @@ def _losses(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...]) -> list[Los
         for node in walk(loop)
         if isinstance(node, ast.Call) and _loss_call(node) and ast.unparse(node) not in named
     ]
-    return sites + printed[:1] + _implied_losses(prefix) + _error_losses(loop, prefix)
+    accumulated = [  # `err += np.power(t[count] - a2, 2)`: this pass's term of a sum the loop reports
+        LossSite(stmt.target.id, ast.unparse(stmt.value), stmt.lineno, False)
+        for stmt in prefix
+        if isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, ast.Add) and isinstance(stmt.target, ast.Name)
+        and LOSS_NAME.fullmatch(stmt.target.id) and not _NOT_LOSS.search(stmt.target.id) and _loss_rank(stmt.target.id) < 2
+        and stmt.target.id not in {s.name for s in sites}
+    ]  # fmt: skip
+    return sites + accumulated[:1] + printed[:1] + _implied_losses(prefix) + _error_losses(loop, prefix)
 
 
 _LOSS_CALL = re.compile(r"(?i)(?:\w*_)?(?:loss|cost|error|mse|sse|objective|risk|cross_?entropy|likelihood|nll)\w*")

@@ -198,7 +198,23 @@ def parameter_updates(tree: ast.AST, *, text: str | None = None) -> list[Update]
             kind = "rebind-name"
         make(stmt, target, value.op, value.right, kind, function)
 
+    def staged(body: list[ast.stmt], roles: Mapping[str, str], function: str | None) -> None:
+        """`n_w2 = w2 - alpha * s2 * a1` ... `w2 = n_w2`: the new value computed first, stored later."""
+        stored = {
+            (ast.unparse(s.targets[0]), s.value.id): s.lineno for s in body
+            if isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.value, ast.Name)
+        }  # fmt: skip
+        for stmt in body:
+            if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)):
+                continue
+            value = stmt.value
+            if not (isinstance(value, ast.BinOp) and isinstance(value.op, (ast.Sub, ast.Add)) and _param_like(value.left, roles)):
+                continue
+            if stored.get((ast.unparse(value.left), stmt.targets[0].id), 0) > stmt.lineno and _steps(value.right, roles):
+                make(stmt, value.left, value.op, value.right, "rebind-name", function)
+
     def visit(body: list[ast.stmt], roles: Mapping[str, str], function: str | None):
+        staged(body, roles, function)
         for stmt in body:
             if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 visit(stmt.body, {}, names.get(id(stmt), stmt.name))
