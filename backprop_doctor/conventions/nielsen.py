@@ -23,7 +23,7 @@ Example:
             ...
             return (nabla_b, nabla_w)
 
-Recognised by: methods `feedforward(a)` and `backprop(x, y)` and a constructor that
+Recognised by: methods `feedforward(a)` (or `forward(x)`, as ports rename it) and `backprop(x, y)` and a constructor that
 sets `weights` and `biases`; confirmed by building it (small sizes first) and a
 trial `backprop` on a column vector that returns two lists of arrays. Gradients
 live in the two lists `backprop` returns, named `biases[i]` and `weights[i]`.
@@ -47,14 +47,42 @@ ORDER = 6
 SMALL_SIZES = [5, 4, 3]
 
 
+FORWARD_NAMES = ("feedforward", "feed_forward", "feedForward", "forward")  # ports rename Nielsen's
+COST_DERIVATIVES = ("cost_derivative", "derivative_C", "cost_prime", "d_cost")
+
+
+def forward_name(cls: type) -> str | None:
+    """The network's one-input forward method: `feedforward(a)`, or `forward(x)` in a port."""
+    for name in FORWARD_NAMES:
+        method = getattr(cls, name, None)
+        if callable(method) and len(required_inputs(method)) == 1:
+            return name
+    return None
+
+
 def recognise(cls: type, namespace: dict[str, Any]) -> bool:
-    feedforward, backprop = getattr(cls, "feedforward", None), getattr(cls, "backprop", None)
-    if not (callable(feedforward) and callable(backprop)):
-        return False
-    if len(required_inputs(feedforward)) != 1 or len(required_inputs(backprop)) != 2:
+    backprop = getattr(cls, "backprop", None)
+    if forward_name(cls) is None or not callable(backprop) or len(required_inputs(backprop)) != 2:
         return False
     init = function_node(getattr(cls, "__init__", None))
-    return init is not None and {"weights", "biases"} <= assigned_attributes(init)
+    if init is None:
+        return False
+    assigned = assigned_attributes(init)
+    for called in _self_calls(init):  # `self.default_weight_initializer()` sets them (network2.py)
+        helper = function_node(getattr(cls, called, None))
+        assigned |= assigned_attributes(helper) if helper is not None else set()
+    return {"weights", "biases"} <= assigned
+
+
+def _self_calls(node: Any) -> list[str]:
+    """Methods a method calls on its own instance: `self.large_weight_initializer()`."""
+    import ast
+
+    me = node.args.args[0].arg if node.args.args else "self"
+    return [
+        n.func.attr for n in ast.walk(node)
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name) and n.func.value.id == me
+    ]  # fmt: skip
 
 
 class NielsenNetwork(Adapter):
@@ -67,6 +95,7 @@ class NielsenNetwork(Adapter):
         self._x: np.ndarray | None = None
         self._y: Any = None
         self._linear: np.ndarray | None = None  # cost_derivative at the checked point
+        self._forward = forward_name(type(net)) or "feedforward"
 
     def params(self) -> dict[str, np.ndarray]:
         named = {f"weights[{i}]": w for i, w in enumerate(self.net.weights)}
@@ -76,19 +105,22 @@ class NielsenNetwork(Adapter):
     def forward(self, x: np.ndarray, t: Any = None) -> Any:
         if self._x is None or self._x.shape != x.shape or not np.array_equal(self._x, x):
             self._x, self._y, self._linear = x.copy(), t, None
-        a = np.asarray(self.net.feedforward(x), dtype=np.float64)
+        a = np.asarray(getattr(self.net, self._forward)(x), dtype=np.float64)
         cost = getattr(self.net, "cost", None)
         if callable(getattr(cost, "fn", None)):
             return float(cost.fn(a, t))
-        if callable(getattr(self.net, "cost_derivative", None)):
+        derivative = next((getattr(self.net, n) for n in COST_DERIVATIVES if callable(getattr(self.net, n, None))), None)
+        if derivative is not None:
             if self._linear is None:
-                self._linear = np.array(self.net.cost_derivative(a.copy(), t), dtype=np.float64)
+                self._linear = np.array(derivative(a.copy(), t), dtype=np.float64)
             return float(np.sum(a * self._linear))
         return float(0.5 * np.sum((a - t) ** 2))
 
     def backward(self, dout: Any) -> tuple[np.ndarray | None, dict[str, Any]]:
         assert self._x is not None, "forward first"
         nabla_b, nabla_w = self.net.backprop(self._x.copy(), copy.deepcopy(self._y))
+        if _shapes(nabla_b) == _shapes(self.net.weights) != _shapes(self.net.biases) and _shapes(nabla_w) == _shapes(self.net.biases):
+            nabla_b, nabla_w = nabla_w, nabla_b  # `return (dw, db)`: a port that returns the weights first
         grads = {f"weights[{i}]": g for i, g in enumerate(nabla_w)}
         grads.update({f"biases[{i}]": g for i, g in enumerate(nabla_b)})
         return None, grads
@@ -97,7 +129,7 @@ class NielsenNetwork(Adapter):
         return type(self.net).backprop
 
     def forward_target(self) -> Any:
-        return type(self.net).feedforward
+        return getattr(type(self.net), self._forward)
 
     def grad_targets(self, param: str) -> tuple[str, ...]:
         """`nabla_w[-1]` for the last layer's weights, else `nabla_w`; a bias gradient is the
@@ -107,6 +139,10 @@ class NielsenNetwork(Adapter):
         if kind == "weights":
             return ("nabla_w[-1]", "nabla_w") if last else ("nabla_w",)
         return ("nabla_b[-1]", "delta") if last else ("delta", "nabla_b")
+
+
+def _shapes(arrays: Any) -> list[tuple[int, ...]]:
+    return [np.shape(a) for a in arrays]
 
 
 def _construct(cls: type, context: Any) -> tuple[Any, str]:
