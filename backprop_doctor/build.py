@@ -383,11 +383,18 @@ def build_layer(cls: type, rng: np.random.Generator, *, train: bool = True, batc
         columns, forward_only = _weights_first(cls), None  # a column layout is tried with its backward too
         for x in _input_candidates(layer, batch, rng):
             if _runs(layer, x, None, train):
+                single = x[:1].copy()
+                if (
+                    x.ndim == 2 and len(x) > 1 and not _runs(layer, x, None, train, backward=True)
+                    and _runs(layer, single, None, train, backward=True)
+                ):  # fmt: skip
+                    # `self.bias -= lr * output_error` with a (1, n) bias: written for one row at a time
+                    built.cases.append((f"one sample x {single.shape} (its backward raises on a batch of {len(x)})", single, None))
+                    break
                 if columns and not _runs(layer, x, None, train, backward=True):
                     forward_only = x if forward_only is None else forward_only
                     continue
                 built.cases.append((f"x {x.shape}", x, None))
-                single = x[:1].copy()
                 if _runs(layer, single, None, train) and not _uses_batch_statistics(cls, train):
                     built.cases.append((f"single sample x {single.shape}", single, None))
                 break

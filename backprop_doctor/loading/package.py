@@ -4,7 +4,8 @@ A file with an `__init__.py` beside it (`mypkg/train.py`), or one that uses
 relative imports (`from .layers import *`, `from ..utils import x`) even
 without `__init__.py` files (a namespace package), runs with `__package__`
 set to its package's dotted name and the folder above the top package on
-`sys.path`, as `python -m mypkg.train` would run it.
+`sys.path`, as `python -m mypkg.train` would run it. A script in a plain sub-folder of a
+package that imports that package by name gets the folder above the package on `sys.path`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from backprop_doctor.static.imports import relative_level
+from backprop_doctor.static.imports import absolute_import_tops, relative_level
 
 if TYPE_CHECKING:
     import ast
@@ -31,5 +32,19 @@ def package_of(path: str, tree: ast.Module | None) -> tuple[str | None, str | No
         parts.insert(0, os.path.basename(here))
         here = os.path.dirname(here)
     if not parts or not all(p.isidentifier() for p in parts):
-        return None, None
+        return None, _enclosing_root(folder, tree)
     return ".".join(parts), here
+
+
+def _enclosing_root(folder: str, tree: ast.Module | None) -> str | None:
+    """A script in a sub-folder of its project's package that imports it by its absolute name
+    (`mlfromscratch/examples/mlp.py` doing `from mlfromscratch.utils import x`): the folder above
+    that package, so the import works as it does from the project's root."""
+    tops = set(absolute_import_tops(tree))
+    here = folder
+    while os.path.dirname(here) != here:
+        name = os.path.basename(here)
+        if name in tops and os.path.isfile(os.path.join(here, "__init__.py")):
+            return os.path.dirname(here)
+        here = os.path.dirname(here)
+    return None

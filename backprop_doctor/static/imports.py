@@ -27,6 +27,19 @@ def relative_level(tree: ast.Module | None) -> int:
     return max((n.level for n in walk(tree) if isinstance(n, ast.ImportFrom) and n.level), default=0)
 
 
+def absolute_import_tops(tree: ast.Module | None) -> list[str]:
+    """First components of the absolute imports, in order: `from mlfromscratch.utils import x` -> "mlfromscratch"."""
+    if tree is None:
+        return []
+    found: list[str] = []
+    for node in walk(tree):
+        if isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            found.append(node.module.split(".")[0])
+        elif isinstance(node, ast.Import):
+            found += [alias.name.split(".")[0] for alias in node.names]
+    return list(dict.fromkeys(found))
+
+
 def future_flags(tree: ast.Module) -> int:
     """The compiler flags of the module's `from __future__ import ...` statements."""
     flags = 0
