@@ -176,6 +176,9 @@ class StepCapture:
         if state is None:
             return
         for site in self.sites.get(line, ()):
+            if site.listwise is not None:
+                self._at_list_update(frame, site)
+                continue
             try:
                 target = eval(site.update.target, frame.f_globals, frame.f_locals)  # noqa: S307 - the user's own expression
                 gradient = eval(site.gradient, frame.f_globals, frame.f_locals)  # noqa: S307
@@ -202,6 +205,36 @@ class StepCapture:
                 except Exception:  # noqa: BLE001
                     rate = None
             self.capture.moved.append(Moved(site, path, -site.sign * gradient, _copy(target), name, holders, rate))
+
+    def _at_list_update(self, frame: types.FrameType, site: UpdateSite) -> None:
+        """`self.weights = [w - (eta / m) * nw for w, nw in zip(self.weights, nabla_w)]`: one moved
+        array per element, its gradient the comprehension's own expression for that element."""
+        state = self.capture.state
+        assert state is not None and site.listwise is not None
+        element, variable, gradients = site.listwise
+        try:
+            targets = eval(site.update.target, frame.f_globals, frame.f_locals)  # noqa: S307 - the user's own expression
+            given = eval(gradients, frame.f_globals, frame.f_locals)  # noqa: S307
+            rate = number(eval(site.rate, frame.f_globals, frame.f_locals)) if site.rate is not None else None  # noqa: S307
+        except Exception:  # noqa: BLE001
+            return
+        if not isinstance(targets, (list, tuple)) or len(given) != len(targets):
+            return
+        for k, (target, value) in enumerate(zip(targets, given)):
+            path = state.paths.get(id(target)) if isinstance(target, np.ndarray) else None
+            key = (site.line, path if path is not None else id(target))
+            if path is None or key in self._moved or len(self._moved) >= MOVED_KEPT:
+                continue
+            try:
+                gradient = eval(site.gradient, frame.f_globals, {**frame.f_locals, element: target, variable: value})  # noqa: S307
+            except Exception:  # noqa: BLE001
+                continue
+            gradient = _copy(gradient)
+            if gradient is None:
+                continue
+            self._moved.add(key)
+            holders = state.holders.get(id(target), 0)
+            self.capture.moved.append(Moved(site, path, -site.sign * gradient, _copy(target), f"{gradients}[{k}]", holders, rate))
 
     def _element(self, site: UpdateSite, frame: types.FrameType) -> Path | None:
         """The path of `container[index]` when the container is a list or dict the state indexed."""

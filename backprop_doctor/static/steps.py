@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 from backprop_doctor.static.definitions import _child_blocks, _qualnames
 from backprop_doctor.static.tree import walk
-from backprop_doctor.static.updates import _LEARNING_RATE, _VELOCITY, Update, _identifiers, parameter_updates
+from backprop_doctor.static.updates import _LEARNING_RATE, _VELOCITY, Update, _identifiers, list_update, parameter_updates
 
 LOSS_NAME = re.compile(
     r"(?i:(?:\w*_)?(?:loss|cost|error|err|mse|sse|objective|risk)(?:_?[a-z0-9]*)?)|[JEL](?:_?\w+)?", re.ASCII
@@ -51,6 +51,7 @@ class UpdateSite:
     adaptive: bool = False  # Adagrad, RMSProp, Adam: `gradient` is the array the optimizer reads
     container: str | None = None  # `neuron.weights` of `neuron.weights[i] -= ...`: one element of a list per run
     index: str | None = None  # `i`
+    listwise: tuple[str, str, str] | None = None  # ("w", "nw", "nabla_w"): `[w - eta * nw for w, nw in zip(self.weights, nabla_w)]`
 
     @property
     def line(self) -> int:
@@ -168,6 +169,14 @@ def _is_product(node: ast.AST) -> bool:
 
 def _split_step(update: Update, stmt: ast.stmt) -> UpdateSite | None:
     """The step, its rate and the gradient left when the rate is taken out, for one update."""
+    listwise = list_update(stmt)
+    if listwise is not None:
+        sign = (-1 if isinstance(listwise.op, ast.Sub) else 1) * _polarity(listwise.step)
+        rate, gradient = _take_rate(_Unsigned().visit(copy.deepcopy(listwise.step)))
+        if gradient is None:
+            return None
+        pairs = (listwise.element, listwise.gradient_variable, listwise.gradients)
+        return UpdateSite(update, ast.unparse(listwise.step), rate, gradient, sign, listwise=pairs)
     if isinstance(stmt, ast.AugAssign):
         step, sign = stmt.value, (-1 if isinstance(stmt.op, ast.Sub) else 1)
     elif isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.BinOp):
@@ -424,7 +433,7 @@ def training_steps(tree: ast.Module | None) -> list[TrainingStep]:
             update_line=stmt.lineno,
             update_end_line=max(later.end_lineno or later.lineno for later in updating),
             updates=tuple(dict.fromkeys(reached)),
-            losses=tuple(_losses(loop, prefix)),
+            losses=tuple(_losses(loop, prefix) or _per_sample_losses(tree, updating)),
             adjoints=tuple(_adjoints(prefix)),
             assigned={n: s.lineno for s in prefix for n in _targets(s)},
             loop=loop,
@@ -546,6 +555,56 @@ def _error_losses(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...]) -> li
                     ]
         assigned.update(_targets(stmt))
     return []
+
+
+_FORWARD_METHODS = ("feedforward", "feed_forward", "feedForward", "forward", "predict", "run", "output", "infer", "fprop", "propagate", "__call__")
+
+
+def _per_sample_losses(tree: ast.Module, statements: list[ast.stmt]) -> list[LossSite]:
+    """`self.update_mini_batch(mini_batch, eta)`, whose method sums `self.backprop(x, y)` over
+    `for x, y in mini_batch` and updates with it (Nielsen): the loss that gradient implies, the
+    quadratic or the cross-entropy cost of the network's one-input forward method summed over the
+    batch the loop passes, written in the loop's own names."""
+    classes = [n for n in walk(tree) if isinstance(n, ast.ClassDef)]
+    for stmt in statements:
+        for call in (n for n in walk(stmt) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)):
+            owner, method = ast.unparse(call.func.value), call.func.attr
+            for cls in classes:
+                defs = {d.name: d for d in cls.body if isinstance(d, (ast.FunctionDef, ast.AsyncFunctionDef))}
+                node = defs.get(method)
+                forward = next((f for f in _FORWARD_METHODS if f in defs and len(defs[f].args.args) == 2), None)
+                if node is None or forward is None or len(node.args.args) < 2:
+                    continue
+                me = node.args.args[0].arg
+                bound = dict(zip((a.arg for a in node.args.args[1:]), (ast.unparse(a) for a in call.args)))
+                batch = _pairs_loop(node, me, bound)
+                if batch is None:
+                    continue
+                a = f"{owner}.{forward}(__x)"
+                pairs = f"for __x, __y in {batch}"
+                return [
+                    LossSite(f"Σ ½‖{forward}(x) − y‖²", f"sum(0.5 * {_NP}.sum(({a} - __y) ** 2) {pairs})", stmt.lineno, False, "quadratic cost"),
+                    LossSite(
+                        f"Σ cross-entropy of {forward}(x)",
+                        f"sum({_NP}.sum({_NP}.nan_to_num(-__y * {_NP}.log(__a) - (1 - __y) * {_NP}.log(1 - __a))) {pairs} for __a in [{a}])",
+                        stmt.lineno, False, "cross-entropy cost",
+                    ),
+                ]  # fmt: skip
+    return []
+
+
+def _pairs_loop(node: ast.AST, me: str, bound: dict[str, str]) -> str | None:
+    """The caller's expression for the batch a method loops over as `for x, y in batch`, calling
+    `self.<m>(x, y)` (its backprop) in the loop."""
+    for loop in (n for n in walk(node) if isinstance(n, ast.For)):
+        target, source = loop.target, loop.iter
+        if not (isinstance(target, ast.Tuple) and len(target.elts) == 2 and isinstance(source, ast.Name) and source.id in bound):
+            continue
+        names = [ast.unparse(e) for e in target.elts]
+        for call in (n for n in walk(loop) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)):
+            if ast.unparse(call.func.value) == me and [ast.unparse(a) for a in call.args] == names:
+                return bound[source.id]
+    return None
 
 
 _GRADIENT_CALL = re.compile(r"(?i)gradient|numerical_gradient|backward|backprop|grads?|compute_grad\w*")

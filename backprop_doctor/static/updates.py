@@ -16,7 +16,7 @@ from backprop_doctor.static.tree import walk
 
 _PARAM_CONTAINER = re.compile(r"param|weight", re.IGNORECASE)
 _PARAM_NAME = re.compile(
-    r"[Ww]\d*|b\d*|W[a-z]{1,2}\d*|b[a-z]\d*|weights?\d*|bias(?:es)?\d*|gamma\d*|beta\d*|kernel|embed\w*|params?|theta"
+    r"[Ww]\d*|[bB]\d*|W[a-z]{1,2}\d*|b[a-z]\d*|weights?\d*|bias(?:es)?\d*|gamma\d*|beta\d*|kernel|embed\w*|params?|theta"
 )
 _LEARNING_RATE = re.compile(r"(?:lr|learning_?rate|rate|eta|alpha|step_?size)(?:_\w*)?|\w*_lr", re.IGNORECASE)
 _GRADIENT = re.compile(r"(?i:\w*grad\w*|\w*deltas?\d*|deltas?_\w+)|d[A-Z]\w*|d(?:w|b|gamma|beta|theta|params?)\d*|g")
@@ -31,7 +31,8 @@ class Update:
     (`params[key] = params[key] - ...`: layers holding the old array keep it),
     "rebind-attribute" (`self.W = self.W - ...`), "rebind-loop-variable"
     (`for p, g in zip(params, grads): p = p - lr * g` changes nothing) or
-    "rebind-name" (`W1 = W1 - lr * dW1`).
+    "rebind-name" (`W1 = W1 - lr * dW1`) or "rebind-list" (`self.weights = [w - eta * nw for w, nw in
+    zip(self.weights, nabla_w)]`: a new list of new arrays).
     """
 
     line: int
@@ -140,6 +141,47 @@ def _whole_array(index: ast.AST) -> bool:
     return isinstance(index, ast.Slice) and index.lower is None and index.upper is None and index.step is None
 
 
+@dataclass(frozen=True)
+class ListUpdate:
+    """`self.weights = [w - (eta / m) * nw for w, nw in zip(self.weights, nabla_w)]`, taken apart."""
+
+    element: str  # "w": the loop variable bound to the parameters
+    gradient_variable: str  # "nw": the one bound to the gradients
+    gradients: str  # "nabla_w": the list it comes from
+    op: ast.operator
+    step: ast.expr  # "(eta / m) * nw"
+
+
+def list_update(stmt: ast.stmt) -> ListUpdate | None:
+    """A list comprehension that rebinds a list of parameters to each one moved by a step."""
+    if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.value, ast.ListComp)):
+        return None
+    target, comp = stmt.targets[0], stmt.value
+    if len(comp.generators) != 1 or comp.generators[0].ifs:
+        return None
+    loop = comp.generators[0]
+    call = loop.iter
+    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "zip" and len(call.args) == 2):
+        return None
+    if not (isinstance(loop.target, ast.Tuple) and len(loop.target.elts) == 2 and all(isinstance(e, ast.Name) for e in loop.target.elts)):
+        return None
+    names = [e.id for e in loop.target.elts]  # type: ignore[attr-defined]
+    sources = [ast.unparse(a) for a in call.args]
+    mine = ast.unparse(target)
+    if mine not in sources:
+        return None
+    at = sources.index(mine)
+    element, other = names[at], names[1 - at]
+    elt = comp.elt
+    if not (isinstance(elt, ast.BinOp) and isinstance(elt.op, (ast.Sub, ast.Add))):
+        return None
+    if not (isinstance(elt.left, ast.Name) and elt.left.id == element):
+        return None  # `(1 - eta * lmbda / n) * w - ...`: weight decay, a loss term no implied loss holds
+    if not any(isinstance(n, ast.Name) and n.id == other for n in walk(elt.right)):
+        return None
+    return ListUpdate(element, other, sources[1 - at], elt.op, elt.right)
+
+
 def parameter_updates(tree: ast.AST, *, text: str | None = None) -> list[Update]:
     """Statements anywhere in the file that update parameters with a step, in source order.
 
@@ -178,6 +220,10 @@ def parameter_updates(tree: ast.AST, *, text: str | None = None) -> list[Update]
         if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1):
             return
         target, value = stmt.targets[0], stmt.value
+        listwise = list_update(stmt)
+        if listwise is not None and _param_like(target, roles):
+            make(stmt, target, listwise.op, listwise.step, "rebind-list", function)
+            return
         if not (isinstance(value, ast.BinOp) and isinstance(value.op, (ast.Sub, ast.Add))):
             return
         if not _steps(value.right, roles):
