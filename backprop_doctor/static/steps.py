@@ -190,7 +190,7 @@ def _split_step(update: Update, stmt: ast.stmt) -> UpdateSite | None:
         # Adagrad, RMSProp, Adam: the step is not a multiple of the gradient, but it names it
         named = [n for n in walk(step) if isinstance(n, (ast.Name, ast.Attribute, ast.Subscript)) and _names_gradient(n)]
         if len({ast.unparse(n) for n in named}) != 1:
-            return None  # momentum (`W += v`): the gradient went into the velocity earlier
+            return None  # momentum (`W += v`): the gradient went into the velocity earlier (`_through_velocity`)
         return UpdateSite(update, ast.unparse(step), None, ast.unparse(named[0]), sign, adaptive=True)
     rate, gradient = _take_rate(step)
     if gradient is None:
@@ -228,7 +228,7 @@ def _through_velocity(update: Update, stmt: ast.stmt, site: UpdateSite | None, t
         return site
     definition = max(defining, key=lambda n: n.lineno)
     terms = _signed_terms(definition.value)
-    own = [t for t in terms if name in {n.id for n in walk(t[1]) if isinstance(n, ast.Name)}]
+    own = [t for t in terms if name in {n.id for n in walk(t[1]) if isinstance(n, ast.Name)} or _reads_state(t[1])]
     fresh = [t for t in terms if t not in own]
     if len(fresh) != 1 or len(own) > 1:
         return site
@@ -250,6 +250,56 @@ def _through_velocity(update: Update, stmt: ast.stmt, site: UpdateSite | None, t
     if site is not None:
         return site  # `grad_w1 = alpha * x1 * delta`: the variable is read as the gradient, its rate as the program's scale
     return UpdateSite(update, name, rate, gradient, sign)
+
+
+def _adaptive_behind(update: Update, stmt: ast.stmt, tree: ast.Module) -> UpdateSite | None:
+    """An Adam step whose names hide the gradient (`_gradient_behind`): adaptive, that gradient compared."""
+    if isinstance(stmt, ast.AugAssign):
+        step, sign = stmt.value, (-1 if isinstance(stmt.op, ast.Sub) else 1)
+    elif isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.BinOp):
+        step, sign = stmt.value.right, (-1 if isinstance(stmt.value.op, ast.Sub) else 1)
+    else:
+        return None
+    if not any(_TRANSFORMED.search(i) or _reads_state(step) for i in _identifiers(step)):
+        return None
+    gradient = _gradient_behind(step, stmt, tree)
+    if gradient is None:
+        return None
+    return UpdateSite(update, ast.unparse(step), None, gradient, sign * _polarity(step), adaptive=True)
+
+
+def _reads_state(node: ast.AST) -> bool:
+    """A term that reads the optimiser's state: `self.momentum * layer.weight_momentums`."""
+    from backprop_doctor.static.updates import _OPTIMISER_STATE
+
+    return any(_OPTIMISER_STATE.search(i) for i in _identifiers(node))
+
+
+def _gradient_behind(step: ast.AST, stmt: ast.stmt, tree: ast.Module, depth: int = 3) -> str | None:
+    """The one gradient an adaptive step is made of, through the statements that define its names:
+    `-lr * weight_momentums_corrected / (np.sqrt(weight_cache_corrected) + eps)` ->
+    `weight_momentums_corrected = layer.weight_momentums / (1 - beta_1 ** t)` ->
+    `layer.weight_momentums = beta_1 * layer.weight_momentums + (1 - beta_1) * layer.dweights` -> `layer.dweights`."""
+    scope = _scope_of(tree, stmt.lineno)
+    found: set[str] = set()
+    frontier, seen = [step], set()
+    for _ in range(depth):
+        following = []
+        for node in frontier:
+            for part in walk(node):
+                if isinstance(part, (ast.Name, ast.Attribute)) and not isinstance(getattr(part, "ctx", None), ast.Store):
+                    text = ast.unparse(part)
+                    if _names_gradient(part):
+                        found.add(text)
+                    elif text not in seen:
+                        seen.add(text)
+                        following += [
+                            d.value for d in walk(scope)
+                            if isinstance(d, (ast.Assign, ast.AugAssign)) and d.lineno < stmt.lineno
+                            and any(ast.unparse(t) == text for t in (d.targets if isinstance(d, ast.Assign) else [d.target]))
+                        ]  # fmt: skip
+        frontier = following
+    return found.pop() if len(found) == 1 else None
 
 
 def _scope_of(tree: ast.Module, line: int) -> ast.AST:
@@ -376,6 +426,8 @@ def training_steps(tree: ast.Module | None) -> list[TrainingStep]:
         stmt = by_line.get(update.line)
         site = _split_step(update, stmt) if stmt is not None else None
         site = _through_velocity(update, stmt, site, tree) if stmt is not None else site
+        if site is None and stmt is not None and (behind := _adaptive_behind(update, stmt, tree)) is not None:
+            site = behind
         if site is not None:
             sites.append(site)
     if not sites:

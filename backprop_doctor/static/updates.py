@@ -18,9 +18,10 @@ _PARAM_CONTAINER = re.compile(r"param|weight", re.IGNORECASE)
 _PARAM_NAME = re.compile(
     r"[Ww]\d*|[bB]\d*|W[a-z]{1,2}\d*|b[a-z]\d*|weights?\d*|bias(?:es)?\d*|gamma\d*|beta\d*|kernel|embed\w*|params?|theta"
 )
-_LEARNING_RATE = re.compile(r"(?:lr|learning_?rate|rate|eta|alpha|step_?size)(?:_\w*)?|\w*_lr", re.IGNORECASE)
-_GRADIENT = re.compile(r"(?i:\w*grad\w*|\w*deltas?\d*|deltas?_\w+)|d[A-Z]\w*|d(?:w|b|gamma|beta|theta|params?)\d*|g")
-_VELOCITY = re.compile(r"v(?:_?[A-Za-z]{0,2}\d*)|m|h|vel\w*|velocity|momentum|cache|moment\w*")
+_LEARNING_RATE = re.compile(r"(?:current_|cur_|base_|initial_)?(?:lr|learning_?rate|rate|eta|alpha|step_?size)(?:_\w*)?|\w*_lr", re.IGNORECASE)
+_GRADIENT = re.compile(r"(?i:\w*grad\w*|\w*deltas?\d*|deltas?_\w+)|d[A-Z]\w*|d(?:w|b|gamma|beta|theta|params?|weights?|bias(?:es)?)\d*|g")
+_OPTIMISER_STATE = re.compile(r"(?i)cache|momentum|velocit|moment|_rms|accum|squared")
+_VELOCITY = re.compile(r"v(?:_?[A-Za-z]{0,2}\d*)|m|h|vel\w*|velocity|momentum|cache|moment\w*|(?:\w+_)?updates?(?:_\w+)?")
 
 
 @dataclass(frozen=True)
@@ -111,8 +112,10 @@ def _loop_roles(loop: ast.For | ast.AsyncFor) -> dict[str, str]:
 
 def _param_like(node: ast.AST, roles: Mapping[str, str]) -> bool:
     names = _chain(node)
-    if not names:
-        return False
+    if not names or _GRADIENT.fullmatch(names[-1]) and names[-1] not in roles:
+        return False  # `self.dweights += l1 * dL1`: a gradient accumulated, not a parameter moved
+    if _OPTIMISER_STATE.search(names[-1]):
+        return False  # `layer.weight_cache += layer.dweights ** 2`: the optimiser's state, not a parameter
     if len(names) == 1 and isinstance(node, ast.Name):
         return roles.get(node.id) == "param" or bool(_PARAM_NAME.fullmatch(node.id))
     if names[0] in roles and roles[names[0]] == "param":
