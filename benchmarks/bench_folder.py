@@ -7,7 +7,8 @@ same command runs alternately with the fork server (the default) and with
 `BACKPROP_DOCTOR_NO_FORK=1` (a fresh interpreter per file), so a change in the machine's
 load hits both alike; the ratio of the two is the figure, not the seconds. The reports of
 both runs are compared finding by finding (and root cause, verdict, measurements, what was
-built, the training probe; not `extras`, which hold timings): a difference fails the run.
+built, the training probe; not `extras` nor the curves of the user's own program, which run
+on the clock and differ between two fresh runs too): a difference fails the run.
 
 Run:  python benchmarks/bench_folder.py [--files 95] [--jobs 2] [--repeat 1] [--no-training]
 """
@@ -70,10 +71,18 @@ def run(folder: Path, jobs: int, fork: bool, extra: list[str]) -> tuple[float, f
     return elapsed, cpu_of_children() - cpu, json.loads(done.stdout)
 
 
+# Curves of the user's own program, which run for a stretch of the clock (the observed run,
+# the replayed loop): their length differs between two fresh runs as well.
+ON_THE_CLOCK = ("program", "corrected")
+
+
 def comparable(report: dict) -> dict:
-    """What must be identical between two runs: all but `extras` (the observed run's timings and
-    loss curve, which stop on the clock, and what the user's code printed meanwhile)."""
-    return {k: v for k, v in report.items() if k != "extras"}
+    """What must be identical between two runs: all but `extras` (the observed run's timings,
+    its loss curve and what the user's code printed) and the curves in `ON_THE_CLOCK`."""
+    same = {k: v for k, v in report.items() if k != "extras"}
+    if isinstance(same.get("training"), dict):
+        same["training"] = {k: v for k, v in same["training"].items() if k not in ON_THE_CLOCK}
+    return same
 
 
 def differences(a: dict, b: dict) -> list[str]:

@@ -9,7 +9,9 @@ pass, torch and the book alike, so their ratios hold where absolute times do not
 Columns: ms per check (min / median), forward-pass equivalents (check ÷ one `net.loss`),
 speed ratio to torch's `gradcheck(fast_mode=True)` on the same net (input and parameters;
 skipped when torch is not installed: `pip install -e '.[bench]'`) and to the book's
-`numerical_gradient`, and peak traced memory as a multiple of the parameters' bytes.
+`numerical_gradient`, peak traced memory as a multiple of the parameters' bytes, and files
+per second of a 95-file folder run with warm workers against a fresh interpreter per file
+(`bench_folder.py`; with --quick, without the training probe).
 One BLAS thread everywhere, so the comparison does not depend on the core count.
 Each timed row is followed by the same in CPU time (`time.thread_time`): on a machine shared
 with other work, a long call is preempted far more often than a 0.3 ms forward pass, which
@@ -263,7 +265,17 @@ def whole_check(args) -> list[str]:
     return ["whole `backprop-doctor check` (benchmarks/bench_check.py):", *("  " + line for line in result.stdout.splitlines())]
 
 
-SECTIONS = {"speed": speed, "deep": deep, "memory": memory, "startup": startup, "probe": probe, "check": whole_check}
+def folder(args) -> list[str]:
+    """Files per second of a 95-file folder run, warm workers (fork server) against a fresh
+    interpreter per file, run alternately; the reports of both compared finding by finding."""
+    script = HERE / "bench_folder.py"
+    extra = ["--no-training"] if args.quick else []
+    result = subprocess.run([sys.executable, str(script), *extra], capture_output=True, text=True, cwd=ROOT)
+    lines = result.stdout.splitlines() or [f"bench_folder.py failed: {result.stderr.strip()[-500:]}"]
+    return [lines[0], *("  " + line for line in lines[1:])]
+
+
+SECTIONS = {"speed": speed, "deep": deep, "memory": memory, "startup": startup, "probe": probe, "check": whole_check, "folder": folder}
 
 
 def main() -> int:

@@ -114,6 +114,14 @@ def check(*paths: Path, cwd: Path, fork: bool = True, extra: tuple[str, ...] = (
     return {Path(r["file"]).name: r for r in json.loads(done.stdout)["files"]}
 
 
+def without_clock(value):
+    """A report field without the curves of the user's own program (`training.program`,
+    `training.corrected`): they run for a stretch of the clock, and differ between any two runs."""
+    if isinstance(value, dict) and "steps" in value:
+        return {k: v for k, v in value.items() if k not in ("program", "corrected")}
+    return value
+
+
 def codes(report: dict) -> list[str]:
     return sorted(f["code"] for f in report["findings"])
 
@@ -151,7 +159,7 @@ def test_a_folder_of_samples_gets_the_reports_of_a_fresh_interpreter_per_file(tm
     assert sorted(warm) == sorted(fresh) == sorted(p.name for p in SAMPLES.glob("*.py"))
     for name in sorted(fresh):
         for key in ("findings", "root_cause", "verdict", "ok", "built", "measurements", "training"):
-            assert warm[name][key] == fresh[name][key], (name, key)
+            assert without_clock(warm[name][key]) == without_clock(fresh[name][key]), (name, key)
     assert any(codes(r) for r in fresh.values())  # the samples do hold findings
 
 
