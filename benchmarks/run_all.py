@@ -178,10 +178,15 @@ def memory(args) -> list[str]:
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert report.ok
-    return [
+    lines = [
         f"784-3200-10 net, batch 100: parameters {param_bytes / 2**20:.1f} MiB; "
         f"check_network peak traced memory {(peak - base) / param_bytes:.2f}× the parameters  (target ≤ 3×)"
     ]
+    if not args.quick:  # where that peak is (bench_memory.py --breakdown)
+        import bench_memory
+
+        lines += bench_memory.breakdown(3200)
+    return lines
 
 
 def startup(args) -> list[str]:

@@ -246,15 +246,22 @@ def processes() -> dict[int, tuple[int, str]]:
 
 
 def server_and_workers(cli: int) -> tuple[list[int], list[int]]:
+    """The fork server the CLI started and the workers it forked; else the workers the CLI spawned."""
     table = processes()
     servers = [pid for pid, (ppid, cmd) in table.items() if ppid == cli and "backprop_doctor.loading.forkserver" in cmd]
-    workers = [pid for pid, (ppid, _) in table.items() if ppid in servers]
+    workers = [pid for pid, (ppid, cmd) in table.items() if ppid in servers or (ppid == cli and "loading.worker" in cmd)]
     return servers, workers
 
 
 def alive(pids: list[int]) -> list[int]:
     table = processes()
     return [pid for pid in pids if pid in table and "backprop_doctor" in table[pid][1]]
+
+
+def quiet_env() -> dict[str, str]:
+    """This environment with the fork server allowed and one BLAS thread."""
+    env = {k: v for k, v in os.environ.items() if k != "BACKPROP_DOCTOR_NO_FORK"}
+    return {**env, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
 def wait_until(condition, seconds: float) -> bool:
@@ -267,17 +274,26 @@ def wait_until(condition, seconds: float) -> bool:
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
-@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL], ids=["sigterm", "sigkill"])
-def test_ending_a_folder_run_ends_the_server_and_every_check_under_way(tmp_path, how):
+@pytest.mark.parametrize(
+    "how, env",
+    [(signal.SIGTERM, {}), (signal.SIGKILL, {}), (signal.SIGTERM, {"BACKPROP_DOCTOR_NO_FORK": "1"}), (signal.SIGTERM, {"OPENBLAS_NUM_THREADS": "2"})],
+    ids=["sigterm", "sigkill", "sigterm-no-fork", "sigterm-two-blas-threads"],
+)
+def test_ending_a_folder_run_ends_the_server_and_every_check_under_way(tmp_path, how, env):
     for name in ("a_stuck.py", "b_stuck.py"):
         write(tmp_path, name, STUCK)
+    forks = not env
     cli = subprocess.Popen(
         [sys.executable, "-m", "backprop_doctor", "check", str(tmp_path), "-j", "2", "--no-training", "--timeout", "600"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**quiet_env(), **env},
     )  # fmt: skip
     try:
-        assert wait_until(lambda: len(server_and_workers(cli.pid)[1]) == 2, 90), "the two forked workers never started"
+        assert wait_until(lambda: len(server_and_workers(cli.pid)[1]) == 2, 90), "the two workers never started"
         servers, workers = server_and_workers(cli.pid)
+        # one fork server whose children check the files, or (no fork) a fresh worker per file
+        assert len(servers) == (1 if forks else 0)
+        table = processes()
+        assert all(("loading.worker" in table.get(pid, (0, ""))[1]) != forks for pid in workers)
         os.kill(cli.pid, how)
         cli.wait(timeout=30)
         assert wait_until(lambda: not alive(servers + workers), 20), "the server or the user's code outlived the CLI"

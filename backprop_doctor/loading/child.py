@@ -44,6 +44,7 @@ STARTUP = 120.0  # most seconds the worker may take to import itself before the 
 GRACE = 5.0  # most seconds the parent waits past the limit: interpreter start-up and the dump
 TAIL_CHARS = 4000  # how much of the child's stdout and stderr is kept
 _PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+_BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 _FRAME = re.compile(r'^\s*File "(?P<file>.+?)", line (?P<line>\d+),? in (?P<func>.+?)\s*$', re.MULTILINE)
 
 
@@ -109,7 +110,7 @@ def worker_env() -> dict[str, str]:
     env = dict(os.environ)
     env.update(MPLBACKEND="Agg", PYTHONDONTWRITEBYTECODE="1", PYTHONIOENCODING="utf-8")
     # The checks use small matrices: one BLAS thread is faster and lets `-j N` scale.
-    for threads in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    for threads in _BLAS_THREADS:
         env.setdefault(threads, "1")
     env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_ROOT, env.get("PYTHONPATH", "")) if p)
     return env
@@ -124,12 +125,16 @@ def warm_workers(files: int) -> Iterator[None]:
     and fork is available (`forkserver.available`); otherwise, and should the server fail, each
     file gets a fresh interpreter. Start it before any thread of the caller runs `run_isolated`."""
     global _SERVER
-    if files < 2 or _SERVER is not None or not forkserver.available():
+    env = worker_env()
+    # More than one BLAS thread would start threads in the server before it forks (and a
+    # thread count changes the sums' rounding): then every file gets a fresh worker.
+    one_thread = all(env.get(name) == "1" for name in _BLAS_THREADS)
+    if files < 2 or _SERVER is not None or not one_thread or not forkserver.available():
         yield
         return
     folder = tempfile.mkdtemp(prefix="backprop-doctor-server-")
     try:
-        server = forkserver.Server(worker_env(), folder, STARTUP)
+        server = forkserver.Server(env, folder, STARTUP)
     except OSError:
         shutil.rmtree(folder, ignore_errors=True)
         yield

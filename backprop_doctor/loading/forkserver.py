@@ -270,10 +270,21 @@ def _reap(children: set[int], replies: int) -> None:
         _send(replies, {"pid": pid, "status": os.waitstatus_to_exitcode(status)})
 
 
+def _threads() -> int:
+    """Threads of this process (Linux), 1 where it cannot tell."""
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:
+        return 1
+
+
 def _fork(request: dict[str, Any], children: set[int], replies: int, channel: tuple[int, ...]) -> None:
     server = os.getpid()
     for stream in (sys.stdout, sys.stderr):
         stream.flush()
+    if _threads() > 1:  # a library started a thread: a fork would copy its locks mid-use
+        _send(replies, {"id": request["id"], "error": "the fork server has started a thread"})
+        return
     try:
         pid = os.fork()
     except OSError as error:
