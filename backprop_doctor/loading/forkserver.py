@@ -225,31 +225,33 @@ def serve() -> None:
     _send(replies, {"ready": os.getpid()})
 
     pending = b""
-    while True:
-        readable, _, _ = select.select([requests, wake_r], [], [])
-        if wake_r in readable:
-            try:
-                while os.read(wake_r, 4096):
+    try:
+        while True:
+            readable, _, _ = select.select([requests, wake_r], [], [])
+            if wake_r in readable:
+                try:
+                    while os.read(wake_r, 4096):
+                        pass
+                except BlockingIOError:
                     pass
-            except BlockingIOError:
+            _reap(children, replies)
+            if requests not in readable:
+                continue
+            chunk = os.read(requests, 65536)
+            if not chunk:
+                break
+            pending += chunk
+            *lines, pending = pending.split(b"\n")
+            for line in lines:
+                if line.strip():
+                    _fork(json.loads(line), children, replies, channel)
+    finally:  # the parent is gone (or stopped reading): nothing of this run may outlive it
+        for pid in children:
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
                 pass
-        _reap(children, replies)
-        if requests not in readable:
-            continue
-        chunk = os.read(requests, 65536)
-        if not chunk:
-            break
-        pending += chunk
-        *lines, pending = pending.split(b"\n")
-        for line in lines:
-            if line.strip():
-                _fork(json.loads(line), children, replies, channel)
-    for pid in children:  # the parent is gone: nothing of this run may outlive it
-        try:
-            os.killpg(pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-    os._exit(0)
+        os._exit(0)
 
 
 def _send(fd: int, message: dict[str, Any]) -> None:
