@@ -12,6 +12,13 @@ of the network (`copy.py`, `conventions.isolated`), the user's own code (the net
 file), backprop-doctor's own code, and one-off costs (imports, `linecache`). It is slow
 (a hook on every call) and only says where the peak is.
 
+On the 784-3200-10 net (Dec 2026) both high points are the second backward of the
+re-entrancy contract (`engine._contracts`), inside the user's `self.dW = np.dot(...)`: the
+check's copy of the network (1.00×), the first call's dW1 still held by the user's layer
+(0.99×), the second call's (0.99×), the user's own temporaries (0.3×); backprop-doctor's own
+arrays are 0.09× of the whole network's high point and 0.41× of Affine1's. Without a second
+backward, or without a copy of the network, the peak cannot reach 3×.
+
 Run:  python benchmarks/bench_memory.py [--hidden 3200] [--breakdown]
 """
 
