@@ -217,17 +217,25 @@ def _check(args: argparse.Namespace) -> int:
         return run_isolated(str(path), options)
 
     jobs = max(1, int(view.get("jobs") or 1))
-    if jobs > 1 and len(files) > 1:
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
-            reports = list(pool.map(one, files))
-    else:
-        reports = [one(f) for f in files]
+    with _warm_workers(0 if args.in_process else len(files)):  # before the pool's threads start
+        if jobs > 1 and len(files) > 1:
+            with ThreadPoolExecutor(max_workers=jobs) as pool:
+                reports = list(pool.map(one, files))
+        else:
+            reports = [one(f) for f in files]
     code = EXIT_FINDINGS if any(not r.ok for r in reports) else EXIT_OK
     try:
         _render(reports, view, args)
     except (BrokenPipeError, SystemExit):  # `| head` left early (rich exits 1 on a broken pipe)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return code
+
+
+def _warm_workers(files: int) -> Any:
+    """One fork server for the files of a folder run (`loading.forkserver`); nothing for one file."""
+    from backprop_doctor.loading.child import warm_workers
+
+    return warm_workers(files)
 
 
 def _unreadable(path: Path, options: Any) -> Any:

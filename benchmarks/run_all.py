@@ -9,7 +9,9 @@ pass, torch and the book alike, so their ratios hold where absolute times do not
 Columns: ms per check (min / median), forward-pass equivalents (check ÷ one `net.loss`),
 speed ratio to torch's `gradcheck(fast_mode=True)` on the same net (input and parameters;
 skipped when torch is not installed: `pip install -e '.[bench]'`) and to the book's
-`numerical_gradient`, and peak traced memory as a multiple of the parameters' bytes.
+`numerical_gradient`, peak traced memory as a multiple of the parameters' bytes, and files
+per second of a 95-file folder run with warm workers against a fresh interpreter per file
+(`bench_folder.py`; with --quick, without the training probe).
 One BLAS thread everywhere, so the comparison does not depend on the core count.
 Each timed row is followed by the same in CPU time (`time.thread_time`): on a machine shared
 with other work, a long call is preempted far more often than a 0.3 ms forward pass, which
@@ -167,6 +169,7 @@ def deep(args) -> list[str]:
 
 
 def memory(args) -> list[str]:
+    bd.check_network(*nets.two_layer_net(hidden=50))  # imports and cached source lines are not the check's memory
     net, x, t = nets.two_layer_net(hidden=3200)
     param_bytes = sum(p.nbytes for p in net.params.values())
     tracemalloc.start()
@@ -176,10 +179,15 @@ def memory(args) -> list[str]:
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert report.ok
-    return [
+    lines = [
         f"784-3200-10 net, batch 100: parameters {param_bytes / 2**20:.1f} MiB; "
         f"check_network peak traced memory {(peak - base) / param_bytes:.2f}× the parameters  (target ≤ 3×)"
     ]
+    if not args.quick:  # where that peak is (bench_memory.py --breakdown)
+        import bench_memory
+
+        lines += bench_memory.breakdown(3200)
+    return lines
 
 
 def startup(args) -> list[str]:
@@ -263,7 +271,17 @@ def whole_check(args) -> list[str]:
     return ["whole `backprop-doctor check` (benchmarks/bench_check.py):", *("  " + line for line in result.stdout.splitlines())]
 
 
-SECTIONS = {"speed": speed, "deep": deep, "memory": memory, "startup": startup, "probe": probe, "check": whole_check}
+def folder(args) -> list[str]:
+    """Files per second of a 95-file folder run, warm workers (fork server) against a fresh
+    interpreter per file, run alternately; the reports of both compared finding by finding."""
+    script = HERE / "bench_folder.py"
+    extra = ["--no-training"] if args.quick else []
+    result = subprocess.run([sys.executable, str(script), *extra], capture_output=True, text=True, cwd=ROOT)
+    lines = result.stdout.splitlines() or [f"bench_folder.py failed: {result.stderr.strip()[-500:]}"]
+    return [lines[0], *("  " + line for line in lines[1:])]
+
+
+SECTIONS = {"speed": speed, "deep": deep, "memory": memory, "startup": startup, "probe": probe, "check": whole_check, "folder": folder}
 
 
 def main() -> int:

@@ -6,6 +6,7 @@
     namespace.py    run the definitions as module `__bpd_user__` in this process
     child.py        run a whole check in a child process with a time limit
     worker.py       the child's entry point
+    forkserver.py   warm workers for runs of several files: children forked from one server
 
 `load_file` is the loading stage of the pipeline (in the child process);
 `run_isolated` is how the parent starts that child.

@@ -10,10 +10,15 @@ and the report holds one `load-timeout` finding naming the line the code was
 on; if it dies without a report (a segfault in a C extension, `os._exit`, the
 kernel's OOM killer), a `load-crash` finding with where and the last lines of
 stderr.
+
+Within `warm_workers` (the CLI's runs of several files) the worker is forked from
+one warm server instead (`forkserver`): the same worker with the same arguments,
+files and limits, without the interpreter's start-up and imports.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -25,10 +30,12 @@ import threading
 import time
 import sys
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from backprop_doctor.loading.bytecode import compile_package
 from backprop_doctor.errors import UsageError
+from backprop_doctor.loading import forkserver
 from backprop_doctor.findings import Finding, Report
 from backprop_doctor.options import Options
 from backprop_doctor.rules import rule
@@ -38,6 +45,7 @@ STARTUP = 120.0  # most seconds the worker may take to import itself before the 
 GRACE = 5.0  # most seconds the parent waits past the limit: interpreter start-up and the dump
 TAIL_CHARS = 4000  # how much of the child's stdout and stderr is kept
 _PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+_BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 _FRAME = re.compile(r'^\s*File "(?P<file>.+?)", line (?P<line>\d+),? in (?P<func>.+?)\s*$', re.MULTILINE)
 
 
@@ -77,7 +85,7 @@ def run_isolated(path: str | os.PathLike[str], options: Options, *, target: str 
     return report
 
 
-_LIVE: set[subprocess.Popen[bytes]] = set()  # children running now, for `stop_all`
+_LIVE: set[subprocess.Popen[bytes] | forkserver.Forked] = set()  # children running now, for `stop_all`
 _LIVE_LOCK = threading.Lock()
 
 
@@ -87,6 +95,9 @@ def stop_all() -> None:
         live = list(_LIVE)
     for process in live:
         _kill(process)
+    server = _SERVER
+    if server is not None:
+        server.kill()
 
 
 @dataclass
@@ -96,24 +107,69 @@ class _Outcome:
     stderr: str
 
 
-def _run(command: list[str], workdir: str, deadline: float | None, ready: str | None = None) -> _Outcome:
-    """Run the worker; `deadline` counts from when it says it is `ready` (its imports done),
-    so a slow start on a busy machine never eats into the user's time."""
+def worker_env() -> dict[str, str]:
+    """The environment of a worker (and of the fork server, which passes it on to its children)."""
     env = dict(os.environ)
     env.update(MPLBACKEND="Agg", PYTHONDONTWRITEBYTECODE="1", PYTHONIOENCODING="utf-8")
     # The checks use small matrices: one BLAS thread is faster and lets `-j N` scale.
-    for threads in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    for threads in _BLAS_THREADS:
         env.setdefault(threads, "1")
     env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_ROOT, env.get("PYTHONPATH", "")) if p)
+    return env
+
+
+_SERVER: forkserver.Server | None = None  # the fork server of the folder run under way, if any
+
+
+@contextlib.contextmanager
+def warm_workers(files: int) -> Iterator[None]:
+    """Within this block, `run_isolated` forks its workers from one warm server, when `files` > 1
+    and fork is available (`forkserver.available`); otherwise, and should the server fail, each
+    file gets a fresh interpreter. Start it before any thread of the caller runs `run_isolated`."""
+    global _SERVER
+    env = worker_env()
+    # More than one BLAS thread would start threads in the server before it forks (and a
+    # thread count changes the sums' rounding): then every file gets a fresh worker.
+    one_thread = all(env.get(name) == "1" for name in _BLAS_THREADS)
+    if files < 2 or _SERVER is not None or not one_thread or not forkserver.available():
+        yield
+        return
+    folder = tempfile.mkdtemp(prefix="backprop-doctor-server-")
+    try:
+        server = forkserver.Server(env, folder, STARTUP)
+    except OSError:
+        shutil.rmtree(folder, ignore_errors=True)
+        yield
+        return
+    _SERVER = server
+    try:
+        yield
+    finally:
+        _SERVER = None
+        server.close()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _run(command: list[str], workdir: str, deadline: float | None, ready: str | None = None) -> _Outcome:
+    """Run the worker; `deadline` counts from when it says it is `ready` (its imports done),
+    so a slow start on a busy machine never eats into the user's time."""
     out_path, err_path = os.path.join(workdir, "stdout.txt"), os.path.join(workdir, "stderr.txt")
     group = {"start_new_session": True} if os.name == "posix" else {
         "creationflags": getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)
     }
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
         # Files, not pipes: a chatty child can never block on a full pipe.
-        process = subprocess.Popen(
-            command, cwd=workdir, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err, **group
-        )
+        process: subprocess.Popen[bytes] | forkserver.Forked | None = None
+        server = _SERVER
+        if server is not None:  # a warm worker: forked from the server, then the same as below
+            try:
+                process = server.start(command[3:], workdir, out_path, err_path)
+            except OSError:
+                process = None  # the server is gone: a fresh worker for this file
+        if process is None:
+            process = subprocess.Popen(
+                command, cwd=workdir, env=worker_env(), stdin=subprocess.DEVNULL, stdout=out, stderr=err, **group
+            )
         with _LIVE_LOCK:
             _LIVE.add(process)
         returncode: int | None
@@ -130,7 +186,7 @@ def _run(command: list[str], workdir: str, deadline: float | None, ready: str | 
     return _Outcome(returncode, _tail(out_path), _tail(err_path))
 
 
-def _wait_ready(process: subprocess.Popen[bytes], ready: str) -> None:
+def _wait_ready(process: subprocess.Popen[bytes] | forkserver.Forked, ready: str) -> None:
     """Return once the worker created `ready` or ended; raise TimeoutExpired after STARTUP."""
     end = time.monotonic() + STARTUP
     while not os.path.exists(ready):
@@ -142,13 +198,14 @@ def _wait_ready(process: subprocess.Popen[bytes], ready: str) -> None:
                 raise
 
 
-def _kill(process: subprocess.Popen[bytes]) -> None:
+def _kill(process: subprocess.Popen[bytes] | forkserver.Forked) -> None:
     """End the child and anything it started in its process group."""
     if os.name == "posix":
         try:
             os.killpg(process.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
-            pass
+            if process.poll() is None:  # a forked child not yet in its own group
+                process.kill()
     elif process.poll() is None:
         process.kill()
     try:

@@ -50,6 +50,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with open(args.options, encoding="utf-8") as handle:
             options = _options(json.load(handle))
+        import numpy
+
+        numpy.random.seed(options.seed % 2**32)  # the user's unseeded draws repeat from run to run (--seed)
         report = resolve(args.call)(args.file, options)
         data = report.to_dict()
     except BaseException as exc:  # noqa: BLE001 - reported to the parent, never raised
