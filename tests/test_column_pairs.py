@@ -118,3 +118,25 @@ def test_functions_that_make_test_inputs_are_not_a_function_pair(tmp_path):
     report = check(path)
     assert not [f for f in report["findings"] if f["code"] == "BPD008"], report["findings"]
     assert not [b for b in report["built"] if "linear_forward_test_case" in b["what"]]
+
+
+DRIVER = '''
+
+np.random.seed(1)
+A = np.random.randn(3, 2)
+W = np.random.randn(1, 3)
+b = np.random.randn(1, 1)
+Z, linear_cache = linear_forward(A, W, b)
+A_next, activation_cache = linear_activation_forward(A, W, b, activation="sigmoid")
+print(Z, A_next)
+'''
+
+
+def test_the_pairs_a_notebook_calls_are_checked_on_its_own_arrays_in_their_convention(tmp_path):
+    # the notebook's cells call the pair on a batch of two columns: dW is half the sum's gradient
+    path = tmp_path / "deep_step_by_step_nb.py"
+    path.write_text(CORRECT + DRIVER)
+    report = check(path)
+    observed = {b["what"]: b["how"] for b in report["built"] if b["origin"] == "observed"}
+    assert observed.get("linear_forward/linear_backward", "").startswith("arguments observed at line")
+    assert not [f for f in report["findings"] if f["severity"] == "error"], report["findings"]

@@ -44,17 +44,24 @@ OPTIMISER_STATE = ("sqrt", "momentum", "velocity", "beta1", "beta2", "cache")
 BIAS_CORRECTION = re.compile(r"\*\*\s*(\(?\s*0?\.5|\(?\s*(self\.)?(t|step|steps|iterations?|epoch)\b)")
 
 
-def layer_methods(cls: type) -> Methods | None:
-    forward, backward = getattr(cls, "forward", None), getattr(cls, "backward", None)
-    if not (callable(forward) and callable(backward)):
-        return None
+def rate_argument(backward: object) -> str | None:
+    """The learning rate a `backward(output_gradient, learning_rate)` takes to apply plain SGD
+    itself (whatever the method is called), or None."""
     args = required_inputs(backward)
     if len(args) != 2 or args[1].lower() not in RATES:
         return None
     try:
-        source = inspect.getsource(backward)
+        source = inspect.getsource(backward)  # type: ignore[arg-type]
     except (TypeError, OSError):
         return None
     if any(word in source for word in OPTIMISER_STATE) or BIAS_CORRECTION.search(source):
         return None
-    return Methods(convention=NAME, learning_rate=args[1])
+    return args[1]
+
+
+def layer_methods(cls: type) -> Methods | None:
+    forward, backward = getattr(cls, "forward", None), getattr(cls, "backward", None)
+    if not (callable(forward) and callable(backward)):
+        return None
+    rate = rate_argument(backward)
+    return None if rate is None else Methods(convention=NAME, learning_rate=rate)

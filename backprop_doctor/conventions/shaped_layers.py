@@ -104,7 +104,10 @@ def _arguments(names: list[str]) -> tuple[dict[str, Any], tuple[int, ...]] | Non
     if _takes_function(names):
         return dict(zip(names, (tanh, tanh_prime))), (6, 1)
     size = int(np.prod(INPUT_SHAPE))
-    values = {"input_shape": INPUT_SHAPE, "kernel_size": 3, "depth": 2, "output_shape": (size, 1), "stride": 1}
+    values = {
+        "input_shape": INPUT_SHAPE, "kernel_size": 3, "kernel_shape": (3, 3), "depth": 2, "layer_depth": 2,
+        "output_depth": 2, "output_shape": (size, 1), "stride": 1,
+    }
     for name in names:
         if name.lower() not in values:
             return None
