@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from backprop_doctor.conventions import FORWARD_SEED, ClassLayer, is_float_array, is_loss_layer
+from backprop_doctor.conventions import column_pairs
 from backprop_doctor.static.imports import imports_name
 
 CLASSES = 4  # classes of synthetic targets when nothing says otherwise
@@ -595,7 +596,7 @@ def _pair_cases(base: str, forward: Callable, rng: np.random.Generator, batch: i
 def build_pair(forward: Callable, backward: Callable, rng: np.random.Generator, batch: int = 5) -> list[tuple[str, np.ndarray, list[Any]]]:
     base = forward.__name__.split("_forward")[0]
     working = []
-    for label, x, args in _pair_cases(base, forward, rng, batch):
+    for label, x, args in column_pairs.cases(forward, rng) or _pair_cases(base, forward, rng, batch):
         result = _trial(lambda x=x, args=args: forward(x.copy(), *copy.deepcopy(args)))
         if isinstance(result, tuple) and len(result) == 2:
             working.append((label, x, args))

@@ -107,7 +107,7 @@ def discover(namespace: dict[str, Any], user_files: set[str] | None = None, sour
             or functions.get(f"{base}_backward")
             or next((f for n, f in sorted(functions.items()) if n.startswith(f"{base}_backward_")), None)
         )
-        if backward is not None:
+        if backward is not None and cs231n.is_pair(func, backward):
             found.pairs.append((func, backward))
             paired |= {name, backward.__name__}
     scores = np.random.default_rng(0).standard_normal((4, 3))

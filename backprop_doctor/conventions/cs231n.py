@@ -27,12 +27,14 @@ values, in the order of the forward's arguments.
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from backprop_doctor.conventions._base import FORWARD_SEED, Adapter, required_positional
+from backprop_doctor.conventions import column_pairs
+from backprop_doctor.conventions._base import FORWARD_SEED, Adapter, is_gradient_like, parameters, required_positional
 
 NAME = "cs231n"
 ORDER = 30
@@ -54,24 +56,79 @@ class FunctionPair(Adapter):
         self._forward, self._backward = forward, backward
         self._params = params
         self._config = config  # non-array trailing arguments, e.g. conv_param; copied per call
+        self._again = _named_again(forward, backward, len(params), config)
         self._cache: Any = None
+        self._mean_over: int | None = None  # m, when the pair follows the mean convention
+        self._decided = False
 
     def params(self) -> dict[str, np.ndarray]:
         return self._params
 
     def forward(self, x: np.ndarray, t: np.ndarray | None = None) -> Any:
-        config = copy.deepcopy(self._config)
-        out, self._cache = self._forward(x, *self._params.values(), *config)
+        if not self._decided:
+            self._decided = True
+            self._mean_over = self._mean_convention(x)
+        out, self._cache = self._call_forward(x, self._params)
         return out
 
-    def backward(self, dout: Any) -> tuple[np.ndarray | None, dict[str, Any]]:
-        result = self._backward(dout, self._cache)
+    def _call_forward(self, x: np.ndarray, params: dict[str, np.ndarray]) -> Any:
+        return self._forward(x, *params.values(), *copy.deepcopy(self._config))
+
+    def _call_backward(self, dout: Any, cache: Any) -> Any:
+        return self._backward(dout, cache, **copy.deepcopy(self._again))
+
+    def _grads(self, result: Any) -> tuple[Any, dict[str, Any]]:
         grads = list(result) if isinstance(result, tuple) else [result]
         dx = grads[0] if grads else None
         return dx, {name: grads[i + 1] if i + 1 < len(grads) else None for i, name in enumerate(self._params)}
 
+    def _mean_convention(self, x: np.ndarray) -> int | None:
+        """m when the pair works over columns and divides its parameter gradients by their
+        number (the deep-learning course's convention, see `column_pairs`)."""
+        caches: list[Any] = []
+
+        def forward(x: np.ndarray, params: dict[str, np.ndarray]) -> Any:
+            out, cache = self._call_forward(x, params)
+            caches.append(cache)
+            return out
+
+        def backward(dout: Any) -> dict[str, Any]:
+            return self._grads(self._call_backward(dout, caches[0]))[1]
+
+        return column_pairs.mean_columns(forward, backward, x, self._params)
+
+    def backward(self, dout: Any) -> tuple[np.ndarray | None, dict[str, Any]]:
+        dx, grads = self._grads(self._call_backward(dout, self._cache))
+        if self._mean_over is not None:  # gradients of the mean over the columns: compared as of the sum
+            grads = {k: g * self._mean_over if is_gradient_like(g) else g for k, g in grads.items()}
+        return dx, grads
+
     def backward_target(self) -> Any:
         return self._backward
+
+    def grad_targets(self, param: str) -> tuple[str, ...]:
+        # a backward that returns its helper's gradients (`return linear_backward(dZ, cache)`)
+        # computes them from the pre-activation gradient
+        return (f"d{param}", param, "dZ", "dz")
+
+
+def _named_again(forward: Callable, backward: Callable, arrays: int, config: tuple[Any, ...]) -> dict[str, Any]:
+    """The forward's trailing arguments its backward takes again by the same name:
+    `linear_activation_backward(dA, cache, activation)` gets the forward's `activation`."""
+    names = list(parameters(forward))[1 + arrays:]
+    wanted = set(list(required_positional(backward))[2:])
+    return {name: value for name, value in zip(names, config) if name in wanted}
+
+
+def is_pair(forward: Callable, backward: Callable) -> bool:
+    """Whether `name_forward`/`name_backward` is a function pair by its signature: the forward
+    takes an input (a `*_forward_test_case()` that makes one does not), and not the whole
+    dictionary of parameters (a network written as functions, see `function_networks`; a
+    recurrent cell over one, see `gradient_dicts`)."""
+    if re.search(r"_forward_tests?(_|$)", forward.__name__):
+        return False  # `rnn_cell_forward_test(target)`: a test of a forward, which it is given
+    names = [n.lower() for n in required_positional(forward)]
+    return bool(names) and not set(names) & {"parameters", "params", "parameter"}
 
 
 class LossFunction(Adapter):

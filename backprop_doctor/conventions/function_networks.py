@@ -41,6 +41,7 @@ import numpy as np
 from backprop_doctor.conventions._base import FORWARD_SEED, Adapter, is_float_array, parameters
 from backprop_doctor.conventions._classlayer import function_node, required_inputs
 from backprop_doctor.conventions._run import Case, NotChecked
+from backprop_doctor.conventions.gradient_dicts import takes_upstream_gradients
 from backprop_doctor.static.methods import returned_names
 
 NAME = "function-networks"
@@ -68,7 +69,7 @@ def recognise_functions(functions: dict[str, Any], namespace: dict[str, Any]) ->
         if not ("forward" in name.lower() or name.lower().startswith("f_prop")) or "x" not in args or not set(PARAMS) & set(args):
             continue
         backward = next((functions[b] for b in _backward_names(name) if b in functions), None)
-        if backward is not None:
+        if backward is not None and not takes_upstream_gradients(backward):  # see gradient_dicts
             pairs.append((f, backward))
     return pairs
 

@@ -28,6 +28,7 @@ in `build`). Gradients live where the book's layers keep them.
 from __future__ import annotations
 
 from backprop_doctor.conventions._classlayer import Methods, function_node
+from backprop_doctor.conventions.sgd_in_backward import rate_argument
 from backprop_doctor.static.methods import assigned_attributes, returns_value
 from backprop_doctor.conventions.nnfs import INPUT_GRADIENTS, OUTPUTS
 
@@ -60,5 +61,7 @@ def layer_methods(cls: type) -> Methods | None:
             if forward == "forward" and callable(getattr(cls, "backward", None)):
                 continue  # a book layer with a helper called backprop
             output, dx = stored(cls, forward, backward)
-            return Methods(convention=NAME, forward=forward, backward=backward, output=output, dx=dx)
+            # `backward_propagation(output_error, learning_rate)` applies SGD itself (see sgd_in_backward)
+            rate = rate_argument(getattr(cls, backward))
+            return Methods(convention=NAME, forward=forward, backward=backward, output=output, dx=dx, learning_rate=rate)
     return None

@@ -23,8 +23,7 @@ Example:
             self.bias -= learning_rate * output_gradient
             return input_gradient
 
-Recognised by: `forward`/`backward` methods (or a renamed pair such as
-`forward_propagation`/`backward_propagation(output_error, learning_rate)`) where backward takes a second
+Recognised by: `forward`/`backward` methods where backward takes a second
 argument named like a learning rate (`learning_rate`, `lr`, `eta`, `alpha`) and
 its source has no optimiser state (momentum, Adam moments, square roots); a
 trial forward in `build`. Gradients live in the update backward makes.
@@ -45,24 +44,24 @@ OPTIMISER_STATE = ("sqrt", "momentum", "velocity", "beta1", "beta2", "cache")
 BIAS_CORRECTION = re.compile(r"\*\*\s*(\(?\s*0?\.5|\(?\s*(self\.)?(t|step|steps|iterations?|epoch)\b)")
 
 
-def layer_methods(cls: type) -> Methods | None:
-    from backprop_doctor.conventions.renamed import PAIRS, stored
+def rate_argument(backward: object) -> str | None:
+    """The learning rate a `backward(output_gradient, learning_rate)` takes to apply plain SGD
+    itself (whatever the method is called), or None."""
+    args = required_inputs(backward)
+    if len(args) != 2 or args[1].lower() not in RATES:
+        return None
+    try:
+        source = inspect.getsource(backward)  # type: ignore[arg-type]
+    except (TypeError, OSError):
+        return None
+    if any(word in source for word in OPTIMISER_STATE) or BIAS_CORRECTION.search(source):
+        return None
+    return args[1]
 
-    for forward_name, backward_name in (("forward", "backward"), *PAIRS):
-        forward, backward = getattr(cls, forward_name, None), getattr(cls, backward_name, None)
-        if not (callable(forward) and callable(backward)):
-            continue
-        args = required_inputs(backward)
-        if len(args) != 2 or args[1].lower() not in RATES:
-            return None
-        try:
-            source = inspect.getsource(backward)
-        except (TypeError, OSError):
-            return None
-        if any(word in source for word in OPTIMISER_STATE) or BIAS_CORRECTION.search(source):
-            return None
-        if (forward_name, backward_name) == ("forward", "backward"):
-            return Methods(convention=NAME, learning_rate=args[1])
-        output, dx = stored(cls, forward_name, backward_name)
-        return Methods(convention=NAME, forward=forward_name, backward=backward_name, output=output, dx=dx, learning_rate=args[1])
-    return None
+
+def layer_methods(cls: type) -> Methods | None:
+    forward, backward = getattr(cls, "forward", None), getattr(cls, "backward", None)
+    if not (callable(forward) and callable(backward)):
+        return None
+    rate = rate_argument(backward)
+    return None if rate is None else Methods(convention=NAME, learning_rate=rate)

@@ -1,0 +1,148 @@
+"""Layers built for one sample of a given shape, and activation layers handed their function.
+
+Written the way many from-scratch tutorials build a network of single samples:
+the constructor takes the shape of one input (`Convolutional(input_shape,
+kernel_size, depth)` with `input_shape = (depth, height, width)`,
+`Reshape(input_shape, output_shape)`), forward takes that one sample (no
+batch axis) and `backward(output_gradient, learning_rate)` updates the weights
+itself (see `sgd_in_backward`). A base `Activation(activation,
+activation_prime)` takes the function and its derivative.
+
+Example:
+    class Reshape:
+        def __init__(self, input_shape, output_shape):
+            self.input_shape = input_shape
+            self.output_shape = output_shape
+
+        def forward(self, input):
+            return np.reshape(input, self.output_shape)
+
+        def backward(self, output_gradient, learning_rate):
+            return np.reshape(output_gradient, self.input_shape)
+
+Recognised by: a layer class whose constructor requires `input_shape` (with a
+kernel size, a depth or an output shape), or requires a function and its
+derivative (`activation`, `activation_prime`) and has no subclass in the file
+that passes them; confirmed by building it (`input_shape = (2, 5, 6)`, a
+3×3 kernel, depth 2, `output_shape = (60, 1)`; an activation built with tanh
+and its derivative, which checks how the layer applies them) and a trial
+forward on one sample of that shape. Gradients: where the layer's own
+convention keeps them (the update of `backward(output_gradient, learning_rate)`).
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+from typing import Any
+
+import numpy as np
+
+from backprop_doctor.conventions._base import FORWARD_SEED, train_kwargs
+from backprop_doctor.conventions._classlayer import ClassLayer, layer_methods, required_inputs
+from backprop_doctor.conventions._run import Case, NotChecked
+
+NAME = "shaped-layers"
+KIND = "class"
+ORDER = 29  # before the layer conventions that would build these from argument names alone
+INPUT_SHAPE = (2, 5, 6)
+FUNCTIONS = ("activation", "activation_prime", "function", "function_prime", "derivative", "f", "f_prime", "df")
+
+
+def tanh(x: Any) -> Any:
+    return np.tanh(x)
+
+
+def tanh_prime(x: Any) -> Any:
+    return 1 - np.tanh(x) ** 2
+
+
+def _constructor(cls: type) -> list[str]:
+    try:
+        return required_inputs(cls)
+    except (TypeError, ValueError):
+        return []
+
+
+def _takes_function(names: list[str]) -> bool:
+    low = [n.lower() for n in names]
+    return len(low) == 2 and all(n in FUNCTIONS or "prime" in n or "deriv" in n or "activation" in n for n in low)
+
+
+def recognise(cls: type, namespace: dict[str, Any]) -> bool:
+    if layer_methods(cls) is None:
+        return False
+    names = [n.lower() for n in _constructor(cls)]
+    if "input_shape" in names:
+        return len(names) >= 2
+    if _takes_function(names):
+        # its subclasses that pass the function are checked themselves
+        return not any(inspect.isclass(v) and v is not cls and issubclass(v, cls) for v in namespace.values())
+    return False
+
+
+def _stubbed(cls: type) -> list[str]:
+    """Names the layer's methods use that are stand-ins for a module that is not installed
+    (`signal.correlate2d` without SciPy)."""
+    from backprop_doctor.loading.stubs import is_stub
+
+    found = []
+    for value in vars(cls).values():
+        code = getattr(value, "__code__", None)
+        for name in code.co_names if code is not None else ():
+            if name not in found and is_stub(value.__globals__.get(name)):
+                found.append(name)
+    return found
+
+
+def label(cls: type) -> str:
+    return cls.__name__
+
+
+def _arguments(names: list[str]) -> tuple[dict[str, Any], tuple[int, ...]] | None:
+    kwargs: dict[str, Any] = {}
+    if _takes_function(names):
+        return dict(zip(names, (tanh, tanh_prime))), (6, 1)
+    size = int(np.prod(INPUT_SHAPE))
+    values = {
+        "input_shape": INPUT_SHAPE, "kernel_size": 3, "kernel_shape": (3, 3), "depth": 2, "layer_depth": 2,
+        "output_depth": 2, "output_shape": (size, 1), "stride": 1,
+    }
+    for name in names:
+        if name.lower() not in values:
+            return None
+        kwargs[name] = values[name.lower()]
+    return kwargs, INPUT_SHAPE
+
+
+def build(cls: type, context: Any, rng: np.random.Generator) -> list[Case]:
+    from backprop_doctor import build as builder
+
+    names = _constructor(cls)
+    found = _arguments(names)
+    if found is None:
+        raise NotChecked(f"cannot guess the constructor arguments of `{cls.__name__}({', '.join(names)})`")
+    kwargs, shape = found
+    np.random.seed(context.options.seed)
+    try:
+        layer = cls(**kwargs)
+    except Exception as error:  # user code
+        raise builder._raised(f"{cls.__name__}(...) raised {type(error).__name__}: {error}", error) from error
+    x = rng.standard_normal(shape)
+    state = np.random.get_state()
+    try:
+        np.random.seed(FORWARD_SEED)
+        work = copy.deepcopy(layer)
+        forward = getattr(work, layer_methods(work).forward)
+        out = forward(x.copy(), **train_kwargs(forward, context.options.train))
+    except Exception as error:  # the engine reports it at the user's line
+        out = error
+    finally:
+        np.random.set_state(state)
+    missing = _stubbed(cls)
+    if missing and (isinstance(out, Exception) or getattr(out, "dtype", None) == object):
+        raise builder.Unsupported(f"`{cls.__name__}` uses `{missing[0]}`, which comes from a module that could not be imported here")
+    if out is None:
+        raise NotChecked(f"`{cls.__name__}.forward` returns None on one sample of shape {shape}")
+    shown = ", ".join(f"{k}={getattr(v, '__name__', v)!s}" for k, v in kwargs.items())
+    return [Case(f"{cls.__name__}({shown}), one sample x {shape}", ClassLayer(layer, train=context.options.train), x)]
