@@ -48,6 +48,11 @@ def run_one(name: str, tests: list[str]) -> int:
 
 
 def main() -> int:
+    # imported once here, before the forks (none of them imports backprop_doctor): each child then
+    # only imports the mutated package and the tests
+    import numpy  # noqa: F401
+    import pytest  # noqa: F401
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("module", help="e.g. backprop_doctor/gradcheck.py")
     parser.add_argument("--jobs", type=int, default=2)
