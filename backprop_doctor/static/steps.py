@@ -177,12 +177,10 @@ def _split_step(update: Update, stmt: ast.stmt) -> UpdateSite | None:
             return None
         pairs = (listwise.element, listwise.gradient_variable, listwise.gradients)
         return UpdateSite(update, ast.unparse(listwise.step), rate, gradient, sign, listwise=pairs)
-    if isinstance(stmt, ast.AugAssign):
-        step, sign = stmt.value, (-1 if isinstance(stmt.op, ast.Sub) else 1)
-    elif isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.BinOp):
-        step, sign = stmt.value.right, (-1 if isinstance(stmt.value.op, ast.Sub) else 1)
-    else:
+    found = _step_of(stmt)
+    if found is None:
         return None
+    step, sign = found
     sign *= _polarity(step)
     step = _Unsigned().visit(copy.deepcopy(step))  # `-lr * g` -> `lr * g`, the sign folded in above
     identifiers = _identifiers(step)
@@ -212,11 +210,10 @@ def _through_velocity(update: Update, stmt: ast.stmt, site: UpdateSite | None, t
     adaptive: the gradient is compared, the step is not replayed as `rate * gradient`. A step variable
     with no momentum that the update already reads as its gradient is left as it is.
     """
-    value = stmt.value if isinstance(stmt, (ast.AugAssign, ast.Assign)) else None
-    if isinstance(stmt, ast.Assign):
-        value = value.right if isinstance(value, ast.BinOp) else None
-    if not isinstance(value, ast.Name):
+    found = _step_of(stmt)
+    if found is None or not isinstance(found[0], ast.Name):
         return site
+    value, outer = found
     name = value.id
     scope = _scope_of(tree, stmt.lineno)
     defining = [
@@ -233,8 +230,6 @@ def _through_velocity(update: Update, stmt: ast.stmt, site: UpdateSite | None, t
     if len(fresh) != 1 or len(own) > 1:
         return site
     term_sign, term = fresh[0]
-    outer = site.sign if site is not None else (-1 if isinstance(getattr(stmt, "op", None), ast.Sub) or (
-        isinstance(stmt, ast.Assign) and isinstance(stmt.value.op, ast.Sub)) else 1)  # fmt: skip
     sign = outer * term_sign * _polarity(term)
     term = _Unsigned().visit(copy.deepcopy(term))
     rate, gradient = _take_rate(term)
@@ -254,12 +249,10 @@ def _through_velocity(update: Update, stmt: ast.stmt, site: UpdateSite | None, t
 
 def _adaptive_behind(update: Update, stmt: ast.stmt, tree: ast.Module) -> UpdateSite | None:
     """An Adam step whose names hide the gradient (`_gradient_behind`): adaptive, that gradient compared."""
-    if isinstance(stmt, ast.AugAssign):
-        step, sign = stmt.value, (-1 if isinstance(stmt.op, ast.Sub) else 1)
-    elif isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.BinOp):
-        step, sign = stmt.value.right, (-1 if isinstance(stmt.value.op, ast.Sub) else 1)
-    else:
+    found = _step_of(stmt)
+    if found is None:
         return None
+    step, sign = found
     if not any(_TRANSFORMED.search(i) or _reads_state(step) for i in _identifiers(step)):
         return None
     gradient = _gradient_behind(step, stmt, tree)
@@ -318,6 +311,15 @@ def _signed_terms(node: ast.expr, sign: int = 1) -> list[tuple[int, ast.expr]]:
         right = -sign if isinstance(node.op, ast.Sub) else sign
         return _signed_terms(node.left, sign) + _signed_terms(node.right, right)
     return [(sign, node)]
+
+
+def _step_of(stmt: ast.stmt) -> tuple[ast.expr, int] | None:
+    """The step an update adds and its sign as written: `p -= s` -> (s, -1), `p = p + s` -> (s, 1)."""
+    if isinstance(stmt, ast.AugAssign):
+        return stmt.value, (-1 if isinstance(stmt.op, ast.Sub) else 1)
+    if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.BinOp):
+        return stmt.value.right, (-1 if isinstance(stmt.value.op, ast.Sub) else 1)
+    return None
 
 
 def _polarity(node: ast.expr) -> int:
