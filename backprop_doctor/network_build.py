@@ -39,7 +39,10 @@ def network_inputs(net: Any, kwargs: dict[str, Any], rng: np.random.Generator, b
         shape = (first.shape[0],) if first.ndim == 2 else (first.shape[1], 8, 8)
     elif len(shape) == 1 and first is not None and first.ndim == 4:
         shape = (first.shape[1], shape[0], shape[0])  # a convolution first: `input_size` is the image's side
-    x = rng.standard_normal((batch, *shape))
+    # Images get pixel intensities in [0, 1), as a loaded data set gives them: standard normal
+    # pixels drive a deep convolution network's softmax to probabilities of 1e-4, where the
+    # `log(y + 1e-7)` of a correct loss already differs from its gradient by 1e-3.
+    x = rng.random((batch, *shape)) if len(shape) == 3 else rng.standard_normal((batch, *shape))
     if first is not None and first.ndim == 2 and _looks_rows_up(net, x, train):
         ids = _id_inputs(net, first.shape[0], rng, batch, train)
         if ids is not None:
@@ -183,7 +186,7 @@ def _smaller_images(
         candidate = _trial(lambda: cls(**smaller))
         if candidate is None:
             continue
-        x = rng.standard_normal((batch, first.shape[1], side, side))
+        x = rng.random((batch, first.shape[1], side, side))
         if _output_width(candidate, x, train) is not None or _loss_runs(candidate, x, np.eye(CLASSES)[np.arange(batch) % CLASSES], train):
             np.random.seed(seed)
             return cls(**smaller), smaller
