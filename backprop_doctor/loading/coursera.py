@@ -15,7 +15,11 @@ trains can be observed. These functions take their place:
 - the activation helpers the student's code calls are the standard ones, with
   the course's return conventions: `dnn_utils.sigmoid(Z)` and `relu(Z)`
   return `(A, cache)`, `sigmoid_backward(dA, cache)` and `relu_backward(dA,
-  cache)` return `dZ`; `planar_utils.sigmoid(x)` returns the activation alone.
+  cache)` return `dZ`; `planar_utils.sigmoid(x)` returns the activation alone;
+  `rnn_utils.softmax(x)` normalises each column (one sample per column).
+
+`from rnn_utils import *` of a missing helper module brings these names too
+(`datasets.star_names`), as the real module would.
 
 With `h5py` missing, `h5py.File(...)` on the course's own data files
 (`train_catvnoncat.h5`, `test_signs.h5`, ...) gives the same synthetic arrays
@@ -160,6 +164,11 @@ def relu(x: Any) -> Any:
     return np.maximum(0, x)
 
 
+def softmax_columns(x: Any) -> Any:
+    e = np.exp(x - np.max(x, axis=0, keepdims=True))
+    return e / e.sum(axis=0, keepdims=True)
+
+
 _DNN = r"(^|\.)dnn_(app_)?utils\w*\."
 STANDINS: list[tuple[str, Callable[..., Any]]] = [
     (r"(^|\.)h5py\.File$", h5_file),
@@ -175,7 +184,10 @@ STANDINS: list[tuple[str, Callable[..., Any]]] = [
     (_DNN + r"relu_backward$", relu_backward),
     (r"(^|\.)(planar|init|reg|opt)_utils\w*\.sigmoid$", sigmoid),
     (r"(^|\.)(init|reg|opt)_utils\w*\.relu$", relu),
+    (r"(^|\.)rnn_utils\w*\.sigmoid$", sigmoid),
+    (r"(^|\.)rnn_utils\w*\.softmax$", softmax_columns),
 ]
+
 
 
 __all__ = ["STANDINS"]

@@ -398,3 +398,13 @@ def standin(qualified: str) -> Callable[..., Any] | None:
     from backprop_doctor.loading.coursera import STANDINS  # it records through this module
 
     return next((helper for pattern, helper in STANDINS if re.search(pattern, qualified)), None)
+
+
+def star_names(module: str) -> list[str]:
+    """The stand-ins that `from MODULE import *` of the missing `module` brings (`from rnn_utils
+    import *` then `softmax(z)`; `from nnfs.datasets import *` then `spiral_data(...)`)."""
+    from backprop_doctor.loading.coursera import STANDINS
+
+    patterns = [p.pattern for p, _ in _LOADERS] + [p for p, _ in STANDINS]
+    names = {m.group(1) for m in (re.search(r"(\w+)\$$", p) for p in patterns) if m}
+    return sorted(n for n in names if standin(f"{module}.{n}") is not None)

@@ -147,7 +147,11 @@ class StubFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         return module
 
     def exec_module(self, module: types.ModuleType) -> None:
-        pass
+        # `from rnn_utils import *` copies only what the module holds: put the stand-ins there
+        from backprop_doctor.loading.datasets import star_names
+
+        for name in star_names(module.__name__):
+            setattr(module, name, _attribute(f"{module.__name__}.{name}"))
 
     # -- helpers
     def _from_user_folder(self, fullname: str) -> importlib.machinery.ModuleSpec | None:
