@@ -15,6 +15,7 @@ the program). The objects are used as the program first used them (see
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -73,8 +74,9 @@ def check_record(record: Record, discovered: Any, options: Options, shown: str) 
             _skip(out, instance, shown, late)
             continue
         obj = instance.state if instance.state is not None else instance.obj
-        shapes = _shapes(x, t, how)
-        x, t = _rows(x), _rows(t)
+        axis = _batch_axis(x, t)
+        shapes = _shapes(x, t, how, axis)
+        x, t = _rows(x, axis), _rows(t, axis if np.ndim(t) == 2 else 0)
         if not _chained(instance.obj, record):
             _skip(out, instance, shown, "its layers do not run as one chain (an encoder and a decoder, say): they are checked one by one")
             continue
@@ -191,20 +193,48 @@ def _batch(instance: Instance) -> tuple[Any, Any, str]:
     return None, None, "the program never called its gradient or loss method with a batch"
 
 
-def _rows(a: np.ndarray) -> np.ndarray:
-    return a[:ROWS] if a.ndim >= 1 and a.shape[0] > ROWS else a
+def _rows(a: np.ndarray, axis: int = 0) -> np.ndarray:
+    """The first ROWS samples of `a` along its batch axis (0, or -1 for one sample per column)."""
+    if a.ndim < 1 or a.shape[axis] <= ROWS:
+        return a
+    return a[:ROWS] if axis == 0 else a[..., :ROWS]
 
 
-def _given(arrays: list[np.ndarray], names: list[str]) -> str:
-    """`x (100, 784), t (100, 10), checked on the first 32 rows`."""
+def _held_arrays(obj: Any) -> tuple[np.ndarray, ...]:
+    """The object's weight matrices (`W`, `w1`, `weights`, `kernel`), not its caches."""
+    try:
+        held = vars(obj).items()
+    except TypeError:  # an object without a __dict__
+        return ()
+    return tuple(v for k, v in held if isinstance(v, np.ndarray) and re.match(r"(?i)(w\d*$|weights?|kernel)", k))
+
+
+def _batch_axis(x: Any, t: Any = None, weights: tuple[Any, ...] = ()) -> int:
+    """-1 when `x` holds one sample per column, the course layout (features, samples): its targets
+    share its last axis (`Y (1, m)`, labels `(m,)`), or without targets a weight multiplies it from
+    the left (`W (n, d) @ x (d, m)`) and none from the right. Else 0, one sample per row."""
+    if not isinstance(x, np.ndarray) or x.ndim != 2 or x.shape[0] == x.shape[1]:
+        return 0
+    if isinstance(t, np.ndarray) and t.ndim in (1, 2):
+        if t.shape[0] == x.shape[0]:
+            return 0
+        return -1 if t.shape[-1] == x.shape[1] else 0
+    matrices = [w for w in weights if isinstance(w, np.ndarray) and w.ndim == 2]
+    left = any(w.shape[1] == x.shape[0] for w in matrices)
+    right = any(w.shape[0] == x.shape[1] for w in matrices)
+    return -1 if left and not right else 0
+
+
+def _given(arrays: list[np.ndarray], names: list[str], axis: int = 0) -> str:
+    """`x (100, 784), t (100, 10) (checked on the first 16 rows)`."""
     text = ", ".join(f"{n} {tuple(a.shape)}" for n, a in zip(names, arrays))
-    if any(a.ndim >= 1 and a.shape[0] > ROWS for a in arrays[:1]):
-        text += f" (checked on the first {ROWS} rows)"
+    if any(a.ndim >= 1 and a.shape[axis] > ROWS for a in arrays[:1]):
+        text += f" (checked on the first {ROWS} {'columns' if axis else 'rows'})"
     return text
 
 
-def _shapes(x: Any, t: Any, how: str) -> str:
-    return f"{how}: {_given([x, t] if t is not None else [x], ['x', 't'])}"
+def _shapes(x: Any, t: Any, how: str, axis: int = 0) -> str:
+    return f"{how}: {_given([x, t] if t is not None else [x], ['x', 't'], axis)}"
 
 
 def _how(instance: Instance, shown: str) -> str:
@@ -371,11 +401,12 @@ def _check_layer(out: Checked, instance: Instance, options: Options, shown: str)
         _skip(out, instance, shown, f"its forward takes {len(arrays)} arrays and returns the loss: not checked yet")
         return
     names = ["x", "t"] if loss else _argument_names(obj.forward, len(arrays))
-    shapes = f"forward (line {call.line}): {_given(arrays, names)}{note}"
+    axis = _batch_axis(arrays[0], arrays[1] if loss else None, _held_arrays(obj))
+    shapes = f"forward (line {call.line}): {_given(arrays, names, axis)}{note}"
     if not _holds_batch_state(obj, arrays[0]) and np.ndim(arrays[0]) >= 2:  # a vector is one sample: kept whole
-        arrays = [_rows(a) for a in arrays]
+        arrays = [_rows(a, axis if np.ndim(a) == np.ndim(arrays[0]) else 0) for a in arrays]
     else:
-        shapes = shapes.replace(f" (checked on the first {ROWS} rows)", "")
+        shapes = re.sub(r" \(checked on the first \d+ (rows|columns)\)", "", shapes)
     label = instance.name if instance.line is None else f"{instance.name} (line {instance.line})"
     from backprop_doctor.observe.cells import check_observed
 
@@ -414,8 +445,8 @@ def _check_functions(out: Checked, record: Record, discovered: Any, options: Opt
                 Built(name, f"arguments observed at line {call.line}", skipped=f"`{forward.__name__}` returned {returned}, not (out, cache): not checked yet", origin="observed", line=call.line)
             )
             continue
-        x = _rows(call.args[0])
         params = list(call.args[1:])
+        x = _rows(call.args[0], _batch_axis(call.args[0], weights=tuple(params)))
         if any(isinstance(a, TooLarge) for a in params):
             out.report.built.append(Built(name, "observed", skipped="its recorded arguments are too large to keep", origin="observed", line=call.line))
             continue
@@ -430,7 +461,8 @@ def _check_functions(out: Checked, record: Record, discovered: Any, options: Opt
         if call is None or not all(isinstance(a, np.ndarray) for a in call.args[:2]):
             continue
         out.observed.add(loss.__name__)
-        x, t = _rows(call.args[0]), _rows(call.args[1])
+        axis = _batch_axis(call.args[0], call.args[1])
+        x, t = _rows(call.args[0], axis), _rows(call.args[1], axis if np.ndim(call.args[1]) == 2 else 0)
         result = api.check_layer(calls.func, x, t, options=options)
         result.built = []
         out.report.extend(result)
