@@ -45,7 +45,7 @@ from backprop_doctor.conventions._run import Case, NotChecked
 NAME = "shaped-layers"
 KIND = "class"
 ORDER = 29  # before the layer conventions that would build these from argument names alone
-INPUT_SHAPE = (2, 5, 6)
+INPUT_SHAPE = (2, 5, 6)  # (depth, height, width); tried as (height, width, depth) when that fails
 FUNCTIONS = ("activation", "activation_prime", "function", "function_prime", "derivative", "f", "f_prime", "df")
 
 
@@ -99,29 +99,43 @@ def label(cls: type) -> str:
     return cls.__name__
 
 
-def _arguments(names: list[str]) -> tuple[dict[str, Any], tuple[int, ...]] | None:
+def _arguments(names: list[str], shape: tuple[int, ...] = INPUT_SHAPE) -> tuple[dict[str, Any], tuple[int, ...]] | None:
     kwargs: dict[str, Any] = {}
     if _takes_function(names):
         return dict(zip(names, (tanh, tanh_prime))), (6, 1)
-    size = int(np.prod(INPUT_SHAPE))
+    size = int(np.prod(shape))
     values = {
-        "input_shape": INPUT_SHAPE, "kernel_size": 3, "kernel_shape": (3, 3), "depth": 2, "layer_depth": 2,
-        "output_depth": 2, "output_shape": (size, 1), "stride": 1,
+        "input_shape": shape, "kernel_size": 3, "kernel_shape": (3, 3), "depth": 3, "layer_depth": 3,
+        "output_depth": 3, "output_shape": (size, 1), "stride": 1,
     }
     for name in names:
         if name.lower() not in values:
             return None
         kwargs[name] = values[name.lower()]
-    return kwargs, INPUT_SHAPE
+    return kwargs, shape
 
 
 def build(cls: type, context: Any, rng: np.random.Generator) -> list[Case]:
+    names = _constructor(cls)
+    if _arguments(names) is None:
+        raise NotChecked(f"cannot guess the constructor arguments of `{cls.__name__}({', '.join(names)})`")
+    channels_last = (*INPUT_SHAPE[1:], INPUT_SHAPE[0])
+    try:
+        return _build(cls, context, rng, INPUT_SHAPE)
+    except Exception as first:  # noqa: BLE001 - the other image layout may suit it; else the first error stands
+        if "input_shape" not in (n.lower() for n in names):
+            raise
+        try:
+            return _build(cls, context, rng, channels_last)
+        except Exception:  # noqa: BLE001
+            raise first from None
+
+
+def _build(cls: type, context: Any, rng: np.random.Generator, input_shape: tuple[int, ...]) -> list[Case]:
     from backprop_doctor import build as builder
 
-    names = _constructor(cls)
-    found = _arguments(names)
-    if found is None:
-        raise NotChecked(f"cannot guess the constructor arguments of `{cls.__name__}({', '.join(names)})`")
+    found = _arguments(_constructor(cls), input_shape)
+    assert found is not None
     kwargs, shape = found
     np.random.seed(context.options.seed)
     try:
