@@ -225,7 +225,8 @@ def _observe(context: CheckContext, report: Report, found: Any) -> set[str]:
 def _replay(context: CheckContext, report: Report) -> bool:
     """Replay the first step of the program's training loop (see `backprop_doctor.replay`).
 
-    Same conditions as the observed run. Returns whether any update's gradient was compared.
+    Same conditions as the observed run. Returns whether any update's gradient was compared, or
+    the program's loss was traced to the line where it stops being a number.
     """
     opts = context.options
     assert context.source is not None
@@ -245,6 +246,7 @@ def _replay(context: CheckContext, report: Report) -> bool:
     report.extras["replay"] = [summary(r) for r in results]
     compared = False
     for result in results:
+        compared |= result.non_finite is not None  # its loss is never a number: that is the finding
         for _moved, measured in result.parameters:
             verdict = "scaled" if result.program_scale else "mismatch" if measured.wrong else "kink" if measured.inconclusive else "ok"
             report.measurements.append(Measurement("training step", measured.name, measured.error, verdict, probes=2 * len(measured.directions)))

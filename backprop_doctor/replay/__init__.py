@@ -54,6 +54,11 @@ def summary(result: StepResult) -> dict:
             if result.smaller_rate
             else None
         ),
+        "non_finite": (
+            {"line": result.non_finite.line, "kind": result.non_finite.kind, "step": result.non_finite.step}
+            if result.non_finite
+            else None
+        ),
         "parameters": [
             {"name": m.name, "wrong": m.wrong, "factor": m.factor, "proportional": m.proportional, "unused": m.unused}
             for _, m in result.parameters

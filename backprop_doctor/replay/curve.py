@@ -14,7 +14,9 @@ import ast
 import contextlib
 import io
 import math
+import sys
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -27,22 +29,67 @@ SECONDS = 3.0
 _NOTE = "__bpd_note__"
 
 
-def own_curve(runner: Runner, steps: int = STEPS, seconds: float = SECONDS, names: dict[str, Any] | None = None) -> list[float]:
+@dataclass
+class NonFinite:
+    """Where the replayed loop first made an infinity or a NaN: its line, what NumPy met there
+    ("overflow", "divide by zero", "invalid value") and in which pass (0 is the first)."""
+
+    line: int
+    kind: str
+    step: int
+
+
+def first_non_finite(runner: Runner, steps: int = STEPS, seconds: float = SECONDS) -> NonFinite | None:
+    """The statement of the user's file where the replayed loop first produced inf or NaN.
+
+    NumPy reports each such operation to `np.seterrcall` while its error mode is "call"; the
+    frame that called it is the user's line. A NaN made from an infinity made earlier (`inf / inf`)
+    points to the operation that made the infinity, so an overflow or a division by zero is
+    preferred over the invalid value it causes; underflow is never a cause."""
+    events: list[tuple[str, int, int]] = []
+    passes: list[int] = []
+    path = runner.path
+
+    def seen(kind: str, _flag: int) -> None:
+        frame = sys._getframe(1)
+        while frame is not None and frame.f_code.co_filename != path:
+            frame = frame.f_back
+        if frame is not None and len(events) < 1000:
+            events.append((kind, frame.f_lineno, len(passes)))
+
+    old = np.seterrcall(seen)
+    try:
+        with np.errstate(over="call", divide="call", invalid="call", under="ignore"):
+            own_curve(runner, steps, seconds, passes=passes)
+    finally:
+        np.seterrcall(old)
+    if not events:
+        return None
+    causes = [e for e in events if e[0] in ("overflow", "divide by zero")] or events
+    kind, line, step = causes[0]
+    return NonFinite(line, kind, max(step - 1, 0))
+
+
+def own_curve(
+    runner: Runner, steps: int = STEPS, seconds: float = SECONDS, names: dict[str, Any] | None = None, passes: list[int] | None = None
+) -> list[float]:
     """The loss after each of the first `steps` passes of the training loop; [] when it cannot run.
 
     `names` rebinds variables of the step's state first (`{"lr": 0.05}`: the same program at a
-    smaller learning rate)."""
+    smaller learning rate); `passes` is appended to at the start of each pass."""
     step = runner.step
     loop = step.loop
     site = runner.loss_site
-    if loop is None or site is None or not isinstance(loop, (ast.For, ast.While)):
-        return []
+    if loop is None or (site is None and passes is None) or not isinstance(loop, (ast.For, ast.While)):
+        return []  # without a loss to note, the loop only runs for the passes it is counted in
     losses: list[float] = []
     deadline = time.perf_counter() + seconds
-    passes = [0]
+    counted, passes = passes, [0]
 
     def note(namespace: dict[str, Any]) -> bool:
-        if passes[0] > 0:
+        if counted is not None:
+            counted.append(passes[0])
+        if passes[0] > 0 and site is not None:
             try:
                 value = namespace.get(site.name) if site.in_prefix else eval(site.expression, namespace)  # noqa: S307
             except Exception:  # noqa: BLE001 - the loss cannot be read after this pass (an index past the data)

@@ -106,6 +106,7 @@ class StepResult:
     corrected: list[float] = field(default_factory=list)  # the same step with every gradient right, at the program's rates
     smaller_rate: tuple[str, float, float, list[float]] | None = None  # (name, yours, tried, curve) when the curve rises
     larger_rate: tuple[str, float, float, list[float]] | None = None  # the same, when the curve does not move
+    non_finite: Any = None  # curve.NonFinite: where the loop first made inf or NaN, when no smaller rate helps
 
     @property
     def wrong(self) -> list[tuple[Moved, Measured]]:
@@ -225,8 +226,10 @@ def replay_step(capture: Capture, path: str, seed: int = 0, budget: float = 10.0
     `curve`: also run the loop itself for the program's own loss curve; `measure=False` skips
     the measurements (an earlier stage already found a gradient wrong) and keeps the curve."""
     earlier = capture.earlier
-    if earlier is not None and not _finite(capture.program_loss) and _finite(earlier.program_loss):
-        capture = earlier  # one update already took the loss to inf or nan: the first pass is the step to check
+    if earlier is not None and earlier.state is not None and capture.program_loss is not None and not _finite(capture.program_loss):
+        # one update already took the loss to inf or nan (the first pass is the step to check), or the
+        # loss was never a number (the first pass is where it first went wrong)
+        capture = earlier
     result = StepResult(capture.step, program_loss=capture.program_loss)
     started = time.perf_counter()
     if capture.state is None:
@@ -241,6 +244,16 @@ def replay_step(capture: Capture, path: str, seed: int = 0, budget: float = 10.0
         base_namespace = runner.run()
         base_loss = runner.loss_of(base_namespace)
         result.step_seconds = time.perf_counter() - started
+        if (base_loss is not None and not _finite(base_loss)) or (capture.program_loss is not None and not _finite(capture.program_loss)):
+            # NaN or inf before any update: the forward pass itself, at the line that first made it
+            from backprop_doctor.replay.curve import first_non_finite
+
+            first = base_loss if base_loss is not None and not _finite(base_loss) else capture.program_loss
+            result.loss, result.loss_value, result.curve = runner.loss_site, first, [first]
+            result.non_finite = first_non_finite(runner, steps=1)
+            if result.non_finite is None:
+                result.why = "the step's loss is not a number before any update"
+            return result
         if base_loss is None:
             result.why = "the step computes no loss that could be read"
             return result
@@ -298,6 +311,10 @@ def replay_step(capture: Capture, path: str, seed: int = 0, budget: float = 10.0
             result.curve = own_curve(runner)
             if rises(result.curve) and not result.wrong:
                 result.smaller_rate = _rate_that_works(runner, capture, (0.1, 0.01))
+                if result.smaller_rate is None and not all(math.isfinite(v) for v in result.curve):
+                    from backprop_doctor.replay.curve import first_non_finite
+
+                    result.non_finite = first_non_finite(runner)
             elif stalls(result.curve) and not result.wrong and not result.maximised:
                 result.larger_rate = _rate_that_works(runner, capture, (10.0, 100.0))
             if result.wrong and result.curve:

@@ -1,0 +1,79 @@
+"""Your program's own loss is NaN or infinite, and no smaller learning rate helps: the line that made it.
+
+What it finds:
+    After the training-step replay has found every update of your program right,
+    backprop-doctor runs your training loop again from the same state. When its
+    loss stops being a number and the same loop at a ten or a hundred times
+    smaller learning rate does too, the step size is not the cause: the
+    arithmetic is. A loss that is NaN from the first step, before any update,
+    is traced the same way. The loop is then run once more while NumPy reports every
+    overflow, division by zero and invalid value, and the first one made on a
+    line of your file is named.
+
+Why it matters:
+    Once a NaN reaches the weights every later number is NaN. Here no gradient
+    is wrong and no rate fixes it: the forward pass itself takes `exp` of a
+    large number, `log` of 0, or divides by a sum that is 0.
+
+Example:
+    A2 = 1 / (1 + np.exp(-Z2))
+    cost = -np.mean(Y * np.log(A2) + (1 - Y) * np.log(1 - A2))   # log(0) once A2 is exactly 1
+
+Fix:
+    A2 = np.clip(A2, 1e-12, 1 - 1e-12)   # or compute the loss from Z2 with np.logaddexp
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from typing import Any
+
+from backprop_doctor.findings import Finding
+from backprop_doctor.rules import rule
+
+NAME = "step-non-finite"
+CODE = "BPD610"
+SEVERITY = "error"
+STAGE = "training"
+
+ADVICE = {
+    "overflow": "a number grew past the float range there (`exp` of a large value, or weights that keep growing): "
+    "subtract the maximum before `exp`, or scale the inputs",
+    "divide by zero": "it divides by 0 or takes `log` of 0 there: keep the value away from 0 "
+    "(`np.log(np.clip(p, 1e-12, None))`, or add a small epsilon to the divisor)",
+    "invalid value": "it makes a NaN there (`0 / 0`, `inf - inf`, `log` of a negative number, `sqrt` of a negative number): "
+    "check what reaches that operation",
+}
+
+
+def run(context: Any) -> Iterator[Finding]:
+    source = context.source
+    if source is None:
+        return
+    for result in context.extras.get("replay") or []:
+        found = result.non_finite
+        if found is None or result.wrong:
+            continue
+        own = result.curve
+        advice = ADVICE.get(found.kind, ADVICE["invalid value"])
+        if len(own) == 1:  # before any update
+            message = (
+                f"your program's loss is {own[0]} from its first step, before any update: the first {found.kind} "
+                f"in its loop is at line {found.line}; {advice}"
+            )
+        else:
+            first_bad = next((i for i, v in enumerate(own) if not math.isfinite(v)), len(own) - 1)
+            message = (
+                f"your program's own loss stops being a number after {first_bad + 1} of its steps although every "
+                f"gradient it computes is right, and a smaller learning rate does not help: the first {found.kind} "
+                f"in its loop is at line {found.line} (step {found.step + 1}); {advice}"
+            )
+        yield rule(NAME).finding(
+            message,
+            file=source.path,
+            line=found.line,
+            evidence=(
+                ("your loop", "the first step's loss: " + f"{own[0]:.4g}" if len(own) == 1 else f"{len(own)} steps: " + " → ".join(f"{v:.4g}" for v in own[:6])),
+            ),
+        )
