@@ -562,6 +562,12 @@ def _pair_cases(base: str, forward: Callable, rng: np.random.Generator, batch: i
             window = "overlapping windows" if stride == 1 else "stride 2"
             cases.append((window, x, [{"pool_height": 2, "pool_width": 2, "stride": stride}]))
         return cases
+    recurrent = _recurrent_case(low, forward, rng, n)
+    if recurrent is not None:
+        return recurrent
+    if "temporal" in low and [a.lower() for a in names[:2]] in (["w", "b"], ["weight", "bias"]):
+        x = rng.standard_normal((n, 4, 5))  # (N, T, D): one affine map applied at every time step
+        return [(f"x {x.shape}", x, [0.3 * rng.standard_normal((5, 4)), 0.1 * rng.standard_normal(4)])]
     spatial = "spatial" in low
     x = rng.standard_normal((n, 3, 4, 4)) if spatial else rng.standard_normal((batch, 6))
     features = x.shape[1]
@@ -591,6 +597,35 @@ def _pair_cases(base: str, forward: Callable, rng: np.random.Generator, batch: i
         x4 = rng.standard_normal((n, 2, 3, 1))
         cases.append((f"x {x4.shape} (reshaped to 2-D)", x4, args))
     return cases
+
+
+HIDDEN_STATES = ("prev_h", "h0", "h_prev", "prev_c", "c0", "c_prev")
+
+
+def _recurrent_case(base: str, forward: Callable, rng: np.random.Generator, n: int) -> list[tuple[str, np.ndarray, list[Any]]] | None:
+    """cs231n's recurrent pairs: `rnn_step_forward(x, prev_h, Wx, Wh, b)` on x (N, D),
+    `rnn_forward(x, h0, Wx, Wh, b)` on a sequence x (N, T, D); an LSTM's weights hold its four
+    gates side by side (`Wx (D, 4H)`), a GRU's three."""
+    names = [p.lower() for p in list(inspect.signature(forward).parameters)[1:]]
+    if not {"wx", "wh"} <= set(names):
+        return None
+    steps, features, hidden = 4, 5, 6
+    gates = 4 if "lstm" in base else 3 if "gru" in base else 1
+    sequence = "step" not in base and any(h in names for h in ("h0", "c0"))
+    x = rng.standard_normal((n, steps, features) if sequence else (n, features))
+    args: list[Any] = []
+    for name in names:
+        if name in HIDDEN_STATES:
+            args.append(rng.standard_normal((n, hidden)))
+        elif name == "wx":
+            args.append(rng.standard_normal((features, gates * hidden)) / np.sqrt(features))
+        elif name == "wh":
+            args.append(rng.standard_normal((hidden, gates * hidden)) / np.sqrt(hidden))
+        elif name in ("b", "bias", "bh", "b_h"):
+            args.append(0.1 * rng.standard_normal(gates * hidden))
+        else:
+            return None
+    return [(f"x {x.shape}, hidden state ({n}, {hidden})", x, args)]
 
 
 def build_pair(forward: Callable, backward: Callable, rng: np.random.Generator, batch: int = 5) -> list[tuple[str, np.ndarray, list[Any]]]:

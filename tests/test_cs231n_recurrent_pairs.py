@@ -1,0 +1,132 @@
+"""cs231n's recurrent function pairs are built from their argument names and checked.
+
+`rnn_step_forward(x, prev_h, Wx, Wh, b)`, `rnn_forward(x, h0, Wx, Wh, b)` on a sequence
+`(N, T, D)`, `lstm_forward` with its four gates side by side in `Wx (D, 4H)`, and
+`temporal_affine_forward(x, w, b)` used to be "cannot guess a value for `prev_h`": an assignment-3
+file was left unchecked.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from backprop_doctor.build import _recurrent_case
+from tests.userfiles import check, errors, planted, write
+
+RNN_LAYERS = '''\
+import numpy as np
+
+
+def rnn_step_forward(x, prev_h, Wx, Wh, b):
+    next_h = np.tanh(x.dot(Wx) + prev_h.dot(Wh) + b)
+    cache = (x, prev_h, Wx, Wh, next_h)
+    return next_h, cache
+
+
+def rnn_step_backward(dnext_h, cache):
+    x, prev_h, Wx, Wh, next_h = cache
+    dtanh = dnext_h * (1 - next_h ** 2)
+    dx = dtanh.dot(Wx.T)
+    dprev_h = dtanh.dot(Wh.T)
+    dWx = x.T.dot(dtanh)
+    dWh = prev_h.T.dot(dtanh)
+    db = dtanh.sum(axis=0)
+    return dx, dprev_h, dWx, dWh, db
+
+
+def rnn_forward(x, h0, Wx, Wh, b):
+    N, T, D = x.shape
+    h = np.zeros((N, T, h0.shape[1]))
+    caches = []
+    prev_h = h0
+    for t in range(T):
+        prev_h, cache = rnn_step_forward(x[:, t, :], prev_h, Wx, Wh, b)
+        h[:, t, :] = prev_h
+        caches.append(cache)
+    return h, caches
+
+
+def rnn_backward(dh, cache):
+    N, T, H = dh.shape
+    D = cache[0][0].shape[1]
+    dx = np.zeros((N, T, D))
+    dWx = np.zeros((D, H))
+    dWh = np.zeros((H, H))
+    db = np.zeros(H)
+    dprev_h = np.zeros((N, H))
+    for t in reversed(range(T)):
+        dx_t, dprev_h, dWx_t, dWh_t, db_t = rnn_step_backward(dh[:, t, :] + dprev_h, cache[t])
+        dx[:, t, :] = dx_t
+        dWx += dWx_t
+        dWh += dWh_t
+        db += db_t
+    dh0 = dprev_h
+    return dx, dh0, dWx, dWh, db
+
+
+def temporal_affine_forward(x, w, b):
+    N, T, D = x.shape
+    M = b.shape[0]
+    out = x.reshape(N * T, D).dot(w).reshape(N, T, M) + b
+    cache = x, w, b, out
+    return out, cache
+
+
+def temporal_affine_backward(dout, cache):
+    x, w, b, out = cache
+    N, T, D = x.shape
+    M = b.shape[0]
+    dx = dout.reshape(N * T, M).dot(w.T).reshape(N, T, D)
+    dw = dout.reshape(N * T, M).T.dot(x.reshape(N * T, D)).T
+    db = dout.sum(axis=(0, 1))
+    return dx, dw, db
+'''
+
+
+def _wrong(report: dict) -> set[tuple[str, str]]:
+    return {(f["layer"], f["param"]) for f in errors(report) if f["code"] == "BPD101"}
+
+
+def test_correct_recurrent_pairs_are_built_and_clean(tmp_path):
+    report = check(write(tmp_path, "rnn_layers.py", RNN_LAYERS))
+    assert errors(report) == []
+    measured = {(m["layer"], m["param"]) for m in report["measurements"]}
+    assert {("rnn_step", "prev_h"), ("rnn_step", "Wh"), ("rnn", "h0"), ("rnn", "Wx"), ("temporal_affine", "w")} <= measured
+    shapes = {b["what"]: b["shapes"] for b in report["built"]}
+    assert shapes["rnn_forward/rnn_backward"].startswith("x (2, 4, 5)")  # a sequence
+    assert shapes["rnn_step_forward/rnn_step_backward"].startswith("x (2, 5)")  # one time step
+
+
+def test_a_backward_through_time_that_drops_the_carried_gradient_is_wrong_in_rnn_only(tmp_path):
+    path = planted(tmp_path, "rnn_layers.py", RNN_LAYERS, "dh[:, t, :] + dprev_h, cache[t]", "dh[:, t, :], cache[t]")
+    wrong = _wrong(check(path))
+    assert ("rnn", "Wh") in wrong and ("rnn", "h0") in wrong
+    assert not {w for w in wrong if w[0] == "rnn_step"}  # the step itself is right
+
+
+def test_a_wrong_tanh_derivative_in_the_step_is_wrong_in_the_step(tmp_path):
+    path = planted(tmp_path, "rnn_layers.py", RNN_LAYERS, "dtanh = dnext_h * (1 - next_h ** 2)", "dtanh = dnext_h * (1 - next_h)")
+    wrong = _wrong(check(path))
+    assert {("rnn_step", "Wx"), ("rnn_step", "prev_h")} <= wrong
+    assert ("rnn", "Wx") in wrong  # the sequence is made of those steps
+
+
+def _forward(x, prev_h, Wx, Wh, b):
+    return x
+
+
+def _lstm_forward(x, h0, Wx, Wh, bh):
+    return x
+
+
+def _gru_step_forward(x, prev_h, Wx, Wh, b, Wxt):
+    return x
+
+
+def test_the_synthesised_arguments_follow_the_recurrent_names():
+    rng = np.random.default_rng(0)
+    ((_, x, (h, wx, wh, b)),) = _recurrent_case("rnn_step", _forward, rng, 3)
+    assert x.shape == (3, 5) and h.shape == (3, 6) and wx.shape == (5, 6) and wh.shape == (6, 6) and b.shape == (6,)
+    ((_, x, (h0, wx, wh, bh)),) = _recurrent_case("lstm", _lstm_forward, rng, 3)
+    assert x.shape == (3, 4, 5) and wx.shape == (5, 24) and wh.shape == (6, 24) and bh.shape == (24,)
+    assert _recurrent_case("gru_step", _gru_step_forward, rng, 3) is None  # an argument it cannot size
