@@ -39,6 +39,8 @@ EARLY_ONE = 1e-3
 EARLY_TWO = 1e-1
 
 
+BORDERLINE = 10.0  # a joint probe within this many tolerances, with every element compared right, is a kink
+
 class _LayerRaised(Exception):
     def __init__(self, phase: str, error: BaseException):
         self.phase, self.error = phase, error
@@ -497,7 +499,9 @@ class LayerCheck:
             errs = result.errors(floor)
             smooth = ~result.kinked
             bad = (errs > tol) & smooth
-            if not bad.any() and (result.kinked.any() or a_kinked):
+            if not bad.any() and (result.kinked.any() or a_kinked or error < BORDERLINE * tol):
+                # no element is wrong, and the joint probe missed by little: the step crossed kinks
+                # spread over the array (a deep ReLU/max-pool network), not a wrong gradient
                 self._kink(a.name, error, tol)
                 self.report.measurements.append(Measurement(self.layer, a.name, error, "kink"))
                 continue

@@ -342,6 +342,9 @@ def refined_probe(
 # while rounding allows: the error of a wrong gradient does not depend on the step.
 SHRINK = 10
 SHRINKS = 2
+# One-sided slopes this far apart (relative to the slopes) at every step are a tie at the point; closer,
+# they are the rounding of a sum of many terms (a linear layer with one wrong element), not a kink.
+TIE_ASYMMETRY = 1e-4
 
 
 def _narrowed(f, f0, arrays, grads, directions, probe: Probe, floor: float, tol: float, saved) -> Probe:
@@ -367,7 +370,9 @@ def _narrowed(f, f0, arrays, grads, directions, probe: Probe, floor: float, tol:
             return smaller
         spread = abs(smaller.forward_slope - smaller.backward_slope)
         first_spread = abs(first.forward_slope - first.backward_slope)
-        if smaller.error * 3 <= first.error or (spread >= 0.5 * first_spread and spread > 8 * smaller.rounding):
+        size = max(abs(smaller.forward_slope), abs(smaller.backward_slope))
+        tie = spread >= 0.5 * first_spread and spread > 8 * smaller.rounding and spread > TIE_ASYMMETRY * size
+        if smaller.error * 3 <= first.error or tie:
             return replace(smaller, kink=True)
     return first
 
