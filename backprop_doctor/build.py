@@ -25,6 +25,7 @@ import numpy as np
 
 from backprop_doctor.conventions import FORWARD_SEED, ClassLayer, is_float_array, is_loss_layer
 from backprop_doctor.conventions import column_pairs
+from backprop_doctor.conventions.cs231n import two_outputs
 from backprop_doctor.static.imports import imports_name
 
 CLASSES = 4  # classes of synthetic targets when nothing says otherwise
@@ -633,6 +634,9 @@ def build_pair(forward: Callable, backward: Callable, rng: np.random.Generator, 
     working = []
     for label, x, args in column_pairs.cases(forward, rng) or _pair_cases(base, forward, rng, batch):
         result = _trial(lambda x=x, args=args: forward(x.copy(), *copy.deepcopy(args)))
+        if two_outputs(result) is not None:  # an LSTM step: (next_h, next_c, cache)
+            working.append((label, x, args))
+            continue
         if isinstance(result, tuple) and len(result) == 2:
             working.append((label, x, args))
             error = _trial_error_of(lambda result=result: backward(np.ones_like(result[0]), copy.deepcopy(result[1])))

@@ -3,7 +3,8 @@
 `rnn_step_forward(x, prev_h, Wx, Wh, b)`, `rnn_forward(x, h0, Wx, Wh, b)` on a sequence
 `(N, T, D)`, `lstm_forward` with its four gates side by side in `Wx (D, 4H)`, and
 `temporal_affine_forward(x, w, b)` used to be "cannot guess a value for `prev_h`": an assignment-3
-file was left unchecked.
+file was left unchecked. `lstm_step_forward -> (next_h, next_c, cache)` has two outputs; it is
+checked with both side by side, its backward given `dnext_h` and `dnext_c`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from backprop_doctor.build import _recurrent_case
-from tests.userfiles import check, errors, planted, write
+from tests.userfiles import check, errors, line_of, planted, write
 
 RNN_LAYERS = '''\
 import numpy as np
@@ -83,6 +84,46 @@ def temporal_affine_backward(dout, cache):
 '''
 
 
+LSTM_STEP = '''\
+import numpy as np
+
+
+def sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def lstm_step_forward(x, prev_h, prev_c, Wx, Wh, b):
+    H = prev_h.shape[1]
+    a = x @ Wx + prev_h @ Wh + b
+    i = sigmoid(a[:, :H])
+    f = sigmoid(a[:, H:2 * H])
+    o = sigmoid(a[:, 2 * H:3 * H])
+    g = np.tanh(a[:, 3 * H:])
+    next_c = f * prev_c + i * g
+    next_h = o * np.tanh(next_c)
+    cache = (x, prev_h, prev_c, Wx, Wh, i, f, o, g, next_c)
+    return next_h, next_c, cache
+
+
+def lstm_step_backward(dnext_h, dnext_c, cache):
+    x, prev_h, prev_c, Wx, Wh, i, f, o, g, next_c = cache
+    tc = np.tanh(next_c)
+    dc = dnext_c + dnext_h * o * (1 - tc ** 2)
+    do = dnext_h * tc
+    di = dc * g
+    df = dc * prev_c
+    dg = dc * i
+    dprev_c = dc * f
+    da = np.hstack([di * i * (1 - i), df * f * (1 - f), do * o * (1 - o), dg * (1 - g ** 2)])
+    dx = da @ Wx.T
+    dprev_h = da @ Wh.T
+    dWx = x.T @ da
+    dWh = prev_h.T @ da
+    db = da.sum(axis=0)
+    return dx, dprev_h, dprev_c, dWx, dWh, db
+'''
+
+
 def _wrong(report: dict) -> set[tuple[str, str]]:
     return {(f["layer"], f["param"]) for f in errors(report) if f["code"] == "BPD101"}
 
@@ -130,3 +171,16 @@ def test_the_synthesised_arguments_follow_the_recurrent_names():
     ((_, x, (h0, wx, wh, bh)),) = _recurrent_case("lstm", _lstm_forward, rng, 3)
     assert x.shape == (3, 4, 5) and wx.shape == (5, 24) and wh.shape == (6, 24) and bh.shape == (24,)
     assert _recurrent_case("gru_step", _gru_step_forward, rng, 3) is None  # an argument it cannot size
+
+
+def test_a_correct_lstm_step_with_two_outputs_is_checked_in_every_argument(tmp_path):
+    report = check(write(tmp_path, "lstm_step.py", LSTM_STEP))
+    assert errors(report) == []
+    measured = {m["param"] for m in report["measurements"] if m["layer"] == "lstm_step"}
+    assert measured == {"x", "prev_h", "prev_c", "Wx", "Wh", "b"}
+
+
+def test_a_cell_gradient_that_forgets_the_forget_gate_is_found_at_its_line(tmp_path):
+    path = planted(tmp_path, "lstm_step.py", LSTM_STEP, "dprev_c = dc * f", "dprev_c = dc")
+    found = {(f["code"], f["param"], f["line"]) for f in errors(check(path))}
+    assert found == {("BPD101", "prev_c", line_of(path, "dprev_c = dc"))}

@@ -72,9 +72,19 @@ class FunctionPair(Adapter):
         return out
 
     def _call_forward(self, x: np.ndarray, params: dict[str, np.ndarray]) -> Any:
-        return self._forward(x, *params.values(), *copy.deepcopy(self._config))
+        result = self._forward(x, *params.values(), *copy.deepcopy(self._config))
+        outputs = two_outputs(result)
+        if outputs is None:
+            return result
+        # `lstm_step_forward -> (next_h, next_c, cache)`: checked as one output, side by side
+        self._widths = tuple(o.shape[-1] for o in outputs)
+        return np.concatenate(outputs, axis=-1), result[2]
 
     def _call_backward(self, dout: Any, cache: Any) -> Any:
+        widths = getattr(self, "_widths", None)
+        if widths is not None and isinstance(dout, np.ndarray):  # `lstm_step_backward(dnext_h, dnext_c, cache)`
+            parts = np.split(dout, np.cumsum(widths)[:-1], axis=-1)
+            return self._backward(*parts, cache, **copy.deepcopy(self._again))
         return self._backward(dout, cache, **copy.deepcopy(self._again))
 
     def _grads(self, result: Any) -> tuple[Any, dict[str, Any]]:
@@ -110,6 +120,16 @@ class FunctionPair(Adapter):
         # a backward that returns its helper's gradients (`return linear_backward(dZ, cache)`)
         # computes them from the pre-activation gradient
         return (f"d{param}", param, "dZ", "dz")
+
+
+def two_outputs(result: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    """`(next_h, next_c)` of a forward that returns two arrays of one batch and its cache."""
+    if not (isinstance(result, tuple) and len(result) == 3):
+        return None
+    first, second = result[0], result[1]
+    if isinstance(first, np.ndarray) and isinstance(second, np.ndarray) and first.ndim >= 1 and first.shape[:-1] == second.shape[:-1]:
+        return first, second
+    return None
 
 
 def _named_again(forward: Callable, backward: Callable, arrays: int, config: tuple[Any, ...]) -> dict[str, Any]:
