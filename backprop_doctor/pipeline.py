@@ -7,6 +7,7 @@ user's code can neither hang nor crash the tool.
 
 from __future__ import annotations
 
+import ast
 import linecache
 import os
 import sys
@@ -60,7 +61,35 @@ def check_file(path: str | os.PathLike[str], options: Options | None = None, **k
     _sandbox_findings(report, path)
     report.extras.update({k: v for k, v in context.extras.items() if _jsonable(v)})
     report.findings = [f for f in report.findings if _selected(f, opts)]
+    if source.tree is not None:
+        report.findings = _callees_first(report.findings, source.tree, path)
     return rank(report)
+
+
+def _callees_first(findings: list[Finding], tree: ast.Module, path: str) -> list[Finding]:
+    """A wrong gradient in a function that calls another wrong one is that one's symptom
+    (`rnn_backward` over a wrong `rnn_step_backward`): it is marked as caused by it, so the
+    helper ranks first."""
+    from backprop_doctor.static.callees import enclosing, function_calls
+
+    mine = os.path.basename(path)
+    wrong = [
+        f for f in findings
+        if f.name == "gradient-mismatch" and f.severity == "error" and f.line is not None and os.path.basename(f.file or "") == mine
+    ]  # fmt: skip
+    if len(wrong) < 2:
+        return findings
+    functions = function_calls(tree)
+    where = {id(f): enclosing(functions, f.line) for f in wrong}
+    causes: dict[int, Finding] = {}
+    for f in wrong:
+        own = where[id(f)]
+        if own is None:
+            continue
+        callee = next((g for g in wrong if (w := where[id(g)]) is not None and w[0] != own[0] and w[0] in own[1]), None)
+        if callee is not None:
+            causes[id(f)] = callee
+    return [f.replace(caused_by=causes[id(f)].key()) if id(f) in causes and f.caused_by is None else f for f in findings]
 
 
 _DEPTH = sys.getrecursionlimit()  # read when the tool is imported, before any user code runs

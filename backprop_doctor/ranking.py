@@ -47,7 +47,8 @@ LOCATING = ("step-gradient-mismatch",)
 
 
 def sort_key(f: Finding) -> tuple:
-    return (SEVERITY_ORDER[f.severity], _precedence(f), f.name not in LOCATING, f.line is None, f.code, f.layer or "", f.param or "")
+    # a finding already known to follow from another (a wrong helper it calls) sorts after it
+    return (SEVERITY_ORDER[f.severity], _precedence(f), f.name not in LOCATING, f.line is None, f.code, f.caused_by is not None, f.layer or "", f.param or "")
 
 
 def _precedence(f: Finding) -> int:
