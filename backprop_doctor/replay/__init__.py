@@ -59,6 +59,7 @@ def summary(result: StepResult) -> dict:
             if result.non_finite
             else None
         ),
+        "symmetric": list(result.symmetric),
         "parameters": [
             {"name": m.name, "wrong": m.wrong, "factor": m.factor, "proportional": m.proportional, "unused": m.unused}
             for _, m in result.parameters

@@ -107,6 +107,7 @@ class StepResult:
     smaller_rate: tuple[str, float, float, list[float]] | None = None  # (name, yours, tried, curve) when the curve rises
     larger_rate: tuple[str, float, float, list[float]] | None = None  # the same, when the curve does not move
     non_finite: Any = None  # curve.NonFinite: where the loop first made inf or NaN, when no smaller rate helps
+    symmetric: list[str] = field(default_factory=list)  # weight matrices whose units all start equal (`np.zeros`)
 
     @property
     def wrong(self) -> list[tuple[Moved, Measured]]:
@@ -302,6 +303,9 @@ def replay_step(capture: Capture, path: str, seed: int = 0, budget: float = 10.0
                 result.maximised, result.loss_value = True, base_loss
                 rng = np.random.default_rng(seed)
                 result.parameters = [(moved, m) for moved in capture.moved if (m := _parameter(runner, moved, base_loss, rng)) is not None]
+        from backprop_doctor.replay.symmetry import symmetric_weights
+
+        result.symmetric = symmetric_weights(capture.moved)
         rng = np.random.default_rng(seed + 1)
         if result.wrong:
             _walk_adjoints(runner, capture, result, base_namespace, base_loss, rng, deadline)

@@ -1,0 +1,72 @@
+"""Every weight matrix starts with all its units the same, so the hidden units never differ.
+
+What it finds:
+    The training-step replay reads your program's weights where its training
+    loop runs. When every weight matrix (two or more) has identical units, as
+    `np.zeros` or `np.ones` give them, each hidden unit computes the same value
+    and receives the same gradient at every step: the units stay copies of one
+    another, however long the loop runs (and ReLU units at exactly 0 get no
+    gradient at all).
+
+Why it matters:
+    Every gradient is right and the loss may still fall a little, so nothing
+    looks broken; but the network is one unit wide. Random initial weights
+    break the symmetry.
+
+Example:
+    W1 = np.zeros((2, 8))
+    W2 = np.zeros((8, 1))
+
+Fix:
+    W1 = np.random.randn(2, 8) * 0.1
+    W2 = np.random.randn(8, 1) * 0.1
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from typing import Any
+
+from backprop_doctor.findings import Finding
+from backprop_doctor.rules import rule
+
+NAME = "symmetric-init"
+CODE = "BPD611"
+SEVERITY = "error"
+STAGE = "training"
+
+
+def run(context: Any) -> Iterator[Finding]:
+    source = context.source
+    if source is None or source.tree is None:
+        return
+    for result in context.extras.get("replay") or []:
+        if not result.symmetric or result.wrong:
+            continue
+        names = result.symmetric
+        line = _first_assignment(source.tree, names) or result.step.loop_line
+        shown = ", ".join(f"`{n}`" for n in names)
+        yield rule(NAME).finding(
+            f"every weight matrix of your program ({shown}) starts with all its units equal, so each hidden unit "
+            f"computes the same value and gets the same gradient at every step: they never become different units. "
+            f"Initialise the weights with small random values (`np.random.randn(...) * 0.1`) instead",
+            file=source.path,
+            line=line,
+            param=names[0],
+            fix=None,
+        )
+
+
+def _first_assignment(tree: ast.Module, names: list[str]) -> int | None:
+    """The first line that assigns one of `names` (`W1 = np.zeros(...)`, `self.W1 = ...`, `params['W1'] = ...`)."""
+    wanted = set(names) | {n.split(".")[-1] for n in names}
+    lines = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                text = ast.unparse(target)
+                if text in wanted or text.removeprefix("self.") in wanted or text.replace('"', "'") in wanted:
+                    lines.append(node.lineno)
+    return min(lines) if lines else None
