@@ -43,6 +43,13 @@ def main(argv: list[str] | None = None) -> int:
 
     from backprop_doctor.loading import datasets, namespace, sandbox
 
+    # Before the user's folder is reachable: a `random.py` of the user's beside the file must not
+    # stand in for the standard library's when NumPy loads its random module lazily.
+    import random  # noqa: F401
+    import secrets  # noqa: F401
+
+    import numpy.random  # noqa: F401
+
     sandbox.install(args.file)  # before any user code runs; for the rest of this process
     datasets.install_missing_files()  # a missing mnist.pkl.gz reads as synthetic data
 

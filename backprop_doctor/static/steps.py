@@ -364,7 +364,8 @@ _STEP_FACTOR = re.compile(r"(?i)epsilon|eps|rate|mu")  # `W1 += -Config.epsilon 
 
 
 def _take_rate(step: ast.expr) -> tuple[str | None, str | None]:
-    """`lr * g` -> ("lr", "g"); `(lr / m) * g` -> ("lr", "g / m"); `0.1 * g` -> ("0.1", "g")."""
+    """`lr * g` -> ("lr", "g"); `(lr / m) * g` -> ("lr", "g / m"); `0.1 * g` -> ("0.1", "g");
+    `lr * X.T @ dz`, that is `(lr * X.T) @ dz` -> ("lr", "X.T @ dz")."""
 
     def is_rate(node: ast.expr) -> bool:
         if isinstance(node, ast.Call) and len(node.args) == 1 and not node.keywords:  # `np.float32(0.5)`, `float(lr)`
@@ -393,6 +394,14 @@ def _take_rate(step: ast.expr) -> tuple[str | None, str | None]:
         inner_rate, inner = _take_rate(step.left)
         if inner_rate is not None and inner is not None:
             return inner_rate, f"({inner}) / ({ast.unparse(step.right)})"
+    if isinstance(step, ast.BinOp) and isinstance(step.op, ast.MatMult):
+        # `lr * X.T @ dz` parses as `(lr * X.T) @ dz`: the rate sits inside the left operand
+        for side in ("left", "right"):
+            inner_rate, inner = _take_rate(getattr(step, side))
+            if inner_rate is not None and inner is not None:
+                rest = copy.copy(step)
+                setattr(rest, side, ast.parse(inner, mode="eval").body)
+                return inner_rate, ast.unparse(rest)
     return None, ast.unparse(step)
 
 
