@@ -91,6 +91,10 @@ class LayerCheck:
     # Restore NumPy's global random state after the check (False: the caller does, once for
     # several checks; reading and setting that state costs about a forward pass).
     restore_rng: bool = True
+    # For a network: the caller checked every one of its layers, and each layer's backward gave
+    # the same gradients when called twice. The network's own second `gradient` call is then
+    # made only where state could still carry over between calls (`_carries_state`).
+    parts_reentrant: bool = False
 
     def __post_init__(self) -> None:
         self._writes_input = True  # until the first forward shows otherwise
@@ -99,6 +103,8 @@ class LayerCheck:
         # check would need a second copy of its weights' size): they are read-only while user
         # code runs, and copied only if user code writes into them (`_privatise`).
         self._held: list[np.ndarray] = []
+        # True once the second backward gave the same gradients as the first (None: not known)
+        self.reentrant: bool | None = None
         self._grads: dict[str, Any] = {}
         self._checked: list[_Array] = []
         # A stream of its own: inputs built (or drawn by the caller) from the same seed must not
@@ -273,7 +279,11 @@ class LayerCheck:
 
         dout = upstream.copy() if isinstance(upstream, np.ndarray) else upstream
         class_layer = isinstance(self.adapter, ClassLayer) and before is not None
+        network = getattr(self.adapter, "network", None) if self.adapter.kind == "network" and self.parts_reentrant else None
+        state = _state_of(network.net, {p.shape for p in network.params().values()}) if network is not None and attempt == 0 else None
         dx, grads = self._backward(dout, copy_grads=False)
+        carries = state is None or _carries_state(network.net, state, grads)
+        del state
         if class_layer:
             # Which attributes are parameters is only known after a backward; read their
             # gradients from that same first call (a second one would show accumulation).
@@ -282,7 +292,7 @@ class LayerCheck:
             grads = {k: np.array(g, copy=True) if isinstance(g, np.ndarray) else g for k, g in grads.items()}  # DLFS-2 writes in place
         grads = self._hold(grads, x)
         if attempt == 0:
-            again = self._contracts(upstream, dout, dx, self._grads)
+            again = self._contracts(upstream, dout, dx, self._grads, twice=carries)
             grads = self._grads  # copies, if the second call wrote into the first one's arrays
             if again is not None:
                 # The second call gave the same gradients: compare with those (the ones the
@@ -644,8 +654,12 @@ class LayerCheck:
             return False
         return True
 
-    def _contracts(self, upstream: Any, dout: Any, dx: Any, grads: dict[str, Any]) -> dict[str, Any] | None:
-        """Check the contracts of backward; the gradients of a second call when they equal the first."""
+    def _contracts(self, upstream: Any, dout: Any, dx: Any, grads: dict[str, Any], twice: bool = True) -> dict[str, Any] | None:
+        """Check the contracts of backward; the gradients of a second call when they equal the first.
+
+        Without `twice`, backward is not called a second time (the caller knows that no state
+        carries over between calls: see `_carries_state`).
+        """
         target = self.adapter.backward_target()
         if isinstance(upstream, np.ndarray) and self.adapter.dout_is_input and not np.array_equal(dout, upstream):
             where = locate.inplace_write(target)
@@ -655,11 +669,15 @@ class LayerCheck:
                 "`dout = dout.copy()` first) so the caller's gradient is not changed",
                 **where.fields(),
             )
+        if not twice:
+            self.reentrant = True
+            return None
         if isinstance(upstream, np.ndarray) and not (isinstance(dout, np.ndarray) and identical(dout, upstream)):
             dout = upstream.copy()  # the first call wrote into its dout: give the second a fresh one
         dx2, grads2 = self._backward(dout, copy_grads=False)
         grads = self._grads  # the first call's gradients (copies if the second wrote into them)
         reentrant = _same(dx, dx2) and all(_same(grads.get(k), grads2.get(k)) for k in grads)
+        self.reentrant = reentrant
         if not reentrant:
             where = locate.accumulation(target)
             if not where.text and self.adapter.is_loss:
@@ -694,6 +712,73 @@ class LayerCheck:
                     **locate.where(target).fields(),
                 )
         return grads2 if reentrant else None
+
+
+# How deep `_state_of` looks into a network for the arrays it holds (net → layers dict → layer → attribute).
+STATE_DEPTH = 4
+_SCALARS = (bool, int, float, complex, str, bytes, type(None), np.generic)
+
+
+@dataclass
+class _State:
+    """What a network holds before its `gradient` runs (`_state_of`)."""
+
+    arrays: dict[int, np.ndarray]  # arrays reachable from it with a parameter's shape, by id (held: no id is reused)
+    scalars: dict[str, Any]  # its own plain attributes
+    known: bool = True  # False: the network could not be walked
+
+
+def _state_of(net: Any, shapes: set[tuple[int, ...]]) -> _State:
+    """The arrays of a parameter's shape reachable from `net` (through attributes, dicts, lists
+    and tuples, `STATE_DEPTH` levels deep), and the values of its own plain attributes."""
+    arrays: dict[int, np.ndarray] = {}
+    seen: set[int] = set()
+
+    def walk(obj: Any, depth: int) -> None:
+        if id(obj) in seen:
+            return
+        seen.add(id(obj))
+        if isinstance(obj, np.ndarray):
+            for a in (obj, obj.base):
+                if isinstance(a, np.ndarray) and a.shape in shapes:
+                    arrays[id(a)] = a
+            return
+        if depth >= STATE_DEPTH:
+            return
+        if isinstance(obj, dict):
+            values = list(obj.values())
+        elif isinstance(obj, (list, tuple)):
+            values = list(obj)
+        elif hasattr(obj, "__dict__") and not isinstance(obj, type) and not callable(obj):
+            values = list(vars(obj).values())
+        else:
+            return
+        for value in values:
+            walk(value, depth + 1)
+
+    try:
+        walk(net, 0)
+        return _State(arrays, {k: v for k, v in vars(net).items() if isinstance(v, _SCALARS)})
+    except Exception:  # noqa: BLE001 - an odd user object: call twice, as for any other
+        return _State({}, {}, known=False)
+
+
+def _carries_state(net: Any, before: _State, grads: dict[str, Any]) -> bool:
+    """Whether a second `gradient` call could give other values than the first: some gradient
+    array existed before the call (accumulated into, `grads['W1'] += ...`), or is no array,
+    or the network changed one of its own plain attributes (a call counter). Gradient arrays
+    made by the call itself, from what the call's own forward recomputes, cannot carry
+    anything over; the layers' own state is covered by their checks (`parts_reentrant`)."""
+    if not before.known:
+        return True
+    for g in grads.values():
+        if not isinstance(g, np.ndarray) or id(g) in before.arrays or (g.base is not None and id(g.base) in before.arrays):
+            return True
+    try:
+        now = {k: v for k, v in vars(net).items() if isinstance(v, _SCALARS)}
+        return now.keys() != before.scalars.keys() or any(not _same(now[k], before.scalars[k]) for k in now)
+    except Exception:  # noqa: BLE001
+        return True
 
 
 def _statement(where: locate.Location) -> str:
