@@ -39,6 +39,10 @@ EARLY_ONE = 1e-3
 EARLY_TWO = 1e-1
 
 
+# The key under which the first backward's dx is held beside the parameters' gradients.
+_DX = "\0dx"
+
+
 class _LayerRaised(Exception):
     def __init__(self, phase: str, error: BaseException):
         self.phase, self.error = phase, error
@@ -125,15 +129,37 @@ class LayerCheck:
         except Exception as error:  # user code
             raise _LayerRaised("forward", error) from error
 
-    def _backward(self, dout: Any, copy_grads: bool = True) -> tuple[np.ndarray | None, dict[str, Any]]:
+    def _backward(self, dout: Any, copy_grads: bool = True, copy_dx: bool = True) -> tuple[np.ndarray | None, dict[str, Any]]:
         """dx and the gradients, copied (a later call may write into the same arrays) unless
-        `copy_grads` is False: for a look that ends before the next call to user code."""
+        `copy_grads` (`copy_dx`) is False: for a look that ends before the next call to user
+        code, or for arrays the check then holds (`_hold`)."""
         try:
             dx, grads = self._guarded(lambda: self.adapter.backward(dout))
         except Exception as error:  # user code
             raise _LayerRaised("backward", error) from error
         copy = lambda g: np.array(g, copy=True) if isinstance(g, np.ndarray) else g  # noqa: E731
-        return copy(dx), ({k: copy(v) for k, v in grads.items()} if copy_grads else dict(grads))
+        return (copy(dx) if copy_dx else dx), ({k: copy(v) for k, v in grads.items()} if copy_grads else dict(grads))
+
+    def _first_backward(self, upstream: Any) -> tuple[Any, np.ndarray | None, dict[str, Any]]:
+        """(dout, dx, gradients) of the first backward, nothing copied.
+
+        The upstream gradient is handed over itself, read-only, rather than as a copy: a
+        backward that writes into its dout raises, and is called again with a copy of its own
+        (`_contracts` then reports the write). The upstream stays read-only for the rest of
+        the check (`run` makes it writable again): the objective of every probe reads it.
+        """
+        if not (isinstance(upstream, np.ndarray) and upstream.flags.owndata):
+            dout = upstream.copy() if isinstance(upstream, np.ndarray) else upstream
+            return (dout, *self._backward(dout, copy_grads=False, copy_dx=False))
+        upstream.flags.writeable = False
+        try:
+            return (upstream, *self._backward(upstream, copy_grads=False, copy_dx=False))
+        except _LayerRaised as raised:
+            if not (isinstance(raised.error, ValueError) and "read-only" in str(raised.error)):
+                raise
+        dout = upstream.copy()
+        np.random.seed(FORWARD_SEED)  # as for the call that raised
+        return (dout, *self._backward(dout, copy_grads=False, copy_dx=False))
 
     def _first_gradients(self, before: dict[str, int]) -> dict[str, Any]:
         """The parameters' gradients as the first backward left them (see `_hold`).
@@ -243,6 +269,9 @@ class LayerCheck:
         finally:
             for g in self._held:
                 g.flags.writeable = True
+            upstream = getattr(self, "_upstream", None)
+            if isinstance(upstream, np.ndarray) and upstream.flags.owndata:
+                upstream.flags.writeable = True
             self._held, self._grads, self._checked = [], {}, []
             if state is not None:
                 np.random.set_state(state)
@@ -277,11 +306,10 @@ class LayerCheck:
         f0 = self._objective(out, upstream)
         del out
 
-        dout = upstream.copy() if isinstance(upstream, np.ndarray) else upstream
         class_layer = isinstance(self.adapter, ClassLayer) and before is not None
         network = getattr(self.adapter, "network", None) if self.adapter.kind == "network" and self.parts_reentrant else None
         state = _state_of(network.net, {p.shape for p in network.params().values()}) if network is not None and attempt == 0 else None
-        dx, grads = self._backward(dout, copy_grads=False)
+        dout, dx, grads = self._first_backward(upstream)
         carries = state is None or _carries_state(network.net, state, grads)
         del state
         if class_layer:
@@ -290,9 +318,9 @@ class LayerCheck:
             grads = self._first_gradients(before)
         elif self.adapter.kind == "network" and getattr(getattr(self.adapter, "network", None), "style", "") == "list":
             grads = {k: np.array(g, copy=True) if isinstance(g, np.ndarray) else g for k, g in grads.items()}  # DLFS-2 writes in place
-        grads = self._hold(grads, x)
+        grads = self._hold({**grads, _DX: dx}, x)  # dx held too: user code that writes into it gets it copied
         if attempt == 0:
-            again = self._contracts(upstream, dout, dx, self._grads, twice=carries)
+            again = self._contracts(upstream, dout, self._grads, twice=carries)
             grads = self._grads  # copies, if the second call wrote into the first one's arrays
             if again is not None:
                 # The second call gave the same gradients: compare with those (the ones the
@@ -308,6 +336,7 @@ class LayerCheck:
                     **locate.where(self.adapter.backward_target()).fields(),
                 )
         del dout
+        dx = grads.get(_DX)
 
         arrays = self._arrays(x, dx, grads, attempt)
         self._checked = arrays
@@ -654,10 +683,10 @@ class LayerCheck:
             return False
         return True
 
-    def _contracts(self, upstream: Any, dout: Any, dx: Any, grads: dict[str, Any], twice: bool = True) -> dict[str, Any] | None:
+    def _contracts(self, upstream: Any, dout: Any, grads: dict[str, Any], twice: bool = True) -> dict[str, Any] | None:
         """Check the contracts of backward; the gradients of a second call when they equal the first.
 
-        Without `twice`, backward is not called a second time (the caller knows that no state
+        `grads` holds the first call's dx under `_DX`. Without `twice`, backward is not called a second time (the caller knows that no state
         carries over between calls: see `_carries_state`).
         """
         target = self.adapter.backward_target()
@@ -674,9 +703,10 @@ class LayerCheck:
             return None
         if isinstance(upstream, np.ndarray) and not (isinstance(dout, np.ndarray) and identical(dout, upstream)):
             dout = upstream.copy()  # the first call wrote into its dout: give the second a fresh one
-        dx2, grads2 = self._backward(dout, copy_grads=False)
+        dx2, grads2 = self._backward(dout, copy_grads=False, copy_dx=False)
+        grads2 = {**grads2, _DX: dx2}
         grads = self._grads  # the first call's gradients (copies if the second wrote into them)
-        reentrant = _same(dx, dx2) and all(_same(grads.get(k), grads2.get(k)) for k in grads)
+        reentrant = all(_same(grads.get(k), grads2.get(k)) for k in grads)
         self.reentrant = reentrant
         if not reentrant:
             where = locate.accumulation(target)
@@ -701,9 +731,10 @@ class LayerCheck:
                     "state in backward",
                     **where.fields(),
                 )
-        if self.adapter.is_loss and self.adapter.dout_is_input and isinstance(dx, np.ndarray):
+        if self.adapter.is_loss and self.adapter.dout_is_input and isinstance(self._grads.get(_DX), np.ndarray):
             dx3, _ = self._backward(2.0)
             self._backward(upstream)  # leave the layer as after a normal call
+            dx = self._grads.get(_DX)  # read after the calls: a copy, if they wrote into it
             if isinstance(dx3, np.ndarray) and np.allclose(dx3, dx) and np.any(dx):
                 self._add(
                     "upstream-grad-ignored",
