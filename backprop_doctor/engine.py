@@ -37,6 +37,10 @@ LOSS_RTOL = 1e-4
 # Gaussians): one probe lands 1,000 times below the tolerance with probability ~6e-4 · tol/r.
 EARLY_ONE = 1e-3
 EARLY_TWO = 1e-1
+# A layer gradient of at least this many elements that the first backward bound afresh
+# (`self.dW = ...`) is not kept while the second backward computes its successor
+# (`_stand_ins`): the two would otherwise sit beside the check's copy of the weights.
+STAND_IN_SIZE = 1 << 16
 
 
 # The key under which the first backward's dx is held beside the parameters' gradients.
@@ -309,6 +313,7 @@ class LayerCheck:
         class_layer = isinstance(self.adapter, ClassLayer) and before is not None
         network = getattr(self.adapter, "network", None) if self.adapter.kind == "network" and self.parts_reentrant else None
         state = _state_of(network.net, {p.shape for p in network.params().values()}) if network is not None and attempt == 0 else None
+        rebound = self.adapter.attribute_ids() if class_layer and attempt == 0 else None
         dout, dx, grads = self._first_backward(upstream)
         carries = state is None or _carries_state(network.net, state, grads)
         del state
@@ -320,7 +325,7 @@ class LayerCheck:
             grads = {k: np.array(g, copy=True) if isinstance(g, np.ndarray) else g for k, g in grads.items()}  # DLFS-2 writes in place
         grads = self._hold({**grads, _DX: dx}, x)  # dx held too: user code that writes into it gets it copied
         if attempt == 0:
-            again = self._contracts(upstream, dout, self._grads, twice=carries)
+            again = self._contracts(upstream, dout, self._grads, twice=carries, rebound=rebound)
             grads = self._grads  # copies, if the second call wrote into the first one's arrays
             if again is not None:
                 # The second call gave the same gradients: compare with those (the ones the
@@ -636,6 +641,58 @@ class LayerCheck:
 
     # -- contracts ---------------------------------------------------------------------
 
+    def _stand_ins(self, rebound: dict[str, int]) -> dict[str, _StandIn]:
+        """Let go of the large first gradients the first backward bound afresh, before the second.
+
+        A layer that assigns its gradient (`self.dW = x.T @ dout`) would otherwise hold the
+        first call's array until the second call's is complete: two gradients beside the
+        check's copy of the weights, three times their memory. Each such attribute is set
+        to a read-only stand-in of NaNs that takes no memory: an assigning backward never
+        reads it; one that accumulates (`self.dW = self.dW + g`) turns the NaNs into a
+        difference, and one that writes into it raises and gets a writable array of NaNs
+        (`_second_backward`). The first values are kept as a fingerprint, to compare, and in
+        float32, to check against should the second call differ.
+        """
+        adapter = self.adapter
+        if not isinstance(adapter, ClassLayer) or adapter.dlfs2 or adapter.methods.learning_rate:
+            return {}
+        layer, found = adapter.layer, {}
+        lives = [self.x, *adapter.params().values()]
+        for name in adapter.layer_params():
+            attribute = adapter.grad_attribute(name)
+            g = getattr(layer, attribute, None) if attribute.isidentifier() else None
+            if (
+                not isinstance(g, np.ndarray)
+                or g.size < STAND_IN_SIZE
+                or g is not self._grads.get(name)
+                or rebound.get(attribute) == id(g)
+                or not g.flags.owndata
+                or sum(v is g for v in self._grads.values()) != 1
+                or any(np.may_share_memory(g, a) for a in lives if isinstance(a, np.ndarray))
+            ):
+                continue
+            found[name] = _StandIn(attribute, g.shape, _fingerprint(g), g.astype(np.float32))
+        if not found:
+            return {}
+        for name, stand_in in found.items():
+            g = self._grads[name]
+            self._held = [h for h in self._held if h is not g]
+            self._grads[name] = None
+            setattr(layer, stand_in.attribute, np.broadcast_to(np.float64(np.nan), stand_in.shape))
+        return found
+
+    def _second_backward(self, dout: Any, stand_ins: dict[str, _StandIn]) -> tuple[Any, dict[str, Any]]:
+        """The second backward with stand-ins; writable ones if it writes into them."""
+        try:
+            return self._backward(dout, copy_grads=False, copy_dx=False)
+        except _LayerRaised as raised:
+            if not (isinstance(raised.error, ValueError) and "read-only" in str(raised.error)):
+                raise
+        for stand_in in stand_ins.values():
+            setattr(self.adapter.layer, stand_in.attribute, np.full(stand_in.shape, np.nan))
+        np.random.seed(FORWARD_SEED)
+        return self._backward(dout, copy_grads=False, copy_dx=False)
+
     def _input_mutated(self, x: np.ndarray, given: np.ndarray) -> None:
         changed = int(np.sum(~np.isclose(given, x, equal_nan=True))) if given.shape == x.shape else given.size
         where = locate.inplace_write(self.adapter.forward_target())
@@ -683,11 +740,14 @@ class LayerCheck:
             return False
         return True
 
-    def _contracts(self, upstream: Any, dout: Any, grads: dict[str, Any], twice: bool = True) -> dict[str, Any] | None:
+    def _contracts(
+        self, upstream: Any, dout: Any, grads: dict[str, Any], twice: bool = True, rebound: dict[str, int] | None = None
+    ) -> dict[str, Any] | None:
         """Check the contracts of backward; the gradients of a second call when they equal the first.
 
         `grads` holds the first call's dx under `_DX`. Without `twice`, backward is not called a second time (the caller knows that no state
-        carries over between calls: see `_carries_state`).
+        carries over between calls: see `_carries_state`). `rebound`: the ids of the layer's
+        attributes before the first backward (`_stand_ins`).
         """
         target = self.adapter.backward_target()
         if isinstance(upstream, np.ndarray) and self.adapter.dout_is_input and not np.array_equal(dout, upstream):
@@ -703,10 +763,22 @@ class LayerCheck:
             return None
         if isinstance(upstream, np.ndarray) and not (isinstance(dout, np.ndarray) and identical(dout, upstream)):
             dout = upstream.copy()  # the first call wrote into its dout: give the second a fresh one
-        dx2, grads2 = self._backward(dout, copy_grads=False, copy_dx=False)
+        stand_ins = self._stand_ins(rebound) if rebound is not None else {}
+        if stand_ins:
+            dx2, grads2 = self._second_backward(dout, stand_ins)
+        else:
+            dx2, grads2 = self._backward(dout, copy_grads=False, copy_dx=False)
         grads2 = {**grads2, _DX: dx2}
         grads = self._grads  # the first call's gradients (copies if the second wrote into them)
-        reentrant = all(_same(grads.get(k), grads2.get(k)) for k in grads)
+        reentrant = all(
+            _fingerprint(grads2.get(k)) == stand_ins[k].fingerprint if k in stand_ins else _same(grads.get(k), grads2.get(k))
+            for k in grads
+        )
+        for k, stand_in in stand_ins.items():
+            if not reentrant:  # compare with the first call's values, as kept
+                grads[k] = stand_in.first.astype(np.float64)
+            elif k in grads2:
+                grads[k] = grads2[k]
         self.reentrant = reentrant
         if not reentrant:
             where = locate.accumulation(target)
@@ -743,6 +815,30 @@ class LayerCheck:
                     **locate.where(target).fields(),
                 )
         return grads2 if reentrant else None
+
+
+@dataclass
+class _StandIn:
+    """A first gradient let go before the second backward: its attribute, shape, fingerprint,
+    and its values in float32 (for the comparison, should the second call differ)."""
+
+    attribute: str
+    shape: tuple[int, ...]
+    fingerprint: tuple
+    first: np.ndarray
+
+
+def _fingerprint(g: Any) -> tuple | None:
+    """Shape, dtype and two exact checksums of an array's bits (a wrapping sum and an xor of
+    its 64-bit words): equal for bit-identical arrays, and for arrays that differ anywhere
+    except in a contrived pair of changes that cancel in both."""
+    if not isinstance(g, np.ndarray):
+        return None
+    flat = np.ascontiguousarray(g).reshape(-1)
+    if flat.dtype.itemsize != 8:
+        return (g.shape, g.dtype.str, flat.tobytes())
+    words = flat.view(np.uint64)
+    return (g.shape, g.dtype.str, int(words.sum(dtype=np.uint64)), int(np.bitwise_xor.reduce(words)))
 
 
 # How deep `_state_of` looks into a network for the arrays it holds (net → layers dict → layer → attribute).
