@@ -47,6 +47,14 @@ STAND_IN_SIZE = 1 << 16
 _DX = "\0dx"
 
 
+class _WroteReadOnly(Exception):
+    """User code wrote into an array the check had handed over read-only."""
+
+
+def _read_only(error: BaseException) -> bool:
+    return isinstance(error, ValueError) and "read-only" in str(error)
+
+
 class _LayerRaised(Exception):
     def __init__(self, phase: str, error: BaseException):
         self.phase, self.error = phase, error
@@ -106,6 +114,9 @@ class LayerCheck:
 
     def __post_init__(self) -> None:
         self._writes_input = True  # until the first forward shows otherwise
+        # Hand over copies of the input and the upstream gradient rather than the arrays
+        # themselves, read-only (set once user code wrote into one of them).
+        self._copies = False
         self._narrow = True  # failing probes are stepped finer too (float64 only, set in `_run`)
         # The first backward's gradients are held by reference, not copied (a large layer's
         # check would need a second copy of its weights' size): they are read-only while user
@@ -147,23 +158,16 @@ class LayerCheck:
     def _first_backward(self, upstream: Any) -> tuple[Any, np.ndarray | None, dict[str, Any]]:
         """(dout, dx, gradients) of the first backward, nothing copied.
 
-        The upstream gradient is handed over itself, read-only, rather than as a copy: a
-        backward that writes into its dout raises, and is called again with a copy of its own
-        (`_contracts` then reports the write). The upstream stays read-only for the rest of
-        the check (`run` makes it writable again): the objective of every probe reads it.
+        The upstream gradient is handed over itself, read-only, rather than as a copy; it
+        stays read-only for the rest of the check (`run` makes it writable again), as the
+        objective of every probe reads it. A backward that writes into it raises, and the
+        check starts again from copies (`_run`), where `_contracts` reports the write.
         """
-        if not (isinstance(upstream, np.ndarray) and upstream.flags.owndata):
+        if self._copies or not (isinstance(upstream, np.ndarray) and upstream.flags.owndata):
             dout = upstream.copy() if isinstance(upstream, np.ndarray) else upstream
             return (dout, *self._backward(dout, copy_grads=False, copy_dx=False))
         upstream.flags.writeable = False
-        try:
-            return (upstream, *self._backward(upstream, copy_grads=False, copy_dx=False))
-        except _LayerRaised as raised:
-            if not (isinstance(raised.error, ValueError) and "read-only" in str(raised.error)):
-                raise
-        dout = upstream.copy()
-        np.random.seed(FORWARD_SEED)  # as for the call that raised
-        return (dout, *self._backward(dout, copy_grads=False, copy_dx=False))
+        return (upstream, *self._backward(upstream, copy_grads=False, copy_dx=False))
 
     def _first_gradients(self, before: dict[str, int]) -> dict[str, Any]:
         """The parameters' gradients as the first backward left them (see `_hold`).
@@ -271,39 +275,104 @@ class LayerCheck:
                 **where.fields(),
             )
         finally:
-            for g in self._held:
-                g.flags.writeable = True
-            upstream = getattr(self, "_upstream", None)
-            if isinstance(upstream, np.ndarray) and upstream.flags.owndata:
-                upstream.flags.writeable = True
-            self._held, self._grads, self._checked = [], {}, []
+            self._let_go()
             if state is not None:
                 np.random.set_state(state)
         return self.report
+
+    def _let_go(self) -> None:
+        """Stop holding the gradients and make every array the check made read-only writable again."""
+        for g in self._held:
+            g.flags.writeable = True
+        upstream = getattr(self, "_upstream", None)
+        if isinstance(upstream, np.ndarray) and upstream.flags.owndata:
+            upstream.flags.writeable = True
+        self._held, self._grads, self._checked = [], {}, []
 
     def _add(self, name: str, message: str, severity: Any = None, **fields: Any) -> None:
         fields.setdefault("layer", self.layer)
         self.report.findings.append(rule(name).finding(message, severity=severity, **fields))
 
     def _run(self, attempt: int) -> None:
+        kept = len(self.report.findings), len(self.report.measurements)
+        try:
+            self._run_once(attempt)
+        except _WroteReadOnly:
+            # User code wrote into an array the check handed over read-only (its input, or the
+            # upstream gradient): start again from copies, as a check that copies everything.
+            del self.report.findings[kept[0] :], self.report.measurements[kept[1] :]
+            self._let_go()
+            self._copies = True
+            self._run_once(attempt)
+
+    def _run_once(self, attempt: int) -> None:
         if self.x_owned and isinstance(self.x, np.ndarray) and self.x.dtype == np.float64:
             x = self.x
         else:
             x = np.array(self.x, dtype=np.float64) if is_float_array(np.asarray(self.x)) else np.array(self.x)
+        readonly = not self._copies and isinstance(x, np.ndarray) and x.flags.owndata and x.flags.writeable
+        if readonly:
+            x.flags.writeable = False
+        try:
+            first = self._first_calls(x, attempt, readonly)
+        except _LayerRaised as raised:
+            if self._copies or not _read_only(raised.error):
+                raise
+            raise _WroteReadOnly from raised
+        finally:
+            if readonly:
+                x.flags.writeable = True
+        if first is None:
+            return
+        dtype, upstream, f0, grads = first
+        dx = grads.get(_DX)
+
+        arrays = self._arrays(x, dx, grads, attempt)
+        self._checked = arrays
+        if not arrays:
+            return
+        for a, scale in zip(arrays, gradcheck.step_scales([a.live for a in arrays], [a.grad for a in arrays])):
+            a.scale = scale
+        forward = lambda: self._objective(self._forward(x), upstream)  # noqa: E731
+        h = gradcheck.STEP.get(dtype, gradcheck.STEP["float64"])
+        tol = self.options.tolerance(dtype)
+        if self.adapter.is_loss and self.options.rtol is None:
+            tol = max(tol, LOSS_RTOL)
+        self._tol = tol
+        # smaller steps tell a kink from a wrong gradient only above float64 rounding
+        self._narrow = dtype == "float64"
+        probes = self._probe(forward, f0, arrays, h, early=True)
+        worst = max(p.error for p in probes)
+        if worst <= tol:
+            self._passed(arrays, worst, dtype, attempt)
+            return
+        if any(p.kinked for p in probes) and attempt < KINK_RETRIES and arrays[0].name == "x":
+            self.x = _jitter(x, self.rng)
+            self._run(attempt + 1)
+            return
+        self._localise(forward, f0, arrays, h, tol, kinked=any(p.kinked for p in probes), joint=worst)
+
+    def _first_calls(self, x: np.ndarray, attempt: int, readonly: bool) -> tuple[str, Any, float, dict[str, Any]] | None:
+        """The first forward and backward, and the contracts of backward: (dtype, upstream,
+        f0, gradients with dx under `_DX`), or None when the output cannot be checked.
+
+        With `readonly`, `x` is handed to user code itself, read-only, rather than as a copy
+        (`_run` retries with copies should user code write into it).
+        """
         before = self.adapter.attribute_ids() if isinstance(self.adapter, ClassLayer) else None
-        given = x.copy()
+        given = x if readonly else x.copy()  # read-only: a forward that writes into it raises
         np.random.seed(FORWARD_SEED)
         self.counter.forwards += 1
         try:
             out = self.adapter.forward(given, self.t)
         except Exception as error:
             raise _LayerRaised("forward", error) from error
-        self._writes_input = not identical(given, x)
+        self._writes_input = not readonly and not identical(given, x)
         if attempt == 0 and self._writes_input:
             self._input_mutated(x, given)
         del given  # the layer may keep it; the check needs it no longer
         if not self._output_ok(out):
-            return
+            return None
         dtype = str(np.asarray(out).dtype) if np.asarray(out).dtype.kind == "f" else "float64"
         upstream: Any = 1.0 if self.adapter.is_loss else self.rng.standard_normal(np.shape(out))
         self._upstream = upstream
@@ -341,32 +410,7 @@ class LayerCheck:
                     **locate.where(self.adapter.backward_target()).fields(),
                 )
         del dout
-        dx = grads.get(_DX)
-
-        arrays = self._arrays(x, dx, grads, attempt)
-        self._checked = arrays
-        if not arrays:
-            return
-        for a, scale in zip(arrays, gradcheck.step_scales([a.live for a in arrays], [a.grad for a in arrays])):
-            a.scale = scale
-        forward = lambda: self._objective(self._forward(x), upstream)  # noqa: E731
-        h = gradcheck.STEP.get(dtype, gradcheck.STEP["float64"])
-        tol = self.options.tolerance(dtype)
-        if self.adapter.is_loss and self.options.rtol is None:
-            tol = max(tol, LOSS_RTOL)
-        self._tol = tol
-        # smaller steps tell a kink from a wrong gradient only above float64 rounding
-        self._narrow = dtype == "float64"
-        probes = self._probe(forward, f0, arrays, h, early=True)
-        worst = max(p.error for p in probes)
-        if worst <= tol:
-            self._passed(arrays, worst, dtype, attempt)
-            return
-        if any(p.kinked for p in probes) and attempt < KINK_RETRIES and arrays[0].name == "x":
-            self.x = _jitter(x, self.rng)
-            self._run(attempt + 1)
-            return
-        self._localise(forward, f0, arrays, h, tol, kinked=any(p.kinked for p in probes), joint=worst)
+        return dtype, upstream, f0, grads
 
     def _probe(
         self, f: Callable[[], float], f0: float, arrays: list[_Array], h: float, count: int | None = None, early: bool = False
