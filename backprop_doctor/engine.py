@@ -331,6 +331,19 @@ class LayerCheck:
         self._checked = arrays
         if not arrays:
             return
+        # An input that is not probed (a network's) stays read-only: user code that keeps it
+        # between calls then needs no copy of it (`NetworkAdapter`).
+        frozen = readonly and all(a.name != "x" for a in arrays)
+        if frozen:
+            x.flags.writeable = False
+        try:
+            self._check_arrays(x, attempt, dtype, upstream, f0, arrays)
+        finally:
+            if frozen:
+                x.flags.writeable = True
+
+    def _check_arrays(self, x: np.ndarray, attempt: int, dtype: str, upstream: Any, f0: float, arrays: list[_Array]) -> None:
+        """Probe the arrays' gradients; localise what fails."""
         for a, scale in zip(arrays, gradcheck.step_scales([a.live for a in arrays], [a.grad for a in arrays])):
             a.scale = scale
         forward = lambda: self._objective(self._forward(x), upstream)  # noqa: E731
