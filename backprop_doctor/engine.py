@@ -9,6 +9,8 @@ so a dropout mask is the same in each one, and restored afterwards.
 
 from __future__ import annotations
 
+import inspect
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -913,13 +915,18 @@ class _State:
 
 
 def _state_of(net: Any, shapes: set[tuple[int, ...]]) -> _State:
-    """The arrays of a parameter's shape reachable from `net` (through attributes, dicts, lists
-    and tuples, `STATE_DEPTH` levels deep), and the values of its own plain attributes."""
+    """The arrays of a parameter's shape reachable from `net`, and the values of its own plain
+    attributes and of its module's plain globals.
+
+    Reachable: through attributes (the object's and its class's), dicts, lists, tuples, the
+    closures of functions and the owners of bound methods, `STATE_DEPTH` levels deep, and
+    the globals of the module that defines the network's class (a module-level `grads` dict).
+    """
     arrays: dict[int, np.ndarray] = {}
     seen: set[int] = set()
 
     def walk(obj: Any, depth: int) -> None:
-        if id(obj) in seen:
+        if id(obj) in seen or isinstance(obj, _SCALARS) or isinstance(obj, type(sys)):
             return
         seen.add(id(obj))
         if isinstance(obj, np.ndarray):
@@ -931,10 +938,16 @@ def _state_of(net: Any, shapes: set[tuple[int, ...]]) -> _State:
             return
         if isinstance(obj, dict):
             values = list(obj.values())
-        elif isinstance(obj, (list, tuple)):
+        elif isinstance(obj, (list, tuple, set, frozenset)):
             values = list(obj)
-        elif hasattr(obj, "__dict__") and not isinstance(obj, type) and not callable(obj):
-            values = list(vars(obj).values())
+        elif inspect.ismethod(obj):
+            values = [obj.__self__, obj.__func__]
+        elif inspect.isfunction(obj):
+            values = [cell.cell_contents for cell in obj.__closure__ or () if _filled(cell)]
+        elif isinstance(obj, type):
+            values = [v for k, v in vars(obj).items() if not k.startswith("__")]
+        elif hasattr(obj, "__dict__"):
+            values = [*vars(obj).values(), type(obj)]
         else:
             return
         for value in values:
@@ -942,9 +955,29 @@ def _state_of(net: Any, shapes: set[tuple[int, ...]]) -> _State:
 
     try:
         walk(net, 0)
-        return _State(arrays, {k: v for k, v in vars(net).items() if isinstance(v, _SCALARS)})
+        module = sys.modules.get(type(net).__module__)
+        if module is not None:
+            walk({k: v for k, v in vars(module).items() if not k.startswith("__")}, STATE_DEPTH - 2)
+        return _State(arrays, _scalars(net))
     except Exception:  # noqa: BLE001 - an odd user object: call twice, as for any other
         return _State({}, {}, known=False)
+
+
+def _filled(cell: Any) -> bool:
+    try:
+        cell.cell_contents
+    except ValueError:  # an empty cell
+        return False
+    return True
+
+
+def _scalars(net: Any) -> dict[str, Any]:
+    """The plain values of a network's own attributes and of its module's globals."""
+    found = {k: v for k, v in vars(net).items() if isinstance(v, _SCALARS)}
+    module = sys.modules.get(type(net).__module__)
+    if module is not None:
+        found.update({f"<module>.{k}": v for k, v in vars(module).items() if isinstance(v, _SCALARS) and not k.startswith("__")})
+    return found
 
 
 def _carries_state(net: Any, before: _State, grads: dict[str, Any]) -> bool:
@@ -959,7 +992,7 @@ def _carries_state(net: Any, before: _State, grads: dict[str, Any]) -> bool:
         if not isinstance(g, np.ndarray) or id(g) in before.arrays or (g.base is not None and id(g.base) in before.arrays):
             return True
     try:
-        now = {k: v for k, v in vars(net).items() if isinstance(v, _SCALARS)}
+        now = _scalars(net)
         return now.keys() != before.scalars.keys() or any(not _same(now[k], before.scalars[k]) for k in now)
     except Exception:  # noqa: BLE001
         return True

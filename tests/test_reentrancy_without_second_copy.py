@@ -251,3 +251,26 @@ def test_a_large_assigning_layer_is_checked_without_two_gradients_beside_its_wei
     # the check's copy of W (1×), the first gradient in float32 (0.5×), the second (1×): about 2.5×;
     # holding both gradients beside the copy takes 3× and more
     assert (peak - base) / (W.nbytes + b.nbytes) < 2.8
+
+
+GLOBAL_GRADS: dict = {}
+
+
+def test_a_network_adding_into_a_module_level_dict_is_still_called_twice_and_reported(batch):
+    class GlobalNet(CountingNet):
+        def gradient(self, x, t):
+            fresh = super().gradient(x, t)
+            for k, g in fresh.items():
+                if k not in GLOBAL_GRADS:
+                    GLOBAL_GRADS[k] = np.zeros_like(g)
+                GLOBAL_GRADS[k] += g  # a module-level running sum, handed out as the gradient
+            return dict(GLOBAL_GRADS)
+
+    GLOBAL_GRADS.clear()
+    net = GlobalNet()
+    net.gradient(*batch)  # the dict exists before the check, as after a first training step
+    for g in GLOBAL_GRADS.values():
+        g[...] = 0
+    report = bd.check_network(net, *batch)
+    found = [f for f in report.findings if f.name == "nonreentrant-backward"]
+    assert [f.layer for f in found] == ["GlobalNet"]
