@@ -201,6 +201,7 @@ def check_network(net: Any, x: Any, t: Any, **options: Any) -> Report:
                 "constructor has created its weights"
             )
         counts = Counter(type(layer).__name__ for _, layer in network.layers())
+        reentrant = []  # per layer checked: its backward gave the same gradients twice
         try:  # every check reseeds NumPy's global random state: it is restored once, here
             for key, layer, activation, target, _ in network.layer_inputs(x, t):
                 label = layer_label(key, type(layer).__name__, counts)
@@ -219,6 +220,7 @@ def check_network(net: Any, x: Any, t: Any, **options: Any) -> Report:
                     )
                     report.extend(check.run())
                     forwards += check.counter.forwards
+                    reentrant.append(check.reentrant is True)
                 report.built.append(Built(label, f"{network.name} layer `{key}`", f"input {_shape(activation)}"))
                 del adapter, check, layer_copy, activation  # before the next layer's check allocates its own
             whole = LayerCheck(
@@ -230,6 +232,7 @@ def check_network(net: Any, x: Any, t: Any, **options: Any) -> Report:
                 originals=given_arrays,
                 x_owned=True,
                 restore_rng=False,
+                parts_reentrant=len(reentrant) == sum(counts.values()) and all(reentrant),
             )
             report.extend(whole.run())
             forwards += whole.counter.forwards

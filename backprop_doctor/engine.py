@@ -1,4 +1,4 @@
-"""Check one adapter: its gradients, and the contracts a backward pass must keep.
+"""Check one adapter: its gradients, and the contracts a backward pass must keep (`contracts`).
 
 `check_adapter` turns the numbers from `gradcheck` into findings. The layer
 is checked in isolation with a random upstream gradient G, on the objective
@@ -16,6 +16,16 @@ from typing import Any
 import numpy as np
 
 from backprop_doctor import gradcheck, locate
+from backprop_doctor.contracts import (  # noqa: F401 - STAND_IN_SIZE: read by tests and benchmarks
+    _DX,
+    STAND_IN_SIZE,
+    Contracts,
+    _carries_state,
+    _LayerRaised,
+    _read_only,
+    _state_of,
+    _WroteReadOnly,
+)
 from backprop_doctor.gradcheck import identical
 from backprop_doctor.conventions._base import FORWARD_SEED, Adapter, is_float_array
 from backprop_doctor.conventions._classlayer import ClassLayer
@@ -37,13 +47,7 @@ LOSS_RTOL = 1e-4
 # Gaussians): one probe lands 1,000 times below the tolerance with probability ~6e-4 · tol/r.
 EARLY_ONE = 1e-3
 EARLY_TWO = 1e-1
-
-
 BORDERLINE = 10.0  # a joint probe within this many tolerances, with every element compared right, is a kink
-
-class _LayerRaised(Exception):
-    def __init__(self, phase: str, error: BaseException):
-        self.phase, self.error = phase, error
 
 
 @dataclass
@@ -74,7 +78,7 @@ class _Counter:
 
 
 @dataclass
-class LayerCheck:
+class LayerCheck(Contracts):
     """One gradient check of one adapter. Build it, then call `run()`."""
 
     adapter: Adapter
@@ -93,14 +97,23 @@ class LayerCheck:
     # Restore NumPy's global random state after the check (False: the caller does, once for
     # several checks; reading and setting that state costs about a forward pass).
     restore_rng: bool = True
+    # For a network: the caller checked every one of its layers, and each layer's backward gave
+    # the same gradients when called twice. The network's own second `gradient` call is then
+    # made only where state could still carry over between calls (`_carries_state`).
+    parts_reentrant: bool = False
 
     def __post_init__(self) -> None:
         self._writes_input = True  # until the first forward shows otherwise
+        # Hand over copies of the input and the upstream gradient rather than the arrays
+        # themselves, read-only (set once user code wrote into one of them).
+        self._copies = False
         self._narrow = True  # failing probes are stepped finer too (float64 only, set in `_run`)
         # The first backward's gradients are held by reference, not copied (a large layer's
         # check would need a second copy of its weights' size): they are read-only while user
         # code runs, and copied only if user code writes into them (`_privatise`).
         self._held: list[np.ndarray] = []
+        # True once the second backward gave the same gradients as the first (None: not known)
+        self.reentrant: bool | None = None
         self._grads: dict[str, Any] = {}
         self._checked: list[_Array] = []
         # A stream of its own: inputs built (or drawn by the caller) from the same seed must not
@@ -121,15 +134,30 @@ class LayerCheck:
         except Exception as error:  # user code
             raise _LayerRaised("forward", error) from error
 
-    def _backward(self, dout: Any, copy_grads: bool = True) -> tuple[np.ndarray | None, dict[str, Any]]:
+    def _backward(self, dout: Any, copy_grads: bool = True, copy_dx: bool = True) -> tuple[np.ndarray | None, dict[str, Any]]:
         """dx and the gradients, copied (a later call may write into the same arrays) unless
-        `copy_grads` is False: for a look that ends before the next call to user code."""
+        `copy_grads` (`copy_dx`) is False: for a look that ends before the next call to user
+        code, or for arrays the check then holds (`_hold`)."""
         try:
             dx, grads = self._guarded(lambda: self.adapter.backward(dout))
         except Exception as error:  # user code
             raise _LayerRaised("backward", error) from error
         copy = lambda g: np.array(g, copy=True) if isinstance(g, np.ndarray) else g  # noqa: E731
-        return copy(dx), ({k: copy(v) for k, v in grads.items()} if copy_grads else dict(grads))
+        return (copy(dx) if copy_dx else dx), ({k: copy(v) for k, v in grads.items()} if copy_grads else dict(grads))
+
+    def _first_backward(self, upstream: Any) -> tuple[Any, np.ndarray | None, dict[str, Any]]:
+        """(dout, dx, gradients) of the first backward, nothing copied.
+
+        The upstream gradient is handed over itself, read-only, rather than as a copy; it
+        stays read-only for the rest of the check (`run` makes it writable again), as the
+        objective of every probe reads it. A backward that writes into it raises, and the
+        check starts again from copies (`_run`), where `_contracts` reports the write.
+        """
+        if self._copies or not (isinstance(upstream, np.ndarray) and upstream.flags.owndata):
+            dout = upstream.copy() if isinstance(upstream, np.ndarray) else upstream
+            return (dout, *self._backward(dout, copy_grads=False, copy_dx=False))
+        upstream.flags.writeable = False
+        return (upstream, *self._backward(upstream, copy_grads=False, copy_dx=False))
 
     def _first_gradients(self, before: dict[str, int]) -> dict[str, Any]:
         """The parameters' gradients as the first backward left them (see `_hold`).
@@ -237,74 +265,75 @@ class LayerCheck:
                 **where.fields(),
             )
         finally:
-            for g in self._held:
-                g.flags.writeable = True
-            self._held, self._grads, self._checked = [], {}, []
+            self._let_go()
             if state is not None:
                 np.random.set_state(state)
         return self.report
+
+    def _let_go(self) -> None:
+        """Stop holding the gradients and make every array the check made read-only writable again."""
+        for g in self._held:
+            g.flags.writeable = True
+        upstream = getattr(self, "_upstream", None)
+        if isinstance(upstream, np.ndarray) and upstream.flags.owndata:
+            upstream.flags.writeable = True
+        self._held, self._grads, self._checked = [], {}, []
 
     def _add(self, name: str, message: str, severity: Any = None, **fields: Any) -> None:
         fields.setdefault("layer", self.layer)
         self.report.findings.append(rule(name).finding(message, severity=severity, **fields))
 
     def _run(self, attempt: int) -> None:
+        kept = len(self.report.findings), len(self.report.measurements)
+        try:
+            self._run_once(attempt)
+        except _WroteReadOnly:
+            # User code wrote into an array the check handed over read-only (its input, or the
+            # upstream gradient): start again from copies, as a check that copies everything.
+            del self.report.findings[kept[0] :], self.report.measurements[kept[1] :]
+            self._let_go()
+            self._copies = True
+            self._run_once(attempt)
+
+    def _run_once(self, attempt: int) -> None:
         if self.x_owned and isinstance(self.x, np.ndarray) and self.x.dtype == np.float64:
             x = self.x
         else:
             x = np.array(self.x, dtype=np.float64) if is_float_array(np.asarray(self.x)) else np.array(self.x)
-        before = self.adapter.attribute_ids() if isinstance(self.adapter, ClassLayer) else None
-        given = x.copy()
-        np.random.seed(FORWARD_SEED)
-        self.counter.forwards += 1
+        readonly = not self._copies and isinstance(x, np.ndarray) and x.flags.owndata and x.flags.writeable
+        if readonly:
+            x.flags.writeable = False
         try:
-            out = self.adapter.forward(given, self.t)
-        except Exception as error:
-            raise _LayerRaised("forward", error) from error
-        self._writes_input = not identical(given, x)
-        if attempt == 0 and self._writes_input:
-            self._input_mutated(x, given)
-        del given  # the layer may keep it; the check needs it no longer
-        if not self._output_ok(out):
+            first = self._first_calls(x, attempt, readonly)
+        except _LayerRaised as raised:
+            if self._copies or not _read_only(raised.error):
+                raise
+            raise _WroteReadOnly from raised
+        finally:
+            if readonly:
+                x.flags.writeable = True
+        if first is None:
             return
-        dtype = str(np.asarray(out).dtype) if np.asarray(out).dtype.kind == "f" else "float64"
-        upstream: Any = 1.0 if self.adapter.is_loss else self.rng.standard_normal(np.shape(out))
-        self._upstream = upstream
-        f0 = self._objective(out, upstream)
-        del out
-
-        dout = upstream.copy() if isinstance(upstream, np.ndarray) else upstream
-        class_layer = isinstance(self.adapter, ClassLayer) and before is not None
-        dx, grads = self._backward(dout, copy_grads=False)
-        if class_layer:
-            # Which attributes are parameters is only known after a backward; read their
-            # gradients from that same first call (a second one would show accumulation).
-            grads = self._first_gradients(before)
-        elif self.adapter.kind == "network" and getattr(getattr(self.adapter, "network", None), "style", "") == "list":
-            grads = {k: np.array(g, copy=True) if isinstance(g, np.ndarray) else g for k, g in grads.items()}  # DLFS-2 writes in place
-        grads = self._hold(grads, x)
-        if attempt == 0:
-            again = self._contracts(upstream, dout, dx, self._grads)
-            grads = self._grads  # copies, if the second call wrote into the first one's arrays
-            if again is not None:
-                # The second call gave the same gradients: compare with those (the ones the
-                # layer holds now) and let the first call's go.
-                grads = {k: again[k] if isinstance(again.get(k), np.ndarray) else v for k, v in grads.items()}
-                self._release(grads)
-                grads = self._hold(grads, x)
-            if dx is None and is_float_array(x) and self.adapter.kind in ("layer", "loss-layer", "function-pair"):
-                self._add(
-                    "bad-return",
-                    f"`{self.layer}.backward` returns None, so the gradient stops here: return dx "
-                    f"(shape {tuple(x.shape)}) at its end",
-                    **locate.where(self.adapter.backward_target()).fields(),
-                )
-        del dout
+        dtype, upstream, f0, grads = first
+        dx = grads.get(_DX)
 
         arrays = self._arrays(x, dx, grads, attempt)
         self._checked = arrays
         if not arrays:
             return
+        # An input that is not probed (a network's) stays read-only: user code that keeps it
+        # between calls then needs no copy of it (`NetworkAdapter`).
+        frozen = readonly and all(a.name != "x" for a in arrays)
+        if frozen:
+            x.flags.writeable = False
+        try:
+            self._check_arrays(x, attempt, dtype, upstream, f0, arrays)
+        finally:
+            if frozen:
+                x.flags.writeable = True
+
+    def _check_arrays(self, x: np.ndarray, attempt: int, dtype: str, upstream: Any, f0: float, arrays: list[_Array]) -> None:
+        """Probe the arrays' gradients; localise what fails."""
         for a, scale in zip(arrays, gradcheck.step_scales([a.live for a in arrays], [a.grad for a in arrays])):
             a.scale = scale
         forward = lambda: self._objective(self._forward(x), upstream)  # noqa: E731
@@ -325,6 +354,66 @@ class LayerCheck:
             self._run(attempt + 1)
             return
         self._localise(forward, f0, arrays, h, tol, kinked=any(p.kinked for p in probes), joint=worst)
+
+    def _first_calls(self, x: np.ndarray, attempt: int, readonly: bool) -> tuple[str, Any, float, dict[str, Any]] | None:
+        """The first forward and backward, and the contracts of backward: (dtype, upstream,
+        f0, gradients with dx under `_DX`), or None when the output cannot be checked.
+
+        With `readonly`, `x` is handed to user code itself, read-only, rather than as a copy
+        (`_run` retries with copies should user code write into it).
+        """
+        before = self.adapter.attribute_ids() if isinstance(self.adapter, ClassLayer) else None
+        given = x if readonly else x.copy()  # read-only: a forward that writes into it raises
+        np.random.seed(FORWARD_SEED)
+        self.counter.forwards += 1
+        try:
+            out = self.adapter.forward(given, self.t)
+        except Exception as error:
+            raise _LayerRaised("forward", error) from error
+        self._writes_input = not readonly and not identical(given, x)
+        if attempt == 0 and self._writes_input:
+            self._input_mutated(x, given)
+        del given  # the layer may keep it; the check needs it no longer
+        if not self._output_ok(out):
+            return None
+        dtype = str(np.asarray(out).dtype) if np.asarray(out).dtype.kind == "f" else "float64"
+        upstream: Any = 1.0 if self.adapter.is_loss else self.rng.standard_normal(np.shape(out))
+        self._upstream = upstream
+        f0 = self._objective(out, upstream)
+        del out
+
+        class_layer = isinstance(self.adapter, ClassLayer) and before is not None
+        network = getattr(self.adapter, "network", None) if self.adapter.kind == "network" and self.parts_reentrant else None
+        state = _state_of(network.net, {p.shape for p in network.params().values()}) if network is not None and attempt == 0 else None
+        rebound = self.adapter.attribute_ids() if class_layer and attempt == 0 else None
+        dout, dx, grads = self._first_backward(upstream)
+        carries = state is None or _carries_state(network.net, state, grads)
+        del state
+        if class_layer:
+            # Which attributes are parameters is only known after a backward; read their
+            # gradients from that same first call (a second one would show accumulation).
+            grads = self._first_gradients(before)
+        elif self.adapter.kind == "network" and getattr(getattr(self.adapter, "network", None), "style", "") == "list":
+            grads = {k: np.array(g, copy=True) if isinstance(g, np.ndarray) else g for k, g in grads.items()}  # DLFS-2 writes in place
+        grads = self._hold({**grads, _DX: dx}, x)  # dx held too: user code that writes into it gets it copied
+        if attempt == 0:
+            again = self._contracts(upstream, dout, self._grads, twice=carries, rebound=rebound)
+            grads = self._grads  # copies, if the second call wrote into the first one's arrays
+            if again is not None:
+                # The second call gave the same gradients: compare with those (the ones the
+                # layer holds now) and let the first call's go.
+                grads = {k: again[k] if isinstance(again.get(k), np.ndarray) else v for k, v in grads.items()}
+                self._release(grads)
+                grads = self._hold(grads, x)
+            if dx is None and is_float_array(x) and self.adapter.kind in ("layer", "loss-layer", "function-pair"):
+                self._add(
+                    "bad-return",
+                    f"`{self.layer}.backward` returns None, so the gradient stops here: return dx "
+                    f"(shape {tuple(x.shape)}) at its end",
+                    **locate.where(self.adapter.backward_target()).fields(),
+                )
+        del dout
+        return dtype, upstream, f0, grads
 
     def _probe(
         self, f: Callable[[], float], f0: float, arrays: list[_Array], h: float, count: int | None = None, early: bool = False
@@ -598,129 +687,6 @@ class LayerCheck:
             **where.fields(),
         )
         self.report.measurements.append(Measurement(self.layer, a.name, error, "mismatch"))
-
-    # -- contracts ---------------------------------------------------------------------
-
-    def _input_mutated(self, x: np.ndarray, given: np.ndarray) -> None:
-        changed = int(np.sum(~np.isclose(given, x, equal_nan=True))) if given.shape == x.shape else given.size
-        where = locate.inplace_write(self.adapter.forward_target())
-        self._add(
-            "input-mutated",
-            f"`{self.layer}.forward` writes into its input{_statement(where)} ({changed} of {x.size} elements changed): "
-            "work on a copy (`x = x - ...` instead of `x -= ...`) so the caller's array stays intact",
-            measured=float(changed),
-            threshold=0.0,
-            **where.fields(),
-        )
-
-    def _output_ok(self, out: Any) -> bool:
-        if out is None or isinstance(out, (tuple, list, dict)):
-            what = "None" if out is None else f"a {type(out).__name__}"
-            advice = "add `return out` at its end" if out is None else "return the output array itself"
-            self._add(
-                "bad-return",
-                f"`{self.layer}.forward` returns {what}, not an array: {advice}",
-                **locate.where(self.adapter.forward_target()).fields(),
-            )
-            return False
-        array = np.asarray(out)
-        if array.dtype.kind not in "fc" and array.dtype != object:
-            array = array.astype(np.float64)
-        if self.adapter.is_loss and array.size != 1:
-            self._add(
-                "layer-raised",
-                f"loss layer `{self.layer}` returned an array of shape {array.shape} from forward(x, t): return one scalar loss",
-                **locate.where(self.adapter.forward_target()).fields(),
-            )
-            return False
-        if array.dtype == object:
-            return False
-        if not np.all(np.isfinite(array)):
-            bad = int(np.sum(~np.isfinite(array)))
-            self._add(
-                "non-finite-output",
-                f"`{self.layer}.forward` returned {bad} NaN/inf value(s) for finite input: guard the operation "
-                "that overflows (subtract the max before np.exp, add an epsilon inside np.log)",
-                measured=float(bad),
-                threshold=0.0,
-                **locate.where(self.adapter.forward_target()).fields(),
-            )
-            return False
-        return True
-
-    def _contracts(self, upstream: Any, dout: Any, dx: Any, grads: dict[str, Any]) -> dict[str, Any] | None:
-        """Check the contracts of backward; the gradients of a second call when they equal the first."""
-        target = self.adapter.backward_target()
-        if isinstance(upstream, np.ndarray) and self.adapter.dout_is_input and not np.array_equal(dout, upstream):
-            where = locate.inplace_write(target)
-            self._add(
-                "upstream-grad-mutated",
-                f"`{self.layer}.backward` writes into the `dout` it receives{_statement(where)}: compute `dx = dout * mask` (or "
-                "`dout = dout.copy()` first) so the caller's gradient is not changed",
-                **where.fields(),
-            )
-        if isinstance(upstream, np.ndarray) and not (isinstance(dout, np.ndarray) and identical(dout, upstream)):
-            dout = upstream.copy()  # the first call wrote into its dout: give the second a fresh one
-        dx2, grads2 = self._backward(dout, copy_grads=False)
-        grads = self._grads  # the first call's gradients (copies if the second wrote into them)
-        reentrant = _same(dx, dx2) and all(_same(grads.get(k), grads2.get(k)) for k in grads)
-        if not reentrant:
-            where = locate.accumulation(target)
-            if not where.text and self.adapter.is_loss:
-                # a loss (layer, or network ending in one) with no `self.x += ...` in its backward that
-                # edits its own cache (`dx = self.ys; dx[...] -= 1`): right once per forward, as training
-                # calls it; only a second backward sees the edited cache. Other state changed in backward
-                # (a dropout mask drawn again) stays an error.
-                self._add(
-                    "nonreentrant-backward",
-                    f"calling `{self.layer}.backward` twice with the same dout gives different gradients: it changes "
-                    "its cached forward values; copy them first (`dx = self.ys.copy()`) so a second call (a gradient "
-                    "check, a retry) sees what forward stored",
-                    severity="warning",
-                    **where.fields(),
-                )
-            else:
-                self._add(
-                    "nonreentrant-backward",
-                    f"calling `{self.layer}.backward` twice with the same dout gives different gradients: assign "
-                    "gradients (`self.dW = ...`) rather than accumulating (`+=`) across calls, and don't change "
-                    "state in backward",
-                    **where.fields(),
-                )
-        if self.adapter.is_loss and self.adapter.dout_is_input and isinstance(dx, np.ndarray):
-            dx3, _ = self._backward(2.0)
-            self._backward(upstream)  # leave the layer as after a normal call
-            if isinstance(dx3, np.ndarray) and np.allclose(dx3, dx) and np.any(dx):
-                self._add(
-                    "upstream-grad-ignored",
-                    f"`{self.layer}.backward` ignores its `dout` argument: multiply by it "
-                    "(`dx = dout * (self.y - self.t) / batch_size`) so the layer also works inside a larger graph",
-                    **locate.where(target).fields(),
-                )
-        return grads2 if reentrant else None
-
-
-def _statement(where: locate.Location) -> str:
-    """` with `x -= m`` when the writing statement is known, for a message."""
-    return f" with `{where.text}`" if where.text and "\n" not in where.text and len(where.text) < 60 else ""
-
-
-def _same(a: Any, b: Any) -> bool:
-    """Equal values, whatever the user's backward returned (arrays, tuples, dicts, None)."""
-    if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
-    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
-        try:
-            return identical(np.asarray(a), np.asarray(b))
-        except Exception:
-            return False
-    try:
-        return bool(a is b or a == b)
-    except Exception:
-        return False
-
 
 def _jitter(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Move every element a little, off any kink it sat on (x is a copy owned by the check)."""

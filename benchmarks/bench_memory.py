@@ -12,12 +12,15 @@ of the network (`copy.py`, `conventions.isolated`), the user's own code (the net
 file), backprop-doctor's own code, and one-off costs (imports, `linecache`). It is slow
 (a hook on every call) and only says where the peak is.
 
-On the 784-3200-10 net (Dec 2026) both high points are the second backward of the
-re-entrancy contract (`engine._contracts`), inside the user's `self.dW = np.dot(...)`: the
-check's copy of the network (1.00×), the first call's dW1 still held by the user's layer
-(0.99×), the second call's (0.99×), the user's own temporaries (0.3×); backprop-doctor's own
-arrays are 0.09× of the whole network's high point and 0.41× of Affine1's. Without a second
-backward, or without a copy of the network, the peak cannot reach 3×.
+On the 784-3200-10 net (Dec 2026, before issue 14's last round) both high points were the
+second backward of the re-entrancy contract (`engine._contracts`), inside the user's
+`self.dW = np.dot(...)`: the check's copy of the network (1.00×), the first call's dW1 still
+held by the user's layer (0.99×), the second call's (0.99×), the user's own temporaries; 3.41×
+in all. Now the network's own second `gradient` call is made only where state could carry over
+(`engine._carries_state`), and a large gradient the first backward bound afresh is let go
+before the second (`engine.LayerCheck._stand_ins`: a read-only NaN stand-in in the layer, the
+first values kept as a fingerprint and in float32): the high point is Affine1's second
+backward at about 2.75× (the copy 1.00×, the float32 first gradient 0.5×, the second 1.00×).
 
 Run:  python benchmarks/bench_memory.py [--hidden 3200] [--breakdown]
 """

@@ -44,6 +44,9 @@ import nets  # noqa: E402
 
 import backprop_doctor as bd  # noqa: E402
 
+# The figures each section measured, for the closing table: name -> (value, target, met?)
+SUMMARY: dict[str, tuple[str, str, bool | None]] = {}
+
 
 def timed(call, repeat: int, cpu: list[float] | None = None) -> list[float]:
     """Wall times of `repeat` calls; with `cpu`, the thread's CPU time of each is appended there too."""
@@ -112,6 +115,8 @@ def speed(args) -> list[str]:
         theirs += timed(torch_run, 1, theirs_cpu) if torch_run else []
     theirs = theirs or None
 
+    gradient_calls = count_gradient_calls(net, x, t)
+
     fraction = args.book_fraction
     book_net, _, _ = nets.two_layer_net()
     if fraction < 1:  # time the book on the first part of W1, extrapolate by parameter count
@@ -147,12 +152,37 @@ def speed(args) -> list[str]:
         f"{'book numerical_gradient':34}{ms(book):>22}{min(book) / min(forward):>11.0f}{2 * n_params:>7}   "
         f"{min(book) / min(ours):7.0f}× / {min(book) / statistics.median(ours):7.0f}×{note}"
     )
+    lines.append(f"calls of the network's own gradient(x, t) in one check: {gradient_calls}")
+    equivalents, equivalents_cpu = min(ours) / min(forward), min(ours_cpu) / min(forward_cpu)
+    SUMMARY["check_network, forward-pass equivalents (wall / CPU)"] = (f"{equivalents:.1f} / {equivalents_cpu:.1f}", "≤ 20", equivalents <= 20)
+    if theirs:
+        speedup, speedup_cpu = min(theirs) / min(ours), min(theirs_cpu) / min(ours_cpu)
+        SUMMARY["speed-up on torch gradcheck fast_mode (wall / CPU)"] = (f"{speedup:.1f}× / {speedup_cpu:.1f}×", "≥ 4×", speedup >= 4)
+    SUMMARY["speed-up on the book's numerical_gradient"] = (f"{min(book) / min(ours):.0f}×{' (scaled)' if fraction < 1 else ''}", "≥ 2000×", min(book) / min(ours) >= 2000)
     return lines
+
+
+def count_gradient_calls(net, x, t) -> int:
+    """How often one `check_network` calls the network's own `gradient` (a clean net: once)."""
+    cls = type(net)
+    original, calls = cls.gradient, []
+
+    def counted(self, *a, **k):
+        calls.append(1)
+        return original(self, *a, **k)
+
+    cls.gradient = counted
+    try:
+        bd.check_network(net, x, t)
+    finally:
+        cls.gradient = original
+    return len(calls)
 
 
 def deep(args) -> list[str]:
     lines = ["deep 784-100×5-10 ReLU net, batch 100: the same check at two initial scales"]
     evaluations = {}
+    clean = True
     for init in (0.01, "he"):
         net, x, t = nets.deep_net(init)
         times = []
@@ -161,10 +191,16 @@ def deep(args) -> list[str]:
             report = bd.check_network(net, x, t)
             times.append(time.perf_counter() - start)
         evaluations[init] = report.extras["forward_evaluations"]
+        clean = clean and not report.findings
         found = ", ".join(sorted({f"{f.code} {f.layer}.{f.param}" for f in report.findings})) or "clean"
         lines.append(f"  weight_init_std={init!s:<5}{ms(times):>22} ms {evaluations[init]:>6} evals   {found}")
     a, b = evaluations.values()
     lines.append(f"  evaluations ratio (0.01 ÷ He): {a / b:.2f}  (target ≤ 2)")
+    SUMMARY["deep 5×100 net: clean at 0.01 and He; evaluations 0.01 ÷ He"] = (
+        f"{'clean' if clean else 'FINDINGS'}, {a / b:.2f}",
+        "clean, ≤ 2",
+        clean and a / b <= 2,
+    )
     return lines
 
 
@@ -179,9 +215,11 @@ def memory(args) -> list[str]:
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert report.ok
+    multiple = (peak - base) / param_bytes
+    SUMMARY["784-3200-10 net: peak traced memory ÷ parameters"] = (f"{multiple:.2f}×", "≤ 3×", multiple <= 3)
     lines = [
         f"784-3200-10 net, batch 100: parameters {param_bytes / 2**20:.1f} MiB; "
-        f"check_network peak traced memory {(peak - base) / param_bytes:.2f}× the parameters  (target ≤ 3×)"
+        f"check_network peak traced memory {multiple:.2f}× the parameters  (target ≤ 3×)"
     ]
     if not args.quick:  # where that peak is (bench_memory.py --breakdown)
         import bench_memory
@@ -257,6 +295,7 @@ def probe(args) -> list[str]:
     finally:
         probe_module.probe_network = original
     gradient = timed(lambda: net.gradient(x, t), 50)
+    SUMMARY["training probe's share of a seed check"] = (f"{100 * min(probes) / min(checks):.0f}%", "", None)
     return [
         f"training probe of {path.name} (check_file in this process): check {ms(checks)} ms, probe {ms(probes)} ms "
         f"= {100 * min(probes) / min(checks):.0f}% of the check",
@@ -297,6 +336,12 @@ def main() -> int:
         for line in SECTIONS[name](args):
             print(line, flush=True)
         print()
+    if SUMMARY:
+        load = ", ".join(f"{v:.2f}" for v in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
+        print(f"summary (load average {load}; min of {args.repeat} runs, ratios measured side by side)")
+        for what, (value, target, met) in SUMMARY.items():
+            verdict = "" if met is None else ("met" if met else "NOT met")
+            print(f"  {what:62}{value:>18}  {target:>9}  {verdict}")
     return 0
 
 

@@ -236,7 +236,7 @@ class NetworkAdapter(Adapter):
     def forward(self, x: np.ndarray, t: np.ndarray | None = None) -> Any:
         if self._ids:
             x = x.astype(np.int64)
-        self._inputs = (x.copy(), t)
+        self._inputs = (x.copy() if x.flags.writeable else x, t)  # a read-only x (the engine's own) needs no copy
         try:
             return self.network.loss(x, t)
         except IndexError as error:
@@ -251,7 +251,7 @@ class NetworkAdapter(Adapter):
         assert self._inputs is not None, "forward first"
         x, t = self._inputs
         np.random.seed(FORWARD_SEED)  # gradient() runs its own forward: the same dropout masks
-        return None, self.network.gradient(x.copy(), t)
+        return None, self.network.gradient(x.copy() if x.flags.writeable else x, t)
 
     def backward_target(self) -> Any:
         cls = type(self.network.net)

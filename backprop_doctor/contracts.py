@@ -1,0 +1,370 @@
+"""The contracts a backward pass must keep, for `engine.LayerCheck` (mixed into it).
+
+- forward leaves its input alone (`input-mutated`) and returns one finite array; backward
+  leaves its dout alone (`upstream-grad-mutated`) and uses it (`upstream-grad-ignored`);
+- backward is re-entrant: called twice with the same dout it gives the same gradients
+  (`nonreentrant-backward`). A large gradient the first call bound afresh is let go before
+  the second (`Contracts._stand_ins`), so the check never holds two of them beside its copy
+  of the weights;
+- a network's own second `gradient` call is made only where state could carry over from the
+  first (`_carries_state`).
+"""
+
+from __future__ import annotations
+
+import inspect
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from backprop_doctor import locate
+from backprop_doctor.conventions._base import FORWARD_SEED
+from backprop_doctor.conventions._classlayer import ClassLayer
+from backprop_doctor.gradcheck import identical
+
+# A layer gradient of at least this many elements that the first backward bound afresh
+# (`self.dW = ...`) is not kept while the second backward computes its successor
+# (`_stand_ins`): the two would otherwise sit beside the check's copy of the weights.
+STAND_IN_SIZE = 1 << 16
+
+# The key under which the first backward's dx is held beside the parameters' gradients.
+_DX = "\0dx"
+
+
+class _WroteReadOnly(Exception):
+    """User code wrote into an array the check had handed over read-only."""
+
+
+def _read_only(error: BaseException) -> bool:
+    return isinstance(error, ValueError) and "read-only" in str(error)
+
+
+class _LayerRaised(Exception):
+    def __init__(self, phase: str, error: BaseException):
+        self.phase, self.error = phase, error
+
+
+class Contracts:
+    """The contract checks of a `LayerCheck`: they read its adapter, its held gradients
+    (`_grads`, `_held`) and add to its findings."""
+
+    def _stand_ins(self, rebound: dict[str, int]) -> dict[str, _StandIn]:
+        """Let go of the large first gradients the first backward bound afresh, before the second.
+
+        A layer that assigns its gradient (`self.dW = x.T @ dout`) would otherwise hold the
+        first call's array until the second call's is complete: two gradients beside the
+        check's copy of the weights, three times their memory. Each such attribute is set
+        to a read-only stand-in of NaNs that takes no memory: an assigning backward never
+        reads it; one that accumulates (`self.dW = self.dW + g`) turns the NaNs into a
+        difference, and one that writes into it raises and gets a writable array of NaNs
+        (`_second_backward`). The first values are kept as a fingerprint, to compare, and in
+        float32, to check against should the second call differ.
+        """
+        adapter = self.adapter
+        if not isinstance(adapter, ClassLayer) or adapter.dlfs2 or adapter.methods.learning_rate:
+            return {}
+        layer, found = adapter.layer, {}
+        lives = [self.x, *adapter.params().values()]
+        for name in adapter.layer_params():
+            attribute = adapter.grad_attribute(name)
+            g = getattr(layer, attribute, None) if attribute.isidentifier() else None
+            if (
+                not isinstance(g, np.ndarray)
+                or g.size < STAND_IN_SIZE
+                or g is not self._grads.get(name)
+                or rebound.get(attribute) == id(g)
+                or not g.flags.owndata
+                or sum(v is g for v in self._grads.values()) != 1
+                or any(np.may_share_memory(g, a) for a in lives if isinstance(a, np.ndarray))
+            ):
+                continue
+            found[name] = _StandIn(attribute, g.shape, _fingerprint(g), g.astype(np.float32))
+        if not found:
+            return {}
+        for name, stand_in in found.items():
+            g = self._grads[name]
+            self._held = [h for h in self._held if h is not g]
+            self._grads[name] = None
+            setattr(layer, stand_in.attribute, np.broadcast_to(np.float64(np.nan), stand_in.shape))
+        return found
+
+    def _second_backward(self, dout: Any, stand_ins: dict[str, _StandIn]) -> tuple[Any, dict[str, Any]]:
+        """The second backward with stand-ins; writable ones if it writes into them."""
+        try:
+            return self._backward(dout, copy_grads=False, copy_dx=False)
+        except _LayerRaised as raised:
+            if not (isinstance(raised.error, ValueError) and "read-only" in str(raised.error)):
+                raise
+        for stand_in in stand_ins.values():
+            setattr(self.adapter.layer, stand_in.attribute, np.full(stand_in.shape, np.nan))
+        np.random.seed(FORWARD_SEED)
+        return self._backward(dout, copy_grads=False, copy_dx=False)
+
+    def _input_mutated(self, x: np.ndarray, given: np.ndarray) -> None:
+        changed = int(np.sum(~np.isclose(given, x, equal_nan=True))) if given.shape == x.shape else given.size
+        where = locate.inplace_write(self.adapter.forward_target())
+        self._add(
+            "input-mutated",
+            f"`{self.layer}.forward` writes into its input{_statement(where)} ({changed} of {x.size} elements changed): "
+            "work on a copy (`x = x - ...` instead of `x -= ...`) so the caller's array stays intact",
+            measured=float(changed),
+            threshold=0.0,
+            **where.fields(),
+        )
+
+    def _output_ok(self, out: Any) -> bool:
+        if out is None or isinstance(out, (tuple, list, dict)):
+            what = "None" if out is None else f"a {type(out).__name__}"
+            advice = "add `return out` at its end" if out is None else "return the output array itself"
+            self._add(
+                "bad-return",
+                f"`{self.layer}.forward` returns {what}, not an array: {advice}",
+                **locate.where(self.adapter.forward_target()).fields(),
+            )
+            return False
+        array = np.asarray(out)
+        if array.dtype.kind not in "fc" and array.dtype != object:
+            array = array.astype(np.float64)
+        if self.adapter.is_loss and array.size != 1:
+            self._add(
+                "layer-raised",
+                f"loss layer `{self.layer}` returned an array of shape {array.shape} from forward(x, t): return one scalar loss",
+                **locate.where(self.adapter.forward_target()).fields(),
+            )
+            return False
+        if array.dtype == object:
+            return False
+        if not np.all(np.isfinite(array)):
+            bad = int(np.sum(~np.isfinite(array)))
+            self._add(
+                "non-finite-output",
+                f"`{self.layer}.forward` returned {bad} NaN/inf value(s) for finite input: guard the operation "
+                "that overflows (subtract the max before np.exp, add an epsilon inside np.log)",
+                measured=float(bad),
+                threshold=0.0,
+                **locate.where(self.adapter.forward_target()).fields(),
+            )
+            return False
+        return True
+
+    def _contracts(
+        self, upstream: Any, dout: Any, grads: dict[str, Any], twice: bool = True, rebound: dict[str, int] | None = None
+    ) -> dict[str, Any] | None:
+        """Check the contracts of backward; the gradients of a second call when they equal the first.
+
+        `grads` holds the first call's dx under `_DX`. Without `twice`, backward is not called a second time (the caller knows that no state
+        carries over between calls: see `_carries_state`). `rebound`: the ids of the layer's
+        attributes before the first backward (`_stand_ins`).
+        """
+        target = self.adapter.backward_target()
+        if isinstance(upstream, np.ndarray) and self.adapter.dout_is_input and not np.array_equal(dout, upstream):
+            where = locate.inplace_write(target)
+            self._add(
+                "upstream-grad-mutated",
+                f"`{self.layer}.backward` writes into the `dout` it receives{_statement(where)}: compute `dx = dout * mask` (or "
+                "`dout = dout.copy()` first) so the caller's gradient is not changed",
+                **where.fields(),
+            )
+        if not twice:
+            self.reentrant = True
+            return None
+        if isinstance(upstream, np.ndarray) and not (isinstance(dout, np.ndarray) and identical(dout, upstream)):
+            dout = upstream.copy()  # the first call wrote into its dout: give the second a fresh one
+        stand_ins = self._stand_ins(rebound) if rebound is not None else {}
+        if stand_ins:
+            dx2, grads2 = self._second_backward(dout, stand_ins)
+        else:
+            dx2, grads2 = self._backward(dout, copy_grads=False, copy_dx=False)
+        grads2 = {**grads2, _DX: dx2}
+        grads = self._grads  # the first call's gradients (copies if the second wrote into them)
+        reentrant = all(
+            _fingerprint(grads2.get(k)) == stand_ins[k].fingerprint if k in stand_ins else _same(grads.get(k), grads2.get(k))
+            for k in grads
+        )
+        for k, stand_in in stand_ins.items():
+            if not reentrant:  # compare with the first call's values, as kept
+                grads[k] = stand_in.first.astype(np.float64)
+            elif k in grads2:
+                grads[k] = grads2[k]
+        self.reentrant = reentrant
+        if not reentrant:
+            where = locate.accumulation(target)
+            if not where.text and self.adapter.is_loss:
+                # a loss (layer, or network ending in one) with no `self.x += ...` in its backward that
+                # edits its own cache (`dx = self.ys; dx[...] -= 1`): right once per forward, as training
+                # calls it; only a second backward sees the edited cache. Other state changed in backward
+                # (a dropout mask drawn again) stays an error.
+                self._add(
+                    "nonreentrant-backward",
+                    f"calling `{self.layer}.backward` twice with the same dout gives different gradients: it changes "
+                    "its cached forward values; copy them first (`dx = self.ys.copy()`) so a second call (a gradient "
+                    "check, a retry) sees what forward stored",
+                    severity="warning",
+                    **where.fields(),
+                )
+            else:
+                self._add(
+                    "nonreentrant-backward",
+                    f"calling `{self.layer}.backward` twice with the same dout gives different gradients: assign "
+                    "gradients (`self.dW = ...`) rather than accumulating (`+=`) across calls, and don't change "
+                    "state in backward",
+                    **where.fields(),
+                )
+        if self.adapter.is_loss and self.adapter.dout_is_input and isinstance(self._grads.get(_DX), np.ndarray):
+            dx3, _ = self._backward(2.0)
+            self._backward(upstream)  # leave the layer as after a normal call
+            dx = self._grads.get(_DX)  # read after the calls: a copy, if they wrote into it
+            if isinstance(dx3, np.ndarray) and np.allclose(dx3, dx) and np.any(dx):
+                self._add(
+                    "upstream-grad-ignored",
+                    f"`{self.layer}.backward` ignores its `dout` argument: multiply by it "
+                    "(`dx = dout * (self.y - self.t) / batch_size`) so the layer also works inside a larger graph",
+                    **locate.where(target).fields(),
+                )
+        return grads2 if reentrant else None
+
+
+@dataclass
+class _StandIn:
+    """A first gradient let go before the second backward: its attribute, shape, fingerprint,
+    and its values in float32 (for the comparison, should the second call differ)."""
+
+    attribute: str
+    shape: tuple[int, ...]
+    fingerprint: tuple
+    first: np.ndarray
+
+
+def _fingerprint(g: Any) -> tuple | None:
+    """Shape, dtype and two exact checksums of an array's bits (a wrapping sum and an xor of
+    its 64-bit words): equal for bit-identical arrays, and for arrays that differ anywhere
+    except in a contrived pair of changes that cancel in both."""
+    if not isinstance(g, np.ndarray):
+        return None
+    flat = np.ascontiguousarray(g).reshape(-1)
+    if flat.dtype.itemsize != 8:
+        return (g.shape, g.dtype.str, flat.tobytes())
+    words = flat.view(np.uint64)
+    return (g.shape, g.dtype.str, int(words.sum(dtype=np.uint64)), int(np.bitwise_xor.reduce(words)))
+
+
+# How deep `_state_of` looks into a network for the arrays it holds (net → layers dict → layer → attribute).
+STATE_DEPTH = 4
+_SCALARS = (bool, int, float, complex, str, bytes, type(None), np.generic)
+
+
+@dataclass
+class _State:
+    """What a network holds before its `gradient` runs (`_state_of`)."""
+
+    arrays: dict[int, np.ndarray]  # arrays reachable from it with a parameter's shape, by id (held: no id is reused)
+    scalars: dict[str, Any]  # its own plain attributes
+    known: bool = True  # False: the network could not be walked
+
+
+def _state_of(net: Any, shapes: set[tuple[int, ...]]) -> _State:
+    """The arrays of a parameter's shape reachable from `net`, and the values of its own plain
+    attributes and of its module's plain globals.
+
+    Reachable: through attributes (the object's and its class's), dicts, lists, tuples, the
+    closures of functions and the owners of bound methods, `STATE_DEPTH` levels deep, and
+    the globals of the module that defines the network's class (a module-level `grads` dict).
+    """
+    arrays: dict[int, np.ndarray] = {}
+    seen: set[int] = set()
+
+    def walk(obj: Any, depth: int) -> None:
+        if id(obj) in seen or isinstance(obj, _SCALARS) or isinstance(obj, type(sys)):
+            return
+        seen.add(id(obj))
+        if isinstance(obj, np.ndarray):
+            for a in (obj, obj.base):
+                if isinstance(a, np.ndarray) and a.shape in shapes:
+                    arrays[id(a)] = a
+            return
+        if depth >= STATE_DEPTH:
+            return
+        if isinstance(obj, dict):
+            values = list(obj.values())
+        elif isinstance(obj, (list, tuple, set, frozenset)):
+            values = list(obj)
+        elif inspect.ismethod(obj):
+            values = [obj.__self__, obj.__func__]
+        elif inspect.isfunction(obj):
+            values = [cell.cell_contents for cell in obj.__closure__ or () if _filled(cell)]
+        elif isinstance(obj, type):
+            values = [v for k, v in vars(obj).items() if not k.startswith("__")]
+        elif hasattr(obj, "__dict__"):
+            values = [*vars(obj).values(), type(obj)]
+        else:
+            return
+        for value in values:
+            walk(value, depth + 1)
+
+    try:
+        walk(net, 0)
+        module = sys.modules.get(type(net).__module__)
+        if module is not None:
+            walk({k: v for k, v in vars(module).items() if not k.startswith("__")}, STATE_DEPTH - 2)
+        return _State(arrays, _scalars(net))
+    except Exception:  # noqa: BLE001 - an odd user object: call twice, as for any other
+        return _State({}, {}, known=False)
+
+
+def _filled(cell: Any) -> bool:
+    try:
+        cell.cell_contents
+    except ValueError:  # an empty cell
+        return False
+    return True
+
+
+def _scalars(net: Any) -> dict[str, Any]:
+    """The plain values of a network's own attributes and of its module's globals."""
+    found = {k: v for k, v in vars(net).items() if isinstance(v, _SCALARS)}
+    module = sys.modules.get(type(net).__module__)
+    if module is not None:
+        found.update({f"<module>.{k}": v for k, v in vars(module).items() if isinstance(v, _SCALARS) and not k.startswith("__")})
+    return found
+
+
+def _carries_state(net: Any, before: _State, grads: dict[str, Any]) -> bool:
+    """Whether a second `gradient` call could give other values than the first: some gradient
+    array existed before the call (accumulated into, `grads['W1'] += ...`), or is no array,
+    or the network changed one of its own plain attributes (a call counter). Gradient arrays
+    made by the call itself, from what the call's own forward recomputes, cannot carry
+    anything over; the layers' own state is covered by their checks (`parts_reentrant`)."""
+    if not before.known:
+        return True
+    for g in grads.values():
+        if not isinstance(g, np.ndarray) or id(g) in before.arrays or (g.base is not None and id(g.base) in before.arrays):
+            return True
+    try:
+        now = _scalars(net)
+        return now.keys() != before.scalars.keys() or any(not _same(now[k], before.scalars[k]) for k in now)
+    except Exception:  # noqa: BLE001
+        return True
+
+
+def _statement(where: locate.Location) -> str:
+    """` with `x -= m`` when the writing statement is known, for a message."""
+    return f" with `{where.text}`" if where.text and "\n" not in where.text and len(where.text) < 60 else ""
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal values, whatever the user's backward returned (arrays, tuples, dicts, None)."""
+    if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        try:
+            return identical(np.asarray(a), np.asarray(b))
+        except Exception:
+            return False
+    try:
+        return bool(a is b or a == b)
+    except Exception:
+        return False

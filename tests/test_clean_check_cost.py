@@ -1,0 +1,147 @@
+"""What a clean network's check costs, in calls of the user's own code (counts, never time).
+
+The book's two-layer network at the shapes of MNIST: every layer is checked on the
+activations that reach it, then the whole gradient. A clean network gets one probe per
+layer that agrees far inside the tolerance, one `gradient` call (its layers each gave the
+same gradients twice), and no copy of the batch per evaluation.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, OrderedDict
+
+import numpy as np
+import pytest
+
+import backprop_doctor as bd
+
+
+class Affine:
+    def __init__(self, W, b):
+        self.W = W
+        self.b = b
+
+    def forward(self, x):
+        CALLS[f"{self.name}.forward"] += 1
+        self.x = x
+        return np.dot(x, self.W) + self.b
+
+    def backward(self, dout):
+        CALLS[f"{self.name}.backward"] += 1
+        self.dW = np.dot(self.x.T, dout)
+        self.db = np.sum(dout, axis=0)
+        return np.dot(dout, self.W.T)
+
+
+class Relu:
+    def forward(self, x):
+        self.mask = x <= 0
+        out = x.copy()
+        out[self.mask] = 0
+        return out
+
+    def backward(self, dout):
+        dx = dout.copy()
+        dx[self.mask] = 0
+        return dx
+
+
+class SoftmaxWithLoss:
+    def forward(self, x, t):
+        self.t = t
+        z = x - x.max(axis=1, keepdims=True)
+        self.y = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+        return -np.sum(t * np.log(self.y + 1e-7)) / x.shape[0]
+
+    def backward(self, dout=1):
+        return dout * (self.y - self.t) / self.t.shape[0]
+
+
+class TwoLayerNet:
+    def __init__(self, input_size, hidden_size, output_size, weight_init_std=0.01):
+        rng = np.random.default_rng(0)
+        self.params = {
+            "W1": weight_init_std * rng.standard_normal((input_size, hidden_size)),
+            "b1": np.zeros(hidden_size),
+            "W2": weight_init_std * rng.standard_normal((hidden_size, output_size)),
+            "b2": np.zeros(output_size),
+        }
+        self.layers = OrderedDict()
+        self.layers["Affine1"] = Affine(self.params["W1"], self.params["b1"])
+        self.layers["Relu1"] = Relu()
+        self.layers["Affine2"] = Affine(self.params["W2"], self.params["b2"])
+        self.layers["Affine1"].name, self.layers["Affine2"].name = "Affine1", "Affine2"
+        self.lastLayer = SoftmaxWithLoss()
+
+    def predict(self, x):
+        for layer in self.layers.values():
+            x = layer.forward(x)
+        return x
+
+    def loss(self, x, t):
+        CALLS["loss"] += 1
+        return self.lastLayer.forward(self.predict(x), t)
+
+    def gradient(self, x, t):
+        CALLS["gradient"] += 1
+        self.loss(x, t)
+        dout = self.lastLayer.backward(1)
+        for layer in reversed(list(self.layers.values())):
+            dout = layer.backward(dout)
+        return {
+            "W1": self.layers["Affine1"].dW,
+            "b1": self.layers["Affine1"].db,
+            "W2": self.layers["Affine2"].dW,
+            "b2": self.layers["Affine2"].db,
+        }
+
+
+CALLS: Counter = Counter()
+
+
+@pytest.fixture
+def mnist_shaped():
+    rng = np.random.default_rng(1)
+    x = rng.random((100, 784))
+    t = np.eye(10)[rng.integers(0, 10, 100)]
+    return TwoLayerNet(784, 50, 10), x, t
+
+
+def test_a_clean_two_layer_network_costs_one_gradient_call_and_at_most_21_forward_evaluations(mnist_shaped):
+    net, x, t = mnist_shaped
+    CALLS.clear()
+    report = bd.check_network(net, x, t)
+    assert report.ok and report.findings == []
+    assert report.extras["forward_evaluations"] <= 21
+    assert CALLS["gradient"] == 1
+    # the first (widest) layer: its own check's forward, one probe and two backwards; then the
+    # activations pass, the network's f0, the gradient's own forward and the network's probes
+    assert CALLS["Affine1.backward"] == 3  # twice in its own check (reentrancy), once in `gradient`
+    assert CALLS["Affine1.forward"] <= 3 + 1 + 1 + 1 + 4
+
+
+def test_every_layer_of_a_clean_network_is_settled_by_one_probe_and_the_network_by_two(mnist_shaped):
+    net, x, t = mnist_shaped
+    report = bd.check_network(net, x, t)
+    by_layer = Counter(m.layer for m in report.measurements)
+    assert set(by_layer) == {"Affine1", "Relu1", "Affine2", "SoftmaxWithLoss", "TwoLayerNet"}
+    assert all(m.verdict == "ok" for m in report.measurements)
+    # 21 = Affine1, Relu1, Affine2: 1 + 2 each; the loss layer: 1 + at most 3 probes; the network: 1 + 2 probes
+    assert report.extras["forward_evaluations"] <= 3 * 3 + (1 + 2 * 3) + (1 + 2 * 2)
+
+
+def test_a_network_that_adds_into_its_gradients_costs_a_second_gradient_call_and_is_reported(mnist_shaped):
+    net, x, t = mnist_shaped
+    totals = {k: np.zeros_like(v) for k, v in net.params.items()}
+    plain = net.gradient
+
+    def accumulating(x, t):
+        for k, g in plain(x, t).items():
+            totals[k] += g
+        return totals
+
+    net.gradient = accumulating
+    CALLS.clear()
+    report = bd.check_network(net, x, t)
+    assert CALLS["gradient"] >= 2
+    assert "nonreentrant-backward" in [f.name for f in report.findings]
