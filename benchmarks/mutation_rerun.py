@@ -14,7 +14,8 @@ Three modes (docs/TESTING.md, "Mutation testing"):
     python benchmarks/mutation_rerun.py backprop_doctor/gradcheck.py -- tests/test_mutant_survivors.py
 
 `--mutmut` narrows mutmut's configuration (`[tool.mutmut]` in pyproject.toml) for this run only:
-`only_mutate` becomes the module and `pytest_add_cli_args_test_selection` its tests. mutmut
+`pytest_add_cli_args_test_selection` becomes the module's tests (`only_mutate` stays: mutmut
+does not generate again a file it once copied unmutated). mutmut
 keeps one cache in `mutants/` and resets every cached verdict when the test selection changes,
 so a module's score is read right after its own run (`--score`), before the next module's.
 """
@@ -49,13 +50,13 @@ SELECTIONS: dict[str, list[str]] = {
         "tests/test_plugin_items.py",
         "tests/test_mutant_survivors.py",
     ],
-    _CHECKS + "loss_rises.py": ["tests/test_training_thresholds.py"],
-    _CHECKS + "loss_diverges.py": ["tests/test_training_thresholds.py"],
-    _CHECKS + "loss_stagnant.py": ["tests/test_training_thresholds.py"],
-    _CHECKS + "learning_rate_too_high.py": ["tests/test_training_thresholds.py"],
-    _CHECKS + "cannot_overfit.py": ["tests/test_training_thresholds.py"],
-    _CHECKS + "dead_relu.py": ["tests/test_training_thresholds.py"],
-    _CHECKS + "_training_words.py": ["tests/test_training_thresholds.py"],
+    _CHECKS + "loss_rises.py": ["tests/test_training_findings.py"],
+    _CHECKS + "loss_diverges.py": ["tests/test_training_findings.py"],
+    _CHECKS + "loss_stagnant.py": ["tests/test_training_findings.py"],
+    _CHECKS + "learning_rate_too_high.py": ["tests/test_training_findings.py"],
+    _CHECKS + "cannot_overfit.py": ["tests/test_training_findings.py"],
+    _CHECKS + "dead_relu.py": ["tests/test_training_findings.py"],
+    _CHECKS + "_training_words.py": ["tests/test_training_findings.py"],
     _CHECKS + "softmax_not_per_row.py": ["tests/test_check_softmax.py", "tests/test_check_softmax_layout.py"],
     _CHECKS + "gradient_mismatch.py": ["tests/test_gradient_mismatch_finding.py"],
     _CHECKS + "batch_coupling.py": ["tests/test_check_batch_coupling.py"],
@@ -100,7 +101,6 @@ def run_mutmut(module: str, tests: list[str] | None, children: int) -> int:
     from mutmut.__main__ import cli
 
     config = configuration._load_config()
-    config.only_mutate = [module]
     selection = tests or SELECTIONS.get(module)
     if selection:
         config.pytest_add_cli_args_test_selection = list(selection)
