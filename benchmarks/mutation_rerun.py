@@ -58,7 +58,7 @@ SELECTIONS: dict[str, list[str]] = {
     _CHECKS + "dead_relu.py": ["tests/test_training_findings.py"],
     _CHECKS + "_training_words.py": ["tests/test_training_findings.py"],
     _CHECKS + "softmax_not_per_row.py": ["tests/test_check_softmax.py", "tests/test_check_softmax_layout.py"],
-    _CHECKS + "gradient_mismatch.py": ["tests/test_gradient_mismatch_finding.py"],
+    _CHECKS + "gradient_mismatch.py": ["tests/test_gradient_mismatch_finding.py", "tests/test_fixes.py"],
     _CHECKS + "batch_coupling.py": ["tests/test_check_batch_coupling.py"],
     _CHECKS + "unshared_parameter.py": ["tests/test_check_unshared.py"],
 }

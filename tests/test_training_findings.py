@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import math
-import textwrap
+import sys
 from pathlib import Path
 
 import pytest
@@ -53,6 +53,11 @@ class TwoLayerNet:
 net = TwoLayerNet(input_size=4, hidden_size=50, output_size=3)
 learning_rate = 0.5
 batch_size = 50
+
+
+class CallableRelu:
+    def __call__(self, x):
+        return np.maximum(x, 0)
 '''
 
 HOW = "TwoLayerNet(input_size=4, hidden_size=50, output_size=3) from line 19"
@@ -72,11 +77,12 @@ def run(losses, lr: float = 0.5, label: str = "yours", batch: int = 50, **fields
 
 
 @pytest.fixture
-def model(tmp_path: Path):
+def model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     path = tmp_path / "two_layer_net.py"
     path.write_text(MODEL, encoding="utf-8")
     spec = importlib.util.spec_from_file_location("two_layer_net_for_findings", path)
     module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, module)  # as the loader keeps the user's module: classes findable
     spec.loader.exec_module(module)
     source, _ = read_source(path)
     return source, module
@@ -274,6 +280,7 @@ def test_a_loss_that_ends_four_times_up_diverges(model):
         "The loss of `TwoLayerNet` diverges: from 2.00 it climbs to 10.00 within 200 SGD steps at lr 0.5 (line 20); "
         "lower the learning rate and check the gradients."
     )
+    assert finding.layer == "TwoLayerNet"
     assert finding.measured == 10.0 and finding.threshold == 8.0
     assert finding.fix is None
     assert finding.evidence == (("yours", "2.00 → 10.00 in 200 steps (lr 0.5, batch 50)"), ("probe", DESCRIPTION))
@@ -305,6 +312,18 @@ def test_a_climb_that_ends_in_nan_diverges_and_says_where_the_nan_came_from(mode
     assert found(loss_diverges, model, probe(model, run(falling, non_finite=nan))) == []
     flat = [2.0] * 150 + [math.nan]
     assert found(loss_diverges, model, probe(model, run(flat, non_finite=nan))) == []
+
+
+def test_a_divergence_that_ends_in_nan_is_still_a_divergence_and_each_network_is_judged_alone(model):
+    nan = NonFinite(step=150, what="gradient", params=("W1",))
+    falls = probe(model, run(curve(2.0, 1.0)))
+    blows_up = Probe(**{**probe(model, run([2.0] * 100 + [10.0] * 50 + [math.nan], non_finite=nan)).__dict__, "network": "Deep"})
+    [finding] = found(loss_diverges, model, falls, blows_up)
+    assert finding.layer == "Deep"
+    assert finding.message == (
+        "The loss of `Deep` diverges: from 2.00 it climbs to 10.00 within 151 SGD steps at lr 0.5 (line 20), "
+        "then the gradient of `W1` holds NaN or inf at step 150; lower the learning rate and check the gradients."
+    )
 
 
 # --------------------------------------------------------------------------- loss-stagnant
@@ -471,8 +490,10 @@ def test_a_full_run_the_reference_learns_stands_in_for_the_tiny_batch_with_the_r
     tiny = run(curve(2.0, 1.0, steps=500, tail=50), batch=5)
     learns = probe(model, run(curve(2.0, 3.0)), overfit=tiny, **softmax_reference(curve(2.0, 0.5)))
     finding = only(cannot_overfit, model, learns)
-    assert finding.message.endswith(
-        "; with per-row softmax swapped in it does learn (the full run: 2.00 → 0.50): fix that first."
+    assert finding.message == (
+        "`TwoLayerNet` cannot fit 5 samples: after 500 full-batch SGD steps at lr 0.5 (line 20) the loss goes "
+        "2.00 → 1.00, not below a fifth of where it began; with per-row softmax swapped in it does learn "
+        "(the full run: 2.00 → 0.50): fix that first."
     )
     assert finding.evidence[1] == ("with per-row softmax", "2.00 → 0.50 in 200 steps")
     slow = probe(model, run(curve(2.0, 3.0)), overfit=tiny, **softmax_reference(curve(2.0, 1.6)))
@@ -519,10 +540,11 @@ def test_a_bias_of_half_the_pre_activation_is_blamed_and_a_smaller_one_leaves_th
     )
     assert small.fix == "self.params['W1'] = np.sqrt(2.0 / fan_in) * np.random.randn(fan_in, fan_out)   # He init"
     assert small.line == line_of(source, "self.params['W1'] =")
-    positive = only(dead_relu, model, probe(model, run(curve(2.0, 2.0), relu_start=[relu(module, 40, bias_mean=0.3)])))
-    assert positive.param == "W1"
-    positive_input = relu(module, 40, bias_mean=-2.0, pre_mean=1.5)
-    assert only(dead_relu, model, probe(model, run(curve(2.0, 2.0), relu_start=[positive_input]))).param == "W1"
+    positive = only(dead_relu, model, probe(model, run(curve(2.0, 2.0), relu_start=[relu(module, 40, bias_mean=0.8)])))
+    assert positive.param == "W1"  # a positive bias is never blamed, however large
+    for pre_mean in (0.0, 0.5):  # inputs that are not negative on average: the bias did not push them there
+        centred = relu(module, 40, bias_mean=-2.0, pre_mean=pre_mean)
+        assert only(dead_relu, model, probe(model, run(curve(2.0, 2.0), relu_start=[centred]))).param == "W1"
 
 
 def test_parameters_that_are_not_plain_names_are_shown_as_w_and_b(model):
@@ -584,3 +606,54 @@ def test_relus_alive_at_the_start_and_the_end_are_fine(model):
     _, module = model
     yours = run(curve(2.0, 1.0), relu_start=[relu(module, 25)], relu_end=[relu(module, 25)])
     assert found(dead_relu, model, probe(model, yours)) == []
+
+
+# --------------------------------------------------------------------------- one finding per network, in its own name
+
+
+def test_a_stalled_network_beside_a_learning_one_is_reported_alone_with_its_update_sizes(model):
+    source, _ = model
+    falls = probe(model, run(curve(2.0, 1.0)))
+    stalled = Probe(**{**probe(model, run(curve(2.0, 2.0), ratios={"W1": 0.0}, skipped=["b1", "b2"])).__dict__, "network": "Deep"})
+    [finding] = found(loss_stagnant, model, falls, stalled)
+    assert finding.layer == "Deep" and finding.file == source.path
+    assert finding.message == (
+        "The loss of `Deep` does not fall: 2.00 → 2.00 in 200 SGD steps at lr 0.5 (line 20); "
+        "`gradient` returns no gradient of the right shape for `b1`, `b2`, so the update skips it; "
+        "the gradient of `W1` is zero at every step."
+    )
+    assert finding.evidence == (
+        ("yours", "2.00 → 2.00 in 200 steps (lr 0.5, batch 50)"),
+        ("probe", DESCRIPTION),
+        ("update / weight", "median ||lr·g|| / ||W|| per step: W1 0.0e+00"),
+    )
+
+
+def test_a_rate_too_high_for_one_network_is_reported_for_that_one_at_its_constructor_without_a_rate_line(model):
+    smaller = [run(curve(2.0, 0.5), lr=0.05, label="lr 0.05")]
+    fine = probe(model, run(curve(2.0, 1.0)))
+    high = Probe(**{**probe(model, run(curve(2.0, 3.0)), smaller=smaller, lr_line=None).__dict__, "network": "Deep"})
+    [finding] = found(learning_rate_too_high, model, fine, high)
+    assert finding.layer == "Deep" and finding.line == 19
+    assert finding.message.startswith("the learning rate is too high for `Deep`: at lr 0.5 (default) the loss goes 2.00 → 3.00")
+
+
+def test_a_network_that_cannot_overfit_beside_ones_that_can_is_reported_alone_at_its_constructor(model):
+    source, _ = model
+    yours = run(curve(2.0, 1.0))
+    fits = probe(model, yours, overfit=run(curve(2.0, 0.1, steps=500, tail=50), batch=5))
+    never_ran = probe(model, yours, overfit=run([], batch=5, error="ValueError"))
+    stuck = run(curve(2.0, 1.0, steps=500, tail=50), batch=5)
+    deep = Probe(**{**probe(model, yours, overfit=stuck, update_line=33).__dict__, "network": "Deep"})
+    [finding] = found(cannot_overfit, model, never_ran, fits, deep)
+    assert finding.layer == "Deep" and finding.message.startswith("`Deep` cannot fit 5 samples")
+    assert (finding.file, finding.line) == (source.path, 19)  # the constructor call, not the update line
+    unplaced = probe(model, yours, overfit=stuck, update_line=33, line=None)
+    assert only(cannot_overfit, model, unplaced).line == 33
+
+
+def test_a_relu_without_a_forward_method_is_shown_at_its_class(model):
+    source, module = model
+    called = ReluActivity("relu", module.CallableRelu, 50, 50, -1.5, 0.2)
+    finding = only(dead_relu, model, probe(model, run(curve(2.0, 2.0), relu_start=[called])))
+    assert finding.line == line_of(source, "class CallableRelu:")
