@@ -3,7 +3,7 @@
 Three modes (docs/TESTING.md, "Mutation testing"):
 
     # mutmut on one module, against the fast in-process tests that exercise it (SELECTIONS below),
-    # one child at a time; prints the module's score at the end
+    # one child at a time; prints the module's score at the end (--only 'x__check*': some functions)
     python benchmarks/mutation_rerun.py --mutmut backprop_doctor/ranking.py
 
     # the score of one module from mutmut's last run (mutants/<module>.meta)
@@ -59,7 +59,7 @@ SELECTIONS: dict[str, list[str]] = {
     _CHECKS + "_training_words.py": ["tests/test_training_findings.py"],
     _CHECKS + "softmax_not_per_row.py": ["tests/test_check_softmax.py", "tests/test_check_softmax_layout.py"],
     _CHECKS + "gradient_mismatch.py": ["tests/test_gradient_mismatch_finding.py", "tests/test_fixes.py"],
-    _CHECKS + "batch_coupling.py": ["tests/test_check_batch_coupling.py"],
+    _CHECKS + "batch_coupling.py": ["tests/test_check_batch_coupling.py", "tests/test_loss_layer_coupling.py"],
     _CHECKS + "unshared_parameter.py": ["tests/test_check_unshared.py"],
 }
 
@@ -76,8 +76,10 @@ def survivors(module: str) -> list[str]:
     return sorted(k for k, code in _meta(module)["exit_code_by_key"].items() if code == 0)
 
 
-def score(module: str) -> str:
+def score(module: str, patterns: list[str] | None = None) -> str:
     codes = _meta(module)["exit_code_by_key"]
+    if patterns:
+        codes = {k: c for k, c in codes.items() if any(fnmatch.fnmatch(k, p) for p in patterns)}
     counts = Counter(_STATUS.get(code, "suspicious") for code in codes.values())
     run = counts["killed"] + counts["survived"] + counts["timeout"]
     killed = counts["killed"] + counts["timeout"]  # mutmut counts a timeout as caught
@@ -94,8 +96,8 @@ def score(module: str) -> str:
     return "\n".join(lines)
 
 
-def run_mutmut(module: str, tests: list[str] | None, children: int) -> int:
-    """`mutmut run` on one module against its own tests, in this process."""
+def run_mutmut(module: str, tests: list[str] | None, children: int, only: list[str] | None = None) -> int:
+    """`mutmut run` on one module against its own tests, in this process (`only`: some functions of it)."""
     os.chdir(ROOT)
     from mutmut import configuration
     from mutmut.__main__ import cli
@@ -106,14 +108,15 @@ def run_mutmut(module: str, tests: list[str] | None, children: int) -> int:
         config.pytest_add_cli_args_test_selection = list(selection)
     configuration._config = config
     dotted = module.removesuffix(".py").replace("/", ".")
-    print(f"mutmut run --max-children {children} '{dotted}.*' against {' '.join(config.pytest_add_cli_args_test_selection)}",
-          flush=True)
+    patterns = [f"{dotted}.{pattern}" for pattern in only] if only else [f"{dotted}.*"]
+    print(f"mutmut run --max-children {children} {' '.join(patterns)} against "
+          f"{' '.join(config.pytest_add_cli_args_test_selection)}", flush=True)
     try:
-        cli(["run", "--max-children", str(children), f"{dotted}.*"], standalone_mode=False)
+        cli(["run", "--max-children", str(children), *patterns], standalone_mode=False)
     except SystemExit as stop:
         if stop.code:
             return int(stop.code) if isinstance(stop.code, int) else 1
-    print(score(module), flush=True)
+    print(score(module, patterns), flush=True)
     return 0
 
 
@@ -173,14 +176,15 @@ def main() -> int:
     parser.add_argument("--mutmut", action="store_true", help="run mutmut on MODULE against its tests (SELECTIONS)")
     parser.add_argument("--score", action="store_true", help="print MODULE's score from mutmut's last run")
     parser.add_argument("--jobs", type=int, default=1, help="children at a time (mutmut's --max-children)")
-    parser.add_argument("--only", action="append", help="only survivors whose name matches this glob (repeatable)")
+    parser.add_argument("--only", action="append",
+                        help="only survivors (with --mutmut: functions, e.g. 'x__check*') whose name matches this glob")
     parser.add_argument("tests", nargs="*", help="tests to run (with --mutmut: instead of SELECTIONS)")
-    args = parser.parse_args()
+    args = parser.parse_intermixed_args()
     if args.score:
         print(score(args.module))
         return 0
     if args.mutmut:
-        return run_mutmut(args.module, args.tests, args.jobs)
+        return run_mutmut(args.module, args.tests, args.jobs, args.only)
     if not args.tests:
         parser.error("give the tests to re-run the survivors against (after --)")
     return rerun(args.module, args.tests, args.jobs, args.only)

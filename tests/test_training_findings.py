@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 import math
 import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -206,6 +207,14 @@ def test_the_learning_rate_is_quoted_with_its_line_or_as_the_default(model):
     assert words.lr_text(probe(model, run([2.0, 1.0], lr=0.05))) == "lr 0.05 (line 20)"
     assert words.lr_text(probe(model, run([2.0, 1.0], lr=0.1), lr_line=None)) == "lr 0.1 (default)"
     assert words.span(run([])) == "no steps"
+    assert words.span(run([2.3, 2.0, 1.0, 0.9])) == "2.30 → 0.90"  # the very first and the very last
+
+
+def test_a_replayed_rate_is_quoted_where_the_script_sets_it_else_at_the_training_loop(model):
+    source, _ = model
+    assert words.rate_setting(source, None, "learning_rate", 0.5) == (20, "`learning_rate = 0.5` (line 20)")
+    loop = types.SimpleNamespace(step=types.SimpleNamespace(loop_line=27))  # the replay's result: where its loop is
+    assert words.rate_setting(source, loop, "eta", 0.5) == (27, "`eta` (0.5)")
 
 
 # --------------------------------------------------------------------------- loss-rises
