@@ -60,7 +60,7 @@ SELECTIONS: dict[str, list[str]] = {
     _CHECKS + "softmax_not_per_row.py": ["tests/test_check_softmax.py", "tests/test_check_softmax_layout.py"],
     _CHECKS + "gradient_mismatch.py": ["tests/test_gradient_mismatch_finding.py", "tests/test_fixes.py"],
     _CHECKS + "batch_coupling.py": ["tests/test_check_batch_coupling.py", "tests/test_loss_layer_coupling.py"],
-    _CHECKS + "unshared_parameter.py": ["tests/test_check_unshared.py"],
+    _CHECKS + "unshared_parameter.py": ["tests/test_check_unshared.py", "tests/test_update_findings_name_their_file.py"],
 }
 
 # mutmut's exit codes (mutmut.stats.status_by_exit_code), grouped the way docs/TESTING.md reports them
