@@ -69,6 +69,53 @@ if __name__ == '__main__':
 """
 
 
+COURSE_STYLE = """\
+import numpy as np
+
+
+def initialize_parameters(n_x, n_h, n_y):
+    parameters = {"W1": np.random.randn(n_h, n_x) * 0.01, "b1": np.zeros((n_h, 1)),
+                  "W2": np.random.randn(n_y, n_h) * 0.01, "b2": np.zeros((n_y, 1))}
+    return parameters
+
+
+def forward_propagation(X, parameters):
+    Z1 = parameters["W1"] @ X + parameters["b1"]
+    A1 = np.tanh(Z1)
+    Z2 = parameters["W2"] @ A1 + parameters["b2"]
+    A2 = 1 / (1 + np.exp(-Z2))
+    return A2, (Z1, A1, Z2, A2)
+
+
+def backward_propagation(parameters, cache, X, Y):
+    m = X.shape[1]
+    Z1, A1, Z2, A2 = cache
+    dZ2 = A2 - Y
+    dW2 = dZ2 @ A1.T / m
+    db2 = np.sum(dZ2, axis=1, keepdims=True) / m
+    dZ1 = (parameters["W2"].T @ dZ2) * (1 - A1 ** 2)
+    dW1 = dZ1 @ X.T / m
+    db1 = np.sum(dZ1, axis=1, keepdims=True) / m
+    return {"dW1": dW1, "db1": db1, "dW2": dW2, "db2": db2}
+
+
+def update_parameters(parameters, grads, learning_rate=1.2):
+    for name in ("W1", "b1", "W2", "b2"):
+        parameters[name] = parameters[name] - learning_rate * grads["d" + name]
+    return parameters
+
+
+if __name__ == "__main__":
+    X = np.random.randn(2, 40)
+    Y = (X[0:1] > 0).astype(float)
+    parameters = initialize_parameters(2, 4, 1)
+    for i in range(100):
+        A2, cache = forward_propagation(X, parameters)
+        grads = backward_propagation(parameters, cache, X, Y)
+        parameters = update_parameters(parameters, grads)
+"""
+
+
 @pytest.fixture(autouse=True)
 def restored_interpreter():
     saved = list(sys.path), list(sys.meta_path), set(sys.modules)
@@ -93,3 +140,10 @@ def test_rebinding_a_params_entry_is_reported_in_the_users_file(tmp_path):
     path.write_text(sample.read_text(encoding="utf-8"), encoding="utf-8")
     [finding] = check_file(path, Options(training=False)).by_name("unshared-parameter")
     assert (finding.file, finding.line, finding.fix) == (str(path), 120, "network.params[key] -= learning_rate * grad[key]")
+
+
+def test_rebinding_an_entry_of_a_plain_parameters_dict_without_layer_objects_is_a_valid_update(tmp_path):
+    path = tmp_path / "planar_classifier.py"
+    path.write_text(COURSE_STYLE, encoding="utf-8")
+    report = check_file(path, Options(training=False))
+    assert report.findings == []  # no layer keeps its own reference: `parameters[name] = ...` updates it
