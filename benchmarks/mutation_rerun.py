@@ -57,7 +57,11 @@ SELECTIONS: dict[str, list[str]] = {
     _CHECKS + "cannot_overfit.py": ["tests/test_training_findings.py"],
     _CHECKS + "dead_relu.py": ["tests/test_training_findings.py"],
     _CHECKS + "_training_words.py": ["tests/test_training_findings.py"],
-    _CHECKS + "softmax_not_per_row.py": ["tests/test_check_softmax.py", "tests/test_check_softmax_layout.py"],
+    _CHECKS + "softmax_not_per_row.py": [
+        "tests/test_check_softmax.py",
+        "tests/test_check_softmax_layout.py",
+        "tests/test_softmax_row_sums.py",
+    ],
     _CHECKS + "gradient_mismatch.py": ["tests/test_gradient_mismatch_finding.py", "tests/test_fixes.py"],
     _CHECKS + "batch_coupling.py": ["tests/test_check_batch_coupling.py", "tests/test_loss_layer_coupling.py"],
     _CHECKS + "unshared_parameter.py": ["tests/test_check_unshared.py", "tests/test_update_findings_name_their_file.py"],
