@@ -189,6 +189,31 @@ def test_skipped_measurements_do_not_count_as_compared():
     assert measured_count(report) == 2
 
 
+def test_a_report_with_one_compared_gradient_and_no_error_gets_no_nothing_compared_error():
+    report = Report(
+        built=[Built("Affine", "Affine(W, b)")],
+        measurements=[Measurement("Affine", "W", 1e-9, "ok")],
+        findings=[_f("dead-relu", "BPD605", severity="warning", layer="TwoLayerNet")],
+    )
+    ranked = rank(report)
+    assert names(ranked) == ["dead-relu"]
+    assert ranked.root_cause is None
+
+
+def test_an_error_already_found_stands_in_for_the_nothing_compared_error():
+    raised = _f("layer-raised", "BPD105", layer="Affine", line=7)
+    ranked = rank(Report(built=[Built("Affine", "Affine(W, b)")], findings=[raised]))
+    assert names(ranked) == ["layer-raised"]
+    assert ranked.root_cause == raised
+
+
+def test_warnings_alone_do_not_stand_in_for_the_nothing_compared_error():
+    warning = _f("misspelled-method", "BPD014", severity="warning", layer="Affine", line=9)
+    ranked = rank(Report(built=[Built("Affine", "Affine(W, b)", skipped="needs W")], findings=[warning]))
+    assert names(ranked) == ["nothing-to-check", "misspelled-method"]
+    assert ranked.root_cause.pattern == NOTHING_COMPARED
+
+
 # --------------------------------------------------------------------------- one row per array
 
 
