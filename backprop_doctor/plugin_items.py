@@ -62,7 +62,7 @@ def plan_items(report: Report) -> list[tuple[str | None, list[tuple[str, list[Fi
             continue
         groups.setdefault(key, ([], []))[0].append(f)
     if root_group is not None:
-        for key in had_symptoms:
+        for key in sorted(had_symptoms, key=lambda k: (k[0] or "", k[1])):  # a set: rows in one order every run
             findings, measurements = groups.get(key, ([], []))
             if not findings:  # everything it found is a symptom: its rows join the root cause
                 groups[root_group][1].extend(measurements)
