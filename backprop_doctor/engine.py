@@ -191,7 +191,9 @@ class LayerCheck(Contracts):
         held = {}
         for name, g in grads.items():
             if isinstance(g, np.ndarray) and not any(g is h for h in self._held):
-                if g.flags.writeable and not any(np.may_share_memory(g, a) for a in lives if isinstance(a, np.ndarray)):
+                # a view (`dx = ys; ...; return dx.reshape(...)`) stays writable through its base,
+                # which the layer keeps and its next backward writes into: only an owner is held
+                if g.flags.writeable and g.flags.owndata and not any(np.may_share_memory(g, a) for a in lives if isinstance(a, np.ndarray)):
                     self._held.append(g)
                 else:
                     g = np.array(g, copy=True)
