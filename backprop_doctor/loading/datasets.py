@@ -405,6 +405,18 @@ def standin(qualified: str) -> Callable[..., Any] | None:
     return next((helper for pattern, helper in STANDINS if re.search(pattern, qualified)), None)
 
 
+def helpers_of(module: str) -> list[str]:
+    """The functions backprop-doctor stands in for in the missing `module` itself (`rnn_utils`:
+    softmax, sigmoid; `scipy`: signal.correlate2d, signal.convolve2d), not the data loaders any
+    missing module may lead to."""
+    names = [
+        n for n in star_names(module)
+        if standin(f"{module}.{n}") is not standin(f"bpd_no_such_module.{n}") and not n.startswith("load") and n != "File"
+    ]  # fmt: skip  (the loaders' synthetic data has a finding of its own)
+    names += [f"signal.{n}" for n in ("correlate2d", "convolve2d") if module in ("scipy", "scipy.signal") and standin(f"scipy.signal.{n}")]
+    return [n.removeprefix("signal.") if module == "scipy.signal" else n for n in names]
+
+
 def star_names(module: str) -> list[str]:
     """The stand-ins that `from MODULE import *` of the missing `module` brings (`from rnn_utils
     import *` then `softmax(z)`; `from nnfs.datasets import *` then `spiral_data(...)`)."""

@@ -31,7 +31,7 @@ from typing import Any, TextIO
 
 from backprop_doctor.context import SourceFile
 from backprop_doctor.findings import Finding
-from backprop_doctor.loading import stubs
+from backprop_doctor.loading import datasets, stubs
 from backprop_doctor.loading.package import package_of
 from backprop_doctor.loading.source import syntax_error_finding
 from backprop_doctor.rules import rule
@@ -269,9 +269,15 @@ def missing_module_findings(records: list[stubs.StubRecord], shown: str, path: s
         in_user_file = record.file is not None and os.path.realpath(record.file) == os.path.realpath(path)
         where = f"line {record.line}" if in_user_file else f"line {record.line} of {os.path.basename(record.file or '?')}"
         top = record.module.split(".")[0]
+        helpers = datasets.helpers_of(record.module)
         message = (
             f"`{record.module}` (imported at {where}) is neither installed nor next to your file; "
-            "backprop-doctor put a stand-in in its place, so any code that needs it was skipped."
+            + (
+                f"backprop-doctor put a stand-in in its place, with NumPy versions of {', '.join(f'`{h}`' for h in helpers)}; "
+                "any other code that needs it was skipped."
+                if helpers
+                else "backprop-doctor put a stand-in in its place, so any code that needs it was skipped."
+            )
         )
         fix = None
         if top in PYTHON2_MODULES:
