@@ -69,8 +69,9 @@ def check_file(path: str | os.PathLike[str], options: Options | None = None, **k
 def _callees_first(findings: list[Finding], tree: ast.Module, path: str) -> list[Finding]:
     """A wrong gradient in a function that calls another wrong one is that one's symptom
     (`rnn_backward` over a wrong `rnn_step_backward`): it is marked as caused by it, so the
-    helper ranks first."""
-    from backprop_doctor.static.callees import enclosing, function_calls
+    helper ranks first. Only the file's own top-level functions, called by plain name, count."""
+    from backprop_doctor.static.definitions import enclosing, find_function
+    from backprop_doctor.static.tree import walk
 
     mine = os.path.basename(path)
     wrong = [
@@ -79,14 +80,19 @@ def _callees_first(findings: list[Finding], tree: ast.Module, path: str) -> list
     ]  # fmt: skip
     if len(wrong) < 2:
         return findings
-    functions = function_calls(tree)
-    where = {id(f): enclosing(functions, f.line) for f in wrong}
+    homes: dict[int, tuple[str, frozenset[str]]] = {}
+    for f in wrong:
+        inner = enclosing(path, f.line)  # type: ignore[arg-type]
+        top = inner.qualname.split(".")[0] if inner is not None else ""
+        node = find_function(tree, top) if top else None  # a method's class is no function: left out
+        if node is not None:
+            homes[id(f)] = (top, frozenset(n.func.id for n in walk(node) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)))
     causes: dict[int, Finding] = {}
     for f in wrong:
-        own = where[id(f)]
+        own = homes.get(id(f))
         if own is None:
             continue
-        callee = next((g for g in wrong if (w := where[id(g)]) is not None and w[0] != own[0] and w[0] in own[1]), None)
+        callee = next((g for g in wrong if (w := homes.get(id(g))) is not None and w[0] != own[0] and w[0] in own[1]), None)
         if callee is not None:
             causes[id(f)] = callee
     return [f.replace(caused_by=causes[id(f)].key()) if id(f) in causes and f.caused_by is None else f for f in findings]
