@@ -47,7 +47,7 @@ def first_non_finite(runner: Runner, steps: int = STEPS, seconds: float = SECOND
     points to the operation that made the infinity, so an overflow or a division by zero is
     preferred over the invalid value it causes; underflow is never a cause."""
     events: list[tuple[str, int, int]] = []
-    passes: list[int] = []
+    starts: list[int] = []
     path = runner.path
 
     def seen(kind: str, _flag: int) -> None:
@@ -55,12 +55,12 @@ def first_non_finite(runner: Runner, steps: int = STEPS, seconds: float = SECOND
         while frame is not None and frame.f_code.co_filename != path:
             frame = frame.f_back
         if frame is not None and len(events) < 1000:
-            events.append((kind, frame.f_lineno, len(passes)))
+            events.append((kind, frame.f_lineno, len(starts)))
 
     old = np.seterrcall(seen)
     try:
         with np.errstate(over="call", divide="call", invalid="call", under="ignore"):
-            own_curve(runner, steps, seconds, passes=passes)
+            own_curve(runner, steps, seconds, starts=starts)
     finally:
         np.seterrcall(old)
     if not events:
@@ -71,24 +71,24 @@ def first_non_finite(runner: Runner, steps: int = STEPS, seconds: float = SECOND
 
 
 def own_curve(
-    runner: Runner, steps: int = STEPS, seconds: float = SECONDS, names: dict[str, Any] | None = None, passes: list[int] | None = None
+    runner: Runner, steps: int = STEPS, seconds: float = SECONDS, names: dict[str, Any] | None = None, starts: list[int] | None = None
 ) -> list[float]:
     """The loss after each of the first `steps` passes of the training loop; [] when it cannot run.
 
     `names` rebinds variables of the step's state first (`{"lr": 0.05}`: the same program at a
-    smaller learning rate); `passes` is appended to at the start of each pass."""
+    smaller learning rate); `starts` gets the number of each pass as it starts."""
     step = runner.step
     loop = step.loop
     site = runner.loss_site
-    if loop is None or (site is None and passes is None) or not isinstance(loop, (ast.For, ast.While)):
+    if loop is None or (site is None and starts is None) or not isinstance(loop, (ast.For, ast.While)):
         return []  # without a loss to note, the loop only runs for the passes it is counted in
     losses: list[float] = []
     deadline = time.perf_counter() + seconds
-    counted, passes = passes, [0]
+    passes = [0]
 
     def note(namespace: dict[str, Any]) -> bool:
-        if counted is not None:
-            counted.append(passes[0])
+        if starts is not None:
+            starts.append(passes[0])
         if passes[0] > 0 and site is not None:
             try:
                 value = namespace.get(site.name) if site.in_prefix else eval(site.expression, namespace)  # noqa: S307

@@ -23,9 +23,12 @@ from backprop_doctor.replay.state import describe
 _BIAS = re.compile(r"(?i)^(b\w{0,2}|bias\w*|biases)$")  # b1, bh, by, bias: a bias row is never a unit's weights
 
 
-def _last_name(moved: Any) -> str:
-    text = describe(moved.path) if moved.path is not None else moved.site.update.target
-    return re.split(r"[.\[\]'\"]+", text.strip("]'\""))[-1]
+def _name(moved: Any) -> str:
+    return describe(moved.path) if moved.path is not None else moved.site.update.target
+
+
+def _last_name(name: str) -> str:
+    return re.split(r"[.\[\]'\"]+", name.strip("]'\""))[-1]
 
 
 def _units_equal(m: np.ndarray) -> bool:
@@ -39,10 +42,10 @@ def _units_equal(m: np.ndarray) -> bool:
 def symmetric_weights(moved: list[Any]) -> list[str]:
     """The names of the program's weight matrices when all of them (two or more) are symmetric; else []."""
     matrices = [
-        (m, m.value) for m in moved
+        (_name(m), m.value) for m in moved
         if isinstance(m.value, np.ndarray) and m.value.ndim == 2 and m.value.dtype.kind == "f" and m.value.size > 1
-        and not _BIAS.match(_last_name(m))
     ]  # fmt: skip
+    matrices = [(name, value) for name, value in matrices if not _BIAS.match(_last_name(name))]
     if len(matrices) < 2 or not all(_units_equal(v) for _, v in matrices):
         return []
-    return [describe(m.path) if m.path is not None else m.site.update.target for m, _ in matrices]
+    return [name for name, _ in matrices]
