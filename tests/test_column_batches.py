@@ -103,3 +103,10 @@ def test_columns_are_cut_to_the_first_samples_and_nothing_else_moves():
     assert cut.shape == (40, 16)
     np.testing.assert_array_equal(cut, x[:, :16])
     np.testing.assert_array_equal(_rows(x.T, 0), x.T[:16])
+
+
+def test_labels_and_higher_arrays_beside_columns_are_cut_on_their_own_batch_axis():
+    labels = np.arange(200)
+    np.testing.assert_array_equal(_rows(labels, -1), labels[:16])  # (m,): the one axis is the samples
+    images = np.zeros((40, 3, 20))
+    assert _rows(images, -1).shape == (16, 3, 20)  # never a column layout: samples first

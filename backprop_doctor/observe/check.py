@@ -76,7 +76,7 @@ def check_record(record: Record, discovered: Any, options: Options, shown: str) 
         obj = instance.state if instance.state is not None else instance.obj
         axis = _batch_axis(x, t)
         shapes = _shapes(x, t, how, axis)
-        x, t = _rows(x, axis), _rows(t, axis if np.ndim(t) == 2 else 0)
+        x, t = _rows(x, axis), _rows(t, axis)
         if not _chained(instance.obj, record):
             _skip(out, instance, shown, "its layers do not run as one chain (an encoder and a decoder, say): they are checked one by one")
             continue
@@ -194,7 +194,10 @@ def _batch(instance: Instance) -> tuple[Any, Any, str]:
 
 
 def _rows(a: np.ndarray, axis: int = 0) -> np.ndarray:
-    """The first ROWS samples of `a` along its batch axis (0, or -1 for one sample per column)."""
+    """The first ROWS samples of `a` along its batch axis: 0, or -1 for one sample per column,
+    which a vector of labels `(m,)` and a matrix `(features, m)` share; a higher array keeps 0."""
+    if a.ndim > 2:
+        axis = 0
     if a.ndim < 1 or a.shape[axis] <= ROWS:
         return a
     return a[:ROWS] if axis == 0 else a[..., :ROWS]
@@ -404,7 +407,7 @@ def _check_layer(out: Checked, instance: Instance, options: Options, shown: str)
     axis = _batch_axis(arrays[0], arrays[1] if loss else None, _held_arrays(obj))
     shapes = f"forward (line {call.line}): {_given(arrays, names, axis)}{note}"
     if not _holds_batch_state(obj, arrays[0]) and np.ndim(arrays[0]) >= 2:  # a vector is one sample: kept whole
-        arrays = [_rows(a, axis if np.ndim(a) == np.ndim(arrays[0]) else 0) for a in arrays]
+        arrays = [_rows(a, axis) for a in arrays]
     else:
         shapes = re.sub(r" \(checked on the first \d+ (rows|columns)\)", "", shapes)
     label = instance.name if instance.line is None else f"{instance.name} (line {instance.line})"
@@ -462,7 +465,7 @@ def _check_functions(out: Checked, record: Record, discovered: Any, options: Opt
             continue
         out.observed.add(loss.__name__)
         axis = _batch_axis(call.args[0], call.args[1])
-        x, t = _rows(call.args[0], axis), _rows(call.args[1], axis if np.ndim(call.args[1]) == 2 else 0)
+        x, t = _rows(call.args[0], axis), _rows(call.args[1], axis)
         result = api.check_layer(calls.func, x, t, options=options)
         result.built = []
         out.report.extend(result)
