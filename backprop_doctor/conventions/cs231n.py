@@ -58,6 +58,7 @@ class FunctionPair(Adapter):
         self._config = config  # non-array trailing arguments, e.g. conv_param; copied per call
         self._again = _named_again(forward, backward, len(params), config)
         self._cache: Any = None
+        self._widths: tuple[int, ...] | None = None  # the outputs' widths, for a forward with two (`two_outputs`)
         self._mean_over: int | None = None  # m, when the pair follows the mean convention
         self._decided = False
 
@@ -81,7 +82,7 @@ class FunctionPair(Adapter):
         return np.concatenate(outputs, axis=-1), result[2]
 
     def _call_backward(self, dout: Any, cache: Any) -> Any:
-        widths = getattr(self, "_widths", None)
+        widths = self._widths
         if widths is not None and isinstance(dout, np.ndarray):  # `lstm_step_backward(dnext_h, dnext_c, cache)`
             parts = np.split(dout, np.cumsum(widths)[:-1], axis=-1)
             return self._backward(*parts, cache, **copy.deepcopy(self._again))

@@ -395,11 +395,12 @@ def standin(qualified: str) -> Callable[..., Any] | None:
     for pattern, loader in _LOADERS:
         if pattern.search(qualified):
             return loader
-    numeric = re.search(r"^scipy\.signal\.(correlate2d|convolve2d)$", qualified)
-    if numeric:
+    module, _, name = qualified.rpartition(".")
+    if module == "scipy.signal":
         from backprop_doctor.loading import signal
 
-        return getattr(signal, numeric.group(1))
+        if name in signal.FUNCTIONS:
+            return getattr(signal, name)
     from backprop_doctor.loading.coursera import STANDINS  # it records through this module
 
     return next((helper for pattern, helper in STANDINS if re.search(pattern, qualified)), None)
@@ -413,8 +414,11 @@ def helpers_of(module: str) -> list[str]:
         n for n in star_names(module)
         if standin(f"{module}.{n}") is not standin(f"bpd_no_such_module.{n}") and not n.startswith("load") and n != "File"
     ]  # fmt: skip  (the loaders' synthetic data has a finding of its own)
-    names += [f"signal.{n}" for n in ("correlate2d", "convolve2d") if module in ("scipy", "scipy.signal") and standin(f"scipy.signal.{n}")]
-    return [n.removeprefix("signal.") if module == "scipy.signal" else n for n in names]
+    if module in ("scipy", "scipy.signal"):
+        from backprop_doctor.loading.signal import FUNCTIONS
+
+        names += [n if module == "scipy.signal" else f"signal.{n}" for n in FUNCTIONS]
+    return names
 
 
 def star_names(module: str) -> list[str]:

@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+FUNCTIONS = ("correlate2d", "convolve2d")  # `scipy.signal.<name>` stood in for
+
 
 def correlate2d(in1: Any, in2: Any, mode: str = "full", boundary: str = "fill", fillvalue: float = 0) -> np.ndarray:
     a, k = np.asarray(in1), np.asarray(in2)

@@ -245,11 +245,11 @@ def replay_step(capture: Capture, path: str, seed: int = 0, budget: float = 10.0
         base_namespace = runner.run()
         base_loss = runner.loss_of(base_namespace)
         result.step_seconds = time.perf_counter() - started
-        if (base_loss is not None and not _finite(base_loss)) or (capture.program_loss is not None and not _finite(capture.program_loss)):
+        first = next((v for v in (base_loss, capture.program_loss) if v is not None and not _finite(v)), None)
+        if first is not None:
             # NaN or inf before any update: the forward pass itself, at the line that first made it
             from backprop_doctor.replay.curve import first_non_finite
 
-            first = base_loss if base_loss is not None and not _finite(base_loss) else capture.program_loss
             result.loss, result.loss_value, result.curve = runner.loss_site, first, [first]
             result.non_finite = first_non_finite(runner, steps=1)
             if result.non_finite is None:
