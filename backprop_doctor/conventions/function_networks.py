@@ -42,7 +42,7 @@ from backprop_doctor.conventions._base import FORWARD_SEED, Adapter, is_float_ar
 from backprop_doctor.conventions._classlayer import function_node, required_inputs
 from backprop_doctor.conventions._run import Case, NotChecked
 from backprop_doctor.conventions.gradient_dicts import takes_upstream_gradients
-from backprop_doctor.static.methods import returned_names
+from backprop_doctor.static.methods import keys_read, returned_names
 
 NAME = "function-networks"
 KIND = "function"
@@ -51,6 +51,8 @@ FORWARD = re.compile(r"^(?P<pre>.*?)(?P<word>forward|f)_?(?P<post>prop\w*|pass|p
 PARAMS = ("parameters", "params", "weights", "parameter")
 SIZES = {"n_x": 5, "n_h": 4, "n_y": 1, "input_size": 5, "hidden_size": 4, "output_size": 1, "nx": 5, "nh": 4, "ny": 1}
 SCALARS = {"keep_prob": 0.8, "lambd": 0.1, "lambda_": 0.1, "reg": 0.1}
+LAYER_KEY = re.compile(r"^(?P<kind>[Wb])(?P<index>[1-9]\d?)$")
+HIDDEN = (5, 3, 4, 6, 5, 4, 3)  # the widths of synthesised hidden layers, in order
 
 
 def _backward_names(name: str) -> list[str]:
@@ -116,6 +118,8 @@ class FunctionNetwork(Adapter):
         result = self._call(self._forward, {"x": x, **self._extra})
         a, cache = (result[0], result[1]) if isinstance(result, tuple) else (result, None)
         self._state = {"x": x.copy(), "y": t, "a": a, "cache": cache, **self._extra}
+        if cache is not None and np.ndim(a) == 0:  # `cost, cache = forward_propagation_n(X, Y, parameters)`
+            return float(a)
         if self._cost is not None:
             return float(np.squeeze(self._cost(a, t)))
         m = t.shape[1]
@@ -154,12 +158,35 @@ def _initial(functions: dict[str, Any]) -> dict[str, np.ndarray]:
     raise NotChecked("no initialize_parameters(...) function to build the parameters with")
 
 
-def build(pair: tuple[Any, Any], context: Any, rng: np.random.Generator) -> list[Case]:
+def _from_keys(forward: Any) -> list[dict[str, np.ndarray]]:
+    """Parameters the forward reads by literal keys (`parameters["W1"]` ... `parameters["b3"]`),
+    for a file whose initialiser lives elsewhere: one guess per output width (1, then 3),
+    column-major as the convention is (`W1` of shape (n_h, n_x), `b1` of shape (n_h, 1)).
+    Empty when the forward reads any other key (a `gamma`, a `keep_prob` in the dictionary)
+    or its layers are not numbered 1 to L with a weight and a bias each."""
+    names = tuple(a for a in parameters(forward) if a.lower() in PARAMS)
+    keys = keys_read(function_node(forward), names)
+    matches = [LAYER_KEY.match(k) for k in keys]
+    if not keys or not all(matches):
+        return []
+    layers = sorted({int(m["index"]) for m in matches if m is not None})
+    if layers != list(range(1, len(layers) + 1)) or len(keys) != 2 * len(layers) or len(layers) > len(HIDDEN) + 1:
+        return []
+    rng = np.random.default_rng(FORWARD_SEED)
+    guesses = []
+    for n_y in (1, 3):
+        widths = (4, *HIDDEN[: len(layers) - 1], n_y)
+        params: dict[str, np.ndarray] = {}
+        for i in layers:
+            params[f"W{i}"] = rng.standard_normal((widths[i], widths[i - 1])) * np.sqrt(2.0 / widths[i - 1])
+            params[f"b{i}"] = rng.standard_normal((widths[i], 1)) * 0.1
+        guesses.append(params)
+    return guesses
+
+
+def _case(pair: tuple[Any, Any], params: dict[str, np.ndarray], functions: dict[str, Any], rng: np.random.Generator) -> tuple[Case, Exception | None]:
+    """The case for these parameters, and what a trial forward on it raised (None when it ran)."""
     forward, backward = pair
-    namespace = context.namespace or {}
-    functions = {n: f for n, f in namespace.items() if callable(f) and getattr(f, "__module__", None) == forward.__module__}
-    np.random.seed(context.options.seed)
-    params = _initial(functions)
     weights = sorted((k for k in params if k.startswith("W") and k[1:].isdigit()), key=lambda k: int(k[1:]))
     n_x, n_y = params[weights[0]].shape[1], params[weights[-1]].shape[0]
     m = 6
@@ -174,14 +201,37 @@ def build(pair: tuple[Any, Any], context: Any, rng: np.random.Generator) -> list
     )
     adapter = FunctionNetwork(label(pair), forward, backward, cost, params, {"y": y})
     state = np.random.get_state()
+    raised = None
     try:
         np.random.seed(FORWARD_SEED)
-        copy.deepcopy(adapter).forward(x.copy(), y)
-    except TypeError as error:
-        if "argument" in str(error):  # the arguments were not passed the way it takes them
-            raise NotChecked(f"a trial forward on X {x.shape} raised TypeError: {error}") from error
-    except Exception:
-        pass  # the engine reports what the user's code raises, at its line
+        with np.errstate(all="ignore"):
+            copy.deepcopy(adapter).forward(x.copy(), y)
+    except Exception as error:
+        raised = error
     finally:
         np.random.set_state(state)
-    return [Case(f"X {x.shape} (one column per sample), Y {y.shape}", adapter, x, y)]
+    return Case(f"X {x.shape} (one column per sample), Y {y.shape}", adapter, x, y), raised
+
+
+def build(pair: tuple[Any, Any], context: Any, rng: np.random.Generator) -> list[Case]:
+    forward, _ = pair
+    namespace = context.namespace or {}
+    functions = {n: f for n, f in namespace.items() if callable(f) and getattr(f, "__module__", None) == forward.__module__}
+    np.random.seed(context.options.seed)
+    try:
+        params = _initial(functions)
+    except NotChecked:
+        guesses = _from_keys(forward)
+        if not guesses:
+            raise
+        raised: Exception | None = None
+        for guess in guesses:
+            case, raised = _case(pair, guess, functions, rng)
+            if raised is None:
+                return [case]
+        keys = ", ".join(guesses[0])
+        raise NotChecked(f"no initialize_parameters(...) function, and {keys} guessed from the keys the forward reads did not fit it: {raised}") from None
+    case, raised = _case(pair, params, functions, rng)
+    if isinstance(raised, TypeError) and "argument" in str(raised):  # the arguments were not passed the way it takes them
+        raise NotChecked(f"a trial forward on X {case.x.shape} raised TypeError: {raised}") from raised
+    return [case]  # anything else the user's code raises, the engine reports at its line

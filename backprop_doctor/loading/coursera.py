@@ -2,7 +2,7 @@
 
 The notebooks' programs import their data and a few helpers from files the
 course ships beside them (`planar_utils.py`, `lr_utils.py`, `dnn_app_utils_v3.py`,
-`init_utils.py`, `opt_utils.py`, `reg_utils.py`), which a user's copy rarely
+`init_utils.py`, `opt_utils.py`, `reg_utils.py`, `gc_utils.py`), which a user's copy rarely
 has. Without them the program stops at its first line of data and nothing it
 trains can be observed. These functions take their place:
 
@@ -15,7 +15,8 @@ trains can be observed. These functions take their place:
 - the activation helpers the student's code calls are the standard ones, with
   the course's return conventions: `dnn_utils.sigmoid(Z)` and `relu(Z)`
   return `(A, cache)`, `sigmoid_backward(dA, cache)` and `relu_backward(dA,
-  cache)` return `dZ`; `planar_utils.sigmoid(x)` returns the activation alone;
+  cache)` return `dZ`; `planar_utils.sigmoid(x)` (and the `init`, `reg`, `opt`
+  and `gc` helpers' `sigmoid` and `relu`) return the activation alone;
   `rnn_utils.softmax(x)` normalises each column (one sample per column).
 
 `from rnn_utils import *` of a missing helper module brings these names too
@@ -182,8 +183,8 @@ STANDINS: list[tuple[str, Callable[..., Any]]] = [
     (_DNN + r"relu$", relu_with_cache),
     (_DNN + r"sigmoid_backward$", sigmoid_backward),
     (_DNN + r"relu_backward$", relu_backward),
-    (r"(^|\.)(planar|init|reg|opt)_utils\w*\.sigmoid$", sigmoid),
-    (r"(^|\.)(init|reg|opt)_utils\w*\.relu$", relu),
+    (r"(^|\.)(planar|init|reg|opt|gc)_utils\w*\.sigmoid$", sigmoid),
+    (r"(^|\.)(init|reg|opt|gc)_utils\w*\.relu$", relu),
     (r"(^|\.)rnn_utils\w*\.sigmoid$", sigmoid),
     (r"(^|\.)rnn_utils\w*\.softmax$", softmax_columns),
 ]

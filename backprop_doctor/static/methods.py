@@ -121,6 +121,23 @@ def returned_names(node: FunctionNode | None) -> list[str]:
     return []
 
 
+def keys_read(node: FunctionNode | None, names: tuple[str, ...]) -> list[str]:
+    """The literal keys the function reads from a dictionary argument, in order:
+    `W1 = parameters["W1"]` → "W1" (for `names` holding "parameters")."""
+    keys: list[str] = []
+    for n in walk(node) if node is not None else ():
+        if (
+            isinstance(n, ast.Subscript)
+            and isinstance(n.value, ast.Name)
+            and n.value.id in names
+            and isinstance(n.slice, ast.Constant)
+            and isinstance(n.slice.value, str)
+            and n.slice.value not in keys
+        ):
+            keys.append(n.slice.value)
+    return keys
+
+
 # --------------------------------------------------------------------------- how the file calls one function
 
 SAMPLERS = ("choice", "choices", "multinomial")  # np.random.choice(n, p=probs), random.choices(..., weights=probs)
