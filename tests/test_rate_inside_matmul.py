@@ -51,5 +51,5 @@ def test_a_sign_flipped_update_through_the_product_is_still_found(tmp_path):
     assert _parameters(report) == {"W": True, "b": False}
     (finding,) = errors(report)
     assert "sign flipped" in finding["message"] and "`X.T @ dz`" in finding["message"]
-    # named where the product's adjoint is computed (a wrong adjoint is the usual cause there)
-    assert finding["line"] == line_of(path, "dz = (p - y) / len(X)")
+    # `b`'s update reads the same `dz` and is right, so the mistake is in `W`'s own update line
+    assert finding["line"] == line_of(path, "W += lr * X.T @ dz")

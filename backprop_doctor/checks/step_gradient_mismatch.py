@@ -216,7 +216,7 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
         else:
             _, what, advice = _factor_words(measured.factor, measured.proportional, result.batch_sizes)
             gradients = _names(list(dict.fromkeys(m.gradient_name or m.site.gradient for m, _ in members)))
-            computed = f", computed at line {measured.line}," if measured.line else ""
+            computed = f", computed at line {measured.line}," if measured.line and measured.line not in update_lines else ","
             plural = len(members) > 1
             message = (
                 f"the update{'s' if plural else ''} of {names} in your training step ({where}) use{'' if plural else 's'} {gradients}{computed} "

@@ -309,6 +309,7 @@ def replay_step(capture: Capture, path: str, seed: int = 0, budget: float = 10.0
         rng = np.random.default_rng(seed + 1)
         if result.wrong:
             _walk_adjoints(runner, capture, result, base_namespace, base_loss, rng, deadline)
+            _blame_updates(result)
         if curve:
             from backprop_doctor.replay.curve import own_curve, rises, stalls
 
@@ -445,6 +446,25 @@ def _parameter(runner: Runner, moved: Moved, base_loss: float, rng: np.random.Ge
 
     line = _gradient_line(runner.step, moved.gradient_name or moved.site.gradient)
     return _measure(describe(moved.path), line, gradient, start, loss_moved, base_loss, rng)
+
+
+def _blame_updates(result: StepResult) -> None:
+    """A wrong gradient formed inside its update (`W += lr * X.T @ dz`) from adjoints shown right
+    (another update reads `dz` and is right, or the walk measured `dz` right) is wrong in the update
+    itself: its line is the update's, not `dz`'s."""
+    import re
+
+    def names(moved: Moved) -> list[str]:
+        expression = moved.gradient_name or moved.site.gradient
+        return [n for n in re.findall(r"[A-Za-z_]\w*", expression) if n in result.step.assigned]
+
+    right = {n for moved, m in result.parameters if not m.wrong and not m.unused and not m.inconclusive for n in names(moved)}
+    right |= {a.name for a, m in result.adjoints if not m.wrong}
+    for moved, measured in result.parameters:
+        expression = moved.gradient_name or moved.site.gradient
+        read = names(moved)
+        if measured.wrong and not re.fullmatch(r"[\w.]+(\[[^\]]+\])*", expression.strip()) and read and set(read) <= right:
+            measured.line = moved.site.line
 
 
 def _gradient_line(step: TrainingStep, expression: str) -> int | None:
