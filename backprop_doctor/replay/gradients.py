@@ -444,14 +444,16 @@ def _parameter(runner: Runner, moved: Moved, base_loss: float, rng: np.random.Ge
     def loss_moved(delta: Any) -> float:
         return runner.loss([(moved.path, start + delta)])
 
-    line = _gradient_line(runner.step, moved.gradient_name or moved.site.gradient)
+    key = moved.path[-1][1] if moved.path and moved.path[-1][0] == "item" else None
+    line = _gradient_line(runner.step, moved.gradient_name or moved.site.gradient, key)
     return _measure(describe(moved.path), line, gradient, start, loss_moved, base_loss, rng)
 
 
 def _blame_updates(result: StepResult) -> None:
     """A wrong gradient formed inside its update (`W += lr * X.T @ dz`) from adjoints shown right
     (another update reads `dz` and is right, or the walk measured `dz` right) is wrong in the update
-    itself: its line is the update's, not `dz`'s."""
+    itself: its line is the update's, not `dz`'s. So is a gradient of the opposite sign that its
+    update adds (`p[k] += lr * grads[k]`): turning `+` into `-` is the one-line fix."""
     import re
 
     def names(moved: Moved) -> list[str]:
@@ -463,15 +465,24 @@ def _blame_updates(result: StepResult) -> None:
     for moved, measured in result.parameters:
         expression = moved.gradient_name or moved.site.gradient
         read = names(moved)
-        if measured.wrong and not re.fullmatch(r"[\w.]+(\[[^\]]+\])*", expression.strip()) and read and set(read) <= right:
+        if not measured.wrong:
+            continue
+        if not re.fullmatch(r"[\w.]+(\[[^\]]+\])*", expression.strip()) and read and set(read) <= right:
             measured.line = moved.site.line
+        elif moved.site.sign > 0 and measured.proportional and measured.factor is not None and abs(measured.factor + 1) < COMMON:
+            measured.line = moved.site.line  # `p[k] += lr * grads[k]`: `-=` makes it follow the gradient
 
 
-def _gradient_line(step: TrainingStep, expression: str) -> int | None:
+def _gradient_line(step: TrainingStep, expression: str, key: Any = None) -> int | None:
     """The line that computes the gradient expression's first name (`dW1`, `grads`): in the loop, or
-    inside the function the loop took it from (`dw = grads["dw"]` after `grads, cost = propagate(...)`)."""
+    inside the function the loop took it from (`dw = grads["dw"]` after `grads, cost = propagate(...)`).
+    For `grads[k]` moving the parameter stored under `key`, the line of `grads[key]` where it is set."""
     import ast
     import re
+
+    entry = re.fullmatch(r"\s*(\w+)\[\s*[A-Za-z_]\w*\s*\]\s*", expression)
+    if entry and key is not None and f"{entry[1]}[{key!r}]" in step.inner_assigned:
+        return step.inner_assigned[f"{entry[1]}[{key!r}]"]
 
     names = [n for n in re.findall(r"[A-Za-z_]\w*", expression) if n in step.assigned]
     backward = [n for n in names if re.search(r"(?i)delta|grad|^d_?[A-Za-z]|err", n)]

@@ -314,7 +314,8 @@ def time_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...]) -> list
 
 def inner_assigned(tree: ast.Module | None, prefix: tuple[ast.stmt, ...]) -> dict[str, int]:
     """Names the functions the step calls once assign, with the line of their last assignment there
-    (`dw` at line 16 in `propagate`): where a gradient the loop only unpacks is really computed."""
+    (`dw` at line 16 in `propagate`): where a gradient the loop only unpacks is really computed.
+    Entries of dictionaries count too, as `grads['b1']`."""
     if tree is None:
         return {}
     found: dict[str, int] = {}
@@ -322,6 +323,21 @@ def inner_assigned(tree: ast.Module | None, prefix: tuple[ast.stmt, ...]) -> dic
         for stmt in _once(node.body):
             for target in _targets(stmt):
                 found[target] = stmt.lineno
+            for entry in _entries(stmt):
+                found[entry] = stmt.lineno
+    return found
+
+
+def _entries(stmt: ast.stmt) -> list[str]:
+    """`grads['b1']` for `grads["b1"] = ...` and for each key of `grads = {"W2": ..., "b2": ...}`:
+    where one entry of a dictionary of gradients is computed."""
+    targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target] if isinstance(stmt, ast.AugAssign) else []
+    found = []
+    for target in targets:
+        if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name) and isinstance(target.slice, ast.Constant):
+            found.append(f"{target.value.id}[{target.slice.value!r}]")
+        elif isinstance(target, ast.Name) and isinstance(stmt.value, ast.Dict):
+            found += [f"{target.id}[{k.value!r}]" for k in stmt.value.keys if isinstance(k, ast.Constant)]
     return found
 
 

@@ -126,6 +126,28 @@ def _param_like(node: ast.AST, roles: Mapping[str, str]) -> bool:
     return any(_PARAM_CONTAINER.search(n) for n in names) or bool(_PARAM_NAME.fullmatch(names[-1]))
 
 
+def _keyed_like_gradient(target: ast.AST, step: ast.AST) -> bool:
+    """`p[k] -= lr * grads[k]`: a container entry moved by a rate times the gradient container's entry
+    under the same key (or a velocity's, `lr * m[k]`) is a parameter, whatever the container is
+    called (`p`, `net`, `model`)."""
+    if not isinstance(target, ast.Subscript):
+        return False
+    names = _chain(target)
+    if not names or _GRADIENT.fullmatch(names[-1]) or _OPTIMISER_STATE.search(names[-1]) or _VELOCITY.fullmatch(names[-1]):
+        return False
+    key = ast.unparse(target.slice)
+    identifiers = _identifiers(step)
+    if not any(_LEARNING_RATE.fullmatch(i) for i in identifiers):
+        return False
+    return any(
+        isinstance(n, ast.Subscript)
+        and ast.unparse(n.slice) == key
+        and (chain := _chain(n))
+        and (_GRADIENT.fullmatch(chain[-1]) or _VELOCITY.fullmatch(chain[-1]))
+        for n in walk(step)
+    )
+
+
 def _steps(node: ast.AST, roles: Mapping[str, str]) -> bool:
     """Whether an expression looks like an update step (mentions a learning rate, gradient or velocity)."""
     for identifier in _identifiers(node):
@@ -220,7 +242,7 @@ def parameter_updates(tree: ast.AST, *, text: str | None = None) -> list[Update]
 
     def check(stmt: ast.stmt, roles: Mapping[str, str], function: str | None):
         if isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, (ast.Sub, ast.Add)):
-            if _param_like(stmt.target, roles) and _steps(stmt.value, roles):
+            if (_param_like(stmt.target, roles) or _keyed_like_gradient(stmt.target, stmt.value)) and _steps(stmt.value, roles):
                 make(stmt, stmt.target, stmt.op, stmt.value, "in-place", function)
             return
         if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1):
@@ -238,7 +260,7 @@ def parameter_updates(tree: ast.AST, *, text: str | None = None) -> list[Update]
             if _same_expression(value.left, target.value) or _same_expression(value.left, target):
                 make(stmt, target.value, value.op, value.right, "in-place", function)
             return
-        if not (_param_like(target, roles) and _same_expression(value.left, target)):
+        if not ((_param_like(target, roles) or _keyed_like_gradient(target, value.right)) and _same_expression(value.left, target)):
             return
         if isinstance(target, ast.Subscript):
             kind = "rebind-entry"
