@@ -38,7 +38,7 @@ class SourceFile:
     @cached_property
     def facts(self) -> SourceFacts:
         """What the source says without running it, read from `tree` (parsed once, by the loader)."""
-        return SourceFacts(self.tree, self.text)
+        return SourceFacts(self.tree, self.text, self.path)
 
 
 @dataclass

@@ -28,6 +28,7 @@ Fix:
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -190,16 +191,18 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
             evidence=evidence,
         )
         return
-    groups: dict[tuple[int, str], list[tuple[Any, Any]]] = {}
+    groups: dict[tuple[str | None, int, str], list[tuple[Any, Any]]] = {}
     for moved, measured in wrong:
-        line = measured.line or moved.site.line
+        line, file = (measured.line, measured.file) if measured.line else (moved.site.line, moved.site.file)
         pattern = "not-used" if measured.unused else _factor_words(measured.factor, measured.proportional, result.batch_sizes)[0]
-        groups.setdefault((line, pattern), []).append((moved, measured))
-    for (line, pattern), members in groups.items():
+        groups.setdefault((file, line, pattern), []).append((moved, measured))
+    for (file, line, pattern), members in groups.items():
         moved, measured = members[0]
         names = _names([m.name for _, m in members])
         update_lines = sorted({m.site.line for m, _ in members})
-        where = f"line{'s' if len(update_lines) > 1 else ''} {', '.join(map(str, update_lines))}"
+        elsewhere = {m.site.file for m, _ in members} - {None}  # an update function imported from another file
+        where = (f"{os.path.basename(elsewhere.pop())} " if len(elsewhere) == 1 else "") + f"line{'s' if len(update_lines) > 1 else ''} {', '.join(map(str, update_lines))}"
+        shown = sorted({line, *(m.site.line for m, _ in members if m.site.file == file)})
         if pattern == "not-used":
             never_read = [m.name for _, m in members if m.name.isidentifier() and not any(m.name in reads(s) for s in step.prefix)]
             advice = (
@@ -216,7 +219,8 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
         else:
             _, what, advice = _factor_words(measured.factor, measured.proportional, result.batch_sizes)
             gradients = _names(list(dict.fromkeys(m.gradient_name or m.site.gradient for m, _ in members)))
-            computed = f", computed at line {measured.line}," if measured.line and measured.line not in update_lines else ","
+            there = f"{os.path.basename(measured.file)} " if measured.file else ""
+            computed = f", computed at {there}line {measured.line}," if measured.line and (measured.line, measured.file) != (moved.site.line, moved.site.file) else ","
             plural = len(members) > 1
             message = (
                 f"the update{'s' if plural else ''} of {names} in your training step ({where}) use{'' if plural else 's'} {gradients}{computed} "
@@ -226,9 +230,9 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
         yield rule(NAME).finding(
             message,
             param=measured.name,
-            file=path,
+            file=file or path,
             line=line,
-            highlight=tuple(sorted({line, *update_lines})),
+            highlight=tuple(shown),
             pattern=pattern,
             measured=max(m.error for _, m in members),
             evidence=evidence,

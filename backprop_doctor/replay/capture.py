@@ -14,6 +14,7 @@ program computes.
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
 import types
 from dataclasses import dataclass, field
@@ -74,9 +75,10 @@ class StepCapture:
         self.deadline = time.perf_counter() + budget
         self.capture = Capture(step)
         self.loop_frame: types.FrameType | None = None
-        self.sites: dict[int, list[UpdateSite]] = {}
+        self.sites: dict[tuple[str, int], list[UpdateSite]] = {}  # by (file, line); an update may be in a file the loop imports
         for site in step.updates:
-            self.sites.setdefault(site.line, []).append(site)
+            self.sites.setdefault((os.path.abspath(site.file) if site.file else path, site.line), []).append(site)
+        self.files = {file for file, _ in self.sites} | {path}
         self._codes: dict[types.CodeType, str | None] = {}
         self._moved: set[tuple[int, int]] = set()
         self.passes = 0
@@ -87,7 +89,7 @@ class StepCapture:
         if event != "call":
             return None
         code = frame.f_code
-        if code.co_filename != self.path:
+        if code.co_filename not in self.files:
             return None
         if time.perf_counter() > self.deadline:
             self.stop = "budget"
@@ -109,7 +111,7 @@ class StepCapture:
                 step.function is not None and code.co_name == step.function.rsplit(".", 1)[-1]
             ):
                 return "loop"
-        if any(line in lines for line in self.sites):
+        if any(file == code.co_filename and line in lines for file, line in self.sites):
             return "update"
         return None
 
@@ -131,14 +133,14 @@ class StepCapture:
                     self._at_update(frame, line)
                 elif capture.reached_update and self.passes >= PASSES:
                     self._done("enough")
-            elif line in self.sites:
+            elif (frame.f_code.co_filename, line) in self.sites:
                 self._at_update(frame, line)
         elif event == "return" and frame is self.loop_frame and capture.state is not None:
             self._done("enough" if capture.reached_update else "returned")
         return self._in_loop
 
     def _in_update(self, frame: types.FrameType, event: str, arg: Any) -> Any:
-        if event == "line" and frame.f_lineno in self.sites:
+        if event == "line" and (frame.f_code.co_filename, frame.f_lineno) in self.sites:
             self._at_update(frame, frame.f_lineno)
         return self._in_update
 
@@ -175,7 +177,7 @@ class StepCapture:
         state = self.capture.state
         if state is None:
             return
-        for site in self.sites.get(line, ()):
+        for site in self.sites.get((frame.f_code.co_filename, line), ()):
             if site.listwise is not None:
                 self._at_list_update(frame, site)
                 continue

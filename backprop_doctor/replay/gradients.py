@@ -65,6 +65,7 @@ class Measured:
     scale: float | None = None  # the factor every adjoint of the program carries (its loss summed, not averaged)
     through: str | None = None  # an adjoint right as the gradient of this activation's input ("sigmoid"), not of its output
     floor: float = 0.0  # the loss's rounding seen through the step: differences below it are noise
+    file: str | None = None  # the other file of the user's `line` is in (an update function the loop imports); None: the checked file
 
     @property
     def wrong(self) -> bool:
@@ -445,8 +446,23 @@ def _parameter(runner: Runner, moved: Moved, base_loss: float, rng: np.random.Ge
         return runner.loss([(moved.path, start + delta)])
 
     key = moved.path[-1][1] if moved.path and moved.path[-1][0] == "item" else None
-    line = _gradient_line(runner.step, moved.gradient_name or moved.site.gradient, key)
-    return _measure(describe(moved.path), line, gradient, start, loss_moved, base_loss, rng)
+    expression = moved.gradient_name or moved.site.gradient
+    line, file = _imported_line(runner.step, expression, key) or (_gradient_line(runner.step, expression, key), None)
+    measured = _measure(describe(moved.path), line, gradient, start, loss_moved, base_loss, rng)
+    measured.file = file
+    return measured
+
+
+def _imported_line(step: TrainingStep, expression: str, key: Any) -> tuple[int, str] | None:
+    """Where a gradient is computed inside a function the loop imports from another file of the
+    user's (`grads["b1"] = ...` in `nn_utils.backward`), as (line, file); None when it is not."""
+    import re
+
+    entry = re.fullmatch(r"\s*(\w+)\[\s*[A-Za-z_]\w*\s*\]\s*", expression)
+    names = [f"{entry[1]}[{key!r}]"] if entry and key is not None else []
+    names += [n for n in re.findall(r"[A-Za-z_]\w*", expression) if n not in step.assigned and n not in step.inner_assigned]
+    found = next((step.imported_assigned[n] for n in names if n in step.imported_assigned), None)
+    return (found[1], found[0]) if found else None
 
 
 def _blame_updates(result: StepResult) -> None:
@@ -468,9 +484,9 @@ def _blame_updates(result: StepResult) -> None:
         if not measured.wrong:
             continue
         if not re.fullmatch(r"[\w.]+(\[[^\]]+\])*", expression.strip()) and read and set(read) <= right:
-            measured.line = moved.site.line
+            measured.line, measured.file = moved.site.line, moved.site.file
         elif moved.site.sign > 0 and measured.proportional and measured.factor is not None and abs(measured.factor + 1) < COMMON:
-            measured.line = moved.site.line  # `p[k] += lr * grads[k]`: `-=` makes it follow the gradient
+            measured.line, measured.file = moved.site.line, moved.site.file  # `p[k] += lr * grads[k]`: `-=` makes it follow the gradient
 
 
 def _gradient_line(step: TrainingStep, expression: str, key: Any = None) -> int | None:

@@ -18,9 +18,10 @@ from backprop_doctor.static import calls, dunders, layout, script, settings, sof
 class SourceFacts:
     """Facts read from one parsed module (`tree`), quoting `text` where it is known."""
 
-    def __init__(self, tree: ast.Module | None, text: str | None = None):
+    def __init__(self, tree: ast.Module | None, text: str | None = None, path: str | None = None):
         self.tree = tree
         self.text = text
+        self.path = path
 
     @cached_property
     def constructor_calls(self) -> dict[str, list[calls.Call]]:
@@ -53,7 +54,10 @@ class SourceFacts:
     @cached_property
     def training_steps(self) -> list[steps.TrainingStep]:
         """The training loops and what one pass of each computes (see `steps.training_steps`)."""
-        return steps.training_steps(self.tree)
+        from backprop_doctor.static.imports import user_functions
+
+        imported = user_functions(self.tree, self.path) if self.path is not None else []
+        return steps.training_steps(self.tree, imported)
 
     @cached_property
     def softmax_reductions(self) -> list[softmax.Reduction]:

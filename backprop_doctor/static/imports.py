@@ -5,13 +5,15 @@ package depth its relative imports reach (`relative_level`), the compiler
 flags of its `from __future__` imports (`future_flags`), the lines of imports
 written inside `try: ... except ImportError:` (`guarded_import_lines`, which
 get an ImportError instead of a stub), and whether a name the code misses was
-meant to come from a `from ... import` (`imports_name`).
+meant to come from a `from ... import` (`imports_name`), and the functions it imports
+from other files of the user's beside it (`user_functions`).
 """
 
 from __future__ import annotations
 
 import __future__
 import ast
+import os
 from collections.abc import Iterable
 
 from backprop_doctor.static import files
@@ -129,3 +131,49 @@ def _suppresses_import_error(node: ast.expr) -> bool:
     func = node.func
     name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
     return name == "suppress" and any(_catches_import_error(a) for a in node.args)
+
+
+def _module_file(folder: str, module: str | None, level: int) -> str | None:
+    """The user's file a module name leads to from `folder`: `nn_utils` -> folder/nn_utils.py,
+    `.layers` -> the same, `pkg.model` -> folder/pkg/model.py (or a package's `__init__.py`)."""
+    base = folder
+    for _ in range(max(level - 1, 0)):
+        base = os.path.dirname(base)
+    path = os.path.join(base, *(module or "").split(".")) if module else base
+    for candidate in (path + ".py", os.path.join(path, "__init__.py")):
+        if os.path.isfile(candidate):
+            return candidate
+    return None
+
+
+def user_functions(tree: ast.Module | None, file: str) -> list[tuple[str, ast.Module, dict[str, str]]]:
+    """The other files of the user's that `tree` (the file at `file`) imports functions from, at
+    module level: (that file, its tree, {name the file calls them by: their name there}).
+
+    `from nn_utils import update as step` -> {"step": "update"}; `import nn_utils as nu` and
+    `from nn_utils import *` -> every function of `nn_utils` by its own name (`nu.update(...)`
+    calls `update`). Files outside the user's folder (installed packages) are not read."""
+    if tree is None:
+        return []
+    folder = os.path.dirname(os.path.abspath(file))
+    found: dict[str, tuple[ast.Module, dict[str, str]]] = {}
+    for node in tree.body:
+        targets: list[tuple[str | None, int, dict[str, str] | None]] = []
+        if isinstance(node, ast.ImportFrom):
+            names = None if any(a.name == "*" for a in node.names) else {a.asname or a.name: a.name for a in node.names}
+            targets.append((node.module, node.level, names))
+        elif isinstance(node, ast.Import):
+            targets += [(alias.name, 0, None) for alias in node.names]
+        for module, level, names in targets:
+            other = _module_file(folder, module, level)
+            if other is None or os.path.abspath(other) == os.path.abspath(file):
+                continue
+            _lines, other_tree = files.source_tree(other)
+            if other_tree is None:
+                continue
+            defined = {n.name for n in walk(other_tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+            bound = {local: name for local, name in (names or {d: d for d in defined}).items() if name in defined}
+            if bound:
+                entry = found.setdefault(other, (other_tree, {}))
+                entry[1].update(bound)
+    return [(other, other_tree, bound) for other, (other_tree, bound) in found.items()]

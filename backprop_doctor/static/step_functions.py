@@ -23,6 +23,7 @@ those functions only.
 from __future__ import annotations
 
 import ast
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from backprop_doctor.static.definitions import _child_blocks
@@ -328,6 +329,24 @@ def inner_assigned(tree: ast.Module | None, prefix: tuple[ast.stmt, ...]) -> dic
     return found
 
 
+def imported_assigned(imported: Sequence[tuple[str, ast.Module, Mapping[str, str]]], prefix: tuple[ast.stmt, ...]) -> dict[str, tuple[str, int]]:
+    """`inner_assigned` for the functions the step calls from other files of the user's:
+    name (or `grads['b1']`) -> (that file, line)."""
+    found: dict[str, tuple[str, int]] = {}
+    for file, tree, bound in imported:
+        functions, _methods = _definitions(tree)
+        for call, _looped in _calls(list(prefix)):
+            func = call.func
+            called = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+            node = functions.get(bound.get(called, "")) if called else None
+            if node is None:
+                continue
+            for stmt in _once(node.body):
+                for target in [*_targets(stmt), *_entries(stmt)]:
+                    found[target] = (file, stmt.lineno)
+    return found
+
+
 def _entries(stmt: ast.stmt) -> list[str]:
     """`grads['b1']` for `grads["b1"] = ...` and for each key of `grads = {"W2": ..., "b2": ...}`:
     where one entry of a dictionary of gradients is computed."""
@@ -341,4 +360,4 @@ def _entries(stmt: ast.stmt) -> list[str]:
     return found
 
 
-__all__ = ["InnerAdjoint", "Site", "TimeAdjoint", "called_functions", "inner_adjoints", "inner_assigned", "time_adjoints"]
+__all__ = ["InnerAdjoint", "Site", "TimeAdjoint", "called_functions", "imported_assigned", "inner_adjoints", "inner_assigned", "time_adjoints"]

@@ -24,7 +24,9 @@ from __future__ import annotations
 
 import ast
 import copy
+import dataclasses
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from backprop_doctor.static.definitions import _child_blocks, _qualnames
@@ -56,6 +58,11 @@ class UpdateSite:
     @property
     def line(self) -> int:
         return self.update.line
+
+    @property
+    def file(self) -> str | None:
+        """The other file of the user's the update is in; None: the checked file."""
+        return self.update.file
 
 
 @dataclass(frozen=True)
@@ -100,6 +107,7 @@ class TrainingStep:
     inner: tuple = ()  # `static.step_functions.InnerAdjoint`s: adjoints inside the functions the step calls
     time: tuple = ()  # `static.step_functions.TimeAdjoint`s: adjoints of a backward loop over time steps
     inner_assigned: dict[str, int] = field(default_factory=dict)  # name -> line, in the functions the step calls once
+    imported_assigned: dict[str, tuple[str, int]] = field(default_factory=dict)  # the same in functions from other files: name -> (file, line)
 
 
 def _targets(stmt: ast.stmt) -> list[str]:
@@ -417,23 +425,19 @@ def _called_names(node: ast.AST) -> set[str]:
     return found
 
 
-def training_steps(tree: ast.Module | None) -> list[TrainingStep]:
-    """The training loops of a file, outermost function first; [] when it updates no parameter."""
-    if tree is None:
-        return []
+def _update_sites(tree: ast.Module, file: str | None = None) -> list[UpdateSite]:
+    """Every update of the file taken apart (`_split_step`), marked with `file` when it is not the checked one."""
     updates = parameter_updates(tree)
     known = {u.line for u in updates}
     updates += [u for u in _bare_updates(tree) if u.line not in known]
-    if not updates:
-        return []
-    qualnames = _qualnames(tree)
-    statements = {id(n): n for n in walk(tree) if isinstance(n, ast.stmt)}
     by_line: dict[int, ast.stmt] = {}
-    for stmt in statements.values():
+    for stmt in walk(tree):
         if isinstance(stmt, (ast.AugAssign, ast.Assign)):
             by_line.setdefault(stmt.lineno, stmt)
     sites: list[UpdateSite] = []
     for update in updates:
+        if file is not None:
+            update = dataclasses.replace(update, file=file)
         stmt = by_line.get(update.line)
         site = _split_step(update, stmt) if stmt is not None else None
         site = _through_velocity(update, stmt, site, tree) if stmt is not None else site
@@ -441,10 +445,11 @@ def training_steps(tree: ast.Module | None) -> list[TrainingStep]:
             site = behind
         if site is not None:
             sites.append(site)
-    if not sites:
-        return []
+    return sites
 
-    # functions (by short name) that update parameters, directly or through a function they call
+
+def _updating_functions(tree: ast.Module, sites: list[UpdateSite]) -> dict[str, list[UpdateSite]]:
+    """Functions (by short name) that update parameters, directly or through a function they call."""
     defs: dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef]] = {}
     for node in walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -461,7 +466,27 @@ def training_steps(tree: ast.Module | None) -> list[TrainingStep]:
                 reached = [s for called in _called_names(node) if called != name for s in updating.get(called, [])]
                 if reached and name not in updating:
                     updating[name] = reached
+    return updating
 
+
+def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Module, Mapping[str, str]]] = ()) -> list[TrainingStep]:
+    """The training loops of a file, outermost function first; [] when it updates no parameter.
+
+    `imported` lists other files of the user's whose functions the file imports: (file, its tree,
+    {name the file calls: function in that file}); their updates count where the loop calls them
+    (`params = update(params, grads, lr)` with `update` from `nn_utils.py`)."""
+    if tree is None:
+        return []
+    qualnames = _qualnames(tree)
+    sites = _update_sites(tree)
+    updating = _updating_functions(tree, sites)
+    for file, other, bound in imported:
+        theirs = _updating_functions(other, _update_sites(other, file))
+        for local, name in bound.items():
+            if name in theirs and local not in updating:
+                updating[local] = theirs[name]
+    if not sites and not updating:
+        return []
     def reached_by(stmt: ast.stmt) -> list[UpdateSite]:
         first, last = stmt.lineno, stmt.end_lineno or stmt.lineno
         direct = [s for s in sites if first <= s.line <= last]
@@ -481,11 +506,11 @@ def training_steps(tree: ast.Module | None) -> list[TrainingStep]:
         prefix = tuple(body[:index])
         updating = [later for later in body[index:] if reached_by(later)]
         reached = [s for later in updating for s in reached_by(later)]
-        through_call = not any(stmt.lineno <= s.line <= (stmt.end_lineno or stmt.lineno) for s in reached)  # `nn.train(x, y)`
+        through_call = not any(s.file is None and stmt.lineno <= s.line <= (stmt.end_lineno or stmt.lineno) for s in reached)  # `nn.train(x, y)`
         if _over_parameters(loop) or (not through_call and not any(isinstance(n, (ast.Call, ast.BinOp)) for s in prefix for n in walk(s))):
             return None  # a loop over the parameters that updates each one, not a training loop
         name = qualnames.get(id(function)) if function is not None else None
-        from backprop_doctor.static.step_functions import inner_adjoints, inner_assigned, time_adjoints  # they build on this module
+        from backprop_doctor.static.step_functions import imported_assigned, inner_adjoints, inner_assigned, time_adjoints  # they build on this module
 
         return TrainingStep(
             function=name,
@@ -503,6 +528,7 @@ def training_steps(tree: ast.Module | None) -> list[TrainingStep]:
             inner=tuple(inner_adjoints(tree, prefix)),
             time=tuple(time_adjoints(tree, prefix)),
             inner_assigned=inner_assigned(tree, prefix),
+            imported_assigned=imported_assigned(imported, prefix),
         )
 
     def visit(body: list[ast.stmt], function: ast.AST | None) -> None:

@@ -49,6 +49,7 @@ class Update:
     kind: str
     target: str  # "network.params[key]"
     function: str | None = None  # qualname of the enclosing function, None at module level
+    file: str | None = None  # another file of the user's the update is in (a function the loop imports); None: the checked file
 
 
 def _chain(node: ast.AST) -> list[str]:
