@@ -135,14 +135,19 @@ def _suppresses_import_error(node: ast.expr) -> bool:
 
 def _module_file(folder: str, module: str | None, level: int) -> str | None:
     """The user's file a module name leads to from `folder`: `nn_utils` -> folder/nn_utils.py,
-    `.layers` -> the same, `pkg.model` -> folder/pkg/model.py (or a package's `__init__.py`)."""
-    base = folder
+    `.layers` -> the same, `pkg.model` -> folder/pkg/model.py (or a package's `__init__.py`).
+    An absolute name is also looked for one and two folders up, where the book's chapter scripts
+    find `common/` (`sys.path.append(os.pardir)`)."""
+    bases = [folder]
     for _ in range(max(level - 1, 0)):
-        base = os.path.dirname(base)
-    path = os.path.join(base, *(module or "").split(".")) if module else base
-    for candidate in (path + ".py", os.path.join(path, "__init__.py")):
-        if os.path.isfile(candidate):
-            return candidate
+        bases = [os.path.dirname(bases[0])]
+    if not level and module:
+        bases += [os.path.dirname(folder), os.path.dirname(os.path.dirname(folder))]
+    for base in dict.fromkeys(bases):
+        path = os.path.join(base, *(module or "").split(".")) if module else base
+        for candidate in (path + ".py", os.path.join(path, "__init__.py")):
+            if os.path.isfile(candidate):
+                return candidate
     return None
 
 
@@ -152,7 +157,8 @@ def user_functions(tree: ast.Module | None, file: str) -> list[tuple[str, ast.Mo
 
     `from nn_utils import update as step` -> {"step": "update"}; `import nn_utils as nu` and
     `from nn_utils import *` -> every function of `nn_utils` by its own name (`nu.update(...)`
-    calls `update`). Files outside the user's folder (installed packages) are not read."""
+    calls `update`); `from common.optimizer import SGD` -> the methods of `SGD` (`optimizer.update(...)`).
+    Files outside the user's folder (installed packages) are not read."""
     if tree is None:
         return []
     folder = os.path.dirname(os.path.abspath(file))
@@ -173,6 +179,9 @@ def user_functions(tree: ast.Module | None, file: str) -> list[tuple[str, ast.Mo
                 continue
             defined = {n.name for n in walk(other_tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
             bound = {local: name for local, name in (names or {d: d for d in defined}).items() if name in defined}
+            for cls in other_tree.body:  # `from common.optimizer import SGD`, then `optimizer.update(...)`
+                if isinstance(cls, ast.ClassDef) and names is not None and cls.name in names.values():
+                    bound.update({m.name: m.name for m in cls.body if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef))})
             if bound:
                 entry = found.setdefault(other, (other_tree, {}))
                 entry[1].update(bound)
