@@ -100,3 +100,49 @@ def test_the_users_files_are_left_as_they_were(tmp_path):
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
     check(train)
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
+OPTIMIZER = '''\
+class SGD:
+    def __init__(self, lr=0.01):
+        self.lr = lr
+
+    def update(self, params, grads):
+        for key in params.keys():
+            params[key] -= self.lr * grads[key]
+'''
+
+CHAPTER_SCRIPT = '''\
+import os
+import sys
+
+sys.path.append(os.pardir)
+import numpy as np
+from common.optimizer import SGD
+
+rng = np.random.default_rng(3)
+x = rng.standard_normal((50, 3))
+t = x @ np.array([[0.5], [-1.0], [2.0]])
+params = {"W": rng.standard_normal((3, 1)) * 0.1, "b": np.zeros(1)}
+optimizer = SGD(lr=0.1)
+for i in range(100):
+    y = x @ params["W"] + params["b"]
+    loss = 0.5 * np.mean(np.sum((y - t) ** 2, axis=1))
+    dy = (y - t) / len(x)
+    grads = {"W": x.T @ dy, "b": dy.sum(axis=0)}
+    optimizer.update(params, grads)
+'''
+
+
+def test_an_optimizer_class_imported_from_the_books_common_folder_is_followed(tmp_path):
+    """The book's chapter scripts add the parent folder to `sys.path` and import `common.optimizer`."""
+    (tmp_path / "common").mkdir()
+    write(tmp_path / "common", "__init__.py", "")
+    clean = write(tmp_path / "ch06", "train.py", CHAPTER_SCRIPT)
+    write(tmp_path / "common", "optimizer.py", OPTIMIZER)
+    report = check(clean)
+    assert errors(report) == []
+    assert {p["name"]: p["wrong"] for p in replayed(report)["parameters"]} == {"params['W']": False, "params['b']": False}
+    optimizer = write(tmp_path / "common", "optimizer.py", OPTIMIZER.replace("params[key] -= self.lr", "params[key] += self.lr"))
+    (finding,) = errors(check(clean))
+    assert (Path(finding["file"]).name, finding["line"]) == ("optimizer.py", line_of(optimizer, "params[key] += self.lr"))
