@@ -97,7 +97,7 @@ def _probe_network(built: Any, settings: Settings, seed: int, data_path: str | N
     settings = dataclasses.replace(settings, steps=steps)
     same = functools.partial(train, built.obj, data, batch=batch, steps=steps, seed=seed)
     tiny = Data(data.x[:OVERFIT_SAMPLES], data.t[:OVERFIT_SAMPLES], f"{OVERFIT_SAMPLES} samples")
-    on_tiny = functools.partial(train, built.obj, tiny, lr=lr, batch=OVERFIT_SAMPLES, steps=OVERFIT_STEPS, seed=seed)
+    on_tiny = functools.partial(train, built.obj, tiny, lr=lr, batch=OVERFIT_SAMPLES, steps=OVERFIT_STEPS, seed=seed, no_decay=True)
 
     probe = Probe(
         network=built.name,

@@ -7,6 +7,7 @@ import contextlib
 import functools
 import io
 import math
+import re
 import time
 import warnings
 from collections.abc import Iterator, Sequence
@@ -172,8 +173,12 @@ def train(
     budget: float = RUN_SECONDS,
     stop_when_fitted: bool = False,
     stop_when_falls: bool = False,
+    no_decay: bool = False,
 ) -> Run:
     """Train a float64 copy of the network `obj` with in-place SGD; never raises.
+
+    With `no_decay` the copy's weight decay (`weight_decay_lambda`, `reg`, ... set on the
+    network) is turned off: a tiny batch is fitted when its data loss is, whatever the penalty.
 
     With `stop_when_fitted` the run ends once its loss is well below `FITTED_RATIO` of the
     first (see `MIN_FIT_STEPS`): for a run whose only question is whether it fits. With
@@ -183,6 +188,8 @@ def train(
     state = np.random.get_state()
     try:
         with _quiet(), isolated(obj) as (work, _dtypes):
+            if no_decay:
+                _without_decay(work)
             _train(
                 work, data, run, seed=seed, swaps=swaps, watch_relu=watch_relu, budget=budget, started=started,
                 stop_when_fitted=stop_when_fitted,
@@ -194,6 +201,16 @@ def train(
         np.random.set_state(state)
         run.seconds = time.perf_counter() - started
     return run
+
+
+DECAY = re.compile(r"(?i)weight_?decay(_?lambda)?|reg|lambd|lambda_?|l2(_?reg\w*)?|wd|decay")
+
+
+def _without_decay(work: Any) -> None:
+    """Set the network copy's own weight-decay strength to 0 (its attributes only, never a layer's)."""
+    for name, value in list(getattr(work, "__dict__", {}).items()):
+        if DECAY.fullmatch(name) and isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+            setattr(work, name, type(value)(0))
 
 
 def _train(
