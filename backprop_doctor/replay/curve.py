@@ -71,12 +71,18 @@ def first_non_finite(runner: Runner, steps: int = STEPS, seconds: float = SECOND
 
 
 def own_curve(
-    runner: Runner, steps: int = STEPS, seconds: float = SECONDS, names: dict[str, Any] | None = None, starts: list[int] | None = None
+    runner: Runner,
+    steps: int = STEPS,
+    seconds: float = SECONDS,
+    names: dict[str, Any] | None = None,
+    starts: list[int] | None = None,
+    watch: dict[str, list[Any]] | None = None,
 ) -> list[float]:
     """The loss after each of the first `steps` passes of the training loop; [] when it cannot run.
 
     `names` rebinds variables of the step's state first (`{"lr": 0.05}`: the same program at a
-    smaller learning rate); `starts` gets the number of each pass as it starts."""
+    smaller learning rate); `starts` gets the number of each pass as it starts; `watch` maps
+    names of the pass (`a1`) to [their value in the first pass, in the last], filled in."""
     step = runner.step
     loop = step.loop
     site = runner.loss_site
@@ -89,6 +95,13 @@ def own_curve(
     def note(namespace: dict[str, Any]) -> bool:
         if starts is not None:
             starts.append(passes[0])
+        if passes[0] > 0 and watch is not None:
+            for name, seen in watch.items():
+                value = namespace.get(name)
+                if isinstance(value, np.ndarray):
+                    if seen[0] is None:
+                        seen[0] = value.copy()
+                    seen[1] = value.copy()
         if passes[0] > 0 and site is not None:
             try:
                 value = namespace.get(site.name) if site.in_prefix else eval(site.expression, namespace)  # noqa: S307
@@ -204,3 +217,37 @@ def _like(runner: Runner, path: Any, value: np.ndarray) -> Any:
     if isinstance(original, np.ndarray):
         return value.astype(original.dtype, copy=False).reshape(original.shape)
     return float(value.reshape(()))
+
+
+@dataclass
+class DeadUnits:
+    """A ReLU output of the loop (`a1`, line 12) whose units output 0 for every sample of the batch."""
+
+    name: str
+    line: int
+    units: int
+    dead_first: int  # in the first replayed pass
+    dead_last: int  # in the last
+
+
+def dead_units(name: str, line: int, first: np.ndarray, last: np.ndarray, widths: set[int]) -> DeadUnits | None:
+    """How many units of a ReLU output are 0 for the whole batch, first and last; None when the
+    array has no batch axis of at least `MIN_BATCH` samples (one sample per step proves nothing).
+
+    `widths` are the sizes of the parameters' axes: the units' axis is the one among them (32 of
+    `a1 (200, 32)` beside `W1 (5, 32)`; 16 of `A1 (16, 120)` beside `W1 (16, 4)`), the batch the other;
+    samples in rows when both or neither are."""
+    if last.ndim != 2 or first.shape != last.shape:
+        return None
+    rows, columns = (size in widths for size in last.shape)
+    axis = 1 if rows and not columns else 0
+    if last.shape[axis] < MIN_BATCH:
+        return None
+
+    def dead(a: np.ndarray) -> int:
+        return int(np.count_nonzero(np.all(a <= 0, axis=axis)))
+
+    return DeadUnits(name, line, last.shape[1 - axis], dead(first), dead(last))
+
+
+MIN_BATCH = 8

@@ -109,6 +109,7 @@ class StepResult:
     larger_rate: tuple[str, float, float, list[float]] | None = None  # the same, when the curve does not move
     non_finite: Any = None  # curve.NonFinite: where the loop first made inf or NaN, when no smaller rate helps
     symmetric: list[str] = field(default_factory=list)  # weight matrices whose units all start equal (`np.zeros`)
+    dead: list[Any] = field(default_factory=list)  # curve.DeadUnits of each ReLU output of the loop, over its own curve
 
     @property
     def wrong(self) -> list[tuple[Moved, Measured]]:
@@ -314,7 +315,15 @@ def replay_step(capture: Capture, path: str, seed: int = 0, budget: float = 10.0
         if curve:
             from backprop_doctor.replay.curve import own_curve, rises, stalls
 
-            result.curve = own_curve(runner)
+            watch: dict[str, list[Any]] = {name: [None, None] for name, _ in capture.step.relus}
+            result.curve = own_curve(runner, watch=watch)
+            if not result.wrong:
+                from backprop_doctor.replay.curve import dead_units
+
+                lines = dict(capture.step.relus)
+                widths = {size for moved in capture.moved for size in np.shape(moved.value)}
+                found = [dead_units(n, lines[n], first, last, widths) for n, (first, last) in watch.items() if last is not None]
+                result.dead = [d for d in found if d is not None]
             if rises(result.curve) and not result.wrong:
                 result.smaller_rate = _rate_that_works(runner, capture, (0.1, 0.01))
                 if result.smaller_rate is None and not all(math.isfinite(v) for v in result.curve):

@@ -108,6 +108,52 @@ class TrainingStep:
     time: tuple = ()  # `static.step_functions.TimeAdjoint`s: adjoints of a backward loop over time steps
     inner_assigned: dict[str, int] = field(default_factory=dict)  # name -> line, in the functions the step calls once
     imported_assigned: dict[str, tuple[str, int]] = field(default_factory=dict)  # the same in functions from other files: name -> (file, line)
+    relus: tuple[tuple[str, int], ...] = ()  # names the prefix binds to a ReLU's output (`a1 = np.maximum(0, z1)`), with their lines
+
+
+def _zero(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and not isinstance(node.value, bool) and node.value == 0
+
+
+def _relu_outputs(prefix: tuple[ast.stmt, ...]) -> list[tuple[str, int]]:
+    """`h = np.maximum(0, z)`, `h = relu(z)`, `h = z * (z > 0)`, `h = np.where(z > 0, z, 0)`: the name and line."""
+    found = []
+    for stmt in prefix:
+        if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)):
+            continue
+        value = stmt.value
+        relu = False
+        if isinstance(value, ast.Call):
+            func = value.func
+            name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+            if name == "maximum" and len(value.args) == 2 and any(_zero(a) for a in value.args):
+                relu = True
+            elif re.fullmatch(r"(?i)relu(_forward)?", name) and len(value.args) == 1:
+                relu = True
+            elif name == "where" and len(value.args) == 3 and _zero(value.args[2]) and isinstance(value.args[0], ast.Compare):
+                relu = True
+        elif isinstance(value, ast.BinOp) and isinstance(value.op, ast.Mult):
+            compare = value.right if isinstance(value.right, ast.Compare) else value.left if isinstance(value.left, ast.Compare) else None
+            relu = compare is not None and len(compare.comparators) == 1 and _zero(compare.comparators[0]) and isinstance(compare.ops[0], ast.Gt)
+        if relu and not _ADJOINT.fullmatch(stmt.targets[0].id):  # `dz1 = da1 * (z1 > 0)` is a gradient
+            found.append((stmt.targets[0].id, stmt.lineno))
+    # a hidden layer's output feeds the next layer's product (`a1 @ W2`, `np.dot(W2, a1)`); a hinge
+    # loss's `margins = np.maximum(0, ...)` does not, and all-zero margins are a fitted SVM
+    fed = {n.id for stmt in prefix for n in walk(stmt) if isinstance(n, ast.Name) and _in_product(n, stmt)}
+    return [(name, line) for name, line in found if name in fed]
+
+
+def _in_product(name: ast.Name, stmt: ast.stmt) -> bool:
+    for node in walk(stmt):
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult) and name in (node.left, node.right):
+            return True
+        if isinstance(node, ast.Call):
+            func = node.func
+            if isinstance(func, ast.Attribute) and func.attr == "dot" and (name in node.args or func.value is name):
+                return True
+            if isinstance(func, (ast.Name, ast.Attribute)) and getattr(func, "id", getattr(func, "attr", "")) in ("dot", "matmul") and name in node.args:
+                return True
+    return False
 
 
 def _targets(stmt: ast.stmt) -> list[str]:
@@ -529,6 +575,7 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
             time=tuple(time_adjoints(tree, prefix)),
             inner_assigned=inner_assigned(tree, prefix),
             imported_assigned=imported_assigned(imported, prefix),
+            relus=tuple(_relu_outputs(prefix)),
         )
 
     def visit(body: list[ast.stmt], function: ast.AST | None) -> None:

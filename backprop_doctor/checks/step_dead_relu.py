@@ -1,0 +1,96 @@
+"""Most units of a ReLU in your training loop never fire.
+
+What it finds:
+    After the training-step replay has found every update of your program
+    right, backprop-doctor runs your training loop again from the same state
+    for a few dozen steps, with your own update rule, batches and learning
+    rate, and keeps the values your loop binds to a ReLU's output that feeds
+    the next layer's product (`a1 = np.maximum(0, z1)` then `a1 @ W2`; `h =
+    relu(z)`, `h = z * (z > 0)`; a hinge loss's margins are not units). A unit is dead when
+    it outputs 0 for every sample of the batch; this check fires when more than
+    half of the units are dead after those steps. It is a warning, and an error
+    when every unit is dead.
+
+Why it matters:
+    A ReLU unit that never fires passes no gradient back: the weights feeding
+    it never change, and the layer after it sees a constant. With every unit
+    dead, only the output bias learns and the loss stops at the mean of the
+    targets. A large negative bias, weights far too large for the inputs, or a
+    learning rate that knocks the units into the negative range all do this.
+
+Example:
+    b1 = np.full((1, 32), -20.0)
+    ...
+    a1 = np.maximum(0, X @ W1 + b1)
+
+Fix:
+    W1 = np.random.randn(n_in, n_hidden) * np.sqrt(2.0 / n_in)   # He init
+    b1 = np.zeros((1, n_hidden))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from backprop_doctor.checks._training_words import rate_setting
+from backprop_doctor.findings import Finding
+from backprop_doctor.rules import rule
+
+NAME = "step-dead-relu"
+CODE = "BPD612"
+SEVERITY = "warning"
+STAGE = "training"
+
+DEAD_SHARE = 0.5  # more than this share of a ReLU's units dead is reported
+
+
+def run(context: Any) -> Iterator[Finding]:
+    source = context.source
+    if source is None:
+        return
+    for result in context.extras.get("replay") or []:
+        if result.wrong or not result.curve:
+            continue
+        for dead in result.dead:
+            if dead.dead_last <= DEAD_SHARE * dead.units:
+                continue
+            steps = len(result.curve)
+            share = f"{dead.dead_last} of {dead.units} units of `{dead.name}` (line {dead.line}) output 0 for every sample"
+            if dead.dead_first > DEAD_SHARE * dead.units:
+                message = (
+                    f"{share} from your program's first step on: no gradient flows back through them, so the weights "
+                    "that feed them never learn; start the biases at 0 and scale the weights like He init, sqrt(2 / fan_in)"
+                )
+                line, fix = dead.line, "W = np.random.randn(n_in, n_out) * np.sqrt(2.0 / n_in); b = np.zeros(n_out)"
+            else:
+                rate = _rate(result)
+                if rate is not None:
+                    name, yours = rate
+                    line, where = rate_setting(source, result, name, yours)
+                    fix = f"{name} = {yours / 10:g}"
+                    message = f"{share} after {steps} steps of your training loop, {dead.dead_first} at its first: they stop firing during training at {where}; lower the learning rate"
+                else:
+                    line, fix = dead.line, None
+                    message = f"{share} after {steps} steps of your training loop, {dead.dead_first} at its first: they stop firing during training; lower the learning rate"
+            yield rule(NAME).finding(
+                message,
+                severity="error" if dead.dead_last == dead.units else None,
+                file=source.path,
+                line=line,
+                highlight=tuple(sorted({line, dead.line})),
+                param=dead.name,
+                measured=dead.dead_last / dead.units,
+                threshold=DEAD_SHARE,
+                fix=fix,
+                evidence=(
+                    ("activity", f"units of `{dead.name}` that fire on no sample: {dead.dead_first} of {dead.units} at the first step, {dead.dead_last} after {steps} steps"),
+                    ("your loop", f"{steps} steps: loss {result.curve[0]:.4g} → {result.curve[-1]:.4g}"),
+                ),
+            )
+
+
+def _rate(result: Any) -> tuple[str, float] | None:
+    """The learning rate the updates use, by name and value, when they agree on one."""
+    rates = {(m.site.rate, m.rate) for m, _ in result.parameters if m.site.rate and m.rate is not None and m.site.rate.isidentifier()}
+    return next(iter(rates)) if len(rates) == 1 else None
