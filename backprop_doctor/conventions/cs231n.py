@@ -149,7 +149,7 @@ def is_pair(forward: Callable, backward: Callable) -> bool:
     if re.search(r"_forward_tests?(_|$)", forward.__name__):
         return False  # `rnn_cell_forward_test(target)`: a test of a forward, which it is given
     names = [n.lower() for n in required_positional(forward)]
-    return bool(names) and not set(names) & {"parameters", "params", "parameter"}
+    return bool(names) and not any(n in ("parameters", "params", "parameter") or n.startswith("params_") for n in names)
 
 
 class LossFunction(Adapter):

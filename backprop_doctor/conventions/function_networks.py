@@ -33,6 +33,7 @@ in what the backward returns, `dW1` for `W1`. The cost is the file's own
 from __future__ import annotations
 
 import copy
+import inspect
 import re
 from typing import Any
 
@@ -64,11 +65,21 @@ def _backward_names(name: str) -> list[str]:
     return out
 
 
+def _is_params(name: str) -> bool:
+    """`parameters`, `params`, `weights`, and `params_values` (SkalskiP's plain-NumPy network)."""
+    low = name.lower()
+    return low in PARAMS or low.startswith("params_") or low.startswith("param_values")
+
+
+def _is_architecture(name: str) -> bool:
+    return "architecture" in name.lower() or name.lower() in ("arch", "layers_config", "layer_config")
+
+
 def recognise_functions(functions: dict[str, Any], namespace: dict[str, Any]) -> list[tuple[Any, Any]]:
     pairs = []
     for name, f in functions.items():
         args = [a.lower() for a in parameters(f)]
-        if not ("forward" in name.lower() or name.lower().startswith("f_prop")) or "x" not in args or not set(PARAMS) & set(args):
+        if not ("forward" in name.lower() or name.lower().startswith("f_prop")) or "x" not in args or not any(_is_params(a) for a in args):
             continue
         backward = next((functions[b] for b in _backward_names(name) if b in functions), None)
         if backward is not None and not takes_upstream_gradients(backward):  # see gradient_dicts
@@ -100,13 +111,15 @@ class FunctionNetwork(Adapter):
         args = []
         for name in parameters(func):
             low = name.lower()
-            if low in PARAMS:
+            if _is_params(low):
                 args.append(self._params)
+            elif _is_architecture(low) and "architecture" in values:
+                args.append(values["architecture"])
             elif low in values:
                 args.append(values[low])
             elif low in SCALARS:
                 args.append(SCALARS[low])
-            elif low.startswith(("cache", "caches")):
+            elif low.startswith(("cache", "caches", "memory")):
                 args.append(values["cache"])
             elif low in ("al", "a2", "a3", "a", "y_hat", "yhat", "output", "a_last", "al_"):
                 args.append(values["a"])
@@ -136,7 +149,15 @@ class FunctionNetwork(Adapter):
         return self._backward
 
     def grad_targets(self, param: str) -> tuple[str, ...]:
-        return (f"d{param}", f"grads['d{param}']", f'grads["d{param}"]', "grads")
+        stem = param.rstrip("0123456789")  # `grads["db" + str(n)]` in a loop over the layers
+        return (f"d{param}", f"grads['d{param}']", f'grads["d{param}"]', f"['d{stem}' +]", "grads")
+
+
+ARCHITECTURE = (
+    {"input_dim": 4, "output_dim": 5, "activation": "relu"},
+    {"input_dim": 5, "output_dim": 3, "activation": "relu"},
+    {"input_dim": 3, "output_dim": 1, "activation": "sigmoid"},
+)  # `nn_architecture` of a network whose layers are a list of dictionaries (SkalskiP's layout)
 
 
 def _initial(functions: dict[str, Any]) -> dict[str, np.ndarray]:
@@ -145,7 +166,9 @@ def _initial(functions: dict[str, Any]) -> dict[str, np.ndarray]:
             continue
         args = required_inputs(f)
         try:
-            if len(args) == 1 and ("dim" in args[0].lower() or "size" in args[0].lower() or "layer" in args[0].lower()):
+            if len(args) == 1 and _is_architecture(args[0]):
+                params = f([dict(layer) for layer in ARCHITECTURE])
+            elif len(args) == 1 and ("dim" in args[0].lower() or "size" in args[0].lower() or "layer" in args[0].lower()):
                 params = f([5, 4, 3, 1])
             elif args and all(a.lower() in SIZES for a in args):
                 params = f(*[SIZES[a.lower()] for a in args])
@@ -199,7 +222,10 @@ def _case(pair: tuple[Any, Any], params: dict[str, np.ndarray], functions: dict[
         (f for n, f in functions.items() if re.search(r"cost|loss", n, re.IGNORECASE) and len(required_inputs(f)) == 2),
         None,
     )
-    adapter = FunctionNetwork(label(pair), forward, backward, cost, params, {"y": y})
+    extra: dict[str, Any] = {"y": y}
+    if any(_is_architecture(a) for a in parameters(forward)):
+        extra["architecture"] = [dict(layer) for layer in ARCHITECTURE]
+    adapter = FunctionNetwork(label(pair), forward, backward, cost, params, extra)
     state = np.random.get_state()
     raised = None
     try:
@@ -210,7 +236,63 @@ def _case(pair: tuple[Any, Any], params: dict[str, np.ndarray], functions: dict[
         raised = error
     finally:
         np.random.set_state(state)
-    return Case(f"X {x.shape} (one column per sample), Y {y.shape}", adapter, x, y), raised
+    label_text = f"X {x.shape} (one column per sample), Y {y.shape}"
+    if raised is None and cost is not None and _smoothed(cost):
+        exact = FunctionNetwork(label(pair), forward, backward, None, params, extra)
+        yours, plain = _agreeing(adapter, x, y), _agreeing(exact, x, y)
+        if yours is not None and plain is not None and plain > yours:
+            # `get_cost_value(Y_hat, Y, eps=0.001)` smooths its logarithm; the backward differentiates
+            # the exact cross-entropy: that is the loss its gradients are checked against
+            adapter = exact
+            label_text += f", loss: the exact cross-entropy (your `{cost.__name__}` adds its `eps` inside the log; the backward leaves it out)"
+    return Case(label_text, adapter, x, y), raised
+
+
+SLOPE_AGREES = 1e-5  # a gradient's slope along itself within this of the loss's belongs to that loss
+
+
+def _smoothed(cost: Any) -> bool:
+    """A cost with an `eps`/`epsilon` keyword whose default is positive (`log(Y_hat + eps)`)."""
+    try:
+        params = inspect.signature(cost).parameters
+    except (TypeError, ValueError):
+        return False
+    return any(
+        re.fullmatch(r"(?i)eps(ilon)?", name) and isinstance(p.default, (int, float)) and p.default > 0 for name, p in params.items()
+    )
+
+
+def _agreeing(adapter: FunctionNetwork, x: np.ndarray, y: np.ndarray) -> int | None:
+    """How many parameters' gradients agree with the adapter's loss along themselves (relative slope
+    error below `SLOPE_AGREES`), on a copy; None when they cannot be compared."""
+    state = np.random.get_state()
+    try:
+        work = copy.deepcopy(adapter)
+        with np.errstate(all="ignore"):
+            np.random.seed(FORWARD_SEED)
+            work.forward(x.copy(), y)
+            _, grads = work.backward(None)
+            params = work.params()
+            if any(not isinstance(grads.get(k), np.ndarray) or grads[k].shape != v.shape for k, v in params.items()):
+                return None
+            agree = 0
+            for k, v in params.items():
+                g, original = grads[k].copy(), v.copy()
+                analytic = float(np.sum(g * g))
+                h = 1e-6 / max(np.sqrt(analytic), 1e-12)
+                losses = []
+                for sign in (1.0, -1.0):
+                    v[...] = original + sign * h * g
+                    np.random.seed(FORWARD_SEED)
+                    losses.append(work.forward(x.copy(), y))
+                v[...] = original
+                numerical = (losses[0] - losses[1]) / (2 * h)
+                agree += abs(numerical - analytic) <= SLOPE_AGREES * max(abs(numerical), abs(analytic), 1e-300)
+        return agree
+    except Exception:  # noqa: BLE001 - a loss that cannot be compared keeps the file's own
+        return None
+    finally:
+        np.random.set_state(state)
 
 
 def build(pair: tuple[Any, Any], context: Any, rng: np.random.Generator) -> list[Case]:

@@ -196,7 +196,7 @@ def assignment_statement(tree: ast.AST, targets: tuple[str, ...], ran: set[int] 
         for node in assignments:
             node_targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             texts = [ast.unparse(t) for t in node_targets]
-            if any(text == wanted or text.startswith(wanted + "[") for text in texts):
+            if any(text == wanted or text.startswith(wanted + "[") for text in texts) or any(_built_key(t, wanted) for t in node_targets):
                 if best is None or node.lineno > best.lineno:
                     best = node
         if best is not None:
@@ -205,6 +205,15 @@ def assignment_statement(tree: ast.AST, targets: tuple[str, ...], ran: set[int] 
         returns = [n for n in walk(tree) if isinstance(n, ast.Return)]
         best = max(returns, key=lambda n: n.lineno) if returns else None
     return best
+
+
+def _built_key(target: ast.AST, wanted: str) -> bool:
+    """`grads["db" + str(n)] = ...` for the wanted target "['db' +]": an entry whose key is built
+    from that literal stem and a layer number."""
+    if not (wanted.startswith("['") and wanted.endswith("' +]") and isinstance(target, ast.Subscript)):
+        return False
+    key = target.slice
+    return isinstance(key, ast.BinOp) and isinstance(key.op, ast.Add) and isinstance(key.left, ast.Constant) and key.left.value == wanted[2:-4]
 
 
 def first_assignment_line(tree: ast.AST, targets: Iterable[str]) -> int | None:
