@@ -234,6 +234,21 @@ def infer_kwargs(cls: type, rng: np.random.Generator) -> dict[str, Any]:
     return kwargs
 
 
+_PAIRED = re.compile(r"(?i)size|stride|pad|kernel|pool|window|dilation")
+
+
+def _wants_pairs(error: BaseException) -> bool:
+    """`self.s_h, self.s_w = stride` given an int: the constructor takes (height, width) pairs."""
+    return isinstance(error, TypeError) and ("unpack" in str(error) or "not subscriptable" in str(error) or "not iterable" in str(error))
+
+
+def as_pairs(kwargs: dict[str, Any]) -> dict[str, Any] | None:
+    """The same arguments with each integer size, stride, padding or kernel given as a (v, v) pair;
+    None when there is none to pair."""
+    paired = {k: (v, v) if _PAIRED.search(k) and isinstance(v, int) and not isinstance(v, bool) else v for k, v in kwargs.items()}
+    return paired if paired != kwargs else None
+
+
 def _describe(name: str, args: tuple, kwargs: dict[str, Any]) -> str:
     def show(v: Any) -> str:
         return f"array{tuple(v.shape)}" if isinstance(v, np.ndarray) else repr(v)
@@ -372,7 +387,11 @@ def build_layer(cls: type, rng: np.random.Generator, *, train: bool = True, batc
     try:
         layer = cls(**kwargs)
     except Exception as error:
-        raise _raised(f"{_describe(cls.__name__, (), kwargs)} raised {type(error).__name__}: {error}", error) from error
+        paired = as_pairs(kwargs) if _wants_pairs(error) else None
+        layer = _trial(lambda: cls(**paired), default=None) if paired else None
+        if layer is None:
+            raise _raised(f"{_describe(cls.__name__, (), kwargs)} raised {type(error).__name__}: {error}", error) from error
+        kwargs = paired
     built = Built(cls.__name__, layer, _describe(cls.__name__, (), kwargs))
     if is_loss_layer(layer) and not _returns_scalar(layer, rng, train):
         raise Unsupported(

@@ -121,17 +121,40 @@ def build(cls: type, context: Any, rng: np.random.Generator) -> list[Case]:
         raise NotChecked(f"cannot guess the constructor arguments of `{cls.__name__}({', '.join(names)})`")
     channels_last = (*INPUT_SHAPE[1:], INPUT_SHAPE[0])
     try:
-        return _build(cls, context, rng, INPUT_SHAPE)
-    except Exception as first:  # noqa: BLE001 - the other image layout may suit it; else the first error stands
-        if "input_shape" not in (n.lower() for n in names):
-            raise
+        first: tuple[list[Case], bool] | Exception = _build(cls, context, rng, INPUT_SHAPE)
+    except Exception as error:  # noqa: BLE001 - the other image layout may suit it; else the first error stands
+        first = error
+    if isinstance(first, tuple) and first[1]:
+        return first[0]
+    if "input_shape" in (n.lower() for n in names):
         try:
-            return _build(cls, context, rng, channels_last)
+            second = _build(cls, context, rng, channels_last)
         except Exception:  # noqa: BLE001
-            raise first from None
+            second = None
+        if second is not None and second[1]:
+            return second[0]
+    if isinstance(first, Exception):
+        raise first
+    return first[0]  # its forward raises on either layout: the engine reports it at the user's line
 
 
-def _build(cls: type, context: Any, rng: np.random.Generator, input_shape: tuple[int, ...]) -> list[Case]:
+def _forward(layer: Any, x: np.ndarray, context: Any) -> Any:
+    """What a trial forward on a copy of `layer` returns (or stores), or the exception it raised."""
+    state = np.random.get_state()
+    try:
+        np.random.seed(FORWARD_SEED)
+        work = copy.deepcopy(layer)
+        forward = getattr(work, layer_methods(work).forward)
+        out = forward(x.copy(), **train_kwargs(forward, context.options.train))
+        return getattr(work, "output", None) if out is None else out
+    except Exception as error:  # the engine reports it at the user's line
+        return error
+    finally:
+        np.random.set_state(state)
+
+
+def _build(cls: type, context: Any, rng: np.random.Generator, input_shape: tuple[int, ...]) -> tuple[list[Case], bool]:
+    """The case for one image layout, and whether its trial forward ran."""
     from backprop_doctor import build as builder
 
     found = _arguments(_constructor(cls), input_shape)
@@ -141,22 +164,25 @@ def _build(cls: type, context: Any, rng: np.random.Generator, input_shape: tuple
     try:
         layer = cls(**kwargs)
     except Exception as error:  # user code
-        raise builder._raised(f"{cls.__name__}(...) raised {type(error).__name__}: {error}", error) from error
+        paired = builder.as_pairs(kwargs) if builder._wants_pairs(error) else None  # `self.k_h, self.k_w = kernel_size`
+        layer = builder._trial(lambda: cls(**paired), default=None) if paired else None
+        if layer is None:
+            raise builder._raised(f"{cls.__name__}(...) raised {type(error).__name__}: {error}", error) from error
+        kwargs = paired
     x = rng.standard_normal(shape)
-    state = np.random.get_state()
-    try:
-        np.random.seed(FORWARD_SEED)
-        work = copy.deepcopy(layer)
-        forward = getattr(work, layer_methods(work).forward)
-        out = forward(x.copy(), **train_kwargs(forward, context.options.train))
-    except Exception as error:  # the engine reports it at the user's line
-        out = error
-    finally:
-        np.random.set_state(state)
+    out = _forward(layer, x, context)
+    if isinstance(out, Exception) or np.ndim(out) > x.ndim:
+        # a layer that takes a batch of such samples (`for single in input`): given one sample it
+        # raises, or broadcasts each row against its weights into an output of more axes
+        batch = rng.standard_normal((2, *shape))
+        out_batch = _forward(layer, batch, context)
+        if not isinstance(out_batch, Exception) and np.ndim(out_batch) == batch.ndim and np.shape(out_batch)[0] == 2:
+            x, out, shape = batch, out_batch, batch.shape
     missing = _stubbed(cls)
     if missing and (isinstance(out, Exception) or getattr(out, "dtype", None) == object):
         raise builder.Unsupported(f"`{cls.__name__}` uses `{missing[0]}`, which comes from a module that could not be imported here")
     if out is None:
         raise NotChecked(f"`{cls.__name__}.forward` returns None on one sample of shape {shape}")
     shown = ", ".join(f"{k}={getattr(v, '__name__', v)!s}" for k, v in kwargs.items())
-    return [Case(f"{cls.__name__}({shown}), one sample x {shape}", ClassLayer(layer, train=context.options.train), x)]
+    samples = f"one sample x {shape}" if x.ndim == len(input_shape) else f"a batch x {shape}"
+    return [Case(f"{cls.__name__}({shown}), {samples}", ClassLayer(layer, train=context.options.train), x)], not isinstance(out, Exception)
