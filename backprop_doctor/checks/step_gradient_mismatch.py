@@ -28,6 +28,7 @@ Fix:
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 from collections.abc import Iterator
@@ -102,6 +103,14 @@ def _method_loss(loss: Any) -> bool:
             if not (isinstance(root, ast.Name) and root.id in _LIBRARIES):
                 return True
     return False
+
+
+def _tidy(expression: str) -> str:
+    """`(self.delta) * (x)` as `self.delta * x`: the parentheses the rate's removal left, dropped."""
+    try:
+        return ast.unparse(ast.parse(expression, mode="eval"))
+    except SyntaxError:
+        return expression
 
 
 def _names(names: list[str]) -> str:
@@ -218,7 +227,7 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
             )
         else:
             _, what, advice = _factor_words(measured.factor, measured.proportional, result.batch_sizes)
-            gradients = _names(list(dict.fromkeys(m.gradient_name or m.site.gradient for m, _ in members)))
+            gradients = _names(list(dict.fromkeys(_tidy(m.gradient_name or m.site.gradient) for m, _ in members)))
             there = f"{os.path.basename(measured.file)} " if measured.file else ""
             computed = f", computed at {there}line {measured.line}," if measured.line and (measured.line, measured.file) != (moved.site.line, moved.site.file) else ","
             plural = len(members) > 1

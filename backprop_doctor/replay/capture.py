@@ -222,8 +222,11 @@ class StepCapture:
             return
         if not isinstance(targets, (list, tuple)) or len(given) != len(targets):
             return
+        where = state.paths.get(id(targets)) if isinstance(targets, list) else None
         for k, (target, value) in enumerate(zip(targets, given)):
             path = state.paths.get(id(target)) if isinstance(target, np.ndarray) else None
+            if path is None and where is not None and number(target) is not None:
+                path = (*where, ("item", k))  # `self.weights = [w - eta * d * i for w, i in zip(self.weights, self.inp)]`: plain floats
             key = (site.line, path if path is not None else id(target))
             if path is None or key in self._moved or len(self._moved) >= MOVED_KEPT:
                 continue
@@ -236,7 +239,8 @@ class StepCapture:
                 continue
             self._moved.add(key)
             holders = state.holders.get(id(target), 0)
-            self.capture.moved.append(Moved(site, path, -site.sign * gradient, _copy(target), f"{gradients}[{k}]", holders, rate))
+            named = f"{gradients}[{k}]" if site.gradient == variable else None  # else the expression (`self.delta * x`) names it
+            self.capture.moved.append(Moved(site, path, -site.sign * gradient, _copy(target), named, holders, rate))
 
     def _element(self, site: UpdateSite, frame: types.FrameType) -> Path | None:
         """The path of `container[index]` when the container is a list or dict the state indexed."""

@@ -508,6 +508,9 @@ def _gradient_line(step: TrainingStep, expression: str, key: Any = None) -> int 
     entry = re.fullmatch(r"\s*(\w+)\[\s*[A-Za-z_]\w*\s*\]\s*", expression)
     if entry and key is not None and f"{entry[1]}[{key!r}]" in step.inner_assigned:
         return step.inner_assigned[f"{entry[1]}[{key!r}]"]
+    attributes = [a for a in re.findall(r"[A-Za-z_]\w*\.[A-Za-z_]\w*", expression) if a in step.inner_assigned]
+    if attributes and not any(n in step.assigned for n in re.findall(r"[A-Za-z_]\w*", expression)):
+        return step.inner_assigned[attributes[0]]  # `eta * self.delta * x`: where the method set `self.delta`
 
     names = [n for n in re.findall(r"[A-Za-z_]\w*", expression) if n in step.assigned]
     backward = [n for n in names if re.search(r"(?i)delta|grad|^d_?[A-Za-z]|err", n)]

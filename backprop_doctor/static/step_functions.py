@@ -349,10 +349,12 @@ def imported_assigned(imported: Sequence[tuple[str, ast.Module, Mapping[str, str
 
 def _entries(stmt: ast.stmt) -> list[str]:
     """`grads['b1']` for `grads["b1"] = ...` and for each key of `grads = {"W2": ..., "b2": ...}`:
-    where one entry of a dictionary of gradients is computed."""
+    where one entry of a dictionary of gradients is computed; `self.delta` for `self.delta = ...`."""
     targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target] if isinstance(stmt, ast.AugAssign) else []
     found = []
     for target in targets:
+        if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
+            found.append(ast.unparse(target))  # `self.delta = error * ...`: where a neuron's delta is set
         if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name) and isinstance(target.slice, ast.Constant):
             found.append(f"{target.value.id}[{target.slice.value!r}]")
         elif isinstance(target, ast.Name) and isinstance(stmt.value, ast.Dict):

@@ -555,6 +555,8 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
         through_call = not any(s.file is None and stmt.lineno <= s.line <= (stmt.end_lineno or stmt.lineno) for s in reached)  # `nn.train(x, y)`
         if _over_parameters(loop) or (not through_call and not any(isinstance(n, (ast.Call, ast.BinOp)) for s in prefix for n in walk(s))):
             return None  # a loop over the parameters that updates each one, not a training loop
+        if not prefix and _each_updates_itself(loop):
+            return None  # `for n in hidden: n.update(eta)`: each layer updated in turn, inside the training loop
         name = qualnames.get(id(function)) if function is not None else None
         from backprop_doctor.static.step_functions import imported_assigned, inner_adjoints, inner_assigned, time_adjoints  # they build on this module
 
@@ -600,6 +602,24 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
 
     visit(tree.body, None)
     return found
+
+
+def _each_updates_itself(loop: ast.For | ast.While) -> bool:
+    """`for layer in layers: layer.update(lr)`: a loop whose body only calls a method of (or a
+    function on) its own loop variable."""
+    if not (isinstance(loop, ast.For) and isinstance(loop.target, ast.Name)):
+        return False
+    me = loop.target.id
+    for stmt in loop.body:
+        call = stmt.value if isinstance(stmt, ast.Expr) else None
+        if not isinstance(call, ast.Call):
+            return False
+        func = call.func
+        on_me = isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == me
+        given_me = bool(call.args) and isinstance(call.args[0], ast.Name) and call.args[0].id == me
+        if not (on_me or given_me):
+            return False
+    return True
 
 
 _PARAMETER_WORDS = re.compile(r"(?i)param|weight|grad|layer|bias|nabla|^keys$|^items$|^zip$|^values$")
