@@ -105,6 +105,13 @@ def _method_loss(loss: Any) -> bool:
     return False
 
 
+def _factor(result: Any, measured: Any) -> float | None:
+    """A gradient's factor against the loss; under gradient clipping, against the clipped gradient."""
+    if result.clipped and measured.scale and measured.factor is not None:
+        return measured.factor / measured.scale
+    return measured.factor
+
+
 def _tidy(expression: str) -> str:
     """`(self.delta) * (x)` as `self.delta * x`: the parentheses the rate's removal left, dropped."""
     try:
@@ -203,7 +210,7 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
     groups: dict[tuple[str | None, int, str], list[tuple[Any, Any]]] = {}
     for moved, measured in wrong:
         line, file = (measured.line, measured.file) if measured.line else (moved.site.line, moved.site.file)
-        pattern = "not-used" if measured.unused else _factor_words(measured.factor, measured.proportional, result.batch_sizes)[0]
+        pattern = "not-used" if measured.unused else _factor_words(_factor(result, measured), measured.proportional, result.batch_sizes)[0]
         groups.setdefault((file, line, pattern), []).append((moved, measured))
     for (file, line, pattern), members in groups.items():
         moved, measured = members[0]
@@ -226,7 +233,7 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
                 f"but {loss_words} does not change when {'they do' if len(members) > 1 else 'it does'}: {advice}"
             )
         else:
-            _, what, advice = _factor_words(measured.factor, measured.proportional, result.batch_sizes)
+            _, what, advice = _factor_words(_factor(result, measured), measured.proportional, result.batch_sizes)
             gradients = _names(list(dict.fromkeys(_tidy(m.gradient_name or m.site.gradient) for m, _ in members)))
             there = f"{os.path.basename(measured.file)} " if measured.file else ""
             computed = f", computed at {there}line {measured.line}," if measured.line and (measured.line, measured.file) != (moved.site.line, moved.site.file) else ","

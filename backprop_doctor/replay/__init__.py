@@ -60,6 +60,7 @@ def summary(result: StepResult) -> dict:
             else None
         ),
         "symmetric": list(result.symmetric),
+        "clipped": result.clipped,
         "dead": [{"name": d.name, "line": d.line, "units": d.units, "first": d.dead_first, "last": d.dead_last} for d in result.dead],
         "parameters": [
             {"name": m.name, "wrong": m.wrong, "factor": m.factor, "proportional": m.proportional, "unused": m.unused}

@@ -110,6 +110,7 @@ class StepResult:
     non_finite: Any = None  # curve.NonFinite: where the loop first made inf or NaN, when no smaller rate helps
     symmetric: list[str] = field(default_factory=list)  # weight matrices whose units all start equal (`np.zeros`)
     dead: list[Any] = field(default_factory=list)  # curve.DeadUnits of each ReLU output of the loop, over its own curve
+    clipped: str | None = None  # the clipping call (`clip_grads(model.grads, max_grad)`) that shrank most gradients by one factor
 
     @property
     def wrong(self) -> list[tuple[Moved, Measured]]:
@@ -309,6 +310,7 @@ def replay_step(capture: Capture, path: str, seed: int = 0, budget: float = 10.0
 
         result.symmetric = symmetric_weights(capture.moved)
         rng = np.random.default_rng(seed + 1)
+        result.clipped = _clipped(capture.step, result)
         if result.wrong:
             _walk_adjoints(runner, capture, result, base_namespace, base_loss, rng, deadline)
             _blame_updates(result)
@@ -472,6 +474,34 @@ def _imported_line(step: TrainingStep, expression: str, key: Any) -> tuple[int, 
     names += [n for n in re.findall(r"[A-Za-z_]\w*", expression) if n not in step.assigned and n not in step.inner_assigned]
     found = next((step.imported_assigned[n] for n in names if n in step.imported_assigned), None)
     return (found[1], found[0]) if found else None
+
+
+def _clipped(step: TrainingStep, result: StepResult) -> str | None:
+    """The step's gradient-clipping call, when it explains the updates: most parameters' gradients
+    are the gradient times one factor below 1 (`clip_grads(grads, max_norm)` rescales them all by
+    `max_norm / norm`). That factor is then the program's own scale (`Measured.scale`): the
+    parameters at it are right, any other is judged against it."""
+    import ast
+    import re
+
+    call = next(
+        (
+            ast.unparse(node)
+            for stmt in step.prefix
+            for node in ast.walk(stmt)
+            if isinstance(node, ast.Call) and re.search(r"(?i)clip.", ast.unparse(node.func).rsplit(".", 1)[-1])
+        ),
+        None,
+    )  # `clip_grads(...)`, `clip_gradients(...)`; `np.clip(x, 0, 1)` clips values, not a norm
+    if call is None:
+        return None
+    factors = [m.factor for _, m in result.wrong if m.proportional and m.factor is not None and 0 < m.factor < 1]
+    best = max(factors, key=lambda f: sum(abs(g / f - 1) <= COMMON for g in factors), default=None)
+    if best is None or 2 * sum(abs(g / best - 1) <= COMMON for g in factors) < len(result.parameters):
+        return None
+    for _, measured in result.parameters:
+        measured.scale = best
+    return call
 
 
 def _blame_updates(result: StepResult) -> None:
