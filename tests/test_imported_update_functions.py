@@ -146,3 +146,25 @@ def test_an_optimizer_class_imported_from_the_books_common_folder_is_followed(tm
     optimizer = write(tmp_path / "common", "optimizer.py", OPTIMIZER.replace("params[key] -= self.lr", "params[key] += self.lr"))
     (finding,) = errors(check(clean))
     assert (Path(finding["file"]).name, finding["line"]) == ("optimizer.py", line_of(optimizer, "params[key] += self.lr"))
+
+
+def test_a_dictionarys_update_is_not_taken_for_the_imported_optimizers(tmp_path):
+    """`counts.update(words)` in a vocabulary loop calls `dict.update`, not `SGD.update`: only the loop
+    that calls it on the optimizer (`optimizer = SGD(...)`) is a training loop."""
+    import ast
+
+    from backprop_doctor.static.imports import user_functions
+    from backprop_doctor.static.steps import training_steps
+
+    (tmp_path / "common").mkdir()
+    write(tmp_path / "common", "__init__.py", "")
+    write(tmp_path / "common", "optimizer.py", OPTIMIZER)
+    text = CHAPTER_SCRIPT.replace(
+        "optimizer = SGD(lr=0.1)\n",
+        "counts = {}\nfor word in ['a', 'b', 'a']:\n    counts.update({word: counts.get(word, 0) + 1})\noptimizer = SGD(lr=0.1)\n",
+    )
+    script = write(tmp_path / "ch06", "train.py", text)
+    tree = ast.parse(text)
+    steps = training_steps(tree, user_functions(tree, str(script)))
+    assert [s.loop_line for s in steps] == [line_of(script, "for i in range(100):")]
+    assert errors(check(script)) == []

@@ -153,36 +153,56 @@ def _module_file(folder: str, module: str | None, level: int) -> str | None:
 
 def user_functions(tree: ast.Module | None, file: str) -> list[tuple[str, ast.Module, dict[str, str]]]:
     """The other files of the user's that `tree` (the file at `file`) imports functions from, at
-    module level: (that file, its tree, {name the file calls them by: their name there}).
+    module level: (that file, its tree, {how the file calls them: their name there}).
 
-    `from nn_utils import update as step` -> {"step": "update"}; `import nn_utils as nu` and
-    `from nn_utils import *` -> every function of `nn_utils` by its own name (`nu.update(...)`
-    calls `update`); `from common.optimizer import SGD` -> the methods of `SGD` (`optimizer.update(...)`).
+    `from nn_utils import update as step` -> {"step": "update"}; `from nn_utils import *` -> every
+    function of `nn_utils` by its own name; `import nn_utils as nu` -> {"nu.update": "update"};
+    `from common.optimizer import SGD` with `optimizer = SGD(lr)` in the file ->
+    {"optimizer.update": "update"}: a method is bound only through the names the file gives
+    instances of its class, so `counts.update(words)` of a dictionary is not taken for it.
     Files outside the user's folder (installed packages) are not read."""
     if tree is None:
         return []
     folder = os.path.dirname(os.path.abspath(file))
+    instances = _instances(tree)
     found: dict[str, tuple[ast.Module, dict[str, str]]] = {}
     for node in tree.body:
-        targets: list[tuple[str | None, int, dict[str, str] | None]] = []
+        targets: list[tuple[str | None, int, dict[str, str] | None, str | None]] = []
         if isinstance(node, ast.ImportFrom):
             names = None if any(a.name == "*" for a in node.names) else {a.asname or a.name: a.name for a in node.names}
-            targets.append((node.module, node.level, names))
+            targets.append((node.module, node.level, names, None))
         elif isinstance(node, ast.Import):
-            targets += [(alias.name, 0, None) for alias in node.names]
-        for module, level, names in targets:
+            targets += [(alias.name, 0, None, alias.asname or alias.name) for alias in node.names]
+        for module, level, names, alias in targets:
             other = _module_file(folder, module, level)
             if other is None or os.path.abspath(other) == os.path.abspath(file):
                 continue
             _lines, other_tree = files.source_tree(other)
             if other_tree is None:
                 continue
-            defined = {n.name for n in walk(other_tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
-            bound = {local: name for local, name in (names or {d: d for d in defined}).items() if name in defined}
+            defined = {n.name for n in other_tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+            if alias is not None:
+                bound = {f"{alias}.{d}": d for d in defined}
+            else:
+                bound = {local: name for local, name in (names or {d: d for d in defined}).items() if name in defined}
             for cls in other_tree.body:  # `from common.optimizer import SGD`, then `optimizer.update(...)`
-                if isinstance(cls, ast.ClassDef) and names is not None and cls.name in names.values():
-                    bound.update({m.name: m.name for m in cls.body if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef))})
+                if isinstance(cls, ast.ClassDef) and (names is None or cls.name in names.values()):
+                    local = next((k for k, v in (names or {cls.name: cls.name}).items() if v == cls.name), cls.name)
+                    methods = [m.name for m in cls.body if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef))]
+                    bound.update({f"{var}.{m}": m for var in instances.get(local, ()) for m in methods})
             if bound:
                 entry = found.setdefault(other, (other_tree, {}))
                 entry[1].update(bound)
     return [(other, other_tree, bound) for other, (other_tree, bound) in found.items()]
+
+
+def _instances(tree: ast.Module) -> dict[str, set[str]]:
+    """Class name -> the names the file binds its instances to (`optimizer = SGD(lr)`, `self.opt = Adam()`)."""
+    found: dict[str, set[str]] = {}
+    for node in walk(tree):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+            func = node.value.func
+            cls = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+            if cls:
+                found.setdefault(cls, set()).update(ast.unparse(t) for t in node.targets if isinstance(t, (ast.Name, ast.Attribute)))
+    return found

@@ -337,7 +337,7 @@ def imported_assigned(imported: Sequence[tuple[str, ast.Module, Mapping[str, str
         functions, _methods = _definitions(tree)
         for call, _looped in _calls(list(prefix)):
             func = call.func
-            called = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+            called = func.id if isinstance(func, ast.Name) else ast.unparse(func) if isinstance(func, ast.Attribute) else None
             node = functions.get(bound.get(called, "")) if called else None
             if node is None:
                 continue

@@ -460,6 +460,8 @@ def _take_rate(step: ast.expr) -> tuple[str | None, str | None]:
 
 
 def _called_names(node: ast.AST) -> set[str]:
+    """Names of what the code calls: `f` of `f(x)`, `update` of `opt.update(...)`, and the call with
+    its receiver too (`opt.update`, `self.opt.update`), which is how imported methods are bound."""
     found = set()
     for inner in walk(node):
         if isinstance(inner, ast.Call):
@@ -468,6 +470,8 @@ def _called_names(node: ast.AST) -> set[str]:
                 found.add(func.id)
             elif isinstance(func, ast.Attribute):
                 found.add(func.attr)
+                if isinstance(func.value, (ast.Name, ast.Attribute)):
+                    found.add(f"{ast.unparse(func.value)}.{func.attr}")
     return found
 
 
