@@ -2,7 +2,8 @@
 
 What it finds:
     The training probe (see `loss-rises`) also trains a copy of your network on
-    just 5 samples, full-batch, for 500 steps at your learning rate. Any
+    just 5 samples, full-batch, for 500 steps at your learning rate, with the
+    network's own weight decay (`weight_decay_lambda`, `reg`) turned off. Any
     working network memorises 5 samples: this check fires when the loss does not
     drop below a fifth of where it started. When an earlier finding blames a
     standard piece, the tiny batch is trained again with the reference swapped
