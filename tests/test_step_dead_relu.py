@@ -123,3 +123,18 @@ def test_hinge_margins_that_reach_zero_are_not_dead_units(tmp_path):
     """A linear SVM that separates its data has all-zero margins: a fit, not a dead layer."""
     report = check(write(tmp_path, "svm.py", SVM), training=True)
     assert _dead(report) == []
+
+
+def test_a_single_sample_as_a_column_vector_is_never_counted_as_dead_units():
+    """Nielsen-style steps feed one sample at a time, `a1` of shape (30, 1): a unit off for that one
+    sample proves nothing, whichever axis the sizes suggest."""
+    import numpy as np
+
+    from backprop_doctor.replay.curve import dead_units
+
+    off = np.zeros((30, 1))
+    assert dead_units("a1", 3, off, off, {30, 784, 1}) is None
+    assert dead_units("a1", 3, off.T, off.T, {30, 784, 1}) is None
+    batch = np.zeros((16, 30))
+    found = dead_units("a1", 3, batch, batch, {30, 784})
+    assert (found.units, found.dead_first, found.dead_last) == (30, 30, 30)

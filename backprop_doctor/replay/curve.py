@@ -237,8 +237,8 @@ def dead_units(name: str, line: int, first: np.ndarray, last: np.ndarray, widths
     `widths` are the sizes of the parameters' axes: the units' axis is the one among them (32 of
     `a1 (200, 32)` beside `W1 (5, 32)`; 16 of `A1 (16, 120)` beside `W1 (16, 4)`), the batch the other;
     samples in rows when both or neither are."""
-    if last.ndim != 2 or first.shape != last.shape:
-        return None
+    if last.ndim != 2 or first.shape != last.shape or min(last.shape) == 1:
+        return None  # one sample (a column vector `(30, 1)`, a row `(1, 30)`): a unit off for it is not dead
     rows, columns = (size in widths for size in last.shape)
     axis = 1 if rows and not columns else 0
     if last.shape[axis] < MIN_BATCH:
