@@ -444,7 +444,20 @@ def build_layer(cls: type, rng: np.random.Generator, *, train: bool = True, batc
                 f"({x.shape} first): pass `--build` to give it a layer and check it inside a network"
             )
         built.cases.append((f"x {x.shape} (forward raised on every input shape tried)", x, t))
+    elif not is_loss_layer(layer):
+        _, x, t = built.cases[0]
+        error = _trial_error_of(lambda: _forward_backward(layer, x, t, train))
+        if error is not None and (setup := _set_elsewhere(cls, error)):
+            # `self.input_shape` set by `set_input_shape()`, which the user's network calls when it adds the layer
+            raise Unsupported(f"its backward raised {type(error).__name__} ({error}): it needs `{setup}()` called first")
     return built
+
+
+def _forward_backward(layer: Any, x: np.ndarray, t: Any, train: bool) -> None:
+    adapter = ClassLayer(copy.deepcopy(layer), train=train)
+    out = adapter.forward(x.copy(), t)
+    if isinstance(out, np.ndarray):
+        adapter.backward(np.ones_like(out))
 
 
 def _trial_error_of(call: Callable[[], Any]) -> BaseException | None:

@@ -87,3 +87,35 @@ def test_a_layer_built_from_an_input_shape_whose_forward_takes_a_batch_is_checke
     path = planted(tmp_path / "b", "shaped.py", SHAPED, "np.sum(dvalues * self.inputs, axis=0)", "np.mean(dvalues * self.inputs, axis=0)")
     (finding,) = errors(check(path))
     assert (finding["code"], finding["param"]) == ("BPD101", "weights")
+
+
+PADDING = '''\
+import numpy as np
+
+
+class Layer:
+    def set_input_shape(self, shape):
+        self.input_shape = shape
+
+
+class ZeroPadding2D(Layer):
+    def __init__(self, padding):
+        self.pad_h, self.pad_w = padding[0], padding[1]
+
+    def forward_pass(self, X, training=True):
+        return np.pad(X, ((0, 0), (0, 0), (self.pad_h, self.pad_h), (self.pad_w, self.pad_w)))
+
+    def backward_pass(self, accum_grad):
+        height, width = self.input_shape[1], self.input_shape[2]
+        return accum_grad[:, :, self.pad_h:self.pad_h + height, self.pad_w:self.pad_w + width]
+'''
+
+
+def test_a_layer_whose_backward_needs_its_networks_set_up_call_is_not_reported_as_broken(tmp_path):
+    """`self.input_shape` comes from `set_input_shape()`, which the user's network calls when it adds the
+    layer: checked alone, its backward cannot run, and that is said plainly (info), not as a bug."""
+    report = check(write(tmp_path, "padding.py", PADDING))
+    assert errors(report) == []
+    (note,) = [f for f in report["findings"] if f.get("layer") == "ZeroPadding2D"]
+    assert (note["code"], note["severity"]) == ("BPD008", "info")
+    assert "it needs `set_input_shape()` called first" in note["message"]
