@@ -108,6 +108,17 @@ class ZeroPadding2D(Layer):
     def backward_pass(self, accum_grad):
         height, width = self.input_shape[1], self.input_shape[2]
         return accum_grad[:, :, self.pad_h:self.pad_h + height, self.pad_w:self.pad_w + width]
+
+
+class Scale(Layer):
+    def __init__(self, factor=2.0):
+        self.factor = factor
+
+    def forward_pass(self, X, training=True):
+        return self.factor * X
+
+    def backward_pass(self, accum_grad):
+        return self.factor * accum_grad
 '''
 
 
