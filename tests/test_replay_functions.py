@@ -370,3 +370,14 @@ def test_the_printed_loss_still_finds_a_wrong_derivative(tmp_path):
     report = check(path)
     (finding,) = [f for f in errors(report) if f["name"] == "step-gradient-mismatch"]
     assert (finding["line"], finding["param"]) == (line_of(path, "delta2 = delta3.dot(W2.T) * (1 - a1)"), "delta2")
+
+
+def test_the_curve_of_a_climbed_log_likelihood_is_judged_as_its_negative(tmp_path):
+    """The loop climbs `c` (a log-likelihood, below 0): its own curve, replayed, goes up, which is
+    learning. The curve is kept as −c, so it falls and no rate finding says the loss rises."""
+    report = check(write(tmp_path, "ascent.py", ASCENT), training=True)
+    result = replayed(report)
+    assert result["maximised"] is True
+    curve = result["curve"]
+    assert len(curve) >= 10 and curve[0] > 0 and curve[-1] < curve[0]
+    assert {f["code"] for f in report["findings"]}.isdisjoint({"BPD608", "BPD609", "BPD610"})

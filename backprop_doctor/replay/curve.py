@@ -79,6 +79,7 @@ def own_curve(
     watch: dict[str, list[Any]] | None = None,
 ) -> list[float]:
     """The loss after each of the first `steps` passes of the training loop; [] when it cannot run.
+    A program that climbs its objective (`runner.sign` -1, gradient ascent) gets the objective negated.
 
     `names` rebinds variables of the step's state first (`{"lr": 0.05}`: the same program at a
     smaller learning rate); `starts` gets the number of each pass as it starts; `watch` maps
@@ -137,7 +138,7 @@ def own_curve(
         pass
     finally:
         namespace.pop(_NOTE, None)
-    return [v for v in losses[:steps]]
+    return [runner.sign * v for v in losses[:steps]]  # a log-likelihood the loop climbs is judged as its negative
 
 
 def rises(curve: list[float]) -> bool:
