@@ -295,6 +295,48 @@ def directional_probe(
     )
 
 
+def one_sided_probe(
+    f: Callable[[], float],
+    f0: float,
+    arrays: Sequence[np.ndarray],
+    grads: Sequence[np.ndarray],
+    directions: Sequence[np.ndarray],
+    h: float,
+    floor: float = 1e-10,
+    saved: Sequence[np.ndarray] | None = None,
+) -> Probe:
+    """A forward difference (f(θ + h v) - f(θ)) / h along `directions`: one evaluation of `f`.
+
+    Its error holds the curvature term (h/2)·vᵀHv besides rounding, so it can only say
+    "clean" for a smooth function far inside a loose tolerance; it tells nothing about
+    kinks (both slopes are the one forward slope). A caller that sees it fail probes
+    again with central differences.
+    """
+    if saved is None:
+        saved = [a.copy() for a in arrays]
+    directions = [_direction(v) for v in directions]
+    try:
+        for a, s, v in zip(arrays, saved, directions):
+            v.step(a, s, h)
+        f_plus = float(f())
+    finally:
+        for a, s in zip(arrays, saved):
+            np.copyto(a, s)
+    dots = [v.dot(g) for g, v in zip(grads, directions)]
+    size = float(sum(np.sqrt(_squared_norm(g) * vv) for g, (_, vv) in zip(grads, dots)))
+    slope = (f_plus - f0) / h
+    return Probe(
+        analytic=float(sum(d for d, _ in dots)),
+        numerical=slope,
+        forward_slope=slope,
+        backward_slope=slope,
+        scale=float(sum(abs(d) for d, _ in dots)),
+        floor=max(floor, 1e-6 * size, noise_floor(f0, h)),
+        step=h,
+        rounding=_rounding(f0, h),
+    )
+
+
 # A probe limited by rounding is repeated with a step this many times larger, up to
 # MAX_GROWTH times the first, while the function stays straight over the larger step.
 GROWTH = 10
@@ -328,7 +370,7 @@ def refined_probe(
         saved = [a.copy() for a in arrays]
     probe = directional_probe(f, f0, arrays, grads, directions, h, floor, saved)
     step = h
-    while _rounding_limited(probe, f0, step, tol) and step * GROWTH <= h * MAX_GROWTH:
+    while rounding_limited(probe, f0, step, tol) and step * GROWTH <= h * MAX_GROWTH:
         wider = directional_probe(f, f0, arrays, grads, directions, step * GROWTH, floor, saved)
         if not _straight(wider, f0, step * GROWTH, tol):
             break
@@ -382,7 +424,8 @@ def _squared_norm(g: np.ndarray) -> float:
     return float(np.dot(flat, flat)) if flat is not None else float(np.vdot(g, g))
 
 
-def _rounding_limited(probe: Probe, f0: float, h: float, tol: float) -> bool:
+def rounding_limited(probe: Probe, f0: float, h: float, tol: float) -> bool:
+    """Whether rounding could move the probe's slope by more than a tenth of `tol` of it."""
     signal = max(abs(probe.analytic), abs(probe.numerical))
     return 0 < signal and 10 * _rounding(f0, h) > tol * signal
 
