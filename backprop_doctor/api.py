@@ -203,7 +203,10 @@ def check_network(net: Any, x: Any, t: Any, **options: Any) -> Report:
         counts = Counter(type(layer).__name__ for _, layer in network.layers())
         reentrant = []  # per layer checked: its backward gave the same gradients twice
         try:  # every check reseeds NumPy's global random state: it is restored once, here
-            for key, layer, activation, target, _ in network.layer_inputs(x, t):
+            feed = network.layer_inputs(x, t)
+            item = next(feed, None)
+            while item is not None:
+                key, layer, activation, target, _ = item
                 label = layer_label(key, type(layer).__name__, counts)
                 with _layer_copy(layer, network, given_arrays) as layer_copy:
                     adapter = ClassLayer(layer_copy, train=opts.train)
@@ -217,12 +220,19 @@ def check_network(net: Any, x: Any, t: Any, **options: Any) -> Report:
                         originals=given_arrays,
                         x_owned=True,  # layer_inputs hands each layer a copy of its own
                         restore_rng=False,
+                        keep_output=True,  # the next layer's input: no second forward for it
                     )
                     report.extend(check.run())
                     forwards += check.counter.forwards
                     reentrant.append(check.reentrant is True)
                 report.built.append(Built(label, f"{network.name} layer `{key}`", f"input {_shape(activation)}"))
+                output = check.output
                 del adapter, check, layer_copy, activation  # before the next layer's check allocates its own
+                try:
+                    item = feed.send(output)
+                except StopIteration:
+                    item = None
+                del output
             whole = LayerCheck(
                 NetworkAdapter(network),
                 np.array(x, dtype=np.float64) if np.asarray(x).dtype.kind == "f" else np.array(x),  # word ids stay integers

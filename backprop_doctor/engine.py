@@ -101,6 +101,9 @@ class LayerCheck(Contracts):
     # the same gradients when called twice. The network's own second `gradient` call is then
     # made only where state could still carry over between calls (`_carries_state`).
     parts_reentrant: bool = False
+    # Keep a float64 copy of the first forward's output as `output` (a network's next layer
+    # is checked on it, so its input is not computed by another forward).
+    keep_output: bool = False
 
     def __post_init__(self) -> None:
         self._writes_input = True  # until the first forward shows otherwise
@@ -114,6 +117,7 @@ class LayerCheck(Contracts):
         self._held: list[np.ndarray] = []
         # True once the second backward gave the same gradients as the first (None: not known)
         self.reentrant: bool | None = None
+        self.output: np.ndarray | None = None  # with `keep_output`: the first forward's output
         self._grads: dict[str, Any] = {}
         self._checked: list[_Array] = []
         # A stream of its own: inputs built (or drawn by the caller) from the same seed must not
@@ -381,6 +385,9 @@ class LayerCheck(Contracts):
         del given  # the layer may keep it; the check needs it no longer
         if not self._output_ok(out):
             return None
+        if self.keep_output and attempt == 0 and not self._copies:
+            # copied now: backward may change what the layer keeps of its output
+            self.output = np.array(out, dtype=np.float64)
         dtype = str(np.asarray(out).dtype) if np.asarray(out).dtype.kind == "f" else "float64"
         upstream: Any = 1.0 if self.adapter.is_loss else self.rng.standard_normal(np.shape(out))
         self._upstream = upstream

@@ -158,7 +158,8 @@ class Network:
         last with `t`: the activations come from running this network's own layers on `x`.
 
         Reseeds NumPy's global RNG before each layer (callers save and restore it); stops
-        quietly at a layer that raises, which the layer's own check reports.
+        quietly at a layer that raises, which the layer's own check reports. A caller that
+        ran the layer's forward on the input it was given may `send` the float64 output.
         """
         last = self.last_layer()
         fed = fed_inputs(self, x, t)
@@ -170,9 +171,12 @@ class Network:
         activation = np.array(x, dtype=np.float64) if np.asarray(x).dtype.kind == "f" else np.asarray(x)
         for key, layer in self.layers():
             is_loss = last is not None and layer is last[1]
-            yield key, layer, activation.copy(), (t if is_loss else None), is_loss
+            output = yield key, layer, activation.copy(), (t if is_loss else None), is_loss
             if is_loss:
                 return
+            if output is not None:  # sent by a caller that ran this forward on this input already
+                activation = output
+                continue
             np.random.seed(FORWARD_SEED)
             try:
                 activation = np.asarray(ClassLayer(layer, train=self.train).forward(activation.copy()), dtype=np.float64)
