@@ -9,6 +9,7 @@ so a dropout mask is the same in each one, and restored afterwards.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,6 +49,21 @@ LOSS_RTOL = 1e-4
 EARLY_ONE = 1e-3
 EARLY_TWO = 1e-1
 BORDERLINE = 10.0  # a joint probe within this many tolerances, with every element compared right, is a kink
+
+
+# sys.getrefcount of a view's base that only the view refers to: the view, `owner`, the call.
+_ONLY_ITS_VIEW = 3
+
+_SEED_SEQUENCES: dict[int, np.random.SeedSequence] = {}
+
+
+def _seed_sequence(seed: int) -> np.random.SeedSequence:
+    """The engine stream's seed sequence for `seed`, made once: the same stream as
+    `np.random.default_rng([seed, ENGINE_STREAM])` at half its cost per check."""
+    found = _SEED_SEQUENCES.get(seed)
+    if found is None:
+        found = _SEED_SEQUENCES[seed] = np.random.SeedSequence([seed, ENGINE_STREAM])
+    return found
 
 
 @dataclass
@@ -122,7 +138,7 @@ class LayerCheck(Contracts):
         self._checked: list[_Array] = []
         # A stream of its own: inputs built (or drawn by the caller) from the same seed must not
         # coincide with the upstream gradient, or bugs such as masking on dout's sign hide.
-        self.rng = np.random.default_rng([self.options.seed, ENGINE_STREAM])
+        self.rng = np.random.Generator(np.random.PCG64(_seed_sequence(self.options.seed)))
         self.layer = self.label or self.adapter.name
         self.report = Report(seed=self.options.seed)
 
@@ -191,13 +207,25 @@ class LayerCheck(Contracts):
     def _hold(self, grads: dict[str, Any], x: np.ndarray) -> dict[str, Any]:
         """Keep the gradient arrays by reference where that is safe: an array that shares
         memory with something the probes perturb, or that cannot be made read-only, is copied."""
-        lives = [x, *self.adapter.params().values()]
+        lives = [a for a in (x, *self.adapter.params().values()) if isinstance(a, np.ndarray)]
         held = {}
         for name, g in grads.items():
             if isinstance(g, np.ndarray) and not any(g is h for h in self._held):
-                # a view (`dx = ys; ...; return dx.reshape(...)`) stays writable through its base,
-                # which the layer keeps and its next backward writes into: only an owner is held
-                if g.flags.writeable and g.flags.owndata and not any(np.may_share_memory(g, a) for a in lives if isinstance(a, np.ndarray)):
+                # An owner is held alone. A view (the book's `return dx.reshape(...)`) stays writable
+                # through its base: it is held with its base (base first, so the base is writable
+                # again before the view) when nothing but the view refers to that base (a view the
+                # layer kept of it would stay writable); anything else is copied.
+                owner = g if g.flags.owndata else g.base
+                if (
+                    g.flags.writeable
+                    and isinstance(owner, np.ndarray)
+                    and owner.flags.owndata
+                    and owner.flags.writeable
+                    and (owner is g or sys.getrefcount(owner) <= _ONLY_ITS_VIEW)
+                    and not any(np.may_share_memory(owner, a) for a in lives)
+                ):
+                    if owner is not g and not any(owner is h for h in self._held):
+                        self._held.append(owner)
                     self._held.append(g)
                 else:
                     g = np.array(g, copy=True)
@@ -206,8 +234,9 @@ class LayerCheck(Contracts):
         return held
 
     def _release(self, keep: dict[str, Any]) -> None:
-        """Stop holding arrays that `keep` no longer refers to."""
-        self._held = [g for g in self._held if any(g is v for v in keep.values())]
+        """Stop holding arrays that `keep` no longer refers to (nor to a view of)."""
+        kept = [v for v in keep.values() if isinstance(v, np.ndarray)]
+        self._held = [g for g in self._held if any(g is v or g is v.base for v in kept)]
 
     def _guarded(self, call: Callable[[], Any], reseed: bool = False) -> Any:
         """Run user code with the held gradients read-only; if it writes into them, copy

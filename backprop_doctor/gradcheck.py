@@ -17,6 +17,7 @@ Two tiers keep a check cheap:
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+import math
 import statistics
 from dataclasses import dataclass, replace
 
@@ -89,12 +90,13 @@ class Direction:
 
     def __init__(self, shape: tuple[int, ...], rng: np.random.Generator, scale: float = 1.0):
         self.shape = tuple(shape)
-        self.size = int(np.prod(self.shape, dtype=np.int64))
+        self.size = math.prod(self.shape)
         self.scale = float(scale)
         single = self.size <= POOL_SIZE // 2
         count = 1 if single else -(-self.size // BLOCK)
         span = POOL_SIZE - (self.size if single else BLOCK)
-        self.offsets = rng.integers(0, span + 1, size=count)
+        # one offset drawn as a scalar: the same number as `size=1` draws, at a third of the cost
+        self.offsets = [int(rng.integers(0, span + 1))] if count == 1 else rng.integers(0, span + 1, size=count).tolist()
 
     def windows(self):
         """(start, stop, unscaled entries) over the flattened array, a view of the pool each."""
@@ -203,7 +205,7 @@ def step_scales(arrays: Sequence[np.ndarray], grads: Sequence[np.ndarray]) -> li
     in a deep network at a small initial scale.
     """
     own = [array_scale(a) for a in arrays]
-    norms = [float(np.sqrt(np.vdot(g, g).real)) if np.all(np.isfinite(g)) else 0.0 for g in grads]
+    norms = [_norm(g) for g in grads]
     effects = [s * n for s, n in zip(own, norms) if s > 0 and n > 0]
     largest = max((s for s in own if np.isfinite(s)), default=0.0) or 1.0
     scales = []
@@ -215,6 +217,14 @@ def step_scales(arrays: Sequence[np.ndarray], grads: Sequence[np.ndarray]) -> li
         else:
             scales.append(largest)
     return scales
+
+
+def _norm(g: np.ndarray) -> float:
+    """The Euclidean norm of a gradient, 0 for one holding a NaN or an infinity."""
+    squared = float(np.vdot(g, g).real)
+    if math.isfinite(squared) or np.all(np.isfinite(g)):  # a sum of finite squares may overflow
+        return math.sqrt(squared)
+    return 0.0
 
 
 @dataclass(frozen=True)
@@ -233,7 +243,9 @@ class Probe:
 
     @property
     def error(self) -> float:
-        return float(relative_error(self.analytic, self.numerical, max(self.floor, 1e-300)))
+        # `relative_error` on two numbers, in plain floats (the same IEEE operations)
+        a, n = self.analytic, self.numerical
+        return abs(a - n) / max(abs(a), abs(n), self.floor, 1e-300)
 
     @property
     def kinked(self) -> bool:
