@@ -54,16 +54,37 @@ BORDERLINE = 10.0  # a joint probe within this many tolerances, with every eleme
 # sys.getrefcount of a view's base that only the view refers to: the view, `owner`, the call.
 _ONLY_ITS_VIEW = 3
 
-_SEED_SEQUENCES: dict[int, np.random.SeedSequence] = {}
+class _Streams:
+    """The engine's random stream for a seed, `np.random.default_rng([seed, ENGINE_STREAM])`
+    from its start, without building a generator for every check (its seeding costs about
+    a forward pass of a small network): a check takes a generator for the length of its run
+    (`take`) and hands it back (`give`); a generator handed back is reset to the start."""
+
+    KEEP = 4  # generators kept per seed
+
+    def __init__(self) -> None:
+        self.free: dict[int, list[np.random.Generator]] = {}
+        self.start: dict[int, dict[str, Any]] = {}
+
+    def take(self, seed: int) -> np.random.Generator:
+        free = self.free.get(seed)
+        if free:
+            try:
+                return free.pop()
+            except IndexError:  # taken by another thread meanwhile
+                pass
+        rng = np.random.default_rng([seed, ENGINE_STREAM])
+        self.start.setdefault(seed, rng.bit_generator.state)
+        return rng
+
+    def give(self, seed: int, rng: np.random.Generator) -> None:
+        free = self.free.setdefault(seed, [])
+        if len(free) < self.KEEP:
+            rng.bit_generator.state = self.start[seed]
+            free.append(rng)
 
 
-def _seed_sequence(seed: int) -> np.random.SeedSequence:
-    """The engine stream's seed sequence for `seed`, made once: the same stream as
-    `np.random.default_rng([seed, ENGINE_STREAM])` at half its cost per check."""
-    found = _SEED_SEQUENCES.get(seed)
-    if found is None:
-        found = _SEED_SEQUENCES[seed] = np.random.SeedSequence([seed, ENGINE_STREAM])
-    return found
+_streams = _Streams()
 
 
 @dataclass
@@ -138,7 +159,8 @@ class LayerCheck(Contracts):
         self._checked: list[_Array] = []
         # A stream of its own: inputs built (or drawn by the caller) from the same seed must not
         # coincide with the upstream gradient, or bugs such as masking on dout's sign hide.
-        self.rng = np.random.Generator(np.random.PCG64(_seed_sequence(self.options.seed)))
+        # Set for the length of `run` (`_streams`).
+        self.rng: np.random.Generator = None  # type: ignore[assignment]
         self.layer = self.label or self.adapter.name
         self.report = Report(seed=self.options.seed)
 
@@ -289,6 +311,7 @@ class LayerCheck(Contracts):
 
     def run(self) -> Report:
         state = np.random.get_state() if self.restore_rng else None
+        self.rng = _streams.take(self.options.seed)
         try:
             self._run(attempt=0)
         except _LayerRaised as raised:
@@ -301,6 +324,8 @@ class LayerCheck(Contracts):
             )
         finally:
             self._let_go()
+            _streams.give(self.options.seed, self.rng)
+            self.rng = None  # type: ignore[assignment]
             if state is not None:
                 np.random.set_state(state)
         return self.report
