@@ -54,6 +54,17 @@ BORDERLINE = 10.0  # a joint probe within this many tolerances, with every eleme
 # sys.getrefcount of a view's base that only the view refers to: the view, `owner`, the call.
 _ONLY_ITS_VIEW = 3
 
+_DTYPE_NAMES: dict[np.dtype, str] = {}
+
+
+def _dtype_name(dtype: np.dtype) -> str:
+    """str(dtype), remembered (NumPy builds the name anew on every call)."""
+    name = _DTYPE_NAMES.get(dtype)
+    if name is None:
+        name = _DTYPE_NAMES[dtype] = str(dtype)
+    return name
+
+
 class _Streams:
     """The engine's random stream for a seed, `np.random.default_rng([seed, ENGINE_STREAM])`
     from its start, without building a generator for every check (its seeding costs about
@@ -305,7 +316,7 @@ class LayerCheck(Contracts):
     def _objective(self, out: Any, upstream: Any) -> float:
         if self.adapter.is_loss:
             return float(np.asarray(out, dtype=np.float64).sum())
-        return float(np.sum(np.asarray(out, dtype=np.float64) * upstream))
+        return float((np.asarray(out, dtype=np.float64) * upstream).sum())  # np.sum's own reduction
 
     # -- the check ---------------------------------------------------------------------
 
@@ -442,7 +453,8 @@ class LayerCheck(Contracts):
         if self.keep_output and attempt == 0 and not self._copies:
             # copied now: backward may change what the layer keeps of its output
             self.output = np.array(out, dtype=np.float64)
-        dtype = str(np.asarray(out).dtype) if np.asarray(out).dtype.kind == "f" else "float64"
+        out_dtype = np.asarray(out).dtype
+        dtype = _dtype_name(out_dtype) if out_dtype.kind == "f" else "float64"
         upstream: Any = 1.0 if self.adapter.is_loss else self.rng.standard_normal(np.shape(out))
         self._upstream = upstream
         f0 = self._objective(out, upstream)

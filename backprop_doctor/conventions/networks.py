@@ -168,15 +168,19 @@ class Network:
                 given, target, _ = fed[key]
                 yield key, layer, given.astype(np.float64) if given.dtype.kind == "f" else given, target, target is not None
             return
-        activation = np.array(x, dtype=np.float64) if np.asarray(x).dtype.kind == "f" else np.asarray(x)
+        fresh = np.asarray(x).dtype.kind == "f"  # the first activation is a copy made here
+        activation = np.array(x, dtype=np.float64) if fresh else np.asarray(x)
         for key, layer in self.layers():
             is_loss = last is not None and layer is last[1]
-            output = yield key, layer, activation.copy(), (t if is_loss else None), is_loss
+            given = activation if fresh else activation.copy()
+            output = yield key, layer, given, (t if is_loss else None), is_loss
             if is_loss:
                 return
             if output is not None:  # sent by a caller that ran this forward on this input already
-                activation = output
+                activation, fresh = output, False
                 continue
+            if fresh:  # the caller had the only copy of x
+                activation, fresh = np.array(x, dtype=np.float64), False
             np.random.seed(FORWARD_SEED)
             try:
                 activation = np.asarray(ClassLayer(layer, train=self.train).forward(activation.copy()), dtype=np.float64)
