@@ -72,6 +72,7 @@ class _Streams:
     (`take`) and hands it back (`give`); a generator handed back is reset to the start."""
 
     KEEP = 4  # generators kept per seed
+    SEEDS = 16  # seeds kept (a run over many seeds starts afresh past this)
 
     def __init__(self) -> None:
         self.free: dict[int, list[np.random.Generator]] = {}
@@ -85,13 +86,15 @@ class _Streams:
             except IndexError:  # taken by another thread meanwhile
                 pass
         rng = np.random.default_rng([seed, ENGINE_STREAM])
+        if seed not in self.start and len(self.start) >= self.SEEDS:
+            self.free, self.start = {}, {}
         self.start.setdefault(seed, rng.bit_generator.state)
         return rng
 
     def give(self, seed: int, rng: np.random.Generator) -> None:
-        free = self.free.setdefault(seed, [])
-        if len(free) < self.KEEP:
-            rng.bit_generator.state = self.start[seed]
+        start, free = self.start.get(seed), self.free.setdefault(seed, [])
+        if start is not None and len(free) < self.KEEP:
+            rng.bit_generator.state = start
             free.append(rng)
 
 
