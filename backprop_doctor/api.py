@@ -203,8 +203,15 @@ def check_network(net: Any, x: Any, t: Any, **options: Any) -> Report:
         counts = Counter(type(layer).__name__ for _, layer in network.layers())
         reentrant = []  # per layer checked: its backward gave the same gradients twice
         try:  # every check reseeds NumPy's global random state: it is restored once, here
-            for key, layer, activation, target, _ in network.layer_inputs(x, t):
+            feed = network.layer_inputs(x, t)
+            item = next(feed, None)
+            first_input = item[2] if item is not None else None  # float64 values of x, when it is float64
+            while item is not None:
+                key, layer, activation, target, _ = item
                 label = layer_label(key, type(layer).__name__, counts)
+                sources = given_arrays
+                if activation is first_input and isinstance(x, np.ndarray) and x.dtype == np.float64:
+                    sources = {**given_arrays, id(activation): x}  # probes restore it from x, no copy
                 with _layer_copy(layer, network, given_arrays) as layer_copy:
                     adapter = ClassLayer(layer_copy, train=opts.train)
                     check = LayerCheck(
@@ -214,18 +221,29 @@ def check_network(net: Any, x: Any, t: Any, **options: Any) -> Report:
                         opts,
                         user_dtypes=frozenset(dtypes),
                         label=label,
-                        originals=given_arrays,
+                        originals=sources,
                         x_owned=True,  # layer_inputs hands each layer a copy of its own
                         restore_rng=False,
+                        keep_output=True,  # the next layer's input: no second forward for it
                     )
                     report.extend(check.run())
                     forwards += check.counter.forwards
                     reentrant.append(check.reentrant is True)
                 report.built.append(Built(label, f"{network.name} layer `{key}`", f"input {_shape(activation)}"))
-                del adapter, check, layer_copy, activation  # before the next layer's check allocates its own
+                output = check.output
+                del adapter, check, layer_copy, activation, sources  # before the next layer's check allocates its own
+                try:
+                    item = feed.send(output)
+                except StopIteration:
+                    item = None
+                del output
+            if not (
+                isinstance(first_input, np.ndarray) and first_input.dtype == np.float64 and first_input.shape == np.shape(x) and identical(first_input, x)
+            ):  # the first layer's input, as its check left it, unless that differs from x
+                first_input = np.array(x, dtype=np.float64) if np.asarray(x).dtype.kind == "f" else np.array(x)  # word ids stay integers
             whole = LayerCheck(
                 NetworkAdapter(network),
-                np.array(x, dtype=np.float64) if np.asarray(x).dtype.kind == "f" else np.array(x),  # word ids stay integers
+                first_input,
                 t,
                 opts,
                 user_dtypes=frozenset(dtypes),

@@ -136,7 +136,7 @@ class Contracts:
             return False
         if array.dtype == object:
             return False
-        if not np.all(np.isfinite(array)):
+        if not np.isfinite(array).all():
             bad = int(np.sum(~np.isfinite(array)))
             self._add(
                 "non-finite-output",

@@ -9,6 +9,7 @@ so a dropout mask is the same in each one, and restored afterwards.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,6 +49,56 @@ LOSS_RTOL = 1e-4
 EARLY_ONE = 1e-3
 EARLY_TWO = 1e-1
 BORDERLINE = 10.0  # a joint probe within this many tolerances, with every element compared right, is a kink
+
+
+# sys.getrefcount of a view's base that only the view refers to: the view, `owner`, the call.
+_ONLY_ITS_VIEW = 3
+
+_DTYPE_NAMES: dict[np.dtype, str] = {}
+
+
+def _dtype_name(dtype: np.dtype) -> str:
+    """str(dtype), remembered (NumPy builds the name anew on every call)."""
+    name = _DTYPE_NAMES.get(dtype)
+    if name is None:
+        name = _DTYPE_NAMES[dtype] = str(dtype)
+    return name
+
+
+class _Streams:
+    """The engine's random stream for a seed, `np.random.default_rng([seed, ENGINE_STREAM])`
+    from its start, without building a generator for every check (its seeding costs about
+    a forward pass of a small network): a check takes a generator for the length of its run
+    (`take`) and hands it back (`give`); a generator handed back is reset to the start."""
+
+    KEEP = 4  # generators kept per seed
+    SEEDS = 16  # seeds kept (a run over many seeds starts afresh past this)
+
+    def __init__(self) -> None:
+        self.free: dict[int, list[np.random.Generator]] = {}
+        self.start: dict[int, dict[str, Any]] = {}
+
+    def take(self, seed: int) -> np.random.Generator:
+        free = self.free.get(seed)
+        if free:
+            try:
+                return free.pop()
+            except IndexError:  # taken by another thread meanwhile
+                pass
+        rng = np.random.default_rng([seed, ENGINE_STREAM])
+        if seed not in self.start and len(self.start) >= self.SEEDS:
+            self.free, self.start = {}, {}
+        self.start.setdefault(seed, rng.bit_generator.state)
+        return rng
+
+    def give(self, seed: int, rng: np.random.Generator) -> None:
+        start, free = self.start.get(seed), self.free.setdefault(seed, [])
+        if start is not None and len(free) < self.KEEP:
+            rng.bit_generator.state = start
+            free.append(rng)
+
+
+_streams = _Streams()
 
 
 @dataclass
@@ -101,6 +152,9 @@ class LayerCheck(Contracts):
     # the same gradients when called twice. The network's own second `gradient` call is then
     # made only where state could still carry over between calls (`_carries_state`).
     parts_reentrant: bool = False
+    # Keep a float64 copy of the first forward's output as `output` (a network's next layer
+    # is checked on it, so its input is not computed by another forward).
+    keep_output: bool = False
 
     def __post_init__(self) -> None:
         self._writes_input = True  # until the first forward shows otherwise
@@ -114,11 +168,13 @@ class LayerCheck(Contracts):
         self._held: list[np.ndarray] = []
         # True once the second backward gave the same gradients as the first (None: not known)
         self.reentrant: bool | None = None
+        self.output: np.ndarray | None = None  # with `keep_output`: the first forward's output
         self._grads: dict[str, Any] = {}
         self._checked: list[_Array] = []
         # A stream of its own: inputs built (or drawn by the caller) from the same seed must not
         # coincide with the upstream gradient, or bugs such as masking on dout's sign hide.
-        self.rng = np.random.default_rng([self.options.seed, ENGINE_STREAM])
+        # Set for the length of `run` (`_streams`).
+        self.rng: np.random.Generator = None  # type: ignore[assignment]
         self.layer = self.label or self.adapter.name
         self.report = Report(seed=self.options.seed)
 
@@ -187,13 +243,25 @@ class LayerCheck(Contracts):
     def _hold(self, grads: dict[str, Any], x: np.ndarray) -> dict[str, Any]:
         """Keep the gradient arrays by reference where that is safe: an array that shares
         memory with something the probes perturb, or that cannot be made read-only, is copied."""
-        lives = [x, *self.adapter.params().values()]
+        lives = [a for a in (x, *self.adapter.params().values()) if isinstance(a, np.ndarray)]
         held = {}
         for name, g in grads.items():
             if isinstance(g, np.ndarray) and not any(g is h for h in self._held):
-                # a view (`dx = ys; ...; return dx.reshape(...)`) stays writable through its base,
-                # which the layer keeps and its next backward writes into: only an owner is held
-                if g.flags.writeable and g.flags.owndata and not any(np.may_share_memory(g, a) for a in lives if isinstance(a, np.ndarray)):
+                # An owner is held alone. A view (the book's `return dx.reshape(...)`) stays writable
+                # through its base: it is held with its base (base first, so the base is writable
+                # again before the view) when nothing but the view refers to that base (a view the
+                # layer kept of it would stay writable); anything else is copied.
+                owner = g if g.flags.owndata else g.base
+                if (
+                    g.flags.writeable
+                    and isinstance(owner, np.ndarray)
+                    and owner.flags.owndata
+                    and owner.flags.writeable
+                    and (owner is g or sys.getrefcount(owner) <= _ONLY_ITS_VIEW)
+                    and not any(np.may_share_memory(owner, a) for a in lives)
+                ):
+                    if owner is not g and not any(owner is h for h in self._held):
+                        self._held.append(owner)
                     self._held.append(g)
                 else:
                     g = np.array(g, copy=True)
@@ -202,8 +270,9 @@ class LayerCheck(Contracts):
         return held
 
     def _release(self, keep: dict[str, Any]) -> None:
-        """Stop holding arrays that `keep` no longer refers to."""
-        self._held = [g for g in self._held if any(g is v for v in keep.values())]
+        """Stop holding arrays that `keep` no longer refers to (nor to a view of)."""
+        kept = [v for v in keep.values() if isinstance(v, np.ndarray)]
+        self._held = [g for g in self._held if any(g is v or g is v.base for v in kept)]
 
     def _guarded(self, call: Callable[[], Any], reseed: bool = False) -> Any:
         """Run user code with the held gradients read-only; if it writes into them, copy
@@ -250,12 +319,13 @@ class LayerCheck(Contracts):
     def _objective(self, out: Any, upstream: Any) -> float:
         if self.adapter.is_loss:
             return float(np.asarray(out, dtype=np.float64).sum())
-        return float(np.sum(np.asarray(out, dtype=np.float64) * upstream))
+        return float((np.asarray(out, dtype=np.float64) * upstream).sum())  # np.sum's own reduction
 
     # -- the check ---------------------------------------------------------------------
 
     def run(self) -> Report:
         state = np.random.get_state() if self.restore_rng else None
+        self.rng = _streams.take(self.options.seed)
         try:
             self._run(attempt=0)
         except _LayerRaised as raised:
@@ -268,6 +338,8 @@ class LayerCheck(Contracts):
             )
         finally:
             self._let_go()
+            _streams.give(self.options.seed, self.rng)
+            self.rng = None  # type: ignore[assignment]
             if state is not None:
                 np.random.set_state(state)
         return self.report
@@ -346,6 +418,9 @@ class LayerCheck(Contracts):
         self._tol = tol
         # smaller steps tell a kink from a wrong gradient only above float64 rounding
         self._narrow = dtype == "float64"
+        if self._clean_one_sided(forward, f0, arrays, h, attempt):
+            self._passed(arrays, self._one_sided_error, dtype, attempt)
+            return
         probes = self._probe(forward, f0, arrays, h, early=True)
         worst = max(p.error for p in probes)
         if worst <= tol:
@@ -378,7 +453,11 @@ class LayerCheck(Contracts):
         del given  # the layer may keep it; the check needs it no longer
         if not self._output_ok(out):
             return None
-        dtype = str(np.asarray(out).dtype) if np.asarray(out).dtype.kind == "f" else "float64"
+        if self.keep_output and attempt == 0 and not self._copies:
+            # copied now: backward may change what the layer keeps of its output
+            self.output = np.array(out, dtype=np.float64)
+        out_dtype = np.asarray(out).dtype
+        dtype = _dtype_name(out_dtype) if out_dtype.kind == "f" else "float64"
         upstream: Any = 1.0 if self.adapter.is_loss else self.rng.standard_normal(np.shape(out))
         self._upstream = upstream
         f0 = self._objective(out, upstream)
@@ -435,6 +514,35 @@ class LayerCheck(Contracts):
                 if (len(probes) == 1 and worst <= EARLY_ONE * self._tol) or (len(probes) == 2 and worst <= EARLY_TWO * self._tol):
                     break
         return probes
+
+    def _clean_one_sided(self, f: Callable[[], float], f0: float, arrays: list[_Array], h: float, attempt: int) -> bool:
+        """Whether a network's gradients agree along two random directions by forward
+        differences, which reuse f0 and cost one evaluation each (central probes cost two).
+
+        Two forward differences within `EARLY_TWO` of the tolerance settle a network as two
+        central probes do (a wrong gradient passes either only when its error happens to be
+        nearly orthogonal to the direction); their curvature term only makes them fail more
+        often. Anything else (a probe outside, a float32 network, one probe asked for) is
+        checked as before from the same random state, so a network that is not clean gets the
+        findings central probes give.
+        """
+        if not (self.adapter.kind == "network" and self._narrow and attempt == 0 and self.options.probes >= 2):
+            return False
+        state = self.rng.bit_generator.state
+        lives = [a.live for a in arrays]
+        saved = [self._saved(a) for a in lives]
+        errors = []
+        for _ in range(2):
+            directions = [gradcheck.Direction(a.live.shape, self.rng, a.scale) for a in arrays]
+            probe = gradcheck.one_sided_probe(f, f0, lives, _Grads(arrays), directions, h, self.options.atol, saved)
+            errors.append(probe.error)
+            # Where rounding hides the slope (a deep network at a small initial scale moves its
+            # loss by a few units in the last place), central probes take a larger step instead.
+            if probe.error > EARLY_TWO * self._tol or gradcheck.rounding_limited(probe, f0, h, self._tol):
+                self.rng.bit_generator.state = state
+                return False
+        self._one_sided_error = max(errors)
+        return True
 
     def _arrays(self, x: np.ndarray, dx: Any, grads: dict[str, Any], attempt: int) -> list[_Array]:
         """The arrays whose gradients can be compared; shape problems become findings."""

@@ -2,8 +2,9 @@
 
 The book's two-layer network at the shapes of MNIST: every layer is checked on the
 activations that reach it, then the whole gradient. A clean network gets one probe per
-layer that agrees far inside the tolerance, one `gradient` call (its layers each gave the
-same gradients twice), and no copy of the batch per evaluation.
+layer that agrees far inside the tolerance (each layer's first output is the next layer's
+input), one `gradient` call (its layers each gave the same gradients twice), two forward
+differences for the whole gradient, and no copy of the batch per evaluation.
 """
 
 from __future__ import annotations
@@ -107,27 +108,30 @@ def mnist_shaped():
     return TwoLayerNet(784, 50, 10), x, t
 
 
-def test_a_clean_two_layer_network_costs_one_gradient_call_and_at_most_21_forward_evaluations(mnist_shaped):
+def test_a_clean_two_layer_network_costs_one_gradient_call_and_17_forward_evaluations(mnist_shaped):
     net, x, t = mnist_shaped
     CALLS.clear()
     report = bd.check_network(net, x, t)
     assert report.ok and report.findings == []
-    assert report.extras["forward_evaluations"] <= 21
+    assert report.extras["forward_evaluations"] == 17
     assert CALLS["gradient"] == 1
-    # the first (widest) layer: its own check's forward, one probe and two backwards; then the
-    # activations pass, the network's f0, the gradient's own forward and the network's probes
-    assert CALLS["Affine1.backward"] == 3  # twice in its own check (reentrancy), once in `gradient`
-    assert CALLS["Affine1.forward"] <= 3 + 1 + 1 + 1 + 4
+    assert CALLS["loss"] == 4  # the network's first loss, the one inside `gradient`, two forward differences
+    # the first (widest) layer: its own check's forward and one probe (two forwards), whose first
+    # output is the next layer's input; then the network's four losses. Two backwards in its own
+    # check (re-entrancy), one in `gradient`.
+    assert CALLS["Affine1.forward"] == 3 + 4
+    assert CALLS["Affine1.backward"] == 3
 
 
-def test_every_layer_of_a_clean_network_is_settled_by_one_probe_and_the_network_by_two(mnist_shaped):
+def test_every_layer_of_a_clean_network_is_settled_by_one_probe_and_the_network_by_two_forward_differences(mnist_shaped):
     net, x, t = mnist_shaped
     report = bd.check_network(net, x, t)
     by_layer = Counter(m.layer for m in report.measurements)
     assert set(by_layer) == {"Affine1", "Relu1", "Affine2", "SoftmaxWithLoss", "TwoLayerNet"}
     assert all(m.verdict == "ok" for m in report.measurements)
-    # 21 = Affine1, Relu1, Affine2: 1 + 2 each; the loss layer: 1 + at most 3 probes; the network: 1 + 2 probes
-    assert report.extras["forward_evaluations"] <= 3 * 3 + (1 + 2 * 3) + (1 + 2 * 2)
+    # 17 = Affine1, Relu1, Affine2: 1 + 2 each; the loss layer: 1 + a probe whose step grew once (4);
+    # the network: its first loss and two forward differences
+    assert report.extras["forward_evaluations"] == 3 * 3 + (1 + 4) + (1 + 2)
 
 
 def test_a_network_that_adds_into_its_gradients_costs_a_second_gradient_call_and_is_reported(mnist_shaped):

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import inspect
 import io
 import re
@@ -67,12 +68,22 @@ LAYER_LOOP = re.compile(r"for\s+[\w\s,()]+?\s+in\s+(\w+\()?\w+\.layers\b")
 
 
 def _loops_over_layers(cls: type) -> bool:
-    """Whether the network predicts by running its `layers` one after the other."""
-    for name in ("predict", "forward"):
+    """Whether the network predicts by running its `layers` one after the other (read from
+    the source once per method, not on every check)."""
+    methods = tuple(getattr(cls, name, None) for name in ("predict", "forward"))
+    try:
+        return _source_loops_over_layers(methods)
+    except TypeError:  # an unhashable attribute
+        return _source_loops_over_layers.__wrapped__(methods)
+
+
+@functools.lru_cache(maxsize=256)
+def _source_loops_over_layers(methods: tuple[Any, ...]) -> bool:
+    for method in methods:
         try:
-            if LAYER_LOOP.search(inspect.getsource(getattr(cls, name))):
+            if method is not None and LAYER_LOOP.search(inspect.getsource(method)):
                 return True
-        except (TypeError, OSError, AttributeError):
+        except (TypeError, OSError):
             continue
     return False
 

@@ -158,7 +158,8 @@ class Network:
         last with `t`: the activations come from running this network's own layers on `x`.
 
         Reseeds NumPy's global RNG before each layer (callers save and restore it); stops
-        quietly at a layer that raises, which the layer's own check reports.
+        quietly at a layer that raises, which the layer's own check reports. A caller that
+        ran the layer's forward on the input it was given may `send` the float64 output.
         """
         last = self.last_layer()
         fed = fed_inputs(self, x, t)
@@ -167,12 +168,19 @@ class Network:
                 given, target, _ = fed[key]
                 yield key, layer, given.astype(np.float64) if given.dtype.kind == "f" else given, target, target is not None
             return
-        activation = np.array(x, dtype=np.float64) if np.asarray(x).dtype.kind == "f" else np.asarray(x)
+        fresh = np.asarray(x).dtype.kind == "f"  # the first activation is a copy made here
+        activation = np.array(x, dtype=np.float64) if fresh else np.asarray(x)
         for key, layer in self.layers():
             is_loss = last is not None and layer is last[1]
-            yield key, layer, activation.copy(), (t if is_loss else None), is_loss
+            given = activation if fresh else activation.copy()
+            output = yield key, layer, given, (t if is_loss else None), is_loss
             if is_loss:
                 return
+            if output is not None:  # sent by a caller that ran this forward on this input already
+                activation, fresh = output, False
+                continue
+            if fresh:  # the caller had the only copy of x
+                activation, fresh = np.array(x, dtype=np.float64), False
             np.random.seed(FORWARD_SEED)
             try:
                 activation = np.asarray(ClassLayer(layer, train=self.train).forward(activation.copy()), dtype=np.float64)

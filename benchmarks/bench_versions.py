@@ -1,0 +1,104 @@
+"""Two versions of `check_network` side by side in one process, called alternately.
+
+    python benchmarks/bench_versions.py --before REV            # REV: a git revision of this repository
+    python benchmarks/bench_versions.py --before REV --repeat 50
+
+The version at REV is exported (`git archive`) to a temporary folder and imported under the
+name `bd_before`, beside this worktree's `backprop_doctor`; each round calls one forward pass
+(ten times), the version before, the version now and torch's `gradcheck(fast_mode=True)` when
+torch is installed, so a change in the machine's load hits all of them alike. Prints the min
+and median of each in ms, as forward-pass equivalents (wall and the thread's CPU time), and
+the ratios between them.
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"  # before NumPy (and torch) load their BLAS
+
+import argparse  # noqa: E402
+import importlib  # noqa: E402
+import io  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tarfile  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(HERE))
+
+import nets  # noqa: E402
+import run_all  # noqa: E402
+
+import backprop_doctor as bd  # noqa: E402
+
+
+def import_revision(revision: str, folder: Path):
+    """The package at `revision`, imported as `bd_before` from `folder`."""
+    archive = subprocess.run(["git", "archive", revision, "backprop_doctor"], cwd=ROOT, capture_output=True, check=True).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(folder, filter="data")
+    package = folder / "backprop_doctor"
+    for path in package.rglob("*.py"):
+        path.write_text(path.read_text(encoding="utf-8").replace("backprop_doctor", "bd_before"), encoding="utf-8")
+    package.rename(folder / "bd_before")
+    sys.path.insert(0, str(folder))
+    return importlib.import_module("bd_before")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--before", required=True, help="git revision of the version to compare with")
+    parser.add_argument("--repeat", type=int, default=30, help="rounds (min and median shown)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        before = import_revision(args.before, Path(folder))
+        net, x, t = nets.two_layer_net()
+        torch_run = run_all.torch_gradcheck(net, x, t)
+        calls = {
+            "forward pass (net.loss)": lambda: net.loss(x, t),
+            f"check_network at {args.before}": lambda: before.check_network(net, x, t),
+            "check_network now": lambda: bd.check_network(net, x, t),
+        }
+        if torch_run is not None:
+            calls[f"torch {torch_run.version} gradcheck fast_mode"] = torch_run
+        for name in list(calls)[1:3]:
+            report = calls[name]()
+            assert report.ok and not report.findings, (name, [f.message for f in report.findings])
+        wall: dict[str, list[float]] = {name: [] for name in calls}
+        cpu: dict[str, list[float]] = {name: [] for name in calls}
+        for _ in range(args.repeat):
+            for name, call in calls.items():
+                for _ in range(10 if name.startswith("forward") else 1):
+                    start, start_cpu = time.perf_counter(), time.thread_time()
+                    call()
+                    wall[name].append(time.perf_counter() - start)
+                    cpu[name].append(time.thread_time() - start_cpu)
+        first = next(iter(calls))
+        unit, unit_cpu = min(wall[first]), min(cpu[first])
+        load = ", ".join(f"{v:.2f}" for v in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
+        print(f"784-50-10 net, batch 100, float64, one BLAS thread; {args.repeat} rounds; load average {load}")
+        print(f"{'':40}{'ms min / median':>20}{'fwd-equiv (CPU)':>18}")
+        for name in calls:
+            print(
+                f"{name:40}{1e3 * min(wall[name]):9.2f} / {1e3 * statistics.median(wall[name]):8.2f}"
+                f"{min(wall[name]) / unit:10.1f} ({min(cpu[name]) / unit_cpu:5.1f})"
+            )
+        names = list(calls)
+        print(f"now ÷ before (min, CPU min): {min(wall[names[1]]) / min(wall[names[2]]):.2f}× faster, {min(cpu[names[1]]) / min(cpu[names[2]]):.2f}× (CPU)")
+        if torch_run is not None:
+            for name in names[1:3]:
+                print(f"torch ÷ {name}: {min(wall[names[3]]) / min(wall[name]):.2f}× (CPU {min(cpu[names[3]]) / min(cpu[name]):.2f}×)")
+        print("forward evaluations per check:", before.check_network(net, x, t).extras["forward_evaluations"], "→", bd.check_network(net, x, t).extras["forward_evaluations"])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
