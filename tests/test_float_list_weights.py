@@ -62,7 +62,8 @@ def test_float_list_weights_are_replayed_and_the_correct_program_is_clean(tmp_pa
     assert errors(report) == []
     wrong = _wrong(report)
     assert {"output.weights[0]", "output.weights[1]", "hidden[0].weights[0]", "hidden[0].weights[1]"} <= set(wrong)
-    assert len(wrong) == 6  # two floats for each of the three neurons
+    assert len(wrong) == 9  # two weights and a bias for each of the three neurons
+    assert {"output.bias", "hidden[0].bias"} <= set(wrong)
     assert not any(wrong.values())
 
 
@@ -73,9 +74,10 @@ def test_a_missing_sigmoid_derivative_shows_in_the_list_weights(tmp_path):
     report = check(path)
     wrong = _wrong(report)
     assert wrong["output.weights[0]"] and wrong["output.weights[1]"]
-    (finding,) = errors(report)
-    assert (finding["code"], finding["line"]) == ("BPD108", line_of(path, "self.weights = [w - eta"))
-    assert "use `self.delta * x`, which are not the gradients of your loss" in finding["message"]
+    found = {(f["code"], f["line"]) for f in errors(report)}
+    assert found == {("BPD108", line_of(path, "self.weights = [w - eta")), ("BPD108", line_of(path, "self.bias = self.bias - eta"))}
+    (weights,) = [f for f in errors(report) if f["line"] == line_of(path, "self.weights = [w - eta")]
+    assert "use `self.delta * x`, which are not the gradients of your loss" in weights["message"]
 
 
 def test_a_loop_that_only_updates_each_layer_is_not_the_training_loop(tmp_path):

@@ -191,6 +191,8 @@ class StepCapture:
                 path = (("name", site.update.target),)  # a scalar weight: `w1 -= lr * d_w1`
             if path is None and site.container is not None and number(target) is not None:
                 path = self._element(site, frame)  # `neuron.weights[i] -= lr * g`: one number of a list
+            if path is None and number(target) is not None and "." in site.update.target:
+                path = self._attribute(site, frame)  # `self.w1 -= learn_rate * d_w1`: a number held by an object
             key = (site.line, path if path is not None else id(target))
             if key in self._moved or len(self._moved) >= MOVED_KEPT:
                 continue
@@ -255,6 +257,20 @@ class StepCapture:
         if where is None or not isinstance(index, (int, str)) or isinstance(index, bool):
             return None
         return (*where, ("item", int(index) if isinstance(index, int) else index))
+
+    def _attribute(self, site: UpdateSite, frame: types.FrameType) -> Path | None:
+        """The path of `owner.attr` when `owner` is an object the state reaches (`self` of the loop's method)."""
+        state = self.capture.state
+        assert state is not None
+        owner_text, _, attr = site.update.target.rpartition(".")
+        if not attr.isidentifier():
+            return None
+        try:
+            owner = eval(owner_text, frame.f_globals, frame.f_locals)  # noqa: S307 - the user's own expression
+        except Exception:  # noqa: BLE001
+            return None
+        where = state.paths.get(id(owner))
+        return (*where, ("attr", attr)) if where is not None else None
 
     def _name_of(self, value: Any) -> str | None:
         """The loop frame's own name for an array (`dWxh` for `dparam` of `zip(params, grads)`)."""

@@ -70,7 +70,7 @@ class State:
     shared: dict[int, Any]  # id -> array shared by every copy (data)
     numpy_random: Any
     python_random: Any
-    paths: dict[int, Path] = field(default_factory=dict)  # id of a live array -> its path
+    paths: dict[int, Path] = field(default_factory=dict)  # id of a live array, list of weights or object -> its path
     holders: dict[int, int] = field(default_factory=dict)  # id of a live array -> how many places hold it
     keep: list[Any] = field(default_factory=list)  # the live arrays indexed (their ids stay valid)
     uncopied: list[str] = field(default_factory=list)  # names whose value would not copy (shared)
@@ -120,6 +120,8 @@ class State:
             elif not isinstance(value, (_ATOMIC, str, bytes, int, float, complex, bool)) and value is not None:
                 attributes = getattr(value, "__dict__", None)
                 if isinstance(attributes, dict):
+                    self.paths.setdefault(id(value), path)  # an object holding numbers as weights (`self.w1`)
+                    self.keep.append(value)
                     queue += [(v, (*path, ("attr", k))) for k, v in attributes.items() if not k.startswith("__")]
 
     def fresh(self) -> dict[str, Any]:

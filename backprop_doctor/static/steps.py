@@ -626,7 +626,7 @@ def _each_updates_itself(loop: ast.For | ast.While) -> bool:
     return True
 
 
-_PARAMETER_WORDS = re.compile(r"(?i)param|weight|grad|layer|bias|nabla|^keys$|^items$|^zip$|^values$")
+_PARAMETER_WORDS = re.compile(r"(?i)param|weight|grad|layer|bias|nabla|^keys$|^items$|^values$")  # `zip(data, labels)` is not
 
 
 def _over_parameters(loop: ast.For | ast.While) -> bool:
@@ -636,6 +636,10 @@ def _over_parameters(loop: ast.For | ast.While) -> bool:
         return False
     if isinstance(loop.iter, (ast.Tuple, ast.List)) and all(isinstance(e, ast.Constant) and isinstance(e.value, str) for e in loop.iter.elts):
         return True
+    call = loop.iter
+    if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "zip":
+        # `zip([Wxh, Whh], [dWxh, dWhh], [mWxh, mWhh])` walks parameters; `zip(data, labels)` walks samples
+        return any(isinstance(a, (ast.List, ast.Tuple)) for a in call.args) or any(_PARAMETER_WORDS.search(i) for i in _identifiers(call))
     return any(_PARAMETER_WORDS.search(i) for i in _identifiers(loop.iter))
 
 
@@ -706,6 +710,7 @@ def _error_losses(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...]) -> li
                     o, y = out, target
                     return [
                         LossSite(f"0.5·Σ({o} − {y})²", f"0.5 * {_NP}.sum(({o} - {y}) ** 2)", stmt.lineno, False, "squared error"),
+                        LossSite(f"Σ({o} − {y})²", f"{_NP}.sum(({o} - {y}) ** 2)", stmt.lineno, False, "squared error"),  # `-2 * (y - out)`
                         LossSite(
                             f"−Σ {y}·log {o} + (1 − {y})·log(1 − {o})",
                             f"-{_NP}.sum({y} * {_NP}.log({o}) + (1 - {y}) * {_NP}.log(1 - {o}))",
@@ -804,6 +809,8 @@ def _adjoints(prefix: tuple[ast.stmt, ...]) -> list[Adjoint]:
     for index, stmt in enumerate(prefix):
         for name in _targets(stmt):
             match = _ADJOINT.fullmatch(name)
+            if _partial(name):
+                match = None  # `d_ypred_d_h1`: one factor of the chain rule, not the loss's gradient
             if match is not None and name not in {a.name for a in found}:
                 forwards = [f for f in _forward_names(match.group(1), name) if f in last and f != name]
                 forwards = forwards or _compound_forwards(match.group(1), [f for f in last if f != name])
@@ -813,6 +820,16 @@ def _adjoints(prefix: tuple[ast.stmt, ...]) -> list[Adjoint]:
             last[name] = index
     changed = {name: stmt.lineno for stmt in prefix for name in _changed(stmt)}
     return [Adjoint(a.name, a.forward, changed.get(a.name, a.line), a.forward_index, a.index, a.others) for a in found]
+
+
+_PARTIAL = re.compile(r"d_?(?P<of>[A-Za-z]\w*?)_d_?(?P<by>[A-Za-z]\w*)")
+
+
+def _partial(name: str) -> bool:
+    """`d_ypred_d_h1`, `d_h1_d_w1`: the derivative of one value with respect to another, a factor the
+    chain rule multiplies, unless the value differentiated is the loss (`d_L_d_ypred`)."""
+    match = _PARTIAL.fullmatch(name)
+    return match is not None and not _PLAIN_LOSS.fullmatch(match["of"])
 
 
 def _changed(stmt: ast.stmt) -> list[str]:

@@ -18,10 +18,10 @@ _PARAM_CONTAINER = re.compile(r"param|weight", re.IGNORECASE)
 _PARAM_NAME = re.compile(
     r"[Ww]\d*|[bB]\d*|W[a-z]{1,2}\d*|b[a-z]\d*|weights?\d*|bias(?:es)?\d*|gamma\d*|beta\d*|kernel|embed\w*|params?|theta"
 )
-_LEARNING_RATE = re.compile(r"(?:current_|cur_|base_|initial_)?(?:lr|learning_?rate|rate|eta|alpha|step_?size)(?:_\w*)?|\w*_lr", re.IGNORECASE)
+_LEARNING_RATE = re.compile(r"(?:current_|cur_|base_|initial_)?(?:lr|learning_?rate|learn_?rate|l_?rate|rate|eta|alpha|step_?size)(?:_\w*)?|\w*_lr", re.IGNORECASE)
 _GRADIENT = re.compile(
     r"(?i:\w*grad\w*|\w*deltas?\d*|deltas?_\w+)|d[A-Z]\w*|d(?:w|b|gamma|beta|theta|params?|weights?|bias(?:es)?)\d*|g"
-    r"|d[a-z]{1,2}\d*|d_[a-z]\w*"  # `dz`, `dh1`, `d_out`: an adjoint the step multiplies (`0.5 * X.T @ dz`)
+    r"|d[a-z]{1,2}\d*|d_[A-Za-z]\w*"  # `dz`, `dh1`, `d_out`, `d_L_d_ypred`: an adjoint the step multiplies (`0.5 * X.T @ dz`)
 )
 _OPTIMISER_STATE = re.compile(r"(?i)cache|momentum|velocit|moment|_rms|accum|squared")
 _VELOCITY = re.compile(r"v(?:_?[A-Za-z]{0,2}\d*)|m|h|vel\w*|velocity|momentum|cache|moment\w*|(?:\w+_)?updates?(?:_\w+)?")
