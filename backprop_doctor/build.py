@@ -114,11 +114,14 @@ def _set_elsewhere(cls: type, error: BaseException) -> str | None:
     text = str(error)
     if not isinstance(error, AttributeError) or "has no attribute" not in text:
         return None
+    owner = getattr(getattr(error, "obj", None), "__class__", None)
+    if owner is not None and not issubclass(cls, owner) and not issubclass(owner, cls):
+        return None  # `'Affine' object has no attribute 'dW'` raised inside `TimeAffine`: another object's attribute
     attr = text.rsplit("'", 2)[-2] if text.count("'") >= 2 else ""
     for klass in cls.__mro__[:-1]:
         for name, value in vars(klass).items():
-            if name == "__init__" or not inspect.isfunction(value):
-                continue
+            if name in ("__init__", "forward", "backward", "forward_pass", "backward_pass") or not inspect.isfunction(value):
+                continue  # the methods being checked set what they set; a set-up call is another one
             node = function_node(value)
             if node is not None and attr in assigned_attributes(node):
                 return name

@@ -130,3 +130,50 @@ def test_a_layer_whose_backward_needs_its_networks_set_up_call_is_not_reported_a
     (note,) = [f for f in report["findings"] if f.get("layer") == "ZeroPadding2D"]
     assert (note["code"], note["severity"]) == ("BPD008", "info")
     assert "it needs `set_input_shape()` called first" in note["message"]
+
+
+TIME_AFFINE = '''\
+import numpy as np
+
+
+class Affine:
+    def __init__(self, W, b):
+        self.params = [W, b]
+        self.grads = [np.zeros_like(W), np.zeros_like(b)]
+
+    def forward(self, x):
+        self.x = x
+        return x @ self.params[0] + self.params[1]
+
+    def backward(self, dout):
+        self.grads[0][...] = self.x.T @ dout
+        self.grads[1][...] = dout.sum(axis=0)
+        return dout @ self.params[0].T
+
+
+class TimeAffine:
+    def __init__(self, W, b):
+        self.W, self.b = W, b
+        self.dW, self.db = None, None
+
+    def forward(self, xs):
+        self.layers = [Affine(self.W, self.b) for _ in range(xs.shape[1])]
+        return np.stack([layer.forward(xs[:, t]) for t, layer in enumerate(self.layers)], axis=1)
+
+    def backward(self, dout):
+        self.dW, self.db = 0, 0
+        dxs = []
+        for t, layer in enumerate(self.layers):
+            dxs.append(layer.backward(dout[:, t]))
+            self.dW += layer.dW
+            self.db += layer.db
+        return np.stack(dxs, axis=1)
+'''
+
+
+def test_a_backward_that_reads_an_attribute_another_object_lacks_is_still_a_bug(tmp_path):
+    """`layer.dW` of an `Affine` that keeps its gradients in `grads`: the backward sets `self.dW`
+    itself, but the missing attribute is the inner layer's, so it is reported at its line."""
+    path = write(tmp_path, "time_affine.py", TIME_AFFINE)
+    found = [(f["code"], f["line"]) for f in errors(check(path)) if f.get("layer") == "TimeAffine"]
+    assert found == [("BPD105", line_of(path, "self.dW += layer.dW"))]
