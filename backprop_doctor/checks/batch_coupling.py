@@ -395,6 +395,10 @@ def _loss_finding(probe: _Probe, c: probes.Coupling, softmax: list[Finding]) -> 
             if "softmax" in function.qualname.rsplit(".", 1)[-1].lower():
                 found += [r for r in reductions(file, lines, (function.line, function.end_line)) if r.over_batch]
     found.sort(key=lambda r: (r.kind not in ("sum", "nansum"), r.file, r.line, r.col))  # the sum is the cause
+    if not found:
+        in_backward = _loss_backward_reductions(probe, ran)
+        if in_backward:
+            return _loss_backward_finding(probe, c, in_backward, effect)
     where = f" (line {found[0].line}: {found[0].describe()})" if found else ""
     return rule(NAME).finding(
         f"`{probe.name}` couples the samples of a batch{where}: {effect}; compute its probabilities per sample",
@@ -404,6 +408,28 @@ def _loss_finding(probe: _Probe, c: probes.Coupling, softmax: list[Finding]) -> 
         fix="\n".join(with_axis(found, "-1")) if found else "y = exp_x / np.sum(exp_x, axis=-1, keepdims=True)",
         evidence=_evidence(probe, c, found, "dx"),
         **_located(probe.forward_def, found),
+    )
+
+
+def _loss_backward_reductions(probe: _Probe, ran: dict[str, set[int]]) -> list[Reduction]:
+    """Batch-wide reductions that ran in a loss layer's own `backward` (a loss function has none of its own)."""
+    if probe.backward_def is None or probe.backward_def is probe.forward_def:
+        return []
+    backward = definition(probe.backward_def)
+    return _batch_reductions(ran, backward) if backward is not None else []
+
+
+def _loss_backward_finding(probe: _Probe, c: probes.Coupling, found: list[Reduction], effect: str) -> Finding:
+    """A loss layer whose probabilities are per row but whose `backward` reduces over the batch."""
+    return rule(NAME).finding(
+        f"`{probe.name}.backward` couples the samples of a batch (line {found[0].line}: {found[0].describe()}): "
+        f"{effect}; send each sample's gradient back to that sample only",
+        layer=probe.name,
+        measured=c.measured,
+        threshold=THRESHOLD,
+        fix="\n".join(with_axis(found, _sample_axes(probe.x))),
+        evidence=_evidence(probe, c, found, "dx"),
+        **_located(probe.backward_def, found),
     )
 
 
