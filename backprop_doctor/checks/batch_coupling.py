@@ -31,6 +31,7 @@ Fix:
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -45,6 +46,7 @@ from backprop_doctor.findings import Finding
 from backprop_doctor.locate import definition, executed
 from backprop_doctor.rules import rule
 from backprop_doctor.static.definitions import Function, enclosing
+from backprop_doctor.static.files import source_tree
 from backprop_doctor.static.reductions import Reduction, reductions, with_axis
 
 NAME = "batch-coupling"
@@ -304,6 +306,14 @@ def _percent(value: float) -> str:
     return f"{100 * value:.3g}%" if value >= 1e-3 else f"{value:.3g}"
 
 
+def _part(probe: _Probe, method: str) -> str:
+    """`Center.forward` for a layer's method; the function's own name for a cs231n pair (`center_backward`)."""
+    if isinstance(probe.key, type):
+        return f"{probe.name}.{method}"
+    func = probe.forward_def if method == "forward" else probe.backward_def
+    return getattr(func, "__name__", probe.name)
+
+
 def _forward_finding(probe: _Probe, c: probes.Coupling) -> Finding:
     ran = _ran(lambda: probe.forward(probe.x.copy()))  # type: ignore[misc]
     forward = definition(probe.forward_def) if probe.forward_def is not None else None
@@ -316,12 +326,12 @@ def _forward_finding(probe: _Probe, c: probes.Coupling) -> Finding:
     )
     if found:
         message = (
-            f"`{probe.name}.forward` mixes the samples of a batch (line {found[0].line}): {found[0].describe()}, "
+            f"`{_part(probe, 'forward')}` mixes the samples of a batch (line {found[0].line}): {found[0].describe()}, "
             f"so {effect}; reduce over each sample's own features (axis={axes}, keepdims=True)"
         )
     else:
         message = (
-            f"`{probe.name}.forward` mixes the samples of a batch: {effect}; "
+            f"`{_part(probe, 'forward')}` mixes the samples of a batch: {effect}; "
             "compute each sample's output from that sample alone"
         )
     return rule(NAME).finding(
@@ -344,7 +354,7 @@ def _backward_finding(probe: _Probe, c: probes.Coupling) -> Finding:
     backward = definition(probe.backward_def) if probe.backward_def is not None else None
     found = _batch_reductions(ran, backward)
     message = (
-        f"`{probe.name}.backward` mixes the samples of a batch"
+        f"`{_part(probe, 'backward')}` mixes the samples of a batch"
         + (f" (line {found[0].line})" if found else "")
         + f": an upstream gradient on sample {c.source} alone gives sample {c.affected} a dx of "
         f"{_percent(c.measured)} of dx's largest value, although forward keeps the samples apart"
@@ -393,7 +403,10 @@ def _loss_finding(probe: _Probe, c: probes.Coupling, softmax: list[Finding]) -> 
     for file, lines in ran.items():
         for function in {enclosing(file, line) for line in lines} - {None}:
             if "softmax" in function.qualname.rsplit(".", 1)[-1].lower():
-                found += [r for r in reductions(file, lines, (function.line, function.end_line)) if r.over_batch]
+                found += [
+                    r for r in reductions(file, lines, (function.line, function.end_line))
+                    if r.over_batch and not _loss_term(r)
+                ]
     found.sort(key=lambda r: (r.kind not in ("sum", "nansum"), r.file, r.line, r.col))  # the sum is the cause
     if not found:
         in_backward = _loss_backward_reductions(probe, ran)
@@ -409,6 +422,12 @@ def _loss_finding(probe: _Probe, c: probes.Coupling, softmax: list[Finding]) -> 
         evidence=_evidence(probe, c, found, "dx"),
         **_located(probe.forward_def, found),
     )
+
+
+def _loss_term(r: Reduction) -> bool:
+    """The loss's own sum over the batch in a `softmax_loss` function (`-np.sum(np.log(p[...])) / N`), not its softmax."""
+    text = source_tree(r.file)[0][r.line - 1]
+    return "log" in r.source or re.match(r"\s*\w*(loss|cost)\w*\s*[-+*/]?=", text, re.I) is not None
 
 
 def _loss_backward_reductions(probe: _Probe, ran: dict[str, set[int]]) -> list[Reduction]:

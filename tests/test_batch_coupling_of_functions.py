@@ -1,0 +1,167 @@
+"""batch-coupling on cs231n-style function pairs and loss functions, in-process through `check_file`.
+
+A pair `center_forward(x) -> (out, cache)` / `center_backward(dout, cache) -> dx` is named by its
+functions (not `center_forward.forward`); a `softmax_loss(x, y) -> (loss, dx)` whose softmax sums
+over the batch is pointed at that sum, and its fix leaves the loss's own sum over the batch alone.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+from backprop_doctor.options import Options
+from backprop_doctor.pipeline import check_file
+
+PAIRS = """\
+import numpy as np
+
+
+def center_forward(x):
+    out = x - np.mean(x)
+    cache = x
+    return out, cache
+
+
+def center_backward(dout, cache):
+    return dout
+
+
+def scale_forward(x):
+    return 3.0 * x, x
+
+
+def scale_backward(dout, cache):
+    dx = 3.0 * (dout - dout.mean(axis=0))
+    return dx
+
+
+def tanh_forward(x):
+    out = np.tanh(x)
+    return out, out
+
+
+def tanh_backward(dout, cache):
+    return dout * (1 - cache ** 2)
+"""
+
+LOSS_FUNCTION = """\
+import numpy as np
+
+
+def softmax_loss(x, y):
+    shifted = x - np.max(x, axis=1, keepdims=True)
+    probs = np.exp(shifted) / np.sum(np.exp(shifted))
+    n = x.shape[0]
+    loss = -np.sum(np.log(probs[np.arange(n), y])) / n
+    dx = probs.copy()
+    dx[np.arange(n), y] -= 1
+    dx /= n
+    return loss, dx
+"""
+
+
+@pytest.fixture(autouse=True)
+def restored_interpreter():
+    saved = list(sys.path), list(sys.meta_path), set(sys.modules)
+    yield
+    sys.path[:], sys.meta_path[:] = saved[0], saved[1]
+    for name in set(sys.modules) - saved[2]:
+        if name.startswith("__bpd") or type(sys.modules[name]).__name__ == "StubModule":
+            del sys.modules[name]
+
+
+def coupling(tmp_path: Path, text: str, **options):
+    path = tmp_path / "layers.py"
+    path.write_text(text, encoding="utf-8")
+    report = check_file(path, Options(training=False, **options))
+    return str(path), {f.layer: f for f in report.by_name("batch-coupling")}
+
+
+def line_of(text: str, needle: str) -> int:
+    return next(n for n, line in enumerate(text.splitlines(), 1) if needle in line)
+
+
+def column_of(text: str, needle: str, call: str) -> int:
+    return text.splitlines()[line_of(text, needle) - 1].index(call) + 1
+
+
+def test_a_pair_whose_forward_takes_the_batch_mean_is_named_by_its_forward_function(tmp_path):
+    path, found = coupling(tmp_path, PAIRS)
+    assert sorted(found) == ["center_forward", "scale_forward"]  # tanh_forward keeps its rows apart
+    center = found["center_forward"]
+    line = line_of(PAIRS, "out = x - np.mean(x)")
+    assert (center.file, center.line, center.column, center.highlight) == (
+        path, line, column_of(PAIRS, "out = x - np.mean(x)", "np.mean"), (line,)
+    )
+    assert re.fullmatch(
+        rf"`center_forward` mixes the samples of a batch \(line {line}\): `np\.mean\(x\)` reduces over the whole "
+        r"batch \(no axis\), so changing sample \d changes the output of sample \d \(by [\d.]+% of the output's "
+        r"largest value\); reduce over each sample's own features \(axis=1, keepdims=True\)",
+        center.message,
+    ), center.message
+    assert center.fix == "out = x - np.mean(x, axis=1, keepdims=True)"
+    assert center.severity == "error" and center.threshold == 1e-9 and 1e-3 < center.measured < 1
+    assert re.fullmatch(
+        r"checked on a batch of 5 \(x \(5, 6\)\), input \(5, 6\): sample \d → output of sample \d, "
+        r"relative change [\d.e-]+ \(threshold 1e-09\)",
+        dict(center.evidence)["coupling"],
+    )
+    assert dict(center.evidence)["reductions"] == f"line {line}: `np.mean(x)` reduces over the whole batch (no axis)"
+
+
+def test_a_pair_whose_backward_averages_dout_over_the_batch_is_named_by_its_backward_function(tmp_path):
+    path, found = coupling(tmp_path, PAIRS)
+    scale = found["scale_forward"]
+    line = line_of(PAIRS, "dx = 3.0 * (dout - dout.mean(axis=0))")
+    assert (scale.file, scale.line, scale.column, scale.highlight) == (
+        path, line, column_of(PAIRS, "dx = 3.0 *", "dout.mean"), (line,)
+    )
+    assert re.fullmatch(
+        rf"`scale_backward` mixes the samples of a batch \(line {line}\): an upstream gradient on sample \d alone "
+        r"gives sample \d a dx of 25% of dx's largest value, although forward keeps the samples apart "
+        r"\(`dout\.mean\(axis=0\)` reduces over axis 0, the batch axis\); send each sample's gradient back to "
+        r"that sample only",
+        scale.message,
+    ), scale.message
+    assert scale.measured == pytest.approx(0.25)  # batch of 5: dx[j] = -3·dout[i]/5 beside dx[i] = 3·dout[i]·4/5
+    assert scale.fix == "dx = 3.0 * (dout - dout.mean(axis=1, keepdims=True))"
+
+
+def test_a_softmax_loss_function_is_pointed_at_its_softmax_sum_and_its_fix_keeps_the_loss_sum(tmp_path):
+    path, found = coupling(tmp_path, LOSS_FUNCTION)
+    [loss] = found.values()
+    line = line_of(LOSS_FUNCTION, "probs = np.exp(shifted) / np.sum(np.exp(shifted))")
+    assert (loss.layer, loss.file, loss.line, loss.highlight) == ("softmax_loss", path, line, (line,))
+    assert loss.column == column_of(LOSS_FUNCTION, "probs = np.exp", "np.sum")
+    assert re.fullmatch(
+        rf"`softmax_loss` couples the samples of a batch \(line {line}: `np\.sum\(np\.exp\(shifted\)\)` reduces over "
+        r"the whole batch \(no axis\)\): changing the scores of sample \d changes row \d of its gradient dx \(by "
+        r"[\d.]+% of dx's largest value\); row i of dx must depend on sample i alone; compute its probabilities "
+        r"per sample",
+        loss.message,
+    ), loss.message
+    assert loss.fix == "probs = np.exp(shifted) / np.sum(np.exp(shifted), axis=-1, keepdims=True)"
+    assert dict(loss.evidence)["reductions"] == (
+        f"line {line}: `np.sum(np.exp(shifted))` reduces over the whole batch (no axis)"
+    )
+    assert re.fullmatch(
+        r"checked on a batch of 5, input \(5, 4\): sample \d → dx of sample \d, relative change [\d.e-]+ "
+        r"\(threshold 1e-09\)",
+        dict(loss.evidence)["coupling"],
+    )
+
+
+def test_the_loss_function_is_probed_on_a_batch_of_the_options_batch_size_at_least_two(tmp_path):
+    _, found = coupling(tmp_path, LOSS_FUNCTION, batch_size=7)
+    assert dict(found["softmax_loss"].evidence)["coupling"].startswith("checked on a batch of 7, input (7, 4): ")
+    _, found = coupling(tmp_path, LOSS_FUNCTION, batch_size=1)
+    assert dict(found["softmax_loss"].evidence)["coupling"].startswith("checked on a batch of 2, input (2, 4): ")
+
+
+def test_the_same_loss_function_with_a_per_row_softmax_is_not_coupled(tmp_path):
+    per_row = LOSS_FUNCTION.replace("np.sum(np.exp(shifted))", "np.sum(np.exp(shifted), axis=1, keepdims=True)")
+    assert coupling(tmp_path, per_row)[1] == {}
