@@ -61,9 +61,16 @@ SELECTIONS: dict[str, list[str]] = {
         "tests/test_check_softmax.py",
         "tests/test_check_softmax_layout.py",
         "tests/test_softmax_row_sums.py",
+        "tests/test_softmax_finding_words.py",
     ],
     _CHECKS + "gradient_mismatch.py": ["tests/test_gradient_mismatch_finding.py", "tests/test_fixes.py"],
-    _CHECKS + "batch_coupling.py": ["tests/test_check_batch_coupling.py", "tests/test_loss_layer_coupling.py"],
+    _CHECKS + "batch_coupling.py": [
+        "tests/test_check_batch_coupling.py",
+        "tests/test_loss_layer_coupling.py",
+        "tests/test_batch_coupling_of_functions.py",
+        "tests/test_batch_coupling_without_a_reduction.py",
+        "tests/test_batch_coupling_in_helper_files.py",
+    ],
     _CHECKS + "unshared_parameter.py": ["tests/test_check_unshared.py", "tests/test_update_findings_name_their_file.py"],
 }
 

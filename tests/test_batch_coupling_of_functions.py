@@ -53,7 +53,7 @@ import numpy as np
 
 
 def softmax_loss(x, y):
-    shifted = x - np.max(x, axis=1, keepdims=True)
+    shifted = x - np.max(x)
     probs = np.exp(shifted) / np.sum(np.exp(shifted))
     n = x.shape[0]
     loss = -np.sum(np.log(probs[np.arange(n), y])) / n
@@ -135,7 +135,9 @@ def test_a_softmax_loss_function_is_pointed_at_its_softmax_sum_and_its_fix_keeps
     path, found = coupling(tmp_path, LOSS_FUNCTION)
     [loss] = found.values()
     line = line_of(LOSS_FUNCTION, "probs = np.exp(shifted) / np.sum(np.exp(shifted))")
-    assert (loss.layer, loss.file, loss.line, loss.highlight) == ("softmax_loss", path, line, (line,))
+    shift = line_of(LOSS_FUNCTION, "shifted = x - np.max(x)")
+    # the sum is named first although the max comes first in the file; both are highlighted
+    assert (loss.layer, loss.file, loss.line, loss.highlight) == ("softmax_loss", path, line, (shift, line))
     assert loss.column == column_of(LOSS_FUNCTION, "probs = np.exp", "np.sum")
     assert re.fullmatch(
         rf"`softmax_loss` couples the samples of a batch \(line {line}: `np\.sum\(np\.exp\(shifted\)\)` reduces over "
@@ -144,14 +146,38 @@ def test_a_softmax_loss_function_is_pointed_at_its_softmax_sum_and_its_fix_keeps
         r"per sample",
         loss.message,
     ), loss.message
-    assert loss.fix == "probs = np.exp(shifted) / np.sum(np.exp(shifted), axis=-1, keepdims=True)"
+    assert loss.fix == (
+        "shifted = x - np.max(x, axis=-1, keepdims=True)\n"
+        "probs = np.exp(shifted) / np.sum(np.exp(shifted), axis=-1, keepdims=True)"
+    )
     assert dict(loss.evidence)["reductions"] == (
-        f"line {line}: `np.sum(np.exp(shifted))` reduces over the whole batch (no axis)"
+        f"line {line}: `np.sum(np.exp(shifted))` reduces over the whole batch (no axis)\n"
+        f"line {shift}: `np.max(x)` reduces over the whole batch (no axis)"
     )
     assert re.fullmatch(
         r"checked on a batch of 5, input \(5, 4\): sample \d → dx of sample \d, relative change [\d.e-]+ "
         r"\(threshold 1e-09\)",
         dict(loss.evidence)["coupling"],
+    )
+
+
+def test_a_batch_wide_softmax_the_loss_function_does_not_call_is_not_named_as_its_cause(tmp_path):
+    text = LOSS_FUNCTION + """
+
+def softmax(z):
+    e = np.exp(z - np.max(z))
+    return e / e.sum()
+"""
+    path = tmp_path / "layers.py"
+    path.write_text(text, encoding="utf-8")
+    report = check_file(path, Options(training=False))
+    [softmax] = report.by_name("softmax-not-per-row")
+    [loss] = report.by_name("batch-coupling")
+    assert softmax.layer == "softmax" and softmax.line == line_of(text, "return e / e.sum()")
+    assert loss.message.startswith(f"`softmax_loss` couples the samples of a batch (line {line_of(text, 'probs = ')}: ")
+    assert loss.fix == (
+        "shifted = x - np.max(x, axis=-1, keepdims=True)\n"
+        "probs = np.exp(shifted) / np.sum(np.exp(shifted), axis=-1, keepdims=True)"
     )
 
 
@@ -163,5 +189,31 @@ def test_the_loss_function_is_probed_on_a_batch_of_the_options_batch_size_at_lea
 
 
 def test_the_same_loss_function_with_a_per_row_softmax_is_not_coupled(tmp_path):
-    per_row = LOSS_FUNCTION.replace("np.sum(np.exp(shifted))", "np.sum(np.exp(shifted), axis=1, keepdims=True)")
+    per_row = LOSS_FUNCTION.replace("np.sum(np.exp(shifted))", "np.sum(np.exp(shifted), axis=1, keepdims=True)").replace(
+        "np.max(x)", "np.max(x, axis=1, keepdims=True)"
+    )
     assert coupling(tmp_path, per_row)[1] == {}
+
+
+TALLY = """\
+import numpy as np
+
+
+def tally_forward(x):
+    total = np.sum(x)
+    return 2.0 * x, total
+
+
+def tally_backward(dout, cache):
+    return 2.0 * (dout - dout.mean(axis=0))
+"""
+
+
+def test_a_backward_coupling_lists_the_reductions_of_backward_only_not_a_harmless_sum_in_forward(tmp_path):
+    path, found = coupling(tmp_path, TALLY)
+    tally = found["tally_forward"]
+    line = line_of(TALLY, "return 2.0 * (dout - dout.mean(axis=0))")
+    assert (tally.file, tally.line, tally.highlight) == (path, line, (line,))
+    assert tally.message.startswith(f"`tally_backward` mixes the samples of a batch (line {line}): ")
+    assert dict(tally.evidence)["reductions"] == f"line {line}: `dout.mean(axis=0)` reduces over axis 0, the batch axis"
+    assert tally.fix == "return 2.0 * (dout - dout.mean(axis=1, keepdims=True))"

@@ -184,3 +184,27 @@ def test_the_same_layer_without_running_statistics_is_reported_as_coupled(tmp_pa
     line = line_of(text, "return x - x.mean(axis=0)")
     assert (coupled.severity, coupled.line) == ("error", line)
     assert coupled.fix == "return x - x.mean(axis=1, keepdims=True)"
+
+
+TRAIN_FLAG = """\
+import numpy as np
+
+
+class Noisy:
+    def forward(self, x, train_flg=True):
+        if train_flg:
+            return x - x.mean(axis=0)
+        return x
+
+    def backward(self, dout):
+        return dout
+"""
+
+
+def test_a_layer_that_mixes_samples_only_in_training_mode_is_reported_only_when_checking_in_training_mode(tmp_path):
+    path = tmp_path / "layers.py"
+    path.write_text(TRAIN_FLAG, encoding="utf-8")
+    assert check_file(path, Options(training=False, train=False)).by_name("batch-coupling") == []
+    [noisy] = check_file(path, Options(training=False)).by_name("batch-coupling")  # training mode is the default
+    line = line_of(TRAIN_FLAG, "return x - x.mean(axis=0)")
+    assert (noisy.layer, noisy.line, noisy.fix) == ("Noisy", line, "return x - x.mean(axis=1, keepdims=True)")

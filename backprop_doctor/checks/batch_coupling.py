@@ -295,7 +295,7 @@ def _located(target: Any, found: list[Reduction]) -> dict[str, Any]:
             "file": first.file,
             "line": first.line,
             "column": first.col + 1,
-            "highlight": tuple(sorted({r.line for r in found})),
+            "highlight": tuple(sorted({r.line for r in found if r.file == first.file})),  # lines of its own file
         }
     if where is not None:
         return {"file": where.file, "line": where.line, "highlight": (where.line,)}
