@@ -71,7 +71,11 @@ SELECTIONS: dict[str, list[str]] = {
         "tests/test_batch_coupling_without_a_reduction.py",
         "tests/test_batch_coupling_in_helper_files.py",
     ],
-    _CHECKS + "unshared_parameter.py": ["tests/test_check_unshared.py", "tests/test_update_findings_name_their_file.py"],
+    _CHECKS + "unshared_parameter.py": [
+        "tests/test_check_unshared.py",
+        "tests/test_update_findings_name_their_file.py",
+        "tests/test_unshared_parameter_findings.py",
+    ],
 }
 
 # mutmut's exit codes (mutmut.stats.status_by_exit_code), grouped the way docs/TESTING.md reports them
