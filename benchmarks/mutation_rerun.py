@@ -63,6 +63,7 @@ SELECTIONS: dict[str, list[str]] = {
         "tests/test_softmax_row_sums.py",
         "tests/test_softmax_finding_words.py",
     ],
+    _CHECKS + "step_gradient_mismatch.py": ["tests/test_step_gradient_findings.py"],
     _CHECKS + "init_loss.py": ["tests/test_init_loss_findings.py", "tests/test_check_loss.py"],
     _CHECKS + "loss_not_mean.py": ["tests/test_loss_not_mean_findings.py", "tests/test_check_loss.py"],
     _CHECKS + "gradient_mismatch.py": ["tests/test_gradient_mismatch_finding.py", "tests/test_fixes.py"],
