@@ -56,7 +56,8 @@ def softmax_loss(x, y):
     shifted = x - np.max(x)
     probs = np.exp(shifted) / np.sum(np.exp(shifted))
     n = x.shape[0]
-    loss = -np.sum(np.log(probs[np.arange(n), y])) / n
+    log_likelihood = np.sum(np.log(probs[np.arange(n), y]))
+    loss = -log_likelihood / n
     dx = probs.copy()
     dx[np.arange(n), y] -= 1
     dx /= n
@@ -129,6 +130,7 @@ def test_a_pair_whose_backward_averages_dout_over_the_batch_is_named_by_its_back
     ), scale.message
     assert scale.measured == pytest.approx(0.25)  # batch of 5: dx[j] = -3·dout[i]/5 beside dx[i] = 3·dout[i]·4/5
     assert scale.fix == "dx = 3.0 * (dout - dout.mean(axis=1, keepdims=True))"
+    assert (scale.layer, scale.severity, scale.threshold) == ("scale_forward", "error", 1e-9)
 
 
 def test_a_softmax_loss_function_is_pointed_at_its_softmax_sum_and_its_fix_keeps_the_loss_sum(tmp_path):
@@ -139,6 +141,7 @@ def test_a_softmax_loss_function_is_pointed_at_its_softmax_sum_and_its_fix_keeps
     # the sum is named first although the max comes first in the file; both are highlighted
     assert (loss.layer, loss.file, loss.line, loss.highlight) == ("softmax_loss", path, line, (shift, line))
     assert loss.column == column_of(LOSS_FUNCTION, "probs = np.exp", "np.sum")
+    assert (loss.severity, loss.threshold) == ("error", 1e-9) and 1e-3 < loss.measured < 1
     assert re.fullmatch(
         rf"`softmax_loss` couples the samples of a batch \(line {line}: `np\.sum\(np\.exp\(shifted\)\)` reduces over "
         r"the whole batch \(no axis\)\): changing the scores of sample \d changes row \d of its gradient dx \(by "
@@ -217,3 +220,84 @@ def test_a_backward_coupling_lists_the_reductions_of_backward_only_not_a_harmles
     assert tally.message.startswith(f"`tally_backward` mixes the samples of a batch (line {line}): ")
     assert dict(tally.evidence)["reductions"] == f"line {line}: `dout.mean(axis=0)` reduces over axis 0, the batch axis"
     assert tally.fix == "return 2.0 * (dout - dout.mean(axis=1, keepdims=True))"
+
+
+BN_TEST_FIRST = """\
+import numpy as np
+
+
+def batchnorm_forward(x, gamma, beta, bn_param):
+    mode = bn_param["mode"]
+    running_mean = bn_param.get("running_mean", np.zeros(x.shape[1]))
+    running_var = bn_param.get("running_var", np.ones(x.shape[1]))
+    if mode == "test":
+        xhat = (x - running_mean) / np.sqrt(running_var + 1e-5)
+    else:
+        mu, var = x.mean(axis=0), x.var(axis=0)
+        xhat = (x - mu) / np.sqrt(var + 1e-5)
+        bn_param["running_mean"] = 0.9 * running_mean + 0.1 * mu
+        bn_param["running_var"] = 0.9 * running_var + 0.1 * var
+    return gamma * xhat + beta, (xhat, gamma, x)
+
+
+def batchnorm_backward(dout, cache):
+    xhat, gamma, x = cache
+    n = dout.shape[0]
+    dxhat = dout * gamma
+    dx = (dxhat - dxhat.mean(axis=0) - xhat * (dxhat * xhat).mean(axis=0)) / np.sqrt(x.var(axis=0) + 1e-5)
+    return dx, (dout * xhat).sum(axis=0), dout.sum(axis=0)
+"""
+
+
+def test_a_batchnorm_pair_is_checked_in_test_mode_only_so_its_batch_statistics_are_no_finding(tmp_path):
+    # every mode but exactly "test" takes the training branch, which couples the samples by design
+    assert coupling(tmp_path, BN_TEST_FIRST)[1] == {}
+    coupled = BN_TEST_FIRST.replace('if mode == "test":', 'if mode == "inference":')
+    _, found = coupling(tmp_path, coupled)
+    assert sorted(found) == ["batchnorm_forward"]
+    assert found["batchnorm_forward"].message.startswith("`batchnorm_forward` mixes the samples of a batch (line ")
+
+
+TEMPORAL = """\
+import numpy as np
+
+
+def temporal_affine_forward(x, w, b):
+    out = x @ w + b - x.mean()
+    return out, (x, w)
+
+
+def temporal_affine_backward(dout, cache):
+    x, w = cache
+    return dout @ w.T, np.einsum("ntd,ntm->dm", x, dout), dout.sum(axis=(0, 1))
+"""
+
+
+def test_a_sequence_input_is_reduced_per_sample_over_its_time_and_feature_axes(tmp_path):
+    _, found = coupling(tmp_path, TEMPORAL)
+    finding = found["temporal_affine_forward"]
+    assert finding.fix == "out = x @ w + b - x.mean(axis=(1, 2), keepdims=True)"
+    assert finding.message.endswith("reduce over each sample's own features (axis=(1, 2), keepdims=True)")
+
+
+NLL_LOSS = """\
+import numpy as np
+
+
+def softmax_loss(x, y):
+    probs = np.exp(x) / np.sum(np.exp(x))
+    n = x.shape[0]
+    nll = -np.log(probs[np.arange(n), y])
+    data_loss = np.sum(nll) / n
+    dx = probs.copy()
+    dx[np.arange(n), y] -= 1
+    return data_loss, dx / n
+"""
+
+
+def test_a_loss_sum_without_a_log_in_it_is_left_out_of_the_fix_by_the_name_it_is_assigned_to(tmp_path):
+    _, found = coupling(tmp_path, NLL_LOSS)
+    loss = found["softmax_loss"]
+    line = line_of(NLL_LOSS, "probs = np.exp(x)")
+    assert (loss.line, loss.highlight) == (line, (line,))
+    assert loss.fix == "probs = np.exp(x) / np.sum(np.exp(x), axis=-1, keepdims=True)"

@@ -105,9 +105,9 @@ def line_of(text: str, needle: str, after: str = "") -> int:
     return text[:start].count("\n") + next(n for n, line in enumerate(text[start:].splitlines(), 1) if needle in line)
 
 
-@pytest.fixture(scope="module")
-def layers(tmp_path_factory):
-    return coupling(tmp_path_factory.mktemp("layers"), LAYERS)
+@pytest.fixture
+def layers(tmp_path):
+    return coupling(tmp_path, LAYERS)  # per test: mutmut attributes what a test's own call runs to that test
 
 
 def test_a_forward_that_mixes_rows_by_indexing_points_at_its_def_line_with_a_generic_fix(layers):
@@ -122,6 +122,7 @@ def test_a_forward_that_mixes_rows_by_indexing_points_at_its_def_line_with_a_gen
         flip.message,
     ), flip.message
     assert flip.fix == "np.mean(x, axis=1, keepdims=True)  # one per sample"
+    assert (flip.threshold, flip.severity) == (1e-9, "error") and 1e-3 < flip.measured < 1
     assert [name for name, _ in flip.evidence] == ["coupling"]
 
 
@@ -138,7 +139,7 @@ def test_a_backward_that_sends_a_gradient_to_another_row_points_at_its_def_line(
     ), shuffle.message
     source, affected = map(int, re.search(r"sample (\d) alone gives sample (\d)", shuffle.message).groups())
     assert affected == (source + 1) % 5  # np.roll moves row i to row i + 1
-    assert shuffle.measured == 1.0
+    assert (shuffle.measured, shuffle.threshold, shuffle.severity) == (1.0, 1e-9, "error")
     assert shuffle.fix == "dx = ...  # row i from dout[i] and what forward kept of sample i only"
     assert dict(shuffle.evidence) == {
         "coupling": f"checked on a batch of 5, input (5, 6): sample {source} → dx of sample {affected}, "

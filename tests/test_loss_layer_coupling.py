@@ -128,6 +128,13 @@ def test_a_loss_layer_whose_backward_divides_by_a_batch_wide_sum_is_pointed_at_i
         coupled.message,
     ), coupled.message
     assert coupled.fix == "dx = diff / np.sum(np.abs(diff), axis=1, keepdims=True)"
+    assert (coupled.severity, coupled.layer, coupled.threshold) == ("error", "SoftmaxLoss", 1e-9)
+    assert 1e-3 < coupled.measured < 1
+    assert re.fullmatch(
+        r"checked on a batch of 5, input \(5, 4\): sample \d → dx of sample \d, relative change [\d.e-]+ "
+        r"\(threshold 1e-09\)",
+        dict(coupled.evidence)["coupling"],
+    )
     assert dict(coupled.evidence)["reductions"] == (
         f"line {line}: `np.sum(np.abs(diff))` reduces over the whole batch (no axis)"
     )
