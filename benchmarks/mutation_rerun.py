@@ -73,6 +73,7 @@ SELECTIONS: dict[str, list[str]] = {
         "tests/test_batch_coupling_of_functions.py",
         "tests/test_batch_coupling_without_a_reduction.py",
         "tests/test_batch_coupling_in_helper_files.py",
+        "tests/test_batch_coupling_of_many_objects.py",
     ],
     _CHECKS + "unshared_parameter.py": [
         "tests/test_check_unshared.py",
