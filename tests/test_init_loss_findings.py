@@ -15,6 +15,7 @@ import re
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from backprop_doctor.options import Options
@@ -210,3 +211,47 @@ def test_a_loss_formula_three_times_too_large_points_at_the_loss_layers_forward(
 
 def test_small_weights_and_a_per_row_softmax_start_near_ln_c_and_are_not_reported(tmp_path):
     assert checked(tmp_path, NET.format(axis=PER_ROW, std=0.01))[1].by_name(RULE) == []
+
+
+# --------------------------------------------------------------------------- C, the number of classes
+
+
+@pytest.mark.parametrize(
+    "t, scores, expected",
+    [
+        (np.eye(3)[[0, 2, 1, 1]], None, 3),  # one-hot targets: their width
+        (np.eye(2)[[0, 1]], np.zeros((2, 7)), 2),  # one-hot wins over the scores
+        (np.array([0, 4, 1]), np.zeros((3, 6)), 6),  # labels: the scores' width
+        (np.array([0, 4, 1]), None, 5),  # labels alone: the largest + 1
+        (np.array([0, 4, 1]), np.zeros((3, 1)), 5),  # one score column is no class count
+        (np.array([0, 4, 1]), np.zeros(3), 5),  # nor are 1-D scores
+        (np.array([[0], [1]]), np.zeros((2, 2)), 2),  # a column of labels: the scores' width
+        (np.array([[0], [1]]), None, None),  # ... and nothing to tell without them
+        (np.array([0.0, 1.0]), None, None),  # float labels are not class indices
+        (np.array([], dtype=int), None, None),  # no labels
+        (np.zeros((2, 3, 4)), None, None),
+    ],
+)
+def test_the_number_of_classes_comes_from_one_hot_targets_then_the_scores_then_the_labels(t, scores, expected):
+    from backprop_doctor.checks.init_loss import classes
+
+    assert classes(t, scores) == expected
+
+
+@pytest.mark.parametrize("name", ["scale", "init", "weight_init", "sigma", "init_std"])
+def test_the_constructor_argument_that_scales_the_weights_is_named_whatever_it_is_called(tmp_path, name):
+    text = NET.format(axis=PER_ROW, std=20.0).replace("weight_init_std", name)
+    _, report = checked(tmp_path, text)
+    [finding] = report.by_name(RULE)
+    assert f"; `{name}` is 20.0, try 0.01): " in finding.message
+    assert finding.fix == f"Net(..., {name}=0.01)"
+
+
+def test_a_large_default_scale_not_given_by_the_script_is_read_from_the_signature(tmp_path):
+    text = NET.format(axis=PER_ROW, std=0.01).replace("weight_init_std=0.01):", "weight_init_std=20.0):").replace(
+        ", weight_init_std=0.01)\n", ")\n"
+    )
+    _, report = checked(tmp_path, text)
+    [finding] = report.by_name(RULE)
+    assert "; `weight_init_std` is 20.0, try 0.01): " in finding.message
+    assert finding.fix == "Net(..., weight_init_std=0.01)"
