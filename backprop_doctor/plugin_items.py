@@ -40,7 +40,7 @@ def plan_items(report: Report) -> list[tuple[str | None, list[tuple[str, list[Fi
         return "gradient" if stage_of(f) == GRADIENT_STAGE else f.name
 
     root = report.root_cause
-    if root is not None and (root.severity != "error" or stage_of(root) == LOAD_STAGE):
+    if root is not None and root.severity != "error":  # a load-stage error returned the load item above
         root = None
     groups: dict[tuple[str | None, str], tuple[list[Finding], list[Measurement]]] = {}
     if load:

@@ -88,7 +88,6 @@ def rank(report: Report) -> Report:
                 f = f.replace(caused_by=root.key())
             linked.append(f)
         ordered = linked
-        root = ordered[0] if ordered and ordered[0].key() == root.key() else root
     report.findings = ordered
     report.root_cause = root
     report.measurements = _worst_per_array(report.measurements)

@@ -61,10 +61,25 @@ SELECTIONS: dict[str, list[str]] = {
         "tests/test_check_softmax.py",
         "tests/test_check_softmax_layout.py",
         "tests/test_softmax_row_sums.py",
+        "tests/test_softmax_finding_words.py",
     ],
+    _CHECKS + "step_gradient_mismatch.py": ["tests/test_step_gradient_findings.py"],
+    _CHECKS + "init_loss.py": ["tests/test_init_loss_findings.py", "tests/test_check_loss.py"],
+    _CHECKS + "loss_not_mean.py": ["tests/test_loss_not_mean_findings.py", "tests/test_check_loss.py"],
     _CHECKS + "gradient_mismatch.py": ["tests/test_gradient_mismatch_finding.py", "tests/test_fixes.py"],
-    _CHECKS + "batch_coupling.py": ["tests/test_check_batch_coupling.py", "tests/test_loss_layer_coupling.py"],
-    _CHECKS + "unshared_parameter.py": ["tests/test_check_unshared.py", "tests/test_update_findings_name_their_file.py"],
+    _CHECKS + "batch_coupling.py": [
+        "tests/test_check_batch_coupling.py",
+        "tests/test_loss_layer_coupling.py",
+        "tests/test_batch_coupling_of_functions.py",
+        "tests/test_batch_coupling_without_a_reduction.py",
+        "tests/test_batch_coupling_in_helper_files.py",
+        "tests/test_batch_coupling_of_many_objects.py",
+    ],
+    _CHECKS + "unshared_parameter.py": [
+        "tests/test_check_unshared.py",
+        "tests/test_update_findings_name_their_file.py",
+        "tests/test_unshared_parameter_findings.py",
+    ],
 }
 
 # mutmut's exit codes (mutmut.stats.status_by_exit_code), grouped the way docs/TESTING.md reports them

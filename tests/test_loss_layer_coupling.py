@@ -90,3 +90,51 @@ def test_a_loss_layer_coupled_by_its_softmax_points_at_the_softmax_and_takes_its
 def test_the_same_loss_layer_with_a_per_row_softmax_is_not_coupled(tmp_path):
     report = checked(tmp_path, PER_ROW)
     assert report.by_name("batch-coupling") == [] and report.by_name("softmax-not-per-row") == []
+
+
+BACKWARD_COUPLED = """\
+import numpy as np
+
+
+class SoftmaxLoss:
+    def forward(self, scores, labels):
+        shifted = scores - np.max(scores, axis=1, keepdims=True)
+        e = np.exp(shifted)
+        self.probs = e / np.sum(e, axis=1, keepdims=True)
+        self.labels = labels
+        n = scores.shape[0]
+        return -np.sum(np.log(self.probs[np.arange(n), labels] + 1e-12)) / n
+
+    def backward(self, dout=1):
+        diff = self.probs.copy()
+        diff[np.arange(len(self.labels)), self.labels] -= 1
+        dx = diff / np.sum(np.abs(diff))
+        return dout * dx
+"""
+
+
+def test_a_loss_layer_whose_backward_divides_by_a_batch_wide_sum_is_pointed_at_its_backward(tmp_path):
+    report = checked(tmp_path, BACKWARD_COUPLED)
+    assert report.by_name("softmax-not-per-row") == []
+    [coupled] = report.by_name("batch-coupling")
+    line = line_of(BACKWARD_COUPLED, "dx = diff / np.sum(np.abs(diff))")
+    assert (coupled.file, coupled.line, coupled.highlight) == (str(tmp_path / "softmax_loss.py"), line, (line,))
+    assert coupled.column == BACKWARD_COUPLED.splitlines()[line - 1].index("np.sum") + 1
+    assert re.fullmatch(
+        rf"`SoftmaxLoss\.backward` couples the samples of a batch \(line {line}: `np\.sum\(np\.abs\(diff\)\)` "
+        r"reduces over the whole batch \(no axis\)\): changing the scores of sample \d changes row \d of its "
+        r"gradient dx \(by [\d.]+% of dx's largest value\); row i of dx must depend on sample i alone; "
+        r"send each sample's gradient back to that sample only",
+        coupled.message,
+    ), coupled.message
+    assert coupled.fix == "dx = diff / np.sum(np.abs(diff), axis=1, keepdims=True)"
+    assert (coupled.severity, coupled.layer, coupled.threshold) == ("error", "SoftmaxLoss", 1e-9)
+    assert 1e-3 < coupled.measured < 1
+    assert re.fullmatch(
+        r"checked on a batch of 5, input \(5, 4\): sample \d → dx of sample \d, relative change [\d.e-]+ "
+        r"\(threshold 1e-09\)",
+        dict(coupled.evidence)["coupling"],
+    )
+    assert dict(coupled.evidence)["reductions"] == (
+        f"line {line}: `np.sum(np.abs(diff))` reduces over the whole batch (no axis)"
+    )

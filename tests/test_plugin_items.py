@@ -207,3 +207,16 @@ def test_in_the_root_causes_layer_its_item_comes_first_then_the_gradient_item_th
             ("upstream-grad-mutated", ["upstream-grad-mutated"], []),
         ]),
     ]
+
+
+def test_a_root_cause_that_is_not_an_error_is_no_item_of_its_own_even_at_the_load_stage():
+    # `rank` only picks errors, but a report read back (`Report.from_dict`) keeps whatever root it names
+    blocked = _f("sandbox-blocked", "BPD020", "warning", line=30)
+    typo = _f("misspelled-method", "BPD014", "warning", layer="Affine", line=9)
+    rows = _rows("Affine", "W")
+    for root in (blocked, typo):
+        report = Report(findings=[blocked, typo], measurements=rows, file="net.py", root_cause=root)
+        assert shape(plan_items(report)) == [
+            (None, [("load", ["sandbox-blocked"], [])]),
+            ("Affine", [("gradient", [], ["Affine.W"]), ("misspelled-method", ["misspelled-method"], [])]),
+        ]

@@ -244,3 +244,19 @@ def test_one_row_per_array_the_worst_of_its_configurations(first, second, kept):
     rows = _rows(a, other, b)
     assert rows == [a if kept == "first" else b, other]
     assert rows[0].probes == (1 if kept == "first" else 2)
+
+
+def test_the_root_cause_is_the_very_finding_ranked_first_whether_first_by_order_or_moved_to_the_front():
+    # an error first by its stage; a symptom of it linked (so replaced by a copy) after it
+    softmax = _f("softmax-not-per-row", "BPD301", layer="SoftmaxWithLoss", line=16)
+    mismatch = _f("gradient-mismatch", "BPD101", layer="TwoLayerNet", param="W2", line=30)
+    note = _f("misspelled-method", "BPD014", "info", layer="Relu", line=3)
+    ranked = rank(Report(findings=[note, mismatch, softmax]))
+    assert ranked.root_cause is softmax and ranked.findings[0] is softmax
+    assert [f.caused_by for f in ranked.findings] == [None, softmax.key(), None]
+    # a training warning moved in front of the error it explains
+    diverges = _f("loss-diverges", "BPD602", layer="TwoLayerNet", line=50)
+    high = _f("learning-rate-too-high", "BPD604", "warning", line=60)
+    ranked = rank(Report(findings=[diverges, high]))
+    assert ranked.root_cause is high and ranked.findings[0] is high
+    assert ranked.findings[1] is not diverges and ranked.findings[1].caused_by == high.key()

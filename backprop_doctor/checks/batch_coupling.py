@@ -31,6 +31,7 @@ Fix:
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -45,6 +46,7 @@ from backprop_doctor.findings import Finding
 from backprop_doctor.locate import definition, executed
 from backprop_doctor.rules import rule
 from backprop_doctor.static.definitions import Function, enclosing
+from backprop_doctor.static.files import source_tree
 from backprop_doctor.static.reductions import Reduction, reductions, with_axis
 
 NAME = "batch-coupling"
@@ -293,7 +295,7 @@ def _located(target: Any, found: list[Reduction]) -> dict[str, Any]:
             "file": first.file,
             "line": first.line,
             "column": first.col + 1,
-            "highlight": tuple(sorted({r.line for r in found})),
+            "highlight": tuple(sorted({r.line for r in found if r.file == first.file})),  # lines of its own file
         }
     if where is not None:
         return {"file": where.file, "line": where.line, "highlight": (where.line,)}
@@ -302,6 +304,14 @@ def _located(target: Any, found: list[Reduction]) -> dict[str, Any]:
 
 def _percent(value: float) -> str:
     return f"{100 * value:.3g}%" if value >= 1e-3 else f"{value:.3g}"
+
+
+def _part(probe: _Probe, method: str) -> str:
+    """`Center.forward` for a layer's method; the function's own name for a cs231n pair (`center_backward`)."""
+    if isinstance(probe.key, type):
+        return f"{probe.name}.{method}"
+    func = probe.forward_def if method == "forward" else probe.backward_def
+    return getattr(func, "__name__", probe.name)
 
 
 def _forward_finding(probe: _Probe, c: probes.Coupling) -> Finding:
@@ -316,12 +326,12 @@ def _forward_finding(probe: _Probe, c: probes.Coupling) -> Finding:
     )
     if found:
         message = (
-            f"`{probe.name}.forward` mixes the samples of a batch (line {found[0].line}): {found[0].describe()}, "
+            f"`{_part(probe, 'forward')}` mixes the samples of a batch (line {found[0].line}): {found[0].describe()}, "
             f"so {effect}; reduce over each sample's own features (axis={axes}, keepdims=True)"
         )
     else:
         message = (
-            f"`{probe.name}.forward` mixes the samples of a batch: {effect}; "
+            f"`{_part(probe, 'forward')}` mixes the samples of a batch: {effect}; "
             "compute each sample's output from that sample alone"
         )
     return rule(NAME).finding(
@@ -344,7 +354,7 @@ def _backward_finding(probe: _Probe, c: probes.Coupling) -> Finding:
     backward = definition(probe.backward_def) if probe.backward_def is not None else None
     found = _batch_reductions(ran, backward)
     message = (
-        f"`{probe.name}.backward` mixes the samples of a batch"
+        f"`{_part(probe, 'backward')}` mixes the samples of a batch"
         + (f" (line {found[0].line})" if found else "")
         + f": an upstream gradient on sample {c.source} alone gives sample {c.affected} a dx of "
         f"{_percent(c.measured)} of dx's largest value, although forward keeps the samples apart"
@@ -393,8 +403,15 @@ def _loss_finding(probe: _Probe, c: probes.Coupling, softmax: list[Finding]) -> 
     for file, lines in ran.items():
         for function in {enclosing(file, line) for line in lines} - {None}:
             if "softmax" in function.qualname.rsplit(".", 1)[-1].lower():
-                found += [r for r in reductions(file, lines, (function.line, function.end_line)) if r.over_batch]
+                found += [
+                    r for r in reductions(file, lines, (function.line, function.end_line))
+                    if r.over_batch and not _loss_term(r)
+                ]
     found.sort(key=lambda r: (r.kind not in ("sum", "nansum"), r.file, r.line, r.col))  # the sum is the cause
+    if not found:
+        in_backward = _loss_backward_reductions(probe, ran)
+        if in_backward:
+            return _loss_backward_finding(probe, c, in_backward, effect)
     where = f" (line {found[0].line}: {found[0].describe()})" if found else ""
     return rule(NAME).finding(
         f"`{probe.name}` couples the samples of a batch{where}: {effect}; compute its probabilities per sample",
@@ -404,6 +421,34 @@ def _loss_finding(probe: _Probe, c: probes.Coupling, softmax: list[Finding]) -> 
         fix="\n".join(with_axis(found, "-1")) if found else "y = exp_x / np.sum(exp_x, axis=-1, keepdims=True)",
         evidence=_evidence(probe, c, found, "dx"),
         **_located(probe.forward_def, found),
+    )
+
+
+def _loss_term(r: Reduction) -> bool:
+    """The loss's own sum over the batch in a `softmax_loss` function (`-np.sum(np.log(p[...])) / N`), not its softmax."""
+    text = source_tree(r.file)[0][r.line - 1]
+    return "log" in r.source or re.match(r"\s*\w*(loss|cost)\w*\s*[-+*/]?=", text, re.I) is not None
+
+
+def _loss_backward_reductions(probe: _Probe, ran: dict[str, set[int]]) -> list[Reduction]:
+    """Batch-wide reductions that ran in a loss layer's own `backward` (a loss function has none of its own)."""
+    if probe.backward_def is None or probe.backward_def is probe.forward_def:
+        return []
+    backward = definition(probe.backward_def)
+    return _batch_reductions(ran, backward) if backward is not None else []
+
+
+def _loss_backward_finding(probe: _Probe, c: probes.Coupling, found: list[Reduction], effect: str) -> Finding:
+    """A loss layer whose probabilities are per row but whose `backward` reduces over the batch."""
+    return rule(NAME).finding(
+        f"`{probe.name}.backward` couples the samples of a batch (line {found[0].line}: {found[0].describe()}): "
+        f"{effect}; send each sample's gradient back to that sample only",
+        layer=probe.name,
+        measured=c.measured,
+        threshold=THRESHOLD,
+        fix="\n".join(with_axis(found, _sample_axes(probe.x))),
+        evidence=_evidence(probe, c, found, "dx"),
+        **_located(probe.backward_def, found),
     )
 
 

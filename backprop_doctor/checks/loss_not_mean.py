@@ -232,7 +232,11 @@ def _finding(target: _Loss, m: Measured) -> Finding | None:
         layer=target.name,
         measured=m.loss_ratio,
         threshold=1.0,
-        fix=fix + "\n# and in backward: dx = dout * (self.y - self.t) / batch_size",
+        fix=fix + (
+            "\n# and its gradient too: dx /= batch_size"  # a loss function returns (loss, dx): no backward
+            if target.backward_def is target.forward_def
+            else "\n# and in backward: dx = dout * (self.y - self.t) / batch_size"
+        ),
         evidence=evidence,
         **location,
     )
