@@ -43,7 +43,7 @@ from backprop_doctor.conventions._base import FORWARD_SEED, Adapter, is_float_ar
 from backprop_doctor.conventions._classlayer import function_node, required_inputs
 from backprop_doctor.conventions._run import Case, NotChecked
 from backprop_doctor.conventions.gradient_dicts import takes_upstream_gradients
-from backprop_doctor.static.methods import keys_read, returned_names
+from backprop_doctor.static.methods import numbered_layers, returned_names
 
 NAME = "function-networks"
 KIND = "function"
@@ -52,7 +52,6 @@ FORWARD = re.compile(r"^(?P<pre>.*?)(?P<word>forward|f)_?(?P<post>prop\w*|pass|p
 PARAMS = ("parameters", "params", "weights", "parameter")
 SIZES = {"n_x": 5, "n_h": 4, "n_y": 1, "input_size": 5, "hidden_size": 4, "output_size": 1, "nx": 5, "nh": 4, "ny": 1}
 SCALARS = {"keep_prob": 0.8, "lambd": 0.1, "lambda_": 0.1, "reg": 0.1}
-LAYER_KEY = re.compile(r"^(?P<kind>[Wb])(?P<index>[1-9]\d?)$")
 HIDDEN = (5, 3, 4, 6, 5, 4, 3)  # the widths of synthesised hidden layers, in order
 
 
@@ -188,19 +187,15 @@ def _from_keys(forward: Any) -> list[dict[str, np.ndarray]]:
     Empty when the forward reads any other key (a `gamma`, a `keep_prob` in the dictionary)
     or its layers are not numbered 1 to L with a weight and a bias each."""
     names = tuple(a for a in parameters(forward) if a.lower() in PARAMS)
-    keys = keys_read(function_node(forward), names)
-    matches = [LAYER_KEY.match(k) for k in keys]
-    if not keys or not all(matches):
-        return []
-    layers = sorted({int(m["index"]) for m in matches if m is not None})
-    if layers != list(range(1, len(layers) + 1)) or len(keys) != 2 * len(layers) or len(layers) > len(HIDDEN) + 1:
+    count = numbered_layers(function_node(forward), names)
+    if not 0 < count <= len(HIDDEN) + 1:
         return []
     rng = np.random.default_rng(FORWARD_SEED)
     guesses = []
     for n_y in (1, 3):
-        widths = (4, *HIDDEN[: len(layers) - 1], n_y)
+        widths = (4, *HIDDEN[: count - 1], n_y)
         params: dict[str, np.ndarray] = {}
-        for i in layers:
+        for i in range(1, count + 1):
             params[f"W{i}"] = rng.standard_normal((widths[i], widths[i - 1])) * np.sqrt(2.0 / widths[i - 1])
             params[f"b{i}"] = rng.standard_normal((widths[i], 1)) * 0.1
         guesses.append(params)

@@ -35,7 +35,7 @@ import numpy as np
 from backprop_doctor.conventions._base import FORWARD_SEED, Adapter, is_float_array
 from backprop_doctor.conventions._classlayer import function_node, required_inputs
 from backprop_doctor.conventions._run import Case, NotChecked
-from backprop_doctor.static.methods import keys_read
+from backprop_doctor.static.methods import numbered_layers
 
 NAME = "model-functions"
 KIND = "function"
@@ -46,7 +46,6 @@ SMALL: dict[str, Any] = {
     "input_shape": (3, 8, 8), "num_filters": 4, "filter_size": 3, "weight_scale": 0.1, "bias_scale": 0.1,
 }  # fmt: skip
 REG = 0.1
-LAYER_KEY = re.compile(r"^(?P<kind>[Wb])(?P<index>[1-9]\d?)$")
 WIDTHS = (12, 8, 6, 5, 7)  # input, then hidden widths; the last layer has 4 classes
 
 
@@ -125,17 +124,12 @@ def _from_initialiser(func: Any, functions: dict[str, Any]) -> dict[str, Any] | 
 
 def _from_keys(func: Any, rng: np.random.Generator) -> dict[str, Any] | None:
     """`W1`..`WL`, `b1`..`bL` the function reads from the model, row per sample; None for other keys."""
-    model_name = _signature(func)[1].name
-    keys = keys_read(function_node(func), (model_name,))
-    matches = [LAYER_KEY.match(k) for k in keys]
-    if not keys or not all(matches):
+    count = numbered_layers(function_node(func), (_signature(func)[1].name,))
+    if not 0 < count <= len(WIDTHS):
         return None
-    layers = sorted({int(m["index"]) for m in matches if m is not None})
-    if layers != list(range(1, len(layers) + 1)) or len(keys) != 2 * len(layers) or len(layers) > len(WIDTHS):
-        return None
-    widths = (*WIDTHS[: len(layers)], SMALL["num_classes"])
+    widths = (*WIDTHS[:count], SMALL["num_classes"])
     model: dict[str, Any] = {}
-    for i in layers:
+    for i in range(1, count + 1):
         model[f"W{i}"] = rng.standard_normal((widths[i - 1], widths[i])) * np.sqrt(2.0 / widths[i - 1])
         model[f"b{i}"] = 0.1 * rng.standard_normal(widths[i])
     return model

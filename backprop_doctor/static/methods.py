@@ -14,6 +14,7 @@ of the def it parses to; every walk of that def lives here.
 from __future__ import annotations
 
 import ast
+import re
 import textwrap
 
 from backprop_doctor.static.tree import FunctionNode, walk
@@ -121,10 +122,13 @@ def returned_names(node: FunctionNode | None) -> list[str]:
     return []
 
 
-def keys_read(node: FunctionNode | None, names: tuple[str, ...]) -> list[str]:
-    """The literal keys the function reads from a dictionary argument, in order:
-    `W1 = parameters["W1"]` → "W1" (for `names` holding "parameters")."""
-    keys: list[str] = []
+_LAYER_KEY = re.compile(r"(?P<kind>[Wb])(?P<index>[1-9]\d?)")
+
+
+def numbered_layers(node: FunctionNode | None, names: tuple[str, ...]) -> int:
+    """L when the literal keys the function reads from a dictionary argument (one of `names`,
+    `W1 = parameters["W1"]`) are exactly `W1`..`WL` and `b1`..`bL`; 0 otherwise."""
+    keys: set[str] = set()
     for n in walk(node) if node is not None else ():
         if (
             isinstance(n, ast.Subscript)
@@ -132,10 +136,13 @@ def keys_read(node: FunctionNode | None, names: tuple[str, ...]) -> list[str]:
             and n.value.id in names
             and isinstance(n.slice, ast.Constant)
             and isinstance(n.slice.value, str)
-            and n.slice.value not in keys
         ):
-            keys.append(n.slice.value)
-    return keys
+            if not _LAYER_KEY.fullmatch(n.slice.value):
+                return 0  # `parameters["gamma1"]`: not only numbered weights and biases
+            keys.add(n.slice.value)
+    layers = {int(_LAYER_KEY.fullmatch(k)["index"]) for k in keys}  # type: ignore[index]
+    complete = layers == set(range(1, len(layers) + 1)) and len(keys) == 2 * len(layers)
+    return len(layers) if complete else 0
 
 
 # --------------------------------------------------------------------------- how the file calls one function
