@@ -349,20 +349,21 @@ def _runs(layer: Any, x: np.ndarray, t: Any, train: bool, *, backward: bool = Fa
         work = copy.deepcopy(layer)
     except Exception:  # an object that will not copy is tried as it is
         work = layer
+    return _trial(lambda: _exercise(work, x, t, train, backward=backward), default=False)
 
-    def call() -> bool:
-        adapter = ClassLayer(work, train=train)
-        out = adapter.forward(x.copy(), t)
-        if adapter.is_loss:
-            ok = bool(np.size(out) == 1 and np.isfinite(out).all())
-            if ok and backward:  # a loss's backward may take the shape its forward only tolerated
-                adapter.backward(1.0)
-            return ok
-        if backward and isinstance(out, np.ndarray):
-            adapter.backward(np.ones_like(out))
-        return isinstance(out, np.ndarray)
 
-    return _trial(call, default=False)
+def _exercise(work: Any, x: np.ndarray, t: Any, train: bool, *, backward: bool) -> bool:
+    """Forward (and backward) of the layer `work` on `x`: whether it gave an array (a finite scalar loss)."""
+    adapter = ClassLayer(work, train=train)
+    out = adapter.forward(x.copy(), t)
+    if adapter.is_loss:
+        ok = bool(np.size(out) == 1 and np.isfinite(out).all())
+        if ok and backward:  # a loss's backward may take the shape its forward only tolerated
+            adapter.backward(1.0)
+        return ok
+    if backward and isinstance(out, np.ndarray):
+        adapter.backward(np.ones_like(out))
+    return isinstance(out, np.ndarray)
 
 
 def _constructs(cls: type, kwargs: dict[str, Any]) -> bool:
@@ -449,18 +450,11 @@ def build_layer(cls: type, rng: np.random.Generator, *, train: bool = True, batc
         built.cases.append((f"x {x.shape} (forward raised on every input shape tried)", x, t))
     elif not is_loss_layer(layer):
         _, x, t = built.cases[0]
-        error = _trial_error_of(lambda: _forward_backward(layer, x, t, train))
+        error = _trial_error_of(lambda: _exercise(copy.deepcopy(layer), x, t, train, backward=True))
         if error is not None and (setup := _set_elsewhere(cls, error)):
             # `self.input_shape` set by `set_input_shape()`, which the user's network calls when it adds the layer
             raise Unsupported(f"its backward raised {type(error).__name__} ({error}): it needs `{setup}()` called first")
     return built
-
-
-def _forward_backward(layer: Any, x: np.ndarray, t: Any, train: bool) -> None:
-    adapter = ClassLayer(copy.deepcopy(layer), train=train)
-    out = adapter.forward(x.copy(), t)
-    if isinstance(out, np.ndarray):
-        adapter.backward(np.ones_like(out))
 
 
 def _trial_error_of(call: Callable[[], Any]) -> BaseException | None:
