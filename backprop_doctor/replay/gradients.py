@@ -406,6 +406,11 @@ def _rate_that_works(runner: Runner, capture: Capture, factors: tuple[float, ...
     return None
 
 
+def _shared_factor(factors: list[float]) -> float | None:
+    """The factor most of `factors` agree with (within `COMMON`), or None when there are none."""
+    return max(factors, key=lambda f: sum(abs(g / f - 1) <= COMMON for g in factors), default=None)
+
+
 def _program_scale(parameters: list[tuple[Moved, Measured]]) -> None:
     """A loss the loop only reports (a mean printed now and then) or one inferred here fixes no scale:
     the factor most parameters share is the program's own (gradients of the summed loss, or a learning
@@ -414,7 +419,7 @@ def _program_scale(parameters: list[tuple[Moved, Measured]]) -> None:
     nothing changes."""
     shared = [m for _, m in parameters if (m.proportional or m.single) and m.factor is not None and m.factor > 0 and m.wrong]
     factors = [m.factor for m in shared]
-    best = max(factors, key=lambda f: sum(abs(g / f - 1) <= COMMON for g in factors), default=None)
+    best = _shared_factor(factors)
     if best is None:
         return
     agreeing = [m for m in shared if abs(m.factor / best - 1) <= COMMON]
@@ -464,13 +469,22 @@ def _parameter(runner: Runner, moved: Moved, base_loss: float, rng: np.random.Ge
     return measured
 
 
+def _entry(expression: str, key: Any) -> str | None:
+    """`grads['b1']` for the gradient `grads[k]` of the parameter stored under the key 'b1' (as
+    `static.step_functions.inner_assigned` spells an entry); None for any other expression."""
+    import re
+
+    found = re.fullmatch(r"\s*(\w+)\[\s*[A-Za-z_]\w*\s*\]\s*", expression)
+    return f"{found[1]}[{key!r}]" if found and key is not None else None
+
+
 def _imported_line(step: TrainingStep, expression: str, key: Any) -> tuple[int, str] | None:
     """Where a gradient is computed inside a function the loop imports from another file of the
     user's (`grads["b1"] = ...` in `nn_utils.backward`), as (line, file); None when it is not."""
     import re
 
-    entry = re.fullmatch(r"\s*(\w+)\[\s*[A-Za-z_]\w*\s*\]\s*", expression)
-    names = [f"{entry[1]}[{key!r}]"] if entry and key is not None else []
+    entry = _entry(expression, key)
+    names = [entry] if entry else []
     names += [n for n in re.findall(r"[A-Za-z_]\w*", expression) if n not in step.assigned and n not in step.inner_assigned]
     found = next((step.imported_assigned[n] for n in names if n in step.imported_assigned), None)
     return (found[1], found[0]) if found else None
@@ -496,7 +510,7 @@ def _clipped(step: TrainingStep, result: StepResult) -> str | None:
     if call is None:
         return None
     factors = [m.factor for _, m in result.wrong if m.proportional and m.factor is not None and 0 < m.factor < 1]
-    best = max(factors, key=lambda f: sum(abs(g / f - 1) <= COMMON for g in factors), default=None)
+    best = _shared_factor(factors)
     if best is None or 2 * sum(abs(g / best - 1) <= COMMON for g in factors) < len(result.parameters):
         return None
     for _, measured in result.parameters:
@@ -535,9 +549,9 @@ def _gradient_line(step: TrainingStep, expression: str, key: Any = None) -> int 
     import ast
     import re
 
-    entry = re.fullmatch(r"\s*(\w+)\[\s*[A-Za-z_]\w*\s*\]\s*", expression)
-    if entry and key is not None and f"{entry[1]}[{key!r}]" in step.inner_assigned:
-        return step.inner_assigned[f"{entry[1]}[{key!r}]"]
+    entry = _entry(expression, key)
+    if entry in step.inner_assigned:
+        return step.inner_assigned[entry]
     attributes = [a for a in re.findall(r"[A-Za-z_]\w*\.[A-Za-z_]\w*", expression) if a in step.inner_assigned]
     if attributes and not any(n in step.assigned for n in re.findall(r"[A-Za-z_]\w*", expression)):
         return step.inner_assigned[attributes[0]]  # `eta * self.delta * x`: where the method set `self.delta`
