@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 import math
 import statistics
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
@@ -276,35 +277,8 @@ def directional_probe(
     `saved` are copies of the arrays as they are now, when the caller already has them
     (several probes of the same arrays need only one copy).
     """
-    if saved is None:
-        saved = [a.copy() for a in arrays]
-    directions = [_direction(v) for v in directions]
-    try:
-        for a, s, v in zip(arrays, saved, directions):
-            v.step(a, s, h)
-        f_plus = float(f())
-        for a, s, v in zip(arrays, saved, directions):
-            v.step(a, s, -h)
-        f_minus = float(f())
-    finally:
-        for a, s in zip(arrays, saved):
-            np.copyto(a, s)
-    dots = [v.dot(g) for g, v in zip(grads, directions)]
-    analytic = float(sum(d for d, _ in dots))
-    scale = float(sum(abs(d) for d, _ in dots))
-    # Below a millionth of the gradient's own size, or of the rounding noise of the
-    # difference quotient, a directional derivative cannot be told from zero.
-    size = float(sum(np.sqrt(_squared_norm(g) * vv) for g, (_, vv) in zip(grads, dots)))
-    return Probe(
-        analytic=analytic,
-        numerical=(f_plus - f_minus) / (2 * h),
-        forward_slope=(f_plus - f0) / h,
-        backward_slope=(f0 - f_minus) / h,
-        scale=scale,
-        floor=max(floor, 1e-6 * size, noise_floor(f0, h)),
-        step=h,
-        rounding=_rounding(f0, h),
-    )
+    directions, (f_plus, f_minus) = _along(f, arrays, directions, (h, -h), saved)
+    return _probe(f0, grads, directions, h, floor, f_plus, f_minus)
 
 
 def one_sided_probe(
@@ -324,24 +298,50 @@ def one_sided_probe(
     kinks (both slopes are the one forward slope). A caller that sees it fail probes
     again with central differences.
     """
+    directions, (f_plus,) = _along(f, arrays, directions, (h,), saved)
+    return _probe(f0, grads, directions, h, floor, f_plus)
+
+
+def _along(
+    f: Callable[[], float],
+    arrays: Sequence[np.ndarray],
+    directions: Sequence[Any],
+    steps: Sequence[float],
+    saved: Sequence[np.ndarray] | None,
+) -> tuple[list[Any], list[float]]:
+    """The directions (as `_direction`s) and `f` with the arrays moved by each step along them,
+    the arrays restored afterwards. `saved` are copies of the arrays as they are now, when the
+    caller already has them (several probes of the same arrays need only one copy)."""
     if saved is None:
         saved = [a.copy() for a in arrays]
-    directions = [_direction(v) for v in directions]
+    moves = [_direction(v) for v in directions]
+    values = []
     try:
-        for a, s, v in zip(arrays, saved, directions):
-            v.step(a, s, h)
-        f_plus = float(f())
+        for h in steps:
+            for a, s, v in zip(arrays, saved, moves):
+                v.step(a, s, h)
+            values.append(float(f()))
     finally:
         for a, s in zip(arrays, saved):
             np.copyto(a, s)
+    return moves, values
+
+
+def _probe(
+    f0: float, grads: Sequence[np.ndarray], directions: Sequence[Any], h: float, floor: float, f_plus: float, f_minus: float | None = None
+) -> Probe:
+    """The probe from the values `f` took at +h and -h along `directions` (at +h only: a forward difference)."""
     dots = [v.dot(g) for g, v in zip(grads, directions)]
+    # Below a millionth of the gradient's own size, or of the rounding noise of the
+    # difference quotient, a directional derivative cannot be told from zero.
     size = float(sum(np.sqrt(_squared_norm(g) * vv) for g, (_, vv) in zip(grads, dots)))
-    slope = (f_plus - f0) / h
+    forward = (f_plus - f0) / h
+    numerical, backward = (forward, forward) if f_minus is None else ((f_plus - f_minus) / (2 * h), (f0 - f_minus) / h)
     return Probe(
         analytic=float(sum(d for d, _ in dots)),
-        numerical=slope,
-        forward_slope=slope,
-        backward_slope=slope,
+        numerical=numerical,
+        forward_slope=forward,
+        backward_slope=backward,
         scale=float(sum(abs(d) for d, _ in dots)),
         floor=max(floor, 1e-6 * size, noise_floor(f0, h)),
         step=h,
