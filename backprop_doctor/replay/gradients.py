@@ -228,7 +228,30 @@ def replay_step(capture: Capture, path: str, seed: int = 0, budget: float = 10.0
     """Measure every parameter the captured step moved, and the adjoints when one is wrong.
 
     `curve`: also run the loop itself for the program's own loss curve; `measure=False` skips
-    the measurements (an earlier stage already found a gradient wrong) and keeps the curve."""
+    the measurements (an earlier stage already found a gradient wrong) and keeps the curve.
+
+    A loop that computes its forward pass at the end of each pass (`static.steps._rotated`) is
+    replayed that way too when a gradient disagrees; the reading under which more updates follow
+    the loss is the program's."""
+    result = _replay(capture, path, seed, budget, curve, measure)
+    rotated = capture.step.rotated
+    if rotated is None or not any(m.wrong or m.unused for _, m in result.parameters):
+        return result
+
+    def turned(c: Capture) -> Capture:
+        earlier = turned(c.earlier) if c.earlier is not None else None
+        return dataclasses.replace(c, step=rotated, program_loss=None, earlier=earlier)  # its loss was read before the pass's forward
+
+    again = _replay(turned(capture), path, seed, budget, curve, measure)
+    return again if _followed(again) > _followed(result) else result
+
+
+def _followed(result: StepResult) -> int:
+    """How many of the step's updates follow the gradient of its loss."""
+    return sum(1 for _, m in result.parameters if not (m.wrong or m.unused or m.inconclusive))
+
+
+def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, measure: bool) -> StepResult:
     earlier = capture.earlier
     if earlier is not None and earlier.state is not None and capture.program_loss is not None and not _finite(capture.program_loss):
         # one update already took the loss to inf or nan (the first pass is the step to check), or the
@@ -606,7 +629,27 @@ def _adjoint(runner: Runner, adjoint: Adjoint, namespace: dict[str, Any], base_l
     def loss_moved(delta: Any) -> float:
         return runner.loss(after=adjoint.forward_index, later=[(adjoint.forward, lambda f: f + delta)])
 
-    return measure_adjoint(adjoint.name, adjoint.line, value, forward, loss_moved, base_loss, rng)
+    measured = measure_adjoint(adjoint.name, adjoint.line, value, forward, loss_moved, base_loss, rng)
+    inside = step.returned.get((adjoint.forward_index, adjoint.forward))
+    code = code_of(runner.namespace, inside[0]) if inside is not None and measured.unused else None
+    if inside is None or code is None:
+        # unused counts as wrong: a loss recomputed from the parameters alone (`calculate_loss(model)`)
+        # moves with none of the step's values, and the walk's other evidence decides
+        return measured
+    # the loss does not read the value after its statement: made beside the output in one call
+    # (`z1, a1, out = forward(X)`), it is moved where that call computes it
+    site, local = inside
+
+    def moved_inside(delta: Any) -> float:
+        hooks = Hooks({site.function: code})
+        hooks.after(site, local, lambda f: f + delta)
+        loss = runner.loss(hooks=hooks)
+        if local not in hooks.read or hooks.calls.get(site.function) != 1:
+            raise NotReplayable(f"`{local}` could not be moved inside `{site.function}`")
+        return loss
+
+    measured = measure_adjoint(adjoint.name, adjoint.line, value, forward, moved_inside, base_loss, rng)
+    return None if measured.unused else measured
 
 
 def _inner_adjoint(runner: Runner, adjoint: InnerAdjoint, base_loss: float, rng: np.random.Generator) -> Measured | None:

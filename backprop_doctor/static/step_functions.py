@@ -201,6 +201,41 @@ def inner_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...]) -> lis
     return [a for a in found if a.forward_at != a.adjoint]
 
 
+def returned_forwards(tree: ast.Module | None, prefix: tuple[ast.stmt, ...]) -> dict[tuple[int, str], tuple[Site, str]]:
+    """Forward values the step unpacks from one call of the file's functions, with where that function
+    computes each: `z1, a1, out = forward(X, W1, W2)` and `forward` ending `return z1, a1, a1 @ W2`
+    give (index of the statement in the prefix, "a1") -> (the site of `a1 = ...` in `forward`, "a1").
+
+    Moved after the unpacking statement, `a1` moves nothing (`out` was computed with it already);
+    moved inside `forward` right after it is computed, it moves the loss the way its adjoint says."""
+    if tree is None:
+        return {}
+    called = called_functions(tree, prefix)
+    found: dict[tuple[int, str], tuple[Site, str]] = {}
+    for index, stmt in enumerate(prefix):
+        if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Tuple) and isinstance(stmt.value, ast.Call)):
+            continue
+        func = stmt.value.func
+        wanted = func.id if isinstance(func, ast.Name) else f".{func.attr}" if isinstance(func, ast.Attribute) else None
+        node = next((n for name, n in called if wanted is not None and (name == wanted or (wanted.startswith(".") and name.endswith(wanted)))), None)
+        function = next((name for name, n in called if n is node), None)
+        if node is None or function is None:
+            continue
+        returns = [r for r in ast.walk(node) if isinstance(r, ast.Return)]
+        targets = stmt.targets[0].elts
+        if len(returns) != 1 or not isinstance(returns[0].value, ast.Tuple) or len(returns[0].value.elts) != len(targets):
+            continue
+        statements = [st for st in _once(node.body) if st.lineno < returns[0].lineno]
+        for target, element in zip(targets, returns[0].value.elts):
+            if not (isinstance(target, ast.Name) and isinstance(element, ast.Name)):
+                continue
+            assigning = [st for st in statements if element.id in _targets(st)]
+            if assigning:
+                last = assigning[-1]
+                found[(index, target.id)] = (Site(function, _first_line(node), last.lineno, last.end_lineno or last.lineno), element.id)
+    return found
+
+
 @dataclass(frozen=True)
 class TimeAdjoint:
     """`dh` in a loop over time steps, the gradient of `hs[t]` that an earlier loop stores step by step.

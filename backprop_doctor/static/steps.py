@@ -109,6 +109,8 @@ class TrainingStep:
     inner_assigned: dict[str, int] = field(default_factory=dict)  # name -> line, in the functions the step calls once
     imported_assigned: dict[str, tuple[str, int]] = field(default_factory=dict)  # the same in functions from other files: name -> (file, line)
     relus: tuple[tuple[str, int], ...] = ()  # names the prefix binds to a ReLU's output (`a1 = np.maximum(0, z1)`), with their lines
+    returned: dict = field(default_factory=dict)  # `static.step_functions.returned_forwards`: forward values unpacked from a call
+    rotated: TrainingStep | None = None  # the same pass read from the forward at its end (`_rotated`), when it has one
 
 
 def _zero(node: ast.AST) -> bool:
@@ -562,27 +564,33 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
         if not prefix and _each_updates_itself(loop):
             return None  # `for n in hidden: n.update(eta)`: each layer updated in turn, inside the training loop
         name = qualnames.get(id(function)) if function is not None else None
-        from backprop_doctor.static.step_functions import imported_assigned, inner_adjoints, inner_assigned, time_adjoints  # they build on this module
+        from backprop_doctor.static.step_functions import imported_assigned, inner_adjoints, inner_assigned, returned_forwards, time_adjoints  # they build on this module
 
-        return TrainingStep(
-            function=name,
-            function_line=getattr(function, "lineno", 0) if function is not None else 0,
-            loop_line=loop.lineno,
-            first_line=body[0].lineno,
-            prefix=prefix,
-            update_line=stmt.lineno,
-            update_end_line=max(later.end_lineno or later.lineno for later in updating),
-            updates=tuple(dict.fromkeys(reached)),
-            losses=tuple(_losses(loop, prefix) or _per_sample_losses(tree, updating)),
-            adjoints=tuple(_adjoints(prefix)),
-            assigned={n: s.lineno for s in prefix for n in _targets(s)},
-            loop=loop,
-            inner=tuple(inner_adjoints(tree, prefix)),
-            time=tuple(time_adjoints(tree, prefix)),
-            inner_assigned=inner_assigned(tree, prefix),
-            imported_assigned=imported_assigned(imported, prefix),
-            relus=tuple(_relu_outputs(prefix)),
-        )
+        def split(prefix: tuple[ast.stmt, ...]) -> TrainingStep:
+            return TrainingStep(
+                function=name,
+                function_line=getattr(function, "lineno", 0) if function is not None else 0,
+                loop_line=loop.lineno,
+                first_line=body[0].lineno,
+                prefix=prefix,
+                update_line=stmt.lineno,
+                update_end_line=max(later.end_lineno or later.lineno for later in updating),
+                updates=tuple(dict.fromkeys(reached)),
+                losses=tuple(_losses(loop, prefix) or _per_sample_losses(tree, updating)),
+                adjoints=tuple(_adjoints(prefix)),
+                assigned={n: s.lineno for s in prefix for n in _targets(s)},
+                loop=loop,
+                inner=tuple(inner_adjoints(tree, prefix)),
+                time=tuple(time_adjoints(tree, prefix)),
+                inner_assigned=inner_assigned(tree, prefix),
+                imported_assigned=imported_assigned(imported, prefix),
+                relus=tuple(_relu_outputs(prefix)),
+                returned=returned_forwards(tree, prefix),
+            )
+
+        tail = body[body.index(updating[-1]) + 1 :]
+        forward = _rotated(prefix, tail)
+        return dataclasses.replace(split(prefix), rotated=split(forward + prefix) if forward else None)
 
     def visit(body: list[ast.stmt], function: ast.AST | None) -> None:
         for stmt in body:
@@ -606,6 +614,40 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
 
     visit(tree.body, None)
     return found
+
+
+def _rotated(prefix: tuple[ast.stmt, ...], tail: list[ast.stmt]) -> tuple[ast.stmt, ...]:
+    """The statements after a pass's update that compute what the next pass's backward starts from.
+
+    A loop written with its forward pass at the end (the first forward before the loop):
+
+        out = forward(X, W)              # before the loop
+        for epoch in range(n):
+            dW = X.T @ (out - y)         # the prefix reads `out` before it assigns it
+            W -= lr * dW
+            out = forward(X, W)          # <- these, in their order
+
+    Run before the prefix, they make the pass a whole step again: the loss moves when `W` does.
+    () when the prefix reads nothing the tail assigns."""
+    free: set[str] = set()
+    bound: set[str] = set()
+    for stmt in prefix:
+        free |= reads(stmt) - bound
+        bound |= _stored(stmt)
+    needed = free & {n for stmt in tail for n in _stored(stmt)}
+    if not needed:
+        return ()
+    kept: list[ast.stmt] = []
+    for stmt in reversed(tail):
+        if _stored(stmt) & needed and not isinstance(stmt, (ast.If, ast.While, ast.Try, ast.With)):  # not what runs on some passes only
+            kept.append(stmt)
+            needed |= reads(stmt)
+    return tuple(reversed(kept))
+
+
+def _stored(stmt: ast.stmt) -> set[str]:
+    """Every name a statement binds, at any depth (`h, out = forward(X)`, `for l in layers: a = l(a)`)."""
+    return {n.id for n in walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
 
 
 def _each_updates_itself(loop: ast.For | ast.While) -> bool:
