@@ -210,7 +210,11 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
     groups: dict[tuple[str | None, int, str], list[tuple[Any, Any]]] = {}
     for moved, measured in wrong:
         line, file = (measured.line, measured.file) if measured.line else (moved.site.line, moved.site.file)
-        pattern = "not-used" if measured.unused else _factor_words(_factor(result, measured), measured.proportional, result.batch_sizes)[0]
+        pattern = (
+            "not-used" if measured.unused
+            else "broadcast-gradient" if measured.broadcast is not None
+            else _factor_words(_factor(result, measured), measured.proportional, result.batch_sizes)[0]
+        )  # fmt: skip
         groups.setdefault((file, line, pattern), []).append((moved, measured))
     for (file, line, pattern), members in groups.items():
         moved, measured = members[0]
@@ -238,6 +242,8 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
             there = f"{os.path.basename(measured.file)} " if measured.file else ""
             computed = f", computed at {there}line {measured.line}," if measured.line and (measured.line, measured.file) != (moved.site.line, moved.site.file) else ","
             plural = len(members) > 1
+            if pattern == "broadcast-gradient":
+                what, advice = _broadcast_words(measured.broadcast, measured.shape, plural)
             message = (
                 f"the update{'s' if plural else ''} of {names} in your training step ({where}) use{'' if plural else 's'} {gradients}{computed} "
                 f"which {'are' if plural else 'is'} {what if not plural else what.replace('the gradient', 'the gradients')}: "
@@ -253,6 +259,18 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
             measured=max(m.error for _, m in members),
             evidence=evidence,
         )
+
+
+def _broadcast_words(own: tuple[int, ...], shape: tuple[int, ...], plural: bool) -> tuple[str, str]:
+    """What a gradient smaller than its parameter is, and how to sum it: `np.sum(dZ1)` is one number
+    that the update adds to each of `b1`'s (10, 1) entries, where each entry has a gradient of its own."""
+    size = "one number" if not own or all(n == 1 for n in own) else f"of shape {own}"
+    keep = [axis for axis, n in enumerate(shape) if n > 1]
+    summed = ", ".join(str(axis) for axis, n in enumerate(shape) if n == 1 and axis not in keep)
+    how = f"axis={summed}, keepdims=True" if summed and len(shape) > 1 else "axis=0" if summed or len(shape) == 1 else "the batch axis"
+    what = f"{size}, where the parameter{'s have' if plural else ' has'} shape {shape}, so the update moves all its entries by the same amount"
+    advice = f"each entry has a gradient of its own, so sum over the samples only ({how}), not over the whole array"
+    return what, advice
 
 
 def _through_time(result: Any, at: AtStep, measured: Any, loss_words: str, evidence: Any, path: str) -> Finding:

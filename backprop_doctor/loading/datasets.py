@@ -210,6 +210,37 @@ class _DataSets:
         self.test = _Split(TEST, 1, one_hot)
 
 
+CSV_ROWS = 2000  # more than the 1,000 samples MNIST-from-a-CSV programs often hold out first
+
+
+class _Frame(np.ndarray):
+    """A data frame read from a CSV, as the array programs turn it into (`np.array(data)`, `data.values`)."""
+
+    @property
+    def values(self) -> np.ndarray:
+        return np.asarray(self)
+
+    def to_numpy(self, *_: Any, **__: Any) -> np.ndarray:
+        return np.asarray(self)
+
+    def head(self, n: int = 5) -> np.ndarray:
+        return np.asarray(self)[:n]
+
+
+def read_csv(path: Any = None, *args: Any, **kwargs: Any) -> Any:
+    """`pd.read_csv` of an MNIST CSV (Kaggle's `digit-recognizer/train.csv`, `mnist_train.csv`) with
+    pandas missing: a label column, then 784 pixel columns of 0-255, one sample per row. Any other
+    CSV's columns cannot be guessed: an inert stand-in."""
+    if not re.search(r"(?i)mnist|digit", str(path)):
+        from backprop_doctor.loading.stubs import Stub
+
+        return Stub("pandas.read_csv")(path, *args, **kwargs)
+    x, labels = _samples(MNIST, CSV_ROWS, 3)
+    table = np.column_stack([labels, np.round(255 * x.reshape(CSV_ROWS, -1))]).astype(np.int64)
+    _record(f"pandas.read_csv({str(path)!r})", f"{CSV_ROWS:,} rows: a label, then 784 pixels 0-255")
+    return table.view(_Frame)
+
+
 def read_data_sets(*_: Any, one_hot: bool = False, **__: Any) -> Any:
     sets = _DataSets(one_hot)
     _record("read_data_sets", f"train.images {sets.train.images.shape}, train.labels {sets.train.labels.shape}")
@@ -274,6 +305,7 @@ _LOADERS: list[tuple[re.Pattern[str], Callable[..., Any]]] = [
     (re.compile(r"(^|\.)make_blobs$"), sklearn_generator("blobs")),
     (re.compile(r"(^|\.)make_classification$"), sklearn_generator("classification")),
     (re.compile(r"(^|\.)read_data_sets$"), read_data_sets),
+    (re.compile(r"^pandas\.read_csv$"), read_csv),
     (re.compile(r"mnist_loader\.load_data_wrapper$"), nielsen_loader(True)),
     (re.compile(r"mnist_loader\.load_data$"), nielsen_loader(False)),
     (re.compile(r"(^|\.)spiral_data$"), nnfs_data("spiral")),
@@ -412,7 +444,7 @@ def helpers_of(module: str) -> list[str]:
     missing module may lead to."""
     names = [
         n for n in star_names(module)
-        if standin(f"{module}.{n}") is not standin(f"bpd_no_such_module.{n}") and not n.startswith("load") and n != "File"
+        if standin(f"{module}.{n}") is not standin(f"bpd_no_such_module.{n}") and not n.startswith("load") and n not in ("File", "read_csv")
     ]  # fmt: skip  (the loaders' synthetic data has a finding of its own)
     if module in ("scipy", "scipy.signal"):
         from backprop_doctor.loading.signal import FUNCTIONS

@@ -66,6 +66,7 @@ class Measured:
     through: str | None = None  # an adjoint right as the gradient of this activation's input ("sigmoid"), not of its output
     floor: float = 0.0  # the loss's rounding seen through the step: differences below it are noise
     file: str | None = None  # the other file of the user's `line` is in (an update function the loop imports); None: the checked file
+    broadcast: tuple[int, ...] | None = None  # the gradient's own shape, when the update spread it over a larger parameter
 
     @property
     def wrong(self) -> bool:
@@ -476,7 +477,16 @@ def _parameter(runner: Runner, moved: Moved, base_loss: float, rng: np.random.Ge
     base = runner.value(moved.path)
     gradient = moved.gradient
     if np.shape(gradient) != np.shape(base):
-        return None  # broadcast by the update (a (1, n) gradient on an (n,) bias): not compared here
+        try:
+            if np.broadcast_shapes(np.shape(gradient), np.shape(base)) != np.shape(base):
+                return None  # the update reshapes the parameter (a (1, n) gradient on an (n,) bias): not compared here
+        except ValueError:
+            return None
+        # `b1 -= lr * db1` with `db1 = np.sum(dZ1)` one number: each entry moves by all of it
+        broadcast = np.shape(gradient)
+        gradient = np.broadcast_to(np.asarray(gradient), np.shape(base))
+    else:
+        broadcast = None
     if isinstance(base, np.ndarray) and base.dtype.kind not in "fc":
         return None
     start = base.copy() if isinstance(base, np.ndarray) else base
@@ -488,7 +498,7 @@ def _parameter(runner: Runner, moved: Moved, base_loss: float, rng: np.random.Ge
     expression = moved.gradient_name or moved.site.gradient
     line, file = _imported_line(runner.step, expression, key) or (_gradient_line(runner.step, expression, key), None)
     measured = _measure(describe(moved.path), line, gradient, start, loss_moved, base_loss, rng)
-    measured.file = file
+    measured.file, measured.broadcast = file, broadcast
     return measured
 
 

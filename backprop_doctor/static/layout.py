@@ -50,6 +50,8 @@ def _products(tree: ast.AST) -> list[tuple[ast.AST, ast.AST]]:
             name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
             if name in ("dot", "matmul"):
                 found.append((node.args[0], node.args[1]))
+        elif isinstance(node, ast.Call) and len(node.args) == 1 and isinstance(node.func, ast.Attribute) and node.func.attr == "dot":
+            found.append((node.func.value, node.args[0]))  # `W1.dot(X)`
     return found
 
 

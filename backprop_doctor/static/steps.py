@@ -576,7 +576,7 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
                 update_line=stmt.lineno,
                 update_end_line=max(later.end_lineno or later.lineno for later in updating),
                 updates=tuple(dict.fromkeys(reached)),
-                losses=tuple(_losses(loop, prefix) or _per_sample_losses(tree, updating)),
+                losses=tuple(_losses(loop, prefix) or _per_sample_losses(tree, updating) or _inner_error_losses(tree, prefix)),
                 adjoints=tuple(_adjoints(prefix)),
                 assigned={n: s.lineno for s in prefix for n in _targets(s)},
                 loop=loop,
@@ -740,28 +740,74 @@ def _error_losses(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...]) -> li
     gradient starts from that error (squared error, binary and categorical cross-entropy)."""
     in_loop = {n for stmt in loop.body for n in _changed(stmt)}
     assigned: set[str] = set()
-    for stmt in prefix:
+    for stmt in loop.body:  # the prefix, then the update itself: `W -= lr * (P - T).dot(X.T)`
         for node in walk(stmt):
-            if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Sub)):
-                continue
+            if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Sub)) or (stmt not in prefix and node is getattr(stmt, "value", None)):
+                continue  # `W = W - lr * dW` is the update's own step, not an error
             left, right = node.left, node.right
             if not (isinstance(left, ast.Name) and isinstance(right, ast.Name)):
                 continue
             for out, target in ((left.id, right.id), (right.id, left.id)):
                 if out in assigned and target not in assigned and (target not in in_loop or not _ADJOINT.fullmatch(target)):
-                    o, y = out, target
-                    return [
-                        LossSite(f"0.5·Σ({o} − {y})²", f"0.5 * {_NP}.sum(({o} - {y}) ** 2)", stmt.lineno, False, "squared error"),
-                        LossSite(f"Σ({o} − {y})²", f"{_NP}.sum(({o} - {y}) ** 2)", stmt.lineno, False, "squared error"),  # `-2 * (y - out)`
-                        LossSite(
-                            f"−Σ {y}·log {o} + (1 − {y})·log(1 − {o})",
-                            f"-{_NP}.sum({y} * {_NP}.log({o}) + (1 - {y}) * {_NP}.log(1 - {o}))",
-                            stmt.lineno, False, "binary cross-entropy",
-                        ),
-                        LossSite(f"−Σ {y}·log {o}", f"-{_NP}.sum({y} * {_NP}.log({o}))", stmt.lineno, False, "cross-entropy"),
-                    ]
+                    return _error_sites(out, target, stmt.lineno)
         assigned.update(_targets(stmt))
     return []
+
+
+def _error_sites(o: str, y: str, line: int) -> list[LossSite]:
+    """The losses whose gradient with respect to the output `o` starts from the error `o - y`."""
+    return [
+        LossSite(f"0.5·Σ({o} − {y})²", f"0.5 * {_NP}.sum(({o} - {y}) ** 2)", line, False, "squared error"),
+        LossSite(f"Σ({o} − {y})²", f"{_NP}.sum(({o} - {y}) ** 2)", line, False, "squared error"),  # `-2 * (y - out)`
+        LossSite(
+            f"−Σ {y}·log {o} + (1 − {y})·log(1 − {o})",
+            f"-{_NP}.sum({y} * {_NP}.log({o}) + (1 - {y}) * {_NP}.log(1 - {o}))",
+            line, False, "binary cross-entropy",
+        ),
+        LossSite(f"−Σ {y}·log {o}", f"-{_NP}.sum({y} * {_NP}.log({o}))", line, False, "cross-entropy"),
+    ]  # fmt: skip
+
+
+def _inner_error_losses(tree: ast.Module, prefix: tuple[ast.stmt, ...]) -> list[LossSite]:
+    """The error a function the step calls starts its backward from, in the loop's own names:
+    `backward_prop(Z1, A1, Z2, A2, W1, W2, X, Y)` whose `dZ2 = A2 - one_hot_Y` follows
+    `one_hot_Y = one_hot(Y)` gives the losses of the error `A2 - one_hot(Y)`: the output is a
+    value the loop computed (`A2`), the target one it did not (`Y`), or made from such values."""
+    from backprop_doctor.static.step_functions import _once, called_functions  # it builds on this module
+
+    produced = {n for stmt in prefix for n in _targets(stmt)}
+    calls = {node.func.id: node for stmt in prefix for node in walk(stmt) if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)}
+    for name, function in called_functions(tree, prefix):
+        call = calls.get(name)
+        parameters = [a.arg for a in function.args.args]
+        if call is None or len(call.args) > len(parameters) or any(isinstance(a, ast.Starred) for a in call.args):
+            continue
+        bound = {p: a for p, a in zip(parameters, call.args)} | {k.arg: k.value for k in call.keywords if k.arg}
+        outputs = {p for p, a in bound.items() if isinstance(a, ast.Name) and a.id in produced}
+        given = {p: a for p, a in bound.items() if p not in outputs}  # data the loop did not compute
+        for stmt in _once(function.body):
+            for node in walk(stmt):
+                if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Sub) and isinstance(node.left, ast.Name) and isinstance(node.right, ast.Name)):
+                    continue
+                for out, target in ((node.left.id, node.right.id), (node.right.id, node.left.id)):
+                    if out in outputs and target in given:
+                        return _error_sites(ast.unparse(bound[out]), ast.unparse(given[target]), node.lineno)
+            targets = _targets(stmt)
+            if isinstance(stmt, ast.Assign) and len(targets) == 1 and targets[0] not in bound:
+                read = {n.id for n in walk(stmt.value) if isinstance(n, ast.Name)}
+                if read & set(given) and not read & (set(parameters) - set(given)) and not read & {t for t in _targets(stmt)}:
+                    given[targets[0]] = _Substituted(given).visit(copy.deepcopy(stmt.value))  # `one_hot_Y = one_hot(Y)`
+    return []
+
+
+class _Substituted(ast.NodeTransformer):
+    """A function's expression with its parameters replaced by the caller's arguments."""
+
+    def __init__(self, bound: Mapping[str, ast.expr]):
+        self.bound = bound
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        return copy.deepcopy(self.bound[node.id]) if node.id in self.bound else node
 
 
 _FORWARD_METHODS = ("feedforward", "feed_forward", "feedForward", "forward", "predict", "run", "output", "infer", "fprop", "propagate", "__call__")
