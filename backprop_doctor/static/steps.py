@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 
 from backprop_doctor.static.definitions import _child_blocks, _qualnames
 from backprop_doctor.static.tree import walk
-from backprop_doctor.static.updates import _LEARNING_RATE, _VELOCITY, Update, _identifiers, list_update, parameter_updates
+from backprop_doctor.static.updates import _LEARNING_RATE, _VELOCITY, Update, _identifiers, list_update, parameter_updates, unpacked
 
 LOSS_NAME = re.compile(
     r"(?i:(?:\w*_)?(?:loss|cost|error|err|mse|sse|objective|risk)(?:_?[a-z0-9]*)?)|[JEL](?:_?\w+)?", re.ASCII
@@ -484,13 +484,15 @@ def _update_sites(tree: ast.Module, file: str | None = None) -> list[UpdateSite]
     updates += [u for u in _bare_updates(tree) if u.line not in known]
     by_line: dict[int, ast.stmt] = {}
     for stmt in walk(tree):
-        if isinstance(stmt, (ast.AugAssign, ast.Assign)):
+        if isinstance(stmt, (ast.AugAssign, ast.Assign, ast.Return)):
             by_line.setdefault(stmt.lineno, stmt)
     sites: list[UpdateSite] = []
     for update in updates:
         if file is not None:
             update = dataclasses.replace(update, file=file)
         stmt = by_line.get(update.line)
+        if stmt is not None and (parts := unpacked(stmt)):  # `W1, b1 = W1 - lr * dW1, ...`: this parameter's part
+            stmt = next((p for p in parts if ast.unparse(p.targets[0]) == update.target), None)
         site = _split_step(update, stmt) if stmt is not None else None
         site = _through_velocity(update, stmt, site, tree) if stmt is not None else site
         if site is None and stmt is not None and (behind := _adaptive_behind(update, stmt, tree)) is not None:

@@ -211,6 +211,29 @@ def list_update(stmt: ast.stmt) -> ListUpdate | None:
     return ListUpdate(element, other, sources[1 - at], elt.op, elt.right)
 
 
+def unpacked(stmt: ast.stmt, arguments: frozenset[str] | None = None) -> list[ast.Assign]:
+    """One assignment per parameter of a statement that updates several at once:
+    `W1, b1 = W1 - lr * dW1, b1 - lr * db1`, or an update function's `return W - lr * dW, b - lr * db`
+    (each `p - step` whose `p` is one of the function's `arguments`; None: any name). Each keeps
+    the statement's line, so the update is seen where the statement runs."""
+    pairs: list[tuple[ast.expr, ast.expr]] = []
+    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Tuple) and isinstance(stmt.value, ast.Tuple):
+        if len(stmt.targets[0].elts) == len(stmt.value.elts):
+            pairs = list(zip(stmt.targets[0].elts, stmt.value.elts))
+    elif isinstance(stmt, ast.Return) and stmt.value is not None:
+        for value in stmt.value.elts if isinstance(stmt.value, ast.Tuple) else [stmt.value]:
+            if isinstance(value, ast.BinOp) and isinstance(value.op, (ast.Sub, ast.Add)) and isinstance(value.left, ast.Name):
+                if arguments is None or value.left.id in arguments:
+                    pairs.append((ast.copy_location(ast.Name(value.left.id, ast.Store()), value.left), value))
+    parts = []
+    for target, value in pairs:
+        part = ast.Assign(targets=[target], value=value, type_comment=None)
+        part.lineno, part.end_lineno = stmt.lineno, value.end_lineno
+        part.col_offset, part.end_col_offset = target.col_offset, value.end_col_offset
+        parts.append(part)
+    return parts
+
+
 def parameter_updates(tree: ast.AST, *, text: str | None = None) -> list[Update]:
     """Statements anywhere in the file that update parameters with a step, in source order.
 
@@ -241,7 +264,9 @@ def parameter_updates(tree: ast.AST, *, text: str | None = None) -> list[Update]
             )
         )
 
-    def check(stmt: ast.stmt, roles: Mapping[str, str], function: str | None):
+    def check(stmt: ast.stmt, roles: Mapping[str, str], function: str | None, arguments: frozenset[str] = frozenset()):
+        for part in unpacked(stmt, arguments):
+            check(part, roles, function)
         if isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, (ast.Sub, ast.Add)):
             if (_param_like(stmt.target, roles) or _keyed_like_gradient(stmt.target, stmt.value)) and _steps(stmt.value, roles):
                 make(stmt, stmt.target, stmt.op, stmt.value, "in-place", function)
@@ -288,22 +313,22 @@ def parameter_updates(tree: ast.AST, *, text: str | None = None) -> list[Update]
             if stored.get((ast.unparse(value.left), stmt.targets[0].id), 0) > stmt.lineno and _steps(value.right, roles):
                 make(stmt, value.left, value.op, value.right, "rebind-name", function)
 
-    def visit(body: list[ast.stmt], roles: Mapping[str, str], function: str | None):
+    def visit(body: list[ast.stmt], roles: Mapping[str, str], function: str | None, arguments: frozenset[str] = frozenset()):
         staged(body, roles, function)
         for stmt in body:
             if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                visit(stmt.body, {}, names.get(id(stmt), stmt.name))
+                visit(stmt.body, {}, names.get(id(stmt), stmt.name), frozenset(a.arg for a in stmt.args.args))
                 continue
             if isinstance(stmt, ast.ClassDef):
                 visit(stmt.body, {}, function)
                 continue
-            check(stmt, roles, function)
+            check(stmt, roles, function, arguments)
             if isinstance(stmt, (ast.For, ast.AsyncFor)):
-                visit(stmt.body, {**roles, **_loop_roles(stmt)}, function)
-                visit(stmt.orelse, roles, function)
+                visit(stmt.body, {**roles, **_loop_roles(stmt)}, function, arguments)
+                visit(stmt.orelse, roles, function, arguments)
                 continue
             for block in _child_blocks(stmt):
-                visit(block, roles, function)
+                visit(block, roles, function, arguments)
 
     visit(getattr(tree, "body", []), {}, None)
     return sorted(found, key=lambda u: (u.line, u.col))
