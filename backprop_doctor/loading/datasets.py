@@ -235,10 +235,14 @@ def read_csv(path: Any = None, *args: Any, **kwargs: Any) -> Any:
         from backprop_doctor.loading.stubs import Stub
 
         return Stub("pandas.read_csv")(path, *args, **kwargs)
-    x, labels = _samples(MNIST, CSV_ROWS, 3)
-    table = np.column_stack([labels, np.round(255 * x.reshape(CSV_ROWS, -1))]).astype(np.int64)
     _record(f"pandas.read_csv({str(path)!r})", f"{CSV_ROWS:,} rows: a label, then 784 pixels 0-255")
-    return table.view(_Frame)
+    return _digits_table().view(_Frame)
+
+
+def _digits_table() -> np.ndarray:
+    """MNIST as a CSV holds it: one sample per row, its label, then its 784 pixels (0-255)."""
+    x, labels = _samples(MNIST, CSV_ROWS, 3)
+    return np.column_stack([labels, np.round(255 * x.reshape(CSV_ROWS, -1))]).astype(np.int64)
 
 
 def read_data_sets(*_: Any, one_hot: bool = False, **__: Any) -> Any:
@@ -317,6 +321,7 @@ _LOADERS: list[tuple[re.Pattern[str], Callable[..., Any]]] = [
 # --------------------------------------------------------------------------- data files that are not there
 
 _FILES = ("mnist.pkl.gz", "mnist.pkl", "mnist.npz")
+_DIGITS_CSV = re.compile(r"(?i)(mnist|digit)\w*\.csv$")  # `mnist_train.csv`, `mnist_test_10.csv`
 
 
 def _file_bytes(name: str) -> bytes:
@@ -362,7 +367,8 @@ def missing_file(path: object, mode: object = "r") -> bytes | None:
     """Synthetic bytes for a read of a well-known data file that does not exist, else None.
 
     Besides the MNIST files, a missing `.txt` file the user's own code opens for reading (the
-    `input.txt` of a character-level RNN) reads as synthetic English text."""
+    `input.txt` of a character-level RNN) reads as synthetic English text, and a missing MNIST CSV
+    (`mnist_train.csv`, read line by line) as synthetic digits, one sample per line."""
     import os
 
     if not isinstance(path, (str, os.PathLike)) or not isinstance(mode, str) or any(c in mode for c in "wax+"):
@@ -371,6 +377,9 @@ def missing_file(path: object, mode: object = "r") -> bytes | None:
     if name.lower().endswith(".txt") and not os.path.exists(path) and _opened_by_user():
         REPLACED.append((f"the text file {name}", f"{TEXT_CHARACTERS:,} characters of synthetic English text", *_caller()))
         return _text_bytes()
+    if _DIGITS_CSV.search(name) and not os.path.exists(path) and _opened_by_user():
+        REPLACED.append((f"the data file {name}", f"{CSV_ROWS:,} lines: a label, then 784 pixels 0-255", *_caller()))
+        return "\n".join(",".join(map(str, row)) for row in _digits_table()).encode("ascii") + b"\n"
     if name not in _FILES or os.path.exists(path):
         return None
     content = _file_bytes(name)
@@ -433,6 +442,11 @@ def standin(qualified: str) -> Callable[..., Any] | None:
 
         if name in signal.FUNCTIONS:
             return getattr(signal, name)
+    if module == "scipy.special":
+        from backprop_doctor.loading import special
+
+        if name in special.FUNCTIONS:
+            return getattr(special, name)
     from backprop_doctor.loading.coursera import STANDINS  # it records through this module
 
     return next((helper for pattern, helper in STANDINS if re.search(pattern, qualified)), None)
@@ -440,17 +454,18 @@ def standin(qualified: str) -> Callable[..., Any] | None:
 
 def helpers_of(module: str) -> list[str]:
     """The functions backprop-doctor stands in for in the missing `module` itself (`rnn_utils`:
-    softmax, sigmoid; `scipy`: signal.correlate2d, signal.convolve2d), not the data loaders any
+    softmax, sigmoid; `scipy`: signal.correlate2d, special.expit, ...), not the data loaders any
     missing module may lead to."""
     names = [
         n for n in star_names(module)
         if standin(f"{module}.{n}") is not standin(f"bpd_no_such_module.{n}") and not n.startswith("load") and n not in ("File", "read_csv")
     ]  # fmt: skip  (the loaders' synthetic data has a finding of its own)
-    if module in ("scipy", "scipy.signal"):
-        from backprop_doctor.loading.signal import FUNCTIONS
+    from backprop_doctor.loading import signal, special
 
-        names += [n if module == "scipy.signal" else f"signal.{n}" for n in FUNCTIONS]
-    return names
+    for part, functions in (("signal", signal.FUNCTIONS), ("special", special.FUNCTIONS)):
+        if module in ("scipy", f"scipy.{part}"):
+            names += [n if module == f"scipy.{part}" else f"{part}.{n}" for n in functions]
+    return list(dict.fromkeys(names))
 
 
 def star_names(module: str) -> list[str]:

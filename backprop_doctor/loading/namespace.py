@@ -31,7 +31,7 @@ from typing import Any, TextIO
 
 from backprop_doctor.context import SourceFile
 from backprop_doctor.findings import Finding
-from backprop_doctor.loading import datasets, stubs
+from backprop_doctor.loading import datasets, numpy_compat, stubs
 from backprop_doctor.loading.package import package_of
 from backprop_doctor.loading.source import syntax_error_finding
 from backprop_doctor.rules import rule
@@ -195,6 +195,7 @@ def load_namespace(
             with contextlib.suppress(OSError):
                 os.chdir(cwd)  # the user's code may have moved it
     findings.extend(missing_module_findings(finder.missing(), source.path, path))
+    findings.extend(numpy_compat.findings(source.path, source.tree))
     return namespace, findings
 
 
@@ -210,6 +211,7 @@ NUMPY_REMOVED = {
     "PINF": "np.inf", "NINF": "-np.inf", "PZERO": "0.0", "NZERO": "-0.0",
     "product": "np.prod", "cumproduct": "np.cumprod", "sometrue": "np.any", "alltrue": "np.all",
     "round_": "np.round", "row_stack": "np.vstack", "trapz": "np.trapezoid", "in1d": "np.isin",
+    "asfarray": "np.asarray(x, dtype=float)", "mat": "np.asmatrix",
 }
 PYTHON2_NAMES = {
     "xrange": "range", "raw_input": "input", "unicode": "str", "basestring": "str", "long": "int",

@@ -52,6 +52,9 @@ def main(argv: list[str] | None = None) -> int:
 
     sandbox.install(args.file)  # before any user code runs; for the rest of this process
     datasets.install_missing_files()  # a missing mnist.pkl.gz reads as synthetic data
+    from backprop_doctor.loading import numpy_compat
+
+    numpy_compat.install()  # `np.float`, `np.asfarray` of old tutorials, with their old meaning
 
     namespace.ECHO = True
     try:

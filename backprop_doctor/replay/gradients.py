@@ -496,7 +496,8 @@ def _parameter(runner: Runner, moved: Moved, base_loss: float, rng: np.random.Ge
 
     key = moved.path[-1][1] if moved.path and moved.path[-1][0] == "item" else None
     expression = moved.gradient_name or moved.site.gradient
-    line, file = _imported_line(runner.step, expression, key) or (_gradient_line(runner.step, expression, key), None)
+    inside = moved.site.update.function != runner.step.function and moved.gradient_name is None  # `self.wih += ...` in `n.train(...)`
+    line, file = _imported_line(runner.step, expression, key) or (_gradient_line(runner.step, expression, key, inside), None)
     measured = _measure(describe(moved.path), line, gradient, start, loss_moved, base_loss, rng)
     measured.file, measured.broadcast = file, broadcast
     return measured
@@ -575,10 +576,11 @@ def _blame_updates(result: StepResult) -> None:
             measured.line, measured.file = moved.site.line, moved.site.file  # `p[k] += lr * grads[k]`: `-=` makes it follow the gradient
 
 
-def _gradient_line(step: TrainingStep, expression: str, key: Any = None) -> int | None:
+def _gradient_line(step: TrainingStep, expression: str, key: Any = None, inside: bool = False) -> int | None:
     """The line that computes the gradient expression's first name (`dW1`, `grads`): in the loop, or
     inside the function the loop took it from (`dw = grads["dw"]` after `grads, cost = propagate(...)`).
-    For `grads[k]` moving the parameter stored under `key`, the line of `grads[key]` where it is set."""
+    For `grads[k]` moving the parameter stored under `key`, the line of `grads[key]` where it is set.
+    `inside`: the expression is read in a function the loop calls, whose names are its own."""
     import ast
     import re
 
@@ -589,9 +591,13 @@ def _gradient_line(step: TrainingStep, expression: str, key: Any = None) -> int 
     if attributes and not any(n in step.assigned for n in re.findall(r"[A-Za-z_]\w*", expression)):
         return step.inner_assigned[attributes[0]]  # `eta * self.delta * x`: where the method set `self.delta`
 
-    names = [n for n in re.findall(r"[A-Za-z_]\w*", expression) if n in step.assigned]
-    backward = [n for n in names if re.search(r"(?i)delta|grad|^d_?[A-Za-z]|err", n)]
+    backward_name = re.compile(r"(?i)delta|grad|^d_?[A-Za-z]|err")
+    names = [n for n in re.findall(r"[A-Za-z_]\w*", expression) if n in step.assigned and not inside]
+    backward = [n for n in names if backward_name.search(n)]
     chosen = backward or names
+    inner = [n for n in re.findall(r"[A-Za-z_]\w*", expression) if n in step.inner_assigned and backward_name.search(n)]
+    if not chosen and inner:
+        return step.inner_assigned[inner[0]]  # `self.w_in += grad_in` in the method that computed `grad_in`
     if not chosen:
         keys = re.findall(r"""\[\s*['"](\w+)['"]\s*\]""", expression)  # `grads['dW1']` read where the update runs
         return next((step.inner_assigned[k] for k in keys if k in step.inner_assigned), None)

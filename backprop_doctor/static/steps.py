@@ -578,13 +578,13 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
                 update_line=stmt.lineno,
                 update_end_line=max(later.end_lineno or later.lineno for later in updating),
                 updates=tuple(dict.fromkeys(reached)),
-                losses=tuple(_losses(loop, prefix) or _per_sample_losses(tree, updating) or _inner_error_losses(tree, prefix)),
+                losses=tuple(_losses(loop, prefix) or _per_sample_losses(tree, updating) or _inner_error_losses(tree, prefix, updating)),
                 adjoints=tuple(_adjoints(prefix)),
                 assigned={n: s.lineno for s in prefix for n in _targets(s)},
                 loop=loop,
                 inner=tuple(inner_adjoints(tree, prefix)),
                 time=tuple(time_adjoints(tree, prefix)),
-                inner_assigned=inner_assigned(tree, prefix),
+                inner_assigned=inner_assigned(tree, (*prefix, *updating)),  # `net.learn()` computes its gradients where it updates
                 imported_assigned=imported_assigned(imported, prefix),
                 relus=tuple(_relu_outputs(prefix)),
                 returned=returned_forwards(tree, prefix),
@@ -770,36 +770,108 @@ def _error_sites(o: str, y: str, line: int) -> list[LossSite]:
     ]  # fmt: skip
 
 
-def _inner_error_losses(tree: ast.Module, prefix: tuple[ast.stmt, ...]) -> list[LossSite]:
-    """The error a function the step calls starts its backward from, in the loop's own names:
+def _inner_error_losses(tree: ast.Module, prefix: tuple[ast.stmt, ...], updating: Sequence[ast.stmt] = ()) -> list[LossSite]:
+    """The error a function or method the step calls starts its backward from, in the loop's own names.
+
     `backward_prop(Z1, A1, Z2, A2, W1, W2, X, Y)` whose `dZ2 = A2 - one_hot_Y` follows
-    `one_hot_Y = one_hot(Y)` gives the losses of the error `A2 - one_hot(Y)`: the output is a
-    value the loop computed (`A2`), the target one it did not (`Y`), or made from such values."""
+    `one_hot_Y = one_hot(Y)` gives the losses of the error `A2 - one_hot(Y)`; `nn.backprop()`
+    whose `self.y - self.output` reads what `nn.feedforward()` computed gives those of
+    `nn.y - nn.output`. The output is a value the step computed (a name the loop assigns, or an
+    attribute a method it calls stores), the target one it did not, or made from such values."""
     from backprop_doctor.static.step_functions import _once, called_functions  # it builds on this module
 
-    produced = {n for stmt in prefix for n in _targets(stmt)}
-    calls = {node.func.id: node for stmt in prefix for node in walk(stmt) if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)}
-    for name, function in called_functions(tree, prefix):
-        call = calls.get(name)
+    statements = (*prefix, *updating)
+    produced = _computed_from_parameters(prefix, updating)
+    called = called_functions(tree, statements)
+    stored: set[str] = set()  # attributes the step's methods compute (`self.output`)
+    for name, function in called:
+        if "." in name and function.args.args:
+            me = function.args.args[0].arg
+            stored |= {
+                n.attr for n in walk(function)
+                if isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Store) and isinstance(n.value, ast.Name) and n.value.id == me
+            }  # fmt: skip
+    calls = [node for stmt in statements for node in walk(stmt) if isinstance(node, ast.Call)]
+    for name, function in called:
+        short = name.rsplit(".", 1)[-1]
+        call = next((c for c in calls if (c.func.id if isinstance(c.func, ast.Name) else c.func.attr if isinstance(c.func, ast.Attribute) else None) == short), None)
         parameters = [a.arg for a in function.args.args]
+        bound: dict[str, ast.expr] = {}
+        me = None
+        if "." in name and call is not None and isinstance(call.func, ast.Attribute) and parameters:
+            me, parameters = parameters[0], parameters[1:]
+            bound[me] = call.func.value  # `self` is the object the loop calls it on
         if call is None or len(call.args) > len(parameters) or any(isinstance(a, ast.Starred) for a in call.args):
             continue
-        bound = {p: a for p, a in zip(parameters, call.args)} | {k.arg: k.value for k in call.keywords if k.arg}
-        outputs = {p for p, a in bound.items() if isinstance(a, ast.Name) and a.id in produced}
-        given = {p: a for p, a in bound.items() if p not in outputs}  # data the loop did not compute
+        bound |= dict(zip(parameters, call.args)) | {k.arg: k.value for k in call.keywords if k.arg}
+        made: dict[str, ast.expr] = {}  # locals made from given values only (`one_hot_Y = one_hot(Y)`)
+        # a method that computes its own forward pass in locals (`final_outputs = ...` in `train`) has
+        # its output again from the class's one-input forward method, on the same input (`n.query(inputs)`)
+        forward = _forward_method(tree, name) if me is not None and call.args else None
+        computed = {t for st in _once(function.body) for t in _targets(st)} - set(bound)
+
+        def role(node: ast.AST) -> str | None:
+            if isinstance(node, ast.Name) and node.id in bound and node.id != me:
+                argument = bound[node.id]
+                return "output" if isinstance(argument, ast.Name) and argument.id in produced else "given"
+            if isinstance(node, ast.Name) and node.id in made:
+                return "given"
+            if me is not None and isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == me:
+                return "output" if node.attr in stored else "given"
+            if forward is not None and isinstance(node, ast.Name) and node.id in computed:
+                return "output"  # made in the method from the parameters
+            return None
+
+        def spelled(node: ast.expr) -> str:
+            if forward is not None and isinstance(node, ast.Name) and node.id in computed and node.id not in made:
+                return f"{ast.unparse(bound[me])}.{forward}({ast.unparse(call.args[0])})"
+            return ast.unparse(_Substituted({**bound, **made}).visit(copy.deepcopy(node)))
+
         for stmt in _once(function.body):
             for node in walk(stmt):
-                if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Sub) and isinstance(node.left, ast.Name) and isinstance(node.right, ast.Name)):
-                    continue
-                for out, target in ((node.left.id, node.right.id), (node.right.id, node.left.id)):
-                    if out in outputs and target in given:
-                        return _error_sites(ast.unparse(bound[out]), ast.unparse(given[target]), node.lineno)
+                if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Sub):
+                    for out, target in ((node.left, node.right), (node.right, node.left)):
+                        if role(out) == "output" and role(target) == "given":
+                            return _error_sites(spelled(out), spelled(target), node.lineno)
             targets = _targets(stmt)
             if isinstance(stmt, ast.Assign) and len(targets) == 1 and targets[0] not in bound:
-                read = {n.id for n in walk(stmt.value) if isinstance(n, ast.Name)}
-                if read & set(given) and not read & (set(parameters) - set(given)) and not read & {t for t in _targets(stmt)}:
-                    given[targets[0]] = _Substituted(given).visit(copy.deepcopy(stmt.value))  # `one_hot_Y = one_hot(Y)`
+                parts = [n for n in walk(stmt.value) if isinstance(n, (ast.Name, ast.Attribute))]
+                if any(role(n) == "given" for n in parts) and not any(role(n) == "output" for n in parts):
+                    made[targets[0]] = _Substituted({**bound, **made}).visit(copy.deepcopy(stmt.value))
     return []
+
+
+def _computed_from_parameters(prefix: Sequence[ast.stmt], updating: Sequence[ast.stmt]) -> set[str]:
+    """Names the prefix computes from the parameters (the network's outputs), not from the data
+    alone (`inputs = np.asarray(values[1:])` in a loop over records): what the updates move
+    (`W1`, `params`, the `n` of `n.train(...)`) and every name computed from those."""
+    tainted: set[str] = set()
+    for stmt in updating:
+        for node in walk(stmt):
+            target = node.target if isinstance(node, ast.AugAssign) else None
+            if isinstance(node, ast.Assign):
+                tainted |= set(_targets(node))
+            while isinstance(target, (ast.Attribute, ast.Subscript)):
+                target = target.value
+            if isinstance(target, ast.Name):
+                tainted.add(target.id)
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name):
+                tainted.add(node.func.value.id)  # `n.train(inputs, targets)`: `n` holds the parameters
+    produced: set[str] = set()
+    for stmt in prefix:
+        if reads(stmt) & (tainted | produced):
+            produced |= set(_targets(stmt))
+    return produced
+
+
+def _forward_method(tree: ast.Module, method: str) -> str | None:
+    """The one-input forward method (`query(self, inputs_list)`) of the class `method` ("Net.train") belongs to."""
+    owner = method.rpartition(".")[0]
+    for node in walk(tree):
+        if isinstance(node, ast.ClassDef) and node.name == owner.rpartition(".")[2]:
+            defs = {d.name: d for d in node.body if isinstance(d, (ast.FunctionDef, ast.AsyncFunctionDef))}
+            return next((f for f in (*_FORWARD_METHODS, "query") if f in defs and len(defs[f].args.args) == 2), None)
+    return None
 
 
 class _Substituted(ast.NodeTransformer):
