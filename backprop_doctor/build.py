@@ -230,7 +230,7 @@ def infer_kwargs(cls: type, rng: np.random.Generator) -> dict[str, Any]:
     small = {size: SMALL_SIZES[0] + i for i, size in enumerate(large)}
     kwargs: dict[str, Any] = {}
     for p in params:
-        if p.default in small and _large_size(p.name.lower(), p.default):
+        if _large_size(p.name.lower(), p.default) and p.default in small:  # a dict default is not hashable
             kwargs[p.name] = small[p.default]
         else:
             kwargs[p.name] = _value_for(p.name, cls.__name__, p.default, rng, {})

@@ -147,6 +147,7 @@ def build_network(
         np.random.seed(seed)  # the user's initialisation draws from the global RNG
         try:
             if kwargs is None:
+                kwargs = {}  # what `_describe` shows, should inferring them raise
                 kwargs = infer_kwargs(cls, rng)
             net = cls(*args, **kwargs)
         except BuildError as error:

@@ -63,7 +63,7 @@ def summary(result: StepResult) -> dict:
         "clipped": result.clipped,
         "dead": [{"name": d.name, "line": d.line, "units": d.units, "first": d.dead_first, "last": d.dead_last} for d in result.dead],
         "parameters": [
-            {"name": m.name, "wrong": m.wrong, "factor": m.factor, "proportional": m.proportional, "unused": m.unused}
+            {"name": m.name, "wrong": m.wrong, "factor": m.factor, "proportional": m.proportional, "unused": m.unused, "decay": m.decay}
             for _, m in result.parameters
         ],
         "adjoints": [{"name": a.name, "line": a.line, "wrong": m.wrong, "factor": m.factor} for a, m in result.adjoints],

@@ -67,6 +67,7 @@ class Measured:
     floor: float = 0.0  # the loss's rounding seen through the step: differences below it are noise
     file: str | None = None  # the other file of the user's `line` is in (an update function the loop imports); None: the checked file
     broadcast: tuple[int, ...] | None = None  # the gradient's own shape, when the update spread it over a larger parameter
+    decay: float | None = None  # the gradient is the loss's plus decay × the parameter (an L2 penalty the loss leaves out)
 
     @property
     def wrong(self) -> bool:
@@ -247,9 +248,13 @@ def replay_step(capture: Capture, path: str, seed: int = 0, budget: float = 10.0
     return again if _followed(again) > _followed(result) else result
 
 
-def _followed(result: StepResult) -> int:
-    """How many of the step's updates follow the gradient of its loss."""
-    return sum(1 for _, m in result.parameters if not (m.wrong or m.unused or m.inconclusive))
+def _followed(result: StepResult) -> tuple[int, int]:
+    """How many of the step's updates follow the gradient of its loss; then, fewer the loss does not
+    move with at all (a reading that misses the forward pass)."""
+    return (
+        sum(1 for _, m in result.parameters if not (m.wrong or m.unused or m.inconclusive)),
+        -sum(1 for _, m in result.parameters if m.unused),
+    )
 
 
 def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, measure: bool) -> StepResult:
@@ -499,8 +504,29 @@ def _parameter(runner: Runner, moved: Moved, base_loss: float, rng: np.random.Ge
     inside = moved.site.update.function != runner.step.function and moved.gradient_name is None  # `self.wih += ...` in `n.train(...)`
     line, file = _imported_line(runner.step, expression, key) or (_gradient_line(runner.step, expression, key, inside), None)
     measured = _measure(describe(moved.path), line, gradient, start, loss_moved, base_loss, rng)
+    if measured.wrong and not measured.unused and broadcast is None:
+        measured = _decayed(measured, gradient, start, loss_moved, base_loss, rng) or measured
     measured.file, measured.broadcast = file, broadcast
     return measured
+
+
+def _decayed(measured: Measured, gradient: Any, base: Any, loss_moved: Any, base_loss: float, rng: np.random.Generator) -> Measured | None:
+    """The gradient is the loss's plus `λ·p` (an L2 penalty, weight decay, the loss leaves out), or
+    minus it (a penalty in the loss the gradient leaves out): measured again without that term,
+    it agrees in every direction. None when no such λ explains the difference."""
+    if not isinstance(base, np.ndarray) or base.size < 2 or not measured.directions:
+        return None
+    own = _unit(np.asarray(gradient, dtype=np.float64))
+    along = measured.directions[0]
+    projected = float(np.sum(base * own)) if own is not None else 0.0
+    if own is None or abs(projected) <= 1e-12 * max(_scale(base), 1e-300):
+        return None
+    decay = (along.analytic - along.numerical) / projected
+    again = _measure(measured.name, measured.line, np.asarray(gradient, dtype=np.float64) - decay * base, base, loss_moved, base_loss, rng)
+    if again.wrong or again.unused or again.inconclusive:
+        return None
+    again.decay = decay
+    return again
 
 
 def _entry(expression: str, key: Any) -> str | None:
