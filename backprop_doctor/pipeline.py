@@ -248,6 +248,7 @@ def _observe(context: CheckContext, report: Report, found: Any) -> set[str]:
     from backprop_doctor.observe.run import run_program
 
     record, _namespace, _output = run_program(context.source, opts.run_budget, seed=opts.seed)
+    context.extras["observed_record"] = record  # what the program handed its functions (`checks/softmax_not_per_row.py`)
     checked = check_record(record, found, opts, context.source.path)
     report.extend(checked.report)
     context.networks.extend(checked.networks)

@@ -125,3 +125,24 @@ def test_a_missing_relu_derivative_is_named_where_it_is_missing_although_relu_ru
         path = planted(tmp_path, name, text, "d_z1 = d_a1 * (z1 > 0)", "d_z1 = d_a1")
         (finding,) = errors(check(path))
         assert (finding["code"], finding["line"], finding["param"]) == ("BPD108", line_of(path, "d_z1 = d_a1"), "d_z1"), name
+
+
+
+def test_a_direction_through_a_kink_at_the_point_itself_is_not_judged():
+    """Central differences across a kink at the point itself (a ReLU input exactly 0) average its
+    two slopes at any step size; its two one-sided slopes differ, so the direction is not judged."""
+    import numpy as np
+
+    from backprop_doctor.replay.gradients import _measure
+
+    base = np.array([0.0, 0.0, 1.5, -2.0, 0.7])  # two entries on the kink
+
+    def loss_moved(delta):
+        return float(np.sum(np.maximum(0.0, base + delta)))
+
+    relu_slope = (base > 0).astype(float)  # what a backward pass computes: 0 on the kink
+    measured = _measure("b1", 3, relu_slope, base, loss_moved, loss_moved(0.0), np.random.default_rng(0))
+    assert measured.inconclusive and not measured.wrong
+    wrong_slope = relu_slope * 2  # a real mistake away from the kink is still one
+    measured = _measure("b1", 3, wrong_slope, base + 5.0, lambda d: float(np.sum(np.maximum(0.0, base + 5.0 + d))), float(np.sum(base + 5.0)), np.random.default_rng(0))
+    assert measured.wrong and not measured.inconclusive

@@ -1,5 +1,5 @@
-"""An L2 penalty in the update but not in the loss the program prints (weight decay), or in the
-loss but not in the update: a warning naming the parameter and λ, never a gradient error.
+"""An L2 penalty in the update but not in the loss the program prints (weight decay): a warning
+naming the parameter and λ, not a gradient error. In the loss but not in the update, it is one.
 
 The program below is logistic regression in a rotated loop (its output recomputed after each
 update), printing a cross-entropy without the penalty its update follows.
@@ -63,14 +63,13 @@ def test_the_same_penalty_in_both_is_no_finding(tmp_path):
     assert [f for f in report["findings"] if f["severity"] != "info"] == []
 
 
-def test_a_penalty_only_in_the_loss_is_named_as_one_that_never_acts(tmp_path):
-    path = planted(tmp_path, "decay.py", PENALISED_LOSS, "(X.T.dot(T - Y) - 0.1 * w)", "X.T.dot(T - Y)")
+def test_a_penalty_only_in_the_loss_is_a_wrong_gradient_at_the_update(tmp_path):
+    strong = PENALISED_LOSS.replace("+ 0.1 / 2 * np.sum(w ** 2)", "+ 2.0 / 2 * np.sum(w ** 2)")  # too large to pass for a scale
+    path = planted(tmp_path, "decay.py", strong, "(X.T.dot(T - Y) - 0.1 * w)", "X.T.dot(T - Y)")
     report = check(path)
-    assert errors(report) == []
-    finding = _penalty(report)
-    assert finding["pattern"] == "penalty-only-in-loss"
-    assert abs(finding["measured"] + 0.1) < 1e-6
-    assert "so the penalty never acts; add 0.1 × `w` to the gradient" in finding["message"]
+    assert not [f for f in report["findings"] if f["name"] == "step-penalty-mismatch"]
+    (finding,) = errors(report)
+    assert (finding["code"], finding["param"], finding["line"]) == ("BPD108", "w", line_of(path, "w += 0.01 * X.T.dot(T - Y)"))
 
 
 def test_a_wrong_gradient_is_still_an_error_not_a_penalty(tmp_path):

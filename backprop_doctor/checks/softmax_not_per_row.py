@@ -49,6 +49,7 @@ from backprop_doctor.locate import definition, executed
 from backprop_doctor.rules import rule
 from backprop_doctor.static.definitions import Function, enclosing
 from backprop_doctor.static.files import source_tree
+from backprop_doctor.static.layout import call_layout
 from backprop_doctor.static.methods import only_sampled_from
 
 NAME = "softmax-not-per-row"
@@ -77,8 +78,18 @@ def run(context: Any) -> Iterator[Finding]:
     cases = list(probes.layer_cases(context))
     source = getattr(context, "source", None)
     columns = source is not None and source.tree is not None and source.facts.sample_layout == "columns"
-    for func, call in _softmaxes(context, cases):
-        _probe_softmax(func, call, scores, suspects, columns=columns)
+    record = context.extras.get("observed_record")
+    for func, call, standalone in _softmaxes(context, cases):
+        if not standalone:
+            _probe_softmax(func, call, scores, suspects, columns=columns)
+            continue
+        if _per_sample_only(record, func):
+            continue  # the program only ever gives it one sample (a vector, or one row or column)
+        where = definition(func)
+        local = call_layout(source_tree(where.file)[1], func.__name__) if where is not None else "unknown"
+        # a function on its own normalising whole rows or whole columns is wrong only where its
+        # calls show the samples lie the other way; over the whole array, it is wrong either way
+        _probe_softmax(func, call, scores, suspects, columns=columns if local == "unknown" else local == "columns", only_batch=local == "unknown")
     for case in cases:
         if case.is_loss:
             _probe_loss_layer(case, context.options.train, suspects)
@@ -103,8 +114,22 @@ def _required(func: Any) -> int:
     return sum(1 for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty)
 
 
-def _softmaxes(context: Any, cases: list[probes.Case]) -> Iterator[tuple[Any, Callable[[np.ndarray], Any]]]:
-    """(definition, callable) for every user function, and every layer method, named like softmax."""
+def _per_sample_only(record: Any, func: Any) -> bool:
+    """The observed run called `func` and never on more than one sample: each input a vector, a
+    row or a column."""
+    code = getattr(func, "__code__", None)
+
+    def same(other: Any) -> bool:  # the observed run defined its own copy of the function
+        theirs = getattr(other, "__code__", None)
+        return code is not None and theirs is not None and (theirs.co_filename, theirs.co_firstlineno) == (code.co_filename, code.co_firstlineno)
+
+    shapes = [np.shape(c.args[0]) for f in (record.functions if record is not None else []) if same(f.func) for c in f.calls if c.args]
+    return bool(shapes) and all(len(shape) < 2 or min(shape) == 1 for shape in shapes)
+
+
+def _softmaxes(context: Any, cases: list[probes.Case]) -> Iterator[tuple[Any, Callable[[np.ndarray], Any], bool]]:
+    """(definition, callable, whether it stands on its own) for every user function, and every
+    layer method, named like softmax."""
     found = context.extras.get("discovered")
     if found is not None:
         functions = list(found.functions)
@@ -114,7 +139,7 @@ def _softmaxes(context: Any, cases: list[probes.Case]) -> Iterator[tuple[Any, Ca
         functions = [v for v in (context.namespace or {}).values() if inspect.isfunction(v) and is_user_object(v)]
     for func in functions:
         if softmax_named(func.__name__) and _required(func) == 1:
-            yield func, func
+            yield func, func, True
     seen: set[tuple[type, str]] = set()
     for case in cases:
         cls = type(case.obj)
@@ -132,7 +157,7 @@ def _softmaxes(context: Any, cases: list[probes.Case]) -> Iterator[tuple[Any, Ca
                 work = copy.deepcopy(case.obj)
             except Exception:  # an object that cannot be copied is not called
                 continue
-            yield method, getattr(work, name)
+            yield method, getattr(work, name), False
 
 
 # --------------------------------------------------------------------------- probing
@@ -146,13 +171,14 @@ def _run(call: Callable[[], Any]) -> tuple[Any, dict[str, set[int]]]:
 
 
 def _probe_softmax(
-    func: Any, call: Callable[[np.ndarray], Any], scores: np.ndarray, suspects: dict, *, columns: bool = False
+    func: Any, call: Callable[[np.ndarray], Any], scores: np.ndarray, suspects: dict, *, columns: bool = False, only_batch: bool = False
 ) -> None:
     """Call a softmax on a batch of random scores; keep it when its samples do not each sum to 1.
 
     In a file that keeps its samples in columns (`W @ x`), the batch is given as columns and
     each column must sum to 1; a softmax over the whole array is then left alone, since such
-    files often call it on one sample (one column) at a time.
+    files often call it on one sample (one column) at a time. `only_batch`: report only a
+    softmax over the whole array (nothing says which way the samples lie).
     """
     where = definition(func)
     if where is None or (where.file, where.line) in suspects:
@@ -167,7 +193,7 @@ def _probe_softmax(
     if not (is_float_array(out) and out.shape == batch.shape):
         return
     result = probes.normalisation(out.T if columns else out, THRESHOLD)
-    if result is None or result.kind == "rows" or (columns and result.kind == "batch"):
+    if result is None or result.kind == "rows" or (columns and result.kind == "batch") or (only_batch and result.kind != "batch"):
         return
     suspect = suspects.setdefault((where.file, where.line), _Suspect(where, columns=columns))
     layout = ", one sample per column as in this file" if columns else ""

@@ -39,6 +39,7 @@ TOLERANCE = {"float64": 1e-3, "float32": 3e-2}
 PROPORTIONAL = 2e-2  # two directions agree on one factor within this
 COMMON = 3e-2  # parameters' factors within this of each other are one factor
 STEP = {"float64": 1e-6, "float32": 1e-3}  # finite-difference step, times the array's scale
+MAX_DECAY = 1.0  # an L2 penalty's λ beyond this is no penalty anyone sets: the difference is something else
 SCALE_FLOOR = {"float64": 1e-2, "float32": 1.0}  # ... or times this for an array near zero (a bias at init)
 
 
@@ -170,18 +171,40 @@ def _measure(name: str, line: int | None, gradient: Any, base: Any, loss_moved: 
     own = _unit(analytic_array)
     directions = [own, random_direction] if own is not None else [random_direction]
 
-    def numerical(v: Any, step: float) -> float:
-        return (loss_moved(step * np.asarray(v)) - loss_moved(-step * np.asarray(v))) / (2 * step)
+    sides: list[tuple[float, float]] = []  # the one-sided slopes of the last central difference
 
-    for v in directions:
+    def numerical(v: Any, step: float) -> float:
+        up, down = loss_moved(step * np.asarray(v)), loss_moved(-step * np.asarray(v))
+        sides[:] = [((up - base_loss) / step, (base_loss - down) / step)]
+        return (up - down) / (2 * step)
+
+    def along(v: Any) -> Direction:
         analytic = float(np.sum(analytic_array * v))
         estimate = numerical(v, h)
         agrees = abs(estimate - analytic) <= tolerance * max(abs(estimate), abs(analytic)) + floor
         if not agrees:
+            ((right, left),) = sides
             closer = numerical(v, h / 10)
+            ((near_right, near_left),) = sides
             if abs(closer - estimate) > tolerance * max(abs(closer), abs(estimate)) + floor:
                 measured.inconclusive = True  # a kink between the two steps, or noise
-        measured.directions.append(Direction(estimate, analytic, agrees))
+            elif (
+                abs(right - left) > tolerance * max(abs(right), abs(left)) + floor
+                and abs(near_right - near_left) > max(abs(right - left) / 2, tolerance * max(abs(near_right), abs(near_left)) + 10 * floor)
+            ):
+                # a kink right at the point (a ReLU input exactly 0): its two sides differ by as much at a
+                # tenth of the step, where a curve's would differ ten times less
+                measured.inconclusive = True
+        return Direction(estimate, analytic, agrees)
+
+    for v in directions:
+        measured.directions.append(along(v))
+    if len(measured.directions) == 2 and measured.directions[0].agrees and not measured.directions[1].agrees:
+        # right along its own direction, wrong along one random one: a ReLU kink that one random
+        # step crossed, or a wrong part the own direction hides; two more random directions tell
+        again = [along(rng.choice((-1.0, 1.0), size=analytic_array.shape)) for _ in range(2)]
+        if all(d.agrees for d in again):
+            measured.directions[1] = again[0]
     if own is not None:
         along = measured.directions[0]
         if abs(along.numerical) > floor:
@@ -245,15 +268,15 @@ def replay_step(capture: Capture, path: str, seed: int = 0, budget: float = 10.0
         return dataclasses.replace(c, step=rotated, program_loss=None, earlier=earlier)  # its loss was read before the pass's forward
 
     again = _replay(turned(capture), path, seed, budget, curve, measure)
-    return again if _followed(again) > _followed(result) else result
+    return again if _followed(again.parameters) > _followed(result.parameters) else result
 
 
-def _followed(result: StepResult) -> tuple[int, int]:
-    """How many of the step's updates follow the gradient of its loss; then, fewer the loss does not
-    move with at all (a reading that misses the forward pass)."""
+def _followed(parameters: list[tuple[Moved, Measured]]) -> tuple[int, int]:
+    """How many updates follow the gradient of the loss (a kink that left one unjudged does not
+    count); then, fewer the loss does not move with at all (a reading that misses the forward pass)."""
     return (
-        sum(1 for _, m in result.parameters if not (m.wrong or m.unused or m.inconclusive)),
-        -sum(1 for _, m in result.parameters if m.unused),
+        sum(1 for _, m in parameters if not (m.wrong or m.unused or m.inconclusive)),
+        -sum(1 for _, m in parameters if m.unused),
     )
 
 
@@ -274,7 +297,7 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
     runner: Runner | None = None
     try:
         runner = Runner(capture, path)
-        base_namespace = runner.run()
+        base_namespace = dict(runner.run())  # a copy: a module-level step runs in the program's own namespace, which every run changes
         base_loss = runner.loss_of(base_namespace)
         result.step_seconds = time.perf_counter() - started
         first = next((v for v in (base_loss, capture.program_loss) if v is not None and not _finite(v)), None)
@@ -303,7 +326,7 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
         best: tuple[tuple[int, float], list[tuple[Moved, Measured]], LossSite | None, float] | None = None
         for site in candidates:
             runner.loss_site = site
-            loss = runner.loss_of(base_namespace) if site is not result.loss else base_loss
+            loss = runner.loss_of(runner.run()) if site is not result.loss else base_loss  # a fresh run: objects the step changes hold its last run
             if loss is None:
                 continue
             rng = np.random.default_rng(seed)
@@ -317,7 +340,7 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
             if site is not None and (site.implied or not site.in_prefix):
                 _program_scale(measured_all)
             scale = next((m.scale for _, m in measured_all if m.scale is not None), 1.0)
-            score = (sum(1 for _, m in measured_all if not m.wrong), -abs(math.log(scale)))  # ties: the scale nearest 1
+            score = (*_followed(measured_all), -abs(math.log(scale)))  # ties: the scale nearest 1
             if best is None or score > best[0]:
                 best = (score, measured_all, site, loss)
         if best is not None:
@@ -511,17 +534,19 @@ def _parameter(runner: Runner, moved: Moved, base_loss: float, rng: np.random.Ge
 
 
 def _decayed(measured: Measured, gradient: Any, base: Any, loss_moved: Any, base_loss: float, rng: np.random.Generator) -> Measured | None:
-    """The gradient is the loss's plus `λ·p` (an L2 penalty, weight decay, the loss leaves out), or
-    minus it (a penalty in the loss the gradient leaves out): measured again without that term,
-    it agrees in every direction. None when no such λ explains the difference."""
-    if not isinstance(base, np.ndarray) or base.size < 2 or not measured.directions:
-        return None
+    """The gradient is the loss's plus `λ·p`, an L2 penalty (weight decay) the loss leaves out:
+    measured again without that term, it agrees in every direction. None when no such λ > 0
+    explains the difference."""
+    if not isinstance(base, np.ndarray) or base.size < 3 or not measured.directions:
+        return None  # with fewer numbers, two directions leave too little to tell a penalty from chance
     own = _unit(np.asarray(gradient, dtype=np.float64))
     along = measured.directions[0]
     projected = float(np.sum(base * own)) if own is not None else 0.0
     if own is None or abs(projected) <= 1e-12 * max(_scale(base), 1e-300):
         return None
     decay = (along.analytic - along.numerical) / projected
+    if not 0 < decay <= MAX_DECAY:
+        return None  # a penalty the gradient leaves out is a wrong gradient: the walk finds its line
     again = _measure(measured.name, measured.line, np.asarray(gradient, dtype=np.float64) - decay * base, base, loss_moved, base_loss, rng)
     if again.wrong or again.unused or again.inconclusive:
         return None

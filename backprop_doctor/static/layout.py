@@ -59,8 +59,50 @@ def sample_layout(tree: ast.AST | None) -> Layout:
     """"columns" when the file's weight products mostly read `W @ x`, "rows" when `x @ W`."""
     if tree is None:
         return "unknown"
+    return _layout_of(_products(tree))
+
+
+def call_layout(tree: ast.AST | None, name: str) -> Layout:
+    """Where the samples are in what the file hands `name` (a softmax, say): from the weight products
+    in its first argument at each call (`softmax(np.dot(Wya, a) + by)`), or in the statement of the
+    calling function that computed that argument (`a2 = np.dot(z1, W2) + b2` then `softmax(a2)`).
+    "unknown" when the calls say nothing."""
+    if tree is None:
+        return "unknown"
+    found: list[tuple[ast.AST, ast.AST]] = []
+    scopes = [n for n in walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))] + [tree]
+    for scope in scopes:
+        body = _own_nodes(scope)
+        for call in (n for n in body if isinstance(n, ast.Call) and n.args):
+            func = call.func
+            called = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+            if called != name:
+                continue
+            argument = call.args[0]
+            found += _products(argument)
+            if isinstance(argument, ast.Name):
+                for stmt in body:
+                    if isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == argument.id for t in stmt.targets):
+                        found += _products(stmt.value)
+    return _layout_of(found)
+
+
+def _own_nodes(scope: ast.AST) -> list[ast.AST]:
+    """The nodes of a function (or module) outside the functions and classes defined in it."""
+    found: list[ast.AST] = []
+    stack = list(ast.iter_child_nodes(scope))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        found.append(node)
+        stack.extend(ast.iter_child_nodes(node))
+    return found
+
+
+def _layout_of(products: list[tuple[ast.AST, ast.AST]]) -> Layout:
     rows = columns = 0
-    for left, right in _products(tree):
+    for left, right in products:
         left_w, right_w = _is_weight(left), _is_weight(right)
         if left_w and not right_w:
             columns += 1
