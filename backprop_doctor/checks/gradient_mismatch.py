@@ -25,6 +25,7 @@ Fix:
 
 from __future__ import annotations
 
+import ast
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -53,6 +54,22 @@ def run(context: Any) -> Iterator[Finding]:
         return
     here = os.path.abspath(source.path)
     for i, finding in enumerate(context.findings):
+        through = _softmax_passing_through(source.tree, finding.layer) if finding.name == NAME else None
+        if through is not None and (not finding.file or os.path.abspath(finding.file) == here):
+            method, line = through
+            context.findings[i] = finding.replace(
+                severity="warning",
+                pattern="softmax-pass-through",
+                line=line,
+                highlight=(line,),
+                message=(
+                    f"`{finding.layer}.{method}` returns the gradient it is given unchanged (line {line}), which is not the "
+                    "softmax's derivative: it is right only when what it is given is already the gradient with respect to "
+                    "the softmax's input, ŷ − y, as a cross-entropy computes it for softmax and loss together; check that "
+                    "the loss's backward gives ŷ − y, not the gradient with respect to ŷ"
+                ),
+            )
+            continue
         if finding.name not in FIXABLE or finding.fix or finding.line is None:
             continue
         if finding.file and os.path.abspath(finding.file) != here:
@@ -61,3 +78,28 @@ def run(context: Any) -> Iterator[Finding]:
         if fix is not None:
             context.findings[i] = finding.replace(fix=fix)
     yield from ()
+
+
+_BACKWARD = ("backward", "backward_pass", "backprop", "backward_propagation", "bprop", "grad", "gradient")
+
+
+def _softmax_passing_through(tree: ast.Module, layer: str | None) -> tuple[str, int] | None:
+    """(method, line) when the class `layer` normalises exponentials in its forward (a softmax) and
+    its backward returns one of its arguments unchanged: the pairing with a cross-entropy that
+    hands it ŷ − y, on purpose."""
+    if not layer:
+        return None
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.ClassDef) and node.name == layer):
+            continue
+        methods = {m.name: m for m in node.body if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef))}
+        forward_text = " ".join(ast.unparse(m) for name, m in methods.items() if name not in _BACKWARD)
+        if "exp" not in forward_text or "sum" not in forward_text:
+            return None
+        for name in _BACKWARD:
+            method = methods.get(name)
+            body = [st for st in method.body if not (isinstance(st, ast.Expr) and isinstance(st.value, ast.Constant))] if method else []
+            arguments = {a.arg for a in method.args.args[1:]} if method else set()
+            if len(body) == 1 and isinstance(body[0], ast.Return) and isinstance(body[0].value, ast.Name) and body[0].value.id in arguments:
+                return name, body[0].lineno
+    return None
