@@ -31,6 +31,7 @@ built object (`Network` raises TypeError otherwise). Gradients live in what
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -66,11 +67,16 @@ def _init_source(cls: type) -> str:
         return ""
 
 
+_OWN_PARAMETER = re.compile(r"self\.((?:W|w|b|B)[A-Za-z_]{0,3}\d*)\s*(?:,[^=\n]*)?=")
+
+
 def is_network_class(cls: type) -> bool:
     methods = _methods(cls)
     init = _init_source(cls)
     if "gradient" in methods and "params" in init:
         return True
+    if {"gradient", "loss"} <= methods and _OWN_PARAMETER.search(init):
+        return True  # weights held as attributes (`self.W1`), `gradient(x, t)` a dict of them
     if not ("params" in init and "layers" in init):
         return False
     if {"loss", "predict"} & methods:
@@ -93,6 +99,8 @@ class Network:
             self.style = "dict"
         elif is_array_list(params):
             self.style = "list"
+        elif callable(getattr(net, "loss", None)) and callable(getattr(net, "gradient", None)) and _attribute_parameters(net):
+            self.style = "attributes"
         else:
             raise TypeError(f"{self.name} has no `params` dict or list of arrays")
         if self.style == "dict" and not callable(getattr(net, "gradient", None)):
@@ -105,6 +113,8 @@ class Network:
         return type(self.net)
 
     def params(self) -> dict[str, np.ndarray]:
+        if self.style == "attributes":
+            return _attribute_parameters(self.net)
         params = self.net.params
         if self.style == "dict":
             return {k: v for k, v in params.items() if is_float_array(v)}
@@ -112,13 +122,19 @@ class Network:
         return {name: p for name, p in _first_entries(names, params) if is_float_array(p)}
 
     def loss(self, x: np.ndarray, t: np.ndarray) -> float:
-        method = self.net.loss if self.style == "dict" or not callable(getattr(self.net, "forward", None)) else self.net.forward
+        method = self.net.loss if self.style != "list" or not callable(getattr(self.net, "forward", None)) else self.net.forward
         return method(x, t, **train_kwargs(method, self.train))
 
     def gradient(self, x: np.ndarray, t: np.ndarray) -> dict[str, Any]:
         if self.style == "dict":
             grads = self.net.gradient(x, t)
             return dict(grads) if isinstance(grads, dict) else {}
+        if self.style == "attributes":  # `{"W1": ...}` or `{"dW1": ...}` for `self.W1`
+            grads = self.net.gradient(x, t)
+            if not isinstance(grads, dict):
+                return {}
+            named = {(k[1:] if k not in self.params() and k[1:] in self.params() else k): g for k, g in grads.items()}
+            return {k: g for k, g in named.items() if k in self.params()}
         self.loss(x, t)
         backward = self.net.backward
         self.net.backward(1) if parameters(backward) else self.net.backward()
@@ -190,6 +206,13 @@ class Network:
     def predict_layers(self) -> list[tuple[str, Any]]:
         last = self.last_layer()
         return [(k, v) for k, v in self.layers() if last is None or v is not last[1]]
+
+
+def _attribute_parameters(net: Any) -> dict[str, np.ndarray]:
+    """Float arrays the network holds under parameter names (`self.W1`, `self.b2`)."""
+    from backprop_doctor.static.updates import _PARAM_NAME
+
+    return {k: v for k, v in vars(net).items() if is_float_array(v) and _PARAM_NAME.fullmatch(k) and k not in ("params", "param")}
 
 
 def _network_list_names(net: Any) -> list[str]:

@@ -189,8 +189,20 @@ def _batch(instance: Instance) -> tuple[Any, Any, str]:
                 x, t = arrays[0], arrays[1]
                 if isinstance(x, TooLarge) or isinstance(t, TooLarge):
                     return None, None, f"the batch given to `{name}` ({x!r}) is too large to keep"
+                if _random_scores(t):  # the book's `t = np.random.rand(100, 10)` shape demo
+                    return x, np.eye(t.shape[1])[np.argmax(t, axis=1)], f"{name} (line {call.line}), its random targets made one-hot"
                 return x, t, f"{name} (line {call.line})"
     return None, None, "the program never called its gradient or loss method with a batch"
+
+
+def _random_scores(t: Any) -> bool:
+    """Targets that are no class probabilities, labels or 0/1 marks: uniform random numbers a
+    program feeds only to see its gradients' shapes. A softmax cross-entropy's gradient `y - t`
+    holds for targets whose rows sum to 1, not for these."""
+    if not (isinstance(t, np.ndarray) and t.ndim == 2 and t.shape[1] > 1 and t.dtype.kind == "f" and t.size):
+        return False
+    inside = bool(np.all((t > 0) & (t < 1)))
+    return inside and not np.allclose(t.sum(axis=1), 1.0, atol=1e-3)
 
 
 def _rows(a: np.ndarray, axis: int = 0) -> np.ndarray:

@@ -298,7 +298,7 @@ class _LossTap:
     def __init__(self, network: Network):
         self.values: list[Any] = []
         net = network.net
-        name = "loss" if network.style == "dict" or not callable(getattr(net, "forward", None)) else "forward"
+        name = "loss" if network.style != "list" or not callable(getattr(net, "forward", None)) else "forward"
         bound = getattr(net, name, None)
         if not callable(bound) or name in vars(net):
             return
