@@ -36,6 +36,7 @@ class ObservedLayer(ClassLayer):
         self.kind = "dlfs2-layer" if self._dlfs2 else "loss-layer" if loss else "layer"
         self.others = others
         self._extra_outputs: list[tuple[int, ...]] = []
+        self._x_shape: tuple[int, ...] | None = None  # the input's shape, to find its gradient among backward's results
         self._groups: dict[str, list[int]] = {}  # DLFS-2: a parameter listed several times -> its indices
         # What forward rebinds (a stateful TimeLSTM's self.h, self.c) is put back before every
         # forward, so each evaluation starts from the state the program first called it in.
@@ -78,6 +79,7 @@ class ObservedLayer(ClassLayer):
                 setattr(self.layer, name, value)
         forward = self.layer.forward
         kwargs = _train_kwargs(forward, self.train)
+        self._x_shape = tuple(np.shape(x))
         if self.is_loss:
             out = forward(x, t, **kwargs)
         else:
@@ -98,6 +100,9 @@ class ObservedLayer(ClassLayer):
             zeros = [np.zeros(shape) for shape in self._extra_outputs]
             result = backward(dout, *zeros[: max(0, len(_parameters(backward)) - 1)])
         dx = result[0] if isinstance(result, tuple) and result else result
+        if isinstance(result, tuple):  # `return dh_prev, dx, dc_prev`: the one gradient shaped like x, when only one is
+            shaped = [r for r in result if isinstance(r, np.ndarray) and r.shape == getattr(self, "_x_shape", None)]
+            dx = shaped[0] if len(shaped) == 1 else dx
         if dx is None:
             dx = getattr(self.layer, getattr(self.methods, "dx", None) or "dinputs", None)
         if self._dlfs2 and self._groups:

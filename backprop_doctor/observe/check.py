@@ -215,6 +215,13 @@ def _rows(a: np.ndarray, axis: int = 0) -> np.ndarray:
     return a[:ROWS] if axis == 0 else a[..., :ROWS]
 
 
+def _samples(a: np.ndarray, axis: int) -> int | None:
+    """How many samples `a` holds along the batch axis `_rows` cuts."""
+    if a.ndim < 1:
+        return None
+    return a.shape[0 if a.ndim > 2 else axis]
+
+
 def _held_arrays(obj: Any) -> tuple[np.ndarray, ...]:
     """The object's weight matrices (`W`, `w1`, `weights`, `kernel`), not its caches."""
     try:
@@ -418,8 +425,11 @@ def _check_layer(out: Checked, instance: Instance, options: Options, shown: str)
     names = ["x", "t"] if loss else _argument_names(obj.forward, len(arrays))
     axis = _batch_axis(arrays[0], arrays[1] if loss else None, _held_arrays(obj))
     shapes = f"forward (line {call.line}): {_given(arrays, names, axis)}{note}"
-    if not _holds_batch_state(obj, arrays[0]) and np.ndim(arrays[0]) >= 2:  # a vector is one sample: kept whole
-        arrays = [_rows(a, axis) for a in arrays]
+    one_sample = np.ndim(arrays[0]) < 2 or (np.ndim(arrays[0]) == 2 and 1 in np.shape(arrays[0]))  # a vector, a row or a column
+    if not _holds_batch_state(obj, arrays[0]) and not one_sample:  # one sample is kept whole
+        samples = _samples(arrays[0], axis)
+        # only arrays with as many samples as the input: `forward(x, W, b)` keeps its weights whole
+        arrays = [_rows(a, axis) if i == 0 or _samples(a, axis) == samples else a for i, a in enumerate(arrays)]
     else:
         shapes = re.sub(r" \(checked on the first \d+ (rows|columns)\)", "", shapes)
     label = instance.name if instance.line is None else f"{instance.name} (line {instance.line})"
