@@ -187,12 +187,12 @@ def _value_for(name: str, cls_name: str, default: Any, rng: np.random.Generator,
         return default
     if low in ("input_size", "n_in", "in_features", "input_dim") and not isinstance(sizes.get(low), tuple):
         return 12
+    if low.endswith("_list") or low.endswith("_sizes"):  # `hidden_size_list`: one size per layer
+        return [8, 6]
     if low.startswith(("hidden_size", "n_hidden", "hidden_dim")):
         return 8
     if low in ("output_size", "n_out", "num_classes", "output_dim", "out_features"):
         return CLASSES
-    if low.endswith("_list") or low.endswith("_sizes"):
-        return [8, 6]
     if low.endswith("_size") or low.endswith("_dim") or low.startswith("n_") or low.startswith("num_"):
         return 6
     if "ratio" in low or low in ("p", "dropout", "drop", "rate", "keep_prob", "dropout_rate", "drop_rate", "drop_prob"):

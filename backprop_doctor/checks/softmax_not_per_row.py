@@ -68,6 +68,7 @@ class _Suspect:
     function: Function
     measurements: list[tuple[str, probes.Normalisation, int]] = field(default_factory=list)  # (label, result, N)
     columns: bool = False  # the file keeps its samples in columns (`W @ x`)
+    unsure: bool = False  # nothing shows which way its samples lie: a function on its own that no call hands a batch
 
 
 def run(context: Any) -> Iterator[Finding]:
@@ -89,7 +90,7 @@ def run(context: Any) -> Iterator[Finding]:
         local = call_layout(source_tree(where.file)[1], func.__name__) if where is not None else "unknown"
         # a function on its own normalising whole rows or whole columns is wrong only where its
         # calls show the samples lie the other way; over the whole array, it is wrong either way
-        _probe_softmax(func, call, scores, suspects, columns=columns if local == "unknown" else local == "columns", only_batch=local == "unknown")
+        _probe_softmax(func, call, scores, suspects, columns=columns if local == "unknown" else local == "columns", unsure=local == "unknown")
     for case in cases:
         if case.is_loss:
             _probe_loss_layer(case, context.options.train, suspects)
@@ -171,14 +172,15 @@ def _run(call: Callable[[], Any]) -> tuple[Any, dict[str, set[int]]]:
 
 
 def _probe_softmax(
-    func: Any, call: Callable[[np.ndarray], Any], scores: np.ndarray, suspects: dict, *, columns: bool = False, only_batch: bool = False
+    func: Any, call: Callable[[np.ndarray], Any], scores: np.ndarray, suspects: dict, *, columns: bool = False, unsure: bool = False
 ) -> None:
     """Call a softmax on a batch of random scores; keep it when its samples do not each sum to 1.
 
     In a file that keeps its samples in columns (`W @ x`), the batch is given as columns and
     each column must sum to 1; a softmax over the whole array is then left alone, since such
-    files often call it on one sample (one column) at a time. `only_batch`: report only a
-    softmax over the whole array (nothing says which way the samples lie).
+    files often call it on one sample (one column) at a time. `unsure`: nothing says which way
+    its samples lie, so normalising whole columns is only a warning (a softmax over the whole
+    array is wrong either way).
     """
     where = definition(func)
     if where is None or (where.file, where.line) in suspects:
@@ -193,9 +195,9 @@ def _probe_softmax(
     if not (is_float_array(out) and out.shape == batch.shape):
         return
     result = probes.normalisation(out.T if columns else out, THRESHOLD)
-    if result is None or result.kind == "rows" or (columns and result.kind == "batch") or (only_batch and result.kind != "batch"):
+    if result is None or result.kind == "rows" or (columns and result.kind == "batch"):
         return
-    suspect = suspects.setdefault((where.file, where.line), _Suspect(where, columns=columns))
+    suspect = suspects.setdefault((where.file, where.line), _Suspect(where, columns=columns, unsure=unsure and result.kind != "batch"))
     layout = ", one sample per column as in this file" if columns else ""
     label = f"`{where.qualname}` on random scores of shape {batch.shape}{layout}"
     suspect.measurements.append((label, result, scores.shape[0]))
@@ -309,8 +311,12 @@ def _finding(suspect: _Suspect) -> Finding:
         fix = _fixed_lines(where, diagnosis)
     else:
         fix = f"return exp_x / np.sum(exp_x, axis={axis}, keepdims=True)"
+    if suspect.unsure:
+        layout = "rows" if not suspect.columns else "columns"
+        message += f" (if your samples are {layout}: no call in this file shows which way they lie)"
     return rule(NAME).finding(
         message,
+        severity="warning" if suspect.unsure else None,
         file=where.file,
         line=anchor.line if anchor else where.line,
         column=anchor.col + 1 if anchor else None,

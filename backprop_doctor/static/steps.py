@@ -565,6 +565,8 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
             return None  # a loop over the parameters that updates each one, not a training loop
         if not prefix and _each_updates_itself(loop):
             return None  # `for n in hidden: n.update(eta)`: each layer updated in turn, inside the training loop
+        if _over_models(loop) or (isinstance(stmt, (ast.For, ast.While)) and _over_models(stmt)):
+            return None  # `for key in networks: networks[key].gradient(...)`: several networks trained in turn
         name = qualnames.get(id(function)) if function is not None else None
         from backprop_doctor.static.step_functions import imported_assigned, inner_adjoints, inner_assigned, returned_forwards, time_adjoints  # they build on this module
 
@@ -650,6 +652,19 @@ def _rotated(prefix: tuple[ast.stmt, ...], tail: list[ast.stmt]) -> tuple[ast.st
 def _stored(stmt: ast.stmt) -> set[str]:
     """Every name a statement binds, at any depth (`h, out = forward(X)`, `for l in layers: a = l(a)`)."""
     return {n.id for n in walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+
+
+def _over_models(loop: ast.stmt) -> bool:
+    """`for key in weight_init_types: grads = networks[key].gradient(x, t); optimizer.update(networks[key].params, grads)`:
+    each pass trains another network, picked by the loop variable; no pass is a step of one."""
+    if not isinstance(loop, ast.For):
+        return False
+    names = {n.id for n in walk(loop.target) if isinstance(n, ast.Name)}
+    return any(
+        isinstance(node, ast.Attribute) and isinstance(node.value, ast.Subscript)
+        and isinstance(node.value.slice, ast.Name) and node.value.slice.id in names
+        for stmt in loop.body for node in walk(stmt)
+    )  # fmt: skip
 
 
 def _each_updates_itself(loop: ast.For | ast.While) -> bool:
