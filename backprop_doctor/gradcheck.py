@@ -375,7 +375,8 @@ def refined_probe(
     is kept only while the function is still straight over it: its second difference at
     rounding level, so no ReLU kink was crossed and curvature is negligible.
 
-    With `narrow`, a probe that fails at the first step is repeated with smaller ones
+    A probe that fails at the first step is believed only once a larger step confirms it
+    (`_confirmed`); with `narrow`, one that stands is repeated with smaller steps
     (`_narrowed`): only for a float64 computation, whose rounding `_rounding` describes.
     """
     if saved is None:
@@ -387,8 +388,37 @@ def refined_probe(
         if not _straight(wider, f0, step * GROWTH, tol):
             break
         probe, step = wider, step * GROWTH
+    if probe.error > tol and step == h:
+        probe = _confirmed(f, f0, arrays, grads, directions, probe, floor, tol, saved)
     if narrow and probe.error > tol and step == h:
         probe = _narrowed(f, f0, arrays, grads, directions, probe, floor, tol, saved)
+    return probe
+
+
+def _confirmed(f, f0, arrays, grads, directions, probe: Probe, floor: float, tol: float, saved) -> Probe:
+    """A failing probe, or the same direction probed with a larger step (GROWTH times at a
+    time, up to MAX_GROWTH) that passes, when every larger step cut the error threefold.
+
+    The errors of a central difference move apart with the step: a wrong gradient's stays
+    the same, curvature's grows with h², rounding's falls with 1/h (tenfold per step).
+    `_rounding` guesses the last from |f0| alone, which misses a value computed from much
+    larger terms (a cross-entropy of 4e-7 from logits near 8 carries the rounding of those
+    logits, eps, not eps·4e-7); larger steps measure it instead. A wrong gradient passes
+    here only where curvature or a kink cancels its error to within the tolerance at one
+    of the larger steps, along every direction the check probes. A kinked probe is left
+    to `_narrowed`: a larger step would cross more kinks.
+    """
+    if probe.kinked:
+        return probe
+    last, step = probe, probe.step
+    while step * GROWTH <= probe.step * MAX_GROWTH:
+        step *= GROWTH
+        wider = directional_probe(f, f0, arrays, grads, directions, step, floor, saved)
+        if 3 * wider.error > last.error:
+            break  # an error that does not fall with the step: not rounding
+        if wider.error <= tol:
+            return wider
+        last = wider
     return probe
 
 

@@ -146,3 +146,27 @@ def test_a_zero_array_steps_at_the_scale_where_it_moves_the_output_as_much_as_th
     assert scales[0] == pytest.approx(0.01)
     assert scales[1] * np.linalg.norm(np.full(3, 1e3)) == pytest.approx(0.01 * np.linalg.norm(np.ones((4, 3))))
     assert gradcheck.step_scales([np.zeros(3)], [np.zeros(3)]) == [1.0]
+
+
+def test_a_probe_that_misses_by_rounding_passes_at_a_larger_step_and_a_wrong_gradient_still_fails():
+    # a cross-entropy of 3.9e-7 computed from logits near 8: its rounding is that of the
+    # logits, far above eps·|f0|, which is all `_rounding` can see
+    a = np.array([[7.75, -7.0]])
+
+    def f():
+        z = a - a.max()
+        return float(np.log(np.exp(z).sum()) - z[0, 0])
+
+    z = a - a.max()
+    right = np.exp(z) / np.exp(z).sum() - np.array([[1.0, 0.0]])
+    h, tol = gradcheck.STEP["float64"], 1e-5
+    plain, refined, wrong = [], [], []
+    for seed in range(20):
+        v = gradcheck.Direction(a.shape, np.random.default_rng(seed), gradcheck.array_scale(a))
+        plain.append(gradcheck.directional_probe(f, f(), [a], [right], [v], h))
+        refined.append(gradcheck.refined_probe(f, f(), [a], [right], [v], h, tol=tol))
+        wrong.append(gradcheck.refined_probe(f, f(), [a], [1.001 * right], [v], h, tol=tol))
+    assert sum(p.error > tol for p in plain) >= 10
+    assert all(p.error <= tol for p in refined)
+    assert all(p.step > h for p, q in zip(refined, plain) if q.error > tol)  # confirmed at a larger step
+    assert all(p.error > 10 * tol for p in wrong)  # a gradient 0.1 % off fails at every step
