@@ -9,6 +9,7 @@ so a dropout mask is the same in each one, and restored afterwards.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from backprop_doctor import gradcheck, locate
+from backprop_doctor import carryover, gradcheck, locate
 from backprop_doctor.contracts import (  # noqa: F401 - STAND_IN_SIZE: read by tests and benchmarks
     _DX,
     STAND_IN_SIZE,
@@ -161,6 +162,11 @@ class LayerCheck(Contracts):
         # Hand over copies of the input and the upstream gradient rather than the arrays
         # themselves, read-only (set once user code wrote into one of them).
         self._copies = False
+        # The layer wrote into an array of its own while its first backward was watched
+        # (`carryover.Watch`): its backward is then called twice without a watch, as any
+        # layer's whose first call could carry state into the second.
+        self._stateful = False
+        self._watched = False  # the first backward of this run is watched
         self._narrow = True  # failing probes are stepped finer too (float64 only, set in `_run`)
         # The first backward's gradients are held by reference, not copied (a large layer's
         # check would need a second copy of its weights' size): they are read-only while user
@@ -364,12 +370,16 @@ class LayerCheck(Contracts):
         except _WroteReadOnly:
             # User code wrote into an array the check handed over read-only (its input, or the
             # upstream gradient): start again from copies, as a check that copies everything.
+            # Should it write with copies too, the array was the layer's own (its first
+            # backward was watched): start again without the watch.
             del self.report.findings[kept[0] :], self.report.measurements[kept[1] :]
             self._let_go()
+            self._stateful = self._copies
             self._copies = True
-            self._run_once(attempt)
+            self._run(attempt)
 
     def _run_once(self, attempt: int) -> None:
+        self._watched = False
         if self.x_owned and isinstance(self.x, np.ndarray) and self.x.dtype == np.float64:
             x = self.x
         else:
@@ -380,7 +390,7 @@ class LayerCheck(Contracts):
         try:
             first = self._first_calls(x, attempt, readonly)
         except _LayerRaised as raised:
-            if self._copies or not _read_only(raised.error):
+            if (self._copies and not self._watched) or not _read_only(raised.error):
                 raise
             raise _WroteReadOnly from raised
         finally:
@@ -467,8 +477,14 @@ class LayerCheck(Contracts):
         network = getattr(self.adapter, "network", None) if self.adapter.kind == "network" and self.parts_reentrant else None
         state = _state_of(network.net, {p.shape for p in network.params().values()}) if network is not None and attempt == 0 else None
         rebound = self.adapter.attribute_ids() if class_layer and attempt == 0 else None
-        dout, dx, grads = self._first_backward(upstream)
-        carries = state is None or _carries_state(network.net, state, grads)
+        watch = self._watch(attempt)
+        self._watched = watch is not None
+        with watch or contextlib.nullcontext():
+            dout, dx, grads = self._first_backward(upstream)
+        if watch is not None:
+            carries = watch.carries()
+        else:
+            carries = state is None or _carries_state(network.net, state, grads)
         del state
         if class_layer:
             # Which attributes are parameters is only known after a backward; read their
@@ -495,6 +511,16 @@ class LayerCheck(Contracts):
                 )
         del dout
         return dtype, upstream, f0, grads
+
+    def _watch(self, attempt: int) -> carryover.Watch | None:
+        """A watch over a large class layer's first backward (`carryover`), where a layer of
+        its convention keeps its gradients in attributes it binds (DLFS-2 layers write into
+        their `grads` lists, SGD-in-backward layers into their weights: called twice)."""
+        adapter = self.adapter
+        if self._stateful or attempt != 0 or not isinstance(adapter, ClassLayer) or adapter.dlfs2 or adapter.methods.learning_rate:
+            return None
+        watch = carryover.Watch(adapter.layer)
+        return watch if watch.worth else None
 
     def _probe(
         self, f: Callable[[], float], f0: float, arrays: list[_Array], h: float, count: int | None = None, early: bool = False
