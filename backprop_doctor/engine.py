@@ -108,6 +108,7 @@ class _Array:
     live: np.ndarray  # the array that is perturbed
     grad: np.ndarray  # analytic gradient, float64
     scale: float = 1.0  # what its finite-difference step is a fraction of (gradcheck.step_scales)
+    squared: float | None = None  # |grad|², once known (`_Grads.squared_norms`)
 
 
 class _Grads:
@@ -119,6 +120,13 @@ class _Grads:
 
     def __iter__(self):
         return (a.grad for a in self.arrays)
+
+    def squared_norms(self) -> list[float]:
+        """|g|² of each gradient, computed once per check (a private copy has the same values)."""
+        for a in self.arrays:
+            if a.squared is None:
+                a.squared = gradcheck.squared_norms([a.grad])[0]
+        return [a.squared for a in self.arrays]
 
     def __len__(self) -> int:
         return len(self.arrays)
@@ -422,7 +430,7 @@ class LayerCheck(Contracts, Outcomes):
 
     def _check_arrays(self, x: np.ndarray, attempt: int, dtype: str, upstream: Any, f0: float, arrays: list[_Array]) -> None:
         """Probe the arrays' gradients; localise what fails."""
-        for a, scale in zip(arrays, gradcheck.step_scales([a.live for a in arrays], [a.grad for a in arrays])):
+        for a, scale in zip(arrays, gradcheck.step_scales([a.live for a in arrays], _Grads(arrays))):
             a.scale = scale
         forward = lambda: self._objective(self._forward(x), upstream)  # noqa: E731
         h = gradcheck.STEP.get(dtype, gradcheck.STEP["float64"])

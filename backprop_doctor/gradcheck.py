@@ -215,7 +215,7 @@ def step_scales(arrays: Sequence[np.ndarray], grads: Sequence[np.ndarray]) -> li
     in a deep network at a small initial scale.
     """
     own = [array_scale(a) for a in arrays]
-    norms = [_norm(g) for g in grads]
+    norms = [_norm(g, squared) for g, squared in zip(grads, squared_norms(grads))]
     effects = [s * n for s, n in zip(own, norms) if s > 0 and n > 0]
     largest = max((s for s in own if np.isfinite(s)), default=0.0) or 1.0
     scales = []
@@ -229,9 +229,8 @@ def step_scales(arrays: Sequence[np.ndarray], grads: Sequence[np.ndarray]) -> li
     return scales
 
 
-def _norm(g: np.ndarray) -> float:
-    """The Euclidean norm of a gradient, 0 for one holding a NaN or an infinity."""
-    squared = float(np.vdot(g, g).real)
+def _norm(g: np.ndarray, squared: float) -> float:
+    """The Euclidean norm of a gradient from its square, 0 for one holding a NaN or an infinity."""
     if math.isfinite(squared) or np.all(np.isfinite(g)):  # a sum of finite squares may overflow
         return math.sqrt(squared)
     return 0.0
@@ -343,7 +342,7 @@ def _probe(
     dots = [v.dot(g) for g, v in zip(grads, directions)]
     # Below a millionth of the gradient's own size, or of the rounding noise of the
     # difference quotient, a directional derivative cannot be told from zero.
-    size = float(sum(np.sqrt(_squared_norm(g) * vv) for g, (_, vv) in zip(grads, dots)))
+    size = float(sum(np.sqrt(gg * vv) for gg, (_, vv) in zip(squared_norms(grads), dots)))
     forward = (f_plus - f0) / h
     numerical, backward = (forward, forward) if f_minus is None else ((f_plus - f_minus) / (2 * h), (f0 - f_minus) / h)
     return Probe(
@@ -473,6 +472,13 @@ def _narrowed(f, f0, arrays, grads, directions, probe: Probe, floor: float, tol:
 def _squared_norm(g: np.ndarray) -> float:
     flat = _flat(g)
     return float(np.dot(flat, flat)) if flat is not None else float(np.vdot(g, g))
+
+
+def squared_norms(grads: Sequence[np.ndarray]) -> list[float]:
+    """|g|² of each gradient: the ones `grads` keeps (`squared_norms()`, computed once for
+    all the probes of a check), else computed here."""
+    kept = getattr(grads, "squared_norms", None)
+    return kept() if kept is not None else [_squared_norm(g) for g in grads]
 
 
 def rounding_limited(probe: Probe, f0: float, h: float, tol: float) -> bool:
