@@ -31,7 +31,7 @@ _WATCHED: dict[int, dict[str, str]] = {}
 _STORED: dict[int, set[str]] = {}
 _TRACED: dict[type, type] = {}
 
-_PLAIN = (bool, int, float, complex, str, bytes, type(None), np.generic, type, types.FunctionType, types.BuiltinFunctionType, np.ufunc)
+_PLAIN = (bool, int, float, complex, str, bytes, type(None), np.generic, type, np.ufunc, type(np.dot))
 _CONTAINERS = (list, tuple, dict, set, frozenset)
 _MT_WORDS = 624  # the key of NumPy's MT19937 state, followed by its position
 # How deep the watch looks into the layer's lists, tuples and dicts.
@@ -116,9 +116,22 @@ def _reach(obj: Any, arrays: list[np.ndarray], containers: list[Any], depth: int
         elif isinstance(value, _CONTAINERS):
             if depth >= DEPTH or not _reach(value, arrays, containers, depth + 1):
                 return False
-        elif not isinstance(value, _PLAIN):
+        elif not _plain(value):
             return False
     return True
+
+
+def _plain(value: Any) -> bool:
+    """A value with no state of its own: a scalar, a type, a NumPy function, a function
+    without a closure, a module's builtin (not one bound to an object: `rng.random` draws
+    from `rng`)."""
+    if isinstance(value, _PLAIN):
+        return True
+    if isinstance(value, types.FunctionType):
+        return not value.__closure__
+    if isinstance(value, types.BuiltinFunctionType):
+        return value.__self__ is None or isinstance(value.__self__, types.ModuleType)
+    return False
 
 
 def _shape(container: Any) -> tuple:

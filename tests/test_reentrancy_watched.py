@@ -79,6 +79,15 @@ class DrawsInBackward(Affine):
         return super().backward(dout * keep)
 
 
+class DrawsFromItsGenerator(Affine):
+    def __init__(self, W, b):
+        super().__init__(W, b)
+        self.draw = np.random.default_rng(0).random  # a generator's bound method: its state moves
+
+    def backward(self, dout):
+        return super().backward(dout * (self.draw(dout.shape) > 0.5))
+
+
 class CountsInAList(Affine):
     def __init__(self, W, b):
         super().__init__(W, b)
@@ -144,7 +153,16 @@ def test_a_small_layer_is_still_called_twice():
 
 
 @pytest.mark.parametrize(
-    "cls", [AccumulatesInPlace, AccumulatesFromNone, DrawsInBackward, CountsInAList, CountsInAModuleGlobal, CountsOnItsClass]
+    "cls",
+    [
+        AccumulatesInPlace,
+        AccumulatesFromNone,
+        DrawsInBackward,
+        DrawsFromItsGenerator,
+        CountsInAList,
+        CountsInAModuleGlobal,
+        CountsOnItsClass,
+    ],
 )
 def test_a_large_layer_that_carries_state_between_calls_is_reported(cls):
     layer, x = large(cls)
