@@ -140,6 +140,22 @@ def test_a_probe_hidden_by_rounding_grows_its_step_until_the_derivative_shows():
     assert gradcheck.refined_probe(f, f(), [a], [right], [v], gradcheck.STEP["float64"]).error < 1e-5
 
 
+def test_a_probe_that_rounding_would_hide_at_its_first_step_starts_at_the_grown_one():
+    a = np.random.default_rng(3).standard_normal(50)
+    calls = []
+
+    def f():
+        calls.append(1)
+        return float(2.3 + 1e-10 * a.sum())  # a loss near log(10) that barely moves
+
+    v = gradcheck.random_direction(a.shape, np.random.default_rng(4), 1.0)
+    h, right = gradcheck.STEP["float64"], np.full(50, 1e-10)
+    probe = gradcheck.refined_probe(f, f(), [a], [right], [v], h)
+    assert probe.step == h * gradcheck.MAX_GROWTH and probe.error < 1e-5
+    # grown twice from 10·h, never probed at h: two central differences fewer than from h
+    assert len(calls) - 1 == 2 * 3
+
+
 def test_a_zero_array_steps_at_the_scale_where_it_moves_the_output_as_much_as_the_others():
     w, b = np.full((4, 3), 0.01), np.zeros(3)
     scales = gradcheck.step_scales([w, b], [np.ones((4, 3)), np.full(3, 1e3)])
