@@ -414,10 +414,11 @@ def _grown_first(f, f0, arrays, grads, directions, h: float, floor: float, tol: 
     before, and is the one kept.
     """
     analytic = abs(sum(v.known[0] for v in directions))
-    if not 10 * _rounding(f0, h) > tol * analytic or GROWTH > MAX_GROWTH:
+    hidden = 10 * _rounding(f0, h)  # what `rounding_limited` compares with tol times the derivative
+    if hidden <= tol * analytic:
         return directional_probe(f, f0, arrays, grads, directions, h, floor, saved), h
     wider = directional_probe(f, f0, arrays, grads, directions, h * GROWTH, floor, saved)
-    if _straight(wider, f0, h * GROWTH, tol) and 10 * _rounding(f0, h) > tol * max(analytic, abs(wider.numerical)):
+    if _straight(wider, f0, h * GROWTH, tol) and hidden > tol * max(analytic, abs(wider.numerical)):
         return wider, h * GROWTH
     return directional_probe(f, f0, arrays, grads, directions, h, floor, saved), h
 
