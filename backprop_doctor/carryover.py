@@ -154,7 +154,7 @@ def _streams(cls: type) -> tuple:
     """Where NumPy's global random stream stands (read from its MT19937 state without a copy
     of it: `np.random.get_state` costs a tenth of a forward pass), and Python's, when the
     layer's module uses it: a draw moves either."""
-    generator = np.random.mtrand._rand._bit_generator
+    generator = getattr(np.random.mtrand._rand, "_bit_generator", None)
     if type(generator).__name__ == "MT19937":
         words = (ctypes.c_uint32 * (_MT_WORDS + 1)).from_address(generator.ctypes.state_address)
         numpy_stream: Any = (words[0], words[_MT_WORDS - 1], words[_MT_WORDS])  # key ends, position
