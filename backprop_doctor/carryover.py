@@ -125,10 +125,10 @@ def _plain(value: Any) -> bool:
     """A value with no state of its own: a scalar, a type, a NumPy function, a function
     without a closure, a module's builtin (not one bound to an object: `rng.random` draws
     from `rng`)."""
+    if isinstance(value, types.FunctionType):  # first: NumPy before 1.25 has plain functions for `np.dot`
+        return not value.__closure__
     if isinstance(value, _PLAIN):
         return True
-    if isinstance(value, types.FunctionType):
-        return not value.__closure__
     if isinstance(value, types.BuiltinFunctionType):
         return value.__self__ is None or isinstance(value.__self__, types.ModuleType)
     return False
