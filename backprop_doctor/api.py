@@ -212,7 +212,7 @@ def check_network(net: Any, x: Any, t: Any, **options: Any) -> Report:
                 sources = given_arrays
                 if activation is first_input and isinstance(x, np.ndarray) and x.dtype == np.float64:
                     sources = {**given_arrays, id(activation): x}  # probes restore it from x, no copy
-                with _layer_copy(layer, network, given_arrays) as layer_copy:
+                with _layer_copy(layer, given_arrays) as layer_copy:
                     adapter = ClassLayer(layer_copy, train=opts.train)
                     check = LayerCheck(
                         adapter,
@@ -262,18 +262,20 @@ def check_network(net: Any, x: Any, t: Any, **options: Any) -> Report:
 
 
 @contextlib.contextmanager
-def _layer_copy(layer: Any, network: Network, given: dict[int, np.ndarray]) -> Iterator[Any]:
+def _layer_copy(layer: Any, given: dict[int, np.ndarray]) -> Iterator[Any]:
     """A copy of one layer of the network's working copy, for its own check.
 
-    The network's parameters are shared with the copy rather than copied again (a large
-    layer's weights would otherwise be held three times): the check restores them
-    bit-identically after every probe, and any that user code changed are set back from
-    the caller's arrays afterwards. Without the caller's arrays to restore from, or when
-    the layer cannot be deep-copied, the layer is isolated as any other object.
+    The float arrays the layer holds are shared with the copy rather than copied again,
+    wherever the caller's own array is there to restore them from: the network's
+    parameters (a large layer's weights would otherwise be held three times), which the
+    check restores bit-identically after every probe, and what the layer kept from an
+    earlier call (a cached batch), which its forward binds anew. Any that user code
+    changed are set back from the caller's arrays afterwards: a comparison costs less than
+    a copy. Without the caller's arrays, or when the layer cannot be deep-copied, the layer
+    is isolated as any other object.
     """
-    held = _array_ids(layer)
-    shared = [p for p in network.params().values() if id(p) in given and id(p) in held]
-    memo: dict[int, Any] = {id(p): p for p in shared}
+    shared = [a for i, a in _arrays_held(layer).items() if i in given]
+    memo: dict[int, Any] = {id(a): a for a in shared}
     try:
         copied = copy.deepcopy(layer, memo)
     except Exception:  # noqa: BLE001 - user objects that refuse to be copied
@@ -292,13 +294,13 @@ def _layer_copy(layer: Any, network: Network, given: dict[int, np.ndarray]) -> I
                 np.copyto(p, original, casting="unsafe")
 
 
-def _array_ids(obj: Any, depth: int = 0) -> set[int]:
-    """ids of the arrays an object holds in its attributes, and in lists, tuples and dicts
-    there, a few levels deep (a parameter the deep copy would reach deeper is copied)."""
+def _arrays_held(obj: Any, depth: int = 0) -> dict[int, np.ndarray]:
+    """The arrays an object holds in its attributes, and in lists, tuples and dicts there,
+    a few levels deep (one the deep copy would reach deeper is copied), by id."""
     if isinstance(obj, np.ndarray):
-        return {id(obj)}
+        return {id(obj): obj}
     if depth > 3:
-        return set()
+        return {}
     if isinstance(obj, dict):
         values = list(obj.values())
     elif isinstance(obj, (list, tuple)):
@@ -306,10 +308,10 @@ def _array_ids(obj: Any, depth: int = 0) -> set[int]:
     elif hasattr(obj, "__dict__") and not isinstance(obj, type) and not callable(obj):
         values = list(vars(obj).values())
     else:
-        return set()
-    found: set[int] = set()
+        return {}
+    found: dict[int, np.ndarray] = {}
     for value in values:
-        found |= _array_ids(value, depth + 1)
+        found.update(_arrays_held(value, depth + 1))
     return found
 
 

@@ -154,9 +154,10 @@ class Contracts:
     ) -> dict[str, Any] | None:
         """Check the contracts of backward; the gradients of a second call when they equal the first.
 
-        `grads` holds the first call's dx under `_DX`. Without `twice`, backward is not called a second time (the caller knows that no state
-        carries over between calls: see `_carries_state`). `rebound`: the ids of the layer's
-        attributes before the first backward (`_stand_ins`).
+        `grads` holds the first call's dx under `_DX`. Without `twice`, backward is not called a
+        second time (the caller knows that no state carries over between calls: see
+        `_carries_state` and `carryover.Watch`). `rebound`: the ids of the layer's attributes
+        before the first backward (`_stand_ins`).
         """
         target = self.adapter.backward_target()
         if isinstance(upstream, np.ndarray) and self.adapter.dout_is_input and not np.array_equal(dout, upstream):
@@ -167,9 +168,27 @@ class Contracts:
                 "`dout = dout.copy()` first) so the caller's gradient is not changed",
                 **where.fields(),
             )
-        if not twice:
-            self.reentrant = True
-            return None
+        if twice:
+            again = self._second_call(upstream, dout, rebound)
+        else:
+            again, self.reentrant = None, True
+        if self.adapter.is_loss and self.adapter.dout_is_input and isinstance(self._grads.get(_DX), np.ndarray):
+            dx3, _ = self._backward(2.0)
+            self._backward(upstream)  # leave the layer as after a normal call
+            dx = self._grads.get(_DX)  # read after the calls: a copy, if they wrote into it
+            if isinstance(dx3, np.ndarray) and np.allclose(dx3, dx) and np.any(dx):
+                self._add(
+                    "upstream-grad-ignored",
+                    f"`{self.layer}.backward` ignores its `dout` argument: multiply by it "
+                    "(`dx = dout * (self.y - self.t) / batch_size`) so the layer also works inside a larger graph",
+                    **locate.where(target).fields(),
+                )
+        return again
+
+    def _second_call(self, upstream: Any, dout: Any, rebound: dict[str, int] | None) -> dict[str, Any] | None:
+        """Call backward a second time with the same dout; report a non-re-entrant one.
+        The second call's gradients when they equal the first's, else None."""
+        target = self.adapter.backward_target()
         if isinstance(upstream, np.ndarray) and not (isinstance(dout, np.ndarray) and identical(dout, upstream)):
             dout = upstream.copy()  # the first call wrote into its dout: give the second a fresh one
         stand_ins = self._stand_ins(rebound) if rebound is not None else {}
@@ -211,17 +230,6 @@ class Contracts:
                     "gradients (`self.dW = ...`) rather than accumulating (`+=`) across calls, and don't change "
                     "state in backward",
                     **where.fields(),
-                )
-        if self.adapter.is_loss and self.adapter.dout_is_input and isinstance(self._grads.get(_DX), np.ndarray):
-            dx3, _ = self._backward(2.0)
-            self._backward(upstream)  # leave the layer as after a normal call
-            dx = self._grads.get(_DX)  # read after the calls: a copy, if they wrote into it
-            if isinstance(dx3, np.ndarray) and np.allclose(dx3, dx) and np.any(dx):
-                self._add(
-                    "upstream-grad-ignored",
-                    f"`{self.layer}.backward` ignores its `dout` argument: multiply by it "
-                    "(`dx = dout * (self.y - self.t) / batch_size`) so the layer also works inside a larger graph",
-                    **locate.where(target).fields(),
                 )
         return grads2 if reentrant else None
 

@@ -1,14 +1,15 @@
 """Check one adapter: its gradients, and the contracts a backward pass must keep (`contracts`).
 
-`check_adapter` turns the numbers from `gradcheck` into findings. The layer
-is checked in isolation with a random upstream gradient G, on the objective
-`sum(forward(x) * G)` (a loss layer's own scalar output for loss layers).
-NumPy's global RNG is reseeded identically before every forward evaluation,
-so a dropout mask is the same in each one, and restored afterwards.
+`LayerCheck` runs the user's code and the probes of `gradcheck`; `outcomes` turns their
+figures into measurements and findings. The layer is checked in isolation with a random
+upstream gradient G, on the objective `sum(forward(x) * G)` (a loss layer's own scalar
+output for loss layers). NumPy's global RNG is reseeded identically before every forward
+evaluation, so a dropout mask is the same in each one, and restored afterwards.
 """
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from backprop_doctor import gradcheck, locate
+from backprop_doctor import carryover, gradcheck, locate
 from backprop_doctor.contracts import (  # noqa: F401 - STAND_IN_SIZE: read by tests and benchmarks
     _DX,
     STAND_IN_SIZE,
@@ -30,8 +31,9 @@ from backprop_doctor.contracts import (  # noqa: F401 - STAND_IN_SIZE: read by t
 from backprop_doctor.gradcheck import identical
 from backprop_doctor.conventions._base import FORWARD_SEED, Adapter, is_float_array
 from backprop_doctor.conventions._classlayer import ClassLayer
-from backprop_doctor.findings import Measurement, Report
+from backprop_doctor.findings import Report
 from backprop_doctor.options import Options
+from backprop_doctor.outcomes import Outcomes
 from backprop_doctor.rules import rule
 
 # Spawn key of the engine's random stream (upstream gradients, directions, samples).
@@ -48,7 +50,6 @@ LOSS_RTOL = 1e-4
 # Gaussians): one probe lands 1,000 times below the tolerance with probability ~6e-4 · tol/r.
 EARLY_ONE = 1e-3
 EARLY_TWO = 1e-1
-BORDERLINE = 10.0  # a joint probe within this many tolerances, with every element compared right, is a kink
 
 
 # sys.getrefcount of a view's base that only the view refers to: the view, `owner`, the call.
@@ -107,6 +108,7 @@ class _Array:
     live: np.ndarray  # the array that is perturbed
     grad: np.ndarray  # analytic gradient, float64
     scale: float = 1.0  # what its finite-difference step is a fraction of (gradcheck.step_scales)
+    squared: float | None = None  # |grad|², once known (`_Grads.squared_norms`)
 
 
 class _Grads:
@@ -119,6 +121,13 @@ class _Grads:
     def __iter__(self):
         return (a.grad for a in self.arrays)
 
+    def squared_norms(self) -> list[float]:
+        """|g|² of each gradient, computed once per check (a private copy has the same values)."""
+        for a in self.arrays:
+            if a.squared is None:
+                a.squared = gradcheck.squared_norms([a.grad])[0]
+        return [a.squared for a in self.arrays]
+
     def __len__(self) -> int:
         return len(self.arrays)
 
@@ -129,7 +138,7 @@ class _Counter:
 
 
 @dataclass
-class LayerCheck(Contracts):
+class LayerCheck(Contracts, Outcomes):
     """One gradient check of one adapter. Build it, then call `run()`."""
 
     adapter: Adapter
@@ -161,6 +170,12 @@ class LayerCheck(Contracts):
         # Hand over copies of the input and the upstream gradient rather than the arrays
         # themselves, read-only (set once user code wrote into one of them).
         self._copies = False
+        # The layer wrote into an array of its own while its first backward was watched
+        # (`carryover.Watch`): its backward is then called twice without a watch, as any
+        # layer's whose first call could carry state into the second.
+        self._stateful = False
+        self._watched = False  # the first backward of this run is watched
+        self._untouched: np.ndarray | None = None  # the input, when user code had it only read-only
         self._narrow = True  # failing probes are stepped finer too (float64 only, set in `_run`)
         # The first backward's gradients are held by reference, not copied (a large layer's
         # check would need a second copy of its weights' size): they are read-only while user
@@ -304,14 +319,15 @@ class LayerCheck(Contracts):
 
     def _saved(self, live: np.ndarray) -> np.ndarray:
         """What a probe restores `live` from: the caller's own array when it still holds
-        the same values (no copy), else a copy."""
+        the same values (no copy), else a copy. An input user code had only read-only
+        (`_untouched`) still holds them without a comparison."""
         original = self.originals.get(id(live)) if self.originals else None
         if (
             original is not None
             and original is not live
             and original.shape == live.shape
             and not np.may_share_memory(original, live)
-            and identical(live, original)
+            and ((live is self._untouched and original.dtype == live.dtype) or identical(live, original))
         ):
             return original
         return live.copy()
@@ -364,12 +380,17 @@ class LayerCheck(Contracts):
         except _WroteReadOnly:
             # User code wrote into an array the check handed over read-only (its input, or the
             # upstream gradient): start again from copies, as a check that copies everything.
+            # Should it write with copies too, the array was the layer's own (its first
+            # backward was watched): start again without the watch.
             del self.report.findings[kept[0] :], self.report.measurements[kept[1] :]
             self._let_go()
+            self._stateful = self._copies
             self._copies = True
-            self._run_once(attempt)
+            self._run(attempt)
 
     def _run_once(self, attempt: int) -> None:
+        self._watched = False
+        self._untouched = None
         if self.x_owned and isinstance(self.x, np.ndarray) and self.x.dtype == np.float64:
             x = self.x
         else:
@@ -380,7 +401,7 @@ class LayerCheck(Contracts):
         try:
             first = self._first_calls(x, attempt, readonly)
         except _LayerRaised as raised:
-            if self._copies or not _read_only(raised.error):
+            if (self._copies and not self._watched) or not _read_only(raised.error):
                 raise
             raise _WroteReadOnly from raised
         finally:
@@ -388,6 +409,7 @@ class LayerCheck(Contracts):
                 x.flags.writeable = True
         if first is None:
             return
+        self._untouched = x if readonly else None  # user code could not write into it
         dtype, upstream, f0, grads = first
         dx = grads.get(_DX)
 
@@ -408,7 +430,7 @@ class LayerCheck(Contracts):
 
     def _check_arrays(self, x: np.ndarray, attempt: int, dtype: str, upstream: Any, f0: float, arrays: list[_Array]) -> None:
         """Probe the arrays' gradients; localise what fails."""
-        for a, scale in zip(arrays, gradcheck.step_scales([a.live for a in arrays], [a.grad for a in arrays])):
+        for a, scale in zip(arrays, gradcheck.step_scales([a.live for a in arrays], _Grads(arrays))):
             a.scale = scale
         forward = lambda: self._objective(self._forward(x), upstream)  # noqa: E731
         h = gradcheck.STEP.get(dtype, gradcheck.STEP["float64"])
@@ -458,7 +480,8 @@ class LayerCheck(Contracts):
             self.output = np.array(out, dtype=np.float64)
         out_dtype = np.asarray(out).dtype
         dtype = _dtype_name(out_dtype) if out_dtype.kind == "f" else "float64"
-        upstream: Any = 1.0 if self.adapter.is_loss else self.rng.standard_normal(np.shape(out))
+        # uniform entries from the pool rather than Gaussian draws (which cost a tenth of a forward pass)
+        upstream: Any = 1.0 if self.adapter.is_loss else gradcheck.Direction(np.shape(out), self.rng).array()
         self._upstream = upstream
         f0 = self._objective(out, upstream)
         del out
@@ -467,8 +490,14 @@ class LayerCheck(Contracts):
         network = getattr(self.adapter, "network", None) if self.adapter.kind == "network" and self.parts_reentrant else None
         state = _state_of(network.net, {p.shape for p in network.params().values()}) if network is not None and attempt == 0 else None
         rebound = self.adapter.attribute_ids() if class_layer and attempt == 0 else None
-        dout, dx, grads = self._first_backward(upstream)
-        carries = state is None or _carries_state(network.net, state, grads)
+        watch = self._watch(attempt)
+        self._watched = watch is not None
+        with watch or contextlib.nullcontext():
+            dout, dx, grads = self._first_backward(upstream)
+        if watch is not None:
+            carries = watch.carries()
+        else:
+            carries = state is None or _carries_state(network.net, state, grads)
         del state
         if class_layer:
             # Which attributes are parameters is only known after a backward; read their
@@ -495,6 +524,16 @@ class LayerCheck(Contracts):
                 )
         del dout
         return dtype, upstream, f0, grads
+
+    def _watch(self, attempt: int) -> carryover.Watch | None:
+        """A watch over a large class layer's first backward (`carryover`), where a layer of
+        its convention keeps its gradients in attributes it binds (DLFS-2 layers write into
+        their `grads` lists, SGD-in-backward layers into their weights: called twice)."""
+        adapter = self.adapter
+        if self._stateful or attempt != 0 or not isinstance(adapter, ClassLayer) or adapter.dlfs2 or adapter.methods.learning_rate:
+            return None
+        watch = carryover.Watch(adapter.layer)
+        return watch if watch.worth else None
 
     def _probe(
         self, f: Callable[[], float], f0: float, arrays: list[_Array], h: float, count: int | None = None, early: bool = False
@@ -582,221 +621,6 @@ class LayerCheck(Contracts):
             arrays.append(_Array(name, live, np.asarray(grad, dtype=np.float64)))  # grads are the check's own copies
         return arrays
 
-    def _shape_mismatch(self, name: str, live: np.ndarray, grad: np.ndarray, x: np.ndarray) -> None:
-        advice = f"compute it with the shape of `{name}`"
-        pattern = None
-        if grad.ndim == live.ndim == 2 and grad.shape == live.shape[::-1]:
-            advice = "it is the transpose: swap the operands of the matrix product"
-            pattern = "transposed"
-        elif live.ndim == 1 and grad.ndim == 1 and x.ndim >= 1 and grad.shape[0] == x.shape[0]:
-            advice = "it has one entry per sample: sum over the batch axis (axis=0) instead"
-            pattern = "summed-over-wrong-axis"
-        elif grad.size == live.size:
-            advice = "reshape it to the parameter's shape"
-        self._add(
-            "gradient-shape-mismatch",
-            f"the gradient of `{self.layer}.{name}` has shape {grad.shape} but `{name}` has shape {live.shape}: {advice}",
-            param=name,
-            pattern=pattern,
-            evidence=(("shapes", f"{name}: {live.shape}   gradient: {grad.shape}"),),
-            **self._grad_location(name).fields(),
-        )
-        self.report.measurements.append(Measurement(self.layer, name, None, "shape"))
-
-    def _grad_location(self, name: str, *, traced: bool = False) -> locate.Location:
-        """Where the gradient of `name` is computed; with `traced`, among assignments in
-        branches (train/test), the one that ran in this check's backward."""
-        target = self.adapter.backward_target()
-        ran = self._backward_lines() if traced else None
-        if name == "x":
-            returned = locate.returned_name(target)
-            return locate.assignment(target, returned or "dx", *self.adapter.input_grad_targets(), ran=ran)
-        return locate.assignment(target, *self.adapter.grad_targets(name), ran=ran)
-
-    def _backward_lines(self) -> set[int] | None:
-        """Line numbers that ran during one more backward (only on the failure path)."""
-        from backprop_doctor.probes import executed
-
-        upstream = getattr(self, "_upstream", None)
-        if upstream is None:
-            return None
-        try:
-            _, lines = executed(lambda: self._guarded(lambda: self.adapter.backward(upstream.copy() if isinstance(upstream, np.ndarray) else upstream)))
-        except Exception:
-            return None
-        return {line for found in lines.values() for line in found}
-
-    # -- outcomes ----------------------------------------------------------------------
-
-    def _passed(self, arrays: list[_Array], error: float, dtype: str, attempt: int) -> None:
-        verdict = "ok" if attempt == 0 else "ok (jittered off a kink)"
-        for a in arrays:
-            self.report.measurements.append(Measurement(self.layer, a.name, error, verdict))
-        if dtype != "float64":
-            self._add(
-                "float32-precision",
-                f"`{self.layer}` computes in {dtype}; its gradients agree within the {dtype} tolerance "
-                f"({self.options.tolerance(dtype):g}) — rounding, not a bug.",
-                measured=error,
-                threshold=self.options.tolerance(dtype),
-            )
-        elif self.user_dtypes & {"float32", "float16"}:
-            self._add(
-                "float32-precision",
-                f"`{self.layer}` holds {', '.join(sorted(self.user_dtypes & {'float32', 'float16'}))} arrays; "
-                "checked on float64 copies its gradients are correct. A gradient check run in float32 "
-                "shows errors near 1e-3 from rounding alone: check in float64.",
-                measured=error,
-                threshold=self.options.tolerance("float64"),
-            )
-
-    def _localise(
-        self, f: Callable[[], float], f0: float, arrays: list[_Array], h: float, tol: float, kinked: bool, joint: float
-    ) -> None:
-        """Second tier: find which arrays are wrong, then where inside them."""
-        # element-wise steps set one element at a time: give forward copies again, so a forward
-        # that writes into its input on some later call cannot disturb the other elements
-        self._writes_input = True
-        failing = []
-        for a in arrays:
-            probes = self._probe(f, f0, [a], h, count=2)
-            error = max(p.error for p in probes)
-            if error > tol:
-                # compare elements with the step the probes found straight and above rounding
-                failing.append((a, error, any(p.kinked for p in probes), max(p.step for p in probes)))
-            else:
-                self.report.measurements.append(Measurement(self.layer, a.name, error, "ok"))
-        if not failing:
-            # Every array passes alone: give the joint probe fresh directions before believing it.
-            again = self._probe(f, f0, arrays, h)
-            retry = max(p.error for p in again)
-            kinked = kinked or any(p.kinked for p in again)
-            if retry <= tol:
-                for a in arrays:
-                    self.report.measurements.append(Measurement(self.layer, a.name, retry, "ok"))
-                return
-            verdict = "kink" if kinked else "mismatch"
-            if kinked:
-                self._kink(None, joint, tol)
-            else:
-                self._add(
-                    "gradient-mismatch",
-                    f"the gradients of `{self.layer}` disagree with the numerical gradient taken over all its arrays "
-                    f"together (error {joint:.3g}) although each array alone agrees: look for state shared between calls",
-                    measured=joint,
-                    threshold=tol,
-                )
-            self.report.measurements.append(Measurement(self.layer, "(all)", joint, verdict))
-            return
-        batch = int(np.shape(self.x)[0]) if np.ndim(self.x) >= 1 else None
-        for a, error, a_kinked, a_step in failing:
-            step = a_step * a.scale
-            result = gradcheck.elementwise(
-                f, f0, a.live, a.grad, step, self.rng, tol=tol if self._narrow else None, atol=self.options.atol
-            )
-            floor = result.floor(f0, step, self.options.atol)
-            errs = result.errors(floor)
-            smooth = ~result.kinked
-            bad = (errs > tol) & smooth
-            if not bad.any() and (result.kinked.any() or a_kinked or error < BORDERLINE * tol):
-                # no element is wrong, and the joint probe missed by little: the step crossed kinks
-                # spread over the array (a deep ReLU/max-pool network), not a wrong gradient
-                self._kink(a.name, error, tol)
-                self.report.measurements.append(Measurement(self.layer, a.name, error, "kink"))
-                continue
-            if not bad.any():
-                # The sample missed the wrong elements; the probe's figure stands.
-                bad_count, compared = 0, len(errs)
-            else:
-                bad_count, compared = int(bad.sum()), int(smooth.sum())
-            full_a = full_n = None
-            if result.full:
-                full_a = a.grad
-                full_n = np.empty(a.live.size)
-                full_n[result.indices] = result.numerical
-                full_n = full_n.reshape(a.live.shape)
-            pattern = gradcheck.name_pattern(
-                result.analytic[smooth],
-                result.numerical[smooth],
-                batch_size=batch,
-                full_analytic=full_a,
-                full_numerical=full_n,
-                tolerance=tol,
-            )
-            self._mismatch(a, error, tol, result, floor, bad_count, compared, pattern)
-
-    def _kink(self, param: str | None, error: float, tol: float) -> None:
-        self._add(
-            "gradient-at-kink",
-            f"the numerical gradient of `{self.layer}`{'.' + param if param else ''} crossed a kink (ReLU at 0, a max "
-            "tie) even after moving the input: nothing to fix, the difference is the kink",
-            param=param,
-            measured=error,
-            threshold=tol,
-        )
-
-    def _mismatch(
-        self,
-        a: _Array,
-        error: float,
-        tol: float,
-        result: gradcheck.Elementwise,
-        floor: float,
-        bad_count: int,
-        compared: int,
-        pattern: gradcheck.Pattern | None,
-    ) -> None:
-        shape = a.live.shape
-        worst = gradcheck.worst_elements(result, shape, floor)
-        rows = [f"{'index':<14}{'numerical':>14}{'analytic':>14}{'rel. error':>12}"]
-        rows += [f"{str(i):<14}{n:>14.6g}{an:>14.6g}{e:>12.3g}" for i, n, an, e in worst]
-        abs_diff = np.abs(result.analytic - result.numerical)
-        scope = "all elements compared" if result.full else f"{len(result.indices)} sampled of {a.live.size}"
-        block = "\n".join(
-            [
-                f"Not equal to tolerance rtol={tol:g} (symmetric relative error, floor {floor:.1e})",
-                f"Mismatched elements: {bad_count} / {compared} ({100 * bad_count / max(compared, 1):.0f}%), {scope}",
-                f"Max absolute difference: {float(abs_diff.max(initial=0.0)):.6g}",
-                f"Max relative difference: {float(result.errors(floor).max(initial=0.0)):.6g}",
-                *rows,
-            ]
-        )
-        what = f"the input gradient dx of `{self.layer}`" if a.name == "x" else f"the gradient of `{self.layer}.{a.name}`"
-        where = self._grad_location(a.name, traced=True)
-        owner = None
-        if self.adapter.kind == "network" and pattern is not None and pattern.name == "not-computed":
-            owner = getattr(self.adapter, "rebound_gradient", lambda _: None)(a.name)
-        if owner is not None:
-            layer, i = owner
-            where = locate.assignment(type(layer).backward, f"self.grads[{i}]")
-            sentence = (
-                f"{what} stays all zeros although the loss depends on it: `{type(layer).__name__}.backward` "
-                f"binds a new array to `self.grads[{i}]`, so the network's `grads` list keeps the old one; "
-                f"write into it instead (`self.grads[{i}][...] = ...`)"
-            )
-        elif pattern:
-            sentence = f"{what} is wrong, {pattern.description}: {pattern.advice}"
-        elif self.adapter.kind == "network":
-            sentence = (
-                f"{what} is wrong (relative error {error:.3g}): it is assembled from the layers' backward passes, "
-                "so fix the layer whose gradient is wrong"
-            )
-        else:
-            sentence = f"{what} is wrong (relative error {error:.3g}): re-derive it from forward and compare with the values below"
-        evidence = [("elements", block)]
-        if pattern:
-            evidence.insert(0, ("pattern", pattern.name))
-        self._add(
-            "gradient-mismatch",
-            sentence,
-            param=a.name,
-            measured=error,
-            threshold=tol,
-            pattern=pattern.name if pattern else None,
-            evidence=tuple(evidence),
-            **where.fields(),
-        )
-        self.report.measurements.append(Measurement(self.layer, a.name, error, "mismatch"))
 
 def _jitter(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Move every element a little, off any kink it sat on (x is a copy owned by the check)."""

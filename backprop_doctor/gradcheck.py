@@ -81,8 +81,17 @@ def _pool() -> np.ndarray:
         pool *= 2
         pool -= 1
         pool.flags.writeable = False
-        _POOL.append(pool)
+        squares = np.concatenate(([0.0], np.cumsum(pool * pool)))  # window sums of squares, by difference
+        _POOL.extend((pool, squares))
     return _POOL[0]
+
+
+def _window_squares(offset: int, size: int) -> float:
+    """The sum of the squares of the pool window at `offset` (to about 1e-11 of it: the
+    probes read it only for the floor of a relative error)."""
+    _pool()
+    squares = _POOL[1]
+    return float(squares[offset + size] - squares[offset])
 
 
 class Direction:
@@ -141,9 +150,9 @@ class Direction:
         if flat is None:
             flat = np.ascontiguousarray(g).reshape(-1)
         dot = sq = 0.0
-        for start, stop, w in self.windows():
+        for (start, stop, w), o in zip(self.windows(), self.offsets):
             dot += float(np.dot(flat[start:stop], w))
-            sq += float(np.dot(w, w))
+            sq += _window_squares(int(o), stop - start)
         return dot * self.scale, sq * self.scale**2
 
 
@@ -166,8 +175,8 @@ def _flat(a: np.ndarray) -> np.ndarray | None:
     return a.reshape(-1) if a.flags.c_contiguous else None
 
 
-def _direction(v) -> Direction | _Given:
-    return v if isinstance(v, (Direction, _Given)) else _Given(np.asarray(v))
+def _direction(v) -> Direction | _Given | _Known:
+    return v if isinstance(v, (Direction, _Given, _Known)) else _Given(np.asarray(v))
 
 
 # Arrays larger than this are compared block by block, so a comparison of two large
@@ -206,7 +215,7 @@ def step_scales(arrays: Sequence[np.ndarray], grads: Sequence[np.ndarray]) -> li
     in a deep network at a small initial scale.
     """
     own = [array_scale(a) for a in arrays]
-    norms = [_norm(g) for g in grads]
+    norms = [_norm(g, squared) for g, squared in zip(grads, squared_norms(grads))]
     effects = [s * n for s, n in zip(own, norms) if s > 0 and n > 0]
     largest = max((s for s in own if np.isfinite(s)), default=0.0) or 1.0
     scales = []
@@ -220,9 +229,8 @@ def step_scales(arrays: Sequence[np.ndarray], grads: Sequence[np.ndarray]) -> li
     return scales
 
 
-def _norm(g: np.ndarray) -> float:
-    """The Euclidean norm of a gradient, 0 for one holding a NaN or an infinity."""
-    squared = float(np.vdot(g, g).real)
+def _norm(g: np.ndarray, squared: float) -> float:
+    """The Euclidean norm of a gradient from its square, 0 for one holding a NaN or an infinity."""
     if math.isfinite(squared) or np.all(np.isfinite(g)):  # a sum of finite squares may overflow
         return math.sqrt(squared)
     return 0.0
@@ -334,7 +342,7 @@ def _probe(
     dots = [v.dot(g) for g, v in zip(grads, directions)]
     # Below a millionth of the gradient's own size, or of the rounding noise of the
     # difference quotient, a directional derivative cannot be told from zero.
-    size = float(sum(np.sqrt(_squared_norm(g) * vv) for g, (_, vv) in zip(grads, dots)))
+    size = float(sum(np.sqrt(gg * vv) for gg, (_, vv) in zip(squared_norms(grads), dots)))
     forward = (f_plus - f0) / h
     numerical, backward = (forward, forward) if f_minus is None else ((f_plus - f_minus) / (2 * h), (f0 - f_minus) / h)
     return Probe(
@@ -375,20 +383,84 @@ def refined_probe(
     is kept only while the function is still straight over it: its second difference at
     rounding level, so no ReLU kink was crossed and curvature is negligible.
 
-    With `narrow`, a probe that fails at the first step is repeated with smaller ones
+    A probe that fails at the first step is believed only once a larger step confirms it
+    (`_confirmed`); with `narrow`, one that stands is repeated with smaller steps
     (`_narrowed`): only for a float64 computation, whose rounding `_rounding` describes.
     """
     if saved is None:
         saved = [a.copy() for a in arrays]
-    probe = directional_probe(f, f0, arrays, grads, directions, h, floor, saved)
-    step = h
+    directions = [_Known(_direction(v), g) for v, g in zip(directions, grads)]
+    probe, step = _grown_first(f, f0, arrays, grads, directions, h, floor, tol, saved)
     while rounding_limited(probe, f0, step, tol) and step * GROWTH <= h * MAX_GROWTH:
         wider = directional_probe(f, f0, arrays, grads, directions, step * GROWTH, floor, saved)
         if not _straight(wider, f0, step * GROWTH, tol):
             break
         probe, step = wider, step * GROWTH
+    if probe.error > tol and step == h:
+        probe = _confirmed(f, f0, arrays, grads, directions, probe, floor, tol, saved)
     if narrow and probe.error > tol and step == h:
         probe = _narrowed(f, f0, arrays, grads, directions, probe, floor, tol, saved)
+    return probe
+
+
+def _grown_first(f, f0, arrays, grads, directions, h: float, floor: float, tol: float, saved) -> tuple[Probe, float]:
+    """The probe at step h, or at GROWTH·h where the probe at h would only have handed over to it.
+
+    Where rounding hides the analytic derivative at h (a loss layer's output is computed
+    from terms near 1 while a probe moves it by 1e-11), the probe at h is rounding-limited
+    and `refined_probe` keeps the probe at GROWTH·h when that one is straight. That one is
+    probed first: if it is straight and rounding would hide its derivative at h too, the
+    probe at h is not needed (two evaluations fewer); otherwise the probe at h follows, as
+    before, and is the one kept.
+    """
+    analytic = abs(sum(v.known[0] for v in directions))
+    hidden = 10 * _rounding(f0, h)  # what `rounding_limited` compares with tol times the derivative
+    if hidden <= tol * analytic:
+        return directional_probe(f, f0, arrays, grads, directions, h, floor, saved), h
+    wider = directional_probe(f, f0, arrays, grads, directions, h * GROWTH, floor, saved)
+    if _straight(wider, f0, h * GROWTH, tol) and hidden > tol * max(analytic, abs(wider.numerical)):
+        return wider, h * GROWTH
+    return directional_probe(f, f0, arrays, grads, directions, h, floor, saved), h
+
+
+class _Known:
+    """A direction whose dot products with its gradient are computed once: they are the same
+    at every step a probe along it takes (grown, narrowed or confirmed)."""
+
+    def __init__(self, direction: Any, g: np.ndarray):
+        self.direction, self.known = direction, direction.dot(g)
+
+    def step(self, out: np.ndarray, base: np.ndarray, h: float) -> None:
+        self.direction.step(out, base, h)
+
+    def dot(self, g: np.ndarray) -> tuple[float, float]:
+        return self.known
+
+
+def _confirmed(f, f0, arrays, grads, directions, probe: Probe, floor: float, tol: float, saved) -> Probe:
+    """A failing probe, or the same direction probed with a larger step (GROWTH times at a
+    time, up to MAX_GROWTH) that passes, when every larger step cut the error threefold.
+
+    The errors of a central difference move apart with the step: a wrong gradient's stays
+    the same, curvature's grows with h², rounding's falls with 1/h (tenfold per step).
+    `_rounding` guesses the last from |f0| alone, which misses a value computed from much
+    larger terms (a cross-entropy of 4e-7 from logits near 8 carries the rounding of those
+    logits, eps, not eps·4e-7); larger steps measure it instead. A wrong gradient passes
+    here only where curvature or a kink cancels its error to within the tolerance at one
+    of the larger steps, along every direction the check probes. A kinked probe is left
+    to `_narrowed`: a larger step would cross more kinks.
+    """
+    if probe.kinked:
+        return probe
+    last, step = probe, probe.step
+    while step * GROWTH <= probe.step * MAX_GROWTH:
+        step *= GROWTH
+        wider = directional_probe(f, f0, arrays, grads, directions, step, floor, saved)
+        if 3 * wider.error > last.error:
+            break  # an error that does not fall with the step: not rounding
+        if wider.error <= tol:
+            return wider
+        last = wider
     return probe
 
 
@@ -434,6 +506,13 @@ def _narrowed(f, f0, arrays, grads, directions, probe: Probe, floor: float, tol:
 def _squared_norm(g: np.ndarray) -> float:
     flat = _flat(g)
     return float(np.dot(flat, flat)) if flat is not None else float(np.vdot(g, g))
+
+
+def squared_norms(grads: Sequence[np.ndarray]) -> list[float]:
+    """|g|² of each gradient: the ones `grads` keeps (`squared_norms()`, computed once for
+    all the probes of a check), else computed here."""
+    kept = getattr(grads, "squared_norms", None)
+    return kept() if kept is not None else [_squared_norm(g) for g in grads]
 
 
 def rounding_limited(probe: Probe, f0: float, h: float, tol: float) -> bool:

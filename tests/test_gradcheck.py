@@ -140,9 +140,49 @@ def test_a_probe_hidden_by_rounding_grows_its_step_until_the_derivative_shows():
     assert gradcheck.refined_probe(f, f(), [a], [right], [v], gradcheck.STEP["float64"]).error < 1e-5
 
 
+def test_a_probe_that_rounding_would_hide_at_its_first_step_starts_at_the_grown_one():
+    a = np.random.default_rng(3).standard_normal(50)
+    calls = []
+
+    def f():
+        calls.append(1)
+        return float(2.3 + 1e-10 * a.sum())  # a loss near log(10) that barely moves
+
+    v = gradcheck.random_direction(a.shape, np.random.default_rng(4), 1.0)
+    h, right = gradcheck.STEP["float64"], np.full(50, 1e-10)
+    probe = gradcheck.refined_probe(f, f(), [a], [right], [v], h)
+    assert probe.step == h * gradcheck.MAX_GROWTH and probe.error < 1e-5
+    # grown twice from 10·h, never probed at h: two central differences fewer than from h
+    assert len(calls) - 1 == 2 * 3
+
+
 def test_a_zero_array_steps_at_the_scale_where_it_moves_the_output_as_much_as_the_others():
     w, b = np.full((4, 3), 0.01), np.zeros(3)
     scales = gradcheck.step_scales([w, b], [np.ones((4, 3)), np.full(3, 1e3)])
     assert scales[0] == pytest.approx(0.01)
     assert scales[1] * np.linalg.norm(np.full(3, 1e3)) == pytest.approx(0.01 * np.linalg.norm(np.ones((4, 3))))
     assert gradcheck.step_scales([np.zeros(3)], [np.zeros(3)]) == [1.0]
+
+
+def test_a_probe_that_misses_by_rounding_passes_at_a_larger_step_and_a_wrong_gradient_still_fails():
+    # a cross-entropy of 3.9e-7 computed from logits near 8: its rounding is that of the
+    # logits, far above eps·|f0|, which is all `_rounding` can see
+    a = np.array([[7.75, -7.0]])
+
+    def f():
+        z = a - a.max()
+        return float(np.log(np.exp(z).sum()) - z[0, 0])
+
+    z = a - a.max()
+    right = np.exp(z) / np.exp(z).sum() - np.array([[1.0, 0.0]])
+    h, tol = gradcheck.STEP["float64"], 1e-5
+    plain, refined, wrong = [], [], []
+    for seed in range(20):
+        v = gradcheck.Direction(a.shape, np.random.default_rng(seed), gradcheck.array_scale(a))
+        plain.append(gradcheck.directional_probe(f, f(), [a], [right], [v], h))
+        refined.append(gradcheck.refined_probe(f, f(), [a], [right], [v], h, tol=tol))
+        wrong.append(gradcheck.refined_probe(f, f(), [a], [1.001 * right], [v], h, tol=tol))
+    assert sum(p.error > tol for p in plain) >= 10
+    assert all(p.error <= tol for p in refined)
+    assert all(p.step > h for p, q in zip(refined, plain) if q.error > tol)  # confirmed at a larger step
+    assert all(p.error > 10 * tol for p in wrong)  # a gradient 0.1 % off fails at every step

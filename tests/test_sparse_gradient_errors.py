@@ -1,7 +1,7 @@
 """A joint probe that disagrees while every sampled element agrees, and ties told from rounding.
 
 A large weight array is compared element by element only on a sample. When the joint probe
-misses by less than `engine.BORDERLINE` tolerances and no compared element is wrong, the
+misses by less than `outcomes.BORDERLINE` tolerances and no compared element is wrong, the
 difference is kinks spread over a deep ReLU / max-pool network (a VGG with batch norm was a
 false gradient mismatch at 8e-4): the finding is a kink, not an error. A wrong element large
 enough to move the joint probe past that margin is still an error, even when the sample
@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 import backprop_doctor as bd
-from backprop_doctor.engine import BORDERLINE
+from backprop_doctor.outcomes import BORDERLINE
 
 
 class Wide:

@@ -1,0 +1,243 @@
+"""What a gradient check's measurements become, for `engine.LayerCheck` (mixed into it).
+
+`engine` runs the user's code and the probes; this turns their figures into the report:
+a measurement per array that passed (and the float32 note), and for one that failed the
+second tier, `_localise`: which arrays are wrong, probed alone, then which of their elements
+(`gradcheck.elementwise`), told apart from kinks, named by pattern and written up with the
+worst elements and the line that computes the gradient (`locate`). Shape mismatches found
+before any probe are worded here too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from backprop_doctor import gradcheck, locate
+from backprop_doctor.findings import Measurement
+
+if TYPE_CHECKING:
+    from backprop_doctor.engine import _Array
+
+BORDERLINE = 10.0  # a joint probe within this many tolerances, with every element compared right, is a kink
+
+
+class Outcomes:
+    """The findings of a `LayerCheck`: they read its adapter, options, report and random
+    stream, and probe again through its `_probe`."""
+
+    def _shape_mismatch(self, name: str, live: np.ndarray, grad: np.ndarray, x: np.ndarray) -> None:
+        advice = f"compute it with the shape of `{name}`"
+        pattern = None
+        if grad.ndim == live.ndim == 2 and grad.shape == live.shape[::-1]:
+            advice = "it is the transpose: swap the operands of the matrix product"
+            pattern = "transposed"
+        elif live.ndim == 1 and grad.ndim == 1 and x.ndim >= 1 and grad.shape[0] == x.shape[0]:
+            advice = "it has one entry per sample: sum over the batch axis (axis=0) instead"
+            pattern = "summed-over-wrong-axis"
+        elif grad.size == live.size:
+            advice = "reshape it to the parameter's shape"
+        self._add(
+            "gradient-shape-mismatch",
+            f"the gradient of `{self.layer}.{name}` has shape {grad.shape} but `{name}` has shape {live.shape}: {advice}",
+            param=name,
+            pattern=pattern,
+            evidence=(("shapes", f"{name}: {live.shape}   gradient: {grad.shape}"),),
+            **self._grad_location(name).fields(),
+        )
+        self.report.measurements.append(Measurement(self.layer, name, None, "shape"))
+
+    def _grad_location(self, name: str, *, traced: bool = False) -> locate.Location:
+        """Where the gradient of `name` is computed; with `traced`, among assignments in
+        branches (train/test), the one that ran in this check's backward."""
+        target = self.adapter.backward_target()
+        ran = self._backward_lines() if traced else None
+        if name == "x":
+            returned = locate.returned_name(target)
+            return locate.assignment(target, returned or "dx", *self.adapter.input_grad_targets(), ran=ran)
+        return locate.assignment(target, *self.adapter.grad_targets(name), ran=ran)
+
+    def _backward_lines(self) -> set[int] | None:
+        """Line numbers that ran during one more backward (only on the failure path)."""
+        from backprop_doctor.probes import executed
+
+        upstream = getattr(self, "_upstream", None)
+        if upstream is None:
+            return None
+        try:
+            _, lines = executed(lambda: self._guarded(lambda: self.adapter.backward(upstream.copy() if isinstance(upstream, np.ndarray) else upstream)))
+        except Exception:
+            return None
+        return {line for found in lines.values() for line in found}
+
+    def _passed(self, arrays: list[_Array], error: float, dtype: str, attempt: int) -> None:
+        verdict = "ok" if attempt == 0 else "ok (jittered off a kink)"
+        for a in arrays:
+            self.report.measurements.append(Measurement(self.layer, a.name, error, verdict))
+        if dtype != "float64":
+            self._add(
+                "float32-precision",
+                f"`{self.layer}` computes in {dtype}; its gradients agree within the {dtype} tolerance "
+                f"({self.options.tolerance(dtype):g}) — rounding, not a bug.",
+                measured=error,
+                threshold=self.options.tolerance(dtype),
+            )
+        elif self.user_dtypes & {"float32", "float16"}:
+            self._add(
+                "float32-precision",
+                f"`{self.layer}` holds {', '.join(sorted(self.user_dtypes & {'float32', 'float16'}))} arrays; "
+                "checked on float64 copies its gradients are correct. A gradient check run in float32 "
+                "shows errors near 1e-3 from rounding alone: check in float64.",
+                measured=error,
+                threshold=self.options.tolerance("float64"),
+            )
+
+    def _localise(
+        self, f: Callable[[], float], f0: float, arrays: list[_Array], h: float, tol: float, kinked: bool, joint: float
+    ) -> None:
+        """Second tier: find which arrays are wrong, then where inside them."""
+        # element-wise steps set one element at a time: give forward copies again, so a forward
+        # that writes into its input on some later call cannot disturb the other elements
+        self._writes_input = True
+        failing = []
+        for a in arrays:
+            probes = self._probe(f, f0, [a], h, count=2)
+            error = max(p.error for p in probes)
+            if error > tol:
+                # compare elements with the step the probes found straight and above rounding
+                failing.append((a, error, any(p.kinked for p in probes), max(p.step for p in probes)))
+            else:
+                self.report.measurements.append(Measurement(self.layer, a.name, error, "ok"))
+        if not failing:
+            # Every array passes alone: give the joint probe fresh directions before believing it.
+            again = self._probe(f, f0, arrays, h)
+            retry = max(p.error for p in again)
+            kinked = kinked or any(p.kinked for p in again)
+            if retry <= tol:
+                for a in arrays:
+                    self.report.measurements.append(Measurement(self.layer, a.name, retry, "ok"))
+                return
+            verdict = "kink" if kinked else "mismatch"
+            if kinked:
+                self._kink(None, joint, tol)
+            else:
+                self._add(
+                    "gradient-mismatch",
+                    f"the gradients of `{self.layer}` disagree with the numerical gradient taken over all its arrays "
+                    f"together (error {joint:.3g}) although each array alone agrees: look for state shared between calls",
+                    measured=joint,
+                    threshold=tol,
+                )
+            self.report.measurements.append(Measurement(self.layer, "(all)", joint, verdict))
+            return
+        batch = int(np.shape(self.x)[0]) if np.ndim(self.x) >= 1 else None
+        for a, error, a_kinked, a_step in failing:
+            step = a_step * a.scale
+            result = gradcheck.elementwise(
+                f, f0, a.live, a.grad, step, self.rng, tol=tol if self._narrow else None, atol=self.options.atol
+            )
+            floor = result.floor(f0, step, self.options.atol)
+            errs = result.errors(floor)
+            smooth = ~result.kinked
+            bad = (errs > tol) & smooth
+            if not bad.any() and (result.kinked.any() or a_kinked or error < BORDERLINE * tol):
+                # no element is wrong, and the joint probe missed by little: the step crossed kinks
+                # spread over the array (a deep ReLU/max-pool network), not a wrong gradient
+                self._kink(a.name, error, tol)
+                self.report.measurements.append(Measurement(self.layer, a.name, error, "kink"))
+                continue
+            if not bad.any():
+                # The sample missed the wrong elements; the probe's figure stands.
+                bad_count, compared = 0, len(errs)
+            else:
+                bad_count, compared = int(bad.sum()), int(smooth.sum())
+            full_a = full_n = None
+            if result.full:
+                full_a = a.grad
+                full_n = np.empty(a.live.size)
+                full_n[result.indices] = result.numerical
+                full_n = full_n.reshape(a.live.shape)
+            pattern = gradcheck.name_pattern(
+                result.analytic[smooth],
+                result.numerical[smooth],
+                batch_size=batch,
+                full_analytic=full_a,
+                full_numerical=full_n,
+                tolerance=tol,
+            )
+            self._mismatch(a, error, tol, result, floor, bad_count, compared, pattern)
+
+    def _kink(self, param: str | None, error: float, tol: float) -> None:
+        self._add(
+            "gradient-at-kink",
+            f"the numerical gradient of `{self.layer}`{'.' + param if param else ''} crossed a kink (ReLU at 0, a max "
+            "tie) even after moving the input: nothing to fix, the difference is the kink",
+            param=param,
+            measured=error,
+            threshold=tol,
+        )
+
+    def _mismatch(
+        self,
+        a: _Array,
+        error: float,
+        tol: float,
+        result: gradcheck.Elementwise,
+        floor: float,
+        bad_count: int,
+        compared: int,
+        pattern: gradcheck.Pattern | None,
+    ) -> None:
+        shape = a.live.shape
+        worst = gradcheck.worst_elements(result, shape, floor)
+        rows = [f"{'index':<14}{'numerical':>14}{'analytic':>14}{'rel. error':>12}"]
+        rows += [f"{str(i):<14}{n:>14.6g}{an:>14.6g}{e:>12.3g}" for i, n, an, e in worst]
+        abs_diff = np.abs(result.analytic - result.numerical)
+        scope = "all elements compared" if result.full else f"{len(result.indices)} sampled of {a.live.size}"
+        block = "\n".join(
+            [
+                f"Not equal to tolerance rtol={tol:g} (symmetric relative error, floor {floor:.1e})",
+                f"Mismatched elements: {bad_count} / {compared} ({100 * bad_count / max(compared, 1):.0f}%), {scope}",
+                f"Max absolute difference: {float(abs_diff.max(initial=0.0)):.6g}",
+                f"Max relative difference: {float(result.errors(floor).max(initial=0.0)):.6g}",
+                *rows,
+            ]
+        )
+        what = f"the input gradient dx of `{self.layer}`" if a.name == "x" else f"the gradient of `{self.layer}.{a.name}`"
+        where = self._grad_location(a.name, traced=True)
+        owner = None
+        if self.adapter.kind == "network" and pattern is not None and pattern.name == "not-computed":
+            owner = getattr(self.adapter, "rebound_gradient", lambda _: None)(a.name)
+        if owner is not None:
+            layer, i = owner
+            where = locate.assignment(type(layer).backward, f"self.grads[{i}]")
+            sentence = (
+                f"{what} stays all zeros although the loss depends on it: `{type(layer).__name__}.backward` "
+                f"binds a new array to `self.grads[{i}]`, so the network's `grads` list keeps the old one; "
+                f"write into it instead (`self.grads[{i}][...] = ...`)"
+            )
+        elif pattern:
+            sentence = f"{what} is wrong, {pattern.description}: {pattern.advice}"
+        elif self.adapter.kind == "network":
+            sentence = (
+                f"{what} is wrong (relative error {error:.3g}): it is assembled from the layers' backward passes, "
+                "so fix the layer whose gradient is wrong"
+            )
+        else:
+            sentence = f"{what} is wrong (relative error {error:.3g}): re-derive it from forward and compare with the values below"
+        evidence = [("elements", block)]
+        if pattern:
+            evidence.insert(0, ("pattern", pattern.name))
+        self._add(
+            "gradient-mismatch",
+            sentence,
+            param=a.name,
+            measured=error,
+            threshold=tol,
+            pattern=pattern.name if pattern else None,
+            evidence=tuple(evidence),
+            **where.fields(),
+        )
+        self.report.measurements.append(Measurement(self.layer, a.name, error, "mismatch"))
