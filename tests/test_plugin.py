@@ -587,7 +587,8 @@ def test_every_node_id_printed_by_v_can_be_pasted_back(lesson: pytest.Pytester) 
 
 def test_the_root_cause_is_the_one_failed_item_and_comes_first(lesson: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COLUMNS", "200")  # the short summary line whole
-    result = lesson.runpytest("--backprop-doctor", "class/alice_net.py", "-v", "-p", "no:cacheprovider")
+    # the plugin's own order: pytest-randomly, where installed, would shuffle the items
+    result = lesson.runpytest("--backprop-doctor", "class/alice_net.py", "-v", "-p", "no:cacheprovider", "-p", "no:randomly")
     root = "class/alice_net.py::SoftmaxWithLoss.softmax::softmax-not-per-row"
     assert _nodeids(result, "failed") == {root}
     assert _printed_node_ids(result.stdout.str())[0] == root
