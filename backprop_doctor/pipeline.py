@@ -222,14 +222,18 @@ def _check_namespace(context: CheckContext, report: Report) -> None:
     report.extend(check_others(others, context, rng))  # the other conventions (activations, Nielsen, ...)
 
 
+def _may_run(context: CheckContext) -> bool:
+    """User code may run here: in the child process, under the sandbox, without `--no-run` or `--build`."""
+    from backprop_doctor.loading import sandbox
+
+    return context.options.run and context.options.build is None and sandbox.active()
+
+
 def _runs_program(context: CheckContext) -> bool:
     """Whether the user's program may be run (observed run, replay): in the child process only, where
     the sandbox holds it, when the file has driver code, and not with `--no-run` or `--build`."""
-    from backprop_doctor.loading import sandbox
-
-    opts = context.options
     assert context.source is not None
-    return opts.run and opts.build is None and sandbox.active() and context.source.facts.has_driver
+    return _may_run(context) and context.source.facts.has_driver
 
 
 def _observe(context: CheckContext, report: Report, found: Any) -> set[str]:
@@ -266,9 +270,10 @@ def _replay(context: CheckContext, report: Report) -> bool:
     """
     opts = context.options
     assert context.source is not None
-    if not _runs_program(context):
-        return False
     if not context.source.facts.training_steps:
+        return False
+    driven = not context.source.facts.has_driver and _may_run(context)  # a loop the file defines but never runs
+    if not _runs_program(context) and not driven:
         return False
     from backprop_doctor.replay import replay_file, summary
 
@@ -277,7 +282,9 @@ def _replay(context: CheckContext, report: Report) -> bool:
     if structural and not opts.training:
         return False  # the cause is known and no curve is wanted: nothing left to replay for
     # a wrong layer or function gradient is still replayed: the step's adjoints can name the statement
-    results = replay_file(context.source, opts.run_budget, seed=opts.seed, curve=opts.training, measure=not structural)
+    results = replay_file(
+        context.source, opts.run_budget, seed=opts.seed, curve=opts.training, measure=not structural, namespace=context.namespace if driven else None
+    )
     context.extras["replay"] = results
     report.extras["replay"] = [summary(r) for r in results]
     compared = False
@@ -291,7 +298,9 @@ def _replay(context: CheckContext, report: Report) -> bool:
             report.built.append(
                 Built(
                     f"training step (line {result.step.loop_line})",
-                    "replayed from your program's own state before its first update",
+                    f"run as `{result.driver}` on a synthetic batch (your file never runs it), replayed before its first update"
+                    if result.driver
+                    else "replayed from your program's own state before its first update",
                     f"{len(result.parameters)} parameters, loss `{result.loss.name if result.loss else '?'}`",
                     origin="observed",
                     line=result.step.loop_line,

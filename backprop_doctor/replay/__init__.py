@@ -13,8 +13,13 @@ from backprop_doctor.context import SourceFile
 from backprop_doctor.replay.gradients import StepResult, replay_step
 
 
-def replay_file(source: SourceFile, budget: float = 10.0, seed: int = 0, curve: bool = False, measure: bool = True) -> list[StepResult]:
-    """Replay the first step of each training loop of `source` (at most two loops)."""
+def replay_file(
+    source: SourceFile, budget: float = 10.0, seed: int = 0, curve: bool = False, measure: bool = True, namespace: dict | None = None
+) -> list[StepResult]:
+    """Replay the first step of each training loop of `source` (at most two loops).
+
+    A file with no code that runs its training (`namespace`: its loaded definitions) has its first
+    loop inside a method or function driven on a small synthetic batch (`replay.driver`)."""
     import os
 
     from backprop_doctor.observe.run import run_program
@@ -22,6 +27,8 @@ def replay_file(source: SourceFile, budget: float = 10.0, seed: int = 0, curve: 
 
     results = []
     path = os.path.abspath(source.path)
+    if namespace is not None:
+        return _driven(source, budget, seed, curve, measure, namespace)
     for step in source.facts.training_steps[:2]:
         capture = StepCapture(path, step, budget)
         record, _namespace, _output = run_program(source, budget, seed=seed, recorder=capture)
@@ -32,6 +39,31 @@ def replay_file(source: SourceFile, budget: float = 10.0, seed: int = 0, curve: 
             )
         results.append(replay_step(found, path, seed=seed, budget=budget, curve=curve, measure=measure))
     return results
+
+
+def _driven(source: SourceFile, budget: float, seed: int, curve: bool, measure: bool, namespace: dict) -> list[StepResult]:
+    """The first loop a driver can run (`driver.candidates`, one layout after another), replayed."""
+    import os
+
+    from backprop_doctor.observe.run import run_program
+    from backprop_doctor.replay.capture import StepCapture
+    from backprop_doctor.replay.driver import candidates
+
+    path = os.path.abspath(source.path)
+    for step in source.facts.training_steps[:2]:
+        for driver in candidates(source, step, namespace):
+            driven = next((s for s in driver.source.facts.training_steps if s.loop_line == step.loop_line), None)
+            if driven is None:
+                continue
+            capture = StepCapture(path, driven, budget)
+            run_program(driver.source, budget, seed=seed, recorder=capture)
+            if capture.capture.state is None or not capture.capture.moved:
+                continue
+            result = replay_step(capture.capture, path, seed=seed, budget=budget, curve=curve, measure=measure)
+            if result.parameters or result.non_finite is not None:
+                result.driver = driver.said
+                return [result]
+    return []
 
 
 def summary(result: StepResult) -> dict:
@@ -46,6 +78,7 @@ def summary(result: StepResult) -> dict:
         "seconds": round(result.seconds, 4),
         "step_seconds": round(result.step_seconds, 4),
         "not_replayed": result.why or None,
+        "driver": result.driver,
         "maximised": result.maximised,
         "curve": [float(v) for v in result.curve],
         "corrected": [float(v) for v in result.corrected],

@@ -31,7 +31,7 @@ from backprop_doctor.replay.inner import Hooks, code_of
 from backprop_doctor.replay.runner import NotReplayable, Runner
 from backprop_doctor.replay.state import describe
 from backprop_doctor.static.step_functions import InnerAdjoint
-from backprop_doctor.static.steps import Adjoint, LossSite, TrainingStep
+from backprop_doctor.static.steps import Adjoint, LossSite, TrainingStep, _changed, _targets
 
 # relative disagreement that counts as wrong: the book's `np.log(y + 1e-7)` alone moves a correct
 # gradient by up to 1e-4 where the probabilities are small
@@ -113,6 +113,7 @@ class StepResult:
     non_finite: Any = None  # curve.NonFinite: where the loop first made inf or NaN, when no smaller rate helps
     symmetric: list[str] = field(default_factory=list)  # weight matrices whose units all start equal (`np.zeros`)
     dead: list[Any] = field(default_factory=list)  # curve.DeadUnits of each ReLU output of the loop, over its own curve
+    driver: str | None = None  # the call backprop-doctor made to run a loop the file never runs itself (`replay.driver`)
     clipped: str | None = None  # the clipping call (`clip_grads(model.grads, max_grad)`) that shrank most gradients by one factor
 
     @property
@@ -655,6 +656,9 @@ def _gradient_line(step: TrainingStep, expression: str, key: Any = None, inside:
     name = max(chosen, key=lambda n: step.assigned[n])
     line = step.assigned[name]
     stmt = next((s for s in step.prefix if s.lineno == line), None)
+    written = [s.lineno for s in step.prefix if s.lineno > line and name in _changed(s) and name not in _targets(s)]
+    if written:
+        return written[-1]  # `d[range(N), y] -= 1` after `d = p.copy()`: the gradient is complete there
     value = getattr(stmt, "value", None)
     if isinstance(value, ast.Subscript) and isinstance(value.slice, ast.Constant) and value.slice.value in step.inner_assigned:
         return step.inner_assigned[value.slice.value]  # `dw = grads["dw"]`: where `dw` is computed

@@ -25,6 +25,8 @@ def code_of(namespace: dict[str, Any], site: Site) -> types.CodeType | None:
     """The code object of `site.function` ("backward", "Net.backprop") as the program defined it."""
     owner, _, name = site.function.rpartition(".")
     holder: Any = namespace.get(owner) if owner else None
+    if owner and name.startswith("__") and not name.endswith("__"):
+        name = f"_{owner.lstrip('_')}{name}"  # a private method, as its class stores it
     value = getattr(holder, name, None) if owner else namespace.get(name)
     value = getattr(value, "__func__", value)
     code = getattr(value, "__code__", None)

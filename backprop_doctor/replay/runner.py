@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import copy
 import io
 import math
 from collections.abc import Callable, Sequence
@@ -50,6 +51,9 @@ class Runner:
         key = (start, stop)
         if key not in self._codes:
             module = ast.Module(body=list(self.step.prefix[start:stop]), type_ignores=[])
+            owner = (self.step.function or "").rpartition(".")[0].rpartition(".")[2]
+            if owner:  # a method's `self.__forward(X)` is `self._Net__forward(X)` once compiled in its class
+                module = _Mangled(owner.lstrip("_")).visit(copy.deepcopy(module))
             try:
                 self._codes[key] = compile(module, self.path, "exec", dont_inherit=True)
             except SyntaxError as error:
@@ -120,6 +124,26 @@ class Runner:
     def state_value(self, path: Path) -> Any:
         """The value at `path` in the captured state itself (not a copy: read it, never write it)."""
         return resolve(self.state.values, path)
+
+
+class _Mangled(ast.NodeTransformer):
+    """Private names (`__forward`) spelled as the compiler spells them inside class `owner`."""
+
+    def __init__(self, owner: str):
+        self.owner = owner
+
+    def _spelled(self, name: str) -> str:
+        private = name.startswith("__") and not name.endswith("__") and self.owner
+        return f"_{self.owner}{name}" if private else name
+
+    def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
+        self.generic_visit(node)
+        node.attr = self._spelled(node.attr)
+        return node
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        node.id = self._spelled(node.id)
+        return node
 
 
 def _own_nodes(stmt: ast.stmt) -> list[ast.AST]:

@@ -1,0 +1,213 @@
+"""A driver for a file that defines its training but never runs it.
+
+A library-style file holds a class with a `fit(X, Y, num_iterations, learning_rate)` method,
+or a `train(X, y, epochs, lr)` function, whose loop updates the parameters, and no code that
+calls it (the program that does lives elsewhere, or nowhere yet). The replay needs the loop to
+run. `candidates` writes the few statements a user would write to run it — build the object,
+make a small batch, call the method — appended after the file's last line, so every line of
+the user's code keeps its number:
+
+    __bpd_net = DeepNeuralNetwork(layers_dim=[12, 8, 1], activations=['relu', 'sigmoid'])
+    __bpd_net.fit(__bpd_X, __bpd_Y, num_iterations=3, learning_rate=0.05)
+
+Where the samples lie and what the targets are cannot be read from the file, so each
+candidate tries one layout (rows with integer labels, rows one-hot, a 0/1 column; samples in
+columns with a 0/1 row or one-hot columns); the replay keeps the first that runs a step.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from backprop_doctor.context import SourceFile
+from backprop_doctor.static.steps import TrainingStep
+from backprop_doctor.static.updates import _LEARNING_RATE
+
+FEATURES, CLASSES, SAMPLES, PASSES = 12, 3, 32, 3
+
+_X = re.compile(r"(?i)x|x_?(train|batch|data)|inputs?|data|features|train_?(x|data|set_?x)|samples|input_?data|training_?(set_?)?inputs?")
+_Y = re.compile(r"(?i)y|y_?(train|batch|true)|t|t_?train|labels?|targets?|train_?(y|labels|set_?y)|outputs?|training_?(set_?)?outputs?")
+_PASSES = re.compile(r"(?i)(num_|n_|max_)?(epochs?|iter(ation)?s?|steps|passes)|number_of_\w*iterations")
+_BATCH = re.compile(r"(?i)(mini_?)?batch(_?size)?")
+_FLAG = re.compile(r"(?i)print\w*|verbose|show\w*|plot\w*|debug|log\w*")
+_ACTIVATIONS = re.compile(r"(?i)activations|activation_?functions|acts")
+
+# (samples in columns, targets): the layouts tried, in this order
+LAYOUTS = (
+    (False, "labels"),
+    (False, "one-hot"),
+    (False, "binary"),
+    (True, "binary"),
+    (True, "one-hot"),
+)
+
+
+@dataclass(frozen=True)
+class Driver:
+    said: str  # what it calls, for the report: "DeepNeuralNetwork(...).fit(X (12, 32), Y (1, 32), ...)"
+    source: SourceFile
+
+
+def candidates(source: SourceFile, step: TrainingStep, namespace: dict[str, Any]) -> list[Driver]:
+    """Drivers for the loop of `step`, one per layout that its function's arguments allow."""
+    if source.tree is None or step.function is None:
+        return []
+    owner, _, name = step.function.rpartition(".")
+    function = _definition(source.tree, owner, name)
+    if function is None or "." in owner:
+        return []
+    drivers = []
+    for columns, targets in LAYOUTS:
+        outputs = 1 if targets == "binary" else CLASSES
+        data = _data(columns, targets)
+        arguments = _arguments(function, method=bool(owner))
+        if arguments is None:
+            return []
+        lines = [data]
+        if owner:
+            cls = namespace.get(owner)
+            init = getattr(cls, "__init__", None)
+            kwargs = _constructor(init, outputs) if isinstance(cls, type) else None
+            if kwargs is None:
+                return []
+            lines.append(f"__bpd_it = {owner}({', '.join(f'{k}={v!r}' for k, v in kwargs.items())})")
+            call = f"__bpd_it.{name}({arguments})"
+            said = f"{owner}({', '.join(f'{k}={v!r}' for k, v in kwargs.items())}).{name}({_shown(arguments, columns, targets)})"
+        else:
+            call = f"{name}({arguments})"
+            said = f"{name}({_shown(arguments, columns, targets)})"
+        lines.append(call)
+        drivers.append(Driver(said, _appended(source, lines)))
+    return drivers
+
+
+def _definition(tree: ast.Module, owner: str, name: str) -> ast.FunctionDef | None:
+    body = tree.body
+    if owner:
+        cls = next((n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == owner), None)
+        if cls is None:
+            return None
+        body = cls.body
+    return next((n for n in body if isinstance(n, ast.FunctionDef) and n.name == name), None)
+
+
+def _data(columns: bool, targets: str) -> str:
+    """The statements that make a small learnable batch in one layout."""
+    rng = "__import__('numpy').random.default_rng(0)"
+    shape = f"({FEATURES}, {SAMPLES})" if columns else f"({SAMPLES}, {FEATURES})"
+    made = [f"__bpd_rng = {rng}", f"__bpd_X = __bpd_rng.normal(size={shape})"]
+    axis = 0 if columns else 1
+    score = f"__bpd_X.sum(axis={axis})"
+    if targets == "labels":
+        made.append(f"__bpd_Y = (({score} > 0).astype(int) + ({score} > 1).astype(int))")
+    elif targets == "binary":
+        made.append(f"__bpd_Y = ({score} > 0).astype(float).reshape({'1, -1' if columns else '-1, 1'})")
+    else:
+        eye = f"__import__('numpy').eye({CLASSES})[(({score} > 0).astype(int) + ({score} > 1).astype(int))]"
+        made.append(f"__bpd_Y = {eye}{'.T' if columns else ''}")
+    return "; ".join(made)
+
+
+def _arguments(function: ast.FunctionDef, method: bool) -> str | None:
+    """The call's arguments by parameter name; None when one cannot be given."""
+    import inspect
+
+    import numpy as np
+
+    from backprop_doctor.build import _value_for
+
+    params = function.args.args[1:] if method else function.args.args
+    defaults = dict(zip([a.arg for a in params][len(params) - len(function.args.defaults):], function.args.defaults))
+    given = []
+    for param in params:
+        name = param.arg
+        if _X.fullmatch(name):
+            given.append(f"{name}=__bpd_X")
+        elif _Y.fullmatch(name):
+            given.append(f"{name}=__bpd_Y")
+        elif _PASSES.fullmatch(name):
+            given.append(f"{name}={PASSES}")
+        elif _LEARNING_RATE.fullmatch(name):
+            given.append(f"{name}=0.05")
+        elif name in defaults:
+            continue  # its own default (`print_cost=False`, `print_num=100`)
+        elif _BATCH.fullmatch(name):
+            given.append(f"{name}=8")
+        elif _FLAG.fullmatch(name):
+            given.append(f"{name}=False")
+        else:
+            try:
+                value = _value_for(name, "", inspect.Parameter.empty, np.random.default_rng(0), {})
+            except Exception:  # noqa: BLE001 - no value to guess: this function cannot be driven
+                return None
+            if not _literal(value):
+                return None
+            given.append(f"{name}={value!r}")
+    if not any("__bpd_X" in g for g in given) or not any("__bpd_Y" in g for g in given):
+        return None  # it does not take a batch: it is not what trains
+    return ", ".join(given)
+
+
+def _constructor(init: Any, outputs: int) -> dict[str, Any] | None:
+    """Literal constructor arguments sized for FEATURES inputs and `outputs` outputs."""
+    import inspect
+
+    import numpy as np
+
+    from backprop_doctor.build import _value_for
+
+    try:
+        params = [p for p in inspect.signature(init).parameters.values() if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    except (TypeError, ValueError):
+        return None
+    kwargs: dict[str, Any] = {}
+    sizes = [FEATURES, 8, outputs]
+    for p in params:
+        low = p.name.lower()
+        if _ACTIVATIONS.fullmatch(p.name):
+            kwargs[p.name] = ["relu"] * (len(sizes) - 2) + ["sigmoid" if outputs == 1 else "softmax"]
+        elif re.search(r"layers?_?(dims?|sizes?)|sizes|architecture|topology|shape", low) and p.default is p.empty:
+            kwargs[p.name] = sizes
+        elif low in ("input_size", "n_in", "input_dim", "n_inputs", "num_inputs", "input_nodes", "inputnodes", "n_features"):
+            kwargs[p.name] = FEATURES
+        elif low in ("output_size", "n_out", "output_dim", "n_outputs", "num_outputs", "output_nodes", "outputnodes", "num_classes", "n_classes"):
+            kwargs[p.name] = outputs
+        elif p.default is not p.empty:
+            continue
+        else:
+            try:
+                kwargs[p.name] = _value_for(p.name, "", p.default, np.random.default_rng(0), {})
+            except Exception:  # noqa: BLE001 - an argument nothing can stand for
+                return None
+            if not _literal(kwargs[p.name]):
+                return None
+    return kwargs
+
+
+def _literal(value: Any) -> bool:
+    try:
+        return ast.literal_eval(repr(value)) == value
+    except (ValueError, SyntaxError):
+        return False
+
+
+def _shown(arguments: str, columns: bool, targets: str) -> str:
+    x = f"X ({FEATURES}, {SAMPLES})" if columns else f"X ({SAMPLES}, {FEATURES})"
+    y = {
+        "labels": f"integer labels ({SAMPLES},)",
+        "one-hot": f"one-hot Y ({CLASSES}, {SAMPLES})" if columns else f"one-hot Y ({SAMPLES}, {CLASSES})",
+        "binary": f"0/1 Y (1, {SAMPLES})" if columns else f"0/1 Y ({SAMPLES}, 1)",
+    }[targets]
+    return arguments.replace("=__bpd_X", f"={x}").replace("=__bpd_Y", f"={y}")
+
+
+def _appended(source: SourceFile, lines: list[str]) -> SourceFile:
+    """`source` with `lines` run after its last line (its own lines keep their numbers)."""
+    assert source.tree is not None
+    last = len(source.text.split("\n"))
+    extra = ast.parse("\n" * last + "\n".join(lines) + "\n")
+    tree = ast.Module(body=[*source.tree.body, *extra.body], type_ignores=[])
+    return SourceFile(path=source.path, text=source.text, tree=tree)
