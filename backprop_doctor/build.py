@@ -189,6 +189,10 @@ def _value_for(name: str, cls_name: str, default: Any, rng: np.random.Generator,
         return 12
     if low.endswith("_list") or low.endswith("_sizes"):  # `hidden_size_list`: one size per layer
         return [8, 6]
+    size = re.fullmatch(r"(?:(?:num|n|number)_?(?:of_?)?)?(in|out|hidden)(?:put)?s?_?(?:size|dim|units|nodes|num|neurons|features|count)?|size_?(in|out|hidden)", low)
+    if size is not None and (size.group(1) or size.group(2)) and (low not in ("in", "out", "input", "output", "inputs", "outputs", "hidden")):
+        # `input_units`, `output_num`, `sizeIn`, `number_of_inputs`, `n_hidden_units`
+        return {"in": 12, "out": CLASSES, "hidden": 8}[size.group(1) or size.group(2)]
     if low.startswith(("hidden_size", "n_hidden", "hidden_dim")):
         return 8
     if low in ("output_size", "n_out", "num_classes", "output_dim", "out_features"):

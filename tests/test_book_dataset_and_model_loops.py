@@ -119,3 +119,18 @@ def test_a_size_list_argument_is_inferred_as_a_list_of_sizes():
     assert isinstance(kwargs["hidden_size_list"], list) and all(isinstance(n, int) for n in kwargs["hidden_size_list"])
     assert kwargs["weight_init_std"] == "relu" and kwargs["config"] == {"a": 1}  # a dict default is kept, not hashed
     MultiLayer(**kwargs)
+
+
+def test_size_arguments_spelled_many_ways_are_inferred():
+    import inspect
+
+    import numpy as np
+
+    from backprop_doctor.build import CLASSES, _value_for
+
+    def value(name):
+        return _value_for(name, "Net", inspect.Parameter.empty, np.random.default_rng(0), {})
+
+    assert [value(n) for n in ("input_units", "sizeIn", "number_of_inputs", "num_inputs")] == [12] * 4
+    assert [value(n) for n in ("output_num", "out_features", "n_outputs")] == [CLASSES] * 3
+    assert [value(n) for n in ("n_hidden_units", "hidden_nodes")] == [8, 8]
