@@ -223,6 +223,7 @@ def _probe_loss_layer(case: probes.Case, train: bool, suspects: dict) -> None:
         if where is None:
             continue
         suspect = suspects.setdefault((where.file, where.line), _Suspect(where))
+        suspect.unsure = False  # a loss layer's own forward on a batch: its rows are the samples
         source = f"the scores `{case.owner}` feeds it" if case.owner else f"a batch of scores of shape {x.shape}"
         label = f"`{type(case.obj).__name__}.{attr}` after forward on {source}"
         suspect.measurements.insert(0, (label, result, x.shape[0]))  # the real scores come first
