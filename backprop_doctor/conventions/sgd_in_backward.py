@@ -38,7 +38,7 @@ from backprop_doctor.conventions._classlayer import Methods, required_inputs
 
 NAME = "sgd-in-backward"
 ORDER = 30
-RATES = ("learning_rate", "lr", "eta", "alpha", "learningrate", "step_size", "rate")
+RATES = ("learning_rate", "lr", "eta", "alpha", "learningrate", "step_size", "rate", "learn_rate", "l_rate", "lrate")
 OPTIMISER_STATE = ("sqrt", "momentum", "velocity", "beta1", "beta2", "cache")
 # Adam's `** 0.5` and bias correction `beta ** t`; not a derivative's `np.tanh(x) ** 2`
 BIAS_CORRECTION = re.compile(r"\*\*\s*(\(?\s*0?\.5|\(?\s*(self\.)?(t|step|steps|iterations?|epoch)\b)")
