@@ -70,6 +70,21 @@ def run(context: Any) -> Iterator[Finding]:
                 ),
             )
             continue
+        likelihood = _log_likelihood_loss(source.tree, finding.layer) if finding.name == NAME and finding.pattern == "sign-flipped" else None
+        if likelihood is not None and (not finding.file or os.path.abspath(finding.file) == here):
+            line = likelihood
+            context.findings[i] = finding.replace(
+                line=line,
+                highlight=tuple(sorted({line, *([finding.line] if finding.line else [])})),
+                message=(
+                    f"`{finding.layer}.loss` returns a log-likelihood (line {line}), which grows as the fit improves, while its "
+                    f"gradient is that of the negative log-likelihood, the loss training lowers: the two disagree in sign; "
+                    f"return the negative from `loss` (the gradient is the one minimising needs)"
+                ),
+                pattern="loss-sign-flipped",
+                fix=None,
+            )
+            continue
         if finding.name not in FIXABLE or finding.fix or finding.line is None:
             continue
         if finding.file and os.path.abspath(finding.file) != here:
@@ -103,3 +118,34 @@ def _softmax_passing_through(tree: ast.Module, layer: str | None) -> tuple[str, 
             if len(body) == 1 and isinstance(body[0], ast.Return) and isinstance(body[0].value, ast.Name) and body[0].value.id in arguments:
                 return name, body[0].lineno
     return None
+
+
+def _log_likelihood_loss(tree: ast.Module, layer: str | None) -> int | None:
+    """The line of `return y * np.log(p) + (1 - y) * np.log(1 - p)` in the `loss` method of the class
+    `layer`: a sum of logs of probabilities with no minus in front, a log-likelihood."""
+    if not layer:
+        return None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef) and node.name == layer:
+            loss = next((m for m in node.body if isinstance(m, ast.FunctionDef) and m.name == "loss"), None)
+            returned = [r for r in ast.walk(loss) if isinstance(r, ast.Return) and r.value is not None] if loss else []
+            if len(returned) != 1:
+                return None
+            value = returned[0].value
+            while isinstance(value, ast.Call) and ast.unparse(value.func).endswith(("mean", "sum")) and value.args:
+                value = value.args[0]  # `np.mean(y * np.log(p) + ...)`
+            negated = isinstance(value, ast.UnaryOp) and isinstance(value.op, ast.USub)
+            logs = [n for n in ast.walk(value) if isinstance(n, ast.Call) and ast.unparse(n.func).endswith("log")]
+            terms = _terms(value)
+            if logs and not negated and all(sign > 0 for sign, _ in terms):
+                return returned[0].lineno
+    return None
+
+
+def _terms(node: ast.expr, sign: int = 1) -> list[tuple[int, ast.expr]]:
+    """`a + b - c` -> [(1, a), (1, b), (-1, c)]; a term `-x` or `-1 * x` counts as negative."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
+        return _terms(node.left, sign) + _terms(node.right, -sign if isinstance(node.op, ast.Sub) else sign)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        return [(-sign, node.operand)]
+    return [(sign, node)]
