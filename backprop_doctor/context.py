@@ -22,6 +22,7 @@ class SourceFile:
     path: str
     text: str  # the text that was compiled, after normalising pasted characters
     tree: ast.Module | None = None  # None when the file does not parse
+    python2: bool = False  # read as Python 3 from Python 2 (`print x` -> `print(x)`): the names Python 3 dropped are given back
 
     @cached_property
     def lines(self) -> list[str]:

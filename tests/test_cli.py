@@ -82,9 +82,9 @@ def test_syntax_error_is_an_error_finding_with_line_and_column(tmp_path):
 def test_python2_file_is_reported_with_a_hint(tmp_path):
     path = write(tmp_path, "py2.py", 'import numpy as np\nprint "loss", 1.0\n')
     code, data = check_json(path)
-    assert code == 1
-    [finding] = [f for f in findings(data) if f["name"] == "syntax-error"]
-    assert finding["line"] == 2 and "Python 2" in finding["message"]
+    [finding] = [f for f in findings(data) if f["name"] == "python2"]
+    assert (finding["line"], finding["severity"], finding["fix"]) == (2, "warning", 'print("loss", 1.0)')
+    assert "Python 2" in finding["message"] and not [f for f in findings(data) if f["name"] == "syntax-error"]
 
 
 def test_missing_import_is_stubbed_and_listed_and_the_layer_still_checked(tmp_path):

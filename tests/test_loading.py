@@ -179,13 +179,13 @@ def test_python_2_print_is_a_syntax_error_that_says_python_2_and_shows_the_pytho
         """,
     )
     source, [finding] = read_source(path)
-    assert source.tree is None
-    assert finding.line == 3 and finding.column == 5
-    assert "Missing parentheses in call to 'print'" in finding.message
-    assert "looks like Python 2" in finding.message
+    assert source.tree is not None and source.python2  # read as Python 3, one line for one line
+    assert (finding.name, finding.severity, finding.line, finding.highlight) == ("python2", "warning", 3, (3, 6))
+    assert "looks like Python 2; Python 3 needs print(...) as a function call; `except E as e:`" in finding.message
     assert finding.fix == '    print("loss:", i)  # progress'
-    evidence = dict(finding.evidence)["also Python 2"]
-    assert "line 2: `xrange` → `range`" in evidence and "line 6: `except E, e:`" in evidence
+    assert dict(finding.evidence)["read as"] == 'line 3: print("loss:", i)  # progress; line 6: except ValueError as e:'
+    assert dict(finding.evidence)["also Python 2"] == "line 2: `xrange` → `range`"
+    assert source.text.split("\n")[2] == '    print("loss:", i)  # progress'
 
 
 @pytest.mark.parametrize(
@@ -199,8 +199,8 @@ def test_python_2_print_is_a_syntax_error_that_says_python_2_and_shows_the_pytho
 )
 def test_other_python_2_syntax_gets_its_python_3_spelling(tmp_path, line, fix):
     text = "import sys\ntry:\n    pass\n" + line + "\n    pass\n" if line.startswith("except") else line + "\n"
-    _, [finding] = read_source(write(tmp_path, text))
-    assert "Python 2" in finding.message
+    source, [finding] = read_source(write(tmp_path, text))
+    assert (finding.name, source.python2) == ("python2", True) and "Python 2" in finding.message
     assert finding.fix == fix
 
 

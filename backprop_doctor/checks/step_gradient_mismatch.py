@@ -54,11 +54,31 @@ def run(context: Any) -> Iterator[Finding]:
         return
     errors = [f for f in context.findings if f.severity == "error" and f.code.startswith(("BPD1", "BPD3")) and f.name != NAME]
     for result in results:
+        if result.unfitted and result.loss is not None:
+            yield _unfitted(result, context.source.path)
         if not result.parameters or not result.wrong:
             continue
         if errors and (result.first_wrong_adjoint is None or any(f.code.startswith("BPD3") for f in errors)):
             continue  # a gradient already known wrong, and the replay cannot say more precisely which statement
         yield from _findings(result, context.source)
+
+
+def _unfitted(result: Any, path: str) -> Finding:
+    """The program computes no loss, and its updates fit none of the losses its output error implies."""
+    step, loss = result.step, result.loss
+    update = min((site.line for site in step.updates if site.file is None), default=step.update_line)
+    kinds = ", ".join(dict.fromkeys(site.implied for site in step.losses if site.implied))
+    return rule(NAME).finding(
+        f"your program computes no loss, and the updates of {_names(result.unfitted)} in your training step (line {update}) "
+        f"follow none of the losses its output error (line {loss.line}) implies ({kinds}): a gradient of the step is wrong, "
+        "or its loss is an unusual one; compute the loss in the loop so backprop-doctor can tell which",
+        severity="warning",
+        param=result.unfitted[0],
+        file=path,
+        line=update,
+        highlight=tuple(sorted({update, loss.line})),
+        pattern="no-usual-loss",
+    )
 
 
 def _factor_words(factor: float | None, proportional: bool, batch_sizes: tuple[int, ...]) -> tuple[str, str, str]:

@@ -143,6 +143,8 @@ def load_namespace(
     trees = {os.path.realpath(path): source.tree} if source.tree is not None else {}
     finder = stubs.install(path, roots, trees)
 
+    if source.python2:
+        python2_names()
     module = types.ModuleType(USER_MODULE, None)
     module.__file__ = path
     module.__builtins__ = builtins  # type: ignore[attr-defined]
@@ -225,6 +227,21 @@ PYTHON2_MODULES = {
     "__builtin__": "builtins", "urlparse": "urllib.parse", "HTMLParser": "html.parser",
 }
 _ABC_NAMES = frozenset(collections.abc.__all__)
+
+
+def python2_names() -> None:
+    """Give `builtins` the names Python 3 dropped (`xrange`, `raw_input`, `reduce`, ...), for a
+    file read as Python 3 from Python 2 (`SourceFile.python2`)."""
+    import functools
+    import importlib
+
+    old = {
+        "xrange": range, "raw_input": input, "unicode": str, "basestring": str, "long": int, "unichr": chr,
+        "reduce": functools.reduce, "reload": importlib.reload,
+    }  # fmt: skip
+    for name, value in old.items():
+        if not hasattr(builtins, name):
+            setattr(builtins, name, value)
 
 
 def load_error_finding(

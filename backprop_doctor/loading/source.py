@@ -105,8 +105,62 @@ def read_source(path: str | os.PathLike[str]) -> tuple[SourceFile, list[Finding]
         except (RecursionError, MemoryError) as exc:
             return SourceFile(path=shown, text=result.text, tree=None), [*findings, _too_deep(exc, shown)]
     if error is not None:
+        rescued = python2_rescue(result.text, filename)
+        if rescued is not None:
+            text, tree, changed = rescued
+            findings.append(_python2_finding(shown, changed, text))
+            return SourceFile(path=shown, text=text, tree=tree, python2=True), findings
         findings.append(syntax_error_finding(error, shown, result.text))
     return SourceFile(path=shown, text=result.text, tree=tree), findings
+
+
+def python2_rescue(text: str, filename: str, limit: int = 500) -> tuple[str, ast.Module, list[tuple[int, str]]] | None:
+    """The text with each line Python 3 rejects as Python 2 syntax in its Python 3 spelling (one
+    line for one line), its tree and the (line, what Python 3 needs) changed; None when another
+    error remains."""
+    lines = text.split("\n")
+    changed: list[tuple[int, str]] = []
+    for _ in range(limit):
+        try:
+            tree = ast.parse("\n".join(lines), filename)
+            compile(tree, filename, "exec", dont_inherit=True)
+        except SyntaxError as error:
+            lineno = error.lineno or 0
+            if not 0 < lineno <= len(lines):
+                return None
+            fix = _python2_fix((error.msg or "invalid syntax").rstrip("."), lines[lineno - 1])
+            if fix is None or fix[1] is None or fix[1] == lines[lineno - 1]:
+                return None
+            lines[lineno - 1] = fix[1]
+            changed.append((lineno, fix[0]))
+            continue
+        except (RecursionError, MemoryError):
+            return None
+        return ("\n".join(lines), tree, changed) if changed else None
+    return None
+
+
+def _python2_finding(shown: str, changed: list[tuple[int, str]], text: str) -> Finding:
+    """The `python2` finding: the lines read as Python 3, each with its new spelling, and the other
+    Python 2 idioms (`xrange`) the file uses."""
+    lines = sorted(n for n, _ in changed)
+    kinds = list(dict.fromkeys(what for _, what in sorted(changed)))
+    at = ", ".join(map(str, lines[:8])) + (", ..." if len(lines) > 8 else "")
+    read = text.split("\n")
+    others = [f"line {n}: {what}" for n, what in python2_signs(text) if n not in lines]
+    evidence = [("read as", "; ".join(f"line {n}: {read[n - 1].strip()}" for n in lines[:6]))]
+    if others:
+        evidence.append(("also Python 2", "; ".join(others[:6])))
+    return rule("python2").finding(
+        f"this file looks like Python 2; Python 3 needs {'; '.join(kinds)} (line{'s' if len(lines) > 1 else ''} {at}): "
+        f"backprop-doctor read {'those lines' if len(lines) > 1 else 'that line'} that way to check the file; change "
+        "them in the file, or run `2to3 -w` on it",
+        file=shown,
+        line=lines[0],
+        highlight=tuple(lines[:20]),
+        fix=read[lines[0] - 1],
+        evidence=tuple(evidence),
+    )
 
 
 def _too_deep(error: BaseException, shown: str) -> Finding:

@@ -113,6 +113,7 @@ class StepResult:
     non_finite: Any = None  # curve.NonFinite: where the loop first made inf or NaN, when no smaller rate helps
     symmetric: list[str] = field(default_factory=list)  # weight matrices whose units all start equal (`np.zeros`)
     dead: list[Any] = field(default_factory=list)  # curve.DeadUnits of each ReLU output of the loop, over its own curve
+    unfitted: list[str] = field(default_factory=list)  # updates no usual loss fits (the program computes none)
     driver: str | None = None  # the call backprop-doctor made to run a loop the file never runs itself (`replay.driver`)
     clipped: str | None = None  # the clipping call (`clip_grads(model.grads, max_grad)`) that shrank most gradients by one factor
 
@@ -349,7 +350,8 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
             runner.loss_site = result.loss
             base_loss = result.loss_value
             if result.loss is not None and result.loss.implied and best[0][0] == 0:
-                result.parameters = []  # no implied loss fits any update: nothing to say about it
+                result.unfitted = [m.name for _, m in result.parameters]  # named, not judged: the loss was only guessed
+                result.parameters = []  # no implied loss fits any update: no gradient can be called wrong
                 result.why = "the program computes no loss, and no usual loss fits its gradients"
             elif _climbs(result.parameters, base_loss):
                 # every update climbs `c = cost(T, Y)`, a log-likelihood (never above 0): the program maximises

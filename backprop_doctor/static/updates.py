@@ -235,6 +235,24 @@ def unpacked(stmt: ast.stmt, arguments: frozenset[str] | None = None) -> list[as
     return parts
 
 
+def _products_bound(body: list[ast.stmt]) -> set[str]:
+    """Names the statements of `body` (and the blocks inside them) bind to a matrix product."""
+    found: set[str] = set()
+    for stmt in body:
+        for node in walk(stmt):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                break
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                value = node.value
+                if any(
+                    (isinstance(n, ast.BinOp) and isinstance(n.op, ast.MatMult))
+                    or (isinstance(n, ast.Call) and ast.unparse(n.func).rpartition(".")[2] in ("dot", "matmul"))
+                    for n in walk(value)
+                ):
+                    found.add(node.targets[0].id)
+    return found
+
+
 def parameter_updates(tree: ast.AST, *, text: str | None = None) -> list[Update]:
     """Statements anywhere in the file that update parameters with a step, in source order.
 
@@ -316,6 +334,9 @@ def parameter_updates(tree: ast.AST, *, text: str | None = None) -> list[Update]
 
     def visit(body: list[ast.stmt], roles: Mapping[str, str], function: str | None, arguments: frozenset[str] = frozenset()):
         staged(body, roles, function)
+        # `adjustment = dot(X.T, error * slope)` then `self.synaptic_weights += adjustment`: a name bound to
+        # a matrix product of the body is a step, whatever it is called
+        roles = {**{name: "grad" for name in _products_bound(body)}, **roles}
         for stmt in body:
             if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 visit(stmt.body, {}, names.get(id(stmt), stmt.name), frozenset(a.arg for a in stmt.args.args))
