@@ -69,3 +69,14 @@ def test_a_file_that_is_not_python2_keeps_its_syntax_error(tmp_path):
     path = write(tmp_path, "broken.py", "def f(:\n    print 'x'\n")
     (finding,) = errors(check(path))
     assert finding["name"] == "syntax-error"
+
+
+def test_a_print_statement_over_several_lines_gets_its_parentheses_round_all_of_them():
+    from backprop_doctor.loading.source import python2_rescue
+
+    text = 'for j in xrange(3):\n    print "Epoch {0}: {1}".format(\n        j, j * 2)  # progress\n    print "done"\n'
+    rescued = python2_rescue(text, "epochs.py")
+    assert rescued is not None
+    fixed, _tree, changed = rescued
+    assert fixed.split("\n")[1:4] == ['    print("Epoch {0}: {1}".format(', "        j, j * 2))  # progress", '    print("done")']
+    assert [line for line, _ in changed] == [2, 4]

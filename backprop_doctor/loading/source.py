@@ -128,7 +128,17 @@ def python2_rescue(text: str, filename: str, limit: int = 500) -> tuple[str, ast
             lineno = error.lineno or 0
             if not 0 < lineno <= len(lines):
                 return None
-            fix = _python2_fix((error.msg or "invalid syntax").rstrip("."), lines[lineno - 1])
+            msg = (error.msg or "invalid syntax").rstrip(".")
+            end = _logical_end(lines, lineno)
+            if end > lineno and "Missing parentheses in call to 'print'" in msg:
+                # `print "Epoch {0}: {1}".format(` over several lines: the parentheses go round all of them
+                first, last = lines[lineno - 1], lines[end - 1]
+                body, comment = _split_comment(last)
+                lines[lineno - 1] = re.sub(r"\bprint\s*", "print(", first, count=1)
+                lines[end - 1] = body.rstrip() + ")" + (comment if comment else "") if lineno != end else lines[end - 1]
+                changed.append((lineno, "print(...) as a function call"))
+                continue
+            fix = _python2_fix(msg, lines[lineno - 1])
             if fix is None or fix[1] is None or fix[1] == lines[lineno - 1]:
                 return None
             lines[lineno - 1] = fix[1]
@@ -138,6 +148,20 @@ def python2_rescue(text: str, filename: str, limit: int = 500) -> tuple[str, ast
             return None
         return ("\n".join(lines), tree, changed) if changed else None
     return None
+
+
+def _logical_end(lines: list[str], lineno: int) -> int:
+    """The last line of the logical line that starts at `lineno` (brackets left open continue it)."""
+    import io
+    import tokenize
+
+    try:
+        for token in tokenize.generate_tokens(io.StringIO("\n".join(lines[lineno - 1 :]) + "\n").readline):
+            if token.type == tokenize.NEWLINE:
+                return lineno + token.start[0] - 1
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        pass
+    return lineno
 
 
 def _python2_finding(shown: str, changed: list[tuple[int, str]], text: str) -> Finding:
