@@ -104,7 +104,7 @@ def test_both_models_are_checked_and_correct(tmp_path):
     assert errors(report) == [], errors(report)
     built = {b["what"]: b for b in report["built"]}
     assert built["PairScorer"]["skipped"] is None and built["PairScorer"]["shapes"] == "x (5, 12), t (5,)"
-    assert built["LinearProbe"]["skipped"] is None and built["LinearProbe"]["shapes"] == "x (5, 6), t (5, 4)"
+    assert built["LinearProbe"]["skipped"] is None and built["LinearProbe"]["shapes"] == "x (5, 12), t (5, 4)"  # `in_dim` is an input size (build._value_for)
     compared = {(m["layer"], m["param"]) for m in report["measurements"]}
     assert {("PairScorer", "W1"), ("PairScorer", "b2"), ("LinearProbe", "W"), ("LinearProbe", "b")} <= compared
 

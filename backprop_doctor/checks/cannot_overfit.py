@@ -43,8 +43,8 @@ STAGE = "training"
 def run(context: Any) -> Iterator[Finding]:
     for probe in training.probe_for(context):
         tiny = probe.overfit
-        if tiny is None or not tiny.ran or (tiny.error and len(tiny.losses) < training.OVERFIT_STEPS // 2):
-            continue
+        if tiny is None or not tiny.ran or tiny.truncated or (tiny.error and len(tiny.losses) < training.OVERFIT_STEPS // 2):
+            continue  # out of time before its steps were done: an unfinished run proves nothing
         if training.fitted(tiny):
             continue
         shape = tiny.shape

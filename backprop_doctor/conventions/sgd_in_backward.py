@@ -34,6 +34,7 @@ from __future__ import annotations
 import inspect
 import re
 
+from backprop_doctor.conventions._base import parameters
 from backprop_doctor.conventions._classlayer import Methods, required_inputs
 
 NAME = "sgd-in-backward"
@@ -48,6 +49,9 @@ def rate_argument(backward: object) -> str | None:
     """The learning rate a `backward(output_gradient, learning_rate)` takes to apply plain SGD
     itself (whatever the method is called), or None."""
     args = required_inputs(backward)
+    if len(args) == 1:  # `backprop(d_out, learn_rate=2e-2)`: a rate left at its default still steps
+        rated = [p.name for p in parameters(backward).values() if p.kind == p.POSITIONAL_OR_KEYWORD][1:3]
+        args += [n for n in rated if n.lower() in RATES and n != args[0]][:1]
     if len(args) != 2 or args[1].lower() not in RATES:
         return None
     try:

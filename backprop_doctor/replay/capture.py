@@ -13,6 +13,8 @@ program computes.
 
 from __future__ import annotations
 
+import ast
+
 import dataclasses
 import os
 import time
@@ -160,9 +162,23 @@ class StepCapture:
         self._moved.clear()
         module_level = self.step.function is None
         capture.module_level = module_level
-        variables = frame.f_globals if module_level else dict(frame.f_locals)
+        variables = frame.f_globals if module_level else {**self._globals_read(frame), **frame.f_locals}
         capture.state = State.take(variables)
         capture.namespace = frame.f_globals if module_level else dict(frame.f_globals)
+
+    def _globals_read(self, frame: types.FrameType) -> dict[str, Any]:
+        """The module's objects a function's loop reads (`rnn` of `rnn.backprop(d)` in `processData`):
+        part of its state, copied with it, so replays never move the program's own."""
+        loop = self.step.loop
+        if loop is None:
+            return {}
+        read = {n.id for n in ast.walk(loop) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+        found = {}
+        for name in read - set(frame.f_locals):
+            value = frame.f_globals.get(name)
+            if value is not None and not isinstance(value, (types.ModuleType, types.FunctionType, type, types.BuiltinFunctionType)):
+                found[name] = value
+        return found
 
     def _program_loss(self, frame: types.FrameType) -> None:
         for site in self.step.losses:

@@ -27,6 +27,7 @@ from backprop_doctor.replay.runner import Runner
 STEPS = 40
 SECONDS = 3.0
 _NOTE = "__bpd_note__"
+_AFTER = "__bpd_after__"
 
 
 @dataclass
@@ -93,9 +94,13 @@ def own_curve(
     deadline = time.perf_counter() + seconds
     passes = [0]
 
+    before: list[Any] = [0]  # an accumulated loss's sum when the pass starts
+
     def note(namespace: dict[str, Any]) -> bool:
         if starts is not None:
             starts.append(passes[0])
+        if site is not None and site.accumulated:
+            before[0] = namespace.get(site.name, 0)
         if passes[0] > 0 and watch is not None:
             for name, seen in watch.items():
                 value = namespace.get(name)
@@ -103,21 +108,37 @@ def own_curve(
                     if seen[0] is None:
                         seen[0] = value.copy()
                     seen[1] = value.copy()
-        if passes[0] > 0 and site is not None:
-            try:
-                value = namespace.get(site.name) if site.in_prefix else eval(site.expression, namespace)  # noqa: S307
-            except Exception:  # noqa: BLE001 - the loss cannot be read after this pass (an index past the data)
-                value = None
-            found = number(value)
-            if found is not None:
-                losses.append(found)
-            elif value is not None:
-                losses.append(math.nan)
+        if passes[0] > 0 and site is not None and site.in_prefix:
+            read(lambda: namespace.get(site.name))
         passes[0] += 1
         return passes[0] > steps or time.perf_counter() > deadline
 
+    def read(value_of: Any) -> None:
+        try:
+            value = value_of()
+        except Exception:  # noqa: BLE001 - the loss cannot be read after this pass (an index past the data)
+            value = None
+        found = number(value)
+        if found is not None:
+            losses.append(found)
+        elif value is not None:
+            losses.append(math.nan)
+
+    def after(namespace: dict[str, Any]) -> None:
+        """A loss the pass does not keep in a name (`-(np.log(probs[t]))` of `loss -= ...`) is read
+        where the replay reads it, after the statements before the update: the update part may
+        change what it reads (`d = probs; d[t] -= 1`)."""
+        if site.accumulated:
+            read(lambda: namespace.get(site.name) - before[0])
+        else:
+            read(lambda: eval(site.expression, namespace))  # noqa: S307 - the user's own expression
+
     check = ast.parse(f"if {_NOTE}(globals()):\n    break").body[0]
-    body = [check, *loop.body]
+    own = sum(1 for stmt in loop.body if any(stmt is p for p in step.prefix))  # the prefix's statements of this body
+    if site is not None and not site.in_prefix:
+        body = [check, *loop.body[:own], ast.parse(f"{_AFTER}(globals())").body[0], *loop.body[own:]]
+    else:
+        body = [check, *loop.body]
     if isinstance(loop, ast.For):
         again = ast.For(target=loop.target, iter=loop.iter, body=body, orelse=[], type_comment=None)
     else:
@@ -131,6 +152,7 @@ def own_curve(
     namespace = runner.fresh()
     namespace.update(names or {})
     namespace[_NOTE] = note
+    namespace[_AFTER] = after
     try:
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
             exec(code, namespace)  # noqa: S102 - the user's own loop, in the sandbox
@@ -138,6 +160,7 @@ def own_curve(
         pass
     finally:
         namespace.pop(_NOTE, None)
+        namespace.pop(_AFTER, None)
     return [runner.sign * v for v in losses[:steps]]  # a log-likelihood the loop climbs is judged as its negative
 
 

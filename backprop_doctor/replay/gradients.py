@@ -160,9 +160,14 @@ def _unit(value: np.ndarray) -> np.ndarray | None:
     return value / scale if scale > 0 and math.isfinite(scale) else None
 
 
-def _measure(name: str, line: int | None, gradient: Any, base: Any, loss_moved: Any, base_loss: float, rng: np.random.Generator) -> Measured:
-    """Compare `gradient` with central differences of `loss_moved(delta)` (the loss with `base + delta`)."""
+def _measure(
+    name: str, line: int | None, gradient: Any, base: Any, loss_moved: Any, base_loss: float, rng: np.random.Generator, kept: Any = None
+) -> Measured:
+    """Compare `gradient` with central differences of `loss_moved(delta)` (the loss with `base + delta`);
+    `kept`: the entries compared (the others, clipped by the program, are left out of every direction)."""
     analytic_array = np.asarray(gradient, dtype=np.float64)
+    if kept is not None:
+        analytic_array = np.where(kept, analytic_array, 0.0)
     measured = Measured(name, line, shape=tuple(analytic_array.shape))
     kind = _kind(base)
     h = STEP[kind] * max(_scale(base), SCALE_FLOOR[kind])
@@ -170,6 +175,8 @@ def _measure(name: str, line: int | None, gradient: Any, base: Any, loss_moved: 
     floor = 100 * float(np.finfo(kind).eps) * max(1.0, abs(base_loss)) / h  # the loss's rounding, seen through h
     measured.floor = floor
     random_direction = rng.choice((-1.0, 1.0), size=analytic_array.shape) if analytic_array.shape else float(rng.choice((-1.0, 1.0)))
+    if kept is not None:
+        random_direction = np.where(kept, random_direction, 0.0)
     own = _unit(analytic_array)
     directions = [own, random_direction] if own is not None else [random_direction]
 
@@ -204,7 +211,7 @@ def _measure(name: str, line: int | None, gradient: Any, base: Any, loss_moved: 
     if len(measured.directions) == 2 and measured.directions[0].agrees and not measured.directions[1].agrees:
         # right along its own direction, wrong along one random one: a ReLU kink that one random
         # step crossed, or a wrong part the own direction hides; two more random directions tell
-        again = [along(rng.choice((-1.0, 1.0), size=analytic_array.shape)) for _ in range(2)]
+        again = [along(rng.choice((-1.0, 1.0), size=analytic_array.shape) * (1.0 if kept is None else kept)) for _ in range(2)]
         if all(d.agrees for d in again):
             measured.directions[1] = again[0]
     if own is not None:
@@ -529,11 +536,40 @@ def _parameter(runner: Runner, moved: Moved, base_loss: float, rng: np.random.Ge
     expression = moved.gradient_name or moved.site.gradient
     inside = moved.site.update.function != runner.step.function and moved.gradient_name is None  # `self.wih += ...` in `n.train(...)`
     line, file = _imported_line(runner.step, expression, key) or (_gradient_line(runner.step, expression, key, inside), None)
-    measured = _measure(describe(moved.path), line, gradient, start, loss_moved, base_loss, rng)
+    bound = _clip_bound(runner.step, moved)
+    kept = np.abs(np.asarray(gradient, dtype=np.float64)) < bound * (1 - 1e-9) if bound is not None and np.ndim(gradient) else None
+    if kept is not None and not kept.any():
+        return None  # every entry clipped: nothing of the gradient is left to compare
+    measured = _measure(describe(moved.path), line, gradient, start, loss_moved, base_loss, rng, kept=kept if kept is not None and not kept.all() else None)
     if measured.wrong and not measured.unused and broadcast is None:
         measured = _decayed(measured, gradient, start, loss_moved, base_loss, rng) or measured
     measured.file, measured.broadcast = file, broadcast
     return measured
+
+
+def _clip_bound(step: TrainingStep, moved: Moved) -> float | None:
+    """The bound of an elementwise clip of the gradients (`np.clip(dparam, -5, 5, out=dparam)`) in the
+    step or in the function that updates: entries at it are clipped, not the loss's gradient."""
+    import ast
+
+    from backprop_doctor.static.files import source_tree
+
+    nodes: list[ast.AST] = list(step.prefix)
+    site = moved.site
+    tree = source_tree(site.file)[1] if site.file else None
+    if tree is not None or site.update.function:
+        owner = tree if tree is not None else None
+        function = site.update.function.rpartition(".")[2] if site.update.function else None
+        nodes += [n for n in ast.walk(owner) if isinstance(n, ast.FunctionDef) and n.name == function] if owner is not None else []
+    for node in (n for top in nodes for n in ast.walk(top)):
+        if isinstance(node, ast.Call) and ast.unparse(node.func).rpartition(".")[2] == "clip" and len(node.args) >= 3:
+            try:
+                low, high = ast.literal_eval(node.args[1]), ast.literal_eval(node.args[2])
+            except (ValueError, SyntaxError):
+                continue
+            if isinstance(high, (int, float)) and isinstance(low, (int, float)) and low == -high > float("-inf") and high > 0:
+                return float(high)
+    return None
 
 
 def _decayed(measured: Measured, gradient: Any, base: Any, loss_moved: Any, base_loss: float, rng: np.random.Generator) -> Measured | None:

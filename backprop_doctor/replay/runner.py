@@ -97,7 +97,9 @@ class Runner:
         sites = [self.loss_site] if self.loss_site is not None else list(self.step.losses)
         for site in sites:
             try:
-                if site.in_prefix:
+                if site.accumulated:  # what this pass added to the sum (the state holds it before the pass)
+                    value = namespace.get(site.name) - self.state.values.get(site.name, 0)
+                elif site.in_prefix:
                     value = namespace.get(site.name)
                 else:
                     with contextlib.redirect_stdout(io.StringIO()):

@@ -74,6 +74,7 @@ class LossSite:
     line: int
     in_prefix: bool  # computed before the update (its value is read after the prefix runs)
     implied: str | None = None  # the program computes no loss: the one its output error implies ("squared error", ...)
+    accumulated: bool = False  # `loss -= np.log(p[y])`: the pass's loss is what it adds to `name`, read where the pass ends
 
 
 @dataclass(frozen=True)
@@ -617,7 +618,13 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
                 visit(block, function)
 
     visit(tree.body, None)
-    return found
+    # `for epoch in range(n): run_epoch(data)` around a function whose own loop is a step: the
+    # inner loop is the step; the outer one only repeats it
+    holding = {step.function.rpartition(".")[2] for step in found if step.function}
+    return [
+        step for step in found
+        if not (step.loop is not None and not step.prefix and _called_names(ast.Module(body=list(step.loop.body), type_ignores=[])) & holding)
+    ]  # fmt: skip
 
 
 def _rotated(prefix: tuple[ast.stmt, ...], tail: list[ast.stmt]) -> tuple[ast.stmt, ...]:
@@ -685,7 +692,7 @@ def _each_updates_itself(loop: ast.For | ast.While) -> bool:
     return True
 
 
-_PARAMETER_WORDS = re.compile(r"(?i)param|weight|grad|layer|bias|nabla|^keys$|^items$|^values$")  # `zip(data, labels)` is not
+_PARAMETER_WORDS = re.compile(r"(?i)param|weight|grad|layer|bias|nabla")  # `zip(data, labels)` is not
 
 
 def _over_parameters(loop: ast.For | ast.While) -> bool:
@@ -699,6 +706,8 @@ def _over_parameters(loop: ast.For | ast.While) -> bool:
     if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "zip":
         # `zip([Wxh, Whh], [dWxh, dWhh], [mWxh, mWhh])` walks parameters; `zip(data, labels)` walks samples
         return any(isinstance(a, (ast.List, ast.Tuple)) for a in call.args) or any(_PARAMETER_WORDS.search(i) for i in _identifiers(call))
+    if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr in ("keys", "items", "values"):
+        return True  # `for k, v in p.items()`: a dictionary's entries, not samples
     return any(_PARAMETER_WORDS.search(i) for i in _identifiers(loop.iter))
 
 
@@ -726,10 +735,13 @@ def _losses(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...]) -> list[Los
         for node in walk(loop)
         if isinstance(node, ast.Call) and _loss_call(node) and ast.unparse(node) not in named
     ]
-    accumulated = [  # `err += np.power(t[count] - a2, 2)`: this pass's term of a sum the loop reports
-        LossSite(stmt.target.id, ast.unparse(stmt.value), stmt.lineno, False)
+    accumulated = [  # `err += np.power(t[count] - a2, 2)`, `loss -= np.log(p[y])`: this pass's term of a sum the loop reports
+        LossSite(
+            stmt.target.id, ast.unparse(stmt.value) if isinstance(stmt.op, ast.Add) else f"-({ast.unparse(stmt.value)})", stmt.lineno, False,
+            accumulated=True,
+        )
         for stmt in prefix
-        if isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, ast.Add) and isinstance(stmt.target, ast.Name)
+        if isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, (ast.Add, ast.Sub)) and isinstance(stmt.target, ast.Name)
         and LOSS_NAME.fullmatch(stmt.target.id) and not _NOT_LOSS.search(stmt.target.id) and _loss_rank(stmt.target.id) < 2
         and stmt.target.id not in {s.name for s in sites}
     ]  # fmt: skip

@@ -16,7 +16,7 @@ from backprop_doctor.conventions._base import isolated
 from backprop_doctor.conventions.networks import Network
 from backprop_doctor.training.data import Data, _as_labels, data_for
 from backprop_doctor.training.run import ReluActivity, Run, _quiet, _scalar, train
-from backprop_doctor.training.settings import CLEAR_FALL, DEAD_FRACTION, FITTED_RATIO, MIN_BATCH, MIN_STEPS, OVERFIT_SAMPLES, OVERFIT_STEPS, SMALLER_RATES, Settings, WORK, script_settings, settings_from
+from backprop_doctor.training.settings import CLEAR_FALL, DEAD_FRACTION, FITTED_RATIO, MIN_BATCH, MIN_STEPS, OVERFIT_SAMPLES, OVERFIT_STEPS, SMALLER_RATES, TINY_SECONDS, Settings, WORK, script_settings, settings_from
 from backprop_doctor.training.swaps import Swap, plan_swaps
 
 
@@ -93,11 +93,17 @@ def _probe_network(built: Any, settings: Settings, seed: int, data_path: str | N
     data, note = data_for(built.cases[0], data_path, np.random.default_rng(seed))
     data = _labels_the_loss_takes(built.obj, data, seed)
     lr = settings.lr.value
-    batch, steps = run_size(settings.batch, settings.steps, _parameter_count(built.obj, data.x))
+    asked = settings.steps
+    batch, steps = run_size(settings.batch, asked, _parameter_count(built.obj, data.x))
     settings = dataclasses.replace(settings, steps=steps)
     same = functools.partial(train, built.obj, data, batch=batch, steps=steps, seed=seed)
     tiny = Data(data.x[:OVERFIT_SAMPLES], data.t[:OVERFIT_SAMPLES], f"{OVERFIT_SAMPLES} samples")
-    on_tiny = functools.partial(train, built.obj, tiny, lr=lr, batch=OVERFIT_SAMPLES, steps=OVERFIT_STEPS, seed=seed, no_decay=True)
+    # a network too large for the usual run (fewer steps) gets fewer tiny-batch steps too, and a time limit:
+    # an unfinished tiny run says nothing (`checks/cannot_overfit.py`)
+    tiny_steps = OVERFIT_STEPS if steps >= asked else max(2 * MIN_STEPS, OVERFIT_STEPS * steps // max(asked, 1))
+    on_tiny = functools.partial(
+        train, built.obj, tiny, lr=lr, batch=OVERFIT_SAMPLES, steps=tiny_steps, seed=seed, no_decay=True, budget=TINY_SECONDS
+    )
 
     probe = Probe(
         network=built.name,

@@ -25,6 +25,7 @@ MAX_BATCH = 100  # a larger batch in the script is cut to this, for speed
 TRAIN_SAMPLES = 1000  # size of the synthetic training set
 EVAL_SAMPLES = 200  # samples on which ReLU activity is measured
 SMALLER_RATES = (10.0, 100.0)  # the rate is divided by these, in turn, when the loss does not fall
+TINY_SECONDS = 8.0  # the tiny-batch run stops (unfinished, so it says nothing) past this
 RUN_SECONDS = 60.0  # a run stops early (and says so) past this: a safety net only; WORK sizes the runs
 WORK = STEPS * DEFAULT_BATCH * 42_000  # samples x multiply-adds per run: the seed's 784-50-10 net at batch 100
 MIN_BATCH, MIN_STEPS = 20, 50  # a larger network trains on smaller batches, then for fewer steps
