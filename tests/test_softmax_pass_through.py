@@ -50,3 +50,13 @@ def test_a_softmax_backward_that_computes_the_wrong_thing_is_still_an_error(tmp_
     path = planted(tmp_path, "layers.py", LAYERS, "        return grad\n", "        return grad * self.out\n")
     (finding,) = [f for f in errors(check(path)) if f["name"] == "gradient-mismatch"]
     assert finding["layer"] == "Softmax"
+
+
+def test_a_pass_through_softmax_imported_from_a_file_beside_it_is_a_warning_there(tmp_path):
+    (tmp_path / "layers.py").write_text(LAYERS, encoding="utf-8")
+    path = write(tmp_path, "net.py", "import numpy as np\nfrom layers import Softmax, Dense\n\nlayer = Softmax()\nlayer.forward(np.ones((4, 3)))\n")
+    report = check(path)
+    (finding,) = [f for f in report["findings"] if f["name"] == "gradient-mismatch"]
+    assert (finding["severity"], finding["pattern"]) == ("warning", "softmax-pass-through")
+    assert finding["file"].endswith("layers.py") and finding["line"] == line_of(tmp_path / "layers.py", "return grad")
+    assert errors(report) == []

@@ -31,6 +31,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from backprop_doctor.findings import Finding
+from backprop_doctor.static.files import source_tree
 from backprop_doctor.static.fixes import gradient_fix
 
 NAME = "gradient-mismatch"
@@ -54,8 +55,9 @@ def run(context: Any) -> Iterator[Finding]:
         return
     here = os.path.abspath(source.path)
     for i, finding in enumerate(context.findings):
-        through = _softmax_passing_through(source.tree, finding.layer) if finding.name == NAME else None
-        if through is not None and (not finding.file or os.path.abspath(finding.file) == here):
+        tree = source.tree if not finding.file or os.path.abspath(finding.file) == here else source_tree(os.path.abspath(finding.file))[1]
+        through = _softmax_passing_through(tree, finding.layer) if finding.name == NAME and tree is not None else None
+        if through is not None:
             method, line = through
             context.findings[i] = finding.replace(
                 severity="warning",
