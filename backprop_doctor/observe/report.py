@@ -13,7 +13,8 @@ CURVE_KEPT = 200  # loss values kept in the summary
 
 
 def findings(record: Record, shown: str) -> list[Finding]:
-    """`synthetic-data` for each loader replaced, `program-stopped` when the program raised."""
+    """`synthetic-data` for each loader replaced, `program-stopped` when the program raised or ran
+    out of the time it was given before it had shown what it trains."""
     from backprop_doctor.checks import synthetic_data
     from backprop_doctor.loading.datasets import REPLACED
     from backprop_doctor.rules import rule
@@ -33,6 +34,15 @@ def findings(record: Record, shown: str) -> list[Finding]:
                 file=shown if same or file is None else file,
                 line=line,
                 highlight=(line,) if line else (),
+            )
+        )
+    elif record.stopped == "budget":
+        checked = "what it had built by then was checked" if record.instances or record.functions else "it had built nothing to check by then"
+        found.append(
+            rule("program-stopped").finding(
+                f"your program was stopped after {record.seconds:.0f} s of watching it (the --run-budget): "
+                f"{checked}; pass a larger --run-budget to watch longer",
+                file=shown,
             )
         )
     return found
