@@ -33,6 +33,7 @@ from typing import Any
 from backprop_doctor.findings import Finding
 from backprop_doctor.static.files import source_tree
 from backprop_doctor.static.fixes import gradient_fix
+from backprop_doctor.static.steps import _signed_terms
 
 NAME = "gradient-mismatch"
 CODE = "BPD101"
@@ -138,16 +139,8 @@ def _log_likelihood_loss(tree: ast.Module, layer: str | None) -> int | None:
                 value = value.args[0]  # `np.mean(y * np.log(p) + ...)`
             negated = isinstance(value, ast.UnaryOp) and isinstance(value.op, ast.USub)
             logs = [n for n in ast.walk(value) if isinstance(n, ast.Call) and ast.unparse(n.func).endswith("log")]
-            terms = _terms(value)
-            if logs and not negated and all(sign > 0 for sign, _ in terms):
+            terms = _signed_terms(value)
+            if logs and not negated and all(sign > 0 and not isinstance(t, ast.UnaryOp) for sign, t in terms):
                 return returned[0].lineno
     return None
 
-
-def _terms(node: ast.expr, sign: int = 1) -> list[tuple[int, ast.expr]]:
-    """`a + b - c` -> [(1, a), (1, b), (-1, c)]; a term `-x` or `-1 * x` counts as negative."""
-    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
-        return _terms(node.left, sign) + _terms(node.right, -sign if isinstance(node.op, ast.Sub) else sign)
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-        return [(-sign, node.operand)]
-    return [(sign, node)]
