@@ -62,6 +62,7 @@ SELECTIONS: dict[str, list[str]] = {
         "tests/test_check_softmax_layout.py",
         "tests/test_softmax_row_sums.py",
         "tests/test_softmax_finding_words.py",
+        "tests/test_mutants_softmax_check.py",
     ],
     _CHECKS + "step_gradient_mismatch.py": ["tests/test_step_gradient_findings.py"],
     _CHECKS + "init_loss.py": ["tests/test_init_loss_findings.py", "tests/test_check_loss.py"],
