@@ -80,6 +80,7 @@ SELECTIONS: dict[str, list[str]] = {
         "tests/test_check_unshared.py",
         "tests/test_update_findings_name_their_file.py",
         "tests/test_unshared_parameter_findings.py",
+        "tests/test_mutants_unshared_check.py",
     ],
 }
 
