@@ -416,3 +416,66 @@ def test_rebinding_an_entry_the_model_does_not_read_through_params_is_a_warning(
     line = line_of(text, "model.params[key] = ")
     assert (finding.severity, finding.file, finding.line, finding.layer) == ("warning", path, line, None)
     assert finding.fix == "model.params[key] -= 0.1 * grads[key]"
+
+
+THREE = """\
+class ScaledAffine:
+    def __init__(self, W, b, gamma):
+        self.W, self.b, self.g = W, b, gamma
+
+    def forward(self, x):
+        self.x = x
+        self.z = x.dot(self.W) + self.b
+        return self.z * self.g
+
+    def backward(self, dout):
+        dz = dout * self.g
+        self.dg = (dout * self.z).sum(axis=0)
+        self.dW = self.x.T.dot(dz)
+        self.db = dz.sum(axis=0)
+        return dz.dot(self.W.T)
+
+
+class Net:
+    def __init__(self, input_size, hidden_size):
+        self.params = {'W': 0.1 * np.random.randn(input_size, hidden_size), 'b': np.zeros(hidden_size), 'g': np.ones(hidden_size)}
+        self.layers = [ScaledAffine(self.params['W'].copy(), self.params['b'].copy(), self.params['g'].copy()),
+                       Affine(0.1 * np.random.randn(hidden_size, hidden_size), np.zeros(hidden_size))]
+        self.lastLayer = SoftmaxWithLoss()
+
+    def predict(self, x):
+        for layer in self.layers:
+            x = layer.forward(x)
+        return x
+
+    def loss(self, x, t):
+        return self.lastLayer.forward(self.predict(x), t)
+
+    def gradient(self, x, t):
+        self.loss(x, t)
+        dout = self.lastLayer.backward(1)
+        for layer in reversed(self.layers):
+            dout = layer.backward(dout)
+        first = self.layers[0]
+        return {'W': first.dW, 'b': first.db, 'g': first.dg}
+"""
+
+
+def test_three_copies_in_one_statement_are_listed_with_commas_and_and(tmp_path):
+    """One statement copies W, b and g; a second layer happens to hold an array of b's shape and
+    values (zeros) too, and g's shape is b's: each identity line lists every holder."""
+    path, text, [finding] = checked(tmp_path, LAYERS, THREE)
+    line = line_of(text, "self.layers = [ScaledAffine(")
+    assert (finding.param, finding.line) == ("W, b, g", line)
+    keys = "`self.params['W']`, `self.params['b']` and `self.params['g']`"
+    assert finding.message.startswith("`Net.__init__` gives ")
+    assert f" of {keys} to `layers` (line {line}): " in finding.message
+    assert finding.message.endswith(f"; pass {keys} themselves")
+    identity = [text for label, text in finding.evidence if label == "identity"]
+    assert identity == [
+        "params['W'] is not an array any layer uses; a copy is held by `layers[0].W`",
+        "params['b'] is not an array any layer uses; a copy is held by `layers[0].b`, `layers[1].b`; "
+        "`layers[0].g` has its shape but other values",
+        "params['g'] is not an array any layer uses; a copy is held by `layers[0].g`; "
+        "`layers[0].b`, `layers[1].b` has its shape but other values",
+    ]
