@@ -66,7 +66,11 @@ SELECTIONS: dict[str, list[str]] = {
     ],
     _CHECKS + "step_gradient_mismatch.py": ["tests/test_step_gradient_findings.py"],
     _CHECKS + "init_loss.py": ["tests/test_init_loss_findings.py", "tests/test_check_loss.py"],
-    _CHECKS + "loss_not_mean.py": ["tests/test_loss_not_mean_findings.py", "tests/test_check_loss.py"],
+    _CHECKS + "loss_not_mean.py": [
+        "tests/test_loss_not_mean_findings.py",
+        "tests/test_check_loss.py",
+        "tests/test_mutants_loss_not_mean_check.py",
+    ],
     _CHECKS + "gradient_mismatch.py": ["tests/test_gradient_mismatch_finding.py", "tests/test_fixes.py"],
     _CHECKS + "batch_coupling.py": [
         "tests/test_check_batch_coupling.py",
