@@ -64,7 +64,10 @@ SELECTIONS: dict[str, list[str]] = {
         "tests/test_softmax_finding_words.py",
         "tests/test_mutants_softmax_check.py",
     ],
-    _CHECKS + "step_gradient_mismatch.py": ["tests/test_step_gradient_findings.py"],
+    _CHECKS + "step_gradient_mismatch.py": [
+        "tests/test_step_gradient_findings.py",
+        "tests/test_mutants_step_gradient_check.py",
+    ],
     _CHECKS + "init_loss.py": ["tests/test_init_loss_findings.py", "tests/test_check_loss.py"],
     _CHECKS + "loss_not_mean.py": [
         "tests/test_loss_not_mean_findings.py",

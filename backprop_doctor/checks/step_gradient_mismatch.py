@@ -149,7 +149,7 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
         first = wrong[0][0]
         yield rule(NAME).finding(
             f"every update of your training step ({names}, line {first.site.line}) follows {what}, {loss_words}: "
-            f"training works as if the learning rate were {_number(factors[0])} × larger; {advice or 'remove the factor'}, "
+            f"training works as if the learning rate were multiplied by {_number(factors[0])}; {advice or 'remove the factor'}, "
             "or compute the loss the gradients belong to",
             severity="warning",
             param=wrong[0][1].name,

@@ -1,0 +1,272 @@
+"""step-gradient-mismatch (BPD108): the cases its mutation run showed no test telling apart.
+
+The words for a factor are checked on either side of every 3 % band (1, -1, the batch size,
+one over it, 2 and 0.5). Real scripts are replayed in this process, as in
+`tests/test_step_gradient_findings.py` (whose tanh/sigmoid script is reused), for: every update
+scaled by one factor (a warning naming the learning rate it amounts to), a gradient that is no
+multiple of the true one (alone and two on one line), one within 3 % of it, two parameters the
+forward pass never reads, and a dict of parameters the forward pass only reads through a copy.
+Every line number is found in the script's text; every number in the evidence is read from the
+replay the finding came from.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from backprop_doctor.checks import step_gradient_mismatch
+from backprop_doctor.checks.step_gradient_mismatch import _factor, _factor_words, _names
+from backprop_doctor.context import CheckContext
+from backprop_doctor.loading.source import read_source
+from backprop_doctor.options import Options
+from backprop_doctor.replay import replay_file
+from test_step_gradient_findings import SCRIPT
+
+NOT = ("wrong-derivative", "not the gradient of your loss", "")
+CLOSE = ("wrong-derivative", "close to, but not, the gradient of your loss", "")
+FLIPPED = ("sign-flipped", "the gradient of your loss with its sign flipped", "negate it")
+TWO = "look for a missing or extra factor 2 (the derivative of a square)"
+
+
+def scaled(factor: str) -> tuple[str, str, str]:
+    return "scaled", f"{factor} × the gradient of your loss", "remove the constant factor"
+
+
+@pytest.mark.parametrize(
+    "factor, proportional, batch_sizes, words",
+    [
+        (None, True, (), NOT),
+        (3.0, False, (), NOT),
+        (1.02, True, (), CLOSE),
+        (0.98, True, (), CLOSE),
+        (1.04, True, (), scaled("1.04")),
+        (0.96, True, (), scaled("0.96")),
+        (-1.02, True, (), FLIPPED),
+        (-0.98, True, (), FLIPPED),
+        (-1.04, True, (), ("sign-flipped", "-1.04 × the gradient of your loss: its sign is flipped",
+                           "negate it and check its scale")),
+        (48 * 1.02, True, (48,), ("scaled-by-batch-size", "48 × the gradient of your loss (48 is the batch size)",
+                                  "divide it by the batch size (48)")),
+        (48 * 0.98, True, (48,), ("scaled-by-batch-size", "48 × the gradient of your loss (48 is the batch size)",
+                                  "divide it by the batch size (48)")),
+        (48 * 1.04, True, (48,), scaled("49.9")),
+        (1.02 / 48, True, (48,), ("scaled-by-batch-size", "1/48 of the gradient of your loss (48 is the batch size)",
+                                  "divide by the batch size (48) only once")),
+        (1.04 / 48, True, (48,), scaled("0.0217")),
+        (48.0, True, (5, 48), ("scaled-by-batch-size", "48 × the gradient of your loss (48 is the batch size)",
+                               "divide it by the batch size (48)")),
+        (2.04, True, (), ("factor-of-two", "2.04 × the gradient of your loss", TWO)),
+        (1.96, True, (), ("factor-of-two", "1.96 × the gradient of your loss", TWO)),
+        (2.08, True, (), scaled("2.08")),
+        (0.51, True, (), ("factor-of-two", "0.51 × the gradient of your loss", TWO)),
+        (0.49, True, (), ("factor-of-two", "0.49 × the gradient of your loss", TWO)),
+        (0.52, True, (), scaled("0.52")),
+        (1.5, True, (), scaled("1.5")),
+        (0.7, True, (), scaled("0.7")),
+        (0.0, True, (), scaled("0")),
+        (-3.0, True, (), ("sign-flipped", "-3 × the gradient of your loss: its sign is flipped",
+                          "negate it and check its scale")),
+    ],
+)  # fmt: skip
+def test_the_words_for_a_factor_on_either_side_of_each_three_percent_band(factor, proportional, batch_sizes, words):
+    assert _factor_words(factor, proportional, batch_sizes) == words
+
+
+def test_names_are_listed_with_commas_and_a_final_and():
+    assert (_names(["W"]), _names(["W", "b"]), _names(["W1", "b1", "W2"])) == (
+        "`W`", "`W` and `b`", "`W1`, `b1` and `W2`"
+    )
+
+
+def test_under_clipping_a_gradient_is_compared_with_the_clipped_one():
+    clipped, plain = SimpleNamespace(clipped=True), SimpleNamespace(clipped=False)
+    assert _factor(clipped, SimpleNamespace(factor=3.0, scale=0.5)) == 6.0
+    assert _factor(plain, SimpleNamespace(factor=3.0, scale=0.5)) == 3.0
+    assert _factor(clipped, SimpleNamespace(factor=3.0, scale=None)) == 3.0
+    assert _factor(clipped, SimpleNamespace(factor=None, scale=0.5)) is None
+
+
+# --------------------------------------------------------------------------- replayed scripts
+
+
+@pytest.fixture(autouse=True)
+def numpy_state_kept():
+    state = np.random.get_state()  # the replayed scripts seed NumPy's global generator
+    yield
+    np.random.set_state(state)
+
+
+def replayed(tmp_path: Path, text: str, *edits: tuple[str, str]):
+    """(text, the replay's results, the findings), the script edited first (every edit must apply)."""
+    for old, new in edits:
+        assert old in text, old
+        text = text.replace(old, new)
+    path = tmp_path / "train.py"
+    path.write_text(text, encoding="utf-8")
+    source, _ = read_source(str(path))
+    context = CheckContext(options=Options(training=False), source=source)
+    context.extras["replay"] = results = replay_file(source, 10.0, seed=0, curve=False, measure=True)
+    context.findings = []
+    return text, results, list(step_gradient_mismatch.run(context))
+
+
+def line_of(text: str, needle: str) -> int:
+    return next(n for n, line in enumerate(text.splitlines(), 1) if needle in line)
+
+
+LINEAR = """\
+import numpy as np
+
+np.random.seed(2)
+X = np.random.randn(40, 3)
+y = X @ np.array([[1.0], [-2.0], [0.5]])
+W1 = np.random.randn(3, 4) * 0.5
+W2 = np.random.randn(4, 1) * 0.5
+lr = 0.01
+for epoch in range(50):
+    h = X @ W1
+    pred = h @ W2
+    loss = np.mean((pred - y) ** 2)
+    dW2 = h.T @ (2 * (pred - y) / len(X))
+    dW1 = X.T @ ((2 * (pred - y) / len(X)) @ W2.T)
+    W2 -= lr * dW2
+    W1 -= lr * dW1
+"""
+
+ERROR = "2 * (pred - y) / len(X)"  # written twice, once per gradient: an edit changes both
+
+
+def test_the_correct_linear_script_gets_nothing(tmp_path):
+    assert replayed(tmp_path, LINEAR)[2] == []
+
+
+@pytest.mark.parametrize(
+    "error, factor, pattern, words",
+    [
+        ("2 * (pred - y)", 40, "scaled-by-batch-size",
+         "40 × the gradient of your loss (40 is the batch size), `loss` (line 12): training works as if the learning "
+         "rate were multiplied by 40; divide it by the batch size (40)"),
+        ("(pred - y) / len(X)", 0.5, "factor-of-two",
+         "0.5 × the gradient of your loss, `loss` (line 12): training works as if the learning rate were multiplied "
+         "by 0.5; " + TWO),
+        ("14 * (pred - y) / len(X)", 7, "scaled",
+         "7 × the gradient of your loss, `loss` (line 12): training works as if the learning rate were multiplied by 7; "
+         "remove the constant factor"),
+    ],
+)  # fmt: skip
+def test_every_update_scaled_by_one_factor_is_a_warning_at_the_first_update(tmp_path, error, factor, pattern, words):
+    text, [result], [finding] = replayed(tmp_path, LINEAR, (ERROR, error))
+    update = line_of(text, "W2 -= lr")
+    assert line_of(text, "loss = np.mean") == 12
+    assert (finding.severity, finding.param, finding.line, finding.pattern) == ("warning", "W2", update, pattern)
+    assert finding.measured == pytest.approx(factor, rel=1e-6)
+    assert finding.message == (
+        f"every update of your training step (`W2`, `W1`, line {update}) follows {words}, "
+        "or compute the loss the gradients belong to"
+    )
+    rows = dict(finding.evidence)
+    assert rows["replayed"] == (
+        f"your first training step (loop at line {line_of(text, 'for epoch')}), {result.runs} times from the program's "
+        f"own state: loss {result.loss_value:.6g}; your program computed {result.program_loss:.6g} at that step"
+    )
+    assert [name for name, _ in finding.evidence] == ["replayed", "W2", "W1"]
+    for name, (_, measured) in zip(("W2", "W1"), result.parameters):
+        along = measured.directions[0]
+        assert rows[name] == f"wrong: d loss along the update: numerical {along.numerical:.6g}, yours {along.analytic:.6g}"
+
+
+def test_a_gradient_that_is_no_multiple_is_recomputed_as_the_derivative(tmp_path):
+    text, _, [finding] = replayed(tmp_path, SCRIPT, ("dW1 = X.T @ dz1", "dW1 = X.T @ dz1 + 0.1"))
+    line, update = line_of(text, "dW1 = "), line_of(text, "W1 -= lr")
+    assert (finding.severity, finding.param, finding.line, finding.highlight, finding.pattern) == (
+        "error", "W1", line, (line, update), "wrong-derivative"
+    )
+    assert finding.message == (
+        f"the update of `W1` in your training step (line {update}) uses `dW1`, computed at line {line}, which is not "
+        "the gradient of your loss: recompute it as the derivative of `loss` (line 16) with respect to `W1`"
+    )
+
+
+def test_two_gradients_that_are_no_multiple_on_one_line_are_recomputed_together(tmp_path):
+    text, _, [finding] = replayed(
+        tmp_path, SCRIPT,
+        ("dW1 = X.T @ dz1\n    db1 = dz1.sum(axis=0)", "dW1, db1 = X.T @ dz1 + 0.1, dz1.sum(axis=0) + 0.1"),
+    )  # fmt: skip
+    line = line_of(text, "dW1, db1 = ")
+    updates = (line_of(text, "W1 -= lr"), line_of(text, "b1 -= lr"))
+    assert (finding.param, finding.line, finding.highlight) == ("W1", line, (line, *updates))
+    assert finding.message == (
+        f"the updates of `W1` and `b1` in your training step (lines {updates[0]}, {updates[1]}) use `dW1` and `db1`, "
+        f"computed at line {line}, which are not the gradients of your loss: recompute them as the derivative of "
+        "`loss` (line 16) with respect to `W1` and `b1`"
+    )
+
+
+def test_a_gradient_one_percent_off_is_close_to_but_not_the_gradient(tmp_path):
+    text, _, [finding] = replayed(tmp_path, SCRIPT, ("dW1 = X.T @ dz1", "dW1 = 1.01 * X.T @ dz1"))
+    line, update = line_of(text, "dW1 = "), line_of(text, "W1 -= lr")
+    assert (finding.line, finding.pattern) == (line, "wrong-derivative")
+    assert finding.message == (
+        f"the update of `W1` in your training step (line {update}) uses `dW1`, computed at line {line}, which is "
+        "close to, but not, the gradient of your loss: recompute it as the derivative of `loss` (line 16) with "
+        "respect to `W1`"
+    )
+
+
+def test_two_parameters_the_forward_pass_never_reads_are_named_together(tmp_path):
+    text, [result], [finding] = replayed(
+        tmp_path, SCRIPT,
+        ("z1 = X @ W1 + b1", "z1 = X @ V1 + c1"),
+        ("lr = 0.2", "lr = 0.2\nV1, c1 = W1.copy(), b1.copy()"),
+        ("dW1 = X.T @ dz1\n    db1 = dz1.sum(axis=0)", "dW1, db1 = X.T @ dz1, dz1.sum(axis=0)"),
+    )  # fmt: skip
+    line = line_of(text, "dW1, db1 = ")
+    updates = (line_of(text, "W1 -= lr"), line_of(text, "b1 -= lr"))
+    assert (finding.param, finding.line, finding.highlight, finding.pattern) == ("W1", line, (line, *updates), "not-used")
+    assert finding.message == (
+        f"the updates of your training step (lines {updates[0]}, {updates[1]}) move `W1` and `b1`, but `loss` "
+        f"(line {line_of(text, 'loss = np.mean')}) does not change when they do: your training step never reads "
+        "`W1` and `b1` before updating them; look for another weight typed in its place in the forward pass"
+    )
+    rows = dict(finding.evidence)
+    measured = {m.name: m for _, m in result.parameters}
+    for name in ("W1", "b1"):
+        along = measured[name].directions[0]
+        assert rows[name] == f"unused: d loss along the update: numerical {along.numerical:.6g}, yours {along.analytic:.6g}"
+    assert rows["W2"].startswith("ok: ")
+
+
+DICT = {
+    "W1 = np.random.randn(3, 6) * 0.5\nb1 = np.zeros(6)\nW2 = np.random.randn(6, 1) * 0.5\nb2 = np.zeros(1)":
+        "params = {'W1': np.random.randn(3, 6) * 0.5, 'b1': np.zeros(6), 'W2': np.random.randn(6, 1) * 0.5, "
+        "'b2': np.zeros(1)}\nP = {k: v.copy() for k, v in params.items()}",
+    "X @ W1 + b1": "X @ P['W1'] + P['b1']",
+    "a1 @ W2 + b2": "a1 @ params['W2'] + params['b2']",
+    "dz2 @ W2.T": "dz2 @ params['W2'].T",
+    "    W2 -= lr * dW2\n    b2 -= lr * db2\n    W1 -= lr * dW1\n    b1 -= lr * db1\n":
+        "    grads = {'W1': dW1, 'b1': db1, 'W2': dW2, 'b2': db2}\n    for k in params:\n        params[k] -= lr * grads[k]\n",
+}  # fmt: skip
+
+
+def test_a_parameter_the_forward_pass_reads_only_through_a_copy_is_updated_in_vain(tmp_path):
+    text, _, found = replayed(tmp_path, SCRIPT, *DICT.items())
+    update = line_of(text, "params[k] -= lr")
+    assert [(f.param, f.line, f.highlight, f.pattern) for f in found] == [
+        ("params['W1']", line_of(text, "dW1 = "), (line_of(text, "dW1 = "), update), "not-used"),
+        ("params['b1']", line_of(text, "db1 = "), (line_of(text, "db1 = "), update), "not-used"),
+    ]
+    assert found[0].message == (
+        f"the update of your training step (line {update}) moves `params['W1']`, but `loss` (line "
+        f"{line_of(text, 'loss = np.mean')}) does not change when it does: the forward pass computes with another "
+        "array (a copy made before training, or a rebound name); update the array the forward pass uses, in place"
+    )
+
+
+def test_the_dict_script_reading_its_parameters_themselves_gets_nothing(tmp_path):
+    edits = dict(DICT)
+    edits["X @ W1 + b1"] = "X @ params['W1'] + params['b1']"
+    assert replayed(tmp_path, SCRIPT, *edits.items())[2] == []
