@@ -270,3 +270,78 @@ def test_the_dict_script_reading_its_parameters_themselves_gets_nothing(tmp_path
     edits = dict(DICT)
     edits["X @ W1 + b1"] = "X @ params['W1'] + params['b1']"
     assert replayed(tmp_path, SCRIPT, *edits.items())[2] == []
+
+
+# --------------------------------------------------------------------------- backwards through time
+
+
+def rnn_texts():
+    from test_replay_through_time import LSTM, RNN
+
+    return RNN, LSTM
+
+
+def test_a_gradient_carried_to_the_step_before_through_a_transposed_weight_is_blamed_where_it_is_carried(tmp_path):
+    rnn, _ = rnn_texts()
+    text, _, [finding] = replayed(tmp_path, rnn, ("dhnext = np.dot(Whh.T, dhraw)", "dhnext = np.dot(Whh, dhraw)"))
+    carried, dh = line_of(text, "dhnext = np.dot(Whh, dhraw)"), line_of(text, "dh = np.dot(Why.T, dy)")
+    loss, update = line_of(text, "= lossFun("), line_of(text, "param += -learning_rate")
+    assert (finding.severity, finding.param, finding.line, finding.highlight, finding.pattern) == (
+        "error", "dh", carried, (dh, carried, update), "through-time"
+    )
+    assert finding.message == (
+        f"`dh` (line {dh}) is wrong first at time step 7 of 0..8 — the hidden state, although every gradient of "
+        f"time step 8 is right: `dhnext` (line {carried}), which carries the gradient from step 8 back to step 7, is "
+        f"not the gradient of `loss` (line {loss}) with respect to `hs[7]` through the next step, so the updates of "
+        "`Wxh`, `Whh`, `bh` in your training step do not follow the gradient: re-derive `dhnext` as the derivative "
+        "of the next step's computation with respect to its input from this step (check for a transposed or missing "
+        "term)"
+    )
+
+
+def test_a_wrong_tanh_derivative_is_named_at_the_last_time_step_after_the_right_ones(tmp_path):
+    rnn, _ = rnn_texts()
+    text, _, [finding] = replayed(tmp_path, rnn, ("dhraw = (1 - hs[t] * hs[t]) * dh", "dhraw = (1 - hs[t]) * dh"))
+    line, loss = line_of(text, "dhraw = (1 - hs[t]) * dh"), line_of(text, "= lossFun(")
+    assert (finding.param, finding.line, finding.highlight, finding.pattern) == (
+        "dhraw", line, (line, line_of(text, "param += -learning_rate")), "wrong-derivative"
+    )
+    assert finding.message == (
+        f"at time step 8 (the last one, where the backward pass starts), `dhraw` (line {line}) is not the gradient "
+        f"of `loss` (line {loss}) with respect to `hs[8]`, the hidden state, nor to its pre-activation, although "
+        "`dy` and `dh` at that step are right, so the updates of `Wxh`, `Whh`, `bh` in your training step do not "
+        f"follow the gradient: re-derive `dhraw` from the forward statement of `hs[t]` (line {line_of(text, 'hs[t] = np.tanh')})"
+    )
+
+
+def test_an_lstm_gate_is_named_with_its_step(tmp_path):
+    _, lstm = rnn_texts()
+    text, _, [finding] = replayed(
+        tmp_path, lstm, ("df_in = dc * c_states[t - 1] * f_states[t]", "df_in = dc * c_states[t] * f_states[t]")
+    )
+    line, loss = line_of(text, "df_in = dc * c_states[t] * f_states[t]"), line_of(text, "loss, grads, h, c = ")
+    assert (finding.param, finding.line, finding.highlight) == ("df_in", line, (line, line_of(text, "params[k] -= lr")))
+    assert finding.message == (
+        f"at time step 6 (the last one, where the backward pass starts), `df_in` (line {line}) is not the gradient "
+        f"of `loss` (line {loss}) with respect to `f_states[6]`, the forget gate, nor to its pre-activation, although "
+        "`dh` and `dc` at that step are right, so the updates of `Wf`, `Wi`, `Wo`, `Wg`, `bf`, `bi`, `bo`, `bg` in "
+        "your training step do not follow the gradient: re-derive `df_in` from the forward statement of "
+        f"`f_states[t]` (line {line_of(text, 'f_states[t] = sigmoid(')})"
+    )
+
+
+def test_an_output_gradient_no_stored_value_can_measure_is_named_as_a_possible_cause(tmp_path):
+    rnn, _ = rnn_texts()
+    stored = "ys[t] = np.dot(Why, hs[t]) + by\n        ps[t] = np.exp(ys[t]) / np.sum(np.exp(ys[t]))"
+    unstored = "y = np.dot(Why, hs[t]) + by\n        ps[t] = np.exp(y) / np.sum(np.exp(y))"
+    text, _, [finding] = replayed(tmp_path, rnn, (stored, unstored), ("dy[targets[t]] -= 1", "dy[targets[t]] -= 0.5"))
+    line, loss = line_of(text, "dh = np.dot(Why.T, dy)"), line_of(text, "= lossFun(")
+    assert (finding.param, finding.line) == ("dh", line)
+    assert finding.message == (
+        f"at time step 8 (the last one, where the backward pass starts), `dh` (line {line}) is not the gradient of "
+        f"`loss` (line {loss}) with respect to `hs[8]`, the hidden state, nor to its pre-activation, so the updates "
+        "of `Wxh`, `Whh`, `Why`, `bh`, `by` in your training step do not follow the gradient: re-derive `dh` from the "
+        f"forward statement of `hs[t]` (line {line_of(text, 'hs[t] = np.tanh')}); it is computed from `dy` (line "
+        f"{line_of(text, 'dy[targets[t]] -= 0.5')}), which no stored forward value lets backprop-doctor measure on its "
+        "own: the mistake may be there"
+    )
