@@ -345,3 +345,77 @@ def test_an_output_gradient_no_stored_value_can_measure_is_named_as_a_possible_c
         f"{line_of(text, 'dy[targets[t]] -= 0.5')}), which no stored forward value lets backprop-doctor measure on its "
         "own: the mistake may be there"
     )
+
+
+
+# --------------------------------------------------------------------------- a loss the program's objects compute
+
+
+DROPOUT_NET = """\
+import numpy as np
+
+
+class Net:
+    def __init__(self):
+        rng = np.random.default_rng(4)
+        self.W1 = rng.standard_normal((3, 8)) * 0.5
+        self.W2 = rng.standard_normal((8, 1)) * 0.5
+
+    def forward(self, X, train):
+        self.h = np.maximum(0, X @ self.W1)
+        if train:
+            self.mask = (np.random.rand(*self.h.shape) > 0.5) / 0.5
+            self.h = self.h * self.mask
+        return self.h @ self.W2
+
+    def loss(self, X, y):
+        return np.mean((self.forward(X, train=False) - y) ** 2)
+
+    def gradient(self, X, y):
+        pred = self.forward(X, train=True)
+        dpred = 2 * (pred - y) / len(X)
+        dW2 = self.h.T @ dpred
+        dh = dpred @ self.W2.T * self.mask * (self.h > 0)
+        dW1 = X.T @ dh
+        return dW1, dW2
+
+
+np.random.seed(0)
+X = np.random.randn(32, 3)
+y = X @ np.array([[1.0], [2.0], [-1.0]])
+net = Net()
+for epoch in range(20):
+    loss = net.loss(X, y)
+    dW1, dW2 = net.gradient(X, y)
+    net.W1 -= 0.05 * dW1
+    net.W2 -= 0.05 * dW2
+"""
+
+
+@pytest.mark.parametrize(
+    "loss", ["net.loss(X, y)", "models['net'].loss(X, y)", "np.mean(np.square(net.forward(X, train=False) - y))"]
+)
+def test_a_loss_computed_by_the_networks_own_methods_in_another_mode_is_not_blamed_on_the_gradients(tmp_path, loss):
+    """`net.loss` runs without dropout while `net.gradient` trains with it: every update is off by
+    an unrelated factor, which says the two are not one function, not that the gradients are wrong."""
+    _, [result], found = replayed(
+        tmp_path, DROPOUT_NET, ("net = Net()", "net = Net()\nmodels = {'net': net}"), ("net.loss(X, y)", loss)
+    )
+    assert [m.wrong for _, m in result.parameters] == [True, True]
+    assert found == []
+
+
+def test_the_same_loss_written_as_the_programs_own_arithmetic_is_taken_at_its_word(tmp_path):
+    text, _, found = replayed(
+        tmp_path, DROPOUT_NET, ("loss = net.loss(X, y)", "pred = net.forward(X, train=False)\n    loss = np.mean((pred - y) ** 2)")
+    )
+    loss = line_of(text, "loss = np.mean((pred - y)")
+    assert [(f.param, f.line, f.pattern) for f in found] == [
+        ("net.W1", line_of(text, "dW1 = X.T @ dh"), "wrong-derivative"),
+        ("net.W2", line_of(text, "dW2 = self.h.T @ dpred"), "wrong-derivative"),
+    ]
+    assert found[0].message == (
+        f"the update of `net.W1` in your training step (line {line_of(text, 'net.W1 -= ')}) uses `dW1`, computed at "
+        f"line {line_of(text, 'dW1 = X.T @ dh')}, which is not the gradient of your loss: recompute it as the "
+        f"derivative of `loss` (line {loss}) with respect to `net.W1`"
+    )
