@@ -89,7 +89,7 @@ class Output:
         self.temperature = 1.0
 
     def normalise(self, x):
-        return x / np.sum(x)
+        return np.abs(x) / np.sum(np.abs(x))
 
     def softmax(self, x, temperature):
         e = np.exp(x / temperature)
@@ -108,7 +108,7 @@ class Output:
 
 
 def test_every_softmax_named_method_taking_the_scores_is_probed_and_no_other_method(tmp_path):
-    """`__init__`, `normalise` (not a softmax by name, though it divides by a batch-wide sum) and a
+    """`__init__`, `normalise` (not a softmax by name: an L1 normalisation of the whole array) and a
     `softmax` that needs a temperature too come before `stable_softmax` by name; none of them is
     called, and none stops the search."""
     path, [finding] = checked(tmp_path, METHODS)
@@ -454,3 +454,28 @@ def test_the_correct_twin_of_the_loss_layer_is_not_reported(tmp_path):
         "return e / np.sum(e)", "return e / np.sum(e, axis=-1, keepdims=True)"
     )
     assert checked(tmp_path, text)[1] == []
+
+
+# --------------------------------------------------------------------------- a context without discovery
+
+
+def test_run_on_a_context_built_without_discovery_reads_the_softmax_from_the_namespace(tmp_path):
+    """A caller that runs the check alone (no `discovered` in the context's extras) still finds
+    the user's own softmax among the file's globals; its correct twin gives nothing."""
+    import runpy
+
+    from backprop_doctor.checks import softmax_not_per_row
+    from backprop_doctor.context import CheckContext
+    from backprop_doctor.loading.source import read_source
+
+    def run(text: str):
+        path = tmp_path / "alone.py"
+        path.write_text(text, encoding="utf-8")
+        source, _ = read_source(str(path))
+        context = CheckContext(options=Options(training=False), source=source, namespace=runpy.run_path(str(path)))
+        assert "discovered" not in context.extras
+        return list(softmax_not_per_row.run(context))
+
+    [finding] = run(NOISY.replace(" + 0.5 * np.random.randn(*x.shape)", ""))
+    assert (finding.layer, finding.line) == ("softmax", line_of(NOISY, "return e / np.sum(e)"))
+    assert run(NOISY.replace(" + 0.5 * np.random.randn(*x.shape)", "").replace("np.sum(e)", "np.sum(e, axis=-1, keepdims=True)")) == []
