@@ -95,12 +95,18 @@ def column_of(text: str, needle: str) -> int:
 
 
 DEAD = """\
+class MomentumAffine(Affine):
+    def __init__(self, W, b):
+        super().__init__(W, b)
+        self.vW, self.vb = np.zeros_like(W), np.zeros_like(b)
+
+
 class Net:
     def __init__(self, input_size, hidden_size, output_size):
         self.params = {'W1': 0.1 * np.random.randn(input_size, hidden_size), 'b1': np.full(hidden_size, BIAS),
                        'W2': 0.1 * np.random.randn(hidden_size, output_size), 'b2': np.zeros(output_size)}
-        self.layers = [Affine(self.params['W1'], self.params['b1']), Relu(),
-                       Affine(self.params['W2'], self.params['b2'])]
+        self.layers = [MomentumAffine(self.params['W1'], self.params['b1']), Relu(),
+                       MomentumAffine(self.params['W2'], self.params['b2'])]
         self.lastLayer = SoftmaxWithLoss()
 
     def predict(self, x):
@@ -123,14 +129,14 @@ class Net:
 @pytest.mark.parametrize("bias", ["-100.0", "0.0"])
 def test_layers_that_use_the_very_arrays_are_not_reported_even_when_a_dead_relu_hides_every_update(tmp_path, bias):
     """With a bias of -100 no update of W1, b1 or W2 changes the output (the ReLU is dead), and
-    the layers hold arrays of their shapes (their gradients): still the arrays are shared."""
+    the layers hold other arrays of their shapes (momentum buffers): still the arrays are shared."""
     assert checked(tmp_path, LAYERS, DEAD.replace("BIAS", bias))[2] == []
 
 
 TINY = """\
 class Net:
     def __init__(self, input_size, output_size):
-        self.params = {'W': 1e-14 * np.random.randn(input_size, output_size), 'b': np.zeros(output_size)}
+        self.params = {'W': 0.1 * np.random.randn(input_size, output_size), 'b': np.zeros(output_size)}
         self.layers = [Affine(self.params['W'].copy(), self.params['b'].copy())]
         self.lastLayer = SoftmaxWithLoss()
 
@@ -149,14 +155,15 @@ class Net:
 
 
 def test_a_network_computing_with_params_itself_is_not_reported_however_tiny_its_outputs(tmp_path):
-    """Its predict reads `self.params` (scores of about 1e-14, which a step changes by about 1e-15:
-    a tenth of their size, though far below the threshold in absolute terms, and the loss moves
-    by less than that); the layer's stale copies are never used."""
-    assert checked(tmp_path, LAYERS, TINY.replace("PREDICT", "x.dot(self.params['W']) + self.params['b']"))[2] == []
+    """Its predict reads `self.params` but scales its scores to about 1e-14: a step changes them by
+    a large part of their size, though by far less than 1e-12 in absolute terms, and the loss by
+    less still; the layer's stale copies are never used."""
+    predict = "1e-14 * (x.dot(self.params['W']) + self.params['b'])"
+    assert checked(tmp_path, LAYERS, TINY.replace("PREDICT", predict))[2] == []
 
 
 def test_the_same_tiny_network_computing_with_its_layers_copies_is_reported(tmp_path):
-    path, text, [finding] = checked(tmp_path, LAYERS, TINY.replace("PREDICT", "self.layers[0].forward(x)"))
+    path, text, [finding] = checked(tmp_path, LAYERS, TINY.replace("PREDICT", "1e-14 * self.layers[0].forward(x)"))
     line = line_of(text, "self.layers = [Affine(")
     assert (finding.param, finding.file, finding.line, finding.column) == (
         "W, b", path, line, column_of(text, "self.params['W'].copy()")
@@ -479,3 +486,33 @@ def test_three_copies_in_one_statement_are_listed_with_commas_and_and(tmp_path):
         "params['g'] is not an array any layer uses; a copy is held by `layers[0].g`; "
         "`layers[0].b`, `layers[1].b` has its shape but other values",
     ]
+
+
+
+# --------------------------------------------------------------------------- word ids
+
+
+def language_model(params: str) -> str:
+    from test_word_id_inputs import CORRECT, MODEL
+
+    text = MODEL.format(embedding_backward=CORRECT)
+    assert "self.params += layer.params" in text
+    return text.replace("self.params += layer.params", params)
+
+
+def test_a_language_model_fed_word_ids_whose_params_are_copies_is_reported(tmp_path):
+    """The step is measured on the model's own integer word ids (as floats they would make the
+    embedding raise, and nothing would be measured)."""
+    path, text, [finding] = checked(tmp_path, language_model("self.params += [p.copy() for p in layer.params]"))
+    init = line_of(text, "def __init__(self, vocab_size=10000")
+    assert (finding.layer, finding.param, finding.line) == (
+        "TinyLanguageModel", "params[0], params[1], params[2], params[3], params[4]", init
+    )
+    holders = ["layers[0].W", "layers[1].W", "layers[1].b", "layers[3].W", "layers[3].b"]
+    assert [text for label, text in finding.evidence if label == "identity"] == [
+        f"params[{i}] is not an array any layer uses; a copy is held by `{holder}`" for i, holder in enumerate(holders)
+    ]
+
+
+def test_the_language_model_sharing_its_layers_arrays_is_not_reported(tmp_path):
+    assert checked(tmp_path, language_model("self.params += layer.params"))[2] == []

@@ -110,7 +110,7 @@ def step_effects(built: Any, *, rebind: bool = False) -> dict[str, float]:
     a value is NaN when the output is not finite (nothing can be told).
     """
     _label, x, t = built.cases[0]
-    x = np.array(x, dtype=np.float64)
+    x = np.array(x)  # word ids stay integers: an embedding looks rows up with them
     rng = np.random.default_rng(401)
     with isolated(built.obj) as (work, _):
         names = list(Network(work).params())
