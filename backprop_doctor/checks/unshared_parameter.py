@@ -239,8 +239,10 @@ def _held_once(context: Any) -> set[int]:
 
 
 def _check_network(built: Any, context: Any) -> Iterator[Finding]:
+    # identities are read on the network itself: a deep copy turns a layer's view of a parameter
+    # (`W[:]`, `W.T`) into an array of its own
+    shared = identities(built.obj)
     with isolated(built.obj) as (work, _):
-        shared = identities(work)
         if not Network(work).layers():
             return
     effects = step_effects(built)
