@@ -521,3 +521,16 @@ def test_a_language_model_fed_word_ids_whose_params_are_copies_is_reported(tmp_p
 
 def test_the_language_model_sharing_its_layers_arrays_is_not_reported(tmp_path):
     assert checked(tmp_path, language_model("self.params += layer.params"))[2] == []
+
+
+def test_dict_keys_with_dots_are_named_as_keys_of_params(tmp_path):
+    """`params['fc.W']` (state-dict style keys) is a dict entry, not a layer attribute `fc.W`."""
+    dotted = SEPARATE.replace("'W':", "'fc.W':").replace("'b':", "'fc.b':")
+    path, text, [finding] = checked(tmp_path, LAYERS, dotted)
+    assert finding.param == "fc.W, fc.b"
+    assert "(`params['fc.W']`, `params['fc.b']`)" in finding.message
+    assert finding.fix == "self.layers[...] = Layer(self.params['fc.W'], ...)"
+    assert [text for label, text in finding.evidence if label == "identity"] == [
+        "params['fc.W'] is not an array any layer uses; `layers[0].W` has its shape but other values",
+        "params['fc.b'] is not an array any layer uses; a copy is held by `layers[0].b`",
+    ]
