@@ -107,10 +107,10 @@ def summed_loss_message(line: int) -> str:
 
 
 def test_a_returned_expression_on_the_files_last_line_is_the_line_to_divide(tmp_path):
-    text = layer(MEAN, SUM_GRAD)
+    text = layer(MEAN, SUM_GRAD).rstrip("\n")  # no newline at the end of the file
     path, [finding] = checked(tmp_path, text)
     line = line_of(text, "return dout * (self.y - self.t)")
-    assert line == len(text.splitlines())
+    assert line == len(text.split("\n"))
     assert (finding.severity, finding.file, finding.line, finding.highlight) == ("error", path, line, (line,))
     assert finding.message == mean_loss_message(line)
     assert finding.fix == "return dout * (self.y - self.t) / batch_size  # batch_size = self.t.shape[0]"
@@ -153,6 +153,46 @@ def test_a_sum_the_static_reading_does_not_recognise_blames_the_def_forward_line
         "# and in backward: dx = dout * (self.y - self.t) / batch_size"
     )
     assert finding.evidence == (("tiling", tiling("2", "1")),)
+
+
+def test_a_summed_loss_whose_backward_divides_is_an_error_named_after_its_layer(tmp_path):
+    text = layer(SUM, MEAN_GRAD)
+    _, [finding] = checked(tmp_path, text)
+    assert (finding.severity, finding.layer, finding.line) == ("error", "SoftmaxWithLoss", line_of(text, "return -np.sum"))
+
+
+SOFTMAX_LOSS = """\
+import numpy as np
+
+
+def softmax_loss(x, y):
+    n = x.shape[0]
+    shifted = x - np.max(x, axis=1, keepdims=True)
+    probs = np.exp(shifted) / np.sum(np.exp(shifted), axis=1, keepdims=True)
+    loss = -np.sum(np.log(probs[np.arange(n), y]))
+    dx = probs.copy()
+    dx[np.arange(n), y] -= 1
+    return loss, dx
+"""
+
+
+def test_the_sum_of_a_function_named_softmax_loss_is_the_losss_own_sum(tmp_path):
+    """Sums inside a softmax helper are not the loss's; the cs231n `softmax_loss` is the loss."""
+    path, [finding] = checked(tmp_path, SOFTMAX_LOSS)
+    line = line_of(SOFTMAX_LOSS, "loss = -np.sum(")
+    assert (finding.layer, finding.severity, finding.file, finding.line, finding.column, finding.highlight) == (
+        "softmax_loss", "warning", path, line, column_of(SOFTMAX_LOSS, "np.sum(np.log"), (line,)
+    )
+    assert finding.fix == (
+        "loss = -np.sum(np.log(probs[np.arange(n), y])) / batch_size  # batch_size = x.shape[0]\n"
+        "# and its gradient too: dx /= batch_size"
+    )
+
+
+def test_the_mean_twin_of_softmax_loss_is_not_reported(tmp_path):
+    text = SOFTMAX_LOSS.replace("loss = -np.sum(np.log(probs[np.arange(n), y]))", "loss = -np.mean(np.log(probs[np.arange(n), y]))")
+    text = text.replace("return loss, dx", "return loss, dx / n")
+    assert checked(tmp_path, text)[1] == []
 
 
 def test_a_nansum_is_the_losss_sum(tmp_path):
