@@ -322,6 +322,12 @@ def svm_loss(x, y):
     dx = (margins > 0).astype(float)
     dx[np.arange(n), y] -= dx.sum(axis=1)
     return loss, dx
+
+
+def squared_loss(x, y):
+    t = np.eye(x.shape[1])[y]
+    loss = 0.5 * np.sum((x - t) ** 2)
+    return loss, x - t
 """
 
 
@@ -334,13 +340,14 @@ def test_a_loss_layer_inside_a_network_is_reported_once_on_the_networks_scores(t
 
 def test_losses_that_raise_or_are_neither_a_mean_nor_a_sum_do_not_hide_the_next_one(tmp_path):
     """The network's loss layer is met twice (on its own and inside `Net`), `fixed_batch_loss`
-    (written for batches of four) raises and `root_loss` grows ×√2: each is passed over, and every summed loss is reported once."""
+    (written for batches of four) raises and `root_loss` grows ×√2: each is passed over, and every summed loss (a layer, two functions) is reported once."""
     text = layer(SUM, SUM_GRAD) + NETWORK + FUNCTIONS
     _, found = checked(tmp_path, text)
     assert [(f.layer, f.line, f.severity) for f in found] == [
         ("SoftmaxWithLoss", line_of(text, "return -np.sum"), "warning"),
+        ("squared_loss", line_of(text, "loss = 0.5 * np.sum((x - t) ** 2)"), "warning"),
         ("svm_loss", line_of(text, "loss = np.sum(margins)"), "warning"),
-    ]
+    ]  # the functions in the order of their names
 
 
 def test_two_loss_layers_of_different_classes_are_each_reported(tmp_path):
