@@ -162,8 +162,10 @@ def test_every_update_scaled_by_one_factor_is_a_warning_at_the_first_update(tmp_
     text, [result], [finding] = replayed(tmp_path, LINEAR, (ERROR, error))
     update = line_of(text, "W2 -= lr")
     assert line_of(text, "loss = np.mean") == 12
-    assert (finding.severity, finding.param, finding.line, finding.pattern) == ("warning", "W2", update, pattern)
-    assert finding.measured == pytest.approx(factor, rel=1e-6)
+    assert (finding.severity, finding.param, finding.file, finding.line, finding.pattern) == (
+        "warning", "W2", str(tmp_path / "train.py"), update, pattern
+    )
+    assert finding.measured == result.wrong[0][1].factor == pytest.approx(factor, rel=1e-6)
     assert finding.message == (
         f"every update of your training step (`W2`, `W1`, line {update}) follows {words}, "
         "or compute the loss the gradients belong to"
@@ -283,12 +285,16 @@ def rnn_texts():
 
 def test_a_gradient_carried_to_the_step_before_through_a_transposed_weight_is_blamed_where_it_is_carried(tmp_path):
     rnn, _ = rnn_texts()
-    text, _, [finding] = replayed(tmp_path, rnn, ("dhnext = np.dot(Whh.T, dhraw)", "dhnext = np.dot(Whh, dhraw)"))
+    text, [result], [finding] = replayed(tmp_path, rnn, ("dhnext = np.dot(Whh.T, dhraw)", "dhnext = np.dot(Whh, dhraw)"))
     carried, dh = line_of(text, "dhnext = np.dot(Whh, dhraw)"), line_of(text, "dh = np.dot(Why.T, dy)")
     loss, update = line_of(text, "= lossFun("), line_of(text, "param += -learning_rate")
-    assert (finding.severity, finding.param, finding.line, finding.highlight, finding.pattern) == (
-        "error", "dh", carried, (dh, carried, update), "through-time"
+    assert (finding.severity, finding.param, finding.file, finding.line, finding.highlight, finding.pattern) == (
+        "error", "dh", str(tmp_path / "train.py"), carried, (dh, carried, update), "through-time"
     )
+    assert finding.measured == pytest.approx(result.first_wrong_adjoint[1].error)
+    assert finding.evidence[0][0] == "replayed"
+    factor = result.first_wrong_adjoint[1].factor
+    assert finding.evidence[-1] == ("dh", f"wrong (× {factor:.3g}) as the gradient with respect to `hs[7]` (line {carried})")
     assert finding.message == (
         f"`dh` (line {dh}) is wrong first at time step 7 of 0..8 — the hidden state, although every gradient of "
         f"time step 8 is right: `dhnext` (line {carried}), which carries the gradient from step 8 back to step 7, is "
@@ -301,8 +307,10 @@ def test_a_gradient_carried_to_the_step_before_through_a_transposed_weight_is_bl
 
 def test_a_wrong_tanh_derivative_is_named_at_the_last_time_step_after_the_right_ones(tmp_path):
     rnn, _ = rnn_texts()
-    text, _, [finding] = replayed(tmp_path, rnn, ("dhraw = (1 - hs[t] * hs[t]) * dh", "dhraw = (1 - hs[t]) * dh"))
+    text, [result], [finding] = replayed(tmp_path, rnn, ("dhraw = (1 - hs[t] * hs[t]) * dh", "dhraw = (1 - hs[t]) * dh"))
     line, loss = line_of(text, "dhraw = (1 - hs[t]) * dh"), line_of(text, "= lossFun(")
+    assert (finding.file, finding.measured) == (str(tmp_path / "train.py"), pytest.approx(result.first_wrong_adjoint[1].error))
+    assert [name for name, _ in finding.evidence][:1] == ["replayed"]
     assert (finding.param, finding.line, finding.highlight, finding.pattern) == (
         "dhraw", line, (line, line_of(text, "param += -learning_rate")), "wrong-derivative"
     )
@@ -419,3 +427,87 @@ def test_the_same_loss_written_as_the_programs_own_arithmetic_is_taken_at_its_wo
         f"line {line_of(text, 'dW1 = X.T @ dh')}, which is not the gradient of your loss: recompute it as the "
         f"derivative of `loss` (line {loss}) with respect to `net.W1`"
     )
+
+
+
+# --------------------------------------------------------------------------- the first wrong adjoint, not computed from the right ones
+
+
+def test_an_adjoint_that_skips_the_one_before_it_names_the_right_one_in_the_singular(tmp_path):
+    text, _, [finding] = replayed(tmp_path, SCRIPT, ("dz2 = dp * p * (1 - p)", "dz2 = (p - y) * p * (1 - p)"))
+    line = line_of(text, "dz2 = (p - y)")
+    assert (finding.param, finding.line, finding.pattern) == ("dz2", line, "scaled")
+    assert finding.message == (
+        f"`dz2` (line {line}) is 24 × the gradient of your loss with respect to `z2`, the first wrong one from the "
+        "loss backwards (`dp` is right), so the updates of `W2`, `b2`, `W1`, `b1` in your training step do not "
+        "follow the gradient of `loss` (line 16): remove the constant factor"
+    )
+
+
+def test_with_parameters_in_a_dict_the_right_adjoints_are_named_and_no_parameter_gradient_among_them(tmp_path):
+    edits = dict(DICT)
+    edits["X @ W1 + b1"] = "X @ params['W1'] + params['b1']"
+    edits["dz2 @ W2.T"] = "(p - y) @ params['W2'].T"
+    text, _, [finding] = replayed(tmp_path, SCRIPT, *edits.items())
+    line = line_of(text, "da1 = (p - y)")
+    assert (finding.param, finding.line, finding.highlight) == ("da1", line, (line, line_of(text, "params[k] -= lr")))
+    assert finding.message == (
+        f"`da1` (line {line}) is not the gradient of your loss with respect to `a1`, the first wrong one from the "
+        "loss backwards (`dp` and `dz2` are right), so the updates of `params['W1']`, `params['b1']` in your "
+        f"training step do not follow the gradient of `loss` (line {line_of(text, 'loss = np.mean')}): `a1` feeds "
+        f"`z2` (line {line_of(text, 'z2 = a1 @')}), so `da1` must be `dz2` × ∂`z2`/∂`a1`"
+    )
+
+
+def test_an_adjoint_whose_forward_value_also_feeds_the_loss_is_re_derived_from_the_loss(tmp_path):
+    """`a1` feeds `z2` and the loss itself (an activation penalty): no chain of adjoints covers the
+    penalty, so the advice is to re-derive `da1` from the loss."""
+    text, _, [finding] = replayed(
+        tmp_path, SCRIPT, ("loss = np.mean((p - y) ** 2)", "loss = np.mean((p - y) ** 2) + 0.01 * np.mean(a1 ** 2)")
+    )
+    line = line_of(text, "da1 = dz2")
+    assert (finding.param, finding.line, finding.pattern) == ("da1", line, "wrong-derivative")
+    assert finding.message == (
+        f"`da1` (line {line}) is not the gradient of your loss with respect to `a1`, although `dz2`, which it is "
+        "computed from, is right, so the updates of `W1`, `b1` in your training step do not follow the gradient of "
+        "`loss` (line 16): re-derive it as the derivative of `loss` (line 16) with respect to `a1`"
+    )
+
+
+# --------------------------------------------------------------------------- the evidence rows
+
+
+def test_the_evidence_has_a_row_per_measured_parameter_and_adjoint_with_its_verdict():
+    """Built by hand: a replay whose program printed no loss of its own, a parameter measured
+    along no direction (no row), one at a kink, one unused, one wrong and adjoints right and wrong."""
+    along = SimpleNamespace(numerical=0.25, analytic=0.5)
+
+    def measured(name, **verdict):
+        flags = {"unused": False, "wrong": False, "inconclusive": False, **verdict}
+        return None, SimpleNamespace(name=name, directions=[along], **flags)
+
+    result = SimpleNamespace(
+        loss=SimpleNamespace(name="loss"), loss_value=1.5, program_loss=None, runs=12,
+        step=SimpleNamespace(loop_line=9),
+        parameters=[
+            (None, SimpleNamespace(name="W0", directions=[], unused=False, wrong=False, inconclusive=False)),
+            measured("W1", inconclusive=True), measured("W2", unused=True), measured("W3", wrong=True),
+            measured("W4"),
+        ],
+        adjoints=[
+            (SimpleNamespace(name="dz", forward="z", line=20), SimpleNamespace(wrong=True, factor=2.0)),
+            (SimpleNamespace(name="dh", forward="h", line=21), SimpleNamespace(wrong=True, factor=None)),
+            (SimpleNamespace(name="da", forward="a", line=22), SimpleNamespace(wrong=False, factor=3.0)),
+        ],
+    )  # fmt: skip
+    assert step_gradient_mismatch._evidence(result) == (
+        ("replayed", "your first training step (loop at line 9), 12 times from the program's own state: loss 1.5"),
+        ("W1", "kink: d loss along the update: numerical 0.25, yours 0.5"),
+        ("W2", "unused: d loss along the update: numerical 0.25, yours 0.5"),
+        ("W3", "wrong: d loss along the update: numerical 0.25, yours 0.5"),
+        ("W4", "ok: d loss along the update: numerical 0.25, yours 0.5"),
+        ("dz", "wrong (× 2) as the gradient with respect to `z` (line 20)"),
+        ("dh", "wrong as the gradient with respect to `h` (line 21)"),
+        ("da", "ok as the gradient with respect to `a` (line 22)"),
+    )
+    assert step_gradient_mismatch._evidence(SimpleNamespace(**{**vars(result), "loss": None, "parameters": [], "adjoints": []})) == ()

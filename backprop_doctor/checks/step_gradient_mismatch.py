@@ -182,7 +182,7 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
         if inputs:
             diagnosis += f", although {_names(inputs)}, which it is computed from, {'is' if len(inputs) == 1 else 'are'} right"
         elif right:
-            diagnosis += f", the first wrong one from the loss backwards ({_names([a.name for a in right])} are right)"
+            diagnosis += f", the first wrong one from the loss backwards ({_names([a.name for a in right])} {'is' if len(right) == 1 else 'are'} right)"
         if pattern == "wrong-derivative":
             fed = list(adjoint.fed) if inner else consumers(step, adjoint.forward, adjoint.index)
             adjoint_of = {a.forward: a.name for a in (step.inner if inner else step.adjoints)}
