@@ -413,11 +413,16 @@ def test_a_loss_computed_by_the_networks_own_methods_in_another_mode_is_not_blam
     assert found == []
 
 
-def test_the_same_loss_written_as_the_programs_own_arithmetic_is_taken_at_its_word(tmp_path):
+@pytest.mark.parametrize(
+    "arithmetic", ["np.mean((pred - y) ** 2)", "np.linalg.norm(pred - y) ** 2 / len(X)", "np.square(pred - y).mean()"]
+)
+def test_the_same_loss_written_as_the_programs_own_arithmetic_is_taken_at_its_word(tmp_path, arithmetic):
+    """NumPy's own functions (`np.linalg.norm`, a method of `np.square(...)`) are arithmetic, not
+    the program's objects."""
     text, _, found = replayed(
-        tmp_path, DROPOUT_NET, ("loss = net.loss(X, y)", "pred = net.forward(X, train=False)\n    loss = np.mean((pred - y) ** 2)")
+        tmp_path, DROPOUT_NET, ("loss = net.loss(X, y)", f"pred = net.forward(X, train=False)\n    loss = {arithmetic}")
     )
-    loss = line_of(text, "loss = np.mean((pred - y)")
+    loss = line_of(text, f"loss = {arithmetic}")
     assert [(f.param, f.line, f.pattern) for f in found] == [
         ("net.W1", line_of(text, "dW1 = X.T @ dh"), "wrong-derivative"),
         ("net.W2", line_of(text, "dW2 = self.h.T @ dpred"), "wrong-derivative"),
