@@ -516,3 +516,30 @@ def test_the_evidence_has_a_row_per_measured_parameter_and_adjoint_with_its_verd
         ("da", "ok as the gradient with respect to `a` (line 22)"),
     )
     assert step_gradient_mismatch._evidence(SimpleNamespace(**{**vars(result), "loss": None, "parameters": [], "adjoints": []})) == ()
+
+
+def test_a_hidden_gradient_that_drops_what_the_next_step_carries_is_wrong_first_one_step_back(tmp_path):
+    """`dh` forgets `+ dhnext`: at the last step there is nothing to carry, so it is first wrong
+    at the step before, where one gradient (`dy`) is right."""
+    rnn, _ = rnn_texts()
+    text, _, [finding] = replayed(tmp_path, rnn, ("dh = np.dot(Why.T, dy) + dhnext", "dh = np.dot(Why.T, dy)"))
+    line, loss = line_of(text, "dh = np.dot(Why.T, dy)"), line_of(text, "= lossFun(")
+    assert (finding.param, finding.line, finding.pattern) == ("dh", line, "wrong-derivative")
+    assert finding.message == (
+        f"at time step 7 of 0..8, `dh` (line {line}) is not the gradient of `loss` (line {loss}) with respect to "
+        "`hs[7]`, the hidden state, nor to its pre-activation, although `dy` at that step is right, so the updates "
+        "of `Wxh`, `Whh`, `bh` in your training step do not follow the gradient: re-derive `dh` from the forward "
+        f"statement of `hs[t]` (line {line_of(text, 'hs[t] = np.tanh')})"
+    )
+
+
+def test_a_wrong_output_gradient_is_named_with_the_output_scores(tmp_path):
+    rnn, _ = rnn_texts()
+    text, _, [finding] = replayed(tmp_path, rnn, ("dy[targets[t]] -= 1", "dy[targets[t]] -= 0.5"))
+    line, loss = line_of(text, "dy[targets[t]] -= 0.5"), line_of(text, "= lossFun(")
+    assert finding.message == (
+        f"at time step 8 (the last one, where the backward pass starts), `dy` (line {line}) is not the gradient of "
+        f"`loss` (line {loss}) with respect to `ys[8]`, the output scores, nor to its pre-activation, so the updates "
+        "of `Wxh`, `Whh`, `Why`, `bh`, `by` in your training step do not follow the gradient: re-derive `dy` from the "
+        f"forward statement of `ys[t]` (line {line_of(text, 'ys[t] = np.dot(Why')})"
+    )
