@@ -543,3 +543,41 @@ def test_a_wrong_output_gradient_is_named_with_the_output_scores(tmp_path):
         "of `Wxh`, `Whh`, `Why`, `bh`, `by` in your training step do not follow the gradient: re-derive `dy` from the "
         f"forward statement of `ys[t]` (line {line_of(text, 'ys[t] = np.dot(Why')})"
     )
+
+
+# --------------------------------------------------------------------------- an update function in another file
+
+
+SGD = """\
+def sgd(params, grads, lr):
+    for k in params:
+        params[k] -= lr * grads[k]
+"""
+
+
+def test_an_update_made_in_an_imported_function_is_named_by_that_files_name_and_line(tmp_path, monkeypatch):
+    import sys
+
+    (tmp_path / "sgd.py").write_text(SGD, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))  # the program imports its helper from its own folder
+    edits = dict(DICT)
+    edits["X @ W1 + b1"] = "X @ params['W1'] + params['b1']"
+    edits["    for k in params:\n        params[k] -= lr * grads[k]\n"] = "    sgd(params, grads, lr)\n"
+    edits["import numpy as np\n"] = "import numpy as np\nfrom sgd import sgd\n"
+    edits["dW1 = X.T @ dz1"] = "dW1 = 2 * X.T @ dz1"
+    before = set(sys.modules)
+    try:
+        text, _, [finding] = replayed(tmp_path, SCRIPT, *edits.items())
+    finally:
+        for name in set(sys.modules) - before:
+            if name == "sgd":
+                del sys.modules[name]
+    line = line_of(text, "dW1 = 2 * X.T")
+    assert (finding.param, finding.file, finding.line, finding.highlight, finding.pattern) == (
+        "params['W1']", str(tmp_path / "train.py"), line, (line,), "factor-of-two"
+    )
+    assert finding.message == (
+        f"the update of `params['W1']` in your training step (sgd.py line {line_of(SGD, 'params[k] -= ')}) uses "
+        f"`dW1`, computed at line {line}, which is 2 × the gradient of your loss: look for a missing or extra "
+        "factor 2 (the derivative of a square)"
+    )
