@@ -68,7 +68,11 @@ SELECTIONS: dict[str, list[str]] = {
         "tests/test_step_gradient_findings.py",
         "tests/test_mutants_step_gradient_check.py",
     ],
-    _CHECKS + "init_loss.py": ["tests/test_init_loss_findings.py", "tests/test_check_loss.py"],
+    _CHECKS + "init_loss.py": [
+        "tests/test_init_loss_findings.py",
+        "tests/test_check_loss.py",
+        "tests/test_mutants_init_loss_check.py",
+    ],
     _CHECKS + "loss_not_mean.py": [
         "tests/test_loss_not_mean_findings.py",
         "tests/test_check_loss.py",
