@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from test_mutants_softmax_check import NETWORK
 
 from backprop_doctor.options import Options
 from backprop_doctor.pipeline import check_file
@@ -263,41 +264,6 @@ def test_a_loss_layer_is_checked_from_a_batch_of_one(tmp_path, batch_size):
 # --------------------------------------------------------------------------- several losses in one file
 
 
-NETWORK = """
-
-class Affine:
-    def __init__(self, W, b):
-        self.W, self.b = W, b
-
-    def forward(self, x):
-        self.x = x
-        return x @ self.W + self.b
-
-    def backward(self, dout):
-        self.dW = self.x.T @ dout
-        self.db = dout.sum(axis=0)
-        return dout @ self.W.T
-
-
-class Net:
-    def __init__(self):
-        self.params = {'W': 0.1 * np.random.randn(6, 3), 'b': np.zeros(3)}
-        self.layers = [Affine(self.params['W'], self.params['b'])]
-        self.last = SoftmaxWithLoss()
-
-    def predict(self, x):
-        for layer in self.layers:
-            x = layer.forward(x)
-        return x
-
-    def loss(self, x, t):
-        return self.last.forward(self.predict(x), t)
-
-    def gradient(self, x, t):
-        self.loss(x, t)
-        self.layers[0].backward(self.last.backward(1))
-        return {'W': self.layers[0].dW, 'b': self.layers[0].db}
-"""
 
 FUNCTIONS = """
 

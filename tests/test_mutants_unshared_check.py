@@ -15,29 +15,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from test_unshared_parameter_findings import LAYERS as BOOK_LAYERS
 
 from backprop_doctor.options import Options
 from backprop_doctor.pipeline import check_file
 
 RULE = "unshared-parameter"
 
-LAYERS = """\
-import numpy as np
-
-
-class Affine:
-    def __init__(self, W, b):
-        self.W, self.b = W, b
-
-    def forward(self, x):
-        self.x = x
-        return x.dot(self.W) + self.b
-
-    def backward(self, dout):
-        self.dW = self.x.T.dot(dout)
-        self.db = dout.sum(axis=0)
-        return dout.dot(self.W.T)
-
+RELU = """
 
 class Relu:
     def forward(self, x):
@@ -50,17 +35,8 @@ class Relu:
         dout = dout.copy()
         dout[self.mask] = 0
         return dout
-
-
-class SoftmaxWithLoss:
-    def forward(self, x, t):
-        e = np.exp(x - x.max(axis=1, keepdims=True))
-        self.y, self.t = e / e.sum(axis=1, keepdims=True), t
-        return -np.sum(t * np.log(self.y + 1e-7)) / x.shape[0]
-
-    def backward(self, dout=1):
-        return dout * (self.y - self.t) / self.t.shape[0]
 """
+LAYERS = BOOK_LAYERS + RELU  # an Affine layer and a softmax loss (the book's style), and a ReLU
 
 
 @pytest.fixture(autouse=True)
