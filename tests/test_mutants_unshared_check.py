@@ -510,3 +510,15 @@ def test_dict_keys_with_dots_are_named_as_keys_of_params(tmp_path):
         "params['fc.W'] is not an array any layer uses; `layers[0].W` has its shape but other values",
         "params['fc.b'] is not an array any layer uses; a copy is held by `layers[0].b`",
     ]
+
+
+def test_a_descending_update_of_the_loop_variable_is_fixed_with_minus_equals(tmp_path):
+    update = "for p, g in zip(net.params.values(), grads.values()):\n                p = p - 0.1 * g"
+    path, text, [finding] = checked(tmp_path, LAYERS, SHARED, TRAIN.replace("for key in ('W', 'b'):\n            {update}", update))
+    line = line_of(text, "p = p - 0.1 * g")
+    assert (finding.severity, finding.line) == ("error", line)
+    assert finding.message == (
+        f"the update of `p` changes only the loop variable (line {line}): `p = p - 0.1 * g` binds a new array to "
+        "it, so the parameters never change and the loss never goes down; update it in place with `-=`"
+    )
+    assert finding.fix == "p -= 0.1 * g"
