@@ -62,10 +62,22 @@ SELECTIONS: dict[str, list[str]] = {
         "tests/test_check_softmax_layout.py",
         "tests/test_softmax_row_sums.py",
         "tests/test_softmax_finding_words.py",
+        "tests/test_mutants_softmax_check.py",
     ],
-    _CHECKS + "step_gradient_mismatch.py": ["tests/test_step_gradient_findings.py"],
-    _CHECKS + "init_loss.py": ["tests/test_init_loss_findings.py", "tests/test_check_loss.py"],
-    _CHECKS + "loss_not_mean.py": ["tests/test_loss_not_mean_findings.py", "tests/test_check_loss.py"],
+    _CHECKS + "step_gradient_mismatch.py": [
+        "tests/test_step_gradient_findings.py",
+        "tests/test_mutants_step_gradient_check.py",
+    ],
+    _CHECKS + "init_loss.py": [
+        "tests/test_init_loss_findings.py",
+        "tests/test_check_loss.py",
+        "tests/test_mutants_init_loss_check.py",
+    ],
+    _CHECKS + "loss_not_mean.py": [
+        "tests/test_loss_not_mean_findings.py",
+        "tests/test_check_loss.py",
+        "tests/test_mutants_loss_not_mean_check.py",
+    ],
     _CHECKS + "gradient_mismatch.py": ["tests/test_gradient_mismatch_finding.py", "tests/test_fixes.py"],
     _CHECKS + "batch_coupling.py": [
         "tests/test_check_batch_coupling.py",
@@ -79,6 +91,7 @@ SELECTIONS: dict[str, list[str]] = {
         "tests/test_check_unshared.py",
         "tests/test_update_findings_name_their_file.py",
         "tests/test_unshared_parameter_findings.py",
+        "tests/test_mutants_unshared_check.py",
     ],
 }
 

@@ -151,6 +151,8 @@ def _finding(built: Any, context: Any, loss: float, expected: float, c: int, sco
     if large_scores:
         line, text = _init_line(built)
         scale = _weight_scale(built)
+        if scale is not None and not re.search(rf"\b{re.escape(scale[0])}\b", text):
+            scale = None  # the weights are not drawn with it (a fixed array): changing it would change nothing
         notes = ([f"line {line}"] if line else []) + ([f"`{scale[0]}` is {scale[1]}, try 0.01"] if scale else [])
         at = f" ({'; '.join(notes)})" if notes else ""
         message = (

@@ -42,6 +42,7 @@ import numpy as np
 from backprop_doctor import locate, probes
 from backprop_doctor.conventions._base import isolated
 from backprop_doctor.conventions._classlayer import ClassLayer
+from backprop_doctor.checks.softmax_not_per_row import softmax_named
 from backprop_doctor.findings import Finding
 from backprop_doctor.locate import definition, executed
 from backprop_doctor.rules import rule
@@ -163,7 +164,8 @@ def run(context: Any) -> Iterator[Finding]:
 
 
 def _loss_reduction(target: _Loss) -> Reduction | None:
-    """The last sum over the batch that ran in the loss computation, outside any softmax and backward."""
+    """The last sum over the batch that ran in the loss computation, outside any softmax helper and
+    backward (a `softmax_loss` function's own sum counts)."""
     try:
         with probes.quietly():
             _, ran = executed(lambda: target.call(target.x, target.t))
@@ -175,7 +177,7 @@ def _loss_reduction(target: _Loss) -> Reduction | None:
         for r in reductions(file, lines):
             function = enclosing(file, r.line)
             name = function.qualname.rsplit(".", 1)[-1].lower() if function else ""
-            if r.kind in ("sum", "nansum") and r.over_batch and "softmax" not in name and function != backward:
+            if r.kind in ("sum", "nansum") and r.over_batch and not softmax_named(name) and function != backward:
                 found.append(r)
     return found[-1] if found else None
 

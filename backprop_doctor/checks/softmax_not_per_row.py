@@ -257,9 +257,10 @@ def _diagnosis(function: Function, columns: bool = False) -> static.SoftmaxDiagn
 
 
 def _fixed_lines(function: Function, diagnosis: static.SoftmaxDiagnosis) -> str:
-    """The lines holding the wrong reductions, rewritten; the whole fixed function if one spans lines."""
+    """The lines holding the wrong reductions, rewritten; the whole fixed function if one spans lines
+    or holds another (`np.sum(np.exp(x - np.max(x)))`: its rewrite is of the original text)."""
     wrong = diagnosis.wrong
-    if any(r.line != r.end_line for r in wrong):
+    if any(r.line != r.end_line for r in wrong) or _nested(wrong):
         return diagnosis.fixed_source
     lines, _ = source_tree(function.file)
     edited: dict[int, str] = {}
@@ -269,6 +270,11 @@ def _fixed_lines(function: Function, diagnosis: static.SoftmaxDiagnosis) -> str:
     shown = [edited[n] for n in sorted(edited)]
     indent = min((len(s) - len(s.lstrip()) for s in shown if s.strip()), default=0)
     return "\n".join(s[indent:] for s in shown)
+
+
+def _nested(wrong: Any) -> bool:
+    """Some reduction lies inside another on the same line."""
+    return any(a is not b and a.line == b.line and a.col <= b.col and b.end_col <= a.end_col for a in wrong for b in wrong)
 
 
 def _sums(values: np.ndarray) -> str:

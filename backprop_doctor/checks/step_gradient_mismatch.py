@@ -169,7 +169,7 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
         first = wrong[0][0]
         yield rule(NAME).finding(
             f"every update of your training step ({names}, line {first.site.line}) follows {what}, {loss_words}: "
-            f"training works as if the learning rate were {_number(factors[0])} × larger; {advice or 'remove the factor'}, "
+            f"training works as if the learning rate were multiplied by {_number(factors[0])}; {advice or 'remove the factor'}, "
             "or compute the loss the gradients belong to",
             severity="warning",
             param=wrong[0][1].name,
@@ -202,7 +202,7 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
         if inputs:
             diagnosis += f", although {_names(inputs)}, which it is computed from, {'is' if len(inputs) == 1 else 'are'} right"
         elif right:
-            diagnosis += f", the first wrong one from the loss backwards ({_names([a.name for a in right])} are right)"
+            diagnosis += f", the first wrong one from the loss backwards ({_names([a.name for a in right])} {'is' if len(right) == 1 else 'are'} right)"
         if pattern == "wrong-derivative":
             fed = list(adjoint.fed) if inner else consumers(step, adjoint.forward, adjoint.index)
             adjoint_of = {a.forward: a.name for a in (step.inner if inner else step.adjoints)}

@@ -110,7 +110,7 @@ def step_effects(built: Any, *, rebind: bool = False) -> dict[str, float]:
     a value is NaN when the output is not finite (nothing can be told).
     """
     _label, x, t = built.cases[0]
-    x = np.array(x, dtype=np.float64)
+    x = np.array(x)  # word ids stay integers: an embedding looks rows up with them
     rng = np.random.default_rng(401)
     with isolated(built.obj) as (work, _):
         names = list(Network(work).params())
@@ -239,10 +239,14 @@ def _held_once(context: Any) -> set[int]:
 
 
 def _check_network(built: Any, context: Any) -> Iterator[Finding]:
+    # identities are read on the network itself: a deep copy turns a layer's view of a parameter
+    # (`W[:]`, `W.T`) into an array of its own
+    shared = identities(built.obj)
     with isolated(built.obj) as (work, _):
-        shared = identities(work)
-        if not Network(work).layers():
+        network = Network(work)
+        if not network.layers():
             return
+        keyed = network.style == "dict"  # `params` is a dict: every name is one of its keys
     effects = step_effects(built)
     if not effects:
         return
@@ -264,19 +268,22 @@ def _check_network(built: Any, context: Any) -> Iterator[Finding]:
         keys = [k for k in dict.fromkeys(keys) if k in unshared and k not in reported]
         if keys:
             reported += keys
-            yield _unshared_finding(built.name, keys, unshared, effects, engine, entry, init)
+            yield _unshared_finding(built.name, keys, unshared, effects, engine, entry, init, keyed)
     rest = [k for k in unshared if k not in reported]
     if rest:
-        yield _unshared_finding(built.name, rest, unshared, effects, engine, None, init)
+        yield _unshared_finding(built.name, rest, unshared, effects, engine, None, init, keyed)
 
 
-def _entry(key: Any) -> str:
-    """`params['W1']` for a dict key; list-style names (`layers[0].W`, `params[1]`) as they are."""
-    return key if isinstance(key, str) and ("[" in key or "." in key) else f"params[{key!r}]"
+def _entry(key: Any, keyed: bool) -> str:
+    """`params['W1']` for a dict key (`params['fc.W']` too); list-style names (`layers[0].W`,
+    `affine1.W`, `params[1]`) as they are."""
+    listed = not keyed and isinstance(key, str) and ("[" in key or "." in key)
+    return key if listed else f"params[{key!r}]"
 
 
-def _quoted(keys: list[Any]) -> str:
-    shown = [f"`self.{_entry(k)}`" if _entry(k).startswith("params[") else f"`{_entry(k)}`" for k in keys]
+def _quoted(keys: list[Any], keyed: bool) -> str:
+    names = [_entry(k, keyed) for k in keys]
+    shown = [f"`self.{n}`" if n.startswith("params[") else f"`{n}`" for n in names]
     return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
 
 
@@ -288,6 +295,7 @@ def _unshared_finding(
     engine: dict[Any, Finding],
     entry: ParameterCopy | None,
     init: Any,
+    keyed: bool,
 ) -> Finding:
     holders = [h for k in keys for h in unshared[k]]
     layer = entry.layer if entry and entry.layer else (holders[0].layer if holders else None)
@@ -301,12 +309,12 @@ def _unshared_finding(
         themselves = "itself" if len(keys) == 1 else "themselves"
         message = (
             f"`{name}.__init__` gives {'a copy' if own == 'copies' else 'an array of its own'} of "
-            f"{_quoted(keys)}{to} (line {entry.line}): {consequence}; pass {_quoted(keys)} {themselves}"
+            f"{_quoted(keys, keyed)}{to} (line {entry.line}): {consequence}; pass {_quoted(keys, keyed)} {themselves}"
         )
     else:
         message = (
             f"the layers of `{name}` do not use the arrays in `{name}.params` "
-            f"({', '.join(f'`{_entry(k)}`' for k in keys)}): {consequence}; give the layers those very arrays"
+            f"({', '.join(f'`{_entry(k, keyed)}`' for k in keys)}): {consequence}; give the layers those very arrays"
         )
     evidence = []
     for k in keys:
@@ -314,11 +322,11 @@ def _unshared_finding(
         others = [f"`{h.layer}.{h.attr}`" for h in unshared[k] if not h.copy]
         held = [f"a copy is held by {', '.join(copies)}"] if copies else []
         held += [f"{', '.join(others)} has its shape but other values"] if others else []
-        evidence.append(("identity", f"{_entry(k)} is not an array any layer uses; {'; '.join(held)}"))
+        evidence.append(("identity", f"{_entry(k, keyed)} is not an array any layer uses; {'; '.join(held)}"))
     evidence.append(
         (
             "in-place step",
-            "; ".join(f"{_entry(k)} -= {STEP:g}·u (u in [0.5, 1.5]): output changed by {effects[k]:.3g}"
+            "; ".join(f"{_entry(k, keyed)} -= {STEP:g}·u (u in [0.5, 1.5]): output changed by {effects[k]:.3g}"
                       for k in keys),
         )
     )
@@ -339,7 +347,7 @@ def _unshared_finding(
         param=", ".join(str(k) for k in keys),
         measured=max(effects[k] for k in keys),
         threshold=THRESHOLD,
-        fix=entry.fixed if entry and entry.fixed else f"self.layers[...] = Layer(self.{_entry(keys[0])}, ...)",
+        fix=entry.fixed if entry and entry.fixed else f"self.layers[...] = Layer(self.{_entry(keys[0], keyed)}, ...)",
         evidence=tuple(evidence),
         **location,
     )

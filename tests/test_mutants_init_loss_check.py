@@ -1,0 +1,161 @@
+"""init-loss (BPD502): the cases its mutation run showed no test telling apart.
+
+The book-style network of `tests/test_init_loss_findings.py`, varied one way at a time and
+checked in-process by `check_file`: a large weight decay added to `loss()` (only the data term
+counts), a loss layer that keeps its probabilities in a tuple (the batch-wide softmax is
+blamed although no softmax finding names it), weights that are a fixed array (no constructor
+argument to blame), a loss formula three times too large (its evidence) and three networks in
+one script (one without a cross-entropy, one fine, one with large weights: only the last is
+reported). Every line is found in the file's text; every number is read from the finding.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+
+import pytest
+from test_init_loss_findings import LN3, NET, PER_ROW, initial_loss, line_of, spread_of
+
+from backprop_doctor.options import Options
+from backprop_doctor.pipeline import check_file
+
+RULE = "init-loss"
+BASE = NET.format(axis=PER_ROW, std=0.01)
+
+
+@pytest.fixture(autouse=True)
+def restored_interpreter():
+    saved = list(sys.path), list(sys.meta_path), set(sys.modules)
+    yield
+    sys.path[:], sys.meta_path[:] = saved[0], saved[1]
+    for name in set(sys.modules) - saved[2]:
+        if name.startswith("__bpd") or type(sys.modules[name]).__name__ == "StubModule":
+            del sys.modules[name]
+
+
+def edited(*edits: tuple[str, str]) -> str:
+    text = BASE
+    for old, new in edits:
+        assert old in text, old
+        text = text.replace(old, new)
+    return text
+
+
+def findings(tmp_path: Path, text: str):
+    path = tmp_path / "net.py"
+    path.write_text(text, encoding="utf-8")
+    report = check_file(path, Options(training=False))
+    assert "internal_errors" not in report.extras, report.extras.get("internal_errors")
+    return str(path), report.by_name(RULE)
+
+
+LOSS = "return self.lastLayer.forward(self.predict(x), t)\n"
+
+
+@pytest.mark.parametrize("decay", ["1e4", "0.0"])
+def test_only_the_data_term_of_the_loss_counts_a_weight_decay_does_not(tmp_path, decay):
+    """`loss()` adds 0.5 · 1e4 · Σ W² (about 12 with these weights): the loss layer alone starts
+    at ln 3, so nothing is reported, as without the decay."""
+    text = edited((LOSS, f"return self.lastLayer.forward(self.predict(x), t) + 0.5 * {decay} * np.sum(self.params['W'] ** 2)\n"))
+    assert findings(tmp_path, text)[1] == []
+
+
+TUPLE = (
+    "        self.y, self.t = softmax(x), t\n        return -np.sum(t * np.log(self.y + 1e-7)) / x.shape[0]",
+    "        e = np.exp(x - np.max(x))\n        p = e / np.sum(e)\n        self.cache = (p, t)\n"
+    "        return -np.sum(t * np.log(p + 1e-7)) / x.shape[0]",
+)
+TUPLE_BACKWARD = (
+    "        return dout * (self.y - self.t) / self.t.shape[0]",
+    "        p, t = self.cache\n        return dout * (p - t) / t.shape[0]",
+)
+
+
+def test_a_loss_near_ln_n_c_blames_the_softmax_even_when_no_softmax_finding_names_it(tmp_path):
+    """The probabilities live in a tuple (`self.cache`), which the softmax check does not read:
+    the loss alone, about ln(5·3), says the softmax runs over the whole batch."""
+    text = edited(TUPLE, TUPLE_BACKWARD)
+    _, [finding] = findings(tmp_path, text)
+    loss = LN3 + finding.measured
+    assert (finding.layer, finding.line, finding.highlight) == ("Net", None, ())
+    assert finding.message == (
+        f"the loss at initialisation is {loss:.2f}, expected about ln 3 = 1.10 for 3 classes: {loss:.2f} ≈ "
+        f"ln(N·C) = ln(5·3) = {math.log(15):.2f}, the loss of a softmax over the whole batch; normalise each row "
+        "in the softmax, not the whole batch"
+    )
+    assert finding.fix == "exp_x / np.sum(exp_x, axis=-1, keepdims=True)"
+    assert finding.evidence == (
+        ("initial loss", initial_loss(text, loss, 5, std=0.01)),
+        ("scores", f"standard deviation of the scores at initialisation: {spread_of(finding):.3g}"),
+    )
+
+
+def test_weights_that_are_a_fixed_array_are_blamed_without_naming_the_constructor_argument(tmp_path):
+    """`weight_init_std` is not used to make these weights: naming it (it is already 0.01) would
+    change nothing, so the fix is a small random initialisation."""
+    fixed = "'W': np.linspace(-40.0, 40.0, input_size * output_size).reshape(input_size, output_size)"
+    text = edited(("'W': weight_init_std * np.random.randn(input_size, output_size)", fixed))
+    path, [finding] = findings(tmp_path, text)
+    loss, init = LN3 + finding.measured, line_of(text, "def __init__(self, input_size, output_size")
+    assert (finding.file, finding.line, finding.highlight) == (path, init, (init,))
+    assert finding.message == (
+        f"the loss at initialisation is {loss:.2f}, expected about ln 3 = 1.10 for 3 classes: the scores have "
+        f"standard deviation {spread_of(finding):.3g}, so the softmax is already confident, and wrong, before "
+        "training; start from smaller weights in `Net.__init__`"
+    )
+    assert finding.fix == "W = 0.01 * np.random.randn(n_in, n_out)"
+
+
+def test_a_loss_formula_too_large_has_the_initial_loss_and_the_scores_as_evidence(tmp_path):
+    text = edited(("return -np.sum(t * np.log(self.y + 1e-7)) / x.shape[0]", "return -np.sum(t * np.log(self.y + 1e-7)) * 3.0"))
+    _, [finding] = findings(tmp_path, text)
+    loss = LN3 + finding.measured
+    assert finding.evidence == (
+        ("initial loss", initial_loss(text, loss, 5, std=0.01)),
+        ("scores", f"standard deviation of the scores at initialisation: {spread_of(finding):.3g}"),
+    )
+    assert (finding.measured, finding.threshold) == (pytest.approx(abs(loss - LN3)), pytest.approx(LN3))
+
+
+OTHERS = '''
+
+class SquaredLoss:
+    def forward(self, x, t):
+        self.diff = x - t
+        return 0.5 * np.sum(self.diff ** 2) / x.shape[0]
+
+    def backward(self, dout=1):
+        return dout * self.diff / self.diff.shape[0]
+
+
+class Regressor(Net):
+    def __init__(self, input_size, output_size, weight_init_std=0.01):
+        super().__init__(input_size, output_size, weight_init_std)
+        self.lastLayer = SquaredLoss()
+
+
+class BigNet(Net):
+    pass
+'''
+
+
+def test_of_three_networks_only_the_one_with_large_weights_is_reported(tmp_path):
+    """A regressor (no cross-entropy: not measured), a well-started `Net` and a `BigNet` drawn
+    with `weight_init_std=10.0`, built in that order: none stops the others being checked."""
+    script = "    net = Net(input_size=8, output_size=3, weight_init_std=0.01)\n"
+    text = edited(
+        ("\n\nif __name__ == '__main__':", OTHERS + "\n\nif __name__ == '__main__':"),
+        (script, "    reg = Regressor(input_size=8, output_size=3, weight_init_std=10.0)\n" + script
+         + "    big = BigNet(input_size=8, output_size=3, weight_init_std=10.0)\n"),
+    )  # fmt: skip
+    path, [finding] = findings(tmp_path, text)
+    line = line_of(text, "'W': weight_init_std * np.random.randn")
+    assert (finding.layer, finding.file, finding.line) == ("BigNet", path, line)
+    assert finding.message.endswith(
+        f"(line {line}; `weight_init_std` is 10.0, try 0.01): the scores have standard deviation "
+        f"{spread_of(finding):.3g}, so the softmax is already confident, and wrong, before training; start from "
+        "smaller weights in `BigNet.__init__`"
+    )
+    assert finding.fix == "BigNet(..., weight_init_std=0.01)"
