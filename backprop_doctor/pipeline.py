@@ -124,13 +124,17 @@ def _check_namespace(context: CheckContext, report: Report) -> None:
     replayed = _replay(context, report)
     _keep_recursion_limit()
     if not found and not observed and not replayed:
-        report.findings.append(
-            rule("nothing-to-check").finding(
-                "No layer class (forward/backward), cs231n function pair or network was found in this file: "
-                "define them here or import them from a file beside it.",
-                file=context.source.path,
-            )
+        stopped = next((f for f in report.findings if f.name == "program-stopped"), None)
+        message = (
+            "No layer class (forward/backward), cs231n function pair or network was found in this file: "
+            "define them here or import them from a file beside it."
         )
+        if stopped is not None and stopped.line:
+            message = (
+                f"Your program stopped at line {stopped.line} before it built anything backprop-doctor could check, and "
+                "this file defines no layer class, function pair or network of its own: make it run that far (see below)."
+            )
+        report.findings.append(rule("nothing-to-check").finding(message, file=context.source.path))
         return
     calls = context.source.facts.constructor_calls
     forced = static.parse_build_expression(opts.build) if opts.build else None

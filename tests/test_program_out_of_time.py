@@ -36,3 +36,18 @@ def test_a_program_stopped_by_the_run_budget_is_named(tmp_path):
     assert finding["severity"] == "info"
     assert re.match(r"your program was stopped after \d+ s of watching it \(the --run-budget\)", finding["message"])
     assert report["extras"]["observed_run"]["stopped"] == "budget"
+
+
+STOPS = '''\
+import numpy as np
+
+X = np.load("folds/X_1.npy")  # a data file the program's folder does not hold
+W = np.zeros((X.shape[1], 1))
+'''
+
+
+def test_nothing_to_check_after_a_program_that_stopped_says_where_it_stopped(tmp_path):
+    report = check(write(tmp_path, "experiment.py", STOPS))
+    (nothing,) = [f for f in report["findings"] if f["name"] == "nothing-to-check"]
+    assert nothing["message"].startswith("Your program stopped at line 3 before it built anything backprop-doctor could check")
+    assert [f["line"] for f in report["findings"] if f["name"] == "program-stopped"] == [3]
