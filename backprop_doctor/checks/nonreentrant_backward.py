@@ -17,7 +17,55 @@ Fix:
     self.dW = np.dot(self.x.T, dout)
 """
 
+from __future__ import annotations
+
+import ast
+import os
+from collections.abc import Iterator
+from typing import Any
+
+from backprop_doctor.findings import Finding
+from backprop_doctor.static.files import source_tree
+
 NAME = "nonreentrant-backward"
 CODE = "BPD203"
 SEVERITY = "error"
 STAGE = "contract"
+
+
+def run(context: Any) -> Iterator[Finding]:
+    """A backward that applies an optimizer's update itself (`self.weights -= lr * m_hat / ...`) changes
+    what the next call computes by design: an info that says why its gradients were not compared,
+    not an error. The engine's finding is completed in place in `context.findings`."""
+    for i, finding in enumerate(context.findings):
+        if finding.name != NAME or finding.severity != "error" or not finding.layer:
+            continue
+        path = os.path.abspath(finding.file) if finding.file else (os.path.abspath(context.source.path) if context.source else None)
+        tree = source_tree(path)[1] if path else None
+        updates = _own_updates(tree, finding.layer) if tree is not None else []
+        if updates:
+            context.findings[i] = finding.replace(
+                severity="info",
+                line=updates[0],
+                highlight=tuple(updates[:6]),
+                message=(
+                    f"`{finding.layer}.backward` updates the layer's parameters itself (line {updates[0]}), so a second call "
+                    "computes with other weights: its gradients could not be compared twice; keep the update out of "
+                    "backward (an optimizer's step after it) to have them checked"
+                ),
+            )
+    yield from ()
+
+
+def _own_updates(tree: ast.Module, layer: str) -> list[int]:
+    """Lines of the class `layer`'s backward that move its parameters (`self.W -= lr * g`)."""
+    from backprop_doctor.static.updates import parameter_updates
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef) and node.name == layer:
+            backward = next((m for m in node.body if isinstance(m, ast.FunctionDef) and m.name in ("backward", "backprop", "backward_pass")), None)
+            if backward is None:
+                return []
+            module = ast.Module(body=[backward], type_ignores=[])
+            return sorted({u.line for u in parameter_updates(module) if u.target.startswith("self.")})
+    return []
