@@ -132,7 +132,8 @@ class Outcomes:
                 )
             self.report.measurements.append(Measurement(self.layer, "(all)", joint, verdict))
             return
-        batch = int(np.shape(self.x)[0]) if np.ndim(self.x) >= 1 else None
+        axis = getattr(self.adapter, "batch_axis", 0) if np.ndim(self.x) == 2 else 0  # `X (n_x, m)`: m samples
+        batch = int(np.shape(self.x)[axis]) if np.ndim(self.x) >= 1 else None
         for a, error, a_kinked, a_step in failing:
             step = a_step * a.scale
             result = gradcheck.elementwise(

@@ -122,8 +122,12 @@ def test_a_factor_of_four_in_db1_is_reported_at_its_line(tmp_path):
         tmp_path, "gradient_checking.py", GRADIENT_CHECKING,
         "db1 = 1.0 / m * np.sum(dZ1", "db1 = 4.0 / m * np.sum(dZ1",
     )  # fmt: skip
-    found = {(f["code"], f["param"], f["line"]) for f in errors(check(path))}
+    report = check(path)
+    found = {(f["code"], f["param"], f["line"]) for f in errors(report)}
     assert found == {("BPD101", "b1", line_of(path, "db1 = 4.0 / m"))}
+    (finding,) = errors(report)
+    # X holds one sample per column: the 4 features are not the batch
+    assert "4 × the numerical gradient" in finding["message"] and "batch size" not in finding["message"]
 
 
 def test_a_dropout_pair_without_its_initialiser_is_checked_and_its_missing_rescale_found(tmp_path):

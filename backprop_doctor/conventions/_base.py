@@ -218,6 +218,7 @@ class Adapter:
     train: bool = True
     dout_is_input: bool = True  # backward receives the upstream gradient
     notes: list[str] = field(default_factory=list)
+    batch_axis: int = 0  # where the input keeps its samples: -1 for one sample per column (`X (n_x, m)`)
 
     def params(self) -> dict[str, np.ndarray]:
         raise NotImplementedError

@@ -97,7 +97,7 @@ def _returned_names(func: Any) -> list[str]:
 
 class FunctionNetwork(Adapter):
     def __init__(self, name: str, forward: Any, backward: Any, cost: Any, params: dict[str, np.ndarray], extra: dict[str, Any]):
-        super().__init__(name=name, kind="function-network", target=forward, is_loss=True)
+        super().__init__(name=name, kind="function-network", target=forward, is_loss=True, batch_axis=-1)
         self._forward, self._backward, self._cost = forward, backward, cost
         self._params, self._extra = params, extra
         self.dout_is_input = False
