@@ -192,10 +192,23 @@ class Contracts:
         if isinstance(upstream, np.ndarray) and not (isinstance(dout, np.ndarray) and identical(dout, upstream)):
             dout = upstream.copy()  # the first call wrote into its dout: give the second a fresh one
         stand_ins = self._stand_ins(rebound) if rebound is not None else {}
-        if stand_ins:
-            dx2, grads2 = self._second_backward(dout, stand_ins)
-        else:
-            dx2, grads2 = self._backward(dout, copy_grads=False, copy_dx=False)
+        try:
+            if stand_ins:
+                dx2, grads2 = self._second_backward(dout, stand_ins)
+            else:
+                dx2, grads2 = self._backward(dout, copy_grads=False, copy_dx=False)
+        except Exception as error:  # noqa: BLE001 - the first call ran: what it consumed is gone (`cache.pop()`)
+            self.reentrant = False
+            inner = next((a for a in error.args if isinstance(a, BaseException)), error)  # the user's error, not our wrapper
+            self._add(
+                "nonreentrant-backward",
+                f"calling `{self.layer}.backward` a second time with the same dout raised {type(inner).__name__} ({inner}): "
+                "it consumes what forward left (`cache.pop()`, a list emptied); right once per forward, as training "
+                "calls it, but a gradient check or a retry cannot call it again; read the cache without changing it",
+                severity="warning",
+                **locate.where(target).fields(),
+            )
+            return None
         grads2 = {**grads2, _DX: dx2}
         grads = self._grads  # the first call's gradients (copies if the second wrote into them)
         reentrant = all(
