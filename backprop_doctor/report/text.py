@@ -383,7 +383,13 @@ def _loss_trend(report: Report) -> str | None:
     yours = [as_float(v) for v in training.get("program") or training.get("yours") or ()]  # the program's own, when replayed
     if len(yours) < 2:
         return None
-    first, last = yours[0], yours[-1]
+    if not math.isfinite(yours[-1]):
+        return "rises"
+    # a curve of one sample per step is noisy: its first and last fifths are compared, not two points
+    span = max(1, len(yours) // 5)
+    head, tail = yours[:span], yours[-span:]
+    first = sum(head) / len(head) if all(math.isfinite(v) for v in head) else yours[0]
+    last = sum(tail) / len(tail)
     if not math.isfinite(last) or (math.isfinite(first) and last > first * 1.01):
         return "rises"
     if not math.isfinite(first) or last > first * 0.9:

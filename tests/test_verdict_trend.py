@@ -1,0 +1,23 @@
+"""The verdict's "the loss rises" reads the program's curve by its first and last fifths: a curve of
+one sample per step is noisy, and its last point can sit above its first while it falls."""
+
+from __future__ import annotations
+
+from backprop_doctor.findings import Report
+from backprop_doctor.report.text import _loss_trend
+
+
+def trend(curve: list[float]) -> str | None:
+    report = Report(seed=0)
+    report.extras["training"] = {"program": curve}
+    return _loss_trend(report)
+
+
+def test_a_noisy_falling_curve_whose_last_point_is_high_falls():
+    assert trend([0.70, 0.65, 0.60, 0.55, 0.50, 0.45, 0.40, 0.35, 0.30, 0.72]) == "falls"
+
+
+def test_a_rising_curve_rises_and_a_flat_one_is_flat():
+    assert trend([1.0, 1.1, 1.2, 1.3, 1.4, 1.5, 1.6, 1.7, 1.8, 1.9]) == "rises"
+    assert trend([1.0, 1.0, 0.99, 1.0, 1.01, 1.0, 0.99, 1.0, 1.0, 0.995]) == "flat"
+    assert trend([1.0, 2.0, float("nan")]) == "rises"
