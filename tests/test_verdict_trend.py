@@ -1,5 +1,6 @@
-"""The verdict's "the loss rises" reads the program's curve by its first and last fifths: a curve of
-one sample per step is noisy, and its last point can sit above its first while it falls."""
+"""The verdict reads the program's curve by its first and last fifths, and a factor is called the batch
+size only when it is one. A curve of one sample per step is noisy: its last point can sit above
+its first while it falls."""
 
 from __future__ import annotations
 
@@ -21,3 +22,17 @@ def test_a_rising_curve_rises_and_a_flat_one_is_flat():
     assert trend([1.0, 1.1, 1.2, 1.3, 1.4, 1.5, 1.6, 1.7, 1.8, 1.9]) == "rises"
     assert trend([1.0, 1.0, 0.99, 1.0, 1.01, 1.0, 0.99, 1.0, 1.0, 0.995]) == "flat"
     assert trend([1.0, 2.0, float("nan")]) == "rises"
+
+
+def test_a_factor_equal_to_the_number_of_features_is_not_called_the_batch_size(tmp_path):
+    from tests.userfiles import check
+
+    text = (
+        "import numpy as np\n\nrng = np.random.default_rng(0)\nX = rng.normal(size=(40, 3))\n"
+        "y = X @ np.array([[1.0], [-1.0], [0.5]])\nW = np.zeros((3, 1))\nfor i in range(100):\n"
+        "    out = X @ W\n    loss = np.mean((out - y) ** 2)\n    dW = 2 * X.T @ (out - y) / len(X) * 3\n    W -= 0.01 * dW\n"
+    )
+    path = tmp_path / "regression.py"
+    path.write_text(text, encoding="utf-8")
+    (finding,) = [f for f in check(path)["findings"] if f["name"] == "step-gradient-mismatch"]
+    assert "3 × the gradient of your loss" in finding["message"] and "batch size" not in finding["message"]

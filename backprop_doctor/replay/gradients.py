@@ -838,7 +838,8 @@ def _batch_sizes(capture: Capture, namespace: dict[str, Any]) -> tuple[int, ...]
             sizes.add(int(value.shape[0]))
             if value.ndim == 2 and value.shape[1] > 1:
                 sizes.add(int(value.shape[1]))
-    return tuple(sorted(sizes))
+    widths = {int(n) for moved in capture.moved for n in np.shape(moved.value)}  # features and units, not samples
+    return tuple(sorted(sizes - widths or sizes))
 
 
 __all__ = ["Measured", "StepResult", "replay_step"]
