@@ -31,6 +31,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from backprop_doctor.findings import Finding
+from backprop_doctor.static.definitions import find_function
 from backprop_doctor.static.files import source_tree
 from backprop_doctor.static.fixes import gradient_fix
 from backprop_doctor.static.steps import _signed_terms
@@ -126,21 +127,17 @@ def _softmax_passing_through(tree: ast.Module, layer: str | None) -> tuple[str, 
 def _log_likelihood_loss(tree: ast.Module, layer: str | None) -> int | None:
     """The line of `return y * np.log(p) + (1 - y) * np.log(1 - p)` in the `loss` method of the class
     `layer`: a sum of logs of probabilities with no minus in front, a log-likelihood."""
-    if not layer:
+    loss = find_function(tree, f"{layer}.loss") if layer else None
+    returned = [r for r in ast.walk(loss) if isinstance(r, ast.Return) and r.value is not None] if loss else []
+    if len(returned) != 1:
         return None
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ClassDef) and node.name == layer:
-            loss = next((m for m in node.body if isinstance(m, ast.FunctionDef) and m.name == "loss"), None)
-            returned = [r for r in ast.walk(loss) if isinstance(r, ast.Return) and r.value is not None] if loss else []
-            if len(returned) != 1:
-                return None
-            value = returned[0].value
-            while isinstance(value, ast.Call) and ast.unparse(value.func).endswith(("mean", "sum")) and value.args:
-                value = value.args[0]  # `np.mean(y * np.log(p) + ...)`
-            negated = isinstance(value, ast.UnaryOp) and isinstance(value.op, ast.USub)
-            logs = [n for n in ast.walk(value) if isinstance(n, ast.Call) and ast.unparse(n.func).endswith("log")]
-            terms = _signed_terms(value)
-            if logs and not negated and all(sign > 0 and not isinstance(t, ast.UnaryOp) for sign, t in terms):
-                return returned[0].lineno
+    value = returned[0].value
+    while isinstance(value, ast.Call) and ast.unparse(value.func).endswith(("mean", "sum")) and value.args:
+        value = value.args[0]  # `np.mean(y * np.log(p) + ...)`
+    negated = isinstance(value, ast.UnaryOp) and isinstance(value.op, ast.USub)
+    logs = [n for n in ast.walk(value) if isinstance(n, ast.Call) and ast.unparse(n.func).endswith("log")]
+    terms = _signed_terms(value)
+    if logs and not negated and all(sign > 0 and not isinstance(t, ast.UnaryOp) for sign, t in terms):
+        return returned[0].lineno
     return None
 

@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from backprop_doctor.findings import Finding
+from backprop_doctor.static.definitions import find_function
 from backprop_doctor.static.files import source_tree
 
 NAME = "nonreentrant-backward"
@@ -61,11 +62,8 @@ def _own_updates(tree: ast.Module, layer: str) -> list[int]:
     """Lines of the class `layer`'s backward that move its parameters (`self.W -= lr * g`)."""
     from backprop_doctor.static.updates import parameter_updates
 
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ClassDef) and node.name == layer:
-            backward = next((m for m in node.body if isinstance(m, ast.FunctionDef) and m.name in ("backward", "backprop", "backward_pass")), None)
-            if backward is None:
-                return []
-            module = ast.Module(body=[backward], type_ignores=[])
-            return sorted({u.line for u in parameter_updates(module) if u.target.startswith("self.")})
-    return []
+    backward = next((f for name in ("backward", "backprop", "backward_pass") if (f := find_function(tree, f"{layer}.{name}"))), None)
+    if backward is None:
+        return []
+    module = ast.Module(body=[backward], type_ignores=[])
+    return sorted({u.line for u in parameter_updates(module) if u.target.startswith("self.")})

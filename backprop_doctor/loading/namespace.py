@@ -235,13 +235,9 @@ def python2_names() -> None:
     import functools
     import importlib
 
-    old = {
-        "xrange": range, "raw_input": input, "unicode": str, "basestring": str, "long": int, "unichr": chr,
-        "reduce": functools.reduce, "reload": importlib.reload,
-    }  # fmt: skip
-    for name, value in old.items():
-        if not hasattr(builtins, name):
-            setattr(builtins, name, value)
+    for name, new in PYTHON2_NAMES.items():
+        if name != "cmp" and not hasattr(builtins, name):  # `cmp` has no one-name spelling
+            setattr(builtins, name, eval(new, {"functools": functools, "importlib": importlib}))  # noqa: S307 - our own table
 
 
 def load_error_finding(

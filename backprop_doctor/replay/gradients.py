@@ -552,15 +552,15 @@ def _clip_bound(step: TrainingStep, moved: Moved) -> float | None:
     step or in the function that updates: entries at it are clipped, not the loss's gradient."""
     import ast
 
+    from backprop_doctor.static.definitions import find_function
     from backprop_doctor.static.files import source_tree
 
     nodes: list[ast.AST] = list(step.prefix)
     site = moved.site
     tree = source_tree(site.file)[1] if site.file else None
-    if tree is not None or site.update.function:
-        owner = tree if tree is not None else None
-        function = site.update.function.rpartition(".")[2] if site.update.function else None
-        nodes += [n for n in ast.walk(owner) if isinstance(n, ast.FunctionDef) and n.name == function] if owner is not None else []
+    updating = find_function(tree, site.update.function) if tree is not None and site.update.function else None
+    if updating is not None:  # the other file's function that makes the update (`RNN.backprop`)
+        nodes.append(updating)
     for node in (n for top in nodes for n in ast.walk(top)):
         if isinstance(node, ast.Call) and ast.unparse(node.func).rpartition(".")[2] == "clip" and len(node.args) >= 3:
             try:

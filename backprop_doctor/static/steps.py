@@ -29,7 +29,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from backprop_doctor.static.definitions import _child_blocks, _qualnames
+from backprop_doctor.static.definitions import _child_blocks, _qualnames, find_function
 from backprop_doctor.static.tree import walk
 from backprop_doctor.static.updates import _LEARNING_RATE, _VELOCITY, Update, _identifiers, list_update, parameter_updates, unpacked
 
@@ -894,11 +894,7 @@ def _computed_from_parameters(prefix: Sequence[ast.stmt], updating: Sequence[ast
 def _forward_method(tree: ast.Module, method: str) -> str | None:
     """The one-input forward method (`query(self, inputs_list)`) of the class `method` ("Net.train") belongs to."""
     owner = method.rpartition(".")[0]
-    for node in walk(tree):
-        if isinstance(node, ast.ClassDef) and node.name == owner.rpartition(".")[2]:
-            defs = {d.name: d for d in node.body if isinstance(d, (ast.FunctionDef, ast.AsyncFunctionDef))}
-            return next((f for f in (*_FORWARD_METHODS, "query") if f in defs and len(defs[f].args.args) == 2), None)
-    return None
+    return next((f for f in (*_FORWARD_METHODS, "query") if (node := find_function(tree, f"{owner}.{f}")) and len(node.args.args) == 2), None)
 
 
 class _Substituted(ast.NodeTransformer):
