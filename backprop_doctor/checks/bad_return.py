@@ -37,17 +37,44 @@ STAGE = "gradient"
 
 
 def run(context: Any) -> Iterator[Finding]:
-    """A backward that ends in `return None` on purpose (the first layer of a network, whose input
-    gradient nobody reads) is a warning that says so, not an error; the engine's finding is
-    completed in place in `context.findings`."""
-    for i, finding in enumerate(context.findings):
-        if finding.name != NAME or "returns None" not in finding.message or finding.severity != "error" or not finding.file or not finding.line:
-            continue
-        tree = source_tree(os.path.abspath(finding.file))[1]
-        node = next((n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.lineno <= finding.line <= (n.end_lineno or n.lineno)), None) if tree else None
-        last = node.body[-1] if node is not None and node.body else None
+    """Complete the engine's bad-return findings in place in `context.findings`, from the source:
+
+    - a function not written yet (its body is `pass`, or its TODO block holds only `pass` and it
+      returns a name still None) is a warning that says so, at the `pass`;
+    - a backward that ends in `return None` on purpose (the first layer of a network, whose input
+      gradient nobody reads) is a warning that says when that is right;
+    - the backward of a whole model, whose result every call in the file throws away
+      (`net.backward(dout)` as a statement), returns nothing on purpose: no finding."""
+    kept = []
+    for finding in context.findings:
+        if finding.name == NAME and finding.severity == "error" and finding.file and finding.line:
+            finding = _completed(finding)
+        if finding is not None:
+            kept.append(finding)
+    context.findings[:] = kept
+    yield from ()
+
+
+def _completed(finding: Finding) -> Finding | None:
+    tree = source_tree(os.path.abspath(finding.file))[1]
+    node = _function_at(tree, finding.line) if tree else None
+    if node is None:
+        return finding
+    stub = _not_written(node)
+    if stub is not None:
+        line, what = stub
+        name = finding.message.split("`")[1] if finding.message.count("`") >= 2 else node.name
+        return finding.replace(
+            severity="warning",
+            line=line,
+            highlight=(line,),
+            message=f"`{name}` is not written yet: {what}; write it before anything can learn",
+            fix=None,
+        )
+    last = node.body[-1] if node.body else None
+    if "returns None, so the gradient stops here" in finding.message:
         if isinstance(last, ast.Return) and isinstance(last.value, ast.Constant) and last.value.value is None:
-            context.findings[i] = finding.replace(
+            return finding.replace(
                 severity="warning",
                 line=last.lineno,
                 highlight=(last.lineno,),
@@ -55,4 +82,56 @@ def run(context: Any) -> Iterator[Finding]:
                                                 f"{last.lineno}), so the gradient stops here: right for a network's first layer only")
                 .replace(": return dx", "; otherwise return dx"),
             )
-    yield from ()
+        owner = finding.layer or ""
+        if last is not None and not any(isinstance(n, ast.Return) and n.value is not None for n in ast.walk(node)) and _whole_model(tree, owner, node.name):
+            return None
+    return finding
+
+
+def _function_at(tree: ast.Module, line: int) -> ast.FunctionDef | None:
+    """The innermost def whose lines hold `line`."""
+    found = None
+    for n in ast.walk(tree):
+        if isinstance(n, ast.FunctionDef) and n.lineno <= line <= (n.end_lineno or n.lineno):
+            if found is None or n.lineno >= found.lineno:
+                found = n
+    return found
+
+
+def _not_written(node: ast.FunctionDef) -> tuple[int, str] | None:
+    """(line of the `pass`, what shows it) for a function left as a stub: a body of nothing but a
+    docstring and `pass` (or `...`), or an assignment's TODO block that only says `pass` before the
+    function returns a name it bound to None (cs231n's `out = None ... pass ... return out, cache`)."""
+    body = [s for s in node.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant) and isinstance(s.value.value, str))]
+    passes = [s for s in body if isinstance(s, ast.Pass) or (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant) and s.value.value is Ellipsis)]
+    if not passes:
+        return None
+    if len(body) == len(passes):
+        return passes[0].lineno, f"its body is `pass` (line {passes[0].lineno})"
+    nones = {t.id for s in body if isinstance(s, ast.Assign) and isinstance(s.value, ast.Constant) and s.value.value is None for t in s.targets if isinstance(t, ast.Name)}
+    bound = {t.id for s in body if isinstance(s, (ast.Assign, ast.AugAssign, ast.AnnAssign)) and not (isinstance(s, ast.Assign) and isinstance(s.value, ast.Constant))
+             for t in (s.targets if isinstance(s, ast.Assign) else [s.target]) for t in ast.walk(t) if isinstance(t, ast.Name)}
+    returned = [n.id for s in body if isinstance(s, ast.Return) and s.value is not None for n in ast.walk(s.value) if isinstance(n, ast.Name)]
+    still_none = [name for name in returned if name in nones and name not in bound]
+    if still_none:
+        return passes[0].lineno, f"`{still_none[0]}` is still None where it returns (its code is `pass`, line {passes[0].lineno})"
+    return None
+
+
+def _whole_model(tree: ast.Module, owner: str, method: str) -> bool:
+    """Whether class `owner` is a whole model: every instance the file makes is bound to a name
+    (`net = Net()`, `self.model = Net()`), never put in a list of layers or handed on, and every call
+    of its `method` on those names is a statement of its own, its result thrown away."""
+    if not owner.isidentifier():
+        return False
+    names: set[str] = set()
+    parents = {id(child): parent for parent in ast.walk(tree) for child in ast.iter_child_nodes(parent)}
+    for call in ast.walk(tree):
+        if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == owner:
+            parent = parents.get(id(call))
+            if not (isinstance(parent, ast.Assign) and len(parent.targets) == 1):
+                return False
+            names.add(ast.unparse(parent.targets[0]))
+    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == method
+             and ast.unparse(n.func.value) in names]
+    return bool(calls) and all(isinstance(parents.get(id(c)), ast.Expr) for c in calls)

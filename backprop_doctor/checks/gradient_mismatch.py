@@ -56,7 +56,21 @@ def run(context: Any) -> Iterator[Finding]:
     if source is None or source.tree is None:
         return
     here = os.path.abspath(source.path)
+    right = _right_in_training(context)
     for i, finding in enumerate(context.findings):
+        if finding.name == NAME and finding.severity == "error" and (finding.layer, finding.param) in right:
+            context.findings[i] = finding.replace(
+                severity="info",
+                pattern="right-in-training",
+                message=(
+                    f"`{finding.layer}.{finding.param}`'s gradient is not the derivative of `{finding.layer}.forward`'s output "
+                    f"as a layer's would be, yet your training step's update of `{right[(finding.layer, finding.param)]}` follows "
+                    "the gradient of your loss: your loop hands backward another gradient than that of forward's output (the "
+                    "logits' gradient ŷ − y, as a softmax or sigmoid with its cross-entropy gives it), which is right as written"
+                ),
+                fix=None,
+            )
+            continue
         tree = source.tree if not finding.file or os.path.abspath(finding.file) == here else source_tree(os.path.abspath(finding.file))[1]
         through = _softmax_passing_through(tree, finding.layer) if finding.name == NAME and tree is not None else None
         if through is not None:
@@ -97,6 +111,24 @@ def run(context: Any) -> Iterator[Finding]:
         if fix is not None:
             context.findings[i] = finding.replace(fix=fix)
     yield from ()
+
+
+def _right_in_training(context: Any) -> dict[tuple[str, str], str]:
+    """(class, attribute) -> the parameter's name in the training step, for every parameter an object
+    of that class holds whose update the training-step replay found right: a layer check of the same
+    array that disagrees judged the class by a convention the program does not follow."""
+    right: dict[tuple[str, str], str] = {}
+    wrong: set[tuple[str, str]] = set()
+    for result in context.extras.get("replay") or []:
+        for _moved, measured in result.parameters:
+            owner = result.owners.get(measured.name)
+            if owner is None:
+                continue
+            if measured.wrong or measured.inconclusive or measured.unused:
+                wrong.add(owner)
+            else:
+                right[owner] = measured.name
+    return {k: v for k, v in right.items() if k not in wrong}
 
 
 _BACKWARD = ("backward", "backward_pass", "backprop", "backward_propagation", "bprop", "grad", "gradient")

@@ -29,7 +29,7 @@ from backprop_doctor.observe.record import number
 from backprop_doctor.replay.capture import Capture, Moved
 from backprop_doctor.replay.inner import Hooks, code_of
 from backprop_doctor.replay.runner import NotReplayable, Runner
-from backprop_doctor.replay.state import describe
+from backprop_doctor.replay.state import describe, resolve
 from backprop_doctor.static.step_functions import InnerAdjoint
 from backprop_doctor.static.steps import Adjoint, LossSite, TrainingStep, _changed, _targets
 
@@ -116,6 +116,7 @@ class StepResult:
     unfitted: list[str] = field(default_factory=list)  # updates no usual loss fits (the program computes none)
     driver: str | None = None  # the call backprop-doctor made to run a loop the file never runs itself (`replay.driver`)
     clipped: str | None = None  # the clipping call (`clip_grads(model.grads, max_grad)`) that shrank most gradients by one factor
+    owners: dict[str, tuple[str, str]] = field(default_factory=dict)  # "clf.W1" -> ("Classifier", "W1"): the object a parameter is held by
 
     @property
     def wrong(self) -> list[tuple[Moved, Measured]]:
@@ -373,6 +374,7 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
         result.symmetric = symmetric_weights(capture.moved)
         rng = np.random.default_rng(seed + 1)
         result.clipped = _clipped(capture.step, result)
+        result.owners = _owners(capture, result)
         if result.wrong:
             _walk_adjoints(runner, capture, result, base_namespace, base_loss, rng, deadline)
             _blame_updates(result)
@@ -408,6 +410,24 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
     result.runs = runner.runs if runner is not None else 0
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _owners(capture: Capture, result: StepResult) -> dict[str, tuple[str, str]]:
+    """For each compared parameter held by an object (`clf.W1`, `net.params['W1']`), the object's
+    class and the name it holds it under, so that a layer check of that class can be set beside it."""
+    owners = {}
+    for moved, measured in result.parameters:
+        path = moved.path or ()
+        if len(path) < 2 or path[-1][0] not in ("attr", "item"):
+            continue
+        holder = path[:-2] if path[-1][0] == "item" and len(path) >= 3 and path[-2][0] == "attr" else path[:-1]
+        try:
+            owner = resolve(capture.state.values, holder) if capture.state is not None else None
+        except (KeyError, AttributeError, IndexError, TypeError):
+            continue
+        if owner is not None and not isinstance(owner, (dict, list, tuple, np.ndarray)):
+            owners[measured.name] = (type(owner).__name__, str(path[-1][1]))
+    return owners
 
 
 def _walk_adjoints(
@@ -536,7 +556,7 @@ def _parameter(runner: Runner, moved: Moved, base_loss: float, rng: np.random.Ge
     expression = moved.gradient_name or moved.site.gradient
     inside = moved.site.update.function != runner.step.function and moved.gradient_name is None  # `self.wih += ...` in `n.train(...)`
     line, file = _imported_line(runner.step, expression, key) or (_gradient_line(runner.step, expression, key, inside), None)
-    bound = _clip_bound(runner.step, moved)
+    bound = _clip_bound(runner, moved)
     kept = np.abs(np.asarray(gradient, dtype=np.float64)) < bound * (1 - 1e-9) if bound is not None and np.ndim(gradient) else None
     if kept is not None and not kept.any():
         return None  # every entry clipped: nothing of the gradient is left to compare
@@ -547,29 +567,53 @@ def _parameter(runner: Runner, moved: Moved, base_loss: float, rng: np.random.Ge
     return measured
 
 
-def _clip_bound(step: TrainingStep, moved: Moved) -> float | None:
+def _clip_bound(runner: Runner, moved: Moved) -> float | None:
     """The bound of an elementwise clip of the gradients (`np.clip(dparam, -5, 5, out=dparam)`) in the
-    step or in the function that updates: entries at it are clipped, not the loss's gradient."""
+    step or in the function that updates: entries at it are clipped, not the loss's gradient. A bound
+    may be a name: a default of the updating function (`def update(self, lr, limit=1.0)`) or a
+    variable of the step's state (`clip = 5`)."""
     import ast
 
     from backprop_doctor.static.definitions import find_function
     from backprop_doctor.static.files import source_tree
 
-    nodes: list[ast.AST] = list(step.prefix)
     site = moved.site
-    tree = source_tree(site.file)[1] if site.file else None
+    nodes: list[ast.AST] = list(runner.step.prefix)
+    with contextlib.suppress(SyntaxError):
+        nodes.append(ast.parse(site.step, mode="eval"))  # `W -= lr * np.clip(dW, -clip, clip)`: in the update itself
+    tree = source_tree(site.file or runner.path)[1]
     updating = find_function(tree, site.update.function) if tree is not None and site.update.function else None
-    if updating is not None:  # the other file's function that makes the update (`RNN.backprop`)
+    known: dict[str, Any] = {k: v for k, v in runner.state.values.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    if updating is not None:  # the function that makes the update (`Net.update`, another file's `RNN.backprop`)
         nodes.append(updating)
+        arguments = updating.args
+        positional = [*arguments.posonlyargs, *arguments.args]
+        defaults = [*zip(positional[len(positional) - len(arguments.defaults):], arguments.defaults), *zip(arguments.kwonlyargs, arguments.kw_defaults)]
+        for argument, default in defaults:
+            with contextlib.suppress(ValueError, SyntaxError, TypeError):
+                if default is not None:
+                    known[argument.arg] = ast.literal_eval(default)
     for node in (n for top in nodes for n in ast.walk(top)):
         if isinstance(node, ast.Call) and ast.unparse(node.func).rpartition(".")[2] == "clip" and len(node.args) >= 3:
-            try:
-                low, high = ast.literal_eval(node.args[1]), ast.literal_eval(node.args[2])
-            except (ValueError, SyntaxError):
-                continue
+            low, high = _bound(node.args[1], known), _bound(node.args[2], known)
             if isinstance(high, (int, float)) and isinstance(low, (int, float)) and low == -high > float("-inf") and high > 0:
                 return float(high)
     return None
+
+
+def _bound(node: ast.expr, known: dict[str, Any]) -> Any:
+    """The number `node` stands for: a literal, a known name, or either negated; None otherwise."""
+    import ast
+
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        inner = _bound(node.operand, known)
+        return -inner if isinstance(inner, (int, float)) else None
+    if isinstance(node, ast.Name):
+        return known.get(node.id)
+    try:
+        return ast.literal_eval(node)
+    except (ValueError, SyntaxError, TypeError):
+        return None
 
 
 def _decayed(measured: Measured, gradient: Any, base: Any, loss_moved: Any, base_loss: float, rng: np.random.Generator) -> Measured | None:

@@ -391,10 +391,14 @@ def _polarity(node: ast.expr) -> int:
 
 
 class _Unsigned(ast.NodeTransformer):
-    """Drop the negations `_polarity` counted (only inside products and quotients)."""
+    """Drop the negations `_polarity` counted (only inside products and quotients: the `-limit` of
+    `np.clip(g, -limit, limit)` stays)."""
+
+    def generic_visit(self, node: ast.AST) -> ast.AST:
+        return node
 
     def visit_UnaryOp(self, node: ast.UnaryOp) -> ast.AST:
-        return self.visit(node.operand) if isinstance(node.op, ast.USub) else self.generic_visit(node)
+        return self.visit(node.operand) if isinstance(node.op, ast.USub) else node
 
     def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
         if isinstance(node.op, (ast.Mult, ast.Div)):

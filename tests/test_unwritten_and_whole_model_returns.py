@@ -1,0 +1,125 @@
+"""Functions that return None for reasons other than a forgotten `return`:
+- a whole model's backward, whose result every caller throws away (`net.backward(dout)` as a
+  statement): nothing reads an input gradient of the whole network, so no finding;
+- a function not written yet (an assignment's TODO holding `pass`): a warning that says so, at
+  the `pass`, instead of "add `return out`" to a function that already returns `out`."""
+
+from __future__ import annotations
+
+from tests.userfiles import check, errors, line_of, planted, write
+
+MODEL = '''\
+import numpy as np
+
+rng = np.random.default_rng(3)
+X = rng.normal(size=(40, 5))
+T = np.eye(3)[rng.integers(0, 3, size=40)]
+
+
+class SoftmaxClassifier:
+    def __init__(self, n_in, n_hidden, n_out):
+        self.W1 = rng.normal(size=(n_in, n_hidden)) * 0.3
+        self.W2 = rng.normal(size=(n_hidden, n_out)) * 0.3
+
+    def forward(self, x):
+        self.x = x
+        self.h = np.maximum(0, x @ self.W1)
+        z = self.h @ self.W2
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        self.p = e / e.sum(axis=1, keepdims=True)
+        return self.p
+
+    def backward(self, dz):
+        self.dW2 = self.h.T @ dz
+        dh = dz @ self.W2.T * (self.h > 0)
+        self.dW1 = self.x.T @ dh
+
+
+clf = SoftmaxClassifier(5, 12, 3)
+for step in range(200):
+    p = clf.forward(X)
+    loss = -np.sum(T * np.log(p + 1e-12)) / len(X)
+    clf.backward((p - T) / len(X))
+    clf.W1 -= 0.5 * clf.dW1
+    clf.W2 -= 0.5 * clf.dW2
+'''
+
+STUBS = '''\
+import numpy as np
+
+
+def dense_forward(x, w, b):
+    """The affine layer's forward pass; returns (out, cache)."""
+    out = None
+    # TODO: compute out from x, w and b
+    pass
+    cache = (x, w, b)
+    return out, cache
+
+
+def dense_backward(dout, cache):
+    x, w, b = cache
+    dx = dout @ w.T
+    dw = x.T @ dout
+    db = dout.sum(axis=0)
+    return dx, dw, db
+
+
+class Tanh:
+    def forward(self, x):
+        self.out = np.tanh(x)
+        return self.out
+
+    def backward(self, dout):
+        pass
+'''
+
+
+def test_a_whole_models_backward_that_returns_nothing_gets_no_finding(tmp_path):
+    path = write(tmp_path, "classifier.py", MODEL)
+    report = check(path)
+    assert [f for f in report["findings"] if f["name"] == "bad-return"] == []
+    assert errors(report) == []
+
+
+def test_a_models_backward_whose_result_is_read_must_return_it(tmp_path):
+    path = planted(tmp_path, "classifier.py", MODEL, "    clf.backward((p - T) / len(X))\n", "    dx = clf.backward((p - T) / len(X))\n")
+    (finding,) = [f for f in errors(check(path)) if f["name"] == "bad-return"]
+    assert "returns None, so the gradient stops here" in finding["message"]
+
+
+def test_a_todo_left_as_pass_is_called_not_written_at_the_pass(tmp_path):
+    path = write(tmp_path, "layers.py", STUBS)
+    report = check(path)
+    found = {f["line"]: f for f in report["findings"] if f["name"] == "bad-return"}
+    todo = line_of(path, "    pass")
+    empty = len(path.read_text().splitlines())  # Tanh.backward's `pass`, the file's last line
+    assert set(found) == {todo, empty}
+    assert all(f["severity"] == "warning" for f in found.values())
+    assert "`dense.forward` is not written yet: `out` is still None where it returns" in found[todo]["message"]
+    assert "`Tanh.backward` is not written yet: its body is `pass`" in found[empty]["message"]
+    assert "add `return out`" not in found[todo]["message"]
+
+
+def test_a_written_function_that_forgets_its_return_is_still_an_error(tmp_path):
+    source = STUBS.replace("    # TODO: compute out from x, w and b\n    pass\n", "    out = x @ w + b\n")
+    path = planted(tmp_path, "layers.py", source, "        return self.out\n", "        self.out = self.out\n")
+    (finding,) = [f for f in errors(check(path)) if f["name"] == "bad-return"]
+    assert finding["message"].startswith("`Tanh.forward` returns None")
+
+
+def test_a_model_whose_backward_takes_the_logits_gradient_is_judged_by_its_training_step(tmp_path):
+    """`forward` returns probabilities while the loop hands `backward` ŷ − y, the logits' gradient: as a
+    layer the model disagrees with itself, yet every update follows the loss: an info, not an error."""
+    path = write(tmp_path, "classifier.py", MODEL)
+    report = check(path)
+    notes = {f["param"]: f for f in report["findings"] if f["name"] == "gradient-mismatch"}
+    assert set(notes) == {"W1", "W2"}
+    assert {(f["severity"], f["pattern"]) for f in notes.values()} == {("info", "right-in-training")}
+    assert "your training step's update of `clf.W1` follows the gradient of your loss" in notes["W1"]["message"]
+
+
+def test_a_wrong_backward_of_such_a_model_is_still_an_error(tmp_path):
+    path = planted(tmp_path, "classifier.py", MODEL, "        dh = dz @ self.W2.T * (self.h > 0)\n", "        dh = dz @ self.W2.T\n")
+    found = {f["param"] for f in errors(check(path)) if f["name"] == "gradient-mismatch"}
+    assert found == {"W1"}
