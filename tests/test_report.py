@@ -412,7 +412,14 @@ def test_ok_verdict_with_warnings_mentions_them():
     text = verdict(
         Report(findings=[warning], file="net.py", built=[Built("Affine", "Affine()")], measurements=checked)
     )
-    assert text == "✓ net.py: no errors in 1 layer and 0 networks (seed 0); 1 warning below"
+    assert text == "✓ net.py: no errors in 1 layer (seed 0); 1 warning below"
+
+
+def test_ok_verdict_names_a_replayed_training_step_as_one():
+    built = [Built("Dense", "Dense()"), Built("training step (line 12)", "replayed from your program's own state")]
+    checked = [Measurement("training step", "W1", 3e-9, "ok")]
+    text = verdict(Report(file="train.py", built=built, measurements=checked))
+    assert text == "✓ train.py: no problems found in 1 layer and 1 training step (seed 0)"
 
 
 # --- numbers and sparklines ----------------------------------------------------------

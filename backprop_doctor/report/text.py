@@ -112,6 +112,8 @@ def built_kind(built: Built) -> str:
     kind = getattr(built, "kind", None)
     if kind:
         return str(kind)
+    if built.what.startswith("training step"):
+        return "training step"
     if "/" in built.what:
         return "functions"
     if re.search(r"(net|network|model)$", built.what.split("(")[0].strip(), re.IGNORECASE):
@@ -119,11 +121,20 @@ def built_kind(built: Built) -> str:
     return "layer"
 
 
-def checked_counts(report: Report) -> tuple[int, int]:
-    """How many layers (function pairs included) and networks were built and checked."""
-    checked = [b for b in report.built if not b.skipped]
-    networks = sum(1 for b in checked if built_kind(b) == "network")
-    return len(checked) - networks, networks
+def checked_counts(report: Report) -> tuple[int, int, int]:
+    """How many layers (function pairs included), networks and replayed training steps were checked."""
+    kinds = [built_kind(b) for b in report.built if not b.skipped]
+    networks, steps = kinds.count("network"), kinds.count("training step")
+    return len(kinds) - networks - steps, networks, steps
+
+
+def checked_scope(report: Report) -> str:
+    """" in 3 layers and 1 network", " in 1 layer and 1 training step": what was checked (none of a kind: not named)."""
+    counts = zip(checked_counts(report), ("layer", "network", "training step"))
+    parts = [plural(count, what) for count, what in counts if count]
+    if not parts:
+        return ""
+    return " in " + (", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0])
 
 
 def symptoms_and_others(report: Report) -> tuple[list[Finding], list[Finding]]:
@@ -162,6 +173,7 @@ def verdict(report: Report, *, ascii_only: bool = False) -> str:
     ✗ net.py: the loss rises because softmax normalises across the whole batch
       in SoftmaxWithLoss.softmax (line 16): sum over axis=1 instead.
     ✓ net.py: no problems found in 3 layers and 1 network (seed 0)
+    ✓ script.py: no problems found in 1 training step (seed 0)
     """
     ok_mark, bad_mark = ("OK", "FAIL") if ascii_only else ("✓", "✗")
     warn_mark = "WARN" if ascii_only else "!"
@@ -174,10 +186,7 @@ def verdict(report: Report, *, ascii_only: bool = False) -> str:
         why = f": {cause_sentence(first, report.file)}" if first is not None else "."
         return f"{warn_mark} {prefix}nothing was checked{why}"
     if report.ok:
-        layers, networks = checked_counts(report)
-        scope = ""
-        if layers or networks:
-            scope = f" in {plural(layers, 'layer')} and {plural(networks, 'network')}"
+        scope = checked_scope(report)
         warnings = severity_counts(report)["warning"]
         if warnings:
             return (
