@@ -163,7 +163,7 @@ class StepCapture:
         module_level = self.step.function is None
         capture.module_level = module_level
         variables = frame.f_globals if module_level else {**self._globals_read(frame), **frame.f_locals}
-        capture.state = State.take(variables)
+        capture.state = State.take(variables, later=_inner_loop_names(self.step))
         capture.namespace = frame.f_globals if module_level else dict(frame.f_globals)
 
     def _globals_read(self, frame: types.FrameType) -> dict[str, Any]:
@@ -303,3 +303,13 @@ def _copy(value: Any) -> Any:
     if isinstance(value, np.ndarray):
         return value.astype(np.float64, copy=True) if value.dtype.kind in "fiu" else None
     return number(value)
+
+
+def _inner_loop_names(step: TrainingStep) -> set[str]:
+    """Names the loop's own inner loops bind (`layer` of `for layer in net:`): a parameter they reach
+    is named by the container that holds it (`net[2].W`), not by whichever element they hold now."""
+    loop = step.loop
+    if loop is None:
+        return set()
+    return {n.id for stmt in loop.body for node in ast.walk(stmt) if isinstance(node, (ast.For, ast.comprehension))
+            for n in ast.walk(node.target) if isinstance(n, ast.Name)}

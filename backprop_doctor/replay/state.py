@@ -76,13 +76,15 @@ class State:
     uncopied: list[str] = field(default_factory=list)  # names whose value would not copy (shared)
 
     @classmethod
-    def take(cls, namespace: dict[str, Any]) -> State:
+    def take(cls, namespace: dict[str, Any], later: set[str] | frozenset[str] = frozenset()) -> State:
+        """`later`: names whose arrays are indexed after every other's (an inner loop's `layer`)."""
         names = {k: v for k, v in namespace.items() if not k.startswith("__")}
         shared = {
             id(v): v for k, v in names.items() if isinstance(v, np.ndarray) and v.size >= SHARED_ELEMENTS and not _param_name(k)
         }
         state = cls({}, shared, np.random.get_state(), random.getstate())
-        state._index(names)
+        state._index({k: v for k, v in names.items() if k not in later})
+        state._index({k: v for k, v in names.items() if k in later})  # what they reach is already indexed by its holder
         memo = dict(shared)
         for name, value in names.items():
             if isinstance(value, _ATOMIC):
@@ -96,7 +98,7 @@ class State:
         return state
 
     def _index(self, names: dict[str, Any]) -> None:
-        seen: set[int] = set()
+        seen = {id(v) for v in self.keep}
         queue: list[tuple[Any, Path]] = [(v, (("name", k),)) for k, v in names.items() if not isinstance(v, _ATOMIC)]
         while queue:
             value, path = queue.pop(0)
