@@ -232,6 +232,7 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
         line, file = (measured.line, measured.file) if measured.line else (moved.site.line, moved.site.file)
         pattern = (
             "not-used" if measured.unused
+            else "accumulated-across-steps" if measured.accumulated is not None
             else "broadcast-gradient" if measured.broadcast is not None
             else _factor_words(_factor(result, measured), measured.proportional, result.batch_sizes)[0]
         )  # fmt: skip
@@ -256,6 +257,8 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
                 f"the update{'s' if len(members) > 1 else ''} of your training step ({where}) move{'' if len(members) > 1 else 's'} {names}, "
                 f"but {loss_words} does not change when {'they do' if len(members) > 1 else 'it does'}: {advice}"
             )
+        elif pattern == "accumulated-across-steps":
+            message = _accumulated_words(members, where, loss_words)
         else:
             _, what, advice = _factor_words(_factor(result, measured), measured.proportional, result.batch_sizes)
             gradients = _names(list(dict.fromkeys(_tidy(m.gradient_name or m.site.gradient) for m, _ in members)))
@@ -279,6 +282,23 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
             measured=max(m.error for _, m in members),
             evidence=evidence,
         )
+
+
+def _accumulated_words(members: list[tuple[Any, Any]], where: str, loss_words: str) -> str:
+    """A gradient the step adds to (`dW1 += ...`) and never resets: each update uses the sum of all of them."""
+    names = _names([m.name for _, m in members])
+    gradients = [m.accumulated for _, m in members]
+    plural = len(members) > 1
+    zeroed = sorted({line for _, line in gradients if line is not None})
+    once = f" (set to zero only once, before the loop, at line{'s' if len(zeroed) > 1 else ''} {', '.join(map(str, zeroed))})" if zeroed else ""
+    first = gradients[0][0]
+    return (
+        f"the update{'s' if plural else ''} of {names} in your training step ({where}) use{'' if plural else 's'} "
+        + ", ".join(f"`{m.accumulated[0]}` (line {m.line})" if m.line else f"`{m.accumulated[0]}`" for _, m in members)
+        + f", which the step adds this step's gradient to without resetting{once}: "
+        f"each update moves by the sum of every gradient of {loss_words} so far, not by this step's; set "
+        f"`{first} = np.zeros_like({members[0][1].name})` at the start of each step, or assign `{first} = ...` instead of adding to it"
+    )
 
 
 def _broadcast_words(own: tuple[int, ...], shape: tuple[int, ...], plural: bool) -> tuple[str, str]:

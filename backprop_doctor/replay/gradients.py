@@ -69,6 +69,7 @@ class Measured:
     file: str | None = None  # the other file of the user's `line` is in (an update function the loop imports); None: the checked file
     broadcast: tuple[int, ...] | None = None  # the gradient's own shape, when the update spread it over a larger parameter
     decay: float | None = None  # the gradient is the loss's plus decay × the parameter (an L2 penalty the loss leaves out)
+    accumulated: tuple[str, int | None] | None = None  # (`dW1`, the line it is zeroed at, before the loop): it sums every step's gradient
 
     @property
     def wrong(self) -> bool:
@@ -563,6 +564,8 @@ def _parameter(runner: Runner, moved: Moved, base_loss: float, rng: np.random.Ge
     measured = _measure(describe(moved.path), line, gradient, start, loss_moved, base_loss, rng, kept=kept if kept is not None and not kept.all() else None)
     if measured.wrong and not measured.unused and broadcast is None:
         measured = _decayed(measured, gradient, start, loss_moved, base_loss, rng) or measured
+    if measured.wrong and not measured.unused and broadcast is None:
+        measured.accumulated = _accumulated(runner, moved, gradient, start, loss_moved, base_loss, rng)
     measured.file, measured.broadcast = file, broadcast
     return measured
 
@@ -614,6 +617,37 @@ def _bound(node: ast.expr, known: dict[str, Any]) -> Any:
         return ast.literal_eval(node)
     except (ValueError, SyntaxError, TypeError):
         return None
+
+
+def _accumulated(runner: Runner, moved: Moved, gradient: Any, base: Any, loss_moved: Any, base_loss: float, rng: np.random.Generator) -> tuple[str, int | None] | None:
+    """(name, line it is zeroed at) when the update's gradient is a name the step adds to (`dW1 += ...`)
+    and, less what that name held when the step began, it is the loss's gradient: the program never
+    resets it, so every update moves by the sum of all the gradients so far."""
+    import ast
+
+    name = moved.gradient_name or moved.site.gradient.strip()
+    carried = runner.state.values.get(name) if name.isidentifier() else None
+    if not isinstance(carried, np.ndarray) or np.shape(carried) != np.shape(gradient) or not np.any(carried):
+        return None
+    adds = [s for s in runner.step.prefix for n in ast.walk(s) if isinstance(n, ast.AugAssign) and isinstance(n.op, ast.Add)
+            and isinstance(n.target, ast.Name) and n.target.id == name]
+    if not adds:
+        return None
+    again = _measure(name, adds[0].lineno, np.asarray(gradient, dtype=np.float64) - carried, base, loss_moved, base_loss, rng)
+    if again.wrong or again.unused or again.inconclusive:
+        return None
+    loop = runner.step.loop
+    before = loop.lineno if loop is not None else adds[0].lineno
+    tree = _file_tree(runner.path)
+    zeroed = [n.lineno for n in ast.walk(tree) if isinstance(n, ast.Assign) and n.lineno < before
+              and any(isinstance(t, ast.Name) and t.id == name for t in n.targets)] if tree is not None else []
+    return name, (max(zeroed) if zeroed else None)
+
+
+def _file_tree(path: str) -> Any:
+    from backprop_doctor.static.files import source_tree
+
+    return source_tree(path)[1]
 
 
 def _decayed(measured: Measured, gradient: Any, base: Any, loss_moved: Any, base_loss: float, rng: np.random.Generator) -> Measured | None:
