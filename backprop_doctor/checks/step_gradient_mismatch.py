@@ -37,6 +37,7 @@ from typing import Any
 from backprop_doctor.findings import Finding
 from backprop_doctor.rules import rule
 from backprop_doctor.replay.through_time import AtStep
+from backprop_doctor.static.derivatives import misapplied
 from backprop_doctor.static.step_functions import InnerAdjoint
 from backprop_doctor.static.steps import consumers, reads
 
@@ -203,7 +204,10 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
             diagnosis += f", although {_names(inputs)}, which it is computed from, {'is' if len(inputs) == 1 else 'are'} right"
         elif right:
             diagnosis += f", the first wrong one from the loss backwards ({_names([a.name for a in right])} {'is' if len(right) == 1 else 'are'} right)"
-        if pattern == "wrong-derivative":
+        twice = misapplied(source.tree, adjoint.line) if source.tree is not None else None
+        if twice is not None:
+            pattern, diagnosis, advice = _misapplied_words(adjoint, twice)
+        elif pattern == "wrong-derivative":
             fed = list(adjoint.fed) if inner else consumers(step, adjoint.forward, adjoint.index)
             adjoint_of = {a.forward: a.name for a in (step.inner if inner else step.adjoints)}
             terms = [f"`{adjoint_of[t]}` × ∂`{t}`/∂`{adjoint.forward}`" for t, _ in fed if t in adjoint_of]
@@ -282,6 +286,24 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
             measured=max(m.error for _, m in members),
             evidence=evidence,
         )
+
+
+def _misapplied_words(adjoint: Any, twice: Any) -> tuple[str, str, str]:
+    """(pattern, diagnosis, advice) for an adjoint whose derivative helper gets the wrong side of its activation."""
+    given = f"`{adjoint.name}` (line {adjoint.line}) is wrong because `{twice.call}` is given `{twice.given}`"
+    if twice.wants == "input":
+        return (
+            "derivative-of-output",
+            f"{given}, the output of {twice.activation} (line {twice.given_line}), while `{twice.helper}` computes the derivative "
+            f"from {twice.activation}'s input (it applies {twice.activation} itself), applying it twice",
+            f"write `{twice.fix}` in place of `{twice.call}`",
+        )
+    return (
+        "derivative-of-input",
+        f"{given}, the input of {twice.activation} (line {twice.given_line}), while `{twice.helper}` computes the derivative "
+        f"from {twice.activation}'s output",
+        f"write `{twice.fix}` in place of `{twice.call}`",
+    )
 
 
 def _accumulated_words(members: list[tuple[Any, Any]], where: str, loss_words: str) -> str:

@@ -240,7 +240,7 @@ def _split_step(update: Update, stmt: ast.stmt) -> UpdateSite | None:
     step, sign = found
     sign *= _polarity(step)
     step = _Unsigned().visit(copy.deepcopy(step))  # `-lr * g` -> `lr * g`, the sign folded in above
-    identifiers = _identifiers(step)
+    identifiers = _identifiers(step) - _multiplied_into(step)
     if any(_TRANSFORMED.search(i) for i in identifiers) or any(_VELOCITY.fullmatch(i) for i in identifiers):
         # Adagrad, RMSProp, Adam: the step is not a multiple of the gradient, but it names it
         named = [n for n in walk(step) if isinstance(n, (ast.Name, ast.Attribute, ast.Subscript)) and _names_gradient(n)]
@@ -255,6 +255,27 @@ def _split_step(update: Update, stmt: ast.stmt) -> UpdateSite | None:
     if isinstance(target, ast.Subscript) and not isinstance(target.slice, (ast.Slice, ast.Tuple)):
         container, index = ast.unparse(target.value), ast.unparse(target.slice)
     return UpdateSite(update, ast.unparse(step), rate, gradient, sign, container=container, index=index)
+
+
+def _multiplied_into(step: ast.AST) -> set[str]:
+    """Names that are a matrix product's operand (`h` of `lr * h.T @ delta_o`, `np.dot(h.T, d)`): an
+    activation the gradient is made from, not an optimiser's state however it is named."""
+    operands: list[ast.AST] = []
+    for node in walk(step):
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult):
+            operands += [node.left, node.right]
+        elif isinstance(node, ast.Call) and ast.unparse(node.func).rpartition(".")[2] in ("dot", "matmul", "outer"):
+            operands += node.args
+    names = set()
+    while operands:
+        operand = operands.pop()
+        while (isinstance(operand, ast.Attribute) and operand.attr == "T") or isinstance(operand, ast.Subscript):
+            operand = operand.value  # `h.T`, `h[t]`
+        if isinstance(operand, ast.BinOp) and isinstance(operand.op, (ast.Mult, ast.Div)):
+            operands += [operand.left, operand.right]  # `(lr * h.T) @ d`
+        elif isinstance(operand, ast.Name):
+            names.add(operand.id)
+    return names
 
 
 def _through_velocity(update: Update, stmt: ast.stmt, site: UpdateSite | None, tree: ast.Module) -> UpdateSite | None:

@@ -1,0 +1,143 @@
+"""An activation's derivative helper given the wrong side of the activation.
+
+Hand-written networks keep the derivative of an activation in a helper of its own, and the helper
+is written one of two ways: from the activation's input (`sigmoid_prime(z)` computes
+`sigmoid(z) * (1 - sigmoid(z))`) or from its output (`sigmoid_derivative(s)` computes
+`s * (1 - s)`). Calling one with what the other expects is among the commonest bugs of such
+programs, and a gradient check only sees a gradient that is "somewhat off". `misapplied` reads a
+statement of the backward pass and names the call, what it is given, and what to write instead;
+nothing here runs user code.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+from backprop_doctor.static.steps import _scope_of
+from backprop_doctor.static.tree import walk
+
+Function = ast.FunctionDef | ast.AsyncFunctionDef
+
+_SQUASHING = {"exp": "sigmoid", "tanh": "tanh"}  # what an activation's body computes with -> its kind
+
+
+@dataclass(frozen=True)
+class Misapplied:
+    """`sigmoid_prime(o)` at `line`: a derivative of the activation's input given its output."""
+
+    call: str  # "sigmoid_prime(o)"
+    helper: str  # "sigmoid_prime"
+    given: str  # "o"
+    given_line: int  # where `o` is assigned
+    wants: str  # "input" or "output": what the helper computes from
+    activation: str  # "sigmoid", "tanh"
+    fix: str  # "o * (1 - o)", or "sigmoid_derivative(a)"
+    line: int  # the statement holding the call
+
+
+def misapplied(tree: ast.Module, line: int) -> Misapplied | None:
+    """The derivative helper call in the statement at `line` given the wrong side of its activation."""
+    functions = {n.name: n for n in walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    kinds = {name: kind for name, f in functions.items() if (kind := _activation_kind(f, functions)) is not None}
+    statement = next((n for n in walk(tree) if isinstance(n, ast.stmt) and n.lineno == line and not isinstance(n, (ast.FunctionDef, ast.ClassDef))), None)
+    if statement is None:
+        return None
+    scope = _scope_of(tree, line)
+    for call in (n for n in walk(statement) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and len(n.args) == 1):
+        helper = functions.get(call.func.id)
+        argument = call.args[0]
+        if helper is None or call.func.id in kinds or not isinstance(argument, ast.Name):
+            continue
+        wants = _computes_from(helper, kinds)
+        made = _last_assignment(scope, argument.id, line)
+        if wants is None or made is None:
+            continue
+        activation, side = _side(made.value, kinds)
+        kind = wants[1]
+        if wants[0] == "input" and side == "output" and activation == kind:
+            fix = f"{argument.id} * (1 - {argument.id})" if kind == "sigmoid" else f"1 - {argument.id} ** 2"
+            return Misapplied(ast.unparse(call), helper.name, argument.id, made.lineno, "input", kind, fix, line)
+        if wants[0] == "output" and side == "input":
+            output = _output_of(scope, argument.id, line, kinds, kind)
+            if output is not None:
+                return Misapplied(ast.unparse(call), helper.name, argument.id, made.lineno, "output", kind, f"{helper.name}({output})", line)
+    return None
+
+
+def _activation_kind(function: Function, functions: dict[str, Function]) -> str | None:
+    """"sigmoid" for a one-argument function returning `1 / (1 + np.exp(-x))`, "tanh" for `np.tanh(x)`."""
+    returned = [n.value for n in walk(function) if isinstance(n, ast.Return) and n.value is not None]
+    if len(function.args.args) != 1 or len(returned) != 1:
+        return None
+    calls = {ast.unparse(n.func).rpartition(".")[2] for n in walk(returned[0]) if isinstance(n, ast.Call)}
+    if any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in functions for n in walk(returned[0])):
+        return None  # built from another helper: a derivative, not an activation
+    if "exp" in calls and isinstance(returned[0], ast.BinOp) and isinstance(returned[0].op, ast.Div):
+        return "sigmoid"
+    if calls == {"tanh"} and isinstance(returned[0], ast.Call):
+        return "tanh"
+    return None
+
+
+def _computes_from(helper: Function, kinds: dict[str, str]) -> tuple[str, str] | None:
+    """("input", kind) for a derivative that applies the activation to its argument itself
+    (`sigmoid(x) * (1 - sigmoid(x))`, `1 - np.tanh(x) ** 2`); ("output", kind) for one that is a
+    polynomial of its argument (`s * (1 - s)` is sigmoid's, `1 - y ** 2` tanh's)."""
+    if len(helper.args.args) != 1:
+        return None
+    parameter = helper.args.args[0].arg
+    returned = [n.value for n in walk(helper) if isinstance(n, ast.Return) and n.value is not None]
+    if len(returned) != 1:
+        return None
+    value = returned[0]
+    applied = {kinds.get(n.func.id) if isinstance(n.func, ast.Name) else "tanh" if ast.unparse(n.func).endswith("tanh") else None
+               for n in walk(value) if isinstance(n, ast.Call) and n.args and ast.unparse(n.args[0]) == parameter}
+    applied.discard(None)
+    if len(applied) == 1:
+        return "input", applied.pop()
+    if any(isinstance(n, ast.Call) for n in walk(value)):
+        return None
+    text = ast.unparse(value).replace(" ", "")
+    p = parameter
+    if text in (f"{p}*(1-{p})", f"(1-{p})*{p}", f"{p}*(1.0-{p})", f"(1.0-{p})*{p}"):
+        return "output", "sigmoid"
+    if text in (f"1-{p}**2", f"1.0-{p}**2", f"1-{p}*{p}", f"1.0-{p}*{p}", f"1-np.square({p})"):
+        return "output", "tanh"
+    return None
+
+
+def _side(value: ast.expr, kinds: dict[str, str]) -> tuple[str | None, str]:
+    """(kind, "output") for `sigmoid(z)` / `np.tanh(z)`; (None, "input") for anything else made by
+    arithmetic (`X @ W1 + b1`); (None, "") when it cannot tell."""
+    if isinstance(value, ast.Call):
+        name = value.func.id if isinstance(value.func, ast.Name) else ast.unparse(value.func).rpartition(".")[2]
+        if name in kinds:
+            return kinds[name], "output"
+        if name == "tanh":
+            return "tanh", "output"
+        if name in ("dot", "matmul"):
+            return None, "input"
+        return None, ""
+    if isinstance(value, ast.BinOp) and isinstance(value.op, (ast.MatMult, ast.Add)):
+        return None, "input"
+    return None, ""
+
+
+def _output_of(scope: ast.AST, name: str, before: int, kinds: dict[str, str], kind: str) -> str | None:
+    """The variable the activation `kind` made from `name` (`a1` of `a1 = sigmoid(z1)`), before `before`."""
+    for node in walk(scope):
+        if isinstance(node, ast.Assign) and node.lineno < before and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            value = node.value
+            if isinstance(value, ast.Call) and value.args and isinstance(value.args[0], ast.Name) and value.args[0].id == name:
+                made, side = _side(value, kinds)
+                if side == "output" and made == kind:
+                    return node.targets[0].id
+    return None
+
+
+def _last_assignment(scope: ast.AST, name: str, before: int) -> ast.Assign | None:
+    found = [n for n in walk(scope) if isinstance(n, ast.Assign) and n.lineno < before and len(n.targets) == 1
+             and isinstance(n.targets[0], ast.Name) and n.targets[0].id == name]
+    return max(found, key=lambda n: n.lineno) if found else None
+
