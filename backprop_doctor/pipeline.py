@@ -293,7 +293,7 @@ def _replay(context: CheckContext, report: Report) -> bool:
     report.extras["replay"] = [summary(r) for r in results]
     compared = False
     for result in results:
-        compared |= result.non_finite is not None or bool(result.unfitted)  # never a number, or no usual loss fits: findings
+        compared |= result.non_finite is not None or bool(result.unfitted) or result.lost  # never a number, no usual loss fits, updates lost: findings
         for _moved, measured in result.parameters:
             verdict = "scaled" if result.program_scale else "mismatch" if measured.wrong else "kink" if measured.inconclusive else "ok"
             report.measurements.append(Measurement("training step", measured.name, measured.error, verdict, probes=2 * len(measured.directions)))

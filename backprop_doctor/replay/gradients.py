@@ -93,6 +93,9 @@ class Measured:
         )
 
 
+LOST_STEPS = 10  # replayed steps a loss must repeat over for the updates to count as lost
+
+
 @dataclass
 class StepResult:
     step: TrainingStep
@@ -117,11 +120,22 @@ class StepResult:
     unfitted: list[str] = field(default_factory=list)  # updates no usual loss fits (the program computes none)
     driver: str | None = None  # the call backprop-doctor made to run a loop the file never runs itself (`replay.driver`)
     clipped: str | None = None  # the clipping call (`clip_grads(model.grads, max_grad)`) that shrank most gradients by one factor
+    still: bool = False  # every gradient the first step updates with is zero (nothing moves, by the program's own account)
     owners: dict[str, tuple[str, str]] = field(default_factory=dict)  # "clf.W1" -> ("Classifier", "W1"): the object a parameter is held by
 
     @property
     def wrong(self) -> list[tuple[Moved, Measured]]:
         return [(m, r) for m, r in self.parameters if r.wrong]
+
+    @property
+    def lost(self) -> bool:
+        """The program's own loss repeats to the last digit over its replayed steps while its gradients
+        are not zero: its updates never reach what its forward pass reads."""
+        curve = self.curve
+        return (
+            len(curve) >= LOST_STEPS and all(math.isfinite(v) for v in curve) and max(curve) == min(curve)
+            and not self.still and not self.wrong and bool(self.step.updates)
+        )  # fmt: skip
 
     @property
     def common_factor(self) -> float | None:
@@ -376,6 +390,7 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
         rng = np.random.default_rng(seed + 1)
         result.clipped = _clipped(capture.step, result)
         result.owners = _owners(capture, result)
+        result.still = all(_zero(m.gradient) for m in capture.moved)
         if result.wrong:
             _walk_adjoints(runner, capture, result, base_namespace, base_loss, rng, deadline)
             _blame_updates(result)
@@ -411,6 +426,13 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
     result.runs = runner.runs if runner is not None else 0
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _zero(gradient: Any) -> bool:
+    try:
+        return not np.any(np.asarray(gradient, dtype=np.float64))
+    except (TypeError, ValueError):
+        return False
 
 
 def _owners(capture: Capture, result: StepResult) -> dict[str, tuple[str, str]]:

@@ -693,10 +693,14 @@ def _over_models(loop: ast.stmt) -> bool:
         return False
     names = {n.id for n in walk(loop.target) if isinstance(n, ast.Name)}
     return any(
-        isinstance(node, ast.Attribute) and isinstance(node.value, ast.Subscript)
+        isinstance(node, ast.Attribute) and isinstance(node.value, ast.Subscript) and node.attr not in _ARRAY_ATTRIBUTES
         and isinstance(node.value.slice, ast.Name) and node.value.slice.id in names
         for stmt in loop.body for node in walk(stmt)
     )  # fmt: skip
+
+
+# what an array entry of a parameter dict is asked for (`params[k].copy()`), unlike a model's `networks[key].gradient`
+_ARRAY_ATTRIBUTES = frozenset({"copy", "T", "shape", "size", "ndim", "dtype", "reshape", "ravel", "flatten", "astype", "sum", "mean", "dot", "fill"})
 
 
 def _each_updates_itself(loop: ast.For | ast.While) -> bool:
