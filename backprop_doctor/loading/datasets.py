@@ -38,6 +38,7 @@ MNIST = _Spec((1, 28, 28))
 CIFAR = _Spec((3, 32, 32))
 DIGITS = _Spec((1, 8, 8))
 IRIS = _Spec((4,), classes=3)
+CANCER = _Spec((30,), classes=2)
 
 
 def _samples(spec: _Spec, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -304,6 +305,7 @@ _LOADERS: list[tuple[re.Pattern[str], Callable[..., Any]]] = [
     (re.compile(r"(^|\.)fetch_openml$"), sklearn_loader(MNIST, "fetch_openml", strings=True)),
     (re.compile(r"(^|\.)load_digits$"), sklearn_loader(DIGITS, "load_digits")),
     (re.compile(r"(^|\.)load_iris$"), sklearn_loader(IRIS, "load_iris")),
+    (re.compile(r"(^|\.)load_breast_cancer$"), sklearn_loader(CANCER, "load_breast_cancer")),
     (re.compile(r"(^|\.)make_moons$"), sklearn_generator("moons")),
     (re.compile(r"(^|\.)make_circles$"), sklearn_generator("circles")),
     (re.compile(r"(^|\.)make_blobs$"), sklearn_generator("blobs")),
@@ -486,6 +488,10 @@ def standin(qualified: str) -> Callable[..., Any] | None:
 
         if name in special.FUNCTIONS:
             return getattr(special, name)
+    from backprop_doctor.loading import learn
+
+    if name in learn.HOMES.get(module, ()):
+        return getattr(learn, name)
     from backprop_doctor.loading.coursera import STANDINS  # it records through this module
 
     return next((helper for pattern, helper in STANDINS if re.search(pattern, qualified)), None)
@@ -504,6 +510,9 @@ def helpers_of(module: str) -> list[str]:
     for part, functions in (("signal", signal.FUNCTIONS), ("special", special.FUNCTIONS)):
         if module in ("scipy", f"scipy.{part}"):
             names += [n if module == f"scipy.{part}" else f"{part}.{n}" for n in functions]
+    from backprop_doctor.loading import learn
+
+    names += learn.HOMES.get(module, ())
     return list(dict.fromkeys(names))
 
 
