@@ -56,20 +56,10 @@ def run(context: Any) -> Iterator[Finding]:
     if source is None or source.tree is None:
         return
     here = os.path.abspath(source.path)
-    right = _right_in_training(context)
+    _yield_to_training(context)
+    _yield_to_saturation(context)
     for i, finding in enumerate(context.findings):
-        if finding.name == NAME and finding.severity == "error" and (finding.layer, finding.param) in right:
-            context.findings[i] = finding.replace(
-                severity="info",
-                pattern="right-in-training",
-                message=(
-                    f"`{finding.layer}.{finding.param}`'s gradient is not the derivative of `{finding.layer}.forward`'s output "
-                    f"as a layer's would be, yet your training step's update of `{right[(finding.layer, finding.param)]}` follows "
-                    "the gradient of your loss: your loop hands backward another gradient than that of forward's output (the "
-                    "logits' gradient ŷ − y, as a softmax or sigmoid with its cross-entropy gives it), which is right as written"
-                ),
-                fix=None,
-            )
+        if finding.pattern == "right-in-training":
             continue
         tree = source.tree if not finding.file or os.path.abspath(finding.file) == here else source_tree(os.path.abspath(finding.file))[1]
         through = _softmax_passing_through(tree, finding.layer) if finding.name == NAME and tree is not None else None
@@ -111,6 +101,111 @@ def run(context: Any) -> Iterator[Finding]:
         if fix is not None:
             context.findings[i] = finding.replace(fix=fix)
     yield from ()
+
+
+def _yield_to_saturation(context: Any) -> None:
+    """A network whose whole-gradient check disagrees only through samples whose right class it gives
+    a probability near 0 is not wrong: a loss written `log(y + 1e-7)` stops following its gradient
+    there (a network started from large weights saturates its softmax). Checked again with the classes
+    it predicts as targets (never near 0), its gradient agrees: its mismatches become one info."""
+    for built in getattr(context, "networks", ()) or ():
+        name = type(built.obj).__name__
+        members = [f for f in context.findings if f.name == NAME and f.severity == "error" and f.layer == name and f.param]
+        if not members or not built.cases:
+            continue
+        if not _agrees_on_its_predictions(built, {f.param for f in members}, context.options.seed):
+            continue
+        first = members[0]
+        params = ", ".join(f"`{f.param}`" for f in members)
+        info = first.replace(
+            severity="info",
+            pattern="saturated-loss",
+            fix=None,
+            message=(
+                f"the gradients of `{name}`'s {params} disagree with its loss only through samples whose right class it gives a "
+                "probability near 0: a loss with a small constant inside its log (`log(y + 1e-7)`) stops following its gradient "
+                "there; with the classes it predicts as targets every gradient agrees, so the gradient code is right; the "
+                "network starts saturated (its softmax nearly one-hot at the first step): start from smaller weights"
+            ),
+        )
+        dropped = {id(f) for f in members[1:]}
+        context.findings[:] = [info if f is first else f for f in context.findings if id(f) not in dropped]
+        for result in context.extras.get("replay") or []:  # the training step's loss saturates the same way: not judged
+            for _moved, measured in result.parameters:
+                if measured.wrong and result.owners.get(measured.name, ("",))[0] == name:
+                    measured.inconclusive = True
+
+
+def _agrees_on_its_predictions(built: Any, params: set[str], seed: int) -> bool:
+    """Whether `built`'s network passes the whole-gradient check for `params` with targets set to
+    the classes it predicts itself (one-hot if the targets were)."""
+    import copy
+
+    import numpy as np
+
+    from backprop_doctor.api import check_network
+
+    _label, x, t = built.cases[0]
+    predict = getattr(built.obj, "predict", None)
+    if t is None or not callable(predict):
+        return False
+    try:
+        net = copy.deepcopy(built.obj)
+        scores = np.asarray(net.predict(np.array(x, dtype=np.float64)))
+        t = np.asarray(t)
+        if scores.ndim != 2 or scores.shape[0] != len(x) or scores.shape[1] < 2:
+            return False
+        guess = scores.argmax(axis=1)
+        mine = np.eye(scores.shape[1], dtype=t.dtype)[guess] if t.ndim == 2 and t.shape == scores.shape else guess.astype(t.dtype)
+        if t.ndim != mine.ndim:
+            return False
+        report = check_network(copy.deepcopy(built.obj), x, mine, seed=seed)
+    except Exception:  # noqa: BLE001 - the network cannot be asked again: its findings stand
+        return False
+    judged = {m.param: m.verdict for m in report.measurements if m.layer == type(built.obj).__name__}
+    return params <= set(judged) and all(judged[p] == "ok" for p in params)
+
+
+def _yield_to_training(context: Any) -> None:
+    """A layer or network check's mismatches on parameters the training-step replay measured right
+    become one info per class: the replay judged them as the program runs them."""
+    right = _right_in_training(context)
+    here = os.path.abspath(context.source.path)
+    grouped: dict[str | None, list[Finding]] = {}
+    for finding in context.findings:
+        if finding.name == NAME and finding.severity == "error" and (finding.layer, finding.param) in right:
+            grouped.setdefault(finding.layer, []).append(finding)
+    if not grouped:
+        return
+    merged = {id(members[0]): _yielded(members, right, here) for members in grouped.values()}
+    dropped = {id(f) for members in grouped.values() for f in members[1:]}
+    context.findings[:] = [merged.get(id(f), f) for f in context.findings if id(f) not in dropped]
+
+
+def _yielded(members: list[Finding], right: dict[tuple[str, str], str], here: str) -> Finding:
+    first = members[0]
+    layer = first.layer
+    tree = source_tree(os.path.abspath(first.file) if first.file else here)[1]
+    params = ", ".join(f"`{f.param}`" for f in members)
+    updates = ", ".join(f"`{right[(layer, f.param)]}`" for f in members)
+    plural = len(members) > 1
+    gradients = f"the gradient{'s' if plural else ''} of `{layer}`'s {params}"
+    if tree is not None and find_function(tree, f"{layer}.forward") is not None:
+        message = (
+            f"{gradients} {'are' if plural else 'is'} not the derivative of `{layer}.forward`'s output as a layer's would be, yet "
+            f"your training step's update{'s' if plural else ''} of {updates} follow{'' if plural else 's'} the gradient of your "
+            "loss: your loop hands backward another gradient than that of forward's output (the logits' gradient ŷ − y, as a "
+            "softmax or sigmoid with its cross-entropy gives it), which is right as written"
+        )
+    else:
+        message = (
+            f"{gradients} disagree{'' if plural else 's'} with `{layer}`'s loss on the network backprop-doctor checked, yet at "
+            f"your program's own training step the update{'s' if plural else ''} of {updates} follow{'' if plural else 's'} the "
+            "gradient of your loss, so they are judged right as your program runs them (the two differ where that network's "
+            "outputs saturate, or where it was built otherwise)"
+        )
+    lines = tuple(sorted({f.line for f in members if f.line}))
+    return first.replace(severity="info", pattern="right-in-training", message=message, fix=None, highlight=lines or first.highlight)
 
 
 def _right_in_training(context: Any) -> dict[tuple[str, str], str]:

@@ -488,10 +488,11 @@ def standin(qualified: str) -> Callable[..., Any] | None:
 
         if name in special.FUNCTIONS:
             return getattr(special, name)
-    from backprop_doctor.loading import learn
+    from backprop_doctor.loading import learn, progress
 
-    if name in learn.HOMES.get(module, ()):
-        return getattr(learn, name)
+    for helpers in (learn, progress):
+        if name in helpers.HOMES.get(module, ()):
+            return getattr(helpers, name)
     from backprop_doctor.loading.coursera import STANDINS  # it records through this module
 
     return next((helper for pattern, helper in STANDINS if re.search(pattern, qualified)), None)
@@ -510,9 +511,9 @@ def helpers_of(module: str) -> list[str]:
     for part, functions in (("signal", signal.FUNCTIONS), ("special", special.FUNCTIONS)):
         if module in ("scipy", f"scipy.{part}"):
             names += [n if module == f"scipy.{part}" else f"{part}.{n}" for n in functions]
-    from backprop_doctor.loading import learn
+    from backprop_doctor.loading import learn, progress
 
-    names += learn.HOMES.get(module, ())
+    names += learn.HOMES.get(module, ()) + progress.HOMES.get(module, ())
     return list(dict.fromkeys(names))
 
 

@@ -134,6 +134,7 @@ class StepResult:
         curve = self.curve
         return (
             len(curve) >= LOST_STEPS and all(math.isfinite(v) for v in curve) and max(curve) == min(curve)
+            and not float(curve[0]).is_integer()  # a count (a perceptron's mistakes) may well stay put
             and not self.still and not self.wrong and bool(self.step.updates)
         )  # fmt: skip
 
