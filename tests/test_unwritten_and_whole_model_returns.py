@@ -123,3 +123,15 @@ def test_a_wrong_backward_of_such_a_model_is_still_an_error(tmp_path):
     path = planted(tmp_path, "classifier.py", MODEL, "        dh = dz @ self.W2.T * (self.h > 0)\n", "        dh = dz @ self.W2.T\n")
     found = {f["param"] for f in errors(check(path)) if f["name"] == "gradient-mismatch"}
     assert found == {"W1"}
+
+
+def test_gradients_the_training_step_finds_scaled_are_not_taken_as_right():
+    """A summed gradient against a mean loss that the program only reports now and then: the step's
+    scale absorbs the factor (a warning of its own), which is no evidence that the network's
+    gradients are right: their errors stay."""
+    from pathlib import Path
+
+    report = check(Path(__file__).resolve().parent.parent / "samples" / "loss_not_divided_by_batch.py")
+    found = {f["param"]: f for f in errors(report) if f["name"] == "gradient-mismatch"}
+    assert {"W2", "b2"} <= set(found) and "16 × too large" in found["W2"]["message"]
+    assert [f for f in report["findings"] if f.get("pattern") == "right-in-training"] == []

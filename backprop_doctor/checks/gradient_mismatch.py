@@ -219,8 +219,9 @@ def _right_in_training(context: Any) -> dict[tuple[str, str], str]:
             owner = result.owners.get(measured.name)
             if owner is None:
                 continue
-            if measured.wrong or measured.inconclusive or measured.unused:
-                wrong.add(owner)
+            at_scale_one = measured.scale is None and (measured.factor is None or abs(measured.factor - 1) < 0.05)
+            if measured.wrong or measured.inconclusive or measured.unused or not at_scale_one:
+                wrong.add(owner)  # a factor the program's scale absorbs (a summed loss) is not "right" here
             else:
                 right[owner] = measured.name
     return {k: v for k, v in right.items() if k not in wrong}
