@@ -122,18 +122,24 @@ class StepCapture:
         capture = self.capture
         if event == "line":
             line = frame.f_lineno
+            took = False
             if capture.state is None:
-                if line == step.first_line:
-                    self._take(frame)
-            elif frame is self.loop_frame:
-                if line == step.first_line and capture.reached_update and self.passes < PASSES:
-                    self._take(frame)  # the next pass: what accumulates across steps shows from here
-                elif step.update_line <= line <= step.update_end_line:
+                if line != step.first_line:
+                    return self._in_loop
+                self._take(frame)
+                took = True
+            elif frame is self.loop_frame and line == step.first_line and capture.reached_update and self.passes < PASSES:
+                self._take(frame)  # the next pass: what accumulates across steps shows from here
+                took = True
+            if frame is self.loop_frame:
+                # a pass may start with its update (`theta = theta - alpha / m * (X.T @ (X @ theta - y))`):
+                # the state just taken and the update belong to the same pass
+                if step.update_line <= line <= step.update_end_line:
                     if not capture.reached_update:
                         capture.reached_update = True
                         self._program_loss(frame)
                     self._at_update(frame, line)
-                elif capture.reached_update and self.passes >= PASSES:
+                elif not took and capture.reached_update and self.passes >= PASSES:
                     self._done("enough")
             elif (frame.f_code.co_filename, line) in self.sites:
                 self._at_update(frame, line)

@@ -240,7 +240,7 @@ def _split_step(update: Update, stmt: ast.stmt) -> UpdateSite | None:
     step, sign = found
     sign *= _polarity(step)
     step = _Unsigned().visit(copy.deepcopy(step))  # `-lr * g` -> `lr * g`, the sign folded in above
-    identifiers = _identifiers(step) - _multiplied_into(step)
+    identifiers = _identifiers(step) - _multiplied_into(step) - _divisors(step)
     if any(_TRANSFORMED.search(i) for i in identifiers) or any(_VELOCITY.fullmatch(i) for i in identifiers):
         # Adagrad, RMSProp, Adam: the step is not a multiple of the gradient, but it names it
         named = [n for n in walk(step) if isinstance(n, (ast.Name, ast.Attribute, ast.Subscript)) and _names_gradient(n)]
@@ -276,6 +276,17 @@ def _multiplied_into(step: ast.AST) -> set[str]:
         elif isinstance(operand, ast.Name):
             names.add(operand.id)
     return names
+
+
+def _divisors(step: ast.AST) -> set[str]:
+    """Names that only ever divide (`m` of `alpha / m * X.T @ e`, `(1 / m)`): a batch size, not Adam's
+    first moment, which is divided (`m_hat / (np.sqrt(v_hat) + eps)`)."""
+    divisors = {id(n.right) for n in walk(step) if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Div)}
+    uses: dict[str, list[bool]] = {}
+    for node in walk(step):
+        if isinstance(node, ast.Name):
+            uses.setdefault(node.id, []).append(id(node) in divisors)
+    return {name for name, dividing in uses.items() if all(dividing)}
 
 
 def _through_velocity(update: Update, stmt: ast.stmt, site: UpdateSite | None, tree: ast.Module) -> UpdateSite | None:
@@ -439,7 +450,12 @@ def _names_gradient(node: ast.AST) -> bool:
     while isinstance(node, ast.Subscript):
         node = node.value
     name = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else ""
+    if isinstance(node, ast.Attribute) and name in _ARRAY_METHODS:
+        return False  # `X.T.dot(e)`: NumPy's `dot`, not a gradient `dot`
     return bool(name) and bool(_GRADIENT.fullmatch(name)) and not _TRANSFORMED.search(name)
+
+
+_ARRAY_METHODS = frozenset({"dot", "diagonal", "dump", "dumps"})
 
 
 _STEP_FACTOR = re.compile(r"(?i)epsilon|eps|rate|mu")  # `W1 += -Config.epsilon * dW1`: as the step's factor, a rate
@@ -587,7 +603,8 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
         updating = [later for later in body[index:] if reached_by(later)]
         reached = [s for later in updating for s in reached_by(later)]
         through_call = not any(s.file is None and stmt.lineno <= s.line <= (stmt.end_lineno or stmt.lineno) for s in reached)  # `nn.train(x, y)`
-        if _over_parameters(loop) or (not through_call and not any(isinstance(n, (ast.Call, ast.BinOp)) for s in prefix for n in walk(s))):
+        computes = any(isinstance(n, (ast.Call, ast.BinOp)) for s in prefix for n in walk(s)) or (not prefix and _inline_gradient(updating, reached))
+        if _over_parameters(loop) or (not through_call and not computes):
             return None  # a loop over the parameters that updates each one, not a training loop
         if not prefix and _each_updates_itself(loop):
             return None  # `for n in hidden: n.update(eta)`: each layer updated in turn, inside the training loop
@@ -684,6 +701,21 @@ def _rotated(prefix: tuple[ast.stmt, ...], tail: list[ast.stmt]) -> tuple[ast.st
 def _stored(stmt: ast.stmt) -> set[str]:
     """Every name a statement binds, at any depth (`h, out = forward(X)`, `for l in layers: a = l(a)`)."""
     return {n.id for n in walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+
+
+def _inline_gradient(updating: list[ast.stmt], sites: list[UpdateSite]) -> bool:
+    """`theta = theta - alpha / m * (X.T @ (X @ theta - y))`: a step whose gradient is computed in the
+    update itself, a matrix product that reads the parameter it moves."""
+    for site in sites:
+        try:
+            step = ast.parse(site.step, mode="eval")
+        except SyntaxError:
+            continue
+        names = {n.id for n in walk(step) if isinstance(n, ast.Name)}
+        products = any(isinstance(n, ast.BinOp) and isinstance(n.op, ast.MatMult) or (isinstance(n, ast.Call) and ast.unparse(n.func).endswith("dot")) for n in walk(step))
+        if products and site.update.target in names:
+            return True
+    return False
 
 
 def _over_models(loop: ast.stmt) -> bool:
