@@ -248,6 +248,24 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
         elsewhere = {m.site.file for m, _ in members} - {None}  # an update function imported from another file
         where = (f"{os.path.basename(elsewhere.pop())} " if len(elsewhere) == 1 else "") + f"line{'s' if len(update_lines) > 1 else ''} {', '.join(map(str, update_lines))}"
         shown = sorted({line, *(m.site.line for m, _ in members if m.site.file == file)})
+        cut = measured.truncated if pattern == "wrong-derivative" else None
+        if cut is not None:
+            length, loop_line, value = cut
+            yield rule(NAME).finding(
+                f"the update{'s' if len(members) > 1 else ''} of {names} in your training step ({where}) follow{'' if len(members) > 1 else 's'} "
+                f"a gradient computed at line {line}, inside a backward loop through time cut short after `{length}` = {value} steps "
+                f"(line {loop_line}): truncated backpropagation through time, close to the gradient of {loss_words} but not "
+                f"equal to it, by design; set `{length}` to the sequence length to check the full gradient",
+                severity="warning",
+                param=measured.name,
+                file=path,
+                line=loop_line,
+                highlight=tuple(sorted({loop_line, line})),
+                pattern="truncated-bptt",
+                measured=max(m.error for _, m in members),
+                evidence=evidence,
+            )
+            continue
         if pattern == "not-used":
             never_read = [m.name for _, m in members if m.name.isidentifier() and not any(m.name in reads(s) for s in step.prefix)]
             advice = (

@@ -70,6 +70,7 @@ class Measured:
     broadcast: tuple[int, ...] | None = None  # the gradient's own shape, when the update spread it over a larger parameter
     decay: float | None = None  # the gradient is the loss's plus decay × the parameter (an L2 penalty the loss leaves out)
     accumulated: tuple[str, int | None] | None = None  # (`dW1`, the line it is zeroed at, before the loop): it sums every step's gradient
+    truncated: tuple[str, int, int] | None = None  # (`self.bptt_truncate`, the loop's line, its value): truncated BPTT, by design
 
     @property
     def wrong(self) -> bool:
@@ -589,6 +590,8 @@ def _parameter(runner: Runner, moved: Moved, base_loss: float, rng: np.random.Ge
         measured = _decayed(measured, gradient, start, loss_moved, base_loss, rng) or measured
     if measured.wrong and not measured.unused and broadcast is None:
         measured.accumulated = _accumulated(runner, moved, gradient, start, loss_moved, base_loss, rng)
+    if measured.wrong and not measured.unused and measured.accumulated is None:
+        measured.truncated = _truncated(runner, moved)
     measured.file, measured.broadcast = file, broadcast
     return measured
 
@@ -665,6 +668,30 @@ def _accumulated(runner: Runner, moved: Moved, gradient: Any, base: Any, loss_mo
     zeroed = [n.lineno for n in ast.walk(tree) if isinstance(n, ast.Assign) and n.lineno < before
               and any(isinstance(t, ast.Name) and t.id == name for t in n.targets)] if tree is not None else []
     return name, (max(zeroed) if zeroed else None)
+
+
+TRUNCATING = 100  # a truncation length below this cuts a recurrent step's backward pass short
+
+
+def _truncated(runner: Runner, moved: Moved) -> tuple[str, int, int] | None:
+    """(the truncation as written, its loop's line, its value) when the update's gradient is summed in
+    a backward loop through time bounded by a truncation length (`max(0, t - self.bptt_truncate)`)
+    that is short at the program's state: truncated BPTT, not the loss's gradient by design."""
+    from backprop_doctor.static.truncation import truncated_at
+
+    found = truncated_at(_file_tree(moved.site.file or runner.path), moved.gradient_name or moved.site.gradient.strip())
+    if found is None:
+        return None
+    text, line = found
+    namespace = dict(runner.state.values)
+    if text.startswith("self.") and moved.path and len(moved.path) >= 2:
+        with contextlib.suppress(Exception):
+            namespace["self"] = resolve(runner.state.values, moved.path[:-1])  # the object that holds the parameter
+    try:
+        value = eval(text, {}, namespace)  # noqa: S307 - a name or attribute of the user's own state
+    except Exception:  # noqa: BLE001 - not readable at the step's state: not judged a truncation
+        return None
+    return (text, line, int(value)) if isinstance(value, (int, np.integer)) and 0 <= value < TRUNCATING else None
 
 
 def _file_tree(path: str) -> Any:

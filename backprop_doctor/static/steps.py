@@ -623,7 +623,10 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
                 update_line=stmt.lineno,
                 update_end_line=max(later.end_lineno or later.lineno for later in updating),
                 updates=tuple(dict.fromkeys(reached)),
-                losses=tuple(_losses(loop, prefix) or _per_sample_losses(tree, updating) or _inner_error_losses(tree, prefix, updating)),
+                losses=tuple(
+                    _losses(loop, prefix) or _per_sample_losses(tree, updating) or _inner_error_losses(tree, prefix, updating)
+                    or _method_losses(tree, (*prefix, *updating))
+                ),
                 adjoints=tuple(_adjoints(prefix)),
                 assigned={n: s.lineno for s in prefix for n in _targets(s)},
                 loop=loop,
@@ -856,6 +859,30 @@ def _error_sites(o: str, y: str, line: int) -> list[LossSite]:
         ),
         LossSite(f"−Σ {y}·log {o}", f"-{_NP}.sum({y} * {_NP}.log({o}))", line, False, "cross-entropy"),
     ]  # fmt: skip
+
+
+_LOSS_METHOD = re.compile(r"(?i)(calc(ulate)?_|compute_|get_)?(total_)?(loss|cost|error)(_function)?")
+
+
+def _method_losses(tree: ast.Module, statements: tuple[ast.stmt, ...]) -> list[LossSite]:
+    """A loss method of the object the step trains, called on what the step hands it: a step that
+    only calls `model.sgd_step(x, y, lr)` is measured against `model.calculate_total_loss`, on
+    `(x, y)` or on the one-sample batch `([x], [y])` (the replay keeps the first that gives a
+    number). A summed loss comes before a mean, whose scale a per-sample step does not follow."""
+    found: list[LossSite] = []
+    for stmt in statements:
+        for call in (n for n in walk(stmt) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name)):
+            owner = next((c for c in walk(tree) if isinstance(c, ast.ClassDef) and any(
+                isinstance(m, ast.FunctionDef) and m.name == call.func.attr for m in c.body)), None)
+            if owner is None or len(call.args) < 2:
+                continue
+            losses = [m for m in owner.body if isinstance(m, ast.FunctionDef) and _LOSS_METHOD.fullmatch(m.name) and len(m.args.args) == 3]
+            losses.sort(key=lambda m: "total" not in m.name)
+            me, (x, y) = ast.unparse(call.func.value), (ast.unparse(a) for a in call.args[:2])
+            for method in losses:
+                for given in (f"{x}, {y}", f"[{x}], [{y}]"):
+                    found.append(LossSite(f"{me}.{method.name}", f"{me}.{method.name}({given})", method.lineno, False))
+    return found
 
 
 def _inner_error_losses(tree: ast.Module, prefix: tuple[ast.stmt, ...], updating: Sequence[ast.stmt] = ()) -> list[LossSite]:

@@ -128,6 +128,22 @@ def _param_like(node: ast.AST, roles: Mapping[str, str]) -> bool:
     return any(_PARAM_CONTAINER.search(n) for n in names) or bool(_PARAM_NAME.fullmatch(names[-1]))
 
 
+def _gradient_named_after(target: ast.AST, step: ast.AST) -> bool:
+    """`self.U -= learning_rate * dLdU`, `V -= lr * dV`, `Why -= lr * grad_Why`: a name however it is
+    called, moved by a learning rate times a gradient named after it."""
+    names = _chain(target)
+    if not names or isinstance(target, ast.Subscript) or _GRADIENT.fullmatch(names[-1]) or _OPTIMISER_STATE.search(names[-1]):
+        return False
+    me = names[-1]
+    identifiers = _identifiers(step)
+    if not any(_LEARNING_RATE.fullmatch(i) for i in identifiers):
+        return False
+    return any(
+        _GRADIENT.fullmatch(i) and i != me and (i.endswith(me) or i.startswith(f"{me}_grad") or i == f"grad_{me}")
+        for i in identifiers
+    )
+
+
 def _keyed_like_gradient(target: ast.AST, step: ast.AST) -> bool:
     """`p[k] -= lr * grads[k]`: a container entry moved by a rate times the gradient container's entry
     under the same key (or a velocity's, `lr * m[k]`) is a parameter, whatever the container is
@@ -287,7 +303,8 @@ def parameter_updates(tree: ast.AST, *, text: str | None = None) -> list[Update]
         for part in unpacked(stmt, arguments):
             check(part, roles, function)
         if isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, (ast.Sub, ast.Add)):
-            if (_param_like(stmt.target, roles) or _keyed_like_gradient(stmt.target, stmt.value)) and _steps(stmt.value, roles):
+            moved = _param_like(stmt.target, roles) or _keyed_like_gradient(stmt.target, stmt.value) or _gradient_named_after(stmt.target, stmt.value)
+            if moved and _steps(stmt.value, roles):
                 make(stmt, stmt.target, stmt.op, stmt.value, "in-place", function)
             return
         if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1):
@@ -305,7 +322,8 @@ def parameter_updates(tree: ast.AST, *, text: str | None = None) -> list[Update]
             if _same_expression(value.left, target.value) or _same_expression(value.left, target):
                 make(stmt, target.value, value.op, value.right, "in-place", function)
             return
-        if not ((_param_like(target, roles) or _keyed_like_gradient(target, value.right)) and _same_expression(value.left, target)):
+        moved = _param_like(target, roles) or _keyed_like_gradient(target, value.right) or _gradient_named_after(target, value.right)
+        if not (moved and _same_expression(value.left, target)):
             return
         if isinstance(target, ast.Subscript):
             kind = "rebind-entry"
