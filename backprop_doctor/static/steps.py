@@ -785,7 +785,7 @@ def _losses(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...]) -> list[Los
             continue
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             name = node.targets[0].id
-            if (LOSS_NAME.fullmatch(name) and not _NOT_LOSS.search(name)) or _loss_call(node.value):
+            if ((LOSS_NAME.fullmatch(name) and not _NOT_LOSS.search(name)) or _loss_call(node.value)) and not _derivative_call(node.value):
                 sites.append(LossSite(name, ast.unparse(node.value), node.lineno, id(node) in in_prefix))
         elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Tuple):
             for position, element in enumerate(node.targets[0].elts):  # `loss, grads = ...`, `grads, cost = propagate(...)`
@@ -823,6 +823,15 @@ def _loss_call(value: ast.expr) -> bool:
     func = value.func
     name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
     return bool(_LOSS_CALL.fullmatch(name)) and not _NOT_LOSS_CALL.search(name)
+
+
+def _derivative_call(value: ast.expr) -> bool:
+    """`error = self.loss_prime(y, output)`: named like a loss, but what a derivative returns."""
+    if not isinstance(value, ast.Call):
+        return False
+    func = value.func
+    name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+    return bool(re.search(r"(?i)prime|deriv|grad|backward", name))
 
 
 _NP = "__import__('numpy')"
