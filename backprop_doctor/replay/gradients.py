@@ -949,11 +949,23 @@ def _contradicted(step: TrainingStep, adjoint: Adjoint, result: StepResult) -> b
     for moved, measured in result.parameters:
         if measured.wrong or measured.inconclusive:
             continue
-        line = _gradient_line(step, moved.gradient_name or moved.site.gradient)
+        expression = moved.gradient_name or moved.site.gradient
+        line = _gradient_line(step, expression)
         stmt = lines.get(line) if line is not None else None
         if stmt is not None and adjoint.name in reads(stmt):
             return True
+        if adjoint.name in _names_in(expression):  # `w2[j] -= lr * dy * h[j]`: computed from it in the update itself
+            return True
     return False
+
+
+def _names_in(expression: str) -> set[str]:
+    import ast
+
+    try:
+        return {n.id for n in ast.walk(ast.parse(expression, mode="eval")) if isinstance(n, ast.Name)}
+    except SyntaxError:
+        return set()
 
 
 def _batch_sizes(capture: Capture, namespace: dict[str, Any]) -> tuple[int, ...]:

@@ -240,7 +240,7 @@ def _split_step(update: Update, stmt: ast.stmt) -> UpdateSite | None:
     step, sign = found
     sign *= _polarity(step)
     step = _Unsigned().visit(copy.deepcopy(step))  # `-lr * g` -> `lr * g`, the sign folded in above
-    identifiers = _identifiers(step) - _multiplied_into(step) - _divisors(step)
+    identifiers = _identifiers(step) - _multiplied_into(step) - _divisors(step) - _beside_gradient(step)
     if any(_TRANSFORMED.search(i) for i in identifiers) or any(_VELOCITY.fullmatch(i) for i in identifiers):
         # Adagrad, RMSProp, Adam: the step is not a multiple of the gradient, but it names it
         named = [n for n in walk(step) if isinstance(n, (ast.Name, ast.Attribute, ast.Subscript)) and _names_gradient(n)]
@@ -276,6 +276,27 @@ def _multiplied_into(step: ast.AST) -> set[str]:
         elif isinstance(operand, ast.Name):
             names.add(operand.id)
     return names
+
+
+def _beside_gradient(step: ast.AST) -> set[str]:
+    """Plain factors of a product that has a gradient among its factors (`h` of `lr * dy * h[j]`): an
+    activation the gradient is made from, not an optimiser's state however it is named."""
+    factors: list[ast.AST] = []
+    pending = [step]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+            pending += [node.left, node.right]
+        else:
+            factors.append(node)
+    roots = []
+    for factor in factors:
+        while isinstance(factor, ast.Subscript) or (isinstance(factor, ast.Attribute) and factor.attr == "T"):
+            factor = factor.value
+        roots.append(factor)
+    if not any(isinstance(r, (ast.Name, ast.Attribute)) and _names_gradient(r) for r in roots):
+        return set()
+    return {r.id for r in roots if isinstance(r, ast.Name) and not _names_gradient(r)}
 
 
 def _divisors(step: ast.AST) -> set[str]:
@@ -604,7 +625,7 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
         reached = [s for later in updating for s in reached_by(later)]
         through_call = not any(s.file is None and stmt.lineno <= s.line <= (stmt.end_lineno or stmt.lineno) for s in reached)  # `nn.train(x, y)`
         computes = any(isinstance(n, (ast.Call, ast.BinOp)) for s in prefix for n in walk(s)) or (not prefix and _inline_gradient(updating, reached))
-        if _over_parameters(loop) or (not through_call and not computes):
+        if _over_parameters(loop) or _over_elements(loop, reached) or (not through_call and not computes):
             return None  # a loop over the parameters that updates each one, not a training loop
         if not prefix and _each_updates_itself(loop):
             return None  # `for n in hidden: n.update(eta)`: each layer updated in turn, inside the training loop
@@ -775,6 +796,24 @@ def _over_parameters(loop: ast.For | ast.While) -> bool:
     return any(_PARAMETER_WORDS.search(i) for i in _identifiers(loop.iter))
 
 
+def _over_elements(loop: ast.For | ast.While, sites: list[UpdateSite]) -> bool:
+    """`for j in range(n_hidden): w2[j] -= lr * dy * h[j]`: a loop whose every update moves the
+    entry its own variable picks walks the parameters' elements, inside one training step."""
+    if not isinstance(loop, ast.For) or not sites:
+        return False
+    mine = {n.id for n in walk(loop.target) if isinstance(n, ast.Name)}
+
+    def picked(target: str) -> bool:
+        try:
+            node = ast.parse(target, mode="eval").body
+        except SyntaxError:
+            return False
+        slices = [n.slice for n in walk(node) if isinstance(n, ast.Subscript)]
+        return any(isinstance(n, ast.Name) and n.id in mine for s in slices for n in walk(s))
+
+    return all(site.file is None and picked(site.update.target) for site in sites)
+
+
 def _losses(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...]) -> list[LossSite]:
     """Scalars named like a loss that one pass computes: in the prefix first, then anywhere in the body."""
     conditional = {id(n) for s in prefix for c in walk(s) if isinstance(c, (ast.If, ast.For, ast.While)) for n in walk(c) if n is not c}
@@ -806,7 +845,8 @@ def _losses(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...]) -> list[Los
         )
         for stmt in prefix
         if isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, (ast.Add, ast.Sub)) and isinstance(stmt.target, ast.Name)
-        and LOSS_NAME.fullmatch(stmt.target.id) and not _NOT_LOSS.search(stmt.target.id) and _loss_rank(stmt.target.id) < 2
+        and ((LOSS_NAME.fullmatch(stmt.target.id) and not _NOT_LOSS.search(stmt.target.id) and _loss_rank(stmt.target.id) < 2)
+             or _loss_shaped(stmt.value))
         and stmt.target.id not in {s.name for s in sites}
     ]  # fmt: skip
     return sites + accumulated[:1] + printed[:1] + _implied_losses(prefix) + _error_losses(loop, prefix)
@@ -823,6 +863,20 @@ def _loss_call(value: ast.expr) -> bool:
     func = value.func
     name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
     return bool(_LOSS_CALL.fullmatch(name)) and not _NOT_LOSS_CALL.search(name)
+
+
+def _loss_shaped(value: ast.expr) -> bool:
+    """`0.5 * (y - t) ** 2`, `np.square(out - target)`, `-np.log(p[y])`: what a sum of losses adds,
+    whatever the sum is called (`total += ...`)."""
+    for node in walk(value):
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow) and isinstance(node.left, ast.BinOp) and isinstance(node.left.op, ast.Sub):
+            if isinstance(node.right, ast.Constant) and node.right.value == 2:
+                return True
+        if isinstance(node, ast.Call) and ast.unparse(node.func).rpartition(".")[2] in ("square", "log") and node.args:
+            inner = node.args[0]
+            if ast.unparse(node.func).endswith("log") or (isinstance(inner, ast.BinOp) and isinstance(inner.op, ast.Sub)):
+                return True
+    return False
 
 
 def _derivative_call(value: ast.expr) -> bool:
