@@ -924,7 +924,7 @@ def _error_sites(o: str, y: str, line: int) -> list[LossSite]:
     ]  # fmt: skip
 
 
-_LOSS_METHOD = re.compile(r"(?i)(calc(ulate)?_|compute_|get_)?(total_)?(loss|cost|error)(_function)?")
+_LOSS_METHOD = re.compile(r"(?i)(calc(ulate)?_|compute_|get_)?(total_)?(loss|cost)(_function)?")  # not `error`: often a misclassification rate
 
 
 def _method_losses(tree: ast.Module, statements: tuple[ast.stmt, ...]) -> list[LossSite]:
