@@ -392,7 +392,7 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
         rng = np.random.default_rng(seed + 1)
         result.clipped = _clipped(capture.step, result)
         result.owners = _owners(capture, result)
-        result.still = all(_zero(m.gradient) for m in capture.moved)
+        result.still = all(_zero(m.gradient) or m.rate == 0 for m in capture.moved)  # nothing moves, or a rate of 0 on purpose
         if result.wrong:
             _walk_adjoints(runner, capture, result, base_namespace, base_loss, rng, deadline)
             _blame_updates(result)
