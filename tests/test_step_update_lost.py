@@ -86,3 +86,21 @@ def test_a_function_that_returns_the_new_array_and_is_assigned_is_clean(tmp_path
         "    sgd(W1, dW1, 0.5)\n    sgd(W2, dW2, 0.5)\n", "    W1 = sgd(W1, dW1, 0.5)\n    W2 = sgd(W2, dW2, 0.5)\n")
     report = check(write(tmp_path, "returned.py", source), training=True)
     assert errors(report) == [] and lost(report) == []
+
+
+def test_updates_that_promise_no_change_are_still_not_lost():
+    """A loss that stays put because the gradients are 0 to rounding (zero-initialised weights whose
+    only gradient is a bias's 1e-17) or the rate is 0 is not a lost update."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from backprop_doctor.replay.gradients import _still
+
+    def moved(gradient, rate):
+        return SimpleNamespace(gradient=np.asarray(gradient, dtype=float), rate=rate)
+
+    assert _still([moved(np.zeros((3, 4)), 0.5), moved([1e-17], 0.5)], 0.693)
+    assert _still([moved(np.ones((3, 4)), 0.0)], 0.693)
+    assert not _still([moved(np.full((3, 4), 1e-3), 0.5)], 0.693)
+    assert not _still([moved(np.full((3, 4), 1e-3), None)], 0.693)

@@ -136,7 +136,7 @@ class StepResult:
         return (
             len(curve) >= LOST_STEPS and all(math.isfinite(v) for v in curve) and max(curve) == min(curve)
             and not float(curve[0]).is_integer()  # a count (a perceptron's mistakes) may well stay put
-            and not self.still and not self.wrong and bool(self.step.updates)
+            and not self.still and not self.wrong and not self.symmetric and bool(self.step.updates)
         )  # fmt: skip
 
     @property
@@ -392,7 +392,7 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
         rng = np.random.default_rng(seed + 1)
         result.clipped = _clipped(capture.step, result)
         result.owners = _owners(capture, result)
-        result.still = all(_zero(m.gradient) or m.rate == 0 for m in capture.moved)  # nothing moves, or a rate of 0 on purpose
+        result.still = _still(capture.moved, result.loss_value)
         if result.wrong:
             _walk_adjoints(runner, capture, result, base_namespace, base_loss, rng, deadline)
             _blame_updates(result)
@@ -430,11 +430,18 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
     return result
 
 
-def _zero(gradient: Any) -> bool:
-    try:
-        return not np.any(np.asarray(gradient, dtype=np.float64))
-    except (TypeError, ValueError):
-        return False
+def _still(moved: list[Moved], loss: float | None) -> bool:
+    """Whether the first step's updates could not move the loss anyway: the decrease they promise
+    to first order, rate · Σ g², is below the loss's own rounding (every gradient 0, a rate of 0,
+    zero-initialised weights whose only gradient is a bias's 1e-17)."""
+    promised = 0.0
+    for m in moved:
+        try:
+            squares = float(np.sum(np.square(np.asarray(m.gradient, dtype=np.float64))))
+        except (TypeError, ValueError):
+            return False
+        promised += (m.rate if m.rate is not None else 1.0) * squares
+    return not promised > 1e-12 * max(abs(loss or 0.0), 1.0)
 
 
 def _owners(capture: Capture, result: StepResult) -> dict[str, tuple[str, str]]:
