@@ -305,7 +305,7 @@ def _replay(context: CheckContext, report: Report) -> bool:
                     f"run as `{result.driver}` on a synthetic batch (your file never runs it), replayed before its first update"
                     if result.driver
                     else "replayed from your program's own state before its first update",
-                    f"{len(result.parameters)} parameters, loss `{result.loss.name if result.loss else '?'}`",
+                    f"{len(result.parameters)} parameter{'' if len(result.parameters) == 1 else 's'}, loss `{result.loss.name if result.loss else '?'}`",
                     origin="observed",
                     line=result.step.loop_line,
                 )
