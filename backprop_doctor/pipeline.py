@@ -123,7 +123,8 @@ def _check_namespace(context: CheckContext, report: Report) -> None:
     _keep_recursion_limit()
     replayed = _replay(context, report)
     _keep_recursion_limit()
-    if not found and not observed and not replayed:
+    engines = _scalar_autograd(context, report)
+    if not found and not observed and not replayed and not engines:
         stopped = next((f for f in report.findings if f.name == "program-stopped"), None)
         message = (
             "No layer class (forward/backward), cs231n function pair or network was found in this file: "
@@ -311,6 +312,40 @@ def _replay(context: CheckContext, report: Report) -> bool:
                 )
             )
     return compared
+
+
+def _scalar_autograd(context: CheckContext, report: Report) -> bool:
+    """Check every operation of the user's scalar autograd classes (micrograd style,
+    `backprop_doctor.scalar_autograd`); `checks/scalar_backward_wrong.py` words what is wrong."""
+    import inspect
+
+    from backprop_doctor.locate import is_user_file
+    from backprop_doctor.scalar_autograd import check_engine, engine_classes
+
+    assert context.namespace is not None
+    found = []
+    for cls in engine_classes(context.namespace, None):
+        try:
+            mine = is_user_file(inspect.getsourcefile(cls))
+        except TypeError:
+            mine = False
+        checks = check_engine(cls) if mine else []
+        if not checks:
+            continue
+        found.append((cls, checks))
+        for check in checks:
+            for name in check.numerical:
+                verdict = "ok" if name not in check.wrong else "mismatch"
+                report.measurements.append(Measurement(f"{cls.__name__} `{check.expression}`", name, check.error(name), verdict, probes=2))
+        operations = sorted({c.expression for c in checks})
+        report.built.append(
+            Built(
+                cls.__name__, "scalar autograd engine: each operation on fresh values, your own backward()", f"{len(operations)} expressions",
+                origin="synthesized", kind="autograd engine",
+            )
+        )
+    context.extras["scalar_autograd"] = found
+    return bool(found)
 
 
 def _own_curve(context: CheckContext) -> None:

@@ -121,16 +121,17 @@ def built_kind(built: Built) -> str:
     return "layer"
 
 
-def checked_counts(report: Report) -> tuple[int, int, int]:
-    """How many layers (function pairs included), networks and replayed training steps were checked."""
+def checked_counts(report: Report) -> tuple[int, int, int, int]:
+    """How many layers (function pairs included), networks, replayed training steps and scalar
+    autograd engines were checked."""
     kinds = [built_kind(b) for b in report.built if not b.skipped]
-    networks, steps = kinds.count("network"), kinds.count("training step")
-    return len(kinds) - networks - steps, networks, steps
+    networks, steps, engines = kinds.count("network"), kinds.count("training step"), kinds.count("autograd engine")
+    return len(kinds) - networks - steps - engines, networks, steps, engines
 
 
 def checked_scope(report: Report) -> str:
     """" in 3 layers and 1 network", " in 1 layer and 1 training step": what was checked (none of a kind: not named)."""
-    counts = zip(checked_counts(report), ("layer", "network", "training step"))
+    counts = zip(checked_counts(report), ("layer", "network", "training step", "autograd engine"))
     parts = [plural(count, what) for count, what in counts if count]
     if not parts:
         return ""

@@ -1,0 +1,157 @@
+"""An operation of a hand-written scalar autograd engine (micrograd style) passes back a wrong gradient.
+
+What it finds:
+    A `Value` class that wraps one number, with operators that return new
+    values and `_backward` closures that pass the gradient back, is checked
+    operation by operation: each one (`a + b`, `a * b`, `a ** 3`, `a.tanh()`,
+    `a.exp()`, ...) is built on fresh values, your own `backward()` is run,
+    and every input's `grad` is compared with the slope of the output's
+    `data`. A value used twice (`a * a`) shows a gradient assigned with `=`
+    where it must be added with `+=`; a chain of operations that are each
+    right shows a `backward()` that visits the graph in the wrong order.
+
+Why it matters:
+    Every neuron, layer and loss is built from these few operations: one
+    wrong derivative, or one `=` instead of `+=`, and every network made
+    with the class follows a wrong gradient, however right the rest is.
+
+Example:
+    def _backward():
+        self.grad = other.data * out.grad
+
+Fix:
+    def _backward():
+        self.grad += other.data * out.grad
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import textwrap
+from collections.abc import Iterator
+from typing import Any
+
+from backprop_doctor.findings import Finding
+from backprop_doctor.rules import rule
+
+NAME = "scalar-backward-wrong"
+CODE = "BPD110"
+SEVERITY = "error"
+STAGE = "gradient"
+
+
+def run(context: Any) -> Iterator[Finding]:
+    for cls, checks in context.extras.get("scalar_autograd") or []:
+        ops = [c for c in checks if c.kind == "op"]
+        primitives = [c for c in ops if c.wrong and _closure(cls, c.method) is not None]
+        assigned = [c for c in ops if c.assigned and _closure(cls, c.method) is not None]  # `__neg__` via `__mul__`: that one's
+        reported: set[str] = set()
+        for check in primitives:  # an operation's own closure multiplies by a wrong local derivative
+            if check.method not in reported:
+                reported.add(check.method)
+                yield _wrong_derivative(cls, check)
+        for check in assigned:  # an operation's own closure sets its inputs' gradients
+            if check.method not in reported:
+                reported.add(check.method)
+                yield _assigned(cls, check)
+        if primitives or assigned:
+            continue
+        rest = next((c for c in checks if c.wrong), None)  # every operation alone is right, yet a composite or a chain is not
+        if rest is not None:
+            yield _order(cls, rest)
+
+
+def _inputs(check: Any) -> str:
+    return ", ".join(f"{name} = {value:g}" for name, value in (("a", 0.7), ("b", -1.3)) if name in check.numerical)
+
+
+def _values(check: Any) -> str:
+    parts = [f"`{n}.grad` is {check.analytic[n]:.6g} where the slope is {check.numerical[n]:.6g}" for n in check.wrong]
+    return "; ".join(parts)
+
+
+def _wrong_derivative(cls: type, check: Any) -> Finding:
+    file, line = _closure(cls, check.method) or _place(cls, check.method)
+    return rule(NAME).finding(
+        f"`{cls.__name__}.{check.method}` passes back a wrong gradient: for `{check.expression}` at {_inputs(check)}, "
+        f"{_values(check)}: re-derive the local derivative its `_backward` multiplies `out.grad` by",
+        layer=f"{cls.__name__}.{check.method}",
+        param=check.wrong[0],
+        file=file,
+        line=line,
+        measured=max(check.error(n) for n in check.wrong),
+        pattern="wrong-derivative",
+        evidence=tuple((f"`{check.expression}`, {n}", f"yours {check.analytic[n]:.10g}, numerical {check.numerical[n]:.10g}") for n in check.numerical),
+    )
+
+
+def _assigned(cls: type, check: Any) -> Finding:
+    file, line = _assignment(cls, check.method) or _closure(cls, check.method) or _place(cls, check.method)
+    names = " and ".join(f"`{n}.grad`" for n in check.assigned)
+    return rule(NAME).finding(
+        f"`{cls.__name__}.{check.method}` sets {names} instead of adding to {'them' if len(check.assigned) > 1 else 'it'}: "
+        f"a value used more than once (`a * b + a`) keeps only the gradient of its last use: write `+=` in its `_backward`",
+        layer=f"{cls.__name__}.{check.method}",
+        param=check.assigned[0],
+        file=file,
+        line=line,
+        pattern="gradient-assigned",
+        evidence=((f"`{check.expression}`", f"with {check.assigned[0]}.grad = 10 before its closure runs, it holds only the local gradient after"),),
+    )
+
+
+def _order(cls: type, check: Any) -> Finding:
+    file, line = _place(cls, "backward")
+    return rule(NAME).finding(
+        f"every operation of `{cls.__name__}` passes back the right gradient alone, but `{check.expression}` does not "
+        f"({_values(check)}): `{cls.__name__}.backward` calls the `_backward` closures in an order where a node passes "
+        "its gradient on before every use of it has added to it; sort the graph topologically and call them from the "
+        "output back, after setting the output's gradient to 1",
+        layer=f"{cls.__name__}.backward",
+        param=check.wrong[0],
+        file=file,
+        line=line,
+        measured=max(check.error(n) for n in check.wrong),
+        pattern="backward-order",
+    )
+
+
+def _place(cls: type, method: str) -> tuple[str | None, int | None]:
+    function = inspect.getattr_static(cls, method, None)
+    try:
+        return inspect.getsourcefile(function), inspect.getsourcelines(function)[1]
+    except (TypeError, OSError):
+        return None, None
+
+
+def _tree(cls: type, method: str) -> tuple[str, int, ast.AST] | None:
+    function = inspect.getattr_static(cls, method, None)
+    try:
+        lines, start = inspect.getsourcelines(function)
+        return inspect.getsourcefile(function) or "", start, ast.parse(textwrap.dedent("".join(lines)))
+    except (TypeError, OSError, SyntaxError):
+        return None
+
+
+def _closure(cls: type, method: str) -> tuple[str, int] | None:
+    """Where the method's own backward closure is defined (the first function nested in it)."""
+    found = _tree(cls, method)
+    if found is None:
+        return None
+    file, start, tree = found
+    inner = [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.Lambda)) and n is not tree.body[0]]
+    return (file, start + inner[0].lineno - 1) if inner else None
+
+
+def _assignment(cls: type, method: str) -> tuple[str, int] | None:
+    """The first `x.grad = ...` (not `+=`) in the method's nested closure."""
+    found = _tree(cls, method)
+    if found is None:
+        return None
+    file, start, tree = found
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Attribute) and t.attr == "grad" for t in node.targets):
+            if not (isinstance(node.value, ast.Constant)):  # `out.grad = 1.0` seeds, it does not pass back
+                return file, start + node.lineno - 1
+    return None

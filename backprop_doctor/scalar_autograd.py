@@ -1,0 +1,151 @@
+"""Scalar autograd engines written by hand (micrograd style): each operation checked against its derivative.
+
+A `Value` class wraps one number (`data`), keeps its gradient in `grad`, and every operator
+(`__add__`, `__mul__`, `__pow__`, `tanh`, `exp`, ...) returns a new `Value` whose `_backward`
+closure adds the output's gradient, times the local derivative, into its inputs' `grad`;
+`backward()` orders the graph and calls those closures from the output back. A mistake in one
+closure (a wrong derivative, `=` where `+=` belongs) makes every network built from the class
+learn wrongly, and no NumPy gradient checker can see it.
+
+`engine_classes` finds such classes in the user's namespace; `check_engine` builds each operation
+on fresh values, runs the class's own `backward`, and compares every input's `grad` with the
+central difference of the output's `data` (float64 scalars: the difference is exact to about
+1e-9, far below a wrong derivative). Expressions that use one value twice (`a * a`, `a + a`)
+find a gradient that is assigned instead of accumulated; a chain (`(a * b + b).tanh()`) finds a
+`backward` that visits the graph in the wrong order when every operation alone is right.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+STEP = 1e-6
+TOLERANCE = 1e-5  # relative, against the larger of the two slopes and 1
+POINT = {"a": 0.7, "b": -1.3}  # away from every kink (relu at 0) and every pole (log, division)
+
+# (expression, the operator method it exercises, the inputs it is a function of, what it shows)
+EXPRESSIONS: tuple[tuple[str, str, tuple[str, ...], str], ...] = (
+    ("a + b", "__add__", ("a", "b"), "op"),
+    ("a * b", "__mul__", ("a", "b"), "op"),
+    ("a ** 2", "__pow__", ("a",), "op"),
+    ("a ** 3", "__pow__", ("a",), "op"),
+    ("a.tanh()", "tanh", ("a",), "op"),
+    ("a.exp()", "exp", ("a",), "op"),
+    ("a.relu()", "relu", ("a",), "op"),
+    ("a.sigmoid()", "sigmoid", ("a",), "op"),
+    ("a.log()", "log", ("a",), "op"),
+    ("-a", "__neg__", ("a",), "op"),
+    ("a - b", "__sub__", ("a", "b"), "op"),
+    ("a / b", "__truediv__", ("a", "b"), "op"),
+    ("a + a", "__add__", ("a",), "reuse"),
+    ("a * a", "__mul__", ("a",), "reuse"),
+    ("(a * b + b).tanh()", "backward", ("a", "b"), "chain"),
+    ("(a * b + a * a) * b", "backward", ("a", "b"), "chain"),
+)
+
+
+@dataclass
+class OpCheck:
+    """One expression on one engine class: each input's gradient, the class's and the true one."""
+
+    cls: str
+    expression: str
+    method: str  # the operator method it exercises ("__mul__"), or "backward" for a chain
+    kind: str  # "op", "reuse" or "chain"
+    analytic: dict[str, float] = field(default_factory=dict)
+    numerical: dict[str, float] = field(default_factory=dict)
+    assigned: list[str] = field(default_factory=list)  # inputs whose earlier gradient the closure overwrote
+
+
+    def error(self, name: str) -> float:
+        a, n = self.analytic[name], self.numerical[name]
+        return abs(a - n) / max(abs(a), abs(n), 1.0)
+
+    @property
+    def wrong(self) -> list[str]:
+        return [name for name in self.numerical if not self.error(name) <= TOLERANCE]
+
+
+def engine_classes(namespace: dict[str, Any], module: str | None) -> list[type]:
+    """Classes of the user's module that wrap a number with a gradient and a graph: operators that
+    return new instances, a `backward` method, and `data`/`grad` on an instance made from a float."""
+    found = []
+    for value in list(namespace.values()):
+        if not inspect.isclass(value) or (module is not None and value.__module__ != module):
+            continue
+        if not callable(getattr(value, "backward", None)) or not (hasattr(value, "__mul__") and "__mul__" in vars(value) or "__add__" in vars(value)):
+            continue
+        try:
+            sample = value(POINT["a"])
+        except Exception:  # noqa: BLE001 - not constructible from one number: not a scalar engine
+            continue
+        if isinstance(getattr(sample, "data", None), (int, float)) and isinstance(getattr(sample, "grad", None), (int, float)):
+            found.append(value)
+    return found
+
+
+def check_engine(cls: type) -> list[OpCheck]:
+    """Every expression of `EXPRESSIONS` the class can evaluate, with both gradients of each input."""
+    results = []
+    for expression, method, inputs, kind in EXPRESSIONS:
+        if kind == "op" and method not in _defined(cls):
+            continue
+        check = OpCheck(cls.__name__, expression, method, kind)
+        try:
+            values = {name: cls(x) for name, x in POINT.items()}
+            out = eval(expression, {}, values)  # noqa: S307 - our own expressions, on the user's class
+            if not isinstance(out, cls):
+                continue
+            out.backward()
+            check.analytic = {name: float(values[name].grad) for name in inputs}
+            check.numerical = {name: _slope(cls, expression, name) for name in inputs}
+        except Exception:  # noqa: BLE001 - an operation the class does not have, or that raises
+            continue
+        if all(math.isfinite(v) for v in (*check.analytic.values(), *check.numerical.values())):
+            if kind == "op" and not check.wrong:
+                check.assigned = _overwritten(cls, expression, inputs, check.analytic)
+            results.append(check)
+    return results
+
+
+EARLIER = 10.0  # the gradient an input holds from an earlier use when the closure runs
+
+
+def _overwritten(cls: type, expression: str, inputs: tuple[str, ...], local: dict[str, float]) -> list[str]:
+    """Inputs whose gradient the output's own `_backward` closure sets instead of adding to: with
+    `EARLIER` already in their `grad`, one call leaves the local gradient alone, not the sum."""
+    try:
+        values = {name: cls(x) for name, x in POINT.items()}
+        out = eval(expression, {}, values)  # noqa: S307 - our own expressions, on the user's class
+        closure = getattr(out, "_backward", None)
+        if not callable(closure):
+            return []
+        for name in inputs:
+            values[name].grad = EARLIER
+        out.grad = 1.0
+        closure()
+        got = {name: float(values[name].grad) for name in inputs}
+    except Exception:  # noqa: BLE001 - a closure that cannot be called on its own
+        return []
+    scale = {name: max(abs(local[name]), 1.0) for name in inputs}
+    return [
+        name for name in inputs
+        if abs(got[name] - (EARLIER + local[name])) > TOLERANCE * (EARLIER + scale[name]) and abs(got[name] - local[name]) <= TOLERANCE * scale[name]
+    ]  # fmt: skip
+
+
+def _defined(cls: type) -> set[str]:
+    return {name for klass in cls.__mro__ if klass is not object for name in vars(klass)}
+
+
+def _slope(cls: type, expression: str, name: str) -> float:
+    """d out.data / d name, by central difference on fresh values."""
+
+    def at(shift: float) -> float:
+        values = {n: cls(x + (shift if n == name else 0.0)) for n, x in POINT.items()}
+        return float(eval(expression, {}, values).data)  # noqa: S307 - our own expressions
+
+    return (at(STEP) - at(-STEP)) / (2 * STEP)
