@@ -31,9 +31,9 @@ from typing import Any, TextIO
 
 from backprop_doctor.context import SourceFile
 from backprop_doctor.findings import Finding
-from backprop_doctor.loading import datasets, numpy_compat, stubs
+from backprop_doctor.loading import datasets, numpy_compat, python2_imports, stubs
 from backprop_doctor.loading.package import package_of
-from backprop_doctor.loading.source import syntax_error_finding
+from backprop_doctor.loading.source import PYTHON2_METHODS, syntax_error_finding
 from backprop_doctor.rules import rule
 from backprop_doctor.static.imports import future_flags
 from backprop_doctor.static.script import definitions_only, names_bound_by
@@ -142,6 +142,7 @@ def load_namespace(
     sys.dont_write_bytecode = True
     trees = {os.path.realpath(path): source.tree} if source.tree is not None else {}
     finder = stubs.install(path, roots, trees)
+    python2 = python2_imports.install(finder.is_user_file)
 
     if source.python2:
         python2_names()
@@ -196,6 +197,7 @@ def load_namespace(
         if cwd is not None:
             with contextlib.suppress(OSError):
                 os.chdir(cwd)  # the user's code may have moved it
+    findings.extend(python2.findings())
     findings.extend(missing_module_findings(finder.missing(), source.path, path))
     findings.extend(numpy_compat.findings(source.path, source.tree))
     return namespace, findings
@@ -220,7 +222,6 @@ PYTHON2_NAMES = {
     "unichr": "chr", "reduce": "functools.reduce", "file": "open", "reload": "importlib.reload",
     "cmp": "(a > b) - (a < b)",
 }
-PYTHON2_METHODS = {"iteritems": "items", "itervalues": "values", "iterkeys": "keys"}
 PYTHON2_MODULES = {
     "cPickle": "pickle", "Queue": "queue", "ConfigParser": "configparser", "StringIO": "io",
     "cStringIO": "io", "urllib2": "urllib.request", "httplib": "http.client", "Tkinter": "tkinter",
