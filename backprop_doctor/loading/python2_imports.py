@@ -72,8 +72,11 @@ class Python2Finder(importlib.abc.MetaPathFinder):
 
 
 def install(is_user_file: Callable[[str], bool]) -> Python2Finder:
-    """Put a fresh `Python2Finder` first on `sys.meta_path` (replacing an earlier one)."""
+    """Put a fresh `Python2Finder` just before the standard `PathFinder` on `sys.meta_path`
+    (replacing an earlier one): finders that wrap the user's modules (the book's `dataset/mnist.py`)
+    still come first and wrap the loader it hands them."""
     sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, Python2Finder)]
     finder = Python2Finder(is_user_file)
-    sys.meta_path.insert(0, finder)
+    at = next((i for i, f in enumerate(sys.meta_path) if f is importlib.machinery.PathFinder), len(sys.meta_path))
+    sys.meta_path.insert(at, finder)
     return finder
