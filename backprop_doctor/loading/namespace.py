@@ -32,7 +32,7 @@ from typing import Any, TextIO
 from backprop_doctor.context import SourceFile
 from backprop_doctor.findings import Finding
 from backprop_doctor.loading import datasets, numpy_compat, python2_imports, stubs
-from backprop_doctor.loading.package import package_of
+from backprop_doctor.loading.package import package_of, shadow_free
 from backprop_doctor.loading.source import PYTHON2_METHODS, syntax_error_finding
 from backprop_doctor.rules import rule
 from backprop_doctor.static.imports import future_flags
@@ -135,6 +135,7 @@ def load_namespace(
     package, package_root = package_of(path, source.tree)
     if package_root is not None and package_root not in roots:
         roots.append(package_root)
+    roots = shadow_free(roots, package, package_root)
     for root in reversed(roots):
         while root in sys.path:
             sys.path.remove(root)

@@ -68,3 +68,18 @@ def _is_package(folder: str) -> bool:
         return any(entry.endswith(".py") for entry in os.listdir(folder))
     except OSError:
         return False
+
+
+def shadow_free(roots: list[str], package: str | None, package_root: str | None) -> list[str]:
+    """`roots` (folders put first on `sys.path`, in order) with the package's root moved to the front
+    when an earlier one holds a module of the package's own top name: `neural_network/
+    neural_network.py` in the folder above `neural_network/learning_algorithm/gradient_descent.py`
+    would otherwise be what `import neural_network` finds, and it is not a package."""
+    if package is None or package_root is None:
+        return roots
+    top = package.split(".")[0]
+    before = roots[: roots.index(package_root)] if package_root in roots else roots
+    if not any(os.path.isfile(os.path.join(root, top + ".py")) for root in before):
+        return roots
+    return [package_root, *(r for r in roots if r != package_root)]
+
