@@ -76,6 +76,9 @@ class Stub:
     def __getitem__(self, key: Any) -> Stub:
         return self
 
+    def __setitem__(self, key: Any, value: Any) -> None:
+        pass  # `cvxopt.solvers.options['show_progress'] = False`: a setting of the missing module, ignored
+
     def __iter__(self) -> Any:
         return iter(())
 
