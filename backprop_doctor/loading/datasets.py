@@ -492,6 +492,10 @@ def standin(qualified: str) -> Callable[..., Any] | None:
 
     if name in learn.HOMES.get(module, ()):
         return getattr(learn, name)
+    from backprop_doctor.loading import im2col
+
+    if im2col.stands_for(module) and name in im2col.FUNCTIONS:
+        return getattr(im2col, name)
     from backprop_doctor.loading.coursera import STANDINS  # it records through this module
 
     return next((helper for pattern, helper in STANDINS if re.search(pattern, qualified)), None)
@@ -513,6 +517,10 @@ def helpers_of(module: str) -> list[str]:
     from backprop_doctor.loading import learn
 
     names += learn.HOMES.get(module, ())
+    from backprop_doctor.loading import im2col
+
+    if im2col.stands_for(module):
+        names += list(im2col.FUNCTIONS)
     return list(dict.fromkeys(names))
 
 

@@ -10,7 +10,8 @@ function), as a base class, and iterates as empty.
 It answers only for imports made by the user's own code (the user's file and
 files next to it or in its parent folder, outside any installed package), and
 not for an import written inside `try: ... except ImportError:`, because that
-code wants the ImportError. Libraries probing for optional dependencies keep
+code wants the ImportError (except cs231n's unbuilt `im2col_cython`, which has
+a complete NumPy stand-in, see `im2col`). Libraries probing for optional dependencies keep
 getting ImportError. A module that exists but fails to import is never
 stubbed: that is the user's load error. Every stubbed module is recorded with
 the file and line of the import, for the `missing-module` finding.
@@ -29,6 +30,7 @@ import types
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from backprop_doctor.loading import im2col
 from backprop_doctor.static.imports import guarded_import_lines, guarded_lines_of
 
 if TYPE_CHECKING:
@@ -133,7 +135,9 @@ class StubFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         if frame is None:
             return None
         filename = os.path.realpath(frame.f_code.co_filename)
-        if not self.is_user_file(filename) or frame.f_lineno in self._guarded_lines(filename):
+        if not self.is_user_file(filename):
+            return None
+        if frame.f_lineno in self._guarded_lines(filename) and not im2col.stands_for(fullname):
             return None
         if path is None:
             found = self._from_user_folder(fullname)
