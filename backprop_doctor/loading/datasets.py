@@ -246,6 +246,17 @@ def _digits_table() -> np.ndarray:
     return np.column_stack([labels, np.round(255 * x.reshape(CSV_ROWS, -1))]).astype(np.int64)
 
 
+def imread(path: Any = None, flags: Any = 1, *_: Any, **__: Any) -> np.ndarray:
+    """`cv2.imread` with OpenCV missing: a synthetic photo, 32 x 32 pixels, 3 channels of uint8 (one for
+    `flags` 0, grayscale), never the None the real one gives for a file it cannot read: a layer
+    demo that convolves `np.array([img])` then runs on a picture, not on an object array."""
+    x, _ = _samples(CIFAR, 1, 4)
+    picture = np.round(255 * x[0].transpose(1, 2, 0)).astype(np.uint8)
+    gray = isinstance(flags, int) and flags == 0
+    _record(f"cv2.imread({str(path)!r})", f"a 32 × 32 {'grayscale' if gray else 'colour'} picture of uint8")
+    return picture.mean(axis=2).astype(np.uint8) if gray else picture
+
+
 def read_data_sets(*_: Any, one_hot: bool = False, **__: Any) -> Any:
     sets = _DataSets(one_hot)
     _record("read_data_sets", f"train.images {sets.train.images.shape}, train.labels {sets.train.labels.shape}")
@@ -312,6 +323,7 @@ _LOADERS: list[tuple[re.Pattern[str], Callable[..., Any]]] = [
     (re.compile(r"(^|\.)make_classification$"), sklearn_generator("classification")),
     (re.compile(r"(^|\.)read_data_sets$"), read_data_sets),
     (re.compile(r"^pandas\.read_csv$"), read_csv),
+    (re.compile(r"^cv2\.imread$"), imread),
     (re.compile(r"mnist_loader\.load_data_wrapper$"), nielsen_loader(True)),
     (re.compile(r"mnist_loader\.load_data$"), nielsen_loader(False)),
     (re.compile(r"(^|\.)spiral_data$"), nnfs_data("spiral")),
