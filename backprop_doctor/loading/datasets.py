@@ -490,6 +490,8 @@ def standin(qualified: str) -> Callable[..., Any] | None:
         if pattern.search(qualified):
             return loader
     module, _, name = qualified.rpartition(".")
+    if is_numpy_mirror(module):
+        return _numpy_namesake(module, name)
     if module == "scipy.signal":
         from backprop_doctor.loading import signal
 
@@ -511,6 +513,26 @@ def standin(qualified: str) -> Callable[..., Any] | None:
     from backprop_doctor.loading.coursera import STANDINS  # it records through this module
 
     return next((helper for pattern, helper in STANDINS if re.search(pattern, qualified)), None)
+
+
+_CUPY_ONLY = {"scatter_add": np.add.at, "asnumpy": np.asarray}  # `cupyx.scatter_add`, `cupy.asnumpy`
+
+
+def is_numpy_mirror(module: str) -> bool:
+    """CuPy (`cupy`, `cupyx` and their submodules): the GPU twin of NumPy, missing on most machines.
+    The book's GPU layers call `cp.zeros_like`, `cp.sum`, `cupyx.scatter_add`; NumPy computes the same
+    on the CPU, so a missing CuPy runs on NumPy instead of on inert stand-ins."""
+    return module.split(".")[0] in ("cupy", "cupyx")
+
+
+def _numpy_namesake(module: str, name: str) -> Any:
+    """NumPy's object of the same dotted name (`cupy.random.randn` -> `np.random.randn`), else None."""
+    if name in _CUPY_ONLY:
+        return _CUPY_ONLY[name]
+    found: Any = np
+    for part in [*module.split(".")[1:], name]:
+        found = getattr(found, part, None)
+    return found
 
 
 def helpers_of(module: str) -> list[str]:

@@ -287,15 +287,16 @@ def missing_module_findings(records: list[stubs.StubRecord], shown: str, path: s
         where = f"line {record.line}" if in_user_file else f"line {record.line} of {os.path.basename(record.file or '?')}"
         top = record.module.split(".")[0]
         helpers = datasets.helpers_of(record.module)
-        message = (
-            f"`{record.module}` (imported at {where}) is neither installed nor next to your file; "
-            + (
+        if datasets.is_numpy_mirror(record.module):
+            done = "backprop-doctor ran the code that needs it on NumPy, whose functions it mirrors on the GPU."
+        elif helpers:
+            done = (
                 f"backprop-doctor put a stand-in in its place, with NumPy versions of {', '.join(f'`{h}`' for h in helpers)}; "
                 "any other code that needs it was skipped."
-                if helpers
-                else "backprop-doctor put a stand-in in its place, so any code that needs it was skipped."
             )
-        )
+        else:
+            done = "backprop-doctor put a stand-in in its place, so any code that needs it was skipped."
+        message = f"`{record.module}` (imported at {where}) is neither installed nor next to your file; {done}"
         fix = None
         if top in PYTHON2_MODULES:
             message += f" `{top}` is a Python 2 module: use `{PYTHON2_MODULES[top]}`."
