@@ -502,14 +502,9 @@ def standin(qualified: str) -> Callable[..., Any] | None:
 
         if name in special.FUNCTIONS:
             return getattr(special, name)
-    from backprop_doctor.loading import learn
-
-    if name in learn.HOMES.get(module, ()):
-        return getattr(learn, name)
-    from backprop_doctor.loading import im2col
-
-    if im2col.stands_for(module) and name in im2col.FUNCTIONS:
-        return getattr(im2col, name)
+    for helpers in _helper_modules():
+        if name in helpers.functions_of(module):
+            return getattr(helpers, name)
     from backprop_doctor.loading.coursera import STANDINS  # it records through this module
 
     return next((helper for pattern, helper in STANDINS if re.search(pattern, qualified)), None)
@@ -535,6 +530,14 @@ def _numpy_namesake(module: str, name: str) -> Any:
     return found
 
 
+def _helper_modules() -> tuple[Any, ...]:
+    """Modules of stand-ins that work like what they replace, each saying with `functions_of(module)`
+    which names of a missing module it provides."""
+    from backprop_doctor.loading import im2col, learn, progress
+
+    return im2col, learn, progress
+
+
 def helpers_of(module: str) -> list[str]:
     """The functions backprop-doctor stands in for in the missing `module` itself (`rnn_utils`:
     softmax, sigmoid; `scipy`: signal.correlate2d, special.expit, ...), not the data loaders any
@@ -548,13 +551,7 @@ def helpers_of(module: str) -> list[str]:
     for part, functions in (("signal", signal.FUNCTIONS), ("special", special.FUNCTIONS)):
         if module in ("scipy", f"scipy.{part}"):
             names += [n if module == f"scipy.{part}" else f"{part}.{n}" for n in functions]
-    from backprop_doctor.loading import learn
-
-    names += learn.HOMES.get(module, ())
-    from backprop_doctor.loading import im2col
-
-    if im2col.stands_for(module):
-        names += list(im2col.FUNCTIONS)
+    names += [n for helpers in _helper_modules() for n in helpers.functions_of(module)]
     return list(dict.fromkeys(names))
 
 

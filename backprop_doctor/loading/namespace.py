@@ -31,7 +31,7 @@ from typing import Any, TextIO
 
 from backprop_doctor.context import SourceFile
 from backprop_doctor.findings import Finding
-from backprop_doctor.loading import datasets, numpy_compat, python2_imports, stubs
+from backprop_doctor.loading import datasets, numpy_compat, progress, python2_imports, stubs
 from backprop_doctor.loading.package import package_of, shadow_free
 from backprop_doctor.loading.source import PYTHON2_METHODS, syntax_error_finding
 from backprop_doctor.rules import rule
@@ -289,6 +289,9 @@ def missing_module_findings(records: list[stubs.StubRecord], shown: str, path: s
         helpers = datasets.helpers_of(record.module)
         if datasets.is_numpy_mirror(record.module):
             done = "backprop-doctor ran the code that needs it on NumPy, whose functions it mirrors on the GPU."
+        elif progress.functions_of(record.module):
+            bars = ", ".join(f"`{h}`" for h in progress.functions_of(record.module))
+            done = f"backprop-doctor put silent versions of {bars} in its place: they run the loop they wrap and draw nothing."
         elif helpers:
             done = (
                 f"backprop-doctor put a stand-in in its place, with NumPy versions of {', '.join(f'`{h}`' for h in helpers)}; "
