@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.test_python2_sibling_modules import NET as PYTHON2_NET
 from tests.userfiles import check, errors, line_of, planted, write
 
 LAYERS = """\
@@ -30,39 +31,7 @@ def relu_backward(dout, cache):
     return dout * (cache > 0)
 """
 
-NET = """\
-import numpy as np
-from mylib.layers import *
-
-
-class TwoLayerNet(object):
-    def __init__(self, input_dim=6, hidden_dim=5, num_classes=3, weight_scale=0.1):
-        self.params = {
-            'W1': weight_scale * np.random.randn(input_dim, hidden_dim),
-            'b1': np.zeros(hidden_dim),
-            'W2': weight_scale * np.random.randn(hidden_dim, num_classes),
-            'b2': np.zeros(num_classes),
-        }
-
-    def loss(self, X, y=None):
-        h, cache1 = affine_forward(X, self.params['W1'], self.params['b1'])
-        a, cache2 = relu_forward(h)
-        scores, cache3 = affine_forward(a, self.params['W2'], self.params['b2'])
-        if y is None:
-            return scores
-        shifted = scores - scores.max(axis=1, keepdims=True)
-        probs = np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True)
-        n = X.shape[0]
-        loss = -np.log(probs[np.arange(n), y]).sum() / n
-        dscores = probs.copy()
-        dscores[np.arange(n), y] -= 1
-        dscores /= n
-        grads = {}
-        da, grads['W2'], grads['b2'] = affine_backward(dscores, cache3)
-        dh = relu_backward(da, cache2)
-        _, grads['W1'], grads['b1'] = affine_backward(dh, cache1)
-        return loss, grads
-"""
+NET = PYTHON2_NET.replace("from layers import *", "from mylib.layers import *")
 
 LAYOUTS = {
     "no __init__.py anywhere": [],
