@@ -168,13 +168,17 @@ class StubFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         the program runs elsewhere (the sandbox's folder), where that entry finds
         nothing. A module found there is the user's, not a missing one.
         """
-        base = os.path.dirname(self.user_file)
-        relative = [p for p in sys.path if isinstance(p, str) and p and not os.path.isabs(p)]
-        folders = [os.path.normpath(os.path.join(base, p)) for p in relative]
-        folders = [f for f in dict.fromkeys(folders) if os.path.isdir(f) and f not in sys.path]
+        folders = [f for f in self._relative_folders() if f not in sys.path]
         if not folders:
             return None
         return importlib.machinery.PathFinder.find_spec(fullname, folders)
+
+    def _relative_folders(self) -> list[str]:
+        """The folders that the relative `sys.path` entries name, taken from the user's own folder."""
+        base = os.path.dirname(self.user_file)
+        relative = [p for p in sys.path if isinstance(p, str) and p and not os.path.isabs(p)]
+        folders = [os.path.normpath(os.path.join(base, p)) for p in relative]
+        return [f for f in dict.fromkeys(folders) if os.path.isdir(f)]
 
     def is_user_file(self, filename: str) -> bool:
         if filename == self.user_file:
@@ -184,7 +188,10 @@ class StubFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         parts = filename.split(os.sep)
         if "site-packages" in parts or "dist-packages" in parts:
             return False
-        return any(filename.startswith(root + os.sep) for root in self.roots)
+        # the project's other folders too, when the file reaches them with `sys.path.append("../..")`:
+        # `models/vgg.py` there imports `common.layers` from the same project
+        roots = (*self.roots, *(os.path.realpath(f) for f in self._relative_folders()))
+        return any(filename.startswith(root + os.sep) for root in roots)
 
     def _guarded_lines(self, filename: str) -> frozenset[int]:
         if filename not in self._guarded:
