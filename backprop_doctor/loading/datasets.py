@@ -246,6 +246,17 @@ def _digits_table() -> np.ndarray:
     return np.column_stack([labels, np.round(255 * x.reshape(CSV_ROWS, -1))]).astype(np.int64)
 
 
+def imread(path: Any = None, flags: Any = 1, *_: Any, **__: Any) -> np.ndarray:
+    """`cv2.imread` with OpenCV missing: a synthetic photo, 32 x 32 pixels, 3 channels of uint8 (one for
+    `flags` 0, grayscale), never the None the real one gives for a file it cannot read: a layer
+    demo that convolves `np.array([img])` then runs on a picture, not on an object array."""
+    x, _ = _samples(CIFAR, 1, 4)
+    picture = np.round(255 * x[0].transpose(1, 2, 0)).astype(np.uint8)
+    gray = isinstance(flags, int) and flags == 0
+    _record(f"cv2.imread({str(path)!r})", f"a 32 × 32 {'grayscale' if gray else 'colour'} picture of uint8")
+    return picture.mean(axis=2).astype(np.uint8) if gray else picture
+
+
 def read_data_sets(*_: Any, one_hot: bool = False, **__: Any) -> Any:
     sets = _DataSets(one_hot)
     _record("read_data_sets", f"train.images {sets.train.images.shape}, train.labels {sets.train.labels.shape}")
@@ -312,6 +323,7 @@ _LOADERS: list[tuple[re.Pattern[str], Callable[..., Any]]] = [
     (re.compile(r"(^|\.)make_classification$"), sklearn_generator("classification")),
     (re.compile(r"(^|\.)read_data_sets$"), read_data_sets),
     (re.compile(r"^pandas\.read_csv$"), read_csv),
+    (re.compile(r"^cv2\.imread$"), imread),
     (re.compile(r"mnist_loader\.load_data_wrapper$"), nielsen_loader(True)),
     (re.compile(r"mnist_loader\.load_data$"), nielsen_loader(False)),
     (re.compile(r"(^|\.)spiral_data$"), nnfs_data("spiral")),
@@ -478,6 +490,8 @@ def standin(qualified: str) -> Callable[..., Any] | None:
         if pattern.search(qualified):
             return loader
     module, _, name = qualified.rpartition(".")
+    if is_numpy_mirror(module):
+        return _numpy_namesake(module, name)
     if module == "scipy.signal":
         from backprop_doctor.loading import signal
 
@@ -488,14 +502,40 @@ def standin(qualified: str) -> Callable[..., Any] | None:
 
         if name in special.FUNCTIONS:
             return getattr(special, name)
-    from backprop_doctor.loading import learn, progress
-
-    for helpers in (learn, progress):
-        if name in helpers.HOMES.get(module, ()):
+    for helpers in _helper_modules():
+        if name in helpers.functions_of(module):
             return getattr(helpers, name)
     from backprop_doctor.loading.coursera import STANDINS  # it records through this module
 
     return next((helper for pattern, helper in STANDINS if re.search(pattern, qualified)), None)
+
+
+_CUPY_ONLY = {"scatter_add": np.add.at, "asnumpy": np.asarray}  # `cupyx.scatter_add`, `cupy.asnumpy`
+
+
+def is_numpy_mirror(module: str) -> bool:
+    """CuPy (`cupy`, `cupyx` and their submodules): the GPU twin of NumPy, missing on most machines.
+    The book's GPU layers call `cp.zeros_like`, `cp.sum`, `cupyx.scatter_add`; NumPy computes the same
+    on the CPU, so a missing CuPy runs on NumPy instead of on inert stand-ins."""
+    return module.split(".")[0] in ("cupy", "cupyx")
+
+
+def _numpy_namesake(module: str, name: str) -> Any:
+    """NumPy's object of the same dotted name (`cupy.random.randn` -> `np.random.randn`), else None."""
+    if name in _CUPY_ONLY:
+        return _CUPY_ONLY[name]
+    found: Any = np
+    for part in [*module.split(".")[1:], name]:
+        found = getattr(found, part, None)
+    return found
+
+
+def _helper_modules() -> tuple[Any, ...]:
+    """Modules of stand-ins that work like what they replace, each saying with `functions_of(module)`
+    which names of a missing module it provides."""
+    from backprop_doctor.loading import im2col, learn, progress
+
+    return im2col, learn, progress
 
 
 def helpers_of(module: str) -> list[str]:
@@ -511,9 +551,7 @@ def helpers_of(module: str) -> list[str]:
     for part, functions in (("signal", signal.FUNCTIONS), ("special", special.FUNCTIONS)):
         if module in ("scipy", f"scipy.{part}"):
             names += [n if module == f"scipy.{part}" else f"{part}.{n}" for n in functions]
-    from backprop_doctor.loading import learn, progress
-
-    names += learn.HOMES.get(module, ()) + progress.HOMES.get(module, ())
+    names += [n for helpers in _helper_modules() for n in helpers.functions_of(module)]
     return list(dict.fromkeys(names))
 
 

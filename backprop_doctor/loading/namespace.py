@@ -31,9 +31,9 @@ from typing import Any, TextIO
 
 from backprop_doctor.context import SourceFile
 from backprop_doctor.findings import Finding
-from backprop_doctor.loading import datasets, numpy_compat, stubs
-from backprop_doctor.loading.package import package_of
-from backprop_doctor.loading.source import syntax_error_finding
+from backprop_doctor.loading import datasets, numpy_compat, progress, python2_imports, stubs
+from backprop_doctor.loading.package import package_of, shadow_free
+from backprop_doctor.loading.source import PYTHON2_METHODS, syntax_error_finding
 from backprop_doctor.rules import rule
 from backprop_doctor.static.imports import future_flags
 from backprop_doctor.static.script import definitions_only, names_bound_by
@@ -135,6 +135,7 @@ def load_namespace(
     package, package_root = package_of(path, source.tree)
     if package_root is not None and package_root not in roots:
         roots.append(package_root)
+    roots = shadow_free(roots, package, package_root)
     for root in reversed(roots):
         while root in sys.path:
             sys.path.remove(root)
@@ -142,6 +143,7 @@ def load_namespace(
     sys.dont_write_bytecode = True
     trees = {os.path.realpath(path): source.tree} if source.tree is not None else {}
     finder = stubs.install(path, roots, trees)
+    python2 = python2_imports.install(finder.is_user_file)
 
     if source.python2:
         python2_names()
@@ -196,6 +198,7 @@ def load_namespace(
         if cwd is not None:
             with contextlib.suppress(OSError):
                 os.chdir(cwd)  # the user's code may have moved it
+    findings.extend(python2.findings())
     findings.extend(missing_module_findings(finder.missing(), source.path, path))
     findings.extend(numpy_compat.findings(source.path, source.tree))
     return namespace, findings
@@ -220,7 +223,6 @@ PYTHON2_NAMES = {
     "unichr": "chr", "reduce": "functools.reduce", "file": "open", "reload": "importlib.reload",
     "cmp": "(a > b) - (a < b)",
 }
-PYTHON2_METHODS = {"iteritems": "items", "itervalues": "values", "iterkeys": "keys"}
 PYTHON2_MODULES = {
     "cPickle": "pickle", "Queue": "queue", "ConfigParser": "configparser", "StringIO": "io",
     "cStringIO": "io", "urllib2": "urllib.request", "httplib": "http.client", "Tkinter": "tkinter",
@@ -285,15 +287,19 @@ def missing_module_findings(records: list[stubs.StubRecord], shown: str, path: s
         where = f"line {record.line}" if in_user_file else f"line {record.line} of {os.path.basename(record.file or '?')}"
         top = record.module.split(".")[0]
         helpers = datasets.helpers_of(record.module)
-        message = (
-            f"`{record.module}` (imported at {where}) is neither installed nor next to your file; "
-            + (
+        if datasets.is_numpy_mirror(record.module):
+            done = "backprop-doctor ran the code that needs it on NumPy, whose functions it mirrors on the GPU."
+        elif progress.functions_of(record.module):
+            bars = ", ".join(f"`{h}`" for h in progress.functions_of(record.module))
+            done = f"backprop-doctor put silent versions of {bars} in its place: they run the loop they wrap and draw nothing."
+        elif helpers:
+            done = (
                 f"backprop-doctor put a stand-in in its place, with NumPy versions of {', '.join(f'`{h}`' for h in helpers)}; "
                 "any other code that needs it was skipped."
-                if helpers
-                else "backprop-doctor put a stand-in in its place, so any code that needs it was skipped."
             )
-        )
+        else:
+            done = "backprop-doctor put a stand-in in its place, so any code that needs it was skipped."
+        message = f"`{record.module}` (imported at {where}) is neither installed nor next to your file; {done}"
         fix = None
         if top in PYTHON2_MODULES:
             message += f" `{top}` is a Python 2 module: use `{PYTHON2_MODULES[top]}`."

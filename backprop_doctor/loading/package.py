@@ -5,7 +5,8 @@ relative imports (`from .layers import *`, `from ..utils import x`) even
 without `__init__.py` files (a namespace package), runs with `__package__`
 set to its package's dotted name and the folder above the top package on
 `sys.path`, as `python -m mypkg.train` would run it. A script in a plain sub-folder of a
-package that imports that package by name gets the folder above the package on `sys.path`.
+package that imports that package by name gets the folder above the package on `sys.path`,
+also when the package has no `__init__.py`.
 """
 
 from __future__ import annotations
@@ -31,6 +32,12 @@ def package_of(path: str, tree: ast.Module | None) -> tuple[str | None, str | No
     while len(parts) < level and os.path.dirname(here) != here:  # namespace packages
         parts.insert(0, os.path.basename(here))
         here = os.path.dirname(here)
+    tops = set(absolute_import_tops(tree))
+    while parts and os.path.basename(here) in tops and os.path.dirname(here) != here:
+        # `cs231n/classifiers/__init__.py` without `cs231n/__init__.py`, and the file imports
+        # `cs231n.classifiers.linear_svm`: the project's package is the namespace package above
+        parts.insert(0, os.path.basename(here))
+        here = os.path.dirname(here)
     if not parts or not all(p.isidentifier() for p in parts):
         return None, _enclosing_root(folder, tree)
     return ".".join(parts), here
@@ -39,12 +46,40 @@ def package_of(path: str, tree: ast.Module | None) -> tuple[str | None, str | No
 def _enclosing_root(folder: str, tree: ast.Module | None) -> str | None:
     """A script in a sub-folder of its project's package that imports it by its absolute name
     (`mlfromscratch/examples/mlp.py` doing `from mlfromscratch.utils import x`): the folder above
-    that package, so the import works as it does from the project's root."""
+    that package, so the import works as it does from the project's root. The package may lack
+    `__init__.py` (a namespace package: `cs231n/classifiers/rnn.py` doing `from cs231n.layers
+    import *` in a copy of the assignment without its empty `__init__.py` files)."""
     tops = set(absolute_import_tops(tree))
     here = folder
     while os.path.dirname(here) != here:
         name = os.path.basename(here)
-        if name in tops and os.path.isfile(os.path.join(here, "__init__.py")):
+        if name in tops and _is_package(here):
             return os.path.dirname(here)
         here = os.path.dirname(here)
     return None
+
+
+def _is_package(folder: str) -> bool:
+    """A regular package, or a folder of Python modules that Python 3 imports as a namespace package
+    (it never hides a regular package or module of the same name further along `sys.path`)."""
+    if os.path.isfile(os.path.join(folder, "__init__.py")):
+        return True
+    try:
+        return any(entry.endswith(".py") for entry in os.listdir(folder))
+    except OSError:
+        return False
+
+
+def shadow_free(roots: list[str], package: str | None, package_root: str | None) -> list[str]:
+    """`roots` (folders put first on `sys.path`, in order) with the package's root moved to the front
+    when an earlier one holds a module of the package's own top name: `neural_network/
+    neural_network.py` in the folder above `neural_network/learning_algorithm/gradient_descent.py`
+    would otherwise be what `import neural_network` finds, and it is not a package."""
+    if package is None or package_root is None:
+        return roots
+    top = package.split(".")[0]
+    before = roots[: roots.index(package_root)] if package_root in roots else roots
+    if not any(os.path.isfile(os.path.join(root, top + ".py")) for root in before):
+        return roots
+    return [package_root, *(r for r in roots if r != package_root)]
+

@@ -1,61 +1,67 @@
-"""A stand-in for `tqdm`, the progress bar so many training loops are wrapped in.
+"""Stand-ins for the progress bars training loops are wrapped in: `tqdm` and `progressbar`.
 
-`for epoch in tqdm(range(epochs)):` over a missing `tqdm` would iterate an inert stub, which is
-empty: the training loop would never run and nothing it trains could be observed. Here `tqdm`
-hands back the iterable it wraps, and answers the calls made on a bar (`update`,
-`set_description`, `set_postfix`, `close`, `with tqdm(...) as bar`) by doing nothing.
+`for epoch in tqdm(range(epochs)):` is how many training scripts loop. With tqdm missing, an inert
+stand-in is an empty iterable, so the loop ran zero times and there was no training to observe;
+the program "finished" at once. These return what they wrap, drawing nothing: the loop runs as
+it does for the user, and `bar.update(1)`, `set_description(...)`, `with tqdm(...) as bar:` work.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
 
-HOMES: dict[str, tuple[str, ...]] = {
-    module: ("tqdm", "trange", "tqdm_notebook", "tnrange")
-    for module in ("tqdm", "tqdm.auto", "tqdm.notebook", "tqdm.std", "tqdm.autonotebook")
+MODULES = {  # the progress-bar module -> the names of it stood in for
+    "tqdm": ("tqdm", "trange", "tqdm_notebook"),
+    "tqdm.auto": ("tqdm", "trange"),
+    "tqdm.autonotebook": ("tqdm", "trange"),
+    "tqdm.notebook": ("tqdm", "trange"),
+    "progressbar": ("ProgressBar",),
 }
 
 
-class tqdm:  # noqa: N801 - the name the user's code imports
-    """Iterates over what it wraps; every method of a progress bar does nothing."""
+def functions_of(module: str) -> tuple[str, ...]:
+    """The names of the missing `module` stood in for here (`datasets.standin` asks every such module)."""
+    return MODULES.get(module, ())
 
-    def __init__(self, iterable: Iterable[Any] | None = None, *_: Any, total: Any = None, **__: Any):
-        self.iterable = iterable
-        self.total = total if total is not None else (len(iterable) if hasattr(iterable, "__len__") else None)  # type: ignore[arg-type]
-        self.n = 0
 
-    def __iter__(self) -> Iterator[Any]:
-        return iter(self.iterable if self.iterable is not None else ())
+class _Bar:
+    """An iterable over what it wraps, whose every other method does nothing and returns the bar."""
+
+    def __init__(self, iterable: Iterable[Any] | None = None):
+        self._iterable = iterable
+
+    def __iter__(self) -> Any:
+        return iter(self._iterable if self._iterable is not None else ())
 
     def __len__(self) -> int:
-        return int(self.total or 0)
+        return len(self._iterable) if hasattr(self._iterable, "__len__") else 0  # type: ignore[arg-type]
 
-    def __enter__(self) -> tqdm:
+    def __call__(self, iterable: Iterable[Any] | None = None, *_: Any, **__: Any) -> _Bar:
+        return _Bar(iterable)  # progressbar: `bar = ProgressBar(widgets=...)`, then `for i in bar(range(n))`
+
+    def __enter__(self) -> _Bar:
         return self
 
     def __exit__(self, *_: Any) -> None:
         return None
 
-    def update(self, n: Any = 1) -> None:
-        self.n += n
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return lambda *_, **__: self  # update, set_description, set_postfix, close, write, start, finish
 
-    def _nothing(self, *_: Any, **__: Any) -> None:
-        return None
 
-    set_description = set_description_str = set_postfix = set_postfix_str = close = refresh = reset = clear = display = _nothing
+def tqdm(iterable: Iterable[Any] | None = None, *_: Any, **__: Any) -> _Bar:
+    return _Bar(iterable)
 
-    @staticmethod
-    def write(*_: Any, **__: Any) -> None:
-        return None
+
+def trange(*args: Any, **_: Any) -> _Bar:
+    return _Bar(range(*args))
 
 
 tqdm_notebook = tqdm
 
 
-def trange(*arguments: Any, **options: Any) -> tqdm:
-    """`tqdm(range(*arguments))`."""
-    return tqdm(range(*arguments), **options)
-
-
-tnrange = trange
+def ProgressBar(*_: Any, **__: Any) -> _Bar:  # noqa: N802 - progressbar's own name
+    return _Bar()

@@ -108,7 +108,7 @@ def read_source(path: str | os.PathLike[str]) -> tuple[SourceFile, list[Finding]
         rescued = python2_rescue(result.text, filename)
         if rescued is not None:
             text, tree, changed = rescued
-            findings.append(_python2_finding(shown, changed, text))
+            findings.append(python2_finding(shown, changed, text))
             return SourceFile(path=shown, text=text, tree=tree, python2=True), findings
         findings.append(syntax_error_finding(error, shown, result.text))
     return SourceFile(path=shown, text=result.text, tree=tree), findings
@@ -146,8 +146,32 @@ def python2_rescue(text: str, filename: str, limit: int = 500) -> tuple[str, ast
             continue
         except (RecursionError, MemoryError):
             return None
-        return ("\n".join(lines), tree, changed) if changed else None
+        if not changed:
+            return None
+        if _python2_methods(lines, changed):
+            tree = ast.parse("\n".join(lines), filename)
+        return "\n".join(lines), tree, changed
     return None
+
+
+PYTHON2_METHODS = {"iteritems": "items", "itervalues": "values", "iterkeys": "keys"}
+_PYTHON2_METHOD_CALL = re.compile(r"\.(" + "|".join(PYTHON2_METHODS) + r")\(\)")
+
+
+def _python2_methods(lines: list[str], changed: list[tuple[int, str]]) -> bool:
+    """In a file already read as Python 2, `d.iteritems()` and its kin as Python 3 spells them, line by
+    line and outside comments: Python 3 dicts lack them, so a network's `__init__` looping over
+    `self.params.iteritems()` would stop there. True when a line changed."""
+    found = False
+    for i, line in enumerate(lines):
+        code, comment = _split_comment(line)
+        call = _PYTHON2_METHOD_CALL.search(code)
+        if call is None:
+            continue
+        lines[i] = _PYTHON2_METHOD_CALL.sub(lambda m: f".{PYTHON2_METHODS[m[1]]}()", code) + comment
+        changed.append((i + 1, f"`.{PYTHON2_METHODS[call[1]]}()` instead of `.{call[1]}()`"))
+        found = True
+    return found
 
 
 def _logical_end(lines: list[str], lineno: int) -> int:
@@ -164,9 +188,9 @@ def _logical_end(lines: list[str], lineno: int) -> int:
     return lineno
 
 
-def _python2_finding(shown: str, changed: list[tuple[int, str]], text: str) -> Finding:
+def python2_finding(shown: str, changed: list[tuple[int, str]], text: str, *, imported: bool = False) -> Finding:
     """The `python2` finding: the lines read as Python 3, each with its new spelling, and the other
-    Python 2 idioms (`xrange`) the file uses."""
+    Python 2 idioms (`xrange`) the file uses; `imported` for a module the checked file imports."""
     lines = sorted(n for n, _ in changed)
     kinds = list(dict.fromkeys(what for _, what in sorted(changed)))
     at = ", ".join(map(str, lines[:8])) + (", ..." if len(lines) > 8 else "")
@@ -176,7 +200,7 @@ def _python2_finding(shown: str, changed: list[tuple[int, str]], text: str) -> F
     if others:
         evidence.append(("also Python 2", "; ".join(others[:6])))
     return rule("python2").finding(
-        f"this file looks like Python 2; Python 3 needs {'; '.join(kinds)} (line{'s' if len(lines) > 1 else ''} {at}): "
+        f"{f'`{os.path.basename(shown)}`, which your file imports,' if imported else 'this file'} looks like Python 2; Python 3 needs {'; '.join(kinds)} (line{'s' if len(lines) > 1 else ''} {at}): "
         f"backprop-doctor read {'those lines' if len(lines) > 1 else 'that line'} that way to check the file; change "
         "them in the file, or run `2to3 -w` on it",
         file=shown,
@@ -525,6 +549,10 @@ def _python2_fix(msg: str, line: str) -> tuple[str, str | None] | None:
     """(what Python 3 needs, the repaired line) when the error is Python 2 syntax."""
     indent = line[: len(line) - len(line.lstrip())]
     body, comment = _split_comment(line.strip())
+    header = _CLAUSE_PRINT.match(body)
+    if header and ("Missing parentheses in call to 'print'" in msg or msg == "invalid syntax"):
+        # `if verbose: print k, v.shape`: the statement after the clause's colon is the print
+        return "print(...) as a function call", indent + header[1] + " " + _print_call(header[2]) + comment
     if "Missing parentheses in call to 'print'" in msg or re.match(r"print\s*(>>|$)", body):
         return "print(...) as a function call", indent + _print_call(body) + comment
     if "Missing parentheses in call to 'exec'" in msg:
@@ -548,6 +576,10 @@ def _python2_fix(msg: str, line: str) -> tuple[str, str | None] | None:
     if "`" in body:
         return "`repr(x)` instead of backquotes", indent + re.sub(r"`([^`]*)`", r"repr(\1)", body) + comment
     return None
+
+
+# A one-line compound statement whose body is a print statement: `if verbose: print x`.
+_CLAUSE_PRINT = re.compile(r"^((?:if|elif|else|for|while|with|try|except|finally)\b.*?:)\s*(print\b(?!\s*\().*)$")
 
 
 def _split_comment(code: str) -> tuple[str, str]:

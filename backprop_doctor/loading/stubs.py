@@ -10,7 +10,8 @@ function), as a base class, and iterates as empty.
 It answers only for imports made by the user's own code (the user's file and
 files next to it or in its parent folder, outside any installed package), and
 not for an import written inside `try: ... except ImportError:`, because that
-code wants the ImportError. Libraries probing for optional dependencies keep
+code wants the ImportError (except cs231n's unbuilt `im2col_cython`, which has
+a complete NumPy stand-in, see `im2col`). Libraries probing for optional dependencies keep
 getting ImportError. A module that exists but fails to import is never
 stubbed: that is the user's load error. Every stubbed module is recorded with
 the file and line of the import, for the `missing-module` finding.
@@ -29,6 +30,7 @@ import types
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from backprop_doctor.loading import im2col
 from backprop_doctor.static.imports import guarded_import_lines, guarded_lines_of
 
 if TYPE_CHECKING:
@@ -75,6 +77,9 @@ class Stub:
 
     def __getitem__(self, key: Any) -> Stub:
         return self
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        pass  # `cvxopt.solvers.options['show_progress'] = False`: a setting of the missing module, ignored
 
     def __iter__(self) -> Any:
         return iter(())
@@ -130,7 +135,9 @@ class StubFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         if frame is None:
             return None
         filename = os.path.realpath(frame.f_code.co_filename)
-        if not self.is_user_file(filename) or frame.f_lineno in self._guarded_lines(filename):
+        if not self.is_user_file(filename):
+            return None
+        if frame.f_lineno in self._guarded_lines(filename) and not im2col.stands_for(fullname):
             return None
         if path is None:
             found = self._from_user_folder(fullname)
@@ -161,13 +168,17 @@ class StubFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         the program runs elsewhere (the sandbox's folder), where that entry finds
         nothing. A module found there is the user's, not a missing one.
         """
-        base = os.path.dirname(self.user_file)
-        relative = [p for p in sys.path if isinstance(p, str) and p and not os.path.isabs(p)]
-        folders = [os.path.normpath(os.path.join(base, p)) for p in relative]
-        folders = [f for f in dict.fromkeys(folders) if os.path.isdir(f) and f not in sys.path]
+        folders = [f for f in self._relative_folders() if f not in sys.path]
         if not folders:
             return None
         return importlib.machinery.PathFinder.find_spec(fullname, folders)
+
+    def _relative_folders(self) -> list[str]:
+        """The folders that the relative `sys.path` entries name, taken from the user's own folder."""
+        base = os.path.dirname(self.user_file)
+        relative = [p for p in sys.path if isinstance(p, str) and p and not os.path.isabs(p)]
+        folders = [os.path.normpath(os.path.join(base, p)) for p in relative]
+        return [f for f in dict.fromkeys(folders) if os.path.isdir(f)]
 
     def is_user_file(self, filename: str) -> bool:
         if filename == self.user_file:
@@ -177,7 +188,10 @@ class StubFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         parts = filename.split(os.sep)
         if "site-packages" in parts or "dist-packages" in parts:
             return False
-        return any(filename.startswith(root + os.sep) for root in self.roots)
+        # the project's other folders too, when the file reaches them with `sys.path.append("../..")`:
+        # `models/vgg.py` there imports `common.layers` from the same project
+        roots = (*self.roots, *(os.path.realpath(f) for f in self._relative_folders()))
+        return any(filename.startswith(root + os.sep) for root in roots)
 
     def _guarded_lines(self, filename: str) -> frozenset[int]:
         if filename not in self._guarded:

@@ -15,6 +15,7 @@ the program). The objects are used as the program first used them (see
 
 from __future__ import annotations
 
+import copy
 import re
 import time
 from dataclasses import dataclass, field
@@ -417,6 +418,7 @@ def _check_layer(out: Checked, instance: Instance, options: Options, shown: str)
         _skip(out, instance, shown, "its recorded input is too large to keep" if arrays else "its forward was given no array")
         return
     loss = len(arrays) >= 2 and np.size(call.result) == 1 and _number(call.result)  # forward(x, t) -> loss
+    obj, arrays = _floated(obj, arrays, loss)
     if conventional and methods.mean_of_forward and len(arrays) == 2:
         loss = True  # an NNFS loss's forward(y_pred, y_true) returns one loss per sample
     if loss and len(arrays) > 2:
@@ -449,6 +451,29 @@ def _check_layer(out: Checked, instance: Instance, options: Options, shown: str)
     )
     if case is not None and np.ndim(case[1]) >= 1 and np.shape(case[1])[0] >= 2 and case[1].dtype.kind == "f":
         out.layers.append(build.Built(instance.name, obj, _how(instance, shown), [case], line=instance.line))
+
+
+def _floated(obj: Any, arrays: list[np.ndarray], loss: bool) -> tuple[Any, list[np.ndarray]]:
+    """The layer and its observed inputs with integer arrays as float64, when the layer computes the
+    same with them. A demo that runs a layer on `np.arange(1, 7).reshape(2, -1)` gives it integer
+    weights and inputs, and no gradient can be probed on integers; indices (`W[idx]`) and a loss's
+    labels stay integers, because the layer then computes something else or fails."""
+    held = [k for k, v in getattr(obj, "__dict__", {}).items() if isinstance(v, np.ndarray) and v.dtype.kind in "iu"]
+    cast = [a.dtype.kind in "iu" and not (loss and i == 1) for i, a in enumerate(arrays)]
+    if not held and not any(cast):
+        return obj, arrays
+    try:
+        floated = copy.deepcopy(obj)
+        for name in held:
+            setattr(floated, name, getattr(obj, name).astype(np.float64))
+        new = [a.astype(np.float64) if c else a for a, c in zip(arrays, cast)]
+        same = np.allclose(
+            np.asarray(copy.deepcopy(obj).forward(*arrays), dtype=np.float64),
+            np.asarray(copy.deepcopy(floated).forward(*new), dtype=np.float64),
+        )
+    except Exception:  # noqa: BLE001 - the layer's own code: it keeps what it was given
+        return obj, arrays
+    return (floated, new) if same else (obj, arrays)
 
 
 # --------------------------------------------------------------------------- functions

@@ -113,12 +113,15 @@ def _run_statements(tree: Any, path: str, namespace: dict[str, Any], record: Rec
     and the program goes on to what it trains, as the user's own run would. Any other error
     stops the program where it stops for the user.
     """
-    from backprop_doctor.static.imports import future_flags
     from backprop_doctor.loading.stubs import is_stub
+    from backprop_doctor.locate import describe
+    from backprop_doctor.static.imports import future_flags
+    from backprop_doctor.static.script import names_bound_by
     from backprop_doctor.static.steps import reads
 
     flags = future_flags(tree)
     starred = [s.module for s in tree.body if isinstance(s, ast.ImportFrom) and s.module and any(a.name == "*" for a in s.names)]
+    unbound: dict[str, tuple[int, Exception]] = {}  # a name a skipped statement did not bind -> its line, what it raised
     for stmt in tree.body:
         statement = compile(ast.Module(body=[stmt], type_ignores=[]), path, "exec", flags=flags, dont_inherit=True)
         try:
@@ -130,7 +133,15 @@ def _run_statements(tree: Any, path: str, namespace: dict[str, Any], record: Rec
             star = isinstance(error, NameError) and any(is_stub(sys.modules.get(m)) for m in starred)  # `from testCases import *`
             if star or any(is_stub(namespace.get(n)) for n in names) or "Stub" in str(error):
                 record.skipped.append((stmt.lineno, f"{type(error).__name__}: {error}"))
+                for name in names_bound_by(stmt):
+                    unbound.setdefault(name, (stmt.lineno, error))
                 continue
+            if isinstance(error, NameError) and error.name in unbound:
+                # `Xtrain, ... = get_data()` was skipped, so `D = Xtrain.shape[1]` fails: the program
+                # stops at the statement the stand-in stopped, with its error, not at the name it left unbound
+                line, cause = unbound[error.name]
+                record.error = (describe(cause), path, line)
+                raise StopRun("raised") from None
             raise
 
 
