@@ -455,17 +455,17 @@ def test_three_copies_in_one_statement_are_listed_with_commas_and_and(tmp_path):
     assert (finding.param, finding.line) == ("W, b, g", line)
     keys = "`self.params['W']`, `self.params['b']` and `self.params['g']`"
     assert finding.message == (
-        f"`Net.__init__` gives an array of its own of {keys} to `layers` (line {line}): the layer computes with its "
-        "own arrays, so an in-place SGD step on `params` changes nothing it computes and the loss never goes down; "
+        f"`Net.__init__` gives a copy of {keys} to `layers` (line {line}): the layer computes with its "
+        "own copies, so an in-place SGD step on `params` changes nothing it computes and the loss never goes down; "
         f"pass {keys} themselves"
-    )  # "of its own": some of the holders listed below are not copies
+    )  # the statement hands `.copy()`s, though some of the holders listed below are not copies
     identity = [text for label, text in finding.evidence if label == "identity"]
     assert identity == [
         "params['W'] is not an array any layer uses; a copy is held by `layers[0].W`",
         "params['b'] is not an array any layer uses; a copy is held by `layers[0].b`, `layers[1].b`; "
         "`layers[0].g` has its shape but other values",
         "params['g'] is not an array any layer uses; a copy is held by `layers[0].g`; "
-        "`layers[0].b`, `layers[1].b` has its shape but other values",
+        "`layers[0].b`, `layers[1].b` have its shape but other values",
     ]
 
 
