@@ -194,6 +194,37 @@ def test_only_the_batch_is_a_batch_size_not_the_features_nor_an_array_of_the_epo
         assert f"follows {factor} × the gradient of your loss, `loss` (line {line_of(text, 'loss = np.mean')}): " in finding.message
 
 
+BIAS = (
+    ("W2 = np.random.randn(4, 1) * 0.5\n", "W2 = np.random.randn(4, 1) * 0.5\nb = np.zeros((1, 1))\n"),
+    ("pred = h @ W2\n", "pred = h @ W2 + b\n"),
+    ("    W2 -= lr * dW2\n", "    db = np.sum(2 * (pred - y) / len(X), axis=0, keepdims=True)\n    W2 -= lr * dW2\n"),
+    ("    W1 -= lr * dW1\n", "    W1 -= lr * dW1\n    b -= lr * db\n"),
+)
+
+
+@pytest.mark.parametrize(
+    "scaled, words",
+    [
+        ("* len(X)", "40 × the gradient of your loss (40 is the batch size): divide it by the batch size (40)"),
+        ("/ len(X)", "1/40 of the gradient of your loss (40 is the batch size): divide by the batch size (40) only once"),
+        ("* 7", "not the gradient of your loss: recompute it as the derivative of `loss` (line {loss}) with respect to `b`"),
+    ],
+)  # fmt: skip
+def test_a_one_number_bias_off_by_the_batch_size_is_named_so(tmp_path, scaled, words):
+    """A `(1, 1)` bias has one factor, which says nothing alone (any number is "proportional" to
+    one number) unless it is a known one: the batch size, or one over it, is; 7 is not."""
+    text, [result], [finding] = replayed(
+        tmp_path, LINEAR, *BIAS, ("keepdims=True)\n", f"keepdims=True) {scaled}\n")
+    )  # fmt: skip
+    line, update = line_of(text, "db = np.sum("), line_of(text, "b -= lr * db")
+    assert [m.name for _, m in result.wrong] == ["b"] and result.wrong[0][1].single
+    assert (finding.param, finding.line, finding.highlight) == ("b", line, (line, update))
+    assert finding.message == (
+        f"the update of `b` in your training step (line {update}) uses `db`, computed at line {line}, which is "
+        + words.format(loss=line_of(text, "loss = np.mean"))
+    )
+
+
 def test_a_gradient_that_is_no_multiple_is_recomputed_as_the_derivative(tmp_path):
     text, _, [finding] = replayed(tmp_path, SCRIPT, ("dW1 = X.T @ dz1", "dW1 = X.T @ dz1 + 0.1"))
     line, update = line_of(text, "dW1 = "), line_of(text, "W1 -= lr")

@@ -132,6 +132,15 @@ def _factor(result: Any, measured: Any) -> float | None:
     return measured.factor
 
 
+def _proportional(result: Any, measured: Any, factor: float | None) -> bool:
+    """The gradient is `factor` × the loss's everywhere. One number (a `(1, 1)` bias) has one factor,
+    which the replay calls proportional only at a sign or a factor 2; at the batch size, or one over
+    it, that factor says as much."""
+    if measured.proportional or not measured.single or factor is None:
+        return measured.proportional
+    return _factor_words(factor, True, result.batch_sizes)[0] == "scaled-by-batch-size"
+
+
 def _tidy(expression: str) -> str:
     """`(self.delta) * (x)` as `self.delta * x`: the parentheses the rate's removal left, dropped."""
     try:
@@ -197,7 +206,7 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
         inner = isinstance(adjoint, InnerAdjoint)
         computed_from = set(adjoint.reads) if inner else reads(step.prefix[adjoint.index])
         inputs = [a.name for a in right if a.name in computed_from]
-        pattern, what, advice = _factor_words(measured.factor, measured.proportional, result.batch_sizes)
+        pattern, what, advice = _factor_words(measured.factor, _proportional(result, measured, measured.factor), result.batch_sizes)
         diagnosis = f"`{adjoint.name}` (line {adjoint.line}) is {what} with respect to `{adjoint.forward}`"
         if inputs:
             diagnosis += f", although {_names(inputs)}, which it is computed from, {'is' if len(inputs) == 1 else 'are'} right"
@@ -233,7 +242,7 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
         pattern = (
             "not-used" if measured.unused
             else "broadcast-gradient" if measured.broadcast is not None
-            else _factor_words(_factor(result, measured), measured.proportional, result.batch_sizes)[0]
+            else _factor_words(_factor(result, measured), _proportional(result, measured, _factor(result, measured)), result.batch_sizes)[0]
         )  # fmt: skip
         groups.setdefault((file, line, pattern), []).append((moved, measured))
     for (file, line, pattern), members in groups.items():
@@ -257,7 +266,8 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
                 f"but {loss_words} does not change when {'they do' if len(members) > 1 else 'it does'}: {advice}"
             )
         else:
-            _, what, advice = _factor_words(_factor(result, measured), measured.proportional, result.batch_sizes)
+            factor = _factor(result, measured)
+            _, what, advice = _factor_words(factor, _proportional(result, measured, factor), result.batch_sizes)
             gradients = _names(list(dict.fromkeys(_tidy(m.gradient_name or m.site.gradient) for m, _ in members)))
             there = f"{os.path.basename(measured.file)} " if measured.file else ""
             computed = f", computed at {there}line {measured.line}," if measured.line and (measured.line, measured.file) != (moved.site.line, moved.site.file) else ","
