@@ -181,19 +181,6 @@ def test_every_update_scaled_by_one_factor_is_a_warning_at_the_first_update(tmp_
         assert rows[name] == f"wrong: d loss along the update: numerical {along.numerical:.6g}, yours {along.analytic:.6g}"
 
 
-@pytest.mark.parametrize("losses", ["np.zeros(50)", "np.zeros((50, 1))"])
-def test_only_the_batch_is_a_batch_size_not_the_features_nor_an_array_of_the_epochs(tmp_path, losses):
-    """40 rows of 3 features, and an array of one loss per epoch (50): a factor of 3 or of 50 is
-    a constant factor, and only 40 is the batch size (the inputs, the targets and the activations
-    have 40 rows; 3 is a width of `W1`; 50 is the size of one array only)."""
-    edits = (("lr = 0.01\n", f"lr = 0.01\nlosses = {losses}\n"), ("    W1 -= lr * dW1\n", "    W1 -= lr * dW1\n    losses[epoch] = loss\n"))
-    for error, factor in (("100 * (pred - y) / len(X)", "50"), ("6 * (pred - y) / len(X)", "3")):
-        text, [result], [finding] = replayed(tmp_path, LINEAR, *edits, (ERROR, error))
-        assert result.batch_sizes == (40,)
-        assert (finding.pattern, finding.measured) == ("scaled", pytest.approx(float(factor), rel=1e-6))
-        assert f"follows {factor} × the gradient of your loss, `loss` (line {line_of(text, 'loss = np.mean')}): " in finding.message
-
-
 BIAS = (
     ("W2 = np.random.randn(4, 1) * 0.5\n", "W2 = np.random.randn(4, 1) * 0.5\nb = np.zeros((1, 1))\n"),
     ("pred = h @ W2\n", "pred = h @ W2 + b\n"),

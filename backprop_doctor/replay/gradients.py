@@ -20,7 +20,6 @@ import contextlib
 import dataclasses
 import math
 import time
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -830,20 +829,17 @@ def _contradicted(step: TrainingStep, adjoint: Adjoint, result: StepResult) -> b
 
 
 def _batch_sizes(capture: Capture, namespace: dict[str, Any]) -> tuple[int, ...]:
-    """Leading sizes of the arrays the step starts from or makes (a minibatch drawn in the step), and
-    the second of a 2-D array (one sample per column): what a factor of the batch size would be.
-    A parameter's width is the features or the units, not the samples; and a batch has at least two
-    arrays with its size (the inputs and the targets, or the activations): an array of its own
-    (`losses = np.zeros(epochs)`) is no batch."""
+    """Leading sizes of the arrays the step starts from or makes (a minibatch drawn in the step):
+    what a factor of the batch size would be."""
     assert capture.state is not None
-    named = {**capture.state.values, **namespace}  # by name: the state holds copies of what the step changes
-    arrays = [v for v in named.values() if isinstance(v, np.ndarray) and v.ndim >= 1]
-    found: Counter[int] = Counter()
-    for value in arrays:
-        found.update({int(n) for n in value.shape[: 2 if value.ndim == 2 else 1] if n > 1})
+    sizes: set[int] = set()
+    for value in [*capture.state.values.values(), *namespace.values()]:
+        if isinstance(value, np.ndarray) and value.ndim >= 1 and value.shape[0] > 1:
+            sizes.add(int(value.shape[0]))
+            if value.ndim == 2 and value.shape[1] > 1:
+                sizes.add(int(value.shape[1]))
     widths = {int(n) for moved in capture.moved for n in np.shape(moved.value)}  # features and units, not samples
-    sizes = {n for n in found if n not in widths} or set(found)
-    return tuple(sorted(n for n in sizes if found[n] > 1) or sorted(sizes))
+    return tuple(sorted(sizes - widths or sizes))
 
 
 __all__ = ["Measured", "StepResult", "replay_step"]
