@@ -962,3 +962,47 @@ def test_a_carried_gradient_of_a_series_with_no_gate_name_names_no_gate(tmp_path
         f"`dq` (line {line_of(text, 'dq = np.dot(Why.T, dy)')}) is wrong first at time step 7 of 0..8, although every "
         f"gradient of time step 8 is right: `dqnext` (line {line_of(text, 'dqnext = np.dot(Whh, dqraw)')}), "
     )
+
+
+# --------------------------------------------------------------------------- a series named after no adjoint
+
+
+def renamed(series: str, *edits: tuple[str, str]) -> str:
+    """The RNN with its hidden states stored as `series` (its gradients still `dh`, `dhraw`, `dhnext`)."""
+    import re
+
+    rnn, _ = rnn_texts()
+    for old, new in edits:
+        assert old in rnn, old
+        rnn = rnn.replace(old, new)
+    return re.sub(r"\bhs\b", series, rnn)
+
+
+@pytest.mark.parametrize("series", ["states", "memory"])
+def test_a_wrong_derivative_is_found_through_time_whatever_the_series_is_called(tmp_path, series):
+    """`dh` pairs with `hs` by name; stored as `states`, the series is paired by use (`dhraw` reads
+    `states[t]` and `dh` in one statement) and shape, and the walk backwards through time still runs."""
+    text, [result], [finding] = replayed(tmp_path, renamed(series, ("dhraw = (1 - hs[t] * hs[t]) * dh", "dhraw = (1 - hs[t]) * dh")))
+    line = line_of(text, f"dhraw = (1 - {series}[t]) * dh")
+    assert [(a.name, a.adjoint.series) for a, _ in result.adjoints] == [("dy", "ys"), ("dh", series), ("dhraw", series)]
+    assert (finding.param, finding.line, finding.pattern) == ("dhraw", line, "wrong-derivative")
+    assert finding.message == (
+        f"at time step 8 (the last one, where the backward pass starts), `dhraw` (line {line}) is not the gradient "
+        f"of `loss` (line {line_of(text, '= lossFun(')}) with respect to `{series}[8]`, the hidden state, nor to its "
+        "pre-activation, although `dy` and `dh` at that step are right, so the updates of `Wxh`, `Whh`, `bh` in "
+        f"your training step do not follow the gradient: re-derive `dhraw` from the forward statement of "
+        f"`{series}[t]` (line {line_of(text, f'{series}[t] = np.tanh')})"
+    )
+
+
+def test_a_transposed_carried_gradient_is_found_through_time_with_the_series_called_states(tmp_path):
+    """`xs[t]` is read beside `dhraw` too (in `dWxh`'s statement): that pairing is dropped by its
+    shape, and every gradient is measured once a step."""
+    text, [result], [finding] = replayed(tmp_path, renamed("states", ("dhnext = np.dot(Whh.T, dhraw)", "dhnext = np.dot(Whh, dhraw)")))
+    assert [(a.name, a.step) for a, _ in result.adjoints] == [("dy", 8), ("dh", 8), ("dhraw", 8), ("dy", 7), ("dh", 7)]
+    assert (finding.param, finding.line, finding.pattern) == ("dh", line_of(text, "dhnext = np.dot(Whh, dhraw)"), "through-time")
+    assert "with respect to `states[7]` through the next step" in finding.message
+
+
+def test_the_correct_rnn_with_its_series_called_states_gets_nothing(tmp_path):
+    assert replayed(tmp_path, renamed("states"))[2] == []
