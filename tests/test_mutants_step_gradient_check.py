@@ -206,10 +206,26 @@ def test_a_one_number_bias_off_by_the_batch_size_is_named_so(tmp_path, scaled, w
     line, update = line_of(text, "db = np.sum("), line_of(text, "b -= lr * db")
     assert [m.name for _, m in result.wrong] == ["b"] and result.wrong[0][1].single
     assert (finding.param, finding.line, finding.highlight) == ("b", line, (line, update))
+    assert finding.pattern == ("scaled-by-batch-size" if "batch size" in words else "wrong-derivative")
     assert finding.message == (
         f"the update of `b` in your training step (line {update}) uses `db`, computed at line {line}, which is "
         + words.format(loss=line_of(text, "loss = np.mean"))
     )
+
+
+def test_only_one_number_at_the_batch_size_is_proportional_by_its_factor_alone():
+    """A gradient of several numbers says whether it is proportional along its random direction;
+    one number at a sign or a factor 2 already is; one number at the batch size, or one over it, is too."""
+    result = SimpleNamespace(batch_sizes=(40,))
+
+    def measured(proportional: bool, single: bool) -> SimpleNamespace:
+        return SimpleNamespace(proportional=proportional, single=single)
+
+    proportional = step_gradient_mismatch._proportional
+    assert [proportional(result, measured(False, True), f) for f in (40.0, 1 / 40, 7.0, None)] == [True, True, False, False]
+    assert proportional(result, measured(False, False), 40.0) is False  # not proportional along the random direction
+    assert proportional(result, measured(True, True), 2.0) is True
+    assert proportional(result, measured(True, False), 7.0) is True
 
 
 def test_a_gradient_that_is_no_multiple_is_recomputed_as_the_derivative(tmp_path):
@@ -625,6 +641,7 @@ def test_an_update_made_in_an_imported_function_is_named_by_that_files_name_and_
         ((1, 1), (6, 1), True, "one number, where the parameters have shape (6, 1)", "axis=1, keepdims=True"),
         ((), (1, 6), False, "one number, where the parameter has shape (1, 6)", "axis=0, keepdims=True"),
         ((1, 6), (3, 6), False, "of shape (1, 6), where the parameter has shape (3, 6)", "the batch axis"),
+        ((1, 1, 1), (1, 6, 1), True, "one number, where the parameters have shape (1, 6, 1)", "axis=(0, 2), keepdims=True"),
     ],
 )  # fmt: skip
 def test_a_gradient_smaller_than_its_parameter_is_summed_over_the_samples_only(own, shape, plural, size, how):
@@ -688,8 +705,12 @@ def test_the_correct_residual_script_gets_nothing(tmp_path):
 
 def test_an_adjoint_of_a_value_feeding_two_statements_must_sum_both_terms(tmp_path):
     """`a1` feeds `z2` and, through the skip connection, `a2`: `da1` half-forgets the second term,
-    although both adjoints it is computed from are right."""
-    text, [result], [finding] = replayed(tmp_path, RESIDUAL, ("da1 = dz2 @ W2.T + da2", "da1 = dz2 @ W2.T + 0.5 * da2"))
+    although both adjoints it is computed from are right. The tanh's slope, computed from `a1` after
+    `da1`, is no term of it."""
+    text, [result], [finding] = replayed(
+        tmp_path, RESIDUAL, ("da1 = dz2 @ W2.T + da2", "da1 = dz2 @ W2.T + 0.5 * da2"),
+        ("dz1 = da1 * (1 - a1 ** 2)", "slope = 1 - a1 ** 2\n    dz1 = da1 * slope"),
+    )  # fmt: skip
     line, loss = line_of(text, "da1 = "), line_of(text, "loss = np.mean")
     assert (finding.param, finding.line, finding.highlight, finding.pattern) == (
         "da1", line, (line, line_of(text, "W1 -= lr")), "wrong-derivative"
@@ -829,6 +850,25 @@ def test_a_method_loss_whose_updates_share_one_negative_factor_is_reported(tmp_p
     assert [round(m.factor, 6) for _, m in result.wrong] == [-3.0, -3.05] and result.common_factor is None
     line, updates = line_of(text, "dW1, dW2 = "), (line_of(text, "net.W1 -= "), line_of(text, "net.W2 -= "))
     assert (finding.param, finding.line, finding.highlight, finding.pattern) == ("net.W1", line, (line, *updates), "sign-flipped")
+    assert finding.message == (
+        f"the updates of `net.W1` and `net.W2` in your training step (lines {updates[0]}, {updates[1]}) use `dW1` and "
+        f"`dW2`, computed at line {line}, which are -3 × the gradients of your loss: their sign is flipped: negate them "
+        "and check their scale"
+    )
+
+
+def test_two_gradients_on_one_line_off_by_the_batch_size_are_divided_together(tmp_path):
+    text, _, [finding] = replayed(
+        tmp_path, SCRIPT,
+        ("dW1 = X.T @ dz1\n    db1 = dz1.sum(axis=0)", "dW1, db1 = len(X) * X.T @ dz1, len(X) * dz1.sum(axis=0)"),
+    )  # fmt: skip
+    line, updates = line_of(text, "dW1, db1 = "), (line_of(text, "W1 -= lr"), line_of(text, "b1 -= lr"))
+    assert (finding.param, finding.line, finding.pattern) == ("W1", line, "scaled-by-batch-size")
+    assert finding.message == (
+        f"the updates of `W1` and `b1` in your training step (lines {updates[0]}, {updates[1]}) use `dW1` and `db1`, "
+        f"computed at line {line}, which are 48 × the gradients of your loss (48 is the batch size): divide them by "
+        "the batch size (48)"
+    )
 
 
 def test_a_method_loss_whose_updates_are_off_by_unrelated_factors_is_not_blamed_on_the_gradients(tmp_path):

@@ -274,9 +274,11 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
             plural = len(members) > 1
             if pattern == "broadcast-gradient":
                 what, advice = _broadcast_words(measured.broadcast, measured.shape, plural)
+            elif plural:
+                what, advice = _plural(what), _plural(advice)
             message = (
                 f"the update{'s' if plural else ''} of {names} in your training step ({where}) use{'' if plural else 's'} {gradients}{computed} "
-                f"which {'are' if plural else 'is'} {what if not plural else what.replace('the gradient', 'the gradients')}: "
+                f"which {'are' if plural else 'is'} {what}: "
                 + (advice or f"recompute {'them' if plural else 'it'} as the derivative of {loss_words} with respect to {names}")
             )
         yield rule(NAME).finding(
@@ -291,13 +293,23 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
         )
 
 
+_PLURAL = (("the gradient ", "the gradients "), ("its sign", "their sign"), ("its scale", "their scale"), ("negate it", "negate them"), ("divide it", "divide them"))
+
+
+def _plural(words: str) -> str:
+    """`_factor_words`' words for several gradients at once: "the gradients ... their sign ... negate them"."""
+    for one, several in _PLURAL:
+        words = words.replace(one, several)
+    return words
+
+
 def _broadcast_words(own: tuple[int, ...], shape: tuple[int, ...], plural: bool) -> tuple[str, str]:
     """What a gradient smaller than its parameter is, and how to sum it: `np.sum(dZ1)` is one number
     that the update adds to each of `b1`'s (10, 1) entries, where each entry has a gradient of its own."""
     size = "one number" if not own or all(n == 1 for n in own) else f"of shape {own}"
-    keep = [axis for axis, n in enumerate(shape) if n > 1]
-    summed = ", ".join(str(axis) for axis, n in enumerate(shape) if n == 1 and axis not in keep)
-    how = f"axis={summed}, keepdims=True" if summed and len(shape) > 1 else "axis=0" if summed or len(shape) == 1 else "the batch axis"
+    axes = [str(axis) for axis, n in enumerate(shape) if n == 1]  # the parameter's own axes of one entry: the samples'
+    summed = axes[0] if len(axes) == 1 else f"({', '.join(axes)})"
+    how = f"axis={summed}, keepdims=True" if axes and len(shape) > 1 else "axis=0" if axes or len(shape) == 1 else "the batch axis"
     what = f"{size}, where the parameter{'s have' if plural else ' has'} shape {shape}, so the update moves all its entries by the same amount"
     advice = f"each entry has a gradient of its own, so sum over the samples only ({how}), not over the whole array"
     return what, advice
