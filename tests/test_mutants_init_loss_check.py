@@ -129,6 +129,10 @@ def test_a_loss_formula_too_large_has_the_initial_loss_and_the_scores_as_evidenc
     text = edited(("return -np.sum(t * np.log(self.y + 1e-7)) / x.shape[0]", "return -np.sum(t * np.log(self.y + 1e-7)) * 3.0"))
     _, [finding] = findings(tmp_path, text)
     loss = LN3 + finding.measured
+    assert finding.evidence == (
+        ("initial loss", initial_loss(text, loss, 5, std=0.01)),
+        ("scores", f"standard deviation of the scores at initialisation: {spread_of(finding):.3g}"),
+    )
     assert (finding.measured, finding.threshold) == (pytest.approx(abs(loss - LN3)), pytest.approx(LN3))
 
 
