@@ -522,3 +522,24 @@ def test_a_descending_update_of_the_loop_variable_is_fixed_with_minus_equals(tmp
         "it, so the parameters never change and the loss never goes down; update it in place with `-=`"
     )
     assert finding.fix == "p -= 0.1 * g"
+
+
+def test_dict_keys_with_dots_handed_as_copies_are_named_as_keys_of_params(tmp_path):
+    """The copying statement's finding and its in-place step evidence name `params['fc.W']`, not
+    an attribute `fc.W` of a layer."""
+    dotted = (
+        SEPARATE.replace("'W':", "'fc.W':").replace("'b':", "'fc.b':")
+        .replace("Affine(0.1 * np.random.randn(input_size, output_size), np.zeros(output_size))",
+                 "Affine(self.params['fc.W'].copy(), self.params['fc.b'].copy())")
+    )  # fmt: skip
+    path, text, [finding] = checked(tmp_path, LAYERS, dotted)
+    line = line_of(text, "self.layers = [Affine(self.params['fc.W'].copy()")
+    keys = "`self.params['fc.W']` and `self.params['fc.b']`"
+    assert (finding.param, finding.line) == ("fc.W, fc.b", line)
+    assert finding.message == (
+        f"`Net.__init__` gives a copy of {keys} to `layers` (line {line}): the layer computes with its own copies, "
+        f"so an in-place SGD step on `params` changes nothing it computes and the loss never goes down; pass {keys} "
+        "themselves"
+    )
+    steps = dict(finding.evidence)["in-place step"].split("; ")
+    assert [s.split(" -= ")[0] for s in steps] == ["params['fc.W']", "params['fc.b']"]
