@@ -176,3 +176,21 @@ def test_of_three_networks_only_the_one_with_large_weights_is_reported(tmp_path)
         "smaller weights in `BigNet.__init__`"
     )
     assert finding.fix == "BigNet(..., weight_init_std=0.01)"
+
+
+def test_only_a_network_ending_in_a_cross_entropy_is_measured():
+    """The loss of a network ending in a squared error (or in nothing) says nothing about ln C."""
+    from types import SimpleNamespace
+
+    from backprop_doctor.checks.init_loss import _cross_entropy
+
+    def ending_in(layer):
+        return SimpleNamespace(last_layer=lambda: None if layer is None else ("lastLayer", layer))
+
+    class SoftmaxWithLoss:
+        pass
+
+    class SquaredLoss:
+        pass
+
+    assert [_cross_entropy(ending_in(layer)) for layer in (SoftmaxWithLoss(), SquaredLoss(), None)] == [True, False, False]
