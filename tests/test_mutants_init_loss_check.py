@@ -159,8 +159,9 @@ class BigNet(Net):
 
 
 def test_of_three_networks_only_the_one_with_large_weights_is_reported(tmp_path):
-    """A regressor (no cross-entropy: not measured), a well-started `Net` and a `BigNet` drawn
-    with `weight_init_std=10.0`, built in that order: none stops the others being checked."""
+    """A regressor (which `check_file` does not build as a network: a network without a
+    cross-entropy is tested on its own below), a well-started `Net` and a `BigNet` drawn with
+    `weight_init_std=10.0`, in that order: none stops the others being checked."""
     script = "    net = Net(input_size=8, output_size=3, weight_init_std=0.01)\n"
     text = edited(
         ("\n\nif __name__ == '__main__':", OTHERS + "\n\nif __name__ == '__main__':"),
