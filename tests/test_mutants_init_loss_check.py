@@ -75,21 +75,38 @@ TUPLE_BACKWARD = (
 
 def test_a_loss_near_ln_n_c_blames_the_softmax_even_when_no_softmax_finding_names_it(tmp_path):
     """The probabilities live in a tuple (`self.cache`), which the softmax check does not read:
-    the loss alone, about ln(5·3), says the softmax runs over the whole batch."""
+    the loss alone, about ln(5·3), says the softmax runs over the whole batch. The finding points
+    at the loss layer's own normalisation (its sum), highlights its max too, and rewrites both."""
     text = edited(TUPLE, TUPLE_BACKWARD)
-    _, [finding] = findings(tmp_path, text)
+    path, [finding] = findings(tmp_path, text)
     loss = LN3 + finding.measured
-    assert (finding.layer, finding.line, finding.highlight) == ("Net", None, ())
+    shift, total = line_of(text, "e = np.exp(x - np.max(x))"), line_of(text, "p = e / np.sum(e)")
+    assert (finding.layer, finding.file, finding.line, finding.highlight) == ("Net", path, total, (shift, total))
     assert finding.message == (
-        f"the loss at initialisation is {loss:.2f}, expected about ln 3 = 1.10 for 3 classes: {loss:.2f} ≈ "
-        f"ln(N·C) = ln(5·3) = {math.log(15):.2f}, the loss of a softmax over the whole batch; normalise each row "
-        "in the softmax, not the whole batch"
+        f"the loss at initialisation is {loss:.2f}, expected about ln 3 = 1.10 for 3 classes (line {total}): "
+        f"{loss:.2f} ≈ ln(N·C) = ln(5·3) = {math.log(15):.2f}, the loss of a softmax over the whole batch; "
+        "normalise each row in the softmax, not the whole batch"
     )
-    assert finding.fix == "exp_x / np.sum(exp_x, axis=-1, keepdims=True)"
+    assert finding.fix == "e = np.exp(x - np.max(x, axis=1, keepdims=True))\np = e / np.sum(e, axis=1, keepdims=True)"
     assert finding.evidence == (
         ("initial loss", initial_loss(text, loss, 5, std=0.01)),
         ("scores", f"standard deviation of the scores at initialisation: {spread_of(finding):.3g}"),
     )
+
+
+def test_a_batch_wide_loss_with_no_reduction_to_rewrite_points_at_the_loss_layers_forward(tmp_path):
+    """The loss layer's forward divides by a sum its helper computes (`total(e)`, not softmax-named):
+    nothing in the forward itself to rewrite, so its `def` line and the generic fix."""
+    helper = "def total(a):\n    return np.sum(a)\n\n\nclass SoftmaxWithLoss:"
+    text = edited(
+        TUPLE, TUPLE_BACKWARD, ("class SoftmaxWithLoss:", helper), ("p = e / np.sum(e)", "p = e / total(e)"),
+        ("np.exp(x - np.max(x))", "np.exp(x)"),
+    )  # fmt: skip
+    path, [finding] = findings(tmp_path, text)
+    forward = line_of(text, "def forward(self, x, t):")
+    assert (finding.file, finding.line, finding.highlight) == (path, forward, (forward,))
+    assert f"for 3 classes (line {forward}): " in finding.message
+    assert finding.fix == "exp_x / np.sum(exp_x, axis=-1, keepdims=True)"
 
 
 def test_weights_that_are_a_fixed_array_are_blamed_without_naming_the_constructor_argument(tmp_path):
@@ -142,8 +159,9 @@ class BigNet(Net):
 
 
 def test_of_three_networks_only_the_one_with_large_weights_is_reported(tmp_path):
-    """A regressor (no cross-entropy: not measured), a well-started `Net` and a `BigNet` drawn
-    with `weight_init_std=10.0`, built in that order: none stops the others being checked."""
+    """A regressor (which `check_file` does not build as a network: a network without a
+    cross-entropy is tested on its own below), a well-started `Net` and a `BigNet` drawn with
+    `weight_init_std=10.0`, in that order: none stops the others being checked."""
     script = "    net = Net(input_size=8, output_size=3, weight_init_std=0.01)\n"
     text = edited(
         ("\n\nif __name__ == '__main__':", OTHERS + "\n\nif __name__ == '__main__':"),
@@ -159,3 +177,21 @@ def test_of_three_networks_only_the_one_with_large_weights_is_reported(tmp_path)
         "smaller weights in `BigNet.__init__`"
     )
     assert finding.fix == "BigNet(..., weight_init_std=0.01)"
+
+
+def test_only_a_network_ending_in_a_cross_entropy_is_measured():
+    """The loss of a network ending in a squared error (or in nothing) says nothing about ln C."""
+    from types import SimpleNamespace
+
+    from backprop_doctor.checks.init_loss import _cross_entropy
+
+    def ending_in(layer):
+        return SimpleNamespace(last_layer=lambda: None if layer is None else ("lastLayer", layer))
+
+    class SoftmaxWithLoss:
+        pass
+
+    class SquaredLoss:
+        pass
+
+    assert [_cross_entropy(ending_in(layer)) for layer in (SoftmaxWithLoss(), SquaredLoss(), None)] == [True, False, False]

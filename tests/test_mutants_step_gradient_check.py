@@ -181,6 +181,53 @@ def test_every_update_scaled_by_one_factor_is_a_warning_at_the_first_update(tmp_
         assert rows[name] == f"wrong: d loss along the update: numerical {along.numerical:.6g}, yours {along.analytic:.6g}"
 
 
+BIAS = (
+    ("W2 = np.random.randn(4, 1) * 0.5\n", "W2 = np.random.randn(4, 1) * 0.5\nb = np.zeros((1, 1))\n"),
+    ("pred = h @ W2\n", "pred = h @ W2 + b\n"),
+    ("    W2 -= lr * dW2\n", "    db = np.sum(2 * (pred - y) / len(X), axis=0, keepdims=True)\n    W2 -= lr * dW2\n"),
+    ("    W1 -= lr * dW1\n", "    W1 -= lr * dW1\n    b -= lr * db\n"),
+)
+
+
+@pytest.mark.parametrize(
+    "scaled, words",
+    [
+        ("* len(X)", "40 × the gradient of your loss (40 is the batch size): divide it by the batch size (40)"),
+        ("/ len(X)", "1/40 of the gradient of your loss (40 is the batch size): divide by the batch size (40) only once"),
+        ("* 7", "not the gradient of your loss: recompute it as the derivative of `loss` (line {loss}) with respect to `b`"),
+    ],
+)  # fmt: skip
+def test_a_one_number_bias_off_by_the_batch_size_is_named_so(tmp_path, scaled, words):
+    """A `(1, 1)` bias has one factor, which says nothing alone (any number is "proportional" to
+    one number) unless it is a known one: the batch size, or one over it, is; 7 is not."""
+    text, [result], [finding] = replayed(
+        tmp_path, LINEAR, *BIAS, ("keepdims=True)\n", f"keepdims=True) {scaled}\n")
+    )  # fmt: skip
+    line, update = line_of(text, "db = np.sum("), line_of(text, "b -= lr * db")
+    assert [m.name for _, m in result.wrong] == ["b"] and result.wrong[0][1].single
+    assert (finding.param, finding.line, finding.highlight) == ("b", line, (line, update))
+    assert finding.pattern == ("scaled-by-batch-size" if "batch size" in words else "wrong-derivative")
+    assert finding.message == (
+        f"the update of `b` in your training step (line {update}) uses `db`, computed at line {line}, which is "
+        + words.format(loss=line_of(text, "loss = np.mean"))
+    )
+
+
+def test_only_one_number_at_the_batch_size_is_proportional_by_its_factor_alone():
+    """A gradient of several numbers says whether it is proportional along its random direction;
+    one number at a sign or a factor 2 already is; one number at the batch size, or one over it, is too."""
+    result = SimpleNamespace(batch_sizes=(40,))
+
+    def measured(proportional: bool, single: bool) -> SimpleNamespace:
+        return SimpleNamespace(proportional=proportional, single=single)
+
+    proportional = step_gradient_mismatch._proportional
+    assert [proportional(result, measured(False, True), f) for f in (40.0, 1 / 40, 7.0, None)] == [True, True, False, False]
+    assert proportional(result, measured(False, False), 40.0) is False  # not proportional along the random direction
+    assert proportional(result, measured(True, True), 2.0) is True
+    assert proportional(result, measured(True, False), 7.0) is True
+
+
 def test_a_gradient_that_is_no_multiple_is_recomputed_as_the_derivative(tmp_path):
     text, _, [finding] = replayed(tmp_path, SCRIPT, ("dW1 = X.T @ dz1", "dW1 = X.T @ dz1 + 0.1"))
     line, update = line_of(text, "dW1 = "), line_of(text, "W1 -= lr")
@@ -581,3 +628,407 @@ def test_an_update_made_in_an_imported_function_is_named_by_that_files_name_and_
         f"`dW1`, computed at line {line}, which is 2 × the gradient of your loss: look for a missing or extra "
         "factor 2 (the derivative of a square)"
     )
+
+
+# --------------------------------------------------------------------------- a gradient summed over the whole array
+
+
+@pytest.mark.parametrize(
+    "own, shape, plural, size, how",
+    [
+        ((), (6,), False, "one number, where the parameter has shape (6,)", "axis=0"),
+        ((), (1,), False, "one number, where the parameter has shape (1,)", "axis=0"),
+        ((1, 1), (6, 1), True, "one number, where the parameters have shape (6, 1)", "axis=1, keepdims=True"),
+        ((), (1, 6), False, "one number, where the parameter has shape (1, 6)", "axis=0, keepdims=True"),
+        ((1, 6), (3, 6), False, "of shape (1, 6), where the parameter has shape (3, 6)", "the batch axis"),
+        ((1, 1, 1), (1, 6, 1), True, "one number, where the parameters have shape (1, 6, 1)", "axis=(0, 2), keepdims=True"),
+    ],
+)  # fmt: skip
+def test_a_gradient_smaller_than_its_parameter_is_summed_over_the_samples_only(own, shape, plural, size, how):
+    assert step_gradient_mismatch._broadcast_words(own, shape, plural) == (
+        f"{size}, so the update moves all its entries by the same amount",
+        f"each entry has a gradient of its own, so sum over the samples only ({how}), not over the whole array",
+    )
+
+
+def test_a_bias_gradient_summed_to_one_number_is_a_broadcast_gradient(tmp_path):
+    text, [result], [finding] = replayed(tmp_path, SCRIPT, ("db1 = dz1.sum(axis=0)", "db1 = dz1.sum()"))
+    line, update = line_of(text, "db1 = dz1.sum()"), line_of(text, "b1 -= lr")
+    (measured,) = [m for _, m in result.wrong]
+    assert measured.broadcast == ()
+    assert (finding.param, finding.line, finding.highlight, finding.pattern) == ("b1", line, (line, update), "broadcast-gradient")
+    assert finding.measured == pytest.approx(measured.error)
+    assert finding.message == (
+        f"the update of `b1` in your training step (line {update}) uses `db1`, computed at line {line}, which is one "
+        "number, where the parameter has shape (6,), so the update moves all its entries by the same amount: each "
+        "entry has a gradient of its own, so sum over the samples only (axis=0), not over the whole array"
+    )
+
+
+# --------------------------------------------------------------------------- the chain rule's terms
+
+
+RESIDUAL = """\
+import numpy as np
+
+np.random.seed(5)
+X = np.random.randn(48, 3)
+y = np.sin(X[:, :1]) + X[:, 1:2]
+W1 = np.random.randn(3, 6) * 0.5
+W2 = np.random.randn(6, 6) * 0.5
+W3 = np.random.randn(6, 1) * 0.5
+lr = 0.05
+for it in range(30):
+    z1 = X @ W1
+    a1 = np.tanh(z1)
+    z2 = a1 @ W2
+    a2 = np.tanh(z2) + a1
+    p = a2 @ W3
+    loss = np.mean((p - y) ** 2)
+    dp = 2 * (p - y) / len(X)
+    dW3 = a2.T @ dp
+    da2 = dp @ W3.T
+    dz2 = da2 * (1 - np.tanh(z2) ** 2)
+    dW2 = a1.T @ dz2
+    da1 = dz2 @ W2.T + da2
+    dz1 = da1 * (1 - a1 ** 2)
+    dW1 = X.T @ dz1
+    W3 -= lr * dW3
+    W2 -= lr * dW2
+    W1 -= lr * dW1
+"""
+
+
+def test_the_correct_residual_script_gets_nothing(tmp_path):
+    assert replayed(tmp_path, RESIDUAL)[2] == []
+
+
+def test_an_adjoint_of_a_value_feeding_two_statements_must_sum_both_terms(tmp_path):
+    """`a1` feeds `z2` and, through the skip connection, `a2`: `da1` half-forgets the second term,
+    although both adjoints it is computed from are right. The tanh's slope, computed from `a1` after
+    `da1`, is no term of it."""
+    text, [result], [finding] = replayed(
+        tmp_path, RESIDUAL, ("da1 = dz2 @ W2.T + da2", "da1 = dz2 @ W2.T + 0.5 * da2"),
+        ("dz1 = da1 * (1 - a1 ** 2)", "slope = 1 - a1 ** 2\n    dz1 = da1 * slope"),
+    )  # fmt: skip
+    line, loss = line_of(text, "da1 = "), line_of(text, "loss = np.mean")
+    assert (finding.param, finding.line, finding.highlight, finding.pattern) == (
+        "da1", line, (line, line_of(text, "W1 -= lr")), "wrong-derivative"
+    )
+    assert finding.measured == pytest.approx(result.first_wrong_adjoint[1].error)
+    assert finding.message == (
+        f"`da1` (line {line}) is not the gradient of your loss with respect to `a1`, although `da2` and `dz2`, which "
+        f"it is computed from, are right, so the updates of `W1` in your training step do not follow the gradient of "
+        f"`loss` (line {loss}): `a1` feeds `z2` and `a2` (lines {line_of(text, 'z2 = a1 @')}, "
+        f"{line_of(text, 'a2 = np.tanh')}), so `da1` must be `dz2` × ∂`z2`/∂`a1` + `da2` × ∂`a2`/∂`a1`"
+    )
+
+
+# --------------------------------------------------------------------------- adjoints inside the program's own methods
+
+
+INNER = """\
+import numpy as np
+
+
+class Net:
+    def __init__(self):
+        rng = np.random.default_rng(4)
+        self.params = {'W1': rng.standard_normal((3, 8)) * 0.5, 'W2': rng.standard_normal((8, 1)) * 0.5}
+
+    def loss_and_gradient(self, X, y):
+        W1, W2 = self.params['W1'], self.params['W2']
+        h = np.tanh(X @ W1)
+        pred = h @ W2
+        loss = np.mean((pred - y) ** 2)
+        dpred = 2 * (pred - y) / len(X)
+        dW2 = h.T @ dpred
+        dh = (pred - y) ** 2 @ W2.T
+        dz = dh * (1 - h ** 2)
+        dW1 = X.T @ dz
+        return loss, {'W1': dW1, 'W2': dW2}
+
+
+np.random.seed(0)
+X = np.random.randn(32, 3)
+y = np.sin(X @ np.array([[1.0], [2.0], [-1.0]]))
+net = Net()
+for epoch in range(20):
+    loss, grads = net.loss_and_gradient(X, y)
+    for k in net.params:
+        net.params[k] -= 0.05 * grads[k]
+"""
+
+ATTRIBUTES = (
+    ("self.params = {'W1': rng.standard_normal((3, 8)) * 0.5, 'W2': rng.standard_normal((8, 1)) * 0.5}",
+     "self.W1, self.W2 = rng.standard_normal((3, 8)) * 0.5, rng.standard_normal((8, 1)) * 0.5"),
+    ("self.params['W1'], self.params['W2']", "self.W1, self.W2"),
+    ("    for k in net.params:\n        net.params[k] -= 0.05 * grads[k]\n",
+     "    net.W1 -= 0.05 * grads['W1']\n    net.W2 -= 0.05 * grads['W2']\n"),
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("held, edits", [("net.params['W1']", ()), ("net.W1", ATTRIBUTES)])
+def test_a_wrong_adjoint_inside_a_method_names_the_right_ones_but_no_parameter_gradient(tmp_path, held, edits):
+    """`dW2` is measured right inside the method, but it is `W2`'s gradient (a parameter's, held as
+    `net.params['W2']` or `net.W2`), not one of the adjoints the chain runs through."""
+    text, [result], [finding] = replayed(tmp_path, INNER, *edits)
+    assert [a.name for a, _ in result.adjoints] == ["dpred", "dW2", "dh"]
+    line, loss = line_of(text, "dh = "), line_of(text, "loss, grads = ")
+    assert (finding.param, finding.line, finding.pattern) == ("dh", line, "wrong-derivative")
+    assert finding.message == (
+        f"`dh` (line {line}) is not the gradient of your loss with respect to `h`, the first wrong one from the "
+        f"loss backwards (`dpred` is right), so the updates of `{held}` in your training step do not follow the "
+        f"gradient of `loss` (line {loss}): `h` feeds `pred` (line {line_of(text, 'pred = h @ W2')}), so `dh` must "
+        "be `dpred` × ∂`pred`/∂`h`"
+    )
+
+
+def test_an_ascent_whose_inner_adjoint_is_wrong_is_told_against_the_negated_log_likelihood(tmp_path):
+    from test_replay_functions import ASCENT
+
+    text, [result], [finding] = replayed(tmp_path, ASCENT, ("dZ = (T - Y).dot(W2.T) * Z * (1 - Z)", "dZ = (T - Y).dot(W2.T) * Z"))
+    line, cost = line_of(text, "dZ = (T - Y)"), line_of(text, "c = cost(T, output)")
+    assert result.maximised
+    assert (finding.param, finding.line, finding.pattern) == ("dZ", line, "wrong-derivative")
+    climbed = f"−`c` (line {cost}: your loop climbs `c`)"
+    assert finding.message == (
+        f"`dZ` (line {line}) is not the gradient of your loss with respect to `Z`, so the updates of `W1` in your "
+        f"training step do not follow the gradient of {climbed}: re-derive it as the derivative of {climbed} with "
+        "respect to `Z`"
+    )
+
+
+# --------------------------------------------------------------------------- one factor for every update
+
+
+def test_updates_off_by_nearly_one_factor_are_told_the_first_ones(tmp_path):
+    """7 and 7.1 are one factor (within 3 %): the warning names the first update's, 7."""
+    text, [result], [finding] = replayed(
+        tmp_path, LINEAR,
+        ("dW2 = h.T @ (2 * (pred - y) / len(X))", "dW2 = h.T @ (14 * (pred - y) / len(X))"),
+        ("dW1 = X.T @ ((2 * (pred - y) / len(X))", "dW1 = X.T @ ((14.2 * (pred - y) / len(X))"),
+    )  # fmt: skip
+    assert [round(m.factor, 6) for _, m in result.wrong] == [7.0, 7.1]
+    assert finding.measured == pytest.approx(7.0)
+    assert finding.message.startswith(
+        f"every update of your training step (`W2`, `W1`, line {line_of(text, 'W2 -= lr')}) follows 7 × the gradient "
+        "of your loss, `loss` (line 12): training works as if the learning rate were multiplied by 7; "
+    )
+
+
+def test_updates_two_percent_off_are_close_to_the_gradient_and_the_factor_is_to_be_removed(tmp_path):
+    text, _, [finding] = replayed(tmp_path, LINEAR, (ERROR, "2.04 * (pred - y) / len(X)"))
+    assert (finding.severity, finding.pattern) == ("warning", "wrong-derivative")
+    assert finding.message == (
+        f"every update of your training step (`W2`, `W1`, line {line_of(text, 'W2 -= lr')}) follows close to, but "
+        "not, the gradient of your loss, `loss` (line 12): training works as if the learning rate were multiplied "
+        "by 1.02; remove the factor, or compute the loss the gradients belong to"
+    )
+
+
+def with_methods(methods: str) -> str:
+    """DROPOUT_NET with other methods after its `__init__` (the data and the loop kept)."""
+    start, end = DROPOUT_NET.index("    def forward"), DROPOUT_NET.index("\n\nnp.random.seed(0)")
+    return DROPOUT_NET[:start] + methods + DROPOUT_NET[end:]
+
+
+METHOD_LOSS = with_methods("""\
+    def loss(self, X, y):
+        return np.mean((np.maximum(0, X @ self.W1) @ self.W2 - y) ** 2)
+
+    def gradient(self, X, y):
+        h = np.maximum(0, X @ self.W1)
+        pred = h @ self.W2
+        return X.T @ (2 * (pred - y) / len(X) @ self.W2.T * (h > 0)) * -3.0, h.T @ (2 * (pred - y) / len(X)) * -3.05
+""")
+
+
+def test_a_method_loss_whose_updates_share_one_negative_factor_is_reported(tmp_path):
+    """-3 and -3.05 are one factor (1.7 % apart): the gradients, not two modes of one network, are wrong."""
+    text, [result], [finding] = replayed(tmp_path, METHOD_LOSS)
+    assert [round(m.factor, 6) for _, m in result.wrong] == [-3.0, -3.05] and result.common_factor is None
+    line, updates = line_of(text, "dW1, dW2 = "), (line_of(text, "net.W1 -= "), line_of(text, "net.W2 -= "))
+    assert (finding.param, finding.line, finding.highlight, finding.pattern) == ("net.W1", line, (line, *updates), "sign-flipped")
+    assert finding.message == (
+        f"the updates of `net.W1` and `net.W2` in your training step (lines {updates[0]}, {updates[1]}) use `dW1` and "
+        f"`dW2`, computed at line {line}, which are -3 × the gradients of your loss: their sign is flipped: negate them "
+        "and check their scale"
+    )
+
+
+def test_two_gradients_on_one_line_off_by_the_batch_size_are_divided_together(tmp_path):
+    text, _, [finding] = replayed(
+        tmp_path, SCRIPT,
+        ("dW1 = X.T @ dz1\n    db1 = dz1.sum(axis=0)", "dW1, db1 = len(X) * X.T @ dz1, len(X) * dz1.sum(axis=0)"),
+    )  # fmt: skip
+    line, updates = line_of(text, "dW1, db1 = "), (line_of(text, "W1 -= lr"), line_of(text, "b1 -= lr"))
+    assert (finding.param, finding.line, finding.pattern) == ("W1", line, "scaled-by-batch-size")
+    assert finding.message == (
+        f"the updates of `W1` and `b1` in your training step (lines {updates[0]}, {updates[1]}) use `dW1` and `db1`, "
+        f"computed at line {line}, which are 48 × the gradients of your loss (48 is the batch size): divide them by "
+        "the batch size (48)"
+    )
+
+
+def test_a_method_loss_whose_updates_are_off_by_unrelated_factors_is_not_blamed_on_the_gradients(tmp_path):
+    _, [result], found = replayed(tmp_path, METHOD_LOSS, ("* -3.0,", "* 2.0,"), ("* -3.05\n", "* 5.0\n"))
+    assert [round(m.factor, 6) for _, m in result.wrong] == [2.0, 5.0] and all(m.proportional for _, m in result.wrong)
+    assert found == []
+
+
+# --------------------------------------------------------------------------- a program that computes no loss
+
+
+NO_LOSS = (("    loss = np.mean((pred - y) ** 2)\n", "    err = pred - y\n"),)
+
+
+def test_a_wrong_gradient_is_told_against_the_loss_the_output_error_implies(tmp_path):
+    text, [result], [finding] = replayed(
+        tmp_path, LINEAR, *NO_LOSS,
+        ("dW2 = h.T @ (2 * (pred - y) / len(X))", "dW2 = h.T @ err"),
+        ("dW1 = X.T @ ((2 * (pred - y) / len(X)) @ W2.T)", "dW1 = X.T @ (err @ W2.T) + 0.1"),
+    )  # fmt: skip
+    line, update, error = line_of(text, "dW1 = "), line_of(text, "W1 -= lr"), line_of(text, "err = pred - y")
+    assert result.loss.implied == "squared error"
+    assert (finding.param, finding.line, finding.pattern) == ("W1", line, "wrong-derivative")
+    assert finding.message == (
+        f"the update of `W1` in your training step (line {update}) uses `dW1`, computed at line {line}, which is not "
+        "the gradient of your loss: recompute it as the derivative of squared error 0.5·Σ(pred − y)², the loss your "
+        f"output error at line {error} implies (your program computes none) with respect to `W1`"
+    )
+
+
+def test_updates_that_fit_none_of_the_implied_losses_are_a_warning_at_the_first_update(tmp_path):
+    """The sign of the error is the gradient of an absolute error, none of the usual losses."""
+    text, [result], [finding] = replayed(
+        tmp_path, LINEAR, *NO_LOSS,
+        ("dW2 = h.T @ (2 * (pred - y) / len(X))", "dW2 = h.T @ np.sign(err)"),
+        ("dW1 = X.T @ ((2 * (pred - y) / len(X)) @ W2.T)", "dW1 = X.T @ (np.sign(err) @ W2.T)"),
+    )  # fmt: skip
+    update, error = line_of(text, "W2 -= lr"), line_of(text, "err = pred - y")
+    assert (result.unfitted, result.parameters) == (["W2", "W1"], [])
+    assert (finding.severity, finding.param, finding.file, finding.line, finding.highlight, finding.pattern) == (
+        "warning", "W2", str(tmp_path / "train.py"), update, (error, update), "no-usual-loss"
+    )
+    assert finding.message == (
+        f"your program computes no loss, and the updates of `W2` and `W1` in your training step (line {update}) "
+        f"follow none of the losses its output error (line {error}) implies (squared error, binary cross-entropy, "
+        "cross-entropy): a gradient of the step is wrong, or its loss is an unusual one; compute the loss in the "
+        "loop so backprop-doctor can tell which"
+    )
+
+
+# --------------------------------------------------------------------------- two training loops
+
+
+WRONG_TANH = ("dz1 = da1 * (1 - a1 ** 2)", "dz1 = da1 * (1 - a1)")
+
+
+def second_loop(*edits: tuple[str, str]) -> str:
+    """LINEAR's loop, then the tanh/sigmoid script's, the second with a wrong tanh derivative."""
+    first = LINEAR
+    for old, new in edits:
+        first = first.replace(old, new)
+    return first + SCRIPT.replace("import numpy as np\n", "").replace(*WRONG_TANH)
+
+
+def test_a_second_training_loop_is_checked_after_a_first_one_that_is_right(tmp_path):
+    text, results, [finding] = replayed(tmp_path, second_loop())
+    assert [bool(r.wrong) for r in results] == [False, True]
+    assert (finding.param, finding.line) == ("dz1", line_of(text, WRONG_TANH[1]))
+
+
+def test_a_known_gradient_error_silences_a_loop_without_a_culprit_but_not_the_next_loops_culprit(tmp_path):
+    """An error of the gradient engine already says a gradient is wrong: the first loop (every update
+    3 ×, no adjoint to blame) adds nothing, the second names its wrong adjoint all the same."""
+    from backprop_doctor.rules import rule
+
+    text = second_loop((ERROR, "6 * (pred - y) / len(X)"))
+    path = tmp_path / "train.py"
+    path.write_text(text, encoding="utf-8")
+    source, _ = read_source(str(path))
+    context = CheckContext(options=Options(training=False), source=source)
+    context.extras["replay"] = results = replay_file(source, 10.0, seed=0, curve=False, measure=True)
+    context.findings = [rule("gradient-mismatch").finding("a layer's gradient is wrong", severity="error", file=str(path), line=1)]
+    assert [r.first_wrong_adjoint is None for r in results] == [True, False]
+    [finding] = step_gradient_mismatch.run(context)
+    assert (finding.param, finding.line) == ("dz1", line_of(text, WRONG_TANH[1]))
+
+
+# --------------------------------------------------------------------------- a series no gate is named after
+
+
+def gateless(*edits: tuple[str, str]) -> str:
+    """The RNN with its hidden state stored as `qs` and its gradients `dq`, `dqraw`, `dqnext`: no gate's name."""
+    import re
+
+    rnn, _ = rnn_texts()
+    for old, new in edits:
+        assert old in rnn, old
+        rnn = rnn.replace(old, new)
+    rnn = re.sub(r"\bhs\b", "qs", rnn)
+    return re.sub(r"\bdh(raw|next)?\b", lambda m: "dq" + (m.group(1) or ""), rnn)
+
+
+def test_a_wrong_derivative_of_a_series_with_no_gate_name_names_no_gate(tmp_path):
+    text, _, [finding] = replayed(tmp_path, gateless(("dhraw = (1 - hs[t] * hs[t]) * dh", "dhraw = (1 - hs[t]) * dh")))
+    line = line_of(text, "dqraw = (1 - qs[t]) * dq")
+    assert finding.message.startswith(
+        f"at time step 8 (the last one, where the backward pass starts), `dqraw` (line {line}) is not the gradient "
+        f"of `loss` (line {line_of(text, '= lossFun(')}) with respect to `qs[8]` nor to its pre-activation, although "
+        "`dy` and `dq` at that step are right, "
+    )
+
+
+def test_a_carried_gradient_of_a_series_with_no_gate_name_names_no_gate(tmp_path):
+    text, _, [finding] = replayed(tmp_path, gateless(("dhnext = np.dot(Whh.T, dhraw)", "dhnext = np.dot(Whh, dhraw)")))
+    assert finding.pattern == "through-time"
+    assert finding.message.startswith(
+        f"`dq` (line {line_of(text, 'dq = np.dot(Why.T, dy)')}) is wrong first at time step 7 of 0..8, although every "
+        f"gradient of time step 8 is right: `dqnext` (line {line_of(text, 'dqnext = np.dot(Whh, dqraw)')}), "
+    )
+
+
+# --------------------------------------------------------------------------- a series named after no adjoint
+
+
+def renamed(series: str, *edits: tuple[str, str]) -> str:
+    """The RNN with its hidden states stored as `series` (its gradients still `dh`, `dhraw`, `dhnext`)."""
+    import re
+
+    rnn, _ = rnn_texts()
+    for old, new in edits:
+        assert old in rnn, old
+        rnn = rnn.replace(old, new)
+    return re.sub(r"\bhs\b", series, rnn)
+
+
+@pytest.mark.parametrize("series", ["states", "memory"])
+def test_a_wrong_derivative_is_found_through_time_whatever_the_series_is_called(tmp_path, series):
+    """`dh` pairs with `hs` by name; stored as `states`, the series is paired by use (`dhraw` reads
+    `states[t]` and `dh` in one statement) and shape, and the walk backwards through time still runs."""
+    text, [result], [finding] = replayed(tmp_path, renamed(series, ("dhraw = (1 - hs[t] * hs[t]) * dh", "dhraw = (1 - hs[t]) * dh")))
+    line = line_of(text, f"dhraw = (1 - {series}[t]) * dh")
+    assert [(a.name, a.adjoint.series) for a, _ in result.adjoints] == [("dy", "ys"), ("dh", series), ("dhraw", series)]
+    assert (finding.param, finding.line, finding.pattern) == ("dhraw", line, "wrong-derivative")
+    assert finding.message == (
+        f"at time step 8 (the last one, where the backward pass starts), `dhraw` (line {line}) is not the gradient "
+        f"of `loss` (line {line_of(text, '= lossFun(')}) with respect to `{series}[8]`, the hidden state, nor to its "
+        "pre-activation, although `dy` and `dh` at that step are right, so the updates of `Wxh`, `Whh`, `bh` in "
+        f"your training step do not follow the gradient: re-derive `dhraw` from the forward statement of "
+        f"`{series}[t]` (line {line_of(text, f'{series}[t] = np.tanh')})"
+    )
+
+
+def test_a_transposed_carried_gradient_is_found_through_time_with_the_series_called_states(tmp_path):
+    """`xs[t]` is read beside `dhraw` too (in `dWxh`'s statement): that pairing is dropped by its
+    shape, and every gradient is measured once a step."""
+    text, [result], [finding] = replayed(tmp_path, renamed("states", ("dhnext = np.dot(Whh.T, dhraw)", "dhnext = np.dot(Whh, dhraw)")))
+    assert [(a.name, a.step) for a, _ in result.adjoints] == [("dy", 8), ("dh", 8), ("dhraw", 8), ("dy", 7), ("dh", 7)]
+    assert (finding.param, finding.line, finding.pattern) == ("dh", line_of(text, "dhnext = np.dot(Whh, dhraw)"), "through-time")
+    assert "with respect to `states[7]` through the next step" in finding.message
+
+
+def test_the_correct_rnn_with_its_series_called_states_gets_nothing(tmp_path):
+    assert replayed(tmp_path, renamed("states"))[2] == []

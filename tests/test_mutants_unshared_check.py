@@ -455,17 +455,17 @@ def test_three_copies_in_one_statement_are_listed_with_commas_and_and(tmp_path):
     assert (finding.param, finding.line) == ("W, b, g", line)
     keys = "`self.params['W']`, `self.params['b']` and `self.params['g']`"
     assert finding.message == (
-        f"`Net.__init__` gives an array of its own of {keys} to `layers` (line {line}): the layer computes with its "
-        "own arrays, so an in-place SGD step on `params` changes nothing it computes and the loss never goes down; "
+        f"`Net.__init__` gives a copy of {keys} to `layers` (line {line}): the layer computes with its "
+        "own copies, so an in-place SGD step on `params` changes nothing it computes and the loss never goes down; "
         f"pass {keys} themselves"
-    )  # "of its own": some of the holders listed below are not copies
+    )  # the statement hands `.copy()`s, though some of the holders listed below are not copies
     identity = [text for label, text in finding.evidence if label == "identity"]
     assert identity == [
         "params['W'] is not an array any layer uses; a copy is held by `layers[0].W`",
         "params['b'] is not an array any layer uses; a copy is held by `layers[0].b`, `layers[1].b`; "
         "`layers[0].g` has its shape but other values",
         "params['g'] is not an array any layer uses; a copy is held by `layers[0].g`; "
-        "`layers[0].b`, `layers[1].b` has its shape but other values",
+        "`layers[0].b`, `layers[1].b` have its shape but other values",
     ]
 
 
@@ -522,3 +522,24 @@ def test_a_descending_update_of_the_loop_variable_is_fixed_with_minus_equals(tmp
         "it, so the parameters never change and the loss never goes down; update it in place with `-=`"
     )
     assert finding.fix == "p -= 0.1 * g"
+
+
+def test_dict_keys_with_dots_handed_as_copies_are_named_as_keys_of_params(tmp_path):
+    """The copying statement's finding and its in-place step evidence name `params['fc.W']`, not
+    an attribute `fc.W` of a layer."""
+    dotted = (
+        SEPARATE.replace("'W':", "'fc.W':").replace("'b':", "'fc.b':")
+        .replace("Affine(0.1 * np.random.randn(input_size, output_size), np.zeros(output_size))",
+                 "Affine(self.params['fc.W'].copy(), self.params['fc.b'].copy())")
+    )  # fmt: skip
+    path, text, [finding] = checked(tmp_path, LAYERS, dotted)
+    line = line_of(text, "self.layers = [Affine(self.params['fc.W'].copy()")
+    keys = "`self.params['fc.W']` and `self.params['fc.b']`"
+    assert (finding.param, finding.line) == ("fc.W, fc.b", line)
+    assert finding.message == (
+        f"`Net.__init__` gives a copy of {keys} to `layers` (line {line}): the layer computes with its own copies, "
+        f"so an in-place SGD step on `params` changes nothing it computes and the loss never goes down; pass {keys} "
+        "themselves"
+    )
+    steps = dict(finding.evidence)["in-place step"].split("; ")
+    assert [s.split(" -= ")[0] for s in steps] == ["params['fc.W']", "params['fc.b']"]

@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from backprop_doctor import probes
+from backprop_doctor.checks.softmax_not_per_row import _diagnosis, _fixed_lines
 from backprop_doctor.conventions._base import isolated
 from backprop_doctor.conventions._classlayer import ClassLayer
 from backprop_doctor.conventions.networks import Network
@@ -136,17 +137,17 @@ def _finding(built: Any, context: Any, loss: float, expected: float, c: int, sco
     near_batch_softmax = abs(loss - batch_softmax) < 0.05 * batch_softmax
     large_scores = spread is not None and spread >= LARGE_SCORES
     if not large_scores and (near_batch_softmax or softmax is not None):
-        where = f" (line {softmax.line})" if softmax is not None and softmax.line else ""
+        if softmax is not None:
+            fields.update(file=softmax.file, line=softmax.line, highlight=softmax.highlight, fix=softmax.fix)
+        else:
+            fields.update(_loss_layer_softmax(built))
+        where = f" (line {fields['line']})" if fields.get("line") else ""
         name = f"`{softmax.layer}`" if softmax is not None and softmax.layer else "the softmax"
         if near_batch_softmax:
             why = f"{loss:.2f} ≈ ln(N·C) = ln({n}·{c}) = {batch_softmax:.2f}, the loss of a softmax over the whole batch"
         else:
             why = "a softmax that does not normalise each row makes every loss meaningless"
         message = f"{head}{where}: {why}; normalise each row in {name}, not the whole batch"
-        if softmax is not None:
-            fields.update(file=softmax.file, line=softmax.line, highlight=softmax.highlight, fix=softmax.fix)
-        else:
-            fields.update(fix="exp_x / np.sum(exp_x, axis=-1, keepdims=True)")
         return rule(NAME).finding(message, evidence=tuple(evidence), **fields)
     if large_scores:
         line, text = _init_line(built)
@@ -174,6 +175,25 @@ def _finding(built: Any, context: Any, loss: float, expected: float, c: int, sco
         fields.update(file=where.file, line=where.line, highlight=(where.line,))
     fields["fix"] = "loss = -np.sum(np.log(y[np.arange(N), labels] + 1e-7)) / N"
     return rule(NAME).finding(message, evidence=tuple(evidence), **fields)
+
+
+def _loss_layer_softmax(built: Any) -> dict[str, Any]:
+    """Where the loss layer's forward normalises over the whole batch when no softmax finding says so
+    (its probabilities kept in a tuple, which the softmax check does not read): the line of its sum,
+    the one that makes the loss ln(N·C), with every wrong reduction highlighted and rewritten per row.
+    Without a wrong reduction there, the forward's `def` line and a generic fix."""
+    fields: dict[str, Any] = {"fix": "exp_x / np.sum(exp_x, axis=-1, keepdims=True)"}
+    last = Network(built.obj).last_layer()
+    where = definition(type(last[1]).forward) if last is not None else None
+    if where is None:
+        return fields
+    fields.update(file=where.file, line=where.line, highlight=(where.line,))
+    diagnosis = _diagnosis(where)
+    wrong = list(diagnosis.wrong) if diagnosis is not None else []
+    if wrong:
+        line = next((r.line for r in wrong if r.kind == "sum"), wrong[0].line)
+        fields.update(line=line, highlight=tuple(sorted({r.line for r in wrong})), fix=_fixed_lines(where, diagnosis))
+    return fields
 
 
 def _init_line(built: Any) -> tuple[int | None, str]:

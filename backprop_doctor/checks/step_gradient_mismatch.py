@@ -133,6 +133,15 @@ def _factor(result: Any, measured: Any) -> float | None:
     return measured.factor
 
 
+def _proportional(result: Any, measured: Any, factor: float | None) -> bool:
+    """The gradient is `factor` × the loss's everywhere. One number (a `(1, 1)` bias) has one factor,
+    which the replay calls proportional only at a sign or a factor 2; at the batch size, or one over
+    it, that factor says as much."""
+    if measured.proportional or not measured.single or factor is None:
+        return measured.proportional
+    return _factor_words(factor, True, result.batch_sizes)[0] == "scaled-by-batch-size"
+
+
 def _tidy(expression: str) -> str:
     """`(self.delta) * (x)` as `self.delta * x`: the parentheses the rate's removal left, dropped."""
     try:
@@ -198,7 +207,7 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
         inner = isinstance(adjoint, InnerAdjoint)
         computed_from = set(adjoint.reads) if inner else reads(step.prefix[adjoint.index])
         inputs = [a.name for a in right if a.name in computed_from]
-        pattern, what, advice = _factor_words(measured.factor, measured.proportional, result.batch_sizes)
+        pattern, what, advice = _factor_words(measured.factor, _proportional(result, measured, measured.factor), result.batch_sizes)
         diagnosis = f"`{adjoint.name}` (line {adjoint.line}) is {what} with respect to `{adjoint.forward}`"
         if inputs:
             diagnosis += f", although {_names(inputs)}, which it is computed from, {'is' if len(inputs) == 1 else 'are'} right"
@@ -238,7 +247,7 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
             "not-used" if measured.unused
             else "accumulated-across-steps" if measured.accumulated is not None
             else "broadcast-gradient" if measured.broadcast is not None
-            else _factor_words(_factor(result, measured), measured.proportional, result.batch_sizes)[0]
+            else _factor_words(_factor(result, measured), _proportional(result, measured, _factor(result, measured)), result.batch_sizes)[0]
         )  # fmt: skip
         groups.setdefault((file, line, pattern), []).append((moved, measured))
     for (file, line, pattern), members in groups.items():
@@ -282,16 +291,19 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
         elif pattern == "accumulated-across-steps":
             message = _accumulated_words(members, where, loss_words)
         else:
-            _, what, advice = _factor_words(_factor(result, measured), measured.proportional, result.batch_sizes)
+            factor = _factor(result, measured)
+            _, what, advice = _factor_words(factor, _proportional(result, measured, factor), result.batch_sizes)
             gradients = _names(list(dict.fromkeys(_tidy(m.gradient_name or m.site.gradient) for m, _ in members)))
             there = f"{os.path.basename(measured.file)} " if measured.file else ""
             computed = f", computed at {there}line {measured.line}," if measured.line and (measured.line, measured.file) != (moved.site.line, moved.site.file) else ","
             plural = len(members) > 1
             if pattern == "broadcast-gradient":
                 what, advice = _broadcast_words(measured.broadcast, measured.shape, plural)
+            elif plural:
+                what, advice = _plural(what), _plural(advice)
             message = (
                 f"the update{'s' if plural else ''} of {names} in your training step ({where}) use{'' if plural else 's'} {gradients}{computed} "
-                f"which {'are' if plural else 'is'} {what if not plural else what.replace('the gradient', 'the gradients')}: "
+                f"which {'are' if plural else 'is'} {what}: "
                 + (advice or f"recompute {'them' if plural else 'it'} as the derivative of {loss_words} with respect to {names}")
             )
         yield rule(NAME).finding(
@@ -341,13 +353,23 @@ def _accumulated_words(members: list[tuple[Any, Any]], where: str, loss_words: s
     )
 
 
+_PLURAL = (("the gradient ", "the gradients "), ("its sign", "their sign"), ("its scale", "their scale"), ("negate it", "negate them"), ("divide it", "divide them"))
+
+
+def _plural(words: str) -> str:
+    """`_factor_words`' words for several gradients at once: "the gradients ... their sign ... negate them"."""
+    for one, several in _PLURAL:
+        words = words.replace(one, several)
+    return words
+
+
 def _broadcast_words(own: tuple[int, ...], shape: tuple[int, ...], plural: bool) -> tuple[str, str]:
     """What a gradient smaller than its parameter is, and how to sum it: `np.sum(dZ1)` is one number
     that the update adds to each of `b1`'s (10, 1) entries, where each entry has a gradient of its own."""
     size = "one number" if not own or all(n == 1 for n in own) else f"of shape {own}"
-    keep = [axis for axis, n in enumerate(shape) if n > 1]
-    summed = ", ".join(str(axis) for axis, n in enumerate(shape) if n == 1 and axis not in keep)
-    how = f"axis={summed}, keepdims=True" if summed and len(shape) > 1 else "axis=0" if summed or len(shape) == 1 else "the batch axis"
+    axes = [str(axis) for axis, n in enumerate(shape) if n == 1]  # the parameter's own axes of one entry: the samples'
+    summed = axes[0] if len(axes) == 1 else f"({', '.join(axes)})"
+    how = f"axis={summed}, keepdims=True" if axes and len(shape) > 1 else "axis=0" if axes or len(shape) == 1 else "the batch axis"
     what = f"{size}, where the parameter{'s have' if plural else ' has'} shape {shape}, so the update moves all its entries by the same amount"
     advice = f"each entry has a gradient of its own, so sum over the samples only ({how}), not over the whole array"
     return what, advice

@@ -300,7 +300,8 @@ def _unshared_finding(
     holders = [h for k in keys for h in unshared[k]]
     layer = entry.layer if entry and entry.layer else (holders[0].layer if holders else None)
     to = f" to `{layer}`" if layer else " to the layers"
-    own = "copies" if all(h.copy for h in holders) else "arrays"
+    # a statement that hands `.copy()`s gives copies, whatever else the other layers hold
+    own = "copies" if entry is not None or all(h.copy for h in holders) else "arrays"
     consequence = (
         f"the layer computes with its own {own}, so an in-place SGD step on `params` changes nothing it computes "
         "and the loss never goes down"
@@ -308,7 +309,7 @@ def _unshared_finding(
     if entry is not None:
         themselves = "itself" if len(keys) == 1 else "themselves"
         message = (
-            f"`{name}.__init__` gives {'a copy' if own == 'copies' else 'an array of its own'} of "
+            f"`{name}.__init__` gives a copy of "
             f"{_quoted(keys, keyed)}{to} (line {entry.line}): {consequence}; pass {_quoted(keys, keyed)} {themselves}"
         )
     else:
@@ -321,7 +322,7 @@ def _unshared_finding(
         copies = [f"`{h.layer}.{h.attr}`" for h in unshared[k] if h.copy]
         others = [f"`{h.layer}.{h.attr}`" for h in unshared[k] if not h.copy]
         held = [f"a copy is held by {', '.join(copies)}"] if copies else []
-        held += [f"{', '.join(others)} has its shape but other values"] if others else []
+        held += [f"{', '.join(others)} {'has' if len(others) == 1 else 'have'} its shape but other values"] if others else []
         evidence.append(("identity", f"{_entry(k, keyed)} is not an array any layer uses; {'; '.join(held)}"))
     evidence.append(
         (

@@ -495,10 +495,12 @@ def _walk_adjoints(
         result.adjoints.append((adjoint, measured))
         if measured.wrong:
             return
-    if step.time and time.perf_counter() < deadline:
-        from backprop_doctor.replay.through_time import walk_through_time
+    from backprop_doctor.replay.through_time import renamed_series, walk_through_time
+    from backprop_doctor.static.files import source_tree
 
-        result.adjoints += walk_through_time(runner, list(step.time), base_loss, rng, deadline, measure_adjoint)
+    over_time = [*step.time, *renamed_series(source_tree(runner.path)[1], step.prefix, step.time)]
+    if over_time and time.perf_counter() < deadline:
+        result.adjoints += walk_through_time(runner, over_time, base_loss, rng, deadline, measure_adjoint)
 
 
 def _rate_that_works(runner: Runner, capture: Capture, factors: tuple[float, ...]) -> tuple[str, float, float, list[float]] | None:

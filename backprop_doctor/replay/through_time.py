@@ -18,6 +18,9 @@ statement (`dhnext = Whh.T @ dhraw`) is the one to fix.
 
 from __future__ import annotations
 
+import ast
+import copy
+import dataclasses
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -26,7 +29,8 @@ import numpy as np
 
 from backprop_doctor.replay.inner import Hooks, code_of
 from backprop_doctor.replay.runner import NotReplayable, Runner
-from backprop_doctor.static.step_functions import TimeAdjoint
+from backprop_doctor.static.step_functions import TimeAdjoint, called_functions, time_adjoints
+from backprop_doctor.static.steps import _ADJOINT
 
 GATES = {
     "f": "forget gate",
@@ -97,7 +101,10 @@ def walk_through_time(runner: Runner, adjoints: list[TimeAdjoint], base_loss: fl
         base.each(adjoint.forward_at, adjoint.series, adjoint.index, item=True)
     if runner.loss(hooks=base) != base_loss or any(base.calls.get(name) != 1 for name in codes):
         return []  # the functions run more than once per step: no one value per time step
-    by_name = {a.name: a for a in usable}
+    by_name: dict[str, TimeAdjoint] = {}
+    for adjoint in usable:  # an adjoint paired with several series: the first whose values have its shape
+        if _shaped(base, adjoint):
+            by_name.setdefault(adjoint.name, adjoint)
     steps = max((len(base.steps.get(a.series, {})) for a in usable), default=0)
     right_at: dict[Any, bool] = {}
     walked: list[tuple[AtStep, Any]] = []
@@ -133,6 +140,74 @@ def walk_through_time(runner: Runner, adjoints: list[TimeAdjoint], base_loss: fl
     return walked
 
 
+def renamed_series(tree: ast.Module | None, prefix: tuple[ast.stmt, ...], paired: tuple[TimeAdjoint, ...]) -> list[TimeAdjoint]:
+    """Time adjoints whose series no adjoint is named after (`dh` of `states[t]`, not of `hs[t]`).
+
+    The static reading pairs `dh` with `hs` by name. A series the forward loop stores that no adjoint
+    pairs with is tried as the series of each adjoint that a statement of a backward loop uses with
+    it (`dhraw = (1 - states[t] ** 2) * dh`): the file is read again with the series renamed after
+    the adjoint (`states` as `hs`). Only adjoints the loop assigns outright count: not a parameter's
+    gradient it accumulates (`dWxh += ...`), nor one carried over from the step before (`dhnext`,
+    read before it is assigned). The walk keeps a pairing only where the adjoint's value has the
+    series' shape (`walk_through_time`)."""
+    if tree is None:
+        return []
+    names = {a.name for a in paired}
+    found: dict[tuple[str, str], TimeAdjoint] = {}
+    for series, name in _used_together(tree, prefix, {a.series for a in paired}):
+        stem = _ADJOINT.fullmatch(name)
+        alias = f"{stem.group(1)}s" if stem is not None else ""
+        if not alias or any(isinstance(n, ast.Name) and n.id == alias for n in ast.walk(tree)):
+            continue
+        for adjoint in time_adjoints(_Rename(series, alias).visit(copy.deepcopy(tree)), prefix):
+            if adjoint.series == alias and adjoint.name not in names:
+                found.setdefault((adjoint.name, series), dataclasses.replace(adjoint, series=series))
+    return list(found.values())
+
+
+def _used_together(tree: ast.Module, prefix: tuple[ast.stmt, ...], claimed: set[str]) -> list[tuple[str, str]]:
+    """(series, adjoint): a series stored per step (`states[t] = ...`) that no adjoint pairs with, and an
+    adjoint a loop assigns outright and reads in one statement with it, in the order of the file."""
+    loops = [n for _, function in called_functions(tree, prefix) for n in ast.walk(function) if isinstance(n, ast.For) and isinstance(n.target, ast.Name)]
+    stored = [
+        t.value.id for loop in loops for stmt in loop.body if isinstance(stmt, ast.Assign) for t in stmt.targets
+        if isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name) and isinstance(t.slice, ast.Name) and t.slice.id == loop.target.id
+    ]  # fmt: skip
+    pairs: list[tuple[str, str]] = []
+    for loop in loops:
+        read: set[str] = set()  # names the loop body has read so far
+        outright: list[str] = []
+        statements = [{n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)} for stmt in loop.body]
+        for stmt, reads in zip(loop.body, statements):
+            read |= reads
+            target = stmt.targets[0] if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 else None
+            if isinstance(target, ast.Name) and _ADJOINT.fullmatch(target.id) and target.id not in read | set(outright):
+                outright.append(target.id)
+        pairs += [(s, n) for s in dict.fromkeys(stored) if s not in claimed for n in outright if any({s, n} <= r for r in statements)]
+    return list(dict.fromkeys(pairs))
+
+
+class _Rename(ast.NodeTransformer):
+    """Every `old` name of a tree as `new`."""
+
+    def __init__(self, old: str, new: str) -> None:
+        self.old, self.new = old, new
+
+    def visit_Name(self, node: ast.Name) -> ast.Name:
+        if node.id == self.old:
+            node.id = self.new
+        return node
+
+
+def _shaped(hooks: Hooks, adjoint: TimeAdjoint) -> bool:
+    """At some step, the adjoint's value has the shape of its series' value."""
+    forward = hooks.steps.get(adjoint.series, {})
+    return any(
+        isinstance(value, np.ndarray) and isinstance(forward.get(step), np.ndarray) and value.shape == forward[step].shape
+        for step, value in hooks.steps.get(adjoint.name, {}).items()
+    )
+
+
 def _step_after(step: Any, right_at: dict[Any, bool]) -> Any:
     """The time step measured just before `step` in the backward loop (t + 1), if any."""
     try:
@@ -141,4 +216,4 @@ def _step_after(step: Any, right_at: dict[Any, bool]) -> Any:
         return None
 
 
-__all__ = ["AtStep", "GATES", "walk_through_time"]
+__all__ = ["AtStep", "GATES", "renamed_series", "walk_through_time"]
