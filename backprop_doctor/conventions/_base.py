@@ -56,11 +56,16 @@ def _walk(obj: Any, visit: Callable[[Any], Any], memo: dict[int, Any], depth: in
 
 
 def promote_to_float64(obj: Any) -> set[str]:
-    """Replace float arrays inside `obj` by float64 ones (shared arrays stay shared).
+    """Replace float arrays inside `obj` by float64 ones (shared arrays stay shared, and so
+    do views of one another: `_rebased`).
 
     Returns the set of float dtypes that were found.
     """
     dtypes: set[str] = set()
+    memo: dict[int, Any] = {}
+    for group, root in _view_groups(obj):
+        if root.dtype.kind == "f" and root.dtype != np.float64:
+            memo.update(_rebased(group, root, root.astype(np.float64)))
 
     def visit(a: np.ndarray) -> np.ndarray:
         if a.dtype.kind != "f":
@@ -68,8 +73,82 @@ def promote_to_float64(obj: Any) -> set[str]:
         dtypes.add(str(a.dtype))
         return a if a.dtype == np.float64 else a.astype(np.float64)
 
-    _walk(obj, visit, {})
+    _walk(obj, visit, memo)
     return dtypes
+
+
+def _arrays_in(obj: Any, found: dict[int, np.ndarray], seen: set[int], depth: int = 0) -> None:
+    """The arrays reachable from `obj` the way `_walk` reaches them, by id, into `found`."""
+    if depth > 6 or id(obj) in seen:
+        return
+    seen.add(id(obj))
+    if isinstance(obj, np.ndarray):
+        found[id(obj)] = obj
+        return
+    if isinstance(obj, dict):
+        children = list(obj.values())
+    elif isinstance(obj, (list, tuple)):
+        children = list(obj)
+    elif hasattr(obj, "__dict__") and not isinstance(obj, type) and not inspect.ismodule(obj) and not callable(obj):
+        children = list(vars(obj).values())
+    else:
+        return
+    for child in children:
+        _arrays_in(child, found, seen, depth + 1)
+
+
+def _view_groups(obj: Any) -> list[tuple[list[np.ndarray], np.ndarray]]:
+    """Arrays reachable from `obj` that are views of one memory (a layer's `self.W` made from
+    `params['W1'][:]`, beside `params['W1']`), with the array that owns it: groups of two or
+    more plain arrays of one dtype. A copy that copies each array on its own (`copy.deepcopy`,
+    `astype`) would part them, and moving `params['W1']` would no longer move the layer."""
+    found: dict[int, np.ndarray] = {}
+    _arrays_in(obj, found, set())
+    groups: dict[int, tuple[list[np.ndarray], np.ndarray]] = {}
+    for a in found.values():
+        root = a
+        while isinstance(root.base, np.ndarray):
+            root = root.base
+        if type(a) is np.ndarray and type(root) is np.ndarray and a.dtype == root.dtype and a.dtype.kind in "biufc":
+            groups.setdefault(id(root), ([], root))[0].append(a)
+    return [(group, root) for group, root in groups.values() if len(group) >= 2 or group[0] is not root]
+
+
+def _rebased(group: list[np.ndarray], root: np.ndarray, new_root: np.ndarray) -> dict[int, np.ndarray]:
+    """id of each array of `group` (views of `root`) -> the same view of `new_root` (a copy of
+    `root`, in another dtype perhaps); {} when a view cannot be rebuilt element for element
+    (then each array is copied on its own, as before)."""
+    if not (root.flags.c_contiguous or root.flags.f_contiguous) or new_root.strides != tuple(
+        s // root.itemsize * new_root.itemsize for s in root.strides
+    ):
+        return {}
+    start = root.__array_interface__["data"][0]
+    rebuilt = {}
+    for a in group:
+        offset = a.__array_interface__["data"][0] - start
+        if offset % root.itemsize or any(s % root.itemsize for s in a.strides):
+            return {}
+        if a is root:
+            rebuilt[id(a)] = new_root
+            continue
+        strides = tuple(s // root.itemsize * new_root.itemsize for s in a.strides)
+        try:
+            view = np.ndarray(a.shape, new_root.dtype, buffer=new_root, offset=offset // root.itemsize * new_root.itemsize, strides=strides)
+        except (TypeError, ValueError):
+            return {}
+        if not a.flags.writeable:
+            view.flags.writeable = False
+        rebuilt[id(a)] = view
+    return rebuilt
+
+
+def copied(obj: Any) -> Any:
+    """`copy.deepcopy(obj)`, where arrays that are views of one memory stay views of one
+    memory in the copy (`_view_groups`)."""
+    memo: dict[int, Any] = {}
+    for group, root in _view_groups(obj):
+        memo.update(_rebased(group, root, root.copy(order="K")))
+    return copy.deepcopy(obj, memo)
 
 
 class _Snapshot:
@@ -120,11 +199,12 @@ class _Snapshot:
 def isolated(obj: Any) -> Iterator[tuple[Any, set[str]]]:
     """Yield a float64 working copy of `obj` and the float dtypes it had.
 
-    A deep copy when the object allows it; otherwise the object itself, with every
+    A deep copy when the object allows it (views of one memory kept views of one memory:
+    `copied`); otherwise the object itself, with every
     reachable array and attribute restored bit-identically on exit, even after an error.
     """
     try:
-        work = copy.deepcopy(obj)
+        work = copied(obj)
     except Exception:
         work = None
     if work is not None:
