@@ -61,57 +61,63 @@ def promote_to_float64(obj: Any) -> set[str]:
 
     Returns the set of float dtypes that were found.
     """
-    dtypes: set[str] = set()
+    found = _arrays_in(obj)
+    floats = [a for a in found.values() if a.dtype.kind == "f"]
+    dtypes = {str(d) for d in {a.dtype for a in floats}}
+    if all(a.dtype == np.float64 for a in floats):
+        return dtypes  # nothing to replace: no second walk
     memo: dict[int, Any] = {}
-    for group, root in _view_groups(obj):
+    for group, root in _view_groups(found):
         if root.dtype.kind == "f" and root.dtype != np.float64:
             memo.update(_rebased(group, root, root.astype(np.float64)))
-
-    def visit(a: np.ndarray) -> np.ndarray:
-        if a.dtype.kind != "f":
-            return a
-        dtypes.add(str(a.dtype))
-        return a if a.dtype == np.float64 else a.astype(np.float64)
-
-    _walk(obj, visit, memo)
+    _walk(obj, lambda a: a.astype(np.float64) if a.dtype.kind == "f" and a.dtype != np.float64 else a, memo)
     return dtypes
 
 
-def _arrays_in(obj: Any, found: dict[int, np.ndarray], seen: set[int], depth: int = 0) -> None:
-    """The arrays reachable from `obj` the way `_walk` reaches them, by id, into `found`."""
-    if depth > 6 or id(obj) in seen:
-        return
-    seen.add(id(obj))
-    if isinstance(obj, np.ndarray):
-        found[id(obj)] = obj
-        return
-    if isinstance(obj, dict):
-        children = list(obj.values())
-    elif isinstance(obj, (list, tuple)):
-        children = list(obj)
-    elif hasattr(obj, "__dict__") and not isinstance(obj, type) and not inspect.ismodule(obj) and not callable(obj):
-        children = list(vars(obj).values())
-    else:
-        return
-    for child in children:
-        _arrays_in(child, found, seen, depth + 1)
+def _arrays_in(obj: Any) -> dict[int, np.ndarray]:
+    """The arrays `_walk` reaches from `obj` (in dicts, lists and objects' attributes, six
+    levels deep), by id."""
+    found: dict[int, np.ndarray] = {}
+    seen: set[int] = set()
+
+    def collect(value: Any, depth: int) -> None:
+        if depth > 6 or id(value) in seen:
+            return
+        seen.add(id(value))
+        if isinstance(value, np.ndarray):
+            found[id(value)] = value
+            return
+        if isinstance(value, dict):
+            children = value.values()
+        elif isinstance(value, list):
+            children = value
+        elif hasattr(value, "__dict__") and not isinstance(value, type) and not inspect.ismodule(value) and not callable(value):
+            children = vars(value).values()
+        else:
+            return
+        for child in list(children):
+            collect(child, depth + 1)
+
+    collect(obj, 0)
+    return found
 
 
-def _view_groups(obj: Any) -> list[tuple[list[np.ndarray], np.ndarray]]:
-    """Arrays reachable from `obj` that are views of one memory (a layer's `self.W` made from
+def _view_groups(found: dict[int, np.ndarray]) -> list[tuple[list[np.ndarray], np.ndarray]]:
+    """Arrays of `found` that are views of one memory (a layer's `self.W` made from
     `params['W1'][:]`, beside `params['W1']`), with the array that owns it: groups of two or
     more plain arrays of one dtype. A copy that copies each array on its own (`copy.deepcopy`,
     `astype`) would part them, and moving `params['W1']` would no longer move the layer."""
-    found: dict[int, np.ndarray] = {}
-    _arrays_in(obj, found, set())
     groups: dict[int, tuple[list[np.ndarray], np.ndarray]] = {}
     for a in found.values():
+        if a.base is None:
+            groups.setdefault(id(a), ([], a))[0].append(a)
+            continue
         root = a
         while isinstance(root.base, np.ndarray):
             root = root.base
         if type(a) is np.ndarray and type(root) is np.ndarray and a.dtype == root.dtype and a.dtype.kind in "biufc":
             groups.setdefault(id(root), ([], root))[0].append(a)
-    return [(group, root) for group, root in groups.values() if len(group) >= 2 or group[0] is not root]
+    return [(group, root) for group, root in groups.values() if len(group) >= 2]
 
 
 def _rebased(group: list[np.ndarray], root: np.ndarray, new_root: np.ndarray) -> dict[int, np.ndarray]:
@@ -146,7 +152,7 @@ def copied(obj: Any) -> Any:
     """`copy.deepcopy(obj)`, where arrays that are views of one memory stay views of one
     memory in the copy (`_view_groups`)."""
     memo: dict[int, Any] = {}
-    for group, root in _view_groups(obj):
+    for group, root in _view_groups(_arrays_in(obj)):
         memo.update(_rebased(group, root, root.copy(order="K")))
     return copy.deepcopy(obj, memo)
 
