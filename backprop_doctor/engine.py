@@ -463,10 +463,14 @@ class LayerCheck(Contracts, Outcomes):
         """
         before = self.adapter.attribute_ids() if isinstance(self.adapter, ClassLayer) else None
         given = x if readonly else x.copy()  # read-only: a forward that writes into it raises
+        network = getattr(self.adapter, "network", None) if self.adapter.kind == "network" and self.parts_reentrant else None
+        # what the network holds before its `gradient` runs, which may be inside the first forward
+        # (`NetworkAdapter.first_forward`: the loss it computes is f0)
+        state = _state_of(network.net, {p.shape for p in network.params().values()}) if network is not None and attempt == 0 else None
         np.random.seed(FORWARD_SEED)
         self.counter.forwards += 1
         try:
-            out = self.adapter.forward(given, self.t)
+            out = getattr(self.adapter, "first_forward", self.adapter.forward)(given, self.t)
         except Exception as error:
             raise _LayerRaised("forward", error) from error
         self._writes_input = not readonly and not identical(given, x)
@@ -487,8 +491,6 @@ class LayerCheck(Contracts, Outcomes):
         del out
 
         class_layer = isinstance(self.adapter, ClassLayer) and before is not None
-        network = getattr(self.adapter, "network", None) if self.adapter.kind == "network" and self.parts_reentrant else None
-        state = _state_of(network.net, {p.shape for p in network.params().values()}) if network is not None and attempt == 0 else None
         rebound = self.adapter.attribute_ids() if class_layer and attempt == 0 else None
         watch = self._watch(attempt)
         self._watched = watch is not None

@@ -116,11 +116,13 @@ def test_a_clean_two_layer_network_costs_one_gradient_call_and_17_forward_evalua
     assert report.ok and report.findings == []
     assert report.extras["forward_evaluations"] == 17
     assert CALLS["gradient"] == 1
-    assert CALLS["loss"] == 4  # the network's first loss, the one inside `gradient`, two forward differences
+    # the one inside `gradient`, which is the network's first loss (`NetworkAdapter.first_forward`),
+    # and two forward differences
+    assert CALLS["loss"] == 3
     # the first (widest) layer: its own check's forward and one probe (two forwards), whose first
-    # output is the next layer's input; then the network's four losses. One backward in its own
+    # output is the next layer's input; then the network's three losses. One backward in its own
     # check (watched: it leaves nothing a second call would read, `carryover`), one in `gradient`.
-    assert CALLS["Affine1.forward"] == 3 + 4
+    assert CALLS["Affine1.forward"] == 3 + 3
     assert CALLS["Affine1.backward"] == 2
 
 
