@@ -164,8 +164,13 @@ class LayerCheck(Contracts, Outcomes):
     # Keep a float64 copy of the first forward's output as `output` (a network's next layer
     # is checked on it, so its input is not computed by another forward).
     keep_output: bool = False
+    # Make no probe, and name the arrays they would compare in `deferred`: for a network's layer
+    # whose arrays the network's own check may settle (`api._Deferred`); one it does not is
+    # checked again without `defer`, from a copy of the layer as it was.
+    defer: bool = False
 
     def __post_init__(self) -> None:
+        self.deferred: list[str] | None = None  # with `defer`: the arrays the probes would compare
         self._writes_input = True  # until the first forward shows otherwise
         # Hand over copies of the input and the upstream gradient rather than the arrays
         # themselves, read-only (set once user code wrote into one of them).
@@ -340,6 +345,7 @@ class LayerCheck(Contracts, Outcomes):
     # -- the check ---------------------------------------------------------------------
 
     def run(self) -> Report:
+        """The check; with `defer`, without its probes (`deferred`)."""
         state = np.random.get_state() if self.restore_rng else None
         self.rng = _streams.take(self.options.seed)
         try:
@@ -419,6 +425,9 @@ class LayerCheck(Contracts, Outcomes):
             return
         # An input that is not probed (a network's) stays read-only: user code that keeps it
         # between calls then needs no copy of it (`NetworkAdapter`).
+        if self.defer and attempt == 0:
+            self.deferred = [a.name for a in arrays]
+            return
         frozen = readonly and all(a.name != "x" for a in arrays)
         if frozen:
             x.flags.writeable = False

@@ -47,7 +47,7 @@ from backprop_doctor.conventions._base import (
     parameters,
     train_kwargs,
 )
-from backprop_doctor.conventions._classlayer import ClassLayer, required_inputs
+from backprop_doctor.conventions._classlayer import ClassLayer, layer_methods, required_inputs
 from backprop_doctor.conventions._feeds import fed_inputs, unchained
 from backprop_doctor.conventions.dlfs2 import dlfs2_names
 
@@ -95,6 +95,9 @@ class Network:
         self.net = net
         self.name = name or type(net).__name__
         self.train = train
+        # `layer_inputs` fed each layer the previous one's output (False: what the network gave it)
+        self.chained = False
+        self.called: set[int] = set()  # ids of the layers `loss_and_gradient` ran forward and backward
         params = getattr(net, "params", None)
         if isinstance(params, dict):
             self.style = "dict"
@@ -131,11 +134,12 @@ class Network:
 
     def loss_and_gradient(self, x: np.ndarray, t: np.ndarray, keep_loss: bool = True) -> tuple[Any, dict[str, Any]]:
         """The gradient, and with `keep_loss` the loss the same call computed on the way (None
-        when it cannot be told: `_LossSeen`): a check needs the loss at the point where it takes
-        the gradient, and the book's `gradient(x, t)` computes it first thing (`self.loss(x, t)`)."""
+        when it cannot be told: `_LossSeen`) and the layers it ran (`called`): a check needs
+        the loss at the point where it takes the gradient, and the book's `gradient(x, t)`
+        computes it first thing (`self.loss(x, t)`)."""
         if self.style in ("dict", "attributes"):
             seen = _LossSeen(self, x, t) if keep_loss else None
-            with seen or contextlib.nullcontext():
+            with seen or contextlib.nullcontext(), self._called() if keep_loss else contextlib.nullcontext():
                 grads = self.net.gradient(x, t)
             loss = seen.value if seen is not None else None
             if not isinstance(grads, dict):
@@ -145,6 +149,12 @@ class Network:
             # `{"W1": ...}` or `{"dW1": ...}` for `self.W1`
             named = {(k[1:] if k not in self.params() and k[1:] in self.params() else k): g for k, g in grads.items()}
             return loss, {k: g for k, g in named.items() if k in self.params()}
+        with self._called() if keep_loss else contextlib.nullcontext():
+            loss, grads = self._list_loss_and_gradient(x, t)
+        return loss, grads
+
+    def _list_loss_and_gradient(self, x: np.ndarray, t: np.ndarray) -> tuple[Any, dict[str, Any]]:
+        """A DLFS-2 network's loss (`forward`) and the gradients its `backward()` leaves in `grads`."""
         loss = self.loss(x, t)
         backward = self.net.backward
         self.net.backward(1) if parameters(backward) else self.net.backward()
@@ -153,6 +163,26 @@ class Network:
         for (name, _), g in zip(_first_entries(_network_list_names(self.net), self.net.params, keep=True), self.net.grads):
             summed[name] = summed[name] + g if isinstance(summed.get(name), np.ndarray) and isinstance(g, np.ndarray) else summed.get(name, g)
         return loss, {name: summed.get(name) for name in self.params()}
+
+    @contextlib.contextmanager
+    def _called(self) -> Iterator[None]:
+        """Record in `called` the ids of the layers whose forward and backward both ran while
+        the block ran (each method wrapped by an attribute of the layer for its length; a layer
+        whose methods cannot be wrapped is not recorded)."""
+        ran: dict[int, set[str]] = {}
+        wrapped = []
+        for _, layer in self.layers():
+            methods = layer_methods(layer)
+            for role in ("forward", "backward"):
+                name = getattr(methods, role, role) if methods is not None else role
+                if _wrap_call(layer, name, lambda layer=layer, role=role: ran.setdefault(id(layer), set()).add(role)):
+                    wrapped.append((layer, name))
+        try:
+            yield
+        finally:
+            for layer, name in wrapped:
+                vars(layer).pop(name, None)
+            self.called = {i for i, roles in ran.items() if len(roles) == 2}
 
     def layers(self) -> list[tuple[str, Any]]:
         """(key, layer) pairs in forward order, the loss layer last."""
@@ -190,10 +220,12 @@ class Network:
         last = self.last_layer()
         fed = fed_inputs(self, x, t)
         if unchained(self, x, fed):  # layers side by side (CBOW): each gets what the network gave it
+            self.chained = False
             for key, layer in ((k, v) for k, v in self.layers() if k in fed):
                 given, target, _ = fed[key]
                 yield key, layer, given.astype(np.float64) if given.dtype.kind == "f" else given, target, target is not None
             return
+        self.chained = True
         fresh = np.asarray(x).dtype.kind == "f"  # the first activation is a copy made here
         activation = np.array(x, dtype=np.float64) if fresh else np.asarray(x)
         for key, layer in self.layers():
@@ -247,6 +279,25 @@ def _first_entries(names: list[str], params: list[Any], *, keep: bool = False) -
         if id(p) not in first or keep:
             out.append((first.setdefault(id(p), name), p))
     return out
+
+
+def _wrap_call(obj: Any, name: str, note: Any) -> bool:
+    """Wrap the method `name` of `obj` by an attribute of the instance that calls `note()` and
+    then the method; False (nothing wrapped) where it is not a method of its class, or the
+    instance has an attribute of that name already, or takes none."""
+    method = getattr(obj, name, None)
+    if not callable(method) or not callable(getattr(type(obj), name, None)) or name in getattr(obj, "__dict__", {name: None}):
+        return False
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        note()
+        return method(*args, **kwargs)
+
+    try:
+        setattr(obj, name, call)
+    except Exception:  # noqa: BLE001 - __slots__, a read-only property, a __setattr__ of its own
+        return False
+    return True
 
 
 class _LossSeen:
