@@ -62,9 +62,8 @@ def promote_to_float64(obj: Any) -> set[str]:
     Returns the set of float dtypes that were found.
     """
     found = _arrays_in(obj)
-    floats = [a for a in found.values() if a.dtype.kind == "f"]
-    dtypes = {str(d) for d in {a.dtype for a in floats}}
-    if all(a.dtype == np.float64 for a in floats):
+    dtypes = _float_dtypes(found)
+    if dtypes <= {"float64"}:
         return dtypes  # nothing to replace: no second walk
     memo: dict[int, Any] = {}
     for group, root in _view_groups(found):
@@ -72,6 +71,15 @@ def promote_to_float64(obj: Any) -> set[str]:
             memo.update(_rebased(group, root, root.astype(np.float64)))
     _walk(obj, lambda a: a.astype(np.float64) if a.dtype.kind == "f" and a.dtype != np.float64 else a, memo)
     return dtypes
+
+
+def _float_dtypes(found: dict[int, np.ndarray]) -> set[str]:
+    """The names of the float dtypes among `found`."""
+    names: set[str] = set()
+    for a in found.values():
+        if a.dtype.kind == "f":
+            names.add("float64" if a.dtype == np.float64 else str(a.dtype))
+    return names
 
 
 def _arrays_in(obj: Any) -> dict[int, np.ndarray]:
@@ -148,11 +156,11 @@ def _rebased(group: list[np.ndarray], root: np.ndarray, new_root: np.ndarray) ->
     return rebuilt
 
 
-def copied(obj: Any) -> Any:
+def copied(obj: Any, found: dict[int, np.ndarray] | None = None) -> Any:
     """`copy.deepcopy(obj)`, where arrays that are views of one memory stay views of one
-    memory in the copy (`_view_groups`)."""
+    memory in the copy (`_view_groups`); `found`: the arrays in `obj` (`_arrays_in`), when known."""
     memo: dict[int, Any] = {}
-    for group, root in _view_groups(_arrays_in(obj)):
+    for group, root in _view_groups(_arrays_in(obj) if found is None else found):
         memo.update(_rebased(group, root, root.copy(order="K")))
     return copy.deepcopy(obj, memo)
 
@@ -210,11 +218,13 @@ def isolated(obj: Any) -> Iterator[tuple[Any, set[str]]]:
     reachable array and attribute restored bit-identically on exit, even after an error.
     """
     try:
-        work = copied(obj)
+        found = _arrays_in(obj)
+        work = copied(obj, found)
     except Exception:
         work = None
     if work is not None:
-        yield work, promote_to_float64(work)
+        dtypes = _float_dtypes(found)  # the copy's, unless a __deepcopy__ of the user's changes them
+        yield work, dtypes if dtypes <= {"float64"} else promote_to_float64(work)
         return
     snapshot = _Snapshot(obj)
     try:
