@@ -257,10 +257,12 @@ def check_network(net: Any, x: Any, t: Any, **options: Any) -> Report:
             whole.run()
             for waiting in deferred:
                 part, counter = results[waiting.index]
-                if waiting.settled(whole.report, network.called, parameter_ids):
+                if waiting.settled(whole.report, network.called, parameter_ids) and all(f.severity == "info" for f in part.findings):
                     part.measurements += waiting.measurements(whole.report)
                     continue
                 forwards += counter.forwards
+                # what it shares with the network (`self.dW += ...` into the network's array) as it was
+                _set_back(_arrays_held(waiting.as_it_was), given_arrays)
                 with _layer_copy(waiting.as_it_was, given_arrays) as layer_copy:
                     again = _layer_check(layer_copy, waiting.x, waiting.t, opts, dtypes, waiting.label, given_arrays, False, keep_output=False)
                     results[waiting.index] = (again.run(), again.counter)
@@ -310,7 +312,8 @@ class _Deferred:
     t: Any
 
     def settled(self, network: Report, called: set[int], parameter_ids: set[int]) -> bool:
-        """Whether the network's check settles this layer's gradients.
+        """Whether the network's check settles this layer's gradients (the caller also asks
+        that the layer's own check found nothing but notes).
 
         It does when that check is clean (no finding, every parameter within the tolerance)
         and measured all the layer's arrays: the network's `gradient` ran the layer's forward
@@ -355,7 +358,7 @@ def _layer_copy(layer: Any, given: dict[int, np.ndarray]) -> Iterator[Any]:
     a copy. Without the caller's arrays, or when the layer cannot be deep-copied, the layer
     is isolated as any other object.
     """
-    shared = [a for i, a in _arrays_held(layer).items() if i in given]
+    held = _arrays_held(layer)
     copied = _shared_copy(layer, given)
     if copied is None:
         with isolated(layer) as (work, _):
@@ -365,10 +368,15 @@ def _layer_copy(layer: Any, given: dict[int, np.ndarray]) -> Iterator[Any]:
     try:
         yield copied
     finally:
-        for p in shared:
-            original = given[id(p)]
-            if not identical(p, original):
-                np.copyto(p, original, casting="unsafe")
+        _set_back(held, given)
+
+
+def _set_back(arrays: dict[int, np.ndarray], given: dict[int, np.ndarray]) -> None:
+    """Set each of `arrays` that has a caller's array in `given` back to its values, where they differ."""
+    for i, a in arrays.items():
+        original = given.get(i)
+        if original is not None and not identical(a, original):
+            np.copyto(a, original, casting="unsafe")
 
 
 def _arrays_held(obj: Any, depth: int = 0) -> dict[int, np.ndarray]:
