@@ -14,6 +14,7 @@ import copy
 import inspect
 from collections import Counter
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -24,7 +25,7 @@ from backprop_doctor.conventions.networks import Network, NetworkAdapter
 from backprop_doctor.engine import LayerCheck
 from backprop_doctor.gradcheck import identical
 from backprop_doctor.errors import UnsupportedObject, UsageError
-from backprop_doctor.findings import Built, Report
+from backprop_doctor.findings import Built, Measurement, Report
 from backprop_doctor.options import Options
 from backprop_doctor.ranking import rank
 
@@ -202,6 +203,12 @@ def check_network(net: Any, x: Any, t: Any, **options: Any) -> Report:
             )
         counts = Counter(type(layer).__name__ for _, layer in network.layers())
         reentrant = []  # per layer checked: its backward gave the same gradients twice
+        # every layer check's report and count of evaluations, in order: joined at the end, once the
+        # deferred ones are complete (the checks themselves are let go, but for the deferred)
+        results: list[tuple[Report, Any]] = []
+        deferred: list[_Deferred] = []  # layer checks that left their probes to the network's check
+        parameter_ids = {id(p) for p in network.params().values()}
+        holding: list[Any] = []  # the layers so far that hold one of the network's parameters
         try:  # every check reseeds NumPy's global random state: it is restored once, here
             feed = network.layer_inputs(x, t)
             item = next(feed, None)
@@ -212,26 +219,21 @@ def check_network(net: Any, x: Any, t: Any, **options: Any) -> Report:
                 sources = given_arrays
                 if activation is first_input and isinstance(x, np.ndarray) and x.dtype == np.float64:
                     sources = {**given_arrays, id(activation): x}  # probes restore it from x, no copy
+                # its dx reaches an earlier layer's parameters: the network's check may settle it
+                as_it_was = _shared_copy(layer, given_arrays) if network.chained and holding else None
                 with _layer_copy(layer, given_arrays) as layer_copy:
-                    adapter = ClassLayer(layer_copy, train=opts.train)
-                    check = LayerCheck(
-                        adapter,
-                        activation,
-                        target,
-                        opts,
-                        user_dtypes=frozenset(dtypes),
-                        label=label,
-                        originals=sources,
-                        x_owned=True,  # layer_inputs hands each layer a copy of its own
-                        restore_rng=False,
-                        keep_output=True,  # the next layer's input: no second forward for it
-                    )
-                    report.extend(check.run())
-                    forwards += check.counter.forwards
+                    check = _layer_check(layer_copy, activation, target, opts, dtypes, label, sources, defer=as_it_was is not None)
+                    results.append((check.run(), check.counter))
                     reentrant.append(check.reentrant is True)
+                if check.deferred is not None:
+                    lives = check.adapter.params()
+                    arrays = {name: id(lives.get(name)) for name in check.deferred}
+                    deferred.append(_Deferred(len(results) - 1, label, arrays, layer, tuple(holding), as_it_was, activation, target))
+                if any(id(v) in parameter_ids for v in _arrays_held(layer).values()):
+                    holding.append(layer)
                 report.built.append(Built(label, f"{network.name} layer `{key}`", f"input {_shape(activation)}"))
                 output = check.output
-                del adapter, check, layer_copy, activation, sources  # before the next layer's check allocates its own
+                del check, layer_copy, activation, sources, as_it_was  # before the next layer's check allocates its own
                 try:
                     item = feed.send(output)
                 except StopIteration:
@@ -252,13 +254,95 @@ def check_network(net: Any, x: Any, t: Any, **options: Any) -> Report:
                 restore_rng=False,
                 parts_reentrant=len(reentrant) == sum(counts.values()) and all(reentrant),
             )
-            report.extend(whole.run())
-            forwards += whole.counter.forwards
+            whole.run()
+            for waiting in deferred:
+                part, counter = results[waiting.index]
+                if waiting.settled(whole.report, network.called, parameter_ids) and all(f.severity == "info" for f in part.findings):
+                    part.measurements += waiting.measurements(whole.report)
+                    continue
+                forwards += counter.forwards
+                # what it shares with the network (`self.dW += ...` into the network's array) as it was
+                _set_back(_arrays_held(waiting.as_it_was), given_arrays)
+                with _layer_copy(waiting.as_it_was, given_arrays) as layer_copy:
+                    again = _layer_check(layer_copy, waiting.x, waiting.t, opts, dtypes, waiting.label, given_arrays, False, keep_output=False)
+                    results[waiting.index] = (again.run(), again.counter)
+            del deferred
+            for part, counter in (*results, (whole.report, whole.counter)):
+                report.extend(part)
+                forwards += counter.forwards
         finally:
             np.random.set_state(state)
     report.built.append(Built(network.name, "given object", f"x {_shape(x)}{_sampled(given, x)}, t {_shape(t)}"))
     report.extras["forward_evaluations"] = forwards
     return rank(report)
+
+
+def _layer_check(
+    layer: Any, x: Any, t: Any, opts: Options, dtypes: set[str], label: str, sources: dict, defer: bool, keep_output: bool = True
+) -> LayerCheck:
+    """The check of one layer of a network (a copy of it) on the activation that reaches it;
+    with `keep_output`, its first forward's output is kept as the next layer's input."""
+    return LayerCheck(
+        ClassLayer(layer, train=opts.train),
+        x,
+        t,
+        opts,
+        user_dtypes=frozenset(dtypes),
+        label=label,
+        originals=sources,
+        x_owned=True,  # layer_inputs hands each layer a copy of its own
+        restore_rng=False,
+        keep_output=keep_output,  # the next layer's input: no second forward for it
+        defer=defer,
+    )
+
+
+@dataclass
+class _Deferred:
+    """A layer check that left its probes to the network's check (`LayerCheck.defer`): what
+    settles it, and what checks it again, whole, when the network's check does not."""
+
+    index: int  # its place among the layer checks' results
+    label: str
+    arrays: dict[str, int]  # the arrays its probes would compare -> id of the live array
+    layer: Any  # the network's own layer
+    before: tuple[Any, ...]  # the layers before it that hold parameters of the network
+    as_it_was: Any  # a copy of the layer as its check found it
+    x: Any  # its input
+    t: Any
+
+    def settled(self, network: Report, called: set[int], parameter_ids: set[int]) -> bool:
+        """Whether the network's check settles this layer's gradients (the caller also asks
+        that the layer's own check found nothing but notes).
+
+        It does when that check is clean (no finding, every parameter within the tolerance)
+        and measured all the layer's arrays: the network's `gradient` ran the layer's forward
+        and backward, each of its parameters is one of the network's, and its dx reached the
+        gradient of a parameter of a layer before it whose backward ran too (a wrong dx would
+        have made that gradient wrong).
+        """
+        clean = bool(network.measurements) and not network.findings and all(m.verdict == "ok" for m in network.measurements)
+        return (
+            clean
+            and id(self.layer) in called
+            and any(id(earlier) in called for earlier in self.before)
+            and all(name == "x" or i in parameter_ids for name, i in self.arrays.items())
+        )
+
+    def measurements(self, network: Report) -> list[Measurement]:
+        """The layer's rows of the table: each array compared through the network's gradient."""
+        error = max((m.relative_error or 0.0 for m in network.measurements), default=0.0)
+        return [Measurement(self.label, name, error, "ok (network)") for name in self.arrays]
+
+
+def _shared_copy(layer: Any, given: dict[int, np.ndarray]) -> Any:
+    """A copy of a layer as it is now, sharing the float arrays the caller's own arrays can
+    restore (as `_layer_copy` does); None when it cannot be copied."""
+    memo: dict[int, Any] = {i: a for i, a in _arrays_held(layer).items() if i in given}
+    try:
+        return copy.deepcopy(layer, memo)
+    except Exception:  # noqa: BLE001 - user objects that refuse to be copied
+        return None
 
 
 @contextlib.contextmanager
@@ -274,12 +358,8 @@ def _layer_copy(layer: Any, given: dict[int, np.ndarray]) -> Iterator[Any]:
     a copy. Without the caller's arrays, or when the layer cannot be deep-copied, the layer
     is isolated as any other object.
     """
-    shared = [a for i, a in _arrays_held(layer).items() if i in given]
-    memo: dict[int, Any] = {id(a): a for a in shared}
-    try:
-        copied = copy.deepcopy(layer, memo)
-    except Exception:  # noqa: BLE001 - user objects that refuse to be copied
-        copied = None
+    held = _arrays_held(layer)
+    copied = _shared_copy(layer, given)
     if copied is None:
         with isolated(layer) as (work, _):
             yield work
@@ -288,10 +368,15 @@ def _layer_copy(layer: Any, given: dict[int, np.ndarray]) -> Iterator[Any]:
     try:
         yield copied
     finally:
-        for p in shared:
-            original = given[id(p)]
-            if not identical(p, original):
-                np.copyto(p, original, casting="unsafe")
+        _set_back(held, given)
+
+
+def _set_back(arrays: dict[int, np.ndarray], given: dict[int, np.ndarray]) -> None:
+    """Set each of `arrays` that has a caller's array in `given` back to its values, where they differ."""
+    for i, a in arrays.items():
+        original = given.get(i)
+        if original is not None and not identical(a, original):
+            np.copyto(a, original, casting="unsafe")
 
 
 def _arrays_held(obj: Any, depth: int = 0) -> dict[int, np.ndarray]:

@@ -164,8 +164,13 @@ class LayerCheck(Contracts, Outcomes):
     # Keep a float64 copy of the first forward's output as `output` (a network's next layer
     # is checked on it, so its input is not computed by another forward).
     keep_output: bool = False
+    # Make no probe, and name the arrays they would compare in `deferred`: for a network's layer
+    # whose arrays the network's own check may settle (`api._Deferred`); one it does not is
+    # checked again without `defer`, from a copy of the layer as it was.
+    defer: bool = False
 
     def __post_init__(self) -> None:
+        self.deferred: list[str] | None = None  # with `defer`: the arrays the probes would compare
         self._writes_input = True  # until the first forward shows otherwise
         # Hand over copies of the input and the upstream gradient rather than the arrays
         # themselves, read-only (set once user code wrote into one of them).
@@ -340,6 +345,7 @@ class LayerCheck(Contracts, Outcomes):
     # -- the check ---------------------------------------------------------------------
 
     def run(self) -> Report:
+        """The check; with `defer`, without its probes (`deferred`)."""
         state = np.random.get_state() if self.restore_rng else None
         self.rng = _streams.take(self.options.seed)
         try:
@@ -419,6 +425,9 @@ class LayerCheck(Contracts, Outcomes):
             return
         # An input that is not probed (a network's) stays read-only: user code that keeps it
         # between calls then needs no copy of it (`NetworkAdapter`).
+        if self.defer and attempt == 0:
+            self.deferred = [a.name for a in arrays]
+            return
         frozen = readonly and all(a.name != "x" for a in arrays)
         if frozen:
             x.flags.writeable = False
@@ -463,10 +472,14 @@ class LayerCheck(Contracts, Outcomes):
         """
         before = self.adapter.attribute_ids() if isinstance(self.adapter, ClassLayer) else None
         given = x if readonly else x.copy()  # read-only: a forward that writes into it raises
+        network = getattr(self.adapter, "network", None) if self.adapter.kind == "network" and self.parts_reentrant else None
+        # what the network holds before its `gradient` runs, which may be inside the first forward
+        # (`NetworkAdapter.first_forward`: the loss it computes is f0)
+        state = _state_of(network.net, {p.shape for p in network.params().values()}) if network is not None and attempt == 0 else None
         np.random.seed(FORWARD_SEED)
         self.counter.forwards += 1
         try:
-            out = self.adapter.forward(given, self.t)
+            out = getattr(self.adapter, "first_forward", self.adapter.forward)(given, self.t)
         except Exception as error:
             raise _LayerRaised("forward", error) from error
         self._writes_input = not readonly and not identical(given, x)
@@ -487,8 +500,6 @@ class LayerCheck(Contracts, Outcomes):
         del out
 
         class_layer = isinstance(self.adapter, ClassLayer) and before is not None
-        network = getattr(self.adapter, "network", None) if self.adapter.kind == "network" and self.parts_reentrant else None
-        state = _state_of(network.net, {p.shape for p in network.params().values()}) if network is not None and attempt == 0 else None
         rebound = self.adapter.attribute_ids() if class_layer and attempt == 0 else None
         watch = self._watch(attempt)
         self._watched = watch is not None

@@ -496,8 +496,7 @@ def _narrowed(f, f0, arrays, grads, directions, probe: Probe, floor: float, tol:
             return smaller
         spread = abs(smaller.forward_slope - smaller.backward_slope)
         first_spread = abs(first.forward_slope - first.backward_slope)
-        size = max(abs(smaller.forward_slope), abs(smaller.backward_slope))
-        tie = spread >= 0.5 * first_spread and spread > 8 * smaller.rounding and spread > TIE_ASYMMETRY * size
+        tie = _tie(spread, first_spread, (smaller.forward_slope, smaller.backward_slope), smaller.rounding)
         if smaller.error * 3 <= first.error or tie:
             return replace(smaller, kink=True)
     return first
@@ -586,22 +585,15 @@ def elementwise(
     numerical = np.empty(len(indices))
     rounding = _rounding(f0, h)
     kinked = np.zeros(len(indices), dtype=bool)
+    slopes = np.empty((len(indices), 2))  # forward and backward slope of each element
     for k, i in enumerate(indices):
-        original = flat[i]
-        try:
-            flat[i] = original + h
-            f_plus = float(f())
-            flat[i] = original - h
-            f_minus = float(f())
-        finally:
-            flat[i] = original
-        numerical[k] = (f_plus - f_minus) / (2 * h)
-        up, down = (f_plus - f0) / h, (f0 - f_minus) / h
+        numerical[k], up, down = _element_slopes(f, f0, flat, i, h)
+        slopes[k] = up, down
         spread = abs(up - down)
         kinked[k] = spread > KINK_ASYMMETRY * max(abs(up), abs(down), 1e-12) and spread > 8 * rounding
     analytic = np.asarray(grad, dtype=np.float64).reshape(-1)[indices]
     if tol is not None:
-        _narrow_elements(f, f0, flat, indices, numerical, analytic, kinked, h, tol, atol)
+        _narrow_elements(f, f0, flat, indices, numerical, analytic, kinked, slopes, h, tol, atol)
     return Elementwise(indices=indices, numerical=numerical, analytic=analytic, kinked=kinked, full=full)
 
 
@@ -610,32 +602,61 @@ def elementwise(
 NARROW_GIVE_UP = 3
 
 
-def _narrow_elements(f, f0, flat, indices, numerical, analytic, kinked, h, tol, atol) -> None:
+def _element_slopes(f, f0: float, flat: np.ndarray, i: int, h: float) -> tuple[float, float, float]:
+    """(central difference, forward slope, backward slope) of `f` along element `i` of `flat`
+    with step h, the element restored bit-identically."""
+    original = flat[i]
+    try:
+        flat[i] = original + h
+        f_plus = float(f())
+        flat[i] = original - h
+        f_minus = float(f())
+    finally:
+        flat[i] = original
+    return (f_plus - f_minus) / (2 * h), (f_plus - f0) / h, (f0 - f_minus) / h
+
+
+def _tie(spread: float, first_spread: float, slopes: tuple[float, float], rounding: float) -> bool:
+    """Whether one-sided slopes `spread` apart at a step ten times smaller than the one that
+    gave `first_spread` show a kink at the point itself (ReLU inputs exactly 0, a max over
+    exact ties): a smooth function's slopes close in proportion to the step, a kink's stay
+    apart at every step. Closer than TIE_ASYMMETRY of the slopes they are the rounding of a
+    sum of many terms, not a kink."""
+    size = max(abs(slopes[0]), abs(slopes[1]))
+    return spread >= 0.5 * first_spread and spread > 8 * rounding and spread > TIE_ASYMMETRY * size
+
+
+def _narrow_elements(f, f0, flat, indices, numerical, analytic, kinked, slopes, h, tol, atol) -> None:
     """Elements that fail at step `h`, stepped again 10 and 100 times finer (`_narrowed`):
-    one whose error falls with the step crossed a kink; it takes the finer value and is
-    marked as kinked (the evidence that the array's failure came from kinks, not from a
-    wrong gradient). Changes `numerical` and `kinked` in place."""
+    one whose error falls with the step crossed a kink, and takes the finer value; one whose
+    one-sided slopes stay apart sits on a kink (`_tie`: a unit whose input is exactly 0 for
+    some sample, the analytic gradient there one of the conventions' one-sided choices). Both
+    are marked as kinked: the evidence that the array's failure came from kinks, not from a
+    wrong gradient; an array fails still for its elements off every kink. Changes `numerical`
+    and `kinked` in place."""
     floor = max(atol, 1e-8 * float(np.max(np.abs(numerical), initial=0.0)), noise_floor(f0, h))
     errors = relative_error(analytic, numerical, floor)
     misses = 0
     for k in np.flatnonzero((errors > tol) & ~kinked):
         i, first, step, fell = indices[k], float(errors[k]), h, False
+        spread = abs(slopes[k, 0] - slopes[k, 1])
         for _ in range(SHRINKS):
             step /= SHRINK
-            if 10 * _rounding(f0, step) > tol * max(abs(analytic[k]), abs(numerical[k])):
-                break
-            original = flat[i]
-            try:
-                flat[i] = original + step
-                f_plus = float(f())
-                flat[i] = original - step
-                f_minus = float(f())
-            finally:
-                flat[i] = original
-            value = (f_plus - f_minus) / (2 * step)
+            rounding = _rounding(f0, step)
+            measurable = 10 * rounding <= tol * max(abs(analytic[k]), abs(numerical[k]))
+            if not measurable and 8 * rounding >= spread:
+                break  # below this step rounding, not the kink, would decide
+            value, up, down = _element_slopes(f, f0, flat, i, step)
             error = float(relative_error(analytic[k], value, floor))
-            if error <= tol or 3 * error <= first:
+            if measurable and (error <= tol or 3 * error <= first):
                 numerical[k], kinked[k], fell = value, True, True
+                break
+            # a kink at the point: its slopes stay where they were, where rounding's would scatter
+            stayed = max(abs(up - slopes[k, 0]), abs(down - slopes[k, 1])) <= 0.25 * spread
+            if stayed and _tie(abs(up - down), spread, (up, down), rounding):
+                kinked[k], fell = True, True
+                break
+            if not measurable:
                 break
         misses = 0 if fell else misses + 1
         if misses >= NARROW_GIVE_UP:

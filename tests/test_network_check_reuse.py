@@ -107,12 +107,14 @@ def test_every_layer_runs_its_forward_only_in_its_own_check_and_in_the_networks_
     CALLS.clear()
     report = bd.check_network(net, x, t)
     assert report.ok and report.findings == []
-    # its own check: the first forward and one central probe (two); the network: its first
-    # loss, the forward inside `gradient` and two forward differences; nothing else
-    assert CALLS["Affine1.forward"] == 3 + 4
-    assert CALLS["Sigmoid.forward"] == 3 + 4
-    assert CALLS["Affine2.forward"] == 3 + 4
-    assert CALLS["loss"] == 4
+    # the first layer's own check: its first forward and one central probe (two); the later
+    # layers': their first forward (the network's clean check settles them); the network: the
+    # forward inside `gradient`, whose loss is the network's first (`NetworkAdapter.first_forward`),
+    # and two forward differences; nothing else
+    assert CALLS["Affine1.forward"] == 3 + 3
+    assert CALLS["Sigmoid.forward"] == 1 + 3
+    assert CALLS["Affine2.forward"] == 1 + 3
+    assert CALLS["loss"] == 3
     network = [m for m in report.measurements if m.layer == "TwoLayerNet"]
     assert {m.param for m in network} == {"W1", "b1", "W2", "b2"} and {m.verdict for m in network} == {"ok"}
 

@@ -133,7 +133,9 @@ def narrow_and_he():
 def test_a_correct_deep_network_at_the_books_small_initial_scale_is_clean(narrow_and_he):
     report = narrow_and_he[0.01]
     assert report.findings == []
-    assert {m.verdict for m in report.measurements} == {"ok"}
+    # the first layer by its own probes, the others settled by the network's (their dx reach W1)
+    assert {m.verdict for m in report.measurements} == {"ok", "ok (network)"}
+    assert {m.verdict for m in report.measurements if m.layer == "Affine1"} == {"ok"}
 
 
 def test_the_same_network_at_he_initialisation_is_clean(narrow_and_he):

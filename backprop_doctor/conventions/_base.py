@@ -56,20 +56,113 @@ def _walk(obj: Any, visit: Callable[[Any], Any], memo: dict[int, Any], depth: in
 
 
 def promote_to_float64(obj: Any) -> set[str]:
-    """Replace float arrays inside `obj` by float64 ones (shared arrays stay shared).
+    """Replace float arrays inside `obj` by float64 ones (shared arrays stay shared, and so
+    do views of one another: `_rebased`).
 
     Returns the set of float dtypes that were found.
     """
-    dtypes: set[str] = set()
-
-    def visit(a: np.ndarray) -> np.ndarray:
-        if a.dtype.kind != "f":
-            return a
-        dtypes.add(str(a.dtype))
-        return a if a.dtype == np.float64 else a.astype(np.float64)
-
-    _walk(obj, visit, {})
+    found = _arrays_in(obj)
+    dtypes = _float_dtypes(found)
+    if dtypes <= {"float64"}:
+        return dtypes  # nothing to replace: no second walk
+    memo: dict[int, Any] = {}
+    for group, root in _view_groups(found):
+        if root.dtype.kind == "f" and root.dtype != np.float64:
+            memo.update(_rebased(group, root, root.astype(np.float64)))
+    _walk(obj, lambda a: a.astype(np.float64) if a.dtype.kind == "f" and a.dtype != np.float64 else a, memo)
     return dtypes
+
+
+def _float_dtypes(found: dict[int, np.ndarray]) -> set[str]:
+    """The names of the float dtypes among `found`."""
+    names: set[str] = set()
+    for a in found.values():
+        if a.dtype.kind == "f":
+            names.add("float64" if a.dtype == np.float64 else str(a.dtype))
+    return names
+
+
+def _arrays_in(obj: Any) -> dict[int, np.ndarray]:
+    """The arrays `_walk` reaches from `obj` (in dicts, lists and objects' attributes, six
+    levels deep), by id."""
+    found: dict[int, np.ndarray] = {}
+    seen: set[int] = set()
+
+    def collect(value: Any, depth: int) -> None:
+        if depth > 6 or id(value) in seen:
+            return
+        seen.add(id(value))
+        if isinstance(value, np.ndarray):
+            found[id(value)] = value
+            return
+        if isinstance(value, dict):
+            children = value.values()
+        elif isinstance(value, list):
+            children = value
+        elif hasattr(value, "__dict__") and not isinstance(value, type) and not inspect.ismodule(value) and not callable(value):
+            children = vars(value).values()
+        else:
+            return
+        for child in list(children):
+            collect(child, depth + 1)
+
+    collect(obj, 0)
+    return found
+
+
+def _view_groups(found: dict[int, np.ndarray]) -> list[tuple[list[np.ndarray], np.ndarray]]:
+    """Arrays of `found` that are views of one memory (a layer's `self.W` made from
+    `params['W1'][:]`, beside `params['W1']`), with the array that owns it: groups of two or
+    more plain arrays of one dtype. A copy that copies each array on its own (`copy.deepcopy`,
+    `astype`) would part them, and moving `params['W1']` would no longer move the layer."""
+    groups: dict[int, tuple[list[np.ndarray], np.ndarray]] = {}
+    for a in found.values():
+        if a.base is None:
+            groups.setdefault(id(a), ([], a))[0].append(a)
+            continue
+        root = a
+        while isinstance(root.base, np.ndarray):
+            root = root.base
+        if type(a) is np.ndarray and type(root) is np.ndarray and a.dtype == root.dtype and a.dtype.kind in "biufc":
+            groups.setdefault(id(root), ([], root))[0].append(a)
+    return [(group, root) for group, root in groups.values() if len(group) >= 2]
+
+
+def _rebased(group: list[np.ndarray], root: np.ndarray, new_root: np.ndarray) -> dict[int, np.ndarray]:
+    """id of each array of `group` (views of `root`) -> the same view of `new_root` (a copy of
+    `root`, in another dtype perhaps); {} when a view cannot be rebuilt element for element
+    (then each array is copied on its own, as before)."""
+    if not (root.flags.c_contiguous or root.flags.f_contiguous) or new_root.strides != tuple(
+        s // root.itemsize * new_root.itemsize for s in root.strides
+    ):
+        return {}
+    start = root.__array_interface__["data"][0]
+    rebuilt = {}
+    for a in group:
+        offset = a.__array_interface__["data"][0] - start
+        if offset % root.itemsize or any(s % root.itemsize for s in a.strides):
+            return {}
+        if a is root:
+            rebuilt[id(a)] = new_root
+            continue
+        strides = tuple(s // root.itemsize * new_root.itemsize for s in a.strides)
+        try:
+            view = np.ndarray(a.shape, new_root.dtype, buffer=new_root, offset=offset // root.itemsize * new_root.itemsize, strides=strides)
+        except (TypeError, ValueError):
+            return {}
+        if not a.flags.writeable:
+            view.flags.writeable = False
+        rebuilt[id(a)] = view
+    return rebuilt
+
+
+def copied(obj: Any, found: dict[int, np.ndarray] | None = None) -> Any:
+    """`copy.deepcopy(obj)`, where arrays that are views of one memory stay views of one
+    memory in the copy (`_view_groups`); `found`: the arrays in `obj` (`_arrays_in`), when known."""
+    memo: dict[int, Any] = {}
+    for group, root in _view_groups(_arrays_in(obj) if found is None else found):
+        memo.update(_rebased(group, root, root.copy(order="K")))
+    return copy.deepcopy(obj, memo)
 
 
 class _Snapshot:
@@ -120,15 +213,18 @@ class _Snapshot:
 def isolated(obj: Any) -> Iterator[tuple[Any, set[str]]]:
     """Yield a float64 working copy of `obj` and the float dtypes it had.
 
-    A deep copy when the object allows it; otherwise the object itself, with every
+    A deep copy when the object allows it (views of one memory kept views of one memory:
+    `copied`); otherwise the object itself, with every
     reachable array and attribute restored bit-identically on exit, even after an error.
     """
     try:
-        work = copy.deepcopy(obj)
+        found = _arrays_in(obj)
+        work = copied(obj, found)
     except Exception:
         work = None
     if work is not None:
-        yield work, promote_to_float64(work)
+        dtypes = _float_dtypes(found)  # the copy's, unless a __deepcopy__ of the user's changes them
+        yield work, dtypes if dtypes <= {"float64"} else promote_to_float64(work)
         return
     snapshot = _Snapshot(obj)
     try:

@@ -30,6 +30,7 @@ built object (`Network` raises TypeError otherwise). Gradients live in what
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import re
 from collections.abc import Iterator
@@ -46,7 +47,7 @@ from backprop_doctor.conventions._base import (
     parameters,
     train_kwargs,
 )
-from backprop_doctor.conventions._classlayer import ClassLayer, required_inputs
+from backprop_doctor.conventions._classlayer import ClassLayer, layer_methods, required_inputs
 from backprop_doctor.conventions._feeds import fed_inputs, unchained
 from backprop_doctor.conventions.dlfs2 import dlfs2_names
 
@@ -94,6 +95,9 @@ class Network:
         self.net = net
         self.name = name or type(net).__name__
         self.train = train
+        # `layer_inputs` fed each layer the previous one's output (False: what the network gave it)
+        self.chained = False
+        self.called: set[int] = set()  # ids of the layers `loss_and_gradient` ran forward and backward
         params = getattr(net, "params", None)
         if isinstance(params, dict):
             self.style = "dict"
@@ -126,23 +130,59 @@ class Network:
         return method(x, t, **train_kwargs(method, self.train))
 
     def gradient(self, x: np.ndarray, t: np.ndarray) -> dict[str, Any]:
-        if self.style == "dict":
-            grads = self.net.gradient(x, t)
-            return dict(grads) if isinstance(grads, dict) else {}
-        if self.style == "attributes":  # `{"W1": ...}` or `{"dW1": ...}` for `self.W1`
-            grads = self.net.gradient(x, t)
+        return self.loss_and_gradient(x, t, keep_loss=False)[1]
+
+    def loss_and_gradient(self, x: np.ndarray, t: np.ndarray, keep_loss: bool = True) -> tuple[Any, dict[str, Any]]:
+        """The gradient, and with `keep_loss` the loss the same call computed on the way (None
+        when it cannot be told: `_LossSeen`) and the layers it ran (`called`): a check needs
+        the loss at the point where it takes the gradient, and the book's `gradient(x, t)`
+        computes it first thing (`self.loss(x, t)`)."""
+        if self.style in ("dict", "attributes"):
+            seen = _LossSeen(self, x, t) if keep_loss else None
+            with seen or contextlib.nullcontext(), self._called() if keep_loss else contextlib.nullcontext():
+                grads = self.net.gradient(x, t)
+            loss = seen.value if seen is not None else None
             if not isinstance(grads, dict):
-                return {}
+                return loss, {}
+            if self.style == "dict":
+                return loss, dict(grads)
+            # `{"W1": ...}` or `{"dW1": ...}` for `self.W1`
             named = {(k[1:] if k not in self.params() and k[1:] in self.params() else k): g for k, g in grads.items()}
-            return {k: g for k, g in named.items() if k in self.params()}
-        self.loss(x, t)
+            return loss, {k: g for k, g in named.items() if k in self.params()}
+        with self._called() if keep_loss else contextlib.nullcontext():
+            loss, grads = self._list_loss_and_gradient(x, t)
+        return loss, grads
+
+    def _list_loss_and_gradient(self, x: np.ndarray, t: np.ndarray) -> tuple[Any, dict[str, Any]]:
+        """A DLFS-2 network's loss (`forward`) and the gradients its `backward()` leaves in `grads`."""
+        loss = self.loss(x, t)
         backward = self.net.backward
         self.net.backward(1) if parameters(backward) else self.net.backward()
         # An array listed twice (CBOW's two MatMul layers share W_in) gets the sum of its entries' gradients
         summed: dict[str, Any] = {}
         for (name, _), g in zip(_first_entries(_network_list_names(self.net), self.net.params, keep=True), self.net.grads):
             summed[name] = summed[name] + g if isinstance(summed.get(name), np.ndarray) and isinstance(g, np.ndarray) else summed.get(name, g)
-        return {name: summed.get(name) for name in self.params()}
+        return loss, {name: summed.get(name) for name in self.params()}
+
+    @contextlib.contextmanager
+    def _called(self) -> Iterator[None]:
+        """Record in `called` the ids of the layers whose forward and backward both ran while
+        the block ran (each method wrapped by an attribute of the layer for its length; a layer
+        whose methods cannot be wrapped is not recorded)."""
+        ran: dict[int, set[str]] = {}
+        wrapped = []
+        for _, layer in self.layers():
+            methods = layer_methods(layer)
+            for role in ("forward", "backward"):
+                name = getattr(methods, role, role) if methods is not None else role
+                if _wrap_call(layer, name, lambda layer=layer, role=role: ran.setdefault(id(layer), set()).add(role)):
+                    wrapped.append((layer, name))
+        try:
+            yield
+        finally:
+            for layer, name in wrapped:
+                vars(layer).pop(name, None)
+            self.called = {i for i, roles in ran.items() if len(roles) == 2}
 
     def layers(self) -> list[tuple[str, Any]]:
         """(key, layer) pairs in forward order, the loss layer last."""
@@ -180,10 +220,12 @@ class Network:
         last = self.last_layer()
         fed = fed_inputs(self, x, t)
         if unchained(self, x, fed):  # layers side by side (CBOW): each gets what the network gave it
+            self.chained = False
             for key, layer in ((k, v) for k, v in self.layers() if k in fed):
                 given, target, _ = fed[key]
                 yield key, layer, given.astype(np.float64) if given.dtype.kind == "f" else given, target, target is not None
             return
+        self.chained = True
         fresh = np.asarray(x).dtype.kind == "f"  # the first activation is a copy made here
         activation = np.array(x, dtype=np.float64) if fresh else np.asarray(x)
         for key, layer in self.layers():
@@ -239,6 +281,65 @@ def _first_entries(names: list[str], params: list[Any], *, keep: bool = False) -
     return out
 
 
+def _wrap_call(obj: Any, name: str, note: Any) -> bool:
+    """Wrap the method `name` of `obj` by an attribute of the instance that calls `note()` and
+    then the method; False (nothing wrapped) where it is not a method of its class, or the
+    instance has an attribute of that name already, or takes none."""
+    method = getattr(obj, name, None)
+    if not callable(method) or not callable(getattr(type(obj), name, None)) or name in getattr(obj, "__dict__", {name: None}):
+        return False
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        note()
+        return method(*args, **kwargs)
+
+    try:
+        setattr(obj, name, call)
+    except Exception:  # noqa: BLE001 - __slots__, a read-only property, a __setattr__ of its own
+        return False
+    return True
+
+
+class _LossSeen:
+    """While a network's `gradient(x, t)` runs, the value of its first call of its own `loss`,
+    when that call is the one `Network.loss` would make: the same `x` and `t` objects and the
+    same training flag (`value`; None otherwise). The network's `loss` is wrapped by an
+    attribute of the instance for the length of the call, and the wrapper removed afterwards;
+    a network that has an instance attribute `loss` already, or takes none, is left alone."""
+
+    def __init__(self, network: Network, x: Any, t: Any):
+        self.net, self.x, self.t = network.net, x, t
+        self.value: Any = None
+        method = getattr(type(self.net), "loss", None)
+        self.method = getattr(self.net, "loss", None) if callable(method) else None
+        self.flags = train_kwargs(self.method, network.train) if self.method is not None else {}
+        self.installed = False
+
+    def __enter__(self) -> _LossSeen:
+        if self.method is None or "loss" in getattr(self.net, "__dict__", {"loss": None}):
+            return self
+        calls = 0
+
+        def loss(*args: Any, **kwargs: Any) -> Any:
+            nonlocal calls
+            calls += 1
+            value = self.method(*args, **kwargs)
+            if calls == 1 and len(args) == 2 and args[0] is self.x and args[1] is self.t and kwargs == self.flags:
+                self.value = value
+            return value
+
+        try:
+            self.net.loss = loss
+        except (AttributeError, TypeError):  # __slots__, a read-only property
+            return self
+        self.installed = True
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.installed:
+            vars(self.net).pop("loss", None)
+
+
 class _Shell:
     """Lets `Network.layers` run on an object without validating it as a network."""
 
@@ -260,6 +361,7 @@ class NetworkAdapter(Adapter):
         self.dout_is_input = False  # gradient(x, t) takes no upstream gradient
         self._inputs: tuple[Any, Any] | None = None
         self._ids = False  # the network takes word ids: its float input is cast back to integers
+        self._pending: dict[str, Any] | None = None  # gradients `first_forward` took, for the next backward
 
     def params(self) -> dict[str, np.ndarray]:
         return self.network.params()
@@ -278,8 +380,56 @@ class NetworkAdapter(Adapter):
         self._ids = True
         return self.forward(x, t)
 
+    def first_forward(self, x: np.ndarray, t: np.ndarray | None = None) -> Any:
+        """`forward` for the engine's first call, which a `backward` follows at the same point:
+        the network's `gradient` runs now and its own loss is the value returned (one loss
+        evaluation fewer per check); the next `backward` returns these gradients. Where that
+        loss cannot be told (`_LossSeen`: a `gradient` that computes its forward inline), `loss`
+        runs after `gradient`, the gradients kept as copies. A gradient that raises leaves the
+        plain calls, `loss` now and `gradient` in `backward`, which reports it as before.
+
+        The caller seeded NumPy's global RNG, as before any forward; `backward` seeds it before
+        `gradient` the same way, so the dropout masks are the same either way."""
+        self._pending = None
+        if self._ids:
+            return self.forward(x, t)
+        self._inputs = (x.copy() if x.flags.writeable else x, t)
+        try:
+            loss, grads = self.network.loss_and_gradient(x.copy() if x.flags.writeable else x, t)
+        except Exception:  # noqa: BLE001 - user code: the plain calls report it
+            np.random.seed(FORWARD_SEED)
+            return self.forward(x, t)
+        if loss is None:
+            loss = self._loss_after(x, t, grads)
+            if loss is None:  # the loss wrote into the gradients: the plain calls
+                np.random.seed(FORWARD_SEED)
+                return self.forward(x, t)
+        self._pending = grads
+        return loss
+
+    def _loss_after(self, x: np.ndarray, t: Any, grads: dict[str, Any]) -> Any:
+        """The loss, computed after `gradient` with its gradient arrays read-only (they are the
+        ones checked; copies would hide arrays that existed before the call, `_carries_state`);
+        None when the loss writes into one of them."""
+        frozen = [g for g in grads.values() if isinstance(g, np.ndarray) and g.flags.writeable]
+        for g in frozen:
+            g.flags.writeable = False
+        try:
+            np.random.seed(FORWARD_SEED)
+            return self.forward(x, t)
+        except ValueError as error:
+            if "read-only" not in str(error):
+                raise
+            return None
+        finally:
+            for g in frozen:
+                g.flags.writeable = True
+
     def backward(self, dout: Any) -> tuple[np.ndarray | None, dict[str, Any]]:
         assert self._inputs is not None, "forward first"
+        if self._pending is not None:
+            grads, self._pending = self._pending, None
+            return None, grads
         x, t = self._inputs
         np.random.seed(FORWARD_SEED)  # gradient() runs its own forward: the same dropout masks
         return None, self.network.gradient(x.copy() if x.flags.writeable else x, t)
