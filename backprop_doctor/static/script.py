@@ -78,8 +78,10 @@ class _Filter:
             new = self.stmt(node)
             if new is not None:
                 kept.append(new)
-            else:
-                self.dropped.update(_bound_names(node) - self.known)
+            else:  # what it binds is no longer what a kept statement made it (`best_net = None`, then a dropped search loop)
+                rebound = _bound_names(node)
+                self.known -= rebound
+                self.dropped |= rebound
         return kept
 
     def stmt(self, node: ast.stmt) -> ast.stmt | None:
