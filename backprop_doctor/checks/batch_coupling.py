@@ -120,6 +120,8 @@ def _probes(context: Any, noted: set[Any]) -> Iterator[_Probe | Finding]:
         cls = type(obj)
         if case.owner is None and case.x.ndim == 2 and case.x.shape[1] == 1 and build.one_column(cls):
             continue  # one sample as a column vector (its backward builds that sample's Jacobian): no batch
+        if case.is_loss and case.x.ndim == 1 and np.shape(case.t) == case.x.shape:
+            continue  # one sample's scores and its one-hot target (the book's non-batch demo): no batch
         where = f"in `{case.owner}` (layer `{case.key}`)" if case.owner else f"on a batch of {case.x.shape[0]}"
         forward_def = getattr(cls, "forward", None)
         backward_def = getattr(cls, "backward", None)
