@@ -138,10 +138,17 @@ class Network:
         the loss at the point where it takes the gradient, and the book's `gradient(x, t)`
         computes it first thing (`self.loss(x, t)`)."""
         if self.style in ("dict", "attributes"):
-            seen = _LossSeen(self, x, t) if keep_loss else None
-            with seen or contextlib.nullcontext(), self._called() if keep_loss else contextlib.nullcontext():
-                grads = self.net.gradient(x, t)
-            loss = seen.value if seen is not None else None
+            if not required_inputs(self.net.gradient):  # `loss(x, t)` keeps what `gradient()` reads
+                with self._called() if keep_loss else contextlib.nullcontext():
+                    loss = self.loss(x, t)
+                    grads = self.net.gradient()
+            else:
+                seen = _LossSeen(self, x, t) if keep_loss else None
+                with seen or contextlib.nullcontext(), self._called() if keep_loss else contextlib.nullcontext():
+                    grads = self.net.gradient(x, t)
+                loss = seen.value if seen is not None else None
+            if isinstance(grads, (tuple, list)) and self.style == "attributes":
+                grads = _in_order(self.params(), grads)  # `return dW, db` for `self.W`, `self.b`
             if not isinstance(grads, dict):
                 return loss, {}
             if self.style == "dict":
@@ -298,6 +305,15 @@ def _wrap_call(obj: Any, name: str, note: Any) -> bool:
     except Exception:  # noqa: BLE001 - __slots__, a read-only property, a __setattr__ of its own
         return False
     return True
+
+
+def _in_order(params: dict[str, np.ndarray], grads: tuple[Any, ...] | list[Any]) -> dict[str, Any] | None:
+    """A gradient returned as a tuple, one array per parameter in the order the network binds them,
+    as a dict; None when the count or any shape disagrees."""
+    if len(grads) != len(params):
+        return None
+    paired = dict(zip(params, grads))
+    return paired if all(np.shape(g) == np.shape(params[k]) for k, g in paired.items()) else None
 
 
 class _LossSeen:
