@@ -196,7 +196,11 @@ def assignment_statement(tree: ast.AST, targets: tuple[str, ...], ran: set[int] 
         for node in assignments:
             node_targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             texts = [ast.unparse(t) for t in node_targets]
-            if any(text == wanted or text.startswith(wanted + "[") for text in texts) or any(_built_key(t, wanted) for t in node_targets):
+            if (
+                any(text == wanted or text.startswith(wanted + "[") for text in texts)
+                or any(_built_key(t, wanted) for t in node_targets)
+                or _literal_key(node, wanted)
+            ):
                 if best is None or node.lineno > best.lineno:
                     best = node
         if best is not None:
@@ -205,6 +209,22 @@ def assignment_statement(tree: ast.AST, targets: tuple[str, ...], ran: set[int] 
         returns = [n for n in walk(tree) if isinstance(n, ast.Return)]
         best = max(returns, key=lambda n: n.lineno) if returns else None
     return best
+
+
+def _literal_key(node: ast.stmt, wanted: str) -> bool:
+    """`grads = {"W2": ..., "b2": ...}` for the wanted target `grads['b2']`: the entry is written in
+    the dict literal the name is bound to."""
+    try:
+        target = ast.parse(wanted, mode="eval").body
+    except SyntaxError:
+        return False
+    if not (isinstance(target, ast.Subscript) and isinstance(target.slice, ast.Constant)):
+        return False
+    if not (isinstance(node, ast.Assign) and isinstance(node.value, ast.Dict)):
+        return False
+    name = ast.unparse(target.value)
+    keys = [k.value for k in node.value.keys if isinstance(k, ast.Constant)]
+    return any(ast.unparse(t) == name for t in node.targets) and target.slice.value in keys
 
 
 def _built_key(target: ast.AST, wanted: str) -> bool:
