@@ -169,6 +169,8 @@ def _constructor(init: Any, outputs: int) -> dict[str, Any] | None:
         low = p.name.lower()
         if _ACTIVATIONS.fullmatch(p.name):
             kwargs[p.name] = ["relu"] * (len(sizes) - 2) + ["sigmoid" if outputs == 1 else "softmax"]
+        elif re.fullmatch(r"(n_|num_)?hidden(_layer)?(_?(size|dim|units|nodes|neurons|width))?|n_?h", low):
+            kwargs[p.name] = sizes[1]  # one hidden width (`hidden_layer_size`), not a list of layers (`hidden_layer_sizes`)
         elif re.search(r"layers?_?(dims?|sizes?)|sizes|architecture|topology|shape", low) and p.default is p.empty:
             kwargs[p.name] = sizes
         elif low in ("input_size", "n_in", "input_dim", "n_inputs", "num_inputs", "input_nodes", "inputnodes", "n_features"):

@@ -74,11 +74,13 @@ class Measured:
 
     @property
     def wrong(self) -> bool:
-        if self.inconclusive or all(d.agrees for d in self.directions):
+        if self.inconclusive:
             return False
-        if self.scale is not None and self.proportional and self.factor is not None:
-            return abs(self.factor / self.scale - 1) > PROPORTIONAL  # off by the program's own scale only
-        return True
+        if self.scale is not None and (self.proportional or self.single) and self.factor is not None:
+            # judged at the program's own scale: off by it only is right, and so is nothing else
+            # (a bias that follows a summed loss exactly while every other update follows its mean)
+            return abs(self.factor / self.scale - 1) > PROPORTIONAL
+        return not all(d.agrees for d in self.directions)
 
     @property
     def error(self) -> float:
@@ -367,7 +369,9 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
             if site is not None and (site.implied or not site.in_prefix):
                 _program_scale(measured_all)
             scale = next((m.scale for _, m in measured_all if m.scale is not None), 1.0)
-            score = (*_followed(measured_all), -abs(math.log(scale)))  # ties: the scale nearest 1
+            # ties: the scale nearest 1, or 1 over the batch (an implied loss is a sum, a program's often a mean)
+            distance = min([abs(math.log(scale))] + [abs(math.log(scale * n)) for n in result.batch_sizes if scale > 0])
+            score = (*_followed(measured_all), -distance)
             if best is None or score > best[0]:
                 best = (score, measured_all, site, loss)
         if best is not None:

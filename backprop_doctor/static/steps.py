@@ -989,6 +989,8 @@ def _inner_error_losses(tree: ast.Module, prefix: tuple[ast.stmt, ...], updating
         computed = {t for st in _once(function.body) for t in _targets(st)} - set(bound)
 
         def role(node: ast.AST) -> str | None:
+            if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant):
+                return role(node.value)  # `cache["A2"]` is what `cache` is
             if isinstance(node, ast.Name) and node.id in bound and node.id != me:
                 argument = bound[node.id]
                 return "output" if isinstance(argument, ast.Name) and argument.id in produced else "given"
