@@ -35,8 +35,8 @@ _LIBRARY_DIRS = tuple(
 
 def is_user_file(filename: str | None) -> bool:
     """Code the user wrote: not this tool, numpy, the standard library or an installed package."""
-    if not filename or filename.startswith("<"):
-        return False
+    if not filename or filename.startswith("<") or filename.endswith((".pyx", ".pxd")):
+        return False  # a compiled extension's own source (`numpy/random/mtrand.pyx`), named relative to nothing
     absolute = os.path.abspath(filename)
     return not absolute.startswith(_LIBRARY_DIRS) and "site-packages" not in absolute
 
