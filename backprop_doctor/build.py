@@ -584,6 +584,19 @@ def _pair_cases(base: str, forward: Callable, rng: np.random.Generator, batch: i
     low = base.lower()
     n = max(batch // 2, 2)
     cases: list[tuple[str, np.ndarray, list[Any]]] = []
+    coursera = "hparameters" in [a.lower() for a in names] or (names and names[0] == "A_prev")
+    if "conv" in low and coursera:  # the deep-learning course: channels last, W (f, f, n_C_prev, n_C), b (1, 1, 1, n_C)
+        for stride, pad in ((1, 1), (2, 0)):
+            x = rng.standard_normal((n, 7, 7, 3))
+            w, b = 0.3 * rng.standard_normal((3, 3, 3, 4)), 0.1 * rng.standard_normal((1, 1, 1, 4))
+            cases.append((f"stride {stride}, pad {pad}, channels last", x, [w, b, {"stride": stride, "pad": pad}]))
+        return cases
+    if "pool" in low and coursera:
+        for stride in (1, 2):
+            x = rng.standard_normal((n, 6, 6, 3))
+            window = "overlapping windows" if stride == 1 else "stride 2"
+            cases.append((f"{window}, channels last", x, [{"f": 2, "stride": stride}]))
+        return cases
     if "conv" in low:
         for stride, pad in ((1, 1), (2, 0)):
             x = rng.standard_normal((n, 3, 7, 7))
