@@ -102,7 +102,8 @@ def test_a_todo_left_as_pass_is_called_not_written_at_the_pass(tmp_path):
 
 
 def test_a_written_function_that_forgets_its_return_is_still_an_error(tmp_path):
-    source = STUBS.replace("    # TODO: compute out from x, w and b\n    pass\n", "    out = x @ w + b\n")
+    source = STUBS.replace("    # TODO: compute out from x, w and b\n    pass\n", "    out = x @ w + b\n").replace(
+        "    def backward(self, dout):\n        pass\n", "    def backward(self, dout):\n        return dout * (1 - self.out ** 2)\n")
     path = planted(tmp_path, "layers.py", source, "        return self.out\n", "        self.out = self.out\n")
     (finding,) = [f for f in errors(check(path)) if f["name"] == "bad-return"]
     assert finding["message"].startswith("`Tanh.forward` returns None")
@@ -135,3 +136,51 @@ def test_gradients_the_training_step_finds_scaled_are_not_taken_as_right():
     found = {f["param"]: f for f in errors(report) if f["name"] == "gradient-mismatch"}
     assert {"W2", "b2"} <= set(found) and "16 × too large" in found["W2"]["message"]
     assert [f for f in report["findings"] if f.get("pattern") == "right-in-training"] == []
+
+
+BASE = '''\
+import numpy as np
+
+
+class Module:
+    def __init__(self):
+        self.ctx = None
+
+    def forward(self, x):
+        self.ctx = x
+
+    def backward(self, grad):
+        ...
+
+
+class Linear(Module):
+    def __init__(self, n_in=4, n_out=3):
+        super().__init__()
+        self.W = np.random.default_rng(0).normal(size=(n_in, n_out)) * 0.3
+
+    def forward(self, x):
+        super().forward(x)
+        return x @ self.W
+
+    def backward(self, grad):
+        self.dW = self.ctx.T @ grad
+        return grad @ self.W.T
+
+
+class Exp(Module):
+    def forward(self, x):
+        super().forward(x)
+        return np.exp(x)
+
+    def backward(self, grad):
+        return super().backward(grad)
+'''
+
+
+def test_a_base_class_that_its_layers_extend_is_not_a_layer(tmp_path):
+    report = check(write(tmp_path, "modules.py", BASE))
+    assert errors(report) == []
+    assert not any("Module" in (f["layer"] or "") for f in report["findings"])
+    assert {m["param"] for m in report["measurements"] if m["layer"] == "Linear"} >= {"W", "x"}
+    (stub,) = [f for f in report["findings"] if f["name"] == "bad-return"]
+    assert stub["severity"] == "warning" and "`Exp.backward` is not written yet: it only hands the call to its base class" in stub["message"]

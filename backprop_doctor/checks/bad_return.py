@@ -103,6 +103,8 @@ def _not_written(node: ast.FunctionDef) -> tuple[int, str] | None:
     docstring and `pass` (or `...`), or an assignment's TODO block that only says `pass` before the
     function returns a name it bound to None (cs231n's `out = None ... pass ... return out, cache`)."""
     body = [s for s in node.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant) and isinstance(s.value.value, str))]
+    if len(body) == 1 and _only_the_base(body[0], node.name):
+        return body[0].lineno, f"it only hands the call to its base class (`super().{node.name}()`, line {body[0].lineno}), which does nothing"
     passes = [s for s in body if isinstance(s, ast.Pass) or (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant) and s.value.value is Ellipsis)]
     if not passes:
         return None
@@ -116,6 +118,15 @@ def _not_written(node: ast.FunctionDef) -> tuple[int, str] | None:
     if still_none:
         return passes[0].lineno, f"`{still_none[0]}` is still None where it returns (its code is `pass`, line {passes[0].lineno})"
     return None
+
+
+def _only_the_base(statement: ast.stmt, name: str) -> bool:
+    """`return super().backward()`: the whole body calls the base class's method of the same name."""
+    value = statement.value if isinstance(statement, (ast.Return, ast.Expr)) else None
+    return (
+        isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr == name
+        and isinstance(value.func.value, ast.Call) and ast.unparse(value.func.value.func) == "super"
+    )  # fmt: skip
 
 
 def _whole_model(tree: ast.Module, owner: str, method: str) -> bool:

@@ -9,6 +9,7 @@ always called the way its own convention says, wherever it is checked.
 
 from __future__ import annotations
 
+import ast
 import functools
 import inspect
 from dataclasses import dataclass
@@ -320,6 +321,14 @@ class ClassLayer(Adapter):
 
 
 def is_abstract(cls: type, methods: Methods) -> bool:
-    """A base class whose forward does nothing (`pass`, `raise NotImplementedError`, a docstring)."""
+    """A base class whose forward does nothing (`pass`, `raise NotImplementedError`, a docstring), or
+    whose forward returns nothing while its backward does nothing (`self.ctx = x` then `...`: the
+    base a layer's own forward extends with `super().forward(x)`, or a layer not written yet)."""
     node = function_node(getattr(cls, methods.forward, None))
-    return node is not None and does_nothing(node)
+    if node is None:
+        return False
+    if does_nothing(node):
+        return True
+    backward = function_node(getattr(cls, methods.backward, None)) if methods.backward else None
+    returns = any(isinstance(n, ast.Return) and n.value is not None for n in ast.walk(node))
+    return backward is not None and does_nothing(backward) and not returns
