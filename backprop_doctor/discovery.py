@@ -110,6 +110,11 @@ def discover(namespace: dict[str, Any], user_files: set[str] | None = None, sour
         if backward is not None and cs231n.is_pair(func, backward):
             found.pairs.append((func, backward))
             paired |= {name, backward.__name__}
+    for name, func in functions.items():  # `relu(Z) -> (A, cache)` with `relu_backward(dA, cache)`: the course's activations
+        backward = functions.get(f"{name}_backward")
+        if name not in paired and backward is not None and backward.__name__ not in paired and cs231n.is_pair(func, backward):
+            found.pairs.append((func, backward))
+            paired |= {name, backward.__name__}
     scores = np.random.default_rng(0).standard_normal((4, 3))
     labels = np.array([0, 2, 1, 2])
     for name, func in functions.items():
