@@ -70,18 +70,25 @@ class LinearLoss(Adapter):
 
 
 def build(func: Any, context: Any, rng: np.random.Generator) -> list[Case]:
+    """Samples in rows (W (D, C), X (N, D)), else in columns as the 2015 assignment had them
+    (W (C, D), X (D, N)): the first layout whose trial call returns (loss, dW shaped like W)."""
     n, d, c = max(context.options.batch_size, 6), 7, 4
-    X = rng.standard_normal((n, d))
     y = rng.integers(0, c, n)
-    W = 0.1 * rng.standard_normal((d, c))
+    rows = (rng.standard_normal((n, d)), 0.1 * rng.standard_normal((d, c)), "")
+    columns = (rows[0].T.copy(), rows[1].T.copy(), ", one sample per column")
+    for X, W, layout in (rows, columns):
+        if _returns_loss_and_gradient(func, W, X, y):
+            return [Case(f"W {W.shape}, X {X.shape}{layout}, labels, reg 0.1", LinearLoss(func, W, 0.1), X, y)]
+    raise NotChecked(f"`{func.__name__}(W, X, y, reg)` does not return (loss, dW) on W {rows[1].shape}, X {rows[0].shape}, nor with one sample per column")
+
+
+def _returns_loss_and_gradient(func: Any, W: np.ndarray, X: np.ndarray, y: np.ndarray) -> bool:
     state = np.random.get_state()
     try:
         np.random.seed(FORWARD_SEED)
         result = func(W.copy(), X.copy(), y.copy(), 0.1)
-    except Exception:
+    except Exception:  # noqa: BLE001 - the other layout, or the user's own error: the check says which
         result = None
     finally:
         np.random.set_state(state)
-    if not (isinstance(result, tuple) and len(result) == 2 and np.shape(result[1]) == W.shape):
-        raise NotChecked(f"`{func.__name__}(W, X, y, reg)` does not return (loss, dW) on W {W.shape}, X {X.shape}")
-    return [Case(f"W {W.shape}, X {X.shape}, labels, reg 0.1", LinearLoss(func, W, 0.1), X, y)]
+    return isinstance(result, tuple) and len(result) == 2 and np.shape(result[1]) == W.shape and np.size(result[0]) == 1
