@@ -934,8 +934,11 @@ def second_loop(*edits: tuple[str, str]) -> str:
 
 
 def test_a_second_training_loop_is_checked_after_a_first_one_that_is_right(tmp_path):
+    """Each loop's batch is its own: the first loop's 40-row arrays (`h`, `pred`), still in the
+    namespace, are no batch of the second (48 rows)."""
     text, results, [finding] = replayed(tmp_path, second_loop())
     assert [bool(r.wrong) for r in results] == [False, True]
+    assert [r.batch_sizes for r in results] == [(40,), (48,)]
     assert (finding.param, finding.line) == ("dz1", line_of(text, WRONG_TANH[1]))
 
 

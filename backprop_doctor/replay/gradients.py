@@ -984,10 +984,13 @@ def _names_in(expression: str) -> set[str]:
 def _batch_sizes(capture: Capture, namespace: dict[str, Any]) -> tuple[int, ...]:
     """Leading sizes of the arrays the step starts from or makes (a minibatch drawn in the step):
     what a factor of the batch size would be."""
+    from backprop_doctor.static.steps import reads
+
     assert capture.state is not None
+    used = {n for stmt in capture.step.prefix for n in (*reads(stmt), *_targets(stmt))}  # not an earlier loop's leftovers
     sizes: set[int] = set()
-    for value in [*capture.state.values.values(), *namespace.values()]:
-        if isinstance(value, np.ndarray) and value.ndim >= 1 and value.shape[0] > 1:
+    for name, value in [*capture.state.values.items(), *namespace.items()]:
+        if name in used and isinstance(value, np.ndarray) and value.ndim >= 1 and value.shape[0] > 1:
             sizes.add(int(value.shape[0]))
             if value.ndim == 2 and value.shape[1] > 1:
                 sizes.add(int(value.shape[1]))
