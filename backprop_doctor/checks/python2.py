@@ -24,7 +24,59 @@ Fix:
         print("Epoch {0} complete".format(j))
 """
 
+import os
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from backprop_doctor.findings import Finding
+from backprop_doctor.static.files import source_tree
+
 NAME = "python2"
 CODE = "BPD012"
 SEVERITY = "warning"
 STAGE = "load"
+
+
+_FLOAT_SIZE = "'float' object cannot be interpreted as an integer"
+_PRINT_STATEMENT = re.compile(r"\s*print\s+[^\s(=]")  # `print x`: the file (or the module it imports) is Python 2
+
+
+def run(context: Any) -> Iterator[Finding]:
+    """Complete in place, in `context.findings`, an error that Python 3's `/` causes in a file read as
+    Python 2: a size computed with `/` between two ints is a float in Python 3, an int in Python 2."""
+    for i, finding in enumerate(context.findings):
+        if finding.severity != "error" or _FLOAT_SIZE not in finding.message or not finding.file or not finding.line:
+            continue
+        lines = source_tree(os.path.abspath(finding.file))[0]
+        here = context.source is not None and os.path.abspath(context.source.path) == os.path.abspath(finding.file)
+        if not ((here and context.source.python2) or any(_PRINT_STATEMENT.match(line) for line in lines)):
+            continue
+        division = _division_feeding(source_tree(os.path.abspath(finding.file))[1], lines, finding.line)
+        if division is not None:
+            context.findings[i] = finding.replace(
+                message=finding.message + f"; this is Python 2 code, where `/` between two integers rounded down: "
+                f"write `//` at line {division}",
+                pattern="python2-division",
+                highlight=tuple(sorted({finding.line, division})),
+            )
+    yield from ()
+
+
+def _division_feeding(tree: Any, lines: list[str], line: int) -> int | None:
+    """The line of a `/` that makes the failing line's size: on that line itself, or an assignment
+    `hidden = input_dim / 2` of a name the failing line reads."""
+    import ast
+
+    text = lines[line - 1].split("#", 1)[0] if 0 < line <= len(lines) else ""
+    if re.search(r"[^/]/[^/=]", text):
+        return line
+    if tree is None:
+        return None
+    read = set(re.findall(r"[A-Za-z_]\w*", text))
+    found = [
+        n.lineno for n in ast.walk(tree)
+        if isinstance(n, ast.Assign) and n.lineno < line and any(isinstance(b, ast.BinOp) and isinstance(b.op, ast.Div) for b in ast.walk(n.value))
+        and any(isinstance(t, ast.Name) and t.id in read for t in n.targets)
+    ]  # fmt: skip
+    return max(found) if found else None

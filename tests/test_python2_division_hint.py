@@ -1,0 +1,41 @@
+"""A Python 2 file whose sizes come from `/` between integers (an int in Python 2, a float in Python 3)
+stops building with "'float' object cannot be interpreted as an integer": the error names the
+line of that division and says to write `//`."""
+
+from __future__ import annotations
+
+from tests.userfiles import check, errors, line_of, write
+
+NET = '''\
+import numpy as np
+
+
+class Net(object):
+    def __init__(self, input_dim=16, num_classes=3):
+        hidden = input_dim / 2
+        self.params = {'W1': np.random.randn(input_dim, hidden) * 0.1, 'b1': np.zeros(hidden),
+                       'W2': np.random.randn(hidden, num_classes) * 0.1, 'b2': np.zeros(num_classes)}
+        print 'built', hidden
+
+    def loss(self, X, y=None):
+        h = np.maximum(0, X.dot(self.params['W1']) + self.params['b1'])
+        scores = h.dot(self.params['W2']) + self.params['b2']
+        if y is None:
+            return scores
+        p = np.exp(scores - scores.max(axis=1, keepdims=True))
+        p /= p.sum(axis=1, keepdims=True)
+        n = X.shape[0]
+        loss = -np.log(p[np.arange(n), y]).mean()
+        p[np.arange(n), y] -= 1
+        p /= n
+        dh = p.dot(self.params['W2'].T) * (h > 0)
+        grads = {'W2': h.T.dot(p), 'b2': p.sum(axis=0), 'W1': X.T.dot(dh), 'b1': dh.sum(axis=0)}
+        return loss, grads
+'''
+
+
+def test_the_python2_division_is_named(tmp_path):
+    path = write(tmp_path, "net.py", NET)
+    (found,) = [f for f in errors(check(path)) if "'float' object cannot be interpreted as an integer" in f["message"]]
+    assert found["pattern"] == "python2-division"
+    assert found["message"].endswith(f"write `//` at line {line_of(path, 'hidden = input_dim / 2')}")
