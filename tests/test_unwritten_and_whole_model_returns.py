@@ -184,3 +184,60 @@ def test_a_base_class_that_its_layers_extend_is_not_a_layer(tmp_path):
     assert {m["param"] for m in report["measurements"] if m["layer"] == "Linear"} >= {"W", "x"}
     (stub,) = [f for f in report["findings"] if f["name"] == "bad-return"]
     assert stub["severity"] == "warning" and "`Exp.backward` is not written yet: it only hands the call to its base class" in stub["message"]
+
+
+BRANCHED = '''\
+import numpy as np
+
+
+def step_forward(x, prev_h, Wx, Wh, b):
+    next_h, cache = None, None
+    pass
+    return next_h, cache
+
+
+def norm_forward(x, gamma, beta, bn_param):
+    mode = bn_param["mode"]
+    out, cache = None, None
+    if mode == "train":
+        pass
+    elif mode == "test":
+        pass
+    return out, cache
+
+
+def step_backward(dnext_h, cache):
+    dx, dprev_h, dWx, dWh, db = None, None, None, None, None
+    pass
+    return dx, dprev_h, dWx, dWh, db
+
+
+def norm_backward(dout, cache):
+    dx, dgamma, dbeta = None, None, None
+    pass
+    return dx, dgamma, dbeta
+
+
+def scale_forward(x, w, b):
+    out = None
+    if x.ndim == 2:
+        out = x * w + b
+    else:
+        pass
+    return out, (x, w)
+
+
+def scale_backward(dout, cache):
+    x, w = cache
+    return dout * w, (dout * x).sum(axis=0), dout.sum(axis=0)
+'''
+
+
+def test_stubs_with_tuple_nones_and_branches_are_not_written_but_written_code_is_not(tmp_path):
+    path = write(tmp_path, "stubs.py", BRANCHED)
+    found = {f["layer"] or f["message"].split("`")[1]: f for f in check(path)["findings"] if f["name"] == "bad-return"}
+    messages = " ".join(f["message"] for f in found.values())
+    assert "`step.forward` is not written yet: `next_h` is still None" in messages
+    assert "`norm.forward` is not written yet: `out` is still None" in messages
+    assert "`scale.forward` is not written" not in messages
+    assert all(f["severity"] == "warning" for f in found.values())

@@ -105,14 +105,19 @@ def _not_written(node: ast.FunctionDef) -> tuple[int, str] | None:
     body = [s for s in node.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant) and isinstance(s.value.value, str))]
     if len(body) == 1 and _only_the_base(body[0], node.name):
         return body[0].lineno, f"it only hands the call to its base class (`super().{node.name}()`, line {body[0].lineno}), which does nothing"
-    passes = [s for s in body if isinstance(s, ast.Pass) or (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant) and s.value.value is Ellipsis)]
+    top = [s for s in body if isinstance(s, ast.Pass) or (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant) and s.value.value is Ellipsis)]
+    if top and len(body) == len(top):
+        return top[0].lineno, f"its body is `pass` (line {top[0].lineno})"
+    passes = [n for n in ast.walk(node) if isinstance(n, ast.Pass)]  # also `if mode == 'train': pass`
     if not passes:
         return None
     if len(body) == len(passes):
         return passes[0].lineno, f"its body is `pass` (line {passes[0].lineno})"
-    nones = {t.id for s in body if isinstance(s, ast.Assign) and isinstance(s.value, ast.Constant) and s.value.value is None for t in s.targets if isinstance(t, ast.Name)}
-    bound = {t.id for s in body if isinstance(s, (ast.Assign, ast.AugAssign, ast.AnnAssign)) and not (isinstance(s, ast.Assign) and isinstance(s.value, ast.Constant))
-             for t in (s.targets if isinstance(s, ast.Assign) else [s.target]) for t in ast.walk(t) if isinstance(t, ast.Name)}
+    nones = {name for s in body if isinstance(s, ast.Assign) for name in _bound_to_none(s)}
+    bound = {  # anywhere in the function, by a statement that does more than set None
+        t.id for s in ast.walk(node) if isinstance(s, (ast.Assign, ast.AugAssign, ast.AnnAssign)) and not (isinstance(s, ast.Assign) and _bound_to_none(s))
+        for t in (s.targets if isinstance(s, ast.Assign) else [s.target]) for t in ast.walk(t) if isinstance(t, ast.Name)
+    }  # fmt: skip
     returned = [n.id for s in body if isinstance(s, ast.Return) and s.value is not None for n in ast.walk(s.value) if isinstance(n, ast.Name)]
     still_none = [name for name in returned if name in nones and name not in bound]
     if still_none:
@@ -127,6 +132,18 @@ def _only_the_base(statement: ast.stmt, name: str) -> bool:
         isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr == name
         and isinstance(value.func.value, ast.Call) and ast.unparse(value.func.value.func) == "super"
     )  # fmt: skip
+
+
+def _bound_to_none(statement: ast.Assign) -> list[str]:
+    """`out = None`, `next_h, cache = None, None`: the names the statement sets to None."""
+    names = []
+    for target in statement.targets:
+        if isinstance(target, ast.Name) and isinstance(statement.value, ast.Constant) and statement.value.value is None:
+            names.append(target.id)
+        elif isinstance(target, ast.Tuple) and isinstance(statement.value, ast.Tuple) and len(target.elts) == len(statement.value.elts):
+            names += [t.id for t, v in zip(target.elts, statement.value.elts)
+                      if isinstance(t, ast.Name) and isinstance(v, ast.Constant) and v.value is None]
+    return names
 
 
 def _whole_model(tree: ast.Module, owner: str, method: str) -> bool:
