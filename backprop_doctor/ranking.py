@@ -108,6 +108,17 @@ def _nothing_checked(report: Report, findings: list[Finding]) -> Finding | None:
     """
     if not report.built or measured_count(report) or any(f.severity == "error" for f in findings):
         return None
+    from backprop_doctor.rules import rule
+
+    unwritten = [f for f in findings if f.pattern == "not-written"]
+    if unwritten:  # an exercise not done yet: that is the news, not a failure of the check
+        return rule("nothing-to-check").finding(
+            f"not one gradient could be compared: {len(unwritten)} of the functions it would run "
+            f"{'is' if len(unwritten) == 1 else 'are'} not written yet (below); write them and check again",
+            severity="warning",
+            file=report.file,
+            pattern=NOTHING_COMPARED,
+        )
     reasons, advice = [], []
     for b in report.built:
         if b.skipped:
@@ -120,8 +131,6 @@ def _nothing_checked(report: Report, findings: list[Finding]) -> Finding | None:
                 + (f" ({why.group(1)})" if why else "")
             )
             advice.append("make `forward` return a float NumPy array (not a generator, a coroutine or an object array)")
-    from backprop_doctor.rules import rule
-
     shown = "; ".join(reasons[:4]) + ("; ..." if len(reasons) > 4 else "")
     return rule("nothing-to-check").finding(
         f"not one gradient could be compared, so nothing was checked ({shown}): "

@@ -99,6 +99,8 @@ def test_a_todo_left_as_pass_is_called_not_written_at_the_pass(tmp_path):
     assert "`dense.forward` is not written yet: `out` is still None where it returns" in found[todo]["message"]
     assert "`Tanh.backward` is not written yet: its body is `pass`" in found[empty]["message"]
     assert "add `return out`" not in found[todo]["message"]
+    assert report["verdict"].startswith("! ") and "2 of the functions it would run are not written yet" in report["verdict"]
+    assert errors(report) == []  # an exercise not done yet is not a failed check
 
 
 def test_a_written_function_that_forgets_its_return_is_still_an_error(tmp_path):
@@ -241,3 +243,12 @@ def test_stubs_with_tuple_nones_and_branches_are_not_written_but_written_code_is
     assert "`norm.forward` is not written yet: `out` is still None" in messages
     assert "`scale.forward` is not written" not in messages
     assert all(f["severity"] == "warning" for f in found.values())
+
+
+def test_a_half_done_file_gets_no_check_mark(tmp_path):
+    """Some functions written and checked, others still `pass`: the verdict says which are left."""
+    source = STUBS.replace("    # TODO: compute out from x, w and b\n    pass\n", "    out = x @ w + b\n")
+    report = check(write(tmp_path, "layers.py", source))
+    assert errors(report) == []
+    assert report["verdict"].startswith("! ") and "layers.py: no errors in" in report["verdict"]
+    assert report["verdict"].endswith(f"but 1 function is not written yet: `Tanh.backward` (line {len(source.splitlines())})")

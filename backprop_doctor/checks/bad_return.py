@@ -70,6 +70,7 @@ def _completed(finding: Finding) -> Finding | None:
             highlight=(line,),
             message=f"`{name}` is not written yet: {what}; write it before anything can learn",
             fix=None,
+            pattern="not-written",
         )
     last = node.body[-1] if node.body else None
     if "returns None, so the gradient stops here" in finding.message:

@@ -189,6 +189,14 @@ def verdict(report: Report, *, ascii_only: bool = False) -> str:
     if report.ok:
         scope = checked_scope(report)
         warnings = severity_counts(report)["warning"]
+        unwritten = [f for f in report.findings if f.pattern == "not-written"]
+        if unwritten:  # an exercise left half done: no check mark while a piece is still `pass`
+            names = [f"`{f.message.split('`')[1]}` (line {f.line})" for f in unwritten if f.message.count("`") >= 2]
+            what = "is" if len(unwritten) == 1 else "are"
+            return (
+                f"{warn_mark} {prefix}no errors{scope} (seed {report.seed}), but {plural(len(unwritten), 'function')} "
+                f"{what} not written yet: {', '.join(names[:3])}{', ...' if len(names) > 3 else ''}"
+            )
         if warnings:
             return (
                 f"{ok_mark} {prefix}no errors{scope} (seed {report.seed}); "
