@@ -162,6 +162,7 @@ def test_a_gradient_set_instead_of_added_is_named_at_the_assignment(tmp_path):
     path = planted(tmp_path, "engine.py", ENGINE, "            self.grad += other.data * out.grad\n", "            self.grad = other.data * out.grad\n")
     _, (found,) = _found(path)
     assert (found["pattern"], found["layer"], found["line"]) == ("gradient-assigned", "Value.__mul__", line_of(path, "self.grad = other.data * out.grad"))
+    assert found["fix"] == "self.grad += other.data * out.grad"
 
 
 def test_the_other_operands_gradient_in_place_of_its_value_is_a_wrong_derivative(tmp_path):

@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import ast
 import inspect
+import linecache
+import re
 import textwrap
 from collections.abc import Iterator
 from typing import Any
@@ -87,8 +89,11 @@ def _wrong_derivative(cls: type, check: Any) -> Finding:
 
 
 def _assigned(cls: type, check: Any) -> Finding:
-    file, line = _assignment(cls, check.method) or _closure(cls, check.method) or _place(cls, check.method)
+    assignment = _assignment(cls, check.method)
+    file, line = assignment or _closure(cls, check.method) or _place(cls, check.method)
     names = " and ".join(f"`{n}.grad`" for n in check.assigned)
+    written = linecache.getline(file, line).strip() if file and line else ""
+    fix = re.sub(r"\.grad\s*=(?!=)", ".grad +=", written, count=1) if assignment is not None and written else None
     return rule(NAME).finding(
         f"`{cls.__name__}.{check.method}` sets {names} instead of adding to {'them' if len(check.assigned) > 1 else 'it'}: "
         f"a value used more than once (`a * b + a`) keeps only the gradient of its last use: write `+=` in its `_backward`",
@@ -97,6 +102,7 @@ def _assigned(cls: type, check: Any) -> Finding:
         file=file,
         line=line,
         pattern="gradient-assigned",
+        fix=fix,
         evidence=((f"`{check.expression}`", f"with {check.assigned[0]}.grad = 10 before its closure runs, it holds only the local gradient after"),),
     )
 
