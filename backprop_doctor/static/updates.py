@@ -83,6 +83,11 @@ def _identifiers(node: ast.AST) -> set[str]:
     return found
 
 
+def _rows_of(iterable: ast.Tuple | ast.List, width: int) -> bool:
+    """A literal of rows of `width` elements each: `((W1, dW1), (b1, db1))`."""
+    return bool(iterable.elts) and all(isinstance(r, (ast.Tuple, ast.List)) and len(r.elts) == width for r in iterable.elts)
+
+
 def _loop_roles(loop: ast.For | ast.AsyncFor) -> dict[str, str]:
     """Loop variables that stand for parameters or gradients: `for p, g in zip(params, grads)`."""
 
@@ -104,6 +109,18 @@ def _loop_roles(loop: ast.For | ast.AsyncFor) -> dict[str, str]:
             pairs = [(target.elts[1], iterable.args[0])]
         elif isinstance(func, ast.Attribute) and func.attr == "items" and len(target.elts) == 2:
             pairs = [(target.elts[1], func.value)]
+    elif isinstance(target, (ast.Tuple, ast.List)) and isinstance(iterable, (ast.Tuple, ast.List)) and _rows_of(iterable, len(target.elts)):
+        # `for p, g in ((W1, dW1), (b1, db1)):` the first column names parameters, the second their gradients
+        roles: dict[str, str] = {}
+        for position, element in enumerate(target.elts):
+            column = [row.elts[position] for row in iterable.elts]  # type: ignore[attr-defined]
+            names = [c.id for c in column if isinstance(c, ast.Name)]
+            if isinstance(element, ast.Name) and len(names) == len(column):
+                if all(_PARAM_NAME.fullmatch(n) for n in names):
+                    roles[element.id] = "param"
+                elif all(_GRADIENT.fullmatch(n) for n in names):
+                    roles[element.id] = "grad"
+        return roles
     elif isinstance(target, ast.Name):
         func = iterable.func if isinstance(iterable, ast.Call) else None
         if not (isinstance(func, ast.Attribute) and func.attr == "keys"):
