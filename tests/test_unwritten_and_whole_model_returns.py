@@ -252,3 +252,95 @@ def test_a_half_done_file_gets_no_check_mark(tmp_path):
     assert errors(report) == []
     assert report["verdict"].startswith("! ") and "layers.py: no errors in" in report["verdict"]
     assert report["verdict"].endswith(f"but 1 function is not written yet: `Tanh.backward` (line {len(source.splitlines())})")
+
+
+SEQUENTIAL = """\
+import numpy as np
+
+
+class Dense:
+    def __init__(self, n_in, n_out):
+        self.W = np.random.randn(n_in, n_out) * np.sqrt(2.0 / n_in)
+        self.b = np.zeros(n_out)
+        self.params = {"W": self.W, "b": self.b}
+        self.grads = {"W": np.zeros_like(self.W), "b": np.zeros_like(self.b)}
+
+    def forward(self, x):
+        self.x = x
+        return x @ self.W + self.b
+
+    def backward(self, grad):
+        self.grads["W"][...] = self.x.T @ grad
+        self.grads["b"][...] = grad.sum(axis=0)
+        return grad @ self.W.T
+
+
+class ReLU:
+    params, grads = {}, {}
+
+    def forward(self, x):
+        self.mask = x > 0
+        return x * self.mask
+
+    def backward(self, grad):
+        return grad * self.mask
+
+
+class Adam:
+    def __init__(self, lr=1e-3, b1=0.9, b2=0.999, eps=1e-8):
+        self.lr, self.b1, self.b2, self.eps, self.t = lr, b1, b2, eps, 0
+        self.m, self.v = {}, {}
+
+    def step(self, layers):
+        self.t += 1
+        for i, layer in enumerate(layers):
+            for k in layer.params:
+                key = (i, k)
+                g = layer.grads[k]
+                self.m[key] = self.b1 * self.m.get(key, 0) + (1 - self.b1) * g
+                self.v[key] = self.b2 * self.v.get(key, 0) + (1 - self.b2) * g * g
+                m_hat = self.m[key] / (1 - self.b1 ** self.t)
+                v_hat = self.v[key] / (1 - self.b2 ** self.t)
+                layer.params[k] -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+
+
+class Sequential:
+    def __init__(self, *layers):
+        self.layers = list(layers)
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = layer.forward(x)
+        return x
+
+    def backward(self, grad):
+        for layer in reversed(self.layers):
+            grad = layer.backward(grad)
+
+    def fit(self, X, y, epochs, optimizer, batch_size=32):
+        for epoch in range(epochs):
+            order = np.random.permutation(len(X))
+            for start in range(0, len(X), batch_size):
+                idx = order[start:start + batch_size]
+                out = self.forward(X[idx])
+                loss = np.mean((out - y[idx]) ** 2)
+                self.backward(2 * (out - y[idx]) / out.size)
+                optimizer.step(self.layers)
+
+
+np.random.seed(0)
+X = np.random.randn(256, 4)
+y = np.sin(X[:, :1]) + X[:, 1:2] ** 2
+model = Sequential(Dense(4, 32), ReLU(), Dense(32, 1))
+model.fit(X, y, epochs=20, optimizer=Adam(1e-2))
+"""
+
+
+def test_a_container_model_calling_its_own_backward_in_fit_gets_no_bad_return(tmp_path):
+    report = check(write(tmp_path, "seq.py", SEQUENTIAL))
+    assert [f for f in report["findings"] if f["name"] == "bad-return"] == [] and errors(report) == []
+
+
+def test_a_wrong_layer_inside_such_a_model_is_still_found(tmp_path):
+    path = planted(tmp_path, "seq.py", SEQUENTIAL, "        return grad * self.mask\n", "        return grad\n")
+    assert any(f["name"] == "gradient-mismatch" for f in errors(check(path)))

@@ -161,6 +161,8 @@ def _whole_model(tree: ast.Module, owner: str, method: str) -> bool:
             if not (isinstance(parent, ast.Assign) and len(parent.targets) == 1):
                 return False
             names.add(ast.unparse(parent.targets[0]))
+    owner_class = next((n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and n.name == owner), None)
+    own = {id(n) for n in ast.walk(owner_class)} if owner_class is not None else set()
     calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == method
-             and ast.unparse(n.func.value) in names]
+             and (ast.unparse(n.func.value) in names or (ast.unparse(n.func.value) == "self" and id(n) in own))]  # `self.backward(d)` in its own `fit`
     return bool(calls) and all(isinstance(parents.get(id(c)), ast.Expr) for c in calls)
