@@ -317,19 +317,14 @@ def _replay(context: CheckContext, report: Report) -> bool:
 def _scalar_autograd(context: CheckContext, report: Report) -> bool:
     """Check every operation of the user's scalar autograd classes (micrograd style,
     `backprop_doctor.scalar_autograd`); `checks/scalar_backward_wrong.py` words what is wrong."""
-    import inspect
-
-    from backprop_doctor.locate import is_user_file
+    from backprop_doctor.discovery import is_user_object
     from backprop_doctor.scalar_autograd import check_engine, engine_classes
 
-    assert context.namespace is not None
+    assert context.namespace is not None and context.source is not None
+    here = {os.path.abspath(context.source.path)}
     found = []
-    for cls in engine_classes(context.namespace, None):
-        try:
-            mine = is_user_file(inspect.getsourcefile(cls))
-        except TypeError:
-            mine = False
-        checks = check_engine(cls) if mine else []
+    for cls in engine_classes(context.namespace, lambda cls: is_user_object(cls, here)):
+        checks = check_engine(cls)
         if not checks:
             continue
         found.append((cls, checks))

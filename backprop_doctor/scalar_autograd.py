@@ -20,6 +20,7 @@ from __future__ import annotations
 import inspect
 import math
 from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
 STEP = 1e-6
@@ -69,14 +70,14 @@ class OpCheck:
         return [name for name in self.numerical if not self.error(name) <= TOLERANCE]
 
 
-def engine_classes(namespace: dict[str, Any], module: str | None) -> list[type]:
-    """Classes of the user's module that wrap a number with a gradient and a graph: operators that
+def engine_classes(namespace: dict[str, Any], mine: Callable[[type], bool]) -> list[type]:
+    """Classes the user wrote (`mine`) that wrap a number with a gradient and a graph: operators that
     return new instances, a `backward` method, and `data`/`grad` on an instance made from a float."""
     found = []
     for value in list(namespace.values()):
-        if not inspect.isclass(value) or (module is not None and value.__module__ != module):
+        if not inspect.isclass(value) or not callable(getattr(value, "backward", None)):
             continue
-        if not callable(getattr(value, "backward", None)) or not (hasattr(value, "__mul__") and "__mul__" in vars(value) or "__add__" in vars(value)):
+        if not ("__mul__" in vars(value) or "__add__" in vars(value)) or not mine(value):
             continue
         try:
             sample = value(POINT["a"])

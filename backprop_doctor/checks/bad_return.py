@@ -29,6 +29,7 @@ from typing import Any
 
 from backprop_doctor.findings import Finding
 from backprop_doctor.static.files import source_tree
+from backprop_doctor.static.steps import _scope_of
 
 NAME = "bad-return"
 CODE = "BPD107"
@@ -57,8 +58,8 @@ def run(context: Any) -> Iterator[Finding]:
 
 def _completed(finding: Finding) -> Finding | None:
     tree = source_tree(os.path.abspath(finding.file))[1]
-    node = _function_at(tree, finding.line) if tree else None
-    if node is None:
+    node = _scope_of(tree, finding.line) if tree else None
+    if not isinstance(node, ast.FunctionDef):
         return finding
     stub = _not_written(node)
     if stub is not None:
@@ -87,16 +88,6 @@ def _completed(finding: Finding) -> Finding | None:
         if last is not None and not any(isinstance(n, ast.Return) and n.value is not None for n in ast.walk(node)) and _whole_model(tree, owner, node.name):
             return None
     return finding
-
-
-def _function_at(tree: ast.Module, line: int) -> ast.FunctionDef | None:
-    """The innermost def whose lines hold `line`."""
-    found = None
-    for n in ast.walk(tree):
-        if isinstance(n, ast.FunctionDef) and n.lineno <= line <= (n.end_lineno or n.lineno):
-            if found is None or n.lineno >= found.lineno:
-                found = n
-    return found
 
 
 def _not_written(node: ast.FunctionDef) -> tuple[int, str] | None:

@@ -128,8 +128,7 @@ def _yield_to_saturation(context: Any) -> None:
                 "network starts saturated (its softmax nearly one-hot at the first step): start from smaller weights"
             ),
         )
-        dropped = {id(f) for f in members[1:]}
-        context.findings[:] = [info if f is first else f for f in context.findings if id(f) not in dropped]
+        _merge(context, members, info)
         for result in context.extras.get("replay") or []:  # the training step's loss saturates the same way: not judged
             for _moved, measured in result.parameters:
                 if measured.wrong and result.owners.get(measured.name, ("",))[0] == name:
@@ -175,11 +174,14 @@ def _yield_to_training(context: Any) -> None:
     for finding in context.findings:
         if finding.name == NAME and finding.severity == "error" and (finding.layer, finding.param) in right:
             grouped.setdefault(finding.layer, []).append(finding)
-    if not grouped:
-        return
-    merged = {id(members[0]): _yielded(members, right, here) for members in grouped.values()}
-    dropped = {id(f) for members in grouped.values() for f in members[1:]}
-    context.findings[:] = [merged.get(id(f), f) for f in context.findings if id(f) not in dropped]
+    for members in grouped.values():
+        _merge(context, members, _yielded(members, right, here))
+
+
+def _merge(context: Any, members: list[Finding], merged: Finding) -> None:
+    """Put `merged` where the first of `members` stood in `context.findings` and drop the others."""
+    dropped = {id(f) for f in members[1:]}
+    context.findings[:] = [merged if f is members[0] else f for f in context.findings if id(f) not in dropped]
 
 
 def _yielded(members: list[Finding], right: dict[tuple[str, str], str], here: str) -> Finding:

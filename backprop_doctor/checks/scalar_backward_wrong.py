@@ -30,11 +30,11 @@ import ast
 import inspect
 import linecache
 import re
-import textwrap
 from collections.abc import Iterator
 from typing import Any
 
 from backprop_doctor.findings import Finding
+from backprop_doctor.locate import _function_tree, where
 from backprop_doctor.rules import rule
 
 NAME = "scalar-backward-wrong"
@@ -123,21 +123,21 @@ def _order(cls: type, check: Any) -> Finding:
     )
 
 
+def _method(cls: type, method: str) -> Any:
+    return inspect.getattr_static(cls, method, None)
+
+
 def _place(cls: type, method: str) -> tuple[str | None, int | None]:
-    function = inspect.getattr_static(cls, method, None)
-    try:
-        return inspect.getsourcefile(function), inspect.getsourcelines(function)[1]
-    except (TypeError, OSError):
-        return None, None
+    found = where(_method(cls, method))
+    return found.file, found.line
 
 
 def _tree(cls: type, method: str) -> tuple[str, int, ast.AST] | None:
-    function = inspect.getattr_static(cls, method, None)
-    try:
-        lines, start = inspect.getsourcelines(function)
-        return inspect.getsourcefile(function) or "", start, ast.parse(textwrap.dedent("".join(lines)))
-    except (TypeError, OSError, SyntaxError):
+    found = _function_tree(_method(cls, method))
+    if found is None:
         return None
+    tree, start, file = found
+    return file, start, tree
 
 
 def _closure(cls: type, method: str) -> tuple[str, int] | None:

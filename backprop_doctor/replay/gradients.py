@@ -30,6 +30,7 @@ from backprop_doctor.replay.capture import Capture, Moved
 from backprop_doctor.replay.inner import Hooks, code_of
 from backprop_doctor.replay.runner import NotReplayable, Runner
 from backprop_doctor.replay.state import describe, resolve
+from backprop_doctor.static.files import source_tree
 from backprop_doctor.static.step_functions import InnerAdjoint
 from backprop_doctor.static.steps import Adjoint, LossSite, TrainingStep, _changed, _targets
 
@@ -500,7 +501,6 @@ def _walk_adjoints(
         if measured.wrong:
             return
     from backprop_doctor.replay.through_time import renamed_series, walk_through_time
-    from backprop_doctor.static.files import source_tree
 
     over_time = [*step.time, *renamed_series(source_tree(runner.path)[1], step.prefix, step.time)]
     if over_time and time.perf_counter() < deadline:
@@ -617,7 +617,6 @@ def _clip_bound(runner: Runner, moved: Moved) -> float | None:
     import ast
 
     from backprop_doctor.static.definitions import find_function
-    from backprop_doctor.static.files import source_tree
 
     site = moved.site
     nodes: list[ast.AST] = list(runner.step.prefix)
@@ -632,9 +631,9 @@ def _clip_bound(runner: Runner, moved: Moved) -> float | None:
         positional = [*arguments.posonlyargs, *arguments.args]
         defaults = [*zip(positional[len(positional) - len(arguments.defaults):], arguments.defaults), *zip(arguments.kwonlyargs, arguments.kw_defaults)]
         for argument, default in defaults:
-            with contextlib.suppress(ValueError, SyntaxError, TypeError):
-                if default is not None:
-                    known[argument.arg] = ast.literal_eval(default)
+            value = _bound(default, {}) if default is not None else None
+            if value is not None:
+                known[argument.arg] = value
     for node in (n for top in nodes for n in ast.walk(top)):
         if isinstance(node, ast.Call) and ast.unparse(node.func).rpartition(".")[2] == "clip" and len(node.args) >= 3:
             low, high = _bound(node.args[1], known), _bound(node.args[2], known)
@@ -643,18 +642,18 @@ def _clip_bound(runner: Runner, moved: Moved) -> float | None:
     return None
 
 
-def _bound(node: ast.expr, known: dict[str, Any]) -> Any:
-    """The number `node` stands for: a literal, a known name, or either negated; None otherwise."""
-    import ast
+def _bound(node: Any, known: dict[str, Any]) -> Any:
+    """The number `node` stands for: literal arithmetic on numbers and the `known` names; None otherwise."""
+    from backprop_doctor.static.literals import _evaluate, _NotLiteral
 
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-        inner = _bound(node.operand, known)
-        return -inner if isinstance(inner, (int, float)) else None
-    if isinstance(node, ast.Name):
-        return known.get(node.id)
+    def lookup(name: str) -> Any:
+        if name not in known:
+            raise _NotLiteral(f"`{name}` is not known at the step")
+        return known[name]
+
     try:
-        return ast.literal_eval(node)
-    except (ValueError, SyntaxError, TypeError):
+        return _evaluate(node, lookup)
+    except _NotLiteral:
         return None
 
 
@@ -677,7 +676,7 @@ def _accumulated(runner: Runner, moved: Moved, gradient: Any, base: Any, loss_mo
         return None
     loop = runner.step.loop
     before = loop.lineno if loop is not None else adds[0].lineno
-    tree = _file_tree(runner.path)
+    tree = source_tree(runner.path)[1]
     zeroed = [n.lineno for n in ast.walk(tree) if isinstance(n, ast.Assign) and n.lineno < before
               and any(isinstance(t, ast.Name) and t.id == name for t in n.targets)] if tree is not None else []
     return name, (max(zeroed) if zeroed else None)
@@ -692,7 +691,7 @@ def _truncated(runner: Runner, moved: Moved) -> tuple[str, int, int] | None:
     that is short at the program's state: truncated BPTT, not the loss's gradient by design."""
     from backprop_doctor.static.truncation import truncated_at
 
-    found = truncated_at(_file_tree(moved.site.file or runner.path), moved.gradient_name or moved.site.gradient.strip())
+    found = truncated_at(source_tree(moved.site.file or runner.path)[1], moved.gradient_name or moved.site.gradient.strip())
     if found is None:
         return None
     text, line = found
@@ -705,12 +704,6 @@ def _truncated(runner: Runner, moved: Moved) -> tuple[str, int, int] | None:
     except Exception:  # noqa: BLE001 - not readable at the step's state: not judged a truncation
         return None
     return (text, line, int(value)) if isinstance(value, (int, np.integer)) and 0 <= value < TRUNCATING else None
-
-
-def _file_tree(path: str) -> Any:
-    from backprop_doctor.static.files import source_tree
-
-    return source_tree(path)[1]
 
 
 def _decayed(measured: Measured, gradient: Any, base: Any, loss_moved: Any, base_loss: float, rng: np.random.Generator) -> Measured | None:
