@@ -29,6 +29,7 @@ from typing import Any
 
 from backprop_doctor.findings import Finding
 from backprop_doctor.static.files import source_tree
+from backprop_doctor.static.methods import does_nothing
 from backprop_doctor.static.steps import _scope_of
 
 NAME = "bad-return"
@@ -97,9 +98,8 @@ def _not_written(node: ast.FunctionDef) -> tuple[int, str] | None:
     body = [s for s in node.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant) and isinstance(s.value.value, str))]
     if len(body) == 1 and _only_the_base(body[0], node.name):
         return body[0].lineno, f"it only hands the call to its base class (`super().{node.name}()`, line {body[0].lineno}), which does nothing"
-    top = [s for s in body if isinstance(s, ast.Pass) or (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant) and s.value.value is Ellipsis)]
-    if top and len(body) == len(top):
-        return top[0].lineno, f"its body is `pass` (line {top[0].lineno})"
+    if body and does_nothing(node):  # `pass` or `...` (a body that raises never returns None)
+        return body[0].lineno, f"its body is `pass` (line {body[0].lineno})"
     passes = [n for n in ast.walk(node) if isinstance(n, ast.Pass)]  # also `if mode == 'train': pass`
     if not passes:
         return None
