@@ -26,6 +26,7 @@ LOSS_NAME = re.compile(r"loss|cost|entropy", re.IGNORECASE)  # which functions a
 class Discovered:
     layers: list[type] = field(default_factory=list)  # layer classes, loss layers included
     networks: list[type] = field(default_factory=list)
+    numerical: list[type] = field(default_factory=list)  # networks whose only gradient is `numerical_gradient`
     pairs: list[tuple[Any, Any]] = field(default_factory=list)  # (forward, backward) functions
     loss_functions: list[Any] = field(default_factory=list)  # softmax_loss(x, y) -> (loss, dx)
     functions: list[Any] = field(default_factory=list)  # other user functions (softmax, sigmoid...)
@@ -33,7 +34,7 @@ class Discovered:
     imported: list[str] = field(default_factory=list)  # imported from a file beside it, not used here: not checked
 
     def __bool__(self) -> bool:
-        return bool(self.layers or self.networks or self.pairs or self.loss_functions or self.others)
+        return bool(self.layers or self.networks or self.numerical or self.pairs or self.loss_functions or self.others)
 
 
 def is_user_object(obj: Any, user_files: set[str] | None = None) -> bool:
@@ -83,7 +84,9 @@ def discover(namespace: dict[str, Any], user_files: set[str] | None = None, sour
         if not ((inspect.isclass(obj) or inspect.isfunction(obj)) and is_user_object(obj, user_files)):
             continue
         if used is not None and name not in used and not _defined_in(obj, files):
-            if inspect.isclass(obj) and (is_network_class(obj) or is_layer_class(obj) or _other_convention(obj, namespace) is not None):
+            if inspect.isclass(obj) and (
+                is_network_class(obj) or networks.is_numerical_network(obj) or is_layer_class(obj) or _other_convention(obj, namespace) is not None
+            ):
                 found.imported.append(name)
             continue
         if inspect.isclass(obj):
@@ -94,6 +97,8 @@ def discover(namespace: dict[str, Any], user_files: set[str] | None = None, sour
                 found.layers.append(obj)
             elif other is not None:
                 found.others.append((other, obj))
+            elif networks.is_numerical_network(obj):
+                found.numerical.append(obj)
         else:
             functions[name] = obj
     paired: set[str] = set()

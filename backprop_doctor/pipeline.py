@@ -160,20 +160,14 @@ def _check_namespace(context: CheckContext, report: Report) -> None:
         except Exception as error:  # user code, or nothing to build it from
             _build_failed(report, cls, error)
             continue
-        try:
-            results = [api.check_network(built.obj, x, t, options=opts) for _label, x, t in built.cases]
-        except BackpropDoctorError as error:  # e.g. a zero size in the user's constructor call
-            _not_checkable(report, cls, error, how=built.how)
+        if not _check_network(context, report, cls, built):
             continue
-        context.networks.append(built)
-        for result in results:
-            result.built = [b for b in result.built if b.how != "given object"]
-            report.extend(result)
-        report.built.append(Built(built.name, built.how, built.cases[0][0], origin="synthesized", line=built.line))
         try:
             checked_classes |= {type(layer) for _, layer in Network(built.obj).layers()}
         except TypeError:
             pass
+    for cls in found.numerical:
+        _check_numerical(context, report, cls, calls.get(cls.__name__, []), rng)
     for cls in found.layers:
         if cls in checked_classes or cls.__name__ in observed:
             continue
@@ -225,6 +219,45 @@ def _check_namespace(context: CheckContext, report: Report) -> None:
         report.built.append(Built(loss.__name__, "loss function", f"x {scores.shape}, integer labels", origin="synthesized"))
     others = [(convention, obj) for convention, obj in found.others if getattr(obj, "__name__", None) not in observed]
     report.extend(check_others(others, context, rng))  # the other conventions (activations, Nielsen, ...)
+
+
+NUMERICAL_WEIGHTS = 2_000  # at most this many weights in a network whose gradient costs two losses a weight
+
+
+def _check_numerical(context: CheckContext, report: Report, cls: type, calls: list[Any], rng: np.random.Generator) -> None:
+    """A network whose only gradient is the book's `numerical_gradient(x, t)`: built the way the
+    file builds it when that is small, else at sizes inferred from its argument names, and checked
+    as a network whose gradient is that method. Never on the program's own instance: at 784-50-10
+    one numerical gradient takes half a minute."""
+    opts = context.options
+    built = None
+    for attempt in (calls, []) if calls else ([],):
+        try:
+            candidate = build.build_network(cls, attempt, rng, train=opts.train, batch=opts.batch_size, seed=opts.seed)
+        except Exception as error:  # user code, or nothing to build it from
+            if not attempt:
+                _build_failed(report, cls, error)
+            continue
+        if sum(np.size(p) for p in Network(candidate.obj, train=opts.train).params().values()) <= NUMERICAL_WEIGHTS or not attempt:
+            built = candidate
+            break
+    if built is not None:
+        _check_network(context, report, cls, built)
+
+
+def _check_network(context: CheckContext, report: Report, cls: type, built: build.Built) -> bool:
+    """Check a network the tool built; False when it could not be checked (a finding says why)."""
+    try:
+        results = [api.check_network(built.obj, x, t, options=context.options) for _label, x, t in built.cases]
+    except BackpropDoctorError as error:  # e.g. a zero size in the user's constructor call
+        _not_checkable(report, cls, error, how=built.how)
+        return False
+    context.networks.append(built)
+    for result in results:
+        result.built = [b for b in result.built if b.how != "given object"]
+        report.extend(result)
+    report.built.append(Built(built.name, built.how, built.cases[0][0], origin="synthesized", line=built.line))
+    return True
 
 
 def _may_run(context: CheckContext) -> bool:

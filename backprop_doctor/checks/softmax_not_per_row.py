@@ -94,6 +94,8 @@ def run(context: Any) -> Iterator[Finding]:
     for case in cases:
         if case.is_loss:
             _probe_loss_layer(case, context.options.train, suspects)
+    for built in getattr(context, "networks", []):
+        _probe_prediction(built, context.options.train, suspects)
     for suspect in suspects.values():
         yield _finding(suspect)
 
@@ -227,6 +229,34 @@ def _probe_loss_layer(case: probes.Case, train: bool, suspects: dict) -> None:
         source = f"the scores `{case.owner}` feeds it" if case.owner else f"a batch of scores of shape {x.shape}"
         label = f"`{type(case.obj).__name__}.{attr}` after forward on {source}"
         suspect.measurements.insert(0, (label, result, x.shape[0]))  # the real scores come first
+
+
+def _probe_prediction(built: Any, train: bool, suspects: dict) -> None:
+    """Run a network's `predict` on a copy, on the batch it was checked with: a softmax it calls
+    as a plain function (the book's chapter 4 network, a softmax imported from a module the
+    checked file never names) normalises what it returns."""
+    _label, x, _t = built.cases[0]
+    if not callable(getattr(built.obj, "predict", None)) or np.ndim(x) < 2 or np.shape(x)[0] < 2:
+        return
+    with isolated(built.obj) as (work, _):
+        try:
+            out, ran = _run(lambda: work.predict(np.array(x, dtype=np.float64)))
+        except Exception:  # the gradient engine reports a network that raises
+            return
+    result = probes.normalisation(out, THRESHOLD)
+    if result is None or result.kind == "rows":
+        return
+    where = next(
+        (f for file, lines in ran.items() for f in sorted({enclosing(file, line) for line in lines} - {None}, key=lambda f: f.line)
+         if softmax_named(f.qualname.rsplit(".", 1)[-1])),
+        None,
+    )  # fmt: skip
+    if where is None:
+        return
+    suspect = suspects.setdefault((where.file, where.line), _Suspect(where))
+    suspect.unsure = False  # the network's own batch: its rows are the samples
+    label = f"`{built.name}.predict` on a batch of shape {np.shape(x)}"
+    suspect.measurements.insert(0, (label, result, int(np.shape(x)[0])))
 
 
 def _producer(cls: type, ran: dict[str, set[int]]) -> Function | None:

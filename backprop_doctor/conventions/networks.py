@@ -26,6 +26,11 @@ Recognised by: a constructor that sets `params`, with `gradient`, or with
 `layers` and `loss`/`predict`/`backward` (`is_network_class`); confirmed on the
 built object (`Network` raises TypeError otherwise). Gradients live in what
 `gradient(x, t)` returns, or in the `grads` list after `backward()`.
+
+The book's chapter 4 network has no backward pass: its `numerical_gradient(x, t)`
+moves each weight by a small step and reads the loss (`is_numerical_network`). It is
+checked the same way, with `numerical_gradient` in the place of `gradient`, at
+sizes small enough for a gradient that costs two losses per weight.
 """
 
 from __future__ import annotations
@@ -69,6 +74,7 @@ def _init_source(cls: type) -> str:
 
 
 _OWN_PARAMETER = re.compile(r"self\.((?:W|w|b|B)[A-Za-z_]{0,3}\d*)\s*(?:,[^=\n]*)?=")
+NUMERICAL = "numerical_gradient"  # the book's chapter 4: the gradient by finite differences, no backward pass
 
 
 def is_network_class(cls: type) -> bool:
@@ -88,6 +94,22 @@ def is_network_class(cls: type) -> bool:
     return "backward" in methods and callable(forward) and len(required_inputs(forward)) >= 2
 
 
+def is_numerical_network(cls: type) -> bool:
+    """A network trained by finite differences alone: `loss(x, t)` and `numerical_gradient(x, t)`,
+    no `gradient` or `backward` of its own, its weights in `params` or its own attributes."""
+    methods = _methods(cls)
+    if not {"loss", NUMERICAL} <= methods or {"gradient", "backward"} & methods:
+        return False
+    init = _init_source(cls)
+    return "params" in init or bool(_OWN_PARAMETER.search(init))
+
+
+def gradient_method(net: Any) -> str:
+    """The name of the method that gives a network's gradient dict: `gradient`, or the book's
+    `numerical_gradient` where the network has nothing else."""
+    return "gradient" if callable(getattr(net, "gradient", None)) or not callable(getattr(net, NUMERICAL, None)) else NUMERICAL
+
+
 class Network:
     """A whole network: its parameters, its loss, its analytic gradient, its layers."""
 
@@ -98,16 +120,17 @@ class Network:
         # `layer_inputs` fed each layer the previous one's output (False: what the network gave it)
         self.chained = False
         self.called: set[int] = set()  # ids of the layers `loss_and_gradient` ran forward and backward
+        self.gradient_name = gradient_method(net)
         params = getattr(net, "params", None)
         if isinstance(params, dict):
             self.style = "dict"
         elif is_array_list(params):
             self.style = "list"
-        elif callable(getattr(net, "loss", None)) and callable(getattr(net, "gradient", None)) and _attribute_parameters(net):
+        elif callable(getattr(net, "loss", None)) and callable(getattr(net, self.gradient_name, None)) and _attribute_parameters(net):
             self.style = "attributes"
         else:
             raise TypeError(f"{self.name} has no `params` dict or list of arrays")
-        if self.style == "dict" and not callable(getattr(net, "gradient", None)):
+        if self.style == "dict" and not callable(getattr(net, self.gradient_name, None)):
             raise TypeError(f"{self.name} has a params dict but no gradient(x, t) method")
         if self.style == "list" and not (callable(getattr(net, "backward", None)) and isinstance(getattr(net, "grads", None), list)):
             raise TypeError(f"{self.name} has a params list but no backward() and grads list")
@@ -138,14 +161,16 @@ class Network:
         the loss at the point where it takes the gradient, and the book's `gradient(x, t)`
         computes it first thing (`self.loss(x, t)`)."""
         if self.style in ("dict", "attributes"):
-            if not required_inputs(self.net.gradient):  # `loss(x, t)` keeps what `gradient()` reads
+            gradient = getattr(self.net, self.gradient_name)
+            if not required_inputs(gradient):  # `loss(x, t)` keeps what `gradient()` reads
                 with self._called() if keep_loss else contextlib.nullcontext():
                     loss = self.loss(x, t)
-                    grads = self.net.gradient()
+                    grads = gradient()
             else:
-                seen = _LossSeen(self, x, t) if keep_loss else None
+                # finite differences call `loss` at moved weights first: their loss is not the point's
+                seen = _LossSeen(self, x, t) if keep_loss and self.gradient_name != NUMERICAL else None
                 with seen or contextlib.nullcontext(), self._called() if keep_loss else contextlib.nullcontext():
-                    grads = self.net.gradient(x, t)
+                    grads = gradient(x, t)
                 loss = seen.value if seen is not None else None
             if isinstance(grads, (tuple, list)) and self.style == "attributes":
                 grads = _in_order(self.params(), grads)  # `return dW, db` for `self.W`, `self.b`
@@ -452,7 +477,7 @@ class NetworkAdapter(Adapter):
 
     def backward_target(self) -> Any:
         cls = type(self.network.net)
-        return getattr(cls, "gradient", None) or getattr(cls, "backward", cls)
+        return getattr(cls, self.network.gradient_name, None) or getattr(cls, "backward", cls)
 
     def forward_target(self) -> Any:
         cls = type(self.network.net)
