@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from backprop_doctor.conventions import TRAIN_FLAGS, all_conventions, cs231n, layer_methods, networks
+from backprop_doctor.conventions import TRAIN_FLAGS, all_conventions, cs231n, layer_methods, networks, numerical_gradients
 from backprop_doctor.conventions._classlayer import is_abstract
 from backprop_doctor.locate import is_user_file
 
@@ -132,8 +132,19 @@ def discover(namespace: dict[str, Any], user_files: set[str] | None = None, sour
         else:
             found.functions.append(func)
     _function_conventions(found, functions, paired, namespace)
+    _own_finite_differences(found, files)
     found.imported.sort()
     return found
+
+
+def _own_finite_differences(found: Discovered, files: set[str]) -> None:
+    """A finite-difference helper imported from another file (cs231n's `eval_numerical_gradient`)
+    is checked only when the file has nothing else to check: beside the user's layers it is the
+    course's tool, not the user's work, and checking it alone must not stand for them."""
+    helpers = [(c, o) for c, o in found.others if c.NAME == numerical_gradients.NAME]
+    if not files or len(helpers) == len(found.others) and not (found.layers or found.networks or found.numerical or found.pairs or found.loss_functions):
+        return
+    found.others = [(c, o) for c, o in found.others if c.NAME != numerical_gradients.NAME or _defined_in(o, files)]
 
 
 def _layer_order(cls: type) -> int:

@@ -352,3 +352,37 @@ def test_a_gradient_that_moves_copies_is_right_for_f_of_its_argument_and_zero_fo
     assert _measured(alone)["numerical_gradient"] == "ok" and _measured(alone)["numerical_gradient_rows"] == "ok"
     (rows,) = [b for b in alone["built"] if b["what"] == "numerical_gradient_rows"]
     assert "(3, 4)" not in rows["shapes"]
+
+
+def test_an_imported_finite_difference_helper_is_checked_only_where_the_file_has_nothing_else(tmp_path: Path) -> None:
+    write(tmp_path, "gradient_check.py", CS231N_STYLE)
+    alone = write(tmp_path, "check_w.py", """\
+        import numpy as np
+        from gradient_check import eval_numerical_gradient
+
+        W = np.random.randn(3, 2)
+        print(eval_numerical_gradient(lambda w: np.sum(w ** 2), W, verbose=False))
+    """)
+    assert _measured(check(alone)) == {"eval_numerical_gradient": "ok"}
+    beside = write(tmp_path, "layers_notebook.py", """\
+        import numpy as np
+        from gradient_check import eval_numerical_gradient_array
+
+
+        def affine_forward(x, w, b):
+            return x @ w + b, (x, w, b)
+
+
+        def affine_backward(dout, cache):
+            x, w, b = cache
+            return dout @ w.T, x.T @ dout, dout.sum(axis=0)
+
+
+        x, w, b = np.random.randn(4, 3), np.random.randn(3, 2), np.random.randn(2)
+        dout = np.random.randn(4, 2)
+        dx_num = eval_numerical_gradient_array(lambda x: affine_forward(x, w, b)[0], x, dout)
+    """)
+    report = check(beside)
+    assert errors(report) == []
+    assert "eval_numerical_gradient_array" not in _measured(report)
+    assert "affine_forward/affine_backward" in {b["what"] for b in report["built"]}

@@ -150,6 +150,12 @@ def _tidy(expression: str) -> str:
         return expression
 
 
+def _shown(step: Any, forward: str) -> str:
+    """A forward value as the user wrote it: the expression, where the replay named an inline
+    pre-activation (`X @ W1 + b1` for the `z1` of `np.tanh(X @ W1 + b1)`)."""
+    return getattr(step, "inline", {}).get(forward, forward)
+
+
 def _names(names: list[str]) -> str:
     quoted = [f"`{n}`" for n in names]
     return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
@@ -208,7 +214,8 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
         computed_from = set(adjoint.reads) if inner else reads(step.prefix[adjoint.index])
         inputs = [a.name for a in right if a.name in computed_from]
         pattern, what, advice = _factor_words(measured.factor, _proportional(result, measured, measured.factor), result.batch_sizes)
-        diagnosis = f"`{adjoint.name}` (line {adjoint.line}) is {what} with respect to `{adjoint.forward}`"
+        forward = _shown(step, adjoint.forward)
+        diagnosis = f"`{adjoint.name}` (line {adjoint.line}) is {what} with respect to `{forward}`"
         if inputs:
             diagnosis += f", although {_names(inputs)}, which it is computed from, {'is' if len(inputs) == 1 else 'are'} right"
         elif right:
@@ -219,15 +226,15 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
         elif pattern == "wrong-derivative":
             fed = list(adjoint.fed) if inner else consumers(step, adjoint.forward, adjoint.index)
             adjoint_of = {a.forward: a.name for a in (step.inner if inner else step.adjoints)}
-            terms = [f"`{adjoint_of[t]}` × ∂`{t}`/∂`{adjoint.forward}`" for t, _ in fed if t in adjoint_of]
+            terms = [f"`{adjoint_of[t]}` × ∂`{t}`/∂`{forward}`" for t, _ in fed if t in adjoint_of]
             if terms and len(terms) == len(fed):
                 lines = ", ".join(str(line) for _, line in fed)
                 advice = (
-                    f"`{adjoint.forward}` feeds {_names([t for t, _ in fed])} (line{'s' if len(fed) > 1 else ''} {lines}), "
+                    f"`{forward}` feeds {_names([t for t, _ in fed])} (line{'s' if len(fed) > 1 else ''} {lines}), "
                     f"so `{adjoint.name}` must be {' + '.join(terms)}"
                 )
             else:
-                advice = f"re-derive it as the derivative of {loss_words} with respect to `{adjoint.forward}`"
+                advice = f"re-derive it as the derivative of {loss_words} with respect to `{forward}`"
         params = ", ".join(f"`{m.name}`" for _, m in wrong)
         yield rule(NAME).finding(
             f"{diagnosis}, so the updates of {params} in your training step do not follow the gradient of {loss_words}: {advice}",
@@ -429,6 +436,6 @@ def _evidence(result: Any) -> tuple[tuple[str, str], ...]:
     for adjoint, measured in result.adjoints:
         verdict = "wrong" if measured.wrong else "ok"
         factor = f" (× {measured.factor:.3g})" if measured.wrong and measured.factor is not None else ""
-        rows.append((adjoint.name, f"{verdict}{factor} as the gradient with respect to `{adjoint.forward}` (line {adjoint.line})"))
+        rows.append((adjoint.name, f"{verdict}{factor} as the gradient with respect to `{_shown(result.step, adjoint.forward)}` (line {adjoint.line})"))
     return tuple(rows)
 

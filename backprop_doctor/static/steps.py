@@ -30,6 +30,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from backprop_doctor.static.definitions import _child_blocks, _qualnames, find_function
+from backprop_doctor.static.inline import named_inputs
 from backprop_doctor.static.tree import walk
 from backprop_doctor.static.updates import _LEARNING_RATE, _VELOCITY, Update, _identifiers, list_update, parameter_updates, unpacked
 
@@ -112,6 +113,7 @@ class TrainingStep:
     relus: tuple[tuple[str, int], ...] = ()  # names the prefix binds to a ReLU's output (`a1 = np.maximum(0, z1)`), with their lines
     returned: dict = field(default_factory=dict)  # `static.step_functions.returned_forwards`: forward values unpacked from a call
     rotated: TrainingStep | None = None  # the same pass read from the forward at its end (`_rotated`), when it has one
+    inline: dict[str, str] = field(default_factory=dict)  # `static.inline`: a name the replay gave an inline pre-activation -> its expression
 
 
 def _zero(node: ast.AST) -> bool:
@@ -611,6 +613,7 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
         return direct + [s for s in called if s not in direct]
 
     found: list[TrainingStep] = []
+    taken = {n.id for n in walk(tree) if isinstance(n, ast.Name)} | {n.arg for n in walk(tree) if isinstance(n, ast.arg)}
 
     def loop_step(loop: ast.For | ast.While, function: ast.AST | None) -> TrainingStep | None:
         body = loop.body
@@ -620,7 +623,7 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
                 break
         else:
             return None
-        prefix = tuple(body[:index])
+        prefix, inline = named_inputs(tuple(body[:index]), taken)
         updating = [later for later in body[index:] if reached_by(later)]
         reached = [s for later in updating for s in reached_by(later)]
         through_call = not any(s.file is None and stmt.lineno <= s.line <= (stmt.end_lineno or stmt.lineno) for s in reached)  # `nn.train(x, y)`
@@ -657,6 +660,7 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
                 imported_assigned=imported_assigned(imported, prefix),
                 relus=tuple(_relu_outputs(prefix)),
                 returned=returned_forwards(tree, prefix),
+                inline=inline,
             )
 
         tail = body[body.index(updating[-1]) + 1 :]
