@@ -21,7 +21,7 @@ from typing import Any
 
 from backprop_doctor.conventions._base import source_of
 from backprop_doctor.static import writes
-from backprop_doctor.static.definitions import Function, functions
+from backprop_doctor.static.definitions import Function, enclosing, functions
 from backprop_doctor.static.text import unparsed as ast_text
 
 
@@ -189,6 +189,41 @@ def executed(call: Callable[[], Any]) -> tuple[Any, dict[str, set[int]]]:
     finally:
         sys.settrace(previous)
     return result, lines
+
+
+def arrays_assigned(call: Callable[[], Any], keep: Callable[[Any], bool]) -> tuple[Any, list[tuple[Function, str, Any]]]:
+    """Run `call()` and keep the 2-D float arrays that user functions hold in their locals, at any
+    line, for which `keep(array)` is true: (function, local name, a copy), the first such value of
+    each local. A softmax written inside a loss function (`probs = exp_scores / np.sum(exp_scores)`)
+    shows its rows here even when a later line changes them in place. Exceptions propagate."""
+    import numpy as np
+
+    kept: list[tuple[Function, str, Any]] = []
+    seen: set[tuple[Any, str]] = set()
+
+    def local(frame: Any, event: str, arg: Any) -> Any:
+        if event in ("line", "return"):
+            code = frame.f_code
+            for name, value in frame.f_locals.items():
+                if (code, name) in seen or not (isinstance(value, np.ndarray) and value.ndim == 2 and value.dtype.kind == "f"):
+                    continue
+                if keep(value):
+                    seen.add((code, name))
+                    where = enclosing(code.co_filename, code.co_firstlineno)
+                    if where is not None:
+                        kept.append((where, name, value.copy()))
+        return local
+
+    def calls(frame: Any, event: str, arg: Any) -> Any:
+        return local if is_user_file(frame.f_code.co_filename) else None
+
+    previous = sys.gettrace()
+    sys.settrace(calls)
+    try:
+        result = call()
+    finally:
+        sys.settrace(previous)
+    return result, kept
 
 
 def user_frame(exc: BaseException) -> Location:

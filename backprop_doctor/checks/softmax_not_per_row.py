@@ -45,7 +45,7 @@ from backprop_doctor import probes, static
 from backprop_doctor.conventions._base import is_float_array, isolated
 from backprop_doctor.conventions._classlayer import ClassLayer
 from backprop_doctor.findings import Finding
-from backprop_doctor.locate import definition, executed
+from backprop_doctor.locate import arrays_assigned, definition, executed
 from backprop_doctor.rules import rule
 from backprop_doctor.static.definitions import Function, enclosing
 from backprop_doctor.static.files import source_tree
@@ -96,6 +96,8 @@ def run(context: Any) -> Iterator[Finding]:
             _probe_loss_layer(case, context.options.train, suspects)
     for built in getattr(context, "networks", []):
         _probe_prediction(built, context.options.train, suspects)
+    for call, label in _loss_function_calls(context, scores):
+        _probe_loss_function(call, label, suspects)
     for suspect in suspects.values():
         yield _finding(suspect)
 
@@ -257,6 +259,52 @@ def _probe_prediction(built: Any, train: bool, suspects: dict) -> None:
     suspect.unsure = False  # the network's own batch: its rows are the samples
     label = f"`{built.name}.predict` on a batch of shape {np.shape(x)}"
     suspect.measurements.insert(0, (label, result, int(np.shape(x)[0])))
+
+
+def _loss_function_calls(context: Any, scores: np.ndarray) -> Iterator[tuple[Callable[[], Any], str]]:
+    """A call of each loss written as a function that may hold a softmax of its own: cs231n's
+    `softmax_loss(x, y)` on scores and labels, and its linear classifiers' `softmax_loss_naive(W, X,
+    y, reg)` as their convention builds them."""
+    found = context.extras.get("discovered")
+    if found is None:
+        return
+    labels = np.arange(scores.shape[0]) % scores.shape[1]
+    for func in found.loss_functions:
+        yield (lambda func=func: func(scores.copy(), labels.copy())), f"`{func.__name__}` on random scores of shape {scores.shape}"
+    for convention, obj in found.others:
+        if getattr(convention, "NAME", "") != "cs231n-linear" or not inspect.isfunction(obj):
+            continue
+        try:
+            cases = convention.build(obj, context, np.random.default_rng(context.options.seed + 301))
+        except Exception:  # the convention's own check reports a function it cannot build
+            continue
+        for case in cases[:1]:
+            shape = np.shape(case.x)
+            yield (lambda case=case: case.adapter.forward(np.array(case.x), case.t)), f"`{obj.__name__}` on a batch of shape {shape}"
+
+
+def _probe_loss_function(call: Callable[[], Any], label: str, suspects: dict) -> None:
+    """Run a loss function and look at the arrays its own locals hold when it returns: a softmax
+    inside it (`probs = exp_scores / np.sum(exp_scores)`) whose rows do not each sum to 1."""
+    try:
+        with probes.quietly():
+            np.random.seed(probes.FORWARD_SEED)
+            _, kept = arrays_assigned(call, lambda a: _over_batch(probes.normalisation(a, THRESHOLD)))
+    except Exception:  # the gradient engine reports a loss function that raises
+        return
+    for function, name, value in kept:
+        result = probes.normalisation(value, THRESHOLD)
+        if not _over_batch(result) or (function.file, function.line) in suspects:
+            continue
+        diagnosis = _diagnosis(function)
+        if diagnosis is None or not diagnosis.wrong:
+            continue  # `dscores = probs / N` sums to 1 over the batch too: only a reduction over it is a softmax's
+        suspect = suspects.setdefault((function.file, function.line), _Suspect(function))
+        suspect.measurements.append((f"`{name}` in {label}", result, value.shape[0]))
+
+
+def _over_batch(result: probes.Normalisation | None) -> bool:
+    return result is not None and result.kind == "batch"
 
 
 def _producer(cls: type, ran: dict[str, set[int]]) -> Function | None:

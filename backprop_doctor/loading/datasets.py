@@ -448,7 +448,8 @@ def install_missing_files() -> None:
 class _BookMnistFinder:
     """Finds the user's own `dataset/mnist.py` (the book's, shipped with every copy of its code) and,
     once it has run, stands in for its `load_mnist` when the data file it would read (`save_file`,
-    `mnist.pkl`) is not there: the real one would download MNIST, which the sandbox blocks."""
+    `mnist.pkl`, or any module-level `.pkl` path of a port: `save_path`) is not there: the real
+    one would download MNIST, which the sandbox blocks."""
 
     def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
         import os
@@ -470,8 +471,9 @@ class _BookMnistFinder:
 
         def exec_module(module: Any) -> None:
             run(module)
-            save = getattr(module, "save_file", None)
-            if callable(getattr(module, "load_mnist", None)) and isinstance(save, str) and not os.path.exists(save):
+            # the book's `save_file`, or a port's own name for it (`save_path = .../mnist.pkl`)
+            saves = [v for k, v in vars(module).items() if not k.startswith("__") and isinstance(v, str) and v.endswith((".pkl", ".pkl.gz"))]
+            if callable(getattr(module, "load_mnist", None)) and saves and not any(os.path.exists(s) for s in saves):
                 module.load_mnist = load_mnist
 
         loader.exec_module = exec_module
@@ -533,9 +535,9 @@ def _numpy_namesake(module: str, name: str) -> Any:
 def _helper_modules() -> tuple[Any, ...]:
     """Modules of stand-ins that work like what they replace, each saying with `functions_of(module)`
     which names of a missing module it provides."""
-    from backprop_doctor.loading import im2col, learn, progress
+    from backprop_doctor.loading import im2col, learn, past_builtins, progress
 
-    return im2col, learn, progress
+    return im2col, learn, progress, past_builtins
 
 
 def helpers_of(module: str) -> list[str]:

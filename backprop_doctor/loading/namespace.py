@@ -31,7 +31,8 @@ from typing import Any, TextIO
 
 from backprop_doctor.context import SourceFile
 from backprop_doctor.findings import Finding
-from backprop_doctor.loading import datasets, numpy_compat, progress, python2_imports, stubs
+from backprop_doctor.loading import datasets, numpy_compat, past_builtins, progress, python2_imports, stubs
+from backprop_doctor.loading.past_builtins import PYTHON2_NAMES
 from backprop_doctor.loading.package import package_of, shadow_free
 from backprop_doctor.loading.source import PYTHON2_METHODS, syntax_error_finding
 from backprop_doctor.rules import rule
@@ -145,7 +146,8 @@ def load_namespace(
     finder = stubs.install(path, roots, trees)
     python2 = python2_imports.install(finder.is_user_file)
 
-    if source.python2:
+    dropped = [] if source.python2 or source.tree is None else _dropped_names(source.tree)
+    if source.python2 or dropped:
         python2_names()
     module = types.ModuleType(USER_MODULE, None)
     module.__file__ = path
@@ -199,6 +201,8 @@ def load_namespace(
             with contextlib.suppress(OSError):
                 os.chdir(cwd)  # the user's code may have moved it
     findings.extend(python2.findings())
+    if dropped:
+        findings.append(_dropped_finding(source, dropped))
     findings.extend(missing_module_findings(finder.missing(), source.path, path))
     findings.extend(numpy_compat.findings(source.path, source.tree))
     return namespace, findings
@@ -218,11 +222,6 @@ NUMPY_REMOVED = {
     "round_": "np.round", "row_stack": "np.vstack", "trapz": "np.trapezoid", "in1d": "np.isin",
     "asfarray": "np.asarray(x, dtype=float)", "mat": "np.asmatrix",
 }
-PYTHON2_NAMES = {
-    "xrange": "range", "raw_input": "input", "unicode": "str", "basestring": "str", "long": "int",
-    "unichr": "chr", "reduce": "functools.reduce", "file": "open", "reload": "importlib.reload",
-    "cmp": "(a > b) - (a < b)",
-}
 PYTHON2_MODULES = {
     "cPickle": "pickle", "Queue": "queue", "ConfigParser": "configparser", "StringIO": "io",
     "cStringIO": "io", "urllib2": "urllib.request", "httplib": "http.client", "Tkinter": "tkinter",
@@ -234,12 +233,39 @@ _ABC_NAMES = frozenset(collections.abc.__all__)
 def python2_names() -> None:
     """Give `builtins` the names Python 3 dropped (`xrange`, `raw_input`, `reduce`, ...), for a
     file read as Python 3 from Python 2 (`SourceFile.python2`)."""
-    import functools
-    import importlib
-
-    for name, new in PYTHON2_NAMES.items():
+    for name in PYTHON2_NAMES:
         if name != "cmp" and not hasattr(builtins, name):  # `cmp` has no one-name spelling
-            setattr(builtins, name, eval(new, {"functools": functools, "importlib": importlib}))  # noqa: S307 - our own table
+            setattr(builtins, name, past_builtins.meaning(name))
+
+
+def _dropped_names(tree: ast.Module) -> list[tuple[str, int]]:
+    """(name, first line) of the Python 2 builtins a file that parses as Python 3 still reads
+    (`for i in xrange(num_train):` in a loss function), and never binds itself."""
+    bound = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
+    bound |= {a.asname or a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom)) for a in n.names}
+    bound |= {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+    bound |= {n.arg for n in ast.walk(tree) if isinstance(n, ast.arg)}
+    first: dict[str, int] = {}
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id in PYTHON2_NAMES and n.id not in bound:
+            first[n.id] = min(first.get(n.id, n.lineno), n.lineno)
+    return sorted(first.items(), key=lambda item: item[1])
+
+
+def _dropped_finding(source: SourceFile, dropped: list[tuple[str, int]]) -> Finding:
+    """The `python2` warning for Python 2 builtins in a file Python 3 parses: it stops at the first."""
+    name, line = dropped[0]
+    names = ", ".join(f"`{n}` (line {at})" for n, at in dropped[:4])
+    spelled = PYTHON2_NAMES[name]
+    code = source.text_lines[line - 1] if 0 < line <= len(source.text_lines) else ""
+    return rule("python2").finding(
+        f"this file uses {names}, which Python 3 does not have: it stops there with NameError; "
+        f"backprop-doctor gave {'it its' if len(dropped) == 1 else 'them their'} Python 3 meaning to check the file "
+        f"(`{name}` is `{spelled}`): write that in the file",
+        file=source.path,
+        line=line,
+        fix=re.sub(rf"\b{name}\b", spelled, code).strip() if name != "cmp" else None,
+    )
 
 
 def load_error_finding(
@@ -292,6 +318,9 @@ def missing_module_findings(records: list[stubs.StubRecord], shown: str, path: s
         elif progress.functions_of(record.module):
             bars = ", ".join(f"`{h}`" for h in progress.functions_of(record.module))
             done = f"backprop-doctor put silent versions of {bars} in its place: they run the loop they wrap and draw nothing."
+        elif past_builtins.functions_of(record.module):
+            names = ", ".join(f"`{h}`" for h in past_builtins.functions_of(record.module))
+            done = f"backprop-doctor gave {names} their Python 3 meaning (`xrange` is `range`)."
         elif helpers:
             done = (
                 f"backprop-doctor put a stand-in in its place, with NumPy versions of {', '.join(f'`{h}`' for h in helpers)}; "

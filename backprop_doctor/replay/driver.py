@@ -30,6 +30,9 @@ FEATURES, CLASSES, SAMPLES, PASSES = 12, 3, 32, 3
 
 _X = re.compile(r"(?i)x|x_?(train|batch|data)|inputs?|data|features|train_?(x|data|set_?x)|samples|input_?data|training_?(set_?)?inputs?")
 _Y = re.compile(r"(?i)y|y_?(train|batch|true)|t|t_?train|labels?|targets?|train_?(y|labels|set_?y)|outputs?|training_?(set_?)?outputs?")
+# validation and test arrays (`train(X, y, X_val, y_val, ...)`, cs231n's): the same batch stands in
+_X_HELD = re.compile(r"(?i)x_?(val|valid|validation|test|dev)")
+_Y_HELD = re.compile(r"(?i)(y|t)_?(val|valid|validation|test|dev)")
 _PASSES = re.compile(r"(?i)(num_|n_|max_)?(epochs?|iter(ation)?s?|steps|passes)|number_of_\w*iterations")
 _BATCH = re.compile(r"(?i)(mini_?)?batch(_?size)?")
 _FLAG = re.compile(r"(?i)print\w*|verbose|show\w*|plot\w*|debug|log\w*")
@@ -59,29 +62,40 @@ def candidates(source: SourceFile, step: TrainingStep, namespace: dict[str, Any]
     function = _definition(source.tree, owner, name)
     if function is None or "." in owner:
         return []
+    arguments = _arguments(function, method=bool(owner))
+    if arguments is None:
+        return []
     drivers = []
-    for columns, targets in LAYOUTS:
-        outputs = 1 if targets == "binary" else CLASSES
-        data = _data(columns, targets)
-        arguments = _arguments(function, method=bool(owner))
-        if arguments is None:
-            return []
-        lines = [data]
-        if owner:
-            cls = namespace.get(owner)
-            init = getattr(cls, "__init__", None)
-            kwargs = _constructor(init, outputs) if isinstance(cls, type) else None
-            if kwargs is None:
-                return []
-            lines.append(f"__bpd_it = {owner}({', '.join(f'{k}={v!r}' for k, v in kwargs.items())})")
-            call = f"__bpd_it.{name}({arguments})"
-            said = f"{owner}({', '.join(f'{k}={v!r}' for k, v in kwargs.items())}).{name}({_shown(arguments, columns, targets)})"
-        else:
-            call = f"{name}({arguments})"
-            said = f"{name}({_shown(arguments, columns, targets)})"
-        lines.append(call)
-        drivers.append(Driver(said, _appended(source, lines)))
+    for built in _owners(source.tree, owner, namespace) if owner else [""]:
+        for columns, targets in LAYOUTS:
+            outputs = 1 if targets == "binary" else CLASSES
+            lines = [_data(columns, targets)]
+            if built:
+                cls = namespace.get(built)
+                kwargs = _constructor(getattr(cls, "__init__", None), outputs) if isinstance(cls, type) else None
+                if kwargs is None:
+                    break
+                lines.append(f"__bpd_it = {built}({', '.join(f'{k}={v!r}' for k, v in kwargs.items())})")
+                call = f"__bpd_it.{name}({arguments})"
+                said = f"{built}({', '.join(f'{k}={v!r}' for k, v in kwargs.items())}).{name}({_shown(arguments, columns, targets)})"
+            else:
+                call = f"{name}({arguments})"
+                said = f"{name}({_shown(arguments, columns, targets)})"
+            lines.append(call)
+            drivers.append(Driver(said, _appended(source, lines)))
     return drivers
+
+
+def _owners(tree: ast.Module, owner: str, namespace: dict[str, Any]) -> list[str]:
+    """The class whose method trains, then the file's classes that inherit it: cs231n's
+    `LinearClassifier.train` calls a `loss` only its subclasses (`LinearSVM`, `Softmax`) write."""
+    base = namespace.get(owner)
+    heirs = [
+        n.name for n in tree.body
+        if isinstance(n, ast.ClassDef) and n.name != owner and isinstance(base, type)
+        and isinstance(namespace.get(n.name), type) and issubclass(namespace[n.name], base)
+    ]  # fmt: skip
+    return [owner, *heirs]
 
 
 def _definition(tree: ast.Module, owner: str, name: str) -> ast.FunctionDef | None:
@@ -124,18 +138,18 @@ def _arguments(function: ast.FunctionDef, method: bool) -> str | None:
     given = []
     for param in params:
         name = param.arg
-        if _X.fullmatch(name):
+        if _X.fullmatch(name) or _X_HELD.fullmatch(name):
             given.append(f"{name}=__bpd_X")
-        elif _Y.fullmatch(name):
+        elif _Y.fullmatch(name) or _Y_HELD.fullmatch(name):
             given.append(f"{name}=__bpd_Y")
         elif _PASSES.fullmatch(name):
             given.append(f"{name}={PASSES}")
         elif _LEARNING_RATE.fullmatch(name):
             given.append(f"{name}=0.05")
+        elif _BATCH.fullmatch(name):
+            given.append(f"{name}=8")  # a default of 200 drawn without replacement from a batch of 32 raises
         elif name in defaults:
             continue  # its own default (`print_cost=False`, `print_num=100`)
-        elif _BATCH.fullmatch(name):
-            given.append(f"{name}=8")
         elif _FLAG.fullmatch(name):
             given.append(f"{name}=False")
         else:
