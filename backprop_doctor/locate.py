@@ -191,11 +191,15 @@ def executed(call: Callable[[], Any]) -> tuple[Any, dict[str, set[int]]]:
     return result, lines
 
 
-def arrays_assigned(call: Callable[[], Any], keep: Callable[[Any], bool]) -> tuple[Any, list[tuple[Function, str, Any]]]:
+def arrays_assigned(
+    call: Callable[[], Any], keep: Callable[[Any], bool], reading: frozenset[str] = frozenset({"exp"})
+) -> tuple[Any, list[tuple[Function, str, Any]]]:
     """Run `call()` and keep the 2-D float arrays that user functions hold in their locals, at any
     line, for which `keep(array)` is true: (function, local name, a copy), the first such value of
     each local. A softmax written inside a loss function (`probs = exp_scores / np.sum(exp_scores)`)
-    shows its rows here even when a later line changes them in place. Exceptions propagate."""
+    shows its rows here even when a later line changes them in place. Only the code that reads one
+    of the names in `reading` is watched (a softmax calls `exp`; a convolution's loops are left
+    alone). Exceptions propagate."""
     import numpy as np
 
     kept: list[tuple[Function, str, Any]] = []
@@ -209,13 +213,14 @@ def arrays_assigned(call: Callable[[], Any], keep: Callable[[Any], bool]) -> tup
                     continue
                 if keep(value):
                     seen.add((code, name))
-                    where = enclosing(code.co_filename, code.co_firstlineno)
+                    where = enclosing(code.co_filename, frame.f_lineno)  # statements a replay runs belong to the loop's function
                     if where is not None:
                         kept.append((where, name, value.copy()))
         return local
 
     def calls(frame: Any, event: str, arg: Any) -> Any:
-        return local if is_user_file(frame.f_code.co_filename) else None
+        code = frame.f_code
+        return local if reading & set(code.co_names) and is_user_file(code.co_filename) else None
 
     previous = sys.gettrace()
     sys.settrace(calls)

@@ -141,3 +141,49 @@ def test_a_port_of_the_book_s_mnist_loader_with_its_own_pickle_name_gets_synthet
     assert errors(report) == []
     assert "1 training step" in report["verdict"]
     assert not (tmp_path / "common" / "data").exists()
+
+
+LOGISTIC = """\
+    import numpy as np
+
+
+    class LogisticRegression:
+        def __init__(self):
+            self.w, self.b = None, 0.0
+
+        def __forward(self, X):
+            return 1 / (1 + np.exp(-(self.w.T @ X + self.b)))
+
+        def __cost(self, A, Y):
+            m = A.shape[1]
+            return -np.sum(Y * np.log(A) + (1 - Y) * np.log(1 - A)) / m
+
+        def __backward(self, A, X, Y):
+            m = X.shape[1]
+            dw = np.dot(X, (A - Y).T) / m
+            db = np.sum(A - Y) / m
+            grads = {"dw": dw, "db": db}
+            return grads
+
+        def __update(self, grads, learning_rate):
+            self.w -= learning_rate * grads["dw"]
+            self.b -= learning_rate * grads["db"]
+
+        def fit(self, X, Y, num_iterations, learning_rate):
+            self.w = np.zeros((X.shape[0], 1))
+            for i in range(num_iterations):
+                A = self.__forward(X)
+                cost = self.__cost(A, Y)
+                grads = self.__backward(A, X, Y)
+                self.__update(grads, learning_rate)
+            return cost
+"""
+
+
+def test_a_gradient_stored_in_a_dict_literal_is_blamed_where_its_name_is_computed(tmp_path: Path) -> None:
+    assert errors(check(write(tmp_path, "logistic.py", LOGISTIC))) == []
+    path = planted(tmp_path, "logistic.py", LOGISTIC, "dw = np.dot(X, (A - Y).T) / m", "dw = np.dot(X, (A - Y).T)")
+    (finding,) = errors(check(path))
+    assert finding["name"] == "step-gradient-mismatch"
+    assert finding["line"] == line_of(path, "dw = np.dot(X, (A - Y).T)")
+    assert f"computed at line {line_of(path, 'dw = np.dot(X, (A - Y).T)')}" in finding["message"]

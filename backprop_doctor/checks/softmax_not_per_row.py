@@ -98,6 +98,9 @@ def run(context: Any) -> Iterator[Finding]:
         _probe_prediction(built, context.options.train, suspects)
     for call, label in _loss_function_calls(context, scores):
         _probe_loss_function(call, label, suspects)
+    for result in context.extras.get("replay", []):
+        loop = f"your training step (loop at line {result.step.loop_line}), replayed"
+        _suspects_in(getattr(result, "batch_normalised", []), loop, suspects)
     for suspect in suspects.values():
         yield _finding(suspect)
 
@@ -292,6 +295,12 @@ def _probe_loss_function(call: Callable[[], Any], label: str, suspects: dict) ->
             _, kept = arrays_assigned(call, lambda a: _over_batch(probes.normalisation(a, THRESHOLD)))
     except Exception:  # the gradient engine reports a loss function that raises
         return
+    _suspects_in(kept, label, suspects)
+
+
+def _suspects_in(kept: list[tuple[Function, str, np.ndarray]], label: str, suspects: dict) -> None:
+    """Suspects from arrays a function held, normalised over the batch, where the function's source
+    shows a reduction over it."""
     for function, name, value in kept:
         result = probes.normalisation(value, THRESHOLD)
         if not _over_batch(result) or (function.file, function.line) in suspects:

@@ -126,6 +126,7 @@ class StepResult:
     clipped: str | None = None  # the clipping call (`clip_grads(model.grads, max_grad)`) that shrank most gradients by one factor
     still: bool = False  # every gradient the first step updates with is zero (nothing moves, by the program's own account)
     owners: dict[str, tuple[str, str]] = field(default_factory=dict)  # "clf.W1" -> ("Classifier", "W1"): the object a parameter is held by
+    batch_normalised: list[tuple[Any, str, Any]] = field(default_factory=list)  # (function, local, rows): probabilities the step normalised over its batch
 
     @property
     def wrong(self) -> list[tuple[Moved, Measured]]:
@@ -301,6 +302,20 @@ def replay_step(capture: Capture, path: str, seed: int = 0, budget: float = 10.0
     return again if _followed(again.parameters) > _followed(result.parameters) else result
 
 
+def _watched_loss(runner: Runner) -> tuple[float | None, list[tuple[Any, str, Any]]]:
+    """The step's loss once more, with the arrays the step's functions (and the loop's own statements,
+    inside a function) hold watched for probabilities normalised over the whole batch: a softmax
+    written inline (`probs = exp_scores / np.sum(exp_scores)`), for `checks/softmax_not_per_row.py`."""
+    from backprop_doctor.locate import arrays_assigned
+    from backprop_doctor.probes import normalisation
+
+    def over_batch(value: Any) -> bool:
+        found = normalisation(value)
+        return found is not None and found.kind == "batch"
+
+    return arrays_assigned(runner.loss, over_batch)
+
+
 def _followed(parameters: list[tuple[Moved, Measured]]) -> tuple[int, int]:
     """How many updates follow the gradient of the loss (a kink that left one unjudged does not
     count); then, fewer the loss does not move with at all (a reading that misses the forward pass)."""
@@ -343,7 +358,7 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
         if base_loss is None:
             result.why = "the step computes no loss that could be read"
             return result
-        again = runner.loss()
+        again, result.batch_normalised = _watched_loss(runner)
         if again != base_loss or (capture.program_loss is not None and not _close(capture.program_loss, base_loss)):
             result.why = "the step did not give the same loss when run again"
             return result
@@ -728,12 +743,16 @@ def _decayed(measured: Measured, gradient: Any, base: Any, loss_moved: Any, base
 
 
 def _entry(expression: str, key: Any) -> str | None:
-    """`grads['b1']` for the gradient `grads[k]` of the parameter stored under the key 'b1' (as
-    `static.step_functions.inner_assigned` spells an entry); None for any other expression."""
+    """`grads['b1']` for the gradient `grads[k]` of the parameter stored under the key 'b1', or for
+    `grads["b1"]` itself (as `static.step_functions.inner_assigned` spells an entry); None for any
+    other expression."""
     import re
 
     found = re.fullmatch(r"\s*(\w+)\[\s*[A-Za-z_]\w*\s*\]\s*", expression)
-    return f"{found[1]}[{key!r}]" if found and key is not None else None
+    if found and key is not None:
+        return f"{found[1]}[{key!r}]"
+    constant = re.fullmatch(r"""\s*(\w+)\[\s*(['"])(\w+)\2\s*\]\s*""", expression)  # `grads['dw']` itself
+    return f"{constant[1]}[{constant[3]!r}]" if constant else None
 
 
 def _imported_line(step: TrainingStep, expression: str, key: Any) -> tuple[int, str] | None:

@@ -356,11 +356,12 @@ def inner_assigned(tree: ast.Module | None, prefix: tuple[ast.stmt, ...]) -> dic
         return {}
     found: dict[str, int] = {}
     for _name, node in called_functions(tree, prefix):
+        own: dict[str, int] = {}
         for stmt in _once(node.body):
             for target in _targets(stmt):
-                found[target] = stmt.lineno
-            for entry in _entries(stmt):
-                found[entry] = stmt.lineno
+                found[target] = own[target] = stmt.lineno
+            for entry, value in _entries(stmt):
+                found[entry] = own.get(value, stmt.lineno)  # `grads = {"dw": dw}`: where `dw` is computed
     return found
 
 
@@ -376,24 +377,34 @@ def imported_assigned(imported: Sequence[tuple[str, ast.Module, Mapping[str, str
             node = functions.get(bound.get(called, "")) if called else None
             if node is None:
                 continue
+            own: dict[str, int] = {}
             for stmt in _once(node.body):
-                for target in [*_targets(stmt), *_entries(stmt)]:
+                for target in _targets(stmt):
                     found[target] = (file, stmt.lineno)
+                    own[target] = stmt.lineno
+                for entry, value in _entries(stmt):
+                    found[entry] = (file, own.get(value, stmt.lineno))
     return found
 
 
-def _entries(stmt: ast.stmt) -> list[str]:
-    """`grads['b1']` for `grads["b1"] = ...` and for each key of `grads = {"W2": ..., "b2": ...}`:
-    where one entry of a dictionary of gradients is computed; `self.delta` for `self.delta = ...`."""
+def _entries(stmt: ast.stmt) -> list[tuple[str, str | None]]:
+    """(`grads['b1']`, the plain name stored there or None) for `grads["b1"] = ...` and for each key
+    of `grads = {"W2": dW2, "b2": ...}`: where one entry of a dictionary of gradients is computed;
+    `self.delta` for `self.delta = ...`."""
     targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target] if isinstance(stmt, ast.AugAssign) else []
-    found = []
+    value = getattr(stmt, "value", None)
+    stored = value.id if isinstance(stmt, ast.Assign) and isinstance(value, ast.Name) else None
+    found: list[tuple[str, str | None]] = []
     for target in targets:
         if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
-            found.append(ast.unparse(target))  # `self.delta = error * ...`: where a neuron's delta is set
+            found.append((ast.unparse(target), stored))  # `self.delta = error * ...`: where a neuron's delta is set
         if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name) and isinstance(target.slice, ast.Constant):
-            found.append(f"{target.value.id}[{target.slice.value!r}]")
-        elif isinstance(target, ast.Name) and isinstance(stmt.value, ast.Dict):
-            found += [f"{target.id}[{k.value!r}]" for k in stmt.value.keys if isinstance(k, ast.Constant)]
+            found.append((f"{target.value.id}[{target.slice.value!r}]", stored))
+        elif isinstance(target, ast.Name) and isinstance(value, ast.Dict):
+            found += [
+                (f"{target.id}[{k.value!r}]", v.id if isinstance(v, ast.Name) else None)
+                for k, v in zip(value.keys, value.values) if isinstance(k, ast.Constant)
+            ]  # fmt: skip
     return found
 
 
