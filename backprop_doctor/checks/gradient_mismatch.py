@@ -131,7 +131,8 @@ def _yield_to_saturation(context: Any) -> None:
         _merge(context, members, info)
         for result in context.extras.get("replay") or []:  # the training step's loss saturates the same way: not judged
             for _moved, measured in result.parameters:
-                if measured.wrong and result.owners.get(measured.name, ("",))[0] == name:
+                ascends = measured.factor is not None and measured.factor < 0  # uphill: a flipped update, not saturation
+                if measured.wrong and not ascends and result.owners.get(measured.name, ("",))[0] == name:
                     measured.inconclusive = True
 
 

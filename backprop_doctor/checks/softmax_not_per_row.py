@@ -292,7 +292,7 @@ def _probe_loss_function(call: Callable[[], Any], label: str, suspects: dict) ->
     try:
         with probes.quietly():
             np.random.seed(probes.FORWARD_SEED)
-            _, kept = arrays_assigned(call, lambda a: _over_batch(probes.normalisation(a, THRESHOLD)))
+            _, kept = arrays_assigned(call, _softmax_over_batch)
     except Exception:  # the gradient engine reports a loss function that raises
         return
     _suspects_in(kept, label, suspects)
@@ -303,7 +303,7 @@ def _suspects_in(kept: list[tuple[Function, str, np.ndarray]], label: str, suspe
     shows a reduction over it."""
     for function, name, value in kept:
         result = probes.normalisation(value, THRESHOLD)
-        if not _over_batch(result) or (function.file, function.line) in suspects:
+        if not _softmax_over_batch(value) or (function.file, function.line) in suspects:
             continue
         diagnosis = _diagnosis(function)
         if diagnosis is None or not diagnosis.wrong:
@@ -314,6 +314,12 @@ def _suspects_in(kept: list[tuple[Function, str, np.ndarray]], label: str, suspe
 
 def _over_batch(result: probes.Normalisation | None) -> bool:
     return result is not None and result.kind == "batch"
+
+
+def _softmax_over_batch(value: np.ndarray) -> bool:
+    """Every entry positive (a softmax's are) and the whole batch summing to 1: not a `dscores`
+    filled one row at a time, whose unfilled rows are zero."""
+    return bool(np.all(value > 0)) and _over_batch(probes.normalisation(value, THRESHOLD))
 
 
 def _producer(cls: type, ran: dict[str, set[int]]) -> Function | None:

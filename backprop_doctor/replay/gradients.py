@@ -309,8 +309,8 @@ def _watched_loss(runner: Runner) -> tuple[float | None, list[tuple[Any, str, An
     from backprop_doctor.locate import arrays_assigned
     from backprop_doctor.probes import normalisation
 
-    def over_batch(value: Any) -> bool:
-        found = normalisation(value)
+    def over_batch(value: Any) -> bool:  # every entry positive, as a softmax's: not a gradient filled row by row
+        found = normalisation(value) if np.all(value > 0) else None
         return found is not None and found.kind == "batch"
 
     return arrays_assigned(runner.loss, over_batch)
