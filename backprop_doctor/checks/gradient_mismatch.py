@@ -31,10 +31,11 @@ from collections.abc import Iterator
 from typing import Any
 
 from backprop_doctor.findings import Finding
-from backprop_doctor.static.definitions import find_function
+from backprop_doctor.static.definitions import enclosing, find_function
 from backprop_doctor.static.files import source_tree
 from backprop_doctor.static.fixes import gradient_fix
 from backprop_doctor.static.steps import _signed_terms
+from backprop_doctor.static.upstream import shared_source
 
 NAME = "gradient-mismatch"
 CODE = "BPD101"
@@ -58,6 +59,7 @@ def run(context: Any) -> Iterator[Finding]:
     here = os.path.abspath(source.path)
     _yield_to_training(context)
     _yield_to_saturation(context)
+    _shared_upstream(context)
     for i, finding in enumerate(context.findings):
         if finding.pattern == "right-in-training":
             continue
@@ -177,6 +179,46 @@ def _yield_to_training(context: Any) -> None:
             grouped.setdefault(finding.layer, []).append(finding)
     for members in grouped.values():
         _merge(context, members, _yielded(members, right, here))
+
+
+def _shared_upstream(context: Any) -> None:
+    """All of one backward's gradients wrong, every one computed from one statement that reads the
+    upstream gradient (`da = dnext_h * (1 - next_h)`): the root finding points there. The gradient
+    lines themselves are only where the mistake shows."""
+    if any(f.severity == "error" and f.code.startswith("BPD3") for f in context.findings):
+        return  # a softmax or a batch coupling makes every gradient wrong: they are its symptoms
+    groups: dict[tuple[str, str], list[Finding]] = {}
+    for f in context.findings:
+        if f.name == NAME and f.severity == "error" and f.file and f.line and f.layer:
+            groups.setdefault((f.layer, os.path.abspath(f.file)), []).append(f)
+    for (layer, file), members in groups.items():
+        lines = sorted({f.line for f in members})
+        inner = {enclosing(file, line) for line in lines}
+        if len(lines) < 3 or len(inner) != 1 or None in inner:
+            continue
+        (function,) = inner
+        tree = source_tree(file)[1]
+        node = find_function(tree, function.qualname) if tree is not None else None
+        shared = shared_source(node, lines) if node is not None else None
+        if shared is None or shared.lineno in lines:
+            continue
+        root = next((f for f in members if not f.caused_by), members[0])
+        if root.pattern:
+            continue  # a named pattern (a factor, some columns) says more than a shared line
+        text = ast.unparse(shared)
+        params = ", ".join(f"`{f.param}`" for f in members if f.param)
+        index = next(i for i, f in enumerate(context.findings) if f is root)
+        context.findings[index] = root.replace(
+            line=shared.lineno,
+            highlight=tuple(sorted({shared.lineno, *lines})),
+            pattern="shared-upstream",
+            fix=None,
+            message=(
+                f"{len(members)} gradients of `{layer}` are wrong ({params}), and each is computed from "
+                f"`{text}` (line {shared.lineno}): the mistake is most likely in that line, which all of them share "
+                "(for an activation, the derivative of the function forward applied)"
+            ),
+        )
 
 
 def _merge(context: Any, members: list[Finding], merged: Finding) -> None:

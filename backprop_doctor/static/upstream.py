@@ -1,0 +1,63 @@
+"""The statement every wrong gradient of one backward pass is computed from.
+
+When a layer's or a function's gradients are all wrong (`dx`, `dprev_h`, `dWx`, `dWh`, `db` of an
+RNN step), the mistake is rarely in each of their lines: it is in what they share, usually the
+gradient through the activation (`da = dnext_h * (1 - next_h)` where `1 - next_h ** 2` belongs).
+`shared_source` follows each wrong gradient's line back through the assignments of its function
+and returns the latest statement they all depend on, when that one reads the upstream gradient.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from backprop_doctor.static.tree import walk
+
+
+def shared_source(function: ast.FunctionDef | ast.AsyncFunctionDef, lines: list[int], upstream: str | None = None) -> ast.stmt | None:
+    """The latest assignment that every statement at `lines` depends on (through the function's own
+    straight-line assignments), when it reads the function's upstream gradient itself (`upstream`,
+    else its first parameter after `self`); None when they share none, the latest shared one only
+    combines other paths, or a line is not in the body."""
+    body = [s for s in function.body if isinstance(s, (ast.Assign, ast.AugAssign, ast.AnnAssign))]
+    params = [a.arg for a in function.args.args if a.arg not in ("self", "cls")]
+    upstream = upstream or (params[0] if params else None)
+    if upstream is None:
+        return None
+    at = {s.lineno: s for s in body}
+    if len(lines) < 2 or any(line not in at for line in lines):
+        return None
+    shared: set[int] | None = None
+    for line in lines:
+        found = _depends_on(body, at[line])
+        shared = found if shared is None else shared & found
+    if not shared:
+        return None
+    latest = at[max(shared)]  # a combination of several paths (an LSTM's `np.hstack` of its gates) is no one place
+    return latest if upstream in _reads(latest) else None
+
+
+def _reads(stmt: ast.stmt) -> set[str]:
+    value = getattr(stmt, "value", None)
+    names = {n.id for n in walk(value) if isinstance(n, ast.Name)} if value is not None else set()
+    if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
+        names.add(stmt.target.id)
+    return names
+
+
+def _binds(stmt: ast.stmt) -> set[str]:
+    targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]  # type: ignore[attr-defined]
+    return {n.id for t in targets for n in walk(t) if isinstance(n, ast.Name)}
+
+
+def _depends_on(body: list[ast.stmt], stmt: ast.stmt) -> set[int]:
+    """Lines of the earlier assignments `stmt` reads from, transitively (the last binding of each name)."""
+    found: set[int] = set()
+    wanted = _reads(stmt)
+    for earlier in reversed([s for s in body if s.lineno < stmt.lineno]):
+        bound = _binds(earlier) & wanted
+        if not bound:
+            continue
+        found.add(earlier.lineno)
+        wanted = (wanted - bound) | _reads(earlier)
+    return found
