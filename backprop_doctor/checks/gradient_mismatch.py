@@ -35,6 +35,7 @@ from backprop_doctor.static.definitions import enclosing, find_function
 from backprop_doctor.static.files import source_tree
 from backprop_doctor.static.fixes import gradient_fix
 from backprop_doctor.static.steps import _signed_terms
+from backprop_doctor.static.origins import computed_at
 from backprop_doctor.static.upstream import shared_source
 
 NAME = "gradient-mismatch"
@@ -99,6 +100,9 @@ def run(context: Any) -> Iterator[Finding]:
             continue
         if finding.file and os.path.abspath(finding.file) != here:
             continue
+        computed = computed_at(source.tree, finding.line) if finding.name == NAME else None
+        if computed is not None:  # `grads_values["dW" + str(i)] = dW_curr`: where `dW_curr` is computed
+            finding = context.findings[i] = finding.replace(line=computed, highlight=tuple(sorted({computed, finding.line})))
         fix = gradient_fix(finding.line, finding.pattern, finding.param, source.text, source.tree)
         if fix is not None:
             context.findings[i] = finding.replace(fix=fix)

@@ -145,11 +145,17 @@ def is_pair(forward: Callable, backward: Callable) -> bool:
     """Whether `name_forward`/`name_backward` is a function pair by its signature: the forward
     takes an input (a `*_forward_test_case()` that makes one does not), and not the whole
     dictionary of parameters (a network written as functions, see `function_networks`; a
-    recurrent cell over one, see `gradient_dicts`)."""
+    recurrent cell over one, see `gradient_dicts`); the backward takes the upstream gradient and
+    a cache (two arguments, or one after the first named like `cache`)."""
     if re.search(r"_forward_tests?(_|$)", forward.__name__):
         return False  # `rnn_cell_forward_test(target)`: a test of a forward, which it is given
     names = [n.lower() for n in required_positional(forward)]
-    return bool(names) and not any(n in ("parameters", "params", "parameter") or n.startswith("params_") for n in names)
+    if not names or any(n in ("parameters", "params", "parameter") or n.startswith("params_") for n in names):
+        return False
+    # the backward takes the upstream gradient and the forward's cache (`linear_activation_backward(dA,
+    # cache, activation)`), not the forward's values one by one (`layer_backward(dA, W, Z, A_prev)`)
+    back = [n.lower() for n in required_positional(backward)]
+    return len(back) <= 2 or any("cache" in n for n in back[1:])  # `lstm_step_backward(dnext_h, dnext_c, cache)`
 
 
 class LossFunction(Adapter):

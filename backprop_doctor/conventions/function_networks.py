@@ -159,7 +159,20 @@ ARCHITECTURE = (
 )  # `nn_architecture` of a network whose layers are a list of dictionaries (SkalskiP's layout)
 
 
-def _initial(functions: dict[str, Any]) -> dict[str, np.ndarray]:
+def _layers_read(forward: Any) -> int:
+    """How many numbered layers the forward reads by literal keys (`parameters["W2"]`: 2); 0 when it
+    reads them by computed keys (`"W" + str(l)`) or not at all."""
+    names = tuple(a for a in parameters(forward) if a.lower() in PARAMS)
+    try:
+        return numbered_layers(function_node(forward), names)
+    except Exception:  # noqa: BLE001 - a forward whose source cannot be read
+        return 0
+
+
+def _initial(functions: dict[str, Any], layers: int = 0) -> dict[str, np.ndarray]:
+    """The file's own initialiser called with sizes its arguments name; a list of layer sizes as
+    deep as the forward reads (`layers`), three layers when it does not say."""
+    dims = [5, *HIDDEN[: layers - 1], 1] if 0 < layers <= len(HIDDEN) + 1 else [5, 4, 3, 1]
     for name, f in functions.items():
         if "init" not in name.lower():
             continue
@@ -168,7 +181,7 @@ def _initial(functions: dict[str, Any]) -> dict[str, np.ndarray]:
             if len(args) == 1 and _is_architecture(args[0]):
                 params = f([dict(layer) for layer in ARCHITECTURE])
             elif len(args) == 1 and ("dim" in args[0].lower() or "size" in args[0].lower() or "layer" in args[0].lower()):
-                params = f([5, 4, 3, 1])
+                params = f(list(dims))
             elif args and all(a.lower() in SIZES for a in args):
                 params = f(*[SIZES[a.lower()] for a in args])
             else:
@@ -296,7 +309,7 @@ def build(pair: tuple[Any, Any], context: Any, rng: np.random.Generator) -> list
     functions = {n: f for n, f in namespace.items() if callable(f) and getattr(f, "__module__", None) == forward.__module__}
     np.random.seed(context.options.seed)
     try:
-        params = _initial(functions)
+        params = _initial(functions, _layers_read(forward))
     except NotChecked:
         guesses = _from_keys(forward)
         if not guesses:

@@ -608,7 +608,7 @@ def _parameter(runner: Runner, moved: Moved, base_loss: float, rng: np.random.Ge
     key = moved.path[-1][1] if moved.path and moved.path[-1][0] == "item" else None
     expression = moved.gradient_name or moved.site.gradient
     inside = moved.site.update.function != runner.step.function and moved.gradient_name is None  # `self.wih += ...` in `n.train(...)`
-    line, file = _imported_line(runner.step, expression, key) or (_gradient_line(runner.step, expression, key, inside), None)
+    line, file = _imported_line(runner.step, expression, key) or (_computed_line(runner, expression, _gradient_line(runner.step, expression, key, inside)), None)
     bound = _clip_bound(runner, moved)
     kept = np.abs(np.asarray(gradient, dtype=np.float64)) < bound * (1 - 1e-9) if bound is not None and np.ndim(gradient) else None
     if kept is not None and not kept.any():
@@ -817,6 +817,23 @@ def _blame_updates(result: StepResult) -> None:
             measured.line, measured.file = moved.site.line, moved.site.file
         elif moved.site.sign > 0 and measured.proportional and measured.factor is not None and abs(measured.factor + 1) < COMMON:
             measured.line, measured.file = moved.site.line, moved.site.file  # `p[k] += lr * grads[k]`: `-=` makes it follow the gradient
+
+
+def _computed_line(runner: Runner, expression: str, line: int | None) -> int | None:
+    """Past a line that only stores the gradient (`grads["dW" + str(l)] = dW`, an entry of a tuple
+    a function returns) to the one that computes it, in the checked file (`static.origins`)."""
+    import re
+
+    from backprop_doctor.static.files import source_tree
+    from backprop_doctor.static.origins import computed_at, entry_computed_at
+
+    tree = source_tree(runner.path)[1]
+    if tree is None:
+        return line
+    built = re.fullmatch(r"""\s*(\w+)\[\s*(['"])(\w+)\2\s*\+.*\]\s*""", expression)  # `grads['dW' + str(l)]`
+    if built is not None:
+        return entry_computed_at(tree, built[1], built[3]) or line
+    return (computed_at(tree, line) if line is not None else None) or line
 
 
 def _gradient_line(step: TrainingStep, expression: str, key: Any = None, inside: bool = False) -> int | None:

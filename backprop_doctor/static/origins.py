@@ -1,0 +1,149 @@
+"""Where a value that is only passed along was computed.
+
+A gradient is often stored far from where it is computed: `grads["dW" + str(l)] = dW` after
+`dA_prev, dW, db = linear_activation_backward(dA, cache)`, which took `dW` from
+`linear_backward`'s `return dA_prev, dW, db`. A finding at the storing line sends the user to the
+wrong place. `computed_at` follows a stored plain name back through the returns of the file's
+own functions and methods to the statement that computes it (or renames it: `dprev_c = dc` may be
+the very line that forgot a factor).
+"""
+
+from __future__ import annotations
+
+import ast
+
+from backprop_doctor.static.tree import walk
+
+DEPTH = 6  # calls followed at most
+
+
+def computed_at(tree: ast.Module, line: int) -> int | None:
+    """The line that computes what the assignment at `line` only stores (a plain name put into a
+    container or an attribute, `grads[...] = dW`), followed through the file's own functions; None when the statement at `line` computes its value itself or the trail is lost."""
+    functions = _functions(tree)
+    found = _statement_at(functions, line)
+    if found is None:
+        return None
+    function, stmt = found
+    name = _stored_name(stmt)
+    if name is None:
+        return None
+    end = _origin(functions, function, name, stmt.lineno, 0)
+    return end if end is not None and end != line else None
+
+
+def _functions(tree: ast.Module) -> dict[str, list[ast.FunctionDef]]:
+    out: dict[str, list[ast.FunctionDef]] = {}
+    for node in walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            out.setdefault(node.name, []).append(node)  # type: ignore[arg-type]
+    return out
+
+
+def _statement_at(functions: dict[str, list[ast.FunctionDef]], line: int) -> tuple[ast.FunctionDef, ast.stmt] | None:
+    for defs in functions.values():
+        for function in defs:
+            for stmt in walk(function):
+                if isinstance(stmt, ast.Assign) and stmt.lineno == line:
+                    return function, stmt
+    return None
+
+
+def _stored_name(stmt: ast.Assign) -> str | None:
+    """The plain name a statement stores into a container or an attribute (`grads["dW"] = dW`,
+    `self.dW = dW`); not a local rename (`dprev_c = dc`), which may be the very line that forgot a
+    factor."""
+    stores = all(isinstance(t, (ast.Subscript, ast.Attribute)) for t in stmt.targets)
+    return stmt.value.id if stores and isinstance(stmt.value, ast.Name) else None
+
+
+def _origin(functions: dict[str, list[ast.FunctionDef]], function: ast.FunctionDef, name: str, before: int, depth: int) -> int | None:
+    """The line computing `name` as bound last before line `before` in `function`."""
+    binding = max(
+        (s for s in walk(function) if isinstance(s, ast.Assign) and s.lineno < before and name in _bound(s)),
+        key=lambda s: s.lineno,
+        default=None,
+    )
+    if binding is None:
+        return None
+    value = binding.value
+    if isinstance(value, ast.Call) and depth < DEPTH:  # a rename (`dprev_c = dc`) stops here: it may be what forgot a factor
+        callee = value.func.attr if isinstance(value.func, ast.Attribute) else value.func.id if isinstance(value.func, ast.Name) else None
+        index = _position(binding, name)
+        inner = _returned(functions.get(callee or "", []), index)
+        if inner is not None:
+            target, returned_name = inner
+            return _origin(functions, target, returned_name, 10**9, depth + 1) or binding.lineno
+    return binding.lineno
+
+
+def _bound(stmt: ast.Assign) -> set[str]:
+    return {n.id for t in stmt.targets for n in walk(t) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+
+
+def _position(stmt: ast.Assign, name: str) -> int | None:
+    """Where `name` sits in a tuple target (`a, dW, db = f(...)` -> 1); None for a plain target."""
+    target = stmt.targets[0]
+    if isinstance(target, ast.Tuple):
+        return next((i for i, e in enumerate(target.elts) if isinstance(e, ast.Name) and e.id == name), None)
+    return None
+
+
+def _returned(candidates: list[ast.FunctionDef], index: int | None) -> tuple[ast.FunctionDef, str] | None:
+    """The one function of that name, and the plain name its last `return` gives at `index`."""
+    if len(candidates) != 1:
+        return None  # two methods of one name: which one runs is not read here
+    (function,) = candidates
+    returns = [n for n in walk(function) if isinstance(n, ast.Return) and n.value is not None]
+    if not returns:
+        return None
+    value = max(returns, key=lambda n: n.lineno).value
+    if index is not None:
+        value = value.elts[index] if isinstance(value, ast.Tuple) and index < len(value.elts) else None
+    return (function, value.id) if isinstance(value, ast.Name) else None
+
+
+def entry_computed_at(tree: ast.Module, container: str, stem: str) -> int | None:
+    """The line computing what the file stores as `container[stem + ...]` (`grads['dW' + str(l)]`),
+    in the last assignment that writes such an entry, followed into the function that returns it
+    (`grads['dA' + ...], grads['dW' + ...], grads['db' + ...] = self.__linear_backward(...)`)."""
+    functions = _functions(tree)
+    writes = [
+        (function, stmt, i)
+        for defs in functions.values() for function in defs
+        for stmt in walk(function) if isinstance(stmt, ast.Assign)
+        for i, element in _elements(stmt) if _entry_of(element, container, stem)
+    ]  # fmt: skip
+    if not writes:
+        return None
+    function, stmt, index = max(writes, key=lambda w: w[1].lineno)
+    value = stmt.value
+    if isinstance(value, ast.Name):
+        return _origin(functions, function, value.id, stmt.lineno, 0) or stmt.lineno
+    if isinstance(value, ast.Call):
+        callee = value.func.attr if isinstance(value.func, ast.Attribute) else value.func.id if isinstance(value.func, ast.Name) else None
+        inner = _returned(functions.get(callee or "", []), index)
+        if inner is not None:
+            return _origin(functions, inner[0], inner[1], 10**9, 1) or stmt.lineno
+    return stmt.lineno
+
+
+def _elements(stmt: ast.Assign) -> list[tuple[int | None, ast.expr]]:
+    """(position, target) of each target of an assignment: a tuple target's elements by position."""
+    out: list[tuple[int | None, ast.expr]] = []
+    for target in stmt.targets:
+        if isinstance(target, ast.Tuple):
+            out += list(enumerate(target.elts))
+        else:
+            out.append((None, target))
+    return out
+
+
+def _entry_of(target: ast.expr, container: str, stem: str) -> bool:
+    """`container['stem' + ...]` or `container['stem']`."""
+    if not (isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name) and target.value.id == container):
+        return False
+    key = target.slice
+    if isinstance(key, ast.Constant):
+        return key.value == stem
+    return isinstance(key, ast.BinOp) and isinstance(key.op, ast.Add) and isinstance(key.left, ast.Constant) and key.left.value == stem
