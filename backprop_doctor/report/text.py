@@ -448,6 +448,7 @@ MEASURES: dict[str, tuple[str, str]] = {
     "input-mutated": ("the number of input elements forward changed", "a layer changes"),
     "non-finite-output": ("the number of NaN/inf values forward returned for finite input", "expected is"),
     "non-finite": ("the training step of the first NaN/inf", ""),
+    "update-climbs": ("the cosine between a parameter's move and its gradient", "descent moves it below"),
 }
 
 

@@ -1,0 +1,158 @@
+"""A layer's own update moves its weights up the gradient.
+
+What it finds:
+    A layer class with an update method of its own (`update(lr)`, `step()`,
+    `apply_diff(lr)`, `update_params(learning_rate)`) that no program of the
+    file runs. After its checked backward, the method is called on a copy with
+    a small rate: each parameter must move against its gradient (for plain
+    gradient descent `W - lr * dW`; momentum, RMSProp and Adam move against it
+    too on their first step). A parameter that moves with its gradient climbs
+    the loss.
+
+Why it matters:
+    The gradients can all be right and training still fails: every step adds
+    what it should subtract, and the loss rises from the first step. The
+    gradient check cannot see it, and with no training loop in the file there
+    is no step to replay.
+
+Example:
+    def update(self, lr):
+        self.W += lr * self.dW
+
+Fix:
+    def update(self, lr):
+        self.W -= lr * self.dW
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from backprop_doctor import probes
+from backprop_doctor.conventions._base import is_float_array
+from backprop_doctor.conventions._classlayer import ClassLayer
+from backprop_doctor.findings import Finding
+from backprop_doctor.locate import definition
+from backprop_doctor.rules import rule
+from backprop_doctor.static.definitions import find_function
+from backprop_doctor.static.files import source_tree
+
+NAME = "update-climbs"
+CODE = "BPD206"
+SEVERITY = "error"
+STAGE = "contract"
+
+UPDATES = ("update", "step", "apply_diff", "update_params", "update_parameters", "update_weights", "apply_gradients", "sgd_step", "optimize")
+RATE = 1e-3
+CLIMBS = 0.5  # cosine between the parameter's move and its gradient above which it climbs
+
+
+def run(context: Any) -> Iterator[Finding]:
+    if any(getattr(r, "parameters", None) for r in context.extras.get("replay", []) or []):
+        return  # the program's own step was replayed: its updates are judged there
+    seen: set[type] = set()
+    wrong = {f.layer for f in context.findings if f.severity == "error"}
+    for built in context.layers:
+        cls = type(built.obj)
+        if cls in seen or not built.cases or cls.__name__ in wrong:
+            continue  # a layer whose gradient is wrong: its update is judged against a gradient it does not have
+        seen.add(cls)
+        method = _update_method(cls)
+        if method is None:
+            continue
+        climbed = _climbed(built, method, context.options.train)
+        if climbed:
+            yield _finding(cls, method, climbed)
+
+
+def _update_method(cls: type) -> str | None:
+    """The first update-like method that takes nothing, or only a rate."""
+    for name in UPDATES:
+        method = getattr(cls, name, None)
+        if not callable(method):
+            continue
+        try:
+            params = [p for p in inspect.signature(method).parameters.values() if p.name != "self"]
+        except (TypeError, ValueError):
+            continue
+        required = [p for p in params if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        if len(required) <= 1:
+            return name
+    return None
+
+
+def _climbed(built: Any, method: str, train: bool) -> list[tuple[str, float]]:
+    """(parameter, cosine of its move with its gradient) for each parameter the update moves along
+    its gradient, on a copy of the layer after its checked forward and backward."""
+    _label, x, t = built.cases[0]
+    try:
+        layer = copy.deepcopy(built.obj)
+    except Exception:  # a layer that cannot be copied is not called
+        return []
+    adapter = ClassLayer(layer, train=train)
+    try:
+        with probes.quietly():
+            np.random.seed(probes.FORWARD_SEED)
+            ids = {k: id(v) for k, v in vars(layer).items()}
+            out = adapter.forward(np.array(x, dtype=np.float64), copy.deepcopy(t))
+            dout = np.random.default_rng(0).standard_normal(np.shape(out)) if adapter.dout_is_input else 1.0
+            adapter.backward(dout)
+            adapter.discover_params(ids)  # which arrays are parameters, as the gradient check decided
+            np.random.seed(probes.FORWARD_SEED)
+            adapter.forward(np.array(x, dtype=np.float64), copy.deepcopy(t))
+            _dx, grads = adapter.backward(dout)
+            before = {k: np.array(v) for k, v in adapter.params().items()}
+            update = getattr(layer, method)
+            required = [p for p in inspect.signature(update).parameters.values() if p.default is p.empty]
+            update(*([RATE] if required else []))
+            after = adapter.params()
+    except Exception:  # an update that needs an optimizer or state the check does not have
+        return []
+    climbed = []
+    for name, start in before.items():
+        grad, end = grads.get(name), after.get(name)
+        if not (is_float_array(np.asarray(grad)) and is_float_array(np.asarray(end))) or np.shape(grad) != start.shape or np.shape(end) != start.shape:
+            continue
+        moved, g = (np.asarray(end) - start).ravel(), np.asarray(grad, dtype=np.float64).ravel()
+        norm = float(np.linalg.norm(moved) * np.linalg.norm(g))
+        if norm > 0 and float(moved @ g) / norm > CLIMBS:
+            climbed.append((name, float(moved @ g) / norm))
+    return climbed
+
+
+def _finding(cls: type, method: str, moves: list[tuple[str, float]]) -> Finding:
+    climbed = [name for name, _ in moves]
+    where = definition(getattr(cls, method))
+    line = where.line if where is not None else None
+    if where is not None:
+        tree = source_tree(where.file)[1]
+        node = find_function(tree, where.qualname) if tree is not None else None
+        adds = [n.lineno for n in (node.body if node is not None else []) if _adds(n, climbed)]
+        line = adds[0] if adds else line
+    names = ", ".join(f"`{p}`" for p in climbed)
+    return rule(NAME).finding(
+        f"`{cls.__name__}.{method}` moves {names} along {'its gradient' if len(climbed) == 1 else 'their gradients'}, up the loss: "
+        "every step makes the loss larger; subtract the step (`-=`) where it is added",
+        layer=cls.__name__,
+        file=where.file if where is not None else None,
+        line=line,
+        pattern="update-ascends",
+        measured=max(c for _, c in moves),
+        threshold=0.0,
+        evidence=tuple(
+            (name, f"`{method}({RATE})` after backward moved it with cosine {c:+.3f} to its gradient (descent moves it near −1)")
+            for name, c in moves
+        ),
+    )
+
+
+def _adds(stmt: Any, climbed: list[str]) -> bool:
+    """`self.W += ...` for a parameter that climbed."""
+    import ast
+
+    return isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, ast.Add) and ast.unparse(stmt.target).split(".")[-1].split("[")[0] in climbed
