@@ -187,3 +187,53 @@ def test_a_gradient_stored_in_a_dict_literal_is_blamed_where_its_name_is_compute
     assert finding["name"] == "step-gradient-mismatch"
     assert finding["line"] == line_of(path, "dw = np.dot(X, (A - Y).T)")
     assert f"computed at line {line_of(path, 'dw = np.dot(X, (A - Y).T)')}" in finding["message"]
+
+
+PERCEPTRON = """\
+    import numpy as np
+
+
+    class SquareLoss:
+        def loss(self, y, y_pred):
+            return 0.5 * np.power((y - y_pred), 2)
+
+        def gradient(self, y, y_pred):
+            return -(y - y_pred)
+
+
+    class Sigmoid:
+        def __call__(self, x):
+            return 1 / (1 + np.exp(-x))
+
+        def gradient(self, x):
+            return self.__call__(x) * (1 - self.__call__(x))
+
+
+    class Perceptron:
+        def __init__(self, n_iterations=200, learning_rate=0.01):
+            self.n_iterations = n_iterations
+            self.learning_rate = learning_rate
+            self.loss = SquareLoss()
+            self.activation = Sigmoid()
+
+        def fit(self, X, y):
+            n_features, n_outputs = X.shape[1], y.shape[1]
+            self.W = np.random.uniform(-0.3, 0.3, (n_features, n_outputs))
+            self.w0 = np.zeros((1, n_outputs))
+            for i in range(self.n_iterations):
+                linear = X.dot(self.W) + self.w0
+                y_pred = self.activation(linear)
+                error = self.loss.gradient(y, y_pred) * self.activation.gradient(linear)
+                self.W -= self.learning_rate * X.T.dot(error)
+                self.w0 -= self.learning_rate * np.sum(error, axis=0, keepdims=True)
+"""
+
+
+def test_a_loss_object_giving_one_loss_per_element_is_summed_for_the_replay(tmp_path: Path) -> None:
+    report = check(write(tmp_path, "perceptron.py", PERCEPTRON))
+    assert errors(report) == [] and "1 training step" in report["verdict"]
+    (step,) = report["extras"]["replay"]
+    assert step["loss"] == "self.loss.loss" and step["driver"].startswith("Perceptron(")
+    path = planted(tmp_path, "perceptron.py", PERCEPTRON, "self.W -= self.learning_rate", "self.W += self.learning_rate")
+    (finding,) = errors(check(path))
+    assert finding["name"] == "step-gradient-mismatch" and finding["line"] == line_of(path, "self.W += self.learning_rate")

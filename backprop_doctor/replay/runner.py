@@ -18,6 +18,8 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
+
 from backprop_doctor.observe.record import number
 from backprop_doctor.replay.capture import Capture
 from backprop_doctor.replay.inner import Hooks
@@ -107,6 +109,8 @@ class Runner:
             except Exception:  # noqa: BLE001 - a loss written after the update may need names the prefix does not make
                 continue
             found = number(value)
+            if found is None and _per_element(site, value):
+                found = float(np.sum(value))  # a loss per sample or per element (`0.5 * (y - p) ** 2`): its sum
             if found is not None and math.isfinite(found):
                 self.loss_site = site
                 return self.sign * found
@@ -164,3 +168,13 @@ def _own_nodes(stmt: ast.stmt) -> list[ast.AST]:
 
     visit(ast.Module(body=[stmt], type_ignores=[]), False)
     return found
+
+
+def _per_element(site: LossSite, value: Any) -> bool:
+    """A loss given per sample or per element: an array from a loss function or method the step
+    calls (`self.loss.loss(y, y_pred)`), or bound to a name that says loss or cost. An `error`
+    array (`y - out`) is the output's gradient, not a loss to sum."""
+    import re
+
+    named = re.search(r"(?i)loss|cost", site.name.rsplit(".", 1)[-1]) is not None
+    return isinstance(value, np.ndarray) and value.dtype.kind == "f" and value.size > 1 and (named or not site.in_prefix and "(" in site.expression)
