@@ -42,6 +42,8 @@ def test_a_wrong_activation_derivative_shared_by_every_gradient_is_the_root_find
     assert root["pattern"] == "shared-upstream"
     assert root["line"] == line_of(path, "da = dnext_h * (1 - next_h)")
     assert "`da = dnext_h * (1 - next_h)`" in root["message"]
+    keys = {f"{f['code']}:{f['layer']}:{f['param']}:{f['line']}" for f in report["findings"]}
+    assert all(f["caused_by"] in keys for f in errors(report) if f.get("caused_by"))  # the symptoms still point at the root
 
 
 def test_one_wrong_gradient_keeps_its_own_line(tmp_path: Path) -> None:

@@ -204,15 +204,16 @@ def _shared_upstream(context: Any) -> None:
         tree = source_tree(file)[1]
         node = find_function(tree, function.qualname) if tree is not None else None
         shared = shared_source(node, lines) if node is not None else None
-        if shared is None or shared.lineno in lines:
-            continue
+        if shared is None or shared.lineno in lines or any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) for n in ast.walk(shared)):
+            continue  # a call of the user's own function (`rnn_step_backward(...)`) has findings of its own
         root = next((f for f in members if not f.caused_by), members[0])
-        if root.pattern:
+        if root.pattern or root.caused_by:
             continue  # a named pattern (a factor, some columns) says more than a shared line
         text = ast.unparse(shared)
         params = ", ".join(f"`{f.param}`" for f in members if f.param)
         index = next(i for i, f in enumerate(context.findings) if f is root)
-        context.findings[index] = root.replace(
+        old_key = root.key()
+        context.findings[index] = moved = root.replace(
             line=shared.lineno,
             highlight=tuple(sorted({shared.lineno, *lines})),
             pattern="shared-upstream",
@@ -223,6 +224,7 @@ def _shared_upstream(context: Any) -> None:
                 "(for an activation, the derivative of the function forward applied)"
             ),
         )
+        context.findings[:] = [f.replace(caused_by=moved.key()) if f.caused_by == old_key else f for f in context.findings]
 
 
 def _merge(context: Any, members: list[Finding], merged: Finding) -> None:

@@ -34,7 +34,17 @@ def shared_source(function: ast.FunctionDef | ast.AsyncFunctionDef, lines: list[
     if not shared:
         return None
     latest = at[max(shared)]  # a combination of several paths (an LSTM's `np.hstack` of its gates) is no one place
-    return latest if upstream in _reads(latest) else None
+    return latest if _uses_values(latest, upstream) else None
+
+
+def _uses_values(stmt: ast.stmt, name: str) -> bool:
+    """`stmt` computes with `name`'s values, not only its shape (`N, T, H = dh.shape`)."""
+    value = getattr(stmt, "value", None)
+    if value is None:
+        return False
+    sizes = {id(n.value) for n in walk(value) if isinstance(n, ast.Attribute) and n.attr in ("shape", "ndim", "size", "dtype")}
+    sizes |= {id(n.args[0]) for n in walk(value) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "len" and n.args}
+    return any(isinstance(n, ast.Name) and n.id == name and id(n) not in sizes for n in walk(value))
 
 
 def _reads(stmt: ast.stmt) -> set[str]:
