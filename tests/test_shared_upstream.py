@@ -42,7 +42,7 @@ def test_a_wrong_activation_derivative_shared_by_every_gradient_is_the_root_find
     assert root["pattern"] == "shared-upstream"
     assert root["line"] == line_of(path, "da = dnext_h * (1 - next_h)")
     assert "`da = dnext_h * (1 - next_h)`" in root["message"]
-    keys = {f"{f['code']}:{f['layer']}:{f['param']}:{f['line']}" for f in report["findings"]}
+    keys = {f"{f['code']}:{f['layer'] or ''}:{f['param'] or ''}:{f['line'] or ''}" for f in report["findings"]}
     assert all(f["caused_by"] in keys for f in errors(report) if f.get("caused_by"))  # the symptoms still point at the root
 
 

@@ -214,6 +214,7 @@ def _shared_upstream(context: Any) -> None:
         index = next(i for i, f in enumerate(context.findings) if f is root)
         old_key = root.key()
         context.findings[index] = moved = root.replace(
+            param=None,  # the layer's, not one array's: the verdict names the layer alone
             line=shared.lineno,
             highlight=tuple(sorted({shared.lineno, *lines})),
             pattern="shared-upstream",
