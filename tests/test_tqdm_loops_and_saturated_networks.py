@@ -84,3 +84,24 @@ def test_a_wrong_gradient_under_tqdm_is_still_found(tmp_path):
     path = planted(tmp_path, "train.py", PROGRAM, "dy @ self.params[\"W2\"].T * h * (1 - h)", "dy @ self.params[\"W2\"].T * h")
     found = errors(check(path))
     assert found and {f["line"] for f in found} & {line_of(path, "dh = dy @"), line_of(path, '"W1": x.T @ dh')}
+
+
+def test_a_saturated_network_that_normalises_its_batch_is_asked_in_training_mode(tmp_path):
+    """Its predictions at inference (running statistics, here the untrained 0 and 1) are not those
+    its gradient is taken at: the targets it is checked again with come from `predict(x,
+    train_flg=True)`, so its saturation is told from a wrong gradient."""
+    program = (
+        PROGRAM.replace("    def predict(self, x):\n        h = 1 / (1 + np.exp(-(x @ self.params[\"W1\"] + self.params[\"b1\"])))\n",
+                        "    def predict(self, x, train_flg=False):\n        h = 1 / (1 + np.exp(-(x @ self.params[\"W1\"] + self.params[\"b1\"])))\n"
+                        "        h = (h - h.mean(axis=0)) if train_flg else (h - 0.5)\n")
+        .replace("    def loss(self, x, t):\n        y = self.predict(x)\n", "    def loss(self, x, t, train_flg=False):\n        y = self.predict(x, train_flg)\n")
+        .replace("        h = 1 / (1 + np.exp(-a))\n        y = softmax", "        h = 1 / (1 + np.exp(-a))\n        h = h - h.mean(axis=0)\n        y = softmax")
+        .replace("dh = dy @ self.params[\"W2\"].T * h * (1 - h)", "dc = dy @ self.params[\"W2\"].T\n        s = 1 / (1 + np.exp(-a))\n        dh = (dc - dc.mean(axis=0)) * s * (1 - s)")
+        .replace("net.loss(x_train[mask], t_train[mask])", "net.loss(x_train[mask], t_train[mask], train_flg=True)")
+        .replace("tqdm([2.0])", "tqdm([6.0])")
+    )
+    assert "train_flg=False" in program and "h - h.mean(axis=0)" in program
+    report = check(write(tmp_path, "train.py", program))
+    notes = [f for f in report["findings"] if f["name"] == "gradient-mismatch"]
+    assert errors(report) == [], errors(report)
+    assert all(f["pattern"] == "saturated-loss" for f in notes)

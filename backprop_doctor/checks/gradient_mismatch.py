@@ -119,8 +119,10 @@ def _yield_to_saturation(context: Any) -> None:
         members = [f for f in context.findings if f.name == NAME and f.severity == "error" and f.layer == name and f.param]
         if not members or not built.cases:
             continue
-        if not _agrees_on_its_predictions(built, {f.param for f in members}, context.options.seed):
+        if not _agrees_on_its_predictions(built, {f.param for f in members}, context.options.seed, context.options.train):
             continue
+        loss_layers = _loss_layer_names(built.obj)  # its loss layer, checked on the same saturated scores
+        members += [f for f in context.findings if f.name == NAME and f.severity == "error" and f.layer in loss_layers and f not in members]
         first = members[0]
         params = ", ".join(f"`{f.param}`" for f in members)
         info = first.replace(
@@ -142,14 +144,27 @@ def _yield_to_saturation(context: Any) -> None:
                     measured.inconclusive = True
 
 
-def _agrees_on_its_predictions(built: Any, params: set[str], seed: int) -> bool:
+def _loss_layer_names(net: Any) -> set[str]:
+    """The key and the class name of a network's loss layer (`lastLayer`: `SoftmaxWithLoss`)."""
+    from backprop_doctor.conventions.networks import Network
+
+    try:
+        last = Network(net).last_layer()
+    except Exception:  # noqa: BLE001 - a network whose layers cannot be listed
+        return set()
+    return {last[0], type(last[1]).__name__} if last is not None else set()
+
+
+def _agrees_on_its_predictions(built: Any, params: set[str], seed: int, train: bool = True) -> bool:
     """Whether `built`'s network passes the whole-gradient check for `params` with targets set to
-    the classes it predicts itself (one-hot if the targets were)."""
+    the classes it predicts itself (one-hot if the targets were), predicted in the mode the check
+    runs it in (batch normalisation trains on the batch's own statistics)."""
     import copy
 
     import numpy as np
 
     from backprop_doctor.api import check_network
+    from backprop_doctor.conventions._base import train_kwargs
 
     _label, x, t = built.cases[0]
     predict = getattr(built.obj, "predict", None)
@@ -157,7 +172,7 @@ def _agrees_on_its_predictions(built: Any, params: set[str], seed: int) -> bool:
         return False
     try:
         net = copy.deepcopy(built.obj)
-        scores = np.asarray(net.predict(np.array(x, dtype=np.float64)))
+        scores = np.asarray(net.predict(np.array(x, dtype=np.float64), **train_kwargs(net.predict, train)))
         t = np.asarray(t)
         if scores.ndim != 2 or scores.shape[0] != len(x) or scores.shape[1] < 2:
             return False
