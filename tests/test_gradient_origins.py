@@ -9,6 +9,8 @@ import ast
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from backprop_doctor.static.origins import computed_at, entry_computed_at
 from tests.userfiles import check, errors, line_of, planted, write
 
@@ -139,3 +141,41 @@ def test_origins_follow_copies_and_returns_and_stop_at_a_computation() -> None:
     deep = textwrap.dedent(DEEP)
     deep_lines = deep.splitlines()
     assert entry_computed_at(ast.parse(deep), "grads", "dW") == next(i for i, line in enumerate(deep_lines, 1) if "dW = np.dot(dZ, A_prev.T) / m" in line)
+
+
+NETWORK = """\
+    import numpy as np
+
+
+    class TwoLayerNet:
+        def __init__(self, input_size, hidden_size, output_size):
+            rng = np.random.default_rng(0)
+            self.params = {"W1": 0.1 * rng.standard_normal((input_size, hidden_size)), "b1": np.zeros(hidden_size),
+                           "W2": 0.1 * rng.standard_normal((hidden_size, output_size)), "b2": np.zeros(output_size)}
+
+        def loss(self, x, t):
+            z = 1 / (1 + np.exp(-(x @ self.params["W1"] + self.params["b1"])))
+            a = z @ self.params["W2"] + self.params["b2"]
+            e = np.exp(a - a.max(axis=1, keepdims=True))
+            y = e / e.sum(axis=1, keepdims=True)
+            return -np.sum(t * np.log(y + 1e-7)) / len(x)
+
+        def gradient(self, x, t):
+            z = 1 / (1 + np.exp(-(x @ self.params["W1"] + self.params["b1"])))
+            a = z @ self.params["W2"] + self.params["b2"]
+            e = np.exp(a - a.max(axis=1, keepdims=True))
+            dy = (e / e.sum(axis=1, keepdims=True) - t) / len(x)
+            dW2 = z.T @ dy
+            db2 = np.sum(dy, axis=0)
+            da = dy @ self.params["W2"].T * z * (1 - z)
+            dW1 = x.T @ da
+            db1 = np.sum(da, axis=0)
+            return {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}
+"""
+
+
+@pytest.mark.parametrize(("correct", "wrong", "code"), [("db2 = np.sum(dy, axis=0)", "db2 = np.sum(dy)", "BPD102"), ("dW2 = z.T @ dy", "dW2 = z.T @ dy * 2", "BPD101")])
+def test_a_gradient_returned_in_a_dict_literal_is_blamed_where_its_name_is_computed(tmp_path: Path, correct: str, wrong: str, code: str) -> None:
+    path = planted(tmp_path, "net.py", NETWORK, correct, wrong)
+    found = [(f["code"], f["line"]) for f in errors(check(path)) if not f.get("caused_by")]
+    assert found == [(code, line_of(path, wrong))]

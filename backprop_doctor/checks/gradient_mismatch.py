@@ -100,7 +100,7 @@ def run(context: Any) -> Iterator[Finding]:
             continue
         if finding.file and os.path.abspath(finding.file) != here:
             continue
-        computed = computed_at(source.tree, finding.line) if finding.name == NAME else None
+        computed = computed_at(source.tree, finding.line, finding.param)
         if computed is not None:  # `grads_values["dW" + str(i)] = dW_curr`: where `dW_curr` is computed
             finding = context.findings[i] = finding.replace(line=computed, highlight=tuple(sorted({computed, finding.line})))
         fix = gradient_fix(finding.line, finding.pattern, finding.param, source.text, source.tree)

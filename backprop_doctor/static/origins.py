@@ -17,15 +17,22 @@ from backprop_doctor.static.tree import walk
 DEPTH = 6  # calls followed at most
 
 
-def computed_at(tree: ast.Module, line: int) -> int | None:
-    """The line that computes what the assignment at `line` only stores (a plain name put into a
-    container or an attribute, `grads[...] = dW`), followed through the file's own functions; None when the statement at `line` computes its value itself or the trail is lost."""
+def computed_at(tree: ast.Module, line: int, key: str | None = None) -> int | None:
+    """The line that computes what the statement at `line` only stores (a plain name put into a
+    container or an attribute, `grads[...] = dW`; with `key`, the name a dict literal holds under it,
+    `return {"b2": db2, ...}`), followed through the file's own functions; None when the statement
+    at `line` computes its value itself or the trail is lost."""
     functions = _functions(tree)
     found = _statement_at(functions, line)
     if found is None:
         return None
     function, stmt = found
-    name = _stored_name(stmt)
+    name = _stored_name(stmt) if isinstance(stmt, ast.Assign) else None
+    if name is None and key is not None and isinstance(stmt.value, ast.Dict):
+        name = next(
+            (v.id for k, v in zip(stmt.value.keys, stmt.value.values) if isinstance(k, ast.Constant) and k.value in (key, f"d{key}") and isinstance(v, ast.Name)),
+            None,
+        )
     if name is None:
         return None
     end = _origin(functions, function, name, stmt.lineno, 0)
@@ -40,11 +47,11 @@ def _functions(tree: ast.Module) -> dict[str, list[ast.FunctionDef]]:
     return out
 
 
-def _statement_at(functions: dict[str, list[ast.FunctionDef]], line: int) -> tuple[ast.FunctionDef, ast.stmt] | None:
+def _statement_at(functions: dict[str, list[ast.FunctionDef]], line: int) -> tuple[ast.FunctionDef, ast.Assign | ast.Return] | None:
     for defs in functions.values():
         for function in defs:
             for stmt in walk(function):
-                if isinstance(stmt, ast.Assign) and stmt.lineno == line:
+                if isinstance(stmt, (ast.Assign, ast.Return)) and stmt.lineno == line and stmt.value is not None:
                     return function, stmt
     return None
 
