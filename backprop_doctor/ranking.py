@@ -38,7 +38,7 @@ SYMPTOMS = {
 TRAINING_CAUSES = ("learning-rate-too-high", "dead-relu")
 
 # Causes that explain the symptoms of later stages even though they rank later themselves.
-PREFERRED_CAUSES = ("softmax-not-per-row", "batch-coupling", "unshared-parameter", "input-mutated")
+PREFERRED_CAUSES = ("softmax-not-per-row", "batch-coupling", "unshared-parameter", "input-mutated", "activation-forward-wrong")
 
 
 # Findings that name the statement to fix inside code another finding only shows is wrong

@@ -1,0 +1,137 @@
+"""A layer named after a standard activation computes something else in its forward pass.
+
+What it finds:
+    A layer class called `Relu`, `ReLU`, `Sigmoid` or `Tanh` (with or without `Layer`) whose
+    forward does not give max(0, x), 1 / (1 + e^-x) or tanh(x) on a batch of random inputs.
+    The finding points at the forward's lines that make its output (`out[~self.mask] = 0`,
+    `1 / (1 + np.exp(x))`), and the gradient mismatches of that layer become its symptoms.
+
+Why it matters:
+    The backward pass of such a layer is usually the textbook derivative, right for the
+    activation the layer is named after and wrong for what its forward computes, so the gradient
+    check blames the backward. The mistake is in the forward: with it fixed, the backward agrees,
+    and the network computes the function its author meant.
+
+Example:
+    def forward(self, x):
+        self.mask = (x <= 0)
+        out = x.copy()
+        out[~self.mask] = 0
+        return out
+
+Fix:
+    def forward(self, x):
+        self.mask = (x <= 0)
+        out = x.copy()
+        out[self.mask] = 0
+        return out
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from backprop_doctor import probes
+from backprop_doctor.conventions._classlayer import ClassLayer
+from backprop_doctor.findings import Finding
+from backprop_doctor.locate import definition
+from backprop_doctor.rules import rule
+from backprop_doctor.static.definitions import find_function
+from backprop_doctor.static.files import source_tree
+
+NAME = "activation-forward-wrong"
+CODE = "BPD111"
+SEVERITY = "error"
+STAGE = "gradient"
+
+ACTIVATIONS = {  # a layer's class name, lowercased without `layer` and `_` -> (what it must compute, its formula)
+    "relu": (lambda x: np.maximum(x, 0.0), "max(0, x)"),
+    "sigmoid": (lambda x: 1.0 / (1.0 + np.exp(-x)), "1 / (1 + e^-x)"),
+    "tanh": (np.tanh, "tanh(x)"),
+}
+
+
+def run(context: Any) -> Iterator[Finding]:
+    seen: set[type] = set()
+    rng = np.random.default_rng(context.options.seed + 111)
+    x = rng.standard_normal((4, 5))
+    x[np.abs(x) < 0.1] += 0.3  # away from ReLU's kink
+    for case in probes.layer_cases(context):
+        cls = type(case.obj)
+        expected = ACTIVATIONS.get(re.sub(r"layer|_", "", cls.__name__.lower()))
+        if cls in seen or expected is None:
+            continue
+        seen.add(cls)
+        out = _output(case.obj, x, context.options.train)
+        if out is None or np.allclose(out, expected[0](x), rtol=1e-6, atol=1e-9):
+            continue
+        finding = _finding(cls, x, out, expected)
+        if finding is None:
+            continue
+        context.findings[:] = [
+            f.replace(caused_by=finding.key()) if f.name == "gradient-mismatch" and f.layer in (cls.__name__, case.key) and not f.caused_by else f
+            for f in context.findings
+        ]
+        yield finding
+
+
+def _output(layer: Any, x: np.ndarray, train: bool) -> np.ndarray | None:
+    """The layer's forward on a copy of it, as a float array of x's shape, or None."""
+    try:
+        work = copy.deepcopy(layer)
+        with probes.quietly():
+            out = ClassLayer(work, train=train).forward(x.copy())
+        out = np.asarray(out, dtype=np.float64)
+    except Exception:  # a forward that raises is the gradient engine's to report
+        return None
+    return out if out.shape == x.shape and np.all(np.isfinite(out)) else None
+
+
+def _finding(cls: type, x: np.ndarray, out: np.ndarray, expected: tuple[Any, str]) -> Finding | None:
+    forward = getattr(cls, "forward", None)
+    where = definition(forward) if callable(forward) else None
+    if where is None:
+        return None
+    lines = _output_lines(where)
+    i = np.unravel_index(int(np.argmax(np.abs(out - expected[0](x)))), x.shape)
+    name = cls.__name__
+    return rule(NAME).finding(
+        f"`{name}.forward` does not compute {expected[1]}: for x = {x[i]:.3g} it gives {out[i]:.3g}, where {expected[1]} is "
+        f"{expected[0](x)[i]:.3g}; its backward is then the derivative of another function: make forward compute {expected[1]}",
+        layer=name,
+        file=where.file,
+        line=lines[0] if lines else where.line,
+        highlight=tuple(lines[:6]),
+        pattern="not-the-activation",
+        evidence=(("forward", f"x {x.shape} of random values: {int(np.sum(~np.isclose(out, expected[0](x))))} of {x.size} outputs differ"),),
+    )
+
+
+def _output_lines(where: Any) -> list[int]:
+    """The lines of forward that make what it returns: the returned name's assignments and writes."""
+    tree = source_tree(where.file)[1]
+    node = find_function(tree, where.qualname) if tree is not None else None
+    if node is None:
+        return []
+    returns = [n for n in ast.walk(node) if isinstance(n, ast.Return) and n.value is not None]
+    if not returns:
+        return []
+    value = returns[-1].value
+    if not isinstance(value, (ast.Name, ast.Attribute)):
+        return [returns[-1].lineno]
+    name = ast.unparse(value)  # `out`, or `self.out`
+    written = []
+    for stmt in ast.walk(node):
+        targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target] if isinstance(stmt, ast.AugAssign) else []
+        for target in targets:
+            while isinstance(target, ast.Subscript):
+                target = target.value
+            if ast.unparse(target) == name:
+                written.append(stmt.lineno)
+    return sorted(set(written), reverse=True) or [returns[-1].lineno]
