@@ -179,3 +179,36 @@ def test_a_gradient_returned_in_a_dict_literal_is_blamed_where_its_name_is_compu
     path = planted(tmp_path, "net.py", NETWORK, correct, wrong)
     found = [(f["code"], f["line"]) for f in errors(check(path)) if not f.get("caused_by")]
     assert found == [(code, line_of(path, wrong))]
+
+
+DLFS2_AFFINE = """\
+    import numpy as np
+
+
+    class Affine:
+        def __init__(self, W, b):
+            self.params = [W, b]
+            self.grads = [np.zeros_like(W), np.zeros_like(b)]
+            self.x = None
+
+        def forward(self, x):
+            W, b = self.params
+            self.x = x
+            return np.dot(x, W) + b
+
+        def backward(self, dout):
+            W, b = self.params
+            dx = np.dot(dout, W.T)
+            dW = np.dot(self.x.T, dout)
+            db = np.sum(dout, axis=0)
+            self.grads[0][...] = dW
+            self.grads[1][...] = db.copy()
+            return dx
+"""
+
+
+def test_a_gradient_copied_into_a_grads_list_is_blamed_where_it_is_computed(tmp_path: Path) -> None:
+    assert errors(check(write(tmp_path, "layers.py", DLFS2_AFFINE))) == []
+    path = planted(tmp_path, "layers.py", DLFS2_AFFINE, "db = np.sum(dout, axis=0)", "db = np.mean(dout, axis=0)")
+    (finding,) = errors(check(path))
+    assert (finding["name"], finding["line"]) == ("gradient-mismatch", line_of(path, "db = np.mean(dout, axis=0)"))

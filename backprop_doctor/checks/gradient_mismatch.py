@@ -96,13 +96,15 @@ def run(context: Any) -> Iterator[Finding]:
                 fix=None,
             )
             continue
-        if finding.name not in FIXABLE or finding.fix or finding.line is None:
+        if finding.name not in FIXABLE or finding.line is None:
             continue
         if finding.file and os.path.abspath(finding.file) != here:
             continue
         computed = computed_at(source.tree, finding.line, finding.param)
         if computed is not None:  # `grads_values["dW" + str(i)] = dW_curr`: where `dW_curr` is computed
-            finding = context.findings[i] = finding.replace(line=computed, highlight=tuple(sorted({computed, finding.line})))
+            finding = context.findings[i] = finding.replace(line=computed, highlight=tuple(sorted({computed, finding.line})), fix=None)
+        if finding.fix:
+            continue
         fix = gradient_fix(finding.line, finding.pattern, finding.param, source.text, source.tree)
         if fix is not None:
             context.findings[i] = finding.replace(fix=fix)
