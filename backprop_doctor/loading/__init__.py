@@ -6,6 +6,7 @@
     python2_imports.py  the user's own Python 2 modules, imported as their Python 3 reading
     im2col.py, learn.py, progress.py  stand-ins that work: cs231n's unbuilt Cython extension,
                     scikit-learn's helpers, tqdm and progressbar
+    numpy_compat.py, python_compat.py  names NumPy and Python removed (`np.float`, `time.clock`), put back
     namespace.py    run the definitions as module `__bpd_user__` in this process
     child.py        run a whole check in a child process with a time limit
     worker.py       the child's entry point
