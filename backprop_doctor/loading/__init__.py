@@ -1,6 +1,7 @@
 """Read a user's file safely and run its definitions.
 
     source.py       bytes -> text -> parsed tree; pasted characters, encodings, syntax errors
+    notebook.py     IPython commands of a notebook saved as a script, read as comments
     definitions.py  which statements run: definitions only, or the module without its main block
     stubs.py        stand-ins for modules the file imports but this machine lacks
     python2_imports.py  the user's own Python 2 modules, imported as their Python 3 reading

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from backprop_doctor.context import SourceFile
 from backprop_doctor.errors import UsageError
 from backprop_doctor.findings import Finding
+from backprop_doctor.loading import notebook
 from backprop_doctor.rules import rule
 from backprop_doctor.static import packed
 
@@ -104,6 +105,10 @@ def read_source(path: str | os.PathLike[str]) -> tuple[SourceFile, list[Finding]
             tree, error = None, exc
         except (RecursionError, MemoryError) as exc:
             return SourceFile(path=shown, text=result.text, tree=None), [*findings, _too_deep(exc, shown)]
+    magic = notebook.rescue(result.text, filename, tree, error)
+    if magic is not None:  # `%matplotlib inline` of a notebook saved as a script, read as a comment
+        findings.append(notebook.finding(shown, magic.lines, result.text))
+        result.text, tree, error = magic.text, magic.tree, magic.error
     if error is not None:
         rescued = python2_rescue(result.text, filename)
         if rescued is not None:
