@@ -8,6 +8,7 @@
     im2col.py, learn.py, progress.py  stand-ins that work: cs231n's unbuilt Cython extension,
                     scikit-learn's helpers, tqdm and progressbar
     numpy_compat.py, python_compat.py  names NumPy and Python removed (`np.float`, `time.clock`), put back
+    siblings.py     the forward half of a backward function, from the file named after it beside it
     namespace.py    run the definitions as module `__bpd_user__` in this process
     child.py        run a whole check in a child process with a time limit
     worker.py       the child's entry point
