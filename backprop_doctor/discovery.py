@@ -123,12 +123,10 @@ def discover(namespace: dict[str, Any], user_files: set[str] | None = None, sour
         if name not in paired and backward is not None and backward.__name__ not in paired and cs231n.is_pair(func, backward):
             found.pairs.append((func, backward))
             paired |= {name, backward.__name__}
-    for name in set(halves) - paired:
-        del functions[name]  # a sibling's function is checked only as the half of a pair
     scores = np.random.default_rng(0).standard_normal((4, 3))
     labels = np.array([0, 2, 1, 2])
     for name, func in functions.items():
-        if name in paired:
+        if name in paired or name in halves:  # a sibling's function is checked only as the half of a pair
             continue
         # softmax_loss(x, y) -> (loss, dx), decided by trying it: a library `softmax_loss(X, t)`
         # that returns the loss alone is not a cs231n loss function.

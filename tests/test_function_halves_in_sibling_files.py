@@ -94,3 +94,42 @@ def test_the_forward_file_alone_still_has_nothing_to_check(tmp_path):
     write(tmp_path, "linear_backward.py", LINEAR_BACKWARD)
     report = check(write(tmp_path, "linear_forward.py", LINEAR_FORWARD))
     assert built(report) == [] and "nothing-to-check" in {f["name"] for f in report["findings"]}
+
+
+FORWARD = """\
+import numpy as np
+
+
+def forward(X, parameters):
+    Z1 = parameters["W1"] @ X + parameters["b1"]
+    A1 = np.tanh(Z1)
+    Z2 = parameters["W2"] @ A1 + parameters["b2"]
+    A2 = 1 / (1 + np.exp(-Z2))
+    return A2, {"Z1": Z1, "A1": A1, "Z2": Z2, "A2": A2}
+"""
+
+BACKWARD = """\
+import numpy as np
+
+
+def backward(X, Y, parameters, cache):
+    m = X.shape[1]
+    dZ2 = cache["A2"] - Y
+    dW2 = dZ2 @ cache["A1"].T / m
+    db2 = dZ2.sum(axis=1, keepdims=True) / m
+    dZ1 = (parameters["W2"].T @ dZ2) * (1 - cache["A1"] ** 2)
+    dW1 = dZ1 @ X.T / m
+    db1 = dZ1.sum(axis=1, keepdims=True) / m
+    return {"dW1": dW1, "db1": db1, "dW2": dW2, "db2": db2}
+"""
+
+
+def test_a_network_backward_is_checked_with_the_forward_file_beside_it(tmp_path):
+    write(tmp_path, "forward.py", FORWARD)
+    report = check(write(tmp_path, "backward.py", BACKWARD))
+    assert errors(report) == []
+    assert built(report) == ["forward/backward"]
+    wrong = "dW1 = dZ1 @ X.T"
+    path = planted(tmp_path, "backward.py", BACKWARD, "dW1 = dZ1 @ X.T / m", wrong)
+    (finding,) = errors(check(path))
+    assert (finding["code"], finding["param"], finding["line"]) == ("BPD101", "W1", line_of(path, wrong))

@@ -3,6 +3,8 @@
 The deep-learning course's exercises are often kept one function per file, each file named after
 its function: `linear_forward.py` beside `linear_backward.py`, `relu.py` beside
 `relu_backward.py`, `linear_activation_forward.py` beside `linear_activation_backward.py`.
+The course's networks written as functions are split the same way (`forward.py` beside
+`backward.py`, `forward_propagation_with_dropout.py` beside `backward_propagation_with_dropout.py`).
 Checked on its own, a backward half has nothing to be compared with. `forward_halves` finds,
 for each backward function of the checked file whose forward half is missing, the sibling
 file named after that half, and imports it (as `from linear_forward import *` would) only
@@ -27,12 +29,15 @@ _STEM = re.compile(r"^[A-Za-z_]\w*$")
 
 def forward_names(backward: str) -> list[str]:
     """The names the forward half of `backward` goes by, most specific first: `linear_forward` for
-    `linear_backward`, `relu` for `relu_backward` (an activation returning `(A, cache)`)."""
+    `linear_backward`, `relu` for `relu_backward` (an activation returning `(A, cache)`),
+    `forward_propagation_with_dropout` for `backward_propagation_with_dropout` and `forward` for
+    `backward` (a network written as functions)."""
+    names = [backward.replace("backward", "forward", 1)] if "backward" in backward else []
     match = _BACKWARD.match(backward)
-    if match is None:
-        return []
-    base, variant = match["base"], match["variant"] or ""
-    return list(dict.fromkeys([f"{base}_forward{variant}", f"{base}_forward", base]))
+    if match is not None:
+        base, variant = match["base"], match["variant"] or ""
+        names += [f"{base}_forward{variant}", f"{base}_forward", base]
+    return list(dict.fromkeys(names))
 
 
 def forward_halves(functions: dict[str, Callable[..., Any]], path: str) -> dict[str, Callable[..., Any]]:
