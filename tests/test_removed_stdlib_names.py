@@ -11,27 +11,23 @@ import numpy as np
 from time import time, clock
 
 
-def affine_forward(x, w, b):
-    out = x.reshape(x.shape[0], -1).dot(w) + b
-    return out, (x, w, b)
+def sigmoid_forward(x):
+    out = 1.0 / (1.0 + np.exp(-x))
+    return out, out
 
 
-def affine_backward(dout, cache):
-    x, w, b = cache
-    dx = dout.dot(w.T).reshape(x.shape)
-    dw = x.reshape(x.shape[0], -1).T.dot(dout)
-    db = np.sum(dout, axis=0)
-    return dx, dw, db
+def sigmoid_backward(dout, cache):
+    out = cache
+    dx = dout * out * (1.0 - out)
+    return dx
 
 
 np.random.seed(231)
 x = np.random.randn(4, 5)
-w = np.random.randn(5, 3)
-b = np.random.randn(3)
 t0 = clock()
-out, cache = affine_forward(x, w, b)
+out, cache = sigmoid_forward(x)
 t1 = clock()
-dx, dw, db = affine_backward(np.random.randn(*out.shape), cache)
+dx = sigmoid_backward(np.random.randn(*out.shape), cache)
 print('forward took %fs, backward %fs' % (t1 - t0, clock() - t1))
 """
 
@@ -42,7 +38,7 @@ def test_from_time_import_clock_is_given_back_and_the_layers_are_checked(tmp_pat
     path = write(tmp_path, "notebook.py", NOTEBOOK)
     report = check(path)
     assert errors(report) == []
-    assert [b["what"] for b in report["built"]] == ["affine_forward/affine_backward"]
+    assert [b["what"] for b in report["built"]] == ["sigmoid_forward/sigmoid_backward"]
     (removed,) = [f for f in report["findings"] if f["name"] == "python-removed"]
     import_line = line_of(path, "from time import time, clock")
     assert (removed["code"], removed["severity"], removed["line"]) == ("BPD013", "warning", import_line)
@@ -63,8 +59,8 @@ def test_time_clock_read_through_the_module_is_listed_on_every_line(tmp_path):
 
 
 def test_a_wrong_gradient_behind_the_clock_import_is_found_at_its_line(tmp_path):
-    wrong = "dw = x.reshape(x.shape[0], -1).T.dot(dout) * 2"
-    path = planted(tmp_path, "notebook.py", NOTEBOOK, "dw = x.reshape(x.shape[0], -1).T.dot(dout)", wrong)
+    wrong = "dx = dout * out"
+    path = planted(tmp_path, "notebook.py", NOTEBOOK, "dx = dout * out * (1.0 - out)", wrong)
     (finding,) = errors(check(path))
     assert (finding["code"], finding["line"]) == ("BPD101", line_of(path, wrong))
 
