@@ -98,3 +98,13 @@ def test_a_python2_notebook_with_a_magic_gets_both_notes(tmp_path):
     assert {f["name"] for f in report["findings"]} >= {"notebook-magic", "python2"}
     (python2,) = [f for f in report["findings"] if f["name"] == "python2"]
     assert python2["line"] == line_of(path, "print i, loss")
+
+
+def test_a_python2_notebook_whose_first_error_is_a_print_statement_gets_both_notes(tmp_path):
+    path = write(tmp_path, "old.py", 'print "cells of an old notebook"\n' + CELLS)
+    report = check(path)
+    assert errors(report) == []
+    (note,) = notes(report)
+    assert note["highlight"] == magic_lines(path, "!pip install", "%matplotlib inline", "%%time")
+    (python2,) = [f for f in report["findings"] if f["name"] == "python2"]
+    assert python2["line"] == line_of(path, 'print "cells')

@@ -39,33 +39,38 @@ def rescue(text: str, filename: str, tree: ast.Module | None, error: SyntaxError
     `get_ipython()...` statement read as a comment; None when the file has none. The compiler
     decides: a magic-looking line it accepts (`!` inside a string) is never touched."""
     lines = text.split("\n")
-    commented: list[int] = []
+    done: list[int] = []  # the lines read as comments
     for _ in range(_LIMIT):
         if error is None:
             break
         lineno = error.lineno or 0
-        if not (0 < lineno <= len(lines) and _MAGIC.match(lines[lineno - 1])) or lineno in commented:
+        if not (0 < lineno <= len(lines) and is_command(lines[lineno - 1])) or lineno in done:
             break
-        lines[lineno - 1] = _commented(lines[lineno - 1])
-        commented.append(lineno)
+        lines[lineno - 1] = commented(lines[lineno - 1])
+        done.append(lineno)
         tree, error = _parsed("\n".join(lines), filename)
     if tree is not None and "get_ipython" in text:
         calls = _ipython_statements(tree)
         if calls:
             for lineno in calls:
-                lines[lineno - 1] = _commented(lines[lineno - 1])
+                lines[lineno - 1] = commented(lines[lineno - 1])
             again, again_error = _parsed("\n".join(lines), filename)
             if again is None:  # the call was a block's only statement: leave it, the run will say
                 for lineno in calls:
                     lines[lineno - 1] = lines[lineno - 1].replace("# ", "", 1)
             else:
-                tree, error, commented = again, again_error, commented + calls
-    if not commented:
+                tree, error, done = again, again_error, done + calls
+    if not done:
         return None
-    return Rescued("\n".join(lines), tree, error, sorted(commented))
+    return Rescued("\n".join(lines), tree, error, sorted(done))
 
 
-def _commented(line: str) -> str:
+def is_command(line: str) -> bool:
+    """Whether `line` reads as an IPython magic or shell escape (`%matplotlib inline`, `!pip install x`)."""
+    return _MAGIC.match(line) is not None
+
+
+def commented(line: str) -> str:
     """The line as a comment at its own indentation."""
     body = line.lstrip()
     return line[: len(line) - len(body)] + "# " + body
@@ -122,6 +127,6 @@ def finding(shown: str, lines: list[int], text: str) -> Finding:
         file=shown,
         line=lines[0],
         highlight=tuple(lines[:20]),
-        fix=_commented(read[lines[0] - 1]).rstrip(),
+        fix=commented(read[lines[0] - 1]).rstrip(),
         evidence=tuple((f"line {n}", read[n - 1].strip()) for n in lines[:5]),
     )
