@@ -182,7 +182,7 @@ def _value_for(name: str, cls_name: str, default: Any, rng: np.random.Generator,
     if low == "stride":
         return 1  # smaller than the window: windows overlap
     if low in ("pad", "padding"):
-        return 1 if conv else 0
+        return default if isinstance(default, str) else 1 if conv else 0  # `padding='valid'` is a mode, not a size
     if default is not inspect.Parameter.empty:
         return default
     if low in ("input_size", "n_in", "in_features", "input_dim") and not isinstance(sizes.get(low), tuple):
@@ -284,6 +284,7 @@ def _input_candidates(layer: Any, n: int, rng: np.random.Generator) -> Iterator[
         w = weights[0]
         if w.ndim == 4:
             yield rng.standard_normal((n, w.shape[1], 6, 6))
+            yield rng.standard_normal((n, 6, 6, w.shape[2]))  # channels last, w (h_f, w_f, c_f, n_f)
         else:
             yield rng.standard_normal((n, w.shape[0]))
             yield rng.standard_normal((n, 3, w.shape[0]))  # a sequence (N, T, D) for a time layer
@@ -335,17 +336,23 @@ def _targets(n: int, classes: int, rng: np.random.Generator) -> list[np.ndarray]
     return [np.eye(classes)[labels], labels]
 
 
-def _trial(call: Callable[[], Any], default: Any = None) -> Any:
-    """`call()` as a trial run of user code, `default` when it raises. NumPy's global RNG
-    is seeded as before every forward, and restored afterwards."""
+def _outcome(call: Callable[[], Any]) -> tuple[Any, BaseException | None]:
+    """(what `call()` returns, None) or (None, what it raised), as a trial run of user code: NumPy's
+    global RNG is seeded as before every forward, and restored afterwards."""
     state = np.random.get_state()
     try:
         np.random.seed(FORWARD_SEED)
-        return call()
-    except Exception:
-        return default
+        return call(), None
+    except Exception as error:
+        return None, error
     finally:
         np.random.set_state(state)
+
+
+def _trial(call: Callable[[], Any], default: Any = None) -> Any:
+    """`call()` as a trial run of user code, `default` when it raises."""
+    result, error = _outcome(call)
+    return default if error is not None else result
 
 
 def _runs(layer: Any, x: np.ndarray, t: Any, train: bool, *, backward: bool = False) -> bool:
@@ -367,7 +374,7 @@ def _exercise(work: Any, x: np.ndarray, t: Any, train: bool, *, backward: bool) 
         return ok
     if backward and isinstance(out, np.ndarray):
         adapter.backward(np.ones_like(out))
-    return isinstance(out, np.ndarray)
+    return isinstance(out, np.ndarray) and out.size > 0  # an empty output (a window larger than the input) checks nothing
 
 
 def _constructs(cls: type, kwargs: dict[str, Any]) -> bool:
@@ -462,15 +469,8 @@ def build_layer(cls: type, rng: np.random.Generator, *, train: bool = True, batc
 
 
 def _trial_error_of(call: Callable[[], Any]) -> BaseException | None:
-    state = np.random.get_state()
-    try:
-        np.random.seed(FORWARD_SEED)
-        call()
-    except Exception as error:
-        return error
-    finally:
-        np.random.set_state(state)
-    return None
+    """What `call()` raises as a trial run of user code, or None."""
+    return _outcome(call)[1]
 
 
 def _trial_error(layer: Any, x: np.ndarray, t: Any, train: bool) -> BaseException | None:
@@ -597,17 +597,17 @@ def _pair_cases(base: str, forward: Callable, rng: np.random.Generator, batch: i
             window = "overlapping windows" if stride == 1 else "stride 2"
             cases.append((f"{window}, channels last", x, [{"f": 2, "stride": stride}]))
         return cases
-    if "conv" in low:
+    if "conv" in low:  # the parameter dicts carry both spellings of a key some copies renamed (`padding`, `pool_stride`)
         for stride, pad in ((1, 1), (2, 0)):
             x = rng.standard_normal((n, 3, 7, 7))
             w, b = 0.3 * rng.standard_normal((4, 3, 3, 3)), 0.1 * rng.standard_normal(4)
-            cases.append((f"stride {stride}, pad {pad}", x, [w, b, {"stride": stride, "pad": pad}]))
+            cases.append((f"stride {stride}, pad {pad}", x, [w, b, {"stride": stride, "pad": pad, "padding": pad}]))
         return cases
     if "pool" in low:
         for stride in (1, 2):
             x = rng.standard_normal((n, 3, 6, 6))
             window = "overlapping windows" if stride == 1 else "stride 2"
-            cases.append((window, x, [{"pool_height": 2, "pool_width": 2, "stride": stride}]))
+            cases.append((window, x, [{"pool_height": 2, "pool_width": 2, "stride": stride, "pool_stride": stride}]))
         return cases
     recurrent = _recurrent_case(low, forward, rng, n)
     if recurrent is not None:
@@ -678,8 +678,11 @@ def _recurrent_case(base: str, forward: Callable, rng: np.random.Generator, n: i
 def build_pair(forward: Callable, backward: Callable, rng: np.random.Generator, batch: int = 5) -> list[tuple[str, np.ndarray, list[Any]]]:
     base = forward.__name__.split("_forward")[0]
     working = []
+    raised: list[BaseException] = []
     for label, x, args in column_pairs.cases(forward, rng) or _pair_cases(base, forward, rng, batch):
-        result = _trial(lambda x=x, args=args: forward(x.copy(), *copy.deepcopy(args)))
+        result, error = _outcome(lambda x=x, args=args: forward(x.copy(), *copy.deepcopy(args)))
+        if error is not None:
+            raised.append(error)
         if two_outputs(result) is not None:  # an LSTM step: (next_h, next_c, cache)
             working.append((label, x, args))
             continue
@@ -689,8 +692,32 @@ def build_pair(forward: Callable, backward: Callable, rng: np.random.Generator, 
             if error is not None and (missing := unimportable_name(error)):
                 raise Unsupported(f"{backward.__name__} uses `{missing}`, which comes from a module that could not be imported here")
     if not working:
-        raise BuildError(f"no synthesized input runs through {forward.__name__}")
+        raise _not_run(forward, raised)
     return working
+
+
+def _not_run(forward: Callable, errors: list[BaseException]) -> BuildError:
+    """Why no synthesized input ran through `forward`, naming what it raised at the user's line: a
+    `UserCodeRaised` when no argument explains the error (a shape from Python 2's `/`, a misspelled
+    name), `Unsupported` when a name its imports were meant to give is missing here."""
+    from backprop_doctor import locate
+
+    if not errors:
+        return BuildError(f"no synthesized input runs through {forward.__name__}")
+    error = next((e for e in errors if _no_argument_explains(e) and _user_line(e).line is not None), errors[0])
+    if (missing := unimportable_name(error)) is not None:
+        return Unsupported(f"{forward.__name__} uses `{missing}`, which comes from a module that could not be imported here")
+    where = _user_line(error)
+    at = f" at line {where.line}" + ("" if where.file == _file_of(forward) else f" of {os.path.basename(where.file)}") if where.line else ""
+    return _raised(f"no synthesized input runs through {forward.__name__}: it raised {locate.describe(error)}{at}", error)
+
+
+def _file_of(func: Callable) -> str | None:
+    """The file `func` is defined in, or None."""
+    try:
+        return inspect.getsourcefile(func)
+    except (TypeError, OSError):
+        return None
 
 
 # Networks are built in `network_build`; their names stay importable from here.

@@ -16,6 +16,7 @@ import numpy as np
 
 from backprop_doctor.conventions import TRAIN_FLAGS, all_conventions, cs231n, layer_methods, networks, numerical_gradients
 from backprop_doctor.conventions._classlayer import is_abstract
+from backprop_doctor.loading import siblings
 from backprop_doctor.locate import is_user_file
 
 FORWARD_SUFFIX = re.compile(r"^(?P<base>.+?)_forward(?P<variant>_\w+)?$")
@@ -101,6 +102,8 @@ def discover(namespace: dict[str, Any], user_files: set[str] | None = None, sour
                 found.numerical.append(obj)
         else:
             functions[name] = obj
+    halves = siblings.forward_halves(functions, source.path) if source is not None else {}
+    functions.update(halves)  # `linear_forward` of `linear_forward.py` beside a file of `linear_backward`
     paired: set[str] = set()
     for name, func in functions.items():
         match = FORWARD_SUFFIX.match(name)
@@ -123,7 +126,7 @@ def discover(namespace: dict[str, Any], user_files: set[str] | None = None, sour
     scores = np.random.default_rng(0).standard_normal((4, 3))
     labels = np.array([0, 2, 1, 2])
     for name, func in functions.items():
-        if name in paired:
+        if name in paired or name in halves:  # a sibling's function is checked only as the half of a pair
             continue
         # softmax_loss(x, y) -> (loss, dx), decided by trying it: a library `softmax_loss(X, t)`
         # that returns the loss alone is not a cs231n loss function.

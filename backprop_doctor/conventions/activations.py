@@ -21,6 +21,9 @@ Example:
     def relu_prime(z):
         return (z > 0).astype(float)
 
+A class whose `__call__` turns a weight vector into one number (a penalty such as
+`l2_regularization`) has its `grad` checked as the gradient of that number.
+
 Recognised by: a class with `__call__`/`gradient`, `fn`/`grad`, `function`/
 `derivative`, `activation`/`prime` (or a stateless `forward(x)`/`backward(output)`
 pair whose backward takes no upstream gradient), or functions `f` and
@@ -201,11 +204,56 @@ def _error(a: np.ndarray | None, b: np.ndarray) -> float:
     return float(np.max(np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), 1e-8)))
 
 
+class ScalarGradient(Adapter):
+    """f(w) -> a number and g(w) its gradient (a weight penalty with its `grad`), seen as a loss of w."""
+
+    def __init__(self, name: str, f: Any, g: Any, target: Any, g_target: Any):
+        super().__init__(name=name, kind="penalty", target=target, is_loss=True)
+        self._f, self._g, self._g_target = f, g, g_target
+        self._w: np.ndarray | None = None
+        self.dout_is_input = False
+
+    def params(self) -> dict[str, np.ndarray]:
+        return {}
+
+    def forward(self, x: np.ndarray, t: Any = None) -> Any:
+        self._w = x.copy()
+        return float(self._f(x))
+
+    def backward(self, dout: Any) -> tuple[np.ndarray | None, dict[str, Any]]:
+        assert self._w is not None, "forward first"
+        return dout * np.asarray(self._g(self._w.copy()), dtype=np.float64), {}
+
+    def backward_target(self) -> Any:
+        return self._g_target
+
+
+def _scalar_case(name: str, f: Any, g: Any, f_code: Any, g_code: Any, rng: np.random.Generator) -> Case | None:
+    """A function of a weight vector that returns one number, with its gradient (`l2_regularization`:
+    `__call__(w) = alpha * 0.5 * w.T.dot(w)`, `grad(w) = alpha * w`); None when it is not that."""
+    w = rng.standard_normal(6)
+    w[np.abs(w) < 0.05] += 0.1  # away from a kink at 0
+    state = np.random.get_state()
+    try:
+        np.random.seed(FORWARD_SEED)
+        value, gradient = np.asarray(f(w.copy()), dtype=np.float64), np.asarray(g(w.copy()), dtype=np.float64)
+    except Exception:  # noqa: BLE001 - user code: not this kind of function
+        return None
+    finally:
+        np.random.set_state(state)
+    if value.ndim != 0 or gradient.shape != w.shape or not np.isfinite(value):
+        return None
+    return Case(f"w {w.shape}, a number and its gradient", ScalarGradient(name, f, g, f_code, g_code), w)
+
+
 def build(obj: Any, context: Any, rng: np.random.Generator) -> list[Case]:
     name, f, d, f_code, d_code = _callables(obj)
     x = rng.standard_normal((context.options.batch_size, 6))
     x[np.abs(x) < 0.05] += 0.1  # away from a kink at 0
     if _call(f, x) is None:
+        scalar = _scalar_case(name, f, d, f_code, d_code, rng)
+        if scalar is not None:
+            return [scalar]
         raise NotChecked(f"`{name}` does not map an array of shape {x.shape} to one of the same shape")
     if not elementwise(f, x):
         raise NotChecked(f"`{name}` is not elementwise (each output depends on several inputs): its derivative is a Jacobian")

@@ -105,20 +105,28 @@ def _words(name: str) -> set[str]:
 
 
 def _from_initialiser(func: Any, functions: dict[str, Any]) -> dict[str, Any] | None:
-    """The model an `init...` function of the file builds, with small sizes; the one whose name
-    shares the most words with `func`'s (`init_two_layer_model` for `two_layer_net`)."""
+    """The model an `init...` function of the file builds, with small sizes (its own defaults when it
+    refuses them: `num_filters` as a tuple); the one whose name shares the most words with `func`'s
+    (`init_two_layer_model` for `two_layer_net`). Raises `build.UserCodeRaised` when the
+    initialiser fails whatever its arguments (a size made with Python 2's `/`)."""
+    from backprop_doctor import build as builder
+
     inits = [f for n, f in functions.items() if n.lower().startswith("init") and f is not func]
     inits.sort(key=lambda f: -len(_words(f.__name__) & _words(func.__name__)))
     for init in inits:
         if any(a not in SMALL for a in required_inputs(init)):
             continue
-        kwargs = {p.name: SMALL[p.name] for p in _signature(init) if p.name in SMALL}
-        try:
-            model = init(**kwargs)
-        except Exception:
-            continue
-        if isinstance(model, dict) and any(is_float_array(v) for v in model.values()):
-            return {k: np.array(v, dtype=np.float64) if is_float_array(v) else v for k, v in model.items()}
+        small = {p.name: SMALL[p.name] for p in _signature(init) if p.name in SMALL}
+        for kwargs in (small, {}) if small and not required_inputs(init) else (small,):
+            try:
+                model = init(**kwargs)
+            except Exception as error:
+                raised = builder._raised(f"{init.__name__}() raised {type(error).__name__}: {error}", error)
+                if isinstance(raised, builder.UserCodeRaised):
+                    raise raised from error
+                continue
+            if isinstance(model, dict) and any(is_float_array(v) for v in model.values()):
+                return {k: np.array(v, dtype=np.float64) if is_float_array(v) else v for k, v in model.items()}
     return None
 
 
@@ -137,7 +145,9 @@ def _from_keys(func: Any, rng: np.random.Generator) -> dict[str, Any] | None:
 
 def build(func: Any, context: Any, rng: np.random.Generator) -> list[Case]:
     namespace = context.namespace or {}
-    functions = {n: f for n, f in namespace.items() if inspect.isfunction(f) and f.__module__ == func.__module__}
+    # the file's own functions, and those of the module that defines `func` (its initialiser, when the
+    # file imports only the model function: `from cs231n.classifiers.convnet import five_layer_convnet`)
+    functions = {n: f for n, f in {**func.__globals__, **namespace}.items() if inspect.isfunction(f) and f.__module__ == func.__module__}
     np.random.seed(context.options.seed)
     model = _from_initialiser(func, functions)
     guessed = model is None

@@ -1,11 +1,14 @@
 """Read a user's file safely and run its definitions.
 
     source.py       bytes -> text -> parsed tree; pasted characters, encodings, syntax errors
+    notebook.py     IPython commands of a notebook saved as a script, read as comments
     definitions.py  which statements run: definitions only, or the module without its main block
     stubs.py        stand-ins for modules the file imports but this machine lacks
     python2_imports.py  the user's own Python 2 modules, imported as their Python 3 reading
     im2col.py, learn.py, progress.py  stand-ins that work: cs231n's unbuilt Cython extension,
                     scikit-learn's helpers, tqdm and progressbar
+    numpy_compat.py, python_compat.py  names NumPy and Python removed (`np.float`, `time.clock`), put back
+    siblings.py     the forward half of a backward function, from the file named after it beside it
     namespace.py    run the definitions as module `__bpd_user__` in this process
     child.py        run a whole check in a child process with a time limit
     worker.py       the child's entry point

@@ -31,7 +31,7 @@ from typing import Any, TextIO
 
 from backprop_doctor.context import SourceFile
 from backprop_doctor.findings import Finding
-from backprop_doctor.loading import datasets, numpy_compat, past_builtins, progress, python2_imports, stubs
+from backprop_doctor.loading import datasets, numpy_compat, past_builtins, progress, python2_imports, python_compat, stubs
 from backprop_doctor.loading.past_builtins import PYTHON2_NAMES
 from backprop_doctor.loading.package import package_of, shadow_free
 from backprop_doctor.loading.source import PYTHON2_METHODS, syntax_error_finding
@@ -205,6 +205,7 @@ def load_namespace(
         findings.append(_dropped_finding(source, dropped))
     findings.extend(missing_module_findings(finder.missing(), source.path, path))
     findings.extend(numpy_compat.findings(source.path, source.tree))
+    findings.extend(python_compat.findings(source.path, source.tree, source.text))
     return namespace, findings
 
 

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from backprop_doctor.context import SourceFile
 from backprop_doctor.errors import UsageError
 from backprop_doctor.findings import Finding
+from backprop_doctor.loading import notebook
 from backprop_doctor.rules import rule
 from backprop_doctor.static import packed
 
@@ -104,22 +105,33 @@ def read_source(path: str | os.PathLike[str]) -> tuple[SourceFile, list[Finding]
             tree, error = None, exc
         except (RecursionError, MemoryError) as exc:
             return SourceFile(path=shown, text=result.text, tree=None), [*findings, _too_deep(exc, shown)]
+    original = result.text
+    magic = notebook.rescue(result.text, filename, tree, error)
+    commands = list(magic.lines) if magic is not None else []  # `%matplotlib inline` of a notebook, read as a comment
+    if magic is not None:
+        result.text, tree, error = magic.text, magic.tree, magic.error
+    rescued = python2_rescue(result.text, filename, commands=commands) if error is not None else None
+    if commands:
+        findings.append(notebook.finding(shown, sorted(commands), original))
+    if rescued is not None:
+        text, tree, changed = rescued
+        findings.append(python2_finding(shown, changed, text))
+        return SourceFile(path=shown, text=text, tree=tree, python2=True), findings
     if error is not None:
-        rescued = python2_rescue(result.text, filename)
-        if rescued is not None:
-            text, tree, changed = rescued
-            findings.append(python2_finding(shown, changed, text))
-            return SourceFile(path=shown, text=text, tree=tree, python2=True), findings
         findings.append(syntax_error_finding(error, shown, result.text))
     return SourceFile(path=shown, text=result.text, tree=tree), findings
 
 
-def python2_rescue(text: str, filename: str, limit: int = 500) -> tuple[str, ast.Module, list[tuple[int, str]]] | None:
+def python2_rescue(
+    text: str, filename: str, limit: int = 500, commands: list[int] | None = None
+) -> tuple[str, ast.Module, list[tuple[int, str]]] | None:
     """The text with each line Python 3 rejects as Python 2 syntax in its Python 3 spelling (one
     line for one line), its tree and the (line, what Python 3 needs) changed; None when another
-    error remains."""
+    error remains. With `commands`, an IPython command met on the way (a Python 2 notebook's
+    `%matplotlib inline` after its first `print x`) is read as a comment and its line added there."""
     lines = text.split("\n")
     changed: list[tuple[int, str]] = []
+    found: list[int] = []
     for _ in range(limit):
         try:
             tree = ast.parse("\n".join(lines), filename)
@@ -138,6 +150,10 @@ def python2_rescue(text: str, filename: str, limit: int = 500) -> tuple[str, ast
                 lines[end - 1] = body.rstrip() + ")" + (comment if comment else "") if lineno != end else lines[end - 1]
                 changed.append((lineno, "print(...) as a function call"))
                 continue
+            if commands is not None and notebook.is_command(lines[lineno - 1]):
+                lines[lineno - 1] = notebook.commented(lines[lineno - 1])
+                found.append(lineno)
+                continue
             fix = _python2_fix(msg, lines[lineno - 1])
             if fix is None or fix[1] is None or fix[1] == lines[lineno - 1]:
                 return None
@@ -150,6 +166,8 @@ def python2_rescue(text: str, filename: str, limit: int = 500) -> tuple[str, ast
             return None
         if _python2_methods(lines, changed):
             tree = ast.parse("\n".join(lines), filename)
+        if commands is not None:
+            commands.extend(found)
         return "\n".join(lines), tree, changed
     return None
 

@@ -53,9 +53,10 @@ def main(argv: list[str] | None = None) -> int:
     sandbox.install(args.file)  # before any user code runs; for the rest of this process
     datasets.install_missing_files()  # a missing mnist.pkl.gz reads as synthetic data
     datasets.install_book_loaders()  # the book's own dataset/mnist.py, with no mnist.pkl beside it
-    from backprop_doctor.loading import numpy_compat
+    from backprop_doctor.loading import numpy_compat, python_compat
 
     numpy_compat.install()  # `np.float`, `np.asfarray` of old tutorials, with their old meaning
+    python_compat.install()  # `time.clock` of old notebooks, as `time.perf_counter`
 
     namespace.ECHO = True
     try:

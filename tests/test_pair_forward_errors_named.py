@@ -1,0 +1,111 @@
+"""When no synthesized input runs through a function pair's forward, the report says what the
+forward raised and where, instead of only "no synthesized input runs through it": a shape made
+with `/` (a float in Python 3) is an error at the user's line, an unfinished exercise a build
+failure that quotes its error. Parameter dictionaries carry both spellings some copies of the
+course use (`conv_param['padding']`, `pool_param['pool_stride']`), so those pairs are checked."""
+
+from __future__ import annotations
+
+from tests.userfiles import check, errors, line_of, write
+
+CONV = """\
+import numpy as np
+
+
+def conv_forward(x, w, b, conv_param):
+    stride, pad = conv_param['stride'], conv_param['padding']
+    N, C, H, W = x.shape
+    F, _, HH, WW = w.shape
+    out_h = (H + 2 * pad - HH) // stride + 1
+    out_w = (W + 2 * pad - WW) // stride + 1
+    padded = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    out = np.zeros((N, F, out_h, out_w))
+    for i in range(out_h):
+        for j in range(out_w):
+            window = padded[:, :, i * stride:i * stride + HH, j * stride:j * stride + WW]
+            out[:, :, i, j] = np.tensordot(window, w, axes=([1, 2, 3], [1, 2, 3])) + b
+    return out, (x, w, b, conv_param)
+
+
+def conv_backward(dout, cache):
+    x, w, b, conv_param = cache
+    stride, pad = conv_param['stride'], conv_param['padding']
+    F, _, HH, WW = w.shape
+    padded = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    dpadded = np.zeros_like(padded)
+    dw = np.zeros_like(w)
+    for i in range(dout.shape[2]):
+        for j in range(dout.shape[3]):
+            rows, cols = slice(i * stride, i * stride + HH), slice(j * stride, j * stride + WW)
+            dw += np.tensordot(dout[:, :, i, j], padded[:, :, rows, cols], axes=([0], [0]))
+            dpadded[:, :, rows, cols] += np.tensordot(dout[:, :, i, j], w, axes=([1], [0]))
+    dx = dpadded[:, :, pad:pad + x.shape[2], pad:pad + x.shape[3]]
+    return dx, dw, dout.sum(axis=(0, 2, 3))
+
+
+def max_pool_forward(x, pool_param):
+    size, stride = pool_param['pool_height'], pool_param['pool_stride']
+    N, C, H, W = x.shape
+    out = np.zeros((N, C, (H - size) // stride + 1, (W - size) // stride + 1))
+    for i in range(out.shape[2]):
+        for j in range(out.shape[3]):
+            out[:, :, i, j] = x[:, :, i * stride:i * stride + size, j * stride:j * stride + size].max(axis=(2, 3))
+    return out, (x, pool_param)
+
+
+def max_pool_backward(dout, cache):
+    x, pool_param = cache
+    size, stride = pool_param['pool_height'], pool_param['pool_stride']
+    dx = np.zeros_like(x)
+    for i in range(dout.shape[2]):
+        for j in range(dout.shape[3]):
+            window = x[:, :, i * stride:i * stride + size, j * stride:j * stride + size]
+            mask = window == window.max(axis=(2, 3), keepdims=True)
+            dx[:, :, i * stride:i * stride + size, j * stride:j * stride + size] += mask * dout[:, :, i, j][:, :, None, None]
+    return dx
+"""
+
+DIVIDED = ("out_h = (H + 2 * pad - HH) // stride + 1", "out_h = (H + 2 * pad - HH) / stride + 1")
+
+UNFINISHED = """\
+import numpy as np
+
+
+def affine_forward(x, w, b):
+    out = None
+    cache = (x, w, b)
+    return out.reshape(x.shape[0], -1), cache
+
+
+def affine_backward(dout, cache):
+    x, w, b = cache
+    return dout @ w.T, x.T @ dout, dout.sum(axis=0)
+"""
+
+
+def test_pairs_reading_padding_and_pool_stride_are_checked(tmp_path):
+    report = check(write(tmp_path, "layers.py", CONV))
+    assert errors(report) == []
+    assert {b["what"]: bool(b["shapes"]) for b in report["built"]} == {
+        "conv_forward/conv_backward": True,
+        "max_pool_forward/max_pool_backward": True,
+    }
+
+
+def test_a_shape_made_with_true_division_is_an_error_where_the_float_is_used(tmp_path):
+    path = write(tmp_path, "layers.py", CONV.replace(*DIVIDED))
+    (finding,) = errors(check(path))
+    assert (finding["code"], finding["line"]) == ("BPD105", line_of(path, "out = np.zeros((N, F, out_h, out_w))"))
+    assert "TypeError ('float' object cannot be interpreted as an integer)" in finding["message"]
+
+
+def test_an_unfinished_forward_is_a_build_failure_that_quotes_its_error(tmp_path):
+    path = write(tmp_path, "layers.py", UNFINISHED)
+    report = check(path)
+    (failed,) = [f for f in report["findings"] if f["name"] == "build-failed"]
+    line = line_of(path, "return out.reshape(")
+    assert (
+        "no synthesized input runs through affine_forward: it raised AttributeError "
+        f"('NoneType' object has no attribute 'reshape') at line {line}"
+    ) in failed["message"]
+    assert failed["line"] == line_of(path, "def affine_forward(")
