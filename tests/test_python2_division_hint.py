@@ -39,3 +39,12 @@ def test_the_python2_division_is_named(tmp_path):
     (found,) = [f for f in errors(check(path)) if "'float' object cannot be interpreted as an integer" in f["message"]]
     assert found["pattern"] == "python2-division"
     assert found["message"].endswith(f"write `//` at line {line_of(path, 'hidden = input_dim / 2')}")
+    assert "this is Python 2 code" in found["message"]
+
+
+def test_the_same_division_in_a_file_python_3_parses_is_named_too(tmp_path):
+    path = write(tmp_path, "net.py", NET.replace("        print 'built', hidden\n", ""))
+    (found,) = [f for f in errors(check(path)) if "'float' object cannot be interpreted as an integer" in f["message"]]
+    assert found["pattern"] == "python2-division"
+    assert "gives a float in Python 3" in found["message"]
+    assert found["message"].endswith(f"write `//` at line {line_of(path, 'hidden = input_dim / 2')}")

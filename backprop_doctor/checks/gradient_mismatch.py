@@ -100,6 +100,9 @@ def run(context: Any) -> Iterator[Finding]:
             continue
         if finding.file and os.path.abspath(finding.file) != here:
             continue
+        stored = source.text_lines[finding.line - 1].split("=")[0].strip() if 0 < finding.line <= len(source.text_lines) else ""
+        if stored and (stored in (finding.fix or "") or f"`{stored}" in finding.message):
+            continue  # the storing itself is what to change (`self.grads[0] = dW` -> `self.grads[0][...] = dW`)
         computed = computed_at(source.tree, finding.line, finding.param)
         if computed is not None:  # `grads_values["dW" + str(i)] = dW_curr`: where `dW_curr` is computed
             finding = context.findings[i] = finding.replace(line=computed, highlight=tuple(sorted({computed, finding.line})), fix=None)

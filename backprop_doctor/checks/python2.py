@@ -43,20 +43,23 @@ _PRINT_STATEMENT = re.compile(r"\s*print\s+[^\s(=]")  # `print x`: the file (or 
 
 
 def run(context: Any) -> Iterator[Finding]:
-    """Complete in place, in `context.findings`, an error that Python 3's `/` causes in a file read as
-    Python 2: a size computed with `/` between two ints is a float in Python 3, an int in Python 2."""
+    """Complete in place, in `context.findings`, an error that Python 3's `/` causes (in a file read as
+    Python 2, or one that parses as Python 3 but was written for Python 2's `/`): a size computed with
+    `/` between two ints is a float in Python 3, an int in Python 2."""
     for i, finding in enumerate(context.findings):
         if finding.severity != "error" or _FLOAT_SIZE not in finding.message or not finding.file or not finding.line:
             continue
         lines = source_tree(os.path.abspath(finding.file))[0]
         here = context.source is not None and os.path.abspath(context.source.path) == os.path.abspath(finding.file)
-        if not ((here and context.source.python2) or any(_PRINT_STATEMENT.match(line) for line in lines)):
-            continue
+        python2 = (here and context.source.python2) or any(_PRINT_STATEMENT.match(line) for line in lines)
         division = _division_feeding(source_tree(os.path.abspath(finding.file))[1], lines, finding.line)
         if division is not None:
+            why = (
+                "this is Python 2 code, where `/` between two integers rounded down"
+                if python2 else "`/` between two integers gives a float in Python 3 (Python 2 rounded it down)"
+            )
             context.findings[i] = finding.replace(
-                message=finding.message + f"; this is Python 2 code, where `/` between two integers rounded down: "
-                f"write `//` at line {division}",
+                message=finding.message + f"; {why}: write `//` at line {division}",
                 pattern="python2-division",
                 highlight=tuple(sorted({finding.line, division})),
             )
