@@ -83,7 +83,47 @@ def recognise_functions(functions: dict[str, Any], namespace: dict[str, Any]) ->
         backward = next((functions[b] for b in _backward_names(name) if b in functions), None)
         if backward is not None and not takes_upstream_gradients(backward):  # see gradient_dicts
             pairs.append((f, backward))
-    return pairs
+        for variant in _variants(name, functions):  # `backward_propagation_with_regularization` of the plain forward
+            if not takes_upstream_gradients(functions[variant]):
+                pairs.append((f, functions[variant]))
+    return pairs + _course_forwards(functions, namespace)
+
+
+def _course_forwards(functions: dict[str, Any], namespace: dict[str, Any]) -> list[tuple[Any, Any]]:
+    """A student's `backward_propagation_with_regularization` whose forward is the course's own
+    `forward_propagation`, imported from its helper module (real, or backprop-doctor's stand-in)."""
+    forward = namespace.get("forward_propagation")
+    if not callable(forward) or "forward_propagation" in functions:
+        return []
+    return [
+        (forward, f) for name, f in sorted(functions.items())
+        if name.startswith("backward_propagation_with_") and f"forward_propagation{name[len('backward_propagation'):]}" not in functions
+        and not takes_upstream_gradients(f)
+    ]  # fmt: skip
+
+
+def _variants(name: str, functions: dict[str, Any]) -> list[str]:
+    """Backward passes named after the forward with a suffix of their own (`backward_propagation_with_
+    regularization`) when no forward carries that suffix: the course's regularisation exercise
+    changes the backward and the cost, and keeps the forward."""
+    out = []
+    for base in _backward_names(name):
+        for other in sorted(functions):
+            suffix = other[len(base) :]
+            if other.startswith(base + "_") and name + suffix not in functions:
+                out.append(other)
+    return out
+
+
+def _cost_of(backward: Any, functions: dict[str, Any]) -> Any:
+    """The cost a backward differentiates: `compute_cost_with_regularization` for
+    `backward_propagation_with_regularization`, else the file's two-argument cost."""
+    suffix = re.search(r"(_with_\w+)$", backward.__name__)
+    if suffix is not None:
+        named = next((f for n, f in functions.items() if re.search(r"cost|loss", n, re.IGNORECASE) and n.endswith(suffix[1])), None)
+        if named is not None:
+            return named
+    return next((f for n, f in functions.items() if re.search(r"cost|loss", n, re.IGNORECASE) and len(required_inputs(f)) == 2), None)
 
 
 def label(pair: tuple[Any, Any]) -> str:
@@ -133,7 +173,9 @@ class FunctionNetwork(Adapter):
         if cache is not None and np.ndim(a) == 0:  # `cost, cache = forward_propagation_n(X, Y, parameters)`
             return float(a)
         if self._cost is not None:
-            return float(np.squeeze(self._cost(a, t)))
+            if len(required_inputs(self._cost)) == 2:
+                return float(np.squeeze(self._cost(a, t)))
+            return float(np.squeeze(self._call(self._cost, self._state)))  # `compute_cost_with_regularization(A3, Y, parameters, lambd)`
         m = t.shape[1]
         return float(-np.sum(t * np.log(a) + (1 - t) * np.log(1 - a)) / m)
 
@@ -226,10 +268,7 @@ def _case(pair: tuple[Any, Any], params: dict[str, np.ndarray], functions: dict[
         y = rng.integers(0, 2, (1, m)).astype(np.float64)
     else:
         y = np.eye(n_y)[rng.integers(0, n_y, m)].T.copy()
-    cost = next(
-        (f for n, f in functions.items() if re.search(r"cost|loss", n, re.IGNORECASE) and len(required_inputs(f)) == 2),
-        None,
-    )
+    cost = _cost_of(backward, functions)
     extra: dict[str, Any] = {"y": y}
     if any(_is_architecture(a) for a in parameters(forward)):
         extra["architecture"] = [dict(layer) for layer in ARCHITECTURE]
@@ -304,9 +343,10 @@ def _agreeing(adapter: FunctionNetwork, x: np.ndarray, y: np.ndarray) -> int | N
 
 
 def build(pair: tuple[Any, Any], context: Any, rng: np.random.Generator) -> list[Case]:
-    forward, _ = pair
+    forward, backward = pair
     namespace = context.namespace or {}
-    functions = {n: f for n, f in namespace.items() if callable(f) and getattr(f, "__module__", None) == forward.__module__}
+    modules = {forward.__module__, backward.__module__}  # the course's forward, the student's backward and cost
+    functions = {n: f for n, f in namespace.items() if callable(f) and getattr(f, "__module__", None) in modules}
     np.random.seed(context.options.seed)
     try:
         params = _initial(functions, _layers_read(forward))

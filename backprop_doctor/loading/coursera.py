@@ -17,7 +17,10 @@ trains can be observed. These functions take their place:
   return `(A, cache)`, `sigmoid_backward(dA, cache)` and `relu_backward(dA,
   cache)` return `dZ`; `planar_utils.sigmoid(x)` (and the `init`, `reg`, `opt`
   and `gc` helpers' `sigmoid` and `relu`) return the activation alone;
-  `rnn_utils.softmax(x)` normalises each column (one sample per column).
+  `rnn_utils.softmax(x)` normalises each column (one sample per column);
+- the regularisation notebook's `reg_utils.forward_propagation(X, parameters)` (three layers,
+  ReLU, ReLU, sigmoid, with its cache tuple), `compute_cost` and `initialize_parameters`, so the
+  student's `backward_propagation_with_regularization` has the forward it differentiates.
 
 `from rnn_utils import *` of a missing helper module brings these names too
 (`datasets.star_names`), as the real module would.
@@ -170,6 +173,38 @@ def softmax_columns(x: Any) -> Any:
     return e / e.sum(axis=0, keepdims=True)
 
 
+def forward_propagation(X: Any, parameters: Any) -> tuple[Any, tuple]:
+    """The regularisation notebook's LINEAR->RELU->LINEAR->RELU->LINEAR->SIGMOID, with its cache
+    `(Z1, A1, W1, b1, Z2, A2, W2, b2, Z3, A3, W3, b3)`, which the student's backward unpacks."""
+    W1, b1, W2, b2, W3, b3 = (parameters[k] for k in ("W1", "b1", "W2", "b2", "W3", "b3"))
+    Z1 = W1 @ X + b1
+    A1 = np.maximum(0, Z1)
+    Z2 = W2 @ A1 + b2
+    A2 = np.maximum(0, Z2)
+    Z3 = W3 @ A2 + b3
+    A3 = 1 / (1 + np.exp(-Z3))
+    return A3, (Z1, A1, W1, b1, Z2, A2, W2, b2, Z3, A3, W3, b3)
+
+
+def compute_cost(a3: Any, Y: Any) -> float:
+    """The course's mean binary cross-entropy over the samples (one per column)."""
+    m = Y.shape[1]
+    return float(np.sum(-(Y * np.log(a3) + (1 - Y) * np.log(1 - a3))) / m)
+
+
+def initialize_parameters(layer_dims: Any) -> dict[str, Any]:
+    """He-scaled weights for `layer_dims`, zero biases, as the course's initialiser keys them."""
+    rng = np.random.default_rng(3)
+    return {
+        name: value
+        for l in range(1, len(layer_dims))
+        for name, value in (
+            (f"W{l}", rng.standard_normal((layer_dims[l], layer_dims[l - 1])) * np.sqrt(2.0 / layer_dims[l - 1])),
+            (f"b{l}", np.zeros((layer_dims[l], 1))),
+        )
+    }
+
+
 _DNN = r"(^|\.)dnn_(app_)?utils\w*\."
 STANDINS: list[tuple[str, Callable[..., Any]]] = [
     (r"(^|\.)h5py\.File$", h5_file),
@@ -187,6 +222,9 @@ STANDINS: list[tuple[str, Callable[..., Any]]] = [
     (r"(^|\.)(init|reg|opt|gc)_utils\w*\.relu$", relu),
     (r"(^|\.)rnn_utils\w*\.sigmoid$", sigmoid),
     (r"(^|\.)rnn_utils\w*\.softmax$", softmax_columns),
+    (r"(^|\.)reg_utils\.forward_propagation$", forward_propagation),
+    (r"(^|\.)reg_utils\.compute_cost$", compute_cost),
+    (r"(^|\.)reg_utils\.initialize_parameters$", initialize_parameters),
 ]
 
 
