@@ -82,10 +82,16 @@ def rank(report: Report) -> Report:
             ordered.remove(root)
             ordered.insert(0, root)
     if root is not None:
+        own: dict[str, Finding] = {}  # a cause found in the symptom's own layer explains it before the root does
+        for g in errors:
+            if g.name in PREFERRED_CAUSES and g.caused_by is None and g.layer:
+                own.setdefault(g.layer, g)
         linked = []
         for f in ordered:
-            if f is not root and f.caused_by is None and f.name in SYMPTOMS and _explains(root, f):
-                f = f.replace(caused_by=root.key())
+            cause = own.get(f.layer or "", root)
+            cause = root if cause is f else cause
+            if f is not cause and f.caused_by is None and f.name in SYMPTOMS and _explains(cause, f):
+                f = f.replace(caused_by=cause.key())
             linked.append(f)
         ordered = linked
     report.findings = ordered

@@ -134,29 +134,35 @@ def test_a_pair_whose_backward_averages_dout_over_the_batch_is_named_by_its_back
 
 
 def test_a_softmax_loss_function_is_pointed_at_its_softmax_sum_and_its_fix_keeps_the_loss_sum(tmp_path):
+    """The softmax inside the loss function is itself found (`softmax-not-per-row`, from the rows its
+    locals hold); the coupling it causes is that finding's symptom, at the same sum."""
     path, found = coupling(tmp_path, LOSS_FUNCTION)
     [loss] = found.values()
     line = line_of(LOSS_FUNCTION, "probs = np.exp(shifted) / np.sum(np.exp(shifted))")
     shift = line_of(LOSS_FUNCTION, "shifted = x - np.max(x)")
+    report = check_file(path, Options(training=False))
+    [softmax] = report.by_name("softmax-not-per-row")
+    assert (softmax.layer, softmax.file, softmax.line, softmax.severity) == ("softmax_loss", path, line, "error")
+    assert "`np.sum(np.exp(shifted))` reduces over the whole array" in softmax.message
     # the sum is named first although the max comes first in the file; both are highlighted
     assert (loss.layer, loss.file, loss.line, loss.highlight) == ("softmax_loss", path, line, (shift, line))
+    assert loss.caused_by == softmax.key()
     assert loss.column == column_of(LOSS_FUNCTION, "probs = np.exp", "np.sum")
     assert (loss.severity, loss.threshold) == ("error", 1e-9) and 1e-3 < loss.measured < 1
     assert re.fullmatch(
-        rf"`softmax_loss` couples the samples of a batch \(line {line}: `np\.sum\(np\.exp\(shifted\)\)` reduces over "
-        r"the whole batch \(no axis\)\): changing the scores of sample \d changes row \d of its gradient dx \(by "
-        r"[\d.]+% of dx's largest value\); row i of dx must depend on sample i alone; compute its probabilities "
-        r"per sample",
+        r"`softmax_loss` couples the samples through `softmax_loss` \(line \d+\): changing the scores of sample \d "
+        r"changes row \d of its gradient dx \(by [\d.]+% of dx's largest value\); row i of dx must depend on sample i "
+        r"alone; normalise each row",
         loss.message,
     ), loss.message
-    assert loss.fix == (
-        "shifted = x - np.max(x, axis=-1, keepdims=True)\n"
-        "probs = np.exp(shifted) / np.sum(np.exp(shifted), axis=-1, keepdims=True)"
-    )
-    assert dict(loss.evidence)["reductions"] == (
-        f"line {line}: `np.sum(np.exp(shifted))` reduces over the whole batch (no axis)\n"
-        f"line {shift}: `np.max(x)` reduces over the whole batch (no axis)"
-    )
+    for finding in (loss, softmax):
+        assert finding.fix == (
+            "shifted = x - np.max(x, axis=-1, keepdims=True)\n"
+            "probs = np.exp(shifted) / np.sum(np.exp(shifted), axis=-1, keepdims=True)"
+        )
+    reductions = dict(softmax.evidence)["reductions"].splitlines()
+    assert [r.split(":")[0] for r in reductions] == [f"line {shift}", f"line {line}"]
+    assert "`np.sum(np.exp(shifted))` adds up the whole batch" in reductions[1]
     assert re.fullmatch(
         r"checked on a batch of 5, input \(5, 4\): sample \d → dx of sample \d, relative change [\d.e-]+ "
         r"\(threshold 1e-09\)",
@@ -174,10 +180,11 @@ def softmax(z):
     path = tmp_path / "layers.py"
     path.write_text(text, encoding="utf-8")
     report = check_file(path, Options(training=False))
-    [softmax] = report.by_name("softmax-not-per-row")
+    softmax = {f.layer: f for f in report.by_name("softmax-not-per-row")}
     [loss] = report.by_name("batch-coupling")
-    assert softmax.layer == "softmax" and softmax.line == line_of(text, "return e / e.sum()")
-    assert loss.message.startswith(f"`softmax_loss` couples the samples of a batch (line {line_of(text, 'probs = ')}: ")
+    assert softmax["softmax"].line == line_of(text, "return e / e.sum()")
+    assert softmax["softmax_loss"].line == line_of(text, "probs = ")  # its own softmax, read from its locals
+    assert loss.caused_by == softmax["softmax_loss"].key()  # not the softmax it never calls
     assert loss.fix == (
         "shifted = x - np.max(x, axis=-1, keepdims=True)\n"
         "probs = np.exp(shifted) / np.sum(np.exp(shifted), axis=-1, keepdims=True)"
