@@ -212,3 +212,25 @@ def test_a_gradient_copied_into_a_grads_list_is_blamed_where_it_is_computed(tmp_
     path = planted(tmp_path, "layers.py", DLFS2_AFFINE, "db = np.sum(dout, axis=0)", "db = np.mean(dout, axis=0)")
     (finding,) = errors(check(path))
     assert (finding["name"], finding["line"]) == ("gradient-mismatch", line_of(path, "db = np.mean(dout, axis=0)"))
+
+
+def test_an_array_filled_slice_by_slice_is_blamed_at_the_slice_not_at_its_zeros() -> None:
+    source = textwrap.dedent("""\
+        import numpy as np
+
+
+        def seq_backward(dh, caches, step_backward):
+            n, m, T = dh.shape
+            dx = np.zeros((n, m, T))
+            dW = 0.0
+            for t in reversed(range(T)):
+                grads = step_backward(dh[:, :, t], caches[t])
+                dx[:, :, t] = grads["dx"]
+                dW += grads["dW"]
+            grads = {"dx": dx, "dW": dW}
+            return grads
+    """)
+    lines = source.splitlines()
+    store = next(i for i, line in enumerate(lines, 1) if 'grads = {"dx": dx' in line)
+    assert computed_at(ast.parse(source), store, "x") == next(i for i, line in enumerate(lines, 1) if "dx[:, :, t] =" in line)
+    assert computed_at(ast.parse(source), store, "W") == next(i for i, line in enumerate(lines, 1) if 'dW += grads["dW"]' in line)

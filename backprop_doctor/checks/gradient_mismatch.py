@@ -61,6 +61,7 @@ def run(context: Any) -> Iterator[Finding]:
     _yield_to_training(context)
     _yield_to_saturation(context)
     _shared_upstream(context)
+    _networks_follow_layers(context)
     for i, finding in enumerate(context.findings):
         if finding.pattern == "right-in-training":
             continue
@@ -203,6 +204,37 @@ def _yield_to_training(context: Any) -> None:
             grouped.setdefault(finding.layer, []).append(finding)
     for members in grouped.values():
         _merge(context, members, _yielded(members, right, here))
+
+
+def _networks_follow_layers(context: Any) -> None:
+    """A network's gradient is assembled from its layers' backward passes: when one of its layers'
+    own checks fails too, the network's mismatches are that layer's symptoms (the one nearest the
+    loss, whose error reaches every layer before it), whatever the names sort like."""
+    from backprop_doctor.conventions.networks import Network
+
+    for built in getattr(context, "networks", ()) or ():
+        name = type(built.obj).__name__
+        try:
+            layers = Network(built.obj).layers()
+        except Exception:  # noqa: BLE001 - a network whose layers cannot be listed
+            continue
+        order = [n for key, layer in reversed(layers) for n in (key, type(layer).__name__)]
+        own = {f.key() for f in context.findings if f.layer == name}  # the network check linked its layers to these
+        wrong: dict[str, Finding] = {}
+        for f in context.findings:
+            if f.name == NAME and f.severity == "error" and f.layer in order and (not f.caused_by or f.caused_by in own):
+                wrong.setdefault(f.layer, f)
+        cause = next((wrong[n] for n in order if n in wrong), None)
+        if cause is None:
+            continue
+        relinked = []
+        for f in context.findings:
+            if f is cause:
+                f = f.replace(caused_by=None)
+            elif f.name == NAME and f.severity == "error" and (f.layer == name and not f.caused_by or f.caused_by in own):
+                f = f.replace(caused_by=cause.replace(caused_by=None).key())
+            relinked.append(f)
+        context.findings[:] = relinked
 
 
 def _shared_upstream(context: Any) -> None:

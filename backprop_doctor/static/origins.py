@@ -77,7 +77,8 @@ def _plain(value: ast.expr) -> str | None:
 
 
 def _origin(functions: dict[str, list[ast.FunctionDef]], function: ast.FunctionDef, name: str, before: int, depth: int) -> int | None:
-    """The line computing `name` as bound last before line `before` in `function`."""
+    """The line computing `name` as bound last before line `before` in `function`; a later write
+    into it (`dx[:, :, t] = ...`, `dW += ...`) is where it is filled, not its `np.zeros` start."""
     binding = max(
         (s for s in walk(function) if isinstance(s, ast.Assign) and s.lineno < before and name in _bound(s)),
         key=lambda s: s.lineno,
@@ -85,6 +86,9 @@ def _origin(functions: dict[str, list[ast.FunctionDef]], function: ast.FunctionD
     )
     if binding is None:
         return None
+    filled = [s.lineno for s in walk(function) if isinstance(s, (ast.Assign, ast.AugAssign)) and binding.lineno < s.lineno < before and _writes_into(s, name)]
+    if filled:
+        return max(filled)
     value = binding.value
     if isinstance(value, ast.Call) and depth < DEPTH:  # a rename (`dprev_c = dc`) stops here: it may be what forgot a factor
         callee = value.func.attr if isinstance(value.func, ast.Attribute) else value.func.id if isinstance(value.func, ast.Name) else None
@@ -94,6 +98,19 @@ def _origin(functions: dict[str, list[ast.FunctionDef]], function: ast.FunctionD
             target, returned_name = inner
             return _origin(functions, target, returned_name, 10**9, depth + 1) or binding.lineno
     return binding.lineno
+
+
+def _writes_into(stmt: ast.AST, name: str) -> bool:
+    """`name[...] = ...` or `name += ...` / `name[...] += ...`."""
+    targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target] if isinstance(stmt, ast.AugAssign) else []
+    for target in targets:
+        if isinstance(stmt, ast.AugAssign) and isinstance(target, ast.Name) and target.id == name:
+            return True
+        while isinstance(target, ast.Subscript):
+            target = target.value
+            if isinstance(target, ast.Name) and target.id == name:
+                return True
+    return False
 
 
 def _bound(stmt: ast.Assign) -> set[str]:
