@@ -165,7 +165,11 @@ def _worst_per_array(measurements: list) -> list:
 
 
 def _explains(cause: Finding, symptom: Finding) -> bool:
-    """Whether `cause` can account for `symptom`: a later stage, or the same layer."""
+    """Whether `cause` can account for `symptom`: a later stage, or the same layer. A layer that
+    raises is accounted for only by a finding about that same layer: another layer's wrong gradient
+    does not make it raise."""
+    if symptom.name == "layer-raised":
+        return bool(cause.layer) and cause.layer == symptom.layer
     if cause.name in PREFERRED_CAUSES:
         return True
     if symptom.name == "gradient-mismatch" and cause.name in ("gradient-mismatch", *LOCATING):

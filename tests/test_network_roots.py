@@ -87,3 +87,35 @@ def test_the_layer_whose_own_check_fails_is_the_root_whatever_the_network_is_cal
     relu_return = next(i for i, line in enumerate(path.read_text().splitlines(), 1) if line.strip() == "return dout")
     assert [(f["layer"], f["param"], f["line"]) for f in roots] == [("Relu1", "x", relu_return)]
     assert {f["layer"] for f in found if f.get("caused_by")} >= {name}
+
+
+PAIRS = """\
+    import numpy as np
+
+
+    def affine_forward(x, w, b):
+        return x @ w + b, (x, w, b)
+
+
+    def affine_backward(dout, cache):
+        x, w, b = cache
+        return dout @ w.T, x.T @ dout, dout.sum(axis=0, keepdims=True)
+
+
+    def pool_forward(x, pool_param):
+        n, c, h, w = x.shape
+        ph, pw, s = pool_param["pool_height"], pool_param["pool_width"], pool_param["stride"]
+        out = np.zeros((n, c, (h - ph) / s + 1, (w - pw) / s + 1))
+        return out, (x, pool_param)
+
+
+    def pool_backward(dout, cache):
+        x, pool_param = cache
+        return np.zeros_like(x)
+"""
+
+
+def test_a_layer_that_raises_is_its_own_root_beside_another_pair_s_wrong_gradient(tmp_path: Path) -> None:
+    path = write(tmp_path, "layers.py", PAIRS)
+    roots = {f["code"] for f in errors(check(path)) if not f.get("caused_by")}
+    assert roots == {"BPD102", "BPD105"}

@@ -138,13 +138,14 @@ def test_a_root_cause_of_another_rule_comes_before_the_gradient_item_of_its_laye
     softmax = _f("softmax-not-per-row", "BPD301", "error", layer="SoftmaxWithLoss", line=16)
     dx = _f("gradient-mismatch", "BPD101", "error", layer="SoftmaxWithLoss", param="x", line=18)
     kink = _f("gradient-at-kink", "BPD104", "info", layer="SoftmaxWithLoss", param="t", line=19)
-    raised = _f("layer-raised", "BPD105", "error", layer="Dropout", line=33)  # a symptom too: its rows move
+    raised = _f("layer-raised", "BPD105", "error", layer="Dropout", line=33)  # another layer's: not the softmax's symptom
     rows = _rows("Dropout", "x") + _rows("SoftmaxWithLoss", "x", verdict="mismatch")
     assert plan_of(kink, raised, dx, softmax, measurements=rows) == [
         ("SoftmaxWithLoss", [
-            ("softmax-not-per-row", ["softmax-not-per-row", "gradient-mismatch", "layer-raised"], ["Dropout.x"]),
+            ("softmax-not-per-row", ["softmax-not-per-row", "gradient-mismatch"], []),
             ("gradient", ["gradient-at-kink"], ["SoftmaxWithLoss.x"]),
         ]),
+        ("Dropout", [("gradient", ["layer-raised"], ["Dropout.x"])]),
     ]
 
 
