@@ -365,7 +365,7 @@ def test_verdict_uses_the_rules_summary_for_a_message_without_a_colon():
 
 @pytest.mark.parametrize(
     ("curve", "lead"),
-    [([2.3, 3.1, 4.7], "the loss rises because"), ([2.3, 2.29, 2.28], "the loss does not fall because")],
+    [([2.3, 3.1, 4.7], "the loss rises because"), ([2.3, 2.29, 2.28, 2.28, 2.27, 2.27], "the loss does not fall because")],
 )
 def test_verdict_leads_with_what_the_training_probe_saw(curve, lead):
     finding = Finding("gradient-mismatch", "BPD101", "error", "db is wrong: sum over axis 0", layer="Affine", line=60)

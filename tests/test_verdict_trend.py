@@ -36,3 +36,11 @@ def test_a_factor_equal_to_the_number_of_features_is_not_called_the_batch_size(t
     path.write_text(text, encoding="utf-8")
     (finding,) = [f for f in check(path)["findings"] if f["name"] == "step-gradient-mismatch"]
     assert "3 × the gradient of your loss" in finding["message"] and "batch size" not in finding["message"]
+
+
+def test_a_curve_that_is_never_a_number_or_too_short_has_no_trend():
+    nan = float("nan")
+    assert trend([nan, nan, nan, nan, nan, nan]) is None  # not "rises": it never was a loss
+    assert trend([1.0, 1.0, 1.0]) is None  # three replayed steps cannot show a stall
+    assert trend([1.0, 1.0, 1.0, 1.0, 1.0]) == "flat"  # five can
+    assert trend([1.0, 1.5, 2.0]) == "rises"  # a short curve can still be seen to rise

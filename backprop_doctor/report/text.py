@@ -399,8 +399,8 @@ def _loss_trend(report: Report) -> str | None:
     if not isinstance(training, dict):
         return None
     yours = [as_float(v) for v in training.get("program") or training.get("yours") or ()]  # the program's own, when replayed
-    if len(yours) < 2:
-        return None
+    if len(yours) < 2 or not math.isfinite(yours[0]):
+        return None  # a curve that was never a number says nothing of a trend
     if not math.isfinite(yours[-1]):
         return "rises"
     # a curve of one sample per step is noisy: its first and last fifths are compared, not two points
@@ -410,9 +410,14 @@ def _loss_trend(report: Report) -> str | None:
     last = sum(tail) / len(tail)
     if not math.isfinite(last) or (math.isfinite(first) and last > first * 1.01):
         return "rises"
+    if len(yours) < FLAT_STEPS:
+        return None  # a few replayed steps cannot show a loss that does not fall
     if not math.isfinite(first) or last > first * 0.9:
         return "flat"
     return "falls"
+
+
+FLAT_STEPS = 5  # a curve this long at least, before "the loss does not fall" is said of it
 
 
 # --------------------------------------------------------------------------- what a number measures
