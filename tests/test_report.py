@@ -622,3 +622,12 @@ def test_each_symptom_gets_its_own_line():
     for i in range(3):
         assert sum(f"BPD101 gradient-mismatch · L{i}" in line for line in lines) == 1
     assert all(cell_len(line) <= 80 for line in lines)
+
+
+def test_nothing_compared_because_a_function_is_still_pass_says_so_before_a_build_hint():
+    build = Finding("build-failed", "BPD008", "warning", "`TwoLayerNet` could not be built to check it: pass `--build`", layer="TwoLayerNet", line=40)
+    stub = Finding("bad-return", "BPD107", "warning", "`Affine.backward` is not written yet: its body is `pass`: write it", layer="Affine", line=12, pattern="not-written")
+    report = Report(findings=[build, stub], file="net.py", built=[Built("Affine", "synthesized", skipped=None)])
+    text = verdict(report)
+    assert text.startswith("! net.py: nothing was checked: `Affine.backward` is not written yet")
+    assert "--build" not in text
