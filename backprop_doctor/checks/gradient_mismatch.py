@@ -62,6 +62,7 @@ def run(context: Any) -> Iterator[Finding]:
     _yield_to_saturation(context)
     _shared_upstream(context)
     _networks_follow_layers(context)
+    _finite_differences_that_never_move(context)
     for i, finding in enumerate(context.findings):
         if finding.pattern == "right-in-training":
             continue
@@ -204,6 +205,25 @@ def _yield_to_training(context: Any) -> None:
             grouped.setdefault(finding.layer, []).append(finding)
     for members in grouped.values():
         _merge(context, members, _yielded(members, right, here))
+
+
+def _finite_differences_that_never_move(context: Any) -> None:
+    """A network trained by `numerical_gradient` whose gradients are all zeros has no backward to
+    fix: its finite differences never moved what the loss reads (a helper that moves a copy,
+    `f(x + h)`, under a loss written `lambda W: self.loss(x, t)` that ignores its argument)."""
+    found = context.extras.get("discovered")
+    numerical = {cls.__name__ for cls in getattr(found, "numerical", [])}
+    for i, f in enumerate(context.findings):
+        if f.name == NAME and f.severity == "error" and f.layer in numerical and f.pattern == "not-computed" and f.param:
+            context.findings[i] = f.replace(
+                fix=None,
+                message=(
+                    f"the gradient `{f.layer}.numerical_gradient` gives `{f.param}` is all zeros although the loss depends on "
+                    "it: the loss never changed while the finite differences moved the weights, so they moved something the "
+                    "loss does not read: move the array itself in place (`x[i] = tmp + h`, then put `tmp` back), not a copy "
+                    "(`f(x + h)`), when the loss ignores its argument (`lambda W: self.loss(x, t)`)"
+                ),
+            )
 
 
 def _networks_follow_layers(context: Any) -> None:
