@@ -48,3 +48,29 @@ def test_the_same_division_in_a_file_python_3_parses_is_named_too(tmp_path):
     assert found["pattern"] == "python2-division"
     assert "gives a float in Python 3" in found["message"]
     assert found["message"].endswith(f"write `//` at line {line_of(path, 'hidden = input_dim / 2')}")
+
+
+POOL = '''\
+import numpy as np
+
+
+def pool_forward(x, pool_param):
+    n, c, h, w = x.shape
+    s = pool_param["stride"]
+    oh, ow = (h - 2) / s + 1, (w - 2) / s + 1
+    shape = (n, c, oh, ow)
+    out = np.zeros(shape)
+    return out, (x, pool_param)
+
+
+def pool_backward(dout, cache):
+    x, pool_param = cache
+    return np.zeros_like(x)
+'''
+
+
+def test_a_division_reached_through_a_tuple_target_and_a_shape_name_is_named(tmp_path):
+    path = write(tmp_path, "pool.py", POOL)
+    (found,) = [f for f in errors(check(path)) if "'float' object cannot be interpreted as an integer" in f["message"]]
+    assert found["pattern"] == "python2-division"
+    assert found["message"].endswith(f"write `//` at line {line_of(path, 'oh, ow = (h - 2) / s + 1')}")

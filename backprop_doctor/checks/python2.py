@@ -67,8 +67,9 @@ def run(context: Any) -> Iterator[Finding]:
 
 
 def _division_feeding(tree: Any, lines: list[str], line: int) -> int | None:
-    """The line of a `/` that makes the failing line's size: on that line itself, or an assignment
-    `hidden = input_dim / 2` of a name the failing line reads."""
+    """The line of a `/` that makes the failing line's size: on that line itself, or in the
+    assignment of a name it reads (`hidden = input_dim / 2`, `oh, ow = h / s + 1, w / s + 1`),
+    followed through names that only pass the size on (`shape = (n, c, out_h, out_w)`)."""
     import ast
 
     text = lines[line - 1].split("#", 1)[0] if 0 < line <= len(lines) else ""
@@ -76,10 +77,18 @@ def _division_feeding(tree: Any, lines: list[str], line: int) -> int | None:
         return line
     if tree is None:
         return None
-    read = set(re.findall(r"[A-Za-z_]\w*", text))
-    found = [
-        n.lineno for n in ast.walk(tree)
-        if isinstance(n, ast.Assign) and n.lineno < line and any(isinstance(b, ast.BinOp) and isinstance(b.op, ast.Div) for b in ast.walk(n.value))
-        and any(isinstance(t, ast.Name) and t.id in read for t in n.targets)
-    ]  # fmt: skip
-    return max(found) if found else None
+    assignments = [n for n in ast.walk(tree) if isinstance(n, ast.Assign) and n.lineno < line]
+    wanted, seen = set(re.findall(r"[A-Za-z_]\w*", text)), set()
+    for _ in range(4):  # through a few names that only pass the size on
+        feeding = [
+            n for n in assignments
+            if {t.id for target in n.targets for t in ast.walk(target) if isinstance(t, ast.Name)} & wanted and n.lineno not in seen
+        ]  # fmt: skip
+        divided = [n.lineno for n in feeding if any(isinstance(b, ast.BinOp) and isinstance(b.op, ast.Div) for b in ast.walk(n.value))]
+        if divided:
+            return max(divided)
+        seen |= {n.lineno for n in feeding}
+        wanted = {t.id for n in feeding for t in ast.walk(n.value) if isinstance(t, ast.Name)}
+        if not wanted:
+            return None
+    return None
