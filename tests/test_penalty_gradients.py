@@ -59,3 +59,6 @@ def test_a_norm_whose_gradient_is_the_sign_is_reported_at_the_gradient(tmp_path)
     path = planted(tmp_path, "penalties.py", PENALTIES, "return self.alpha * np.abs(w).sum()", "return self.alpha * np.linalg.norm(w)")
     (finding,) = errors(check(path))
     assert (finding["code"], finding["layer"], finding["line"]) == ("BPD101", "Lasso", line_of(path, "return self.alpha * np.sign(w)"))
+    # either may be the wrong one: the finding names both, and does not tell the user to re-derive the gradient
+    assert f"`Lasso.grad` is not the derivative of `Lasso.__call__` (line {line_of(path, 'def __call__(self, w):')})" in finding["message"]
+    assert "one of the two is wrong" in finding["message"] and "re-derive" not in finding["message"]

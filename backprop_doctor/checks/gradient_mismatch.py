@@ -31,6 +31,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from backprop_doctor.findings import Finding
+from backprop_doctor.locate import definition
 from backprop_doctor.static.definitions import enclosing, find_function
 from backprop_doctor.static.files import source_tree
 from backprop_doctor.static.fixes import gradient_fix
@@ -63,6 +64,7 @@ def run(context: Any) -> Iterator[Finding]:
     _shared_upstream(context)
     _networks_follow_layers(context)
     _finite_differences_that_never_move(context)
+    _penalties_disagree(context)
     for i, finding in enumerate(context.findings):
         if finding.pattern == "right-in-training":
             continue
@@ -205,6 +207,31 @@ def _yield_to_training(context: Any) -> None:
             grouped.setdefault(finding.layer, []).append(finding)
     for members in grouped.values():
         _merge(context, members, _yielded(members, right, here))
+
+
+def _penalties_disagree(context: Any) -> None:
+    """A weight penalty's `grad` that is not the derivative of its `__call__`: either may be the wrong
+    one (`__call__` written with `np.linalg.norm`, the L2 norm, under a name that says L1), so the
+    finding names both instead of telling the user to re-derive the gradient."""
+    import inspect
+
+    namespace = getattr(context, "namespace", None) or {}
+    for i, f in enumerate(context.findings):
+        cls = namespace.get(f.layer or "")
+        if not (f.name == NAME and f.severity == "error" and inspect.isclass(cls) and callable(getattr(cls, "grad", None))):
+            continue
+        call = definition(getattr(cls, "__call__", None)) if "__call__" in vars(cls) else None
+        if call is None or f.pattern:
+            continue
+        context.findings[i] = f.replace(
+            fix=None,
+            highlight=tuple(sorted({call.line, *([f.line] if f.line else [])})),
+            message=(
+                f"`{f.layer}.grad` is not the derivative of `{f.layer}.__call__` (line {call.line}), relative error "
+                f"{f.measured:.3g}: one of the two is wrong; check which penalty both should compute (the L1 penalty is "
+                "the sum of |w|, whose gradient is sign(w); `np.linalg.norm(w)` is the L2 norm)"
+            ),
+        )
 
 
 def _finite_differences_that_never_move(context: Any) -> None:
