@@ -76,19 +76,37 @@ def build(func: Any, context: Any, rng: np.random.Generator) -> list[Case]:
     y = rng.integers(0, c, n)
     rows = (rng.standard_normal((n, d)), 0.1 * rng.standard_normal((d, c)), "")
     columns = (rows[0].T.copy(), rows[1].T.copy(), ", one sample per column")
+    raised: list[Exception | None] = []
     for X, W, layout in (rows, columns):
-        if _returns_loss_and_gradient(func, W, X, y):
+        works, error = _returns_loss_and_gradient(func, W, X, y)
+        if works:
             return [Case(f"W {W.shape}, X {X.shape}{layout}, labels, reg 0.1", LinearLoss(func, W, 0.1), X, y)]
+        raised.append(error)
+    # A sibling of the same file (`svm_loss_naive` beside `svm_loss_vectorized`) shows which layout the
+    # file uses; what this one raised in that layout is the user's own error, reported at its line.
+    for (X, W, _layout), error in zip((rows, columns), raised):
+        if error is not None and any(_returns_loss_and_gradient(s, W, X, y)[0] for s in _siblings(func, context)):
+            raise error
     raise NotChecked(f"`{func.__name__}(W, X, y, reg)` does not return (loss, dW) on W {rows[1].shape}, X {rows[0].shape}, nor with one sample per column")
 
 
-def _returns_loss_and_gradient(func: Any, W: np.ndarray, X: np.ndarray, y: np.ndarray) -> bool:
+def _siblings(func: Any, context: Any) -> list[Any]:
+    """The other linear losses of the same module (`svm_loss_naive` for `svm_loss_vectorized`)."""
+    namespace = context.namespace or {}
+    functions = {n: f for n, f in namespace.items() if callable(f) and getattr(f, "__module__", None) == func.__module__ and f is not func}
+    return recognise_functions(functions, namespace)
+
+
+def _returns_loss_and_gradient(func: Any, W: np.ndarray, X: np.ndarray, y: np.ndarray) -> tuple[bool, Exception | None]:
+    """Whether a trial call returns (loss, dW shaped like W); and what it raised, if it did."""
     state = np.random.get_state()
+    error = None
     try:
         np.random.seed(FORWARD_SEED)
         result = func(W.copy(), X.copy(), y.copy(), 0.1)
-    except Exception:  # noqa: BLE001 - the other layout, or the user's own error: the check says which
-        result = None
+    except Exception as exc:  # noqa: BLE001 - the other layout, or the user's own error: the caller says which
+        result, error = None, exc
     finally:
         np.random.set_state(state)
-    return isinstance(result, tuple) and len(result) == 2 and np.shape(result[1]) == W.shape and np.size(result[0]) == 1
+    works = isinstance(result, tuple) and len(result) == 2 and np.shape(result[1]) == W.shape and np.size(result[0]) == 1
+    return works, error
