@@ -75,9 +75,15 @@ def _no_argument_explains(error: BaseException) -> bool:
     """A misspelled name (`np.zeors_like`, an undefined variable), an attribute read before it
     is set, or Python 2 division in a shape: wrong whatever the arguments."""
     text = str(error)
-    if isinstance(error, NameError) or _float_shape(error):
+    if isinstance(error, NameError) or _float_shape(error) or _scalar_of_array(error):
         return True
     return isinstance(error, AttributeError) and (text.startswith("module ") or not text.startswith(("'int'", "'float'", "'list'", "'tuple'", "'dict'", "'NoneType'", "'str'")))
+
+
+def _scalar_of_array(error: BaseException) -> bool:
+    """`float(b)` of a (1, 1, 1) bias: NumPy 2 converts only 0-dimensional arrays to Python numbers,
+    whatever size-1 array the caller hands it."""
+    return isinstance(error, TypeError) and "only 0-dimensional arrays can be converted to Python scalars" in str(error)
 
 
 def _user_line(error: BaseException) -> Any:

@@ -109,3 +109,52 @@ def test_an_unfinished_forward_is_a_build_failure_that_quotes_its_error(tmp_path
         f"('NoneType' object has no attribute 'reshape') at line {line}"
     ) in failed["message"]
     assert failed["line"] == line_of(path, "def affine_forward(")
+
+
+def test_float_of_a_size_one_array_is_an_error_at_its_line_with_the_numpy_2_spelling(tmp_path):
+    """NumPy 2 turns only 0-dimensional arrays into numbers: `float(b)` of a (1, 1, 1) bias raises
+    for every input of the documented shapes, so no `--build` can help; `b.item()` works."""
+    from tests.userfiles import check, errors, line_of, write
+
+    text = '''\
+import numpy as np
+
+
+def conv_single_step(a_slice, W, b):
+    return np.sum(a_slice * W) + float(b)
+
+
+def conv_forward(A_prev, W, b, hparameters):
+    m, n_H_prev, n_W_prev, _ = A_prev.shape
+    f, _, _, n_C = W.shape
+    stride = hparameters["stride"]
+    n_H = (n_H_prev - f) // stride + 1
+    n_W = (n_W_prev - f) // stride + 1
+    Z = np.zeros((m, n_H, n_W, n_C))
+    for i in range(m):
+        for h in range(n_H):
+            for w in range(n_W):
+                for c in range(n_C):
+                    window = A_prev[i, h * stride:h * stride + f, w * stride:w * stride + f, :]
+                    Z[i, h, w, c] = conv_single_step(window, W[:, :, :, c], b[:, :, :, c])
+    return Z, (A_prev, W, b, hparameters)
+
+
+def conv_backward(dZ, cache):
+    A_prev, W, b, hparameters = cache
+    return np.zeros_like(A_prev), np.zeros_like(W), np.zeros_like(b)
+'''
+    import numpy as np
+
+    try:
+        float(np.ones((1, 1, 1)))
+    except TypeError:
+        pass
+    else:
+        import pytest
+
+        pytest.skip("this NumPy still turns a (1, 1, 1) array into a float")
+    path = write(tmp_path, "conv.py", text)
+    (finding,) = errors(check(path))
+    assert (finding["name"], finding["line"]) == ("layer-raised", line_of(path, "+ float(b)"))
+    assert "write `b.item()`" in finding["message"]

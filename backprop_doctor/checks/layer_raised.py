@@ -20,7 +20,28 @@ Fix:
         return np.dot(x, self.W)
 """
 
+from collections.abc import Iterator
+from typing import Any
+
+from backprop_doctor.findings import Finding
+
 NAME = "layer-raised"
 CODE = "BPD105"
 SEVERITY = "error"
 STAGE = "gradient"
+
+
+_SCALAR = "only 0-dimensional arrays can be converted to Python scalars"
+
+
+def run(context: Any) -> Iterator[Finding]:
+    """Complete in place a layer that raised because NumPy 2 turns only 0-dimensional arrays into
+    numbers (`float(b)` of a (1, 1, 1) bias, as course code of the NumPy 1 years writes it): say
+    what works in every version."""
+    for i, finding in enumerate(context.findings):
+        if finding.name == NAME and _SCALAR in finding.message and ".item()" not in finding.message:
+            context.findings[i] = finding.replace(
+                message=finding.message + "; NumPy 2 turns only a 0-dimensional array into a number: write `b.item()` "
+                "(the one number of a size-1 array) where the line has `float(b)` or `int(b)`"
+            )
+    yield from ()
