@@ -184,8 +184,11 @@ def verdict(report: Report, *, ascii_only: bool = False) -> str:
     if report.ok and attempted and not any(m.verdict != "skipped" for m in report.measurements):
         # nothing was compared: never a check mark
         warnings = [f for f in report.findings if f.severity == "warning"]
-        # an exercise left as `pass` is why nothing could be compared, before a build that needs `--build`
-        first = next((f for f in warnings if f.pattern == "not-written"), warnings[0] if warnings else None)
+        # why nothing could be compared (its own summary, or an exercise left as `pass`) before a build hint
+        first = next(
+            (f for f in warnings if f.name == "nothing-to-check"),
+            next((f for f in warnings if f.pattern == "not-written"), warnings[0] if warnings else None),
+        )
         why = f": {cause_sentence(first, report.file)}" if first is not None else "."
         return f"{warn_mark} {prefix}nothing was checked{why}"
     if report.ok:
