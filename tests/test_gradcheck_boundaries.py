@@ -1,0 +1,267 @@
+"""The numerics core on each side of its boundaries: the direction pool and its large-array
+windows, the comparison of large arrays, the constants that decide whether a probe is straight,
+rounding-limited, kinked or wrong, and the element-wise narrowing.
+
+Every function here is built to sit on one boundary (docs/TESTING.md, "seventh round"), and is
+called in this process so that mutation testing sees it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from backprop_doctor import gradcheck
+from backprop_doctor.gradcheck import BLOCK, POOL_SIZE, Direction
+
+EPS = float(np.finfo(np.float64).eps)
+
+
+# -- the pool of directions ------------------------------------------------------------
+
+
+def test_the_pool_is_rebuilt_the_same_uniform_read_only_numbers_with_their_running_squares():
+    gradcheck._POOL.clear()  # built again, as a fresh process builds it
+    pool = gradcheck._pool()
+    expected = np.random.default_rng(0x706F6F6C).random(POOL_SIZE) * 2 - 1
+    assert pool.shape == (POOL_SIZE,) and np.array_equal(pool, expected)
+    assert not pool.flags.writeable
+    squares = gradcheck._POOL[1]
+    assert squares[0] == 0.0 and squares[-1] == pytest.approx(float(np.sum(expected**2)), rel=1e-12)
+    assert gradcheck._window_squares(100, 7) == pytest.approx(float(np.sum(expected[100:107] ** 2)), rel=1e-9)
+    assert gradcheck._pool() is pool  # built once
+
+
+def _windows(d: Direction) -> np.ndarray:
+    return np.concatenate([w for _, _, w in d.windows()])
+
+
+@pytest.mark.parametrize("size", [POOL_SIZE // 2, POOL_SIZE // 2 + 1, 3 * BLOCK + 5])
+def test_a_direction_is_one_window_up_to_half_the_pool_and_one_window_per_block_beyond(size):
+    d = Direction((size,), np.random.default_rng(11), 0.5)
+    if size <= POOL_SIZE // 2:
+        expected = [int(np.random.default_rng(11).integers(0, POOL_SIZE - size + 1))]
+    else:
+        expected = np.random.default_rng(11).integers(0, POOL_SIZE - BLOCK + 1, size=-(-size // BLOCK)).tolist()
+    assert d.offsets == expected
+    starts = [(start, stop) for start, stop, _ in d.windows()]
+    assert starts[0][0] == 0 and starts[-1][1] == size
+    assert all(b[0] == a[1] for a, b in zip(starts, starts[1:]))
+    pool = gradcheck._pool()
+    flat = _windows(d)
+    assert flat.shape == (size,)
+    assert np.array_equal(flat[: min(size, BLOCK)], pool[d.offsets[0] : d.offsets[0] + min(size, BLOCK)])
+    assert np.array_equal(d.array().reshape(-1), flat * 0.5)
+
+
+def test_a_direction_has_a_default_scale_of_one_and_keeps_its_shape():
+    d = Direction((3, 4), np.random.default_rng(2))
+    assert d.scale == 1.0 and d.size == 12 and d.array().shape == (3, 4)
+    assert np.array_equal(d.array().reshape(-1), _windows(d))
+
+
+def _large_direction(shape=(300, 301)) -> Direction:
+    return Direction(shape, np.random.default_rng(5), 0.25)
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_large_direction_steps_every_element_of_contiguous_and_fortran_arrays(order, dtype):
+    d = _large_direction()
+    base = np.asarray(np.random.default_rng(6).standard_normal(d.shape), dtype=dtype, order=order)
+    out = np.zeros(d.shape, dtype=dtype, order=order)
+    d.step(out, base, 1e-3)
+    expected = (base.astype(np.float64) + 1e-3 * d.array()).astype(dtype)
+    assert np.allclose(out, expected, rtol=1e-6 if dtype == np.float32 else 1e-15, atol=0)
+    assert out.flags.f_contiguous == (order == "F")
+
+
+def test_a_small_direction_steps_a_fortran_array_too():
+    d = Direction((3, 5), np.random.default_rng(7), 2.0)
+    base = np.asfortranarray(np.arange(15.0).reshape(3, 5))
+    out = np.zeros((3, 5), order="F")
+    d.step(out, base, 0.5)
+    assert np.allclose(out, base + 0.5 * d.array(), rtol=1e-15, atol=0)
+
+
+@pytest.mark.parametrize("transposed", [False, True])
+def test_a_large_direction_dots_a_gradient_and_itself(transposed):
+    d = _large_direction()
+    g = np.random.default_rng(8).standard_normal(d.shape[::-1] if transposed else d.shape)
+    g = g.T if transposed else g
+    v = d.array()
+    dot, sq = d.dot(g)
+    assert dot == pytest.approx(float(np.vdot(g, v)), rel=1e-9)
+    assert sq == pytest.approx(float(np.vdot(v, v)), rel=1e-9)
+
+
+def test_given_directions_step_and_dot_as_arrays():
+    v = np.array([[1.0, -2.0], [0.5, 3.0]])
+    given = gradcheck._direction(v)
+    out, base = np.zeros((2, 2)), np.ones((2, 2))
+    given.step(out, base, 0.5)
+    assert np.array_equal(out, base + 0.5 * v)
+    assert given.dot(np.ones((2, 2))) == (2.5, 14.25)
+
+
+# -- comparing arrays ------------------------------------------------------------------
+
+
+def test_large_arrays_are_identical_block_by_block_and_differ_in_any_block():
+    a = np.arange(3 * gradcheck.COMPARE_BLOCK + 7, dtype=np.float64)
+    assert gradcheck.identical(a, a.copy())
+    for i in (0, gradcheck.COMPARE_BLOCK, a.size - 1):
+        b = a.copy()
+        b[i] += 1
+        assert not gradcheck.identical(a, b), i
+    assert not gradcheck.identical(a, a.reshape(-1, 1))  # the same values in another shape
+
+
+def test_arrays_of_other_shapes_or_a_nan_only_in_one_are_not_identical():
+    assert not gradcheck.identical(np.arange(6.0).reshape(2, 3), np.arange(6.0).reshape(3, 2))
+    assert gradcheck.identical(np.array([np.nan, 1.0]), np.array([np.nan, 1.0]))
+    assert not gradcheck.identical(np.array([np.nan, 1.0]), np.array([np.nan, 2.0]))
+    assert not gradcheck.identical(np.array([np.nan, 1.0]), np.array([0.0, 1.0]))
+    big = np.full(gradcheck.COMPARE_BLOCK + 1, np.nan)
+    assert gradcheck.identical(big, big.copy())
+    assert gradcheck.identical(np.array([1, 2]), np.array([1, 2])) and not gradcheck.identical(np.array([1, 2]), np.array([1, 3]))
+
+
+# -- random directions -----------------------------------------------------------------
+
+
+class _Constant:
+    """A generator stand-in whose uniform draws are given numbers."""
+
+    def __init__(self, values):
+        self.values = np.asarray(values, dtype=np.float64)
+
+    def random(self, shape):
+        return np.broadcast_to(self.values, shape).copy()
+
+
+def test_random_entries_are_centred_and_stretched_to_the_scale():
+    v = gradcheck.random_direction((4,), _Constant([0.0, 0.25, 0.75, 0.5]), scale=3.0)
+    assert np.array_equal(v, [-3.0, -1.5, 1.5, 0.0])
+
+
+@pytest.mark.parametrize("shape", [(1,), (2, 2)])
+def test_a_direction_drawn_as_all_zeros_becomes_the_even_unit_direction(shape):
+    v = gradcheck.random_direction(shape, _Constant(0.5))
+    size = int(np.prod(shape))
+    assert v.shape == shape and np.allclose(v, 1 / np.sqrt(size), rtol=1e-15, atol=0)
+
+
+def test_a_unit_direction_is_the_centred_draw_over_its_length():
+    v = gradcheck.random_direction((2,), _Constant([1.0, 0.5 + 0.75]))
+    assert np.allclose(v, [0.5, 0.75] / np.hypot(0.5, 0.75), rtol=1e-15, atol=0)
+
+
+# -- numbers on each side of a threshold ---------------------------------------------------
+
+
+def _probe(forward=1.0, backward=1.0, numerical=1.0, analytic=1.0, floor=0.0, rounding=0.0):
+    return gradcheck.Probe(analytic, numerical, forward, backward, abs(analytic), floor, rounding=rounding)
+
+
+def test_relative_errors_compare_integers_as_floats_and_floor_at_1e_10():
+    assert gradcheck.relative_error(np.array([100], np.int8), np.array([-100], np.int8)) == 2.0
+    assert gradcheck.relative_error(0.0, 1e-14) == pytest.approx(1e-4)
+
+
+def test_the_noise_floor_is_a_million_times_the_rounding_of_the_difference_quotient():
+    assert gradcheck.noise_floor(2.0, 0.5) == 1e6 * EPS * 4.0
+    assert gradcheck._rounding(-2.0, 0.5) == EPS * 4.0
+
+
+def test_a_probe_is_rounding_limited_only_above_a_tenth_of_the_tolerance_and_with_a_slope():
+    one = _probe(numerical=1.0, analytic=-0.5)
+    assert not gradcheck.rounding_limited(one, 1.0, 1.0, 10 * EPS)  # 10·eps against 10·eps: not above
+    assert gradcheck.rounding_limited(one, 1.0, 1.0, 9 * EPS)
+    assert not gradcheck.rounding_limited(_probe(numerical=0.0, analytic=0.0), 1.0, 1.0, 1e-5)  # no slope
+
+
+def test_a_probe_is_straight_up_to_a_tenth_of_the_tolerance_of_its_first_difference():
+    # no rounding (f0 = 0): straight while |forward - backward| <= 0.2·tol·|numerical|
+    h, tol = 1e-3, 1e-2
+    assert gradcheck._straight(_probe(forward=1.0019, backward=1.0, numerical=1.0), 0.0, h, tol)
+    assert not gradcheck._straight(_probe(forward=1.0021, backward=1.0, numerical=1.0), 0.0, h, tol)
+    assert not gradcheck._straight(_probe(forward=1.0021, backward=1.0, numerical=-1.0), 0.0, h, tol)
+
+
+def test_a_probe_is_straight_up_to_four_roundings_of_f0():
+    # tol = 0: straight while |forward - backward|·h <= 4·(eps·|f0|/h)·h; h = 2, f0 = 1 (exact in binary)
+    at = _probe(forward=2 * EPS, backward=0.0, numerical=0.0)
+    assert gradcheck._straight(at, 1.0, 2.0, 0.0)
+    assert not gradcheck._straight(_probe(forward=2.25 * EPS, backward=0.0, numerical=0.0), 1.0, 2.0, 0.0)
+    assert gradcheck._straight(_probe(forward=1.75 * EPS, backward=0.0, numerical=0.0), 1.0, 2.0, 0.0)
+
+
+def test_a_tie_stays_half_apart_above_eight_roundings_and_a_ten_thousandth_of_the_slopes():
+    assert gradcheck._tie(1.0, 2.0, (1.0, 0.0), 0.0)  # exactly half the first spread
+    assert not gradcheck._tie(0.5, 2.0, (1.0, 0.0), 0.0)
+    assert not gradcheck._tie(1.0, 1.0, (1.0, 0.0), 0.125)  # exactly eight roundings
+    assert gradcheck._tie(1.0, 1.0, (1.0, 0.0), 0.12)  # 0.96 below, 1.08 above with nine
+    assert not gradcheck._tie(1.0, 1.0, (1.0, 0.0), 0.13)
+    spread = gradcheck.TIE_ASYMMETRY * 3.0
+    assert not gradcheck._tie(spread, spread, (3.0, 0.0), 0.0)  # exactly a ten-thousandth
+    assert not gradcheck._tie(0.5, 0.5, (1e4, 0.0), 0.0)
+    assert gradcheck._tie(0.5, 0.5, (0.0, 4e3), 0.0)
+
+
+def test_a_probe_floors_its_error_at_the_floor_given_the_gradient_size_and_the_noise():
+    a = np.zeros(2)
+    g = np.array([3.0, 4.0])
+    v = np.array([0.0, 2.0])  # |g|·|v| = 10
+    f = lambda: 0.0  # noqa: E731
+    assert gradcheck.directional_probe(f, 0.0, [a], [g], [v], 1e-3, floor=0.5).floor == 0.5
+    assert gradcheck.directional_probe(f, 0.0, [a], [g], [v], 1e-3, floor=0.0).floor == pytest.approx(1e-5)
+    assert gradcheck.directional_probe(f, 2.0**22, [a], [g], [v], 0.5, floor=0.0).floor == gradcheck.noise_floor(2.0**22, 0.5)
+    assert gradcheck.one_sided_probe(f, 0.0, [a], [g], [v], 1e-3).floor == pytest.approx(1e-5)
+    assert gradcheck.one_sided_probe(f, 0.0, [a], [np.zeros(2)], [v], 1e-3).floor == 1e-10
+
+
+def test_the_norm_of_a_gradient_overflowing_its_square_is_infinite_and_one_holding_inf_is_zero():
+    big = np.array([1e200, 1e200])
+    with np.errstate(over="ignore"):
+        assert gradcheck._norm(big, gradcheck._squared_norm(big)) == np.inf
+    inf = np.array([np.inf, 1.0])
+    assert gradcheck._norm(inf, gradcheck._squared_norm(inf)) == 0.0
+    assert gradcheck._norm(np.array([3.0, 4.0]), 25.0) == 5.0
+
+
+def test_norms_a_gradient_list_keeps_are_used_as_kept():
+    class Kept(list):
+        def squared_norms(self):
+            return [4.0]
+
+    assert gradcheck.squared_norms(Kept([np.ones(3)])) == [4.0]
+    assert gradcheck.squared_norms([np.ones(3), np.full((2, 2), 2.0).T]) == [3.0, 16.0]
+
+
+def test_an_empty_array_has_scale_zero():
+    assert gradcheck.array_scale(np.zeros((0, 3))) == 0.0
+    assert gradcheck.array_scale(np.array([[3.0], [-4.0]])) == pytest.approx(np.sqrt(12.5))
+
+
+def test_arrays_with_a_size_of_their_own_keep_it_even_below_one():
+    scales = gradcheck.step_scales([np.full(4, 0.5), np.full(4, 0.01)], [np.full(4, 0.5), np.full(4, 50.0)])
+    assert scales == [pytest.approx(0.5), pytest.approx(0.01)]
+
+
+def test_a_zero_array_takes_the_median_effect_over_its_own_gradient_norm():
+    w1, w2, still, b = np.full(4, 0.5), np.full(4, 0.01), np.full(4, 2.0), np.zeros(4)
+    g1, g2, g_still, gb = np.full(4, 0.25), np.full(4, 0.5), np.zeros(4), np.full(4, 0.2)  # norms 0.5, 1, 0, 0.4
+    scales = gradcheck.step_scales([w1, w2, still, b], [g1, g2, g_still, gb])
+    # effects: 0.5·0.5 = 0.25 and 0.01·1 = 0.01 (the still array has none): median 0.13, over 0.4
+    assert scales[:3] == [pytest.approx(0.5), pytest.approx(0.01), pytest.approx(2.0)]
+    assert scales[3] == pytest.approx(0.13 / 0.4)
+
+
+def test_a_zero_array_gets_the_largest_scale_when_nothing_tells_it_otherwise():
+    w, b = np.full(4, 0.3), np.zeros(4)
+    assert gradcheck.step_scales([w, b], [np.ones(4), np.zeros(4)])[1] == pytest.approx(0.3)  # its gradient is zero
+    assert gradcheck.step_scales([w, b], [np.zeros(4), np.ones(4)])[1] == pytest.approx(0.3)  # no other effect
+    assert gradcheck.step_scales([np.full(2, np.inf), b[:2]], [np.ones(2), np.ones(2)]) == [1.0, 1.0]
+    huge = gradcheck.step_scales([np.full(4, 1e-3), b], [np.full(4, 1e3), np.full(4, 1e-9)])
+    assert huge[1] == pytest.approx(1e-3)  # never more than the largest scale
