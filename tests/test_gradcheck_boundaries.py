@@ -265,3 +265,176 @@ def test_a_zero_array_gets_the_largest_scale_when_nothing_tells_it_otherwise():
     assert gradcheck.step_scales([np.full(2, np.inf), b[:2]], [np.ones(2), np.ones(2)]) == [1.0, 1.0]
     huge = gradcheck.step_scales([np.full(4, 1e-3), b], [np.full(4, 1e3), np.full(4, 1e-9)])
     assert huge[1] == pytest.approx(1e-3)  # never more than the largest scale
+
+
+# -- element by element ------------------------------------------------------------------
+
+H = 1e-6
+# the kinds of element of `_elements`: value, analytic gradient, and what each element's term is
+SMOOTH, WRONG, SMALL_WRONG, CROSSED, TIE = "smooth", "wrong", "small-wrong", "crossed", "tie"
+
+
+def _term(kind: str, x: np.ndarray) -> np.ndarray:
+    """Each element's share of the objective (x is the element's offset from 1)."""
+    if kind in (SMOOTH, WRONG):
+        return 0.5 * (1 + x) ** 2  # slope 1 at the point
+    if kind == SMALL_WRONG:
+        return 1e-6 * x  # slope 1e-6
+    if kind == CROSSED:  # a kink 0.999·H to the right: slope 1, then 0 past it
+        return np.minimum(x - 0.999 * H, 0.0)
+    return np.where(x > 0, x, 0.995 * x)  # TIE: a kink at the point, slopes 1 and 0.995
+
+
+def _elements(kinds: list[str]):
+    """An array of ones, an objective summing each element's term (0 at the point, so its
+    rounding is nil), the analytic gradient (twice the slope for the wrong ones, 1 at the tie),
+    and a list counting the objective's evaluations."""
+    a = np.ones(len(kinds))
+    calls = []
+
+    def terms():
+        return sum(float(_term(kind, a[i : i + 1] - 1.0)[0]) for i, kind in enumerate(kinds))
+
+    base = terms()
+
+    def f():
+        calls.append(1)
+        return terms() - base
+
+    grad = np.array([{WRONG: 2.0, SMALL_WRONG: 2e-6}.get(k, 1.0) for k in kinds])
+    return a, f, grad, calls
+
+
+def _checked(kinds, **options):
+    a, f, grad, calls = _elements(kinds)
+    result = gradcheck.elementwise(f, 0.0, a, grad, H, np.random.default_rng(0), tol=1e-5, **options)
+    return result, len(calls)
+
+
+def test_elements_are_stepped_again_only_when_they_fail_and_a_crossed_kink_takes_the_finer_value():
+    result, calls = _checked([SMOOTH, CROSSED, SMOOTH])
+    assert result.numerical[0] == pytest.approx(1.0, rel=1e-8) and result.numerical[2] == pytest.approx(1.0, rel=1e-8)
+    assert result.numerical[1] == pytest.approx(1.0, rel=1e-6)  # 0.9995 at H, 1 at H / 10
+    assert result.kinked.tolist() == [False, True, False]
+    assert calls == 2 * 3 + 2  # one finer central difference, for the crossed element only
+
+
+def test_a_kink_at_the_point_keeps_its_value_and_is_marked():
+    result, calls = _checked([TIE, SMOOTH])
+    assert result.numerical[0] == pytest.approx(0.9975, rel=1e-6)
+    assert result.kinked.tolist() == [True, False]
+    assert calls == 2 * 2 + 2
+
+
+def test_a_wrong_element_is_stepped_twice_finer_and_stays_wrong():
+    result, calls = _checked([WRONG, SMOOTH])
+    assert result.numerical[0] == pytest.approx(1.0, rel=1e-8)
+    assert result.kinked.tolist() == [False, False]
+    assert calls == 2 * 2 + 2 * 2
+
+
+def test_an_element_wrong_far_below_the_largest_is_still_stepped_again():
+    result, calls = _checked([SMALL_WRONG, SMOOTH])
+    assert result.numerical[0] == pytest.approx(1e-6, rel=1e-3) and not result.kinked.any()
+    assert calls == 2 * 2 + 2 * 2
+    result, calls = _checked([SMALL_WRONG, SMOOTH], atol=1.0)  # within atol: not stepped again
+    assert calls == 2 * 2
+
+
+def test_three_wrong_elements_in_a_row_stop_the_narrowing_and_a_kink_between_resets_the_count():
+    kinds = [WRONG, WRONG, CROSSED, WRONG, WRONG, TIE, WRONG, WRONG, WRONG, CROSSED]
+    result, calls = _checked(kinds)
+    assert result.kinked.tolist() == [k in (CROSSED, TIE) for k in kinds[:-1]] + [False]
+    assert result.numerical[2] == pytest.approx(1.0, rel=1e-6)
+    assert result.numerical[9] == pytest.approx(0.9995, rel=1e-6)  # never stepped again
+    assert calls == 2 * len(kinds) + 4 + 4 + 2 + 4 + 4 + 2 + 4 + 4 + 4
+
+
+def test_elementwise_compares_every_element_up_to_the_limit_and_a_sample_without_repeats_past_it():
+    a, f, grad, _ = _elements([SMOOTH] * 6)
+    full = gradcheck.elementwise(f, 0.0, a, grad, H, np.random.default_rng(0), limit=6)
+    assert full.full and full.indices.tolist() == list(range(6))
+    sampled = gradcheck.elementwise(f, 0.0, a, grad, H, np.random.default_rng(0), limit=5, sample=5)
+    assert not sampled.full and len(set(sampled.indices.tolist())) == 5
+    assert sampled.indices.tolist() == sorted(np.random.default_rng(0).choice(6, size=5, replace=False).tolist())
+    assert np.array_equal(sampled.analytic, grad[sampled.indices])
+
+
+# -- probes that grow, confirm or narrow their step ------------------------------------------
+
+TOL = 1e-5
+
+
+def _refined(f, slope=1.0, **options):
+    """`refined_probe` of a one-element array at 0 along +1, its analytic gradient `slope`."""
+    a = np.zeros(1)
+    objective = lambda: f(float(a[0]))  # noqa: E731
+    return gradcheck.refined_probe(objective, objective(), [a], [np.array([slope])], [np.array([1.0])], H, tol=TOL, **options)
+
+
+def _kink_ahead(d, slope=1.0, offset=0.0):
+    """Slope `slope` up to a kink `d` to the right of the point, flat past it."""
+    return lambda x: offset + slope * min(x - d, 0.0)
+
+
+def _step_noise(delta):
+    """A slope of 1 plus a jump of ±delta within 1e-12 of the point: it moves f(±s) by ±delta
+    at every step s, as rounding does, so the central difference is off by delta / s while
+    the one-sided slopes agree (not a kink, and straight)."""
+    return lambda x: x + delta * max(-1.0, min(1.0, x / 1e-12))
+
+
+def test_a_kink_just_within_the_step_is_narrowed_to_the_finer_step_that_misses_it():
+    probe = _refined(_kink_ahead(0.999 * H))  # slopes 0.999 and 1 at H: not kinked, 5e-4 off
+    assert probe.step == H / 10 and probe.error <= TOL and not probe.kinked
+    plain = _refined(_kink_ahead(0.999 * H), narrow=False)
+    assert plain.step == H and plain.error == pytest.approx(5e-4, rel=1e-3)
+    assert _refined(_kink_ahead(0.999 * H)).step == H / 10  # narrowing is the default
+
+
+def test_a_crossed_kink_whose_error_falls_threefold_is_marked_at_the_finer_step():
+    # kink at 0.0735·H: error 0.463 at H, 0.1325 at H/10 (3.5 times less), slopes no tie
+    probe = _refined(_kink_ahead(0.0735 * H))
+    assert probe.step == H / 10 and probe.kink is True
+    assert probe.error == pytest.approx(0.1325, rel=1e-3)
+
+
+def test_a_kink_whose_slopes_stay_apart_is_a_tie_at_the_finer_step():
+    # kink at 0.05·H: slopes 0.05 and 1 at H, 0.5 and 1 at H/10 (the error falls less than threefold)
+    probe = _refined(_kink_ahead(0.05 * H))
+    assert probe.step == H / 10 and probe.kink is True
+    assert probe.error == pytest.approx(0.25, rel=1e-3)
+
+
+@pytest.mark.parametrize(("offset", "narrowed"), [(1650.0, True), (1850.0, False)])
+def test_narrowing_stops_where_ten_roundings_of_the_finer_step_exceed_the_tolerance(offset, narrowed):
+    # slope 4: 10·eps·|f0|/(H/10) against 1e-5·4 is 0.92 (narrowed) or 1.03 (not) at these offsets
+    probe = _refined(_kink_ahead(0.0735 * H, slope=4.0, offset=offset), slope=4.0)
+    assert probe.step == (H / 10 if narrowed else H)
+
+
+def test_a_failing_probe_is_confirmed_at_up_to_a_thousand_times_its_step():
+    passes = _refined(_step_noise(1e-8))  # off by 1e-2 at H ... 1e-5 at 1000·H
+    assert passes.step == 1000 * H and passes.error <= TOL
+    fails = _refined(_step_noise(1e-7))  # would pass only at 10,000·H
+    assert fails.step == H and fails.error > TOL
+
+
+def test_a_passing_probe_keeps_its_first_step():
+    probe = _refined(_step_noise(1e-12))  # off by 1e-6 at H, 1e-5 at H / 10
+    assert probe.step == H and probe.error <= TOL
+
+
+def test_rounding_hides_the_slope_from_an_offset_of_about_4500_at_the_first_step():
+    # 10·eps·|f0|/H against 1e-5: 0.95 at 4300 (probed at H), 1.04 at 4700 (probed at 10·H)
+    assert _refined(lambda x: 4300.0 + x).step == H
+    assert _refined(lambda x: 4700.0 + x).step == 10 * H
+    grown = _refined(lambda x: 1e5 + x)  # still limited at 10·H: grown once more
+    assert grown.step == 100 * H and grown.error <= TOL
+
+
+def test_a_wider_step_that_is_not_straight_is_not_taken_even_when_rounding_hides_the_slope():
+    # f = 1e4 + x + x²: rounding limits the probe at H (2.2e-5 against 1e-5); at 10·H its
+    # one-sided slopes are 2e-5 apart, beyond rounding and a tenth of the tolerance
+    probe = _refined(lambda x: 1e4 + x + x * x)
+    assert probe.step == H and probe.error <= TOL
