@@ -438,3 +438,101 @@ def test_a_wider_step_that_is_not_straight_is_not_taken_even_when_rounding_hides
     # one-sided slopes are 2e-5 apart, beyond rounding and a tenth of the tolerance
     probe = _refined(lambda x: 1e4 + x + x * x)
     assert probe.step == H and probe.error <= TOL
+
+
+# -- naming the pattern of a wrong gradient ---------------------------------------------------
+
+
+def _named(a, n, **options):
+    pattern = gradcheck.name_pattern(np.ravel(a), np.ravel(n), **options)
+    return None if pattern is None else pattern.name
+
+
+def _with_full(a, n, **options):
+    return gradcheck.name_pattern(np.ravel(a), np.ravel(n), full_analytic=a, full_numerical=n, **options)
+
+
+N = np.random.default_rng(21).standard_normal(40) + 0.5
+
+
+def test_integer_numerical_gradients_are_compared_as_floats():
+    n = np.array([100, 100, 100], dtype=np.int8)
+    assert gradcheck.name_pattern(n, n) is None  # the same numbers: no factor, whatever the dtype
+
+
+@pytest.mark.parametrize(
+    ("factor", "batch", "name"),
+    [
+        (1.00005, None, None),  # within 10 × the tolerance of one
+        (1.000105, None, "scaled"),
+        (-1.0005, None, "sign-flipped"),  # within 1e-3 of -1
+        (-0.5, None, "scaled"),
+        (3.0, None, "scaled"),
+        (2.0, 2, "scaled-by-batch-size"),  # a batch of two counts
+        (5.004, 5, "scaled-by-batch-size"),  # within 1e-3 of the batch size
+        (0.20008, 5, "divided-by-batch-size"),
+        (5.0, 1, "scaled"),
+    ],
+)
+def test_factors_are_named_within_their_tolerances(factor, batch, name):
+    assert _named(factor * N, N, batch_size=batch) == name
+
+
+def test_a_factor_is_named_by_the_residual_relative_to_the_gradient_size():
+    noise = np.random.default_rng(22).standard_normal(40)
+    assert _named(100 * (3 * N + 1e-5 * noise), 100 * N) == "scaled"  # 1e-5 off, a norm of 2,000
+    assert _named(1e-3 * (3 * N + 1e-2 * noise), 1e-3 * N) is None  # 1 % off, a norm of 0.06
+
+
+def test_zero_against_zero_has_no_pattern_even_with_square_full_arrays():
+    assert gradcheck.name_pattern(np.zeros(9), np.zeros(9), full_analytic=np.zeros((3, 3)), full_numerical=np.zeros((3, 3))) is None
+
+
+def test_a_near_transpose_is_named_within_1e_4_and_an_absolute_1e_8_of_the_norm():
+    n = np.random.default_rng(23).standard_normal((3, 4)) + 2.0
+    near = n.T * (1 + 5e-5)
+    assert _with_full(near, n).name == "transposed"
+    tiny = 1e-6 * n
+    off = tiny.T + 1e-9  # a thousandth of the entries: not within the tolerance
+    assert _with_full(off, tiny) is None
+    square = 1e-6 * (np.random.default_rng(24).standard_normal((4, 4)) + 2.0)
+    assert _with_full(square.T + 1e-9, square) is None
+
+
+def test_a_three_dimensional_gradient_with_its_axes_reversed_is_not_called_transposed():
+    n = np.random.default_rng(25).standard_normal((2, 2, 2)) + 3.0
+    assert _with_full(n.transpose(), n) is None
+
+
+def test_some_rows_of_a_square_gradient_are_named():
+    n = np.random.default_rng(26).standard_normal((4, 4)) + 3.0
+    a = n.copy()
+    a[1] *= -1.5
+    assert _with_full(a, n).description == "only 1 of 4 rows are wrong (row 1)"
+
+
+def test_rows_are_judged_against_a_floor_of_1e_8_of_the_norm():
+    n = np.random.default_rng(27).standard_normal((4, 3)) + 3.0
+    big = 1e5 * n
+    big[3] = 1e-8  # far below 1e-8 of the norm: doubling it is not an error
+    a = big.copy()
+    a[0] *= -1.5
+    a[3] *= 2
+    assert _with_full(a, big).description == "only 1 of 4 rows are wrong (row 0)"
+    small = 1e-3 * n
+    small[3] = 1e-13  # 3e-3 of the floor: doubled, it is wrong
+    a = small.copy()
+    a[0] *= -1.5
+    a[3] *= 2
+    assert _with_full(a, small).description == "only 2 of 4 rows are wrong (row 0, 3)"
+
+
+def test_rows_far_below_the_norm_are_dead_and_cannot_show_the_others_are_wrong():
+    n = np.full((4, 3), 1e-8)
+    n[:2] = [[10.0, 11.0, 12.0], [13.0, 14.0, 15.0]]
+    a = n.copy()
+    a[0] *= -1.5
+    a[1] += 2.0  # no one factor: two wrong rows, and two at 1e-8 (of a norm of 30)
+    assert _with_full(a, n) is None
+    n[2:] = a[2:] = 1e-6  # above 1e-8 of the norm: alive
+    assert _with_full(a, n).description == "only 2 of 4 rows are wrong (row 0, 1)"
