@@ -1,0 +1,256 @@
+"""The engine's own machinery, pinned where its mutants survived (docs/TESTING.md, "seventh round"):
+the random streams it keeps per seed, the names of dtypes, the jitter off a kink, the number of
+forward evaluations a check costs, the findings for a missing or mistyped gradient, and layers
+that write into arrays the check holds.
+
+Everything runs in this process (mutation testing only sees in-process calls).
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+import pytest
+
+import backprop_doctor as bd
+from backprop_doctor import engine
+from backprop_doctor.conventions._classlayer import ClassLayer
+
+
+def line_of(function, text: str) -> int:
+    """The line of this file where `text` is, inside `function`."""
+    lines, start = inspect.getsourcelines(function)
+    return start + next(i for i, line in enumerate(lines) if text in line)
+
+
+# -- the engine's random streams -------------------------------------------------------------
+
+
+def test_a_stream_starts_where_a_fresh_generator_for_its_seed_starts_and_is_reset_when_handed_back():
+    streams = engine._Streams()
+    fresh = np.random.default_rng([7, engine.ENGINE_STREAM]).random(3)
+    rng = streams.take(7)
+    assert np.array_equal(rng.random(3), fresh)
+    streams.give(7, rng)
+    again = streams.take(7)
+    assert again is rng and np.array_equal(again.random(3), fresh)  # the same generator, from its start
+    other = streams.take(7)  # none free: a new one
+    assert other is not rng and np.array_equal(other.random(3), fresh)
+
+
+def test_streams_keep_four_generators_a_seed_and_sixteen_seeds():
+    streams = engine._Streams()
+    taken = [streams.take(1) for _ in range(6)]
+    for rng in taken:
+        streams.give(1, rng)
+    assert len(streams.free[1]) == engine._Streams.KEEP == 4
+    for seed in range(2, 17):
+        streams.take(seed)
+    assert len(streams.start) == 16 and streams.free[1]
+    streams.take(99)  # a seventeenth seed: everything kept is dropped
+    assert list(streams.start) == [99] and streams.free == {}
+    streams.take(99)  # a known seed drops nothing
+    assert list(streams.start) == [99]
+
+
+def test_a_generator_of_an_unknown_seed_is_not_kept():
+    streams = engine._Streams()
+    streams.give(5, np.random.default_rng(0))
+    assert streams.free[5] == []
+
+
+def test_dtype_names_are_numpys_and_remembered():
+    dtype = np.dtype(">f4")  # a byte order no check has named yet
+    assert engine._dtype_name(dtype) == ">f4"
+    assert engine._DTYPE_NAMES[dtype] == ">f4" and engine._dtype_name(dtype) == ">f4"
+
+
+def test_the_jitter_moves_every_element_by_a_thousandth_of_the_spread():
+    x = np.array([[1.0, 3.0], [5.0, 7.0]])
+    moved = engine._jitter(x, np.random.default_rng(3))
+    expected = x + 1e-3 * float(np.std(x)) * np.random.default_rng(3).standard_normal(x.shape)
+    assert np.array_equal(moved, expected)
+    flat = np.full((2, 2), 4.0)  # no spread: a thousandth of one
+    assert np.array_equal(engine._jitter(flat, np.random.default_rng(3)), flat + 1e-3 * np.random.default_rng(3).standard_normal((2, 2)))
+
+
+# -- what a check costs ---------------------------------------------------------------------------
+
+
+class Affine:
+    def __init__(self, W, b):
+        self.W, self.b = W, b
+        self.dW = self.db = None
+
+    def forward(self, x):
+        self.x = x
+        return x @ self.W + self.b
+
+    def backward(self, dout):
+        self.dW = self.x.T @ dout
+        self.db = dout.sum(axis=0)
+        return dout @ self.W.T
+
+
+class AffineTwiceW(Affine):
+    def backward(self, dout):
+        dx = super().backward(dout)
+        self.dW = 2 * self.dW
+        return dx
+
+
+@pytest.fixture
+def arrays():
+    r = np.random.default_rng(0)
+    return r.standard_normal((4, 3)), r.standard_normal(3), r.standard_normal((5, 4))
+
+
+def test_a_clean_layer_costs_one_forward_and_one_probe(arrays):
+    W, b, x = arrays
+    report = bd.check_layer(Affine(W, b), x, seed=7)
+    assert report.ok and report.extras["forward_evaluations"] == 3
+    assert report.seed == 7
+
+
+def test_a_clean_layer_asked_for_one_probe_costs_the_same_and_a_wrong_one_probes_every_direction(arrays):
+    W, b, x = arrays
+    assert bd.check_layer(Affine(W, b), x, probes=1).extras["forward_evaluations"] == 3
+    wrong = bd.check_layer(AffineTwiceW(W, b), x, probes=3)
+    assert not wrong.ok and [f.param for f in wrong.errors] == ["W"]
+
+
+# -- findings about the gradients' shapes and dtypes -------------------------------------------------
+
+
+def affine_forward(x, W, b):
+    return x @ W + b, (x, W)
+
+
+def backward_without_dW(dout, cache):
+    x, W = cache
+    return dout @ W.T, None, dout.sum(axis=0)
+
+
+def backward_with_float32_dW(dout, cache):
+    x, W = cache
+    return dout @ W.T, (x.T @ dout).astype(np.float32), dout.sum(axis=0)
+
+
+def backward_with_integer_db(dout, cache):
+    x, W = cache
+    return dout @ W.T, x.T @ dout, np.ones(3, dtype=int)
+
+
+def test_a_parameter_with_no_gradient_is_named_and_the_others_are_still_checked(arrays):
+    W, b, x = arrays
+    report = bd.check_functions(affine_forward, backward_without_dW, x, W, b)
+    [finding] = report.findings
+    assert (finding.name, finding.severity, finding.param, finding.pattern) == ("gradient-shape-mismatch", "error", "W", "missing")
+    assert finding.message == "`affine` computes no gradient for `W`: return or store one with shape (4, 3)"
+    assert finding.line == line_of(backward_without_dW, "return dout @ W.T, None")
+    assert [(m.param, m.verdict) for m in report.measurements] == [("x", "ok"), ("b", "ok")]
+
+
+def test_a_gradient_in_another_float_dtype_is_named_and_still_compared(arrays):
+    W, b, x = arrays
+    report = bd.check_functions(affine_forward, backward_with_float32_dW, x, W, b)
+    [finding] = report.findings
+    assert (finding.name, finding.param) == ("gradient-dtype-mismatch", "W")
+    assert finding.message == (
+        "the gradient of `affine.W` is float32 but the parameter is float64: compute it in the parameter's dtype"
+    )
+    assert finding.line == line_of(backward_with_float32_dW, "astype(np.float32)")
+    assert [(m.param, m.verdict) for m in report.measurements] == [("x", "ok"), ("W", "ok"), ("b", "ok")]
+
+
+def test_an_integer_gradient_is_compared_as_floats_without_a_dtype_finding(arrays):
+    W, b, x = arrays
+    report = bd.check_functions(affine_forward, backward_with_integer_db, x, W, b)
+    assert [(f.name, f.param) for f in report.findings] == [("gradient-mismatch", "b")]
+    assert [(m.param, m.verdict) for m in report.measurements] == [("x", "ok"), ("W", "ok"), ("b", "mismatch")]
+
+
+# -- layers that raise -----------------------------------------------------------------------------
+
+
+class RaisesInBackward(Affine):
+    def backward(self, dout):
+        raise ValueError("not yet written")
+
+
+def test_a_layer_that_raises_is_told_the_pass_and_the_input_shape(arrays):
+    W, b, x = arrays
+    [finding] = bd.check_layer(RaisesInBackward(W, b), x).findings
+    assert finding.name == "layer-raised"
+    assert finding.message.startswith("`RaisesInBackward.backward` raised ValueError")
+    assert finding.message.endswith("on input of shape (5, 4): fix the backward pass so it runs on that input")
+
+
+# -- a check's own copies --------------------------------------------------------------------------
+
+
+def _check(layer, x, **fields):
+    return engine.LayerCheck(ClassLayer(layer), x, **fields)
+
+
+class Float32Out(Affine):
+    def forward(self, x):
+        return super().forward(x).astype(np.float32)
+
+
+def test_the_first_output_is_kept_as_float64_only_when_asked(arrays):
+    W, b, x = arrays
+    kept = _check(Float32Out(W, b), x, keep_output=True)
+    kept.run()
+    assert kept.output.dtype == np.float64
+    assert np.array_equal(kept.output, (x @ W + b).astype(np.float32).astype(np.float64))
+    plain = _check(Affine(W, b), x)
+    plain.run()
+    assert plain.output is None
+
+
+class KeepsDout(Affine):
+    """Keeps the upstream gradient it was handed, as layers that cache it do."""
+
+    def backward(self, dout):
+        self.dout = dout
+        return super().backward(dout)
+
+
+def test_the_upstream_gradient_is_read_only_during_the_check_and_writable_after_it(arrays):
+    W, b, x = arrays
+    layer = KeepsDout(W, b)
+    check = _check(layer, x)
+    report = check.run()
+    assert report.ok
+    assert layer.dout.flags.writeable  # handed back writable
+    layer.dout[0, 0] = 0.0
+
+
+class ZeroesInForward(Affine):
+    """Zeroes its gradient arrays in forward and writes into them in backward (arrays the check
+    holds from the first backward, read-only: it copies them and calls the user code again)."""
+
+    def __init__(self, W, b, factor=1.0):
+        super().__init__(W, b)
+        self.dW, self.db, self.factor = np.zeros_like(W), np.zeros_like(b), factor
+
+    def forward(self, x):
+        self.dW[...] = 0.0
+        self.db[...] = 0.0
+        self.x = x
+        return x @ self.W + self.b
+
+    def backward(self, dout):
+        self.dW[...] = self.factor * (self.x.T @ dout)
+        self.db[...] = dout.sum(axis=0)
+        return dout @ self.W.T
+
+
+@pytest.mark.parametrize(("factor", "wrong"), [(1.0, []), (3.0, ["W"])])
+def test_a_layer_that_zeroes_its_gradients_in_forward_is_compared_with_its_first_backwards(arrays, factor, wrong):
+    W, b, x = arrays
+    report = bd.check_layer(ZeroesInForward(W, b, factor), x)
+    assert [f.param for f in report.errors] == wrong
+    assert {m.param for m in report.measurements} == {"x", "W", "b"}
