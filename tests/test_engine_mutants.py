@@ -254,3 +254,23 @@ def test_a_layer_that_zeroes_its_gradients_in_forward_is_compared_with_its_first
     report = bd.check_layer(ZeroesInForward(W, b, factor), x)
     assert [f.param for f in report.errors] == wrong
     assert {m.param for m in report.measurements} == {"x", "W", "b"}
+
+
+class AffineOffBy(Affine):
+    """Every gradient (1 + delta) times the true one: within the tolerance for a small delta."""
+
+    delta = 0.0
+
+    def backward(self, dout):
+        dx = super().backward(dout)
+        self.dW, self.db = (1 + self.delta) * self.dW, (1 + self.delta) * self.db
+        return (1 + self.delta) * dx
+
+
+@pytest.mark.parametrize(("delta", "forwards"), [(1e-9, 3), (1e-7, 5), (3e-6, 7)])
+def test_a_passing_layer_stops_probing_after_one_probe_far_inside_the_tolerance_or_two_inside_a_tenth(arrays, delta, forwards):
+    # off by 1e-9: one probe within 1e-3 of the tolerance; 1e-7: two within a tenth; 3e-6: all three
+    W, b, x = arrays
+    layer = type("Off", (AffineOffBy,), {"delta": delta})(W, b)
+    report = bd.check_layer(layer, x)
+    assert report.ok and report.extras["forward_evaluations"] == forwards
