@@ -274,3 +274,22 @@ def test_a_passing_layer_stops_probing_after_one_probe_far_inside_the_tolerance_
     layer = type("Off", (AffineOffBy,), {"delta": delta})(W, b)
     report = bd.check_layer(layer, x)
     assert report.ok and report.extras["forward_evaluations"] == forwards
+
+
+class RecordsDout(Affine):
+    """Records, at each backward, whether the dout it was handed could be written into."""
+
+    def __init__(self, W, b):
+        super().__init__(W, b)
+        self.writable: list[bool] = []
+
+    def backward(self, dout):
+        self.writable.append(dout.flags.writeable)
+        return super().backward(dout)
+
+
+def test_the_first_backward_gets_the_upstream_gradient_itself_read_only_not_a_copy(arrays):
+    W, b, x = arrays
+    layer = RecordsDout(W, b)
+    report = _check(layer, x).run()
+    assert report.ok and layer.writable[0] is False
