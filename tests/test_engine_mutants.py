@@ -293,3 +293,102 @@ def test_the_first_backward_gets_the_upstream_gradient_itself_read_only_not_a_co
     layer = RecordsDout(W, b)
     report = _check(layer, x).run()
     assert report.ok and layer.writable[0] is False
+
+
+class GradientIsTheWeight(Affine):
+    """Stores the weight itself as its gradient (it forgot to compute one)."""
+
+    def backward(self, dout):
+        dx = super().backward(dout)
+        self.dW = self.W
+        return dx
+
+
+def test_a_gradient_that_is_the_parameter_itself_is_compared_not_frozen(arrays):
+    W, b, x = arrays
+    report = bd.check_layer(GradientIsTheWeight(W, b), x)
+    assert [(f.name, f.param) for f in report.errors] == [("gradient-mismatch", "W")]
+
+
+class ReadOnlyBias(Affine):
+    """Makes its bias gradient read-only."""
+
+    def backward(self, dout):
+        dx = super().backward(dout)
+        self.db.flags.writeable = False
+        return dx
+
+
+def test_a_gradient_the_layer_made_read_only_stays_read_only(arrays):
+    W, b, x = arrays
+    layer = ReadOnlyBias(W, b)
+    assert _check(layer, x).run().ok
+    assert not layer.db.flags.writeable
+
+
+class WritesIntoItsOwnReadOnlyBuffer(Affine):
+    def __init__(self, W, b):
+        super().__init__(W, b)
+        self.buffer = np.zeros(3)
+        self.buffer.flags.writeable = False
+
+    def forward(self, x):
+        self.buffer[0] = 1.0
+        return super().forward(x)
+
+
+def test_a_layer_that_writes_into_its_own_read_only_array_gets_the_error_it_raised(arrays):
+    W, b, x = arrays
+    [finding] = _check(WritesIntoItsOwnReadOnlyBuffer(W, b), x).run().findings
+    assert finding.name == "layer-raised" and "read-only" in finding.message
+    assert finding.line == line_of(WritesIntoItsOwnReadOnlyBuffer.forward, "self.buffer[0] = 1.0")
+
+
+class WritesIntoDout(Affine):
+    def backward(self, dout):
+        dx = super().backward(dout)
+        dout[0] = 0.0  # in place: the caller's gradient array
+        return dx
+
+
+def test_a_backward_that_writes_into_dout_is_reported_and_still_checked(arrays):
+    W, b, x = arrays
+    report = bd.check_layer(WritesIntoDout(W, b), x)
+    assert [f.name for f in report.findings] == ["upstream-grad-mutated"]
+    assert report.findings[0].line == line_of(WritesIntoDout.backward, "dout[0] = 0.0")
+    assert {(m.param, m.verdict) for m in report.measurements} == {("x", "ok"), ("W", "ok"), ("b", "ok")}
+
+
+def test_a_float32_output_is_probed_with_the_float32_step_and_tolerance(arrays):
+    W, b, x = arrays
+    report = bd.check_layer(Float32Out(W, b), x)
+    assert report.ok and [(f.name, f.severity) for f in report.findings] == [("float32-precision", "info")]
+    assert report.extras["forward_evaluations"] == 5
+    errors = {m.param: m.relative_error for m in report.measurements}
+    assert set(errors) == {"x", "W", "b"} and 1e-5 < max(errors.values()) < 1e-3  # float32 rounding, within its tolerance
+
+
+class Embedding:
+    def __init__(self, W):
+        self.W, self.dW = W, None
+
+    def forward(self, ids):
+        self.ids = ids
+        return self.W[ids]
+
+    def backward(self, dout):
+        self.dW = np.zeros_like(self.W)
+        np.add.at(self.dW, self.ids, dout)
+        return None
+
+
+def test_an_integer_input_is_not_probed_and_needs_no_dx(arrays):
+    W = arrays[0]
+    report = bd.check_layer(Embedding(W), np.array([0, 2, 3, 2]))
+    assert report.ok and report.findings == []
+    assert [(m.param, m.verdict) for m in report.measurements] == [("W", "ok")]
+
+
+def test_a_check_built_by_hand_carries_its_seed(arrays):
+    W, b, x = arrays
+    assert _check(Affine(W, b), x, options=bd.Options(seed=5)).run().seed == 5
