@@ -392,3 +392,23 @@ def test_an_integer_input_is_not_probed_and_needs_no_dx(arrays):
 def test_a_check_built_by_hand_carries_its_seed(arrays):
     W, b, x = arrays
     assert _check(Affine(W, b), x, options=bd.Options(seed=5)).run().seed == 5
+
+
+class SquaredErrorIntoBuffer:
+    """A squared-error loss layer that writes dx into one buffer of its own at every backward."""
+
+    def forward(self, y, t):
+        self.y, self.t = y, t
+        self.dx = np.empty_like(y)
+        return float(np.sum((y - t) ** 2) / (2 * len(y)))
+
+    def backward(self, dout=1):
+        self.dx[...] = dout * (self.y - self.t) / len(self.y)
+        return self.dx
+
+
+def test_a_loss_layer_writing_dx_into_its_own_buffer_honours_dout(arrays):
+    x = arrays[2]
+    report = bd.check_layer(SquaredErrorIntoBuffer(), x, t=np.zeros_like(x))
+    assert report.ok and report.findings == []
+    assert [(m.param, m.verdict) for m in report.measurements] == [("x", "ok")]
