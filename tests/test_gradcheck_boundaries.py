@@ -76,6 +76,14 @@ def test_a_large_direction_steps_every_element_of_contiguous_and_fortran_arrays(
     assert out.flags.f_contiguous == (order == "F")
 
 
+def test_a_large_direction_steps_a_fortran_array_from_a_c_ordered_one_and_back():
+    d = _large_direction()
+    c_base = np.random.default_rng(9).standard_normal(d.shape)
+    for out, base in ((np.zeros(d.shape, order="F"), c_base), (np.zeros(d.shape), np.asfortranarray(c_base))):
+        d.step(out, base, 1e-3)
+        assert np.allclose(out, c_base + 1e-3 * d.array(), rtol=1e-15, atol=0)
+
+
 def test_a_small_direction_steps_a_fortran_array_too():
     d = Direction((3, 5), np.random.default_rng(7), 2.0)
     base = np.asfortranarray(np.arange(15.0).reshape(3, 5))
@@ -270,44 +278,45 @@ def test_a_zero_array_gets_the_largest_scale_when_nothing_tells_it_otherwise():
 # -- element by element ------------------------------------------------------------------
 
 H = 1e-6
-# the kinds of element of `_elements`: value, analytic gradient, and what each element's term is
 SMOOTH, WRONG, SMALL_WRONG, CROSSED, TIE = "smooth", "wrong", "small-wrong", "crossed", "tie"
+D_SOFT = 0.0735 * H
+# Each kind of element of `_elements`: its share of the objective as a function of its value x
+# (0 at the point), and its analytic gradient (twice the slope for the wrong ones).
+KINDS = {
+    SMOOTH: (lambda x: x + 0.5 * x * x, 1.0),
+    WRONG: (lambda x: x + 0.5 * x * x, 2.0),
+    SMALL_WRONG: (lambda x: 1e-6 * x, 2e-6),
+    CROSSED: (lambda x: min(x - 0.999 * H, 0.0) + 0.999 * H, 1.0),  # slope 1, flat past 0.999·H
+    TIE: (lambda x: x if x > 0 else 0.995 * x, 1.0),  # a kink at the point: slopes 1 and 0.995
+    "half-crossed": (lambda x: min(x - 0.5 * H, 0.0) + 0.5 * H, 1.0),  # kinked at H already
+    "half": (lambda x: 0.5 * x, 0.5),
+    "tiny-7": (lambda x: 7e-14 * x, 1.4e-13),
+    "tiny-1": (lambda x: 1e-14 * x, 2e-14),
+    "wrong-4": (lambda x: 4.0 * x, 8.0),
+    "small-flat": (lambda x: 1e-3 * x, 2e-3),
+    "small-curved": (lambda x: 1e-3 * x + x * x, 2e-3),
+    "soft": (lambda x: x if x < D_SOFT else D_SOFT + 0.995 * (x - D_SOFT), 1.0),  # slope 0.995 past 0.0735·H
+    "linear-wrong": (lambda x: x, 2.0),
+}
 
 
-def _term(kind: str, x: np.ndarray) -> np.ndarray:
-    """Each element's share of the objective (x is the element's offset from 1)."""
-    if kind in (SMOOTH, WRONG):
-        return 0.5 * (1 + x) ** 2  # slope 1 at the point
-    if kind == SMALL_WRONG:
-        return 1e-6 * x  # slope 1e-6
-    if kind == CROSSED:  # a kink 0.999·H to the right: slope 1, then 0 past it
-        return np.minimum(x - 0.999 * H, 0.0)
-    return np.where(x > 0, x, 0.995 * x)  # TIE: a kink at the point, slopes 1 and 0.995
-
-
-def _elements(kinds: list[str]):
-    """An array of ones, an objective summing each element's term (0 at the point, so its
-    rounding is nil), the analytic gradient (twice the slope for the wrong ones, 1 at the tie),
-    and a list counting the objective's evaluations."""
-    a = np.ones(len(kinds))
+def _elements(kinds: list[str], offset: float = 0.0):
+    """An array of zeros, an objective `offset` plus each element's term (the terms are 0 at the
+    point), the analytic gradient, and a list counting the objective's evaluations."""
+    a = np.zeros(len(kinds))
     calls = []
-
-    def terms():
-        return sum(float(_term(kind, a[i : i + 1] - 1.0)[0]) for i, kind in enumerate(kinds))
-
-    base = terms()
 
     def f():
         calls.append(1)
-        return terms() - base
+        return offset + sum(KINDS[kind][0](float(a[i])) for i, kind in enumerate(kinds))
 
-    grad = np.array([{WRONG: 2.0, SMALL_WRONG: 2e-6}.get(k, 1.0) for k in kinds])
+    grad = np.array([KINDS[kind][1] for kind in kinds])
     return a, f, grad, calls
 
 
-def _checked(kinds, **options):
-    a, f, grad, calls = _elements(kinds)
-    result = gradcheck.elementwise(f, 0.0, a, grad, H, np.random.default_rng(0), tol=1e-5, **options)
+def _checked(kinds, offset=0.0, **options):
+    a, f, grad, calls = _elements(kinds, offset)
+    result = gradcheck.elementwise(f, offset, a, grad, H, np.random.default_rng(0), tol=1e-5, **options)
     return result, len(calls)
 
 
@@ -350,9 +359,53 @@ def test_three_wrong_elements_in_a_row_stop_the_narrowing_and_a_kink_between_res
     assert calls == 2 * len(kinds) + 4 + 4 + 2 + 4 + 4 + 2 + 4 + 4 + 4
 
 
+def test_an_element_whose_slopes_differ_at_the_first_step_is_kinked_and_not_stepped_again():
+    result, calls = _checked(["half-crossed", SMOOTH])
+    assert result.kinked.tolist() == [True, False]
+    assert result.numerical[0] == pytest.approx(0.75, rel=1e-6)  # slopes 0.5 and 1
+    assert calls == 2 * 2
+
+
+def test_elements_far_below_the_largest_are_judged_against_1e_8_of_it():
+    # the floor is 1e-8 × 0.5: an element off by 7e-14 is 1.4e-5 of it (stepped again), one off by 1e-14 is 2e-6 (not)
+    result, calls = _checked(["half", "tiny-7", "tiny-1"])
+    assert calls == 2 * 3 + 4
+    assert not result.kinked.any()
+
+
+@pytest.mark.parametrize(("offset", "calls"), [(3400.0, 2 * 2 + 2), (3900.0, 2 * 2)])
+def test_an_element_is_stepped_finer_only_while_ten_roundings_stay_within_the_tolerance(offset, calls):
+    # slope 4, analytic 8: at H / 10, 10·eps·|f0| / (H / 10) against 1e-5 × 8 is 0.94 at 3400 (one finer
+    # step, then rounding stops it) and 1.08 at 3900 (none)
+    result, count = _checked(["wrong-4", "half"], offset=offset)
+    assert count == calls and result.numerical[0] == pytest.approx(4.0, rel=1e-4)
+
+
+@pytest.mark.parametrize("small", ["small-flat", "small-curved"])
+def test_an_element_rounding_stops_does_not_stop_the_next_ones(small):
+    # f0 = 1: a slope of 1e-3 is not measurable at H / 10; the crossed kink after it still is
+    result, _ = _checked([small, CROSSED], offset=1.0)
+    assert result.kinked.tolist() == [False, True]
+    assert result.numerical[1] == pytest.approx(1.0, rel=1e-6)
+
+
+def test_an_error_that_falls_threefold_at_the_finer_step_takes_that_step_and_is_kinked():
+    # slopes 1 and 0.995 past 0.0735·H: 0.9977 at H, 0.99934 at H / 10 (errors 3.5 times apart)
+    result, calls = _checked(["soft", SMOOTH])
+    assert result.kinked.tolist() == [True, False]
+    assert result.numerical[0] == pytest.approx(0.9975 + 0.0025 * 0.735, rel=1e-7)
+    assert calls == 2 * 2 + 2
+
+
+def test_a_wrong_element_whose_one_sided_slopes_agree_exactly_is_no_tie():
+    result, calls = _checked(["linear-wrong", SMOOTH])
+    assert result.kinked.tolist() == [False, False] and result.numerical[0] == 1.0
+    assert calls == 2 * 2 + 4
+
+
 def test_elementwise_compares_every_element_up_to_the_limit_and_a_sample_without_repeats_past_it():
     a, f, grad, _ = _elements([SMOOTH] * 6)
-    full = gradcheck.elementwise(f, 0.0, a, grad, H, np.random.default_rng(0), limit=6)
+    full = gradcheck.elementwise(f, 0.0, a, grad, H, np.random.default_rng(0), limit=6)  # f0 is 0
     assert full.full and full.indices.tolist() == list(range(6))
     sampled = gradcheck.elementwise(f, 0.0, a, grad, H, np.random.default_rng(0), limit=5, sample=5)
     assert not sampled.full and len(set(sampled.indices.tolist())) == 5
