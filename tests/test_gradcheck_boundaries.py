@@ -589,3 +589,14 @@ def test_rows_far_below_the_norm_are_dead_and_cannot_show_the_others_are_wrong()
     assert _with_full(a, n) is None
     n[2:] = a[2:] = 1e-6  # above 1e-8 of the norm: alive
     assert _with_full(a, n).description == "only 2 of 4 rows are wrong (row 0, 1)"
+
+
+def test_arrays_without_a_finite_scale_step_at_one_and_a_gradient_holding_inf_has_no_norm():
+    assert gradcheck.step_scales([np.full(2, np.inf)], [np.ones(2)]) == [1.0]
+    # the first gradient holds an infinity: no effect of its own, so the zero array takes the largest scale
+    assert gradcheck.step_scales([np.ones(2), np.zeros(2)], [np.array([np.inf, 1.0]), np.ones(2)]) == [1.0, 1.0]
+
+
+def test_element_errors_are_floored_at_the_floor_given():
+    result = gradcheck.Elementwise(np.arange(2), np.array([1e-9, 1.0]), np.array([2e-9, 1.5]), np.zeros(2, bool), True)
+    assert result.errors(1.0).tolist() == pytest.approx([1e-9, 1 / 3])
