@@ -412,3 +412,53 @@ def test_a_loss_layer_writing_dx_into_its_own_buffer_honours_dout(arrays):
     report = bd.check_layer(SquaredErrorIntoBuffer(), x, t=np.zeros_like(x))
     assert report.ok and report.findings == []
     assert [(m.param, m.verdict) for m in report.measurements] == [("x", "ok")]
+
+
+# -- kinks at the input ---------------------------------------------------------------------------
+
+
+class Relu:
+    def forward(self, x):
+        self.mask = x <= 0
+        out = x.copy()
+        out[self.mask] = 0
+        return out
+
+    def backward(self, dout):
+        dx = dout.copy()
+        dx[self.mask] = 0
+        return dx
+
+
+class Wiggle:
+    """x plus a wiggle of 1e-7 every 3e-9: a kink within any step, wherever the input moves."""
+
+    def forward(self, x):
+        return x + 1e-7 * np.abs(np.sin(1e9 * x))
+
+    def backward(self, dout):
+        return dout
+
+
+def _counting_jitters(monkeypatch) -> list[int]:
+    jitters: list[int] = []
+    jitter = engine._jitter
+    monkeypatch.setattr(engine, "_jitter", lambda x, rng: jitters.append(1) or jitter(x, rng))
+    return jitters
+
+
+def test_an_input_on_a_relu_kink_is_jittered_once_and_passes(arrays, monkeypatch):
+    jitters = _counting_jitters(monkeypatch)
+    x = arrays[2].copy()
+    x[0] = 0.0
+    report = bd.check_layer(Relu(), x)
+    assert report.ok and report.findings == [] and len(jitters) == 1
+    assert [(m.param, m.verdict) for m in report.measurements] == [("x", "ok (jittered off a kink)")]
+
+
+def test_an_input_that_stays_on_kinks_is_jittered_twice_then_reported_as_a_kink(arrays, monkeypatch):
+    jitters = _counting_jitters(monkeypatch)
+    report = bd.check_layer(Wiggle(), arrays[2])
+    assert len(jitters) == engine.KINK_RETRIES == 2
+    assert [(f.name, f.severity) for f in report.findings] == [("gradient-at-kink", "info")]
+    assert [(m.param, m.verdict) for m in report.measurements] == [("x", "kink")]
