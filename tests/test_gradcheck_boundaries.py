@@ -600,3 +600,18 @@ def test_arrays_without_a_finite_scale_step_at_one_and_a_gradient_holding_inf_ha
 def test_element_errors_are_floored_at_the_floor_given():
     result = gradcheck.Elementwise(np.arange(2), np.array([1e-9, 1.0]), np.array([2e-9, 1.5]), np.zeros(2, bool), True)
     assert result.errors(1.0).tolist() == pytest.approx([1e-9, 1 / 3])
+
+
+def test_one_sided_slopes_apart_by_less_than_eight_roundings_are_no_kink():
+    # f0 = 1e6 moves by a few units in the last place over the step: slopes 1.4e-3 and 0.7e-3, against
+    # 8·eps·1e6 / 1e-6 = 1.8e-3 of rounding
+    a = np.zeros(1)
+    f = lambda: 1e6 + 1e-3 * float(a[0]) + 300 * float(a[0]) ** 2  # noqa: E731
+    probe = gradcheck.directional_probe(f, f(), [a], [np.full(1, 2e-3)], [np.ones(1)], 1e-6)
+    assert abs(probe.forward_slope - probe.backward_slope) > 0.01 * max(abs(probe.forward_slope), abs(probe.backward_slope))
+    assert probe.rounding == gradcheck._rounding(1e6, 1e-6) and not probe.kinked
+
+
+def test_an_integer_numerical_gradient_is_scaled_as_floats():
+    pattern = gradcheck.name_pattern(np.full(3, 300.0), np.full(3, 100, np.int8))  # 100² · 3 overflows int8
+    assert pattern.name == "scaled" and pattern.factor == 3.0
