@@ -62,7 +62,8 @@ def test_a_generator_of_an_unknown_seed_is_not_kept():
 
 
 def test_dtype_names_are_numpys_and_remembered():
-    dtype = np.dtype(">f4")  # a byte order no check has named yet
+    dtype = np.dtype(">f4")
+    engine._DTYPE_NAMES.pop(dtype, None)  # not named yet
     assert engine._dtype_name(dtype) == ">f4"
     assert engine._DTYPE_NAMES[dtype] == ">f4" and engine._dtype_name(dtype) == ">f4"
 
@@ -446,3 +447,65 @@ def test_an_input_that_stays_on_kinks_is_jittered_twice_then_reported_as_a_kink(
     assert len(jitters) == engine.KINK_RETRIES == 2
     assert [(f.name, f.severity) for f in report.findings] == [("gradient-at-kink", "info")]
     assert [(m.param, m.verdict) for m in report.measurements] == [("x", "kink")]
+
+
+# -- user code run again by the probes ------------------------------------------------------------
+
+
+class RaisesFromItsSecondForward(Affine):
+    def __init__(self, W, b):
+        super().__init__(W, b)
+        self.calls = 0
+
+    def forward(self, x):
+        self.calls += 1
+        if self.calls >= 2:
+            raise ValueError("second call")
+        return super().forward(x)
+
+
+def test_a_forward_that_raises_only_when_probed_is_told_as_a_forward_error(arrays):
+    W, b, x = arrays
+    [finding] = bd.check_layer(RaisesFromItsSecondForward(W, b), x).findings
+    assert finding.name == "layer-raised"
+    assert finding.message == (
+        "`RaisesFromItsSecondForward.forward` raised ValueError (second call) on input of shape (5, 4): "
+        "fix the forward pass so it runs on that input"
+    )
+
+
+class DropsOutAndZeroesInForward(ZeroesInForward):
+    """Draws a dropout mask in forward, and zeroes its held gradients there: the check calls its
+    forward again from copies, with NumPy's generator reseeded, so the mask stays the same."""
+
+    def forward(self, x):
+        self.keep = np.random.rand(*x.shape) > 0.5
+        return super().forward(x * self.keep)
+
+    def backward(self, dout):
+        return super().backward(dout) * self.keep
+
+
+@pytest.mark.parametrize(("factor", "wrong"), [(1.0, []), (3.0, ["W"])])
+def test_a_forward_run_again_from_copies_draws_the_same_dropout_mask(arrays, factor, wrong):
+    W, b, x = arrays
+    report = bd.check_layer(DropsOutAndZeroesInForward(W, b, factor), x)
+    assert [f.param for f in report.errors] == wrong
+
+
+def backward_without_dx(dout, cache):
+    x, W = cache
+    return None, x.T @ dout, dout.sum(axis=0)
+
+
+def backward_with_float32_dx(dout, cache):
+    x, W = cache
+    return (dout @ W.T).astype(np.float32), x.T @ dout, dout.sum(axis=0)
+
+
+def test_a_function_pair_returning_no_dx_is_a_bad_return_and_a_float32_dx_is_no_dtype_finding(arrays):
+    W, b, x = arrays
+    [finding] = bd.check_functions(affine_forward, backward_without_dx, x, W, b).findings
+    assert finding.name == "bad-return"
+    assert finding.message.startswith("`affine.backward` returns None, so the gradient stops here: return dx (shape (5, 4))")
+    assert bd.check_functions(affine_forward, backward_with_float32_dx, x, W, b).findings == []
