@@ -166,6 +166,18 @@ class RaisesInBackward(Affine):
         raise ValueError("not yet written")
 
 
+class RaisesInForward(Affine):
+    def forward(self, x):
+        raise ValueError("not yet written")
+
+
+@pytest.mark.parametrize(("layer", "phase"), [(RaisesInForward, "forward"), (RaisesInBackward, "backward")])
+def test_a_layer_that_raises_at_its_first_call_is_told_the_pass(arrays, layer, phase):
+    W, b, x = arrays
+    [finding] = bd.check_layer(layer(W, b), x).findings
+    assert finding.message.startswith(f"`{layer.__name__}.{phase}` raised ValueError (not yet written)")
+
+
 def test_a_layer_that_raises_is_told_the_pass_and_the_input_shape(arrays):
     W, b, x = arrays
     [finding] = bd.check_layer(RaisesInBackward(W, b), x).findings
@@ -438,6 +450,7 @@ def test_an_input_on_a_relu_kink_is_jittered_once_and_passes(arrays, monkeypatch
     x[0] = 0.0
     report = bd.check_layer(Relu(), x)
     assert report.ok and report.findings == [] and len(jitters) == 1
+    assert report.extras["forward_evaluations"] == 16  # the first attempt's evaluations count too
     assert [(m.param, m.verdict) for m in report.measurements] == [("x", "ok (jittered off a kink)")]
 
 
