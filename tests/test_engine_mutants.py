@@ -522,3 +522,51 @@ def test_a_function_pair_returning_no_dx_is_a_bad_return_and_a_float32_dx_is_no_
     assert finding.name == "bad-return"
     assert finding.message.startswith("`affine.backward` returns None, so the gradient stops here: return dx (shape (5, 4))")
     assert bd.check_functions(affine_forward, backward_with_float32_dx, x, W, b).findings == []
+
+
+class GradientsInOneBuffer(Affine):
+    """Keeps its gradients as views of one flat buffer, which its forward zeroes."""
+
+    def __init__(self, W, b, factor=1.0):
+        super().__init__(W, b)
+        self.buffer, self.factor = np.zeros(W.size + b.size), factor
+
+    def forward(self, x):
+        self.buffer[...] = 0.0
+        return super().forward(x)
+
+    def backward(self, dout):
+        n = self.W.size
+        self.buffer[:n] = self.factor * (self.x.T @ dout).ravel()
+        self.buffer[n:] = dout.sum(axis=0)
+        self.dW, self.db = self.buffer[:n].reshape(self.W.shape), self.buffer[n:]
+        return dout @ self.W.T
+
+
+@pytest.mark.parametrize(("factor", "wrong"), [(1.0, []), (3.0, ["W"])])
+def test_gradients_that_are_views_of_a_buffer_the_layer_keeps_are_compared_as_first_computed(arrays, factor, wrong):
+    W, b, x = arrays
+    report = _check(GradientsInOneBuffer(W, b, factor), x).run()
+    assert [f.param for f in report.errors] == wrong and len(report.measurements) == 3
+
+
+class ZeroesWeightGradientInForwardWithReadOnlyBias(ZeroesInForward):
+    """Writes into its held weight gradient in forward; its bias gradient is read-only (copied, not held)."""
+
+    def forward(self, x):
+        self.dW[...] = 0.0
+        self.x = x
+        return x @ self.W + self.b
+
+    def backward(self, dout):
+        self.dW[...] = self.factor * (self.x.T @ dout)
+        self.db = dout.sum(axis=0)
+        self.db.flags.writeable = False
+        return dout @ self.W.T
+
+
+@pytest.mark.parametrize(("factor", "wrong"), [(1.0, []), (3.0, ["W"])])
+def test_a_held_gradient_copied_after_a_write_keeps_the_others_it_did_not_hold(arrays, factor, wrong):
+    W, b, x = arrays
+    report = _check(ZeroesWeightGradientInForwardWithReadOnlyBias(W, b, factor), x).run()
+    assert [f.param for f in report.errors] == wrong and len(report.measurements) == 3
