@@ -572,3 +572,23 @@ def test_a_held_gradient_copied_after_a_write_keeps_the_others_it_did_not_hold(a
     W, b, x = arrays
     report = _check(ZeroesWeightGradientInForwardWithReadOnlyBias(W, b, factor), x).run()
     assert [f.param for f in report.errors] == wrong and len(report.measurements) == 3
+
+
+class SquaredErrorWithoutReturn:
+    """A loss layer whose backward computes dx from dout and forgets to return it."""
+
+    def forward(self, y, t):
+        self.y, self.t = y, t
+        return float(np.sum((y - t) ** 2) / 2)
+
+    def backward(self, dout=1):
+        dx = dout * (self.y - self.t)  # noqa: F841 - the forgotten return is the point
+
+
+def test_a_loss_layer_whose_backward_returns_none_is_a_bad_return(arrays):
+    x = arrays[2]
+    [finding] = bd.check_layer(SquaredErrorWithoutReturn(), x, t=np.zeros_like(x)).findings
+    assert finding.name == "bad-return"
+    assert finding.message == (
+        "`SquaredErrorWithoutReturn.backward` returns None, so the gradient stops here: return dx (shape (5, 4)) at its end"
+    )
