@@ -121,11 +121,13 @@ class Direction:
             yield start, stop, pool[int(o) : int(o) + stop - start]
 
     def array(self) -> np.ndarray:
-        """The direction as an array of its own (for callers that need one)."""
-        out = np.empty(self.size)
+        """The direction as an array of its own (for callers that need one): it owns its data,
+        not a reshaped view of it, so the engine can hand it to user code read-only as it is."""
+        out = np.empty(self.shape)
+        flat = out.reshape(-1)  # a view of `out`, which is new and contiguous
         for start, stop, w in self.windows():
-            np.multiply(w, self.scale, out=out[start:stop])
-        return out.reshape(self.shape)
+            np.multiply(w, self.scale, out=flat[start:stop])
+        return out
 
     def step(self, out: np.ndarray, base: np.ndarray, h: float) -> None:
         """out = base + h·direction, element by element, with no array for h·direction."""

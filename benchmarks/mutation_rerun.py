@@ -5,6 +5,7 @@ Three modes (docs/TESTING.md, "Mutation testing"):
     # mutmut on one module, against the fast in-process tests that exercise it (SELECTIONS below),
     # one child at a time; prints the module's score at the end (--only 'x__check*': some functions)
     python benchmarks/mutation_rerun.py --mutmut backprop_doctor/ranking.py
+    # (a module with no SELECTIONS entry: [tool.mutmut]'s selection, plus its EXTRA files)
 
     # the score of one module from mutmut's last run (mutants/<module>.meta)
     python benchmarks/mutation_rerun.py --score backprop_doctor/ranking.py
@@ -95,6 +96,18 @@ SELECTIONS: dict[str, list[str]] = {
     ],
 }
 
+# Files run besides [tool.mutmut]'s selection for a module with no SELECTIONS entry: the network
+# checks' own in-process files reach the engine's network paths (deferred layers, the network's
+# one-sided probes, the input it owns), at about two seconds a mutant.
+EXTRA: dict[str, list[str]] = {
+    "backprop_doctor/engine.py": [
+        "tests/test_network_first_loss.py",
+        "tests/test_layers_settled_by_the_network.py",
+        "tests/test_readonly_handover.py",
+        "tests/test_check_network_word_ids.py",
+    ],
+}
+
 # mutmut's exit codes (mutmut.stats.status_by_exit_code), grouped the way docs/TESTING.md reports them
 _STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 36: "timeout",
            24: "timeout", -24: "timeout", 152: "timeout", 255: "timeout", None: "not checked"}
@@ -135,9 +148,8 @@ def run_mutmut(module: str, tests: list[str] | None, children: int, only: list[s
     from mutmut.__main__ import cli
 
     config = configuration._load_config()
-    selection = tests or SELECTIONS.get(module)
-    if selection:
-        config.pytest_add_cli_args_test_selection = list(selection)
+    selection = tests or SELECTIONS.get(module) or config.pytest_add_cli_args_test_selection + EXTRA.get(module, [])
+    config.pytest_add_cli_args_test_selection = list(selection)
     configuration._config = config
     dotted = module.removesuffix(".py").replace("/", ".")
     patterns = [f"{dotted}.{pattern}" for pattern in only] if only else [f"{dotted}.*"]
