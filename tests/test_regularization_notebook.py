@@ -55,3 +55,24 @@ def test_a_wrong_or_missing_regularisation_term_is_found_at_its_line(tmp_path: P
     path = planted(tmp_path, "Regularization.py", NOTEBOOK, correct, wrong)
     line = line_of(path, "dW3 = 1.0 / m" if "W3" in correct else "dW1 = 1.0 / m")
     assert line in {f["line"] for f in errors(check(path))}
+
+
+def test_an_exercise_whose_cost_is_still_the_none_placeholder_is_not_written_yet(tmp_path: Path) -> None:
+    """`L2_regularization_cost = None` under "START CODE HERE", and the course's test-case helper
+    beside the exercise: a warning that the cost is not written yet, no error, and the helper
+    (`backward_propagation_with_regularization_test_case()`) is not taken for a backward pass."""
+    text = NOTEBOOK.replace(
+        "L2_regularization_cost = lambd / (2 * m) * (np.sum(np.square(W1)) + np.sum(np.square(W2)) + np.sum(np.square(W3)))",
+        "L2_regularization_cost = None",
+    ) + '''
+
+    def backward_propagation_with_regularization_test_case():
+        return None
+    '''
+    path = write(tmp_path, "Regularization.py", text)
+    report = check(path)
+    assert errors(report) == []
+    (stub,) = [f for f in report["findings"] if f["pattern"] == "not-written"]
+    assert stub["severity"] == "warning" and stub["line"] == line_of(path, "return cross_entropy_cost + L2_regularization_cost")
+    assert "`compute_cost_with_regularization` is not written yet" in stub["message"]
+    assert not [b for b in report["built"] if "test_case" in b["what"]]

@@ -37,11 +37,51 @@ _SCALAR = "only 0-dimensional arrays can be converted to Python scalars"
 def run(context: Any) -> Iterator[Finding]:
     """Complete in place a layer that raised because NumPy 2 turns only 0-dimensional arrays into
     numbers (`float(b)` of a (1, 1, 1) bias, as course code of the NumPy 1 years writes it): say
-    what works in every version."""
+    what works in every version. A layer that raised on a `None` an exercise left as its placeholder
+    (`L2_regularization_cost = None` under "START CODE HERE") is not written yet: a warning."""
     for i, finding in enumerate(context.findings):
+        placeholder = _placeholder(finding) if finding.name == NAME and "NoneType" in finding.message else None
+        if placeholder is not None:
+            function, name, line = placeholder
+            context.findings[i] = finding = finding.replace(
+                severity="warning",
+                pattern="not-written",
+                fix=None,
+                message=(
+                    f"`{function}` is not written yet: `{name}` is still the `None` placeholder it started as (line {line}) "
+                    f"when line {finding.line} uses it; write it"
+                ),
+            )
         if finding.name == NAME and _SCALAR in finding.message and ".item()" not in finding.message:
             context.findings[i] = finding.replace(
                 message=finding.message + "; NumPy 2 turns only a 0-dimensional array into a number: write `b.item()` "
                 "(the one number of a size-1 array) where the line has `float(b)` or `int(b)`"
             )
     yield from ()
+
+
+def _placeholder(finding: Finding) -> tuple[str, str, int] | None:
+    """(function, name, line) of a name the raising line reads whose last assignment before it, in
+    the same function, is `name = None`."""
+    import ast
+    import os
+
+    from backprop_doctor.static.definitions import enclosing, find_function
+    from backprop_doctor.static.files import source_tree
+
+    if not finding.file or not finding.line:
+        return None
+    path = os.path.abspath(finding.file)
+    tree = source_tree(path)[1]
+    where = enclosing(path, finding.line)
+    node = find_function(tree, where.qualname) if tree is not None and where is not None else None
+    if node is None:
+        return None
+    here = [s for s in ast.walk(node) if isinstance(s, ast.stmt) and s.lineno == finding.line]
+    read = {n.id for s in here for n in ast.walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    for name in sorted(read):
+        bound = [s for s in ast.walk(node) if isinstance(s, ast.Assign) and s.lineno < finding.line and any(isinstance(t, ast.Name) and t.id == name for t in s.targets)]
+        last = max(bound, key=lambda s: s.lineno, default=None)
+        if last is not None and isinstance(last.value, ast.Constant) and last.value.value is None:
+            return where.qualname, name, last.lineno
+    return None

@@ -98,8 +98,8 @@ def _course_forwards(functions: dict[str, Any], namespace: dict[str, Any]) -> li
     return [
         (forward, f) for name, f in sorted(functions.items())
         if name.startswith("backward_propagation_with_") and f"forward_propagation{name[len('backward_propagation'):]}" not in functions
-        and not takes_upstream_gradients(f)
-    ]  # fmt: skip
+        and "test" not in name and len(required_inputs(f)) >= 3 and not takes_upstream_gradients(f)
+    ]  # fmt: skip  (not the course's `backward_propagation_with_regularization_test_case()`)
 
 
 def _variants(name: str, functions: dict[str, Any]) -> list[str]:
@@ -110,7 +110,7 @@ def _variants(name: str, functions: dict[str, Any]) -> list[str]:
     for base in _backward_names(name):
         for other in sorted(functions):
             suffix = other[len(base) :]
-            if other.startswith(base + "_") and name + suffix not in functions:
+            if other.startswith(base + "_") and name + suffix not in functions and "test" not in suffix and len(required_inputs(functions[other])) >= 3:
                 out.append(other)
     return out
 
