@@ -75,3 +75,30 @@ def test_only_backwards_that_repeat_forwards_parameters_are_gates():
     assert layer_methods(_Tanh).backward_gets_inputs
     assert layer_methods(_Loss).convention == "nnfs"
     assert not layer_methods(_Renamed) or layer_methods(_Renamed).convention != "gates"
+
+
+MULTIPLY = """\
+import numpy as np
+
+
+class MultiplyGate:
+    def forward(self, W, x):
+        return np.dot(W, x)
+
+    def backward(self, W, x, dz):
+        dW = np.outer(dz, x)
+        dx = np.dot(np.transpose(W), dz)
+        return dW, dx
+"""
+
+
+def test_a_gate_multiplying_a_matrix_by_a_vector_is_checked_on_a_vector(tmp_path):
+    """`np.dot(W, x)` runs on no pair of same-shaped inputs: the second input is also tried as a
+    vector (and as columns) of the first one's width."""
+    path = tmp_path / "gate.py"
+    path.write_text(MULTIPLY, encoding="utf-8")
+    code, report = check(path)
+    assert code == 0 and {m["layer"] for m in report["measurements"]} == {"MultiplyGate"}
+    path.write_text(MULTIPLY.replace("dx = np.dot(np.transpose(W), dz)", "dx = -np.dot(np.transpose(W), dz)"), encoding="utf-8")
+    code, report = check(path)
+    assert code == 1 and [f["layer"] for f in report["findings"] if f["severity"] == "error"] == ["MultiplyGate"]

@@ -221,7 +221,8 @@ def build(cls: type, context: Any, rng: np.random.Generator) -> list[Case]:
         rows = next((m.shape[0] for m in _matrices(layer)), 6)
         for x_shape in xs:
             x = rng.standard_normal(x_shape)
-            for other in [x_shape, *states, "indices"]:
+            # also a vector or columns to multiply (`np.dot(W, x)` of a gate given W first)
+            for other in [x_shape, *states, "indices", (x_shape[-1],), (x_shape[-1], n)]:
                 # the other inputs: like x, hidden states, or integer indices (EmbeddingDot's idx)
                 extras = [rng.integers(0, rows, n) if other == "indices" else rng.standard_normal(other) for _ in names[1:]]
                 out = _runs(layer, x, extras, context.options.train)
