@@ -107,6 +107,16 @@ def normalisation(p: Any, tolerance: float = 1e-6) -> Normalisation | None:
     return None
 
 
+def softmax_over_batch(p: Any, tolerance: float = 1e-6) -> bool:
+    """Probabilities a softmax normalised over the whole batch: every entry positive (a softmax's
+    are) and the batch, not each row, summing to 1. Not a `dscores` filled one row at a time,
+    whose unfilled rows are zero."""
+    if not (is_float_array(p) and np.all(p > 0)):
+        return False
+    found = normalisation(p, tolerance)
+    return found is not None and found.kind == "batch"
+
+
 # --------------------------------------------------------------------------- batch coupling
 
 

@@ -30,7 +30,6 @@ Fix:
 from __future__ import annotations
 
 import ast
-import copy
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -38,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from backprop_doctor import probes
+from backprop_doctor.conventions._base import isolated
 from backprop_doctor.conventions._classlayer import ClassLayer
 from backprop_doctor.findings import Finding
 from backprop_doctor.locate import definition
@@ -84,10 +84,8 @@ def run(context: Any) -> Iterator[Finding]:
 def _output(layer: Any, x: np.ndarray, train: bool) -> np.ndarray | None:
     """The layer's forward on a copy of it, as a float array of x's shape, or None."""
     try:
-        work = copy.deepcopy(layer)
-        with probes.quietly():
-            out = ClassLayer(work, train=train).forward(x.copy())
-        out = np.asarray(out, dtype=np.float64)
+        with isolated(layer) as (work, _), probes.quietly():
+            out = np.asarray(ClassLayer(work, train=train).forward(x.copy()), dtype=np.float64)
     except Exception:  # a forward that raises is the gradient engine's to report
         return None
     return out if out.shape == x.shape and np.all(np.isfinite(out)) else None

@@ -251,11 +251,7 @@ def _probe_prediction(built: Any, train: bool, suspects: dict) -> None:
     result = probes.normalisation(out, THRESHOLD)
     if result is None or result.kind == "rows":
         return
-    where = next(
-        (f for file, lines in ran.items() for f in sorted({enclosing(file, line) for line in lines} - {None}, key=lambda f: f.line)
-         if softmax_named(f.qualname.rsplit(".", 1)[-1])),
-        None,
-    )  # fmt: skip
+    where = _softmax_that_ran(ran)
     if where is None:
         return
     suspect = suspects.setdefault((where.file, where.line), _Suspect(where))
@@ -312,22 +308,24 @@ def _suspects_in(kept: list[tuple[Function, str, np.ndarray]], label: str, suspe
         suspect.measurements.append((f"`{name}` in {label}", result, value.shape[0]))
 
 
-def _over_batch(result: probes.Normalisation | None) -> bool:
-    return result is not None and result.kind == "batch"
-
-
 def _softmax_over_batch(value: np.ndarray) -> bool:
-    """Every entry positive (a softmax's are) and the whole batch summing to 1: not a `dscores`
-    filled one row at a time, whose unfilled rows are zero."""
-    return bool(np.all(value > 0)) and _over_batch(probes.normalisation(value, THRESHOLD))
+    return probes.softmax_over_batch(value, THRESHOLD)
 
 
-def _producer(cls: type, ran: dict[str, set[int]]) -> Function | None:
-    """The softmax that ran inside a loss layer's forward, else the forward itself."""
+def _softmax_that_ran(ran: dict[str, set[int]]) -> Function | None:
+    """The first function named like softmax among the lines of user code that ran."""
     for file, lines in ran.items():
         for function in sorted({enclosing(file, line) for line in lines} - {None}, key=lambda f: f.line):
             if softmax_named(function.qualname.rsplit(".", 1)[-1]):
                 return function
+    return None
+
+
+def _producer(cls: type, ran: dict[str, set[int]]) -> Function | None:
+    """The softmax that ran inside a loss layer's forward, else the forward itself."""
+    found = _softmax_that_ran(ran)
+    if found is not None:
+        return found
     forward = getattr(cls, "forward", None)
     return definition(forward) if callable(forward) else None
 

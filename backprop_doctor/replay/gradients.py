@@ -307,13 +307,9 @@ def _watched_loss(runner: Runner) -> tuple[float | None, list[tuple[Any, str, An
     inside a function) hold watched for probabilities normalised over the whole batch: a softmax
     written inline (`probs = exp_scores / np.sum(exp_scores)`), for `checks/softmax_not_per_row.py`."""
     from backprop_doctor.locate import arrays_assigned
-    from backprop_doctor.probes import normalisation
+    from backprop_doctor.probes import softmax_over_batch
 
-    def over_batch(value: Any) -> bool:  # every entry positive, as a softmax's: not a gradient filled row by row
-        found = normalisation(value) if np.all(value > 0) else None
-        return found is not None and found.kind == "batch"
-
-    return arrays_assigned(runner.loss, over_batch)
+    return arrays_assigned(runner.loss, softmax_over_batch)
 
 
 def _followed(parameters: list[tuple[Moved, Measured]]) -> tuple[int, int]:

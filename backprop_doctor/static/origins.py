@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 
+from backprop_doctor.static.steps import _targets
 from backprop_doctor.static.tree import walk
 
 DEPTH = 6  # calls followed at most
@@ -80,7 +81,7 @@ def _origin(functions: dict[str, list[ast.FunctionDef]], function: ast.FunctionD
     """The line computing `name` as bound last before line `before` in `function`; a later write
     into it (`dx[:, :, t] = ...`, `dW += ...`) is where it is filled, not its `np.zeros` start."""
     binding = max(
-        (s for s in walk(function) if isinstance(s, ast.Assign) and s.lineno < before and name in _bound(s)),
+        (s for s in walk(function) if isinstance(s, ast.Assign) and s.lineno < before and name in _targets(s)),
         key=lambda s: s.lineno,
         default=None,
     )
@@ -111,10 +112,6 @@ def _writes_into(stmt: ast.AST, name: str) -> bool:
             if isinstance(target, ast.Name) and target.id == name:
                 return True
     return False
-
-
-def _bound(stmt: ast.Assign) -> set[str]:
-    return {n.id for t in stmt.targets for n in walk(t) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
 
 
 def _position(stmt: ast.Assign, name: str) -> int | None:
