@@ -282,10 +282,12 @@ def wait_until(condition, seconds: float) -> bool:
 def test_ending_a_folder_run_ends_the_server_and_every_check_under_way(tmp_path, how, env):
     for name in ("a_stuck.py", "b_stuck.py"):
         write(tmp_path, name, STUCK)
+    temp = tmp_path / "temp"  # the run's temporary folders, which a killed run leaves behind
+    temp.mkdir()
     forks = not env
     cli = subprocess.Popen(
         [sys.executable, "-m", "backprop_doctor", "check", str(tmp_path), "-j", "2", "--no-training", "--timeout", "600"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**quiet_env(), **env},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**quiet_env(), **env, "TMPDIR": str(temp)},
     )  # fmt: skip
     try:
         assert wait_until(lambda: len(server_and_workers(cli.pid)[1]) == 2, 90), "the two workers never started"

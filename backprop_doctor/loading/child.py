@@ -63,7 +63,7 @@ def run_isolated(path: str | os.PathLike[str], options: Options, *, target: str 
         raise UsageError(f"cannot read {shown}: no such file")
     limit = options.timeout if options.timeout and math.isfinite(options.timeout) and options.timeout > 0 else None
     compile_package()  # the child then loads the tool's own bytecode instead of compiling it
-    workdir = tempfile.mkdtemp(prefix="backprop-doctor-")
+    workdir = _workdir()
     files = {name: os.path.join(workdir, name) for name in ("options.json", "result.json", "dump.txt", "ready")}
     try:
         with open(files["options.json"], "w", encoding="utf-8") as handle:
@@ -83,6 +83,50 @@ def run_isolated(path: str | os.PathLike[str], options: Options, *, target: str 
     if outcome.stdout.strip():
         report.extras.setdefault("stdout", outcome.stdout)
     return report
+
+
+_WORKDIR_PREFIX = "backprop-doctor-"
+_SWEPT = False  # whether this process has looked for folders left behind yet
+
+
+def _workdir() -> str:
+    """A fresh temporary folder for one child's files, named after this process (`backprop-doctor-PID-...`)
+    so that a later run can tell it was left behind: a parent killed with SIGKILL cannot remove it."""
+    global _SWEPT
+    if not _SWEPT:
+        _SWEPT = True
+        _sweep_left_behind(tempfile.gettempdir())
+    return tempfile.mkdtemp(prefix=f"{_WORKDIR_PREFIX}{os.getpid()}-")
+
+
+def _sweep_left_behind(root: str) -> None:
+    """Remove the child folders under `root` whose parent process no longer exists.
+
+    Only on POSIX, where `os.kill(pid, 0)` asks without sending anything. A folder whose PID was
+    reused by another process stays until that one ends; a folder without a PID in its name
+    (another tool, or the plugin's cache) is never touched."""
+    if os.name != "posix":
+        return
+    try:
+        entries = list(os.scandir(root))
+    except OSError:
+        return
+    for entry in entries:
+        owner = re.fullmatch(rf"{_WORKDIR_PREFIX}(\d+)-\w+", entry.name)
+        if owner is None or not entry.is_dir(follow_symlinks=False) or _alive(int(owner[1])):
+            continue
+        shutil.rmtree(entry.path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process `pid` exists (one of another user's counts: it cannot be signalled)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True
 
 
 _LIVE: set[subprocess.Popen[bytes] | forkserver.Forked] = set()  # children running now, for `stop_all`
