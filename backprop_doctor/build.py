@@ -25,6 +25,7 @@ import numpy as np
 
 from backprop_doctor.conventions import FORWARD_SEED, ClassLayer, is_float_array, is_loss_layer
 from backprop_doctor.conventions import column_pairs
+from backprop_doctor.conventions._base import required_positional
 from backprop_doctor.conventions.cs231n import two_outputs
 from backprop_doctor.static.imports import imports_name
 
@@ -691,6 +692,9 @@ def build_pair(forward: Callable, backward: Callable, rng: np.random.Generator, 
             raised.append(error)
         if two_outputs(result) is not None:  # an LSTM step: (next_h, next_c, cache)
             working.append((label, x, args))
+            continue
+        if isinstance(result, np.ndarray) and result.shape == x.shape and len(required_positional(backward)) == 2:
+            working.append((label, x, args))  # `relu(Z) -> A` with `relu_backward(dA, Z)`: the cache is Z or A
             continue
         if isinstance(result, tuple) and len(result) == 2:
             working.append((label, x, args))

@@ -6,17 +6,22 @@ in a module next to it, such as `common/layers.py`), never at library code.
 
 from __future__ import annotations
 
+import ast
 import inspect
 import os
 import re
+import types
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from backprop_doctor.conventions import TRAIN_FLAGS, all_conventions, cs231n, layer_methods, networks, numerical_gradients
-from backprop_doctor.conventions._classlayer import is_abstract
+from backprop_doctor.conventions._classlayer import function_node, is_abstract
+from backprop_doctor.conventions.activations import KNOWN_ACTIVATIONS
 from backprop_doctor.loading import siblings
+from backprop_doctor.static.self_free import self_free
 from backprop_doctor.locate import is_user_file
 
 FORWARD_SUFFIX = re.compile(r"^(?P<base>.+?)_forward(?P<variant>_\w+)?$")
@@ -75,6 +80,7 @@ def discover(namespace: dict[str, Any], user_files: set[str] | None = None, sour
     the others are listed in `imported`."""
     found = Discovered()
     functions: dict[str, Any] = {}
+    classes: list[type] = []  # defined in the checked file: their self-free methods may pair
     seen: set[int] = set()
     used = source.facts.names_used if source is not None and getattr(source, "tree", None) is not None else None
     files = {os.path.abspath(source.path)} if source is not None else set(user_files or ())
@@ -91,6 +97,8 @@ def discover(namespace: dict[str, Any], user_files: set[str] | None = None, sour
                 found.imported.append(name)
             continue
         if inspect.isclass(obj):
+            if _defined_in(obj, files):
+                classes.append(obj)
             other = _other_convention(obj, namespace, before=_layer_order(obj))
             if is_network_class(obj) and other is None:
                 found.networks.append(obj)
@@ -118,7 +126,8 @@ def discover(namespace: dict[str, Any], user_files: set[str] | None = None, sour
         if backward is not None and cs231n.is_pair(func, backward):
             found.pairs.append((func, backward))
             paired |= {name, backward.__name__}
-    for name, func in functions.items():  # `relu(Z) -> (A, cache)` with `relu_backward(dA, cache)`: the course's activations
+    known = {n: f for n, f in KNOWN_ACTIVATIONS.items() if n not in functions}  # `tanh_backward(dA, Z)` of `np.tanh`
+    for name, func in {**functions, **known}.items():  # `relu(Z) -> (A, cache)` with `relu_backward(dA, cache)`: the course's activations
         backward = functions.get(f"{name}_backward")
         if name not in paired and backward is not None and backward.__name__ not in paired and cs231n.is_pair(func, backward):
             found.pairs.append((func, backward))
@@ -135,6 +144,7 @@ def discover(namespace: dict[str, Any], user_files: set[str] | None = None, sour
         else:
             found.functions.append(func)
     _function_conventions(found, functions, paired, namespace)
+    _method_pairs(found, functions, paired, classes, namespace)
     _own_finite_differences(found, files)
     found.imported.sort()
     return found
@@ -177,6 +187,69 @@ def _other_convention(obj: Any, namespace: dict[str, Any], before: int = 10**6) 
     return None
 
 
+def _method_pairs(found: Discovered, functions: dict[str, Any], paired: set[str], classes: list[type], namespace: dict[str, Any]) -> None:
+    """Activations and their derivatives written as methods that never read the instance
+    (`self.sigmoid_backward(dA, Z)`, `self.tanh_prime(x)`), paired with one another, with a
+    module function or with NumPy's own `tanh`: checked as the function pairs they are."""
+    methods: dict[str, Any] = {}
+    for cls in classes:
+        for name, method in self_free_methods(cls).items():
+            methods.setdefault(name, method)
+    if not methods:
+        return
+    pool = {**KNOWN_ACTIVATIONS, **methods, **{n: f for n, f in functions.items() if n not in paired}}
+    ours = {id(m) for m in methods.values()}
+    for name, backward in methods.items():
+        match = re.fullmatch(r"(?P<base>\w+?)_backward", name)
+        forward = pool.get(match["base"]) if match and name not in functions else None
+        if forward is not None and cs231n.is_pair(forward, backward):
+            found.pairs.append((forward, backward))
+    for convention in all_conventions():
+        group = getattr(convention, "recognise_functions", None)
+        if group is None:
+            continue
+        try:
+            groups = group(pool, namespace)
+        except Exception:  # a recogniser must never stop discovery
+            continue
+        for item in groups:
+            members = item if isinstance(item, tuple) else (item,)
+            if any(id(m) in ours for m in members):
+                found.others.append((convention, item))
+
+
+def self_free_methods(cls: type) -> dict[str, Callable[..., Any]]:
+    """name -> callable for each method of `cls` (its own, not inherited) that never reads the
+    instance, bound to a bare instance; static methods as they are. Empty when none is, or when
+    the class cannot give a bare instance."""
+    nodes: dict[str, tuple[str | None, ast.FunctionDef | ast.AsyncFunctionDef]] = {}
+    for name, value in vars(cls).items():
+        if name.startswith("__"):
+            continue
+        func = value.__func__ if isinstance(value, staticmethod) else value
+        if not inspect.isfunction(func):
+            continue
+        node = function_node(func)
+        if node is None:
+            continue
+        if isinstance(value, staticmethod):
+            nodes[name] = (None, node)
+        elif node.args.args:
+            nodes[name] = (node.args.args[0].arg, node)
+    free = self_free(nodes)
+    if not free:
+        return {}
+    try:
+        bare = object.__new__(cls)
+    except Exception:  # noqa: BLE001 - a class with its own `__new__` rules
+        return {}
+    found: dict[str, Callable[..., Any]] = {}
+    for name in sorted(free):
+        value = vars(cls)[name]
+        found[name] = value.__func__ if isinstance(value, staticmethod) else types.MethodType(value, bare)
+    return found
+
+
 def _function_conventions(found: Discovered, functions: dict[str, Any], paired: set[str], namespace: dict[str, Any]) -> None:
     """Conventions made of several plain functions (activation/derivative pairs, function networks)."""
     for convention in all_conventions():
@@ -184,7 +257,7 @@ def _function_conventions(found: Discovered, functions: dict[str, Any], paired: 
         if group is None:
             continue
         try:
-            groups = group({n: f for n, f in functions.items() if n not in paired}, namespace)
+            groups = group({**KNOWN_ACTIVATIONS, **{n: f for n, f in functions.items() if n not in paired}}, namespace)
         except Exception:  # a recogniser must never stop discovery
             continue
         for item in groups:

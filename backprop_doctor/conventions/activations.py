@@ -65,6 +65,13 @@ METHOD_PAIRS = (
     ("forward", "gradient"),
     ("forward", "backward"),
 )
+def tanh(x: Any) -> Any:
+    """NumPy's tanh as a function of one argument: the forward of a user's `tanh_prime(x)` or
+    `tanh_backward(dA, Z)` when the file has no `tanh` of its own."""
+    return np.tanh(x)
+
+
+KNOWN_ACTIVATIONS = {"tanh": tanh}
 DERIVATIVE_SUFFIXES = ("_prime", "_derivative", "_deriv", "_grad", "_gradient", "_der", "_d")
 UPSTREAM_NAMES = ("dout", "grad", "delta", "dy", "dvalues", "upstream", "dz", "da", "error", "err", "gradient", "d_out", "output_gradient", "out_grad", "grad_output")
 

@@ -60,6 +60,7 @@ class FunctionPair(Adapter):
         self._cache: Any = None
         self._widths: tuple[int, ...] | None = None  # the outputs' widths, for a forward with two (`two_outputs`)
         self._mean_over: int | None = None  # m, when the pair follows the mean convention
+        self._cache_is_output = False  # for a forward that returns its output alone (`array_cache_is_output`)
         self._decided = False
 
     def params(self) -> dict[str, np.ndarray]:
@@ -68,12 +69,15 @@ class FunctionPair(Adapter):
     def forward(self, x: np.ndarray, t: np.ndarray | None = None) -> Any:
         if not self._decided:
             self._decided = True
+            self._cache_is_output = array_cache_is_output(self._forward, self._backward, x, self._params, self._config)
             self._mean_over = self._mean_convention(x)
         out, self._cache = self._call_forward(x, self._params)
         return out
 
     def _call_forward(self, x: np.ndarray, params: dict[str, np.ndarray]) -> Any:
         result = self._forward(x, *params.values(), *copy.deepcopy(self._config))
+        if isinstance(result, np.ndarray):  # `sigmoid(Z) -> A` with `sigmoid_backward(dA, Z)`
+            return result, (result.copy() if self._cache_is_output else x.copy())
         outputs = two_outputs(result)
         if outputs is None:
             return result
@@ -121,6 +125,43 @@ class FunctionPair(Adapter):
         # a backward that returns its helper's gradients (`return linear_backward(dZ, cache)`)
         # computes them from the pre-activation gradient
         return (f"d{param}", param, "dZ", "dz")
+
+
+OUTPUT_NAMES = frozenset({"a", "out", "output", "y", "s", "h", "activation", "activations", "sig", "act"})
+
+
+def array_cache_is_output(forward: Callable, backward: Callable, x: np.ndarray, params: dict[str, np.ndarray], config: tuple[Any, ...]) -> bool:
+    """For a forward that returns its output alone (`relu(Z) -> A`), whether the backward's second
+    argument is that output (`sigmoid_backward(dA, A) = dA * A * (1 - A)`) rather than the input
+    (`relu_backward(dA, Z)`). Decided by which of the two makes the backward agree with a central
+    difference of the forward along one direction; when both or neither do, by the argument's
+    name (`A`, `out`, `y`: the output), so a wrong backward is checked as it is written."""
+    names = [n.lower() for n in required_positional(backward)]
+    by_name = len(names) >= 2 and names[1] in OUTPUT_NAMES
+
+    def run(z: np.ndarray) -> Any:
+        state = np.random.get_state()
+        try:
+            np.random.seed(FORWARD_SEED)
+            return forward(z, *[p.copy() for p in params.values()], *copy.deepcopy(config))
+        finally:
+            np.random.set_state(state)
+
+    try:
+        out = run(x.copy())
+        if not (isinstance(out, np.ndarray) and out.shape == x.shape and out.dtype.kind == "f"):
+            return by_name
+        rng = np.random.default_rng(0)
+        dout, v, h = rng.standard_normal(out.shape), rng.standard_normal(x.shape), 1e-6
+        slope = float(np.sum(dout * (np.asarray(run(x + h * v)) - np.asarray(run(x - h * v))))) / (2 * h)
+        agree = []
+        for cache in (x.copy(), out.copy()):
+            result = backward(dout.copy(), cache)
+            dx = np.asarray(result[0] if isinstance(result, tuple) else result, dtype=np.float64)
+            agree.append(dx.shape == x.shape and abs(float(np.sum(dx * v)) - slope) <= 1e-4 * (abs(slope) + 1e-8))
+    except Exception:  # noqa: BLE001 - user code: the check itself will report what it raises
+        return by_name
+    return agree[1] if agree[0] != agree[1] else by_name
 
 
 def two_outputs(result: Any) -> tuple[np.ndarray, np.ndarray] | None:
