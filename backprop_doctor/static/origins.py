@@ -40,6 +40,28 @@ def computed_at(tree: ast.Module, line: int, key: str | None = None) -> int | No
     return end if end is not None and end != line else None
 
 
+def value_computed_at(tree: ast.Module, line: int, name: str) -> int | None:
+    """The line of the file's own function that computes what the statement at `line` binds to
+    `name` by calling it (`cost = compute_cost(A2, Y)` -> `compute_cost`'s `cost = np.sum(...)`,
+    or its `return -np.sum(...) / m`); None when that statement computes the value itself."""
+    functions = _functions(tree)
+    found = _statement_at(functions, line)
+    scope: ast.AST = found[0] if found is not None else tree
+    end = _origin(functions, scope, name, line + 1, 0)  # type: ignore[arg-type]
+    if end is not None and end != line:
+        return end
+    binding = next((s for s in walk(scope) if isinstance(s, ast.Assign) and s.lineno == line and name in _targets(s)), None)
+    if binding is None or not isinstance(binding.value, ast.Call) or _position(binding, name) is not None:
+        return None
+    func = binding.value.func
+    callee = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
+    candidates = functions.get(callee or "", [])
+    if len(candidates) != 1:
+        return None
+    returns = [n for n in walk(candidates[0]) if isinstance(n, ast.Return) and n.value is not None]
+    return max(returns, key=lambda n: n.lineno).lineno if returns else None
+
+
 def _functions(tree: ast.Module) -> dict[str, list[ast.FunctionDef]]:
     out: dict[str, list[ast.FunctionDef]] = {}
     for node in walk(tree):
