@@ -22,6 +22,7 @@ from backprop_doctor.conventions._classlayer import function_node, is_abstract
 from backprop_doctor.conventions.activations import KNOWN_ACTIVATIONS
 from backprop_doctor.loading import siblings
 from backprop_doctor.static.self_free import self_free
+from backprop_doctor.training.optimizers import update_method
 from backprop_doctor.locate import is_user_file
 
 FORWARD_SUFFIX = re.compile(r"^(?P<base>.+?)_forward(?P<variant>_\w+)?$")
@@ -38,9 +39,10 @@ class Discovered:
     functions: list[Any] = field(default_factory=list)  # other user functions (softmax, sigmoid...)
     others: list[tuple[Any, Any]] = field(default_factory=list)  # (convention module, object) of the other conventions
     imported: list[str] = field(default_factory=list)  # imported from a file beside it, not used here: not checked
+    optimizers: list[type] = field(default_factory=list)  # classes with `update(params, grads)` (`training.optimizers`)
 
     def __bool__(self) -> bool:
-        return bool(self.layers or self.networks or self.numerical or self.pairs or self.loss_functions or self.others)
+        return bool(self.layers or self.networks or self.numerical or self.pairs or self.loss_functions or self.others or self.optimizers)
 
 
 def is_user_object(obj: Any, user_files: set[str] | None = None) -> bool:
@@ -108,6 +110,8 @@ def discover(namespace: dict[str, Any], user_files: set[str] | None = None, sour
                 found.others.append((other, obj))
             elif networks.is_numerical_network(obj):
                 found.numerical.append(obj)
+            elif _defined_in(obj, files) and update_method(obj) is not None:
+                found.optimizers.append(obj)
         else:
             functions[name] = obj
     halves = siblings.forward_halves(functions, source.path) if source is not None else {}

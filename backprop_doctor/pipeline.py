@@ -219,6 +219,24 @@ def _check_namespace(context: CheckContext, report: Report) -> None:
         report.built.append(Built(loss.__name__, "loss function", f"x {scores.shape}, integer labels", origin="synthesized"))
     others = [(convention, obj) for convention, obj in found.others if getattr(obj, "__name__", None) not in observed]
     report.extend(check_others(others, context, rng))  # the other conventions (activations, Nielsen, ...)
+    _step_optimizers(context, report, found.optimizers, rng)
+
+
+def _step_optimizers(context: CheckContext, report: Report, classes: list[type], rng: np.random.Generator) -> None:
+    """One update of each optimizer class on fresh arrays; `update-climbs` judges which way it moved them."""
+    from backprop_doctor.training.optimizers import SHAPES, step, update_method
+
+    for cls in classes:
+        method = update_method(cls)
+        result = step(cls, method, rng) if method is not None else None
+        if result is None:
+            report.built.append(Built(cls.__name__, "optimizer", skipped=f"`{cls.__name__}().{method}(params, grads)` did not run on arrays"))
+            continue
+        context.extras.setdefault("optimizers", []).append(result)
+        for name, cosine in result.cosines.items():  # the row says which way the step went; `update-climbs` says why it matters
+            report.measurements.append(Measurement(cls.__name__, f"{name} step", None, "ok (update)" if cosine < 0 else "climbs"))
+        shapes = ", ".join(f"{name} {shape}" for name, shape in SHAPES.items())
+        report.built.append(Built(cls.__name__, f"optimizer `{method}(params, grads)`", f"{result.form} of {shapes}, one step", origin="synthesized"))
 
 
 NUMERICAL_WEIGHTS = 2_000  # at most this many weights in a network whose gradient costs two losses a weight

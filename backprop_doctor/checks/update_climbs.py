@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import copy
 import inspect
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -55,6 +56,10 @@ CLIMBS = 0.5  # cosine between the parameter's move and its gradient above which
 def run(context: Any) -> Iterator[Finding]:
     if any(getattr(r, "parameters", None) for r in context.extras.get("replay", []) or []):
         return  # the program's own step was replayed: its updates are judged there
+    for optimizer in context.extras.get("optimizers", []):
+        climbed = [(name, c) for name, c in optimizer.cosines.items() if c > CLIMBS]
+        if climbed:
+            yield _optimizer_finding(optimizer, climbed)
     seen: set[type] = set()
     wrong = {f.layer for f in context.findings if f.severity == "error"}
     for built in context.layers:
@@ -149,6 +154,65 @@ def _finding(cls: type, method: str, moves: list[tuple[str, float]]) -> Finding:
             for name, c in moves
         ),
     )
+
+
+def _optimizer_finding(optimizer: Any, moves: list[tuple[str, float]]) -> Finding:
+    cls, method = optimizer.cls, optimizer.method
+    where = definition(getattr(cls, method))
+    line = where.line if where is not None else None
+    if where is not None:
+        tree = source_tree(where.file)[1]
+        node = find_function(tree, where.qualname) if tree is not None else None
+        line = _adding_line(node) or line
+    every = len(moves) == len(optimizer.cosines)
+    return rule(NAME).finding(
+        f"`{cls.__name__}.{method}(params, grads)` moves {'every parameter' if every else ', '.join(f'`{n}`' for n, _ in moves)} "
+        "along its gradient on its first step, up the loss: training with it makes the loss larger from the start; "
+        "the step must be subtracted where it is added",
+        layer=cls.__name__,
+        file=where.file if where is not None else None,
+        line=line,
+        pattern="update-ascends",
+        measured=max(c for _, c in moves),
+        threshold=0.0,
+        evidence=tuple(
+            (name, f"one `{method}` on fresh arrays moved it with cosine {c:+.3f} to its gradient (descent moves it near −1)")
+            for name, c in moves
+        ),
+    )
+
+
+RATE_NAME = re.compile(r"^(lr\w*|learning_rate\w*|eta|alpha|step_size|rate)$", re.IGNORECASE)
+
+
+def _adding_line(node: Any) -> int | None:
+    """The statement of an optimizer's update that adds the step: the first that adds a term scaled
+    by the learning rate (`v = momentum * v + lr * grads[key]`, `params[key] += lr_t * m / ...`),
+    else the first that adds a term holding its gradients argument."""
+    import ast
+
+    if node is None or len(node.args.args) < 3:
+        return None
+    grads = node.args.args[2].arg
+
+    def mentions(expr: Any, test: Any) -> bool:
+        return any(test(n) for n in ast.walk(expr))
+
+    def rate(n: Any) -> bool:
+        return (isinstance(n, ast.Name) and bool(RATE_NAME.match(n.id))) or (isinstance(n, ast.Attribute) and bool(RATE_NAME.match(n.attr)))
+
+    def gradient(n: Any) -> bool:
+        return isinstance(n, ast.Name) and n.id == grads
+
+    statements = sorted((n for n in ast.walk(node) if isinstance(n, (ast.Assign, ast.AugAssign))), key=lambda n: n.lineno)
+    for test in (rate, gradient):
+        for stmt in statements:
+            if isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, ast.Add) and mentions(stmt.value, test):
+                return stmt.lineno
+            adds = [b for b in ast.walk(stmt.value) if isinstance(b, ast.BinOp) and isinstance(b.op, ast.Add)]
+            if any(mentions(b.left, test) or mentions(b.right, test) for b in adds):
+                return stmt.lineno
+    return None
 
 
 def _adds(stmt: Any, climbed: list[str]) -> bool:

@@ -1,0 +1,121 @@
+"""One step of a user's optimizer class on made-up parameters: which way does it move them?
+
+The book's chapter 6 and many tutorials write optimizers as classes of their own,
+
+    class Momentum:
+        def __init__(self, lr=0.01, momentum=0.9):
+            self.lr, self.momentum, self.v = lr, momentum, None
+
+        def update(self, params, grads):
+            ...
+
+with `params` and `grads` dicts (or lists) of arrays updated in place. Every usual rule (SGD,
+momentum, Nesterov, AdaGrad, RMSProp, Adam) moves each parameter against its gradient on its
+first step, so the cosine between a parameter's move and its gradient is near −1; one near +1
+climbs the loss. `step` makes that step on fresh arrays, never on the user's.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from backprop_doctor import probes
+
+UPDATE_METHODS = ("update", "step", "apply_gradients", "update_params", "update_parameters", "optimize")
+PARAM_NAMES = frozenset({"params", "parameters", "param", "weights", "w", "p", "variables", "theta"})
+GRAD_NAMES = frozenset({"grads", "gradients", "grad", "g", "dw", "dparams", "d_params", "nabla"})
+RATE_NAMES = frozenset({"lr", "learning_rate", "rate", "eta", "alpha", "step_size"})
+RATE = 0.01
+SHAPES = {"W1": (4, 3), "b1": (3,), "W2": (3, 2)}
+
+
+@dataclass
+class OptimizerStep:
+    """What one `update(params, grads)` did: for each parameter, the cosine of its move with its gradient."""
+
+    cls: type
+    method: str
+    form: str  # "dict" or "list": what `params` and `grads` were
+    cosines: dict[str, float]
+
+
+def update_method(cls: type) -> str | None:
+    """The optimizer method of `cls`: the first of `UPDATE_METHODS` taking exactly (params, grads)."""
+    for name in UPDATE_METHODS:
+        method = vars(cls).get(name)
+        if not inspect.isfunction(method):
+            continue
+        try:
+            args = [p for p in inspect.signature(method).parameters.values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        except (TypeError, ValueError):
+            continue
+        required = [p.name.lower() for p in args[1:] if p.default is p.empty]
+        if len(required) == 2 and required[0] in PARAM_NAMES and required[1] in GRAD_NAMES:
+            return name
+    return None
+
+
+def step(cls: type, method: str, rng: np.random.Generator) -> OptimizerStep | None:
+    """One update of a fresh optimizer on fresh parameters, as dicts and else as lists; None when
+    neither runs, the class cannot be made with its defaults (and a rate), or nothing moves."""
+    values = {name: rng.standard_normal(shape) for name, shape in SHAPES.items()}
+    grads = {name: rng.standard_normal(shape) for name, shape in SHAPES.items()}
+    for form in ("dict", "list"):
+        optimizer = _instance(cls)
+        if optimizer is None:
+            return None
+        params = {k: v.copy() for k, v in values.items()}
+        given: Any = params if form == "dict" else list(params.values())
+        handed: Any = {k: g.copy() for k, g in grads.items()} if form == "dict" else [g.copy() for g in grads.values()]
+        try:
+            with probes.quietly():
+                returned = getattr(optimizer, method)(given, handed)
+        except Exception:  # noqa: BLE001 - user code: not this form of parameters
+            continue
+        after = _after(given, returned, form)
+        if after is None:
+            continue
+        cosines = {}
+        for (name, start), end in zip(values.items(), after):
+            moved = np.asarray(end, dtype=np.float64) - start if np.shape(end) == start.shape else None
+            if moved is None or not np.all(np.isfinite(moved)):
+                return None
+            norm = float(np.linalg.norm(moved) * np.linalg.norm(grads[name]))
+            if norm > 0:
+                cosines[name] = float(moved.ravel() @ grads[name].ravel()) / norm
+        return OptimizerStep(cls, method, form, cosines) if cosines else None
+    return None
+
+
+def _after(given: Any, returned: Any, form: str) -> list[Any] | None:
+    """The parameters after the update: those it returned when it returns them, else the ones it
+    was given, updated in place."""
+    if form == "dict":
+        source = returned if isinstance(returned, dict) and returned.keys() == given.keys() else given
+        return [source[name] for name in SHAPES]
+    source = returned if isinstance(returned, (list, tuple)) and len(returned) == len(given) else given
+    return list(source)
+
+
+def _instance(cls: type) -> Any:
+    """`cls()` with its defaults, a rate for a required rate (`SGD(lr)`); None when it needs more."""
+    try:
+        params = list(inspect.signature(cls).parameters.values())
+    except (TypeError, ValueError):
+        return None
+    kwargs: dict[str, Any] = {}
+    for p in params:
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) or p.default is not p.empty:
+            continue
+        if p.name.lower() not in RATE_NAMES:
+            return None
+        kwargs[p.name] = RATE
+    try:
+        with probes.quietly():
+            return cls(**kwargs)
+    except Exception:  # noqa: BLE001 - user code
+        return None
