@@ -36,6 +36,7 @@ from backprop_doctor.static.definitions import enclosing, find_function
 from backprop_doctor.static.files import source_tree
 from backprop_doctor.static.fixes import gradient_fix
 from backprop_doctor.static.steps import _signed_terms
+from backprop_doctor.static.unused import left_out
 from backprop_doctor.static.origins import computed_at
 from backprop_doctor.static.upstream import shared_source
 
@@ -65,6 +66,7 @@ def run(context: Any) -> Iterator[Finding]:
     _networks_follow_layers(context)
     _finite_differences_that_never_move(context)
     _penalties_disagree(context)
+    _terms_left_out(context)
     for i, finding in enumerate(context.findings):
         if finding.pattern == "right-in-training":
             continue
@@ -116,6 +118,33 @@ def run(context: Any) -> Iterator[Finding]:
         if fix is not None:
             context.findings[i] = finding.replace(fix=fix)
     yield from ()
+
+
+def _terms_left_out(context: Any) -> None:
+    """A parameter the loss does not depend on (`unused-in-forward`) that its forward fetches and never
+    reads, a bias left out of `a1 = np.dot(x, W1)`: the finding moves to the statement where the term
+    belongs, with it added."""
+    source = context.source
+    here = os.path.abspath(source.path)
+    for i, f in enumerate(context.findings):
+        if f.name != NAME or f.pattern != "unused-in-forward" or not f.param or not f.layer or (f.file and os.path.abspath(f.file) != here):
+            continue
+        found = left_out(source.tree, f.layer.split(".")[0], f.param)
+        if found is None or not 0 < found.line <= len(source.text_lines):
+            continue
+        text = source.text_lines[found.line - 1].strip()
+        fix = f"{text} + {found.name}" if "=" in text and not text.endswith((":", "\\", "(", ",")) and "#" not in text else None
+        context.findings[i] = f.replace(
+            line=found.line,
+            highlight=tuple(sorted({found.line, *([f.line] if f.line else [])})),
+            pattern="term-left-out",
+            fix=fix,
+            message=(
+                f"`{f.layer}.{f.param}` is never used by `{f.layer.split('.')[0]}.{found.method}`, so the loss does not depend on it "
+                f"(its numerical gradient is zero) while your backward computes a gradient for it: add `{found.name}` to "
+                f"`{text}` (line {found.line})"
+            ),
+        )
 
 
 def _yield_to_saturation(context: Any) -> None:

@@ -1,0 +1,137 @@
+"""A parameter a forward method fetches and never uses: the bias left out of `np.dot(x, W1)`.
+
+When the loss does not depend on a parameter at all, its numerical gradient is zero while the
+backward computes one (`unused-in-forward`). The usual cause is not a copy of the array but a
+term left out of the forward:
+
+    W1, W2 = self.params['W1'], self.params['W2']
+    b1, b2 = self.params['b1'], self.params['b2']
+    a1 = np.dot(x, W1)          # `+ b1` left out: b1 is bound and never read
+    a2 = np.dot(z1, W2) + b2
+
+`left_out` finds the method that binds the parameter (from `self.params['b1']`, or reads
+`self.b` itself) and never reads it, and the statement that uses its weight (`W1`, `W`), where
+the term belongs.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+from backprop_doctor.static.tree import walk
+
+
+@dataclass(frozen=True)
+class LeftOut:
+    line: int  # the statement that uses the parameter's weight and not the parameter
+    name: str  # the parameter as the method names it: `b1`, `self.b`
+    method: str
+
+
+def left_out(tree: ast.Module, class_name: str, param: str) -> LeftOut | None:
+    """Where the forward of `class_name` should use `param` (a bias `b1`, `b`) and does not."""
+    weight = _weight_of(param)
+    if weight is None:
+        return None
+    cls = next((n for n in walk(tree) if isinstance(n, ast.ClassDef) and n.name == class_name), None)
+    if cls is None:
+        return None
+    for method in (n for n in cls.body if isinstance(n, ast.FunctionDef)):
+        found = _in_method(method, param, weight)
+        if found is not None:
+            return LeftOut(found[0], found[1], method.name)
+    return None
+
+
+def _weight_of(param: str) -> str | None:
+    """The weight a bias goes with: `b1` -> `W1`, `b` -> `W`, `bias` -> `weight`."""
+    if param in ("bias", "biases"):
+        return "weight" if param == "bias" else "weights"
+    if param[:1] in ("b", "B") and (len(param) == 1 or not param[1].isalpha() or param[1] == "_"):
+        return "W" + param[1:]
+    return None
+
+
+def _in_method(method: ast.FunctionDef, param: str, weight: str) -> tuple[int, str] | None:
+    """(line using the weight, the parameter's name) when `method` binds or owns `param` and never reads it."""
+    own = method.args.args[0].arg if method.args.args else "self"
+    names = _bound_names(method, own)
+    local, weight_local = names.get(param), names.get(weight)
+    if local is not None and weight_local is not None:
+        bound_at, name = local
+        if _reads(method, name, after=bound_at):
+            return None
+        line = _first_read(method, weight_local[1], after=weight_local[0])
+        return (line, name) if line is not None else None
+    # `self.b` never read in a method that reads `self.W` (a layer's forward)
+    if method.name not in ("forward", "predict", "__call__", "forward_propagation", "feedforward"):
+        return None
+    if _reads_attribute(method, own, param) or not _reads_attribute(method, own, weight):
+        return None
+    line = min(n.lineno for n in walk(method) if _is_attribute(n, own, weight))
+    statement = _statement_of(method, line)
+    return (statement, f"{own}.{param}") if statement is not None else None
+
+
+def _bound_names(method: ast.FunctionDef, own: str) -> dict[str, tuple[int, str]]:
+    """key -> (line, local name) for `b1 = self.params['b1']` and `W1, b1 = self.params['W1'], self.params['b1']`."""
+    out: dict[str, tuple[int, str]] = {}
+    for stmt in walk(method):
+        if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1):
+            continue
+        target, value = stmt.targets[0], stmt.value
+        pairs = (
+            zip(target.elts, value.elts)
+            if isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple) and len(target.elts) == len(value.elts)
+            else [(target, value)]
+        )
+        for name, fetched in pairs:
+            key = _fetched_key(fetched, own)
+            if isinstance(name, ast.Name) and key is not None:
+                out.setdefault(key, (stmt.lineno, name.id))
+    return out
+
+
+def _fetched_key(value: ast.expr, own: str) -> str | None:
+    """`self.params['b1']` -> 'b1'; `self.b1` -> 'b1'."""
+    if isinstance(value, ast.Subscript) and isinstance(value.slice, ast.Constant) and isinstance(value.slice.value, str):
+        container = value.value
+        if isinstance(container, ast.Attribute) and isinstance(container.value, ast.Name) and container.value.id == own:
+            return value.slice.value
+    if isinstance(value, ast.Attribute) and isinstance(value.value, ast.Name) and value.value.id == own:
+        return value.attr
+    return None
+
+
+SHAPE_ONLY = frozenset({"shape", "dtype", "size", "ndim"})
+
+
+def _reads(method: ast.FunctionDef, name: str, after: int) -> bool:
+    """Whether `name` is read after line `after` for its values (`np.zeros(b1.shape)` reads its shape only)."""
+    shape_only = {id(n.value) for n in walk(method) if isinstance(n, ast.Attribute) and n.attr in SHAPE_ONLY}
+    return any(
+        isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load) and n.lineno > after and id(n) not in shape_only
+        for n in walk(method)
+    )
+
+
+def _first_read(method: ast.FunctionDef, name: str, after: int) -> int | None:
+    lines = [n.lineno for n in walk(method) if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load) and n.lineno > after]
+    return _statement_of(method, min(lines)) if lines else None
+
+
+def _is_attribute(node: ast.AST, own: str, attr: str) -> bool:
+    return isinstance(node, ast.Attribute) and node.attr == attr and isinstance(node.value, ast.Name) and node.value.id == own
+
+
+def _reads_attribute(method: ast.FunctionDef, own: str, attr: str) -> bool:
+    return any(_is_attribute(n, own, attr) and isinstance(n.ctx, ast.Load) for n in walk(method))
+
+
+def _statement_of(method: ast.FunctionDef, line: int) -> int | None:
+    """The first line of the simple statement holding `line`."""
+    for stmt in walk(method):
+        if isinstance(stmt, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Return, ast.Expr)) and stmt.lineno <= line <= (stmt.end_lineno or stmt.lineno):
+            return stmt.lineno
+    return None
