@@ -36,6 +36,7 @@ from backprop_doctor.static.definitions import enclosing, find_function
 from backprop_doctor.static.files import source_tree
 from backprop_doctor.static.fixes import gradient_fix
 from backprop_doctor.static.steps import _signed_terms
+from backprop_doctor.static.likelihood import log_likelihood_line
 from backprop_doctor.static.unused import left_out
 from backprop_doctor.static.origins import computed_at
 from backprop_doctor.static.upstream import shared_source
@@ -48,6 +49,7 @@ STAGE = "gradient"
 # Gradient findings come from the engine; `run` completes them with the corrected line when the
 # source makes it certain (see `backprop_doctor.fixes`).
 FIXABLE = ("gradient-mismatch", "gradient-shape-mismatch")
+OPPOSITE = 1.5  # a relative error this large: the two gradients point apart (2 is exactly opposite)
 
 
 def run(context: Any) -> Iterator[Finding]:
@@ -88,16 +90,25 @@ def run(context: Any) -> Iterator[Finding]:
             )
             continue
         likelihood = _log_likelihood_loss(source.tree, finding.layer) if finding.name == NAME and finding.pattern == "sign-flipped" else None
+        message = (
+            f"`{finding.layer}.loss` returns a log-likelihood (line {likelihood}), which grows as the fit improves, while its "
+            "gradient is that of the negative log-likelihood, the loss training lowers: the two disagree in sign; "
+            "return the negative from `loss` (the gradient is the one minimising needs)"
+        )
+        if likelihood is None and finding.name == NAME and finding.layer and (finding.pattern == "sign-flipped" or (finding.measured or 0) >= OPPOSITE):
+            # a loss function (`softmax_loss_vectorized(W, X, y, reg)`) whose loss is a log-likelihood; a penalty
+            # beside it keeps its gradient from being exactly the opposite
+            likelihood = log_likelihood_line(source.tree, finding.layer)
+            message = (
+                f"`{finding.layer}` computes its loss as a log-likelihood (line {likelihood}, where its log enters with a plus sign), "
+                "which grows as the fit improves, while the gradient it returns is that of the negative log-likelihood, the loss "
+                "training lowers: put a minus sign in front of the log term"
+            )
         if likelihood is not None and (not finding.file or os.path.abspath(finding.file) == here):
-            line = likelihood
             context.findings[i] = finding.replace(
-                line=line,
-                highlight=tuple(sorted({line, *([finding.line] if finding.line else [])})),
-                message=(
-                    f"`{finding.layer}.loss` returns a log-likelihood (line {line}), which grows as the fit improves, while its "
-                    f"gradient is that of the negative log-likelihood, the loss training lowers: the two disagree in sign; "
-                    f"return the negative from `loss` (the gradient is the one minimising needs)"
-                ),
+                line=likelihood,
+                highlight=tuple(sorted({likelihood, *([finding.line] if finding.line else [])})),
+                message=message,
                 pattern="loss-sign-flipped",
                 fix=None,
             )
