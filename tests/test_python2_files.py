@@ -56,10 +56,13 @@ def test_a_python2_file_is_read_as_python3_and_checked(tmp_path):
     assert path.read_text(encoding="utf-8") == PYTHON2  # read as Python 3, never written
 
 
-def test_a_wrong_slope_in_a_python2_file_without_a_loss_is_a_warning_that_no_usual_loss_fits(tmp_path):
+def test_a_wrong_slope_in_a_python2_file_is_found_at_the_derivative_and_the_guessed_loss_stays_a_warning(tmp_path):
     path = planted(tmp_path, "neuron.py", PYTHON2, "return x * (1 - x)", "return x * (1 + x)")
     report = check(path)
-    assert errors(report) == []  # the loss is only guessed: no gradient is called wrong
+    # the derivative method never reads the instance: it is checked against `__sigmoid` on its own
+    (wrong,) = errors(report)
+    assert (wrong["name"], wrong["line"]) == ("gradient-mismatch", line_of(path, "return x * (1 + x)"))
+    # the replayed step's loss is only guessed: no gradient of it is called wrong
     (finding,) = [f for f in report["findings"] if f["name"] == "step-gradient-mismatch"]
     assert (finding["severity"], finding["pattern"], finding["line"]) == ("warning", "no-usual-loss", line_of(path, "self.synaptic_weights += adjustment"))
     assert "nothing-to-check" not in {f["name"] for f in report["findings"]}
