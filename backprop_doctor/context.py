@@ -50,4 +50,5 @@ class CheckContext:
     layers: list[Any] = field(default_factory=list)  # conventions: ClassLayer, FunctionPair, ... (Adapter)
     networks: list[Any] = field(default_factory=list)  # conventions.networks.NetworkAdapter
     findings: list[Finding] = field(default_factory=list)  # found so far by earlier stages
+    measurements: list[Any] = field(default_factory=list)  # the report's gradient rows so far (right ones too)
     extras: dict[str, Any] = field(default_factory=dict)

@@ -54,6 +54,7 @@ def check_file(path: str | os.PathLike[str], options: Options | None = None, **k
         _keep_recursion_limit()
         _check_namespace(context, report)
     context.findings = report.findings
+    context.measurements = report.measurements
     _keep_recursion_limit()
     _run_checks(context, report)
     _own_curve(context)
@@ -454,6 +455,7 @@ def _run_checks(context: CheckContext, report: Report) -> None:
             continue
         report.findings.extend(new)
         context.findings = report.findings
+        context.measurements = report.measurements
 
 
 def _sandbox_findings(report: Report, path: str) -> None:

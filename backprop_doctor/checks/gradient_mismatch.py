@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -38,7 +39,7 @@ from backprop_doctor.static.fixes import gradient_fix
 from backprop_doctor.static.steps import _signed_terms
 from backprop_doctor.static.likelihood import log_likelihood_line
 from backprop_doctor.static.unused import left_out
-from backprop_doctor.static.origins import computed_at
+from backprop_doctor.static.origins import computed_at, passed_back_at
 from backprop_doctor.static.upstream import shared_source
 
 NAME = "gradient-mismatch"
@@ -69,6 +70,7 @@ def run(context: Any) -> Iterator[Finding]:
     _finite_differences_that_never_move(context)
     _penalties_disagree(context)
     _terms_left_out(context)
+    _alternating_signs(context)
     for i, finding in enumerate(context.findings):
         if finding.pattern == "right-in-training":
             continue
@@ -129,6 +131,68 @@ def run(context: Any) -> Iterator[Finding]:
         if fix is not None:
             context.findings[i] = finding.replace(fix=fix)
     yield from ()
+
+
+NUMBERED = re.compile(r"^(?P<stem>[A-Za-z_]+?)(?P<layer>\d+)$")
+
+
+def _alternating_signs(context: Any) -> None:
+    """Signs flipped at every other layer counted from the output (W2 and b2 of three layers, the
+    others right): the gradient handed from one layer to the next is negated once per layer, so two
+    negations cancel. When each layer's backward is one function of the file called in a loop, its
+    return of that gradient (`dA_prev = -W.T.dot(dZ)`) is the root and the flipped gradients its symptoms."""
+    source = context.source
+    here = os.path.abspath(source.path)
+    groups: dict[str, list[Finding]] = {}
+    for f in context.findings:
+        if f.name == NAME and f.severity == "error" and f.layer and f.param and (not f.file or os.path.abspath(f.file) == here):
+            groups.setdefault(f.layer, []).append(f)
+    for layer, members in groups.items():
+        checked = {m.param for m in context.measurements if m.layer == layer}
+        depths = _depths(checked | {f.param for f in members})
+        if depths is None or len(set(depths.values())) < 3 or not all(f.pattern == "sign-flipped" for f in members):
+            continue
+        top = max(depths.values())
+        flipped = {depths.get(f.param) for f in members}
+        expected = {d for d in set(depths.values()) if (top - d) % 2 == 1}
+        if flipped != expected or any(depths[p] in expected for p in depths if p not in {f.param for f in members}):
+            continue
+        line = min(f.line for f in members if f.line) if any(f.line for f in members) else None
+        found = passed_back_at(source.tree, line) if line is not None else None
+        if found is None:
+            continue
+        at, name = found
+        root = members[0]
+        params = ", ".join(f"`{f.param}`" for f in members)
+        text = source.text_lines[at - 1].strip() if 0 < at <= len(source.text_lines) else name
+        old_key = root.key()
+        index = next(i for i, f in enumerate(context.findings) if f is root)
+        context.findings[index] = moved = root.replace(
+            param=name,
+            line=at,
+            highlight=(at,),
+            pattern="passed-back-negated",
+            fix=None,
+            message=(
+                f"`{text}` (line {at}) has its sign flipped: `{name}` is handed from each layer to the one before, so "
+                f"the gradients of every other layer come out negated ({params}) while the rest are right, two negations "
+                f"cancelling; compute `{name}` without the minus sign"
+            ),
+        )
+        context.findings[:] = [
+            f.replace(caused_by=moved.key()) if (f in members[1:] or f.caused_by == old_key) and f is not moved else f for f in context.findings
+        ]
+
+
+def _depths(params: set[str]) -> dict[str, int] | None:
+    """param -> its layer number, when every parameter is numbered (`W1`, `b1`, `W2`, ...)."""
+    depths = {}
+    for param in params:
+        match = NUMBERED.match(param.split("'")[-2] if "'" in param else param)
+        if match is None:
+            return None
+        depths[param] = int(match["layer"])
+    return depths
 
 
 def _terms_left_out(context: Any) -> None:

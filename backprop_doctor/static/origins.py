@@ -202,3 +202,34 @@ def _entry_of(target: ast.expr, container: str, stem: str) -> bool:
     if isinstance(key, ast.Constant):
         return key.value == stem
     return isinstance(key, ast.BinOp) and isinstance(key.op, ast.Add) and isinstance(key.left, ast.Constant) and key.left.value == stem
+
+
+def passed_back_at(tree: ast.Module, backward_line: int) -> tuple[int, str] | None:
+    """Where the function of the file defined or running at `backward_line` (a network's backward
+    written as functions, `L_model_backward`) gets the gradient it hands from one layer to the next:
+    `dA_prev, grads["dW" + str(l)], ... = backward_step(dZ, cache)` keeps a plain name beside the
+    stored gradients, and the callee's return at that position is computed at the line returned,
+    with that name (`dA_prev = W.T.dot(dZ)`). None when no call of the file's own functions does."""
+    functions = _functions(tree)
+    owner = next((f for defs in functions.values() for f in defs if f.lineno <= backward_line <= (f.end_lineno or f.lineno)), None)
+    if owner is None:
+        return None
+    for stmt in walk(owner):
+        if not (isinstance(stmt, ast.Assign) and isinstance(stmt.targets[0], ast.Tuple) and isinstance(stmt.value, ast.Call)):
+            continue
+        elements = stmt.targets[0].elts
+        stored = [e for e in elements if isinstance(e, ast.Subscript)]
+        plain = [i for i, e in enumerate(elements) if isinstance(e, ast.Name)]
+        if not stored or len(plain) != 1:
+            continue
+        func = stmt.value.func
+        callee = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
+        inner = _returned(functions.get(callee or "", []), plain[0])
+        if inner is None:
+            continue
+        target, name = inner
+        line = _origin(functions, target, name, 10**9, 0)
+        if line is not None:
+            return line, name
+    return None
+
