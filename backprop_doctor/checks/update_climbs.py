@@ -132,53 +132,50 @@ def _climbed(built: Any, method: str, train: bool) -> list[tuple[str, float]]:
 
 def _finding(cls: type, method: str, moves: list[tuple[str, float]]) -> Finding:
     climbed = [name for name, _ in moves]
-    where = definition(getattr(cls, method))
-    line = where.line if where is not None else None
-    if where is not None:
-        tree = source_tree(where.file)[1]
-        node = find_function(tree, where.qualname) if tree is not None else None
-        adds = [n.lineno for n in (node.body if node is not None else []) if _adds(n, climbed)]
-        line = adds[0] if adds else line
     names = ", ".join(f"`{p}`" for p in climbed)
-    return rule(NAME).finding(
+    return _climbs(
+        cls,
+        method,
+        lambda node: next((n.lineno for n in (node.body if node is not None else []) if _adds(n, climbed)), None),
         f"`{cls.__name__}.{method}` moves {names} along {'its gradient' if len(climbed) == 1 else 'their gradients'}, up the loss: "
         "every step makes the loss larger; subtract the step (`-=`) where it is added",
-        layer=cls.__name__,
-        file=where.file if where is not None else None,
-        line=line,
-        pattern="update-ascends",
-        measured=max(c for _, c in moves),
-        threshold=0.0,
-        evidence=tuple(
-            (name, f"`{method}({RATE})` after backward moved it with cosine {c:+.3f} to its gradient (descent moves it near −1)")
-            for name, c in moves
-        ),
+        moves,
+        f"`{method}({RATE})` after backward",
     )
 
 
 def _optimizer_finding(optimizer: Any, moves: list[tuple[str, float]]) -> Finding:
     cls, method = optimizer.cls, optimizer.method
+    every = len(moves) == len(optimizer.cosines)
+    return _climbs(
+        cls,
+        method,
+        _adding_line,
+        f"`{cls.__name__}.{method}(params, grads)` moves {'every parameter' if every else ', '.join(f'`{n}`' for n, _ in moves)} "
+        "along its gradient on its first step, up the loss: training with it makes the loss larger from the start; "
+        "the step must be subtracted where it is added",
+        moves,
+        f"one `{method}` on fresh arrays",
+    )
+
+
+def _climbs(cls: type, method: str, adding: Any, message: str, moves: list[tuple[str, float]], how: str) -> Finding:
+    """The finding at the statement `adding(def node)` names in the update method, else at its `def`."""
     where = definition(getattr(cls, method))
     line = where.line if where is not None else None
     if where is not None:
         tree = source_tree(where.file)[1]
         node = find_function(tree, where.qualname) if tree is not None else None
-        line = _adding_line(node) or line
-    every = len(moves) == len(optimizer.cosines)
+        line = adding(node) or line
     return rule(NAME).finding(
-        f"`{cls.__name__}.{method}(params, grads)` moves {'every parameter' if every else ', '.join(f'`{n}`' for n, _ in moves)} "
-        "along its gradient on its first step, up the loss: training with it makes the loss larger from the start; "
-        "the step must be subtracted where it is added",
+        message,
         layer=cls.__name__,
         file=where.file if where is not None else None,
         line=line,
         pattern="update-ascends",
         measured=max(c for _, c in moves),
         threshold=0.0,
-        evidence=tuple(
-            (name, f"one `{method}` on fresh arrays moved it with cosine {c:+.3f} to its gradient (descent moves it near −1)")
-            for name, c in moves
-        ),
+        evidence=tuple((name, f"{how} moved it with cosine {c:+.3f} to its gradient (descent moves it near −1)") for name, c in moves),
     )
 
 
