@@ -81,6 +81,7 @@ def test_a_plain_sigmoid_backward_missing_its_factor_is_found_at_its_line(tmp_pa
     path = planted(tmp_path, "activations.py", PLAIN, "    return dA * s * (1 - s)\n", "    return dA * (1 - s)\n")
     (found,) = errors(check(path))
     assert (found["name"], found["line"]) == ("gradient-mismatch", line_of(path, "return dA * (1 - s)"))
+    assert "the derivative of sigmoid is `dA * s * (1 - s)`, with `s = sigmoid(Z)`" in found["message"]
 
 
 def test_a_wrong_backward_of_numpys_tanh_is_found_at_its_line(tmp_path):
@@ -108,3 +109,5 @@ def test_a_wrong_derivative_method_is_found_at_its_line(tmp_path):
     path = planted(tmp_path, "deep.py", METHODS, "        return 1 - np.tanh(x) ** 2\n", "        return 1 - np.tanh(x)\n")
     (found,) = errors(check(path))
     assert (found["name"], found["line"]) == ("gradient-mismatch", line_of(path, "return 1 - np.tanh(x)"))
+    # a local derivative: no upstream gradient in the advice
+    assert "the derivative of tanh is `(1 - np.tanh(Z) ** 2)` (written of its output `A = tanh(Z)`: `(1 - A ** 2)`)" in found["message"]

@@ -71,6 +71,7 @@ def run(context: Any) -> Iterator[Finding]:
     _penalties_disagree(context)
     _terms_left_out(context)
     _alternating_signs(context)
+    _activation_derivatives(context)
     for i, finding in enumerate(context.findings):
         if finding.pattern == "right-in-training":
             continue
@@ -131,6 +132,36 @@ def run(context: Any) -> Iterator[Finding]:
         if fix is not None:
             context.findings[i] = finding.replace(fix=fix)
     yield from ()
+
+
+REDERIVE = "re-derive it from forward and compare with the values below"
+# An activation's derivative as the backward of `name(Z)` returns it: of the input Z, of the output A.
+DERIVATIVES = {
+    "sigmoid": ("dA * s * (1 - s)`, with `s = sigmoid(Z)", "dA * A * (1 - A)"),
+    "tanh": ("dA * (1 - np.tanh(Z) ** 2)", "dA * (1 - A ** 2)"),
+    "relu": ("dA * (Z > 0)", "dA * (A > 0)"),
+    "leaky_relu": ("dA * np.where(Z > 0, 1, alpha)", "dA * np.where(A > 0, 1, alpha)"),
+}
+
+
+def _activation_derivatives(context: Any) -> None:
+    """A wrong backward or derivative of a standard activation (`sigmoid_backward`, `tanh_prime`) with no
+    named pattern: the advice gives the derivative itself, in both of its usual forms."""
+    for i, f in enumerate(context.findings):
+        if f.name != NAME or f.pattern or not f.layer or not f.message.endswith(REDERIVE):
+            continue
+        forward, _, derivative = f.layer.split(".")[0].partition("/")
+        base = forward.lstrip("_").lower()  # `__sigmoid`, a private method
+        if base not in DERIVATIVES:
+            continue
+        of_input, of_output = DERIVATIVES[base]
+        if derivative:  # `sigmoid_prime(z)`: the local derivative alone, without an upstream gradient
+            of_input, of_output = of_input.replace("dA * ", ""), of_output.replace("dA * ", "")
+        context.findings[i] = f.replace(
+            message=f.message.removesuffix(REDERIVE)
+            + f"the derivative of {base} is `{of_input}` (written of its output `A = {base}(Z)`: `{of_output}`); "
+            "compare it with the values below"
+        )
 
 
 NUMBERED = re.compile(r"^(?P<stem>[A-Za-z_]+?)(?P<layer>\d+)$")
