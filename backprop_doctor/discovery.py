@@ -42,7 +42,8 @@ class Discovered:
     optimizers: list[type] = field(default_factory=list)  # classes with `update(params, grads)` (`training.optimizers`)
 
     def __bool__(self) -> bool:
-        return bool(self.layers or self.networks or self.numerical or self.pairs or self.loss_functions or self.others or self.optimizers)
+        # optimizers count once one of them has run (`pipeline._step_optimizers`)
+        return bool(self.layers or self.networks or self.numerical or self.pairs or self.loss_functions or self.others)
 
 
 def is_user_object(obj: Any, user_files: set[str] | None = None) -> bool:

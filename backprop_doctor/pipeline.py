@@ -125,7 +125,8 @@ def _check_namespace(context: CheckContext, report: Report) -> None:
     replayed = _replay(context, report)
     _keep_recursion_limit()
     engines = _scalar_autograd(context, report)
-    if not found and not observed and not replayed and not engines:
+    stepped = _step_optimizers(context, report, found.optimizers, np.random.default_rng(opts.seed))
+    if not found and not observed and not replayed and not engines and not stepped:
         stopped = next((f for f in report.findings if f.name == "program-stopped"), None)
         message = (
             "No layer class (forward/backward), cs231n function pair or network was found in this file: "
@@ -220,24 +221,27 @@ def _check_namespace(context: CheckContext, report: Report) -> None:
         report.built.append(Built(loss.__name__, "loss function", f"x {scores.shape}, integer labels", origin="synthesized"))
     others = [(convention, obj) for convention, obj in found.others if getattr(obj, "__name__", None) not in observed]
     report.extend(check_others(others, context, rng))  # the other conventions (activations, Nielsen, ...)
-    _step_optimizers(context, report, found.optimizers, rng)
 
 
-def _step_optimizers(context: CheckContext, report: Report, classes: list[type], rng: np.random.Generator) -> None:
-    """One update of each optimizer class on fresh arrays; `update-climbs` judges which way it moved them."""
+def _step_optimizers(context: CheckContext, report: Report, classes: list[type], rng: np.random.Generator) -> int:
+    """One update of each optimizer class on fresh arrays, how many ran; `update-climbs` judges which way
+    they moved them. A class whose update does not run on arrays is left out silently: it may be
+    something else that happens to have an `update(params, grads)`."""
     from backprop_doctor.training.optimizers import SHAPES, step, update_method
 
+    stepped = 0
     for cls in classes:
         method = update_method(cls)
         result = step(cls, method, rng) if method is not None else None
         if result is None:
-            report.built.append(Built(cls.__name__, "optimizer", skipped=f"`{cls.__name__}().{method}(params, grads)` did not run on arrays"))
             continue
+        stepped += 1
         context.extras.setdefault("optimizers", []).append(result)
-        for name, cosine in result.cosines.items():  # the row says which way the step went; `update-climbs` says why it matters
-            report.measurements.append(Measurement(cls.__name__, f"{name} step", None, "ok (update)" if cosine < 0 else "climbs"))
         shapes = ", ".join(f"{name} {shape}" for name, shape in SHAPES.items())
         report.built.append(Built(cls.__name__, f"optimizer `{method}(params, grads)`", f"{result.form} of {shapes}, one step", origin="synthesized"))
+        for name, cosine in result.cosines.items():  # the row says which way the step went; `update-climbs` says why it matters
+            report.measurements.append(Measurement(cls.__name__, f"{name} step", None, "ok (update)" if cosine < 0 else "climbs"))
+    return stepped
 
 
 NUMERICAL_WEIGHTS = 2_000  # at most this many weights in a network whose gradient costs two losses a weight

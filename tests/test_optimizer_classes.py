@@ -98,3 +98,14 @@ def test_an_optimizer_over_lists_with_a_required_rate_is_stepped_and_other_updat
     assert errors(report) == []
     (built,) = report["built"]
     assert built["what"] == "SGD" and built["shapes"].startswith("list of")
+
+
+def test_a_class_whose_update_does_not_run_on_arrays_is_left_out_quietly(tmp_path):
+    trainer = """\
+    class Trainer:
+        def update(self, params, grads):
+            raise RuntimeError("needs a model first")
+    """
+    report = check(write(tmp_path, "trainer.py", trainer))
+    assert errors(report) == [] and report["built"] == []
+    assert [f["name"] for f in report["findings"]] == ["nothing-to-check"]
