@@ -30,6 +30,8 @@ Fix:
 from __future__ import annotations
 
 import ast
+import inspect
+import os
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -79,6 +81,59 @@ def run(context: Any) -> Iterator[Finding]:
             for f in context.findings
         ]
         yield finding
+    yield from _functions(context, x)
+
+
+def _functions(context: Any, x: np.ndarray) -> Iterator[Finding]:
+    """Activation functions of the checked file (`def sigmoid(Z)`, returning A or (A, cache); the
+    course's `relu_forward(x)`), compared with what they are named after; the mismatches of the pairs
+    they are the forward of become their symptoms."""
+    source = context.source
+    if source is None or not context.namespace:
+        return
+    here = os.path.abspath(source.path)
+    for name, func in sorted(context.namespace.items()):
+        base = name.lstrip("_").lower().removesuffix("_forward")
+        if base not in ACTIVATIONS or not inspect.isfunction(func) or not _defined_in(func, here):
+            continue
+        expected = ACTIVATIONS[base]
+        out = _called(func, x)
+        if out is None or np.allclose(out, expected[0](x), rtol=1e-6, atol=1e-9):
+            continue
+        where = definition(func)
+        if where is None:
+            continue
+        finding = _wrong(name, where, x, out, expected, layer=base, what=f"`{name}`")
+        context.findings[:] = [
+            f.replace(caused_by=finding.key())
+            if f.name == "gradient-mismatch" and f.layer and f.layer.split(".")[0].split("/")[0] in (name, base) and not f.caused_by
+            else f
+            for f in context.findings
+        ]
+        yield finding
+
+
+def _defined_in(func: Any, path: str) -> bool:
+    try:
+        return os.path.abspath(inspect.getsourcefile(func) or "") == path
+    except TypeError:
+        return False
+
+
+def _called(func: Any, x: np.ndarray) -> np.ndarray | None:
+    """What `func(x)` gives (the first of a tuple it returns), as a float array of x's shape, or None."""
+    try:
+        with probes.quietly():
+            result = func(x.copy())
+    except Exception:  # noqa: BLE001 - a function that needs more than one array is not an activation here
+        return None
+    if isinstance(result, tuple) and result:
+        result = result[0]
+    try:
+        out = np.asarray(result, dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+    return out if out.shape == x.shape and np.all(np.isfinite(out)) else None
 
 
 def _output(layer: Any, x: np.ndarray, train: bool) -> np.ndarray | None:
@@ -96,13 +151,16 @@ def _finding(cls: type, x: np.ndarray, out: np.ndarray, expected: tuple[Any, str
     where = definition(forward) if callable(forward) else None
     if where is None:
         return None
+    return _wrong(cls.__name__, where, x, out, expected, layer=cls.__name__, what=f"`{cls.__name__}.forward`")
+
+
+def _wrong(name: str, where: Any, x: np.ndarray, out: np.ndarray, expected: tuple[Any, str], *, layer: str, what: str) -> Finding:
     lines = _output_lines(where)
     i = np.unravel_index(int(np.argmax(np.abs(out - expected[0](x)))), x.shape)
-    name = cls.__name__
     return rule(NAME).finding(
-        f"`{name}.forward` does not compute {expected[1]}: for x = {x[i]:.3g} it gives {out[i]:.3g}, where {expected[1]} is "
-        f"{expected[0](x)[i]:.3g}; its backward is then the derivative of another function: make forward compute {expected[1]}",
-        layer=name,
+        f"{what} does not compute {expected[1]}: for x = {x[i]:.3g} it gives {out[i]:.3g}, where {expected[1]} is "
+        f"{expected[0](x)[i]:.3g}; its backward is then the derivative of another function: make it compute {expected[1]}",
+        layer=layer,
         file=where.file,
         line=lines[0] if lines else where.line,
         highlight=tuple(lines[:6]),
@@ -121,6 +179,8 @@ def _output_lines(where: Any) -> list[int]:
     if not returns:
         return []
     value = returns[-1].value
+    if isinstance(value, ast.Tuple) and value.elts:  # `return A, cache`
+        value = value.elts[0]
     if not isinstance(value, (ast.Name, ast.Attribute)):
         return [returns[-1].lineno]
     name = ast.unparse(value)  # `out`, or `self.out`
