@@ -242,7 +242,7 @@ def self_free_methods(cls: type) -> dict[str, Callable[..., Any]]:
         elif node.args.args:
             nodes[name] = (node.args.args[0].arg, node)
     free = self_free(nodes)
-    if not free:
+    if not free or "__del__" in vars(cls):  # a bare instance would run its `__del__` on state it never set
         return {}
     try:
         bare = object.__new__(cls)
