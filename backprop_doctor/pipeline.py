@@ -238,7 +238,7 @@ def _step_optimizers(context: CheckContext, report: Report, classes: list[type],
         stepped += 1
         context.extras.setdefault("optimizers", []).append(result)
         shapes = ", ".join(f"{name} {shape}" for name, shape in SHAPES.items())
-        report.built.append(Built(cls.__name__, f"optimizer `{method}(params, grads)`", f"{result.form} of {shapes}, one step", origin="synthesized"))
+        report.built.append(Built(cls.__name__, f"optimizer `{method}(params, grads)`", f"{result.form} of {shapes}, one step", origin="synthesized", kind="optimizer"))
         for name, cosine in result.cosines.items():  # the row says which way the step went; `update-climbs` says why it matters
             report.measurements.append(Measurement(cls.__name__, f"{name} step", None, "ok (update)" if cosine < 0 else "climbs"))
     return stepped

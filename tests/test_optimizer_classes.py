@@ -73,6 +73,7 @@ def test_descending_optimizers_are_stepped_and_clean(tmp_path):
     assert errors(report) == []
     assert {b["what"] for b in report["built"]} == {"SGD", "Momentum", "Adam"}
     assert set(rows(report).values()) == {"ok (update)"} and len(rows(report)) == 9
+    assert report["verdict"].endswith("no problems found in 3 optimizers (seed 0)")
 
 
 def test_a_momentum_that_adds_its_step_is_found_at_the_velocity(tmp_path):

@@ -121,17 +121,20 @@ def built_kind(built: Built) -> str:
     return "layer"
 
 
-def checked_counts(report: Report) -> tuple[int, int, int, int]:
-    """How many layers (function pairs included), networks, replayed training steps and scalar
-    autograd engines were checked."""
+OTHER_KINDS = ("network", "training step", "autograd engine", "optimizer")
+
+
+def checked_counts(report: Report) -> tuple[int, ...]:
+    """How many layers (function pairs included), networks, replayed training steps, scalar
+    autograd engines and optimizers were checked."""
     kinds = [built_kind(b) for b in report.built if not b.skipped]
-    networks, steps, engines = kinds.count("network"), kinds.count("training step"), kinds.count("autograd engine")
-    return len(kinds) - networks - steps - engines, networks, steps, engines
+    others = [kinds.count(kind) for kind in OTHER_KINDS]
+    return (len(kinds) - sum(others), *others)
 
 
 def checked_scope(report: Report) -> str:
     """" in 3 layers and 1 network", " in 1 layer and 1 training step": what was checked (none of a kind: not named)."""
-    counts = zip(checked_counts(report), ("layer", "network", "training step", "autograd engine"))
+    counts = zip(checked_counts(report), ("layer", *OTHER_KINDS))
     parts = [plural(count, what) for count, what in counts if count]
     if not parts:
         return ""
