@@ -36,8 +36,7 @@ from backprop_doctor.locate import definition
 from backprop_doctor.static.definitions import enclosing, find_function
 from backprop_doctor.static.files import source_tree
 from backprop_doctor.static.fixes import gradient_fix
-from backprop_doctor.static.steps import _signed_terms
-from backprop_doctor.static.likelihood import log_likelihood_line
+from backprop_doctor.static.likelihood import log_likelihood_line, returned_log_likelihood
 from backprop_doctor.static.unused import left_out
 from backprop_doctor.static.origins import computed_at, passed_back_at
 from backprop_doctor.static.upstream import shared_source
@@ -437,11 +436,12 @@ def _shared_upstream(context: Any) -> None:
         (function,) = inner
         tree = source_tree(file)[1]
         node = find_function(tree, function.qualname) if tree is not None else None
-        shared = shared_source(node, lines) if node is not None else None
+        flipped = all(f.pattern == "sign-flipped" for f in members)  # every one negated: one minus sign they share
+        shared = shared_source(node, lines, reads_upstream=not flipped) if node is not None else None
         if shared is None or shared.lineno in lines or any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) for n in ast.walk(shared)):
             continue  # a call of the user's own function (`rnn_step_backward(...)`) has findings of its own
         root = next((f for f in members if not f.caused_by), members[0])
-        if root.pattern or root.caused_by:
+        if (root.pattern and not flipped) or root.caused_by:
             continue  # a named pattern (a factor, some columns) says more than a shared line
         text = ast.unparse(shared)
         params = ", ".join(f"`{f.param}`" for f in members if f.param)
@@ -451,10 +451,13 @@ def _shared_upstream(context: Any) -> None:
             param=None,  # the layer's, not one array's: the verdict names the layer alone
             line=shared.lineno,
             highlight=tuple(sorted({shared.lineno, *lines})),
-            pattern="shared-upstream",
+            pattern="sign-flipped" if flipped else "shared-upstream",
             fix=None,
             message=(
-                f"{len(members)} gradients of `{layer}` are wrong ({params}), and each is computed from "
+                f"all {len(members)} gradients of `{layer}` ({params}) have their sign flipped, and each is computed from "
+                f"`{text}` (line {shared.lineno}): negate it there, once, rather than each gradient"
+                if flipped
+                else f"{len(members)} gradients of `{layer}` are wrong ({params}), and each is computed from "
                 f"`{text}` (line {shared.lineno}): the mistake is most likely in that line, which all of them share "
                 "(for an activation, the derivative of the function forward applied)"
             ),
@@ -540,18 +543,6 @@ def _softmax_passing_through(tree: ast.Module, layer: str | None) -> tuple[str, 
 
 def _log_likelihood_loss(tree: ast.Module, layer: str | None) -> int | None:
     """The line of `return y * np.log(p) + (1 - y) * np.log(1 - p)` in the `loss` method of the class
-    `layer`: a sum of logs of probabilities with no minus in front, a log-likelihood."""
-    loss = find_function(tree, f"{layer}.loss") if layer else None
-    returned = [r for r in ast.walk(loss) if isinstance(r, ast.Return) and r.value is not None] if loss else []
-    if len(returned) != 1:
-        return None
-    value = returned[0].value
-    while isinstance(value, ast.Call) and ast.unparse(value.func).endswith(("mean", "sum")) and value.args:
-        value = value.args[0]  # `np.mean(y * np.log(p) + ...)`
-    negated = isinstance(value, ast.UnaryOp) and isinstance(value.op, ast.USub)
-    logs = [n for n in ast.walk(value) if isinstance(n, ast.Call) and ast.unparse(n.func).endswith("log")]
-    terms = _signed_terms(value)
-    if logs and not negated and all(sign > 0 and not isinstance(t, ast.UnaryOp) for sign, t in terms):
-        return returned[0].lineno
-    return None
+    `layer`: logs of probabilities that all enter with a plus sign, a log-likelihood."""
+    return returned_log_likelihood(tree, f"{layer}.loss") if layer else None
 

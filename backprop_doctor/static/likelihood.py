@@ -37,6 +37,17 @@ def log_likelihood_line(tree: ast.Module, qualname: str) -> int | None:
     return None
 
 
+def returned_log_likelihood(tree: ast.Module, qualname: str) -> int | None:
+    """The line of the one `return` of the function `qualname` when it returns a log-likelihood
+    (`return y * np.log(p) + (1 - y) * np.log(1 - p)`; not `return -np.sum(t * np.log(y)) / N`)."""
+    function = find_function(tree, qualname)
+    returns = [r for r in walk(function) if isinstance(r, ast.Return) and r.value is not None] if function is not None else []
+    if len(returns) != 1:
+        return None
+    logs = list(_signed_logs(returns[0].value, 1))
+    return returns[0].lineno if logs and all(sign > 0 and not _log_sum_exp(call) for sign, call in logs) else None
+
+
 def _signed_logs(node: ast.AST, sign: int) -> Iterator[tuple[int, ast.Call]]:
     """Each `log(...)` call in `node` with the sign it enters the value with."""
     if isinstance(node, ast.Call) and ast.unparse(node.func).endswith("log"):

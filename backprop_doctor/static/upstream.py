@@ -14,15 +14,18 @@ import ast
 from backprop_doctor.static.tree import walk
 
 
-def shared_source(function: ast.FunctionDef | ast.AsyncFunctionDef, lines: list[int], upstream: str | None = None) -> ast.stmt | None:
+def shared_source(
+    function: ast.FunctionDef | ast.AsyncFunctionDef, lines: list[int], upstream: str | None = None, *, reads_upstream: bool = True
+) -> ast.stmt | None:
     """The latest assignment that every statement at `lines` depends on (through the function's own
     straight-line assignments), when it reads the function's upstream gradient itself (`upstream`,
-    else its first parameter after `self`); None when they share none, the latest shared one only
-    combines other paths, or a line is not in the body."""
+    else its first parameter after `self`; with `reads_upstream` False, whatever it reads: a network's
+    `dy = (y - t) / batch_num`); None when they share none, the latest shared one only combines other
+    paths, or a line is not in the body."""
     body = [s for s in function.body if isinstance(s, (ast.Assign, ast.AugAssign, ast.AnnAssign))]
     params = [a.arg for a in function.args.args if a.arg not in ("self", "cls")]
     upstream = upstream or (params[0] if params else None)
-    if upstream is None:
+    if upstream is None and reads_upstream:
         return None
     at = {s.lineno: s for s in body}
     if len(lines) < 2 or any(line not in at for line in lines):
@@ -34,7 +37,7 @@ def shared_source(function: ast.FunctionDef | ast.AsyncFunctionDef, lines: list[
     if not shared:
         return None
     latest = at[max(shared)]  # a combination of several paths (an LSTM's `np.hstack` of its gates) is no one place
-    return latest if _uses_values(latest, upstream) else None
+    return latest if not reads_upstream or _uses_values(latest, upstream) else None
 
 
 def _uses_values(stmt: ast.stmt, name: str) -> bool:
