@@ -519,14 +519,30 @@ def _loss_cases(layer: Any, batch: int, rng: np.random.Generator, train: bool) -
         kinds: set[str] = set()  # the kind of target that ran
         for label, x, t in candidates:
             kind = "binary" if label.startswith("binary") else "multi-class"
-            if kinds and not (both and label == "t labels"):  # one kind of target: a binary loss averages over its (N, 1) output alone
-                continue
+            if kinds and not (both and label == "t labels" and _same_loss(layer, cases[-1], x, t, train)):
+                continue  # one kind of target: a binary loss averages over its (N, 1) output alone
             if probabilities:
                 x = 1 / (1 + np.exp(-x)) if kind == "binary" else _softmax_rows(x)
             if _runs(layer, x, t, train, backward=True):
                 cases.append((f"batch {n}, {label}" + (", probabilities" if probabilities else ""), x, t))
                 kinds.add(kind)
     return cases
+
+
+def _same_loss(layer: Any, one_hot: tuple[str, np.ndarray, Any], x: np.ndarray, labels: np.ndarray, train: bool) -> bool:
+    """Whether the loss of `labels` equals that of the one-hot case just kept for the same scores and
+    the same classes: the layer then reads both kinds of target (a loss written for one-hot targets
+    that only broadcasts a label runs, but computes something else)."""
+    _label, scores, targets = one_hot
+    if not (np.shape(scores) == np.shape(x) and np.array_equal(np.argmax(targets, axis=-1), labels)):
+        return False
+
+    def loss(t: Any) -> float:
+        work = copy.deepcopy(layer)
+        return float(np.asarray(ClassLayer(work, train=train).forward(x.copy(), copy.deepcopy(t))))
+
+    first, second = _trial(lambda: loss(targets), default=None), _trial(lambda: loss(labels), default=None)
+    return first is not None and second is not None and np.isfinite(first) and bool(np.isclose(first, second, rtol=1e-9, atol=1e-12))
 
 
 def _softmax_rows(x: np.ndarray) -> np.ndarray:
