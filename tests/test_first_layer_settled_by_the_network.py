@@ -91,10 +91,10 @@ class SoftmaxWithLoss:
 
 
 class Net:
-    def __init__(self, first=Affine, hidden=5, copy_input=False):
+    def __init__(self, first=Affine, hidden=5, copy_input=False, inputs=6):
         rng = np.random.default_rng(0)
         width = hidden or 3
-        self.params = {"W1": 0.3 * rng.standard_normal((6, width)), "b1": np.zeros(width)}
+        self.params = {"W1": 0.3 * rng.standard_normal((inputs, width)), "b1": np.zeros(width)}
         self.layers = OrderedDict(Affine1=first(self.params["W1"], self.params["b1"]))
         if hidden:
             self.params.update(W2=0.3 * rng.standard_normal((hidden, 3)), b2=np.zeros(3))
@@ -142,9 +142,9 @@ def line_of(path, text: str) -> int:
     return next(i for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if text in line)
 
 
-def batch():
+def batch(inputs=6):
     rng = np.random.default_rng(1)
-    return rng.standard_normal((8, 6)), np.eye(3)[rng.integers(0, 3, 8)]
+    return rng.standard_normal((8, inputs)), np.eye(3)[rng.integers(0, 3, 8)]
 
 
 def rows(report, layer):
@@ -201,9 +201,12 @@ def test_a_first_layer_that_writes_into_its_input_is_reported_on_the_callers_val
     assert x.tobytes() == given.tobytes() and x.flags.writeable
 
 
-def test_a_first_layer_whose_backward_is_not_reentrant_is_reported_and_checked_whole(user):
-    x, t = batch()
-    report = bd.check_network(user.Net(first=user.Accumulating), x, t)
+@pytest.mark.parametrize("inputs", [6, 4000], ids=["called twice", "watched"])
+def test_a_first_layer_whose_backward_is_not_reentrant_is_reported_and_checked_whole(user, inputs):
+    # a small layer's backward is called twice; a large one's first call is watched (`carryover`),
+    # and its write into the gradient it holds starts the check again without the watch
+    x, t = batch(inputs)
+    report = bd.check_network(user.Net(first=user.Accumulating, inputs=inputs), x, t)
     layers = {(f.name, f.layer) for f in report.findings}
     assert ("nonreentrant-backward", "Accumulating") in layers
     (own,) = [f for f in report.findings if f.name == "nonreentrant-backward" and f.layer == "Accumulating"]
