@@ -51,6 +51,9 @@ LOSS_RTOL = 1e-4
 # Gaussians): one probe lands 1,000 times below the tolerance with probability ~6e-4 · tol/r.
 EARLY_ONE = 1e-3
 EARLY_TWO = 1e-1
+# The forward differences through a network's input step down to this fraction of a probe's
+# step, where rounding leaves room (`_input_step`): their curvature term falls with the step.
+INPUT_NARROWING = 10
 
 
 # sys.getrefcount of a view's base that only the view refers to: the view, `owner`, the call.
@@ -611,8 +614,10 @@ class LayerCheck(Contracts, Outcomes):
         Neither part may hide in the other: the tolerance is scaled by the smaller part's share
         of the larger (`_part_sizes`), so an error in either, relative to that part's own typical
         size, is held to `EARLY_TWO` of the tolerance to within a factor of two (the first layer's
-        own tolerance, for a network's loss-layer tolerance). The input stays read-only while
-        user code runs, as for the rest of a network's check.
+        own tolerance, for a network's loss-layer tolerance). An error is measured against the
+        slope or its spread over the directions, whichever is larger, and the step is the
+        smallest that rounding allows (`_input_step`). The input stays read-only while user code
+        runs, as for the rest of a network's check.
         """
         dx = getattr(self.adapter, "input_gradient", lambda: None)()
         if dx is None or x is not self._untouched or dx.shape != x.shape:
@@ -622,8 +627,10 @@ class LayerCheck(Contracts, Outcomes):
         sizes = _part_sizes(arrays, inputs)
         share = min(sizes) / max(sizes) if max(sizes) > 0 and all(map(math.isfinite, sizes)) else 0.0
         tol = self._tol * share
-        if not share > 0 or _rounding_limited(f0, h, math.hypot(*sizes), tol):
+        spread = math.hypot(*sizes) / math.sqrt(3)  # of g·v + dx·u over the directions (uniform entries)
+        if not share > 0 or _rounding_limited(f0, h, spread, tol):
             return False
+        h = _input_step(f0, h, spread, tol)
         both = [*arrays, inputs]
         lives = [a.live for a in both]
         saved = [self._saved(a) for a in lives]
@@ -641,8 +648,10 @@ class LayerCheck(Contracts, Outcomes):
             for _ in range(2):
                 directions = [gradcheck.Direction(a.live.shape, self.rng, a.scale) for a in both]
                 probe = gradcheck.one_sided_probe(moved, f0, lives, _Grads(both), directions, h, self.options.atol, saved)
-                errors.append(probe.error / share)
-                if probe.error > EARLY_TWO * tol or gradcheck.rounding_limited(probe, f0, h, self._tol):
+                # against the slope's spread too: a slope small by chance says nothing of an error
+                error = abs(probe.analytic - probe.numerical) / max(abs(probe.analytic), abs(probe.numerical), probe.floor, spread)
+                errors.append(error / share)
+                if error > EARLY_TWO * tol:
                     return False
         finally:
             x.flags.writeable = False
@@ -697,13 +706,21 @@ def _part_sizes(arrays: list[_Array], inputs: _Array) -> tuple[float, float]:
     return math.sqrt(sum(a.scale**2 * n for a, n in zip(arrays, norms))), inputs.scale * math.sqrt(norms[-1])
 
 
-def _rounding_limited(f0: float, h: float, size: float, tol: float) -> bool:
+def _rounding_limited(f0: float, h: float, spread: float, tol: float) -> bool:
     """Whether rounding of the loss (eps·|f0| over the step) would limit a forward difference
-    whose slope is of its typical size (`size`/√3, the spread of g·v for uniform entries in
-    [-s, s]) as `gradcheck.rounding_limited` judges a probe: a deep network at a small initial
-    scale, whose check then spends no evaluation on the input's forward differences."""
-    slope = size / math.sqrt(3)
-    return not slope > 0 or 10 * float(np.finfo(np.float64).eps) * abs(f0) / h > tol * slope
+    whose slope is of its typical size (`spread`) as `gradcheck.rounding_limited` judges a
+    probe: a deep network at a small initial scale, whose check then spends no evaluation on
+    the input's forward differences."""
+    return not spread > 0 or 10 * float(np.finfo(np.float64).eps) * abs(f0) / h > tol * spread
+
+
+def _input_step(f0: float, h: float, spread: float, tol: float) -> float:
+    """The step of the forward differences through a network's parameters and input: the
+    smallest, down to h / INPUT_NARROWING, at which rounding of the loss stays a hundredth of
+    `tol` of the slope's spread. A forward difference's error is its curvature term, which
+    falls with the step (a ReLU network at He init: 1e-6 to 1e-5 of the slope at `h`), and
+    rounding, which rises as the step falls."""
+    return min(h, max(h / INPUT_NARROWING, 100 * float(np.finfo(np.float64).eps) * abs(f0) / (tol * spread)))
 
 
 def _jitter(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
