@@ -183,7 +183,8 @@ def test_a_first_layer_whose_dx_is_wrong_is_found_at_its_line_as_its_own_check_f
     assert (found.name, found.layer, found.param, found.pattern) == ("gradient-mismatch", "HalfDx", "x", "scaled")
     assert found.line == line_of(user.path, "return 0.5 * super().backward(dout)")
     # the layer checked alone on the same batch finds the same thing in the same words
-    (alone,) = bd.check_layer(user.HalfDx(*(np.array(v) for v in (user.Net().params["W1"], user.Net().params["b1"]))), x).errors
+    params = user.Net().params
+    (alone,) = bd.check_layer(user.HalfDx(params["W1"], params["b1"]), x).errors
     assert (found.message, found.line, found.measured) == (alone.message, alone.line, alone.measured)
     # its own probes ran: its rows are its own, not the network's
     assert rows(report, "HalfDx") == {"x": "mismatch", "W": "ok", "b": "ok"}
