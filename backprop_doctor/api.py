@@ -219,8 +219,11 @@ def check_network(net: Any, x: Any, t: Any, **options: Any) -> Report:
                 sources = given_arrays
                 if activation is first_input and isinstance(x, np.ndarray) and x.dtype == np.float64:
                     sources = {**given_arrays, id(activation): x}  # probes restore it from x, no copy
-                # its dx reaches an earlier layer's parameters: the network's check may settle it
-                as_it_was = _shared_copy(layer, given_arrays) if network.chained and holding else None
+                # its dx reaches an earlier layer's parameters, or it is the first layer, whose dx the
+                # network's check compares with its input's gradient (`Network.input_gradient`: not
+                # where the loss layer follows it), so the network's check may settle it
+                first = not results and sum(counts.values()) > 2
+                as_it_was = _shared_copy(layer, given_arrays) if network.chained and (holding or first) else None
                 with _layer_copy(layer, given_arrays) as layer_copy:
                     check = _layer_check(layer_copy, activation, target, opts, dtypes, label, sources, defer=as_it_was is not None)
                     results.append((check.run(), check.counter))
@@ -228,7 +231,7 @@ def check_network(net: Any, x: Any, t: Any, **options: Any) -> Report:
                 if check.deferred is not None:
                     lives = check.adapter.params()
                     arrays = {name: id(lives.get(name)) for name in check.deferred}
-                    deferred.append(_Deferred(len(results) - 1, label, arrays, layer, tuple(holding), as_it_was, activation, target))
+                    deferred.append(_Deferred(len(results) - 1, label, arrays, layer, tuple(holding), as_it_was, activation, target, sources))
                 if any(id(v) in parameter_ids for v in _arrays_held(layer).values()):
                     holding.append(layer)
                 report.built.append(Built(label, f"{network.name} layer `{key}`", f"input {_shape(activation)}"))
@@ -239,17 +242,15 @@ def check_network(net: Any, x: Any, t: Any, **options: Any) -> Report:
                 except StopIteration:
                     item = None
                 del output
-            if not (
-                isinstance(first_input, np.ndarray) and first_input.dtype == np.float64 and first_input.shape == np.shape(x) and identical(first_input, x)
-            ):  # the first layer's input, as its check left it, unless that differs from x
-                first_input = np.array(x, dtype=np.float64) if np.asarray(x).dtype.kind == "f" else np.array(x)  # word ids stay integers
+            first_input = _as_given(first_input, x)
             whole = LayerCheck(
                 NetworkAdapter(network),
                 first_input,
                 t,
                 opts,
                 user_dtypes=frozenset(dtypes),
-                originals=given_arrays,
+                # the input's forward differences (`input_error`) restore it from x, no copy
+                originals={**given_arrays, id(first_input): x} if isinstance(x, np.ndarray) and x.dtype == np.float64 and first_input is not x else given_arrays,
                 x_owned=True,
                 restore_rng=False,
                 parts_reentrant=len(reentrant) == sum(counts.values()) and all(reentrant),
@@ -257,14 +258,18 @@ def check_network(net: Any, x: Any, t: Any, **options: Any) -> Report:
             whole.run()
             for waiting in deferred:
                 part, counter = results[waiting.index]
-                if waiting.settled(whole.report, network.called, parameter_ids) and all(f.severity == "info" for f in part.findings):
-                    part.measurements += waiting.measurements(whole.report)
+                settled = waiting.settled(whole.report, network.called, parameter_ids, whole.input_error is not None)
+                if settled and all(f.severity == "info" for f in part.findings):
+                    part.measurements += waiting.measurements(whole.report, whole.input_error)
                     continue
                 forwards += counter.forwards
                 # what it shares with the network (`self.dW += ...` into the network's array) as it was
                 _set_back(_arrays_held(waiting.as_it_was), given_arrays)
+                # the first layer's input, as the network's check left it (a network that writes into
+                # its input writes into the check's copy)
+                inputs = waiting.x if waiting.before else _as_given(waiting.x, x)
                 with _layer_copy(waiting.as_it_was, given_arrays) as layer_copy:
-                    again = _layer_check(layer_copy, waiting.x, waiting.t, opts, dtypes, waiting.label, given_arrays, False, keep_output=False)
+                    again = _layer_check(layer_copy, inputs, waiting.t, opts, dtypes, waiting.label, waiting.sources, False, keep_output=False)
                     results[waiting.index] = (again.run(), again.counter)
             del deferred
             for part, counter in (*results, (whole.report, whole.counter)):
@@ -275,6 +280,14 @@ def check_network(net: Any, x: Any, t: Any, **options: Any) -> Report:
     report.built.append(Built(network.name, "given object", f"x {_shape(x)}{_sampled(given, x)}, t {_shape(t)}"))
     report.extras["forward_evaluations"] = forwards
     return rank(report)
+
+
+def _as_given(first_input: Any, x: Any) -> Any:
+    """The first layer's input: `first_input` (float64, made for the check) while it still holds
+    the caller's `x`, else a new float64 copy of x (word ids stay integers)."""
+    if isinstance(first_input, np.ndarray) and first_input.dtype == np.float64 and first_input.shape == np.shape(x) and identical(first_input, x):
+        return first_input
+    return np.array(x, dtype=np.float64) if np.asarray(x).dtype.kind == "f" else np.array(x)
 
 
 def _layer_check(
@@ -310,8 +323,9 @@ class _Deferred:
     as_it_was: Any  # a copy of the layer as its check found it
     x: Any  # its input
     t: Any
+    sources: dict[int, np.ndarray]  # what its probes restore arrays from (`LayerCheck.originals`)
 
-    def settled(self, network: Report, called: set[int], parameter_ids: set[int]) -> bool:
+    def settled(self, network: Report, called: set[int], parameter_ids: set[int], input_checked: bool) -> bool:
         """Whether the network's check settles this layer's gradients (the caller also asks
         that the layer's own check found nothing but notes).
 
@@ -319,20 +333,22 @@ class _Deferred:
         and measured all the layer's arrays: the network's `gradient` ran the layer's forward
         and backward, each of its parameters is one of the network's, and its dx reached the
         gradient of a parameter of a layer before it whose backward ran too (a wrong dx would
-        have made that gradient wrong).
+        have made that gradient wrong), or, for the first layer, was the input's gradient the
+        network's forward differences compared (`input_checked`, `LayerCheck.input_error`).
         """
         clean = bool(network.measurements) and not network.findings and all(m.verdict == "ok" for m in network.measurements)
-        return (
-            clean
-            and id(self.layer) in called
-            and any(id(earlier) in called for earlier in self.before)
-            and all(name == "x" or i in parameter_ids for name, i in self.arrays.items())
-        )
+        if self.before:
+            reached = any(id(earlier) in called for earlier in self.before)
+        else:  # the first layer
+            reached = input_checked or "x" not in self.arrays
+        return clean and id(self.layer) in called and reached and all(name == "x" or i in parameter_ids for name, i in self.arrays.items())
 
-    def measurements(self, network: Report) -> list[Measurement]:
-        """The layer's rows of the table: each array compared through the network's gradient."""
+    def measurements(self, network: Report, input_error: float | None) -> list[Measurement]:
+        """The layer's rows of the table: each array compared through the network's gradient
+        (the first layer's input through the input's forward differences)."""
         error = max((m.relative_error or 0.0 for m in network.measurements), default=0.0)
-        return [Measurement(self.label, name, error, "ok (network)") for name in self.arrays]
+        errors = {"x": input_error} if not self.before and input_error is not None else {}
+        return [Measurement(self.label, name, errors.get(name, error), "ok (network)") for name in self.arrays]
 
 
 def _shared_copy(layer: Any, given: dict[int, np.ndarray]) -> Any:

@@ -10,6 +10,7 @@ evaluation, so a dropout mask is the same in each one, and restored afterwards.
 from __future__ import annotations
 
 import contextlib
+import math
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -50,6 +51,9 @@ LOSS_RTOL = 1e-4
 # Gaussians): one probe lands 1,000 times below the tolerance with probability ~6e-4 · tol/r.
 EARLY_ONE = 1e-3
 EARLY_TWO = 1e-1
+# The forward differences through a network's input step down to this fraction of a probe's
+# step, where rounding leaves room (`_input_step`): their curvature term falls with the step.
+INPUT_NARROWING = 10
 
 
 # sys.getrefcount of a view's base that only the view refers to: the view, `owner`, the call.
@@ -171,6 +175,9 @@ class LayerCheck(Contracts, Outcomes):
 
     def __post_init__(self) -> None:
         self.deferred: list[str] | None = None  # with `defer`: the arrays the probes would compare
+        # A network's input gradient (its first layer's dx) agreed in its forward differences, to
+        # this error (relative to the smaller part's size, `_clean_with_input`); None: not compared.
+        self.input_error: float | None = None
         self._writes_input = True  # until the first forward shows otherwise
         # Hand over copies of the input and the upstream gradient rather than the arrays
         # themselves, read-only (set once user code wrote into one of them).
@@ -449,7 +456,7 @@ class LayerCheck(Contracts, Outcomes):
         self._tol = tol
         # smaller steps tell a kink from a wrong gradient only above float64 rounding
         self._narrow = dtype == "float64"
-        if self._clean_one_sided(forward, f0, arrays, h, attempt):
+        if self._clean_one_sided(forward, f0, arrays, h, attempt, x):
             self._passed(arrays, self._one_sided_error, dtype, attempt)
             return
         probes = self._probe(forward, f0, arrays, h, early=True)
@@ -565,7 +572,7 @@ class LayerCheck(Contracts, Outcomes):
                     break
         return probes
 
-    def _clean_one_sided(self, f: Callable[[], float], f0: float, arrays: list[_Array], h: float, attempt: int) -> bool:
+    def _clean_one_sided(self, f: Callable[[], float], f0: float, arrays: list[_Array], h: float, attempt: int, x: np.ndarray) -> bool:
         """Whether a network's gradients agree along two random directions by forward
         differences, which reuse f0 and cost one evaluation each (central probes cost two).
 
@@ -579,6 +586,9 @@ class LayerCheck(Contracts, Outcomes):
         if not (self.adapter.kind == "network" and self._narrow and attempt == 0 and self.options.probes >= 2):
             return False
         state = self.rng.bit_generator.state
+        if self._clean_with_input(f, f0, arrays, h, x):
+            return True
+        self.rng.bit_generator.state = state
         lives = [a.live for a in arrays]
         saved = [self._saved(a) for a in lives]
         errors = []
@@ -592,6 +602,60 @@ class LayerCheck(Contracts, Outcomes):
                 self.rng.bit_generator.state = state
                 return False
         self._one_sided_error = max(errors)
+        return True
+
+    def _clean_with_input(self, f: Callable[[], float], f0: float, arrays: list[_Array], h: float, x: np.ndarray) -> bool:
+        """Whether a network's gradients and the gradient of its input (its first layer's dx,
+        `NetworkAdapter.input_gradient`) agree along two random directions through both, by
+        forward differences f(θ + h·v, x + h·u) - f0: the input's gradient is checked with no
+        evaluation of its own. Anything else leaves `_clean_one_sided` to check as before,
+        from the same random state. Sets `input_error`.
+
+        Neither part may hide in the other: the tolerance is scaled by the smaller part's share
+        of the larger (`_part_sizes`), so an error in either, relative to that part's own typical
+        size, is held to `EARLY_TWO` of the tolerance to within a factor of two (the first layer's
+        own tolerance, for a network's loss-layer tolerance). An error is measured against the
+        slope or its spread over the directions, whichever is larger, and the step is the
+        smallest that rounding allows (`_input_step`). The input stays read-only while user code
+        runs, as for the rest of a network's check.
+        """
+        dx = getattr(self.adapter, "input_gradient", lambda: None)()
+        if dx is None or x is not self._untouched or dx.shape != x.shape:
+            return False
+        inputs = _Array("x", x, dx)
+        inputs.scale = gradcheck.step_scales([x], _Grads([inputs]))[0]
+        sizes = _part_sizes(arrays, inputs)
+        share = min(sizes) / max(sizes) if max(sizes) > 0 and all(map(math.isfinite, sizes)) else 0.0
+        tol = self._tol * share
+        spread = math.hypot(*sizes) / math.sqrt(3)  # of g·v + dx·u over the directions (uniform entries)
+        if not share > 0 or _rounding_limited(f0, h, spread, tol):
+            return False
+        h = _input_step(f0, h, spread, tol)
+        both = [*arrays, inputs]
+        lives = [a.live for a in both]
+        saved = [self._saved(a) for a in lives]
+
+        def moved() -> float:
+            x.flags.writeable = False
+            try:
+                return f()
+            finally:
+                x.flags.writeable = True
+
+        errors = []
+        x.flags.writeable = True
+        try:
+            for _ in range(2):
+                directions = [gradcheck.Direction(a.live.shape, self.rng, a.scale) for a in both]
+                probe = gradcheck.one_sided_probe(moved, f0, lives, _Grads(both), directions, h, self.options.atol, saved)
+                # against the slope's spread too: a slope small by chance says nothing of an error
+                error = abs(probe.analytic - probe.numerical) / max(abs(probe.analytic), abs(probe.numerical), probe.floor, spread)
+                errors.append(error / share)
+                if error > EARLY_TWO * tol:
+                    return False
+        finally:
+            x.flags.writeable = False
+        self._one_sided_error = self.input_error = max(errors)
         return True
 
     def _arrays(self, x: np.ndarray, dx: Any, grads: dict[str, Any], attempt: int) -> list[_Array]:
@@ -631,6 +695,32 @@ class LayerCheck(Contracts, Outcomes):
                 )
             arrays.append(_Array(name, live, np.asarray(grad, dtype=np.float64)))  # grads are the check's own copies
         return arrays
+
+
+def _part_sizes(arrays: list[_Array], inputs: _Array) -> tuple[float, float]:
+    """The typical sizes of the two parts of a probe through a network's parameters and its
+    input: the spread of g·v over random directions v of each array's step scale (scale·|g|,
+    up to a common factor), the parameters' together and the input's. A wrong gradient of
+    either part moves the probe by its error times that part's size."""
+    norms = _Grads([*arrays, inputs]).squared_norms()
+    return math.sqrt(sum(a.scale**2 * n for a, n in zip(arrays, norms))), inputs.scale * math.sqrt(norms[-1])
+
+
+def _rounding_limited(f0: float, h: float, spread: float, tol: float) -> bool:
+    """Whether rounding of the loss (eps·|f0| over the step) would limit a forward difference
+    whose slope is of its typical size (`spread`) as `gradcheck.rounding_limited` judges a
+    probe: a deep network at a small initial scale, whose check then spends no evaluation on
+    the input's forward differences."""
+    return not spread > 0 or 10 * float(np.finfo(np.float64).eps) * abs(f0) / h > tol * spread
+
+
+def _input_step(f0: float, h: float, spread: float, tol: float) -> float:
+    """The step of the forward differences through a network's parameters and input: the
+    smallest, down to h / INPUT_NARROWING, at which rounding of the loss stays a hundredth of
+    `tol` of the slope's spread. A forward difference's error is its curvature term, which
+    falls with the step (a ReLU network at He init: 1e-6 to 1e-5 of the slope at `h`), and
+    rounding, which rises as the step falls."""
+    return min(h, max(h / INPUT_NARROWING, 100 * float(np.finfo(np.float64).eps) * abs(f0) / (tol * spread)))
 
 
 def _jitter(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:

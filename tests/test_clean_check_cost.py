@@ -1,11 +1,12 @@
 """What a clean network's check costs, in calls of the user's own code (counts, never time).
 
 The book's two-layer network at the shapes of MNIST: every layer is checked on the
-activations that reach it, then the whole gradient. A clean network gets one probe per
-layer that agrees far inside the tolerance (each layer's first output is the next layer's
-input), one backward of its widest layer (watched, where a second one would show state
-carried between calls), one `gradient` call (its layers are re-entrant), two forward
-differences for the whole gradient, and no copy of the batch per evaluation.
+activations that reach it, then the whole gradient. A clean network gets no probe of any
+layer (each layer's first output is the next layer's input; the network's clean check settles
+every layer, the first one's dx as the gradient of its input), one backward of its widest
+layer in its own check (watched, where a second one would show state carried between calls),
+one `gradient` call (its layers are re-entrant), two forward differences for the whole
+gradient and the input's, and no copy of the batch per evaluation.
 """
 
 from __future__ import annotations
@@ -109,39 +110,41 @@ def mnist_shaped():
     return TwoLayerNet(784, 50, 10), x, t
 
 
-def test_a_clean_two_layer_network_costs_one_gradient_call_and_9_forward_evaluations(mnist_shaped):
+def test_a_clean_two_layer_network_costs_one_gradient_call_and_7_forward_evaluations(mnist_shaped):
     net, x, t = mnist_shaped
     CALLS.clear()
     report = bd.check_network(net, x, t)
     assert report.ok and report.findings == []
-    assert report.extras["forward_evaluations"] == 9
+    assert report.extras["forward_evaluations"] == 7
     assert CALLS["gradient"] == 1
     # the one inside `gradient`, which is the network's first loss (`NetworkAdapter.first_forward`),
-    # and two forward differences
+    # and two forward differences (through the parameters and the input at once)
     assert CALLS["loss"] == 3
-    # the first (widest) layer: its own check's forward and one probe (two forwards), whose first
-    # output is the next layer's input; then the network's three losses. One backward in its own
-    # check (watched: it leaves nothing a second call would read, `carryover`), one in `gradient`.
-    assert CALLS["Affine1.forward"] == 3 + 3
+    # the first (widest) layer: its own check's forward, whose output is the next layer's input,
+    # and no probe (the network's check settles it); then the network's three losses. One backward
+    # in its own check (watched: it leaves nothing a second call would read, `carryover`), one in
+    # `gradient`, whose dx is the input's gradient the forward differences compare.
+    assert CALLS["Affine1.forward"] == 1 + 3
     assert CALLS["Affine1.backward"] == 2
 
 
-def test_the_first_layer_is_settled_by_one_probe_and_the_others_and_the_network_by_two_forward_differences(mnist_shaped):
+def test_every_layer_and_the_network_are_settled_by_two_forward_differences(mnist_shaped):
     net, x, t = mnist_shaped
     report = bd.check_network(net, x, t)
     verdicts = {(m.layer, m.verdict) for m in report.measurements}
-    # the first layer's dx reaches no parameter: its own probe; every later layer's dx reaches W1,
-    # and its parameters are the network's: the network's clean check settles them
+    # every later layer's dx reaches W1, and its parameters are the network's; the first layer's
+    # dx is the gradient of the network's input, which the forward differences move too: the
+    # network's clean check settles them all
     assert verdicts == {
-        ("Affine1", "ok"),
+        ("Affine1", "ok (network)"),
         ("Relu1", "ok (network)"),
         ("Affine2", "ok (network)"),
         ("SoftmaxWithLoss", "ok (network)"),
         ("TwoLayerNet", "ok"),
     }
-    # 9 = Affine1: 1 + 2; Relu1, Affine2, the loss layer: their first forward each; the network:
-    # its first loss (inside `gradient`) and two forward differences
-    assert report.extras["forward_evaluations"] == 3 + 3 * 1 + (1 + 2)
+    # 7 = Affine1, Relu1, Affine2, the loss layer: their first forward each; the network: its first
+    # loss (inside `gradient`) and two forward differences
+    assert report.extras["forward_evaluations"] == 4 * 1 + (1 + 2)
 
 
 def test_a_network_that_adds_into_its_gradients_costs_a_second_gradient_call_and_is_reported(mnist_shaped):

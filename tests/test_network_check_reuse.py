@@ -1,9 +1,9 @@
 """What `check_network` reuses instead of running again, and what it still finds.
 
 Each layer's first forward output is the next layer's input (no forward of its own to build
-the activations); the network's gradient is settled by two forward differences that reuse
-its first loss, and anything those do not settle is probed with central differences as
-before. A network written the book's way, at a small size.
+the activations); the network's gradient, and its input's (the first layer's dx), are settled
+by two forward differences that reuse its first loss, and anything those do not settle is
+probed with central differences as before. A network written the book's way, at a small size.
 """
 
 from __future__ import annotations
@@ -107,11 +107,11 @@ def test_every_layer_runs_its_forward_only_in_its_own_check_and_in_the_networks_
     CALLS.clear()
     report = bd.check_network(net, x, t)
     assert report.ok and report.findings == []
-    # the first layer's own check: its first forward and one central probe (two); the later
-    # layers': their first forward (the network's clean check settles them); the network: the
-    # forward inside `gradient`, whose loss is the network's first (`NetworkAdapter.first_forward`),
-    # and two forward differences; nothing else
-    assert CALLS["Affine1.forward"] == 3 + 3
+    # every layer's own check: its first forward (the network's clean check settles them, the
+    # first layer's dx as its input's gradient); the network: the forward inside `gradient`, whose
+    # loss is the network's first (`NetworkAdapter.first_forward`), and two forward differences;
+    # nothing else
+    assert CALLS["Affine1.forward"] == 1 + 3
     assert CALLS["Sigmoid.forward"] == 1 + 3
     assert CALLS["Affine2.forward"] == 1 + 3
     assert CALLS["loss"] == 3

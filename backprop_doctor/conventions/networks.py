@@ -120,6 +120,9 @@ class Network:
         # `layer_inputs` fed each layer the previous one's output (False: what the network gave it)
         self.chained = False
         self.called: set[int] = set()  # ids of the layers `loss_and_gradient` ran forward and backward
+        # the dx the first layer's backward returned in that same call, when it is the
+        # gradient of the loss with respect to the network's input (`_called`); else None
+        self.input_gradient: np.ndarray | None = None
         self.gradient_name = gradient_method(net)
         params = getattr(net, "params", None)
         if isinstance(params, dict):
@@ -163,13 +166,13 @@ class Network:
         if self.style in ("dict", "attributes"):
             gradient = getattr(self.net, self.gradient_name)
             if not required_inputs(gradient):  # `loss(x, t)` keeps what `gradient()` reads
-                with self._called() if keep_loss else contextlib.nullcontext():
+                with self._called(x) if keep_loss else contextlib.nullcontext():
                     loss = self.loss(x, t)
                     grads = gradient()
             else:
                 # finite differences call `loss` at moved weights first: their loss is not the point's
                 seen = _LossSeen(self, x, t) if keep_loss and self.gradient_name != NUMERICAL else None
-                with seen or contextlib.nullcontext(), self._called() if keep_loss else contextlib.nullcontext():
+                with seen or contextlib.nullcontext(), self._called(x) if keep_loss else contextlib.nullcontext():
                     grads = gradient(x, t)
                 loss = seen.value if seen is not None else None
             if isinstance(grads, (tuple, list)) and self.style == "attributes":
@@ -181,7 +184,7 @@ class Network:
             # `{"W1": ...}` or `{"dW1": ...}` for `self.W1`
             named = {(k[1:] if k not in self.params() and k[1:] in self.params() else k): g for k, g in grads.items()}
             return loss, {k: g for k, g in named.items() if k in self.params()}
-        with self._called() if keep_loss else contextlib.nullcontext():
+        with self._called(x) if keep_loss else contextlib.nullcontext():
             loss, grads = self._list_loss_and_gradient(x, t)
         return loss, grads
 
@@ -197,24 +200,30 @@ class Network:
         return loss, {name: summed.get(name) for name in self.params()}
 
     @contextlib.contextmanager
-    def _called(self) -> Iterator[None]:
+    def _called(self, x: Any) -> Iterator[None]:
         """Record in `called` the ids of the layers whose forward and backward both ran while
         the block ran (each method wrapped by an attribute of the layer for its length; a layer
-        whose methods cannot be wrapped is not recorded)."""
+        whose methods cannot be wrapped is not recorded), and in `input_gradient` what the
+        first layer's backward returned (`_FirstLayer`)."""
         ran: dict[int, set[str]] = {}
         wrapped = []
-        for _, layer in self.layers():
+        layers = self.layers()
+        first = _FirstLayer(x) if self.chained and layers else None
+        for index, (_, layer) in enumerate(layers):
             methods = layer_methods(layer)
             for role in ("forward", "backward"):
                 name = getattr(methods, role, role) if methods is not None else role
-                if _wrap_call(layer, name, lambda layer=layer, role=role: ran.setdefault(id(layer), set()).add(role)):
+                seen = getattr(first, role) if first is not None and index == 0 else None
+                if _wrap_call(layer, name, lambda layer=layer, role=role: ran.setdefault(id(layer), set()).add(role), seen):
                     wrapped.append((layer, name))
+        self.input_gradient = None
         try:
             yield
         finally:
             for layer, name in wrapped:
                 vars(layer).pop(name, None)
             self.called = {i for i, roles in ran.items() if len(roles) == 2}
+        self.input_gradient = first.gradient() if first is not None else None
 
     def layers(self) -> list[tuple[str, Any]]:
         """(key, layer) pairs in forward order, the loss layer last."""
@@ -313,23 +322,69 @@ def _first_entries(names: list[str], params: list[Any], *, keep: bool = False) -
     return out
 
 
-def _wrap_call(obj: Any, name: str, note: Any) -> bool:
+def _wrap_call(obj: Any, name: str, note: Any, seen: Any = None) -> bool:
     """Wrap the method `name` of `obj` by an attribute of the instance that calls `note()` and
-    then the method; False (nothing wrapped) where it is not a method of its class, or the
-    instance has an attribute of that name already, or takes none."""
+    then the method (and `seen(args, result)` after it, when given); False (nothing wrapped)
+    where it is not a method of its class, or the instance has an attribute of that name
+    already, or takes none."""
     method = getattr(obj, name, None)
     if not callable(method) or not callable(getattr(type(obj), name, None)) or name in getattr(obj, "__dict__", {name: None}):
         return False
 
     def call(*args: Any, **kwargs: Any) -> Any:
         note()
-        return method(*args, **kwargs)
+        result = method(*args, **kwargs)
+        if seen is not None:
+            seen(args, result)
+        return result
 
     try:
         setattr(obj, name, call)
     except Exception:  # noqa: BLE001 - __slots__, a read-only property, a __setattr__ of its own
         return False
     return True
+
+
+class _FirstLayer:
+    """What a network's first layer did during one `gradient` call: whether each forward took
+    the network's input itself, and what each backward was given and returned. Its dx is the
+    gradient of the loss with respect to that input (`gradient()`) when it ran forward once, on
+    the input, and backward once, and returned an array of the input's shape and dtype: a
+    network that uses its input anywhere else gets a dx that disagrees with the loss, and the
+    check that reads it (`engine.LayerCheck.input_error`) falls back to the one it makes
+    without it.
+
+    An upstream gradient whose rows all sum to zero (a softmax-with-loss right after the first
+    layer) never shows an error of dx along those sums, which the layer's own check, with an
+    upstream gradient of its own, finds: such a dx is not taken either."""
+
+    def __init__(self, x: Any):
+        self.x = x
+        self.inputs: list[bool] = []  # per forward: its first argument was the network's input
+        self.returned: list[Any] = []  # per backward: what it returned
+        self.balanced = False  # some backward's upstream gradient had rows that sum to zero
+
+    def forward(self, args: tuple, result: Any) -> None:
+        self.inputs.append(bool(args) and args[0] is self.x)
+
+    def backward(self, args: tuple, result: Any) -> None:
+        self.returned.append(result)
+        dout = args[0] if args else None
+        if isinstance(dout, np.ndarray) and dout.ndim >= 2 and dout.dtype.kind == "f":
+            sums = np.abs(dout.sum(axis=-1))
+            self.balanced = self.balanced or bool(np.all(sums <= 1e-8 * np.abs(dout).sum(axis=-1)))
+
+    def gradient(self) -> np.ndarray | None:
+        """The first layer's dx, or None where it is not the input's gradient. It is not copied:
+        a layer that writes into an array it returned makes the check that reads it fail and
+        fall back, at a cost, never pass in its place."""
+        x = self.x
+        if self.inputs != [True] or len(self.returned) != 1 or self.balanced or not isinstance(x, np.ndarray) or x.dtype.kind != "f":
+            return None
+        dx = self.returned[0]
+        if not isinstance(dx, np.ndarray) or dx.shape != x.shape or dx.dtype != x.dtype:
+            return None
+        return dx
 
 
 def _in_order(params: dict[str, np.ndarray], grads: tuple[Any, ...] | list[Any]) -> dict[str, Any] | None:
@@ -403,6 +458,7 @@ class NetworkAdapter(Adapter):
         self._inputs: tuple[Any, Any] | None = None
         self._ids = False  # the network takes word ids: its float input is cast back to integers
         self._pending: dict[str, Any] | None = None  # gradients `first_forward` took, for the next backward
+        self._input_gradient: np.ndarray | None = None  # the first layer's dx from that same call
 
     def params(self) -> dict[str, np.ndarray]:
         return self.network.params()
@@ -431,7 +487,7 @@ class NetworkAdapter(Adapter):
 
         The caller seeded NumPy's global RNG, as before any forward; `backward` seeds it before
         `gradient` the same way, so the dropout masks are the same either way."""
-        self._pending = None
+        self._pending = self._input_gradient = None
         if self._ids:
             return self.forward(x, t)
         self._inputs = (x.copy() if x.flags.writeable else x, t)
@@ -445,8 +501,14 @@ class NetworkAdapter(Adapter):
             if loss is None:  # the loss wrote into the gradients: the plain calls
                 np.random.seed(FORWARD_SEED)
                 return self.forward(x, t)
-        self._pending = grads
+        self._pending, self._input_gradient = grads, self.network.input_gradient
         return loss
+
+    def input_gradient(self) -> np.ndarray | None:
+        """The gradient of the loss with respect to the network's input, as the first layer's
+        backward returned it in the `gradient` call `first_forward` made (`Network.input_gradient`);
+        None where that is not known."""
+        return self._input_gradient
 
     def _loss_after(self, x: np.ndarray, t: Any, grads: dict[str, Any]) -> Any:
         """The loss, computed after `gradient` with its gradient arrays read-only (they are the
