@@ -730,6 +730,9 @@ def name_pattern(
         )
     if full_analytic is not None and full_numerical is not None:
         fa, fn = np.asarray(full_analytic, np.float64), np.asarray(full_numerical, np.float64)
+        target = _one_per_row(fa, fn, batch_size)
+        if target is not None:
+            return target
         if fa.ndim == 2 and fa.shape == fn.shape[::-1] and np.allclose(fa.T, fn, rtol=1e-4, atol=1e-8 * norm_n):
             return Pattern("transposed", "it is the transpose of the numerical gradient", "swap the operands of the matrix product")
         if fa.ndim == 2 and fa.shape == fn.shape and fa.shape[0] == fa.shape[1]:
@@ -755,6 +758,36 @@ def name_pattern(
                         f"only {len(bad_lines)} of {bad.shape[axis]} {word} are wrong ({word[:-1]} {shown})",
                         f"check how those {word} are indexed or sliced",
                     )
+    return None
+
+
+def _one_per_row(fa: np.ndarray, fn: np.ndarray, batch_size: int | None) -> Pattern | None:
+    """The analytic gradient of a softmax-with-cross-entropy that is off by exactly 1/N at one entry
+    of every row, the same sign throughout: the one-hot target is not subtracted (`dx = y / N` where
+    `(y - t) / N` belongs), or subtracted twice."""
+    if not (fa.ndim == 2 and fa.shape == fn.shape and fa.shape[0] >= 2 and fa.shape[1] >= 2 and batch_size):
+        return None
+    residual = fa - fn
+    step = 1.0 / batch_size
+    off = np.abs(residual) > 0.5 * step
+    if not (off.sum(axis=1) == 1).all() or not np.allclose(np.abs(residual[off]), step, rtol=1e-3):
+        return None
+    if not np.allclose(residual[~off], 0.0, atol=1e-3 * step):
+        return None
+    signs = np.sign(residual[off])
+    if (signs > 0).all():
+        return Pattern(
+            "target-not-subtracted",
+            f"it is 1/{batch_size} too large at one entry of every row (the correct class's), so the one-hot target is never subtracted",
+            "subtract the target from the softmax output before dividing by the batch size "
+            "(`dx = (y - t) / N`, or `dx[np.arange(N), t] -= 1` for labels)",
+        )
+    if (signs < 0).all():
+        return Pattern(
+            "target-subtracted-twice",
+            f"it is 1/{batch_size} too small at one entry of every row (the correct class's), so the one-hot target is subtracted twice",
+            "subtract the target once",
+        )
     return None
 
 

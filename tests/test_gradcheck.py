@@ -186,3 +186,23 @@ def test_a_probe_that_misses_by_rounding_passes_at_a_larger_step_and_a_wrong_gra
     assert all(p.error <= tol for p in refined)
     assert all(p.step > h for p, q in zip(refined, plain) if q.error > tol)  # confirmed at a larger step
     assert all(p.error > 10 * tol for p in wrong)  # a gradient 0.1 % off fails at every step
+
+
+def test_one_entry_per_row_off_by_one_over_the_batch_is_the_target_not_subtracted():
+    rng = np.random.default_rng(0)
+    y = rng.dirichlet(np.ones(4), size=5)
+    labels = np.array([0, 3, 1, 1, 2])
+    numerical = y.copy()
+    numerical[np.arange(5), labels] -= 1
+    numerical /= 5
+    named = gradcheck.name_pattern((y / 5).ravel(), numerical.ravel(), batch_size=5, full_analytic=y / 5, full_numerical=numerical)
+    assert named is not None and named.name == "target-not-subtracted"
+    twice = numerical.copy()
+    twice[np.arange(5), labels] -= 1 / 5
+    named = gradcheck.name_pattern(twice.ravel(), numerical.ravel(), batch_size=5, full_analytic=twice, full_numerical=numerical)
+    assert named is not None and named.name == "target-subtracted-twice"
+    # two entries of one row off: not this pattern
+    other = y / 5
+    other[0, 1] += 1 / 5
+    named = gradcheck.name_pattern(other.ravel(), numerical.ravel(), batch_size=5, full_analytic=other, full_numerical=numerical)
+    assert named is None or named.name not in ("target-not-subtracted", "target-subtracted-twice")

@@ -76,6 +76,8 @@ def test_a_bug_in_the_labels_branch_is_found(tmp_path):
     path = planted(tmp_path, "layers.py", LAYERS, "            dx[np.arange(batch_size), self.t] -= 1\n", "")
     (found,) = errors(check(path))
     assert (found["name"], found["line"]) == ("gradient-mismatch", line_of(path, "dx = dx / batch_size"))
+    assert found["pattern"] == "target-not-subtracted"
+    assert "it is 1/5 too large at one entry of every row (the correct class's)" in found["message"]
 
 
 def test_a_loss_written_for_one_hot_targets_is_given_them_alone(tmp_path):
