@@ -21,12 +21,14 @@ from __future__ import annotations
 
 import collections
 import inspect
+import tracemalloc
 
 import numpy as np
 import pytest
 
 import backprop_doctor as bd
 from backprop_doctor import carryover, contracts, engine
+from backprop_doctor.conventions._base import Adapter
 from backprop_doctor.conventions._classlayer import ClassLayer
 
 
@@ -784,8 +786,6 @@ def test_a_large_layers_check_holds_its_weights_twice_at_most():
     place along directions read from a pool, and calls the watched backward once: no third copy.
     Measured with tracemalloc (NumPy reports its allocations to it), after a first check that
     builds the caches every check shares."""
-    import tracemalloc
-
     W, b, x = affine(1024, 256, batch=4)
     bd.check_layer(Counted(W, b), x)
     tracemalloc.start()
@@ -797,3 +797,133 @@ def test_a_large_layers_check_holds_its_weights_twice_at_most():
         tracemalloc.stop()
     assert report.ok and report.extras["forward_evaluations"] == 3
     assert (peak - start) / W.nbytes < 2.5
+
+
+class ViewGradientKeepingCalls(Counted):
+    """Binds a fresh dW at every call as a view (`.reshape`), and appends to a list it keeps (state a
+    second backward could read: it is called twice); records the traced memory at each forward."""
+
+    def __init__(self, W, b):
+        super().__init__(W, b)
+        self.calls: list[int] = []
+        self.memory: list[int] = []
+
+    def prepare(self, x):
+        self.memory.append(tracemalloc.get_traced_memory()[0])
+
+    def backward(self, dout):
+        self.calls.append(len(self.calls))
+        dx = super().backward(dout)
+        self.dW = self.dW.reshape(self.W.shape)  # a view of the product
+        return dx
+
+
+def test_the_first_calls_gradients_are_let_go_once_the_second_call_gave_the_same():
+    """A view is no stand-in candidate, so both calls' dW exist at the second call. Once they agree
+    the check compares with the second's and lets the first go: during the probes it holds that
+    dW and the copy of W it restores W from after each probe (no caller's array to restore from
+    here): twice W's bytes, not three times."""
+    W, b, x = affine(1024, 256, batch=4)
+    layer = ViewGradientKeepingCalls(W, b)
+    tracemalloc.start()
+    try:
+        start, _ = tracemalloc.get_traced_memory()
+        _, report = run(layer, x)
+    finally:
+        tracemalloc.stop()
+    assert report.ok and layer.calls == [0, 1]
+    [first, *probes] = layer.memory
+    assert first - start < 0.1 * W.nbytes  # nothing of W's size before the first call
+    assert len(probes) == 2 and all(1.9 < (m - start) / W.nbytes < 2.5 for m in probes)
+
+
+class ScalesItsWeightsAtItsFirstForward(Counted):
+    """Initialises lazily: its first forward scales its weights in place, once."""
+
+    def __init__(self, W, b):
+        super().__init__(W, b)
+        self.scaled = False
+
+    def prepare(self, x):
+        if not self.scaled:
+            self.W *= 0.01
+            self.scaled = True
+
+
+def test_weights_the_first_forward_changed_are_restored_to_their_new_values_not_the_callers():
+    """`check_layer` restores a parameter from the caller's own array only while the two hold the
+    same values; after this first forward they differ, and the probes step from (and restore to)
+    the scaled weights the gradients were computed with: clean after one probe, 3 evaluations."""
+    W, b, x = affine(4, 3)
+    report = bd.check_layer(ScalesItsWeightsAtItsFirstForward(W, b), x)
+    assert report.ok and report.findings == []
+    assert [(m.param, m.verdict) for m in report.measurements] == [("x", "ok"), ("W", "ok"), ("b", "ok")]
+    assert report.extras["forward_evaluations"] == 3
+
+
+# -- the engine's path for a whole model: forward differences first ------------------------------------
+
+
+class LinearRegression:
+    """A whole model as a student writes one: `loss(x, t)` and `gradient(x, t)`."""
+
+    def __init__(self, W, b):
+        self.params = {"W": W, "b": b}
+
+    def loss(self, x, t):
+        W, b = self.params["W"], self.params["b"]
+        self.x, self.err = x, x @ W + b - t
+        return 0.5 * float(np.sum(self.err**2)) / len(x)
+
+    def gradient(self, x, t):
+        self.loss(x, t)
+        return {"W": self.x.T @ self.err / len(x), "b": self.err.sum(axis=0) / len(x)}
+
+
+class WholeModel(Adapter):
+    """The engine's view of such a model (kind "network": a scalar loss, gradients and no dx), written
+    here so the engine's own network path is checked without the network conventions."""
+
+    def __init__(self, model):
+        super().__init__(name=type(model).__name__, kind="network", target=type(model), is_loss=True)
+        self.dout_is_input = False
+        self.model = model
+
+    def params(self):
+        return self.model.params
+
+    def forward(self, x, t=None):
+        self._inputs = (x, t)
+        return self.model.loss(x, t)
+
+    def backward(self, dout):
+        return None, self.model.gradient(*self._inputs)
+
+
+def whole_model_check(probes=3, width=1.0):
+    """A linear regression's check; its weights of `width`, on inputs of 1 / `width` (the same loss)."""
+    W, b, x = affine(4, 3, batch=6)
+    t = np.random.default_rng(2).standard_normal((6, 3))
+    return engine.LayerCheck(WholeModel(LinearRegression(width * W, b)), x / width, t, options=bd.Options(probes=probes))
+
+
+@pytest.mark.parametrize(("probes", "width"), [(2, 1.0), (3, 1.0), (3, 1e-6)])
+def test_a_model_that_agrees_along_two_forward_differences_is_measured_by_their_larger_error(probes, width):
+    """A forward difference of a quadratic loss is off by its curvature times the step (1e-6 of each
+    array's own width): inside a tenth of the tolerance (EARLY_TWO), and far above the rounding a
+    central difference of a quadratic shows (1e-10 here). Two of them settle the model whenever at
+    least two probes are asked for; its arrays are measured by the larger one. Weights a million
+    times narrower are stepped a million times finer: the same error (a step of 1e-6 on weights of
+    width 1e-6 would fail, and central probes would take over)."""
+    check = whole_model_check(probes, width)
+    report = check.run()
+    assert report.ok and report.findings == []
+    assert [m.param for m in report.measurements] == ["W", "b"]
+    errors = {m.relative_error for m in report.measurements}
+    assert len(errors) == 1 and 1e-9 < errors.pop() < engine.EARLY_TWO * engine.LOSS_RTOL
+
+
+def test_a_model_asked_for_one_probe_gets_a_central_one():
+    report = whole_model_check(probes=1).run()
+    assert report.ok
+    assert all(m.relative_error < 1e-9 for m in report.measurements)
