@@ -927,3 +927,27 @@ def test_a_model_asked_for_one_probe_gets_a_central_one():
     report = whole_model_check(probes=1).run()
     assert report.ok
     assert all(m.relative_error < 1e-9 for m in report.measurements)
+
+
+class ClipsItsWeightsAndForgetsTheirGradient(Counted):
+    """Clips its weights in place at every forward (a max-norm bound it never reaches) and stores
+    the weights themselves as their gradient (it forgot to compute one)."""
+
+    def prepare(self, x):
+        np.clip(self.W, -10.0, 10.0, out=self.W)
+
+    def backward(self, dout):
+        dx = super().backward(dout)
+        self.dW = self.W
+        return dx
+
+
+def test_a_gradient_that_is_a_perturbed_array_itself_is_copied_so_the_forward_writing_that_array_is_never_called_again():
+    """dW is W, which the probes perturb: the check copies it rather than holding it read-only, so
+    the forward's write into W raises nothing and no forward is called again: one call per
+    evaluation, and dW is reported wrong."""
+    W, b, x = affine(4, 3)
+    layer = ClipsItsWeightsAndForgetsTheirGradient(W, b)
+    check, report = run(layer, x)
+    assert [(f.name, f.param) for f in report.errors] == [("gradient-mismatch", "W")]
+    assert layer.forwards == check.counter.forwards
