@@ -635,19 +635,38 @@ def float32_dW_backward(dout, cache):
     return dout @ W.T, (x.T @ dout).astype(np.float32), dout.sum(axis=0)
 
 
-def float32_values_as_float64_backward(dout, cache):
+def float32_values_of_dW_backward(dout, cache):
     x, W = cache
     return dout @ W.T, (x.T @ dout).astype(np.float32).astype(np.float64), dout.sum(axis=0)
 
 
-def test_a_float32_gradient_is_compared_as_the_float64_of_its_values():
-    """The same numbers in float32 or in float64 measure the same error to the last bit (the
-    comparison is made in float64 either way); only the dtype finding tells them apart."""
+def float32_db_backward(dout, cache):
+    x, W = cache
+    return dout @ W.T, x.T @ dout, dout.sum(axis=0).astype(np.float32)
+
+
+def float32_values_of_db_backward(dout, cache):
+    x, W = cache
+    return dout @ W.T, x.T @ dout, dout.sum(axis=0).astype(np.float32).astype(np.float64)
+
+
+@pytest.mark.parametrize(
+    ("as32", "as64", "bias"),
+    [
+        (float32_dW_backward, float32_values_of_dW_backward, "random"),
+        # a zero bias is stepped at a scale computed from its gradient's norm (gradcheck.step_scales)
+        (float32_db_backward, float32_values_of_db_backward, "zero"),
+    ],
+)
+def test_a_float32_gradient_is_compared_as_the_float64_of_its_values(as32, as64, bias):
+    """The same numbers in float32 or in float64 measure the same error to the last bit (the check
+    compares, and scales its steps by, their float64 values); only the dtype finding differs."""
     W, b, x = affine(4, 3)
-    as32 = bd.check_functions(affine_forward, float32_dW_backward, x, W, b)
-    as64 = bd.check_functions(affine_forward, float32_values_as_float64_backward, x, W, b)
-    assert [f.name for f in as32.findings] == ["gradient-dtype-mismatch"] and as64.findings == []
-    assert [(m.param, m.relative_error) for m in as32.measurements] == [(m.param, m.relative_error) for m in as64.measurements]
+    b = b if bias == "random" else np.zeros_like(b)
+    first = bd.check_functions(affine_forward, as32, x, W, b)
+    second = bd.check_functions(affine_forward, as64, x, W, b)
+    assert [f.name for f in first.findings] == ["gradient-dtype-mismatch"] and second.findings == []
+    assert [(m.param, m.relative_error) for m in first.measurements] == [(m.param, m.relative_error) for m in second.measurements]
 
 
 class EmbeddingWithDx:
