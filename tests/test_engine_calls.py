@@ -30,6 +30,7 @@ import backprop_doctor as bd
 from backprop_doctor import carryover, contracts, engine
 from backprop_doctor.conventions._base import Adapter
 from backprop_doctor.conventions._classlayer import ClassLayer
+from test_engine_mutants import Embedding  # looks rows up by integer ids; returns no dx
 
 
 def line_of(function, text: str) -> int:
@@ -118,12 +119,16 @@ def test_a_large_layer_whose_watched_backward_keeps_nothing_is_called_backward_o
     assert check.reentrant is True  # known without a second call
 
 
-class RebindsFromItsOwnGradient(Counted):
-    """Accumulates by rebinding: reads `self.dW` and binds a new sum (the watch sees the read)."""
+class OwnGradients(Counted):
+    """Makes its gradient arrays in `__init__`; the layers below accumulate or write into them."""
 
     def __init__(self, W, b):
         super().__init__(W, b)
         self.dW, self.db = np.zeros_like(W), np.zeros_like(b)
+
+
+class RebindsFromItsOwnGradient(OwnGradients):
+    """Accumulates by rebinding: reads `self.dW` and binds a new sum (the watch sees the read)."""
 
     def backward(self, dout):
         self.called("backward")
@@ -134,7 +139,7 @@ class RebindsFromItsOwnGradient(Counted):
 
 def test_a_large_layer_whose_watched_backward_reads_what_it_rebinds_is_called_again_and_reported():
     """The watch sees `self.dW` read and then rebound: a second call could differ, so it is made
-    (two backwards) and gives twice the gradient: `nonreentrant-backward` at the `+` line."""
+    (two backwards) and gives twice the gradient: `nonreentrant-backward`."""
     W, b, x = affine(WIDE, WIDE, batch=4)
     layer = RebindsFromItsOwnGradient(W, b)
     _, report = run(layer, x)
@@ -143,12 +148,8 @@ def test_a_large_layer_whose_watched_backward_reads_what_it_rebinds_is_called_ag
     assert layer.backwards == 2
 
 
-class AccumulatesInPlace(Counted):
-    """Accumulates into gradient arrays it made in `__init__` (`self.dW += ...`)."""
-
-    def __init__(self, W, b):
-        super().__init__(W, b)
-        self.dW, self.db = np.zeros_like(W), np.zeros_like(b)
+class AccumulatesInPlace(OwnGradients):
+    """Accumulates into its gradient arrays (`self.dW += ...`)."""
 
     def backward(self, dout):
         self.called("backward")
@@ -243,12 +244,8 @@ def test_a_large_first_gradient_is_let_go_before_the_second_backward():
 # -- arrays held by reference: a write into one costs a call again --------------------------------------
 
 
-class ZeroesGradientsInForward(Counted):
+class ZeroesGradientsInForward(OwnGradients):
     """Zeroes its gradient arrays in forward and writes into them in backward."""
-
-    def __init__(self, W, b):
-        super().__init__(W, b)
-        self.dW, self.db = np.zeros_like(W), np.zeros_like(b)
 
     def prepare(self, x):
         self.dW[...] = 0.0
@@ -669,19 +666,11 @@ def test_a_float32_gradient_is_compared_as_the_float64_of_its_values(as32, as64,
     assert [(m.param, m.relative_error) for m in first.measurements] == [(m.param, m.relative_error) for m in second.measurements]
 
 
-class EmbeddingWithDx:
+class EmbeddingWithDx(Embedding):
     """Looks up rows by integer ids, and returns a zero dx for them anyway."""
 
-    def __init__(self, W):
-        self.W = W
-
-    def forward(self, ids):
-        self.ids = ids
-        return self.W[ids]
-
     def backward(self, dout):
-        self.dW = np.zeros_like(self.W)
-        np.add.at(self.dW, self.ids, dout)
+        super().backward(dout)
         return np.zeros(self.ids.shape)
 
 
@@ -768,6 +757,18 @@ def test_a_dlfs2_layer_with_none_in_its_grads_computes_no_gradient_for_that_para
     assert finding.line == line_of(Dlfs2WithoutBiasGradient.backward, "self.grads[1] = None")
 
 
+def traced(call):
+    """call()'s result, and the memory tracemalloc traced (NumPy reports its allocations to it)
+    before the call and at its peak; the layers below may read the current figure meanwhile."""
+    tracemalloc.start()
+    try:
+        start, _ = tracemalloc.get_traced_memory()
+        result = call()
+        return result, start, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
 # -- what a check leaves behind ------------------------------------------------------------------------
 
 
@@ -807,13 +808,7 @@ def test_a_large_layers_check_holds_its_weights_twice_at_most():
     builds the caches every check shares."""
     W, b, x = affine(1024, 256, batch=4)
     bd.check_layer(Counted(W, b), x)
-    tracemalloc.start()
-    try:
-        start, _ = tracemalloc.get_traced_memory()
-        report = bd.check_layer(Counted(W, b), x)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    report, start, peak = traced(lambda: bd.check_layer(Counted(W, b), x))
     assert report.ok and report.extras["forward_evaluations"] == 3
     assert (peak - start) / W.nbytes < 2.5
 
@@ -844,12 +839,7 @@ def test_the_first_calls_gradients_are_let_go_once_the_second_call_gave_the_same
     here): twice W's bytes, not three times."""
     W, b, x = affine(1024, 256, batch=4)
     layer = ViewGradientKeepingCalls(W, b)
-    tracemalloc.start()
-    try:
-        start, _ = tracemalloc.get_traced_memory()
-        _, report = run(layer, x)
-    finally:
-        tracemalloc.stop()
+    (_, report), start, _ = traced(lambda: run(layer, x))
     assert report.ok and layer.calls == [0, 1]
     [first, *probes] = layer.memory
     assert first - start < 0.1 * W.nbytes  # nothing of W's size before the first call
