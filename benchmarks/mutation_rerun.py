@@ -98,13 +98,15 @@ SELECTIONS: dict[str, list[str]] = {
 
 # Files run besides [tool.mutmut]'s selection for a module with no SELECTIONS entry: the network
 # checks' own in-process files reach the engine's network paths (deferred layers, the network's
-# one-sided probes, the input it owns), at about two seconds a mutant.
+# one-sided probes, the input it owns), at about two seconds a mutant; `test_engine_calls.py`
+# counts the calls a lone layer's check makes of its code (the engine's cost-only mutants).
 EXTRA: dict[str, list[str]] = {
     "backprop_doctor/engine.py": [
         "tests/test_network_first_loss.py",
         "tests/test_layers_settled_by_the_network.py",
         "tests/test_readonly_handover.py",
         "tests/test_check_network_word_ids.py",
+        "tests/test_engine_calls.py",
     ],
 }
 
