@@ -60,7 +60,7 @@ class FunctionPair(Adapter):
         self._cache: Any = None
         self._widths: tuple[int, ...] | None = None  # the outputs' widths, for a forward with two (`two_outputs`)
         self._mean_over: int | None = None  # m, when the pair follows the mean convention
-        self._cache_is_output = False  # for a forward that returns its output alone (`array_cache_is_output`)
+        self._cache_is_output: bool | None = None  # for a forward that returns its output alone (`array_cache_is_output`)
         self._decided = False
 
     def params(self) -> dict[str, np.ndarray]:
@@ -69,7 +69,6 @@ class FunctionPair(Adapter):
     def forward(self, x: np.ndarray, t: np.ndarray | None = None) -> Any:
         if not self._decided:
             self._decided = True
-            self._cache_is_output = array_cache_is_output(self._forward, self._backward, x, self._params, self._config)
             self._mean_over = self._mean_convention(x)
         out, self._cache = self._call_forward(x, self._params)
         return out
@@ -77,6 +76,8 @@ class FunctionPair(Adapter):
     def _call_forward(self, x: np.ndarray, params: dict[str, np.ndarray]) -> Any:
         result = self._forward(x, *params.values(), *copy.deepcopy(self._config))
         if isinstance(result, np.ndarray):  # `sigmoid(Z) -> A` with `sigmoid_backward(dA, Z)`
+            if self._cache_is_output is None:  # decided once, at the first forward that returns an array
+                self._cache_is_output = array_cache_is_output(self._forward, self._backward, x, params, self._config)
             return result, (result.copy() if self._cache_is_output else x.copy())
         outputs = two_outputs(result)
         if outputs is None:
