@@ -249,12 +249,24 @@ def first_assignment_line(tree: ast.AST, targets: Iterable[str]) -> int | None:
     return best
 
 
-def accumulation_statement(tree: ast.AST) -> ast.AugAssign | None:
-    """The first `self.<attr> += ...` (or `-=`): state that grows call after call."""
+def accumulation_statement(tree: ast.AST) -> ast.AugAssign | ast.Assign | None:
+    """The first `self.<attr> += ...` (or `-=`), or `self.<attr> = self.<attr> + ...` that rebinds
+    an attribute to a sum or difference with its own value: state that grows call after call."""
     for node in sorted(walk(tree), key=lambda n: getattr(n, "lineno", 0)):
         if isinstance(node, ast.AugAssign) and ast.unparse(node.target).startswith("self."):
             return node
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and _grows_itself(node.targets[0], node.value):
+            return node
     return None
+
+
+def _grows_itself(target: ast.expr, value: ast.expr) -> bool:
+    """`self.dW = self.dW + g` (or `g + self.dW`, `self.dW - g`)."""
+    name = ast.unparse(target)
+    if not name.startswith("self.") or not (isinstance(value, ast.BinOp) and isinstance(value.op, (ast.Add, ast.Sub))):
+        return False
+    sides = [value.left] + ([value.right] if isinstance(value.op, ast.Add) else [])
+    return any(ast.unparse(side) == name for side in sides)
 
 
 def returned_name(tree: ast.AST) -> str | None:
