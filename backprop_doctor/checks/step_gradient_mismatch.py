@@ -36,6 +36,7 @@ from typing import Any
 
 from backprop_doctor.findings import Finding
 from backprop_doctor.rules import rule
+from backprop_doctor.static.definitions import enclosing
 from backprop_doctor.replay.through_time import AtStep
 from backprop_doctor.static.derivatives import misapplied
 from backprop_doctor.static.step_functions import InnerAdjoint
@@ -59,9 +60,27 @@ def run(context: Any) -> Iterator[Finding]:
             yield _unfitted(result, context.source.path)
         if not result.parameters or not result.wrong:
             continue
-        if errors and (result.first_wrong_adjoint is None or any(f.code.startswith("BPD3") for f in errors)):
+        known = [f for f in errors if _runs_in(f, result)]
+        if known and (result.first_wrong_adjoint is None or any(f.code.startswith("BPD3") for f in known)):
             continue  # a gradient already known wrong, and the replay cannot say more precisely which statement
         yield from _findings(result, context.source)
+
+
+def _runs_in(finding: Finding, result: Any) -> bool:
+    """Whether the code a finding blames runs in the replayed step: its line, or any line of the
+    function holding it (a `def` line runs only when the file loads). A wrong `tanh_backward` that a
+    network configured with ReLU never calls explains none of the step's wrong gradients. A finding
+    with no line, or a step that cannot be traced, counts as running."""
+    if not finding.file or not finding.line:
+        return True
+    ran = result.lines_run()
+    if not ran:
+        return True
+    lines = ran.get(os.path.abspath(finding.file), set())
+    if finding.line in lines:
+        return True
+    function = enclosing(os.path.abspath(finding.file), finding.line)
+    return function is not None and any(function.line <= line <= function.end_line for line in lines)
 
 
 def _unfitted(result: Any, path: str) -> Finding:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import math
+import os
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -127,6 +128,23 @@ class StepResult:
     still: bool = False  # every gradient the first step updates with is zero (nothing moves, by the program's own account)
     owners: dict[str, tuple[str, str]] = field(default_factory=dict)  # "clf.W1" -> ("Classifier", "W1"): the object a parameter is held by
     batch_normalised: list[tuple[Any, str, Any]] = field(default_factory=list)  # (function, local, rows): probabilities the step normalised over its batch
+    runner: Any = None  # the step's runner, kept for `lines_run`
+    _lines_run: dict[str, set[int]] | None = None
+
+    def lines_run(self) -> dict[str, set[int]]:
+        """The lines of user files one replay of the step runs, by absolute file name (traced once, on
+        demand: a file's other gradient findings are its step's only when their code runs in it)."""
+        if self._lines_run is None:
+            from backprop_doctor import locate
+
+            self._lines_run = {}
+            if self.runner is not None:
+                try:
+                    _, lines = locate.executed(self.runner.run)
+                except Exception:  # noqa: BLE001 - user code: what ran until it raised still counts
+                    lines = {}
+                self._lines_run = {os.path.abspath(k): v for k, v in lines.items()}
+        return self._lines_run
 
     @property
     def wrong(self) -> list[tuple[Moved, Measured]]:
@@ -337,7 +355,7 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
         return result
     runner: Runner | None = None
     try:
-        runner = Runner(capture, path)
+        runner = result.runner = Runner(capture, path)
         base_namespace = dict(runner.run())  # a copy: a module-level step runs in the program's own namespace, which every run changes
         base_loss = runner.loss_of(base_namespace)
         result.step_seconds = time.perf_counter() - started
