@@ -31,6 +31,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from backprop_doctor.conventions.activations import UPSTREAM_NAMES
 from backprop_doctor.findings import Finding
 from backprop_doctor.locate import definition
 from backprop_doctor.static.definitions import enclosing, find_function
@@ -445,8 +446,12 @@ def _shared_upstream(context: Any) -> None:
         (function,) = inner
         tree = source_tree(file)[1]
         node = find_function(tree, function.qualname) if tree is not None else None
-        flipped = all(f.pattern == "sign-flipped" for f in members)  # every one negated: one minus sign they share
-        shared = shared_source(node, lines, reads_upstream=not flipped) if node is not None else None
+        # every one negated, or every one all zeros: one statement they share does it
+        same = next((p for p in ("sign-flipped", "not-computed") if all(f.pattern == p for f in members)), None)
+        flipped = same is not None
+        # a whole network's backward (`backward_propagation(X, Y, cache)`) has no upstream gradient to read
+        upstream = not flipped and node is not None and _takes_upstream(node)
+        shared = shared_source(node, lines, reads_upstream=upstream) if node is not None else None
         if shared is None or shared.lineno in lines or any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) for n in ast.walk(shared)):
             continue  # a call of the user's own function (`rnn_step_backward(...)`) has findings of its own
         root = next((f for f in members if not f.caused_by), members[0])
@@ -460,18 +465,32 @@ def _shared_upstream(context: Any) -> None:
             param=None,  # the layer's, not one array's: the verdict names the layer alone
             line=shared.lineno,
             highlight=tuple(sorted({shared.lineno, *lines})),
-            pattern="sign-flipped" if flipped else "shared-upstream",
+            pattern=same or "shared-upstream",
             fix=None,
             message=(
                 f"all {len(members)} gradients of `{layer}` ({params}) have their sign flipped, and each is computed from "
                 f"`{text}` (line {shared.lineno}): negate it there, once, rather than each gradient"
-                if flipped
+                if same == "sign-flipped"
+                else f"{len(members)} gradients of `{layer}` ({params}) are all zeros although the loss depends on them, and "
+                f"each is computed from `{text}` (line {shared.lineno}): that line zeroes them (for an activation, check "
+                "which side of the kink its mask keeps)"
+                if same == "not-computed"
                 else f"{len(members)} gradients of `{layer}` are wrong ({params}), and each is computed from "
                 f"`{text}` (line {shared.lineno}): the mistake is most likely in that line, which all of them share "
                 "(for an activation, the derivative of the function forward applied)"
             ),
         )
         context.findings[:] = [f.replace(caused_by=moved.key()) if f.caused_by == old_key else f for f in context.findings]
+
+
+def _takes_upstream(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Whether a backward's first argument (after `self`) is an upstream gradient (`dout`, `dA`, `delta`),
+    not the data a whole network's backward starts from (`X`, `cache`)."""
+    params = [a.arg for a in node.args.args if a.arg not in ("self", "cls")]
+    if not params:
+        return False
+    first = params[0].lower()
+    return first in UPSTREAM_NAMES or first.startswith(("d", "grad"))
 
 
 def _merge(context: Any, members: list[Finding], merged: Finding) -> None:
