@@ -76,7 +76,10 @@ def _runs_in(finding: Finding, result: Any) -> bool:
     ran = result.lines_run()
     if not ran:
         return True
-    lines = ran.get(os.path.abspath(finding.file), set())
+    # the code objects may name the file as it was given (relative to a folder the check has left)
+    lines = ran.get(os.path.abspath(finding.file)) or set().union(
+        *(v for k, v in ran.items() if os.path.basename(k) == os.path.basename(finding.file))
+    )
     if finding.line in lines:
         return True
     function = enclosing(os.path.abspath(finding.file), finding.line)

@@ -132,16 +132,18 @@ class StepResult:
     _lines_run: dict[str, set[int]] | None = None
 
     def lines_run(self) -> dict[str, set[int]]:
-        """The lines of user files one replay of the step runs, by absolute file name (traced once, on
-        demand: a file's other gradient findings are its step's only when their code runs in it)."""
+        """The lines of user files one pass of the program's own loop runs (its forward, backward and
+        update, from a fresh copy of the replayed state), by absolute file name: traced once, on demand.
+        A file's other gradient findings are its step's only when their code runs in it."""
         if self._lines_run is None:
             from backprop_doctor import locate
+            from backprop_doctor.replay.curve import own_curve
 
             self._lines_run = {}
             if self.runner is not None:
                 try:
-                    _, lines = locate.executed(self.runner.run)
-                except Exception:  # noqa: BLE001 - user code: what ran until it raised still counts
+                    _, lines = locate.executed(lambda: own_curve(self.runner, steps=1))
+                except Exception:  # noqa: BLE001 - user code: nothing traced, every finding counts
                     lines = {}
                 self._lines_run = {os.path.abspath(k): v for k, v in lines.items()}
         return self._lines_run
