@@ -233,18 +233,21 @@ class Net:
             x = layer.forward(x)
         return self.lastLayer.forward(x, t)
 
-    def gradient(self, x, t):
+    def backpropagate(self, x, t):
         self.loss(x, t)
         dout = self.lastLayer.backward(1)
         for layer in reversed(list(self.layers.values())):
             dout = layer.backward(dout)
+
+    def gradient(self, x, t):
+        self.backpropagate(x, t)
         grads = {}
         for i in range(1, len(self.params) // 2 + 1):
             grads[f"W{i}"], grads[f"b{i}"] = self.layers[f"Affine{i}"].dW, self.layers[f"Affine{i}"].db
         return grads
 
 
-class DeadInput:
+class DeadInput(Net):
     """A ReLU first, on inputs that are all negative, then an Affine without a bias: every
     gradient is zero and the loss is log 3 whatever the weights."""
 
@@ -252,17 +255,10 @@ class DeadInput:
         self.params = {"W": 0.3 * np.random.default_rng(0).standard_normal((4, 3))}
         self.layers = OrderedDict(Relu=Relu(), Affine=Affine(self.params["W"]))
         self.lastLayer = SoftmaxWithLoss()
-
-    def loss(self, x, t):
-        for layer in self.layers.values():
-            x = layer.forward(x)
-        return self.lastLayer.forward(x, t)
+        self.copy_input = False
 
     def gradient(self, x, t):
-        self.loss(x, t)
-        dout = self.lastLayer.backward(1)
-        for layer in reversed(list(self.layers.values())):
-            dout = layer.backward(dout)
+        self.backpropagate(x, t)
         return {"W": self.layers["Affine"].dW}
 '''
 
@@ -459,10 +455,11 @@ def test_a_network_with_no_slope_at_all_is_checked_without_dividing_by_it(user):
 
 
 def test_a_first_layer_that_writes_into_its_input_only_later_is_caught_writing(user):
-    """Its first two forwards (its own check's, the network's first loss inside `gradient`) only
-    read the input; its third, in the network's first forward difference, writes into it. The
-    input is read-only while user code runs in the network's check, so the write raises there and
-    is reported as a write into the input at its line, as any write is."""
+    """Its first two forwards (its own check's first, the network's first loss inside `gradient`)
+    only read the input; every later one writes into it. The input is read-only whenever user code
+    runs in the network's check (the forward differences make it writable only to step it), so the
+    write raises and is reported as a write into the input at its line, as any write is, and the
+    caller's batch is handed back as it was."""
     x, t = batch()
     given = x.copy()
     user.ScalesItsInputLater.calls = 0
