@@ -162,8 +162,8 @@ class SlightlyOffDx(Affine):
 
 
 class InfiniteDx(Affine):
-    def backward(self, dx_of):
-        dx = super().backward(dx_of)
+    def backward(self, dout):
+        dx = super().backward(dout)
         dx[0, 0] = np.inf  # one element of the input's gradient overflows
         return dx
 
@@ -178,12 +178,12 @@ class Float32Dx(Affine):
         return super().backward(dout).astype(np.float32)  # the input's gradient in float32
 
 
-class ScalesItsInputLater(Affine):
+class CentresItsInputLater(Affine):
     calls = 0
 
     def forward(self, x):
-        ScalesItsInputLater.calls += 1
-        if ScalesItsInputLater.calls > 2:
+        CentresItsInputLater.calls += 1
+        if CentresItsInputLater.calls > 2:
             x -= x.mean(axis=0)  # centres the network's input in place from its third forward on
         return super().forward(x)
 
@@ -462,10 +462,10 @@ def test_a_first_layer_that_writes_into_its_input_only_later_is_caught_writing(u
     caller's batch is handed back as it was."""
     x, t = batch()
     given = x.copy()
-    user.ScalesItsInputLater.calls = 0
-    report = bd.check_network(user.Net(first=user.ScalesItsInputLater), x, t)
+    user.CentresItsInputLater.calls = 0
+    report = bd.check_network(user.Net(first=user.CentresItsInputLater), x, t)
     names = {(f.name, f.layer) for f in report.findings}
-    assert ("input-mutated", "ScalesItsInputLater") in names, names
+    assert ("input-mutated", "CentresItsInputLater") in names, names
     (mutated,) = [f for f in report.findings if f.name == "input-mutated"]
     assert mutated.line == line_of(user.path, "x -= x.mean(axis=0)")
     assert x.tobytes() == given.tobytes() and x.flags.writeable
