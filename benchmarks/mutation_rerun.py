@@ -99,7 +99,8 @@ SELECTIONS: dict[str, list[str]] = {
 # Files run besides [tool.mutmut]'s selection for a module with no SELECTIONS entry: the network
 # checks' own in-process files reach the engine's network paths (deferred layers, the network's
 # one-sided probes, the input it owns), at about two seconds a mutant; `test_engine_calls.py`
-# counts the calls a lone layer's check makes of its code (the engine's cost-only mutants).
+# counts the calls a lone layer's check makes of its code (the engine's cost-only mutants);
+# `test_network_input_differences.py` the network's forward differences through its input.
 EXTRA: dict[str, list[str]] = {
     "backprop_doctor/engine.py": [
         "tests/test_network_first_loss.py",
@@ -107,6 +108,7 @@ EXTRA: dict[str, list[str]] = {
         "tests/test_readonly_handover.py",
         "tests/test_check_network_word_ids.py",
         "tests/test_engine_calls.py",
+        "tests/test_network_input_differences.py",
     ],
 }
 
