@@ -387,3 +387,27 @@ def test_an_imported_finite_difference_helper_is_checked_only_where_the_file_has
     assert errors(report) == []
     assert "eval_numerical_gradient_array" not in _measured(report)
     assert "affine_forward/affine_backward" in {b["what"] for b in report["built"]}
+
+
+def test_a_copying_gradient_stored_line_by_line_keeps_its_own_account(tmp_path: Path) -> None:
+    """The book's layout, one `grads[...] = numerical_gradient(loss_w, ...)` per parameter after
+    `loss_w = lambda w: self.loss(x, t)`: the gradients all come from the lambda's line, yet the finding
+    says what happened (the helper moves copies the loss never reads), not that the line zeroes them."""
+    functions = FUNCTIONS.split("    def numerical_gradient(f, x):")[0] + COPYING.split("import numpy as np\n", 1)[1]
+    write(tmp_path, "common/__init__.py", "")
+    write(tmp_path, "common/functions.py", functions)
+    by_line = NETWORK.replace(
+        '            return {k: numerical_gradient(loss_w, self.params[k]) for k in ("W1", "b1", "W2", "b2")}\n',
+        "            grads = {}\n"
+        '            grads["W1"] = numerical_gradient(loss_w, self.params["W1"])\n'
+        '            grads["b1"] = numerical_gradient(loss_w, self.params["b1"])\n'
+        '            grads["W2"] = numerical_gradient(loss_w, self.params["W2"])\n'
+        '            grads["b2"] = numerical_gradient(loss_w, self.params["b2"])\n'
+        "            return grads\n",
+    ).replace("numerical_gradient(loss_w", "numerical_gradient_rows(loss_w").replace(
+        "cross_entropy_error, numerical_gradient", "cross_entropy_error, numerical_gradient_rows"
+    )
+    network = write(tmp_path, "two_layer_net.py", by_line)
+    wrong = errors(check(network))
+    assert wrong and all(f["pattern"] == "not-computed" and "not a copy (`f(x + h)`)" in f["message"] for f in wrong)
+    assert line_of(network, "loss_w = lambda w") not in {f["line"] for f in wrong}

@@ -434,9 +434,11 @@ def _shared_upstream(context: Any) -> None:
     lines themselves are only where the mistake shows."""
     if any(f.severity == "error" and f.code.startswith("BPD3") for f in context.findings):
         return  # a softmax or a batch coupling makes every gradient wrong: they are its symptoms
+    # a network trained by finite differences alone has its own account (`_finite_differences_that_never_move`)
+    numerical = {cls.__name__ for cls in getattr(context.extras.get("discovered"), "numerical", [])}
     groups: dict[tuple[str, str], list[Finding]] = {}
     for f in context.findings:
-        if f.name == NAME and f.severity == "error" and f.file and f.line and f.layer:
+        if f.name == NAME and f.severity == "error" and f.file and f.line and f.layer and f.layer not in numerical:
             groups.setdefault((f.layer, os.path.abspath(f.file)), []).append(f)
     for (layer, file), members in groups.items():
         lines = sorted({f.line for f in members})
