@@ -55,7 +55,25 @@ def run(context: Any) -> Iterator[Finding]:
                     "backward (an optimizer's step after it) to have them checked"
                 ),
             )
+            _not_a_kink(context, finding.layer, updates[0])
     yield from ()
+
+
+def _not_a_kink(context: Any, layer: str, line: int) -> None:
+    """The probes of a layer whose backward moved its weights measure forward at the moved weights, so
+    its dx disagrees with them as at a kink; the note says what happened instead (a linear layer has
+    no kink)."""
+    for i, f in enumerate(context.findings):
+        if f.name == "gradient-at-kink" and f.layer == layer:
+            context.findings[i] = f.replace(
+                line=line,
+                pattern="weights-moved-by-backward",
+                message=(
+                    f"the numerical gradient of `{layer}`.{f.param or 'x'} was measured at the weights `{layer}.backward` "
+                    f"had already moved (line {line}), so it differs from the one backward returned: that is the update, "
+                    "not a kink; keep the update out of backward to have it checked"
+                ),
+            )
 
 
 def _own_updates(tree: ast.Module, layer: str) -> list[int]:
