@@ -144,7 +144,9 @@ def discover(namespace: dict[str, Any], user_files: set[str] | None = None, sour
             continue
         # softmax_loss(x, y) -> (loss, dx), decided by trying it: a library `softmax_loss(X, t)`
         # that returns the loss alone is not a cs231n loss function.
-        if LOSS_NAME.search(name) and cs231n.returns_loss_and_gradient(func, scores, labels):
+        if LOSS_NAME.search(name) and (
+            cs231n.returns_loss_and_gradient(func, scores, labels) or cs231n.returns_masked_loss(func, np.random.default_rng(0))
+        ):
             found.loss_functions.append(func)
         else:
             found.functions.append(func)

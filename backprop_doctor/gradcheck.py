@@ -765,6 +765,8 @@ def _one_per_row(fa: np.ndarray, fn: np.ndarray, batch_size: int | None) -> Patt
     """The analytic gradient of a softmax-with-cross-entropy that is off by exactly 1/N at one entry
     of every row, the same sign throughout: the one-hot target is not subtracted (`dx = y / N` where
     `(y - t) / N` belongs), or subtracted twice."""
+    if fa.ndim > 2 and fa.shape == fn.shape:  # a sequence's scores (N, T, V): one row per time step
+        fa, fn = fa.reshape(-1, fa.shape[-1]), fn.reshape(-1, fn.shape[-1])
     if not (fa.ndim == 2 and fa.shape == fn.shape and fa.shape[0] >= 2 and fa.shape[1] >= 2 and batch_size):
         return None
     residual = fa - fn

@@ -21,6 +21,7 @@ from backprop_doctor.static import files
 from backprop_doctor.conventions.networks import Network
 from backprop_doctor.context import CheckContext, SourceFile
 from backprop_doctor.conventions._run import check_others
+from backprop_doctor.conventions.cs231n import is_masked
 from backprop_doctor.discovery import discover
 from backprop_doctor.errors import BackpropDoctorError, UsageError
 from backprop_doctor.findings import Built, Finding, Measurement, Report
@@ -209,8 +210,9 @@ def _check_namespace(context: CheckContext, report: Report) -> None:
     for loss in found.loss_functions:
         if loss.__name__ in observed:
             continue
-        scores = rng.standard_normal((opts.batch_size, build.CLASSES))
-        labels = rng.integers(0, build.CLASSES, opts.batch_size)
+        steps = (3,) if is_masked(loss) else ()  # a temporal loss: scores (N, T, V), labels (N, T), every step counted
+        scores = rng.standard_normal((opts.batch_size, *steps, build.CLASSES))
+        labels = rng.integers(0, build.CLASSES, (opts.batch_size, *steps))
         try:
             result = api.check_layer(loss, scores, labels, options=opts)
         except Exception as error:
@@ -218,7 +220,8 @@ def _check_namespace(context: CheckContext, report: Report) -> None:
             continue
         result.built = []
         report.extend(result)
-        report.built.append(Built(loss.__name__, "loss function", f"x {scores.shape}, integer labels", origin="synthesized"))
+        masked = ", a mask of ones" if steps else ""
+        report.built.append(Built(loss.__name__, "loss function", f"x {scores.shape}, integer labels{masked}", origin="synthesized"))
     others = [(convention, obj) for convention, obj in found.others if getattr(obj, "__name__", None) not in observed]
     report.extend(check_others(others, context, rng))  # the other conventions (activations, Nielsen, ...)
 

@@ -213,11 +213,35 @@ class LossFunction(Adapter):
         return {}
 
     def forward(self, x: np.ndarray, t: np.ndarray | None = None) -> Any:
-        loss, self._dx = self._func(x, t)
+        extra = (np.ones(np.shape(t), dtype=bool),) if is_masked(self._func) else ()  # every time step counts
+        loss, self._dx = self._func(x, t, *extra)
         return loss
 
     def backward(self, dout: Any) -> tuple[np.ndarray | None, dict[str, Any]]:
         return (None if self._dx is None else self._dx * dout), {}
+
+
+def is_masked(func: Callable) -> bool:
+    """A temporal loss `temporal_softmax_loss(x, y, mask)`: a third argument that says which time steps count."""
+    names = [n.lower() for n in required_positional(func)]
+    return len(names) == 3 and "mask" in names[2]
+
+
+def returns_masked_loss(func: Callable, rng: np.random.Generator) -> bool:
+    """Whether `func(x, y, mask)` on scores (N, T, V) gives `(scalar, dx)` shaped like the scores."""
+    if not is_masked(func):
+        return False
+    scores = rng.standard_normal((2, 3, 4))
+    labels = rng.integers(0, 4, (2, 3))
+    state = np.random.get_state()
+    try:
+        np.random.seed(FORWARD_SEED)
+        result = func(scores.copy(), labels.copy(), np.ones((2, 3), dtype=bool))
+    except Exception:
+        return False
+    finally:
+        np.random.set_state(state)
+    return isinstance(result, tuple) and len(result) == 2 and np.size(result[0]) == 1 and isinstance(result[1], np.ndarray) and result[1].shape == scores.shape
 
 
 def returns_loss_and_gradient(func: Callable, scores: np.ndarray, labels: np.ndarray) -> bool:
