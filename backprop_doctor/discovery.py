@@ -70,7 +70,8 @@ def is_layer_class(cls: type) -> bool:
     return methods is not None and not is_network_class(cls) and not is_abstract(cls, methods)
 
 
-def _defined_in(obj: Any, files: set[str]) -> bool:
+def defined_in(obj: Any, files: set[str]) -> bool:
+    """Whether `obj` (a class or function) is defined in one of `files` (absolute paths)."""
     try:
         return os.path.abspath(inspect.getsourcefile(obj) or inspect.getfile(obj)) in files
     except (TypeError, OSError):
@@ -93,14 +94,14 @@ def discover(namespace: dict[str, Any], user_files: set[str] | None = None, sour
         seen.add(id(obj))
         if not ((inspect.isclass(obj) or inspect.isfunction(obj)) and is_user_object(obj, user_files)):
             continue
-        if used is not None and name not in used and not _defined_in(obj, files):
+        if used is not None and name not in used and not defined_in(obj, files):
             if inspect.isclass(obj) and (
                 is_network_class(obj) or networks.is_numerical_network(obj) or is_layer_class(obj) or _other_convention(obj, namespace) is not None
             ):
                 found.imported.append(name)
             continue
         if inspect.isclass(obj):
-            if _defined_in(obj, files):
+            if defined_in(obj, files):
                 classes.append(obj)
             other = _other_convention(obj, namespace, before=_layer_order(obj))
             if is_network_class(obj) and other is None:
@@ -111,7 +112,7 @@ def discover(namespace: dict[str, Any], user_files: set[str] | None = None, sour
                 found.others.append((other, obj))
             elif networks.is_numerical_network(obj):
                 found.numerical.append(obj)
-            elif _defined_in(obj, files) and update_method(obj) is not None:
+            elif defined_in(obj, files) and update_method(obj) is not None:
                 found.optimizers.append(obj)
         else:
             functions[name] = obj
@@ -150,7 +151,7 @@ def discover(namespace: dict[str, Any], user_files: set[str] | None = None, sour
             found.loss_functions.append(func)
         else:
             found.functions.append(func)
-    _function_conventions(found, functions, paired, namespace)
+    _function_conventions(found, {**KNOWN_ACTIVATIONS, **{n: f for n, f in functions.items() if n not in paired}}, namespace)
     _method_pairs(found, functions, paired, classes, namespace)
     _own_finite_differences(found, files)
     found.imported.sort()
@@ -164,7 +165,7 @@ def _own_finite_differences(found: Discovered, files: set[str]) -> None:
     helpers = [(c, o) for c, o in found.others if c.NAME == numerical_gradients.NAME]
     if not files or len(helpers) == len(found.others) and not (found.layers or found.networks or found.numerical or found.pairs or found.loss_functions):
         return
-    found.others = [(c, o) for c, o in found.others if c.NAME != numerical_gradients.NAME or _defined_in(o, files)]
+    found.others = [(c, o) for c, o in found.others if c.NAME != numerical_gradients.NAME or defined_in(o, files)]
 
 
 def _layer_order(cls: type) -> int:
@@ -211,18 +212,7 @@ def _method_pairs(found: Discovered, functions: dict[str, Any], paired: set[str]
         forward = pool.get(match["base"]) if match and name not in functions else None
         if forward is not None and cs231n.is_pair(forward, backward):
             found.pairs.append((forward, backward))
-    for convention in all_conventions():
-        group = getattr(convention, "recognise_functions", None)
-        if group is None:
-            continue
-        try:
-            groups = group(pool, namespace)
-        except Exception:  # a recogniser must never stop discovery
-            continue
-        for item in groups:
-            members = item if isinstance(item, tuple) else (item,)
-            if any(id(m) in ours for m in members):
-                found.others.append((convention, item))
+    _function_conventions(found, pool, namespace, keep=lambda members: any(id(m) in ours for m in members))
 
 
 def self_free_methods(cls: type) -> dict[str, Callable[..., Any]]:
@@ -257,18 +247,20 @@ def self_free_methods(cls: type) -> dict[str, Callable[..., Any]]:
     return found
 
 
-def _function_conventions(found: Discovered, functions: dict[str, Any], paired: set[str], namespace: dict[str, Any]) -> None:
-    """Conventions made of several plain functions (activation/derivative pairs, function networks)."""
+def _function_conventions(found: Discovered, pool: dict[str, Any], namespace: dict[str, Any], keep: Any = None) -> None:
+    """Conventions made of several plain functions (activation/derivative pairs, function networks),
+    recognised among the functions of `pool`; with `keep`, only the groups whose members it accepts."""
     for convention in all_conventions():
         group = getattr(convention, "recognise_functions", None)
         if group is None:
             continue
         try:
-            groups = group({**KNOWN_ACTIVATIONS, **{n: f for n, f in functions.items() if n not in paired}}, namespace)
+            groups = group(pool, namespace)
         except Exception:  # a recogniser must never stop discovery
             continue
         for item in groups:
-            found.others.append((convention, item))
+            if keep is None or keep(item if isinstance(item, tuple) else (item,)):
+                found.others.append((convention, item))
 
 
 def train_flag_name(func: Any) -> str | None:

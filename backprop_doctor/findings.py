@@ -16,6 +16,11 @@ Severity = Literal["error", "warning", "info"]
 SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
 
 
+# The advice of a gradient mismatch with no pattern and no known fix: later stages replace it when
+# they know better (the corrected line, an activation's derivative), so it is matched, not reworded.
+REDERIVE = "re-derive it from forward and compare with the values below"
+
+
 @dataclass(frozen=True)
 class Finding:
     """One thing a check found, with the evidence and the fix."""

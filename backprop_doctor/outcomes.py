@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from backprop_doctor import gradcheck, locate
-from backprop_doctor.findings import Measurement
+from backprop_doctor.findings import REDERIVE, Measurement
 
 if TYPE_CHECKING:
     from backprop_doctor.engine import _Array
@@ -227,7 +227,7 @@ class Outcomes:
                 "so fix the layer whose gradient is wrong"
             )
         else:
-            sentence = f"{what} is wrong (relative error {error:.3g}): re-derive it from forward and compare with the values below"
+            sentence = f"{what} is wrong (relative error {error:.3g}): {REDERIVE}"
         evidence = [("elements", block)]
         if pattern:
             evidence.insert(0, ("pattern", pattern.name))

@@ -41,6 +41,7 @@ import numpy as np
 from backprop_doctor import probes
 from backprop_doctor.conventions._base import isolated
 from backprop_doctor.conventions._classlayer import ClassLayer
+from backprop_doctor.discovery import defined_in
 from backprop_doctor.findings import Finding
 from backprop_doctor.locate import definition
 from backprop_doctor.rules import rule
@@ -94,7 +95,7 @@ def _functions(context: Any, x: np.ndarray) -> Iterator[Finding]:
     here = os.path.abspath(source.path)
     for name, func in sorted(context.namespace.items()):
         base = name.lstrip("_").lower().removesuffix("_forward")
-        if base not in ACTIVATIONS or not inspect.isfunction(func) or not _defined_in(func, here):
+        if base not in ACTIVATIONS or not inspect.isfunction(func) or not defined_in(func, {here}):
             continue
         expected = ACTIVATIONS[base]
         out = _called(func, x)
@@ -111,13 +112,6 @@ def _functions(context: Any, x: np.ndarray) -> Iterator[Finding]:
             for f in context.findings
         ]
         yield finding
-
-
-def _defined_in(func: Any, path: str) -> bool:
-    try:
-        return os.path.abspath(inspect.getsourcefile(func) or "") == path
-    except TypeError:
-        return False
 
 
 def _called(func: Any, x: np.ndarray) -> np.ndarray | None:

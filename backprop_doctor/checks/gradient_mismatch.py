@@ -32,7 +32,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from backprop_doctor.conventions.activations import UPSTREAM_NAMES
-from backprop_doctor.findings import Finding
+from backprop_doctor.findings import REDERIVE, Finding
 from backprop_doctor.locate import definition
 from backprop_doctor.static.definitions import enclosing, find_function
 from backprop_doctor.static.files import source_tree
@@ -92,25 +92,12 @@ def run(context: Any) -> Iterator[Finding]:
                 ),
             )
             continue
-        likelihood = _log_likelihood_loss(source.tree, finding.layer) if finding.name == NAME and finding.pattern == "sign-flipped" else None
-        message = (
-            f"`{finding.layer}.loss` returns a log-likelihood (line {likelihood}), which grows as the fit improves, while its "
-            "gradient is that of the negative log-likelihood, the loss training lowers: the two disagree in sign; "
-            "return the negative from `loss` (the gradient is the one minimising needs)"
-        )
-        if likelihood is None and finding.name == NAME and finding.layer and (finding.pattern == "sign-flipped" or (finding.measured or 0) >= OPPOSITE):
-            # a loss function (`softmax_loss_vectorized(W, X, y, reg)`) whose loss is a log-likelihood; a penalty
-            # beside it keeps its gradient from being exactly the opposite
-            likelihood = log_likelihood_line(source.tree, finding.layer)
-            message = (
-                f"`{finding.layer}` computes its loss as a log-likelihood (line {likelihood}, where its log enters with a plus sign), "
-                "which grows as the fit improves, while the gradient it returns is that of the negative log-likelihood, the loss "
-                "training lowers: put a minus sign in front of the log term"
-            )
+        likelihood = _log_likelihood(source.tree, finding) if finding.name == NAME and finding.layer else None
         if likelihood is not None and (not finding.file or os.path.abspath(finding.file) == here):
+            line, message = likelihood
             context.findings[i] = finding.replace(
-                line=likelihood,
-                highlight=tuple(sorted({likelihood, *([finding.line] if finding.line else [])})),
+                line=line,
+                highlight=tuple(sorted({line, *([finding.line] if finding.line else [])})),
                 message=message,
                 pattern="loss-sign-flipped",
                 fix=None,
@@ -134,7 +121,6 @@ def run(context: Any) -> Iterator[Finding]:
     yield from ()
 
 
-REDERIVE = "re-derive it from forward and compare with the values below"
 # An activation's derivative as the backward of `name(Z)` returns it: of the input Z, of the output A.
 DERIVATIVES = {
     "sigmoid": ("dA * s * (1 - s)`, with `s = sigmoid(Z)", "dA * A * (1 - A)"),
@@ -378,12 +364,16 @@ def _penalties_disagree(context: Any) -> None:
         )
 
 
+def _numerical_networks(context: Any) -> set[str]:
+    """Names of the networks whose only gradient is `numerical_gradient` (the book's chapter 4)."""
+    return {cls.__name__ for cls in getattr(context.extras.get("discovered"), "numerical", [])}
+
+
 def _finite_differences_that_never_move(context: Any) -> None:
     """A network trained by `numerical_gradient` whose gradients are all zeros has no backward to
     fix: its finite differences never moved what the loss reads (a helper that moves a copy,
     `f(x + h)`, under a loss written `lambda W: self.loss(x, t)` that ignores its argument)."""
-    found = context.extras.get("discovered")
-    numerical = {cls.__name__ for cls in getattr(found, "numerical", [])}
+    numerical = _numerical_networks(context)
     for i, f in enumerate(context.findings):
         if f.name == NAME and f.severity == "error" and f.layer in numerical and f.pattern == "not-computed" and f.param:
             context.findings[i] = f.replace(
@@ -435,7 +425,7 @@ def _shared_upstream(context: Any) -> None:
     if any(f.severity == "error" and f.code.startswith("BPD3") for f in context.findings):
         return  # a softmax or a batch coupling makes every gradient wrong: they are its symptoms
     # a network trained by finite differences alone has its own account (`_finite_differences_that_never_move`)
-    numerical = {cls.__name__ for cls in getattr(context.extras.get("discovered"), "numerical", [])}
+    numerical = _numerical_networks(context)
     groups: dict[tuple[str, str], list[Finding]] = {}
     for f in context.findings:
         if f.name == NAME and f.severity == "error" and f.file and f.line and f.layer and f.layer not in numerical:
@@ -571,8 +561,24 @@ def _softmax_passing_through(tree: ast.Module, layer: str | None) -> tuple[str, 
     return None
 
 
-def _log_likelihood_loss(tree: ast.Module, layer: str | None) -> int | None:
-    """The line of `return y * np.log(p) + (1 - y) * np.log(1 - p)` in the `loss` method of the class
-    `layer`: logs of probabilities that all enter with a plus sign, a log-likelihood."""
-    return returned_log_likelihood(tree, f"{layer}.loss") if layer else None
-
+def _log_likelihood(tree: ast.Module, finding: Finding) -> tuple[int, str] | None:
+    """(line, message) when the loss a mismatched gradient belongs to is a log-likelihood: a loss
+    object's `loss` that returns one (`return y * np.log(p) + (1 - y) * np.log(1 - p)`) against a
+    gradient that is exactly the opposite, or a loss function (`softmax_loss_vectorized(W, X, y, reg)`)
+    whose loss statement's logs enter with a plus sign, against a gradient pointing apart (a penalty
+    beside it keeps it from being exactly the opposite)."""
+    layer = finding.layer
+    if finding.pattern == "sign-flipped" and (line := returned_log_likelihood(tree, f"{layer}.loss")) is not None:
+        return line, (
+            f"`{layer}.loss` returns a log-likelihood (line {line}), which grows as the fit improves, while its "
+            "gradient is that of the negative log-likelihood, the loss training lowers: the two disagree in sign; "
+            "return the negative from `loss` (the gradient is the one minimising needs)"
+        )
+    if finding.pattern == "sign-flipped" or (finding.measured or 0) >= OPPOSITE:
+        if (line := log_likelihood_line(tree, layer)) is not None:
+            return line, (
+                f"`{layer}` computes its loss as a log-likelihood (line {line}, where its log enters with a plus sign), "
+                "which grows as the fit improves, while the gradient it returns is that of the negative log-likelihood, the loss "
+                "training lowers: put a minus sign in front of the log term"
+            )
+    return None

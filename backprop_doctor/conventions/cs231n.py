@@ -232,27 +232,21 @@ def returns_masked_loss(func: Callable, rng: np.random.Generator) -> bool:
     if not is_masked(func):
         return False
     scores = rng.standard_normal((2, 3, 4))
-    labels = rng.integers(0, 4, (2, 3))
-    state = np.random.get_state()
-    try:
-        np.random.seed(FORWARD_SEED)
-        result = func(scores.copy(), labels.copy(), np.ones((2, 3), dtype=bool))
-    except Exception:
-        return False
-    finally:
-        np.random.set_state(state)
-    return isinstance(result, tuple) and len(result) == 2 and np.size(result[0]) == 1 and isinstance(result[1], np.ndarray) and result[1].shape == scores.shape
+    return _loss_and_gradient(func, scores, rng.integers(0, 4, (2, 3)), np.ones((2, 3), dtype=bool))
 
 
 def returns_loss_and_gradient(func: Callable, scores: np.ndarray, labels: np.ndarray) -> bool:
     """Whether `func(scores, labels)` gives `(scalar, dx)` with dx shaped like the scores:
     a cs231n loss function, not a library `softmax_loss(X, t)` that returns the loss alone."""
-    if len(required_positional(func)) != 2:
-        return False
+    return len(required_positional(func)) == 2 and _loss_and_gradient(func, scores, labels)
+
+
+def _loss_and_gradient(func: Callable, scores: np.ndarray, labels: np.ndarray, *extra: Any) -> bool:
+    """Whether a trial `func(scores, labels, *extra)` gives `(scalar, dx)` with dx shaped like the scores."""
     state = np.random.get_state()
     try:
         np.random.seed(FORWARD_SEED)
-        result = func(scores.copy(), labels.copy())
+        result = func(scores.copy(), labels.copy(), *extra)
     except Exception:
         return False
     finally:

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from backprop_doctor.findings import Built, Finding, Report
+from backprop_doctor.findings import REDERIVE, Built, Finding, Report
 
 SPARK_BARS = "▁▂▃▄▅▆▇█"
 SPARK_BARS_ASCII = "_.,-=+*#"
@@ -255,7 +255,7 @@ def cause_sentence(finding: Finding, report_file: str | None = None) -> str:
             diagnosis, advice = message.rstrip("."), ""
 
     fix = (finding.fix or "").strip()
-    if fix and "\n" not in fix and advice.startswith("re-derive it from forward"):
+    if fix and "\n" not in fix and advice.startswith(REDERIVE):
         advice = f"write `{fix}`"  # the corrected line is known: say it rather than "re-derive it"
     place = []
     layer = where(finding)

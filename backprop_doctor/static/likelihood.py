@@ -30,9 +30,7 @@ def log_likelihood_line(tree: ast.Module, qualname: str) -> int | None:
         targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
         if not any(isinstance(t, ast.Name) and LOSS_NAME.search(t.id) for t in targets):
             continue
-        start = -1 if isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, ast.Sub) else 1
-        logs = list(_signed_logs(stmt.value, start))
-        if logs and all(sign > 0 and not _log_sum_exp(call) for sign, call in logs):
+        if _likelihood(stmt.value, -1 if isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, ast.Sub) else 1):
             return stmt.lineno
     return None
 
@@ -44,8 +42,13 @@ def returned_log_likelihood(tree: ast.Module, qualname: str) -> int | None:
     returns = [r for r in walk(function) if isinstance(r, ast.Return) and r.value is not None] if function is not None else []
     if len(returns) != 1:
         return None
-    logs = list(_signed_logs(returns[0].value, 1))
-    return returns[0].lineno if logs and all(sign > 0 and not _log_sum_exp(call) for sign, call in logs) else None
+    return returns[0].lineno if _likelihood(returns[0].value, 1) else None
+
+
+def _likelihood(value: ast.expr, sign: int) -> bool:
+    """Whether `value`, entering with `sign`, holds logs of probabilities that all enter with a plus sign."""
+    logs = list(_signed_logs(value, sign))
+    return bool(logs) and all(sign > 0 and not _log_sum_exp(call) for sign, call in logs)
 
 
 def _signed_logs(node: ast.AST, sign: int) -> Iterator[tuple[int, ast.Call]]:

@@ -53,9 +53,7 @@ def value_computed_at(tree: ast.Module, line: int, name: str) -> int | None:
     binding = next((s for s in walk(scope) if isinstance(s, ast.Assign) and s.lineno == line and name in _targets(s)), None)
     if binding is None or not isinstance(binding.value, ast.Call) or _position(binding, name) is not None:
         return None
-    func = binding.value.func
-    callee = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
-    candidates = functions.get(callee or "", [])
+    candidates = _called(functions, binding.value)
     if len(candidates) != 1:
         return None
     returns = [n for n in walk(candidates[0]) if isinstance(n, ast.Return) and n.value is not None]
@@ -114,13 +112,18 @@ def _origin(functions: dict[str, list[ast.FunctionDef]], function: ast.FunctionD
         return max(filled)
     value = binding.value
     if isinstance(value, ast.Call) and depth < DEPTH:  # a rename (`dprev_c = dc`) stops here: it may be what forgot a factor
-        callee = value.func.attr if isinstance(value.func, ast.Attribute) else value.func.id if isinstance(value.func, ast.Name) else None
-        index = _position(binding, name)
-        inner = _returned(functions.get(callee or "", []), index)
+        inner = _returned(_called(functions, value), _position(binding, name))
         if inner is not None:
             target, returned_name = inner
             return _origin(functions, target, returned_name, 10**9, depth + 1) or binding.lineno
     return binding.lineno
+
+
+def _called(functions: dict[str, list[ast.FunctionDef]], call: ast.Call) -> list[ast.FunctionDef]:
+    """The file's own definitions of the function or method `call` calls (`f(...)`, `self.f(...)`), by name."""
+    func = call.func
+    name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
+    return functions.get(name or "", [])
 
 
 def _writes_into(stmt: ast.AST, name: str) -> bool:
@@ -176,8 +179,7 @@ def entry_computed_at(tree: ast.Module, container: str, stem: str) -> int | None
     if isinstance(value, ast.Name):
         return _origin(functions, function, value.id, stmt.lineno, 0) or stmt.lineno
     if isinstance(value, ast.Call):
-        callee = value.func.attr if isinstance(value.func, ast.Attribute) else value.func.id if isinstance(value.func, ast.Name) else None
-        inner = _returned(functions.get(callee or "", []), index)
+        inner = _returned(_called(functions, value), index)
         if inner is not None:
             return _origin(functions, inner[0], inner[1], 10**9, 1) or stmt.lineno
     return stmt.lineno
@@ -222,9 +224,7 @@ def passed_back_at(tree: ast.Module, backward_line: int) -> tuple[int, str] | No
         plain = [i for i, e in enumerate(elements) if isinstance(e, ast.Name)]
         if not stored or len(plain) != 1:
             continue
-        func = stmt.value.func
-        callee = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
-        inner = _returned(functions.get(callee or "", []), plain[0])
+        inner = _returned(_called(functions, stmt.value), plain[0])
         if inner is None:
             continue
         target, name = inner
