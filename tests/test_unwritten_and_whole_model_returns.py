@@ -344,3 +344,95 @@ def test_a_container_model_calling_its_own_backward_in_fit_gets_no_bad_return(tm
 def test_a_wrong_layer_inside_such_a_model_is_still_found(tmp_path):
     path = planted(tmp_path, "seq.py", SEQUENTIAL, "        return grad * self.mask\n", "        return grad\n")
     assert any(f["name"] == "gradient-mismatch" for f in errors(check(path)))
+
+
+PACKAGED_LAYERS = '''\
+import numpy as np
+
+
+class Dense:
+    def __init__(self, n_in, n_out, rng):
+        self.W = rng.normal(size=(n_in, n_out)) * 0.3
+        self.b = np.zeros(n_out)
+
+    def forward(self, x):
+        self.x = x
+        return x @ self.W + self.b
+
+    def backward(self, dout):
+        self.dW = self.x.T @ dout
+        self.db = dout.sum(axis=0)
+        return dout @ self.W.T
+
+
+class Tanh:
+    def forward(self, x):
+        self.out = np.tanh(x)
+        return self.out
+
+    def backward(self, dout):
+        return dout * (1 - self.out ** 2)
+
+
+class Regressor:
+    def __init__(self, n_in, n_hidden, seed=0):
+        rng = np.random.default_rng(seed)
+        self.layers = [Dense(n_in, n_hidden, rng), Tanh(), Dense(n_hidden, 1, rng)]
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = layer.forward(x)
+        return x
+
+    def backward(self, grad):
+        for layer in reversed(self.layers):
+            grad = layer.backward(grad)
+
+    def step(self, lr):
+        for layer in self.layers[::2]:
+            layer.W -= lr * layer.dW
+            layer.b -= lr * layer.db
+'''
+
+PACKAGED_SCRIPT = '''\
+import numpy as np
+
+from nets.model import Regressor
+
+
+def train(model, x, y, epochs, lr):
+    for epoch in range(epochs):
+        pred = model.forward(x)
+        loss = np.mean((pred - y) ** 2)
+        model.backward(2 * (pred - y) / len(x))
+        model.step(lr)
+    return loss
+
+
+rng = np.random.default_rng(1)
+x = rng.normal(size=(64, 3))
+y = np.sin(x.sum(axis=1, keepdims=True))
+model = Regressor(3, 16)
+print(train(model, x, y, 100, 0.1))
+'''
+
+
+def test_a_whole_model_from_another_module_of_the_package_that_returns_nothing_gets_no_finding(tmp_path):
+    """The model is defined in `nets/model.py` and made and trained by the checked script: the script's
+    own calls (`model.backward(...)` as a statement) are what show its result is thrown away."""
+    write(tmp_path, "nets/__init__.py", "")
+    write(tmp_path, "nets/model.py", PACKAGED_LAYERS)
+    path = write(tmp_path, "train.py", PACKAGED_SCRIPT)
+    report = check(path)
+    assert [f for f in report["findings"] if f["name"] == "bad-return"] == []
+    assert errors(report) == []
+    assert report["built"]
+
+
+def test_a_packaged_models_backward_whose_result_the_script_reads_must_return_it(tmp_path):
+    write(tmp_path, "nets/__init__.py", "")
+    model = write(tmp_path, "nets/model.py", PACKAGED_LAYERS)
+    path = planted(tmp_path, "train.py", PACKAGED_SCRIPT, "        model.backward(", "        dx = model.backward(")
+    (finding,) = [f for f in errors(check(path)) if f["name"] == "bad-return"]
+    assert "returns None, so the gradient stops here" in finding["message"]
+    assert finding["line"] == line_of(model, "    def backward(self, grad):")

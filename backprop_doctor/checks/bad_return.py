@@ -50,14 +50,17 @@ def run(context: Any) -> Iterator[Finding]:
     kept = []
     for finding in context.findings:
         if finding.name == NAME and finding.severity == "error" and finding.file and finding.line:
-            finding = _completed(finding)
+            finding = _completed(finding, context.source.tree if context.source else None)
         if finding is not None:
             kept.append(finding)
     context.findings[:] = kept
     yield from ()
 
 
-def _completed(finding: Finding) -> Finding | None:
+def _completed(finding: Finding, user_tree: ast.Module | None) -> Finding | None:
+    """The finding as it stands, a warning for a stub or a deliberate `return None`, or None for a whole
+    model's backward; `user_tree` is the checked file's, which may make and call a model that another
+    module of its package defines."""
     tree = source_tree(os.path.abspath(finding.file))[1]
     node = _scope_of(tree, finding.line) if tree else None
     if not isinstance(node, ast.FunctionDef):
@@ -86,7 +89,7 @@ def _completed(finding: Finding) -> Finding | None:
                 .replace(": return dx", "; otherwise return dx"),
             )
         owner = finding.layer or ""
-        if last is not None and not any(isinstance(n, ast.Return) and n.value is not None for n in ast.walk(node)) and _whole_model(tree, owner, node.name):
+        if last is not None and not any(isinstance(n, ast.Return) and n.value is not None for n in ast.walk(node)) and _whole_model([t for t in (tree, user_tree) if t is not None], owner, node.name):
             return None
     return finding
 
@@ -138,22 +141,24 @@ def _bound_to_none(statement: ast.Assign) -> list[str]:
     return names
 
 
-def _whole_model(tree: ast.Module, owner: str, method: str) -> bool:
-    """Whether class `owner` is a whole model: every instance the file makes is bound to a name
+def _whole_model(trees: list[ast.Module], owner: str, method: str) -> bool:
+    """Whether class `owner` is a whole model: every instance the files make is bound to a name
     (`net = Net()`, `self.model = Net()`), never put in a list of layers or handed on, and every call
-    of its `method` on those names is a statement of its own, its result thrown away."""
+    of its `method` on those names is a statement of its own, its result thrown away. `trees` are the
+    module that defines the class and the checked file (a script may train a model it imports)."""
     if not owner.isidentifier():
         return False
     names: set[str] = set()
-    parents = {id(child): parent for parent in ast.walk(tree) for child in ast.iter_child_nodes(parent)}
-    for call in ast.walk(tree):
+    nodes = [node for tree in {id(t): t for t in trees}.values() for node in ast.walk(tree)]
+    parents = {id(child): parent for parent in nodes for child in ast.iter_child_nodes(parent)}
+    for call in nodes:
         if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == owner:
             parent = parents.get(id(call))
             if not (isinstance(parent, ast.Assign) and len(parent.targets) == 1):
                 return False
             names.add(ast.unparse(parent.targets[0]))
-    owner_class = next((n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and n.name == owner), None)
+    owner_class = next((n for n in nodes if isinstance(n, ast.ClassDef) and n.name == owner), None)
     own = {id(n) for n in ast.walk(owner_class)} if owner_class is not None else set()
-    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == method
+    calls = [n for n in nodes if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == method
              and (ast.unparse(n.func.value) in names or (ast.unparse(n.func.value) == "self" and id(n) in own))]  # `self.backward(d)` in its own `fit`
     return bool(calls) and all(isinstance(parents.get(id(c)), ast.Expr) for c in calls)
