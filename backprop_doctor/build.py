@@ -12,6 +12,7 @@ and padding.
 
 from __future__ import annotations
 
+import ast
 import copy
 import inspect
 import os
@@ -67,6 +68,11 @@ def _raised(message: str, error: BaseException, *, literal: bool = False) -> Bui
         return error
     if _user_line(error).line is None or _argument_error(error):
         return BuildError(message)
+    unset = _set_by_the_script(error)
+    if unset is not None:
+        return BuildError(f"it reads `{error.name}`, which your file sets at line {unset} in a statement "  # type: ignore[attr-defined]
+                          "backprop-doctor does not run when it builds objects on its own")
+
     if literal or _no_argument_explains(error):
         return UserCodeRaised(message, error)
     return BuildError(message)
@@ -79,6 +85,28 @@ def _no_argument_explains(error: BaseException) -> bool:
     if isinstance(error, NameError) or _float_shape(error) or _scalar_of_array(error):
         return True
     return isinstance(error, AttributeError) and (text.startswith("module ") or not text.startswith(("'int'", "'float'", "'list'", "'tuple'", "'dict'", "'NoneType'", "'str'")))
+
+
+def _set_by_the_script(error: BaseException) -> int | None:
+    """The line of the module-level statement that binds the name a NameError misses, when the file
+    binds it: the name exists when the program runs (`SCALE = float(np.sqrt(2))` above the class),
+    but objects are built from the file's definitions alone, which leave such statements out."""
+    name = getattr(error, "name", None)
+    if not isinstance(error, NameError) or not name:
+        return None
+    from backprop_doctor.static.files import source_tree
+
+    file = _user_line(error).file
+    tree = source_tree(file)[1] if file else None
+    todo = list(tree.body) if tree is not None else []
+    while todo:
+        node = todo.pop(0)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) and node.id == name:
+            return node.lineno
+        todo.extend(ast.iter_child_nodes(node))
+    return None
 
 
 def _scalar_of_array(error: BaseException) -> bool:

@@ -436,3 +436,75 @@ def test_a_packaged_models_backward_whose_result_the_script_reads_must_return_it
     (finding,) = [f for f in errors(check(path)) if f["name"] == "bad-return"]
     assert "returns None, so the gradient stops here" in finding["message"]
     assert finding["line"] == line_of(model, "    def backward(self, grad):")
+
+
+DICT_MODEL = '''\
+import numpy as np
+
+rng = np.random.default_rng(5)
+X = rng.normal(size=(120, 2))
+Y = (np.sum(X ** 2, axis=1, keepdims=True) > 1.5).astype(float)
+
+
+class CircleNet:
+    def __init__(self, n_in, n_hidden):
+        self.W_h = rng.normal(size=(n_in, n_hidden))
+        self.b_h = np.zeros((1, n_hidden))
+        self.W_o = rng.normal(size=(n_hidden, 1))
+        self.b_o = np.zeros((1, 1))
+
+    def forward_pass(self, X):
+        Z_h = X @ self.W_h + self.b_h
+        H = np.tanh(Z_h)
+        P = 1 / (1 + np.exp(-(H @ self.W_o + self.b_o)))
+        return {"H": H, "P": P}
+
+    def cost(self, Y, P):
+        return -np.mean(Y * np.log(P) + (1 - Y) * np.log(1 - P))
+
+    def backward_pass(self, X, Y, cache):
+        n = len(X)
+        dZ_o = cache["P"] - Y
+        dW_o = cache["H"].T @ dZ_o / n
+        db_o = np.sum(dZ_o, axis=0, keepdims=True) / n
+        dZ_h = dZ_o @ self.W_o.T * (1 - cache["H"] ** 2)
+        dW_h = X.T @ dZ_h / n
+        db_h = np.sum(dZ_h, axis=0, keepdims=True) / n
+        return {"dW_o": dW_o, "db_o": db_o, "dW_h": dW_h, "db_h": db_h}
+
+    def train(self, X, Y, iterations, eta):
+        for i in range(iterations):
+            cache = self.forward_pass(X)
+            cost = self.cost(Y, cache["P"])
+            grads = self.backward_pass(X, Y, cache)
+            self.W_o = self.W_o - eta * grads["dW_o"]
+            self.b_o = self.b_o - eta * grads["db_o"]
+            self.W_h = self.W_h - eta * grads["dW_h"]
+            self.b_h = self.b_h - eta * grads["db_h"]
+        return cost
+
+
+net = CircleNet(2, 6)
+print(net.train(X, Y, 300, 0.5))
+'''
+
+
+def test_a_models_forward_that_hands_its_cache_on_as_a_dict_is_no_bad_return(tmp_path):
+    """`forward_pass` returns a dict that the model's own code reads by key: a design, not a forgotten
+    output array."""
+    path = write(tmp_path, "circles.py", DICT_MODEL)
+    report = check(path)
+    assert [f for f in report["findings"] if f["name"] == "bad-return"] == []
+    assert errors(report) == []
+
+
+def test_a_bias_summed_over_everything_in_such_a_model_is_found_at_its_line(tmp_path):
+    path = planted(tmp_path, "circles.py", DICT_MODEL, "db_h = np.sum(dZ_h, axis=0, keepdims=True) / n", "db_h = np.sum(dZ_h) / n")
+    found = errors(check(path))
+    assert [(f["name"], f["line"]) for f in found] == [("step-gradient-mismatch", line_of(path, "db_h = np.sum(dZ_h) / n"))]
+
+
+def test_a_forward_whose_dict_the_caller_uses_as_an_array_is_still_a_bad_return(tmp_path):
+    source = DICT_MODEL.replace('            cost = self.cost(Y, cache["P"])\n', "            cost = self.cost(Y, self.forward_pass(X))\n")
+    path = write(tmp_path, "circles.py", source)
+    assert "`CircleNet.forward` returns a dict, not an array" in " ".join(f["message"] for f in errors(check(path)) if f["name"] == "bad-return")

@@ -78,6 +78,9 @@ def _completed(finding: Finding, user_tree: ast.Module | None) -> Finding | None
             pattern="not-written",
         )
     last = node.body[-1] if node.body else None
+    trees = [t for t in (tree, user_tree) if t is not None]
+    if any(f"returns a {kind}, not an array" in finding.message for kind in ("dict", "tuple", "list")) and _read_as_container(trees, node.name):
+        return None
     if "returns None, so the gradient stops here" in finding.message:
         if isinstance(last, ast.Return) and isinstance(last.value, ast.Constant) and last.value.value is None:
             return finding.replace(
@@ -89,7 +92,7 @@ def _completed(finding: Finding, user_tree: ast.Module | None) -> Finding | None
                 .replace(": return dx", "; otherwise return dx"),
             )
         owner = finding.layer or ""
-        if last is not None and not any(isinstance(n, ast.Return) and n.value is not None for n in ast.walk(node)) and _whole_model([t for t in (tree, user_tree) if t is not None], owner, node.name):
+        if last is not None and not any(isinstance(n, ast.Return) and n.value is not None for n in ast.walk(node)) and _whole_model(trees, owner, node.name):
             return None
     return finding
 
@@ -139,6 +142,34 @@ def _bound_to_none(statement: ast.Assign) -> list[str]:
             names += [t.id for t, v in zip(target.elts, statement.value.elts)
                       if isinstance(t, ast.Name) and isinstance(v, ast.Constant) and v.value is None]
     return names
+
+
+def _read_as_container(trees: list[ast.Module], method: str) -> bool:
+    """Whether every call of `method` in the files takes its result apart: unpacked
+    (`out, cache = layer.forward(x)`), indexed (`net.forward_pass(X)["out"]`), or bound to a name
+    that the same function then indexes (`outputs = self.forward_pass(X)` ... `outputs["O_o"]`).
+    Such a method is a model's forward handing its cache on by design, not a layer's forgotten output."""
+    nodes = [node for tree in {id(t): t for t in trees}.values() for node in ast.walk(tree)]
+    parents = {id(child): parent for parent in nodes for child in ast.iter_child_nodes(parent)}
+    calls = [n for n in nodes if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == method]
+    return bool(calls) and all(_taken_apart(call, parents) for call in calls)
+
+
+def _taken_apart(call: ast.Call, parents: dict[int, ast.AST]) -> bool:
+    parent = parents.get(id(call))
+    if isinstance(parent, ast.Subscript) and parent.value is call:
+        return True
+    if not (isinstance(parent, ast.Assign) and len(parent.targets) == 1):
+        return False
+    target = parent.targets[0]
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return True
+    scope = parents.get(id(parent))
+    while scope is not None and not isinstance(scope, (ast.FunctionDef, ast.Module)):
+        scope = parents.get(id(scope))
+    return isinstance(target, ast.Name) and scope is not None and any(
+        isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name) and n.value.id == target.id for n in ast.walk(scope)
+    )
 
 
 def _whole_model(trees: list[ast.Module], owner: str, method: str) -> bool:

@@ -863,6 +863,9 @@ def _gradient_line(step: TrainingStep, expression: str, key: Any = None, inside:
     entry = _entry(expression, key)
     if entry in step.inner_assigned:
         return step.inner_assigned[entry]
+    returned = f"return{entry[entry.index('['):]}" if entry else None
+    if returned in step.inner_assigned:  # `grads = net.backward(...)` of a `return {"db": db, ...}`
+        return step.inner_assigned[returned]
     attributes = [a for a in re.findall(r"[A-Za-z_]\w*\.[A-Za-z_]\w*", expression) if a in step.inner_assigned]
     if attributes and not any(n in step.assigned for n in re.findall(r"[A-Za-z_]\w*", expression)):
         return step.inner_assigned[attributes[0]]  # `eta * self.delta * x`: where the method set `self.delta`

@@ -186,7 +186,18 @@ class _Filter:
             return all(self.safe(v) for v in node.values)
         if isinstance(node, ast.FormattedValue):
             return self.safe(node.value) and self.safe(node.format_spec)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _GENERATORS:
+            # `rng = np.random.default_rng(0)`, which a class's `__init__` may draw its weights from
+            module = node.func.value
+            return (
+                isinstance(module, ast.Attribute) and module.attr == "random" and self.safe(module)
+                and all(self.safe(a) for a in node.args) and all(self.safe(k.value) for k in node.keywords)
+            )  # fmt: skip
         return False
+
+
+# NumPy's random generators: making one runs no user code and reads nothing
+_GENERATORS = frozenset({"default_rng", "RandomState", "Generator", "PCG64", "MT19937"})
 
 
 def _simple_target(target: ast.expr) -> bool:

@@ -390,7 +390,7 @@ def imported_assigned(imported: Sequence[tuple[str, ast.Module, Mapping[str, str
 def _entries(stmt: ast.stmt) -> list[tuple[str, str | None]]:
     """(`grads['b1']`, the plain name stored there or None) for `grads["b1"] = ...` and for each key
     of `grads = {"W2": dW2, "b2": ...}`: where one entry of a dictionary of gradients is computed;
-    `self.delta` for `self.delta = ...`."""
+    `self.delta` for `self.delta = ...`; `return['b1']` for each key of a dict literal returned."""
     targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target] if isinstance(stmt, ast.AugAssign) else []
     value = getattr(stmt, "value", None)
     stored = value.id if isinstance(stmt, ast.Assign) and isinstance(value, ast.Name) else None
@@ -401,11 +401,17 @@ def _entries(stmt: ast.stmt) -> list[tuple[str, str | None]]:
         if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name) and isinstance(target.slice, ast.Constant):
             found.append((f"{target.value.id}[{target.slice.value!r}]", stored))
         elif isinstance(target, ast.Name) and isinstance(value, ast.Dict):
-            found += [
-                (f"{target.id}[{k.value!r}]", v.id if isinstance(v, ast.Name) else None)
-                for k, v in zip(value.keys, value.values) if isinstance(k, ast.Constant)
-            ]  # fmt: skip
+            found += _keyed(target.id, value)
+    if isinstance(stmt, ast.Return) and isinstance(value, ast.Dict):
+        found += _keyed("return", value)  # `return {"dW": dW, ...}`: the caller names the dict
     return found
+
+
+def _keyed(name: str, value: ast.Dict) -> list[tuple[str, str | None]]:
+    return [
+        (f"{name}[{k.value!r}]", v.id if isinstance(v, ast.Name) else None)
+        for k, v in zip(value.keys, value.values) if isinstance(k, ast.Constant)
+    ]  # fmt: skip
 
 
 __all__ = ["InnerAdjoint", "Site", "TimeAdjoint", "called_functions", "imported_assigned", "inner_adjoints", "inner_assigned", "time_adjoints"]
