@@ -609,8 +609,9 @@ def _parameter(runner: Runner, moved: Moved, base_loss: float, rng: np.random.Ge
                 return None  # the update reshapes the parameter (a (1, n) gradient on an (n,) bias): not compared here
         except ValueError:
             return None
-        # `b1 -= lr * db1` with `db1 = np.sum(dZ1)` one number: each entry moves by all of it
-        broadcast = np.shape(gradient)
+        # `b1 -= lr * db1` with `db1 = np.sum(dZ1)` one number: each entry moves by all of it (a
+        # parameter of one entry, a (1, 1) bias, has no other entries to move)
+        broadcast = np.shape(gradient) if np.size(base) > 1 else None
         gradient = np.broadcast_to(np.asarray(gradient), np.shape(base))
     else:
         broadcast = None
@@ -861,6 +862,10 @@ def _gradient_line(step: TrainingStep, expression: str, key: Any = None, inside:
     import re
 
     entry = _entry(expression, key)
+    if entry in step.inner_assigned:
+        return step.inner_assigned[entry]
+    keyed = re.match(r"""\s*(\w+)\[\s*(['"])(\w+)\2\s*\]""", expression)  # `grads['dW'].T` read where the update runs
+    entry = entry or (f"{keyed[1]}[{keyed[3]!r}]" if keyed else None)
     if entry in step.inner_assigned:
         return step.inner_assigned[entry]
     returned = f"return{entry[entry.index('['):]}" if entry else None

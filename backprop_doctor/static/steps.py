@@ -1197,8 +1197,11 @@ def _compound_forwards(stem: str, known: list[str]) -> list[str]:
 
 
 def _forward_names(stem: str, name: str) -> list[str]:
-    """`dZ2` -> ["Z2"], `d_out_o1` -> ["out_o1", "o1"], `delta2` -> ["z2", "Z2"], `grad_scores` -> ["scores"]."""
-    names = [stem, stem.lstrip("_")]
+    """`dZ2` -> ["Z2"], `d_out_o1` -> ["out_o1", "o1"], `delta2` -> ["z2", "Z2"], `grad_scores` -> ["scores"],
+    `dL_dZ` -> ["Z", ...] (the loss's derivative with respect to `Z`, written as a fraction)."""
+    partial = _PARTIAL.fullmatch(name)
+    names = [partial["by"]] if partial is not None and _PLAIN_LOSS.fullmatch(partial["of"]) else []
+    names += [stem, stem.lstrip("_")]
     if name.startswith("delta"):
         digits = re.sub(r"\D", "", stem)
         names += [f"z{digits}", f"Z{digits}"] if digits else ["z", "Z"]
