@@ -65,6 +65,7 @@ class _Filter:
     def __init__(self, tree: ast.Module):
         self.known: set[str] = set()  # bound by a kept statement
         self.dropped: set[str] = set()  # bound only by dropped statements
+        self.modules: set[str] = set()  # bound by imports: `plt.rcParams[...] = ...` left out leaves `plt` whole
         self.star = any(
             isinstance(n, ast.ImportFrom) and any(a.name == "*" for a in n.names) for n in walk(tree)
         )
@@ -79,7 +80,7 @@ class _Filter:
             if new is not None:
                 kept.append(new)
             else:  # what it binds is no longer what a kept statement made it (`best_net = None`, then a dropped search loop)
-                rebound = _bound_names(node)
+                rebound = _bound_names(node) | (_mutated_names(node) - self.modules)  # `onehots["the"] = ...` left out: `onehots` is incomplete
                 self.known -= rebound
                 self.dropped |= rebound
         return kept
@@ -114,6 +115,8 @@ class _Filter:
 
     def _keep(self, node: ast.stmt) -> ast.stmt:
         names = _bound_names(node)
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            self.modules |= names
         self.known |= names
         self.dropped -= names
         return node
@@ -244,6 +247,27 @@ def _bound_names(node: ast.stmt) -> set[str]:
             names.add(sub.id)
         elif isinstance(sub, (ast.Import, ast.ImportFrom)):
             names |= _bound_names(sub)
+    return names
+
+
+_MUTATORS = frozenset({"append", "extend", "insert", "update", "setdefault", "pop", "popitem", "remove", "add", "clear", "discard", "sort", "reverse"})
+
+
+def _mutated_names(node: ast.stmt) -> set[str]:
+    """Names whose value a statement changes without binding them: `d["k"] = ...`, `obj.x = ...`,
+    `d["k"] += 1`, `items.append(x)`; nested statements (loops, ifs) count too."""
+    names: set[str] = set()
+    for sub in walk(node):
+        targets = sub.targets if isinstance(sub, ast.Assign) else [sub.target] if isinstance(sub, (ast.AugAssign, ast.AnnAssign)) else []
+        if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and sub.func.attr in _MUTATORS:
+            targets = [sub.func]
+        for target in targets:
+            if not isinstance(target, (ast.Subscript, ast.Attribute)):
+                continue
+            while isinstance(target, (ast.Subscript, ast.Attribute)):
+                target = target.value
+            if isinstance(target, ast.Name):
+                names.add(target.id)
     return names
 
 

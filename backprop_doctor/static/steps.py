@@ -904,14 +904,23 @@ def _error_losses(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...]) -> li
         for node in walk(stmt):
             if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Sub)) or (stmt not in prefix and node is getattr(stmt, "value", None)):
                 continue  # `W = W - lr * dW` is the update's own step, not an error
-            left, right = node.left, node.right
-            if not (isinstance(left, ast.Name) and isinstance(right, ast.Name)):
+            left, right = _data_name(node.left), _data_name(node.right)
+            if left is None or right is None:
                 continue
-            for out, target in ((left.id, right.id), (right.id, left.id)):
-                if out in assigned and target not in assigned and (target not in in_loop or not _ADJOINT.fullmatch(target)):
+            for (out, _), (target, root) in ((left, right), (right, left)):
+                if out in assigned and root not in assigned and (root not in in_loop or not _ADJOINT.fullmatch(root)):
                     return _error_sites(out, target, stmt.lineno)
         assigned.update(_targets(stmt))
     return []
+
+
+def _data_name(node: ast.expr) -> tuple[str, str] | None:
+    """(the expression, its root name) for a name or one sample of it (`y`, `goals[i]`, `Y[:, k]`)."""
+    if isinstance(node, ast.Name):
+        return node.id, node.id
+    if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
+        return ast.unparse(node), node.value.id
+    return None
 
 
 def _error_sites(o: str, y: str, line: int) -> list[LossSite]:

@@ -15,9 +15,11 @@ from backprop_doctor.static.tree import walk
 
 
 _PARAM_CONTAINER = re.compile(r"param|weight", re.IGNORECASE)
-# `W`, `b2`, `Wxh`, `by`, `wih` and `who` (input-hidden, hidden-output), `w_in`, `w_hidden`, `self.weights`
+# `W`, `b2`, `Wxh`, `by`, `wih` and `who` (input-hidden, hidden-output), `w_in`, `w_hidden`, `self.weights`,
+# `weights_0_1` (layers counted in the name), `syn0` and `synapse_1` (synapses, as in iamtrask's posts)
 _PARAM_NAME = re.compile(
-    r"[WwBb]\d*|[WwBb]_?(?:[a-z]{1,3}|hidden|output|input)\d*|weights?(?:_[a-z]\w*)?\d*|bias(?:es)?(?:_[a-z]\w*)?\d*|gamma\d*|beta\d*|kernel|embed\w*|params?|theta"
+    r"[WwBb]\d*|[WwBb]_?(?:[a-z]{1,3}|hidden|output|input)\d*|weights?(?:_[a-z]\w*)?\d*|weights?(?:_\d+)+|bias(?:es)?(?:_[a-z]\w*)?\d*"
+    r"|bias(?:es)?(?:_\d+)+|syn(?:apses?)?_?\d+|gamma\d*|beta\d*|kernel|embed\w*|params?|theta"
 )
 _LEARNING_RATE = re.compile(r"(?:current_|cur_|base_|initial_)?(?:lr|learning_?rate|learn_?rate|l_?rate|rate|eta|alpha|step_?size)(?:_\w*)?|\w*_lr", re.IGNORECASE)
 _GRADIENT = re.compile(
