@@ -41,9 +41,9 @@ def run(context: Any) -> Iterator[Finding]:
         return
     for result in context.extras.get("replay") or []:
         loss = result.loss
-        if loss is None:
-            continue
-        loss_words = f"`{loss.name}` (line {loss.line})" if not loss.implied else f"the {loss.implied} {loss.name}"
+        if loss is None or loss.implied:
+            continue  # a step that computes no loss watches none: weight decay in its update is its own choice
+        loss_words = f"`{loss.name}` (line {loss.line})"
         for moved, measured in result.parameters:
             if measured.decay is None:
                 continue

@@ -336,6 +336,20 @@ _LOADERS: list[tuple[re.Pattern[str], Callable[..., Any]]] = [
 
 _FILES = ("mnist.pkl.gz", "mnist.pkl", "mnist.npz")
 _DIGITS_CSV = re.compile(r"(?i)(mnist|digit)\w*\.csv$")  # `mnist_train.csv`, `mnist_test_10.csv`
+# MNIST's own files as LeCun distributes them: `train-images-idx3-ubyte`, `t10k-labels.idx1-ubyte`
+_IDX = re.compile(r"(?i)(train|t10k)-(images|labels)[-.]idx[13]-ubyte")
+
+
+def _idx_bytes(split: str, kind: str) -> bytes:
+    """MNIST's IDX layout: a big-endian header (magic 2051 and n, 28, 28 for images; 2049 and n for
+    labels), then one unsigned byte per pixel or label."""
+    import struct
+
+    n, seed = (TRAIN, 0) if split.lower() == "train" else (TEST, 1)
+    x, labels = _samples(MNIST, n, seed)
+    if kind.lower() == "labels":
+        return struct.pack(">II", 2049, n) + labels.astype(np.uint8).tobytes()
+    return struct.pack(">IIII", 2051, n, 28, 28) + _pixels(x, normalize=False).tobytes()
 
 
 def _file_bytes(name: str) -> bytes:
@@ -391,6 +405,11 @@ def missing_file(path: object, mode: object = "r") -> bytes | None:
     if name.lower().endswith(".txt") and not os.path.exists(path) and _opened_by_user():
         REPLACED.append((f"the text file {name}", f"{TEXT_CHARACTERS:,} characters of synthetic English text", *_caller()))
         return _text_bytes()
+    idx = _IDX.match(name)
+    if idx is not None and not name.lower().endswith(".gz") and not os.path.exists(path):
+        n = TRAIN if idx[1].lower() == "train" else TEST
+        REPLACED.append((f"the data file {name}", f"{n} synthetic {'labels' if idx[2].lower() == 'labels' else 'images 28×28'} in MNIST's IDX layout", *_caller()))
+        return _idx_bytes(idx[1], idx[2])
     if _DIGITS_CSV.search(name) and not os.path.exists(path) and _opened_by_user():
         REPLACED.append((f"the data file {name}", f"{CSV_ROWS:,} lines: a label, then 784 pixels 0-255", *_caller()))
         return "\n".join(",".join(map(str, row)) for row in _digits_table()).encode("ascii") + b"\n"
@@ -425,6 +444,7 @@ def install_missing_files() -> None:
     import builtins
     import gzip
     import io
+    import tempfile
 
     real_open, real_gzip, real_load = builtins.open, gzip.open, np.load
 
@@ -432,7 +452,12 @@ def install_missing_files() -> None:
         content = missing_file(file, mode)
         if content is None:
             return real_open(file, mode, *args, **kwargs)
-        return io.BytesIO(content) if "b" in mode else io.TextIOWrapper(io.BytesIO(content), encoding="latin-1")
+        if "b" in mode:  # a real file, deleted as it is made: `np.fromfile(f, ...)` needs a descriptor
+            held = tempfile.TemporaryFile()
+            held.write(content)
+            held.seek(0)
+            return held
+        return io.TextIOWrapper(io.BytesIO(content), encoding="latin-1")
 
     def gzip_open(filename: Any, mode: str = "rb", *args: Any, **kwargs: Any) -> Any:
         content = missing_file(filename, mode)

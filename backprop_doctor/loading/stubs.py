@@ -112,10 +112,18 @@ class StubModule(types.ModuleType):
 
 
 def _attribute(qualified: str) -> Any:
-    """A data loader's synthetic stand-in (see `datasets`), else an inert `Stub`."""
+    """A data loader's synthetic stand-in (see `datasets`), `subplots` of a missing plotting library,
+    else an inert `Stub`."""
     from backprop_doctor.loading.datasets import standin
 
+    if qualified.endswith("pyplot.subplots"):
+        return _subplots
     return standin(qualified) or Stub(qualified)
+
+
+def _subplots(*_: Any, **__: Any) -> tuple[Stub, Stub]:
+    """`fig, ax = plt.subplots(2, 5)`: a figure and its axes, both inert, so the unpacking holds."""
+    return Stub("matplotlib.figure.Figure"), Stub("matplotlib.axes.Axes")
 
 
 class StubFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):

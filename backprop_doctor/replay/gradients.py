@@ -395,7 +395,8 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
             for moved in capture.moved:
                 if time.perf_counter() > deadline:
                     break
-                measured = _parameter(runner, moved, loss, rng)
+                unscaled = site is not None and (site.implied or not site.in_prefix)  # its scale is the program's (`_program_scale`)
+                measured = _parameter(runner, moved, loss, rng, scales=(1.0, *(1.0 / n for n in result.batch_sizes if n > 1)) if unscaled else (1.0,))
                 if measured is not None:
                     measured_all.append((moved, measured))
             if site is not None and (site.implied or not site.in_prefix):
@@ -598,7 +599,9 @@ def _close(a: float, b: float) -> bool:
     return abs(a - b) <= 1e-9 * max(1.0, abs(a), abs(b))
 
 
-def _parameter(runner: Runner, moved: Moved, base_loss: float, rng: np.random.Generator) -> Measured | None:
+def _parameter(runner: Runner, moved: Moved, base_loss: float, rng: np.random.Generator, scales: tuple[float, ...] = (1.0,)) -> Measured | None:
+    """The update's gradient of one parameter measured against the loss; `scales` are the factors the
+    program's gradients may carry against a loss that fixes none (a mean where the loss is a sum)."""
     if moved.path is None:
         return None
     base = runner.value(moved.path)
@@ -632,7 +635,7 @@ def _parameter(runner: Runner, moved: Moved, base_loss: float, rng: np.random.Ge
         return None  # every entry clipped: nothing of the gradient is left to compare
     measured = _measure(describe(moved.path), line, gradient, start, loss_moved, base_loss, rng, kept=kept if kept is not None and not kept.all() else None)
     if measured.wrong and not measured.unused and broadcast is None:
-        measured = _decayed(measured, gradient, start, loss_moved, base_loss, rng) or measured
+        measured = _decayed(measured, gradient, start, loss_moved, base_loss, rng, scales) or measured
     if measured.wrong and not measured.unused and broadcast is None:
         measured.accumulated = _accumulated(runner, moved, gradient, start, loss_moved, base_loss, rng)
     if measured.wrong and not measured.unused and measured.accumulated is None:
@@ -738,10 +741,13 @@ def _truncated(runner: Runner, moved: Moved) -> tuple[str, int, int] | None:
     return (text, line, int(value)) if isinstance(value, (int, np.integer)) and 0 <= value < TRUNCATING else None
 
 
-def _decayed(measured: Measured, gradient: Any, base: Any, loss_moved: Any, base_loss: float, rng: np.random.Generator) -> Measured | None:
-    """The gradient is the loss's plus `λ·p`, an L2 penalty (weight decay) the loss leaves out:
-    measured again without that term, it agrees in every direction. None when no such λ > 0
-    explains the difference."""
+def _decayed(
+    measured: Measured, gradient: Any, base: Any, loss_moved: Any, base_loss: float, rng: np.random.Generator, scales: tuple[float, ...] = (1.0,)
+) -> Measured | None:
+    """The gradient is `s` times the loss's plus `λ·p`, an L2 penalty (weight decay) the loss leaves
+    out: measured again without that term, it agrees in every direction (as `s` times the loss's, for
+    each candidate scale `s`: a mean over the batch where the loss is a sum). None when no such λ > 0
+    explains the difference. The decay kept is in the loss's units, λ / s."""
     if not isinstance(base, np.ndarray) or base.size < 3 or not measured.directions:
         return None  # with fewer numbers, two directions leave too little to tell a penalty from chance
     own = _unit(np.asarray(gradient, dtype=np.float64))
@@ -749,14 +755,20 @@ def _decayed(measured: Measured, gradient: Any, base: Any, loss_moved: Any, base
     projected = float(np.sum(base * own)) if own is not None else 0.0
     if own is None or abs(projected) <= 1e-12 * max(_scale(base), 1e-300):
         return None
-    decay = (along.analytic - along.numerical) / projected
-    if not 0 < decay <= MAX_DECAY:
-        return None  # a penalty the gradient leaves out is a wrong gradient: the walk finds its line
-    again = _measure(measured.name, measured.line, np.asarray(gradient, dtype=np.float64) - decay * base, base, loss_moved, base_loss, rng)
-    if again.wrong or again.unused or again.inconclusive:
-        return None
-    again.decay = decay
-    return again
+    for scale in scales:
+        decay = (along.analytic - scale * along.numerical) / projected
+        if not 0 < decay <= MAX_DECAY:
+            continue  # a penalty the gradient leaves out is a wrong gradient: the walk finds its line
+        again = _measure(measured.name, measured.line, np.asarray(gradient, dtype=np.float64) - decay * base, base, loss_moved, base_loss, rng)
+        if again.unused or again.inconclusive:
+            continue
+        if scale == 1.0 and not again.wrong:
+            again.decay = decay
+            return again
+        if scale != 1.0 and again.proportional and again.factor is not None and abs(again.factor / scale - 1) <= COMMON:
+            again.decay = decay / scale
+            return again
+    return None
 
 
 def _entry(expression: str, key: Any) -> str | None:

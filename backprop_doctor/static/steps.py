@@ -899,6 +899,7 @@ def _error_losses(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...]) -> li
     """`y - layer_3` in the backward pass of a program that computes no loss: the losses whose
     gradient starts from that error (squared error, binary and categorical cross-entropy)."""
     in_loop = {n for stmt in loop.body for n in _changed(stmt)}
+    batches = _batches(loop.body, in_loop)
     assigned: set[str] = set()
     for stmt in loop.body:  # the prefix, then the update itself: `W -= lr * (P - T).dot(X.T)`
         for node in walk(stmt):
@@ -908,10 +909,26 @@ def _error_losses(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...]) -> li
             if left is None or right is None:
                 continue
             for (out, _), (target, root) in ((left, right), (right, left)):
-                if out in assigned and root not in assigned and (root not in in_loop or not _ADJOINT.fullmatch(root)):
+                data = root not in assigned or root in batches
+                if out in assigned and out not in batches and data and (root not in in_loop or root in batches or not _ADJOINT.fullmatch(root)):
                     return _error_sites(out, target, stmt.lineno)
         assigned.update(_targets(stmt))
     return []
+
+
+def _batches(body: list[ast.stmt], in_loop: set[str]) -> set[str]:
+    """Names the loop binds to a slice of data it does not compute (`yb = onehot[i:i + 100]`,
+    `xb, yb = X[idx], Y[idx]`): the targets of a minibatch, not values of the network."""
+    found: set[str] = set()
+    for stmt in body:
+        if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1):
+            continue
+        target, value = stmt.targets[0], stmt.value
+        pairs = list(zip(target.elts, value.elts)) if isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple) and len(target.elts) == len(value.elts) else [(target, value)]
+        for name, sliced in pairs:
+            if isinstance(name, ast.Name) and isinstance(sliced, ast.Subscript) and isinstance(sliced.value, ast.Name) and sliced.value.id not in in_loop:
+                found.add(name.id)
+    return found
 
 
 def _data_name(node: ast.expr) -> tuple[str, str] | None:
