@@ -1,0 +1,148 @@
+"""Cost functions that return the cost and its gradient: `costFunction(theta, X, y) -> (J, grad)`.
+
+Andrew Ng's machine-learning course, ported to Python, has its students write the cost of a model
+and its gradient together, for a minimiser (`scipy.optimize.minimize(..., jac=True)`) to train:
+logistic regression, regularised or not, one-vs-all, the two-layer network whose weights are
+unrolled into one vector, regularised linear regression.
+
+Example:
+    def costFunctionReg(theta, X, y, lambda_):
+        m = y.size
+        h = sigmoid(X.dot(theta))
+        J = -(y.dot(np.log(h)) + (1 - y).dot(np.log(1 - h))) / m + lambda_ / (2 * m) * np.sum(theta[1:] ** 2)
+        grad = X.T.dot(h - y) / m
+        grad[1:] += lambda_ / m * theta[1:]
+        return J, grad
+
+Also `nnCostFunction(nn_params, input_layer_size, hidden_layer_size, num_labels, X, y, lambda_)`.
+No update statement trains them (the minimiser does), so the replay of a training step never sees
+them. Recognised by: a function whose name says cost or loss, whose every required argument is
+one the course gives it (the parameters, `theta` or `nn_params`; the data `X`; the targets `y`; a
+regularisation strength `lambda_`; the network's sizes), with the parameters and the data among
+them; confirmed by a trial call that returns `(scalar, grad)` with grad as many numbers as the
+parameters. Checked with the regularisation strength at 0.1, so a penalty the gradient forgets
+shows. cs231n's `loss(W, X, y, reg)` has its own convention (`cs231n_linear`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from backprop_doctor.conventions._base import FORWARD_SEED, Adapter
+from backprop_doctor.conventions._classlayer import required_inputs
+from backprop_doctor.conventions._run import Case, NotChecked
+
+NAME = "cost-function"
+KIND = "function"
+ORDER = 36
+
+SAMPLES, FEATURES, HIDDEN, LABELS, REG = 8, 4, 5, 3, 0.1
+
+_PARAMS = {"theta", "thetas", "nn_params", "params", "nnparams", "initial_theta", "w", "weights"}
+_DATA = {"x", "x_train", "xtrain", "features"}
+_TARGETS = {"y", "y_train", "ytrain", "labels", "targets", "target"}
+_REG = {"lambda", "lambda_", "lmbda", "lam", "lamb", "lambd", "reg", "reg_lambda", "l2"}
+_SIZES = {
+    "input_layer_size": FEATURES, "n_input": FEATURES,
+    "hidden_layer_size": HIDDEN, "n_hidden": HIDDEN,
+    "num_labels": LABELS, "num_classes": LABELS, "n_labels": LABELS,
+}  # fmt: skip
+
+
+def _role(name: str) -> str | None:
+    low = name.lower()
+    if low in _PARAMS:
+        return "params"
+    if low in _DATA:
+        return "data"
+    if low in _TARGETS:
+        return "targets"
+    if low in _REG:
+        return "reg"
+    return "size" if low in _SIZES else None
+
+
+def recognise_functions(functions: dict[str, Any], namespace: dict[str, Any]) -> list[Any]:
+    found = []
+    for name, f in functions.items():
+        if not any(word in name.lower() for word in ("cost", "loss")):
+            continue
+        names = required_inputs(f)
+        roles = [_role(n) for n in names]
+        if None in roles or roles.count("params") != 1 or roles.count("data") != 1 or roles.count("targets") > 1:
+            continue
+        if len(names) == 4 and "loss" in name.lower() and names[0].lower() in ("w", "weights", "theta") and names[1].lower() == "x":
+            continue  # cs231n's `softmax_loss_naive(W, X, y, reg)`
+        found.append(f)
+    return found
+
+
+def label(f: Any) -> str:
+    return f.__name__
+
+
+class CostFunction(Adapter):
+    """The cost as the loss, the parameters as the one parameter; the data and targets as its input."""
+
+    def __init__(self, func: Any, names: list[str], values: dict[str, Any], params: str):
+        super().__init__(name=func.__name__, kind="loss-function", target=func, is_loss=True)
+        self._func, self._names, self._values, self._params = func, names, values, params
+        self.dout_is_input = False
+        self._grad: Any = None
+
+    def params(self) -> dict[str, np.ndarray]:
+        return {self._params: self._values[self._params]}
+
+    def forward(self, x: np.ndarray, t: Any = None) -> Any:
+        values = {**self._values, **{n: x for n in self._names if _role(n) == "data"}, **{n: t for n in self._names if _role(n) == "targets"}}
+        cost, grad = self._func(*(values[n] for n in self._names))
+        theta = self._values[self._params]
+        self._grad = np.reshape(grad, theta.shape) if np.size(grad) == theta.size else grad
+        return cost
+
+    def backward(self, dout: Any) -> tuple[np.ndarray | None, dict[str, Any]]:
+        return None, {self._params: self._grad}
+
+    def grad_targets(self, param: str) -> tuple[str, ...]:
+        return ("grad", "gradient", "dtheta", "d_theta", "theta_grad")
+
+
+def build(func: Any, context: Any, rng: np.random.Generator) -> list[Case]:
+    """The first layout whose trial call returns (cost, grad with as many numbers as the parameters):
+    0/1 targets, then integer labels; a vector of parameters, then a column."""
+    names = required_inputs(func)
+    network = any(_role(n) == "size" for n in names)
+    size = HIDDEN * (FEATURES + 1) + LABELS * (HIDDEN + 1) if network else FEATURES
+    X = rng.standard_normal((SAMPLES, FEATURES))
+    X[:, 0] = 1.0  # the course's intercept column (harmless for a network, which adds its own)
+    binary = (X[:, 1] + X[:, 2] > 0).astype(np.float64)
+    labels = rng.integers(0, LABELS, SAMPLES)
+    layouts = [(labels, (size,))] if network else [(binary, (size,)), (labels.astype(np.float64), (size,)), (binary[:, None], (size, 1))]
+    for targets, shape in layouts:
+        theta = 0.3 * rng.standard_normal(shape)
+        values: dict[str, Any] = {}
+        for n in names:
+            role = _role(n)
+            values[n] = theta if role == "params" else X if role == "data" else targets if role == "targets" else REG if role == "reg" else _SIZES.get(n.lower())
+        if _returns_cost_and_gradient(func, names, values, theta):
+            params = next(n for n in names if _role(n) == "params")
+            what = "unrolled weights" if network else "theta"
+            return [Case(f"{what} {theta.shape}, X {X.shape}, y {np.shape(targets)}, regularisation {REG}", CostFunction(func, names, values, params), X, targets)]
+    raise NotChecked(f"`{func.__name__}` does not return (cost, gradient) on theta and X {X.shape}")
+
+
+def _returns_cost_and_gradient(func: Any, names: list[str], values: dict[str, Any], theta: np.ndarray) -> bool:
+    state = np.random.get_state()
+    try:
+        np.random.seed(FORWARD_SEED)
+        result = func(*(v.copy() if isinstance(v, np.ndarray) else v for v in (values[n] for n in names)))
+    except Exception:  # noqa: BLE001 - another layout, or not a cost function at all
+        return False
+    finally:
+        np.random.set_state(state)
+    if not (isinstance(result, tuple) and len(result) == 2):
+        return False
+    cost, grad = result
+    return np.size(cost) == 1 and np.isfinite(np.asarray(cost, dtype=np.float64)).all() and isinstance(grad, np.ndarray) and grad.size == theta.size
