@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from backprop_doctor import global_random
 from backprop_doctor.conventions import ClassLayer, isolated, is_loss_layer, layer_methods, promote_to_float64
 from backprop_doctor.conventions.cs231n import FunctionPair, LossFunction
 from backprop_doctor.conventions.networks import Network, NetworkAdapter
@@ -189,7 +190,7 @@ def check_network(net: Any, x: Any, t: Any, **options: Any) -> Report:
     x, t = _inputs(x, t)
     report = Report(seed=opts.seed)
     forwards = 0
-    state = np.random.get_state()
+    state = global_random.save()
     with isolated(net) as (work, dtypes):
         given_arrays = originals(net, work)
         try:
@@ -276,7 +277,7 @@ def check_network(net: Any, x: Any, t: Any, **options: Any) -> Report:
                 report.extend(part)
                 forwards += counter.forwards
         finally:
-            np.random.set_state(state)
+            global_random.restore(state)
     report.built.append(Built(network.name, "given object", f"x {_shape(x)}{_sampled(given, x)}, t {_shape(t)}"))
     report.extras["forward_evaluations"] = forwards
     return rank(report)

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from backprop_doctor import carryover, gradcheck, locate
+from backprop_doctor import carryover, global_random, gradcheck, locate
 from backprop_doctor.contracts import (  # noqa: F401 - STAND_IN_SIZE: read by tests and benchmarks
     _DX,
     STAND_IN_SIZE,
@@ -353,7 +353,7 @@ class LayerCheck(Contracts, Outcomes):
 
     def run(self) -> Report:
         """The check; with `defer`, without its probes (`deferred`)."""
-        state = np.random.get_state() if self.restore_rng else None
+        state = global_random.save() if self.restore_rng else None
         self.rng = _streams.take(self.options.seed)
         try:
             self._run(attempt=0)
@@ -370,7 +370,7 @@ class LayerCheck(Contracts, Outcomes):
             _streams.give(self.options.seed, self.rng)
             self.rng = None  # type: ignore[assignment]
             if state is not None:
-                np.random.set_state(state)
+                global_random.restore(state)
         return self.report
 
     def _let_go(self) -> None:
