@@ -214,6 +214,7 @@ def check_network(net: Any, x: Any, t: Any, **options: Any) -> Report:
             feed = network.layer_inputs(x, t)
             item = next(feed, None)
             first_input = item[2] if item is not None else None  # float64 values of x, when it is float64
+            first_untouched = False  # the first layer's check left first_input as it was, for certain
             while item is not None:
                 key, layer, activation, target, _ = item
                 label = layer_label(key, type(layer).__name__, counts)
@@ -229,6 +230,7 @@ def check_network(net: Any, x: Any, t: Any, **options: Any) -> Report:
                     check = _layer_check(layer_copy, activation, target, opts, dtypes, label, sources, defer=as_it_was is not None)
                     results.append((check.run(), check.counter))
                     reentrant.append(check.reentrant is True)
+                    first_untouched = first_untouched or (activation is first_input and check.input_untouched)
                 if check.deferred is not None:
                     lives = check.adapter.params()
                     arrays = {name: id(lives.get(name)) for name in check.deferred}
@@ -243,7 +245,7 @@ def check_network(net: Any, x: Any, t: Any, **options: Any) -> Report:
                 except StopIteration:
                     item = None
                 del output
-            first_input = _as_given(first_input, x)
+            first_input = _as_given(first_input, x, first_untouched)
             whole = LayerCheck(
                 NetworkAdapter(network),
                 first_input,
@@ -283,10 +285,16 @@ def check_network(net: Any, x: Any, t: Any, **options: Any) -> Report:
     return rank(report)
 
 
-def _as_given(first_input: Any, x: Any) -> Any:
+def _as_given(first_input: Any, x: Any, untouched: bool = False) -> Any:
     """The first layer's input: `first_input` (float64, made for the check) while it still holds
-    the caller's `x`, else a new float64 copy of x (word ids stay integers)."""
-    if isinstance(first_input, np.ndarray) and first_input.dtype == np.float64 and first_input.shape == np.shape(x) and identical(first_input, x):
+    the caller's `x`, else a new float64 copy of x (word ids stay integers). `untouched`: its
+    check says it holds them (`LayerCheck.input_untouched`), and they need no comparison."""
+    if (
+        isinstance(first_input, np.ndarray)
+        and first_input.dtype == np.float64
+        and first_input.shape == np.shape(x)
+        and (untouched or identical(first_input, x))
+    ):
         return first_input
     return np.array(x, dtype=np.float64) if np.asarray(x).dtype.kind == "f" else np.array(x)
 

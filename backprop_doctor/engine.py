@@ -205,6 +205,13 @@ class LayerCheck(Contracts, Outcomes):
         self.layer = self.label or self.adapter.name
         self.report = Report(seed=self.options.seed)
 
+    @property
+    def input_untouched(self) -> bool:
+        """Whether the input the check was given holds its values for certain, without a
+        comparison: user code had it only read-only, and no probe moved it (a deferred check
+        makes none)."""
+        return self.deferred is not None and self._untouched is self.x
+
     # -- running user code ------------------------------------------------------------
 
     def _forward(self, x: np.ndarray) -> Any:
