@@ -300,15 +300,18 @@ def one_sided_probe(
     h: float,
     floor: float = 1e-10,
     saved: Sequence[np.ndarray] | None = None,
+    restore: bool = True,
 ) -> Probe:
     """A forward difference (f(θ + h v) - f(θ)) / h along `directions`: one evaluation of `f`.
 
     Its error holds the curvature term (h/2)·vᵀHv besides rounding, so it can only say
     "clean" for a smooth function far inside a loose tolerance; it tells nothing about
     kinks (both slopes are the one forward slope). A caller that sees it fail probes
-    again with central differences.
+    again with central differences. Without `restore`, the arrays are left moved unless `f`
+    raises: for a caller whose next probe steps every element from `saved` again, and which
+    restores them itself after its last.
     """
-    directions, (f_plus,) = _along(f, arrays, directions, (h,), saved)
+    directions, (f_plus,) = _along(f, arrays, directions, (h,), saved, restore)
     return _probe(f0, grads, directions, h, floor, f_plus)
 
 
@@ -318,10 +321,12 @@ def _along(
     directions: Sequence[Any],
     steps: Sequence[float],
     saved: Sequence[np.ndarray] | None,
+    restore: bool = True,
 ) -> tuple[list[Any], list[float]]:
     """The directions (as `_direction`s) and `f` with the arrays moved by each step along them,
-    the arrays restored afterwards. `saved` are copies of the arrays as they are now, when the
-    caller already has them (several probes of the same arrays need only one copy)."""
+    the arrays restored afterwards (without `restore`, only when `f` raises). `saved` are copies
+    of the arrays as they are now, when the caller already has them (several probes of the same
+    arrays need only one copy)."""
     if saved is None:
         saved = [a.copy() for a in arrays]
     moves = [_direction(v) for v in directions]
@@ -331,10 +336,18 @@ def _along(
             for a, s, v in zip(arrays, saved, moves):
                 v.step(a, s, h)
             values.append(float(f()))
-    finally:
-        for a, s in zip(arrays, saved):
-            np.copyto(a, s)
+    except BaseException:
+        restored(arrays, saved)
+        raise
+    if restore:
+        restored(arrays, saved)
     return moves, values
+
+
+def restored(arrays: Sequence[np.ndarray], saved: Sequence[np.ndarray]) -> None:
+    """Each array set back to its saved values."""
+    for a, s in zip(arrays, saved):
+        np.copyto(a, s)
 
 
 def _probe(
