@@ -225,8 +225,9 @@ def check_network(net: Any, x: Any, t: Any, **options: Any) -> Report:
                 # network's check compares with its input's gradient (`Network.input_gradient`: not
                 # where the loss layer follows it), so the network's check may settle it
                 first = not results and sum(counts.values()) > 2
-                as_it_was = _shared_copy(layer, given_arrays) if network.chained and (holding or first) else None
-                with _layer_copy(layer, given_arrays) as layer_copy:
+                held = _arrays_held(layer)  # the same before and after its check, which runs on a copy
+                as_it_was = _shared_copy(layer, given_arrays, held) if network.chained and (holding or first) else None
+                with _layer_copy(layer, given_arrays, held) as layer_copy:
                     check = _layer_check(layer_copy, activation, target, opts, dtypes, label, sources, defer=as_it_was is not None)
                     results.append((check.run(), check.counter))
                     reentrant.append(check.reentrant is True)
@@ -235,11 +236,11 @@ def check_network(net: Any, x: Any, t: Any, **options: Any) -> Report:
                     lives = check.adapter.params()
                     arrays = {name: id(lives.get(name)) for name in check.deferred}
                     deferred.append(_Deferred(len(results) - 1, label, arrays, layer, tuple(holding), as_it_was, activation, target, sources))
-                if any(id(v) in parameter_ids for v in _arrays_held(layer).values()):
+                if any(i in parameter_ids for i in held):
                     holding.append(layer)
                 report.built.append(Built(label, f"{network.name} layer `{key}`", f"input {_shape(activation)}"))
                 output = check.output
-                del check, layer_copy, activation, sources, as_it_was  # before the next layer's check allocates its own
+                del check, layer_copy, activation, sources, as_it_was, held  # before the next layer's check allocates its own
                 try:
                     item = feed.send(output)
                 except StopIteration:
@@ -360,10 +361,11 @@ class _Deferred:
         return [Measurement(self.label, name, errors.get(name, error), "ok (network)") for name in self.arrays]
 
 
-def _shared_copy(layer: Any, given: dict[int, np.ndarray]) -> Any:
+def _shared_copy(layer: Any, given: dict[int, np.ndarray], held: dict[int, np.ndarray] | None = None) -> Any:
     """A copy of a layer as it is now, sharing the float arrays the caller's own arrays can
-    restore (as `_layer_copy` does); None when it cannot be copied."""
-    memo: dict[int, Any] = {i: a for i, a in _arrays_held(layer).items() if i in given}
+    restore (as `_layer_copy` does); None when it cannot be copied. `held`: the layer's
+    arrays (`_arrays_held`), when known."""
+    memo: dict[int, Any] = {i: a for i, a in (_arrays_held(layer) if held is None else held).items() if i in given}
     try:
         return copy.deepcopy(layer, memo)
     except Exception:  # noqa: BLE001 - user objects that refuse to be copied
@@ -371,7 +373,7 @@ def _shared_copy(layer: Any, given: dict[int, np.ndarray]) -> Any:
 
 
 @contextlib.contextmanager
-def _layer_copy(layer: Any, given: dict[int, np.ndarray]) -> Iterator[Any]:
+def _layer_copy(layer: Any, given: dict[int, np.ndarray], held: dict[int, np.ndarray] | None = None) -> Iterator[Any]:
     """A copy of one layer of the network's working copy, for its own check.
 
     The float arrays the layer holds are shared with the copy rather than copied again,
@@ -381,10 +383,10 @@ def _layer_copy(layer: Any, given: dict[int, np.ndarray]) -> Iterator[Any]:
     earlier call (a cached batch), which its forward binds anew. Any that user code
     changed are set back from the caller's arrays afterwards: a comparison costs less than
     a copy. Without the caller's arrays, or when the layer cannot be deep-copied, the layer
-    is isolated as any other object.
+    is isolated as any other object. `held`: the layer's arrays (`_arrays_held`), when known.
     """
-    held = _arrays_held(layer)
-    copied = _shared_copy(layer, given)
+    held = _arrays_held(layer) if held is None else held
+    copied = _shared_copy(layer, given, held)
     if copied is None:
         with isolated(layer) as (work, _):
             yield work
