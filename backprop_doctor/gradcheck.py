@@ -287,8 +287,9 @@ def directional_probe(
     `saved` are copies of the arrays as they are now, when the caller already has them
     (several probes of the same arrays need only one copy).
     """
-    directions, (f_plus, f_minus) = _along(f, arrays, directions, (h, -h), saved)
-    return _probe(f0, grads, directions, h, floor, f_plus, f_minus)
+    dots = _dots(grads, directions)
+    f_plus, f_minus = _along(f, arrays, directions, (h, -h), saved)
+    return _probe(f0, grads, dots, h, floor, f_plus, f_minus)
 
 
 def one_sided_probe(
@@ -311,8 +312,16 @@ def one_sided_probe(
     raises: for a caller whose next probe steps every element from `saved` again, and which
     restores them itself after its last.
     """
-    directions, (f_plus,) = _along(f, arrays, directions, (h,), saved, restore)
-    return _probe(f0, grads, directions, h, floor, f_plus)
+    dots = _dots(grads, directions)
+    (f_plus,) = _along(f, arrays, directions, (h,), saved, restore)
+    return _probe(f0, grads, dots, h, floor, f_plus)
+
+
+def _dots(grads: Sequence[np.ndarray], directions: Sequence[Any]) -> list[tuple[float, float]]:
+    """(<g, v>, <v, v>) of each gradient and its direction, taken before the probe moves the
+    arrays: the steps then read the pool windows these just read, from the cache (user code
+    run meanwhile cannot change a gradient the check holds: `LayerCheck._guarded`)."""
+    return [_direction(v).dot(g) for g, v in zip(grads, directions)]
 
 
 def _along(
@@ -322,9 +331,9 @@ def _along(
     steps: Sequence[float],
     saved: Sequence[np.ndarray] | None,
     restore: bool = True,
-) -> tuple[list[Any], list[float]]:
-    """The directions (as `_direction`s) and `f` with the arrays moved by each step along them,
-    the arrays restored afterwards (without `restore`, only when `f` raises). `saved` are copies
+) -> list[float]:
+    """`f` with the arrays moved by each step along the directions, the arrays restored
+    afterwards (without `restore`, only when `f` raises). `saved` are copies
     of the arrays as they are now, when the caller already has them (several probes of the same
     arrays need only one copy)."""
     if saved is None:
@@ -341,7 +350,7 @@ def _along(
         raise
     if restore:
         restored(arrays, saved)
-    return moves, values
+    return values
 
 
 def restored(arrays: Sequence[np.ndarray], saved: Sequence[np.ndarray]) -> None:
@@ -351,10 +360,16 @@ def restored(arrays: Sequence[np.ndarray], saved: Sequence[np.ndarray]) -> None:
 
 
 def _probe(
-    f0: float, grads: Sequence[np.ndarray], directions: Sequence[Any], h: float, floor: float, f_plus: float, f_minus: float | None = None
+    f0: float,
+    grads: Sequence[np.ndarray],
+    dots: list[tuple[float, float]],
+    h: float,
+    floor: float,
+    f_plus: float,
+    f_minus: float | None = None,
 ) -> Probe:
-    """The probe from the values `f` took at +h and -h along `directions` (at +h only: a forward difference)."""
-    dots = [v.dot(g) for g, v in zip(grads, directions)]
+    """The probe from the values `f` took at +h and -h along the directions (at +h only: a
+    forward difference), and each direction's (<g, v>, <v, v>) (`_dots`)."""
     # Below a millionth of the gradient's own size, or of the rounding noise of the
     # difference quotient, a directional derivative cannot be told from zero.
     size = float(sum(np.sqrt(gg * vv) for gg, (_, vv) in zip(squared_norms(grads), dots)))
