@@ -257,6 +257,8 @@ def check_network(net: Any, x: Any, t: Any, **options: Any) -> Report:
                 originals={**given_arrays, id(first_input): x} if isinstance(x, np.ndarray) and x.dtype == np.float64 and first_input is not x else given_arrays,
                 x_owned=True,
                 restore_rng=False,
+                # what the deferred layers' checks reuse is compared with the caller's arrays (`_set_back`, `_as_given`)
+                restore_moved=False,
                 parts_reentrant=len(reentrant) == sum(counts.values()) and all(reentrant),
             )
             whole.run()
