@@ -3,60 +3,39 @@
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 import backprop_doctor as bd
 from backprop_doctor import global_random
 
-
-class NoisyAffine:
-    """An Affine layer whose forward draws Gaussian noise (an odd number of values, so the
-    legacy stream is left holding a cached Gaussian), as a student's noise layer would."""
-
-    def __init__(self, W, b):
-        self.W, self.b = W, b
-
-    def forward(self, x):
-        self.x = x
-        noise = 1e-3 * np.random.randn(*x.shape[:1], 1)
-        return x @ self.W + self.b + noise
-
-    def backward(self, dout):
-        self.dW = self.x.T @ dout
-        self.db = dout.sum(axis=0)
-        return dout @ self.W.T
-
-
-class SoftmaxWithLoss:
-    def forward(self, x, t):
-        self.t = t
-        e = np.exp(x - x.max(axis=1, keepdims=True))
-        self.y = e / e.sum(axis=1, keepdims=True)
-        return -np.sum(t * np.log(self.y + 1e-7)) / x.shape[0]
-
-    def backward(self, dout=1):
-        return dout * (self.y - self.t) / self.t.shape[0]
-
-
-class NoisyNet:
-    def __init__(self, rng):
-        self.params = {"W1": 0.1 * rng.standard_normal((4, 3)), "b1": np.zeros(3)}
-        self.layers = {"Affine1": NoisyAffine(self.params["W1"], self.params["b1"])}
-        self.lastLayer = SoftmaxWithLoss()
-
-    def loss(self, x, t):
-        return self.lastLayer.forward(self.layers["Affine1"].forward(x), t)
-
-    def gradient(self, x, t):
-        self.loss(x, t)
-        self.layers["Affine1"].backward(self.lastLayer.backward(1))
-        return {"W1": self.layers["Affine1"].dW, "b1": self.layers["Affine1"].db}
+SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "two_layer_net_fixed.py"
 
 
 @pytest.fixture
-def rng():
-    return np.random.default_rng(0)
+def book():
+    """The bundled book network's module, with an Affine layer whose forward draws Gaussian
+    noise (an odd number of values, so the legacy stream is left holding a cached Gaussian)."""
+    spec = importlib.util.spec_from_file_location("sample_two_layer_net_fixed", SAMPLE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+
+    class NoisyAffine(module.Affine):
+        def forward(self, x):
+            return super().forward(x) + 1e-3 * np.random.randn(x.shape[0], 1)
+
+    module.NoisyAffine = NoisyAffine
+    return module
+
+
+def noisy_net(book):
+    np.random.seed(0)  # the sample draws its weights from the global stream
+    net = book.TwoLayerNet(input_size=4, hidden_size=5, output_size=3, weight_init_std=0.3)
+    net.layers["Affine1"] = book.NoisyAffine(net.params["W1"], net.params["b1"])
+    return net
 
 
 def _state_equal(a: tuple, b: tuple) -> bool:
@@ -65,8 +44,9 @@ def _state_equal(a: tuple, b: tuple) -> bool:
 
 @pytest.mark.parametrize("pending_gaussian", [False, True])
 @pytest.mark.parametrize("drawn", [0, 5, 700])
-def test_check_network_leaves_the_global_stream_where_it_was(rng, pending_gaussian, drawn):
-    net = NoisyNet(rng)
+def test_check_network_leaves_the_global_stream_where_it_was(book, pending_gaussian, drawn):
+    net = noisy_net(book)
+    rng = np.random.default_rng(0)
     x, t = rng.standard_normal((5, 4)), np.eye(3)[[0, 1, 2, 0, 1]]
     np.random.seed(7)
     np.random.random_sample(drawn)  # 700 draws pass the end of the key: it is generated anew
@@ -79,8 +59,9 @@ def test_check_network_leaves_the_global_stream_where_it_was(rng, pending_gaussi
     assert after[3] == int(pending_gaussian)
 
 
-def test_check_layer_leaves_a_cached_gaussian_cached(rng):
-    layer = NoisyAffine(rng.standard_normal((4, 3)), np.zeros(3))
+def test_check_layer_leaves_a_cached_gaussian_cached(book):
+    rng = np.random.default_rng(1)
+    layer = book.NoisyAffine(rng.standard_normal((4, 3)), np.zeros(3))
     np.random.seed(11)
     np.random.standard_normal()
     cached = np.random.get_state()[4]
