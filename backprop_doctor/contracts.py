@@ -12,8 +12,8 @@
 
 from __future__ import annotations
 
-import inspect
 import sys
+import types
 from dataclasses import dataclass
 from typing import Any
 
@@ -297,6 +297,7 @@ def _fingerprint(g: Any) -> tuple | None:
 # How deep `_state_of` looks into a network for the arrays it holds (net → layers dict → layer → attribute).
 STATE_DEPTH = 4
 _SCALARS = (bool, int, float, complex, str, bytes, type(None), np.generic)
+_UNWALKED = (*_SCALARS, types.ModuleType)  # what `_state_of` does not look into
 
 
 @dataclass
@@ -320,7 +321,7 @@ def _state_of(net: Any, shapes: set[tuple[int, ...]]) -> _State:
     seen: set[int] = set()
 
     def walk(obj: Any, depth: int) -> None:
-        if id(obj) in seen or isinstance(obj, _SCALARS) or isinstance(obj, type(sys)):
+        if id(obj) in seen or isinstance(obj, _UNWALKED):
             return
         seen.add(id(obj))
         if isinstance(obj, np.ndarray):
@@ -334,9 +335,9 @@ def _state_of(net: Any, shapes: set[tuple[int, ...]]) -> _State:
             values = list(obj.values())
         elif isinstance(obj, (list, tuple, set, frozenset)):
             values = list(obj)
-        elif inspect.ismethod(obj):
+        elif isinstance(obj, types.MethodType):  # what inspect.ismethod and isfunction test, without their calls
             values = [obj.__self__, obj.__func__]
-        elif inspect.isfunction(obj):
+        elif isinstance(obj, types.FunctionType):
             values = [cell.cell_contents for cell in obj.__closure__ or () if _filled(cell)]
         elif isinstance(obj, type):
             values = [v for k, v in vars(obj).items() if not k.startswith("__")]
