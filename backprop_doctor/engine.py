@@ -658,10 +658,14 @@ class LayerCheck(Contracts, Outcomes):
         passed = False
         x.flags.writeable = True
         try:
-            for _ in range(2):
-                directions = [gradcheck.Direction(a.live.shape, self.rng, a.scale) for a in both]
+            # both drawn first (the same draws as one after the other: nothing else draws between), so
+            # their dot products are taken together, each gradient read once (`dots_along`)
+            plan = [[gradcheck.Direction(a.live.shape, self.rng, a.scale) for a in both] for _ in range(2)]
+            for directions, dots in zip(plan, gradcheck.dots_along(_Grads(both), plan)):
                 # not restored between the two: the second steps every element from `saved` again
-                probe = gradcheck.one_sided_probe(moved, f0, lives, _Grads(both), directions, h, self.options.atol, saved, restore=False)
+                probe = gradcheck.one_sided_probe(
+                    moved, f0, lives, _Grads(both), directions, h, self.options.atol, saved, restore=False, dots=dots
+                )
                 # against the slope's spread too: a slope small by chance says nothing of an error
                 error = abs(probe.analytic - probe.numerical) / max(abs(probe.analytic), abs(probe.numerical), probe.floor, spread)
                 errors.append(error / share)

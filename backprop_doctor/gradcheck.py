@@ -302,6 +302,7 @@ def one_sided_probe(
     floor: float = 1e-10,
     saved: Sequence[np.ndarray] | None = None,
     restore: bool = True,
+    dots: list[tuple[float, float]] | None = None,
 ) -> Probe:
     """A forward difference (f(θ + h v) - f(θ)) / h along `directions`: one evaluation of `f`.
 
@@ -310,9 +311,11 @@ def one_sided_probe(
     kinks (both slopes are the one forward slope). A caller that sees it fail probes
     again with central differences. Without `restore`, the arrays are left moved unless `f`
     raises: for a caller whose next probe steps every element from `saved` again, and which
-    restores them itself after its last.
+    restores them itself after its last. `dots`: the directions' dot products with the
+    gradients, when the caller took them already (`dots_along`).
     """
-    dots = _dots(grads, directions)
+    if dots is None:
+        dots = _dots(grads, directions)
     (f_plus,) = _along(f, arrays, directions, (h,), saved, restore)
     return _probe(f0, grads, dots, h, floor, f_plus)
 
@@ -322,6 +325,13 @@ def _dots(grads: Sequence[np.ndarray], directions: Sequence[Any]) -> list[tuple[
     arrays: the steps then read the pool windows these just read, from the cache (user code
     run meanwhile cannot change a gradient the check holds: `LayerCheck._guarded`)."""
     return [_direction(v).dot(g) for g, v in zip(grads, directions)]
+
+
+def dots_along(grads: Sequence[np.ndarray], probes: Sequence[Sequence[Any]]) -> list[list[tuple[float, float]]]:
+    """`_dots` of several probes' directions, taken gradient by gradient for all the probes at
+    once: each gradient is read from memory once rather than once a probe (the same values)."""
+    by_gradient = [[_direction(directions[k]).dot(g) for directions in probes] for k, g in enumerate(grads)]
+    return [[dots[j] for dots in by_gradient] for j in range(len(probes))]
 
 
 def _along(
