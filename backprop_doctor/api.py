@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from backprop_doctor import global_random
 from backprop_doctor.conventions import ClassLayer, isolated, is_loss_layer, layer_methods, promote_to_float64
 from backprop_doctor.conventions.cs231n import FunctionPair, LossFunction
 from backprop_doctor.conventions.networks import Network, NetworkAdapter
@@ -189,7 +190,7 @@ def check_network(net: Any, x: Any, t: Any, **options: Any) -> Report:
     x, t = _inputs(x, t)
     report = Report(seed=opts.seed)
     forwards = 0
-    state = np.random.get_state()
+    state = global_random.save()
     with isolated(net) as (work, dtypes):
         given_arrays = originals(net, work)
         try:
@@ -213,6 +214,7 @@ def check_network(net: Any, x: Any, t: Any, **options: Any) -> Report:
             feed = network.layer_inputs(x, t)
             item = next(feed, None)
             first_input = item[2] if item is not None else None  # float64 values of x, when it is float64
+            first_untouched = False  # the first layer's check left first_input as it was, for certain
             while item is not None:
                 key, layer, activation, target, _ = item
                 label = layer_label(key, type(layer).__name__, counts)
@@ -223,26 +225,28 @@ def check_network(net: Any, x: Any, t: Any, **options: Any) -> Report:
                 # network's check compares with its input's gradient (`Network.input_gradient`: not
                 # where the loss layer follows it), so the network's check may settle it
                 first = not results and sum(counts.values()) > 2
-                as_it_was = _shared_copy(layer, given_arrays) if network.chained and (holding or first) else None
-                with _layer_copy(layer, given_arrays) as layer_copy:
+                held = _arrays_held(layer)  # the same before and after its check, which runs on a copy
+                as_it_was = _shared_copy(layer, given_arrays, held) if network.chained and (holding or first) else None
+                with _layer_copy(layer, given_arrays, held) as layer_copy:
                     check = _layer_check(layer_copy, activation, target, opts, dtypes, label, sources, defer=as_it_was is not None)
                     results.append((check.run(), check.counter))
                     reentrant.append(check.reentrant is True)
+                    first_untouched = first_untouched or (activation is first_input and check.input_untouched)
                 if check.deferred is not None:
                     lives = check.adapter.params()
                     arrays = {name: id(lives.get(name)) for name in check.deferred}
                     deferred.append(_Deferred(len(results) - 1, label, arrays, layer, tuple(holding), as_it_was, activation, target, sources))
-                if any(id(v) in parameter_ids for v in _arrays_held(layer).values()):
+                if any(i in parameter_ids for i in held):
                     holding.append(layer)
                 report.built.append(Built(label, f"{network.name} layer `{key}`", f"input {_shape(activation)}"))
                 output = check.output
-                del check, layer_copy, activation, sources, as_it_was  # before the next layer's check allocates its own
+                del check, layer_copy, activation, sources, as_it_was, held  # before the next layer's check allocates its own
                 try:
                     item = feed.send(output)
                 except StopIteration:
                     item = None
                 del output
-            first_input = _as_given(first_input, x)
+            first_input = _as_given(first_input, x, first_untouched)
             whole = LayerCheck(
                 NetworkAdapter(network),
                 first_input,
@@ -253,6 +257,8 @@ def check_network(net: Any, x: Any, t: Any, **options: Any) -> Report:
                 originals={**given_arrays, id(first_input): x} if isinstance(x, np.ndarray) and x.dtype == np.float64 and first_input is not x else given_arrays,
                 x_owned=True,
                 restore_rng=False,
+                # what the deferred layers' checks reuse is compared with the caller's arrays (`_set_back`, `_as_given`)
+                restore_moved=False,
                 parts_reentrant=len(reentrant) == sum(counts.values()) and all(reentrant),
             )
             whole.run()
@@ -276,16 +282,22 @@ def check_network(net: Any, x: Any, t: Any, **options: Any) -> Report:
                 report.extend(part)
                 forwards += counter.forwards
         finally:
-            np.random.set_state(state)
+            global_random.restore(state)
     report.built.append(Built(network.name, "given object", f"x {_shape(x)}{_sampled(given, x)}, t {_shape(t)}"))
     report.extras["forward_evaluations"] = forwards
     return rank(report)
 
 
-def _as_given(first_input: Any, x: Any) -> Any:
+def _as_given(first_input: Any, x: Any, untouched: bool = False) -> Any:
     """The first layer's input: `first_input` (float64, made for the check) while it still holds
-    the caller's `x`, else a new float64 copy of x (word ids stay integers)."""
-    if isinstance(first_input, np.ndarray) and first_input.dtype == np.float64 and first_input.shape == np.shape(x) and identical(first_input, x):
+    the caller's `x`, else a new float64 copy of x (word ids stay integers). `untouched`: its
+    check says it holds them (`LayerCheck.input_untouched`), and they need no comparison."""
+    if (
+        isinstance(first_input, np.ndarray)
+        and first_input.dtype == np.float64
+        and first_input.shape == np.shape(x)
+        and (untouched or identical(first_input, x))
+    ):
         return first_input
     return np.array(x, dtype=np.float64) if np.asarray(x).dtype.kind == "f" else np.array(x)
 
@@ -351,10 +363,11 @@ class _Deferred:
         return [Measurement(self.label, name, errors.get(name, error), "ok (network)") for name in self.arrays]
 
 
-def _shared_copy(layer: Any, given: dict[int, np.ndarray]) -> Any:
+def _shared_copy(layer: Any, given: dict[int, np.ndarray], held: dict[int, np.ndarray] | None = None) -> Any:
     """A copy of a layer as it is now, sharing the float arrays the caller's own arrays can
-    restore (as `_layer_copy` does); None when it cannot be copied."""
-    memo: dict[int, Any] = {i: a for i, a in _arrays_held(layer).items() if i in given}
+    restore (as `_layer_copy` does); None when it cannot be copied. `held`: the layer's
+    arrays (`_arrays_held`), when known."""
+    memo: dict[int, Any] = {i: a for i, a in (_arrays_held(layer) if held is None else held).items() if i in given}
     try:
         return copy.deepcopy(layer, memo)
     except Exception:  # noqa: BLE001 - user objects that refuse to be copied
@@ -362,7 +375,7 @@ def _shared_copy(layer: Any, given: dict[int, np.ndarray]) -> Any:
 
 
 @contextlib.contextmanager
-def _layer_copy(layer: Any, given: dict[int, np.ndarray]) -> Iterator[Any]:
+def _layer_copy(layer: Any, given: dict[int, np.ndarray], held: dict[int, np.ndarray] | None = None) -> Iterator[Any]:
     """A copy of one layer of the network's working copy, for its own check.
 
     The float arrays the layer holds are shared with the copy rather than copied again,
@@ -372,10 +385,10 @@ def _layer_copy(layer: Any, given: dict[int, np.ndarray]) -> Iterator[Any]:
     earlier call (a cached batch), which its forward binds anew. Any that user code
     changed are set back from the caller's arrays afterwards: a comparison costs less than
     a copy. Without the caller's arrays, or when the layer cannot be deep-copied, the layer
-    is isolated as any other object.
+    is isolated as any other object. `held`: the layer's arrays (`_arrays_held`), when known.
     """
-    held = _arrays_held(layer)
-    copied = _shared_copy(layer, given)
+    held = _arrays_held(layer) if held is None else held
+    copied = _shared_copy(layer, given, held)
     if copied is None:
         with isolated(layer) as (work, _):
             yield work

@@ -25,6 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from backprop_doctor.global_random import MT_WORDS
+
 # The record of each watched layer (by id): attribute -> "load" or "store", whichever came first.
 _WATCHED: dict[int, dict[str, str]] = {}
 # Attributes a watched call stored or deleted, by layer id.
@@ -33,7 +35,7 @@ _TRACED: dict[type, type] = {}
 
 _PLAIN = (bool, int, float, complex, str, bytes, type(None), np.generic, type, np.ufunc, type(np.dot))
 _CONTAINERS = (list, tuple, dict, set, frozenset)
-_MT_WORDS = 624  # the key of NumPy's MT19937 state, followed by its position
+
 # How deep the watch looks into the layer's lists, tuples and dicts.
 DEPTH = 3
 # A layer holding fewer elements in its arrays is called twice: its second backward costs
@@ -156,8 +158,8 @@ def _streams(cls: type) -> tuple:
     layer's module uses it: a draw moves either."""
     generator = getattr(np.random.mtrand._rand, "_bit_generator", None)
     if type(generator).__name__ == "MT19937":
-        words = (ctypes.c_uint32 * (_MT_WORDS + 1)).from_address(generator.ctypes.state_address)
-        numpy_stream: Any = (words[0], words[_MT_WORDS - 1], words[_MT_WORDS])  # key ends, position
+        words = (ctypes.c_uint32 * (MT_WORDS + 1)).from_address(generator.ctypes.state_address)
+        numpy_stream: Any = (words[0], words[MT_WORDS - 1], words[MT_WORDS])  # key ends, position
     else:
         numpy_stream = repr(np.random.get_state())
     module = sys.modules.get(cls.__module__)

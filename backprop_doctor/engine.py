@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from backprop_doctor import carryover, gradcheck, locate
+from backprop_doctor import carryover, global_random, gradcheck, locate
 from backprop_doctor.contracts import (  # noqa: F401 - STAND_IN_SIZE: read by tests and benchmarks
     _DX,
     STAND_IN_SIZE,
@@ -159,8 +159,12 @@ class LayerCheck(Contracts, Outcomes):
     # itself instead of a copy.
     x_owned: bool = False
     # Restore NumPy's global random state after the check (False: the caller does, once for
-    # several checks; reading and setting that state costs about a forward pass).
+    # several checks).
     restore_rng: bool = True
+    # Set back the arrays a network's forward differences moved when they pass (False: the
+    # caller lets go of them and compares what it reuses with its own arrays, as `check_network`
+    # does: a copy over the parameters and the batch, about a fifth of a forward pass, saved).
+    restore_moved: bool = True
     # For a network: the caller checked every one of its layers, and each layer's backward gave
     # the same gradients when called twice. The network's own second `gradient` call is then
     # made only where state could still carry over between calls (`_carries_state`).
@@ -204,6 +208,13 @@ class LayerCheck(Contracts, Outcomes):
         self.rng: np.random.Generator = None  # type: ignore[assignment]
         self.layer = self.label or self.adapter.name
         self.report = Report(seed=self.options.seed)
+
+    @property
+    def input_untouched(self) -> bool:
+        """Whether the input the check was given holds its values for certain, without a
+        comparison: user code had it only read-only, and no probe moved it (a deferred check
+        makes none)."""
+        return self.deferred is not None and self._untouched is self.x
 
     # -- running user code ------------------------------------------------------------
 
@@ -353,7 +364,7 @@ class LayerCheck(Contracts, Outcomes):
 
     def run(self) -> Report:
         """The check; with `defer`, without its probes (`deferred`)."""
-        state = np.random.get_state() if self.restore_rng else None
+        state = global_random.save() if self.restore_rng else None
         self.rng = _streams.take(self.options.seed)
         try:
             self._run(attempt=0)
@@ -370,7 +381,7 @@ class LayerCheck(Contracts, Outcomes):
             _streams.give(self.options.seed, self.rng)
             self.rng = None  # type: ignore[assignment]
             if state is not None:
-                np.random.set_state(state)
+                global_random.restore(state)
         return self.report
 
     def _let_go(self) -> None:
@@ -503,7 +514,8 @@ class LayerCheck(Contracts, Outcomes):
         # uniform entries from the pool rather than Gaussian draws (which cost a tenth of a forward pass)
         upstream: Any = 1.0 if self.adapter.is_loss else gradcheck.Direction(np.shape(out), self.rng).array()
         self._upstream = upstream
-        f0 = self._objective(out, upstream)
+        # a deferred check makes no probe: its objective would never be read
+        f0 = math.nan if self.defer and attempt == 0 else self._objective(out, upstream)
         del out
 
         class_layer = isinstance(self.adapter, ClassLayer) and before is not None
@@ -643,17 +655,26 @@ class LayerCheck(Contracts, Outcomes):
                 x.flags.writeable = True
 
         errors = []
+        passed = False
         x.flags.writeable = True
         try:
-            for _ in range(2):
-                directions = [gradcheck.Direction(a.live.shape, self.rng, a.scale) for a in both]
-                probe = gradcheck.one_sided_probe(moved, f0, lives, _Grads(both), directions, h, self.options.atol, saved)
+            # both drawn first (the same draws as one after the other: nothing else draws between), so
+            # their dot products are taken together, each gradient read once (`dots_along`)
+            plan = [[gradcheck.Direction(a.live.shape, self.rng, a.scale) for a in both] for _ in range(2)]
+            for directions, dots in zip(plan, gradcheck.dots_along(_Grads(both), plan)):
+                # not restored between the two: the second steps every element from `saved` again
+                probe = gradcheck.one_sided_probe(
+                    moved, f0, lives, _Grads(both), directions, h, self.options.atol, saved, restore=False, dots=dots
+                )
                 # against the slope's spread too: a slope small by chance says nothing of an error
                 error = abs(probe.analytic - probe.numerical) / max(abs(probe.analytic), abs(probe.numerical), probe.floor, spread)
                 errors.append(error / share)
                 if error > EARLY_TWO * tol:
                     return False
+            passed = True
         finally:
+            if self.restore_moved or not passed:  # the central probes that follow start from the saved values
+                gradcheck.restored(lives, saved)
             x.flags.writeable = False
         self._one_sided_error = self.input_error = max(errors)
         return True

@@ -287,8 +287,9 @@ def directional_probe(
     `saved` are copies of the arrays as they are now, when the caller already has them
     (several probes of the same arrays need only one copy).
     """
-    directions, (f_plus, f_minus) = _along(f, arrays, directions, (h, -h), saved)
-    return _probe(f0, grads, directions, h, floor, f_plus, f_minus)
+    dots = _dots(grads, directions)
+    f_plus, f_minus = _along(f, arrays, directions, (h, -h), saved)
+    return _probe(f0, grads, dots, h, floor, f_plus, f_minus)
 
 
 def one_sided_probe(
@@ -300,16 +301,37 @@ def one_sided_probe(
     h: float,
     floor: float = 1e-10,
     saved: Sequence[np.ndarray] | None = None,
+    restore: bool = True,
+    dots: list[tuple[float, float]] | None = None,
 ) -> Probe:
     """A forward difference (f(θ + h v) - f(θ)) / h along `directions`: one evaluation of `f`.
 
     Its error holds the curvature term (h/2)·vᵀHv besides rounding, so it can only say
     "clean" for a smooth function far inside a loose tolerance; it tells nothing about
     kinks (both slopes are the one forward slope). A caller that sees it fail probes
-    again with central differences.
+    again with central differences. Without `restore`, the arrays are left moved unless `f`
+    raises: for a caller whose next probe steps every element from `saved` again, and which
+    restores them itself after its last. `dots`: the directions' dot products with the
+    gradients, when the caller took them already (`dots_along`).
     """
-    directions, (f_plus,) = _along(f, arrays, directions, (h,), saved)
-    return _probe(f0, grads, directions, h, floor, f_plus)
+    if dots is None:
+        dots = _dots(grads, directions)
+    (f_plus,) = _along(f, arrays, directions, (h,), saved, restore)
+    return _probe(f0, grads, dots, h, floor, f_plus)
+
+
+def _dots(grads: Sequence[np.ndarray], directions: Sequence[Any]) -> list[tuple[float, float]]:
+    """(<g, v>, <v, v>) of each gradient and its direction, taken before the probe moves the
+    arrays: the steps then read the pool windows these just read, from the cache (user code
+    run meanwhile cannot change a gradient the check holds: `LayerCheck._guarded`)."""
+    return [_direction(v).dot(g) for g, v in zip(grads, directions)]
+
+
+def dots_along(grads: Sequence[np.ndarray], probes: Sequence[Sequence[Any]]) -> list[list[tuple[float, float]]]:
+    """`_dots` of several probes' directions, taken gradient by gradient for all the probes at
+    once: each gradient is read from memory once rather than once a probe (the same values)."""
+    by_gradient = [[_direction(directions[k]).dot(g) for directions in probes] for k, g in enumerate(grads)]
+    return [[dots[j] for dots in by_gradient] for j in range(len(probes))]
 
 
 def _along(
@@ -318,10 +340,12 @@ def _along(
     directions: Sequence[Any],
     steps: Sequence[float],
     saved: Sequence[np.ndarray] | None,
-) -> tuple[list[Any], list[float]]:
-    """The directions (as `_direction`s) and `f` with the arrays moved by each step along them,
-    the arrays restored afterwards. `saved` are copies of the arrays as they are now, when the
-    caller already has them (several probes of the same arrays need only one copy)."""
+    restore: bool = True,
+) -> list[float]:
+    """`f` with the arrays moved by each step along the directions, the arrays restored
+    afterwards (without `restore`, only when `f` raises). `saved` are copies
+    of the arrays as they are now, when the caller already has them (several probes of the same
+    arrays need only one copy)."""
     if saved is None:
         saved = [a.copy() for a in arrays]
     moves = [_direction(v) for v in directions]
@@ -331,17 +355,31 @@ def _along(
             for a, s, v in zip(arrays, saved, moves):
                 v.step(a, s, h)
             values.append(float(f()))
-    finally:
-        for a, s in zip(arrays, saved):
-            np.copyto(a, s)
-    return moves, values
+    except BaseException:
+        restored(arrays, saved)
+        raise
+    if restore:
+        restored(arrays, saved)
+    return values
+
+
+def restored(arrays: Sequence[np.ndarray], saved: Sequence[np.ndarray]) -> None:
+    """Each array set back to its saved values."""
+    for a, s in zip(arrays, saved):
+        np.copyto(a, s)
 
 
 def _probe(
-    f0: float, grads: Sequence[np.ndarray], directions: Sequence[Any], h: float, floor: float, f_plus: float, f_minus: float | None = None
+    f0: float,
+    grads: Sequence[np.ndarray],
+    dots: list[tuple[float, float]],
+    h: float,
+    floor: float,
+    f_plus: float,
+    f_minus: float | None = None,
 ) -> Probe:
-    """The probe from the values `f` took at +h and -h along `directions` (at +h only: a forward difference)."""
-    dots = [v.dot(g) for g, v in zip(grads, directions)]
+    """The probe from the values `f` took at +h and -h along the directions (at +h only: a
+    forward difference), and each direction's (<g, v>, <v, v>) (`_dots`)."""
     # Below a millionth of the gradient's own size, or of the rounding noise of the
     # difference quotient, a directional derivative cannot be told from zero.
     size = float(sum(np.sqrt(gg * vv) for gg, (_, vv) in zip(squared_norms(grads), dots)))

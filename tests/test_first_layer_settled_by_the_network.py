@@ -215,6 +215,22 @@ def test_a_first_layer_whose_backward_is_not_reentrant_is_reported_and_checked_w
     assert set(rows(report, "Accumulating").values()) == {"ok"}  # its own probes, not the network's
 
 
+def test_a_first_layer_checked_again_after_the_networks_passing_differences_is_checked_on_the_callers_values(user):
+    # the network's forward differences pass and leave its weights and its batch moved (the
+    # working copy is let go); the first layer, not settled, is checked again from a copy that
+    # shares its weights: the same figures as a check of the layer alone on the caller's arrays
+    x, t = batch()
+    net = user.Net(first=user.Accumulating)
+    given = {k: v.tobytes() for k, v in net.params.items()}
+    report = bd.check_network(net, x, t)
+    assert {m.verdict for m in report.measurements if m.layer == "Net"} == {"ok"}
+    alone = bd.check_layer(user.Accumulating(net.params["W1"], net.params["b1"]), x)
+    assert [(m.param, m.relative_error, m.verdict) for m in report.measurements if m.layer == "Accumulating"] == [
+        (m.param, m.relative_error, m.verdict) for m in alone.measurements
+    ]
+    assert {k: v.tobytes() for k, v in net.params.items()} == given
+
+
 def test_a_first_layer_the_network_does_not_hand_its_input_gets_its_own_probes(user):
     x, t = batch()
     report = bd.check_network(user.Net(copy_input=True), x, t)
