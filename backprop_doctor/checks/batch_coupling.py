@@ -71,18 +71,44 @@ class _Probe:
     loss_dx: Callable[[np.ndarray], Any] | None = None  # scores -> dx, for losses
     forward_def: Any = None  # the function whose code runs forward
     backward_def: Any = None
+    normalising: tuple[str, ...] = ()  # a network's batch-norm layers, probed with its train flag off
 
     @property
     def is_loss(self) -> bool:
         return self.loss_dx is not None
 
 
-def uses_batch_statistics(obj: Any) -> bool:
-    """A batch-norm layer: by its class name or its running statistics."""
+def uses_batch_statistics(obj: Any, depth: int = 2) -> bool:
+    """A batch-norm layer, by its class name or its running statistics; or (with `depth` > 0) a
+    network that holds one: its forward couples samples through it."""
     name = type(obj).__name__.lower()
     attrs = vars(obj) if hasattr(obj, "__dict__") else {}
-    return any(word in name for word in _BATCH_STATISTICS) or any(
-        k in attrs for k in ("running_mean", "running_var", "moving_mean", "moving_var")
+    if any(word in name for word in _BATCH_STATISTICS) or any(k in attrs for k in ("running_mean", "running_var", "moving_mean", "moving_var")):
+        return True
+    return depth > 0 and any(uses_batch_statistics(v, depth - 1) for v in _held_layers(obj))
+
+
+def _held_layers(obj: Any) -> list[Any]:
+    """The layers an object holds in an attribute, or in a list, tuple or dict of them."""
+    attrs = vars(obj) if hasattr(obj, "__dict__") else {}
+    held = [v for value in attrs.values() for v in (value.values() if isinstance(value, dict) else value if isinstance(value, (list, tuple)) else [value])]
+    return [v for v in held if hasattr(v, "__dict__") and not isinstance(v, (type, np.ndarray)) and callable(getattr(v, "forward", None))]
+
+
+def _flag_not_passed(finding: Finding, probe: _Probe) -> Finding:
+    """A network whose batch-norm layers still mix the samples with its train flag off: it does not
+    hand the flag on to them, so inference normalises with the batch's own statistics."""
+    layers = ", ".join(f"`{n}`" for n in probe.normalising)
+    flag = train_flag_name(probe.forward_def) or "train_flg"
+    return finding.replace(
+        severity="warning",
+        message=(
+            f"`{probe.name}.forward({flag}=False)` still mixes the samples of a batch: it does not pass `{flag}` on to "
+            f"{layers}, which then {'normalise' if len(probe.normalising) > 1 else 'normalises'} with the batch's own statistics at inference too (predictions depend on "
+            f"the other samples of the batch); call each such layer with `{flag}={flag}`"
+        ),
+        fix=None,
+        pattern="train-flag-not-passed",
     )
 
 
@@ -103,7 +129,7 @@ def run(context: Any) -> Iterator[Finding]:
             continue
         if finding is not None:
             reported.add(probe.key)
-            yield finding
+            yield _flag_not_passed(finding, probe) if probe.normalising else finding
 
 
 # --------------------------------------------------------------------------- what to probe
@@ -131,7 +157,10 @@ def _probes(context: Any, noted: set[Any]) -> Iterator[_Probe | Finding]:
                          backward_def=backward_def)
             continue
         mode = train
+        normalising: tuple[str, ...] = ()
         if uses_batch_statistics(obj):
+            if not uses_batch_statistics(obj, depth=0):
+                normalising = tuple(sorted({type(v).__name__ for v in _held_layers(obj) if uses_batch_statistics(v, depth=0)}))
             if train_flag_name(forward_def) is None:
                 if cls not in noted:
                     noted.add(cls)
@@ -144,7 +173,7 @@ def _probes(context: Any, noted: set[Any]) -> Iterator[_Probe | Finding]:
             # reads the batch statistics it saved): in inference mode only forward is probed.
             backward = None
         yield _Probe(cls, cls.__name__, where, case.x, forward, backward,
-                     forward_def=forward_def, backward_def=backward_def)
+                     forward_def=forward_def, backward_def=backward_def, normalising=normalising)
     found = context.extras.get("discovered")
     if found is None:
         return

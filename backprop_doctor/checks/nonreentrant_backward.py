@@ -56,7 +56,33 @@ def run(context: Any) -> Iterator[Finding]:
                 ),
             )
             _not_a_kink(context, finding.layer, updates[0])
+    updating = [f for f in context.findings if f.name == NAME and f.severity == "info" and "updates the layer's parameters itself" in f.message]
+    for i, finding in enumerate(context.findings):
+        if finding.name != NAME or finding.severity != "error" or not finding.layer or not updating:
+            continue
+        path = os.path.abspath(finding.file) if finding.file else None
+        tree = source_tree(path)[1] if path else None
+        if tree is not None and _calls_layers_backward(tree, finding.layer):
+            layer = updating[0]
+            context.findings[i] = finding.replace(
+                severity="info",
+                message=(
+                    f"`{finding.layer}.backward` calls its layers' backward, and `{layer.layer}.backward` updates that layer's "
+                    f"parameters itself (line {layer.line}), so a second call computes with other weights: the network's "
+                    "gradients could not be compared twice; keep the update out of backward to have them checked"
+                ),
+            )
     yield from ()
+
+
+def _calls_layers_backward(tree: ast.Module, layer: str) -> bool:
+    """Whether class `layer`'s backward calls another object's backward (`grad = layer.backward(grad)`):
+    a network, whose second call repeats whatever its layers' backwards do."""
+    backward = next((f for name in ("backward", "backprop", "backward_pass") if (f := find_function(tree, f"{layer}.{name}"))), None)
+    return backward is not None and any(
+        isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "backward" and ast.unparse(n.func.value) != "self"
+        for n in ast.walk(backward)
+    )
 
 
 def _not_a_kink(context: Any, layer: str, line: int) -> None:
