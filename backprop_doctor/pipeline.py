@@ -347,7 +347,8 @@ def _replay(context: CheckContext, report: Report) -> bool:
         return False  # the cause is known and no curve is wanted: nothing left to replay for
     # a wrong layer or function gradient is still replayed: the step's adjoints can name the statement
     results = replay_file(
-        context.source, opts.run_budget, seed=opts.seed, curve=opts.training, measure=not structural, namespace=context.namespace if driven else None
+        context.source, opts.run_budget, seed=opts.seed, curve=opts.training, measure=not structural,
+        namespace=context.namespace if driven else None, definitions=context.namespace,
     )
     context.extras["replay"] = results
     report.extras["replay"] = [summary(r) for r in results]
@@ -362,7 +363,7 @@ def _replay(context: CheckContext, report: Report) -> bool:
             report.built.append(
                 Built(
                     f"training step (line {result.step.loop_line})",
-                    f"run as `{result.driver}` on a synthetic batch (your file never runs it), replayed before its first update"
+                    f"run as `{result.driver}` on a synthetic batch ({_why_driven(result)}), replayed before its first update"
                     if result.driver
                     else "replayed from your program's own state before its first update",
                     f"{len(result.parameters)} parameter{'' if len(result.parameters) == 1 else 's'}, loss `{result.loss.name if result.loss else '?'}`",
@@ -371,6 +372,13 @@ def _replay(context: CheckContext, report: Report) -> bool:
                 )
             )
     return compared
+
+
+def _why_driven(result: Any) -> str:
+    """Why backprop-doctor called the training itself: the file never does, or stopped before it."""
+    if result.stopped_at is not None:
+        return f"your program stopped at line {result.stopped_at}, before its training ran"
+    return "your file never runs it"
 
 
 def _scalar_autograd(context: CheckContext, report: Report) -> bool:

@@ -14,12 +14,20 @@ from backprop_doctor.replay.gradients import StepResult, replay_step
 
 
 def replay_file(
-    source: SourceFile, budget: float = 10.0, seed: int = 0, curve: bool = False, measure: bool = True, namespace: dict | None = None
+    source: SourceFile,
+    budget: float = 10.0,
+    seed: int = 0,
+    curve: bool = False,
+    measure: bool = True,
+    namespace: dict | None = None,
+    definitions: dict | None = None,
 ) -> list[StepResult]:
     """Replay the first step of each training loop of `source` (at most two loops).
 
     A file with no code that runs its training (`namespace`: its loaded definitions) has its first
-    loop inside a method or function driven on a small synthetic batch (`replay.driver`)."""
+    loop inside a method or function driven on a small synthetic batch (`replay.driver`). So has a
+    program that stops before its training runs (a data file that is not there: `definitions`, its
+    loaded definitions, let the driver build what the loop needs)."""
     import os
 
     from backprop_doctor.observe.run import run_program
@@ -38,11 +46,19 @@ def replay_file(
                 record.stopped, "the training loop never ran"
             )
         results.append(replay_step(found, path, seed=seed, budget=budget, curve=curve, measure=measure))
+        if found.state is None and record.stopped == "raised" and _data_missing(record) and definitions is not None and step.function is not None:
+            driven = _driven(source, budget, seed, curve, measure, definitions, stopped=True)
+            for result in driven:
+                result.stopped_at = record.error[2] if record.error else None
+            if driven:
+                return driven
     return results
 
 
-def _driven(source: SourceFile, budget: float, seed: int, curve: bool, measure: bool, namespace: dict) -> list[StepResult]:
-    """The first loop a driver can run (`driver.candidates`, one layout after another), replayed."""
+def _driven(source: SourceFile, budget: float, seed: int, curve: bool, measure: bool, namespace: dict, stopped: bool = False) -> list[StepResult]:
+    """The first loop a driver can run (`driver.candidates`, one layout after another), replayed;
+    `stopped`: the program's own top level stops before its training, so the driver runs after the
+    file's definitions alone."""
     import os
 
     from backprop_doctor.observe.run import run_program
@@ -51,7 +67,8 @@ def _driven(source: SourceFile, budget: float, seed: int, curve: bool, measure: 
 
     path = os.path.abspath(source.path)
     for step in source.facts.training_steps[:2]:
-        for driver in candidates(source, step, namespace):
+        replayed: list[StepResult] = []
+        for driver in candidates(source, step, namespace, definitions=stopped):
             driven = next((s for s in driver.source.facts.training_steps if s.loop_line == step.loop_line), None)
             if driven is None:
                 continue
@@ -62,8 +79,30 @@ def _driven(source: SourceFile, budget: float, seed: int, curve: bool, measure: 
             result = replay_step(capture.capture, path, seed=seed, budget=budget, curve=curve, measure=measure)
             if result.parameters or result.non_finite is not None:
                 result.driver = driver.said
-                return [result]
+                if _followed(result):
+                    return [result]
+                replayed.append(result)
+        if replayed:
+            # a layout the code does not expect can still run (targets broadcast against the output)
+            # and give gradients of another loss: the layout under which most updates follow the
+            # gradient is the one the code expects, and what is wrong there is wrong
+            return [max(replayed, key=lambda r: sum(not m.wrong for _, m in r.parameters))]
     return []
+
+
+_MISSING = ("FileNotFoundError", "OSError", "IOError", "ModuleNotFoundError", "ImportError", "PermissionError", "IsADirectoryError")
+
+
+def _data_missing(record: object) -> bool:
+    """The program stopped on what is not on this machine (a data file, a module), not on a mistake
+    of its own code, which the user is told about at its line."""
+    error = getattr(record, "error", None)
+    return bool(error) and str(error[0]).startswith(_MISSING)
+
+
+def _followed(result: StepResult) -> bool:
+    """Every update of the step follows the gradient of its loss, each one measured for certain."""
+    return result.non_finite is None and all(not (m.wrong or m.unused or m.inconclusive) for _, m in result.parameters)
 
 
 def summary(result: StepResult) -> dict:

@@ -54,8 +54,9 @@ class Driver:
     source: SourceFile
 
 
-def candidates(source: SourceFile, step: TrainingStep, namespace: dict[str, Any]) -> list[Driver]:
-    """Drivers for the loop of `step`, one per layout that its function's arguments allow."""
+def candidates(source: SourceFile, step: TrainingStep, namespace: dict[str, Any], definitions: bool = False) -> list[Driver]:
+    """Drivers for the loop of `step`, one per layout that its function's arguments allow; with
+    `definitions`, each runs after the file's definitions alone, not its own top level."""
     if source.tree is None or step.function is None:
         return []
     owner, _, name = step.function.rpartition(".")
@@ -82,7 +83,7 @@ def candidates(source: SourceFile, step: TrainingStep, namespace: dict[str, Any]
                 call = f"{name}({arguments})"
                 said = f"{name}({_shown(arguments, columns, targets)})"
             lines.append(call)
-            drivers.append(Driver(said, _appended(source, lines)))
+            drivers.append(Driver(said, _appended(source, lines, definitions)))
     return drivers
 
 
@@ -220,10 +221,14 @@ def _shown(arguments: str, columns: bool, targets: str) -> str:
     return arguments.replace("=__bpd_X", f"={x}").replace("=__bpd_Y", f"={y}")
 
 
-def _appended(source: SourceFile, lines: list[str]) -> SourceFile:
-    """`source` with `lines` run after its last line (its own lines keep their numbers)."""
+def _appended(source: SourceFile, lines: list[str], definitions: bool = False) -> SourceFile:
+    """`source` with `lines` run after its last line (its own lines keep their numbers); with
+    `definitions`, after its definitions alone (a program whose own top level stops early)."""
+    from backprop_doctor.static.script import definitions_only
+
     assert source.tree is not None
     last = len(source.text.split("\n"))
     extra = ast.parse("\n" * last + "\n".join(lines) + "\n")
-    tree = ast.Module(body=[*source.tree.body, *extra.body], type_ignores=[])
+    body = definitions_only(source.tree).body if definitions else source.tree.body
+    tree = ast.Module(body=[*body, *extra.body], type_ignores=[])
     return SourceFile(path=source.path, text=source.text, tree=tree)

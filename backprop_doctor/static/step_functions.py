@@ -191,6 +191,11 @@ def inner_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...]) -> lis
         for adjoint, forward in paired:
             if adjoint in last:
                 feeds = {t for stmt in statements if adjoint in reads(stmt) for t in _targets(stmt) if t != adjoint}
+                feeds |= {  # `return {"dw2": dz2 @ a1.T / m, ...}`: the keys computed from it
+                    k.value for stmt in statements if isinstance(stmt, ast.Return) and isinstance(stmt.value, ast.Dict)
+                    for k, v in zip(stmt.value.keys, stmt.value.values)
+                    if isinstance(k, ast.Constant) and isinstance(k.value, str) and adjoint in {n.id for n in ast.walk(v) if isinstance(n, ast.Name)}
+                }  # fmt: skip
                 own = next((st for st in statements if st.lineno == last[adjoint].line), None)
                 found.append(
                     InnerAdjoint(
