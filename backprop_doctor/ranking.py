@@ -34,6 +34,10 @@ SYMPTOMS = {
     "layer-raised",
 }
 
+# Patterns of symptom rules that are their own cause: a network that does not hand its train flag
+# to its batch-norm layers mixes samples at inference whatever any gradient does.
+INDEPENDENT_PATTERNS = frozenset({"train-flag-not-passed"})
+
 # Training findings that explain the other training symptoms (a divergence, NaN, a stall).
 TRAINING_CAUSES = ("learning-rate-too-high", "dead-relu")
 
@@ -90,7 +94,7 @@ def rank(report: Report) -> Report:
         for f in ordered:
             cause = own.get(f.layer or "", root)
             cause = root if cause is f else cause
-            if f is not cause and f.caused_by is None and f.name in SYMPTOMS and _explains(cause, f):
+            if f is not cause and f.caused_by is None and f.name in SYMPTOMS and f.pattern not in INDEPENDENT_PATTERNS and _explains(cause, f):
                 f = f.replace(caused_by=cause.key())
             linked.append(f)
         ordered = linked

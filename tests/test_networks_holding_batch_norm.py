@@ -105,3 +105,13 @@ def test_a_batch_norm_that_updates_itself_in_backward_makes_no_reentrancy_error_
     assert [f["severity"] for f in net] in ([], ["info"])
     assert all("`BatchNormal.backward` updates that layer's parameters itself" in f["message"] for f in net)
     assert not [f for f in errors(report) if f["name"] == "nonreentrant-backward"]
+
+
+def test_a_dropped_train_flag_is_not_folded_under_an_unrelated_wrong_gradient(tmp_path):
+    source = NETWORK.replace("x = layer.forward(x, training=training)", "x = layer.forward(x)").replace(
+        "        return dout @ self.W.T\n", "        return 2 * dout @ self.W.T\n", 1)
+    path = write(tmp_path, "bn_net.py", source)
+    report = check(path)
+    (flag,) = [f for f in report["findings"] if f["name"] == "batch-coupling"]
+    assert flag["caused_by"] is None
+    assert any(f["name"] == "gradient-mismatch" and f["layer"] == "Dense" for f in errors(report))
