@@ -8,6 +8,7 @@ user's code can neither hang nor crash the tool.
 from __future__ import annotations
 
 import ast
+import inspect
 import linecache
 import os
 import sys
@@ -230,18 +231,22 @@ def _step_optimizers(context: CheckContext, report: Report, classes: list[type],
     """One update of each optimizer class on fresh arrays, how many ran; `update-climbs` judges which way
     they moved them. A class whose update does not run on arrays is left out silently: it may be
     something else that happens to have an `update(params, grads)`."""
-    from backprop_doctor.training.optimizers import SHAPES, step, update_method
+    from backprop_doctor.training.optimizers import FUNCTION_SHAPE, SHAPES, step, step_function, update_method
 
     stepped = 0
     for cls in classes:
-        method = update_method(cls)
-        result = step(cls, method, rng) if method is not None else None
+        function = inspect.isfunction(cls)
+        method = None if function else update_method(cls)
+        result = step_function(cls, rng) if function else step(cls, method, rng) if method is not None else None
         if result is None:
             continue
         stepped += 1
         context.extras.setdefault("optimizers", []).append(result)
-        shapes = ", ".join(f"{name} {shape}" for name, shape in SHAPES.items())
-        report.built.append(Built(cls.__name__, f"optimizer `{method}(params, grads)`", f"{result.form} of {shapes}, one step", origin="synthesized", kind="optimizer"))
+        if function:
+            report.built.append(Built(cls.__name__, f"optimizer function `{cls.__name__}(w, dw)`", f"w {FUNCTION_SHAPE}, one step", origin="synthesized", kind="optimizer"))
+        else:
+            shapes = ", ".join(f"{name} {shape}" for name, shape in SHAPES.items())
+            report.built.append(Built(cls.__name__, f"optimizer `{method}(params, grads)`", f"{result.form} of {shapes}, one step", origin="synthesized", kind="optimizer"))
         for name, cosine in result.cosines.items():  # the row says which way the step went; `update-climbs` says why it matters
             report.measurements.append(Measurement(cls.__name__, f"{name} step", None, "ok (update)" if cosine < 0 else "climbs"))
     return stepped

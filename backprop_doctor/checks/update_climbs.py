@@ -146,6 +146,16 @@ def _finding(cls: type, method: str, moves: list[tuple[str, float]]) -> Finding:
 
 def _optimizer_finding(optimizer: Any, moves: list[tuple[str, float]]) -> Finding:
     cls, method = optimizer.cls, optimizer.method
+    if not method:  # an optimizer function, `sgd(w, dw, config)`
+        return _climbs(
+            cls,
+            method,
+            lambda node: _adding_line(node, gradient_at=1),
+            f"`{cls.__name__}(w, dw)` moves `w` along its gradient `dw`, up the loss: training with it makes the loss larger "
+            "from the start; the step must be subtracted where it is added",
+            moves,
+            f"one call of `{cls.__name__}` on a fresh array",
+        )
     every = len(moves) == len(optimizer.cosines)
     return _climbs(
         cls,
@@ -160,8 +170,9 @@ def _optimizer_finding(optimizer: Any, moves: list[tuple[str, float]]) -> Findin
 
 
 def _climbs(cls: type, method: str, adding: Any, message: str, moves: list[tuple[str, float]], how: str) -> Finding:
-    """The finding at the statement `adding(def node)` names in the update method, else at its `def`."""
-    where = definition(getattr(cls, method))
+    """The finding at the statement `adding(def node)` names in the update method (the function
+    itself, for an optimizer function: no `method`), else at its `def`."""
+    where = definition(getattr(cls, method) if method else cls)
     line = where.line if where is not None else None
     if where is not None:
         tree = source_tree(where.file)[1]
@@ -182,21 +193,24 @@ def _climbs(cls: type, method: str, adding: Any, message: str, moves: list[tuple
 RATE_NAME = re.compile(r"^(lr\w*|learning_rate\w*|eta|alpha|step_size|rate)$", re.IGNORECASE)
 
 
-def _adding_line(node: Any) -> int | None:
+def _adding_line(node: Any, gradient_at: int = 2) -> int | None:
     """The statement of an optimizer's update that adds the step: the first that adds a term scaled
-    by the learning rate (`v = momentum * v + lr * grads[key]`, `params[key] += lr_t * m / ...`),
-    else the first that adds a term holding its gradients argument."""
+    by the learning rate (`v = momentum * v + lr * grads[key]`, `params[key] += lr_t * m / ...`,
+    `next_w = w + config['learning_rate'] * dw`), else the first that adds a term holding its
+    gradients argument (the `gradient_at`-th argument: 2 after `self` and the parameters)."""
     import ast
 
-    if node is None or len(node.args.args) < 3:
+    if node is None or len(node.args.args) <= gradient_at:
         return None
-    grads = node.args.args[2].arg
+    grads = node.args.args[gradient_at].arg
 
     def mentions(expr: Any, test: Any) -> bool:
         return any(test(n) for n in ast.walk(expr))
 
     def rate(n: Any) -> bool:
-        return (isinstance(n, ast.Name) and bool(RATE_NAME.match(n.id))) or (isinstance(n, ast.Attribute) and bool(RATE_NAME.match(n.attr)))
+        named = (isinstance(n, ast.Name) and bool(RATE_NAME.match(n.id))) or (isinstance(n, ast.Attribute) and bool(RATE_NAME.match(n.attr)))
+        keyed = isinstance(n, ast.Subscript) and isinstance(n.slice, ast.Constant) and isinstance(n.slice.value, str) and bool(RATE_NAME.match(n.slice.value))
+        return named or keyed
 
     def gradient(n: Any) -> bool:
         return isinstance(n, ast.Name) and n.id == grads

@@ -91,6 +91,42 @@ def step(cls: type, method: str, rng: np.random.Generator) -> OptimizerStep | No
     return None
 
 
+# cs231n's `optim.py`: `sgd(w, dw, config=None) -> (next_w, config)`, and `rmsprop(x, dx, config)`
+FUNCTION_PARAMS = frozenset({"w", "x", "param", "params", "theta", "weights"})
+FUNCTION_GRADS = frozenset({"dw", "dx", "grad", "grads", "dparam", "dtheta"})
+FUNCTION_SHAPE = (4, 3)
+
+
+def update_function(func: Any) -> bool:
+    """Whether `func` is an optimizer function: its required arguments are a parameter and its
+    gradient (`sgd(w, dw, config=None)`), and it says so by name or by a `config` it takes."""
+    try:
+        args = [p for p in inspect.signature(func).parameters.values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        return False
+    required = [p.name.lower() for p in args if p.default is p.empty]
+    return len(required) == 2 and required[0] in FUNCTION_PARAMS and required[1] in FUNCTION_GRADS and any(p.name == "config" for p in args)
+
+
+def step_function(func: Any, rng: np.random.Generator) -> OptimizerStep | None:
+    """One call of an optimizer function on a fresh parameter and gradient, with its own default
+    configuration; None when it does not return the next parameter (a TODO left as `next_w = None`)."""
+    w, dw = rng.standard_normal(FUNCTION_SHAPE), rng.standard_normal(FUNCTION_SHAPE)
+    try:
+        with probes.quietly():
+            returned = func(w.copy(), dw.copy())
+    except Exception:  # noqa: BLE001 - user code: not an optimizer after all, or not written yet
+        return None
+    after = returned[0] if isinstance(returned, tuple) and returned else returned
+    if not isinstance(after, np.ndarray) or after.shape != w.shape:
+        return None
+    moved = after.astype(np.float64) - w
+    norm = float(np.linalg.norm(moved) * np.linalg.norm(dw))
+    if not np.all(np.isfinite(moved)) or norm == 0:
+        return None
+    return OptimizerStep(func, "", "array", {"w": float(moved.ravel() @ dw.ravel()) / norm})
+
+
 def _after(given: Any, returned: Any, form: str) -> list[Any] | None:
     """The parameters after the update: those it returned when it returns them, else the ones it
     was given, updated in place."""
