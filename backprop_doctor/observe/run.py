@@ -29,6 +29,7 @@ import numpy as np
 
 from backprop_doctor.context import SourceFile
 from backprop_doctor.loading.package import package_of
+from backprop_doctor.observe.budget import WALL_FACTOR
 from backprop_doctor.observe.record import Record
 from backprop_doctor.observe.tracer import Recorder, StopRun
 
@@ -169,7 +170,9 @@ def _timer(recorder: Recorder, budget: float) -> Any:
             raise StopRun("budget")
 
     previous = signal.signal(signal.SIGALRM, expired)
-    signal.setitimer(signal.ITIMER_REAL, budget + 0.25, 0.25)  # the tracer stops it first, if it can
+    # the tracer stops it first, if it can, on the budget clock; this alarm only bounds a program
+    # that spends the budget in library code or waiting (`observe.budget`)
+    signal.setitimer(signal.ITIMER_REAL, budget * WALL_FACTOR + 0.25, 0.25)
     try:
         yield
     finally:

@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from backprop_doctor.observe import budget as budget_clock
+
 from backprop_doctor.observe.record import Record, number
 from backprop_doctor.observe.tracer import StopRun
 from backprop_doctor.replay.state import Path, State
@@ -74,7 +76,7 @@ class StepCapture:
         self.stop: str | None = None
         self.path = path
         self.step = step
-        self.deadline = time.perf_counter() + budget
+        self.deadline = budget_clock.now() + budget
         self.capture = Capture(step)
         self.loop_frame: types.FrameType | None = None
         self.sites: dict[tuple[str, int], list[UpdateSite]] = {}  # by (file, line); an update may be in a file the loop imports
@@ -93,7 +95,7 @@ class StepCapture:
         code = frame.f_code
         if code.co_filename not in self.files:
             return None
-        if time.perf_counter() > self.deadline:
+        if budget_clock.now() > self.deadline:
             self.stop = "budget"
             raise StopRun("budget")
         role = self._codes.get(code, "")

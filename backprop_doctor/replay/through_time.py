@@ -27,6 +27,8 @@ from typing import Any
 
 import numpy as np
 
+from backprop_doctor.observe import budget as budget_clock
+
 from backprop_doctor.replay.inner import Hooks, code_of
 from backprop_doctor.replay.runner import NotReplayable, Runner
 from backprop_doctor.static.step_functions import TimeAdjoint, called_functions, time_adjoints
@@ -110,7 +112,7 @@ def walk_through_time(runner: Runner, adjoints: list[TimeAdjoint], base_loss: fl
     walked: list[tuple[AtStep, Any]] = []
     for name, step in base.order:
         adjoint = by_name.get(name)
-        if adjoint is None or time.perf_counter() > deadline:
+        if adjoint is None or budget_clock.now() > deadline:
             continue
         value, forward = base.steps[name].get(step), base.steps.get(adjoint.series, {}).get(step)
         if not (isinstance(value, np.ndarray) and isinstance(forward, np.ndarray)) or value.shape != forward.shape or forward.dtype.kind != "f":
