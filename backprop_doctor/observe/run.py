@@ -169,12 +169,16 @@ def _timer(recorder: Recorder, budget: float) -> Any:
             recorder.stop = recorder.stop or "budget"
             raise StopRun("budget")
 
-    previous = signal.signal(signal.SIGALRM, expired)
-    # the tracer stops it first, if it can, on the budget clock; this alarm only bounds a program
-    # that spends the budget in library code or waiting (`observe.budget`)
-    signal.setitimer(signal.ITIMER_REAL, budget * WALL_FACTOR + 0.25, 0.25)
+    # the tracer stops it first, if it can, on the budget clock (`observe.budget`); these two timers
+    # stop a program that spends its budget in library code (CPU seconds) or waiting (wall-clock
+    # seconds, at a third of their rate)
+    timers = ((signal.SIGPROF, signal.ITIMER_PROF, budget + 0.25), (signal.SIGALRM, signal.ITIMER_REAL, budget * WALL_FACTOR + 0.25))
+    previous = [signal.signal(signum, expired) for signum, _, _ in timers]
+    for _, which, seconds in timers:
+        signal.setitimer(which, seconds, 0.25)
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0, 0)
-        signal.signal(signal.SIGALRM, previous)
+        for (signum, which, _), handler in zip(timers, previous):
+            signal.setitimer(which, 0, 0)
+            signal.signal(signum, handler)
