@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from backprop_doctor.observe import budget as budget_clock
+from backprop_doctor.observe.budget import Deadline
 
 from backprop_doctor.observe.record import Call, FunctionCalls, Instance, LossValue, Record, copy_value, scalar
 
@@ -77,7 +77,7 @@ class Recorder:
         self.is_user_file = is_user_file
         self.budget = budget
         self.start = time.perf_counter()
-        self.deadline = budget_clock.now() + budget  # on the budget clock (`observe.budget`): a busy machine does not cut the run short
+        self.deadline = Deadline(budget)  # on the budget clock (`observe.budget`): a busy machine does not cut the run short
         self.complete_at: float | None = None
         self.stop: str | None = None
         self.finished = False
@@ -150,7 +150,7 @@ class Recorder:
     def _check_stop(self) -> None:
         now = time.perf_counter()
         if self.stop is None:
-            if budget_clock.now() > self.deadline:
+            if self.deadline.passed():
                 self.stop = "budget"
             elif self.complete_at is not None:
                 top = sum(1 for v in self.record.losses if v.top_level)

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from backprop_doctor.observe import budget as budget_clock
+from backprop_doctor.observe.budget import Deadline
 
 from backprop_doctor.observe.record import Record, number
 from backprop_doctor.observe.tracer import StopRun
@@ -76,7 +76,7 @@ class StepCapture:
         self.stop: str | None = None
         self.path = path
         self.step = step
-        self.deadline = budget_clock.now() + budget
+        self.deadline = Deadline(budget)
         self.capture = Capture(step)
         self.loop_frame: types.FrameType | None = None
         self.sites: dict[tuple[str, int], list[UpdateSite]] = {}  # by (file, line); an update may be in a file the loop imports
@@ -95,7 +95,7 @@ class StepCapture:
         code = frame.f_code
         if code.co_filename not in self.files:
             return None
-        if budget_clock.now() > self.deadline:
+        if self.deadline.passed():
             self.stop = "budget"
             raise StopRun("budget")
         role = self._codes.get(code, "")

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from backprop_doctor.observe import budget as budget_clock
+from backprop_doctor.observe.budget import Deadline
 
 from backprop_doctor.observe.record import number
 from backprop_doctor.replay.runner import Runner
@@ -93,7 +93,7 @@ def own_curve(
     if loop is None or (site is None and starts is None) or not isinstance(loop, (ast.For, ast.While)):
         return []  # without a loss to note, the loop only runs for the passes it is counted in
     losses: list[float] = []
-    deadline = budget_clock.now() + seconds
+    deadline = Deadline(seconds)
     passes = [0]
 
     before: list[Any] = [0]  # an accumulated loss's sum when the pass starts
@@ -113,7 +113,7 @@ def own_curve(
         if passes[0] > 0 and site is not None and site.in_prefix:
             read(lambda: namespace.get(site.name))
         passes[0] += 1
-        return passes[0] > steps or budget_clock.now() > deadline
+        return passes[0] > steps or deadline.passed()
 
     def read(value_of: Any) -> None:
         try:
@@ -212,13 +212,13 @@ def corrected_curve(runner: Runner, moved: list[Any], steps: int = STEPS, second
     steps = min(steps, runs // max(1, 2 * size + 1))
     if steps < 10:
         return []
-    deadline = budget_clock.now() + seconds
+    deadline = Deadline(seconds)
     curve: list[float] = []
     for _ in range(steps):
         changes = [(p, _like(runner, p, v)) for p, v in current.items()]
         loss = runner.loss(changes)
         curve.append(runner.sign * loss)
-        if not math.isfinite(loss) or budget_clock.now() > deadline:
+        if not math.isfinite(loss) or deadline.passed():
             break
         gradients = {}
         for path, value in current.items():

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from backprop_doctor.observe import budget as budget_clock
+from backprop_doctor.observe.budget import Deadline
 
 from backprop_doctor.observe.record import number
 from backprop_doctor.replay.capture import Capture, Moved
@@ -352,7 +352,7 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
         capture = earlier
     result = StepResult(capture.step, program_loss=capture.program_loss)
     started = time.perf_counter()
-    budget_started = budget_clock.now()  # the deadlines run on the budget clock (`observe.budget`)
+    spending = Deadline(budget)
     if capture.state is None:
         result.why = capture.why or "the training loop never ran"
         return result
@@ -384,7 +384,7 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
             return result
         result.loss, result.loss_value = runner.loss_site, base_loss
         result.batch_sizes = _batch_sizes(capture, base_namespace)
-        deadline = budget_started + budget
+        deadline = spending  # on the budget clock (`observe.budget`), since the replay started
         candidates = [runner.loss_site] if measure else []
         if measure and runner.loss_site is not None and runner.loss_site.implied:
             candidates = [s for s in capture.step.losses if s.implied]
@@ -397,7 +397,7 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
             rng = np.random.default_rng(seed)
             measured_all = []
             for moved in capture.moved:
-                if budget_clock.now() > deadline:
+                if deadline.passed():
                     break
                 unscaled = site is not None and (site.implied or not site.in_prefix)  # its scale is the program's (`_program_scale`)
                 measured = _parameter(runner, moved, loss, rng, scales=(1.0, *(1.0 / n for n in result.batch_sizes if n > 1)) if unscaled else (1.0,))
@@ -504,7 +504,7 @@ def _owners(capture: Capture, result: StepResult) -> dict[str, tuple[str, str]]:
 
 
 def _walk_adjoints(
-    runner: Runner, capture: Capture, result: StepResult, namespace: dict[str, Any], base_loss: float, rng: np.random.Generator, deadline: float
+    runner: Runner, capture: Capture, result: StepResult, namespace: dict[str, Any], base_loss: float, rng: np.random.Generator, deadline: Deadline
 ) -> None:
     """Measure the step's adjoints from the loss backwards, up to the first wrong one.
 
@@ -516,7 +516,7 @@ def _walk_adjoints(
     scale: float | None = None
     step = capture.step
     for adjoint in [*step.adjoints, *step.inner]:
-        if budget_clock.now() > deadline:
+        if deadline.passed():
             break
         if isinstance(adjoint, InnerAdjoint):
             measured = _inner_adjoint(runner, adjoint, base_loss, rng)
@@ -539,7 +539,7 @@ def _walk_adjoints(
     from backprop_doctor.replay.through_time import renamed_series, walk_through_time
 
     over_time = [*step.time, *renamed_series(source_tree(runner.path)[1], step.prefix, step.time)]
-    if over_time and budget_clock.now() < deadline:
+    if over_time and not deadline.passed():
         result.adjoints += walk_through_time(runner, over_time, base_loss, rng, deadline, measure_adjoint)
 
 

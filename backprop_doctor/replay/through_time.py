@@ -27,8 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from backprop_doctor.observe import budget as budget_clock
-
+from backprop_doctor.observe.budget import Deadline
 from backprop_doctor.replay.inner import Hooks, code_of
 from backprop_doctor.replay.runner import NotReplayable, Runner
 from backprop_doctor.static.step_functions import TimeAdjoint, called_functions, time_adjoints
@@ -83,7 +82,7 @@ class AtStep:
         return GATES.get(stem)
 
 
-def walk_through_time(runner: Runner, adjoints: list[TimeAdjoint], base_loss: float, rng: np.random.Generator, deadline: float, measure: Any) -> list[tuple[AtStep, Any]]:
+def walk_through_time(runner: Runner, adjoints: list[TimeAdjoint], base_loss: float, rng: np.random.Generator, deadline: Deadline, measure: Any) -> list[tuple[AtStep, Any]]:
     """Measure `adjoints` step by step from the last time step backwards, up to the first wrong one.
 
     `measure` is `gradients.measure_adjoint` (it tries a gate's adjoint through the gate's slope). Returns (AtStep, Measured) pairs in the order measured.
@@ -112,7 +111,7 @@ def walk_through_time(runner: Runner, adjoints: list[TimeAdjoint], base_loss: fl
     walked: list[tuple[AtStep, Any]] = []
     for name, step in base.order:
         adjoint = by_name.get(name)
-        if adjoint is None or budget_clock.now() > deadline:
+        if adjoint is None or deadline.passed():
             continue
         value, forward = base.steps[name].get(step), base.steps.get(adjoint.series, {}).get(step)
         if not (isinstance(value, np.ndarray) and isinstance(forward, np.ndarray)) or value.shape != forward.shape or forward.dtype.kind != "f":
