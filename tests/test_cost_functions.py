@@ -111,3 +111,25 @@ def test_a_hidden_delta_without_the_sigmoid_gradient_is_an_error_of_the_network_
     (finding,) = errors(check(path))
     assert finding["layer"] == "nnCostFunction"
     assert finding["name"] == "gradient-mismatch"
+
+
+def test_the_template_as_handed_out_is_not_called_clean(tmp_path):
+    """`J = 0` and `grad = np.zeros(theta.shape)` returned as they are: nothing is written yet."""
+    template = '''\
+import numpy as np
+
+
+def costFunction(theta, X, y):
+    m = y.size
+    J = 0
+    grad = np.zeros(theta.shape)
+    # ====================== YOUR CODE HERE ======================
+
+    # =============================================================
+    return J, grad
+'''
+    path = write(tmp_path, "ex2.py", template)
+    report = check(path)
+    assert not report["verdict"].startswith("✓")
+    (built,) = [b for b in report["built"] if b["what"] == "costFunction"]
+    assert built["skipped"] == "`costFunction` returns a cost of 0 and a gradient of zeros: it is not written yet"

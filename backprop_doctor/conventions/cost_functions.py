@@ -126,23 +126,34 @@ def build(func: Any, context: Any, rng: np.random.Generator) -> list[Case]:
         for n in names:
             role = _role(n)
             values[n] = theta if role == "params" else X if role == "data" else targets if role == "targets" else REG if role == "reg" else _SIZES.get(n.lower())
-        if _returns_cost_and_gradient(func, names, values, theta):
+        returned = _returns_cost_and_gradient(func, names, values, theta)
+        if returned is not None and _not_written(*returned):
+            raise NotChecked(f"`{func.__name__}` returns a cost of 0 and a gradient of zeros: it is not written yet")
+        if returned is not None:
             params = next(n for n in names if _role(n) == "params")
             what = "unrolled weights" if network else "theta"
             return [Case(f"{what} {theta.shape}, X {X.shape}, y {np.shape(targets)}, regularisation {REG}", CostFunction(func, names, values, params), X, targets)]
     raise NotChecked(f"`{func.__name__}` does not return (cost, gradient) on theta and X {X.shape}")
 
 
-def _returns_cost_and_gradient(func: Any, names: list[str], values: dict[str, Any], theta: np.ndarray) -> bool:
+def _returns_cost_and_gradient(func: Any, names: list[str], values: dict[str, Any], theta: np.ndarray) -> tuple[Any, np.ndarray] | None:
+    """(cost, grad) of a trial call, when it gives a finite scalar and as many numbers as theta."""
     state = np.random.get_state()
     try:
         np.random.seed(FORWARD_SEED)
         result = func(*(v.copy() if isinstance(v, np.ndarray) else v for v in (values[n] for n in names)))
     except Exception:  # noqa: BLE001 - another layout, or not a cost function at all
-        return False
+        return None
     finally:
         np.random.set_state(state)
     if not (isinstance(result, tuple) and len(result) == 2):
-        return False
+        return None
     cost, grad = result
-    return np.size(cost) == 1 and np.isfinite(np.asarray(cost, dtype=np.float64)).all() and isinstance(grad, np.ndarray) and grad.size == theta.size
+    fits = np.size(cost) == 1 and np.isfinite(np.asarray(cost, dtype=np.float64)).all() and isinstance(grad, np.ndarray) and grad.size == theta.size
+    return (cost, grad) if fits else None
+
+
+def _not_written(cost: Any, grad: np.ndarray) -> bool:
+    """The course's template as handed out: `J = 0` and `grad = np.zeros(theta.shape)`, returned as
+    they are; a gradient of zeros is the right one of a constant cost, so the check would pass."""
+    return float(np.asarray(cost, dtype=np.float64)) == 0.0 and not np.any(grad)
