@@ -131,5 +131,6 @@ def costFunction(theta, X, y):
     path = write(tmp_path, "ex2.py", template)
     report = check(path)
     assert not report["verdict"].startswith("✓")
+    assert "is not written yet): write it and check again" in report["verdict"]
     (built,) = [b for b in report["built"] if b["what"] == "costFunction"]
     assert built["skipped"] == "`costFunction` returns a cost of 0 and a gradient of zeros: it is not written yet"
