@@ -130,6 +130,17 @@ def test_an_update_climbs_only_when_its_cosine_with_the_gradient_is_above_one_ha
                                     (("W", f"`update(0.001)` after backward moved it with cosine {cosine:+.3f} {DESCENT}"),))
 
 
+def test_a_step_that_binds_a_new_array_is_judged_and_blamed_at_the_def(tmp_path):
+    """`self.W = self.W + lr * self.mW` leaves the array the check held as it was: the weight is read
+    again by name after the update (it was read from that old array, and the climb went unseen)."""
+    path, found = checked(tmp_path, edited(DENSE, ("self.W -= lr * self.mW", "self.W = self.W + lr * self.mW")))
+    (f,) = climbs(found)
+    assert f.line == line_of(path, "def update(self, lr=0.01, beta=0.9):")
+    assert f.evidence == (("W", f"`update(0.001)` after backward moved it with cosine +1.000 {DESCENT}"),)
+    descending = edited(DENSE, ("self.W -= lr * self.mW", "self.W = self.W - lr * self.mW"))
+    assert climbs(checked(tmp_path, descending, "descending.py")[1]) == []
+
+
 def test_a_step_into_a_weights_elements_is_blamed_at_its_statement(tmp_path):
     path, found = checked(tmp_path, edited(DENSE, ("self.W -= lr * self.mW", "self.W[:] += lr * self.mW")))
     (f,) = climbs(found)
