@@ -1,0 +1,134 @@
+"""step-update-lost (BPD613): updates that never reach the arrays the forward pass reads, in this process.
+
+The scripts of `test_step_update_lost.py` (CLI tests, in a child process where a mutation run
+cannot see them) are replayed here with `replay_file`, their loss curve kept, and the check run on
+the result: a copy moved instead of the parameter (made by `.copy()`, `np.copy`, `np.array`,
+`copy.deepcopy`; stepped with `-=`, `+=` or a new binding), an update
+function that rebinds its argument, and an update the check cannot explain.
+Every line comes from the script's text, every number from the replayed curve.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from test_step_update_lost import BY_A_FUNCTION, IN_A_DICT
+
+from backprop_doctor.checks import step_update_lost
+from backprop_doctor.context import CheckContext
+from backprop_doctor.loading.source import read_source
+from backprop_doctor.options import Options
+from backprop_doctor.replay import replay_file
+
+UPDATE = "        params[k] -= 0.5 * grads[k]\n"
+
+
+@pytest.fixture(autouse=True)
+def numpy_state_kept():
+    state = np.random.get_state()  # the replayed scripts seed NumPy's global generator
+    yield
+    np.random.set_state(state)
+
+
+def lost(tmp_path: Path, text: str, old: str = "", new: str = ""):
+    """(path, the replayed curve, the findings) of the script with `old` replaced by `new`."""
+    assert old in text, old
+    path = tmp_path / "train.py"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    source, _ = read_source(str(path))
+    context = CheckContext(options=Options(training=False), source=source)
+    context.extras["replay"] = results = replay_file(source, 10.0, seed=0, curve=True, measure=True)
+    (result,) = results
+    return path, result.curve, list(step_update_lost.run(context))
+
+
+def line_of(path: Path, needle: str) -> int:
+    return next(i for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if needle in line)
+
+
+def opening(curve: list[float], line: int) -> str:
+    return (
+        f"your training loop's loss stays at exactly {curve[0]:.6g} over {len(curve)} replayed steps although its gradients "
+        f"are not zero: the update (line {line}) "
+    )
+
+
+def test_updates_in_place_lose_nothing(tmp_path):
+    assert lost(tmp_path, IN_A_DICT)[2] == []
+    assert lost(tmp_path, BY_A_FUNCTION)[2] == []
+
+
+@pytest.mark.parametrize(
+    "copy, original",
+    [
+        ("params[k].copy()", "params[k]"),
+        ("np.copy(params[k])", "params[k]"),
+        ("np.array(params[k])", "params[k]"),
+        ("copy.deepcopy(params[k])", "params[k]"),
+    ],
+    ids=["method", "np-copy", "np-array", "deepcopy"],
+)
+def test_a_copy_moved_instead_of_the_parameter_is_named_with_the_copy(tmp_path, copy, original):
+    text = IN_A_DICT.replace("import numpy as np\n", "import copy\n\nimport numpy as np\n", 1)
+    path, curve, (f,) = lost(tmp_path, text, UPDATE, f"        w = {copy}\n        w -= 0.5 * grads[k]\n")
+    made, moved = line_of(path, "        w = "), line_of(path, "w -= 0.5")
+    assert (f.severity, f.code, f.file, f.line, f.highlight, f.pattern) == ("error", "BPD613", str(path), made, (made, moved), "update-lost")
+    assert f.message == opening(curve, moved) + (
+        f"moves `w`, a copy of `{original}` made at line {made}, so `{original}` never changes; update `{original}` itself: "
+        f"`{original} -= 0.5 * grads[k]`"
+    )
+    assert f.evidence == (("replayed", f"loss after each of {len(curve)} steps: {curve[0]:.10g} every time"),)
+    assert len(curve) > 1 and len(set(curve)) == 1
+
+
+def test_the_last_copy_before_the_update_is_the_one_named(tmp_path):
+    new = "        w = params[k].copy()\n        w = np.copy(params[k])\n        w -= 0.5 * grads[k]\n"
+    path, curve, (f,) = lost(tmp_path, IN_A_DICT, UPDATE, new)
+    assert f.line == line_of(path, "w = np.copy(params[k])")
+
+
+@pytest.mark.parametrize(
+    "step, fix",
+    [
+        ("w += 0.5 * grads[k]", "params[k] += 0.5 * grads[k]"),
+    ],
+    ids=["adds"],
+)
+def test_the_original_is_told_to_move_the_way_the_copy_moved(tmp_path, step, fix):
+    """The fix keeps the update's direction: `w += -0.5 * g` descends, and so must its fix."""
+    path, curve, (f,) = lost(tmp_path, IN_A_DICT, UPDATE, f"        w = params[k].copy()\n        {step}\n")
+    assert f.message.endswith(f"update `params[k]` itself: `{fix}`")
+
+
+def test_a_copy_bound_again_is_told_to_update_the_original_in_place(tmp_path):
+    path, curve, (f,) = lost(tmp_path, IN_A_DICT, UPDATE, "        w = params[k].copy()\n        w = w - 0.5 * grads[k]\n")
+    made = line_of(path, "w = params[k].copy()")
+    assert f.line == made
+    assert f.message.endswith(f"moves `w`, a copy of `params[k]` made at line {made}, so `params[k]` never changes; update `params[k]` itself, in place")
+
+
+def test_an_update_function_that_rebinds_its_argument_is_named_at_the_binding(tmp_path):
+    path, curve, (f,) = lost(tmp_path, BY_A_FUNCTION, "    W -= lr * dW\n", "    W = W - lr * dW\n")
+    line = line_of(path, "W = W - lr * dW")
+    assert (f.line, f.highlight) == (line, (line,))
+    assert f.message == opening(curve, line) + (
+        "binds a new array to `W`, `sgd`'s own name for the array it was given, so the caller's array never changes; write "
+        "`W -= lr * dW` to change the array in place, or return `W` and assign what `sgd` returns"
+    )
+
+
+def test_an_update_of_a_name_that_is_no_copy_gets_the_general_words_at_the_update(tmp_path):
+    path, curve, (f,) = lost(tmp_path, IN_A_DICT, UPDATE, "        w = params[k] * 1.0\n        w -= 0.5 * grads[k]\n")
+    moved = line_of(path, "w -= 0.5")
+    assert (f.line, f.highlight) == (moved, (moved,))
+    assert f.message == opening(curve, moved) + (
+        "moves arrays the forward pass never reads (a copy, or a name rebound to a new array); update the arrays the forward "
+        "pass computes with, in place"
+    )
+
+
+def test_a_copy_of_a_computed_value_is_not_a_copy_of_the_parameter(tmp_path):
+    path, curve, (f,) = lost(tmp_path, IN_A_DICT, UPDATE, "        w = np.copy(params[k] + 0)\n        w -= 0.5 * grads[k]\n")
+    assert "moves arrays the forward pass never reads" in f.message
