@@ -92,9 +92,11 @@ def test_the_last_copy_before_the_update_is_the_one_named(tmp_path):
 @pytest.mark.parametrize(
     "step, fix",
     [
+        ("w += -0.5 * grads[k]", "params[k] -= 0.5 * grads[k]"),
+        ("w -= -0.5 * grads[k]", "params[k] += 0.5 * grads[k]"),
         ("w += 0.5 * grads[k]", "params[k] += 0.5 * grads[k]"),
     ],
-    ids=["adds"],
+    ids=["adds-a-negative-step", "subtracts-a-negative-step", "adds"],
 )
 def test_the_original_is_told_to_move_the_way_the_copy_moved(tmp_path, step, fix):
     """The fix keeps the update's direction: `w += -0.5 * g` descends, and so must its fix."""
