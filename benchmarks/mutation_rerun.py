@@ -79,7 +79,17 @@ SELECTIONS: dict[str, list[str]] = {
         "tests/test_check_loss.py",
         "tests/test_mutants_loss_not_mean_check.py",
     ],
-    _CHECKS + "gradient_mismatch.py": ["tests/test_gradient_mismatch_finding.py", "tests/test_fixes.py"],
+    _CHECKS + "gradient_mismatch.py": [
+        "tests/test_gradient_mismatch_finding.py",
+        "tests/test_fixes.py",
+        "tests/test_mutants_gradient_mismatch_check.py",
+    ],
+    _CHECKS + "update_climbs.py": ["tests/test_mutants_update_climbs_check.py"],
+    _CHECKS + "activation_forward_wrong.py": ["tests/test_mutants_activation_forward_check.py"],
+    _CHECKS + "scalar_backward_wrong.py": ["tests/test_mutants_scalar_backward_check.py"],
+    _CHECKS + "bad_return.py": ["tests/test_mutants_bad_return_check.py"],
+    _CHECKS + "step_update_lost.py": ["tests/test_mutants_step_update_lost_check.py"],
+    _CHECKS + "loss_sign_flipped.py": ["tests/test_mutants_loss_sign_flipped_check.py"],
     _CHECKS + "batch_coupling.py": [
         "tests/test_check_batch_coupling.py",
         "tests/test_loss_layer_coupling.py",
