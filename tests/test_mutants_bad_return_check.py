@@ -31,12 +31,15 @@ LEARN = "write it before anything can learn"
 
 
 @pytest.fixture(autouse=True)
-def restored_interpreter():
+def restored_interpreter(tmp_path):
+    """The user's modules this test imported are dropped: a later test's `from layers import ...`
+    must read its own file, also when the same process runs the tests again (a mutation run does)."""
     saved = list(sys.path), list(sys.meta_path), set(sys.modules)
     yield
     sys.path[:], sys.meta_path[:] = saved[0], saved[1]
     for name in set(sys.modules) - saved[2]:
-        if name.startswith("__bpd") or type(sys.modules[name]).__name__ == "StubModule":
+        module = sys.modules[name]
+        if name.startswith("__bpd") or type(module).__name__ == "StubModule" or str(getattr(module, "__file__", "") or "").startswith(str(tmp_path)):
             del sys.modules[name]
 
 
