@@ -90,6 +90,11 @@ SELECTIONS: dict[str, list[str]] = {
     _CHECKS + "bad_return.py": ["tests/test_mutants_bad_return_check.py"],
     _CHECKS + "step_update_lost.py": ["tests/test_mutants_step_update_lost_check.py"],
     _CHECKS + "loss_sign_flipped.py": ["tests/test_mutants_loss_sign_flipped_check.py"],
+    _CHECKS + "step_dead_relu.py": ["tests/test_mutants_step_training_checks.py"],
+    _CHECKS + "symmetric_init.py": ["tests/test_mutants_step_training_checks.py"],
+    _CHECKS + "step_rate_too_high.py": ["tests/test_mutants_step_training_checks.py"],
+    _CHECKS + "step_rate_too_low.py": ["tests/test_mutants_step_training_checks.py"],
+    _CHECKS + "step_penalty_mismatch.py": ["tests/test_mutants_step_training_checks.py"],
     _CHECKS + "batch_coupling.py": [
         "tests/test_check_batch_coupling.py",
         "tests/test_loss_layer_coupling.py",
