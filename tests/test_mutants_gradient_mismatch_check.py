@@ -525,3 +525,147 @@ def test_a_forgotten_penalty_gradient_is_told_the_reg_it_was_checked_with(tmp_pa
         "(`dW += 2 * reg * W` for a loss term `reg * np.sum(W * W)`)"
     )
     assert f.message.count("was checked with") == 1
+
+
+def test_one_right_parameter_of_such_a_model_is_told_in_the_singular_beside_its_wrong_one(tmp_path, replayed):
+    text = edited(MODEL, ("        self.dW1 = self.x.T @ dh\n", "        self.dW1 = self.x.T @ dh * 3\n"))
+    path, found = checked(tmp_path, "classifier.py", text)
+    (note,) = [f for f in mismatches(found) if f.severity == "info"]
+    line = line_of(path, "self.dW2 = ")
+    assert (note.param, note.line, note.highlight, note.pattern) == ("W2", line, (line,), "right-in-training")
+    assert note.message == (
+        "the gradient of `SoftmaxClassifier`'s `W2` is not the derivative of `SoftmaxClassifier.forward`'s output as a layer's "
+        "would be, yet your training step's update of `clf.W2` follows the gradient of your loss: your loop hands backward "
+        "another gradient than that of forward's output (the logits' gradient ŷ − y, as a softmax or sigmoid with its "
+        "cross-entropy gives it), which is right as written"
+    )
+    assert [f.param for f in errors(found) if f.name == RULE] == ["W1"]
+
+
+def test_gradients_the_training_step_finds_scaled_are_not_taken_as_right(tmp_path, replayed):
+    """A summed gradient against a mean loss: the step's scale absorbs the factor, which is no
+    evidence that the network's gradients are right (the sample's own file, copied)."""
+    sample = Path(__file__).resolve().parent.parent / "samples" / "loss_not_divided_by_batch.py"
+    _, found = checked(tmp_path, "loss_not_divided_by_batch.py", sample.read_text(encoding="utf-8"))
+    wrong = {f.param: f for f in errors(found) if f.name == RULE and f.layer == "TwoLayerNet"}
+    assert {"W2", "b2"} <= set(wrong) and "16 × too large" in wrong["W2"].message
+    assert [f for f in found if f.pattern == "right-in-training"] == []
+
+
+# --- which backward reads an upstream gradient (`_takes_upstream`) ---
+
+SQUASH = '''\
+import numpy as np
+
+
+class Squash:
+    def __init__(self, n_in, n_out):
+        self.W = np.random.default_rng(0).normal(size=(n_in, n_out)) * 0.5
+        self.b = np.zeros(n_out)
+
+    def forward(self, x):
+        self.x = x
+        self.out = 1 / (1 + np.exp(-(x @ self.W + self.b)))
+        return self.out
+
+    def backward(self, UP):
+        d = self.out * (1 + self.out)
+        self.dW = self.x.T @ (UP * d)
+        self.db = (UP * d).sum(axis=0)
+        dx = (UP * d) @ self.W.T
+        return dx
+'''
+
+
+@pytest.mark.parametrize("upstream", ["dout", "DOUT", "dnext", "grad_h", "delta"])
+def test_a_statement_that_does_not_read_the_upstream_gradient_is_no_shared_root(tmp_path, upstream):
+    """`d = self.out * (1 + self.out)` is shared by every gradient but does not read the upstream
+    gradient (named as backwards name it, in any case): each gradient keeps its own line."""
+    path, found = checked(tmp_path, "squash.py", SQUASH.replace("UP", upstream))
+    wrong = errors(found)
+    assert sorted(f.param for f in wrong) == ["W", "b", "x"] and all(f.pattern != "shared-upstream" for f in wrong)
+    assert {f.line for f in wrong} == {line_of(path, "self.dW = "), line_of(path, "self.db = "), line_of(path, "dx = (")}
+
+
+def test_a_backward_whose_first_argument_is_no_upstream_gradient_shares_whatever_it_reads(tmp_path):
+    """`backward(self, inputs)` is read as a whole network's backward, which has no upstream
+    gradient: the shared statement is the root whatever it reads."""
+    path, found = checked(tmp_path, "squash.py", SQUASH.replace("UP", "inputs"))
+    (root,) = [f for f in errors(found) if not f.caused_by]
+    assert (root.pattern, root.line) == ("shared-upstream", line_of(path, "d = self.out * (1 + self.out)"))
+
+
+@pytest.mark.parametrize(
+    "old, new",
+    [
+        ("        e = np.exp(scores - scores.max(axis=1, keepdims=True))\n        self.out = e / e.sum(axis=1, keepdims=True)\n",
+         "        self.out = 1 / (1 + np.exp(-scores))\n"),
+        ("        return grad\n", "        scale = 1\n        return grad\n"),
+    ],
+    ids=["exponential-without-a-sum", "a-statement-before-the-return"],
+)  # fmt: skip
+def test_only_a_normalised_exponential_whose_backward_is_one_return_passes_its_gradient_on_rightly(tmp_path, old, new):
+    _, found = checked(tmp_path, "layers.py", edited(PASS_THROUGH, (old, new)))
+    assert [f.layer for f in errors(found)] == ["Softmax"] and all(f.pattern != "softmax-pass-through" for f in found)
+
+
+def test_a_saturated_network_trained_on_labels_is_asked_again_with_the_labels_it_predicts(tmp_path, replayed):
+    text = edited(
+        SATURATED,
+        ("t_train = np.eye(10)[rng.integers(0, 10, 200)]", "t_train = rng.integers(0, 10, 200)"),
+        ("return -np.sum(t * np.log(y + 1e-7)) / len(x)", "return -np.sum(np.log(y[np.arange(len(x)), t] + 1e-7)) / len(x)"),
+        ("dy = (y - t) / len(x)", "dy = (y - np.eye(y.shape[1])[t]) / len(x)"),
+    )
+    _, found = checked(tmp_path, "train.py", text)
+    (note,) = mismatches(found)
+    assert (note.severity, note.pattern) == ("info", "saturated-loss") and errors(found) == []
+
+
+def test_a_saturated_layered_network_takes_its_loss_layers_mismatch_into_its_info(tmp_path):
+    """Its loss layer, checked on the scores the network feeds it, disagrees through the same
+    saturated samples: its `x` joins the network's parameters in the one info."""
+    relu = ("        return dout\n\n\nclass SoftmaxWithLoss", "        return np.where(self.mask, 0, dout)\n\n\nclass SoftmaxWithLoss")
+    _, found = checked(tmp_path, "net.py", edited(ROOTS, ("NAME", "Net"), relu, ("0.5 * rng", "20 * rng"), ("0.5 * rng", "20 * rng")))
+    (note,) = mismatches(found)
+    assert (note.severity, note.pattern, note.layer) == ("info", "saturated-loss", "Net")
+    assert note.message.startswith("the gradients of `Net`'s `W1`, `W2`, `b1`, `b2`, `x` disagree with its loss only through samples")
+    assert errors(found) == []
+
+
+def test_a_gradient_off_by_a_factor_beside_a_log_likelihood_loss_stays_the_gradients(tmp_path):
+    """Loss and gradient both of the log-likelihood, the gradient twice too large: the relative error
+    (1/3) is far from opposite and the gradient is not flipped, so the gradient is blamed."""
+    text = edited(
+        SOFTMAX_LOSS,
+        ("loss = -np.sum(", "loss = np.sum("),
+        ("dscores = probs.copy()\n    dscores[np.arange(num_train), y] -= 1", "dscores = -probs.copy()\n    dscores[np.arange(num_train), y] += 1"),
+        ("dW = X.T.dot(dscores) / num_train", "dW = 2 * X.T.dot(dscores) / num_train"),
+    )
+    path, found = checked(tmp_path, "softmax.py", text)
+    (f,) = errors(found)
+    assert f.measured < 1.5 and f.pattern != "loss-sign-flipped" and f.line == line_of(path, "dW = 2 * X.T.dot(dscores)")
+
+
+def test_the_negated_pass_back_relinks_only_its_own_symptoms(tmp_path):
+    """Run on the engine's findings themselves (before the ranking links anything): the flipped
+    `b2` and a finding that named the moved root become the root's symptoms; another layer's
+    finding, with no cause, stays as it was."""
+    from backprop_doctor.checks import gradient_mismatch
+    from backprop_doctor.context import CheckContext
+    from backprop_doctor.loading.source import read_source
+
+    path, found = checked(tmp_path, "deep.py", edited(DEEP, ("LAYERS", "[4, 6, 5, 1]"), ("dA_prev = W.T.dot(dZ)", "dA_prev = -W.T.dot(dZ)")))
+    root, symptom = errors(found)
+    call = symptom.line  # both flipped gradients are found where L_model_backward stores backward_step's results
+    engine_root = root.replace(param="W2", line=call, highlight=(call,), pattern="sign-flipped", message="W2 is negated", caused_by=None)
+    engine_b2 = symptom.replace(caused_by=None)
+    follower = Finding("float32-precision", "BPD104", "warning", "rounding", layer="other", caused_by=engine_root.key())
+    other = Finding("gradient-mismatch", "BPD101", "error", "elsewhere", layer="Other", param="W", file=str(path), line=1)
+    source, _ = read_source(path)
+    context = CheckContext(options=Options(training=False), source=source, findings=[engine_root, engine_b2, follower, other])
+    context.measurements = [m for m in check_file(path, Options(training=False)).measurements]
+    assert list(gradient_mismatch.run(context)) == []
+    moved, b2, followed, untouched = context.findings
+    assert (moved.pattern, moved.param, moved.caused_by, moved.fix) == ("passed-back-negated", "dA_prev", None, None)
+    assert b2.caused_by == followed.caused_by == moved.key()
+    assert untouched == other
