@@ -669,3 +669,19 @@ def test_the_negated_pass_back_relinks_only_its_own_symptoms(tmp_path):
     assert (moved.pattern, moved.param, moved.caused_by, moved.fix) == ("passed-back-negated", "dA_prev", None, None)
     assert b2.caused_by == followed.caused_by == moved.key()
     assert untouched == other
+
+
+def test_a_class_layers_shared_statement_counts_and_names_each_gradient_once(tmp_path):
+    """A class layer is checked on a batch and on one sample, so each wrong gradient is found
+    twice: the root names three gradients, not six (`W`, `b`, `x`, `W`, `b`, `x`)."""
+    text = SQUASH.replace("UP", "dout").replace(
+        "        d = self.out * (1 + self.out)\n        self.dW = self.x.T @ (dout * d)\n        self.db = (dout * d).sum(axis=0)\n"
+        "        dx = (dout * d) @ self.W.T\n",
+        "        da = dout * self.out * (1 + self.out)\n        self.dW = self.x.T @ da\n        self.db = da.sum(axis=0)\n"
+        "        dx = da @ self.W.T\n",
+    )
+    path, found = checked(tmp_path, "squash.py", text)
+    (root,) = [f for f in errors(found) if not f.caused_by]
+    line = line_of(path, "da = dout * self.out")
+    assert (root.pattern, root.line) == ("shared-upstream", line)
+    assert root.message.startswith(f"3 gradients of `Squash` are wrong (`W`, `b`, `x`), and each is computed from `da = dout * self.out * (1 + self.out)` (line {line})")
