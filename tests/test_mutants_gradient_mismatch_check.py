@@ -685,3 +685,120 @@ def test_a_class_layers_shared_statement_counts_and_names_each_gradient_once(tmp
     line = line_of(path, "da = dout * self.out")
     assert (root.pattern, root.line) == ("shared-upstream", line)
     assert root.message.startswith(f"3 gradients of `Squash` are wrong (`W`, `b`, `x`), and each is computed from `da = dout * self.out * (1 + self.out)` (line {line})")
+
+
+LEFT_OUT = ("        a1 = np.dot(x, W1) + b1\n        z1 = sigmoid(a1)\n        a2", "        a1 = np.dot(x, W1)\n        z1 = sigmoid(a1)\n        a2")
+
+
+@pytest.mark.parametrize(
+    "written",
+    ["        a1 = \\\n            np.dot(x, W1)\n", "        a1 = np.dot(\n            x, W1)\n"],
+    ids=["backslash", "open-parenthesis"],
+)
+def test_a_statement_continued_on_the_next_line_gets_no_fix_but_its_line_and_both_highlighted(tmp_path, written):
+    text = edited(TWO_LAYER, (LEFT_OUT[0], written + "        z1 = sigmoid(a1)\n        a2"))
+    path, found = checked(tmp_path, "two_layer_net.py", text)
+    (f,) = errors(found)
+    line, gradient = line_of(path, "        a1 = "), line_of(path, "grads['b1'] = ")
+    assert (f.pattern, f.line, f.fix, f.highlight) == ("term-left-out", line, None, (line, gradient))
+
+
+def test_a_term_left_out_is_found_after_another_wrong_gradient(tmp_path):
+    text = edited(TWO_LAYER, LEFT_OUT, ("grads = {'W2': np.dot(z1.T, dy)", "grads = {'W2': 2 * np.dot(z1.T, dy)"))
+    path, found = checked(tmp_path, "two_layer_net.py", text)
+    w2, b1 = errors(found)
+    assert (w2.param, w2.pattern) == ("W2", "scaled")
+    assert (b1.param, b1.pattern, b1.fix) == ("b1", "term-left-out", "a1 = np.dot(x, W1) + b1")
+
+
+def test_a_private_activation_method_is_told_the_derivative_of_what_it_is_named_after(tmp_path):
+    text = edited(METHODS.replace("sigmoid", "_sigmoid"), ("        return dA * s * (1 - s)\n", "        return dA * (1 - s)\n"))
+    _, found = checked(tmp_path, "deep.py", text)
+    (f,) = errors(found)
+    assert f.layer.startswith("_sigmoid") and "the derivative of sigmoid is `dA * s * (1 - s)`, with `s = sigmoid(Z)`" in f.message
+
+
+NO_FORWARD = '''\
+import numpy as np
+
+rng = np.random.default_rng(3)
+X = rng.normal(size=(40, 5))
+T = np.eye(3)[rng.integers(0, 3, size=40)]
+
+
+class Net:
+    def __init__(self, n_in, n_hidden, n_out):
+        self.params = {"W1": rng.normal(size=(n_in, n_hidden)) * 0.3, "W2": rng.normal(size=(n_hidden, n_out)) * 0.3}
+
+    def predict(self, x):
+        h = np.maximum(0, x @ self.params["W1"])
+        z = h @ self.params["W2"]
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+
+    def loss(self, x, t):
+        return -np.sum(t * np.log(self.predict(x) + 1e-12))
+
+    def gradient(self, x, t):
+        h = np.maximum(0, x @ self.params["W1"])
+        z = h @ self.params["W2"]
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        dz = (e / e.sum(axis=1, keepdims=True) - t) / len(x)
+        dh = dz @ self.params["W2"].T * (h > 0)
+        return {"W1": x.T @ dh, "W2": h.T @ dz}
+
+
+net = Net(5, 12, 3)
+for step in range(200):
+    loss = net.loss(X, T) / len(X)
+    grads = net.gradient(X, T)
+    net.params["W1"] -= 0.5 * grads["W1"]
+    net.params["W2"] -= 0.5 * grads["W2"]
+'''
+
+
+def test_a_network_whose_loss_method_differs_from_the_loss_its_program_trains_is_right_in_training(tmp_path, replayed):
+    """`loss()` sums over the batch, the loop divides it by the batch size, and the gradient is the
+    loop's: the network check disagrees, the training step does not. A class with no `forward`
+    is told where the two may part."""
+    path, found = checked(tmp_path, "net.py", NO_FORWARD)
+    (note,) = mismatches(found)
+    line = line_of(path, 'return {"W1": x.T @ dh')
+    assert (note.severity, note.pattern, note.layer, note.line, note.highlight) == ("info", "right-in-training", "Net", line, (line,))
+    assert note.message == (
+        "the gradients of `Net`'s `W1`, `W2` disagree with `Net`'s loss on the network backprop-doctor checked, yet at your "
+        "program's own training step the updates of `net.params['W1']`, `net.params['W2']` follow the gradient of your loss, "
+        "so they are judged right as your program runs them (the two differ where that network's outputs saturate, or where "
+        "it was built otherwise)"
+    )
+
+
+def test_such_a_network_with_one_parameter_is_told_in_the_singular(tmp_path, replayed):
+    text = NO_FORWARD.replace('        return {"W1": x.T @ dh, "W2": h.T @ dz}\n', '        return {"W1": x.T @ dh * 3, "W2": h.T @ dz}\n')
+    _, found = checked(tmp_path, "net.py", text)
+    (note,) = [f for f in mismatches(found) if f.severity == "info"]
+    assert note.message.startswith(
+        "the gradient of `Net`'s `W2` disagrees with `Net`'s loss on the network backprop-doctor checked, yet at your "
+        "program's own training step the update of `net.params['W2']` follows the gradient of your loss"
+    )
+
+
+def test_a_saturated_network_that_normalises_its_batch_is_asked_in_training_mode(tmp_path, replayed):
+    """Its predictions at inference (running statistics) are not those its gradient is taken at:
+    the targets it is checked again with come from `predict(x, train_flg=True)`."""
+    text = edited(
+        SATURATED,
+        ("    def predict(self, x):\n        h = 1 / (1 + np.exp(-(x @ self.params[\"W1\"] + self.params[\"b1\"])))\n",
+         "    def predict(self, x, train_flg=False):\n        h = 1 / (1 + np.exp(-(x @ self.params[\"W1\"] + self.params[\"b1\"])))\n"
+         "        h = (h - h.mean(axis=0)) if train_flg else (h - 0.5)\n"),
+        ("    def loss(self, x, t):\n        y = self.predict(x)\n", "    def loss(self, x, t, train_flg=False):\n        y = self.predict(x, train_flg)\n"),
+        ("        h = 1 / (1 + np.exp(-a))\n        y = softmax", "        h = 1 / (1 + np.exp(-a))\n        h = h - h.mean(axis=0)\n        y = softmax"),
+        ("dh = dy @ self.params[\"W2\"].T * h * (1 - h)",
+         "dc = dy @ self.params[\"W2\"].T\n        s = 1 / (1 + np.exp(-a))\n        dh = (dc - dc.mean(axis=0)) * s * (1 - s)"),
+        ("net.loss(x_train[mask], t_train[mask])", "net.loss(x_train[mask], t_train[mask], train_flg=True)"),
+        ("tqdm([2.0])", "tqdm([6.0])"),
+    )  # fmt: skip
+    _, found = checked(tmp_path, "train.py", text)
+    assert errors(found) == []
+    notes = mismatches(found)
+    assert notes and all(f.pattern == "saturated-loss" for f in notes)
