@@ -802,3 +802,33 @@ def test_a_saturated_network_that_normalises_its_batch_is_asked_in_training_mode
     assert errors(found) == []
     notes = mismatches(found)
     assert notes and all(f.pattern == "saturated-loss" for f in notes)
+
+
+# --- the links the check itself makes, before the ranking adds its own ---
+
+
+@pytest.fixture
+def unranked(monkeypatch):
+    """`check_file` hands back the findings as the checks leave them (the ranking would link
+    symptoms to their root by itself, hiding whether the check did)."""
+    monkeypatch.setattr(pipeline, "rank", lambda report: report)
+
+
+@pytest.mark.parametrize("name", ["Net", "ZNet"])
+def test_the_check_links_a_networks_mismatches_to_its_wrong_layer(tmp_path, unranked, name):
+    path, found = checked(tmp_path, "net.py", edited(ROOTS, ("NAME", name)))
+    relu_return = next(i for i, line in enumerate(path.read_text().splitlines(), 1) if line.strip() == "return dout")
+    (layer,) = [f for f in found if f.name == RULE and f.layer == "Relu1"]
+    network = [f for f in found if f.name == RULE and f is not layer]
+    assert (layer.param, layer.line, layer.caused_by) == ("x", relu_return, None)
+    assert network and all(f.layer == name and f.caused_by == f"BPD101:Relu1:x:{relu_return}" for f in network)
+    assert all(f.caused_by is None for f in found if f.name != RULE)
+
+
+def test_the_check_links_every_gradient_to_the_statement_they_share(tmp_path, unranked):
+    path, found = checked(tmp_path, "rnn.py", edited(RNN, ("(1 - next_h ** 2)", "(1 - next_h)")))
+    root, *symptoms = mismatches(found)
+    line = line_of(path, "da = dnext_h * (1 - next_h)")
+    assert (root.pattern, root.param, root.line, root.caused_by) == ("shared-upstream", None, line, None)
+    assert sorted(f.param for f in symptoms) == ["Wx", "b", "prev_h", "x"]
+    assert all(f.caused_by == f"BPD101:rnn_step::{line}" for f in symptoms)
