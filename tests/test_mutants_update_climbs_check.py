@@ -288,3 +288,58 @@ def test_an_optimizer_adding_nothing_it_can_point_at_is_blamed_at_its_def(tmp_pa
     path, found = checked(tmp_path, text, "optimizer.py")
     (f,) = climbs(found)
     assert f.line == line_of(path, "def update(self, params, grads):")
+
+
+OTHERS = '''
+
+class Act:
+    def forward(self, x):
+        self.x = x
+        return np.tanh(x)
+
+    def backward(self, dout):
+        return dout * (1 - np.tanh(self.x) ** 2)
+
+
+class Bad:
+    def __init__(self, n_in, n_out):
+        self.W = np.random.randn(n_in, n_out) * 0.1
+
+    def forward(self, x):
+        self.x = x
+        return x @ self.W
+
+    def backward(self, dout):
+        self.dW = 2 * self.x.T @ dout
+        return dout @ self.W.T
+
+    def update(self, lr=0.1):
+        self.W += lr * self.dW
+'''
+
+
+def test_layers_without_an_update_or_with_a_wrong_gradient_before_it_do_not_stop_the_check(tmp_path):
+    """`Act` has no update and `Bad` a gradient twice too large (its update is not judged against a
+    gradient it does not have); `Dense` after them still climbs."""
+    text = edited(DENSE, ("self.W -= lr * self.mW", "self.W += lr * self.mW"), ("import numpy as np\n", "import numpy as np\n" + OTHERS))
+    path, found = checked(tmp_path, text)
+    assert [f.layer for f in climbs(found)] == ["Dense"]
+    assert any(f.name == "gradient-mismatch" and f.layer == "Bad" for f in found)
+
+
+def test_two_instances_of_one_layer_class_the_program_built_are_judged_once(tmp_path, replayed):
+    driver = textwrap.dedent("""
+
+        first, second = Dense(3, 4), Dense(4, 2)
+        out = second.forward(first.forward(np.ones((6, 3))))
+        first.backward(second.backward(np.ones_like(out)))
+    """)
+    _, found = checked(tmp_path, edited(DENSE, ("self.W -= lr * self.mW", "self.W += lr * self.mW")) + driver, "layers.py")
+    assert [f.layer for f in climbs(found)] == ["Dense"]
+
+
+def test_an_earlier_statement_adding_no_gradient_is_not_the_one_blamed(tmp_path):
+    text = ACCUMULATING.replace("RATE", "gain").replace("        for key in params.keys():\n", "        self.t = getattr(self, 't', 0) + 1\n        for key in params.keys():\n")
+    path, found = checked(tmp_path, text, "optimizer.py")
+    (f,) = climbs(found)
+    assert f.line == line_of(path, "self.m[key] = self.m[key] + grads[key]")
