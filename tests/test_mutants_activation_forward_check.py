@@ -261,3 +261,31 @@ def test_a_function_whose_output_line_is_a_return_expression_is_found_at_the_ret
     (f,) = wrong_forwards(found)
     line = line_of(path, "return np.tanh(x) * 2")
     assert (f.layer, f.line, f.highlight) == ("tanh", line, (line,))
+
+
+def test_values_near_the_kink_are_moved_away_before_the_comparison(tmp_path):
+    """At seed 2 one value of the batch lies within 0.1 of 0 and is moved by 0.3; a forward whose
+    error grows as 1/x² near 0 is worst at the smallest value left, which the message shows."""
+    text = SHIFTED.replace("return np.maximum(x, 0) + SHIFT", "return np.maximum(x, 0) + 1e-4 / x ** 2")
+    x = batch(2)
+    assert np.sum(np.abs(np.random.default_rng(113).standard_normal((4, 5))) < 0.1) == 1
+    path, found = checked(tmp_path, text, seed=2)
+    (f,) = wrong_forwards(found)
+    out = np.maximum(x, 0) + 1e-4 / x**2
+    assert f.message == message("`ReLU.forward`", "max(0, x)", x, out, np.maximum(x, 0))
+
+
+def test_a_forward_returning_its_input_is_found_at_its_return(tmp_path):
+    path, found = checked(tmp_path, "import numpy as np\n\n\ndef relu(x):\n    return x\n", "act.py")
+    (f,) = wrong_forwards(found)
+    line = line_of(path, "return x")
+    assert (f.layer, f.line, f.highlight) == ("relu", line, (line,))
+
+
+def test_at_most_six_lines_making_the_output_are_highlighted(tmp_path):
+    writes = "".join(f"    out[{i}] = np.maximum(x[{i}], 0)\n" for i in range(4)) + "    out = out * 1.0\n    out += 0.0\n    out[:] = -out\n"
+    text = f"import numpy as np\n\n\ndef relu(x):\n    out = np.empty_like(x)\n{writes}    return out\n"
+    path, found = checked(tmp_path, text, "act.py")
+    (f,) = wrong_forwards(found)
+    lines = sorted({i for i, line in enumerate(text.splitlines(), 1) if line.strip().startswith("out")}, reverse=True)
+    assert len(lines) == 8 and (f.line, f.highlight) == (lines[0], tuple(lines[:6]))
