@@ -289,3 +289,29 @@ def test_at_most_six_lines_making_the_output_are_highlighted(tmp_path):
     (f,) = wrong_forwards(found)
     lines = sorted({i for i, line in enumerate(text.splitlines(), 1) if line.strip().startswith("out")}, reverse=True)
     assert len(lines) == 8 and (f.line, f.highlight) == (lines[0], tuple(lines[:6]))
+
+
+@pytest.fixture
+def unranked(monkeypatch):
+    """`check_file` hands back the findings as the checks leave them (the ranking would link
+    symptoms to their root by itself, hiding whether the check did)."""
+    from backprop_doctor import pipeline
+
+    monkeypatch.setattr(pipeline, "rank", lambda report: report)
+
+
+@pytest.mark.parametrize(
+    "text, correct, wrong, layer, name",
+    [
+        (LAYERS, "out[self.mask] = 0", "out[~self.mask] = 0", "Relu", "layers.py"),
+        (COURSE_HELPERS, "A = 1 / (1 + np.exp(-Z))", "A = 1 / (1 + np.exp(Z))", "sigmoid", "dnn_utils.py"),
+    ],
+    ids=["layer", "function"],
+)
+def test_the_check_itself_makes_the_backwards_mismatch_a_symptom_of_the_forward(tmp_path, unranked, text, correct, wrong, layer, name):
+    path, found = checked(tmp_path, edited(text, (correct, wrong)), name)
+    (root,) = wrong_forwards(found)
+    symptoms = [f for f in found if f.name == "gradient-mismatch"]
+    assert root.caused_by is None and root.key() == f"BPD111:{layer}::{line_of(path, wrong)}"
+    assert symptoms and all(f.layer == layer and f.caused_by == root.key() for f in symptoms)
+    assert all(f.caused_by is None for f in found if f.name not in (RULE, "gradient-mismatch"))
