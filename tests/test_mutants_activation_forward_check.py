@@ -315,3 +315,30 @@ def test_the_check_itself_makes_the_backwards_mismatch_a_symptom_of_the_forward(
     assert root.caused_by is None and root.key() == f"BPD111:{layer}::{line_of(path, wrong)}"
     assert symptoms and all(f.layer == layer and f.caused_by == root.key() for f in symptoms)
     assert all(f.caused_by is None for f in found if f.name not in (RULE, "gradient-mismatch"))
+
+
+@pytest.mark.parametrize(
+    "body, found",
+    [
+        ("    return (1 + 5e-7) / (1 + np.exp(-x))\n", False),
+        ("    return (1 + 2e-6) / (1 + np.exp(-x))\n", True),
+    ],
+)
+def test_a_sigmoid_function_within_a_millionth_is_the_sigmoid(tmp_path, body, found):
+    _, findings = checked(tmp_path, "import numpy as np\n\n\ndef sigmoid(x):\n" + body, "act.py")
+    assert len(wrong_forwards(findings)) == found
+
+
+@pytest.mark.parametrize("shift, found", [("5e-10", False), ("2e-9", True)])
+def test_a_relu_function_whose_zeros_are_off_by_more_than_a_billionth_is_not_relu(tmp_path, shift, found):
+    _, findings = checked(tmp_path, f"import numpy as np\n\n\ndef relu(x):\n    return np.maximum(x, 0) + {shift}\n", "act.py")
+    assert len(wrong_forwards(findings)) == found
+
+
+def test_two_instances_of_a_wrong_activation_class_the_program_built_are_one_finding(tmp_path, monkeypatch):
+    from backprop_doctor import pipeline
+
+    monkeypatch.setattr(pipeline, "_may_run", lambda context: context.options.run and context.options.build is None)
+    driver = "\n\nfirst, second = Relu(), Relu()\nsecond.forward(first.forward(np.ones((3, 4))))\n"
+    _, found = checked(tmp_path, edited(LAYERS, ("out[self.mask] = 0", "out[~self.mask] = 0")) + driver)
+    assert [f.layer for f in wrong_forwards(found)] == ["Relu"]
