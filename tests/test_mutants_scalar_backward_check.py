@@ -95,7 +95,7 @@ def test_one_input_of_a_product_wrong_names_only_that_one_with_both_inputs_shown
 def test_a_gradient_set_instead_of_added_is_named_at_the_assignment_with_its_fix(tmp_path):
     path, (f,) = checked(tmp_path, "            self.grad += other.data * out.grad\n", "            self.grad = other.data * out.grad\n")
     line = line_of(path, "self.grad = other.data * out.grad")
-    assert (f.layer, f.param, f.line, f.pattern, f.fix) == ("Value.__mul__", "a", line, "gradient-assigned", "self.grad += other.data * out.grad")
+    assert (f.layer, f.param, f.file, f.line, f.pattern, f.fix) == ("Value.__mul__", "a", str(path), line, "gradient-assigned", "self.grad += other.data * out.grad")
     assert f.message == (
         "`Value.__mul__` sets `a.grad` instead of adding to it: a value used more than once (`a * b + a`) keeps only the "
         "gradient of its last use: write `+=` in its `_backward`"
@@ -125,7 +125,7 @@ def test_a_gradient_set_wrong_is_one_finding_for_its_wrong_derivative(tmp_path):
 
 def test_a_backward_in_the_wrong_order_is_named_at_backward(tmp_path):
     path, (f,) = checked(tmp_path, "for node in reversed(topo):", "for node in topo:")
-    assert (f.layer, f.param, f.line, f.pattern, f.fix, f.evidence) == ("Value.backward", "b", line_of(path, "def backward(self):"), "backward-order", None, ())
+    assert (f.layer, f.param, f.file, f.line, f.pattern, f.fix, f.evidence) == ("Value.backward", "b", str(path), line_of(path, "def backward(self):"), "backward-order", None, ())
     assert f.message == (
         "every operation of `Value` passes back the right gradient alone, but `a - b` does not (`b.grad` is 0 where the slope "
         "is -1): `Value.backward` calls the `_backward` closures in an order where a node passes its gradient on before every "
@@ -142,3 +142,25 @@ def test_a_wrong_operation_and_a_wrong_order_are_told_as_the_operation(tmp_path)
     path.write_text(text, encoding="utf-8")
     found = [f for f in check_file(path, Options(training=False)).findings if f.name == RULE]
     assert [f.pattern for f in found] == ["wrong-derivative"]
+
+
+def test_a_gradient_zeroed_then_added_is_named_at_its_closure_with_no_fix(tmp_path):
+    """`self.grad = 0.0` then `+=`: the gradient is set (a constant is no passing back, so no
+    statement is blamed), and the closure is where to look."""
+    path, (f,) = checked(tmp_path, "            self.grad += other.data * out.grad\n", "            self.grad = 0.0\n            self.grad += other.data * out.grad\n")
+    closure = line_of(path, "def _backward():", after=line_of(path, "def __mul__"))
+    assert (f.layer, f.param, f.file, f.line, f.pattern, f.fix) == ("Value.__mul__", "a", str(path), closure, "gradient-assigned", None)
+
+
+def test_an_engine_with_a_wrong_operation_does_not_stop_the_next_engines_check(tmp_path):
+    """Two engines in one file: `Value`'s wrong tanh is its finding, and `Xnode` after it, whose
+    operations are right but whose backward runs out of order, still gets its own."""
+    value = ENGINE[ENGINE.index("class Value:"):ENGINE.index("class Neuron:")]
+    xnode = value.replace("Value", "Xnode").replace("for node in reversed(topo):", "for node in topo:")
+    text = ENGINE.replace("self.grad += (1 - t ** 2) * out.grad", "self.grad += (1 - t) * out.grad").replace("class Neuron:", xnode + "class Neuron:")
+    path = tmp_path / "engine.py"
+    path.write_text(text, encoding="utf-8")
+    found = [f for f in check_file(path, Options(training=False)).findings if f.name == RULE]
+    assert sorted((f.layer, f.pattern, f.file) for f in found) == [
+        ("Value.tanh", "wrong-derivative", str(path)), ("Xnode.backward", "backward-order", str(path))
+    ]
