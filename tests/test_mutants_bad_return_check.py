@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from test_first_layer_returns_none import LAYER
-from test_unwritten_and_whole_model_returns import BASE, BRANCHED, MODEL, STUBS
+from test_unwritten_and_whole_model_returns import BASE, BRANCHED, MODEL, SEQUENTIAL, STUBS
 
 from backprop_doctor import pipeline
 from backprop_doctor.findings import Finding
@@ -219,3 +219,20 @@ def test_a_model_whose_backward_result_is_read_or_whose_instances_go_elsewhere_m
     assert (f.severity, f.layer, f.line) == ("error", "SoftmaxClassifier", line_of(path, "def backward(self, dz):"))
     assert f.message.startswith("`SoftmaxClassifier.backward` returns None, so the gradient stops here")
 
+
+
+def test_a_container_model_calling_its_own_backward_in_fit_gets_no_finding(tmp_path, program_runs):
+    assert checked(tmp_path, SEQUENTIAL, "seq.py")[1] == []
+
+
+def test_a_container_whose_fit_reads_what_its_backward_returns_must_return(tmp_path, program_runs):
+    text = SEQUENTIAL.replace("                self.backward(2 * (out - y[idx]) / out.size)\n", "                d = self.backward(2 * (out - y[idx]) / out.size)\n")
+    path, found = checked(tmp_path, text, "seq.py")
+    (f,) = found
+    assert (f.severity, f.layer, f.line) == ("error", "Sequential", line_of(path, "    def backward(self, grad):", after=line_of(path, "class Sequential")))
+
+
+def test_a_function_pairs_backward_that_forgets_its_return_stays_an_error(tmp_path):
+    text = "import numpy as np\n\n\ndef relu_forward(x):\n    return np.maximum(0, x), x\n\n\ndef relu_backward(dout, cache):\n    dx = dout * (cache > 0)\n"
+    path, (f,) = checked(tmp_path, text)
+    assert (f.severity, f.line) == ("error", line_of(path, "def relu_backward(dout, cache):"))
