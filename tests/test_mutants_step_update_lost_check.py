@@ -134,3 +134,26 @@ def test_an_update_of_a_name_that_is_no_copy_gets_the_general_words_at_the_updat
 def test_a_copy_of_a_computed_value_is_not_a_copy_of_the_parameter(tmp_path):
     path, curve, (f,) = lost(tmp_path, IN_A_DICT, UPDATE, "        w = np.copy(params[k] + 0)\n        w -= 0.5 * grads[k]\n")
     assert "moves arrays the forward pass never reads" in f.message
+
+
+def test_a_copy_made_by_an_unbound_method_of_the_array_type_is_a_copy(tmp_path):
+    path, curve, (f,) = lost(tmp_path, IN_A_DICT, UPDATE, "        w = np.ndarray.copy(params[k])\n        w -= 0.5 * grads[k]\n")
+    assert f.line == line_of(path, "w = np.ndarray.copy(params[k])") and "a copy of `params[k]`" in f.message
+
+
+def test_a_name_rebound_at_module_level_gets_the_general_words_at_the_update(tmp_path):
+    path, curve, (f,) = lost(tmp_path, IN_A_DICT, UPDATE, "        w = params[k] * 1.0\n        w = w - 0.5 * grads[k]\n")
+    moved = line_of(path, "w = w - 0.5")
+    assert (f.line, f.highlight) == (moved, (moved,)) and "moves arrays the forward pass never reads" in f.message
+
+
+def test_the_second_of_two_training_loops_is_checked_after_a_first_that_loses_nothing(tmp_path):
+    second = IN_A_DICT.split("t = np.eye(3)[rng.integers(0, 3, 64)]\n", 1)[1].replace(UPDATE, "        w = params[k].copy()\n        w -= 0.5 * grads[k]\n")
+    path = tmp_path / "train.py"
+    path.write_text(IN_A_DICT + second, encoding="utf-8")
+    source, _ = read_source(str(path))
+    context = CheckContext(options=Options(training=False), source=source)
+    context.extras["replay"] = results = replay_file(source, 10.0, seed=0, curve=True, measure=True)
+    assert [r.lost for r in results] == [False, True]
+    (f,) = step_update_lost.run(context)
+    assert f.line == line_of(path, "w = params[k].copy()")
