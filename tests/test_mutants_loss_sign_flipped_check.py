@@ -102,3 +102,16 @@ def test_a_value_named_like_a_loss_is_reported(tmp_path, name):
     text = SCRIPT.replace("return -np.sum(", "return np.sum(").replace("cost", name).replace("compute_" + name, "compute_cost")
     _, result, (f,) = flipped(tmp_path, text)
     assert f.param == name
+
+
+def test_the_second_of_two_loops_is_checked_after_a_first_with_a_right_cost(tmp_path):
+    second = SCRIPT.split("W1, b1 = rng", 1)[1].replace("compute_cost(A2, Y)", "compute_cost2(A2, Y)")
+    text = SCRIPT + "\n\ndef compute_cost2(A2, Y):\n    return np.sum(Y * np.log(A2) + (1 - Y) * np.log(1 - A2)) / Y.shape[1]\n\n\nW1, b1 = rng" + second
+    path = tmp_path / "train.py"
+    path.write_text(text, encoding="utf-8")
+    source, _ = read_source(str(path))
+    context = CheckContext(options=Options(training=False), source=source)
+    context.extras["replay"] = results = replay_file(source, 10.0, seed=0, curve=False, measure=True)
+    assert [r.maximised for r in results] == [False, True]
+    (f,) = loss_sign_flipped.run(context)
+    assert f.line == line_of(path, "return np.sum(Y * np.log(A2)")

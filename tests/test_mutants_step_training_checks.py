@@ -215,3 +215,24 @@ def test_a_decay_the_printed_loss_leaves_out_is_a_warning_with_its_lambda(tmp_pa
 
 def test_the_same_penalty_in_the_loss_and_the_update_is_no_finding(tmp_path):
     assert replayed(tmp_path, step_penalty_mismatch, PENALISED_LOSS)[2] == []
+
+
+def test_a_few_units_dead_from_the_start_and_more_during_training_point_at_the_rate(tmp_path):
+    """2 of 32 units dead at the first step (under half), 20 after the replayed steps: they died
+    during training, so the rate is blamed, and the evidence shows both counts and the curve."""
+    edits = (("b1 = np.zeros((1, 32))", "b1 = np.where(np.arange(32) < 2, -20.0, -0.5).reshape(1, 32)"), ("lr = 0.1", "lr = 0.5"))
+    path, result, (f,) = replayed(tmp_path, step_dead_relu, SCRIPT, *edits)
+    (layer,) = result.dead
+    n = len(result.curve)
+    assert (layer.dead_first, layer.units) == (2, 32) and layer.dead_last > 16
+    assert f.line == line_of(path, "lr = 0.5") and "they stop firing during training" in f.message
+    assert f.evidence == (
+        ("activity", f"units of `a1` that fire on no sample: 2 of 32 at the first step, {layer.dead_last} after {n} steps"),
+        ("your loop", steps(result.curve)),
+    )
+
+
+def test_dead_units_of_a_loop_with_a_wrong_gradient_are_left_to_the_gradient_finding(tmp_path):
+    edits = (("b1 = np.zeros((1, 32))", "b1 = np.full((1, 32), -20.0)"), ("db2 = dout.sum(axis=0, keepdims=True)", "db2 = 2 * dout.sum(axis=0, keepdims=True)"))
+    path, result, found = replayed(tmp_path, step_dead_relu, SCRIPT, *edits)
+    assert result.wrong and result.curve and found == []
