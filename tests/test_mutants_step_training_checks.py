@@ -180,7 +180,7 @@ def test_a_rate_too_small_to_move_the_loss_is_told_a_larger_one(tmp_path):
     path, result, (f,) = replayed(tmp_path, step_rate_too_low, SVM)
     name, yours, tried, curve = result.larger_rate
     own, line = result.curve, line_of(path, "lr = 0.5")
-    assert (f.severity, f.code, f.line, f.fix, f.param, f.measured) == ("warning", "BPD609", line, f"lr = {tried:g}", "lr", 0.5)
+    assert (f.severity, f.code, f.file, f.line, f.fix, f.param, f.measured) == ("warning", "BPD609", str(path), line, f"lr = {tried:g}", "lr", 0.5)
     assert f.message == (
         f"your program's own loss stays at {own[0]:.4g} (it ends at {own[-1]:.4g}) over its first {len(own)} steps although "
         f"every gradient it computes is right, so its learning rate `lr = 0.5` (line {line}) is too small: with `lr = {tried:g}` "
@@ -236,3 +236,47 @@ def test_dead_units_of_a_loop_with_a_wrong_gradient_are_left_to_the_gradient_fin
     edits = (("b1 = np.zeros((1, 32))", "b1 = np.full((1, 32), -20.0)"), ("db2 = dout.sum(axis=0, keepdims=True)", "db2 = 2 * dout.sum(axis=0, keepdims=True)"))
     path, result, found = replayed(tmp_path, step_dead_relu, SCRIPT, *edits)
     assert result.wrong and result.curve and found == []
+
+
+OBJECT_HELD = '''\
+import numpy as np
+
+np.random.seed(0)
+X = np.random.randn(200, 5)
+y = (X[:, :1] * X[:, 1:2] > 0).astype(float)
+
+
+class Net:
+    def __init__(self):
+        self.W1 = np.full((5, 32), 0.1)
+        self.b1 = np.zeros((1, 32))
+        self.W2 = np.full((32, 1), 0.1)
+        self.b2 = np.zeros((1, 1))
+
+
+net = Net()
+lr = 0.1
+for epoch in range(100):
+    z1 = X @ net.W1 + net.b1
+    a1 = np.maximum(0, z1)
+    out = a1 @ net.W2 + net.b2
+    loss = np.mean((out - y) ** 2)
+    dout = 2 * (out - y) / len(X)
+    dW2 = a1.T @ dout
+    db2 = dout.sum(axis=0, keepdims=True)
+    dz1 = dout @ net.W2.T * (z1 > 0)
+    dW1 = X.T @ dz1
+    db1 = dz1.sum(axis=0, keepdims=True)
+    net.W1 -= lr * dW1
+    net.b1 -= lr * db1
+    net.W2 -= lr * dW2
+    net.b2 -= lr * db2
+'''
+
+
+def test_weights_an_object_holds_are_found_where_its_constructor_assigns_them(tmp_path):
+    """The replay names them `net.W1`, `net.W2`; the file assigns them as `self.W1 = ...`."""
+    path, result, (f,) = replayed(tmp_path, symmetric_init, OBJECT_HELD)
+    assert result.symmetric == ["net.W1", "net.W2"]
+    assert (f.line, f.param, f.file) == (line_of(path, "self.W1 = np.full((5, 32), 0.1)"), "net.W1", str(path))
+    assert f.message.startswith("every weight matrix of your program (`net.W1`, `net.W2`) starts with all its units equal")
