@@ -342,3 +342,19 @@ def test_two_instances_of_a_wrong_activation_class_the_program_built_are_one_fin
     driver = "\n\nfirst, second = Relu(), Relu()\nsecond.forward(first.forward(np.ones((3, 4))))\n"
     _, found = checked(tmp_path, edited(LAYERS, ("out[self.mask] = 0", "out[~self.mask] = 0")) + driver)
     assert [f.layer for f in wrong_forwards(found)] == ["Relu"]
+
+
+def test_a_file_that_does_not_parse_has_no_functions_to_compare(tmp_path):
+    """No namespace is loaded from it: the check has nothing to call, and does not fail."""
+    _, found = checked(tmp_path, "import numpy as np\n\n\ndef relu(x):\n    return np.abs(x\n", "broken.py")
+    assert wrong_forwards(found) == [] and any(f.name == "syntax-error" for f in found)
+
+
+def test_a_derivative_function_beside_a_wrong_activation_is_its_symptom(tmp_path, unranked):
+    """`tanh_prime(x)` is paired with `tanh(x)` (layer `tanh/tanh_prime`): its mismatch follows
+    from the forward, which does not compute tanh."""
+    text = "import numpy as np\n\n\ndef tanh(x):\n    return 2 * np.tanh(x)\n\n\ndef tanh_prime(x):\n    return 1 - np.tanh(x) ** 2\n"
+    path, found = checked(tmp_path, text, "act.py")
+    (root,) = wrong_forwards(found)
+    symptoms = [f for f in found if f.name == "gradient-mismatch"]
+    assert symptoms and all(f.layer.startswith("tanh/") and f.caused_by == root.key() for f in symptoms)
