@@ -10,32 +10,17 @@ message's numbers, the evidence's count and the lines from that. The tolerances 
 
 from __future__ import annotations
 
-import sys
-import textwrap
 from pathlib import Path
 
 import numpy as np
 import pytest
+import inprocess
+from inprocess import edited, line_of, program_runs, restored_interpreter, unranked  # noqa: F401 - fixtures used by name
 from test_activation_forward_wrong import COURSE_HELPERS, LAYERS
 
 from backprop_doctor.findings import Finding
-from backprop_doctor.options import Options
-from backprop_doctor.pipeline import check_file
 
 RULE = "activation-forward-wrong"
-
-
-@pytest.fixture(autouse=True)
-def restored_interpreter(tmp_path):
-    """The user's modules this test imported are dropped: a later test's `from layers import ...`
-    must read its own file, also when the same process runs the tests again (a mutation run does)."""
-    saved = list(sys.path), list(sys.meta_path), set(sys.modules)
-    yield
-    sys.path[:], sys.meta_path[:] = saved[0], saved[1]
-    for name in set(sys.modules) - saved[2]:
-        module = sys.modules[name]
-        if name.startswith("__bpd") or type(module).__name__ == "StubModule" or str(getattr(module, "__file__", "") or "").startswith(str(tmp_path)):
-            del sys.modules[name]
 
 
 def batch(seed: int = 0) -> np.ndarray:
@@ -45,28 +30,12 @@ def batch(seed: int = 0) -> np.ndarray:
     return x
 
 
-def edited(text: str, *edits: tuple[str, str]) -> str:
-    text = textwrap.dedent(text)
-    for old, new in edits:
-        assert old in text, old
-        text = text.replace(old, new, 1)
-    return text
-
-
 def checked(tmp_path: Path, text: str, name: str = "layers.py", seed: int = 0) -> tuple[Path, list[Finding]]:
-    path = tmp_path / name
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
-    report = check_file(path, Options(training=False, seed=seed))
-    assert "internal_errors" not in report.extras, report.extras.get("internal_errors")
-    return path, report.findings
+    return inprocess.checked(tmp_path, name, text, seed=seed)
 
 
 def wrong_forwards(findings: list[Finding]) -> list[Finding]:
     return [f for f in findings if f.name == RULE]
-
-
-def line_of(path: Path, needle: str) -> int:
-    return next(i for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if needle in line)
 
 
 def message(what: str, formula: str, x: np.ndarray, out: np.ndarray, expected: np.ndarray) -> str:
@@ -291,15 +260,6 @@ def test_at_most_six_lines_making_the_output_are_highlighted(tmp_path):
     assert len(lines) == 8 and (f.line, f.highlight) == (lines[0], tuple(lines[:6]))
 
 
-@pytest.fixture
-def unranked(monkeypatch):
-    """`check_file` hands back the findings as the checks leave them (the ranking would link
-    symptoms to their root by itself, hiding whether the check did)."""
-    from backprop_doctor import pipeline
-
-    monkeypatch.setattr(pipeline, "rank", lambda report: report)
-
-
 @pytest.mark.parametrize(
     "text, correct, wrong, layer, name",
     [
@@ -335,10 +295,7 @@ def test_a_relu_function_whose_zeros_are_off_by_more_than_a_billionth_is_not_rel
     assert len(wrong_forwards(findings)) == found
 
 
-def test_two_instances_of_a_wrong_activation_class_the_program_built_are_one_finding(tmp_path, monkeypatch):
-    from backprop_doctor import pipeline
-
-    monkeypatch.setattr(pipeline, "_may_run", lambda context: context.options.run and context.options.build is None)
+def test_two_instances_of_a_wrong_activation_class_the_program_built_are_one_finding(tmp_path, program_runs):
     driver = "\n\nfirst, second = Relu(), Relu()\nsecond.forward(first.forward(np.ones((3, 4))))\n"
     _, found = checked(tmp_path, edited(LAYERS, ("out[self.mask] = 0", "out[~self.mask] = 0")) + driver)
     assert [f.layer for f in wrong_forwards(found)] == ["Relu"]

@@ -13,52 +13,23 @@ sandbox (`pipeline._may_run`); those tests lift that guard for their own program
 
 from __future__ import annotations
 
-import sys
-import textwrap
 from pathlib import Path
 
 import pytest
+import inprocess
+from inprocess import line_of, program_runs, restored_interpreter  # noqa: F401 - fixtures used by name
 from test_first_layer_returns_none import LAYER
 from test_unwritten_and_whole_model_returns import BASE, BRANCHED, MODEL, SEQUENTIAL, STUBS
 
-from backprop_doctor import pipeline
 from backprop_doctor.findings import Finding
-from backprop_doctor.options import Options
-from backprop_doctor.pipeline import check_file
 
 RULE = "bad-return"
 LEARN = "write it before anything can learn"
 
 
-@pytest.fixture(autouse=True)
-def restored_interpreter(tmp_path):
-    """The user's modules this test imported are dropped: a later test's `from layers import ...`
-    must read its own file, also when the same process runs the tests again (a mutation run does)."""
-    saved = list(sys.path), list(sys.meta_path), set(sys.modules)
-    yield
-    sys.path[:], sys.meta_path[:] = saved[0], saved[1]
-    for name in set(sys.modules) - saved[2]:
-        module = sys.modules[name]
-        if name.startswith("__bpd") or type(module).__name__ == "StubModule" or str(getattr(module, "__file__", "") or "").startswith(str(tmp_path)):
-            del sys.modules[name]
-
-
-@pytest.fixture
-def program_runs(monkeypatch):
-    """The file's own program runs, as in the CLI's child."""
-    monkeypatch.setattr(pipeline, "_may_run", lambda context: context.options.run and context.options.build is None)
-
-
 def checked(tmp_path: Path, text: str, name: str = "layers.py") -> tuple[Path, list[Finding]]:
-    path = tmp_path / name
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
-    report = check_file(path, Options(training=False))
-    assert "internal_errors" not in report.extras, report.extras.get("internal_errors")
-    return path, [f for f in report.findings if f.name == RULE]
-
-
-def line_of(path: Path, needle: str, after: int = 0) -> int:
-    return next(i for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if i > after and needle in line)
+    path, found = inprocess.checked(tmp_path, name, text)
+    return path, [f for f in found if f.name == RULE]
 
 
 def by_layer(found: list[Finding]) -> dict[str, Finding]:

@@ -12,11 +12,11 @@ for their own programs, which are the tests' own text.
 
 from __future__ import annotations
 
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+from inprocess import checked, edited, line_of, program_runs, restored_interpreter, unranked  # noqa: F401 - fixtures used by name
 from test_activation_methods_and_plain_outputs import METHODS, PLAIN
 from test_cs231n_penalty_gradient import NET as CS231N_NET
 from test_gradient_origins import FUNCTIONS, NETWORK as DICT_NETWORK
@@ -33,42 +33,11 @@ from test_term_left_out import AFFINE, NETWORK as TWO_LAYER
 from test_tqdm_loops_and_saturated_networks import PROGRAM as SATURATED
 from test_unwritten_and_whole_model_returns import MODEL
 
-from backprop_doctor import pipeline
 from backprop_doctor.findings import REDERIVE, Finding
 from backprop_doctor.options import Options
 from backprop_doctor.pipeline import check_file
 
 RULE = "gradient-mismatch"
-
-
-@pytest.fixture(autouse=True)
-def restored_interpreter(tmp_path):
-    """The user's modules this test imported are dropped: a later test's `from layers import ...`
-    must read its own file, also when the same process runs the tests again (a mutation run does)."""
-    saved = list(sys.path), list(sys.meta_path), set(sys.modules)
-    yield
-    sys.path[:], sys.meta_path[:] = saved[0], saved[1]
-    for name in set(sys.modules) - saved[2]:
-        module = sys.modules[name]
-        if name.startswith("__bpd") or type(module).__name__ == "StubModule" or str(getattr(module, "__file__", "") or "").startswith(str(tmp_path)):
-            del sys.modules[name]
-
-
-def edited(text: str, *edits: tuple[str, str]) -> str:
-    text = textwrap.dedent(text)
-    for old, new in edits:
-        assert old in text, old
-        text = text.replace(old, new, 1)
-    return text
-
-
-def checked(tmp_path: Path, name: str, text: str, **options) -> tuple[Path, list[Finding]]:
-    path = tmp_path / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
-    report = check_file(path, Options(training=False, **options))
-    assert "internal_errors" not in report.extras, report.extras.get("internal_errors")
-    return path, report.findings
 
 
 def mismatches(findings: list[Finding]) -> list[Finding]:
@@ -77,16 +46,6 @@ def mismatches(findings: list[Finding]) -> list[Finding]:
 
 def errors(findings: list[Finding]) -> list[Finding]:
     return [f for f in findings if f.severity == "error"]
-
-
-def line_of(path: Path, needle: str) -> int:
-    return next(i for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if needle in line)
-
-
-@pytest.fixture
-def replayed(monkeypatch):
-    """The file's own program runs and its training step is replayed, as in the CLI's child."""
-    monkeypatch.setattr(pipeline, "_may_run", lambda context: context.options.run and context.options.build is None)
 
 
 # --- a gradient negated as it is handed back (`_alternating_signs`, `_depths`) ---
@@ -443,7 +402,7 @@ def test_a_gradient_returned_in_a_dict_literal_is_blamed_at_its_name_with_no_fix
 # --- a saturated network and a step the replay judged right (`_yield_to_saturation`, `_yield_to_training`) ---
 
 
-def test_a_saturated_networks_mismatches_become_one_info_and_its_training_step_is_not_judged(tmp_path, replayed):
+def test_a_saturated_networks_mismatches_become_one_info_and_its_training_step_is_not_judged(tmp_path, program_runs):
     path, found = checked(tmp_path, "train.py", SATURATED)
     (note,) = mismatches(found)
     assert (note.severity, note.pattern, note.fix, note.layer) == ("info", "saturated-loss", None, "Classifier")
@@ -456,12 +415,12 @@ def test_a_saturated_networks_mismatches_become_one_info_and_its_training_step_i
     assert errors(found) == []
 
 
-def test_the_same_network_at_a_small_scale_has_nothing_to_say(tmp_path, replayed):
+def test_the_same_network_at_a_small_scale_has_nothing_to_say(tmp_path, program_runs):
     _, found = checked(tmp_path, "train.py", SATURATED.replace("tqdm([2.0])", "tqdm([0.1])"))
     assert mismatches(found) == [] and errors(found) == []
 
 
-def test_a_wrong_gradient_of_a_saturated_network_is_still_an_error(tmp_path, replayed):
+def test_a_wrong_gradient_of_a_saturated_network_is_still_an_error(tmp_path, program_runs):
     text = edited(SATURATED, ('dy @ self.params["W2"].T * h * (1 - h)', 'dy @ self.params["W2"].T * h'))
     path, found = checked(tmp_path, "train.py", text)
     wrong = errors(found)
@@ -469,7 +428,7 @@ def test_a_wrong_gradient_of_a_saturated_network_is_still_an_error(tmp_path, rep
     assert all(f.pattern != "saturated-loss" for f in mismatches(found))
 
 
-def test_a_model_fed_the_logits_gradient_is_right_as_its_training_step_runs_it(tmp_path, replayed):
+def test_a_model_fed_the_logits_gradient_is_right_as_its_training_step_runs_it(tmp_path, program_runs):
     path, found = checked(tmp_path, "classifier.py", MODEL)
     (note,) = mismatches(found)
     w1, w2 = line_of(path, "self.dW1 = "), line_of(path, "self.dW2 = ")
@@ -483,7 +442,7 @@ def test_a_model_fed_the_logits_gradient_is_right_as_its_training_step_runs_it(t
     assert (note.line, note.highlight) == (w1, (w2, w1))
 
 
-def test_a_wrong_backward_of_such_a_model_is_still_an_error(tmp_path, replayed):
+def test_a_wrong_backward_of_such_a_model_is_still_an_error(tmp_path, program_runs):
     text = edited(MODEL, ("        dh = dz @ self.W2.T * (self.h > 0)\n", "        dh = dz @ self.W2.T\n"))
     _, found = checked(tmp_path, "classifier.py", text)
     assert {f.param for f in errors(found) if f.name == RULE} == {"W1"}
@@ -527,7 +486,7 @@ def test_a_forgotten_penalty_gradient_is_told_the_reg_it_was_checked_with(tmp_pa
     assert f.message.count("was checked with") == 1
 
 
-def test_one_right_parameter_of_such_a_model_is_told_in_the_singular_beside_its_wrong_one(tmp_path, replayed):
+def test_one_right_parameter_of_such_a_model_is_told_in_the_singular_beside_its_wrong_one(tmp_path, program_runs):
     text = edited(MODEL, ("        self.dW1 = self.x.T @ dh\n", "        self.dW1 = self.x.T @ dh * 3\n"))
     path, found = checked(tmp_path, "classifier.py", text)
     (note,) = [f for f in mismatches(found) if f.severity == "info"]
@@ -542,7 +501,7 @@ def test_one_right_parameter_of_such_a_model_is_told_in_the_singular_beside_its_
     assert [f.param for f in errors(found) if f.name == RULE] == ["W1"]
 
 
-def test_gradients_the_training_step_finds_scaled_are_not_taken_as_right(tmp_path, replayed):
+def test_gradients_the_training_step_finds_scaled_are_not_taken_as_right(tmp_path, program_runs):
     """A summed gradient against a mean loss: the step's scale absorbs the factor, which is no
     evidence that the network's gradients are right (the sample's own file, copied)."""
     sample = Path(__file__).resolve().parent.parent / "samples" / "loss_not_divided_by_batch.py"
@@ -609,7 +568,7 @@ def test_only_a_normalised_exponential_whose_backward_is_one_return_passes_its_g
     assert [f.layer for f in errors(found)] == ["Softmax"] and all(f.pattern != "softmax-pass-through" for f in found)
 
 
-def test_a_saturated_network_trained_on_labels_is_asked_again_with_the_labels_it_predicts(tmp_path, replayed):
+def test_a_saturated_network_trained_on_labels_is_asked_again_with_the_labels_it_predicts(tmp_path, program_runs):
     text = edited(
         SATURATED,
         ("t_train = np.eye(10)[rng.integers(0, 10, 200)]", "t_train = rng.integers(0, 10, 200)"),
@@ -757,7 +716,7 @@ for step in range(200):
 '''
 
 
-def test_a_network_whose_loss_method_differs_from_the_loss_its_program_trains_is_right_in_training(tmp_path, replayed):
+def test_a_network_whose_loss_method_differs_from_the_loss_its_program_trains_is_right_in_training(tmp_path, program_runs):
     """`loss()` sums over the batch, the loop divides it by the batch size, and the gradient is the
     loop's: the network check disagrees, the training step does not. A class with no `forward`
     is told where the two may part."""
@@ -773,7 +732,7 @@ def test_a_network_whose_loss_method_differs_from_the_loss_its_program_trains_is
     )
 
 
-def test_such_a_network_with_one_parameter_is_told_in_the_singular(tmp_path, replayed):
+def test_such_a_network_with_one_parameter_is_told_in_the_singular(tmp_path, program_runs):
     text = NO_FORWARD.replace('        return {"W1": x.T @ dh, "W2": h.T @ dz}\n', '        return {"W1": x.T @ dh * 3, "W2": h.T @ dz}\n')
     _, found = checked(tmp_path, "net.py", text)
     (note,) = [f for f in mismatches(found) if f.severity == "info"]
@@ -783,7 +742,7 @@ def test_such_a_network_with_one_parameter_is_told_in_the_singular(tmp_path, rep
     )
 
 
-def test_a_saturated_network_that_normalises_its_batch_is_asked_in_training_mode(tmp_path, replayed):
+def test_a_saturated_network_that_normalises_its_batch_is_asked_in_training_mode(tmp_path, program_runs):
     """Its predictions at inference (running statistics) are not those its gradient is taken at:
     the targets it is checked again with come from `predict(x, train_flg=True)`."""
     text = edited(
@@ -805,13 +764,6 @@ def test_a_saturated_network_that_normalises_its_batch_is_asked_in_training_mode
 
 
 # --- the links the check itself makes, before the ranking adds its own ---
-
-
-@pytest.fixture
-def unranked(monkeypatch):
-    """`check_file` hands back the findings as the checks leave them (the ranking would link
-    symptoms to their root by itself, hiding whether the check did)."""
-    monkeypatch.setattr(pipeline, "rank", lambda report: report)
 
 
 @pytest.mark.parametrize("name", ["Net", "ZNet"])

@@ -11,40 +11,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
+from inprocess import line_of, replayed, replayed_findings, restored_interpreter  # noqa: F401 - fixtures used by name
 from test_loss_sign_flipped import LOGISTIC, SCRIPT
 
 from backprop_doctor.checks import loss_sign_flipped
-from backprop_doctor.context import CheckContext
-from backprop_doctor.loading.source import read_source
-from backprop_doctor.options import Options
-from backprop_doctor.replay import replay_file
 
 
-@pytest.fixture(autouse=True)
-def numpy_state_kept():
-    state = np.random.get_state()
-    yield
-    np.random.set_state(state)
-
-
-def flipped(tmp_path: Path, text: str, *edits: tuple[str, str], name: str = "train.py"):
-    """(path, the replay's one result, the findings) of the program with `edits` applied."""
+def flipped(tmp_path: Path, text: str, *edits: tuple[str, str]):
+    """(path, the replay's one result, the findings) of the program with every `old` of `edits`
+    replaced (a program's two gradients or two updates are edited alike)."""
     for old, new in edits:
         assert old in text, old
         text = text.replace(old, new)
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    source, _ = read_source(str(path))
-    context = CheckContext(options=Options(training=False), source=source)
-    context.extras["replay"] = results = replay_file(source, 10.0, seed=0, curve=False, measure=True)
-    (result,) = results
-    return path, result, list(loss_sign_flipped.run(context))
-
-
-def line_of(path: Path, needle: str) -> int:
-    return next(i for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if needle in line)
+    return replayed(tmp_path, loss_sign_flipped, text, curve=False)
 
 
 def test_correct_costs_are_not_flipped(tmp_path):
@@ -109,9 +89,6 @@ def test_the_second_of_two_loops_is_checked_after_a_first_with_a_right_cost(tmp_
     text = SCRIPT + "\n\ndef compute_cost2(A2, Y):\n    return np.sum(Y * np.log(A2) + (1 - Y) * np.log(1 - A2)) / Y.shape[1]\n\n\nW1, b1 = rng" + second
     path = tmp_path / "train.py"
     path.write_text(text, encoding="utf-8")
-    source, _ = read_source(str(path))
-    context = CheckContext(options=Options(training=False), source=source)
-    context.extras["replay"] = results = replay_file(source, 10.0, seed=0, curve=False, measure=True)
+    results, (f,) = replayed_findings(path, loss_sign_flipped, curve=False)
     assert [r.maximised for r in results] == [False, True]
-    (f,) = loss_sign_flipped.run(context)
     assert f.line == line_of(path, "return np.sum(Y * np.log(A2)")

@@ -11,10 +11,11 @@ numbers in the messages are computed here from the engine's own formulas.
 from __future__ import annotations
 
 import math
-import sys
 from pathlib import Path
 
 import pytest
+import inprocess
+from inprocess import line_of, restored_interpreter  # noqa: F401 - fixtures used by name
 from test_scalar_autograd_engine import ENGINE
 
 from backprop_doctor.findings import Finding
@@ -26,30 +27,10 @@ A, B = 0.7, -1.3  # the values the check's operations start from
 MUL = "            self.grad += other.data * out.grad\n            other.grad += self.data * out.grad\n"
 
 
-@pytest.fixture(autouse=True)
-def restored_interpreter(tmp_path):
-    """The user's modules this test imported are dropped: a later test's `from layers import ...`
-    must read its own file, also when the same process runs the tests again (a mutation run does)."""
-    saved = list(sys.path), list(sys.meta_path), set(sys.modules)
-    yield
-    sys.path[:], sys.meta_path[:] = saved[0], saved[1]
-    for name in set(sys.modules) - saved[2]:
-        module = sys.modules[name]
-        if name.startswith("__bpd") or type(module).__name__ == "StubModule" or str(getattr(module, "__file__", "") or "").startswith(str(tmp_path)):
-            del sys.modules[name]
-
-
 def checked(tmp_path: Path, old: str = "", new: str = "") -> tuple[Path, list[Finding]]:
     assert old in ENGINE, old
-    path = tmp_path / "engine.py"
-    path.write_text(ENGINE.replace(old, new, 1), encoding="utf-8")
-    report = check_file(path, Options(training=False))
-    assert "internal_errors" not in report.extras, report.extras.get("internal_errors")
-    return path, [f for f in report.findings if f.name == RULE]
-
-
-def line_of(path: Path, needle: str, after: int = 0) -> int:
-    return next(i for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if i > after and needle in line)
+    path, found = inprocess.checked(tmp_path, "engine.py", ENGINE.replace(old, new, 1))
+    return path, [f for f in found if f.name == RULE]
 
 
 def test_a_right_engine_has_nothing_to_say(tmp_path):

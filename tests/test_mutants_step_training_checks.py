@@ -10,45 +10,14 @@ met from just below and just above.
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import numpy as np
 import pytest
+from inprocess import line_of, replayed, restored_interpreter  # noqa: F401 - fixtures used by name
 from test_step_dead_relu import SCRIPT, SVM
 from test_step_penalty_mismatch import DECAY, PENALISED_LOSS
 
 from backprop_doctor.checks import step_dead_relu, step_penalty_mismatch, step_rate_too_high, step_rate_too_low, symmetric_init
-from backprop_doctor.context import CheckContext
-from backprop_doctor.loading.source import read_source
-from backprop_doctor.options import Options
-from backprop_doctor.replay import replay_file
 
 HE = "W = np.random.randn(n_in, n_out) * np.sqrt(2.0 / n_in); b = np.zeros(n_out)"
-
-
-@pytest.fixture(autouse=True)
-def numpy_state_kept():
-    state = np.random.get_state()
-    yield
-    np.random.set_state(state)
-
-
-def replayed(tmp_path: Path, check, text: str, *edits: tuple[str, str]):
-    """(path, the replay's one result, what `check` finds) for the script with `edits` applied."""
-    for old, new in edits:
-        assert old in text, old
-        text = text.replace(old, new)
-    path = tmp_path / "train.py"
-    path.write_text(text, encoding="utf-8")
-    source, _ = read_source(str(path))
-    context = CheckContext(options=Options(training=False), source=source)
-    context.extras["replay"] = results = replay_file(source, 10.0, seed=0, curve=True, measure=True)
-    (result,) = results
-    return path, result, list(check.run(context))
-
-
-def line_of(path: Path, needle: str) -> int:
-    return next(i for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if needle in line)
 
 
 def steps(curve: list[float]) -> str:

@@ -12,40 +12,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
+from inprocess import line_of, replayed, replayed_findings, restored_interpreter  # noqa: F401 - fixtures used by name
 from test_step_update_lost import BY_A_FUNCTION, IN_A_DICT
 
 from backprop_doctor.checks import step_update_lost
-from backprop_doctor.context import CheckContext
-from backprop_doctor.loading.source import read_source
-from backprop_doctor.options import Options
-from backprop_doctor.replay import replay_file
 
 UPDATE = "        params[k] -= 0.5 * grads[k]\n"
 
 
-@pytest.fixture(autouse=True)
-def numpy_state_kept():
-    state = np.random.get_state()  # the replayed scripts seed NumPy's global generator
-    yield
-    np.random.set_state(state)
-
-
 def lost(tmp_path: Path, text: str, old: str = "", new: str = ""):
     """(path, the replayed curve, the findings) of the script with `old` replaced by `new`."""
-    assert old in text, old
-    path = tmp_path / "train.py"
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-    source, _ = read_source(str(path))
-    context = CheckContext(options=Options(training=False), source=source)
-    context.extras["replay"] = results = replay_file(source, 10.0, seed=0, curve=True, measure=True)
-    (result,) = results
-    return path, result.curve, list(step_update_lost.run(context))
-
-
-def line_of(path: Path, needle: str) -> int:
-    return next(i for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if needle in line)
+    path, result, found = replayed(tmp_path, step_update_lost, text, (old, new))
+    return path, result.curve, found
 
 
 def opening(curve: list[float], line: int) -> str:
@@ -151,9 +130,6 @@ def test_the_second_of_two_training_loops_is_checked_after_a_first_that_loses_no
     second = IN_A_DICT.split("t = np.eye(3)[rng.integers(0, 3, 64)]\n", 1)[1].replace(UPDATE, "        w = params[k].copy()\n        w -= 0.5 * grads[k]\n")
     path = tmp_path / "train.py"
     path.write_text(IN_A_DICT + second, encoding="utf-8")
-    source, _ = read_source(str(path))
-    context = CheckContext(options=Options(training=False), source=source)
-    context.extras["replay"] = results = replay_file(source, 10.0, seed=0, curve=True, measure=True)
+    results, (f,) = replayed_findings(path, step_update_lost)
     assert [r.lost for r in results] == [False, True]
-    (f,) = step_update_lost.run(context)
     assert f.line == line_of(path, "w = params[k].copy()")

@@ -11,58 +11,27 @@ gradients). Every line is found in the file's text.
 from __future__ import annotations
 
 import math
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+import inprocess
+from inprocess import edited, line_of, program_runs, restored_interpreter  # noqa: F401 - fixtures used by name
 from test_optimizer_classes import OPTIMIZERS
 from test_update_climbs import DENSE
 
-from backprop_doctor import pipeline
 from backprop_doctor.findings import Finding
-from backprop_doctor.options import Options
-from backprop_doctor.pipeline import check_file
 
 RULE = "update-climbs"
 DESCENT = "to its gradient (descent moves it near −1)"
 
 
-@pytest.fixture(autouse=True)
-def restored_interpreter(tmp_path):
-    """The user's modules this test imported are dropped: a later test's `from layers import ...`
-    must read its own file, also when the same process runs the tests again (a mutation run does)."""
-    saved = list(sys.path), list(sys.meta_path), set(sys.modules)
-    yield
-    sys.path[:], sys.meta_path[:] = saved[0], saved[1]
-    for name in set(sys.modules) - saved[2]:
-        module = sys.modules[name]
-        if name.startswith("__bpd") or type(module).__name__ == "StubModule" or str(getattr(module, "__file__", "") or "").startswith(str(tmp_path)):
-            del sys.modules[name]
-
-
-def edited(text: str, *edits: tuple[str, str]) -> str:
-    text = textwrap.dedent(text)
-    for old, new in edits:
-        assert old in text, old
-        text = text.replace(old, new, 1)
-    return text
-
-
 def checked(tmp_path: Path, text: str, name: str = "dense.py") -> tuple[Path, list[Finding]]:
-    path = tmp_path / name
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
-    report = check_file(path, Options(training=False))
-    assert "internal_errors" not in report.extras, report.extras.get("internal_errors")
-    return path, report.findings
+    return inprocess.checked(tmp_path, name, text)
 
 
 def climbs(findings: list[Finding]) -> list[Finding]:
     return [f for f in findings if f.name == RULE]
-
-
-def line_of(path: Path, needle: str) -> int:
-    return next(i for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if needle in line)
 
 
 # --- a layer's own update ---
@@ -179,13 +148,7 @@ def test_a_layer_with_a_wrong_gradient_is_not_judged_by_its_update(tmp_path):
     assert climbs(found) == [] and any(f.name == "gradient-mismatch" for f in found)
 
 
-@pytest.fixture
-def replayed(monkeypatch):
-    """The file's own program runs and its training step is replayed, as in the CLI's child."""
-    monkeypatch.setattr(pipeline, "_may_run", lambda context: context.options.run and context.options.build is None)
-
-
-def test_a_program_training_the_layer_is_judged_by_its_replayed_step_not_here(tmp_path, replayed):
+def test_a_program_training_the_layer_is_judged_by_its_replayed_step_not_here(tmp_path, program_runs):
     program = edited(DENSE, ("self.W -= lr * self.mW", "self.W += lr * self.mW")) + textwrap.dedent("""
         X = np.random.randn(20, 3)
         y = X @ np.ones((3, 1))
@@ -327,7 +290,7 @@ def test_layers_without_an_update_or_with_a_wrong_gradient_before_it_do_not_stop
     assert any(f.name == "gradient-mismatch" and f.layer == "Bad" for f in found)
 
 
-def test_two_instances_of_one_layer_class_the_program_built_are_judged_once(tmp_path, replayed):
+def test_two_instances_of_one_layer_class_the_program_built_are_judged_once(tmp_path, program_runs):
     driver = textwrap.dedent("""
 
         first, second = Dense(3, 4), Dense(4, 2)
