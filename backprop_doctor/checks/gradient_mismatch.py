@@ -450,7 +450,9 @@ def _shared_upstream(context: Any) -> None:
         if (root.pattern and not flipped) or root.caused_by:
             continue  # a named pattern (a factor, some columns) says more than a shared line
         text = ast.unparse(shared)
-        params = ", ".join(f"`{f.param}`" for f in members if f.param)
+        # a class layer checked on a batch and on one sample has each gradient's finding twice: name it once
+        names = list(dict.fromkeys(f.param for f in members if f.param))
+        params, count = ", ".join(f"`{p}`" for p in names), len(dict.fromkeys(f.key() for f in members))
         index = next(i for i, f in enumerate(context.findings) if f is root)
         old_key = root.key()
         context.findings[index] = moved = root.replace(
@@ -460,14 +462,14 @@ def _shared_upstream(context: Any) -> None:
             pattern=same or "shared-upstream",
             fix=None,
             message=(
-                f"all {len(members)} gradients of `{layer}` ({params}) have their sign flipped, and each is computed from "
+                f"all {count} gradients of `{layer}` ({params}) have their sign flipped, and each is computed from "
                 f"`{text}` (line {shared.lineno}): negate it there, once, rather than each gradient"
                 if same == "sign-flipped"
-                else f"{len(members)} gradients of `{layer}` ({params}) are all zeros although the loss depends on them, and "
+                else f"{count} gradients of `{layer}` ({params}) are all zeros although the loss depends on them, and "
                 f"each is computed from `{text}` (line {shared.lineno}): that line zeroes them (for an activation, check "
                 "which side of the kink its mask keeps)"
                 if same == "not-computed"
-                else f"{len(members)} gradients of `{layer}` are wrong ({params}), and each is computed from "
+                else f"{count} gradients of `{layer}` are wrong ({params}), and each is computed from "
                 f"`{text}` (line {shared.lineno}): the mistake is most likely in that line, which all of them share "
                 "(for an activation, the derivative of the function forward applied)"
             ),

@@ -85,7 +85,7 @@ def _explanation(path: str, step: Any, site: Any) -> tuple[str, int | None, str]
             return (
                 f"moves `{target}`, a copy of `{original}` made at line {made.lineno}, so `{original}` never changes",
                 made.lineno,
-                f"update `{original}` itself: `{original} {_operator(statement)} {site.step}`"
+                f"update `{original}` itself: `{original} {'-=' if site.sign < 0 else '+='} {site.step}`"
                 if isinstance(statement, ast.AugAssign) else f"update `{original}` itself, in place",
             )
     function = find_function(tree, site.update.function) if tree is not None and site.update.function else None
@@ -116,7 +116,3 @@ def _copied_from(value: ast.expr) -> str | None:
     if value.args and isinstance(value.args[0], (ast.Name, ast.Attribute, ast.Subscript)):
         return ast.unparse(value.args[0])
     return None
-
-
-def _operator(statement: ast.AugAssign) -> str:
-    return "-=" if isinstance(statement.op, ast.Sub) else "+="

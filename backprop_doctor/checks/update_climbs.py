@@ -115,7 +115,9 @@ def _climbed(built: Any, method: str, train: bool) -> list[tuple[str, float]]:
             update = getattr(layer, method)
             required = [p for p in inspect.signature(update).parameters.values() if p.default is p.empty]
             update(*([RATE] if required else []))
-            after = adapter.params()
+            # read again by name: an update that binds a new array (`self.W = self.W - lr * self.dW`) leaves the old one as it was
+            current = vars(layer)
+            after = {name: current.get(name, value) for name, value in adapter.params().items()}
     except Exception:  # an update that needs an optimizer or state the check does not have
         return []
     climbed = []
