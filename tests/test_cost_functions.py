@@ -134,3 +134,53 @@ def costFunction(theta, X, y):
     assert "is not written yet): write it and check again" in report["verdict"]
     (built,) = [b for b in report["built"] if b["what"] == "costFunction"]
     assert built["skipped"] == "`costFunction` returns a cost of 0 and a gradient of zeros: it is not written yet"
+
+
+def test_a_cost_alone_is_no_cost_function_to_check(tmp_path):
+    """`computeCost(X, y, theta)` returns J only: nothing to compare, so nothing to fail to build."""
+    path = write(tmp_path, "ex1.py", '''\
+import numpy as np
+
+
+def computeCost(X, y, theta):
+    m = y.size
+    return np.sum((X.dot(theta) - y) ** 2) / (2 * m)
+''')
+    report = check(path)
+    assert [b for b in report["built"] if b["what"] == "computeCost"] == []
+    assert errors(report) == []
+
+
+OWN_DATA = '''\
+import numpy as np
+
+
+def sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def costFunction(theta, X, y):
+    m = y.size
+    h = sigmoid(X.dot(theta))
+    J = -(y.dot(np.log(h)) + (1 - y).dot(np.log(1 - h))) / m
+    grad = np.zeros(theta.size)
+    for j in range(5):  # written for this data's five columns
+        grad[j] = np.dot(h - y, X[:, j]) / m
+    return J, grad
+
+
+rng = np.random.default_rng(2)
+X = np.concatenate([np.ones((20, 1)), rng.normal(size=(20, 4))], axis=1)
+y = (X[:, 1] - X[:, 2] > 0).astype(float)
+cost, grad = costFunction(np.zeros(5), X, y)
+print(cost, grad)
+'''
+
+
+def test_a_cost_function_the_program_calls_is_checked_on_the_programs_own_data(tmp_path):
+    path = write(tmp_path, "ex2.py", OWN_DATA)
+    report = check(path)
+    assert errors(report) == []
+    (built,) = [b for b in report["built"] if b["what"] == "costFunction"]
+    assert f"as your program called it (line {line_of(path, 'cost, grad = costFunction(')})" in built["shapes"]
+    assert "X (20, 5)" in built["shapes"]
