@@ -26,6 +26,7 @@ Fix:
 
 from __future__ import annotations
 
+import ast
 import copy
 import inspect
 import re
@@ -138,12 +139,18 @@ def _finding(cls: type, method: str, moves: list[tuple[str, float]]) -> Finding:
     return _climbs(
         cls,
         method,
-        lambda node: next((n.lineno for n in (node.body if node is not None else []) if _adds(n, climbed)), None),
+        lambda node: min((n.lineno for n in (ast.walk(node) if node is not None else []) if _adds(n, climbed)), default=None),
         f"`{cls.__name__}.{method}` moves {names} along {'its gradient' if len(climbed) == 1 else 'their gradients'}, up the loss: "
         "every step makes the loss larger; subtract the step (`-=`) where it is added",
         moves,
-        f"`{method}({RATE})` after backward",
+        f"`{method}({RATE if _takes_rate(getattr(cls, method)) else ''})` after backward",
     )
+
+
+def _takes_rate(update: Any) -> bool:
+    """Whether `update` requires an argument besides the layer, the rate `_climbed` then hands it."""
+    parameters = list(inspect.signature(update).parameters.values())[1:]  # after `self`
+    return any(p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in parameters)
 
 
 def _optimizer_finding(optimizer: Any, moves: list[tuple[str, float]]) -> Finding:
