@@ -318,3 +318,9 @@ def test_a_climbing_statement_inside_a_branch_is_blamed_at_its_line(tmp_path):
     path, found = checked(tmp_path, with_update(methods))
     (f,) = climbs(found)
     assert f.line == line_of(path, "            self.W += lr * self.dW")
+
+
+def test_a_step_written_into_the_whole_array_with_an_ellipsis_is_blamed_at_its_statement(tmp_path):
+    path, found = checked(tmp_path, edited(DENSE, ("self.W -= lr * self.mW", "self.W[...] += lr * self.mW")))
+    (f,) = climbs(found)
+    assert f.line == line_of(path, "self.W[...] += lr * self.mW")

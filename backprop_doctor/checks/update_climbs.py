@@ -236,7 +236,10 @@ def _adding_line(node: Any, gradient_at: int = 2) -> int | None:
 
 
 def _adds(stmt: Any, climbed: list[str]) -> bool:
-    """`self.W += ...` for a parameter that climbed."""
-    import ast
-
-    return isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, ast.Add) and ast.unparse(stmt.target).split(".")[-1].split("[")[0] in climbed
+    """`self.W += ...` (or `self.W[...] += ...`) for a parameter that climbed."""
+    if not (isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, ast.Add)):
+        return False
+    target = stmt.target
+    while isinstance(target, ast.Subscript):  # the array written into, whatever its index (`[...]`, `[:, 0]`)
+        target = target.value
+    return isinstance(target, ast.Attribute) and target.attr in climbed
