@@ -149,10 +149,16 @@ def _read_as_container(trees: list[ast.Module], method: str) -> bool:
     (`out, cache = layer.forward(x)`), indexed (`net.forward_pass(X)["out"]`), or bound to a name
     that the same function then indexes (`outputs = self.forward_pass(X)` ... `outputs["O_o"]`).
     Such a method is a model's forward handing its cache on by design, not a layer's forgotten output."""
-    nodes = [node for tree in {id(t): t for t in trees}.values() for node in ast.walk(tree)]
-    parents = {id(child): parent for parent in nodes for child in ast.iter_child_nodes(parent)}
+    nodes, parents = _nodes_and_parents(trees)
     calls = [n for n in nodes if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == method]
     return bool(calls) and all(_taken_apart(call, parents) for call in calls)
+
+
+def _nodes_and_parents(trees: list[ast.Module]) -> tuple[list[ast.AST], dict[int, ast.AST]]:
+    """Every node of the trees (each tree once: the checked file may be the class's own module), and
+    each node's parent by the child's id."""
+    nodes = [node for tree in {id(t): t for t in trees}.values() for node in ast.walk(tree)]
+    return nodes, {id(child): parent for parent in nodes for child in ast.iter_child_nodes(parent)}
 
 
 def _taken_apart(call: ast.Call, parents: dict[int, ast.AST]) -> bool:
@@ -180,8 +186,7 @@ def _whole_model(trees: list[ast.Module], owner: str, method: str) -> bool:
     if not owner.isidentifier():
         return False
     names: set[str] = set()
-    nodes = [node for tree in {id(t): t for t in trees}.values() for node in ast.walk(tree)]
-    parents = {id(child): parent for parent in nodes for child in ast.iter_child_nodes(parent)}
+    nodes, parents = _nodes_and_parents(trees)
     for call in nodes:
         if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == owner:
             parent = parents.get(id(call))

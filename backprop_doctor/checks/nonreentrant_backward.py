@@ -78,7 +78,7 @@ def run(context: Any) -> Iterator[Finding]:
 def _calls_layers_backward(tree: ast.Module, layer: str) -> bool:
     """Whether class `layer`'s backward calls another object's backward (`grad = layer.backward(grad)`):
     a network, whose second call repeats whatever its layers' backwards do."""
-    backward = next((f for name in ("backward", "backprop", "backward_pass") if (f := find_function(tree, f"{layer}.{name}"))), None)
+    backward = _backward_of(tree, layer)
     return backward is not None and any(
         isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "backward" and ast.unparse(n.func.value) != "self"
         for n in ast.walk(backward)
@@ -106,8 +106,13 @@ def _own_updates(tree: ast.Module, layer: str) -> list[int]:
     """Lines of the class `layer`'s backward that move its parameters (`self.W -= lr * g`)."""
     from backprop_doctor.static.updates import parameter_updates
 
-    backward = next((f for name in ("backward", "backprop", "backward_pass") if (f := find_function(tree, f"{layer}.{name}"))), None)
+    backward = _backward_of(tree, layer)
     if backward is None:
         return []
     module = ast.Module(body=[backward], type_ignores=[])
     return sorted({u.line for u in parameter_updates(module) if u.target.startswith("self.")})
+
+
+def _backward_of(tree: ast.Module, layer: str) -> ast.FunctionDef | None:
+    """The `def` of class `layer`'s backward method, by its usual names."""
+    return next((f for name in ("backward", "backprop", "backward_pass") if (f := find_function(tree, f"{layer}.{name}"))), None)

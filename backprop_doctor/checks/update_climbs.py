@@ -148,9 +148,10 @@ def _finding(cls: type, method: str, moves: list[tuple[str, float]]) -> Finding:
 
 
 def _takes_rate(update: Any) -> bool:
-    """Whether `update` requires an argument besides the layer, the rate `_climbed` then hands it."""
+    """Whether `_climbed` hands the method `update` (as the class defines it) the rate: it has a
+    parameter besides the layer without a default, as `_climbed` reads the bound method."""
     parameters = list(inspect.signature(update).parameters.values())[1:]  # after `self`
-    return any(p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in parameters)
+    return any(p.default is p.empty for p in parameters)
 
 
 def _optimizer_finding(optimizer: Any, moves: list[tuple[str, float]]) -> Finding:

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from backprop_doctor.conventions._base import FORWARD_SEED, Adapter
+from backprop_doctor.conventions._base import Adapter
 from backprop_doctor.conventions._classlayer import function_node, required_inputs
 from backprop_doctor.conventions._run import Case, NotChecked
 
@@ -176,14 +176,9 @@ def _observed(func: Any, names: list[str], context: Any) -> Case | None:
 
 def _returns_cost_and_gradient(func: Any, names: list[str], values: dict[str, Any], theta: np.ndarray) -> tuple[Any, np.ndarray] | None:
     """(cost, grad) of a trial call, when it gives a finite scalar and as many numbers as theta."""
-    state = np.random.get_state()
-    try:
-        np.random.seed(FORWARD_SEED)
-        result = func(*(v.copy() if isinstance(v, np.ndarray) else v for v in (values[n] for n in names)))
-    except Exception:  # noqa: BLE001 - another layout, or not a cost function at all
-        return None
-    finally:
-        np.random.set_state(state)
+    from backprop_doctor.build import _trial  # a trial run of user code, NumPy's global RNG seeded and restored
+
+    result = _trial(lambda: func(*(v.copy() if isinstance(v, np.ndarray) else v for v in (values[n] for n in names))))
     if not (isinstance(result, tuple) and len(result) == 2):
         return None
     cost, grad = result

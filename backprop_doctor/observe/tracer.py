@@ -76,7 +76,6 @@ class Recorder:
         self._loop_calls: dict[tuple[str, int], int] = {}
         self.is_user_file = is_user_file
         self.budget = budget
-        self.start = time.perf_counter()
         self.deadline = Deadline(budget)  # on the budget clock (`observe.budget`): a busy machine does not cut the run short
         self.complete_at: float | None = None
         self.stop: str | None = None

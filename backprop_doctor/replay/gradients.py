@@ -880,8 +880,8 @@ def _gradient_line(step: TrainingStep, expression: str, key: Any = None, inside:
     entry = _entry(expression, key)
     if entry in step.inner_assigned:
         return step.inner_assigned[entry]
-    keyed = re.match(r"""\s*(\w+)\[\s*(['"])(\w+)\2\s*\]""", expression)  # `grads['dW'].T` read where the update runs
-    entry = entry or (f"{keyed[1]}[{keyed[3]!r}]" if keyed else None)
+    leading = re.match(r"\s*\w+\[[^\]]*\]", expression)  # `grads['dW']` of `grads['dW'].T` read where the update runs
+    entry = entry or (_entry(leading[0], None) if leading else None)
     if entry in step.inner_assigned:
         return step.inner_assigned[entry]
     returned = f"return{entry[entry.index('['):]}" if entry else None
