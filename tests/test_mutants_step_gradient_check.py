@@ -540,7 +540,7 @@ def test_the_evidence_has_a_row_per_measured_parameter_and_adjoint_with_its_verd
 
     result = SimpleNamespace(
         loss=SimpleNamespace(name="loss"), loss_value=1.5, program_loss=None, runs=12,
-        step=SimpleNamespace(loop_line=9),
+        step=SimpleNamespace(loop_line=9, place="loop at line 9"),
         parameters=[
             (None, SimpleNamespace(name="W0", directions=[], unused=False, wrong=False, inconclusive=False)),
             measured("W1", inconclusive=True), measured("W2", unused=True), measured("W3", wrong=True),

@@ -99,7 +99,7 @@ def run(context: Any) -> Iterator[Finding]:
     for call, label in _loss_function_calls(context, scores):
         _probe_loss_function(call, label, suspects)
     for result in context.extras.get("replay", []):
-        loop = f"your training step (loop at line {result.step.loop_line}), replayed"
+        loop = f"your training step ({result.step.place}), replayed"
         _suspects_in(getattr(result, "batch_normalised", []), loop, suspects)
     for suspect in suspects.values():
         yield _finding(suspect)

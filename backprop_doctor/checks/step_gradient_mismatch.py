@@ -149,8 +149,9 @@ def _method_loss(loss: Any) -> bool:
 
 
 def _factor(result: Any, measured: Any) -> float | None:
-    """A gradient's factor against the loss; under gradient clipping, against the clipped gradient."""
-    if result.clipped and measured.scale and measured.factor is not None:
+    """A gradient's factor against the loss; under gradient clipping, against the clipped gradient; for an
+    adjoint judged at the scale of the adjoints before it (a summed loss), against that scale."""
+    if (result.clipped or getattr(measured, "exact_scale", False)) and measured.scale and measured.factor is not None:
         return measured.factor / measured.scale
     return measured.factor
 
@@ -235,7 +236,8 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
         inner = isinstance(adjoint, InnerAdjoint)
         computed_from = set(adjoint.reads) if inner else reads(step.prefix[adjoint.index])
         inputs = [a.name for a in right if a.name in computed_from]
-        pattern, what, advice = _factor_words(measured.factor, _proportional(result, measured, measured.factor), result.batch_sizes)
+        factor = _factor(result, measured)
+        pattern, what, advice = _factor_words(factor, _proportional(result, measured, factor), result.batch_sizes)
         forward = _shown(step, adjoint.forward)
         diagnosis = f"`{adjoint.name}` (line {adjoint.line}) is {what} with respect to `{forward}`"
         if inputs:
@@ -243,7 +245,16 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
         elif right:
             diagnosis += f", the first wrong one from the loss backwards ({_names([a.name for a in right])} {'is' if len(right) == 1 else 'are'} right)"
         twice = misapplied(source.tree, adjoint.line) if source.tree is not None else None
-        if twice is not None:
+        if measured.output_of is not None:
+            activation, output = measured.output_of
+            name, slope = _SLOPES[activation]
+            pattern = "missing-activation-derivative"
+            diagnosis = (
+                f"`{adjoint.name}` (line {adjoint.line}) is the gradient with respect to `{output}`, {name}'s output, "
+                f"where the gradient with respect to `{forward}`, its input, is needed: the derivative of {name} is left out"
+            )
+            advice = f"multiply `{adjoint.name}` by {name}'s derivative, `{slope.format(output)}`"
+        elif twice is not None:
             pattern, diagnosis, advice = _misapplied_words(adjoint, twice)
         elif pattern == "wrong-derivative":
             fed = list(adjoint.fed) if inner else consumers(step, adjoint.forward, adjoint.index)
@@ -268,6 +279,9 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
             measured=measured.error,
             evidence=evidence,
         )
+        return
+    if result.left_out is not None:
+        yield _left_out(result, loss_words, evidence, path)
         return
     groups: dict[tuple[str | None, int, str], list[tuple[Any, Any]]] = {}
     for moved, measured in wrong:
@@ -326,15 +340,25 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
             there = f"{os.path.basename(measured.file)} " if measured.file else ""
             computed = f", computed at {there}line {measured.line}," if measured.line and (measured.line, measured.file) != (moved.site.line, moved.site.file) else ","
             plural = len(members) > 1
+            # `theta = theta + alpha * gradient` with `gradient` the loss's own: the update's sign is wrong, not the gradient's
+            climbs = pattern == "sign-flipped" and factor is not None and abs(factor + 1) < SAME_FACTOR and all(m.site.sign > 0 for m, _ in members)
             if pattern == "broadcast-gradient":
                 what, advice = _broadcast_words(measured.broadcast, measured.shape, plural)
             elif plural:
                 what, advice = _plural(what), _plural(advice)
-            message = (
-                f"the update{'s' if plural else ''} of {names} in your training step ({where}) use{'' if plural else 's'} {gradients}{computed} "
-                f"which {'are' if plural else 'is'} {what}: "
-                + (advice or f"recompute {'them' if plural else 'it'} as the derivative of {loss_words} with respect to {names}")
-            )
+            if climbs:
+                line = moved.site.line
+                message = (
+                    f"the update{'s' if plural else ''} of {names} in your training step ({where}) add{'' if plural else 's'} "
+                    f"{gradients}{computed} which {'are' if plural else 'is'} the gradient of {loss_words} itself, so every step "
+                    "climbs it: subtract the step instead of adding it"
+                )
+            else:
+                message = (
+                    f"the update{'s' if plural else ''} of {names} in your training step ({where}) use{'' if plural else 's'} {gradients}{computed} "
+                    f"which {'are' if plural else 'is'} {what}: "
+                    + (advice or f"recompute {'them' if plural else 'it'} as the derivative of {loss_words} with respect to {names}")
+                )
         yield rule(NAME).finding(
             message,
             param=measured.name,
@@ -345,6 +369,33 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
             measured=max(m.error for _, m in members),
             evidence=evidence,
         )
+
+
+_SLOPES = {"relu": ("the ReLU", "({0} > 0)"), "sigmoid": ("the sigmoid", "{0} * (1 - {0})"), "tanh": ("tanh", "(1 - {0} ** 2)")}
+
+
+def _left_out(result: Any, loss_words: str, evidence: Any, path: str) -> Finding:
+    """A right adjoint of an activation's output used as the adjoint of its input: the slope is missing."""
+    left = result.left_out
+    adjoint = left.adjoint
+    forward = _shown(result.step, adjoint.forward)
+    name, slope = _SLOPES[left.activation]
+    wrong = [m for m, _ in result.wrong]
+    gradients = _names(list(dict.fromkeys(_tidy(m.gradient_name or m.site.gradient) for m in wrong)))
+    return rule(NAME).finding(
+        f"`{adjoint.name}` (line {adjoint.line}) is the gradient with respect to `{forward}`, {name}'s output, but {gradients} "
+        f"use{'s' if len(wrong) == 1 else ''} it as the gradient with respect to {name}'s input: the derivative of {name} is left out, "
+        f"so the update{'s' if len(wrong) > 1 else ''} of {_names([m.name for _, m in result.wrong])} in your training step do"
+        f"{'es' if len(wrong) == 1 else ''} not follow the gradient of {loss_words}: multiply `{adjoint.name}` by {name}'s derivative, "
+        f"`{slope.format(forward)}`",
+        param=adjoint.name,
+        file=path,
+        line=adjoint.line,
+        highlight=tuple(sorted({adjoint.line, *(m.line for _, m in result.wrong if m.line), *(m.site.line for m in wrong)})),
+        pattern="missing-activation-derivative",
+        measured=max(m.error for _, m in result.wrong),
+        evidence=evidence,
+    )
 
 
 def _misapplied_words(adjoint: Any, twice: Any) -> tuple[str, str, str]:
@@ -448,7 +499,7 @@ def _evidence(result: Any) -> tuple[tuple[str, str], ...]:
     rows = []
     if result.loss is not None and result.loss_value is not None:
         own = f"; your program computed {result.program_loss:.6g} at that step" if result.program_loss is not None else ""
-        rows.append(("replayed", f"your first training step (loop at line {result.step.loop_line}), {result.runs} times from the program's own state: loss {result.loss_value:.6g}{own}"))
+        rows.append(("replayed", f"your first training step ({result.step.place}), {result.runs} times from the program's own state: loss {result.loss_value:.6g}{own}"))
     for _moved, measured in result.parameters:
         along = measured.directions[0] if measured.directions else None
         if along is None:

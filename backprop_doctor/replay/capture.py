@@ -101,8 +101,8 @@ class StepCapture:
         role = self._codes.get(code, "")
         if role == "":
             role = self._codes[code] = self._role(code)
-        if role == "loop" and self.loop_frame is None:
-            return self._in_loop
+        if role == "loop" and (self.loop_frame is None or self.step.loopless):
+            return self._in_loop  # a step with no loop around it runs as several top-level statements, each a frame
         if role == "update" and self.capture.state is not None:
             return self._in_update
         return None
@@ -110,7 +110,8 @@ class StepCapture:
     def _role(self, code: types.CodeType) -> str | None:
         lines = _lines(code)
         step = self.step
-        if step.loop_line in lines and step.first_line in lines:
+        at_top = step.loopless and step.function is None and code.co_name == "<module>"
+        if (step.loop_line in lines and step.first_line in lines) or (at_top and any(step.first_line <= line <= step.update_end_line for line in lines)):
             if (step.function is None and code.co_name == "<module>") or (
                 step.function is not None and code.co_name == step.function.rsplit(".", 1)[-1]
             ):
@@ -125,6 +126,8 @@ class StepCapture:
         if event == "line":
             line = frame.f_lineno
             took = False
+            if step.loopless and capture.state is not None and frame is not self.loop_frame:
+                self.loop_frame = frame  # the step's next top-level statement
             if capture.state is None:
                 if line != step.first_line:
                     return self._in_loop
@@ -141,11 +144,13 @@ class StepCapture:
                         capture.reached_update = True
                         self._program_loss(frame)
                     self._at_update(frame, line)
-                elif not took and capture.reached_update and self.passes >= PASSES:
+                elif not took and capture.reached_update and (self.passes >= PASSES or step.loopless):
                     self._done("enough")
             elif (frame.f_code.co_filename, line) in self.sites:
                 self._at_update(frame, line)
         elif event == "return" and frame is self.loop_frame and capture.state is not None:
+            if step.loopless and step.function is None and max(_lines(frame.f_code)) < step.update_end_line:
+                return self._in_loop  # one top-level statement of the step done; the next runs as a frame of its own
             self._done("enough" if capture.reached_update else "returned")
         return self._in_loop
 

@@ -37,6 +37,9 @@ _PASSES = re.compile(r"(?i)(num_|n_|max_)?(epochs?|iter(ation)?s?|steps|passes)|
 _BATCH = re.compile(r"(?i)(mini_?)?batch(_?size)?")
 _FLAG = re.compile(r"(?i)print\w*|verbose|show\w*|plot\w*|debug|log\w*")
 _ACTIVATIONS = re.compile(r"(?i)activations|activation_?functions|acts")
+# a linear model's own parameters handed in (deeplearning.ai's `optimize(w, b, X, Y, ...)`): one weight per feature, a bias
+_WEIGHTS = re.compile(r"w|W|theta|weights?|coef")
+_BIAS = re.compile(r"b|bias|b0|intercept")
 
 # (samples in columns, targets): the layouts tried, in this order
 LAYOUTS = (
@@ -147,6 +150,10 @@ def _arguments(function: ast.FunctionDef, method: bool) -> str | None:
             given.append(f"{name}={PASSES}")
         elif _LEARNING_RATE.fullmatch(name):
             given.append(f"{name}=0.05")
+        elif _WEIGHTS.fullmatch(name) and name not in defaults:
+            given.append(f"{name}=__bpd_rng.normal(scale=0.01, size=({FEATURES}, 1))")  # `w.T @ X` and `X @ w` both take it
+        elif _BIAS.fullmatch(name) and name not in defaults:
+            given.append(f"{name}=0.0")
         elif _BATCH.fullmatch(name):
             given.append(f"{name}=8")  # a default of 200 drawn without replacement from a batch of 32 raises
         elif name in defaults:
@@ -218,7 +225,8 @@ def _shown(arguments: str, columns: bool, targets: str) -> str:
         "one-hot": f"one-hot Y ({CLASSES}, {SAMPLES})" if columns else f"one-hot Y ({SAMPLES}, {CLASSES})",
         "binary": f"0/1 Y (1, {SAMPLES})" if columns else f"0/1 Y ({SAMPLES}, 1)",
     }[targets]
-    return arguments.replace("=__bpd_X", f"={x}").replace("=__bpd_Y", f"={y}")
+    weights = f"=__bpd_rng.normal(scale=0.01, size=({FEATURES}, 1))"
+    return arguments.replace("=__bpd_X", f"={x}").replace("=__bpd_Y", f"={y}").replace(weights, f"=small random ({FEATURES}, 1)")
 
 
 def _appended(source: SourceFile, lines: list[str], definitions: bool = False) -> SourceFile:

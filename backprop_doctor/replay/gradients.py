@@ -35,7 +35,7 @@ from backprop_doctor.replay.runner import NotReplayable, Runner
 from backprop_doctor.replay.state import describe, resolve
 from backprop_doctor.static.files import source_tree
 from backprop_doctor.static.step_functions import InnerAdjoint
-from backprop_doctor.static.steps import Adjoint, LossSite, TrainingStep, _changed, _targets
+from backprop_doctor.static.steps import Adjoint, LossSite, TrainingStep, _changed, _targets, reads
 
 # relative disagreement that counts as wrong: the book's `np.log(y + 1e-7)` alone moves a correct
 # gradient by up to 1e-4 where the probabilities are small
@@ -68,6 +68,8 @@ class Measured:
     inconclusive: bool = False  # the two step sizes disagree (a kink): not judged
     shape: tuple[int, ...] = ()
     scale: float | None = None  # the factor every adjoint of the program carries (its loss summed, not averaged)
+    exact_scale: bool = False  # the scale is another adjoint's measured factor, not a cluster of parameters' factors: judged as tightly as a direction
+    tolerance: float = TOLERANCE["float64"]  # the relative disagreement a direction is judged at (by the array's dtype)
     through: str | None = None  # an adjoint right as the gradient of this activation's input ("sigmoid"), not of its output
     floor: float = 0.0  # the loss's rounding seen through the step: differences below it are noise
     file: str | None = None  # the other file of the user's `line` is in (an update function the loop imports); None: the checked file
@@ -75,6 +77,7 @@ class Measured:
     decay: float | None = None  # the gradient is the loss's plus decay × the parameter (an L2 penalty the loss leaves out)
     accumulated: tuple[str, int | None] | None = None  # (`dW1`, the line it is zeroed at, before the loop): it sums every step's gradient
     truncated: tuple[str, int, int] | None = None  # (`self.bptt_truncate`, the loop's line, its value): truncated BPTT, by design
+    output_of: tuple[str, str] | None = None  # ("sigmoid", "a1"): a wrong adjoint of `z1` that is right as the gradient of `a1 = sigmoid(z1)`
 
     @property
     def wrong(self) -> bool:
@@ -83,7 +86,7 @@ class Measured:
         if self.scale is not None and (self.proportional or self.single) and self.factor is not None:
             # judged at the program's own scale: off by it only is right, and so is nothing else
             # (a bias that follows a summed loss exactly while every other update follows its mean)
-            return abs(self.factor / self.scale - 1) > PROPORTIONAL
+            return abs(self.factor / self.scale - 1) > (self.tolerance if self.exact_scale else PROPORTIONAL)
         return not all(d.agrees for d in self.directions)
 
     @property
@@ -98,6 +101,17 @@ class Measured:
             ),
             default=0.0,
         )
+
+
+@dataclass
+class LeftOut:
+    """`delta_hidden` is right as the gradient of `hidden`, an activation's output, yet the weights
+    before the activation are given gradients computed from it as if it were the gradient of the
+    activation's input: multiplied by the activation's slope, every one of them is right."""
+
+    adjoint: Adjoint
+    activation: str  # "relu", "sigmoid", "tanh"
+    parameters: list[tuple[Moved, Measured]]  # the wrong ones it puts right, measured again with the slope in
 
 
 LOST_STEPS = 10  # replayed steps a loss must repeat over for the updates to count as lost
@@ -132,6 +146,7 @@ class StepResult:
     owners: dict[str, tuple[str, str]] = field(default_factory=dict)  # "clf.W1" -> ("Classifier", "W1"): the object a parameter is held by
     batch_normalised: list[tuple[Any, str, Any]] = field(default_factory=list)  # (function, local, rows): probabilities the step normalised over its batch
     runner: Any = None  # the step's runner, kept for `lines_run`
+    left_out: LeftOut | None = None  # an activation's derivative missing between a right adjoint and a parameter's gradient
     _lines_run: dict[str, set[int]] | None = None
 
     def lines_run(self) -> dict[str, set[int]]:
@@ -213,10 +228,10 @@ def _measure(
     analytic_array = np.asarray(gradient, dtype=np.float64)
     if kept is not None:
         analytic_array = np.where(kept, analytic_array, 0.0)
-    measured = Measured(name, line, shape=tuple(analytic_array.shape))
     kind = _kind(base)
     h = STEP[kind] * max(_scale(base), SCALE_FLOOR[kind])
     tolerance = TOLERANCE[kind]
+    measured = Measured(name, line, shape=tuple(analytic_array.shape), tolerance=tolerance)
     floor = 100 * float(np.finfo(kind).eps) * max(1.0, abs(base_loss)) / h  # the loss's rounding, seen through h
     measured.floor = floor
     random_direction = rng.choice((-1.0, 1.0), size=analytic_array.shape) if analytic_array.shape else float(rng.choice((-1.0, 1.0)))
@@ -232,7 +247,7 @@ def _measure(
         sides[:] = [((up - base_loss) / step, (base_loss - down) / step)]
         return (up - down) / (2 * step)
 
-    def along(v: Any) -> Direction:
+    def probe(v: Any) -> Direction:
         analytic = float(np.sum(analytic_array * v))
         estimate = numerical(v, h)
         agrees = abs(estimate - analytic) <= tolerance * max(abs(estimate), abs(analytic)) + floor
@@ -252,11 +267,11 @@ def _measure(
         return Direction(estimate, analytic, agrees)
 
     for v in directions:
-        measured.directions.append(along(v))
+        measured.directions.append(probe(v))
     if len(measured.directions) == 2 and measured.directions[0].agrees and not measured.directions[1].agrees:
         # right along its own direction, wrong along one random one: a ReLU kink that one random
         # step crossed, or a wrong part the own direction hides; two more random directions tell
-        again = [along(rng.choice((-1.0, 1.0), size=analytic_array.shape) * (1.0 if kept is None else kept)) for _ in range(2)]
+        again = [probe(rng.choice((-1.0, 1.0), size=analytic_array.shape) * (1.0 if kept is None else kept)) for _ in range(2)]
         if all(d.agrees for d in again):
             measured.directions[1] = again[0]
     if own is not None:
@@ -267,6 +282,14 @@ def _measure(
                 other = measured.directions[1]
                 scaled = measured.factor * other.numerical
                 measured.proportional = abs(other.analytic - scaled) <= PROPORTIONAL * max(abs(other.analytic), abs(scaled)) + floor
+                if measured.proportional and not along.agrees and analytic_array.size > 1:
+                    # a few ±1 entries can sum to the same factor by chance (a ReLU mask left out of a
+                    # 3×4 gradient whose one live column the random signs hit): a Gaussian direction cannot
+                    gaussian = rng.standard_normal(analytic_array.shape) * (1.0 if kept is None else kept)
+                    third = probe(gaussian)
+                    measured.proportional = abs(third.analytic - measured.factor * third.numerical) <= PROPORTIONAL * max(
+                        abs(third.analytic), abs(measured.factor * third.numerical)
+                    ) + floor
             if analytic_array.size == 1:  # one number is always "proportional": only a sign or a factor 2 says something
                 measured.single = True
                 measured.proportional = any(abs(measured.factor - f) < PROPORTIONAL * abs(f) for f in (-1.0, 2.0, 0.5))
@@ -436,6 +459,8 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
         result.still = _still(capture.moved, result.loss_value)
         if result.wrong:
             _walk_adjoints(runner, capture, result, base_namespace, base_loss, rng, deadline)
+            if result.first_wrong_adjoint is None and not deadline.passed():
+                result.left_out = _left_out(runner, result, base_namespace, base_loss, rng)
             _blame_updates(result)
         if curve:
             from backprop_doctor.replay.curve import own_curve, rises, stalls
@@ -526,7 +551,7 @@ def _walk_adjoints(
         if measured is None:
             continue
         if measured.wrong and scale is not None:
-            measured.scale = scale
+            measured.scale, measured.exact_scale = scale, True
         if measured.wrong:
             contradicted = _inner_contradicted(adjoint, result) if isinstance(adjoint, InnerAdjoint) else _contradicted(step, adjoint, result)
             if contradicted:  # a right gradient is computed from it: its name says more than it is (`dh` zeroed into dz)
@@ -541,6 +566,35 @@ def _walk_adjoints(
     over_time = [*step.time, *renamed_series(source_tree(runner.path)[1], step.prefix, step.time)]
     if over_time and not deadline.passed():
         result.adjoints += walk_through_time(runner, over_time, base_loss, rng, deadline, measure_adjoint)
+
+
+def _left_out(runner: Runner, result: StepResult, namespace: dict[str, Any], base_loss: float, rng: np.random.Generator) -> LeftOut | None:
+    """The right adjoint of an activation's output that the wrong parameters' gradients are computed
+    from, when its product with the activation's slope (ReLU, sigmoid, tanh, read from the output's
+    values) makes all of them right: the slope is what the program left out."""
+    step = runner.step
+    lines = {stmt.lineno: index for index, stmt in enumerate(step.prefix)}
+    wrong = [(moved, measured) for moved, measured in result.wrong if measured.line in lines and not measured.unused]
+    scale = next((m.scale for _, m in result.parameters if m.scale is not None), None)
+    for adjoint, measured in result.adjoints:
+        if not isinstance(adjoint, Adjoint) or measured.wrong or getattr(measured, "through", None):
+            continue
+        fed = [(moved, m) for moved, m in wrong if lines[m.line] > adjoint.index and adjoint.name in reads(step.prefix[lines[m.line]])]
+        if not fed or len(fed) != len(wrong):
+            continue
+        for activation, slope in slopes(namespace.get(adjoint.forward)):
+            try:
+                again = runner.run(after=adjoint.index, later=[(adjoint.name, lambda d, s=slope: d * s)])
+                fixed = [(moved, _parameter(runner, dataclasses.replace(moved, gradient=-moved.site.sign * np.asarray(eval(moved.site.gradient, again))), base_loss, rng))  # noqa: S307 - the user's own expression
+                         for moved, _ in fed]  # fmt: skip
+            except Exception:  # noqa: BLE001 - the gradient's expression needs what this run does not make
+                continue
+            for _, m in fixed:  # judged at the program's own scale, when its gradients carry one (a mean against a summed loss)
+                if m is not None and m.scale is None:
+                    m.scale = scale
+            if all(m is not None and not m.wrong for _, m in fixed):
+                return LeftOut(adjoint, activation, fixed)
+    return None
 
 
 def _rate_that_works(runner: Runner, capture: Capture, factors: tuple[float, ...]) -> tuple[str, float, float, list[float]] | None:
@@ -949,6 +1003,8 @@ def _adjoint(runner: Runner, adjoint: Adjoint, namespace: dict[str, Any], base_l
         return runner.loss(after=adjoint.forward_index, later=[(adjoint.forward, lambda f: f + delta)])
 
     measured = measure_adjoint(adjoint.name, adjoint.line, value, forward, loss_moved, base_loss, rng)
+    if measured.wrong:
+        measured.output_of = _output_of(step, adjoint, namespace, value, forward, loss_moved, base_loss, rng)
     inside = step.returned.get((adjoint.forward_index, adjoint.forward))
     code = code_of(runner.namespace, inside[0]) if inside is not None and measured.unused else None
     if inside is None or code is None:
@@ -969,6 +1025,25 @@ def _adjoint(runner: Runner, adjoint: Adjoint, namespace: dict[str, Any], base_l
 
     measured = measure_adjoint(adjoint.name, adjoint.line, value, forward, moved_inside, base_loss, rng)
     return None if measured.unused else measured
+
+
+def _output_of(
+    step: TrainingStep, adjoint: Adjoint, namespace: dict[str, Any], value: Any, forward: Any, loss_moved: Any, base_loss: float, rng: np.random.Generator
+) -> tuple[str, str] | None:
+    """`delta1 = delta2 @ W2.T`, paired with `z1` where `a1 = sigmoid(z1)` follows: wrong for `z1`, it is
+    right times the slope of an activation computed from `z1` (the gradient of `a1`, its derivative left
+    out): (the activation, its output's name)."""
+    for stmt in step.prefix[adjoint.forward_index + 1 : adjoint.index]:
+        targets = _targets(stmt)
+        if len(targets) != 1 or adjoint.forward not in reads(stmt):
+            continue
+        for activation, slope in slopes(namespace.get(targets[0])):
+            if np.shape(slope) != np.shape(value):
+                continue
+            retried = _measure(adjoint.name, adjoint.line, value * slope, forward, loss_moved, base_loss, rng)
+            if not retried.wrong and not retried.unused:
+                return activation, targets[0]
+    return None
 
 
 def _inner_adjoint(runner: Runner, adjoint: InnerAdjoint, base_loss: float, rng: np.random.Generator) -> Measured | None:

@@ -114,6 +114,12 @@ class TrainingStep:
     returned: dict = field(default_factory=dict)  # `static.step_functions.returned_forwards`: forward values unpacked from a call
     rotated: TrainingStep | None = None  # the same pass read from the forward at its end (`_rotated`), when it has one
     inline: dict[str, str] = field(default_factory=dict)  # `static.inline`: a name the replay gave an inline pre-activation -> its expression
+    loopless: bool = False  # no loop around it: the program makes this one step (a worked example), `loop` stands for its statements
+
+    @property
+    def place(self) -> str:
+        """How a report names the step: `loop at line 12`, or `step at line 12` when no loop repeats it."""
+        return f"{'step' if self.loopless else 'loop'} at line {self.loop_line}"
 
 
 def _zero(node: ast.AST) -> bool:
@@ -667,7 +673,11 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
         forward = _rotated(prefix, tail)
         return dataclasses.replace(split(prefix), rotated=split(forward + prefix) if forward else None)
 
-    def visit(body: list[ast.stmt], function: ast.AST | None) -> None:
+    bodies: list[tuple[list[ast.stmt], ast.AST | None]] = []  # blocks no loop repeats, for a program that steps once
+
+    def visit(body: list[ast.stmt], function: ast.AST | None, looped: bool = False) -> None:
+        if not looped:
+            bodies.append((body, function))
         for stmt in body:
             if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 visit(stmt.body, stmt)
@@ -678,16 +688,46 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
             if isinstance(stmt, (ast.For, ast.While)) and reached_by(stmt):
                 before = len(found)
                 for block in _child_blocks(stmt):
-                    visit(block, function)  # an inner loop that trains is the step
+                    visit(block, function, looped=True)  # an inner loop that trains is the step
                 if len(found) == before:
                     step = loop_step(stmt, function)
                     if step is not None:
                         found.append(step)
                 continue
             for block in _child_blocks(stmt):
-                visit(block, function)
+                visit(block, function, looped or isinstance(stmt, (ast.For, ast.While)))
+
+    def loopless_step(body: list[ast.stmt], function: ast.AST | None) -> TrainingStep | None:
+        """`weights = weights - lr * gradients` with no training loop around it: the statements from
+        the forward pass (the first to read a parameter after its last assignment) to the updates,
+        as one pass of a loop that runs once."""
+        updating = [i for i, stmt in enumerate(body) if not isinstance(stmt, _DEFINITIONS) and reached_by(stmt)]
+        if not updating:
+            return None
+        first = updating[0]
+        last = max(i for i in updating if not any(isinstance(s, (ast.For, ast.While)) and not reached_by(s) for s in body[first:i]))
+        roots = {_root(site.update.target) for i in updating[: updating.index(last) + 1] for site in reached_by(body[i])} - {None}
+        start = max((i + 1 for i in range(first) if set(_targets(body[i])) & roots or isinstance(body[i], (ast.For, ast.While))), default=0)
+        reading = [i for i in range(start, first) if not isinstance(body[i], ast.Expr) and any(isinstance(n, ast.Name) and n.id in roots and isinstance(n.ctx, ast.Load) for n in walk(body[i]))]
+        statements = body[reading[0] if reading else first : last + 1]
+        if isinstance(statements[0], (ast.For, ast.While)):
+            return None  # a loop that computes and updates, yet is no training loop (`for key in networks: ...`)
+        loop = ast.copy_location(ast.While(test=ast.Constant(True), body=statements, orelse=[]), statements[0])
+        loop.end_lineno = statements[-1].end_lineno
+        step = loop_step(loop, function)
+        return dataclasses.replace(step, loopless=True, rotated=None) if step is not None else None
 
     visit(tree.body, None)
+    if not found:  # a program that makes one step and stops: the step is the statements that make it
+        simple = [(body, function) for body, function in bodies if any(
+            not isinstance(b, (*_DEFINITIONS, ast.If, ast.With, ast.Try)) and any(s.file is None and b.lineno <= s.line <= (b.end_lineno or b.lineno) for s in sites)
+            for b in body
+        )]  # fmt: skip
+        for body, function in simple or bodies:
+            step = loopless_step(body, function)
+            if step is not None:
+                found.append(step)
+                break
     # `for epoch in range(n): run_epoch(data)` around a function whose own loop is a step: the
     # inner loop is the step; the outer one only repeats it
     holding = {step.function.rpartition(".")[2] for step in found if step.function}
@@ -695,6 +735,15 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
         step for step in found
         if not (step.loop is not None and not step.prefix and _called_names(ast.Module(body=list(step.loop.body), type_ignores=[])) & holding)
     ]  # fmt: skip
+
+
+_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)
+
+
+def _root(target: str) -> str | None:
+    """The variable an update writes into: `W1` of `W1`, `params` of `params['W1']`, `self` of `self.w`."""
+    found = re.match(r"[A-Za-z_]\w*", target)
+    return found.group(0) if found else None
 
 
 def _rotated(prefix: tuple[ast.stmt, ...], tail: list[ast.stmt]) -> tuple[ast.stmt, ...]:
