@@ -183,3 +183,28 @@ def test_gradients_computed_and_never_applied_make_no_step(tmp_path, tail):
     report = check(path)
     assert not report["extras"].get("replay")
     assert [f["name"] for f in report["findings"] if f["severity"] != "info"] == ["nothing-to-check"]
+
+
+def test_an_update_function_tried_once_on_made_up_gradients_is_no_training_step(tmp_path):
+    """A course notebook's cell: `update_parameters` written, then called once on a test case's
+    parameters and gradients. Nothing computes those gradients from a loss, so there is no step
+    to replay, and `L = len(parameters) // 2` is a count of layers, not a loss."""
+    text = """\
+        import numpy as np
+
+        def update_parameters(parameters, grads, learning_rate):
+            L = len(parameters) // 2
+            for l in range(L):
+                parameters["W" + str(l + 1)] = parameters["W" + str(l + 1)] - learning_rate * grads["dW" + str(l + 1)]
+                parameters["b" + str(l + 1)] = parameters["b" + str(l + 1)] - learning_rate * grads["db" + str(l + 1)]
+            return parameters
+
+        np.random.seed(2)
+        parameters = {"W1": np.random.randn(3, 4), "b1": np.random.randn(3, 1), "W2": np.random.randn(1, 3), "b2": np.random.randn(1, 1)}
+        grads = {"dW1": np.random.randn(3, 4), "db1": np.random.randn(3, 1), "dW2": np.random.randn(1, 3), "db2": np.random.randn(1, 1)}
+        parameters = update_parameters(parameters, grads, 0.1)
+        print("W1 =", parameters["W1"])
+    """
+    report = check(write(tmp_path, "update_cell.py", text))
+    assert errors(report) == []
+    assert not report["extras"].get("replay")

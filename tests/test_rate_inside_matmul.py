@@ -50,6 +50,6 @@ def test_a_sign_flipped_update_through_the_product_is_still_found(tmp_path):
     report = check(path)
     assert _parameters(report) == {"W": True, "b": False}
     (finding,) = errors(report)
-    assert "sign flipped" in finding["message"] and "`X.T @ dz`" in finding["message"]
+    assert "adds `X.T @ dz`, which is the gradient of `loss`" in finding["message"] and "subtract the step" in finding["message"]
     # `b`'s update reads the same `dz` and is right, so the mistake is in `W`'s own update line
     assert finding["line"] == line_of(path, "W += lr * X.T @ dz")

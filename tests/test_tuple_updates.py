@@ -71,4 +71,4 @@ def test_a_flipped_sign_in_a_returned_step_is_named_at_the_return(tmp_path):
     path = planted(tmp_path, "returned.py", RETURNED, "return W1 - rate * dW1", "return W1 + rate * dW1")
     (finding,) = errors(check(path))
     assert (finding["code"], finding["line"], finding["param"]) == ("BPD108", line_of(path, "return W1 + rate"), "W1")
-    assert "sign flipped" in finding["message"]
+    assert "adds `dW1`, which is the gradient of `loss`" in finding["message"] and "subtract the step" in finding["message"]

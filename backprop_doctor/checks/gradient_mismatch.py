@@ -40,6 +40,7 @@ from backprop_doctor.static.fixes import gradient_fix
 from backprop_doctor.static.likelihood import log_likelihood_line, returned_log_likelihood
 from backprop_doctor.static.unused import left_out
 from backprop_doctor.static.origins import computed_at, passed_back_at
+from backprop_doctor.static.stale import stale_weights
 from backprop_doctor.static.upstream import shared_source
 
 NAME = "gradient-mismatch"
@@ -106,6 +107,21 @@ def run(context: Any) -> Iterator[Finding]:
         if finding.name not in FIXABLE or finding.line is None:
             continue
         if finding.file and os.path.abspath(finding.file) != here:
+            continue
+        stale = stale_weights(source.tree, finding.line) if finding.name == NAME else None
+        if stale is not None:
+            attribute, moved = stale
+            what = "input gradient dx" if finding.param in (None, "x") else f"gradient of `{finding.param}`"
+            context.findings[i] = finding.replace(
+                message=(
+                    f"The {what} of `{finding.layer}` is computed at line {finding.line} from `self.{attribute}`, which line {moved} "
+                    f"has already updated in this backward pass, so it is not the `self.{attribute}` the forward pass used: "
+                    f"compute it before line {moved}, then update `self.{attribute}`"
+                ),
+                pattern="stale-weights",
+                highlight=tuple(sorted({moved, finding.line})),
+                fix=None,
+            )
             continue
         stored = source.text_lines[finding.line - 1].split("=")[0].strip() if 0 < finding.line <= len(source.text_lines) else ""
         if stored and (stored in (finding.fix or "") or f"`{stored}" in finding.message):

@@ -40,6 +40,7 @@ from backprop_doctor.static.definitions import enclosing
 from backprop_doctor.replay.through_time import AtStep
 from backprop_doctor.static.derivatives import misapplied
 from backprop_doctor.static.step_functions import InnerAdjoint
+from backprop_doctor.static.stale import stale_step_read
 from backprop_doctor.static.steps import consumers, reads
 
 NAME = "step-gradient-mismatch"
@@ -346,7 +347,18 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
                 what, advice = _broadcast_words(measured.broadcast, measured.shape, plural)
             elif plural:
                 what, advice = _plural(what), _plural(advice)
-            if climbs:
+            stale = _stale(step, line, file) if pattern in ("wrong-derivative", "scaled") else None
+            if stale is not None:
+                parameter, read_at, moved_at = stale
+                line, shown = read_at, sorted({*shown, read_at, moved_at})
+                pattern = "stale-weights"
+                message = (
+                    f"the update{'s' if plural else ''} of {names} in your training step ({where}) use{'' if plural else 's'} {gradients}{computed} "
+                    f"which {'are' if plural else 'is'} computed from `{parameter}` at line {read_at}, after line {moved_at} has already "
+                    f"updated `{parameter}`: compute every gradient of the step before updating any parameter (move the update at "
+                    f"line {moved_at} below line {read_at})"
+                )
+            elif climbs:
                 line = moved.site.line
                 message = (
                     f"the update{'s' if plural else ''} of {names} in your training step ({where}) add{'' if plural else 's'} "
@@ -369,6 +381,16 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
             measured=max(m.error for _, m in members),
             evidence=evidence,
         )
+
+
+def _stale(step: Any, line: int | None, file: str | None) -> tuple[str, int, int] | None:
+    """A gradient of the step, at `line`, computed from a parameter an earlier update of the same pass
+    moved (`W2 -= lr * dW2` before `d_h = d_out @ W2.T`)."""
+    loop = step.loop
+    if loop is None or line is None or file is not None:
+        return None
+    updated = {site.update.target: site.line for site in step.updates if site.file is None and site.update.target.isidentifier()}
+    return stale_step_read(list(loop.body), updated, line) if updated else None
 
 
 _SLOPES = {"relu": ("the ReLU", "({0} > 0)"), "sigmoid": ("the sigmoid", "{0} * (1 - {0})"), "tanh": ("tanh", "(1 - {0} ** 2)")}

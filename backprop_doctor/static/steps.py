@@ -708,10 +708,10 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
         last = max(i for i in updating if not any(isinstance(s, (ast.For, ast.While)) and not reached_by(s) for s in body[first:i]))
         roots = {_root(site.update.target) for i in updating[: updating.index(last) + 1] for site in reached_by(body[i])} - {None}
         start = max((i + 1 for i in range(first) if set(_targets(body[i])) & roots or isinstance(body[i], (ast.For, ast.While))), default=0)
-        reading = [i for i in range(start, first) if not isinstance(body[i], ast.Expr) and any(isinstance(n, ast.Name) and n.id in roots and isinstance(n.ctx, ast.Load) for n in walk(body[i]))]
-        statements = body[reading[0] if reading else first : last + 1]
-        if isinstance(statements[0], (ast.For, ast.While)):
-            return None  # a loop that computes and updates, yet is no training loop (`for key in networks: ...`)
+        reading = [i for i in range(start, first) if not isinstance(body[i], ast.Expr) and _computes_with(body[i], roots)]
+        if not reading:
+            return None  # no forward pass before the update (a test case's gradients handed to `update_parameters`)
+        statements = body[reading[0] : last + 1]
         loop = ast.copy_location(ast.While(test=ast.Constant(True), body=statements, orelse=[]), statements[0])
         loop.end_lineno = statements[-1].end_lineno
         step = loop_step(loop, function)
@@ -723,7 +723,7 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
             not isinstance(b, (*_DEFINITIONS, ast.If, ast.With, ast.Try)) and any(s.file is None and b.lineno <= s.line <= (b.end_lineno or b.lineno) for s in sites)
             for b in body
         )]  # fmt: skip
-        for body, function in simple or bodies:
+        for body, function in simple:
             step = loopless_step(body, function)
             if step is not None:
                 found.append(step)
@@ -738,6 +738,26 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
 
 
 _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)
+
+
+_ABOUT = frozenset({"len", "print", "str", "repr", "type", "isinstance", "range", "enumerate", "list", "dict", "copy", "deepcopy", "id"})
+_ABOUT_ATTRIBUTES = frozenset({"shape", "ndim", "size", "dtype", "keys", "items", "values"})
+
+
+def _computes_with(stmt: ast.stmt, names: set[str]) -> bool:
+    """`hidden = inputs @ weights_0_1`, not `L = len(parameters) // 2`: `stmt` computes with the values
+    of one of `names`, not only with their length, shape or keys."""
+    parents = {id(child): node for node in walk(stmt) for child in ast.iter_child_nodes(node)}
+    for node in walk(stmt):
+        if not (isinstance(node, ast.Name) and node.id in names and isinstance(node.ctx, ast.Load)):
+            continue
+        parent = parents.get(id(node))
+        if isinstance(parent, ast.Call) and node in parent.args and isinstance(parent.func, ast.Name) and parent.func.id in _ABOUT:
+            continue
+        if isinstance(parent, ast.Attribute) and parent.attr in _ABOUT_ATTRIBUTES:
+            continue
+        return True
+    return False
 
 
 def _root(target: str) -> str | None:

@@ -1,0 +1,68 @@
+"""Gradients computed from weights the same step has already moved.
+
+A backward pass that updates as it goes (`self.W -= lr * dW` inside `backward`, then
+`dx = grad @ self.W.T`; or, in a script, `W2 -= lr * dW2` before `d_h = d_out @ W2.T`)
+hands the layer before it a gradient taken at weights the forward pass never used. The
+numbers say only that the gradient is off; these functions find the statement that read
+the moved weights and the update that moved them.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from backprop_doctor.static.tree import walk
+
+
+def _self_attribute(node: ast.AST) -> str | None:
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self":
+        return node.attr
+    return None
+
+
+def stale_weights(tree: ast.Module, line: int) -> tuple[str, int] | None:
+    """`dx = grad @ self.W.T` at `line`, after `self.W -= lr * dW` earlier in the same function:
+    (the attribute, the line that moved it), or None."""
+    function = next(
+        (f for f in walk(tree) if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)) and f.lineno <= line <= (f.end_lineno or f.lineno)
+         and not any(isinstance(g, (ast.FunctionDef, ast.AsyncFunctionDef)) and g is not f and g.lineno <= line <= (g.end_lineno or g.lineno) for g in walk(f))),
+        None,
+    )  # fmt: skip
+    if function is None:
+        return None
+    statement = next((n for n in walk(function) if isinstance(n, (ast.Assign, ast.AugAssign, ast.Return)) and n.lineno == line), None)
+    if statement is None or statement.value is None:
+        return None
+    read = {a for n in walk(statement.value) if (a := _self_attribute(n)) is not None}
+    for node in walk(function):
+        if not isinstance(node, (ast.Assign, ast.AugAssign)) or node.lineno >= line:
+            continue
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        moved = [a for t in targets if (a := _self_attribute(t)) in read]
+        # a step (`self.W -= ...`, `self.W = self.W - ...`), not the forward's `self.W = W`
+        if moved and (isinstance(node, ast.AugAssign) or any(_self_attribute(n) == moved[0] for n in walk(node.value))):
+            return moved[0], node.lineno
+    return None
+
+
+def stale_step_read(body: list[ast.stmt], updated: dict[str, int], line: int) -> tuple[str, int, int] | None:
+    """In one pass of a training loop (`body`), the statements that compute the gradient at `line`
+    (it and those it reads from, back to the pass's start): the first that reads a parameter an
+    update of `updated` ({name: its update's line}) moved before it. (the parameter, the line that
+    reads it, the update's line), or None."""
+    statements = sorted((s for s in body for s in [s] if s.lineno <= line), key=lambda s: s.lineno)
+    needed: set[str] = set()
+    chain: list[ast.stmt] = []
+    for stmt in reversed(statements):
+        targets = {n.id for n in walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        if stmt.lineno == line or targets & needed:
+            if stmt.lineno != line and any(name in updated and updated[name] == stmt.lineno for name in targets):
+                continue  # an update itself
+            chain.append(stmt)
+            needed |= {n.id for n in walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    for stmt in sorted(chain, key=lambda s: s.lineno):
+        read = {n.id for n in walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+        for name in sorted(read):
+            if name in updated and updated[name] < stmt.lineno and not (isinstance(stmt, ast.AugAssign) and updated[name] == stmt.lineno):
+                return name, stmt.lineno, updated[name]
+    return None
