@@ -231,18 +231,22 @@ def _step_optimizers(context: CheckContext, report: Report, classes: list[type],
     """One update of each optimizer class on fresh arrays, how many ran; `update-climbs` judges which way
     they moved them. A class whose update does not run on arrays is left out silently: it may be
     something else that happens to have an `update(params, grads)`."""
-    from backprop_doctor.training.optimizers import FUNCTION_SHAPE, SHAPES, step, step_function, update_method
+    from backprop_doctor.training.optimizers import DICT_SHAPES, FUNCTION_SHAPE, SHAPES, dict_update_function, step, step_dict_function, step_function, update_method
 
     stepped = 0
     for cls in classes:
         function = inspect.isfunction(cls)
+        keyed = function and dict_update_function(cls)
         method = None if function else update_method(cls)
-        result = step_function(cls, rng) if function else step(cls, method, rng) if method is not None else None
+        result = step_dict_function(cls, rng) if keyed else step_function(cls, rng) if function else step(cls, method, rng) if method is not None else None
         if result is None:
             continue
         stepped += 1
         context.extras.setdefault("optimizers", []).append(result)
-        if function:
+        if keyed:
+            shapes = ", ".join(f"{name} {shape}" for name, shape in DICT_SHAPES.items())
+            report.built.append(Built(cls.__name__, f"update function `{cls.__name__}(parameters, grads, ...)`", f"{shapes}, one step", origin="synthesized", kind="optimizer"))
+        elif function:
             report.built.append(Built(cls.__name__, f"optimizer function `{cls.__name__}(w, dw)`", f"w {FUNCTION_SHAPE}, one step", origin="synthesized", kind="optimizer"))
         else:
             shapes = ", ".join(f"{name} {shape}" for name, shape in SHAPES.items())

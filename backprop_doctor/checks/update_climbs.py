@@ -156,6 +156,18 @@ def _takes_rate(update: Any) -> bool:
 
 def _optimizer_finding(optimizer: Any, moves: list[tuple[str, float]]) -> Finding:
     cls, method = optimizer.cls, optimizer.method
+    if optimizer.form == "parameters":  # `update_parameters_with_gd(parameters, grads, learning_rate)`
+        every = len(moves) == len(optimizer.cosines)
+        return _climbs(
+            cls,
+            method,
+            lambda node: _adding_line(node, gradient_at=1),
+            f"`{cls.__name__}(parameters, grads, ...)` moves {'every parameter' if every else ', '.join(f'`{n}`' for n, _ in moves)} "
+            "along its gradient, up the loss: training with it makes the loss larger from the start; the step must be "
+            "subtracted where it is added",
+            moves,
+            f"one call of `{cls.__name__}` on a fresh dictionary",
+        )
     if not method:  # an optimizer function, `sgd(w, dw, config)`
         return _climbs(
             cls,

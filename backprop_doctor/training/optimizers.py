@@ -127,6 +127,60 @@ def step_function(func: Any, rng: np.random.Generator) -> OptimizerStep | None:
     return OptimizerStep(func, "", "array", {"w": float(moved.ravel() @ dw.ravel()) / norm})
 
 
+# deeplearning.ai's `update_parameters_with_momentum(parameters, grads, v, beta, learning_rate)`: the
+# network's dictionary (`W1`, `b1`, ...) and its gradients' (`dW1`, `db1`, ...), with the optimizer's state
+DICT_SHAPES = {"W1": (3, 4), "b1": (3, 1), "W2": (2, 3), "b2": (2, 1)}
+DICT_PARAMS = frozenset({"parameters", "params"})
+DICT_GRADS = frozenset({"grads", "gradients"})
+_STATE = {"t": 2, "beta": 0.9, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8, "eps": 1e-8}
+
+
+def dict_update_function(func: Any) -> bool:
+    """Whether `func` is an update of a parameter dictionary: named `update...`, its first two required
+    arguments the parameters and their gradients, every other one a rate or optimizer state it can be given."""
+    if not getattr(func, "__name__", "").lower().startswith("update"):
+        return False
+    try:
+        args = [p for p in inspect.signature(func).parameters.values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        return False
+    required = [p.name for p in args if p.default is p.empty]
+    return (
+        len(required) >= 2 and required[0] in DICT_PARAMS and required[1] in DICT_GRADS
+        and all(name in RATE_NAMES or name in _STATE or name in ("v", "s") for name in required[2:])
+    )  # fmt: skip
+
+
+def step_dict_function(func: Any, rng: np.random.Generator) -> OptimizerStep | None:
+    """One call on a fresh two-layer dictionary, its gradients, a rate and zeroed optimizer state (`v`,
+    `s` keyed like the gradients); None when it raises or moves nothing."""
+    values = {name: rng.standard_normal(shape) for name, shape in DICT_SHAPES.items()}
+    grads = {f"d{name}": rng.standard_normal(shape) for name, shape in DICT_SHAPES.items()}
+    given = {k: v.copy() for k, v in values.items()}
+    arguments: list[Any] = [given, {k: g.copy() for k, g in grads.items()}]
+    for p in list(inspect.signature(func).parameters.values())[2:]:
+        if p.default is not p.empty:
+            break
+        arguments.append(RATE if p.name in RATE_NAMES else _STATE[p.name] if p.name in _STATE else {k: np.zeros_like(g) for k, g in grads.items()})
+    try:
+        with probes.quietly():
+            returned = func(*arguments)
+    except Exception:  # noqa: BLE001 - user code: not written yet, or another kind of update
+        return None
+    first = returned[0] if isinstance(returned, tuple) and returned else returned
+    after = first if isinstance(first, dict) and all(k in first for k in values) else given
+    cosines = {}
+    for name, start in values.items():
+        end = np.asarray(after[name], dtype=np.float64)
+        if end.shape != start.shape or not np.all(np.isfinite(end)):
+            return None
+        moved = end - start
+        norm = float(np.linalg.norm(moved) * np.linalg.norm(grads[f"d{name}"]))
+        if norm > 0:
+            cosines[name] = float(moved.ravel() @ grads[f"d{name}"].ravel()) / norm
+    return OptimizerStep(func, "", "parameters", cosines) if cosines else None
+
+
 def _after(given: Any, returned: Any, form: str) -> list[Any] | None:
     """The parameters after the update: those it returned when it returns them, else the ones it
     was given, updated in place."""
