@@ -78,18 +78,19 @@ def where(func: Any) -> Location:
     return Location(file, start)
 
 
-def assignment(func: Any, *targets: str, ran: set[int] | None = None) -> Location:
+def assignment(func: Any, *targets: str, ran: set[int] | None = None, whole: bool = False) -> Location:
     """The last line in `func` that assigns the first of `targets` assigned there (e.g. "self.db", "dx").
 
-    `ran` (line numbers that executed) narrows the choice to the branch that ran.
-    Falls back to the `return` line, then to the `def` line.
+    `ran` (line numbers that executed) narrows the choice to the branch that ran; `whole` passes over
+    later additions to part of it (`Theta1_grad[:, 1:] += ...`). Falls back to the `return` line, then
+    to the `def` line.
     """
     found = _function_tree(func)
     if found is None:
         return Location(None, None)
     tree, start, file = found
     relative = {line - start + 1 for line in ran} if ran else None
-    best = writes.assignment_statement(tree, targets, relative)
+    best = writes.assignment_statement(tree, targets, relative, whole=whole)
     if best is None:
         return Location(file, start)
     return Location(file, start + best.lineno - 1, start + (best.end_lineno or best.lineno) - 1, ast_text(best))

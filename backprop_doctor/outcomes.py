@@ -57,7 +57,7 @@ class Outcomes:
         if name == "x":
             returned = locate.returned_name(target)
             return locate.assignment(target, returned or "dx", *self.adapter.input_grad_targets(), ran=ran)
-        return locate.assignment(target, *self.adapter.grad_targets(name), ran=ran)
+        return locate.assignment(target, *self.adapter.grad_targets(name), ran=ran, whole=getattr(self.adapter, "whole_assignments", False))
 
     def _backward_lines(self) -> set[int] | None:
         """Line numbers that ran during one more backward (only on the failure path)."""

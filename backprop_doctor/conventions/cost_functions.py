@@ -93,17 +93,39 @@ def _returns_a_pair(func: Any) -> bool:
     return bool(returns) and isinstance(returns[-1].value, ast.Tuple) and len(returns[-1].value.elts) == 2
 
 
+def _parts(names: list[str], values: dict[str, Any], theta: np.ndarray) -> list[tuple[str, slice, tuple[int, int]]]:
+    """The two weight matrices a network's unrolled parameters hold, as the course unrolls them:
+    `Theta1` (hidden × inputs + 1) first, then `Theta2` (labels × hidden + 1); [] for any other function."""
+    sizes = {k: v for k, v in ((n.lower(), values.get(n)) for n in names if _role(n) == "size") if isinstance(v, (int, np.integer))}
+    inputs = next((sizes[k] for k in ("input_layer_size", "n_input") if k in sizes), None)
+    hidden = next((sizes[k] for k in ("hidden_layer_size", "n_hidden") if k in sizes), None)
+    labels = next((sizes[k] for k in ("num_labels", "num_classes", "n_labels") if k in sizes), None)
+    if inputs is None or hidden is None or labels is None:
+        return []
+    first = hidden * (inputs + 1)
+    if theta.ndim != 1 or theta.size != first + labels * (hidden + 1):
+        return []
+    return [("Theta1", slice(0, first), (hidden, inputs + 1)), ("Theta2", slice(first, theta.size), (labels, hidden + 1))]
+
+
 class CostFunction(Adapter):
-    """The cost as the loss, the parameters as the one parameter; the data and targets as its input."""
+    """The cost as the loss, the parameters as the one parameter; the data and targets as its input.
+    A network's unrolled weights are two parameters, `Theta1` and `Theta2` (views of the one vector the
+    function is given), so a wrong gradient is told apart and found where its own part is computed."""
 
     def __init__(self, func: Any, names: list[str], values: dict[str, Any], params: str):
         super().__init__(name=func.__name__, kind="loss-function", target=func, is_loss=True)
         self._func, self._names, self._values, self._params = func, names, values, params
         self.dout_is_input = False
         self._grad: Any = None
+        self._parts = _parts(names, values, values[params])
+        self.whole_assignments = True  # a penalty added to part of a gradient later is not where the gradient is computed
 
     def params(self) -> dict[str, np.ndarray]:
-        return {self._params: self._values[self._params]}
+        theta = self._values[self._params]
+        if self._parts:
+            return {name: theta[part].reshape(shape) for name, part, shape in self._parts}
+        return {self._params: theta}
 
     def forward(self, x: np.ndarray, t: Any = None) -> Any:
         values = {**self._values, **{n: x for n in self._names if _role(n) == "data"}, **{n: t for n in self._names if _role(n) == "targets"}}
@@ -113,9 +135,15 @@ class CostFunction(Adapter):
         return cost
 
     def backward(self, dout: Any) -> tuple[np.ndarray | None, dict[str, Any]]:
+        if self._parts and self._grad is not None and np.size(self._grad) == self._values[self._params].size:
+            flat = np.ravel(self._grad)
+            return None, {name: flat[part].reshape(shape) for name, part, shape in self._parts}
         return None, {self._params: self._grad}
 
     def grad_targets(self, param: str) -> tuple[str, ...]:
+        if param in ("Theta1", "Theta2"):  # where that part of the gradient is computed, before it is unrolled
+            k = param[-1]
+            return (f"Theta{k}_grad", f"theta{k}_grad", f"Theta{k}_gradient", f"theta{k}_gradient", f"Theta{k}grad", f"grad{k}", f"D{k}")
         return ("grad", "gradient", "dtheta", "d_theta", "theta_grad")
 
 

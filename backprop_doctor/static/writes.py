@@ -181,13 +181,18 @@ def positional_parameters(function: FunctionNode) -> list[str]:
     return [a.arg for a in function.args.posonlyargs + function.args.args if a.arg not in ("self", "cls")]
 
 
-def assignment_statement(tree: ast.AST, targets: tuple[str, ...], ran: set[int] | None = None) -> ast.stmt | None:
+def assignment_statement(tree: ast.AST, targets: tuple[str, ...], ran: set[int] | None = None, whole: bool = False) -> ast.stmt | None:
     """The last statement that assigns the first of `targets` assigned in `tree` (`dx`, `self.db`, `x[...]`).
 
     `ran` (line numbers of `tree` that executed) narrows the choice to the branch
-    that ran. Falls back to the last `return`, then None.
+    that ran; `whole`: the last that assigns all of it, when one does (a cost function's
+    `Theta1_grad = delta2.T @ a1 / m`, not the penalty added to its columns after it,
+    `Theta1_grad[:, 1:] += lambda_ / m * Theta1[:, 1:]`). Falls back to the last `return`, then None.
     """
     assignments = [n for n in walk(tree) if isinstance(n, (ast.Assign, ast.AugAssign, ast.AnnAssign))]
+    if whole:
+        full = [n for n in assignments if isinstance(n, ast.Assign) and any(ast.unparse(t) in targets for t in n.targets)]
+        assignments = full or assignments
     best: ast.stmt | None = None
     if ran:  # prefer the assignments that actually ran (one branch of an if/else)
         executed = [n for n in assignments if n.lineno in ran]
