@@ -5,7 +5,10 @@ on one column vector, and `backprop(x, y)` for one sample returning
 `(nabla_b, nabla_w)` lists shaped like the biases and weights. The cost is
 `self.cost.fn(a, y)` when the network has one (network2.py); otherwise the
 gradient of `backprop` is taken against the network's own `cost_derivative`
-(the linearised cost, exact at the checked point), else the quadratic cost.
+(the linearised cost, exact at the checked point), else the quadratic cost, or the
+cross-entropy when the output layer's delta `backprop` returns is `a - y` itself (as
+network2.py's `CrossEntropyCost.delta` makes it; a network whose own loss method says
+nothing usable about it: `loss_function(y, a, prime=True)` returning `a - y`).
 
 Example:
     class Network:
@@ -96,6 +99,7 @@ class NielsenNetwork(Adapter):
         self._y: Any = None
         self._linear: np.ndarray | None = None  # cost_derivative at the checked point
         self._forward = forward_name(type(net)) or "feedforward"
+        self.cross_entropy = False  # the output delta is `a - y`: the cost is the cross-entropy of a sigmoid output
 
     def params(self) -> dict[str, np.ndarray]:
         named = {f"weights[{i}]": w for i, w in enumerate(self.net.weights)}
@@ -114,6 +118,8 @@ class NielsenNetwork(Adapter):
             if self._linear is None:
                 self._linear = np.array(derivative(a.copy(), t), dtype=np.float64)
             return float(np.sum(a * self._linear))
+        if self.cross_entropy:
+            return float(-np.sum(t * np.log(a) + (1 - t) * np.log(1 - a)))
         return float(0.5 * np.sum((a - t) ** 2))
 
     def backward(self, dout: Any) -> tuple[np.ndarray | None, dict[str, Any]]:
@@ -171,5 +177,32 @@ def build(cls: type, context: Any, rng: np.random.Generator) -> list[Case]:
     x = rng.standard_normal((n_in, 1))
     y = np.zeros((n_out, 1))
     y[rng.integers(0, n_out)] = 1.0
-    cases = [Case(f"column x {x.shape}, one-hot y {y.shape}", NielsenNetwork(net, cls.__name__), x, y)]
-    return cases
+    adapter = NielsenNetwork(net, cls.__name__)
+    adapter.cross_entropy = _delta_is_the_error(adapter, x, y)
+    cost = ", cross-entropy cost (your output delta is a − y)" if adapter.cross_entropy else ""
+    return [Case(f"column x {x.shape}, one-hot y {y.shape}{cost}", adapter, x, y)]
+
+
+def _delta_is_the_error(adapter: NielsenNetwork, x: np.ndarray, y: np.ndarray) -> bool:
+    """Whether a network with neither a cost object nor a cost derivative returns `a - y` as its
+    output layer's bias gradient, with sigmoid outputs in (0, 1): the cross-entropy's delta, which the
+    quadratic cost (`(a - y) * a * (1 - a)`) would call wrong everywhere."""
+    net = adapter.net
+    if callable(getattr(getattr(net, "cost", None), "fn", None)) or any(callable(getattr(net, n, None)) for n in COST_DERIVATIVES):
+        return False
+    from backprop_doctor.build import _trial
+
+    def delta_and_output() -> tuple[np.ndarray, np.ndarray]:
+        a = np.asarray(getattr(net, adapter._forward)(x.copy()), dtype=np.float64)
+        _, grads = adapter.backward(adapter.forward(x, y))
+        return np.asarray(grads[f"biases[{len(net.biases) - 1}]"], dtype=np.float64), a
+
+    try:
+        delta, a = _trial(delta_and_output)
+    except Exception:  # noqa: BLE001 - user code: the check itself says what is wrong with it
+        return False
+    finally:
+        adapter._x = None  # the engine's first forward starts afresh
+    if delta.shape != a.shape or not np.all((a > 0) & (a < 1)):
+        return False
+    return bool(np.allclose(delta, a - y, rtol=1e-6, atol=1e-12)) and not np.allclose(a - y, (a - y) * a * (1 - a))

@@ -24,7 +24,8 @@ Example:
             return input_gradient
 
 Recognised by: `forward`/`backward` methods where backward takes a second
-argument named like a learning rate (`learning_rate`, `lr`, `eta`, `alpha`) and
+argument named like a learning rate (`learning_rate`, `lr`, `eta`, `alpha`; or `_`, the
+place an activation keeps for the rate its network hands every layer) and
 its source has no optimiser state (momentum, Adam moments, square roots); a
 trial forward in `build`. Gradients live in the update backward makes.
 """
@@ -52,8 +53,8 @@ def rate_argument(backward: object) -> str | None:
     if len(args) == 1:  # `backprop(d_out, learn_rate=2e-2)`: a rate left at its default still steps
         rated = [p.name for p in parameters(backward).values() if p.kind == p.POSITIONAL_OR_KEYWORD][1:3]
         args += [n for n in rated if n.lower() in RATES and n != args[0]][:1]
-    if len(args) != 2 or args[1].lower() not in RATES:
-        return None
+    if len(args) != 2 or not (args[1].lower() in RATES or args[1].startswith("_")):
+        return None  # `backward(self, delta, _)`: an activation's place for the rate its layers take, unused
     try:
         source = inspect.getsource(backward)  # type: ignore[arg-type]
     except (TypeError, OSError):

@@ -110,6 +110,13 @@ def read_source(path: str | os.PathLike[str]) -> tuple[SourceFile, list[Finding]
     commands = list(magic.lines) if magic is not None else []  # `%matplotlib inline` of a notebook, read as a comment
     if magic is not None:
         result.text, tree, error = magic.text, magic.tree, magic.error
+    if error is not None and str(error.msg).startswith("f-string"):
+        from backprop_doctor.loading import fstrings  # Python 3.12's quotes inside an f-string's braces
+
+        newer = fstrings.rescue(result.text, filename)
+        if newer is not None:
+            findings.append(fstrings.finding(shown, newer, result.text))  # type: ignore[arg-type]
+            return SourceFile(path=shown, text=newer.text, tree=newer.tree), findings
     rescued = python2_rescue(result.text, filename, commands=commands) if error is not None else None
     if commands:
         findings.append(notebook.finding(shown, sorted(commands), original))
