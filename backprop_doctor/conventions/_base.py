@@ -246,10 +246,54 @@ def parameters(func: Callable) -> dict[str, inspect.Parameter]:
     except TypeError:  # unhashable callable
         params = _signature_parameters.__wrapped__(target)
     if bound and params:
-        return dict(list(params.items())[1:])
-    if inspect.isfunction(target) and params and (next(iter(params)) in ("self", "cls") or _defined_in_class(target)):
-        return dict(list(params.items())[1:])
+        params = dict(list(params.items())[1:])
+    elif inspect.isfunction(target) and params and (next(iter(params)) in ("self", "cls") or _defined_in_class(target)):
+        params = dict(list(params.items())[1:])
+    else:
+        return params
+    if params and all(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in params.values()):
+        owner = (func.__self__ if isinstance(func.__self__, type) else type(func.__self__)) if bound else None
+        delegate = _delegate(target, owner)
+        if delegate is not None:
+            return parameters(delegate)
     return params
+
+
+def method_of(cls: type, name: str) -> Any:
+    """`cls.name` bound to the class itself, for reading its parameters: a base class's
+    `backward(self, *args)` that hands them to `self.backward_impl` is then read through the
+    `backward_impl` of `cls`, the subclass that writes it."""
+    import types
+
+    function = getattr(cls, name, None)
+    return types.MethodType(function, cls) if inspect.isfunction(function) else function
+
+
+def _delegate(func: Callable, owner: type | None) -> Callable | None:
+    """`def backward(self, *args, **kwargs): g = self.backward_impl(*args, **kwargs)`: the method
+    of the same class that takes what this one is given, as the class it is looked up on defines it
+    (a base class's template method, written by its subclasses); None for anything else."""
+    import ast
+    import textwrap
+
+    try:
+        node = ast.parse(textwrap.dedent(inspect.getsource(func))).body[0]
+    except (TypeError, OSError, SyntaxError, IndexError):
+        return None
+    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or not node.args.args:
+        return None
+    me, star = node.args.args[0].arg, node.args.vararg.arg if node.args.vararg else None
+    called = [
+        n.func.attr for n in ast.walk(node)
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name) and n.func.value.id == me
+        and any(isinstance(a, ast.Starred) and isinstance(a.value, ast.Name) and a.value.id == star for a in n.args)
+    ]  # fmt: skip
+    if owner is None and _defined_in_class(func):
+        owner = inspect.getmodule(func)
+        for name in func.__qualname__.split(".")[:-1]:
+            owner = getattr(owner, name, None)
+    method = getattr(owner, called[0], None) if len(called) == 1 and isinstance(owner, type) else None
+    return method if inspect.isfunction(method) and method is not func else None
 
 
 def _defined_in_class(func: Callable) -> bool:

@@ -2,7 +2,7 @@
 
 A loss written as an object with `loss(y, y_pred)` and `gradient(y, y_pred)`
 (or `__call__(y_true, y_pred)` and `gradient(...)`, `loss`/`derivative`,
-`cost`/`prime`...) returns the gradient with respect to the *prediction*, the
+`cost`/`prime`, `__call__(x, y)`/`backward(x, y)`...) returns the gradient with respect to the *prediction*, the
 argument the network produced; the other one is the target. Which is which is
 read from the names (`y`, `y_true`, `t`, `target` against `y_pred`, `p`,
 `output`, `y_hat`); the order is the user's. A loss that returns one value per
@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from backprop_doctor.conventions._base import FORWARD_SEED, Adapter
+from backprop_doctor.conventions._base import FORWARD_SEED, Adapter, method_of
 from backprop_doctor.conventions._classlayer import required_inputs
 from backprop_doctor.conventions._run import Case, NotChecked
 
@@ -47,11 +47,11 @@ NAME = "loss-objects"
 KIND = "class"
 ORDER = 14
 LOSSES = ("loss", "__call__", "compute", "calculate", "function", "fn", "cost", "value", "f")
-GRADIENTS = ("gradient", "grad", "derivative", "deriv", "prime", "delta", "dloss", "d_loss", "df", "backward_loss")
+GRADIENTS = ("gradient", "grad", "derivative", "deriv", "prime", "delta", "dloss", "d_loss", "df", "backward_loss", "backward")
 TARGETS = ("y", "y_true", "ytrue", "t", "target", "targets", "label", "labels", "actual", "expected", "true", "y_target", "truth", "desired", "ys")
 PREDICTIONS = (
     "y_pred", "ypred", "pred", "preds", "prediction", "predictions", "p", "y_hat", "yhat", "output", "outputs",
-    "predicted", "a", "activation", "scores", "logits", "probs", "y_predicted", "out", "y_out", "h",
+    "predicted", "a", "activation", "scores", "logits", "probs", "y_predicted", "out", "y_out", "h", "x",
 )  # fmt: skip
 CLASSES = 4
 
@@ -62,12 +62,12 @@ def _methods(cls: type) -> tuple[str, str, int] | None:
     for loss in LOSSES:
         if loss not in own or not callable(getattr(cls, loss, None)):
             continue
-        names = [n.lower() for n in required_inputs(getattr(cls, loss))]
+        names = [n.lower() for n in required_inputs(method_of(cls, loss))]
         if len(names) != 2:
             continue
         for gradient in GRADIENTS:
             g = getattr(cls, gradient, None)
-            if gradient not in own or not callable(g) or [n.lower() for n in required_inputs(g)] != names:
+            if gradient not in own or not callable(g) or [n.lower() for n in required_inputs(method_of(cls, gradient))] != names:
                 continue
             if names[0] in TARGETS and names[1] in PREDICTIONS:
                 return loss, gradient, 1

@@ -48,7 +48,7 @@ from typing import Any
 
 import numpy as np
 
-from backprop_doctor.conventions._base import FORWARD_SEED, is_float_array, train_kwargs
+from backprop_doctor.conventions._base import FORWARD_SEED, is_float_array, method_of, train_kwargs
 from backprop_doctor.conventions import _classlayer
 from backprop_doctor.conventions._classlayer import ClassLayer, required_inputs
 from backprop_doctor.conventions._run import Case, NotChecked
@@ -71,7 +71,11 @@ def recognise(cls: type, namespace: dict[str, Any]) -> bool:
     if len(names) < 2 or names[1] in TARGETS or names[0] in PREDICTIONS:
         return False
     methods = _classlayer.layer_methods(cls)
-    return methods is not None and not methods.backward_gets_prediction
+    if methods is None or methods.backward_gets_prediction:
+        return False
+    backward = method_of(cls, methods.backward)
+    # `backward(x, y)` taking what forward took, and no upstream gradient: a loss (`loss-objects`), not a gate
+    return not (callable(backward) and [n.lower() for n in required_inputs(backward)] == names)
 
 
 def recurrent_kwargs(cls: type, rng: np.random.Generator, k: int, d: int = 4, h: int = 3) -> dict[str, Any] | None:
