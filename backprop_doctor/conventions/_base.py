@@ -269,6 +269,7 @@ def method_of(cls: type, name: str) -> Any:
     return types.MethodType(function, cls) if inspect.isfunction(function) else function
 
 
+@functools.lru_cache(maxsize=256)
 def _delegate(func: Callable, owner: type | None) -> Callable | None:
     """`def backward(self, *args, **kwargs): g = self.backward_impl(*args, **kwargs)`: the method
     of the same class that takes what this one is given, as the class it is looked up on defines it
