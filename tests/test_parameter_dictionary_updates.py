@@ -79,3 +79,35 @@ def test_a_function_needing_what_an_update_is_not_given_is_not_taken_for_one(tmp
     text = GD.replace("update_parameters_with_gd(parameters, grads, learning_rate)", "update_parameters_with_gd(parameters, grads, learning_rate, X)")
     report = check(write(tmp_path, "update.py", text))
     assert [f["name"] for f in report["findings"] if f["severity"] != "info"] == ["nothing-to-check"]
+
+
+PAIRS = """\
+    import numpy as np
+
+    class SGDMomentum:
+        def __init__(self, lr=0.1, beta=0.9):
+            self.lr, self.beta, self.velocities = lr, beta, None
+
+        def step(self, params_and_grads):
+            if self.velocities is None:
+                self.velocities = [np.zeros_like(p) for p, _ in params_and_grads]
+            for i, (param, grad) in enumerate(params_and_grads):
+                v = self.velocities[i]
+                v[:] = self.beta * v + grad
+                param -= self.lr * v
+"""
+
+
+def test_an_optimizer_stepping_a_list_of_pairs_is_stepped_and_clean(tmp_path):
+    report = check(write(tmp_path, "optimizers.py", PAIRS))
+    assert errors(report) == []
+    assert {m["verdict"] for m in report["measurements"] if m["layer"] == "SGDMomentum"} == {"ok (update)"}
+    (built,) = [b for b in report["built"] if b["what"] == "SGDMomentum"]
+    assert built["shapes"].startswith("pairs of ")
+
+
+def test_one_that_adds_its_velocity_climbs_at_that_line(tmp_path):
+    path = planted(tmp_path, "optimizers.py", PAIRS, "param -= self.lr * v", "param += self.lr * v")
+    (error,) = errors(check(path))
+    assert (error["name"], error["line"]) == ("update-climbs", line_of(path, "param += self.lr * v"))
+    assert error["message"].startswith("`SGDMomentum.step(params_and_grads)` moves every parameter along its gradient")

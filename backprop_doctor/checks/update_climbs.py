@@ -182,8 +182,8 @@ def _optimizer_finding(optimizer: Any, moves: list[tuple[str, float]]) -> Findin
     return _climbs(
         cls,
         method,
-        _adding_line,
-        f"`{cls.__name__}.{method}(params, grads)` moves {'every parameter' if every else ', '.join(f'`{n}`' for n, _ in moves)} "
+        (lambda node: _adding_line(node, gradient_at=1)) if optimizer.form == "pairs" else _adding_line,
+        f"`{cls.__name__}.{method}({'params_and_grads' if optimizer.form == 'pairs' else 'params, grads'})` moves {'every parameter' if every else ', '.join(f'`{n}`' for n, _ in moves)} "
         "along its gradient on its first step, up the loss: training with it makes the loss larger from the start; "
         "the step must be subtracted where it is added",
         moves,

@@ -29,6 +29,8 @@ UPDATE_METHODS = ("update", "step", "apply_gradients", "update_params", "update_
 PARAM_NAMES = frozenset({"params", "parameters", "param", "weights", "w", "p", "variables", "theta"})
 GRAD_NAMES = frozenset({"grads", "gradients", "grad", "g", "dw", "dparams", "d_params", "nabla"})
 RATE_NAMES = frozenset({"lr", "learning_rate", "rate", "eta", "alpha", "step_size"})
+# `step(params_and_grads)`: one list of (parameter, gradient) pairs, updated in place
+PAIR_NAMES = frozenset({"params_and_grads", "param_and_grads", "params_grads", "parameters_and_gradients", "pairs", "grads_and_params", "grads_and_vars"})
 RATE = 0.01
 SHAPES = {"W1": (4, 3), "b1": (3,), "W2": (3, 2)}
 
@@ -39,7 +41,7 @@ class OptimizerStep:
 
     cls: type
     method: str
-    form: str  # "dict" or "list": what `params` and `grads` were
+    form: str  # "dict", "list" or "pairs" (one list of (param, grad)): what the update was given
     cosines: dict[str, float]
 
 
@@ -54,7 +56,7 @@ def update_method(cls: type) -> str | None:
         except (TypeError, ValueError):
             continue
         required = [p.name.lower() for p in args[1:] if p.default is p.empty]
-        if len(required) == 2 and required[0] in PARAM_NAMES and required[1] in GRAD_NAMES:
+        if (len(required) == 2 and required[0] in PARAM_NAMES and required[1] in GRAD_NAMES) or (len(required) == 1 and required[0] in PAIR_NAMES):
             return name
     return None
 
@@ -64,7 +66,8 @@ def step(cls: type, method: str, rng: np.random.Generator) -> OptimizerStep | No
     neither runs, the class cannot be made with its defaults (and a rate), or nothing moves."""
     values = {name: rng.standard_normal(shape) for name, shape in SHAPES.items()}
     grads = {name: rng.standard_normal(shape) for name, shape in SHAPES.items()}
-    for form in ("dict", "list"):
+    paired = len([p for p in list(inspect.signature(getattr(cls, method)).parameters.values())[1:] if p.default is p.empty]) == 1
+    for form in ("pairs",) if paired else ("dict", "list"):
         optimizer = _instance(cls)
         if optimizer is None:
             return None
@@ -73,10 +76,11 @@ def step(cls: type, method: str, rng: np.random.Generator) -> OptimizerStep | No
         handed: Any = {k: g.copy() for k, g in grads.items()} if form == "dict" else [g.copy() for g in grads.values()]
         try:
             with probes.quietly():
-                returned = getattr(optimizer, method)(given, handed)
+                update = getattr(optimizer, method)
+                returned = update(list(zip(given, handed))) if form == "pairs" else update(given, handed)
         except Exception:  # noqa: BLE001 - user code: not this form of parameters
             continue
-        after = _after(given, returned, form)
+        after = _after(given, returned, "list" if form == "pairs" else form)
         if after is None:
             continue
         cosines = {}
