@@ -31,6 +31,10 @@ same two arguments with the same names, one named like a target and the other
 like a prediction; confirmed by trial calls on probabilities (N, C) with one-hot,
 integer or real-valued targets, where the gradient has the prediction's shape.
 The gradient is what the second method returns.
+
+The same pair written as two functions, `mse(y_true, y_pred)` and `mse_prime(y_true, y_pred)`
+(a `losses.py` beside the layers), is checked the same way: the derivative is the function named
+after the loss with `_prime`, `_derivative`, `_grad`, ... and taking the same two arguments.
 """
 
 from __future__ import annotations
@@ -80,7 +84,36 @@ def recognise(cls: type, namespace: dict[str, Any]) -> bool:
     return _methods(cls) is not None
 
 
+FUNCTION_SUFFIXES = ("_prime", "_derivative", "_deriv", "_grad", "_gradient", "_der", "_backward", "_delta")
+
+
+def _prediction(names: list[str]) -> int | None:
+    """Which of two argument names is the prediction (the other a target), or None."""
+    if names[0] in TARGETS and names[1] in PREDICTIONS:
+        return 1
+    if names[0] in PREDICTIONS and names[1] in TARGETS:
+        return 0
+    return None
+
+
+def recognise_functions(functions: dict[str, Any], namespace: dict[str, Any]) -> list[tuple[Any, Any]]:
+    """(loss, derivative) pairs of functions of a target and a prediction: `mse` and `mse_prime`."""
+    pairs = []
+    for name, f in functions.items():
+        names = [n.lower() for n in required_inputs(f)]
+        if len(names) != 2 or _prediction(names) is None:
+            continue
+        for suffix in FUNCTION_SUFFIXES:
+            g = functions.get(name + suffix)
+            if g is not None and [n.lower() for n in required_inputs(g)] == names:
+                pairs.append((f, g))
+                break
+    return pairs
+
+
 def label(obj: Any) -> str:
+    if isinstance(obj, tuple):
+        return f"{obj[0].__name__}/{obj[1].__name__}"
     return obj.__name__
 
 
@@ -116,6 +149,28 @@ class LossObject(Adapter):
 
     def backward_target(self) -> Any:
         return getattr(type(self.obj), self._gradient)
+
+
+class _Functions:
+    """A loss function and its derivative, called as `LossObject` calls a loss object's methods."""
+
+    def __init__(self, loss: Any, gradient: Any):
+        self.loss, self.gradient = loss, gradient
+
+
+class LossFunctions(LossObject):
+    """`mse(y, p)` and `mse_prime(y, p)`: the pair, with its own functions' lines."""
+
+    def __init__(self, loss: Any, gradient: Any, prediction: int):
+        super().__init__(_Functions(loss, gradient), "loss", "gradient", prediction)
+        self.name, self.target = label((loss, gradient)), gradient
+        self._functions = (loss, gradient)
+
+    def forward_target(self) -> Any:
+        return self._functions[0]
+
+    def backward_target(self) -> Any:
+        return self._functions[1]
 
 
 def _copy(t: Any) -> Any:
@@ -154,9 +209,20 @@ def _abstract_error(obj: Any, method: str, p: np.ndarray, t: np.ndarray, predict
     return None
 
 
-def build(cls: type, context: Any, rng: np.random.Generator) -> list[Case]:
+def build(cls: Any, context: Any, rng: np.random.Generator) -> list[Case]:
     from backprop_doctor import build as builder
 
+    n = max(int(context.options.batch_size), 2)
+    p = rng.uniform(0.1, 0.9, (n, CLASSES))  # probabilities away from 0 and 1: every loss is smooth there
+    if isinstance(cls, tuple):  # a loss function and its derivative
+        f, g = cls
+        prediction = _prediction([name.lower() for name in required_inputs(f)])
+        assert prediction is not None
+        for what, t in _targets(n, rng):
+            made = LossFunctions(f, g, prediction)
+            if _trial(made, p, t):
+                return [Case(f"prediction {p.shape}, {what} {t.shape}", made, p, t)]
+        return [Case(f"prediction {p.shape}, one-hot targets (every target tried raised)", LossFunctions(f, g, prediction), p, _targets(n, rng)[0][1])]
     loss, gradient, prediction = _methods(cls)
     try:
         obj = cls(**builder.infer_kwargs(cls, rng))
@@ -164,8 +230,6 @@ def build(cls: type, context: Any, rng: np.random.Generator) -> list[Case]:
         raise NotChecked(str(error)) from error
     except Exception as error:
         raise builder._raised(f"{cls.__name__}(...) raised {type(error).__name__}: {error}", error) from error
-    n = max(int(context.options.batch_size), 2)
-    p = rng.uniform(0.1, 0.9, (n, CLASSES))  # probabilities away from 0 and 1: every loss is smooth there
     for what, t in _targets(n, rng):
         adapter = LossObject(obj, loss, gradient, prediction)
         if _trial(adapter, p, t):

@@ -1,0 +1,56 @@
+"""A loss written as two functions: the loss and its derivative, of a target and a prediction.
+
+`losses.py` beside a tutorial's layers holds `mse(y_true, y_pred)` and `mse_prime(y_true, y_pred)`,
+`binary_cross_entropy` and `binary_cross_entropy_prime`. Each pair is checked as a loss of the
+prediction: the derivative against finite differences of the loss (its sum, when it returns one value
+per element), on probabilities with one-hot, integer or real-valued targets.
+"""
+
+from __future__ import annotations
+
+from tests.userfiles import check, errors, line_of, planted, write
+
+LOSSES = """\
+    import numpy as np
+
+    def mse(y_true, y_pred):
+        return np.mean(np.power(y_true - y_pred, 2))
+
+    def mse_prime(y_true, y_pred):
+        return 2 * (y_pred - y_true) / np.size(y_true)
+
+    def binary_cross_entropy(y_true, y_pred):
+        return np.mean(-y_true * np.log(y_pred) - (1 - y_true) * np.log(1 - y_pred))
+
+    def binary_cross_entropy_prime(y_true, y_pred):
+        return ((1 - y_true) / (1 - y_pred) - y_true / y_pred) / np.size(y_true)
+"""
+
+
+def test_each_loss_and_its_derivative_are_checked_as_a_pair(tmp_path):
+    report = check(write(tmp_path, "losses.py", LOSSES))
+    assert errors(report) == []
+    assert {(m["layer"], m["verdict"]) for m in report["measurements"]} == {
+        ("mse/mse_prime", "ok"), ("binary_cross_entropy/binary_cross_entropy_prime", "ok"),
+    }  # fmt: skip
+
+
+def test_a_derivative_that_forgets_the_mean_is_found_at_its_line(tmp_path):
+    path = planted(tmp_path, "losses.py", LOSSES, "return 2 * (y_pred - y_true) / np.size(y_true)", "return 2 * (y_pred - y_true)")
+    (error,) = errors(check(path))
+    assert (error["name"], error["layer"], error["line"]) == ("gradient-mismatch", "mse/mse_prime", line_of(path, "return 2 * (y_pred - y_true)"))
+    assert error["pattern"] == "scaled"
+
+
+def test_two_functions_of_anything_else_are_no_loss(tmp_path):
+    text = """\
+        import numpy as np
+
+        def blend(a, b):
+            return np.mean(a * b)
+
+        def blend_prime(a, b):
+            return b / np.size(a)
+    """
+    report = check(write(tmp_path, "blend.py", text))
+    assert [f["name"] for f in report["findings"] if f["severity"] != "info"] == ["nothing-to-check"]
