@@ -54,3 +54,30 @@ def test_two_functions_of_anything_else_are_no_loss(tmp_path):
     """
     report = check(write(tmp_path, "blend.py", text))
     assert [f["name"] for f in report["findings"] if f["severity"] != "info"] == ["nothing-to-check"]
+
+
+COMBINED = """\
+    import numpy as np
+
+    def cross_entropy(y_pred, y_true):
+        return -np.sum(y_true * np.log(y_pred + 1e-12)) / y_pred.shape[0]
+
+    def cross_entropy_grad(y_pred, y_true):
+        return (y_pred - y_true) / y_pred.shape[0]
+"""
+
+
+def test_a_derivative_of_p_minus_y_is_checked_as_the_softmax_inputs_gradient(tmp_path):
+    """`(y_pred - y_true) / n` is not the derivative of the cross-entropy with respect to the
+    probabilities, but the usual combined one, with respect to the softmax's input: the pair is
+    checked that way (scores through a softmax), so the shortcut is not called wrong."""
+    report = check(write(tmp_path, "losses.py", COMBINED))
+    assert errors(report) == []
+    (built,) = report["built"]
+    assert built["shapes"].startswith("scores (") and "through a softmax" in built["shapes"]
+
+
+def test_a_combined_gradient_that_forgets_the_batch_is_still_wrong(tmp_path):
+    path = planted(tmp_path, "losses.py", COMBINED, "return (y_pred - y_true) / y_pred.shape[0]", "return y_pred - y_true")
+    (error,) = errors(check(path))
+    assert (error["layer"], error["line"]) == ("cross_entropy/cross_entropy_grad", line_of(path, "return y_pred - y_true"))

@@ -39,6 +39,7 @@ after the loss with `_prime`, `_derivative`, `_grad`, ... and taking the same tw
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import numpy as np
@@ -120,11 +121,17 @@ def label(obj: Any) -> str:
 class LossObject(Adapter):
     """`loss(y, p)` and `gradient(y, p)` seen as a loss layer of the prediction p."""
 
-    def __init__(self, obj: Any, loss: str, gradient: str, prediction: int):
+    def __init__(self, obj: Any, loss: str, gradient: str, prediction: int, through: str | None = None):
         cls = type(obj)
         super().__init__(name=cls.__name__, kind="loss-object", target=cls, is_loss=True)
         self.obj, self._loss, self._gradient, self.prediction = obj, loss, gradient, prediction
         self._inputs: tuple[np.ndarray, Any] | None = None
+        # "softmax" or "sigmoid": the gradient is the combined one, `p - y`, of the output's pre-activation;
+        # the input is then that pre-activation, and the loss is taken of its activation
+        self.through = through
+
+    def _activated(self, x: np.ndarray) -> np.ndarray:
+        return _ACTIVATIONS[self.through](x) if self.through else x
 
     def _arguments(self, p: np.ndarray, y: Any) -> tuple[Any, Any]:
         return (p, y) if self.prediction == 0 else (y, p)
@@ -134,14 +141,14 @@ class LossObject(Adapter):
 
     def forward(self, x: np.ndarray, t: Any = None) -> Any:
         self._inputs = (x.copy(), t)
-        out = getattr(self.obj, self._loss)(*self._arguments(x, _copy(t)))
+        out = getattr(self.obj, self._loss)(*self._arguments(self._activated(x), _copy(t)))
         out = np.asarray(out, dtype=np.float64)
         return out.sum() if out.size > 1 else out.reshape(())  # one value per element: their sum
 
     def backward(self, dout: Any) -> tuple[np.ndarray | None, dict[str, Any]]:
         assert self._inputs is not None, "forward first"
         p, t = self._inputs
-        dx = getattr(self.obj, self._gradient)(*self._arguments(p.copy(), _copy(t)))
+        dx = getattr(self.obj, self._gradient)(*self._arguments(self._activated(p.copy()), _copy(t)))
         return np.asarray(dx, dtype=np.float64) * dout, {}
 
     def forward_target(self) -> Any:
@@ -161,8 +168,8 @@ class _Functions:
 class LossFunctions(LossObject):
     """`mse(y, p)` and `mse_prime(y, p)`: the pair, with its own functions' lines."""
 
-    def __init__(self, loss: Any, gradient: Any, prediction: int):
-        super().__init__(_Functions(loss, gradient), "loss", "gradient", prediction)
+    def __init__(self, loss: Any, gradient: Any, prediction: int, through: str | None = None):
+        super().__init__(_Functions(loss, gradient), "loss", "gradient", prediction, through)
         self.name, self.target = label((loss, gradient)), gradient
         self._functions = (loss, gradient)
 
@@ -171,6 +178,45 @@ class LossFunctions(LossObject):
 
     def backward_target(self) -> Any:
         return self._functions[1]
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+_ACTIVATIONS = {"softmax": _softmax, "sigmoid": lambda z: 1.0 / (1.0 + np.exp(-z))}
+
+
+def _combined(adapter: LossObject, p: np.ndarray, t: Any, rng: np.random.Generator) -> str | None:
+    """The output activation whose input the gradient is taken with respect to, when it is the combined
+    `p - y` (a multiple of it) of a cross-entropy after a softmax or a sigmoid: the activation under which
+    it follows the loss of the activation's output along a random direction; else None."""
+    try:
+        with np.errstate(all="ignore"):
+            adapter.forward(p, t)
+            given = np.asarray(adapter.backward(1.0)[0], dtype=np.float64)
+            y = np.eye(p.shape[1])[t] if np.ndim(t) == 1 else np.asarray(t, dtype=np.float64)
+    except Exception:  # noqa: BLE001 - user code: the ordinary check reports it
+        return None
+    error = p - y
+    scale = float(np.sum(given * error) / max(float(np.sum(error * error)), 1e-300))
+    if given.shape != p.shape or scale <= 0 or not np.allclose(given, scale * error, rtol=1e-6, atol=1e-12):
+        return None
+    z, v, h = rng.normal(size=p.shape), rng.choice((-1.0, 1.0), size=p.shape), 1e-6
+    for name in ("softmax", "sigmoid"):
+        tried = copy.copy(adapter)
+        tried.through = name
+        try:
+            with np.errstate(all="ignore"):
+                slope = (tried.forward(z + h * v, t) - tried.forward(z - h * v, t)) / (2 * h)
+                tried.forward(z, t)
+                analytic = float(np.sum(np.asarray(tried.backward(1.0)[0]) * v))
+        except Exception:  # noqa: BLE001
+            continue
+        if np.isfinite(slope) and abs(slope - analytic) <= 1e-4 * max(abs(slope), abs(analytic)) + 1e-9:
+            return name
+    return None
 
 
 def _copy(t: Any) -> Any:
@@ -221,7 +267,7 @@ def build(cls: Any, context: Any, rng: np.random.Generator) -> list[Case]:
         for what, t in _targets(n, rng):
             made = LossFunctions(f, g, prediction)
             if _trial(made, p, t):
-                return [Case(f"prediction {p.shape}, {what} {t.shape}", made, p, t)]
+                return [_case(made, p, t, what, rng)]
         return [Case(f"prediction {p.shape}, one-hot targets (every target tried raised)", LossFunctions(f, g, prediction), p, _targets(n, rng)[0][1])]
     loss, gradient, prediction = _methods(cls)
     try:
@@ -233,8 +279,22 @@ def build(cls: Any, context: Any, rng: np.random.Generator) -> list[Case]:
     for what, t in _targets(n, rng):
         adapter = LossObject(obj, loss, gradient, prediction)
         if _trial(adapter, p, t):
-            return [Case(f"prediction {p.shape}, {what} {t.shape}", adapter, p, t)]
+            return [_case(adapter, p, t, what, rng)]
     if _abstract_error(obj, loss, p, _targets(n, rng)[0][1], prediction) is not None:
         raise NotChecked(f"`{cls.__name__}.{loss}` raises NotImplementedError: a base class")
     # Nothing runs: let the engine report what the loss raises, at the user's line.
     return [Case(f"prediction {p.shape}, one-hot targets (every target tried raised)", LossObject(obj, loss, gradient, prediction), p, _targets(n, rng)[0][1])]
+
+
+def _case(adapter: LossObject, p: np.ndarray, t: Any, what: str, rng: np.random.Generator) -> Case:
+    """The case of a loss that runs: on the prediction, or, when its gradient is the combined `p - y`
+    of a softmax or sigmoid output, on that output's pre-activation (scores drawn at random)."""
+    through = _combined(adapter, p, t, rng)
+    if through is None:
+        return Case(f"prediction {p.shape}, {what} {np.shape(t)}", adapter, p, t)
+    adapter.through = through
+    scores = rng.normal(size=p.shape)
+    return Case(
+        f"scores {scores.shape} through a {through}, {what} {np.shape(t)} (the gradient given is p − y: the {through}'s input's)",
+        adapter, scores, t,
+    )
