@@ -79,7 +79,9 @@ def _completed(finding: Finding, user_tree: ast.Module | None) -> Finding | None
         )
     last = node.body[-1] if node.body else None
     trees = [t for t in (tree, user_tree) if t is not None]
-    if any(f"returns a {kind}, not an array" in finding.message for kind in ("dict", "tuple", "list")) and _read_as_container(trees, node.name):
+    if any(f"returns a {kind}, not an array" in finding.message for kind in ("dict", "tuple", "list")) and (
+        _read_as_container(trees, node.name) or _hands_its_cache(tree, node)
+    ):
         return None
     if "returns None, so the gradient stops here" in finding.message:
         if isinstance(last, ast.Return) and isinstance(last.value, ast.Constant) and last.value.value is None:
@@ -152,6 +154,17 @@ def _read_as_container(trees: list[ast.Module], method: str) -> bool:
     nodes, parents = _nodes_and_parents(trees)
     calls = [n for n in nodes if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == method]
     return bool(calls) and all(_taken_apart(call, parents) for call in calls)
+
+
+def _hands_its_cache(tree: ast.Module | None, node: ast.FunctionDef) -> bool:
+    """`return Z4, cache` from a model's forward whose own class's backward takes that cache
+    (`backward(self, logits, labels, cache, reg)`): the tuple is handed on by design."""
+    owner = next((c for c in ast.walk(tree) if isinstance(c, ast.ClassDef) and node in c.body), None) if tree is not None else None
+    returned = {n.id for r in ast.walk(node) if isinstance(r, ast.Return) and isinstance(r.value, ast.Tuple) for n in r.value.elts[1:] if isinstance(n, ast.Name)}
+    if owner is None or not returned:
+        return False
+    takes = {a.arg for f in owner.body if isinstance(f, ast.FunctionDef) and f.name != node.name for a in f.args.args[1:]}
+    return bool(returned & takes)
 
 
 def _nodes_and_parents(trees: list[ast.Module]) -> tuple[list[ast.AST], dict[int, ast.AST]]:
