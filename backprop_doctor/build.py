@@ -242,6 +242,8 @@ def _value_for(name: str, cls_name: str, default: Any, rng: np.random.Generator,
         return 1e-5
     if low in ("lr", "learning_rate"):
         return 0.1
+    if low in ("seed", "random_state", "rng_seed"):
+        return 0  # a model that seeds its own generator: any fixed seed builds it
     if any(word in low for word in ("activation", "func", "prime", "derivative")) or low in ("fn", "f", "df"):
         raise Unsupported(f"its constructor takes a function (`{name}`): its subclasses that pass one are checked")
     raise BuildError(f"cannot guess a value for the constructor argument `{name}`")

@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from backprop_doctor.conventions._base import FORWARD_SEED, Adapter, is_float_array, parameters
+from backprop_doctor.conventions._base import FORWARD_SEED, Adapter, is_float_array, parameters, promote_to_float64
 from backprop_doctor.conventions._classlayer import required_inputs
 from backprop_doctor.conventions._run import Case, NotChecked
 from backprop_doctor.conventions.loss_objects import PREDICTIONS, TARGETS
@@ -125,6 +125,7 @@ def build(cls: type, context: Any, rng: np.random.Generator) -> list[Case]:
         raise NotChecked(f"`{cls.__name__}(...)` could not be built small: {type(error).__name__}: {error}") from error
     finally:
         np.random.set_state(state)
+    promote_to_float64(model)  # weights made float32: checked in float64
     if not isinstance(getattr(model, "params", None), dict) or not any(is_float_array(v) for v in model.params.values()):
         raise NotChecked(f"`{cls.__name__}` keeps no `params` dict of arrays")
     first = next(v for v in model.params.values() if is_float_array(v))

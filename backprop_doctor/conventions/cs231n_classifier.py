@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from backprop_doctor.conventions._base import FORWARD_SEED, Adapter, is_float_array, parameters
+from backprop_doctor.conventions._base import FORWARD_SEED, Adapter, is_float_array, parameters, promote_to_float64
 from backprop_doctor.conventions._classlayer import function_node
 from backprop_doctor.static.methods import assigned_attributes
 from backprop_doctor.conventions._run import Case, NotChecked
@@ -46,13 +46,28 @@ SMALL = {
 }
 
 
+# the method that returns (loss, grads): cs231n's `loss`, or a course's `loss_and_grads(x, y, weight_decay)`
+LOSS_METHODS = ("loss", "loss_and_grads", "loss_and_gradients", "compute_loss_and_grads", "loss_grad", "loss_and_grad")
+PENALTIES = frozenset({"reg", "weight_decay", "lambda_", "l2", "l2_lambda", "reg_lambda", "lambd", "lam"})
+
+
+def loss_method(cls: type) -> str | None:
+    """The name of `cls`'s method taking (X, y, ...) that returns the loss and its gradients, or None."""
+    for name in LOSS_METHODS:
+        method = getattr(cls, name, None)
+        if not callable(method):
+            continue
+        names = [n.lower() for n in parameters(method)]
+        if len(names) >= 2 and names[0] == "x" and names[1] == "y":
+            return name
+    return None
+
+
 def recognise(cls: type, namespace: dict[str, Any]) -> bool:
-    loss = getattr(cls, "loss", None)
-    if not callable(loss) or callable(getattr(cls, "gradient", None)):
+    if loss_method(cls) is None or callable(getattr(cls, "gradient", None)):
         return False
-    names = [n.lower() for n in parameters(loss)]
     init = function_node(getattr(cls, "__init__", None))
-    return len(names) >= 2 and names[0] == "x" and names[1] == "y" and init is not None and "params" in assigned_attributes(init)
+    return init is not None and "params" in assigned_attributes(init)
 
 
 class Classifier(Adapter):
@@ -63,13 +78,14 @@ class Classifier(Adapter):
         self.net = net
         self.dout_is_input = False
         self._grads: dict[str, Any] = {}
+        self._method = loss_method(type(net)) or "loss"
         self.extra = penalty(net)
 
     def params(self) -> dict[str, np.ndarray]:
         return {k: v for k, v in self.net.params.items() if is_float_array(v)}
 
     def forward(self, x: np.ndarray, t: Any = None) -> Any:
-        loss, grads = self.net.loss(x, t, **self.extra)
+        loss, grads = getattr(self.net, self._method)(x, t, **self.extra)
         self._grads = dict(grads) if isinstance(grads, dict) else {}
         return loss
 
@@ -77,23 +93,29 @@ class Classifier(Adapter):
         return None, dict(self._grads)
 
     def backward_target(self) -> Any:
-        return type(self.net).loss
+        return getattr(type(self.net), self._method)
 
     def grad_targets(self, param: str) -> tuple[str, ...]:
-        return (f"grads['{param}']", f'grads["{param}"]', "grads")
+        stem = param.rstrip("0123456789")
+        built = (f"['{stem}' +]",) if stem != param else ()  # `grads[f"W{i}"]` in a loop over the layers
+        return (f"grads['{param}']", f'grads["{param}"]', *built, "grads")
 
 
 def penalty(net: Any) -> dict[str, float]:
     """`reg=0.1` for assignment 1's `loss(X, y=None, reg=0.0)`: at its default of 0 the penalty's
     gradient (`dW1 += 2 * reg * W1`, often forgotten or at half its size) would never be compared."""
     try:
-        names = parameters(type(net).loss)
-    except (TypeError, ValueError):
+        names = parameters(getattr(type(net), loss_method(type(net)) or "loss"))
+    except (TypeError, ValueError, AttributeError):
         return {}
-    return {"reg": SMALL["reg"]} if "reg" in names else {}
+    return {n: SMALL["reg"] for n in names if n.lower() in PENALTIES}  # `weight_decay` of a course's `loss_and_grads` too
 
 
-def _kwargs(cls: type) -> dict[str, Any]:
+def _kwargs(cls: type, rng: np.random.Generator) -> dict[str, Any]:
+    """cs231n's own constructor arguments at small sizes; any other required one as `build` guesses it
+    by its name (`output_dim`, `activation`, `seed`), or NotChecked."""
+    from backprop_doctor import build as builder
+
     kwargs: dict[str, Any] = {}
     for p in inspect.signature(cls).parameters.values():
         if p.name in SMALL:
@@ -102,20 +124,26 @@ def _kwargs(cls: type) -> dict[str, Any]:
                 kwargs[p.name] = (3, 8, 8)
         elif p.name == "dtype":
             kwargs[p.name] = np.float64
+        elif p.default is p.empty and p.name.lower() in ("activation", "act", "activation_fn", "nonlinearity", "hidden_activation"):
+            kwargs[p.name] = "relu"  # the name every such constructor accepts
         elif p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
-            raise NotChecked(f"cannot guess the constructor argument `{p.name}`")
+            try:
+                kwargs[p.name] = builder._value_for(p.name, cls.__name__, p.default, rng, {})
+            except Exception as error:  # noqa: BLE001 - nothing to guess it from
+                raise NotChecked(f"cannot guess the constructor argument `{p.name}`") from error
     return kwargs
 
 
 def build(cls: type, context: Any, rng: np.random.Generator) -> list[Case]:
     from backprop_doctor import build as builder
 
-    kwargs = _kwargs(cls)
+    kwargs = _kwargs(cls, rng)
     np.random.seed(context.options.seed)
     try:
         net = cls(**kwargs)
     except Exception as error:
         raise builder._raised(f"{cls.__name__}(...) raised {type(error).__name__}: {error}", error) from error
+    promote_to_float64(net)  # weights made float32 (`.astype(np.float32)`): checked in float64, as a model's gradient is
     first = next((v for v in net.params.values() if is_float_array(v)), None)
     if first is None:
         raise NotChecked("its params dict holds no arrays")
@@ -128,7 +156,7 @@ def build(cls: type, context: Any, rng: np.random.Generator) -> list[Case]:
     state = np.random.get_state()
     try:
         np.random.seed(FORWARD_SEED)
-        result = net.loss(x.copy(), y.copy(), **penalty(net))
+        result = getattr(net, loss_method(cls) or "loss")(x.copy(), y.copy(), **penalty(net))
     except Exception as error:
         if (missing := builder.unimportable_name(error)) is not None:
             raise NotChecked(f"it uses `{missing}`, which comes from a module that could not be imported here") from error
@@ -136,9 +164,9 @@ def build(cls: type, context: Any, rng: np.random.Generator) -> list[Case]:
     finally:
         np.random.set_state(state)
     if not (isinstance(result, tuple) and len(result) == 2 and isinstance(result[1], dict)):
-        raise NotChecked("loss(X, y) does not return (loss, grads)")
+        raise NotChecked(f"{loss_method(cls) or 'loss'}(X, y) does not return (loss, grads)")
     reg = ""
     if penalty(net):  # the replay runs the program's own `reg`, often too small for this gradient to show
         context.extras.setdefault("penalised", {})[cls.__name__] = SMALL["reg"]
-        reg = f", reg {SMALL['reg']}"
+        reg = "".join(f", {name} {value}" for name, value in penalty(net).items())
     return [Case(f"x {x.shape}, labels {y.shape}{reg}", Classifier(net, cls.__name__), x, y)]

@@ -233,12 +233,14 @@ def _literal_key(node: ast.stmt, wanted: str) -> bool:
 
 
 def _built_key(target: ast.AST, wanted: str) -> bool:
-    """`grads["db" + str(n)] = ...` for the wanted target "['db' +]": an entry whose key is built
-    from that literal stem and a layer number."""
+    """`grads["db" + str(n)] = ...` (or `grads[f"db{n}"]`) for the wanted target "['db' +]": an entry
+    whose key is built from that literal stem and a layer number."""
     if not (wanted.startswith("['") and wanted.endswith("' +]") and isinstance(target, ast.Subscript)):
         return False
-    key = target.slice
-    return isinstance(key, ast.BinOp) and isinstance(key.op, ast.Add) and isinstance(key.left, ast.Constant) and key.left.value == wanted[2:-4]
+    key, stem = target.slice, wanted[2:-4]
+    if isinstance(key, ast.JoinedStr):  # `grads[f"W{i}"]`
+        return len(key.values) == 2 and isinstance(key.values[0], ast.Constant) and key.values[0].value == stem
+    return isinstance(key, ast.BinOp) and isinstance(key.op, ast.Add) and isinstance(key.left, ast.Constant) and key.left.value == stem
 
 
 def first_assignment_line(tree: ast.AST, targets: Iterable[str]) -> int | None:
