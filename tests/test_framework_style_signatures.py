@@ -83,3 +83,28 @@ def test_an_activation_that_leaves_the_rate_unnamed_is_checked(tmp_path):
     path = planted(tmp_path, "wrong/layers.py", ACTIVATIONS, "delta * (1 - self.out ** 2)", "delta * (1 - self.out)")
     (error,) = errors(check(path))
     assert (error["layer"], error["line"]) == ("Tanh", line_of(path, "return delta * (1 - self.out)"))
+
+
+
+def test_a_networks_loss_and_gradient_of_its_input_are_not_a_loss_of_a_prediction():
+    """`loss(x, t)` and `gradient(x, t)` take a network's input, not a prediction: the pair is no loss
+    object (taken for one, an image network was fed a prediction-shaped array, and raised). A loss's
+    own `__call__(x, y)` and `backward(x, y)` are one."""
+    from backprop_doctor.conventions import loss_objects
+
+    class Network:
+        def loss(self, x, t):
+            return 0.0
+
+        def gradient(self, x, t):
+            return {}
+
+    class Loss:
+        def __call__(self, x, y):
+            return 0.0
+
+        def backward(self, x, y):
+            return x - y
+
+    assert not loss_objects.recognise(Network, {})
+    assert loss_objects.recognise(Loss, {})

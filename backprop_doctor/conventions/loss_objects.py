@@ -56,7 +56,7 @@ GRADIENTS = ("gradient", "grad", "derivative", "deriv", "prime", "delta", "dloss
 TARGETS = ("y", "y_true", "ytrue", "t", "target", "targets", "label", "labels", "actual", "expected", "true", "y_target", "truth", "desired", "ys")
 PREDICTIONS = (
     "y_pred", "ypred", "pred", "preds", "prediction", "predictions", "p", "y_hat", "yhat", "output", "outputs",
-    "predicted", "a", "activation", "scores", "logits", "probs", "y_predicted", "out", "y_out", "h", "x",
+    "predicted", "a", "activation", "scores", "logits", "probs", "y_predicted", "out", "y_out", "h",
 )  # fmt: skip
 CLASSES = 4
 
@@ -74,9 +74,12 @@ def _methods(cls: type) -> tuple[str, str, int] | None:
             g = getattr(cls, gradient, None)
             if gradient not in own or not callable(g) or [n.lower() for n in required_inputs(method_of(cls, gradient))] != names:
                 continue
-            if names[0] in TARGETS and names[1] in PREDICTIONS:
+            # `x` is a prediction only for a loss's own `backward(x, y)`: a network's `loss(x, t)` and
+            # `gradient(x, t)` take its input
+            predictions = (*PREDICTIONS, "x") if gradient == "backward" and loss in ("__call__", "forward") else PREDICTIONS
+            if names[0] in TARGETS and names[1] in predictions:
                 return loss, gradient, 1
-            if names[0] in PREDICTIONS and names[1] in TARGETS:
+            if names[0] in predictions and names[1] in TARGETS:
                 return loss, gradient, 0
     return None
 
