@@ -81,3 +81,23 @@ def test_a_packaged_models_backward_whose_result_the_script_reads_is_a_bad_retur
     (f,) = found
     assert (f.file, f.line) == (str(model), line_of(model, "    def backward(self, grad):"))
     assert "returns None, so the gradient stops here" in f.message
+
+
+def test_a_packaged_model_training_itself_in_its_own_fit_is_a_whole_model(tmp_path, program_runs):
+    """The script only makes the model and calls `fit`; `self.backward(grad)` as a statement is in
+    `nets/model.py`, the module that defines the class, which is read beside the script."""
+    _package(tmp_path)
+    fit = (
+        "\n    def fit(self, x, y, epochs, lr):\n        for epoch in range(epochs):\n            pred = self.forward(x)\n"
+        "            self.backward(2 * (pred - y) / len(x))\n            self.step(lr)\n        return np.mean((pred - y) ** 2)\n"
+    )
+    (tmp_path / "nets" / "model.py").write_text(PACKAGED_LAYERS + fit, encoding="utf-8")
+    script = PACKAGED_SCRIPT.split("\n\ndef train")[0] + "\n\nrng = np.random.default_rng(1)\n" + PACKAGED_SCRIPT.split("rng = np.random.default_rng(1)\n")[1]
+    script = script.replace("print(train(model, x, y, 100, 0.1))", "print(model.fit(x, y, 100, 0.1))")
+    assert bad_returns(tmp_path, script, "train.py")[1] == []
+
+
+def test_a_whole_models_backward_ending_in_a_bare_return_is_no_bad_return(tmp_path, program_runs):
+    model = _package(tmp_path)
+    model.write_text(PACKAGED_LAYERS.replace("            grad = layer.backward(grad)\n", "            grad = layer.backward(grad)\n        return\n"), encoding="utf-8")
+    assert bad_returns(tmp_path, PACKAGED_SCRIPT, "train.py")[1] == []
