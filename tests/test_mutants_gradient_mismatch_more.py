@@ -80,6 +80,19 @@ def test_a_layer_after_layers_passed_over_is_still_rooted_at_its_shared_statemen
     assert (root.line, root.param, root.caused_by) == (line, None, None)
 
 
+def test_a_factor_every_gradient_takes_from_a_shared_statement_stays_each_gradients_pattern(tmp_path, unranked):
+    """`da = 2 * dout * ...` doubles every gradient of `Scaled`: "2 × the numerical gradient", said
+    of each at its own line, says more than the shared line; `Rooted` after it is still rooted."""
+    scaled = squash(SHARED.replace("da = dout * self.out * (1 + self.out)", "da = 2 * dout * self.out * (1 - self.out)"), "Scaled")
+    rooted = squash(SHARED, "Rooted").split("import numpy as np\n", 1)[1]
+    path, found = checked(tmp_path, "layers.py", scaled + rooted)
+    wrong = errors(found)
+    assert {f.pattern for f in wrong if f.layer == "Scaled"} == {"scaled"}
+    assert {f.line for f in wrong if f.layer == "Scaled"} == {line_of(path, "self.dW = "), line_of(path, "self.db = "), line_of(path, "dx = da @")}
+    line = line_of(path, "da = dout * self.out * (1 + self.out)")
+    assert [f.line for f in wrong if f.layer == "Rooted" and f.pattern == "shared-upstream"] == [line]
+
+
 def _engine_findings(path, layer: str, lines: dict[str, int], caused_by: str | None = None) -> list[Finding]:
     """Findings as the engine hands them to the check: one per gradient, at its own line, no pattern."""
     return [
