@@ -189,16 +189,16 @@ def test_a_wrong_layer_outside_the_network_is_not_linked_to_its_root(tmp_path, u
     assert all(f.caused_by == relu.key() for f in wrong if f.layer == "Net")
 
 
-def test_a_second_networks_mismatches_follow_its_layer_after_a_right_first_network(tmp_path, unranked):
-    """`Net` is right; `ZNet` holds a `BadRelu` (found by its class name) that passes `dout` back
-    unmasked: `ZNet`'s mismatches become its symptoms."""
+def test_a_second_networks_mismatches_follow_its_wrong_layer_after_a_right_first_network(tmp_path, unranked):
+    """`Net` is right; `ZNet` holds a `ZRelu` (found by its class name, which sorts after the
+    network's) that passes `dout` back unmasked: `ZNet`'s mismatches become its symptoms."""
     right = edited(NET, RIGHT_RELU)
-    second = right.split("class Net:", 1)[1].replace("Relu1=Relu()", "Act=BadRelu()")
-    text = right + "\n\nclass BadRelu(Relu):\n    def backward(self, dout):\n        return dout\n\n\nclass ZNet:" + second
+    second = right.split("class Net:", 1)[1].replace("Relu1=Relu()", "Act=ZRelu()")
+    text = right + "\n\nclass ZRelu(Relu):\n    def backward(self, dout):\n        return dout\n\n\nclass ZNet:" + second
     path, found = checked(tmp_path, "net.py", text)
     wrong = errors(found)
     (root,) = [f for f in wrong if not f.caused_by]
-    assert (root.layer, root.param) == ("BadRelu", "x")
+    assert (root.layer, root.param, root.line) == ("ZRelu", "x", line_of(path, "return dout", after=line_of(path, "class ZRelu")))
     assert {f.layer for f in wrong if f is not root} == {"ZNet"} and all(f.caused_by == root.key() for f in wrong if f is not root)
 
 
