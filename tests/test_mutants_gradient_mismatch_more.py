@@ -243,3 +243,27 @@ def test_an_all_zero_gradient_of_a_backward_is_not_told_about_finite_differences
     (f,) = {f.key(): f for f in errors(found)}.values()
     assert (f.layer, f.param, f.pattern, f.line) == ("Scale", "s", "not-computed", line_of(path, "self.ds = np.zeros_like"))
     assert "numerical_gradient" not in f.message and "finite differences" not in f.message
+
+
+# --- the fix completed after the rewrites (`run`) ---
+
+
+def test_a_layer_after_a_softmax_passing_its_gradient_through_still_gets_its_fix(tmp_path, unranked):
+    from test_softmax_pass_through import LAYERS as PASS_THROUGH
+
+    path, found = checked(tmp_path, "layers.py", edited(PASS_THROUGH, ("self.dW = self.x.T @ grad", "self.dW = 2 * self.x.T @ grad")))
+    layers = [f.layer for f in found if f.name == RULE]
+    assert layers.index("Softmax") < layers.index("Dense")
+    dense = errors(found)  # checked on a batch and on one sample: found twice
+    line = line_of(path, "self.dW = 2 * self.x.T @ grad")
+    assert [(f.param, f.pattern, f.line, f.fix) for f in dense] == [("W", "scaled", line, "self.dW = np.dot(self.x.T, grad)")] * len(dense)
+
+
+def test_a_loss_returning_a_log_likelihood_highlights_its_return_and_the_gradient(tmp_path):
+    """The finding moves to the loss's return and keeps the gradient's line (the engine's) highlighted."""
+    from test_log_likelihood_loss import LOSS
+
+    path, found = checked(tmp_path, "losses.py", edited(LOSS, ("return -(y * np.log(p) + (1 - y) * np.log(1 - p))", "return y * np.log(p) + (1 - y) * np.log(1 - p)")))
+    (f,) = errors(found)
+    loss, gradient = line_of(path, "return y * np.log(p)"), line_of(path, "return p - y")
+    assert (f.pattern, f.line, f.highlight) == ("loss-sign-flipped", loss, (loss, gradient))
