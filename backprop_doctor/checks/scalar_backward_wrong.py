@@ -93,7 +93,8 @@ def _assigned(cls: type, check: Any) -> Finding:
     file, line = assignment or _closure(cls, check.method) or _place(cls, check.method)
     names = " and ".join(f"`{n}.grad`" for n in check.assigned)
     written = linecache.getline(file, line).strip() if file and line else ""
-    fix = re.sub(r"\.grad\s*=(?!=)", ".grad +=", written, count=1) if assignment is not None and written else None
+    # every gradient the line sets (`self.grad = ...; other.grad = ...`), not only the first
+    fix = re.sub(r"\.grad\s*=(?!=)", ".grad +=", written) if assignment is not None and written else None
     return rule(NAME).finding(
         f"`{cls.__name__}.{check.method}` sets {names} instead of adding to {'them' if len(check.assigned) > 1 else 'it'}: "
         f"a value used more than once (`a * b + a`) keeps only the gradient of its last use: write `+=` in its `_backward`",
