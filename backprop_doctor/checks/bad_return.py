@@ -163,8 +163,8 @@ def _hands_its_cache(tree: ast.Module | None, node: ast.FunctionDef) -> bool:
     returned = {n.id for r in ast.walk(node) if isinstance(r, ast.Return) and isinstance(r.value, ast.Tuple) for n in r.value.elts[1:] if isinstance(n, ast.Name)}
     if owner is None or not returned:
         return False
-    takes = {a.arg for f in owner.body if isinstance(f, ast.FunctionDef) and f.name != node.name for a in f.args.args[1:]}
-    return bool(returned & takes)
+    backward = [f for f in owner.body if isinstance(f, ast.FunctionDef) and f.name != node.name and ("backward" in f.name or "backprop" in f.name)]
+    return bool(returned & {a.arg for f in backward for a in f.args.args[1:]})  # not a `cost(Y, P)` that takes the prediction
 
 
 def _nodes_and_parents(trees: list[ast.Module]) -> tuple[list[ast.AST], dict[int, ast.AST]]:
