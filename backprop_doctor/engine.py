@@ -176,9 +176,16 @@ class LayerCheck(Contracts, Outcomes):
     # whose arrays the network's own check may settle (`api._Deferred`); one it does not is
     # checked again without `defer`, from a copy of the layer as it was.
     defer: bool = False
+    # For a network whose layers are not checked yet (`api._network_first`): settle it by its two
+    # forward differences or give up (`gave_up`): right after its first forward (the `gradient`
+    # call) when `settle_only()` is false there (its layers' calls showed something their own
+    # checks would report), or when the forward differences do not settle it. The caller then
+    # checks the network as it would have, layer by layer.
+    settle_only: Callable[[], bool] | None = None
 
     def __post_init__(self) -> None:
         self.deferred: list[str] | None = None  # with `defer`: the arrays the probes would compare
+        self.gave_up = False  # with `settle_only`: neither settled nor probed
         # A network's input gradient (its first layer's dx) agreed in its forward differences, to
         # this error (relative to the smaller part's size, `_clean_with_input`); None: not compared.
         self.input_error: float | None = None
@@ -470,6 +477,9 @@ class LayerCheck(Contracts, Outcomes):
         if self._clean_one_sided(forward, f0, arrays, h, attempt, x):
             self._passed(arrays, self._one_sided_error, dtype, attempt)
             return
+        if self.settle_only is not None:
+            self.gave_up = True
+            return
         probes = self._probe(forward, f0, arrays, h, early=True)
         worst = max(p.error for p in probes)
         if worst <= tol:
@@ -500,6 +510,9 @@ class LayerCheck(Contracts, Outcomes):
             out = getattr(self.adapter, "first_forward", self.adapter.forward)(given, self.t)
         except Exception as error:
             raise _LayerRaised("forward", error) from error
+        if self.settle_only is not None and not self.settle_only():
+            self.gave_up = True
+            return None
         self._writes_input = not readonly and not identical(given, x)
         if attempt == 0 and self._writes_input:
             self._input_mutated(x, given)
@@ -601,6 +614,8 @@ class LayerCheck(Contracts, Outcomes):
         if self._clean_with_input(f, f0, arrays, h, x):
             return True
         self.rng.bit_generator.state = state
+        if self.settle_only is not None:  # the input's gradient unsettled leaves the first layer to its own check
+            return False
         lives = [a.live for a in arrays]
         saved = [self._saved(a) for a in lives]
         errors = []

@@ -36,13 +36,16 @@ sizes small enough for a gradient that costs two losses per weight.
 from __future__ import annotations
 
 import contextlib
+import functools
 import inspect
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from backprop_doctor.carryover import Watch, streams
 from backprop_doctor.conventions._base import (
     FORWARD_SEED,
     LAST_LAYER_NAMES,
@@ -120,6 +123,8 @@ class Network:
         # `layer_inputs` fed each layer the previous one's output (False: what the network gave it)
         self.chained = False
         self.called: set[int] = set()  # ids of the layers `loss_and_gradient` ran forward and backward
+        # set by a caller that reads the layers' contracts from that same call (`LayerCalls`)
+        self.reader: LayerCalls | None = None
         # the dx the first layer's backward returned in that same call, when it is the
         # gradient of the loss with respect to the network's input (`_called`); else None
         self.input_gradient: np.ndarray | None = None
@@ -209,12 +214,14 @@ class Network:
         wrapped = []
         layers = self.layers()
         first = _FirstLayer(x) if self.chained and layers else None
+        reader = self.reader
         for index, (_, layer) in enumerate(layers):
             methods = layer_methods(layer)
             for role in ("forward", "backward"):
                 name = getattr(methods, role, role) if methods is not None else role
                 seen = getattr(first, role) if first is not None and index == 0 else None
-                if _wrap_call(layer, name, lambda layer=layer, role=role: ran.setdefault(id(layer), set()).add(role), seen):
+                around = functools.partial(getattr(reader, role), layer) if reader is not None else None
+                if _wrap_call(layer, name, lambda layer=layer, role=role: ran.setdefault(id(layer), set()).add(role), seen, around):
                     wrapped.append((layer, name))
         self.input_gradient = None
         try:
@@ -322,18 +329,18 @@ def _first_entries(names: list[str], params: list[Any], *, keep: bool = False) -
     return out
 
 
-def _wrap_call(obj: Any, name: str, note: Any, seen: Any = None) -> bool:
+def _wrap_call(obj: Any, name: str, note: Any, seen: Any = None, around: Any = None) -> bool:
     """Wrap the method `name` of `obj` by an attribute of the instance that calls `note()` and
-    then the method (and `seen(args, result)` after it, when given); False (nothing wrapped)
-    where it is not a method of its class, or the instance has an attribute of that name
-    already, or takes none."""
+    then the method, through `around(method, args, kwargs)` when given (and `seen(args, result)`
+    after it, when given); False (nothing wrapped) where it is not a method of its class, or the
+    instance has an attribute of that name already, or takes none."""
     method = getattr(obj, name, None)
     if not callable(method) or not callable(getattr(type(obj), name, None)) or name in getattr(obj, "__dict__", {name: None}):
         return False
 
     def call(*args: Any, **kwargs: Any) -> Any:
         note()
-        result = method(*args, **kwargs)
+        result = method(*args, **kwargs) if around is None else around(method, args, kwargs)
         if seen is not None:
             seen(args, result)
         return result
@@ -385,6 +392,175 @@ class _FirstLayer:
         if not isinstance(dx, np.ndarray) or dx.shape != x.shape or dx.dtype != x.dtype:
             return None
         return dx
+
+
+class LayerCalls:
+    """The contracts a network's layers' own checks test on their first forward and backward,
+    read instead from the one forward and one backward of each layer that the network's
+    `gradient` call makes (`Network.reader`), so that a clean network's layers need no calls of
+    their own (`api._network_first`).
+
+    While that call runs, each forward gets its input read-only (a write into it raises: the
+    layer's own check reports `input-mutated`), each backward gets its upstream gradient
+    read-only (`upstream-grad-mutated`) and runs under a `carryover.Watch` (anything a second
+    call could read: `nonreentrant-backward`), and a loss layer's backward is called again with
+    2.0 and then as the network called it (`upstream-grad-ignored`). `fine` turns False at
+    anything a layer's own check could report, or could see otherwise than this call does: a
+    method called twice or with other arguments than the check passes, a draw from NumPy's or
+    Python's global random stream, an output that is not one finite float64 array (a number
+    for the loss layer), a dx not of its input's shape and dtype, a parameter's gradient missing
+    or not of its shape and dtype, anything that raised. The caller then checks every layer on
+    its own, as it would have."""
+
+    def __init__(self, layers: list[tuple[str, Any]], t: Any, train: bool):
+        self.t = t
+        self.fine = True
+        self.calls = {id(layer): _LayerCall(ClassLayer(layer, train=train)) for _, layer in layers}
+
+    @staticmethod
+    def plain(adapter: ClassLayer) -> bool:
+        """Whether a layer's own check calls it as a network's code does: `forward(x)` (`forward(x,
+        t)`) returning its output and `backward(dout)` returning dx, gradients in attributes."""
+        m = adapter.methods
+        return not (
+            adapter.dlfs2
+            or m.output
+            or m.dx
+            or m.learning_rate
+            or m.backward_gets_prediction
+            or m.mean_of_forward
+            or m.backward_gets_inputs
+        )
+
+    def forward(self, layer: Any, method: Any, args: tuple, kwargs: dict) -> Any:
+        call = self.calls[id(layer)]
+        adapter = call.adapter
+        call.forwards += 1
+        call.before = adapter.attribute_ids()
+        given = args[0] if args else None
+        if (
+            call.forwards > 1
+            or len(args) != (2 if adapter.is_loss else 1)
+            or (adapter.is_loss and args[1] is not self.t)
+            or kwargs != train_kwargs(method, adapter.train)
+            or not (isinstance(given, np.ndarray) and given.dtype == np.float64)
+        ):
+            self.fine = False
+        drawn = streams(type(layer))
+        with self._watched(), _read_only(given):
+            out = method(*args, **kwargs)
+        call.input, call.output = given, out
+        if streams(type(layer)) != drawn or not _finite(out, adapter.is_loss):
+            self.fine = False
+        return out
+
+    def backward(self, layer: Any, method: Any, args: tuple, kwargs: dict) -> Any:
+        call = self.calls[id(layer)]
+        adapter = call.adapter
+        call.backwards += 1
+        if call.backwards > 1 or call.forwards != 1 or kwargs or len(args) != (1 if adapter.dout_is_input else 0):
+            self.fine = False
+        methods = call.adapter.methods
+        watch = Watch(layer, own=frozenset((methods.forward, methods.backward)))
+        with self._watched(), _read_only(args[0] if args else None), watch:
+            dx = method(*args)
+        if watch.carries():
+            self.fine = False
+        call.names = self._arrays(call, layer, dx)
+        if adapter.is_loss and adapter.dout_is_input and self.fine:
+            self._uses_dout(method, args, dx)
+        return dx
+
+    @contextlib.contextmanager
+    def _watched(self) -> Iterator[None]:
+        """Anything that raises through a wrapped call makes the reading unfit."""
+        try:
+            yield
+        except BaseException:
+            self.fine = False
+            raise
+
+    def _arrays(self, call: _LayerCall, layer: Any, dx: Any) -> list[str]:
+        """The arrays the layer's own check would compare (`x` and its parameters, as
+        `ClassLayer.discover_params` finds them), each with a gradient of its shape and dtype."""
+        x = call.input
+        if not (isinstance(dx, np.ndarray) and isinstance(x, np.ndarray) and dx.shape == x.shape and dx.dtype == x.dtype):
+            self.fine = False
+            return []
+        adapter = call.adapter
+        adapter.discover_params(call.before or {})
+        names = ["x"]
+        for name, live in adapter.layer_params().items():
+            g = getattr(layer, adapter.grad_attribute(name), None)
+            if not (isinstance(g, np.ndarray) and g.shape == live.shape and g.dtype == live.dtype == np.float64):
+                self.fine = False
+            names.append(name)
+        return names
+
+    def _uses_dout(self, method: Any, args: tuple, dx: np.ndarray) -> None:
+        """A loss layer's backward called with 2.0 must not give the dx it gave the network,
+        whose upstream gradient is 1; the layer is then left as after the network's call."""
+        from backprop_doctor.contracts import _allclose
+
+        first = np.array(dx, dtype=np.float64)
+        try:
+            again = method(2.0)
+            method(*args)
+        except Exception:  # noqa: BLE001 - user code: its own check reports it
+            self.fine = False
+            return
+        if not isinstance(again, np.ndarray) or (_allclose(again, first) and np.any(first)):
+            self.fine = False
+
+    def settles(self, layers: list[tuple[str, Any]], x: Any, parameter_ids: set[int]) -> bool:
+        """Whether the call read every layer as its own check would, found nothing it would
+        report, and fed each layer the previous one's output (the first layer `x`), as the
+        layers' checks are fed (`Network.layer_inputs`); each layer's parameters are the
+        network's, so its gradients are the ones the network's check compared."""
+        fed = x
+        for _, layer in layers:
+            call = self.calls[id(layer)]
+            if call.forwards != 1 or call.backwards != 1 or call.input is not fed or not call.names:
+                return False
+            if any(id(live) not in parameter_ids for live in call.adapter.layer_params().values()):
+                return False
+            fed = call.output
+        return self.fine
+
+
+@dataclass
+class _LayerCall:
+    """One layer's calls in a network's `gradient` call, as `LayerCalls` read them."""
+
+    adapter: ClassLayer
+    forwards: int = 0
+    backwards: int = 0
+    before: dict[str, int] | None = None  # the ids of its attributes before its forward
+    input: Any = None
+    output: Any = None
+    names: list[str] = field(default_factory=list)  # the arrays its own check would compare
+
+
+@contextlib.contextmanager
+def _read_only(a: Any) -> Iterator[None]:
+    """`a` read-only for the block, when it is a writable array."""
+    frozen = isinstance(a, np.ndarray) and a.flags.writeable
+    if frozen:
+        a.flags.writeable = False
+    try:
+        yield
+    finally:
+        if frozen:
+            with contextlib.suppress(ValueError):  # a view whose base was made read-only meanwhile
+                a.flags.writeable = True
+
+
+def _finite(out: Any, is_loss: bool) -> bool:
+    """A layer's output as its own check accepts it without a finding: one finite float64
+    array (a finite number, for a loss layer)."""
+    if is_loss:
+        return isinstance(out, (float, np.floating, np.ndarray)) and np.size(out) == 1 and bool(np.isfinite(out).all())
+    return isinstance(out, np.ndarray) and out.dtype == np.float64 and bool(np.isfinite(out).all())
 
 
 def _in_order(params: dict[str, np.ndarray], grads: tuple[Any, ...] | list[Any]) -> dict[str, Any] | None:
