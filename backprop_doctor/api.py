@@ -221,18 +221,20 @@ def _network(work: Any, opts: Options) -> Network:
 
 
 def _network_first(net: Any, x: Any, t: Any, opts: Options, report: Report) -> tuple[int, str | None]:
-    """A clean network settled by its own check alone, its layers' contracts read from the one
+    """A clean network settled by its own check, its layers' contracts read from the one
     `gradient` call that check makes (`LayerCalls`): (forward evaluations spent, the network's
-    name), the name None, leaving `report` to be thrown away, where that does not settle every
-    layer as the layer-by-layer check would (`_layer_by_layer`, which the caller then runs afresh).
+    name), the name None, leaving `report` to be thrown away, where that does not settle the
+    layers as the layer-by-layer check would (`_layer_by_layer`, which the caller then runs afresh).
 
     Only where the layer-by-layer check would leave every layer's probes to the network's check
     (`LayerCheck.defer`: the layers are chained, more than two, and the first holds one of the
     network's parameters, so each later layer's dx reaches it). The network's check makes its
-    first calls as that check would (its layers' calls read meanwhile), then its two forward
-    differences, and gives up before them when a layer's calls showed something its own check
-    would report, or after them when they do not settle the network (`LayerCheck.settle_only`).
-    Each layer's rows then read `ok (network)`, as they would have.
+    first calls as that check would (its layers' calls read meanwhile) and settles the network as
+    it would, or gives up (`LayerCheck.settle_only`): where a layer's calls showed something its
+    own check would report, or where the network's gradient is most likely wrong. Each layer's
+    rows then read `ok (network)`, as they would have; the first layer's, where its dx was not
+    compared through the network's input (`LayerCheck.input_error`), come from its own check made
+    whole from a copy of it as it was, as the layer-by-layer check makes it then.
     """
     with isolated(net) as (work, dtypes):
         if work is net:  # not copied: the layers' checks would not be deferred (`_shared_copy`)
@@ -252,17 +254,19 @@ def _network_first(net: Any, x: Any, t: Any, opts: Options, report: Report) -> t
             reader = LayerCalls(layers, t, opts.train)
         except Exception:  # noqa: BLE001 - a layer the adapter cannot read: its own check says why
             return 0, None
-        if not all(LayerCalls.plain(call.adapter) for call in reader.calls.values()):
+        given_arrays = originals(net, work)
+        first_as_it_was = _shared_copy(layers[0][1], given_arrays)  # for its own check, should it need one
+        if first_as_it_was is None or not all(LayerCalls.plain(call.adapter) for call in reader.calls.values()):
             return 0, None
         network.reader = reader
-        given_arrays = originals(net, work)
+        sources = {**given_arrays, id(first_input): x} if isinstance(x, np.ndarray) and x.dtype == np.float64 else given_arrays
         whole = LayerCheck(
             NetworkAdapter(network),
             first_input,
             t,
             opts,
             user_dtypes=frozenset(dtypes),
-            originals={**given_arrays, id(first_input): x} if isinstance(x, np.ndarray) and x.dtype == np.float64 else given_arrays,
+            originals=sources,
             x_owned=True,
             restore_rng=False,
             restore_moved=False,
@@ -274,23 +278,33 @@ def _network_first(net: Any, x: Any, t: Any, opts: Options, report: Report) -> t
         measured = whole.report.measurements
         if (
             whole.gave_up
-            or whole.input_error is None
             or whole.report.findings
             or not measured
             or any(m.verdict != "ok" for m in measured)
-            or not reader.settles(layers, first_input, parameter_ids)
+            or not reader.settles(layers, parameter_ids)
         ):
             return whole.counter.forwards, None
+        forwards = whole.counter.forwards
+        first: Report | None = None  # the first layer's own check, where the network's does not settle it
         counts = Counter(type(layer).__name__ for _, layer in layers)
+        labels = [layer_label(key, type(layer).__name__, counts) for key, layer in layers]
+        if whole.input_error is None:
+            _set_back(_arrays_held(first_as_it_was), given_arrays)
+            with _layer_copy(first_as_it_was, given_arrays) as layer_copy:
+                check = _layer_check(layer_copy, _as_given(first_input, x), None, opts, dtypes, labels[0], sources, False, keep_output=False)
+                first = check.run()
+            forwards += check.counter.forwards
         error = max(m.relative_error or 0.0 for m in measured)
-        for index, (key, layer) in enumerate(layers):
-            call = reader.calls[id(layer)]
-            label = layer_label(key, type(layer).__name__, counts)
-            report.built.append(Built(label, f"{network.name} layer `{key}`", f"input {_shape(call.input)}"))
+        for (key, layer), label in zip(layers, labels):
+            report.built.append(Built(label, f"{network.name} layer `{key}`", f"input {_shape(reader.calls[id(layer)].input)}"))
+        for index, ((_, layer), label) in enumerate(zip(layers, labels)):
+            if index == 0 and first is not None:
+                report.extend(first)
+                continue
             errors = {"x": whole.input_error} if index == 0 else {}
-            report.measurements += [Measurement(label, name, errors.get(name, error), "ok (network)") for name in call.names]
+            report.measurements += [Measurement(label, name, errors.get(name, error), "ok (network)") for name in reader.calls[id(layer)].names]
         report.extend(whole.report)
-        return whole.counter.forwards, network.name
+        return forwards, network.name
 
 
 def _layer_by_layer(net: Any, x: Any, t: Any, opts: Options, report: Report) -> tuple[int, str]:

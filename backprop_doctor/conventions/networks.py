@@ -433,6 +433,22 @@ class LayerCalls:
         )
 
     def forward(self, layer: Any, method: Any, args: tuple, kwargs: dict) -> Any:
+        """The layer's forward, as the network called it, read (`_forward`)."""
+        try:
+            return self._forward(layer, method, args, kwargs)
+        except BaseException:
+            self.fine = False  # whatever raised, the layer's own check is left to say
+            raise
+
+    def backward(self, layer: Any, method: Any, args: tuple, kwargs: dict) -> Any:
+        """The layer's backward, as the network called it, read (`_backward`)."""
+        try:
+            return self._backward(layer, method, args, kwargs)
+        except BaseException:
+            self.fine = False
+            raise
+
+    def _forward(self, layer: Any, method: Any, args: tuple, kwargs: dict) -> Any:
         call = self.calls[id(layer)]
         adapter = call.adapter
         call.forwards += 1
@@ -447,38 +463,35 @@ class LayerCalls:
         ):
             self.fine = False
         drawn = streams(type(layer))
-        with self._watched(), _read_only(given):
+        frozen = _freeze(given)
+        try:
             out = method(*args, **kwargs)
+        finally:
+            _thaw(frozen)
         call.input, call.output = given, out
         if streams(type(layer)) != drawn or not _finite(out, adapter.is_loss):
             self.fine = False
         return out
 
-    def backward(self, layer: Any, method: Any, args: tuple, kwargs: dict) -> Any:
+    def _backward(self, layer: Any, method: Any, args: tuple, kwargs: dict) -> Any:
         call = self.calls[id(layer)]
         adapter = call.adapter
         call.backwards += 1
         if call.backwards > 1 or call.forwards != 1 or kwargs or len(args) != (1 if adapter.dout_is_input else 0):
             self.fine = False
-        methods = call.adapter.methods
-        watch = Watch(layer, own=frozenset((methods.forward, methods.backward)))
-        with self._watched(), _read_only(args[0] if args else None), watch:
-            dx = method(*args)
+        watch = Watch(layer, own=frozenset((adapter.methods.forward, adapter.methods.backward)))
+        frozen = _freeze(args[0] if args else None)
+        try:
+            with watch:
+                dx = method(*args, **kwargs)
+        finally:
+            _thaw(frozen)
         if watch.carries():
             self.fine = False
         call.names = self._arrays(call, layer, dx)
         if adapter.is_loss and adapter.dout_is_input and self.fine:
             self._uses_dout(method, args, dx)
         return dx
-
-    @contextlib.contextmanager
-    def _watched(self) -> Iterator[None]:
-        """Anything that raises through a wrapped call makes the reading unfit."""
-        try:
-            yield
-        except BaseException:
-            self.fine = False
-            raise
 
     def _arrays(self, call: _LayerCall, layer: Any, dx: Any) -> list[str]:
         """The arrays the layer's own check would compare (`x` and its parameters, as
@@ -512,15 +525,16 @@ class LayerCalls:
         if not isinstance(again, np.ndarray) or (_allclose(again, first) and np.any(first)):
             self.fine = False
 
-    def settles(self, layers: list[tuple[str, Any]], x: Any, parameter_ids: set[int]) -> bool:
+    def settles(self, layers: list[tuple[str, Any]], parameter_ids: set[int]) -> bool:
         """Whether the call read every layer as its own check would, found nothing it would
-        report, and fed each layer the previous one's output (the first layer `x`), as the
-        layers' checks are fed (`Network.layer_inputs`); each layer's parameters are the
+        report, and fed each layer after the first the previous one's output, as the layers'
+        checks are fed (`Network.layer_inputs`; the first layer's dx is compared only where it
+        had the network's input itself, `_FirstLayer`); each layer's parameters are the
         network's, so its gradients are the ones the network's check compared."""
-        fed = x
-        for _, layer in layers:
+        fed = None
+        for index, (_, layer) in enumerate(layers):
             call = self.calls[id(layer)]
-            if call.forwards != 1 or call.backwards != 1 or call.input is not fed or not call.names:
+            if call.forwards != 1 or call.backwards != 1 or (index > 0 and call.input is not fed) or not call.names:
                 return False
             if any(id(live) not in parameter_ids for live in call.adapter.layer_params().values()):
                 return False
@@ -541,18 +555,19 @@ class _LayerCall:
     names: list[str] = field(default_factory=list)  # the arrays its own check would compare
 
 
-@contextlib.contextmanager
-def _read_only(a: Any) -> Iterator[None]:
-    """`a` read-only for the block, when it is a writable array."""
-    frozen = isinstance(a, np.ndarray) and a.flags.writeable
-    if frozen:
+def _freeze(a: Any) -> np.ndarray | None:
+    """`a` made read-only, when it is a writable array (returned, to be made writable again by
+    `_thaw`); else None."""
+    if isinstance(a, np.ndarray) and a.flags.writeable:
         a.flags.writeable = False
-    try:
-        yield
-    finally:
-        if frozen:
-            with contextlib.suppress(ValueError):  # a view whose base was made read-only meanwhile
-                a.flags.writeable = True
+        return a
+    return None
+
+
+def _thaw(a: np.ndarray | None) -> None:
+    if a is not None:
+        with contextlib.suppress(ValueError):  # a view whose base was made read-only meanwhile
+            a.flags.writeable = True
 
 
 def _finite(out: Any, is_loss: bool) -> bool:
