@@ -236,14 +236,14 @@ def _network_first(net: Any, x: Any, t: Any, opts: Options, report: Report) -> t
     compared through the network's input (`LayerCheck.input_error`), come from its own check made
     whole from a copy of it as it was, as the layer-by-layer check makes it then.
     """
+    if not _all_deferred(net, opts):  # known before the network is copied
+        return 0, None
     with isolated(net) as (work, dtypes):
         if work is net:  # not copied: the layers' checks would not be deferred (`_shared_copy`)
             return 0, None
         network = _network(work, opts)
         layers = network.layers()
         parameter_ids = {id(p) for p in network.params().values()}
-        if len(layers) <= 2 or not any(i in parameter_ids for i in _arrays_held(layers[0][1])):
-            return 0, None
         feed = network.layer_inputs(x, t)
         item = next(feed, None)
         feed.close()
@@ -256,7 +256,7 @@ def _network_first(net: Any, x: Any, t: Any, opts: Options, report: Report) -> t
             return 0, None
         given_arrays = originals(net, work)
         first_as_it_was = _shared_copy(layers[0][1], given_arrays)  # for its own check, should it need one
-        if first_as_it_was is None or not all(LayerCalls.plain(call.adapter) for call in reader.calls.values()):
+        if first_as_it_was is None:
             return 0, None
         network.reader = reader
         sources = {**given_arrays, id(first_input): x} if isinstance(x, np.ndarray) and x.dtype == np.float64 else given_arrays
@@ -305,6 +305,24 @@ def _network_first(net: Any, x: Any, t: Any, opts: Options, report: Report) -> t
             report.measurements += [Measurement(label, name, errors.get(name, error), "ok (network)") for name in reader.calls[id(layer)].names]
         report.extend(whole.report)
         return forwards, network.name
+
+
+def _all_deferred(net: Any, opts: Options) -> bool:
+    """Whether the layer-by-layer check of `net` would leave every layer's probes to the network's
+    check, as far as its objects tell before any call (more than two layers, the first holding one
+    of the network's parameters), and each layer is called as a network's code calls it
+    (`LayerCalls.plain`): read only, no call of user code."""
+    try:
+        network = Network(net, train=opts.train)
+        layers = network.layers()
+        parameter_ids = {id(p) for p in network.params().values()}
+        return (
+            len(layers) > 2
+            and any(i in parameter_ids for i in _arrays_held(layers[0][1]))
+            and all(LayerCalls.plain(ClassLayer(layer)) for _, layer in layers)
+        )
+    except Exception:  # noqa: BLE001 - odd objects: the layer-by-layer check says what they are
+        return False
 
 
 def _layer_by_layer(net: Any, x: Any, t: Any, opts: Options, report: Report) -> tuple[int, str]:

@@ -15,6 +15,7 @@ import importlib.util
 
 import numpy as np
 import pytest
+from inprocess import line_of
 
 import backprop_doctor as bd
 from backprop_doctor import api
@@ -151,10 +152,6 @@ def user(tmp_path):
     spec.loader.exec_module(module)
     module.path = path
     return module
-
-
-def line_of(path, text: str) -> int:
-    return next(i for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if text in line)
 
 
 def batch():
