@@ -63,6 +63,14 @@ class HalfWeights(Affine):
         return dx
 
 
+class StaleBias(Affine):
+    def backward(self, dout):
+        dx = super().backward(dout)
+        self.calls = getattr(self, "calls", 0) + 1
+        self.db = dout.sum(axis=0) * self.calls
+        return dx
+
+
 class Relu:
     def forward(self, x):
         CALLS["Relu.forward"] += 1
@@ -115,7 +123,8 @@ class DoutIgnored(SoftmaxWithLoss):
 
 
 class Net:
-    def __init__(self, middle=Relu, second=Affine, last=SoftmaxWithLoss):
+    def __init__(self, middle=Relu, second=Affine, last=SoftmaxWithLoss, own_bias=False):
+        self.own_bias = own_bias  # the last bias's gradient computed here, not read from its layer
         rng = np.random.default_rng(0)
         self.params = {"W1": rng.standard_normal((6, 5)), "b1": np.zeros(5), "W2": rng.standard_normal((5, 3)), "b2": np.zeros(3)}
         self.layers = OrderedDict(
@@ -136,9 +145,14 @@ class Net:
     def gradient(self, x, t):
         self.loss(x, t)
         dout = self.lastLayer.backward(1)
-        for layer in reversed(list(self.layers.values())):
+        reaching = {}
+        for key, layer in reversed(list(self.layers.items())):
+            reaching[key] = dout
             dout = layer.backward(dout)
-        return {"W1": self.layers["Affine1"].dW, "b1": self.layers["Affine1"].db, "W2": self.layers["Affine2"].dW, "b2": self.layers["Affine2"].db}
+        grads = {"W1": self.layers["Affine1"].dW, "b1": self.layers["Affine1"].db, "W2": self.layers["Affine2"].dW, "b2": self.layers["Affine2"].db}
+        if self.own_bias:
+            grads["b2"] = reaching["Affine2"].sum(axis=0)
+        return grads
 '''
 
 
@@ -180,8 +194,9 @@ def test_a_clean_networks_layers_make_no_call_of_their_own(user, monkeypatch):
     user.CALLS.clear()
     report = bd.check_network(user.Net(), x, t)
     assert report.ok and report.findings == []
-    # the network's three losses (inside `gradient`, two forward differences) and `gradient`'s backward
-    assert dict(user.CALLS) == {"Affine.forward": 2 * 3, "Relu.forward": 3, "Affine.backward": 2, "Relu.backward": 1}
+    # the network's three losses (inside `gradient`, two forward differences) and `gradient`'s backward,
+    # each small layer's made twice there (as its own check makes it: re-entrancy) and no other call
+    assert dict(user.CALLS) == {"Affine.forward": 2 * 3, "Relu.forward": 3, "Affine.backward": 2 * 2, "Relu.backward": 2}
     assert report.extras["forward_evaluations"] == 1 + 2
     assert {m.verdict for m in report.measurements if m.layer != "Net"} == {"ok (network)"}
     assert seen(report) == seen(layer_by_layer(monkeypatch, user.Net(), x, t))
@@ -219,3 +234,15 @@ def test_a_layer_that_draws_random_numbers_leaves_the_network_to_be_checked_laye
     report = bd.check_network(user.Net(middle=user.Dropout), x, t)
     assert seen(report) == seen(layer_by_layer(monkeypatch, user.Net(middle=user.Dropout), x, t))
     assert report.extras["forward_evaluations"] > 1 + 2
+
+
+def test_a_small_layer_whose_second_backward_differs_where_the_network_does_not_look_is_reported(user, monkeypatch):
+    # the network computes the last bias's gradient itself, so the layer's own `db`, right only on
+    # its first call, never reaches the network's gradient; the layer's own check calls a small
+    # layer's backward twice, and so does the reading of the network's call
+    x, t = batch()
+    make = lambda: user.Net(second=user.StaleBias, own_bias=True)  # noqa: E731
+    report = bd.check_network(make(), x, t)
+    found = next(f for f in report.findings if (f.name, f.layer) == ("nonreentrant-backward", "StaleBias"))
+    assert found.line == line_of(user.path, "class StaleBias(Affine):") + 1  # its backward (no `+=` to point at)
+    assert seen(report) == seen(layer_by_layer(monkeypatch, make(), x, t))
