@@ -404,8 +404,9 @@ class LayerCalls:
     While that call runs, each forward gets its input read-only (a write into it raises: the
     layer's own check reports `input-mutated`), each backward gets its upstream gradient
     read-only (`upstream-grad-mutated`) and runs under a `carryover.Watch` (anything a second
-    call could read: `nonreentrant-backward`), and a loss layer's backward is called again with
-    2.0 and then as the network called it (`upstream-grad-ignored`). `fine` turns False at
+    call could read: `nonreentrant-backward`), or for a small layer is called a second time, as
+    its own check calls it (`_again`), and a loss layer's backward is called again with 2.0 and
+    then as the network called it (`upstream-grad-ignored`). `fine` turns False at
     anything a layer's own check could report, or could see otherwise than this call does: a
     method called twice or with other arguments than the check passes, a draw from NumPy's or
     Python's global random stream, an output that is not one finite float64 array (a number
