@@ -13,7 +13,7 @@ import contextlib
 import copy
 import inspect
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -270,41 +270,52 @@ def _network_first(net: Any, x: Any, t: Any, opts: Options, report: Report) -> t
             x_owned=True,
             restore_rng=False,
             restore_moved=False,
-            parts_reentrant=True,  # every layer's backward is watched in the call (`LayerCalls.backward`)
+            parts_reentrant=True,  # every layer's backward is watched, or called twice, in the call (`LayerCalls.backward`)
             settle_only=lambda: reader.fine,
         )
         whole.run()
         network.reader = None
-        measured = whole.report.measurements
-        if (
-            whole.gave_up
-            or whole.report.findings
-            or not measured
-            or any(m.verdict != "ok" for m in measured)
-            or not reader.settles(layers, parameter_ids)
-        ):
+        if not _clean(whole) or not reader.settles(layers, parameter_ids):
             return whole.counter.forwards, None
-        forwards = whole.counter.forwards
-        first: Report | None = None  # the first layer's own check, where the network's does not settle it
         counts = Counter(type(layer).__name__ for _, layer in layers)
         labels = [layer_label(key, type(layer).__name__, counts) for key, layer in layers]
+        first = None  # the first layer's own check, where the network's does not settle it
         if whole.input_error is None:
             _set_back(_arrays_held(first_as_it_was), given_arrays)
             with _layer_copy(first_as_it_was, given_arrays) as layer_copy:
-                check = _layer_check(layer_copy, _as_given(first_input, x), None, opts, dtypes, labels[0], sources, False, keep_output=False)
-                first = check.run()
-            forwards += check.counter.forwards
-        error = max(m.relative_error or 0.0 for m in measured)
+                first = _layer_check(layer_copy, _as_given(first_input, x), None, opts, dtypes, labels[0], sources, False, keep_output=False)
+                first.run()
         for (key, layer), label in zip(layers, labels):
             report.built.append(Built(label, f"{network.name} layer `{key}`", f"input {_shape(reader.calls[id(layer)].input)}"))
-        for index, ((_, layer), label) in enumerate(zip(layers, labels)):
-            if index == 0 and first is not None:
-                report.extend(first)
-                continue
-            errors = {"x": whole.input_error} if index == 0 else {}
-            report.measurements += [Measurement(label, name, errors.get(name, error), "ok (network)") for name in reader.calls[id(layer)].names]
-        report.extend(whole.report)
-        return forwards, network.name
+        _settled_rows(report, whole, [(label, reader.calls[id(layer)].names) for (_, layer), label in zip(layers, labels)], first)
+        return whole.counter.forwards + (first.counter.forwards if first is not None else 0), network.name
+
+
+def _clean(whole: LayerCheck) -> bool:
+    """Whether a network's check settled it with nothing to report: no finding, every parameter
+    within the tolerance (what lets the layer-by-layer check settle a deferred layer, `_Deferred`)."""
+    measured = whole.report.measurements
+    return not whole.gave_up and not whole.report.findings and bool(measured) and all(m.verdict == "ok" for m in measured)
+
+
+def _settled_rows(report: Report, whole: LayerCheck, layers: list[tuple[str, list[str]]], first: LayerCheck | None) -> None:
+    """Each layer's rows (label, the arrays its own check would compare) as the layer-by-layer
+    check writes them for layers the network settled: `ok (network)` with the network's error, the
+    first layer's input with the input's (`_Deferred.measurements`), or the first layer's own
+    check's report where it was made; then the network's report."""
+    for index, (label, names) in enumerate(layers):
+        if index == 0 and first is not None:
+            report.extend(first.report)
+        else:
+            report.measurements += _network_rows(label, names, whole.report, whole.input_error if index == 0 else None)
+    report.extend(whole.report)
+
+
+def _network_rows(label: str, names: Iterable[str], network: Report, input_error: float | None) -> list[Measurement]:
+    """A layer's rows where the network's check settled it: each array at the network's relative
+    error, the first layer's input at its own (`LayerCheck.input_error`; None for a later layer)."""
+    error = max((m.relative_error or 0.0 for m in network.measurements), default=0.0)
+    return [Measurement(label, name, input_error if name == "x" and input_error is not None else error, "ok (network)") for name in names]
 
 
 def _all_deferred(net: Any, opts: Options) -> bool:
@@ -486,9 +497,7 @@ class _Deferred:
     def measurements(self, network: Report, input_error: float | None) -> list[Measurement]:
         """The layer's rows of the table: each array compared through the network's gradient
         (the first layer's input through the input's forward differences)."""
-        error = max((m.relative_error or 0.0 for m in network.measurements), default=0.0)
-        errors = {"x": input_error} if not self.before and input_error is not None else {}
-        return [Measurement(self.label, name, errors.get(name, error), "ok (network)") for name in self.arrays]
+        return _network_rows(self.label, self.arrays, network, None if self.before else input_error)
 
 
 def _shared_copy(layer: Any, given: dict[int, np.ndarray], held: dict[int, np.ndarray] | None = None) -> Any:
