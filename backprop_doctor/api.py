@@ -236,10 +236,9 @@ def _network_first(net: Any, x: Any, t: Any, opts: Options, report: Report) -> t
     compared through the network's input (`LayerCheck.input_error`), come from its own check made
     whole from a copy of it as it was, as the layer-by-layer check makes it then.
     """
-    if not _all_deferred(net, opts):  # known before the network is copied
-        return 0, None
     with isolated(net) as (work, dtypes):
-        if work is net:  # not copied: the layers' checks would not be deferred (`_shared_copy`)
+        # not copied: the layers' checks would not be deferred (`_shared_copy`)
+        if work is net or not _all_deferred(work, opts):
             return 0, None
         network = _network(work, opts)
         layers = network.layers()
@@ -318,13 +317,13 @@ def _network_rows(label: str, names: Iterable[str], network: Report, input_error
     return [Measurement(label, name, input_error if name == "x" and input_error is not None else error, "ok (network)") for name in names]
 
 
-def _all_deferred(net: Any, opts: Options) -> bool:
-    """Whether the layer-by-layer check of `net` would leave every layer's probes to the network's
-    check, as far as its objects tell before any call (more than two layers, the first holding one
-    of the network's parameters), and each layer is called as a network's code calls it
-    (`LayerCalls.plain`): read only, no call of user code."""
+def _all_deferred(work: Any, opts: Options) -> bool:
+    """Whether the layer-by-layer check of `work` (a copy of the caller's network: its attributes
+    are read) would leave every layer's probes to the network's check, as far as its objects tell
+    before any call (more than two layers, the first holding one of the network's parameters), and
+    each layer is called as a network's code calls it (`LayerCalls.plain`)."""
     try:
-        network = Network(net, train=opts.train)
+        network = Network(work, train=opts.train)
         layers = network.layers()
         parameter_ids = {id(p) for p in network.params().values()}
         return (
