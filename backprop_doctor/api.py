@@ -23,6 +23,7 @@ from backprop_doctor import global_random
 from backprop_doctor.conventions import ClassLayer, isolated, is_loss_layer, layer_methods, promote_to_float64
 from backprop_doctor.conventions.cs231n import FunctionPair, LossFunction
 from backprop_doctor.conventions.networks import LayerCalls, Network, NetworkAdapter
+from backprop_doctor.contracts import dout_ignored
 from backprop_doctor.engine import LayerCheck
 from backprop_doctor.gradcheck import identical
 from backprop_doctor.errors import UnsupportedObject, UsageError
@@ -286,7 +287,7 @@ def _network_first(net: Any, x: Any, t: Any, opts: Options, report: Report) -> t
                 first.run()
         for (key, layer), label in zip(layers, labels):
             report.built.append(Built(label, f"{network.name} layer `{key}`", f"input {_shape(reader.calls[id(layer)].input)}"))
-        _settled_rows(report, whole, [(label, reader.calls[id(layer)].names) for (_, layer), label in zip(layers, labels)], first)
+        _settled_rows(report, whole, [(label, reader.calls[id(layer)]) for (_, layer), label in zip(layers, labels)], first)
         return whole.counter.forwards + (first.counter.forwards if first is not None else 0), network.name
 
 
@@ -297,16 +298,19 @@ def _clean(whole: LayerCheck) -> bool:
     return not whole.gave_up and not whole.report.findings and bool(measured) and all(m.verdict == "ok" for m in measured)
 
 
-def _settled_rows(report: Report, whole: LayerCheck, layers: list[tuple[str, list[str]]], first: LayerCheck | None) -> None:
-    """Each layer's rows (label, the arrays its own check would compare) as the layer-by-layer
-    check writes them for layers the network settled: `ok (network)` with the network's error, the
-    first layer's input with the input's (`_Deferred.measurements`), or the first layer's own
-    check's report where it was made; then the network's report."""
-    for index, (label, names) in enumerate(layers):
+def _settled_rows(report: Report, whole: LayerCheck, layers: list[tuple[str, Any]], first: LayerCheck | None) -> None:
+    """Each layer's findings and rows, by its label and its calls (`LayerCalls`), as the
+    layer-by-layer check writes them for layers the network settled: a loss layer's note that it
+    ignores its dout, `ok (network)` rows with the network's error, the first layer's input with
+    the input's (`_network_rows`), or the first layer's own check's report where it was made;
+    then the network's report."""
+    for index, (label, call) in enumerate(layers):
         if index == 0 and first is not None:
             report.extend(first.report)
-        else:
-            report.measurements += _network_rows(label, names, whole.report, whole.input_error if index == 0 else None)
+            continue
+        if call.dout_ignored:
+            report.findings.append(dout_ignored(label, call.adapter.backward_target()))
+        report.measurements += _network_rows(label, call.names, whole.report, whole.input_error if index == 0 else None)
     report.extend(whole.report)
 
 

@@ -246,3 +246,14 @@ def test_a_small_layer_whose_second_backward_differs_where_the_network_does_not_
     found = next(f for f in report.findings if (f.name, f.layer) == ("nonreentrant-backward", "StaleBias"))
     assert found.line == line_of(user.path, "class StaleBias(Affine):") + 1  # its backward (no `+=` to point at)
     assert seen(report) == seen(layer_by_layer(monkeypatch, make(), x, t))
+
+
+def test_a_loss_layer_that_ignores_its_dout_is_noted_with_no_call_of_its_own(user, monkeypatch):
+    # the book's own SoftmaxWithLoss: `dx = (self.y - self.t) / batch_size`, right for the dout of 1
+    # a network sends it; its own check notes it (an info), and so does the reading of the network's
+    # call, which still settles every layer by the network's two forward differences
+    x, t = batch()
+    report = bd.check_network(user.Net(last=user.DoutIgnored), x, t)
+    assert [(f.name, f.severity, f.layer) for f in report.findings] == [("upstream-grad-ignored", "info", "DoutIgnored")]
+    assert report.extras["forward_evaluations"] == 1 + 2
+    assert seen(report) == seen(layer_by_layer(monkeypatch, user.Net(last=user.DoutIgnored), x, t))

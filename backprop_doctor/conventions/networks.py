@@ -494,7 +494,7 @@ class LayerCalls:
         if watch.worth and watch.carries():
             self.fine = False
         if adapter.is_loss and adapter.dout_is_input and self.fine:
-            self._uses_dout(method, args, dx)
+            self._uses_dout(call, method, args, dx)
         return dx
 
     def _again(self, call: _LayerCall, layer: Any, method: Any, args: tuple, kwargs: dict, dx: Any) -> Any:
@@ -527,10 +527,11 @@ class LayerCalls:
             names.append(name)
         return names
 
-    def _uses_dout(self, method: Any, args: tuple, dx: np.ndarray) -> None:
-        """A loss layer's backward called with 2.0 must not give the dx it gave the network,
-        whose upstream gradient is 1; the layer is then left as after the network's call."""
-        from backprop_doctor.contracts import _allclose
+    def _uses_dout(self, call: _LayerCall, method: Any, args: tuple, dx: np.ndarray) -> None:
+        """A loss layer's backward called with 2.0: the dx it gave the network, whose upstream
+        gradient is 1, says it ignores its dout (`dout_ignored`, a note its own check makes too);
+        the layer is then left as after the network's call."""
+        from backprop_doctor.contracts import ignores_dout
 
         first = np.array(dx, dtype=np.float64)
         try:
@@ -539,8 +540,9 @@ class LayerCalls:
         except Exception:  # noqa: BLE001 - user code: its own check reports it
             self.fine = False
             return
-        if not isinstance(again, np.ndarray) or (_allclose(again, first) and np.any(first)):
+        if not isinstance(again, np.ndarray):
             self.fine = False
+        call.dout_ignored = ignores_dout(again, first)
 
     def settles(self, layers: list[tuple[str, Any]], parameter_ids: set[int]) -> bool:
         """Whether the call read every layer as its own check would, found nothing it would
@@ -570,6 +572,7 @@ class _LayerCall:
     input: Any = None
     output: Any = None
     names: list[str] = field(default_factory=list)  # the arrays its own check would compare
+    dout_ignored: bool = False  # a loss layer whose backward ignores its dout (`LayerCalls._uses_dout`)
 
 
 def _freeze(a: Any) -> np.ndarray | None:
