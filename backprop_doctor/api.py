@@ -233,9 +233,10 @@ def _network_first(net: Any, x: Any, t: Any, opts: Options, report: Report) -> t
     first calls as that check would (its layers' calls read meanwhile) and settles the network as
     it would, or gives up (`LayerCheck.settle_only`): where a layer's calls showed something its
     own check would report, or where the network's gradient is most likely wrong. Each layer's
-    rows then read `ok (network)`, as they would have; the first layer's, where its dx was not
-    compared through the network's input (`LayerCheck.input_error`), come from its own check made
-    whole from a copy of it as it was, as the layer-by-layer check makes it then.
+    rows then read `ok (network)`, as they would have; those of the first layer where its dx was
+    not compared through the network's input (`LayerCheck.input_error`), and of a layer whose
+    backward writes into its dout (`upstream-grad-mutated`, the book's Relu), come from its own
+    check made whole from a copy of it as it was, as the layer-by-layer check makes it then.
     """
     with isolated(net) as (work, dtypes):
         # not copied: the layers' checks would not be deferred (`_shared_copy`)
@@ -255,8 +256,8 @@ def _network_first(net: Any, x: Any, t: Any, opts: Options, report: Report) -> t
         except Exception:  # noqa: BLE001 - a layer the adapter cannot read: its own check says why
             return 0, None
         given_arrays = originals(net, work)
-        first_as_it_was = _shared_copy(layers[0][1], given_arrays)  # for its own check, should it need one
-        if first_as_it_was is None:
+        as_it_was = [_shared_copy(layer, given_arrays) for _, layer in layers]  # for their own checks, should they need them
+        if any(copied is None for copied in as_it_was):
             return 0, None
         network.reader = reader
         sources = {**given_arrays, id(first_input): x} if isinstance(x, np.ndarray) and x.dtype == np.float64 else given_arrays
@@ -279,16 +280,25 @@ def _network_first(net: Any, x: Any, t: Any, opts: Options, report: Report) -> t
             return whole.counter.forwards, None
         counts = Counter(type(layer).__name__ for _, layer in layers)
         labels = [layer_label(key, type(layer).__name__, counts) for key, layer in layers]
-        first = None  # the first layer's own check, where the network's does not settle it
-        if whole.input_error is None:
-            _set_back(_arrays_held(first_as_it_was), given_arrays)
-            with _layer_copy(first_as_it_was, given_arrays) as layer_copy:
-                first = _layer_check(layer_copy, _as_given(first_input, x), None, opts, dtypes, labels[0], sources, False, keep_output=False)
-                first.run()
-        for (key, layer), label in zip(layers, labels):
-            report.built.append(Built(label, f"{network.name} layer `{key}`", f"input {_shape(reader.calls[id(layer)].input)}"))
-        _settled_rows(report, whole, [(label, reader.calls[id(layer)]) for (_, layer), label in zip(layers, labels)], first)
-        return whole.counter.forwards + (first.counter.forwards if first is not None else 0), network.name
+        calls = [reader.calls[id(layer)] for _, layer in layers]
+        # the layers the network's check does not settle: the first where its dx was not compared
+        # through the input, a layer whose backward wrote into its dout (its own check reports it)
+        again = [i for i, call in enumerate(calls) if (i == 0 and whole.input_error is None) or call.own_check]
+        if any(i > 0 and calls[i].kept is None for i in again):
+            return whole.counter.forwards, None
+        last = network.last_layer()
+        own: dict[int, LayerCheck] = {}
+        for i in again:
+            inputs = _as_given(first_input, x) if i == 0 else calls[i].kept
+            target = t if last is not None and layers[i][1] is last[1] else None
+            _set_back(_arrays_held(as_it_was[i]), given_arrays)
+            with _layer_copy(as_it_was[i], given_arrays) as layer_copy:
+                own[i] = _layer_check(layer_copy, inputs, target, opts, dtypes, labels[i], sources if i == 0 else given_arrays, False, keep_output=False)
+                own[i].run()
+        for (key, _), label, call in zip(layers, labels, calls):
+            report.built.append(Built(label, f"{network.name} layer `{key}`", f"input {_shape(call.input)}"))
+        _settled_rows(report, whole, list(zip(labels, calls)), own)
+        return whole.counter.forwards + sum(check.counter.forwards for check in own.values()), network.name
 
 
 def _clean(whole: LayerCheck) -> bool:
@@ -298,15 +308,15 @@ def _clean(whole: LayerCheck) -> bool:
     return not whole.gave_up and not whole.report.findings and bool(measured) and all(m.verdict == "ok" for m in measured)
 
 
-def _settled_rows(report: Report, whole: LayerCheck, layers: list[tuple[str, Any]], first: LayerCheck | None) -> None:
+def _settled_rows(report: Report, whole: LayerCheck, layers: list[tuple[str, Any]], own: dict[int, LayerCheck]) -> None:
     """Each layer's findings and rows, by its label and its calls (`LayerCalls`), as the
-    layer-by-layer check writes them for layers the network settled: a loss layer's note that it
-    ignores its dout, `ok (network)` rows with the network's error, the first layer's input with
-    the input's (`_network_rows`), or the first layer's own check's report where it was made;
-    then the network's report."""
+    layer-by-layer check writes them: a layer's own check's report where one was made (`own`, by
+    index), else, for a layer the network settled, a loss layer's note that it ignores its dout
+    and `ok (network)` rows with the network's error, the first layer's input with the input's
+    (`_network_rows`); then the network's report."""
     for index, (label, call) in enumerate(layers):
-        if index == 0 and first is not None:
-            report.extend(first.report)
+        if index in own:
+            report.extend(own[index].report)
             continue
         if call.dout_ignored:
             report.findings.append(dout_ignored(label, call.adapter.backward_target()))

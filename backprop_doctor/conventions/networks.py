@@ -45,7 +45,7 @@ from typing import Any
 
 import numpy as np
 
-from backprop_doctor.carryover import Watch, streams
+from backprop_doctor.carryover import WATCHED_SIZE, Watch, streams
 from backprop_doctor.gradcheck import identical
 from backprop_doctor.conventions._base import (
     FORWARD_SEED,
@@ -231,6 +231,8 @@ class Network:
             for layer, name in wrapped:
                 vars(layer).pop(name, None)
             self.called = {i for i, roles in ran.items() if len(roles) == 2}
+            if reader is not None:
+                reader.release()
         self.input_gradient = first.gradient() if first is not None else None
 
     def layers(self) -> list[tuple[str, Any]]:
@@ -401,18 +403,21 @@ class LayerCalls:
     `gradient` call makes (`Network.reader`), so that a clean network's layers need no calls of
     their own (`api._network_first`).
 
-    While that call runs, each forward gets its input read-only (a write into it raises: the
-    layer's own check reports `input-mutated`), each backward gets its upstream gradient
-    read-only (`upstream-grad-mutated`) and runs under a `carryover.Watch` (anything a second
-    call could read: `nonreentrant-backward`), or for a small layer is called a second time, as
-    its own check calls it (`_again`), and a loss layer's backward is called again with 2.0 and
-    then as the network called it (`upstream-grad-ignored`). `fine` turns False at
-    anything a layer's own check could report, or could see otherwise than this call does: a
-    method called twice or with other arguments than the check passes, a draw from NumPy's or
-    Python's global random stream, an output that is not one finite float64 array (a number
-    for the loss layer), a dx not of its input's shape and dtype, a parameter's gradient missing
-    or not of its shape and dtype, anything that raised. The caller then checks every layer on
-    its own, as it would have."""
+    While that call runs, each forward gets its input read-only until the layer's backward has
+    run, as its own check hands it over (a write into it raises: `input-mutated`); each backward
+    gets its upstream gradient read-only (`upstream-grad-mutated`) and runs under a
+    `carryover.Watch` (anything a second call could read: `nonreentrant-backward`), or, for a
+    small layer, is called a second time with the dout it was first given, as its own check calls
+    it (`_again`); a loss layer's backward is called again with 2.0 and then as the network called
+    it (`upstream-grad-ignored`, a note the caller makes as the layer's own check makes it). A
+    small layer whose backward writes into its dout (the book's Relu) is called again with it
+    writable and marked for its own check, which the caller makes whole, as the layer-by-layer
+    check makes it (`own_check`). `fine` turns False at anything else a layer's own check could
+    report, or could see otherwise than this call does: a method called twice or with other
+    arguments than the check passes, a draw from NumPy's or Python's global random stream, an
+    output that is not one finite float64 array (a number for the loss layer), a dx not of its
+    input's shape and dtype, a parameter's gradient missing or not of its shape and dtype,
+    anything else that raised. The caller then checks every layer on its own, as it would have."""
 
     def __init__(self, layers: list[tuple[str, Any]], t: Any, train: bool):
         self.t = t
@@ -465,12 +470,11 @@ class LayerCalls:
         ):
             self.fine = False
         drawn = streams(type(layer))
-        frozen = _freeze(given)
-        try:
-            out = method(*args, **kwargs)
-        finally:
-            _thaw(frozen)
+        call.frozen = _freeze(given)  # until its backward has run, as its own check hands it over
+        out = method(*args, **kwargs)
         call.input, call.output = given, out
+        if isinstance(given, np.ndarray) and given.size < WATCHED_SIZE:
+            call.kept = given.copy()  # for its own check, should it need one (`own_check`)
         if streams(type(layer)) != drawn or not _finite(out, adapter.is_loss):
             self.fine = False
         return out
@@ -482,15 +486,29 @@ class LayerCalls:
         if call.backwards > 1 or call.forwards != 1 or kwargs or len(args) != (1 if adapter.dout_is_input else 0):
             self.fine = False
         watch = Watch(layer, own=frozenset((adapter.methods.forward, adapter.methods.backward)))
-        frozen = _freeze(args[0] if args else None)
+        dout = args[0] if args else None
+        # a small layer is called again, as its own check calls it, with the dout it was first given
+        fresh = dout.copy() if not watch.worth and isinstance(dout, np.ndarray) else None
+        frozen = _freeze(dout)
         try:
-            with watch if watch.worth else contextlib.nullcontext():
+            try:
+                with watch if watch.worth else contextlib.nullcontext():
+                    dx = method(*args, **kwargs)
+            except ValueError as error:
+                if watch.worth or frozen is None or "read-only" not in str(error):
+                    raise
+                # a small layer that writes into its dout (the book's Relu): its own check reports
+                # it and is then made whole (`own_check`); the network's call goes on as written
+                _thaw(frozen)
+                frozen, call.own_check = None, True
                 dx = method(*args, **kwargs)
             call.names = self._arrays(call, layer, dx)
-            if not watch.worth and self.fine:  # a small layer: called again, as its own check calls it
-                dx = self._again(call, layer, method, args, kwargs, dx)
+            if not watch.worth and self.fine:
+                dx = self._again(call, layer, method, args if fresh is None else (fresh,), kwargs, dx)
         finally:
             _thaw(frozen)
+            _thaw(call.frozen)
+            call.frozen = None
         if watch.worth and watch.carries():
             self.fine = False
         if adapter.is_loss and adapter.dout_is_input and self.fine:
@@ -544,6 +562,12 @@ class LayerCalls:
             self.fine = False
         call.dout_ignored = ignores_dout(again, first)
 
+    def release(self) -> None:
+        """Every input still read-only (a layer whose backward did not run) writable again."""
+        for call in self.calls.values():
+            _thaw(call.frozen)
+            call.frozen = None
+
     def settles(self, layers: list[tuple[str, Any]], parameter_ids: set[int]) -> bool:
         """Whether the call read every layer as its own check would, found nothing it would
         report, and fed each layer after the first the previous one's output, as the layers'
@@ -573,6 +597,10 @@ class _LayerCall:
     output: Any = None
     names: list[str] = field(default_factory=list)  # the arrays its own check would compare
     dout_ignored: bool = False  # a loss layer whose backward ignores its dout (`LayerCalls._uses_dout`)
+    # its backward wrote into its dout: its own check is to be made, whole (`api._network_first`)
+    own_check: bool = False
+    kept: np.ndarray | None = None  # a copy of a small input, for that check
+    frozen: np.ndarray | None = None  # its input, read-only from its forward until its backward has run
 
 
 def _freeze(a: Any) -> np.ndarray | None:
