@@ -13,7 +13,7 @@ import contextlib
 import copy
 import inspect
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +22,8 @@ import numpy as np
 from backprop_doctor import global_random
 from backprop_doctor.conventions import ClassLayer, isolated, is_loss_layer, layer_methods, promote_to_float64
 from backprop_doctor.conventions.cs231n import FunctionPair, LossFunction
-from backprop_doctor.conventions.networks import Network, NetworkAdapter
+from backprop_doctor.conventions.networks import LayerCalls, Network, NetworkAdapter
+from backprop_doctor.contracts import dout_ignored
 from backprop_doctor.engine import LayerCheck
 from backprop_doctor.gradcheck import identical
 from backprop_doctor.errors import UnsupportedObject, UsageError
@@ -189,19 +190,173 @@ def check_network(net: Any, x: Any, t: Any, **options: Any) -> Report:
     given = x
     x, t = _inputs(x, t)
     report = Report(seed=opts.seed)
-    forwards = 0
     state = global_random.save()
+    try:  # every check reseeds NumPy's global random state: it is restored once, here
+        tried, name = _network_first(net, x, t, opts, report)
+        if name is None:
+            global_random.restore(state)  # the layer-by-layer check starts where the caller left it
+            report = Report(seed=opts.seed)
+            forwards, name = _layer_by_layer(net, x, t, opts, report)
+            forwards += tried
+        else:
+            forwards = tried
+    finally:
+        global_random.restore(state)
+    report.built.append(Built(name, "given object", f"x {_shape(x)}{_sampled(given, x)}, t {_shape(t)}"))
+    report.extras["forward_evaluations"] = forwards
+    return rank(report)
+
+
+def _network(work: Any, opts: Options) -> Network:
+    """The working copy seen as a `Network`; `UnsupportedObject` when it is none, or holds no parameters."""
+    try:
+        network = Network(work, train=opts.train)
+    except TypeError as error:
+        raise UnsupportedObject(str(error)) from error
+    if not network.params():
+        raise UnsupportedObject(
+            f"{network.name}.params holds no float arrays: nothing to check; pass a network whose "
+            "constructor has created its weights"
+        )
+    return network
+
+
+def _network_first(net: Any, x: Any, t: Any, opts: Options, report: Report) -> tuple[int, str | None]:
+    """A clean network settled by its own check, its layers' contracts read from the one
+    `gradient` call that check makes (`LayerCalls`): (forward evaluations spent, the network's
+    name), the name None, leaving `report` to be thrown away, where that does not settle the
+    layers as the layer-by-layer check would (`_layer_by_layer`, which the caller then runs afresh).
+
+    Only where the layer-by-layer check would leave every layer's probes to the network's check
+    (`LayerCheck.defer`: the layers are chained, more than two, and the first holds one of the
+    network's parameters, so each later layer's dx reaches it). The network's check makes its
+    first calls as that check would (its layers' calls read meanwhile) and settles the network as
+    it would, or gives up (`LayerCheck.settle_only`): where a layer's calls showed something its
+    own check would report, or where the network's gradient is most likely wrong. Each layer's
+    rows then read `ok (network)`, as they would have; those of the first layer where its dx was
+    not compared through the network's input (`LayerCheck.input_error`), and of a layer whose
+    backward writes into its dout (`upstream-grad-mutated`, the book's Relu), come from its own
+    check made whole from a copy of it as it was, as the layer-by-layer check makes it then.
+    """
+    with isolated(net) as (work, dtypes):
+        # not copied: the layers' checks would not be deferred (`_shared_copy`)
+        if work is net or not _all_deferred(work, opts):
+            return 0, None
+        network = _network(work, opts)
+        layers = network.layers()
+        parameter_ids = {id(p) for p in network.params().values()}
+        feed = network.layer_inputs(x, t)
+        item = next(feed, None)
+        feed.close()
+        first_input = item[2] if item is not None else None
+        if not network.chained or not isinstance(first_input, np.ndarray) or first_input.dtype != np.float64:
+            return 0, None
+        try:
+            reader = LayerCalls(layers, t, opts.train)
+        except Exception:  # noqa: BLE001 - a layer the adapter cannot read: its own check says why
+            return 0, None
+        given_arrays = originals(net, work)
+        as_it_was = [_shared_copy(layer, given_arrays) for _, layer in layers]  # for their own checks, should they need them
+        if any(copied is None for copied in as_it_was):
+            return 0, None
+        network.reader = reader
+        sources = {**given_arrays, id(first_input): x} if isinstance(x, np.ndarray) and x.dtype == np.float64 else given_arrays
+        whole = LayerCheck(
+            NetworkAdapter(network),
+            first_input,
+            t,
+            opts,
+            user_dtypes=frozenset(dtypes),
+            originals=sources,
+            x_owned=True,
+            restore_rng=False,
+            restore_moved=False,
+            parts_reentrant=True,  # every layer's backward is watched, or called twice, in the call (`LayerCalls.backward`)
+            settle_only=lambda: reader.fine,
+        )
+        whole.run()
+        network.reader = None
+        if not _clean(whole) or not reader.settles(layers, parameter_ids):
+            return whole.counter.forwards, None
+        counts = Counter(type(layer).__name__ for _, layer in layers)
+        labels = [layer_label(key, type(layer).__name__, counts) for key, layer in layers]
+        calls = [reader.calls[id(layer)] for _, layer in layers]
+        # the layers the network's check does not settle: the first where its dx was not compared
+        # through the input, a layer whose backward wrote into its dout (its own check reports it)
+        again = [i for i, call in enumerate(calls) if (i == 0 and whole.input_error is None) or call.own_check]
+        if any(i > 0 and calls[i].kept is None for i in again):
+            return whole.counter.forwards, None
+        last = network.last_layer()
+        own: dict[int, LayerCheck] = {}
+        for i in again:
+            inputs = _as_given(first_input, x) if i == 0 else calls[i].kept
+            target = t if last is not None and layers[i][1] is last[1] else None
+            _set_back(_arrays_held(as_it_was[i]), given_arrays)
+            with _layer_copy(as_it_was[i], given_arrays) as layer_copy:
+                own[i] = _layer_check(layer_copy, inputs, target, opts, dtypes, labels[i], sources if i == 0 else given_arrays, False, keep_output=False)
+                own[i].run()
+        for (key, _), label, call in zip(layers, labels, calls):
+            report.built.append(Built(label, f"{network.name} layer `{key}`", f"input {_shape(call.input)}"))
+        _settled_rows(report, whole, list(zip(labels, calls)), own)
+        return whole.counter.forwards + sum(check.counter.forwards for check in own.values()), network.name
+
+
+def _clean(whole: LayerCheck) -> bool:
+    """Whether a network's check settled it with nothing to report: no finding, every parameter
+    within the tolerance (what lets the layer-by-layer check settle a deferred layer, `_Deferred`)."""
+    measured = whole.report.measurements
+    return not whole.gave_up and not whole.report.findings and bool(measured) and all(m.verdict == "ok" for m in measured)
+
+
+def _settled_rows(report: Report, whole: LayerCheck, layers: list[tuple[str, Any]], own: dict[int, LayerCheck]) -> None:
+    """Each layer's findings and rows, by its label and its calls (`LayerCalls`), as the
+    layer-by-layer check writes them: a layer's own check's report where one was made (`own`, by
+    index), else, for a layer the network settled, a loss layer's note that it ignores its dout
+    and `ok (network)` rows with the network's error, the first layer's input with the input's
+    (`_network_rows`); then the network's report."""
+    for index, (label, call) in enumerate(layers):
+        if index in own:
+            report.extend(own[index].report)
+            continue
+        if call.dout_ignored:
+            report.findings.append(dout_ignored(label, call.adapter.backward_target()))
+        report.measurements += _network_rows(label, call.names, whole.report, whole.input_error if index == 0 else None)
+    report.extend(whole.report)
+
+
+def _network_rows(label: str, names: Iterable[str], network: Report, input_error: float | None) -> list[Measurement]:
+    """A layer's rows where the network's check settled it: each array at the network's relative
+    error, the first layer's input at its own (`LayerCheck.input_error`; None for a later layer)."""
+    error = max((m.relative_error or 0.0 for m in network.measurements), default=0.0)
+    return [Measurement(label, name, input_error if name == "x" and input_error is not None else error, "ok (network)") for name in names]
+
+
+def _all_deferred(work: Any, opts: Options) -> bool:
+    """Whether the layer-by-layer check of `work` (a copy of the caller's network: its attributes
+    are read) would leave every layer's probes to the network's check, as far as its objects tell
+    before any call (more than two layers, the first holding one of the network's parameters), and
+    each layer is called as a network's code calls it (`LayerCalls.plain`)."""
+    try:
+        network = Network(work, train=opts.train)
+        layers = network.layers()
+        parameter_ids = {id(p) for p in network.params().values()}
+        return (
+            len(layers) > 2
+            and any(i in parameter_ids for i in _arrays_held(layers[0][1]))
+            and all(LayerCalls.plain(ClassLayer(layer)) for _, layer in layers)
+        )
+    except Exception:  # noqa: BLE001 - odd objects: the layer-by-layer check says what they are
+        return False
+
+
+def _layer_by_layer(net: Any, x: Any, t: Any, opts: Options, report: Report) -> tuple[int, str]:
+    """Every layer checked on the activations that reach it, then the whole gradient: (forward
+    evaluations, the network's name). A layer whose probes the network's check may settle leaves
+    them to it (`LayerCheck.defer`), and is checked again, whole, where it does not (`_Deferred`)."""
+    forwards = 0
     with isolated(net) as (work, dtypes):
         given_arrays = originals(net, work)
-        try:
-            network = Network(work, train=opts.train)
-        except TypeError as error:
-            raise UnsupportedObject(str(error)) from error
-        if not network.params():
-            raise UnsupportedObject(
-                f"{network.name}.params holds no float arrays: nothing to check; pass a network whose "
-                "constructor has created its weights"
-            )
+        network = _network(work, opts)
         counts = Counter(type(layer).__name__ for _, layer in network.layers())
         reentrant = []  # per layer checked: its backward gave the same gradients twice
         # every layer check's report and count of evaluations, in order: joined at the end, once the
@@ -210,82 +365,79 @@ def check_network(net: Any, x: Any, t: Any, **options: Any) -> Report:
         deferred: list[_Deferred] = []  # layer checks that left their probes to the network's check
         parameter_ids = {id(p) for p in network.params().values()}
         holding: list[Any] = []  # the layers so far that hold one of the network's parameters
-        try:  # every check reseeds NumPy's global random state: it is restored once, here
-            feed = network.layer_inputs(x, t)
-            item = next(feed, None)
-            first_input = item[2] if item is not None else None  # float64 values of x, when it is float64
-            first_untouched = False  # the first layer's check left first_input as it was, for certain
-            while item is not None:
-                key, layer, activation, target, _ = item
-                label = layer_label(key, type(layer).__name__, counts)
-                sources = given_arrays
-                if activation is first_input and isinstance(x, np.ndarray) and x.dtype == np.float64:
-                    sources = {**given_arrays, id(activation): x}  # probes restore it from x, no copy
-                # its dx reaches an earlier layer's parameters, or it is the first layer, whose dx the
-                # network's check compares with its input's gradient (`Network.input_gradient`: not
-                # where the loss layer follows it), so the network's check may settle it
-                first = not results and sum(counts.values()) > 2
-                held = _arrays_held(layer)  # the same before and after its check, which runs on a copy
-                as_it_was = _shared_copy(layer, given_arrays, held) if network.chained and (holding or first) else None
-                with _layer_copy(layer, given_arrays, held) as layer_copy:
-                    check = _layer_check(layer_copy, activation, target, opts, dtypes, label, sources, defer=as_it_was is not None)
-                    results.append((check.run(), check.counter))
-                    reentrant.append(check.reentrant is True)
-                    first_untouched = first_untouched or (activation is first_input and check.input_untouched)
-                if check.deferred is not None:
-                    lives = check.adapter.params()
-                    arrays = {name: id(lives.get(name)) for name in check.deferred}
-                    deferred.append(_Deferred(len(results) - 1, label, arrays, layer, tuple(holding), as_it_was, activation, target, sources))
-                if any(i in parameter_ids for i in held):
-                    holding.append(layer)
-                report.built.append(Built(label, f"{network.name} layer `{key}`", f"input {_shape(activation)}"))
-                output = check.output
-                del check, layer_copy, activation, sources, as_it_was, held  # before the next layer's check allocates its own
-                try:
-                    item = feed.send(output)
-                except StopIteration:
-                    item = None
-                del output
-            first_input = _as_given(first_input, x, first_untouched)
-            whole = LayerCheck(
-                NetworkAdapter(network),
-                first_input,
-                t,
-                opts,
-                user_dtypes=frozenset(dtypes),
-                # the input's forward differences (`input_error`) restore it from x, no copy
-                originals={**given_arrays, id(first_input): x} if isinstance(x, np.ndarray) and x.dtype == np.float64 and first_input is not x else given_arrays,
-                x_owned=True,
-                restore_rng=False,
-                # what the deferred layers' checks reuse is compared with the caller's arrays (`_set_back`, `_as_given`)
-                restore_moved=False,
-                parts_reentrant=len(reentrant) == sum(counts.values()) and all(reentrant),
-            )
-            whole.run()
-            for waiting in deferred:
-                part, counter = results[waiting.index]
-                settled = waiting.settled(whole.report, network.called, parameter_ids, whole.input_error is not None)
-                if settled and all(f.severity == "info" for f in part.findings):
-                    part.measurements += waiting.measurements(whole.report, whole.input_error)
-                    continue
-                forwards += counter.forwards
-                # what it shares with the network (`self.dW += ...` into the network's array) as it was
-                _set_back(_arrays_held(waiting.as_it_was), given_arrays)
-                # the first layer's input, as the network's check left it (a network that writes into
-                # its input writes into the check's copy)
-                inputs = waiting.x if waiting.before else _as_given(waiting.x, x)
-                with _layer_copy(waiting.as_it_was, given_arrays) as layer_copy:
-                    again = _layer_check(layer_copy, inputs, waiting.t, opts, dtypes, waiting.label, waiting.sources, False, keep_output=False)
-                    results[waiting.index] = (again.run(), again.counter)
-            del deferred
-            for part, counter in (*results, (whole.report, whole.counter)):
-                report.extend(part)
-                forwards += counter.forwards
-        finally:
-            global_random.restore(state)
-    report.built.append(Built(network.name, "given object", f"x {_shape(x)}{_sampled(given, x)}, t {_shape(t)}"))
-    report.extras["forward_evaluations"] = forwards
-    return rank(report)
+        feed = network.layer_inputs(x, t)
+        item = next(feed, None)
+        first_input = item[2] if item is not None else None  # float64 values of x, when it is float64
+        first_untouched = False  # the first layer's check left first_input as it was, for certain
+        while item is not None:
+            key, layer, activation, target, _ = item
+            label = layer_label(key, type(layer).__name__, counts)
+            sources = given_arrays
+            if activation is first_input and isinstance(x, np.ndarray) and x.dtype == np.float64:
+                sources = {**given_arrays, id(activation): x}  # probes restore it from x, no copy
+            # its dx reaches an earlier layer's parameters, or it is the first layer, whose dx the
+            # network's check compares with its input's gradient (`Network.input_gradient`: not
+            # where the loss layer follows it), so the network's check may settle it
+            first = not results and sum(counts.values()) > 2
+            held = _arrays_held(layer)  # the same before and after its check, which runs on a copy
+            as_it_was = _shared_copy(layer, given_arrays, held) if network.chained and (holding or first) else None
+            with _layer_copy(layer, given_arrays, held) as layer_copy:
+                check = _layer_check(layer_copy, activation, target, opts, dtypes, label, sources, defer=as_it_was is not None)
+                results.append((check.run(), check.counter))
+                reentrant.append(check.reentrant is True)
+                first_untouched = first_untouched or (activation is first_input and check.input_untouched)
+            if check.deferred is not None:
+                lives = check.adapter.params()
+                arrays = {name: id(lives.get(name)) for name in check.deferred}
+                deferred.append(_Deferred(len(results) - 1, label, arrays, layer, tuple(holding), as_it_was, activation, target, sources))
+            if any(i in parameter_ids for i in held):
+                holding.append(layer)
+            report.built.append(Built(label, f"{network.name} layer `{key}`", f"input {_shape(activation)}"))
+            output = check.output
+            del check, layer_copy, activation, sources, as_it_was, held  # before the next layer's check allocates its own
+            try:
+                item = feed.send(output)
+            except StopIteration:
+                item = None
+            del output
+        first_input = _as_given(first_input, x, first_untouched)
+        whole = LayerCheck(
+            NetworkAdapter(network),
+            first_input,
+            t,
+            opts,
+            user_dtypes=frozenset(dtypes),
+            # the input's forward differences (`input_error`) restore it from x, no copy
+            originals={**given_arrays, id(first_input): x} if isinstance(x, np.ndarray) and x.dtype == np.float64 and first_input is not x else given_arrays,
+            x_owned=True,
+            restore_rng=False,
+            # what the deferred layers' checks reuse is compared with the caller's arrays (`_set_back`, `_as_given`)
+            restore_moved=False,
+            parts_reentrant=len(reentrant) == sum(counts.values()) and all(reentrant),
+        )
+        whole.run()
+        for waiting in deferred:
+            part, counter = results[waiting.index]
+            settled = waiting.settled(whole.report, network.called, parameter_ids, whole.input_error is not None)
+            if settled and all(f.severity == "info" for f in part.findings):
+                part.measurements += waiting.measurements(whole.report, whole.input_error)
+                continue
+            forwards += counter.forwards
+            # what it shares with the network (`self.dW += ...` into the network's array) as it was
+            _set_back(_arrays_held(waiting.as_it_was), given_arrays)
+            # the first layer's input, as the network's check left it (a network that writes into
+            # its input writes into the check's copy)
+            inputs = waiting.x if waiting.before else _as_given(waiting.x, x)
+            with _layer_copy(waiting.as_it_was, given_arrays) as layer_copy:
+                again = _layer_check(layer_copy, inputs, waiting.t, opts, dtypes, waiting.label, waiting.sources, False, keep_output=False)
+                results[waiting.index] = (again.run(), again.counter)
+        del deferred
+        for part, counter in (*results, (whole.report, whole.counter)):
+            report.extend(part)
+            forwards += counter.forwards
+    return forwards, network.name
+
+
 
 
 def _as_given(first_input: Any, x: Any, untouched: bool = False) -> Any:
@@ -358,9 +510,7 @@ class _Deferred:
     def measurements(self, network: Report, input_error: float | None) -> list[Measurement]:
         """The layer's rows of the table: each array compared through the network's gradient
         (the first layer's input through the input's forward differences)."""
-        error = max((m.relative_error or 0.0 for m in network.measurements), default=0.0)
-        errors = {"x": input_error} if not self.before and input_error is not None else {}
-        return [Measurement(self.label, name, errors.get(name, error), "ok (network)") for name in self.arrays]
+        return _network_rows(self.label, self.arrays, network, None if self.before else input_error)
 
 
 def _shared_copy(layer: Any, given: dict[int, np.ndarray], held: dict[int, np.ndarray] | None = None) -> Any:

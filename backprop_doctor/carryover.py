@@ -48,7 +48,9 @@ class Watch:
     could see anything the first one changed. `worth` says whether watching costs less than
     a second call: the layer holds at least WATCHED_SIZE elements in its arrays."""
 
-    def __init__(self, layer: Any):
+    def __init__(self, layer: Any, own: frozenset[str] = frozenset()):
+        """`own`: attributes the caller bound on the layer for the length of the call (the
+        wrappers of its methods, `conventions.networks.LayerCalls`), not state of the layer's."""
         self.layer = layer
         self.first: dict[str, str] = {}
         self.stored: set[str] = set()
@@ -57,7 +59,10 @@ class Watch:
         self._arrays: list[np.ndarray] = []
         self._containers: list[Any] = []
         self._frozen: list[np.ndarray] = []
-        self.seen = _reach(getattr(layer, "__dict__", None), self._arrays, self._containers, 0)
+        attributes = getattr(layer, "__dict__", None)
+        if own and attributes is not None:
+            attributes = {k: v for k, v in attributes.items() if k not in own}
+        self.seen = _reach(attributes, self._arrays, self._containers, 0)
         self.worth = self.seen and sum(a.size for a in self._arrays) >= WATCHED_SIZE
 
     def __enter__(self) -> Watch:
@@ -70,7 +75,7 @@ class Watch:
         self.known = True
         self._shapes = [_shape(c) for c in self._containers]
         self._bindings = _bindings(self._class)
-        self._streams = _streams(self._class)
+        self._streams = streams(self._class)
         _WATCHED[id(self.layer)], _STORED[id(self.layer)] = self.first, self.stored
         for a in self._arrays:
             if a.flags.writeable:
@@ -101,7 +106,7 @@ class Watch:
             any(self.first.get(name) != "store" for name in self.stored)
             or any(_shape(c) != s for c, s in zip(self._containers, self._shapes))
             or _bindings(self._class) != self._bindings
-            or _streams(self._class) != self._streams
+            or streams(self._class) != self._streams
         )
 
 
@@ -152,7 +157,7 @@ def _bindings(cls: type) -> tuple:
     return tuple(found)
 
 
-def _streams(cls: type) -> tuple:
+def streams(cls: type) -> tuple:
     """Where NumPy's global random stream stands (read from its MT19937 state without a copy
     of it: `np.random.get_state` costs a tenth of a forward pass), and Python's, when the
     layer's module uses it: a draw moves either."""

@@ -22,7 +22,9 @@ import numpy as np
 from backprop_doctor import locate
 from backprop_doctor.conventions._base import FORWARD_SEED
 from backprop_doctor.conventions._classlayer import ClassLayer
+from backprop_doctor.findings import Finding
 from backprop_doctor.gradcheck import identical
+from backprop_doctor.rules import rule
 
 # A layer gradient of at least this many elements that the first backward bound afresh
 # (`self.dW = ...`) is not kept while the second backward computes its successor
@@ -62,6 +64,23 @@ def _allclose(a: Any, b: Any) -> bool:
     ):
         return bool((np.abs(a - b) <= 1e-8 + 1e-5 * np.abs(b)).all())
     return bool(np.allclose(a, b))
+
+
+def ignores_dout(dx_at_two: Any, dx: Any) -> bool:
+    """Whether a loss layer's backward gave for a dout of 2.0 the (nonzero) dx it gave for 1:
+    it ignores its dout (`upstream-grad-ignored`)."""
+    return isinstance(dx_at_two, np.ndarray) and _allclose(dx_at_two, dx) and bool(np.any(dx))
+
+
+def dout_ignored(layer: str, target: Any) -> Finding:
+    """The `upstream-grad-ignored` note on `layer`, whose backward is `target`: from the layer's
+    own check, or read from a network's `gradient` call (`conventions.networks.LayerCalls`)."""
+    return rule("upstream-grad-ignored").finding(
+        f"`{layer}.backward` ignores its `dout` argument: multiply by it "
+        "(`dx = dout * (self.y - self.t) / batch_size`) so the layer also works inside a larger graph",
+        layer=layer,
+        **locate.where(target).fields(),
+    )
 
 
 class _LayerRaised(Exception):
@@ -199,13 +218,8 @@ class Contracts:
             dx3, _ = self._backward(2.0)
             self._backward(upstream)  # leave the layer as after a normal call
             dx = self._grads.get(_DX)  # read after the calls: a copy, if they wrote into it
-            if isinstance(dx3, np.ndarray) and _allclose(dx3, dx) and np.any(dx):
-                self._add(
-                    "upstream-grad-ignored",
-                    f"`{self.layer}.backward` ignores its `dout` argument: multiply by it "
-                    "(`dx = dout * (self.y - self.t) / batch_size`) so the layer also works inside a larger graph",
-                    **locate.where(target).fields(),
-                )
+            if ignores_dout(dx3, dx):
+                self.report.findings.append(dout_ignored(self.layer, target))
         return again
 
     def _second_call(self, upstream: Any, dout: Any, rebound: dict[str, int] | None) -> dict[str, Any] | None:

@@ -176,9 +176,18 @@ class LayerCheck(Contracts, Outcomes):
     # whose arrays the network's own check may settle (`api._Deferred`); one it does not is
     # checked again without `defer`, from a copy of the layer as it was.
     defer: bool = False
+    # For a network whose layers are not checked yet (`api._network_first`): settle it as it would
+    # be settled (its forward differences, else its central probes where rounding limits those) or
+    # give up (`gave_up`): right after its first forward (the `gradient` call) when `settle_only()`
+    # is false there (its layers' calls showed something their own checks would report), at a
+    # forward difference outside its window, or at a failing central probe, where it would go on
+    # to find what is wrong. The caller then checks the network as it would have, layer by layer.
+    settle_only: Callable[[], bool] | None = None
 
     def __post_init__(self) -> None:
         self.deferred: list[str] | None = None  # with `defer`: the arrays the probes would compare
+        self.gave_up = False  # with `settle_only`: neither settled nor probed
+        self._outside = False  # a network's forward difference failed outside its window, not by rounding
         # A network's input gradient (its first layer's dx) agreed in its forward differences, to
         # this error (relative to the smaller part's size, `_clean_with_input`); None: not compared.
         self.input_error: float | None = None
@@ -470,10 +479,16 @@ class LayerCheck(Contracts, Outcomes):
         if self._clean_one_sided(forward, f0, arrays, h, attempt, x):
             self._passed(arrays, self._one_sided_error, dtype, attempt)
             return
+        if self.settle_only is not None and self._outside:
+            self.gave_up = True  # a forward difference outside its window, not rounding: most likely a wrong gradient
+            return
         probes = self._probe(forward, f0, arrays, h, early=True)
         worst = max(p.error for p in probes)
         if worst <= tol:
             self._passed(arrays, worst, dtype, attempt)
+            return
+        if self.settle_only is not None:
+            self.gave_up = True
             return
         if any(p.kinked for p in probes) and attempt < KINK_RETRIES and arrays[0].name == "x":
             self.x = _jitter(x, self.rng)
@@ -500,6 +515,9 @@ class LayerCheck(Contracts, Outcomes):
             out = getattr(self.adapter, "first_forward", self.adapter.forward)(given, self.t)
         except Exception as error:
             raise _LayerRaised("forward", error) from error
+        if self.settle_only is not None and not self.settle_only():
+            self.gave_up = True
+            return None
         self._writes_input = not readonly and not identical(given, x)
         if attempt == 0 and self._writes_input:
             self._input_mutated(x, given)
@@ -578,6 +596,8 @@ class LayerCheck(Contracts, Outcomes):
             probes.append(
                 gradcheck.refined_probe(f, f0, lives, _Grads(arrays), directions, h, self.options.atol, self._tol, saved, self._narrow)
             )
+            if self.settle_only is not None and probes[-1].error > self._tol:
+                break  # the check gives up (`_check_arrays`): no probe more
             if early and not any(p.kinked for p in probes):
                 worst = max(p.error for p in probes)
                 if (len(probes) == 1 and worst <= EARLY_ONE * self._tol) or (len(probes) == 2 and worst <= EARLY_TWO * self._tol):
@@ -610,8 +630,10 @@ class LayerCheck(Contracts, Outcomes):
             errors.append(probe.error)
             # Where rounding hides the slope (a deep network at a small initial scale moves its
             # loss by a few units in the last place), central probes take a larger step instead.
-            if probe.error > EARLY_TWO * self._tol or gradcheck.rounding_limited(probe, f0, h, self._tol):
+            limited = gradcheck.rounding_limited(probe, f0, h, self._tol)
+            if probe.error > EARLY_TWO * self._tol or limited:
                 self.rng.bit_generator.state = state
+                self._outside = not limited
                 return False
         self._one_sided_error = max(errors)
         return True

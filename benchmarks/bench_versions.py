@@ -7,8 +7,8 @@ The version at REV is exported (`git archive`) to a temporary folder and importe
 name `bd_before`, beside this worktree's `backprop_doctor`; each round calls one forward pass
 (ten times), the version before, the version now and torch's `gradcheck(fast_mode=True)` when
 torch is installed, so a change in the machine's load hits all of them alike. Prints the min
-and median of each in ms, as forward-pass equivalents (wall and the thread's CPU time), and
-the ratios between them.
+and median of each in ms, as forward-pass equivalents (wall and the thread's CPU time, of the
+minimum and of the median), and the ratios between them.
 """
 
 from __future__ import annotations
@@ -85,11 +85,13 @@ def main() -> int:
         unit, unit_cpu = min(wall[first]), min(cpu[first])
         load = ", ".join(f"{v:.2f}" for v in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
         print(f"784-50-10 net, batch 100, float64, one BLAS thread; {args.repeat} rounds; load average {load}")
-        print(f"{'':40}{'ms min / median':>20}{'fwd-equiv (CPU)':>18}")
+        median, median_cpu = statistics.median(wall[first]), statistics.median(cpu[first])
+        print(f"{'':40}{'ms min / median':>20}{'fwd-equiv (CPU)':>18}{'median (CPU)':>16}")
         for name in calls:
             print(
                 f"{name:40}{1e3 * min(wall[name]):9.2f} / {1e3 * statistics.median(wall[name]):8.2f}"
                 f"{min(wall[name]) / unit:10.1f} ({min(cpu[name]) / unit_cpu:5.1f})"
+                f"{statistics.median(wall[name]) / median:9.1f} ({statistics.median(cpu[name]) / median_cpu:5.1f})"
             )
         names = list(calls)
         print(f"now ÷ before (min, CPU min): {min(wall[names[1]]) / min(wall[names[2]]):.2f}× faster, {min(cpu[names[1]]) / min(cpu[names[2]]):.2f}× (CPU)")

@@ -1,11 +1,10 @@
 """What a clean network's check costs, in calls of the user's own code (counts, never time).
 
-The book's two-layer network at the shapes of MNIST: every layer is checked on the
-activations that reach it, then the whole gradient. A clean network gets no probe of any
-layer (each layer's first output is the next layer's input; the network's clean check settles
-every layer, the first one's dx as the gradient of its input), one backward of its widest
-layer in its own check (watched, where a second one would show state carried between calls),
-one `gradient` call (its layers are re-entrant), two forward differences for the whole
+The book's two-layer network at the shapes of MNIST. A clean network gets no call of any
+layer of its own: the network's check comes first, its one `gradient` call shows each layer's
+contracts (inputs and dout left alone, each backward watched for state a second call would
+read), and its clean check settles every layer, the first one's dx as the gradient of its
+input; one `gradient` call (its layers are re-entrant), two forward differences for the whole
 gradient and the input's, and no copy of the batch per evaluation.
 """
 
@@ -110,22 +109,22 @@ def mnist_shaped():
     return TwoLayerNet(784, 50, 10), x, t
 
 
-def test_a_clean_two_layer_network_costs_one_gradient_call_and_7_forward_evaluations(mnist_shaped):
+def test_a_clean_two_layer_network_costs_one_gradient_call_and_3_forward_evaluations(mnist_shaped):
     net, x, t = mnist_shaped
     CALLS.clear()
     report = bd.check_network(net, x, t)
     assert report.ok and report.findings == []
-    assert report.extras["forward_evaluations"] == 7
+    assert report.extras["forward_evaluations"] == 3
     assert CALLS["gradient"] == 1
     # the one inside `gradient`, which is the network's first loss (`NetworkAdapter.first_forward`),
     # and two forward differences (through the parameters and the input at once)
     assert CALLS["loss"] == 3
-    # the first (widest) layer: its own check's forward, whose output is the next layer's input,
-    # and no probe (the network's check settles it); then the network's three losses. One backward
-    # in its own check (watched: it leaves nothing a second call would read, `carryover`), one in
-    # `gradient`, whose dx is the input's gradient the forward differences compare.
-    assert CALLS["Affine1.forward"] == 1 + 3
-    assert CALLS["Affine1.backward"] == 2
+    # the first (widest) layer: no call of its own (the network's check settles it, and its
+    # contracts are read from its calls in `gradient`: `api._network_first`); the network's three
+    # losses. One backward, in `gradient` (watched: it leaves nothing a second call would read,
+    # `carryover`), whose dx is the input's gradient the forward differences compare.
+    assert CALLS["Affine1.forward"] == 3
+    assert CALLS["Affine1.backward"] == 1
 
 
 def test_every_layer_and_the_network_are_settled_by_two_forward_differences(mnist_shaped):
@@ -142,9 +141,8 @@ def test_every_layer_and_the_network_are_settled_by_two_forward_differences(mnis
         ("SoftmaxWithLoss", "ok (network)"),
         ("TwoLayerNet", "ok"),
     }
-    # 7 = Affine1, Relu1, Affine2, the loss layer: their first forward each; the network: its first
-    # loss (inside `gradient`) and two forward differences
-    assert report.extras["forward_evaluations"] == 4 * 1 + (1 + 2)
+    # the network: its first loss (inside `gradient`) and two forward differences; no layer's own
+    assert report.extras["forward_evaluations"] == 1 + 2
 
 
 def test_a_network_that_adds_into_its_gradients_costs_a_second_gradient_call_and_is_reported(mnist_shaped):

@@ -160,18 +160,17 @@ def test_a_clean_networks_first_layer_is_settled_by_the_network_with_no_probe(us
     report = bd.check_network(user.Net(), x, t)
     assert report.ok and report.findings == []
     assert rows(report, "Affine1") == {"x": "ok (network)", "W": "ok (network)", "b": "ok (network)"}
-    # each layer's first forward in its own check (Affine1, Relu1, Affine2, the loss layer), the
+    # no layer's own calls (their contracts are read from `gradient`'s: `api._network_first`); the
     # network's first loss inside `gradient` and two forward differences through θ and x at once
-    assert report.extras["forward_evaluations"] == 4 + 1 + 2
+    assert report.extras["forward_evaluations"] == 1 + 2
     assert dict(counting.CALLS) == {
         "gradient": 1,
         # one more than the check's three, on a copy, to record what each layer is fed (`conventions._feeds`)
         "loss": 1 + 1 + 2,
-        # Affine1 and Affine2 alike: the first forward of its own check (no probe), the network's
-        # three losses, the recording one
-        "Affine.forward": 2 * (1 + 3 + 1),
-        # each twice in its own check (small layers: re-entrancy) and once in `gradient`
-        "Affine.backward": 2 * (2 + 1),
+        # Affine1 and Affine2 alike: the network's three losses, the recording one
+        "Affine.forward": 2 * (3 + 1),
+        # each twice, in `gradient` (small layers: re-entrancy, as in their own checks)
+        "Affine.backward": 2 * 2,
     }
     assert x.tobytes() == given.tobytes() and x.flags.writeable
 

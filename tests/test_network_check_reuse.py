@@ -101,19 +101,19 @@ def batch(rows=8, features=12, classes=4, seed=5):
     return rng.standard_normal((rows, features)), np.eye(classes)[rng.integers(0, classes, rows)]
 
 
-def test_every_layer_runs_its_forward_only_in_its_own_check_and_in_the_networks_calls():
+def test_every_layer_runs_its_forward_only_in_the_networks_calls():
     x, t = batch()
     net = TwoLayerNet(12, 6, 4)
     CALLS.clear()
     report = bd.check_network(net, x, t)
     assert report.ok and report.findings == []
-    # every layer's own check: its first forward (the network's clean check settles them, the
-    # first layer's dx as its input's gradient); the network: the forward inside `gradient`, whose
-    # loss is the network's first (`NetworkAdapter.first_forward`), and two forward differences;
-    # nothing else
-    assert CALLS["Affine1.forward"] == 1 + 3
-    assert CALLS["Sigmoid.forward"] == 1 + 3
-    assert CALLS["Affine2.forward"] == 1 + 3
+    # no layer's own check calls it (the network's clean check settles them, the first layer's dx
+    # as its input's gradient, their contracts read from `gradient`'s calls); the network: the
+    # forward inside `gradient`, whose loss is the network's first (`NetworkAdapter.first_forward`),
+    # and two forward differences; nothing else
+    assert CALLS["Affine1.forward"] == 3
+    assert CALLS["Sigmoid.forward"] == 3
+    assert CALLS["Affine2.forward"] == 3
     assert CALLS["loss"] == 3
     network = [m for m in report.measurements if m.layer == "TwoLayerNet"]
     assert {m.param for m in network} == {"W1", "b1", "W2", "b2"} and {m.verdict for m in network} == {"ok"}

@@ -294,9 +294,9 @@ def errors(report, layer):
 
 
 def test_a_clean_network_settles_its_first_layer_with_two_forward_differences(user):
-    """Each layer's first forward in its own check (Affine1, Relu1, Affine2, the loss layer: 4), the
-    network's first loss inside `gradient` (1) and exactly two forward differences through θ and x
-    (`_clean_with_input` makes two, one evaluation each): 7. The input's row carries the input's
+    """No layer's own forward (their contracts are read from `gradient`'s calls: `api._network_first`),
+    the network's first loss inside `gradient` (1) and exactly two forward differences through θ and x
+    (`_clean_with_input` makes two, one evaluation each): 3. The input's row carries the input's
     error, held to EARLY_TWO of the first layer's tolerance relative to its own part's size; the
     network's input is handed back as it was, writable."""
     x, t = batch()
@@ -304,7 +304,7 @@ def test_a_clean_network_settles_its_first_layer_with_two_forward_differences(us
     report = bd.check_network(user.Net(), x, t)
     assert report.ok and report.findings == []
     assert rows(report, "Affine1") == {"x": "ok (network)", "W": "ok (network)", "b": "ok (network)"}
-    assert report.extras["forward_evaluations"] == 4 + 1 + 2
+    assert report.extras["forward_evaluations"] == 1 + 2
     error = errors(report, "Affine1")["x"]
     assert 0 < error <= engine.EARLY_TWO * bd.Options().tolerance("float64")
     assert x.tobytes() == given.tobytes() and x.flags.writeable
@@ -337,13 +337,13 @@ def test_a_network_at_a_small_scale_with_half_the_dx_is_found(user):
 
 def test_a_clean_network_at_a_small_scale_is_settled_too(user):
     """The tolerance is scaled by the parts' ratio, not by their product: weights of 0.03 give parts
-    of about 1e-3, and they settle a clean network as parts of about 0.1 do (7 evaluations, as
+    of about 1e-3, and they settle a clean network as parts of about 0.1 do (3 evaluations, as
     above)."""
     x, t = batch()
     report = bd.check_network(user.Net(scale=0.03), x, t)
     assert report.ok and report.findings == []
     assert rows(report, "Affine1") == {"x": "ok (network)", "W": "ok (network)", "b": "ok (network)"}
-    assert report.extras["forward_evaluations"] == 7
+    assert report.extras["forward_evaluations"] == 3
 
 
 @pytest.mark.parametrize("width", [1e-6, 1e6])
@@ -356,7 +356,7 @@ def test_inputs_of_any_width_are_stepped_at_their_width(user, width):
     report = bd.check_network(user.Net(width=width), x, t)
     assert report.ok and report.findings == []
     assert rows(report, "Affine1") == {"x": "ok (network)", "W": "ok (network)", "b": "ok (network)"}
-    assert report.extras["forward_evaluations"] == 7
+    assert report.extras["forward_evaluations"] == 3
 
 
 def test_a_rounding_limited_loss_skips_the_input_with_no_evaluation(user):
@@ -406,13 +406,13 @@ def same_rows():
 
 def test_the_parameters_much_smaller_than_the_input_are_held_to_their_own_size(user):
     """The other way round: on `same_rows` the parameters' part is a fifth of the input's at weights
-    of 0.3 and settles the clean network (7 evaluations); at 0.03 it is a five-hundredth, and a dx a
+    of 0.3 and settles the clean network (3 evaluations); at 0.03 it is a five-hundredth, and a dx a
     thousandth off is found at its line."""
     x, t = same_rows()
     clean = bd.check_network(user.Net(), x, t)
     assert clean.ok and clean.findings == []
     assert rows(clean, "Affine1") == {"x": "ok (network)", "W": "ok (network)", "b": "ok (network)"}
-    assert clean.extras["forward_evaluations"] == 7
+    assert clean.extras["forward_evaluations"] == 3
     for scale in (0.3, 0.03):
         off = bd.check_network(user.Net(first=user.SlightlyOffDx, scale=scale), x, t)
         assert [(f.name, f.layer, f.param) for f in off.errors] == [("gradient-mismatch", "SlightlyOffDx", "x")]

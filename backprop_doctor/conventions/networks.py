@@ -36,13 +36,17 @@ sizes small enough for a gradient that costs two losses per weight.
 from __future__ import annotations
 
 import contextlib
+import functools
 import inspect
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from backprop_doctor.carryover import WATCHED_SIZE, Watch, streams
+from backprop_doctor.gradcheck import identical
 from backprop_doctor.conventions._base import (
     FORWARD_SEED,
     LAST_LAYER_NAMES,
@@ -120,6 +124,8 @@ class Network:
         # `layer_inputs` fed each layer the previous one's output (False: what the network gave it)
         self.chained = False
         self.called: set[int] = set()  # ids of the layers `loss_and_gradient` ran forward and backward
+        # set by a caller that reads the layers' contracts from that same call (`LayerCalls`)
+        self.reader: LayerCalls | None = None
         # the dx the first layer's backward returned in that same call, when it is the
         # gradient of the loss with respect to the network's input (`_called`); else None
         self.input_gradient: np.ndarray | None = None
@@ -209,12 +215,14 @@ class Network:
         wrapped = []
         layers = self.layers()
         first = _FirstLayer(x) if self.chained and layers else None
+        reader = self.reader
         for index, (_, layer) in enumerate(layers):
             methods = layer_methods(layer)
             for role in ("forward", "backward"):
                 name = getattr(methods, role, role) if methods is not None else role
                 seen = getattr(first, role) if first is not None and index == 0 else None
-                if _wrap_call(layer, name, lambda layer=layer, role=role: ran.setdefault(id(layer), set()).add(role), seen):
+                around = functools.partial(getattr(reader, role), layer) if reader is not None else None
+                if _wrap_call(layer, name, lambda layer=layer, role=role: ran.setdefault(id(layer), set()).add(role), seen, around):
                     wrapped.append((layer, name))
         self.input_gradient = None
         try:
@@ -223,6 +231,8 @@ class Network:
             for layer, name in wrapped:
                 vars(layer).pop(name, None)
             self.called = {i for i, roles in ran.items() if len(roles) == 2}
+            if reader is not None:
+                reader.release()
         self.input_gradient = first.gradient() if first is not None else None
 
     def layers(self) -> list[tuple[str, Any]]:
@@ -322,18 +332,18 @@ def _first_entries(names: list[str], params: list[Any], *, keep: bool = False) -
     return out
 
 
-def _wrap_call(obj: Any, name: str, note: Any, seen: Any = None) -> bool:
+def _wrap_call(obj: Any, name: str, note: Any, seen: Any = None, around: Any = None) -> bool:
     """Wrap the method `name` of `obj` by an attribute of the instance that calls `note()` and
-    then the method (and `seen(args, result)` after it, when given); False (nothing wrapped)
-    where it is not a method of its class, or the instance has an attribute of that name
-    already, or takes none."""
+    then the method, through `around(method, args, kwargs)` when given (and `seen(args, result)`
+    after it, when given); False (nothing wrapped) where it is not a method of its class, or the
+    instance has an attribute of that name already, or takes none."""
     method = getattr(obj, name, None)
     if not callable(method) or not callable(getattr(type(obj), name, None)) or name in getattr(obj, "__dict__", {name: None}):
         return False
 
     def call(*args: Any, **kwargs: Any) -> Any:
         note()
-        result = method(*args, **kwargs)
+        result = method(*args, **kwargs) if around is None else around(method, args, kwargs)
         if seen is not None:
             seen(args, result)
         return result
@@ -385,6 +395,235 @@ class _FirstLayer:
         if not isinstance(dx, np.ndarray) or dx.shape != x.shape or dx.dtype != x.dtype:
             return None
         return dx
+
+
+class LayerCalls:
+    """The contracts a network's layers' own checks test on their first forward and backward,
+    read instead from the one forward and one backward of each layer that the network's
+    `gradient` call makes (`Network.reader`), so that a clean network's layers need no calls of
+    their own (`api._network_first`).
+
+    While that call runs, each forward gets its input read-only until the layer's backward has
+    run, as its own check hands it over (a write into it raises: `input-mutated`); each backward
+    gets its upstream gradient read-only (`upstream-grad-mutated`) and runs under a
+    `carryover.Watch` (anything a second call could read: `nonreentrant-backward`), or, for a
+    small layer, is called a second time with the dout it was first given, as its own check calls
+    it (`_again`); a loss layer's backward is called again with 2.0 and then as the network called
+    it (`upstream-grad-ignored`, a note the caller makes as the layer's own check makes it). A
+    small layer whose backward writes into its dout (the book's Relu) is called again with it
+    writable and marked for its own check, which the caller makes whole, as the layer-by-layer
+    check makes it (`own_check`). `fine` turns False at anything else a layer's own check could
+    report, or could see otherwise than this call does: a method called twice or with other
+    arguments than the check passes, a draw from NumPy's or Python's global random stream, an
+    output that is not one finite float64 array (a number for the loss layer), a dx not of its
+    input's shape and dtype, a parameter's gradient missing or not of its shape and dtype,
+    anything else that raised. The caller then checks every layer on its own, as it would have."""
+
+    def __init__(self, layers: list[tuple[str, Any]], t: Any, train: bool):
+        self.t = t
+        self.fine = True
+        self.calls = {id(layer): _LayerCall(ClassLayer(layer, train=train)) for _, layer in layers}
+
+    @staticmethod
+    def plain(adapter: ClassLayer) -> bool:
+        """Whether a layer's own check calls it as a network's code does: `forward(x)` (`forward(x,
+        t)`) returning its output and `backward(dout)` returning dx, gradients in attributes."""
+        m = adapter.methods
+        return not (
+            adapter.dlfs2
+            or m.output
+            or m.dx
+            or m.learning_rate
+            or m.backward_gets_prediction
+            or m.mean_of_forward
+            or m.backward_gets_inputs
+        )
+
+    def forward(self, layer: Any, method: Any, args: tuple, kwargs: dict) -> Any:
+        """The layer's forward, as the network called it, read (`_forward`)."""
+        try:
+            return self._forward(layer, method, args, kwargs)
+        except BaseException:
+            self.fine = False  # whatever raised, the layer's own check is left to say
+            raise
+
+    def backward(self, layer: Any, method: Any, args: tuple, kwargs: dict) -> Any:
+        """The layer's backward, as the network called it, read (`_backward`)."""
+        try:
+            return self._backward(layer, method, args, kwargs)
+        except BaseException:
+            self.fine = False
+            raise
+
+    def _forward(self, layer: Any, method: Any, args: tuple, kwargs: dict) -> Any:
+        call = self.calls[id(layer)]
+        adapter = call.adapter
+        call.forwards += 1
+        call.before = adapter.attribute_ids()
+        given = args[0] if args else None
+        if (
+            call.forwards > 1
+            or len(args) != (2 if adapter.is_loss else 1)
+            or (adapter.is_loss and args[1] is not self.t)
+            or kwargs != train_kwargs(method, adapter.train)
+            or not (isinstance(given, np.ndarray) and given.dtype == np.float64)
+        ):
+            self.fine = False
+        drawn = streams(type(layer))
+        call.frozen = _freeze(given)  # until its backward has run, as its own check hands it over
+        out = method(*args, **kwargs)
+        call.input, call.output = given, out
+        if isinstance(given, np.ndarray) and given.size < WATCHED_SIZE:
+            call.kept = given.copy()  # for its own check, should it need one (`own_check`)
+        if streams(type(layer)) != drawn or not _finite(out, adapter.is_loss):
+            self.fine = False
+        return out
+
+    def _backward(self, layer: Any, method: Any, args: tuple, kwargs: dict) -> Any:
+        call = self.calls[id(layer)]
+        adapter = call.adapter
+        call.backwards += 1
+        if call.backwards > 1 or call.forwards != 1 or kwargs or len(args) != (1 if adapter.dout_is_input else 0):
+            self.fine = False
+        watch = Watch(layer, own=frozenset((adapter.methods.forward, adapter.methods.backward)))
+        dout = args[0] if args else None
+        # a small layer is called again, as its own check calls it, with the dout it was first given
+        fresh = dout.copy() if not watch.worth and isinstance(dout, np.ndarray) else None
+        frozen = _freeze(dout)
+        try:
+            try:
+                with watch if watch.worth else contextlib.nullcontext():
+                    dx = method(*args, **kwargs)
+            except ValueError as error:
+                if watch.worth or frozen is None or "read-only" not in str(error):
+                    raise
+                # a small layer that writes into its dout (the book's Relu): its own check reports
+                # it and is then made whole (`own_check`); the network's call goes on as written
+                _thaw(frozen)
+                frozen, call.own_check = None, True
+                dx = method(*args, **kwargs)
+            call.names = self._arrays(call, layer, dx)
+            if not watch.worth and self.fine:
+                dx = self._again(call, layer, method, args if fresh is None else (fresh,), kwargs, dx)
+        finally:
+            _thaw(frozen)
+            _thaw(call.frozen)
+            call.frozen = None
+        if watch.worth and watch.carries():
+            self.fine = False
+        if adapter.is_loss and adapter.dout_is_input and self.fine:
+            self._uses_dout(call, method, args, dx)
+        return dx
+
+    def _again(self, call: _LayerCall, layer: Any, method: Any, args: tuple, kwargs: dict, dx: Any) -> Any:
+        """A small layer's backward (or one the watch cannot see into) called a second time with
+        the same dout, as its own check calls it where a watch would cost more: the same dx and
+        gradients, or the reading is unfit. The second call's dx, which the network gets."""
+        adapter = call.adapter
+        names = [adapter.grad_attribute(name) for name in adapter.layer_params()]
+        first = [np.array(dx), *(np.array(getattr(layer, name)) for name in names)]
+        again = method(*args, **kwargs)
+        second = [again, *(getattr(layer, name, None) for name in names)]
+        if not all(isinstance(b, np.ndarray) and identical(a, b) for a, b in zip(first, second)):
+            self.fine = False
+        return again
+
+    def _arrays(self, call: _LayerCall, layer: Any, dx: Any) -> list[str]:
+        """The arrays the layer's own check would compare (`x` and its parameters, as
+        `ClassLayer.discover_params` finds them), each with a gradient of its shape and dtype."""
+        x = call.input
+        if not (isinstance(dx, np.ndarray) and isinstance(x, np.ndarray) and dx.shape == x.shape and dx.dtype == x.dtype):
+            self.fine = False
+            return []
+        adapter = call.adapter
+        adapter.discover_params(call.before or {})
+        names = ["x"]
+        for name, live in adapter.layer_params().items():
+            g = getattr(layer, adapter.grad_attribute(name), None)
+            if not (isinstance(g, np.ndarray) and g.shape == live.shape and g.dtype == live.dtype == np.float64):
+                self.fine = False
+            names.append(name)
+        return names
+
+    def _uses_dout(self, call: _LayerCall, method: Any, args: tuple, dx: np.ndarray) -> None:
+        """A loss layer's backward called with 2.0: the dx it gave the network, whose upstream
+        gradient is 1, says it ignores its dout (`dout_ignored`, a note its own check makes too);
+        the layer is then left as after the network's call."""
+        from backprop_doctor.contracts import ignores_dout
+
+        first = np.array(dx, dtype=np.float64)
+        try:
+            again = method(2.0)
+            method(*args)
+        except Exception:  # noqa: BLE001 - user code: its own check reports it
+            self.fine = False
+            return
+        if not isinstance(again, np.ndarray):
+            self.fine = False
+        call.dout_ignored = ignores_dout(again, first)
+
+    def release(self) -> None:
+        """Every input still read-only (a layer whose backward did not run) writable again."""
+        for call in self.calls.values():
+            _thaw(call.frozen)
+            call.frozen = None
+
+    def settles(self, layers: list[tuple[str, Any]], parameter_ids: set[int]) -> bool:
+        """Whether the call read every layer as its own check would, found nothing it would
+        report, and fed each layer after the first the previous one's output, as the layers'
+        checks are fed (`Network.layer_inputs`; the first layer's dx is compared only where it
+        had the network's input itself, `_FirstLayer`); each layer's parameters are the
+        network's, so its gradients are the ones the network's check compared."""
+        fed = None
+        for index, (_, layer) in enumerate(layers):
+            call = self.calls[id(layer)]
+            if call.forwards != 1 or call.backwards != 1 or (index > 0 and call.input is not fed) or not call.names:
+                return False
+            if any(id(live) not in parameter_ids for live in call.adapter.layer_params().values()):
+                return False
+            fed = call.output
+        return self.fine
+
+
+@dataclass
+class _LayerCall:
+    """One layer's calls in a network's `gradient` call, as `LayerCalls` read them."""
+
+    adapter: ClassLayer
+    forwards: int = 0
+    backwards: int = 0
+    before: dict[str, int] | None = None  # the ids of its attributes before its forward
+    input: Any = None
+    output: Any = None
+    names: list[str] = field(default_factory=list)  # the arrays its own check would compare
+    dout_ignored: bool = False  # a loss layer whose backward ignores its dout (`LayerCalls._uses_dout`)
+    # its backward wrote into its dout: its own check is to be made, whole (`api._network_first`)
+    own_check: bool = False
+    kept: np.ndarray | None = None  # a copy of a small input, for that check
+    frozen: np.ndarray | None = None  # its input, read-only from its forward until its backward has run
+
+
+def _freeze(a: Any) -> np.ndarray | None:
+    """`a` made read-only, when it is a writable array (returned, to be made writable again by
+    `_thaw`); else None."""
+    if isinstance(a, np.ndarray) and a.flags.writeable:
+        a.flags.writeable = False
+        return a
+    return None
+
+
+def _thaw(a: np.ndarray | None) -> None:
+    if a is not None:
+        with contextlib.suppress(ValueError):  # a view whose base was made read-only meanwhile
+            a.flags.writeable = True
+
+
+def _finite(out: Any, is_loss: bool) -> bool:
+    """A layer's output as its own check accepts it without a finding: one finite float64
+    array (a finite number, for a loss layer)."""
+    if is_loss:
+        return isinstance(out, (float, np.floating, np.ndarray)) and np.size(out) == 1 and bool(np.isfinite(out).all())
+    return isinstance(out, np.ndarray) and out.dtype == np.float64 and bool(np.isfinite(out).all())
 
 
 def _in_order(params: dict[str, np.ndarray], grads: tuple[Any, ...] | list[Any]) -> dict[str, Any] | None:
