@@ -35,11 +35,20 @@ def test_each_loss_and_its_derivative_are_checked_as_a_pair(tmp_path):
     }  # fmt: skip
 
 
-def test_a_derivative_that_forgets_the_mean_is_found_at_its_line(tmp_path):
+def test_a_derivative_that_forgets_the_mean_is_the_summed_losss_and_said_so(tmp_path):
+    """`2 * (y_pred - y_true)` beside a loss that averages is the derivative of the summed loss, one
+    sample's as a training loop that divides by its batch uses it: compared divided back, not an error."""
     path = planted(tmp_path, "losses.py", LOSSES, "return 2 * (y_pred - y_true) / np.size(y_true)", "return 2 * (y_pred - y_true)")
+    report = check(path)
+    assert errors(report) == []
+    (built,) = [b for b in report["built"] if b["what"] == "mse/mse_prime"]
+    assert "your gradient is the summed loss's, 20 × the mean's" in built["shapes"]
+
+
+def test_a_derivative_twice_too_large_is_still_wrong(tmp_path):
+    path = planted(tmp_path, "losses.py", LOSSES, "return 2 * (y_pred - y_true) / np.size(y_true)", "return 4 * (y_pred - y_true) / np.size(y_true)")
     (error,) = errors(check(path))
-    assert (error["name"], error["layer"], error["line"]) == ("gradient-mismatch", "mse/mse_prime", line_of(path, "return 2 * (y_pred - y_true)"))
-    assert error["pattern"] == "scaled"
+    assert (error["layer"], error["line"]) == ("mse/mse_prime", line_of(path, "return 4 * (y_pred - y_true)"))
 
 
 def test_two_functions_of_anything_else_are_no_loss(tmp_path):

@@ -132,6 +132,7 @@ class LossObject(Adapter):
         # "softmax" or "sigmoid": the gradient is the combined one, `p - y`, of the output's pre-activation;
         # the input is then that pre-activation, and the loss is taken of its activation
         self.through = through
+        self.summed = 1.0  # the gradient is that of the summed loss while the loss averages: n × it, divided back
 
     def _activated(self, x: np.ndarray) -> np.ndarray:
         return _ACTIVATIONS[self.through](x) if self.through else x
@@ -152,7 +153,7 @@ class LossObject(Adapter):
         assert self._inputs is not None, "forward first"
         p, t = self._inputs
         dx = getattr(self.obj, self._gradient)(*self._arguments(self._activated(p.copy()), _copy(t)))
-        return np.asarray(dx, dtype=np.float64) * dout, {}
+        return np.asarray(dx, dtype=np.float64) / self.summed * dout, {}
 
     def forward_target(self) -> Any:
         return getattr(type(self.obj), self._loss)
@@ -289,12 +290,38 @@ def build(cls: Any, context: Any, rng: np.random.Generator) -> list[Case]:
     return [Case(f"prediction {p.shape}, one-hot targets (every target tried raised)", LossObject(obj, loss, gradient, prediction), p, _targets(n, rng)[0][1])]
 
 
+def _summed(adapter: LossObject, p: np.ndarray, t: Any, rng: np.random.Generator) -> float:
+    """The number of samples or of elements when the gradient is exactly that many times the loss's
+    along two random directions: a per-sample derivative (`-y / p + (1 - y) / (1 - p)`) of a loss that
+    averages, which a training loop divides by its batch itself; else 1."""
+    ratios = []
+    for _ in range(2):
+        v, h = rng.choice((-1.0, 1.0), size=p.shape), 1e-6
+        try:
+            with np.errstate(all="ignore"):
+                slope = (adapter.forward(p + h * v, t) - adapter.forward(p - h * v, t)) / (2 * h)
+                adapter.forward(p, t)
+                analytic = float(np.sum(np.asarray(adapter.backward(1.0)[0]) * v))
+        except Exception:  # noqa: BLE001 - user code: the ordinary check reports it
+            return 1.0
+        if not np.isfinite(slope) or abs(slope) < 1e-9:
+            return 1.0
+        ratios.append(analytic / slope)
+    for n in (p.shape[0], p.size):
+        if n > 1 and all(abs(r / n - 1) < 1e-5 for r in ratios):
+            return float(n)
+    return 1.0
+
+
 def _case(adapter: LossObject, p: np.ndarray, t: Any, what: str, rng: np.random.Generator) -> Case:
     """The case of a loss that runs: on the prediction, or, when its gradient is the combined `p - y`
-    of a softmax or sigmoid output, on that output's pre-activation (scores drawn at random)."""
+    of a softmax or sigmoid output, on that output's pre-activation (scores drawn at random). A gradient
+    of the summed loss beside a loss that averages is divided back, and the case says so."""
     through = _combined(adapter, p, t, rng)
     if through is None:
-        return Case(f"prediction {p.shape}, {what} {np.shape(t)}", adapter, p, t)
+        adapter.summed = _summed(adapter, p, t, rng)
+        summed = f" (your gradient is the summed loss's, {adapter.summed:g} × the mean's; compared divided by {adapter.summed:g})" if adapter.summed != 1 else ""
+        return Case(f"prediction {p.shape}, {what} {np.shape(t)}{summed}", adapter, p, t)
     adapter.through = through
     scores = rng.normal(size=p.shape)
     return Case(
