@@ -9,6 +9,7 @@ lift that guard for their own programs (`program_runs`).
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -59,6 +60,14 @@ def test_a_forward_whose_container_some_call_does_not_take_apart_stays_a_bad_ret
     _, found = bad_returns(tmp_path, edited(DICT_MODEL, *edits))
     (f,) = found
     assert f.severity == "error" and f"`CircleNet.forward` returns a {kind}, not an array" in f.message
+
+
+@pytest.fixture(autouse=True)
+def _no_other_nets(monkeypatch):
+    """The package these programs import is `nets`; `benchmarks/nets.py`, imported in this process by
+    another test module (`test_engine_memory.py`), must not answer `from nets.model import ...`."""
+    for name in ("nets", "nets.model"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
 
 
 def _package(tmp_path: Path) -> Path:
