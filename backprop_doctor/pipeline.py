@@ -419,11 +419,6 @@ def _scalar_autograd(context: CheckContext, report: Report) -> bool:
     return bool(found)
 
 
-def _loop_word(step: Any) -> str:
-    """`loop` for a training loop; `step` for a program that updates once, whose step the curve repeats."""
-    return "step" if step.loopless else "loop"
-
-
 def _own_curve(context: CheckContext) -> None:
     """The program's own loss over its first steps, replayed from its state: beside the probe's
     curves when a probe ran, as the report's only curve when none did (a script has no network)."""
@@ -435,7 +430,7 @@ def _own_curve(context: CheckContext) -> None:
         probe = context.extras.get("training")
         if isinstance(probe, dict):  # the probe trained a copy its own way: show the program's own training beside it
             probe["program"] = curve
-            probe["program_label"] = f"your {_loop_word(result.step)} (line {result.step.loop_line})"
+            probe["program_label"] = f"your {result.step.word} (line {result.step.loop_line})"
             if corrected:
                 probe["corrected"] = corrected
             return
@@ -446,8 +441,8 @@ def _own_curve(context: CheckContext) -> None:
             "replayed": True,  # the program's own curves, drawn even when they look alike
             "steps": len(curve),
             "lr": None,
-            "network": f"your training {_loop_word(result.step)} (line {result.step.loop_line}), replayed from its first step",
-            "title": f"Your training {_loop_word(result.step)} (line {result.step.loop_line}), {'repeated' if result.step.loopless else 'replayed'}",
+            "network": f"your training {result.step.word} (line {result.step.loop_line}), replayed from its first step",
+            "title": f"Your training {result.step.word} (line {result.step.loop_line}), {'repeated' if result.step.loopless else 'replayed'}",
         }
         return
 

@@ -248,13 +248,13 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
         twice = misapplied(source.tree, adjoint.line) if source.tree is not None else None
         if measured.output_of is not None:
             activation, output = measured.output_of
-            name, slope = _SLOPES[activation]
+            name = _SLOPES[activation][0]
             pattern = "missing-activation-derivative"
             diagnosis = (
                 f"`{adjoint.name}` (line {adjoint.line}) is the gradient with respect to `{output}`, {name}'s output, "
                 f"where the gradient with respect to `{forward}`, its input, is needed: the derivative of {name} is left out"
             )
-            advice = f"multiply `{adjoint.name}` by {name}'s derivative, `{slope.format(output)}`"
+            advice = _slope_advice(adjoint.name, activation, output)
         elif twice is not None:
             pattern, diagnosis, advice = _misapplied_words(adjoint, twice)
         elif pattern == "wrong-derivative":
@@ -396,20 +396,25 @@ def _stale(step: Any, line: int | None, file: str | None) -> tuple[str, int, int
 _SLOPES = {"relu": ("the ReLU", "({0} > 0)"), "sigmoid": ("the sigmoid", "{0} * (1 - {0})"), "tanh": ("tanh", "(1 - {0} ** 2)")}
 
 
+def _slope_advice(adjoint: str, activation: str, output: str) -> str:
+    """`multiply `delta1` by the sigmoid's derivative, `a1 * (1 - a1)``, the slope written of its output."""
+    name, slope = _SLOPES[activation]
+    return f"multiply `{adjoint}` by {name}'s derivative, `{slope.format(output)}`"
+
+
 def _left_out(result: Any, loss_words: str, evidence: Any, path: str) -> Finding:
     """A right adjoint of an activation's output used as the adjoint of its input: the slope is missing."""
     left = result.left_out
     adjoint = left.adjoint
     forward = _shown(result.step, adjoint.forward)
-    name, slope = _SLOPES[left.activation]
+    name = _SLOPES[left.activation][0]
     wrong = [m for m, _ in result.wrong]
     gradients = _names(list(dict.fromkeys(_tidy(m.gradient_name or m.site.gradient) for m in wrong)))
     return rule(NAME).finding(
         f"`{adjoint.name}` (line {adjoint.line}) is the gradient with respect to `{forward}`, {name}'s output, but {gradients} "
         f"use{'s' if len(wrong) == 1 else ''} it as the gradient with respect to {name}'s input: the derivative of {name} is left out, "
         f"so the update{'s' if len(wrong) > 1 else ''} of {_names([m.name for _, m in result.wrong])} in your training step do"
-        f"{'es' if len(wrong) == 1 else ''} not follow the gradient of {loss_words}: multiply `{adjoint.name}` by {name}'s derivative, "
-        f"`{slope.format(forward)}`",
+        f"{'es' if len(wrong) == 1 else ''} not follow the gradient of {loss_words}: {_slope_advice(adjoint.name, left.activation, forward)}",
         param=adjoint.name,
         file=path,
         line=adjoint.line,

@@ -47,6 +47,7 @@ import numpy as np
 from backprop_doctor.conventions._base import FORWARD_SEED, Adapter, method_of
 from backprop_doctor.conventions._classlayer import required_inputs
 from backprop_doctor.conventions._run import Case, NotChecked
+from backprop_doctor.reference import softmax
 
 NAME = "loss-objects"
 KIND = "class"
@@ -77,10 +78,9 @@ def _methods(cls: type) -> tuple[str, str, int] | None:
             # `x` is a prediction only for a loss's own `backward(x, y)`: a network's `loss(x, t)` and
             # `gradient(x, t)` take its input
             predictions = (*PREDICTIONS, "x") if gradient == "backward" and loss in ("__call__", "forward") else PREDICTIONS
-            if names[0] in TARGETS and names[1] in predictions:
-                return loss, gradient, 1
-            if names[0] in predictions and names[1] in TARGETS:
-                return loss, gradient, 0
+            prediction = _prediction(names, predictions)
+            if prediction is not None:
+                return loss, gradient, prediction
     return None
 
 
@@ -91,12 +91,13 @@ def recognise(cls: type, namespace: dict[str, Any]) -> bool:
 FUNCTION_SUFFIXES = ("_prime", "_derivative", "_deriv", "_grad", "_gradient", "_der", "_backward", "_delta")
 
 
-def _prediction(names: list[str]) -> int | None:
+def _prediction(names: list[str], predictions: tuple[str, ...] = PREDICTIONS) -> int | None:
     """Which of two argument names is the prediction (the other a target), or None."""
-    if names[0] in TARGETS and names[1] in PREDICTIONS:
+    if names[0] in TARGETS and names[1] in predictions:
         return 1
-    if names[0] in PREDICTIONS and names[1] in TARGETS:
+    if names[0] in predictions and names[1] in TARGETS:
         return 0
+    return None
     return None
 
 
@@ -184,12 +185,15 @@ class LossFunctions(LossObject):
         return self._functions[1]
 
 
-def _softmax(z: np.ndarray) -> np.ndarray:
-    e = np.exp(z - z.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
+_ACTIVATIONS = {"softmax": softmax, "sigmoid": lambda z: 1.0 / (1.0 + np.exp(-z))}
 
 
-_ACTIVATIONS = {"softmax": _softmax, "sigmoid": lambda z: 1.0 / (1.0 + np.exp(-z))}
+def _along(adapter: LossObject, x: np.ndarray, t: Any, v: np.ndarray, h: float = 1e-6) -> tuple[float, float]:
+    """(central difference, the adapter's gradient) of its loss at `x` along `v`; raises what user code raises."""
+    with np.errstate(all="ignore"):
+        slope = (adapter.forward(x + h * v, t) - adapter.forward(x - h * v, t)) / (2 * h)
+        adapter.forward(x, t)
+        return slope, float(np.sum(np.asarray(adapter.backward(1.0)[0]) * v))
 
 
 def _combined(adapter: LossObject, p: np.ndarray, t: Any, rng: np.random.Generator) -> str | None:
@@ -207,15 +211,12 @@ def _combined(adapter: LossObject, p: np.ndarray, t: Any, rng: np.random.Generat
     scale = float(np.sum(given * error) / max(float(np.sum(error * error)), 1e-300))
     if given.shape != p.shape or scale <= 0 or not np.allclose(given, scale * error, rtol=1e-6, atol=1e-12):
         return None
-    z, v, h = rng.normal(size=p.shape), rng.choice((-1.0, 1.0), size=p.shape), 1e-6
+    z, v = rng.normal(size=p.shape), rng.choice((-1.0, 1.0), size=p.shape)
     for name in ("softmax", "sigmoid"):
         tried = copy.copy(adapter)
         tried.through = name
         try:
-            with np.errstate(all="ignore"):
-                slope = (tried.forward(z + h * v, t) - tried.forward(z - h * v, t)) / (2 * h)
-                tried.forward(z, t)
-                analytic = float(np.sum(np.asarray(tried.backward(1.0)[0]) * v))
+            slope, analytic = _along(tried, z, t, v)
         except Exception:  # noqa: BLE001
             continue
         if np.isfinite(slope) and abs(slope - analytic) <= 1e-4 * max(abs(slope), abs(analytic)) + 1e-9:
@@ -296,12 +297,8 @@ def _summed(adapter: LossObject, p: np.ndarray, t: Any, rng: np.random.Generator
     averages, which a training loop divides by its batch itself; else 1."""
     ratios = []
     for _ in range(2):
-        v, h = rng.choice((-1.0, 1.0), size=p.shape), 1e-6
         try:
-            with np.errstate(all="ignore"):
-                slope = (adapter.forward(p + h * v, t) - adapter.forward(p - h * v, t)) / (2 * h)
-                adapter.forward(p, t)
-                analytic = float(np.sum(np.asarray(adapter.backward(1.0)[0]) * v))
+            slope, analytic = _along(adapter, p, t, rng.choice((-1.0, 1.0), size=p.shape))
         except Exception:  # noqa: BLE001 - user code: the ordinary check reports it
             return 1.0
         if not np.isfinite(slope) or abs(slope) < 1e-9:

@@ -11,24 +11,16 @@ from __future__ import annotations
 
 import ast
 
+from backprop_doctor.static.fixes import _self_attribute
+from backprop_doctor.static.steps import _scope_of
 from backprop_doctor.static.tree import walk
-
-
-def _self_attribute(node: ast.AST) -> str | None:
-    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self":
-        return node.attr
-    return None
 
 
 def stale_weights(tree: ast.Module, line: int) -> tuple[str, int] | None:
     """`dx = grad @ self.W.T` at `line`, after `self.W -= lr * dW` earlier in the same function:
     (the attribute, the line that moved it), or None."""
-    function = next(
-        (f for f in walk(tree) if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)) and f.lineno <= line <= (f.end_lineno or f.lineno)
-         and not any(isinstance(g, (ast.FunctionDef, ast.AsyncFunctionDef)) and g is not f and g.lineno <= line <= (g.end_lineno or g.lineno) for g in walk(f))),
-        None,
-    )  # fmt: skip
-    if function is None:
+    function = _scope_of(tree, line)
+    if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
         return None
     statement = next((n for n in walk(function) if isinstance(n, (ast.Assign, ast.AugAssign, ast.Return)) and n.lineno == line), None)
     if statement is None or statement.value is None:

@@ -117,9 +117,14 @@ class TrainingStep:
     loopless: bool = False  # no loop around it: the program makes this one step (a worked example), `loop` stands for its statements
 
     @property
+    def word(self) -> str:
+        """`loop` for a training loop; `step` for a program that updates once (a curve repeats its step)."""
+        return "step" if self.loopless else "loop"
+
+    @property
     def place(self) -> str:
         """How a report names the step: `loop at line 12`, or `step at line 12` when no loop repeats it."""
-        return f"{'step' if self.loopless else 'loop'} at line {self.loop_line}"
+        return f"{self.word} at line {self.loop_line}"
 
 
 def _zero(node: ast.AST) -> bool:

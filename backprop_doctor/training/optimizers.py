@@ -18,6 +18,7 @@ climbs the loss. `step` makes that step on fresh arrays, never on the user's.
 from __future__ import annotations
 
 import inspect
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,14 +84,7 @@ def step(cls: type, method: str, rng: np.random.Generator) -> OptimizerStep | No
         after = _after(given, returned, "list" if form == "pairs" else form)
         if after is None:
             continue
-        cosines = {}
-        for (name, start), end in zip(values.items(), after):
-            moved = np.asarray(end, dtype=np.float64) - start if np.shape(end) == start.shape else None
-            if moved is None or not np.all(np.isfinite(moved)):
-                return None
-            norm = float(np.linalg.norm(moved) * np.linalg.norm(grads[name]))
-            if norm > 0:
-                cosines[name] = float(moved.ravel() @ grads[name].ravel()) / norm
+        cosines = _cosines((name, start, end, grads[name]) for (name, start), end in zip(values.items(), after))
         return OptimizerStep(cls, method, form, cosines) if cosines else None
     return None
 
@@ -124,11 +118,24 @@ def step_function(func: Any, rng: np.random.Generator) -> OptimizerStep | None:
     after = returned[0] if isinstance(returned, tuple) and returned else returned
     if not isinstance(after, np.ndarray) or after.shape != w.shape:
         return None
-    moved = after.astype(np.float64) - w
-    norm = float(np.linalg.norm(moved) * np.linalg.norm(dw))
-    if not np.all(np.isfinite(moved)) or norm == 0:
-        return None
-    return OptimizerStep(func, "", "array", {"w": float(moved.ravel() @ dw.ravel()) / norm})
+    cosines = _cosines([("w", w, after, dw)])
+    return OptimizerStep(func, "", "array", cosines) if cosines else None
+
+
+def _cosines(moves: Iterable[tuple[str, np.ndarray, Any, np.ndarray]]) -> dict[str, float] | None:
+    """For each (name, value before, value after, gradient), the cosine of the move with the gradient,
+    leaving out a parameter that did not move; None when one ends with another shape or not finite."""
+    cosines = {}
+    for name, start, end, grad in moves:
+        if np.shape(end) != start.shape:
+            return None
+        moved = np.asarray(end, dtype=np.float64) - start
+        if not np.all(np.isfinite(moved)):
+            return None
+        norm = float(np.linalg.norm(moved) * np.linalg.norm(grad))
+        if norm > 0:
+            cosines[name] = float(moved.ravel() @ grad.ravel()) / norm
+    return cosines
 
 
 # deeplearning.ai's `update_parameters_with_momentum(parameters, grads, v, beta, learning_rate)`: the
@@ -173,15 +180,7 @@ def step_dict_function(func: Any, rng: np.random.Generator) -> OptimizerStep | N
         return None
     first = returned[0] if isinstance(returned, tuple) and returned else returned
     after = first if isinstance(first, dict) and all(k in first for k in values) else given
-    cosines = {}
-    for name, start in values.items():
-        end = np.asarray(after[name], dtype=np.float64)
-        if end.shape != start.shape or not np.all(np.isfinite(end)):
-            return None
-        moved = end - start
-        norm = float(np.linalg.norm(moved) * np.linalg.norm(grads[f"d{name}"]))
-        if norm > 0:
-            cosines[name] = float(moved.ravel() @ grads[f"d{name}"].ravel()) / norm
+    cosines = _cosines((name, start, after[name], grads[f"d{name}"]) for name, start in values.items())
     return OptimizerStep(func, "", "parameters", cosines) if cosines else None
 
 
