@@ -17,11 +17,13 @@ import numpy as np
 
 from backprop_doctor import gradcheck, locate
 from backprop_doctor.findings import REDERIVE, Measurement
+from backprop_doctor.observe import budget
 
 if TYPE_CHECKING:
     from backprop_doctor.engine import _Array
 
 BORDERLINE = 10.0  # a joint probe within this many tolerances, with every element compared right, is a kink
+ELEMENTS_SHARE = 0.1  # most of the check's time left (`--timeout`) one failing array's elements may take
 
 
 class Outcomes:
@@ -137,7 +139,8 @@ class Outcomes:
         for a, error, a_kinked, a_step in failing:
             step = a_step * a.scale
             result = gradcheck.elementwise(
-                f, f0, a.live, a.grad, step, self.rng, tol=tol if self._narrow else None, atol=self.options.atol
+                f, f0, a.live, a.grad, step, self.rng, tol=tol if self._narrow else None, atol=self.options.atol,
+                enough=budget.within_share(ELEMENTS_SHARE),
             )
             floor = result.floor(f0, step, self.options.atol)
             errs = result.errors(floor)

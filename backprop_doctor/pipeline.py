@@ -26,9 +26,13 @@ from backprop_doctor.conventions.cs231n import is_masked
 from backprop_doctor.discovery import discover
 from backprop_doctor.errors import BackpropDoctorError, UsageError
 from backprop_doctor.findings import Built, Finding, Measurement, Report
+from backprop_doctor.observe import budget
 from backprop_doctor.options import Options
 from backprop_doctor.ranking import rank
 from backprop_doctor.rules import all_rules, matches, rule
+
+OBSERVED_SHARE = 0.25  # most of the time left (`--timeout`) the observed run may take
+REPLAY_SHARE = 0.2  # ... each of the replay's runs (its capture, its measurements, its curve)
 
 
 def check_file(path: str | os.PathLike[str], options: Options | None = None, **kwargs: Any) -> Report:
@@ -45,6 +49,7 @@ def check_file(path: str | os.PathLike[str], options: Options | None = None, **k
         raise UsageError(f"path={path!r}: pass the path of a Python file, e.g. 'mymodel.py'")
     path = os.fspath(path)
     report = Report(seed=opts.seed, file=path)
+    budget.start_check(opts.timeout)
     source, found = read_source(path)
     report.findings.extend(found)
     context = CheckContext(options=opts, source=source)
@@ -324,7 +329,7 @@ def _observe(context: CheckContext, report: Report, found: Any) -> set[str]:
     from backprop_doctor.observe.check import check_record
     from backprop_doctor.observe.run import run_program
 
-    record, _namespace, _output = run_program(context.source, opts.run_budget, seed=opts.seed)
+    record, _namespace, _output = run_program(context.source, budget.share(opts.run_budget, OBSERVED_SHARE), seed=opts.seed)
     context.extras["observed_record"] = record  # what the program handed its functions (`checks/softmax_not_per_row.py`)
     checked = check_record(record, found, opts, context.source.path)
     report.extend(checked.report)
@@ -356,8 +361,8 @@ def _replay(context: CheckContext, report: Report) -> bool:
         return False  # the cause is known and no curve is wanted: nothing left to replay for
     # a wrong layer or function gradient is still replayed: the step's adjoints can name the statement
     results = replay_file(
-        context.source, opts.run_budget, seed=opts.seed, curve=opts.training, measure=not structural,
-        namespace=context.namespace if driven else None, definitions=context.namespace,
+        context.source, budget.share(opts.run_budget, REPLAY_SHARE), seed=opts.seed, curve=opts.training, measure=not structural,
+        namespace=context.namespace if driven else None, definitions=context.namespace, observed=context.extras.get("observed_record"),
     )
     context.extras["replay"] = results
     report.extras["replay"] = [summary(r) for r in results]

@@ -8,11 +8,18 @@ since it was set instead, so a check does what it does whatever else the machine
 also counts wall-clock seconds at a third of their rate, so a program that waits (`time.sleep`,
 a prompt) is still stopped, after three times its budget at most. The parent process's own time
 limit bounds the whole check in wall-clock seconds as before.
+
+`time_left` is that limit seen from inside the check: the seconds of `--timeout` still to go. The
+phases that run the user's code for as long as their budget lets them (the observed run, the
+replay, the training probe's runs) take no more than a share of it, so that a slow program (a
+step that computes its gradient numerically, a convolution network in pure NumPy) ends its check
+with a report of what was done in time rather than being stopped with none.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 WALL_FACTOR = 3.0  # a wall-clock second counts as a third of a budget second
 
@@ -32,3 +39,30 @@ class Deadline:
 
     def passed(self) -> bool:
         return self.spent() > self.seconds
+
+
+_check_ends: list[float] = []  # perf_counter() at which this process's check must be done
+
+
+def start_check(timeout: float | None) -> None:
+    """The check starting now must be done within `timeout` wall-clock seconds (none: no limit)."""
+    _check_ends[:] = [time.perf_counter() + timeout] if timeout is not None and 0 < timeout < float("inf") else []
+
+
+def time_left() -> float:
+    """Wall-clock seconds until the current check's time limit (infinite when it has none)."""
+    return _check_ends[0] - time.perf_counter() if _check_ends else float("inf")
+
+
+def share(budget: float, part: float) -> float:
+    """`budget`, or `part` of the time left when that is less (at least a tenth of a second)."""
+    return max(0.1, min(budget, part * time_left()))
+
+
+def within_share(part: float) -> Callable[[], bool]:
+    """A test that turns true once `part` of the time left now has been spent (never, with no limit)."""
+    left = time_left()
+    if left == float("inf"):
+        return lambda: False
+    ends = time.perf_counter() + max(0.0, part * left)
+    return lambda: time.perf_counter() > ends

@@ -87,6 +87,7 @@ class Record:
     stopped: str = "finished"  # "finished", "enough" (every backward ran), "budget", "raised", "exited"
     error: tuple[str, str | None, int | None] | None = None  # (description, file, line) when it raised
     skipped: list[tuple[int, str]] = field(default_factory=list)  # top-level statements that failed on a stand-in: (line, error)
+    loops_reached: set[int] = field(default_factory=set)  # first lines of the training loops whose body ran
     seconds: float = 0.0
 
     def loss_curve(self) -> tuple[str | None, int | None, list[float]]:

@@ -136,6 +136,7 @@ class Recorder:
             nonlocal inner
             if event == "line" and frame.f_lineno in heads:
                 site = (frame.f_code.co_filename, frame.f_lineno)
+                self.record.loops_reached.add(frame.f_lineno)
                 self._loop_calls[site] = self._loop_calls.get(site, 0) + 1
                 if self.complete_at is None and self._loop_calls[site] > LOOP_PASSES + 1:  # the head runs once more than the body
                     self.complete_at = time.perf_counter()
@@ -165,8 +166,10 @@ class Recorder:
         if back is None:
             return
         file, line = back.f_code.co_filename, back.f_lineno
-        if not any(file == f and first <= line <= last for f, first, last in self.loops):
+        loop = next((first for f, first, last in self.loops if file == f and first <= line <= last), None)
+        if loop is None:
             return
+        self.record.loops_reached.add(loop)
         site = (file, line)
         self._loop_calls[site] = self._loop_calls.get(site, 0) + 1
         if self.complete_at is None and self._loop_calls[site] > LOOP_PASSES:

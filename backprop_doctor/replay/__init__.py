@@ -10,6 +10,7 @@ child process, under the sandbox); `checks/step_gradient_mismatch.py` words the 
 from __future__ import annotations
 
 from backprop_doctor.context import SourceFile
+from backprop_doctor.observe.record import Record
 from backprop_doctor.replay.gradients import StepResult, replay_step
 
 
@@ -21,8 +22,12 @@ def replay_file(
     measure: bool = True,
     namespace: dict | None = None,
     definitions: dict | None = None,
+    observed: Record | None = None,
 ) -> list[StepResult]:
     """Replay the first step of each training loop of `source` (at most two loops).
+
+    `observed`: the observed run of the same program (`observe.run`); a loop it ran to its end, or
+    for the whole run budget, without reaching is not run for again.
 
     A file with no code that runs its training (`namespace`: its loaded definitions) has its first
     loop inside a method or function driven on a small synthetic batch (`replay.driver`). So has a
@@ -38,13 +43,14 @@ def replay_file(
     if namespace is not None:
         return _driven(source, budget, seed, curve, measure, namespace)
     for step in source.facts.training_steps[:2]:
+        if observed is not None and observed.stopped in _UNREACHED and step.loop_line not in observed.loops_reached:
+            results.append(StepResult(step, why=_UNREACHED[observed.stopped]))  # the same program would not reach it now
+            continue
         capture = StepCapture(path, step, budget)
         record, _namespace, _output = run_program(source, budget, seed=seed, recorder=capture)
         found = capture.capture
         if found.state is None:
-            found.why = {"raised": "the program raised before its training loop ran", "budget": "the training loop was not reached in time"}.get(
-                record.stopped, "the training loop never ran"
-            )
+            found.why = {"raised": "the program raised before its training loop ran", **_UNREACHED}.get(record.stopped, _UNREACHED["finished"])
         results.append(replay_step(found, path, seed=seed, budget=budget, curve=curve, measure=measure))
         if found.state is None and record.stopped == "raised" and _data_missing(record) and definitions is not None and step.function is not None:
             driven = _driven(source, budget, seed, curve, measure, definitions, stopped=True)
@@ -88,6 +94,9 @@ def _driven(source: SourceFile, budget: float, seed: int, curve: bool, measure: 
             # gradient is the one the code expects, and what is wrong there is wrong
             return [max(replayed, key=lambda r: sum(not m.wrong for _, m in r.parameters))]
     return []
+
+
+_UNREACHED = {"budget": "the training loop was not reached in time", "finished": "the training loop never ran", "exited": "the training loop never ran"}
 
 
 _MISSING = ("FileNotFoundError", "OSError", "IOError", "ModuleNotFoundError", "ImportError", "PermissionError", "IsADirectoryError")

@@ -114,6 +114,7 @@ class LeftOut:
     parameters: list[tuple[Moved, Measured]]  # the wrong ones it puts right, measured again with the slope in
 
 
+REPLAY_RUNS = 8  # runs of the step a replay needs at the least: the watched loss again, two per parameter, a curve
 LOST_STEPS = 10  # replayed steps a loss must repeat over for the updates to count as lost
 
 
@@ -388,6 +389,14 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
         base_namespace = dict(runner.run())  # a copy: a module-level step runs in the program's own namespace, which every run changes
         base_loss = runner.loss_of(base_namespace)
         result.step_seconds = time.perf_counter() - started
+        if spending.spent() * REPLAY_RUNS > budget:
+            # a step that computes its gradient numerically (the book's chapter 4) takes seconds: run
+            # again the times a replay needs, it would take the whole check's time, not the run budget
+            result.why = (
+                f"one pass of the step takes {result.step_seconds:.1f} s, too long to run again the {REPLAY_RUNS} times "
+                f"a replay needs within the run budget ({budget:g} s)"
+            )
+            return result
         first = next((v for v in (base_loss, capture.program_loss) if v is not None and not _finite(v)), None)
         if first is not None:
             # NaN or inf before any update: the forward pass itself, at the line that first made it

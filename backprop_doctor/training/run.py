@@ -3,6 +3,7 @@ and the shape of the curve."""
 
 from __future__ import annotations
 
+import dataclasses
 import contextlib
 import functools
 import io
@@ -19,6 +20,7 @@ import numpy as np
 from backprop_doctor.conventions._base import isolated
 from backprop_doctor.conventions._classlayer import ClassLayer
 from backprop_doctor.conventions.networks import Network
+from backprop_doctor.observe.budget import time_left
 from backprop_doctor.training.data import Data
 from backprop_doctor.training.layers import _ProbeError, _layer_arrays, _owner, is_relu
 from backprop_doctor.training.settings import (
@@ -26,8 +28,12 @@ from backprop_doctor.training.settings import (
     DIVERGE_RATIO,
     EVAL_SAMPLES,
     FITTED_RATIO,
+    MIN_RUN_SECONDS,
+    MIN_STEPS,
+    REPORT_SECONDS,
     RISE_RATIO,
     RUN_SECONDS,
+    RUN_SHARE,
     STAGNANT_DROP,
 )
 
@@ -92,7 +98,13 @@ class Run:
 
     @property
     def shape(self) -> Shape:
-        return curve_shape(self.losses)
+        """The curve's shape; "unfinished" for a run stopped by the clock before `MIN_STEPS` steps,
+        whose few steps say nothing of where the loss is going (a machine this busy or slower gives
+        another curve), unless the loss went to NaN or inf in them."""
+        shape = curve_shape(self.losses)
+        if self.truncated and len(self.losses) < MIN_STEPS and shape.trend != "non-finite":
+            return dataclasses.replace(shape, trend="unfinished")
+        return shape
 
     @property
     def trend(self) -> str:
@@ -184,6 +196,7 @@ def train(
     first (see `MIN_FIT_STEPS`): for a run whose only question is whether it fits. With
     `stop_when_falls` it ends once the curve falls clearly (`MIN_FALL_STEPS`)."""
     run = Run(label=label, lr=lr, batch=batch, steps=steps)
+    budget = min(budget, max(MIN_RUN_SECONDS, RUN_SHARE * (time_left() - REPORT_SECONDS)))
     started = time.perf_counter()
     state = np.random.get_state()
     try:
@@ -406,7 +419,7 @@ def relu_activity(network: Network, x: np.ndarray, t: np.ndarray) -> list[ReluAc
 
 @dataclass(frozen=True)
 class Shape:
-    trend: str  # "falls", "rises", "diverges", "stagnant", "non-finite", "empty"
+    trend: str  # "falls", "rises", "diverges", "stagnant", "non-finite", "empty"; a run's also "unfinished"
     first: float
     last: float
     tail: float  # mean of the last tenth (of the finite part)
