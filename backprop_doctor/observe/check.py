@@ -27,7 +27,7 @@ from backprop_doctor import api, build
 from backprop_doctor.conventions._classlayer import is_loss_layer
 from backprop_doctor.conventions.networks import Network
 from backprop_doctor.conventions import layer_methods, model_backward
-from backprop_doctor.findings import Built, Report
+from backprop_doctor.findings import Built, Finding, Report
 from backprop_doctor.observe.record import Call, Instance, Record, TooLarge, scalar
 from backprop_doctor.observe.tracer import BACKWARD
 from backprop_doctor.options import Options
@@ -125,7 +125,7 @@ def check_record(record: Record, discovered: Any, options: Options, shown: str) 
                 _skip(out, instance, shown, late)
                 continue
             try:
-                _check_layer(out, instance, options, shown)
+                _check_layer(out, instance, options, shown, unused=_backward_unused(record, instances))
             except Exception as error:  # noqa: BLE001 - a recorded object the checks cannot take
                 _skip(out, instance, shown, f"it could not be checked as the program called it ({type(error).__name__}: {error})")
     _check_functions(out, record, discovered, options, shown)
@@ -392,7 +392,29 @@ def _argument_names(func: Any, n: int) -> list[str]:
     return names + [f"input {i + 1}" for i in range(len(names), n)]
 
 
-def _check_layer(out: Checked, instance: Instance, options: Options, shown: str) -> None:
+def _backward_unused(record: Record, instances: list[Instance]) -> str | None:
+    """The name of the layers' backward when the program ran its training (or ran to its end) and
+    never called it on any of them: an activation object whose derivative the caller writes out by
+    hand, say. Its backward failing is then no cause of how the program trains."""
+    if record.stopped not in ("enough", "finished"):
+        return None
+    methods = layer_methods(instances[0].obj)
+    name = methods.backward if methods is not None else "backward"
+    return None if any(name in i.calls for i in instances) else name
+
+
+def _dormant(finding: Finding, layer: str, backward: str) -> Finding:
+    """`finding`, the layer's backward raising, as a warning: the program never calls it."""
+    if finding.name != "layer-raised" or not finding.message.startswith(f"`{layer}.{backward}` raised"):
+        return finding
+    return finding.replace(
+        severity="warning",
+        message=f"{finding.message.split(': fix the')[0]}, though your program never calls `{layer}.{backward}` "
+        f"(its training uses `{layer}` forward only): fix it before anything calls it, or delete it",
+    )
+
+
+def _check_layer(out: Checked, instance: Instance, options: Options, shown: str, unused: str | None = None) -> None:
     call = _first_forward(instance)
     if call is None:
         _skip(out, instance, shown, "the program never ran its forward")
@@ -445,6 +467,8 @@ def _check_layer(out: Checked, instance: Instance, options: Options, shown: str)
     if (len(arrays) > 1 and not loss) or call.result is None or is_loss_layer(obj) != loss:
         case = None  # the batch probes call forward(x[, t]) as the signature suggests
     result.built = []
+    if unused is not None:
+        result.findings = [_dormant(f, instance.name, unused) for f in result.findings]
     out.report.extend(result)
     out.report.built.append(
         Built(label, _how(instance, shown), shapes, origin="observed", line=instance.line)
