@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from backprop_doctor import global_random
-from backprop_doctor.conventions import ClassLayer, isolated, is_loss_layer, layer_methods, promote_to_float64
+from backprop_doctor.conventions import ClassLayer, isolated, isolated_sharing, is_loss_layer, layer_methods, promote_to_float64
 from backprop_doctor.conventions.cs231n import FunctionPair, LossFunction
 from backprop_doctor.conventions.networks import LayerCalls, Network, NetworkAdapter
 from backprop_doctor.contracts import dout_ignored
@@ -238,7 +238,9 @@ def _network_first(net: Any, x: Any, t: Any, opts: Options, report: Report) -> t
     backward writes into its dout (`upstream-grad-mutated`, the book's Relu), come from its own
     check made whole from a copy of it as it was, as the layer-by-layer check makes it then.
     """
-    with isolated(net) as (work, dtypes):
+    # what the layers kept from the caller's last call is shared, not copied: nothing here moves it,
+    # and user code that writes into it raises, which leaves the network to the layer-by-layer check
+    with isolated_sharing(net, lambda given: list(Network(given, train=opts.train).params().values())) as (work, dtypes, shared):
         # not copied: the layers' checks would not be deferred (`_shared_copy`)
         if work is net or not _all_deferred(work, opts):
             return 0, None
@@ -255,7 +257,7 @@ def _network_first(net: Any, x: Any, t: Any, opts: Options, report: Report) -> t
             reader = LayerCalls(layers, t, opts.train)
         except Exception:  # noqa: BLE001 - a layer the adapter cannot read: its own check says why
             return 0, None
-        given_arrays = originals(net, work)
+        given_arrays = {**originals(net, work), **shared}
         as_it_was = [_shared_copy(layer, given_arrays) for _, layer in layers]  # for their own checks, should they need them
         if any(copied is None for copied in as_it_was):
             return 0, None
@@ -554,7 +556,7 @@ def _set_back(arrays: dict[int, np.ndarray], given: dict[int, np.ndarray]) -> No
     """Set each of `arrays` that has a caller's array in `given` back to its values, where they differ."""
     for i, a in arrays.items():
         original = given.get(i)
-        if original is not None and not identical(a, original):
+        if original is not None and original is not a and not identical(a, original):
             np.copyto(a, original, casting="unsafe")
 
 
