@@ -369,6 +369,21 @@ def restored(arrays: Sequence[np.ndarray], saved: Sequence[np.ndarray]) -> None:
         np.copyto(a, s)
 
 
+def probe_from(
+    f0: float,
+    grads: Sequence[np.ndarray],
+    dots: list[tuple[float, float]],
+    h: float,
+    floor: float,
+    f_plus: float,
+    f_minus: float,
+) -> Probe:
+    """A central probe from the values a function took at ±h along directions someone else
+    stepped (a network's first layer read during the network's probes), and each direction's
+    (<g, v>, <v, v>) with its gradient."""
+    return _probe(f0, grads, dots, h, floor, f_plus, f_minus)
+
+
 def _probe(
     f0: float,
     grads: Sequence[np.ndarray],
