@@ -289,7 +289,7 @@ def directional_probe(
     """
     dots = _dots(grads, directions)
     f_plus, f_minus = _along(f, arrays, directions, (h, -h), saved)
-    return _probe(f0, grads, dots, h, floor, f_plus, f_minus)
+    return probe_from(f0, grads, dots, h, floor, f_plus, f_minus)
 
 
 def one_sided_probe(
@@ -317,7 +317,7 @@ def one_sided_probe(
     if dots is None:
         dots = _dots(grads, directions)
     (f_plus,) = _along(f, arrays, directions, (h,), saved, restore)
-    return _probe(f0, grads, dots, h, floor, f_plus)
+    return probe_from(f0, grads, dots, h, floor, f_plus)
 
 
 def _dots(grads: Sequence[np.ndarray], directions: Sequence[Any]) -> list[tuple[float, float]]:
@@ -376,25 +376,11 @@ def probe_from(
     h: float,
     floor: float,
     f_plus: float,
-    f_minus: float,
-) -> Probe:
-    """A central probe from the values a function took at ±h along directions someone else
-    stepped (a network's first layer read during the network's probes), and each direction's
-    (<g, v>, <v, v>) with its gradient."""
-    return _probe(f0, grads, dots, h, floor, f_plus, f_minus)
-
-
-def _probe(
-    f0: float,
-    grads: Sequence[np.ndarray],
-    dots: list[tuple[float, float]],
-    h: float,
-    floor: float,
-    f_plus: float,
     f_minus: float | None = None,
 ) -> Probe:
     """The probe from the values `f` took at +h and -h along the directions (at +h only: a
-    forward difference), and each direction's (<g, v>, <v, v>) (`_dots`)."""
+    forward difference), and each direction's (<g, v>, <v, v>) (`_dots`): also for directions
+    someone else stepped (a network's first layer read during the network's probes)."""
     # Below a millionth of the gradient's own size, or of the rounding noise of the
     # difference quotient, a directional derivative cannot be told from zero.
     size = float(sum(np.sqrt(gg * vv) for gg, (_, vv) in zip(squared_norms(grads), dots)))
