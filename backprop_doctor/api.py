@@ -20,12 +20,12 @@ from typing import Any
 import numpy as np
 
 from backprop_doctor import global_random
-from backprop_doctor.conventions import ClassLayer, isolated, is_loss_layer, layer_methods, promote_to_float64
+from backprop_doctor.conventions import ClassLayer, isolated, isolated_sharing, is_loss_layer, layer_methods, promote_to_float64
 from backprop_doctor.conventions.cs231n import FunctionPair, LossFunction
 from backprop_doctor.conventions.networks import LayerCalls, Network, NetworkAdapter
 from backprop_doctor.contracts import dout_ignored
-from backprop_doctor.engine import LayerCheck
-from backprop_doctor.gradcheck import identical
+from backprop_doctor.engine import EARLY_ONE, EARLY_TWO, LayerCheck, first_upstream
+from backprop_doctor.gradcheck import Direction, Probe, identical, probe_from
 from backprop_doctor.errors import UnsupportedObject, UsageError
 from backprop_doctor.findings import Built, Measurement, Report
 from backprop_doctor.options import Options
@@ -238,7 +238,9 @@ def _network_first(net: Any, x: Any, t: Any, opts: Options, report: Report) -> t
     backward writes into its dout (`upstream-grad-mutated`, the book's Relu), come from its own
     check made whole from a copy of it as it was, as the layer-by-layer check makes it then.
     """
-    with isolated(net) as (work, dtypes):
+    # what the layers kept from the caller's last call is shared, not copied: nothing here moves it,
+    # and user code that writes into it raises, which leaves the network to the layer-by-layer check
+    with isolated_sharing(net, lambda given: list(Network(given, train=opts.train).params().values())) as (work, dtypes, shared):
         # not copied: the layers' checks would not be deferred (`_shared_copy`)
         if work is net or not _all_deferred(work, opts):
             return 0, None
@@ -255,12 +257,14 @@ def _network_first(net: Any, x: Any, t: Any, opts: Options, report: Report) -> t
             reader = LayerCalls(layers, t, opts.train)
         except Exception:  # noqa: BLE001 - a layer the adapter cannot read: its own check says why
             return 0, None
-        given_arrays = originals(net, work)
+        given_arrays = {**originals(net, work), **shared}
         as_it_was = [_shared_copy(layer, given_arrays) for _, layer in layers]  # for their own checks, should they need them
         if any(copied is None for copied in as_it_was):
             return 0, None
         network.reader = reader
         sources = {**given_arrays, id(first_input): x} if isinstance(x, np.ndarray) and x.dtype == np.float64 else given_arrays
+        # a float32 network's first layer gets its own check's precision note: not read off the network's probes
+        rider = _FirstLayerRider(layers[0][1], reader, opts) if dtypes <= {"float64"} else None
         whole = LayerCheck(
             NetworkAdapter(network),
             first_input,
@@ -273,6 +277,7 @@ def _network_first(net: Any, x: Any, t: Any, opts: Options, report: Report) -> t
             restore_moved=False,
             parts_reentrant=True,  # every layer's backward is watched, or called twice, in the call (`LayerCalls.backward`)
             settle_only=lambda: reader.fine,
+            rider=rider,
         )
         whole.run()
         network.reader = None
@@ -283,7 +288,8 @@ def _network_first(net: Any, x: Any, t: Any, opts: Options, report: Report) -> t
         calls = [reader.calls[id(layer)] for _, layer in layers]
         # the layers the network's check does not settle: the first where its dx was not compared
         # through the input, a layer whose backward wrote into its dout (its own check reports it)
-        again = [i for i, call in enumerate(calls) if (i == 0 and whole.input_error is None) or call.own_check]
+        ridden = rider.error if rider is not None and whole.input_error is None else None
+        again = [i for i, call in enumerate(calls) if (i == 0 and whole.input_error is None and ridden is None) or call.own_check]
         if any(i > 0 and calls[i].kept is None for i in again):
             return whole.counter.forwards, None
         last = network.last_layer()
@@ -297,8 +303,117 @@ def _network_first(net: Any, x: Any, t: Any, opts: Options, report: Report) -> t
                 own[i].run()
         for (key, _), label, call in zip(layers, labels, calls):
             report.built.append(Built(label, f"{network.name} layer `{key}`", f"input {_shape(call.input)}"))
-        _settled_rows(report, whole, list(zip(labels, calls)), own)
+        _settled_rows(report, whole, list(zip(labels, calls)), own, ridden)
         return whole.counter.forwards + sum(check.counter.forwards for check in own.values()), network.name
+
+
+class _FirstLayerRider:
+    """A network's first layer's own probe, read off the network's central probes
+    (`LayerCheck.rider`) instead of made with evaluations of its own: for a network whose forward
+    differences leave its first layer's dx unread (a loss that moves in its last digits, at a small
+    initial scale), which the layer's own check would otherwise probe whole (`api._network_first`).
+
+    The layer's calls in the network's `gradient` were read as its own check reads its first ones
+    (`LayerCalls`); what that check adds is its probe of `sum(forward(x) · G)` for an upstream G of
+    its own. Here G is the one it draws, the layer's backward is called once with it (the network's
+    gradients held read-only meanwhile, as for any user call in its check) on the state the
+    `gradient` call left, and the network's probes move the input with the parameters: the first
+    layer's output in each of their evaluations gives the objective at ±h along the network's
+    directions through x, W and b, for no evaluation of its own. `error` is that probe's, where it
+    settles the layer as its own check's first probes would (one within `EARLY_ONE` of the
+    tolerance, or two within `EARLY_TWO`, none kinked); None leaves the layer to its own check."""
+
+    def __init__(self, layer: Any, reader: LayerCalls, opts: Options):
+        self.layer, self.reader, self.opts = layer, reader, opts
+        self.error: float | None = None
+        self._method = ""  # the forward wrapped while the network's probes run
+        self._pending: float | None = None  # the step of the evaluation under way
+        self._values: dict[tuple[int, float], float] = {}  # (probe, step) -> objective
+        self._probes: list[list[Any]] = []  # each network probe's directions
+
+    def begin(self, arrays: list[Any], guarded: Callable[[Callable[[], Any]], Any]) -> bool:
+        """Ready to ride the probes of `arrays` (the network's, its input last): the layer's
+        objective at the point and its gradients for G; False where the layer cannot be read so."""
+        call = self.reader.calls.get(id(self.layer))
+        if call is None or call.own_check or call.forwards != 1 or call.backwards != 1 or call.input is not arrays[-1].live:
+            return False
+        out, lives = call.output, call.adapter.layer_params()
+        where = {id(a.live): i for i, a in enumerate(arrays)}
+        if not (isinstance(out, np.ndarray) and out.dtype == np.float64 and call.names == ["x", *lives] and all(id(p) in where for p in lives.values())):
+            return False
+        self._where = {"x": len(arrays) - 1, **{name: where[id(p)] for name, p in lives.items()}}
+        upstream = first_upstream(out.shape, self.opts.seed)
+        upstream.flags.writeable = False
+        self._f0 = float((out * upstream).sum())
+        try:
+            dx, grads = guarded(lambda: call.adapter.backward(upstream))
+        except Exception:  # noqa: BLE001 - user code: its own check says what it raises
+            return False
+        grads = {"x": dx, **{name: grads.get(name) for name in lives}}
+        if not all(isinstance(g, np.ndarray) and g.shape == arrays[self._where[name]].live.shape for name, g in grads.items()):
+            return False
+        self._grads = {name: np.array(g, dtype=np.float64) for name, g in grads.items()}
+        method = call.adapter.methods.forward
+        if method in vars(self.layer):  # an attribute of its own already: not wrapped
+            return False
+        original = getattr(self.layer, method)
+
+        def forward(*args: Any, **kwargs: Any) -> Any:
+            out = original(*args, **kwargs)
+            if self._pending is not None and isinstance(out, np.ndarray) and out.shape == upstream.shape:
+                self._values[(len(self._probes) - 1, self._pending)] = float((np.asarray(out, dtype=np.float64) * upstream).sum())
+            return out
+
+        try:
+            setattr(self.layer, method, forward)
+        except Exception:  # noqa: BLE001 - __slots__, a __setattr__ of its own
+            return False
+        self._method = method
+        return True
+
+    def directions(self, directions: list[Any]) -> list[Any]:
+        """One network probe's directions, the input's made to note each step it is moved by."""
+        self._probes.append(directions)
+        directions = list(directions)
+        directions[self._where["x"]] = _Noted(directions[self._where["x"]], self)
+        return directions
+
+    def note(self, h: float) -> None:
+        """The input is being moved by h along the current probe's direction: the next evaluation's."""
+        self._pending = h
+
+    def end(self, probes: list[Probe] | None) -> None:
+        """The network's probes are over (None: they raised): the layer's forward unwrapped, its
+        probe read off theirs (`error`)."""
+        vars(self.layer).pop(self._method, None)
+        self._pending = None
+        errors = []
+        for k, probe in enumerate(probes or []):
+            plus, minus = self._values.get((k, probe.step)), self._values.get((k, -probe.step))
+            if plus is None or minus is None:
+                return
+            directions = self._probes[k]
+            grads = list(self._grads.values())
+            dots = [directions[self._where[name]].dot(g) for name, g in self._grads.items()]
+            mine = probe_from(self._f0, grads, dots, probe.step, self.opts.atol, plus, minus)
+            if mine.kinked:
+                return
+            errors.append(mine.error)
+        tol = self.opts.tolerance("float64")
+        if (len(errors) == 1 and errors[0] <= EARLY_ONE * tol) or (len(errors) == 2 and max(errors) <= EARLY_TWO * tol):
+            self.error = max(errors)
+
+
+class _Noted(Direction):
+    """A direction that tells the rider the step of each move, before the evaluation it is for."""
+
+    def __init__(self, direction: Direction, rider: _FirstLayerRider):
+        self.__dict__.update(vars(direction))  # the same windows of the pool: no new draw
+        self.rider = rider
+
+    def step(self, out: np.ndarray, base: np.ndarray, h: float) -> None:
+        self.rider.note(h)
+        super().step(out, base, h)
 
 
 def _clean(whole: LayerCheck) -> bool:
@@ -308,15 +423,19 @@ def _clean(whole: LayerCheck) -> bool:
     return not whole.gave_up and not whole.report.findings and bool(measured) and all(m.verdict == "ok" for m in measured)
 
 
-def _settled_rows(report: Report, whole: LayerCheck, layers: list[tuple[str, Any]], own: dict[int, LayerCheck]) -> None:
+def _settled_rows(report: Report, whole: LayerCheck, layers: list[tuple[str, Any]], own: dict[int, LayerCheck], ridden: float | None) -> None:
     """Each layer's findings and rows, by its label and its calls (`LayerCalls`), as the
     layer-by-layer check writes them: a layer's own check's report where one was made (`own`, by
-    index), else, for a layer the network settled, a loss layer's note that it ignores its dout
-    and `ok (network)` rows with the network's error, the first layer's input with the input's
-    (`_network_rows`); then the network's report."""
+    index), the first layer's `ok` rows with the error of its own probe read off the network's
+    (`ridden`, `_FirstLayerRider`), else, for a layer the network settled, a loss layer's note that
+    it ignores its dout and `ok (network)` rows with the network's error, the first layer's input
+    with the input's (`_network_rows`); then the network's report."""
     for index, (label, call) in enumerate(layers):
         if index in own:
             report.extend(own[index].report)
+            continue
+        if index == 0 and ridden is not None:
+            report.measurements += [Measurement(label, name, ridden, "ok") for name in call.names]
             continue
         if call.dout_ignored:
             report.findings.append(dout_ignored(label, call.adapter.backward_target()))
@@ -554,7 +673,7 @@ def _set_back(arrays: dict[int, np.ndarray], given: dict[int, np.ndarray]) -> No
     """Set each of `arrays` that has a caller's array in `given` back to its values, where they differ."""
     for i, a in arrays.items():
         original = given.get(i)
-        if original is not None and not identical(a, original):
+        if original is not None and original is not a and not identical(a, original):
             np.copyto(a, original, casting="unsafe")
 
 

@@ -106,6 +106,16 @@ class _Streams:
 _streams = _Streams()
 
 
+def first_upstream(shape: tuple[int, ...], seed: int) -> np.ndarray:
+    """The upstream gradient a layer's own check with this seed draws first, for its output's
+    shape: the first draw of a fresh engine stream, as `LayerCheck._first_calls` makes it."""
+    rng = _streams.take(seed)
+    try:
+        return gradcheck.Direction(shape, rng).array()
+    finally:
+        _streams.give(seed, rng)
+
+
 @dataclass
 class _Array:
     name: str  # "x" or a parameter name
@@ -183,6 +193,9 @@ class LayerCheck(Contracts, Outcomes):
     # forward difference outside its window, or at a failing central probe, where it would go on
     # to find what is wrong. The caller then checks the network as it would have, layer by layer.
     settle_only: Callable[[], bool] | None = None
+    # For a network: its first layer's own probe, read off the network's central probes when they
+    # are the first evaluations after its `gradient` call (`_central`; `api._FirstLayerRider`).
+    rider: Any = None
 
     def __post_init__(self) -> None:
         self.deferred: list[str] | None = None  # with `defer`: the arrays the probes would compare
@@ -482,7 +495,7 @@ class LayerCheck(Contracts, Outcomes):
         if self.settle_only is not None and self._outside:
             self.gave_up = True  # a forward difference outside its window, not rounding: most likely a wrong gradient
             return
-        probes = self._probe(forward, f0, arrays, h, early=True)
+        probes = self._central(forward, f0, arrays, h, x)
         worst = max(p.error for p in probes)
         if worst <= tol:
             self._passed(arrays, worst, dtype, attempt)
@@ -583,16 +596,70 @@ class LayerCheck(Contracts, Outcomes):
         watch = carryover.Watch(adapter.layer)
         return watch if watch.worth else None
 
+    def _central(self, f: Callable[[], float], f0: float, arrays: list[_Array], h: float, x: np.ndarray) -> list[gradcheck.Probe]:
+        """The central probes that settle the arrays (`_probe`, early), with a network's first layer
+        riding on them (`rider`) where no evaluation has moved anything since the network's
+        `gradient` call: the network's input then moves with the parameters (its gradient, the
+        first layer's dx from that call, joins the analytic slope, as in `_clean_with_input`), and
+        each evaluation's first-layer output gives that layer's own probe, with no evaluation of its
+        own. The network's rows are its parameters' only."""
+        rider = self.rider
+        inputs = self._input_array(x) if rider is not None and self.counter.forwards == 1 else None
+        if inputs is None or not rider.begin([*arrays, inputs], self._guarded):
+            return self._probe(f, f0, arrays, h, early=True)
+        probes = None
+        x.flags.writeable = True
+        try:
+            probes = self._probe(self._read_only_during(f, x), f0, [*arrays, inputs], h, early=True, watch=rider.directions)
+        finally:
+            x.flags.writeable = False
+            rider.end(probes)
+        return probes
+
+    def _input_array(self, x: np.ndarray) -> _Array | None:
+        """The network's input as an array its probes can move, its gradient the first layer's dx
+        from the `gradient` call (`NetworkAdapter.input_gradient`); None where there is none, or
+        user code may have had the input writable."""
+        dx = getattr(self.adapter, "input_gradient", lambda: None)()
+        if dx is None or x is not self._untouched or dx.shape != x.shape:
+            return None
+        inputs = _Array("x", x, dx)
+        inputs.scale = gradcheck.step_scales([x], _Grads([inputs]))[0]
+        return inputs
+
+    @staticmethod
+    def _read_only_during(f: Callable[[], float], x: np.ndarray) -> Callable[[], float]:
+        """`f`, with the input (which the probes step) read-only while user code runs."""
+
+        def moved() -> float:
+            x.flags.writeable = False
+            try:
+                return f()
+            finally:
+                x.flags.writeable = True
+
+        return moved
+
     def _probe(
-        self, f: Callable[[], float], f0: float, arrays: list[_Array], h: float, count: int | None = None, early: bool = False
+        self,
+        f: Callable[[], float],
+        f0: float,
+        arrays: list[_Array],
+        h: float,
+        count: int | None = None,
+        early: bool = False,
+        watch: Callable[[list[gradcheck.Direction]], list[gradcheck.Direction]] | None = None,
     ) -> list[gradcheck.Probe]:
         """Probes along random directions; with `early`, fewer than `count` when the first
-        ones agree far inside the tolerance (`EARLY_ONE`, `EARLY_TWO`)."""
+        ones agree far inside the tolerance (`EARLY_ONE`, `EARLY_TWO`). `watch`: sees each probe's
+        directions before the probe, and hands back the ones to step (`_central`)."""
         probes: list[gradcheck.Probe] = []
         lives = [a.live for a in arrays]
         saved = [self._saved(a) for a in lives]  # restored bit-identically after each probe: one source serves all
         for _ in range(count or self.options.probes):
             directions = [gradcheck.Direction(a.live.shape, self.rng, a.scale) for a in arrays]
+            if watch is not None:
+                directions = watch(directions)
             probes.append(
                 gradcheck.refined_probe(f, f0, lives, _Grads(arrays), directions, h, self.options.atol, self._tol, saved, self._narrow)
             )
@@ -622,14 +689,21 @@ class LayerCheck(Contracts, Outcomes):
             return True
         self.rng.bit_generator.state = state
         lives = [a.live for a in arrays]
-        saved = [self._saved(a) for a in lives]
+        saved: list[np.ndarray] | None = None
         errors = []
         for _ in range(2):
             directions = [gradcheck.Direction(a.live.shape, self.rng, a.scale) for a in arrays]
-            probe = gradcheck.one_sided_probe(f, f0, lives, _Grads(arrays), directions, h, self.options.atol, saved)
-            errors.append(probe.error)
+            (dots,) = gradcheck.dots_along(_Grads(arrays), [directions])
             # Where rounding hides the slope (a deep network at a small initial scale moves its
-            # loss by a few units in the last place), central probes take a larger step instead.
+            # loss by a few units in the last place), central probes take a larger step instead:
+            # known from the analytic slope before the evaluation is spent (a numerical slope
+            # large enough to lift the limit would fail the window: the central probes follow too)
+            if gradcheck.slope_hidden(sum(d for d, _ in dots), f0, h, self._tol):
+                self.rng.bit_generator.state = state
+                return False
+            saved = saved or [self._saved(a) for a in lives]
+            probe = gradcheck.one_sided_probe(f, f0, lives, _Grads(arrays), directions, h, self.options.atol, saved, dots=dots)
+            errors.append(probe.error)
             limited = gradcheck.rounding_limited(probe, f0, h, self._tol)
             if probe.error > EARLY_TWO * self._tol or limited:
                 self.rng.bit_generator.state = state
@@ -653,11 +727,9 @@ class LayerCheck(Contracts, Outcomes):
         smallest that rounding allows (`_input_step`). The input stays read-only while user code
         runs, as for the rest of a network's check.
         """
-        dx = getattr(self.adapter, "input_gradient", lambda: None)()
-        if dx is None or x is not self._untouched or dx.shape != x.shape:
+        inputs = self._input_array(x)
+        if inputs is None:
             return False
-        inputs = _Array("x", x, dx)
-        inputs.scale = gradcheck.step_scales([x], _Grads([inputs]))[0]
         sizes = _part_sizes(arrays, inputs)
         share = min(sizes) / max(sizes) if max(sizes) > 0 and all(map(math.isfinite, sizes)) else 0.0
         tol = self._tol * share
@@ -668,14 +740,7 @@ class LayerCheck(Contracts, Outcomes):
         both = [*arrays, inputs]
         lives = [a.live for a in both]
         saved = [self._saved(a) for a in lives]
-
-        def moved() -> float:
-            x.flags.writeable = False
-            try:
-                return f()
-            finally:
-                x.flags.writeable = True
-
+        moved = self._read_only_during(f, x)
         errors = []
         passed = False
         x.flags.writeable = True

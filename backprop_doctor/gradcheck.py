@@ -291,7 +291,7 @@ def directional_probe(
     """
     dots = _dots(grads, directions)
     f_plus, f_minus = _along(f, arrays, directions, (h, -h), saved)
-    return _probe(f0, grads, dots, h, floor, f_plus, f_minus)
+    return probe_from(f0, grads, dots, h, floor, f_plus, f_minus)
 
 
 def one_sided_probe(
@@ -319,7 +319,7 @@ def one_sided_probe(
     if dots is None:
         dots = _dots(grads, directions)
     (f_plus,) = _along(f, arrays, directions, (h,), saved, restore)
-    return _probe(f0, grads, dots, h, floor, f_plus)
+    return probe_from(f0, grads, dots, h, floor, f_plus)
 
 
 def _dots(grads: Sequence[np.ndarray], directions: Sequence[Any]) -> list[tuple[float, float]]:
@@ -371,7 +371,7 @@ def restored(arrays: Sequence[np.ndarray], saved: Sequence[np.ndarray]) -> None:
         np.copyto(a, s)
 
 
-def _probe(
+def probe_from(
     f0: float,
     grads: Sequence[np.ndarray],
     dots: list[tuple[float, float]],
@@ -381,7 +381,8 @@ def _probe(
     f_minus: float | None = None,
 ) -> Probe:
     """The probe from the values `f` took at +h and -h along the directions (at +h only: a
-    forward difference), and each direction's (<g, v>, <v, v>) (`_dots`)."""
+    forward difference), and each direction's (<g, v>, <v, v>) (`_dots`): also for directions
+    someone else stepped (a network's first layer read during the network's probes)."""
     # Below a millionth of the gradient's own size, or of the rounding noise of the
     # difference quotient, a directional derivative cannot be told from zero.
     size = float(sum(np.sqrt(gg * vv) for gg, (_, vv) in zip(squared_norms(grads), dots)))
@@ -432,20 +433,35 @@ def refined_probe(
     if saved is None:
         saved = [a.copy() for a in arrays]
     directions = [_Known(_direction(v), g) for v, g in zip(directions, grads)]
-    probe, step = _grown_first(f, f0, arrays, grads, directions, h, floor, tol, saved)
+    at = _Steps(lambda step: directional_probe(f, f0, arrays, grads, directions, step, floor, saved))
+    probe, step = _grown_first(at, f0, h, tol, directions)
     while rounding_limited(probe, f0, step, tol) and step * GROWTH <= h * MAX_GROWTH:
-        wider = directional_probe(f, f0, arrays, grads, directions, step * GROWTH, floor, saved)
+        wider = at(step * GROWTH)
         if not _straight(wider, f0, step * GROWTH, tol):
             break
         probe, step = wider, step * GROWTH
     if probe.error > tol and step == h:
-        probe = _confirmed(f, f0, arrays, grads, directions, probe, floor, tol, saved)
+        probe = _confirmed(at, probe, tol)
     if narrow and probe.error > tol and step == h:
-        probe = _narrowed(f, f0, arrays, grads, directions, probe, floor, tol, saved)
+        probe = _narrowed(at, f0, probe, tol)
     return probe
 
 
-def _grown_first(f, f0, arrays, grads, directions, h: float, floor: float, tol: float, saved) -> tuple[Probe, float]:
+class _Steps:
+    """The probes along one set of directions, by step: a step probed once is not probed again
+    (`_grown_first` may have tried GROWTH·h before the loop of `refined_probe` or `_confirmed`
+    asks for it: the same evaluations of `f`, which is deterministic, would give the same probe)."""
+
+    def __init__(self, probe: Callable[[float], Probe]):
+        self.probe, self.done = probe, {}
+
+    def __call__(self, step: float) -> Probe:
+        if step not in self.done:
+            self.done[step] = self.probe(step)
+        return self.done[step]
+
+
+def _grown_first(at: _Steps, f0: float, h: float, tol: float, directions: Sequence[Any]) -> tuple[Probe, float]:
     """The probe at step h, or at GROWTH·h where the probe at h would only have handed over to it.
 
     Where rounding hides the analytic derivative at h (a loss layer's output is computed
@@ -458,11 +474,11 @@ def _grown_first(f, f0, arrays, grads, directions, h: float, floor: float, tol: 
     analytic = abs(sum(v.known[0] for v in directions))
     hidden = 10 * _rounding(f0, h)  # what `rounding_limited` compares with tol times the derivative
     if hidden <= tol * analytic:
-        return directional_probe(f, f0, arrays, grads, directions, h, floor, saved), h
-    wider = directional_probe(f, f0, arrays, grads, directions, h * GROWTH, floor, saved)
+        return at(h), h
+    wider = at(h * GROWTH)
     if _straight(wider, f0, h * GROWTH, tol) and hidden > tol * max(analytic, abs(wider.numerical)):
         return wider, h * GROWTH
-    return directional_probe(f, f0, arrays, grads, directions, h, floor, saved), h
+    return at(h), h
 
 
 class _Known:
@@ -479,7 +495,7 @@ class _Known:
         return self.known
 
 
-def _confirmed(f, f0, arrays, grads, directions, probe: Probe, floor: float, tol: float, saved) -> Probe:
+def _confirmed(at: _Steps, probe: Probe, tol: float) -> Probe:
     """A failing probe, or the same direction probed with a larger step (GROWTH times at a
     time, up to MAX_GROWTH) that passes, when every larger step cut the error threefold.
 
@@ -497,7 +513,7 @@ def _confirmed(f, f0, arrays, grads, directions, probe: Probe, floor: float, tol
     last, step = probe, probe.step
     while step * GROWTH <= probe.step * MAX_GROWTH:
         step *= GROWTH
-        wider = directional_probe(f, f0, arrays, grads, directions, step, floor, saved)
+        wider = at(step)
         if 3 * wider.error > last.error:
             break  # an error that does not fall with the step: not rounding
         if wider.error <= tol:
@@ -515,7 +531,7 @@ SHRINKS = 2
 TIE_ASYMMETRY = 1e-4
 
 
-def _narrowed(f, f0, arrays, grads, directions, probe: Probe, floor: float, tol: float, saved) -> Probe:
+def _narrowed(at: _Steps, f0: float, probe: Probe, tol: float) -> Probe:
     """A failing probe, repeated with smaller steps along the same direction.
 
     A wrong gradient is wrong by the same amount at every step. A step that crossed a
@@ -533,7 +549,7 @@ def _narrowed(f, f0, arrays, grads, directions, probe: Probe, floor: float, tol:
         step /= SHRINK
         if 10 * _rounding(f0, step) > tol * max(abs(first.analytic), abs(first.numerical)):
             break  # below this step rounding, not the kink, would decide
-        smaller = directional_probe(f, f0, arrays, grads, directions, step, floor, saved)
+        smaller = at(step)
         if smaller.error <= tol:
             return smaller
         spread = abs(smaller.forward_slope - smaller.backward_slope)
@@ -558,7 +574,13 @@ def squared_norms(grads: Sequence[np.ndarray]) -> list[float]:
 
 def rounding_limited(probe: Probe, f0: float, h: float, tol: float) -> bool:
     """Whether rounding could move the probe's slope by more than a tenth of `tol` of it."""
-    signal = max(abs(probe.analytic), abs(probe.numerical))
+    return slope_hidden(max(abs(probe.analytic), abs(probe.numerical)), f0, h, tol)
+
+
+def slope_hidden(slope: float, f0: float, h: float, tol: float) -> bool:
+    """Whether rounding of `f` near `f0` could move a difference quotient with step h of this
+    slope by more than a tenth of `tol` of it (a zero slope: nothing to hide)."""
+    signal = abs(slope)
     return 0 < signal and 10 * _rounding(f0, h) > tol * signal
 
 

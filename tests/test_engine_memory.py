@@ -180,17 +180,20 @@ def test_two_directions_through_the_same_array_differ():
 
 
 def test_what_the_layers_kept_from_the_users_own_call_is_not_copied_again_for_their_checks():
-    # after the user's own `gradient`, Affine1 holds its batch and a gradient of W1's size:
-    # the network's working copy holds them once more, each layer's check shares them
+    # after the user's own `gradient`, Affine1 holds its batch and a gradient of W1's size: the
+    # network's working copy shares them (read-only) rather than copying them, and so does each
+    # layer's check: the peak is the one of a network that never ran
     net, x, t = nets.two_layer_net(hidden=1000, batch=100)
     net.gradient(x, t)
     kept = {k: v.copy() for k, v in vars(net.layers["Affine1"]).items() if isinstance(v, np.ndarray)}
     report, peak = peak_over_parameters(net, x, t)
     assert report.ok
-    assert peak < 4.5  # 5.4 when each layer's check copied them again
+    assert peak < 3.0  # 4.1 when the working copy copied them, 5.4 when each layer's check did too
+    _, fresh = peak_over_parameters(*nets.two_layer_net(hidden=1000, batch=100))
+    assert peak < 1.01 * fresh
     for k, v in vars(net.layers["Affine1"]).items():
         if k in kept:
-            assert v.tobytes() == kept[k].tobytes()
+            assert v.tobytes() == kept[k].tobytes() and v.flags.writeable
 
 
 def test_a_layer_that_writes_into_the_batch_it_kept_leaves_the_caller_and_the_network_check_as_they_were():
@@ -209,3 +212,29 @@ def test_a_layer_that_writes_into_the_batch_it_kept_leaves_the_caller_and_the_ne
     report = bd.check_network(net, x, t)
     assert report.findings == [] and plain.findings == []
     assert net.layers["Affine1"].x.tobytes() == kept.tobytes()
+
+
+def test_the_working_copy_shares_read_only_what_the_probes_never_move_and_hands_it_back_writable():
+    from backprop_doctor.conventions import isolated_sharing
+
+    class Layer:
+        def __init__(self, dtype):
+            self.W = np.ones((3, 2), dtype=dtype)
+            self.W_T = self.W.T  # a view of a parameter: copied with it, still its view
+            self.x = np.arange(6.0, dtype=dtype).reshape(2, 3)  # kept from the last call
+            self.x_rows = self.x[0]  # a view of the kept batch: shared with it
+
+    layer = Layer(np.float64)
+    with isolated_sharing(layer, lambda given: [given.W]) as (work, dtypes, shared):
+        assert work is not layer and dtypes == {"float64"}
+        assert work.W is not layer.W and np.shares_memory(work.W_T, work.W) and not np.shares_memory(work.W, layer.W)
+        assert work.x is layer.x and work.x_rows is layer.x_rows and set(shared) == {id(layer.x), id(layer.x_rows)}
+        assert not layer.x.flags.writeable and not layer.x_rows.flags.writeable and work.W.flags.writeable
+        with pytest.raises(ValueError, match="read-only"):
+            work.x[0, 0] = 1.0
+    assert layer.x.flags.writeable and layer.x_rows.flags.writeable
+    assert np.array_equal(layer.x, np.arange(6.0).reshape(2, 3))
+
+    single = Layer(np.float32)  # a float64 copy is made of everything: nothing shared
+    with isolated_sharing(single, lambda given: [given.W]) as (work, dtypes, shared):
+        assert shared == {} and dtypes == {"float32"} and work.x is not single.x and work.x.dtype == np.float64

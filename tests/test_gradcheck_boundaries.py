@@ -615,3 +615,36 @@ def test_one_sided_slopes_apart_by_less_than_eight_roundings_are_no_kink():
 def test_an_integer_numerical_gradient_is_scaled_as_floats():
     pattern = gradcheck.name_pattern(np.full(3, 300.0), np.full(3, 100, np.int8))  # 100² · 3 overflows int8
     assert pattern.name == "scaled" and pattern.factor == 3.0
+
+
+def test_a_slope_is_hidden_above_a_tenth_of_the_tolerance_of_it_and_never_when_it_is_zero():
+    rounding = EPS * 4.0 / 1e-6
+    assert gradcheck.slope_hidden(10 * rounding / 1e-5 * 0.99, 4.0, 1e-6, 1e-5)
+    assert gradcheck.slope_hidden(-10 * rounding / 1e-5 * 0.99, -4.0, 1e-6, 1e-5)
+    assert not gradcheck.slope_hidden(10 * rounding / 1e-5 * 1.01, 4.0, 1e-6, 1e-5)
+    assert not gradcheck.slope_hidden(0.0, 4.0, 1e-6, 1e-5)
+
+
+def _kinked_beyond_the_first_step(points: list[float]):
+    """A function whose rounding hides its slope at h = 1e-6 (f near 1000, slope 0.1) and with
+    a kink between h and 10·h along +1: its probe at 10·h is not straight. Records each point."""
+    a = np.zeros(1)
+
+    def f() -> float:
+        points.append(float(a[0]))
+        return 1000.0 + 0.1 * a[0] + 0.5 * max(0.0, a[0] - 5e-6)
+
+    return a, f
+
+
+def test_a_refined_probe_evaluates_no_point_twice_when_the_wider_step_it_tried_first_is_not_straight():
+    points: list[float] = []
+    a, f = _kinked_beyond_the_first_step(points)
+    f0 = f()
+    points.clear()
+    probe = gradcheck.refined_probe(f, f0, [a], [np.array([0.1])], [np.array([1.0])], 1e-6)
+    # the wider step tried first (not straight: the kink), then the first step, which stands;
+    # the loop that would widen it again reuses the wider step's probe
+    assert probe.step == 1e-6 and probe.error <= 1e-5
+    assert sorted(points) == pytest.approx([-1e-5, -1e-6, 1e-6, 1e-5], rel=1e-9)
+    assert a[0] == 0.0

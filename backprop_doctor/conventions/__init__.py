@@ -31,6 +31,7 @@ from backprop_doctor.conventions._base import (
     Adapter,
     is_float_array,
     isolated,
+    isolated_sharing,
     promote_to_float64,
     source_of,
 )
@@ -70,6 +71,7 @@ __all__ = [
     "is_float_array",
     "is_loss_layer",
     "isolated",
+    "isolated_sharing",
     "layer_methods",
     "promote_to_float64",
     "source_of",

@@ -156,13 +156,57 @@ def _rebased(group: list[np.ndarray], root: np.ndarray, new_root: np.ndarray) ->
     return rebuilt
 
 
-def copied(obj: Any, found: dict[int, np.ndarray] | None = None) -> Any:
+def copied(obj: Any, found: dict[int, np.ndarray] | None = None, shared: dict[int, np.ndarray] | None = None) -> Any:
     """`copy.deepcopy(obj)`, where arrays that are views of one memory stay views of one
-    memory in the copy (`_view_groups`); `found`: the arrays in `obj` (`_arrays_in`), when known."""
-    memo: dict[int, Any] = {}
+    memory in the copy (`_view_groups`); `found`: the arrays in `obj` (`_arrays_in`), when known;
+    `shared`: arrays of `obj` the copy holds themselves, not copies (`isolated_sharing`)."""
+    memo: dict[int, Any] = dict(shared or {})
     for group, root in _view_groups(_arrays_in(obj) if found is None else found):
-        memo.update(_rebased(group, root, root.copy(order="K")))
+        if id(group[0]) not in memo:
+            memo.update(_rebased(group, root, root.copy(order="K")))
     return copy.deepcopy(obj, memo)
+
+
+def _shareable(found: dict[int, np.ndarray], copied_arrays: list[np.ndarray]) -> dict[int, np.ndarray]:
+    """The arrays of `found` that share no memory with any of `copied_arrays`, nor does any
+    array of their view group (`_view_groups`: a group is shared whole or copied whole)."""
+    shared = {i: a for i, a in found.items() if not any(np.may_share_memory(a, c) for c in copied_arrays)}
+    for group, _ in _view_groups(found):
+        if not all(id(a) in shared for a in group):
+            for a in group:
+                shared.pop(id(a), None)
+    return shared
+
+
+@contextlib.contextmanager
+def isolated_sharing(obj: Any, copied_arrays: Callable[[Any], list[np.ndarray]]) -> Iterator[tuple[Any, set[str], dict[int, np.ndarray]]]:
+    """`isolated`, for a float64 object whose copy would copy arrays the check never moves nor
+    writes (what a layer kept from the caller's last call, the caller's batch among them: a copy of it and
+    the pages it takes cost more than a forward pass of the book's network): the working copy
+    holds every array that shares no memory with `copied_arrays(obj)` (the parameters the probes
+    move, which are copied) as it is, read-only for the length of the block, so that user code
+    that writes into one raises instead of changing it. Yields (copy, dtypes, the shared arrays by
+    id). Anything else (another dtype, an object that cannot be read or copied) is isolated as
+    `isolated` does, sharing nothing."""
+    try:
+        found = _arrays_in(obj)
+        moved = copied_arrays(obj) if _float_dtypes(found) <= {"float64"} else []
+        shared = _shareable(found, moved) if moved else {}
+        work = copied(obj, found, shared) if shared else None
+    except Exception:  # noqa: BLE001 - user objects: isolated without sharing
+        work = None
+    if work is None:
+        with isolated(obj) as (work, dtypes):
+            yield work, dtypes, {}
+        return
+    frozen = [a for a in shared.values() if a.flags.writeable]
+    for a in frozen:
+        a.flags.writeable = False
+    try:
+        yield work, _float_dtypes(found), shared
+    finally:
+        for a in sorted(frozen, key=lambda a: a.base is not None):  # owners first: a view follows its base
+            a.flags.writeable = True
 
 
 class _Snapshot:
