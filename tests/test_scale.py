@@ -252,3 +252,20 @@ def test_a_huge_affine_layer_is_checked_with_a_step_relative_to_its_weights():
     rng = np.random.default_rng(1)
     report = bd.check_layer(Affine(1e6 * rng.standard_normal((30, 20)), np.zeros(20)), 1e3 * rng.standard_normal((8, 30)))
     assert report.findings == []
+
+
+class MiddleDbDoubled(Affine):
+    def backward(self, dout):
+        dx = super().backward(dout)
+        self.db = 2 * self.db
+        return dx
+
+
+def test_a_middle_layers_doubled_bias_gradient_is_found_in_the_deep_narrow_network():
+    """The network's probes pass a doubled third-layer db at an error the rounding of a loss that
+    moves in its last digits lets through (9.8e-5, ten times the tolerance): such a network's check
+    settles none of its layers, and the layer's own check names it."""
+    net, x, t = deep_net(0.01)
+    net.layers["Affine3"] = MiddleDbDoubled(net.params["W3"], net.params["b3"])
+    report = bd.check_network(net, x, t)
+    assert ("gradient-mismatch", "MiddleDbDoubled", "b") in errors(report)
