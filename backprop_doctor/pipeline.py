@@ -41,15 +41,19 @@ def check_file(path: str | os.PathLike[str], options: Options | None = None, **k
     Runs the user's definitions in this process: use the CLI or
     `loading.child.run_isolated` to keep the user's code in a child process.
     """
-    from backprop_doctor.loading.namespace import load_namespace
-    from backprop_doctor.loading.source import read_source
-
     opts = (options or Options()).replace(**kwargs) if kwargs else (options or Options())
     if not isinstance(path, (str, os.PathLike)):
         raise UsageError(f"path={path!r}: pass the path of a Python file, e.g. 'mymodel.py'")
     path = os.fspath(path)
+    with budget.check_limit(opts.timeout):
+        return _check_file(path, opts)
+
+
+def _check_file(path: str, opts: Options) -> Report:
+    from backprop_doctor.loading.namespace import load_namespace
+    from backprop_doctor.loading.source import read_source
+
     report = Report(seed=opts.seed, file=path)
-    budget.start_check(opts.timeout)
     source, found = read_source(path)
     report.findings.extend(found)
     context = CheckContext(options=opts, source=source)

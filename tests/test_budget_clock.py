@@ -124,3 +124,13 @@ def test_a_run_stopped_by_the_clock_before_it_could_say_anything_has_no_trend():
     assert long_enough.shape.trend == "rises"
     blown = Run(label="yours", lr=0.1, batch=10, steps=200, losses=[1.0, 5.0, float("nan")], truncated=True)
     assert blown.shape.trend == "non-finite"
+
+
+def test_a_check_leaves_no_limit_behind_it(tmp_path):
+    """The library's caller goes on after a check (a test process, a notebook): its limit ends with it."""
+    from backprop_doctor import pipeline
+
+    path = tmp_path / "empty.py"
+    path.write_text("import numpy as np\n", encoding="utf-8")
+    pipeline.check_file(str(path), timeout=1e-3)
+    assert budget.time_left() == float("inf")

@@ -44,3 +44,34 @@ def test_a_curve_that_is_never_a_number_or_too_short_has_no_trend():
     assert trend([1.0, 1.0, 1.0]) is None  # three replayed steps cannot show a stall
     assert trend([1.0, 1.0, 1.0, 1.0, 1.0]) == "flat"  # five can
     assert trend([1.0, 1.5, 2.0]) == "rises"  # a short curve can still be seen to rise
+
+
+def _with(curve: list[float], **reference: list[float]) -> str | None:
+    report = Report(seed=0)
+    report.extras["training"] = {**reference, **({"program": curve} if "corrected" in reference else {"yours": curve})}
+    return _loss_trend(report)
+
+
+SLOW = [0.856, 0.85, 0.84, 0.83, 0.82, 0.81, 0.80, 0.795, 0.79, 0.785]  # the early plateau of a small sigmoid net
+
+
+def test_a_slow_curve_the_correct_gradients_do_no_better_on_is_not_said_not_to_fall():
+    """The program's curve falls by less than a tenth over the replayed steps, and so does the same
+    program with correct gradients: the plateau, not the finding, holds it up."""
+    assert _with(SLOW, corrected=[0.856, 0.85, 0.84, 0.83, 0.82, 0.81, 0.80, 0.79, 0.785, 0.78]) is None
+    assert _with(SLOW, reference=[0.856, 0.85, 0.84, 0.83, 0.82, 0.81, 0.80, 0.79, 0.785, 0.78]) is None
+
+
+def test_a_slow_curve_the_correct_gradients_leave_behind_does_not_fall():
+    falling = [0.856, 0.7, 0.6, 0.5, 0.45, 0.4, 0.35, 0.3, 0.25, 0.2]
+    assert _with(SLOW, corrected=falling) == "flat"
+    assert _with(SLOW, reference=falling) == "flat"
+    assert _with(SLOW, corrected=[0.856, 0.85, 0.84, 0.83, 0.82, 0.81, 0.80, 0.79, 0.71, 0.70]) == "flat"  # just below 90 %
+
+
+def test_a_reference_of_the_other_curve_is_not_read():
+    """The probe's reference goes with the probe's curve, the corrected replay with the program's."""
+    falling = [0.856, 0.7, 0.6, 0.5, 0.45, 0.4, 0.35, 0.3, 0.25, 0.2]
+    report = Report(seed=0)
+    report.extras["training"] = {"program": SLOW, "reference": SLOW, "corrected": falling}
+    assert _loss_trend(report) == "flat"

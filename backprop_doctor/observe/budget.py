@@ -18,8 +18,9 @@ with a report of what was done in time rather than being stopped with none.
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 WALL_FACTOR = 3.0  # a wall-clock second counts as a third of a budget second
 
@@ -47,6 +48,17 @@ _check_ends: list[float] = []  # perf_counter() at which this process's check mu
 def start_check(timeout: float | None) -> None:
     """The check starting now must be done within `timeout` wall-clock seconds (none: no limit)."""
     _check_ends[:] = [time.perf_counter() + timeout] if timeout is not None and 0 < timeout < float("inf") else []
+
+
+@contextlib.contextmanager
+def check_limit(timeout: float | None) -> Iterator[None]:
+    """`start_check(timeout)` for the length of one check; no limit after it (the library's callers,
+    a test process, go on checking other things)."""
+    start_check(timeout)
+    try:
+        yield
+    finally:
+        start_check(None)
 
 
 def time_left() -> float:

@@ -421,11 +421,24 @@ def _loss_trend(report: Report) -> str | None:
     if len(yours) < FLAT_STEPS:
         return None  # a few replayed steps cannot show a loss that does not fall
     if not math.isfinite(first) or last > first * 0.9:
-        return "flat"
+        return None if _no_better(training, last) else "flat"
     return "falls"
 
 
 FLAT_STEPS = 5  # a curve this long at least, before "the loss does not fall" is said of it
+CLEARLY_BELOW = 0.9  # a reference curve ends below this share of the user's to show what the user's misses
+
+
+def _no_better(training: dict, last: float) -> bool:
+    """Whether the same steps with correct gradients (or the reference swapped in) end no clearly lower
+    than the user's curve, which then only sits on the early plateau every such start has: its slow
+    fall is no sign of the finding's cause."""
+    own = training.get("program") is not None
+    reference = [as_float(v) for v in (training.get("corrected") if own else training.get("reference")) or ()]
+    if len(reference) < 2:
+        return False
+    tail = reference[-max(1, len(reference) // 5) :]
+    return all(math.isfinite(v) for v in tail) and sum(tail) / len(tail) >= CLEARLY_BELOW * last
 
 
 # --------------------------------------------------------------------------- what a number measures
