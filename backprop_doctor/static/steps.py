@@ -556,17 +556,17 @@ def _called_names(node: ast.AST) -> set[str]:
 def _update_sites(tree: ast.Module, file: str | None = None) -> list[UpdateSite]:
     """Every update of the file taken apart (`_split_step`), marked with `file` when it is not the checked one."""
     updates = parameter_updates(tree)
-    known = {u.line for u in updates}
-    updates += [u for u in _bare_updates(tree) if u.line not in known]
-    by_line: dict[int, ast.stmt] = {}
+    known = {(u.line, u.col) for u in updates}
+    updates += [u for u in _bare_updates(tree) if (u.line, u.col) not in known]
+    by_line: dict[int, list[ast.stmt]] = {}  # two updates may share a line: `W2 -= lr * dW2; b2 -= lr * db2`
     for stmt in walk(tree):
         if isinstance(stmt, (ast.AugAssign, ast.Assign, ast.Return)):
-            by_line.setdefault(stmt.lineno, stmt)
+            by_line.setdefault(stmt.lineno, []).append(stmt)
     sites: list[UpdateSite] = []
     for update in updates:
         if file is not None:
             update = dataclasses.replace(update, file=file)
-        stmt = by_line.get(update.line)
+        stmt = _statement_at(by_line.get(update.line, []), update.col)
         if stmt is not None and (parts := unpacked(stmt)):  # `W1, b1 = W1 - lr * dW1, ...`: this parameter's part
             stmt = next((p for p in parts if ast.unparse(p.targets[0]) == update.target), None)
         site = _split_step(update, stmt) if stmt is not None else None
@@ -576,6 +576,13 @@ def _update_sites(tree: ast.Module, file: str | None = None) -> list[UpdateSite]
         if site is not None:
             sites.append(site)
     return sites
+
+
+def _statement_at(statements: list[ast.stmt], col: int) -> ast.stmt | None:
+    """Of the statements that start on one line, the one whose span holds column `col` (the first one
+    when none does: an update read from inside a statement that starts on an earlier column)."""
+    inside = [s for s in statements if s.col_offset <= col and (s.end_lineno != s.lineno or col < (s.end_col_offset or 0))]
+    return inside[-1] if inside else statements[0] if statements else None
 
 
 def _updating_functions(tree: ast.Module, sites: list[UpdateSite]) -> dict[str, list[UpdateSite]]:
