@@ -26,13 +26,14 @@ live in the dict `loss` returns.
 
 from __future__ import annotations
 
+import copy
 import inspect
 from typing import Any
 
 import numpy as np
 
 from backprop_doctor.conventions._base import FORWARD_SEED, Adapter, is_float_array, parameters, promote_to_float64
-from backprop_doctor.conventions._classlayer import function_node
+from backprop_doctor.conventions._classlayer import function_node, required_inputs
 from backprop_doctor.static.methods import assigned_attributes
 from backprop_doctor.conventions._run import Case, NotChecked
 
@@ -134,6 +135,25 @@ def _kwargs(cls: type, rng: np.random.Generator) -> dict[str, Any]:
     return kwargs
 
 
+def _classes(net: Any, kwargs: dict[str, Any], x: np.ndarray) -> int:
+    """How many classes the labels are drawn from: the class count set here (`num_classes`), else
+    the width of the scores `loss(X)` returns without `y` (cs231n's test-time path), else the
+    columns of the last weight. A constructor that keeps its own default (`C=3`) would otherwise
+    get labels its scores have no column for, and its correct `p[np.arange(N), y]` would raise."""
+    from backprop_doctor import build as builder
+
+    given = kwargs.get("num_classes") or kwargs.get("output_size")
+    if isinstance(given, int):
+        return given
+    name = loss_method(type(net)) or "loss"
+    if len(required_inputs(getattr(net, name))) == 1:
+        scores = builder._trial(lambda: getattr(copy.deepcopy(net), name)(x.copy()))
+        if isinstance(scores, np.ndarray) and scores.ndim == 2 and scores.shape[0] == len(x):
+            return scores.shape[1]
+    last = next((v for v in reversed(list(net.params.values())) if is_float_array(v) and v.ndim >= 2), None)
+    return last.shape[-1] if last is not None else 4
+
+
 def build(cls: type, context: Any, rng: np.random.Generator) -> list[Case]:
     from backprop_doctor import build as builder
 
@@ -149,10 +169,9 @@ def build(cls: type, context: Any, rng: np.random.Generator) -> list[Case]:
         raise NotChecked("its params dict holds no arrays")
     shape = kwargs.get("input_dim") or kwargs.get("input_size") or first.shape[0]
     shape = tuple(shape) if isinstance(shape, (tuple, list)) else (int(shape),)
-    classes = kwargs.get("num_classes") or kwargs.get("output_size") or 4
     n = context.options.batch_size
     x = rng.standard_normal((n, *shape))
-    y = rng.integers(0, classes, n)
+    y = rng.integers(0, _classes(net, kwargs, x), n)
     state = np.random.get_state()
     try:
         np.random.seed(FORWARD_SEED)
