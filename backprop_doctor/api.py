@@ -512,7 +512,8 @@ def _layer_by_layer(net: Any, x: Any, t: Any, opts: Options, report: Report) -> 
             held = _arrays_held(layer)  # the same before and after its check, which runs on a copy
             as_it_was = _shared_copy(layer, given_arrays, held) if network.chained and (holding or first) else None
             with _layer_copy(layer, given_arrays, held) as layer_copy:
-                check = _layer_check(layer_copy, activation, target, opts, dtypes, label, sources, defer=as_it_was is not None)
+                adapter = network.layer_adapter(key, layer_copy)
+                check = _layer_check(layer_copy, activation, target, opts, dtypes, label, sources, defer=as_it_was is not None, adapter=adapter)
                 results.append((check.run(), check.counter))
                 reentrant.append(check.reentrant is True)
                 first_untouched = first_untouched or (activation is first_input and check.input_untouched)
@@ -587,12 +588,14 @@ def _as_given(first_input: Any, x: Any, untouched: bool = False) -> Any:
 
 
 def _layer_check(
-    layer: Any, x: Any, t: Any, opts: Options, dtypes: set[str], label: str, sources: dict, defer: bool, keep_output: bool = True
+    layer: Any, x: Any, t: Any, opts: Options, dtypes: set[str], label: str, sources: dict, defer: bool, keep_output: bool = True,
+    adapter: ClassLayer | None = None,
 ) -> LayerCheck:
     """The check of one layer of a network (a copy of it) on the activation that reaches it;
-    with `keep_output`, its first forward's output is kept as the next layer's input."""
+    with `keep_output`, its first forward's output is kept as the next layer's input. `adapter`:
+    how the network's layers are called (`Network.layer_adapter`), where not as their convention says."""
     return LayerCheck(
-        ClassLayer(layer, train=opts.train),
+        adapter or ClassLayer(layer, train=opts.train),
         x,
         t,
         opts,

@@ -18,6 +18,12 @@ the shape error that follows as the user's bug. So the network's own loss is run
 once on a copy, each layer's first `forward` call is recorded, and when the
 recorded shapes do not form a chain, every layer is checked on the input (and
 target) the network itself gave it.
+
+A network may also keep a layer's weights itself and pass them in (the book's
+`Affine.forward(x, W, b)` called as `forward(x, self.params["W1"], self.params["b1"])`).
+Such a layer cannot be run on its input alone: its call records the arrays the
+network gave it besides its input (`Fed` weights), and it is checked with them,
+each like a parameter (`Network.layer_adapter`).
 """
 
 from __future__ import annotations
@@ -32,15 +38,16 @@ from typing import Any
 
 import numpy as np
 
-from backprop_doctor.conventions._base import FORWARD_SEED
+from backprop_doctor.conventions._base import FORWARD_SEED, parameters
 from backprop_doctor.conventions._classlayer import layer_methods
 
-Fed = dict[str, tuple[np.ndarray, Any, Any]]  # key -> (input, target or None, output)
+# key -> (input, target or None, output, weights: the network's arrays it was given after its input, by argument name)
+Fed = dict[str, tuple[np.ndarray, Any, Any, dict[str, np.ndarray]]]
 
 
 def fed_inputs(network: Any, x: Any, t: Any) -> Fed:
-    """key -> (input, target, output) of each layer's first forward call in one run of the
-    network's loss on a copy of the network; {} when the run raises or copying fails."""
+    """key -> (input, target, output, weights) of each layer's first forward call in one run of
+    the network's loss on a copy of the network; {} when the run raises or copying fails."""
     from backprop_doctor.conventions.networks import Network
 
     if _loops_over_layers(type(network.net)):
@@ -52,8 +59,9 @@ def fed_inputs(network: Any, x: Any, t: Any) -> Fed:
         return {}
     fed: Fed = {}
     try:
+        owned = {id(p) for p in work.params().values()}
         for key, layer in work.layers():
-            _record(layer, key, fed)
+            _record(layer, key, fed, owned)
         np.random.seed(FORWARD_SEED)
         with contextlib.redirect_stdout(io.StringIO()), np.errstate(all="ignore"):
             work.loss(np.array(x, copy=True), copy.deepcopy(t))
@@ -88,7 +96,8 @@ def _source_loops_over_layers(methods: tuple[Any, ...]) -> bool:
     return False
 
 
-def _record(layer: Any, key: str, fed: Fed) -> None:
+def _record(layer: Any, key: str, fed: Fed, owned: set[int]) -> None:
+    """Wrap the layer's forward to record its first call in `fed`; `owned`: ids of the network's parameters."""
     methods = layer_methods(layer)
     name = methods.forward if methods is not None else "forward"
     original = getattr(layer, name, None)
@@ -96,11 +105,12 @@ def _record(layer: Any, key: str, fed: Fed) -> None:
         return
 
     def forward(*args: Any, **kwargs: Any) -> Any:
-        kept = [np.array(a, copy=True) for a in args[:2] if isinstance(a, np.ndarray)]
+        weights = _weights_given(original, args, owned)
+        kept = [np.array(a, copy=True) for a in (args[:1] if weights else args[:2]) if isinstance(a, np.ndarray)]
         out = original(*args, **kwargs)
         if key not in fed and kept:
             result = out if out is not None or methods is None or not methods.output else getattr(layer, methods.output, None)
-            fed[key] = (kept[0], kept[1] if len(kept) > 1 else None, result)
+            fed[key] = (kept[0], kept[1] if len(kept) > 1 else None, result, weights)
         return out
 
     try:
@@ -109,12 +119,27 @@ def _record(layer: Any, key: str, fed: Fed) -> None:
         pass
 
 
+def _weights_given(forward: Any, args: tuple, owned: set[int]) -> dict[str, np.ndarray]:
+    """Copies of the arrays a call passes after its input, by the names forward gives them, where
+    one of them is a parameter of the network (`Affine.forward(x, W, b)` given the network's `W1`,
+    `b1`); {} for any other call (a loss layer's target, an RNN cell's hidden state)."""
+    if not any(id(a) in owned for a in args[1:]):
+        return {}
+    names = list(parameters(forward))
+    if len(names) < len(args) or not all(isinstance(a, np.ndarray) for a in args):
+        return {}
+    return {name: np.array(a, copy=True) for name, a in zip(names[1:], args[1:])}
+
+
 def unchained(network: Any, x: Any, fed: Fed) -> bool:
     """Whether the recorded calls show layers that do not run one after the other: the first
-    layer not given `x` itself, or a layer's output not of the shape the next layer was given."""
+    layer not given `x` itself, a layer's output not of the shape the next layer was given, or a
+    layer given the network's weights, which running it on the previous output alone would not."""
     layers = [key for key, _ in network.predict_layers()]
     if not layers or not all(key in fed for key in layers):
         return False
+    if any(fed[key][3] for key in layers):
+        return True
     if np.shape(fed[layers[0]][0]) != np.shape(x):
         return True
     for key, following in zip(layers, layers[1:]):

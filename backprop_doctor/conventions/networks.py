@@ -123,6 +123,8 @@ class Network:
         self.train = train
         # `layer_inputs` fed each layer the previous one's output (False: what the network gave it)
         self.chained = False
+        # key -> the arrays the network passed a layer after its input, its weights among them (`layer_inputs`)
+        self.given: dict[str, dict[str, np.ndarray]] = {}
         self.called: set[int] = set()  # ids of the layers `loss_and_gradient` ran forward and backward
         # set by a caller that reads the layers' contracts from that same call (`LayerCalls`)
         self.reader: LayerCalls | None = None
@@ -272,8 +274,9 @@ class Network:
         fed = fed_inputs(self, x, t)
         if unchained(self, x, fed):  # layers side by side (CBOW): each gets what the network gave it
             self.chained = False
+            self.given = {key: weights for key, (_, _, _, weights) in fed.items() if weights}
             for key, layer in ((k, v) for k, v in self.layers() if k in fed):
-                given, target, _ = fed[key]
+                given, target, _, _ = fed[key]
                 yield key, layer, given.astype(np.float64) if given.dtype.kind == "f" else given, target, target is not None
             return
         self.chained = True
@@ -295,6 +298,18 @@ class Network:
                 activation = np.asarray(ClassLayer(layer, train=self.train).forward(activation.copy()), dtype=np.float64)
             except Exception:  # user code
                 return
+
+    def layer_adapter(self, key: str, layer: Any) -> ClassLayer:
+        """How the check of the layer `key` (`layer`, a copy of it) calls it: as its convention
+        says, or with the arrays the network passed it besides its input (`given`), each checked
+        like a parameter against what backward returns for it (`Affine.backward` -> dx, dW, db):
+        called with its input alone it would raise, for a fault of the check, not of the code."""
+        from backprop_doctor.conventions.recurrent import MultiInput
+
+        given = self.given.get(key)
+        if not given:
+            return ClassLayer(layer, train=self.train)
+        return MultiInput(layer, {name: array.copy() for name, array in given.items()}, 1, train=self.train)
 
     def predict_layers(self) -> list[tuple[str, Any]]:
         last = self.last_layer()

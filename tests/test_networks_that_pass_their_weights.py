@@ -1,0 +1,99 @@
+"""A network that owns its weights and passes them to its layers (`Affine.forward(x, W, b)`
+called as `forward(x, self.params["W1"], self.params["b1"])`, backward returning dx, dW, db) is
+checked through its own calls: each such layer with the arrays the network gave it, each checked
+like a parameter, and the network as a whole. Called with its input alone, the layer raised
+TypeError, reported as the user's error."""
+
+from __future__ import annotations
+
+from tests.userfiles import check, errors, line_of, planted, write
+
+NETWORK = '''\
+from collections import OrderedDict
+
+import numpy as np
+
+
+class Affine:
+    def forward(self, x, W, b):
+        self.x, self.W = x, W
+        return x @ W + b
+
+    def backward(self, dout):
+        dx = dout @ self.W.T
+        dW = self.x.T @ dout
+        db = dout.sum(axis=0)
+        return dx, dW, db
+
+
+class Relu:
+    def forward(self, x):
+        self.mask = x <= 0
+        return np.where(self.mask, 0.0, x)
+
+    def backward(self, dout):
+        return np.where(self.mask, 0.0, dout)
+
+
+class SoftmaxWithLoss:
+    def forward(self, x, t):
+        e = np.exp(x - x.max(axis=1, keepdims=True))
+        self.y, self.t = e / e.sum(axis=1, keepdims=True), t
+        return -np.sum(t * np.log(self.y + 1e-12)) / x.shape[0]
+
+    def backward(self, dout=1):
+        return dout * (self.y - self.t) / self.t.shape[0]
+
+
+class TwoLayerNet:
+    def __init__(self, input_size=7, hidden_size=6, output_size=4):
+        self.params = {"W1": 0.1 * np.random.randn(input_size, hidden_size), "b1": np.zeros(hidden_size),
+                       "W2": 0.1 * np.random.randn(hidden_size, output_size), "b2": np.zeros(output_size)}
+        self.layers = OrderedDict()
+        self.layers["Affine1"] = Affine()
+        self.layers["Relu1"] = Relu()
+        self.layers["Affine2"] = Affine()
+        self.lastLayer = SoftmaxWithLoss()
+
+    def predict(self, x):
+        x = self.layers["Affine1"].forward(x, self.params["W1"], self.params["b1"])
+        x = self.layers["Relu1"].forward(x)
+        return self.layers["Affine2"].forward(x, self.params["W2"], self.params["b2"])
+
+    def loss(self, x, t):
+        return self.lastLayer.forward(self.predict(x), t)
+
+    def gradient(self, x, t):
+        self.loss(x, t)
+        dout = self.lastLayer.backward(1)
+        dout, dW2, db2 = self.layers["Affine2"].backward(dout)
+        dout = self.layers["Relu1"].backward(dout)
+        dout, dW1, db1 = self.layers["Affine1"].backward(dout)
+        return {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}
+
+
+net = TwoLayerNet()
+'''
+
+
+def test_the_correct_network_and_its_layers_are_clean(tmp_path):
+    report = check(write(tmp_path, "two_layer_net.py", NETWORK))
+    assert errors(report) == []
+    checked = {(m["layer"], m["param"]) for m in report["measurements"] if m["verdict"] == "ok"}
+    assert {("Affine1", "W"), ("Affine1", "b"), ("Affine2", "x"), ("TwoLayerNet", "b1")} <= checked
+
+
+def test_a_bias_gradient_summed_over_the_wrong_axis_is_found_at_its_line(tmp_path):
+    path = planted(tmp_path, "two_layer_net.py", NETWORK, "db = dout.sum(axis=0)", "db = dout.sum(axis=1)")
+    found = errors(check(path))
+    assert found and all(f["name"] != "layer-raised" for f in found)
+    assert found[0]["line"] == line_of(path, "db = dout.sum(axis=1)")
+    assert found[0]["layer"] in ("Affine1", "Affine2")
+
+
+def test_a_wrong_input_gradient_is_found_at_its_line(tmp_path):
+    path = planted(tmp_path, "two_layer_net.py", NETWORK, "dx = dout @ self.W.T", "dx = dout @ self.W.T * 0.5")
+    found = errors(check(path))
+    assert found and found[0]["name"] == "gradient-mismatch"
+    assert found[0]["line"] == line_of(path, "dx = dout @ self.W.T * 0.5")
+
