@@ -97,3 +97,30 @@ def test_a_wrong_input_gradient_is_found_at_its_line(tmp_path):
     assert found and found[0]["name"] == "gradient-mismatch"
     assert found[0]["line"] == line_of(path, "dx = dout @ self.W.T * 0.5")
 
+
+
+TRAINING = '''
+x = np.random.randn(20, 7)
+t = np.eye(4)[np.random.randint(0, 4, 20)]
+for step in range(30):
+    grads = net.gradient(x, t)
+    for key in net.params:
+        net.params[key] -= 0.1 * grads[key]
+    print(net.loss(x, t))
+'''
+
+
+def test_a_network_whose_training_ran_is_checked_as_one_chain(tmp_path):
+    """The observed run sees each Affine given three arrays; the two the network owns do not
+    make its layers a graph that cannot be chained (which left the network and the layers'
+    weight gradients unchecked)."""
+    report = check(write(tmp_path, "train.py", NETWORK + TRAINING), training=True)
+    assert errors(report) == []
+    checked = {(m["layer"], m["param"]) for m in report["measurements"] if m["verdict"] == "ok"}
+    assert {("Affine1", "b"), ("TwoLayerNet", "W1")} <= checked
+
+
+def test_a_wrong_bias_gradient_of_a_network_whose_training_ran_is_found_at_its_line(tmp_path):
+    path = planted(tmp_path, "train.py", NETWORK + TRAINING, "db = dout.sum(axis=0)", "db = dout.sum(axis=1)")
+    found = errors(check(path, training=True))
+    assert found and found[0]["line"] == line_of(path, "db = dout.sum(axis=1)")

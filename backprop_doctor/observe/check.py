@@ -78,7 +78,7 @@ def check_record(record: Record, discovered: Any, options: Options, shown: str) 
         axis = _batch_axis(x, t)
         shapes = _shapes(x, t, how, axis)
         x, t = _rows(x, axis), _rows(t, axis)
-        if not _chained(instance.obj, record):
+        if not _chained(instance.obj, record, network.params().values()):
             _skip(out, instance, shown, "its layers do not run as one chain (an encoder and a decoder, say): they are checked one by one")
             continue
         try:
@@ -148,10 +148,13 @@ def _network(instance: Instance, networks: set[str]) -> Network | None:
         return None
 
 
-def _chained(net: Any, record: Record) -> bool:
+def _chained(net: Any, record: Record, weights: Any = ()) -> bool:
     """Whether the network's layers, in order, form the chain the program ran: each recorded
     forward output has the shape of the next layer's recorded input. Only then can the
-    activations that reach each layer be recomputed by running the layers in turn."""
+    activations that reach each layer be recomputed by running the layers in turn. An array
+    equal to one of the network's own `weights` as the program first called it is no input: a
+    network that passes its weights (`Affine.forward(x, W1, b1)`) still chains its layers, and
+    its check gives each such layer the arrays it passed (`Network.layer_adapter`)."""
     by_id = {id(i.obj): i for i in record.instances}
     try:
         layers = [layer for _, layer in Network(net).predict_layers()]  # the live layers the record knows
@@ -164,10 +167,15 @@ def _chained(net: Any, record: Record) -> bool:
         if call is None:
             return False  # a layer the program never ran forward: not part of a chain
         arrays = [a for a in call.args if isinstance(a, (np.ndarray, TooLarge))]
+        arrays = arrays[:1] + [a for a in arrays[1:] if not any(_same(a, w) for w in weights)]
         if len(arrays) != 1 or not isinstance(call.result, np.ndarray):
             return False
         shapes.append((np.shape(arrays[0])[1:], np.shape(call.result)[1:]))
     return all(out == nxt for (_, out), (nxt, _) in zip(shapes, shapes[1:]))
+
+
+def _same(a: Any, weight: np.ndarray) -> bool:
+    return isinstance(a, np.ndarray) and a.shape == weight.shape and np.array_equal(a, weight)
 
 
 def _shares_parameters(network: Network) -> bool:
