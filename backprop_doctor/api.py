@@ -523,7 +523,8 @@ def _layer_by_layer(net: Any, x: Any, t: Any, opts: Options, report: Report) -> 
                 deferred.append(_Deferred(len(results) - 1, label, arrays, layer, tuple(holding), as_it_was, activation, target, sources))
             if any(i in parameter_ids for i in held):
                 holding.append(layer)
-            report.built.append(Built(label, f"{network.name} layer `{key}`", f"input {_shape(activation)}"))
+            given = "".join(f", {name} {_shape(array)}" for name, array in network.given.get(key, {}).items())  # its weights, passed in
+            report.built.append(Built(label, f"{network.name} layer `{key}`", f"input {_shape(activation)}{given}"))
             output = check.output
             del check, layer_copy, activation, sources, as_it_was, held  # before the next layer's check allocates its own
             try:

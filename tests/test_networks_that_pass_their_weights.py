@@ -81,6 +81,7 @@ def test_the_correct_network_and_its_layers_are_clean(tmp_path):
     assert errors(report) == []
     checked = {(m["layer"], m["param"]) for m in report["measurements"] if m["verdict"] == "ok"}
     assert {("Affine1", "W"), ("Affine1", "b"), ("Affine2", "x"), ("TwoLayerNet", "b1")} <= checked
+    assert {b["what"]: b["shapes"] for b in report["built"]}["Affine1"] == "input (5, 7), W (7, 6), b (6,)"
 
 
 def test_a_bias_gradient_summed_over_the_wrong_axis_is_found_at_its_line(tmp_path):
