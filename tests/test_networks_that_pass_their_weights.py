@@ -84,6 +84,13 @@ def test_the_correct_network_and_its_layers_are_clean(tmp_path):
     assert {b["what"]: b["shapes"] for b in report["built"]}["Affine1"] == "input (5, 7), W (7, 6), b (6,)"
 
 
+def test_weights_passed_by_name_are_passed_so_too(tmp_path):
+    text = NETWORK.replace('forward(x, self.params["W1"], self.params["b1"])', 'forward(x, b=self.params["b1"], W=self.params["W1"])')
+    report = check(write(tmp_path, "two_layer_net.py", text))
+    assert errors(report) == []
+    assert ("Affine1", "b") in {(m["layer"], m["param"]) for m in report["measurements"] if m["verdict"] == "ok"}
+
+
 def test_a_bias_gradient_summed_over_the_wrong_axis_is_found_at_its_line(tmp_path):
     path = planted(tmp_path, "two_layer_net.py", NETWORK, "db = dout.sum(axis=0)", "db = dout.sum(axis=1)")
     found = errors(check(path))

@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from backprop_doctor.conventions._base import FORWARD_SEED, parameters
+from backprop_doctor.conventions._base import FORWARD_SEED
 from backprop_doctor.conventions._classlayer import layer_methods
 
 # key -> (input, target or None, output, weights: the network's arrays it was given after its input, by argument name)
@@ -105,7 +105,7 @@ def _record(layer: Any, key: str, fed: Fed, owned: set[int]) -> None:
         return
 
     def forward(*args: Any, **kwargs: Any) -> Any:
-        weights = _weights_given(original, args, owned)
+        weights = _weights_given(original, args, kwargs, owned)
         kept = [np.array(a, copy=True) for a in (args[:1] if weights else args[:2]) if isinstance(a, np.ndarray)]
         out = original(*args, **kwargs)
         if key not in fed and kept:
@@ -119,16 +119,22 @@ def _record(layer: Any, key: str, fed: Fed, owned: set[int]) -> None:
         pass
 
 
-def _weights_given(forward: Any, args: tuple, owned: set[int]) -> dict[str, np.ndarray]:
-    """Copies of the arrays a call passes after its input, by the names forward gives them, where
-    one of them is a parameter of the network (`Affine.forward(x, W, b)` given the network's `W1`,
-    `b1`); {} for any other call (a loss layer's target, an RNN cell's hidden state)."""
-    if not any(id(a) in owned for a in args[1:]):
+def _weights_given(forward: Any, args: tuple, kwargs: dict[str, Any], owned: set[int]) -> dict[str, np.ndarray]:
+    """Copies of the arrays a call passes after its input, by the names forward gives them and in
+    their order (its check passes them so, `MultiInput`), where one of them is a parameter of the
+    network (`Affine.forward(x, W, b)` given the network's `W1`, `b1`, by position or by name);
+    {} for any other call (a loss layer's target, an RNN cell's hidden state)."""
+    try:
+        bound = inspect.signature(forward).bind(*args, **kwargs)
+    except (TypeError, ValueError):
         return {}
-    names = list(parameters(forward))
-    if len(names) < len(args) or not all(isinstance(a, np.ndarray) for a in args):
+    kinds = {name: p.kind for name, p in bound.signature.parameters.items()}
+    given = list(bound.arguments.items())[1:]
+    if not any(id(a) in owned for _, a in given) or not all(isinstance(a, np.ndarray) for a in bound.arguments.values()):
         return {}
-    return {name: np.array(a, copy=True) for name, a in zip(names[1:], args[1:])}
+    if any(kinds[name] not in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD) for name, _ in given):
+        return {}
+    return {name: np.array(a, copy=True) for name, a in given}
 
 
 def unchained(network: Any, x: Any, fed: Fed) -> bool:
