@@ -33,6 +33,13 @@ from backprop_doctor.static.imports import imports_name
 CLASSES = 4  # classes of synthetic targets when nothing says otherwise
 
 
+def last_width(params: dict[str, Any]) -> int | None:
+    """The columns of a network's last weight (`W2` of shape (H, C)): its class count where
+    nothing else tells it, as `scores = h @ W2 + b2` has one column per class."""
+    last = next((v for v in reversed(list(params.values())) if is_float_array(v) and v.ndim >= 2), None)
+    return last.shape[-1] if last is not None else None
+
+
 @dataclass
 class Built:
     """One object ready for checking, and the inputs to check it on."""

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from backprop_doctor.build import CLASSES, Built, BuildError, UserCodeRaised, _describe, _raised, _trial, _trial_error_of, infer_kwargs
+from backprop_doctor.build import CLASSES, Built, BuildError, UserCodeRaised, _describe, _raised, _trial, _trial_error_of, infer_kwargs, last_width
 from backprop_doctor.conventions import TRAIN_FLAGS
 from backprop_doctor.conventions.networks import Network
 
@@ -51,17 +51,20 @@ def network_inputs(net: Any, kwargs: dict[str, Any], rng: np.random.Generator, b
     if not isinstance(classes, int):
         classes = _output_width(net, x, train) or CLASSES
     labels = rng.integers(0, classes, batch)
-    one_hot = np.eye(classes)[labels]
-    # One-hot targets unless the user's loss only takes integer labels.
-    if _loss_runs(net, x, one_hot, train):
-        return x, one_hot
-    if _loss_runs(net, x, labels, train):
-        return x, labels
+    # then as many classes as the last weight has columns: a constructor that keeps its own class
+    # count (`C=3`) and has no `predict` to tell it, whose loss those targets made raise
+    for count in dict.fromkeys((classes, last_width(network.params()) or classes)):
+        below = labels % count
+        # One-hot targets unless the user's loss only takes integer labels.
+        if _loss_runs(net, x, np.eye(count)[below], train):
+            return x, np.eye(count)[below]
+        if _loss_runs(net, x, below, train):
+            return x, below
     if len(shape) == 1:
         windows = _context_inputs(net, shape[0], rng, batch, train)
         if windows is not None:
             return windows
-    return x, one_hot
+    return x, np.eye(classes)[labels]
 
 
 WINDOW = 2  # context words of a synthetic word2vec window (one either side)

@@ -90,3 +90,44 @@ def test_a_wrong_gradient_of_the_scores_classifier_is_found_at_its_line(tmp_path
     path = planted(tmp_path, "net.py", SCORES_WITHOUT_LABELS, 'grads["W1"] = X.T @ dh', 'grads["W1"] = X.T @ dh / N')
     found = [f for f in errors(check(path)) if f["name"] == "gradient-mismatch"]
     assert found and all(f["line"] == line_of(path, 'grads["W1"] = X.T @ dh / N') for f in found)
+
+
+# a book-style network (`loss(x, t)`, `gradient(x, t)`) with no `predict` to read the class count from
+NO_PREDICT = '''\
+import numpy as np
+
+
+class Net:
+    def __init__(self, D=6, H=5, C=3):
+        self.params = {"W1": 0.1 * np.random.randn(D, H), "b1": np.zeros(H),
+                       "W2": 0.1 * np.random.randn(H, C), "b2": np.zeros(C)}
+
+    def probabilities(self, x):
+        self.h = np.tanh(x @ self.params["W1"] + self.params["b1"])
+        s = self.h @ self.params["W2"] + self.params["b2"]
+        e = np.exp(s - s.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+
+    def loss(self, x, t):
+        self.y = self.probabilities(x)
+        return -np.sum(t * np.log(self.y + 1e-12)) / x.shape[0]
+
+    def gradient(self, x, t):
+        self.loss(x, t)
+        ds = (self.y - t) / x.shape[0]
+        dh = ds @ self.params["W2"].T * (1 - self.h ** 2)
+        dW1 = x.T @ dh
+        return {"W1": dW1, "b1": dh.sum(axis=0), "W2": self.h.T @ ds, "b2": ds.sum(axis=0)}
+'''
+
+
+def test_targets_of_a_network_without_predict_have_its_last_weights_columns(tmp_path):
+    report = check(write(tmp_path, "net.py", NO_PREDICT))
+    assert errors(report) == []
+    assert [b["shapes"] for b in report["built"] if b["what"] == "Net"] == ["x (5, 6), t (5, 3)"]
+
+
+def test_a_wrong_gradient_of_that_network_is_found_at_its_line(tmp_path):
+    path = planted(tmp_path, "net.py", NO_PREDICT, "dW1 = x.T @ dh", "dW1 = x.T @ dh * 3")
+    found = [f for f in errors(check(path)) if f["name"] == "gradient-mismatch"]
+    assert found and all(f["line"] == line_of(path, "dW1 = x.T @ dh * 3") for f in found)

@@ -150,8 +150,7 @@ def _classes(net: Any, kwargs: dict[str, Any], x: np.ndarray) -> int:
         scores = builder._trial(lambda: getattr(copy.deepcopy(net), name)(x.copy()))
         if isinstance(scores, np.ndarray) and scores.ndim == 2 and scores.shape[0] == len(x):
             return scores.shape[1]
-    last = next((v for v in reversed(list(net.params.values())) if is_float_array(v) and v.ndim >= 2), None)
-    return last.shape[-1] if last is not None else 4
+    return builder.last_width(net.params) or 4
 
 
 def build(cls: type, context: Any, rng: np.random.Generator) -> list[Case]:
