@@ -91,6 +91,13 @@ def test_weights_passed_by_name_are_passed_so_too(tmp_path):
     assert ("Affine1", "b") in {(m["layer"], m["param"]) for m in report["measurements"] if m["verdict"] == "ok"}
 
 
+def test_a_layer_the_network_never_calls_leaves_the_others_fed_what_it_gave_them(tmp_path):
+    text = NETWORK.replace('self.layers["Affine2"] = Affine()', 'self.layers["Affine2"] = Affine()\n        self.layers["Spare"] = Relu()')
+    report = check(write(tmp_path, "two_layer_net.py", text))
+    assert errors(report) == []
+    assert ("Affine2", "W") in {(m["layer"], m["param"]) for m in report["measurements"] if m["verdict"] == "ok"}
+
+
 def test_a_bias_gradient_summed_over_the_wrong_axis_is_found_at_its_line(tmp_path):
     path = planted(tmp_path, "two_layer_net.py", NETWORK, "db = dout.sum(axis=0)", "db = dout.sum(axis=1)")
     found = errors(check(path))

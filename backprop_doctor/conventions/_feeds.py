@@ -107,10 +107,11 @@ def _record(layer: Any, key: str, fed: Fed, owned: set[int]) -> None:
         return
 
     def forward(*args: Any, **kwargs: Any) -> Any:
-        weights = _weights_given(original, args, kwargs, owned)
+        first = key not in fed
+        weights = _weights_given(original, args, kwargs, owned) if first else {}
         kept = [np.array(a, copy=True) for a in (args[:1] if weights else args[:2]) if isinstance(a, np.ndarray)]
         out = original(*args, **kwargs)
-        if key not in fed and kept:
+        if first and kept:
             result = out if out is not None or methods is None or not methods.output else getattr(layer, methods.output, None)
             fed[key] = (kept[0], kept[1] if len(kept) > 1 else None, result, weights)
         return out
@@ -126,13 +127,15 @@ def _weights_given(forward: Any, args: tuple, kwargs: dict[str, Any], owned: set
     their order (its check passes them so, `MultiInput`), where one of them is a parameter of the
     network (`Affine.forward(x, W, b)` given the network's `W1`, `b1`, by position or by name);
     {} for any other call (a loss layer's target, an RNN cell's hidden state)."""
+    if not any(id(a) in owned for a in (*args[1:], *kwargs.values())):
+        return {}
     try:
         bound = inspect.signature(forward).bind(*args, **kwargs)
     except (TypeError, ValueError):
         return {}
     kinds = {name: p.kind for name, p in bound.signature.parameters.items()}
     given = list(bound.arguments.items())[1:]
-    if not any(id(a) in owned for _, a in given) or not all(isinstance(a, np.ndarray) for a in bound.arguments.values()):
+    if not given or not all(isinstance(a, np.ndarray) for a in bound.arguments.values()):
         return {}
     if any(kinds[name] not in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD) for name, _ in given):
         return {}
@@ -144,10 +147,10 @@ def unchained(network: Any, x: Any, fed: Fed) -> bool:
     layer not given `x` itself, a layer's output not of the shape the next layer was given, or a
     layer given the network's weights, which running it on the previous output alone would not."""
     layers = [key for key, _ in network.predict_layers()]
+    if any(fed[key][3] for key in layers if key in fed):
+        return True
     if not layers or not all(key in fed for key in layers):
         return False
-    if any(fed[key][3] for key in layers):
-        return True
     if np.shape(fed[layers[0]][0]) != np.shape(x):
         return True
     for key, following in zip(layers, layers[1:]):

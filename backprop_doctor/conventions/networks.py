@@ -272,9 +272,9 @@ class Network:
         """
         last = self.last_layer()
         fed = fed_inputs(self, x, t)
+        self.given = {key: weights for key, (_, _, _, weights) in fed.items() if weights}
         if unchained(self, x, fed):  # layers side by side (CBOW): each gets what the network gave it
             self.chained = False
-            self.given = {key: weights for key, (_, _, _, weights) in fed.items() if weights}
             for key, layer in ((k, v) for k, v in self.layers() if k in fed):
                 given, target, _, _ = fed[key]
                 yield key, layer, given.astype(np.float64) if given.dtype.kind == "f" else given, target, target is not None
