@@ -139,3 +139,29 @@ def test_a_wrong_bias_gradient_of_a_network_whose_training_ran_is_found_at_its_l
     path = planted(tmp_path, "train.py", NETWORK + TRAINING, "db = dout.sum(axis=0)", "db = dout.sum(axis=1)")
     found = errors(check(path, training=True))
     assert found and found[0]["line"] == line_of(path, "db = dout.sum(axis=1)")
+
+
+def _kept_in_attributes(text: str) -> str:
+    """The network with an Affine whose backward keeps dW and db (`self.dW = ...`) and returns dx."""
+    text = text.replace(
+        "        db = dout.sum(axis=0)\n        return dx, dW, db\n",
+        "        self.dW = dW\n        self.db = dout.sum(axis=0)\n        return dx\n",
+    )
+    for layer in ("Affine2", "Affine1"):
+        text = text.replace(f'dout, dW{layer[-1]}, db{layer[-1]} = self.layers["{layer}"].backward(dout)', f'dout = self.layers["{layer}"].backward(dout)')
+    return text.replace(
+        'return {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}',
+        'return {f"{p}{i}": getattr(self.layers[f"Affine{i}"], f"d{p}") for i in (1, 2) for p in ("W", "b")}',
+    )
+
+
+def test_gradients_kept_in_attributes_are_read_there(tmp_path):
+    report = check(write(tmp_path, "two_layer_net.py", _kept_in_attributes(NETWORK)))
+    assert errors(report) == []
+    assert ("Affine1", "b") in {(m["layer"], m["param"]) for m in report["measurements"] if m["verdict"] == "ok"}
+
+
+def test_a_wrong_gradient_kept_in_an_attribute_is_found_at_its_line(tmp_path):
+    path = planted(tmp_path, "two_layer_net.py", _kept_in_attributes(NETWORK), "self.db = dout.sum(axis=0)", "self.db = 2 * dout.sum(axis=0)")
+    found = errors(check(path))
+    assert found and found[0]["line"] == line_of(path, "self.db = 2 * dout.sum(axis=0)")

@@ -48,9 +48,9 @@ from typing import Any
 
 import numpy as np
 
-from backprop_doctor.conventions._base import FORWARD_SEED, is_float_array, method_of, train_kwargs
+from backprop_doctor.conventions._base import FORWARD_SEED, GRAD_NAMES, is_float_array, is_gradient_like, method_of, train_kwargs
 from backprop_doctor.conventions import _classlayer
-from backprop_doctor.conventions._classlayer import ClassLayer, required_inputs
+from backprop_doctor.conventions._classlayer import ClassLayer, function_node, required_inputs, self_name
 from backprop_doctor.conventions._run import Case, NotChecked
 
 NAME = "multi-input"
@@ -129,6 +129,7 @@ class MultiInput(ClassLayer):
         self.outputs = outputs
         self._shapes: list[tuple[int, ...]] = []
         self._extra_grads: dict[str, Any] = {}
+        self._kept: dict[str, str] = {}  # an input -> the attribute backward kept its gradient in (`_stored`)
         self._given: np.ndarray | None = None  # x as forward got it, for a gate's backward(x, y, dout)
 
     def params(self) -> dict[str, np.ndarray]:
@@ -159,13 +160,25 @@ class MultiInput(ClassLayer):
             result = backward(dout)
         values = list(result) if isinstance(result, tuple) else [result]
         dx = values[0] if values else None
-        self._extra_grads = {name: values[i + 1] if i + 1 < len(values) else None for i, name in enumerate(self.extras)}
+        self._extra_grads = {name: values[i + 1] if i + 1 < len(values) else self._stored(name) for i, name in enumerate(self.extras)}
         return dx, {**self._layer_grads(), **{k: v for k, v in self._extra_grads.items() if k in self.params()}}
+
+    def _stored(self, name: str) -> Any:
+        """A copy of the gradient of the input `name` that backward kept rather than returned
+        (`self.dW = x.T @ dout` for `forward(x, W, b)`, `return dx`), or None."""
+        for pattern in GRAD_NAMES:
+            value = getattr(self.layer, pattern.format(name), None)
+            if is_gradient_like(value):
+                self._kept[name] = pattern.format(name)
+                return np.array(value, copy=True)
+        return None
 
     def gradients_from(self, snapshot: dict[str, Any]) -> dict[str, Any]:
         return {**super().gradients_from(snapshot), **{k: v for k, v in self._extra_grads.items() if k in self.params()}}
 
     def grad_targets(self, param: str) -> tuple[str, ...]:
+        if param in self._kept:
+            return (f"{self_name(function_node(self.backward_target()))}.{self._kept[param]}",)
         if param in self.extras:
             return (f"d{param}", f"d_{param}", param)
         return super().grad_targets(param)
