@@ -103,7 +103,8 @@ def test_a_bias_gradient_summed_over_the_wrong_axis_is_found_at_its_line(tmp_pat
     found = errors(check(path))
     assert found and all(f["name"] != "layer-raised" for f in found)
     assert found[0]["line"] == line_of(path, "db = dout.sum(axis=1)")
-    assert found[0]["layer"] in ("Affine1", "Affine2")
+    # the class on its own, and each of the network's two layers given its weights
+    assert {"Affine1", "Affine2"} <= {f["layer"] for f in found if f["line"] == found[0]["line"]}
 
 
 def test_a_wrong_input_gradient_is_found_at_its_line(tmp_path):
@@ -165,3 +166,20 @@ def test_a_wrong_gradient_kept_in_an_attribute_is_found_at_its_line(tmp_path):
     path = planted(tmp_path, "two_layer_net.py", _kept_in_attributes(NETWORK), "self.db = dout.sum(axis=0)", "self.db = 2 * dout.sum(axis=0)")
     found = errors(check(path))
     assert found and found[0]["line"] == line_of(path, "self.db = 2 * dout.sum(axis=0)")
+
+
+AFFINE_ALONE = NETWORK[: NETWORK.index("class Relu:")]
+
+
+def test_a_layer_given_its_weights_is_checked_on_its_own_too(tmp_path):
+    """With no network in its file, the layer is given a weight matrix and a bias of the
+    shapes its argument names ask for."""
+    report = check(write(tmp_path, "affine.py", AFFINE_ALONE))
+    assert errors(report) == []
+    assert {("Affine", "W"), ("Affine", "b")} <= {(m["layer"], m["param"]) for m in report["measurements"] if m["verdict"] == "ok"}
+
+
+def test_a_wrong_weight_gradient_of_that_layer_is_found_at_its_line(tmp_path):
+    path = planted(tmp_path, "affine.py", AFFINE_ALONE, "dW = self.x.T @ dout", "dW = self.x.T @ dout / 2")
+    found = errors(check(path))
+    assert found and found[0]["line"] == line_of(path, "dW = self.x.T @ dout / 2")

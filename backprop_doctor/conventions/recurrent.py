@@ -215,6 +215,15 @@ def _shapes(layer: Any, n: int) -> tuple[list[tuple[int, ...]], list[tuple[int, 
     return xs, states
 
 
+WIDTH = 5  # the outputs of a layer given its weights (`forward(x, W, b)`)
+
+
+def _weight_shape(name: str, features: int) -> tuple[int, ...]:
+    """The shape of an input named like a bias (`b`, `bias`: one entry per output) or else like a
+    weight matrix (features in, `WIDTH` out)."""
+    return (WIDTH,) if name.lower().startswith("b") else (features, WIDTH)
+
+
 def label(cls: type) -> str:
     return cls.__name__
 
@@ -239,9 +248,12 @@ def build(cls: type, context: Any, rng: np.random.Generator) -> list[Case]:
         for x_shape in xs:
             x = rng.standard_normal(x_shape)
             # also a vector or columns to multiply (`np.dot(W, x)` of a gate given W first)
-            for other in [x_shape, *states, "indices", (x_shape[-1],), (x_shape[-1], n)]:
+            for other in [x_shape, *states, "indices", (x_shape[-1],), (x_shape[-1], n), "weights"]:
                 # the other inputs: like x, hidden states, or integer indices (EmbeddingDot's idx)
-                extras = [rng.integers(0, rows, n) if other == "indices" else rng.standard_normal(other) for _ in names[1:]]
+                if other == "weights":  # `forward(x, W, b)` given its weights by its network
+                    extras = [rng.standard_normal(_weight_shape(name, x_shape[-1])) for name in names[1:]]
+                else:
+                    extras = [rng.integers(0, rows, n) if other == "indices" else rng.standard_normal(other) for _ in names[1:]]
                 out = _runs(layer, x, extras, context.options.train)
                 if out is None:
                     continue
