@@ -140,8 +140,9 @@ def _check_namespace(context: CheckContext, report: Report) -> None:
             "define them here or import them from a file beside it."
         )
         if stopped is not None and stopped.line:
+            elsewhere = stopped.file and os.path.realpath(stopped.file) != os.path.realpath(context.source.path)
             message = (
-                f"Your program stopped at line {stopped.line} before it built anything backprop-doctor could check, and "
+                f"Your program stopped at line {stopped.line}{f' of {os.path.basename(stopped.file)}' if elsewhere else ''} before it built anything backprop-doctor could check, and "
                 "this file defines no layer class, function pair or network of its own: make it run that far (see below)."
             )
         report.findings.append(rule("nothing-to-check").finding(message, file=context.source.path))
