@@ -300,3 +300,28 @@ def test_a_loader_whose_result_is_not_named_as_data_is_not_stood_in_for(tmp_path
     report = check(path)
     assert _synthetic(report) == []
     assert [f["code"] for f in report["findings"] if f["code"] == "BPD007"] == ["BPD007"]
+
+
+def test_arrays_named_train_images_and_test_labels_are_stood_in_for(tmp_path):
+    write(tmp_path, "loaders.py", LOADERS)
+    renamed = NET
+    for old, new in (("Xtrain", "train_images"), ("Xtest", "test_images"), ("Ytrain", "train_labels"), ("Ytest", "test_labels")):
+        renamed = renamed.replace(old, new)
+    path = write(tmp_path, "net.py", renamed)
+    report = check(path)
+    assert errors(report) == []
+    assert _step_names(report) == {"W1", "b1", "W2", "b2"}
+    assert [f["line"] for f in _synthetic(report)] == [line_of(path, "= read_sales()")]
+
+
+def test_a_program_that_exits_after_its_training_is_not_told_it_stopped(tmp_path):
+    program = NET.replace("import numpy as np\n", "import sys\n\nimport numpy as np\n", 1).replace(
+        "    Xtrain, Xtest, Ytrain, Ytest = read_sales()",
+        "    Xtrain = np.random.randn(300, 5)\n    Ytrain = (Xtrain[:, 0] > 0).astype(int) + (Xtrain[:, 1] > 0).astype(int)",
+    ).replace("    main()", "    sys.exit(main())")
+    write(tmp_path, "loaders.py", LOADERS)
+    path = write(tmp_path, "net.py", program)
+    report = check(path)
+    assert errors(report) == []
+    assert [f for f in report["findings"] if f["code"] in ("BPD021", "BPD022")] == []
+    assert _step_names(report) == {"W1", "b1", "W2", "b2"}

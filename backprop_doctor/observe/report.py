@@ -50,7 +50,8 @@ def _stop(record: Record, shown: str) -> tuple[str, str | None, int | None] | No
     when it raised, or exited before its training: an `exit()` inside a loader that finds no data file stops it as surely as an error."""
     if record.stopped == "raised" and record.error is not None:
         what, file, line = record.error
-    elif record.stopped == "exited" and record.stack and not record.loops_reached:  # not a `sys.exit(0)` after training
+    elif record.stopped == "exited" and record.stack and not (record.loops_reached or record.instances or record.functions or record.losses):
+        # before anything ran that it trains with: not the `sys.exit(main())` of a program that did
         what, (file, line) = "", record.stack[-1]
     else:
         return None

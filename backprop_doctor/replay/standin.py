@@ -27,6 +27,10 @@ from backprop_doctor.context import SourceFile
 from backprop_doctor.replay.driver import _X, _X_HELD, _Y, _Y_HELD, LAYOUTS, Driver, batch, described
 
 SAMPLES = 1000  # more than the mini-batch of 500 that a loop over `N // batch_size` batches takes
+_SPLIT = r"(?:(?:train(?:ing)?|val|valid|validation|test|dev)_?)?"
+# what else the arrays of a data set are called: `train_images`, `test_labels`, `val_features`
+_INPUTS = re.compile(rf"(?i){_SPLIT}(?:images?|imgs|features|inputs|samples)(?:_?(?:train|val|test|dev))?")
+_TARGETS = re.compile(rf"(?i){_SPLIT}(?:labels?|targets?|classes)(?:_?(?:train|val|test|dev))?")
 # what a data loader is called: `get_data`, `getData`, `load_dataset`, `read_mnist`, `get_normalized_data`
 _LOADER = re.compile(r"(?i)\w*(get|load|read|fetch|prep|data)\w*")
 
@@ -75,9 +79,9 @@ def _kinds(target: ast.expr) -> Any:
         return None if None in kinds else kinds
     if not isinstance(target, ast.Name):
         return None
-    if _X.fullmatch(target.id) or _X_HELD.fullmatch(target.id):
+    if _X.fullmatch(target.id) or _X_HELD.fullmatch(target.id) or _INPUTS.fullmatch(target.id):
         return "X"
-    if _Y.fullmatch(target.id) or _Y_HELD.fullmatch(target.id):
+    if _Y.fullmatch(target.id) or _Y_HELD.fullmatch(target.id) or _TARGETS.fullmatch(target.id):
         return "Y"
     return None
 
