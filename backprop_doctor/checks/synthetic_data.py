@@ -74,7 +74,7 @@ def stood_in(given: str, shown: str, line: int | None) -> Finding:
     from backprop_doctor.rules import rule
 
     return rule(NAME).finding(
-        f"your program stopped inside its own data loader (line {line}): its data is not on this machine, so backprop-doctor "
+        f"your program stopped inside its own data loader (line {line}) before its training ran, so backprop-doctor "
         f"ran it again with synthetic data in that call's place (`{given}`): the training step was replayed and checked on "
         "that data, not yours; the shapes and the kind of targets are guessed from the names the data is given",
         file=shown,

@@ -45,7 +45,7 @@ class Loader:
 def loader_call(source: SourceFile, stack: tuple[tuple[str, int], ...]) -> Loader | None:
     """The assignment of `source` whose call to a data loader the program stopped inside (`stack`,
     the user's frames when it stopped, outermost first): the innermost one, with a frame of user
-    code below it (the loader's own), whose every target is named as data is."""
+    code below it (the loader's own), whose every target is named as inputs or targets are."""
     if source.tree is None:
         return None
     path = os.path.realpath(source.path)
@@ -67,8 +67,8 @@ def _loader(source: SourceFile, node: ast.Assign) -> Loader | None:
         return None
     name = call.func.id if isinstance(call.func, ast.Name) else call.func.attr if isinstance(call.func, ast.Attribute) else ""
     kinds = _kinds(node.targets[0])
-    if not _LOADER.fullmatch(name) or kinds is None or "X" not in _flat(kinds):
-        return None
+    if not _LOADER.fullmatch(name) or kinds is None or not {"X", "Y"} <= set(_flat(kinds)):
+        return None  # inputs and targets both: `data = open(path).read()` is text, whatever it is called
     return Loader(node, ast.get_source_segment(source.text, call) or f"{name}()", kinds)
 
 
