@@ -241,6 +241,7 @@ def test_a_loader_beside_the_file_that_exits_has_main_trained_on_synthetic_data_
     (stopped,) = [f for f in report["findings"] if f["code"] == "BPD021"]
     exit_line = line_of(tmp_path / "loaders.py", "sys.exit(1)")
     assert f"exited at line {exit_line} of loaders.py, called from line {call}" in stopped["message"]
+    assert "to see what it prints before it exits" in stopped["message"]
 
 
 def test_a_left_out_tanh_derivative_is_found_at_its_line_on_the_synthetic_data(tmp_path):

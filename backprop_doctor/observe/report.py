@@ -27,7 +27,8 @@ def findings(record: Record, shown: str) -> list[Finding]:
         found.append(
             rule("program-stopped").finding(
                 f"your program {what} while backprop-doctor watched it run: {checked}; "
-                "run the file on its own to see the error, or pass --no-run to check the definitions only",
+                f"run the file on its own to see {'the error' if record.stopped == 'raised' else 'what it prints before it exits'}, "
+                "or pass --no-run to check the definitions only",
                 file=file or shown,
                 line=line,
                 highlight=(line,) if line else (),
