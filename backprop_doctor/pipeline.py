@@ -144,8 +144,9 @@ def _check_namespace(context: CheckContext, report: Report) -> None:
             "define them here or import them from a file beside it."
         )
         if stopped is not None and stopped.line:
+            elsewhere = stopped.file and os.path.realpath(stopped.file) != os.path.realpath(context.source.path)
             message = (
-                f"Your program stopped at line {stopped.line} before it built anything backprop-doctor could check, and "
+                f"Your program stopped at line {stopped.line}{f' of {os.path.basename(stopped.file)}' if elsewhere else ''} before it built anything backprop-doctor could check, and "
                 "this file defines no layer class, function pair or network of its own: make it run that far (see below)."
             )
         report.findings.append(rule("nothing-to-check").finding(message, file=context.source.path))
@@ -377,11 +378,17 @@ def _replay(context: CheckContext, report: Report) -> bool:
             verdict = "scaled" if result.program_scale else "mismatch" if measured.wrong else "kink" if measured.inconclusive else "ok"
             report.measurements.append(Measurement("training step", measured.name, measured.error, verdict, probes=2 * len(measured.directions)))
             compared = True
+        if result.parameters and result.standin:
+            from backprop_doctor.checks import synthetic_data
+
+            report.findings.append(synthetic_data.stood_in(result.driver or result.standin, context.source.path, result.stopped_at))
         if result.parameters:
             report.built.append(
                 Built(
                     f"training step (line {result.step.loop_line})",
-                    f"run as `{result.driver}` on a synthetic batch ({_why_driven(result)}), replayed before its first update"
+                    f"your program run with synthetic data, `{result.driver}` ({_why_driven(result)}), replayed before its first update"
+                    if result.standin
+                    else f"run as `{result.driver}` on a synthetic batch ({_why_driven(result)}), replayed before its first update"
                     if result.driver
                     else "replayed from your program's own state before its first update",
                     f"{len(result.parameters)} parameter{'' if len(result.parameters) == 1 else 's'}, loss `{result.loss.name if result.loss else '?'}`",

@@ -19,6 +19,12 @@ Example:
     from dataset.mnist import load_mnist       # dataset/ is not beside the file
     (x_train, t_train), (x_test, t_test) = load_mnist(normalize=True, one_hot_label=True)
 
+    The same when the program's own loader stops it (`Xtrain, Ytrain, Xtest,
+    Ytest = get_data()` raises on a missing file, or calls `exit()`): the
+    program is run again with synthetic arrays in place of what that call
+    returns, their count from the assignment, their kind from each name, and
+    its training step is replayed on them.
+
 Fix:
     Nothing to fix. Put the data set's folder beside the file to have the
     program observed on the real data.
@@ -60,3 +66,18 @@ def findings(replaced: Iterable[tuple[str, str, str | None, int | None]], shown:
             )
         )
     return found
+
+
+def stood_in(given: str, shown: str, line: int | None) -> Finding:
+    """The finding for synthetic data given in place of the program's own loader (`replay.standin`);
+    `given`: the call and what it was made to return."""
+    from backprop_doctor.rules import rule
+
+    return rule(NAME).finding(
+        f"your program stopped inside its own data loader (line {line}) before its training ran, so backprop-doctor "
+        f"ran it again with synthetic data in that call's place (`{given}`): the training step was replayed and checked on "
+        "that data, not yours; the shapes and the kind of targets are guessed from the names the data is given",
+        file=shown,
+        line=line,
+        highlight=(line,) if line else (),
+    )

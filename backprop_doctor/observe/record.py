@@ -86,6 +86,7 @@ class Record:
     losses: list[LossValue] = field(default_factory=list)
     stopped: str = "finished"  # "finished", "enough" (every backward ran), "budget", "raised", "exited"
     error: tuple[str, str | None, int | None] | None = None  # (description, file, line) when it raised
+    stack: tuple[tuple[str, int], ...] = ()  # when it raised or exited: the user's frames it was in, (file, line), outermost first
     skipped: list[tuple[int, str]] = field(default_factory=list)  # top-level statements that failed on a stand-in: (line, error)
     loops_reached: set[int] = field(default_factory=set)  # first lines of the training loops whose body ran
     seconds: float = 0.0

@@ -20,18 +20,16 @@ def findings(record: Record, shown: str) -> list[Finding]:
     from backprop_doctor.rules import rule
 
     found = synthetic_data.findings(REPLACED, shown)
-    if record.stopped == "raised" and record.error is not None:
-        what, file, line = record.error
-        same = file is not None and os.path.realpath(file) == os.path.realpath(shown)
-        where = f"line {line}" if line else "your program"
-        if file and not same:
-            where += f" of {os.path.basename(file)}"
+    stop = _stop(record, shown)
+    if stop is not None:
+        what, file, line = stop
         checked = "what it built before that was checked on what it was given" if record.instances or record.functions else "nothing it built could be observed"
         found.append(
             rule("program-stopped").finding(
-                f"your program stopped at {where} with {what} while backprop-doctor watched it run: {checked}; "
-                "run the file on its own to see the error, or pass --no-run to check the definitions only",
-                file=shown if same or file is None else file,
+                f"your program {what} while backprop-doctor watched it run: {checked}; "
+                f"run the file on its own to see {'the error' if record.stopped == 'raised' else 'what it prints before it exits'}, "
+                "or pass --no-run to check the definitions only",
+                file=file or shown,
                 line=line,
                 highlight=(line,) if line else (),
             )
@@ -46,6 +44,27 @@ def findings(record: Record, shown: str) -> list[Finding]:
             )
         )
     return found
+
+
+def _stop(record: Record, shown: str) -> tuple[str, str | None, int | None] | None:
+    """How the program stopped before its end, in words, and where (file, when not `shown`, and line):
+    when it raised, or exited before its training: an `exit()` inside a loader that finds no data file stops it as surely as an error."""
+    if record.stopped == "raised" and record.error is not None:
+        what, file, line = record.error
+    elif record.stopped == "exited" and record.stack and not (record.loops_reached or record.instances or record.functions or record.losses):
+        # before anything ran that it trains with: not the `sys.exit(main())` of a program that did
+        what, (file, line) = "", record.stack[-1]
+    else:
+        return None
+    same = file is not None and os.path.realpath(file) == os.path.realpath(shown)
+    where = f"line {line}" if line else "your program"
+    if file and not same:
+        where += f" of {os.path.basename(file)}"
+    if record.stopped == "raised":
+        return f"stopped at {where} with {what}", None if same else file, line
+    own = [n for f, n in record.stack if os.path.realpath(f) == os.path.realpath(shown)]
+    called = f", called from line {own[-1]}," if own and not same else ""
+    return f"exited at {where}{called} through exit() or sys.exit()", None if same else file, line
 
 
 def summary(record: Record, shown: str) -> dict[str, Any]:

@@ -80,13 +80,17 @@ def run_program(source: SourceFile, budget: float, seed: int = 0, recorder: Any 
                 _run_statements(source.tree, path, namespace, record)
             except StopRun as stop:
                 record.stopped = stop.why
-            except SystemExit:
+                if stop.why == "exited":
+                    record.stack = record.stack or _stack(stop)
+            except SystemExit as stop:
                 record.stopped = "exited"
+                record.stack = _stack(stop)
             except KeyboardInterrupt:
                 raise
             except BaseException as error:  # noqa: BLE001 - anything the user's program does
                 record.stopped = "raised"
                 record.error = _where(error)
+                record.stack = _stack(error)
             finally:
                 sys.settrace(None)
                 recorder.finished = True
@@ -142,12 +146,23 @@ def _run_statements(tree: Any, path: str, namespace: dict[str, Any], record: Rec
                 # stops at the statement the stand-in stopped, with its error, not at the name it left unbound
                 line, cause = unbound[error.name]
                 record.error = (describe(cause), path, line)
+                record.stack = _stack(cause)
                 raise StopRun("raised") from None
             raise
 
 
 def _exit(status: int = 0) -> None:
     raise StopRun("exited")
+
+
+def _stack(error: BaseException) -> tuple[tuple[str, int], ...]:
+    """The user's frames the program was in when it stopped, outermost first: where a loader that
+    exits or raises was called from (`replay.standin` gives that call synthetic data)."""
+    import traceback
+
+    from backprop_doctor.locate import is_user_file
+
+    return tuple((frame.f_code.co_filename, line) for frame, line in traceback.walk_tb(error.__traceback__) if is_user_file(frame.f_code.co_filename))
 
 
 def _where(error: BaseException) -> tuple[str, str | None, int | None]:

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from backprop_doctor.context import SourceFile
 from backprop_doctor.observe.record import Record
+from backprop_doctor.replay.driver import Driver
 from backprop_doctor.replay.gradients import StepResult, replay_step
+from backprop_doctor.static.steps import TrainingStep
 
 
 def replay_file(
@@ -32,7 +34,8 @@ def replay_file(
     A file with no code that runs its training (`namespace`: its loaded definitions) has its first
     loop inside a method or function driven on a small synthetic batch (`replay.driver`). So has a
     program that stops before its training runs (a data file that is not there: `definitions`, its
-    loaded definitions, let the driver build what the loop needs)."""
+    loaded definitions, let the driver build what the loop needs). A program that stops inside its
+    own data loader (`observed`) is run again with synthetic data in its place (`replay.standin`)."""
     import os
 
     from backprop_doctor.observe.run import run_program
@@ -42,6 +45,9 @@ def replay_file(
     path = os.path.abspath(source.path)
     if namespace is not None:
         return _driven(source, budget, seed, curve, measure, namespace)
+    stood_in = _stood_in(source, observed, budget, seed, curve, measure)
+    if stood_in:
+        return stood_in
     for step in source.facts.training_steps[:2]:
         if observed is not None and observed.stopped in _UNREACHED and step.loop_line not in observed.loops_reached:
             results.append(StepResult(step, why=_UNREACHED[observed.stopped]))  # the same program would not reach it now
@@ -65,35 +71,66 @@ def _driven(source: SourceFile, budget: float, seed: int, curve: bool, measure: 
     """The first loop a driver can run (`driver.candidates`, one layout after another), replayed;
     `stopped`: the program's own top level stops before its training, so the driver runs after the
     file's definitions alone."""
+    from backprop_doctor.replay.driver import candidates
+
+    for step in source.facts.training_steps[:2]:
+        best = _best(source, step, candidates(source, step, namespace, definitions=stopped), budget, seed, curve, measure)
+        if best is not None:
+            return [best[0]]
+    return []
+
+
+def _stood_in(source: SourceFile, observed: Record | None, budget: float, seed: int, curve: bool, measure: bool) -> list[StepResult]:
+    """The program's training loops (at most two) replayed on synthetic data given in place of its
+    own data loader, when the observed run stopped inside that loader (raised or exited) before
+    any loop ran (`replay.standin`). The layout of the targets is the first loop's best."""
+    from backprop_doctor.replay.standin import candidates, loader_call
+
+    if observed is None or observed.stopped not in ("raised", "exited") or observed.loops_reached:
+        return []
+    loader = loader_call(source, observed.stack)
+    if loader is None:
+        return []
+    drivers, results = candidates(source, loader), []
+    for step in source.facts.training_steps[:2]:
+        best = _best(source, step, drivers, budget, seed, curve, measure)
+        if best is None:
+            continue
+        result, driver = best
+        drivers = [driver]
+        result.stopped_at, result.standin = loader.statement.lineno, loader.call
+        results.append(result)
+    return results
+
+
+def _best(source: SourceFile, step: TrainingStep, drivers: list[Driver], budget: float, seed: int, curve: bool, measure: bool) -> tuple[StepResult, Driver] | None:
+    """The loop of `step` replayed under the first driver whose run has every update follow the
+    gradient, else under the one where most do; None when no driver's run reaches an update."""
     import os
 
     from backprop_doctor.observe.run import run_program
     from backprop_doctor.replay.capture import StepCapture
-    from backprop_doctor.replay.driver import candidates
 
     path = os.path.abspath(source.path)
-    for step in source.facts.training_steps[:2]:
-        replayed: list[StepResult] = []
-        for driver in candidates(source, step, namespace, definitions=stopped):
-            driven = next((s for s in driver.source.facts.training_steps if s.loop_line == step.loop_line), None)
-            if driven is None:
-                continue
-            capture = StepCapture(path, driven, budget)
-            run_program(driver.source, budget, seed=seed, recorder=capture)
-            if capture.capture.state is None or not capture.capture.moved:
-                continue
-            result = replay_step(capture.capture, path, seed=seed, budget=budget, curve=curve, measure=measure)
-            if result.parameters or result.non_finite is not None:
-                result.driver = driver.said
-                if _followed(result):
-                    return [result]
-                replayed.append(result)
-        if replayed:
-            # a layout the code does not expect can still run (targets broadcast against the output)
-            # and give gradients of another loss: the layout under which most updates follow the
-            # gradient is the one the code expects, and what is wrong there is wrong
-            return [max(replayed, key=lambda r: sum(not m.wrong for _, m in r.parameters))]
-    return []
+    replayed: list[tuple[StepResult, Driver]] = []
+    for driver in drivers:
+        driven = next((s for s in driver.source.facts.training_steps if s.loop_line == step.loop_line), None)
+        if driven is None:
+            continue
+        capture = StepCapture(path, driven, budget)
+        run_program(driver.source, budget, seed=seed, recorder=capture)
+        if capture.capture.state is None or not capture.capture.moved:
+            continue
+        result = replay_step(capture.capture, path, seed=seed, budget=budget, curve=curve, measure=measure)
+        if result.parameters or result.non_finite is not None:
+            result.driver = driver.said
+            if _followed(result):
+                return result, driver
+            replayed.append((result, driver))
+    # a layout the code does not expect can still run (targets broadcast against the output) and give
+    # gradients of another loss: the layout under which most updates follow the gradient is the one
+    # the code expects, and what is wrong there is wrong
+    return max(replayed, key=lambda rd: sum(not m.wrong for _, m in rd[0].parameters)) if replayed else None
 
 
 _UNREACHED = {"budget": "the training loop was not reached in time", "finished": "the training loop never ran", "exited": "the training loop never ran"}

@@ -114,19 +114,24 @@ def _definition(tree: ast.Module, owner: str, name: str) -> ast.FunctionDef | No
 
 def _data(columns: bool, targets: str) -> str:
     """The statements that make a small learnable batch in one layout."""
-    rng = "__import__('numpy').random.default_rng(0)"
-    shape = f"({FEATURES}, {SAMPLES})" if columns else f"({SAMPLES}, {FEATURES})"
-    made = [f"__bpd_rng = {rng}", f"__bpd_X = __bpd_rng.normal(size={shape})"]
-    axis = 0 if columns else 1
-    score = f"__bpd_X.sum(axis={axis})"
+    made = "__import__('backprop_doctor.replay.driver', fromlist=['batch']).batch"
+    return f"__bpd_rng = __import__('numpy').random.default_rng(0); __bpd_X, __bpd_Y = {made}({columns}, {targets!r}, __bpd_rng)"
+
+
+def batch(columns: bool, targets: str, rng: Any, samples: int = SAMPLES) -> tuple[Any, Any]:
+    """A learnable batch of `samples` in one layout (`LAYOUTS`): FEATURES normal features each, in rows
+    or in columns; a sample's class is how many of 0 and 1 its features' sum exceeds."""
+    import numpy as np
+
+    x = rng.normal(size=(FEATURES, samples) if columns else (samples, FEATURES))
+    score = x.sum(axis=0 if columns else 1)
+    labels = (score > 0).astype(int) + (score > 1).astype(int)
     if targets == "labels":
-        made.append(f"__bpd_Y = (({score} > 0).astype(int) + ({score} > 1).astype(int))")
-    elif targets == "binary":
-        made.append(f"__bpd_Y = ({score} > 0).astype(float).reshape({'1, -1' if columns else '-1, 1'})")
-    else:
-        eye = f"__import__('numpy').eye({CLASSES})[(({score} > 0).astype(int) + ({score} > 1).astype(int))]"
-        made.append(f"__bpd_Y = {eye}{'.T' if columns else ''}")
-    return "; ".join(made)
+        return x, labels
+    if targets == "binary":
+        return x, (score > 0).astype(float).reshape((1, -1) if columns else (-1, 1))
+    hot = np.eye(CLASSES)[labels]
+    return x, hot.T if columns else hot
 
 
 def _arguments(function: ast.FunctionDef, method: bool) -> str | None:
@@ -219,14 +224,20 @@ def _literal(value: Any) -> bool:
 
 
 def _shown(arguments: str, columns: bool, targets: str) -> str:
-    x = f"X ({FEATURES}, {SAMPLES})" if columns else f"X ({SAMPLES}, {FEATURES})"
-    y = {
-        "labels": f"integer labels ({SAMPLES},)",
-        "one-hot": f"one-hot Y ({CLASSES}, {SAMPLES})" if columns else f"one-hot Y ({SAMPLES}, {CLASSES})",
-        "binary": f"0/1 Y (1, {SAMPLES})" if columns else f"0/1 Y ({SAMPLES}, 1)",
-    }[targets]
+    x, y = described(columns, targets)
     weights = f"=__bpd_rng.normal(scale=0.01, size=({FEATURES}, 1))"
     return arguments.replace("=__bpd_X", f"={x}").replace("=__bpd_Y", f"={y}").replace(weights, f"=small random ({FEATURES}, 1)")
+
+
+def described(columns: bool, targets: str, samples: int = SAMPLES) -> tuple[str, str]:
+    """The inputs and the targets of `batch` in one layout, in words for the report."""
+    x = f"X ({FEATURES}, {samples})" if columns else f"X ({samples}, {FEATURES})"
+    y = {
+        "labels": f"integer labels ({samples},)",
+        "one-hot": f"one-hot Y ({CLASSES}, {samples})" if columns else f"one-hot Y ({samples}, {CLASSES})",
+        "binary": f"0/1 Y (1, {samples})" if columns else f"0/1 Y ({samples}, 1)",
+    }[targets]
+    return x, y
 
 
 def _appended(source: SourceFile, lines: list[str], definitions: bool = False) -> SourceFile:

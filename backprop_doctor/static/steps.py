@@ -907,6 +907,8 @@ def _losses(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...]) -> list[Los
     for node in walk(loop):
         if node is loop or isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
             continue
+        if isinstance(node, ast.Assign) and _held_out(node.value):
+            continue
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             name = node.targets[0].id
             if ((LOSS_NAME.fullmatch(name) and not _NOT_LOSS.search(name)) or _loss_call(node.value)) and not _derivative_call(node.value):
@@ -921,7 +923,7 @@ def _losses(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...]) -> list[Los
     printed = [  # `print("Loss", calculate_loss(model, X, y))`: a loss the loop only reports
         LossSite(ast.unparse(node.func), ast.unparse(node), node.lineno, False)
         for node in walk(loop)
-        if isinstance(node, ast.Call) and _loss_call(node) and ast.unparse(node) not in named
+        if isinstance(node, ast.Call) and _loss_call(node) and ast.unparse(node) not in named and not _held_out(node)
     ]
     accumulated = [  # `err += np.power(t[count] - a2, 2)`, `loss -= np.log(p[y])`: this pass's term of a sum the loop reports
         LossSite(
@@ -935,6 +937,16 @@ def _losses(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...]) -> list[Los
         and stmt.target.id not in {s.name for s in sites}
     ]  # fmt: skip
     return sites + accumulated[:1] + printed[:1] + _implied_losses(prefix) + _error_losses(loop, prefix)
+
+
+# a test or validation set's name: `Xtest`, `Ytest_ind`, `pYtest`, `X_val`, `yval`, `x_dev`
+_HELD_OUT = re.compile(r"(?i).*test.*|(.*_|[xyt])val(id|idation)?(_.*)?|(.*_)?dev(_.*)?")
+
+
+def _held_out(value: ast.expr) -> bool:
+    """`l = cost(pY, Ytest_ind)`: a loss on held-out data, which no update of the step follows (the
+    step descends its batch's loss; a program that prints only its test cost computes no loss of it)."""
+    return any(isinstance(n, ast.Name) and _HELD_OUT.fullmatch(n.id) for n in walk(value))
 
 
 _LOSS_CALL = re.compile(r"(?i)(?:\w*_)?(?:loss|cost|error|mse|sse|objective|risk|cross_?entropy|likelihood|nll)\w*")
@@ -993,8 +1005,23 @@ def _error_losses(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...]) -> li
                 data = root not in assigned or root in batches
                 if out in assigned and out not in batches and data and (root not in in_loop or root in batches or not _ADJOINT.fullmatch(root)):
                     return _error_sites(out, target, stmt.lineno)
+        if stmt in prefix and (pair := _derivative_of(stmt, assigned, batches)) is not None:
+            return _error_sites(*pair, stmt.lineno)
         assigned.update(_targets(stmt))
     return []
+
+
+def _derivative_of(stmt: ast.stmt, assigned: set[str], batches: set[str]) -> tuple[str, str] | None:
+    """(output, targets) of `gb2 = derivative_b2(Ybatch, pYbatch)`: a derivative function of another
+    file, handed the output the pass computed and the batch's targets and nothing else, computes
+    the error between them there (`(Y - T).sum(axis=0)`), where this file does not show it."""
+    for node in walk(stmt):
+        if isinstance(node, ast.Call) and _derivative_call(node) and all(isinstance(a, ast.Name) for a in node.args) and len(node.args) == 2:
+            outs = [a.id for a in node.args if a.id in assigned and a.id not in batches]
+            targets = [a.id for a in node.args if a.id in batches]
+            if len(outs) == 1 and len(targets) == 1:
+                return outs[0], targets[0]
+    return None
 
 
 def _batches(body: list[ast.stmt], in_loop: set[str]) -> set[str]:

@@ -25,6 +25,7 @@ _LEARNING_RATE = re.compile(r"(?:current_|cur_|base_|initial_)?(?:lr|learning_?r
 _GRADIENT = re.compile(
     r"(?i:\w*grad\w*|\w*deltas?\d*|deltas?_\w+)|d[A-Z]\w*|d(?:w|b|gamma|beta|theta|params?|weights?|bias(?:es)?)\d*|g"
     r"|d[a-z]{1,2}\d*|d_[A-Za-z]\w*"  # `dz`, `dh1`, `d_out`, `d_L_d_ypred`: an adjoint the step multiplies (`0.5 * X.T @ dz`)
+    r"|g[A-Z]\w*|g[wb]\d*"  # `gW2`, `gb1`: g for gradient before the parameter's name
 )
 _OPTIMISER_STATE = re.compile(r"(?i)cache|momentum|velocit|moment|_rms|accum|squared")
 _VELOCITY = re.compile(r"v(?:_?[A-Za-z]{0,2}\d*)|m|h|vel\w*|velocity|momentum|cache|moment\w*|(?:\w+_)?updates?(?:_\w+)?")

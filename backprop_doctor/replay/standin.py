@@ -1,0 +1,127 @@
+"""Synthetic data in place of the user's own data loader, when the program stops inside it.
+
+A program that loads its data through a function of its own (`Xtrain, Xtest, Ytrain, Ytest =
+get_normalized_data()`, from a `util.py` beside it or defined in the file) stops inside that
+function on a machine without the data: the file is not there (FileNotFoundError), the loader
+checks and calls `exit()`, or the module it reads with is missing and its stand-in fails. The
+training code after it never runs, at the top level or inside `main()`.
+
+`loader_call` finds that call from where the program stopped (`Record.stack`); `candidates` rewrite
+its one assignment so that its value is synthetic arrays, as many as the assignment unpacks, each
+by its name: a float batch for an X-like name (`Xtrain`, `x_test`), targets in one layout of
+`driver.LAYOUTS` for a Y-like one (`Ytrain`, `t_train`), the same batch for training and held-out
+names. Every other line of the program runs as written and keeps its number.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import dataclasses
+import os
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from backprop_doctor.context import SourceFile
+from backprop_doctor.replay.driver import _X, _X_HELD, _Y, _Y_HELD, LAYOUTS, Driver, batch, described
+
+SAMPLES = 1000  # more than the mini-batch of 500 that a loop over `N // batch_size` batches takes
+_SPLIT = r"(?:(?:train(?:ing)?|val|valid|validation|test|dev)_?)?"
+# what else the arrays of a data set are called: `train_images`, `test_labels`, `val_features`
+_INPUTS = re.compile(rf"(?i){_SPLIT}(?:images?|imgs|features|inputs|samples)(?:_?(?:train|val|test|dev))?")
+_TARGETS = re.compile(rf"(?i){_SPLIT}(?:labels?|targets?|classes)(?:_?(?:train|val|test|dev))?")
+# what a data loader is called: `get_data`, `getData`, `load_dataset`, `read_mnist`, `get_normalized_data`
+_LOADER = re.compile(r"(?i)\w*(get|load|read|fetch|prep|data)\w*")
+
+
+@dataclass(frozen=True)
+class Loader:
+    statement: ast.Assign  # `Xtrain, Ytrain, Xtest, Ytest = get_data()`
+    call: str  # "get_data()", as the user wrote it
+    kinds: Any  # the targets' kinds, nested as the targets are: "X" or "Y"
+
+
+def loader_call(source: SourceFile, stack: tuple[tuple[str, int], ...]) -> Loader | None:
+    """The assignment of `source` whose call to a data loader the program stopped inside (`stack`,
+    the user's frames when it stopped, outermost first): the innermost one, with a frame of user
+    code below it (the loader's own), whose every target is named as inputs or targets are."""
+    if source.tree is None:
+        return None
+    path = os.path.realpath(source.path)
+    for depth in range(len(stack) - 2, -1, -1):  # the last frame is where it stopped, inside the loader
+        file, line = stack[depth]
+        if os.path.realpath(file) != path:
+            continue
+        for node in ast.walk(source.tree):
+            if isinstance(node, ast.Assign) and node.lineno <= line <= (node.end_lineno or node.lineno):
+                loader = _loader(source, node)
+                if loader is not None:
+                    return loader
+    return None
+
+
+def _loader(source: SourceFile, node: ast.Assign) -> Loader | None:
+    call = node.value
+    if not isinstance(call, ast.Call) or len(node.targets) != 1:
+        return None
+    name = call.func.id if isinstance(call.func, ast.Name) else call.func.attr if isinstance(call.func, ast.Attribute) else ""
+    kinds = _kinds(node.targets[0])
+    if not _LOADER.fullmatch(name) or kinds is None or not {"X", "Y"} <= set(_flat(kinds)):
+        return None  # inputs and targets both: `data = open(path).read()` is text, whatever it is called
+    return Loader(node, ast.get_source_segment(source.text, call) or f"{name}()", kinds)
+
+
+def _kinds(target: ast.expr) -> Any:
+    """"X" for a name of inputs, "Y" for a name of targets, a tuple for a tuple; None for anything else."""
+    if isinstance(target, (ast.Tuple, ast.List)):
+        kinds = tuple(_kinds(t) for t in target.elts)
+        return None if None in kinds else kinds
+    if not isinstance(target, ast.Name):
+        return None
+    if _X.fullmatch(target.id) or _X_HELD.fullmatch(target.id) or _INPUTS.fullmatch(target.id):
+        return "X"
+    if _Y.fullmatch(target.id) or _Y_HELD.fullmatch(target.id) or _TARGETS.fullmatch(target.id):
+        return "Y"
+    return None
+
+
+def _flat(kinds: Any) -> list[str]:
+    return [k for kind in kinds for k in _flat(kind)] if isinstance(kinds, tuple) else [kinds]
+
+
+def candidates(source: SourceFile, loader: Loader) -> list[Driver]:
+    """The program with the loader's value replaced by synthetic arrays, once per layout of the targets."""
+    drivers = []
+    for columns, targets in LAYOUTS:
+        tree = copy.deepcopy(source.tree)
+        assert tree is not None
+        statement = next(
+            n for n in ast.walk(tree)
+            if isinstance(n, ast.Assign) and (n.lineno, n.col_offset) == (loader.statement.lineno, loader.statement.col_offset)
+        )  # fmt: skip
+        made = f"__import__('backprop_doctor.replay.standin', fromlist=['arrays']).arrays({loader.kinds!r}, {columns}, {targets!r})"
+        statement.value = ast.parse(made, mode="eval").body
+        for node in ast.walk(statement.value):  # at the user's line: a step run inside it is the user's statement
+            node.lineno = node.end_lineno = statement.lineno  # type: ignore[attr-defined]
+            node.col_offset = node.end_col_offset = statement.col_offset  # type: ignore[attr-defined]
+        drivers.append(Driver(f"{loader.call} returning {_shown(loader.kinds, columns, targets)}", dataclasses.replace(source, tree=tree)))
+    return drivers
+
+
+def arrays(kinds: Any, columns: bool, targets: str) -> Any:
+    """What the rewritten assignment unpacks: a copy of one synthetic batch's inputs for each "X", of its targets for each "Y"."""
+    import numpy as np
+
+    x, y = batch(columns, targets, np.random.default_rng(0), SAMPLES)
+
+    def filled(kind: Any) -> Any:
+        return tuple(filled(k) for k in kind) if isinstance(kind, tuple) else (x if kind == "X" else y).copy()
+
+    return filled(kinds)
+
+
+def _shown(kinds: Any, columns: bool, targets: str) -> str:
+    """The arrays in words: "X (1000, 12) and integer labels (1000,)"."""
+    x, y = described(columns, targets, SAMPLES)
+    return " and ".join(dict.fromkeys(x if k == "X" else y for k in _flat(kinds)))
