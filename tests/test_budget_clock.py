@@ -134,3 +134,18 @@ def test_a_check_leaves_no_limit_behind_it(tmp_path):
     path.write_text("import numpy as np\n", encoding="utf-8")
     pipeline.check_file(str(path), timeout=1e-3)
     assert budget.time_left() == float("inf")
+
+
+def test_in_the_checks_last_seconds_every_deadline_has_passed_and_no_run_may_wait():
+    try:
+        budget.start_check(budget.LAST_SECONDS + 5.0)
+        fresh = Deadline(10.0)
+        assert not fresh.passed()
+        assert 0.0 < fresh.wall_seconds() <= 5.0  # the wall clock stops it before the check's last seconds
+        budget.start_check(budget.LAST_SECONDS - 1.0)
+        assert Deadline(10.0).passed()
+        assert Deadline(10.0).wall_seconds() == 0.0
+        budget.start_check(None)
+        assert 10.0 * WALL_FACTOR - 0.5 < Deadline(10.0).wall_seconds() <= 10.0 * WALL_FACTOR
+    finally:
+        budget.start_check(None)

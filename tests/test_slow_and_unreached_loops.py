@@ -56,7 +56,7 @@ if __name__ == "__main__":
     x = rng.standard_normal((8, 3))
     t = rng.standard_normal((8, 2))
     net = Net(3, 4, 2)
-    for i in range(20):
+    for i in range(3):  # too few passes for the observed run to stop early: the program runs to its end
         grads = net.numerical_gradient(x, t)
         for key in ("W1", "b1", "W2", "b2"):
             net.params[key] -= 0.1 * grads[key]
@@ -87,7 +87,7 @@ def _line(path, needle: str) -> int:
 def test_a_step_too_slow_to_replay_is_not_run_again_and_the_network_is_still_checked(tmp_path, program_runs, monkeypatch):
     monkeypatch.setattr(gradients, "REPLAY_RUNS", 10**9)  # any step is then too slow for the budget
     path, report = _check(tmp_path, NUMERICAL)
-    step = _replays(report)[_line(path, "for i in range(20):")]
+    step = _replays(report)[_line(path, "for i in range(3):")]
     assert step["not_replayed"].startswith("one pass of the step takes ")
     assert "run budget (10 s)" in step["not_replayed"]
     assert step["parameters"] == []
@@ -97,7 +97,7 @@ def test_a_step_too_slow_to_replay_is_not_run_again_and_the_network_is_still_che
 
 def test_a_step_the_budget_affords_is_replayed(tmp_path, program_runs):
     path, report = _check(tmp_path, NUMERICAL)
-    step = _replays(report)[_line(path, "for i in range(20):")]
+    step = _replays(report)[_line(path, "for i in range(3):")]
     assert step["not_replayed"] is None
     assert _moved(step) == {"W1", "b1", "W2", "b2"}
 
@@ -112,7 +112,7 @@ def test_a_loop_the_program_never_reaches_is_not_run_for(tmp_path, program_runs,
 
     monkeypatch.setattr(capture, "StepCapture", counted)
     path, report = _check(tmp_path, NUMERICAL)
-    never, trained = _line(path, "for epoch in range(100):"), _line(path, "for i in range(20):")
+    never, trained = _line(path, "for epoch in range(100):"), _line(path, "for i in range(3):")
     assert made == [trained]
     assert _replays(report)[never]["not_replayed"] == "the training loop never ran"
     assert _replays(report)[trained]["not_replayed"] is None
@@ -121,7 +121,7 @@ def test_a_loop_the_program_never_reaches_is_not_run_for(tmp_path, program_runs,
 def test_a_loop_after_one_the_observed_run_stopped_in_is_still_replayed(tmp_path, program_runs):
     """The observed run stops once it has seen a few passes of the first loop: the loop `train`
     runs after it was never reached then, yet the program reaches it, and is run for it."""
-    first = NUMERICAL.index("    for i in range(20):")
+    first = NUMERICAL.index("    for i in range(3):")
     text = NUMERICAL[:first].replace("for epoch in range(100):", "for epoch in range(3):") + (
         "    for i in range(500):\n"
         "        grads = net.numerical_gradient(x, t)\n"

@@ -25,9 +25,14 @@ from collections.abc import Callable, Iterator
 WALL_FACTOR = 3.0  # a wall-clock second counts as a third of a budget second
 
 
+LAST_SECONDS = 20.0  # of the check's time limit, what no run of the user's program may take: the checks and the report
+
+
 class Deadline:
     """`seconds` of budget from now: CPU seconds of this process, or wall-clock seconds divided
-    by `WALL_FACTOR`, whichever pass first."""
+    by `WALL_FACTOR`, whichever pass first; and passed, whatever is left of it, in the check's last
+    `LAST_SECONDS` (on a machine so busy that a wall-clock second is a third of a CPU second or
+    less, the budgets of two runs of the program would otherwise take the check's whole time)."""
 
     def __init__(self, seconds: float):
         self.seconds = seconds
@@ -39,7 +44,11 @@ class Deadline:
         return max(time.process_time() - self._cpu, (time.perf_counter() - self._wall) / WALL_FACTOR)
 
     def passed(self) -> bool:
-        return self.spent() > self.seconds
+        return self.spent() > self.seconds or time_left() < LAST_SECONDS
+
+    def wall_seconds(self) -> float:
+        """The most wall-clock seconds from now before it has passed."""
+        return max(0.0, min(self.seconds * WALL_FACTOR - (time.perf_counter() - self._wall), time_left() - LAST_SECONDS))
 
 
 _check_ends: list[float] = []  # perf_counter() at which this process's check must be done

@@ -29,7 +29,7 @@ import numpy as np
 
 from backprop_doctor.context import SourceFile
 from backprop_doctor.loading.package import package_of
-from backprop_doctor.observe.budget import WALL_FACTOR
+from backprop_doctor.observe.budget import Deadline
 from backprop_doctor.observe.record import Record
 from backprop_doctor.observe.tracer import Recorder, StopRun
 
@@ -186,8 +186,9 @@ def _timer(recorder: Recorder, budget: float) -> Any:
 
     # the tracer stops it first, if it can, on the budget clock (`observe.budget`); these two timers
     # stop a program that spends its budget in library code (CPU seconds) or waiting (wall-clock
-    # seconds, at a third of their rate)
-    timers = ((signal.SIGPROF, signal.ITIMER_PROF, budget + 0.25), (signal.SIGALRM, signal.ITIMER_REAL, budget * WALL_FACTOR + 0.25))
+    # seconds, at a third of their rate, and never into the check's last seconds: `Deadline.wall_seconds`)
+    wall = Deadline(budget).wall_seconds()
+    timers = ((signal.SIGPROF, signal.ITIMER_PROF, budget + 0.25), (signal.SIGALRM, signal.ITIMER_REAL, wall + 0.25))
     previous = [signal.signal(signum, expired) for signum, _, _ in timers]
     for _, which, seconds in timers:
         signal.setitimer(which, seconds, 0.25)
