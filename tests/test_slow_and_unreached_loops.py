@@ -135,3 +135,41 @@ def test_a_loop_after_one_the_observed_run_stopped_in_is_still_replayed(tmp_path
         step = steps[_line(path, needle)]
         assert step["not_replayed"] is None, needle
         assert _moved(step) == {"W1", "b1", "W2", "b2"}, needle
+
+
+METHOD_LOOP = """
+import numpy as np
+
+
+class LinearRegression:
+    def train(self, X, y, learning_rate, n_iters):
+        self.w = np.zeros((X.shape[1], 1))
+        self.b = 0.0
+        costs = []
+        for i in range(n_iters):
+            y_hat = X @ self.w + self.b
+            cost = np.mean((y_hat - y) ** 2) / 2
+            dw = X.T @ (y_hat - y) / len(X)
+            db = np.mean(y_hat - y)
+            self.w = self.w - learning_rate * dw
+            self.b = self.b - learning_rate * db
+            costs.append(cost)
+        return costs
+
+
+rng = np.random.default_rng(0)
+X = rng.standard_normal((50, 2))
+y = X @ np.array([[2.0], [-1.0]]) + 0.5
+costs = LinearRegression().train(X, y, learning_rate=0.05, n_iters=300)
+"""
+
+
+def test_a_loop_inside_a_method_the_program_calls_is_reached_and_replayed(tmp_path, program_runs):
+    """The method's loop calls nothing of the user's own: the observed run sees it by its head line,
+    also inside a method it watches for its return, and so does not take it for a loop never run."""
+    path, report = _check(tmp_path, METHOD_LOOP)
+    step = _replays(report)[_line(path, "for i in range(n_iters):")]
+    assert step["not_replayed"] is None
+    assert {p["name"] for p in step["parameters"]} == {"self.w", "self.b"}
+    assert not any(p["wrong"] for p in step["parameters"])
+    assert report.extras["observed_run"]["stopped"] == "enough"

@@ -118,7 +118,10 @@ class Recorder:
                 if getattr(func, "__code__", None) is code:
                     inner = self._function(frame, func, code.co_varnames[:nargs], local)
         heads = self._loop_heads(code) if self.loops else ()
-        return self._counting(heads, inner) if heads else inner
+        if not heads:
+            return inner
+        frame.f_trace_lines = True  # the method's own tracer wants its return only; the loop's head is a line
+        return self._counting(heads, inner)
 
     def _loop_heads(self, code: types.CodeType) -> frozenset[int]:
         """The training loops' first lines that `code` itself runs (a script's module, `main()`)."""
