@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import textwrap
 
+import pytest
+
 from inprocess import checked, line_of, program_runs, restored_interpreter  # noqa: F401 - fixtures used by name
 from test_backward_that_updates import LAYER
 from test_layer_updating_in_backward_notes import DENSE
@@ -77,3 +79,84 @@ def test_a_network_stays_an_error_when_no_layer_of_it_was_seen_updating_itself(t
     (net,) = named(findings, "nonreentrant-backward", "Net")
     assert net.severity == "error"
     assert named(findings, "nonreentrant-backward", "BatchNormal") == []
+
+
+@pytest.mark.parametrize(
+    ("forward", "backward"),
+    [("forward", "backprop"), ("forward_pass", "backward_pass"), ("fprop", "bprop"), ("forward_prop", "backward_prop"),
+     ("forward_propagation", "backward_propagation"), ("forward", "backpropagate")],
+)
+def test_a_renamed_backward_that_updates_its_layer_is_an_info_too(tmp_path, forward, backward):
+    """Every pair of names the renamed-layer convention checks (`fprop`/`bprop` was an error that called
+    the update an accumulation, beside a note that called it a kink)."""
+    text = textwrap.dedent(DENSE).replace("def forward(", f"def {forward}(").replace("def backward(", f"def {backward}(")
+    path, findings = checked(tmp_path, "layer.py", text)
+    (finding,) = named(findings, "nonreentrant-backward")
+    update = line_of(path, "self.W -= 0.1 * self.dW")
+    assert (finding.severity, finding.line) == ("info", update)
+    (kink,) = named(findings, "gradient-at-kink")
+    assert (kink.line, kink.pattern) == (update, "weights-moved-by-backward")
+
+
+ACCUMULATING = '''
+
+class Acc:
+    def __init__(self):
+        self.W = np.ones((5, 3)) * 0.1
+        self.dW = np.zeros_like(self.W)
+
+    def forward(self, x):
+        self.x = x
+        return x @ self.W
+
+    def backward(self, dout):
+        self.dW += self.x.T @ dout
+        return dout @ self.W.T
+'''
+
+
+def test_an_accumulating_layer_beside_one_that_updates_itself_stays_an_error(tmp_path):
+    """Only a backward that calls other objects' backward is excused by a layer that updates itself."""
+    path, findings = checked(tmp_path, "layers.py", textwrap.dedent(LAYER) + ACCUMULATING)
+    (acc,) = named(findings, "nonreentrant-backward", "Acc")
+    assert (acc.severity, acc.line) == ("error", line_of(path, "self.dW += self.x.T @ dout"))
+    assert acc.message.startswith("calling `Acc.backward` twice with the same dout gives different gradients")
+    assert named(findings, "nonreentrant-backward", "Dense")[0].severity == "info"
+
+
+TANH = '''\
+import numpy as np
+
+
+class TanhDense:
+    def __init__(self):
+        self.W = np.random.default_rng(0).normal(size=(4, 3))
+
+    def forward(self, x):
+        self.x = x
+        self.out = np.tanh(x @ self.W)
+        return self.out
+
+    def backward(self, dout):
+        dz = dout * (1 - self.out ** 2)
+        self.dW = self.x.T @ dz
+        dx = dz @ self.W.T
+        self.W -= 0.1 * self.dW
+        return dx
+'''
+
+
+def test_each_kink_note_of_the_moved_weights_names_its_own_parameter(tmp_path):
+    path, findings = checked(tmp_path, "tanh.py", TANH)
+    update = line_of(path, "self.W -= 0.1 * self.dW")
+    notes = sorted((f.param, f.line, f.pattern) for f in named(findings, "gradient-at-kink"))
+    assert notes == [("W", update, "weights-moved-by-backward"), ("x", update, "weights-moved-by-backward")]
+    (w,) = [f for f in named(findings, "gradient-at-kink") if f.param == "W"]
+    assert w.message.startswith(f"the numerical gradient of `TanhDense`.W was measured at the weights `TanhDense.backward` had already moved (line {update})")
+
+
+def test_another_rules_error_of_a_layer_that_updates_itself_keeps_its_words(tmp_path):
+    path, findings = checked(tmp_path, "layer.py", textwrap.dedent(DENSE).replace("return x @ self.W + self.b", "return x @ self.W + self.b, x"))
+    (bad,) = named(findings, "bad-return")
+    assert (bad.severity, bad.line) == ("error", line_of(path, "def forward(self, x):"))
+    assert bad.message == "`Dense.forward` returns a tuple, not an array: return the output array itself"
