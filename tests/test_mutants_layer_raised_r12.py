@@ -47,6 +47,28 @@ def test_a_none_that_is_no_placeholder_stays_the_engines_error(tmp_path):
     assert "not written yet" not in finding.message
 
 
+def test_only_the_names_the_failing_line_reads_are_taken_for_the_placeholder(tmp_path):
+    """`A_note` is a None read elsewhere (and sorts first); a module constant the line reads is bound nowhere in it."""
+    text = PLACEHOLDER.replace("L2_regularization_cost = None", "L2_regularization_cost = None\n        A_note = None\n        notes = [A_note]").replace(
+        "return cross_entropy_cost + L2_regularization_cost", "return cross_entropy_cost + L2_regularization_cost + EPS").replace(
+        "import numpy as np\n", "import numpy as np\n    EPS = 1e-8\n", 1)
+    path, findings = checked(tmp_path, "Regularization.py", text)
+    finding = raised(findings)
+    assert (finding.severity, finding.line) == ("warning", line_of(path, "+ L2_regularization_cost + EPS"))
+    assert f"`L2_regularization_cost` is still the `None` placeholder it started as (line {line_of(path, 'L2_regularization_cost = None')})" in finding.message
+
+
+def test_a_placeholder_scaled_in_place_is_named_at_its_none(tmp_path):
+    """The failing line assigns the name it reads: the assignment before it is the placeholder's."""
+    text = PLACEHOLDER.replace("        return cross_entropy_cost + L2_regularization_cost",
+                               "        L2_regularization_cost = lambd * L2_regularization_cost\n        return cross_entropy_cost + L2_regularization_cost")
+    path, findings = checked(tmp_path, "Regularization.py", text)
+    finding = raised(findings)
+    used = line_of(path, "L2_regularization_cost = lambd * L2_regularization_cost")
+    assert (finding.severity, finding.line) == ("warning", used)
+    assert f"placeholder it started as (line {line_of(path, 'L2_regularization_cost = None')}) when line {used} uses it" in finding.message
+
+
 CONV = '''\
 import numpy as np
 
