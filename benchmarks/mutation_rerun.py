@@ -113,7 +113,7 @@ SELECTIONS: dict[str, list[str]] = {
     _CHECKS + "sandbox_blocked.py": ["tests/test_mutants_sandbox_blocked_r12.py"],
     _CHECKS + "synthetic_data.py": ["tests/test_mutants_synthetic_data_r12.py"],
     _CHECKS + "check_crashed.py": ["tests/test_check_crashed.py", "tests/test_mutants_check_crashed_r12.py"],
-    _CHECKS + "misspelled_dunder.py": ["tests/test_misspelled_dunder.py"],
+    _CHECKS + "misspelled_dunder.py": ["tests/test_misspelled_dunder.py", "tests/test_mutants_misspelled_dunder_r12.py"],
     _CHECKS + "step_non_finite.py": ["tests/test_mutants_step_non_finite_r12.py"],
     _CHECKS + "misspelled_method.py": ["tests/test_mutants_misspelled_method_r12.py"],
     _CHECKS + "imported_not_checked.py": ["tests/test_mutants_misspelled_method_r12.py"],
