@@ -69,6 +69,7 @@ SELECTIONS: dict[str, list[str]] = {
     _CHECKS + "step_gradient_mismatch.py": [
         "tests/test_step_gradient_findings.py",
         "tests/test_mutants_step_gradient_check.py",
+        "tests/test_mutants_step_gradient_r12.py",
     ],
     _CHECKS + "init_loss.py": [
         "tests/test_init_loss_findings.py",
