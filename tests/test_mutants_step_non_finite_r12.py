@@ -50,3 +50,9 @@ def test_a_loss_that_stops_being_a_number_after_some_steps_counts_them_and_shows
     assert finding.line == line
     assert finding.evidence == (("your loop", f"{len(result.curve)} steps: " + " → ".join(f"{v:.4g}" for v in result.curve[:6])),)
     assert len(result.curve) > 6  # the evidence shows the first six
+
+
+def test_the_program_with_its_probabilities_clipped_is_clean(tmp_path):
+    _, result, found = replayed(tmp_path, step_non_finite, SATURATED_LOG,
+                                ("A = 1 / (1 + np.exp(-Z))", "A = np.clip(1 / (1 + np.exp(-Z)), 1e-12, 1 - 1e-12)"))
+    assert result.non_finite is None and found == []
