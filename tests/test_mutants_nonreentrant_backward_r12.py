@@ -160,3 +160,13 @@ def test_another_rules_error_of_a_layer_that_updates_itself_keeps_its_words(tmp_
     (bad,) = named(findings, "bad-return")
     assert (bad.severity, bad.line) == ("error", line_of(path, "def forward(self, x):"))
     assert bad.message == "`Dense.forward` returns a tuple, not an array: return the output array itself"
+
+
+def test_a_layer_of_another_module_that_updates_itself_is_read_in_its_own_file(tmp_path):
+    """The update is looked up in the file that defines the layer, not in the script that imports it."""
+    layers = tmp_path / "layers.py"
+    layers.write_text(textwrap.dedent(DENSE), encoding="utf-8")
+    script = "import numpy as np\nfrom layers import Dense\n\nlayer = Dense(np.ones((4, 3)) * 0.1, np.zeros(3))\nprint(layer.forward(np.ones((2, 4))))\n"
+    _, findings = checked(tmp_path, "train.py", script)
+    (finding,) = named(findings, "nonreentrant-backward")
+    assert (finding.severity, finding.file, finding.line) == ("info", str(layers), line_of(layers, "self.W -= 0.1 * self.dW"))
