@@ -72,3 +72,39 @@ def test_the_replayed_training_loops_softmax_is_named_in_its_function(tmp_path, 
 def test_a_right_training_program_has_no_softmax_finding(tmp_path, program_runs):
     _, findings = checked(tmp_path, "train.py", TRAINING)
     assert softmaxes(findings) == [] and [f for f in findings if f.severity == "error"] == []
+
+
+def _book_project(folder, functions):
+    """The book's chapter 4 project: its functions in common/functions.py, the network, the script."""
+    from test_numerical_networks import NETWORK, SCRIPT
+
+    (folder / "common").mkdir(parents=True)
+    (folder / "common" / "__init__.py").write_text("", encoding="utf-8")
+    (folder / "common" / "functions.py").write_text(textwrap.dedent(functions), encoding="utf-8")
+    (folder / "two_layer_net.py").write_text(textwrap.dedent(NETWORK), encoding="utf-8")
+    return SCRIPT
+
+
+def test_a_softmax_the_networks_predict_calls_from_a_module_the_script_never_names_is_found(tmp_path):
+    from test_numerical_networks import FUNCTIONS
+
+    wrong = FUNCTIONS.replace("np.sum(e, axis=-1, keepdims=True)", "np.sum(e)").replace("np.max(x, axis=-1, keepdims=True)", "np.max(x)")
+    script = _book_project(tmp_path, wrong)
+    _, findings = checked(tmp_path, "train.py", script)
+    (finding,) = softmaxes(findings)
+    functions = tmp_path / "common" / "functions.py"
+    line = line_of(functions, "return e / np.sum(e)")
+    assert (finding.severity, finding.file, finding.line, finding.layer) == ("error", str(functions), line, "softmax")
+    (label, sums), *rest = finding.evidence
+    assert label == "row sums" and sums.startswith("`TwoLayerNet.predict` on a batch of shape (")
+    n = int(sums.split("batch of shape (")[1].split(",")[0])
+    assert finding.message.startswith(f"the softmax in `softmax` normalises across the whole batch (line {line}): `np.sum(e)` reduces over the whole array")
+    assert f"({1 / n:.3g} for the {n} samples backprop-doctor probed with)" in finding.message
+    assert "(if your samples are rows" not in finding.message  # the network's own batch: no doubt about the layout
+
+
+def test_the_books_project_with_a_softmax_per_row_is_clean(tmp_path):
+    from test_numerical_networks import FUNCTIONS
+
+    _, findings = checked(tmp_path, "train.py", _book_project(tmp_path, FUNCTIONS))
+    assert softmaxes(findings) == [] and [f for f in findings if f.severity == "error"] == []
