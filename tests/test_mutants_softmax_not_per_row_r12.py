@@ -108,3 +108,48 @@ def test_the_books_project_with_a_softmax_per_row_is_clean(tmp_path):
 
     _, findings = checked(tmp_path, "train.py", _book_project(tmp_path, FUNCTIONS))
     assert softmaxes(findings) == [] and [f for f in findings if f.severity == "error"] == []
+
+
+NEVER_CALLED = """\
+import numpy as np
+
+
+def softmax(z):
+    e = np.exp(z - np.max(z, axis=0, keepdims=True))
+    return e / np.sum(e, axis=0, keepdims=True)
+
+
+def linear_forward(A, W, b):
+    return np.dot(W, A) + b
+"""
+
+
+def test_a_softmax_no_call_shows_is_judged_by_the_files_layout(tmp_path):
+    """No call of `softmax` in the file: its samples lie as the file's weight products say (columns, `W @ A`)."""
+    _, findings = checked(tmp_path, "layers.py", NEVER_CALLED)
+    assert softmaxes(findings) == []
+    path, findings = checked(tmp_path / "rows", "layers.py", NEVER_CALLED.replace("np.dot(W, A)", "np.dot(A, W)"))
+    (finding,) = softmaxes(findings)
+    assert (finding.severity, finding.line) == ("warning", line_of(path, "return e / np.sum(e, axis=0, keepdims=True)"))
+    assert finding.message.endswith("(if your samples are rows: no call in this file shows which way they lie)")
+
+
+ONE_ROW_AT_A_TIME = """\
+import numpy as np
+
+
+def softmax(v):
+    e = np.exp(v - np.max(v))
+    return e / np.sum(e)
+
+
+rng = np.random.default_rng(0)
+W = rng.normal(size=(4, 3))
+for x in rng.normal(size=(5, 4)):
+    print(softmax(x @ W))
+"""
+
+
+def test_a_softmax_the_program_only_gives_one_sample_is_left_alone(tmp_path, program_runs):
+    _, findings = checked(tmp_path, "rows.py", ONE_ROW_AT_A_TIME)
+    assert softmaxes(findings) == []
