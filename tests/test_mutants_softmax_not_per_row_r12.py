@@ -44,6 +44,9 @@ def test_a_loss_functions_softmax_over_the_batch_is_named_at_its_reduction_with_
     assert finding.column == path.read_text(encoding="utf-8").splitlines()[line - 1].index(wrong.split("/ ")[-1]) + 1
     assert finding.fix == textwrap.dedent(text).splitlines()[line - 1].strip()
     assert [r for r, _ in finding.evidence] == ["row sums", "reductions"]
+    probs = path.read_text(encoding="utf-8").splitlines()[line - 1].split("=")[0].strip()
+    called = "on random scores of shape (" if name == "layers.py" else "on a batch of shape ("  # a loss on scores, a linear classifier built
+    assert finding.evidence[0][1].startswith(f"`{probs}` in `{function}` {called}")
     assert [f.name for f in findings if f.severity == "error" and f.caused_by is None] == [RULE]
 
 
