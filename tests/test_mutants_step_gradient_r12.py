@@ -57,6 +57,8 @@ def test_a_relus_derivative_left_out_of_its_outputs_adjoint_is_named_at_that_adj
     )
     assert finding.message.endswith(f"line {line_of(path, 'd_out = (out - Y)')} implies (your program computes none): "
                                     "multiply `d_hidden` by the ReLU's derivative, `(hidden > 0)`")
+    assert finding.file == str(path) and finding.measured is not None and finding.measured > 0
+    assert finding.evidence[0][0] == "replayed" and "W1" in [label for label, _ in finding.evidence]
 
 
 @pytest.mark.parametrize("program", [INTERLEAVED, SIGMOID_LOOP, RELU_LOOP], ids=["stale", "sigmoid", "relu"])
@@ -74,3 +76,16 @@ def test_a_wrong_function_the_step_never_runs_leaves_the_steps_own_finding(tmp_p
     assert found["gradient-mismatch"].line == line_of(path, "return 1 - t * t")
     _, right = checked(tmp_path / "right", "net.py", PROGRAM)
     assert [f.name for f in errors(right)] == ["gradient-mismatch"]
+
+
+@pytest.mark.parametrize(("correct", "wrong", "inline"), [("(1 - a1 ** 2)", "(1 - a1)", "X @ W1 + b1"), ("dout * out * (1 - out)", "dout * (1 - out)", "a1 @ W2 + b2")])
+def test_a_wrong_derivative_of_an_inline_pre_activation_is_worded_with_the_users_expression(tmp_path, program_runs, correct, wrong, inline):
+    """`a1 = np.tanh(X @ W1 + b1)`: the replay names the tanh's input for itself, the report shows the user's expression."""
+    from test_replay_inline_preactivations import SCRIPT
+
+    path, findings = checked(tmp_path, "compact.py", edited(SCRIPT, (correct, wrong)))
+    (finding,) = errors(findings)
+    assert finding.line == line_of(path, wrong)
+    assert f"with respect to `{inline}`" in finding.message and "`z1`" not in finding.message and "`z2`" not in finding.message
+    assert any(f"as the gradient with respect to `{inline}` (line {line_of(path, wrong)})" in text for _, text in finding.evidence)
+
