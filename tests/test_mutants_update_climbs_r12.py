@@ -67,3 +67,12 @@ def test_an_optimizer_of_pairs_that_adds_its_velocity_climbs_at_that_line(tmp_pa
     assert finding.message == f"`SGDMomentum.step(params_and_grads)` moves every parameter along its gradient on its first step, {ASCENDS}"
     assert [label for label, _ in finding.evidence] == ["W1", "b1", "W2"]
     assert climbs(checked(tmp_path / "right", "optimizers.py", PAIRS)[1]) == []
+
+
+def test_a_dictionary_update_whose_every_parameter_climbs_says_every_parameter(tmp_path):
+    path, findings = checked(tmp_path, "update.py", edited(GD, ('] - learning_rate * grads["dW"', '] + learning_rate * grads["dW"'),
+                                                           ('] - learning_rate * grads["db"', '] + learning_rate * grads["db"')))
+    (finding,) = climbs(findings)
+    assert finding.line == line_of(path, '+ learning_rate * grads["dW"')
+    assert finding.message == f"`update_parameters_with_gd(parameters, grads, ...)` moves every parameter along its gradient, {ASCENDS}"
+    assert [label for label, _ in finding.evidence] == ["W1", "b1", "W2", "b2"]
