@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from inprocess import checked, line_of, restored_interpreter  # noqa: F401 - fixtures used by name
+from test_pair_forward_errors_named import FLOAT_OF_BIAS
 from test_regularization_notebook import NOTEBOOK
 
 WRITTEN = "L2_regularization_cost = lambd / (2 * m) * (np.sum(np.square(W1)) + np.sum(np.square(W2)) + np.sum(np.square(W3)))"
@@ -69,34 +70,6 @@ def test_a_placeholder_scaled_in_place_is_named_at_its_none(tmp_path):
     assert f"placeholder it started as (line {line_of(path, 'L2_regularization_cost = None')}) when line {used} uses it" in finding.message
 
 
-CONV = '''\
-import numpy as np
-
-
-def conv_single_step(a_slice, W, b):
-    return np.sum(a_slice * W) + float(b)
-
-
-def conv_forward(A_prev, W, b, hparameters):
-    m, n_H_prev, n_W_prev, _ = A_prev.shape
-    f, _, _, n_C = W.shape
-    stride = hparameters["stride"]
-    n_H = (n_H_prev - f) // stride + 1
-    n_W = (n_W_prev - f) // stride + 1
-    Z = np.zeros((m, n_H, n_W, n_C))
-    for i in range(m):
-        for h in range(n_H):
-            for w in range(n_W):
-                for c in range(n_C):
-                    window = A_prev[i, h * stride:h * stride + f, w * stride:w * stride + f, :]
-                    Z[i, h, w, c] = conv_single_step(window, W[:, :, :, c], b[:, :, :, c])
-    return Z, (A_prev, W, b, hparameters)
-
-
-def conv_backward(dZ, cache):
-    A_prev, W, b, hparameters = cache
-    return np.zeros_like(A_prev), np.zeros_like(W), np.zeros_like(b)
-'''
 
 
 def test_float_of_a_size_one_array_gets_numpy_2s_spelling_once(tmp_path):
@@ -106,7 +79,7 @@ def test_float_of_a_size_one_array_gets_numpy_2s_spelling_once(tmp_path):
         pass
     else:
         pytest.skip("this NumPy still turns a (1, 1, 1) array into a float")
-    path, findings = checked(tmp_path, "conv.py", CONV)
+    path, findings = checked(tmp_path, "conv.py", FLOAT_OF_BIAS)
     finding = raised(findings)
     assert (finding.severity, finding.line) == ("error", line_of(path, "+ float(b)"))
     assert finding.message.endswith(

@@ -111,12 +111,7 @@ def test_an_unfinished_forward_is_a_build_failure_that_quotes_its_error(tmp_path
     assert failed["line"] == line_of(path, "def affine_forward(")
 
 
-def test_float_of_a_size_one_array_is_an_error_at_its_line_with_the_numpy_2_spelling(tmp_path):
-    """NumPy 2 turns only 0-dimensional arrays into numbers: `float(b)` of a (1, 1, 1) bias raises
-    for every input of the documented shapes, so no `--build` can help; `b.item()` works."""
-    from tests.userfiles import check, errors, line_of, write
-
-    text = '''\
+FLOAT_OF_BIAS = '''\
 import numpy as np
 
 
@@ -144,6 +139,13 @@ def conv_backward(dZ, cache):
     A_prev, W, b, hparameters = cache
     return np.zeros_like(A_prev), np.zeros_like(W), np.zeros_like(b)
 '''
+
+
+def test_float_of_a_size_one_array_is_an_error_at_its_line_with_the_numpy_2_spelling(tmp_path):
+    """NumPy 2 turns only 0-dimensional arrays into numbers: `float(b)` of a (1, 1, 1) bias raises
+    for every input of the documented shapes, so no `--build` can help; `b.item()` works."""
+    from tests.userfiles import check, errors, line_of, write
+
     import numpy as np
 
     try:
@@ -154,7 +156,7 @@ def conv_backward(dZ, cache):
         import pytest
 
         pytest.skip("this NumPy still turns a (1, 1, 1) array into a float")
-    path = write(tmp_path, "conv.py", text)
+    path = write(tmp_path, "conv.py", FLOAT_OF_BIAS)
     (finding,) = errors(check(path))
     assert (finding["name"], finding["line"]) == ("layer-raised", line_of(path, "+ float(b)"))
     assert "write `b.item()`" in finding["message"]
