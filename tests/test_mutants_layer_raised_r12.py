@@ -5,11 +5,9 @@ spelling. The files are the CLI tests' own; lines from their text."""
 
 from __future__ import annotations
 
-import numpy as np
-import pytest
 
 from inprocess import checked, line_of, restored_interpreter  # noqa: F401 - fixtures used by name
-from test_pair_forward_errors_named import FLOAT_OF_BIAS
+from test_pair_forward_errors_named import FLOAT_OF_BIAS, NUMPY_2_ONLY
 from test_regularization_notebook import NOTEBOOK
 
 WRITTEN = "L2_regularization_cost = lambd / (2 * m) * (np.sum(np.square(W1)) + np.sum(np.square(W2)) + np.sum(np.square(W3)))"
@@ -72,13 +70,8 @@ def test_a_placeholder_scaled_in_place_is_named_at_its_none(tmp_path):
 
 
 
+@NUMPY_2_ONLY
 def test_float_of_a_size_one_array_gets_numpy_2s_spelling_once(tmp_path):
-    try:
-        float(np.ones((1, 1, 1)))
-    except TypeError:
-        pass
-    else:
-        pytest.skip("this NumPy still turns a (1, 1, 1) array into a float")
     path, findings = checked(tmp_path, "conv.py", FLOAT_OF_BIAS)
     finding = raised(findings)
     assert (finding.severity, finding.line) == ("error", line_of(path, "+ float(b)"))

@@ -6,7 +6,6 @@ the user typed, one beside it, and a link to the checked one (the same file)."""
 
 from __future__ import annotations
 
-import os
 
 import pytest
 
