@@ -114,5 +114,9 @@ def _own_updates(tree: ast.Module, layer: str) -> list[int]:
 
 
 def _backward_of(tree: ast.Module, layer: str) -> ast.FunctionDef | None:
-    """The `def` of class `layer`'s backward method, by its usual names."""
-    return next((f for name in ("backward", "backprop", "backward_pass") if (f := find_function(tree, f"{layer}.{name}"))), None)
+    """The `def` of class `layer`'s backward method, by every name a layer convention checks it under
+    (`bprop`, `backward_propagation`...: a renamed layer that updates itself is excused like any other)."""
+    from backprop_doctor.conventions.renamed import PAIRS
+
+    names = dict.fromkeys(("backward", *(backward for _, backward in PAIRS)))
+    return next((f for name in names if (f := find_function(tree, f"{layer}.{name}"))), None)
