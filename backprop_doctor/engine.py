@@ -32,7 +32,7 @@ from backprop_doctor.contracts import (  # noqa: F401 - STAND_IN_SIZE: read by t
 from backprop_doctor.gradcheck import identical
 from backprop_doctor.conventions._base import FORWARD_SEED, Adapter, is_float_array
 from backprop_doctor.conventions._classlayer import ClassLayer
-from backprop_doctor.findings import Report
+from backprop_doctor.findings import CALLED_OTHERWISE, Report
 from backprop_doctor.options import Options
 from backprop_doctor.outcomes import Outcomes
 from backprop_doctor.rules import rule
@@ -392,6 +392,16 @@ class LayerCheck(Contracts, Outcomes):
             self._run(attempt=0)
         except _LayerRaised as raised:
             where = locate.user_frame(raised.error)
+            if where.file is None and locate.called_wrongly(raised.error):
+                # the call itself failed, before any of the user's code ran: backprop-doctor's call, not the user's
+                self._add(
+                    "build-failed",
+                    f"`{self.layer}.{raised.phase}` was not checked: it takes other arguments than backprop-doctor "
+                    f"gives it ({locate.describe(raised.error)}); it is checked where a network or a training loop "
+                    "of yours calls it",
+                    pattern=CALLED_OTHERWISE,
+                )
+                return self.report
             self._add(
                 "layer-raised",
                 f"`{self.layer}.{raised.phase}` raised {locate.describe(raised.error)} on input of shape "

@@ -19,6 +19,7 @@ SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
 # The advice of a gradient mismatch with no pattern and no known fix: later stages replace it when
 # they know better (the corrected line, an activation's derivative), so it is matched, not reworded.
 REDERIVE = "re-derive it from forward and compare with the values below"
+CALLED_OTHERWISE = "called-otherwise"  # the pattern of a layer method that takes other arguments than the check gives it
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ import inspect
 import os
 import sys
 import sysconfig
+import re
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -241,6 +242,18 @@ def user_frame(exc: BaseException) -> Location:
         if is_user_file(file):
             chosen = Location(file, lineno)
     return chosen or Location(None, None)
+
+
+_SIGNATURE = re.compile(
+    r"missing \d+ required (positional|keyword-only) arguments?|takes \d+ positional arguments? but \d+ (were|was) given"
+    r"|got an unexpected keyword argument|takes no arguments"
+)
+
+
+def called_wrongly(exc: BaseException) -> bool:
+    """Whether `exc` is Python refusing a call's arguments (`missing 1 required positional argument`),
+    raised where the call was made rather than inside the function called."""
+    return isinstance(exc, TypeError) and bool(_SIGNATURE.search(str(exc)))
 
 
 def describe(exc: BaseException) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from backprop_doctor.findings import Finding, Report
+from backprop_doctor.findings import CALLED_OTHERWISE, Finding, Report
 from backprop_doctor.rules import STAGES, all_rules, stage_rank
 
 NOTHING_COMPARED = "nothing-compared"  # the pattern of the error `rank` adds when no gradient was compared
@@ -121,6 +121,15 @@ def _nothing_checked(report: Report, findings: list[Finding]) -> Finding | None:
     from backprop_doctor.rules import rule
 
     unwritten = [f for f in findings if f.pattern == "not-written"]
+    otherwise = [f for f in findings if f.pattern == CALLED_OTHERWISE]
+    if otherwise and not unwritten:  # layers whose methods take what only the user's own code gives them
+        return rule("nothing-to-check").finding(
+            f"not one gradient could be compared: {len(otherwise)} of the methods it would call take other arguments "
+            "than backprop-doctor gives them (below); call them from a network or a training loop in this file",
+            severity="warning",
+            file=report.file,
+            pattern=NOTHING_COMPARED,
+        )
     if unwritten:  # an exercise not done yet: that is the news, not a failure of the check
         return rule("nothing-to-check").finding(
             f"not one gradient could be compared: {len(unwritten)} of the functions it would run "
