@@ -153,6 +153,12 @@ def _classes(net: Any, kwargs: dict[str, Any], x: np.ndarray) -> int:
     return builder.last_width(net.params) or 4
 
 
+def _trial_loss(net: Any, cls: type, x: np.ndarray, y: np.ndarray) -> Any:
+    """The network's loss method once, on copies, as the check will call it."""
+    np.random.seed(FORWARD_SEED)
+    return getattr(net, loss_method(cls) or "loss")(x.copy(), y.copy(), **penalty(net))
+
+
 def build(cls: type, context: Any, rng: np.random.Generator) -> list[Case]:
     from backprop_doctor import build as builder
 
@@ -170,15 +176,18 @@ def build(cls: type, context: Any, rng: np.random.Generator) -> list[Case]:
     shape = tuple(shape) if isinstance(shape, (tuple, list)) else (int(shape),)
     n = context.options.batch_size
     x = rng.standard_normal((n, *shape))
-    y = rng.integers(0, _classes(net, kwargs, x), n)
+    classes = _classes(net, kwargs, x)
+    y = rng.integers(0, classes, n)
     state = np.random.get_state()
     try:
-        np.random.seed(FORWARD_SEED)
-        result = getattr(net, loss_method(cls) or "loss")(x.copy(), y.copy(), **penalty(net))
+        result = _trial_loss(net, cls, x, y)
     except Exception as error:
         if (missing := builder.unimportable_name(error)) is not None:
             raise NotChecked(f"it uses `{missing}`, which comes from a module that could not be imported here") from error
-        result = (0.0, {})  # the engine reports what it raises, at the user's line
+        try:  # a loss of one-hot targets (`-np.sum(y * np.log(p))`): the same labels as rows of the identity
+            result, y = _trial_loss(net, cls, x, np.eye(classes)[y]), np.eye(classes)[y]
+        except Exception:  # noqa: BLE001 - the user's code
+            result = (0.0, {})  # the engine reports what it raises with integer labels, at the user's line
     finally:
         np.random.set_state(state)
     if not (isinstance(result, tuple) and len(result) == 2 and isinstance(result[1], dict)):
