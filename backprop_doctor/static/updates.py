@@ -91,6 +91,19 @@ def _rows_of(iterable: ast.Tuple | ast.List, width: int) -> bool:
     return bool(iterable.elts) and all(isinstance(r, (ast.Tuple, ast.List)) and len(r.elts) == width for r in iterable.elts)
 
 
+def _literal_role(expression: ast.AST) -> str | None:
+    """The role of a tuple or list of names written out (`zip((W1, b1, W2), (dW1, db1, dW2))`): "param"
+    when every name is a parameter's, "grad" when every one is a gradient's."""
+    if not isinstance(expression, (ast.Tuple, ast.List)) or not expression.elts:
+        return None
+    names = [e.id for e in expression.elts if isinstance(e, ast.Name)]
+    if len(names) != len(expression.elts):
+        return None
+    if all(_PARAM_NAME.fullmatch(n) for n in names):
+        return "param"
+    return "grad" if all(_GRADIENT.fullmatch(n) for n in names) else None
+
+
 def _loop_roles(loop: ast.For | ast.AsyncFor) -> dict[str, str]:
     """Loop variables that stand for parameters or gradients: `for p, g in zip(params, grads)`."""
 
@@ -100,7 +113,7 @@ def _loop_roles(loop: ast.For | ast.AsyncFor) -> dict[str, str]:
             return "param"
         if any("grad" in i.lower() for i in identifiers):
             return "grad"
-        return None
+        return _literal_role(expression)
 
     target, iterable = loop.target, loop.iter
     pairs: list[tuple[ast.AST, ast.AST]] = []
@@ -117,12 +130,8 @@ def _loop_roles(loop: ast.For | ast.AsyncFor) -> dict[str, str]:
         roles: dict[str, str] = {}
         for position, element in enumerate(target.elts):
             column = [row.elts[position] for row in iterable.elts]  # type: ignore[attr-defined]
-            names = [c.id for c in column if isinstance(c, ast.Name)]
-            if isinstance(element, ast.Name) and len(names) == len(column):
-                if all(_PARAM_NAME.fullmatch(n) for n in names):
-                    roles[element.id] = "param"
-                elif all(_GRADIENT.fullmatch(n) for n in names):
-                    roles[element.id] = "grad"
+            if isinstance(element, ast.Name) and (found := _literal_role(ast.Tuple(elts=column))):
+                roles[element.id] = found
         return roles
     elif isinstance(target, ast.Name):
         func = iterable.func if isinstance(iterable, ast.Call) else None
