@@ -53,7 +53,7 @@ def _single_target(stmt: ast.stmt) -> str | None:
 
 def _wanted(prefix: tuple[ast.stmt, ...], taken: set[str]) -> dict[str, str]:
     """{activation output: name for its input} for adjoints with no forward value of their own."""
-    outputs = {t for s in prefix if (t := _single_target(s)) is not None and _activation_input(s.value) is not None}  # type: ignore[attr-defined]
+    inputs = {t: found[1] for s in prefix if (t := _single_target(s)) is not None and (found := _activation_input(s.value)) is not None}  # type: ignore[attr-defined]
     bound = {t for s in prefix if (t := _single_target(s)) is not None}
     wanted: dict[str, str] = {}
     for stmt in prefix:
@@ -61,12 +61,22 @@ def _wanted(prefix: tuple[ast.stmt, ...], taken: set[str]) -> dict[str, str]:
         if stem is None or stem in taken or stem in bound:
             continue
         read = {n.id for n in walk(stmt.value) if isinstance(n, ast.Name)}  # type: ignore[attr-defined]
-        for output in sorted(outputs - set(wanted)):
-            if output in read or any(a in read for a in (f"d{output}", f"d_{output}", f"grad_{output}")):
-                if _same_layer(stem, output):
-                    wanted[output] = stem
-                    break
+        for output in sorted(set(inputs) - set(wanted)):
+            reads_it = output in read or any(a in read for a in (f"d{output}", f"d_{output}", f"grad_{output}"))
+            if (reads_it and _same_layer(stem, output)) or _weighs_layer(stem, inputs[output]):
+                wanted[output] = stem
+                break
     return wanted
+
+
+def _weighs_layer(stem: str, expression: ast.expr) -> bool:
+    """`z1` (or `Z1`) and an activation whose inline input reads the same layer's weights (`H =
+    np.tanh(X @ W1 + b1)`): the pre-activation of layer 1, named by its number even where the
+    adjoint reads nothing of `H` (its derivative left out, the very bug to find)."""
+    digits = re.sub(r"\D", "", stem)
+    if not digits or stem[0] not in "zZ":
+        return False
+    return any(isinstance(n, ast.Name) and n.id[:1] in "WwBb" and re.sub(r"\D", "", n.id) == digits for n in walk(expression))
 
 
 def _stem(name: str) -> str | None:
