@@ -135,7 +135,7 @@ class Outcomes:
             self.report.measurements.append(Measurement(self.layer, "(all)", joint, verdict))
             return
         axis = getattr(self.adapter, "batch_axis", 0) if np.ndim(self.x) == 2 else 0  # `X (n_x, m)`: m samples
-        batch = int(np.shape(self.x)[axis]) if np.ndim(self.x) >= 1 else None
+        batch = int(np.shape(self.x)[axis]) if np.ndim(self.x) >= 2 else None  # one 1-D sample has no batch: its length is its features
         for a, error, a_kinked, a_step in failing:
             step = a_step * a.scale
             result = gradcheck.elementwise(
