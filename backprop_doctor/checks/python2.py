@@ -73,18 +73,19 @@ def _division_feeding(tree: Any, lines: list[str], line: int) -> int | None:
     import ast
 
     text = lines[line - 1].split("#", 1)[0] if 0 < line <= len(lines) else ""
-    if re.search(r"[^/]/[^/=]", text):
+    here = [n for n in ast.walk(tree) if isinstance(n, ast.stmt) and n.lineno == line] if tree is not None else []
+    if any(_divides_integers(n) for n in here) or (not here and re.search(r"[^/]/[^/=]", text)):
         return line
     if tree is None:
         return None
-    assignments = [n for n in ast.walk(tree) if isinstance(n, ast.Assign) and n.lineno < line]
+    assignments = [n for n in ast.walk(tree) if isinstance(n, (ast.Assign, ast.AugAssign)) and n.lineno < line]
     wanted, seen = set(re.findall(r"[A-Za-z_]\w*", text)), set()
     for _ in range(4):  # through a few names that only pass the size on
         feeding = [
             n for n in assignments
-            if {t.id for target in n.targets for t in ast.walk(target) if isinstance(t, ast.Name)} & wanted and n.lineno not in seen
+            if {t.id for target in _targets(n) for t in ast.walk(target) if isinstance(t, ast.Name)} & wanted and n.lineno not in seen
         ]  # fmt: skip
-        divided = [n.lineno for n in feeding if any(isinstance(b, ast.BinOp) and isinstance(b.op, ast.Div) for b in ast.walk(n.value))]
+        divided = [n.lineno for n in feeding if _divides_integers(n)]
         if divided:
             return max(divided)
         seen |= {n.lineno for n in feeding}
@@ -92,3 +93,20 @@ def _division_feeding(tree: Any, lines: list[str], line: int) -> int | None:
         if not wanted:
             return None
     return None
+
+
+def _targets(statement: Any) -> list[Any]:
+    return statement.targets if hasattr(statement, "targets") else [statement.target]
+
+
+def _divides_integers(statement: Any) -> bool:
+    """Whether `statement` holds a `/` that Python 2 would have rounded down: `size /= 2`, `h / s`;
+    not `2.0 / fan_in`, a float on either side, which is a float division in both."""
+    import ast
+
+    def floating(node: Any) -> bool:
+        return isinstance(node, ast.Constant) and isinstance(node.value, float)
+
+    if isinstance(statement, ast.AugAssign) and isinstance(statement.op, ast.Div) and not floating(statement.value):
+        return True
+    return any(isinstance(b, ast.BinOp) and isinstance(b.op, ast.Div) and not (floating(b.left) or floating(b.right)) for b in ast.walk(statement))
