@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import inspect
 import os
+import re
 import sys
 import sysconfig
-import re
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -251,8 +251,8 @@ _SIGNATURE = re.compile(
 
 
 def called_wrongly(exc: BaseException) -> bool:
-    """Whether `exc` is Python refusing a call's arguments (`missing 1 required positional argument`),
-    raised where the call was made rather than inside the function called."""
+    """Whether `exc` is Python refusing a call's arguments (`missing 1 required positional argument`).
+    Raised with no frame of the user's code (`user_frame`), the call that failed was the tool's own."""
     return isinstance(exc, TypeError) and bool(_SIGNATURE.search(str(exc)))
 
 

@@ -75,9 +75,10 @@ def time_left() -> float:
     return _check_ends[0] - time.perf_counter() if _check_ends else float("inf")
 
 
-def share(budget: float, part: float) -> float:
-    """`budget`, or `part` of the time left when that is less (at least a tenth of a second)."""
-    return max(0.1, min(budget, part * time_left()))
+def share(budget: float, part: float, *, reserve: float = 0.0, least: float = 0.1) -> float:
+    """`budget`, or `part` of the time left beyond `reserve` seconds when that is less; `least`
+    seconds at the least."""
+    return max(least, min(budget, part * (time_left() - reserve)))
 
 
 def within_share(part: float) -> Callable[[], bool]:

@@ -3,8 +3,8 @@ and the shape of the curve."""
 
 from __future__ import annotations
 
-import dataclasses
 import contextlib
+import dataclasses
 import functools
 import io
 import math
@@ -20,7 +20,7 @@ import numpy as np
 from backprop_doctor.conventions._base import isolated
 from backprop_doctor.conventions._classlayer import ClassLayer
 from backprop_doctor.conventions.networks import Network
-from backprop_doctor.observe.budget import time_left
+from backprop_doctor.observe.budget import share
 from backprop_doctor.training.data import Data
 from backprop_doctor.training.layers import _ProbeError, _layer_arrays, _owner, is_relu
 from backprop_doctor.training.settings import (
@@ -196,7 +196,7 @@ def train(
     first (see `MIN_FIT_STEPS`): for a run whose only question is whether it fits. With
     `stop_when_falls` it ends once the curve falls clearly (`MIN_FALL_STEPS`)."""
     run = Run(label=label, lr=lr, batch=batch, steps=steps)
-    budget = min(budget, max(MIN_RUN_SECONDS, RUN_SHARE * (time_left() - REPORT_SECONDS)))
+    budget = share(budget, RUN_SHARE, reserve=REPORT_SECONDS, least=MIN_RUN_SECONDS)
     started = time.perf_counter()
     state = np.random.get_state()
     try:
