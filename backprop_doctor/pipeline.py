@@ -214,8 +214,16 @@ def _check_namespace(context: CheckContext, report: Report) -> None:
         except BackpropDoctorError as error:
             _not_checkable(report, forward, error, name=name)
             continue
-        for result in results:
+        observed_line = _passed_when_observed(report, name)
+        passed = [label for (label, _x, _args), result in zip(cases, results) if not result.errors]
+        for (label, _x, _args), result in zip(cases, results):
             result.built = []
+            if observed_line is not None:
+                right_with: str | None = f"your program's own call (line {observed_line})"
+            else:  # pooling windows that do not overlap are the ones programs use (2 × 2, stride 2)
+                right_with = f"windows that do not overlap ({passed[0]})" if passed and "overlapping" in label and "pool" in name else None
+            if right_with is not None:
+                result.findings = [_not_used(f, label, right_with, report, context) for f in result.findings]
             report.extend(result)
         report.built.append(Built(name, "synthesized parameters", "; ".join(label for label, _, _ in cases), origin="synthesized"))
     for loss in found.loss_functions:
@@ -461,6 +469,26 @@ def _own_curve(context: CheckContext) -> None:
             "title": f"Your training {result.step.word} (line {result.step.loop_line}), {'repeated' if result.step.loopless else 'replayed'}",
         }
         return
+
+
+def _passed_when_observed(report: Report, name: str) -> int | None:
+    """The line of the program's own call of a function pair, when the observed run checked it."""
+    return next((b.line for b in report.built if b.what == name and b.origin == "observed" and not b.skipped and b.line), None)
+
+
+def _not_used(finding: Finding, configuration: str, right_with: str, report: Report, context: CheckContext) -> Finding:
+    """A gradient error of a pair under arguments the tool chose, whose own call passed (no error of
+    that layer from the observed check): a configuration the program does not use."""
+    if finding.severity != "error" or finding.name != "gradient-mismatch" or finding.line is None:
+        return finding
+    if any(f.severity == "error" and f.layer == finding.layer for f in report.findings):
+        return finding
+    lines = context.source.text_lines if context.source is not None else []
+    here = not finding.file or context.source is None or os.path.abspath(finding.file) == os.path.abspath(context.source.path)
+    statement = lines[finding.line - 1] if here and 0 < finding.line <= len(lines) else ""
+    from backprop_doctor.checks import gradient_mismatch  # the check words it, as `synthetic_data` words its findings
+
+    return gradient_mismatch.configuration_only(finding, configuration, right_with, statement)
 
 
 def _build_failed(report: Report, obj: Any, error: BaseException, name: str | None = None) -> None:

@@ -137,6 +137,32 @@ def run(context: Any) -> Iterator[Finding]:
     yield from ()
 
 
+def configuration_only(finding: Finding, configuration: str, right_with: str, statement: str) -> Finding:
+    """A pair's gradient wrong only under arguments backprop-doctor chose (`overlapping windows`) while
+    the program's own call passes (`right_with`: "your program's own call (line 34)"), or, for a
+    pooling pair, the usual windows that do not overlap: a warning about a configuration the program
+    does not use, not the reason its loss rises. `statement`: the source of the finding's line."""
+    what = "input gradient dx" if finding.param in (None, "x") else f"gradient of `{finding.param}`"
+    error = f" (relative error {finding.measured:.3g})" if finding.measured is not None else ""
+    at = f" (line {finding.line})" if finding.line else ""
+    if "overlapping" in configuration and re.match(r"\s*d\w*\[.*\]\s*=[^=]", statement):
+        advice = (
+            "add into it with `+=` instead of assigning: where windows overlap, one input cell can be the maximum "
+            "of two windows and must get the gradient of both"
+        )
+    else:
+        advice = f"if you will use it so, {finding.message.rpartition(': ')[2] or REDERIVE}"
+    return finding.replace(
+        severity="warning",
+        pattern="configuration-not-used",
+        fix=None,
+        message=(
+            f"the {what} of `{finding.layer}` is right with {right_with} but wrong with "
+            f"{configuration}, arguments backprop-doctor chose{error}{at}: {advice}"
+        ),
+    )
+
+
 # An activation's derivative as the backward of `name(Z)` returns it: of the input Z, of the output A.
 DERIVATIVES = {
     "sigmoid": ("dA * s * (1 - s)`, with `s = sigmoid(Z)", "dA * A * (1 - A)"),

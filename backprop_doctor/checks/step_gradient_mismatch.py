@@ -40,7 +40,7 @@ from backprop_doctor.static.definitions import enclosing
 from backprop_doctor.replay.through_time import AtStep
 from backprop_doctor.static.derivatives import misapplied
 from backprop_doctor.static.step_functions import InnerAdjoint
-from backprop_doctor.static.stale import stale_step_read
+from backprop_doctor.static.stale import row_views, stale_step_read
 from backprop_doctor.static.steps import consumers, reads
 
 NAME = "step-gradient-mismatch"
@@ -347,15 +347,20 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
                 what, advice = _broadcast_words(measured.broadcast, measured.shape, plural)
             elif plural:
                 what, advice = _plural(what), _plural(advice)
-            stale = _stale(step, line, file) if pattern in ("wrong-derivative", "scaled") else None
+            stale = None
+            if pattern in ("wrong-derivative", "scaled"):
+                # the gradient's statement, then the update itself (`W_out[o] -= lr * g * h` reads `h` there)
+                stale = _stale(step, line, file, result.views) or _stale(step, moved.site.line, moved.site.file, result.views)
             if stale is not None:
                 parameter, read_at, moved_at = stale
                 line, shown = read_at, sorted({*shown, read_at, moved_at})
                 pattern = "stale-weights"
+                if read_at == moved.site.line and moved.site.file is None:
+                    computed = ","  # read by the update itself: where its parts were computed says nothing
                 message = (
                     f"the update{'s' if plural else ''} of {names} in your training step ({where}) use{'' if plural else 's'} {gradients}{computed} "
                     f"which {'are' if plural else 'is'} computed from `{parameter}` at line {read_at}, after line {moved_at} has already "
-                    f"updated `{parameter}`: compute every gradient of the step before updating any parameter (move the update at "
+                    f"updated {_moved_words(parameter, _owners_of_views(step, result.views))}: compute every gradient of the step before updating any parameter (move the update at "
                     f"line {moved_at} below line {read_at})"
                 )
             elif climbs:
@@ -383,14 +388,36 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
         )
 
 
-def _stale(step: Any, line: int | None, file: str | None) -> tuple[str, int, int] | None:
+def _moved_words(parameter: str, views: dict[str, str]) -> str:
+    """`center_vec` the update moved: the name itself, or the array it is a view into."""
+    owner = views.get(parameter)
+    return f"`{owner}`, which `{parameter}` is a view into" if owner else f"`{parameter}`"
+
+
+def _stale(step: Any, line: int | None, file: str | None, views: dict[str, str] | None = None) -> tuple[str, int, int] | None:
     """A gradient of the step, at `line`, computed from a parameter an earlier update of the same pass
-    moved (`W2 -= lr * dW2` before `d_h = d_out @ W2.T`)."""
+    moved (`W2 -= lr * dW2` before `d_h = d_out @ W2.T`), or from a view into it (`center = W_in[c]`
+    bound before the pass, read after `W_in[c] -= lr * g` moved it). `views`: the step's names bound
+    to a view into another name's array."""
     loop = step.loop
     if loop is None or line is None or file is not None:
         return None
-    updated = {site.update.target: site.line for site in step.updates if site.file is None and site.update.target.isidentifier()}
+    updated: dict[str, int] = {}
+    for site in step.updates:
+        root = site.update.target.partition("[")[0]
+        if site.file is None and root.isidentifier():
+            updated.setdefault(root, site.line)
+    for name, owner in (views or {}).items():
+        if owner in updated:
+            updated.setdefault(name, updated[owner])
     return stale_step_read(list(loop.body), updated, line) if updated else None
+
+
+def _owners_of_views(step: Any, views: dict[str, str]) -> dict[str, str]:
+    """Every name of the step that is a view into another's array: bound before the pass (`views`,
+    read from the state) or in it (`h = W_in[c]`)."""
+    inside = {name: owner for name, (owner, _) in row_views(list(step.loop.body)).items()} if step.loop is not None else {}
+    return {**views, **inside}
 
 
 _SLOPES = {"relu": ("the ReLU", "({0} > 0)"), "sigmoid": ("the sigmoid", "{0} * (1 - {0})"), "tanh": ("tanh", "(1 - {0} ** 2)")}

@@ -218,8 +218,8 @@ class StepCapture:
             path = state.paths.get(id(target)) if isinstance(target, np.ndarray) else None
             if path is None and frame is self.loop_frame and site.update.target.isidentifier():
                 path = (("name", site.update.target),)  # a scalar weight: `w1 -= lr * d_w1`
-            if path is None and site.container is not None and number(target) is not None:
-                path = self._element(site, frame)  # `neuron.weights[i] -= lr * g`: one number of a list
+            if path is None and site.container is not None and (number(target) is not None or isinstance(target, np.ndarray)):
+                path = self._element(site, frame)  # `neuron.weights[i] -= lr * g`, `W_in[center] -= lr * g`: an entry, a row
             if path is None and number(target) is not None and "." in site.update.target:
                 path = self._attribute(site, frame)  # `self.w1 -= learn_rate * d_w1`: a number held by an object
             key = (site.line, path if path is not None else id(target))
@@ -274,7 +274,8 @@ class StepCapture:
             self.capture.moved.append(Moved(site, path, -site.sign * gradient, _copy(target), named, holders, rate))
 
     def _element(self, site: UpdateSite, frame: types.FrameType) -> Path | None:
-        """The path of `container[index]` when the container is a list or dict the state indexed."""
+        """The path of `container[index]` when the container is a list or dict the state indexed, or a
+        float array it indexed and the index is one integer (`W_in[center]`: a row an embedding's step moves)."""
         state = self.capture.state
         assert state is not None and site.container is not None and site.index is not None
         try:
@@ -282,8 +283,12 @@ class StepCapture:
             index = eval(site.index, frame.f_globals, frame.f_locals)  # noqa: S307
         except Exception:  # noqa: BLE001
             return None
-        where = state.paths.get(id(container)) if isinstance(container, (list, dict)) else None
+        where = state.paths.get(id(container)) if isinstance(container, (list, dict, np.ndarray)) else None
+        if isinstance(container, np.ndarray) and isinstance(index, np.integer):
+            index = int(index)
         if where is None or not isinstance(index, (int, str)) or isinstance(index, bool):
+            return None
+        if isinstance(container, np.ndarray) and (isinstance(index, str) or not -len(container) <= index < len(container)):
             return None
         return (*where, ("item", int(index) if isinstance(index, int) else index))
 

@@ -149,6 +149,7 @@ class StepResult:
     batch_normalised: list[tuple[Any, str, Any]] = field(default_factory=list)  # (function, local, rows): probabilities the step normalised over its batch
     runner: Any = None  # the step's runner, kept for `lines_run`
     left_out: LeftOut | None = None  # an activation's derivative missing between a right adjoint and a parameter's gradient
+    views: dict[str, str] = field(default_factory=dict)  # a name of the step's state bound to a view into another's array (`center` -> `W_in`)
     _lines_run: dict[str, set[int]] | None = None
 
     def lines_run(self) -> dict[str, set[int]]:
@@ -387,6 +388,7 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
     runner: Runner | None = None
     try:
         runner = result.runner = Runner(capture, path)
+        result.views = {name: view.owner for name, view in capture.state.views.items()}
         base_namespace = dict(runner.run())  # a copy: a module-level step runs in the program's own namespace, which every run changes
         base_loss = runner.loss_of(base_namespace)
         result.step_seconds = time.perf_counter() - started
@@ -702,6 +704,8 @@ def _parameter(runner: Runner, moved: Moved, base_loss: float, rng: np.random.Ge
     if kept is not None and not kept.any():
         return None  # every entry clipped: nothing of the gradient is left to compare
     measured = _measure(describe(moved.path), line, gradient, start, loss_moved, base_loss, rng, kept=kept if kept is not None and not kept.all() else None)
+    if measured.unused and moved.path[0][1] in runner.step.copied_outside:
+        return None  # the pass computes with a copy the enclosing loop took (`center = W_in[c].copy()`): not judged here
     if measured.wrong and not measured.unused and broadcast is None:
         measured = _decayed(measured, gradient, start, loss_moved, base_loss, rng, scales) or measured
     if measured.wrong and not measured.unused and broadcast is None:

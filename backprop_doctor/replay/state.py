@@ -74,6 +74,7 @@ class State:
     holders: dict[int, int] = field(default_factory=dict)  # id of a live array -> how many places hold it
     keep: list[Any] = field(default_factory=list)  # the live arrays indexed (their ids stay valid)
     uncopied: list[str] = field(default_factory=list)  # names whose value would not copy (shared)
+    views: dict[str, _View] = field(default_factory=dict)  # names bound to a view into another name's array
 
     @classmethod
     def take(cls, namespace: dict[str, Any], later: set[str] | frozenset[str] = frozenset()) -> State:
@@ -95,6 +96,8 @@ class State:
             except Exception:  # noqa: BLE001 - a file handle, a generator: shared, and named
                 state.values[name] = value
                 state.uncopied.append(name)
+        state.views = _views({k: v for k, v in names.items() if id(v) not in shared})  # shared data is never written through
+        _relink(state.values, state.views)
         return state
 
     def _index(self, names: dict[str, Any]) -> None:
@@ -137,7 +140,43 @@ class State:
                 copied[name] = value
             else:
                 copied[name] = copy.deepcopy(value, memo)
+        _relink(copied, self.views)
         return copied
+
+
+@dataclass(frozen=True)
+class _View:
+    """Where a view looks into its owner's memory: `center = W_in[c]` is the owner's row c, and an
+    update of `W_in[c]` moves `center` too. A deep copy of each name alone would cut that tie."""
+
+    owner: str
+    offset: int  # bytes from the owner's first element
+    shape: tuple[int, ...]
+    strides: tuple[int, ...]
+
+
+def _views(names: dict[str, Any]) -> dict[str, _View]:
+    """The names bound to a view into the array another name owns (a row, a column, a slice)."""
+    owners = {id(v): k for k, v in names.items() if isinstance(v, np.ndarray) and v.base is None and v.flags.c_contiguous}
+    found = {}
+    for name, value in names.items():
+        if isinstance(value, np.ndarray) and value.base is not None and id(value.base) in owners:
+            owner = value.base
+            offset = value.__array_interface__["data"][0] - owner.__array_interface__["data"][0]
+            if value.dtype == owner.dtype and 0 <= offset < max(owner.nbytes, 1):
+                found[name] = _View(owners[id(owner)], offset, value.shape, value.strides)
+    return found
+
+
+def _relink(copied: dict[str, Any], views: dict[str, _View]) -> None:
+    """Make each view's copy a view into its owner's copy again, where it was one in the program."""
+    for name, view in views.items():
+        owner = copied.get(view.owner)
+        if isinstance(owner, np.ndarray) and owner.flags.c_contiguous and isinstance(copied.get(name), np.ndarray):
+            try:
+                copied[name] = np.ndarray(view.shape, owner.dtype, buffer=owner, offset=view.offset, strides=view.strides)
+            except (TypeError, ValueError):  # a view the copy's memory cannot hold: left a copy of its own
+                continue
 
 
 def _param_name(name: str) -> bool:

@@ -43,6 +43,9 @@ def stale_step_read(body: list[ast.stmt], updated: dict[str, int], line: int) ->
     update of `updated` ({name: its update's line}) moved before it. (the parameter, the line that
     reads it, the update's line), or None."""
     statements = sorted((s for s in body for s in [s] if s.lineno <= line), key=lambda s: s.lineno)
+    for alias, (owner, at) in row_views(statements).items():
+        if owner in updated and at < updated[owner]:
+            updated = {**updated, alias: updated[owner]}  # `h = W_in[c]` before `W_in[c] -= ...`: `h` moves with it
     needed: set[str] = set()
     chain: list[ast.stmt] = []
     for stmt in reversed(statements):
@@ -58,3 +61,22 @@ def stale_step_read(body: list[ast.stmt], updated: dict[str, int], line: int) ->
             if name in updated and updated[name] < stmt.lineno and not (isinstance(stmt, ast.AugAssign) and updated[name] == stmt.lineno):
                 return name, stmt.lineno, updated[name]
     return None
+
+
+def row_views(statements: list[ast.stmt]) -> dict[str, tuple[str, int]]:
+    """Names a pass binds to an entry or row of an array (`h = W_in[c]`, `v = W[:, j]`): a view NumPy
+    hands out for a basic index, so an update of the array moves the name too. {name: (the array, line)}."""
+    found = {}
+    for stmt in statements:
+        if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)):
+            continue
+        value = stmt.value
+        if isinstance(value, ast.Subscript) and isinstance(value.value, ast.Name) and _basic(value.slice):
+            found[stmt.targets[0].id] = (value.value.id, stmt.lineno)
+    return found
+
+
+def _basic(index: ast.expr) -> bool:
+    """An index NumPy answers with a view: names, numbers and slices, not a list or an array of them."""
+    parts = index.elts if isinstance(index, ast.Tuple) else [index]
+    return all(isinstance(p, (ast.Name, ast.Constant, ast.Slice)) for p in parts)

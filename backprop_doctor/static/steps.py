@@ -115,6 +115,7 @@ class TrainingStep:
     rotated: TrainingStep | None = None  # the same pass read from the forward at its end (`_rotated`), when it has one
     inline: dict[str, str] = field(default_factory=dict)  # `static.inline`: a name the replay gave an inline pre-activation -> its expression
     loopless: bool = False  # no loop around it: the program makes this one step (a worked example), `loop` stands for its statements
+    copied_outside: frozenset[str] = frozenset()  # parameters a copy of which the enclosing loop's pass takes for this one (`_copied_outside`)
 
     @property
     def word(self) -> str:
@@ -646,7 +647,10 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
         reached = [s for later in updating for s in reached_by(later)]
         through_call = not any(s.file is None and stmt.lineno <= s.line <= (stmt.end_lineno or stmt.lineno) for s in reached)  # `nn.train(x, y)`
         computes = any(isinstance(n, (ast.Call, ast.BinOp)) for s in prefix for n in walk(s)) or (not prefix and _inline_gradient(updating, reached))
-        if _over_parameters(loop) or _over_elements(loop, reached) or (not through_call and not computes):
+        # a loop whose updates each move the entry its variable picks walks a parameter's elements, unless a pass
+        # computes a loss: `for c, o in pairs: ... W_in[c] -= lr * g` trains on one pair (skip-gram) per pass
+        over_elements = _over_elements(loop, reached) and not _losses(loop, prefix)
+        if _over_parameters(loop) or over_elements or (not through_call and not computes):
             return None  # a loop over the parameters that updates each one, not a training loop
         if not prefix and _each_updates_itself(loop):
             return None  # `for n in hidden: n.update(eta)`: each layer updated in turn, inside the training loop
@@ -701,6 +705,7 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
                 before = len(found)
                 for block in _child_blocks(stmt):
                     visit(block, function, looped=True)  # an inner loop that trains is the step
+                found[before:] = [dataclasses.replace(step, copied_outside=step.copied_outside | _copied_outside(stmt, step)) for step in found[before:]]
                 if len(found) == before:
                     step = loop_step(stmt, function)
                     if step is not None:
@@ -750,6 +755,27 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
 
 
 _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)
+
+
+def _copied_outside(outer: ast.For | ast.While, inner: TrainingStep) -> frozenset[str]:
+    """`center = W_in[c].copy()` in the outer loop's pass, read by the inner loop that updates `W_in`:
+    the inner pass computes with a copy its own updates never move (the next outer pass takes a new
+    one), so its loss cannot tell whether those updates are used. The parameters copied so; a view
+    (`center = W_in[c]`) moves with the update and is no copy."""
+    if inner.loop is None:
+        return frozenset()
+    from backprop_doctor.static.stale import row_views  # it builds on this module
+
+    roots = {_root(site.update.target) for site in inner.updates if site.file is None} - {None}
+    views = row_views(list(outer.body))
+    read = {n.id for n in walk(inner.loop) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    copied: set[str] = set()
+    for stmt in outer.body:
+        if stmt.lineno >= inner.loop.lineno or not isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+            continue
+        if any(name in read and name not in views for name in _targets(stmt)):
+            copied |= {n.id for n in walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id in roots}
+    return frozenset(copied)
 
 
 _ABOUT = frozenset({"len", "print", "str", "repr", "type", "isinstance", "range", "enumerate", "list", "dict", "copy", "deepcopy", "id"})
