@@ -196,8 +196,13 @@ def _check_namespace(context: CheckContext, report: Report) -> None:
             _not_checkable(report, cls, error, how=built.how)
             continue
         context.layers.append(built)
+        trained = _run_in_training(context, cls.__name__)
         for result in results:
             result.built = []
+            if trained is not None:
+                from backprop_doctor.checks import layer_raised  # the check words it
+
+                result.findings = [layer_raised.on_made_up_input(f, trained) if f.name == layer_raised.NAME and f.severity == "error" else f for f in result.findings]
             report.extend(result)
         report.built.append(Built(built.name, built.how, "; ".join(label for label, _, _ in built.cases), origin="synthesized"))
     for forward, backward in found.pairs:
@@ -469,6 +474,16 @@ def _own_curve(context: CheckContext) -> None:
             "title": f"Your training {result.step.word} (line {result.step.loop_line}), {'repeated' if result.step.loopless else 'replayed'}",
         }
         return
+
+
+def _run_in_training(context: CheckContext, name: str) -> int | None:
+    """The loop line of a replayed training step that compared parameters held by class `name`: the
+    program's own training runs that class on its own inputs."""
+    for result in context.extras.get("replay", []):
+        held = {parameter for parameter, (owner, _) in result.owners.items() if owner == name}
+        if any(measured.name in held for _, measured in result.parameters):
+            return result.step.loop_line
+    return None
 
 
 def _passed_when_observed(report: Report, name: str) -> int | None:

@@ -60,6 +60,23 @@ def run(context: Any) -> Iterator[Finding]:
     yield from ()
 
 
+def on_made_up_input(finding: Finding, loop_line: int) -> Finding:
+    """A layer that raised on the inputs backprop-doctor made for it, while the program's own training
+    step (the loop at `loop_line`) runs it on the program's inputs and its parameters' gradients were
+    compared there: the made-up input is what did not fit (an RNN's sequence given as a batch), not
+    the layer: a note."""
+    return finding.replace(
+        severity="info",
+        pattern="made-up-input",
+        fix=None,
+        message=(
+            f"{finding.message.partition(': fix')[0]}, an input backprop-doctor made up; your program's own training step "
+            f"(the loop at line {loop_line}) runs it on its own inputs, where its gradients were compared, so only the layer "
+            "check on made-up inputs is left out"
+        ),
+    )
+
+
 def _placeholder(finding: Finding) -> tuple[str, str, int] | None:
     """(function, name, line) of a name the raising line reads whose last assignment before it, in
     the same function, is `name = None`."""

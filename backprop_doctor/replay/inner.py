@@ -18,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from backprop_doctor.static.step_functions import Site
 
 
@@ -108,7 +110,7 @@ class Hooks:
 
     def _act(self, frame: types.FrameType, action: _Action, event: str) -> None:
         local = frame.f_locals
-        if action.name not in local:
+        if action.name.partition(".")[0] not in local:
             return
         if action.index is not None:
             self._act_at_step(local, action)
@@ -121,14 +123,20 @@ class Hooks:
             self.read[action.name] = True
 
     def _act_at_step(self, local: dict[str, Any], action: _Action) -> None:
-        step = local.get(action.index)
+        step = _step(local, action.index)
+        if step is None:
+            return
         if action.change is None:  # `each`: every time step
-            value = local[action.name][step] if action.key is _ITEM else local[action.name]
+            value = _container(local, action.name)[step] if action.key is _ITEM else local[action.name]
             self.steps.setdefault(action.name, {})[step] = _copy(value)
             self.order.append((action.name, step))
         elif step == action.key:
-            container = local[action.name]
-            container[step] = action.change(container[step])  # the series is a dict or list: changed in place
+            container = _container(local, action.name)
+            stored, changed = container[step], action.change(container[step])
+            if isinstance(stored, np.ndarray) and stored.dtype.kind == "f" and np.shape(changed) == stored.shape:
+                stored[...] = changed  # the array itself: `h`, which the loop goes on with, is the one stored (`hs[i + 1] = h`)
+            else:
+                container[step] = changed  # the series is a dict or list: changed in place
             self.read[action.name] = True
             action.done = True
 
@@ -139,6 +147,25 @@ class Hooks:
 
     def __exit__(self, *exc: object) -> None:
         sys.settrace(self._previous)
+
+
+def _container(local: dict[str, Any], name: str) -> Any:
+    """The local `hs`, or `self.last_hs`: an attribute of a local."""
+    holder, _, attribute = name.partition(".")
+    return getattr(local[holder], attribute) if attribute else local[holder]
+
+
+def _step(local: dict[str, Any], index: str) -> Any:
+    """The value of a series' index: the loop variable `t`, or it shifted (`i + 1`, the series' key)."""
+    variable, _, shift = index.partition(" ")
+    value = local.get(variable)
+    if not shift or value is None:
+        return value
+    sign, _, amount = shift.partition(" ")
+    try:
+        return value + int(amount) if sign == "+" else value - int(amount)
+    except (TypeError, ValueError):
+        return None
 
 
 __all__ = ["Hooks", "code_of"]

@@ -95,6 +95,29 @@ class Runner:
                 exec(self._code(after + 1, size), namespace)  # noqa: S102
         return namespace
 
+    def run_through_updates(self, hooks: Hooks) -> dict[str, Any]:
+        """Run the prefix and then the statements that update, from a fresh copy, with `hooks`: to read
+        the adjoints of a backward that updates as it goes (`rnn.backprop(d_y)`). The loss is the prefix's."""
+        step = self.step
+        updating = [s for s in getattr(step.loop, "body", []) if step.update_line <= s.lineno <= step.update_end_line]
+        if not updating or any(_own_nodes(s) for s in updating):
+            raise NotReplayable("the step's updates cannot be run on their own")
+        key = (-1, -1)
+        if key not in self._codes:
+            module = ast.Module(body=[*step.prefix, *updating], type_ignores=[])
+            owner = (step.function or "").rpartition(".")[0].rpartition(".")[2]
+            if owner:
+                module = _Mangled(owner.lstrip("_")).visit(copy.deepcopy(module))
+            try:
+                self._codes[key] = compile(module, self.path, "exec", dont_inherit=True)
+            except SyntaxError as error:
+                raise NotReplayable(f"the step does not compile on its own: {error}") from error
+        namespace = self._fresh()
+        self.runs += 1
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()), hooks:
+            exec(self._codes[key], namespace)  # noqa: S102 - the user's own statements, in the sandbox
+        return namespace
+
     def loss_of(self, namespace: dict[str, Any]) -> float | None:
         sites = [self.loss_site] if self.loss_site is not None else list(self.step.losses)
         for site in sites:

@@ -100,7 +100,14 @@ def walk_through_time(runner: Runner, adjoints: list[TimeAdjoint], base_loss: fl
     for adjoint in usable:
         base.each(adjoint.adjoint, adjoint.name, adjoint.variable)
         base.each(adjoint.forward_at, adjoint.series, adjoint.index, item=True)
-    if runner.loss(hooks=base) != base_loss or any(base.calls.get(name) != 1 for name in codes):
+    if any(a.in_update for a in usable):  # `rnn.backprop(d_y)` updates as it goes: run it too, to read its adjoints
+        try:
+            loss = runner.loss_of(runner.run_through_updates(base))
+        except NotReplayable:
+            return []
+    else:
+        loss = runner.loss(hooks=base)
+    if loss != base_loss or any(base.calls.get(name) != 1 for name in codes):
         return []  # the functions run more than once per step: no one value per time step
     by_name: dict[str, TimeAdjoint] = {}
     for adjoint in usable:  # an adjoint paired with several series: the first whose values have its shape

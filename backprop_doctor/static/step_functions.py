@@ -257,6 +257,7 @@ class TimeAdjoint:
     reads: tuple[str, ...] = ()  # names the adjoint's statement reads
     carried: tuple[tuple[str, int], ...] = ()  # of those, names the loop body assigns after it: from the step before (`dhnext`, line)
     unpaired: tuple[tuple[str, int], ...] = ()  # of those, gradients computed before it that no stored value pairs with (`dy`, line)
+    in_update: bool = False  # computed in a function only the step's updating statements call (`rnn.backprop(d_y)`)
 
     @property
     def line(self) -> int:
@@ -267,11 +268,24 @@ class TimeAdjoint:
         return f"{self.series}[{self.index}]"
 
 
+def _time_variable(loop: ast.For) -> str | None:
+    """`t` of `for t in ...:`, and of `for t, x in enumerate(inputs):`: the name that counts the steps."""
+    if isinstance(loop.target, ast.Name):
+        return loop.target.id
+    iterable = loop.iter
+    if (
+        isinstance(loop.target, ast.Tuple) and len(loop.target.elts) == 2 and isinstance(loop.target.elts[0], ast.Name)
+        and isinstance(iterable, ast.Call) and isinstance(iterable.func, ast.Name) and iterable.func.id == "enumerate"
+    ):  # fmt: skip
+        return loop.target.elts[0].id
+    return None
+
+
 def _time_loops(body: list[ast.stmt]) -> list[ast.For]:
-    """`for t in ...:` loops of a function body (not nested in another loop) whose variable is one name."""
+    """`for t in ...:` loops of a function body (not nested in another loop) that count time steps."""
     found: list[ast.For] = []
     for stmt in body:
-        if isinstance(stmt, ast.For) and isinstance(stmt.target, ast.Name):
+        if isinstance(stmt, ast.For) and _time_variable(stmt) is not None:
             found.append(stmt)
         elif not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.While, ast.AsyncFor, ast.For)):
             for block in _child_blocks(stmt):
@@ -283,21 +297,47 @@ _SERIES_FORMS = ("{}s", "{}s_", "{}_s", "{}_list", "{}es")
 _PRE_ACTIVATION = ("_raw", "raw", "_pre", "_in", "_net", "net")  # `dhraw`: the gradient of the input of `hs[t]`'s activation
 
 
+def _series_container(node: ast.expr) -> str | None:
+    """`hs` of `hs[t] = ...`, `self.last_hs` of `self.last_hs[i + 1] = h`: where a forward loop stores a series."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self":
+        return f"self.{node.attr}"
+    return None
+
+
+def _step_index(index: ast.expr, variable: str) -> str | None:
+    """`t`, or `i + 1`: the loop's variable, or it shifted by a whole number (the series' own key)."""
+    if isinstance(index, ast.Name) and index.id == variable:
+        return variable
+    if (
+        isinstance(index, ast.BinOp) and isinstance(index.op, (ast.Add, ast.Sub)) and isinstance(index.left, ast.Name)
+        and index.left.id == variable and isinstance(index.right, ast.Constant) and type(index.right.value) is int
+    ):  # fmt: skip
+        return ast.unparse(index)
+    return None
+
+
 def _stored(name: str, series: dict[str, tuple[Site, str]]) -> str | None:
-    """The series a gradient's name pairs with (`dh` -> `hs`, `dhraw` -> `hs`), if the forward loop stores one."""
+    """The series a gradient's name pairs with (`dh` -> `hs`, `dhraw` -> `hs`, `d_h` -> `self.last_hs`), if
+    the forward loop stores one."""
     match = _ADJOINT.fullmatch(name)
     if match is None:
         return None
     stems = _forward_names(match.group(1), name)
     stems += [stem[: -len(end)] for stem in stems for end in _PRE_ACTIVATION if stem.endswith(end) and len(stem) > len(end)]
-    exact = next((form.format(stem) for stem in stems for form in _SERIES_FORMS if form.format(stem) in series), None)
+    bare = {s.rpartition(".")[2]: s for s in series}
+    exact = next((bare[form.format(stem)] for stem in stems for form in _SERIES_FORMS if form.format(stem) in bare), None)
     if exact is not None:
         return exact
-    named = [s for stem in stems for s in series if s.startswith(f"{stem}_")]  # `h_states`, `f_gate`
-    return named[0] if len(named) == 1 else None
+    named = [s for stem in stems for b, s in bare.items() if b.startswith(f"{stem}_")]  # `h_states`, `f_gate`
+    if len(named) == 1:
+        return named[0]
+    kept = [s for stem in stems for b, s in bare.items() if any(b.endswith(f"_{form.format(stem)}") for form in _SERIES_FORMS[:1])]  # `last_hs`
+    return kept[0] if len(kept) == 1 else None
 
 
-def time_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...]) -> list[TimeAdjoint]:
+def time_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...], updating: tuple[ast.stmt, ...] = ()) -> list[TimeAdjoint]:
     """Adjoints of a backward loop over time paired with what a forward loop stores per step.
 
         for t in range(len(inputs)):              # forward: hs[t], fs[t], cs[t] ...
@@ -308,26 +348,27 @@ def time_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...]) -> list
             dhnext = Whh.T @ dhraw                # carried to step t - 1
 
     Both loops are in functions the step calls once; the forward value must be stored under the
-    loop's own variable (`hs[t]`), so that step t of the backward loop is paired with step t of the forward.
+    loop's own variable (`hs[t]`, or it shifted: `self.last_hs[i + 1]`), so that step t of the backward
+    loop is paired with the value stored under key t. The backward loop may sit in a function the
+    step's `updating` statements call (`rnn.backprop(d_y)` computes its gradients and updates):
+    such an adjoint is marked `in_update`.
     """
     if tree is None:
         return []
     series: dict[str, tuple[Site, str]] = {}
     found: list[TimeAdjoint] = []
-    for name, node in called_functions(tree, prefix):
+    before = {name for name, _ in called_functions(tree, prefix)}
+    for name, node in called_functions(tree, (*prefix, *updating)):
         start = _first_line(node)
         for loop in _time_loops(node.body):
-            variable = loop.target.id  # type: ignore[union-attr]
+            variable = _time_variable(loop)
             statements = _once(loop.body)
             for position, stmt in enumerate(statements):
                 site = Site(name, start, stmt.lineno, stmt.end_lineno or stmt.lineno)
                 if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
                     target = stmt.targets[0]
-                    if (
-                        isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name)
-                        and isinstance(target.slice, ast.Name) and target.slice.id == variable
-                    ):  # fmt: skip
-                        series.setdefault(target.value.id, (site, variable))
+                    if isinstance(target, ast.Subscript) and (container := _series_container(target.value)) and (at := _step_index(target.slice, variable)):
+                        series.setdefault(container, (site, at))
                 for target_name in _targets(stmt):
                     match = _ADJOINT.fullmatch(target_name)
                     if match is None or target_name in {a.name for a in found}:
@@ -347,7 +388,7 @@ def time_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...]) -> list
                     found.append(
                         TimeAdjoint(
                             target_name, stored, variable, Site(name, start, last.lineno, last.end_lineno or last.lineno),
-                            series[stored][0], series[stored][1], tuple(sorted(read)), carried, unpaired,
+                            series[stored][0], series[stored][1], tuple(sorted(read)), carried, unpaired, name not in before,
                         )
                     )
     return found
@@ -362,11 +403,32 @@ def inner_assigned(tree: ast.Module | None, prefix: tuple[ast.stmt, ...]) -> dic
     found: dict[str, int] = {}
     for _name, node in called_functions(tree, prefix):
         own: dict[str, int] = {}
+        accumulated = _accumulated_in_loops(node.body)
         for stmt in _once(node.body):
             for target in _targets(stmt):
-                found[target] = own[target] = stmt.lineno
+                line = accumulated.get(target, 0) if _zeros(stmt) else 0
+                found[target] = own[target] = line if line > stmt.lineno else stmt.lineno
             for entry, value in _entries(stmt):
                 found[entry] = own.get(value, stmt.lineno)  # `grads = {"dw": dw}`: where `dw` is computed
+    return found
+
+
+def _zeros(stmt: ast.stmt) -> bool:
+    """`dW = np.zeros(W.shape)`, `dW = np.zeros_like(W)`, `dW = 0`: a sum about to be accumulated."""
+    value = stmt.value if isinstance(stmt, ast.Assign) else None
+    if isinstance(value, ast.Constant):
+        return value.value == 0
+    return isinstance(value, ast.Call) and ast.unparse(value.func).rpartition(".")[2] in ("zeros", "zeros_like")
+
+
+def _accumulated_in_loops(body: list[ast.stmt]) -> dict[str, int]:
+    """Names a loop of the body adds into (`d_Whh += temp @ hs[t].T`), with the last such line: where
+    a gradient started at zero is computed."""
+    found: dict[str, int] = {}
+    for loop in (n for n in ast.walk(ast.Module(body=body, type_ignores=[])) if isinstance(n, (ast.For, ast.While))):
+        for node in ast.walk(loop):
+            if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+                found[node.target.id] = max(found.get(node.target.id, 0), node.lineno)
     return found
 
 
