@@ -11,7 +11,7 @@ before any probe are worded here too.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -224,10 +224,15 @@ class Outcomes:
             )
         elif pattern:
             sentence = f"{what} is wrong, {pattern.description}: {pattern.advice}"
-        elif self.adapter.kind == "network":
+        elif self.adapter.kind == "network" and _has_layers(self.adapter):
             sentence = (
                 f"{what} is wrong (relative error {error:.3g}): it is assembled from the layers' backward passes, "
                 "so fix the layer whose gradient is wrong"
+            )
+        elif self.adapter.kind == "network":  # no layer objects: the network's gradient method computes it all
+            sentence = (
+                f"{what} is wrong (relative error {error:.3g}): the network computes it itself, with no layers, so re-derive "
+                "it from the loss the network computes, with the same forward pass (the same output function) the loss uses"
             )
         else:
             sentence = f"{what} is wrong (relative error {error:.3g}): {REDERIVE}"
@@ -245,3 +250,13 @@ class Outcomes:
             **where.fields(),
         )
         self.report.measurements.append(Measurement(self.layer, a.name, error, "mismatch"))
+
+
+def _has_layers(adapter: Any) -> bool:
+    """Whether a network's gradient comes from layer objects (`self.layers`, `self.affine1`) whose
+    backward passes it chains, rather than from one method that computes it all."""
+    network = getattr(adapter, "network", None)
+    try:
+        return bool(network is not None and network.layers())
+    except Exception:  # noqa: BLE001 - the user's own objects: when in doubt, the usual wording
+        return True

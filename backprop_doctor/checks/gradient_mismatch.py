@@ -40,6 +40,7 @@ from backprop_doctor.static.fixes import gradient_fix
 from backprop_doctor.static.likelihood import log_likelihood_line, returned_log_likelihood
 from backprop_doctor.static.unused import left_out
 from backprop_doctor.static.origins import computed_at, passed_back_at
+from backprop_doctor.static.outputs import output_disagreement
 from backprop_doctor.static.stale import stale_weights
 from backprop_doctor.static.upstream import shared_source
 
@@ -66,6 +67,7 @@ def run(context: Any) -> Iterator[Finding]:
     here = os.path.abspath(source.path)
     _yield_to_training(context)
     _yield_to_saturation(context)
+    _output_functions_differ(context)
     _shared_upstream(context)
     _networks_follow_layers(context)
     _finite_differences_that_never_move(context)
@@ -404,6 +406,35 @@ def _penalties_disagree(context: Any) -> None:
                 "the sum of |w|, whose gradient is sign(w); `np.linalg.norm(w)` is the L2 norm)"
             ),
         )
+
+
+def _output_functions_differ(context: Any) -> None:
+    """A network with no layers whose loss reads `predict`, which ends in one output function, while
+    its gradient method starts from another (`y = softmax(...)`, `dy = y - t`): every gradient of the
+    network is off for that one reason. One finding, at the gradient method's output."""
+    source = context.source
+    here = os.path.abspath(source.path)
+    layers = {f.layer for f in context.findings if f.name == NAME and f.severity == "error" and f.layer and (not f.file or os.path.abspath(f.file) == here)}
+    for layer in sorted(layers):
+        found = output_disagreement(source.tree, layer)
+        members = [f for f in context.findings if f.name == NAME and f.severity == "error" and f.layer == layer and f.pattern != "right-in-training"]
+        if found is None or not members:
+            continue
+        params = ", ".join(f"`{f.param}`" for f in members)
+        merged = members[0].replace(
+            line=found.gradient_line,
+            highlight=tuple(sorted({found.forward_line, found.gradient_line, found.difference_line})),
+            pattern="output-function-differs",
+            fix=None,
+            param=None,  # every parameter of the network: the output function is one choice
+            message=(
+                f"`{layer}.{found.gradient}` computes its gradients for a {found.gradient_output} output (line {found.gradient_line}, "
+                f"the output's gradient at line {found.difference_line}), but the loss reads `{layer}.{found.forward}`, which ends in a "
+                f"{found.forward_output} (line {found.forward_line}), so every gradient ({params}) is off: make both end in the same "
+                "output function"
+            ),
+        )
+        _merge(context, members, merged)
 
 
 def _numerical_networks(context: Any) -> set[str]:
