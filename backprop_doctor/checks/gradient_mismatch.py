@@ -41,6 +41,7 @@ from backprop_doctor.static.likelihood import log_likelihood_line, returned_log_
 from backprop_doctor.static.unused import left_out
 from backprop_doctor.static.origins import computed_at, passed_back_at
 from backprop_doctor.static.outputs import output_disagreement
+from backprop_doctor.static.reductions import bias_inside_sum
 from backprop_doctor.static.stale import stale_weights
 from backprop_doctor.static.upstream import shared_source
 
@@ -109,6 +110,10 @@ def run(context: Any) -> Iterator[Finding]:
         if finding.name not in FIXABLE or finding.line is None:
             continue
         if finding.file and os.path.abspath(finding.file) != here:
+            continue
+        summed = _bias_summed(source.tree, finding) if finding.name == NAME else None
+        if summed is not None:
+            context.findings[i] = summed
             continue
         stale = stale_weights(source.tree, finding.line) if finding.name == NAME else None
         if stale is not None:
@@ -406,6 +411,30 @@ def _penalties_disagree(context: Any) -> None:
                 "the sum of |w|, whose gradient is sign(w); `np.linalg.norm(w)` is the L2 norm)"
             ),
         )
+
+
+def _bias_summed(tree: ast.Module | None, finding: Finding) -> Finding | None:
+    """A bias gradient that is exactly 1/k of the numerical one, for a forward that adds the bias to
+    each of the k terms of a sum (`s = a_slice * W + b`, `np.sum(s)`): the backward's sum of the
+    upstream gradient is the usual one, and it is the forward that counts the bias k times."""
+    if finding.pattern != "scaled" or not finding.param or finding.param.lower().lstrip("d") not in ("b", "bias", "biases"):
+        return None
+    found = bias_inside_sum(tree, finding.param)
+    factor = re.search(r"it is ([0-9.e-]+) × the numerical", finding.message)
+    if found is None or factor is None or not 0 < float(factor.group(1)) < 1:
+        return None
+    times = round(1 / float(factor.group(1)))
+    return finding.replace(
+        line=found.line,
+        highlight=tuple(sorted({found.line, *([finding.line] if finding.line else [])})),
+        pattern="bias-inside-sum",
+        fix=found.fix,
+        message=(
+            f"`{finding.layer}`'s forward adds `{finding.param}` to every term of a sum (line {found.line}, `{found.text}`), so each output "
+            f"counts `{finding.param}` {times} times while the backward's gradient of `{finding.param}` counts it once: add it "
+            f"once, after the sum (`{found.fix}`)"
+        ),
+    )
 
 
 def _output_functions_differ(context: Any) -> None:

@@ -180,3 +180,45 @@ def _axis_edits(r: Reduction, axis: str) -> list[tuple[int, int, str]]:
         edits = [(r.axis_span[0], r.axis_span[1], axis)]
         return edits + [(close, close, keepdims)] if keepdims else edits
     return [(close, close, (", " if r.has_args else "") + f"axis={axis}{keepdims}")]
+
+
+@dataclass(frozen=True)
+class SummedBias:
+    """`s = a_slice * W + b` then `np.sum(s)`: a bias added to every term of a sum, so the sum holds it
+    as many times as it has terms."""
+
+    line: int  # the statement that adds the bias
+    text: str  # its source
+    fix: str  # `np.sum(a_slice * W) + b`
+
+
+def bias_inside_sum(tree: ast.AST | None, bias: str) -> SummedBias | None:
+    """A function that adds `bias` inside a sum it returns (`return np.sum(a * W + b)`, or
+    `s = a * W + b; return np.sum(s)`), as a convolution's single step can be written by mistake."""
+    for function in (n for n in walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))) if tree is not None else ():
+        added: dict[str, ast.Assign] = {}
+        for node in walk(function):
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                if (terms := _without(node.value, bias)) is not None:
+                    added[node.targets[0].id] = node
+            if not (isinstance(node, ast.Call) and ast.unparse(node.func).rpartition(".")[2] == "sum" and node.args and not node.keywords):
+                continue
+            inside = node.args[0]
+            if (terms := _without(inside, bias)) is not None:
+                return SummedBias(node.lineno, ast.unparse(inside), f"np.sum({ast.unparse(terms)}) + {bias}")
+            if isinstance(inside, ast.Name) and inside.id in added:
+                made = added[inside.id]
+                rest = _without(made.value, bias)
+                return SummedBias(made.lineno, ast.unparse(made), f"np.sum({ast.unparse(rest)}) + {bias}")
+    return None
+
+
+def _without(value: ast.expr, bias: str) -> ast.expr | None:
+    """`a * W` of `a * W + b` (the bias the last term added, to a product): None for any other value."""
+    if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Add) and isinstance(value.right, ast.Name) and value.right.id == bias:
+        left = value.left
+        if isinstance(left, ast.BinOp) and isinstance(left.op, (ast.Mult, ast.MatMult)):
+            return left
+        if isinstance(left, ast.Call) and ast.unparse(left.func).rpartition(".")[2] in ("multiply", "dot", "matmul"):
+            return left  # `np.multiply(a_slice_prev, W) + b`
+    return None
