@@ -52,6 +52,17 @@ def run(context: Any) -> Iterator[Finding]:
                     f"when line {finding.line} uses it; write it"
                 ),
             )
+        index = _list_index(finding) if finding.name in (NAME, "program-stopped") and ("IndexError" in finding.message or "ValueError" in finding.message) else None
+        if index is not None:
+            written, as_tuple = index
+            # the program's own run stopped by it: a line of the user's that fails on this NumPy, an error
+            context.findings[i] = finding = finding.replace(
+                severity="error",
+                fix=as_tuple,
+                pattern="list-of-index-arrays",
+                message=_stop_only(finding) + f"; `{written}` indexes with a list of index arrays, which NumPy before 1.23 read as one "
+                f"array per axis and NumPy {_numpy_version()} reads as one index array on the first axis: write `{as_tuple}`",
+            )
         if finding.name == NAME and _SCALAR in finding.message and ".item()" not in finding.message:
             context.findings[i] = finding.replace(
                 message=finding.message + "; NumPy 2 turns only a 0-dimensional array into a number: write `b.item()` "
@@ -75,6 +86,32 @@ def on_made_up_input(finding: Finding, loop_line: int) -> Finding:
             "check on made-up inputs is left out"
         ),
     )
+
+
+def _stop_only(finding: Finding) -> str:
+    """"your program stopped at line 11 with IndexError (...)", without the advice on running it again:
+    the cause is known, and its fix follows."""
+    if finding.name == "program-stopped":
+        return finding.message.partition(" while backprop-doctor watched it run")[0]
+    return finding.message
+
+
+def _list_index(finding: Finding) -> tuple[str, str] | None:
+    """The raising line's `m[[rows, cols]]`, written for the NumPy of before 1.23 (`static.literals`)."""
+    import os
+
+    from backprop_doctor.static.files import source_tree
+    from backprop_doctor.static.literals import list_of_index_arrays
+
+    if not finding.file or not finding.line:
+        return None
+    return list_of_index_arrays(source_tree(os.path.abspath(finding.file))[1], finding.line)
+
+
+def _numpy_version() -> str:
+    import numpy as np
+
+    return np.__version__
 
 
 def _placeholder(finding: Finding) -> tuple[str, str, int] | None:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from backprop_doctor.static.text import _clip
-from backprop_doctor.static.tree import is_data
+from backprop_doctor.static.tree import is_data, walk
 
 
 _MAX_INT_BITS = 4096  # larger integers are not "sizes"; refusing them keeps evaluation instant
@@ -146,3 +146,19 @@ def _same(a: Any, b: Any) -> bool:
     if a is _MISSING or b is _MISSING or isinstance(a, _Opaque) or isinstance(b, _Opaque):
         return False
     return type(a) is type(b) and repr(a) == repr(b)
+
+
+def list_of_index_arrays(tree: ast.AST | None, line: int) -> tuple[str, str] | None:
+    """`coef[[y, np.arange(N)]]` on `line`: a list of index arrays, which NumPy before 1.23 read as the
+    tuple `coef[y, np.arange(N)]` (one array per axis) and NumPy 1.23 on reads as one index array on
+    the first axis. (the subscript as written, as the tuple), or None. A list of plain numbers
+    (`x[[0, 2]]`, two rows) is an ordinary index and not named."""
+    for node in walk(tree) if tree is not None else ():
+        if not (isinstance(node, ast.Subscript) and getattr(node, "lineno", None) == line and isinstance(node.slice, ast.List)):
+            continue
+        elements = node.slice.elts
+        if len(elements) >= 2 and not all(isinstance(e, ast.Constant) for e in elements) and not any(isinstance(e, ast.Starred) for e in elements):
+            written = ast.unparse(node)
+            as_tuple = f"{ast.unparse(node.value)}[{', '.join(ast.unparse(e) for e in elements)}]"
+            return written, as_tuple
+    return None
