@@ -64,12 +64,17 @@ def _completed(finding: Finding, user_tree: ast.Module | None) -> Finding | None
     module of its package defines."""
     tree = source_tree(os.path.abspath(finding.file))[1]
     node = _scope_of(tree, finding.line) if tree else None
+    cls = node if isinstance(node, ast.ClassDef) else next((n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and n.lineno == finding.line), None) if tree else None
+    if cls is not None:
+        node = _stub_method(cls, finding) or node  # the finding is at the class: the method that stands for its forward
     if not isinstance(node, ast.FunctionDef):
         return finding
     stub = _not_written(node)
     if stub is not None:
         line, what = stub
         name = finding.message.split("`")[1] if finding.message.count("`") >= 2 else node.name
+        if cls is not None:
+            name = f"{cls.name}.{node.name}"
         return finding.replace(
             severity="warning",
             line=line,
@@ -109,6 +114,19 @@ def _completed(finding: Finding, user_tree: ast.Module | None) -> Finding | None
         if last is not None and not any(isinstance(n, ast.Return) and n.value is not None for n in ast.walk(node)) and _whole_model(trees, owner, node.name):
             return None
     return finding
+
+
+def _stub_method(cls: ast.ClassDef, finding: Finding) -> ast.FunctionDef | None:
+    """The method of a class a bad-return finding at the class line stands for, when it is a stub: the
+    one it names (`TwoLayerNet.forward`), else the model's `loss` or `predict` (a cs231n classifier's
+    forward is its `loss(X)`)."""
+    methods = {n.name: n for n in cls.body if isinstance(n, ast.FunctionDef)}
+    named = finding.message.split("`")[1].rpartition(".")[2] if finding.message.count("`") >= 2 else ""
+    for name in (named, "loss", "predict"):
+        method = methods.get(name)
+        if method is not None and _not_written(method) is not None:
+            return method
+    return None
 
 
 def _not_written(node: ast.FunctionDef) -> tuple[int, str] | None:
