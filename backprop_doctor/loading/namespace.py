@@ -33,7 +33,7 @@ from backprop_doctor.context import SourceFile
 from backprop_doctor.findings import Finding
 from backprop_doctor.loading import datasets, numpy_compat, past_builtins, progress, python2_imports, python_compat, stubs
 from backprop_doctor.loading.past_builtins import PYTHON2_NAMES
-from backprop_doctor.loading.package import package_of, shadow_free
+from backprop_doctor.loading.package import claim_namespace, package_of, shadow_free
 from backprop_doctor.loading.source import PYTHON2_METHODS, syntax_error_finding
 from backprop_doctor.rules import rule
 from backprop_doctor.static.imports import future_flags
@@ -141,6 +141,7 @@ def load_namespace(
         while root in sys.path:
             sys.path.remove(root)
         sys.path.insert(0, root)
+    claim_namespace(package, package_root)
     sys.dont_write_bytecode = True
     trees = {os.path.realpath(path): source.tree} if source.tree is not None else {}
     finder = stubs.install(path, roots, trees)

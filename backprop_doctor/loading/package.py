@@ -12,6 +12,8 @@ also when the package has no `__init__.py`.
 from __future__ import annotations
 
 import os
+import sys
+import types
 from typing import TYPE_CHECKING
 
 from backprop_doctor.static.imports import absolute_import_tops, relative_level
@@ -83,3 +85,23 @@ def shadow_free(roots: list[str], package: str | None, package_root: str | None)
         return roots
     return [package_root, *(r for r in roots if r != package_root)]
 
+
+def claim_namespace(package: str | None, package_root: str | None) -> None:
+    """Make a namespace package importable under its name when a module of that name sits on `sys.path`
+    (`model/model.py` beside `model/layer.py`, whose `from .optimizer import SGD` needs the package
+    `model`): Python takes a module found anywhere on the path over a namespace package, so each level
+    of the package without `__init__.py` is registered as a package whose `__path__` is its folder."""
+    if package is None or package_root is None:
+        return
+    parts = package.split(".")
+    for depth in range(1, len(parts) + 1):
+        name = ".".join(parts[:depth])
+        folder = os.path.join(package_root, *parts[:depth])
+        if name in sys.modules or os.path.isfile(os.path.join(folder, "__init__.py")):
+            continue
+        if not any(os.path.isfile(os.path.join(root, *parts[: depth - 1], parts[depth - 1] + ".py")) for root in sys.path if isinstance(root, str)):
+            continue  # nothing shadows it: Python finds the namespace package itself
+        module = types.ModuleType(name)
+        module.__path__ = [folder]  # type: ignore[attr-defined]
+        module.__package__ = name
+        sys.modules[name] = module
