@@ -188,6 +188,16 @@ def load_namespace(
                     raise
                 except BaseException as exc:  # noqa: BLE001 - anything the user's code does
                     finding = load_error_finding(exc, source, finder, chunk)
+                    later = _bound_when_run(exc, chunk, source.tree) if not exec_module else None
+                    if later is not None:  # `def f(p=params)` with `params = init(...)` a statement the definitions leave out
+                        finding = finding.replace(
+                            severity="info",
+                            pattern="bound-when-run",
+                            fix=None,
+                            message=f"{finding.message.partition(': ')[0]}: `{later[0]}` is bound at line {later[1]}, which "
+                            "runs only when the program runs, so backprop-doctor checks what that statement defines "
+                            "as your program runs it",
+                        )
                     cause = _cascade_cause(exc, failed)
                     if cause is not None:
                         finding = finding.replace(caused_by=cause.key())
@@ -208,6 +218,22 @@ def load_namespace(
     findings.extend(numpy_compat.findings(source.path, source.tree))
     findings.extend(python_compat.findings(source.path, source.tree, source.text))
     return namespace, findings
+
+
+def _bound_when_run(exc: BaseException, chunk: ast.Module, tree: ast.Module | None) -> tuple[str, int] | None:
+    """(name, line) when a definition raised NameError on a name a top-level statement of the file
+    binds that the definitions-only load leaves out (a call's result, `params = init_lstm(...)`):
+    the definition works when the program runs."""
+    name = getattr(exc, "name", None)
+    if not isinstance(exc, NameError) or not name or tree is None:
+        return None
+    if not all(isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) for node in chunk.body):
+        return None
+    line = chunk.body[0].lineno
+    for node in tree.body:
+        if node.lineno < line and name in names_bound_by(node):
+            return name, node.lineno
+    return None
 
 
 # --------------------------------------------------------------------------- findings
