@@ -37,7 +37,7 @@ from backprop_doctor.loading.package import claim_namespace, package_of, shadow_
 from backprop_doctor.loading.source import PYTHON2_METHODS, syntax_error_finding
 from backprop_doctor.rules import rule
 from backprop_doctor.static.imports import future_flags
-from backprop_doctor.static.script import definitions_only, names_bound_by
+from backprop_doctor.static.script import definitions_only, names_bound_by, none_placeholder
 
 USER_MODULE = "__bpd_user__"
 # Set by the worker: in the child process the user's output also goes to the real stdout and
@@ -197,6 +197,16 @@ def load_namespace(
                             message=f"{finding.message.partition(': ')[0]}: `{later[0]}` is bound at line {later[1]}, which "
                             "runs only when the program runs, so backprop-doctor checks what that statement defines "
                             "as your program runs it",
+                        )
+                    here = not finding.file or os.path.abspath(finding.file) == path
+                    placeholder = none_placeholder(source.tree, finding.line) if here and finding.line and "NoneType" in finding.message else None
+                    if placeholder is not None:  # `best_softmax = None` as handed out, the code that sets it still `pass`
+                        finding = finding.replace(
+                            severity="warning",
+                            pattern="not-written",
+                            fix=None,
+                            message=f"`{placeholder[0]}` is still the `None` it started as (line {placeholder[1]}) when line "
+                            f"{finding.line} uses it: the code that should set it is not written yet; write it",
                         )
                     cause = _cascade_cause(exc, failed)
                     if cause is not None:
