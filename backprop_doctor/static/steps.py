@@ -289,6 +289,8 @@ def _multiplied_into(step: ast.AST) -> set[str]:
             operands += [operand.left, operand.right]  # `(lr * h.T) @ d`
         elif isinstance(operand, ast.Name):
             names.add(operand.id)
+        elif isinstance(operand, ast.Attribute):
+            names.add(operand.attr)  # `self.lr * self.h.T @ d_out`: the layer's own activation
     return names
 
 
