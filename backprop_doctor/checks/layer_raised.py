@@ -63,6 +63,19 @@ def run(context: Any) -> Iterator[Finding]:
                 message=_stop_only(finding) + f"; `{written}` indexes with a list of index arrays, which NumPy before 1.23 read as one "
                 f"array per axis and NumPy {_numpy_version()} reads as one index array on the first axis: write `{as_tuple}`",
             )
+        global_name = _global_of_the_program(finding) if finding.name == NAME and "NameError" in finding.message else None
+        if global_name is not None:
+            name, bound_at, keyed = global_name
+            instead = f"read it from what it is given (`{keyed}`)" if keyed else "take it as an argument"
+            context.findings[i] = finding = finding.replace(
+                pattern="reads-a-global",
+                fix=None,
+                message=(
+                    f"{_function_named(finding.message.partition(' raised NameError')[0])} reads `{name}` (line {finding.line}), which it neither takes "
+                    f"nor defines: your program binds it at line {bound_at}, outside the function, so the function computes "
+                    f"with that global rather than with its own arguments: {instead}"
+                ),
+            )
         if finding.name == NAME and _SCALAR in finding.message and ".item()" not in finding.message:
             context.findings[i] = finding.replace(
                 message=finding.message + "; NumPy 2 turns only a 0-dimensional array into a number: write `b.item()` "
@@ -86,6 +99,40 @@ def on_made_up_input(finding: Finding, loop_line: int) -> Finding:
             "check on made-up inputs is left out"
         ),
     )
+
+
+def _function_named(head: str) -> str:
+    """`lstm_cell_backward` for the pair's "`lstm_cell_forward/lstm_cell_backward.backward`"."""
+    import re
+
+    return re.sub(r"`([^`/]+)/([^`]+?)\.(forward|backward)`", lambda m: f"`{m.group(1) if m.group(3) == 'forward' else m.group(2)}`", head)
+
+
+def _global_of_the_program(finding: Finding) -> tuple[str, int, str | None] | None:
+    """(name, line that binds it, `parameters["Wf"]` when the file reads it so) for a function that raised
+    NameError on a name only a top-level statement the definitions leave out binds (a notebook's test
+    cell: `Wf = np.random.randn(...)`, read by `lstm_cell_backward` instead of `parameters["Wf"]`)."""
+    import ast
+    import os
+    import re
+
+    from backprop_doctor.static.files import source_tree
+
+    found = re.search(r"NameError \(name '(\w+)' is not defined\)", finding.message)
+    if found is None or not finding.file or not finding.line:
+        return None
+    name = found.group(1)
+    tree = source_tree(os.path.abspath(finding.file))[1]
+    if tree is None:
+        return None
+    bound = next((s.lineno for s in tree.body for n in ast.walk(s) if isinstance(s, (ast.Assign, ast.AugAssign, ast.AnnAssign)) and isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and n.id == name), None)
+    if bound is None:
+        return None
+    keyed = next(
+        (ast.unparse(n) for n in ast.walk(tree) if isinstance(n, ast.Subscript) and isinstance(n.slice, ast.Constant) and n.slice.value == name and isinstance(n.value, ast.Name)),
+        None,
+    )
+    return name, bound, keyed
 
 
 def _stop_only(finding: Finding) -> str:
