@@ -29,6 +29,7 @@ Fix:
 from __future__ import annotations
 
 import ast
+import math
 import os
 import re
 from collections.abc import Iterator
@@ -201,9 +202,9 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
     wrong = result.wrong
     factors = [m.factor for _, m in wrong if m.proportional and m.factor is not None]
     evidence = _evidence(result)
-    if result.common_factor is not None:
-        if result.program_scale:
-            return  # a loss chosen here or only reported (a mean printed now and then), or no learning rate: the scale is the program's
+    if result.common_factor is not None and result.program_scale:
+        return  # a loss chosen here or only reported (a mean printed now and then), or no learning rate: the scale is the program's
+    if result.common_factor is not None and not _rises_with_it(result):
         pattern, what, advice = _factor_words(factors[0], True, result.batch_sizes)
         names = ", ".join(f"`{m.name}`" for _, m in wrong)
         first = wrong[0][0]
@@ -386,6 +387,15 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
             measured=max(m.error for _, m in members),
             evidence=evidence,
         )
+
+
+def _rises_with_it(result: Any) -> bool:
+    """Whether the program's own loss, replayed, rises or stops being a number: a factor every gradient
+    carries (a mean's loss, a sum's gradients) is then why, not a learning rate the program may tune."""
+    from backprop_doctor.replay.curve import rises
+
+    curve = result.curve
+    return bool(curve) and result.common_factor > 1 and (rises(curve) or not all(math.isfinite(v) for v in curve))
 
 
 def _moved_words(parameter: str, views: dict[str, str]) -> str:
