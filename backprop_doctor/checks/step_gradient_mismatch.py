@@ -290,6 +290,7 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
         line, file = (measured.line, measured.file) if measured.line else (moved.site.line, moved.site.file)
         pattern = (
             "not-used" if measured.unused
+            else "penalty-left-out" if measured.penalty_left_out is not None
             else "accumulated-across-steps" if measured.accumulated is not None
             else "broadcast-gradient" if measured.broadcast is not None
             else _factor_words(_factor(result, measured), _proportional(result, measured, _factor(result, measured)), result.batch_sizes)[0]
@@ -335,6 +336,8 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
             )
         elif pattern == "accumulated-across-steps":
             message = _accumulated_words(members, where, loss_words)
+        elif pattern == "penalty-left-out":
+            message = _penalty_words(members, where, loss_words, step, line)
         else:
             factor = _factor(result, measured)
             _, what, advice = _factor_words(factor, _proportional(result, measured, factor), result.batch_sizes)
@@ -387,6 +390,33 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
             measured=max(m.error for _, m in members),
             evidence=evidence,
         )
+
+
+def _penalty_words(members: list[tuple[Any, Any]], where: str, loss_words: str, step: Any, line: int | None) -> str:
+    """The loss holds an L2 penalty whose gradient, λ·p, the updates' gradients leave out."""
+    plural = len(members) > 1
+    names = _names([m.name for _, m in members])
+    penalty = members[0][1].penalty_left_out
+    gradients = _names(list(dict.fromkeys(_tidy(m.gradient_name or m.site.gradient) for m, _ in members)))
+    rate = _penalty_rate(step, penalty)
+    term = f"`{rate} * {members[0][1].name}`" if rate else f"{penalty:.3g} × `{members[0][1].name}`"
+    computed = f" (line {line})" if line else ""
+    return (
+        f"{loss_words} holds an L2 penalty on {names} whose gradient, λ·p with λ = {penalty:.3g}, {gradients}{computed} "
+        f"leave{'' if plural else 's'} out, so the update{'s' if plural else ''} ({where}) do{'' if plural else 'es'} not follow "
+        f"the gradient of the loss you compute: add {term} to {'each gradient, with its own parameter' if plural else gradients}"
+    )
+
+
+def _penalty_rate(step: Any, penalty: float) -> str | None:
+    """λ as the loss writes it: `reg` for `0.5 * reg * np.sum(W * W)` (the half cancels the square's 2),
+    `2 * reg` for `reg * np.sum(W * W)`; None when the loss names no penalty strength."""
+    for site in step.losses:
+        text = getattr(site, "expression", "") or ""
+        for name in re.findall(r"\b(reg\w*|lambd\w*|lam\b|l2\w*|weight_decay|wd)\b", text):
+            halved = re.search(rf"0\.5\s*\*\s*{name}\b|\b{name}\s*\*\s*0\.5|\b{name}\s*/\s*2\b|{name}\s*/\s*\(\s*2", text)
+            return name if halved else f"2 * {name}"
+    return None
 
 
 def _rises_with_it(result: Any) -> bool:

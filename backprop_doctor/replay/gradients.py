@@ -75,6 +75,7 @@ class Measured:
     file: str | None = None  # the other file of the user's `line` is in (an update function the loop imports); None: the checked file
     broadcast: tuple[int, ...] | None = None  # the gradient's own shape, when the update spread it over a larger parameter
     decay: float | None = None  # the gradient is the loss's plus decay × the parameter (an L2 penalty the loss leaves out)
+    penalty_left_out: float | None = None  # the loss's gradient is this one plus λ × the parameter: an L2 penalty the gradient leaves out
     accumulated: tuple[str, int | None] | None = None  # (`dW1`, the line it is zeroed at, before the loop): it sums every step's gradient
     truncated: tuple[str, int, int] | None = None  # (`self.bptt_truncate`, the loop's line, its value): truncated BPTT, by design
     output_of: tuple[str, str] | None = None  # ("sigmoid", "a1"): a wrong adjoint of `z1` that is right as the gradient of `a1 = sigmoid(z1)`
@@ -708,7 +709,9 @@ def _parameter(runner: Runner, moved: Moved, base_loss: float, rng: np.random.Ge
         return None  # the pass computes with a copy the enclosing loop took (`center = W_in[c].copy()`): not judged here
     if measured.wrong and not measured.unused and broadcast is None:
         measured = _decayed(measured, gradient, start, loss_moved, base_loss, rng, scales) or measured
-    if measured.wrong and not measured.unused and broadcast is None:
+    if measured.wrong and not measured.unused and broadcast is None and measured.decay is None:
+        measured.penalty_left_out = _penalty_left_out(measured, gradient, start, loss_moved, base_loss, rng)
+    if measured.wrong and not measured.unused and broadcast is None and measured.penalty_left_out is None:
         measured.accumulated = _accumulated(runner, moved, gradient, start, loss_moved, base_loss, rng)
     if measured.wrong and not measured.unused and measured.accumulated is None:
         measured.truncated = _truncated(runner, moved)
@@ -811,6 +814,23 @@ def _truncated(runner: Runner, moved: Moved) -> tuple[str, int, int] | None:
     except Exception:  # noqa: BLE001 - not readable at the step's state: not judged a truncation
         return None
     return (text, line, int(value)) if isinstance(value, (int, np.integer)) and 0 <= value < TRUNCATING else None
+
+
+def _penalty_left_out(measured: Measured, gradient: Any, base: Any, loss_moved: Any, base_loss: float, rng: np.random.Generator) -> float | None:
+    """λ when the loss's gradient is this gradient plus `λ·p`: the loss holds an L2 penalty λ/2·Σp² the
+    gradient leaves out (measured again with that term added, it agrees in every direction)."""
+    if not isinstance(base, np.ndarray) or base.size < 3 or not measured.directions:
+        return None
+    own = _unit(np.asarray(gradient, dtype=np.float64))
+    along = measured.directions[0]
+    projected = float(np.sum(base * own)) if own is not None else 0.0
+    if own is None or abs(projected) <= 1e-12 * max(_scale(base), 1e-300):
+        return None
+    penalty = (along.numerical - along.analytic) / projected
+    if not 0 < penalty <= MAX_DECAY:
+        return None
+    again = _measure(measured.name, measured.line, np.asarray(gradient, dtype=np.float64) + penalty * base, base, loss_moved, base_loss, rng)
+    return penalty if not (again.unused or again.inconclusive or again.wrong) else None
 
 
 def _decayed(
