@@ -1,0 +1,62 @@
+"""The inputs are shuffled and the targets are not, so each input is trained on another's target.
+
+What it finds:
+    A training loop that takes each minibatch the same way (`[k:k + 20]`) from
+    an array it shuffled (`Xs = X[idx]` with `idx = np.random.permutation(n)`,
+    or `np.random.shuffle(X)`) and from one it did not (`ys = y`). The two
+    batches no longer belong together.
+
+Why it matters:
+    Every gradient is right for the data the step is handed, so a gradient
+    check passes; but the labels are a shuffled copy of themselves, and the loss
+    stays where it starts (near ln 2 for two classes) however long it trains.
+
+Example:
+    idx = np.random.permutation(len(X))
+    Xs, ys = X[idx], y
+    xb, yb = Xs[k:k + 20], ys[k:k + 20]
+
+Fix:
+    idx = np.random.permutation(len(X))
+    Xs, ys = X[idx], y[idx]
+    xb, yb = Xs[k:k + 20], ys[k:k + 20]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from backprop_doctor.findings import Finding
+from backprop_doctor.rules import rule
+from backprop_doctor.static.shuffles import unshuffled_targets
+
+NAME = "targets-not-shuffled"
+CODE = "BPD614"
+SEVERITY = "error"
+STAGE = "training"
+
+
+def run(context: Any) -> Iterator[Finding]:
+    source = context.source
+    if source is None or source.tree is None or not source.facts.training_steps:
+        return
+    found = unshuffled_targets(source.tree)
+    if found is None:
+        return
+    if found.index and found.source:
+        fix = f"`{found.target} = {found.source}[{found.index}]`"
+    elif found.index:
+        fix = f"`{found.target}[{found.index}]`"
+    else:
+        fix = f"the same permutation as `{found.shuffled}`"
+    yield rule(NAME).finding(
+        f"line {found.line} takes the batch `{found.shuffled}{found.batch}` from the inputs shuffled at line {found.shuffled_line} "
+        f"(`{found.shuffled_text}`) and `{found.target}{found.batch}` from targets that were not shuffled, so each input is "
+        f"trained on another input's target: shuffle the targets with the inputs ({fix})",
+        file=source.path,
+        line=found.line,
+        highlight=tuple(sorted({found.shuffled_line, found.line})),
+        param=found.target,
+        pattern="targets-not-shuffled",
+    )
