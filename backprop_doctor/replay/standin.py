@@ -24,12 +24,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from backprop_doctor.context import SourceFile
-from backprop_doctor.replay.driver import _X, _X_HELD, _Y, _Y_HELD, LAYOUTS, Driver, batch, described
+from backprop_doctor.replay.driver import _X, _X_HELD, _Y, _Y_HELD, CLASSES, FEATURES, LAYOUTS, Driver, batch, described
 
 SAMPLES = 1000  # more than the mini-batch of 500 that a loop over `N // batch_size` batches takes
+# a stop on the arrays' sizes: NumPy's words for shapes that do not fit
+_SHAPES = re.compile(r"shapes? \(|could not be broadcast|not aligned|mismatch in its core dimension|cannot reshape|size \d+ is different")
+_WIDEST = 4096  # a sample of 64 x 64 pixels; a larger number in the error is a count of samples or a product
+_MOST_CLASSES = 1000
 _SPLIT = r"(?:(?:train(?:ing)?|val|valid|validation|test|dev)_?)?"
 # what else the arrays of a data set are called: `train_images`, `test_labels`, `val_features`
-_INPUTS = re.compile(rf"(?i){_SPLIT}(?:images?|imgs|features|inputs|samples)(?:_?(?:train|val|test|dev))?")
+_INPUTS = re.compile(rf"(?i){_SPLIT}(?:images?|imgs|features|inputs|samples|data_?set)(?:_?(?:train|val|test|dev))?")
 _TARGETS = re.compile(rf"(?i){_SPLIT}(?:labels?|targets?|classes)(?:_?(?:train|val|test|dev))?")
 # what a data loader is called: `get_data`, `getData`, `load_dataset`, `read_mnist`, `get_normalized_data`
 _LOADER = re.compile(r"(?i)\w*(get|load|read|fetch|prep|data)\w*")
@@ -90,8 +94,9 @@ def _flat(kinds: Any) -> list[str]:
     return [k for kind in kinds for k in _flat(kind)] if isinstance(kinds, tuple) else [kinds]
 
 
-def candidates(source: SourceFile, loader: Loader) -> list[Driver]:
-    """The program with the loader's value replaced by synthetic arrays, once per layout of the targets."""
+def candidates(source: SourceFile, loader: Loader, features: int = FEATURES, classes: int = CLASSES) -> list[Driver]:
+    """The program with the loader's value replaced by synthetic arrays, once per layout of the targets:
+    `features` inputs a sample, targets of `classes` classes."""
     drivers = []
     for columns, targets in LAYOUTS:
         tree = copy.deepcopy(source.tree)
@@ -100,20 +105,39 @@ def candidates(source: SourceFile, loader: Loader) -> list[Driver]:
             n for n in ast.walk(tree)
             if isinstance(n, ast.Assign) and (n.lineno, n.col_offset) == (loader.statement.lineno, loader.statement.col_offset)
         )  # fmt: skip
-        made = f"__import__('backprop_doctor.replay.standin', fromlist=['arrays']).arrays({loader.kinds!r}, {columns}, {targets!r})"
+        made = f"__import__('backprop_doctor.replay.standin', fromlist=['arrays']).arrays({loader.kinds!r}, {columns}, {targets!r}, {features}, {classes})"
         statement.value = ast.parse(made, mode="eval").body
         for node in ast.walk(statement.value):  # at the user's line: a step run inside it is the user's statement
             node.lineno = node.end_lineno = statement.lineno  # type: ignore[attr-defined]
             node.col_offset = node.end_col_offset = statement.col_offset  # type: ignore[attr-defined]
-        drivers.append(Driver(f"{loader.call} returning {_shown(loader.kinds, columns, targets)}", dataclasses.replace(source, tree=tree)))
+        shown = _shown(loader.kinds, columns, targets, features, classes)
+        drivers.append(Driver(f"{loader.call} returning {shown}", dataclasses.replace(source, tree=tree)))
     return drivers
 
 
-def arrays(kinds: Any, columns: bool, targets: str) -> Any:
+def widths(stops: list[str], features: int = FEATURES, classes: int = CLASSES, inputs: bool = True) -> list[tuple[int, int]]:
+    """Other sizes to make the arrays at, read from the errors the runs on synthetic data stopped with
+    (`stops`): a program whose weights have a size of their own (`np.random.randn(784, 16)`, ten
+    outputs) stops on a shape that names it ("shapes (12,) (784,)"). Each size named is tried as the
+    number of features (unless `inputs` is False: they are settled), then as the number of classes,
+    at most three in all."""
+    sizes: list[int] = []
+    for stop in stops:
+        if not _SHAPES.search(stop):
+            continue
+        for number in re.findall(r"\d+", stop):
+            size = int(number)
+            if 1 < size <= _WIDEST and size not in (features, classes, SAMPLES) and size not in sizes:
+                sizes.append(size)
+    as_inputs = [(size, classes) for size in sizes] if inputs else []
+    return (as_inputs + [(features, size) for size in sizes if size <= _MOST_CLASSES])[:3]
+
+
+def arrays(kinds: Any, columns: bool, targets: str, features: int = FEATURES, classes: int = CLASSES) -> Any:
     """What the rewritten assignment unpacks: a copy of one synthetic batch's inputs for each "X", of its targets for each "Y"."""
     import numpy as np
 
-    x, y = batch(columns, targets, np.random.default_rng(0), SAMPLES)
+    x, y = batch(columns, targets, np.random.default_rng(0), SAMPLES, features, classes)
 
     def filled(kind: Any) -> Any:
         return tuple(filled(k) for k in kind) if isinstance(kind, tuple) else (x if kind == "X" else y).copy()
@@ -121,7 +145,7 @@ def arrays(kinds: Any, columns: bool, targets: str) -> Any:
     return filled(kinds)
 
 
-def _shown(kinds: Any, columns: bool, targets: str) -> str:
+def _shown(kinds: Any, columns: bool, targets: str, features: int, classes: int) -> str:
     """The arrays in words: "X (1000, 12) and integer labels (1000,)"."""
-    x, y = described(columns, targets, SAMPLES)
+    x, y = described(columns, targets, SAMPLES, features, classes)
     return " and ".join(dict.fromkeys(x if k == "X" else y for k in _flat(kinds)))
