@@ -113,9 +113,20 @@ def _definition(tree: ast.Module, owner: str, name: str) -> ast.FunctionDef | No
 
 
 def _data(columns: bool, targets: str) -> str:
-    """The statements that make a small learnable batch in one layout."""
+    """The statements that make a small learnable batch in one layout, and the weights of a linear
+    model handed in with it (`_weights`)."""
     made = "__import__('backprop_doctor.replay.driver', fromlist=['batch']).batch"
-    return f"__bpd_rng = __import__('numpy').random.default_rng(0); __bpd_X, __bpd_Y = {made}({columns}, {targets!r}, __bpd_rng)"
+    return (
+        f"__bpd_rng = __import__('numpy').random.default_rng(0); __bpd_X, __bpd_Y = {made}({columns}, {targets!r}, __bpd_rng); "
+        f"__bpd_W = __bpd_rng.normal(scale=0.01, size={_weights(columns, targets)})"
+    )
+
+
+def _weights(columns: bool, targets: str) -> tuple[int, ...]:
+    """The shape of a linear model's weights that fits the targets of one layout: a vector beside a
+    vector of labels (`X.dot(theta) - y`, the Coursera course's `gradientDescent`), a column beside
+    a column of targets or a row of them (`X @ w - y`, `w.T @ X`; both take it)."""
+    return (FEATURES,) if targets == "labels" and not columns else (FEATURES, 1)
 
 
 def batch(columns: bool, targets: str, rng: Any, samples: int = SAMPLES, features: int = FEATURES, classes: int = CLASSES) -> tuple[Any, Any]:
@@ -160,7 +171,7 @@ def _arguments(function: ast.FunctionDef, method: bool) -> str | None:
         elif _LEARNING_RATE.fullmatch(name):
             given.append(f"{name}=0.05")
         elif _WEIGHTS.fullmatch(name) and name not in defaults:
-            given.append(f"{name}=__bpd_rng.normal(scale=0.01, size=({FEATURES}, 1))")  # `w.T @ X` and `X @ w` both take it
+            given.append(f"{name}=__bpd_W")
         elif _BIAS.fullmatch(name) and name not in defaults:
             given.append(f"{name}=0.0")
         elif _BATCH.fullmatch(name):
@@ -229,8 +240,7 @@ def _literal(value: Any) -> bool:
 
 def _shown(arguments: str, columns: bool, targets: str) -> str:
     x, y = described(columns, targets)
-    weights = f"=__bpd_rng.normal(scale=0.01, size=({FEATURES}, 1))"
-    return arguments.replace("=__bpd_X", f"={x}").replace("=__bpd_Y", f"={y}").replace(weights, f"=small random ({FEATURES}, 1)")
+    return arguments.replace("=__bpd_X", f"={x}").replace("=__bpd_Y", f"={y}").replace("=__bpd_W", f"=small random {_weights(columns, targets)}")
 
 
 def described(columns: bool, targets: str, samples: int = SAMPLES, features: int = FEATURES, classes: int = CLASSES) -> tuple[str, str]:
