@@ -179,10 +179,11 @@ _MISSING = ("FileNotFoundError", "OSError", "IOError", "ModuleNotFoundError", "I
 
 
 def _data_missing(record: object) -> bool:
-    """The program stopped on what is not on this machine (a data file, a module), not on a mistake
-    of its own code, which the user is told about at its line."""
+    """The program stopped on what is not on this machine (a data file, a module, or what the
+    stand-in for a missing module gave it: `observe.run._standin_held`), not on a mistake of its
+    own code, which the user is told about at its line."""
     error = getattr(record, "error", None)
-    return bool(error) and str(error[0]).startswith(_MISSING)
+    return bool(error) and (str(error[0]).startswith(_MISSING) or getattr(record, "standin", None) is not None)
 
 
 def _followed(result: StepResult) -> bool:
