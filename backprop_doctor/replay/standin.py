@@ -10,7 +10,10 @@ training code after it never runs, at the top level or inside `main()`.
 its one assignment so that its value is synthetic arrays, as many as the assignment unpacks, each
 by its name: a float batch for an X-like name (`Xtrain`, `x_test`), targets in one layout of
 `driver.LAYOUTS` for a Y-like one (`Ytrain`, `t_train`), the same batch for training and held-out
-names. Every other line of the program runs as written and keeps its number.
+names; a text corpus (`sentences, word2idx = get_sentences()`) gets sentences of word indices and a
+vocabulary that knows every word it is asked for. A network whose weights have sizes of their own
+stops on the arrays' shapes, and `widths` reads the sizes to make them at from its errors. Every
+other line of the program runs as written and keeps its number.
 """
 
 from __future__ import annotations
@@ -37,13 +40,17 @@ _INPUTS = re.compile(rf"(?i){_SPLIT}(?:images?|imgs|features|inputs|samples|data
 _TARGETS = re.compile(rf"(?i){_SPLIT}(?:labels?|targets?|classes)(?:_?(?:train|val|test|dev))?")
 # what a data loader is called: `get_data`, `getData`, `load_dataset`, `read_mnist`, `get_normalized_data`
 _LOADER = re.compile(r"(?i)\w*(get|load|read|fetch|prep|data)\w*")
+# a text corpus as word indices and its vocabulary: `sentences, word2idx = get_sentences_with_word2idx()`
+_SEQUENCES = re.compile(r"(?i)(?:\w+_)?(?:sentences|sequences|sents|seqs)")
+_VOCABULARY = re.compile(r"(?i)word_?(?:2|to)_?(?:idx|index|ix|id)|w2i|token_?(?:2|to)_?(?:idx|index|ix|id)|vocab(?:ulary)?")
+WORDS, SENTENCES = 40, 100
 
 
 @dataclass(frozen=True)
 class Loader:
     statement: ast.Assign  # `Xtrain, Ytrain, Xtest, Ytest = get_data()`
     call: str  # "get_data()", as the user wrote it
-    kinds: Any  # the targets' kinds, nested as the targets are: "X" or "Y"
+    kinds: Any  # the targets' kinds, nested as the targets are: "X", "Y"; "S" (sentences), "V" (their vocabulary)
 
 
 def loader_call(source: SourceFile, stack: tuple[tuple[str, int], ...]) -> Loader | None:
@@ -71,7 +78,7 @@ def _loader(source: SourceFile, node: ast.Assign) -> Loader | None:
         return None
     name = call.func.id if isinstance(call.func, ast.Name) else call.func.attr if isinstance(call.func, ast.Attribute) else ""
     kinds = _kinds(node.targets[0])
-    if not _LOADER.fullmatch(name) or kinds is None or not {"X", "Y"} <= set(_flat(kinds)):
+    if not _LOADER.fullmatch(name) or kinds is None or not ({"X", "Y"} <= set(_flat(kinds)) or {"S", "V"} <= set(_flat(kinds))):
         return None  # inputs and targets both: `data = open(path).read()` is text, whatever it is called
     return Loader(node, ast.get_source_segment(source.text, call) or f"{name}()", kinds)
 
@@ -87,6 +94,10 @@ def _kinds(target: ast.expr) -> Any:
         return "X"
     if _Y.fullmatch(target.id) or _Y_HELD.fullmatch(target.id) or _TARGETS.fullmatch(target.id):
         return "Y"
+    if _SEQUENCES.fullmatch(target.id):
+        return "S"
+    if _VOCABULARY.fullmatch(target.id):
+        return "V"
     return None
 
 
@@ -96,9 +107,9 @@ def _flat(kinds: Any) -> list[str]:
 
 def candidates(source: SourceFile, loader: Loader, features: int = FEATURES, classes: int = CLASSES) -> list[Driver]:
     """The program with the loader's value replaced by synthetic arrays, once per layout of the targets:
-    `features` inputs a sample, targets of `classes` classes."""
+    `features` inputs a sample, targets of `classes` classes (a corpus has one layout)."""
     drivers = []
-    for columns, targets in LAYOUTS:
+    for columns, targets in LAYOUTS if "Y" in _flat(loader.kinds) else LAYOUTS[:1]:
         tree = copy.deepcopy(source.tree)
         assert tree is not None
         statement = next(
@@ -138,14 +149,26 @@ def arrays(kinds: Any, columns: bool, targets: str, features: int = FEATURES, cl
     import numpy as np
 
     x, y = batch(columns, targets, np.random.default_rng(0), SAMPLES, features, classes)
+    rng = np.random.default_rng(0)
+    sentences = [[int(i) for i in rng.integers(0, WORDS, size=n)] for n in rng.integers(3, 13, size=SENTENCES)]
+    made = {"X": x, "Y": y, "S": sentences, "V": Vocabulary({f"w{i}": i for i in range(WORDS)})}
 
     def filled(kind: Any) -> Any:
-        return tuple(filled(k) for k in kind) if isinstance(kind, tuple) else (x if kind == "X" else y).copy()
+        return tuple(filled(k) for k in kind) if isinstance(kind, tuple) else copy.deepcopy(made[kind])
 
     return filled(kinds)
+
+
+class Vocabulary(dict):
+    """A synthetic vocabulary of WORDS words that knows every word: the program asks for its own
+    (`word2idx['START']`), which gets an index of the same range, the vocabulary's size unchanged."""
+
+    def __missing__(self, word: Any) -> int:
+        return sum(map(ord, str(word))) % len(self)
 
 
 def _shown(kinds: Any, columns: bool, targets: str, features: int, classes: int) -> str:
     """The arrays in words: "X (1000, 12) and integer labels (1000,)"."""
     x, y = described(columns, targets, SAMPLES, features, classes)
-    return " and ".join(dict.fromkeys(x if k == "X" else y for k in _flat(kinds)))
+    words = {"X": x, "Y": y, "S": f"{SENTENCES} sentences of 3 to 12 word indices", "V": f"a vocabulary of {WORDS} words"}
+    return " and ".join(dict.fromkeys(words[k] for k in _flat(kinds)))
