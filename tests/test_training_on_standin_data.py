@@ -52,8 +52,8 @@ def test_a_fit_stopped_by_the_stand_ins_data_is_driven_and_the_stop_is_told_as_t
     assert {p["name"] for p in replayed(report)["parameters"]} == {"self.w", "self.b"}
     stopped = _stopped(report)
     assert stopped["line"] == line_of(path, "self.w = np.zeros(X.shape[1])")
-    assert "on `X`, which holds what the stand-in for `tablekit` (not installed here) returned" in stopped["message"]
-    assert "not your code's" in stopped["message"] and "install `tablekit`" in stopped["message"]
+    assert "on `X`, which holds what the stand-in for `tablekit` (missing here) returned" in stopped["message"]
+    assert "not your code's" in stopped["message"] and "where `tablekit` can be imported" in stopped["message"]
 
 
 def test_a_sigmoid_derivative_in_its_update_is_found_at_its_line(tmp_path):

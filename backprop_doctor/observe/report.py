@@ -27,8 +27,9 @@ def findings(record: Record, shown: str) -> list[Finding]:
         held, advice = "", f"run the file on its own to see {'the error' if record.stopped == 'raised' else 'what it prints before it exits'}"
         if record.stopped == "raised" and record.standin is not None:
             name, module = record.standin
-            held = f", on `{name}`, which holds what the stand-in for `{module}` (not installed here) returned, not what `{module}` would, so the stop is the stand-in's, not your code's"
-            advice = f"install `{module}` to run the program on its own data"
+            what_held = f"`{name}`, which holds what" if name != module else "what"  # the module itself: `mnist.load_data()`
+            held = f", on {what_held} the stand-in for `{module}` (missing here) returned, not what `{module}` would, so the stop is the stand-in's, not your code's"
+            advice = f"run it where `{module}` can be imported to see it on its own data"
         found.append(
             rule("program-stopped").finding(
                 f"your program {what} while backprop-doctor watched it run{held}: {checked}; {advice}, "

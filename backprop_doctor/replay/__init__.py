@@ -91,11 +91,11 @@ def _stood_in(source: SourceFile, observed: Record | None, budget: float, seed: 
     any loop ran (`replay.standin`). The layout of the targets is the first loop's best. A program
     whose weights have sizes of their own (784 inputs, ten classes) stops on the arrays' shapes:
     it is run again at the sizes its errors name (`standin.widths`), inputs first, then classes."""
-    from backprop_doctor.replay.standin import candidates, loader_call, widths
+    from backprop_doctor.replay.standin import candidates, loader_call, stopped_on_standin, widths
 
     if observed is None or observed.stopped not in ("raised", "exited") or observed.loops_reached:
         return []
-    loader = loader_call(source, observed.stack)
+    loader = loader_call(source, observed.stack, stub=stopped_on_standin(observed))
     if loader is None:
         return []
     stops: list[str] = []

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from backprop_doctor.context import SourceFile
+from backprop_doctor.observe.record import Record
 from backprop_doctor.replay.driver import _X, _X_HELD, _Y, _Y_HELD, CLASSES, FEATURES, LAYOUTS, Driver, batch, described
 
 SAMPLES = 1000  # more than the mini-batch of 500 that a loop over `N // batch_size` batches takes
@@ -38,6 +39,9 @@ _SPLIT = r"(?:(?:train(?:ing)?|val|valid|validation|test|dev)_?)?"
 # what else the arrays of a data set are called: `train_images`, `test_labels`, `val_features`
 _INPUTS = re.compile(rf"(?i){_SPLIT}(?:images?|imgs|features|inputs|samples|data_?set)(?:_?(?:train|val|test|dev))?")
 _TARGETS = re.compile(rf"(?i){_SPLIT}(?:labels?|targets?|classes)(?:_?(?:train|val|test|dev))?")
+# the split written first and short: `trX, trY, teX, teY = mnist.load_data()`
+_SHORT_X = re.compile(r"(?i)(?:tr|trn|te|tst|va)_?x")
+_SHORT_Y = re.compile(r"(?i)(?:tr|trn|te|tst|va)_?y")
 # what a data loader is called: `get_data`, `getData`, `load_dataset`, `read_mnist`, `get_normalized_data`
 _LOADER = re.compile(r"(?i)\w*(get|load|read|fetch|prep|data)\w*")
 # a text corpus as word indices and its vocabulary: `sentences, word2idx = get_sentences_with_word2idx()`
@@ -53,14 +57,16 @@ class Loader:
     kinds: Any  # the targets' kinds, nested as the targets are: "X", "Y"; "S" (sentences), "V" (their vocabulary)
 
 
-def loader_call(source: SourceFile, stack: tuple[tuple[str, int], ...]) -> Loader | None:
+def loader_call(source: SourceFile, stack: tuple[tuple[str, int], ...], stub: bool = False) -> Loader | None:
     """The assignment of `source` whose call to a data loader the program stopped inside (`stack`,
     the user's frames when it stopped, outermost first): the innermost one, with a frame of user
-    code below it (the loader's own), whose every target is named as inputs or targets are."""
+    code below it (the loader's own), whose every target is named as inputs or targets are. With
+    `stub` (it stopped on a stand-in: `stopped_on_standin`), also the one it stopped at itself: a
+    missing module's loader (`trX, trY, teX, teY = mnist.load_data()`) has no frame of its own."""
     if source.tree is None:
         return None
     path = os.path.realpath(source.path)
-    for depth in range(len(stack) - 2, -1, -1):  # the last frame is where it stopped, inside the loader
+    for depth in range(len(stack) - (1 if stub else 2), -1, -1):  # the last frame is where it stopped, inside the loader
         file, line = stack[depth]
         if os.path.realpath(file) != path:
             continue
@@ -70,6 +76,16 @@ def loader_call(source: SourceFile, stack: tuple[tuple[str, int], ...]) -> Loade
                 if loader is not None:
                     return loader
     return None
+
+
+def stopped_on_standin(record: Record) -> bool:
+    """The program stopped on what a missing module's stand-in returned: the statement it stopped at
+    was skipped for one, a name on its line holds one (`Record.standin`), or the error is about one
+    (the stand-in is callable and iterates as empty: "not enough values to unpack (expected 4, got 0)")."""
+    if record.error is None:
+        return False
+    message, _file, line = record.error
+    return record.standin is not None or line in {skipped for skipped, _ in record.skipped} or "Stub" in message or "got 0)" in message
 
 
 def _loader(source: SourceFile, node: ast.Assign) -> Loader | None:
@@ -90,9 +106,9 @@ def _kinds(target: ast.expr) -> Any:
         return None if None in kinds else kinds
     if not isinstance(target, ast.Name):
         return None
-    if _X.fullmatch(target.id) or _X_HELD.fullmatch(target.id) or _INPUTS.fullmatch(target.id):
+    if _X.fullmatch(target.id) or _X_HELD.fullmatch(target.id) or _INPUTS.fullmatch(target.id) or _SHORT_X.fullmatch(target.id):
         return "X"
-    if _Y.fullmatch(target.id) or _Y_HELD.fullmatch(target.id) or _TARGETS.fullmatch(target.id):
+    if _Y.fullmatch(target.id) or _Y_HELD.fullmatch(target.id) or _TARGETS.fullmatch(target.id) or _SHORT_Y.fullmatch(target.id):
         return "Y"
     if _SEQUENCES.fullmatch(target.id):
         return "S"
