@@ -172,10 +172,10 @@ _DRAWING = ("matplotlib", "seaborn", "plotly", "bokeh", "pylab")
 
 
 def _standin_held(error: BaseException) -> tuple[str, str] | None:
-    """A name of the user's frame the program stopped in whose value a stand-in for a missing module
-    made (`df = pd.read_csv(url)` without pandas), or that is that module (`mnist.load_data()`), and
-    the module: the user's code stopped on the stand-in's data, not on its own. NumPy wraps a stand-in in an array of one object
-    (`X = np.copy(df.values)`), whose `X.shape[1]` raises in the user's `fit`."""
+    """A name on the line the program stopped at, in the user's frame, whose value a stand-in for a
+    missing module made (`df = pd.read_csv(url)` without pandas) or is that module (`mnist.load_data()`),
+    and the module: the user's code stopped on the stand-in's data, not on its own. NumPy wraps a
+    stand-in in an array of one object (`X = np.copy(df.values)`), whose `X.shape[1]` raises in `fit`."""
     import linecache
     import re
     import traceback
