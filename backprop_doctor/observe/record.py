@@ -88,6 +88,8 @@ class Record:
     error: tuple[str, str | None, int | None] | None = None  # (description, file, line) when it raised
     stack: tuple[tuple[str, int], ...] = ()  # when it raised or exited: the user's frames it was in, (file, line), outermost first
     skipped: list[tuple[int, str]] = field(default_factory=list)  # top-level statements that failed on a stand-in: (line, error)
+    # when it raised on what a stand-in for a missing module gave it: (the name holding it, the module), ("X", "pandas")
+    standin: tuple[str, str] | None = None
     loops_reached: set[int] = field(default_factory=set)  # first lines of the training loops whose body ran
     seconds: float = 0.0
 

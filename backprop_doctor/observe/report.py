@@ -24,10 +24,15 @@ def findings(record: Record, shown: str) -> list[Finding]:
     if stop is not None:
         what, file, line = stop
         checked = "what it built before that was checked on what it was given" if record.instances or record.functions else "nothing it built could be observed"
+        held, advice = "", f"run the file on its own to see {'the error' if record.stopped == 'raised' else 'what it prints before it exits'}"
+        if record.stopped == "raised" and record.standin is not None:
+            name, module = record.standin
+            what_held = f"`{name}`, which holds what" if name != module else "what"  # the module itself: `mnist.load_data()`
+            held = f", on {what_held} the stand-in for `{module}` (missing here) returned, not what `{module}` would, so the stop is the stand-in's, not your code's"
+            advice = f"run it where `{module}` can be imported to see it on its own data"
         found.append(
             rule("program-stopped").finding(
-                f"your program {what} while backprop-doctor watched it run: {checked}; "
-                f"run the file on its own to see {'the error' if record.stopped == 'raised' else 'what it prints before it exits'}, "
+                f"your program {what} while backprop-doctor watched it run{held}: {checked}; {advice}, "
                 "or pass --no-run to check the definitions only",
                 file=file or shown,
                 line=line,

@@ -91,6 +91,7 @@ def run_program(source: SourceFile, budget: float, seed: int = 0, recorder: Any 
                 record.stopped = "raised"
                 record.error = _where(error)
                 record.stack = _stack(error)
+                record.standin = _standin_held(error)
             finally:
                 sys.settrace(None)
                 recorder.finished = True
@@ -147,6 +148,7 @@ def _run_statements(tree: Any, path: str, namespace: dict[str, Any], record: Rec
                 line, cause = unbound[error.name]
                 record.error = (describe(cause), path, line)
                 record.stack = _stack(cause)
+                record.standin = _standin_held(cause)
                 raise StopRun("raised") from None
             raise
 
@@ -163,6 +165,48 @@ def _stack(error: BaseException) -> tuple[tuple[str, int], ...]:
     from backprop_doctor.locate import is_user_file
 
     return tuple((frame.f_code.co_filename, line) for frame, line in traceback.walk_tb(error.__traceback__) if is_user_file(frame.f_code.co_filename))
+
+
+# modules that draw: a figure's stand-in on the line that raised holds no data (`ax.plot(X[:, 5])`)
+_DRAWING = ("matplotlib", "seaborn", "plotly", "bokeh", "pylab")
+
+
+def _standin_held(error: BaseException) -> tuple[str, str] | None:
+    """A name on the line the program stopped at, in the user's frame, whose value a stand-in for a
+    missing module made (`df = pd.read_csv(url)` without pandas) or is that module (`mnist.load_data()`),
+    and the module: the user's code stopped on the stand-in's data, not on its own. NumPy wraps a
+    stand-in in an array of one object (`X = np.copy(df.values)`), whose `X.shape[1]` raises in `fit`."""
+    import linecache
+    import re
+    import traceback
+
+    import numpy as np
+
+    from backprop_doctor.loading.stubs import Stub, StubModule
+    from backprop_doctor.locate import is_user_file
+
+    frames = [(frame, line) for frame, line in traceback.walk_tb(error.__traceback__) if is_user_file(frame.f_code.co_filename)]
+    if not frames:
+        return None
+    frame, line = frames[-1]
+    text = linecache.getline(frame.f_code.co_filename, line)
+    for name, value in {**frame.f_globals, **frame.f_locals}.items():  # a module's name read in a function is a global
+        if isinstance(value, np.ndarray) and value.dtype == object and value.size == 1:
+            value = value.item()
+        dotted = object.__getattribute__(value, "_bpd_name") if isinstance(value, Stub) else value.__name__ if isinstance(value, StubModule) else ""
+        module = _stubbed_module(dotted)
+        if module and module.split(".")[0] not in _DRAWING and re.search(rf"\b{re.escape(name)}\b", text):  # on the line that raised, not only in scope
+            return name, module
+    return None
+
+
+def _stubbed_module(dotted: str) -> str:
+    """The missing module a stand-in's dotted name starts with: `pandas` of `pandas.read_csv.values`,
+    `urllib.urlretrieve` of Python 2's `from urllib import urlretrieve`; "" when none."""
+    from backprop_doctor.loading.stubs import StubModule
+
+    parts = dotted.split(".")
+    return next((m for m in (".".join(parts[:n]) for n in range(len(parts), 0, -1)) if isinstance(sys.modules.get(m), StubModule)), "")
 
 
 def _where(error: BaseException) -> tuple[str, str | None, int | None]:

@@ -9,11 +9,16 @@ child process, under the sandbox); `checks/step_gradient_mismatch.py` words the 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from backprop_doctor.context import SourceFile
 from backprop_doctor.observe.record import Record
 from backprop_doctor.replay.driver import Driver
 from backprop_doctor.replay.gradients import StepResult, replay_step
 from backprop_doctor.static.steps import TrainingStep
+
+if TYPE_CHECKING:
+    from backprop_doctor.replay.standin import Loader
 
 
 def replay_file(
@@ -83,17 +88,39 @@ def _driven(source: SourceFile, budget: float, seed: int, curve: bool, measure: 
 def _stood_in(source: SourceFile, observed: Record | None, budget: float, seed: int, curve: bool, measure: bool) -> list[StepResult]:
     """The program's training loops (at most two) replayed on synthetic data given in place of its
     own data loader, when the observed run stopped inside that loader (raised or exited) before
-    any loop ran (`replay.standin`). The layout of the targets is the first loop's best."""
-    from backprop_doctor.replay.standin import candidates, loader_call
+    any loop ran (`replay.standin`). The layout of the targets is the first loop's best. A program
+    whose weights have sizes of their own (784 inputs, ten classes) stops on the arrays' shapes:
+    it is run again at the sizes its errors name (`standin.widths`), inputs first, then classes."""
+    from backprop_doctor.replay.standin import candidates, loader_call, stopped_on_standin, widths
 
     if observed is None or observed.stopped not in ("raised", "exited") or observed.loops_reached:
         return []
-    loader = loader_call(source, observed.stack)
+    loader = loader_call(source, observed.stack, stub=stopped_on_standin(observed))
     if loader is None:
         return []
-    drivers, results = candidates(source, loader), []
+    stops: list[str] = []
+    results = _stood_in_at(source, loader, budget, seed, curve, measure, stops)
+    if not results and not widths(stops):
+        stops = _stops(candidates(source, loader)[:1], budget, seed)  # an error in the loop's own frame ends its capture unseen
+    for features, classes in widths(stops) if not results else ():
+        sized: list[str] = []
+        results = _stood_in_at(source, loader, budget, seed, curve, measure, sized, features, classes)
+        outputs = widths(sized, features, classes, inputs=False) if not results else []
+        if outputs:  # the inputs fit now: the next size named is the number of classes
+            results = _stood_in_at(source, loader, budget, seed, curve, measure, [], *outputs[0])
+        if results:
+            break
+    return results
+
+
+def _stood_in_at(source: SourceFile, loader: Loader, budget: float, seed: int, curve: bool, measure: bool, stops: list[str], *sizes: int) -> list[StepResult]:
+    """`_stood_in` with the arrays at `sizes` (features, classes; the driver's own when not given);
+    `stops` gets the errors of the runs that stopped before an update."""
+    from backprop_doctor.replay.standin import candidates
+
+    drivers, results = candidates(source, loader, *sizes), []
     for step in source.facts.training_steps[:2]:
-        best = _best(source, step, drivers, budget, seed, curve, measure)
+        best = _best(source, step, drivers, budget, seed, curve, measure, stops)
         if best is None:
             continue
         result, driver = best
@@ -103,9 +130,19 @@ def _stood_in(source: SourceFile, observed: Record | None, budget: float, seed: 
     return results
 
 
-def _best(source: SourceFile, step: TrainingStep, drivers: list[Driver], budget: float, seed: int, curve: bool, measure: bool) -> tuple[StepResult, Driver] | None:
+def _stops(drivers: list[Driver], budget: float, seed: int) -> list[str]:
+    """The errors the programs of `drivers` stop with, run as they are (no capture to end them)."""
+    from backprop_doctor.observe.run import run_program
+
+    return [record.error[0] for record in (run_program(d.source, budget, seed=seed)[0] for d in drivers) if record.error]
+
+
+def _best(
+    source: SourceFile, step: TrainingStep, drivers: list[Driver], budget: float, seed: int, curve: bool, measure: bool, stops: list[str] | None = None,
+) -> tuple[StepResult, Driver] | None:
     """The loop of `step` replayed under the first driver whose run has every update follow the
-    gradient, else under the one where most do; None when no driver's run reaches an update."""
+    gradient, else under the one where most do; None when no driver's run reaches an update.
+    `stops` gets the error of each run that raised before an update."""
     import os
 
     from backprop_doctor.observe.run import run_program
@@ -118,7 +155,9 @@ def _best(source: SourceFile, step: TrainingStep, drivers: list[Driver], budget:
         if driven is None:
             continue
         capture = StepCapture(path, driven, budget)
-        run_program(driver.source, budget, seed=seed, recorder=capture)
+        record, _namespace, _output = run_program(driver.source, budget, seed=seed, recorder=capture)
+        if (capture.capture.state is None or not capture.capture.moved) and record.error and stops is not None:
+            stops.append(record.error[0])
         if capture.capture.state is None or not capture.capture.moved:
             continue
         result = replay_step(capture.capture, path, seed=seed, budget=budget, curve=curve, measure=measure)
@@ -140,10 +179,11 @@ _MISSING = ("FileNotFoundError", "OSError", "IOError", "ModuleNotFoundError", "I
 
 
 def _data_missing(record: object) -> bool:
-    """The program stopped on what is not on this machine (a data file, a module), not on a mistake
-    of its own code, which the user is told about at its line."""
+    """The program stopped on what is not on this machine (a data file, a module, or what the
+    stand-in for a missing module gave it: `observe.run._standin_held`), not on a mistake of its
+    own code, which the user is told about at its line."""
     error = getattr(record, "error", None)
-    return bool(error) and str(error[0]).startswith(_MISSING)
+    return bool(error) and (str(error[0]).startswith(_MISSING) or getattr(record, "standin", None) is not None)
 
 
 def _followed(result: StepResult) -> bool:

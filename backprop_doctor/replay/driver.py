@@ -113,24 +113,39 @@ def _definition(tree: ast.Module, owner: str, name: str) -> ast.FunctionDef | No
 
 
 def _data(columns: bool, targets: str) -> str:
-    """The statements that make a small learnable batch in one layout."""
+    """The statements that make a small learnable batch in one layout, and the weights of a linear
+    model handed in with it (`_weights`)."""
     made = "__import__('backprop_doctor.replay.driver', fromlist=['batch']).batch"
-    return f"__bpd_rng = __import__('numpy').random.default_rng(0); __bpd_X, __bpd_Y = {made}({columns}, {targets!r}, __bpd_rng)"
+    return (
+        f"__bpd_rng = __import__('numpy').random.default_rng(0); __bpd_X, __bpd_Y = {made}({columns}, {targets!r}, __bpd_rng); "
+        f"__bpd_W = __bpd_rng.normal(scale=0.01, size={_weights(columns, targets)})"
+    )
 
 
-def batch(columns: bool, targets: str, rng: Any, samples: int = SAMPLES) -> tuple[Any, Any]:
-    """A learnable batch of `samples` in one layout (`LAYOUTS`): FEATURES normal features each, in rows
-    or in columns; a sample's class is how many of 0 and 1 its features' sum exceeds."""
+def _weights(columns: bool, targets: str) -> tuple[int, ...]:
+    """The shape of a linear model's weights that fits the targets of one layout: a vector beside a
+    vector of labels (`X.dot(theta) - y`, the Coursera course's `gradientDescent`), a column beside
+    a column of targets or a row of them (`X @ w - y`, `w.T @ X`; both take it)."""
+    return (FEATURES,) if targets == "labels" and not columns else (FEATURES, 1)
+
+
+def batch(columns: bool, targets: str, rng: Any, samples: int = SAMPLES, features: int = FEATURES, classes: int = CLASSES) -> tuple[Any, Any]:
+    """A learnable batch of `samples` in one layout (`LAYOUTS`): `features` normal features each, in rows
+    or in columns; a sample's class is how many of 0 and 1 its features' sum exceeds (of more
+    than three classes: which of as many equal bands of that sum it falls in)."""
     import numpy as np
 
-    x = rng.normal(size=(FEATURES, samples) if columns else (samples, FEATURES))
+    x = rng.normal(size=(features, samples) if columns else (samples, features))
     score = x.sum(axis=0 if columns else 1)
-    labels = (score > 0).astype(int) + (score > 1).astype(int)
+    if classes == CLASSES:
+        labels = (score > 0).astype(int) + (score > 1).astype(int)
+    else:
+        labels = np.searchsorted(np.quantile(score, np.linspace(0, 1, classes + 1)[1:-1]), score)
     if targets == "labels":
         return x, labels
     if targets == "binary":
         return x, (score > 0).astype(float).reshape((1, -1) if columns else (-1, 1))
-    hot = np.eye(CLASSES)[labels]
+    hot = np.eye(classes)[labels]
     return x, hot.T if columns else hot
 
 
@@ -156,7 +171,7 @@ def _arguments(function: ast.FunctionDef, method: bool) -> str | None:
         elif _LEARNING_RATE.fullmatch(name):
             given.append(f"{name}=0.05")
         elif _WEIGHTS.fullmatch(name) and name not in defaults:
-            given.append(f"{name}=__bpd_rng.normal(scale=0.01, size=({FEATURES}, 1))")  # `w.T @ X` and `X @ w` both take it
+            given.append(f"{name}=__bpd_W")
         elif _BIAS.fullmatch(name) and name not in defaults:
             given.append(f"{name}=0.0")
         elif _BATCH.fullmatch(name):
@@ -225,16 +240,15 @@ def _literal(value: Any) -> bool:
 
 def _shown(arguments: str, columns: bool, targets: str) -> str:
     x, y = described(columns, targets)
-    weights = f"=__bpd_rng.normal(scale=0.01, size=({FEATURES}, 1))"
-    return arguments.replace("=__bpd_X", f"={x}").replace("=__bpd_Y", f"={y}").replace(weights, f"=small random ({FEATURES}, 1)")
+    return arguments.replace("=__bpd_X", f"={x}").replace("=__bpd_Y", f"={y}").replace("=__bpd_W", f"=small random {_weights(columns, targets)}")
 
 
-def described(columns: bool, targets: str, samples: int = SAMPLES) -> tuple[str, str]:
+def described(columns: bool, targets: str, samples: int = SAMPLES, features: int = FEATURES, classes: int = CLASSES) -> tuple[str, str]:
     """The inputs and the targets of `batch` in one layout, in words for the report."""
-    x = f"X ({FEATURES}, {samples})" if columns else f"X ({samples}, {FEATURES})"
+    x = f"X ({features}, {samples})" if columns else f"X ({samples}, {features})"
     y = {
         "labels": f"integer labels ({samples},)",
-        "one-hot": f"one-hot Y ({CLASSES}, {samples})" if columns else f"one-hot Y ({samples}, {CLASSES})",
+        "one-hot": f"one-hot Y ({classes}, {samples})" if columns else f"one-hot Y ({samples}, {classes})",
         "binary": f"0/1 Y (1, {samples})" if columns else f"0/1 Y ({samples}, 1)",
     }[targets]
     return x, y
