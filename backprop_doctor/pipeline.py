@@ -394,7 +394,7 @@ def _replay(context: CheckContext, report: Report) -> bool:
         if result.parameters and result.standin:
             from backprop_doctor.checks import synthetic_data
 
-            report.findings.append(synthetic_data.stood_in(result.driver or result.standin, context.source.path, result.stopped_at))
+            report.findings.append(synthetic_data.stood_in(result.driver or result.standin, context.source.path, result.stopped_at, result.ended))
         if result.parameters:
             report.built.append(
                 Built(
@@ -414,6 +414,8 @@ def _replay(context: CheckContext, report: Report) -> bool:
 
 def _why_driven(result: Any) -> str:
     """Why backprop-doctor called the training itself: the file never does, or stopped before it."""
+    if result.ended:
+        return f"your program never reached its training on what line {result.stopped_at} gave"
     if result.stopped_at is not None:
         return f"your program stopped at line {result.stopped_at}, before its training ran"
     return "your file never runs it"

@@ -68,13 +68,19 @@ def findings(replaced: Iterable[tuple[str, str, str | None, int | None]], shown:
     return found
 
 
-def stood_in(given: str, shown: str, line: int | None) -> Finding:
+def stood_in(given: str, shown: str, line: int | None, ended: bool = False) -> Finding:
     """The finding for synthetic data given in place of the program's own loader (`replay.standin`);
-    `given`: the call and what it was made to return."""
+    `given`: the call and what it was made to return; `ended`: the program did not stop there, it
+    went past its training without running it, on what the loader gave."""
     from backprop_doctor.rules import rule
 
+    how = (
+        f"your program never reached its training on what its own data loader (line {line}) gave"
+        if ended
+        else f"your program stopped inside its own data loader (line {line}) before its training ran"
+    )
     return rule(NAME).finding(
-        f"your program stopped inside its own data loader (line {line}) before its training ran, so backprop-doctor "
+        f"{how}, so backprop-doctor "
         f"ran it again with synthetic data in that call's place (`{given}`): the training step was replayed and checked on "
         "that data, not yours; the shapes and the kind of targets are guessed from the names the data is given",
         file=shown,

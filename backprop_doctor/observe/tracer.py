@@ -139,8 +139,9 @@ class Recorder:
             nonlocal inner
             if event == "line" and frame.f_lineno in heads:
                 site = (frame.f_code.co_filename, frame.f_lineno)
-                self.record.loops_reached.add(frame.f_lineno)
                 self._loop_calls[site] = self._loop_calls.get(site, 0) + 1
+                if self._loop_calls[site] > 1:  # back at its head: its body ran (`for sentence in sentences` over none never does)
+                    self.record.loops_reached.add(frame.f_lineno)
                 if self.complete_at is None and self._loop_calls[site] > LOOP_PASSES + 1:  # the head runs once more than the body
                     self.complete_at = time.perf_counter()
                 self._check_stop()

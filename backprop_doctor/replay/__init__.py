@@ -91,31 +91,50 @@ def _stood_in(source: SourceFile, observed: Record | None, budget: float, seed: 
     any loop ran (`replay.standin`). The layout of the targets is the first loop's best. A program
     whose weights have sizes of their own (784 inputs, ten classes) stops on the arrays' shapes:
     it is run again at the sizes its errors name (`standin.widths`), inputs first, then classes."""
-    from backprop_doctor.replay.standin import candidates, loader_call, stopped_on_standin, widths
+    from backprop_doctor.replay.standin import candidates, loader_before, loader_call, stopped_on_standin, widths
 
-    if observed is None or observed.stopped not in ("raised", "exited") or observed.loops_reached:
+    if observed is None or observed.loops_reached or not source.facts.training_steps:
         return []
-    loader = loader_call(source, observed.stack, stub=stopped_on_standin(observed))
+    loader = loader_call(source, observed.stack, stub=stopped_on_standin(observed)) if observed.stopped in ("raised", "exited") else None
+    ended = loader is None and _passed_over(source, observed)
+    if ended:  # it went past its training without running it: its loader gave nothing to train on
+        loader = loader_before(source, source.facts.training_steps[0])
     if loader is None:
         return []
     stops: list[str] = []
-    results = _stood_in_at(source, loader, budget, seed, curve, measure, stops)
+    results = _stood_in_at(source, loader, budget, seed, curve, measure, stops, ended=ended)
     if not results and not widths(stops):
         stops = _stops(candidates(source, loader)[:1], budget, seed)  # an error in the loop's own frame ends its capture unseen
     for features, classes in widths(stops) if not results else ():
         sized: list[str] = []
-        results = _stood_in_at(source, loader, budget, seed, curve, measure, sized, features, classes)
+        results = _stood_in_at(source, loader, budget, seed, curve, measure, sized, features, classes, ended=ended)
         outputs = widths(sized, features, classes, inputs=False) if not results else []
         if outputs:  # the inputs fit now: the next size named is the number of classes
-            results = _stood_in_at(source, loader, budget, seed, curve, measure, [], *outputs[0])
+            results = _stood_in_at(source, loader, budget, seed, curve, measure, [], *outputs[0], ended=ended)
         if results:
             break
     return results
 
 
-def _stood_in_at(source: SourceFile, loader: Loader, budget: float, seed: int, curve: bool, measure: bool, stops: list[str], *sizes: int) -> list[StepResult]:
+def _passed_over(source: SourceFile, observed: Record) -> bool:
+    """The program ran to its end, or raised after its first training loop (`print(loss)` of a loop
+    that never ran), without running that loop: not a stop before it, which is the user's to mend."""
+    import os
+
+    if observed.stopped == "finished":
+        return True
+    step = source.facts.training_steps[0]
+    end = getattr(step.loop, "end_lineno", None) or step.update_end_line
+    error = observed.error if observed.stopped == "raised" else None
+    return bool(error and error[1] and error[2]) and os.path.realpath(error[1]) == os.path.realpath(source.path) and error[2] > end  # type: ignore[index,operator]
+
+
+def _stood_in_at(
+    source: SourceFile, loader: Loader, budget: float, seed: int, curve: bool, measure: bool, stops: list[str], *sizes: int, ended: bool = False,
+) -> list[StepResult]:
     """`_stood_in` with the arrays at `sizes` (features, classes; the driver's own when not given);
-    `stops` gets the errors of the runs that stopped before an update."""
+    `stops` gets the errors of the runs that stopped before an update; `ended`: the program ran to
+    its end on what its loader gave, without training."""
     from backprop_doctor.replay.standin import candidates
 
     drivers, results = candidates(source, loader, *sizes), []
@@ -125,7 +144,7 @@ def _stood_in_at(source: SourceFile, loader: Loader, budget: float, seed: int, c
             continue
         result, driver = best
         drivers = [driver]
-        result.stopped_at, result.standin = loader.statement.lineno, loader.call
+        result.stopped_at, result.standin, result.ended = loader.statement.lineno, loader.call, ended
         results.append(result)
     return results
 

@@ -144,6 +144,7 @@ class StepResult:
     driver: str | None = None  # the call backprop-doctor made to run a loop the file never runs itself (`replay.driver`)
     stopped_at: int | None = None  # with a driver: the line where the program itself stopped before its loop ran
     standin: str | None = None  # the call of the program's own data loader that synthetic data stood in for (`replay.standin`)
+    ended: bool = False  # with `standin`: the program went past its training without running it, on what that loader gave
     clipped: str | None = None  # the clipping call (`clip_grads(model.grads, max_grad)`) that shrank most gradients by one factor
     still: bool = False  # every gradient the first step updates with is zero (nothing moves, by the program's own account)
     owners: dict[str, tuple[str, str]] = field(default_factory=dict)  # "clf.W1" -> ("Classifier", "W1"): the object a parameter is held by

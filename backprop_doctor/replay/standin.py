@@ -29,6 +29,7 @@ from typing import Any
 from backprop_doctor.context import SourceFile
 from backprop_doctor.observe.record import Record
 from backprop_doctor.replay.driver import _X, _X_HELD, _Y, _Y_HELD, CLASSES, FEATURES, LAYOUTS, Driver, batch, described
+from backprop_doctor.static.steps import TrainingStep
 
 SAMPLES = 1000  # more than the mini-batch of 500 that a loop over `N // batch_size` batches takes
 # a stop on the arrays' sizes: NumPy's words for shapes that do not fit
@@ -119,6 +120,21 @@ def _kinds(target: ast.expr) -> Any:
 
 def _flat(kinds: Any) -> list[str]:
     return [k for kind in kinds for k in _flat(kind)] if isinstance(kinds, tuple) else [kinds]
+
+
+def loader_before(source: SourceFile, step: TrainingStep) -> Loader | None:
+    """The loader assignment before the loop of `step`, in the function that holds it (or at the top
+    level): for a program that ran to its end without reaching that loop, because what the loader
+    gave was empty (a corpus read through a missing `nltk`, `for sentence in sentences` over none)."""
+    if source.tree is None:
+        return None
+    inside = {id(n) for d in ast.walk(source.tree) if isinstance(d, (ast.FunctionDef, ast.AsyncFunctionDef)) for n in ast.walk(d)}
+    found = [
+        loader for node in ast.walk(source.tree)
+        if isinstance(node, ast.Assign) and step.function_line < node.lineno < step.loop_line
+        and (step.function is not None or id(node) not in inside) and (loader := _loader(source, node)) is not None
+    ]  # fmt: skip
+    return max(found, key=lambda loader: loader.statement.lineno) if found else None
 
 
 def candidates(source: SourceFile, loader: Loader, features: int = FEATURES, classes: int = CLASSES) -> list[Driver]:
