@@ -54,7 +54,7 @@ def replay_file(
     if stood_in:
         return stood_in
     for step in source.facts.training_steps[:2]:
-        if observed is not None and observed.stopped in _UNREACHED and step.loop_line not in observed.loops_reached:
+        if observed is not None and observed.stopped in _UNREACHED and not step.loopless and step.loop_line not in observed.loops_reached:
             results.append(StepResult(step, why=_UNREACHED[observed.stopped]))  # the same program would not reach it now
             continue
         capture = StepCapture(path, step, budget)

@@ -286,6 +286,8 @@ class StepCapture:
         where = state.paths.get(id(container)) if isinstance(container, (list, dict, np.ndarray)) else None
         if isinstance(container, np.ndarray) and isinstance(index, np.integer):
             index = int(index)
+        if where is not None and isinstance(container, np.ndarray) and isinstance(index, slice):
+            return (*where, ("slice", (index.start, index.stop, index.step)))  # `self.w_[1:]`: the part of the array the update moves
         if where is None or not isinstance(index, (int, str)) or isinstance(index, bool):
             return None
         if isinstance(container, np.ndarray) and (isinstance(index, str) or not -len(container) <= index < len(container)):

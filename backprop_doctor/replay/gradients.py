@@ -983,6 +983,8 @@ def _gradient_line(step: TrainingStep, expression: str, key: Any = None, inside:
     backward_name = re.compile(r"(?i)delta|grad|^d_?[A-Za-z]|err")
     names = [n for n in re.findall(r"[A-Za-z_]\w*", expression) if n in step.assigned and not inside]
     backward = [n for n in names if backward_name.search(n)]
+    if names and not backward and not re.fullmatch(r"\s*[A-Za-z_]\w*\s*", expression):
+        return None  # `1 / m * X.T @ (h - y)`: the gradient is written out in the update itself, not in `h`'s line
     chosen = backward or names
     inner = [n for n in re.findall(r"[A-Za-z_]\w*", expression) if n in step.inner_assigned and backward_name.search(n)]
     if not chosen and inner:

@@ -36,6 +36,9 @@ def describe(path: Path) -> str:
             text = str(key)
         elif kind == "attr":
             text += f".{key}"
+        elif kind == "slice":
+            start, stop, step = key
+            text += f"[{'' if start is None else start}:{'' if stop is None else stop}{'' if step is None else f':{step}'}]"
         else:
             text += f"[{key!r}]"
     return text
@@ -44,7 +47,10 @@ def describe(path: Path) -> str:
 def resolve(namespace: dict[str, Any], path: Path) -> Any:
     value: Any = namespace
     for kind, key in path:
-        value = value[key] if kind in ("name", "item") else getattr(value, key)
+        if kind == "slice":  # (start, stop, step): the part of an array an update moves (`self.w_[1:]`), a view
+            value = value[slice(*key)]
+        else:
+            value = value[key] if kind in ("name", "item") else getattr(value, key)
     return value
 
 

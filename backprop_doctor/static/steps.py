@@ -268,7 +268,20 @@ def _split_step(update: Update, stmt: ast.stmt) -> UpdateSite | None:
     container = index = None
     if isinstance(target, ast.Subscript) and not isinstance(target.slice, (ast.Slice, ast.Tuple)):
         container, index = ast.unparse(target.value), ast.unparse(target.slice)
+    elif isinstance(target, ast.Subscript) and isinstance(target.slice, ast.Slice) and _plain_slice(target.slice):
+        bounds = (target.slice.lower, target.slice.upper, target.slice.step)
+        container, index = ast.unparse(target.value), f"slice({', '.join(ast.unparse(b) if b is not None else 'None' for b in bounds)})"
     return UpdateSite(update, ast.unparse(step), rate, gradient, sign, container=container, index=index)
+
+
+def _plain_slice(index: ast.Slice) -> bool:
+    """`1:`, `:-1`, `2:5`: a slice of whole numbers the update moves part of an array by (`self.w_[1:]`)."""
+    bounds = [b for b in (index.lower, index.upper, index.step) if b is not None]
+    return all(
+        (isinstance(b, ast.Constant) and type(b.value) is int)
+        or (isinstance(b, ast.UnaryOp) and isinstance(b.op, ast.USub) and isinstance(b.operand, ast.Constant) and type(b.operand.value) is int)
+        for b in bounds
+    )
 
 
 def _multiplied_into(step: ast.AST) -> set[str]:
@@ -285,8 +298,8 @@ def _multiplied_into(step: ast.AST) -> set[str]:
         operand = operands.pop()
         while (isinstance(operand, ast.Attribute) and operand.attr == "T") or isinstance(operand, ast.Subscript):
             operand = operand.value  # `h.T`, `h[t]`
-        if isinstance(operand, ast.BinOp) and isinstance(operand.op, (ast.Mult, ast.Div)):
-            operands += [operand.left, operand.right]  # `(lr * h.T) @ d`
+        if isinstance(operand, ast.BinOp) and isinstance(operand.op, (ast.Mult, ast.Div, ast.Sub, ast.Add)):
+            operands += [operand.left, operand.right]  # `(lr * h.T) @ d`, `X.T @ (h - y)` (the Coursera hypothesis `h`)
         elif isinstance(operand, ast.Name):
             names.add(operand.id)
         elif isinstance(operand, ast.Attribute):
@@ -979,6 +992,7 @@ def _held_out(value: ast.expr) -> bool:
 
 _LOSS_CALL = re.compile(r"(?i)(?:\w*_)?(?:loss|cost|error|mse|sse|objective|risk|cross_?entropy|likelihood|nll)\w*")
 _NOT_LOSS_CALL = re.compile(r"(?i)rate|acc|score|predict|grad|deriv|prime|backward")
+_CAMEL_LOSS_CALL = re.compile(r"[a-z]+(?:Loss|Cost|Error|Objective|Risk|CrossEntropy|Likelihood)\w*")  # `computeCost`, `costFunction` is the other
 
 
 def _loss_call(value: ast.expr) -> bool:
@@ -987,7 +1001,7 @@ def _loss_call(value: ast.expr) -> bool:
         return False
     func = value.func
     name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
-    return bool(_LOSS_CALL.fullmatch(name)) and not _NOT_LOSS_CALL.search(name)
+    return bool(_LOSS_CALL.fullmatch(name) or _CAMEL_LOSS_CALL.fullmatch(name)) and not _NOT_LOSS_CALL.search(name)
 
 
 def _loss_shaped(value: ast.expr) -> bool:

@@ -20,6 +20,7 @@ _PARAM_CONTAINER = re.compile(r"param|weight", re.IGNORECASE)
 _PARAM_NAME = re.compile(
     r"[WwBb]\d*|[WwBb]_?(?:[a-z]{1,3}|hidden|output|input)\d*|weights?(?:_[a-z]\w*)?\d*|weights?(?:_\d+)+|bias(?:es)?(?:_[a-z]\w*)?\d*"
     r"|bias(?:es)?(?:_\d+)+|syn(?:apses?)?_?\d+|gamma\d*|beta\d*|kernel|embed\w*|params?|theta"
+    r"|[WwBb]_|coef_|intercept_"  # a fitted model's `self.w_` (its bias in `w_[0]`), scikit-learn's spelling
 )
 _LEARNING_RATE = re.compile(r"(?:current_|cur_|base_|initial_)?(?:lr|learning_?rate|learn_?rate|l_?rate|rate|eta|alpha|step_?size)(?:_\w*)?|\w*_lr", re.IGNORECASE)
 _GRADIENT = re.compile(
