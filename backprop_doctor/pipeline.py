@@ -145,9 +145,16 @@ def _check_namespace(context: CheckContext, report: Report) -> None:
         )
         if stopped is not None and stopped.line:
             elsewhere = stopped.file and os.path.realpath(stopped.file) != os.path.realpath(context.source.path)
+            standin = getattr(context.extras.get("observed_record"), "standin", None)
+            advice = (
+                f"it stopped on what the stand-in for `{standin[1]}` (not installed here) returned, so check it where `{standin[1]}` "
+                "can be imported (see below)"
+                if standin
+                else "make it run that far (see below)"
+            )
             message = (
                 f"Your program stopped at line {stopped.line}{f' of {os.path.basename(stopped.file)}' if elsewhere else ''} before it built anything backprop-doctor could check, and "
-                "this file defines no layer class, function pair or network of its own: make it run that far (see below)."
+                f"this file defines no layer class, function pair or network of its own: {advice}."
             )
         report.findings.append(rule("nothing-to-check").finding(message, file=context.source.path))
         return

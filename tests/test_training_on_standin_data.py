@@ -68,3 +68,19 @@ def test_a_stop_on_the_programs_own_array_is_not_put_on_a_stand_in(tmp_path):
     stopped = _stopped(check(path))
     assert stopped["line"] == line_of(path, "X = np.copy(table.values[:, :2])")
     assert "stand-in" not in stopped["message"] and "run the file on its own to see the error" in stopped["message"]
+
+
+def test_a_file_with_nothing_of_its_own_stopped_by_a_stand_in_is_told_to_run_where_the_module_is(tmp_path):
+    # no training of its own to drive: the file only reads a table and plots it
+    source = """\
+        import numpy as np
+        import tablekit as tk
+
+        table = tk.read_table("churn.csv")
+        X = np.copy(table.values[:, :2])
+        print(X.shape[1])
+    """
+    report = check(write(tmp_path, "peek.py", source))
+    (finding,) = [f for f in report["findings"] if f["name"] == "nothing-to-check"]
+    assert "it stopped on what the stand-in for `tablekit` (not installed here) returned" in finding["message"]
+    assert "make it run that far" not in finding["message"]
