@@ -72,6 +72,15 @@ def assigned_attributes(node: FunctionNode) -> set[str]:
     return found
 
 
+def self_calls(node: FunctionNode) -> list[str]:
+    """Methods a method calls on its own instance: `self.large_weight_initializer()`."""
+    me = self_name(node)
+    return [
+        n.func.attr for n in walk(node)
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name) and n.func.value.id == me
+    ]  # fmt: skip
+
+
 def update_operands(node: FunctionNode, attribute: str, rate: str) -> tuple[str, ...]:
     """The names an SGD step in backward subtracts from `self.<attribute>`, leaving out the rate:
     `self.W -= learning_rate * dW` → ("dW",). Empty when no statement updates it."""
