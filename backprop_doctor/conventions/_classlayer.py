@@ -18,13 +18,13 @@ from typing import Any
 import numpy as np
 
 from backprop_doctor.conventions._base import (
-    GRAD_NAMES,
     TRAIN_FLAGS,
     Adapter,
     is_array_list,
     is_float_array,
     is_gradient_like,
     parameters,
+    gradient_names,
     train_kwargs,
 )
 from backprop_doctor.static.methods import (
@@ -252,9 +252,8 @@ class ClassLayer(Adapter):
         for attr, value in vars(layer).items():
             if not is_float_array(value) or forward_before.get(attr) != id(value):
                 continue
-            for pattern in GRAD_NAMES:
-                grad_name = pattern.format(attr)
-                if grad_name != attr and is_gradient_like(getattr(layer, grad_name, None)):
+            for grad_name in gradient_names(attr):
+                if is_gradient_like(getattr(layer, grad_name, None)):
                     params[attr] = value
                     self._grad_names[attr] = grad_name
                     break
