@@ -148,26 +148,97 @@ def unimportable_name(error: BaseException) -> str | None:
     return name if imports_name(file, name) else None
 
 
-def _set_elsewhere(cls: type, error: BaseException) -> str | None:
-    """For `'X' object has no attribute 'a'`: a method other than `__init__` that sets `self.a`
-    (NNFS-style `new_pass()`, `finalize()`): the object needs that call first."""
-    from backprop_doctor.conventions._classlayer import assigned_attributes, function_node
+CHECKED_METHODS = ("__init__", "forward", "backward", "forward_pass", "backward_pass")
 
+
+def _missing_attribute(cls: type, error: BaseException) -> str | None:
+    """The attribute of `'X' object has no attribute 'a'` when it is the object's own (not another
+    object's, raised inside it: `'Affine' object has no attribute 'dW'` inside `TimeAffine`)."""
     text = str(error)
-    if not isinstance(error, AttributeError) or "has no attribute" not in text:
+    if not isinstance(error, AttributeError) or "has no attribute" not in text or text.count("'") < 2:
         return None
     owner = getattr(getattr(error, "obj", None), "__class__", None)
     if owner is not None and not issubclass(cls, owner) and not issubclass(owner, cls):
-        return None  # `'Affine' object has no attribute 'dW'` raised inside `TimeAffine`: another object's attribute
-    attr = text.rsplit("'", 2)[-2] if text.count("'") >= 2 else ""
-    for klass in cls.__mro__[:-1]:
-        for name, value in vars(klass).items():
-            if name in ("__init__", "forward", "backward", "forward_pass", "backward_pass") or not inspect.isfunction(value):
-                continue  # the methods being checked set what they set; a set-up call is another one
-            node = function_node(value)
-            if node is not None and attr in assigned_attributes(node):
-                return name
-    return None
+        return None
+    return text.rsplit("'", 2)[-2]
+
+
+def _setters(cls: type, attr: str) -> list[str]:
+    """The methods other than the checked ones that set `self.<attr>`, directly or through the
+    methods they call on the instance (`prepare_training(batch)` calling `init_temps(batch)`),
+    those setting the most attributes first."""
+    from backprop_doctor.conventions._classlayer import assigned_attributes, function_node
+    from backprop_doctor.static.methods import self_calls
+
+    def sets(name: str, seen: frozenset[str] = frozenset()) -> set[str]:
+        node = function_node(getattr(cls, name, None))
+        if node is None or name in seen:
+            return set()
+        return assigned_attributes(node).union(*(sets(called, seen | {name}) for called in self_calls(node)))
+
+    names = {name for klass in cls.__mro__[:-1] for name, value in vars(klass).items() if inspect.isfunction(value) and name not in CHECKED_METHODS}
+    found = {name: sets(name) for name in sorted(names)}
+    return sorted((name for name, attrs in found.items() if attr in attrs), key=lambda name: -len(found[name]))
+
+
+def _set_elsewhere(cls: type, error: BaseException) -> str | None:
+    """For `'X' object has no attribute 'a'`: a method other than `__init__` that sets `self.a`
+    (NNFS-style `new_pass()`, `finalize()`): the object needs that call first."""
+    attr = _missing_attribute(cls, error)
+    setters = _setters(cls, attr) if attr else []
+    return setters[0] if setters else None
+
+
+SETUP_ROUNDS = 3  # set-up calls tried before a layer's forward runs (`init_weights()`, then `init_cache(batch)`)
+
+
+def _setup_arguments(method: Callable, batch: int, width: int) -> list[Any] | None:
+    """What a set-up method is given: the batch size for `batch_size` (`n`, `m`), the input's
+    shape for `shape` (`input_shape`); None when it wants anything else."""
+    args: list[Any] = []
+    for name in required_positional(method):
+        low = name.lower()
+        if "batch" in low or low in ("n", "m", "size", "n_samples", "samples"):
+            args.append(batch)
+        elif "shape" in low:
+            args.append([batch, width])
+        else:
+            return None
+    return args
+
+
+def _set_up(layer: Any, rng: np.random.Generator, batch: int, train: bool) -> tuple[Any, list[str]]:
+    """The layer after the set-up calls its forward needs, when it raises AttributeError on an
+    attribute a public method of its own sets (kormang's `prepare_training(batch_size)` makes the
+    weights, fmscole's `OutShape(shape)` sizes them from the input), and the calls as written."""
+    cls = type(layer)
+    calls: list[str] = []
+    for _ in range(SETUP_ROUNDS):
+        x = next(_input_candidates(layer, batch, rng))
+        attr = _missing_attribute(cls, _trial_error(layer, x, None, train) or Exception())
+        if attr is None:
+            break
+        for name in (n for n in _setters(cls, attr) if not n.startswith("_")):  # never a misspelled `__inti__`
+            args = _setup_arguments(getattr(layer, name), batch, SETUP_WIDTH)
+            work = _copy(layer)
+            if args is not None and _outcome(lambda: getattr(work, name)(*args))[1] is None:
+                layer = work
+                calls.append(f"{name}({', '.join(map(repr, args))})")
+                break
+        else:
+            break
+    return layer, calls
+
+
+SETUP_WIDTH = 12  # the input width handed to a set-up method that takes the input's shape
+
+
+def _copy(layer: Any) -> Any:
+    """A deep copy of `layer`, or `layer` itself when it will not copy."""
+    try:
+        return copy.deepcopy(layer)
+    except Exception:
+        return layer
 
 
 def _float_shape(error: BaseException) -> bool:
@@ -231,12 +302,14 @@ def _value_for(name: str, cls_name: str, default: Any, rng: np.random.Generator,
         return 12
     if low.endswith("_list") or low.endswith("_sizes"):  # `hidden_size_list`: one size per layer
         return [8, 6]
-    size = re.fullmatch(r"(?:(?:num|n|number)_?(?:of_?)?)?(in|out|hidden)(?:put)?s?_?(?:size|dim|units|nodes|num|neurons|features|count)?|size_?(in|out|hidden)", low)
+    size = re.fullmatch(r"(?:(?:num|n|number)_?(?:of_?)?)?(in|out|hidden)(?:put)?s?_?(?:size|dim|units|nodes|num|neurons|features|count|len|length)?|size_?(in|out|hidden)", low)
     if size is not None and (size.group(1) or size.group(2)) and (low not in ("in", "out", "input", "output", "inputs", "outputs", "hidden")):
         # `input_units`, `output_num`, `sizeIn`, `number_of_inputs`, `n_hidden_units`
         return {"in": 12, "out": CLASSES, "hidden": 8}[size.group(1) or size.group(2)]
     if low.startswith(("hidden_size", "n_hidden", "hidden_dim")):
         return 8
+    if low in WIDTHS:  # `Softmax(input_len, nodes)`: the layer's own width
+        return CLASSES
     if low in ("output_size", "n_out", "num_classes", "output_dim", "out_features"):
         return CLASSES
     if low.endswith("_size") or low.endswith("_dim") or low.startswith("n_") or low.startswith("num_"):
@@ -255,6 +328,10 @@ def _value_for(name: str, cls_name: str, default: Any, rng: np.random.Generator,
         raise Unsupported(f"its constructor takes a function (`{name}`): its subclasses that pass one are checked")
     raise BuildError(f"cannot guess a value for the constructor argument `{name}`")
 
+
+WIDTHS = ("nodes", "units", "neurons", "n_nodes", "n_units", "n_neurons", "num_nodes", "num_units", "num_neurons")
+# `DenseLayer(inputs, outputs, ...)`: the two words are sizes only side by side (alone, `inputs` may be data)
+PAIRED_SIZES = {"inputs": 12, "outputs": CLASSES}
 
 LARGE_SIZE = 100  # a default size above this (`vocab_size=10000`, `hidden_size=650`) is replaced by a small one
 SMALL_SIZES = (6,)  # the first small size; larger defaults get the next ones
@@ -277,9 +354,12 @@ def infer_kwargs(cls: type, rng: np.random.Generator) -> dict[str, Any]:
     large = sorted({p.default for p in params if _large_size(p.name.lower(), p.default)})
     small = {size: SMALL_SIZES[0] + i for i, size in enumerate(large)}
     kwargs: dict[str, Any] = {}
+    paired = set(PAIRED_SIZES) <= {p.name.lower() for p in params}
     for p in params:
         if _large_size(p.name.lower(), p.default) and p.default in small:  # a dict default is not hashable
             kwargs[p.name] = small[p.default]
+        elif paired and p.name.lower() in PAIRED_SIZES and p.default is inspect.Parameter.empty:
+            kwargs[p.name] = PAIRED_SIZES[p.name.lower()]
         else:
             kwargs[p.name] = _value_for(p.name, cls.__name__, p.default, rng, {})
     return kwargs
@@ -451,7 +531,8 @@ def build_layer(cls: type, rng: np.random.Generator, *, train: bool = True, batc
         if layer is None:
             raise _raised(f"{_describe(cls.__name__, (), kwargs)} raised {type(error).__name__}: {error}", error) from error
         kwargs = paired
-    built = Built(cls.__name__, layer, _describe(cls.__name__, (), kwargs))
+    layer, setup = _set_up(layer, rng, batch, train) if not is_loss_layer(layer) else (layer, [])
+    built = Built(cls.__name__, layer, " then ".join([_describe(cls.__name__, (), kwargs), *setup]))
     if is_loss_layer(layer) and not _returns_scalar(layer, rng, train):
         raise Unsupported(
             f"`{cls.__name__}.forward` takes two inputs and returns an array (like the book's MulLayer and "
@@ -505,11 +586,39 @@ def build_layer(cls: type, rng: np.random.Generator, *, train: bool = True, batc
         built.cases.append((f"x {x.shape} (forward raised on every input shape tried)", x, t))
     elif not is_loss_layer(layer):
         _, x, t = built.cases[0]
+        if _fused_softmax(layer, x, train):
+            raise Unsupported(
+                "its forward ends in a softmax and its backward takes the gradient with respect to the softmax's input "
+                "(ŷ − y, as a cross-entropy gives it), not its output: it is right or wrong only together with its loss"
+            )
         error = _trial_error_of(lambda: _exercise(copy.deepcopy(layer), x, t, train, backward=True))
         if error is not None and (setup := _set_elsewhere(cls, error)):
             # `self.input_shape` set by `set_input_shape()`, which the user's network calls when it adds the layer
             raise Unsupported(f"its backward raised {type(error).__name__} ({error}): it needs `{setup}()` called first")
     return built
+
+
+def _fused_softmax(layer: Any, x: np.ndarray, train: bool) -> bool:
+    """A layer with weights whose output rows are probabilities and whose dx moves when one number
+    is added to every entry of dout, which no output whose rows always sum to 1 allows (its
+    Jacobian sends that direction to zero): the backward skips the softmax, written for a
+    cross-entropy that hands it ŷ − y (kormang's `SoftmaxCrossEntropyLayer`). Checked alone it
+    would seem wrong."""
+    if not any(is_float_array(v) and v.ndim >= 2 for v in vars(layer).values()):
+        return False  # a softmax of its own is checked (and a pass-through backward worded) as one
+
+    def dx(shift: float) -> Any:
+        work = _copy(layer)
+        adapter = ClassLayer(work, train=train)
+        out = adapter.forward(x.copy())
+        if not (is_float_array(out) and out.ndim == 2 and out.shape[1] > 1 and np.all(out >= 0) and np.allclose(out.sum(axis=1), 1)):
+            return None
+        return adapter.backward(np.random.default_rng(0).standard_normal(out.shape) + shift)[0]
+
+    plain, shifted = _trial(lambda: dx(0.0)), _trial(lambda: dx(1.0))
+    if not (is_float_array(plain) and is_float_array(shifted) and plain.shape == shifted.shape):
+        return False
+    return bool(np.max(np.abs(shifted - plain)) > 1e-6 * max(1.0, float(np.max(np.abs(plain)))))
 
 
 def _trial_error_of(call: Callable[[], Any]) -> BaseException | None:
