@@ -278,13 +278,17 @@ def failure_finding(label: str, obj: Any, error: BaseException) -> Any:
 # --------------------------------------------------------------------------- arguments
 
 
+WEIGHT_NAMES = ("w", "weight", "weights", "w1")
+BIAS_NAMES = ("b", "bias")
+
+
 def _value_for(name: str, cls_name: str, default: Any, rng: np.random.Generator, sizes: dict[str, Any]) -> Any:
     """A plausible constructor argument from its name."""
     low = name.lower()
     conv = "conv" in cls_name.lower()
-    if low in ("w", "weight", "weights", "w1"):
+    if low in WEIGHT_NAMES:
         return 0.3 * rng.standard_normal((3, 2, 3, 3) if conv else (6, 4))
-    if low in ("b", "bias"):
+    if low in BIAS_NAMES:
         return 0.1 * rng.standard_normal(3 if conv else 4)
     if low == "gamma":
         return 1.0 + 0.1 * rng.standard_normal(sizes.get("features", 6))
@@ -412,6 +416,7 @@ def _input_candidates(layer: Any, n: int, rng: np.random.Generator) -> Iterator[
         else:
             yield rng.standard_normal((n, w.shape[0]))
             yield rng.standard_normal((n, 3, w.shape[0]))  # a sequence (N, T, D) for a time layer
+            yield rng.standard_normal((n, w.shape[1]))  # weights kept (out, in): `x @ self.W.T`
             if _weights_first(type(layer)):
                 yield rng.standard_normal((w.shape[1], n))  # column vectors: np.dot(self.W, x)
                 yield rng.standard_normal((w.shape[1], 1))  # one column at a time (`self.bias -= lr * dout`)
@@ -512,6 +517,62 @@ def _constructs(cls: type, kwargs: dict[str, Any]) -> bool:
     return bool(_trial(call, default=False))
 
 
+def _input_cases(layer: Any, batch: int, rng: np.random.Generator, train: bool) -> list[tuple[str, np.ndarray, Any]]:
+    """The inputs a layer that takes no target is checked on: the first candidate its forward (and
+    backward) runs on, and a single sample of it."""
+    cls = type(layer)
+    cases: list[tuple[str, np.ndarray, Any]] = []
+    columns, forward_only = _weights_first(cls), None  # a column layout is tried with its backward too
+    for x in _input_candidates(layer, batch, rng):
+        if _runs(layer, x, None, train):
+            single = x[:1].copy()
+            if (
+                x.ndim == 2 and len(x) > 1 and not _runs(layer, x, None, train, backward=True)
+                and _runs(layer, single, None, train, backward=True)
+            ):  # fmt: skip
+                # `self.bias -= lr * output_error` with a (1, n) bias: written for one row at a time
+                cases.append((f"one sample x {single.shape} (its backward raises on a batch of {len(x)})", single, None))
+                break
+            if columns and not _runs(layer, x, None, train, backward=True):
+                forward_only = x if forward_only is None else forward_only
+                continue
+            cases.append((f"x {x.shape}", x, None))
+            if _runs(layer, single, None, train) and not _uses_batch_statistics(cls, train):
+                cases.append((f"single sample x {single.shape}", single, None))
+            break
+    if not cases and forward_only is not None:  # backward raises on every shape: the engine says where
+        cases.append((f"x {forward_only.shape}", forward_only, None))
+    return cases
+
+
+def _weights_out_first(kwargs: dict[str, Any], rng: np.random.Generator) -> list[dict[str, Any]]:
+    """The same arguments with the bias sized by the rows of the 2-D weight, 1-D and (1, rows), for
+    a layer that keeps its weight (out, in) and computes `x @ W.T + b`; none without a 2-D weight
+    and a bias."""
+    weight = next((v for k, v in kwargs.items() if k.lower() in WEIGHT_NAMES and isinstance(v, np.ndarray) and v.ndim == 2), None)
+    if weight is None or not any(k.lower() in BIAS_NAMES for k in kwargs):
+        return []
+    bias = 0.1 * rng.standard_normal(weight.shape[0])
+    return [{k: b if k.lower() in BIAS_NAMES else v for k, v in kwargs.items()} for b in (bias, bias[None, :])]
+
+
+def _gradients_fit(layer: Any, x: np.ndarray, train: bool, names: tuple[str, ...]) -> bool:
+    """Whether one forward and backward of a copy of `layer` on `x` leaves the gradient of each
+    parameter named in `names` in the parameter's shape: of two layouts of a bias the layer's
+    forward takes alike, the one its backward computes (`np.sum(dout, axis=0, keepdims=True)`
+    for a (1, n) bias)."""
+    def fit() -> bool:
+        adapter = ClassLayer(_copy(layer), train=train)
+        before = adapter.attribute_ids()
+        out = adapter.forward(x.copy())
+        adapter.backward(np.ones_like(out))
+        adapter.discover_params(before)
+        grads = adapter.gradients_from(adapter.gradient_snapshot())
+        return all(np.shape(grads.get(name)) == p.shape for name, p in adapter.params().items() if name.lower() in names)
+
+    return bool(_trial(fit, default=False))
+
+
 def build_layer(cls: type, rng: np.random.Generator, *, train: bool = True, batch: int = 5) -> Built:
     """A layer with synthesized parameters and inputs that its forward accepts."""
     from backprop_doctor.conventions.recurrent import recurrent_kwargs
@@ -541,26 +602,16 @@ def build_layer(cls: type, rng: np.random.Generator, *, train: bool = True, batc
     if is_loss_layer(layer):
         built.cases += _loss_cases(layer, batch, rng, train)
     else:
-        columns, forward_only = _weights_first(cls), None  # a column layout is tried with its backward too
-        for x in _input_candidates(layer, batch, rng):
-            if _runs(layer, x, None, train):
-                single = x[:1].copy()
-                if (
-                    x.ndim == 2 and len(x) > 1 and not _runs(layer, x, None, train, backward=True)
-                    and _runs(layer, single, None, train, backward=True)
-                ):  # fmt: skip
-                    # `self.bias -= lr * output_error` with a (1, n) bias: written for one row at a time
-                    built.cases.append((f"one sample x {single.shape} (its backward raises on a batch of {len(x)})", single, None))
-                    break
-                if columns and not _runs(layer, x, None, train, backward=True):
-                    forward_only = x if forward_only is None else forward_only
-                    continue
-                built.cases.append((f"x {x.shape}", x, None))
-                if _runs(layer, single, None, train) and not _uses_batch_statistics(cls, train):
-                    built.cases.append((f"single sample x {single.shape}", single, None))
-                break
-        if not built.cases and forward_only is not None:  # backward raises on every shape: the engine says where
-            built.cases.append((f"x {forward_only.shape}", forward_only, None))
+        built.cases += _input_cases(layer, batch, rng, train)
+        running = []  # `DenseLayer(w, b)` with w (units_curr, units_prev): `x @ self.w.T + self.b`
+        for rows in _weights_out_first(kwargs, rng) if not built.cases else []:
+            other = _trial(lambda rows=rows: cls(**rows))
+            found = _input_cases(other, batch, rng, train) if other is not None else []
+            if found:
+                running.append((other, rows, found))
+        if running:  # the bias layout whose gradient backward computes in its shape, else the first
+            layer, kwargs, built.cases[:] = next((r for r in running if _gradients_fit(r[0], r[2][0][1], train, BIAS_NAMES)), running[0])
+            built.obj, built.how = layer, " then ".join([_describe(cls.__name__, (), kwargs), *setup])
     if not built.cases:
         for x in _index_candidates(layer, batch, rng):
             if _runs(layer, x, None, train):
