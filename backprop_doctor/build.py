@@ -163,10 +163,10 @@ def _missing_attribute(cls: type, error: BaseException) -> str | None:
     return text.rsplit("'", 2)[-2]
 
 
-def _setters(cls: type, attr: str) -> list[str]:
-    """The methods other than the checked ones that set `self.<attr>`, directly or through the
-    methods they call on the instance (`prepare_training(batch)` calling `init_temps(batch)`),
-    those setting the most attributes first."""
+def _assigned_by(cls: type) -> dict[str, set[str]]:
+    """For each method other than the checked ones, the attributes it sets on the instance,
+    directly or through the methods it calls on it (`prepare_training(batch)` calling
+    `init_temps(batch)`)."""
     from backprop_doctor.conventions._classlayer import assigned_attributes, function_node
     from backprop_doctor.static.methods import self_calls
 
@@ -177,57 +177,100 @@ def _setters(cls: type, attr: str) -> list[str]:
         return assigned_attributes(node).union(*(sets(called, seen | {name}) for called in self_calls(node)))
 
     names = {name for klass in cls.__mro__[:-1] for name, value in vars(klass).items() if inspect.isfunction(value) and name not in CHECKED_METHODS}
-    found = {name: sets(name) for name in sorted(names)}
-    return sorted((name for name, attrs in found.items() if attr in attrs), key=lambda name: -len(found[name]))
+    return {name: sets(name) for name in sorted(names)}
+
+
+def _setters(cls: type, wanted: set[str]) -> list[str]:
+    """The methods other than the checked ones that set one of the `wanted` attributes, those
+    setting the most attributes first."""
+    found = _assigned_by(cls)
+    return sorted((name for name, attrs in found.items() if attrs & wanted), key=lambda name: -len(found[name]))
 
 
 def _set_elsewhere(cls: type, error: BaseException) -> str | None:
     """For `'X' object has no attribute 'a'`: a method other than `__init__` that sets `self.a`
     (NNFS-style `new_pass()`, `finalize()`): the object needs that call first."""
     attr = _missing_attribute(cls, error)
-    setters = _setters(cls, attr) if attr else []
+    setters = _setters(cls, {attr}) if attr else []
     return setters[0] if setters else None
 
 
 SETUP_ROUNDS = 3  # set-up calls tried before a layer's forward runs (`init_weights()`, then `init_cache(batch)`)
 
 
-def _setup_arguments(method: Callable, batch: int, width: int) -> list[Any] | None:
-    """What a set-up method is given: the batch size for `batch_size` (`n`, `m`), the input's
-    shape for `shape` (`input_shape`); None when it wants anything else."""
-    args: list[Any] = []
+def _setup_arguments(method: Callable, batch: int, sample: tuple[int, ...]) -> list[list[Any]]:
+    """What a set-up method may be given, in the order tried: the batch size for `batch_size`
+    (`n`, `m`); for `shape` (`input_shape`) one sample's shape, then the batch's (ML-From-Scratch's
+    `set_input_shape((features,))`, fmscole's `OutShape([batch, features])`); a rate-1 optimizer
+    for `optimizer` (the layer steps its weights with it in backward: `optimizer_objects`). None
+    when it wants anything else."""
+    from backprop_doctor.conventions.optimizer_objects import UnitStep
+
+    choices: list[list[Any]] = [[]]
     for name in required_positional(method):
         low = name.lower()
         if "batch" in low or low in ("n", "m", "size", "n_samples", "samples"):
-            args.append(batch)
+            values: list[Any] = [batch]
         elif "shape" in low:
-            args.append([batch, width])
+            values = [tuple(sample), [batch, *sample]]
+        elif low in ("optimizer", "optimiser", "opt", "optim"):
+            values = [UnitStep()]
         else:
-            return None
-    return args
+            return []
+        choices = [[*c, v] for c in choices for v in values]
+    return choices
+
+
+def _wanted(layer: Any, error: BaseException | None) -> set[str]:
+    """The attributes a call that raised `error` lacked: the one named by `'X' object has no
+    attribute 'a'`, else every attribute the object still holds as None (`self.W = None` until
+    `initialize()`: `None * x` or `x @ None` raised)."""
+    if error is None:
+        return set()
+    attr = _missing_attribute(type(layer), error)
+    if attr is not None:
+        return {attr}
+    return {k for k, v in vars(layer).items() if v is None} if isinstance(error, (TypeError, ValueError, AttributeError)) else set()
 
 
 def _set_up(layer: Any, rng: np.random.Generator, batch: int, train: bool) -> tuple[Any, list[str]]:
-    """The layer after the set-up calls its forward needs, when it raises AttributeError on an
-    attribute a public method of its own sets (kormang's `prepare_training(batch_size)` makes the
-    weights, fmscole's `OutShape(shape)` sizes them from the input), and the calls as written."""
-    cls = type(layer)
+    """The layer after the set-up calls its forward needs, when it raises for an attribute a public
+    method of its own sets (kormang's `prepare_training(batch_size)` makes the weights, fmscole's
+    `OutShape(shape)` sizes them from the input, ML-From-Scratch's `initialize(optimizer)` after
+    `set_input_shape(shape)`), and the calls as written. A call is kept only when the forward
+    then raises something else, or nothing."""
     calls: list[str] = []
     for _ in range(SETUP_ROUNDS):
         x = next(_input_candidates(layer, batch, rng))
-        attr = _missing_attribute(cls, _trial_error(layer, x, None, train) or Exception())
-        if attr is None:
+        error = _trial_error(layer, x, None, train)
+        work, made = _copy(layer), []
+        if not _call_setter(work, _wanted(layer, error), (batch, SETUP_WIDTH), made, depth=2):
             break
-        for name in (n for n in _setters(cls, attr) if not n.startswith("_")):  # never a misspelled `__inti__`
-            args = _setup_arguments(getattr(layer, name), batch, SETUP_WIDTH)
-            work = _copy(layer)
-            if args is not None and _outcome(lambda: getattr(work, name)(*args))[1] is None:
-                layer = work
-                calls.append(f"{name}({', '.join(map(repr, args))})")
-                break
-        else:
+        after = _trial_error(work, next(_input_candidates(work, batch, rng)), None, train)
+        if after is not None and (type(after), str(after)) == (type(error), str(error)):
             break
+        layer, calls = work, calls + made
     return layer, calls
+
+
+def _call_setter(layer: Any, wanted: set[str], shape: tuple[int, ...], calls: list[str], depth: int, skip: frozenset[str] = frozenset()) -> bool:
+    """Call on `layer` the first public method (not in `skip`) that sets one of `wanted` and takes
+    what `_setup_arguments` gives for inputs of `shape`, after the set-up it needs in turn (`depth`
+    levels: `initialize(optimizer)` reading what `set_input_shape(shape)` sets); note it in `calls`."""
+    for name in (n for n in _setters(type(layer), wanted) if not n.startswith("_") and n not in skip):  # never a misspelled `__inti__`
+        for args in _setup_arguments(getattr(layer, name), shape[0], shape[1:]):
+            error = _outcome(lambda: getattr(layer, name)(*args))[1]
+            if error is not None and depth > 1 and _call_setter(layer, _wanted(layer, error), shape, calls, depth - 1, skip | {name}):
+                error = _outcome(lambda: getattr(layer, name)(*args))[1]
+            if error is None:
+                calls.append(f"{name}({', '.join(map(_shown, args))})")
+                return True
+    return False
+
+
+def _shown(value: Any) -> str:
+    """An argument as the report shows a set-up call: `UnitStep()` by its class, the rest as written."""
+    return repr(value) if isinstance(value, (int, float, str, tuple, list)) else f"{type(value).__name__}()"
 
 
 SETUP_WIDTH = 12  # the input width handed to a set-up method that takes the input's shape
@@ -643,6 +686,13 @@ def build_layer(cls: type, rng: np.random.Generator, *, train: bool = True, batc
                 "(ŷ − y, as a cross-entropy gives it), not its output: it is right or wrong only together with its loss"
             )
         error = _trial_error_of(lambda: _exercise(copy.deepcopy(layer), x, t, train, backward=True))
+        work, calls = _copy(layer), []
+        if error is not None and _call_setter(work, _wanted(layer, error), x.shape, calls, depth=2):
+            # `self.input_shape` that backward reads, set by `set_input_shape(shape)` as a network adds the layer
+            error = _trial_error_of(lambda: _exercise(copy.deepcopy(work), x, t, train, backward=True))
+            if error is None:
+                layer = built.obj = work
+                built.how = " then ".join([built.how, *calls])
         if error is not None and (setup := _set_elsewhere(cls, error)):
             # `self.input_shape` set by `set_input_shape()`, which the user's network calls when it adds the layer
             raise Unsupported(f"its backward raised {type(error).__name__} ({error}): it needs `{setup}()` called first")

@@ -2,7 +2,8 @@
 
 `Linear(inputs, outputs)` keeps two sizes and makes its weights in `prepare(batch_size)`;
 `Dense(units)` sizes them from the input in `build(input_shape)`, as a network calls it when it
-adds the layer. Both are built with small sizes, set up with the batch (or its shape) and checked;
+adds the layer. Both are built with small sizes, set up with the batch (or one sample's shape,
+else the batch's) and checked;
 their gradients are kept under names of the spelled-out parameters' initials (`self.w_gradient`
 for `self.weights`, `self.dw` for `self.weight`).
 """
@@ -45,7 +46,7 @@ LAYERS = """\
             self.units = units
 
         def build(self, input_shape):
-            fan_in = int(np.prod(input_shape[1:]))
+            fan_in = input_shape[-1]
             self.weight = np.random.randn(fan_in, self.units) / np.sqrt(fan_in)
             self.bias = np.zeros(self.units)
             return [input_shape[0], self.units]
@@ -74,7 +75,7 @@ def test_layers_set_up_by_their_own_methods_are_checked_clean(tmp_path):
         ("Dense", "x"): "ok", ("Dense", "weight"): "ok", ("Dense", "bias"): "ok",
     }  # fmt: skip
     how = {b["what"]: b["how"] for b in report["built"]}
-    assert how == {"Linear": "Linear(inputs=12, outputs=4) then prepare(5)", "Dense": "Dense(units=4) then build([5, 12])"}
+    assert how == {"Linear": "Linear(inputs=12, outputs=4) then prepare(5)", "Dense": "Dense(units=4) then build((12,))"}
 
 
 def test_a_bias_gradient_averaged_over_the_batch_is_found_at_its_line(tmp_path):

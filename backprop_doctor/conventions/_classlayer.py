@@ -66,6 +66,7 @@ class Methods:
     learning_rate: str | None = None  # backward(dout, learning_rate) applies SGD itself: gradients are -Δ/lr
     mean_of_forward: bool = False  # a loss whose forward returns one loss per sample (NNFS): the loss is their mean
     backward_gets_inputs: bool = False  # a stateless gate: backward(x, dout) gets forward's input again
+    held_optimizer: bool = False  # backward steps the weights with an optimizer the layer holds, not a rate it is given
 
 
 def layer_methods(obj: Any) -> Methods | None:
@@ -189,10 +190,11 @@ class ClassLayer(Adapter):
         return dx, self._layer_grads()
 
     def _backward_with_update(self, backward: Any, dout: Any) -> tuple[Any, dict[str, Any]]:
-        """Call `backward(dout, learning_rate=1)`, read each parameter's gradient off the SGD step
+        """Call `backward(dout, learning_rate=1)` (`backward(dout)` for a layer stepping with the
+        optimizer it holds, a rate-1 `optimizer_objects.UnitStep`), read each parameter's gradient off the SGD step
         it took (`W -= lr * dW` → dW = W_before - W_after), then undo the step."""
         before = {k: (v, v.copy()) for k, v in vars(self.layer).items() if is_float_array(v)}
-        dx = backward(dout, **{self.methods.learning_rate: 1.0})
+        dx = backward(dout) if self.methods.held_optimizer else backward(dout, **{self.methods.learning_rate: 1.0})
         if isinstance(dx, tuple) and dx and isinstance(dx[0], np.ndarray):
             dx = dx[0]
         steps: dict[str, np.ndarray] = {}
