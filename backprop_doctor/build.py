@@ -407,9 +407,26 @@ def infer_kwargs(cls: type, rng: np.random.Generator) -> dict[str, Any]:
             kwargs[p.name] = small[p.default]
         elif paired and p.name.lower() in PAIRED_SIZES and p.default is inspect.Parameter.empty:
             kwargs[p.name] = PAIRED_SIZES[p.name.lower()]
+        elif p.default is inspect.Parameter.empty and (key := _table_key(cls, p.name)) is not None:
+            kwargs[p.name] = key
         else:
             kwargs[p.name] = _value_for(p.name, cls.__name__, p.default, rng, {})
     return kwargs
+
+
+def _table_key(cls: type, name: str) -> str | None:
+    """The first key of the module's dict that the constructor looks its argument up in
+    (`self.activation_func = activation_functions[name]()`): a name the layer is built from."""
+    init = getattr(cls, "__init__", None)
+    try:
+        source = inspect.getsource(init)
+    except (TypeError, OSError):
+        return None
+    for table in re.findall(rf"(\w+)\[\s*{re.escape(name)}\s*\]", source):
+        held = getattr(init, "__globals__", {}).get(table)
+        if isinstance(held, dict) and held and all(isinstance(k, str) for k in held):
+            return next(iter(held))
+    return None
 
 
 _PAIRED = re.compile(r"(?i)size|stride|pad|kernel|pool|window|dilation")
