@@ -201,7 +201,8 @@ SETUP_ROUNDS = 3  # set-up calls tried before a layer's forward runs (`init_weig
 def _setup_arguments(method: Callable, batch: int, sample: tuple[int, ...]) -> list[list[Any]]:
     """What a set-up method may be given, in the order tried: the batch size for `batch_size`
     (`n`, `m`); for `shape` (`input_shape`) one sample's shape, then the batch's (ML-From-Scratch's
-    `set_input_shape((features,))`, fmscole's `OutShape([batch, features])`); a rate-1 optimizer
+    `set_input_shape((features,))`, fmscole's `OutShape([batch, features])`; a convolution's
+    `(channels, height, width)` first); a rate-1 optimizer
     for `optimizer` (the layer steps its weights with it in backward: `optimizer_objects`). None
     when it wants anything else."""
     from backprop_doctor.conventions.optimizer_objects import UnitStep
@@ -212,7 +213,8 @@ def _setup_arguments(method: Callable, batch: int, sample: tuple[int, ...]) -> l
         if "batch" in low or low in ("n", "m", "size", "n_samples", "samples"):
             values: list[Any] = [batch]
         elif "shape" in low:
-            values = [tuple(sample), [batch, *sample]]
+            image = "conv" in type(getattr(method, "__self__", None)).__name__.lower() and len(sample) == 1
+            values = [IMAGE_SAMPLE] * image + [tuple(sample), [batch, *sample]]
         elif low in ("optimizer", "optimiser", "opt", "optim"):
             values = [UnitStep()]
         else:
@@ -237,20 +239,33 @@ def _set_up(layer: Any, rng: np.random.Generator, batch: int, train: bool) -> tu
     """The layer after the set-up calls its forward needs, when it raises for an attribute a public
     method of its own sets (kormang's `prepare_training(batch_size)` makes the weights, fmscole's
     `OutShape(shape)` sizes them from the input, ML-From-Scratch's `initialize(optimizer)` after
-    `set_input_shape(shape)`), and the calls as written. A call is kept only when the forward
-    then raises something else, or nothing."""
+    `set_input_shape(shape)`), and the calls as written. A call is kept only when the forward then
+    raises something else, or nothing, on one of the inputs tried."""
     calls: list[str] = []
     for _ in range(SETUP_ROUNDS):
-        x = next(_input_candidates(layer, batch, rng))
-        error = _trial_error(layer, x, None, train)
-        work, made = _copy(layer), []
-        if not _call_setter(work, _wanted(layer, error), (batch, SETUP_WIDTH), made, depth=2):
+        errors = _setup_errors(layer, rng, batch, train)
+        if not errors or None in errors:
             break
-        after = _trial_error(work, next(_input_candidates(work, batch, rng)), None, train)
-        if after is not None and (type(after), str(after)) == (type(error), str(error)):
+        work, made = _copy(layer), []
+        wanted = set().union(*(_wanted(layer, e) for e in errors))
+        if not _call_setter(work, wanted, (batch, SETUP_WIDTH), made, depth=2):
+            break
+        if _signatures(_setup_errors(work, rng, batch, train)) == _signatures(errors):
             break
         layer, calls = work, calls + made
     return layer, calls
+
+
+def _setup_errors(layer: Any, rng: np.random.Generator, batch: int, train: bool) -> list[BaseException | None]:
+    """What the forward raises on each of the first inputs tried (None where it runs)."""
+    from itertools import islice
+
+    return [_trial_error(layer, x, None, train) for x in islice(_input_candidates(layer, batch, rng), 3)]
+
+
+def _signatures(errors: list[BaseException | None]) -> list[tuple[type, str] | None]:
+    """The errors by type and words, to tell whether a set-up call changed what the forward does."""
+    return [None if e is None else (type(e), str(e)) for e in errors]
 
 
 def _call_setter(layer: Any, wanted: set[str], shape: tuple[int, ...], calls: list[str], depth: int, skip: frozenset[str] = frozenset()) -> bool:
@@ -274,6 +289,7 @@ def _shown(value: Any) -> str:
 
 
 SETUP_WIDTH = 12  # the input width handed to a set-up method that takes the input's shape
+IMAGE_SAMPLE = (3, 6, 6)  # one image's shape handed first to a convolution's set-up (`set_input_shape`)
 
 
 def _copy(layer: Any) -> Any:
@@ -339,6 +355,8 @@ def _value_for(name: str, cls_name: str, default: Any, rng: np.random.Generator,
         return 0.1 * rng.standard_normal(sizes.get("features", 6))
     if low in ("pool_h", "pool_w", "pool_height", "pool_width", "pool_size"):
         return 2
+    if low in ("filter_shape", "kernel_shape") and default is inspect.Parameter.empty:
+        return (3, 3)
     if low == "stride":
         return 1  # smaller than the window: windows overlap
     if low in ("pad", "padding"):
