@@ -7,7 +7,9 @@ small sizes inferred from argument names (`infer_kwargs`). Standalone layers
 and function pairs get synthesized parameters, in the configurations where
 bugs hide: several samples and a single one, 4-D input for convolution,
 pooling and batch-norm, windows that overlap (stride smaller than the window)
-and padding.
+and padding. A layer that makes its weights in a set-up method of its own
+(`prepare(batch_size)`, `set_input_shape(shape)` then `initialize(optimizer)`)
+gets that call first (`_set_up`), as the network that adds it would make it.
 """
 
 from __future__ import annotations

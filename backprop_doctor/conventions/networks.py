@@ -23,7 +23,9 @@ Example:
             return {"W1": self.layers["Affine1"].dW, ...}
 
 Recognised by: a constructor that sets `params`, with `gradient`, or with
-`layers` and `loss`/`predict`/`backward` (`is_network_class`); confirmed on the
+`layers` and `loss`/`predict`/`backward` (`is_network_class`); the same network
+under names of its own, its dict `self.parameters` (`weights`, `model`, ...) and
+its gradient `grad(x, t)` (`gradients`), beside `loss(x, t)`; confirmed on the
 built object (`Network` raises TypeError otherwise). Gradients live in what
 `gradient(x, t)` returns, or in the `grads` list after `backward()`.
 
