@@ -215,8 +215,7 @@ def _setup_arguments(method: Callable, batch: int, sample: tuple[int, ...]) -> l
         if "batch" in low or low in ("n", "m", "size", "n_samples", "samples"):
             values: list[Any] = [batch]
         elif "shape" in low:
-            image = "conv" in type(getattr(method, "__self__", None)).__name__.lower() and len(sample) == 1
-            values = [IMAGE_SAMPLE] * image + [tuple(sample), [batch, *sample]]
+            values = [*_sample_shapes(type(getattr(method, "__self__", None)), sample), tuple(sample), [batch, *sample]]
         elif low in ("optimizer", "optimiser", "opt", "optim"):
             values = [UnitStep()]
         else:
@@ -292,6 +291,21 @@ def _shown(value: Any) -> str:
 
 SETUP_WIDTH = 12  # the input width handed to a set-up method that takes the input's shape
 IMAGE_SAMPLE = (3, 6, 6)  # one image's shape handed first to a convolution's set-up (`set_input_shape`)
+SEQUENCE_SAMPLE = (3, 6)  # one sequence's (steps, features) handed first to a recurrent layer's set-up
+IMAGE_WORDS = ("conv", "pool", "padding", "upsampl")
+SEQUENCE_WORDS = ("rnn", "lstm", "gru", "recurrent")
+
+
+def _sample_shapes(cls: type, sample: tuple[int, ...]) -> list[tuple[int, ...]]:
+    """One sample's shape a layer of its kind takes, tried before a flat `sample`: an image's
+    (channels, height, width) for a convolution or a pooling, a sequence's (steps, features)
+    for a recurrent layer."""
+    name = cls.__name__.lower()
+    if len(sample) != 1:
+        return []
+    if any(word in name for word in IMAGE_WORDS):
+        return [IMAGE_SAMPLE]
+    return [SEQUENCE_SAMPLE] if any(word in name for word in SEQUENCE_WORDS) else []
 
 
 def _copy(layer: Any) -> Any:
@@ -483,6 +497,9 @@ def _input_candidates(layer: Any, n: int, rng: np.random.Generator) -> Iterator[
     if one_column(type(layer)):
         yield rng.standard_normal((6, 1))  # one sample as a column vector: its Jacobian is np.identity(n)
         return
+    declared = getattr(layer, "input_shape", None)  # one sample's shape, set by the constructor or `set_input_shape`
+    if isinstance(declared, (tuple, list)) and 1 <= len(declared) <= 3 and all(isinstance(d, int) and not isinstance(d, bool) and 0 < d <= 64 for d in declared):
+        yield rng.standard_normal((n, *declared))
     arrays = {k: v for k, v in vars(layer).items() if _numeric_array(v)}  # integer weights size inputs too
     params = getattr(layer, "params", None)
     if isinstance(params, list):
