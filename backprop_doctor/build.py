@@ -501,9 +501,10 @@ def _input_candidates(layer: Any, n: int, rng: np.random.Generator) -> Iterator[
     if isinstance(declared, (tuple, list)) and 1 <= len(declared) <= 3 and all(isinstance(d, int) and not isinstance(d, bool) and 0 < d <= 64 for d in declared):
         yield rng.standard_normal((n, *declared))
     arrays = {k: v for k, v in vars(layer).items() if _numeric_array(v)}  # integer weights size inputs too
-    params = getattr(layer, "params", None)
-    if isinstance(params, list):
-        arrays.update({f"params[{i}]": p for i, p in enumerate(params) if _numeric_array(p)})
+    for name, held in vars(layer).items():
+        # a list of arrays (`params`, `self.weights = [W1, W2]`): its first entry is what the input meets
+        if isinstance(held, list) and held and all(isinstance(p, np.ndarray) for p in held):
+            arrays.update({f"{name}[{i}]": p for i, p in enumerate(held) if _numeric_array(p)})
     weights = [v for k, v in arrays.items() if v.ndim in (2, 4)]
     if weights:
         w = weights[0]

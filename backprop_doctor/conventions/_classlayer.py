@@ -31,6 +31,7 @@ from backprop_doctor.static.methods import (
     assigned_attributes,
     does_nothing,
     grads_aliases,
+    indexed_writes,
     parse_function,
     returns_value,
     self_name,
@@ -150,7 +151,8 @@ class ClassLayer(Adapter):
         self._entries: dict[str, list[int]] = {}  # DLFS-2: each parameter's indices in `params` (shared: several)
         self._grad_names: dict[str, str] = {}
         self._inputs: tuple[Any, Any] = (None, None)
-        self._dlfs2 = is_array_list(getattr(layer, "params", None)) and isinstance(getattr(layer, "grads", None), list)
+        self._listed = listed_parameters(layer)  # `params`, or `weights` beside a `grads` list
+        self._dlfs2 = self._listed is not None and isinstance(getattr(layer, "grads", None), list)
         if self._dlfs2:
             self.kind = "dlfs2-layer"
         elif self.is_loss:
@@ -239,14 +241,15 @@ class ClassLayer(Adapter):
             self._params = {k: v for k, v in vars(layer).items() if k in steps and forward_before.get(k) == id(v)}
             return
         if self._dlfs2:
-            names = dlfs2_names(layer)
-            self._params = {name: p for name, p in zip(names, layer.params) if is_float_array(p)}
+            listed = getattr(layer, self._listed)
+            names = dlfs2_names(layer, self._listed)
+            self._params = {name: p for name, p in zip(names, listed) if is_float_array(p)}
             # One array listed several times (word2vec's NegativeSamplingLoss gives every EmbeddingDot
             # the same W) is one parameter: its gradient is the sum of its entries in `grads`, as the
             # book's `remove_duplicate` makes it before the update.
             first: dict[int, str] = {}
             self._entries = {}  # discovered again for every case the layer is checked on
-            for i, (name, p) in enumerate(zip(names, layer.params)):
+            for i, (name, p) in enumerate(zip(names, listed)):
                 if name in self._params:
                     self._entries.setdefault(first.setdefault(id(p), name), []).append(i)
             return
@@ -294,7 +297,8 @@ class ClassLayer(Adapter):
             # `self.W -= learning_rate * dW`: the gradient is computed where `dW` is assigned
             return (*update_operands(node, param, self.methods.learning_rate), f"{me}.{param}")
         if attr.startswith("grads["):
-            return (f"{me}.{attr}", *grads_aliases(node, me, int(attr[6:-1])), attr)
+            # a loop's `self.grads[i] = ...` writes every entry, after the entry's own statement
+            return (f"{me}.{attr}", *grads_aliases(node, me, int(attr[6:-1])), attr, *indexed_writes(node, me, "grads"))
         return (f"{me}.{attr}",)
 
     def layer_params(self) -> dict[str, np.ndarray]:
@@ -319,6 +323,15 @@ class ClassLayer(Adapter):
 
     def forward_target(self) -> Any:
         return getattr(type(self.layer), self.methods.forward, self.target)
+
+
+LISTED = ("params", "weights", "parameters")  # a list of a layer's arrays, its gradients in `grads` at the same places
+
+
+def listed_parameters(layer: Any) -> str | None:
+    """The attribute holding a layer's parameters as a list of arrays (DLFS-2's `params`, or
+    `self.weights = [W1, W2]` beside `self.grads`), or None."""
+    return next((name for name in LISTED if is_array_list(vars(layer).get(name) if hasattr(layer, "__dict__") else None) and getattr(layer, name)), None)
 
 
 def is_abstract(cls: type, methods: Methods) -> bool:

@@ -116,6 +116,19 @@ def grads_aliases(node: FunctionNode | None, me: str, index: int) -> tuple[str, 
     return tuple(dict.fromkeys(names))
 
 
+def indexed_writes(node: FunctionNode | None, me: str, attr: str) -> list[str]:
+    """The targets `self.<attr>[i]` a method assigns with an index that is no constant (a loop's
+    `self.grads[i] = ...`), as written: one statement writes every entry."""
+    if node is None:
+        return []
+    found = []
+    for n in walk(node):
+        for target in n.targets if isinstance(n, ast.Assign) else [n.target] if isinstance(n, ast.AugAssign) else []:
+            if isinstance(target, ast.Subscript) and ast.unparse(target.value) == f"{me}.{attr}" and not isinstance(target.slice, ast.Constant):
+                found.append(ast.unparse(target))
+    return list(dict.fromkeys(found))
+
+
 def does_nothing(node: FunctionNode) -> bool:
     """A body of `pass`, `raise NotImplementedError` and docstrings only (an abstract base method)."""
     body = [n for n in node.body if not (isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant))]
