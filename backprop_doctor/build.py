@@ -197,6 +197,7 @@ def _set_elsewhere(cls: type, error: BaseException) -> str | None:
     return setters[0] if setters else None
 
 
+SETUP_INPUTS = 3  # the first inputs tried before and after a set-up call, to tell whether it changed anything
 SETUP_ROUNDS = 3  # set-up calls tried before a layer's forward runs (`init_weights()`, then `init_cache(batch)`)
 
 
@@ -258,10 +259,16 @@ def _set_up(layer: Any, rng: np.random.Generator, batch: int, train: bool) -> tu
 
 
 def _setup_errors(layer: Any, rng: np.random.Generator, batch: int, train: bool) -> list[BaseException | None]:
-    """What the forward raises on each of the first inputs tried (None where it runs)."""
+    """What the forward raises on each of the first inputs tried, up to the first it runs on
+    (None): a layer that runs costs one trial forward."""
     from itertools import islice
 
-    return [_trial_error(layer, x, None, train) for x in islice(_input_candidates(layer, batch, rng), 3)]
+    errors: list[BaseException | None] = []
+    for x in islice(_input_candidates(layer, batch, rng), SETUP_INPUTS):
+        errors.append(_trial_error(layer, x, None, train))
+        if errors[-1] is None:
+            break
+    return errors
 
 
 def _signatures(errors: list[BaseException | None]) -> list[tuple[type, str] | None]:
