@@ -254,10 +254,14 @@ class ClassLayer(Adapter):
                     self._entries.setdefault(first.setdefault(id(p), name), []).append(i)
             return
         params: dict[str, np.ndarray] = {}
+        node = function_node(self.backward_target())
+        written = assigned_attributes(node) if node is not None else set()
         for attr, value in vars(layer).items():
             if not is_float_array(value) or forward_before.get(attr) != id(value):
                 continue
             for grad_name in gradient_names(attr):
+                if grad_name not in gradient_names(attr, short=False) and grad_name not in written:
+                    continue  # `self.dw` beside `self.weights` only when backward writes it (else a velocity, say)
                 if is_gradient_like(getattr(layer, grad_name, None)):
                     params[attr] = value
                     self._grad_names[attr] = grad_name
