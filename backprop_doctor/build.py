@@ -7,7 +7,9 @@ small sizes inferred from argument names (`infer_kwargs`). Standalone layers
 and function pairs get synthesized parameters, in the configurations where
 bugs hide: several samples and a single one, 4-D input for convolution,
 pooling and batch-norm, windows that overlap (stride smaller than the window)
-and padding.
+and padding. A layer that makes its weights in a set-up method of its own
+(`prepare(batch_size)`, `set_input_shape(shape)` then `initialize(optimizer)`)
+gets that call first (`_set_up`), as the network that adds it would make it.
 """
 
 from __future__ import annotations
@@ -148,26 +150,177 @@ def unimportable_name(error: BaseException) -> str | None:
     return name if imports_name(file, name) else None
 
 
-def _set_elsewhere(cls: type, error: BaseException) -> str | None:
-    """For `'X' object has no attribute 'a'`: a method other than `__init__` that sets `self.a`
-    (NNFS-style `new_pass()`, `finalize()`): the object needs that call first."""
-    from backprop_doctor.conventions._classlayer import assigned_attributes, function_node
+CHECKED_METHODS = ("__init__", "forward", "backward", "forward_pass", "backward_pass")
 
+
+def _missing_attribute(cls: type, error: BaseException) -> str | None:
+    """The attribute of `'X' object has no attribute 'a'` when it is the object's own (not another
+    object's, raised inside it: `'Affine' object has no attribute 'dW'` inside `TimeAffine`)."""
     text = str(error)
-    if not isinstance(error, AttributeError) or "has no attribute" not in text:
+    if not isinstance(error, AttributeError) or "has no attribute" not in text or text.count("'") < 2:
         return None
     owner = getattr(getattr(error, "obj", None), "__class__", None)
     if owner is not None and not issubclass(cls, owner) and not issubclass(owner, cls):
-        return None  # `'Affine' object has no attribute 'dW'` raised inside `TimeAffine`: another object's attribute
-    attr = text.rsplit("'", 2)[-2] if text.count("'") >= 2 else ""
-    for klass in cls.__mro__[:-1]:
-        for name, value in vars(klass).items():
-            if name in ("__init__", "forward", "backward", "forward_pass", "backward_pass") or not inspect.isfunction(value):
-                continue  # the methods being checked set what they set; a set-up call is another one
-            node = function_node(value)
-            if node is not None and attr in assigned_attributes(node):
-                return name
-    return None
+        return None
+    return text.rsplit("'", 2)[-2]
+
+
+def _assigned_by(cls: type) -> dict[str, set[str]]:
+    """For each method other than the checked ones, the attributes it sets on the instance,
+    directly or through the methods it calls on it (`prepare_training(batch)` calling
+    `init_temps(batch)`)."""
+    from backprop_doctor.conventions._classlayer import assigned_attributes, function_node
+    from backprop_doctor.static.methods import self_calls
+
+    def sets(name: str, seen: frozenset[str] = frozenset()) -> set[str]:
+        node = function_node(getattr(cls, name, None))
+        if node is None or name in seen:
+            return set()
+        return assigned_attributes(node).union(*(sets(called, seen | {name}) for called in self_calls(node)))
+
+    names = {name for klass in cls.__mro__[:-1] for name, value in vars(klass).items() if inspect.isfunction(value) and name not in CHECKED_METHODS}
+    return {name: sets(name) for name in sorted(names)}
+
+
+def _setters(cls: type, wanted: set[str]) -> list[str]:
+    """The methods other than the checked ones that set one of the `wanted` attributes, those
+    setting the most attributes first."""
+    found = _assigned_by(cls)
+    return sorted((name for name, attrs in found.items() if attrs & wanted), key=lambda name: -len(found[name]))
+
+
+def _set_elsewhere(cls: type, error: BaseException) -> str | None:
+    """For `'X' object has no attribute 'a'`: a method other than `__init__` that sets `self.a`
+    (NNFS-style `new_pass()`, `finalize()`): the object needs that call first."""
+    attr = _missing_attribute(cls, error)
+    setters = _setters(cls, {attr}) if attr else []
+    return setters[0] if setters else None
+
+
+SETUP_INPUTS = 3  # the first inputs tried before and after a set-up call, to tell whether it changed anything
+SETUP_ROUNDS = 3  # set-up calls tried before a layer's forward runs (`init_weights()`, then `init_cache(batch)`)
+
+
+def _setup_arguments(method: Callable, batch: int, sample: tuple[int, ...]) -> list[list[Any]]:
+    """What a set-up method may be given, in the order tried: the batch size for `batch_size`
+    (`n`, `m`); for `shape` (`input_shape`) one sample's shape, then the batch's (ML-From-Scratch's
+    `set_input_shape((features,))`, fmscole's `OutShape([batch, features])`; a convolution's
+    `(channels, height, width)` first); a rate-1 optimizer
+    for `optimizer` (the layer steps its weights with it in backward: `optimizer_objects`). None
+    when it wants anything else."""
+    from backprop_doctor.conventions.optimizer_objects import UnitStep
+
+    choices: list[list[Any]] = [[]]
+    for name in required_positional(method):
+        low = name.lower()
+        if "batch" in low or low in ("n", "m", "size", "n_samples", "samples"):
+            values: list[Any] = [batch]
+        elif "shape" in low:
+            values = [*_sample_shapes(type(getattr(method, "__self__", None)), sample), tuple(sample), [batch, *sample]]
+        elif low in ("optimizer", "optimiser", "opt", "optim"):
+            values = [UnitStep()]
+        else:
+            return []
+        choices = [[*c, v] for c in choices for v in values]
+    return choices
+
+
+def _wanted(layer: Any, error: BaseException | None) -> set[str]:
+    """The attributes a call that raised `error` lacked: the one named by `'X' object has no
+    attribute 'a'`, else every attribute the object still holds as None (`self.W = None` until
+    `initialize()`: `None * x` or `x @ None` raised)."""
+    if error is None:
+        return set()
+    attr = _missing_attribute(type(layer), error)
+    if attr is not None:
+        return {attr}
+    return {k for k, v in vars(layer).items() if v is None} if isinstance(error, (TypeError, ValueError, AttributeError)) else set()
+
+
+def _set_up(layer: Any, rng: np.random.Generator, batch: int, train: bool) -> tuple[Any, list[str]]:
+    """The layer after the set-up calls its forward needs, when it raises for an attribute a public
+    method of its own sets (kormang's `prepare_training(batch_size)` makes the weights, fmscole's
+    `OutShape(shape)` sizes them from the input, ML-From-Scratch's `initialize(optimizer)` after
+    `set_input_shape(shape)`), and the calls as written. A call is kept only when the forward then
+    raises something else, or nothing, on one of the inputs tried."""
+    calls: list[str] = []
+    for _ in range(SETUP_ROUNDS):
+        errors = _setup_errors(layer, rng, batch, train)
+        if not errors or None in errors:
+            break
+        work, made = _copy(layer), []
+        wanted = set().union(*(_wanted(layer, e) for e in errors))
+        if not _call_setter(work, wanted, (batch, SETUP_WIDTH), made, depth=2):
+            break
+        if _signatures(_setup_errors(work, rng, batch, train)) == _signatures(errors):
+            break
+        layer, calls = work, calls + made
+    return layer, calls
+
+
+def _setup_errors(layer: Any, rng: np.random.Generator, batch: int, train: bool) -> list[BaseException | None]:
+    """What the forward raises on each of the first inputs tried, up to the first it runs on
+    (None): a layer that runs costs one trial forward."""
+    from itertools import islice
+
+    errors: list[BaseException | None] = []
+    for x in islice(_input_candidates(layer, batch, rng), SETUP_INPUTS):
+        errors.append(_trial_error(layer, x, None, train))
+        if errors[-1] is None:
+            break
+    return errors
+
+
+def _signatures(errors: list[BaseException | None]) -> list[tuple[type, str] | None]:
+    """The errors by type and words, to tell whether a set-up call changed what the forward does."""
+    return [None if e is None else (type(e), str(e)) for e in errors]
+
+
+def _call_setter(layer: Any, wanted: set[str], shape: tuple[int, ...], calls: list[str], depth: int, skip: frozenset[str] = frozenset()) -> bool:
+    """Call on `layer` the first public method (not in `skip`) that sets one of `wanted` and takes
+    what `_setup_arguments` gives for inputs of `shape`, after the set-up it needs in turn (`depth`
+    levels: `initialize(optimizer)` reading what `set_input_shape(shape)` sets); note it in `calls`."""
+    for name in (n for n in _setters(type(layer), wanted) if not n.startswith("_") and n not in skip):  # never a misspelled `__inti__`
+        for args in _setup_arguments(getattr(layer, name), shape[0], shape[1:]):
+            error = _outcome(lambda: getattr(layer, name)(*args))[1]
+            if error is not None and depth > 1 and _call_setter(layer, _wanted(layer, error), shape, calls, depth - 1, skip | {name}):
+                error = _outcome(lambda: getattr(layer, name)(*args))[1]
+            if error is None:
+                calls.append(f"{name}({', '.join(map(_shown, args))})")
+                return True
+    return False
+
+
+def _shown(value: Any) -> str:
+    """An argument as the report shows a set-up call: `UnitStep()` by its class, the rest as written."""
+    return repr(value) if isinstance(value, (int, float, str, tuple, list)) else f"{type(value).__name__}()"
+
+
+SETUP_WIDTH = 12  # the input width handed to a set-up method that takes the input's shape
+IMAGE_SAMPLE = (3, 6, 6)  # one image's shape handed first to a convolution's set-up (`set_input_shape`)
+SEQUENCE_SAMPLE = (3, 6)  # one sequence's (steps, features) handed first to a recurrent layer's set-up
+IMAGE_WORDS = ("conv", "pool", "padding", "upsampl")
+SEQUENCE_WORDS = ("rnn", "lstm", "gru", "recurrent")
+
+
+def _sample_shapes(cls: type, sample: tuple[int, ...]) -> list[tuple[int, ...]]:
+    """One sample's shape a layer of its kind takes, tried before a flat `sample`: an image's
+    (channels, height, width) for a convolution or a pooling, a sequence's (steps, features)
+    for a recurrent layer."""
+    name = cls.__name__.lower()
+    if len(sample) != 1:
+        return []
+    if any(word in name for word in IMAGE_WORDS):
+        return [IMAGE_SAMPLE]
+    return [SEQUENCE_SAMPLE] if any(word in name for word in SEQUENCE_WORDS) else []
+
+
+def _copy(layer: Any) -> Any:
+    """A deep copy of `layer`, or `layer` itself when it will not copy."""
+    try:
+        return copy.deepcopy(layer)
+    except Exception:
+        return layer
 
 
 def _float_shape(error: BaseException) -> bool:
@@ -207,13 +360,17 @@ def failure_finding(label: str, obj: Any, error: BaseException) -> Any:
 # --------------------------------------------------------------------------- arguments
 
 
+WEIGHT_NAMES = ("w", "weight", "weights", "w1")
+BIAS_NAMES = ("b", "bias")
+
+
 def _value_for(name: str, cls_name: str, default: Any, rng: np.random.Generator, sizes: dict[str, Any]) -> Any:
     """A plausible constructor argument from its name."""
     low = name.lower()
     conv = "conv" in cls_name.lower()
-    if low in ("w", "weight", "weights", "w1"):
+    if low in WEIGHT_NAMES:
         return 0.3 * rng.standard_normal((3, 2, 3, 3) if conv else (6, 4))
-    if low in ("b", "bias"):
+    if low in BIAS_NAMES:
         return 0.1 * rng.standard_normal(3 if conv else 4)
     if low == "gamma":
         return 1.0 + 0.1 * rng.standard_normal(sizes.get("features", 6))
@@ -221,6 +378,8 @@ def _value_for(name: str, cls_name: str, default: Any, rng: np.random.Generator,
         return 0.1 * rng.standard_normal(sizes.get("features", 6))
     if low in ("pool_h", "pool_w", "pool_height", "pool_width", "pool_size"):
         return 2
+    if low in ("filter_shape", "kernel_shape") and default is inspect.Parameter.empty:
+        return (3, 3)
     if low == "stride":
         return 1  # smaller than the window: windows overlap
     if low in ("pad", "padding"):
@@ -231,12 +390,14 @@ def _value_for(name: str, cls_name: str, default: Any, rng: np.random.Generator,
         return 12
     if low.endswith("_list") or low.endswith("_sizes"):  # `hidden_size_list`: one size per layer
         return [8, 6]
-    size = re.fullmatch(r"(?:(?:num|n|number)_?(?:of_?)?)?(in|out|hidden)(?:put)?s?_?(?:size|dim|units|nodes|num|neurons|features|count)?|size_?(in|out|hidden)", low)
+    size = re.fullmatch(r"(?:(?:num|n|number)_?(?:of_?)?)?(in|out|hidden)(?:put)?s?_?(?:size|dim|units|nodes|num|neurons|features|count|len|length)?|size_?(in|out|hidden)", low)
     if size is not None and (size.group(1) or size.group(2)) and (low not in ("in", "out", "input", "output", "inputs", "outputs", "hidden")):
         # `input_units`, `output_num`, `sizeIn`, `number_of_inputs`, `n_hidden_units`
         return {"in": 12, "out": CLASSES, "hidden": 8}[size.group(1) or size.group(2)]
     if low.startswith(("hidden_size", "n_hidden", "hidden_dim")):
         return 8
+    if low in WIDTHS:  # `Softmax(input_len, nodes)`: the layer's own width
+        return CLASSES
     if low in ("output_size", "n_out", "num_classes", "output_dim", "out_features"):
         return CLASSES
     if low.endswith("_size") or low.endswith("_dim") or low.startswith("n_") or low.startswith("num_"):
@@ -255,6 +416,10 @@ def _value_for(name: str, cls_name: str, default: Any, rng: np.random.Generator,
         raise Unsupported(f"its constructor takes a function (`{name}`): its subclasses that pass one are checked")
     raise BuildError(f"cannot guess a value for the constructor argument `{name}`")
 
+
+WIDTHS = ("nodes", "units", "neurons", "n_nodes", "n_units", "n_neurons", "num_nodes", "num_units", "num_neurons")
+# `DenseLayer(inputs, outputs, ...)`: the two words are sizes only side by side (alone, `inputs` may be data)
+PAIRED_SIZES = {"inputs": 12, "outputs": CLASSES}
 
 LARGE_SIZE = 100  # a default size above this (`vocab_size=10000`, `hidden_size=650`) is replaced by a small one
 SMALL_SIZES = (6,)  # the first small size; larger defaults get the next ones
@@ -277,12 +442,32 @@ def infer_kwargs(cls: type, rng: np.random.Generator) -> dict[str, Any]:
     large = sorted({p.default for p in params if _large_size(p.name.lower(), p.default)})
     small = {size: SMALL_SIZES[0] + i for i, size in enumerate(large)}
     kwargs: dict[str, Any] = {}
+    paired = set(PAIRED_SIZES) <= {p.name.lower() for p in params}
     for p in params:
         if _large_size(p.name.lower(), p.default) and p.default in small:  # a dict default is not hashable
             kwargs[p.name] = small[p.default]
+        elif paired and p.name.lower() in PAIRED_SIZES and p.default is inspect.Parameter.empty:
+            kwargs[p.name] = PAIRED_SIZES[p.name.lower()]
+        elif p.default is inspect.Parameter.empty and (key := _table_key(cls, p.name)) is not None:
+            kwargs[p.name] = key
         else:
             kwargs[p.name] = _value_for(p.name, cls.__name__, p.default, rng, {})
     return kwargs
+
+
+def _table_key(cls: type, name: str) -> str | None:
+    """The first key of the module's dict that the constructor looks its argument up in
+    (`self.activation_func = activation_functions[name]()`): a name the layer is built from."""
+    init = getattr(cls, "__init__", None)
+    try:
+        source = inspect.getsource(init)
+    except (TypeError, OSError):
+        return None
+    for table in re.findall(rf"(\w+)\[\s*{re.escape(name)}\s*\]", source):
+        held = getattr(init, "__globals__", {}).get(table)
+        if isinstance(held, dict) and held and all(isinstance(k, str) for k in held):
+            return next(iter(held))
+    return None
 
 
 _PAIRED = re.compile(r"(?i)size|stride|pad|kernel|pool|window|dilation")
@@ -319,10 +504,14 @@ def _input_candidates(layer: Any, n: int, rng: np.random.Generator) -> Iterator[
     if one_column(type(layer)):
         yield rng.standard_normal((6, 1))  # one sample as a column vector: its Jacobian is np.identity(n)
         return
+    declared = getattr(layer, "input_shape", None)  # one sample's shape, set by the constructor or `set_input_shape`
+    if isinstance(declared, (tuple, list)) and 1 <= len(declared) <= 3 and all(isinstance(d, int) and not isinstance(d, bool) and 0 < d <= 64 for d in declared):
+        yield rng.standard_normal((n, *declared))
     arrays = {k: v for k, v in vars(layer).items() if _numeric_array(v)}  # integer weights size inputs too
-    params = getattr(layer, "params", None)
-    if isinstance(params, list):
-        arrays.update({f"params[{i}]": p for i, p in enumerate(params) if _numeric_array(p)})
+    for name, held in vars(layer).items():
+        # a list of arrays (`params`, `self.weights = [W1, W2]`): its first entry is what the input meets
+        if isinstance(held, list) and held and all(isinstance(p, np.ndarray) for p in held):
+            arrays.update({f"{name}[{i}]": p for i, p in enumerate(held) if _numeric_array(p)})
     weights = [v for k, v in arrays.items() if v.ndim in (2, 4)]
     if weights:
         w = weights[0]
@@ -332,6 +521,7 @@ def _input_candidates(layer: Any, n: int, rng: np.random.Generator) -> Iterator[
         else:
             yield rng.standard_normal((n, w.shape[0]))
             yield rng.standard_normal((n, 3, w.shape[0]))  # a sequence (N, T, D) for a time layer
+            yield rng.standard_normal((n, w.shape[1]))  # weights kept (out, in): `x @ self.W.T`
             if _weights_first(type(layer)):
                 yield rng.standard_normal((w.shape[1], n))  # column vectors: np.dot(self.W, x)
                 yield rng.standard_normal((w.shape[1], 1))  # one column at a time (`self.bias -= lr * dout`)
@@ -432,6 +622,62 @@ def _constructs(cls: type, kwargs: dict[str, Any]) -> bool:
     return bool(_trial(call, default=False))
 
 
+def _input_cases(layer: Any, batch: int, rng: np.random.Generator, train: bool) -> list[tuple[str, np.ndarray, Any]]:
+    """The inputs a layer that takes no target is checked on: the first candidate its forward (and
+    backward) runs on, and a single sample of it."""
+    cls = type(layer)
+    cases: list[tuple[str, np.ndarray, Any]] = []
+    columns, forward_only = _weights_first(cls), None  # a column layout is tried with its backward too
+    for x in _input_candidates(layer, batch, rng):
+        if _runs(layer, x, None, train):
+            single = x[:1].copy()
+            if (
+                x.ndim == 2 and len(x) > 1 and not _runs(layer, x, None, train, backward=True)
+                and _runs(layer, single, None, train, backward=True)
+            ):  # fmt: skip
+                # `self.bias -= lr * output_error` with a (1, n) bias: written for one row at a time
+                cases.append((f"one sample x {single.shape} (its backward raises on a batch of {len(x)})", single, None))
+                break
+            if columns and not _runs(layer, x, None, train, backward=True):
+                forward_only = x if forward_only is None else forward_only
+                continue
+            cases.append((f"x {x.shape}", x, None))
+            if _runs(layer, single, None, train) and not _uses_batch_statistics(cls, train):
+                cases.append((f"single sample x {single.shape}", single, None))
+            break
+    if not cases and forward_only is not None:  # backward raises on every shape: the engine says where
+        cases.append((f"x {forward_only.shape}", forward_only, None))
+    return cases
+
+
+def _weights_out_first(kwargs: dict[str, Any], rng: np.random.Generator) -> list[dict[str, Any]]:
+    """The same arguments with the bias sized by the rows of the 2-D weight, 1-D and (1, rows), for
+    a layer that keeps its weight (out, in) and computes `x @ W.T + b`; none without a 2-D weight
+    and a bias."""
+    weight = next((v for k, v in kwargs.items() if k.lower() in WEIGHT_NAMES and isinstance(v, np.ndarray) and v.ndim == 2), None)
+    if weight is None or not any(k.lower() in BIAS_NAMES for k in kwargs):
+        return []
+    bias = 0.1 * rng.standard_normal(weight.shape[0])
+    return [{k: b if k.lower() in BIAS_NAMES else v for k, v in kwargs.items()} for b in (bias, bias[None, :])]
+
+
+def _gradients_fit(layer: Any, x: np.ndarray, train: bool, names: tuple[str, ...]) -> bool:
+    """Whether one forward and backward of a copy of `layer` on `x` leaves the gradient of each
+    parameter named in `names` in the parameter's shape: of two layouts of a bias the layer's
+    forward takes alike, the one its backward computes (`np.sum(dout, axis=0, keepdims=True)`
+    for a (1, n) bias)."""
+    def fit() -> bool:
+        adapter = ClassLayer(_copy(layer), train=train)
+        before = adapter.attribute_ids()
+        out = adapter.forward(x.copy())
+        adapter.backward(np.ones_like(out))
+        adapter.discover_params(before)
+        grads = adapter.gradients_from(adapter.gradient_snapshot())
+        return all(np.shape(grads.get(name)) == p.shape for name, p in adapter.params().items() if name.lower() in names)
+
+    return bool(_trial(fit, default=False))
+
+
 def build_layer(cls: type, rng: np.random.Generator, *, train: bool = True, batch: int = 5) -> Built:
     """A layer with synthesized parameters and inputs that its forward accepts."""
     from backprop_doctor.conventions.recurrent import recurrent_kwargs
@@ -451,7 +697,8 @@ def build_layer(cls: type, rng: np.random.Generator, *, train: bool = True, batc
         if layer is None:
             raise _raised(f"{_describe(cls.__name__, (), kwargs)} raised {type(error).__name__}: {error}", error) from error
         kwargs = paired
-    built = Built(cls.__name__, layer, _describe(cls.__name__, (), kwargs))
+    layer, setup = _set_up(layer, rng, batch, train) if not is_loss_layer(layer) else (layer, [])
+    built = Built(cls.__name__, layer, " then ".join([_describe(cls.__name__, (), kwargs), *setup]))
     if is_loss_layer(layer) and not _returns_scalar(layer, rng, train):
         raise Unsupported(
             f"`{cls.__name__}.forward` takes two inputs and returns an array (like the book's MulLayer and "
@@ -460,26 +707,16 @@ def build_layer(cls: type, rng: np.random.Generator, *, train: bool = True, batc
     if is_loss_layer(layer):
         built.cases += _loss_cases(layer, batch, rng, train)
     else:
-        columns, forward_only = _weights_first(cls), None  # a column layout is tried with its backward too
-        for x in _input_candidates(layer, batch, rng):
-            if _runs(layer, x, None, train):
-                single = x[:1].copy()
-                if (
-                    x.ndim == 2 and len(x) > 1 and not _runs(layer, x, None, train, backward=True)
-                    and _runs(layer, single, None, train, backward=True)
-                ):  # fmt: skip
-                    # `self.bias -= lr * output_error` with a (1, n) bias: written for one row at a time
-                    built.cases.append((f"one sample x {single.shape} (its backward raises on a batch of {len(x)})", single, None))
-                    break
-                if columns and not _runs(layer, x, None, train, backward=True):
-                    forward_only = x if forward_only is None else forward_only
-                    continue
-                built.cases.append((f"x {x.shape}", x, None))
-                if _runs(layer, single, None, train) and not _uses_batch_statistics(cls, train):
-                    built.cases.append((f"single sample x {single.shape}", single, None))
-                break
-        if not built.cases and forward_only is not None:  # backward raises on every shape: the engine says where
-            built.cases.append((f"x {forward_only.shape}", forward_only, None))
+        built.cases += _input_cases(layer, batch, rng, train)
+        running = []  # `DenseLayer(w, b)` with w (units_curr, units_prev): `x @ self.w.T + self.b`
+        for rows in _weights_out_first(kwargs, rng) if not built.cases else []:
+            other = _trial(lambda rows=rows: cls(**rows))
+            found = _input_cases(other, batch, rng, train) if other is not None else []
+            if found:
+                running.append((other, rows, found))
+        if running:  # the bias layout whose gradient backward computes in its shape, else the first
+            layer, kwargs, built.cases[:] = next((r for r in running if _gradients_fit(r[0], r[2][0][1], train, BIAS_NAMES)), running[0])
+            built.obj, built.how = layer, " then ".join([_describe(cls.__name__, (), kwargs), *setup])
     if not built.cases:
         for x in _index_candidates(layer, batch, rng):
             if _runs(layer, x, None, train):
@@ -505,11 +742,46 @@ def build_layer(cls: type, rng: np.random.Generator, *, train: bool = True, batc
         built.cases.append((f"x {x.shape} (forward raised on every input shape tried)", x, t))
     elif not is_loss_layer(layer):
         _, x, t = built.cases[0]
+        if _fused_softmax(layer, x, train):
+            raise Unsupported(
+                "its forward ends in a softmax and its backward takes the gradient with respect to the softmax's input "
+                "(ŷ − y, as a cross-entropy gives it), not its output: it is right or wrong only together with its loss"
+            )
         error = _trial_error_of(lambda: _exercise(copy.deepcopy(layer), x, t, train, backward=True))
+        work, calls = _copy(layer), []
+        if error is not None and _call_setter(work, _wanted(layer, error), x.shape, calls, depth=2):
+            # `self.input_shape` that backward reads, set by `set_input_shape(shape)` as a network adds the layer
+            error = _trial_error_of(lambda: _exercise(copy.deepcopy(work), x, t, train, backward=True))
+            if error is None:
+                layer = built.obj = work
+                built.how = " then ".join([built.how, *calls])
         if error is not None and (setup := _set_elsewhere(cls, error)):
             # `self.input_shape` set by `set_input_shape()`, which the user's network calls when it adds the layer
             raise Unsupported(f"its backward raised {type(error).__name__} ({error}): it needs `{setup}()` called first")
     return built
+
+
+def _fused_softmax(layer: Any, x: np.ndarray, train: bool) -> bool:
+    """A layer with weights whose output rows are probabilities and whose dx moves when one number
+    is added to every entry of dout, which no output whose rows always sum to 1 allows (its
+    Jacobian sends that direction to zero): the backward skips the softmax, written for a
+    cross-entropy that hands it ŷ − y (kormang's `SoftmaxCrossEntropyLayer`). Checked alone it
+    would seem wrong."""
+    if not any(is_float_array(v) and v.ndim >= 2 for v in vars(layer).values()):
+        return False  # a softmax of its own is checked (and a pass-through backward worded) as one
+
+    def dx(shift: float) -> Any:
+        work = _copy(layer)
+        adapter = ClassLayer(work, train=train)
+        out = adapter.forward(x.copy())
+        if not (is_float_array(out) and out.ndim == 2 and out.shape[1] > 1 and np.all(out >= 0) and np.allclose(out.sum(axis=1), 1)):
+            return None
+        return adapter.backward(np.random.default_rng(0).standard_normal(out.shape) + shift)[0]
+
+    plain, shifted = _trial(lambda: dx(0.0)), _trial(lambda: dx(1.0))
+    if not (is_float_array(plain) and is_float_array(shifted) and plain.shape == shifted.shape):
+        return False
+    return bool(np.max(np.abs(shifted - plain)) > 1e-6 * max(1.0, float(np.max(np.abs(plain)))))
 
 
 def _trial_error_of(call: Callable[[], Any]) -> BaseException | None:

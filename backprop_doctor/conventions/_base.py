@@ -22,7 +22,15 @@ import numpy as np
 # that draws (dropout) sees the same numbers in each one.
 FORWARD_SEED = 12345
 TRAIN_FLAGS = ("train_flg", "train_flag", "train", "training", "is_training", "train_mode")
-GRAD_NAMES = ("d{}", "grad_{}", "{}_grad", "d_{}", "{}grad")
+GRAD_NAMES = ("d{}", "grad_{}", "{}_grad", "d_{}", "{}grad", "{}_gradient")
+SHORT_NAMES = {"weights": "w", "weight": "w", "bias": "b", "biases": "b"}  # `self.weights` with `self.w_gradient`, `self.dw`
+
+
+def gradient_names(attr: str, short: bool = True) -> list[str]:
+    """The attributes a layer may keep `attr`'s gradient in: `dW`, `grad_W`, `W_grad` ..., and (with
+    `short`) for a parameter spelled out (`weights`, `bias`) the same of its initial (`dw`, `w_gradient`)."""
+    bases = [attr, SHORT_NAMES[attr.lower()]] if short and attr.lower() in SHORT_NAMES else [attr]
+    return [n for n in dict.fromkeys(pattern.format(base) for base in bases for pattern in GRAD_NAMES) if n != attr]
 LAST_LAYER_NAMES = ("lastLayer", "last_layer", "loss_layer", "lossLayer", "last", "loss_fn")
 
 

@@ -18,19 +18,20 @@ from typing import Any
 import numpy as np
 
 from backprop_doctor.conventions._base import (
-    GRAD_NAMES,
     TRAIN_FLAGS,
     Adapter,
     is_array_list,
     is_float_array,
     is_gradient_like,
     parameters,
+    gradient_names,
     train_kwargs,
 )
 from backprop_doctor.static.methods import (
     assigned_attributes,
     does_nothing,
     grads_aliases,
+    indexed_writes,
     parse_function,
     returns_value,
     self_name,
@@ -66,6 +67,7 @@ class Methods:
     learning_rate: str | None = None  # backward(dout, learning_rate) applies SGD itself: gradients are -Δ/lr
     mean_of_forward: bool = False  # a loss whose forward returns one loss per sample (NNFS): the loss is their mean
     backward_gets_inputs: bool = False  # a stateless gate: backward(x, dout) gets forward's input again
+    held_optimizer: bool = False  # backward steps the weights with an optimizer the layer holds, not a rate it is given
 
 
 def layer_methods(obj: Any) -> Methods | None:
@@ -149,7 +151,8 @@ class ClassLayer(Adapter):
         self._entries: dict[str, list[int]] = {}  # DLFS-2: each parameter's indices in `params` (shared: several)
         self._grad_names: dict[str, str] = {}
         self._inputs: tuple[Any, Any] = (None, None)
-        self._dlfs2 = is_array_list(getattr(layer, "params", None)) and isinstance(getattr(layer, "grads", None), list)
+        self._listed = listed_parameters(layer)  # `params`, or `weights` beside a `grads` list
+        self._dlfs2 = self._listed is not None and isinstance(getattr(layer, "grads", None), list)
         if self._dlfs2:
             self.kind = "dlfs2-layer"
         elif self.is_loss:
@@ -189,10 +192,11 @@ class ClassLayer(Adapter):
         return dx, self._layer_grads()
 
     def _backward_with_update(self, backward: Any, dout: Any) -> tuple[Any, dict[str, Any]]:
-        """Call `backward(dout, learning_rate=1)`, read each parameter's gradient off the SGD step
+        """Call `backward(dout, learning_rate=1)` (`backward(dout)` for a layer stepping with the
+        optimizer it holds, a rate-1 `optimizer_objects.UnitStep`), read each parameter's gradient off the SGD step
         it took (`W -= lr * dW` → dW = W_before - W_after), then undo the step."""
         before = {k: (v, v.copy()) for k, v in vars(self.layer).items() if is_float_array(v)}
-        dx = backward(dout, **{self.methods.learning_rate: 1.0})
+        dx = backward(dout) if self.methods.held_optimizer else backward(dout, **{self.methods.learning_rate: 1.0})
         if isinstance(dx, tuple) and dx and isinstance(dx[0], np.ndarray):
             dx = dx[0]
         steps: dict[str, np.ndarray] = {}
@@ -237,24 +241,28 @@ class ClassLayer(Adapter):
             self._params = {k: v for k, v in vars(layer).items() if k in steps and forward_before.get(k) == id(v)}
             return
         if self._dlfs2:
-            names = dlfs2_names(layer)
-            self._params = {name: p for name, p in zip(names, layer.params) if is_float_array(p)}
+            listed = getattr(layer, self._listed)
+            names = dlfs2_names(layer, self._listed)
+            self._params = {name: p for name, p in zip(names, listed) if is_float_array(p)}
             # One array listed several times (word2vec's NegativeSamplingLoss gives every EmbeddingDot
             # the same W) is one parameter: its gradient is the sum of its entries in `grads`, as the
             # book's `remove_duplicate` makes it before the update.
             first: dict[int, str] = {}
             self._entries = {}  # discovered again for every case the layer is checked on
-            for i, (name, p) in enumerate(zip(names, layer.params)):
+            for i, (name, p) in enumerate(zip(names, listed)):
                 if name in self._params:
                     self._entries.setdefault(first.setdefault(id(p), name), []).append(i)
             return
         params: dict[str, np.ndarray] = {}
+        node = function_node(self.backward_target())
+        written = assigned_attributes(node) if node is not None else set()
         for attr, value in vars(layer).items():
             if not is_float_array(value) or forward_before.get(attr) != id(value):
                 continue
-            for pattern in GRAD_NAMES:
-                grad_name = pattern.format(attr)
-                if grad_name != attr and is_gradient_like(getattr(layer, grad_name, None)):
+            for grad_name in gradient_names(attr):
+                if grad_name not in gradient_names(attr, short=False) and grad_name not in written:
+                    continue  # `self.dw` beside `self.weights` only when backward writes it (else a velocity, say)
+                if is_gradient_like(getattr(layer, grad_name, None)):
                     params[attr] = value
                     self._grad_names[attr] = grad_name
                     break
@@ -293,7 +301,8 @@ class ClassLayer(Adapter):
             # `self.W -= learning_rate * dW`: the gradient is computed where `dW` is assigned
             return (*update_operands(node, param, self.methods.learning_rate), f"{me}.{param}")
         if attr.startswith("grads["):
-            return (f"{me}.{attr}", *grads_aliases(node, me, int(attr[6:-1])), attr)
+            # a loop's `self.grads[i] = ...` writes every entry, after the entry's own statement
+            return (f"{me}.{attr}", *grads_aliases(node, me, int(attr[6:-1])), attr, *indexed_writes(node, me, "grads"))
         return (f"{me}.{attr}",)
 
     def layer_params(self) -> dict[str, np.ndarray]:
@@ -318,6 +327,15 @@ class ClassLayer(Adapter):
 
     def forward_target(self) -> Any:
         return getattr(type(self.layer), self.methods.forward, self.target)
+
+
+LISTED = ("params", "weights", "parameters")  # a list of a layer's arrays, its gradients in `grads` at the same places
+
+
+def listed_parameters(layer: Any) -> str | None:
+    """The attribute holding a layer's parameters as a list of arrays (DLFS-2's `params`, or
+    `self.weights = [W1, W2]` beside `self.grads`), or None."""
+    return next((name for name in LISTED if is_array_list(vars(layer).get(name) if hasattr(layer, "__dict__") else None) and getattr(layer, name)), None)
 
 
 def is_abstract(cls: type, methods: Methods) -> bool:

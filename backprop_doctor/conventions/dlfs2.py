@@ -47,12 +47,15 @@ def layer_methods(cls: type) -> Methods | None:
     return None
 
 
-def dlfs2_names(layer: Any) -> list[str]:
-    """Names for the entries of a DLFS-2 `params` list: the constructor's argument
-    names when they match in number (`Affine(W, b)` → W, b), else `params[i]`."""
-    n = len(layer.params)
+def dlfs2_names(layer: Any, listed: str = "params") -> list[str]:
+    """Names for the entries of a DLFS-2 `params` list (or the list `listed` names): the
+    constructor's argument names when they match in number (`Affine(W, b)` → W, b), else
+    `params[i]` (`weights[i]`)."""
+    n = len(getattr(layer, listed))
+    if listed != "params":  # `self.weights = [...]` built in a loop: the constructor's arguments are sizes
+        return [f"{listed}[{i}]" for i in range(n)]
     init_args = [p for p in parameters(type(layer).__init__) if p != "self"]
     arrays = [a for a in init_args if a not in TRAIN_FLAGS][:n]
     if len(arrays) == n and all(a.isidentifier() for a in arrays):
         return arrays
-    return [f"params[{i}]" for i in range(n)]
+    return [f"{listed}[{i}]" for i in range(n)]

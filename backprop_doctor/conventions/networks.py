@@ -23,7 +23,9 @@ Example:
             return {"W1": self.layers["Affine1"].dW, ...}
 
 Recognised by: a constructor that sets `params`, with `gradient`, or with
-`layers` and `loss`/`predict`/`backward` (`is_network_class`); confirmed on the
+`layers` and `loss`/`predict`/`backward` (`is_network_class`); the same network
+under names of its own, its dict `self.parameters` (`weights`, `model`, ...) and
+its gradient `grad(x, t)` (`gradients`), beside `loss(x, t)`; confirmed on the
 built object (`Network` raises TypeError otherwise). Gradients live in what
 `gradient(x, t)` returns, or in the `grads` list after `backward()`.
 
@@ -81,10 +83,27 @@ _OWN_PARAMETER = re.compile(r"self\.((?:W|w|b|B)[A-Za-z_]{0,3}\d*)\s*(?:,[^=\n]*
 NUMERICAL = "numerical_gradient"  # the book's chapter 4: the gradient by finite differences, no backward pass
 
 
+# Where a network keeps its parameters and which method returns their gradient dict: the book's
+# `params` and `gradient`, or the same network with its own names (`self.parameters`, `grad(X, T)`).
+PARAMETER_DICTS = ("params", "parameters", "param", "weights", "model", "theta")
+GRADIENT_METHODS = ("gradient", "grad", "gradients")
+_RENAMED_DICT = re.compile(r"self\.(?:" + "|".join(PARAMETER_DICTS[1:]) + r")\b")
+
+
+def _renamed_book_network(cls: type, methods: set[str], init: str) -> bool:
+    """A book network under other names: a dict its constructor keeps as `self.parameters` (or
+    `weights`, `model`, ...), `loss(x, t)` and a gradient method taking the batch and its targets
+    (`grad(X, T)`), so that a layer's own `grad(dout)` does not make it a network."""
+    gradient = next((getattr(cls, name) for name in GRADIENT_METHODS[1:] if name in methods), None)
+    return "loss" in methods and gradient is not None and len(required_inputs(gradient)) >= 2 and bool(_RENAMED_DICT.search(init))
+
+
 def is_network_class(cls: type) -> bool:
     methods = _methods(cls)
     init = _init_source(cls)
     if "gradient" in methods and "params" in init:
+        return True
+    if _renamed_book_network(cls, methods, init):
         return True
     if {"gradient", "loss"} <= methods and _OWN_PARAMETER.search(init):
         return True  # weights held as attributes (`self.W1`), `gradient(x, t)` a dict of them
@@ -102,16 +121,29 @@ def is_numerical_network(cls: type) -> bool:
     """A network trained by finite differences alone: `loss(x, t)` and `numerical_gradient(x, t)`,
     no `gradient` or `backward` of its own, its weights in `params` or its own attributes."""
     methods = _methods(cls)
-    if not {"loss", NUMERICAL} <= methods or {"gradient", "backward"} & methods:
+    if not {"loss", NUMERICAL} <= methods or {*GRADIENT_METHODS, "backward"} & methods:
         return False
     init = _init_source(cls)
     return "params" in init or bool(_OWN_PARAMETER.search(init))
 
 
 def gradient_method(net: Any) -> str:
-    """The name of the method that gives a network's gradient dict: `gradient`, or the book's
-    `numerical_gradient` where the network has nothing else."""
-    return "gradient" if callable(getattr(net, "gradient", None)) or not callable(getattr(net, NUMERICAL, None)) else NUMERICAL
+    """The name of the method that gives a network's gradient dict: `gradient` (or `grad`,
+    `gradients`), or the book's `numerical_gradient` where the network has nothing else."""
+    named = next((name for name in GRADIENT_METHODS if callable(getattr(net, name, None))), None)
+    return named or ("gradient" if not callable(getattr(net, NUMERICAL, None)) else NUMERICAL)
+
+
+def parameter_holder(net: Any) -> str:
+    """The attribute holding a network's parameters: `params`, else the first of the other usual
+    names that holds a dict of arrays, at least one of them float (`self.parameters['W1']`)."""
+    if getattr(net, "params", None) is not None:
+        return "params"
+    for name in PARAMETER_DICTS[1:]:
+        held = vars(net).get(name) if hasattr(net, "__dict__") else None
+        if isinstance(held, dict) and held and all(isinstance(v, np.ndarray) for v in held.values()) and any(is_float_array(v) for v in held.values()):
+            return name
+    return "params"
 
 
 class Network:
@@ -132,7 +164,8 @@ class Network:
         # gradient of the loss with respect to the network's input (`_called`); else None
         self.input_gradient: np.ndarray | None = None
         self.gradient_name = gradient_method(net)
-        params = getattr(net, "params", None)
+        self.holder = parameter_holder(net)  # `params`, or the dict's own name (`parameters`)
+        params = getattr(net, self.holder, None)
         if isinstance(params, dict):
             self.style = "dict"
         elif is_array_list(params):
@@ -153,7 +186,7 @@ class Network:
     def params(self) -> dict[str, np.ndarray]:
         if self.style == "attributes":
             return _attribute_parameters(self.net)
-        params = self.net.params
+        params = getattr(self.net, self.holder)
         if self.style == "dict":
             return {k: v for k, v in params.items() if is_float_array(v)}
         names = _network_list_names(self.net)

@@ -41,7 +41,7 @@ import numpy as np
 
 from backprop_doctor.conventions._base import Adapter
 from backprop_doctor.conventions._classlayer import function_node, required_inputs
-from backprop_doctor.static.methods import assigned_attributes
+from backprop_doctor.static.methods import assigned_attributes, self_calls
 from backprop_doctor.conventions._run import Case
 
 NAME = "nielsen"
@@ -63,29 +63,30 @@ def forward_name(cls: type) -> str | None:
     return None
 
 
+SIZES_WORDS = ("size", "layer", "dim", "shape", "architecture", "topology", "neurons")
+
+
+def takes_sizes(cls: type) -> bool:
+    """Whether the constructor takes the layer sizes in one argument, as `Network([784, 30, 10])`
+    does: one required argument, or one named for them among several. A layer built from two
+    widths (`Softmax(input_len, nodes)` with `forward`/`backprop` of its own) is not a network."""
+    required = required_inputs(cls.__init__)
+    return len(required) <= 1 or any(word in name.lower() for name in required for word in SIZES_WORDS)
+
+
 def recognise(cls: type, namespace: dict[str, Any]) -> bool:
     backprop = getattr(cls, "backprop", None)
-    if forward_name(cls) is None or not callable(backprop) or len(required_inputs(backprop)) != 2:
+    if forward_name(cls) is None or not callable(backprop) or len(required_inputs(backprop)) != 2 or not takes_sizes(cls):
         return False
     init = function_node(getattr(cls, "__init__", None))
     if init is None:
         return False
     assigned = assigned_attributes(init)
-    for called in _self_calls(init):  # `self.default_weight_initializer()` sets them (network2.py)
+    for called in self_calls(init):  # `self.default_weight_initializer()` sets them (network2.py)
         helper = function_node(getattr(cls, called, None))
         assigned |= assigned_attributes(helper) if helper is not None else set()
     return {"weights", "biases"} <= assigned
 
-
-def _self_calls(node: Any) -> list[str]:
-    """Methods a method calls on its own instance: `self.large_weight_initializer()`."""
-    import ast
-
-    me = node.args.args[0].arg if node.args.args else "self"
-    return [
-        n.func.attr for n in ast.walk(node)
-        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name) and n.func.value.id == me
-    ]  # fmt: skip
 
 
 class NielsenNetwork(Adapter):

@@ -72,6 +72,15 @@ def assigned_attributes(node: FunctionNode) -> set[str]:
     return found
 
 
+def self_calls(node: FunctionNode) -> list[str]:
+    """Methods a method calls on its own instance: `self.large_weight_initializer()`."""
+    me = self_name(node)
+    return [
+        n.func.attr for n in walk(node)
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name) and n.func.value.id == me
+    ]  # fmt: skip
+
+
 def update_operands(node: FunctionNode, attribute: str, rate: str) -> tuple[str, ...]:
     """The names an SGD step in backward subtracts from `self.<attribute>`, leaving out the rate:
     `self.W -= learning_rate * dW` → ("dW",). Empty when no statement updates it."""
@@ -105,6 +114,19 @@ def grads_aliases(node: FunctionNode | None, me: str, index: int) -> tuple[str, 
         elif value == f"{me}.grads[{index}]" and isinstance(target, ast.Name):
             names.append(target.id)
     return tuple(dict.fromkeys(names))
+
+
+def indexed_writes(node: FunctionNode | None, me: str, attr: str) -> list[str]:
+    """The targets `self.<attr>[i]` a method assigns with an index that is no constant (a loop's
+    `self.grads[i] = ...`), as written: one statement writes every entry."""
+    if node is None:
+        return []
+    found = []
+    for n in walk(node):
+        for target in n.targets if isinstance(n, ast.Assign) else [n.target] if isinstance(n, ast.AugAssign) else []:
+            if isinstance(target, ast.Subscript) and ast.unparse(target.value) == f"{me}.{attr}" and not isinstance(target.slice, ast.Constant):
+                found.append(ast.unparse(target))
+    return list(dict.fromkeys(found))
 
 
 def does_nothing(node: FunctionNode) -> bool:
