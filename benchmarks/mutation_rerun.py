@@ -109,7 +109,7 @@ SELECTIONS: dict[str, list[str]] = {
     _CHECKS + "step_rate_too_low.py": ["tests/test_mutants_step_training_checks.py", "tests/test_mutants_step_training_more.py"],
     _CHECKS + "step_penalty_mismatch.py": ["tests/test_mutants_step_training_checks.py"],
     _CHECKS + "non_finite.py": ["tests/test_mutants_non_finite_r12.py"],
-    _CHECKS + "nonreentrant_backward.py": ["tests/test_mutants_nonreentrant_backward_r12.py"],
+    _CHECKS + "nonreentrant_backward.py": ["tests/test_mutants_nonreentrant_backward_r12.py", "tests/test_mutants_nonreentrant_backward_r13.py"],
     _CHECKS + "python2.py": ["tests/test_mutants_python2_r12.py"],
     _CHECKS + "layer_raised.py": ["tests/test_mutants_layer_raised_r12.py"],
     _CHECKS + "sandbox_blocked.py": ["tests/test_mutants_sandbox_blocked_r12.py"],
