@@ -87,7 +87,11 @@ SELECTIONS: dict[str, list[str]] = {
         "tests/test_mutants_gradient_mismatch_check.py",
         "tests/test_mutants_gradient_mismatch_more.py",
     ],
-    _CHECKS + "update_climbs.py": ["tests/test_mutants_update_climbs_check.py", "tests/test_mutants_update_climbs_r12.py"],
+    _CHECKS + "update_climbs.py": [
+        "tests/test_mutants_update_climbs_check.py",
+        "tests/test_mutants_update_climbs_r12.py",
+        "tests/test_mutants_update_climbs_r13.py",
+    ],
     _CHECKS + "activation_forward_wrong.py": [
         "tests/test_mutants_activation_forward_check.py",
         "tests/test_mutants_activation_forward_more.py",
