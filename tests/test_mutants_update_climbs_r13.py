@@ -39,3 +39,93 @@ def test_an_update_that_rebinds_its_weight_is_highlighted_at_its_def(tmp_path):
     (finding,) = [f for f in findings if f.name == "update-climbs"]
     line = line_of(path, "def update(")
     assert (finding.line, finding.highlight) == (line, (line,))
+
+
+ADAM_LAYER = '''\
+import numpy as np
+
+
+class AdamDense:
+    def __init__(self, n_in=4, n_out=3):
+        self.W = np.random.default_rng(0).normal(size=(n_in, n_out)) * 0.1
+        self.b = np.zeros(n_out)
+        self.mW, self.vW = np.zeros_like(self.W), np.zeros_like(self.W)
+        self.t = 0
+
+    def forward(self, x):
+        self.x = x
+        return x @ self.W + self.b
+
+    def backward(self, dout):
+        self.dW = self.x.T @ dout
+        self.db = dout.sum(axis=0)
+        return dout @ self.W.T
+
+    def update(self, lr=0.001, beta1=0.9, beta2=0.999):
+        self.t += 1
+        self.mW = beta1 * self.mW + (1 - beta1) * self.dW
+        self.vW = beta2 * self.vW + (1 - beta2) * self.dW ** 2
+        m_hat = self.mW / (1 - beta1 ** self.t)
+        v_hat = self.vW / (1 - beta2 ** self.t)
+        self.W -= lr * m_hat / (np.sqrt(v_hat) + 1e-8)
+        self.b -= lr * self.db
+'''
+
+
+def test_a_layers_adam_step_is_named_at_the_parameter_it_adds_to_not_at_its_step_count(tmp_path):
+    """`self.t += 1` adds to an attribute too, but not to a parameter that climbed."""
+    wrong = "self.W += lr * m_hat / (np.sqrt(v_hat) + 1e-8)"
+    path, findings = checked(tmp_path, "adam.py", edited(ADAM_LAYER, ("self.W -= lr * m_hat", "self.W += lr * m_hat")))
+    (finding,) = [f for f in findings if f.name == "update-climbs"]
+    line = line_of(path, wrong)
+    assert (finding.layer, finding.line, finding.highlight) == ("AdamDense", line, (line,))
+    assert finding.message.startswith("`AdamDense.update` moves `W` along its gradient, up the loss")
+    assert [label for label, _ in finding.evidence] == ["W"]
+    assert [f for f in checked(tmp_path / "right", "adam.py", ADAM_LAYER)[1] if f.name == "update-climbs"] == []
+
+
+def test_an_optim_functions_step_with_no_rate_named_is_found_by_its_gradient_argument(tmp_path):
+    """No name of the added step reads as a rate (`size`): the line is the one adding a term holding `dw`,
+    the function's second argument, not one that mentions its third (`config`)."""
+    path, findings = checked(tmp_path, "optim.py", edited(OPTIM, ('    w -= config["learning_rate"] * dw\n', '    size = config["learning_rate"]\n    w += size * dw\n')))
+    (finding,) = [f for f in findings if f.name == "update-climbs"]
+    line = line_of(path, "w += size * dw")
+    assert (finding.layer, finding.line, finding.highlight) == ("sgd", line, (line,))
+
+
+LOSS_LAYER = '''\
+import numpy as np
+
+
+class SoftmaxRegression:
+    def __init__(self, n_in=4, n_classes=3):
+        self.W = np.random.default_rng(0).normal(size=(n_in, n_classes)) * 0.1
+
+    def forward(self, x, t):
+        if t.ndim == 1:  # class labels
+            t = np.eye(self.W.shape[1])[t]
+        self.x, self.t = x, t
+        scores = x @ self.W
+        e = np.exp(scores - scores.max(axis=1, keepdims=True))
+        self.probs = e / e.sum(axis=1, keepdims=True)
+        return -np.sum(t * np.log(self.probs + 1e-12)) / len(x)
+
+    def backward(self, dout=1):
+        dscores = (self.probs - self.t) / len(self.x) * dout
+        self.dW = self.x.T @ dscores
+        return dscores @ self.W.T
+
+    def update(self, lr=0.1):
+        self.W -= lr * self.dW
+'''
+
+
+def test_a_loss_layer_with_its_own_update_is_stepped_with_its_targets(tmp_path):
+    """A loss layer's forward needs its targets: the update is judged after a forward and backward on the
+    case's own labels, both times."""
+    path, findings = checked(tmp_path, "regression.py", edited(LOSS_LAYER, ("self.W -= lr * self.dW", "self.W += lr * self.dW")))
+    (finding,) = [f for f in findings if f.name == "update-climbs"]
+    line = line_of(path, "self.W += lr * self.dW")
+    assert (finding.severity, finding.layer, finding.line, finding.highlight) == ("error", "SoftmaxRegression", line, (line,))
+    assert finding.evidence == (("W", "`update()` after backward moved it with cosine +1.000 to its gradient (descent moves it near −1)"),)
+    assert [f for f in checked(tmp_path / "right", "regression.py", LOSS_LAYER)[1] if f.severity == "error"] == []
