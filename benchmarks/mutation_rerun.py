@@ -65,6 +65,7 @@ SELECTIONS: dict[str, list[str]] = {
         "tests/test_softmax_finding_words.py",
         "tests/test_mutants_softmax_check.py",
         "tests/test_mutants_softmax_not_per_row_r12.py",
+        "tests/test_mutants_softmax_not_per_row_r13.py",
     ],
     _CHECKS + "step_gradient_mismatch.py": [
         "tests/test_step_gradient_findings.py",
