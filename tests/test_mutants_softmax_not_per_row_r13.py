@@ -85,3 +85,38 @@ def test_a_softmax_the_script_defines_and_its_network_calls_is_one_finding_that_
     n = int(network.split("batch of shape (")[1].split(",")[0])
     assert f"({1 / n:.3g} for the {n} samples backprop-doctor probed with)" in finding.message
 
+
+
+LOSS_LAYER = """\
+import numpy as np
+
+
+class SoftmaxLoss:
+    def forward(self, scores, labels):
+        self.labels = labels
+        e = np.exp(scores - np.max(scores))
+        self.probs = e / np.sum(e)
+        n = scores.shape[0]
+        return -np.sum(np.log(self.probs[np.arange(n), labels] + 1e-12)) / n
+
+    def backward(self, dout=1):
+        n = self.probs.shape[0]
+        d = self.probs.copy()
+        d[np.arange(n), self.labels] -= 1
+        return d / n
+"""
+
+
+@pytest.mark.parametrize(("forward", "backward"), [("forward", "backward"), ("forward_pass", "backward_pass"), ("fprop", "bprop")])
+def test_a_loss_layers_own_softmax_over_the_batch_is_found_under_its_conventions_names(tmp_path, forward, backward):
+    """The softmax written in a loss layer's forward, whatever the layer's convention calls it (a renamed
+    pair's loss layer had no softmax finding: its forward was looked up as `forward` alone)."""
+    text = LOSS_LAYER.replace("def forward(", f"def {forward}(").replace("def backward(", f"def {backward}(")
+    path, findings = checked(tmp_path, "loss.py", text)
+    (finding,) = softmaxes(findings)
+    shift, total = line_of(path, "np.max(scores)"), line_of(path, "e / np.sum(e)")
+    assert (finding.severity, finding.layer, finding.file, finding.line, finding.highlight) == (
+        "error", f"SoftmaxLoss.{forward}", str(path), total, (shift, total)
+    )
+    assert finding.message.startswith(f"the softmax in `SoftmaxLoss.{forward}` normalises across the whole batch (line {total}): `np.sum(e)`")
+    assert finding.evidence[0][1].startswith("`SoftmaxLoss.probs` after forward on a batch of scores of shape (")

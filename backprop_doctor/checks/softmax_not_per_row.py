@@ -227,7 +227,7 @@ def _probe_loss_layer(case: probes.Case, train: bool, suspects: dict) -> None:
         result = probes.normalisation(value, THRESHOLD)
         if result is None or result.kind == "rows":
             continue
-        where = _producer(type(case.obj), ran)
+        where = _producer(type(case.obj), ran, layer.methods.forward)
         if where is None:
             continue
         suspect = suspects.setdefault((where.file, where.line), _Suspect(where))
@@ -322,12 +322,13 @@ def _softmax_that_ran(ran: dict[str, set[int]]) -> Function | None:
     return None
 
 
-def _producer(cls: type, ran: dict[str, set[int]]) -> Function | None:
-    """The softmax that ran inside a loss layer's forward, else the forward itself."""
+def _producer(cls: type, ran: dict[str, set[int]], forward_name: str) -> Function | None:
+    """The softmax that ran inside a loss layer's forward, else the forward itself, under the name
+    its convention calls it (`forward_pass`, `fprop`...)."""
     found = _softmax_that_ran(ran)
     if found is not None:
         return found
-    forward = getattr(cls, "forward", None)
+    forward = getattr(cls, forward_name, None)
     return definition(forward) if callable(forward) else None
 
 
