@@ -120,3 +120,33 @@ def test_a_loss_layers_own_softmax_over_the_batch_is_found_under_its_conventions
     )
     assert finding.message.startswith(f"the softmax in `SoftmaxLoss.{forward}` normalises across the whole batch (line {total}): `np.sum(e)`")
     assert finding.evidence[0][1].startswith("`SoftmaxLoss.probs` after forward on a batch of scores of shape (")
+
+
+PER_SAMPLE_AND_BATCH = """\
+import numpy as np
+
+
+def softmax_one(v):
+    e = np.exp(v - np.max(v))
+    return e / np.sum(e)
+
+
+def softmax(z):
+    e = np.exp(z - np.max(z))
+    return e / np.sum(e)
+
+
+rng = np.random.default_rng(0)
+W = rng.normal(size=(4, 3))
+for x in rng.normal(size=(5, 4)):
+    print(softmax_one(x @ W))
+print(softmax(rng.normal(size=(6, 4)) @ W))
+"""
+
+
+def test_a_softmax_given_one_sample_at_a_time_does_not_hide_the_next_one(tmp_path, program_runs):
+    """`softmax_one` only ever gets one sample, so its whole-array sum is right; `softmax`, defined after it,
+    gets a batch and is still probed."""
+    path, findings = checked(tmp_path, "two.py", PER_SAMPLE_AND_BATCH)
+    (finding,) = softmaxes(findings)
+    assert (finding.layer, finding.line) == ("softmax", line_of(path, "return e / np.sum(e)", after=line_of(path, "def softmax(z)")))
