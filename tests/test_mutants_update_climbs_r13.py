@@ -129,3 +129,42 @@ def test_a_loss_layer_with_its_own_update_is_stepped_with_its_targets(tmp_path):
     assert (finding.severity, finding.layer, finding.line, finding.highlight) == ("error", "SoftmaxRegression", line, (line,))
     assert finding.evidence == (("W", "`update()` after backward moved it with cosine +1.000 to its gradient (descent moves it near −1)"),)
     assert [f for f in checked(tmp_path / "right", "regression.py", LOSS_LAYER)[1] if f.severity == "error"] == []
+
+
+LISTED = '''\
+import numpy as np
+
+
+class Affine:
+    def __init__(self, n_in=4, n_out=3):
+        W = np.random.default_rng(0).normal(size=(n_in, n_out)) * 0.1
+        b = np.zeros(n_out)
+        self.params = [W, b]
+        self.grads = [np.zeros_like(W), np.zeros_like(b)]
+
+    def forward(self, x):
+        W, b = self.params
+        self.x = x
+        return x @ W + b
+
+    def backward(self, dout):
+        W, b = self.params
+        self.grads[0][...] = self.x.T @ dout
+        self.grads[1][...] = dout.sum(axis=0)
+        return dout @ W.T
+
+    def update(self, lr=0.01):
+        for param, grad in zip(self.params, self.grads):
+            param -= lr * grad
+'''
+
+
+def test_a_layer_keeping_its_parameters_in_a_list_is_judged_on_the_arrays_its_update_moved(tmp_path):
+    """DLFS-2's `self.params` list: no attribute holds the parameters by name, so the moved arrays are the
+    ones the update changed in place; both climb."""
+    _, findings = checked(tmp_path, "affine.py", edited(LISTED, ("param -= lr * grad", "param += lr * grad")))
+    (finding,) = [f for f in findings if f.name == "update-climbs"]
+    assert (finding.severity, finding.layer) == ("error", "Affine")
+    assert finding.message.startswith("`Affine.update` moves ") and "along their gradients" in finding.message
+    assert [text.split(" moved it with cosine ")[1][:6] for _, text in finding.evidence] == ["+1.000", "+1.000"]
+    assert [f for f in checked(tmp_path / "right", "affine.py", LISTED)[1] if f.name == "update-climbs"] == []
