@@ -10,6 +10,7 @@ import textwrap
 import pytest
 
 from inprocess import checked, edited, line_of, program_runs, restored_interpreter  # noqa: F401 - fixtures used by name
+from test_mutants_softmax_not_per_row_r12 import ONE_ROW_AT_A_TIME
 from test_softmax_inside_loss_functions import TRAINING
 
 RULE = "softmax-not-per-row"
@@ -122,26 +123,11 @@ def test_a_loss_layers_own_softmax_over_the_batch_is_found_under_its_conventions
     assert finding.evidence[0][1].startswith("`SoftmaxLoss.probs` after forward on a batch of scores of shape (")
 
 
-PER_SAMPLE_AND_BATCH = """\
-import numpy as np
-
-
-def softmax_one(v):
-    e = np.exp(v - np.max(v))
-    return e / np.sum(e)
-
-
-def softmax(z):
-    e = np.exp(z - np.max(z))
-    return e / np.sum(e)
-
-
-rng = np.random.default_rng(0)
-W = rng.normal(size=(4, 3))
-for x in rng.normal(size=(5, 4)):
-    print(softmax_one(x @ W))
-print(softmax(rng.normal(size=(6, 4)) @ W))
-"""
+PER_SAMPLE_AND_BATCH = (
+    edited(ONE_ROW_AT_A_TIME, ("def softmax(v)", "def softmax_one(v)"), ("print(softmax(x @ W))", "print(softmax_one(x @ W))"),
+           ("\n\nrng = ", "\n\ndef softmax(z):\n    e = np.exp(z - np.max(z))\n    return e / np.sum(e)\n\n\nrng = "))
+    + "print(softmax(rng.normal(size=(6, 4)) @ W))\n"
+)  # the twelfth round's program, its softmax now given one sample at a time, and a softmax given the batch
 
 
 def test_a_softmax_given_one_sample_at_a_time_does_not_hide_the_next_one(tmp_path, program_runs):
