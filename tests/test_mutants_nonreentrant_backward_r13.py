@@ -112,3 +112,61 @@ def test_the_batch_norm_networks_kink_note_names_the_batch_norm_update(tmp_path,
     update = line_of(path, "self.gamma -= 0.01 * self.dgamma")
     (kink,) = named(findings, "gradient-at-kink", "Net")
     assert (kink.file, kink.line, kink.pattern, kink.message) == (str(path), update, "weights-moved-by-backward", moved("Net", "BatchNormal", update))
+
+
+SEVEN = """\
+import numpy as np
+
+
+class Sum7:
+    def __init__(self):
+        rng = np.random.default_rng(0)
+        self.W1, self.W2, self.W3, self.W4, self.W5, self.W6, self.W7 = (rng.normal(size=(4, 3)) * 0.1 for _ in range(7))
+
+    def forward(self, x):
+        self.x = x
+        return x @ (self.W1 + self.W2 + self.W3 + self.W4 + self.W5 + self.W6 + self.W7)
+
+    def backward(self, dout):
+        dx = dout @ (self.W1 + self.W2 + self.W3 + self.W4 + self.W5 + self.W6 + self.W7).T
+        self.dW1 = self.dW2 = self.dW3 = self.dW4 = self.dW5 = self.dW6 = self.dW7 = self.x.T @ dout
+""" + "".join(f"        self.W{i} -= 0.01 * self.dW{i}\n" for i in range(1, 8)) + "        return dx\n"
+
+
+def test_at_most_six_updates_are_highlighted(tmp_path):
+    path, findings = checked(tmp_path, "sum7.py", SEVEN)
+    (finding,) = named(findings, "nonreentrant-backward")
+    updates = [line_of(path, f"self.W{i} -= 0.01") for i in range(1, 8)]
+    assert (finding.severity, finding.line, finding.highlight) == ("info", updates[0], tuple(updates[:6]))
+
+
+ADAM_IN_BACKWARD = """\
+import numpy as np
+
+
+class AdamDense:
+    def __init__(self):
+        self.W = np.random.default_rng(0).normal(size=(4, 3)) * 0.1
+        self.m = np.zeros_like(self.W)
+        self.t = 0
+
+    def forward(self, x):
+        self.x = x
+        return x @ self.W
+
+    def backward(self, dout):
+        self.dW = self.x.T @ dout
+        dx = dout @ self.W.T
+        self.t += 1
+        self.m = 0.9 * self.m + 0.1 * self.dW
+        self.W -= 0.01 * self.m / (1 - 0.9 ** self.t)
+        return dx
+"""
+
+
+def test_the_info_is_at_the_update_of_a_parameter_not_at_the_first_state_backward_changes(tmp_path):
+    """`self.t += 1` and the moment change state first; the weights move at `self.W -= ...`."""
+    path, findings = checked(tmp_path, "adam.py", ADAM_IN_BACKWARD)
+    (finding,) = named(findings, "nonreentrant-backward")
+    update = line_of(path, "self.W -= 0.01 * self.m")
+    assert (finding.severity, finding.line, finding.highlight) == ("info", update, (update,))
