@@ -112,7 +112,7 @@ SELECTIONS: dict[str, list[str]] = {
     _CHECKS + "symmetric_init.py": ["tests/test_mutants_step_training_checks.py", "tests/test_mutants_step_training_more.py"],
     _CHECKS + "step_rate_too_high.py": ["tests/test_mutants_step_training_checks.py"],
     _CHECKS + "step_rate_too_low.py": ["tests/test_mutants_step_training_checks.py", "tests/test_mutants_step_training_more.py"],
-    _CHECKS + "step_penalty_mismatch.py": ["tests/test_mutants_step_training_checks.py"],
+    _CHECKS + "step_penalty_mismatch.py": ["tests/test_mutants_step_training_checks.py", "tests/test_mutants_step_penalty_mismatch_r13.py"],
     _CHECKS + "non_finite.py": ["tests/test_mutants_non_finite_r12.py"],
     _CHECKS + "nonreentrant_backward.py": ["tests/test_mutants_nonreentrant_backward_r12.py", "tests/test_mutants_nonreentrant_backward_r13.py"],
     _CHECKS + "python2.py": ["tests/test_mutants_python2_r12.py"],
