@@ -65,6 +65,7 @@ SELECTIONS: dict[str, list[str]] = {
         "tests/test_softmax_finding_words.py",
         "tests/test_mutants_softmax_check.py",
         "tests/test_mutants_softmax_not_per_row_r12.py",
+        "tests/test_mutants_softmax_not_per_row_r13.py",
     ],
     _CHECKS + "step_gradient_mismatch.py": [
         "tests/test_step_gradient_findings.py",
@@ -87,7 +88,11 @@ SELECTIONS: dict[str, list[str]] = {
         "tests/test_mutants_gradient_mismatch_check.py",
         "tests/test_mutants_gradient_mismatch_more.py",
     ],
-    _CHECKS + "update_climbs.py": ["tests/test_mutants_update_climbs_check.py", "tests/test_mutants_update_climbs_r12.py"],
+    _CHECKS + "update_climbs.py": [
+        "tests/test_mutants_update_climbs_check.py",
+        "tests/test_mutants_update_climbs_r12.py",
+        "tests/test_mutants_update_climbs_r13.py",
+    ],
     _CHECKS + "activation_forward_wrong.py": [
         "tests/test_mutants_activation_forward_check.py",
         "tests/test_mutants_activation_forward_more.py",
@@ -105,11 +110,11 @@ SELECTIONS: dict[str, list[str]] = {
     _CHECKS + "loss_sign_flipped.py": ["tests/test_mutants_loss_sign_flipped_check.py"],
     _CHECKS + "step_dead_relu.py": ["tests/test_mutants_step_training_checks.py"],
     _CHECKS + "symmetric_init.py": ["tests/test_mutants_step_training_checks.py", "tests/test_mutants_step_training_more.py"],
-    _CHECKS + "step_rate_too_high.py": ["tests/test_mutants_step_training_checks.py"],
+    _CHECKS + "step_rate_too_high.py": ["tests/test_mutants_step_training_checks.py", "tests/test_mutants_step_rate_too_high_r13.py"],
     _CHECKS + "step_rate_too_low.py": ["tests/test_mutants_step_training_checks.py", "tests/test_mutants_step_training_more.py"],
-    _CHECKS + "step_penalty_mismatch.py": ["tests/test_mutants_step_training_checks.py"],
+    _CHECKS + "step_penalty_mismatch.py": ["tests/test_mutants_step_training_checks.py", "tests/test_mutants_step_penalty_mismatch_r13.py"],
     _CHECKS + "non_finite.py": ["tests/test_mutants_non_finite_r12.py"],
-    _CHECKS + "nonreentrant_backward.py": ["tests/test_mutants_nonreentrant_backward_r12.py"],
+    _CHECKS + "nonreentrant_backward.py": ["tests/test_mutants_nonreentrant_backward_r12.py", "tests/test_mutants_nonreentrant_backward_r13.py"],
     _CHECKS + "python2.py": ["tests/test_mutants_python2_r12.py"],
     _CHECKS + "layer_raised.py": ["tests/test_mutants_layer_raised_r12.py"],
     _CHECKS + "sandbox_blocked.py": ["tests/test_mutants_sandbox_blocked_r12.py"],
@@ -119,6 +124,7 @@ SELECTIONS: dict[str, list[str]] = {
     _CHECKS + "step_non_finite.py": ["tests/test_mutants_step_non_finite_r12.py"],
     _CHECKS + "misspelled_method.py": ["tests/test_mutants_misspelled_method_r12.py"],
     _CHECKS + "imported_not_checked.py": ["tests/test_mutants_misspelled_method_r12.py"],
+    _CHECKS + "gradient_shape_mismatch.py": ["tests/test_mutants_gradient_shape_mismatch_r13.py"],
     _CHECKS + "batch_coupling.py": [
         "tests/test_check_batch_coupling.py",
         "tests/test_loss_layer_coupling.py",

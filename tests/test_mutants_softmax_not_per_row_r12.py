@@ -45,7 +45,7 @@ def test_a_loss_functions_softmax_over_the_batch_is_named_at_its_reduction_with_
     assert finding.fix == textwrap.dedent(text).splitlines()[line - 1].strip()
     assert [r for r, _ in finding.evidence] == ["row sums", "reductions"]
     probs = path.read_text(encoding="utf-8").splitlines()[line - 1].split("=")[0].strip()
-    called = "on random scores of shape (" if name == "layers.py" else "on a batch of shape ("  # a loss on scores, a linear classifier built
+    called = "on random scores of shape (" if name == "layers.py" else f"on a batch of shape ({n}, "  # a loss on scores, a linear classifier built
     assert finding.evidence[0][1].startswith(f"`{probs}` in `{function}` {called}")
     assert [f.name for f in findings if f.severity == "error" and f.caused_by is None] == [RULE]
 
@@ -69,7 +69,13 @@ def test_the_replayed_training_loops_softmax_is_named_in_its_function(tmp_path, 
     assert line > line_of(path, "def build_model")
     assert finding.message == words("build_model", line, "np.sum(exp_scores)", 60)
     assert (finding.severity, finding.layer, finding.line) == ("error", "build_model", line)
-    assert finding.fix.splitlines()[0] == PRINTED
+    # the fix and the reductions are the softmax's own: `db2 = np.sum(delta3, axis=0, keepdims=True)`, the
+    # loop's right bias gradient made from its output, is neither rewritten nor highlighted
+    assert (finding.fix, finding.highlight) == (PRINTED, (line,))
+    assert finding.column == path.read_text(encoding="utf-8").splitlines()[line - 1].index("np.sum(exp_scores)") + 1
+    assert finding.evidence[1] == ("reductions", f"line {line}: `np.sum(exp_scores)` adds up the whole batch, so all rows together sum to 1 instead of each row")
+    loop = line_of(path, "for i in range(passes):")
+    assert finding.evidence[0][1].startswith(f"`probs` in your training step (loop at line {loop}), replayed: ")
 
 
 def test_a_right_training_program_has_no_softmax_finding(tmp_path, program_runs):

@@ -55,7 +55,7 @@ def run(context: Any) -> Iterator[Finding]:
                     "backward (an optimizer's step after it) to have them checked"
                 ),
             )
-            _not_a_kink(context, finding.layer, updates[0])
+            _not_a_kink(context, finding.layer, finding.layer, updates[0], finding.file)
     updating = [f for f in context.findings if f.name == NAME and f.severity == "info" and "updates the layer's parameters itself" in f.message]
     for i, finding in enumerate(context.findings):
         if finding.name != NAME or finding.severity != "error" or not finding.layer or not updating:
@@ -72,30 +72,34 @@ def run(context: Any) -> Iterator[Finding]:
                     "gradients could not be compared twice; keep the update out of backward to have them checked"
                 ),
             )
+            _not_a_kink(context, finding.layer, layer.layer, layer.line, layer.file)
     yield from ()
 
 
 def _calls_layers_backward(tree: ast.Module, layer: str) -> bool:
-    """Whether class `layer`'s backward calls another object's backward (`grad = layer.backward(grad)`):
-    a network, whose second call repeats whatever its layers' backwards do."""
+    """Whether class `layer`'s backward calls another object's backward under any name a layer
+    convention checks (`grad = layer.backward(grad)`, `layer.bprop(grad)`): a network, whose second
+    call repeats whatever its layers' backwards do."""
     backward = _backward_of(tree, layer)
+    names = _backward_names()
     return backward is not None and any(
-        isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "backward" and ast.unparse(n.func.value) != "self"
+        isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in names and ast.unparse(n.func.value) != "self"
         for n in ast.walk(backward)
     )
 
 
-def _not_a_kink(context: Any, layer: str, line: int) -> None:
-    """The probes of a layer whose backward moved its weights measure forward at the moved weights, so
-    its dx disagrees with them as at a kink; the note says what happened instead (a linear layer has
-    no kink)."""
+def _not_a_kink(context: Any, layer: str, mover: str, line: int, file: str | None) -> None:
+    """The probes of a layer whose backward moved its weights (or of a network whose backward calls
+    that layer's, `mover`) measure forward at the moved weights, so their dx disagrees with them as
+    at a kink; the note says what happened instead, at the update (a linear layer has no kink)."""
     for i, f in enumerate(context.findings):
         if f.name == "gradient-at-kink" and f.layer == layer:
             context.findings[i] = f.replace(
+                file=file,
                 line=line,
                 pattern="weights-moved-by-backward",
                 message=(
-                    f"the numerical gradient of `{layer}`.{f.param or 'x'} was measured at the weights `{layer}.backward` "
+                    f"the numerical gradient of `{layer}`.{f.param or 'x'} was measured at the weights `{mover}.backward` "
                     f"had already moved (line {line}), so it differs from the one backward returned: that is the update, "
                     "not a kink; keep the update out of backward to have it checked"
                 ),
@@ -116,7 +120,11 @@ def _own_updates(tree: ast.Module, layer: str) -> list[int]:
 def _backward_of(tree: ast.Module, layer: str) -> ast.FunctionDef | None:
     """The `def` of class `layer`'s backward method, by every name a layer convention checks it under
     (`bprop`, `backward_propagation`...: a renamed layer that updates itself is excused like any other)."""
+    return next((f for name in _backward_names() if (f := find_function(tree, f"{layer}.{name}"))), None)
+
+
+def _backward_names() -> tuple[str, ...]:
+    """`backward` and the backward of every renamed pair, in that order."""
     from backprop_doctor.conventions.renamed import PAIRS
 
-    names = dict.fromkeys(("backward", *(backward for _, backward in PAIRS)))
-    return next((f for name in names if (f := find_function(tree, f"{layer}.{name}"))), None)
+    return tuple(dict.fromkeys(("backward", *(backward for _, backward in PAIRS))))

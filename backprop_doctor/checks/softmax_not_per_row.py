@@ -69,6 +69,7 @@ class _Suspect:
     measurements: list[tuple[str, probes.Normalisation, int]] = field(default_factory=list)  # (label, result, N)
     columns: bool = False  # the file keeps its samples in columns (`W @ x`)
     unsure: bool = False  # nothing shows which way its samples lie: a function on its own that no call hands a batch
+    output: str | None = None  # the local its probabilities were seen in, in a function that does more than a softmax
 
 
 def run(context: Any) -> Iterator[Finding]:
@@ -226,7 +227,7 @@ def _probe_loss_layer(case: probes.Case, train: bool, suspects: dict) -> None:
         result = probes.normalisation(value, THRESHOLD)
         if result is None or result.kind == "rows":
             continue
-        where = _producer(type(case.obj), ran)
+        where = _producer(type(case.obj), ran, layer.methods.forward)
         if where is None:
             continue
         suspect = suspects.setdefault((where.file, where.line), _Suspect(where))
@@ -301,10 +302,10 @@ def _suspects_in(kept: list[tuple[Function, str, np.ndarray]], label: str, suspe
         result = probes.normalisation(value, THRESHOLD)
         if not _softmax_over_batch(value) or (function.file, function.line) in suspects:
             continue
-        diagnosis = _diagnosis(function)
+        diagnosis = _diagnosis(function, output=name)
         if diagnosis is None or not diagnosis.wrong:
             continue  # `dscores = probs / N` sums to 1 over the batch too: only a reduction over it is a softmax's
-        suspect = suspects.setdefault((function.file, function.line), _Suspect(function))
+        suspect = suspects.setdefault((function.file, function.line), _Suspect(function, output=name))
         suspect.measurements.append((f"`{name}` in {label}", result, value.shape[0]))
 
 
@@ -321,19 +322,20 @@ def _softmax_that_ran(ran: dict[str, set[int]]) -> Function | None:
     return None
 
 
-def _producer(cls: type, ran: dict[str, set[int]]) -> Function | None:
-    """The softmax that ran inside a loss layer's forward, else the forward itself."""
+def _producer(cls: type, ran: dict[str, set[int]], forward_name: str) -> Function | None:
+    """The softmax that ran inside a loss layer's forward, else the forward itself, under the name
+    its convention calls it (`forward_pass`, `fprop`...)."""
     found = _softmax_that_ran(ran)
     if found is not None:
         return found
-    forward = getattr(cls, "forward", None)
+    forward = getattr(cls, forward_name, None)
     return definition(forward) if callable(forward) else None
 
 
 # --------------------------------------------------------------------------- the finding
 
 
-def _diagnosis(function: Function, columns: bool = False) -> static.SoftmaxDiagnosis | None:
+def _diagnosis(function: Function, columns: bool = False, output: str | None = None) -> static.SoftmaxDiagnosis | None:
     lines, tree = source_tree(function.file)
     if tree is None:
         return None
@@ -342,7 +344,7 @@ def _diagnosis(function: Function, columns: bool = False) -> static.SoftmaxDiagn
         if node is None:
             return None
         text = "\n".join(lines) + "\n"
-        return static.softmax_diagnosis(node, text=text, qualname=function.qualname, tree=tree, columns=columns)
+        return static.softmax_diagnosis(node, text=text, qualname=function.qualname, tree=tree, columns=columns, output=output)
     except Exception:  # unusual code the static reading does not follow: point at the def line instead
         return None
 
@@ -377,7 +379,7 @@ def _finding(suspect: _Suspect) -> Finding:
     _, result, n = suspect.measurements[0]  # the network's own scores when there are some
     where = suspect.function
     name = where.qualname
-    diagnosis = _diagnosis(where, suspect.columns)
+    diagnosis = _diagnosis(where, suspect.columns, suspect.output)
     wrong = list(diagnosis.wrong) if diagnosis is not None else []
     axis = 0 if suspect.columns else diagnosis.axis if diagnosis is not None else -1
     sums = [r for r in wrong if r.kind == "sum"]

@@ -193,7 +193,8 @@ def _optimizer_finding(optimizer: Any, moves: list[tuple[str, float]]) -> Findin
 
 def _climbs(cls: type, method: str, adding: Any, message: str, moves: list[tuple[str, float]], how: str) -> Finding:
     """The finding at the statement `adding(def node)` names in the update method (the function
-    itself, for an optimizer function: no `method`), else at its `def`."""
+    itself, for an optimizer function: no `method`), else at its `def`; that line is highlighted, as
+    the other checks highlight the statement they name."""
     where = definition(getattr(cls, method) if method else cls)
     line = where.line if where is not None else None
     if where is not None:
@@ -205,6 +206,7 @@ def _climbs(cls: type, method: str, adding: Any, message: str, moves: list[tuple
         layer=cls.__name__,
         file=where.file if where is not None else None,
         line=line,
+        highlight=(line,) if line else (),
         pattern="update-ascends",
         measured=max(c for _, c in moves),
         threshold=0.0,

@@ -9,7 +9,7 @@ import textwrap
 from dataclasses import dataclass, field
 from typing import Any
 
-from backprop_doctor.static.calls import _own_expressions, _target_names
+from backprop_doctor.static.calls import _own_expressions, _root_name, _target_names
 from backprop_doctor.static.definitions import _child_blocks, _qualnames, _walk_defs
 from backprop_doctor.static.literals import _NotLiteral, _evaluate
 from backprop_doctor.static.reductions import Reduction
@@ -463,6 +463,7 @@ def softmax_diagnosis(
     row_axis: int | None = None,
     tree: ast.AST | None = None,
     columns: bool = False,
+    output: str | None = None,
 ) -> SoftmaxDiagnosis:
     """Judge every max and sum reduction of one softmax-like function.
 
@@ -480,6 +481,9 @@ def softmax_diagnosis(
     `axis=-1`, as 2-D book code does, else -1.  `tree` also lets numpy imported
     under another name be found.  `columns`: the file keeps its samples in
     columns (`W @ x`), so axis 0 is each sample's, as after a transpose.
+    `output`: the local the softmax's probabilities were seen in; only the
+    reductions that compute it are judged (the function may be a whole training
+    loop, whose gradient sums after the softmax are not the softmax's).
     """
     src = _source(text)
     if row_axis is None:
@@ -487,6 +491,9 @@ def softmax_diagnosis(
     name = qualname or function.name
     numpy = _numpy_names(tree if tree is not None else function)
     candidates = _softmax_candidates(function, numpy)
+    if output is not None:
+        feeding = _computing(function, output)
+        candidates = [c for c in candidates if id(c.node) in feeding]
     parents = {id(child): parent for parent in walk(function) for child in children(parent)}
 
     judged = []
@@ -580,6 +587,47 @@ def softmax_diagnosis(
         axis=row_axis,
         note=_axis_note(row_axis),
     )
+
+
+def _statements(body: list[ast.stmt]) -> list[ast.stmt]:
+    """The simple statements of a block and of the blocks nested in it, in source order (not those of
+    a nested def or class)."""
+    found: list[ast.stmt] = []
+    for stmt in body:
+        if isinstance(stmt, _DEFS):
+            continue
+        blocks = _child_blocks(stmt)
+        found += [s for block in blocks for s in _statements(block)] if blocks else [stmt]
+    return found
+
+
+def _assigned(stmt: ast.stmt) -> set[str]:
+    """The names a statement assigns or changes in place (`x = ...`, `x += ...`, `x[i] -= 1`)."""
+    if isinstance(stmt, ast.Assign):
+        targets = stmt.targets
+    elif isinstance(stmt, (ast.AugAssign, ast.AnnAssign)):
+        targets = [stmt.target]
+    else:
+        return set()
+    names = {name for target in targets for name in _target_names(target)}
+    changed = {_root_name(target) for target in targets if isinstance(target, (ast.Subscript, ast.Attribute))}
+    return (names | changed) - {None}
+
+
+def _computing(function: FunctionNode, output: str) -> set[int]:
+    """The ids of the nodes of the statements that compute `output`, read back from its last
+    assignment in source order: what a loop body computes after the softmax from its output (the
+    gradients, `db2 = np.sum(delta3, axis=0)`) and feeds the next pass is left out."""
+    statements = _statements(function.body)
+    needed = {output}
+    last = max((i for i, stmt in enumerate(statements) if output in _assigned(stmt)), default=-1)
+    kept: set[int] = set()
+    for stmt in reversed(statements[: last + 1]):
+        if needed & _assigned(stmt):
+            nodes = list(walk(stmt))
+            kept.update(id(node) for node in nodes)
+            needed.update(n.id for n in nodes if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load))
+    return kept
 
 
 def _reduction_reason(candidate: _Candidate, shown: str, axis: Any, per_row: bool, misaligned: bool) -> str:
