@@ -122,14 +122,13 @@ class Scale(Layer):
 '''
 
 
-def test_a_layer_whose_backward_needs_its_networks_set_up_call_is_not_reported_as_broken(tmp_path):
+def test_a_layer_whose_backward_needs_its_networks_set_up_call_is_set_up_and_checked(tmp_path):
     """`self.input_shape` comes from `set_input_shape()`, which the user's network calls when it adds the
-    layer: checked alone, its backward cannot run, and that is said plainly (info), not as a bug."""
+    layer: the layer is set up by that call before its forward, and checked, with no finding."""
     report = check(write(tmp_path, "padding.py", PADDING))
     assert errors(report) == []
-    (note,) = [f for f in report["findings"] if f.get("layer") == "ZeroPadding2D"]
-    assert (note["code"], note["severity"]) == ("BPD008", "info")
-    assert "it needs `set_input_shape()` called first" in note["message"]
+    assert [f for f in report["findings"] if f.get("layer") == "ZeroPadding2D"] == []
+    assert any(m["layer"] == "ZeroPadding2D" and m["verdict"] == "ok" for m in report["measurements"])
 
 
 TIME_AFFINE = '''\

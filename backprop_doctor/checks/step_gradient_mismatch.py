@@ -290,7 +290,7 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
         line, file = (measured.line, measured.file) if measured.line else (moved.site.line, moved.site.file)
         pattern = (
             "not-used" if measured.unused
-            else "penalty-left-out" if measured.penalty_left_out is not None
+            else "penalty-left-out" if measured.penalty_left_out is not None and _penalised(step, measured.name)
             else "accumulated-across-steps" if measured.accumulated is not None
             else "broadcast-gradient" if measured.broadcast is not None
             else _factor_words(_factor(result, measured), _proportional(result, measured, _factor(result, measured)), result.batch_sizes)[0]
@@ -392,6 +392,18 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
         )
 
 
+def _penalised(step: Any, name: str) -> bool:
+    """Whether the step's loss is written with a penalty on the parameter: it names a strength (`reg`,
+    `lambd`) or squares the parameter itself (`np.sum(W1 ** 2)`). A gradient off by λ·p under a loss
+    with neither has another cause (a stale read of a view of the parameter, say)."""
+    root = re.sub(r"\W.*", "", name.rpartition(".")[2])
+    for site in step.losses:
+        text = getattr(site, "expression", "") or ""
+        if re.search(r"\b(reg\w*|lambd\w*|lam|l2\w*|weight_decay|wd)\b", text) or (root and re.search(rf"\b{re.escape(root)}\b", text)):
+            return True
+    return False
+
+
 def _penalty_words(members: list[tuple[Any, Any]], where: str, loss_words: str, step: Any, line: int | None) -> str:
     """The loss holds an L2 penalty whose gradient, λ·p, the updates' gradients leave out."""
     plural = len(members) > 1
@@ -420,11 +432,14 @@ def _penalty_rate(step: Any, penalty: float) -> str | None:
 
 
 def _rises_with_it(result: Any) -> bool:
-    """Whether the program's own loss, replayed, rises or stops being a number: a factor every gradient
-    carries (a mean's loss, a sum's gradients) is then why, not a learning rate the program may tune."""
+    """Whether the program's own loss, replayed on its own data, rises or stops being a number: a factor
+    every gradient carries (a mean's loss, a sum's gradients) is then why, not a learning rate the
+    program may tune."""
     from backprop_doctor.replay.curve import rises
 
     curve = result.curve
+    if result.standin or result.driver:
+        return False  # a curve on data backprop-doctor made up says nothing of how the program's own loss goes
     return bool(curve) and result.common_factor > 1 and (rises(curve) or not all(math.isfinite(v) for v in curve))
 
 

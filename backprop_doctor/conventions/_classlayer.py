@@ -151,6 +151,7 @@ class ClassLayer(Adapter):
         self._entries: dict[str, list[int]] = {}  # DLFS-2: each parameter's indices in `params` (shared: several)
         self._grad_names: dict[str, str] = {}
         self._inputs: tuple[Any, Any] = (None, None)
+        getattr(layer, "_backprop_doctor_probe", None)  # a `__getattr__` that raises other than AttributeError shows here, not mid-check
         self._listed = listed_parameters(layer)  # `params`, or `weights` beside a `grads` list
         self._dlfs2 = self._listed is not None and isinstance(getattr(layer, "grads", None), list)
         if self._dlfs2:
