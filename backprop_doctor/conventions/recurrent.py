@@ -180,7 +180,8 @@ class MultiInput(ClassLayer):
         if param in self._kept:
             return (f"{self_name(function_node(self.backward_target()))}.{self._kept[param]}",)
         if param in self.extras:
-            return (f"d{param}", f"d_{param}", param)
+            name = param.partition(" (input")[0]  # `x (input 2)`: the input forward calls `x`
+            return (f"d{name}", f"d_{name}", name)
         return super().grad_targets(param)
 
 
@@ -260,7 +261,9 @@ def build(cls: type, context: Any, rng: np.random.Generator) -> list[Case]:
                 if not isinstance(out, tuple) and np.size(out) == 1:
                     raise NotChecked(f"`{cls.__name__}.forward({', '.join(names)})` returns a scalar: a loss whose target is not named like one")
                 outputs = len(out) if isinstance(out, tuple) else 1
-                adapter = MultiInput(layer, dict(zip(names[1:], extras)), outputs, train=context.options.train)
+                # a later input named `x` (`MultiplyGate.forward(W, x)`) is not the engine's `x`, the first input
+                keys = [f"{name} (input {i + 2})" if name == "x" else name for i, name in enumerate(names[1:])]
+                adapter = MultiInput(layer, dict(zip(keys, extras)), outputs, train=context.options.train)
                 shapes = ", ".join(f"{k} {np.shape(v)}" for k, v in [(names[0], x), *zip(names[1:], extras)])
                 return [Case(shapes, adapter, x)]
     if errors:
