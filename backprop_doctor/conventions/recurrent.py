@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import copy
 import inspect
+import re
 from typing import Any
 
 import numpy as np
@@ -217,6 +218,7 @@ def _shapes(layer: Any, n: int) -> tuple[list[tuple[int, ...]], list[tuple[int, 
 
 
 WIDTH = 5  # the outputs of a layer given its weights (`forward(x, W, b)`)
+_MASK = re.compile(r"(?i)(?:\w+_)?(?:mask|masks|valid|keep)(?:_\w+)?")  # a 0/1 constant the caller gives: no gradient is asked of it
 
 
 def _weight_shape(name: str, features: int) -> tuple[int, ...]:
@@ -245,9 +247,21 @@ def build(cls: type, context: Any, rng: np.random.Generator) -> list[Case]:
             continue
         first = first or layer
         xs, states = _shapes(layer, n)
+        masked = [name for name in names[1:] if _MASK.fullmatch(name)]
+        if masked:  # `forward(x, mask)`: a constant the caller gives, over a batch of sequences too
+            xs = [*xs, (n, 5, 6)]
         rows = next((m.shape[0] for m in _matrices(layer)), 6)
         for x_shape in xs:
             x = rng.standard_normal(x_shape)
+            if masked:
+                for mask_shape in (x_shape, x_shape[:-1]):
+                    extras = [(rng.random(mask_shape) > 0.3) if _MASK.fullmatch(name) else rng.standard_normal(x_shape) for name in names[1:]]
+                    out = _runs(layer, x, extras, context.options.train)
+                    if out is not None and not (not isinstance(out, tuple) and np.size(out) == 1):
+                        adapter = MultiInput(layer, dict(zip(names[1:], extras)), len(out) if isinstance(out, tuple) else 1, train=context.options.train)
+                        shapes = ", ".join(f"{k} {np.shape(v)}" for k, v in [(names[0], x), *zip(names[1:], extras)])
+                        return [Case(shapes, adapter, x)]
+                continue
             # also a vector or columns to multiply (`np.dot(W, x)` of a gate given W first)
             for other in [x_shape, *states, "indices", (x_shape[-1],), (x_shape[-1], n), "weights"]:
                 # the other inputs: like x, hidden states, or integer indices (EmbeddingDot's idx)
