@@ -392,6 +392,9 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
         )
 
 
+_STRENGTH = re.compile(r"\b(reg\w*|lambd\w*|lam|l2\w*|weight_decay|wd)\b")  # the name a loss writes its penalty's λ with
+
+
 def _penalised(step: Any, name: str) -> bool:
     """Whether the step's loss is written with a penalty on the parameter: it names a strength (`reg`,
     `lambd`) or squares the parameter itself (`np.sum(W1 ** 2)`). A gradient off by λ·p under a loss
@@ -399,7 +402,7 @@ def _penalised(step: Any, name: str) -> bool:
     root = re.sub(r"\W.*", "", name.rpartition(".")[2])
     for site in step.losses:
         text = getattr(site, "expression", "") or ""
-        if re.search(r"\b(reg\w*|lambd\w*|lam|l2\w*|weight_decay|wd)\b", text) or (root and re.search(rf"\b{re.escape(root)}\b", text)):
+        if _STRENGTH.search(text) or (root and re.search(rf"\b{re.escape(root)}\b", text)):
             return True
     return False
 
@@ -425,7 +428,7 @@ def _penalty_rate(step: Any, penalty: float) -> str | None:
     `2 * reg` for `reg * np.sum(W * W)`; None when the loss names no penalty strength."""
     for site in step.losses:
         text = getattr(site, "expression", "") or ""
-        for name in re.findall(r"\b(reg\w*|lambd\w*|lam\b|l2\w*|weight_decay|wd)\b", text):
+        for name in _STRENGTH.findall(text):
             halved = re.search(rf"0\.5\s*\*\s*{name}\b|\b{name}\s*\*\s*0\.5|\b{name}\s*/\s*2\b|{name}\s*/\s*\(\s*2", text)
             return name if halved else f"2 * {name}"
     return None
