@@ -111,6 +111,7 @@ SELECTIONS: dict[str, list[str]] = {
     _CHECKS + "step_dead_relu.py": ["tests/test_mutants_step_training_checks.py"],
     _CHECKS + "symmetric_init.py": ["tests/test_mutants_step_training_checks.py", "tests/test_mutants_step_training_more.py"],
     _CHECKS + "step_rate_too_high.py": ["tests/test_mutants_step_training_checks.py", "tests/test_mutants_step_rate_too_high_r13.py"],
+    _CHECKS + "targets_not_shuffled.py": ["tests/test_mutants_targets_not_shuffled.py"],
     _CHECKS + "step_rate_too_low.py": ["tests/test_mutants_step_training_checks.py", "tests/test_mutants_step_training_more.py"],
     _CHECKS + "step_penalty_mismatch.py": ["tests/test_mutants_step_training_checks.py", "tests/test_mutants_step_penalty_mismatch_r13.py"],
     _CHECKS + "non_finite.py": ["tests/test_mutants_non_finite_r12.py"],
