@@ -53,3 +53,9 @@ def test_other_ways_to_shuffle_the_inputs_alone_are_found_too(tmp_path, shuffle)
     path = write(tmp_path, "sgd.py", source)
     (finding,) = errors(check(path))
     assert (finding["name"], finding["line"]) == ("targets-not-shuffled", line_of(path, "xb, yb = Xs[k:k + 20]"))
+
+
+def test_targets_made_from_shuffled_labels_are_shuffled_too(tmp_path):
+    source = SCRIPT.replace("    ys = y[idx]\n", "    ys = y[idx]\n    Ys = 1 - (1 - ys)\n").replace("ys[k:k + 20]", "Ys[k:k + 20]")
+    report = check(write(tmp_path, "sgd.py", source))
+    assert [f for f in report["findings"] if f["name"] == "targets-not-shuffled"] == []

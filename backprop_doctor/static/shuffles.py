@@ -89,7 +89,11 @@ def _in_scope(scope: Scope) -> Unshuffled | None:
             if used:
                 shuffled[target] = (stmt.lineno, ast.unparse(stmt), sorted(used)[0])
                 continue
-        if target in shuffled and not (isinstance(value, ast.Name) and value.id in shuffled):
+        read = sorted(n.id for n in walk(value) if isinstance(n, ast.Name) and n.id in shuffled)
+        if read:  # `Y = one_hot(ys)` of shuffled `ys`: made from shuffled data, shuffled too
+            shuffled[target] = shuffled[read[0]]
+            continue
+        if target in shuffled:
             del shuffled[target]  # bound again to something else
     if not shuffled:
         return None
