@@ -41,6 +41,7 @@ from backprop_doctor.static.definitions import enclosing
 from backprop_doctor.replay.through_time import AtStep
 from backprop_doctor.static.derivatives import misapplied
 from backprop_doctor.static.step_functions import InnerAdjoint
+from backprop_doctor.static.masks import left_out_mask
 from backprop_doctor.static.stale import row_views, stale_step_read
 from backprop_doctor.static.steps import consumers, reads
 
@@ -258,6 +259,14 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
             advice = _slope_advice(adjoint.name, activation, output)
         elif twice is not None:
             pattern, diagnosis, advice = _misapplied_words(adjoint, twice)
+        elif not inner and (dropped := left_out_mask(step.prefix, adjoint.forward, loss.line if loss is not None and loss.in_prefix else None)) is not None:
+            pattern = "mask-left-out"
+            diagnosis = (
+                f"`{adjoint.name}` (line {adjoint.line}) is not the gradient of your loss with respect to `{forward}`: the forward pass "
+                f"multiplies `{forward}` by the mask `{dropped.mask}` drawn at line {dropped.drawn} (`{dropped.applied}`, line "
+                f"{dropped.applied_line}), and the backward pass never multiplies by it again"
+            )
+            advice = f"multiply the gradient coming back from `{dropped.applied}` by `{dropped.mask}` before `{adjoint.name}` goes on"
         elif pattern == "wrong-derivative":
             fed = list(adjoint.fed) if inner else consumers(step, adjoint.forward, adjoint.index)
             adjoint_of = {a.forward: a.name for a in (step.inner if inner else step.adjoints)}
