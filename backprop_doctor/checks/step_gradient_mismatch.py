@@ -39,7 +39,7 @@ from backprop_doctor.findings import Finding
 from backprop_doctor.rules import rule
 from backprop_doctor.static.definitions import enclosing
 from backprop_doctor.replay.through_time import AtStep
-from backprop_doctor.static.derivatives import misapplied
+from backprop_doctor.static.derivatives import misapplied, reapplied
 from backprop_doctor.static.step_functions import InnerAdjoint
 from backprop_doctor.static.masks import left_out_mask
 from backprop_doctor.static.stale import row_views, stale_step_read
@@ -259,6 +259,13 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
             advice = _slope_advice(adjoint.name, activation, output)
         elif twice is not None:
             pattern, diagnosis, advice = _misapplied_words(adjoint, twice)
+        elif not inner and source.tree is not None and (again := reapplied(source.tree, adjoint.line)) is not None:
+            pattern = "derivative-of-output"
+            diagnosis = (
+                f"`{adjoint.name}` (line {adjoint.line}) is wrong because `{again.call}` applies {again.activation} again to "
+                f"`{again.given}`, which is already {again.activation}'s output (line {again.given_line})"
+            )
+            advice = f"{again.activation}'s derivative from its output is `{again.fix}`: write that in place of the derivative at line {adjoint.line}"
         elif not inner and (dropped := left_out_mask(step.prefix, adjoint.forward, loss.line if loss is not None and loss.in_prefix else None)) is not None:
             pattern = "mask-left-out"
             diagnosis = (

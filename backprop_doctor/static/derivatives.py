@@ -141,3 +141,36 @@ def _last_assignment(scope: ast.AST, name: str, before: int) -> ast.Assign | Non
              and isinstance(n.targets[0], ast.Name) and n.targets[0].id == name]
     return max(found, key=lambda n: n.lineno) if found else None
 
+
+
+@dataclass(frozen=True)
+class Reapplied:
+    """`1 - np.tanh(a1) ** 2` at `line` with `a1 = np.tanh(z1)`: the activation applied again to its own output."""
+
+    activation: str  # "tanh", "sigmoid"
+    call: str  # "np.tanh(a1)"
+    given: str  # "a1"
+    given_line: int
+    fix: str  # "1 - a1 ** 2"
+
+
+def reapplied(tree: ast.Module, line: int) -> Reapplied | None:
+    """An activation called, in the statement at `line`, on a name last bound to that same activation's
+    output: a derivative written from the input (`1 - np.tanh(z) ** 2`) handed the output instead."""
+    functions = {n.name: n for n in walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    kinds = {name: kind for name, f in functions.items() if (kind := _activation_kind(f, functions)) is not None}
+    statement = next((n for n in walk(tree) if isinstance(n, ast.stmt) and n.lineno == line and not isinstance(n, (ast.FunctionDef, ast.ClassDef))), None)
+    if statement is None:
+        return None
+    scope = _scope_of(tree, line)
+    for call in (n for n in walk(statement) if isinstance(n, ast.Call) and len(n.args) == 1 and isinstance(n.args[0], ast.Name)):
+        kind, side = _side(call, kinds)
+        if side != "output" or kind not in ("tanh", "sigmoid"):
+            continue
+        given = call.args[0].id  # type: ignore[attr-defined]
+        made = _last_assignment(scope, given, line)
+        if made is None or _side(made.value, kinds) != (kind, "output"):
+            continue
+        fix = f"1 - {given} ** 2" if kind == "tanh" else f"{given} * (1 - {given})"
+        return Reapplied(kind, ast.unparse(call), given, made.lineno, fix)
+    return None
