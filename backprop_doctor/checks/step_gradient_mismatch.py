@@ -257,6 +257,17 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
                 f"where the gradient with respect to `{forward}`, its input, is needed: the derivative of {name} is left out"
             )
             advice = _slope_advice(adjoint.name, activation, output)
+        elif measured.extra_slope is not None:
+            activation, output, factor = measured.extra_slope
+            pattern = "extra-activation-derivative"
+            holds = (
+                f" (with a cross-entropy, `{output} - y` is the gradient with respect to the sigmoid's input)" if activation == "sigmoid" else ""
+            )
+            diagnosis = (
+                f"`{adjoint.name}` (line {adjoint.line}) multiplies by `{factor}`, {_SLOPES[activation][0]}'s derivative, a "
+                f"gradient that already holds it{holds}"
+            )
+            advice = f"remove the factor `{factor}`"
         elif twice is not None:
             pattern, diagnosis, advice = _misapplied_words(adjoint, twice)
         elif not inner and source.tree is not None and (again := reapplied(source.tree, adjoint.line)) is not None:

@@ -79,6 +79,7 @@ class Measured:
     accumulated: tuple[str, int | None] | None = None  # (`dW1`, the line it is zeroed at, before the loop): it sums every step's gradient
     truncated: tuple[str, int, int] | None = None  # (`self.bptt_truncate`, the loop's line, its value): truncated BPTT, by design
     output_of: tuple[str, str] | None = None  # ("sigmoid", "a1"): a wrong adjoint of `z1` that is right as the gradient of `a1 = sigmoid(z1)`
+    extra_slope: tuple[str, str, str] | None = None  # ("sigmoid", "p", "p * (1 - p)"): right once that factor of its statement is taken out
 
     @property
     def wrong(self) -> bool:
@@ -1042,6 +1043,8 @@ def _adjoint(runner: Runner, adjoint: Adjoint, namespace: dict[str, Any], base_l
     measured = measure_adjoint(adjoint.name, adjoint.line, value, forward, loss_moved, base_loss, rng)
     if measured.wrong:
         measured.output_of = _output_of(step, adjoint, namespace, value, forward, loss_moved, base_loss, rng)
+    if measured.wrong and measured.output_of is None:
+        measured.extra_slope = _extra_slope(step, adjoint, namespace, value, forward, loss_moved, base_loss, rng)
     inside = step.returned.get((adjoint.forward_index, adjoint.forward))
     code = code_of(runner.namespace, inside[0]) if inside is not None and measured.unused else None
     if inside is None or code is None:
@@ -1062,6 +1065,35 @@ def _adjoint(runner: Runner, adjoint: Adjoint, namespace: dict[str, Any], base_l
 
     measured = measure_adjoint(adjoint.name, adjoint.line, value, forward, moved_inside, base_loss, rng)
     return None if measured.unused else measured
+
+
+def _extra_slope(
+    step: TrainingStep, adjoint: Adjoint, namespace: dict[str, Any], value: Any, forward: Any, loss_moved: Any, base_loss: float, rng: np.random.Generator
+) -> tuple[str, str, str] | None:
+    """`dz = (p - y) * p * (1 - p)` under a cross-entropy: the statement multiplies by an activation's slope
+    (`p * (1 - p)`, `1 - a ** 2`) a gradient that already holds it, and the adjoint is right once that
+    factor is divided out. (the activation, its output's name, the factor as written)."""
+    import ast
+    import re
+
+    stmt = step.prefix[adjoint.index]
+    text = ast.unparse(stmt)
+    for name in sorted(reads(stmt) - {adjoint.name}):
+        for activation, slope in slopes(namespace.get(name)):
+            if activation == "relu" or np.shape(slope) != np.shape(value) or not np.all(np.abs(slope) > 1e-8):
+                continue
+            n = re.escape(name)
+            written = {
+                "sigmoid": rf"{n}\s*\*\s*\(\s*1(?:\.0)?\s*-\s*{n}\s*\)|\(\s*1(?:\.0)?\s*-\s*{n}\s*\)\s*\*\s*{n}",
+                "tanh": rf"1(?:\.0)?\s*-\s*{n}\s*\*\*\s*2|1(?:\.0)?\s*-\s*{n}\s*\*\s*{n}",
+            }[activation]
+            factor = re.search(written, text)
+            if factor is None:
+                continue
+            retried = _measure(adjoint.name, adjoint.line, value / slope, forward, loss_moved, base_loss, rng)
+            if not retried.wrong and not retried.unused:
+                return activation, name, factor.group(0)
+    return None
 
 
 def _output_of(
