@@ -23,6 +23,8 @@ Fix:
 from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
+
 from backprop_doctor.findings import Finding
 
 NAME = "layer-raised"
@@ -76,6 +78,10 @@ def run(context: Any) -> Iterator[Finding]:
                     f"with that global rather than with its own arguments: {instead}"
                 ),
             )
+        if finding.name == "program-stopped" and finding.severity == "info":
+            stopped = _stopped_in_training(context, finding)
+            if stopped is not None:
+                context.findings[i] = finding = stopped
         if finding.name == NAME and _SCALAR in finding.message and ".item()" not in finding.message:
             context.findings[i] = finding.replace(
                 message=finding.message + "; NumPy 2 turns only a 0-dimensional array into a number: write `b.item()` "
@@ -99,6 +105,44 @@ def on_made_up_input(finding: Finding, loop_line: int) -> Finding:
             "check on made-up inputs is left out"
         ),
     )
+
+
+def _stopped_in_training(context: Any, finding: Finding) -> Finding | None:
+    """A program that stopped inside its own training loop never trains: an error, not a note. At an
+    update whose gradient has the parameter's shape transposed (NumPy's "(32,3) (3,32)"), it says so."""
+    import os
+    import re
+
+    source = context.source
+    if source is None or not finding.line or (finding.file and os.path.abspath(finding.file) != os.path.abspath(source.path)):
+        return None
+    step = next((s for s in source.facts.training_steps if s.first_line <= finding.line <= s.update_end_line and not s.loopless), None)
+    if step is None:
+        return None
+    head = finding.message.partition(" while backprop-doctor watched it run")[0]
+    shapes = re.search(r"shapes \((\d+),\s*(\d+)\) \((\d+),\s*(\d+)\)", finding.message)
+    sites = [u for u in step.updates if u.line == finding.line and u.file is None]
+    if shapes is not None and len(sites) > 1:  # `W1 -= ...; W2 -= ...` on one line: the one whose array has the shape
+        held = {u.update.target: getattr(context.namespace or {}, "get", lambda _: None)(u.update.target) for u in sites}
+        shaped = [u for u in sites if np.shape(held[u.update.target]) == (int(shapes.group(1)), int(shapes.group(2)))]
+        sites = shaped
+    site = sites[0] if len(sites) == 1 else None
+    if site is not None and shapes is not None and shapes.group(1, 2) == shapes.group(4, 3) and shapes.group(1) != shapes.group(2):
+        target, gradient = site.update.target, site.gradient
+        message = (
+            f"{head}: the update of `{target}` (line {finding.line}) gets `{gradient}` of shape ({shapes.group(3)}, {shapes.group(4)}) "
+            f"for `{target}` of shape ({shapes.group(1)}, {shapes.group(2)}), the transpose: compute `{gradient}` in `{target}`'s "
+            "shape (swap the factors of its product and transpose each)"
+        )
+    elif shapes is not None and shapes.group(1, 2) == shapes.group(4, 3) and shapes.group(1) != shapes.group(2) and len(sites) != 1:
+        message = (
+            f"{head}: an update on line {finding.line} gets a gradient of shape ({shapes.group(3)}, {shapes.group(4)}) for a "
+            f"parameter of shape ({shapes.group(1)}, {shapes.group(2)}), the transpose: compute that gradient in its parameter's "
+            "shape (swap the factors of its product and transpose each)"
+        )
+    else:
+        message = f"{head}, inside your training loop (line {step.loop_line}), so it never trains: fix that line"
+    return finding.replace(severity="error", pattern="stopped-in-training", message=message)
 
 
 def _function_named(head: str) -> str:

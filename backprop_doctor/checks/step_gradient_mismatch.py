@@ -43,6 +43,7 @@ from backprop_doctor.static.derivatives import misapplied, reapplied
 from backprop_doctor.static.step_functions import InnerAdjoint
 from backprop_doctor.static.masks import left_out_mask
 from backprop_doctor.static.stale import row_views, stale_step_read
+from backprop_doctor.static.updates import reinitialised
 from backprop_doctor.static.steps import consumers, reads
 
 NAME = "step-gradient-mismatch"
@@ -350,7 +351,12 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
             continue
         if pattern == "not-used":
             never_read = [m.name for _, m in members if m.name.isidentifier() and not any(m.name in reads(s) for s in step.prefix)]
+            again = next(((m.name, *found) for _, m in members if m.name.isidentifier() and (found := reinitialised(step.prefix, m.name)) is not None), None)
             advice = (
+                f"`{again[0]}` is given new values at line {again[1]} at the start of every pass (`{again[2]}`), so each update "
+                "is thrown away before the next forward pass: initialise it once, before the loop"
+                if again is not None
+                else
                 f"your training step never reads {_names(never_read)} before updating {'them' if len(never_read) > 1 else 'it'}; "
                 "look for another weight typed in its place in the forward pass"
                 if never_read

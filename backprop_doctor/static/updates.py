@@ -485,3 +485,14 @@ def random_init_line(tree: ast.AST, first: int, last: int) -> int | None:
             if "randn" in text or "normal" in text or "random" in text:
                 return node.lineno
     return None
+
+
+def reinitialised(prefix: tuple[ast.stmt, ...] | list[ast.stmt], name: str) -> tuple[int, str] | None:
+    """`W = np.random.randn(3, 1) * 0.1` among the statements of a training pass: the parameter given new
+    values at the start of every pass, which throws each update away. (its line, the statement)."""
+    for stmt in prefix:
+        if isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in stmt.targets):
+            text = ast.unparse(stmt.value)
+            if any(word in text for word in ("randn", "normal", "random", "uniform", "zeros", "ones")):
+                return stmt.lineno, ast.unparse(stmt)
+    return None
