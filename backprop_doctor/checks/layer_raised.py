@@ -116,6 +116,8 @@ def _stopped_in_training(context: Any, finding: Finding) -> Finding | None:
     source = context.source
     if source is None or not finding.line or (finding.file and os.path.abspath(finding.file) != os.path.abspath(source.path)):
         return None
+    if getattr(context.extras.get("observed_record"), "standin", None) or "stand-in" in finding.message or "Stub" in finding.message:
+        return None  # stopped on what a missing module's stand-in gave: not the program's own error
     step = next((s for s in source.facts.training_steps if s.first_line <= finding.line <= s.update_end_line and not s.loopless), None)
     if step is None:
         return None
