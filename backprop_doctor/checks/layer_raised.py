@@ -118,6 +118,8 @@ def _stopped_in_training(context: Any, finding: Finding) -> Finding | None:
         return None
     if getattr(context.extras.get("observed_record"), "standin", None) or "stand-in" in finding.message or "Stub" in finding.message:
         return None  # stopped on what a missing module's stand-in gave: not the program's own error
+    if any(f.severity == "error" for f in context.findings if f is not finding):
+        return None  # a wrong gradient already found explains the stop (a bias gradient per sample that cannot update the bias)
     step = next((s for s in source.facts.training_steps if s.first_line <= finding.line <= s.update_end_line and not s.loopless), None)
     if step is None:
         return None
