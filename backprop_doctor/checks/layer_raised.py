@@ -63,7 +63,7 @@ def run(context: Any) -> Iterator[Finding]:
                 fix=as_tuple,
                 pattern="list-of-index-arrays",
                 message=_stop_only(finding) + f"; `{written}` indexes with a list of index arrays, which NumPy before 1.23 read as one "
-                f"array per axis and NumPy {_numpy_version()} reads as one index array on the first axis: write `{as_tuple}`",
+                f"array per axis and NumPy {np.__version__} reads as one index array on the first axis: write `{as_tuple}`",
             )
         global_name = _global_of_the_program(finding) if finding.name == NAME and "NameError" in finding.message else None
         if global_name is not None:
@@ -123,29 +123,27 @@ def _stopped_in_training(context: Any, finding: Finding) -> Finding | None:
     step = next((s for s in source.facts.training_steps if s.first_line <= finding.line <= s.update_end_line and not s.loopless), None)
     if step is None:
         return None
-    head = finding.message.partition(" while backprop-doctor watched it run")[0]
+    head = _stop_only(finding)
     shapes = re.search(r"shapes \((\d+),\s*(\d+)\) \((\d+),\s*(\d+)\)", finding.message)
+    if shapes is None or shapes.group(1, 2) != shapes.group(4, 3) or shapes.group(1) == shapes.group(2):
+        message = f"{head}, inside your training loop (line {step.loop_line}), so it never trains: fix that line"
+        return finding.replace(severity="error", pattern="stopped-in-training", message=message)
+    parameter, given = f"({shapes.group(1)}, {shapes.group(2)})", f"({shapes.group(3)}, {shapes.group(4)})"
     sites = [u for u in step.updates if u.line == finding.line and u.file is None]
-    if shapes is not None and len(sites) > 1:  # `W1 -= ...; W2 -= ...` on one line: the one whose array has the shape
-        held = {u.update.target: getattr(context.namespace or {}, "get", lambda _: None)(u.update.target) for u in sites}
-        shaped = [u for u in sites if np.shape(held[u.update.target]) == (int(shapes.group(1)), int(shapes.group(2)))]
-        sites = shaped
-    site = sites[0] if len(sites) == 1 else None
-    if site is not None and shapes is not None and shapes.group(1, 2) == shapes.group(4, 3) and shapes.group(1) != shapes.group(2):
-        target, gradient = site.update.target, site.gradient
+    if len(sites) > 1:  # `W1 -= ...; W2 -= ...` on one line: the one whose array has the shape
+        namespace = context.namespace or {}
+        sites = [u for u in sites if np.shape(namespace.get(u.update.target)) == (int(shapes.group(1)), int(shapes.group(2)))]
+    if len(sites) == 1:
+        target, gradient = sites[0].update.target, sites[0].gradient
         message = (
-            f"{head}: the update of `{target}` (line {finding.line}) gets `{gradient}` of shape ({shapes.group(3)}, {shapes.group(4)}) "
-            f"for `{target}` of shape ({shapes.group(1)}, {shapes.group(2)}), the transpose: compute `{gradient}` in `{target}`'s "
-            "shape (swap the factors of its product and transpose each)"
-        )
-    elif shapes is not None and shapes.group(1, 2) == shapes.group(4, 3) and shapes.group(1) != shapes.group(2) and len(sites) != 1:
-        message = (
-            f"{head}: an update on line {finding.line} gets a gradient of shape ({shapes.group(3)}, {shapes.group(4)}) for a "
-            f"parameter of shape ({shapes.group(1)}, {shapes.group(2)}), the transpose: compute that gradient in its parameter's "
-            "shape (swap the factors of its product and transpose each)"
+            f"{head}: the update of `{target}` (line {finding.line}) gets `{gradient}` of shape {given} for `{target}` of shape "
+            f"{parameter}, the transpose: compute `{gradient}` in `{target}`'s shape (swap the factors of its product and transpose each)"
         )
     else:
-        message = f"{head}, inside your training loop (line {step.loop_line}), so it never trains: fix that line"
+        message = (
+            f"{head}: an update on line {finding.line} gets a gradient of shape {given} for a parameter of shape {parameter}, "
+            "the transpose: compute that gradient in its parameter's shape (swap the factors of its product and transpose each)"
+        )
     return finding.replace(severity="error", pattern="stopped-in-training", message=message)
 
 
@@ -160,27 +158,18 @@ def _global_of_the_program(finding: Finding) -> tuple[str, int, str | None] | No
     """(name, line that binds it, `parameters["Wf"]` when the file reads it so) for a function that raised
     NameError on a name only a top-level statement the definitions leave out binds (a notebook's test
     cell: `Wf = np.random.randn(...)`, read by `lstm_cell_backward` instead of `parameters["Wf"]`)."""
-    import ast
     import os
     import re
 
     from backprop_doctor.static.files import source_tree
+    from backprop_doctor.static.script import top_level_binding
 
     found = re.search(r"NameError \(name '(\w+)' is not defined\)", finding.message)
     if found is None or not finding.file or not finding.line:
         return None
     name = found.group(1)
-    tree = source_tree(os.path.abspath(finding.file))[1]
-    if tree is None:
-        return None
-    bound = next((s.lineno for s in tree.body for n in ast.walk(s) if isinstance(s, (ast.Assign, ast.AugAssign, ast.AnnAssign)) and isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and n.id == name), None)
-    if bound is None:
-        return None
-    keyed = next(
-        (ast.unparse(n) for n in ast.walk(tree) if isinstance(n, ast.Subscript) and isinstance(n.slice, ast.Constant) and n.slice.value == name and isinstance(n.value, ast.Name)),
-        None,
-    )
-    return name, bound, keyed
+    bound = top_level_binding(source_tree(os.path.abspath(finding.file))[1], name)
+    return (name, *bound) if bound is not None else None
 
 
 def _stop_only(finding: Finding) -> str:
@@ -201,12 +190,6 @@ def _list_index(finding: Finding) -> tuple[str, str] | None:
     if not finding.file or not finding.line:
         return None
     return list_of_index_arrays(source_tree(os.path.abspath(finding.file))[1], finding.line)
-
-
-def _numpy_version() -> str:
-    import numpy as np
-
-    return np.__version__
 
 
 def _placeholder(finding: Finding) -> tuple[str, str, int] | None:

@@ -446,7 +446,7 @@ def _penalty_words(members: list[tuple[Any, Any]], where: str, loss_words: str, 
     names = _names([m.name for _, m in members])
     penalty = members[0][1].penalty_left_out
     gradients = _names(list(dict.fromkeys(_tidy(m.gradient_name or m.site.gradient) for m, _ in members)))
-    rate = _penalty_rate(step, penalty)
+    rate = _penalty_rate(step)
     term = f"`{rate} * {members[0][1].name}`" if rate else f"{penalty:.3g} × `{members[0][1].name}`"
     computed = f" (line {line})" if line else ""
     return (
@@ -456,7 +456,7 @@ def _penalty_words(members: list[tuple[Any, Any]], where: str, loss_words: str, 
     )
 
 
-def _penalty_rate(step: Any, penalty: float) -> str | None:
+def _penalty_rate(step: Any) -> str | None:
     """λ as the loss writes it: `reg` for `0.5 * reg * np.sum(W * W)` (the half cancels the square's 2),
     `2 * reg` for `reg * np.sum(W * W)`; None when the loss names no penalty strength."""
     for site in step.losses:

@@ -45,14 +45,16 @@ class Runner:
         prefix = list(self.step.prefix)
         if any(isinstance(n, (ast.Break, ast.Continue, ast.Return, ast.Yield, ast.YieldFrom)) for s in prefix for n in _own_nodes(s)):
             raise NotReplayable("the step leaves the loop or the function part way (break, continue, return)")
-        self._codes: dict[tuple[int, int], Any] = {}
+        self._codes: dict[tuple[int, int, int], Any] = {}
         self.loss_site: LossSite | None = None
         self.sign = 1.0  # -1: the program maximises what it computes (gradient ascent): its loss is the negative
 
-    def _code(self, start: int, stop: int) -> Any:
-        key = (start, stop)
+    def _code(self, start: int, stop: int, updating: Sequence[ast.stmt] = ()) -> Any:
+        """The prefix's statements `start:stop` compiled as one module, followed by `updating` (the
+        statements that update, run after the whole prefix), each once per key."""
+        key = (start, stop, len(updating))
         if key not in self._codes:
-            module = ast.Module(body=list(self.step.prefix[start:stop]), type_ignores=[])
+            module = ast.Module(body=[*self.step.prefix[start:stop], *updating], type_ignores=[])
             owner = (self.step.function or "").rpartition(".")[0].rpartition(".")[2]
             if owner:  # a method's `self.__forward(X)` is `self._Net__forward(X)` once compiled in its class
                 module = _Mangled(owner.lstrip("_")).visit(copy.deepcopy(module))
@@ -102,20 +104,11 @@ class Runner:
         updating = [s for s in getattr(step.loop, "body", []) if step.update_line <= s.lineno <= step.update_end_line]
         if not updating or any(_own_nodes(s) for s in updating):
             raise NotReplayable("the step's updates cannot be run on their own")
-        key = (-1, -1)
-        if key not in self._codes:
-            module = ast.Module(body=[*step.prefix, *updating], type_ignores=[])
-            owner = (step.function or "").rpartition(".")[0].rpartition(".")[2]
-            if owner:
-                module = _Mangled(owner.lstrip("_")).visit(copy.deepcopy(module))
-            try:
-                self._codes[key] = compile(module, self.path, "exec", dont_inherit=True)
-            except SyntaxError as error:
-                raise NotReplayable(f"the step does not compile on its own: {error}") from error
+        code = self._code(0, len(step.prefix), updating)
         namespace = self._fresh()
         self.runs += 1
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()), hooks:
-            exec(self._codes[key], namespace)  # noqa: S102 - the user's own statements, in the sandbox
+            exec(code, namespace)  # noqa: S102 - the user's own statements, in the sandbox
         return namespace
 
     def loss_of(self, namespace: dict[str, Any]) -> float | None:

@@ -340,3 +340,23 @@ def none_placeholder(tree: ast.Module | None, line: int) -> tuple[str, int] | No
         if isinstance(last, ast.Assign) and isinstance(last.value, ast.Constant) and last.value.value is None:
             return name, last.lineno
     return None
+
+
+def top_level_binding(tree: ast.Module | None, name: str) -> tuple[int, str | None] | None:
+    """(line, `parameters['Wf']`) for a name a top-level statement assigns (a notebook's test cell:
+    `Wf = np.random.randn(...)`), with how the file reads it from a dict by that key elsewhere, if it
+    does; None when no top-level statement binds it."""
+    body = getattr(tree, "body", [])
+    bound = next(
+        (s.lineno for s in body if isinstance(s, (ast.Assign, ast.AugAssign, ast.AnnAssign))
+         for n in walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and n.id == name),
+        None,
+    )  # fmt: skip
+    if bound is None:
+        return None
+    keyed = next(
+        (ast.unparse(n) for n in walk(tree) if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name)
+         and isinstance(n.slice, ast.Constant) and n.slice.value == name),
+        None,
+    )  # fmt: skip
+    return bound, keyed
