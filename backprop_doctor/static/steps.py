@@ -1259,7 +1259,8 @@ def _per_sample_losses(tree: ast.Module, statements: list[ast.stmt]) -> list[Los
                 if node is None or forward is None or len(node.args.args) < 2:
                     continue
                 me = node.args.args[0].arg
-                bound = dict(zip((a.arg for a in node.args.args[1:]), (ast.unparse(a) for a in call.args)))
+                firsts = _first_items(stmt, call)
+                bound = dict(zip((a.arg for a in node.args.args[1:]), (firsts.get(ast.unparse(a), ast.unparse(a)) for a in call.args)))
                 batch = _pairs_loop(node, me, bound)
                 if batch is None:
                     continue
@@ -1274,6 +1275,17 @@ def _per_sample_losses(tree: ast.Module, statements: list[ast.stmt]) -> list[Los
                     ),
                 ]  # fmt: skip
     return []
+
+
+def _first_items(stmt: ast.stmt, call: ast.Call) -> dict[str, str]:
+    """`mini_batch` -> `next(iter(mini_batches))` for `for mini_batch in mini_batches:` around `call`:
+    the batch of the first update is the loop's first item, whatever a name the loop binds held
+    when the step began (the last batch of the pass before, when the step is a later epoch)."""
+    return {
+        loop.target.id: f"next(iter({ast.unparse(loop.iter)}))"
+        for loop in walk(stmt)
+        if isinstance(loop, ast.For) and isinstance(loop.target, ast.Name) and any(n is call for s in loop.body for n in walk(s))
+    }
 
 
 def _pairs_loop(node: ast.AST, me: str, bound: dict[str, str]) -> str | None:
