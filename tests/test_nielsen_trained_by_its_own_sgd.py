@@ -110,3 +110,6 @@ def test_its_hidden_delta_without_the_sigmoid_slope_is_the_root_at_its_line(tmp_
     judged = {m["param"]: m["verdict"] for m in report["measurements"] if m["layer"] == "training step"}
     assert judged["self.weights[0]"] == "mismatch" and judged["self.weights[1]"] == "ok"
     assert {f["code"] for f in errors(report)} == {"BPD101"}
+    assert root["pattern"] == "missing-activation-derivative"
+    assert f"`sp = sigmoid_prime(z)` (line {line_of(path, 'sp = sigmoid_prime(z)')}) is computed and never used" in root["message"]
+    assert f"left out of line {root['line']}: multiply the gradient there by `sp`" in root["message"]

@@ -35,6 +35,7 @@ from backprop_doctor.conventions.activations import UPSTREAM_NAMES
 from backprop_doctor.findings import REDERIVE, Finding
 from backprop_doctor.locate import definition
 from backprop_doctor.static.definitions import enclosing, find_function
+from backprop_doctor.static.derivatives import unused_slope
 from backprop_doctor.static.files import source_tree
 from backprop_doctor.static.fixes import gradient_fix
 from backprop_doctor.static.likelihood import log_likelihood_line, returned_log_likelihood
@@ -75,6 +76,7 @@ def run(context: Any) -> Iterator[Finding]:
     _penalties_disagree(context)
     _terms_left_out(context)
     _alternating_signs(context)
+    _slopes_never_used(context)
     _activation_derivatives(context)
     for i, finding in enumerate(context.findings):
         if finding.pattern == "right-in-training":
@@ -197,6 +199,33 @@ def _activation_derivatives(context: Any) -> None:
             + f"the derivative of {base} is `{of_input}` (written of its output `A = {base}(Z)`: `{of_output}`); "
             "compare it with the values below"
         )
+
+
+def _slopes_never_used(context: Any) -> None:
+    """A wrong gradient at or after a line whose function binds an activation's derivative and never
+    reads it (`sp = sigmoid_prime(z)`, then `delta = np.dot(w.T, delta)`): the factor that line leaves
+    out, and the line the finding moves to."""
+    here = os.path.abspath(context.source.path)
+    for i, f in enumerate(context.findings):
+        if f.name != NAME or f.pattern or f.line is None or (f.file and os.path.abspath(f.file) != here):
+            continue
+        measured = _REDERIVED.match(f.message)
+        slope = unused_slope(context.source.tree, f.line) if measured is not None else None
+        if slope is None or slope.line > f.line:
+            continue
+        context.findings[i] = f.replace(
+            message=measured[0]
+            + f"`{slope.name} = {slope.value}` (line {slope.bound_line}) is computed and never used, so the activation's derivative "
+            f"is left out of line {slope.line}: multiply the gradient there by `{slope.name}`",
+            pattern="missing-activation-derivative",
+            line=slope.line,
+            highlight=tuple(sorted({slope.bound_line, slope.line})),
+            fix=None,
+        )
+
+
+# "... is wrong (relative error 0.75): " followed by advice to re-derive it, of a layer or of a network without layers
+_REDERIVED = re.compile(r".*? is wrong \(relative error [^)]*\): (?=re-derive|the network computes it itself)")
 
 
 NUMBERED = re.compile(r"^(?P<stem>[A-Za-z_]+?)(?P<layer>\d+)$")

@@ -12,6 +12,7 @@ nothing here runs user code.
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 
 from backprop_doctor.static.steps import _scope_of
@@ -173,4 +174,72 @@ def reapplied(tree: ast.Module, line: int) -> Reapplied | None:
             continue
         fix = f"1 - {given} ** 2" if kind == "tanh" else f"{given} * (1 - {given})"
         return Reapplied(kind, ast.unparse(call), given, made.lineno, fix)
+    return None
+
+
+@dataclass(frozen=True)
+class UnusedSlope:
+    """`sp = sigmoid_prime(z)` (line 59) bound before the statement at `line` and never read."""
+
+    name: str  # "sp"
+    value: str  # "sigmoid_prime(z)"
+    bound_line: int
+    line: int  # the statement that leaves it out (the wrong gradient's)
+
+
+_SLOPE_CALL = re.compile(r"(?i).*(prime|deriv).*|d_?(sigmoid|tanh|relu|softplus|elu|act\w*)|(sigmoid|tanh|relu)_?(grad|gradient|backward|d)")
+
+
+def unused_slope(tree: ast.Module, line: int) -> UnusedSlope | None:
+    """An activation's derivative bound to a name, in the function of the statement at `line` and
+    before it, that nothing ever reads: the factor that statement leaves out (Nielsen's
+    `sp = sigmoid_prime(z)` followed by `delta = np.dot(w.T, delta)`)."""
+    scope = _scope_of(tree, line)
+    read = {n.id for n in walk(scope) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    found = None
+    for node in walk(scope):
+        if (
+            isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+            and node.lineno < line and node.targets[0].id not in read and _is_slope(node.value)
+        ):  # fmt: skip
+            if found is None or node.lineno > found.lineno:
+                found = node
+    if found is None or sum(ast.dump(n) == ast.dump(found.value) for n in walk(scope) if isinstance(n, ast.expr)) > 1:
+        return None  # the derivative is applied elsewhere as written (`* sigmoid_prime(z)` inline): not left out
+    return UnusedSlope(found.targets[0].id, ast.unparse(found.value), found.lineno, _next_assignment(scope, found) or line)  # type: ignore[attr-defined]
+
+
+def _next_assignment(scope: ast.AST, statement: ast.stmt) -> int | None:
+    """The line of the first assignment after `statement` in its own block: where its value belongs."""
+    for node in walk(scope):
+        for block in (getattr(node, field, None) for field in ("body", "orelse")):
+            if isinstance(block, list) and any(s is statement for s in block):
+                after = block[next(i for i, s in enumerate(block) if s is statement) + 1 :]
+                return next((s.lineno for s in after if isinstance(s, (ast.Assign, ast.AugAssign))), None)
+    return None
+
+
+def _is_slope(value: ast.expr) -> bool:
+    """`sigmoid_prime(z)`, `relu_derivative(h)`, `a * (1 - a)`, `1 - a ** 2`, `(z > 0)`: a local derivative."""
+    if isinstance(value, ast.Call):
+        func = value.func.id if isinstance(value.func, ast.Name) else value.func.attr if isinstance(value.func, ast.Attribute) else ""
+        if func == "astype" and isinstance(value.func, ast.Attribute):
+            return _is_slope(value.func.value)
+        return bool(_SLOPE_CALL.fullmatch(func))
+    if isinstance(value, ast.Compare) and len(value.ops) == 1 and isinstance(value.ops[0], (ast.Gt, ast.GtE)):
+        return isinstance(value.comparators[0], ast.Constant) and value.comparators[0].value == 0
+    if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Mult):
+        one_minus = [s for s in (value.left, value.right) if _one_minus(s) is not None]
+        other = value.right if one_minus and one_minus[0] is value.left else value.left
+        return bool(one_minus) and ast.dump(_one_minus(one_minus[0])) == ast.dump(other)  # type: ignore[arg-type]
+    if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Sub):
+        square = value.right
+        return _one_minus(value) is not None and isinstance(square, ast.BinOp) and isinstance(square.op, ast.Pow)
+    return False
+
+
+def _one_minus(node: ast.expr) -> ast.expr | None:
+    """`a` of `1 - a`, else None."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Sub) and isinstance(node.left, ast.Constant) and node.left.value in (1, 1.0):
+        return node.right
     return None
