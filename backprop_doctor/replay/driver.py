@@ -28,7 +28,7 @@ from backprop_doctor.static.updates import _LEARNING_RATE
 
 FEATURES, CLASSES, SAMPLES, PASSES = 12, 3, 32, 3
 
-_X = re.compile(r"(?i)x|x_?(train|batch|data)|inputs?|data|features|train_?(x|data|set_?x)|samples|input_?data|training_?(set_?)?inputs?")
+_X = re.compile(r"(?i)x|x_?(train|batch|data)|inputs?|data|features|train_?(x|data|set_?x)|samples|input_?data|training_?(set_?)?inputs?|tokens|(input_?)?seq(uence)?|words|sentence")
 _Y = re.compile(r"(?i)y|y_?(train|batch|true)|t|t_?train|labels?|targets?|train_?(y|labels|set_?y)|outputs?|training_?(set_?)?outputs?")
 # validation and test arrays (`train(X, y, X_val, y_val, ...)`, cs231n's): the same batch stands in
 _X_HELD = re.compile(r"(?i)x_?(val|valid|validation|test|dev)")
@@ -51,6 +51,13 @@ LAYOUTS = (
 )
 
 
+# a recurrent model over a sequence of token ids (`self.U[:, x[t]]`, `xs[t][inputs[t]] = 1`): one
+# sequence of `SEQUENCE` ids below FEATURES, and the next id of each as its target
+TOKENS = (False, "tokens")
+SEQUENCE = 6
+_VOCABULARY = re.compile(r"(?i)(word|vocab|vocabulary|char|n_?vocab|num_?words|input)_?(dims?|size|len|length|count)?|vocab")
+
+
 @dataclass(frozen=True)
 class Driver:
     said: str  # what it calls, for the report: "DeepNeuralNetwork(...).fit(X (12, 32), Y (1, 32), ...)"
@@ -70,9 +77,11 @@ def candidates(source: SourceFile, step: TrainingStep, namespace: dict[str, Any]
     if arguments is None:
         return []
     drivers = []
+    model = next((n for n in source.tree.body if isinstance(n, ast.ClassDef) and n.name == owner), None) if owner else function
+    layouts = (*LAYOUTS, TOKENS) if _indexes_by_sequence(model) else LAYOUTS
     for built in _owners(source.tree, owner, namespace) if owner else [""]:
-        for columns, targets in LAYOUTS:
-            outputs = 1 if targets == "binary" else CLASSES
+        for columns, targets in layouts:
+            outputs = {"binary": 1, "tokens": FEATURES}.get(targets, CLASSES)
             lines = [_data(columns, targets)]
             if built:
                 cls = namespace.get(built)
@@ -100,6 +109,19 @@ def _owners(tree: ast.Module, owner: str, namespace: dict[str, Any]) -> list[str
         and isinstance(namespace.get(n.name), type) and issubclass(namespace[n.name], base)
     ]  # fmt: skip
     return [owner, *heirs]
+
+
+def _indexes_by_sequence(node: ast.AST | None) -> bool:
+    """Whether `node` indexes with an item of a sequence (`self.U[:, x[t]]`, `xs[t][inputs[t]] = 1`):
+    a model that reads token ids one time step at a time."""
+    return node is not None and any(
+        isinstance(n, ast.Subscript) and any(isinstance(i, ast.Subscript) and isinstance(i.value, ast.Name) and isinstance(i.slice, ast.Name) for i in _indices(n.slice))
+        for n in ast.walk(node)
+    )
+
+
+def _indices(index: ast.expr) -> list[ast.expr]:
+    return list(index.elts) if isinstance(index, ast.Tuple) else [index]
 
 
 def _definition(tree: ast.Module, owner: str, name: str) -> ast.FunctionDef | None:
@@ -135,6 +157,9 @@ def batch(columns: bool, targets: str, rng: Any, samples: int = SAMPLES, feature
     than three classes: which of as many equal bands of that sum it falls in)."""
     import numpy as np
 
+    if targets == "tokens":
+        ids = rng.integers(features, size=SEQUENCE + 1)
+        return ids[:-1], ids[1:]
     x = rng.normal(size=(features, samples) if columns else (samples, features))
     score = x.sum(axis=0 if columns else 1)
     if classes == CLASSES:
@@ -215,7 +240,7 @@ def _constructor(init: Any, outputs: int) -> dict[str, Any] | None:
             kwargs[p.name] = sizes[1]  # one hidden width (`hidden_layer_size`), not a list of layers (`hidden_layer_sizes`)
         elif re.search(r"layers?_?(dims?|sizes?)|sizes|architecture|topology|shape", low) and p.default is p.empty:
             kwargs[p.name] = sizes
-        elif low in ("input_size", "n_in", "input_dim", "n_inputs", "num_inputs", "input_nodes", "inputnodes", "n_features"):
+        elif low in ("input_size", "n_in", "input_dim", "n_inputs", "num_inputs", "input_nodes", "inputnodes", "n_features") or _VOCABULARY.fullmatch(low):
             kwargs[p.name] = FEATURES
         elif low in ("output_size", "n_out", "output_dim", "n_outputs", "num_outputs", "output_nodes", "outputnodes", "num_classes", "n_classes"):
             kwargs[p.name] = outputs
@@ -245,6 +270,8 @@ def _shown(arguments: str, columns: bool, targets: str) -> str:
 
 def described(columns: bool, targets: str, samples: int = SAMPLES, features: int = FEATURES, classes: int = CLASSES) -> tuple[str, str]:
     """The inputs and the targets of `batch` in one layout, in words for the report."""
+    if targets == "tokens":
+        return f"a sequence of {SEQUENCE} token ids below {features}", f"the next token ids ({SEQUENCE},)"
     x = f"X ({features}, {samples})" if columns else f"X ({samples}, {features})"
     y = {
         "labels": f"integer labels ({samples},)",

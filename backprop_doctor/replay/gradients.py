@@ -32,7 +32,7 @@ from backprop_doctor.observe.record import number
 from backprop_doctor.replay.capture import Capture, Moved
 from backprop_doctor.replay.inner import Hooks, code_of
 from backprop_doctor.replay.runner import NotReplayable, Runner
-from backprop_doctor.replay.state import describe, resolve
+from backprop_doctor.replay.state import Path, describe, resolve
 from backprop_doctor.static.files import source_tree
 from backprop_doctor.static.step_functions import InnerAdjoint
 from backprop_doctor.static.steps import Adjoint, LossSite, TrainingStep, _changed, _targets, reads
@@ -717,6 +717,8 @@ def _parameter(runner: Runner, moved: Moved, base_loss: float, rng: np.random.Ge
         measured.accumulated = _accumulated(runner, moved, gradient, start, loss_moved, base_loss, rng)
     if measured.wrong and not measured.unused and measured.accumulated is None:
         measured.truncated = _truncated(runner, moved)
+        if measured.truncated is not None and _wrong_untruncated(runner, moved, measured.truncated[0], start, loss_moved, base_loss, rng):
+            measured.truncated = None  # wrong with the whole sequence too: not the truncation
     measured.file, measured.broadcast = file, broadcast
     return measured
 
@@ -816,6 +818,32 @@ def _truncated(runner: Runner, moved: Moved) -> tuple[str, int, int] | None:
     except Exception:  # noqa: BLE001 - not readable at the step's state: not judged a truncation
         return None
     return (text, line, int(value)) if isinstance(value, (int, np.integer)) and 0 <= value < TRUNCATING else None
+
+
+def _wrong_untruncated(runner: Runner, moved: Moved, truncation: str, base: Any, loss_moved: Any, base_loss: float, rng: np.random.Generator) -> bool:
+    """Whether the gradient is still wrong when the step runs again with its truncation length
+    (`self.bptt_truncate`) longer than any sequence: a mistake through time, which truncation only
+    hides. A gradient the longer walk leaves as it was, while it changes another, is wrong as it is.
+    False when that cannot be run (the gradient is computed where the step cannot read it)."""
+    name = moved.gradient_name or moved.site.gradient.strip()
+    head, _, attribute = truncation.partition(".")
+    if head == "self" and moved.path is not None and len(moved.path) >= 2:
+        path: Path = (*moved.path[:-1], ("attr", attribute))  # on the object that holds the parameter
+    elif not attribute and truncation.isidentifier():
+        path = (("name", truncation),)
+    else:
+        return False
+    try:
+        namespace = runner.run([(path, 10**9)])
+    except Exception:  # noqa: BLE001 - the step does not run with it lifted: not judged
+        return False
+    lifted = namespace.get(name) if name.isidentifier() else None
+    if not isinstance(lifted, np.ndarray) or lifted.shape != np.shape(moved.gradient):
+        return False
+    if np.array_equal(lifted, moved.gradient):
+        others = [(namespace.get(n), m.gradient) for m in runner.capture.moved if (n := m.gradient_name or m.site.gradient.strip()) != name and n.isidentifier()]
+        return any(isinstance(a, np.ndarray) and np.shape(a) == np.shape(b) and not np.array_equal(a, b) for a, b in others)
+    return _measure(name, None, lifted, base, loss_moved, base_loss, rng).wrong
 
 
 def _penalty_left_out(measured: Measured, gradient: Any, base: Any, loss_moved: Any, base_loss: float, rng: np.random.Generator) -> float | None:

@@ -422,13 +422,16 @@ def _zeros(stmt: ast.stmt) -> bool:
 
 
 def _accumulated_in_loops(body: list[ast.stmt]) -> dict[str, int]:
-    """Names a loop of the body adds into (`d_Whh += temp @ hs[t].T`), with the last such line: where
-    a gradient started at zero is computed."""
+    """Names a loop of the body adds into (`d_Whh += temp @ hs[t].T`, `dLdU[:, x[t]] += delta_t`), with
+    the last such line: where a gradient started at zero is computed."""
     found: dict[str, int] = {}
     for loop in (n for n in ast.walk(ast.Module(body=body, type_ignores=[])) if isinstance(n, (ast.For, ast.While))):
         for node in ast.walk(loop):
-            if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
-                found[node.target.id] = max(found.get(node.target.id, 0), node.lineno)
+            target = node.target if isinstance(node, ast.AugAssign) else None
+            while isinstance(target, ast.Subscript):
+                target = target.value
+            if isinstance(target, ast.Name):
+                found[target.id] = max(found.get(target.id, 0), node.lineno)
     return found
 
 
