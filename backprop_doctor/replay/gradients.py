@@ -189,11 +189,15 @@ class StepResult:
 
     @property
     def common_factor(self) -> float | None:
-        """The one positive factor every update's gradient is off by (a summed loss against a mean), if any."""
+        """The one positive factor every update's gradient is off by (a summed loss against a mean), if any.
+        A parameter of one number (a scalar bias `b`) has one factor and no direction to be proportional
+        along: it shares the factor when it is the same as an array's that is proportional."""
         wrong = self.wrong
-        factors = [m.factor for _, m in wrong if m.proportional and m.factor is not None]
+        factors = [m.factor for _, m in wrong if (m.proportional or m.single) and m.factor is not None]
         if not wrong or len(wrong) != len(self.parameters) or len(factors) != len(wrong) or not all(f > 0 for f in factors):
             return None
+        if all(m.single and not m.proportional for _, m in wrong):
+            return None  # scalars alone: nothing shows the factor is a direction's
         return factors[0] if max(factors) / min(factors) < 1 + COMMON else None
 
     @property
