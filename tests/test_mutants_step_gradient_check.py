@@ -486,14 +486,25 @@ def test_the_same_loss_written_as_the_programs_own_arithmetic_is_taken_at_its_wo
 
 
 def test_an_adjoint_that_skips_the_one_before_it_names_the_right_one_in_the_singular(tmp_path):
-    text, _, [finding] = replayed(tmp_path, SCRIPT, ("dz2 = dp * p * (1 - p)", "dz2 = (p - y) * p * (1 - p)"))
+    """`b2` keeps its right gradient, so the factor is not every update's (a scale) but `dz2`'s mistake."""
+    edits = ("dz2 = dp * p * (1 - p)", "dz2 = (p - y) * p * (1 - p)"), ("db2 = dz2.sum(axis=0)", "db2 = (dp * p * (1 - p)).sum(axis=0)")
+    text, _, [finding] = replayed(tmp_path, SCRIPT, *edits)
     line = line_of(text, "dz2 = (p - y)")
     assert (finding.param, finding.line, finding.pattern) == ("dz2", line, "scaled")
     assert finding.message == (
         f"`dz2` (line {line}) is 24 × the gradient of your loss with respect to `z2`, the first wrong one from the "
-        "loss backwards (`dp` is right), so the updates of `W2`, `b2`, `W1`, `b1` in your training step do not "
+        "loss backwards (`dp` is right), so the updates of `W2`, `W1`, `b1` in your training step do not "
         "follow the gradient of `loss` (line 16): remove the constant factor"
     )
+
+
+def test_the_same_factor_in_every_update_with_a_one_number_bias_is_the_programs_scale(tmp_path):
+    """`b2` has one entry: at the weights' factor it shares it, and a factor every update carries is a
+    scale while the loss is not seen to rise with it (a warning at the first update, not an adjoint error)."""
+    text, _, [finding] = replayed(tmp_path, SCRIPT, ("dz2 = dp * p * (1 - p)", "dz2 = (p - y) * p * (1 - p)"))
+    assert (finding.severity, finding.line) == ("warning", line_of(text, "dz2 = (p - y)"))
+    assert finding.message.startswith(f"every update of your training step (`W2`, `b2`, `W1`, `b1`, line {line_of(text, 'W2 -= lr * dW2')})")
+    assert "training works as if the learning rate were multiplied by 24" in finding.message
 
 
 def test_with_parameters_in_a_dict_the_right_adjoints_are_named_and_no_parameter_gradient_among_them(tmp_path):

@@ -97,7 +97,8 @@ def test_a_wrong_activation_derivative_is_the_first_wrong_adjoint_and_the_advice
     assert finding.message == (
         f"`dz1` (line {line}) is not the gradient of your loss with respect to `z1`, although `da1`, which it is "
         f"computed from, is right, so the updates of `W1`, `b1` in your training step do not follow the gradient "
-        f"of {LOSS}: `z1` feeds `a1` (line {line_of(text, 'a1 = np.tanh')}), so `dz1` must be `da1` × ∂`a1`/∂`z1`"
+        f"of {LOSS}: `a1` is the tanh of `z1` (line {line_of(text, 'a1 = np.tanh')}), so `dz1` must be `da1` × the tanh's "
+        "derivative, `1 - a1 ** 2`"
     )
     evidence = dict(finding.evidence)
     assert evidence["dz1"].startswith("wrong (× ") and evidence["dz1"].endswith(f" as the gradient with respect to `z1` (line {line})")
@@ -117,14 +118,18 @@ def test_a_wrong_activation_derivative_is_the_first_wrong_adjoint_and_the_advice
     ],
 )  # fmt: skip
 def test_a_batch_size_factor_in_the_first_adjoint_is_named_with_the_batch_size(tmp_path, edit, words, advice):
+    """Every update carries the factor (`b2`, of one entry, too): the program's scale, a warning at the
+    adjoint where the factor enters, while the loss is not seen to rise with it."""
     text, [finding] = replayed(tmp_path, edit)
     line = line_of(text, "dp = 2 * (p - y)")
-    assert (finding.param, finding.line, finding.pattern) == ("dp", line, "scaled-by-batch-size")
-    assert finding.highlight == (line, *(line_of(text, u) for u in UPDATES))
-    assert finding.message == (
-        f"`dp` (line {line}) is {words} with respect to `p`, so the updates of `W2`, `b2`, `W1`, `b1` in your "
-        f"training step do not follow the gradient of {LOSS}: {advice}"
+    first = line_of(text, UPDATES[0])
+    assert (finding.severity, finding.line, finding.pattern) == ("warning", line, "scaled-by-batch-size")
+    assert finding.highlight == (line, first)
+    assert finding.message.startswith(
+        f"every update of your training step (`W2`, `b2`, `W1`, `b1`, line {first}) follows {words}, {LOSS}, "
+        f"from `dp` (line {line}) on: training works as if the learning rate were multiplied by "
     )
+    assert finding.message.endswith(f"; {advice}, or compute the loss the gradients belong to")
 
 
 def test_updates_that_climb_each_get_a_sign_flipped_finding_at_their_own_line(tmp_path):

@@ -39,7 +39,7 @@ from backprop_doctor.findings import Finding
 from backprop_doctor.rules import rule
 from backprop_doctor.static.definitions import enclosing
 from backprop_doctor.replay.through_time import AtStep
-from backprop_doctor.static.derivatives import misapplied, reapplied
+from backprop_doctor.static.derivatives import activation_applied, misapplied, reapplied
 from backprop_doctor.static.step_functions import InnerAdjoint
 from backprop_doctor.static.masks import left_out_mask
 from backprop_doctor.static.stale import row_views, stale_step_read
@@ -210,14 +210,17 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
         pattern, what, advice = _factor_words(factors[0], True, result.batch_sizes)
         names = ", ".join(f"`{m.name}`" for _, m in wrong)
         first = wrong[0][0]
+        origin = _carrying(result, factors[0])
+        since = f", from `{origin.name}` (line {origin.line}) on" if origin is not None else ""
         yield rule(NAME).finding(
-            f"every update of your training step ({names}, line {first.site.line}) follows {what}, {loss_words}: "
+            f"every update of your training step ({names}, line {first.site.line}) follows {what}, {loss_words}{since}: "
             f"training works as if the learning rate were multiplied by {_number(factors[0])}; {advice or 'remove the factor'}, "
             "or compute the loss the gradients belong to",
             severity="warning",
             param=wrong[0][1].name,
             file=path,
-            line=first.site.line,
+            line=origin.line if origin is not None else first.site.line,
+            highlight=tuple(sorted({first.site.line, *([origin.line] if origin is not None else [])})),
             pattern=pattern,
             measured=factors[0],
             evidence=evidence,
@@ -290,7 +293,13 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
             fed = list(adjoint.fed) if inner else consumers(step, adjoint.forward, adjoint.index)
             adjoint_of = {a.forward: a.name for a in (step.inner if inner else step.adjoints)}
             terms = [f"`{adjoint_of[t]}` × ∂`{t}`/∂`{forward}`" for t, _ in fed if t in adjoint_of]
-            if terms and len(terms) == len(fed):
+            applied = activation_applied(source.tree, fed[0][1]) if len(terms) == len(fed) == 1 and source.tree is not None else None
+            if applied is not None and applied.given == forward and applied.output == fed[0][0]:
+                advice = (
+                    f"`{applied.output}` is the {applied.kind} of `{forward}` (line {fed[0][1]}), so `{adjoint.name}` must be "
+                    f"`{adjoint_of[applied.output]}` × the {applied.kind}'s derivative, `{applied.derivative}`"
+                )
+            elif terms and len(terms) == len(fed):
                 lines = ", ".join(str(line) for _, line in fed)
                 advice = (
                     f"`{forward}` feeds {_names([t for t, _ in fed])} (line{'s' if len(fed) > 1 else ''} {lines}), "
@@ -465,6 +474,15 @@ def _penalty_rate(step: Any) -> str | None:
             halved = re.search(rf"0\.5\s*\*\s*{name}\b|\b{name}\s*\*\s*0\.5|\b{name}\s*/\s*2\b|{name}\s*/\s*\(\s*2", text)
             return name if halved else f"2 * {name}"
     return None
+
+
+def _carrying(result: Any, factor: float) -> Any:
+    """The first adjoint from the loss backwards that carries the factor every update is off by
+    (`dp = 2 * (p - y)`, never divided by the batch): where it enters the step, when the walk found it."""
+    return next(
+        (a for a, m in result.adjoints if m.wrong and m.factor is not None and abs(m.factor / factor - 1) <= SAME_FACTOR and not getattr(a, "file", None)),
+        None,
+    )
 
 
 def _rises_with_it(result: Any) -> bool:

@@ -65,12 +65,21 @@ def _arguments(cls: type) -> list[str] | None:
     names = [n.lower() for n in required_inputs(backward)]
     if len(names) == 2 and names[0] in PREDICTIONS and names[1] in TARGETS:
         return names
+    if _input_again(names, required_inputs(forward)[0].lower()):
+        return names
     if len(names) == 1 and names[0] in TARGETS:  # backward(label): from the prediction forward kept
         return names
     loss = getattr(cls, "loss", None)
     if not names and not [p for p in parameters(backward)] and callable(loss) and len(required_inputs(loss)) == 2:
         return []
     return None
+
+
+def _input_again(names: list[str], given: str) -> bool:
+    """`backward(X, y)` or `backward(X, y, lr)` beside `forward(X)`: the forward's input again and the
+    target (and a learning rate), not an upstream gradient; what it returns or updates are the
+    parameters' gradients, of a loss only its training loop computes."""
+    return 2 <= len(names) <= 3 and names[0] == given and names[1] in TARGETS and all(n in RATES for n in names[2:])
 
 
 def recognise(cls: type, namespace: dict[str, Any]) -> bool:
@@ -92,6 +101,11 @@ def why_not_checked(cls: type) -> str | None:
         return (
             f"its backward({arguments[0]}) starts from the target and the prediction its forward kept, not from an "
             "upstream gradient (it computes its own loss): not checked yet"
+        )
+    if _input_again(arguments, required_inputs(cls.forward)[0].lower()):
+        return (
+            f"its backward({', '.join(required_inputs(cls.backward))}) takes the input again and the target, not an upstream "
+            "gradient, and its loss is computed only where it is trained: checked in the training step that calls it"
         )
     prediction, target = arguments
     return (
@@ -242,7 +256,7 @@ def build(cls: type, context: Any, rng: np.random.Generator) -> list[Case]:
     from backprop_doctor import build as builder
 
     arguments = _arguments(cls)
-    if arguments is None or len(arguments) == 1:
+    if arguments is None or len(arguments) == 1 or _input_again(arguments, required_inputs(cls.forward)[0].lower()):
         raise NotChecked(why_not_checked(cls) or "not a model whose backward computes its own loss")
     kwargs = builder.infer_kwargs(cls, rng)
     np.random.seed(context.options.seed)

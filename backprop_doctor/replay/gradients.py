@@ -1158,7 +1158,14 @@ def _inner_adjoint(runner: Runner, adjoint: InnerAdjoint, base_loss: float, rng:
     hooks = Hooks(codes)
     hooks.after(adjoint.forward_at, adjoint.forward)
     hooks.after(adjoint.adjoint, adjoint.name)
-    if runner.loss(hooks=hooks) != base_loss or any(hooks.calls.get(name) != 1 for name in codes):
+    if adjoint.in_update:  # `nn.backward(X, y, lr)` updates as it goes: run it too, to read its adjoint
+        try:
+            loss = runner.loss_of(runner.run_through_updates(hooks))
+        except NotReplayable:
+            return None
+    else:
+        loss = runner.loss(hooks=hooks)
+    if loss != base_loss or any(hooks.calls.get(name) != 1 for name in codes):
         return None  # a function runs more than once per step: its locals have no one value
     forward = hooks.read.get(adjoint.forward)
     value = comparable(hooks.read.get(adjoint.name), forward)

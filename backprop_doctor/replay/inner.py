@@ -116,8 +116,12 @@ class Hooks:
             self._act_at_step(local, action)
             return
         action.done = True
+        holder, _, attribute = action.name.partition(".")
         if action.change is None:
-            self.read[action.name] = _copy(local[action.name])
+            self.read[action.name] = _copy(_container(local, action.name))
+        elif event == "line" and attribute:  # `self.z1`: the instance's attribute, which the rest of the step reads
+            setattr(local[holder], attribute, action.change(getattr(local[holder], attribute)))
+            self.read[action.name] = True
         elif event == "line":  # at a return the function has used its values already
             _write_local(frame, action.name, action.change(local[action.name]))
             self.read[action.name] = True

@@ -243,3 +243,45 @@ def _one_minus(node: ast.expr) -> ast.expr | None:
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Sub) and isinstance(node.left, ast.Constant) and node.left.value in (1, 1.0):
         return node.right
     return None
+
+
+@dataclass(frozen=True)
+class Applied:
+    """`self.a1 = self.sigmoid(self.z1)`: the activation `kind` applied to `given`, bound to `output`."""
+
+    kind: str  # "sigmoid", "tanh", "relu"
+    given: str  # "self.z1"
+    output: str  # "self.a1"
+
+    @property
+    def derivative(self) -> str:
+        """The activation's derivative, written with the names the program has."""
+        return {
+            "sigmoid": f"{self.output} * (1 - {self.output})",
+            "tanh": f"1 - {self.output} ** 2",
+            "relu": f"({self.given} > 0)",
+        }[self.kind]
+
+
+def activation_applied(tree: ast.Module, line: int) -> Applied | None:
+    """The activation the assignment at `line` applies to one value (`a1 = np.tanh(z1)`,
+    `self.a1 = self.sigmoid(self.z1)`, `h = np.maximum(0, z)`), with the names it is written with."""
+    statement = next((n for n in walk(tree) if isinstance(n, ast.Assign) and n.lineno == line and len(n.targets) == 1), None)
+    if statement is None or not isinstance(statement.targets[0], (ast.Name, ast.Attribute)) or not isinstance(statement.value, ast.Call):
+        return None
+    call = statement.value
+    name = call.func.id if isinstance(call.func, ast.Name) else call.func.attr if isinstance(call.func, ast.Attribute) else ""
+    arguments = [a for a in call.args if not (isinstance(a, ast.Constant) and a.value == 0)]
+    if len(arguments) != 1 or len(call.args) > 2:
+        return None
+    functions = {n.name: n for n in walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    kind = "tanh" if name == "tanh" else "relu" if name == "maximum" and len(call.args) == 2 else None
+    helper = functions.get(name)
+    if kind is None and helper is not None:
+        own = helper
+        if len(helper.args.args) == 2 and isinstance(call.func, ast.Attribute):  # a method: its `self` is not an input
+            own = ast.FunctionDef(name=helper.name, args=ast.arguments(posonlyargs=[], args=helper.args.args[1:], kwonlyargs=[], kw_defaults=[], defaults=[]), body=helper.body, decorator_list=[])
+        kind = _activation_kind(own, {k: v for k, v in functions.items() if k != name})
+    if kind is None:
+        return None
+    return Applied(kind, ast.unparse(arguments[0]), ast.unparse(statement.targets[0]))

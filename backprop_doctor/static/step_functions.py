@@ -53,6 +53,7 @@ class InnerAdjoint:
     feeds: tuple[str, ...] = ()  # names its function computes from it (`dW1 = dZ1 @ X.T / m`)
     reads: tuple[str, ...] = ()  # names the statement that computes it reads (`dA1`, `A1`)
     fed: tuple[tuple[str, int], ...] = ()  # forward values computed from the forward value, with their lines (`A1`, 13)
+    in_update: bool = False  # computed in a function only the step's updating statements call (`nn.backward(X, y, lr)`)
 
     @property
     def line(self) -> int:
@@ -152,40 +153,80 @@ def called_functions(tree: ast.Module, prefix: tuple[ast.stmt, ...]) -> list[tup
 
 
 def _fed(bodies: dict[str, list[ast.stmt]], at: Site, name: str) -> tuple[tuple[str, int], ...]:
-    """Forward values the function holding `at` computes from `name` after it (`A1 = np.tanh(Z1)`)."""
+    """Forward values the function holding `at` computes from `name` after it (`A1 = np.tanh(Z1)`,
+    `self.a1 = sigmoid(self.z1)`)."""
     found: list[tuple[str, int]] = []
     for stmt in bodies.get(at.function, []):
-        if stmt.lineno > at.end_line and name in reads(stmt):
-            found += [(t, stmt.lineno) for t in _targets(stmt) if t != name and not _ADJOINT.fullmatch(t)]
+        if stmt.lineno > at.end_line and (name in reads(stmt) or name in _attributes_read(stmt)):
+            targets = [*_targets(stmt), *_attributes_stored(stmt, "self")]
+            found += [(t, stmt.lineno) for t in targets if t != name and not _ADJOINT.fullmatch(t.removeprefix("self."))]
     return tuple(dict.fromkeys(found))
 
 
-def inner_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...]) -> list[InnerAdjoint]:
+def _changed_in_loops(node: FunctionNode, me: str | None) -> set[str]:
+    """Names (and `self.` attributes) a loop of the function changes (`h = np.tanh(...)` per time step)."""
+    found: set[str] = set()
+    for loop in (n for n in ast.walk(node) if isinstance(n, (ast.For, ast.While))):
+        for stmt in (n for n in ast.walk(loop) if isinstance(n, ast.stmt) and n is not loop):
+            found |= {*_changed(stmt), *_attributes_stored(stmt, me)}
+    return found
+
+
+def _instance(node: FunctionNode, name: str) -> str | None:
+    """`self` of a method ("Net.forward"), None for a plain function."""
+    args = node.args.posonlyargs + node.args.args
+    return args[0].arg if "." in name and args else None
+
+
+def _attributes_stored(stmt: ast.stmt, me: str | None) -> list[str]:
+    """`self.z1` of `self.z1 = ...` in a method whose instance is `me`, spelled with `self`."""
+    if me is None or not isinstance(stmt, ast.Assign):
+        return []
+    return [
+        f"self.{t.attr}" for target in stmt.targets for t in (target.elts if isinstance(target, ast.Tuple) else [target])
+        if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == me
+    ]  # fmt: skip
+
+
+def _attributes_read(stmt: ast.stmt) -> set[str]:
+    """`self.z1` read by a statement (spelled as written)."""
+    return {ast.unparse(n) for n in ast.walk(stmt) if isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Load) and isinstance(n.value, ast.Name)}
+
+
+def inner_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...], updating: tuple[ast.stmt, ...] = ()) -> list[InnerAdjoint]:
     """Adjoints computed inside the functions the step calls, paired with forward values by name.
 
     A forward value is taken where it is first computed in the order the step runs (`Z1` in
     `forward`, not the `Z1, A1, Z2, A2 = cache` that `backward` unpacks later); an adjoint where
-    its function last changes it.
+    its function last changes it. A backward that updates as it goes (`nn.backward(X, y, lr)`,
+    called by the step's `updating` statements) has its adjoints marked `in_update`.
     """
     if tree is None:
         return []
     first: dict[str, Site] = {}
     found: list[InnerAdjoint] = []
     bodies: dict[str, list[ast.stmt]] = {}
-    for name, node in called_functions(tree, prefix):
+    before = {name for name, _ in called_functions(tree, prefix)}
+    looped: set[str] = set()  # names a loop changes: they have no one value per step
+    for name, node in called_functions(tree, (*prefix, *updating)):
         statements = bodies[name] = _once(node.body)
         start = _first_line(node)
+        me = _instance(node, name)
+        looped |= _changed_in_loops(node, me)
         last: dict[str, Site] = {}
         paired: list[tuple[str, str]] = []
         for stmt in statements:
             site = Site(name, start, stmt.lineno, stmt.end_lineno or stmt.lineno)
             for target in _targets(stmt):
                 match = _ADJOINT.fullmatch(target)
-                if match is not None and target not in {a for a, _ in paired}:
-                    forward = next((f for f in _forward_names(match.group(1), target) if f in first and f != target), None)
+                if match is not None and target not in {a for a, _ in paired} and target not in looped:
+                    names = [f for f in _forward_names(match.group(1), target) if f != target]
+                    forward = next((k for f in names for k in (f, f"self.{f}") if k in first and k not in looped), None)
                     if forward is not None:
                         paired.append((target, forward))
                 first.setdefault(target, site)
+            for target in _attributes_stored(stmt, me):
+                first.setdefault(target, site)  # `self.z1 = X @ self.W1` in `forward`: the forward value `self.z1`
             for changed in _changed(stmt):
                 last[changed] = site
         for adjoint, forward in paired:
@@ -201,6 +242,7 @@ def inner_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...]) -> lis
                     InnerAdjoint(
                         adjoint, forward, last[adjoint], first[forward], tuple(sorted(feeds)),
                         tuple(sorted(reads(own))) if own is not None else (), _fed(bodies, first[forward], forward),
+                        in_update=name not in before,
                     )
                 )
     return [a for a in found if a.forward_at != a.adjoint]

@@ -691,7 +691,7 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
                 adjoints=tuple(_adjoints(prefix)),
                 assigned={n: s.lineno for s in prefix for n in _targets(s)},
                 loop=loop,
-                inner=tuple(inner_adjoints(tree, prefix)),
+                inner=tuple(inner_adjoints(tree, prefix, tuple(updating))),
                 time=tuple(time_adjoints(tree, prefix, tuple(updating))),
                 inner_assigned=inner_assigned(tree, (*prefix, *updating)),  # `net.learn()` computes its gradients where it updates
                 imported_assigned=imported_assigned(imported, prefix),
