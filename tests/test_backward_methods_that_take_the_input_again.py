@@ -97,3 +97,59 @@ def test_a_wrong_hidden_adjoint_is_named_at_its_line_with_the_one_it_is_computed
         f"`self.a1` is the sigmoid of `self.z1` (line {line_of(path, 'self.a1 = self.sigmoid(self.z1)')}), so `dz1` must be "
         "`da1` × the sigmoid's derivative, `self.a1 * (1 - self.a1)`"
     )
+
+
+ONE_METHOD = '''\
+import numpy as np
+
+
+def sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+class Net:
+    def __init__(self, n_in, n_hidden, n_out, lr=0.5):
+        rng = np.random.default_rng(1)
+        self.W1 = rng.normal(size=(n_in, n_hidden)) * 0.5
+        self.b1 = np.zeros(n_hidden)
+        self.W2 = rng.normal(size=(n_hidden, n_out)) * 0.5
+        self.b2 = np.zeros(n_out)
+        self.lr = lr
+
+    def train(self, X, y):
+        z1 = X @ self.W1 + self.b1
+        h = np.tanh(z1)
+        z2 = h @ self.W2 + self.b2
+        out = sigmoid(z2)
+        loss = np.mean((out - y) ** 2)
+        d_out = 2 * (out - y) / y.size
+        d_z2 = d_out * out * (1 - out)
+        d_W2 = h.T @ d_z2
+        d_b2 = d_z2.sum(axis=0)
+        d_h = d_z2 @ self.W2.T
+        d_z1 = d_h * (1 - h ** 2)
+        d_W1 = X.T @ d_z1
+        d_b1 = d_z1.sum(axis=0)
+        self.W1 -= self.lr * d_W1
+        self.b1 -= self.lr * d_b1
+        self.W2 -= self.lr * d_W2
+        self.b2 -= self.lr * d_b2
+        return loss
+
+
+X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
+y = np.array([[0], [1], [1], [0]], dtype=float)
+net = Net(2, 4, 1)
+for epoch in range(2000):
+    loss = net.train(X, y)
+'''
+
+
+def test_one_method_that_computes_updates_and_returns_the_loss_is_walked_inside(tmp_path):
+    """`loss = net.train(X, y)`: the loss is what the updating call returns, computed before its updates."""
+    right = "d_z1 = d_h * (1 - h ** 2)"
+    assert errors(check(planted(tmp_path / "right", "xor.py", ONE_METHOD, right, right))) == []
+    path = planted(tmp_path / "wrong", "xor.py", ONE_METHOD, right, "d_z1 = d_h * (1 - h)")
+    (found,) = errors(check(path))
+    assert (found["param"], found["line"]) == ("d_z1", line_of(path, "d_z1 = d_h * (1 - h)"))
+    assert found["message"].endswith(f"`h` is the tanh of `z1` (line {line_of(path, 'h = np.tanh(z1)')}), so `d_z1` must be `d_h` × the tanh's derivative, `1 - h ** 2`")

@@ -563,7 +563,10 @@ def _walk_adjoints(
         if deadline.passed():
             break
         if isinstance(adjoint, InnerAdjoint):
-            measured = _inner_adjoint(runner, adjoint, base_loss, rng)
+            try:
+                measured = _inner_adjoint(runner, adjoint, base_loss, rng)
+            except NotReplayable:
+                continue  # its forward value cannot be moved where it is computed: not judged
         else:
             adjoint = _resolved(adjoint, namespace)
             measured = _adjoint(runner, adjoint, namespace, base_loss, rng)
@@ -1158,11 +1161,15 @@ def _inner_adjoint(runner: Runner, adjoint: InnerAdjoint, base_loss: float, rng:
     hooks = Hooks(codes)
     hooks.after(adjoint.forward_at, adjoint.forward)
     hooks.after(adjoint.adjoint, adjoint.name)
+    returned = adjoint.in_update and runner.loss_site is not None and not runner.loss_site.in_prefix
     if adjoint.in_update:  # `nn.backward(X, y, lr)` updates as it goes: run it too, to read its adjoint
         try:
-            loss = runner.loss_of(runner.run_through_updates(hooks))
+            ran = runner.run_through_updates(hooks)
         except NotReplayable:
             return None
+        # a loss the updating call itself returns (`loss = net.train(X, y)`) was computed in that one call,
+        # before its updates: the same run, read again only by calling it a second time
+        loss = base_loss if returned else runner.loss_of(ran)
     else:
         loss = runner.loss(hooks=hooks)
     if loss != base_loss or any(hooks.calls.get(name) != 1 for name in codes):
@@ -1175,7 +1182,15 @@ def _inner_adjoint(runner: Runner, adjoint: InnerAdjoint, base_loss: float, rng:
     def loss_moved(delta: Any) -> float:
         moved = Hooks(codes)
         moved.after(adjoint.forward_at, adjoint.forward, lambda f: f + delta)
-        loss = runner.loss(hooks=moved)
+        if returned:  # the loss is what the call that updates returns: call it under the hooks
+            namespace = runner.run()
+            with moved:
+                found = runner.loss_of(namespace)
+            if found is None:
+                raise NotReplayable("the step's loss could not be computed again")
+            loss = found
+        else:
+            loss = runner.loss(hooks=moved)
         if adjoint.forward not in moved.read:
             raise NotReplayable(f"`{adjoint.forward}` could not be moved inside `{adjoint.forward_at.function}`")
         return loss
