@@ -293,11 +293,12 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
             fed = list(adjoint.fed) if inner else consumers(step, adjoint.forward, adjoint.index)
             adjoint_of = {a.forward: a.name for a in (step.inner if inner else step.adjoints)}
             terms = [f"`{adjoint_of[t]}` × ∂`{t}`/∂`{forward}`" for t, _ in fed if t in adjoint_of]
-            applied = activation_applied(source.tree, fed[0][1]) if len(terms) == len(fed) == 1 and source.tree is not None else None
+            applied = activation_applied(source.tree, fed[0][1]) if len(fed) == 1 and source.tree is not None else None
             if applied is not None and applied.given == forward and applied.output == fed[0][0]:
+                upstream = f"`{adjoint_of[applied.output]}`" if applied.output in adjoint_of else f"the gradient with respect to `{applied.output}`"
                 advice = (
                     f"`{applied.output}` is the {applied.kind} of `{forward}` (line {fed[0][1]}), so `{adjoint.name}` must be "
-                    f"`{adjoint_of[applied.output]}` × the {applied.kind}'s derivative, `{applied.derivative}`"
+                    f"{upstream} × the {applied.kind}'s derivative, `{applied.derivative}`"
                 )
             elif terms and len(terms) == len(fed):
                 lines = ", ".join(str(line) for _, line in fed)
