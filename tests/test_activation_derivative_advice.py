@@ -85,3 +85,52 @@ def test_the_tanh_slope_left_out_is_advised_as_the_tanh_derivative_of_the_kept_a
         f"`A1` is the tanh of `Z1` (line {line_of(path, 'A1 = np.tanh(Z1)')}), so `dZ1` must be the gradient with "
         "respect to `A1` × the tanh's derivative, `1 - A1 ** 2`"
     )
+
+
+SCRIPT = '''\
+import numpy as np
+
+np.random.seed(0)
+X = np.random.randn(32, 3)
+y = (X[:, :1] * X[:, 1:2] > 0).astype(float)
+W1 = np.random.randn(3, 8) * 0.5
+b1 = np.zeros((1, 8))
+W2 = np.random.randn(8, 1) * 0.5
+b2 = np.zeros((1, 1))
+
+
+def relu(v):
+    return np.maximum(0, v)
+
+
+lr = 0.5
+for epoch in range(200):
+    z1 = X @ W1 + b1
+    a1 = relu(z1)
+    z2 = a1 @ W2 + b2
+    a2 = 1 / (1 + np.exp(-z2))
+    loss = np.mean((a2 - y) ** 2)
+    d_a2 = 2 * (a2 - y) / len(X)
+    d_z2 = d_a2 * a2 * (1 - a2)
+    dW2 = a1.T @ d_z2
+    db2 = d_z2.sum(axis=0, keepdims=True)
+    d_a1 = d_z2 @ W2.T
+    d_z1 = d_a1 * (z1 > 0)
+    dW1 = X.T @ d_z1
+    db1 = d_z1.sum(axis=0, keepdims=True)
+    W1 -= lr * dW1
+    b1 -= lr * db1
+    W2 -= lr * dW2
+    b2 -= lr * db2
+'''
+
+
+def test_an_inverted_relu_mask_is_advised_as_the_relu_derivative_of_a_helper(tmp_path):
+    right = "d_z1 = d_a1 * (z1 > 0)"
+    assert errors(check(planted(tmp_path / "right", "relu_net.py", SCRIPT, right, right))) == []
+    path = planted(tmp_path / "wrong", "relu_net.py", SCRIPT, right, "d_z1 = d_a1 * (z1 < 0)")
+    (found,) = errors(check(path))
+    assert (found["param"], found["line"]) == ("d_z1", line_of(path, "d_z1 = d_a1 * (z1 < 0)"))
+    assert found["message"].endswith(
+        f"`a1` is the ReLU of `z1` (line {line_of(path, 'a1 = relu(z1)')}), so `d_z1` must be `d_a1` × the ReLU's derivative, `(z1 > 0)`"
+    )

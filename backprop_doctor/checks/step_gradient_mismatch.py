@@ -297,8 +297,8 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
             if applied is not None and applied.given == forward and applied.output == fed[0][0]:
                 upstream = f"`{adjoint_of[applied.output]}`" if applied.output in adjoint_of else f"the gradient with respect to `{applied.output}`"
                 advice = (
-                    f"`{applied.output}` is the {applied.kind} of `{forward}` (line {fed[0][1]}), so `{adjoint.name}` must be "
-                    f"{upstream} × the {applied.kind}'s derivative, `{applied.derivative}`"
+                    f"`{applied.output}` is the {applied.shown} of `{forward}` (line {fed[0][1]}), so `{adjoint.name}` must be "
+                    f"{upstream} × the {applied.shown}'s derivative, `{applied.derivative}`"
                 )
             elif terms and len(terms) == len(fed):
                 lines = ", ".join(str(line) for _, line in fed)

@@ -254,6 +254,11 @@ class Applied:
     output: str  # "self.a1"
 
     @property
+    def shown(self) -> str:
+        """The activation's name in a sentence."""
+        return "ReLU" if self.kind == "relu" else self.kind
+
+    @property
     def derivative(self) -> str:
         """The activation's derivative, written with the names the program has."""
         return {
@@ -281,7 +286,18 @@ def activation_applied(tree: ast.Module, line: int) -> Applied | None:
         own = helper
         if len(helper.args.args) == 2 and isinstance(call.func, ast.Attribute):  # a method: its `self` is not an input
             own = ast.FunctionDef(name=helper.name, args=ast.arguments(posonlyargs=[], args=helper.args.args[1:], kwonlyargs=[], kw_defaults=[], defaults=[]), body=helper.body, decorator_list=[])
-        kind = _activation_kind(own, {k: v for k, v in functions.items() if k != name})
+        kind = _activation_kind(own, {k: v for k, v in functions.items() if k != name}) or _relu_kind(own)
     if kind is None:
         return None
     return Applied(kind, ast.unparse(arguments[0]), ast.unparse(statement.targets[0]))
+
+
+def _relu_kind(function: Function) -> str | None:
+    """"relu" for a one-argument function returning `np.maximum(0, x)` (or `np.maximum(x, 0)`)."""
+    returned = [n.value for n in walk(function) if isinstance(n, ast.Return) and n.value is not None]
+    if len(function.args.args) != 1 or len(returned) != 1 or not isinstance(returned[0], ast.Call):
+        return None
+    call = returned[0]
+    name = call.func.attr if isinstance(call.func, ast.Attribute) else call.func.id if isinstance(call.func, ast.Name) else ""
+    zero = [a for a in call.args if isinstance(a, ast.Constant) and a.value == 0]
+    return "relu" if name == "maximum" and len(call.args) == 2 and len(zero) == 1 else None
