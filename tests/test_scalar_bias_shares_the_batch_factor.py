@@ -46,3 +46,39 @@ def test_weights_at_the_batch_factor_beside_a_bias_at_the_mean_are_an_error(tmp_
     (found,) = errors(report)
     assert (found["name"], found["param"]) == ("step-gradient-mismatch", "w")
     assert "200 × the gradient of your loss" in found["message"]
+
+
+ACCUMULATED = '''\
+import numpy as np
+
+np.random.seed(0)
+X = np.random.randn(100, 3)
+y = X @ np.array([[2.0], [-1.0], [0.5]]) + 0.3
+W = np.zeros((3, 1))
+b = np.zeros((1, 1))
+lr = 0.1
+dW = np.zeros_like(W)
+db = np.zeros_like(b)
+for epoch in range(200):
+    dW = np.zeros_like(W)
+    db = np.zeros_like(b)
+    for start in range(0, 100, 20):
+        xb, yb = X[start:start + 20], y[start:start + 20]
+        err = xb @ W + b - yb
+        dW += xb.T @ err / 100
+        db += err.sum(axis=0, keepdims=True) / 100
+    loss = np.mean((X @ W + b - y) ** 2) / 2
+    W -= lr * dW
+    b -= lr * db
+'''
+
+
+def test_gradients_summed_over_steps_beside_a_one_number_bias_are_no_scale(tmp_path):
+    """Zeroed once before the loop, `dW` and `db` sum every step's gradient: the factor they are off by
+    grows, it is named as the sum, not taken for a learning-rate scale because `b` has one entry."""
+    reset = "    dW = np.zeros_like(W)\n    db = np.zeros_like(b)\n    for start"
+    assert errors(check(planted(tmp_path / "right", "accumulate.py", ACCUMULATED, reset, reset))) == []
+    path = planted(tmp_path / "wrong", "accumulate.py", ACCUMULATED, reset, "    for start")
+    found = errors(check(path))
+    assert found and all(f["name"] == "step-gradient-mismatch" and f["pattern"] == "accumulated-across-steps" for f in found)
+    assert "set `dW = np.zeros_like(W)` at the start of each step" in found[0]["message"]

@@ -196,6 +196,8 @@ class StepResult:
         factors = [m.factor for _, m in wrong if (m.proportional or m.single) and m.factor is not None]
         if not wrong or len(wrong) != len(self.parameters) or len(factors) != len(wrong) or not all(f > 0 for f in factors):
             return None
+        if any(m.accumulated or m.decay is not None or m.penalty_left_out is not None or m.truncated for _, m in wrong):
+            return None  # a named cause (a sum over steps, a penalty) explains the factor: it is no scale
         if all(m.single and not m.proportional for _, m in wrong):
             return None  # scalars alone: nothing shows the factor is a direction's
         return factors[0] if max(factors) / min(factors) < 1 + COMMON else None
