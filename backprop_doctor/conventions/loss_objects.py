@@ -62,7 +62,7 @@ PREDICTIONS = (
 CLASSES = 4
 
 
-def _methods(cls: type) -> tuple[str, str, int] | None:
+def loss_methods(cls: type) -> tuple[str, str, int] | None:
     """(loss method, gradient method, index of the prediction among their two arguments)."""
     own = {name for klass in cls.__mro__[:-1] for name in vars(klass)}
     for loss in LOSSES:
@@ -85,7 +85,7 @@ def _methods(cls: type) -> tuple[str, str, int] | None:
 
 
 def recognise(cls: type, namespace: dict[str, Any]) -> bool:
-    return _methods(cls) is not None
+    return loss_methods(cls) is not None
 
 
 FUNCTION_SUFFIXES = ("_prime", "_derivative", "_deriv", "_grad", "_gradient", "_der", "_backward", "_delta")
@@ -274,7 +274,7 @@ def build(cls: Any, context: Any, rng: np.random.Generator) -> list[Case]:
             if _trial(made, p, t):
                 return [_case(made, p, t, what, rng)]
         return [Case(f"prediction {p.shape}, one-hot targets (every target tried raised)", LossFunctions(f, g, prediction), p, _targets(n, rng)[0][1])]
-    loss, gradient, prediction = _methods(cls)
+    loss, gradient, prediction = loss_methods(cls)
     try:
         obj = cls(**builder.infer_kwargs(cls, rng))
     except builder.BuildError as error:
