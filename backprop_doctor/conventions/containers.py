@@ -210,6 +210,7 @@ class Container(Adapter):
         self._params: dict[str, tuple[Any, str, np.ndarray]] = {}  # "layers[0].W" -> (layer, attribute, array)
         self._inputs: tuple[Any, Any] = (None, None)
         self._blame: tuple[str, int | None] | None = None
+        self._wrong: dict[str, float] = {}  # the parameters whose gradient `blame` found wrong
 
     def discover(self, x: np.ndarray, t: Any) -> None:
         """The parameters: each layer's float arrays a forward pass does not rebind, that the
@@ -296,7 +297,7 @@ class Container(Adapter):
         record = self.calls()
         if not self.chained(record) or len(record.backwards) != len(record.forwards):
             return "container", None
-        wrong = self._wrong_arrays()
+        wrong = self._wrong = self._wrong_arrays()
         flags: dict[int, list[bool]] = {}
         for key, (owner, _, _) in self._params.items():
             flags.setdefault(self._index(owner), []).append(key in wrong)
@@ -376,8 +377,8 @@ class Container(Adapter):
         if who == "dx":
             return tuple(returned_names(node)) or ("dx",)
         layer, attr, _ = self._params.get(param, (None, "", None))
-        if layer is not self.layers[index]:  # a gradient further from the output, wrong because of this layer's
-            attr = next(a for owner, a, _ in self._params.values() if owner is self.layers[index])
+        if type(layer) is not type(self.layers[index]):  # a gradient further from the output, wrong because of this layer's
+            attr = next(a for key, (owner, a, _) in self._params.items() if owner is self.layers[index] and key in self._wrong)
         operand = stepped_operand(node, attr)
         return (*((operand,) if operand else ()), *(f"{self_name(node)}.{name}" for name in _gradient_names(attr)))
 
@@ -417,7 +418,10 @@ def _gradient(layer: Any, attr: str, array: np.ndarray, saved: np.ndarray) -> np
     if stepped and (now is not array or not np.array_equal(array, saved)):
         setattr(layer, attr, array)
         np.copyto(array, saved)
-        return saved - np.asarray(now, dtype=np.float64) if np.shape(now) == saved.shape else None
+        try:  # a step of another shape than the parameter's (a bias not summed over the batch) is kept as it is
+            return np.asarray(saved - np.asarray(now, dtype=np.float64))
+        except (TypeError, ValueError):
+            return None
     for name in _gradient_names(attr):
         g = vars(layer).get(name)
         if isinstance(g, np.ndarray) and g.shape == array.shape:
@@ -528,15 +532,16 @@ def _batch(instance: Any, found: Shape) -> tuple[np.ndarray, Any] | None:
 
 
 def _observed(cls: type, context: Any, found: Shape) -> tuple[Any, np.ndarray, Any, Any] | None:
-    """The program's own container of class `cls` (as its observed run left it), its batch and
-    the record of it."""
+    """The program's own container of class `cls`, its batch and the record of it."""
     record = context.extras.get("observed_record") if context is not None else None
     for instance in getattr(record, "instances", []):
-        if not _same_class(instance.cls, cls) or not getattr(instance.obj, found.attribute, None):
+        if not _same_class(instance.cls, cls):
             continue
-        batch = _batch(instance, found)
+        # as the program first ran it, before its training moved (or broke) the weights
+        obj = next((o for o in (instance.state, instance.obj) if getattr(o, found.attribute, None)), None)
+        batch = _batch(instance, found) if obj is not None else None
         if batch is not None:
-            return instance.obj, batch[0], batch[1], instance
+            return obj, batch[0], batch[1], instance
     return None
 
 
@@ -578,10 +583,12 @@ def build(cls: type, context: Any, rng: np.random.Generator) -> list[Case]:
     if found.step is None:
         raise NotChecked(f"no method of `{cls.__name__}` calls `{found.backward}`: its training step is not known")
     observed = _observed(cls, context, found)
-    if observed is None:
-        raise NotChecked(f"your program never trained a `{cls.__name__}` on a batch backprop-doctor could record")
-    obj, x, t, instance = observed
-    model = copied(obj)
+    if observed is not None:
+        obj, x, t, instance = observed
+        model = copied(obj)
+        built = f"your {cls.__name__}" + (f", built at line {instance.line}" if instance.line else "")
+    else:
+        model, x, t, built = _synthesized(cls, found, context, rng)
     promote_to_float64(model)
     loss = _loss(model, cls, found)
     if loss is None:
@@ -593,5 +600,27 @@ def build(cls: type, context: Any, rng: np.random.Generator) -> list[Case]:
         raise _in_container(adapter, error) from None
     if not adapter.params():
         raise NotChecked(f"`{cls.__name__}.{found.step}` left no gradient in its layers' parameters")
-    where = f", built at line {instance.line}" if instance.line else ""
-    return [Case(f"your {cls.__name__}{where}, x {x.shape}, t {np.shape(t)}, loss {loss[1]}", adapter, x, t)]
+    return [Case(f"{built}, x {x.shape}, t {np.shape(t)}, loss {loss[1]}", adapter, x, t)]
+
+
+def _synthesized(cls: type, found: Shape, context: Any, rng: np.random.Generator) -> tuple[Any, np.ndarray, np.ndarray, str]:
+    """A container the file never builds, built of the layer classes its package (or the file
+    itself) defines, with a batch its first layer takes and one-hot targets of its output's width."""
+    from backprop_doctor.conventions import _package_layers as package
+
+    namespace = getattr(context, "namespace", None) or {}
+    own = [v for v in namespace.values() if inspect.isclass(v) and v.__module__ == cls.__module__ and v is not cls]
+    classes = list(dict.fromkeys([*own, *package.package_classes(cls)]))
+    network = package.small_network(classes, rng, batch=ROWS)
+    if network is None:
+        raise NotChecked(f"your program never builds a `{cls.__name__}`, and no layer class with parameters was found beside it to build one")
+    layers, x, hows = network
+    try:
+        model = package.construct(cls, layers, package.losses(classes), UnitStep())
+        forward = getattr(model, found.forward)
+        with package.seeded():
+            out = forward(x.copy(), **train_kwargs(forward, True))
+    except Exception as error:  # noqa: BLE001 - user code
+        raise NotChecked(f"`{cls.__name__}` could not be built of {', '.join(hows)}: {type(error).__name__}: {error}") from error
+    t = np.eye(np.shape(out)[-1])[rng.integers(0, np.shape(out)[-1], len(x))]
+    return model, x, t, f"`{cls.__name__}` of {', '.join(hows)}"
