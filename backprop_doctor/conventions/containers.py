@@ -59,7 +59,7 @@ import numpy as np
 from backprop_doctor.conventions._base import FORWARD_SEED, Adapter, copied, gradient_names, is_float_array, parameters, promote_to_float64, train_kwargs
 from backprop_doctor.conventions._classlayer import function_node, required_inputs
 from backprop_doctor.conventions._run import Case, NotChecked
-from backprop_doctor.conventions.loss_objects import _prediction, loss_methods
+from backprop_doctor.conventions.loss_objects import loss_methods, prediction_index
 from backprop_doctor.conventions.optimizer_objects import UnitStep
 from backprop_doctor.static.methods import layer_loops, passed_to, plain_calls, returned_names, self_calls, self_name, stepped_operand
 
@@ -149,7 +149,7 @@ def _loss(model: Any, cls: type, found: Shape) -> tuple[Callable[[Any, Any], flo
             if count != 2 or not inspect.isfunction(loss) or not any(w in called.lower() for w in LOSS_WORDS):
                 continue
             names = [n.lower() for n in required_inputs(loss)]
-            prediction = _prediction(names) if len(names) == 2 else None
+            prediction = prediction_index(names) if len(names) == 2 else None
             if prediction is not None:
                 return _valued(loss, prediction), f"`{called}`"
     return None
@@ -455,43 +455,49 @@ def _same(a: Any, b: Any) -> bool:
 
 
 @contextlib.contextmanager
-def _stop_after(model: Any, name: str) -> Iterator[None]:
-    """`model.<name>` raises `_Stopped` once it has returned, for the length of the block."""
-    method = getattr(model, name)
-
-    def stopped(*args: Any, **kwargs: Any) -> Any:
-        method(*args, **kwargs)
-        raise _Stopped
-
-    setattr(model, name, stopped)
-    try:
-        yield
-    finally:
-        vars(model).pop(name, None)
-
-
-@contextlib.contextmanager
-def _watched(layer: Any, name: str, calls: list[_LayerCall], index: int) -> Iterator[None]:
-    """Each call of `layer.<name>` appended to `calls` as it starts, what it returns added when it
-    does, for the length of the block."""
-    method = getattr(layer, name, None)
-    if method is None or not hasattr(layer, "__dict__"):
+def _wrapped(obj: Any, name: str, wrap: Callable[[Callable[..., Any]], Callable[..., Any]]) -> Iterator[None]:
+    """`obj.<name>` replaced by `wrap(obj.<name>)` on the instance for the length of the block (an
+    object without an instance dict, or without the method, is left as it is)."""
+    method = getattr(obj, name, None)
+    if method is None or not hasattr(obj, "__dict__"):
         yield
         return
-
-    def watched(*args: Any, **kwargs: Any) -> Any:
-        given = (*args, *kwargs.values())
-        call = _LayerCall(index, _copy(given[0] if given else None))
-        calls.append(call)
-        out = method(*args, **kwargs)
-        call.gave = _copy(out[0] if isinstance(out, tuple) and out else out)
-        return out
-
-    setattr(layer, name, watched)
+    setattr(obj, name, wrap(method))
     try:
         yield
     finally:
-        vars(layer).pop(name, None)
+        vars(obj).pop(name, None)
+
+
+def _stop_after(model: Any, name: str) -> contextlib.AbstractContextManager[None]:
+    """`model.<name>` raises `_Stopped` once it has returned, for the length of the block."""
+
+    def wrap(method: Callable[..., Any]) -> Callable[..., Any]:
+        def stopped(*args: Any, **kwargs: Any) -> Any:
+            method(*args, **kwargs)
+            raise _Stopped
+
+        return stopped
+
+    return _wrapped(model, name, wrap)
+
+
+def _watched(layer: Any, name: str, calls: list[_LayerCall], index: int) -> contextlib.AbstractContextManager[None]:
+    """Each call of `layer.<name>` appended to `calls` as it starts, what it returns added when it
+    does, for the length of the block."""
+
+    def wrap(method: Callable[..., Any]) -> Callable[..., Any]:
+        def watched(*args: Any, **kwargs: Any) -> Any:
+            given = (*args, *kwargs.values())
+            call = _LayerCall(index, _copy(given[0] if given else None))
+            calls.append(call)
+            out = method(*args, **kwargs)
+            call.gave = _copy(out[0] if isinstance(out, tuple) and out else out)
+            return out
+
+        return watched
+
+    return _wrapped(layer, name, wrap)
 
 
 # --------------------------------------------------------------------------- building
