@@ -395,3 +395,100 @@ def test_the_package_module_alone_finds_a_wrong_layer_at_its_line(tmp_path):
     report = check(tmp_path / "tinynet/model.py")
     found = [f for f in errors(report) if f["layer"] == "Network"]
     assert found and {(Path(f["file"]).name, f["line"]) for f in found} == {("layers.py", line_of(tmp_path / "tinynet/layers.py", wrong))}
+
+
+# --------------------------------------------------------------------------- a container with forward and backward
+
+NAMED = """\
+    import numpy as np
+
+
+    class Dense:
+        def __init__(self, n_in, n_out):
+            self.W = 0.5 * np.random.randn(n_in, n_out)
+            self.b = np.zeros(n_out)
+
+        def forward(self, x):
+            self.x = x
+            return x @ self.W + self.b
+
+        def backward(self, grad):
+            self.dW = self.x.T @ grad
+            self.db = grad.sum(axis=0)
+            return grad @ self.W.T
+
+
+    class Sigmoid:
+        def forward(self, x):
+            self.out = 1.0 / (1.0 + np.exp(-x))
+            return self.out
+
+        def backward(self, grad):
+            return grad * self.out * (1.0 - self.out)
+
+
+    def mse(prediction, target):
+        return 0.5 * np.sum((prediction - target) ** 2)
+
+
+    class Net:
+        def __init__(self, layers, lr=0.5):
+            self.layers, self.lr = layers, lr
+
+        def forward(self, x):
+            for layer in self.layers:
+                x = layer.forward(x)
+            return x
+
+        def backward(self, grad):
+            for layer in reversed(self.layers):
+                grad = layer.backward(grad)
+            return grad
+
+        def fit(self, X, Y, epochs):
+            for epoch in range(epochs):
+                out = self.forward(X)
+                loss = mse(out, Y)
+                self.backward(out - Y)
+                for layer in self.layers:
+                    if hasattr(layer, "W"):
+                        layer.W -= self.lr * layer.dW
+                        layer.b -= self.lr * layer.db
+                print(epoch, loss)
+
+
+    np.random.seed(0)
+    X = np.random.randn(20, 3)
+    Y = (X[:, :3] > 0).astype(float)
+    net = Net([Dense(3, 3), Sigmoid(), Dense(3, 3), Sigmoid()])
+    net.fit(X, Y, epochs=5)
+"""
+
+
+def test_a_container_with_forward_and_backward_is_checked_as_a_network_not_a_layer(tmp_path):
+    report = check(write(tmp_path, "net.py", NAMED))
+    assert errors(report) == []
+    assert "loss `mse`" in _container(report, "Net")["shapes"]
+    assert _verdicts(report, "Net") == {"layers[0].W": "ok", "layers[0].b": "ok", "layers[2].W": "ok", "layers[2].b": "ok"}
+
+
+def test_its_layers_run_backward_in_the_forward_order_are_its_loop_line(tmp_path):
+    path = planted(tmp_path, "net.py", NAMED, "for layer in reversed(self.layers):", "for layer in self.layers:")
+    report = check(path)
+    assert {f["line"] for f in errors(report) if f["layer"] == "Net"} == {line_of(path, "grad = layer.backward(grad)")}
+
+
+def test_a_step_that_runs_one_sample_at_a_time_is_checked_on_one_sample(tmp_path):
+    per_sample = NAMED.replace(
+        """                out = self.forward(X)
+                loss = mse(out, Y)
+                self.backward(out - Y)""",
+        """                for x, y in zip(X, Y):
+                    out = self.forward(x[None, :])
+                    loss = mse(out, y[None, :])
+                    self.backward(out - y[None, :])""",
+    )
+    report = check(write(tmp_path, "net.py", per_sample))
+    assert errors(report) == []
+    assert "x (1, 3)" in _container(report, "Net")["shapes"]  # the first sample: the loss the step's backward is of
+    assert set(_verdicts(report, "Net").values()) == {"ok"}

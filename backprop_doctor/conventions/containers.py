@@ -69,7 +69,7 @@ ORDER = 11  # after `networks` (a DLFS-2 network loops over its layers too), bef
 ROWS = 8  # rows of the program's batch the check uses
 FORWARD_WORDS = ("forward", "call", "predict", "feedforward", "propagate", "fprop")
 BACKWARD_WORDS = ("backward", "backprop", "bprop", "gradient")
-LOSS_WORDS = ("loss", "cost", "entropy", "error")
+LOSS_WORDS = ("loss", "cost", "entropy", "error", "mse", "mae", "sse", "nll", "likelihood", "hinge")
 TOLERANCE = 1e-3  # of a ratio of directional derivatives, when telling whose fault a wrong gradient is
 
 
@@ -211,6 +211,7 @@ class Container(Adapter):
         self._inputs: tuple[Any, Any] = (None, None)
         self._blame: tuple[str, int | None] | None = None
         self._wrong: dict[str, float] = {}  # the parameters whose gradient `blame` found wrong
+        self.fed: list[tuple[int, ...]] = []  # the shapes the training step's forward passes were given
 
     def discover(self, x: np.ndarray, t: Any) -> None:
         """The parameters: each layer's float arrays a forward pass does not rebind, that the
@@ -243,7 +244,8 @@ class Container(Adapter):
     def _step(self) -> None:
         """The container's training step on the batch, stopped when its backward returns."""
         x, t = self._inputs
-        with _stop_after(self.model, self.shape.backward):
+        self.fed = []
+        with _stop_after(self.model, self.shape.backward), _wrapped(self.model, self.shape.forward, self._feeding):
             np.random.seed(FORWARD_SEED)
             try:
                 step = getattr(self.model, self.shape.step)
@@ -251,6 +253,15 @@ class Container(Adapter):
             except _Stopped:
                 return
         raise NotChecked(f"`{self.shape.step}` never called `{self.shape.backward}`")
+
+    def _feeding(self, method: Callable[..., Any]) -> Callable[..., Any]:
+        """`method` (the container's forward), the shape of each input it is given kept in `fed`."""
+
+        def fed(*args: Any, **kwargs: Any) -> Any:
+            self.fed.append(np.shape((*args, *kwargs.values())[0]))
+            return method(*args, **kwargs)
+
+        return fed
 
     # ---------------------------------------------------------------- whose fault
 
@@ -555,12 +566,13 @@ def _in_container(adapter: Container, error: Exception) -> Exception:
     """A training step that raised inside a layer the container called out of order, or handed
     something other than what the layer after it returned: the error, its traceback cut at the
     container's own backward, whose line is the one to fix (`build.failure_finding` reports the
-    innermost line of the user's it holds)."""
+    innermost line of the user's it holds). Raised otherwise, the step is not checked: the
+    arguments backprop-doctor gave it may be what it refused."""
     from backprop_doctor.build import UserCodeRaised  # the build stage's own error, as `_run` reports it
 
     record = adapter.calls()
-    if adapter.chained(record):
-        return error
+    if adapter.chained(record):  # not the container's order: the call backprop-doctor made may be to blame
+        return NotChecked(f"its training step `{adapter.shape.step}` raised {type(error).__name__} on the batch backprop-doctor gave it: {error}")
     code = getattr(getattr(type(adapter.model), adapter.shape.backward, None), "__code__", None)
     tb = error.__traceback__
     while tb is not None and tb.tb_frame.f_code is not code:
@@ -602,8 +614,13 @@ def build(cls: type, context: Any, rng: np.random.Generator) -> list[Case]:
     adapter = Container(model, found, loss[0], train=context.options.train if context is not None else True)
     try:
         adapter.discover(x, t)
+        if adapter.fed[:1] != [x.shape] and len(x) > 1:  # a step that runs part of the batch: a batch of one
+            x, t = x[:1], t[:1]
+            adapter.discover(x, t)
     except Exception as error:  # noqa: BLE001 - user code
         raise _in_container(adapter, error) from None
+    if adapter.fed[:1] != [x.shape]:
+        raise NotChecked(f"`{cls.__name__}.{found.step}` runs its forward on other inputs than the batch it is given ({adapter.fed[0]} for {x.shape})")
     if not adapter.params():
         raise NotChecked(f"`{cls.__name__}.{found.step}` left no gradient in its layers' parameters")
     return [Case(f"{built}, x {x.shape}, t {np.shape(t)}, loss {loss[1]}", adapter, x, t)]
