@@ -42,8 +42,9 @@ The container is the program's own (the observed run), at the sizes the program 
 first rows of the batch it handed the training step.
 
 Recognised by: one method looping forward over a list the instance holds (`for layer in
-self.layers`) and another looping backward over the same list (`reversed(self.layers)`,
-`self.layers[::-1]`), each calling one method on each layer.
+self.layers`), another looping backward over the same list (`reversed(self.layers)`,
+`self.layers[::-1]`), each calling one method on each layer, and a third, its training step, calling
+that backward (a container whose backward only a script calls is left to the other conventions).
 """
 
 from __future__ import annotations
@@ -83,7 +84,7 @@ class Shape:
     layer_forward: str  # what each is called forward (`forward_pass`)
     layer_backward: str  # ... and backward (`backward_pass`)
     passed: tuple[str, ...]  # the names the backward loop binds to what a layer returns (`loss_grad`)
-    step: str | None  # the method that calls the backward: one training step
+    step: str  # the method that calls the backward: one training step
 
 
 def _own_methods(cls: type) -> dict[str, Any]:
@@ -116,8 +117,9 @@ def shape(cls: type) -> Shape | None:
         if forward is None:
             continue
         steps = [name for name, func in methods.items() if name not in (forward[0], backward) and backward in self_calls(function_node(func))]
-        step = min(steps, key=lambda name: len(required_inputs(methods[name])), default=None)
-        return Shape(loop.attribute, forward[0], backward, forward[1], layer_backward, loop.passed, step)
+        if steps:  # without a training step of its own, the gradient its backward starts from is not known
+            step = min(steps, key=lambda name: len(required_inputs(methods[name])))
+            return Shape(loop.attribute, forward[0], backward, forward[1], layer_backward, loop.passed, step)
     return None
 
 
@@ -141,8 +143,7 @@ def _loss(model: Any, cls: type, found: Shape) -> tuple[Callable[[Any, Any], flo
             loss, _, prediction = methods
             return _valued(getattr(value, loss), prediction), f"`{attr}.{loss}`"
     functions = _own_methods(cls)
-    ordered = [found.step] if found.step else []
-    for name in [*ordered, *functions]:
+    for name in [found.step, *functions]:
         func = functions.get(name)
         for called, count in plain_calls(function_node(func)) if func is not None else []:
             loss = func.__globals__.get(called)
@@ -540,7 +541,7 @@ def _step_arguments(step: Any, x: np.ndarray, t: Any) -> dict[str, Any]:
 def _batch(instance: Any, found: Shape) -> tuple[np.ndarray, Any] | None:
     """The first rows of the batch and targets the program handed its container: the arguments of
     its training step's first recorded call, else of any call given two arrays of as many rows."""
-    calls = instance.calls.get(found.step, []) if found.step else []
+    calls = instance.calls.get(found.step, [])
     for call in [*calls, *(c for cs in instance.calls.values() for c in cs)]:
         arrays = [a for a in (*call.args, *call.kwargs.values()) if isinstance(a, np.ndarray)]
         if len(arrays) >= 2 and is_float_array(arrays[0]) and arrays[0].ndim >= 1 and len(arrays[1]) == len(arrays[0]):
@@ -598,8 +599,6 @@ def _same_class(ran: type, defined: type) -> bool:
 def build(cls: type, context: Any, rng: np.random.Generator) -> list[Case]:
     found = shape(cls)
     assert found is not None
-    if found.step is None:
-        raise NotChecked(f"no method of `{cls.__name__}` calls `{found.backward}`: its training step is not known")
     observed = _observed(cls, context, found)
     if observed is not None:
         obj, x, t, instance = observed
