@@ -492,3 +492,27 @@ def test_a_step_that_runs_one_sample_at_a_time_is_checked_on_one_sample(tmp_path
     assert errors(report) == []
     assert "x (1, 3)" in _container(report, "Net")["shapes"]  # the first sample: the loss the step's backward is of
     assert set(_verdicts(report, "Net").values()) == {"ok"}
+
+
+def _stops_before_training(folder: Path, layers: str = LAYERS) -> Path:
+    """The package's example, which builds its network and stops on a data file it does not have."""
+    path = _package(folder, layers=layers)
+    text = path.read_text(encoding="utf-8")
+    start, end = text.index("    centers ="), text.index("    clf = Network")
+    text = text[:start] + text[end:]
+    text = text.replace("history = clf.fit(X, y,", 'data = np.load("blobs.npz")\n    history = clf.fit(data["X"], data["y"],')
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_container_the_program_builds_and_never_trains_is_checked_at_its_own_sizes(tmp_path):
+    report = check(_stops_before_training(tmp_path))
+    assert errors(report) == []
+    assert "x (8, 5), t (8, 3)" in _container(report, "Network")["shapes"]
+
+
+def test_a_container_never_trained_still_finds_a_wrong_layer_at_its_line(tmp_path):
+    wrong = "return grad * p * (1 - p)"
+    report = check(_stops_before_training(tmp_path, layers=LAYERS.replace("return p * (grad - np.sum(grad * p, axis=-1, keepdims=True))", wrong)))
+    found = [f for f in errors(report) if f["layer"] == "Network"]
+    assert found and {f["line"] for f in found} == {line_of(tmp_path / "tinynet/layers.py", wrong)}

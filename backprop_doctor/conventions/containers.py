@@ -549,9 +549,12 @@ def _batch(instance: Any, found: Shape) -> tuple[np.ndarray, Any] | None:
     return None
 
 
-def _observed(cls: type, context: Any, found: Shape) -> tuple[Any, np.ndarray, Any, Any] | None:
-    """The program's own container of class `cls`, its batch and the record of it."""
+def _observed(cls: type, context: Any, found: Shape, rng: np.random.Generator) -> tuple[Any, np.ndarray, Any, Any] | None:
+    """The program's own container of class `cls`, its batch and the record of it: the batch it
+    trained on, else (a program that built it and stopped before training) one of the width its
+    first layer takes, with one-hot targets of its output's width."""
     record = context.extras.get("observed_record") if context is not None else None
+    untrained = None
     for instance in getattr(record, "instances", []):
         if not _same_class(instance.cls, cls):
             continue
@@ -560,7 +563,41 @@ def _observed(cls: type, context: Any, found: Shape) -> tuple[Any, np.ndarray, A
         batch = _batch(instance, found) if obj is not None else None
         if batch is not None:
             return obj, batch[0], batch[1], instance
+        if obj is not None and untrained is None:
+            untrained = (obj, instance)
+    if untrained is None:
+        return None
+    batch = _fed_batch(untrained[0], found, rng)
+    return (untrained[0], *batch, untrained[1]) if batch is not None else None
+
+
+def _fed_batch(model: Any, found: Shape, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray] | None:
+    """A batch of the width the container's first layer takes (one side of its first matrix),
+    and one-hot targets of the width its output has; None when neither side runs."""
+    first = getattr(model, found.attribute)[0]
+    widths = dict.fromkeys(side for array in _arrays(first).values() if array.ndim == 2 for side in array.shape)
+    forward = getattr(model, found.forward)
+    for width in widths:
+        x = rng.standard_normal((ROWS, width))
+        try:
+            with _seeded_copy(model) as work:
+                out = getattr(work, found.forward)(x.copy(), **train_kwargs(forward, True))
+        except Exception:  # noqa: BLE001 - not the width it takes
+            continue
+        if isinstance(out, np.ndarray) and out.ndim == 2:
+            return x, np.eye(out.shape[1])[rng.integers(0, out.shape[1], ROWS)]
     return None
+
+
+@contextlib.contextmanager
+def _seeded_copy(model: Any) -> Iterator[Any]:
+    """A copy of `model` to try, NumPy's global generator seeded for it and put back afterwards."""
+    state = np.random.get_state()
+    np.random.seed(FORWARD_SEED)
+    try:
+        yield copied(model)
+    finally:
+        np.random.set_state(state)
 
 
 def _in_container(adapter: Container, error: Exception) -> Exception:
@@ -599,7 +636,7 @@ def _same_class(ran: type, defined: type) -> bool:
 def build(cls: type, context: Any, rng: np.random.Generator) -> list[Case]:
     found = shape(cls)
     assert found is not None
-    observed = _observed(cls, context, found)
+    observed = _observed(cls, context, found, rng)
     if observed is not None:
         obj, x, t, instance = observed
         model = copied(obj)
