@@ -275,14 +275,14 @@ EXAMPLE = """\
 """
 
 
-def _package(folder: Path, layers: str = LAYERS, model: str = MODEL) -> Path:
+def _package(folder: Path, layers: str = LAYERS, model: str = MODEL, losses: str = LOSSES, example: str = EXAMPLE) -> Path:
     """The package `tinynet/` and its example script; the script's path."""
     write(folder, "tinynet/__init__.py", "")
     write(folder, "tinynet/layers.py", layers)
-    write(folder, "tinynet/losses.py", LOSSES)
+    write(folder, "tinynet/losses.py", losses)
     write(folder, "tinynet/optimizers.py", OPTIMIZERS)
     write(folder, "tinynet/model.py", model)
-    return write(folder, "tinynet/examples/classify_blobs.py", EXAMPLE)
+    return write(folder, "tinynet/examples/classify_blobs.py", example)
 
 
 def _container(report: dict, name: str) -> dict:
@@ -353,6 +353,20 @@ def test_a_softmax_derivative_without_its_cross_terms_is_found_at_its_line(tmp_p
     wrong = "return grad * p * (1 - p)"
     layers = LAYERS.replace("return p * (grad - np.sum(grad * p, axis=-1, keepdims=True))", wrong)
     report = check(_package(tmp_path, layers=layers))
+    found = [f for f in errors(report) if f["layer"] == "Network"]
+    assert found and {(Path(f["file"]).name, f["line"]) for f in found} == {("layers.py", line_of(tmp_path / "tinynet/layers.py", wrong))}
+
+
+def test_a_softmax_derivative_that_halves_every_gradient_is_still_the_softmax_line(tmp_path):
+    # over two classes under a per-element binary cross-entropy, the diagonal-only derivative is
+    # exactly half the right one for every parameter: a factor the seed could have had, but the
+    # softmax is the layer whose input gradient is wrong
+    wrong = "return grad * p * (1 - p)"
+    layers = LAYERS.replace("return p * (grad - np.sum(grad * p, axis=-1, keepdims=True))", wrong)
+    binary = LOSSES.replace("return -y * np.log(p)", "return -y * np.log(p) - (1 - y) * np.log(1 - p)").replace(
+        "p = np.clip(p, 1e-12, 1.0)", "p = np.clip(p, 1e-12, 1 - 1e-12)").replace("return -y / p", "return -y / p + (1 - y) / (1 - p)")
+    two = EXAMPLE.replace("randn(3, 5)", "randn(2, 5)").replace("randint(0, 3, 120)", "randint(0, 2, 120)").replace("np.eye(3)", "np.eye(2)").replace("Dense(3)", "Dense(2)")
+    report = check(_package(tmp_path, layers=layers, losses=binary, example=two))
     found = [f for f in errors(report) if f["layer"] == "Network"]
     assert found and {(Path(f["file"]).name, f["line"]) for f in found} == {("layers.py", line_of(tmp_path / "tinynet/layers.py", wrong))}
 

@@ -316,8 +316,6 @@ class Container(Adapter):
         mixed = [i for i, marks in flags.items() if any(marks) and not all(marks)]
         if mixed:  # one layer's arrays, fed one gradient, part right and part wrong: its own statements
             return "params", max(mixed)
-        if wrong and len(set(np.round(list(wrong.values()), 3))) == 1 and len(wrong) == len(self._params) > 1:
-            return "seed", None  # every gradient off by one factor: the gradient the step starts from
         broken = [i for i, marks in flags.items() if all(marks)]
         if not broken:
             return "seed", None
@@ -327,6 +325,8 @@ class Container(Adapter):
         for call in record.backwards:  # from the output: the input gradients between the two
             if nearest < call.index <= right and self._dx_wrong(call.index, inputs[call.index], call.given):
                 return "dx", call.index
+        if len(set(np.round(list(wrong.values()), 3))) == 1 and len(wrong) == len(self._params) > 1:
+            return "seed", None  # every gradient off by one factor, every layer right: the gradient the step starts from
         return "params", nearest
 
     def _index(self, layer: Any) -> int:
