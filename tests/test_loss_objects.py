@@ -101,9 +101,9 @@ class _Unnamed:  # neither argument is named like a target: not guessed
 
 
 def test_which_argument_is_the_prediction_is_read_from_the_names():
-    assert loss_objects._methods(_Base) == ("loss", "gradient", 1)
-    assert loss_objects._methods(_NNFSLoss) is None
-    assert loss_objects._methods(_Unnamed) is None
+    assert loss_objects.loss_methods(_Base) == ("loss", "gradient", 1)
+    assert loss_objects.loss_methods(_NNFSLoss) is None
+    assert loss_objects.loss_methods(_Unnamed) is None
 
 
 def test_function_network_with_a_tuple_of_gradients_is_checked(tmp_path):

@@ -9,11 +9,15 @@ from backprop_doctor.static.methods import (
     assigned_attributes,
     does_nothing,
     grads_aliases,
+    layer_loops,
     only_sampled_from,
     parse_function,
+    passed_to,
+    plain_calls,
     returned_names,
     returns_value,
     self_name,
+    stepped_operand,
     update_operands,
 )
 
@@ -76,3 +80,35 @@ def test_a_softmax_is_only_sampled_from_when_every_caller_draws_from_it():
     at_top_level = sampler + "\nprobs = softmax(np.zeros((4, 3)))\n"
     assert not only_sampled_from(ast.parse(at_top_level), "softmax")
     assert not only_sampled_from(ast.parse("def softmax(x):\n    return x\n"), "softmax")  # never called
+
+
+CONTAINER_STEP = '''\
+def train_on_batch(self, X, y):
+    y_pred = self._forward_pass(X)
+    loss = np.mean(softmax_cross_entropy(y_pred, y))
+    loss_grad = self.loss_function.gradient(y, y_pred)
+    self._backward_pass(loss_grad=loss_grad)
+    for i, layer in enumerate(self.layers[::-1]):
+        grad = layer.backward_pass(grad)
+    for layer, activation in self.pairs:
+        activation.gradient(layer.output)
+    for layer in reversed(self.blocks):
+        layer.update()
+    self.W = self.W_opt.update(self.W, grad_w)
+    return loss
+'''
+
+
+def test_the_loops_of_a_container_over_its_layers():
+    node = parse_function(CONTAINER_STEP)
+    loops = {(loop.attribute, loop.backwards, loop.methods, loop.passed) for loop in layer_loops(node)}
+    # a loop over pairs holds no layers; `enumerate` is no reversal, `[::-1]` is
+    assert loops == {("layers", True, ("backward_pass",), ("grad",)), ("blocks", True, ("update",), ())}
+
+
+def test_what_a_training_step_hands_its_backward_and_calls_by_name():
+    node = parse_function(CONTAINER_STEP)
+    assert passed_to(node, "_backward_pass") == ("loss_grad",)
+    assert ("softmax_cross_entropy", 2) in plain_calls(node)
+    assert stepped_operand(node, "W") == "grad_w"
+    assert stepped_operand(node, "b") is None

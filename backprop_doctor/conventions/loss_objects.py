@@ -62,7 +62,7 @@ PREDICTIONS = (
 CLASSES = 4
 
 
-def _methods(cls: type) -> tuple[str, str, int] | None:
+def loss_methods(cls: type) -> tuple[str, str, int] | None:
     """(loss method, gradient method, index of the prediction among their two arguments)."""
     own = {name for klass in cls.__mro__[:-1] for name in vars(klass)}
     for loss in LOSSES:
@@ -78,26 +78,25 @@ def _methods(cls: type) -> tuple[str, str, int] | None:
             # `x` is a prediction only for a loss's own `backward(x, y)`: a network's `loss(x, t)` and
             # `gradient(x, t)` take its input
             predictions = (*PREDICTIONS, "x") if gradient == "backward" and loss in ("__call__", "forward") else PREDICTIONS
-            prediction = _prediction(names, predictions)
+            prediction = prediction_index(names, predictions)
             if prediction is not None:
                 return loss, gradient, prediction
     return None
 
 
 def recognise(cls: type, namespace: dict[str, Any]) -> bool:
-    return _methods(cls) is not None
+    return loss_methods(cls) is not None
 
 
 FUNCTION_SUFFIXES = ("_prime", "_derivative", "_deriv", "_grad", "_gradient", "_der", "_backward", "_delta")
 
 
-def _prediction(names: list[str], predictions: tuple[str, ...] = PREDICTIONS) -> int | None:
+def prediction_index(names: list[str], predictions: tuple[str, ...] = PREDICTIONS) -> int | None:
     """Which of two argument names is the prediction (the other a target), or None."""
     if names[0] in TARGETS and names[1] in predictions:
         return 1
     if names[0] in predictions and names[1] in TARGETS:
         return 0
-    return None
     return None
 
 
@@ -106,7 +105,7 @@ def recognise_functions(functions: dict[str, Any], namespace: dict[str, Any]) ->
     pairs = []
     for name, f in functions.items():
         names = [n.lower() for n in required_inputs(f)]
-        if len(names) != 2 or _prediction(names) is None:
+        if len(names) != 2 or prediction_index(names) is None:
             continue
         for suffix in FUNCTION_SUFFIXES:
             g = functions.get(name + suffix)
@@ -267,14 +266,14 @@ def build(cls: Any, context: Any, rng: np.random.Generator) -> list[Case]:
     p = rng.uniform(0.1, 0.9, (n, CLASSES))  # probabilities away from 0 and 1: every loss is smooth there
     if isinstance(cls, tuple):  # a loss function and its derivative
         f, g = cls
-        prediction = _prediction([name.lower() for name in required_inputs(f)])
+        prediction = prediction_index([name.lower() for name in required_inputs(f)])
         assert prediction is not None
         for what, t in _targets(n, rng):
             made = LossFunctions(f, g, prediction)
             if _trial(made, p, t):
                 return [_case(made, p, t, what, rng)]
         return [Case(f"prediction {p.shape}, one-hot targets (every target tried raised)", LossFunctions(f, g, prediction), p, _targets(n, rng)[0][1])]
-    loss, gradient, prediction = _methods(cls)
+    loss, gradient, prediction = loss_methods(cls)
     try:
         obj = cls(**builder.infer_kwargs(cls, rng))
     except builder.BuildError as error:

@@ -26,7 +26,7 @@ import numpy as np
 from backprop_doctor import api, build
 from backprop_doctor.conventions._classlayer import is_loss_layer
 from backprop_doctor.conventions.networks import Network
-from backprop_doctor.conventions import layer_methods, model_backward
+from backprop_doctor.conventions import containers, layer_methods, model_backward
 from backprop_doctor.findings import Built, Finding, Report
 from backprop_doctor.observe.record import Call, Instance, Record, TooLarge, scalar
 from backprop_doctor.observe.tracer import BACKWARD
@@ -300,7 +300,9 @@ def describe_call(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> s
 
 
 def _is_layer(obj: Any) -> bool:
-    return callable(getattr(obj, "forward", None)) and callable(getattr(obj, "backward", None))
+    """A layer object: `forward` and `backward`, and no container running a list of layers
+    (`conventions/containers.py` checks that one as a network)."""
+    return callable(getattr(obj, "forward", None)) and callable(getattr(obj, "backward", None)) and containers.shape(type(obj)) is None
 
 
 def _first_forward(instance: Instance) -> Call | None:

@@ -41,6 +41,9 @@ INSTANCES_KEPT = 8  # instances recorded per class (a cell made anew at every ti
 BACKWARD = re.compile(r"backward|backprop|gradient|^grads?$|^grad_|_grads?$|bptt|^numerical_gradient$", re.IGNORECASE)
 FORWARD = re.compile(r"forward|predict|loss|cost|^__call__$|^step$|^error$|_error$|^evaluate$|^inference$|^output$", re.IGNORECASE)
 LOSS = re.compile(r"loss|cost|error|criterion", re.IGNORECASE)
+# a training step's calls are recorded too (`train_on_batch(X, y)`, `train(x_train, y_train, ...)`):
+# the batch and targets a container of layers was trained on (`conventions/containers.py`)
+TRAINING = re.compile(r"^_?(train|fit)(_on_batch|_batch|_step|_epoch)?$|^train_?step$", re.IGNORECASE)
 
 
 class StopRun(BaseException):
@@ -244,9 +247,10 @@ class Recorder:
             return None
         creating = name == "__init__" and not known
         instance = self._instance(frame, obj, creating, local, names)
-        if creating or not (BACKWARD.search(name) or FORWARD.search(name)):
+        training = not (BACKWARD.search(name) or FORWARD.search(name))
+        if creating or training and not TRAINING.search(name):
             return None
-        if not instance.calls and instance.state is None:
+        if not training and not any(BACKWARD.search(n) or FORWARD.search(n) for n in instance.calls) and instance.state is None:
             instance.state = _copy(obj)  # the object as the program first used it, before training moved it
         calls = instance.calls.setdefault(name, [])
         call = None

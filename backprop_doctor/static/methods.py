@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 import re
 import textwrap
+from dataclasses import dataclass
 
 from backprop_doctor.static.tree import FunctionNode, walk
 
@@ -220,3 +221,109 @@ def only_sampled_from(tree: ast.AST, name: str) -> bool:
         if not drawn:
             return False
     return True
+
+
+@dataclass(frozen=True)
+class LayerLoop:
+    """A loop of a method over a list of layers the instance holds: `for layer in self.layers:
+    x = layer.forward(x)`, or backwards, `for layer in reversed(self.layers): grad = layer.backward(grad)`."""
+
+    attribute: str  # the instance's attribute looped over (`layers`, `_layers`)
+    backwards: bool  # over `reversed(...)` or `[::-1]`
+    methods: tuple[str, ...]  # the methods the body calls on the loop's layer
+    passed: tuple[str, ...]  # the names the body binds to what those calls return (`grad`)
+
+
+def layer_loops(node: FunctionNode | None) -> list[LayerLoop]:
+    """The loops of a method over a list of layers held by its instance, each with the methods its
+    body calls on the layer: a container of layer objects runs them forward in one method and
+    backward in another."""
+    if node is None:
+        return []
+    me = self_name(node)
+    found = []
+    for loop in walk(node):
+        if not isinstance(loop, ast.For):
+            continue
+        over = _layer_list(loop.iter, me)
+        if over is None:
+            continue
+        layer = _layer_name(loop.target, enumerated=over[2])
+        if layer is None:
+            continue
+        methods, passed = [], []
+        for statement in loop.body:
+            for n in walk(statement):
+                if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name) and n.func.value.id == layer:
+                    methods.append(n.func.attr)
+                if isinstance(n, ast.Assign) and isinstance(n.value, ast.Call) and isinstance(n.value.func, ast.Attribute):
+                    if isinstance(n.value.func.value, ast.Name) and n.value.func.value.id == layer:
+                        passed += [t.id for t in n.targets if isinstance(t, ast.Name)]
+        if methods:
+            found.append(LayerLoop(over[0], over[1], tuple(dict.fromkeys(methods)), tuple(dict.fromkeys(passed))))
+    return found
+
+
+def _layer_list(iterable: ast.AST, me: str) -> tuple[str, bool, bool] | None:
+    """(attribute, backwards, enumerated) of `self.layers`, `reversed(self.layers)`,
+    `self.layers[::-1]`, `enumerate(...)` of any of them; None for anything else."""
+    backwards = enumerated = False
+    while True:
+        if isinstance(iterable, ast.Call) and isinstance(iterable.func, ast.Name) and iterable.func.id in ("reversed", "enumerate") and iterable.args:
+            backwards ^= iterable.func.id == "reversed"
+            enumerated |= iterable.func.id == "enumerate"
+            iterable = iterable.args[0]
+        elif isinstance(iterable, ast.Subscript) and isinstance(iterable.slice, ast.Slice) and ast.unparse(iterable.slice) == "::-1":
+            backwards = not backwards
+            iterable = iterable.value
+        else:
+            break
+    if isinstance(iterable, ast.Attribute) and isinstance(iterable.value, ast.Name) and iterable.value.id == me:
+        return iterable.attr, backwards, enumerated
+    return None
+
+
+def _layer_name(target: ast.AST, enumerated: bool) -> str | None:
+    """The layer's name in `for layer in ...` or `for i, layer in enumerate(...)`; None for a
+    loop over pairs (`for layer, activation in self.layers`), whose items are no layers."""
+    if isinstance(target, ast.Name) and not enumerated:
+        return target.id
+    if enumerated and isinstance(target, ast.Tuple) and len(target.elts) == 2 and isinstance(target.elts[1], ast.Name):
+        return target.elts[1].id
+    return None
+
+
+def plain_calls(node: FunctionNode | None) -> list[tuple[str, int]]:
+    """Functions a method calls by plain name, with how many positional arguments each call
+    passes, in the order written (`softmax_cross_entropy(y_hat, y)` → ("softmax_cross_entropy", 2))."""
+    if node is None:
+        return []
+    return [(n.func.id, len(n.args)) for n in walk(node) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)]
+
+
+def stepped_operand(node: FunctionNode | None, attribute: str) -> str | None:
+    """The gradient a backward hands the optimizer stepping `self.<attribute>`:
+    `self.W = self.W_opt.update(self.W, grad_w)` → "grad_w"; None when no statement does."""
+    if node is None:
+        return None
+    me = self_name(node)
+    wanted = f"{me}.{attribute}"
+    for n in walk(node):
+        if not (isinstance(n, ast.Assign) and isinstance(n.value, ast.Call) and any(ast.unparse(t) == wanted for t in n.targets)):
+            continue
+        args = n.value.args
+        if len(args) == 2 and ast.unparse(args[0]) == wanted and isinstance(args[1], ast.Name):
+            return args[1].id
+    return None
+
+
+def passed_to(node: FunctionNode | None, method: str) -> tuple[str, ...]:
+    """The names a method hands its own `method` (`self._backward(loss_grad)`, `self._backward(da=grad)`)."""
+    if node is None:
+        return ()
+    me = self_name(node)
+    names = []
+    for n in walk(node):
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == method and ast.unparse(n.func.value) == me:
+            names += [a.id for a in [*n.args, *(k.value for k in n.keywords)] if isinstance(a, ast.Name)]
+    return tuple(dict.fromkeys(names))
