@@ -288,6 +288,8 @@ class LayerCheck(Contracts, Outcomes):
         copy = lambda g: np.array(g, copy=True) if isinstance(g, (np.ndarray, np.floating)) else g  # noqa: E731
         if adapter.dlfs2:  # a DLFS-2 layer or cell: its `grads` list
             return adapter.gradients_from({"grads": [copy(g) for g in layer.grads]})
+        if adapter.returns_gradients:  # `return dW, db`: what the first backward returned
+            return adapter.gradients_from(adapter.gradient_snapshot())
         snapshot = {}
         for name in adapter.layer_params():  # the layer's own arrays (not the other inputs of a cell)
             attribute = adapter.grad_attribute(name)
@@ -586,7 +588,7 @@ class LayerCheck(Contracts, Outcomes):
                 grads = {k: again[k] if isinstance(again.get(k), np.ndarray) else v for k, v in grads.items()}
                 self._release(grads)
                 grads = self._hold(grads, x)
-            if dx is None and is_float_array(x) and self.adapter.kind in ("layer", "loss-layer", "function-pair"):
+            if dx is None and is_float_array(x) and self.adapter.kind in ("layer", "loss-layer", "function-pair") and not getattr(self.adapter, "returns_gradients", False):
                 self._add(
                     "bad-return",
                     f"`{self.layer}.backward` returns None, so the gradient stops here: return dx "

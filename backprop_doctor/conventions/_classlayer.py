@@ -33,6 +33,7 @@ from backprop_doctor.static.methods import (
     grads_aliases,
     indexed_writes,
     parse_function,
+    returned_names,
     returns_value,
     self_name,
     update_operands,
@@ -162,6 +163,7 @@ class ClassLayer(Adapter):
         self.dout_is_input = bool(backward) and bool(parameters(backward))
         if self.methods.backward_gets_prediction:
             self.dout_is_input = False
+        self._returned = _returned_gradients(layer, backward) if self.methods.convention == "book" and not self._listed else {}
 
     def forward(self, x: np.ndarray, t: np.ndarray | None = None) -> Any:
         forward = getattr(self.layer, self.methods.forward)
@@ -188,6 +190,10 @@ class ClassLayer(Adapter):
             dx = backward(dout) if self.dout_is_input else backward()
         if dx is None and self.methods.dx:
             dx = getattr(self.layer, self.methods.dx, None)
+        if self._returned and isinstance(dx, tuple) and len(dx) == len(self._returned):
+            # `return dW, db`: the parameters' gradients, and no input gradient (a first layer's)
+            self._returned_values = dx
+            return None, self._layer_grads()
         if isinstance(dx, tuple) and dx and isinstance(dx[0], np.ndarray):
             dx = dx[0]  # `return dx, None` (or a two-input layer's (dx, dy)): the input gradient comes first
         return dx, self._layer_grads()
@@ -215,6 +221,9 @@ class ClassLayer(Adapter):
         names = self.layer_params()
         if self._dlfs2:
             return self._entry_sums(list(self.layer.grads))
+        if self._returned:
+            values = getattr(self, "_returned_values", ())
+            return {name: values[self._returned[name]] if self._returned[name] < len(values) else None for name in names}
         return {name: getattr(self.layer, self._grad_names[name], None) for name in names}
 
     def _entry_sums(self, grads: list[Any]) -> dict[str, Any]:
@@ -255,6 +264,11 @@ class ClassLayer(Adapter):
                     self._entries.setdefault(first.setdefault(id(p), name), []).append(i)
             return
         params: dict[str, np.ndarray] = {}
+        if self._returned:  # `return dW, db`: the parameters are the attributes those gradients are named for
+            self._params = {attr: getattr(layer, attr) for attr in self._returned if forward_before.get(attr) == id(getattr(layer, attr, None))}
+            names = returned_names(function_node(self.backward_target()))
+            self._grad_names = {attr: names[i] for attr, i in self._returned.items()}
+            return
         node = function_node(self.backward_target())
         written = assigned_attributes(node) if node is not None else set()
         for attr, value in vars(layer).items():
@@ -274,6 +288,8 @@ class ClassLayer(Adapter):
         snap: dict[str, Any] = {k: np.array(v, copy=True) for k, v in vars(self.layer).items() if is_gradient_like(v)}
         if self._dlfs2:
             snap["grads"] = [np.array(g, copy=True) if isinstance(g, np.ndarray) else g for g in self.layer.grads]
+        if self._returned:
+            snap["returned"] = [np.array(g, copy=True) if isinstance(g, np.ndarray) else g for g in getattr(self, "_returned_values", ())]
         return snap
 
     def gradients_from(self, snapshot: dict[str, Any]) -> dict[str, Any]:
@@ -282,7 +298,15 @@ class ClassLayer(Adapter):
             return {name: getattr(self, "_steps", {}).get(name) for name in self.layer_params()}
         if self._dlfs2:
             return self._entry_sums(snapshot.get("grads", []))
+        if self._returned:
+            values = snapshot.get("returned", [])
+            return {name: values[self._returned[name]] if self._returned[name] < len(values) else None for name in self.layer_params()}
         return {name: snapshot.get(self._grad_names[name]) for name in self.layer_params()}
+
+    @property
+    def returns_gradients(self) -> bool:
+        """Backward returns the parameters' gradients (`return dW, db`) and keeps none."""
+        return bool(self._returned)
 
     @property
     def dlfs2(self) -> bool:
@@ -304,6 +328,8 @@ class ClassLayer(Adapter):
         if attr.startswith("grads["):
             # a loop's `self.grads[i] = ...` writes every entry, after the entry's own statement
             return (f"{me}.{attr}", *grads_aliases(node, me, int(attr[6:-1])), attr, *indexed_writes(node, me, "grads"))
+        if self._returned:
+            return (attr,)  # `db = dy.sum(axis=0)` before `return dW, db`: a local of backward
         return (f"{me}.{attr}",)
 
     def layer_params(self) -> dict[str, np.ndarray]:
@@ -351,3 +377,17 @@ def is_abstract(cls: type, methods: Methods) -> bool:
     backward = function_node(getattr(cls, methods.backward, None)) if methods.backward else None
     returns = any(isinstance(n, ast.Return) and n.value is not None for n in ast.walk(node))
     return backward is not None and does_nothing(backward) and not returns
+
+
+def _returned_gradients(layer: Any, backward: Any) -> dict[str, int]:
+    """{parameter attribute: its place in what backward returns} for a backward that returns its
+    parameters' gradients and nothing else (`return dW, db` for `self.W`, `self.b`); {} otherwise."""
+    names = returned_names(function_node(backward)) if callable(backward) else []
+    arrays = {k: v for k, v in vars(layer).items() if is_float_array(v)}
+    found: dict[str, int] = {}
+    for i, name in enumerate(names):
+        attr = next((a for a in arrays if name in gradient_names(a) and a not in found), None)
+        if attr is None:
+            return {}
+        found[attr] = i
+    return found if len(found) >= 1 and len(found) == len(names) else {}

@@ -99,6 +99,9 @@ class ObservedLayer(ClassLayer):
         else:
             zeros = [np.zeros(shape) for shape in self._extra_outputs]
             result = backward(dout, *zeros[: max(0, len(_parameters(backward)) - 1)])
+        if self.returns_gradients and isinstance(result, tuple) and len(result) == len(self._returned) and not self.others:
+            self._returned_values = result  # `return dW, db`: the parameters' gradients, no input gradient
+            return None, self._layer_grads()
         dx = result[0] if isinstance(result, tuple) and result else result
         if isinstance(result, tuple):  # `return dh_prev, dx, dc_prev`: the one gradient shaped like x, when only one is
             shaped = [r for r in result if isinstance(r, np.ndarray) and r.shape == getattr(self, "_x_shape", None)]

@@ -200,6 +200,8 @@ class StepResult:
             return None  # a named cause (a sum over steps, a penalty) explains the factor: it is no scale
         if all(m.single and not m.proportional for _, m in wrong):
             return None  # scalars alone: nothing shows the factor is a direction's
+        if any(m.single and not m.proportional for _, m in wrong) and not _batch_like(factors[0], self.batch_sizes):
+            return None  # a scalar at 0.25 beside weights at 0.25 is a sigmoid's slope near 0.5, not a scale
         return factors[0] if max(factors) / min(factors) < 1 + COMMON else None
 
     @property
@@ -638,6 +640,12 @@ def _rate_that_works(runner: Runner, capture: Capture, factors: tuple[float, ...
         if falls(curve):
             return name, rate, rate * factor, curve
     return None
+
+
+def _batch_like(factor: float, sizes: tuple[int, ...]) -> bool:
+    """Whether `factor` is a batch size, its inverse, or either times or over 2 (a mean's 1/N and a
+    square's 2 left out together): the factors a summed loss against a mean gives."""
+    return any(abs(factor / target - 1) <= COMMON for n in sizes if n > 1 for k in (1.0, 2.0, 0.5) for target in (n * k, k / n))
 
 
 def _shared_factor(factors: list[float]) -> float | None:
