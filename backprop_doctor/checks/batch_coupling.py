@@ -185,6 +185,11 @@ def _probes(context: Any, noted: set[Any]) -> Iterator[_Probe | Finding]:
             continue
         for label, x, args in cases:
             inference = _inference_mode(forward_fn.__name__, args)
+            if inference == args and any(word in forward_fn.__name__.lower() for word in _BATCH_STATISTICS):
+                if forward_fn not in noted:  # no `mode` to switch to: it couples the samples by design
+                    noted.add(forward_fn)
+                    yield _skipped_function_note(forward_fn)
+                continue
             forward, backward = _pair_calls(forward_fn, backward_fn, inference)
             if inference != args:
                 # Its backward belongs to the training-mode forward, which couples the samples
@@ -267,6 +272,19 @@ def _skipped_note(cls: type) -> Finding:
         file=where.file if where else None,
         line=where.line if where else None,
         fix="def forward(self, x, train_flg=True):",
+    )
+
+
+def _skipped_function_note(function: Callable[..., Any]) -> Finding:
+    where = definition(function)
+    return rule(NAME).finding(
+        f"`{function.__name__}` normalises with the batch's statistics, which couples the samples by design, so the "
+        f"batch-coupling check skipped it: give it a `bn_param` dictionary with a `mode` ('train' or 'test') to check "
+        "it in inference mode",
+        severity="info",
+        layer=function.__name__,
+        file=where.file if where else None,
+        line=where.line if where else None,
     )
 
 
