@@ -330,6 +330,7 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
             "not-used" if measured.unused
             else "penalty-left-out" if measured.penalty_left_out is not None and _penalised(step, measured.name)
             else "accumulated-across-steps" if measured.accumulated is not None
+            else "widened-gradient" if measured.widened is not None
             else "broadcast-gradient" if measured.broadcast is not None
             else _factor_words(_factor(result, measured), _proportional(result, measured, _factor(result, measured)), result.batch_sizes)[0]
         )  # fmt: skip
@@ -392,6 +393,8 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
             climbs = pattern == "sign-flipped" and factor is not None and abs(factor + 1) < SAME_FACTOR and all(m.site.sign > 0 for m, _ in members)
             if pattern == "broadcast-gradient":
                 what, advice = _broadcast_words(measured.broadcast, measured.shape, plural)
+            elif pattern == "widened-gradient":
+                what, advice = _widened_words(measured.widened, measured.shape, plural)
             elif plural:
                 what, advice = _plural(what), _plural(advice)
             stale = None
@@ -605,6 +608,19 @@ def _plural(words: str) -> str:
     for one, several in _PLURAL:
         words = words.replace(one, several)
     return words
+
+
+def _widened_words(own: tuple[int, ...], shape: tuple[int, ...], plural: bool) -> tuple[str, str]:
+    """What a gradient larger than its parameter is, and how to sum it: `db1 = dZ1 / m` of shape (10, 200)
+    on a (10, 1) bias turns the bias into a (10, 200) array at the first update, one value per sample."""
+    axes = [axis for axis, (n, p) in enumerate(zip(own, shape)) if p == 1 and n > 1]  # the samples' axis
+    summed = str(axes[0]) if len(axes) == 1 else f"({', '.join(map(str, axes))})"
+    what = (
+        f"of shape {own}, where the parameter{'s have' if plural else ' has'} shape {shape}, so the first update turns "
+        f"{'each' if plural else 'it'} into an array of shape {own}, one value per sample"
+    )
+    advice = f"sum the gradient over the samples (`np.sum(..., axis={summed}, keepdims=True)`) so it has the parameter's shape"
+    return what, advice
 
 
 def _broadcast_words(own: tuple[int, ...], shape: tuple[int, ...], plural: bool) -> tuple[str, str]:

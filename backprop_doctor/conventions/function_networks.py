@@ -275,14 +275,20 @@ def _case(pair: tuple[Any, Any], params: dict[str, np.ndarray], functions: dict[
     adapter = FunctionNetwork(label(pair), forward, backward, cost, params, extra)
     state = np.random.get_state()
     raised = None
+    trial = copy.deepcopy(adapter)
     try:
         np.random.seed(FORWARD_SEED)
         with np.errstate(all="ignore"):
-            copy.deepcopy(adapter).forward(x.copy(), y)
+            trial.forward(x.copy(), y)
     except Exception as error:
         raised = error
     finally:
         np.random.set_state(state)
+    output = trial._state.get("a") if raised is None and cost is None else None
+    if isinstance(output, np.ndarray) and output.dtype.kind == "f" and not ((output > 0) & (output < 1)).all():
+        # no cost function, and no probability to take a cross-entropy of (a linear output for a
+        # regression): the loss its backward belongs to is the one its training loop computes
+        raise NotChecked("it has no cost function and its output is not a probability in (0, 1): its loss is its training loop's, checked there")
     label_text = f"X {x.shape} (one column per sample), Y {y.shape}"
     if raised is None and cost is not None and _smoothed(cost):
         exact = FunctionNetwork(label(pair), forward, backward, None, params, extra)

@@ -80,9 +80,12 @@ class Measured:
     truncated: tuple[str, int, int] | None = None  # (`self.bptt_truncate`, the loop's line, its value): truncated BPTT, by design
     output_of: tuple[str, str] | None = None  # ("sigmoid", "a1"): a wrong adjoint of `z1` that is right as the gradient of `a1 = sigmoid(z1)`
     extra_slope: tuple[str, str, str] | None = None  # ("sigmoid", "p", "p * (1 - p)"): right once that factor of its statement is taken out
+    widened: tuple[int, ...] | None = None  # the gradient's own shape, larger than the parameter's: the update turns the parameter into it
 
     @property
     def wrong(self) -> bool:
+        if self.widened is not None:
+            return True
         if self.inconclusive:
             return False
         if self.scale is not None and (self.proportional or self.single) and self.factor is not None:
@@ -387,6 +390,8 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
         # one update already took the loss to inf or nan (the first pass is the step to check), or the
         # loss was never a number (the first pass is where it first went wrong)
         capture = earlier
+    elif earlier is not None and earlier.state is not None and _widens(earlier):
+        capture = earlier  # the first update turned a parameter into its gradient's larger shape: judged before it did
     result = StepResult(capture.step, program_loss=capture.program_loss)
     started = time.perf_counter()
     spending = Deadline(budget)
@@ -517,6 +522,20 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
     result.runs = runner.runs if runner is not None else 0
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _widens(capture: Capture) -> bool:
+    """Whether an update of the pass broadcasts a parameter up to its gradient's larger shape (a bias
+    gradient not summed over the samples)."""
+    for moved in capture.moved:
+        try:
+            base = resolve(capture.state.values, moved.path) if moved.path is not None and capture.state is not None else None
+            if base is not None and np.size(moved.gradient) > np.size(base):
+                if np.broadcast_shapes(np.shape(base), np.shape(moved.gradient)) == np.shape(moved.gradient):
+                    return True
+        except Exception:  # noqa: BLE001 - a path the state does not hold, shapes that do not broadcast
+            continue
+    return False
 
 
 def _still(moved: list[Moved], loss: float | None) -> bool:
@@ -696,18 +715,22 @@ def _parameter(runner: Runner, moved: Moved, base_loss: float, rng: np.random.Ge
         return None
     base = runner.value(moved.path)
     gradient = moved.gradient
+    widened = None
     if np.shape(gradient) != np.shape(base):
         try:
-            if np.broadcast_shapes(np.shape(gradient), np.shape(base)) != np.shape(base):
-                return None  # the update reshapes the parameter (a (1, n) gradient on an (n,) bias): not compared here
+            spread = np.broadcast_shapes(np.shape(gradient), np.shape(base))
         except ValueError:
             return None
+        if spread != np.shape(base) and spread == np.shape(gradient) and np.size(gradient) > np.size(base):
+            widened = spread  # `db = dZ / m`, (10, 200), on a (10, 1) bias: the update makes the bias (10, 200)
+        elif spread != np.shape(base):
+            return None  # the update reshapes the parameter (a (1, n) gradient on an (n,) bias): not compared here
+    broadcast = None
+    if widened is None and np.shape(gradient) != np.shape(base):
         # `b1 -= lr * db1` with `db1 = np.sum(dZ1)` one number: each entry moves by all of it (a
         # parameter of one entry, a (1, 1) bias, has no other entries to move)
         broadcast = np.shape(gradient) if np.size(base) > 1 else None
         gradient = np.broadcast_to(np.asarray(gradient), np.shape(base))
-    else:
-        broadcast = None
     if isinstance(base, np.ndarray) and base.dtype.kind not in "fc":
         return None
     start = base.copy() if isinstance(base, np.ndarray) else base
@@ -719,6 +742,8 @@ def _parameter(runner: Runner, moved: Moved, base_loss: float, rng: np.random.Ge
     expression = moved.gradient_name or moved.site.gradient
     inside = moved.site.update.function != runner.step.function and moved.gradient_name is None  # `self.wih += ...` in `n.train(...)`
     line, file = _imported_line(runner.step, expression, key) or (_computed_line(runner, expression, _gradient_line(runner.step, expression, key, inside)), None)
+    if widened is not None:
+        return Measured(describe(moved.path), line, shape=tuple(np.shape(base)), widened=widened, file=file)
     bound = _clip_bound(runner, moved)
     kept = np.abs(np.asarray(gradient, dtype=np.float64)) < bound * (1 - 1e-9) if bound is not None and np.ndim(gradient) else None
     if kept is not None and not kept.any():
