@@ -944,6 +944,9 @@ def _entry(expression: str, key: Any) -> str | None:
     found = re.fullmatch(r"\s*(\w+)\[\s*[A-Za-z_]\w*\s*\]\s*", expression)
     if found and key is not None:
         return f"{found[1]}[{key!r}]"
+    prefixed = re.fullmatch(r"""\s*(\w+)\[\s*(['"])(\w+)\2\s*\+\s*[A-Za-z_]\w*\s*\]\s*""", expression)  # `grads['d' + k]`
+    if prefixed and isinstance(key, str):
+        return f"{prefixed[1]}[{prefixed[3] + key!r}]"
     constant = re.fullmatch(r"""\s*(\w+)\[\s*(['"])(\w+)\2\s*\]\s*""", expression)  # `grads['dw']` itself
     return f"{constant[1]}[{constant[3]!r}]" if constant else None
 
