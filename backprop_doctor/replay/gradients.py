@@ -455,7 +455,7 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
                 if measured is not None:
                     measured_all.append((moved, measured))
             if site is not None and (site.implied or not site.in_prefix):
-                _program_scale(measured_all)
+                _program_scale(measured_all, lambda f: _batch_like(f, result.batch_sizes) or _a_setting(f, runner.state.values))
             scale = next((m.scale for _, m in measured_all if m.scale is not None), 1.0)
             # ties: the scale nearest 1, or 1 over the batch (an implied loss is a sum, a program's often a mean)
             distance = min([abs(math.log(scale))] + [abs(math.log(scale * n)) for n in result.batch_sizes if scale > 0])
@@ -672,7 +672,15 @@ def _shared_factor(factors: list[float]) -> float | None:
     return max(factors, key=lambda f: sum(abs(g / f - 1) <= COMMON for g in factors), default=None)
 
 
-def _program_scale(parameters: list[tuple[Moved, Measured]]) -> None:
+def _a_setting(factor: float, values: dict[str, Any]) -> bool:
+    """Whether `factor` is a number the program holds (a learning rate folded into its gradients,
+    `grad_w1 = alpha * x1 * delta`), or its inverse: at the top level or an attribute of an object there."""
+    numbers = [v for v in values.values() if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    numbers += [a for v in values.values() if hasattr(v, "__dict__") and not isinstance(v, type) for a in vars(v).values() if isinstance(a, (int, float)) and not isinstance(a, bool)]
+    return any(n and (abs(factor / n - 1) <= COMMON or abs(factor * n - 1) <= COMMON) for n in numbers)
+
+
+def _program_scale(parameters: list[tuple[Moved, Measured]], allowed: Any = lambda factor: True) -> None:
     """A loss the loop only reports (a mean printed now and then) or one inferred here fixes no scale:
     the factor most parameters share is the program's own (gradients of the summed loss, or a learning
     rate folded into them: `grad_w1 = alpha * x1 * delta`), and each parameter is judged at it. A
@@ -681,8 +689,8 @@ def _program_scale(parameters: list[tuple[Moved, Measured]]) -> None:
     shared = [m for _, m in parameters if (m.proportional or m.single) and m.factor is not None and m.factor > 0 and m.wrong]
     factors = [m.factor for m in shared]
     best = _shared_factor(factors)
-    if best is None:
-        return
+    if best is None or not allowed(best):
+        return  # a factor the program has no reason to carry (a sigmoid's slope near 0.25 at init) is no scale
     agreeing = [m for m in shared if abs(m.factor / best - 1) <= COMMON]
     right = sum(1 for _, m in parameters if not m.wrong)  # at factor 1 already: the scale must outnumber them
     if 2 * len(agreeing) < len(parameters) or len(agreeing) <= right or (len(agreeing) < 2 and any(m.single for m in agreeing)):
@@ -1199,7 +1207,10 @@ def _inner_adjoint(runner: Runner, adjoint: InnerAdjoint, base_loss: float, rng:
     hooks = Hooks(codes)
     hooks.after(adjoint.forward_at, adjoint.forward)
     hooks.after(adjoint.adjoint, adjoint.name)
-    returned = adjoint.in_update and runner.loss_site is not None and not runner.loss_site.in_prefix
+    site = runner.loss_site
+    method = adjoint.adjoint.function.rpartition(".")[2]
+    # `loss = net.train(X, y)`: the loss is what the call that updates returns, computed in it before its updates
+    returned = adjoint.in_update and site is not None and not site.in_prefix and f".{method}(" in f".{site.expression}"
     if adjoint.in_update:  # `nn.backward(X, y, lr)` updates as it goes: run it too, to read its adjoint
         try:
             ran = runner.run_through_updates(hooks)
@@ -1234,7 +1245,44 @@ def _inner_adjoint(runner: Runner, adjoint: InnerAdjoint, base_loss: float, rng:
         return loss
 
     measured = measure_adjoint(adjoint.name, adjoint.line, value, forward, loss_moved, base_loss, rng)
+    if measured.wrong and not measured.unused:
+        measured.extra_slope = _inner_extra_slope(runner, adjoint, value, forward, loss_moved, base_loss, rng)
     return None if measured.unused else measured
+
+
+def _inner_extra_slope(
+    runner: Runner, adjoint: InnerAdjoint, value: Any, forward: Any, loss_moved: Any, base_loss: float, rng: np.random.Generator
+) -> tuple[str, str, str] | None:
+    """`_extra_slope` inside a function the step calls: `dz2 = (self.a2 - y) * self.a2 * (1 - self.a2)`
+    under a cross-entropy, where `self.a2 = sigmoid(self.z2)`. The slope is computed from the forward value
+    the adjoint is paired with (`self.z2`), and the adjoint is right once it is divided out."""
+    import ast
+    import re
+
+    from backprop_doctor.static.derivatives import activation_applied
+
+    tree = source_tree(runner.path)[1]
+    if tree is None or len(adjoint.fed) != 1 or not isinstance(forward, np.ndarray) or forward.dtype.kind != "f":
+        return None
+    applied = activation_applied(tree, adjoint.fed[0][1])
+    if applied is None or applied.kind not in ("sigmoid", "tanh") or applied.given != adjoint.forward:
+        return None
+    statement = next((n for n in ast.walk(tree) if isinstance(n, ast.stmt) and n.lineno == adjoint.line), None)
+    n = re.escape(applied.output)
+    written = {
+        "sigmoid": rf"{n}\s*\*\s*\(\s*1(?:\.0)?\s*-\s*{n}\s*\)|\(\s*1(?:\.0)?\s*-\s*{n}\s*\)\s*\*\s*{n}",
+        "tanh": rf"1(?:\.0)?\s*-\s*{n}\s*\*\*\s*2|1(?:\.0)?\s*-\s*{n}\s*\*\s*{n}",
+    }[applied.kind]
+    factor = re.search(written, ast.unparse(statement)) if statement is not None else None
+    if factor is None:
+        return None
+    with np.errstate(all="ignore"):
+        out = 1 / (1 + np.exp(-forward)) if applied.kind == "sigmoid" else np.tanh(forward)
+        slope = out * (1 - out) if applied.kind == "sigmoid" else 1 - out**2
+    if np.shape(slope) != np.shape(value) or not np.all(np.abs(slope) > 1e-8):
+        return None
+    retried = _measure(adjoint.name, adjoint.line, value / slope, forward, loss_moved, base_loss, rng)
+    return (applied.kind, applied.output, factor.group(0)) if not retried.wrong and not retried.unused else None
 
 
 def _inner_contradicted(adjoint: InnerAdjoint, result: StepResult) -> bool:
