@@ -392,6 +392,10 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
         capture = earlier
     elif earlier is not None and earlier.state is not None and _widens(earlier):
         capture = earlier  # the first update turned a parameter into its gradient's larger shape: judged before it did
+    elif earlier is not None and earlier.state is not None and _rose(earlier.program_loss, capture.program_loss):
+        # the first update already made the loss larger: its state is where the step went wrong, and the
+        # second pass starts from weights one bad step threw far out (saturated, on a kink)
+        capture = earlier
     result = StepResult(capture.step, program_loss=capture.program_loss)
     started = time.perf_counter()
     spending = Deadline(budget)
@@ -522,6 +526,13 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
     result.runs = runner.runs if runner is not None else 0
     result.seconds = time.perf_counter() - started
     return result
+
+
+FIRST_RISE = 1.1  # the loss after the first update this many times the loss before it: that update is the one to judge
+
+
+def _rose(before: float | None, after: float | None) -> bool:
+    return before is not None and after is not None and _finite(before) and _finite(after) and before > 0 and after > FIRST_RISE * before
 
 
 def _widens(capture: Capture) -> bool:
