@@ -196,13 +196,6 @@ def test_a_container_model_calling_its_own_backward_in_fit_gets_no_finding(tmp_p
     assert checked(tmp_path, SEQUENTIAL, "seq.py")[1] == []
 
 
-def test_a_container_whose_fit_reads_what_its_backward_returns_must_return(tmp_path, program_runs):
-    text = SEQUENTIAL.replace("                self.backward(2 * (out - y[idx]) / out.size)\n", "                d = self.backward(2 * (out - y[idx]) / out.size)\n")
-    path, found = checked(tmp_path, text, "seq.py")
-    (f,) = found
-    assert (f.severity, f.layer, f.line) == ("error", "Sequential", line_of(path, "    def backward(self, grad):", after=line_of(path, "class Sequential")))
-
-
 def test_a_function_pairs_backward_that_forgets_its_return_stays_an_error(tmp_path):
     text = "import numpy as np\n\n\ndef relu_forward(x):\n    return np.maximum(0, x), x\n\n\ndef relu_backward(dout, cache):\n    dx = dout * (cache > 0)\n"
     path, (f,) = checked(tmp_path, text)
