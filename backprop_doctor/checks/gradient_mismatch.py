@@ -35,7 +35,7 @@ from backprop_doctor.conventions.activations import UPSTREAM_NAMES
 from backprop_doctor.findings import REDERIVE, Finding
 from backprop_doctor.locate import definition
 from backprop_doctor.static.definitions import enclosing, find_function
-from backprop_doctor.static.derivatives import unused_slope
+from backprop_doctor.static.derivatives import softmax_diagonal, unused_slope
 from backprop_doctor.static.files import source_tree
 from backprop_doctor.static.fixes import gradient_fix
 from backprop_doctor.static.likelihood import log_likelihood_line, returned_log_likelihood
@@ -77,6 +77,7 @@ def run(context: Any) -> Iterator[Finding]:
     _terms_left_out(context)
     _alternating_signs(context)
     _slopes_never_used(context)
+    _softmax_diagonals(context)
     _activation_derivatives(context)
     for i, finding in enumerate(context.findings):
         if finding.pattern == "right-in-training":
@@ -221,6 +222,25 @@ def _slopes_never_used(context: Any) -> None:
             line=slope.line,
             highlight=tuple(sorted({slope.bound_line, slope.line})),
             fix=None,
+        )
+
+
+def _softmax_diagonals(context: Any) -> None:
+    """A softmax layer's wrong dx written as `dout * y * (1 - y)`: the Jacobian's diagonal alone, the
+    derivative of a sigmoid, where each output of a row depends on every input of that row."""
+    here = os.path.abspath(context.source.path)
+    for i, f in enumerate(context.findings):
+        if f.name != NAME or f.pattern or f.param != "x" or f.line is None or (f.file and os.path.abspath(f.file) != here):
+            continue
+        measured = _REDERIVED.match(f.message)
+        y = softmax_diagonal(context.source.tree, f.line) if measured is not None else None
+        if y is None:
+            continue
+        context.findings[i] = f.replace(
+            message=measured[0]
+            + f"it multiplies by `{y} * (1 - {y})`, only the diagonal of the softmax's Jacobian (a sigmoid's derivative), but "
+            f"each output of a row depends on every input of the row: dx = {y} * (dout - np.sum(dout * {y}, axis=1, keepdims=True))",
+            pattern="softmax-jacobian-diagonal",
         )
 
 

@@ -301,3 +301,28 @@ def _relu_kind(function: Function) -> str | None:
     name = call.func.attr if isinstance(call.func, ast.Attribute) else call.func.id if isinstance(call.func, ast.Name) else ""
     zero = [a for a in call.args if isinstance(a, ast.Constant) and a.value == 0]
     return "relu" if name == "maximum" and len(call.args) == 2 and len(zero) == 1 else None
+
+
+def softmax_diagonal(tree: ast.Module, line: int) -> str | None:
+    """`y` when the statement at `line` multiplies by `y * (1 - y)`, where `y` is what a softmax forward
+    of the same class keeps or returns: the diagonal of the softmax's Jacobian only."""
+    statement = next((n for n in walk(tree) if isinstance(n, ast.stmt) and n.lineno == line and not isinstance(n, (ast.FunctionDef, ast.ClassDef))), None)
+    cls = next((n for n in walk(tree) if isinstance(n, ast.ClassDef) and n.lineno <= line <= (n.end_lineno or n.lineno)), None)
+    if statement is None or cls is None or not _computes_softmax(cls):
+        return None
+    for node in walk(statement):
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+            for one_minus, other in ((node.left, node.right), (node.right, node.left)):
+                inside = _one_minus(one_minus)
+                if inside is not None and ast.dump(inside) in {ast.dump(n) for n in walk(other)}:
+                    return ast.unparse(inside)
+    return None
+
+
+def _computes_softmax(cls: ast.ClassDef) -> bool:
+    """A class named like a softmax, or whose forward divides an `exp` by its sum."""
+    if "softmax" in cls.name.lower():
+        return True
+    forward = next((n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name in ("forward", "__call__")), None)
+    calls = {ast.unparse(n.func).rpartition(".")[2] for n in walk(forward)} if forward is not None else set()
+    return {"exp", "sum"} <= calls
