@@ -39,7 +39,7 @@ from backprop_doctor.static.derivatives import softmax_diagonal, unused_slope
 from backprop_doctor.static.files import source_tree
 from backprop_doctor.static.fixes import gradient_fix
 from backprop_doctor.static.likelihood import log_likelihood_line, returned_log_likelihood
-from backprop_doctor.static.unused import left_out
+from backprop_doctor.static.unused import forward_only, left_out
 from backprop_doctor.static.origins import computed_at, passed_back_at
 from backprop_doctor.static.outputs import output_disagreement
 from backprop_doctor.static.reductions import bias_inside_sum
@@ -78,6 +78,7 @@ def run(context: Any) -> Iterator[Finding]:
     _alternating_signs(context)
     _slopes_never_used(context)
     _softmax_diagonals(context)
+    _read_only_forward(context)
     _activation_derivatives(context)
     for i, finding in enumerate(context.findings):
         if finding.pattern == "right-in-training":
@@ -222,6 +223,29 @@ def _slopes_never_used(context: Any) -> None:
             line=slope.line,
             highlight=tuple(sorted({slope.bound_line, slope.line})),
             fix=None,
+        )
+
+
+def _read_only_forward(context: Any) -> None:
+    """A layer's wrong dx whose forward computes its output with an attribute its backward never reads
+    (Dropout's `x * self.mask` with `return dout`; a leaky ReLU's `self.alpha * x` with no slope for
+    negative inputs): that attribute is what dx leaves out."""
+    here = os.path.abspath(context.source.path)
+    for i, f in enumerate(context.findings):
+        if f.name != NAME or f.pattern or f.param != "x" or not f.layer or (f.file and os.path.abspath(f.file) != here):
+            continue
+        measured = _REDERIVED.match(f.message)
+        unread = forward_only(context.source.tree, f.layer.split(".")[0]) if measured is not None else []
+        if len(unread) != 1:
+            continue
+        attribute, line = unread[0]
+        cls = f.layer.split(".")[0]
+        context.findings[i] = f.replace(
+            message=measured[0]
+            + f"`{cls}.forward` computes its output with `{attribute}` (line {line}), which `{cls}.backward` never reads: "
+            f"dx must use `{attribute}` as forward does (the derivative of forward's output with respect to x)",
+            pattern="forward-attribute-left-out",
+            highlight=tuple(sorted({line, f.line})),
         )
 
 

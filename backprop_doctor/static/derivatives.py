@@ -324,5 +324,5 @@ def _computes_softmax(cls: ast.ClassDef) -> bool:
     if "softmax" in cls.name.lower():
         return True
     forward = next((n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name in ("forward", "__call__")), None)
-    calls = {ast.unparse(n.func).rpartition(".")[2] for n in walk(forward)} if forward is not None else set()
+    calls = {ast.unparse(n.func).rpartition(".")[2] for n in walk(forward) if isinstance(n, ast.Call)} if forward is not None else set()
     return {"exp", "sum"} <= calls

@@ -135,3 +135,26 @@ def _statement_of(method: ast.FunctionDef, line: int) -> int | None:
         if isinstance(stmt, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Return, ast.Expr)) and stmt.lineno <= line <= (stmt.end_lineno or stmt.lineno):
             return stmt.lineno
     return None
+
+
+def forward_only(tree: ast.Module, class_name: str) -> list[tuple[str, int]]:
+    """(`self.mask`, its line in forward) for each attribute a layer's forward computes its output
+    with that its backward never reads, leaving out parameters (whose gradients backward stores:
+    a bias is rightly never read there). Dropout's `x * self.mask` with a backward that returns `dout`,
+    a leaky ReLU's `self.alpha * x` with a backward that gives negative inputs no slope."""
+    cls = next((n for n in walk(tree) if isinstance(n, ast.ClassDef) and n.name == class_name), None)
+    methods = {n.name: n for n in (cls.body if cls is not None else []) if isinstance(n, ast.FunctionDef)}
+    forward, backward = methods.get("forward"), methods.get("backward")
+    if forward is None or backward is None or not forward.args.args or not backward.args.args:
+        return []
+    me, them = forward.args.args[0].arg, backward.args.args[0].arg
+    read_back = {n.attr for n in walk(backward) if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == them and isinstance(n.ctx, ast.Load)}
+    stored_back = {n.attr for n in walk(backward) if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == them and isinstance(n.ctx, ast.Store)}
+    found: dict[str, int] = {}
+    for ret in (n for n in walk(forward) if isinstance(n, ast.Return) and n.value is not None):
+        for node in walk(ret.value):
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == me and isinstance(node.ctx, ast.Load):
+                parameter = any(g in stored_back for g in (f"d{node.attr}", f"d_{node.attr}", f"grad_{node.attr}", f"{node.attr}_grad"))
+                if node.attr not in read_back and not parameter:
+                    found.setdefault(node.attr, ret.lineno)
+    return [(f"{me}.{attr}", line) for attr, line in found.items()]
