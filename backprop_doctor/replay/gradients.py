@@ -641,8 +641,11 @@ def _left_out(runner: Runner, result: StepResult, namespace: dict[str, Any], bas
         for activation, slope in slopes(namespace.get(adjoint.forward)):
             try:
                 again = runner.run(after=adjoint.index, later=[(adjoint.name, lambda d, s=slope: d * s)])
-                fixed = [(moved, _parameter(runner, dataclasses.replace(moved, gradient=-moved.site.sign * np.asarray(eval(moved.site.gradient, again))), base_loss, rng))  # noqa: S307 - the user's own expression
-                         for moved, _ in fed]  # fmt: skip
+                # every gradient read before any is measured: a module-level step runs in the program's own
+                # namespace, which each measuring run overwrites
+                corrected = [np.array(eval(moved.site.gradient, again), dtype=np.float64) for moved, _ in fed]  # noqa: S307 - the user's own expression
+                fixed = [(moved, _parameter(runner, dataclasses.replace(moved, gradient=-moved.site.sign * gradient), base_loss, rng))
+                         for (moved, _), gradient in zip(fed, corrected)]  # fmt: skip
             except Exception:  # noqa: BLE001 - the gradient's expression needs what this run does not make
                 continue
             for _, m in fixed:  # judged at the program's own scale, when its gradients carry one (a mean against a summed loss)
