@@ -35,7 +35,7 @@ from backprop_doctor.conventions.activations import UPSTREAM_NAMES
 from backprop_doctor.findings import REDERIVE, Finding
 from backprop_doctor.locate import definition
 from backprop_doctor.static.definitions import enclosing, find_function
-from backprop_doctor.static.derivatives import softmax_diagonal, unused_slope
+from backprop_doctor.static.derivatives import misderived, slope_left_out, softmax_diagonal, unused_slope
 from backprop_doctor.static.files import source_tree
 from backprop_doctor.static.fixes import gradient_fix
 from backprop_doctor.static.likelihood import log_likelihood_line, returned_log_likelihood
@@ -77,6 +77,8 @@ def run(context: Any) -> Iterator[Finding]:
     _terms_left_out(context)
     _alternating_signs(context)
     _slopes_never_used(context)
+    _slopes_left_out(context)
+    _slopes_misderived(context)
     _softmax_diagonals(context)
     _read_only_forward(context)
     _activation_derivatives(context)
@@ -246,6 +248,54 @@ def _read_only_forward(context: Any) -> None:
             f"dx must use `{attribute}` as forward does (the derivative of forward's output with respect to x)",
             pattern="forward-attribute-left-out",
             highlight=tuple(sorted({line, f.line})),
+        )
+
+
+def _slopes_left_out(context: Any) -> None:
+    """A wrong gradient computed from the gradient of an activation's output that nothing multiplies by
+    the activation's slope (`dh = d @ W2.T`, then `dW1 = X.T @ dh`, with `h = np.maximum(0, ...)`)."""
+    here = os.path.abspath(context.source.path)
+    for i, f in enumerate(context.findings):
+        if f.name != NAME or f.pattern or f.line is None or (f.file and os.path.abspath(f.file) != here):
+            continue
+        measured = _REDERIVED.match(f.message)
+        left = slope_left_out(context.source.tree, f.line) if measured is not None else None
+        if left is None:
+            continue
+        applied = left.applied
+        slope = f"({applied.output} > 0)" if applied.kind == "relu" else applied.derivative
+        context.findings[i] = f.replace(
+            message=measured[0]
+            + f"`{left.adjoint}` (line {left.line}) is the gradient with respect to `{applied.output}`, the {applied.shown}'s output, "
+            f"but line {left.used_at} uses it as the gradient with respect to the {applied.shown}'s input: the {applied.shown}'s "
+            f"derivative is left out; multiply `{left.adjoint}` by `{slope}`",
+            pattern="missing-activation-derivative",
+            line=left.line,
+            highlight=tuple(sorted({left.line, left.used_at})),
+            fix=None,
+        )
+
+
+def _slopes_misderived(context: Any) -> None:
+    """A wrong gradient whose function multiplies by `(1 - A1)` for a tanh output `A1` (its derivative is
+    `1 - A1 ** 2`), or by `(1 - A)` alone for a sigmoid's (`A * (1 - A)`)."""
+    here = os.path.abspath(context.source.path)
+    for i, f in enumerate(context.findings):
+        if f.name != NAME or f.pattern or f.line is None or (f.file and os.path.abspath(f.file) != here):
+            continue
+        measured = _REDERIVED.match(f.message)
+        wrong = misderived(context.source.tree, f.line) if measured is not None else None
+        if wrong is None:
+            continue
+        applied = wrong.applied
+        context.findings[i] = f.replace(
+            message=measured[0]
+            + f"line {wrong.line} multiplies by `{wrong.written}` as the derivative of `{applied.output} = {applied.shown}(...)`, "
+            f"but the {applied.shown}'s derivative is `{applied.derivative}`: write that in its place",
+            pattern="wrong-activation-derivative",
+            line=wrong.line,
+            highlight=tuple(sorted({wrong.line, f.line})),
+            fix=None,
         )
 
 

@@ -326,3 +326,102 @@ def _computes_softmax(cls: ast.ClassDef) -> bool:
     forward = next((n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name in ("forward", "__call__")), None)
     calls = {ast.unparse(n.func).rpartition(".")[2] for n in walk(forward) if isinstance(n, ast.Call)} if forward is not None else set()
     return {"exp", "sum"} <= calls
+
+
+@dataclass(frozen=True)
+class SlopeLeftOut:
+    """`dh = d @ W2.T` (line 13), the gradient of `h = np.maximum(0, ...)`, used for `g["W1"] = X.T @ dh`."""
+
+    adjoint: str  # "dh"
+    line: int  # where it is last assigned
+    applied: Applied  # the activation whose output `h` is
+    used_at: int  # the first statement that uses it as a parameter's gradient
+
+
+_PARAMETER_GRADIENT = re.compile(r"(?i)(d_?|grad_?)(w|b|weights?|bias(es)?)\w*|\w+\[['\"](d_?)?(w|b)\w*['\"]\]")
+
+
+def slope_left_out(tree: ast.Module, line: int) -> SlopeLeftOut | None:
+    """In the function holding `line`, the gradient of an activation's output (`dh` of `h = relu(...)`,
+    paired by name) that a parameter's gradient is computed from (`dW1 = X.T @ dh`) although no
+    statement ever multiplies it by the activation's slope: the derivative is left out."""
+    scope = _scope_of(tree, line)
+    outputs = {}
+    for node in walk(tree):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            targets = node.targets[0].elts if isinstance(node.targets[0], ast.Tuple) else [node.targets[0]]
+            applied = activation_applied(tree, node.lineno) if len(targets) == 1 else None
+            if applied is not None and applied.kind in ("relu", "sigmoid", "tanh"):
+                outputs.setdefault(applied.output, applied)
+    statements = [n for n in walk(scope) if isinstance(n, ast.stmt) and not isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
+    for output, applied in outputs.items():
+        for adjoint in (f"d{output}", f"d_{output}", f"delta_{output}", f"grad_{output}"):
+            made = [s for s in statements if isinstance(s, (ast.Assign, ast.AugAssign)) and adjoint in _names_bound(s)]
+            written = [s for s in statements if adjoint in {ast.unparse(t).split("[")[0] for t in _store_targets(s)}]
+            if not made or len(written) != len(made) or any(_scaled_by(s, applied) for s in made):
+                continue  # `dh[h <= 0] = 0` after it, or the slope in its own statement: applied
+            uses = [s for s in statements if isinstance(s, ast.Assign) and s.lineno > made[-1].lineno and adjoint in {n.id for n in walk(s.value) if isinstance(n, ast.Name)}
+                    and any(_PARAMETER_GRADIENT.fullmatch(ast.unparse(t)) for t in s.targets)]
+            if uses and all(not _scaled_by(s, applied) for s in uses):
+                return SlopeLeftOut(adjoint, made[-1].lineno, applied, uses[0].lineno)
+    return None
+
+
+def _names_bound(stmt: ast.stmt) -> set[str]:
+    targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target] if isinstance(stmt, ast.AugAssign) else []
+    return {n.id for t in targets for n in ([t] if isinstance(t, ast.Name) else t.elts if isinstance(t, ast.Tuple) else []) if isinstance(n, ast.Name)}
+
+
+def _store_targets(stmt: ast.stmt) -> list[ast.expr]:
+    return stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target] if isinstance(stmt, (ast.AugAssign, ast.AnnAssign)) else []
+
+
+def _scaled_by(stmt: ast.stmt, applied: Applied) -> bool:
+    """Whether a statement multiplies by something of the activation: a comparison of its input or
+    output (`h > 0`), its output in a product (`h * (1 - h)`, `1 - h ** 2`), a `np.where`, or a call
+    named like a derivative (`relu_backward`, `sigmoid_prime`)."""
+    value = getattr(stmt, "value", None)
+    if value is None:
+        return True
+    for node in walk(value):
+        if isinstance(node, ast.Compare):
+            return True
+        if isinstance(node, ast.Call):
+            func = node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id if isinstance(node.func, ast.Name) else ""
+            if func == "where" or _SLOPE_CALL.fullmatch(func) or "backward" in func.lower():
+                return True
+    read = {ast.unparse(n) for n in walk(value) if isinstance(n, (ast.Name, ast.Attribute))}
+    return applied.output in read or applied.given in ast.unparse(value)
+
+
+@dataclass(frozen=True)
+class Misderived:
+    """`dZ1 = np.dot(W2.T, dZ2) * (1 - A1)` (line 43) with `A1 = np.tanh(Z1)`: a derivative written wrong."""
+
+    line: int
+    written: str  # "(1 - A1)"
+    applied: Applied
+
+
+def misderived(tree: ast.Module, line: int) -> Misderived | None:
+    """In the function holding `line`, an adjoint's statement that multiplies by `1 - A` where `A` is a
+    tanh's output (its derivative is `1 - A ** 2`) or a sigmoid's alone (`A * (1 - A)`), and nothing else
+    of the activation: the derivative written wrong."""
+    outputs = {}
+    for node in walk(tree):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and (applied := activation_applied(tree, node.lineno)) is not None:
+            outputs.setdefault(applied.output, applied)
+    scope = _scope_of(tree, line)
+    for stmt in (n for n in walk(scope) if isinstance(n, ast.Assign) and n.lineno <= line):
+        for node in walk(stmt.value):
+            if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult)):
+                continue
+            for side, other in ((node.left, node.right), (node.right, node.left)):
+                inside = _one_minus(side)
+                applied = outputs.get(ast.unparse(inside)) if inside is not None else None
+                if applied is None or applied.kind not in ("tanh", "sigmoid"):
+                    continue
+                if ast.unparse(inside) in {ast.unparse(n) for n in walk(other)}:
+                    continue  # `A * (1 - A)`, `(1 - A) * (1 + A)`: the whole derivative
+                return Misderived(stmt.lineno, ast.unparse(side), applied)
+    return None
