@@ -42,6 +42,7 @@ from backprop_doctor.static.likelihood import log_likelihood_line, returned_log_
 from backprop_doctor.static.unused import forward_only, left_out
 from backprop_doctor.static.origins import computed_at, passed_back_at
 from backprop_doctor.static.outputs import output_disagreement
+from backprop_doctor.static.penalties import left_out_penalty
 from backprop_doctor.static.reductions import bias_inside_sum
 from backprop_doctor.static.stale import stale_weights
 from backprop_doctor.static.upstream import shared_source
@@ -74,6 +75,7 @@ def run(context: Any) -> Iterator[Finding]:
     _networks_follow_layers(context)
     _finite_differences_that_never_move(context)
     _penalties_disagree(context)
+    _network_penalty_left_out(context)
     _terms_left_out(context)
     _alternating_signs(context)
     _slopes_never_used(context)
@@ -533,6 +535,30 @@ def _penalties_disagree(context: Any) -> None:
                 f"{f.measured:.3g}: one of the two is wrong; check which penalty both should compute (the L1 penalty is "
                 "the sum of |w|, whose gradient is sign(w); `np.linalg.norm(w)` is the L2 norm)"
             ),
+        )
+
+
+def _network_penalty_left_out(context: Any) -> None:
+    """A network's wrong weight gradient when its `loss` adds a squared-weight penalty scaled by a
+    setting its gradient method never reads (the book's `weight_decay_lambda`): the penalty's gradient
+    is what is missing, not a layer's."""
+    tree = context.source.tree
+    for i, f in enumerate(context.findings):
+        if f.name != NAME or f.pattern or not f.layer or not f.param or not f.param.lower().startswith("w"):
+            continue
+        left = left_out_penalty(tree, f.layer.split(".")[0])
+        if left is None:
+            continue
+        context.findings[i] = f.replace(
+            message=(
+                f"the gradient of `{f.layer}.{f.param}` is wrong (relative error {f.measured:.3g}): `{f.layer}.loss` adds a penalty "
+                f"scaled by `{left.setting}` (line {left.line}) that `{f.layer}.{left.method}` never reads, so the penalty's gradient "
+                f"is left out of the weights' gradients: add `{left.setting} * W` to each weight's gradient"
+            ),
+            pattern="penalty-left-out",
+            line=left.weights_line or f.line,
+            highlight=tuple(sorted({left.line, *([left.weights_line or f.line] if (left.weights_line or f.line) else [])})),
+            fix=None,
         )
 
 

@@ -1,0 +1,75 @@
+"""A weight penalty a network's loss adds and its gradient leaves out.
+
+The book's `MultiLayerNet.loss` adds `0.5 * self.weight_decay_lambda * np.sum(W ** 2)` for every
+weight; its `gradient` must add `self.weight_decay_lambda * W` to each weight's gradient. When it does
+not, every layer's own gradient is right and only the network's is wrong, so "fix the layer whose
+gradient is wrong" points nowhere. `left_out_penalty` finds the setting the loss's penalty reads and
+the gradient method never does.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+from backprop_doctor.static.tree import walk
+
+_GRADIENT_METHODS = ("gradient", "backward", "backprop", "grads", "compute_gradients")
+
+
+@dataclass(frozen=True)
+class LeftOutPenalty:
+    setting: str  # "self.weight_decay_lambda"
+    line: int  # the loss's statement that adds the penalty
+    method: str  # the method that computes the gradients ("gradient")
+    weights_line: int | None  # where it stores a weight's gradient (`grads['W' + str(idx)] = ...`), where the term belongs
+
+
+def left_out_penalty(tree: ast.Module | None, class_name: str) -> LeftOutPenalty | None:
+    """The attribute a squared-weight penalty in the class's `loss` is scaled by, when the class's
+    gradient method never reads it."""
+    cls = next((n for n in walk(tree) if isinstance(n, ast.ClassDef) and n.name == class_name), None) if tree is not None else None
+    methods = {n.name: n for n in (cls.body if cls is not None else []) if isinstance(n, ast.FunctionDef)}
+    loss = methods.get("loss")
+    gradient = next((methods[m] for m in _GRADIENT_METHODS if m in methods), None)
+    if loss is None or gradient is None or not loss.args.args or not gradient.args.args:
+        return None
+    me = loss.args.args[0].arg
+    read_by_gradient = {ast.unparse(n) for n in walk(gradient) if isinstance(n, ast.Attribute)}
+    for stmt in (n for n in walk(loss) if isinstance(n, ast.stmt) and not isinstance(n, ast.FunctionDef)):
+        if not _squares(stmt):
+            continue
+        for node in walk(stmt):
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == me and _is_setting(node.attr):
+                setting = f"{gradient.args.args[0].arg}.{node.attr}"
+                if setting not in read_by_gradient:
+                    return LeftOutPenalty(f"{me}.{node.attr}", stmt.lineno, gradient.name, _weights_stored(gradient))
+    return None
+
+
+def _squares(stmt: ast.stmt) -> bool:
+    """`W ** 2`, `np.square(W)`, `W * W`: a statement that squares something."""
+    for node in walk(stmt):
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow) and isinstance(node.right, ast.Constant) and node.right.value == 2:
+            return True
+        if isinstance(node, ast.Call) and ast.unparse(node.func).rpartition(".")[2] == "square":
+            return True
+    return False
+
+
+def _is_setting(name: str) -> bool:
+    low = name.lower()
+    return any(word in low for word in ("lambda", "decay", "reg", "l2", "penalty", "alpha"))
+
+
+def _weights_stored(method: ast.FunctionDef) -> int | None:
+    """The line of the method's first `grads['W1'] = ...` / `grads['W' + str(i)] = ...`."""
+    for node in walk(method):
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Subscript) and _weight_key(t.slice) for t in node.targets):
+            return node.lineno
+    return None
+
+
+def _weight_key(key: ast.expr) -> bool:
+    first = key.left if isinstance(key, ast.BinOp) else key
+    return isinstance(first, ast.Constant) and isinstance(first.value, str) and first.value[:1] in ("W", "w")
