@@ -42,7 +42,7 @@ from backprop_doctor.static.likelihood import log_likelihood_line, returned_log_
 from backprop_doctor.static.unused import forward_only, left_out
 from backprop_doctor.static.origins import computed_at, passed_back_at
 from backprop_doctor.static.outputs import output_disagreement
-from backprop_doctor.static.penalties import left_out_penalty
+from backprop_doctor.static.penalties import left_out_penalty, penalty_only_in_loss
 from backprop_doctor.static.reductions import bias_inside_sum
 from backprop_doctor.static.stale import stale_weights
 from backprop_doctor.static.upstream import shared_source
@@ -76,6 +76,7 @@ def run(context: Any) -> Iterator[Finding]:
     _finite_differences_that_never_move(context)
     _penalties_disagree(context)
     _network_penalty_left_out(context)
+    _function_penalty_left_out(context)
     _terms_left_out(context)
     _alternating_signs(context)
     _slopes_never_used(context)
@@ -558,6 +559,27 @@ def _network_penalty_left_out(context: Any) -> None:
             pattern="penalty-left-out",
             line=left.weights_line or f.line,
             highlight=tuple(sorted({left.line, *([left.weights_line or f.line] if (left.weights_line or f.line) else [])})),
+            fix=None,
+        )
+
+
+def _function_penalty_left_out(context: Any) -> None:
+    """A loss function's wrong weight gradient when its penalty setting (`reg`) is read only by the
+    squared-weight term of its loss (cs231n's `softmax_loss_vectorized` without `dW += reg * W`)."""
+    here = os.path.abspath(context.source.path)
+    for i, f in enumerate(context.findings):
+        if f.name != NAME or f.pattern or f.line is None or (f.file and os.path.abspath(f.file) != here) or not _REDERIVED.match(f.message):
+            continue
+        found = penalty_only_in_loss(context.source.tree, f.line)
+        if found is None:
+            continue
+        setting, line, statement = found
+        context.findings[i] = f.replace(
+            message=_REDERIVED.match(f.message)[0]  # type: ignore[index]
+            + f"`{statement}` (line {line}) adds a penalty to the loss, and `{setting}` is read nowhere else, so no gradient "
+            f"has its term: add the penalty's gradient (`{setting} * W` for `0.5 * {setting} * ΣW²`, `2 * {setting} * W` without the half)",
+            pattern="penalty-left-out",
+            highlight=tuple(sorted({line, f.line})),
             fix=None,
         )
 

@@ -47,9 +47,32 @@ def left_out_penalty(tree: ast.Module | None, class_name: str) -> LeftOutPenalty
     return None
 
 
+def penalty_only_in_loss(tree: ast.Module | None, line: int) -> tuple[str, int, str] | None:
+    """(the setting, its statement's line, that statement) when the function holding `line` takes a
+    penalty setting (`reg`, `lambd`) that only squared-weight statements read (`loss += 0.5 * reg *
+    np.sum(W * W)`): no gradient it computes has the penalty's term."""
+    from backprop_doctor.static.steps import _scope_of
+
+    if tree is None:
+        return None
+    function = _scope_of(tree, line)
+    if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return None
+    statements = [n for n in walk(function) if isinstance(n, ast.stmt) and not isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    for argument in function.args.args:
+        if not _is_setting(argument.arg):
+            continue
+        reading = [s for s in statements if any(isinstance(n, ast.Name) and n.id == argument.arg for n in walk(s))]
+        if reading and all(_squares(s) for s in reading) and not any(isinstance(s, ast.Return) for s in reading):
+            return argument.arg, reading[0].lineno, ast.unparse(reading[0])
+    return None
+
+
 def _squares(stmt: ast.stmt) -> bool:
     """`W ** 2`, `np.square(W)`, `W * W`: a statement that squares something."""
     for node in walk(stmt):
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult) and ast.dump(node.left) == ast.dump(node.right):
+            return True
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow) and isinstance(node.right, ast.Constant) and node.right.value == 2:
             return True
         if isinstance(node, ast.Call) and ast.unparse(node.func).rpartition(".")[2] == "square":
