@@ -42,7 +42,7 @@ from backprop_doctor.static.likelihood import log_likelihood_line, returned_log_
 from backprop_doctor.static.unused import forward_only, left_out
 from backprop_doctor.static.origins import computed_at, passed_back_at
 from backprop_doctor.static.outputs import output_disagreement
-from backprop_doctor.static.penalties import left_out_penalty, penalty_only_in_loss
+from backprop_doctor.static.penalties import correct_class_term_left_out, left_out_penalty, penalty_only_in_loss
 from backprop_doctor.static.reductions import bias_inside_sum
 from backprop_doctor.static.stale import stale_weights
 from backprop_doctor.static.upstream import shared_source
@@ -77,6 +77,7 @@ def run(context: Any) -> Iterator[Finding]:
     _penalties_disagree(context)
     _network_penalty_left_out(context)
     _function_penalty_left_out(context)
+    _hinge_correct_class(context)
     _terms_left_out(context)
     _alternating_signs(context)
     _slopes_never_used(context)
@@ -579,6 +580,28 @@ def _function_penalty_left_out(context: Any) -> None:
             + f"`{statement}` (line {line}) adds a penalty to the loss, and `{setting}` is read nowhere else, so no gradient "
             f"has its term: add the penalty's gradient (`{setting} * W` for `0.5 * {setting} * ΣW²`, `2 * {setting} * W` without the half)",
             pattern="penalty-left-out",
+            highlight=tuple(sorted({line, f.line})),
+            fix=None,
+        )
+
+
+def _hinge_correct_class(context: Any) -> None:
+    """A hinge loss's wrong weight gradient whose loop adds `X[i]` to each violating class's column and
+    never subtracts it from the correct class's (cs231n's `svm_loss_naive`)."""
+    here = os.path.abspath(context.source.path)
+    for i, f in enumerate(context.findings):
+        if f.name != NAME or f.pattern or f.line is None or (f.file and os.path.abspath(f.file) != here) or not _REDERIVED.match(f.message):
+            continue
+        found = correct_class_term_left_out(context.source.tree, f.line)
+        if found is None:
+            continue
+        line, statement, term = found
+        context.findings[i] = f.replace(
+            message=_REDERIVED.match(f.message)[0]  # type: ignore[index]
+            + f"each positive margin raises the loss with the other class's score and lowers it with the correct class's, but "
+            f"only `{statement}` (line {line}) is written: add `{term}` beside it",
+            pattern="correct-class-term-left-out",
+            line=line,
             highlight=tuple(sorted({line, f.line})),
             fix=None,
         )

@@ -96,3 +96,33 @@ def _weights_stored(method: ast.FunctionDef) -> int | None:
 def _weight_key(key: ast.expr) -> bool:
     first = key.left if isinstance(key, ast.BinOp) else key
     return isinstance(first, ast.Constant) and isinstance(first.value, str) and first.value[:1] in ("W", "w")
+
+
+def correct_class_term_left_out(tree: ast.Module | None, line: int) -> tuple[int, str, str] | None:
+    """(the line, the statement, the term to add) when a hinge loss's loop adds `X[i]` to the gradient
+    column of each class with a positive margin (`dW[:, j] += X[i]`) and never takes it from the
+    correct class's (`dW[:, y[i]] -= X[i]`): every margin also depends on the correct class's score."""
+    from backprop_doctor.static.steps import _scope_of
+
+    if tree is None:
+        return None
+    function = _scope_of(tree, line)
+    updates = [n for n in walk(function) if isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Subscript)]
+    for node in updates:
+        column = _column(node.target)
+        if isinstance(node.op, ast.Add) and isinstance(column, ast.Name) and any(isinstance(m, ast.Name) and m.id == "margin" or "margin" in ast.unparse(m) for m in walk(function)):
+            grad = ast.unparse(node.target.value)
+            others = [u for u in updates if ast.unparse(u.target.value) == grad and u is not node and isinstance(_column(u.target), ast.Subscript)]
+            if not others:
+                correct = next((ast.unparse(n) for n in walk(function) if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name) and n.value.id in ("y", "labels", "t")), "y[i]")
+                term = ast.unparse(node.target).replace(ast.unparse(column), correct, 1) if ast.unparse(column) in ast.unparse(node.target) else None
+                if term is None:
+                    return None
+                return node.lineno, ast.unparse(node), f"{term} -= {ast.unparse(node.value)}"
+    return None
+
+
+def _column(target: ast.Subscript) -> ast.expr:
+    """`j` of `dW[:, j]`, or of `dW[j]`."""
+    index = target.slice
+    return index.elts[-1] if isinstance(index, ast.Tuple) else index
