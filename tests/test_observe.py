@@ -334,7 +334,8 @@ def test_a_dlfs2_rnn_cell_built_from_arrays_is_checked_with_its_recorded_inputs(
     assert (rnn["origin"], rnn["line"]) == ("observed", line_of(path, "cells = [RNN("))
     assert rnn["how"].startswith("RNN(Wx=array(3, 5), Wh=array(5, 5), b=array(5,))")
     assert "x (4, 3), h_prev (4, 5)" in rnn["shapes"]
-    assert {m["param"] for m in report["measurements"] if m["layer"] == "RNN"} == {"x", "Wx", "Wh", "b"}
+    # `return dx, dh_prev`: the state's gradient is checked beside the input's
+    assert {m["param"] for m in report["measurements"] if m["layer"] == "RNN"} == {"x", "Wx", "Wh", "b", "h_prev"}
     assert len([b for b in report["built"] if b["what"].startswith("RNN")]) == 1  # six cells, one shape
 
     broken = write(tmp_path / "broken", "rnn_cell.py", cell.replace("dWh = np.dot(h_prev.T, dt)", "dWh = np.dot(h_prev.T, dh_next)"))

@@ -41,6 +41,10 @@ class ObservedLayer(ClassLayer):
         # What forward rebinds (a stateful TimeLSTM's self.h, self.c) is put back before every
         # forward, so each evaluation starts from the state the program first called it in.
         self._bindings = dict(vars(layer)) if hasattr(layer, "__dict__") else {}
+        # the other inputs (an LSTM cell's h_prev, c_prev), checked like parameters when backward returns
+        # one gradient per input, in their order (`return dx, dh_prev, dc_prev`)
+        self._others = _returned_per_input(layer, others) if not loss else {}
+        self._others_grads: dict[str, Any] = {}
 
     def discover_params(self, forward_before: dict[str, int]) -> None:
         """As `ClassLayer`, except that an array listed several times in a DLFS-2 `params`
@@ -70,8 +74,21 @@ class ObservedLayer(ClassLayer):
 
     def gradients_from(self, snapshot: dict[str, Any]) -> dict[str, Any]:
         if self._dlfs2 and self._groups:
-            return self._summed(snapshot.get("grads", []))
-        return super().gradients_from(snapshot)
+            return {**self._summed(snapshot.get("grads", [])), **self._others_grads}
+        return {**super().gradients_from(snapshot), **self._others_grads}
+
+    def params(self) -> dict[str, np.ndarray]:
+        return {**self.layer_params(), **self._others}
+
+    def grad_targets(self, param: str) -> tuple[str, ...]:
+        if param in self._others:
+            from backprop_doctor.conventions._classlayer import function_node
+            from backprop_doctor.static.methods import returned_names
+
+            names = returned_names(function_node(self.backward_target()))
+            index = list(self._others).index(param) + 1
+            return (names[index],) if index < len(names) and names[index] else (f"d{param}",)
+        return super().grad_targets(param)
 
     def forward(self, x: np.ndarray, t: np.ndarray | None = None) -> Any:
         for name, value in self._bindings.items():
@@ -108,13 +125,19 @@ class ObservedLayer(ClassLayer):
             dx = shaped[0] if len(shaped) == 1 else dx
         if dx is None:
             dx = getattr(self.layer, getattr(self.methods, "dx", None) or "dinputs", None)
+        if self._others and isinstance(result, tuple) and len(result) == 1 + len(self.others):
+            returned = list(result[1:])
+            self._others_grads = {
+                name: np.array(g, copy=True) if isinstance(g, np.ndarray) else g
+                for (name, other), g in zip(self._others.items(), returned)
+            }
         if self._dlfs2 and self._groups:
             grads = self._summed(list(self.layer.grads))
         elif self._dlfs2:
-            grads = {name: self.layer.grads[i] if i < len(self.layer.grads) else None for i, name in enumerate(self.params())}
+            grads = {name: self.layer.grads[i] if i < len(self.layer.grads) else None for i, name in enumerate(self.layer_params())}
         else:
-            grads = {name: getattr(self.layer, self._grad_names[name], None) for name in self.params()}
-        return dx, grads
+            grads = {name: getattr(self.layer, self._grad_names[name], None) for name in self.layer_params()}
+        return dx, {**grads, **self._others_grads}
 
 
 def check_observed(layer: Any, arrays: list[np.ndarray], loss: bool, options: Options, label: str) -> Report:
@@ -129,3 +152,23 @@ def check_observed(layer: Any, arrays: list[np.ndarray], loss: bool, options: Op
         report.extend(check.run())
     report.extras["forward_evaluations"] = check.counter.forwards
     return report
+
+
+def _returned_per_input(layer: Any, others: list[np.ndarray]) -> dict[str, np.ndarray]:
+    """{name: array} of the inputs after the first (an LSTM cell's `h_prev`, `c_prev`) when backward
+    returns one gradient per input, named for it, in their order (`return dx, dh_prev, dc_prev`);
+    {} otherwise: they are then held fixed."""
+    from backprop_doctor.conventions._classlayer import function_node
+    from backprop_doctor.static.methods import returned_names
+
+    forward, backward = getattr(layer, "forward", None), getattr(layer, "backward", None)
+    if not (callable(forward) and callable(backward)):
+        return {}
+    names = list(_parameters(forward))[1 : 1 + len(others)]
+    returned = returned_names(function_node(backward))
+    if len(names) != len(others) or len(returned) != 1 + len(others):
+        return {}
+    for name, given, array in zip(names, returned[1:], others):
+        if given.lower() not in (f"d{name}".lower(), f"d_{name}".lower(), f"grad_{name}".lower()) or not (isinstance(array, np.ndarray) and array.dtype.kind == "f"):
+            return {}
+    return dict(zip(names, others))
