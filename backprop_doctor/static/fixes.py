@@ -186,6 +186,8 @@ def _batch_size(site: _Site) -> str:
 
 
 def _by_pattern(wrong: _Wrong, site: _Site) -> str | None:
+    if isinstance(site.statement, ast.AugAssign):
+        return None  # `dx[rows, y] -= 1` changes part of what earlier lines built: no one line fixes the whole
     value = site.value
     assert value is not None
     pattern = wrong.pattern
