@@ -259,6 +259,26 @@ def _by_layer(wrong: _Wrong, site: _Site) -> str | None:
         return site.write(f"np.where(self.{mask}, 0, {dout})")
     if out is not None and _calls(out, "dot", "matmul") or (isinstance(out, ast.BinOp) and _has_matmul(out)):
         return _affine(site, stored, out, param, dout)
+    factor = _kept_factor(forward, stored)
+    if factor is not None and param == "x":
+        return site.write(f"{dout} * self.{factor}")
+    return None
+
+
+def _kept_factor(forward: Function, stored: dict[str, ast.expr]) -> str | None:
+    """`return x * self.mask` (in the branch that trains, when there is one): forward multiplies its
+    input by an array it kept (dropout's mask, a fixed gate), so dx is the upstream gradient times
+    that same array, whatever made it."""
+    inputs = [a.arg for a in forward.args.args if a.arg not in ("self", "cls")]
+    for node in walk(forward):
+        out = node.value if isinstance(node, ast.Return) else None
+        if not inputs or not (isinstance(out, ast.BinOp) and isinstance(out.op, ast.Mult)):
+            continue
+        sides = (out.left, out.right)
+        if any(isinstance(side, ast.Name) and side.id == inputs[0] for side in sides):
+            kept = next((a for side in sides if (a := _self_attribute(side)) is not None and a in stored), None)
+            if kept is not None:
+                return kept
     return None
 
 
