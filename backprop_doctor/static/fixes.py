@@ -13,6 +13,7 @@ gradient's parameter (`dout`, `grad_output`), the attribute forward keeps (`self
 from __future__ import annotations
 
 import ast
+import copy
 from dataclasses import dataclass
 
 from backprop_doctor.static.tree import walk  # skips the elements of data literals
@@ -262,7 +263,40 @@ def _by_layer(wrong: _Wrong, site: _Site) -> str | None:
     factor = _kept_factor(forward, stored)
     if factor is not None and param == "x":
         return site.write(f"{dout} * self.{factor}")
+    slope = _leaky_slope(forward, stored)
+    if slope is not None and param == "x":
+        return site.write(f"{dout} * np.where({slope[0]}, 1.0, {slope[1]})")
     return None
+
+
+def _leaky_slope(forward: Function, stored: dict[str, ast.expr]) -> tuple[str, str] | None:
+    """`np.where(x > 0, x, self.alpha * x)` with `self.x = x` kept: a leaky ReLU, whose slope is 1 where
+    the condition holds and `self.alpha` elsewhere; (the condition on the kept input, the other slope)."""
+    inputs = [a.arg for a in forward.args.args if a.arg not in ("self", "cls")]
+    kept = next((a for a, v in stored.items() if inputs and isinstance(v, ast.Name) and v.id == inputs[0]), None)
+    if kept is None:
+        return None
+    for node in walk(forward):
+        call = node.value if isinstance(node, ast.Return) else None
+        if not (isinstance(call, ast.Call) and _calls(call, "where") and len(call.args) == 3):
+            continue
+        condition, on, off = call.args
+        if not (isinstance(on, ast.Name) and on.id == inputs[0] and isinstance(off, ast.BinOp) and isinstance(off.op, ast.Mult)):
+            continue
+        factors = [side for side in (off.left, off.right) if not (isinstance(side, ast.Name) and side.id == inputs[0])]
+        if len(factors) != 1 or any(isinstance(n, ast.Name) and n.id == inputs[0] for n in walk(factors[0])):
+            continue
+        return _renamed(condition, inputs[0], f"self.{kept}"), ast.unparse(factors[0])
+    return None
+
+
+def _renamed(node: ast.expr, name: str, to: str) -> str:
+    """`node` as source, with the plain name `name` written as `to` (`x > 0` -> `self.x > 0`)."""
+    class Rename(ast.NodeTransformer):
+        def visit_Name(self, n: ast.Name) -> ast.expr:
+            return ast.copy_location(ast.parse(to, mode="eval").body, n) if n.id == name else n
+
+    return ast.unparse(Rename().visit(copy.deepcopy(node)))
 
 
 def _kept_factor(forward: Function, stored: dict[str, ast.expr]) -> str | None:
