@@ -266,7 +266,27 @@ def _by_layer(wrong: _Wrong, site: _Site) -> str | None:
     slope = _leaky_slope(forward, stored)
     if slope is not None and param == "x":
         return site.write(f"{dout} * np.where({slope[0]}, 1.0, {slope[1]})")
+    rows = _rows_taken(site, forward, stored)
+    if rows is not None and param != "x":
+        return f"np.add.at({rows[0]}, {rows[1]}, {ast.unparse(site.value)})"
     return None
+
+
+def _rows_taken(site: _Site, forward: Function, stored: dict[str, ast.expr]) -> tuple[str, str] | None:
+    """`return W[idx]` with `self.idx = idx` kept, and backward's `dW[self.idx] = dout` (or `+=`): an
+    embedding, whose repeated ids must add their gradients, which a fancy-index write does not do;
+    (the gradient array, the kept ids)."""
+    inputs = [a.arg for a in forward.args.args if a.arg not in ("self", "cls")]
+    kept = next((a for a, v in stored.items() if inputs and isinstance(v, ast.Name) and v.id == inputs[0]), None)
+    target = site.statement.targets[0] if isinstance(site.statement, ast.Assign) and len(site.statement.targets) == 1 else getattr(site.statement, "target", None)
+    if kept is None or not isinstance(target, ast.Subscript) or ast.unparse(target.slice) != f"self.{kept}":
+        return None
+    taken = any(
+        isinstance(node, ast.Return) and isinstance(node.value, ast.Subscript)
+        and isinstance(node.value.slice, ast.Name) and node.value.slice.id == inputs[0]
+        for node in walk(forward)
+    )  # fmt: skip
+    return (ast.unparse(target.value), f"self.{kept}") if taken else None
 
 
 def _leaky_slope(forward: Function, stored: dict[str, ast.expr]) -> tuple[str, str] | None:
