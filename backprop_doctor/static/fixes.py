@@ -2,12 +2,13 @@
 
 A gradient finding points at the line that computes the gradient (`dx = dout * (1.0 - self.out)`).
 `gradient_fix` reads the class around it from the source, recognises the layer by its
-forward (sigmoid, tanh, ReLU, affine, softmax with cross-entropy) or the error by its
-pattern (a sign, a transpose, a missing or extra division by the batch size, a sum over the
-wrong axis) and writes the line as it should be, with the names the user chose: the upstream
-gradient's parameter (`dout`, `grad_output`), the attribute forward keeps (`self.out`,
-`self.y`, `self.mask`), the batch size the function already computes (`batch_size`,
-`self.t.shape[0]`). It returns None when it cannot say for sure; nothing here runs user code.
+forward (sigmoid, tanh, ReLU, leaky ReLU, affine, softmax with cross-entropy, a kept mask such as
+dropout's, an embedding's row lookup) or the error by its pattern (a sign, a transpose, a missing
+or extra division by the batch size, a sum over the wrong axis) and writes the line as it should
+be, with the names the user chose: the upstream gradient's parameter (`dout`, `grad_output`), the
+attribute forward keeps (`self.out`, `self.y`, `self.mask`), the batch size the function already
+computes (`batch_size`, `self.t.shape[0]`). It returns None when it cannot say for sure; nothing
+here runs user code.
 """
 
 from __future__ import annotations
