@@ -256,6 +256,10 @@ def _by_layer(wrong: _Wrong, site: _Site) -> str | None:
         return site.write(f"{dout} * (1.0 - self.{kept_output}) * self.{kept_output}")
     if out is not None and _calls(out, "tanh") and kept_output and param == "x":
         return site.write(f"{dout} * (1.0 - self.{kept_output} ** 2)")
+    axis = _softmax_axis(forward, out) if kept_output and param == "x" else None
+    if axis is not None:
+        y = f"self.{kept_output}"
+        return site.write(f"{y} * ({dout} - np.sum({dout} * {y}, axis={axis}, keepdims=True))")
     mask = next((a for a, v in stored.items() if isinstance(v, ast.Compare)), None)
     if mask is not None and param == "x" and _is_relu_mask(stored[mask]):
         return site.write(f"np.where(self.{mask}, 0, {dout})")
@@ -335,6 +339,23 @@ def _kept_factor(forward: Function, stored: dict[str, ast.expr]) -> str | None:
             if kept is not None:
                 return kept
     return None
+
+
+def _softmax_axis(forward: Function, out: ast.expr | None) -> str | None:
+    """The axis of the softmax a one-input forward returns (`e / e.sum(axis=1, keepdims=True)` with
+    `e = np.exp(...)`), as written; None for anything else, a loss layer's forward (it takes the
+    targets too) among them."""
+    positional = forward.args.args[: len(forward.args.args) - len(forward.args.defaults)]
+    inputs = [a.arg for a in positional if a.arg not in ("self", "cls")]  # `train=True` is no input
+    if len(inputs) != 1 or not (isinstance(out, ast.BinOp) and isinstance(out.op, ast.Div)):
+        return None
+    local = {n.targets[0].id: n.value for n in walk(forward) if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name)}
+    numerator = local.get(out.left.id, out.left) if isinstance(out.left, ast.Name) else out.left
+    sums = [n for n in walk(out.right) if isinstance(n, ast.Call) and _calls(n, "sum")]
+    if not (_calls(numerator, "exp") and sums):
+        return None
+    axis = next((k.value for k in sums[0].keywords if k.arg == "axis"), None)
+    return ast.unparse(axis) if axis is not None else None
 
 
 def _is_sigmoid(node: ast.expr) -> bool:

@@ -1,7 +1,8 @@
-"""An elementwise layer whose backward drops part of its derivative gets the corrected line in the
-user's names, not only "re-derive it": dropout's kept mask (`return g * self.keep`, forward
-multiplies its input by an array it kept, in the branch that trains) and a leaky ReLU's negative
-slope (`return g * np.where(self.inp > 0, 1.0, self.slope)`)."""
+"""A layer whose backward drops part of its derivative gets the corrected line in the user's names,
+not only "re-derive it": dropout's kept mask (`return g * self.keep`, forward multiplies its input
+by an array it kept, in the branch that trains), a leaky ReLU's negative slope
+(`return g * np.where(self.inp > 0, 1.0, self.slope)`) and a softmax's Jacobian, of which only the
+diagonal was written (`return self.out * (g - np.sum(g * self.out, axis=1, keepdims=True))`)."""
 
 from __future__ import annotations
 
@@ -35,6 +36,16 @@ class Layer:
 
     def backward(self, g):
         return g * np.where(self.inp > 0, 1.0, self.slope)
+''',
+    "softmax": '''
+class Layer:
+    def forward(self, inp, train=True):
+        e = np.exp(inp - inp.max(axis=1, keepdims=True))
+        self.out = e / e.sum(axis=1, keepdims=True)
+        return self.out
+
+    def backward(self, g):
+        return self.out * (g - np.sum(g * self.out, axis=1, keepdims=True))
 ''',
 }
 
@@ -74,6 +85,11 @@ for epoch in range(50):
 WRONG = {
     "dropout": ("return g * self.keep", "return g", "return g * self.keep"),
     "leaky": ("np.where(self.inp > 0, 1.0, self.slope)", "np.where(self.inp > 0, 1.0, 0.0)", "return g * np.where(self.inp > 0, 1.0, self.slope)"),
+    "softmax": (
+        "return self.out * (g - np.sum(g * self.out, axis=1, keepdims=True))",
+        "return g * self.out * (1 - self.out)",
+        "return self.out * (g - np.sum(g * self.out, axis=1, keepdims=True))",
+    ),
 }
 
 
