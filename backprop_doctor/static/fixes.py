@@ -271,10 +271,29 @@ def _by_layer(wrong: _Wrong, site: _Site) -> str | None:
     slope = _leaky_slope(forward, stored)
     if slope is not None and param == "x":
         return site.write(f"{dout} * np.where({slope[0]}, 1.0, {slope[1]})")
+    off = _relu_zeroed_where_on(site, forward)
+    if off is not None and param == "x":
+        return off
     rows = _rows_taken(site, forward, stored)
     if rows is not None and param != "x":
         return f"np.add.at({rows[0]}, {rows[1]}, {ast.unparse(site.value)})"
     return None
+
+
+def _relu_zeroed_where_on(site: _Site, forward: Function) -> str | None:
+    """nnfs's `self.dinputs[self.inputs > 0] = 0` after a forward of `np.maximum(0, inputs)`: the
+    gradient is zeroed where the unit is on instead of where it is off; the same line with `<= 0`."""
+    target = site.statement.targets[0] if isinstance(site.statement, ast.Assign) and len(site.statement.targets) == 1 else None
+    value = site.statement.value
+    condition = target.slice if isinstance(target, ast.Subscript) else None
+    if not (isinstance(condition, ast.Compare) and len(condition.ops) == 1 and isinstance(condition.ops[0], (ast.Gt, ast.GtE))):
+        return None
+    if not (isinstance(value, ast.Constant) and value.value == 0 and isinstance(condition.comparators[0], ast.Constant) and condition.comparators[0].value == 0):
+        return None
+    relu = any(isinstance(n, ast.Call) and _calls(n, "maximum") and any(isinstance(a, ast.Constant) and a.value == 0 for a in n.args) for n in walk(forward))
+    if not relu:
+        return None
+    return f"{ast.unparse(target.value)}[{ast.unparse(condition.left)} <= 0] = 0"
 
 
 def _rows_taken(site: _Site, forward: Function, stored: dict[str, ast.expr]) -> tuple[str, str] | None:
