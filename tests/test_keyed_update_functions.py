@@ -85,5 +85,7 @@ def test_an_optimiser_moment_moved_by_the_gradient_is_not_a_parameter():
         "        m[k] += (1 - beta1) * (grads[k] - m[k])\n        p[k] -= lr * m[k]\n",
     )
     assert [u.source for u in parameter_updates(ast.parse(text))] == ["p[k] -= lr * m[k]"]
-    plain = SCRIPT.replace("p[k] -= lr * grads[k]", "p[k] -= 0.5 * grads[k]")  # no rate: not taken by its key alone
+    plain = SCRIPT.replace("p[k] -= lr * grads[k]", "p[k] -= grads[k]")  # no rate: not taken by its key alone
     assert parameter_updates(ast.parse(plain)) == []
+    numbered = SCRIPT.replace("p[k] -= lr * grads[k]", "p[k] -= 0.5 * grads[k]")  # a rate written as a number
+    assert [u.source for u in parameter_updates(ast.parse(numbered))] == ["p[k] -= 0.5 * grads[k]"]

@@ -2,17 +2,19 @@
 
 A gradient finding points at the line that computes the gradient (`dx = dout * (1.0 - self.out)`).
 `gradient_fix` reads the class around it from the source, recognises the layer by its
-forward (sigmoid, tanh, ReLU, affine, softmax with cross-entropy) or the error by its
-pattern (a sign, a transpose, a missing or extra division by the batch size, a sum over the
-wrong axis) and writes the line as it should be, with the names the user chose: the upstream
-gradient's parameter (`dout`, `grad_output`), the attribute forward keeps (`self.out`,
-`self.y`, `self.mask`), the batch size the function already computes (`batch_size`,
-`self.t.shape[0]`). It returns None when it cannot say for sure; nothing here runs user code.
+forward (sigmoid, tanh, ReLU, leaky ReLU, affine, softmax with cross-entropy, a kept mask such as
+dropout's, an embedding's row lookup) or the error by its pattern (a sign, a transpose, a missing
+or extra division by the batch size, a sum over the wrong axis) and writes the line as it should
+be, with the names the user chose: the upstream gradient's parameter (`dout`, `grad_output`), the
+attribute forward keeps (`self.out`, `self.y`, `self.mask`), the batch size the function already
+computes (`batch_size`, `self.t.shape[0]`). It returns None when it cannot say for sure; nothing
+here runs user code.
 """
 
 from __future__ import annotations
 
 import ast
+import copy
 from dataclasses import dataclass
 
 from backprop_doctor.static.tree import walk  # skips the elements of data literals
@@ -186,6 +188,8 @@ def _batch_size(site: _Site) -> str:
 
 
 def _by_pattern(wrong: _Wrong, site: _Site) -> str | None:
+    if isinstance(site.statement, ast.AugAssign):
+        return None  # `dx[rows, y] -= 1` changes part of what earlier lines built: no one line fixes the whole
     value = site.value
     assert value is not None
     pattern = wrong.pattern
@@ -252,12 +256,125 @@ def _by_layer(wrong: _Wrong, site: _Site) -> str | None:
         return site.write(f"{dout} * (1.0 - self.{kept_output}) * self.{kept_output}")
     if out is not None and _calls(out, "tanh") and kept_output and param == "x":
         return site.write(f"{dout} * (1.0 - self.{kept_output} ** 2)")
+    axis = _softmax_axis(forward, out) if kept_output and param == "x" else None
+    if axis is not None:
+        y = f"self.{kept_output}"
+        return site.write(f"{y} * ({dout} - np.sum({dout} * {y}, axis={axis}, keepdims=True))")
     mask = next((a for a, v in stored.items() if isinstance(v, ast.Compare)), None)
     if mask is not None and param == "x" and _is_relu_mask(stored[mask]):
         return site.write(f"np.where(self.{mask}, 0, {dout})")
     if out is not None and _calls(out, "dot", "matmul") or (isinstance(out, ast.BinOp) and _has_matmul(out)):
         return _affine(site, stored, out, param, dout)
+    factor = _kept_factor(forward, stored)
+    if factor is not None and param == "x":
+        return site.write(f"{dout} * self.{factor}")
+    slope = _leaky_slope(forward, stored)
+    if slope is not None and param == "x":
+        return site.write(f"{dout} * np.where({slope[0]}, 1.0, {slope[1]})")
+    off = _relu_zeroed_where_on(site, forward)
+    if off is not None and param == "x":
+        return off
+    rows = _rows_taken(site, forward, stored)
+    if rows is not None and param != "x":
+        return f"np.add.at({rows[0]}, {rows[1]}, {ast.unparse(site.value)})"
     return None
+
+
+def _relu_zeroed_where_on(site: _Site, forward: Function) -> str | None:
+    """nnfs's `self.dinputs[self.inputs > 0] = 0` after a forward of `np.maximum(0, inputs)`: the
+    gradient is zeroed where the unit is on instead of where it is off; the same line with `<= 0`."""
+    target = site.statement.targets[0] if isinstance(site.statement, ast.Assign) and len(site.statement.targets) == 1 else None
+    value = site.statement.value
+    condition = target.slice if isinstance(target, ast.Subscript) else None
+    if not (isinstance(condition, ast.Compare) and len(condition.ops) == 1 and isinstance(condition.ops[0], (ast.Gt, ast.GtE))):
+        return None
+    if not (isinstance(value, ast.Constant) and value.value == 0 and isinstance(condition.comparators[0], ast.Constant) and condition.comparators[0].value == 0):
+        return None
+    relu = any(isinstance(n, ast.Call) and _calls(n, "maximum") and any(isinstance(a, ast.Constant) and a.value == 0 for a in n.args) for n in walk(forward))
+    if not relu:
+        return None
+    return f"{ast.unparse(target.value)}[{ast.unparse(condition.left)} <= 0] = 0"
+
+
+def _rows_taken(site: _Site, forward: Function, stored: dict[str, ast.expr]) -> tuple[str, str] | None:
+    """`return W[idx]` with `self.idx = idx` kept, and backward's `dW[self.idx] = dout` (or `+=`): an
+    embedding, whose repeated ids must add their gradients, which a fancy-index write does not do;
+    (the gradient array, the kept ids)."""
+    inputs = [a.arg for a in forward.args.args if a.arg not in ("self", "cls")]
+    kept = next((a for a, v in stored.items() if inputs and isinstance(v, ast.Name) and v.id == inputs[0]), None)
+    target = site.statement.targets[0] if isinstance(site.statement, ast.Assign) and len(site.statement.targets) == 1 else getattr(site.statement, "target", None)
+    if kept is None or not isinstance(target, ast.Subscript) or ast.unparse(target.slice) != f"self.{kept}":
+        return None
+    taken = any(
+        isinstance(node, ast.Return) and isinstance(node.value, ast.Subscript)
+        and isinstance(node.value.slice, ast.Name) and node.value.slice.id == inputs[0]
+        for node in walk(forward)
+    )  # fmt: skip
+    return (ast.unparse(target.value), f"self.{kept}") if taken else None
+
+
+def _leaky_slope(forward: Function, stored: dict[str, ast.expr]) -> tuple[str, str] | None:
+    """`np.where(x > 0, x, self.alpha * x)` with `self.x = x` kept: a leaky ReLU, whose slope is 1 where
+    the condition holds and `self.alpha` elsewhere; (the condition on the kept input, the other slope)."""
+    inputs = [a.arg for a in forward.args.args if a.arg not in ("self", "cls")]
+    kept = next((a for a, v in stored.items() if inputs and isinstance(v, ast.Name) and v.id == inputs[0]), None)
+    if kept is None:
+        return None
+    for node in walk(forward):
+        call = node.value if isinstance(node, ast.Return) else None
+        if not (isinstance(call, ast.Call) and _calls(call, "where") and len(call.args) == 3):
+            continue
+        condition, on, off = call.args
+        if not (isinstance(on, ast.Name) and on.id == inputs[0] and isinstance(off, ast.BinOp) and isinstance(off.op, ast.Mult)):
+            continue
+        factors = [side for side in (off.left, off.right) if not (isinstance(side, ast.Name) and side.id == inputs[0])]
+        if len(factors) != 1 or any(isinstance(n, ast.Name) and n.id == inputs[0] for n in walk(factors[0])):
+            continue
+        return _renamed(condition, inputs[0], f"self.{kept}"), ast.unparse(factors[0])
+    return None
+
+
+def _renamed(node: ast.expr, name: str, to: str) -> str:
+    """`node` as source, with the plain name `name` written as `to` (`x > 0` -> `self.x > 0`)."""
+    class Rename(ast.NodeTransformer):
+        def visit_Name(self, n: ast.Name) -> ast.expr:
+            return ast.copy_location(ast.parse(to, mode="eval").body, n) if n.id == name else n
+
+    return ast.unparse(Rename().visit(copy.deepcopy(node)))
+
+
+def _kept_factor(forward: Function, stored: dict[str, ast.expr]) -> str | None:
+    """`return x * self.mask` (in the branch that trains, when there is one): forward multiplies its
+    input by an array it kept (dropout's mask, a fixed gate), so dx is the upstream gradient times
+    that same array, whatever made it."""
+    inputs = [a.arg for a in forward.args.args if a.arg not in ("self", "cls")]
+    for node in walk(forward):
+        out = node.value if isinstance(node, ast.Return) else None
+        if not inputs or not (isinstance(out, ast.BinOp) and isinstance(out.op, ast.Mult)):
+            continue
+        sides = (out.left, out.right)
+        if any(isinstance(side, ast.Name) and side.id == inputs[0] for side in sides):
+            kept = next((a for side in sides if (a := _self_attribute(side)) is not None and a in stored), None)
+            if kept is not None:
+                return kept
+    return None
+
+
+def _softmax_axis(forward: Function, out: ast.expr | None) -> str | None:
+    """The axis of the softmax a one-input forward returns (`e / e.sum(axis=1, keepdims=True)` with
+    `e = np.exp(...)`), as written; None for anything else, a loss layer's forward (it takes the
+    targets too) among them."""
+    positional = forward.args.args[: len(forward.args.args) - len(forward.args.defaults)]
+    inputs = [a.arg for a in positional if a.arg not in ("self", "cls")]  # `train=True` is no input
+    if len(inputs) != 1 or not (isinstance(out, ast.BinOp) and isinstance(out.op, ast.Div)):
+        return None
+    local = {n.targets[0].id: n.value for n in walk(forward) if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name)}
+    numerator = local.get(out.left.id, out.left) if isinstance(out.left, ast.Name) else out.left
+    sums = [n for n in walk(out.right) if isinstance(n, ast.Call) and _calls(n, "sum")]
+    if not (_calls(numerator, "exp") and sums):
+        return None
+    axis = next((k.value for k in sums[0].keywords if k.arg == "axis"), None)
+    return ast.unparse(axis) if axis is not None else None
 
 
 def _is_sigmoid(node: ast.expr) -> bool:

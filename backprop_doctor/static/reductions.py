@@ -9,6 +9,7 @@ batch-axis and loss checks: does it mix the samples of a batch?) and
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -129,13 +130,17 @@ def _simple_statements(tree: ast.AST) -> Iterator[ast.stmt]:
 
 
 def reductions(file: str, ran: set[int] | None = None, span: tuple[int, int] | None = None) -> list[Reduction]:
-    """The reductions in `file` whose statement ran (`ran`: line numbers), within `span` (first, last line)."""
+    """The reductions in `file` whose statement ran (`ran`: line numbers), within `span` (first, last line),
+    but for a parameter's gradient kept and not read again (`_kept_gradients`)."""
     lines, tree = source_tree(file)
     if tree is None:
         return []
+    kept = _kept_gradients(tree)
     found = []
     for statement in _simple_statements(tree):
         if ran is not None and statement.lineno not in ran:
+            continue
+        if statement.lineno in kept:
             continue
         if span is not None and not span[0] <= statement.lineno <= span[1]:
             continue
@@ -145,6 +150,36 @@ def reductions(file: str, ran: set[int] | None = None, span: tuple[int, int] | N
                 if r is not None:
                     found.append(r)
     return sorted(set(found), key=lambda r: (r.line, r.col))
+
+
+# `self.dW`, `self.dgamma`, `self.db2`, `self.dweights`, `self.grad_weight`: a parameter's gradient kept on the layer
+_KEPT_GRADIENT = re.compile(r"d[A-Z]\w*|d(?:w|b|gamma|beta|weights?|bias(?:es)?|params?)\d*|grad_?\w*")
+
+
+def _kept_gradients(tree: ast.AST) -> set[int]:
+    """Lines that keep a parameter's gradient on the layer (`self.dgamma = np.sum(dy * self.xhat, axis=0)`)
+    and that nothing after them in their function reads: a sum over the batch there is the gradient's
+    own, never what mixes the samples of dx (a layer norm's backward that also sums `dxhat` over axis 0
+    is wrong there, and only there)."""
+    kept: set[int] = set()
+    for function in (n for n in walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))):
+        statements = list(_simple_statements(function))
+        for stmt in statements:
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target] if isinstance(stmt, ast.AugAssign) else []
+            names = [ast.unparse(t) for t in targets]
+            if not names or not all(_is_kept_gradient(t) for t in targets):
+                continue
+            read = {ast.unparse(n) for later in statements if later.lineno > stmt.lineno for n in walk(later) if isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Load)}
+            if not read & set(names):
+                kept.add(stmt.lineno)
+    return kept
+
+
+def _is_kept_gradient(target: ast.expr) -> bool:
+    return (
+        isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == "self"
+        and _KEPT_GRADIENT.fullmatch(target.attr) is not None
+    )  # fmt: skip
 
 
 def with_axis(found: Iterable[Reduction], axis: str = "-1") -> list[str]:

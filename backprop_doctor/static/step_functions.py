@@ -502,7 +502,8 @@ def imported_assigned(imported: Sequence[tuple[str, ast.Module, Mapping[str, str
 def _entries(stmt: ast.stmt) -> list[tuple[str, str | None]]:
     """(`grads['b1']`, the plain name stored there or None) for `grads["b1"] = ...` and for each key
     of `grads = {"W2": dW2, "b2": ...}`: where one entry of a dictionary of gradients is computed;
-    `self.delta` for `self.delta = ...`; `return['b1']` for each key of a dict literal returned."""
+    `self.delta` for `self.delta = ...`; `return['b1']` for each key of a dict literal returned, alone or
+    as the one dict of a returned tuple."""
     targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target] if isinstance(stmt, ast.AugAssign) else []
     value = getattr(stmt, "value", None)
     stored = value.id if isinstance(stmt, ast.Assign) and isinstance(value, ast.Name) else None
@@ -516,6 +517,9 @@ def _entries(stmt: ast.stmt) -> list[tuple[str, str | None]]:
             found += _keyed(target.id, value)
     if isinstance(stmt, ast.Return) and isinstance(value, ast.Dict):
         found += _keyed("return", value)  # `return {"dW": dW, ...}`: the caller names the dict
+    dicts = [e for e in value.elts if isinstance(e, ast.Dict)] if isinstance(stmt, ast.Return) and isinstance(value, ast.Tuple) else []
+    if len(dicts) == 1:
+        found += _keyed("return", dicts[0])  # `return loss, {"W": dW_enc + dW_dec, ...}`: the one dict of what it returns
     return found
 
 

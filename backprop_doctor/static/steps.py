@@ -26,7 +26,7 @@ import ast
 import copy
 import dataclasses
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from backprop_doctor.static.definitions import _child_blocks, _qualnames, find_function
@@ -689,7 +689,7 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
                     or _method_losses(tree, (*prefix, *updating))
                 ),
                 adjoints=tuple(_adjoints(prefix)),
-                assigned={n: s.lineno for s in prefix for n in _targets(s)},
+                assigned={n: line for s in prefix for n, line in _bindings(s)},
                 loop=loop,
                 inner=tuple(inner_adjoints(tree, prefix, tuple(updating))),
                 time=tuple(time_adjoints(tree, prefix, tuple(updating))),
@@ -1360,6 +1360,18 @@ def _partial(name: str) -> bool:
     chain rule multiplies, unless the value differentiated is the loss (`d_L_d_ypred`)."""
     match = _PARTIAL.fullmatch(name)
     return match is not None and not _PLAIN_LOSS.fullmatch(match["of"])
+
+
+def _bindings(stmt: ast.stmt) -> Iterator[tuple[str, int]]:
+    """(name, line) of what `stmt` binds, and of what the blocks nested in it bind, in source order:
+    `dw += err * X[i]` inside `for i in range(n)` is where the step computes `dw`, not the
+    `dw = np.zeros(3)` before that loop."""
+    yield from ((name, stmt.lineno) for name in _targets(stmt))
+    if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return
+    for block in _child_blocks(stmt):
+        for inner in block:
+            yield from _bindings(inner)
 
 
 def _changed(stmt: ast.stmt) -> list[str]:

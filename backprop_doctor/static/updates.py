@@ -177,7 +177,7 @@ def _gradient_named_after(target: ast.AST, step: ast.AST) -> bool:
 def _keyed_like_gradient(target: ast.AST, step: ast.AST) -> bool:
     """`p[k] -= lr * grads[k]`: a container entry moved by a rate times the gradient container's entry
     under the same key (or a velocity's, `lr * m[k]`) is a parameter, whatever the container is
-    called (`p`, `net`, `model`)."""
+    called (`p`, `net`, `model`); the rate may be written as a number (`P[k] -= 0.05 * g[k]`)."""
     if not isinstance(target, ast.Subscript):
         return False
     names = _chain(target)
@@ -185,7 +185,7 @@ def _keyed_like_gradient(target: ast.AST, step: ast.AST) -> bool:
         return False
     key = ast.unparse(target.slice)
     identifiers = _identifiers(step)
-    if not any(_LEARNING_RATE.fullmatch(i) for i in identifiers):
+    if not any(_LEARNING_RATE.fullmatch(i) for i in identifiers) and not _number_times(step):
         return False
     return any(
         isinstance(n, ast.Subscript)
@@ -194,6 +194,14 @@ def _keyed_like_gradient(target: ast.AST, step: ast.AST) -> bool:
         and (_GRADIENT.fullmatch(chain[-1]) or _VELOCITY.fullmatch(chain[-1]))
         for n in walk(step)
     )
+
+
+def _number_times(step: ast.AST) -> bool:
+    """`0.05 * g[k]`, `g[k] * 1e-3`: a step whose factor is a number, a learning rate written in place."""
+    return (
+        isinstance(step, ast.BinOp) and isinstance(step.op, ast.Mult)
+        and any(isinstance(side, ast.Constant) and type(side.value) in (int, float) for side in (step.left, step.right))
+    )  # fmt: skip
 
 
 def _steps(node: ast.AST, roles: Mapping[str, str]) -> bool:

@@ -277,10 +277,19 @@ def _grows_itself(target: ast.expr, value: ast.expr) -> bool:
 
 
 def returned_name(tree: ast.AST) -> str | None:
-    """The name a function returns (`return dx` → "dx"; the first of a tuple)."""
+    """The name a function returns as its input gradient (`return dx` → "dx"; the first of a tuple,
+    after the loss a loss function returns first: `return loss, dx` → "dx", whose line a wrong
+    gradient is then shown at, not the loss's)."""
     for node in walk(tree):
         if isinstance(node, ast.Return) and node.value is not None:
-            value = node.value.elts[0] if isinstance(node.value, ast.Tuple) and node.value.elts else node.value
-            if isinstance(value, ast.Name):
-                return value.id
+            values = node.value.elts if isinstance(node.value, ast.Tuple) else [node.value]
+            if len(values) > 1 and _is_loss_name(values[0]):
+                values = values[1:]
+            if values and isinstance(values[0], ast.Name):
+                return values[0].id
     return None
+
+
+def _is_loss_name(node: ast.expr) -> bool:
+    """`loss`, `data_loss`, `cost`: a name that holds the scalar a loss function returns."""
+    return isinstance(node, ast.Name) and any(word in node.id.lower() for word in ("loss", "cost"))
