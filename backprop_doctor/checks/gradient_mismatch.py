@@ -39,7 +39,7 @@ from backprop_doctor.static.derivatives import misderived, slope_left_out, softm
 from backprop_doctor.static.files import source_tree
 from backprop_doctor.static.fixes import gradient_fix
 from backprop_doctor.static.likelihood import log_likelihood_line, returned_log_likelihood
-from backprop_doctor.static.unused import forward_only, left_out
+from backprop_doctor.static.unused import forward_only, left_out, skip_left_out
 from backprop_doctor.static.origins import computed_at, passed_back_at
 from backprop_doctor.static.outputs import output_disagreement
 from backprop_doctor.static.penalties import correct_class_term_left_out, left_out_penalty, penalty_only_in_loss
@@ -241,7 +241,19 @@ def _read_only_forward(context: Any) -> None:
         if f.name != NAME or f.pattern or f.param != "x" or not f.layer or (f.file and os.path.abspath(f.file) != here):
             continue
         measured = _REDERIVED.match(f.message)
-        unread = forward_only(context.source.tree, f.layer.split(".")[0]) if measured is not None else []
+        cls = f.layer.split(".")[0]
+        skipped = skip_left_out(context.source.tree, cls) if measured is not None else None
+        if skipped is not None:
+            line, upstream, returned = skipped
+            context.findings[i] = f.replace(
+                message=measured[0]  # type: ignore[index]
+                + f"`{cls}.forward` adds its input to what it returns (a skip connection, line {line}), so its input gradient "
+                f"is `{upstream}` plus the branch's: `return {upstream} + {returned}`",
+                pattern="skip-connection-left-out",
+                highlight=tuple(sorted({line, f.line})),
+            )
+            continue
+        unread = forward_only(context.source.tree, cls) if measured is not None else []
         if len(unread) != 1:
             continue
         attribute, line = unread[0]

@@ -138,8 +138,8 @@ def _statement_of(method: ast.FunctionDef, line: int) -> int | None:
 
 
 def forward_only(tree: ast.Module, class_name: str) -> list[tuple[str, int]]:
-    """(`self.mask`, its line in forward) for each attribute a layer's forward computes its output
-    with that its backward never reads, leaving out parameters (whose gradients backward stores:
+    """(`self.mask`, its line in forward) for each attribute a layer's forward multiplies its input by
+    in what it returns (`x * self.mask`) that its backward never reads, leaving out parameters (whose gradients backward stores:
     a bias is rightly never read there). Dropout's `x * self.mask` with a backward that returns `dout`,
     a leaky ReLU's `self.alpha * x` with a backward that gives negative inputs no slope."""
     cls = next((n for n in walk(tree) if isinstance(n, ast.ClassDef) and n.name == class_name), None)
@@ -150,11 +150,40 @@ def forward_only(tree: ast.Module, class_name: str) -> list[tuple[str, int]]:
     me, them = forward.args.args[0].arg, backward.args.args[0].arg
     read_back = {n.attr for n in walk(backward) if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == them and isinstance(n.ctx, ast.Load)}
     stored_back = {n.attr for n in walk(backward) if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == them and isinstance(n.ctx, ast.Store)}
+    given = forward.args.args[1].arg if len(forward.args.args) > 1 else None
     found: dict[str, int] = {}
     for ret in (n for n in walk(forward) if isinstance(n, ast.Return) and n.value is not None):
-        for node in walk(ret.value):
-            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == me and isinstance(node.ctx, ast.Load):
-                parameter = any(g in stored_back for g in (f"d{node.attr}", f"d_{node.attr}", f"grad_{node.attr}", f"{node.attr}_grad"))
-                if node.attr not in read_back and not parameter:
-                    found.setdefault(node.attr, ret.lineno)
+        for product in (n for n in walk(ret.value) if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mult)):
+            for factor, other in ((product.left, product.right), (product.right, product.left)):
+                # a factor of the input itself (`x * self.mask`, `self.alpha * x`): its derivative is that factor
+                if not (isinstance(factor, ast.Attribute) and isinstance(factor.value, ast.Name) and factor.value.id == me):
+                    continue
+                if not (isinstance(other, ast.Name) and other.id == given):
+                    continue
+                parameter = any(g in stored_back for g in (f"d{factor.attr}", f"d_{factor.attr}", f"grad_{factor.attr}", f"{factor.attr}_grad"))
+                if factor.attr not in read_back and not parameter:
+                    found.setdefault(factor.attr, ret.lineno)
     return [(f"{me}.{attr}", line) for attr, line in found.items()]
+
+
+def skip_left_out(tree: ast.Module, class_name: str) -> tuple[int, str, str] | None:
+    """(forward's return line, backward's upstream name, backward's return) when a layer's forward adds
+    its input to what it returns (`return x + self.fc2.forward(...)`, a skip connection) and backward's
+    return never adds the upstream gradient back (`return self.fc1.backward(gh)`)."""
+    cls = next((n for n in walk(tree) if isinstance(n, ast.ClassDef) and n.name == class_name), None)
+    methods = {n.name: n for n in (cls.body if cls is not None else []) if isinstance(n, ast.FunctionDef)}
+    forward, backward = methods.get("forward"), methods.get("backward")
+    if forward is None or backward is None or len(forward.args.args) < 2 or len(backward.args.args) < 2:
+        return None
+    given, upstream = forward.args.args[1].arg, backward.args.args[1].arg
+    skip = next(
+        (r for r in walk(forward) if isinstance(r, ast.Return) and isinstance(r.value, ast.BinOp) and isinstance(r.value.op, ast.Add)
+         and any(isinstance(side, ast.Name) and side.id == given for side in (r.value.left, r.value.right))),
+        None,
+    )  # fmt: skip
+    returned = [r for r in walk(backward) if isinstance(r, ast.Return) and r.value is not None]
+    if skip is None or len(returned) != 1:
+        return None
+    value = returned[0].value
+    added = isinstance(value, ast.BinOp) and isinstance(value.op, ast.Add) and any(isinstance(s, ast.Name) and s.id == upstream for s in (value.left, value.right))
+    return None if added else (skip.lineno, upstream, ast.unparse(value))
