@@ -71,6 +71,7 @@ SELECTIONS: dict[str, list[str]] = {
         "tests/test_step_gradient_findings.py",
         "tests/test_mutants_step_gradient_check.py",
         "tests/test_mutants_step_gradient_r12.py",
+        "tests/test_step_mismatch_named_causes_in_process.py",
     ],
     _CHECKS + "init_loss.py": [
         "tests/test_init_loss_findings.py",
