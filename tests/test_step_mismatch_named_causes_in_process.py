@@ -14,12 +14,16 @@ from backprop_doctor.checks import step_gradient_mismatch
 from inprocess import line_of, replayed, restored_interpreter  # noqa: F401 - fixture used by name
 from test_activation_applied_again import CASES as AGAIN, _script as again_script
 from test_activation_derivative_twice import SCRIPT as LOGISTIC, TWICE
+from test_batch_factor_when_the_loss_rises import DIVIDED, SCRIPT as UNDIVIDED_MEAN
 from test_derivative_given_wrong_side import FROM_INPUT, FROM_OUTPUT
+from test_dormant_errors_and_the_step import PROGRAM as SUMMED_LOSS
 from test_dropout_mask_left_out import SCRIPT as DROPOUT
 from test_embedding_rows import SKIP_GRAM
 from test_gradients_accumulated_across_steps import PROGRAM as ACCUMULATING, ZEROED_BEFORE, ZEROED_IN_THE_STEP
 from test_penalty_left_out_of_the_gradient import SCRIPT as PENALISED
 from test_recurrent_model_methods import MODEL as RNN
+from test_stale_weights import D_H_FIRST, INTERLEAVED, W2_FIRST
+from test_step_gradient_findings import SCRIPT as TANH_SIGMOID
 from test_training_loop_broken_by_its_own_lines import SCRIPT as TWO_LAYER
 
 
@@ -254,9 +258,7 @@ def test_a_view_bound_before_the_pass_and_read_after_its_row_moved_is_a_stale_re
 
 
 def test_two_updates_on_one_line_that_climb_their_loss_are_told_together(tmp_path):
-    from test_step_gradient_findings import SCRIPT
-
-    path, _, finding = found(tmp_path, SCRIPT, ("    W2 -= lr * dW2\n    b2 -= lr * db2\n", "    W2 += lr * dW2; b2 += lr * db2\n"))
+    path, _, finding = found(tmp_path, TANH_SIGMOID, ("    W2 -= lr * dW2\n    b2 -= lr * db2\n", "    W2 += lr * dW2; b2 += lr * db2\n"))
     update = line_of(path, "W2 += lr * dW2; b2 += lr * db2")
     assert (finding.param, finding.pattern, finding.line, finding.highlight) == ("W2", "sign-flipped", update, (update,))
     assert finding.message == (
@@ -277,8 +279,6 @@ def test_an_ascent_whose_gradient_is_off_by_the_batch_size_is_told_the_factor_no
 
 
 def test_two_updates_on_one_line_reading_weights_already_moved_are_told_together(tmp_path):
-    from test_stale_weights import D_H_FIRST, INTERLEAVED, W2_FIRST
-
     path, _, finding = found(
         tmp_path, INTERLEAVED, (D_H_FIRST, W2_FIRST),
         ("W2 = rng.normal(scale=0.5, size=(10, 1))\n", "W2 = rng.normal(scale=0.5, size=(10, 1))\nb1 = np.zeros(10)\n"),
@@ -317,9 +317,7 @@ def test_truncated_gradients_computed_on_lines_of_their_own_get_a_warning_each(t
 
 
 def test_a_batch_size_factor_that_makes_the_programs_loss_rise_is_an_error_at_its_adjoint(tmp_path):
-    from test_batch_factor_when_the_loss_rises import DIVIDED, SCRIPT
-
-    path, result, finding = found(tmp_path, SCRIPT, (DIVIDED, ""))
+    path, result, finding = found(tmp_path, UNDIVIDED_MEAN, (DIVIDED, ""))
     line, loss = line_of(path, "grad_scores[np.arange(N), y] -= 1"), line_of(path, "loss = -np.log(")
     updates = tuple(line_of(path, f"{p} -= lr * d{p}") for p in ("W1", "b1", "W2", "b2"))
     assert (finding.severity, finding.param, finding.pattern, finding.line, finding.highlight) == (
@@ -333,9 +331,7 @@ def test_a_batch_size_factor_that_makes_the_programs_loss_rise_is_an_error_at_it
 
 
 def test_the_same_factor_under_a_rate_small_enough_for_the_loss_to_fall_is_a_warning(tmp_path):
-    from test_batch_factor_when_the_loss_rises import DIVIDED, SCRIPT
-
-    path, result, finding = found(tmp_path, SCRIPT, (DIVIDED, ""), ("lr = 0.5", "lr = 0.005"))
+    path, result, finding = found(tmp_path, UNDIVIDED_MEAN, (DIVIDED, ""), ("lr = 0.5", "lr = 0.005"))
     update, loss = line_of(path, "W1 -= lr * dW1"), line_of(path, "loss = -np.log(")
     assert (finding.severity, finding.param, finding.pattern, finding.line, finding.measured) == (
         "warning", "W1", "scaled-by-batch-size", update, result.wrong[0][1].factor)
@@ -343,4 +339,49 @@ def test_the_same_factor_under_a_rate_small_enough_for_the_loss_to_fall_is_a_war
         f"every update of your training step (`W1`, `b1`, `W2`, `b2`, line {update}) follows 64 × the gradient of your loss "
         f"(64 is the batch size), `loss` (line {loss}): training works as if the learning rate were multiplied by 64; "
         "divide it by the batch size (64), or compute the loss the gradients belong to"
+    )
+
+
+def test_an_adjoint_after_a_summed_losss_adjoint_is_judged_at_that_adjoints_scale(tmp_path):
+    """`dZ2 = A2 - Y` is m × the mean loss's gradient, and right at that scale (`dW2 = dZ2 @ A1.T / m`):
+    a `dZ1` doubled on top of it is 2 × the gradient, not 2m ×."""
+    path, result, finding = found(tmp_path, SUMMED_LOSS, ("dZ1 = relu_backward(W2.T @ dZ2, Z1)", "dZ1 = relu_backward(2 * W2.T @ dZ2, Z1)"))
+    line, loss = line_of(path, "dZ1 = relu_backward(2 * W2.T"), line_of(path, "cost = -np.mean(")
+    updates = line_of(path, "W1 -= 0.5 * dW1"), line_of(path, "b1 -= 0.5 * db1")
+    assert (finding.param, finding.pattern, finding.line, finding.highlight) == ("dZ1", "factor-of-two", line, (line, *updates))
+    assert finding.message == (
+        f"`dZ1` (line {line}) is 2 × the gradient of your loss with respect to `Z1`, so the updates of `W1`, `b1` in your "
+        f"training step do not follow the gradient of `cost` (line {loss}): look for a missing or extra factor 2 (the "
+        "derivative of a square)"
+    )
+
+
+def test_two_gradients_on_one_line_leaving_out_the_penalty_are_told_together(tmp_path):
+    one_line = ("    dW2 = h.T @ ds + reg * W2\n", ""), ("    dW1 = X.T @ dh + reg * W1\n", "    dW1 = X.T @ dh; dW2 = h.T @ ds\n")
+    path, result, finding = found(tmp_path, PENALISED, *one_line)
+    line, loss = line_of(path, "dW1 = X.T @ dh; dW2 = h.T @ ds"), line_of(path, "loss = -np.log(")
+    updates = line_of(path, "W1 -= lr * dW1"), line_of(path, "W2 -= lr * dW2")
+    assert (finding.param, finding.pattern, finding.line, finding.highlight) == ("W1", "penalty-left-out", line, (line, *updates))
+    assert finding.message == (
+        f"`loss` (line {loss}) holds an L2 penalty on `W1` and `W2` whose gradient, λ·p with λ = 0.01, `dW1` and `dW2` "
+        f"(line {line}) leave out, so the updates (lines {updates[0]}, {updates[1]}) do not follow the gradient of the loss "
+        "you compute: add `reg * W1` to each gradient, with its own parameter"
+    )
+    assert finding.measured == largest_error(result)
+
+
+def test_two_gradients_added_to_on_one_line_are_told_together_with_both_zeroing_lines(tmp_path):
+    never_reset = (ZEROED_IN_THE_STEP, ""), (ZEROED_BEFORE, ZEROED_BEFORE + "dW1 = np.zeros_like(W1)\ndW2 = np.zeros_like(W2)\n")
+    one_line = ("        dW2 += a1.T @ dz2\n", ""), ("        dW1 += xb.T @ dz1\n", "        dW2 += a1.T @ dz2; dW1 += xb.T @ dz1\n")
+    path, _, finding = found(tmp_path, ACCUMULATING, *never_reset, *one_line)
+    line, loss = line_of(path, "dW2 += a1.T @ dz2; dW1"), line_of(path, "loss = -np.mean(")
+    updates = line_of(path, "W1 -= lr * dW1"), line_of(path, "W2 -= lr * dW2")
+    zeroed = line_of(path, "dW1 = np.zeros_like"), line_of(path, "dW2 = np.zeros_like")
+    assert (finding.param, finding.pattern, finding.line, finding.highlight) == ("W1", "accumulated-across-steps", line, (line, *updates))
+    assert finding.message == (
+        f"the updates of `W1` and `W2` in your training step (lines {updates[0]}, {updates[1]}) use `dW1` (line {line}), "
+        f"`dW2` (line {line}), which the step adds this step's gradient to without resetting (set to zero only once, before "
+        f"the loop, at lines {zeroed[0]}, {zeroed[1]}): each update moves by the sum of every gradient of `loss` (line {loss}) "
+        "so far, not by this step's; set `dW1 = np.zeros_like(W1)` at the start of each step, or assign `dW1 = ...` instead "
+        "of adding to it"
     )
