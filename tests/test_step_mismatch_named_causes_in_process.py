@@ -385,3 +385,17 @@ def test_two_gradients_added_to_on_one_line_are_told_together_with_both_zeroing_
         "so far, not by this step's; set `dW1 = np.zeros_like(W1)` at the start of each step, or assign `dW1 = ...` instead "
         "of adding to it"
     )
+
+
+def test_a_penalty_written_with_a_number_is_named_by_the_squared_parameter_and_its_strength(tmp_path):
+    """`0.005 * np.sum(W1 * W1)`: no strength is named, the loss squares the parameter itself, and the term
+    to add is written with λ's value."""
+    path, _, finding = found(
+        tmp_path, PENALISED, ("0.5 * reg * (", "0.005 * ("), ("dW1 = X.T @ dh + reg * W1\n", "dW1 = X.T @ dh\n"), ("+ reg * W2", "+ 0.01 * W2")
+    )
+    line, update, loss = line_of(path, "dW1 = X.T @ dh"), line_of(path, "W1 -= lr * dW1"), line_of(path, "loss = -np.log(")
+    assert (finding.param, finding.pattern, finding.line) == ("W1", "penalty-left-out", line)
+    assert finding.message == (
+        f"`loss` (line {loss}) holds an L2 penalty on `W1` whose gradient, λ·p with λ = 0.01, `dW1` (line {line}) leaves "
+        f"out, so the update (line {update}) does not follow the gradient of the loss you compute: add 0.01 × `W1` to `dW1`"
+    )
