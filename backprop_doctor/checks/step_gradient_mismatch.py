@@ -152,6 +152,13 @@ def _method_loss(loss: Any) -> bool:
     return False
 
 
+def _loss_reads(loss: Any, name: str) -> bool:
+    """Whether the loss is computed from `name` (the network's output): a cross-entropy's gradient with
+    respect to a sigmoid's input is `p - y` only for the sigmoid whose output the loss reads, not for a
+    hidden layer's."""
+    return loss is not None and re.search(rf"\b{re.escape(name)}\b", loss.expression) is not None
+
+
 def _factor(result: Any, measured: Any) -> float | None:
     """A gradient's factor against the loss; under gradient clipping, against the clipped gradient; for an
     adjoint judged at the scale of the adjoints before it (a summed loss), against that scale."""
@@ -265,7 +272,9 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
             activation, output, factor = measured.extra_slope
             pattern = "extra-activation-derivative"
             holds = (
-                f" (with a cross-entropy, `{output} - y` is the gradient with respect to the sigmoid's input)" if activation == "sigmoid" else ""
+                f" (with a cross-entropy, `{output} - y` is the gradient with respect to the sigmoid's input)"
+                if activation == "sigmoid" and _loss_reads(loss, output)
+                else ""
             )
             diagnosis = (
                 f"`{adjoint.name}` (line {adjoint.line}) multiplies by `{factor}`, {_SLOPES[activation][0]}'s derivative, a "
