@@ -301,7 +301,8 @@ def test_truncated_gradients_computed_on_lines_of_their_own_get_a_warning_each(t
         tmp_path, step_gradient_mismatch, RNN, ("model = TinyRNN(vocab)", "model = TinyRNN(vocab, bptt_truncate=2)"), (zeros, apart)
     )
     cut, loss = line_of(path, "for step in reversed(range(max(0, t - self.bptt_truncate)"), line_of(path, "def calculate_total_loss")
-    computed = {"U": line_of(path, "dU = np.zeros"), "W": line_of(path, "dW += np.outer(delta_t")}
+    # `dU[:, x[step]] += delta_t` fills the zeros `dU` starts as: the gradient is computed there
+    computed = {"U": line_of(path, "dU[:, x[step]] += delta_t"), "W": line_of(path, "dW += np.outer(delta_t")}
     assert [(f.param, f.severity, f.pattern, f.line, f.highlight) for f in findings] == [
         (f"model.{p}", "warning", "truncated-bptt", cut, tuple(sorted({cut, computed[p]}))) for p in "UW"
     ]
@@ -333,12 +334,13 @@ def test_a_batch_size_factor_that_makes_the_programs_loss_rise_is_an_error_at_it
 def test_the_same_factor_under_a_rate_small_enough_for_the_loss_to_fall_is_a_warning(tmp_path):
     path, result, finding = found(tmp_path, UNDIVIDED_MEAN, (DIVIDED, ""), ("lr = 0.5", "lr = 0.005"))
     update, loss = line_of(path, "W1 -= lr * dW1"), line_of(path, "loss = -np.log(")
+    enters = line_of(path, "grad_scores[np.arange(N), y] -= 1")  # where the factor enters the step
     assert (finding.severity, finding.param, finding.pattern, finding.line, finding.measured) == (
-        "warning", "W1", "scaled-by-batch-size", update, result.wrong[0][1].factor)
+        "warning", "W1", "scaled-by-batch-size", enters, result.wrong[0][1].factor)
     assert finding.message == (
         f"every update of your training step (`W1`, `b1`, `W2`, `b2`, line {update}) follows 64 × the gradient of your loss "
-        f"(64 is the batch size), `loss` (line {loss}): training works as if the learning rate were multiplied by 64; "
-        "divide it by the batch size (64), or compute the loss the gradients belong to"
+        f"(64 is the batch size), `loss` (line {loss}), from `grad_scores` (line {enters}) on: training works as if the "
+        "learning rate were multiplied by 64; divide it by the batch size (64), or compute the loss the gradients belong to"
     )
 
 
