@@ -353,6 +353,11 @@ def replay_step(capture: Capture, path: str, seed: int = 0, budget: float = 10.0
     replayed that way too when a gradient disagrees; the reading under which more updates follow
     the loss is the program's."""
     result = _replay(capture, path, seed, budget, curve, measure)
+    earlier = capture.earlier
+    if earlier is not None and earlier.state is not None and _rose(earlier.program_loss, capture.program_loss) and _unsettled(result):
+        # the first update already made the loss larger, and the second pass starts from weights that one
+        # step threw far out (saturated, overflowing, on a kink): the first pass is where the step went wrong
+        result = _replay(earlier, path, seed, budget, curve, measure)
     rotated = capture.step.rotated
     if rotated is None or not any(m.wrong or m.unused for _, m in result.parameters):
         return result
@@ -392,10 +397,6 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
         capture = earlier
     elif earlier is not None and earlier.state is not None and _widens(earlier):
         capture = earlier  # the first update turned a parameter into its gradient's larger shape: judged before it did
-    elif earlier is not None and earlier.state is not None and _rose(earlier.program_loss, capture.program_loss):
-        # the first update already made the loss larger: its state is where the step went wrong, and the
-        # second pass starts from weights one bad step threw far out (saturated, on a kink)
-        capture = earlier
     result = StepResult(capture.step, program_loss=capture.program_loss)
     started = time.perf_counter()
     spending = Deadline(budget)
@@ -529,6 +530,12 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
 
 
 FIRST_RISE = 1.1  # the loss after the first update this many times the loss before it: that update is the one to judge
+
+
+def _unsettled(result: StepResult) -> bool:
+    """A replay that could not judge every update: one inconclusive (a kink, a saturated slope), a
+    loss that stops being a number, or no measurement at all."""
+    return result.non_finite is not None or not result.parameters or any(m.inconclusive for _, m in result.parameters)
 
 
 def _rose(before: float | None, after: float | None) -> bool:
