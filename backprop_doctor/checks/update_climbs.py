@@ -179,6 +179,19 @@ def _optimizer_finding(optimizer: Any, moves: list[tuple[str, float]]) -> Findin
             f"one call of `{cls.__name__}` on a fresh array",
         )
     every = len(moves) == len(optimizer.cosines)
+    twice = _subtracted_twice(_method_node(cls, method)) if optimizer.form != "pairs" else None
+    if twice is not None:
+        velocity, held_at, line, statement = twice
+        return _climbs(
+            cls,
+            method,
+            lambda node: line,
+            f"`{cls.__name__}.{method}(params, grads)` moves {'every parameter' if every else ', '.join(f'`{n}`' for n, _ in moves)} "
+            f"along its gradient, up the loss: `{velocity}` already holds minus the learning rate times the gradient (line {held_at}), "
+            f"so `{statement}` (line {line}) subtracts a step that is already negative; add it (`+=`)",
+            moves,
+            f"one `{method}` on fresh arrays",
+        )
     return _climbs(
         cls,
         method,
@@ -212,6 +225,29 @@ def _climbs(cls: type, method: str, adding: Any, message: str, moves: list[tuple
         threshold=0.0,
         evidence=tuple((name, f"{how} moved it with cosine {c:+.3f} to its gradient (descent moves it near −1)") for name, c in moves),
     )
+
+
+def _method_node(cls: type, method: str) -> Any:
+    where = definition(getattr(cls, method, None)) if method else None
+    tree = source_tree(where.file)[1] if where is not None else None
+    return find_function(tree, where.qualname) if tree is not None and where is not None else None
+
+
+def _subtracted_twice(node: Any) -> tuple[str, int, int, str] | None:
+    """(the velocity, where it is set, the update's line, the update) for `v = mu * v - lr * g` followed
+    by `p -= v`: the velocity holds the negative step and subtracting it climbs."""
+    import ast
+
+    if node is None:
+        return None
+    held: dict[str, int] = {}
+    for stmt in sorted((n for n in ast.walk(node) if isinstance(n, (ast.Assign, ast.AugAssign))), key=lambda n: n.lineno):
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.value, ast.BinOp) and isinstance(stmt.value.op, ast.Sub):
+            if any(isinstance(n, (ast.Name, ast.Attribute)) and RATE_NAME.match(n.id if isinstance(n, ast.Name) else n.attr) for n in ast.walk(stmt.value.right)):
+                held[ast.unparse(stmt.targets[0])] = stmt.lineno
+        elif isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, ast.Sub) and ast.unparse(stmt.value) in held:
+            return ast.unparse(stmt.value), held[ast.unparse(stmt.value)], stmt.lineno, ast.unparse(stmt)
+    return None
 
 
 RATE_NAME = re.compile(r"^(lr\w*|learning_rate\w*|eta|alpha|step_size|rate)$", re.IGNORECASE)
