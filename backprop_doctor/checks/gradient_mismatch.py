@@ -39,7 +39,7 @@ from backprop_doctor.static.derivatives import misderived, slope_left_out, softm
 from backprop_doctor.static.files import source_tree
 from backprop_doctor.static.fixes import gradient_fix
 from backprop_doctor.static.likelihood import log_likelihood_line, returned_log_likelihood
-from backprop_doctor.static.unused import forward_only, left_out, skip_left_out
+from backprop_doctor.static.unused import carried_not_added, forward_only, left_out, skip_left_out
 from backprop_doctor.static.origins import computed_at, passed_back_at
 from backprop_doctor.static.outputs import output_disagreement
 from backprop_doctor.static.penalties import correct_class_term_left_out, left_out_penalty, penalty_only_in_loss
@@ -83,6 +83,7 @@ def run(context: Any) -> Iterator[Finding]:
     _slopes_never_used(context)
     _slopes_left_out(context)
     _slopes_misderived(context)
+    _carried_not_added(context)
     _softmax_diagonals(context)
     _read_only_forward(context)
     _activation_derivatives(context)
@@ -311,6 +312,30 @@ def _slopes_misderived(context: Any) -> None:
             pattern="wrong-activation-derivative",
             line=wrong.line,
             highlight=tuple(sorted({wrong.line, f.line})),
+            fix=None,
+        )
+
+
+def _carried_not_added(context: Any) -> None:
+    """A recurrent backward whose loop over time makes each step's gradient of the previous state and
+    never adds it to the earlier step's upstream gradient (`dh[:, t, :]` where `dh[:, t, :] + dprev_h`
+    belongs): every weight's gradient then misses the paths through time."""
+    here = os.path.abspath(context.source.path)
+    for i, f in enumerate(context.findings):
+        if f.name != NAME or f.pattern or f.line is None or (f.file and os.path.abspath(f.file) != here):
+            continue
+        measured = _REDERIVED.match(f.message)
+        carried = carried_not_added(context.source.tree, f.line) if measured is not None else None
+        if carried is None:
+            continue
+        name, line, fix = carried
+        context.findings[i] = f.replace(
+            message=measured[0]
+            + f"`{name}` (line {line}) is the gradient each time step sends back to the one before it, but the loop never adds "
+            f"it to that step's upstream gradient: pass `{fix}`",
+            pattern="through-time",
+            line=line,
+            highlight=tuple(sorted({line, f.line})),
             fix=None,
         )
 

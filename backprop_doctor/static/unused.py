@@ -17,6 +17,7 @@ the term belongs.
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 
 from backprop_doctor.static.tree import walk
@@ -187,3 +188,35 @@ def skip_left_out(tree: ast.Module, class_name: str) -> tuple[int, str, str] | N
     value = returned[0].value
     added = isinstance(value, ast.BinOp) and isinstance(value.op, ast.Add) and any(isinstance(s, ast.Name) and s.id == upstream for s in (value.left, value.right))
     return None if added else (skip.lineno, upstream, ast.unparse(value))
+
+
+def carried_not_added(tree: ast.Module, line: int) -> tuple[str, int, str] | None:
+    """(the carried name, the loop's statement that makes it, the fix) when a backward loop over time
+    in the function holding `line` binds each step's gradient of the previous state (`dprev_h`, `dh`)
+    from a call and never reads it in the loop: the next (earlier) step's upstream gradient leaves it
+    out (`rnn_step_backward(dh[:, t, :], cache[t])` where `dh[:, t, :] + dprev_h` belongs)."""
+    from backprop_doctor.static.steps import _scope_of
+
+    scope = _scope_of(tree, line)
+    for loop in (n for n in walk(scope) if isinstance(n, ast.For) and _backwards(n.iter)):
+        for stmt in (s for s in loop.body if isinstance(s, ast.Assign) and isinstance(s.value, ast.Call) and s.value.args):
+            targets = stmt.targets[0].elts if isinstance(stmt.targets[0], ast.Tuple) else [stmt.targets[0]]
+            names = [t.id for t in targets if isinstance(t, ast.Name)]
+            read_in_loop = {n.id for s in loop.body for n in walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+            for name in names:
+                carried = re.fullmatch(r"(?i)d_?(prev_?)?h(_?prev)?(_?next)?|dh_?prev|dprev_?h|dh", name)
+                if carried and name not in read_in_loop:
+                    first = ast.unparse(stmt.value.args[0])
+                    return name, stmt.lineno, f"{first} + {name}"
+    return None
+
+
+def _backwards(iterable: ast.expr) -> bool:
+    """`reversed(range(T))`, `range(T - 1, -1, -1)`: a loop that runs from the last step to the first."""
+    if isinstance(iterable, ast.Call) and isinstance(iterable.func, ast.Name):
+        if iterable.func.id == "reversed":
+            return True
+        if iterable.func.id == "range" and len(iterable.args) == 3:
+            step = iterable.args[2]
+            return isinstance(step, ast.UnaryOp) and isinstance(step.op, ast.USub)
+    return False
