@@ -35,7 +35,7 @@ from backprop_doctor.conventions.activations import UPSTREAM_NAMES
 from backprop_doctor.findings import REDERIVE, Finding
 from backprop_doctor.locate import definition
 from backprop_doctor.static.definitions import enclosing, find_function
-from backprop_doctor.static.derivatives import misderived, slope_left_out, softmax_diagonal, unused_slope
+from backprop_doctor.static.derivatives import cross_entropy_delta_with_slope, misderived, slope_left_out, softmax_diagonal, unused_slope
 from backprop_doctor.static.files import source_tree
 from backprop_doctor.static.fixes import gradient_fix
 from backprop_doctor.static.likelihood import log_likelihood_line, returned_log_likelihood
@@ -84,6 +84,7 @@ def run(context: Any) -> Iterator[Finding]:
     _slopes_left_out(context)
     _slopes_misderived(context)
     _carried_not_added(context)
+    _cross_entropy_delta(context)
     _softmax_diagonals(context)
     _read_only_forward(context)
     _activation_derivatives(context)
@@ -336,6 +337,29 @@ def _carried_not_added(context: Any) -> None:
             pattern="through-time",
             line=line,
             highlight=tuple(sorted({line, f.line})),
+            fix=None,
+        )
+
+
+def _cross_entropy_delta(context: Any) -> None:
+    """A network's wrong gradients when its cross-entropy cost class's `delta` multiplies the output error
+    by the sigmoid's slope (`(a - y) * sigmoid_prime(z)`): the cost's delta is the first wrong step."""
+    found = cross_entropy_delta_with_slope(context.source.tree)
+    if found is None:
+        return
+    cls, line, written, fix = found
+    for i, f in enumerate(context.findings):
+        measured = _REDERIVED.match(f.message) if f.name == NAME and not f.pattern else None
+        if measured is None:
+            continue
+        context.findings[i] = f.replace(
+            message=measured[0]
+            + f"`{cls}.delta` returns `{written}` (line {line}), but with the cross-entropy cost the sigmoid's slope cancels "
+            f"and the output error is `{fix}` itself: return `{fix}`",
+            pattern="extra-activation-derivative",
+            line=line,
+            file=context.source.path,
+            highlight=(line,),
             fix=None,
         )
 

@@ -425,3 +425,22 @@ def misderived(tree: ast.Module, line: int) -> Misderived | None:
                     continue  # `A * (1 - A)`, `(1 - A) * (1 + A)`: the whole derivative
                 return Misderived(stmt.lineno, ast.unparse(side), applied)
     return None
+
+
+def cross_entropy_delta_with_slope(tree: ast.Module) -> tuple[str, int, str, str] | None:
+    """(the class, the line, what it returns, what to return) for a cost class whose `fn` is a
+    cross-entropy (it takes a log) and whose `delta` multiplies its output error by the sigmoid's
+    slope (`(a - y) * sigmoid_prime(z)`, the quadratic cost's habit): with a cross-entropy the slope
+    cancels and the output delta is `a - y` itself (Nielsen's network2.py `CrossEntropyCost`)."""
+    for cls in (n for n in walk(tree) if isinstance(n, ast.ClassDef)):
+        methods = {n.name: n for n in cls.body if isinstance(n, ast.FunctionDef)}
+        cost, delta = methods.get("fn"), methods.get("delta")
+        if cost is None or delta is None or not any(isinstance(n, ast.Call) and ast.unparse(n.func).rpartition(".")[2] == "log" for n in walk(cost)):
+            continue
+        for ret in (n for n in walk(delta) if isinstance(n, ast.Return) and isinstance(n.value, ast.BinOp) and isinstance(n.value.op, ast.Mult)):
+            for error, slope in ((ret.value.left, ret.value.right), (ret.value.right, ret.value.left)):
+                if isinstance(error, ast.BinOp) and isinstance(error.op, ast.Sub) and isinstance(slope, ast.Call) and _SLOPE_CALL.fullmatch(
+                    slope.func.id if isinstance(slope.func, ast.Name) else slope.func.attr if isinstance(slope.func, ast.Attribute) else ""
+                ):
+                    return cls.name, ret.lineno, ast.unparse(ret.value), ast.unparse(error)
+    return None
