@@ -74,7 +74,7 @@ def _values(check: Any) -> str:
 
 
 def _wrong_derivative(cls: type, check: Any) -> Finding:
-    file, line = _closure(cls, check.method) or _place(cls, check.method)
+    file, line = _grad_statement(cls, check.method, check.wrong[0]) or _closure(cls, check.method) or _place(cls, check.method)
     return rule(NAME).finding(
         f"`{cls.__name__}.{check.method}` passes back a wrong gradient: for `{check.expression}` at {_inputs(check)}, "
         f"{_values(check)}: re-derive the local derivative its `_backward` multiplies `out.grad` by",
@@ -149,6 +149,34 @@ def _closure(cls: type, method: str) -> tuple[str, int] | None:
     file, start, tree = found
     inner = [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.Lambda)) and n is not tree.body[0]]
     return (file, start + inner[0].lineno - 1) if inner else None
+
+
+def _grad_statement(cls: type, method: str, operand: str) -> tuple[str, int] | None:
+    """The statement of the method's closure that passes the gradient to `operand` ("a": the method's
+    own value, `self.grad += ...`; "b": the other one, `other.grad += ...`); the closure's only such
+    statement when there is one."""
+    found = _tree(cls, method)
+    if found is None:
+        return None
+    file, start, tree = found
+    inner = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n is not tree.body[0]]
+    if not inner:
+        return None
+    writes = [
+        n for n in ast.walk(inner[0])
+        if isinstance(n, (ast.Assign, ast.AugAssign))
+        and any(isinstance(t, ast.Attribute) and t.attr == "grad" for t in (n.targets if isinstance(n, ast.Assign) else [n.target]))
+    ]  # fmt: skip
+    if len(writes) == 1:
+        return file, start + writes[0].lineno - 1
+    outer = tree.body[0]
+    me = outer.args.args[0].arg if isinstance(outer, ast.FunctionDef) and outer.args.args else "self"
+    for node in writes:
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        owners = {ast.unparse(t.value) for t in targets if isinstance(t, ast.Attribute)}
+        if (operand == "a" and me in owners) or (operand == "b" and owners - {me}):
+            return file, start + node.lineno - 1
+    return None
 
 
 def _assignment(cls: type, method: str) -> tuple[str, int] | None:
