@@ -67,7 +67,20 @@ def run(context: Any) -> Iterator[Finding]:
         known = [f for f in errors if _runs_in(f, result)]
         if known and (result.first_wrong_adjoint is None or any(f.code.startswith("BPD3") for f in known)):
             continue  # a gradient already known wrong, and the replay cannot say more precisely which statement
+        if known and _computed_by_known(result.first_wrong_adjoint[0], known, context.source):
+            continue  # `loss, ds = softmax_loss(s, y)`: the function's own finding names the statement inside it
         yield from _findings(result, context.source)
+
+
+def _computed_by_known(adjoint: Any, known: list[Finding], source: Any) -> bool:
+    """Whether the first wrong adjoint's statement calls a function of the file that a finding already
+    blames (`loss, ds = softmax_loss(s, y)` beside a wrong dx of `softmax_loss`)."""
+    line = getattr(adjoint, "line", None)
+    lines = getattr(source, "text_lines", None) or []
+    if not line or not 0 < line <= len(lines) or getattr(adjoint, "file", None):
+        return False
+    text = lines[line - 1]
+    return any(f.layer and re.search(rf"\b{re.escape(f.layer.split('.')[0].split('/')[0])}\s*\(", text) for f in known)
 
 
 def _runs_in(finding: Finding, result: Any) -> bool:
