@@ -154,3 +154,76 @@ def test_a_tanh_derivative_written_as_one_minus_the_output_is_named_with_the_rig
     f = root["findings"][root["root_cause"]]
     assert (f["line"], f["pattern"]) == (line_of(path, wrong), "wrong-activation-derivative")
     assert "multiplies by `1 - A1` as the derivative of `A1 = tanh(...)`, but the tanh's derivative is `1 - A1 ** 2`" in f["message"]
+
+
+GRU = '''\
+import numpy as np
+
+
+def sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+class GRUCell:
+    def __init__(self, D, H, rng):
+        self.Wz = rng.normal(0, 0.2, (D + H, H))
+        self.Wr = rng.normal(0, 0.2, (D + H, H))
+        self.Wh = rng.normal(0, 0.2, (D + H, H))
+
+    def forward(self, x, h_prev):
+        xh = np.concatenate([x, h_prev], axis=1)
+        z = sigmoid(xh @ self.Wz)
+        r = sigmoid(xh @ self.Wr)
+        xrh = np.concatenate([x, r * h_prev], axis=1)
+        hc = np.tanh(xrh @ self.Wh)
+        h = (1 - z) * h_prev + z * hc
+        self.cache = (x, h_prev, xh, z, r, xrh, hc)
+        return h
+
+    def backward(self, dh):
+        x, h_prev, xh, z, r, xrh, hc = self.cache
+        D = x.shape[1]
+        dz = dh * (hc - h_prev)
+        dhc = dh * z
+        dh_prev = dh * (1 - z)
+        dhc_raw = dhc * (1 - hc ** 2)
+        self.dWh = xrh.T @ dhc_raw
+        dxrh = dhc_raw @ self.Wh.T
+        dx = dxrh[:, :D]
+        drh = dxrh[:, D:]
+        dr = drh * h_prev
+        dh_prev += drh * r
+        dz_raw = dz * z * (1 - z)
+        dr_raw = dr * r * (1 - r)
+        self.dWz = xh.T @ dz_raw
+        self.dWr = xh.T @ dr_raw
+        dxh = dz_raw @ self.Wz.T + dr_raw @ self.Wr.T
+        dx += dxh[:, :D]
+        dh_prev += dxh[:, D:]
+        return dx, dh_prev
+
+
+if __name__ == "__main__":
+    rng = np.random.default_rng(0)
+    cell = GRUCell(3, 5, rng)
+    x = rng.normal(size=(8, 3))
+    h0 = rng.normal(size=(8, 5))
+    target = rng.normal(size=(8, 5)) * 0.5
+    for it in range(100):
+        h = cell.forward(x, h0)
+        loss = 0.5 * np.sum((h - target) ** 2) / 8
+        cell.backward((h - target) / 8)
+        for name in ("Wz", "Wr", "Wh"):
+            setattr(cell, name, getattr(cell, name) - 0.5 * getattr(cell, "d" + name))
+        if it % 20 == 0:
+            print(it, loss)
+'''
+
+
+def test_a_gate_coefficient_is_not_taken_for_a_wrong_sigmoid_derivative(tmp_path):
+    """`dh_prev = dh * (1 - z)` is the GRU's update gate weighting `h_prev`, not the derivative of
+    `z = sigmoid(...)`: a wrong `dz` elsewhere must not be worded as a derivative written wrong there."""
+    right = "dz = dh * (hc - h_prev)"
+    assert errors(check(planted(tmp_path / "right", "gru.py", GRU, right, right))) == []
+    found = errors(check(planted(tmp_path / "wrong", "gru.py", GRU, right, "dz = dh * (h_prev - hc)")))
+    assert found and all(f["pattern"] != "wrong-activation-derivative" for f in found)

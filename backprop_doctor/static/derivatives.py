@@ -412,7 +412,8 @@ def misderived(tree: ast.Module, line: int) -> Misderived | None:
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and (applied := activation_applied(tree, node.lineno)) is not None:
             outputs.setdefault(applied.output, applied)
     scope = _scope_of(tree, line)
-    for stmt in (n for n in walk(scope) if isinstance(n, ast.Assign) and n.lineno <= line):
+    for stmt in (n for n in walk(scope) if isinstance(n, ast.Assign) and n.lineno <= line and len(n.targets) == 1):
+        target = ast.unparse(stmt.targets[0])
         for node in walk(stmt.value):
             if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult)):
                 continue
@@ -421,6 +422,8 @@ def misderived(tree: ast.Module, line: int) -> Misderived | None:
                 applied = outputs.get(ast.unparse(inside)) if inside is not None else None
                 if applied is None or applied.kind not in ("tanh", "sigmoid"):
                     continue
+                if target.lower() not in {f"{p}{applied.given}".lower() for p in ("d", "d_", "delta_", "grad_")}:
+                    continue  # only the gradient of the activation's input (`dZ1` of `A1 = np.tanh(Z1)`) is its derivative's
                 if ast.unparse(inside) in {ast.unparse(n) for n in walk(other)}:
                     continue  # `A * (1 - A)`, `(1 - A) * (1 + A)`: the whole derivative
                 return Misderived(stmt.lineno, ast.unparse(side), applied)
