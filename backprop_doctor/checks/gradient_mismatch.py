@@ -211,16 +211,24 @@ def _activation_derivatives(context: Any) -> None:
         )
 
 
-def _slopes_never_used(context: Any) -> None:
-    """A wrong gradient at or after a line whose function binds an activation's derivative and never
-    reads it (`sp = sigmoid_prime(z)`, then `delta = np.dot(w.T, delta)`): the factor that line leaves
-    out, and the line the finding moves to."""
+def _bare(context: Any) -> Iterator[tuple[int, Finding, re.Match[str]]]:
+    """(index, finding, its measured part) of each gradient finding of the checked file that no pattern
+    named yet and that still ends in advice to re-derive it: what the source facts below can word."""
     here = os.path.abspath(context.source.path)
     for i, f in enumerate(context.findings):
         if f.name != NAME or f.pattern or f.line is None or (f.file and os.path.abspath(f.file) != here):
             continue
         measured = _REDERIVED.match(f.message)
-        slope = unused_slope(context.source.tree, f.line) if measured is not None else None
+        if measured is not None:
+            yield i, f, measured
+
+
+def _slopes_never_used(context: Any) -> None:
+    """A wrong gradient at or after a line whose function binds an activation's derivative and never
+    reads it (`sp = sigmoid_prime(z)`, then `delta = np.dot(w.T, delta)`): the factor that line leaves
+    out, and the line the finding moves to."""
+    for i, f, measured in _bare(context):
+        slope = unused_slope(context.source.tree, f.line)
         if slope is None or slope.line > f.line:
             continue
         context.findings[i] = f.replace(
@@ -238,24 +246,22 @@ def _read_only_forward(context: Any) -> None:
     """A layer's wrong dx whose forward computes its output with an attribute its backward never reads
     (Dropout's `x * self.mask` with `return dout`; a leaky ReLU's `self.alpha * x` with no slope for
     negative inputs): that attribute is what dx leaves out."""
-    here = os.path.abspath(context.source.path)
-    for i, f in enumerate(context.findings):
-        if f.name != NAME or f.pattern or f.param != "x" or not f.layer or (f.file and os.path.abspath(f.file) != here):
+    for i, f, measured in _bare(context):
+        if f.param != "x" or not f.layer:
             continue
-        measured = _REDERIVED.match(f.message)
         cls = f.layer.split(".")[0]
-        skipped = skip_left_out(context.source.tree, cls) if measured is not None else None
+        skipped = skip_left_out(context.source.tree, cls)
         if skipped is not None:
             line, upstream, returned = skipped
             context.findings[i] = f.replace(
-                message=measured[0]  # type: ignore[index]
+                message=measured[0]
                 + f"`{cls}.forward` adds its input to what it returns (a skip connection, line {line}), so its input gradient "
                 f"is `{upstream}` plus the branch's: `return {upstream} + {returned}`",
                 pattern="skip-connection-left-out",
                 highlight=tuple(sorted({line, f.line})),
             )
             continue
-        unread = forward_only(context.source.tree, cls) if measured is not None else []
+        unread = forward_only(context.source.tree, cls)
         if len(unread) != 1:
             continue
         attribute, line = unread[0]
@@ -272,12 +278,8 @@ def _read_only_forward(context: Any) -> None:
 def _slopes_left_out(context: Any) -> None:
     """A wrong gradient computed from the gradient of an activation's output that nothing multiplies by
     the activation's slope (`dh = d @ W2.T`, then `dW1 = X.T @ dh`, with `h = np.maximum(0, ...)`)."""
-    here = os.path.abspath(context.source.path)
-    for i, f in enumerate(context.findings):
-        if f.name != NAME or f.pattern or f.line is None or (f.file and os.path.abspath(f.file) != here):
-            continue
-        measured = _REDERIVED.match(f.message)
-        left = slope_left_out(context.source.tree, f.line) if measured is not None else None
+    for i, f, measured in _bare(context):
+        left = slope_left_out(context.source.tree, f.line)
         if left is None:
             continue
         applied = left.applied
@@ -297,12 +299,8 @@ def _slopes_left_out(context: Any) -> None:
 def _slopes_misderived(context: Any) -> None:
     """A wrong gradient whose function multiplies by `(1 - A1)` for a tanh output `A1` (its derivative is
     `1 - A1 ** 2`), or by `(1 - A)` alone for a sigmoid's (`A * (1 - A)`)."""
-    here = os.path.abspath(context.source.path)
-    for i, f in enumerate(context.findings):
-        if f.name != NAME or f.pattern or f.line is None or (f.file and os.path.abspath(f.file) != here):
-            continue
-        measured = _REDERIVED.match(f.message)
-        wrong = misderived(context.source.tree, f.line) if measured is not None else None
+    for i, f, measured in _bare(context):
+        wrong = misderived(context.source.tree, f.line)
         if wrong is None:
             continue
         applied = wrong.applied
@@ -321,12 +319,8 @@ def _carried_not_added(context: Any) -> None:
     """A recurrent backward whose loop over time makes each step's gradient of the previous state and
     never adds it to the earlier step's upstream gradient (`dh[:, t, :]` where `dh[:, t, :] + dprev_h`
     belongs): every weight's gradient then misses the paths through time."""
-    here = os.path.abspath(context.source.path)
-    for i, f in enumerate(context.findings):
-        if f.name != NAME or f.pattern or f.line is None or (f.file and os.path.abspath(f.file) != here):
-            continue
-        measured = _REDERIVED.match(f.message)
-        carried = carried_not_added(context.source.tree, f.line) if measured is not None else None
+    for i, f, measured in _bare(context):
+        carried = carried_not_added(context.source.tree, f.line)
         if carried is None:
             continue
         name, line, fix = carried
@@ -367,12 +361,10 @@ def _cross_entropy_delta(context: Any) -> None:
 def _softmax_diagonals(context: Any) -> None:
     """A softmax layer's wrong dx written as `dout * y * (1 - y)`: the Jacobian's diagonal alone, the
     derivative of a sigmoid, where each output of a row depends on every input of that row."""
-    here = os.path.abspath(context.source.path)
-    for i, f in enumerate(context.findings):
-        if f.name != NAME or f.pattern or f.param != "x" or f.line is None or (f.file and os.path.abspath(f.file) != here):
+    for i, f, measured in _bare(context):
+        if f.param != "x":
             continue
-        measured = _REDERIVED.match(f.message)
-        y = softmax_diagonal(context.source.tree, f.line) if measured is not None else None
+        y = softmax_diagonal(context.source.tree, f.line)
         if y is None:
             continue
         context.findings[i] = f.replace(
@@ -628,16 +620,13 @@ def _network_penalty_left_out(context: Any) -> None:
 def _function_penalty_left_out(context: Any) -> None:
     """A loss function's wrong weight gradient when its penalty setting (`reg`) is read only by the
     squared-weight term of its loss (cs231n's `softmax_loss_vectorized` without `dW += reg * W`)."""
-    here = os.path.abspath(context.source.path)
-    for i, f in enumerate(context.findings):
-        if f.name != NAME or f.pattern or f.line is None or (f.file and os.path.abspath(f.file) != here) or not _REDERIVED.match(f.message):
-            continue
+    for i, f, measured in _bare(context):
         found = penalty_only_in_loss(context.source.tree, f.line)
         if found is None:
             continue
         setting, line, statement = found
         context.findings[i] = f.replace(
-            message=_REDERIVED.match(f.message)[0]  # type: ignore[index]
+            message=measured[0]
             + f"`{statement}` (line {line}) adds a penalty to the loss, and `{setting}` is read nowhere else, so no gradient "
             f"has its term: add the penalty's gradient (`{setting} * W` for `0.5 * {setting} * ΣW²`, `2 * {setting} * W` without the half)",
             pattern="penalty-left-out",
@@ -649,16 +638,13 @@ def _function_penalty_left_out(context: Any) -> None:
 def _hinge_correct_class(context: Any) -> None:
     """A hinge loss's wrong weight gradient whose loop adds `X[i]` to each violating class's column and
     never subtracts it from the correct class's (cs231n's `svm_loss_naive`)."""
-    here = os.path.abspath(context.source.path)
-    for i, f in enumerate(context.findings):
-        if f.name != NAME or f.pattern or f.line is None or (f.file and os.path.abspath(f.file) != here) or not _REDERIVED.match(f.message):
-            continue
+    for i, f, measured in _bare(context):
         found = correct_class_term_left_out(context.source.tree, f.line)
         if found is None:
             continue
         line, statement, term = found
         context.findings[i] = f.replace(
-            message=_REDERIVED.match(f.message)[0]  # type: ignore[index]
+            message=measured[0]
             + f"each positive margin raises the loss with the other class's score and lowers it with the correct class's, but "
             f"only `{statement}` (line {line}) is written: add `{term}` beside it",
             pattern="correct-class-term-left-out",
