@@ -242,7 +242,8 @@ def _taken_apart(call: ast.Call, parents: dict[int, ast.AST]) -> bool:
 
 def _whole_model(trees: list[ast.Module], owner: str, method: str) -> bool:
     """Whether class `owner` is a whole model: every instance the files make is bound to a name
-    (`net = Net()`, `self.model = Net()`), never put in a list of layers or handed on, and every call
+    (`net = Net()`, `self.model = Net()`) or has a method called on it at once (`Net().fit(X, y)`),
+    never put in a list of layers or handed on, and every call
     of its `method` on those names is a statement of its own, its result thrown away. `trees` are the
     module that defines the class and the checked file (a script may train a model it imports)."""
     if not owner.isidentifier():
@@ -252,6 +253,8 @@ def _whole_model(trees: list[ast.Module], owner: str, method: str) -> bool:
     for call in nodes:
         if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == owner:
             parent = parents.get(id(call))
+            if isinstance(parent, ast.Attribute) and isinstance(parents.get(id(parent)), ast.Call):
+                continue  # `MLP([3, 24, 1]).fit(X, y)`: a method called on it at once, not a layer handed on
             if not (isinstance(parent, ast.Assign) and len(parent.targets) == 1):
                 return False
             names.add(ast.unparse(parent.targets[0]))

@@ -952,6 +952,8 @@ def _decayed(
         decay = (along.analytic - scale * along.numerical) / projected
         if not 0 < decay <= MAX_DECAY:
             continue  # a penalty the gradient leaves out is a wrong gradient: the walk finds its line
+        if abs(decay * projected) <= measured.tolerance * abs(along.analytic):
+            continue  # a term within the tolerance of the slope (6e-10 · W): rounding, not a penalty
         again = _measure(measured.name, measured.line, np.asarray(gradient, dtype=np.float64) - decay * base, base, loss_moved, base_loss, rng)
         if again.unused or again.inconclusive:
             continue
