@@ -223,6 +223,15 @@ def _bare(context: Any) -> Iterator[tuple[int, Finding, re.Match[str]]]:
             yield i, f, measured
 
 
+def _named(f: Finding, measured: re.Match[str], cause: str, pattern: str, at: int, *shown: int, drop_fix: bool = True) -> Finding:
+    """`f` with its advice to re-derive it replaced by the `cause` the source shows, at line `at`, with
+    the lines `shown` highlighted beside it; a corrected line written for the old advice is dropped."""
+    changes: dict[str, Any] = {"message": measured[0] + cause, "pattern": pattern, "line": at, "highlight": tuple(sorted({at, *shown}))}
+    if drop_fix:
+        changes["fix"] = None
+    return f.replace(**changes)
+
+
 def _slopes_never_used(context: Any) -> None:
     """A wrong gradient at or after a line whose function binds an activation's derivative and never
     reads it (`sp = sigmoid_prime(z)`, then `delta = np.dot(w.T, delta)`): the factor that line leaves
@@ -231,15 +240,12 @@ def _slopes_never_used(context: Any) -> None:
         slope = unused_slope(context.source.tree, f.line)
         if slope is None or slope.line > f.line:
             continue
-        context.findings[i] = f.replace(
-            message=measured[0]
-            + f"`{slope.name} = {slope.value}` (line {slope.bound_line}) is computed and never used, so the activation's derivative "
+        context.findings[i] = _named(
+            f, measured,
+            f"`{slope.name} = {slope.value}` (line {slope.bound_line}) is computed and never used, so the activation's derivative "
             f"is left out of line {slope.line}: multiply the gradient there by `{slope.name}`",
-            pattern="missing-activation-derivative",
-            line=slope.line,
-            highlight=tuple(sorted({slope.bound_line, slope.line})),
-            fix=None,
-        )
+            "missing-activation-derivative", slope.line, slope.bound_line,
+        )  # fmt: skip
 
 
 def _read_only_forward(context: Any) -> None:
@@ -253,26 +259,23 @@ def _read_only_forward(context: Any) -> None:
         skipped = skip_left_out(context.source.tree, cls)
         if skipped is not None:
             line, upstream, returned = skipped
-            context.findings[i] = f.replace(
-                message=measured[0]
-                + f"`{cls}.forward` adds its input to what it returns (a skip connection, line {line}), so its input gradient "
+            context.findings[i] = _named(
+                f, measured,
+                f"`{cls}.forward` adds its input to what it returns (a skip connection, line {line}), so its input gradient "
                 f"is `{upstream}` plus the branch's: `return {upstream} + {returned}`",
-                pattern="skip-connection-left-out",
-                highlight=tuple(sorted({line, f.line})),
-            )
+                "skip-connection-left-out", f.line, line, drop_fix=False,
+            )  # fmt: skip
             continue
         unread = forward_only(context.source.tree, cls)
         if len(unread) != 1:
             continue
         attribute, line = unread[0]
-        cls = f.layer.split(".")[0]
-        context.findings[i] = f.replace(
-            message=measured[0]
-            + f"`{cls}.forward` computes its output with `{attribute}` (line {line}), which `{cls}.backward` never reads: "
+        context.findings[i] = _named(
+            f, measured,
+            f"`{cls}.forward` computes its output with `{attribute}` (line {line}), which `{cls}.backward` never reads: "
             f"dx must use `{attribute}` as forward does (the derivative of forward's output with respect to x)",
-            pattern="forward-attribute-left-out",
-            highlight=tuple(sorted({line, f.line})),
-        )
+            "forward-attribute-left-out", f.line, line, drop_fix=False,
+        )  # fmt: skip
 
 
 def _slopes_left_out(context: Any) -> None:
@@ -284,16 +287,13 @@ def _slopes_left_out(context: Any) -> None:
             continue
         applied = left.applied
         slope = f"({applied.output} > 0)" if applied.kind == "relu" else applied.derivative
-        context.findings[i] = f.replace(
-            message=measured[0]
-            + f"`{left.adjoint}` (line {left.line}) is the gradient with respect to `{applied.output}`, the {applied.shown}'s output, "
+        context.findings[i] = _named(
+            f, measured,
+            f"`{left.adjoint}` (line {left.line}) is the gradient with respect to `{applied.output}`, the {applied.shown}'s output, "
             f"but line {left.used_at} uses it as the gradient with respect to the {applied.shown}'s input: the {applied.shown}'s "
             f"derivative is left out; multiply `{left.adjoint}` by `{slope}`",
-            pattern="missing-activation-derivative",
-            line=left.line,
-            highlight=tuple(sorted({left.line, left.used_at})),
-            fix=None,
-        )
+            "missing-activation-derivative", left.line, left.used_at,
+        )  # fmt: skip
 
 
 def _slopes_misderived(context: Any) -> None:
@@ -304,15 +304,12 @@ def _slopes_misderived(context: Any) -> None:
         if wrong is None:
             continue
         applied = wrong.applied
-        context.findings[i] = f.replace(
-            message=measured[0]
-            + f"line {wrong.line} multiplies by `{wrong.written}` as the derivative of `{applied.output} = {applied.shown}(...)`, "
+        context.findings[i] = _named(
+            f, measured,
+            f"line {wrong.line} multiplies by `{wrong.written}` as the derivative of `{applied.output} = {applied.shown}(...)`, "
             f"but the {applied.shown}'s derivative is `{applied.derivative}`: write that in its place",
-            pattern="wrong-activation-derivative",
-            line=wrong.line,
-            highlight=tuple(sorted({wrong.line, f.line})),
-            fix=None,
-        )
+            "wrong-activation-derivative", wrong.line, f.line,
+        )  # fmt: skip
 
 
 def _carried_not_added(context: Any) -> None:
@@ -324,15 +321,12 @@ def _carried_not_added(context: Any) -> None:
         if carried is None:
             continue
         name, line, fix = carried
-        context.findings[i] = f.replace(
-            message=measured[0]
-            + f"`{name}` (line {line}) is the gradient each time step sends back to the one before it, but the loop never adds "
+        context.findings[i] = _named(
+            f, measured,
+            f"`{name}` (line {line}) is the gradient each time step sends back to the one before it, but the loop never adds "
             f"it to that step's upstream gradient: pass `{fix}`",
-            pattern="through-time",
-            line=line,
-            highlight=tuple(sorted({line, f.line})),
-            fix=None,
-        )
+            "through-time", line, f.line,
+        )  # fmt: skip
 
 
 def _cross_entropy_delta(context: Any) -> None:
@@ -604,6 +598,7 @@ def _network_penalty_left_out(context: Any) -> None:
         left = left_out_penalty(tree, f.layer.split(".")[0])
         if left is None:
             continue
+        at = left.weights_line or f.line  # where the weights' gradient is stored: the term belongs there
         context.findings[i] = f.replace(
             message=(
                 f"the gradient of `{f.layer}.{f.param}` is wrong (relative error {f.measured:.3g}): `{f.layer}.loss` adds a penalty "
@@ -611,8 +606,8 @@ def _network_penalty_left_out(context: Any) -> None:
                 f"is left out of the weights' gradients: add `{left.setting} * W` to each weight's gradient"
             ),
             pattern="penalty-left-out",
-            line=left.weights_line or f.line,
-            highlight=tuple(sorted({left.line, *([left.weights_line or f.line] if (left.weights_line or f.line) else [])})),
+            line=at,
+            highlight=tuple(sorted({left.line, *([at] if at else [])})),
             fix=None,
         )
 
@@ -625,14 +620,12 @@ def _function_penalty_left_out(context: Any) -> None:
         if found is None:
             continue
         setting, line, statement = found
-        context.findings[i] = f.replace(
-            message=measured[0]
-            + f"`{statement}` (line {line}) adds a penalty to the loss, and `{setting}` is read nowhere else, so no gradient "
+        context.findings[i] = _named(
+            f, measured,
+            f"`{statement}` (line {line}) adds a penalty to the loss, and `{setting}` is read nowhere else, so no gradient "
             f"has its term: add the penalty's gradient (`{setting} * W` for `0.5 * {setting} * ΣW²`, `2 * {setting} * W` without the half)",
-            pattern="penalty-left-out",
-            highlight=tuple(sorted({line, f.line})),
-            fix=None,
-        )
+            "penalty-left-out", f.line, line,
+        )  # fmt: skip
 
 
 def _hinge_correct_class(context: Any) -> None:
@@ -643,15 +636,12 @@ def _hinge_correct_class(context: Any) -> None:
         if found is None:
             continue
         line, statement, term = found
-        context.findings[i] = f.replace(
-            message=measured[0]
-            + f"each positive margin raises the loss with the other class's score and lowers it with the correct class's, but "
+        context.findings[i] = _named(
+            f, measured,
+            f"each positive margin raises the loss with the other class's score and lowers it with the correct class's, but "
             f"only `{statement}` (line {line}) is written: add `{term}` beside it",
-            pattern="correct-class-term-left-out",
-            line=line,
-            highlight=tuple(sorted({line, f.line})),
-            fix=None,
-        )
+            "correct-class-term-left-out", line, f.line,
+        )  # fmt: skip
 
 
 def _bias_summed(tree: ast.Module | None, finding: Finding) -> Finding | None:

@@ -548,12 +548,22 @@ def _widens(capture: Capture) -> bool:
     for moved in capture.moved:
         try:
             base = resolve(capture.state.values, moved.path) if moved.path is not None and capture.state is not None else None
-            if base is not None and np.size(moved.gradient) > np.size(base):
-                if np.broadcast_shapes(np.shape(base), np.shape(moved.gradient)) == np.shape(moved.gradient):
-                    return True
-        except Exception:  # noqa: BLE001 - a path the state does not hold, shapes that do not broadcast
+        except Exception:  # noqa: BLE001 - a path the state does not hold
             continue
+        if base is not None and _widens_parameter(base, moved.gradient):
+            return True
     return False
+
+
+def _widens_parameter(base: Any, gradient: Any) -> bool:
+    """Whether `p -= lr * g` turns the parameter into the gradient's larger shape (a (10, 1) bias with a
+    (10, 200) gradient becomes (10, 200))."""
+    if np.size(gradient) <= np.size(base):
+        return False
+    try:
+        return np.broadcast_shapes(np.shape(base), np.shape(gradient)) == np.shape(gradient)
+    except ValueError:
+        return False
 
 
 def _still(moved: list[Moved], loss: float | None) -> bool:
@@ -744,18 +754,14 @@ def _parameter(runner: Runner, moved: Moved, base_loss: float, rng: np.random.Ge
         return None
     base = runner.value(moved.path)
     gradient = moved.gradient
-    widened = None
-    if np.shape(gradient) != np.shape(base):
-        try:
-            spread = np.broadcast_shapes(np.shape(gradient), np.shape(base))
-        except ValueError:
-            return None
-        if spread != np.shape(base) and spread == np.shape(gradient) and np.size(gradient) > np.size(base):
-            widened = spread  # `db = dZ / m`, (10, 200), on a (10, 1) bias: the update makes the bias (10, 200)
-        elif spread != np.shape(base):
-            return None  # the update reshapes the parameter (a (1, n) gradient on an (n,) bias): not compared here
+    widened = np.shape(gradient) if _widens_parameter(base, gradient) else None  # `db = dZ / m`, (10, 200), on a (10, 1) bias
     broadcast = None
     if widened is None and np.shape(gradient) != np.shape(base):
+        try:
+            if np.broadcast_shapes(np.shape(gradient), np.shape(base)) != np.shape(base):
+                return None  # the update reshapes the parameter (a (1, n) gradient on an (n,) bias): not compared here
+        except ValueError:
+            return None
         # `b1 -= lr * db1` with `db1 = np.sum(dZ1)` one number: each entry moves by all of it (a
         # parameter of one entry, a (1, 1) bias, has no other entries to move)
         broadcast = np.shape(gradient) if np.size(base) > 1 else None
@@ -1186,12 +1192,7 @@ def _extra_slope(
         for activation, slope in slopes(namespace.get(name)):
             if activation == "relu" or np.shape(slope) != np.shape(value) or not np.all(np.abs(slope) > 1e-8):
                 continue
-            n = re.escape(name)
-            written = {
-                "sigmoid": rf"{n}\s*\*\s*\(\s*1(?:\.0)?\s*-\s*{n}\s*\)|\(\s*1(?:\.0)?\s*-\s*{n}\s*\)\s*\*\s*{n}",
-                "tanh": rf"1(?:\.0)?\s*-\s*{n}\s*\*\*\s*2|1(?:\.0)?\s*-\s*{n}\s*\*\s*{n}",
-            }[activation]
-            factor = re.search(written, text)
+            factor = re.search(_slope_written(activation, name), text)
             if factor is None:
                 continue
             retried = _measure(adjoint.name, adjoint.line, value / slope, forward, loss_moved, base_loss, rng)
@@ -1273,6 +1274,18 @@ def _inner_adjoint(runner: Runner, adjoint: InnerAdjoint, base_loss: float, rng:
     return None if measured.unused else measured
 
 
+def _slope_written(activation: str, output: str) -> str:
+    """The pattern of an activation's slope written from its output's name: `p * (1 - p)` for a sigmoid,
+    `1 - a ** 2` (or `1 - a * a`) for a tanh."""
+    import re
+
+    n = re.escape(output)
+    return {
+        "sigmoid": rf"{n}\s*\*\s*\(\s*1(?:\.0)?\s*-\s*{n}\s*\)|\(\s*1(?:\.0)?\s*-\s*{n}\s*\)\s*\*\s*{n}",
+        "tanh": rf"1(?:\.0)?\s*-\s*{n}\s*\*\*\s*2|1(?:\.0)?\s*-\s*{n}\s*\*\s*{n}",
+    }[activation]
+
+
 def _inner_extra_slope(
     runner: Runner, adjoint: InnerAdjoint, value: Any, forward: Any, loss_moved: Any, base_loss: float, rng: np.random.Generator
 ) -> tuple[str, str, str] | None:
@@ -1291,12 +1304,7 @@ def _inner_extra_slope(
     if applied is None or applied.kind not in ("sigmoid", "tanh") or applied.given != adjoint.forward:
         return None
     statement = next((n for n in ast.walk(tree) if isinstance(n, ast.stmt) and n.lineno == adjoint.line), None)
-    n = re.escape(applied.output)
-    written = {
-        "sigmoid": rf"{n}\s*\*\s*\(\s*1(?:\.0)?\s*-\s*{n}\s*\)|\(\s*1(?:\.0)?\s*-\s*{n}\s*\)\s*\*\s*{n}",
-        "tanh": rf"1(?:\.0)?\s*-\s*{n}\s*\*\*\s*2|1(?:\.0)?\s*-\s*{n}\s*\*\s*{n}",
-    }[applied.kind]
-    factor = re.search(written, ast.unparse(statement)) if statement is not None else None
+    factor = re.search(_slope_written(applied.kind, applied.output), ast.unparse(statement)) if statement is not None else None
     if factor is None:
         return None
     with np.errstate(all="ignore"):

@@ -39,7 +39,7 @@ class Misapplied:
 
 def misapplied(tree: ast.Module, line: int) -> Misapplied | None:
     """The derivative helper call in the statement at `line` given the wrong side of its activation."""
-    functions = {n.name: n for n in walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    functions = _functions(tree)
     kinds = {name: kind for name, f in functions.items() if (kind := _activation_kind(f, functions)) is not None}
     statement = next((n for n in walk(tree) if isinstance(n, ast.stmt) and n.lineno == line and not isinstance(n, (ast.FunctionDef, ast.ClassDef))), None)
     if statement is None:
@@ -158,7 +158,7 @@ class Reapplied:
 def reapplied(tree: ast.Module, line: int) -> Reapplied | None:
     """An activation called, in the statement at `line`, on a name last bound to that same activation's
     output: a derivative written from the input (`1 - np.tanh(z) ** 2`) handed the output instead."""
-    functions = {n.name: n for n in walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    functions = _functions(tree)
     kinds = {name: kind for name, f in functions.items() if (kind := _activation_kind(f, functions)) is not None}
     statement = next((n for n in walk(tree) if isinstance(n, ast.stmt) and n.lineno == line and not isinstance(n, (ast.FunctionDef, ast.ClassDef))), None)
     if statement is None:
@@ -272,14 +272,32 @@ def activation_applied(tree: ast.Module, line: int) -> Applied | None:
     """The activation the assignment at `line` applies to one value (`a1 = np.tanh(z1)`,
     `self.a1 = self.sigmoid(self.z1)`, `h = np.maximum(0, z)`), with the names it is written with."""
     statement = next((n for n in walk(tree) if isinstance(n, ast.Assign) and n.lineno == line and len(n.targets) == 1), None)
-    if statement is None or not isinstance(statement.targets[0], (ast.Name, ast.Attribute)) or not isinstance(statement.value, ast.Call):
+    return _applied(statement, _functions(tree)) if statement is not None else None
+
+
+def activation_outputs(tree: ast.Module) -> dict[str, Applied]:
+    """`activation_applied` of every assignment of the file, by the output's name (the first of each)."""
+    functions = _functions(tree)
+    found: dict[str, Applied] = {}
+    for node in walk(tree):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and (applied := _applied(node, functions)) is not None:
+            found.setdefault(applied.output, applied)
+    return found
+
+
+def _functions(tree: ast.Module) -> dict[str, Function]:
+    return {n.name: n for n in walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+
+
+def _applied(statement: ast.Assign, functions: dict[str, Function]) -> Applied | None:
+    """`activation_applied` of one assignment, given the file's functions by name."""
+    if not isinstance(statement.targets[0], (ast.Name, ast.Attribute)) or not isinstance(statement.value, ast.Call):
         return None
     call = statement.value
     name = call.func.id if isinstance(call.func, ast.Name) else call.func.attr if isinstance(call.func, ast.Attribute) else ""
     arguments = [a for a in call.args if not (isinstance(a, ast.Constant) and a.value == 0)]
     if len(arguments) != 1 or len(call.args) > 2:
         return None
-    functions = {n.name: n for n in walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
     kind = "tanh" if name == "tanh" else "relu" if name == "maximum" and len(call.args) == 2 else None
     helper = functions.get(name)
     if kind is None and helper is not None:
@@ -346,13 +364,7 @@ def slope_left_out(tree: ast.Module, line: int) -> SlopeLeftOut | None:
     paired by name) that a parameter's gradient is computed from (`dW1 = X.T @ dh`) although no
     statement ever multiplies it by the activation's slope: the derivative is left out."""
     scope = _scope_of(tree, line)
-    outputs = {}
-    for node in walk(tree):
-        if isinstance(node, ast.Assign) and len(node.targets) == 1:
-            targets = node.targets[0].elts if isinstance(node.targets[0], ast.Tuple) else [node.targets[0]]
-            applied = activation_applied(tree, node.lineno) if len(targets) == 1 else None
-            if applied is not None and applied.kind in ("relu", "sigmoid", "tanh"):
-                outputs.setdefault(applied.output, applied)
+    outputs = activation_outputs(tree)
     statements = [n for n in walk(scope) if isinstance(n, ast.stmt) and not isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
     for output, applied in outputs.items():
         for adjoint in (f"d{output}", f"d_{output}", f"delta_{output}", f"grad_{output}"):
@@ -407,10 +419,7 @@ def misderived(tree: ast.Module, line: int) -> Misderived | None:
     """In the function holding `line`, an adjoint's statement that multiplies by `1 - A` where `A` is a
     tanh's output (its derivative is `1 - A ** 2`) or a sigmoid's alone (`A * (1 - A)`), and nothing else
     of the activation: the derivative written wrong."""
-    outputs = {}
-    for node in walk(tree):
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and (applied := activation_applied(tree, node.lineno)) is not None:
-            outputs.setdefault(applied.output, applied)
+    outputs = activation_outputs(tree)
     scope = _scope_of(tree, line)
     for stmt in (n for n in walk(scope) if isinstance(n, ast.Assign) and n.lineno <= line and len(n.targets) == 1):
         target = ast.unparse(stmt.targets[0])

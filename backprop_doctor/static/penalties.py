@@ -12,6 +12,8 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
+from backprop_doctor.static.definitions import find_function
+from backprop_doctor.static.steps import _scope_of
 from backprop_doctor.static.tree import walk
 
 _GRADIENT_METHODS = ("gradient", "backward", "backprop", "grads", "compute_gradients")
@@ -28,10 +30,10 @@ class LeftOutPenalty:
 def left_out_penalty(tree: ast.Module | None, class_name: str) -> LeftOutPenalty | None:
     """The attribute a squared-weight penalty in the class's `loss` is scaled by, when the class's
     gradient method never reads it."""
-    cls = next((n for n in walk(tree) if isinstance(n, ast.ClassDef) and n.name == class_name), None) if tree is not None else None
-    methods = {n.name: n for n in (cls.body if cls is not None else []) if isinstance(n, ast.FunctionDef)}
-    loss = methods.get("loss")
-    gradient = next((methods[m] for m in _GRADIENT_METHODS if m in methods), None)
+    if tree is None:
+        return None
+    loss = find_function(tree, f"{class_name}.loss")
+    gradient = next((g for m in _GRADIENT_METHODS if (g := find_function(tree, f"{class_name}.{m}")) is not None), None)
     if loss is None or gradient is None or not loss.args.args or not gradient.args.args:
         return None
     me = loss.args.args[0].arg
@@ -51,8 +53,6 @@ def penalty_only_in_loss(tree: ast.Module | None, line: int) -> tuple[str, int, 
     """(the setting, its statement's line, that statement) when the function holding `line` takes a
     penalty setting (`reg`, `lambd`) that only squared-weight statements read (`loss += 0.5 * reg *
     np.sum(W * W)`): no gradient it computes has the penalty's term."""
-    from backprop_doctor.static.steps import _scope_of
-
     if tree is None:
         return None
     function = _scope_of(tree, line)
@@ -102,8 +102,6 @@ def correct_class_term_left_out(tree: ast.Module | None, line: int) -> tuple[int
     """(the line, the statement, the term to add) when a hinge loss's loop adds `X[i]` to the gradient
     column of each class with a positive margin (`dW[:, j] += X[i]`) and never takes it from the
     correct class's (`dW[:, y[i]] -= X[i]`): every margin also depends on the correct class's score."""
-    from backprop_doctor.static.steps import _scope_of
-
     if tree is None:
         return None
     function = _scope_of(tree, line)

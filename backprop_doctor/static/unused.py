@@ -20,6 +20,8 @@ import ast
 import re
 from dataclasses import dataclass
 
+from backprop_doctor.static.definitions import find_function
+from backprop_doctor.static.steps import _scope_of
 from backprop_doctor.static.tree import walk
 
 
@@ -143,9 +145,7 @@ def forward_only(tree: ast.Module, class_name: str) -> list[tuple[str, int]]:
     in what it returns (`x * self.mask`) that its backward never reads, leaving out parameters (whose gradients backward stores:
     a bias is rightly never read there). Dropout's `x * self.mask` with a backward that returns `dout`,
     a leaky ReLU's `self.alpha * x` with a backward that gives negative inputs no slope."""
-    cls = next((n for n in walk(tree) if isinstance(n, ast.ClassDef) and n.name == class_name), None)
-    methods = {n.name: n for n in (cls.body if cls is not None else []) if isinstance(n, ast.FunctionDef)}
-    forward, backward = methods.get("forward"), methods.get("backward")
+    forward, backward = find_function(tree, f"{class_name}.forward"), find_function(tree, f"{class_name}.backward")
     if forward is None or backward is None or not forward.args.args or not backward.args.args:
         return []
     me, them = forward.args.args[0].arg, backward.args.args[0].arg
@@ -171,9 +171,7 @@ def skip_left_out(tree: ast.Module, class_name: str) -> tuple[int, str, str] | N
     """(forward's return line, backward's upstream name, backward's return) when a layer's forward adds
     its input to what it returns (`return x + self.fc2.forward(...)`, a skip connection) and backward's
     return never adds the upstream gradient back (`return self.fc1.backward(gh)`)."""
-    cls = next((n for n in walk(tree) if isinstance(n, ast.ClassDef) and n.name == class_name), None)
-    methods = {n.name: n for n in (cls.body if cls is not None else []) if isinstance(n, ast.FunctionDef)}
-    forward, backward = methods.get("forward"), methods.get("backward")
+    forward, backward = find_function(tree, f"{class_name}.forward"), find_function(tree, f"{class_name}.backward")
     if forward is None or backward is None or len(forward.args.args) < 2 or len(backward.args.args) < 2:
         return None
     given, upstream = forward.args.args[1].arg, backward.args.args[1].arg
@@ -195,8 +193,6 @@ def carried_not_added(tree: ast.Module, line: int) -> tuple[str, int, str] | Non
     in the function holding `line` binds each step's gradient of the previous state (`dprev_h`, `dh`)
     from a call and never reads it in the loop: the next (earlier) step's upstream gradient leaves it
     out (`rnn_step_backward(dh[:, t, :], cache[t])` where `dh[:, t, :] + dprev_h` belongs)."""
-    from backprop_doctor.static.steps import _scope_of
-
     scope = _scope_of(tree, line)
     for loop in (n for n in walk(scope) if isinstance(n, ast.For) and _backwards(n.iter)):
         for stmt in (s for s in loop.body if isinstance(s, ast.Assign) and isinstance(s.value, ast.Call) and s.value.args):
