@@ -69,13 +69,17 @@ class Unsupported(BuildError):
     """A kind of object the checks do not handle yet; an info-level `build-failed` finding."""
 
 
-def _raised(message: str, error: BaseException, *, literal: bool = False) -> BuildError:
+def _raised(message: str, error: BaseException, *, literal: bool = False, guessed: Any = ()) -> BuildError:
     """A `UserCodeRaised` when the user's own code raised for a reason no argument explains
     (`np.zeors_like`, a float shape from `/`), or on the arguments the user's own script passes
-    (`literal`); else a `BuildError`: the tool's guess at an argument was wrong, `--build` helps."""
+    (`literal`); else a `BuildError`: the tool's guess at an argument was wrong, `--build` helps.
+    `guessed` holds the arguments the tool made up: a float among them (a rate guessed for a
+    name that holds a width) explains a float shape."""
     if isinstance(error, BuildError):
         return error
     if _user_line(error).line is None or _argument_error(error):
+        return BuildError(message)
+    if not literal and _float_shape(error) and any(isinstance(v, float) for v in guessed):
         return BuildError(message)
     unset = _set_by_the_script(error)
     if unset is not None:
@@ -325,7 +329,15 @@ def _copy(layer: Any) -> Any:
 
 def _float_shape(error: BaseException) -> bool:
     """Python 2 division in a shape: `np.zeros(n / 2)` raises TypeError in Python 3."""
-    return isinstance(error, TypeError) and "'float' object cannot be interpreted as an integer" in str(error)
+    return isinstance(error, TypeError) and says_float_shape(str(error))
+
+
+def says_float_shape(text: str) -> bool:
+    """Whether an error's text is Python's or NumPy's for a float given as a size: `range(6.0)`,
+    `np.random.randn(6.0)`, `np.zeros(6.0)`."""
+    return "'float' object cannot be interpreted as an integer" in text or re.search(
+        r"expected a sequence of integers or a single integer, got '-?\d+\.\d*'", text
+    ) is not None
 
 
 def _argument_error(error: BaseException) -> bool:
@@ -483,6 +495,13 @@ def as_pairs(kwargs: dict[str, Any]) -> dict[str, Any] | None:
     None when there is none to pair."""
     paired = {k: (v, v) if _PAIRED.search(k) and isinstance(v, int) and not isinstance(v, bool) else v for k, v in kwargs.items()}
     return paired if paired != kwargs else None
+
+
+def _as_sizes(kwargs: dict[str, Any]) -> dict[str, Any] | None:
+    """The same arguments with each guessed float given as a size: a rate guessed for a name
+    (`p`, `rate`) that the constructor uses as a width; None when there is no float."""
+    sized = {k: SMALL_SIZES[0] if isinstance(v, float) else v for k, v in kwargs.items()}
+    return sized if sized != kwargs else None
 
 
 def _describe(name: str, args: tuple, kwargs: dict[str, Any]) -> str:
@@ -692,10 +711,12 @@ def build_layer(cls: type, rng: np.random.Generator, *, train: bool = True, batc
     try:
         layer = cls(**kwargs)
     except Exception as error:
-        paired = as_pairs(kwargs) if _wants_pairs(error) else None
-        layer = _trial(lambda: cls(**paired), default=None) if paired else None
+        paired = as_pairs(kwargs) if _wants_pairs(error) else _as_sizes(kwargs) if _float_shape(error) else None
+        layer, again = _outcome(lambda: cls(**paired)) if paired else (None, None)
         if layer is None:
-            raise _raised(f"{_describe(cls.__name__, (), kwargs)} raised {type(error).__name__}: {error}", error) from error
+            if again is not None and _float_shape(again):  # a float shape with sizes given: the user's own
+                error, kwargs = again, paired
+            raise _raised(f"{_describe(cls.__name__, (), kwargs)} raised {type(error).__name__}: {error}", error, guessed=kwargs.values()) from error
         kwargs = paired
     layer, setup = _set_up(layer, rng, batch, train) if not is_loss_layer(layer) else (layer, [])
     built = Built(cls.__name__, layer, " then ".join([_describe(cls.__name__, (), kwargs), *setup]))

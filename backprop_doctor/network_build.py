@@ -158,7 +158,7 @@ def build_network(
             continue
         except Exception as error:
             errors.append(f"{_describe(cls.__name__, args, kwargs)} raised {type(error).__name__}: {error}")
-            found = _raised(errors[-1], error, literal=line is not None)
+            found = _raised(errors[-1], error, literal=line is not None, guessed=(*args, *kwargs.values()))
             raised = raised or (found if isinstance(found, UserCodeRaised) else None)
             continue
         if line is None:

@@ -29,6 +29,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from backprop_doctor.build import says_float_shape
 from backprop_doctor.findings import Finding
 from backprop_doctor.static.files import source_tree
 
@@ -38,7 +39,6 @@ SEVERITY = "warning"
 STAGE = "load"
 
 
-_FLOAT_SIZE = "'float' object cannot be interpreted as an integer"
 _PRINT_STATEMENT = re.compile(r"\s*print\s+[^\s(=]")  # `print x`: the file (or the module it imports) is Python 2
 
 
@@ -47,7 +47,7 @@ def run(context: Any) -> Iterator[Finding]:
     Python 2, or one that parses as Python 3 but was written for Python 2's `/`): a size computed with
     `/` between two ints is a float in Python 3, an int in Python 2."""
     for i, finding in enumerate(context.findings):
-        if finding.severity != "error" or _FLOAT_SIZE not in finding.message or not finding.file or not finding.line:
+        if finding.severity != "error" or not says_float_shape(finding.message) or not finding.file or not finding.line:
             continue
         lines = source_tree(os.path.abspath(finding.file))[0]
         here = context.source is not None and os.path.abspath(context.source.path) == os.path.abspath(finding.file)
