@@ -428,6 +428,29 @@ def _why_driven(result: Any) -> str:
     return "your file never runs it"
 
 
+def _with_user_modules(namespace: dict[str, Any], most: int = 20) -> dict[str, Any]:
+    """The file's namespace and the names of the user's own modules it reaches through what it
+    imports (`from nn import MLP`, whose module imports `Value` from `engine`): a training script
+    whose engine sits in a file beside it, two imports away."""
+    import types
+
+    from backprop_doctor.discovery import is_user_object
+
+    found: dict[str, Any] = {}
+    seen: set[int] = set()
+    todo = [namespace]
+    while todo and len(seen) < most:
+        names = todo.pop(0)
+        for key, value in list(names.items()):
+            found.setdefault(key, value)
+            module = value if isinstance(value, types.ModuleType) else sys.modules.get(getattr(value, "__module__", None) or "")
+            if isinstance(module, types.ModuleType) and id(module) not in seen and module is not sys.modules.get("__main__"):
+                if is_user_object(module):
+                    seen.add(id(module))
+                    todo.append(vars(module))
+    return found
+
+
 def _scalar_autograd(context: CheckContext, report: Report) -> bool:
     """Check every operation of the user's scalar autograd classes (micrograd style,
     `backprop_doctor.scalar_autograd`); `checks/scalar_backward_wrong.py` words what is wrong."""
@@ -437,7 +460,7 @@ def _scalar_autograd(context: CheckContext, report: Report) -> bool:
     assert context.namespace is not None and context.source is not None
     here = {os.path.abspath(context.source.path)}
     found = []
-    for cls in engine_classes(context.namespace, lambda cls: is_user_object(cls, here)):
+    for cls in engine_classes(_with_user_modules(context.namespace), lambda cls: is_user_object(cls, here)):
         checks = check_engine(cls)
         if not checks:
             continue

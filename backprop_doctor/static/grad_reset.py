@@ -1,0 +1,123 @@
+"""A scalar autograd training loop that never sets its gradients back to zero.
+
+A micrograd-style `Value` adds into `grad` (`self.grad += out.grad`), so a second
+`loss.backward()` adds the new gradient to what the first one left:
+
+    for k in range(20):
+        ypred = [n(x) for x in xs]
+        loss = sum((yout - ygt) ** 2 for ygt, yout in zip(ys, ypred))
+        loss.backward()                 # nothing set p.grad = 0 before: it adds to the last pass's
+        for p in n.parameters():
+            p.data += -0.05 * p.grad
+
+`never_reset` finds such a loop: one that calls `.backward()` and moves a parameter's
+`.data` by its `.grad` (or calls a function of the file that does), with no statement in it
+that sets a `.grad` to zero, and no call of a function that does (`n.zero_grad()`, or an
+engine whose own `backward()` zeroes every node first). Constructors do not count: a new
+`Value` starts at zero, the parameters do not.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+RESET_NAMES = frozenset({"zero_grad", "zero_grads", "zerograd", "zero_gradients", "reset_grad", "reset_grads", "reset_gradients"})
+
+
+@dataclass(frozen=True)
+class NeverReset:
+    loop: int  # the training loop's line
+    backward: int  # the line of its `.backward()` call
+    update: int  # the line of the update that reads `.grad`
+    owner: str | None  # `n` in `for p in n.parameters()`, when the update loops over one
+    zero_grad: str | None  # the name of the file's method that zeroes the gradients, if it has one
+
+
+def never_reset(trees: list[ast.Module], loops_in: ast.Module) -> list[NeverReset]:
+    """The loops of `loops_in` that call `.backward()` and update `.data` from `.grad` without ever
+    setting a `.grad` to zero; `trees` are every file of the user's whose functions the loops may
+    call (the checked file and the engine's)."""
+    resetting = {f.name for tree in trees for f in _functions(tree) if f.name != "__init__" and _zeroes(f)}
+    updating = {f.name for tree in trees for f in _functions(tree) if _updates(f) is not None}
+    method = next((name for name in sorted(resetting) if name in RESET_NAMES), None) or next(iter(sorted(resetting)), None)
+    found: list[NeverReset] = []
+    for loop in _innermost_training_loops(loops_in, updating):
+        if _zeroes(loop) or any(_called(call) in resetting | RESET_NAMES for call in _calls(loop)):
+            continue
+        backward = next(c for c in _calls(loop) if _called(c) == "backward")
+        update = _updates(loop)
+        line = update.lineno if update is not None else next(c.lineno for c in _calls(loop) if _called(c) in updating)
+        found.append(NeverReset(loop.lineno, backward.lineno, line, _owner(loop), method))
+    return found
+
+
+def _functions(tree: ast.AST) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
+    return [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+
+
+def _calls(node: ast.AST) -> list[ast.Call]:
+    return sorted((n for n in ast.walk(node) if isinstance(n, ast.Call)), key=lambda c: (c.lineno, c.col_offset))
+
+
+def _called(call: ast.Call) -> str | None:
+    func = call.func
+    return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
+
+
+def _is_grad(node: ast.AST) -> bool:
+    return isinstance(node, ast.Attribute) and node.attr == "grad"
+
+
+def _is_zero(node: ast.AST) -> bool:
+    """`0`, `0.0`, `np.zeros_like(...)`, `0 * x`: a value that starts a gradient afresh."""
+    if isinstance(node, ast.Constant):
+        return node.value == 0 and not isinstance(node.value, bool)
+    if isinstance(node, ast.Call) and (_called(node) or "").startswith("zeros"):
+        return True
+    return isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult) and (_is_zero(node.left) or _is_zero(node.right))
+
+
+def _zeroes(node: ast.AST) -> bool:
+    """Whether `node` holds a statement that sets some `.grad` to zero (`p.grad = 0.0`, `v.grad *= 0`)."""
+    for n in ast.walk(node):
+        if isinstance(n, ast.Assign) and _is_zero(n.value) and any(_is_grad(t) for t in n.targets):
+            return True
+        if isinstance(n, ast.AugAssign) and isinstance(n.op, ast.Mult) and _is_zero(n.value) and _is_grad(n.target):
+            return True
+    return False
+
+
+def _reads_grad(node: ast.AST) -> bool:
+    return any(_is_grad(n) and isinstance(n.ctx, ast.Load) for n in ast.walk(node))
+
+
+def _updates(node: ast.AST) -> ast.stmt | None:
+    """The first statement under `node` that moves a `.data` by a `.grad` (`p.data -= lr * p.grad`,
+    `p.data = p.data - lr * p.grad`)."""
+    for n in ast.walk(node):
+        if isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Attribute) and n.target.attr == "data" and _reads_grad(n.value):
+            return n
+        if isinstance(n, ast.Assign) and any(isinstance(t, ast.Attribute) and t.attr == "data" for t in n.targets) and _reads_grad(n.value):
+            return n
+    return None
+
+
+def _innermost_training_loops(tree: ast.AST, updating: set[str]) -> list[ast.For | ast.While]:
+    """Loops that call `.backward()` and update from `.grad` (themselves or by a call), no inner loop
+    of which does both."""
+    def trains(loop: ast.AST) -> bool:
+        calls = _calls(loop)
+        return any(_called(c) == "backward" for c in calls) and (_updates(loop) is not None or any(_called(c) in updating for c in calls))
+
+    loops = [n for n in ast.walk(tree) if isinstance(n, (ast.For, ast.While)) and trains(n)]
+    return [loop for loop in loops if not any(inner is not loop and trains(inner) for inner in ast.walk(loop) if isinstance(inner, (ast.For, ast.While)))]
+
+
+def _owner(loop: ast.AST) -> str | None:
+    """`n` of a `for p in n.parameters():` inside the loop."""
+    for n in ast.walk(loop):
+        if isinstance(n, ast.For) and isinstance(n.iter, ast.Call) and isinstance(n.iter.func, ast.Attribute):
+            if isinstance(n.iter.func.value, ast.Name) and n.iter.func.attr == "parameters":
+                return n.iter.func.value.id
+    return None

@@ -1,0 +1,173 @@
+"""A scalar autograd training loop that never sets `.grad` back to zero: `grad-not-zeroed`
+(BPD207) at its `.backward()` line; the same loop with the gradients reset, by hand, by a
+`zero_grad()` method or by an engine whose `backward()` zeroes the graph first, is clean. The
+engine may sit in a file beside the training script, two imports away."""
+
+import textwrap
+
+from tests.userfiles import check, errors, line_of, planted, write
+
+ENGINE = """
+    import math
+
+
+    class Value:
+        def __init__(self, data, _children=()):
+            self.data = data
+            self.grad = 0.0
+            self._backward = lambda: None
+            self._prev = set(_children)
+
+        def __add__(self, other):
+            other = other if isinstance(other, Value) else Value(other)
+            out = Value(self.data + other.data, (self, other))
+
+            def _backward():
+                self.grad += out.grad
+                other.grad += out.grad
+            out._backward = _backward
+            return out
+
+        def __mul__(self, other):
+            other = other if isinstance(other, Value) else Value(other)
+            out = Value(self.data * other.data, (self, other))
+
+            def _backward():
+                self.grad += other.data * out.grad
+                other.grad += self.data * out.grad
+            out._backward = _backward
+            return out
+
+        def tanh(self):
+            t = math.tanh(self.data)
+            out = Value(t, (self,))
+
+            def _backward():
+                self.grad += (1 - t * t) * out.grad
+            out._backward = _backward
+            return out
+
+        def __neg__(self):
+            return self * -1
+
+        def __radd__(self, other):
+            return self + other
+
+        def __sub__(self, other):
+            return self + (-other)
+
+        def __rmul__(self, other):
+            return self * other
+
+        def backward(self):
+            topo, seen = [], set()
+
+            def visit(v):
+                if v not in seen:
+                    seen.add(v)
+                    for child in v._prev:
+                        visit(child)
+                    topo.append(v)
+            visit(self)
+            self.grad = 1.0
+            for v in reversed(topo):
+                v._backward()
+"""
+
+NET = """
+    import random
+
+
+    class Neuron:
+        def __init__(self, nin):
+            self.w = [Value(random.uniform(-1, 1)) for _ in range(nin)]
+            self.b = Value(0.0)
+
+        def __call__(self, x):
+            return sum((wi * xi for wi, xi in zip(self.w, x)), self.b).tanh()
+
+        def parameters(self):
+            return self.w + [self.b]
+
+
+    class MLP:
+        def __init__(self, nin, width):
+            self.hidden = [Neuron(nin) for _ in range(width)]
+            self.out = Neuron(width)
+
+        def __call__(self, x):
+            return self.out([n(x) for n in self.hidden])
+
+        def parameters(self):
+            return [p for n in self.hidden for p in n.parameters()] + self.out.parameters()
+
+        def zero_grad(self):
+            for p in self.parameters():
+                p.grad = 0.0
+"""
+
+TRAIN = """
+    random.seed(3)
+    model = MLP(2, 4)
+    xs = [[1.0, -1.0], [0.5, 2.0], [-1.5, 0.3], [2.0, 1.0]]
+    ys = [1.0, -1.0, -1.0, 1.0]
+    for step in range(30):
+        loss = sum((model(x) - y) * (model(x) - y) for x, y in zip(xs, ys))
+        model.zero_grad()
+        loss.backward()
+        for p in model.parameters():
+            p.data -= 0.05 * p.grad
+"""
+
+ENGINE, NET, TRAIN = (textwrap.dedent(part) for part in (ENGINE, NET, TRAIN))
+ONE_FILE = ENGINE + NET + TRAIN
+
+
+def test_a_loop_that_never_zeroes_the_gradients_is_found_at_its_backward_call(tmp_path):
+    path = planted(tmp_path, "micro.py", ONE_FILE, "    model.zero_grad()\n", "")
+    (found,) = errors(check(path))
+    assert (found["code"], found["line"]) == ("BPD207", line_of(path, "loss.backward()"))
+    assert f"line {line_of(path, 'for step in range(30)')}" in found["message"]
+    assert "`model.zero_grad()`" in found["message"]
+
+
+def test_the_same_loop_with_zero_grad_is_clean(tmp_path):
+    assert errors(check(write(tmp_path, "micro.py", ONE_FILE))) == []
+
+
+def test_gradients_set_to_zero_by_hand_after_the_update_are_a_reset_too(tmp_path):
+    text = ONE_FILE.replace("    model.zero_grad()\n", "").replace(
+        "        p.data -= 0.05 * p.grad\n", "        p.data -= 0.05 * p.grad\n        p.grad = 0\n"
+    )
+    assert errors(check(write(tmp_path, "micro.py", text))) == []
+
+
+def test_an_engine_whose_backward_zeroes_the_graph_first_needs_no_reset_in_the_loop(tmp_path):
+    text = ONE_FILE.replace("    model.zero_grad()\n", "").replace(
+        "        self.grad = 1.0\n", "        for v in topo:\n            v.grad = 0.0\n        self.grad = 1.0\n"
+    )
+    assert errors(check(write(tmp_path, "micro.py", text))) == []
+
+
+def test_without_a_zero_grad_method_the_fix_resets_each_parameter(tmp_path):
+    text = ONE_FILE.replace("    model.zero_grad()\n", "").replace("    def zero_grad(self):\n        for p in self.parameters():\n            p.grad = 0.0\n", "")
+    (found,) = errors(check(write(tmp_path, "micro.py", text)))
+    assert found["code"] == "BPD207"
+    assert "`for p in model.parameters(): p.grad = 0.0`" in found["message"]
+
+
+def test_a_training_script_whose_engine_is_two_imports_away_is_checked(tmp_path):
+    write(tmp_path, "engine.py", ENGINE)
+    write(tmp_path, "nn.py", "from engine import Value\n" + NET)
+    train = write(tmp_path, "train.py", "import random\nfrom nn import MLP\n" + TRAIN.replace("    model.zero_grad()\n", ""))
+    report = check(train)
+    assert [(f["code"], f["line"]) for f in errors(report)] == [("BPD207", line_of(train, "loss.backward()"))]
+    assert any(b["kind"] == "autograd engine" for b in report["built"])
+
+
+def test_the_split_script_with_zero_grad_is_clean_and_its_engine_checked(tmp_path):
+    write(tmp_path, "engine.py", ENGINE)
+    write(tmp_path, "nn.py", "from engine import Value\n" + NET)
+    report = check(write(tmp_path, "train.py", "import random\nfrom nn import MLP\n" + TRAIN))
+    assert errors(report) == []
+    assert any(row["verdict"] == "ok" and row["layer"].startswith("Value") for row in report["measurements"])
