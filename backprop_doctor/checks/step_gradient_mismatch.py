@@ -39,7 +39,7 @@ from backprop_doctor.findings import Finding
 from backprop_doctor.rules import rule
 from backprop_doctor.static.definitions import enclosing
 from backprop_doctor.replay.through_time import AtStep
-from backprop_doctor.static.derivatives import activation_applied, misapplied, reapplied
+from backprop_doctor.static.derivatives import activation_applied, misapplied, reapplied, slope_left_out
 from backprop_doctor.static.step_functions import InnerAdjoint
 from backprop_doctor.static.masks import left_out_mask
 from backprop_doctor.static.stale import row_views, stale_step_read
@@ -435,6 +435,16 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
                     f"updated {_moved_words(parameter, _owners_of_views(step, result.views))}: compute every gradient of the step before updating any parameter (move the update at "
                     f"line {moved_at} below line {read_at})"
                 )
+            elif (left := _slope_left_out(source, pattern, line, file)) is not None:
+                applied = left.applied
+                slope = f"({applied.output} > 0)" if applied.kind == "relu" else applied.derivative
+                line, shown, pattern = left.line, sorted({*shown, left.line, left.used_at}), "missing-activation-derivative"
+                message = (
+                    f"the update{'s' if plural else ''} of {names} in your training step ({where}) use{'' if plural else 's'} {gradients}{computed} "
+                    f"which {'are' if plural else 'is'} not the gradient of {loss_words}: `{left.adjoint}` (line {left.line}) is the gradient with "
+                    f"respect to `{applied.output}`, the {applied.shown}'s output, but line {left.used_at} uses it as the gradient with respect to "
+                    f"the {applied.shown}'s input; multiply `{left.adjoint}` by `{slope}`"
+                )
             elif climbs:
                 line = moved.site.line
                 message = (
@@ -529,6 +539,15 @@ def _moved_words(parameter: str, views: dict[str, str]) -> str:
     return f"`{owner}`, which `{parameter}` is a view into" if owner else f"`{parameter}`"
 
 
+def _slope_left_out(source: Any, pattern: str, line: int | None, file: str | None) -> Any:
+    """`static.derivatives.slope_left_out` of a wrong gradient computed in the checked file at `line`
+    from the gradient of an activation's output (`grads["W1"] = X.T @ dh` with `h = np.maximum(0, z)`)."""
+    if pattern not in ("wrong-derivative", "scaled") or line is None or file is not None or source is None or source.tree is None:
+        return None
+    left = slope_left_out(source.tree, line)
+    return left if left is not None and left.used_at == line else None
+
+
 def _stale(step: Any, line: int | None, file: str | None, views: dict[str, str] | None = None) -> tuple[str, int, int] | None:
     """A gradient of the step, at `line`, computed from a parameter an earlier update of the same pass
     moved (`W2 -= lr * dW2` before `d_h = d_out @ W2.T`), or from a view into it (`center = W_in[c]`
@@ -540,7 +559,8 @@ def _stale(step: Any, line: int | None, file: str | None, views: dict[str, str] 
     updated: dict[str, int] = {}
     for site in step.updates:
         root = site.update.target.partition("[")[0]
-        if site.file is None and root.isidentifier():
+        inside = loop.lineno <= site.line <= (loop.end_lineno or loop.lineno)  # not in a function the pass calls: its names are its own
+        if site.file is None and root.isidentifier() and inside:
             updated.setdefault(root, site.line)
     for name, owner in (views or {}).items():
         if owner in updated:

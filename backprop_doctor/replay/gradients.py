@@ -1087,6 +1087,8 @@ def _gradient_line(step: TrainingStep, expression: str, key: Any = None, inside:
     returned = f"return{entry[entry.index('['):]}" if entry else None
     if returned in step.inner_assigned:  # `grads = net.backward(...)` of a `return {"db": db, ...}`
         return step.inner_assigned[returned]
+    if entry is not None and (stored := _entry_stored(step.prefix, entry)) is not None:
+        return stored  # `grads["W1"] = X.T @ dh` in the loop, read as `grads[key]` by an optimizer's `update`
     attributes = [a for a in re.findall(r"[A-Za-z_]\w*\.[A-Za-z_]\w*", expression) if a in step.inner_assigned]
     if attributes and not any(n in step.assigned for n in re.findall(r"[A-Za-z_]\w*", expression)):
         return step.inner_assigned[attributes[0]]  # `eta * self.delta * x`: where the method set `self.delta`
@@ -1115,6 +1117,33 @@ def _gradient_line(step: TrainingStep, expression: str, key: Any = None, inside:
     if isinstance(value, ast.Call) and name in step.inner_assigned:
         return step.inner_assigned[name]  # `dW1, db1 = b_propagation(...)`: the function's own `dW1`
     return line
+
+
+def _entry_stored(prefix: tuple[Any, ...], entry: str) -> int | None:
+    """The last line of the pass that stores the dict entry `entry` (`grads['W1']`): an assignment
+    to it, or the value under its key in a dict literal bound to the dict's name
+    (`grads = {"W2": h.T @ ds, ...}`)."""
+    import ast
+
+    name, _, rest = entry.partition("[")
+    try:
+        key = ast.literal_eval(rest[:-1])
+    except (ValueError, SyntaxError):
+        return None
+    found = None
+    for stmt in prefix:
+        for node in ast.walk(stmt):
+            if not isinstance(node, ast.Assign):
+                continue
+            for target in node.targets:
+                if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name) and target.value.id == name:
+                    if isinstance(target.slice, ast.Constant) and target.slice.value == key:
+                        found = node.lineno
+                elif isinstance(target, ast.Name) and target.id == name and isinstance(node.value, ast.Dict):
+                    for k, v in zip(node.value.keys, node.value.values):
+                        if isinstance(k, ast.Constant) and k.value == key:
+                            found = v.lineno
+    return found
 
 
 def comparable(value: Any, forward: Any) -> Any:

@@ -415,21 +415,32 @@ def _gradient_behind(step: ast.AST, stmt: ast.stmt, tree: ast.Module, depth: int
     scope = _scope_of(tree, stmt.lineno)
     found: set[str] = set()
     frontier, seen = [step], set()
+    def parts(node: ast.AST) -> Iterator[ast.expr]:
+        """The names, attributes and subscripts `node` reads, outermost first; none inside a gradient's
+        (`grads[key]`, not `grads` again)."""
+        todo = [node]
+        while todo:
+            part = todo.pop(0)
+            if isinstance(part, (ast.Name, ast.Attribute, ast.Subscript)) and not isinstance(getattr(part, "ctx", None), ast.Store):
+                yield part
+                if _names_gradient(part):
+                    continue
+            todo.extend(ast.iter_child_nodes(part))
+
     for _ in range(depth):
         following = []
         for node in frontier:
-            for part in walk(node):
-                if isinstance(part, (ast.Name, ast.Attribute)) and not isinstance(getattr(part, "ctx", None), ast.Store):
-                    text = ast.unparse(part)
-                    if _names_gradient(part):
-                        found.add(text)
-                    elif text not in seen:
-                        seen.add(text)
-                        following += [
-                            d.value for d in walk(scope)
-                            if isinstance(d, (ast.Assign, ast.AugAssign)) and d.lineno < stmt.lineno
-                            and any(ast.unparse(t) == text for t in (d.targets if isinstance(d, ast.Assign) else [d.target]))
-                        ]  # fmt: skip
+            for part in parts(node):
+                text = ast.unparse(part)
+                if _names_gradient(part):
+                    found.add(text)
+                elif text not in seen:
+                    seen.add(text)
+                    following += [
+                        d.value for d in walk(scope)
+                        if isinstance(d, (ast.Assign, ast.AugAssign)) and d.lineno < stmt.lineno
+                        and any(ast.unparse(t) == text for t in (d.targets if isinstance(d, ast.Assign) else [d.target]))
+                    ]  # fmt: skip
         frontier = following
     return found.pop() if len(found) == 1 else None
 
