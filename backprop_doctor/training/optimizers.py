@@ -212,3 +212,86 @@ def _instance(cls: type) -> Any:
             return cls(**kwargs)
     except Exception:  # noqa: BLE001 - user code
         return None
+
+
+# Adam, given the same gradient g at every step, moves each parameter by exactly lr · sign(g) at
+# every step: its bias corrections make m̂ = g and v̂ = g² whatever the step count, so √v̂ = |g|.
+# Gradients of magnitudes between ADAM_SMALLEST and ADAM_LARGEST keep ε (1e-8 to 1e-7, inside or
+# outside the root) below ADAM_TOLERANCE of that move, and tell a step that is not √v̂ (1/|g|).
+ADAM_STEPS = 5
+ADAM_SMALLEST, ADAM_LARGEST = 0.3, 3.0
+ADAM_TOLERANCE = 0.02
+ADAM_RATE_NAMES = ("lr", "learning_rate", "alpha", "eta", "step_size")
+
+
+@dataclass
+class AdamDrift:
+    """How a user's Adam class departs from Adam under a constant gradient: the first step (1-based)
+    whose move is not lr · sign(g), its move as a multiple of that (the median over the elements),
+    and what the multiples say: "not-finite", "inverse-magnitude" (the step divides by v̂, not √v̂),
+    "uniform" (every element moved by one other multiple: a bias correction left out or stuck)."""
+
+    cls: type
+    method: str
+    rate: float
+    step: int
+    ratio: float
+    kind: str
+    ratios: tuple[float, ...]  # the median multiple at every step, for the evidence
+
+
+def adam_drift(cls: type, method: str, rng: np.random.Generator) -> AdamDrift | None:
+    """Five updates of a fresh instance of an Adam class (by its name) under one constant gradient,
+    compared with Adam's own; None when it moves as Adam does, or is not an Adam this can judge
+    (another name, a weight decay, no rate found, an update that does not run on a dict or list)."""
+    name = cls.__name__.lower()
+    if "adam" not in name or "adamw" in name or "adamax" in name:
+        return None
+    optimizer = _instance(cls)
+    if optimizer is None or any(float(getattr(optimizer, a, 0) or 0) != 0 for a in ("weight_decay", "decay", "wd", "l2")
+                                if isinstance(getattr(optimizer, a, 0), (int, float))):
+        return None
+    rate = next((float(v) for a in ADAM_RATE_NAMES if isinstance(v := getattr(optimizer, a, None), (int, float)) and not isinstance(v, bool) and v > 0), None)
+    if rate is None:
+        return None
+    magnitude = np.exp(rng.uniform(np.log(ADAM_SMALLEST), np.log(ADAM_LARGEST), SHAPES["W1"]))
+    gradient = magnitude * rng.choice([-1.0, 1.0], SHAPES["W1"])
+    for form in ("dict", "list"):
+        candidate = _instance(cls)
+        params: Any = {"W1": rng.standard_normal(SHAPES["W1"])} if form == "dict" else [rng.standard_normal(SHAPES["W1"])]
+        ratios: list[np.ndarray] = []
+        try:
+            with probes.quietly(), np.errstate(all="ignore"):
+                for _ in range(ADAM_STEPS):
+                    before = np.array(params["W1"] if form == "dict" else params[0], dtype=np.float64)
+                    grads: Any = {"W1": gradient.copy()} if form == "dict" else [gradient.copy()]
+                    returned = getattr(candidate, method)(params, grads)
+                    after = _after(params, returned, form) if form == "list" else [
+                        (returned if isinstance(returned, dict) and "W1" in returned else params)["W1"]
+                    ]
+                    if form == "dict" and isinstance(returned, dict) and "W1" in returned:
+                        params = returned
+                    elif form == "list" and isinstance(returned, (list, tuple)) and len(returned) == 1:
+                        params = list(returned)
+                    moved = np.asarray(after[0], dtype=np.float64) - before
+                    if moved.shape != gradient.shape:
+                        raise ValueError("another shape")
+                    ratios.append(moved / (-rate * np.sign(gradient)))
+        except Exception:  # noqa: BLE001 - user code: not this form of parameters
+            continue
+        return _drift(cls, method, rate, ratios, magnitude)
+    return None
+
+
+def _drift(cls: type, method: str, rate: float, ratios: list[np.ndarray], magnitude: np.ndarray) -> AdamDrift | None:
+    medians = tuple(float(np.median(r)) if np.all(np.isfinite(r)) else float("nan") for r in ratios)
+    for index, r in enumerate(ratios):
+        if not np.all(np.isfinite(r)):
+            return AdamDrift(cls, method, rate, index + 1, float("nan"), "not-finite", medians)
+        if np.all(np.abs(r - 1) <= ADAM_TOLERANCE):
+            continue
+        inverse = np.all(np.abs(r * magnitude / np.median(r * magnitude) - 1) <= ADAM_TOLERANCE) and np.ptp(magnitude) > 1
+        uniform = np.all(np.abs(r / np.median(r) - 1) <= ADAM_TOLERANCE)
+        kind = "inverse-magnitude" if inverse else "uniform" if uniform else "other"
+        return AdamDrift(cls, method, rate, index + 1, float(np.median(r)), kind, medians)
+    return None

@@ -1,0 +1,112 @@
+"""An Adam optimizer class does not step as Adam does.
+
+What it finds:
+    An optimizer class named Adam (`Adam`, `AdamOptimizer`) is given the same
+    gradient at five updates in a row, on fresh arrays. Adam's bias corrections
+    make m̂ = g and v̂ = g² at every step for a constant gradient, so every
+    update moves each parameter by exactly the learning rate against its
+    gradient's sign, whatever the gradient's size. A class that divides by
+    v̂ instead of √v̂ moves by lr/|g|; one that leaves out the bias
+    corrections moves 3.16× too far at first (with β₁ = 0.9, β₂ = 0.999);
+    one whose step count never advances drifts from its second step on; one
+    whose count starts at 0 divides by zero.
+
+Why it matters:
+    Such an optimizer still moves against the gradient, so the loss may fall;
+    but the step it takes is not the one its learning rate promises: too large
+    (the loss jumps in the first iterations, or diverges), too small where
+    gradients are large, or growing step after step.
+
+Example:
+    m_hat = self.m[key] / (1 - self.beta1 ** self.iter)
+    v_hat = self.v[key] / (1 - self.beta2 ** self.iter)
+    params[key] -= self.lr * m_hat / (v_hat + 1e-7)
+
+Fix:
+    params[key] -= self.lr * m_hat / (np.sqrt(v_hat) + 1e-7)
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+from collections.abc import Iterator
+from typing import Any
+
+from backprop_doctor.findings import Finding
+from backprop_doctor.locate import definition
+from backprop_doctor.rules import rule
+from backprop_doctor.static.definitions import find_function
+from backprop_doctor.static.files import source_tree
+
+NAME = "adam-step-wrong"
+CODE = "BPD208"
+SEVERITY = "warning"
+STAGE = "contract"
+
+
+def run(context: Any) -> Iterator[Finding]:
+    for drift in context.extras.get("adam_drift", []):
+        yield _finding(drift)
+
+
+def _finding(drift: Any) -> Finding:
+    cls, method, rate = drift.cls, drift.method, drift.rate
+    head = f"`{cls.__name__}.{method}` does not step as Adam does: given the same gradient at every update, Adam moves each parameter by its learning rate ({rate:g}) against the gradient's sign"
+    severity = None
+    if drift.kind == "not-finite":
+        severity = "error"
+        text = (
+            f"{head}, and update {drift.step} of yours makes NaN or infinity: a bias correction divides by `1 - beta ** t` "
+            "with t = 0; count the update (`t += 1`) before the corrections use t"
+        )
+    elif drift.kind == "inverse-magnitude":
+        text = (
+            f"{head}; yours moves it by the rate divided by the gradient's size (a median {drift.ratio:.3g} × the rate here), "
+            "because it divides the first moment by v̂ instead of √v̂: take the square root of the second moment (`np.sqrt(v_hat) + eps`)"
+        )
+    elif drift.kind == "uniform" and drift.step == 1:
+        text = (
+            f"{head}; yours moves {drift.ratio:.3g} × as far at its first update: the moments are used without their bias "
+            "corrections; divide m by `1 - beta1 ** t` and v by `1 - beta2 ** t`, t counting the updates from 1"
+        )
+    elif drift.kind == "uniform":
+        text = (
+            f"{head}; yours does at update 1 but moves {drift.ratio:.3g} × as far at update {drift.step} "
+            f"({drift.ratios[-1]:.3g} × by update {len(drift.ratios)}): its bias corrections do not follow the update count; "
+            "increase t by one at every update and divide by `1 - beta1 ** t` and `1 - beta2 ** t`"
+        )
+    else:
+        text = f"{head}; yours moves {drift.ratio:.3g} × as far (the median over the elements) at update {drift.step}: compare each line with Adam's"
+    where = definition(getattr(cls, method, None))
+    line = where.line if where is not None else None
+    if where is not None and (tree := source_tree(where.file)[1]) is not None:
+        line = _update_line(find_function(tree, where.qualname)) or line
+    shown = ", ".join("not finite" if math.isnan(r) else f"{r:.4g}" for r in drift.ratios)
+    return rule(NAME).finding(
+        text,
+        severity=severity,
+        layer=cls.__name__,
+        file=where.file if where is not None else None,
+        line=line,
+        highlight=(line,) if line else (),
+        pattern=drift.kind,
+        measured=drift.ratio if not math.isnan(drift.ratio) else None,
+        evidence=(("moves ÷ (rate × sign of the gradient), updates 1 to 5 (Adam: 1 at each)", shown),),
+    )
+
+
+def _update_line(node: Any) -> int | None:
+    """The statement of the update method that moves its parameters argument (`params[key] -= ...`)."""
+    if node is None or len(node.args.args) < 2:
+        return None
+    params = node.args.args[1].arg
+    for stmt in sorted((n for n in ast.walk(node) if isinstance(n, (ast.Assign, ast.AugAssign))), key=lambda n: n.lineno):
+        targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+        for target in targets:
+            root = target
+            while isinstance(root, ast.Subscript):
+                root = root.value
+            if isinstance(root, ast.Name) and root.id == params and root is not target:
+                return stmt.lineno
+    return None

@@ -1,0 +1,132 @@
+"""An Adam class given one constant gradient five times must move each parameter by exactly its
+rate against the gradient's sign at every update: `adam-step-wrong` (BPD208) names a step that
+divides by v̂ instead of √v̂, bias corrections left out, a step count that never advances and one
+that starts at zero, at the method's update line; the book's Adam, a textbook Adam with ε inside
+the root and one over a list of parameters are clean."""
+
+import pytest
+
+from tests.userfiles import check, errors, line_of, planted, write
+
+TEXTBOOK = """
+    import numpy as np
+
+
+    class Adam:
+        def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
+            self.lr, self.beta1, self.beta2, self.eps = lr, beta1, beta2, eps
+            self.t = 0
+            self.m, self.v = {}, {}
+
+        def update(self, params, grads):
+            self.t += 1
+            for key in params:
+                if key not in self.m:
+                    self.m[key] = np.zeros_like(params[key])
+                    self.v[key] = np.zeros_like(params[key])
+                self.m[key] = self.beta1 * self.m[key] + (1 - self.beta1) * grads[key]
+                self.v[key] = self.beta2 * self.v[key] + (1 - self.beta2) * grads[key] ** 2
+                m_hat = self.m[key] / (1 - self.beta1 ** self.t)
+                v_hat = self.v[key] / (1 - self.beta2 ** self.t)
+                params[key] -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+"""
+
+BOOK = """
+    import numpy as np
+
+
+    class Adam:
+        def __init__(self, lr=0.001, beta1=0.9, beta2=0.999):
+            self.lr = lr
+            self.beta1 = beta1
+            self.beta2 = beta2
+            self.iter = 0
+            self.m = None
+            self.v = None
+
+        def update(self, params, grads):
+            if self.m is None:
+                self.m, self.v = {}, {}
+                for key, val in params.items():
+                    self.m[key] = np.zeros_like(val)
+                    self.v[key] = np.zeros_like(val)
+            self.iter += 1
+            lr_t = self.lr * np.sqrt(1.0 - self.beta2 ** self.iter) / (1.0 - self.beta1 ** self.iter)
+            for key in params.keys():
+                self.m[key] += (1 - self.beta1) * (grads[key] - self.m[key])
+                self.v[key] += (1 - self.beta2) * (grads[key] ** 2 - self.v[key])
+                params[key] -= lr_t * self.m[key] / (np.sqrt(self.v[key]) + 1e-7)
+"""
+
+LISTS = """
+    import numpy as np
+
+
+    class AdamOptimizer:
+        def __init__(self, learning_rate=0.01, b1=0.9, b2=0.999):
+            self.learning_rate, self.b1, self.b2 = learning_rate, b1, b2
+            self.step_count = 0
+            self.m = self.v = None
+
+        def step(self, params, grads):
+            if self.m is None:
+                self.m = [np.zeros_like(p) for p in params]
+                self.v = [np.zeros_like(p) for p in params]
+            self.step_count += 1
+            for i, (p, g) in enumerate(zip(params, grads)):
+                self.m[i] = self.b1 * self.m[i] + (1 - self.b1) * g
+                self.v[i] = self.b2 * self.v[i] + (1 - self.b2) * g * g
+                m_hat = self.m[i] / (1 - self.b1 ** self.step_count)
+                v_hat = self.v[i] / (1 - self.b2 ** self.step_count)
+                p -= self.learning_rate * m_hat / np.sqrt(v_hat + 1e-8)
+"""
+
+
+@pytest.mark.parametrize("text", [TEXTBOOK, BOOK, LISTS], ids=["textbook", "book", "lists"])
+def test_adam_written_right_is_clean(tmp_path, text):
+    report = check(write(tmp_path, "optim.py", text))
+    assert [f for f in report["findings"] if f["code"] == "BPD208"] == []
+    assert any(b["kind"] == "optimizer" for b in report["built"])
+
+
+def _wrong(path) -> dict:
+    (found,) = [f for f in check(path)["findings"] if f["code"] == "BPD208"]
+    return found
+
+
+def test_dividing_by_v_hat_instead_of_its_root(tmp_path):
+    path = planted(tmp_path, "optim.py", TEXTBOOK, "np.sqrt(v_hat) + self.eps", "v_hat + self.eps")
+    found = _wrong(path)
+    assert (found["severity"], found["pattern"]) == ("warning", "inverse-magnitude")
+    assert found["line"] == line_of(path, "params[key] -= ")
+    assert "instead of √v̂" in found["message"]
+
+
+def test_bias_corrections_left_out(tmp_path):
+    path = planted(tmp_path, "optim.py", TEXTBOOK, "self.lr * m_hat / (np.sqrt(v_hat)", "self.lr * self.m[key] / (np.sqrt(self.v[key])")
+    found = _wrong(path)
+    assert found["pattern"] == "uniform"
+    assert "3.16 × as far at its first update" in found["message"]
+
+
+def test_a_step_count_that_never_advances(tmp_path):
+    path = planted(tmp_path, "optim.py", TEXTBOOK, "self.t += 1", "self.t = 1")
+    found = _wrong(path)
+    assert found["pattern"] == "uniform"
+    assert "at update 2" in found["message"]
+
+
+def test_a_step_count_used_before_it_is_counted_is_an_error(tmp_path):
+    text = TEXTBOOK.replace("            self.t += 1\n", "").replace(
+        "                params[key] -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)\n",
+        "                params[key] -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)\n            self.t += 1\n",
+    )
+    assert "self.t += 1\n" in text
+    found = _wrong(write(tmp_path, "optim.py", text))
+    assert (found["severity"], found["pattern"]) == ("error", "not-finite")
+
+
+def test_the_check_leaves_every_other_optimizer_alone(tmp_path):
+    text = TEXTBOOK.replace("class Adam:", "class RMSprop:").replace("np.sqrt(v_hat) + self.eps", "v_hat + self.eps")
+    report = check(write(tmp_path, "optim.py", text))
+    assert [f for f in report["findings"] if f["code"] == "BPD208"] == []
