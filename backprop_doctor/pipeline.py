@@ -261,7 +261,7 @@ def _step_optimizers(context: CheckContext, report: Report, classes: list[type],
     """One update of each optimizer class on fresh arrays, how many ran; `update-climbs` judges which way
     they moved them. A class whose update does not run on arrays is left out silently: it may be
     something else that happens to have an `update(params, grads)`."""
-    from backprop_doctor.training.optimizers import DICT_SHAPES, FUNCTION_SHAPE, SHAPES, adam_drift, dict_update_function, step, step_dict_function, step_function, update_method
+    from backprop_doctor.training.optimizers import DICT_SHAPES, FUNCTION_SHAPE, SHAPES, adam_drift, adam_function_drift, dict_update_function, step, step_dict_function, step_function, update_method
 
     stepped = 0
     for cls in classes:
@@ -269,7 +269,8 @@ def _step_optimizers(context: CheckContext, report: Report, classes: list[type],
         keyed = function and dict_update_function(cls)
         method = None if function else update_method(cls)
         result = step_dict_function(cls, rng) if keyed else step_function(cls, rng) if function else step(cls, method, rng) if method is not None else None
-        drift = adam_drift(cls, method, np.random.default_rng(context.options.seed)) if method is not None else None
+        drift_rng = np.random.default_rng(context.options.seed)
+        drift = adam_drift(cls, method, drift_rng) if method is not None else adam_function_drift(cls, drift_rng) if function else None
         if drift is not None:  # `adam-step-wrong` words it; a first step that is not finite leaves `result` None
             context.extras.setdefault("adam_drift", []).append(drift)
             stepped += result is None

@@ -130,3 +130,68 @@ def test_the_check_leaves_every_other_optimizer_alone(tmp_path):
     text = TEXTBOOK.replace("class Adam:", "class RMSprop:").replace("np.sqrt(v_hat) + self.eps", "v_hat + self.eps")
     report = check(write(tmp_path, "optim.py", text))
     assert [f for f in report["findings"] if f["code"] == "BPD208"] == []
+
+
+CS231N = """
+    import numpy as np
+
+
+    def adam(w, dw, config=None):
+        if config is None:
+            config = {}
+        config.setdefault("learning_rate", 1e-3)
+        config.setdefault("beta1", 0.9)
+        config.setdefault("beta2", 0.999)
+        config.setdefault("epsilon", 1e-8)
+        config.setdefault("m", np.zeros_like(w))
+        config.setdefault("v", np.zeros_like(w))
+        config.setdefault("t", 0)
+        config["t"] += 1
+        config["m"] = config["beta1"] * config["m"] + (1 - config["beta1"]) * dw
+        config["v"] = config["beta2"] * config["v"] + (1 - config["beta2"]) * dw ** 2
+        mt = config["m"] / (1 - config["beta1"] ** config["t"])
+        vt = config["v"] / (1 - config["beta2"] ** config["t"])
+        next_w = w - config["learning_rate"] * mt / (np.sqrt(vt) + config["epsilon"])
+        return next_w, config
+"""
+
+COURSE = """
+    import numpy as np
+
+
+    def update_parameters_with_adam(parameters, grads, v, s, t, learning_rate=0.01, beta1=0.9, beta2=0.999, epsilon=1e-8):
+        L = len(parameters) // 2
+        v_corrected, s_corrected = {}, {}
+        for l in range(1, L + 1):
+            for p in ("W", "b"):
+                key = "d" + p + str(l)
+                if (p + str(l)) not in parameters:
+                    continue
+                v[key] = beta1 * v[key] + (1 - beta1) * grads[key]
+                s[key] = beta2 * s[key] + (1 - beta2) * grads[key] ** 2
+                v_corrected[key] = v[key] / (1 - beta1 ** t)
+                s_corrected[key] = s[key] / (1 - beta2 ** t)
+                parameters[p + str(l)] = parameters[p + str(l)] - learning_rate * v_corrected[key] / (np.sqrt(s_corrected[key]) + epsilon)
+        return parameters, v, s
+"""
+
+
+def test_cs231n_adam_written_right_is_clean(tmp_path):
+    assert [f for f in check(write(tmp_path, "optim.py", CS231N))["findings"] if f["code"] == "BPD208"] == []
+
+
+def test_cs231n_adam_whose_count_never_advances(tmp_path):
+    path = planted(tmp_path, "optim.py", CS231N, 'config["t"] += 1', 'config["t"] = 1')
+    found = _wrong(path)
+    assert found["pattern"] == "uniform" and "`adam` does not step as Adam does" in found["message"]
+    assert found["line"] == line_of(path, "next_w = w -")
+
+
+def test_course_adam_written_right_is_clean(tmp_path):
+    assert [f for f in check(write(tmp_path, "opt_utils.py", COURSE))["findings"] if f["code"] == "BPD208"] == []
+
+
+def test_course_adam_with_the_power_outside_the_parentheses(tmp_path):
+    path = planted(tmp_path, "opt_utils.py", COURSE, "(1 - beta1 ** t)", "(1 - beta1) ** t")
+    found = _wrong(path)
+    assert found["line"] == line_of(path, "parameters[p + str(l)] = ")

@@ -52,7 +52,8 @@ def run(context: Any) -> Iterator[Finding]:
 
 def _finding(drift: Any) -> Finding:
     cls, method, rate = drift.cls, drift.method, drift.rate
-    head = f"`{cls.__name__}.{method}` does not step as Adam does: given the same gradient at every update, Adam moves each parameter by its learning rate ({rate:g}) against the gradient's sign"
+    shown_name = f"{cls.__name__}.{method}" if method else cls.__name__
+    head = f"`{shown_name}` does not step as Adam does: given the same gradient at every update, Adam moves each parameter by its learning rate ({rate:g}) against the gradient's sign"
     severity = None
     if drift.kind == "not-finite":
         severity = "error"
@@ -78,10 +79,10 @@ def _finding(drift: Any) -> Finding:
         )
     else:
         text = f"{head}; yours moves {drift.ratio:.3g} × as far (the median over the elements) at update {drift.step}: compare each line with Adam's"
-    where = definition(getattr(cls, method, None))
+    where = definition(getattr(cls, method, None) if method else cls)
     line = where.line if where is not None else None
     if where is not None and (tree := source_tree(where.file)[1]) is not None:
-        line = _update_line(find_function(tree, where.qualname)) or line
+        line = _update_line(find_function(tree, where.qualname), 1 if method else 0) or line
     shown = ", ".join("not finite" if math.isnan(r) else f"{r:.4g}" for r in drift.ratios)
     return rule(NAME).finding(
         text,
@@ -96,17 +97,19 @@ def _finding(drift: Any) -> Finding:
     )
 
 
-def _update_line(node: Any) -> int | None:
-    """The statement of the update method that moves its parameters argument (`params[key] -= ...`)."""
-    if node is None or len(node.args.args) < 2:
+def _update_line(node: Any, index: int) -> int | None:
+    """The statement of the update method or function that moves its parameters argument (the
+    `index`-th: `params[key] -= ...`, `parameters["W" + str(l)] = ...`), or that makes cs231n's
+    `next_w`."""
+    if node is None or len(node.args.args) <= index:
         return None
-    params = node.args.args[1].arg
+    params = node.args.args[index].arg
     for stmt in sorted((n for n in ast.walk(node) if isinstance(n, (ast.Assign, ast.AugAssign))), key=lambda n: n.lineno):
         targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
         for target in targets:
             root = target
             while isinstance(root, ast.Subscript):
                 root = root.value
-            if isinstance(root, ast.Name) and root.id == params and root is not target:
+            if isinstance(root, ast.Name) and ((root.id == params and root is not target) or (root is target and root.id.startswith("next"))):
                 return stmt.lineno
     return None

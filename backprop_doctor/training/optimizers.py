@@ -283,6 +283,55 @@ def adam_drift(cls: type, method: str, rng: np.random.Generator) -> AdamDrift | 
     return None
 
 
+def adam_function_drift(func: Any, rng: np.random.Generator) -> AdamDrift | None:
+    """`adam_drift` of an Adam function: cs231n's `adam(w, dw, config=None) -> (next_w, config)`, its
+    `config` handed back at each call, or deeplearning.ai's `update_parameters_with_adam(parameters,
+    grads, v, s, t, learning_rate, ...)`, its `v` and `s` handed back and `t` counted from 1 by the
+    caller, as the course's loop does."""
+    if "adam" not in getattr(func, "__name__", "").lower():
+        return None
+    magnitude = np.exp(rng.uniform(np.log(ADAM_SMALLEST), np.log(ADAM_LARGEST), FUNCTION_SHAPE))
+    gradient = magnitude * rng.choice([-1.0, 1.0], FUNCTION_SHAPE)
+    w = rng.standard_normal(FUNCTION_SHAPE)
+    ratios: list[np.ndarray] = []
+    keyed = dict_update_function(func)
+    try:
+        with probes.quietly(), np.errstate(all="ignore"):
+            if keyed:
+                names = list(inspect.signature(func).parameters)
+                rate = next((float(p.default) for p in inspect.signature(func).parameters.values() if p.name in RATE_NAMES and isinstance(p.default, (int, float))), RATE)
+                bias = FUNCTION_SHAPE[:1] + (1,)  # a layer's bias beside its weight: `L = len(parameters) // 2`
+                parameters = {"W1": w.copy(), "b1": np.zeros(bias)}
+                state = {key: {"dW1": np.zeros(FUNCTION_SHAPE), "db1": np.zeros(bias)} for key in ("v", "s")}
+                for t in range(1, ADAM_STEPS + 1):
+                    grads = {"dW1": gradient.copy(), "db1": np.ones(bias)}
+                    arguments = {"parameters": parameters, "grads": grads, "v": state["v"], "s": state["s"], "t": t}
+                    given = [arguments[n] if n in arguments else rate if n in RATE_NAMES else None for n in names[:5]]
+                    if None in given or names[:2] != ["parameters", "grads"]:
+                        return None
+                    before = np.array(parameters["W1"], dtype=np.float64)
+                    returned = func(*given)
+                    if isinstance(returned, tuple) and len(returned) >= 3 and isinstance(returned[0], dict):
+                        parameters, state["v"], state["s"] = returned[0], returned[1], returned[2]
+                    ratios.append((np.asarray(parameters["W1"], dtype=np.float64) - before) / (-rate * np.sign(gradient)))
+            else:
+                config: Any = None
+                rate = None
+                for _ in range(ADAM_STEPS):
+                    returned = func(w.copy(), gradient.copy(), config) if config is not None else func(w.copy(), gradient.copy())
+                    if not (isinstance(returned, tuple) and len(returned) == 2 and isinstance(returned[1], dict)):
+                        return None
+                    after, config = returned
+                    rate = rate or next((float(v) for k in ("learning_rate", "lr") if isinstance(v := config.get(k), (int, float))), None)
+                    if rate is None or not isinstance(after, np.ndarray) or after.shape != w.shape:
+                        return None
+                    ratios.append((np.asarray(after, dtype=np.float64) - w) / (-rate * np.sign(gradient)))
+                    w = np.asarray(after, dtype=np.float64).copy()
+    except Exception:  # noqa: BLE001 - user code: not written yet, or another kind of update
+        return None
+    return _drift(func, "", rate, ratios, magnitude)
+
+
 def _drift(cls: type, method: str, rate: float, ratios: list[np.ndarray], magnitude: np.ndarray) -> AdamDrift | None:
     medians = tuple(float(np.median(r)) if np.all(np.isfinite(r)) else float("nan") for r in ratios)
     for index, r in enumerate(ratios):
