@@ -145,6 +145,75 @@ def _factor_words(factor: float | None, proportional: bool, batch_sizes: tuple[i
 _LIBRARIES = frozenset({"np", "numpy", "math", "scipy", "torch"})
 
 
+_MODAL = re.compile(r"(?i)dropout|batch_?norm|train_?flg|is_?train|\btraining\b|train_mode|\bmode\b|\btrain\s*=")
+
+
+_OUTPUT_ERROR = re.compile(r"(?i)(cost|loss|error|err)_?(derivative|deriv|prime|grad\w*)|d_?(cost|loss)")
+
+
+def _of_another_loss(result: Any, source: Any, loss_words: str, evidence: Any) -> Finding:
+    """Every update follows the gradient of a usual loss (`result.other_loss`) other than the one the
+    program computes: the backward pass starts from that loss's output error. Named at the statement
+    that calls a cost's derivative (`self.cost_derivative(activations[-1], y) * sigmoid_prime(zs[-1])`),
+    else where the output error is."""
+    import ast
+
+    other = result.other_loss
+    wrong = result.wrong
+    names = _names([m.name for _, m in wrong])
+    line, statement, returned = other.line, None, None
+    tree = source.tree
+    for node in sorted((n for n in ast.walk(tree) if isinstance(n, (ast.Assign, ast.AugAssign))), key=lambda n: n.lineno) if tree is not None else []:
+        calls = [c.func.attr if isinstance(c.func, ast.Attribute) else getattr(c.func, "id", "") for c in ast.walk(node.value) if isinstance(c, ast.Call)]
+        called = next((c for c in calls if _OUTPUT_ERROR.fullmatch(c)), None)
+        if called is not None:
+            line, statement = node.lineno, ast.unparse(node)
+            defined = [f for f in ast.walk(tree) if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)) and f.name == called]
+            returns = [r for f in defined[:1] for r in ast.walk(f) if isinstance(r, ast.Return) and r.value is not None]
+            returned = (returns[-1].lineno, called) if len(returns) == 1 else None
+            break
+    computed = _loss_source(result.loss, tree)
+    advice = "start the backward pass from the derivative of the loss you compute"
+    if other.implied == "quadratic cost" and "log" in computed:
+        advice += " (for a cross-entropy over sigmoid outputs the output error is `a - y`, with no sigmoid derivative after it)"
+    where = f" (line {line}: `{statement}`)" if statement else f" (line {line})"
+    if returned is not None:
+        where += f", with `{returned[1]}` returning that cost's derivative (line {returned[0]})"
+    return rule(NAME).finding(
+        f"every update of your training step ({names}) follows the gradient of the {other.implied}, {other.name}, not of "
+        f"{loss_words}, the loss your program computes: its backward pass starts from that cost's output error{where}; {advice}",
+        param=wrong[0][1].name,
+        file=source.path,
+        line=returned[0] if returned is not None else line,
+        highlight=tuple(sorted({line, *([returned[0]] if returned is not None else [])})),
+        pattern="gradient-of-another-loss",
+        measured=max(m.error for _, m in wrong),
+        evidence=evidence,
+    )
+
+
+def _loss_source(loss: Any, tree: Any) -> str:
+    """The loss's expression and the source of the methods or functions it calls, as text."""
+    import ast
+
+    text = loss.expression
+    try:
+        called = {c.func.attr if isinstance(c.func, ast.Attribute) else getattr(c.func, "id", "") for c in ast.walk(ast.parse(loss.expression, mode="eval")) if isinstance(c, ast.Call)}
+    except SyntaxError:
+        return text
+    for node in ast.walk(tree) if tree is not None else []:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in called:
+            text += "\n" + ast.unparse(node)
+    return text
+
+
+def _modal(source: Any) -> bool:
+    """Whether the program has a part that computes otherwise in training and in inference (dropout,
+    batch normalisation, a train flag or mode): only then can its loss method and its gradient differ
+    everywhere with both right."""
+    return bool(_MODAL.search("\n".join(getattr(source, "text_lines", None) or [])))
+
+
 def _method_loss(loss: Any) -> bool:
     """The loss is a method of the program's objects (`network.loss(x, t)`), not arithmetic it wrote."""
     import ast
@@ -246,9 +315,12 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
             evidence=evidence,
         )
         return
+    if getattr(result, "other_loss", None) is not None and loss is not None:
+        yield _of_another_loss(result, source, loss_words, evidence)
+        return
     culprit = result.first_wrong_adjoint
     common = bool(factors) and len(factors) == len(wrong) and all(abs(f - factors[0]) <= SAME_FACTOR * abs(factors[0]) for f in factors)
-    if len(wrong) == len(result.parameters) and culprit is None and not common and loss is not None and _method_loss(loss):
+    if len(wrong) == len(result.parameters) and culprit is None and not common and loss is not None and _method_loss(loss) and _modal(source):
         # `network.loss(x, t)` runs in inference mode (dropout off, batch norm on running averages)
         # while `network.gradient(x, t)` trains: every update "wrong" by unrelated factors says the
         # two are not one function, not that the gradients are wrong
@@ -444,6 +516,14 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
                     f"which {'are' if plural else 'is'} not the gradient of {loss_words}: `{left.adjoint}` (line {left.line}) is the gradient with "
                     f"respect to `{applied.output}`, the {applied.shown}'s output, but line {left.used_at} uses it as the gradient with respect to "
                     f"the {applied.shown}'s input; multiply `{left.adjoint}` by `{slope}`"
+                )
+            elif climbs and all(m.site.velocity is not None for m, _ in members):
+                velocity_line, velocity = moved.site.velocity
+                line, shown = velocity_line, sorted({*shown, velocity_line})
+                message = (
+                    f"the update{'s' if plural else ''} of {names} in your training step ({where}) add{'' if plural else 's'} a velocity "
+                    f"that `{velocity}` (line {velocity_line}) moves along {gradients}, the gradient of {loss_words} itself, so every "
+                    f"step climbs it: subtract the gradient's step from the velocity at line {velocity_line}"
                 )
             elif climbs:
                 line = moved.site.line

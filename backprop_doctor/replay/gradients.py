@@ -155,6 +155,7 @@ class StepResult:
     batch_normalised: list[tuple[Any, str, Any]] = field(default_factory=list)  # (function, local, rows): probabilities the step normalised over its batch
     runner: Any = None  # the step's runner, kept for `lines_run`
     left_out: LeftOut | None = None  # an activation's derivative missing between a right adjoint and a parameter's gradient
+    other_loss: LossSite | None = None  # a usual loss every wrong gradient is right for, beside the one the program computes
     views: dict[str, str] = field(default_factory=dict)  # a name of the step's state bound to a view into another's array (`center` -> `W_in`)
     _lines_run: dict[str, set[int]] | None = None
 
@@ -494,6 +495,8 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
             _walk_adjoints(runner, capture, result, base_namespace, base_loss, rng, deadline)
             if result.first_wrong_adjoint is None and not deadline.passed():
                 result.left_out = _left_out(runner, result, base_namespace, base_loss, rng)
+            if result.first_wrong_adjoint is None and result.left_out is None and not deadline.passed():
+                result.other_loss = _other_loss(runner, capture, result, seed, deadline)
             _blame_updates(result)
         if curve:
             from backprop_doctor.replay.curve import own_curve, rises, stalls
@@ -530,6 +533,37 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
 
 
 FIRST_RISE = 1.1  # the loss after the first update this many times the loss before it: that update is the one to judge
+
+
+def _other_loss(runner: Runner, capture: Capture, result: StepResult, seed: int, deadline: Any) -> LossSite | None:
+    """A usual loss (`TrainingStep.other_losses`: the quadratic cost of the network's output, a
+    cross-entropy) that every update's gradient is right for, when each is wrong for the loss the
+    program computes: the backward pass starts from another loss's output error (Nielsen's
+    `cost_derivative(a, y) * sigmoid_prime(z)` under a cross-entropy cost). The runner's loss is
+    put back."""
+    if result.loss is None or result.loss.implied or len(result.wrong) != len(result.parameters) or not capture.step.other_losses:
+        return None
+    kept = runner.loss_site
+    try:
+        for site in capture.step.other_losses:
+            runner.loss_site = site
+            loss = runner.loss_of(runner.run())
+            if loss is None:
+                continue
+            rng = np.random.default_rng(seed)
+            measured = []
+            for moved in capture.moved:
+                if deadline.passed():
+                    return None
+                m = _parameter(runner, moved, loss, rng, scales=(1.0, *(1.0 / n for n in result.batch_sizes if n > 1)))
+                if m is not None:
+                    measured.append((moved, m))
+            _program_scale(measured, lambda f: _batch_like(f, result.batch_sizes) or _a_setting(f, runner.state.values))
+            if measured and len(measured) == len(result.parameters) and not any(m.wrong or m.unused or m.inconclusive for _, m in measured):
+                return site
+    finally:
+        runner.loss_site = kept
+    return None
 
 
 def _unsettled(result: StepResult) -> bool:

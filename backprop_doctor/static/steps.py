@@ -55,6 +55,7 @@ class UpdateSite:
     container: str | None = None  # `neuron.weights` of `neuron.weights[i] -= ...`: one element of a list per run
     index: str | None = None  # `i`
     listwise: tuple[str, str, str] | None = None  # ("w", "nw", "nabla_w"): `[w - eta * nw for w, nw in zip(self.weights, nabla_w)]`
+    velocity: tuple[int, str] | None = None  # (line, statement) of `v -= lr * g` when the update adds a velocity `v` changed in place
 
     @property
     def line(self) -> int:
@@ -116,6 +117,7 @@ class TrainingStep:
     inline: dict[str, str] = field(default_factory=dict)  # `static.inline`: a name the replay gave an inline pre-activation -> its expression
     loopless: bool = False  # no loop around it: the program makes this one step (a worked example), `loop` stands for its statements
     copied_outside: frozenset[str] = frozenset()  # parameters a copy of which the enclosing loop's pass takes for this one (`_copied_outside`)
+    other_losses: tuple[LossSite, ...] = ()  # the losses the step's output error implies, beside a loss the program computes
 
     @property
     def word(self) -> str:
@@ -361,7 +363,7 @@ def _through_velocity(update: Update, stmt: ast.stmt, site: UpdateSite | None, t
         and node.targets[0].id == name and node.lineno < stmt.lineno and _scope_of(tree, node.lineno) is scope
     ]  # fmt: skip
     if not defining:
-        return site
+        return _velocity_added_to(update, stmt, site, tree, name, outer, scope)
     definition = max(defining, key=lambda n: n.lineno)
     terms = _signed_terms(definition.value)
     own = [t for t in terms if name in {n.id for n in walk(t[1]) if isinstance(n, ast.Name)} or _reads_state(t[1])]
@@ -384,6 +386,26 @@ def _through_velocity(update: Update, stmt: ast.stmt, site: UpdateSite | None, t
     if site is not None:
         return site  # `grad_w1 = alpha * x1 * delta`: the variable is read as the gradient, its rate as the program's scale
     return UpdateSite(update, name, rate, gradient, sign)
+
+
+def _velocity_added_to(update: Update, stmt: ast.stmt, site: UpdateSite | None, tree: ast.Module, name: str, outer: int, scope: ast.AST) -> UpdateSite | None:
+    """A velocity changed in place before the update that adds it: `v *= mu; v -= lr * g; p += v`. The
+    velocity carries over from pass to pass (a momentum), so the site is adaptive, its gradient the one
+    term the last `v -= ...` / `v += ...` adds."""
+    changed = [
+        node for node in walk(scope)
+        if isinstance(node, ast.AugAssign) and isinstance(node.op, (ast.Add, ast.Sub)) and isinstance(node.target, ast.Name)
+        and node.target.id == name and node.lineno < stmt.lineno and _scope_of(tree, node.lineno) is scope
+    ]  # fmt: skip
+    if not changed:
+        return site
+    last = max(changed, key=lambda n: n.lineno)
+    term = _Unsigned().visit(copy.deepcopy(last.value))
+    sign = outer * (1 if isinstance(last.op, ast.Add) else -1) * _polarity(last.value)
+    rate, gradient = _take_rate(term)
+    if gradient is None or not any(_names_gradient(n) for n in walk(ast.parse(gradient, mode="eval"))):
+        return site
+    return UpdateSite(update, name, None, gradient, sign, adaptive=True, velocity=(last.lineno, ast.unparse(last)))
 
 
 def _adaptive_behind(update: Update, stmt: ast.stmt, tree: ast.Module) -> UpdateSite | None:
@@ -696,10 +718,11 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
                 update_end_line=max(later.end_lineno or later.lineno for later in updating),
                 updates=tuple(dict.fromkeys(reached)),
                 losses=tuple(
-                    _losses(loop, prefix) or _per_sample_losses(tree, updating) or _inner_error_losses(tree, prefix, updating)
-                    or _method_losses(tree, (*prefix, *updating))
+                    _on_the_batch(_losses(loop, prefix), prefix, updating) or _per_sample_losses(tree, updating)
+                    or _inner_error_losses(tree, prefix, updating) or _method_losses(tree, (*prefix, *updating))
                 ),
                 adjoints=tuple(_adjoints(prefix)),
+                other_losses=tuple(s for s in (_per_sample_losses(tree, updating) or _inner_error_losses(tree, prefix, updating)) if s.implied),
                 assigned={n: line for s in prefix for n, line in _bindings(s)},
                 loop=loop,
                 inner=tuple(inner_adjoints(tree, prefix, tuple(updating))),
@@ -1286,6 +1309,38 @@ def _per_sample_losses(tree: ast.Module, statements: list[ast.stmt]) -> list[Los
                     ),
                 ]  # fmt: skip
     return []
+
+
+def _on_the_batch(sites: list[LossSite], prefix: tuple[ast.stmt, ...], updating: Sequence[ast.stmt]) -> list[LossSite]:
+    """A loss the loop only reports, over the whole data set the pass cuts its minibatches from
+    (`self.total_cost(training_data)` beside `for mini_batch in mini_batches: self.update_mini_batch(mini_batch, eta)`,
+    `mini_batches` made from `training_data`), computed on the first minibatch instead: the one the
+    first update follows. Over all the data its gradient is not the update's, right or wrong."""
+    sources: dict[str, str] = {}  # `training_data` -> `next(iter(mini_batches))`
+    for stmt in updating:
+        for loop in walk(stmt):
+            if not (isinstance(loop, ast.For) and isinstance(loop.target, ast.Name) and isinstance(loop.iter, ast.Name)):
+                continue
+            if not any(isinstance(n, ast.Name) and n.id == loop.target.id for c in walk(loop) if isinstance(c, ast.Call) for a in c.args for n in walk(a)):
+                continue  # the batch is handed to no call
+            made = [s for s in prefix if isinstance(s, ast.Assign) and any(isinstance(t, ast.Name) and t.id == loop.iter.id for t in s.targets)]
+            if made:
+                for read in {n.id for n in walk(made[-1].value) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}:
+                    sources.setdefault(read, f"next(iter({loop.iter.id}))")
+    if not sources:
+        return sites
+    changed = []
+    for site in sites:
+        if not site.in_prefix and not site.accumulated and site.implied is None:
+            try:
+                call = ast.parse(site.expression, mode="eval").body
+            except SyntaxError:
+                call = None
+            if isinstance(call, ast.Call) and any(isinstance(a, ast.Name) and a.id in sources for a in call.args):
+                call.args = [ast.parse(sources[a.id], mode="eval").body if isinstance(a, ast.Name) and a.id in sources else a for a in call.args]
+                site = dataclasses.replace(site, expression=ast.unparse(call))
+        changed.append(site)
+    return changed
 
 
 def _first_items(stmt: ast.stmt, call: ast.Call) -> dict[str, str]:
