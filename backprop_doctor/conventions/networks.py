@@ -216,6 +216,8 @@ class Network:
                 with seen or contextlib.nullcontext(), self._called(x) if keep_loss else contextlib.nullcontext():
                     grads = gradient(x, t)
                 loss = seen.value if seen is not None else None
+            if isinstance(grads, tuple) and sum(isinstance(g, dict) for g in grads) == 1:
+                grads = next(g for g in grads if isinstance(g, dict))  # `return loss, grads`
             if isinstance(grads, (tuple, list)) and self.style == "attributes":
                 grads = _in_order(self.params(), grads)  # `return dW, db` for `self.W`, `self.b`
             if not isinstance(grads, dict):
