@@ -40,7 +40,37 @@ def run(context: Any) -> Iterator[Finding]:
     right = _right_in_training(context)
     if right:
         context.findings[:] = [_reshaped_in_training(f, right) for f in context.findings]
+    context.findings[:] = [_where_computed(f) for f in context.findings]
     yield from ()
+
+
+def _where_computed(finding: Finding) -> Finding:
+    """A wrong shape reported where the gradient is only unpacked from a call of the file's own
+    functions (`dA_prev, dW_temp, db_temp = linear_activation_backward(...)`) is moved to the line
+    that computes it (`db = 1./m * np.sum(dZ, axis=0, keepdims=True)` in `linear_backward`), the
+    call's line kept highlighted."""
+    import ast
+    import os
+    import re
+
+    from backprop_doctor.static.files import source_tree
+    from backprop_doctor.static.origins import value_computed_at
+
+    if finding.name != NAME or finding.severity != "error" or not finding.file or not finding.line or not finding.param:
+        return finding
+    tree = source_tree(os.path.abspath(finding.file))[1]
+    if tree is None:
+        return finding
+    root = re.sub(r"\d+$", "", finding.param.rsplit(".", 1)[-1])
+    binding = next((n for n in ast.walk(tree) if isinstance(n, ast.Assign) and n.lineno == finding.line and isinstance(n.value, ast.Call)), None)
+    if binding is None or not root:
+        return finding
+    names = [e.id for t in binding.targets for e in (t.elts if isinstance(t, ast.Tuple) else [t]) if isinstance(e, ast.Name)]
+    chosen = [n for n in names if re.match(rf"(?i)d_?{re.escape(root)}(?![a-z])", n) or n.lower().startswith(("grad_" + root.lower(), "d" + root.lower() + "_"))]
+    line = value_computed_at(tree, finding.line, chosen[0]) if len(chosen) == 1 else None
+    if line is None or line == finding.line:
+        return finding
+    return finding.replace(line=line, highlight=tuple(sorted({line, finding.line, *(finding.highlight or ())})))
 
 
 def _reshaped_in_training(finding: Finding, right: dict[tuple[str, str], str]) -> Finding:

@@ -665,6 +665,9 @@ def _walk_adjoints(
                 if scale is None and measured.proportional and measured.factor is not None:
                     scale = measured.factor
                 continue
+            if scale is None and _deferred_mean(measured, result):
+                scale = measured.factor  # `dAL` of the summed loss, the 1/m taken in `linear_backward`: the later ones at that scale
+                continue
         result.adjoints.append((adjoint, measured))
         if measured.wrong:
             return
@@ -724,6 +727,18 @@ def _rate_that_works(runner: Runner, capture: Capture, factors: tuple[float, ...
         if falls(curve):
             return name, rate, rate * factor, curve
     return None
+
+
+def _deferred_mean(measured: Measured, result: StepResult) -> bool:
+    """An adjoint that is the gradient of the summed loss where the program's loss is a mean (exactly
+    a batch size times the mean's), while some parameter's gradient is right: the program divides by
+    the batch size later (deeplearning.ai's `dAL`, with `1./m` in `linear_backward`), so the factor
+    is its scale, not a bug."""
+    return (
+        measured.proportional and measured.factor is not None and measured.factor > 1
+        and _batch_like(measured.factor, result.batch_sizes)
+        and any(not m.wrong and not m.unused and not m.inconclusive for _, m in result.parameters)
+    )  # fmt: skip
 
 
 def _batch_like(factor: float, sizes: tuple[int, ...]) -> bool:

@@ -112,7 +112,7 @@ def _origin(functions: dict[str, list[ast.FunctionDef]], function: ast.FunctionD
         return max(filled)
     value = binding.value
     if isinstance(value, ast.Call) and depth < DEPTH:  # a rename (`dprev_c = dc`) stops here: it may be what forgot a factor
-        inner = _returned(_called(functions, value), _position(binding, name))
+        inner = _returned(_called(functions, value), _position(binding, name), functions)
         if inner is not None:
             target, returned_name = inner
             return _origin(functions, target, returned_name, 10**9, depth + 1) or binding.lineno
@@ -147,8 +147,11 @@ def _position(stmt: ast.Assign, name: str) -> int | None:
     return None
 
 
-def _returned(candidates: list[ast.FunctionDef], index: int | None) -> tuple[ast.FunctionDef, str] | None:
-    """The one function of that name, and the plain name its last `return` gives at `index`."""
+def _returned(
+    candidates: list[ast.FunctionDef], index: int | None, functions: dict[str, list[ast.FunctionDef]] | None = None, depth: int = 0
+) -> tuple[ast.FunctionDef, str] | None:
+    """The one function of that name, and the plain name its last `return` gives at `index`; through a
+    function that returns another's result whole (`return linear_backward(dZ, cache)`)."""
     if len(candidates) != 1:
         return None  # two methods of one name: which one runs is not read here
     (function,) = candidates
@@ -156,6 +159,8 @@ def _returned(candidates: list[ast.FunctionDef], index: int | None) -> tuple[ast
     if not returns:
         return None
     value = max(returns, key=lambda n: n.lineno).value
+    if isinstance(value, ast.Call) and functions is not None and depth < DEPTH:
+        return _returned(_called(functions, value), index, functions, depth + 1)
     if index is not None:
         value = value.elts[index] if isinstance(value, ast.Tuple) and index < len(value.elts) else None
     return (function, value.id) if isinstance(value, ast.Name) else None
