@@ -312,6 +312,10 @@ def _measure(
                 measured.single = True
                 measured.proportional = any(abs(measured.factor - f) < PROPORTIONAL * abs(f) for f in (-1.0, 2.0, 0.5))
         else:
+            if analytic_array.size > 1 and all(abs(d.numerical) <= floor for d in measured.directions):
+                # the loss flat along every direction tried: a few ±1 signs can all be one constant (a
+                # softmax's bias moved by one number for every class); a Gaussian direction cannot
+                measured.directions.append(probe(rng.standard_normal(analytic_array.shape) * (1.0 if kept is None else kept)))
             measured.unused = all(abs(d.numerical) <= floor for d in measured.directions)
     return measured
 
