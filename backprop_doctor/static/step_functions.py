@@ -448,10 +448,25 @@ def inner_assigned(tree: ast.Module | None, prefix: tuple[ast.stmt, ...]) -> dic
         accumulated = _accumulated_in_loops(node.body)
         for stmt in _once(node.body):
             for target in _targets(stmt):
-                line = accumulated.get(target, 0) if _zeros(stmt) else 0
+                line = accumulated.get(target, 0) if _zeros(stmt) or _zeros_for(stmt, target) else 0
                 found[target] = own[target] = line if line > stmt.lineno else stmt.lineno
             for entry, value in _entries(stmt):
                 found[entry] = own.get(value, stmt.lineno)  # `grads = {"dw": dw}`: where `dw` is computed
+        for entry, line in _accumulated_entries(node.body).items():
+            found[entry] = max(found.get(entry, 0), line)  # `grads["Wx"] += x.T @ da` in the loop over time steps
+    return found
+
+
+def _accumulated_entries(body: list[ast.stmt]) -> dict[str, int]:
+    """Entries of a dict a loop of the body adds into under a constant key (`grads["Wx"] += x.T @ da`),
+    as `grads['Wx']`, with the last such line."""
+    found: dict[str, int] = {}
+    for loop in (n for n in ast.walk(ast.Module(body=body, type_ignores=[])) if isinstance(n, (ast.For, ast.While))):
+        for node in ast.walk(loop):
+            target = node.target if isinstance(node, ast.AugAssign) else None
+            if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name) and isinstance(target.slice, ast.Constant):
+                entry = f"{target.value.id}[{target.slice.value!r}]"
+                found[entry] = max(found.get(entry, 0), node.lineno)
     return found
 
 
@@ -461,6 +476,16 @@ def _zeros(stmt: ast.stmt) -> bool:
     if isinstance(value, ast.Constant):
         return value.value == 0
     return isinstance(value, ast.Call) and ast.unparse(value.func).rpartition(".")[2] in ("zeros", "zeros_like")
+
+
+def _zeros_for(stmt: ast.stmt, name: str) -> bool:
+    """`_zeros` of the part of a tuple assignment that binds `name` (`dWxh, dWhh = np.zeros_like(Wxh), np.zeros_like(Whh)`)."""
+    if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Tuple) and isinstance(stmt.value, ast.Tuple)):
+        return False
+    for target, value in zip(stmt.targets[0].elts, stmt.value.elts):
+        if isinstance(target, ast.Name) and target.id == name:
+            return _zeros(ast.Assign(targets=[target], value=value))
+    return False
 
 
 def _accumulated_in_loops(body: list[ast.stmt]) -> dict[str, int]:
