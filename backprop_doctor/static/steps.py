@@ -1316,7 +1316,14 @@ def _on_the_batch(sites: list[LossSite], prefix: tuple[ast.stmt, ...], updating:
     (`self.total_cost(training_data)` beside `for mini_batch in mini_batches: self.update_mini_batch(mini_batch, eta)`,
     `mini_batches` made from `training_data`), computed on the first minibatch instead: the one the
     first update follows. Over all the data its gradient is not the update's, right or wrong."""
-    sources: dict[str, str] = {}  # `training_data` -> `next(iter(mini_batches))`
+    sources: dict[str, str] = {}  # `training_data` -> `next(iter(mini_batches))`, `x_train` -> `x_batch`
+    for stmt in prefix:  # `x_batch = x_train[batch_mask]`, `xb, yb = X[idx], Y[idx]`
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+            target, value = stmt.targets[0], stmt.value
+            pairs = list(zip(target.elts, value.elts)) if isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple) and len(target.elts) == len(value.elts) else [(target, value)]
+            for name, sliced in pairs:
+                if isinstance(name, ast.Name) and isinstance(sliced, ast.Subscript) and isinstance(sliced.value, ast.Name) and sliced.value.id != name.id:
+                    sources.setdefault(sliced.value.id, name.id)
     for stmt in updating:
         for loop in walk(stmt):
             if not (isinstance(loop, ast.For) and isinstance(loop.target, ast.Name) and isinstance(loop.iter, ast.Name)):
