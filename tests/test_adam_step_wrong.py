@@ -97,7 +97,7 @@ def _wrong(path) -> dict:
 def test_dividing_by_v_hat_instead_of_its_root(tmp_path):
     path = planted(tmp_path, "optim.py", TEXTBOOK, "np.sqrt(v_hat) + self.eps", "v_hat + self.eps")
     found = _wrong(path)
-    assert (found["severity"], found["pattern"]) == ("warning", "inverse-magnitude")
+    assert (found["severity"], found["pattern"]) == ("error", "inverse-magnitude")
     assert found["line"] == line_of(path, "params[key] -= ")
     assert "instead of √v̂" in found["message"]
 
@@ -107,6 +107,7 @@ def test_bias_corrections_left_out(tmp_path):
     found = _wrong(path)
     assert found["pattern"] == "uniform"
     assert "3.16 × as far at its first update" in found["message"]
+    assert found["severity"] == "warning"  # 3.16× at first, nearer 1 later: a bias correction's own size
 
 
 def test_a_step_count_that_never_advances(tmp_path):
@@ -195,3 +196,29 @@ def test_course_adam_with_the_power_outside_the_parentheses(tmp_path):
     path = planted(tmp_path, "opt_utils.py", COURSE, "(1 - beta1 ** t)", "(1 - beta1) ** t")
     found = _wrong(path)
     assert found["line"] == line_of(path, "parameters[p + str(l)] = ")
+
+
+LIST_FUNCTION = """
+    import numpy as np
+
+
+    def adam_step(params, grads, m, v, t, lr=0.01, b1=0.9, b2=0.999, eps=1e-8):
+        for i in range(len(params)):
+            m[i] = b1 * m[i] + (1 - b1) * grads[i]
+            v[i] = b2 * v[i] + (1 - b2) * grads[i] * grads[i]
+            mhat = m[i] / (1 - b1 ** t)
+            vhat = v[i] / (1 - b2 ** t)
+            params[i] -= lr * mhat / (np.sqrt(vhat) + eps)
+"""
+
+
+def test_an_adam_function_over_lists_written_right_is_clean(tmp_path):
+    assert [f for f in check(write(tmp_path, "opt.py", LIST_FUNCTION))["findings"] if f["code"] == "BPD208"] == []
+
+
+def test_an_adam_function_over_lists_that_multiplies_by_its_bias_correction(tmp_path):
+    path = planted(tmp_path, "opt.py", LIST_FUNCTION, "vhat = v[i] / (1 - b2 ** t)", "vhat = v[i] * (1 - b2 ** t)")
+    found = _wrong(path)
+    assert (found["severity"], found["pattern"]) == ("error", "uniform")
+    assert found["line"] == line_of(path, "params[i] -= ")
+    assert "1e+03 × as far at its first update" in found["message"]

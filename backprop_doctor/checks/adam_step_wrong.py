@@ -44,6 +44,8 @@ CODE = "BPD208"
 SEVERITY = "warning"
 STAGE = "contract"
 
+FAR = 10.0  # a median step this many times Adam's, or this many times smaller, at any update: an error
+
 
 def run(context: Any) -> Iterator[Finding]:
     for drift in context.extras.get("adam_drift", []):
@@ -54,7 +56,9 @@ def _finding(drift: Any) -> Finding:
     cls, method, rate = drift.cls, drift.method, drift.rate
     shown_name = f"{cls.__name__}.{method}" if method else cls.__name__
     head = f"`{shown_name}` does not step as Adam does: given the same gradient at every update, Adam moves each parameter by its learning rate ({rate:g}) against the gradient's sign"
-    severity = None
+    # a step off by an order of magnitude (or by 1/|g|, which gradients of 1e-3 make 1000×) breaks training: an error
+    far = drift.kind == "inverse-magnitude" or any(r > FAR or r < 1 / FAR for r in drift.ratios if not math.isnan(r))
+    severity = "error" if far else None
     if drift.kind == "not-finite":
         severity = "error"
         text = (
@@ -68,8 +72,8 @@ def _finding(drift: Any) -> Finding:
         )
     elif drift.kind == "uniform" and drift.step == 1:
         text = (
-            f"{head}; yours moves {drift.ratio:.3g} × as far at its first update: the moments are used without their bias "
-            "corrections; divide m by `1 - beta1 ** t` and v by `1 - beta2 ** t`, t counting the updates from 1"
+            f"{head}; yours moves {drift.ratio:.3g} × as far at its first update: its bias corrections are left out or "
+            "wrong; divide m by `1 - beta1 ** t` and v by `1 - beta2 ** t`, t counting the updates from 1"
         )
     elif drift.kind == "uniform":
         text = (

@@ -283,53 +283,93 @@ def adam_drift(cls: type, method: str, rng: np.random.Generator) -> AdamDrift | 
     return None
 
 
+_ADAM_STATE = frozenset({"v", "s", "m", "ms", "vs", "cache", "m_list", "v_list", "first", "second", "moment1", "moment2", "mt", "vt"})
+_ADAM_COUNT = frozenset({"t", "step", "iteration", "iter", "timestep", "time_step"})
+
+
 def adam_function_drift(func: Any, rng: np.random.Generator) -> AdamDrift | None:
     """`adam_drift` of an Adam function: cs231n's `adam(w, dw, config=None) -> (next_w, config)`, its
-    `config` handed back at each call, or deeplearning.ai's `update_parameters_with_adam(parameters,
-    grads, v, s, t, learning_rate, ...)`, its `v` and `s` handed back and `t` counted from 1 by the
-    caller, as the course's loop does."""
+    `config` handed back at each call; or one given the parameters, their gradients, its moments and
+    the update count (deeplearning.ai's `update_parameters_with_adam(parameters, grads, v, s, t, ...)`
+    over `W1`/`dW1` dicts, or `adam_step(params, grads, m, v, t)` over lists), the moments it returns
+    handed back and `t` counted from 1 by the caller, as such loops do."""
     if "adam" not in getattr(func, "__name__", "").lower():
         return None
     magnitude = np.exp(rng.uniform(np.log(ADAM_SMALLEST), np.log(ADAM_LARGEST), FUNCTION_SHAPE))
     gradient = magnitude * rng.choice([-1.0, 1.0], FUNCTION_SHAPE)
     w = rng.standard_normal(FUNCTION_SHAPE)
+    if update_function(func):
+        return _cs231n_drift(func, w, gradient, magnitude)
+    try:
+        signature = list(inspect.signature(func).parameters.values())
+    except (TypeError, ValueError):
+        return None
+    required = [p.name for p in signature if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if len(required) < 3 or required[0].lower() not in PARAM_NAMES | DICT_PARAMS or required[1].lower() not in GRAD_NAMES | DICT_GRADS:
+        return None
+    if not all(n.lower() in _ADAM_STATE | _ADAM_COUNT | RATE_NAMES for n in required[2:]):
+        return None
+    rate = next((float(p.default) for p in signature if p.name in RATE_NAMES and isinstance(p.default, (int, float))), RATE)
+    bias = FUNCTION_SHAPE[:1] + (1,)  # a layer's bias beside its weight: `L = len(parameters) // 2`
+    for form in ("dict", "list"):
+        keyed = form == "dict"
+        parameters: Any = {"W1": w.copy(), "b1": np.zeros(bias)} if keyed else [w.copy(), np.zeros(bias)]
+        states = {n: ({"dW1": np.zeros(FUNCTION_SHAPE), "db1": np.zeros(bias)} if keyed else [np.zeros(FUNCTION_SHAPE), np.zeros(bias)])
+                  for n in required[2:] if n.lower() in _ADAM_STATE}
+        ratios: list[np.ndarray] = []
+        try:
+            with probes.quietly(), np.errstate(all="ignore"):
+                for t in range(1, ADAM_STEPS + 1):
+                    grads = {"dW1": gradient.copy(), "db1": np.ones(bias)} if keyed else [gradient.copy(), np.ones(bias)]
+                    given = [parameters, grads] + [states[n] if n in states else t if n.lower() in _ADAM_COUNT else rate for n in required[2:]]
+                    before = np.array(parameters["W1"] if keyed else parameters[0], dtype=np.float64)
+                    returned = func(*given)
+                    if isinstance(returned, tuple) and returned and isinstance(returned[0], type(parameters)):
+                        parameters = returned[0]
+                        for n, value in zip([n for n in required[2:] if n in states], returned[1:]):
+                            states[n] = value if isinstance(value, type(parameters)) else states[n]
+                    after = np.asarray(parameters["W1"] if keyed else parameters[0], dtype=np.float64)
+                    if after.shape != gradient.shape:
+                        raise ValueError("another shape")
+                    ratios.append((after - before) / (-rate * np.sign(gradient)))
+        except Exception:  # noqa: BLE001 - user code: not this form of parameters
+            continue
+        return _drift(func, "", rate, ratios, magnitude)
+    return None
+
+
+def _cs231n_drift(func: Any, w: np.ndarray, gradient: np.ndarray, magnitude: np.ndarray) -> AdamDrift | None:
+    """cs231n's `adam(w, dw, config=None)`, its `config` handed back at each call."""
+    config: Any = None
+    rate = None
     ratios: list[np.ndarray] = []
-    keyed = dict_update_function(func)
     try:
         with probes.quietly(), np.errstate(all="ignore"):
-            if keyed:
-                names = list(inspect.signature(func).parameters)
-                rate = next((float(p.default) for p in inspect.signature(func).parameters.values() if p.name in RATE_NAMES and isinstance(p.default, (int, float))), RATE)
-                bias = FUNCTION_SHAPE[:1] + (1,)  # a layer's bias beside its weight: `L = len(parameters) // 2`
-                parameters = {"W1": w.copy(), "b1": np.zeros(bias)}
-                state = {key: {"dW1": np.zeros(FUNCTION_SHAPE), "db1": np.zeros(bias)} for key in ("v", "s")}
-                for t in range(1, ADAM_STEPS + 1):
-                    grads = {"dW1": gradient.copy(), "db1": np.ones(bias)}
-                    arguments = {"parameters": parameters, "grads": grads, "v": state["v"], "s": state["s"], "t": t}
-                    given = [arguments[n] if n in arguments else rate if n in RATE_NAMES else None for n in names[:5]]
-                    if None in given or names[:2] != ["parameters", "grads"]:
-                        return None
-                    before = np.array(parameters["W1"], dtype=np.float64)
-                    returned = func(*given)
-                    if isinstance(returned, tuple) and len(returned) >= 3 and isinstance(returned[0], dict):
-                        parameters, state["v"], state["s"] = returned[0], returned[1], returned[2]
-                    ratios.append((np.asarray(parameters["W1"], dtype=np.float64) - before) / (-rate * np.sign(gradient)))
-            else:
-                config: Any = None
-                rate = None
-                for _ in range(ADAM_STEPS):
-                    returned = func(w.copy(), gradient.copy(), config) if config is not None else func(w.copy(), gradient.copy())
-                    if not (isinstance(returned, tuple) and len(returned) == 2 and isinstance(returned[1], dict)):
-                        return None
-                    after, config = returned
-                    rate = rate or next((float(v) for k in ("learning_rate", "lr") if isinstance(v := config.get(k), (int, float))), None)
-                    if rate is None or not isinstance(after, np.ndarray) or after.shape != w.shape:
-                        return None
-                    ratios.append((np.asarray(after, dtype=np.float64) - w) / (-rate * np.sign(gradient)))
-                    w = np.asarray(after, dtype=np.float64).copy()
-    except Exception:  # noqa: BLE001 - user code: not written yet, or another kind of update
+            for _ in range(ADAM_STEPS):
+                returned = func(w.copy(), gradient.copy(), config) if config is not None else func(w.copy(), gradient.copy())
+                if not (isinstance(returned, tuple) and len(returned) == 2 and isinstance(returned[1], dict)):
+                    return None
+                after, config = returned
+                rate = rate or next((float(v) for k in ("learning_rate", "lr") if isinstance(v := config.get(k), (int, float))), None)
+                if rate is None or not isinstance(after, np.ndarray) or after.shape != w.shape:
+                    return None
+                ratios.append((np.asarray(after, dtype=np.float64) - w) / (-rate * np.sign(gradient)))
+                w = np.asarray(after, dtype=np.float64).copy()
+    except Exception:  # noqa: BLE001 - user code: not written yet
         return None
     return _drift(func, "", rate, ratios, magnitude)
+
+
+def adam_function(func: Any) -> bool:
+    """A function named like Adam taking the parameters and their gradients first (`adam_step(params,
+    grads, m, v, t)`): stepped by `adam_function_drift` though no other optimizer form fits it."""
+    if "adam" not in getattr(func, "__name__", "").lower():
+        return False
+    try:
+        required = [p.name.lower() for p in inspect.signature(func).parameters.values() if p.default is p.empty]
+    except (TypeError, ValueError):
+        return False
+    return len(required) >= 2 and required[0] in PARAM_NAMES | DICT_PARAMS and required[1] in GRAD_NAMES | DICT_GRADS
 
 
 def _drift(cls: type, method: str, rate: float, ratios: list[np.ndarray], magnitude: np.ndarray) -> AdamDrift | None:
