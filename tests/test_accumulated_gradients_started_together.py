@@ -69,3 +69,36 @@ def test_a_wrong_recurrent_gradient_is_named_where_it_is_added_into(tmp_path):
     found = errors(check(path))
     assert [(f["code"], f["param"]) for f in found] == [("BPD108", "Whh")], found
     assert found[0]["line"] == line_of(path, "dWhh += dhraw @ hs[t].T")
+
+
+CLIPPED = ("    return loss, dWxh,", "    for dparam in [dWxh, dWhh, dWhy, dbh, dby]:\n        np.clip(dparam, -0.05, 0.05, out=dparam)\n    return loss, dWxh,")
+
+
+def test_gradients_clipped_inside_the_loss_function_are_compared_where_they_are_not_clipped(tmp_path):
+    """min-char-rnn clips every gradient in `lossFun` before returning it: the clipped entries are the
+    program's choice, not a wrong gradient."""
+    path = planted(tmp_path, "rnn.py", RNN, *CLIPPED)
+    report = check(path)
+    assert errors(report) == []
+    assert any(abs(v) >= 0.05 for v in _first_gradient_entries(path)), "the bound must clip some entries for this test to mean anything"
+
+
+def test_a_wrong_gradient_is_still_found_beside_the_clip(tmp_path):
+    path = planted(tmp_path, "rnn.py", RNN.replace("dWhh += dhraw @ hs[t - 1].T", "dWhh += dhraw @ hs[t].T"), *CLIPPED)
+    found = errors(check(path))
+    assert [(f["code"], f["param"]) for f in found] == [("BPD108", "Whh")], found
+
+
+def _first_gradient_entries(path) -> list[float]:
+    """The unclipped entries of the first pass's gradients, computed by running the file's own
+    `lossFun` without its clip in a subprocess."""
+    import json
+    import subprocess
+    import sys
+
+    text = path.read_text(encoding="utf-8").replace("np.clip(dparam, -0.05, 0.05, out=dparam)", "pass")
+    code = text.split("p, hprev = 0")[0] + (
+        "import json\ninputs = [ix[c] for c in data[0:T]]\ntargets = [ix[c] for c in data[1:T + 1]]\n"
+        "out = lossFun(inputs, targets, np.zeros((H, 1)))\nprint(json.dumps([float(v) for g in out[1:6] for v in g.ravel()]))\n"
+    )
+    return json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)

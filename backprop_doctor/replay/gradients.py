@@ -869,6 +869,10 @@ def _clip_bound(runner: Runner, moved: Moved) -> float | None:
     tree = source_tree(site.file or runner.path)[1]
     updating = find_function(tree, site.update.function) if tree is not None and site.update.function else None
     known: dict[str, Any] = {k: v for k, v in runner.state.values.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    if tree is not None and site.file is None:  # `loss, dWxh, ... = lossFun(...)`, which clips before it returns (min-char-rnn)
+        from backprop_doctor.static.step_functions import called_functions
+
+        nodes += [function for _, function in called_functions(tree, runner.step.prefix)]
     if updating is not None:  # the function that makes the update (`Net.update`, another file's `RNN.backprop`)
         nodes.append(updating)
         arguments = updating.args
