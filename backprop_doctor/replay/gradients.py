@@ -492,7 +492,7 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
 
         result.symmetric = symmetric_weights(capture.moved)
         rng = np.random.default_rng(seed + 1)
-        result.clipped = _clipped(capture.step, result)
+        result.clipped = _clipped(capture.step, result, source_tree(runner.path)[1])
         result.owners = _owners(capture, result)
         result.still = _still(capture.moved, result.loss_value)
         if result.wrong:
@@ -1057,7 +1057,7 @@ def _imported_line(step: TrainingStep, expression: str, key: Any) -> tuple[int, 
     return (found[1], found[0]) if found else None
 
 
-def _clipped(step: TrainingStep, result: StepResult) -> str | None:
+def _clipped(step: TrainingStep, result: StepResult, tree: Any = None) -> str | None:
     """The step's gradient-clipping call, when it explains the updates: most parameters' gradients
     are the gradient times one factor below 1 (`clip_grads(grads, max_norm)` rescales them all by
     `max_norm / norm`). That factor is then the program's own scale (`Measured.scale`): the
@@ -1065,10 +1065,13 @@ def _clipped(step: TrainingStep, result: StepResult) -> str | None:
     import ast
     import re
 
+    from backprop_doctor.static.step_functions import called_functions
+
+    called = [function for _, function in called_functions(tree, step.prefix)] if tree is not None else []  # `backward_pass` clips before it returns
     call = next(
         (
             ast.unparse(node)
-            for stmt in step.prefix
+            for stmt in [*step.prefix, *called]
             for node in ast.walk(stmt)
             if isinstance(node, ast.Call) and re.search(r"(?i)clip.", ast.unparse(node.func).rsplit(".", 1)[-1])
         ),
