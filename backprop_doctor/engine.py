@@ -404,6 +404,17 @@ class LayerCheck(Contracts, Outcomes):
                     pattern=CALLED_OTHERWISE,
                 )
                 return self.report
+            if _indexed_by_floats(raised.error, self.x):
+                # `W[idx]` given the float batch backprop-doctor made up: the layer takes token ids
+                self._add(
+                    "build-failed",
+                    f"`{self.layer}.{raised.phase}` was not checked on made-up input: it indexes with its input "
+                    f"({locate.describe(raised.error)}), so it takes integer ids, not the float batch of shape "
+                    f"{tuple(np.shape(self.x))} it was given; it is checked where a network or a training loop of yours calls it",
+                    severity="info",
+                    pattern=CALLED_OTHERWISE,
+                )
+                return self.report
             self._add(
                 "layer-raised",
                 f"`{self.layer}.{raised.phase}` raised {locate.describe(raised.error)} on input of shape "
@@ -815,6 +826,15 @@ class LayerCheck(Contracts, Outcomes):
                 )
             arrays.append(_Array(name, live, np.asarray(grad, dtype=np.float64)))  # grads are the check's own copies
         return arrays
+
+
+def _indexed_by_floats(error: BaseException, x: Any) -> bool:
+    """NumPy refusing a float array as indices while the input is a float array: the layer indexes
+    with its input (an embedding's `W[idx]`), which made-up floats cannot be."""
+    return (
+        isinstance(error, IndexError) and "arrays used as indices must be of integer" in str(error)
+        and isinstance(x, np.ndarray) and x.dtype.kind == "f"
+    )  # fmt: skip
 
 
 def _part_sizes(arrays: list[_Array], inputs: _Array) -> tuple[float, float]:

@@ -99,7 +99,28 @@ def _stateless_local(cls: type, derivative: str) -> bool:
     if fnode is None or dnode is None or assigned_attributes(fnode):
         return False
     argument = required_inputs(getattr(cls, derivative))[0].lower()
+    if _delegates(fnode) or _named_after(argument, fnode):
+        return False  # `forward(xs)` that runs `self.embed.forward(xs)`, `backward(dhs)` of its `hs`: a composite layer
     return argument not in UPSTREAM_NAMES and not argument.startswith(("d_", "grad"))
+
+
+def _delegates(node: Any) -> bool:
+    """Whether a forward hands its work to layers it holds (`self.lstm.forward(xs)`)."""
+    import ast
+
+    return any(
+        isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "forward"
+        and isinstance(n.func.value, ast.Attribute) and isinstance(n.func.value.value, ast.Name) and n.func.value.value.id == "self"
+        for n in ast.walk(node)
+    )  # fmt: skip
+
+
+def _named_after(argument: str, node: Any) -> bool:
+    """Whether the derivative's argument is `d` + a name the forward binds or returns (`dhs` of `hs`)."""
+    import ast
+
+    names = {n.id.lower() for n in ast.walk(node) if isinstance(n, ast.Name)}
+    return argument.startswith("d") and len(argument) > 1 and argument[1:] in names
 
 
 def recognise(cls: type, namespace: dict[str, Any]) -> bool:
