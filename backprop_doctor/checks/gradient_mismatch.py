@@ -45,6 +45,7 @@ from backprop_doctor.static.outputs import output_disagreement
 from backprop_doctor.static.penalties import correct_class_term_left_out, left_out_penalty, penalty_only_in_loss
 from backprop_doctor.static.reductions import bias_inside_sum
 from backprop_doctor.static.stale import stale_weights
+from backprop_doctor.static.steps import _scope_of
 from backprop_doctor.static.upstream import shared_source
 
 NAME = "gradient-mismatch"
@@ -88,6 +89,7 @@ def run(context: Any) -> Iterator[Finding]:
     _softmax_diagonals(context)
     _read_only_forward(context)
     _activation_derivatives(context)
+    _log_epsilons(context)
     for i, finding in enumerate(context.findings):
         if finding.pattern == "right-in-training":
             continue
@@ -327,6 +329,47 @@ def _carried_not_added(context: Any) -> None:
             f"it to that step's upstream gradient: pass `{fix}`",
             "through-time", line, f.line,
         )  # fmt: skip
+
+
+LOG_EPSILON = 1e-3  # a constant at most this large added inside a log (`np.log(p + 1e-5)`) keeps it finite
+LOG_EPSILON_ERROR = 1e-2  # a relative error at most this large is what such a constant explains
+
+
+def _log_epsilons(context: Any) -> None:
+    """A small gradient error of a function whose loss takes `log(p + eps)`: the textbook gradient
+    (`probs - onehot`) leaves the constant out, which moves the gradient by about eps / p. That is
+    the program's own choice, not a bug: an info naming the constant."""
+    here = os.path.abspath(context.source.path)
+    for i, f in enumerate(context.findings):
+        if f.name != NAME or f.severity != "error" or f.measured is None or f.measured > LOG_EPSILON_ERROR or not f.line:
+            continue
+        tree = context.source.tree if not f.file or os.path.abspath(f.file) == here else source_tree(os.path.abspath(f.file))[1]
+        function = _scope_of(tree, f.line) if tree is not None else None
+        found = _log_of_sum(function) if function is not None and function is not tree else None
+        if found is None:
+            continue
+        line, constant = found
+        context.findings[i] = f.replace(
+            severity="info",
+            pattern="log-epsilon",
+            message=f"the gradient of `{f.layer}` differs from the numerical one by {f.measured:.2g} (relative), which the constant "
+            f"`{constant}` added inside the log at line {line} explains: the usual gradient leaves it out, and it moves the "
+            "gradient by about that constant over each probability; harmless",
+            highlight=tuple(sorted({f.line, line})),
+            fix=None,
+        )
+
+
+def _log_of_sum(function: Any) -> tuple[int, str] | None:
+    """(line, constant) of a `log(<expr> + c)` in `function` with 0 < c <= LOG_EPSILON."""
+    for node in ast.walk(function):
+        if isinstance(node, ast.Call) and ast.unparse(node.func).rpartition(".")[2] == "log" and len(node.args) == 1:
+            inner = node.args[0]
+            if isinstance(inner, ast.BinOp) and isinstance(inner.op, ast.Add):
+                for side in (inner.left, inner.right):
+                    if isinstance(side, ast.Constant) and isinstance(side.value, float) and 0 < side.value <= LOG_EPSILON:
+                        return node.lineno, ast.unparse(side)
+    return None
 
 
 def _cross_entropy_delta(context: Any) -> None:
