@@ -247,13 +247,24 @@ def probe_for(context: Any) -> list[Probe]:
             )
         except Exception:  # never let the probe take the other checks down
             probe = None
-        if probe is not None:
+        if probe is not None and not _misfit(probe, options.data):
             probes.append(probe)
     drawn = [p for p in probes if p.yours.losses]
     if drawn:
         shown = next((p for p in drawn if p.yours.trend != "falls"), drawn[0])
         extras["training"] = shown.extras()
     return probes
+
+
+def _misfit(probe: Probe, data_path: str | None) -> bool:
+    """Whether the probe's made-up data does not fit the network: a loss that starts at or above zero
+    and goes below it in any run cannot be a cross-entropy or a squared error of targets the loss
+    takes (skip-gram's `forward(contexts, target)` fed Gaussian vectors as its labels); such runs
+    judge the data, not the training, so they are left out."""
+    if data_path is not None or not probe.yours.losses or probe.yours.losses[0] < 0:
+        return False
+    runs = [probe.yours, *probe.smaller, probe.reference, probe.overfit, probe.overfit_reference]
+    return any(v < -1e-6 for run in runs if run is not None for v in run.losses if math.isfinite(v))
 
 
 def dead_layers(probe: Probe) -> list[tuple[ReluActivity, str]]:
