@@ -464,7 +464,15 @@ def infer_kwargs(cls: type, rng: np.random.Generator) -> dict[str, Any]:
             kwargs[p.name] = key
         else:
             kwargs[p.name] = _value_for(p.name, cls.__name__, p.default, rng, {})
+        if _annotated_pair(p) and isinstance(kwargs[p.name], int) and not isinstance(kwargs[p.name], bool):
+            kwargs[p.name] = (kwargs[p.name], kwargs[p.name])  # `pool_size: Tuple[int, int]`
     return kwargs
+
+
+def _annotated_pair(p: inspect.Parameter) -> bool:
+    """A parameter annotated as a tuple (`pool_size: Tuple[int, int]`, `kernel: tuple[int, int]`)."""
+    annotation = p.annotation if isinstance(p.annotation, str) else getattr(p.annotation, "__name__", None) or repr(p.annotation)
+    return p.annotation is not inspect.Parameter.empty and re.search(r"(?i)\btuple\b", str(annotation)) is not None
 
 
 def _table_key(cls: type, name: str) -> str | None:
@@ -553,6 +561,7 @@ def _input_candidates(layer: Any, n: int, rng: np.random.Generator) -> Iterator[
     yield rng.standard_normal((n, 6))
     yield rng.standard_normal((n, 2, 6, 6))
     yield rng.standard_normal((n, 3, 4, 4))
+    yield rng.standard_normal((n, 6, 6, 2))  # channels last (N, H, W, C), a pooling layer with no weights
 
 
 def one_column(cls: type) -> bool:
