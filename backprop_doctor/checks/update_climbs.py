@@ -59,8 +59,9 @@ def run(context: Any) -> Iterator[Finding]:
         return  # the program's own step was replayed: its updates are judged there
     for optimizer in context.extras.get("optimizers", []):
         climbed = [(name, c) for name, c in optimizer.cosines.items() if c > CLIMBS]
-        if climbed:
-            yield _optimizer_finding(optimizer, climbed)
+        started = _state_started_as_parameter(_method_node(optimizer.cls, optimizer.method)) if optimizer.form == "dict" and optimizer.method else None
+        if climbed or started is not None:
+            yield _optimizer_finding(optimizer, climbed or list(optimizer.cosines.items()))
     seen: set[type] = set()
     wrong = {f.layer for f in context.findings if f.severity == "error"}
     for built in context.layers:
@@ -179,6 +180,19 @@ def _optimizer_finding(optimizer: Any, moves: list[tuple[str, float]]) -> Findin
             f"one call of `{cls.__name__}` on a fresh array",
         )
     every = len(moves) == len(optimizer.cosines)
+    started = _state_started_as_parameter(_method_node(cls, method)) if optimizer.form == "dict" else None
+    if started is not None:
+        state, line, statement = started
+        return _climbs(
+            cls,
+            method,
+            lambda node: line,
+            f"`{cls.__name__}.{method}(params, grads)` does not move the parameters against their gradients: `{statement}` "
+            f"(line {line}) starts `{state}` as the parameter itself, not at zero, so every update also adds a multiple of the "
+            f"parameter to it; start it at zero (`np.zeros_like(...)`)",
+            moves,
+            f"one `{method}` on fresh arrays",
+        )
     twice = _subtracted_twice(_method_node(cls, method)) if optimizer.form != "pairs" else None
     if twice is not None:
         velocity, held_at, line, statement = twice
@@ -231,6 +245,34 @@ def _method_node(cls: type, method: str) -> Any:
     where = definition(getattr(cls, method, None)) if method else None
     tree = source_tree(where.file)[1] if where is not None else None
     return find_function(tree, where.qualname) if tree is not None and where is not None else None
+
+
+def _state_started_as_parameter(node: Any) -> tuple[str, int, str] | None:
+    """(the state, the line, the statement) of `self.v[key] = val` in `for key, val in params.items()`
+    (or `= params[key]`): an optimizer's velocity or cache started as the parameter itself, where it
+    must start at zero; None when the method has none."""
+    import ast
+
+    if node is None or len(node.args.args) < 2:
+        return None
+    params = node.args.args[1].arg
+    values: set[str] = set()
+    for loop in ast.walk(node):
+        if isinstance(loop, ast.For) and isinstance(loop.target, ast.Tuple) and len(loop.target.elts) == 2:
+            iterated = loop.iter
+            if isinstance(iterated, ast.Call) and isinstance(iterated.func, ast.Attribute) and iterated.func.attr == "items":
+                if isinstance(iterated.func.value, ast.Name) and iterated.func.value.id == params and isinstance(loop.target.elts[1], ast.Name):
+                    values.add(loop.target.elts[1].id)
+    for stmt in sorted((n for n in ast.walk(node) if isinstance(n, ast.Assign) and len(n.targets) == 1), key=lambda n: n.lineno):
+        target, value = stmt.targets[0], stmt.value
+        state = target.value if isinstance(target, ast.Subscript) else None
+        if not (isinstance(state, ast.Attribute) and isinstance(state.value, ast.Name) and state.value.id == "self"):
+            continue
+        own = isinstance(value, ast.Name) and value.id in values
+        keyed = isinstance(value, ast.Subscript) and isinstance(value.value, ast.Name) and value.value.id == params
+        if own or keyed:
+            return ast.unparse(state), stmt.lineno, ast.unparse(stmt)
+    return None
 
 
 def _subtracted_twice(node: Any) -> tuple[str, int, int, str] | None:

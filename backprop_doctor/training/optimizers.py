@@ -379,6 +379,8 @@ def _drift(cls: type, method: str, rate: float, ratios: list[np.ndarray], magnit
             return AdamDrift(cls, method, rate, index + 1, float("nan"), "not-finite", medians)
         if np.all(np.abs(r - 1) <= ADAM_TOLERANCE):
             continue
+        if index == 0 and np.median(r) < 0:
+            return None  # its first step climbs: `update-climbs` says so
         inverse = np.all(np.abs(r * magnitude / np.median(r * magnitude) - 1) <= ADAM_TOLERANCE) and np.ptp(magnitude) > 1
         uniform = np.all(np.abs(r / np.median(r) - 1) <= ADAM_TOLERANCE)
         kind = "inverse-magnitude" if inverse else "uniform" if uniform else "other"
