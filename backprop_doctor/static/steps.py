@@ -1416,6 +1416,7 @@ def _adjoints(prefix: tuple[ast.stmt, ...]) -> list[Adjoint]:
                 match = None  # `d_ypred_d_h1`: one factor of the chain rule, not the loss's gradient
             if match is not None and name not in {a.name for a in found}:
                 forwards = [f for f in _forward_names(match.group(1), name) if f in last and f != name]
+                forwards = forwards or _abbreviated_forwards(match.group(1), [f for f in last if f != name])
                 forwards = forwards or _compound_forwards(match.group(1), [f for f in last if f != name])
                 if forwards:
                     others = tuple((f, last[f]) for f in forwards[1:])
@@ -1467,6 +1468,20 @@ def _compound_forwards(stem: str, known: list[str]) -> list[str]:
     stem = stem.strip("_").split("_")[-1].lower()  # `elta_O1`: the pattern's `d` took delta's first letter
     found = [f for f in known if len(words := f.lower().split("_")) == 2 and stem in words and not _ADJOINT.fullmatch(f) and not {"grad", "delta", "d"} & set(words)]
     return sorted(found, key=lambda f: not any(w in _BEFORE_ACTIVATION for w in f.lower().split("_")))
+
+
+def _abbreviated_forwards(stem: str, known: list[str]) -> list[str]:
+    """`grad_wrt_out_l_input` -> ["output_layer_input"]: a forward name whose words each begin with the
+    adjoint's words, in order (`wrt_` dropped); only when one name fits."""
+    words = [w for w in re.sub(r"^_*wrt_", "", stem).lower().split("_") if w]
+    if len(words) < 2:
+        return []
+    found = [
+        f for f in known
+        if not _ADJOINT.fullmatch(f) and len(theirs := f.lower().split("_")) == len(words)
+        and all(t.startswith(w) for w, t in zip(words, theirs))
+    ]  # fmt: skip
+    return found if len(found) == 1 else []
 
 
 def _forward_names(stem: str, name: str) -> list[str]:
