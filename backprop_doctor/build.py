@@ -675,7 +675,15 @@ def _input_cases(layer: Any, batch: int, rng: np.random.Generator, train: bool) 
             break
     if not cases and forward_only is not None:  # backward raises on every shape: the engine says where
         cases.append((f"x {forward_only.shape}", forward_only, None))
+    if not cases and not any(_numeric_array(v) for v in vars(layer).values()):
+        # a layer with no weights written for one image at a time (`h, w, c = input.shape`): no batch axis
+        image = rng.standard_normal((6, 6, 2))
+        if _runs(layer, image, None, train, backward=True):
+            cases.append((f"{UNBATCHED} x {image.shape}", image, None))
     return cases
+
+
+UNBATCHED = "one unbatched sample"  # a case whose first axis is not a batch: no batch-wide probe applies
 
 
 def _weights_out_first(kwargs: dict[str, Any], rng: np.random.Generator) -> list[dict[str, Any]]:

@@ -272,8 +272,10 @@ def network_cases(built: Any, *, train: bool = True) -> list[Case]:
 def standalone_cases(built: Any) -> Iterator[Case]:
     """The cases of a standalone layer (`build.Built`) as built for it."""
     loss = is_loss_layer(built.obj)
-    for _label, x, t in built.cases:
-        if is_float_array(np.asarray(x)):
+    from backprop_doctor.build import UNBATCHED
+
+    for label, x, t in built.cases:
+        if is_float_array(np.asarray(x)) and not str(label).startswith(UNBATCHED):
             yield Case(None, built.name, built.obj, np.array(x, dtype=np.float64), t, loss)
 
 
