@@ -428,6 +428,8 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
             else "broadcast-gradient" if measured.broadcast is not None
             else _factor_words(_factor(result, measured), _proportional(result, measured, _factor(result, measured)), result.batch_sizes)[0]
         )  # fmt: skip
+        if pattern == "wrong-derivative" and measured.truncated is not None:
+            line = -measured.truncated[1]  # one warning per loop cut short, whichever lines its gradients are added at
         groups.setdefault((file, line, pattern), []).append((moved, measured))
     for (file, line, pattern), members in groups.items():
         moved, measured = members[0]
@@ -439,16 +441,19 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
         cut = measured.truncated if pattern == "wrong-derivative" else None
         if cut is not None:
             length, loop_line, value = cut
+            computed_at = sorted({m.line or m2.site.line for m2, m in members})
+            line = computed_at[0]
             yield rule(NAME).finding(
                 f"the update{'s' if len(members) > 1 else ''} of {names} in your training step ({where}) follow{'' if len(members) > 1 else 's'} "
-                f"a gradient computed at line {line}, inside a backward loop through time cut short after `{length}` = {value} steps "
+                f"{'gradients' if len(computed_at) > 1 else 'a gradient'} computed at line{'s' if len(computed_at) > 1 else ''} "
+                f"{', '.join(map(str, computed_at))}, inside a backward loop through time cut short after `{length}` = {value} steps "
                 f"(line {loop_line}): truncated backpropagation through time, close to the gradient of {loss_words} but not "
                 f"equal to it, by design; set `{length}` to the sequence length to check the full gradient",
                 severity="warning",
                 param=measured.name,
                 file=path,
                 line=loop_line,
-                highlight=tuple(sorted({loop_line, line})),
+                highlight=tuple(sorted({loop_line, *computed_at})),
                 pattern="truncated-bptt",
                 measured=max(m.error for _, m in members),
                 evidence=evidence,

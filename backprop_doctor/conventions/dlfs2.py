@@ -28,6 +28,8 @@ arrays). Gradients live in `grads[i]`, named after the constructor's arguments.
 
 from __future__ import annotations
 
+import re
+
 from typing import Any
 
 from backprop_doctor.conventions._base import TRAIN_FLAGS, parameters
@@ -56,6 +58,11 @@ def dlfs2_names(layer: Any, listed: str = "params") -> list[str]:
         return [f"{listed}[{i}]" for i in range(n)]
     init_args = [p for p in parameters(type(layer).__init__) if p != "self"]
     arrays = [a for a in init_args if a not in TRAIN_FLAGS][:n]
-    if len(arrays) == n and all(a.isidentifier() for a in arrays):
+    if len(arrays) == n and all(a.isidentifier() and not _SETTING.search(a) for a in arrays):
         return arrays
     return [f"{listed}[{i}]" for i in range(n)]
+
+
+# constructor arguments that are sizes or settings, not the arrays `params` lists: `Encoder(vocab_size,
+# wordvec_size)` or `PositionWiseFfn(d_m, d_ff, b1_scale, b2_scale)` make their weights themselves
+_SETTING = re.compile(r"(?i)size|dim|num|count|len|scale|rate|ratio|std|eps|momentum|units|nodes|heads|vocab|^d_|^n_")
