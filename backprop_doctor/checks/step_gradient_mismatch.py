@@ -145,9 +145,6 @@ def _factor_words(factor: float | None, proportional: bool, batch_sizes: tuple[i
 _LIBRARIES = frozenset({"np", "numpy", "math", "scipy", "torch"})
 
 
-_MODAL = re.compile(r"(?i)dropout|batch_?norm|train_?flg|is_?train|\btraining\b|train_mode|\bmode\b|\btrain\s*=")
-
-
 _OUTPUT_ERROR = re.compile(r"(?i)(cost|loss|error|err)_?(derivative|deriv|prime|grad\w*)|d_?(cost|loss)")
 
 
@@ -205,13 +202,6 @@ def _loss_source(loss: Any, tree: Any) -> str:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in called:
             text += "\n" + ast.unparse(node)
     return text
-
-
-def _modal(source: Any) -> bool:
-    """Whether the program has a part that computes otherwise in training and in inference (dropout,
-    batch normalisation, a train flag or mode): only then can its loss method and its gradient differ
-    everywhere with both right."""
-    return bool(_MODAL.search("\n".join(getattr(source, "text_lines", None) or [])))
 
 
 def _method_loss(loss: Any) -> bool:
@@ -320,7 +310,7 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
         return
     culprit = result.first_wrong_adjoint
     common = bool(factors) and len(factors) == len(wrong) and all(abs(f - factors[0]) <= SAME_FACTOR * abs(factors[0]) for f in factors)
-    if len(wrong) == len(result.parameters) and culprit is None and not common and loss is not None and _method_loss(loss) and _modal(source):
+    if len(wrong) == len(result.parameters) and culprit is None and not common and loss is not None and _method_loss(loss):
         # `network.loss(x, t)` runs in inference mode (dropout off, batch norm on running averages)
         # while `network.gradient(x, t)` trains: every update "wrong" by unrelated factors says the
         # two are not one function, not that the gradients are wrong

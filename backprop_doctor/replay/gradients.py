@@ -669,7 +669,7 @@ def _walk_adjoints(
                 if scale is None and measured.proportional and measured.factor is not None:
                     scale = measured.factor
                 continue
-            if scale is None and _deferred_mean(measured, result):
+            if scale is None and isinstance(adjoint, InnerAdjoint) and _deferred_mean(measured, result):
                 scale = measured.factor  # `dAL` of the summed loss, the 1/m taken in `linear_backward`: the later ones at that scale
                 continue
         result.adjoints.append((adjoint, measured))
@@ -734,10 +734,11 @@ def _rate_that_works(runner: Runner, capture: Capture, factors: tuple[float, ...
 
 
 def _deferred_mean(measured: Measured, result: StepResult) -> bool:
-    """An adjoint that is the gradient of the summed loss where the program's loss is a mean (exactly
-    a batch size times the mean's), while some parameter's gradient is right: the program divides by
-    the batch size later (deeplearning.ai's `dAL`, with `1./m` in `linear_backward`), so the factor
-    is its scale, not a bug."""
+    """An adjoint inside a function the step calls that is the gradient of the summed loss where the
+    program's loss is a mean (exactly a batch size times the mean's), while some parameter's gradient
+    is right: the program divides by the batch size later, in another function (deeplearning.ai's
+    `dAL`, with `1./m` in `linear_backward`), so the factor is its scale, not a bug. (In the loop's
+    own statements `_contradicted` reads which gradients are computed from it.)"""
     return (
         measured.proportional and measured.factor is not None and measured.factor > 1
         and _batch_like(measured.factor, result.batch_sizes)
