@@ -159,7 +159,9 @@ class StubFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         if path is None:
             found = self._from_user_folder(fullname) or self._from_ancestor_folder(fullname)
             if found is not None:
-                return found
+                from backprop_doctor.loading.python2_imports import adopted
+
+                return adopted(found)  # a module of the user's written in Python 2 is read as Python 3 too
         self.records.append(StubRecord(fullname, frame.f_code.co_filename, frame.f_lineno))
         return importlib.machinery.ModuleSpec(fullname, self, is_package=True)
 
