@@ -34,7 +34,7 @@ def ancestor_with_package(folder: str, top: str, levels: int = ANCESTOR_LEVELS) 
     here = os.path.abspath(folder)
     for _ in range(levels):
         above = os.path.dirname(here)
-        if above == here:
+        if os.path.dirname(above) == above:  # never the file system's root
             return None
         here = above
         package = os.path.join(here, top)
