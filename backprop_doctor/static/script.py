@@ -249,6 +249,7 @@ def _import_time_statements(stmts: list[ast.stmt]) -> list[ast.stmt]:
 
 
 def _names_read(node: ast.expr) -> set[str]:
+    """The names `node` reads: `os` and `BASE` of `os.path.join(BASE, "common")`."""
     return {n.id for n in walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
 
 
