@@ -69,6 +69,16 @@ class Unsupported(BuildError):
     """A kind of object the checks do not handle yet; an info-level `build-failed` finding."""
 
 
+class StandInRaised(Unsupported):
+    """The user's code raised on a missing module's stand-in (`im2col(x) * 0.5` with `im2col` from it):
+    an info-level `build-failed` finding naming the module, never the user's error."""
+
+    def __init__(self, message: str, module: str, error: BaseException):
+        super().__init__(message)
+        self.module = module
+        self.error = error
+
+
 def _raised(message: str, error: BaseException, *, literal: bool = False, guessed: Any = ()) -> BuildError:
     """A `UserCodeRaised` when the user's own code raised for a reason no argument explains
     (`np.zeors_like`, a float shape from `/`), or on the arguments the user's own script passes
@@ -126,6 +136,13 @@ def _scalar_of_array(error: BaseException) -> bool:
     """`float(b)` of a (1, 1, 1) bias: NumPy 2 converts only 0-dimensional arrays to Python numbers,
     whatever size-1 array the caller hands it."""
     return isinstance(error, TypeError) and "only 0-dimensional arrays can be converted to Python scalars" in str(error)
+
+
+def _standin_of(error: BaseException) -> str | None:
+    """The missing module whose stand-in made the user's code raise `error` (see `locate.standin_behind`)."""
+    from backprop_doctor.locate import standin_behind
+
+    return standin_behind(error)
 
 
 def _user_line(error: BaseException) -> Any:
@@ -348,18 +365,28 @@ def _argument_error(error: BaseException) -> bool:
 
 def failure_finding(label: str, obj: Any, error: BaseException) -> Any:
     """The finding for an object that could not be built: `layer-raised` at the user's line when
-    the user's own code raised, else `build-failed` (info when the kind is not supported yet)."""
+    the user's own code raised, else `build-failed` (info when the kind is not supported yet, or when
+    a missing module's stand-in made the user's code raise)."""
     from backprop_doctor import locate
+    from backprop_doctor.findings import STAND_IN
     from backprop_doctor.rules import rule
 
     if isinstance(error, UserCodeRaised) or (not isinstance(error, BuildError) and _user_line(error).line is not None):
         cause = error.error if isinstance(error, UserCodeRaised) else error
+        module = locate.standin_behind(cause)
+        if module is not None:  # `np` of a missing `from common.layers import *`: the stand-in's error, not the user's
+            message = f"`{label}` was not checked: {locate.standin_reason('building it', cause, module)}"
+            return rule("build-failed").finding(message, severity="info", layer=label, pattern=STAND_IN, **_user_line(cause).fields())
         return rule("layer-raised").finding(
             f"building `{label}` raised {locate.describe(cause)} in your code: fix that line so `{label}` can be created and run",
             layer=label,
             **_user_line(cause).fields(),
         )
     location = locate.where(obj if not isinstance(obj, tuple) else obj[0])
+    if isinstance(error, StandInRaised):  # at the line that met the stand-in
+        return rule("build-failed").finding(
+            f"`{label}` was not checked: {error}", severity="info", layer=label, pattern=STAND_IN, **_user_line(error.error).fields()
+        )
     if isinstance(error, Unsupported):
         return rule("build-failed").finding(f"`{label}` was not checked: {error}", severity="info", layer=label, **location.fields())
     return rule("build-failed").finding(
@@ -777,6 +804,10 @@ def build_layer(cls: type, rng: np.random.Generator, *, train: bool = True, batc
             raise Unsupported(f"its forward raised {type(error).__name__} ({error}): it needs `{setup}()` called first")
         if error is not None and (missing := unimportable_name(error)):
             raise Unsupported(f"it uses `{missing}`, which comes from a module that could not be imported here")
+        if error is not None and (module := _standin_of(error)) is not None:
+            from backprop_doctor.locate import standin_reason
+
+            raise StandInRaised(standin_reason("its forward", error, module), module, error)
         if error is not None and not _no_argument_explains(error):
             # a shape error on shapes the tool guessed: maybe the guess, maybe the code
             raise Unsupported(
@@ -1102,6 +1133,8 @@ def _not_run(forward: Callable, errors: list[BaseException]) -> BuildError:
     error = next((e for e in errors if _no_argument_explains(e) and _user_line(e).line is not None), errors[0])
     if (missing := unimportable_name(error)) is not None:
         return Unsupported(f"{forward.__name__} uses `{missing}`, which comes from a module that could not be imported here")
+    if (module := locate.standin_behind(error)) is not None:
+        return StandInRaised(locate.standin_reason(forward.__name__, error, module), module, error)
     where = _user_line(error)
     at = f" at line {where.line}" + ("" if where.file == _file_of(forward) else f" of {os.path.basename(where.file)}") if where.line else ""
     return _raised(f"no synthesized input runs through {forward.__name__}: it raised {locate.describe(error)}{at}", error)

@@ -32,7 +32,7 @@ from backprop_doctor.contracts import (  # noqa: F401 - STAND_IN_SIZE: read by t
 from backprop_doctor.gradcheck import identical
 from backprop_doctor.conventions._base import FORWARD_SEED, Adapter, is_float_array
 from backprop_doctor.conventions._classlayer import ClassLayer
-from backprop_doctor.findings import CALLED_OTHERWISE, Report
+from backprop_doctor.findings import CALLED_OTHERWISE, STAND_IN, Report
 from backprop_doctor.options import Options
 from backprop_doctor.outcomes import Outcomes
 from backprop_doctor.rules import rule
@@ -403,6 +403,11 @@ class LayerCheck(Contracts, Outcomes):
                     "of yours calls it",
                     pattern=CALLED_OTHERWISE,
                 )
+                return self.report
+            module = locate.standin_behind(raised.error)
+            if module is not None:  # `im2col` from a missing module: the stand-in's error, not the user's
+                message = f"`{self.layer}` was not checked: {locate.standin_reason(f'its {raised.phase}', raised.error, module)}"
+                self._add("build-failed", message, severity="info", pattern=STAND_IN, **where.fields())
                 return self.report
             if _indexed_by_floats(raised.error, self.x):
                 # `W[idx]` given the float batch backprop-doctor made up: the layer takes token ids

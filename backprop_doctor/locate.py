@@ -256,6 +256,23 @@ def called_wrongly(exc: BaseException) -> bool:
     return isinstance(exc, TypeError) and bool(_SIGNATURE.search(str(exc)))
 
 
+def standin_behind(exc: BaseException) -> str | None:
+    """The missing module whose stand-in made the user's code raise `exc` (see `stubs.standin_behind`)."""
+    from backprop_doctor.loading.stubs import standin_behind as behind
+
+    return behind(exc)
+
+
+def standin_reason(doing: str, exc: BaseException, module: str) -> str:
+    """Why an object was not checked when `module` is a stand-in: the error is the stand-in's, not a
+    line of the user's to fix (`doing`: "building it", "its forward")."""
+    if isinstance(exc, NameError):
+        what = f"{doing} raised {describe(exc)}, a name `from {module} import *` would give it, but `{module}` is"
+    else:
+        what = f"{doing} raised {describe(exc)} on what backprop-doctor put in place of `{module}`, which is"
+    return f"{what} neither installed nor next to your file (see the missing-module note): install it or put it beside your file to check it"
+
+
 def describe(exc: BaseException) -> str:
     """`ValueError (shapes (5,3) and (4,2) not aligned)`: no ": " so messages keep one split point."""
     detail = str(exc).replace(": ", " - ")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from backprop_doctor.findings import CALLED_OTHERWISE, Finding, Report
+from backprop_doctor.findings import CALLED_OTHERWISE, STAND_IN, Finding, Report
 from backprop_doctor.rules import STAGES, all_rules, stage_rank
 
 NOTHING_COMPARED = "nothing-compared"  # the pattern of the error `rank` adds when no gradient was compared
@@ -138,9 +138,22 @@ def _nothing_checked(report: Report, findings: list[Finding]) -> Finding | None:
             file=report.file,
             pattern=NOTHING_COMPARED,
         )
+    standins = {f.layer for f in findings if f.pattern == STAND_IN and f.layer}
+    if standins and all(b.what in standins for b in report.built):  # what the file builds needs a missing module
+        return rule("nothing-to-check").finding(
+            f"not one gradient could be compared: {len(report.built)} of the objects it would check "
+            f"{'needs' if len(report.built) == 1 else 'need'} a module that is missing here (below); "
+            "install it or put it beside your file and check again",
+            severity="warning",
+            file=report.file,
+            pattern=NOTHING_COMPARED,
+        )
     reasons, advice = [], []
     for b in report.built:
-        if b.skipped and b.skipped.endswith("it is not written yet"):  # a template as handed out
+        if b.what in standins:
+            reasons.append(f"`{b.what}` needs a module that is missing here")
+            advice.append("install the missing module or put it beside your file")
+        elif b.skipped and b.skipped.endswith("it is not written yet"):  # a template as handed out
             reasons.append(" ".join(b.skipped.split()))
             advice.append("write it and check again")
         elif b.skipped:

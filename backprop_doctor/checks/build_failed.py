@@ -4,7 +4,11 @@ What it finds:
     A class that looks checkable but whose constructor could not be called:
     it needs arguments backprop-doctor cannot infer (no literal call in the
     file, no defaults, no --build), or calling it raised. The finding shows the
-    call that was tried and the error it gave.
+    call that was tried and the error it gave. When the error came from a
+    missing module's stand-in (`np` undefined because `from common.layers
+    import *` found nothing, `im2col(x) * 0.5` with `im2col` from a missing
+    module), it is an info note naming that module (pattern `stand-in`), at the
+    line that met the stand-in: the error is not the code's own.
 
 Why it matters:
     A class that cannot be built cannot be checked; its gradients may be wrong

@@ -26,6 +26,7 @@ import re
 import shutil
 import signal
 import subprocess
+import sysconfig
 import threading
 import time
 import sys
@@ -46,6 +47,12 @@ GRACE = 5.0  # most seconds the parent waits past the limit: interpreter start-u
 TAIL_CHARS = 4000  # how much of the child's stdout and stderr is kept
 _PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 _BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+_PYTHON_DIRS = tuple(
+    os.path.realpath(d) + os.sep
+    for d in {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, *(sysconfig.get_paths().get(k, "") for k in ("stdlib", "platstdlib"))}
+    if d and os.path.dirname(os.path.realpath(d)) != os.path.realpath(d)
+)  # the interpreter and its standard library (never the root folder)
 _FRAME = re.compile(r'^\s*File "(?P<file>.+?)", line (?P<line>\d+),? in (?P<func>.+?)\s*$', re.MULTILINE)
 
 
@@ -320,7 +327,14 @@ def _shown_path(finding: Finding, absolute: str, shown: str) -> Finding:
 def _timeout(dump: str, absolute: str, shown: str, limit: float | None) -> Finding:
     name = os.path.basename(shown)
     seconds = f"{limit:g} s" if limit is not None else "the time limit"
-    frame = _user_frame(_frames(dump), absolute)
+    frames = _frames(dump)
+    frame = _user_frame(frames, absolute)
+    if frame is None and frames:  # a dump, but not one frame of the user's: the tool's own checks took the time
+        return rule("load-timeout").finding(
+            f"backprop-doctor's own checks of `{name}` were still running after {seconds}, with no line of your code "
+            "running, so it stopped them; raise --timeout to give them more time.",
+            file=shown,
+        )
     if frame is None:
         return rule("load-timeout").finding(
             f"`{name}` was still running after {seconds}, so backprop-doctor stopped it; "
@@ -448,25 +462,39 @@ def _frames(text: str) -> list[tuple[str, int, str]]:
 
 
 def _user_frame(frames: list[tuple[str, int, str]], absolute: str) -> tuple[str, int, str] | None:
-    """The most recent frame in the user's file, else in a file next to it (not in a library)."""
+    """The most recent frame of the user's code: in the user's file or a module of the user's
+    project (its folder or one up to `ANCESTOR_LEVELS` above, where the loader finds the project's
+    `common/`). Never a library's, this tool's, or Python's own machinery's: `<frozen runpy>` is
+    no file, wherever the parent runs."""
     user = os.path.realpath(absolute)
-    for file, line, func in frames:
-        if os.path.realpath(file) == user:
-            return absolute, line, func
-    folder = os.path.dirname(user)
-    roots = (folder + os.sep, os.path.dirname(folder) + os.sep)
-    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
-    for file, line, func in frames:
+    frames = [(file, line, func) for file, line, func in frames if not file.startswith("<")]
+    mine = [(file, line, func) for file, line, func in frames if not _library_file(os.path.realpath(file))]
+    roots = _project_folders(os.path.dirname(user))
+    for file, line, func in mine:
         real = os.path.realpath(file)
-        parts = real.split(os.sep)
-        if (
-            real.startswith(roots)
-            and not real.startswith(package)
-            and "site-packages" not in parts
-            and "dist-packages" not in parts
-        ):
+        if real == user:
+            return absolute, line, func
+        if real.startswith(roots):
             return file, line, func
     return None
+
+
+def _project_folders(folder: str) -> tuple[str, ...]:
+    """`folder` and the folders above it, up to `ANCESTOR_LEVELS`, never the file system's root."""
+    from backprop_doctor.static.imports import ANCESTOR_LEVELS
+
+    found = [folder]
+    while len(found) <= ANCESTOR_LEVELS and os.path.dirname(os.path.dirname(found[-1])) != os.path.dirname(found[-1]):
+        found.append(os.path.dirname(found[-1]))
+    return tuple(f + os.sep for f in found)
+
+
+def _library_file(real: str) -> bool:
+    """Whether the file at `real` is backprop-doctor's, Python's own or an installed package's."""
+    parts = real.split(os.sep)
+    if "site-packages" in parts or "dist-packages" in parts or real.startswith(_PACKAGE_DIR):
+        return True
+    return real.startswith(_PYTHON_DIRS)
 
 
 def _first_lines(text: str, count: int) -> str:

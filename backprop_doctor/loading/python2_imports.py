@@ -6,7 +6,9 @@ in a sibling module and the import fails with SyntaxError before one layer is
 defined. `source.read_source` already reads the checked file itself as
 Python 3, line for line (`python2_rescue`); `Python2Finder` does the same for
 each module the user's code imports from the user's own folders, and only
-when Python 3 rejects it, so a module that parses is loaded as it always was.
+when Python 3 rejects it, so a module that parses is loaded as it always was;
+the user's modules that `stubs.StubFinder` finds where the usual finders do not
+look (a relative `sys.path` entry, a folder above) are read the same way (`adopt`).
 Each module read that way is recorded for the `python2` warning.
 """
 
@@ -63,12 +65,25 @@ class Python2Finder(importlib.abc.MetaPathFinder):
             return None  # a namespace package, an extension, a library's module: the usual finders decide
         if not self._is_user_file(spec.origin):
             return None
-        spec.loader = Python2Loader(fullname, spec.origin, self.rescued)
+        return self.adopt(spec)
+
+    def adopt(self, spec: importlib.machinery.ModuleSpec) -> importlib.machinery.ModuleSpec:
+        """`spec` loading through `Python2Loader` when it is a plain `.py` module's: one another
+        finder found where this one does not look (`sys.path.append("../src/")` taken from the
+        user's folder, a package in a folder above it)."""
+        if type(spec.loader) is importlib.machinery.SourceFileLoader and spec.origin:
+            spec.loader = Python2Loader(spec.name, spec.origin, self.rescued)
         return spec
 
     def findings(self) -> list[Finding]:
         """A `python2` warning for each imported module that was read as Python 3."""
         return [python2_finding(path, changed, text, imported=True) for path, changed, text in self.rescued]
+
+
+def adopted(spec: importlib.machinery.ModuleSpec | None) -> importlib.machinery.ModuleSpec | None:
+    """`spec` as the installed `Python2Finder` would load it (unchanged when none is installed)."""
+    finder = next((f for f in sys.meta_path if isinstance(f, Python2Finder)), None)
+    return finder.adopt(spec) if finder is not None and spec is not None else spec
 
 
 def install(is_user_file: Callable[[str], bool]) -> Python2Finder:

@@ -7,6 +7,10 @@ other finder can find with a `StubModule` whose every attribute is a `Stub`:
 a callable that returns itself, works as a decorator (`@jit` returns the
 function), as a base class, and iterates as empty.
 
+A top-level package that nothing on `sys.path` has but a folder a few levels
+above the user's holds (the project's `common/`, see `ancestor_with_package`)
+is imported from there before any stand-in is made.
+
 It answers only for imports made by the user's own code (the user's file and
 files next to it or in its parent folder, outside any installed package), and
 not for an import written inside `try: ... except ImportError:`, because that
@@ -22,16 +26,20 @@ from __future__ import annotations
 import importlib.abc
 import importlib.machinery
 import inspect
+import linecache
 import os
+import re
 import site
 import sys
 import sysconfig
+import traceback
 import types
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
 from backprop_doctor.loading import im2col
-from backprop_doctor.static.imports import guarded_import_lines, guarded_lines_of
+from backprop_doctor.static.imports import ancestor_with_package, guarded_import_lines, guarded_lines_of, star_imported
 
 if TYPE_CHECKING:
     import ast
@@ -136,6 +144,7 @@ class StubFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         self._trees = dict(trees or {})
         self._guarded: dict[str, frozenset[int]] = {}
         self._library = _library_dirs()
+        self._ancestors: list[str] = []  # folders above the user's that held a package it imports
 
     # -- finder
     def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> importlib.machinery.ModuleSpec | None:
@@ -148,9 +157,11 @@ class StubFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         if frame.f_lineno in self._guarded_lines(filename) and not im2col.stands_for(fullname):
             return None
         if path is None:
-            found = self._from_user_folder(fullname)
+            found = self._from_user_folder(fullname) or self._from_ancestor_folder(fullname)
             if found is not None:
-                return found
+                from backprop_doctor.loading.python2_imports import adopted
+
+                return adopted(found)  # a module of the user's written in Python 2 is read as Python 3 too
         self.records.append(StubRecord(fullname, frame.f_code.co_filename, frame.f_lineno))
         return importlib.machinery.ModuleSpec(fullname, self, is_package=True)
 
@@ -181,6 +192,18 @@ class StubFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
             return None
         return importlib.machinery.PathFinder.find_spec(fullname, folders)
 
+    def _from_ancestor_folder(self, fullname: str) -> importlib.machinery.ModuleSpec | None:
+        """The package a folder above the user's holds (a few levels up, see `ancestor_with_package`),
+        when nothing on `sys.path` has it: `common.layers` of the project's root, imported by
+        `sample/second/ch01/two_layer_net.py` with or without `sys.path.append("..")`."""
+        root = ancestor_with_package(os.path.dirname(self.user_file), fullname)
+        if root is None or root in sys.path:
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(fullname, [root])
+        if spec is not None and os.path.realpath(root) not in self._ancestors:
+            self._ancestors.append(os.path.realpath(root))  # its modules are the user's (their own imports get stand-ins)
+        return spec
+
     def _relative_folders(self) -> list[str]:
         """The folders that the relative `sys.path` entries name, taken from the user's own folder."""
         base = os.path.dirname(self.user_file)
@@ -198,7 +221,7 @@ class StubFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
             return False
         # the project's other folders too, when the file reaches them with `sys.path.append("../..")`:
         # `models/vgg.py` there imports `common.layers` from the same project
-        roots = (*self.roots, *(os.path.realpath(f) for f in self._relative_folders()))
+        roots = (*self.roots, *(os.path.realpath(f) for f in self._relative_folders()), *self._ancestors)
         return any(filename.startswith(root + os.sep) for root in roots)
 
     def _guarded_lines(self, filename: str) -> frozenset[int]:
@@ -231,6 +254,56 @@ def uninstall() -> None:
 
 def is_stub(value: Any) -> bool:
     return isinstance(value, (Stub, StubModule)) or value in _STUB_CLASSES.values()
+
+
+def standin_behind(error: BaseException) -> str | None:
+    """The missing module whose stand-in made the user's code raise `error`, or None when the error is
+    the code's own: a NameError for a name the module's `from missing import *` would have given it
+    (`np` of `from common.layers import *`), or an error a `Stub` took part in (`im2col(x) * 0.5` with
+    `im2col` from a missing module: "unsupported operand type(s) for *: 'Stub' and 'float'")."""
+    steps = list(traceback.walk_tb(error.__traceback__))
+    frames = [frame for frame, _ in steps]
+    if isinstance(error, NameError) and not isinstance(error, UnboundLocalError) and getattr(error, "name", None):
+        for frame in reversed(frames):
+            module = _starred_standin(frame)
+            if module is not None and error.name not in frame.f_globals:
+                return module
+        return None
+    if "'Stub'" not in str(error) and "<missing " not in str(error):
+        return None
+    for frame, line in reversed(steps):  # a stand-in named on the line that raised: `im2col(x) * 0.5`
+        text = linecache.getline(frame.f_code.co_filename, line)
+        for name, value in {**frame.f_globals, **frame.f_locals}.items():
+            module = _standin_module(value)
+            if module and re.search(rf"\b{re.escape(name)}\b", text):
+                return module
+    for frame in reversed(frames):  # else one the function holds (`self.col = im2col(x)` an attribute away)
+        found = next((m for m in map(_standin_module, frame.f_locals.values()) if m), None)
+        if found is not None:
+            return found
+    return next((name for name, module in list(sys.modules.items()) if isinstance(module, StubModule)), None)  # a `Stub` took part
+
+
+def _starred_standin(frame: types.FrameType) -> str | None:
+    """The stand-in module the module of `frame` star-imports (`from common.layers import *`), if any."""
+    from backprop_doctor.static.files import source_tree
+
+    filename = frame.f_code.co_filename
+    if filename.startswith("<"):
+        return None
+    return next((m for m in star_imported(source_tree(filename)[1]) if isinstance(sys.modules.get(m), StubModule)), None)
+
+
+def _standin_module(value: Any) -> str | None:
+    """The missing module `value` stands for or came from: `convertions` of the `Stub` `convertions.im2col`."""
+    if isinstance(value, StubModule):
+        dotted = value.__name__
+    elif isinstance(value, Stub):
+        dotted = object.__getattribute__(value, "_bpd_name")
+    else:
+        return None
+    parts = dotted.split(".")
+    return next((m for m in (".".join(parts[:n]) for n in range(len(parts), 0, -1)) if isinstance(sys.modules.get(m), StubModule)), None)
 
 
 def _importing_frame() -> types.FrameType | None:

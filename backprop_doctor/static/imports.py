@@ -5,8 +5,9 @@ package depth its relative imports reach (`relative_level`), the compiler
 flags of its `from __future__` imports (`future_flags`), the lines of imports
 written inside `try: ... except ImportError:` (`guarded_import_lines`, which
 get an ImportError instead of a stub), and whether a name the code misses was
-meant to come from a `from ... import` (`imports_name`), and the functions it imports
-from other files of the user's beside it (`user_functions`).
+meant to come from a `from ... import` (`imports_name`), the functions it imports
+from other files of the user's beside it (`user_functions`), and the folder above it that
+holds a package it imports but cannot reach (`ancestor_with_package`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,29 @@ from backprop_doctor.static import files
 from backprop_doctor.static.tree import walk  # skips the elements of data literals
 
 _IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
+ANCESTOR_LEVELS = 4  # folders above the file's own that may hold the project's `common/`
+
+
+def ancestor_with_package(folder: str, top: str, levels: int = ANCESTOR_LEVELS) -> str | None:
+    """The nearest folder at most `levels` above `folder` that holds `top` as a package folder
+    with .py files in it (`common/layers.py`): the project's root, which a chapter script two or
+    more folders down reaches when installed with its project (`pip install -e .`) or run from
+    there, but not with its own `sys.path.append("..")`."""
+    if not top.isidentifier():
+        return None
+    here = os.path.abspath(folder)
+    for _ in range(levels):
+        above = os.path.dirname(here)
+        if os.path.dirname(above) == above:  # never the file system's root
+            return None
+        here = above
+        package = os.path.join(here, top)
+        try:
+            if os.path.isdir(package) and any(entry.endswith(".py") for entry in os.listdir(package)):
+                return here
+        except OSError:
+            continue
+    return None
 
 
 def relative_level(tree: ast.Module | None) -> int:
@@ -137,18 +161,31 @@ def _module_file(folder: str, module: str | None, level: int) -> str | None:
     """The user's file a module name leads to from `folder`: `nn_utils` -> folder/nn_utils.py,
     `.layers` -> the same, `pkg.model` -> folder/pkg/model.py (or a package's `__init__.py`).
     An absolute name is also looked for one and two folders up, where the book's chapter scripts
-    find `common/` (`sys.path.append(os.pardir)`)."""
+    find `common/` (`sys.path.append(os.pardir)`), and in the nearest folder further up that
+    holds its package (`ancestor_with_package`)."""
     bases = [folder]
     for _ in range(max(level - 1, 0)):
         bases = [os.path.dirname(bases[0])]
     if not level and module:
         bases += [os.path.dirname(folder), os.path.dirname(os.path.dirname(folder))]
+        root = ancestor_with_package(folder, module.split(".")[0])
+        bases += [root] if root is not None else []
     for base in dict.fromkeys(bases):
         path = os.path.join(base, *(module or "").split(".")) if module else base
         for candidate in (path + ".py", os.path.join(path, "__init__.py")):
             if os.path.isfile(candidate):
                 return candidate
     return None
+
+
+def star_imported(tree: ast.Module | None) -> list[str]:
+    """The modules `tree` star-imports by absolute name, anywhere in it: `from common.layers import *`."""
+    if tree is None:
+        return []
+    return [
+        n.module for n in walk(tree)
+        if isinstance(n, ast.ImportFrom) and not n.level and n.module and any(a.name == "*" for a in n.names)
+    ]  # fmt: skip
 
 
 def user_functions(tree: ast.Module | None, file: str) -> list[tuple[str, ast.Module, dict[str, str]]]:

@@ -10,7 +10,9 @@ so by default it runs only what defines something:
 * assignments of constants: numbers, strings, tuples/lists/dicts of constants,
   arithmetic on them, names of earlier constants, attributes of imported
   modules (`dtype = np.float32`) and lambdas;
-* `sys.path.append(...)`, `.insert(...)`, `.extend(...)` (but not `os.chdir`);
+* `sys.path.append(...)`, `.insert(...)`, `.extend(...)` (but not `os.chdir`), with the
+  plain assignments the folder they add is computed from (`ROOT_DIR =
+  os.path.dirname(os.path.abspath(__file__))`, then `sys.path.append(ROOT_DIR)`);
 * `if` blocks that hold only such statements (version checks);
 * the `else` of an `if __name__ == "__main__":` block, filtered the same way.
 
@@ -69,6 +71,7 @@ class _Filter:
         self.star = any(
             isinstance(n, ast.ImportFrom) and any(a.name == "*" for a in n.names) for n in walk(tree)
         )
+        self.path_steps = _path_assignments(tree.body)  # ids of the assignments a sys.path statement reads
 
     def body(self, stmts: list[ast.stmt]) -> list[ast.stmt]:
         kept = []
@@ -95,6 +98,8 @@ class _Filter:
         if isinstance(node, ast.Assign):
             if all(_simple_target(t) for t in node.targets) and self.safe(node.value):
                 return self._keep(node)
+            if id(node) in self.path_steps and all(_simple_target(t) for t in node.targets) and self.computable(node.value):
+                return self._keep(node)  # `ROOT_DIR = os.path.dirname(os.path.abspath(__file__))` for `sys.path.append(ROOT_DIR)`
             return None
         if isinstance(node, ast.AnnAssign):
             if (
@@ -106,7 +111,7 @@ class _Filter:
                 return self._keep(node)
             return None
         if isinstance(node, ast.Expr) and _is_sys_path_call(node.value):
-            return node
+            return node if self.computable(node.value) else None  # its folder comes from a statement left out
         if isinstance(node, ast.If):
             return self._if(node)
         if isinstance(node, (ast.Try, getattr(ast, "TryStar", ast.Try))):
@@ -151,6 +156,11 @@ class _Filter:
         if not handlers and not new.finalbody:  # type: ignore[attr-defined]
             new.finalbody = [_pass(node)]  # type: ignore[attr-defined]
         return new
+
+    def computable(self, node: ast.expr) -> bool:
+        """True when no name `node` reads is bound only by a left-out statement: calls are allowed,
+        as in the folder a sys.path statement adds (`os.path.join(BASE, "common")`)."""
+        return not any(isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id in self.dropped for n in walk(node))
 
     def safe(self, node: ast.expr | None) -> bool:
         """True when evaluating `node` runs no user code and needs nothing that was dropped."""
@@ -201,6 +211,46 @@ class _Filter:
 
 # NumPy's random generators: making one runs no user code and reads nothing
 _GENERATORS = frozenset({"default_rng", "RandomState", "Generator", "PCG64", "MT19937"})
+
+
+def _path_assignments(stmts: list[ast.stmt]) -> set[int]:
+    """The ids of the plain assignments (`name = ...`) whose names a `sys.path` statement reads,
+    directly or through other such assignments, each the last one before the statement that reads it.
+
+    The statements are those the module runs on import in order (inside `if`, `try` and the `else`
+    of a main guard too, not inside loops, functions or the main block), read from the last back."""
+    wanted: set[str] = set()
+    steps: set[int] = set()
+    for node in reversed(_import_time_statements(stmts)):
+        if isinstance(node, ast.Expr) and _is_sys_path_call(node.value):
+            wanted |= _names_read(node.value)
+        elif isinstance(node, ast.Assign) and all(_simple_target(t) for t in node.targets):
+            bound = {n.id for t in node.targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+            if bound & wanted:
+                steps.add(id(node))
+                wanted = (wanted - bound) | _names_read(node.value)
+    return steps
+
+
+def _import_time_statements(stmts: list[ast.stmt]) -> list[ast.stmt]:
+    """`stmts` in order with the bodies of their `if`, `try` and main-guard `else` blocks spliced in."""
+    flat: list[ast.stmt] = []
+    for node in stmts:
+        if isinstance(node, ast.If):
+            if not is_main_guard(node.test):
+                flat.extend(_import_time_statements(node.body))
+            flat.extend(_import_time_statements(node.orelse))
+        elif isinstance(node, (ast.Try, getattr(ast, "TryStar", ast.Try))):
+            for block in (node.body, *(h.body for h in node.handlers), node.orelse, node.finalbody):  # type: ignore[attr-defined]
+                flat.extend(_import_time_statements(block))
+        else:
+            flat.append(node)
+    return flat
+
+
+def _names_read(node: ast.expr) -> set[str]:
+    """The names `node` reads: `os` and `BASE` of `os.path.join(BASE, "common")`."""
+    return {n.id for n in walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
 
 
 def _simple_target(target: ast.expr) -> bool:
