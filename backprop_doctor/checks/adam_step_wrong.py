@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import ast
 import math
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -85,8 +86,13 @@ def _finding(drift: Any) -> Finding:
         text = f"{head}; yours moves {drift.ratio:.3g} × as far (the median over the elements) at update {drift.step}: compare each line with Adam's"
     where = definition(getattr(cls, method, None) if method else cls)
     line = where.line if where is not None else None
+    shown: tuple[int, ...] = ()
     if where is not None and (tree := source_tree(where.file)[1]) is not None:
-        line = _update_line(find_function(tree, where.qualname), 1 if method else 0) or line
+        node = find_function(tree, where.qualname)
+        line = _update_line(node, 1 if method else 0) or line
+        if drift.kind in ("uniform", "not-finite") and (corrections := _corrections(node)):
+            shown = (*(c for c, _ in corrections), line) if line else tuple(c for c, _ in corrections)
+            line = _suspect(node, corrections) or corrections[0][0]
     shown = ", ".join("not finite" if math.isnan(r) else f"{r:.4g}" for r in drift.ratios)
     return rule(NAME).finding(
         text,
@@ -94,11 +100,43 @@ def _finding(drift: Any) -> Finding:
         layer=cls.__name__,
         file=where.file if where is not None else None,
         line=line,
-        highlight=(line,) if line else (),
+        highlight=tuple(sorted(set(shown))) if shown else (line,) if line else (),
         pattern=drift.kind,
         measured=drift.ratio if not math.isnan(drift.ratio) else None,
         evidence=(("moves ÷ (rate × sign of the gradient), updates 1 to 5 (Adam: 1 at each)", shown),),
     )
+
+
+def _corrections(node: Any) -> tuple[tuple[int, bool], ...]:
+    """(line, of the second moment) of the update's bias corrections: statements that raise a decay
+    rate to a power (`m_hat = m / (1 - self.beta1 ** self.t)`, `vhat = v * (1 - b2) ** t`)."""
+    if node is None:
+        return ()
+    found = {}
+    for stmt in (n for n in ast.walk(node) if isinstance(n, (ast.Assign, ast.AugAssign))):
+        for power in (n for n in ast.walk(stmt.value) if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Pow)):
+            base = ast.unparse(power.left)
+            if re.search(r"(?i)beta|\bb[12]\b|decay|rho|mom", base):
+                found[stmt.lineno] = bool(re.search(r"(?i)beta_?2|\bb2\b|rho|decay", base))
+    return tuple(sorted(found.items()))
+
+
+def _suspect(node: Any, corrections: tuple[tuple[int, bool], ...]) -> int | None:
+    """The correction written otherwise than `m / (1 - beta ** t)` (a power of `(1 - beta)`, a product
+    where a quotient belongs), else the statement that sets the count to a constant (`self.t = 1`)."""
+    lines = {line for line, _ in corrections}
+    counts = set()
+    for stmt in (n for n in ast.walk(node) if isinstance(n, ast.Assign) and n.lineno in lines):
+        for power in (n for n in ast.walk(stmt.value) if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Pow)):
+            counts.add(ast.unparse(power.right))
+            if isinstance(power.left, ast.BinOp):
+                return stmt.lineno  # `(1 - b1) ** t`: the decay rate's power, minus one, is what corrects
+        if any(isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mult) and any(isinstance(m, ast.BinOp) and isinstance(m.op, ast.Pow) for m in ast.walk(n.right)) for n in ast.walk(stmt.value)):
+            return stmt.lineno  # `v * (1 - b2 ** t)`: multiplied where it divides
+    for stmt in (n for n in ast.walk(node) if isinstance(n, ast.Assign) and isinstance(n.value, ast.Constant)):
+        if any(ast.unparse(t) in counts for t in stmt.targets) and stmt.value.value != 0:
+            return stmt.lineno  # `self.t = 1` at every update: the count never advances
+    return None
 
 
 def _update_line(node: Any, index: int) -> int | None:
