@@ -86,12 +86,12 @@ def _finding(drift: Any) -> Finding:
         text = f"{head}; yours moves {drift.ratio:.3g} × as far (the median over the elements) at update {drift.step}: compare each line with Adam's"
     where = definition(getattr(cls, method, None) if method else cls)
     line = where.line if where is not None else None
-    shown: tuple[int, ...] = ()
+    marked: tuple[int, ...] = ()
     if where is not None and (tree := source_tree(where.file)[1]) is not None:
         node = find_function(tree, where.qualname)
         line = _update_line(node, 1 if method else 0) or line
         if drift.kind in ("uniform", "not-finite") and (corrections := _corrections(node)):
-            shown = (*(c for c, _ in corrections), line) if line else tuple(c for c, _ in corrections)
+            marked = (*(c for c, _ in corrections), line) if line else tuple(c for c, _ in corrections)
             line = _suspect(node, corrections) or corrections[0][0]
     shown = ", ".join("not finite" if math.isnan(r) else f"{r:.4g}" for r in drift.ratios)
     return rule(NAME).finding(
@@ -100,7 +100,7 @@ def _finding(drift: Any) -> Finding:
         layer=cls.__name__,
         file=where.file if where is not None else None,
         line=line,
-        highlight=tuple(sorted(set(shown))) if shown else (line,) if line else (),
+        highlight=tuple(sorted(set(marked))) if marked else (line,) if line else (),
         pattern=drift.kind,
         measured=drift.ratio if not math.isnan(drift.ratio) else None,
         evidence=(("moves ÷ (rate × sign of the gradient), updates 1 to 5 (Adam: 1 at each)", shown),),
