@@ -35,7 +35,7 @@ from backprop_doctor.conventions.activations import UPSTREAM_NAMES
 from backprop_doctor.findings import REDERIVE, Finding
 from backprop_doctor.locate import definition
 from backprop_doctor.static.definitions import enclosing, find_function
-from backprop_doctor.static.derivatives import cross_entropy_delta_with_slope, misderived, slope_left_out, softmax_diagonal, unused_slope
+from backprop_doctor.static.derivatives import cross_entropy_delta_with_slope, derivative_given_output, misderived, slope_left_out, softmax_diagonal, unused_slope
 from backprop_doctor.static.files import source_tree
 from backprop_doctor.static.fixes import gradient_fix
 from backprop_doctor.static.likelihood import log_likelihood_line, returned_log_likelihood
@@ -84,6 +84,7 @@ def run(context: Any) -> Iterator[Finding]:
     _slopes_never_used(context)
     _slopes_left_out(context)
     _slopes_misderived(context)
+    _derivatives_given_outputs(context)
     _carried_not_added(context)
     _cross_entropy_delta(context)
     _softmax_diagonals(context)
@@ -311,6 +312,23 @@ def _slopes_misderived(context: Any) -> None:
             f"line {wrong.line} multiplies by `{wrong.written}` as the derivative of `{applied.output} = {applied.shown}(...)`, "
             f"but the {applied.shown}'s derivative is `{applied.derivative}`: write that in its place",
             "wrong-activation-derivative", wrong.line, f.line,
+        )  # fmt: skip
+
+
+def _derivatives_given_outputs(context: Any) -> None:
+    """A wrong gradient whose function hands a derivative written from the activation's input
+    (`sigmoid_prime(z)`) an element of the list of its outputs (`activations[-l]`): Nielsen's hidden
+    layers with `sigmoid_prime(activations[-l])` where `sigmoid_prime(zs[-l])` belongs."""
+    for i, f, measured in _bare(context):
+        given = derivative_given_output(context.source.tree, f.line)
+        if given is None:
+            continue
+        instead = f"; hand it the matching element of `{given.inputs}`" if given.inputs else ""
+        context.findings[i] = _named(
+            f, measured,
+            f"line {given.line} computes `{given.call}`, a derivative that applies the {given.kind} itself, on the "
+            f"{given.kind}'s output: it needs the {given.kind}'s input (the pre-activation){instead}",
+            "derivative-of-output", given.line, f.line,
         )  # fmt: skip
 
 

@@ -456,3 +456,49 @@ def cross_entropy_delta_with_slope(tree: ast.Module) -> tuple[str, int, str, str
                 ):
                     return cls.name, ret.lineno, ast.unparse(ret.value), ast.unparse(error)
     return None
+
+
+@dataclass(frozen=True)
+class GivenOutput:
+    """`sp = sigmoid_prime(activations[-l])` (line 64): a derivative written from the activation's input
+    (`sigmoid(z) * (1 - sigmoid(z))`) handed the activation's output, kept in `activations`."""
+
+    line: int
+    call: str  # "sigmoid_prime(activations[-l])"
+    kind: str  # "sigmoid"
+    inputs: str | None  # "zs": the list of the same layers' inputs, when the function keeps one
+
+
+def derivative_given_output(tree: ast.Module, line: int) -> GivenOutput | None:
+    """In the function holding `line`, at or before it, a call of the file's derivative helper that
+    applies the activation itself (`sigmoid_prime(z)`) on an element of a list the function fills
+    with that activation's outputs (`activations.append(activation)` after `activation = sigmoid(z)`)."""
+    functions = _functions(tree)
+    kinds = {name: kind for name, f in functions.items() if (kind := _activation_kind(f, functions)) is not None}
+    helpers = {name: side for name, f in functions.items() if (side := _computes_from(f, kinds)) is not None and side[0] == "input"}
+    scope = _scope_of(tree, line)
+    if not helpers or scope is tree:
+        return None
+    outputs: dict[str, str] = {}  # list -> the activation its elements are outputs of
+    inputs: dict[str, str] = {}  # list -> "pre-activation"
+    for node in walk(scope):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "append" and len(node.args) == 1:
+            owner, item = node.func.value, node.args[0]
+            if not isinstance(owner, ast.Name) or not isinstance(item, ast.Name):
+                continue
+            made = _last_assignment(scope, item.id, node.lineno)
+            if made is None:
+                continue
+            kind, side = _side(made.value, kinds)
+            if side == "output" and kind is not None:
+                outputs[owner.id] = kind
+            elif side == "input":
+                inputs[owner.id] = kind or ""
+    for node in walk(scope):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in helpers and len(node.args) == 1):
+            continue
+        argument = node.args[0]
+        listed = argument.value if isinstance(argument, ast.Subscript) else None
+        if node.lineno <= line and isinstance(listed, ast.Name) and outputs.get(listed.id) == helpers[node.func.id][1]:
+            return GivenOutput(node.lineno, ast.unparse(node), outputs[listed.id], next(iter(inputs), None))
+    return None
