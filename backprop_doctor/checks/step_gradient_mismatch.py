@@ -393,12 +393,17 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
             else:
                 advice = f"re-derive it as the derivative of {loss_words} with respect to `{forward}`"
         params = ", ".join(f"`{m.name}`" for _, m in wrong)
+        line = adjoint.line
+        helper = _helper_computing(source, adjoint) if pattern == "wrong-derivative" and not inner else None
+        if helper is not None:  # `dout = huber_grad(out - y, delta)`: the wrong value is made inside the helper
+            name, line = helper
+            diagnosis += f", and `{name}` computes it (line {line})"
         yield rule(NAME).finding(
             f"{diagnosis}, so the updates of {params} in your training step do not follow the gradient of {loss_words}: {advice}",
             param=adjoint.name,
             file=path,
-            line=adjoint.line,
-            highlight=tuple(sorted({adjoint.line, *(m.site.line for m, _ in wrong)})),
+            line=line,
+            highlight=tuple(sorted({line, adjoint.line, *(m.site.line for m, _ in wrong)})),
             pattern=pattern,
             measured=measured.error,
             evidence=evidence,
@@ -612,6 +617,30 @@ def _moved_words(parameter: str, views: dict[str, str]) -> str:
     """`center_vec` the update moved: the name itself, or the array it is a view into."""
     owner = views.get(parameter)
     return f"`{owner}`, which `{parameter}` is a view into" if owner else f"`{parameter}`"
+
+
+def _helper_computing(source: Any, adjoint: Any) -> tuple[str, int] | None:
+    """(the function, the line of its return) when the adjoint's statement only calls a function of the
+    checked file for its value (`dout = huber_grad(out - y, delta)`): the wrong value is made there."""
+    import ast
+
+    from backprop_doctor.static.origins import value_computed_at
+
+    tree = source.tree if source is not None else None
+    statement = next((n for n in ast.walk(tree) if isinstance(n, ast.Assign) and n.lineno == adjoint.line), None) if tree is not None else None
+    if statement is None:
+        return None
+    defined = {n.name: n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
+    calls = [c for c in ast.walk(statement.value) if isinstance(c, ast.Call) and isinstance(c.func, ast.Name) and c.func.id in defined]
+    if len(calls) != 1:
+        return None  # none, or two helpers: which one is wrong is not read here
+    name = calls[0].func.id
+    if statement.value is calls[0]:
+        line = value_computed_at(tree, adjoint.line, adjoint.name)
+    else:  # `huber_grad(r, delta) / n`: the helper's own return
+        returns = [r for r in ast.walk(defined[name]) if isinstance(r, ast.Return) and r.value is not None]
+        line = returns[-1].lineno if len(returns) == 1 else None
+    return (name, line) if line is not None and line != adjoint.line else None
 
 
 def _slope_left_out(source: Any, pattern: str, line: int | None, file: str | None) -> Any:

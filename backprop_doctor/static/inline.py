@@ -19,7 +19,7 @@ from backprop_doctor.static.tree import walk
 
 # one-argument activations whose argument an adjoint may be named after
 _ACTIVATIONS = frozenset({"tanh", "sigmoid", "relu", "logistic", "expit", "leaky_relu", "elu", "softplus", "swish", "gelu"})
-_ADJOINT = re.compile(r"(?:d|grad_?)_?(?P<stem>[A-Za-z]\w*)")
+_ADJOINT = re.compile(r"(?:d|grad_?|g_)_?(?P<stem>[A-Za-z]\w*)")
 
 
 def named_inputs(prefix: tuple[ast.stmt, ...], taken: set[str]) -> tuple[tuple[ast.stmt, ...], dict[str, str]]:

@@ -38,7 +38,7 @@ LOSS_NAME = re.compile(
     r"(?i:(?:\w*_)?(?:loss|cost|error|err|mse|sse|objective|risk)(?:_?[a-z0-9]*)?)|[JEL](?:_?\w+)?", re.ASCII
 )
 _NOT_LOSS = re.compile(r"(?i)grad|delta|^d_|^d[A-Z]|deriv|prime|hist|list|curve|(?:loss|cost|error)es$|_all$|sum_|acc")
-_ADJOINT = re.compile(r"(?:d_?|grad_|delta_?)(\w+)")
+_ADJOINT = re.compile(r"(?:d_?|grad_|g_|delta_?)(\w+)")  # `dZ2`, `grad_scores`, `g_z1`, `delta2`
 _TRANSFORMED = re.compile(r"(?i)sqrt|hat|cache|moment|rms|adam|momentum|velocity")
 
 
