@@ -1,0 +1,220 @@
+"""DeZero-style functions (*Deep Learning from Scratch 3*): a base `Function` whose `__call__` runs
+`self.forward`, wraps the results in `Variable`s and keeps its inputs and outputs, and subclasses
+that write only `forward(x)` and `backward(gy)`, reading `self.inputs` in backward. They are called
+through `__call__`, as they are meant to be, so a correct one is clean (`Neg`'s `backward(gy)` is a
+layer's, not an activation's derivative) and a wrong one is a gradient mismatch at its line.
+
+A backward that returns something other than an array never stops the check of the file: a
+framework's objects are skipped with a note, anything else that is not numbers is a bad return."""
+
+from __future__ import annotations
+
+from tests.userfiles import check, errors, line_of, planted, write
+
+FUNCTIONS = '''\
+import numpy as np
+
+
+class Variable:
+    def __init__(self, data):
+        self.data = data
+        self.grad = None
+
+
+class Function:
+    def __call__(self, *inputs):
+        xs = [x.data for x in inputs]
+        ys = self.forward(*xs)
+        outputs = [Variable(np.asarray(y)) for y in (ys if isinstance(ys, tuple) else (ys,))]
+        self.inputs = inputs
+        self.outputs = outputs
+        return outputs if len(outputs) > 1 else outputs[0]
+
+    def forward(self, *xs):
+        raise NotImplementedError()
+
+    def backward(self, gy):
+        raise NotImplementedError()
+
+
+class Square(Function):
+    def forward(self, x):
+        return x ** 2
+
+    def backward(self, gy):
+        x = self.inputs[0].data
+        return 2 * x * gy
+
+
+class Exp(Function):
+    def forward(self, x):
+        return np.exp(x)
+
+    def backward(self, gy):
+        return self.outputs[0].data * gy
+
+
+class Neg(Function):
+    def forward(self, x):
+        return -x
+
+    def backward(self, gy):
+        return -gy
+
+
+class Mul(Function):
+    def forward(self, x0, x1):
+        return x0 * x1
+
+    def backward(self, gy):
+        x0, x1 = self.inputs[0].data, self.inputs[1].data
+        return gy * x1, gy * x0
+'''
+
+STEP = '''\
+import numpy as np
+
+
+class Variable:
+    def __init__(self, data):
+        self.data = data
+        self.grad = None
+
+
+class Function:
+    def __call__(self, input):
+        x = input.data
+        y = self.forward(x)
+        output = Variable(y)
+        self.input = input
+        return output
+
+
+class Square(Function):
+    def forward(self, x):
+        return x ** 2
+
+    def backward(self, gy):
+        x = self.input.data
+        return 2 * x * gy
+
+
+class Exp(Function):
+    def forward(self, x):
+        return np.exp(x)
+
+    def backward(self, gy):
+        x = self.input.data
+        return np.exp(x) * gy
+
+
+A, B, C = Square(), Exp(), Square()
+x = Variable(np.array(0.5))
+a = A(x)
+b = B(a)
+y = C(b)
+b.grad = C.backward(np.array(1.0))
+a.grad = B.backward(b.grad)
+x.grad = A.backward(a.grad)
+print(x.grad)
+'''
+
+OPERATORS = '''\
+import numpy as np
+
+
+class Variable:
+    __array_priority__ = 200
+
+    def __init__(self, data):
+        self.data = np.asarray(data)
+
+    def __mul__(self, other):
+        return Mul()(self, as_variable(other))
+
+    __rmul__ = __mul__
+
+
+def as_variable(value):
+    return value if isinstance(value, Variable) else Variable(value)
+
+
+class Function:
+    def __call__(self, *inputs):
+        inputs = [as_variable(x) for x in inputs]
+        y = self.forward(*[x.data for x in inputs])
+        self.inputs = inputs
+        return Variable(y)
+
+
+class Mul(Function):
+    def forward(self, x0, x1):
+        return x0 * x1
+
+    def backward(self, gy):
+        x0, x1 = self.inputs
+        return gy * x1, gy * x0
+
+
+class Square(Function):
+    def forward(self, x):
+        return x ** 2
+
+    def backward(self, gy):
+        x, = self.inputs
+        return 2 * x * gy
+'''
+
+
+def _mismatches(report: dict) -> list[tuple[str, str, int]]:
+    return [(f["code"], f["layer"], f["line"]) for f in errors(report)]
+
+
+def _checked(report: dict) -> set[tuple[str, str]]:
+    """(layer, array) of every gradient compared and found right."""
+    return {(m["layer"], m["param"]) for m in report["measurements"] if m["verdict"] == "ok"}
+
+
+def test_correct_dezero_functions_are_called_through_call_and_clean(tmp_path):
+    report = check(write(tmp_path, "functions.py", FUNCTIONS))
+    assert errors(report) == []
+    assert {("Square", "x"), ("Exp", "x"), ("Neg", "x"), ("Mul", "x")} <= _checked(report)
+
+
+def test_a_wrong_square_backward_is_a_gradient_mismatch_at_its_line(tmp_path):
+    path = planted(tmp_path, "functions.py", FUNCTIONS, "return 2 * x * gy", "return x * gy")
+    assert _mismatches(check(path)) == [("BPD101", "Square", line_of(path, "return x * gy"))]
+
+
+def test_neg_backward_is_a_layers_not_a_derivative_and_a_wrong_one_is_found(tmp_path):
+    path = planted(tmp_path, "functions.py", FUNCTIONS, "        return -gy", "        return gy")
+    assert _mismatches(check(path)) == [("BPD101", "Neg", line_of(path, "        return gy"))]
+
+
+def test_a_wrong_gradient_of_muls_second_input_is_found_at_its_line(tmp_path):
+    path = planted(tmp_path, "functions.py", FUNCTIONS, "return gy * x1, gy * x0", "return gy * x1, gy * x1")
+    report = check(path)
+    assert _mismatches(report) == [("BPD101", "Mul", line_of(path, "return gy * x1, gy * x1"))]
+    assert ("Mul", "x") in _checked(report)
+
+
+def test_a_first_step_script_on_numbers_is_checked_as_it_runs(tmp_path):
+    report = check(write(tmp_path, "step.py", STEP))
+    assert errors(report) == []
+    assert {("Square", "x"), ("Exp", "x")} <= _checked(report)
+
+
+def test_a_wrong_backward_in_a_first_step_script_is_found_at_its_line(tmp_path):
+    path = planted(tmp_path, "step.py", STEP, "return np.exp(x) * gy", "return np.exp(x) * x * gy")
+    assert _mismatches(check(path)) == [("BPD101", "Exp", line_of(path, "return np.exp(x) * x * gy"))]
+
+
+def test_a_backward_that_computes_on_variables_is_read_through_their_data(tmp_path):
+    report = check(write(tmp_path, "operators.py", OPERATORS))
+    assert errors(report) == []
+    assert {("Square", "x"), ("Mul", "x")} <= _checked(report)
+
+
+def test_a_wrong_backward_on_variables_is_found_at_its_line(tmp_path):
+    path = planted(tmp_path, "operators.py", OPERATORS, "return 2 * x * gy", "return 3 * x * gy")
+    assert _mismatches(check(path)) == [("BPD101", "Square", line_of(path, "return 3 * x * gy"))]
