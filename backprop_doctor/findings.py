@@ -20,6 +20,7 @@ SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
 # they know better (the corrected line, an activation's derivative), so it is matched, not reworded.
 REDERIVE = "re-derive it from forward and compare with the values below"
 CALLED_OTHERWISE = "called-otherwise"  # the pattern of a layer method that takes other arguments than the check gives it
+FRAMEWORK_OBJECTS = "framework-objects"  # the pattern of a gradient given as a framework's objects (DeZero `Variable`s), not compared
 
 
 @dataclass(frozen=True)
