@@ -31,6 +31,7 @@ from backprop_doctor.contracts import (  # noqa: F401 - STAND_IN_SIZE: read by t
 )
 from backprop_doctor.gradcheck import identical
 from backprop_doctor.conventions._base import FORWARD_SEED, Adapter, is_float_array
+from backprop_doctor.conventions import _through_call
 from backprop_doctor.conventions._classlayer import ClassLayer
 from backprop_doctor.findings import CALLED_OTHERWISE, FRAMEWORK_OBJECTS, Report
 from backprop_doctor.options import Options
@@ -404,6 +405,8 @@ class LayerCheck(Contracts, Outcomes):
                     pattern=CALLED_OTHERWISE,
                 )
                 return self.report
+            if self._refused_arithmetic(raised):
+                return self.report
             self._add(
                 "layer-raised",
                 f"`{self.layer}.{raised.phase}` raised {locate.describe(raised.error)} on input of shape "
@@ -417,6 +420,27 @@ class LayerCheck(Contracts, Outcomes):
             if state is not None:
                 global_random.restore(state)
         return self.report
+
+    def _refused_arithmetic(self, raised: _LayerRaised) -> bool:
+        """Whether the layer, run through its class's `__call__` (DeZero), raised because Python cannot do
+        arithmetic on the objects it wraps its arrays in (`Variable`s whose operators the package's
+        `__init__` sets up, not this file): then an info note says it was not checked."""
+        adapter = self.adapter
+        if not (isinstance(adapter, ClassLayer) and adapter.methods.through_call):
+            return False
+        name = _through_call.refused_arithmetic(adapter.layer, raised.error)
+        if name is None:
+            return False
+        self._add(
+            "build-failed",
+            f"`{self.layer}.{raised.phase}` was not checked: it computes on `{name}` objects, which raised "
+            f"{locate.describe(raised.error)} here; their operators are set up elsewhere (a package's `__init__`), "
+            "so check the file that imports the package",
+            severity="info",
+            pattern=FRAMEWORK_OBJECTS,
+            **locate.user_frame(raised.error).fields(),
+        )
+        return True
 
     def _let_go(self) -> None:
         """Stop holding the gradients and make every array the check made read-only writable again."""

@@ -133,8 +133,8 @@ def _nothing_checked(report: Report, findings: list[Finding]) -> Finding | None:
     framework = [f for f in findings if f.pattern == FRAMEWORK_OBJECTS]
     if framework and not unwritten:  # gradients given as a framework's objects: skipped with a note each
         return rule("nothing-to-check").finding(
-            f"not one gradient could be compared: {len(framework)} of the gradients computed "
-            f"{'is' if len(framework) == 1 else 'are'} a framework's objects, not NumPy arrays (below)",
+            f"not one gradient could be compared: {len(framework)} of the layers checked "
+            f"{'computes' if len(framework) == 1 else 'compute'} on a framework's objects, not NumPy arrays (below)",
             severity="warning",
             file=report.file,
             pattern=NOTHING_COMPARED,

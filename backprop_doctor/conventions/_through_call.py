@@ -34,6 +34,7 @@ import ast
 import builtins
 import functools
 import inspect
+import weakref
 from typing import Any
 
 import numpy as np
@@ -113,16 +114,43 @@ def unwrapped(value: Any) -> Any:
     return value
 
 
+_KEPT: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # layer -> what its last `__call__` returned
+
+
 def run_forward(layer: Any, *inputs: Any, **kwargs: Any) -> Any:
     """The layer's forward run by its `__call__` on `inputs` (arrays), its outputs as arrays."""
     cls = type(layer)
-    return unwrapped(layer(*[wrapped(cls, x) for x in inputs], **kwargs))
+    result = layer(*[wrapped(cls, x) for x in inputs], **kwargs)
+    _keep(layer, result)
+    return unwrapped(result)
+
+
+def _keep(layer: Any, result: Any) -> None:
+    """Hold what the layer's `__call__` returned until its next forward. DeZero keeps only weak references
+    to its outputs (`self.outputs = [weakref.ref(y)]`), which backward calls (`y = self.outputs[0]()`);
+    in the user's program the graph holds them."""
+    try:
+        _KEPT[layer] = result
+    except TypeError:  # a layer that cannot be weakly referenced: nothing to keep it with
+        pass
+
+
+def refused_arithmetic(layer: Any, error: BaseException) -> str | None:
+    """The name of the wrapper class (`Variable`) when `error` is Python refusing arithmetic on it
+    (`unsupported operand type(s) for * - 'numpy.ndarray' and 'Variable'`): its operators are set up
+    elsewhere (DeZero's package `__init__` calls `setup_variable()`), not by the file checked. None otherwise."""
+    kind = wrapper(type(layer))
+    if kind is None or not isinstance(error, TypeError) or "operand" not in str(error):
+        return None
+    return kind.__name__ if f"'{kind.__name__}'" in str(error) else None
 
 
 def run_backward(backward: Any, layer: Any, *upstream: Any) -> Any:
     """`backward(*upstream)` with the upstream gradients as arrays (as the book's first steps give them),
     or else in the wrapper (as DeZero gives them once gradients are `Variable`s); its result as arrays.
-    When both raise, the error of the first is the one shown."""
+    When both raise, the error of the first is the one shown. A number (a loss's `dout=1`) is given as a
+    0-d array, the only kind DeZero's `Variable` holds."""
+    upstream = tuple(np.asarray(g, dtype=np.float64) if isinstance(g, (int, float)) else g for g in upstream)
     try:
         return unwrapped(backward(*upstream))
     except Exception as error:  # noqa: BLE001 - user code: try the other way it may be written for
