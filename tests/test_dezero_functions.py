@@ -231,3 +231,35 @@ def test_variables_whose_operators_are_set_up_elsewhere_are_a_note_not_an_error(
     assert errors(report) == []
     notes = {(f["code"], f["layer"], f["line"]) for f in report["findings"] if f["severity"] == "info" and "Variable" in f["message"]}
     assert notes == {("BPD008", "Square", line_of(path, "return 2 * x * gy")), ("BPD008", "Mul", line_of(path, "return gy * x1, gy * x0"))}
+
+MODULE = '''\
+import numpy as np
+
+
+class Module:
+    def __call__(self, *inputs):
+        self.inputs = inputs
+        return self.forward(*inputs)
+
+
+class Dropout(Module):
+    def forward(self, x, train_flg=True):
+        if train_flg:
+            self.mask = np.random.rand(*x.shape) > 0.5
+            return x * self.mask
+        return x
+
+    def backward(self, dout):
+        return dout * self.mask
+'''
+
+
+def test_a_base_call_that_takes_no_train_flag_runs_forward_with_its_own_default(tmp_path):
+    report = check(write(tmp_path, "module.py", MODULE))
+    assert errors(report) == []
+    assert ("Dropout", "x") in _checked(report)
+
+
+def test_a_wrong_backward_behind_a_base_call_without_a_train_flag_is_found(tmp_path):
+    path = planted(tmp_path, "module.py", MODULE, "return dout * self.mask", "return dout")
+    assert _mismatches(check(path)) == [("BPD101", "Dropout", line_of(path, "        return dout"))]

@@ -120,9 +120,23 @@ _KEPT: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # layer -> what 
 def run_forward(layer: Any, *inputs: Any, **kwargs: Any) -> Any:
     """The layer's forward run by its `__call__` on `inputs` (arrays), its outputs as arrays."""
     cls = type(layer)
-    result = layer(*[wrapped(cls, x) for x in inputs], **kwargs)
+    result = layer(*[wrapped(cls, x) for x in inputs], **_accepted(layer, kwargs))
     _keep(layer, result)
     return unwrapped(result)
+
+
+def _accepted(layer: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The keyword arguments (a train flag forward takes) that the layer's `__call__` takes too: a
+    `__call__(self, *inputs)` runs forward with its own default."""
+    if not kwargs:
+        return kwargs
+    try:
+        taken = inspect.signature(layer.__call__).parameters  # its own, not the forward it hands `*inputs` to
+    except (TypeError, ValueError):
+        return {}
+    if any(p.kind == p.VAR_KEYWORD for p in taken.values()):
+        return kwargs
+    return {k: v for k, v in kwargs.items() if k in taken}
 
 
 def _keep(layer: Any, result: Any) -> None:
