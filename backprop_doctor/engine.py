@@ -405,7 +405,7 @@ class LayerCheck(Contracts, Outcomes):
                     pattern=CALLED_OTHERWISE,
                 )
                 return self.report
-            if self._refused_arithmetic(raised):
+            if self._not_usable(raised):
                 return self.report
             self._add(
                 "layer-raised",
@@ -421,21 +421,18 @@ class LayerCheck(Contracts, Outcomes):
                 global_random.restore(state)
         return self.report
 
-    def _refused_arithmetic(self, raised: _LayerRaised) -> bool:
-        """Whether the layer, run through its class's `__call__` (DeZero), raised because Python cannot do
-        arithmetic on the objects it wraps its arrays in (`Variable`s whose operators the package's
-        `__init__` sets up, not this file): then an info note says it was not checked."""
+    def _not_usable(self, raised: _LayerRaised) -> bool:
+        """Whether the layer, run through its class's `__call__` (DeZero), raised because that `__call__`
+        cannot be used here (`_through_call.not_usable`): then an info note says it was not checked."""
         adapter = self.adapter
         if not (isinstance(adapter, ClassLayer) and adapter.methods.through_call):
             return False
-        name = _through_call.refused_arithmetic(adapter.layer, raised.error)
-        if name is None:
+        why = _through_call.not_usable(adapter.layer, raised.error)
+        if why is None:
             return False
         self._add(
             "build-failed",
-            f"`{self.layer}.{raised.phase}` was not checked: it computes on `{name}` objects, which raised "
-            f"{locate.describe(raised.error)} here; their operators are set up elsewhere (a package's `__init__`), "
-            "so check the file that imports the package",
+            f"`{self.layer}.{raised.phase}` was not checked: {why}",
             severity="info",
             pattern=FRAMEWORK_OBJECTS,
             **locate.user_frame(raised.error).fields(),

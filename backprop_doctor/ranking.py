@@ -134,7 +134,7 @@ def _nothing_checked(report: Report, findings: list[Finding]) -> Finding | None:
     if framework and not unwritten:  # gradients given as a framework's objects: skipped with a note each
         return rule("nothing-to-check").finding(
             f"not one gradient could be compared: {len(framework)} of the layers checked "
-            f"{'computes' if len(framework) == 1 else 'compute'} on a framework's objects, not NumPy arrays (below)",
+            f"{'runs' if len(framework) == 1 else 'run'} through a framework's own objects or calls, which could not be used (below)",
             severity="warning",
             file=report.file,
             pattern=NOTHING_COMPARED,

@@ -263,3 +263,46 @@ def test_a_base_call_that_takes_no_train_flag_runs_forward_with_its_own_default(
 def test_a_wrong_backward_behind_a_base_call_without_a_train_flag_is_found(tmp_path):
     path = planted(tmp_path, "module.py", MODULE, "return dout * self.mask", "return dout")
     assert _mismatches(check(path)) == [("BPD101", "Dropout", line_of(path, "        return dout"))]
+
+SWITCHED_OFF = '''\
+import numpy as np
+
+
+class Config:
+    enable_backprop = False  # inference only
+
+
+class Variable:
+    def __init__(self, data):
+        self.data = data
+
+
+class Function:
+    def __call__(self, *inputs):
+        y = self.forward(*[x.data for x in inputs])
+        if Config.enable_backprop:
+            self.inputs = inputs
+        return Variable(y)
+
+
+class Square(Function):
+    def forward(self, x):
+        return x ** 2
+
+    def backward(self, gy):
+        return 2 * self.inputs[0].data * gy
+'''
+
+
+def test_functions_that_keep_nothing_because_backprop_is_off_are_a_note_not_an_error(tmp_path):
+    report = check(write(tmp_path, "inference.py", SWITCHED_OFF))
+    assert errors(report) == []
+    (note,) = [f for f in report["findings"] if f["layer"] == "Square"]
+    assert (note["code"], note["severity"]) == ("BPD008", "info") and "kept none of inputs" in note["message"]
+
+
+def test_functions_with_backprop_on_are_checked_and_a_wrong_one_is_found(tmp_path):
+    path = planted(tmp_path, "inference.py", SWITCHED_OFF, "enable_backprop = False", "enable_backprop = True")
+    assert ("Square", "x") in _checked(check(path))
+    wrong = planted(tmp_path, "wrong.py", path.read_text(), "return 2 * self.inputs", "return self.inputs")
+    assert _mismatches(check(wrong)) == [("BPD101", "Square", line_of(wrong, "return self.inputs"))]

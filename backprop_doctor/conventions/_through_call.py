@@ -115,14 +115,32 @@ def unwrapped(value: Any) -> Any:
 
 
 _KEPT: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # layer -> what its last `__call__` returned
+_MISSING = object()
+
+
+class NothingKept(Exception):
+    """The class's `__call__` ran forward but kept nothing for backward: DeZero's `Function.__call__` keeps
+    its inputs only while backprop is on (`Config.enable_backprop`, off inside `no_grad()`)."""
 
 
 def run_forward(layer: Any, *inputs: Any, **kwargs: Any) -> Any:
-    """The layer's forward run by its `__call__` on `inputs` (arrays), its outputs as arrays."""
+    """The layer's forward run by its `__call__` on `inputs` (arrays), its outputs as arrays; `NothingKept`
+    when the `__call__` left every attribute it assigns as it was."""
     cls = type(layer)
+    kept = kept_attributes(cls)
+    before = {name: getattr(layer, name, _MISSING) for name in kept}
     result = layer(*[wrapped(cls, x) for x in inputs], **_accepted(layer, kwargs))
+    if kept and all(getattr(layer, name, _MISSING) is value for name, value in before.items()):
+        raise NothingKept(f"`{cls.__name__}.__call__` ran forward but kept none of {', '.join(sorted(kept))}")
     _keep(layer, result)
     return unwrapped(result)
+
+
+@functools.lru_cache(maxsize=256)
+def kept_attributes(cls: type) -> frozenset[str]:
+    """The attributes of the instance that the `__call__` of `cls` assigns (`inputs`, `outputs`)."""
+    node = _node(_user_call(cls))
+    return frozenset(assigned_attributes(node)) if node is not None else frozenset()
 
 
 def _accepted(layer: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -149,14 +167,22 @@ def _keep(layer: Any, result: Any) -> None:
         pass
 
 
-def refused_arithmetic(layer: Any, error: BaseException) -> str | None:
-    """The name of the wrapper class (`Variable`) when `error` is Python refusing arithmetic on it
-    (`unsupported operand type(s) for * - 'numpy.ndarray' and 'Variable'`): its operators are set up
-    elsewhere (DeZero's package `__init__` calls `setup_variable()`), not by the file checked. None otherwise."""
+def not_usable(layer: Any, error: BaseException) -> str | None:
+    """Why the layer's `__call__` cannot be used to check it, when `error` says so; None otherwise:
+
+    - Python refuses arithmetic on the wrapper (`unsupported operand type(s) for * - 'numpy.ndarray' and
+      'Variable'`): its operators are set up elsewhere (DeZero's package `__init__` calls
+      `setup_variable()`), not by the file checked;
+    - the `__call__` kept nothing for backward (`NothingKept`): backprop was off when it ran."""
+    if isinstance(error, NothingKept):
+        return f"{error}: backprop was switched off when it ran (inside DeZero's `no_grad()`, say)"
     kind = wrapper(type(layer))
-    if kind is None or not isinstance(error, TypeError) or "operand" not in str(error):
+    if kind is None or not isinstance(error, TypeError) or "operand" not in str(error) or f"'{kind.__name__}'" not in str(error):
         return None
-    return kind.__name__ if f"'{kind.__name__}'" in str(error) else None
+    return (
+        f"it computes on `{kind.__name__}` objects, which raised TypeError ({error}) here; their operators are set up "
+        "elsewhere (a package's `__init__`), so check the file that imports the package"
+    )
 
 
 def run_backward(backward: Any, layer: Any, *upstream: Any) -> Any:
