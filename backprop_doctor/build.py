@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from backprop_doctor.conventions import FORWARD_SEED, ClassLayer, is_float_array, is_loss_layer
+from backprop_doctor.conventions import FORWARD_SEED, ClassLayer, _through_call, is_float_array, is_loss_layer
 from backprop_doctor.conventions import column_pairs
 from backprop_doctor.conventions._base import required_positional
 from backprop_doctor.conventions.cs231n import two_outputs
@@ -808,8 +808,9 @@ def build_layer(cls: type, rng: np.random.Generator, *, train: bool = True, batc
             from backprop_doctor.locate import standin_reason
 
             raise StandInRaised(standin_reason("its forward", error, module), module, error)
-        if error is not None and not _no_argument_explains(error):
-            # a shape error on shapes the tool guessed: maybe the guess, maybe the code
+        if error is not None and not _no_argument_explains(error) and _through_call.not_usable(layer, error) is None:
+            # a shape error on shapes the tool guessed: maybe the guess, maybe the code (a DeZero function whose
+            # `__call__` cannot be used is left to the engine, which notes why)
             raise Unsupported(
                 f"its forward raised {type(error).__name__} ({error}) on every input shape tried "
                 f"({x.shape} first): pass `--build` to give it a layer and check it inside a network"

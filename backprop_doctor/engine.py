@@ -31,8 +31,9 @@ from backprop_doctor.contracts import (  # noqa: F401 - STAND_IN_SIZE: read by t
 )
 from backprop_doctor.gradcheck import identical
 from backprop_doctor.conventions._base import FORWARD_SEED, Adapter, is_float_array
+from backprop_doctor.conventions import _through_call
 from backprop_doctor.conventions._classlayer import ClassLayer
-from backprop_doctor.findings import CALLED_OTHERWISE, STAND_IN, Report
+from backprop_doctor.findings import CALLED_OTHERWISE, FRAMEWORK_OBJECTS, STAND_IN, Report
 from backprop_doctor.options import Options
 from backprop_doctor.outcomes import Outcomes
 from backprop_doctor.rules import rule
@@ -420,6 +421,8 @@ class LayerCheck(Contracts, Outcomes):
                     pattern=CALLED_OTHERWISE,
                 )
                 return self.report
+            if self._not_usable(raised):
+                return self.report
             self._add(
                 "layer-raised",
                 f"`{self.layer}.{raised.phase}` raised {locate.describe(raised.error)} on input of shape "
@@ -433,6 +436,24 @@ class LayerCheck(Contracts, Outcomes):
             if state is not None:
                 global_random.restore(state)
         return self.report
+
+    def _not_usable(self, raised: _LayerRaised) -> bool:
+        """Whether the layer, run through its class's `__call__` (DeZero), raised because that `__call__`
+        cannot be used here (`_through_call.not_usable`): then an info note says it was not checked."""
+        adapter = self.adapter
+        if not (isinstance(adapter, ClassLayer) and adapter.methods.through_call):
+            return False
+        why = _through_call.not_usable(adapter.layer, raised.error)
+        if why is None:
+            return False
+        self._add(
+            "build-failed",
+            f"`{self.layer}.{raised.phase}` was not checked: {why}",
+            severity="info",
+            pattern=FRAMEWORK_OBJECTS,
+            **locate.user_frame(raised.error).fields(),
+        )
+        return True
 
     def _let_go(self) -> None:
         """Stop holding the gradients and make every array the check made read-only writable again."""
@@ -794,6 +815,27 @@ class LayerCheck(Contracts, Outcomes):
         self._one_sided_error = self.input_error = max(errors)
         return True
 
+    def _numbers(self, name: str, live: np.ndarray, grad: Any, attempt: int) -> np.ndarray | None:
+        """The gradient of `name` as an array of numbers; None when it is not one, with a finding (on the
+        first attempt): an info note for a framework's objects (DeZero `Variable`s: not compared), else a
+        bad return."""
+        array = _as_numbers(grad)
+        if array is not None or attempt != 0:
+            return array
+        framework = _framework_class(grad)
+        items = f"`{framework}`s" if framework else "values"
+        what = f"a {type(grad).__name__} of {len(grad)} {items}" if isinstance(grad, (list, tuple)) else f"a `{type(grad).__name__}`"
+        if framework is not None:
+            message = (
+                f"the gradient of `{self.layer}.{name}` is {what} (a framework's type, with a NumPy array in `.data`), "
+                "not a NumPy array: it was not compared"
+            )
+            self._add("bad-return", message, severity="info", param=name, pattern=FRAMEWORK_OBJECTS, **self._grad_location(name).fields())
+        else:
+            message = f"the gradient of `{self.layer}.{name}` is {what}, not an array of numbers: make it a NumPy array of shape {live.shape}"
+            self._add("bad-return", message, param=name, **self._grad_location(name).fields())
+        return None
+
     def _arrays(self, x: np.ndarray, dx: Any, grads: dict[str, Any], attempt: int) -> list[_Array]:
         """The arrays whose gradients can be compared; shape problems become findings."""
         arrays = []
@@ -814,7 +856,9 @@ class LayerCheck(Contracts, Outcomes):
                         **self._grad_location(name).fields(),
                     )
                 continue
-            grad = np.asarray(grad)
+            grad = self._numbers(name, live, grad, attempt)
+            if grad is None:
+                continue
             if grad.shape != live.shape:
                 if attempt == 0:
                     self._shape_mismatch(name, live, grad, x)
@@ -840,6 +884,25 @@ def _indexed_by_floats(error: BaseException, x: Any) -> bool:
         isinstance(error, IndexError) and "arrays used as indices must be of integer" in str(error)
         and isinstance(x, np.ndarray) and x.dtype.kind == "f"
     )  # fmt: skip
+
+
+def _as_numbers(grad: Any) -> np.ndarray | None:
+    """`grad` as an array of numbers, or None when it holds something else (objects, a ragged list)."""
+    try:
+        array = np.asarray(grad)
+        if array.dtype.kind not in "biufc":
+            array = array.astype(np.float64)
+    except (TypeError, ValueError):
+        return None
+    return array
+
+
+def _framework_class(grad: Any) -> str | None:
+    """The class name of the framework objects `grad` is, or holds (a list of them): objects that keep
+    their numbers as a NumPy array in `.data`, as DeZero's `Variable` does; None for anything else."""
+    items = grad if isinstance(grad, (list, tuple)) else [grad]
+    classes = {type(item).__name__ for item in items if not isinstance(item, np.ndarray) and isinstance(getattr(item, "data", None), (np.ndarray, np.generic))}
+    return next(iter(classes)) if len(classes) == 1 and len(items) else None
 
 
 def _part_sizes(arrays: list[_Array], inputs: _Array) -> tuple[float, float]:

@@ -21,6 +21,7 @@ SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
 REDERIVE = "re-derive it from forward and compare with the values below"
 CALLED_OTHERWISE = "called-otherwise"  # the pattern of a layer method that takes other arguments than the check gives it
 STAND_IN = "stand-in"  # the pattern of an object not checked because a missing module's stand-in made its code raise
+FRAMEWORK_OBJECTS = "framework-objects"  # the pattern of a gradient given as a framework's objects (DeZero `Variable`s), not compared
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from backprop_doctor.findings import CALLED_OTHERWISE, STAND_IN, Finding, Report
+from backprop_doctor.findings import CALLED_OTHERWISE, FRAMEWORK_OBJECTS, STAND_IN, Finding, Report
 from backprop_doctor.rules import STAGES, all_rules, stage_rank
 
 NOTHING_COMPARED = "nothing-compared"  # the pattern of the error `rank` adds when no gradient was compared
@@ -126,6 +126,15 @@ def _nothing_checked(report: Report, findings: list[Finding]) -> Finding | None:
         return rule("nothing-to-check").finding(
             f"not one gradient could be compared: {len(otherwise)} of the methods it would call take other arguments "
             "than backprop-doctor gives them (below); call them from a network or a training loop in this file",
+            severity="warning",
+            file=report.file,
+            pattern=NOTHING_COMPARED,
+        )
+    framework = [f for f in findings if f.pattern == FRAMEWORK_OBJECTS]
+    if framework and not unwritten:  # gradients given as a framework's objects: skipped with a note each
+        return rule("nothing-to-check").finding(
+            f"not one gradient could be compared: {len(framework)} of the layers checked "
+            f"{'runs' if len(framework) == 1 else 'run'} through a framework's own objects or calls, which could not be used (below)",
             severity="warning",
             file=report.file,
             pattern=NOTHING_COMPARED,

@@ -10,6 +10,7 @@ always called the way its own convention says, wherever it is checked.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import functools
 import inspect
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from backprop_doctor.conventions import _through_call
 from backprop_doctor.conventions._base import (
     TRAIN_FLAGS,
     Adapter,
@@ -69,6 +71,7 @@ class Methods:
     mean_of_forward: bool = False  # a loss whose forward returns one loss per sample (NNFS): the loss is their mean
     backward_gets_inputs: bool = False  # a stateless gate: backward(x, dout) gets forward's input again
     held_optimizer: bool = False  # backward steps the weights with an optimizer the layer holds, not a rate it is given
+    through_call: bool = False  # forward is run by the class's `__call__`, which keeps what backward reads (DeZero)
 
 
 def layer_methods(obj: Any) -> Methods | None:
@@ -93,8 +96,32 @@ def _class_methods(cls: type) -> Methods | None:
         except Exception:  # a recogniser must never stop discovery
             found = None
         if found is not None:
-            return found
+            return _called_through(cls, found)
     return None
+
+
+def _called_through(cls: type, methods: Methods) -> Methods:
+    """`methods`, marked to run forward through the class's `__call__` when that `__call__` runs it and
+    keeps the inputs (a DeZero `Function`: see `_through_call`)."""
+    if methods.forward != "__call__" and _through_call.calls_forward(cls, methods.forward):
+        return dataclasses.replace(methods, through_call=True)
+    return methods
+
+
+def call_forward(layer: Any, methods: Methods, *inputs: Any, **kwargs: Any) -> Any:
+    """The layer's forward on `inputs`, called the way its class is meant to be called."""
+    if methods.through_call:
+        return _through_call.run_forward(layer, *inputs, **kwargs)
+    return getattr(layer, methods.forward)(*inputs, **kwargs)
+
+
+def call_backward(layer: Any, methods: Methods, *upstream: Any) -> Any:
+    """The layer's backward on `upstream`; for a layer run through its `__call__`, with the upstream
+    gradients as it takes them and its results as arrays."""
+    backward = getattr(layer, methods.backward)
+    if methods.through_call:
+        return _through_call.run_backward(backward, layer, *upstream)
+    return backward(*upstream)
 
 
 def _forward_of(obj: Any) -> Any:
@@ -169,7 +196,7 @@ class ClassLayer(Adapter):
         forward = getattr(self.layer, self.methods.forward)
         kwargs = train_kwargs(forward, self.train)
         self._inputs = (x, t)
-        out = forward(x, t, **kwargs) if self.is_loss else forward(x, **kwargs)
+        out = call_forward(self.layer, self.methods, *((x, t) if self.is_loss else (x,)), **kwargs)
         if out is None and self.methods.output:
             out = getattr(self.layer, self.methods.output, None)
         if self.methods.mean_of_forward and isinstance(out, np.ndarray) and out.size > 1:
@@ -187,7 +214,7 @@ class ClassLayer(Adapter):
         elif self.methods.backward_gets_inputs:
             dx = backward(np.array(self._inputs[0], copy=True), dout)
         else:
-            dx = backward(dout) if self.dout_is_input else backward()
+            dx = call_backward(self.layer, self.methods, *((dout,) if self.dout_is_input else ()))
         if dx is None and self.methods.dx:
             dx = getattr(self.layer, self.methods.dx, None)
         if self._returned and isinstance(dx, tuple) and len(dx) == len(self._returned):

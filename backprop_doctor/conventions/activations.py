@@ -41,6 +41,7 @@ import numpy as np
 
 from backprop_doctor.conventions._base import FORWARD_SEED, Adapter
 from backprop_doctor.conventions._classlayer import function_node, required_inputs
+from backprop_doctor.conventions._through_call import calls_forward
 from backprop_doctor.static.methods import assigned_attributes
 from backprop_doctor.conventions._run import Case, NotChecked
 
@@ -73,7 +74,7 @@ def tanh(x: Any) -> Any:
 
 KNOWN_ACTIVATIONS = {"tanh": tanh}
 DERIVATIVE_SUFFIXES = ("_prime", "_derivative", "_deriv", "_grad", "_gradient", "_der", "_d")
-UPSTREAM_NAMES = ("dout", "grad", "delta", "dy", "dvalues", "upstream", "dz", "da", "error", "err", "gradient", "d_out", "output_gradient", "out_grad", "grad_output")
+UPSTREAM_NAMES = ("dout", "gy", "gys", "grad", "delta", "dy", "dvalues", "upstream", "dz", "da", "error", "err", "gradient", "d_out", "output_gradient", "out_grad", "grad_output")
 
 
 def _pair(cls: type) -> tuple[str, str] | None:
@@ -94,9 +95,10 @@ def _own(cls: type) -> set[str]:
 
 
 def _stateless_local(cls: type, derivative: str) -> bool:
-    """`forward(x)` keeps nothing and `backward(output)`/`derivative(x)` takes no upstream gradient."""
+    """`forward(x)` keeps nothing and `backward(output)`/`derivative(x)` takes no upstream gradient.
+    A forward run by its class's `__call__`, which keeps the inputs (DeZero's `Neg`), is a layer's."""
     fnode, dnode = function_node(getattr(cls, "forward")), function_node(getattr(cls, derivative))
-    if fnode is None or dnode is None or assigned_attributes(fnode):
+    if fnode is None or dnode is None or assigned_attributes(fnode) or calls_forward(cls, "forward"):
         return False
     argument = required_inputs(getattr(cls, derivative))[0].lower()
     if _delegates(fnode) or _named_after(argument, fnode):

@@ -51,7 +51,7 @@ import numpy as np
 
 from backprop_doctor.conventions._base import FORWARD_SEED, GRAD_NAMES, is_float_array, is_gradient_like, method_of, train_kwargs
 from backprop_doctor.conventions import _classlayer
-from backprop_doctor.conventions._classlayer import ClassLayer, function_node, required_inputs, self_name
+from backprop_doctor.conventions._classlayer import ClassLayer, call_backward, call_forward, function_node, required_inputs, self_name
 from backprop_doctor.conventions._run import Case, NotChecked
 
 NAME = "multi-input"
@@ -139,7 +139,7 @@ class MultiInput(ClassLayer):
     def forward(self, x: np.ndarray, t: Any = None) -> Any:
         forward = getattr(self.layer, self.methods.forward)
         self._given = x.copy()
-        out = forward(x, *[e.copy() for e in self.extras.values()], **train_kwargs(forward, self.train))
+        out = call_forward(self.layer, self.methods, x, *[e.copy() for e in self.extras.values()], **train_kwargs(forward, self.train))
         if isinstance(out, tuple):
             self._shapes = [np.shape(o) for o in out]
             return np.concatenate([np.ravel(np.asarray(o, dtype=np.float64)) for o in out])
@@ -154,11 +154,11 @@ class MultiInput(ClassLayer):
                 size = int(np.prod(shape))
                 pieces.append(np.asarray(dout)[start:start + size].reshape(shape))
                 start += size
-            result = backward(*pieces)
+            result = call_backward(self.layer, self.methods, *pieces)
         elif self.methods.backward_gets_inputs:  # a stateless gate: backward(x1, x2, dz)
             result = backward(self._given.copy(), *[e.copy() for e in self.extras.values()], dout)
         else:
-            result = backward(dout)
+            result = call_backward(self.layer, self.methods, dout)
         values = list(result) if isinstance(result, tuple) else [result]
         dx = values[0] if values else None
         self._extra_grads = {name: values[i + 1] if i + 1 < len(values) else self._stored(name) for i, name in enumerate(self.extras)}
@@ -191,8 +191,9 @@ def _runs(layer: Any, x: np.ndarray, extras: list[np.ndarray], train: bool) -> A
     try:
         np.random.seed(FORWARD_SEED)
         work = copy.deepcopy(layer)
-        forward = getattr(work, _classlayer.layer_methods(work).forward)
-        out = forward(x.copy(), *[e.copy() for e in extras], **train_kwargs(forward, train))
+        methods = _classlayer.layer_methods(work)
+        forward = getattr(work, methods.forward)
+        out = _classlayer.call_forward(work, methods, x.copy(), *[e.copy() for e in extras], **train_kwargs(forward, train))
     except Exception:
         return None
     finally:

@@ -15,12 +15,13 @@ rebinds (a stateful RNN's hidden state) are put back before every evaluation.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
 
 from backprop_doctor.conventions._base import isolated, parameters as _parameters, train_kwargs as _train_kwargs
-from backprop_doctor.conventions._classlayer import ClassLayer
+from backprop_doctor.conventions._classlayer import ClassLayer, call_backward, call_forward
 from backprop_doctor.conventions.dlfs2 import dlfs2_names
 from backprop_doctor.engine import LayerCheck
 from backprop_doctor.findings import Report
@@ -45,6 +46,8 @@ class ObservedLayer(ClassLayer):
         # one gradient per input, in their order (`return dx, dh_prev, dc_prev`)
         self._others = _returned_per_input(layer, others) if not loss else {}
         self._others_grads: dict[str, Any] = {}
+        # the methods the program called, by their names (through the class's `__call__` for DeZero)
+        self._as_called = dataclasses.replace(self.methods, forward="forward", backward="backward")
 
     def discover_params(self, forward_before: dict[str, int]) -> None:
         """As `ClassLayer`, except that an array listed several times in a DLFS-2 `params`
@@ -97,10 +100,8 @@ class ObservedLayer(ClassLayer):
         forward = self.layer.forward
         kwargs = _train_kwargs(forward, self.train)
         self._x_shape = tuple(np.shape(x))
-        if self.is_loss:
-            out = forward(x, t, **kwargs)
-        else:
-            out = forward(x, *[o.copy() for o in self.others], **kwargs)
+        inputs = (x, t) if self.is_loss else (x, *[o.copy() for o in self.others])
+        out = call_forward(self.layer, self._as_called, *inputs, **kwargs)
         if out is None:
             out = getattr(self.layer, getattr(self.methods, "output", None) or "output", None)  # NNFS: `self.output(s)`
         if isinstance(out, tuple) and out and isinstance(out[0], np.ndarray):
@@ -115,7 +116,7 @@ class ObservedLayer(ClassLayer):
             result = backward()
         else:
             zeros = [np.zeros(shape) for shape in self._extra_outputs]
-            result = backward(dout, *zeros[: max(0, len(_parameters(backward)) - 1)])
+            result = call_backward(self.layer, self._as_called, dout, *zeros[: max(0, len(_parameters(backward)) - 1)])
         if self.returns_gradients and isinstance(result, tuple) and len(result) == len(self._returned) and not self.others:
             self._returned_values = result  # `return dW, db`: the parameters' gradients, no input gradient
             return None, self._layer_grads()

@@ -430,7 +430,7 @@ def _check_layer(out: Checked, instance: Instance, options: Options, shown: str,
         _skip(out, instance, shown, "the program never ran its forward")
         return
     obj = instance.state if instance.state is not None else instance.obj
-    arrays = [a for a in call.args if isinstance(a, (np.ndarray, TooLarge))]
+    arrays = _layer_arrays(call)
     if len(call.args) > len(arrays) and _required(obj.forward) > len(arrays):
         _skip(out, instance, shown, "its forward also needs arguments that are not arrays (lengths, masks as lists): not checked yet")
         return
@@ -485,6 +485,12 @@ def _check_layer(out: Checked, instance: Instance, options: Options, shown: str,
     )
     if case is not None and np.ndim(case[1]) >= 1 and np.shape(case[1])[0] >= 2 and case[1].dtype.kind == "f":
         out.layers.append(build.Built(instance.name, obj, _how(instance, shown), [case], line=instance.line))
+
+
+def _layer_arrays(call: Call) -> list[Any]:
+    """The arrays a recorded forward call was given, a NumPy float scalar as a 0-d array: `x ** 2` of
+    a 0-d array is one, and DeZero's first steps pass it on to the next function's forward."""
+    return [np.asarray(a) if isinstance(a, np.floating) else a for a in call.args if isinstance(a, (np.ndarray, np.floating, TooLarge))]
 
 
 def _floated(obj: Any, arrays: list[np.ndarray], loss: bool) -> tuple[Any, list[np.ndarray]]:
