@@ -469,14 +469,30 @@ def _user_frame(frames: list[tuple[str, int, str]], absolute: str) -> tuple[str,
     user = os.path.realpath(absolute)
     frames = [(file, line, func) for file, line, func in frames if not file.startswith("<")]
     mine = [(file, line, func) for file, line, func in frames if not _library_file(os.path.realpath(file))]
-    roots = _project_folders(os.path.dirname(user))
+    folders = _project_folders(os.path.dirname(user))
+    near, above = folders[:2], folders[2:]  # the file's folder and its parent; the ancestors only for its packages
+    imported = _imported_tops(user) if above else set()
     for file, line, func in mine:
         real = os.path.realpath(file)
         if real == user:
             return absolute, line, func
-        if real.startswith(roots):
+        if real.startswith(near) or any(real.startswith(a) and real[len(a):].split(os.sep)[0] in imported for a in above):
             return file, line, func
     return None
+
+
+def _imported_tops(path: str) -> set[str]:
+    """The top-level names the file at `path` imports (`common` of `from common.layers import *`): a
+    folder above the file's parent is the user's project only where it holds one of them."""
+    import ast
+
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            tree = ast.parse(handle.read())
+    except (OSError, SyntaxError, ValueError):
+        return set()
+    names = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    return names | {n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module and not n.level}
 
 
 def _project_folders(folder: str) -> tuple[str, ...]:
