@@ -23,7 +23,7 @@ those functions only.
 from __future__ import annotations
 
 import ast
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from backprop_doctor.static.definitions import _child_blocks
@@ -461,12 +461,10 @@ def _accumulated_entries(body: list[ast.stmt]) -> dict[str, int]:
     """Entries of a dict a loop of the body adds into under a constant key (`grads["Wx"] += x.T @ da`),
     as `grads['Wx']`, with the last such line."""
     found: dict[str, int] = {}
-    for loop in (n for n in ast.walk(ast.Module(body=body, type_ignores=[])) if isinstance(n, (ast.For, ast.While))):
-        for node in ast.walk(loop):
-            target = node.target if isinstance(node, ast.AugAssign) else None
-            if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name) and isinstance(target.slice, ast.Constant):
-                entry = f"{target.value.id}[{target.slice.value!r}]"
-                found[entry] = max(found.get(entry, 0), node.lineno)
+    for target, line in _added_in_loops(body):
+        if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name) and isinstance(target.slice, ast.Constant):
+            entry = f"{target.value.id}[{target.slice.value!r}]"
+            found[entry] = max(found.get(entry, 0), line)
     return found
 
 
@@ -492,14 +490,20 @@ def _accumulated_in_loops(body: list[ast.stmt]) -> dict[str, int]:
     """Names a loop of the body adds into (`d_Whh += temp @ hs[t].T`, `dLdU[:, x[t]] += delta_t`), with
     the last such line: where a gradient started at zero is computed."""
     found: dict[str, int] = {}
+    for target, line in _added_in_loops(body):
+        while isinstance(target, ast.Subscript):
+            target = target.value
+        if isinstance(target, ast.Name):
+            found[target.id] = max(found.get(target.id, 0), line)
+    return found
+
+
+def _added_in_loops(body: list[ast.stmt]) -> Iterator[tuple[ast.expr, int]]:
+    """(target, line) of every augmented assignment inside a loop of the body."""
     for loop in (n for n in ast.walk(ast.Module(body=body, type_ignores=[])) if isinstance(n, (ast.For, ast.While))):
         for node in ast.walk(loop):
-            target = node.target if isinstance(node, ast.AugAssign) else None
-            while isinstance(target, ast.Subscript):
-                target = target.value
-            if isinstance(target, ast.Name):
-                found[target.id] = max(found.get(target.id, 0), node.lineno)
-    return found
+            if isinstance(node, ast.AugAssign):
+                yield node.target, node.lineno
 
 
 def imported_assigned(imported: Sequence[tuple[str, ast.Module, Mapping[str, str]]], prefix: tuple[ast.stmt, ...]) -> dict[str, tuple[str, int]]:
