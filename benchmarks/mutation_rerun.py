@@ -118,7 +118,7 @@ SELECTIONS: dict[str, list[str]] = {
     _CHECKS + "non_finite.py": ["tests/test_mutants_non_finite_r12.py"],
     _CHECKS + "nonreentrant_backward.py": ["tests/test_mutants_nonreentrant_backward_r12.py", "tests/test_mutants_nonreentrant_backward_r13.py"],
     _CHECKS + "python2.py": ["tests/test_mutants_python2_r12.py"],
-    _CHECKS + "layer_raised.py": ["tests/test_mutants_layer_raised_r12.py", "tests/test_layer_raised_rewordings_in_process.py"],
+    _CHECKS + "layer_raised.py": ["tests/test_mutants_layer_raised_r12.py", "tests/test_layer_raised_rewordings_in_process.py", "tests/test_mutants_layer_raised_r15.py"],
     _CHECKS + "sandbox_blocked.py": ["tests/test_mutants_sandbox_blocked_r12.py"],
     _CHECKS + "synthetic_data.py": ["tests/test_mutants_synthetic_data_r12.py"],
     _CHECKS + "check_crashed.py": ["tests/test_check_crashed.py", "tests/test_mutants_check_crashed_r12.py"],
