@@ -797,6 +797,14 @@ def _through_time(result: Any, at: AtStep, measured: Any, loss_words: str, evide
             f"step {at.step}, is not the gradient of {loss_words} with respect to `{at.adjoint.series}[{at.step}]` through the next step"
         )
         advice = f"re-derive `{carried}` as the derivative of the next step's computation with respect to its input from this step (check for a transposed or missing term)"
+    elif measured.output_of is not None:
+        activation, output = measured.output_of
+        name = _SLOPES[activation][0]
+        diagnosis = (
+            f"at {when}, `{at.name}` (line {at.line}) is the gradient of {loss_words} with respect to `{at.forward}`, "
+            f"{name}'s output, where the gradient with respect to {name}'s input is needed: the derivative of {name} is left out"
+        )
+        advice = _slope_advice(at.name, activation, output)
     else:
         gate = f", the {at.gate}," if at.gate else ""
         diagnosis = (
@@ -815,7 +823,7 @@ def _through_time(result: Any, at: AtStep, measured: Any, loss_words: str, evide
         file=path,
         line=at.line,
         highlight=tuple(sorted({at.line, at.adjoint.line, *(m.site.line for m, _ in wrong)})),
-        pattern="through-time" if at.carried is not None else "wrong-derivative",
+        pattern="through-time" if at.carried is not None else "missing-activation-derivative" if measured.output_of is not None else "wrong-derivative",
         measured=measured.error,
         evidence=evidence,
     )
@@ -833,6 +841,10 @@ def _evidence(result: Any) -> tuple[tuple[str, str], ...]:
         verdict = "unused" if measured.unused else "wrong" if measured.wrong else "kink" if measured.inconclusive else "ok"
         rows.append((measured.name, f"{verdict}: d loss along the update: numerical {along.numerical:.6g}, yours {along.analytic:.6g}"))
     for adjoint, measured in result.adjoints:
+        if isinstance(adjoint, AtStep) and measured.output_of is not None:
+            name = _SLOPES[measured.output_of[0]][0]
+            rows.append((adjoint.name, f"ok as the gradient with respect to `{adjoint.forward}` (line {adjoint.line}), {name}'s output; wrong as the gradient with respect to {name}'s input"))
+            continue
         verdict = "wrong" if measured.wrong else "ok"
         factor = f" (× {measured.factor:.3g})" if measured.wrong and measured.factor is not None else ""
         rows.append((adjoint.name, f"{verdict}{factor} as the gradient with respect to `{_shown(result.step, adjoint.forward)}` (line {adjoint.line})"))

@@ -379,6 +379,11 @@ def _stored(name: str, series: dict[str, tuple[Site, str]]) -> str | None:
     return kept[0] if len(kept) == 1 else None
 
 
+# the `Site.function` of a statement of the step's own prefix (not of a function it calls): the replay runs
+# the prefix as one compiled module (`replay.runner.Runner.prefix_code`)
+STEP = "<step>"
+
+
 def time_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...], updating: tuple[ast.stmt, ...] = ()) -> list[TimeAdjoint]:
     """Adjoints of a backward loop over time paired with what a forward loop stores per step.
 
@@ -400,9 +405,11 @@ def time_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...], updatin
     series: dict[str, tuple[Site, str]] = {}
     found: list[TimeAdjoint] = []
     before = {name for name, _ in called_functions(tree, prefix)}
-    for name, node in called_functions(tree, (*prefix, *updating)):
-        start = _first_line(node)
-        for loop in _time_loops(node.body):
+    own = [(STEP, prefix)] if prefix else []  # min-char-rnn's loops over time written in the step itself
+    for name, node in [*own, *called_functions(tree, (*prefix, *updating))]:
+        body = list(node) if isinstance(node, tuple) else node.body
+        start = node[0].lineno if isinstance(node, tuple) else _first_line(node)
+        for loop in _time_loops(body):
             variable = _time_variable(loop)
             statements = _once(loop.body)
             for position, stmt in enumerate(statements):
@@ -430,7 +437,7 @@ def time_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...], updatin
                     found.append(
                         TimeAdjoint(
                             target_name, stored, variable, Site(name, start, last.lineno, last.end_lineno or last.lineno),
-                            series[stored][0], series[stored][1], tuple(sorted(read)), carried, unpaired, name not in before,
+                            series[stored][0], series[stored][1], tuple(sorted(read)), carried, unpaired, name != STEP and name not in before,
                         )
                     )
     return found

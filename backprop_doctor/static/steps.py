@@ -772,8 +772,16 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
             return None
         first = updating[0]
         last = max(i for i in updating if not any(isinstance(s, (ast.For, ast.While)) and not reached_by(s) for s in body[first:i]))
-        roots = {_root(site.update.target) for i in updating[: updating.index(last) + 1] for site in reached_by(body[i])} - {None}
-        start = max((i + 1 for i in range(first) if set(_targets(body[i])) & roots or isinstance(body[i], (ast.For, ast.While))), default=0)
+        roots = {
+            root for i in updating[: updating.index(last) + 1] for site in reached_by(body[i])
+            for root in _walked_roots(body[i], site.update.target)
+        } - {None}  # fmt: skip
+        # a loop before the updates bounds a script's step unless it reads the parameters (a forward or a backward over
+        # time); a function that makes one step (`training_step(inputs, targets, lr)`) is the step from its first line
+        start = max((
+            i + 1 for i in range(first)
+            if set(_targets(body[i])) & roots or (isinstance(body[i], (ast.For, ast.While)) and function is None and not _computes_with(body[i], roots))
+        ), default=0)  # fmt: skip
         reading = [i for i in range(start, first) if not isinstance(body[i], ast.Expr) and _computes_with(body[i], roots)]
         if not reading:
             return None  # no forward pass before the update (a test case's gradients handed to `update_parameters`)
@@ -845,6 +853,24 @@ def _computes_with(stmt: ast.stmt, names: set[str]) -> bool:
             continue
         return True
     return False
+
+
+def _walked_roots(stmt: ast.stmt, target: str) -> set[str | None]:
+    """The variables an update in `stmt` writes into: `_root` of its target, or, where the target is
+    the variable of a loop over the parameters (`for param, dparam in zip([self.Wxh, self.bh], ...)`),
+    the roots of what that loop hands it (`self`)."""
+    root = _root(target)
+    if isinstance(stmt, ast.For) and _over_parameters(stmt) and root is not None:
+        names = [n.id if isinstance(n, ast.Name) else None for n in (stmt.target.elts if isinstance(stmt.target, ast.Tuple) else [stmt.target])]
+        if root in names:
+            iterated = stmt.iter
+            if isinstance(iterated, ast.Call) and isinstance(iterated.func, ast.Name) and iterated.func.id == "zip" and len(iterated.args) == len(names):
+                iterated = iterated.args[names.index(root)]
+            elif len(names) != 1:
+                return {root}
+            found = {n.id for n in walk(iterated) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)} - {"zip", "range", "enumerate", "list"}
+            return found or {root}
+    return {root}
 
 
 def _root(target: str) -> str | None:
