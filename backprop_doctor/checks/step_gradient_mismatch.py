@@ -794,7 +794,7 @@ def _through_time(result: Any, at: AtStep, measured: Any, loss_words: str, evide
         diagnosis = (
             f"`{at.name}` (line {at.adjoint.line}) is wrong first at {when}{what}, although every gradient of time step "
             f"{at.step + 1} is right: `{carried}` (line {line}), which carries the gradient from step {at.step + 1} back to "
-            f"step {at.step}, is not the gradient of {loss_words} with respect to `{at.adjoint.series}[{at.step}]` through the next step"
+            f"step {at.step}, is not the gradient of {loss_words} {'' if at.adjoint.local else f'with respect to `{at.adjoint.series}[{at.step}]` '}through the next step"
         )
         advice = f"re-derive `{carried}` as the derivative of the next step's computation with respect to its input from this step (check for a transposed or missing term)"
     elif measured.output_of is not None:
@@ -813,7 +813,7 @@ def _through_time(result: Any, at: AtStep, measured: Any, loss_words: str, evide
         )
         if before:
             diagnosis += f", although {_names(list(dict.fromkeys(before)))} at that step {'is' if len(set(before)) == 1 else 'are'} right"
-        advice = f"re-derive `{at.name}` from the forward statement of `{at.adjoint.series}[{at.adjoint.index}]` (line {at.adjoint.forward_at.line})"
+        advice = f"re-derive `{at.name}` from the forward statement of `{at.adjoint.forward}` (line {at.adjoint.forward_at.line})"
         if at.adjoint.unpaired:
             inputs = ", ".join(f"`{n}` (line {line})" for n, line in at.adjoint.unpaired)
             advice += f"; it is computed from {inputs}, which no stored forward value lets backprop-doctor measure on its own: the mistake may be there"

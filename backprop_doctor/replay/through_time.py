@@ -72,7 +72,7 @@ class AtStep:
 
     @property
     def forward(self) -> str:
-        return f"{self.adjoint.series}[{self.step}]"
+        return self.adjoint.series if self.adjoint.local else f"{self.adjoint.series}[{self.step}]"
 
     @property
     def gate(self) -> str | None:
@@ -100,7 +100,7 @@ def walk_through_time(runner: Runner, adjoints: list[TimeAdjoint], base_loss: fl
     base = Hooks(codes)
     for adjoint in usable:
         base.each(adjoint.adjoint, adjoint.name, adjoint.variable)
-        base.each(adjoint.forward_at, adjoint.series, adjoint.index, item=True)
+        base.each(adjoint.forward_at, adjoint.series, adjoint.index, item=not adjoint.local)
     if any(a.in_update for a in usable):  # `rnn.backprop(d_y)` updates as it goes: run it too, to read its adjoints
         try:
             loss = runner.loss_of(runner.run_through_updates(base))
@@ -127,7 +127,7 @@ def walk_through_time(runner: Runner, adjoints: list[TimeAdjoint], base_loss: fl
 
         def moved(delta: Any, adjoint: TimeAdjoint = adjoint, step: Any = step) -> float:
             hooks = Hooks(codes)
-            hooks.at_step(adjoint.forward_at, adjoint.series, adjoint.index, step, lambda f: f + delta)
+            hooks.at_step(adjoint.forward_at, adjoint.series, adjoint.index, step, lambda f: f + delta, local=adjoint.local)
             loss = runner.loss(hooks=hooks)
             if adjoint.series not in hooks.read:
                 raise NotReplayable(f"`{adjoint.series}[{step}]` could not be moved")

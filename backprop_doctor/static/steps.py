@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from backprop_doctor.static.definitions import _child_blocks, _qualnames, find_function
 from backprop_doctor.static.inline import named_inputs
 from backprop_doctor.static.tree import walk
-from backprop_doctor.static.updates import _LEARNING_RATE, _VELOCITY, Update, _identifiers, list_update, parameter_updates, unpacked
+from backprop_doctor.static.updates import _GRADIENT, _LEARNING_RATE, _VELOCITY, Update, _identifiers, list_update, parameter_updates, unpacked
 
 LOSS_NAME = re.compile(
     r"(?i:(?:\w*_)?(?:loss|cost|error|err|mse|sse|objective|risk)(?:_?[a-z0-9]*)?)|[JEL](?:_?\w+)?", re.ASCII
@@ -229,6 +229,48 @@ def _bare_updates(tree: ast.Module) -> list[Update]:
 
 
 _RANDOM = re.compile(r"random|randn|normal|uniform|standard_normal")
+
+
+def _sibling_updates(tree: ast.Module, updates: list[Update]) -> list[Update]:
+    """`model.V -= 0.2 * grads["V"]` beside `model.Wx -= 0.2 * grads["Wx"]`: an update written as the
+    parameter updates of its own block are (the same rate times the same gradients' dictionary, or a
+    gradient's name), whatever its target is called (`V`, `U`, `Why_out`)."""
+    lines = {u.line: u for u in updates if u.kind == "in-place"}
+    found: list[Update] = []
+    for node in walk(tree):
+        for body in _child_blocks(node) if not isinstance(node, ast.Module) else [node.body]:
+            ours = [lines[st.lineno] for st in body if st.lineno in lines and isinstance(st, ast.AugAssign)]
+            if not ours:
+                continue
+            forms = {_rate_and_source(st) for st in body if st.lineno in lines and isinstance(st, ast.AugAssign)} - {None}
+            for st in body:
+                if st.lineno in lines or not (isinstance(st, ast.AugAssign) and isinstance(st.op, ast.Sub)):
+                    continue
+                form = _rate_and_source(st)
+                if form is None or form not in forms or not isinstance(st.target, (ast.Name, ast.Attribute, ast.Subscript)):
+                    continue
+                text = ast.unparse(st)
+                found.append(dataclasses.replace(
+                    ours[0], line=st.lineno, col=st.col_offset, end_line=st.end_lineno or st.lineno, end_col=st.end_col_offset or 0,
+                    source=text, fix=text, target=ast.unparse(st.target),
+                ))  # fmt: skip
+    return found
+
+
+def _rate_and_source(stmt: ast.AugAssign) -> tuple[str, str] | None:
+    """(`0.2`, `grads`) of `p -= 0.2 * grads["V"]`, (`lr`, "name") of `p -= lr * dV`: the rate and where
+    the gradient comes from; None for any other form."""
+    value = stmt.value
+    if not (isinstance(value, ast.BinOp) and isinstance(value.op, ast.Mult)):
+        return None
+    for rate, gradient in ((value.left, value.right), (value.right, value.left)):
+        if not (isinstance(rate, ast.Constant) and isinstance(rate.value, (int, float)) or isinstance(rate, ast.Name) and _LEARNING_RATE.fullmatch(rate.id)):
+            continue
+        if isinstance(gradient, ast.Subscript) and isinstance(gradient.value, ast.Name) and isinstance(gradient.slice, ast.Constant):
+            return ast.unparse(rate), gradient.value.id
+        if isinstance(gradient, ast.Name) and _GRADIENT.fullmatch(gradient.id):
+            return ast.unparse(rate), "name"
+    return None
 
 
 def _is_product(node: ast.AST) -> bool:
@@ -607,6 +649,7 @@ def _update_sites(tree: ast.Module, file: str | None = None) -> list[UpdateSite]
     updates = parameter_updates(tree)
     known = {(u.line, u.col) for u in updates}
     updates += [u for u in _bare_updates(tree) if (u.line, u.col) not in known]
+    updates += _sibling_updates(tree, updates)
     by_line: dict[int, list[ast.stmt]] = {}  # two updates may share a line: `W2 -= lr * dW2; b2 -= lr * db2`
     for stmt in walk(tree):
         if isinstance(stmt, (ast.AugAssign, ast.Assign, ast.Return)):
