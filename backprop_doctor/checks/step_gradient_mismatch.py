@@ -425,6 +425,8 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
         )  # fmt: skip
         if pattern == "wrong-derivative" and measured.truncated is not None:
             line = -measured.truncated[1]  # one warning per loop cut short, whichever lines its gradients are added at
+        if pattern == "accumulated-across-steps" and not measured.line:  # sums whose adding line is not known: one finding, at the first update
+            line = next((at for (f, at, p), ms in groups.items() if f == file and p == pattern and not ms[0][1].line), line)
         groups.setdefault((file, line, pattern), []).append((moved, measured))
     for (file, line, pattern), members in groups.items():
         moved, measured = members[0]
@@ -741,7 +743,7 @@ def _accumulated_words(members: list[tuple[Any, Any]], where: str, loss_words: s
         f"the update{'s' if plural else ''} of {names} in your training step ({where}) use{'' if plural else 's'} "
         + ", ".join(f"`{m.accumulated[0]}` (line {m.line})" if m.line else f"`{m.accumulated[0]}`" for _, m in members)
         + f", which the step adds this step's gradient to without resetting{once}: "
-        f"each update moves by the sum of every gradient of {loss_words} so far, not by this step's; set "
+        f"each update moves by the sum of every gradient so far of {loss_words}, not by this step's; set "
         f"`{first} = np.zeros_like({members[0][1].name})` at the start of each step, or assign `{first} = ...` instead of adding to it"
     )
 

@@ -750,6 +750,11 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
         name = qualnames.get(id(function)) if function is not None else None
         from backprop_doctor.static.step_functions import imported_assigned, inner_adjoints, inner_assigned, returned_forwards, time_adjoints  # they build on this module
 
+        summed: list[LossSite] = []
+        if not (_losses(loop, prefix) or _per_sample_losses(tree, updating) or _inner_error_losses(tree, prefix, updating) or _method_losses(tree, (*prefix, *updating))):
+            if (inner := _summed_in_inner_loop(prefix)) is not None:
+                prefix, summed = inner
+
         def split(prefix: tuple[ast.stmt, ...]) -> TrainingStep:
             return TrainingStep(
                 function=name,
@@ -762,7 +767,7 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
                 updates=tuple(dict.fromkeys(reached)),
                 losses=tuple(
                     _on_the_batch(_losses(loop, prefix), prefix, updating) or _per_sample_losses(tree, updating)
-                    or _inner_error_losses(tree, prefix, updating) or _method_losses(tree, (*prefix, *updating))
+                    or _inner_error_losses(tree, prefix, updating) or _method_losses(tree, (*prefix, *updating)) or summed
                 ),
                 adjoints=tuple(_adjoints(prefix)),
                 other_losses=tuple(s for s in (_per_sample_losses(tree, updating) or _inner_error_losses(tree, prefix, updating)) if s.implied),
@@ -1154,6 +1159,36 @@ def _error_losses(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...]) -> li
             return _error_sites(*pair, stmt.lineno)
         assigned.update(_targets(stmt))
     return []
+
+
+_SUMMED = "__bpd_loss"
+
+
+def _summed_in_inner_loop(prefix: tuple[ast.stmt, ...]) -> tuple[tuple[ast.stmt, ...], list[LossSite]] | None:
+    """A pass that computes no loss and adds up per-sample gradients in a loop of its own
+    (`for n in range(start, start + batch): ... dz2 = p - t; grads["W2"] += dz2 * h`): the losses the
+    error implies (`_error_losses` of that loop), each summed over its samples by a statement added
+    at the end of the loop's body (`__bpd_loss0 += 0.5 * np.sum((p - t) ** 2)`), after a zero
+    before the loop. Returns the prefix with the loop so extended, and those sums as the losses."""
+    for position, stmt in enumerate(prefix):
+        if not isinstance(stmt, (ast.For, ast.While)):
+            continue
+        sites = _error_losses(stmt, tuple(stmt.body))
+        if not sites:
+            continue
+        loop = copy.deepcopy(stmt)
+        line = stmt.body[-1].end_lineno or stmt.body[-1].lineno
+        names = [f"{_SUMMED}{i}" for i in range(len(sites))]
+        adds = [ast.parse(f"{n} = {n} + {site.expression}").body[0] for n, site in zip(names, sites)]
+        zeros = [ast.parse(f"{n} = 0.0").body[0] for n in names]
+        for new, at in [*((a, line) for a in adds), *((z, stmt.lineno) for z in zeros)]:
+            for node in ast.walk(new):
+                node.lineno = node.end_lineno = at  # type: ignore[attr-defined]
+                node.col_offset = node.end_col_offset = 0  # type: ignore[attr-defined]
+        loop.body = [*loop.body, *adds]
+        sums = [dataclasses.replace(site, name=f"{site.name} summed over its samples", expression=n) for n, site in zip(names, sites)]
+        return (*prefix[:position], *zeros, loop, *prefix[position + 1 :]), sums
+    return None
 
 
 def _derivative_of(stmt: ast.stmt, assigned: set[str], batches: set[str]) -> tuple[str, str] | None:
