@@ -39,7 +39,7 @@ from backprop_doctor.findings import Finding
 from backprop_doctor.rules import rule
 from backprop_doctor.static.definitions import enclosing
 from backprop_doctor.replay.through_time import AtStep
-from backprop_doctor.static.derivatives import activation_applied, misapplied, reapplied, slope_left_out
+from backprop_doctor.static.derivatives import activation_applied, misapplied, reapplied, rescaled_after, slope_left_out
 from backprop_doctor.static.step_functions import InnerAdjoint
 from backprop_doctor.static.masks import left_out_mask
 from backprop_doctor.static.stale import row_views, stale_step_read
@@ -398,6 +398,9 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
         if helper is not None:  # `dout = huber_grad(out - y, delta)`: the wrong value is made inside the helper
             name, line = helper
             diagnosis += f", and `{name}` computes it (line {line})"
+        elif pattern == "wrong-derivative" and source.tree is not None and (earlier := rescaled_after(source.tree, adjoint.name, adjoint.line)) is not None:
+            line = earlier  # `dscores[:, y] -= 1` then `dscores /= N`: a rescale cannot make it wrong otherwise than by a factor
+            diagnosis += f" (line {adjoint.line} only rescales it: it is already wrong after line {earlier})"
         yield rule(NAME).finding(
             f"{diagnosis}, so the updates of {params} in your training step do not follow the gradient of {loss_words}: {advice}",
             param=adjoint.name,

@@ -1594,7 +1594,7 @@ def _forward_names(stem: str, name: str) -> list[str]:
     partial = _PARTIAL.fullmatch(name)
     names = [partial["by"]] if partial is not None and _PLAIN_LOSS.fullmatch(partial["of"]) else []
     names += [stem, stem.lstrip("_")]
-    if name.startswith("delta"):
+    if name.startswith("delta") or re.fullmatch(r"d_?\d+", name):  # `delta2`, `d2`: the layers' adjoints by number
         digits = re.sub(r"\D", "", stem)
         names += [f"z{digits}", f"Z{digits}"] if digits else ["z", "Z"]
         if digits and int(digits) > 0:  # layers counted from the input: `delta2` of `z1` (the hidden layer's)
