@@ -379,7 +379,7 @@ def test_an_lstm_gate_is_named_with_its_step(tmp_path):
     assert finding.message == (
         f"at time step 6 (the last one, where the backward pass starts), `df_in` (line {line}) is not the gradient "
         f"of `loss` (line {loss}) with respect to `f_states[6]`, the forget gate, nor to its pre-activation, although "
-        "`dh` and `dc` at that step are right, so the updates of `Wf`, `Wi`, `Wo`, `Wg`, `bf`, `bi`, `bo`, `bg` in "
+        "`dscores`, `dh` and `dc` at that step are right, so the updates of `Wf`, `Wi`, `Wo`, `Wg`, `bf`, `bi`, `bo`, `bg` in "
         "your training step do not follow the gradient: re-derive `df_in` from the forward statement of "
         f"`f_states[t]` (line {line_of(text, 'f_states[t] = sigmoid(')})"
     )
@@ -388,7 +388,7 @@ def test_an_lstm_gate_is_named_with_its_step(tmp_path):
 def test_an_output_gradient_no_stored_value_can_measure_is_named_as_a_possible_cause(tmp_path):
     rnn, _ = rnn_texts()
     stored = "ys[t] = np.dot(Why, hs[t]) + by\n        ps[t] = np.exp(ys[t]) / np.sum(np.exp(ys[t]))"
-    unstored = "y = np.dot(Why, hs[t]) + by\n        ps[t] = np.exp(y) / np.sum(np.exp(y))"
+    unstored = "ps[t] = np.exp(np.dot(Why, hs[t]) + by) / np.sum(np.exp(np.dot(Why, hs[t]) + by))"
     text, _, [finding] = replayed(tmp_path, rnn, (stored, unstored), ("dy[targets[t]] -= 1", "dy[targets[t]] -= 0.5"))
     line, loss = line_of(text, "dh = np.dot(Why.T, dy)"), line_of(text, "= lossFun(")
     assert (finding.param, finding.line) == ("dh", line)

@@ -182,11 +182,21 @@ def test_a_wrong_output_gradient_is_blamed_at_its_own_line_when_the_scores_are_s
     assert (finding["line"], finding["param"]) == (line_of(path, "dy[targets[t]] -= 0.5"), "dy")
 
 
-def test_a_wrong_output_gradient_that_cannot_be_measured_is_named_by_the_first_adjoint_it_feeds(tmp_path):
+def test_a_wrong_output_gradient_of_scores_kept_as_a_local_is_measured_at_its_own_line(tmp_path):
     stored = "ys[t] = np.dot(Why, hs[t]) + by\n        ps[t] = np.exp(ys[t]) / np.sum(np.exp(ys[t]))"
     assert stored in RNN
     unstored = RNN.replace(stored, "y = np.dot(Why, hs[t]) + by\n        ps[t] = np.exp(y) / np.sum(np.exp(y))")
     path = planted(tmp_path, "min_char_rnn.py", unstored, "dy[targets[t]] -= 1", "dy[targets[t]] -= 0.5")
+    finding = step_finding(check(path))
+    assert (finding["line"], finding["param"]) == (line_of(path, "dy[targets[t]] -= 0.5"), "dy")
+    assert f"the forward statement of `y` (line {line_of(path, 'y = np.dot(Why, hs[t]) + by')})" in finding["message"]
+
+
+def test_a_wrong_output_gradient_that_cannot_be_measured_is_named_by_the_first_adjoint_it_feeds(tmp_path):
+    stored = "ys[t] = np.dot(Why, hs[t]) + by\n        ps[t] = np.exp(ys[t]) / np.sum(np.exp(ys[t]))"
+    assert stored in RNN
+    inline = RNN.replace(stored, "ps[t] = np.exp(np.dot(Why, hs[t]) + by) / np.sum(np.exp(np.dot(Why, hs[t]) + by))")
+    path = planted(tmp_path, "min_char_rnn.py", inline, "dy[targets[t]] -= 1", "dy[targets[t]] -= 0.5")
     finding = step_finding(check(path))
     assert finding["line"] == line_of(path, "dh = np.dot(Why.T, dy) + dhnext")
     assert f"`dy` (line {line_of(path, 'dy[targets[t]] -= 0.5')})" in finding["message"]

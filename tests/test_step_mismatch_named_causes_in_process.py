@@ -173,7 +173,7 @@ def test_gradients_added_to_across_steps_are_named_with_the_line_that_zeroes_the
         assert finding.message == (
             f"the update of `{weight}` in your training step (line {update}) uses `d{weight}` (line {line}), which the step "
             f"adds this step's gradient to without resetting (set to zero only once, before the loop, at line {zeroed}): "
-            f"each update moves by the sum of every gradient of `loss` (line {loss}) so far, not by this step's; set "
+            f"each update moves by the sum of every gradient so far of `loss` (line {loss}), not by this step's; set "
             f"`d{weight} = np.zeros_like({weight})` at the start of each step, or assign `d{weight} = ...` instead of adding to it"
         )
         assert finding.measured == largest_error(result, weight)
@@ -386,8 +386,8 @@ def test_two_gradients_added_to_on_one_line_are_told_together_with_both_zeroing_
     assert finding.message == (
         f"the updates of `W1` and `W2` in your training step (lines {updates[0]}, {updates[1]}) use `dW1` (line {line}), "
         f"`dW2` (line {line}), which the step adds this step's gradient to without resetting (set to zero only once, before "
-        f"the loop, at lines {zeroed[0]}, {zeroed[1]}): each update moves by the sum of every gradient of `loss` (line {loss}) "
-        "so far, not by this step's; set `dW1 = np.zeros_like(W1)` at the start of each step, or assign `dW1 = ...` instead "
+        f"the loop, at lines {zeroed[0]}, {zeroed[1]}): each update moves by the sum of every gradient so far of `loss` "
+        f"(line {loss}), not by this step's; set `dW1 = np.zeros_like(W1)` at the start of each step, or assign `dW1 = ...` instead "
         "of adding to it"
     )
 

@@ -39,7 +39,7 @@ from backprop_doctor.findings import Finding
 from backprop_doctor.rules import rule
 from backprop_doctor.static.definitions import enclosing
 from backprop_doctor.replay.through_time import AtStep
-from backprop_doctor.static.derivatives import activation_applied, misapplied, reapplied, slope_left_out
+from backprop_doctor.static.derivatives import activation_applied, misapplied, reapplied, rescaled_after, slope_left_out
 from backprop_doctor.static.step_functions import InnerAdjoint
 from backprop_doctor.static.masks import left_out_mask
 from backprop_doctor.static.stale import row_views, stale_step_read
@@ -398,6 +398,9 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
         if helper is not None:  # `dout = huber_grad(out - y, delta)`: the wrong value is made inside the helper
             name, line = helper
             diagnosis += f", and `{name}` computes it (line {line})"
+        elif pattern == "wrong-derivative" and source.tree is not None and (earlier := rescaled_after(source.tree, adjoint.name, adjoint.line)) is not None:
+            line = earlier  # `dscores[:, y] -= 1` then `dscores /= N`: a rescale cannot make it wrong otherwise than by a factor
+            diagnosis += f" (line {adjoint.line} only rescales it: it is already wrong after line {earlier})"
         yield rule(NAME).finding(
             f"{diagnosis}, so the updates of {params} in your training step do not follow the gradient of {loss_words}: {advice}",
             param=adjoint.name,
@@ -425,6 +428,8 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
         )  # fmt: skip
         if pattern == "wrong-derivative" and measured.truncated is not None:
             line = -measured.truncated[1]  # one warning per loop cut short, whichever lines its gradients are added at
+        if pattern == "accumulated-across-steps" and not measured.line:  # sums whose adding line is not known: one finding, at the first update
+            line = next((at for (f, at, p), ms in groups.items() if f == file and p == pattern and not ms[0][1].line), line)
         groups.setdefault((file, line, pattern), []).append((moved, measured))
     for (file, line, pattern), members in groups.items():
         moved, measured = members[0]
@@ -741,7 +746,7 @@ def _accumulated_words(members: list[tuple[Any, Any]], where: str, loss_words: s
         f"the update{'s' if plural else ''} of {names} in your training step ({where}) use{'' if plural else 's'} "
         + ", ".join(f"`{m.accumulated[0]}` (line {m.line})" if m.line else f"`{m.accumulated[0]}`" for _, m in members)
         + f", which the step adds this step's gradient to without resetting{once}: "
-        f"each update moves by the sum of every gradient of {loss_words} so far, not by this step's; set "
+        f"each update moves by the sum of every gradient so far of {loss_words}, not by this step's; set "
         f"`{first} = np.zeros_like({members[0][1].name})` at the start of each step, or assign `{first} = ...` instead of adding to it"
     )
 
@@ -794,9 +799,17 @@ def _through_time(result: Any, at: AtStep, measured: Any, loss_words: str, evide
         diagnosis = (
             f"`{at.name}` (line {at.adjoint.line}) is wrong first at {when}{what}, although every gradient of time step "
             f"{at.step + 1} is right: `{carried}` (line {line}), which carries the gradient from step {at.step + 1} back to "
-            f"step {at.step}, is not the gradient of {loss_words} with respect to `{at.adjoint.series}[{at.step}]` through the next step"
+            f"step {at.step}, is not the gradient of {loss_words} {'' if at.adjoint.local else f'with respect to `{at.adjoint.series}[{at.step}]` '}through the next step"
         )
         advice = f"re-derive `{carried}` as the derivative of the next step's computation with respect to its input from this step (check for a transposed or missing term)"
+    elif measured.output_of is not None:
+        activation, output = measured.output_of
+        name = _SLOPES[activation][0]
+        diagnosis = (
+            f"at {when}, `{at.name}` (line {at.line}) is the gradient of {loss_words} with respect to `{at.forward}`, "
+            f"{name}'s output, where the gradient with respect to {name}'s input is needed: the derivative of {name} is left out"
+        )
+        advice = _slope_advice(at.name, activation, output)
     else:
         gate = f", the {at.gate}," if at.gate else ""
         diagnosis = (
@@ -805,7 +818,7 @@ def _through_time(result: Any, at: AtStep, measured: Any, loss_words: str, evide
         )
         if before:
             diagnosis += f", although {_names(list(dict.fromkeys(before)))} at that step {'is' if len(set(before)) == 1 else 'are'} right"
-        advice = f"re-derive `{at.name}` from the forward statement of `{at.adjoint.series}[{at.adjoint.index}]` (line {at.adjoint.forward_at.line})"
+        advice = f"re-derive `{at.name}` from the forward statement of `{at.adjoint.forward}` (line {at.adjoint.forward_at.line})"
         if at.adjoint.unpaired:
             inputs = ", ".join(f"`{n}` (line {line})" for n, line in at.adjoint.unpaired)
             advice += f"; it is computed from {inputs}, which no stored forward value lets backprop-doctor measure on its own: the mistake may be there"
@@ -815,7 +828,7 @@ def _through_time(result: Any, at: AtStep, measured: Any, loss_words: str, evide
         file=path,
         line=at.line,
         highlight=tuple(sorted({at.line, at.adjoint.line, *(m.site.line for m, _ in wrong)})),
-        pattern="through-time" if at.carried is not None else "wrong-derivative",
+        pattern="through-time" if at.carried is not None else "missing-activation-derivative" if measured.output_of is not None else "wrong-derivative",
         measured=measured.error,
         evidence=evidence,
     )
@@ -833,6 +846,10 @@ def _evidence(result: Any) -> tuple[tuple[str, str], ...]:
         verdict = "unused" if measured.unused else "wrong" if measured.wrong else "kink" if measured.inconclusive else "ok"
         rows.append((measured.name, f"{verdict}: d loss along the update: numerical {along.numerical:.6g}, yours {along.analytic:.6g}"))
     for adjoint, measured in result.adjoints:
+        if isinstance(adjoint, AtStep) and measured.output_of is not None:
+            name = _SLOPES[measured.output_of[0]][0]
+            rows.append((adjoint.name, f"ok as the gradient with respect to `{adjoint.forward}` (line {adjoint.line}), {name}'s output; wrong as the gradient with respect to {name}'s input"))
+            continue
         verdict = "wrong" if measured.wrong else "ok"
         factor = f" (× {measured.factor:.3g})" if measured.wrong and measured.factor is not None else ""
         rows.append((adjoint.name, f"{verdict}{factor} as the gradient with respect to `{_shown(result.step, adjoint.forward)}` (line {adjoint.line})"))

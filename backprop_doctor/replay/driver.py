@@ -55,6 +55,10 @@ LAYOUTS = (
 # sequence of `SEQUENCE` ids below FEATURES, and the next id of each as its target
 TOKENS = (False, "tokens")
 SEQUENCE = 6
+# the same over a batch of sequences (`for i, ix in enumerate(inputs[t]): xs[t][ix, i] = 1`): SEQUENCE
+# time steps of TOKEN_BATCH ids each, the model built with that batch size (`BatchedLSTM(..., batch_size)`)
+TOKEN_BATCHES = (False, "token-batches")
+TOKEN_BATCH = 4
 _VOCABULARY = re.compile(r"(?i)(word|vocab|vocabulary|char|n_?vocab|num_?words|input)_?(dims?|size|len|length|count)?|vocab")
 
 
@@ -78,14 +82,14 @@ def candidates(source: SourceFile, step: TrainingStep, namespace: dict[str, Any]
         return []
     drivers = []
     model = next((n for n in source.tree.body if isinstance(n, ast.ClassDef) and n.name == owner), None) if owner else function
-    layouts = (*LAYOUTS, TOKENS) if _indexes_by_sequence(model) else LAYOUTS
+    layouts = (*LAYOUTS, TOKENS) if _indexes_by_sequence(model) else (*LAYOUTS, TOKEN_BATCHES) if _walks_sequence_items(model) else LAYOUTS
     for built in _owners(source.tree, owner, namespace) if owner else [""]:
         for columns, targets in layouts:
-            outputs = {"binary": 1, "tokens": FEATURES}.get(targets, CLASSES)
+            outputs = {"binary": 1, "tokens": FEATURES, "token-batches": FEATURES}.get(targets, CLASSES)
             lines = [_data(columns, targets)]
             if built:
                 cls = namespace.get(built)
-                kwargs = _constructor(getattr(cls, "__init__", None), outputs) if isinstance(cls, type) else None
+                kwargs = _constructor(getattr(cls, "__init__", None), outputs, TOKEN_BATCH if targets == "token-batches" else None) if isinstance(cls, type) else None
                 if kwargs is None:
                     break
                 lines.append(f"__bpd_it = {built}({', '.join(f'{k}={v!r}' for k, v in kwargs.items())})")
@@ -118,6 +122,20 @@ def _indexes_by_sequence(node: ast.AST | None) -> bool:
         isinstance(n, ast.Subscript) and any(isinstance(i, ast.Subscript) and isinstance(i.value, ast.Name) and isinstance(i.slice, ast.Name) for i in _indices(n.slice))
         for n in ast.walk(node)
     )
+
+
+def _walks_sequence_items(node: ast.AST | None) -> bool:
+    """Whether `node` loops over the items of one time step of a sequence (`for i, ix in
+    enumerate(inputs[t])`, `for ix in targets[t]`): a model fed a batch of token sequences."""
+    if node is None:
+        return False
+    for loop in ast.walk(node):
+        if not isinstance(loop, ast.For):
+            continue
+        walked = loop.iter.args[0] if isinstance(loop.iter, ast.Call) and isinstance(loop.iter.func, ast.Name) and loop.iter.func.id == "enumerate" and loop.iter.args else loop.iter
+        if isinstance(walked, ast.Subscript) and isinstance(walked.value, ast.Name) and _X.fullmatch(walked.value.id) and isinstance(walked.slice, ast.Name):
+            return True
+    return False
 
 
 def _indices(index: ast.expr) -> list[ast.expr]:
@@ -159,6 +177,9 @@ def batch(columns: bool, targets: str, rng: Any, samples: int = SAMPLES, feature
 
     if targets == "tokens":
         ids = rng.integers(features, size=SEQUENCE + 1)
+        return ids[:-1], ids[1:]
+    if targets == "token-batches":
+        ids = rng.integers(features, size=(SEQUENCE + 1, TOKEN_BATCH))
         return ids[:-1], ids[1:]
     x = rng.normal(size=(features, samples) if columns else (samples, features))
     score = x.sum(axis=0 if columns else 1)
@@ -218,8 +239,9 @@ def _arguments(function: ast.FunctionDef, method: bool) -> str | None:
     return ", ".join(given)
 
 
-def _constructor(init: Any, outputs: int) -> dict[str, Any] | None:
-    """Literal constructor arguments sized for FEATURES inputs and `outputs` outputs."""
+def _constructor(init: Any, outputs: int, batch: int | None = None) -> dict[str, Any] | None:
+    """Literal constructor arguments sized for FEATURES inputs and `outputs` outputs (and `batch`
+    samples, where given and the constructor takes a batch size)."""
     import inspect
 
     import numpy as np
@@ -234,7 +256,9 @@ def _constructor(init: Any, outputs: int) -> dict[str, Any] | None:
     sizes = [FEATURES, 8, outputs]
     for p in params:
         low = p.name.lower()
-        if _ACTIVATIONS.fullmatch(p.name):
+        if batch is not None and _BATCH.fullmatch(p.name):
+            kwargs[p.name] = batch
+        elif _ACTIVATIONS.fullmatch(p.name):
             kwargs[p.name] = ["relu"] * (len(sizes) - 2) + ["sigmoid" if outputs == 1 else "softmax"]
         elif re.fullmatch(r"(n_|num_)?hidden(_layer)?(_?(size|dim|units|nodes|neurons|width))?|n_?h", low):
             kwargs[p.name] = sizes[1]  # one hidden width (`hidden_layer_size`), not a list of layers (`hidden_layer_sizes`)
@@ -272,6 +296,8 @@ def described(columns: bool, targets: str, samples: int = SAMPLES, features: int
     """The inputs and the targets of `batch` in one layout, in words for the report."""
     if targets == "tokens":
         return f"a sequence of {SEQUENCE} token ids below {features}", f"the next token ids ({SEQUENCE},)"
+    if targets == "token-batches":
+        return f"{TOKEN_BATCH} sequences of {SEQUENCE} token ids below {features}", f"the next token ids ({SEQUENCE}, {TOKEN_BATCH})"
     x = f"X ({features}, {samples})" if columns else f"X ({samples}, {features})"
     y = {
         "labels": f"integer labels ({samples},)",

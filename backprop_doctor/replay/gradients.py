@@ -469,7 +469,9 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
             scale = next((m.scale for _, m in measured_all if m.scale is not None), 1.0)
             # ties: the scale nearest 1, or 1 over the batch (an implied loss is a sum, a program's often a mean)
             distance = min([abs(math.log(scale))] + [abs(math.log(scale * n)) for n in result.batch_sizes if scale > 0])
-            score = (*_followed(measured_all), -distance)
+            followed, unused = _followed(measured_all)
+            # a gradient that is the loss's plus what the step began with (never reset) fits this loss too
+            score = (followed + sum(1 for _, m in measured_all if m.accumulated is not None), unused, -distance)
             if best is None or score > best[0]:
                 best = (score, measured_all, site, loss)
         if best is not None:
@@ -845,7 +847,7 @@ def _parameter(runner: Runner, moved: Moved, base_loss: float, rng: np.random.Ge
     if measured.wrong and not measured.unused and broadcast is None and measured.decay is None:
         measured.penalty_left_out = _penalty_left_out(measured, gradient, start, loss_moved, base_loss, rng)
     if measured.wrong and not measured.unused and broadcast is None and measured.penalty_left_out is None:
-        measured.accumulated = _accumulated(runner, moved, gradient, start, loss_moved, base_loss, rng)
+        measured.accumulated = _accumulated(runner, moved, gradient, start, loss_moved, base_loss, rng, scales)
     if measured.wrong and not measured.unused and measured.accumulated is None:
         measured.truncated = _truncated(runner, moved)
         if measured.truncated is not None and _wrong_untruncated(runner, moved, measured.truncated[0], start, loss_moved, base_loss, rng):
@@ -906,29 +908,95 @@ def _bound(node: Any, known: dict[str, Any]) -> Any:
         return None
 
 
-def _accumulated(runner: Runner, moved: Moved, gradient: Any, base: Any, loss_moved: Any, base_loss: float, rng: np.random.Generator) -> tuple[str, int | None] | None:
+def _accumulated(
+    runner: Runner, moved: Moved, gradient: Any, base: Any, loss_moved: Any, base_loss: float, rng: np.random.Generator, scales: tuple[float, ...] = (1.0,)
+) -> tuple[str, int | None] | None:
     """(name, line it is zeroed at) when the update's gradient is a name the step adds to (`dW1 += ...`)
-    and, less what that name held when the step began, it is the loss's gradient: the program never
-    resets it, so every update moves by the sum of all the gradients so far."""
+    and, less what that name held when the step began, it is the loss's gradient (or one of `scales`
+    times it, against a loss that fixes no scale): the program never resets it, so every update moves
+    by the sum of all the gradients so far."""
     import ast
 
-    name = moved.gradient_name or moved.site.gradient.strip()
-    carried = runner.state.values.get(name) if name.isidentifier() else None
+    name = _summed_name(moved.gradient_name or moved.site.gradient.strip(), moved.path[-1][1] if moved.path and moved.path[-1][0] == "item" else None)
+    carried = runner.state.values.get(name) if name.isidentifier() else _entry_value(runner.state.values, name)
     if not isinstance(carried, np.ndarray) or np.shape(carried) != np.shape(gradient) or not np.any(carried):
         return None
+    written = _unparsed(name)
     adds = [s for s in runner.step.prefix for n in ast.walk(s) if isinstance(n, ast.AugAssign) and isinstance(n.op, ast.Add)
-            and isinstance(n.target, ast.Name) and n.target.id == name]
+            and ast.unparse(n.target) == written]
     if not adds:
         return None
-    again = _measure(name, adds[0].lineno, np.asarray(gradient, dtype=np.float64) - carried, base, loss_moved, base_loss, rng)
-    if again.wrong or again.unused or again.inconclusive:
+    gradient = np.asarray(gradient, dtype=np.float64)
+    if name != (moved.gradient_name or moved.site.gradient.strip()):  # `grads[k] / batch`: the update reads the sum as a multiple of it
+        after = runner.run()
+        summed = np.asarray(after.get(name) if name.isidentifier() else _entry_value(after, name), dtype=np.float64)
+        if summed.shape != gradient.shape or not np.any(summed):
+            return None
+        multiple = float(np.vdot(gradient, summed) / np.vdot(summed, summed))
+        if not np.allclose(gradient, multiple * summed, rtol=1e-9, atol=0.0):
+            return None
+        carried = multiple * carried
+    again = _measure(name, adds[0].lineno, gradient - carried, base, loss_moved, base_loss, rng)
+    # against a loss that fixes no scale (`scales` beyond 1: an implied sum, a loss it only reports), any
+    # constant factor (the batch a per-sample loop sums over, a mean) leaves the sum the explanation
+    scaled = (again.proportional or again.single) and again.factor is not None and (
+        again.factor > 0 if len(scales) > 1 else any(abs(again.factor / s - 1) <= again.tolerance for s in scales)
+    )
+    if (again.wrong and not scaled) or again.unused or again.inconclusive:
         return None
     loop = runner.step.loop
     before = loop.lineno if loop is not None else adds[0].lineno
     tree = source_tree(runner.path)[1]
+    root = name.partition("[")[0]  # `grads` of `grads['W1']`: the dictionary made once, before the loop
     zeroed = [n.lineno for n in ast.walk(tree) if isinstance(n, ast.Assign) and n.lineno < before
-              and any(isinstance(t, ast.Name) and t.id == name for t in n.targets)] if tree is not None else []
+              and any(isinstance(t, ast.Name) and t.id == root or ast.unparse(t) == name for top in n.targets for t in ast.walk(top))] if tree is not None else []
     return name, (max(zeroed) if zeroed else None)
+
+
+def _summed_name(expression: str, key: Any) -> str:
+    """The name or entry a gradient expression reads its sum from: `dW1` of `dW1`, `grads['W2']` of
+    `(grads[k]) / (batch)` for the parameter under the key 'W2'; `expression` when it reads no one."""
+    import ast
+
+    from backprop_doctor.static.steps import _names_gradient
+
+    if expression.isidentifier():
+        return expression
+    try:
+        node = ast.parse(expression, mode="eval").body
+    except SyntaxError:
+        return expression
+    entries = [n for n in ast.walk(node) if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name)]
+    if len(entries) == 1:
+        return _entry(ast.unparse(entries[0]), key) or expression
+    names = [n.id for n in ast.walk(node) if isinstance(n, ast.Name) and _names_gradient(n)]
+    return names[0] if len(names) == 1 and not entries else expression
+
+
+def _entry_value(values: dict[str, Any], name: str) -> Any:
+    """The value of `grads['W2']` (a dictionary's or a list's entry under a literal key) in `values`; None otherwise."""
+    import ast
+
+    try:
+        node = ast.parse(name, mode="eval").body
+    except SyntaxError:
+        return None
+    if not (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and isinstance(node.slice, ast.Constant)):
+        return None
+    try:
+        return values.get(node.value.id)[node.slice.value]
+    except (TypeError, KeyError, IndexError):
+        return None
+
+
+def _unparsed(text: str) -> str:
+    """`text` as `ast.unparse` writes it (`grads["W2"]` and `grads['W2']` alike)."""
+    import ast
+
+    try:
+        return ast.unparse(ast.parse(text, mode="eval").body)
+    except SyntaxError:
+        return text
 
 
 TRUNCATING = 100  # a truncation length below this cuts a recurrent step's backward pass short

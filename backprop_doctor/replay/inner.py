@@ -56,6 +56,7 @@ class _Action:
     index: str | None = None  # the series' index variable (`t`): act on `name[t]`
     key: Any = None  # act only when the index has this value (None: at every run of the statement)
     done: bool = False
+    local: bool = False  # `at_step` on the local `name` itself (`f` at step t), not on `name[t]`
 
 
 @dataclass
@@ -77,9 +78,9 @@ class Hooks:
         """Read `name` (or `name[index]` when `item`) after every run of `site`, under the value of `index`."""
         self.actions.append(_Action(site, name, None, index, None if not item else _ITEM))
 
-    def at_step(self, site: Site, name: str, index: str, key: Any, change: Callable[[Any], Any]) -> None:
-        """Replace `name[key]` right after the run of `site` where `index` is `key`."""
-        self.actions.append(_Action(site, name, change, index, key))
+    def at_step(self, site: Site, name: str, index: str, key: Any, change: Callable[[Any], Any], local: bool = False) -> None:
+        """Replace `name[key]` (the local `name`, when `local`) right after the run of `site` where `index` is `key`."""
+        self.actions.append(_Action(site, name, change, index, key, local=local))
 
     def __call__(self, frame: types.FrameType, event: str, arg: Any) -> Any:
         if event != "call":
@@ -113,7 +114,7 @@ class Hooks:
         if action.name.partition(".")[0] not in local:
             return
         if action.index is not None:
-            self._act_at_step(local, action)
+            self._act_at_step(frame, local, action)
             return
         action.done = True
         holder, _, attribute = action.name.partition(".")
@@ -126,7 +127,7 @@ class Hooks:
             _write_local(frame, action.name, action.change(local[action.name]))
             self.read[action.name] = True
 
-    def _act_at_step(self, local: dict[str, Any], action: _Action) -> None:
+    def _act_at_step(self, frame: types.FrameType, local: dict[str, Any], action: _Action) -> None:
         step = _step(local, action.index)
         if step is None:
             return
@@ -134,6 +135,10 @@ class Hooks:
             value = _container(local, action.name)[step] if action.key is _ITEM else local[action.name]
             self.steps.setdefault(action.name, {})[step] = _copy(value)
             self.order.append((action.name, step))
+        elif step == action.key and action.local:
+            _write_local(frame, action.name, action.change(local[action.name]))
+            self.read[action.name] = True
+            action.done = True
         elif step == action.key:
             container = _container(local, action.name)
             stored, changed = container[step], action.change(container[step])

@@ -64,6 +64,10 @@ class Runner:
                 raise NotReplayable(f"the step does not compile on its own: {error}") from error
         return self._codes[key]
 
+    def prefix_code(self) -> Any:
+        """The code `run` executes for the whole prefix: hooks recognise its frame by it."""
+        return self._code(0, len(self.step.prefix))
+
     def fresh(self) -> dict[str, Any]:
         """A namespace holding a fresh copy of the step's state (the random generators reset)."""
         return self._fresh()

@@ -21,6 +21,7 @@ from __future__ import annotations
 import ast
 import copy
 import dataclasses
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -30,7 +31,7 @@ import numpy as np
 from backprop_doctor.observe.budget import Deadline
 from backprop_doctor.replay.inner import Hooks, code_of
 from backprop_doctor.replay.runner import NotReplayable, Runner
-from backprop_doctor.static.step_functions import TimeAdjoint, called_functions, time_adjoints
+from backprop_doctor.static.step_functions import STEP, TimeAdjoint, called_functions, time_adjoints
 from backprop_doctor.static.steps import _ADJOINT
 
 GATES = {
@@ -71,7 +72,7 @@ class AtStep:
 
     @property
     def forward(self) -> str:
-        return f"{self.adjoint.series}[{self.step}]"
+        return self.adjoint.series if self.adjoint.local else f"{self.adjoint.series}[{self.step}]"
 
     @property
     def gate(self) -> str | None:
@@ -90,7 +91,7 @@ def walk_through_time(runner: Runner, adjoints: list[TimeAdjoint], base_loss: fl
     codes: dict[str, Any] = {}
     usable = []
     for adjoint in adjoints:
-        found = {site.function: code_of(runner.namespace, site) for site in (adjoint.forward_at, adjoint.adjoint)}
+        found = {site.function: runner.prefix_code() if site.function == STEP else code_of(runner.namespace, site) for site in (adjoint.forward_at, adjoint.adjoint)}
         if all(code is not None for code in found.values()):
             codes.update(found)
             usable.append(adjoint)
@@ -99,7 +100,7 @@ def walk_through_time(runner: Runner, adjoints: list[TimeAdjoint], base_loss: fl
     base = Hooks(codes)
     for adjoint in usable:
         base.each(adjoint.adjoint, adjoint.name, adjoint.variable)
-        base.each(adjoint.forward_at, adjoint.series, adjoint.index, item=True)
+        base.each(adjoint.forward_at, adjoint.series, adjoint.index, item=not adjoint.local)
     if any(a.in_update for a in usable):  # `rnn.backprop(d_y)` updates as it goes: run it too, to read its adjoints
         try:
             loss = runner.loss_of(runner.run_through_updates(base))
@@ -126,7 +127,7 @@ def walk_through_time(runner: Runner, adjoints: list[TimeAdjoint], base_loss: fl
 
         def moved(delta: Any, adjoint: TimeAdjoint = adjoint, step: Any = step) -> float:
             hooks = Hooks(codes)
-            hooks.at_step(adjoint.forward_at, adjoint.series, adjoint.index, step, lambda f: f + delta)
+            hooks.at_step(adjoint.forward_at, adjoint.series, adjoint.index, step, lambda f: f + delta, local=adjoint.local)
             loss = runner.loss(hooks=hooks)
             if adjoint.series not in hooks.read:
                 raise NotReplayable(f"`{adjoint.series}[{step}]` could not be moved")
@@ -135,6 +136,8 @@ def walk_through_time(runner: Runner, adjoints: list[TimeAdjoint], base_loss: fl
         measured = measure(name, adjoint.line, value, forward, moved, base_loss, rng)
         if measured.unused:
             continue
+        if not measured.wrong and measured.through is None and _PRE_ACTIVATION.search(name):
+            measured = _slope_left_out(measured, name, adjoint.line, value, forward, moved, base_loss, rng, adjoint.forward)
         through = measured.through
         right_at[step] = right_at.get(step, True) and not measured.wrong
         carried = None
@@ -146,6 +149,29 @@ def walk_through_time(runner: Runner, adjoints: list[TimeAdjoint], base_loss: fl
         if measured.wrong:
             break
     return walked
+
+
+# `dhraw`, `dh_raw`, `dz_pre`: named as the gradient of an activation's input, not of the output the series stores
+_PRE_ACTIVATION = re.compile(r"(raw|_pre)$")
+
+
+def _slope_left_out(measured: Any, name: str, line: int, value: Any, forward: Any, moved: Any, base_loss: float, rng: np.random.Generator, output: str) -> Any:
+    """`dhraw = dh`: an adjoint named after an activation's input that is right as the gradient of its
+    output (`hs[t]`) and wrong as the gradient of its input, through every slope the output allows: the
+    slope is left out. Returned measured as the input's gradient (wrong), with `output_of` naming the
+    activation and the output; `measured` itself when it is right through some slope too (a slope
+    near 1 leaves the two readings apart by less than the tolerance)."""
+    from backprop_doctor.replay.gradients import _measure, slopes
+
+    left: Any = None
+    for activation, slope in slopes(forward):
+        retried = _measure(name, line, value, forward, lambda d, s=slope: moved(d * s), base_loss, rng)
+        if not retried.wrong or retried.unused:
+            return measured
+        if left is None:
+            retried.output_of = (activation, output)
+            left = retried
+    return left if left is not None else measured
 
 
 def renamed_series(tree: ast.Module | None, prefix: tuple[ast.stmt, ...], paired: tuple[TimeAdjoint, ...]) -> list[TimeAdjoint]:

@@ -502,3 +502,47 @@ def derivative_given_output(tree: ast.Module, line: int) -> GivenOutput | None:
         if node.lineno <= line and isinstance(listed, ast.Name) and outputs.get(listed.id) == helpers[node.func.id][1]:
             return GivenOutput(node.lineno, ast.unparse(node), outputs[listed.id], next(iter(inputs), None))
     return None
+
+
+def rescaled_after(tree: ast.Module, name: str, line: int) -> int | None:
+    """The line of the change of `name` before the one at `line`, when the one at `line` only rescales
+    it (`dscores /= N`, `delta = delta * 0.5`): a value wrong otherwise than by a constant factor was
+    already wrong before it (`dscores[:, y] -= 1` at the line returned). None when the statement at
+    `line` does more, or nothing in its block changes `name` before it."""
+    for block in (b for node in walk(tree) for b in _blocks(node)):
+        at = next((i for i, stmt in enumerate(block) if stmt.lineno == line), None)
+        if at is None or not _rescales(block[at], name):
+            continue
+        return next((stmt.lineno for stmt in reversed(block[:at]) if _changes(stmt, name)), None)
+    return None
+
+
+def _blocks(node: ast.AST) -> list[list[ast.stmt]]:
+    return [value for field in ("body", "orelse", "finalbody") if isinstance(value := getattr(node, field, None), list) and value and isinstance(value[0], ast.stmt)]
+
+
+def _rescales(stmt: ast.stmt, name: str) -> bool:
+    """`name /= N`, `name *= 0.5`, `name = name / N`: `name` multiplied or divided by what does not read it."""
+    if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name) and stmt.target.id == name:
+        factor, op = stmt.value, stmt.op
+    elif (
+        isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) and stmt.targets[0].id == name
+        and isinstance(stmt.value, ast.BinOp) and isinstance(stmt.value.left, ast.Name) and stmt.value.left.id == name
+    ):  # fmt: skip
+        factor, op = stmt.value.right, stmt.value.op
+    else:
+        return False
+    return isinstance(op, (ast.Div, ast.Mult)) and not any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(factor))
+
+
+def _changes(stmt: ast.stmt, name: str) -> bool:
+    """`stmt` binds `name`, or writes into it (`name[:, y] -= 1`, `name += ...`)."""
+    targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target] if isinstance(stmt, (ast.AugAssign, ast.AnnAssign)) else []
+    for target in targets:
+        while isinstance(target, (ast.Subscript, ast.Attribute)):
+            target = target.value
+        if isinstance(target, ast.Name) and target.id == name:
+            return True
+        if isinstance(target, ast.Tuple) and any(isinstance(e, ast.Name) and e.id == name for e in target.elts):
+            return True
+    return False

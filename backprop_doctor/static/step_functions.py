@@ -300,6 +300,7 @@ class TimeAdjoint:
     carried: tuple[tuple[str, int], ...] = ()  # of those, names the loop body assigns after it: from the step before (`dhnext`, line)
     unpaired: tuple[tuple[str, int], ...] = ()  # of those, gradients computed before it that no stored value pairs with (`dy`, line)
     in_update: bool = False  # computed in a function only the step's updating statements call (`rnn.backprop(d_y)`)
+    local: bool = False  # the forward value is a local of the forward loop at that step (`f`), not an item of a series (`fs[t]`)
 
     @property
     def line(self) -> int:
@@ -307,7 +308,7 @@ class TimeAdjoint:
 
     @property
     def forward(self) -> str:
-        return f"{self.series}[{self.index}]"
+        return self.series if self.local else f"{self.series}[{self.index}]"
 
 
 def _time_variable(loop: ast.For) -> str | None:
@@ -379,6 +380,11 @@ def _stored(name: str, series: dict[str, tuple[Site, str]]) -> str | None:
     return kept[0] if len(kept) == 1 else None
 
 
+# the `Site.function` of a statement of the step's own prefix (not of a function it calls): the replay runs
+# the prefix as one compiled module (`replay.runner.Runner.prefix_code`)
+STEP = "<step>"
+
+
 def time_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...], updating: tuple[ast.stmt, ...] = ()) -> list[TimeAdjoint]:
     """Adjoints of a backward loop over time paired with what a forward loop stores per step.
 
@@ -398,25 +404,38 @@ def time_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...], updatin
     if tree is None:
         return []
     series: dict[str, tuple[Site, str]] = {}
+    values: dict[str, tuple[Site, str]] = {}  # a forward loop's locals, assigned once per pass (`f = sigmoid(a[:, H:2 * H])`)
     found: list[TimeAdjoint] = []
     before = {name for name, _ in called_functions(tree, prefix)}
-    for name, node in called_functions(tree, (*prefix, *updating)):
-        start = _first_line(node)
-        for loop in _time_loops(node.body):
+    own = [(STEP, prefix)] if prefix else []  # min-char-rnn's loops over time written in the step itself
+    for name, node in [*own, *called_functions(tree, (*prefix, *updating))]:
+        body = list(node) if isinstance(node, tuple) else node.body
+        start = node[0].lineno if isinstance(node, tuple) else _first_line(node)
+        for loop in _time_loops(body):
             variable = _time_variable(loop)
             statements = _once(loop.body)
+            onward = not _backwards(loop)
             for position, stmt in enumerate(statements):
                 site = Site(name, start, stmt.lineno, stmt.end_lineno or stmt.lineno)
                 if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
                     target = stmt.targets[0]
                     if isinstance(target, ast.Subscript) and (container := _series_container(target.value)) and (at := _step_index(target.slice, variable)):
                         series.setdefault(container, (site, at))
+                    elif onward and isinstance(target, ast.Name) and sum(target.id in _changed(st) for st in statements) == 1 and not _ADJOINT.fullmatch(target.id):
+                        values.setdefault(target.id, (site, variable))
                 for target_name in _targets(stmt):
                     match = _ADJOINT.fullmatch(target_name)
                     if match is None or target_name in {a.name for a in found}:
                         continue
-                    stored = _stored(target_name, series)
-                    if stored is None or series[stored][0].line == stmt.lineno:
+                    stored, local = _stored(target_name, series), False
+                    if stored is None and (stored := _local_value(target_name, values)) is not None:
+                        local = True
+                        if _read_first(target_name, statements) or values[stored][0].function == name and values[stored][0].line >= loop.lineno and values[stored][0].line <= (loop.end_lineno or loop.lineno):
+                            continue  # carried from the step after (`dh` read before the pass assigns it), or the loop's own value
+                    if stored is None:
+                        continue
+                    paired = values if local else series
+                    if paired[stored][0].line == stmt.lineno:
                         continue
                     last = max((st for st in statements if target_name in _changed(st)), key=lambda st: st.lineno)
                     later = {n: st.lineno for st in statements[position + 1 :] for n in _changed(st)}
@@ -425,15 +444,47 @@ def time_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...], updatin
                     earlier = {n: st.lineno for st in statements[:position] for n in _changed(st)}
                     unpaired = tuple(
                         (n, earlier[n]) for n in sorted(read)
-                        if n in earlier and n not in later and _ADJOINT.fullmatch(n) and not _stored(n, series)
+                        if n in earlier and n not in later and _ADJOINT.fullmatch(n) and not _stored(n, series) and not _local_value(n, values)
                     )  # fmt: skip
                     found.append(
                         TimeAdjoint(
                             target_name, stored, variable, Site(name, start, last.lineno, last.end_lineno or last.lineno),
-                            series[stored][0], series[stored][1], tuple(sorted(read)), carried, unpaired, name not in before,
+                            paired[stored][0], paired[stored][1], tuple(sorted(read)), carried, unpaired, name != STEP and name not in before, local,
                         )
                     )
     return found
+
+
+def _backwards(loop: ast.For) -> bool:
+    """`for t in reversed(range(T))`, `for t in range(T - 1, -1, -1)`: a loop that walks time backwards."""
+    walked = loop.iter
+    if isinstance(walked, ast.Call) and isinstance(walked.func, ast.Name):
+        if walked.func.id == "reversed":
+            return True
+        if walked.func.id == "range" and len(walked.args) == 3:
+            step = walked.args[2]
+            return isinstance(step, ast.UnaryOp) and isinstance(step.op, ast.USub) or isinstance(step, ast.Constant) and isinstance(step.value, (int, float)) and step.value < 0
+    return isinstance(walked, ast.Subscript) and isinstance(walked.slice, ast.Slice) and walked.slice.step is not None  # `seq[::-1]`
+
+
+def _local_value(name: str, values: dict[str, tuple[Site, str]]) -> str | None:
+    """The forward loop's local a gradient's name pairs with (`df` -> `f`, `dc` -> `c`, `da` -> `a`)."""
+    match = _ADJOINT.fullmatch(name)
+    if match is None:
+        return None
+    stems = _forward_names(match.group(1), name)
+    return next((stem for stem in stems if stem in values), None)
+
+
+def _read_first(name: str, statements: list[ast.stmt]) -> bool:
+    """Whether a loop body reads `name` before (or while) it first assigns it: a value carried over
+    from the pass before (`dh` of `do = dh * tc` ... `dh = da @ Wh.T`), not this pass's gradient."""
+    for stmt in statements:
+        if name in reads(stmt):
+            return True
+        if name in _changed(stmt):
+            return False
+    return False
 
 
 def inner_assigned(tree: ast.Module | None, prefix: tuple[ast.stmt, ...]) -> dict[str, int]:

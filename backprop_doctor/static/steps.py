@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from backprop_doctor.static.definitions import _child_blocks, _qualnames, find_function
 from backprop_doctor.static.inline import named_inputs
 from backprop_doctor.static.tree import walk
-from backprop_doctor.static.updates import _LEARNING_RATE, _VELOCITY, Update, _identifiers, list_update, parameter_updates, unpacked
+from backprop_doctor.static.updates import _GRADIENT, _LEARNING_RATE, _VELOCITY, Update, _identifiers, list_update, parameter_updates, unpacked
 
 LOSS_NAME = re.compile(
     r"(?i:(?:\w*_)?(?:loss|cost|error|err|mse|sse|objective|risk)(?:_?[a-z0-9]*)?)|[JEL](?:_?\w+)?", re.ASCII
@@ -229,6 +229,48 @@ def _bare_updates(tree: ast.Module) -> list[Update]:
 
 
 _RANDOM = re.compile(r"random|randn|normal|uniform|standard_normal")
+
+
+def _sibling_updates(tree: ast.Module, updates: list[Update]) -> list[Update]:
+    """`model.V -= 0.2 * grads["V"]` beside `model.Wx -= 0.2 * grads["Wx"]`: an update written as the
+    parameter updates of its own block are (the same rate times the same gradients' dictionary, or a
+    gradient's name), whatever its target is called (`V`, `U`, `Why_out`)."""
+    lines = {u.line: u for u in updates if u.kind == "in-place"}
+    found: list[Update] = []
+    for node in walk(tree):
+        for body in _child_blocks(node) if not isinstance(node, ast.Module) else [node.body]:
+            ours = [lines[st.lineno] for st in body if st.lineno in lines and isinstance(st, ast.AugAssign)]
+            if not ours:
+                continue
+            forms = {_rate_and_source(st) for st in body if st.lineno in lines and isinstance(st, ast.AugAssign)} - {None}
+            for st in body:
+                if st.lineno in lines or not (isinstance(st, ast.AugAssign) and isinstance(st.op, ast.Sub)):
+                    continue
+                form = _rate_and_source(st)
+                if form is None or form not in forms or not isinstance(st.target, (ast.Name, ast.Attribute, ast.Subscript)):
+                    continue
+                text = ast.unparse(st)
+                found.append(dataclasses.replace(
+                    ours[0], line=st.lineno, col=st.col_offset, end_line=st.end_lineno or st.lineno, end_col=st.end_col_offset or 0,
+                    source=text, fix=text, target=ast.unparse(st.target),
+                ))  # fmt: skip
+    return found
+
+
+def _rate_and_source(stmt: ast.AugAssign) -> tuple[str, str] | None:
+    """(`0.2`, `grads`) of `p -= 0.2 * grads["V"]`, (`lr`, "name") of `p -= lr * dV`: the rate and where
+    the gradient comes from; None for any other form."""
+    value = stmt.value
+    if not (isinstance(value, ast.BinOp) and isinstance(value.op, ast.Mult)):
+        return None
+    for rate, gradient in ((value.left, value.right), (value.right, value.left)):
+        if not (isinstance(rate, ast.Constant) and isinstance(rate.value, (int, float)) or isinstance(rate, ast.Name) and _LEARNING_RATE.fullmatch(rate.id)):
+            continue
+        if isinstance(gradient, ast.Subscript) and isinstance(gradient.value, ast.Name) and isinstance(gradient.slice, ast.Constant):
+            return ast.unparse(rate), gradient.value.id
+        if isinstance(gradient, ast.Name) and _GRADIENT.fullmatch(gradient.id):
+            return ast.unparse(rate), "name"
+    return None
 
 
 def _is_product(node: ast.AST) -> bool:
@@ -607,6 +649,7 @@ def _update_sites(tree: ast.Module, file: str | None = None) -> list[UpdateSite]
     updates = parameter_updates(tree)
     known = {(u.line, u.col) for u in updates}
     updates += [u for u in _bare_updates(tree) if (u.line, u.col) not in known]
+    updates += _sibling_updates(tree, updates)
     by_line: dict[int, list[ast.stmt]] = {}  # two updates may share a line: `W2 -= lr * dW2; b2 -= lr * db2`
     for stmt in walk(tree):
         if isinstance(stmt, (ast.AugAssign, ast.Assign, ast.Return)):
@@ -707,6 +750,11 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
         name = qualnames.get(id(function)) if function is not None else None
         from backprop_doctor.static.step_functions import imported_assigned, inner_adjoints, inner_assigned, returned_forwards, time_adjoints  # they build on this module
 
+        summed: list[LossSite] = []
+        if not (_losses(loop, prefix) or _per_sample_losses(tree, updating) or _inner_error_losses(tree, prefix, updating) or _method_losses(tree, (*prefix, *updating))):
+            if (inner := _summed_in_inner_loop(prefix)) is not None:
+                prefix, summed = inner
+
         def split(prefix: tuple[ast.stmt, ...]) -> TrainingStep:
             return TrainingStep(
                 function=name,
@@ -719,7 +767,7 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
                 updates=tuple(dict.fromkeys(reached)),
                 losses=tuple(
                     _on_the_batch(_losses(loop, prefix), prefix, updating) or _per_sample_losses(tree, updating)
-                    or _inner_error_losses(tree, prefix, updating) or _method_losses(tree, (*prefix, *updating))
+                    or _inner_error_losses(tree, prefix, updating) or _method_losses(tree, (*prefix, *updating)) or summed
                 ),
                 adjoints=tuple(_adjoints(prefix)),
                 other_losses=tuple(s for s in (_per_sample_losses(tree, updating) or _inner_error_losses(tree, prefix, updating)) if s.implied),
@@ -772,8 +820,16 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
             return None
         first = updating[0]
         last = max(i for i in updating if not any(isinstance(s, (ast.For, ast.While)) and not reached_by(s) for s in body[first:i]))
-        roots = {_root(site.update.target) for i in updating[: updating.index(last) + 1] for site in reached_by(body[i])} - {None}
-        start = max((i + 1 for i in range(first) if set(_targets(body[i])) & roots or isinstance(body[i], (ast.For, ast.While))), default=0)
+        roots = {
+            root for i in updating[: updating.index(last) + 1] for site in reached_by(body[i])
+            for root in _walked_roots(body[i], site.update.target)
+        } - {None}  # fmt: skip
+        # a loop before the updates bounds a script's step unless it reads the parameters (a forward or a backward over
+        # time); a function that makes one step (`training_step(inputs, targets, lr)`) is the step from its first line
+        start = max((
+            i + 1 for i in range(first)
+            if set(_targets(body[i])) & roots or (isinstance(body[i], (ast.For, ast.While)) and function is None and not _computes_with(body[i], roots))
+        ), default=0)  # fmt: skip
         reading = [i for i in range(start, first) if not isinstance(body[i], ast.Expr) and _computes_with(body[i], roots)]
         if not reading:
             return None  # no forward pass before the update (a test case's gradients handed to `update_parameters`)
@@ -845,6 +901,24 @@ def _computes_with(stmt: ast.stmt, names: set[str]) -> bool:
             continue
         return True
     return False
+
+
+def _walked_roots(stmt: ast.stmt, target: str) -> set[str | None]:
+    """The variables an update in `stmt` writes into: `_root` of its target, or, where the target is
+    the variable of a loop over the parameters (`for param, dparam in zip([self.Wxh, self.bh], ...)`),
+    the roots of what that loop hands it (`self`)."""
+    root = _root(target)
+    if isinstance(stmt, ast.For) and _over_parameters(stmt) and root is not None:
+        names = [n.id if isinstance(n, ast.Name) else None for n in (stmt.target.elts if isinstance(stmt.target, ast.Tuple) else [stmt.target])]
+        if root in names:
+            iterated = stmt.iter
+            if isinstance(iterated, ast.Call) and isinstance(iterated.func, ast.Name) and iterated.func.id == "zip" and len(iterated.args) == len(names):
+                iterated = iterated.args[names.index(root)]
+            elif len(names) != 1:
+                return {root}
+            found = {n.id for n in walk(iterated) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)} - {"zip", "range", "enumerate", "list"}
+            return found or {root}
+    return {root}
 
 
 def _root(target: str) -> str | None:
@@ -1085,6 +1159,36 @@ def _error_losses(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...]) -> li
             return _error_sites(*pair, stmt.lineno)
         assigned.update(_targets(stmt))
     return []
+
+
+_SUMMED = "__bpd_loss"
+
+
+def _summed_in_inner_loop(prefix: tuple[ast.stmt, ...]) -> tuple[tuple[ast.stmt, ...], list[LossSite]] | None:
+    """A pass that computes no loss and adds up per-sample gradients in a loop of its own
+    (`for n in range(start, start + batch): ... dz2 = p - t; grads["W2"] += dz2 * h`): the losses the
+    error implies (`_error_losses` of that loop), each summed over its samples by a statement added
+    at the end of the loop's body (`__bpd_loss0 += 0.5 * np.sum((p - t) ** 2)`), after a zero
+    before the loop. Returns the prefix with the loop so extended, and those sums as the losses."""
+    for position, stmt in enumerate(prefix):
+        if not isinstance(stmt, (ast.For, ast.While)):
+            continue
+        sites = _error_losses(stmt, tuple(stmt.body))
+        if not sites:
+            continue
+        loop = copy.deepcopy(stmt)
+        line = stmt.body[-1].end_lineno or stmt.body[-1].lineno
+        names = [f"{_SUMMED}{i}" for i in range(len(sites))]
+        adds = [ast.parse(f"{n} = {n} + {site.expression}").body[0] for n, site in zip(names, sites)]
+        zeros = [ast.parse(f"{n} = 0.0").body[0] for n in names]
+        for new, at in [*((a, line) for a in adds), *((z, stmt.lineno) for z in zeros)]:
+            for node in ast.walk(new):
+                node.lineno = node.end_lineno = at  # type: ignore[attr-defined]
+                node.col_offset = node.end_col_offset = 0  # type: ignore[attr-defined]
+        loop.body = [*loop.body, *adds]
+        sums = [dataclasses.replace(site, name=f"{site.name} summed over its samples", expression=n) for n, site in zip(names, sites)]
+        return (*prefix[:position], *zeros, loop, *prefix[position + 1 :]), sums
+    return None
 
 
 def _derivative_of(stmt: ast.stmt, assigned: set[str], batches: set[str]) -> tuple[str, str] | None:
@@ -1490,7 +1594,7 @@ def _forward_names(stem: str, name: str) -> list[str]:
     partial = _PARTIAL.fullmatch(name)
     names = [partial["by"]] if partial is not None and _PLAIN_LOSS.fullmatch(partial["of"]) else []
     names += [stem, stem.lstrip("_")]
-    if name.startswith("delta"):
+    if name.startswith("delta") or re.fullmatch(r"d_?\d+", name):  # `delta2`, `d2`: the layers' adjoints by number
         digits = re.sub(r"\D", "", stem)
         names += [f"z{digits}", f"Z{digits}"] if digits else ["z", "Z"]
         if digits and int(digits) > 0:  # layers counted from the input: `delta2` of `z1` (the hidden layer's)
