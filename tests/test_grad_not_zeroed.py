@@ -149,6 +149,22 @@ def test_an_engine_whose_backward_zeroes_the_graph_first_needs_no_reset_in_the_l
     assert errors(check(write(tmp_path, "micro.py", text))) == []
 
 
+def test_a_reset_helper_from_an_installed_package_is_a_reset_too(tmp_path):
+    """`clear_grads(params)` from a package in site-packages: its file is not the user's, so its body
+    is not read; its name says what it does."""
+    write(tmp_path, "venv/lib/python3.11/site-packages/gradtools.py", """
+        def clear_grads(params):
+            for p in params:
+                p.grad = 0.0
+    """)
+    text = ONE_FILE.replace("    def zero_grad(self):\n        for p in self.parameters():\n            p.grad = 0.0\n", "")
+    text = "import sys\nsys.path.insert(0, 'venv/lib/python3.11/site-packages')\nfrom gradtools import clear_grads\n" + text
+    path = write(tmp_path, "micro.py", text.replace("    model.zero_grad()\n", "    clear_grads(model.parameters())\n"))
+    assert errors(check(path)) == []
+    unreset = write(tmp_path, "micro_unreset.py", text.replace("    model.zero_grad()\n", ""))
+    assert [f["code"] for f in errors(check(unreset))] == ["BPD207"]
+
+
 def test_without_a_zero_grad_method_the_fix_resets_each_parameter(tmp_path):
     text = ONE_FILE.replace("    model.zero_grad()\n", "").replace("    def zero_grad(self):\n        for p in self.parameters():\n            p.grad = 0.0\n", "")
     (found,) = errors(check(write(tmp_path, "micro.py", text)))

@@ -20,9 +20,12 @@ engine whose own `backward()` zeroes every node first). Constructors do not coun
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 
 RESET_NAMES = frozenset({"zero_grad", "zero_grads", "zerograd", "zero_gradients", "reset_grad", "reset_grads", "reset_gradients"})
+# a helper named for what it does, whose file the check may not read (an installed package's `clear_grads`)
+_RESET_WORDS = re.compile(r"(?i)(zero|clear|reset)_?(the_?|all_?)?grad\w*")
 
 
 @dataclass(frozen=True)
@@ -43,7 +46,7 @@ def never_reset(trees: list[ast.Module], loops_in: ast.Module) -> list[NeverRese
     method = next((name for name in sorted(resetting) if name in RESET_NAMES), None) or next(iter(sorted(resetting)), None)
     found: list[NeverReset] = []
     for loop in _innermost_training_loops(loops_in, updating):
-        if _zeroes(loop) or any(_called(call) in resetting | RESET_NAMES for call in _calls(loop)):
+        if _zeroes(loop) or any(_called(call) in resetting | RESET_NAMES or _RESET_WORDS.fullmatch(_called(call) or "") for call in _calls(loop)):
             continue
         backward = next(c for c in _calls(loop) if _called(c) == "backward")
         update = _updates(loop)
