@@ -594,6 +594,17 @@ def test_relus_that_die_during_training_blame_the_learning_rate(model):
     assert (finding.file, finding.line) == (source.path, 20)
 
 
+def test_a_layer_dead_after_training_is_an_error_at_the_programs_rate_and_a_warning_at_the_probes_default(model):
+    _, module = model
+    yours = run(curve(2.0, 2.0), lr=0.1, relu_start=[relu(module, 10)], relu_end=[relu(module, 50)])
+    own = only(dead_relu, model, probe(model, yours, lr_line=20))
+    assert own.severity == "error" and "lr 0.1 (line 20)" in own.message
+    default = only(dead_relu, model, probe(model, yours, lr_line=None))
+    assert default.severity == "warning" and "lr 0.1 (default)" in default.message
+    dead_from_the_start = only(dead_relu, model, probe(model, run(curve(2.0, 2.0), lr=0.1, relu_start=[relu(module, 50)]), lr_line=None))
+    assert dead_from_the_start.severity == "error"  # at initialisation the rate plays no part
+
+
 def test_relus_the_reference_keeps_alive_blame_the_reference_piece(model):
     source, module = model
     yours = run(curve(2.0, 3.0), relu_start=[relu(module, 10)], relu_end=[relu(module, 45)])

@@ -7,7 +7,9 @@ What it finds:
     0 for every sample; this check fires when more than half of a layer's units
     are. When the layer is dead from the start, the finding points at the
     initialisation of the bias or the weights that feed it. It is a warning,
-    and an error when every unit of the layer is dead.
+    and an error when every unit of the layer is dead (after training, only at
+    a learning rate your file sets: at the probe's own default it stays a
+    warning).
 
 Why it matters:
     A ReLU that never fires passes no gradient back: the weights before it never
@@ -120,7 +122,9 @@ def run(context: Any) -> Iterator[Finding]:
             yield rule(NAME).finding(
                 message,
                 # Every unit dead: nothing reaches the layers below, the network cannot learn.
-                severity="error" if activity.dead == activity.units else None,
+                # Dead only after training at the probe's own default rate (the file sets none): a rate the
+                # program never chose says little about it, so it stays a warning.
+                severity="error" if activity.dead == activity.units and (when == "at initialisation" or probe.settings.lr.line) else None,
                 layer=activity.layer,
                 param=param,
                 measured=activity.fraction,
