@@ -108,3 +108,26 @@ def test_a_python2_notebook_whose_first_error_is_a_print_statement_gets_both_not
     assert note["highlight"] == magic_lines(path, "!pip install", "%matplotlib inline", "%%time")
     (python2,) = [f for f in report["findings"] if f["name"] == "python2"]
     assert python2["line"] == line_of(path, 'print "cells')
+
+
+def test_a_future_import_at_the_top_of_a_later_cell_is_read_as_a_comment(tmp_path):
+    """A notebook compiles each cell on its own, so `from __future__ import print_function` may open
+    any cell; a script allows it only first. In Python 3 it changes nothing: the line is read as a
+    comment and the training below it is checked."""
+    text = CELLS.replace("# %% 2\n", "# %% 2\nfrom __future__ import print_function\n").replace("!pip install numpy\n", "").replace("%matplotlib inline\n", "").replace("%%time\n", "")
+    path = write(tmp_path, "cells.py", text)
+    report = check(path)
+    assert errors(report) == []
+    (note,) = [f for f in report["findings"] if f["code"] == "BPD016"]
+    assert note["line"] == line_of(path, "from __future__ import print_function")
+    assert "holds a cell's `from __future__` import" in note["message"]
+    assert {m["param"] for m in report["measurements"] if m["layer"] == "training step"} == {"W1", "b1", "W2", "b2"}
+
+
+def test_a_wrong_gradient_below_a_late_future_import_and_magics_is_found_at_its_line(tmp_path):
+    text = CELLS.replace("# %% 2\n", "# %% 2\nfrom __future__ import division\n")
+    path = planted(tmp_path, "cells.py", text, "dz1 = dz2.dot(W2.T) * (1 - a1 ** 2)", "dz1 = dz2.dot(W2.T)")
+    report = check(path)
+    assert line_of(path, "dz1 = dz2.dot(W2.T)") in {f["line"] for f in errors(report)}
+    (note,) = [f for f in report["findings"] if f["code"] == "BPD016"]
+    assert "hold IPython commands and cells' `from __future__` imports" in note["message"]

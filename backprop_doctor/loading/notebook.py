@@ -44,7 +44,7 @@ def rescue(text: str, filename: str, tree: ast.Module | None, error: SyntaxError
         if error is None:
             break
         lineno = error.lineno or 0
-        if not (0 < lineno <= len(lines) and is_command(lines[lineno - 1])) or lineno in done:
+        if not (0 < lineno <= len(lines) and (is_command(lines[lineno - 1]) or _late_future(lines[lineno - 1], error))) or lineno in done:
             break
         lines[lineno - 1] = commented(lines[lineno - 1])
         done.append(lineno)
@@ -63,6 +63,12 @@ def rescue(text: str, filename: str, tree: ast.Module | None, error: SyntaxError
     if not done:
         return None
     return Rescued("\n".join(lines), tree, error, sorted(done))
+
+
+def _late_future(line: str, error: SyntaxError) -> bool:
+    """`from __future__ import print_function` at the top of a later cell: a notebook compiles each
+    cell on its own, a script only allows it first. In Python 3 it changes nothing."""
+    return line.lstrip().startswith("from __future__ import") and "must occur at the beginning" in str(error.msg)
 
 
 def is_command(line: str) -> bool:
@@ -119,7 +125,13 @@ def finding(shown: str, lines: list[int], text: str) -> Finding:
     listed = ", ".join(map(str, lines[:8])) + (f" and {len(lines) - 8} more" if len(lines) > 8 else "")
     one = len(lines) == 1
     first = read[lines[0] - 1].strip()
-    where = f"line {listed} holds an IPython command" if one else f"lines {listed} hold IPython commands"
+    future = [read[n - 1].lstrip().startswith("from __future__ import") for n in lines]
+    kind = (
+        ("a cell's `from __future__` import", "cells' `from __future__` imports") if all(future)
+        else ("an IPython command", "IPython commands and cells' `from __future__` imports") if any(future)
+        else ("an IPython command", "IPython commands")
+    )  # fmt: skip
+    where = f"line {listed} holds {kind[0]}" if one else f"lines {listed} hold {kind[1]}"
     return rule("notebook-magic").finding(
         f"{where} (`{first}`{'' if one else ', ...'}) left from the notebook this file was exported from, which "
         f"plain Python rejects or cannot run: delete {'it' if one else 'them'} or make {'it a comment' if one else 'them comments'}. "
