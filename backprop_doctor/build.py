@@ -573,6 +573,8 @@ def _input_candidates(layer: Any, n: int, rng: np.random.Generator) -> Iterator[
         if isinstance(held, list) and held and all(isinstance(p, np.ndarray) for p in held):
             arrays.update({f"{name}[{i}]": p for i, p in enumerate(held) if _numeric_array(p)})
     weights = [v for k, v in arrays.items() if v.ndim in (2, 4)]
+    if weights and weights[0].ndim == 2 and _declared_axes(type(layer)) == 3:
+        yield rng.standard_normal((n, 3, weights[0].shape[0]))  # `x: N x n x d_m` in the forward's docstring: a sequence first
     if weights:
         w = weights[0]
         if w.ndim == 4:
@@ -595,6 +597,23 @@ def _input_candidates(layer: Any, n: int, rng: np.random.Generator) -> Iterator[
     yield rng.standard_normal((n, 2, 6, 6))
     yield rng.standard_normal((n, 3, 4, 4))
     yield rng.standard_normal((n, 6, 6, 2))  # channels last (N, H, W, C), a pooling layer with no weights
+
+
+# `x: N x n x d_m`, `x: (N, T, D)`, `x of shape (N, T, D)`: how many axes a forward's docstring gives its input
+_DECLARED = re.compile(r"\b(?:x|X|inputs?|xs)\b[^\n]{0,40}?(?:\(\s*(\w+(?:\s*,\s*\w+)+)\s*\)|\b(\w+(?:\s*[x×*]\s*\w+)+)\b)")
+
+
+def _declared_axes(cls: type) -> int | None:
+    """The number of axes the forward's docstring gives its input (`x: N x n x d_m` -> 3); None when it says none."""
+    from backprop_doctor.conventions import layer_methods
+
+    methods = layer_methods(cls)
+    doc = inspect.getdoc(getattr(cls, methods.forward if methods else "forward", None)) or ""
+    found = _DECLARED.search(doc)
+    if found is None:
+        return None
+    axes = re.split(r"\s*[,x×*]\s*", found.group(1) or found.group(2))
+    return len(axes) if 2 <= len(axes) <= 5 else None
 
 
 def one_column(cls: type) -> bool:
