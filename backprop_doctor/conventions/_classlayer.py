@@ -152,6 +152,29 @@ def is_loss_layer(obj: Any) -> bool:
 # --------------------------------------------------------------------------- reading methods
 
 
+def _stepping_gradients(node: FunctionNode | None, rate: str | None) -> set[str]:
+    """Attributes a backward moves another attribute by at the learning rate `rate`
+    (`self.weights -= learning_rate * self.weights_gradient`): gradients it keeps on the layer, never
+    parameters, however often they change."""
+    if node is None or not rate:
+        return set()
+    found: set[str] = set()
+    for stmt in ast.walk(node):
+        if isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, (ast.Sub, ast.Add)) and isinstance(stmt.target, ast.Attribute):
+            value, target = stmt.value, stmt.target.attr
+        elif isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Attribute):
+            value, target = stmt.value, stmt.targets[0].attr
+        else:
+            continue
+        if not any(isinstance(n, ast.Name) and n.id == rate for n in ast.walk(value)):
+            continue  # not a step at the rate
+        found |= {
+            n.attr for n in ast.walk(value)
+            if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == "self" and n.attr != target
+        }  # fmt: skip
+    return found
+
+
 def function_node(func: Any) -> FunctionNode | None:
     """The parsed `def` of a function or method, or None when its source cannot be read."""
     func = getattr(func, "__func__", func)
@@ -234,9 +257,12 @@ class ClassLayer(Adapter):
         if isinstance(dx, tuple) and dx and isinstance(dx[0], np.ndarray):
             dx = dx[0]
         steps: dict[str, np.ndarray] = {}
+        moving = _stepping_gradients(function_node(backward), self.methods.learning_rate)
         for attr, (array, saved) in before.items():
             now = getattr(self.layer, attr, None)
-            if isinstance(now, np.ndarray) and now.shape == saved.shape and (now is not array or not np.array_equal(now, saved)):
+            if attr in moving:
+                pass  # `self.weights_gradient = ...`, kept from an earlier call: what the step moves by, not a parameter
+            elif isinstance(now, np.ndarray) and now.shape == saved.shape and (now is not array or not np.array_equal(now, saved)):
                 steps[attr] = saved - np.asarray(now, dtype=np.float64)
             setattr(self.layer, attr, array)
             np.copyto(array, saved)
