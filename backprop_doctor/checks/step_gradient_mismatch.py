@@ -305,10 +305,10 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
             evidence=evidence,
         )
         return
-    if getattr(result, "other_loss", None) is not None and loss is not None:
+    culprit = result.first_wrong_adjoint
+    if getattr(result, "other_loss", None) is not None and loss is not None and culprit is None:
         yield _of_another_loss(result, source, loss_words, evidence)
         return
-    culprit = result.first_wrong_adjoint
     common = bool(factors) and len(factors) == len(wrong) and all(abs(f - factors[0]) <= SAME_FACTOR * abs(factors[0]) for f in factors)
     if len(wrong) == len(result.parameters) and culprit is None and not common and loss is not None and _method_loss(loss):
         # `network.loss(x, t)` runs in inference mode (dropout off, batch norm on running averages)
@@ -373,6 +373,14 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
                 f"{dropped.applied_line}), and the backward pass never multiplies by it again"
             )
             advice = f"multiply the gradient coming back from `{dropped.applied}` by `{dropped.mask}` before `{adjoint.name}` goes on"
+        elif pattern == "wrong-derivative" and getattr(result, "other_loss", None) is not None:
+            other = result.other_loss  # every update follows another usual loss: the output error this adjoint starts from is that loss's
+            pattern = "gradient-of-another-loss"
+            diagnosis = (
+                f"`{adjoint.name}` (line {adjoint.line}) is the gradient of the {other.implied}, {other.name}, with respect to `{forward}`, "
+                f"not of {loss_words}, the loss your program computes, and every update follows that other loss"
+            )
+            advice = f"write `{adjoint.name}` as the derivative of {loss_words} with respect to `{forward}`"
         elif pattern == "wrong-derivative":
             fed = list(adjoint.fed) if inner else consumers(step, adjoint.forward, adjoint.index)
             adjoint_of = {a.forward: a.name for a in (step.inner if inner else step.adjoints)}

@@ -501,7 +501,7 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
             _walk_adjoints(runner, capture, result, base_namespace, base_loss, rng, deadline)
             if result.first_wrong_adjoint is None and not deadline.passed():
                 result.left_out = _left_out(runner, result, base_namespace, base_loss, rng)
-            if result.first_wrong_adjoint is None and result.left_out is None and not deadline.passed():
+            if result.left_out is None and not deadline.passed():  # also beside a wrong adjoint: the output error it starts from
                 result.other_loss = _other_loss(runner, capture, result, seed, deadline)
             _blame_updates(result)
         if curve:

@@ -35,7 +35,7 @@ from backprop_doctor.static.tree import walk
 from backprop_doctor.static.updates import _GRADIENT, _LEARNING_RATE, _VELOCITY, Update, _identifiers, list_update, parameter_updates, unpacked
 
 LOSS_NAME = re.compile(
-    r"(?i:(?:\w*_)?(?:loss|cost|error|err|mse|sse|objective|risk)(?:_?[a-z0-9]*)?)|[JEL](?:_?\w+)?", re.ASCII
+    r"(?i:(?:\w*_)?(?:loss|cost|error|err|mse|sse|mae|rmse|nll|bce|xent|cross_?entropy|huber|hinge|objective|risk)(?:_?[a-z0-9]*)?)|[JEL](?:_?\w+)?", re.ASCII
 )
 _NOT_LOSS = re.compile(r"(?i)grad|delta|^d_|^d[A-Z]|deriv|prime|hist|list|curve|(?:loss|cost|error)es$|_all$|sum_|acc")
 _ADJOINT = re.compile(r"(?:d_?|grad_|g_|delta_?)(\w+)")  # `dZ2`, `grad_scores`, `g_z1`, `delta2`
@@ -770,7 +770,9 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
                     or _inner_error_losses(tree, prefix, updating) or _method_losses(tree, (*prefix, *updating)) or summed
                 ),
                 adjoints=tuple(_adjoints(prefix)),
-                other_losses=tuple(s for s in (_per_sample_losses(tree, updating) or _inner_error_losses(tree, prefix, updating)) if s.implied),
+                other_losses=tuple(
+                    s for s in (_per_sample_losses(tree, updating) or _inner_error_losses(tree, prefix, updating) or _error_losses(loop, prefix)) if s.implied
+                ),
                 assigned={n: line for s in prefix for n, line in _bindings(s)},
                 loop=loop,
                 inner=tuple(inner_adjoints(tree, prefix, tuple(updating))),
