@@ -9,7 +9,9 @@ What it finds:
     v̂ instead of √v̂ moves by lr/|g|; one that leaves out the bias
     corrections moves 3.16× too far at first (with β₁ = 0.9, β₂ = 0.999);
     one whose step count never advances drifts from its second step on; one
-    whose count starts at 0 divides by zero.
+    whose count starts at 0 divides by zero. In a training loop written out
+    (a script, a `train` function), a bias correction that divides by
+    `1 - beta1` with no power of the update count is named at its line.
 
 Why it matters:
     Such an optimizer still moves against the gradient, so the loss may fall;
@@ -49,8 +51,49 @@ FAR = 10.0  # a median step this many times Adam's, or this many times smaller, 
 
 
 def run(context: Any) -> Iterator[Finding]:
+    reported: set[int] = set()
     for drift in context.extras.get("adam_drift", []):
-        yield _finding(drift)
+        finding = _finding(drift)
+        reported.update(finding.highlight)
+        yield finding
+    source = getattr(context, "source", None)
+    if source is None or source.tree is None or not source.facts.training_steps:
+        return
+    for line, text, rate in uncounted_corrections(source.tree):
+        if line in reported:
+            continue
+        yield rule(NAME).finding(
+            f"line {line} divides by `1 - {rate}`, Adam's bias correction without the update count: it is right at the first "
+            f"update only, and from the second on the step is not the one Adam takes (too far while the moments warm up, "
+            f"then out of proportion); divide by `1 - {rate} ** t`, t counting the updates from 1",
+            file=source.path,
+            line=line,
+            highlight=(line,),
+            pattern="correction-without-count",
+            fix=text.replace(f"(1 - {rate})", f"(1 - {rate} ** t)"),
+        )
+
+
+# `beta1`, `beta_2`, `b1`, `self.beta1`: a decay rate of Adam's moments
+_DECAY = re.compile(r"(?i)(self\.)?(beta_?[12]?|b[12])")
+
+
+def uncounted_corrections(tree: ast.Module) -> list[tuple[int, str, str]]:
+    """(line, statement, rate) of every `m_hat = m / (1 - beta1)`: a moment divided by one minus a decay
+    rate with no power of the update count in the divisor."""
+    found = []
+    for stmt in (n for n in ast.walk(tree) if isinstance(n, ast.Assign)):
+        for node in ast.walk(stmt.value):
+            if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div)):
+                continue
+            divisor = node.right
+            if (
+                isinstance(divisor, ast.BinOp) and isinstance(divisor.op, ast.Sub) and isinstance(divisor.left, ast.Constant)
+                and divisor.left.value == 1 and _DECAY.fullmatch(ast.unparse(divisor.right))
+            ):  # fmt: skip
+                found.append((stmt.lineno, ast.unparse(stmt), ast.unparse(divisor.right)))
+                break
+    return found
 
 
 def _finding(drift: Any) -> Finding:
