@@ -261,7 +261,9 @@ def _step_optimizers(context: CheckContext, report: Report, classes: list[type],
     """One update of each optimizer class on fresh arrays, how many ran; `update-climbs` judges which way
     they moved them. A class whose update does not run on arrays is left out silently: it may be
     something else that happens to have an `update(params, grads)`."""
-    from backprop_doctor.training.optimizers import DICT_SHAPES, FUNCTION_SHAPE, SHAPES, adam_drift, adam_function_drift, dict_update_function, step, step_dict_function, step_function, update_method
+    from backprop_doctor.training.optimizers import (
+        DICT_SHAPES, FUNCTION_SHAPE, SHAPES, adam_drift, adam_function_drift, dict_update_function, momentum_drift, step, step_dict_function, step_function, update_method,
+    )  # fmt: skip
 
     stepped = 0
     for cls in classes:
@@ -274,6 +276,9 @@ def _step_optimizers(context: CheckContext, report: Report, classes: list[type],
         if drift is not None:  # `adam-step-wrong` words it; a first step that is not finite leaves `result` None
             context.extras.setdefault("adam_drift", []).append(drift)
             stepped += result is None
+        kept = momentum_drift(cls, method, np.random.default_rng(context.options.seed)) if method is not None or function else None
+        if kept is not None:  # `momentum-not-kept` words it
+            context.extras.setdefault("momentum_drift", []).append(kept)
         if result is None:
             continue
         stepped += 1

@@ -386,3 +386,88 @@ def _drift(cls: type, method: str, rate: float, ratios: list[np.ndarray], magnit
         kind = "inverse-magnitude" if inverse else "uniform" if uniform else "other"
         return AdamDrift(cls, method, rate, index + 1, float(np.median(r)), kind, medians)
     return None
+
+
+# Momentum, given the same gradient g at every step, moves each parameter further at each update: by
+# lr·g, then lr·g·(1 + μ), then lr·g·(1 + μ + μ²) (or those times 1 − β, an average's velocity). A
+# momentum optimizer whose moves stay the same from one update to the next keeps no velocity.
+MOMENTUM_STEPS = 4
+MOMENTUM_NAMES = ("momentum", "mu", "beta", "gamma", "rho")
+_MOMENTUM_STATE = frozenset({"v", "velocity", "velocities", "vel", "m", "momentum_buffer"})
+
+
+@dataclass
+class MomentumDrift:
+    """A momentum optimizer whose moves under a constant gradient never grow: its velocity is not kept
+    from one update to the next (`ratios`: each move over the first, the median over the elements)."""
+
+    cls: Any
+    method: str
+    coefficient: float
+    ratios: tuple[float, ...]
+
+
+def momentum_drift(cls: Any, method: str | None, rng: np.random.Generator) -> MomentumDrift | None:
+    """Four updates of a momentum optimizer (a class named for momentum with an `update(params,
+    grads)`, or deeplearning.ai's `update_parameters_with_momentum(parameters, grads, v, beta,
+    learning_rate)`) under one constant gradient; a drift when every move equals the first while its
+    coefficient is above 0; None otherwise (a growing move, another optimizer, one that does not run)."""
+    name = getattr(cls, "__name__", "").lower()
+    if not any(word in name for word in ("momentum", "nesterov")):
+        return None
+    gradient = rng.choice([-1.0, 1.0], FUNCTION_SHAPE) * np.exp(rng.uniform(np.log(0.3), np.log(3.0), FUNCTION_SHAPE))
+    if method is not None:
+        optimizer = _instance(cls)
+        coefficient = next((float(v) for a in MOMENTUM_NAMES if isinstance(v := getattr(optimizer, a, None), (int, float)) and not isinstance(v, bool)), None)
+        if optimizer is None or coefficient is None:
+            return None
+        params: Any = {"W1": rng.standard_normal(FUNCTION_SHAPE)}
+
+        def call(_: int) -> None:
+            getattr(optimizer, method)(params, {"W1": gradient.copy()})
+
+        def read() -> np.ndarray:
+            return np.asarray(params["W1"], dtype=np.float64)
+    else:
+        try:
+            signature = [p for p in inspect.signature(cls).parameters.values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        except (TypeError, ValueError):
+            return None
+        names = [p.name.lower() for p in signature]
+        if len(names) < 4 or names[0] not in DICT_PARAMS | PARAM_NAMES or names[1] not in DICT_GRADS | GRAD_NAMES or names[2] not in _MOMENTUM_STATE:
+            return None
+        coefficient = 0.9
+        values = {n: coefficient if n in MOMENTUM_NAMES else RATE if n in RATE_NAMES else None for n in names[3:]}
+        if any(v is None for v in values.values()):
+            return None
+        bias = FUNCTION_SHAPE[:1] + (1,)  # a layer's bias beside its weight: `L = len(parameters) // 2`
+        state: dict[str, Any] = {
+            "parameters": {"W1": rng.standard_normal(FUNCTION_SHAPE), "b1": np.zeros(bias)},
+            "v": {"dW1": np.zeros(FUNCTION_SHAPE), "db1": np.zeros(bias)},
+        }
+
+        def call(_: int) -> None:
+            returned = cls(state["parameters"], {"dW1": gradient.copy(), "db1": np.ones(bias)}, state["v"], *values.values())
+            if isinstance(returned, tuple) and len(returned) == 2 and all(isinstance(r, dict) for r in returned):
+                state["parameters"], state["v"] = returned
+
+        def read() -> np.ndarray:
+            return np.asarray(state["parameters"]["W1"], dtype=np.float64)
+    if coefficient <= 0 or coefficient >= 1:
+        return None
+    moves: list[np.ndarray] = []
+    try:
+        with probes.quietly(), np.errstate(all="ignore"):
+            for k in range(MOMENTUM_STEPS):
+                before = read().copy()
+                call(k)
+                moves.append(read() - before)
+    except Exception:  # noqa: BLE001 - user code: not an optimizer this can run
+        return None
+    first = moves[0]
+    if first.shape != gradient.shape or not np.all(np.isfinite(first)) or not np.all(np.abs(first) > 0):
+        return None
+    ratios = tuple(float(np.median(m / first)) for m in moves)
+    if all(abs(r - 1) <= 1e-9 for r in ratios[1:]):
+        return MomentumDrift(cls, method or "", coefficient, ratios)
+    return None
