@@ -57,3 +57,14 @@ def test_the_correct_class_term_left_out_is_named(tmp_path):
     (found,) = errors(check(path))
     assert (found["param"], found["line"], found["pattern"]) == ("W", line_of(path, "dW[:, j] += X[i]"), "correct-class-term-left-out")
     assert found["message"].endswith("add `dW[:, y[i]] -= X[i]` beside it")
+
+
+def test_the_correct_class_term_taken_for_every_class_is_found_where_some_margins_are_below_zero(tmp_path):
+    """`dW[:, y[i]] -= X[i]` dedented out of `if margin > 0:` takes the term for every other class. At the
+    program's start (W ≈ 0.001·randn) every margin is about 1 > 0 and the two agree; the loss function is
+    checked at a ten times larger scale too, where some margins are below 0."""
+    path = planted(tmp_path, "svm.py", PROGRAM, TERM, "            dW[:, y[i]] -= X[i]\n")
+    found = [f for f in errors(check(path)) if f["code"] == "BPD101"]
+    assert [(f["param"], f["layer"]) for f in found] == [("W", "svm_loss_naive")]
+    built = {row["what"]: row for row in check(path)["built"]}
+    assert "ten times larger" in built["svm_loss_naive"]["shapes"]

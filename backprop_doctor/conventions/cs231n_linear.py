@@ -80,7 +80,13 @@ def build(func: Any, context: Any, rng: np.random.Generator) -> list[Case]:
     for X, W, layout in (rows, columns):
         works, error = _returns_loss_and_gradient(func, W, X, y)
         if works:
-            return [Case(f"W {W.shape}, X {X.shape}{layout}, labels, reg 0.1", LinearLoss(func, W, 0.1), X, y)]
+            # and at ten times the scale: scores of 0.1·N(0, 1) weights leave every hinge margin above 0, where a
+            # margin's branch that is wrong only for the margins below 0 (the class's own column) never shows
+            wide = 10 * W
+            return [
+                Case(f"W {W.shape}, X {X.shape}{layout}, labels, reg 0.1", LinearLoss(func, W, 0.1), X, y),
+                Case(f"W {W.shape} (ten times larger: some margins below 0), X {X.shape}{layout}, labels, reg 0.1", LinearLoss(func, wide, 0.1), X, y),
+            ]
         raised.append(error)
     # A sibling of the same file (`svm_loss_naive` beside `svm_loss_vectorized`) shows which layout the
     # file uses; what this one raised in that layout is the user's own error, reported at its line.
