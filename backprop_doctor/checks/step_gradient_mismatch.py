@@ -130,10 +130,11 @@ def _factor_words(factor: float | None, proportional: bool, batch_sizes: tuple[i
     if abs(factor + 1) < SAME_FACTOR:
         return "sign-flipped", "the gradient of your loss with its sign flipped", "negate it"
     for n in batch_sizes:
+        of = getattr(n, "of", "the batch size")  # `the length of `context``: the count a mean divides by
         if abs(factor - n) < SAME_FACTOR * n:
-            return "scaled-by-batch-size", f"{n} × the gradient of your loss ({n} is the batch size)", f"divide it by the batch size ({n})"
+            return "scaled-by-batch-size", f"{n} × the gradient of your loss ({n} is {of})", f"divide it by {of} ({n})"
         if abs(factor * n - 1) < SAME_FACTOR:
-            return "scaled-by-batch-size", f"1/{n} of the gradient of your loss ({n} is the batch size)", f"divide by the batch size ({n}) only once"
+            return "scaled-by-batch-size", f"1/{n} of the gradient of your loss ({n} is {of})", f"divide by {of} ({n}) only once"
     for two in (2.0, 0.5):
         if abs(factor - two) < SAME_FACTOR * two:
             return "factor-of-two", f"{_number(factor)} × the gradient of your loss", "look for a missing or extra factor 2 (the derivative of a square)"

@@ -1531,13 +1531,28 @@ def _batch_sizes(capture: Capture, namespace: dict[str, Any]) -> tuple[int, ...]
     assert capture.state is not None
     used = {n for stmt in capture.step.prefix for n in (*reads(stmt), *_targets(stmt))}  # not an earlier loop's leftovers
     sizes: set[int] = set()
+    counted: dict[int, Size] = {}  # a list of word ids the step averages over (CBOW's `context`): its length
     for name, value in [*capture.state.values.items(), *namespace.items()]:
         if name in used and isinstance(value, np.ndarray) and value.ndim >= 1 and value.shape[0] > 1:
             sizes.add(int(value.shape[0]))
             if value.ndim == 2 and value.shape[1] > 1:
                 sizes.add(int(value.shape[1]))
+        elif name in used and isinstance(value, (list, tuple)) and len(value) > 1 and all(isinstance(v, (int, np.integer)) for v in value):
+            counted.setdefault(len(value), Size(len(value), f"the length of `{name}`"))
     widths = {int(n) for moved in capture.moved for n in np.shape(moved.value)}  # features and units, not samples
-    return tuple(sorted(sizes - widths or sizes))
+    found = sizes - widths or sizes
+    return tuple(sorted([*found, *(size for n, size in counted.items() if n not in found and n not in widths)]))
+
+
+class Size(int):
+    """A size a factor may be, with what it is the size of when that is not the batch (`of`)."""
+
+    of: str
+
+    def __new__(cls, value: int, of: str) -> Size:
+        size = super().__new__(cls, value)
+        size.of = of
+        return size
 
 
 __all__ = ["Measured", "StepResult", "replay_step"]

@@ -842,6 +842,17 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
         return dataclasses.replace(step, loopless=True, rotated=None) if step is not None else None
 
     visit(tree.body, None)
+    for position, step in enumerate(found):
+        # `total += train_step(context, target, lr)`: a loop whose pass is one call of a function that runs the
+        # forward pass and updates the parameters itself; the step is that function's body, as one pass
+        if step.prefix or step.loop is None or step.loopless or step.losses:
+            continue  # a loss read around the call (`model.calculate_total_loss`) measures the call as it is
+        called = _called_names(ast.Module(body=[s for s in step.loop.body if step.update_line <= s.lineno <= step.update_end_line], type_ignores=[]))
+        for node in (n for n in walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name in called):
+            inner = loopless_step(node.body, node)
+            if inner is not None and inner.prefix:
+                found[position] = inner
+                break
     if not found:  # a program that makes one step and stops: the step is the statements that make it
         simple = [(body, function) for body, function in bodies if any(
             not isinstance(b, (*_DEFINITIONS, ast.If, ast.With, ast.Try)) and any(s.file is None and b.lineno <= s.line <= (b.end_lineno or b.lineno) for s in sites)
