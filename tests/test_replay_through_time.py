@@ -245,3 +245,11 @@ def test_a_char_rnn_with_its_own_input_txt_reads_it_and_says_nothing_about_synth
     assert errors(report) == []
     assert not any(f["name"] == "synthetic-data" for f in report["findings"])
     assert len(replayed(report)["parameters"]) == 5
+
+
+def test_a_gradient_overwritten_in_the_backward_loop_is_named_where_it_is_overwritten(tmp_path):
+    """`dby = dy` where `dby += dy` belongs: the sum keeps only the first time step's term. The line is
+    the one in the loop, not the `np.zeros_like(by)` it starts from."""
+    path = planted(tmp_path, "min_char_rnn.py", RNN, "dby += dy", "dby = dy")
+    finding = step_finding(check(path))
+    assert (finding["param"], finding["line"]) == ("by", line_of(path, "dby = dy"))

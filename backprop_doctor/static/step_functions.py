@@ -546,6 +546,10 @@ def _accumulated_in_loops(body: list[ast.stmt]) -> dict[str, int]:
             target = target.value
         if isinstance(target, ast.Name):
             found[target.id] = max(found.get(target.id, 0), line)
+    for loop in (n for n in ast.walk(ast.Module(body=body, type_ignores=[])) if isinstance(n, (ast.For, ast.While))):
+        for node in ast.walk(loop):  # `dby = dy` in the loop after `dby = np.zeros_like(by)`: overwritten there, not added
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                found[node.targets[0].id] = max(found.get(node.targets[0].id, 0), node.lineno)
     return found
 
 
