@@ -113,3 +113,11 @@ def test_its_hidden_delta_without_the_sigmoid_slope_is_the_root_at_its_line(tmp_
     assert root["pattern"] == "missing-activation-derivative"
     assert f"`sp = sigmoid_prime(z)` (line {line_of(path, 'sp = sigmoid_prime(z)')}) is computed and never used" in root["message"]
     assert f"left out of line {root['line']}: multiply the gradient there by `sp`" in root["message"]
+
+
+def test_a_sum_over_the_batch_overwritten_by_each_sample_is_named_where_it_is_overwritten(tmp_path: Path) -> None:
+    """`nabla_w = delta_nabla_w` keeps the last sample's gradient instead of the batch's sum: the update
+    walks `zip(self.weights, nabla_w)`, and the line that makes `nabla_w` is the one in the loop."""
+    path = planted(tmp_path, "network.py", NETWORK, "nabla_w = [nw + dnw for nw, dnw in zip(nabla_w, delta_nabla_w)]", "nabla_w = delta_nabla_w")
+    found = [f for f in errors(check(path)) if f["code"] == "BPD108"]
+    assert found and {f["line"] for f in found} == {line_of(path, "nabla_w = delta_nabla_w")}

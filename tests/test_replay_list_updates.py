@@ -97,5 +97,5 @@ def test_weight_gradients_that_keep_only_the_last_sample_of_the_batch_are_report
     report = check(path)
     (error,) = errors(report)
     assert error["code"] == "BPD108"
-    assert error["line"] == line_of(path, "self.W = [w")
+    assert error["line"] == line_of(path, "grad_W = [d for g, d in zip(grad_W, one_W)]")  # where the sum is lost, not the update
     assert "self.W[0]" in error["message"] and "self.B" not in error["message"]

@@ -831,8 +831,15 @@ def _parameter(runner: Runner, moved: Moved, base_loss: float, rng: np.random.Ge
 
     key = moved.path[-1][1] if moved.path and moved.path[-1][0] == "item" else None
     expression = moved.gradient_name or moved.site.gradient
+    if moved.gradient_name is None and moved.site.listwise is not None:  # `gw` of `zip(self.weights, grad_w)`: the list it walks
+        import re
+
+        _, element, source = moved.site.listwise
+        expression = re.sub(rf"\b{re.escape(element)}\b", source, expression)
     inside = moved.site.update.function != runner.step.function and moved.gradient_name is None  # `self.wih += ...` in `n.train(...)`
     line, file = _imported_line(runner.step, expression, key) or (_computed_line(runner, expression, _gradient_line(runner.step, expression, key, inside)), None)
+    if line is None and inside and moved.site.file is None:  # the updating method runs more than once a pass: read its own last binding
+        line = _bound_in_updater(runner, moved.site, expression)
     if widened is not None:
         return Measured(describe(moved.path), line, shape=tuple(np.shape(base)), widened=widened, file=file)
     bound = _clip_bound(runner, moved)
@@ -1222,7 +1229,7 @@ def _gradient_line(step: TrainingStep, expression: str, key: Any = None, inside:
     if attributes and not any(n in step.assigned for n in re.findall(r"[A-Za-z_]\w*", expression)):
         return step.inner_assigned[attributes[0]]  # `eta * self.delta * x`: where the method set `self.delta`
 
-    backward_name = re.compile(r"(?i)delta|grad|^d_?[A-Za-z]|err")
+    backward_name = re.compile(r"(?i)delta|grad|nabla|^d_?[A-Za-z]|err")
     names = [n for n in re.findall(r"[A-Za-z_]\w*", expression) if n in step.assigned and not inside]
     backward = [n for n in names if backward_name.search(n)]
     if names and not backward and not re.fullmatch(r"\s*[A-Za-z_]\w*\s*", expression):
@@ -1246,6 +1253,26 @@ def _gradient_line(step: TrainingStep, expression: str, key: Any = None, inside:
     if isinstance(value, ast.Call) and name in step.inner_assigned:
         return step.inner_assigned[name]  # `dW1, db1 = b_propagation(...)`: the function's own `dW1`
     return line
+
+
+def _bound_in_updater(runner: Runner, site: Any, expression: str) -> int | None:
+    """The last line before the update, in the function that makes it, that binds the one gradient-named
+    name of `expression` (`nabla_w` of `nw` walked from `zip(self.weights, nabla_w)`)."""
+    import ast
+    import re
+
+    from backprop_doctor.static.definitions import find_function
+
+    tree = source_tree(runner.path)[1]
+    function = find_function(tree, site.update.function) if tree is not None and site.update.function else None
+    names = [n for n in re.findall(r"[A-Za-z_]\w*", expression) if re.search(r"(?i)delta|grad|nabla|^d_?[A-Za-z]", n)]
+    if function is None or len(set(names)) != 1:
+        return None
+    lines = [
+        node.lineno for node in ast.walk(function) if isinstance(node, (ast.Assign, ast.AugAssign)) and node.lineno < site.line
+        and names[0] in {t.id for top in (node.targets if isinstance(node, ast.Assign) else [node.target]) for t in ast.walk(top) if isinstance(t, ast.Name)}
+    ]  # fmt: skip
+    return max(lines) if lines else None
 
 
 def _entry_stored(prefix: tuple[Any, ...], entry: str) -> int | None:

@@ -524,6 +524,8 @@ def _zeros(stmt: ast.stmt) -> bool:
     value = stmt.value if isinstance(stmt, ast.Assign) else None
     if isinstance(value, ast.Constant):
         return value.value == 0
+    if isinstance(value, ast.ListComp):  # Nielsen's `nabla_w = [np.zeros(w.shape) for w in self.weights]`
+        value = value.elt
     return isinstance(value, ast.Call) and ast.unparse(value.func).rpartition(".")[2] in ("zeros", "zeros_like")
 
 
