@@ -39,7 +39,7 @@ from backprop_doctor.findings import Finding
 from backprop_doctor.rules import rule
 from backprop_doctor.static.definitions import enclosing
 from backprop_doctor.replay.through_time import AtStep
-from backprop_doctor.static.derivatives import activation_applied, misapplied, reapplied, rescaled_after, slope_left_out
+from backprop_doctor.static.derivatives import activation_applied, misapplied, mutated_argument, reapplied, rescaled_after, slope_left_out
 from backprop_doctor.static.step_functions import InnerAdjoint
 from backprop_doctor.static.masks import left_out_mask
 from backprop_doctor.static.stale import row_views, stale_step_read
@@ -407,6 +407,21 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
         if helper is not None:  # `dout = huber_grad(out - y, delta)`: the wrong value is made inside the helper
             name, line = helper
             diagnosis += f", and `{name}` computes it (line {line})"
+        elif pattern == "wrong-derivative" and source.tree is not None and (
+            mutated := (mutated_argument(source.tree, adjoint.line, inputs) if inputs else None)
+            or mutated_argument(source.tree, adjoint.line, [adjoint.name], after=True)
+        ) is not None:
+            # `da = dr + ...` with `dr` right where it was computed: `relu_backward(dr, z2)` wrote into it since (or
+            # into `dskip` itself, read at the end of the pass, after `leaky_backward(dskip, z2)` changed it)
+            alias = f": `{mutated.alias_text}` (line {mutated.alias}) makes it the argument itself" if mutated.alias_text else ""
+            diagnosis += (
+                f"; but `{mutated.callee}({mutated.name}, ...)` (line {mutated.call}) writes into `{mutated.name}` in place "
+                f"(line {mutated.write}){alias}, so " + (
+                    "what the pass goes on with is not what it computed" if mutated.name == adjoint.name else f"line {adjoint.line} reads it changed"
+                )
+            )
+            advice = f"work on a copy in `{mutated.callee}`" + (f" (`{mutated.alias_text}.copy()`)" if mutated.alias_text else "")
+            line, pattern = mutated.alias or mutated.write, "argument-mutated"
         elif pattern == "wrong-derivative" and source.tree is not None and (earlier := rescaled_after(source.tree, adjoint.name, adjoint.line)) is not None:
             line = earlier  # `dscores[:, y] -= 1` then `dscores /= N`: a rescale cannot make it wrong otherwise than by a factor
             diagnosis += f" (line {adjoint.line} only rescales it: it is already wrong after line {earlier})"

@@ -546,3 +546,66 @@ def _changes(stmt: ast.stmt, name: str) -> bool:
         if isinstance(target, ast.Tuple) and any(isinstance(e, ast.Name) and e.id == name for e in target.elts):
             return True
     return False
+
+
+@dataclass(frozen=True)
+class MutatedArgument:
+    """`dz2 = relu_backward(dr, z2)` (line `call`) writes into `dr`, which a later statement reads as it was."""
+
+    name: str  # `dr`
+    call: int  # the line of the call handed it
+    callee: str  # `relu_backward`
+    write: int  # the line in the callee that writes into it (`dx[z <= 0] = 0`)
+    alias: int | None  # the line that made the writing name the argument itself (`dx = dout`), if any
+    alias_text: str | None  # that statement, as written
+
+
+def mutated_argument(tree: ast.Module, line: int, names: tuple[str, ...] | list[str], after: bool = False) -> MutatedArgument | None:
+    """The first of `names` (read by the statement at `line`) that an earlier call of the file's own
+    functions, in the same block, was handed and writes into in place: what the statement reads is no
+    longer what was computed. With `after`, a later call (`names` made at `line`, changed after it)."""
+    functions = {f.name: f for f in walk(tree) if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    for block in (b for node in walk(tree) for b in _blocks(node)):
+        at = next((i for i, stmt in enumerate(block) if stmt.lineno == line), None)
+        if at is None:
+            continue
+        for stmt in block[at + 1 :] if after else block[:at]:
+            for call in (n for n in ast.walk(stmt) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in functions):
+                callee = functions[call.func.id]
+                params = [a.arg for a in callee.args.args]
+                for position, argument in enumerate(call.args[: len(params)]):
+                    if isinstance(argument, ast.Name) and argument.id in names and (after or not _rebound_after(block, stmt, at, argument.id)):
+                        written = _writes_into(callee, params[position])
+                        if written is not None:
+                            return MutatedArgument(argument.id, stmt.lineno, callee.name, *written)
+        return None
+    return None
+
+
+def _rebound_after(block: list[ast.stmt], stmt: ast.stmt, at: int, name: str) -> bool:
+    start = block.index(stmt)
+    return any(isinstance(s, ast.Assign) and name in {t.id for t in s.targets if isinstance(t, ast.Name)} for s in block[start + 1 : at])
+
+
+def _writes_into(function: ast.FunctionDef | ast.AsyncFunctionDef, param: str) -> tuple[int, int | None, str | None] | None:
+    """(line of the write, line of the alias, the alias statement) when `function` writes into its
+    argument `param` in place: `param[...] = ...`, `param += ...`, or the same through a name bound to it
+    (`dx = dout` then `dx[z <= 0] = 0`), before `param` or that name is bound to anything else."""
+    same = {param: None}  # name -> the line that made it the argument itself
+    texts: dict[str, str] = {}
+    for stmt in sorted((n for n in ast.walk(function) if isinstance(n, (ast.Assign, ast.AugAssign))), key=lambda n: n.lineno):
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+            target = stmt.targets[0].id
+            if isinstance(stmt.value, ast.Name) and stmt.value.id in same:
+                same[target], texts[target] = stmt.lineno, ast.unparse(stmt)
+            else:
+                same.pop(target, None)
+            continue
+        targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+        for target in targets:
+            root = target
+            while isinstance(root, ast.Subscript):
+                root = root.value
+            if isinstance(root, ast.Name) and root.id in same and (isinstance(target, ast.Subscript) or isinstance(stmt, ast.AugAssign)):
+                return stmt.lineno, same[root.id], texts.get(root.id)
+    return None
