@@ -52,7 +52,22 @@ LOCATING = ("step-gradient-mismatch",)
 
 def sort_key(f: Finding) -> tuple:
     # a finding already known to follow from another (a wrong helper it calls) sorts after it
-    return (SEVERITY_ORDER[f.severity], _precedence(f), f.name not in LOCATING, f.line is None, f.code, f.caused_by is not None, f.layer or "", f.param or "")
+    return (
+        SEVERITY_ORDER[f.severity], _precedence(f), f.name not in LOCATING, f.line is None, f.code, f.caused_by is not None, f.layer or "",
+        _from_the_output(f), f.param or "",
+    )
+
+
+# Nielsen's `self.weights[l]`, `self.biases[l]`: one entry per layer, counted from the input
+_LAYER_LISTS = re.compile(r"(?:weights|biases)\[(\d+)\]")
+
+
+def _from_the_output(f: Finding) -> int:
+    """Layers of a network's lists of weights and biases, the last first: backpropagation computes the
+    output layer's gradient first and every earlier one from it, so when several are wrong the one
+    nearest the output is where it starts going wrong."""
+    found = _LAYER_LISTS.fullmatch(f.param or "")
+    return -int(found.group(1)) if found else 0
 
 
 def _precedence(f: Finding) -> int:

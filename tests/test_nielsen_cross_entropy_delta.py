@@ -75,3 +75,14 @@ def test_an_output_delta_with_its_sign_flipped_is_not_taken_for_a_cross_entropy(
     path = planted(tmp_path, "network.py", NETWORK, "            return a - y", "            return y - a")
     found = errors(check(path))
     assert {"weights[1]", "biases[1]"} <= {f["param"] for f in found}
+
+
+def test_when_every_layer_is_wrong_the_root_is_the_layer_nearest_the_output(tmp_path):
+    """A wrong output delta makes every earlier layer's gradient wrong too: the root cause is the last
+    layer's, at the line that makes the output delta, not the first layer's."""
+    path = planted(tmp_path, "network.py", NETWORK, "            return a - y", "            return 2 * (a - y) * a")
+    report = check(path)
+    root = report["findings"][report["root_cause"]]
+    assert root["param"] in ("weights[1]", "biases[1]")
+    assert root["line"] in (line_of(path, "delta = self.error(y, activations[-1], prime=True)"), line_of(path, "nabla_b[-1] = delta"), line_of(path, "nabla_w[-1] = delta @ activations[-2].T"))
+    assert {"weights[0]", "biases[0]"} <= {f["param"] for f in errors(report)}
