@@ -95,3 +95,15 @@ def test_a_momentum_function_that_moves_by_the_gradient_is_named_at_that_line(tm
 
 def test_nesterov_momentum_gets_no_finding(tmp_path: Path) -> None:
     assert kept(check(write(tmp_path, "optim.py", NESTEROV))) == []
+
+
+STORED_WHOLE = "            velocity = self.momentum * self.v[key] - self.lr * grads[key]\n            self.v[key] = velocity\n            params[key] -= self.lr * grads[key]"
+
+
+def test_a_velocity_stored_back_whole_while_the_parameters_move_by_the_gradient_is_named_at_the_step(tmp_path: Path) -> None:
+    """`self.v[key] = velocity` keeps the velocity; the fault is the step by `grads[key]`, not the local."""
+    path = planted(tmp_path, "optim.py", CLASS, KEPT, STORED_WHOLE)
+    (finding,) = kept(check(path))
+    assert (finding["line"], finding["pattern"]) == (line_of(path, "params[key] -= self.lr * grads[key]"), "gradient-step")
+    assert "its parameters move by the gradient, not by the velocity" in finding["message"]
+    assert "goes into the local" not in finding["message"]

@@ -84,9 +84,15 @@ def _velocity_lost(node: Any) -> tuple[int, str] | None:
             continue
         read = {ast.unparse(s.value) for s in ast.walk(stmt.value) if isinstance(s, ast.Subscript)}
         velocities = {r for r in read if r.rpartition(".")[2] in ("v", "velocity", "vel", "velocities", "m")}
-        if velocities and not velocities & stored:
+        if velocities and not velocities & stored and not velocities & _stored_whole(node, stmt.targets[0].id):
             return stmt.lineno, stmt.targets[0].id
     return None
+
+
+def _stored_whole(node: Any, name: str) -> set[str]:
+    """The stores a local is written back to whole (`self.v[key] = velocity`): that velocity is kept."""
+    return {ast.unparse(t.value) for n in ast.walk(node) if isinstance(n, ast.Assign) and isinstance(n.value, ast.Name) and n.value.id == name
+            for t in n.targets if isinstance(t, ast.Subscript)}
 
 
 def _computes(value: ast.expr) -> bool:
