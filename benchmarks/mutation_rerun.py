@@ -127,7 +127,8 @@ SELECTIONS: dict[str, list[str]] = {
     _CHECKS + "misspelled_method.py": ["tests/test_mutants_misspelled_method_r12.py"],
     _CHECKS + "imported_not_checked.py": ["tests/test_mutants_misspelled_method_r12.py"],
     _CHECKS + "gradient_shape_mismatch.py": ["tests/test_mutants_gradient_shape_mismatch_r13.py"],
-    _CHECKS + "adam_step_wrong.py": ["tests/test_mutants_adam_step_wrong.py"],
+    _CHECKS + "adam_step_wrong.py": ["tests/test_mutants_adam_step_wrong.py", "tests/test_mutants_adam_corrections.py"],
+    _CHECKS + "momentum_not_kept.py": ["tests/test_mutants_momentum_not_kept.py"],
     _CHECKS + "grad_not_zeroed.py": ["tests/test_mutants_grad_not_zeroed.py"],
     _CHECKS + "batch_coupling.py": [
         "tests/test_check_batch_coupling.py",
