@@ -403,7 +403,7 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
                 advice = f"re-derive it as the derivative of {loss_words} with respect to `{forward}`"
         params = ", ".join(f"`{m.name}`" for _, m in wrong)
         line = adjoint.line
-        helper = _helper_computing(source, adjoint) if pattern == "wrong-derivative" and not inner else None
+        helper = _helper_computing(source, adjoint) if pattern == "wrong-derivative" else None
         if helper is not None:  # `dout = huber_grad(out - y, delta)`: the wrong value is made inside the helper
             name, line = helper
             diagnosis += f", and `{name}` computes it (line {line})"
