@@ -1223,6 +1223,8 @@ def _gradient_line(step: TrainingStep, expression: str, key: Any = None, inside:
     returned = f"return{entry[entry.index('['):]}" if entry else None
     if returned in step.inner_assigned:  # `grads = net.backward(...)` of a `return {"db": db, ...}`
         return step.inner_assigned[returned]
+    if entry and (anyone := f"{entry[: entry.index('[')]}[*]") in step.inner_assigned:
+        return step.inner_assigned[anyone]  # `grads["W" + k] += s["z"].T @ da[k]` in the function's loop: every entry's line
     if entry is not None and (stored := _entry_stored(step.prefix, entry)) is not None:
         return stored  # `grads["W1"] = X.T @ dh` in the loop, read as `grads[key]` by an optimizer's `update`
     attributes = [a for a in re.findall(r"[A-Za-z_]\w*\.[A-Za-z_]\w*", expression) if a in step.inner_assigned]

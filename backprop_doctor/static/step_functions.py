@@ -516,6 +516,9 @@ def _accumulated_entries(body: list[ast.stmt]) -> dict[str, int]:
         if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name) and isinstance(target.slice, ast.Constant):
             entry = f"{target.value.id}[{target.slice.value!r}]"
             found[entry] = max(found.get(entry, 0), line)
+        elif isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):  # `grads["W" + k] += ...`: any entry
+            entry = f"{target.value.id}[*]"
+            found[entry] = max(found.get(entry, 0), line)
     return found
 
 
