@@ -15,7 +15,8 @@ import ast
 import re
 from dataclasses import dataclass
 
-from backprop_doctor.static.steps import _scope_of
+from backprop_doctor.static.definitions import _child_blocks
+from backprop_doctor.static.steps import _changed, _scope_of
 from backprop_doctor.static.tree import walk
 
 Function = ast.FunctionDef | ast.AsyncFunctionDef
@@ -509,16 +510,20 @@ def rescaled_after(tree: ast.Module, name: str, line: int) -> int | None:
     it (`dscores /= N`, `delta = delta * 0.5`): a value wrong otherwise than by a constant factor was
     already wrong before it (`dscores[:, y] -= 1` at the line returned). None when the statement at
     `line` does more, or nothing in its block changes `name` before it."""
-    for block in (b for node in walk(tree) for b in _blocks(node)):
+    found = _block_at(tree, line)
+    if found is None or not _rescales(found[0][found[1]], name):
+        return None
+    block, at = found
+    return next((stmt.lineno for stmt in reversed(block[:at]) if name in _changed(stmt)), None)
+
+
+def _block_at(tree: ast.Module, line: int) -> tuple[list[ast.stmt], int] | None:
+    """The statement list holding the statement that starts at `line`, and its index there."""
+    for block in (b for node in walk(tree) for b in _child_blocks(node)):
         at = next((i for i, stmt in enumerate(block) if stmt.lineno == line), None)
-        if at is None or not _rescales(block[at], name):
-            continue
-        return next((stmt.lineno for stmt in reversed(block[:at]) if _changes(stmt, name)), None)
+        if at is not None:
+            return block, at
     return None
-
-
-def _blocks(node: ast.AST) -> list[list[ast.stmt]]:
-    return [value for field in ("body", "orelse", "finalbody") if isinstance(value := getattr(node, field, None), list) and value and isinstance(value[0], ast.stmt)]
 
 
 def _rescales(stmt: ast.stmt, name: str) -> bool:
@@ -533,19 +538,6 @@ def _rescales(stmt: ast.stmt, name: str) -> bool:
     else:
         return False
     return isinstance(op, (ast.Div, ast.Mult)) and not any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(factor))
-
-
-def _changes(stmt: ast.stmt, name: str) -> bool:
-    """`stmt` binds `name`, or writes into it (`name[:, y] -= 1`, `name += ...`)."""
-    targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target] if isinstance(stmt, (ast.AugAssign, ast.AnnAssign)) else []
-    for target in targets:
-        while isinstance(target, (ast.Subscript, ast.Attribute)):
-            target = target.value
-        if isinstance(target, ast.Name) and target.id == name:
-            return True
-        if isinstance(target, ast.Tuple) and any(isinstance(e, ast.Name) and e.id == name for e in target.elts):
-            return True
-    return False
 
 
 @dataclass(frozen=True)
@@ -564,21 +556,20 @@ def mutated_argument(tree: ast.Module, line: int, names: tuple[str, ...] | list[
     """The first of `names` (read by the statement at `line`) that an earlier call of the file's own
     functions, in the same block, was handed and writes into in place: what the statement reads is no
     longer what was computed. With `after`, a later call (`names` made at `line`, changed after it)."""
-    functions = {f.name: f for f in walk(tree) if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))}
-    for block in (b for node in walk(tree) for b in _blocks(node)):
-        at = next((i for i, stmt in enumerate(block) if stmt.lineno == line), None)
-        if at is None:
-            continue
-        for stmt in block[at + 1 :] if after else block[:at]:
-            for call in (n for n in ast.walk(stmt) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in functions):
-                callee = functions[call.func.id]
-                params = [a.arg for a in callee.args.args]
-                for position, argument in enumerate(call.args[: len(params)]):
-                    if isinstance(argument, ast.Name) and argument.id in names and (after or not _rebound_after(block, stmt, at, argument.id)):
-                        written = _writes_into(callee, params[position])
-                        if written is not None:
-                            return MutatedArgument(argument.id, stmt.lineno, callee.name, *written)
+    found = _block_at(tree, line)
+    if found is None:
         return None
+    block, at = found
+    functions = {f.name: f for f in walk(tree) if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    for stmt in block[at + 1 :] if after else block[:at]:
+        for call in (n for n in ast.walk(stmt) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in functions):
+            callee = functions[call.func.id]
+            params = [a.arg for a in callee.args.args]
+            for position, argument in enumerate(call.args[: len(params)]):
+                if isinstance(argument, ast.Name) and argument.id in names and (after or not _rebound_after(block, stmt, at, argument.id)):
+                    written = _writes_into(callee, params[position])
+                    if written is not None:
+                        return MutatedArgument(argument.id, stmt.lineno, callee.name, *written)
     return None
 
 

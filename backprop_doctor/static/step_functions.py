@@ -551,16 +551,21 @@ def _accumulated_in_loops(body: list[ast.stmt]) -> dict[str, int]:
             target = target.value
         if isinstance(target, ast.Name):
             found[target.id] = max(found.get(target.id, 0), line)
-    for loop in (n for n in ast.walk(ast.Module(body=body, type_ignores=[])) if isinstance(n, (ast.For, ast.While))):
+    for loop in _loops(body):
         for node in ast.walk(loop):  # `dby = dy` in the loop after `dby = np.zeros_like(by)`: overwritten there, not added
             if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
                 found[node.targets[0].id] = max(found.get(node.targets[0].id, 0), node.lineno)
     return found
 
 
+def _loops(body: list[ast.stmt]) -> Iterator[ast.For | ast.While]:
+    """Every `for` and `while` loop in the body, nested ones included."""
+    return (n for n in ast.walk(ast.Module(body=body, type_ignores=[])) if isinstance(n, (ast.For, ast.While)))
+
+
 def _added_in_loops(body: list[ast.stmt]) -> Iterator[tuple[ast.expr, int]]:
     """(target, line) of every augmented assignment inside a loop of the body."""
-    for loop in (n for n in ast.walk(ast.Module(body=body, type_ignores=[])) if isinstance(n, (ast.For, ast.While))):
+    for loop in _loops(body):
         for node in ast.walk(loop):
             if isinstance(node, ast.AugAssign):
                 yield node.target, node.lineno

@@ -238,7 +238,7 @@ def _sibling_updates(tree: ast.Module, updates: list[Update]) -> list[Update]:
     lines = {u.line: u for u in updates if u.kind == "in-place"}
     found: list[Update] = []
     for node in walk(tree):
-        for body in _child_blocks(node) if not isinstance(node, ast.Module) else [node.body]:
+        for body in _child_blocks(node):
             ours = [lines[st.lineno] for st in body if st.lineno in lines and isinstance(st, ast.AugAssign)]
             if not ours:
                 continue
