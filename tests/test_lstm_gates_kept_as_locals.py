@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from userfiles import check, errors, line_of, planted
+from userfiles import check, errors, line_of, planted, step_verdicts
 
 PROGRAM = """
 import numpy as np
@@ -99,8 +99,7 @@ def test_the_correct_lstm_gets_no_error(tmp_path: Path) -> None:
     path = planted(tmp_path, "lstm.py", PROGRAM, FORGET, FORGET)
     report = check(path)
     assert errors(report) == []
-    rows = {m["param"]: m["verdict"] for m in report["measurements"] if m["layer"] == "training step"}
-    assert rows == {"model.Wx": "ok", "model.Wh": "ok", "model.b": "ok", "model.V": "ok"}
+    assert step_verdicts(report) == {"model.Wx": "ok", "model.Wh": "ok", "model.b": "ok", "model.V": "ok"}
 
 
 def test_a_wrong_forget_gate_gradient_is_named_at_its_line_and_its_last_time_step(tmp_path: Path) -> None:

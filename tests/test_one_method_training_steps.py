@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from userfiles import check, errors, line_of, planted, replayed
+from userfiles import check, errors, line_of, planted, replayed, step_verdicts
 
 CELL = """
 import numpy as np
@@ -125,16 +125,12 @@ BIAS_PER_ROW = "dby += np.sum(dy, axis=1, keepdims=True)"
 BIAS_SUMMED_WHOLE = "dby += np.sum(dy)"
 
 
-def steps(report: dict) -> dict[str, str]:
-    return {m["param"]: m["verdict"] for m in report["measurements"] if m["layer"] == "training step"}
-
-
 def test_a_correct_one_method_step_is_driven_on_token_ids_and_gets_no_error(tmp_path: Path) -> None:
     path = planted(tmp_path, "char_rnn.py", CELL, TANH_SLOPE, TANH_SLOPE)
     report = check(path)
     assert errors(report) == []
     assert "token ids" in replayed(report)["driver"]
-    assert steps(report) == {name: "ok" for name in ("self.Wxh", "self.Whh", "self.Why", "self.bh", "self.by")}
+    assert step_verdicts(report) == {name: "ok" for name in ("self.Wxh", "self.Whh", "self.Why", "self.bh", "self.by")}
 
 
 def test_a_tanh_slope_left_out_of_a_one_method_step_is_named_at_its_line(tmp_path: Path) -> None:
@@ -144,7 +140,7 @@ def test_a_tanh_slope_left_out_of_a_one_method_step_is_named_at_its_line(tmp_pat
     assert (finding["code"], finding["param"], finding["pattern"]) == ("BPD108", "dhraw", "missing-activation-derivative")
     assert finding["line"] == line_of(path, TANH_SLOPE_LEFT_OUT)
     assert "multiply `dhraw` by tanh's derivative, `(1 - hs[t] ** 2)`" in finding["message"]
-    wrong = {name for name, verdict in steps(report).items() if verdict != "ok"}
+    wrong = {name for name, verdict in step_verdicts(report).items() if verdict != "ok"}
     assert wrong == {"self.Wxh", "self.Whh", "self.bh"}  # the output layer's gradients do not go through the tanh
 
 
@@ -154,7 +150,7 @@ def test_a_correct_batched_step_is_driven_on_a_batch_of_token_sequences(tmp_path
     assert errors(report) == []
     assert "4 sequences of 6 token ids" in replayed(report)["driver"]
     assert "batch_size=4" in replayed(report)["driver"]
-    assert steps(report) == {name: "ok" for name in ("self.Wxh", "self.Whh", "self.Why", "self.by")}
+    assert step_verdicts(report) == {name: "ok" for name in ("self.Wxh", "self.Whh", "self.Why", "self.by")}
 
 
 def test_a_bias_gradient_summed_over_the_whole_array_is_found_at_its_line(tmp_path: Path) -> None:
@@ -222,7 +218,7 @@ def test_a_correct_script_with_its_loops_over_time_in_the_training_loop_gets_no_
     path = planted(tmp_path, "min_char_rnn.py", SCRIPT, TANH_SLOPE, TANH_SLOPE)
     report = check(path)
     assert errors(report) == []
-    assert steps(report) == {name: "ok" for name in ("Wxh", "Whh", "Why", "bh", "by")}
+    assert step_verdicts(report) == {name: "ok" for name in ("Wxh", "Whh", "Why", "bh", "by")}
 
 
 def test_a_tanh_slope_left_out_of_a_scripts_backward_over_time_is_named_at_its_line(tmp_path: Path) -> None:

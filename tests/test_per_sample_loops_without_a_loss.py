@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from userfiles import check, errors, line_of, planted, replayed
+from userfiles import check, errors, line_of, planted, replayed, step_verdicts
 
 PROGRAM = """
 import numpy as np
@@ -56,15 +56,11 @@ SLOPE = "d1 = (W2 @ e) * (1 - h ** 2)"
 SLOPE_LEFT_OUT = "d1 = W2 @ e"
 
 
-def steps(report: dict) -> dict[str, str]:
-    return {m["param"]: m["verdict"] for m in report["measurements"] if m["layer"] == "training step"}
-
-
 def test_a_correct_per_sample_step_is_judged_by_the_squared_error_its_error_implies(tmp_path: Path) -> None:
     path = planted(tmp_path, "per_sample.py", PROGRAM, SLOPE, SLOPE)
     report = check(path)
     assert errors(report) == []
-    assert steps(report) == {"W1": "ok", "b1": "ok", "W2": "ok", "b2": "ok"}
+    assert step_verdicts(report) == {"W1": "ok", "b1": "ok", "W2": "ok", "b2": "ok"}
     assert replayed(report)["loss"] == "0.5·Σ(out − y)² summed over its samples"
 
 
@@ -73,8 +69,8 @@ def test_a_slope_left_out_of_a_per_sample_step_is_an_error_on_the_hidden_layer(t
     report = check(path)
     assert {f["param"] for f in errors(report)} <= {"W1", "b1"}
     assert errors(report)
-    assert steps(report)["W2"] == "ok" and steps(report)["b2"] == "ok"
-    assert {steps(report)["W1"], steps(report)["b1"]} == {"mismatch"}
+    assert step_verdicts(report)["W2"] == "ok" and step_verdicts(report)["b2"] == "ok"
+    assert {step_verdicts(report)["W1"], step_verdicts(report)["b1"]} == {"mismatch"}
 
 
 def test_sums_never_reset_in_a_per_sample_step_are_named_as_adding_up_across_steps(tmp_path: Path) -> None:

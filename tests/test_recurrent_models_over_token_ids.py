@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from userfiles import check, errors, line_of, planted, replayed
+from userfiles import check, errors, line_of, planted, replayed, step_verdicts
 
 MODEL = """
 import numpy as np
@@ -66,23 +66,19 @@ THROUGH_TIME = "dz = self.Wh.T.dot(dz) * (1 - h[s - 1] ** 2)"
 TANH_SLOPE_LEFT_OUT = "dz = self.Wh.T.dot(dz)"
 
 
-def steps(report: dict) -> dict[str, str]:
-    return {m["param"]: m["verdict"] for m in report["measurements"] if m["layer"] == "training step"}
-
-
 def test_the_correct_model_is_driven_on_token_ids_and_gets_no_finding(tmp_path: Path) -> None:
     path = planted(tmp_path, "rnn.py", MODEL, THROUGH_TIME, THROUGH_TIME)
     report = check(path)
     assert report["findings"] == []
     assert "token ids" in replayed(report)["driver"]
-    assert steps(report) == {"self.Wx": "ok", "self.Wh": "ok", "self.Wy": "ok"}
+    assert step_verdicts(report) == {"self.Wx": "ok", "self.Wh": "ok", "self.Wy": "ok"}
 
 
 def test_the_tanh_slope_left_out_through_time_is_an_error_where_the_gradient_is_summed(tmp_path: Path) -> None:
     path = planted(tmp_path, "rnn.py", MODEL, THROUGH_TIME, TANH_SLOPE_LEFT_OUT)
     report = check(path)
     found = {f["param"]: f for f in errors(report)}
-    assert set(found) == {"self.Wx", "self.Wh"} and steps(report)["self.Wy"] == "ok"
+    assert set(found) == {"self.Wx", "self.Wh"} and step_verdicts(report)["self.Wy"] == "ok"
     assert found["self.Wx"]["line"] == line_of(path, "dWx[:, tokens[s]] += dz")
     assert found["self.Wh"]["line"] == line_of(path, "dWh += np.outer(dz, h[s - 1])")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from userfiles import check, errors, line_of, planted
+from userfiles import check, errors, line_of, planted, step_verdicts
 
 PROGRAM = """
 import numpy as np
@@ -46,15 +46,11 @@ for epoch in range(300):
 """
 
 
-def steps(report: dict) -> dict[str, str]:
-    return {m["param"]: m["verdict"] for m in report["measurements"] if m["layer"] == "training step"}
-
-
 def test_every_update_written_like_the_named_ones_is_checked(tmp_path: Path) -> None:
     path = planted(tmp_path, "three_layers.py", PROGRAM, '"U": X.T @ dz1', '"U": X.T @ dz1')
     report = check(path)
     assert errors(report) == []
-    assert steps(report) == {"net.U": "ok", "net.W": "ok", "net.V": "ok"}
+    assert step_verdicts(report) == {"net.U": "ok", "net.W": "ok", "net.V": "ok"}
 
 
 def test_a_wrong_gradient_of_a_parameter_named_U_is_found_at_its_line(tmp_path: Path) -> None:
@@ -62,4 +58,4 @@ def test_a_wrong_gradient_of_a_parameter_named_U_is_found_at_its_line(tmp_path: 
     report = check(path)
     (finding,) = errors(report)
     assert (finding["code"], finding["param"], finding["line"]) == ("BPD108", "net.U", line_of(path, '"U": X.T @ dz1 * 2'))
-    assert steps(report) == {"net.U": "mismatch", "net.W": "ok", "net.V": "ok"}
+    assert step_verdicts(report) == {"net.U": "mismatch", "net.W": "ok", "net.V": "ok"}

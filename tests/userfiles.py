@@ -53,5 +53,10 @@ def replayed(report: dict) -> dict:
     return result
 
 
+def step_verdicts(report: dict) -> dict[str, str]:
+    """The replayed training step's verdict for each parameter it measured (`{"W1": "ok", ...}`)."""
+    return {m["param"]: m["verdict"] for m in report["measurements"] if m["layer"] == "training step"}
+
+
 def errors(report: dict) -> list[dict]:
     return [f for f in report["findings"] if f["severity"] == "error"]
