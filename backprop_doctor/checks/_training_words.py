@@ -135,3 +135,9 @@ def rate_setting(source: Any, result: Any, name: str, yours: float) -> tuple[int
     if setting is None:
         return result.step.loop_line, f"`{name}` ({yours:g})"
     return setting.line, f"`{name} = {yours:g}` (line {setting.line})"
+
+
+def update_rate(result: Any) -> tuple[str, float] | None:
+    """The learning rate a replayed step's updates use, by name and value, when they agree on one."""
+    rates = {(m.site.rate, m.rate) for m, _ in result.parameters if m.site.rate and m.rate is not None and m.site.rate.isidentifier()}
+    return next(iter(rates)) if len(rates) == 1 else None

@@ -33,7 +33,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from backprop_doctor.checks._training_words import rate_setting
+from backprop_doctor.checks._training_words import rate_setting, update_rate
 from backprop_doctor.findings import Finding
 from backprop_doctor.rules import rule
 
@@ -64,7 +64,7 @@ def run(context: Any) -> Iterator[Finding]:
                 )
                 line, fix = dead.line, "W = np.random.randn(n_in, n_out) * np.sqrt(2.0 / n_in); b = np.zeros(n_out)"
             else:
-                rate = _rate(result)
+                rate = update_rate(result)
                 if rate is not None:
                     name, yours = rate
                     line, where = rate_setting(source, result, name, yours)
@@ -89,8 +89,3 @@ def run(context: Any) -> Iterator[Finding]:
                 ),
             )
 
-
-def _rate(result: Any) -> tuple[str, float] | None:
-    """The learning rate the updates use, by name and value, when they agree on one."""
-    rates = {(m.site.rate, m.rate) for m, _ in result.parameters if m.site.rate and m.rate is not None and m.site.rate.isidentifier()}
-    return next(iter(rates)) if len(rates) == 1 else None

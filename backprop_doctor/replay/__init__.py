@@ -236,6 +236,11 @@ def summary(result: StepResult) -> dict:
             if result.non_finite
             else None
         ),
+        "tiny": (
+            {"samples": result.tiny.samples, "of": result.tiny.of, "cut": list(result.tiny.cut), "losses": [float(v) for v in result.tiny.losses]}
+            if result.tiny
+            else None
+        ),
         "symmetric": list(result.symmetric),
         "clipped": result.clipped,
         "dead": [{"name": d.name, "line": d.line, "units": d.units, "first": d.dead_first, "last": d.dead_last} for d in result.dead],

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import copy
 import io
 import math
 import sys
@@ -80,13 +81,21 @@ def own_curve(
     names: dict[str, Any] | None = None,
     starts: list[int] | None = None,
     watch: dict[str, list[Any]] | None = None,
+    pinned: dict[str, Any] | None = None,
+    until: Any = None,
 ) -> list[float]:
     """The loss after each of the first `steps` passes of the training loop; [] when it cannot run.
     A program that climbs its objective (`runner.sign` -1, gradient ascent) gets the objective negated.
 
     `names` rebinds variables of the step's state first (`{"lr": 0.05}`: the same program at a
     smaller learning rate); `starts` gets the number of each pass as it starts; `watch` maps
-    names of the pass (`a1`) to [their value in the first pass, in the last], filled in."""
+    names of the pass (`a1`) to [their value in the first pass, in the last], filled in.
+
+    `pinned` makes every pass the same pass: the loop's body is run again and again (its `for`
+    never advances, its `while` test is not asked), each pass starting with these names rebound
+    to copies of their values and the random generators put back, so it draws the same batch,
+    while the parameters and the update rule's own state (a velocity, Adam's moments) carry on.
+    `until(losses)` ends the run early when it says the curve has shown enough."""
     step = runner.step
     loop = step.loop
     site = runner.loss_site
@@ -99,6 +108,9 @@ def own_curve(
     before: list[Any] = [0]  # an accumulated loss's sum when the pass starts
 
     def note(namespace: dict[str, Any]) -> bool:
+        if pinned is not None:
+            namespace.update(copy.deepcopy(pinned))
+            runner.state.reset_random()
         if starts is not None:
             starts.append(passes[0])
         if site is not None and site.accumulated:
@@ -113,7 +125,7 @@ def own_curve(
         if passes[0] > 0 and site is not None and site.in_prefix:
             read(lambda: namespace.get(site.name))
         passes[0] += 1
-        return passes[0] > steps or deadline.passed()
+        return passes[0] > steps or deadline.passed() or (until is not None and until(losses))
 
     def read(value_of: Any) -> None:
         try:
@@ -141,7 +153,9 @@ def own_curve(
         body = [check, *loop.body[:own], ast.parse(f"{_AFTER}(globals())").body[0], *loop.body[own:]]
     else:
         body = [check, *loop.body]
-    if isinstance(loop, ast.For):
+    if pinned is not None:
+        again = ast.While(test=ast.Constant(True), body=body, orelse=[])
+    elif isinstance(loop, ast.For):
         again = ast.For(target=loop.target, iter=loop.iter, body=body, orelse=[], type_comment=None)
     else:
         again = ast.While(test=loop.test, body=body, orelse=[])
@@ -277,3 +291,128 @@ def dead_units(name: str, line: int, first: np.ndarray, last: np.ndarray, widths
 
 
 MIN_BATCH = 8
+
+
+TINY_SAMPLES = 5  # the samples of its batch the program's own step is asked to fit (`checks/cannot_overfit.py`'s five)
+TINY_STEPS = 2000  # at least; as many as the loop itself makes, up to `TINY_MAX_STEPS`, when it says how many
+TINY_MAX_STEPS = 20_000
+TINY_SECONDS = 3.0
+TINY_MIN_STEPS = 200  # fewer passes in the time given prove nothing
+FITTED = 0.2  # fitted: the loss's last fifth below this share of its first value
+LARGE_VALUES = 20.0  # data reaching this magnitude is named beside a batch that cannot be fitted
+
+
+@dataclass
+class Tiny:
+    """The program's own step repeated on a few samples of its batch (`tiny_batch`)."""
+
+    losses: list[float]
+    samples: int  # how many samples the batch was cut to
+    of: int  # how many it held
+    cut: tuple[str, ...]  # the names of the arrays cut
+    largest: tuple[str, float] | None = None  # the cut array with the largest values, when they reach `LARGE_VALUES`
+    faster: tuple[str, float, list[float]] | None = None  # (rate's name, rate, losses): a larger learning rate that fits them
+
+    @property
+    def judged(self) -> bool:
+        """Enough passes ran, every loss a number, and the loss is not on its way to being fitted:
+        the fall of the run's second half, once more, would not take it below `FITTED` of its start."""
+        curve = self.losses
+        if len(curve) < TINY_MIN_STEPS or not all(math.isfinite(v) for v in curve) or curve[0] <= 0:
+            return False
+        tenth = max(2, len(curve) // 10)
+        middle = curve[len(curve) // 2 : len(curve) // 2 + tenth]
+        end, half = sum(curve[-tenth:]) / tenth, sum(middle) / len(middle)
+        return fitted(curve) or end - (half - end) > FITTED * curve[0]
+
+    @property
+    def fitted(self) -> bool:
+        return fitted(self.losses)
+
+
+def fitted(curve: list[float]) -> bool:
+    """The loss's last fifth is below `FITTED` of where it began."""
+    if len(curve) < 5 or not all(math.isfinite(v) for v in curve):
+        return False
+    tail = curve[-max(2, len(curve) // 5):]
+    return sum(tail) / len(tail) <= FITTED * abs(curve[0])
+
+
+def tiny_batch(
+    runner: Runner, moved: list[Any], steps: int = TINY_STEPS, seconds: float = TINY_SECONDS, rebound: dict[str, Any] | None = None
+) -> Tiny | None:
+    """The program's own step, update rule and learning rate, repeated on `TINY_SAMPLES` samples of
+    its data: any network with right gradients and a workable rate drives that loss towards 0. It is
+    given at least as many passes as the program's loop makes (`for i in range(10000)`): a sigmoid
+    network that fits XOR slowly fits it within its own training.
+
+    The samples are cut from the arrays the loop's body reads whose sample axis (the first, or the
+    last for data in columns, `X.shape == (2, 400)`) has a length two of them share and no parameter
+    has; whole numbers equal to that length (`m = X.shape[1]` in `dW = dZ @ A.T / m`) become the
+    new count; a weight decay the loop reads (`reg`, `lambd`: `training.run.DECAY`) is set to 0, as the
+    network's tiny batch has it. Each pass is the same pass (`own_curve(pinned=...)`): the loop's variables and the
+    random generators are put back, so a minibatch drawn inside it draws from the cut samples the
+    same way every time. `rebound` rebinds names of the state besides (`{"lr": 0.5}`). None when
+    there is no such axis, no loss, or no loop."""
+    from collections import Counter
+
+    from backprop_doctor.static.steps import reads
+
+    step = runner.step
+    loop = step.loop
+    if not isinstance(loop, (ast.For, ast.While)) or runner.loss_site is None or step.loopless:
+        return None
+    values = runner.state.values
+    read: set[str] = set()  # read by the body before it binds them: what a pass starts from
+    bound: set[str] = set()
+    for stmt in loop.body:
+        read |= reads(stmt) - bound
+        bound |= {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    parameters = {id(runner.state_value(m.path)) for m in moved if m.path is not None}
+    widths = {int(n) for m in moved for n in np.shape(m.value)}
+    data = {
+        name: value for name, value in values.items()
+        if name in read and isinstance(value, np.ndarray) and value.dtype.kind in "biuf" and value.ndim >= 1 and id(value) not in parameters
+    }  # fmt: skip
+    axes: Counter[tuple[int, int]] = Counter()
+    for value in data.values():
+        axes[(0, value.shape[0])] += 1
+        if value.ndim >= 2:
+            axes[(value.ndim - 1, value.shape[-1])] += 1
+    shared = [(count, axis == 0, axis, n) for (axis, n), count in axes.items() if count >= 2 and n > 1 and n not in widths]
+    if not shared:
+        return None
+    _, _, axis, size = max(shared)
+    samples = min(size, TINY_SAMPLES)  # a data set of four samples (XOR) is fitted whole
+    keep = np.linspace(0, size - 1, samples).round().astype(int)
+    cut = {name: np.take(value, keep, axis=axis) for name, value in data.items() if value.ndim > axis and value.shape[axis] == size} if samples < size else {}
+    counts = {name: samples for name, value in values.items() if name in read and type(value) is int and value == size}
+    from backprop_doctor.training.run import DECAY
+
+    undecayed = {name: 0.0 for name, value in values.items() if name in read and DECAY.fullmatch(name) and type(value) is float and value > 0}
+    pinned: dict[str, Any] = {}
+    if isinstance(loop, ast.For):
+        targets = {n.id for n in ast.walk(loop.target) if isinstance(n, ast.Name)}
+    else:  # a counter the body moves (`i += 1`) would move the batch
+        targets = {s.target.id for s in loop.body if isinstance(s, ast.AugAssign) and isinstance(s.target, ast.Name)}
+    for name in targets & values.keys():
+        pinned[name] = cut.get(name, values[name])
+    for name, value in values.items():
+        if isinstance(value, (np.random.Generator, np.random.RandomState)):
+            pinned[name] = value  # copied before each pass: every pass draws the same numbers
+    steps = max(steps, min(_planned(runner, loop), TINY_MAX_STEPS))
+    losses = own_curve(runner, steps, seconds, names={**cut, **counts, **undecayed, **(rebound or {})}, pinned=pinned, until=lambda seen: len(seen) >= TINY_MIN_STEPS and fitted(seen))
+    floats = [(name, float(np.max(np.abs(value)))) for name, value in (cut or {n: v for n, v in data.items() if v.ndim > axis and v.shape[axis] == size}).items() if value.size]
+    largest = max(floats, key=lambda nv: nv[1], default=None)
+    return Tiny(losses, samples, size, tuple(cut), largest if largest is not None and largest[1] >= LARGE_VALUES else None)
+
+
+def _planned(runner: Runner, loop: ast.For | ast.While) -> int:
+    """How many passes the loop makes, when its `for` runs over something with a length (`range(epochs)`)."""
+    if not isinstance(loop, ast.For):
+        return 0
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            return len(eval(compile(ast.Expression(loop.iter), runner.path, "eval"), runner.fresh()))  # noqa: S307 - the user's own expression
+    except Exception:  # noqa: BLE001 - a generator, a name this state has not bound
+        return 0

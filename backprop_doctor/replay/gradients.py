@@ -144,6 +144,7 @@ class StepResult:
     non_finite: Any = None  # curve.NonFinite: where the loop first made inf or NaN, when no smaller rate helps
     symmetric: list[str] = field(default_factory=list)  # weight matrices whose units all start equal (`np.zeros`)
     dead: list[Any] = field(default_factory=list)  # curve.DeadUnits of each ReLU output of the loop, over its own curve
+    tiny: Any = None  # curve.Tiny: the step repeated on a few samples, when nothing else explains a loss that does not learn
     unfitted: list[str] = field(default_factory=list)  # updates no usual loss fits (the program computes none)
     driver: str | None = None  # the call backprop-doctor made to run a loop the file never runs itself (`replay.driver`)
     stopped_at: int | None = None  # with a driver: the line where the program itself stopped before its loop ran
@@ -524,6 +525,12 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
                     result.non_finite = first_non_finite(runner)
             elif stalls(result.curve) and not result.wrong and not result.maximised:
                 result.larger_rate = _rate_that_works(runner, capture, (10.0, 100.0))
+            if _unexplained(result):
+                from backprop_doctor.replay.curve import tiny_batch
+
+                result.tiny = tiny_batch(runner, capture.moved)
+                if result.tiny is not None and result.tiny.judged and not result.tiny.fitted:
+                    result.tiny.faster = _tiny_rate(runner, capture)
             if result.wrong and result.curve:
                 from backprop_doctor.replay.curve import corrected_curve
 
@@ -536,6 +543,27 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
     result.runs = runner.runs if runner is not None else 0
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _unexplained(result: StepResult) -> bool:
+    """Every gradient is right and no other training finding has a reason for the curve (a rate that
+    works, a non-finite value, dead units, lost updates, symmetric weights): a few samples are then
+    fitted with the program's own step, `curve.tiny_batch`, the script's `cannot-overfit`."""
+    return bool(
+        result.curve and result.parameters and not result.wrong and not result.still and not result.lost and not result.symmetric
+        and result.smaller_rate is None and result.larger_rate is None and result.non_finite is None
+        and not any(d.dead_last * 2 > d.units for d in result.dead) and _layered([m for m, _ in result.parameters])
+    )  # fmt: skip
+
+
+def _layered(moved: list[Moved]) -> bool:
+    """The step trains a network with a hidden layer: two of its weight arrays chain (one's output
+    size is the other's input size, `W1 (5, 32)` then `W2 (32, 1)`, or the same in columns), or it
+    has six scalar weights or more (`w1` ... `w8`). A linear model (logistic regression, a softmax
+    classifier) cannot memorise five samples of overlapping classes, so it is never asked to."""
+    shapes = [np.shape(m.value) for m in moved if np.ndim(m.value) == 2 and np.size(m.value) > 1]
+    chained = any(a[1] == b[0] or b[1] == a[0] for i, a in enumerate(shapes) for b in shapes[i + 1 :])
+    return chained or sum(np.ndim(m.value) == 0 for m in moved) >= 6
 
 
 FIRST_RISE = 1.1  # the loss after the first update this many times the loss before it: that update is the one to judge
@@ -721,18 +749,38 @@ def _rate_that_works(runner: Runner, capture: Capture, factors: tuple[float, ...
     (name, yours, tried, curve) for the first whose loss falls."""
     from backprop_doctor.replay.curve import falls, own_curve
 
-    names = {m.site.rate for m in capture.moved if m.site.rate is not None and m.site.rate.isidentifier()}
-    rates = {m.rate for m in capture.moved if m.rate is not None}
-    if len(names) != 1 or len(rates) != 1:
+    found = _one_rate(runner, capture)
+    if found is None:
         return None
-    (name,), (rate,) = names, rates
-    if not (rate > 0 and name in runner.state.values):
-        return None
+    name, rate = found
     for factor in factors:
         curve = own_curve(runner, names={name: rate * factor})
         if falls(curve):
             return name, rate, rate * factor, curve
     return None
+
+
+def _one_rate(runner: Runner, capture: Capture) -> tuple[str, float] | None:
+    """The learning rate every update of the step uses, by the name the state holds it under, and its value."""
+    names = {m.site.rate for m in capture.moved if m.site.rate is not None and m.site.rate.isidentifier()}
+    rates = {m.rate for m in capture.moved if m.rate is not None}
+    if len(names) != 1 or len(rates) != 1:
+        return None
+    (name,), (rate,) = names, rates
+    return (name, rate) if rate > 0 and name in runner.state.values else None
+
+
+def _tiny_rate(runner: Runner, capture: Capture, factor: float = 10.0) -> tuple[str, float, list[float]] | None:
+    """(name, rate, curve) when the few samples `curve.tiny_batch` could not fit are fitted at
+    `factor` times the program's one learning rate."""
+    from backprop_doctor.replay.curve import tiny_batch
+
+    found = _one_rate(runner, capture)
+    if found is None:
+        return None
+    name, rate = found
+    tried = tiny_batch(runner, capture.moved, rebound={name: rate * factor})
+    return (name, rate * factor, tried.losses) if tried is not None and tried.fitted else None
 
 
 def _deferred_mean(measured: Measured, result: StepResult) -> bool:

@@ -135,10 +135,14 @@ class State:
                     self.keep.append(value)
                     queue += [(v, (*path, ("attr", k))) for k, v in attributes.items() if not k.startswith("__")]
 
-    def fresh(self) -> dict[str, Any]:
-        """A copy of the variables for one replay; the random generators are reset to the step's start."""
+    def reset_random(self) -> None:
+        """NumPy's and Python's global random generators put back where they were at the step's start."""
         np.random.set_state(self.numpy_random)
         random.setstate(self.python_random)
+
+    def fresh(self) -> dict[str, Any]:
+        """A copy of the variables for one replay; the random generators are reset to the step's start."""
+        self.reset_random()
         memo = dict(self.shared)
         copied = {}
         for name, value in self.values.items():

@@ -1,0 +1,106 @@
+"""Every gradient of the program is right, yet its own training step cannot fit five samples.
+
+What it finds:
+    After the training-step replay has found every update of your program
+    right, and when no other training finding explains its loss (no learning
+    rate that works better, no NaN, no dead units, no lost update),
+    backprop-doctor cuts the data your loop reads to 5 samples (or keeps them
+    all when there are fewer) and runs your loop's body on them again and
+    again, up to 2,000 times, with your own update rule and learning rate. The
+    same pass every time: a minibatch drawn inside the loop draws from those
+    samples the same way. This check fires when the loss ends above a fifth of
+    where it began and has stopped falling. It is the script's
+    `cannot-overfit`.
+
+Why it matters:
+    Any network whose gradients are right memorises a handful of samples; one
+    that cannot is stuck for a reason that no amount of data or patience will
+    fix. With the gradients ruled out, what is left is the set-up: inputs so
+    large that sigmoid or tanh units saturate and pass no gradient back, an
+    output activation that cannot reach the targets, a network too small for
+    even five samples, or a step far too small. When the samples hold values
+    of 20 or more, the report names the array.
+
+Example:
+    X = np.random.randint(0, 256, size=(200, 16)).astype(float)   # pixels, never scaled
+    ...
+    h = sigmoid(X @ W1 + b1)
+
+Fix:
+    X = X / 255.0
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from backprop_doctor.checks._training_words import rate_setting, update_rate
+from backprop_doctor.findings import Finding
+from backprop_doctor.rules import rule
+from backprop_doctor.static.writes import first_assignment_line
+
+NAME = "step-cannot-overfit"
+CODE = "BPD615"
+SEVERITY = "warning"
+STAGE = "training"
+
+
+def run(context: Any) -> Iterator[Finding]:
+    source = context.source
+    if source is None:
+        return
+    for result in context.extras.get("replay") or []:
+        tiny = result.tiny
+        if tiny is None or result.wrong or not tiny.judged or tiny.fitted:
+            continue
+        losses = tiny.losses
+        rate = update_rate(result)
+        if rate is not None:
+            rate_line, where = rate_setting(source, result, *rate)
+            at = f" at {where}"
+        else:
+            rate_line, at = result.step.loop_line, ""
+        which = f"{tiny.samples} samples of {_names(tiny.cut)}" if tiny.cut else f"its {tiny.samples} samples"
+        text = (
+            f"your program cannot fit {which}: its own training step, repeated {len(losses)} times on them with its update rule{at}, "
+            f"takes their loss from {losses[0]:.4g} to {losses[-1]:.4g}, not below a fifth of where it began, "
+            "although every gradient it computes is right"
+        )
+        line, fix = rate_line, None
+        if tiny.faster is not None and rate is not None:
+            name, faster, curve = tiny.faster
+            fix = f"{name} = {faster:g}"
+            text += f"; with `{fix}` the same step fits them ({curve[0]:.4g} → {curve[-1]:.4g} in {len(curve)} passes): raise the learning rate"
+        elif tiny.largest is not None:
+            name, largest = tiny.largest
+            text += (
+                f"; `{name}` holds values up to {largest:.4g}: data that large saturates sigmoid and tanh units, whose gradients "
+                "then vanish, and no output squashed to (0, 1) reaches such targets; scale it"
+            )
+            fix = f"{name} = {name} / 255.0" if largest <= 255 else f"{name} = ({name} - {name}.mean(axis=0)) / {name}.std(axis=0)"
+            assigned = source.tree is not None and first_assignment_line(source.tree, [name])
+            line = assigned if assigned and assigned < result.step.loop_line else result.step.loop_line
+        else:
+            text += (
+                "; what stops it is the set-up: an output activation that cannot reach the targets, units that saturate, "
+                "a network too small for them, or a learning rate far too small"
+            )
+        yield rule(NAME).finding(
+            text + ".",
+            file=source.path,
+            line=line,
+            fix=fix,
+            measured=losses[-1],
+            threshold=0.2 * abs(losses[0]),
+            evidence=(
+                *((("larger rate", f"{len(tiny.faster[2])} passes at {tiny.faster[0]} = {tiny.faster[1]:g}: {tiny.faster[2][0]:.4g} → {tiny.faster[2][-1]:.4g}"),) if tiny.faster else ()),
+                ("tiny batch", f"{len(losses)} passes of your loop on {f'{tiny.samples} of its {tiny.of}' if tiny.cut else f'its {tiny.samples}'} samples: {losses[0]:.4g} → {losses[-1]:.4g}"),
+                ("your loop", f"{len(result.curve)} steps on its own batches: {result.curve[0]:.4g} → {result.curve[-1]:.4g}"),
+            ),
+        )
+
+
+def _names(names: tuple[str, ...]) -> str:
+    return ", ".join(f"`{n}`" for n in names)
+
