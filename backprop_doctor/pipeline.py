@@ -403,6 +403,12 @@ def _replay(context: CheckContext, report: Report) -> bool:
     report.extras["replay"] = [summary(r) for r in results]
     compared = False
     for result in results:
+        if result.crashed is not None:  # not the program's doing: a bug of the tool, which must not pass for "not replayable"
+            from backprop_doctor.checks import check_crashed
+
+            error = result.crashed
+            report.extras.setdefault("internal_errors", []).append(f"training-step replay: {''.join(traceback.format_exception(error, limit=-3))}")
+            report.findings.append(check_crashed.finding("training-step replay", error, context.source.path))
         compared |= result.non_finite is not None or bool(result.unfitted) or result.lost  # never a number, no usual loss fits, updates lost: findings
         for _moved, measured in result.parameters:
             verdict = "scaled" if result.program_scale else "mismatch" if measured.wrong else "kink" if measured.inconclusive else "ok"

@@ -155,6 +155,7 @@ class StepResult:
     owners: dict[str, tuple[str, str]] = field(default_factory=dict)  # "clf.W1" -> ("Classifier", "W1"): the object a parameter is held by
     batch_normalised: list[tuple[Any, str, Any]] = field(default_factory=list)  # (function, local, rows): probabilities the step normalised over its batch
     runner: Any = None  # the step's runner, kept for `lines_run`
+    crashed: BaseException | None = None  # an exception raised by backprop-doctor's own code while replaying (`own_fault`)
     left_out: LeftOut | None = None  # an activation's derivative missing between a right adjoint and a parameter's gradient
     other_loss: LossSite | None = None  # a usual loss every wrong gradient is right for, beside the one the program computes
     views: dict[str, str] = field(default_factory=dict)  # a name of the step's state bound to a view into another's array (`center` -> `W_in`)
@@ -540,9 +541,28 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
         result.why = str(error)
     except Exception as error:  # noqa: BLE001 - the user's statements raised when run again
         result.why = f"the step raised when run again ({type(error).__name__}: {error})"
+        if own_fault(error):
+            result.crashed = error  # backprop-doctor's own code raised: a bug of the tool, reported as one
     result.runs = runner.runs if runner is not None else 0
     result.seconds = time.perf_counter() - started
     return result
+
+
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_ON_BEHALF = (os.path.join(_PACKAGE, "observe", ""), os.path.join(_PACKAGE, "replay", "standin.py"))  # sandbox, stand-ins: raise for the program
+
+
+def own_fault(error: BaseException) -> bool:
+    """Whether `error` was raised by backprop-doctor's own code (its innermost frame is in the package,
+    outside the sandbox and the stand-ins, which raise on the program's behalf), not by the user's
+    statements, NumPy or another library they call."""
+    tb = error.__traceback__
+    if tb is None:
+        return False
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    file = os.path.abspath(tb.tb_frame.f_code.co_filename)
+    return file.startswith(os.path.join(_PACKAGE, "")) and not file.startswith(_ON_BEHALF)
 
 
 def _unexplained(result: StepResult) -> bool:
