@@ -411,6 +411,9 @@ def _planned(runner: Runner, loop: ast.For | ast.While) -> int:
     """How many passes the loop makes, when its `for` runs over something with a length (`range(epochs)`)."""
     if not isinstance(loop, ast.For):
         return 0
+    ranged = isinstance(loop.iter, ast.Call) and isinstance(loop.iter.func, ast.Name) and loop.iter.func.id == "range"
+    if not (ranged or isinstance(loop.iter, (ast.Name, ast.Attribute))):
+        return 0  # a call of the program's own (a loader, a batch generator) is not made again only to count
     try:
         with contextlib.redirect_stdout(io.StringIO()):
             return len(eval(compile(ast.Expression(loop.iter), runner.path, "eval"), runner.fresh()))  # noqa: S307 - the user's own expression
