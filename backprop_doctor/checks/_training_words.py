@@ -9,6 +9,7 @@ underscore keeps the rule registry from taking this module for a check.
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from backprop_doctor.training import NonFinite, Probe, Run
@@ -132,12 +133,36 @@ def rate_setting(source: Any, result: Any, name: str, yours: float) -> tuple[int
     For the replay's rate findings (`step_rate_too_high`, `step_rate_too_low`); a rate the file does not
     set with a literal is quoted with its value at the training loop's line."""
     setting = source.facts.hyperparameters.get(name)
-    if setting is None:
-        return result.step.loop_line, f"`{name}` ({yours:g})"
-    return setting.line, f"`{name} = {yours:g}` (line {setting.line})"
+    if setting is not None:
+        return setting.line, f"`{name} = {yours:g}` (line {setting.line})"
+    entry = _settings_entry(source.tree, name)
+    if entry is not None:
+        return entry, f"`{name}` ({yours:g}, line {entry})"
+    return result.step.loop_line, f"`{name}` ({yours:g})"
+
+
+def _settings_entry(tree: Any, name: str) -> int | None:
+    """The line of the entry `"lr": 0.05` in the dict literal `config = {...}` for the rate `config["lr"]`."""
+    import ast
+
+    found = re.fullmatch(r"""(\w+)\[(["'])(\w+)\2\]""", name)
+    if tree is None or found is None:
+        return None
+    owner, key = found.group(1), found.group(3)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Dict) and any(isinstance(t, ast.Name) and t.id == owner for t in node.targets):
+            for k, v in zip(node.value.keys, node.value.values):
+                if isinstance(k, ast.Constant) and k.value == key:
+                    return v.lineno
+    return None
 
 
 def update_rate(result: Any) -> tuple[str, float] | None:
     """The learning rate a replayed step's updates use, by name and value, when they agree on one."""
-    rates = {(m.site.rate, m.rate) for m, _ in result.parameters if m.site.rate and m.rate is not None and m.site.rate.isidentifier()}
+    rates = {(m.site.rate, m.rate) for m, _ in result.parameters if m.site.rate and m.rate is not None and _settable(m.site.rate)}
     return next(iter(rates)) if len(rates) == 1 else None
+
+
+def _settable(rate: str) -> bool:
+    """A rate a fix can set: a name (`lr`) or a settings dict's entry (`config["lr"]`), not a number or an expression."""
+    return rate.isidentifier() or re.fullmatch(r"""\w+\[(["'])\w+\1\]""", rate) is not None

@@ -16,6 +16,7 @@ Plain numbers out; `checks/step_gradient_mismatch.py` decides and words.
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import dataclasses
 import math
@@ -774,7 +775,7 @@ def _rate_that_works(runner: Runner, capture: Capture, factors: tuple[float, ...
         return None
     name, rate = found
     for factor in factors:
-        curve = own_curve(runner, names={name: rate * factor})
+        curve = own_curve(runner, names=_with_rate(runner, name, rate * factor))
         if falls(curve):
             return name, rate, rate * factor, curve
     return None
@@ -782,12 +783,29 @@ def _rate_that_works(runner: Runner, capture: Capture, factors: tuple[float, ...
 
 def _one_rate(runner: Runner, capture: Capture) -> tuple[str, float] | None:
     """The learning rate every update of the step uses, by the name the state holds it under, and its value."""
-    names = {m.site.rate for m in capture.moved if m.site.rate is not None and m.site.rate.isidentifier()}
+    names = {m.site.rate for m in capture.moved if m.site.rate is not None}
     rates = {m.rate for m in capture.moved if m.rate is not None}
     if len(names) != 1 or len(rates) != 1:
         return None
     (name,), (rate,) = names, rates
-    return (name, rate) if rate > 0 and name in runner.state.values else None
+    return (name, rate) if rate > 0 and _with_rate(runner, name, rate) else None
+
+
+def _with_rate(runner: Runner, name: str, value: float) -> dict[str, Any]:
+    """The names of the step's state to rebind for its learning rate `name` to be `value`: `{"lr": value}`,
+    or a copy of a settings dict with its entry changed (`config["lr"]`); {} when the state holds neither."""
+    values = runner.state.values
+    if name.isidentifier():
+        return {name: value} if name in values else {}
+    try:
+        node = ast.parse(name, mode="eval").body
+    except SyntaxError:
+        return {}
+    if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and isinstance(node.slice, ast.Constant):
+        settings = values.get(node.value.id)
+        if isinstance(settings, dict) and node.slice.value in settings:
+            return {node.value.id: {**settings, node.slice.value: value}}
+    return {}
 
 
 def _tiny_rate(runner: Runner, capture: Capture, factor: float = 10.0) -> tuple[str, float, list[float]] | None:
@@ -799,7 +817,7 @@ def _tiny_rate(runner: Runner, capture: Capture, factor: float = 10.0) -> tuple[
     if found is None:
         return None
     name, rate = found
-    tried = tiny_batch(runner, capture.moved, rebound={name: rate * factor})
+    tried = tiny_batch(runner, capture.moved, rebound=_with_rate(runner, name, rate * factor))
     return (name, rate * factor, tried.losses) if tried is not None and tried.fitted else None
 
 

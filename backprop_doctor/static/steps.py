@@ -588,6 +588,7 @@ _STEP_FACTOR = re.compile(r"(?i)epsilon|eps|rate|mu")  # `W1 += -Config.epsilon 
 
 def _take_rate(step: ast.expr) -> tuple[str | None, str | None]:
     """`lr * g` -> ("lr", "g"); `(lr / m) * g` -> ("lr", "g / m"); `0.1 * g` -> ("0.1", "g");
+    `config["lr"] * g` -> ('config["lr"]', "g");
     `lr * X.T @ dz`, that is `(lr * X.T) @ dz` -> ("lr", "X.T @ dz")."""
 
     def is_rate(node: ast.expr) -> bool:
@@ -600,6 +601,8 @@ def _take_rate(step: ast.expr) -> tuple[str | None, str | None]:
             return bool(_LEARNING_RATE.fullmatch(node.id) or _STEP_FACTOR.fullmatch(node.id))
         if isinstance(node, ast.Attribute):
             return bool(_LEARNING_RATE.fullmatch(node.attr) or _STEP_FACTOR.fullmatch(node.attr))
+        if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str):
+            return bool(_LEARNING_RATE.fullmatch(node.slice.value))  # `config["lr"]`, `hparams['learning_rate']`
         return isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool)
 
     if is_rate(step):
