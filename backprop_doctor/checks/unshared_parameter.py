@@ -224,7 +224,7 @@ def run(context: Any) -> Iterator[Finding]:
 def _plain_dict(update: Any) -> bool:
     """`parameters["W" + str(l)] = parameters[...] - ...` in a program that built no network: a dict
     of arrays passed between functions (the Coursera style), which no layer object holds."""
-    return re.fullmatch(r"[A-Za-z_]\w*\[.*\]", update.target, re.S) is not None
+    return re.fullmatch(r"[^\W\d]\w*\[.*\]", update.target, re.S) is not None
 
 
 def _held_once(context: Any) -> set[int]:

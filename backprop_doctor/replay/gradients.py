@@ -1197,10 +1197,10 @@ def _entry(expression: str, key: Any) -> str | None:
     other expression."""
     import re
 
-    found = re.fullmatch(r"\s*(\w+)\[\s*[A-Za-z_]\w*\s*\]\s*", expression)
+    found = re.fullmatch(r"\s*(\w+)\[\s*[^\W\d]\w*\s*\]\s*", expression)
     if found and key is not None:
         return f"{found[1]}[{key!r}]"
-    prefixed = re.fullmatch(r"""\s*(\w+)\[\s*(['"])(\w+)\2\s*\+\s*[A-Za-z_]\w*\s*\]\s*""", expression)  # `grads['d' + k]`
+    prefixed = re.fullmatch(r"""\s*(\w+)\[\s*(['"])(\w+)\2\s*\+\s*[^\W\d]\w*\s*\]\s*""", expression)  # `grads['d' + k]`
     if prefixed and isinstance(key, str):
         return f"{prefixed[1]}[{prefixed[3] + key!r}]"
     constant = re.fullmatch(r"""\s*(\w+)\[\s*(['"])(\w+)\2\s*\]\s*""", expression)  # `grads['dw']` itself
@@ -1214,7 +1214,7 @@ def _imported_line(step: TrainingStep, expression: str, key: Any) -> tuple[int, 
 
     entry = _entry(expression, key)
     names = [entry] if entry else []
-    names += [n for n in re.findall(r"[A-Za-z_]\w*", expression) if n not in step.assigned and n not in step.inner_assigned]
+    names += [n for n in re.findall(r"[^\W\d]\w*", expression) if n not in step.assigned and n not in step.inner_assigned]
     found = next((step.imported_assigned[n] for n in names if n in step.imported_assigned), None)
     return (found[1], found[0]) if found else None
 
@@ -1259,7 +1259,7 @@ def _blame_updates(result: StepResult) -> None:
 
     def names(moved: Moved) -> list[str]:
         expression = moved.gradient_name or moved.site.gradient
-        return [n for n in re.findall(r"[A-Za-z_]\w*", expression) if n in result.step.assigned]
+        return [n for n in re.findall(r"[^\W\d]\w*", expression) if n in result.step.assigned]
 
     right = {n for moved, m in result.parameters if not m.wrong and not m.unused and not m.inconclusive for n in names(moved)}
     right |= {a.name for a, m in result.adjoints if not m.wrong}
@@ -1313,17 +1313,17 @@ def _gradient_line(step: TrainingStep, expression: str, key: Any = None, inside:
         return step.inner_assigned[anyone]  # `grads["W" + k] += s["z"].T @ da[k]` in the function's loop: every entry's line
     if entry is not None and (stored := _entry_stored(step.prefix, entry)) is not None:
         return stored  # `grads["W1"] = X.T @ dh` in the loop, read as `grads[key]` by an optimizer's `update`
-    attributes = [a for a in re.findall(r"[A-Za-z_]\w*\.[A-Za-z_]\w*", expression) if a in step.inner_assigned]
-    if attributes and not any(n in step.assigned for n in re.findall(r"[A-Za-z_]\w*", expression)):
+    attributes = [a for a in re.findall(r"[^\W\d]\w*\.[^\W\d]\w*", expression) if a in step.inner_assigned]
+    if attributes and not any(n in step.assigned for n in re.findall(r"[^\W\d]\w*", expression)):
         return step.inner_assigned[attributes[0]]  # `eta * self.delta * x`: where the method set `self.delta`
 
     backward_name = re.compile(r"(?i)delta|grad|nabla|^d_?[A-Za-z]|err")
-    names = [n for n in re.findall(r"[A-Za-z_]\w*", expression) if n in step.assigned and not inside]
+    names = [n for n in re.findall(r"[^\W\d]\w*", expression) if n in step.assigned and not inside]
     backward = [n for n in names if backward_name.search(n)]
-    if names and not backward and not re.fullmatch(r"\s*[A-Za-z_]\w*\s*", expression):
+    if names and not backward and not re.fullmatch(r"\s*[^\W\d]\w*\s*", expression):
         return None  # `1 / m * X.T @ (h - y)`: the gradient is written out in the update itself, not in `h`'s line
     chosen = backward or names
-    inner = [n for n in re.findall(r"[A-Za-z_]\w*", expression) if n in step.inner_assigned and backward_name.search(n)]
+    inner = [n for n in re.findall(r"[^\W\d]\w*", expression) if n in step.inner_assigned and backward_name.search(n)]
     if not chosen and inner:
         return step.inner_assigned[inner[0]]  # `self.w_in += grad_in` in the method that computed `grad_in`
     if not chosen:
@@ -1353,7 +1353,7 @@ def _bound_in_updater(runner: Runner, site: Any, expression: str) -> int | None:
 
     tree = source_tree(runner.path)[1]
     function = find_function(tree, site.update.function) if tree is not None and site.update.function else None
-    names = [n for n in re.findall(r"[A-Za-z_]\w*", expression) if re.search(r"(?i)delta|grad|nabla|^d_?[A-Za-z]", n)]
+    names = [n for n in re.findall(r"[^\W\d]\w*", expression) if re.search(r"(?i)delta|grad|nabla|^d_?[A-Za-z]", n)]
     if function is None or len(set(names)) != 1:
         return None
     lines = [

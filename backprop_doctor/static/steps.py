@@ -32,10 +32,11 @@ from dataclasses import dataclass, field
 from backprop_doctor.static.definitions import _child_blocks, _qualnames, find_function
 from backprop_doctor.static.inline import named_inputs
 from backprop_doctor.static.tree import walk
-from backprop_doctor.static.updates import _GRADIENT, _LEARNING_RATE, _VELOCITY, Update, _identifiers, list_update, parameter_updates, unpacked
+from backprop_doctor.static.updates import CJK_LOSS, _GRADIENT, _LEARNING_RATE, _VELOCITY, Update, _identifiers, list_update, parameter_updates, unpacked
 
 LOSS_NAME = re.compile(
-    r"(?i:(?:\w*_)?(?:loss|cost|error|err|mse|sse|mae|rmse|nll|bce|xent|cross_?entropy|huber|hinge|objective|risk)(?:_?[a-z0-9]*)?)|[JEL](?:_?\w+)?", re.ASCII
+    r"(?i:(?:\w*_)?(?:loss|cost|error|err|mse|sse|mae|rmse|nll|bce|xent|cross_?entropy|huber|hinge|objective|risk)(?:_?[a-z0-9]*)?)|[JEL](?:_?\w+)?"
+    rf"|\S*(?:{CJK_LOSS})\S*", re.ASCII
 )
 _NOT_LOSS = re.compile(r"(?i)grad|delta|^d_|^d[A-Z]|deriv|prime|hist|list|curve|(?:loss|cost|error)es$|_all$|sum_|acc")
 _ADJOINT = re.compile(r"(?:d_?|grad_|g_|delta_?)(\w+)")  # `dZ2`, `grad_scores`, `g_z1`, `delta2`
@@ -939,7 +940,7 @@ def _walked_roots(stmt: ast.stmt, target: str) -> set[str | None]:
 
 def _root(target: str) -> str | None:
     """The variable an update writes into: `W1` of `W1`, `params` of `params['W1']`, `self` of `self.w`."""
-    found = re.match(r"[A-Za-z_]\w*", target)
+    found = re.match(r"[^\W\d]\w*", target)
     return found.group(0) if found else None
 
 

@@ -14,7 +14,13 @@ from backprop_doctor.static.text import _columns, _show, _source, char_column
 from backprop_doctor.static.tree import walk
 
 
-_PARAM_CONTAINER = re.compile(r"param|weight", re.IGNORECASE)
+# the same words in Chinese, Japanese and Korean, as the books' translations and their readers write them
+CJK_PARAMETER = "参数|參數|权重|權重|重み|パラメータ|가중치|파라미터|매개변수"
+CJK_RATE = "学习率|學習率|学習率|학습률|步长|步長|学习速率"
+CJK_GRADIENT = "梯度|勾配|기울기|그래디언트|그라디언트"
+CJK_LOSS = "损失|損失|손실|误差|誤差|오차|代价|代價|コスト|ロス|비용"
+
+_PARAM_CONTAINER = re.compile(rf"param|weight|{CJK_PARAMETER}", re.IGNORECASE)
 # `W`, `b2`, `Wxh`, `by`, `wih` and `who` (input-hidden, hidden-output), `w_in`, `w_hidden`, `self.weights`,
 # `weights_0_1` (layers counted in the name), `syn0` and `synapse_1` (synapses, as in iamtrask's posts)
 _PARAM_NAME = re.compile(
@@ -22,11 +28,14 @@ _PARAM_NAME = re.compile(
     r"|bias(?:es)?(?:_\d+)+|syn(?:apses?)?_?\d+|gamma\d*|beta\d*|kernel|embed\w*|params?|theta"
     r"|[WwBb]_|coef_|intercept_"  # a fitted model's `self.w_` (its bias in `w_[0]`), scikit-learn's spelling
 )
-_LEARNING_RATE = re.compile(r"(?:current_|cur_|base_|initial_)?(?:lr|learning_?rate|learn_?rate|l_?rate|rate|eta|alpha|step_?size)(?:_\w*)?|\w*_lr", re.IGNORECASE)
+_LEARNING_RATE = re.compile(
+    rf"(?:current_|cur_|base_|initial_)?(?:lr|learning_?rate|learn_?rate|l_?rate|rate|eta|alpha|step_?size)(?:_\w*)?|\w*_lr|\w*(?:{CJK_RATE})\w*", re.IGNORECASE
+)
 _GRADIENT = re.compile(
     r"(?i:\w*grad\w*|\w*deltas?\d*|deltas?_\w+)|d[A-Z]\w*|d(?:w|b|gamma|beta|theta|params?|weights?|bias(?:es)?)\d*|g"
     r"|d[a-z]{1,2}\d*|d_[A-Za-z]\w*"  # `dz`, `dh1`, `d_out`, `d_L_d_ypred`: an adjoint the step multiplies (`0.5 * X.T @ dz`)
     r"|g[A-Z]\w*|g[wb]\d*"  # `gW2`, `gb1`: g for gradient before the parameter's name
+    rf"|d_?[^\W\d\x00-\x7f]\w*|\w*(?:{CJK_GRADIENT})\w*"  # `d得分`, `d隐藏`, `梯度`: the same in the user's own script
 )
 _OPTIMISER_STATE = re.compile(r"(?i)cache|momentum|velocit|moment|_rms|accum|squared")
 _VELOCITY = re.compile(r"v(?:_?[A-Za-z]{0,2}\d*)|m|h|vel\w*|velocity|momentum|cache|moment\w*|(?:\w+_)?updates?(?:_\w+)?")
