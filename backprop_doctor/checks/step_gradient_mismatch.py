@@ -35,6 +35,8 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
+
 from backprop_doctor.findings import Finding
 from backprop_doctor.rules import rule
 from backprop_doctor.static.definitions import enclosing
@@ -546,6 +548,15 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
                     f"respect to `{applied.output}`, the {applied.shown}'s output, but line {left.used_at} uses it as the gradient with respect to "
                     f"the {applied.shown}'s input; multiply `{left.adjoint}` by `{slope}`"
                 )
+            elif pattern == "wrong-derivative" and (added := _repeated_index_add(source, result, line, file)) is not None:
+                target, index, value = added
+                pattern = "repeated-index-add"
+                message = (
+                    f"the update{'s' if plural else ''} of {names} in your training step ({where}) use{'' if plural else 's'} {gradients}{computed} "
+                    f"which {'are' if plural else 'is'} not the gradient of {loss_words}: `{target}[{index}] += {value}` adds once for an index "
+                    f"that appears several times in `{index}` (NumPy's indexed `+=` does not accumulate repeats); write "
+                    f"`np.add.at({target}, {index}, {value})`"
+                )
             elif climbs and all(m.site.velocity is not None for m, _ in members):
                 velocity_line, velocity = moved.site.velocity
                 line, shown = velocity_line, sorted({*shown, velocity_line})
@@ -670,6 +681,23 @@ def _helper_computing(source: Any, adjoint: Any) -> tuple[str, int] | None:
         returns = [r for r in ast.walk(defined[name]) if isinstance(r, ast.Return) and r.value is not None]
         line = returns[-1].lineno if len(returns) == 1 else None
     return (name, line) if line is not None and line != adjoint.line else None
+
+
+def _repeated_index_add(source: Any, result: Any, line: int | None, file: str | None) -> tuple[str, str, str] | None:
+    """(target, index, value) of `demb[docs] += dvecs` at `line` when `docs` is an integer array of the step's
+    state with a value repeated: NumPy's buffered `+=` adds once per distinct index, where the gradient
+    of a gather (`emb[docs]`) sums every repeat (`np.add.at`)."""
+    if line is None or file is not None or source.tree is None or result.runner is None:
+        return None
+    for node in ast.walk(source.tree):
+        if (
+            isinstance(node, ast.AugAssign) and node.lineno == line and isinstance(node.op, ast.Add)
+            and isinstance(node.target, ast.Subscript) and isinstance(node.target.slice, ast.Name)
+        ):  # fmt: skip
+            index = result.runner.state.values.get(node.target.slice.id)
+            if isinstance(index, np.ndarray) and index.dtype.kind in "iu" and index.size > np.unique(index).size:
+                return ast.unparse(node.target.value), node.target.slice.id, ast.unparse(node.value)
+    return None
 
 
 def _slope_left_out(source: Any, pattern: str, line: int | None, file: str | None) -> Any:

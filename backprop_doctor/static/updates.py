@@ -168,8 +168,8 @@ def _param_like(node: ast.AST, roles: Mapping[str, str]) -> bool:
 
 
 def _gradient_named_after(target: ast.AST, step: ast.AST) -> bool:
-    """`self.U -= learning_rate * dLdU`, `V -= lr * dV`, `Why -= lr * grad_Why`: a name however it is
-    called, moved by a learning rate times a gradient named after it."""
+    """`self.U -= learning_rate * dLdU`, `V -= lr * dV`, `Why -= lr * grad_Why`, `emb -= lr * demb`: a
+    name however it is called, moved by a learning rate times a gradient named after it."""
     names = _chain(target)
     if not names or isinstance(target, ast.Subscript) or _GRADIENT.fullmatch(names[-1]) or _OPTIMISER_STATE.search(names[-1]):
         return False
@@ -178,7 +178,8 @@ def _gradient_named_after(target: ast.AST, step: ast.AST) -> bool:
     if not any(_LEARNING_RATE.fullmatch(i) for i in identifiers):
         return False
     return any(
-        _GRADIENT.fullmatch(i) and i != me and (i.endswith(me) or i.startswith(f"{me}_grad") or i == f"grad_{me}")
+        i in (f"d{me}", f"d_{me}")  # `emb -= lr * demb`: d before the name, whatever the name
+        or _GRADIENT.fullmatch(i) and i != me and (i.endswith(me) or i.startswith(f"{me}_grad") or i == f"grad_{me}")
         for i in identifiers
     )
 
