@@ -59,3 +59,18 @@ def test_targets_made_from_shuffled_labels_are_shuffled_too(tmp_path):
     source = SCRIPT.replace("    ys = y[idx]\n", "    ys = y[idx]\n    Ys = 1 - (1 - ys)\n").replace("ys[k:k + 20]", "Ys[k:k + 20]")
     report = check(write(tmp_path, "sgd.py", source))
     assert [f for f in report["findings"] if f["name"] == "targets-not-shuffled"] == []
+
+
+@pytest.mark.parametrize("together", ["    Xs, ys = X[idx], y[idx]\n", "    Xs, ys = X[idx], y[idx]\n    order = np.random.permutation(200)\n"])
+def test_inputs_and_targets_unpacked_together_are_clean(tmp_path, together):
+    source = SCRIPT.replace("    Xs = X[idx]\n    ys = y[idx]\n", together)
+    assert errors(check(write(tmp_path, "sgd.py", source))) == []
+
+
+def test_targets_shuffled_by_a_permutation_of_their_own_are_named_at_it(tmp_path):
+    source = SCRIPT.replace("    Xs = X[idx]\n    ys = y[idx]\n", "    Xs, ys = X[idx], y[np.random.permutation(200)]\n")
+    path = write(tmp_path, "sgd.py", source)
+    (finding,) = errors(check(path))
+    assert (finding["name"], finding["param"], finding["line"]) == ("targets-not-shuffled", "ys", line_of(path, "Xs, ys = X[idx]"))
+    assert "shuffled by another permutation" in finding["message"] and "`ys = y[np.random.permutation(200)]`" in finding["message"]
+    assert finding["message"].endswith("shuffle the targets with the inputs (`ys = y[idx]`)")

@@ -50,13 +50,18 @@ def run(context: Any) -> Iterator[Finding]:
         fix = f"`{found.target}[{found.index}]`"
     else:
         fix = f"the same permutation as `{found.shuffled}`"
+    if found.other is not None:
+        taken = f"from targets shuffled by another permutation at line {found.other[0]} (`{found.other[1]}`)"
+        fix = f"`{found.target} = {found.source}[{found.index}]`" if found.source and found.index else f"the same permutation as `{found.shuffled}`"
+    else:
+        taken = "from targets that were not shuffled"
     yield rule(NAME).finding(
         f"line {found.line} takes the batch `{found.shuffled}{found.batch}` from the inputs shuffled at line {found.shuffled_line} "
-        f"(`{found.shuffled_text}`) and `{found.target}{found.batch}` from targets that were not shuffled, so each input is "
+        f"(`{found.shuffled_text}`) and `{found.target}{found.batch}` {taken}, so each input is "
         f"trained on another input's target: shuffle the targets with the inputs ({fix})",
         file=source.path,
-        line=found.line,
-        highlight=tuple(sorted({found.shuffled_line, found.line})),
+        line=found.other[0] if found.other else found.line,  # the second permutation is the line to change
+        highlight=tuple(sorted({found.shuffled_line, found.line, *((found.other[0],) if found.other else ())})),
         param=found.target,
         pattern="targets-not-shuffled",
     )

@@ -32,6 +32,7 @@ class Unshuffled:
     batch: str  # "[k:k + 20]"
     index: str | None  # "idx": the permutation to index the target with, when there is one
     source: str | None = None  # "y" of `ys = y`: the array the target is another name for
+    other: tuple[int, str] | None = None  # (line, statement): the target shuffled too, by another permutation
 
 
 def unshuffled_targets(tree: ast.Module | None) -> Unshuffled | None:
@@ -61,6 +62,18 @@ def _own_statements(scope: Scope) -> list[ast.stmt]:
     return sorted(found, key=lambda s: s.lineno)
 
 
+def _pairs(stmt: ast.stmt) -> list[tuple[ast.Name, ast.expr]]:
+    """The (name, value) bindings of an assignment: `Xs = X[idx]`, and each of `Xs, ys = X[idx], y[idx]`."""
+    if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1):
+        return []
+    target, value = stmt.targets[0], stmt.value
+    if isinstance(target, ast.Name):
+        return [(target, value)]
+    if isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple) and len(target.elts) == len(value.elts):
+        return [(t, v) for t, v in zip(target.elts, value.elts) if isinstance(t, ast.Name)]
+    return []
+
+
 def _in_scope(scope: Scope) -> Unshuffled | None:
     statements = _own_statements(scope)
     permutations: dict[str, int] = {}
@@ -69,6 +82,7 @@ def _in_scope(scope: Scope) -> Unshuffled | None:
             permutations[stmt.targets[0].id] = stmt.lineno
     shuffled: dict[str, tuple[int, str, str | None]] = {}  # name -> (line, statement, permutation)
     aliases: dict[str, str] = {}  # `ys = y`
+    sources: dict[str, str] = {}  # `Xs = X[idx]`: the array each shuffled one was taken from
     for stmt in statements:
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) and isinstance(stmt.value, ast.Name):
             aliases[stmt.targets[0].id] = stmt.value.id
@@ -78,23 +92,28 @@ def _in_scope(scope: Scope) -> Unshuffled | None:
             if name not in permutations:  # `np.random.shuffle(X)`: the array itself, in place
                 shuffled[name] = (stmt.lineno, ast.unparse(stmt), None)
             continue
-        if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)):
-            continue
-        value, target = stmt.value, stmt.targets[0].id
-        if isinstance(value, ast.Name) and value.id in shuffled:
-            shuffled[target] = shuffled[value.id]  # `Xs = X` after `np.random.shuffle(X)`
-            continue
-        if isinstance(value, ast.Subscript) and isinstance(value.value, ast.Name):
-            used = {n.id for n in walk(value.slice) if isinstance(n, ast.Name)} & set(permutations)
-            if used:
-                shuffled[target] = (stmt.lineno, ast.unparse(stmt), sorted(used)[0])
+        for name, value in _pairs(stmt):
+            target = name.id
+            if isinstance(value, ast.Name) and value.id in shuffled:
+                shuffled[target] = shuffled[value.id]  # `Xs = X` after `np.random.shuffle(X)`
                 continue
-        read = sorted(n.id for n in walk(value) if isinstance(n, ast.Name) and n.id in shuffled)
-        if read:  # `Y = one_hot(ys)` of shuffled `ys`: made from shuffled data, shuffled too
-            shuffled[target] = shuffled[read[0]]
-            continue
-        if target in shuffled:
-            del shuffled[target]  # bound again to something else
+            if isinstance(value, ast.Subscript) and isinstance(value.value, ast.Name):
+                used = {n.id for n in walk(value.slice) if isinstance(n, ast.Name)} & set(permutations)
+                if used:
+                    shuffled[target] = (stmt.lineno, f"{target} = {ast.unparse(value)}", sorted(used)[0])
+                    sources[target] = value.value.id
+                    continue
+                inline = next((n for n in walk(value.slice) if _permutes(n)), None)
+                if inline is not None:  # `y[rng.permutation(len(y))]`: a permutation of its own, drawn there
+                    shuffled[target] = (stmt.lineno, f"{target} = {ast.unparse(value)}", f"{ast.unparse(inline)} (line {stmt.lineno}, col {inline.col_offset})")
+                    sources[target] = value.value.id
+                    continue
+            read = sorted(n.id for n in walk(value) if isinstance(n, ast.Name) and n.id in shuffled)
+            if read:  # `Y = one_hot(ys)` of shuffled `ys`: made from shuffled data, shuffled too
+                shuffled[target] = shuffled[read[0]]
+                continue
+            if target in shuffled:
+                del shuffled[target]  # bound again to something else
     if not shuffled:
         return None
     for stmt in statements:
@@ -110,6 +129,12 @@ def _in_scope(scope: Scope) -> Unshuffled | None:
             if mixed and plain:
                 line, text, index = shuffled[mixed[0]]
                 return Unshuffled(mixed[0], line, text, plain[0], stmt.lineno, f"[{batch}]", index, aliases.get(plain[0]))
+            keyed = [n for n in mixed if shuffled[n][2] is not None and shuffled[n][2] in permutations]  # by a permutation one can name
+            apart = [n for n in mixed if shuffled[n][2] is not None and shuffled[n][2] != shuffled[(keyed or mixed)[0]][2]]
+            if keyed and apart:  # two arrays, each shuffled by a permutation of its own
+                line, text, index = shuffled[keyed[0]]
+                other = shuffled[apart[0]]
+                return Unshuffled(keyed[0], line, text, apart[0], stmt.lineno, f"[{batch}]", index, sources.get(apart[0]), (other[0], other[1]))
     return None
 
 
