@@ -262,7 +262,7 @@ def _step_optimizers(context: CheckContext, report: Report, classes: list[type],
     they moved them. A class whose update does not run on arrays is left out silently: it may be
     something else that happens to have an `update(params, grads)`."""
     from backprop_doctor.training.optimizers import (
-        DICT_SHAPES, FUNCTION_SHAPE, SHAPES, adam_drift, adam_function_drift, dict_update_function, momentum_drift, step, step_dict_function, step_function, update_method,
+        DICT_SHAPES, FUNCTION_SHAPE, SHAPES, adam_drift, adam_function_drift, dict_update_function, momentum_drift, rms_drift, step, step_dict_function, step_function, update_method,
     )  # fmt: skip
 
     stepped = 0
@@ -272,7 +272,7 @@ def _step_optimizers(context: CheckContext, report: Report, classes: list[type],
         method = None if function else update_method(cls)
         result = step_dict_function(cls, rng) if keyed else step_function(cls, rng) if function else step(cls, method, rng) if method is not None else None
         drift_rng = np.random.default_rng(context.options.seed)
-        drift = adam_drift(cls, method, drift_rng) if method is not None else adam_function_drift(cls, drift_rng) if function else None
+        drift = (adam_drift(cls, method, drift_rng) or rms_drift(cls, method, drift_rng)) if method is not None else adam_function_drift(cls, drift_rng) if function else None
         if drift is not None:  # `adam-step-wrong` words it; a first step that is not finite leaves `result` None
             context.extras.setdefault("adam_drift", []).append(drift)
             stepped += result is None

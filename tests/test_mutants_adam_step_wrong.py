@@ -342,14 +342,14 @@ def test_a_next_name_bound_whole_is_the_update_and_a_next_subscript_is_not():
 
 
 def test_an_update_through_a_loop_variable_is_named_at_the_method(tmp_path):
-    """`p -= ...` moves each array of `params` through the loop's own name: no statement moves the
-    argument itself, so the finding points at the method's `def`."""
+    """`p -= ...` moves each array of `params` through the loop's own name (`for p, g in zip(params,
+    grads)`): that statement is the update the finding points at."""
     from test_adam_step_wrong import LISTS
 
     path, module = loaded(tmp_path, "optim.py", LISTS, ("np.sqrt(v_hat + 1e-8)", "(v_hat + 1e-8)"))
     drift = drift_of(module.AdamOptimizer, "step")
     assert drift.kind == "inverse-magnitude"
     finding = found(drift)
-    method = line_of(path, "def step(self, params, grads):")
-    assert (finding.layer, finding.line, finding.highlight) == ("AdamOptimizer", method, (method,))
+    update = line_of(path, "p -= ")
+    assert (finding.layer, finding.line, finding.highlight) == ("AdamOptimizer", update, (update,))
     assert finding.message.startswith(head("AdamOptimizer.step", 0.01) + "; yours moves it by the rate divided by the gradient's size")

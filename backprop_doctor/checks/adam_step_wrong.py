@@ -11,7 +11,10 @@ What it finds:
     one whose step count never advances drifts from its second step on; one
     whose count starts at 0 divides by zero. In a training loop written out
     (a script, a `train` function), a bias correction that divides by
-    `1 - beta1` with no power of the update count is named at its line.
+    `1 - beta1` with no power of the update count is named at its line. An
+    RMSProp or AdaGrad class moves every element by one multiple of its rate
+    under a constant gradient, whatever the gradient's size; one that divides
+    by its running square instead of the square's root moves by lr/|g|.
 
 Why it matters:
     Such an optimizer still moves against the gradient, so the loss may fall;
@@ -99,11 +102,26 @@ def uncounted_corrections(tree: ast.Module) -> list[tuple[int, str, str]]:
 def _finding(drift: Any) -> Finding:
     cls, method, rate = drift.cls, drift.method, drift.rate
     shown_name = f"{cls.__name__}.{method}" if method else cls.__name__
-    head = f"`{shown_name}` does not step as Adam does: given the same gradient at every update, Adam moves each parameter by its learning rate ({rate:g}) against the gradient's sign"
+    family = drift.family
+    if family == "Adam":
+        head = f"`{shown_name}` does not step as Adam does: given the same gradient at every update, Adam moves each parameter by its learning rate ({rate:g}) against the gradient's sign"
+    else:
+        head = (
+            f"`{shown_name}` does not step as {family} does: given the same gradient at every update, {family} moves every parameter "
+            f"by one multiple of its learning rate ({rate:g}) against the gradient's sign, whatever the gradient's size"
+        )
     # a step off by an order of magnitude (or by 1/|g|, which gradients of 1e-3 make 1000×) breaks training: an error
     far = drift.kind == "inverse-magnitude" or any(r > FAR or r < 1 / FAR for r in drift.ratios if not math.isnan(r))
     severity = "error" if far else None
-    if drift.kind == "not-finite":
+    if drift.kind == "not-finite" and family != "Adam":
+        severity = "error"
+        text = f"{head}, and update {drift.step} of yours makes NaN or infinity: add its epsilon outside the square root, and start its running square at 0"
+    elif drift.kind == "inverse-magnitude" and family != "Adam":
+        text = (
+            f"{head}; yours moves it by the rate divided by the gradient's size (a median {drift.ratio:.3g} × the rate here), "
+            "because it divides the gradient by its running square instead of that square's root: take the square root (`np.sqrt(cache) + eps`)"
+        )
+    elif drift.kind == "not-finite":
         severity = "error"
         text = (
             f"{head}, and update {drift.step} of yours makes NaN or infinity: a bias correction divides by `1 - beta ** t` "
@@ -146,7 +164,7 @@ def _finding(drift: Any) -> Finding:
         highlight=tuple(sorted(set(marked))) if marked else (line,) if line else (),
         pattern=drift.kind,
         measured=drift.ratio if not math.isnan(drift.ratio) else None,
-        evidence=(("moves ÷ (rate × sign of the gradient), updates 1 to 5 (Adam: 1 at each)", shown),),
+        evidence=(("moves ÷ (rate × sign of the gradient), updates 1 to 5" + (" (Adam: 1 at each)" if family == "Adam" else f" ({family}: one multiple for every element)"), shown),),
     )
 
 
@@ -189,6 +207,11 @@ def _update_line(node: Any, index: int) -> int | None:
     if node is None or len(node.args.args) <= index:
         return None
     params = node.args.args[index].arg
+    # `for p, g in zip(params, grads): p -= ...`: the loop's names for the parameters move them in place
+    aliases = {
+        n.id for loop in ast.walk(node) if isinstance(loop, ast.For) and any(isinstance(i, ast.Name) and i.id == params for i in ast.walk(loop.iter))
+        for n in ast.walk(loop.target) if isinstance(n, ast.Name)
+    }  # fmt: skip
     for stmt in sorted((n for n in ast.walk(node) if isinstance(n, (ast.Assign, ast.AugAssign))), key=lambda n: n.lineno):
         targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
         for target in targets:
@@ -196,5 +219,7 @@ def _update_line(node: Any, index: int) -> int | None:
             while isinstance(root, ast.Subscript):
                 root = root.value
             if isinstance(root, ast.Name) and ((root.id == params and root is not target) or (root is target and root.id.startswith("next"))):
+                return stmt.lineno
+            if isinstance(stmt, ast.AugAssign) and isinstance(root, ast.Name) and root.id in aliases:
                 return stmt.lineno
     return None

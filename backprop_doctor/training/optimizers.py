@@ -238,6 +238,7 @@ class AdamDrift:
     ratio: float
     kind: str
     ratios: tuple[float, ...]  # the median multiple at every step, for the evidence
+    family: str = "Adam"  # or "RMSProp", "AdaGrad" (`rms_drift`)
 
 
 def adam_drift(cls: type, method: str, rng: np.random.Generator) -> AdamDrift | None:
@@ -256,6 +257,43 @@ def adam_drift(cls: type, method: str, rng: np.random.Generator) -> AdamDrift | 
         return None
     magnitude = np.exp(rng.uniform(np.log(ADAM_SMALLEST), np.log(ADAM_LARGEST), SHAPES["W1"]))
     gradient = magnitude * rng.choice([-1.0, 1.0], SHAPES["W1"])
+    ratios = _class_moves(cls, method, rng, rate, gradient)
+    return _drift(cls, method, rate, ratios, magnitude) if ratios is not None else None
+
+
+def rms_drift(cls: type, method: str, rng: np.random.Generator) -> AdamDrift | None:
+    """`adam_drift` for RMSProp and AdaGrad classes (by their names): under a constant gradient each
+    moves every element by the same multiple of its rate (1/√(1 − ρᵗ), 1/√t) whatever the gradient's
+    size, since it divides by the root of its running square. One that divides by the square itself
+    moves by the rate over |g|: "inverse-magnitude"; one that makes NaN or infinity: "not-finite"."""
+    name = cls.__name__.lower()
+    family = "RMSProp" if "rms" in name else "AdaGrad" if "adagrad" in name else None
+    optimizer = _instance(cls) if family else None
+    if optimizer is None:
+        return None
+    rate = next((float(v) for a in ADAM_RATE_NAMES if isinstance(v := getattr(optimizer, a, None), (int, float)) and not isinstance(v, bool) and v > 0), None)
+    if rate is None:
+        return None
+    magnitude = np.exp(rng.uniform(np.log(ADAM_SMALLEST), np.log(ADAM_LARGEST), SHAPES["W1"]))
+    gradient = magnitude * rng.choice([-1.0, 1.0], SHAPES["W1"])
+    ratios = _class_moves(cls, method, rng, rate, gradient)
+    if ratios is None:
+        return None
+    medians = tuple(float(np.median(r)) if np.all(np.isfinite(r)) else float("nan") for r in ratios)
+    for index, r in enumerate(ratios):
+        if not np.all(np.isfinite(r)):
+            return AdamDrift(cls, method, rate, index + 1, float("nan"), "not-finite", medians, family)
+        if np.median(r) <= 0 or np.all(np.abs(r / np.median(r) - 1) <= ADAM_TOLERANCE):
+            continue  # a climb is `update-climbs`'s; the same multiple for every element is as it should be
+        if np.all(np.abs(r * magnitude / np.median(r * magnitude) - 1) <= ADAM_TOLERANCE):
+            return AdamDrift(cls, method, rate, index + 1, float(np.median(r)), "inverse-magnitude", medians, family)
+    return None
+
+
+def _class_moves(cls: type, method: str, rng: np.random.Generator, rate: float, gradient: np.ndarray) -> list[np.ndarray] | None:
+    """Each update's move of a fresh instance of `cls`, given `gradient` at every one of `ADAM_STEPS`
+    updates, as a multiple of `rate` against the gradient's sign; parameters handed as a dict, else
+    as a list; None when neither form runs."""
     for form in ("dict", "list"):
         candidate = _instance(cls)
         params: Any = {"W1": rng.standard_normal(SHAPES["W1"])} if form == "dict" else [rng.standard_normal(SHAPES["W1"])]
@@ -279,7 +317,7 @@ def adam_drift(cls: type, method: str, rng: np.random.Generator) -> AdamDrift | 
                     ratios.append(moved / (-rate * np.sign(gradient)))
         except Exception:  # noqa: BLE001 - user code: not this form of parameters
             continue
-        return _drift(cls, method, rate, ratios, magnitude)
+        return ratios
     return None
 
 
