@@ -129,6 +129,8 @@ class Runner:
             except Exception:  # noqa: BLE001 - a loss written after the update may need names the prefix does not make
                 continue
             found = number(value)
+            if found is None and isinstance(value, tuple) and len(value) >= 2 and number(value[0]) is not None:
+                found = number(value[0])  # `(loss, probabilities)`, `(loss, grads)`: a loss function that returns more
             if found is None and _per_element(site, value):
                 found = float(np.sum(value))  # a loss per sample or per element (`0.5 * (y - p) ** 2`): its sum
             if found is not None and math.isfinite(found):
