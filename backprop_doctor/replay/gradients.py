@@ -774,11 +774,16 @@ def _rate_that_works(runner: Runner, capture: Capture, factors: tuple[float, ...
     if found is None:
         return None
     name, rate = found
+    if factors and min(factors) > 1:  # a rate far below any usual one (1e-7) is tried up to the usual ones (0.1 at most)
+        factors = (*factors, *(f for f in (1e3, 1e4, 1e5, 1e6) if rate * f <= TRIED_UP_TO))
     for factor in factors:
         curve = own_curve(runner, names=_with_rate(runner, name, rate * factor))
         if falls(curve):
             return name, rate, rate * factor, curve
     return None
+
+
+TRIED_UP_TO = 0.1  # the largest learning rate a loss that does not move is tried at, beyond 10x and 100x its own
 
 
 def _one_rate(runner: Runner, capture: Capture) -> tuple[str, float] | None:

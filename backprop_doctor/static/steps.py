@@ -584,7 +584,7 @@ def _names_gradient(node: ast.AST) -> bool:
 _ARRAY_METHODS = frozenset({"dot", "diagonal", "dump", "dumps"})
 
 
-_STEP_FACTOR = re.compile(r"(?i)epsilon|eps|rate|mu")  # `W1 += -Config.epsilon * dW1`: as the step's factor, a rate
+_STEP_FACTOR = re.compile(r"(?i)epsilon|eps|rate|mu|step")  # `W1 += -Config.epsilon * dW1`, `w -= step * g`: as the step's factor, a rate
 
 
 def _take_rate(step: ast.expr) -> tuple[str | None, str | None]:
@@ -656,7 +656,7 @@ def _update_sites(tree: ast.Module, file: str | None = None) -> list[UpdateSite]
     updates += _sibling_updates(tree, updates)
     by_line: dict[int, list[ast.stmt]] = {}  # two updates may share a line: `W2 -= lr * dW2; b2 -= lr * db2`
     for stmt in walk(tree):
-        if isinstance(stmt, (ast.AugAssign, ast.Assign, ast.Return)):
+        if isinstance(stmt, (ast.AugAssign, ast.Assign, ast.Return)) or isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
             by_line.setdefault(stmt.lineno, []).append(stmt)
     sites: list[UpdateSite] = []
     for update in updates:

@@ -290,6 +290,8 @@ def unpacked(stmt: ast.stmt, arguments: frozenset[str] | None = None) -> list[as
             if isinstance(value, ast.BinOp) and isinstance(value.op, (ast.Sub, ast.Add)) and isinstance(value.left, ast.Name):
                 if arguments is None or value.left.id in arguments:
                     pairs.append((ast.copy_location(ast.Name(value.left.id, ast.Store()), value.left), value))
+    elif (moved := _setattr_update(stmt)) is not None:
+        pairs.append(moved)
     parts = []
     for target, value in pairs:
         part = ast.Assign(targets=[target], value=value, type_comment=None)
@@ -297,6 +299,24 @@ def unpacked(stmt: ast.stmt, arguments: frozenset[str] | None = None) -> list[as
         part.col_offset, part.end_col_offset = target.col_offset, value.end_col_offset
         parts.append(part)
     return parts
+
+
+def _setattr_update(stmt: ast.stmt) -> tuple[ast.expr, ast.BinOp] | None:
+    """`setattr(self, name, getattr(self, name) - lr * grad)`: an attribute named at run time, moved by a
+    step, as (`getattr(self, name)`, `getattr(self, name) - lr * grad`); the target is read where the
+    statement runs, as any update's is."""
+    call = stmt.value if isinstance(stmt, ast.Expr) else None
+    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "setattr" and len(call.args) == 3 and not call.keywords):
+        return None
+    owner, name, value = call.args
+    if not (isinstance(value, ast.BinOp) and isinstance(value.op, (ast.Sub, ast.Add))):
+        return None
+    read = value.left
+    if not (isinstance(read, ast.Call) and isinstance(read.func, ast.Name) and read.func.id == "getattr" and len(read.args) == 2):
+        return None
+    if ast.unparse(read.args[0]) != ast.unparse(owner) or ast.unparse(read.args[1]) != ast.unparse(name):
+        return None
+    return read, value
 
 
 def _products_bound(body: list[ast.stmt]) -> set[str]:
@@ -358,6 +378,10 @@ def parameter_updates(tree: ast.AST, *, text: str | None = None) -> list[Update]
         if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1):
             return
         target, value = stmt.targets[0], stmt.value
+        if isinstance(target, ast.Call):  # `setattr(self, name, getattr(self, name) - lr * g)`, unpacked: whatever is named
+            if isinstance(value, ast.BinOp) and _steps(value.right, roles):
+                make(stmt, target, value.op, value.right, "rebind-attribute", function)
+            return
         listwise = list_update(stmt)
         if listwise is not None and _param_like(target, roles):
             make(stmt, target, listwise.op, listwise.step, "rebind-list", function)
