@@ -10,7 +10,9 @@ What it finds:
     same pass every time: a minibatch drawn inside the loop draws from those
     samples the same way. This check fires when the loss ends above a fifth of
     where it began and has stopped falling. It is the script's
-    `cannot-overfit`.
+    `cannot-overfit`. A loop backprop-doctor had to drive itself, or ran on
+    synthetic data in place of a data set it could not load, is not judged:
+    its rate and data would be the tool's, not yours.
 
 Why it matters:
     Any network whose gradients are right memorises a handful of samples; one
@@ -52,8 +54,8 @@ def run(context: Any) -> Iterator[Finding]:
         return
     for result in context.extras.get("replay") or []:
         tiny = result.tiny
-        if tiny is None or result.wrong or not tiny.judged or tiny.fitted:
-            continue
+        if tiny is None or result.wrong or not tiny.judged or tiny.fitted or result.driver or result.standin:
+            continue  # a step driven on made-up data or settings (`replay.driver`, `replay.standin`) says nothing of the program's
         losses = tiny.losses
         rate = update_rate(result)
         if rate is not None:

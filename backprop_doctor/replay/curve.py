@@ -109,7 +109,7 @@ def own_curve(
 
     def note(namespace: dict[str, Any]) -> bool:
         if pinned is not None:
-            namespace.update(copy.deepcopy(pinned))
+            namespace.update({k: v if type(v) in (int, float, str) else copy.deepcopy(v) for k, v in pinned.items()})
             runner.state.reset_random()
         if starts is not None:
             starts.append(passes[0])
@@ -296,7 +296,7 @@ MIN_BATCH = 8
 TINY_SAMPLES = 5  # the samples of its batch the program's own step is asked to fit (`checks/cannot_overfit.py`'s five)
 TINY_STEPS = 2000  # at least; as many as the loop itself makes, up to `TINY_MAX_STEPS`, when it says how many
 TINY_MAX_STEPS = 20_000
-TINY_SECONDS = 3.0
+TINY_SECONDS = 4.0
 TINY_MIN_STEPS = 200  # fewer passes in the time given prove nothing
 FITTED = 0.2  # fitted: the loss's last fifth below this share of its first value
 LARGE_VALUES = 20.0  # data reaching this magnitude is named beside a batch that cannot be fitted
@@ -312,14 +312,18 @@ class Tiny:
     cut: tuple[str, ...]  # the names of the arrays cut
     largest: tuple[str, float] | None = None  # the cut array with the largest values, when they reach `LARGE_VALUES`
     faster: tuple[str, float, list[float]] | None = None  # (rate's name, rate, losses): a larger learning rate that fits them
+    asked: int = 0  # the passes it was given; fewer ran when its time ran out
 
     @property
     def judged(self) -> bool:
-        """Enough passes ran, every loss a number, and the loss is not on its way to being fitted:
-        the fall of the run's second half, once more, would not take it below `FITTED` of its start."""
+        """Every pass it was given ran (or it fitted), every loss a number, and the loss is not on its
+        way to being fitted: the fall of the run's second half, once more, would not take it below
+        `FITTED` of its start."""
         curve = self.losses
         if len(curve) < TINY_MIN_STEPS or not all(math.isfinite(v) for v in curve) or curve[0] <= 0:
             return False
+        if len(curve) < self.asked - 1 and not fitted(curve):
+            return False  # out of time before the passes it was given: where it would stop is not known
         tenth = max(2, len(curve) // 10)
         middle = curve[len(curve) // 2 : len(curve) // 2 + tenth]
         end, half = sum(curve[-tenth:]) / tenth, sum(middle) / len(middle)
@@ -346,14 +350,17 @@ def tiny_batch(
     given at least as many passes as the program's loop makes (`for i in range(10000)`): a sigmoid
     network that fits XOR slowly fits it within its own training.
 
-    The samples are cut from the arrays the loop's body reads whose sample axis (the first, or the
+    The samples are taken from the arrays the loop's body reads whose sample axis (the first, or the
     last for data in columns, `X.shape == (2, 400)`) has a length two of them share and no parameter
-    has; whole numbers equal to that length (`m = X.shape[1]` in `dW = dZ @ A.T / m`) become the
-    new count; a weight decay the loop reads (`reg`, `lambd`: `training.run.DECAY`) is set to 0, as the
-    network's tiny batch has it. Each pass is the same pass (`own_curve(pinned=...)`): the loop's variables and the
-    random generators are put back, so a minibatch drawn inside it draws from the cut samples the
-    same way every time. `rebound` rebinds names of the state besides (`{"lr": 0.5}`). None when
-    there is no such axis, no loss, or no loop."""
+    has, and repeated to that length: the arrays keep their shapes, so a count read before the loop
+    (`m = X.shape[1]` in `dW = dZ @ A.T / m`, `np.random.choice(n_train, 32)`) stays right and a
+    gradient summed over the samples keeps its size. A weight decay the loop reads (`reg`, `lambd`:
+    `training.run.DECAY`) is set to 0, as the network's tiny batch has it. Each pass is the same pass
+    (`own_curve(pinned=...)`): the loop's variables, the numbers the body reads (a learning rate a
+    schedule would lower, a counter) and the random generators are put back, so a minibatch drawn
+    inside it draws from those samples the same way every time. `rebound` rebinds names of the state
+    besides (`{"lr": 0.5}`). None when there is no such axis, no loss, or no loop.
+    """
     from collections import Counter
 
     from backprop_doctor.static.steps import reads
@@ -384,27 +391,24 @@ def tiny_batch(
         return None
     _, _, axis, size = max(shared)
     samples = min(size, TINY_SAMPLES)  # a data set of four samples (XOR) is fitted whole
-    keep = np.linspace(0, size - 1, samples).round().astype(int)
+    keep = np.resize(np.linspace(0, size - 1, samples).round().astype(int), size)  # 0, 50, 100, 149, 199, 0, 50, ...
     cut = {name: np.take(value, keep, axis=axis) for name, value in data.items() if value.ndim > axis and value.shape[axis] == size} if samples < size else {}
-    counts = {name: samples for name, value in values.items() if name in read and type(value) is int and value == size}
     from backprop_doctor.training.run import DECAY
 
     undecayed = {name: 0.0 for name, value in values.items() if name in read and DECAY.fullmatch(name) and type(value) is float and value > 0}
-    pinned: dict[str, Any] = {}
+    changed = {**cut, **undecayed, **(rebound or {})}
+    pinned: dict[str, Any] = {name: changed.get(name, value) for name, value in values.items() if name in read and type(value) in (int, float)}
     if isinstance(loop, ast.For):
-        targets = {n.id for n in ast.walk(loop.target) if isinstance(n, ast.Name)}
-    else:  # a counter the body moves (`i += 1`) would move the batch
-        targets = {s.target.id for s in loop.body if isinstance(s, ast.AugAssign) and isinstance(s.target, ast.Name)}
-    for name in targets & values.keys():
-        pinned[name] = cut.get(name, values[name])
+        for name in {n.id for n in ast.walk(loop.target) if isinstance(n, ast.Name)} & values.keys():
+            pinned[name] = changed.get(name, values[name])
     for name, value in values.items():
         if isinstance(value, (np.random.Generator, np.random.RandomState)):
             pinned[name] = value  # copied before each pass: every pass draws the same numbers
     steps = max(steps, min(_planned(runner, loop), TINY_MAX_STEPS))
-    losses = own_curve(runner, steps, seconds, names={**cut, **counts, **undecayed, **(rebound or {})}, pinned=pinned, until=lambda seen: len(seen) >= TINY_MIN_STEPS and fitted(seen))
+    losses = own_curve(runner, steps, seconds, names=changed, pinned=pinned, until=lambda seen: len(seen) >= TINY_MIN_STEPS and fitted(seen))
     floats = [(name, float(np.max(np.abs(value)))) for name, value in (cut or {n: v for n, v in data.items() if v.ndim > axis and v.shape[axis] == size}).items() if value.size]
     largest = max(floats, key=lambda nv: nv[1], default=None)
-    return Tiny(losses, samples, size, tuple(cut), largest if largest is not None and largest[1] >= LARGE_VALUES else None)
+    return Tiny(losses, samples, size, tuple(cut), largest if largest is not None and largest[1] >= LARGE_VALUES else None, asked=steps)
 
 
 def _planned(runner: Runner, loop: ast.For | ast.While) -> int:
