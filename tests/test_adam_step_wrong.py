@@ -225,3 +225,19 @@ def test_an_adam_function_over_lists_that_multiplies_by_its_bias_correction(tmp_
     assert (found["severity"], found["pattern"]) == ("error", "uniform")
     assert found["line"] == line_of(path, "vhat = v[i] * (1 - b2 ** t)")
     assert "1e+03 × as far at its first update" in found["message"]
+
+
+@pytest.mark.parametrize(
+    ("correct", "crossed", "ratio"),
+    [
+        ("v_hat = self.v[key] / (1 - self.beta2 ** self.t)", "v_hat = self.v[key] / (1 - self.beta1 ** self.t)", 10.0),
+        ("m_hat = self.m[key] / (1 - self.beta1 ** self.t)", "m_hat = self.m[key] / (1 - self.beta2 ** self.t)", 100.0),
+    ],
+    ids=["v_hat-by-beta1", "m_hat-by-beta2"],
+)
+def test_a_correction_by_the_other_moments_decay_rate_is_named_at_its_line(tmp_path, correct, crossed, ratio):
+    # v̂ corrected by 1 - β₁: v̂ = (1 - β₂)g² / (1 - β₁), so the first step is √((1 - β₁)/(1 - β₂)) = 10x Adam's
+    path = planted(tmp_path, "optim.py", TEXTBOOK, correct, crossed)
+    found = _wrong(path)
+    assert (found["severity"], found["line"]) == ("error", line_of(path, crossed))
+    assert found["measured"] == pytest.approx(ratio, rel=0.02)

@@ -51,6 +51,7 @@ SEVERITY = "warning"
 STAGE = "contract"
 
 FAR = 10.0  # a median step this many times Adam's, or this many times smaller, at any update: an error
+SLACK = 0.99  # `v_hat` corrected by beta1 moves exactly 10x: measured, a hair either side
 
 
 def run(context: Any) -> Iterator[Finding]:
@@ -111,7 +112,7 @@ def _finding(drift: Any) -> Finding:
             f"by one multiple of its learning rate ({rate:g}) against the gradient's sign, whatever the gradient's size"
         )
     # a step off by an order of magnitude (or by 1/|g|, which gradients of 1e-3 make 1000×) breaks training: an error
-    far = drift.kind == "inverse-magnitude" or any(r > FAR or r < 1 / FAR for r in drift.ratios if not math.isnan(r))
+    far = drift.kind == "inverse-magnitude" or any(r >= SLACK * FAR or r <= 1 / (SLACK * FAR) for r in drift.ratios if not math.isnan(r))
     severity = "error" if far else None
     if drift.kind == "not-finite" and family != "Adam":
         severity = "error"
@@ -186,6 +187,15 @@ def _suspect(node: Any, corrections: tuple[tuple[int, bool], ...]) -> int | None
     """The correction written otherwise than `m / (1 - beta ** t)` (a power of `(1 - beta)`, a product
     where a quotient belongs), else the statement that sets the count to a constant (`self.t = 1`)."""
     lines = {line for line, _ in corrections}
+    for line, _ in corrections:  # `v_hat = v / (1 - beta1 ** t)`: the other moment's decay rate
+        stmt = next((n for n in ast.walk(node) if isinstance(n, ast.Assign) and n.lineno == line and len(n.targets) == 1), None)
+        if stmt is None:
+            continue
+        moment = ast.unparse(stmt.targets[0]).rpartition(".")[2].lower()  # `v_hat`, `self.m_hat`, `s_corrected`
+        bases = [ast.unparse(n.left) for n in ast.walk(stmt.value) if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Pow)]
+        other = r"(?i)(beta|b)_?1$" if moment[:1] in ("v", "s") else r"(?i)(beta|b)_?2$" if moment[:1] == "m" else None
+        if other and any(re.search(other, base) for base in bases):
+            return line
     counts = set()
     for stmt in (n for n in ast.walk(node) if isinstance(n, ast.Assign) and n.lineno in lines):
         for power in (n for n in ast.walk(stmt.value) if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Pow)):
