@@ -252,12 +252,10 @@ def adam_drift(cls: type, method: str, rng: np.random.Generator) -> AdamDrift | 
     if optimizer is None or any(float(getattr(optimizer, a, 0) or 0) != 0 for a in ("weight_decay", "decay", "wd", "l2")
                                 if isinstance(getattr(optimizer, a, 0), (int, float))):
         return None
-    rate = next((float(v) for a in ADAM_RATE_NAMES if isinstance(v := getattr(optimizer, a, None), (int, float)) and not isinstance(v, bool) and v > 0), None)
+    rate = _rate_of(optimizer)
     if rate is None:
         return None
-    magnitude = np.exp(rng.uniform(np.log(ADAM_SMALLEST), np.log(ADAM_LARGEST), SHAPES["W1"]))
-    gradient = magnitude * rng.choice([-1.0, 1.0], SHAPES["W1"])
-    ratios = _class_moves(cls, method, rng, rate, gradient)
+    magnitude, ratios = _constant_moves(cls, method, rng, rate)
     return _drift(cls, method, rate, ratios, magnitude) if ratios is not None else None
 
 
@@ -271,12 +269,10 @@ def rms_drift(cls: type, method: str, rng: np.random.Generator) -> AdamDrift | N
     optimizer = _instance(cls) if family else None
     if optimizer is None:
         return None
-    rate = next((float(v) for a in ADAM_RATE_NAMES if isinstance(v := getattr(optimizer, a, None), (int, float)) and not isinstance(v, bool) and v > 0), None)
+    rate = _rate_of(optimizer)
     if rate is None:
         return None
-    magnitude = np.exp(rng.uniform(np.log(ADAM_SMALLEST), np.log(ADAM_LARGEST), SHAPES["W1"]))
-    gradient = magnitude * rng.choice([-1.0, 1.0], SHAPES["W1"])
-    ratios = _class_moves(cls, method, rng, rate, gradient)
+    magnitude, ratios = _constant_moves(cls, method, rng, rate)
     if ratios is None:
         return None
     medians = tuple(float(np.median(r)) if np.all(np.isfinite(r)) else float("nan") for r in ratios)
@@ -288,6 +284,19 @@ def rms_drift(cls: type, method: str, rng: np.random.Generator) -> AdamDrift | N
         if np.all(np.abs(r * magnitude / np.median(r * magnitude) - 1) <= ADAM_TOLERANCE):
             return AdamDrift(cls, method, rate, index + 1, float(np.median(r)), "inverse-magnitude", medians, family)
     return None
+
+
+def _rate_of(optimizer: Any) -> float | None:
+    """The learning rate an optimizer instance holds (`lr`, `learning_rate`, ...), when it is a positive number."""
+    return next((float(v) for a in ADAM_RATE_NAMES if isinstance(v := getattr(optimizer, a, None), (int, float)) and not isinstance(v, bool) and v > 0), None)
+
+
+def _constant_moves(cls: type, method: str, rng: np.random.Generator, rate: float) -> tuple[np.ndarray, list[np.ndarray] | None]:
+    """(the gradient's magnitudes, `_class_moves` under that gradient): one gradient of elements between
+    `ADAM_SMALLEST` and `ADAM_LARGEST` in size, random signs, given at every update."""
+    magnitude = np.exp(rng.uniform(np.log(ADAM_SMALLEST), np.log(ADAM_LARGEST), SHAPES["W1"]))
+    gradient = magnitude * rng.choice([-1.0, 1.0], SHAPES["W1"])
+    return magnitude, _class_moves(cls, method, rng, rate, gradient)
 
 
 def _class_moves(cls: type, method: str, rng: np.random.Generator, rate: float, gradient: np.ndarray) -> list[np.ndarray] | None:
