@@ -376,6 +376,14 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
                 f"{dropped.applied_line}), and the backward pass never multiplies by it again"
             )
             advice = f"multiply the gradient coming back from `{dropped.applied}` by `{dropped.mask}` before `{adjoint.name}` goes on"
+        elif inner and loss is not None and (handed := _handed_otherwise(source, step, adjoint, loss, _state_values(result))) is not None:
+            parameter, call_line, given, expected = handed
+            pattern = "wrong-argument"
+            diagnosis = (
+                f"`{adjoint.name}` (line {adjoint.line}) is computed from `{parameter}`, which line {call_line} hands "
+                f"`{adjoint.adjoint.function.rpartition('.')[2]}` as `{given}`, while {loss_words} takes its `{parameter}` as `{expected}`"
+            )
+            advice = f"pass `{expected}` as `{parameter}` at line {call_line}, the value your loss is computed with"
         elif pattern == "wrong-derivative" and getattr(result, "other_loss", None) is not None:
             other = result.other_loss  # every update follows another usual loss: the output error this adjoint starts from is that loss's
             pattern = "gradient-of-another-loss"
@@ -404,7 +412,7 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
             else:
                 advice = f"re-derive it as the derivative of {loss_words} with respect to `{forward}`"
         params = ", ".join(f"`{m.name}`" for _, m in wrong)
-        line = adjoint.line
+        line = handed[1] if pattern == "wrong-argument" else adjoint.line  # the call that hands the wrong value
         helper = _helper_computing(source, adjoint) if pattern == "wrong-derivative" else None
         if helper is not None:  # `dout = huber_grad(out - y, delta)`: the wrong value is made inside the helper
             name, line = helper
@@ -683,18 +691,85 @@ def _helper_computing(source: Any, adjoint: Any) -> tuple[str, int] | None:
     return (name, line) if line is not None and line != adjoint.line else None
 
 
+def _handed_otherwise(source: Any, step: Any, adjoint: Any, loss: Any, values: dict[str, Any]) -> tuple[str, int, str, str] | None:
+    """(parameter, call line, argument given, argument the loss gives) when a wrong adjoint inside a
+    function the step calls reads a parameter (`target` of `backward(p, recon, cache, target)`) that
+    the step's call hands another value than its loss function's parameter of the same name gets:
+    `loss = reconstruction_loss(recon, X)` beside `backward(params, recon, cache, X_noisy)`."""
+    tree = source.tree
+    function = adjoint.adjoint.function.rpartition(".")[2]
+    try:
+        loss_call = ast.parse(loss.expression, mode="eval").body
+    except SyntaxError:
+        return None
+    if tree is None or not isinstance(loss_call, ast.Call):
+        return None
+    definitions = {n.name: n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    called = next((n for stmt in step.prefix for n in ast.walk(stmt) if isinstance(n, ast.Call) and _callee(n) == function), None)
+    if called is None or function not in definitions or _callee(loss_call) not in definitions:
+        return None
+    given, expected = _bound(definitions[function], called), _bound(definitions[_callee(loss_call)], loss_call)
+    for parameter in _depends_on(definitions[function], adjoint.line, set(adjoint.reads)):
+        if parameter in given and parameter in expected and given[parameter] != expected[parameter] and _alike(values, given[parameter], expected[parameter]):
+            return parameter, called.lineno, given[parameter], expected[parameter]
+    return None
+
+
+def _alike(values: dict[str, Any], one: str, other: str) -> bool:
+    """Both are arrays of the step's state with one shape and kind of number: either could be handed
+    (`y` for `y_scaled`); integer labels beside their one-hot rows are two forms, not a mix-up."""
+    a, b = values.get(one), values.get(other)
+    return isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape == b.shape and a.dtype.kind == b.dtype.kind
+
+
+def _depends_on(definition: Any, line: int, reads: set[str]) -> list[str]:
+    """The names the statement at `line` of `definition` computes from, through the assignments
+    before it (`dh = dout @ W.T` reads `dout`, made from `y_true`): `reads` and what they are made of."""
+    found, pending = set(reads), list(reads)
+    assignments = [n for n in ast.walk(definition) if isinstance(n, ast.Assign) and n.lineno < line]
+    while pending:
+        name = pending.pop()
+        for stmt in assignments:
+            if any(isinstance(t, ast.Name) and t.id == name for target in stmt.targets for t in ast.walk(target)):
+                for read in {n.id for n in ast.walk(stmt.value) if isinstance(n, ast.Name)} - found:
+                    found.add(read)
+                    pending.append(read)
+    return sorted(found)
+
+
+def _state_values(result: Any) -> dict[str, Any]:
+    """The variables of the replayed step's state (read, never written), {} when it kept none."""
+    runner = getattr(result, "runner", None)
+    return runner.state.values if runner is not None else {}
+
+
+def _callee(call: ast.Call) -> str:
+    func = call.func
+    return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+
+
+def _bound(definition: Any, call: ast.Call) -> dict[str, str]:
+    """Each parameter of `definition` the call names, with the argument's text (methods: `self` left out)."""
+    names = [a.arg for a in definition.args.args]
+    if names[:1] == ["self"] and isinstance(call.func, ast.Attribute):
+        names = names[1:]
+    bound = {name: ast.unparse(value) for name, value in zip(names, call.args) if not isinstance(value, ast.Starred)}
+    bound.update({k.arg: ast.unparse(k.value) for k in call.keywords if k.arg is not None})
+    return bound
+
+
 def _repeated_index_add(source: Any, result: Any, line: int | None, file: str | None) -> tuple[str, str, str] | None:
     """(target, index, value) of `demb[docs] += dvecs` at `line` when `docs` is an integer array of the step's
     state with a value repeated: NumPy's buffered `+=` adds once per distinct index, where the gradient
     of a gather (`emb[docs]`) sums every repeat (`np.add.at`)."""
-    if line is None or file is not None or source.tree is None or result.runner is None:
+    if line is None or file is not None or source.tree is None:
         return None
     for node in ast.walk(source.tree):
         if (
             isinstance(node, ast.AugAssign) and node.lineno == line and isinstance(node.op, ast.Add)
             and isinstance(node.target, ast.Subscript) and isinstance(node.target.slice, ast.Name)
         ):  # fmt: skip
-            index = result.runner.state.values.get(node.target.slice.id)
+            index = _state_values(result).get(node.target.slice.id)
             if isinstance(index, np.ndarray) and index.dtype.kind in "iu" and index.size > np.unique(index).size:
                 return ast.unparse(node.target.value), node.target.slice.id, ast.unparse(node.value)
     return None
