@@ -47,6 +47,7 @@ from backprop_doctor.static.reductions import bias_inside_sum
 from backprop_doctor.static.stale import stale_weights
 from backprop_doctor.static.steps import _scope_of
 from backprop_doctor.static.upstream import shared_source
+from backprop_doctor.static.writes import overwritten_windows
 
 NAME = "gradient-mismatch"
 CODE = "BPD101"
@@ -89,6 +90,7 @@ def run(context: Any) -> Iterator[Finding]:
     _cross_entropy_delta(context)
     _softmax_diagonals(context)
     _read_only_forward(context)
+    _windows_overwritten(context)
     _activation_derivatives(context)
     _log_epsilons(context)
     for i, finding in enumerate(context.findings):
@@ -248,6 +250,25 @@ def _slopes_never_used(context: Any) -> None:
             f"`{slope.name} = {slope.value}` (line {slope.bound_line}) is computed and never used, so the activation's derivative "
             f"is left out of line {slope.line}: multiply the gradient there by `{slope.name}`",
             "missing-activation-derivative", slope.line, slope.bound_line,
+        )  # fmt: skip
+
+
+def _windows_overwritten(context: Any) -> None:
+    """A layer's wrong dx returned through a function of the file that writes each window's gradient
+    into the input's shape with `=` (`col2im`'s `xp[:, :, i:i + oh, j:j + ow] = ...`): where windows
+    overlap, the cells they share keep only the last window's gradient."""
+    for i, f, measured in _bare(context):
+        if f.param not in (None, "x"):
+            continue
+        found = overwritten_windows(context.source.tree, f.line)
+        if found is None:
+            continue
+        function, line, target = found
+        context.findings[i] = _named(
+            f, measured,
+            f"`{function}` writes each window's gradient into `{target}` with `=` (line {line}), so where windows overlap the "
+            f"cells they share keep only the last window's: add them with `{target} += ...`",
+            "overlap-overwritten", line, f.line,
         )  # fmt: skip
 
 

@@ -293,3 +293,26 @@ def returned_name(tree: ast.AST) -> str | None:
 def _is_loss_name(node: ast.expr) -> bool:
     """`loss`, `data_loss`, `cost`: a name that holds the scalar a loss function returns."""
     return isinstance(node, ast.Name) and any(word in node.id.lower() for word in ("loss", "cost"))
+
+
+def overwritten_windows(tree: ast.AST, line: int) -> tuple[str, int, str] | None:
+    """(function, line, target) when the statement at `line` calls a function of the file (`col2im`)
+    that writes each window of a loop into a slice of one array with `=` (`xp[:, :, i:i + oh, j:j + ow] =
+    cols[:, :, i, j]`): windows that overlap must add into the cells they share (`+=`), an assignment
+    keeps the last one's. Only slices whose bounds move with the loop's variables count."""
+    called = {
+        n.func.id for stmt in ast.walk(tree) if isinstance(stmt, ast.stmt) and not isinstance(stmt, _DEFS) and stmt.lineno == line
+        for n in ast.walk(stmt) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+    }  # fmt: skip
+    for function in (n for n in ast.walk(tree) if isinstance(n, _DEFS) and n.name in called):
+        moving = {t.id for loop in ast.walk(function) if isinstance(loop, ast.For) for t in ast.walk(loop.target) if isinstance(t, ast.Name)}
+        looped = {id(n): n for loop in ast.walk(function) if isinstance(loop, ast.For) for n in ast.walk(loop) if isinstance(n, ast.Assign)}
+        for stmt in sorted(looped.values(), key=lambda n: n.lineno):
+            target = stmt.targets[0] if len(stmt.targets) == 1 else None
+            if not (isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name)):
+                continue
+            parts = target.slice.elts if isinstance(target.slice, ast.Tuple) else [target.slice]
+            windows = [p for p in parts if isinstance(p, ast.Slice) and (p.lower is not None or p.upper is not None)]
+            if windows and all(any(isinstance(n, ast.Name) and n.id in moving for n in ast.walk(p)) for p in windows):
+                return function.name, stmt.lineno, ast.unparse(target)
+    return None
