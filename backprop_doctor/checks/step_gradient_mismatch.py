@@ -47,6 +47,7 @@ from backprop_doctor.static.masks import left_out_mask
 from backprop_doctor.static.stale import row_views, stale_step_read
 from backprop_doctor.static.updates import reinitialised
 from backprop_doctor.static.steps import consumers, reads
+from backprop_doctor.static.writes import overwritten_sum
 
 NAME = "step-gradient-mismatch"
 CODE = "BPD108"
@@ -565,6 +566,15 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
                     f"that appears several times in `{index}` (NumPy's indexed `+=` does not accumulate repeats); write "
                     f"`np.add.at({target}, {index}, {value})`"
                 )
+            elif pattern == "wrong-derivative" and file is None and source.tree is not None and line and (over := overwritten_sum(source.tree, line)) is not None:
+                name, at, started = over
+                pattern, shown = "sum-overwritten", sorted({*shown, at, started})
+                message = (
+                    f"the update{'s' if plural else ''} of {names} in your training step ({where}) use{'' if plural else 's'} {gradients}{computed} "
+                    f"which {'are' if plural else 'is'} not the gradient of {loss_words}: it is computed from `{name}`, which starts at 0 "
+                    f"(line {started}) to sum over a loop, but line {at} overwrites it at every pass instead of adding to it; write `{name} += ...`"
+                )
+                line = at
             elif climbs and all(m.site.velocity is not None for m, _ in members):
                 velocity_line, velocity = moved.site.velocity
                 line, shown = velocity_line, sorted({*shown, velocity_line})

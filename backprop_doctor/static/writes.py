@@ -316,3 +316,42 @@ def overwritten_windows(tree: ast.AST, line: int) -> tuple[str, int, str] | None
             if windows and all(any(isinstance(n, ast.Name) and n.id in moving for n in ast.walk(p)) for p in windows):
                 return function.name, stmt.lineno, ast.unparse(target)
     return None
+
+
+def overwritten_sum(tree: ast.AST, line: int) -> tuple[str, int, int] | None:
+    """(name, line, start line) of a sum the statement at `line` is computed from (through the
+    assignments of its function) that a loop overwrites instead of adding to: `s = 0.0`, then
+    `for k in ...: s = w2[j][k] * do[k]` (not `s += ...`), then `s` read after the loop."""
+    scope = next(
+        (f for f in ast.walk(tree) if isinstance(f, _DEFS) and f.lineno <= line <= (f.end_lineno or f.lineno)
+         and not any(isinstance(g, _DEFS) and g is not f and g.lineno <= line <= (g.end_lineno or g.lineno) for g in ast.walk(f))),
+        tree,
+    )  # fmt: skip
+    assignments = [n for n in ast.walk(scope) if isinstance(n, (ast.Assign, ast.AugAssign))]
+    start = next((n for n in assignments if n.lineno == line), None)
+    if start is None:
+        return None
+    needed = {n.id for n in ast.walk(start.value) if isinstance(n, ast.Name)}
+    pending = list(needed)
+    while pending:
+        name = pending.pop()
+        for stmt in assignments:
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            if any(isinstance(t, ast.Name) and t.id == name for target in targets for t in ast.walk(target)):
+                for read in {n.id for n in ast.walk(stmt.value) if isinstance(n, ast.Name)} - needed:
+                    needed.add(read)
+                    pending.append(read)
+    for block in (b for node in ast.walk(scope) for b in _child_blocks(node)):
+        for before, loop in zip(block, block[1:]):
+            if not (isinstance(loop, ast.For) and isinstance(before, ast.Assign) and len(before.targets) == 1 and isinstance(before.targets[0], ast.Name)):
+                continue
+            name = before.targets[0].id
+            if name not in needed or not (isinstance(before.value, ast.Constant) and before.value.value == 0):
+                continue
+            for stmt in ast.walk(loop):
+                if (
+                    isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
+                    and stmt.targets[0].id == name and name not in {n.id for n in ast.walk(stmt.value) if isinstance(n, ast.Name)}
+                ):  # fmt: skip
+                    return name, stmt.lineno, before.lineno
+    return None
