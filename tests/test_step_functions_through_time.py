@@ -118,3 +118,96 @@ def test_a_wrong_gate_gradient_inside_the_step_function_is_named_with_its_gate_a
     verdict = " ".join(report["verdict"].split()).split(": ", 1)[1]
     assert verdict.startswith(f"At time step 5 (the last one, where the backward pass starts), `dg` (line {line})"), verdict
     assert "the candidate cell" in verdict and f"`g` (line {line_of(path, 'g = np.tanh(z[:, 3 * n:])')})" in verdict
+
+
+RNN = '''\
+import numpy as np
+
+
+def rnn_step_forward(x, prev_h, Wx, Wh, b):
+    a = x.dot(Wx) + prev_h.dot(Wh) + b
+    next_h = np.tanh(a)
+    cache = (x, prev_h, Wx, Wh, next_h)
+    return next_h, cache
+
+
+def rnn_step_backward(dnext_h, cache):
+    x, prev_h, Wx, Wh, next_h = cache
+    da = dnext_h * (1 - next_h ** 2)
+    dx = da.dot(Wx.T)
+    dprev_h = da.dot(Wh.T)
+    dWx = x.T.dot(da)
+    dWh = prev_h.T.dot(da)
+    db = da.sum(axis=0)
+    return dx, dprev_h, dWx, dWh, db
+
+
+def rnn_forward(x, h0, Wx, Wh, b):
+    N, T, D = x.shape
+    h = np.zeros((N, T, h0.shape[1]))
+    prev = h0
+    caches = []
+    for t in range(T):
+        prev, cache = rnn_step_forward(x[:, t, :], prev, Wx, Wh, b)
+        h[:, t, :] = prev
+        caches.append(cache)
+    return h, caches
+
+
+def rnn_backward(dh, caches):
+    N, T, H = dh.shape
+    D = caches[0][0].shape[1]
+    dx = np.zeros((N, T, D))
+    dWx = np.zeros((D, H))
+    dWh = np.zeros((H, H))
+    db = np.zeros(H)
+    dprev = np.zeros((N, H))
+    for t in reversed(range(T)):
+        dx[:, t, :], dprev, dWx_t, dWh_t, db_t = rnn_step_backward(dh[:, t, :] + dprev, caches[t])
+        dWx += dWx_t
+        dWh += dWh_t
+        db += db_t
+    dh0 = dprev
+    return dx, dh0, dWx, dWh, db
+
+
+def loss_fn(params, x, y):
+    N = x.shape[0]
+    h0 = np.zeros((N, params["Wh"].shape[0]))
+    h, caches = rnn_forward(x, h0, params["Wx"], params["Wh"], params["b"])
+    scores = h.dot(params["Wy"])
+    diff = scores - y
+    loss = 0.5 * np.sum(diff ** 2) / N
+    dscores = diff / N
+    grads = {"Wy": np.einsum("nth,nto->ho", h, dscores)}
+    dh = dscores.dot(params["Wy"].T)
+    _, dh0, grads["Wx"], grads["Wh"], grads["b"] = rnn_backward(dh, caches)
+    return loss, grads
+
+
+np.random.seed(1)
+N, T, D, H = 8, 5, 3, 6
+x = np.random.randn(N, T, D)
+y = np.cumsum(x[:, :, :1], axis=1) * 0.2
+params = {"Wx": np.random.randn(D, H) * 0.3, "Wh": np.random.randn(H, H) * 0.3, "b": np.zeros(H), "Wy": np.random.randn(H, 1) * 0.3}
+for it in range(100):
+    loss, grads = loss_fn(params, x, y)
+    for k in params:
+        params[k] -= 0.1 * grads[k]
+print(loss)
+'''
+
+RNN_RIGHT = "    da = dnext_h * (1 - next_h ** 2)\n"
+RNN_WRONG = "    da = dnext_h * (1 - next_h)\n"
+
+
+def test_a_right_rnn_written_as_step_functions_gets_no_error(tmp_path):
+    assert errors(check(planted(tmp_path, "rnn_steps.py", RNN, RNN_RIGHT, RNN_RIGHT))) == []
+
+
+def test_a_wrong_tanh_derivative_in_the_rnn_step_function_is_named_there_not_at_dh0(tmp_path):
+    path = planted(tmp_path, "rnn_steps.py", RNN, RNN_RIGHT, RNN_WRONG)
+    report = check(path)
+    root = report["findings"][report["root_cause"]]
+    assert (root["code"], root["line"], root["param"]) == ("BPD108", line_of(path, "da = dnext_h * (1 - next_h)"), "da")
+    assert root["message"].startswith("at time step 4 (the last one, where the backward pass starts), `da`")
