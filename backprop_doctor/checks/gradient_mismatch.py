@@ -36,7 +36,7 @@ from backprop_doctor.findings import REDERIVE, Finding
 from backprop_doctor.locate import definition
 from backprop_doctor.static.definitions import enclosing, find_function
 from backprop_doctor.static.derivatives import (
-    cached_wrong_side, cross_entropy_delta_with_slope, derivative_given_output, misderived, quadratic_delta_without_slope, slope_left_out, softmax_diagonal, unused_slope,
+    asks_for_delta, cached_wrong_side, cross_entropy_delta_with_slope, derivative_given_output, misderived, quadratic_delta_without_slope, slope_left_out, softmax_diagonal, unused_slope,
 )
 from backprop_doctor.static.files import source_tree
 from backprop_doctor.static.fixes import gradient_fix
@@ -453,7 +453,7 @@ def _quadratic_delta(context: Any) -> None:
     if found is None:
         return
     for i, f, measured in _bare(context):
-        if not _asks_for_delta(context.source.tree, f.line):
+        if not asks_for_delta(context.source.tree, f.line):
             continue
         context.findings[i] = f.replace(
             message=measured[0]
@@ -467,12 +467,6 @@ def _quadratic_delta(context: Any) -> None:
             highlight=tuple(sorted({found.line, f.line})),
             fix=None,
         )
-
-
-def _asks_for_delta(tree: Any, line: int) -> bool:
-    """Whether the function holding `line` calls a `delta` method (`self.cost.delta(zs[-1], activations[-1], y)`)."""
-    scope = _scope_of(tree, line)
-    return scope is not tree and any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "delta" for n in ast.walk(scope))
 
 
 def _softmax_diagonals(context: Any) -> None:

@@ -656,6 +656,13 @@ def quadratic_delta_without_slope(tree: ast.Module) -> QuadraticDelta | None:
     return None
 
 
+def asks_for_delta(tree: ast.Module, line: int) -> bool:
+    """Whether the function holding `line` calls a `delta` method (`self.cost.delta(zs[-1], activations[-1], y)`):
+    a backward pass that starts from a cost class's output delta."""
+    scope = _scope_of(tree, line)
+    return scope is not tree and any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "delta" for n in walk(scope))
+
+
 def _squares_error(cost: Function) -> bool:
     """A cost function that squares the output error (`0.5 * np.linalg.norm(a - y) ** 2`, `np.sum((a - y) ** 2)`)
     and takes no log."""
