@@ -35,7 +35,9 @@ from backprop_doctor.conventions.activations import UPSTREAM_NAMES
 from backprop_doctor.findings import REDERIVE, Finding
 from backprop_doctor.locate import definition
 from backprop_doctor.static.definitions import enclosing, find_function
-from backprop_doctor.static.derivatives import cross_entropy_delta_with_slope, derivative_given_output, misderived, slope_left_out, softmax_diagonal, unused_slope
+from backprop_doctor.static.derivatives import (
+    asks_for_delta, cached_wrong_side, cross_entropy_delta_with_slope, derivative_given_output, misderived, quadratic_delta_without_slope, slope_left_out, softmax_diagonal, unused_slope,
+)
 from backprop_doctor.static.files import source_tree
 from backprop_doctor.static.fixes import gradient_fix
 from backprop_doctor.static.likelihood import log_likelihood_line, returned_log_likelihood
@@ -88,9 +90,11 @@ def run(context: Any) -> Iterator[Finding]:
     _derivatives_given_outputs(context)
     _carried_not_added(context)
     _cross_entropy_delta(context)
+    _quadratic_delta(context)
     _softmax_diagonals(context)
     _read_only_forward(context)
     _windows_overwritten(context)
+    _cached_sides(context)
     _activation_derivatives(context)
     _log_epsilons(context)
     for i, finding in enumerate(context.findings):
@@ -194,6 +198,33 @@ DERIVATIVES = {
     "relu": ("dA * (Z > 0)", "dA * (A > 0)"),
     "leaky_relu": ("dA * np.where(Z > 0, 1, alpha)", "dA * np.where(A > 0, 1, alpha)"),
 }
+
+
+def _cached_sides(context: Any) -> None:
+    """A backward function's wrong gradient (cs231n's `sigmoid_backward(dout, cache)`) whose derivative is written
+    of one side of the activation (`s * (1 - s)`, of its output) while its forward twin caches the other
+    (`cache = x`, the input): the line to fix is the forward's cache."""
+    for i, f, measured in _bare(context):
+        cached = cached_wrong_side(context.source.tree, f.line)
+        if cached is None:
+            continue
+        context.findings[i] = _named(f, measured, f"{cached_words(cached)}; {cached_advice(cached)}", "cache-wrong-side", cached.line, f.line)
+
+
+def cached_words(cached: Any) -> str:
+    """`sigmoid_forward` caches the sigmoid's input where `sigmoid_backward` computes the derivative of its output
+    (`static.derivatives.CachedSide`); shared with `step_gradient_mismatch`."""
+    held = "input" if cached.wants == "output" else "output"
+    name = "the sigmoid" if cached.activation == "sigmoid" else cached.activation
+    return (
+        f"`{cached.forward}` caches `{cached.cached}` (line {cached.line}), {name}'s {held}, but `{cached.backward}` "
+        f"computes {name}'s derivative from that cache as `{cached.written}` (line {cached.derivative_line}), "
+        f"written of {name}'s {cached.wants}: the cache holds the {held} where the backward expects the {cached.wants}"
+    )
+
+
+def cached_advice(cached: Any) -> str:
+    return f"cache `{cached.other}` in `{cached.forward}` instead of `{cached.cached}` (line {cached.line})"
 
 
 def _activation_derivatives(context: Any) -> None:
@@ -430,6 +461,31 @@ def _cross_entropy_delta(context: Any) -> None:
             line=line,
             file=context.source.path,
             highlight=(line,),
+            fix=None,
+        )
+
+
+def _quadratic_delta(context: Any) -> None:
+    """A network's wrong gradients when its quadratic cost class's `delta(z, a, y)` returns the output error
+    `a - y` alone: that is the gradient with respect to the sigmoid's output, where the backward pass starts
+    from the gradient with respect to its input (`a - y` is the cross-entropy's delta, not the quadratic
+    cost's). Only the findings of a function that asks a cost for its `delta` are its symptoms."""
+    found = quadratic_delta_without_slope(context.source.tree)
+    if found is None:
+        return
+    for i, f, measured in _bare(context):
+        if not asks_for_delta(context.source.tree, f.line):
+            continue
+        context.findings[i] = f.replace(
+            message=measured[0]
+            + f"`{found.cls}.delta` returns `{found.written}` (line {found.line}), the gradient of the quadratic cost with respect to "
+            f"`{found.output}`, the sigmoid's output, but the backward pass uses it as the output layer's delta, the gradient with "
+            f"respect to `{found.given}`, the sigmoid's input: the sigmoid's derivative is left out (`{found.written}` alone is the "
+            f"cross-entropy cost's delta); return `{found.fix}`",
+            pattern="missing-activation-derivative",
+            line=found.line,
+            file=context.source.path,
+            highlight=tuple(sorted({found.line, f.line})),
             fix=None,
         )
 

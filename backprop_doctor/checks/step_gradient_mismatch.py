@@ -37,11 +37,12 @@ from typing import Any
 
 import numpy as np
 
+from backprop_doctor.checks.gradient_mismatch import cached_advice, cached_words
 from backprop_doctor.findings import Finding
 from backprop_doctor.rules import rule
 from backprop_doctor.static.definitions import enclosing
 from backprop_doctor.replay.through_time import AtStep
-from backprop_doctor.static.derivatives import activation_applied, misapplied, mutated_argument, reapplied, rescaled_after, slope_left_out
+from backprop_doctor.static.derivatives import activation_applied, cached_wrong_side, misapplied, mutated_argument, reapplied, rescaled_after, slope_left_out
 from backprop_doctor.static.step_functions import InnerAdjoint
 from backprop_doctor.static.masks import left_out_mask
 from backprop_doctor.static.stale import row_views, stale_step_read
@@ -415,7 +416,14 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
         params = ", ".join(f"`{m.name}`" for _, m in wrong)
         line = handed[1] if pattern == "wrong-argument" else adjoint.line  # the call that hands the wrong value
         helper = _helper_computing(source, adjoint) if pattern == "wrong-derivative" else None
-        if helper is not None:  # `dout = huber_grad(out - y, delta)`: the wrong value is made inside the helper
+        cached = cached_wrong_side(source.tree, helper[1]) if helper is not None and source.tree is not None else None
+        if cached is not None:  # `dh = sigmoid_backward(da, cache)`, the cache `sigmoid_forward` built holding the wrong side
+            pattern, line = "cache-wrong-side", cached.line
+            diagnosis = f"{cached_words(cached)}; `{adjoint.name}` (line {adjoint.line}), which `{cached.backward}` returns, is therefore {what} with respect to `{forward}`" + (
+                f", although {_names(inputs)}, which it is computed from, {'is' if len(inputs) == 1 else 'are'} right" if inputs else ""
+            )
+            advice = cached_advice(cached)
+        elif helper is not None:  # `dout = huber_grad(out - y, delta)`: the wrong value is made inside the helper
             name, line = helper
             diagnosis += f", and `{name}` computes it (line {line})"
         elif pattern == "wrong-derivative" and source.tree is not None and (

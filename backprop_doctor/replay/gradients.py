@@ -35,7 +35,7 @@ from backprop_doctor.replay.inner import Hooks, code_of
 from backprop_doctor.replay.runner import NotReplayable, Runner
 from backprop_doctor.replay.state import Path, describe, resolve
 from backprop_doctor.static.files import source_tree
-from backprop_doctor.static.step_functions import InnerAdjoint
+from backprop_doctor.static.step_functions import InnerAdjoint, carried_out_of
 from backprop_doctor.static.steps import Adjoint, LossSite, TrainingStep, _changed, _targets, reads
 
 # relative disagreement that counts as wrong: the book's `np.log(y + 1e-7)` alone moves a correct
@@ -699,6 +699,16 @@ def _walk_adjoints(
     """
     scale: float | None = None
     step = capture.step
+    from backprop_doctor.replay.through_time import renamed_series, walk_through_time
+
+    tree = source_tree(runner.path)[1]
+    series: list[Any] = []
+
+    def over_time() -> list[Any]:  # the walk's adjoints through time, read once, when first needed
+        if not series:
+            series.append([*step.time, *renamed_series(tree, step.prefix, step.time)])
+        return series[0]
+
     for adjoint in [*step.adjoints, *step.inner]:
         if deadline.passed():
             break
@@ -723,14 +733,17 @@ def _walk_adjoints(
             if scale is None and isinstance(adjoint, InnerAdjoint) and _deferred_mean(measured, result):
                 scale = measured.factor  # `dAL` of the summed loss, the 1/m taken in `linear_backward`: the later ones at that scale
                 continue
+        if measured.wrong and isinstance(adjoint, InnerAdjoint) and not deadline.passed():
+            # `dh0 = dprev_h` after a backward loop over time (or returned by the function holding it): the loop's
+            # adjoints come before it, from the loss backwards
+            before = [a for a in over_time() if a.loop is not None and carried_out_of(tree, a.loop, adjoint.adjoint, adjoint.reads)]
+            if before:
+                result.adjoints += walk_through_time(runner, before, base_loss, rng, deadline, measure_adjoint)
         result.adjoints.append((adjoint, measured))
         if measured.wrong:
             return
-    from backprop_doctor.replay.through_time import renamed_series, walk_through_time
-
-    over_time = [*step.time, *renamed_series(source_tree(runner.path)[1], step.prefix, step.time)]
-    if over_time and not deadline.passed():
-        result.adjoints += walk_through_time(runner, over_time, base_loss, rng, deadline, measure_adjoint)
+    if not deadline.passed() and over_time():
+        result.adjoints += walk_through_time(runner, over_time(), base_loss, rng, deadline, measure_adjoint)
 
 
 def _left_out(runner: Runner, result: StepResult, namespace: dict[str, Any], base_loss: float, rng: np.random.Generator) -> LeftOut | None:

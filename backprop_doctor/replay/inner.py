@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from backprop_doctor.static.step_functions import Site
+from backprop_doctor.static.step_functions import CALLER, Site
 
 
 def code_of(namespace: dict[str, Any], site: Site) -> types.CodeType | None:
@@ -128,7 +128,12 @@ class Hooks:
             self.read[action.name] = True
 
     def _act_at_step(self, frame: types.FrameType, local: dict[str, Any], action: _Action) -> None:
-        step = _step(local, action.index)
+        index = action.index or ""
+        if index.startswith(CALLER):  # a step function's time step: the variable of the loop that called it
+            caller = frame.f_back
+            step = _step(caller.f_locals, index[len(CALLER) :]) if caller is not None else None
+        else:
+            step = _step(local, index)
         if step is None:
             return
         if action.change is None:  # `each`: every time step

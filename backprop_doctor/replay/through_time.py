@@ -108,7 +108,8 @@ def walk_through_time(runner: Runner, adjoints: list[TimeAdjoint], base_loss: fl
             return []
     else:
         loss = runner.loss(hooks=base)
-    if loss != base_loss or any(base.calls.get(name) != 1 for name in codes):
+    stepping = {site.function for a in usable if a.per_step for site in (a.adjoint, a.forward_at)}  # called once per time step
+    if loss != base_loss or any(base.calls.get(name) != 1 for name in codes if name not in stepping) or any(not base.calls.get(name) for name in stepping):
         return []  # the functions run more than once per step: no one value per time step
     by_name: dict[str, TimeAdjoint] = {}
     for adjoint in usable:  # an adjoint paired with several series: the first whose values have its shape

@@ -460,6 +460,220 @@ def cross_entropy_delta_with_slope(tree: ast.Module) -> tuple[str, int, str, str
 
 
 @dataclass(frozen=True)
+class CachedSide:
+    """`sigmoid_forward` caches `x` (line 26), the sigmoid's input, while `sigmoid_backward` computes the
+    sigmoid's derivative from what it unpacks as if it were the output (`s * (1 - s)`, line 32); or the
+    other way round (`wants` "input": the derivative applies the activation itself to a cached output)."""
+
+    forward: str  # "sigmoid_forward"
+    line: int  # where the forward builds the cache (`cache = x`), or returns it
+    cached: str  # "x": what the cache holds
+    other: str  # "out": the other side of the activation, which the backward needs
+    activation: str  # "sigmoid", "tanh"
+    backward: str  # "sigmoid_backward"
+    derivative_line: int  # the backward's statement that computes the derivative from the cache
+    wants: str  # "output" or "input": the side the backward's derivative is written of
+    written: str  # the derivative as written ("s * (1 - s)")
+
+
+def cached_wrong_side(tree: ast.Module, line: int) -> CachedSide | None:
+    """For the backward function holding `line` (`sigmoid_backward(dout, cache)`, cs231n's layer function
+    pairs), whose forward twin (`sigmoid_forward`) returns `out, cache`: the cache holding one side of
+    the activation the forward applies (its input `x`) while the backward's derivative is written of the
+    other (its output: `s * (1 - s)`, `1 - s ** 2`, with `s` unpacked from the cache)."""
+    scope = _scope_of(tree, line)
+    if not isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)) or "backward" not in scope.name:
+        return None
+    functions = _functions(tree)
+    forward = functions.get(scope.name.replace("backward", "forward"))
+    parameters = [a.arg for a in scope.args.args if a.arg != "self"]
+    if forward is None or len(parameters) < 2:
+        return None
+    cache = next((p for p in parameters if "cache" in p), parameters[-1])
+    kinds = {name: kind for name, f in functions.items() if (kind := _activation_kind(f, functions)) is not None}
+    unpacked = _unpacked(scope, cache)  # name -> its position in the cache (None: the whole cache)
+    derivative = _derivative_of_cached(scope, unpacked, kinds)
+    if derivative is None:
+        return None
+    at, name, wants, kind, written = derivative
+    held = _cached_by(forward, unpacked[name])
+    if held is None:
+        return None
+    cached, cache_line = held
+    side = _activation_side(forward, cached, kinds)
+    if side is None or side[0] != kind or side[1] == wants:
+        return None
+    return CachedSide(forward.name, cache_line, cached, side[2], kind, scope.name, at, wants, written)
+
+
+def _unpacked(function: Function, cache: str) -> dict[str, int | None]:
+    """Names a function binds from its cache parameter: `s = cache` (the whole cache), `x, s = cache` and
+    `s = cache[1]` (that position)."""
+    found: dict[str, int | None] = {}
+    for node in walk(function):
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1):
+            continue
+        target, value = node.targets[0], node.value
+        if isinstance(value, ast.Name) and value.id == cache:
+            if isinstance(target, ast.Name):
+                found[target.id] = None
+            elif isinstance(target, ast.Tuple):
+                found.update({t.id: i for i, t in enumerate(target.elts) if isinstance(t, ast.Name)})
+        elif (
+            isinstance(target, ast.Name) and isinstance(value, ast.Subscript) and isinstance(value.value, ast.Name)
+            and value.value.id == cache and isinstance(value.slice, ast.Constant) and type(value.slice.value) is int
+        ):  # fmt: skip
+            found[target.id] = value.slice.value
+    return found
+
+
+def _derivative_of_cached(function: Function, unpacked: dict[str, int | None], kinds: dict[str, str]) -> tuple[int, str, str, str, str] | None:
+    """(line, name, side, activation, as written) of the first statement computing an activation's derivative
+    from a name unpacked from the cache: written of the output (`s * (1 - s)`, `1 - s ** 2`), or of the input
+    (the activation applied to it: `sigmoid(x) * (1 - sigmoid(x))`, `1 - np.tanh(x) ** 2`)."""
+    for stmt in sorted((n for n in walk(function) if isinstance(n, (ast.Assign, ast.Return)) and n.value is not None), key=lambda n: n.lineno):
+        for node in walk(stmt.value):
+            if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+                for one_minus, other in ((node.left, node.right), (node.right, node.left)):
+                    inside = _one_minus(one_minus)
+                    if isinstance(inside, ast.Name) and inside.id in unpacked and any(isinstance(f, ast.Name) and f.id == inside.id for f in _factors(other)):
+                        return stmt.lineno, inside.id, "output", "sigmoid", f"{inside.id} * ({ast.unparse(one_minus)})"
+            square = _one_minus(node) if isinstance(node, ast.BinOp) else None
+            if isinstance(square, ast.BinOp) and isinstance(square.op, ast.Pow) and isinstance(square.right, ast.Constant) and square.right.value == 2:
+                base = square.left
+                if isinstance(base, ast.Name) and base.id in unpacked:
+                    return stmt.lineno, base.id, "output", "tanh", ast.unparse(node)
+                if isinstance(base, ast.Call) and len(base.args) == 1 and isinstance(base.args[0], ast.Name) and base.args[0].id in unpacked:
+                    if ast.unparse(base.func).rpartition(".")[2] == "tanh":
+                        return stmt.lineno, base.args[0].id, "input", "tanh", ast.unparse(node)
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and kinds.get(node.func.id) == "sigmoid":
+                argument = node.args[0] if len(node.args) == 1 else None
+                if isinstance(argument, ast.Name) and argument.id in unpacked:
+                    return stmt.lineno, argument.id, "input", "sigmoid", ast.unparse(stmt.value)
+    return None
+
+
+def _factors(node: ast.expr) -> list[ast.expr]:
+    """The factors of a product (`dout * s` gives `dout`, `s`)."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+        return [*_factors(node.left), *_factors(node.right)]
+    return [node]
+
+
+def _cached_by(forward: Function, position: int | None) -> tuple[str, int] | None:
+    """(the name the forward's cache holds at `position`, the line that puts it there), for a forward
+    returning `out, cache` with `cache = x` or `cache = (x, out)` bound before (or the tuple returned as is)."""
+    returns = [n for n in walk(forward) if isinstance(n, ast.Return) and isinstance(n.value, ast.Tuple) and len(n.value.elts) == 2]
+    if len(returns) != 1:
+        return None
+    held, line = returns[0].value.elts[1], returns[0].lineno
+    if isinstance(held, ast.Name):
+        made = _last_assignment(forward, held.id, returns[0].lineno)
+        if made is not None:
+            held, line = made.value, made.lineno
+    if position is not None:
+        if not isinstance(held, ast.Tuple) or position >= len(held.elts):
+            return None
+        held = held.elts[position]
+    return (held.id, line) if isinstance(held, ast.Name) else None
+
+
+def _activation_side(forward: Function, name: str, kinds: dict[str, str]) -> tuple[str, str, str] | None:
+    """(activation, "input" or "output", the other side's name) of `name` in the forward: `out = 1 / (1 +
+    np.exp(-x))` makes `x` the sigmoid's input and `out` its output (`np.tanh(x)`, `sigmoid(x)` alike)."""
+    for node in walk(forward):
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
+            continue
+        applied = _inline_activation(node.value, kinds)
+        if applied is None:
+            continue
+        kind, given = applied
+        output = node.targets[0].id
+        if given == name:
+            return kind, "input", output
+        if output == name:
+            return kind, "output", given
+    return None
+
+
+def _inline_activation(value: ast.expr, kinds: dict[str, str]) -> tuple[str, str] | None:
+    """(kind, the name it is applied to) for `np.tanh(x)`, `sigmoid(x)` (a helper of the file), and
+    `1 / (1 + np.exp(-x))`."""
+    if isinstance(value, ast.Call) and len(value.args) == 1 and isinstance(value.args[0], ast.Name):
+        name = ast.unparse(value.func).rpartition(".")[2]
+        kind = "tanh" if name == "tanh" else kinds.get(name) if isinstance(value.func, ast.Name) else None
+        return (kind, value.args[0].id) if kind in ("sigmoid", "tanh") else None
+    if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Div) and isinstance(value.right, ast.BinOp) and isinstance(value.right.op, ast.Add):
+        exps = [n for n in walk(value.right) if isinstance(n, ast.Call) and ast.unparse(n.func).rpartition(".")[2] == "exp" and len(n.args) == 1]
+        argument = exps[0].args[0] if len(exps) == 1 else None
+        if isinstance(argument, ast.UnaryOp) and isinstance(argument.op, ast.USub) and isinstance(argument.operand, ast.Name):
+            return "sigmoid", argument.operand.id
+    return None
+
+
+@dataclass(frozen=True)
+class QuadraticDelta:
+    """`QuadraticCost.delta(z, a, y)` returning `(a - y)` (line 24) while `fn` is `0.5 * ||a - y||²`: the gradient
+    with respect to the sigmoid's output `a`, handed back as the output layer's delta, the gradient with
+    respect to its input `z`."""
+
+    cls: str  # "QuadraticCost"
+    line: int  # the `return`
+    written: str  # "a - y"
+    output: str  # "a"
+    given: str  # "z"
+    fix: str  # "(a - y) * sigmoid_prime(z)"
+
+
+def quadratic_delta_without_slope(tree: ast.Module) -> QuadraticDelta | None:
+    """A cost class whose `fn` is a quadratic cost (it squares the output error, takes no log) and whose
+    `delta(z, a, y)` returns the output error `a - y` with no slope: the quadratic cost's delta with
+    respect to the output layer's weighted input is `(a - y) * sigmoid_prime(z)` (`a - y` alone is the
+    cross-entropy's). Only where the file has a sigmoid helper, which its network's output goes through."""
+    functions = _functions(tree)
+    kinds = {name: kind for name, f in functions.items() if (kind := _activation_kind(f, functions)) is not None}
+    if "sigmoid" not in kinds.values():
+        return None
+    helpers = {name: side for name, f in functions.items() if (side := _computes_from(f, kinds)) is not None and side[1] == "sigmoid"}
+    for cls in (n for n in walk(tree) if isinstance(n, ast.ClassDef)):
+        methods = {n.name: n for n in cls.body if isinstance(n, ast.FunctionDef)}
+        cost, delta = methods.get("fn"), methods.get("delta")
+        if cost is None or delta is None or not _squares_error(cost):
+            continue
+        parameters = [a.arg for a in delta.args.args if a.arg not in ("self", "cls")]
+        returns = [n for n in walk(delta) if isinstance(n, ast.Return) and n.value is not None]
+        if len(parameters) != 3 or len(returns) != 1:
+            continue
+        z, a, y = parameters
+        value = returns[0].value
+        if not (isinstance(value, ast.BinOp) and isinstance(value.op, ast.Sub) and ast.unparse(value.left) == a and ast.unparse(value.right) == y):
+            continue  # `(a - y) * sigmoid_prime(z)`, or anything else: not the bare output error
+        written = ast.unparse(value)
+        on_input = next((name for name, side in helpers.items() if side[0] == "input"), None)
+        on_output = next((name for name, side in helpers.items() if side[0] == "output"), None)
+        fix = f"({written}) * {on_input}({z})" if on_input else f"({written}) * {on_output}({a})" if on_output else f"({written}) * {a} * (1 - {a})"
+        return QuadraticDelta(cls.name, returns[0].lineno, written, a, z, fix)
+    return None
+
+
+def asks_for_delta(tree: ast.Module, line: int) -> bool:
+    """Whether the function holding `line` calls a `delta` method (`self.cost.delta(zs[-1], activations[-1], y)`):
+    a backward pass that starts from a cost class's output delta."""
+    scope = _scope_of(tree, line)
+    return scope is not tree and any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "delta" for n in walk(scope))
+
+
+def _squares_error(cost: Function) -> bool:
+    """A cost function that squares the output error (`0.5 * np.linalg.norm(a - y) ** 2`, `np.sum((a - y) ** 2)`)
+    and takes no log."""
+    calls = {ast.unparse(n.func).rpartition(".")[2] for n in walk(cost) if isinstance(n, ast.Call)}
+    if "log" in calls:
+        return False
+    squared = any(isinstance(n, ast.BinOp) and isinstance(n.op, ast.Pow) and isinstance(n.right, ast.Constant) and n.right.value == 2 for n in walk(cost))
+    return (squared or "square" in calls) and any(isinstance(n, ast.BinOp) and isinstance(n.op, ast.Sub) for n in walk(cost))
+
+
+@dataclass(frozen=True)
 class GivenOutput:
     """`sp = sigmoid_prime(activations[-l])` (line 64): a derivative written from the activation's input
     (`sigmoid(z) * (1 - sigmoid(z))`) handed the activation's output, kept in `activations`."""

@@ -301,6 +301,8 @@ class TimeAdjoint:
     unpaired: tuple[tuple[str, int], ...] = ()  # of those, gradients computed before it that no stored value pairs with (`dy`, line)
     in_update: bool = False  # computed in a function only the step's updating statements call (`rnn.backprop(d_y)`)
     local: bool = False  # the forward value is a local of the forward loop at that step (`f`), not an item of a series (`fs[t]`)
+    per_step: bool = False  # the adjoint and its forward value are locals of step functions the loops call once per time step
+    loop: Site | None = None  # the backward loop over time itself (its first and last lines, in the function holding it)
 
     @property
     def line(self) -> int:
@@ -407,6 +409,9 @@ def time_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...], updatin
     values: dict[str, tuple[Site, str]] = {}  # a forward loop's locals, assigned once per pass (`f = sigmoid(a[:, H:2 * H])`)
     found: list[TimeAdjoint] = []
     before = {name for name, _ in called_functions(tree, prefix)}
+    functions, _methods = _definitions(tree)
+    stepped: dict[str, tuple[FunctionNode, str]] = {}  # a step function a forward loop calls -> (it, the loop's variable)
+    backward: list[tuple[str, FunctionNode, str, Site, bool]] = []  # the same for backward loops, with the loop
     own = [(STEP, prefix)] if prefix else []  # min-char-rnn's loops over time written in the step itself
     for name, node in [*own, *called_functions(tree, (*prefix, *updating))]:
         body = list(node) if isinstance(node, tuple) else node.body
@@ -450,8 +455,91 @@ def time_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...], updatin
                         TimeAdjoint(
                             target_name, stored, variable, Site(name, start, last.lineno, last.end_lineno or last.lineno),
                             paired[stored][0], paired[stored][1], tuple(sorted(read)), carried, unpaired, name != STEP and name not in before, local,
+                            loop=Site(name, start, loop.lineno, loop.end_lineno or loop.lineno),
                         )
                     )
+            if not isinstance(node, tuple):
+                for callee, called in _step_calls(functions, statements):
+                    if onward:
+                        stepped.setdefault(callee, (called, variable))
+                    else:
+                        backward.append((callee, called, variable, Site(name, start, loop.lineno, loop.end_lineno or loop.lineno), name != STEP and name not in before))
+    named = {a.name for a in found}
+    for callee, called, variable, loop_site, in_update in backward:
+        paired_with = stepped.get(callee.replace("backward", "forward")) if "backward" in callee else None
+        if paired_with is not None:
+            found += [a for a in _step_function_adjoints(called, callee, paired_with, variable, loop_site, in_update) if a.name not in named]
+    return found
+
+
+def carried_out_of(tree: ast.Module | None, loop: Site, at: Site, names: Sequence[str]) -> bool:
+    """Whether the statement at `at` is computed from what the backward loop over time at `loop` carries out
+    of it: after the loop in its own function, reading a name the loop changes (`dh0 = dprev_h`), or by a
+    call of the function holding the loop (`grads["Wx"], dh0 = lstm_backward(dh, caches)`)."""
+    if tree is None:
+        return False
+    if at.function != loop.function:
+        statement = next((n for n in ast.walk(tree) if isinstance(n, ast.stmt) and n.lineno == at.line and not isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))), None)
+        called = {c.func.id if isinstance(c.func, ast.Name) else c.func.attr for c, _ in _calls([statement]) if isinstance(c.func, (ast.Name, ast.Attribute))} if statement is not None else set()
+        return loop.function.rpartition(".")[2] in called
+    node = next((n for n in ast.walk(tree) if isinstance(n, (ast.For, ast.While)) and n.lineno == loop.line), None)
+    if node is None or loop.end_line >= at.line:
+        return False
+    changed = {c for st in ast.walk(node) if isinstance(st, ast.stmt) and st is not node for c in _changed(st)}
+    return bool(changed & set(names))
+
+
+# a time step read from the frame of the loop that calls a step function (`lstm_step_forward(x[:, t, :], ...)`)
+CALLER = "^"
+
+
+def _step_calls(functions: dict[str, FunctionNode], statements: list[ast.stmt]) -> list[tuple[str, FunctionNode]]:
+    """The file's functions a loop body's statements call once per pass (`lstm_step_forward(...)`), by name."""
+    found: dict[str, FunctionNode] = {}
+    for call, looped in _calls(statements):
+        if not looped and isinstance(call.func, ast.Name) and call.func.id in functions:
+            found.setdefault(call.func.id, functions[call.func.id])
+    return list(found.items())
+
+
+def _step_function_adjoints(
+    node: FunctionNode, name: str, forward: tuple[FunctionNode, str], variable: str, loop: Site, in_update: bool
+) -> list[TimeAdjoint]:
+    """Adjoints of a backward step function (`lstm_step_backward`, called once per time step by a backward loop)
+    paired by name with the locals of its forward twin (`lstm_step_forward`, called by a forward loop): `do` of `o`
+    at step t is measured with `o` moved in the forward call of step t, the step read from each call's caller."""
+    forward_node, index = forward
+    forward_start = _first_line(forward_node)
+    forward_statements = _once(forward_node.body)
+    values: dict[str, tuple[Site, str]] = {}
+    for stmt in forward_statements:
+        if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1):
+            continue
+        target = stmt.targets[0]
+        names = [target] if isinstance(target, ast.Name) else [t for t in target.elts if isinstance(t, ast.Name)] if isinstance(target, ast.Tuple) else []
+        for t in names:
+            if sum(t.id in _changed(st) for st in forward_statements) == 1 and not _ADJOINT.fullmatch(t.id):
+                values.setdefault(t.id, (Site(forward_node.name, forward_start, stmt.lineno, stmt.end_lineno or stmt.lineno), CALLER + index))
+    statements = _once(node.body)
+    start = _first_line(node)
+    found: list[TimeAdjoint] = []
+    for position, stmt in enumerate(statements):
+        for target in _targets(stmt):
+            if _ADJOINT.fullmatch(target) is None or target in {a.name for a in found} or _read_first(target, statements):
+                continue
+            stored = _local_value(target, values)
+            if stored is None:
+                continue
+            last = max((st for st in statements if target in _changed(st)), key=lambda st: st.lineno)
+            read = reads(last)
+            earlier = {n: st.lineno for st in statements[:position] for n in _changed(st)}
+            unpaired = tuple((n, earlier[n]) for n in sorted(read) if n in earlier and _ADJOINT.fullmatch(n) and not _local_value(n, values))
+            found.append(
+                TimeAdjoint(
+                    target, stored, CALLER + variable, Site(name, start, last.lineno, last.end_lineno or last.lineno), values[stored][0],
+                    values[stored][1], tuple(sorted(read)), (), unpaired, in_update, True, per_step=True, loop=loop,
+                )
+            )
     return found
 
 
@@ -624,4 +712,4 @@ def _keyed(name: str, value: ast.Dict) -> list[tuple[str, str | None]]:
     ]  # fmt: skip
 
 
-__all__ = ["InnerAdjoint", "Site", "TimeAdjoint", "called_functions", "imported_assigned", "inner_adjoints", "inner_assigned", "time_adjoints"]
+__all__ = ["CALLER", "InnerAdjoint", "Site", "TimeAdjoint", "called_functions", "carried_out_of", "imported_assigned", "inner_adjoints", "inner_assigned", "time_adjoints"]
