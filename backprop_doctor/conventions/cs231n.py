@@ -70,6 +70,7 @@ class FunctionPair(Adapter):
         if not self._decided:
             self._decided = True
             self._mean_over = self._mean_convention(x)
+        self._x_shape = np.shape(x)
         out, self._cache = self._call_forward(x, self._params)
         return out
 
@@ -96,7 +97,14 @@ class FunctionPair(Adapter):
     def _grads(self, result: Any) -> tuple[Any, dict[str, Any]]:
         grads = list(result) if isinstance(result, tuple) else [result]
         dx = grads[0] if grads else None
-        return dx, {name: grads[i + 1] if i + 1 < len(grads) else None for i, name in enumerate(self._params)}
+        named = {name: grads[i + 1] if i + 1 < len(grads) else None for i, name in enumerate(self._params)}
+        shapes = {"x": getattr(self, "_x_shape", None), **{name: np.shape(p) for name, p in self._params.items()}}
+        if any(isinstance(g, np.ndarray) and np.shape(g) != shapes[k] for k, g in {"x": dx, **named}.items()):
+            matched = _matched_by_shape(grads, shapes)  # `return dWx, dWh, db, dh0`: another order than cs231n's
+            if matched is not None:
+                self.returns_gradients = "x" not in matched  # the input's gradient left out on purpose (data, not a layer's output)
+                return matched.get("x"), {name: matched.get(name) for name in self._params}
+        return dx, named
 
     def _mean_convention(self, x: np.ndarray) -> int | None:
         """m when the pair works over columns and divides its parameter gradients by their
@@ -163,6 +171,20 @@ def array_cache_is_output(forward: Callable, backward: Callable, x: np.ndarray, 
     except Exception:  # noqa: BLE001 - user code: the check itself will report what it raises
         return by_name
     return agree[1] if agree[0] != agree[1] else by_name
+
+
+def _matched_by_shape(grads: list[Any], shapes: dict[str, Any]) -> dict[str, Any] | None:
+    """Each returned array given to the one input or parameter of its shape, when every array has
+    exactly one such and no two share it; None otherwise (the order returned is then the one read)."""
+    matched: dict[str, Any] = {}
+    for g in grads:
+        if not isinstance(g, np.ndarray):
+            return None
+        owners = [name for name, shape in shapes.items() if shape == g.shape]
+        if len(owners) != 1 or owners[0] in matched:
+            return None
+        matched[owners[0]] = g
+    return matched
 
 
 def two_outputs(result: Any) -> tuple[np.ndarray, np.ndarray] | None:
