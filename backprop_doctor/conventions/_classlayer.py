@@ -468,7 +468,10 @@ def _held(layer: Any, name: str) -> Any:
     """The array `name` names in the layer: `W` or an entry of a list, `W[1]`."""
     attr, _, index = name.partition("[")
     value = getattr(layer, attr, None)
-    return value[int(index[:-1])] if index and isinstance(value, list) and int(index[:-1]) < len(value) else value if not index else None
+    if not index:
+        return value
+    j = int(index[:-1])
+    return value[j] if isinstance(value, list) and j < len(value) else None
 
 
 def _returned_value(values: Any, place: int | tuple[int, int]) -> Any:

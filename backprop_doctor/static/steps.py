@@ -600,6 +600,8 @@ def _take_rate(step: ast.expr) -> tuple[str | None, str | None]:
             return bool(_LEARNING_RATE.fullmatch(node.id) or _STEP_FACTOR.fullmatch(node.id))
         if isinstance(node, ast.Attribute):
             return bool(_LEARNING_RATE.fullmatch(node.attr) or _STEP_FACTOR.fullmatch(node.attr))
+        if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str):
+            return bool(_LEARNING_RATE.fullmatch(node.slice.value))  # `config["lr"]`, `hparams['learning_rate']`
         return isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool)
 
     if is_rate(step):
