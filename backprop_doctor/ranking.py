@@ -172,6 +172,16 @@ def _nothing_checked(report: Report, findings: list[Finding]) -> Finding | None:
             file=report.file,
             pattern=NOTHING_COMPARED,
         )
+    unsupported = [b for b in report.built if b.skipped and " ".join(b.skipped.split()).endswith("not checked yet")]
+    if unsupported and len(unsupported) == len(report.built):  # backprop-doctor's own limit, not the file's fault
+        shown = "; ".join(f"`{b.what}`: {' '.join(b.skipped.split())}" for b in unsupported[:4]) + ("; ..." if len(unsupported) > 4 else "")
+        return rule("nothing-to-check").finding(
+            f"not one gradient could be compared: what this file defines is written in a way backprop-doctor does not check yet ({shown}); "
+            "this says nothing about its gradients either way",
+            severity="warning",
+            file=report.file,
+            pattern=NOTHING_COMPARED,
+        )
     reasons, advice = [], []
     for b in report.built:
         if b.what in standins:

@@ -107,6 +107,22 @@ def on_made_up_input(finding: Finding, loop_line: int) -> Finding:
     )
 
 
+def run_by_the_program(finding: Finding, call_line: int | None) -> Finding:
+    """A forward that raised on the inputs backprop-doctor made up for it (a width or a layout guessed
+    from nothing), while the program's own run called it (at `call_line`) and it returned: the guess
+    did not fit the program's data, the forward did: a note, not an error."""
+    where = f" (line {call_line})" if call_line else ""
+    return finding.replace(
+        severity="info",
+        pattern="made-up-input",
+        fix=None,
+        message=(
+            f"{finding.message.partition(': fix')[0]}, an input backprop-doctor made up; your program's own call{where} runs it "
+            "on its own data without an error, so only the check on made-up inputs is left out"
+        ),
+    )
+
+
 def _stopped_in_training(context: Any, finding: Finding) -> Finding | None:
     """A program that stopped inside its own training loop never trains: an error, not a note. At an
     update whose gradient has the parameter's shape transposed (NumPy's "(32,3) (3,32)"), it says so."""

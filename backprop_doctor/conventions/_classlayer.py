@@ -240,7 +240,7 @@ class ClassLayer(Adapter):
             dx = call_backward(self.layer, self.methods, *((dout,) if self.dout_is_input else ()))
         if dx is None and self.methods.dx:
             dx = getattr(self.layer, self.methods.dx, None)
-        if self._returned and isinstance(dx, tuple) and len(dx) == len(self._returned):
+        if self._returned and isinstance(dx, tuple) and len(dx) == self.returned_count:
             # `return dW, db`: the parameters' gradients, and no input gradient (a first layer's)
             self._returned_values = dx
             return None, self._layer_grads()
@@ -276,7 +276,7 @@ class ClassLayer(Adapter):
             return self._entry_sums(list(self.layer.grads))
         if self._returned:
             values = getattr(self, "_returned_values", ())
-            return {name: values[self._returned[name]] if self._returned[name] < len(values) else None for name in names}
+            return {name: _returned_value(values, self._returned[name]) for name in names}
         return {name: getattr(self.layer, self._grad_names[name], None) for name in names}
 
     def _entry_sums(self, grads: list[Any]) -> dict[str, Any]:
@@ -318,9 +318,9 @@ class ClassLayer(Adapter):
             return
         params: dict[str, np.ndarray] = {}
         if self._returned:  # `return dW, db`: the parameters are the attributes those gradients are named for
-            self._params = {attr: getattr(layer, attr) for attr in self._returned if forward_before.get(attr) == id(getattr(layer, attr, None))}
+            self._params = {name: _held(layer, name) for name in self._returned if forward_before.get(name.partition("[")[0]) == id(getattr(layer, name.partition("[")[0], None))}
             names = returned_names(function_node(self.backward_target()))
-            self._grad_names = {attr: names[i] for attr, i in self._returned.items()}
+            self._grad_names = {attr: names[place if isinstance(place, int) else place[0]] for attr, place in self._returned.items()}
             return
         node = function_node(self.backward_target())
         written = assigned_attributes(node) if node is not None else set()
@@ -342,7 +342,7 @@ class ClassLayer(Adapter):
         if self._dlfs2:
             snap["grads"] = [np.array(g, copy=True) if isinstance(g, np.ndarray) else g for g in self.layer.grads]
         if self._returned:
-            snap["returned"] = [np.array(g, copy=True) if isinstance(g, np.ndarray) else g for g in getattr(self, "_returned_values", ())]
+            snap["returned"] = [_copied(g) for g in getattr(self, "_returned_values", ())]
         return snap
 
     def gradients_from(self, snapshot: dict[str, Any]) -> dict[str, Any]:
@@ -353,13 +353,18 @@ class ClassLayer(Adapter):
             return self._entry_sums(snapshot.get("grads", []))
         if self._returned:
             values = snapshot.get("returned", [])
-            return {name: values[self._returned[name]] if self._returned[name] < len(values) else None for name in self.layer_params()}
+            return {name: _returned_value(values, self._returned[name]) for name in self.layer_params()}
         return {name: snapshot.get(self._grad_names[name]) for name in self.layer_params()}
 
     @property
     def returns_gradients(self) -> bool:
         """Backward returns the parameters' gradients (`return dW, db`) and keeps none."""
         return bool(self._returned)
+
+    @property
+    def returned_count(self) -> int:
+        """How many values backward returns: `return gW, gb` of the lists `self.W`, `self.b` is two."""
+        return len({place if isinstance(place, int) else place[0] for place in self._returned.values()})
 
     @property
     def dlfs2(self) -> bool:
@@ -432,15 +437,56 @@ def is_abstract(cls: type, methods: Methods) -> bool:
     return backward is not None and does_nothing(backward) and not returns
 
 
-def _returned_gradients(layer: Any, backward: Any) -> dict[str, int]:
+def _returned_gradients(layer: Any, backward: Any) -> dict[str, int | tuple[int, int]]:
     """{parameter attribute: its place in what backward returns} for a backward that returns its
-    parameters' gradients and nothing else (`return dW, db` for `self.W`, `self.b`); {} otherwise."""
+    parameters' gradients and nothing else (`return dW, db` for `self.W`, `self.b`); {} otherwise.
+    A list of weight arrays (`self.W = [W1, W2, W3]`) whose gradients come back as a list
+    (`return gW, gb`) gives one parameter per entry, `W[0]` at place (0, 0)."""
     names = returned_names(function_node(backward)) if callable(backward) else []
     arrays = {k: v for k, v in vars(layer).items() if is_float_array(v)}
-    found: dict[str, int] = {}
+    lists = {k: v for k, v in vars(layer).items() if is_array_list(v) and v and all(is_float_array(a) for a in v)}
+    found: dict[str, int | tuple[int, int]] = {}
     for i, name in enumerate(names):
         attr = next((a for a in arrays if name in gradient_names(a) and a not in found), None)
-        if attr is None:
+        if attr is not None:
+            found[attr] = i
+            continue
+        listed = next((a for a in lists if _gradient_list_name(name, a) and f"{a}[0]" not in found), None)
+        if listed is None:
             return {}
-        found[attr] = i
-    return found if len(found) >= 1 and len(found) == len(names) else {}
+        found.update({f"{listed}[{j}]": (i, j) for j in range(len(lists[listed]))})
+    places = {place if isinstance(place, int) else place[0] for place in found.values()}
+    return found if found and len(places) == len(names) else {}
+
+
+def _gradient_list_name(name: str, attr: str) -> bool:
+    """`gW`, `dW`, `grad_W`, `dWs` for the list `self.W` (a list's gradients named with a `g` too)."""
+    return name in gradient_names(attr) or name in (f"g{attr}", f"g_{attr}", f"d{attr}s", f"g{attr}s", f"grads_{attr}")
+
+
+def _held(layer: Any, name: str) -> Any:
+    """The array `name` names in the layer: `W` or an entry of a list, `W[1]`."""
+    attr, _, index = name.partition("[")
+    value = getattr(layer, attr, None)
+    if not index:
+        return value
+    j = int(index[:-1])
+    return value[j] if isinstance(value, list) and j < len(value) else None
+
+
+def _returned_value(values: Any, place: int | tuple[int, int]) -> Any:
+    """The value at `place` of what backward returned: the `place`-th, or entry j of the i-th list."""
+    if isinstance(place, int):
+        return values[place] if place < len(values) else None
+    i, j = place
+    listed = values[i] if i < len(values) else None
+    return listed[j] if isinstance(listed, (list, tuple)) and j < len(listed) else None
+
+
+def _copied(value: Any) -> Any:
+    """A copy of a returned gradient: an array, or a list of arrays."""
+    if isinstance(value, np.ndarray):
+        return np.array(value, copy=True)
+    if isinstance(value, list):
+        return [np.array(v, copy=True) if isinstance(v, np.ndarray) else v for v in value]
+    return value

@@ -50,6 +50,31 @@ def check_others(others: list[tuple[Any, Any]], context: Any, rng: np.random.Gen
             floor = getattr(case.adapter, "rtol", None)  # an approximation judged as one, unless the user set --rtol
             options = opts.replace(rtol=floor) if floor is not None and opts.rtol is None else opts
             check = LayerCheck(case.adapter, case.x, case.t, options, label=case.adapter.name)
-            report.extend(check.run())
+            result = check.run()
+            if any(f.name == "layer-raised" and f.severity == "error" for f in result.findings):
+                ran = _returned_in_program(context, case.adapter.target)
+                if ran is not None:
+                    from backprop_doctor.checks import layer_raised  # the check words it
+
+                    result.findings = [layer_raised.run_by_the_program(f, ran or None) if f.name == "layer-raised" and f.severity == "error" else f for f in result.findings]
+            report.extend(result)
         report.built.append(Built(name, f"{convention.NAME} convention", "; ".join(c.label for c in cases)))
     return report
+
+
+def _returned_in_program(context: Any, target: Any) -> int | None:
+    """The line (0 when unknown) of a call of the function `target` that returned in the program's own
+    observed run; None when the run never called it or every call raised. The run loads the file
+    again, so its functions are other objects: they are matched by their code's file, line and name."""
+    record = getattr(context, "extras", {}).get("observed_record")
+    code = getattr(getattr(target, "__func__", target), "__code__", None)
+    if record is None or code is None:
+        return None
+    for function in record.functions:
+        theirs = getattr(getattr(function.func, "__func__", function.func), "__code__", None)
+        if theirs is None or (theirs.co_filename, theirs.co_firstlineno, theirs.co_name) != (code.co_filename, code.co_firstlineno, code.co_name):
+            continue
+        call = next((c for c in function.calls if c.returned), None)
+        if call is not None:
+            return call.line or 0
+    return None

@@ -124,22 +124,29 @@ def _float_arrays(model: Any) -> dict[str, np.ndarray]:
 
 
 class LossThenBackward(Adapter):
-    """`loss(x, t)` is the loss; `backward()` leaves each parameter's gradient in `self.d<name>`."""
+    """`loss(x, t)` is the loss; `backward()` (or `backward(t)`, given the target again) leaves each
+    parameter's gradient in `self.d<name>`."""
 
-    def __init__(self, model: Any, name: str, grad_names: dict[str, str]):
+    def __init__(self, model: Any, name: str, grad_names: dict[str, str], with_target: bool = False):
         super().__init__(name=name, kind="model-backward", target=type(model), is_loss=True)
         self.model = model
         self.dout_is_input = False
         self._grad_names = grad_names
+        self._with_target = with_target
+        self._target: Any = None
 
     def params(self) -> dict[str, np.ndarray]:
         return {k: getattr(self.model, k) for k in self._grad_names}
 
     def forward(self, x: np.ndarray, t: Any = None) -> Any:
+        self._target = t
         return self.model.loss(x, t)
 
     def backward(self, dout: Any) -> tuple[np.ndarray | None, dict[str, Any]]:
-        self.model.backward()
+        if self._with_target:
+            self.model.backward(self._target)
+        else:
+            self.model.backward()
         return None, {k: getattr(self.model, g, None) for k, g in self._grad_names.items()}
 
     def backward_target(self) -> Any:
@@ -219,13 +226,21 @@ def _scalar(value: Any) -> bool:
     return value is not None and np.size(value) == 1 and bool(np.isfinite(np.asarray(value, dtype=np.float64)).all())
 
 
-def _loss_then_backward(model: Any, x: np.ndarray, t: Any) -> dict[str, str] | None:
-    """{parameter: gradient attribute} when `loss(x, t)` then `backward()` leaves the gradients."""
+def _loss_then_backward(model: Any, x: np.ndarray, t: Any, with_target: bool = False, axis: int = 0) -> dict[str, str] | None:
+    """{parameter: gradient attribute} when `loss(x, t)` then `backward()` (`backward(t)`) leaves the
+    gradients. Given the target again, the prediction must hold the batch's samples along `axis` as the
+    target does (or the target be one label per sample): a target that only broadcasts against it
+    is another layout's."""
 
     def call(work: Any) -> dict[str, str] | None:
+        if with_target and not _fits(work.forward(x.copy()), t, x.shape[axis], axis):
+            return None
         if not _scalar(work.loss(x.copy(), t)):
             return None
-        work.backward()
+        if with_target:
+            work.backward(t)
+        else:
+            work.backward()
         found = {}
         for name, array in _float_arrays(work).items():
             grad = next((g.format(name) for g in GRAD_NAMES if g.format(name) != name and isinstance(getattr(work, g.format(name), None), np.ndarray) and getattr(work, g.format(name)).shape == array.shape), None)
@@ -256,6 +271,10 @@ def build(cls: type, context: Any, rng: np.random.Generator) -> list[Case]:
     from backprop_doctor import build as builder
 
     arguments = _arguments(cls)
+    if arguments is not None and len(arguments) == 1 and _has_loss(cls):  # `loss(X, Y)`, then `backward(Y)`
+        case = _as_the_program_trains_it(cls, context)
+        if case is not None:
+            return [case]
     if arguments is None or len(arguments) == 1 or _input_again(arguments, required_inputs(cls.forward)[0].lower()):
         raise NotChecked(why_not_checked(cls) or "not a model whose backward computes its own loss")
     kwargs = builder.infer_kwargs(cls, rng)
@@ -280,3 +299,50 @@ def build(cls: type, context: Any, rng: np.random.Generator) -> list[Case]:
             continue
         return [Case(f"x {x.shape}, t {t.shape}", adapter, x, t)]
     raise NotChecked(why_not_checked(cls) or "")
+
+
+def _as_the_program_trains_it(cls: type, context: Any) -> Case | None:
+    """A `backward(Y)` model beside its `loss(X, Y)`, checked as the program's own run first used it:
+    a copy of the object as it was then (its sizes), on the first samples of the batch its first
+    `loss` call was given, in the layout the program uses (one sample per column when the target
+    shares the input's last axis). Made-up sizes would not do: a loss averaged over every entry
+    beside a backward divided by the samples agrees for the one output the program trains, not for
+    four. None when the run never called `loss` on arrays or no gradient could be read."""
+    from backprop_doctor.observe.check import _batch_axis, _rows  # the observed checks' own cut
+
+    record = getattr(context, "extras", {}).get("observed_record")
+    code = getattr(getattr(cls, "loss", None), "__code__", None)
+    for instance in getattr(record, "instances", None) or []:
+        theirs = getattr(getattr(instance.cls, "loss", None), "__code__", None)
+        if code is None or theirs is None or instance.state is None or (theirs.co_filename, theirs.co_firstlineno) != (code.co_filename, code.co_firstlineno):
+            continue
+        call = next((c for c in instance.calls.get("loss", []) if c.returned and len(c.args) == 2 and all(isinstance(a, np.ndarray) for a in c.args)), None)
+        if call is None or call.args[0].dtype.kind not in "fiu":
+            continue
+        x, t = call.args
+        axis = _batch_axis(x, t)
+        x, t = _rows(np.array(x, dtype=np.float64), axis), _rows(t, axis)
+        model = copy.deepcopy(instance.state)
+        promote_to_float64(model)
+        grads = _loss_then_backward(model, x, t, with_target=True, axis=axis)
+        if not grads:
+            continue
+        adapter = LossThenBackward(model, cls.__name__, grads, with_target=True)
+        adapter.batch_axis = axis
+        layout = " (one sample per column)" if axis else ""
+        return Case(f"x {x.shape}{layout}, t {t.shape}: your program's own `loss` call (line {call.line})", adapter, x, t)
+    return None
+
+
+def _fits(prediction: Any, t: Any, n: int, axis: int) -> bool:
+    """A prediction of `n` samples along `axis`, of the target's shape or one score row/column per label."""
+    shape, given = np.shape(prediction), np.shape(t)
+    if len(shape) < 1 or shape[axis] != n:
+        return False
+    return given == shape or (len(given) == 1 and given[0] == n and np.asarray(t).dtype.kind in "iu")
+
+
+def _has_loss(cls: type) -> bool:
+    """A `loss(x, t)` method: the loss a `backward(t)` differentiates, computed beside it."""
+    loss = getattr(cls, "loss", None)
+    return callable(loss) and len(required_inputs(loss)) == 2

@@ -117,7 +117,7 @@ class ObservedLayer(ClassLayer):
         else:
             zeros = [np.zeros(shape) for shape in self._extra_outputs]
             result = call_backward(self.layer, self._as_called, dout, *zeros[: max(0, len(_parameters(backward)) - 1)])
-        if self.returns_gradients and isinstance(result, tuple) and len(result) == len(self._returned) and not self.others:
+        if self.returns_gradients and isinstance(result, tuple) and len(result) == self.returned_count and not self.others:
             self._returned_values = result  # `return dW, db`: the parameters' gradients, no input gradient
             return None, self._layer_grads()
         dx = result[0] if isinstance(result, tuple) and result else result

@@ -84,9 +84,7 @@ def check_method(obj: Any, method: str, call: Call, options: Options, rows: int)
         promoted = {k: np.array(v, dtype=np.float64) for k, v in getattr(work, attr).items() if is_float_array(v)}
         getattr(work, attr).update(promoted)
         adapter = LossAndGrads(f"{type(obj).__name__}.{method}", getattr(type(obj), method, type(obj)), bound, getattr(work, attr), keys)
-        x, t = arrays[0][:rows], arrays[1][:rows]
-        report = Report(seed=options.seed)
-        report.extend(LayerCheck(adapter, np.array(x, dtype=np.float64), t, options, label=type(obj).__name__).run())
+        report = _checked(adapter, arrays[0], arrays[1], options, rows, type(obj).__name__)
         return report, f"x {tuple(arrays[0].shape)}, y {tuple(arrays[1].shape)}; parameters `self.{attr}`"
     return None
 
@@ -112,9 +110,25 @@ def check_function(func: Any, call: Call, options: Options, rows: int) -> tuple[
             return func(*args)
 
         adapter = LossAndGrads(func.__name__, func, run, work, keys)
-        x, t = call.args[positions[0]][:rows], call.args[positions[1]][:rows]
-        report = Report(seed=options.seed)
-        report.extend(LayerCheck(adapter, np.array(x, dtype=np.float64), t, options, label=func.__name__).run())
+        report = _checked(adapter, call.args[positions[0]], call.args[positions[1]], options, rows, func.__name__)
         shapes = f"x {tuple(call.args[positions[0]].shape)}, y {tuple(call.args[positions[1]].shape)}"
         return report, f"{shapes}; parameters: argument {index + 1}"
     return None
+
+
+WHOLE = 200_000  # elements of a recorded batch checked whole when its first rows would not run
+
+
+def _checked(adapter: LossAndGrads, x: np.ndarray, t: Any, options: Options, rows: int, label: str) -> Report:
+    """The check of `adapter` on the first `rows` samples of the recorded batch `(x, t)`, cut only when
+    both arrays hold that many samples on their first axis (a time-major `xs (T, N, D)` with labels
+    `(N,)` keeps its labels whole). A call that raises on the cut batch but ran on the whole one (a
+    batch size `N = 64` the program's loss reads as a module constant) is checked on the whole batch."""
+    n = np.shape(x)[0] if np.ndim(x) else None
+    cut = n is not None and n > rows and np.ndim(t) and np.shape(t)[0] == n
+    report = Report(seed=options.seed)
+    first = LayerCheck(adapter, np.array(x[:rows] if cut else x, dtype=np.float64), t[:rows] if cut else t, options, label=label).run()
+    if cut and np.size(x) <= WHOLE and any(f.name == "layer-raised" and f.severity == "error" for f in first.findings):
+        first = LayerCheck(adapter, np.array(x, dtype=np.float64), t, options, label=label).run()
+    report.extend(first)
+    return report
