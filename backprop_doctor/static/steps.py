@@ -1102,11 +1102,7 @@ def _losses(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...]) -> list[Los
              or _loss_shaped(stmt.value))
         and stmt.target.id not in {s.name for s in sites}
     ]  # fmt: skip
-    implied = _implied_losses(prefix)
-    # `print(net.loss(x_train, t_train))` beside `net.gradient(x_batch, t_batch)`: the same loss method, on the
-    # batch the gradient is taken on, is the loss the update follows (the whole set's is another function)
-    printed = [p for p in printed if p.name not in {i.name for i in implied}]
-    return sites + accumulated[:1] + printed[:1] + implied + _error_losses(loop, prefix)
+    return sites + accumulated[:1] + printed[:1] + _implied_losses(prefix) + _error_losses(loop, prefix)
 
 
 # a test or validation set's name: `Xtest`, `Ytest_ind`, `pYtest`, `X_val`, `yval`, `x_dev`
