@@ -1,13 +1,14 @@
 """A learning rate read from a settings dictionary (`W1 -= settings["lr"] * gW1`) is the update's
 rate, as `lr * gW1` is: the gradient the update follows is `gW1`, not `0.05 × gW1`, so a right
-gradient is no "constant factor" error, and a wrong one is still found."""
+gradient is no "constant factor" error, a wrong one is still found, and a rate too high is named at
+the dictionary's entry."""
 
 from __future__ import annotations
 
 import ast
 
 from backprop_doctor.static.steps import _take_rate
-from tests.userfiles import check, errors, line_of, planted, write
+from tests.userfiles import check, errors, line_of, planted, step_verdicts, write
 
 SCRIPT = """\
     import numpy as np
@@ -50,10 +51,18 @@ def test_the_rate_of_a_settings_dictionary_is_taken_out_of_the_step():
 def test_a_script_whose_rate_is_in_a_dictionary_is_clean(tmp_path):
     report = check(write(tmp_path, "dict_rate.py", SCRIPT))
     assert errors(report) == []
-    assert {m["param"]: m["verdict"] for m in report["measurements"] if m["layer"] == "training step"} == {p: "ok" for p in ("W1", "b1", "W2", "b2")}
+    assert step_verdicts(report) == {p: "ok" for p in ("W1", "b1", "W2", "b2")}
 
 
 def test_a_wrong_gradient_beside_a_rate_in_a_dictionary_is_found(tmp_path):
     path = planted(tmp_path, "dict_rate.py", SCRIPT, "gb1 = dpre.sum(axis=0)", "gb1 = dpre.sum()")
     found = errors(check(path))
     assert [f["line"] for f in found] == [line_of(path, "gb1 = dpre.sum()")]
+
+
+def test_a_rate_too_high_in_a_settings_dictionary_is_named_at_its_entry(tmp_path):
+    path = planted(tmp_path, "dict_rate.py", SCRIPT, '"lr": 0.05,', '"lr": 8.0,')
+    (finding,) = errors(check(path, training=True))
+    assert finding["name"] == "step-rate-too-high"
+    assert finding["line"] == line_of(path, '"lr": 8.0,')
+    assert finding["fix"].startswith("settings['lr'] = ")

@@ -48,7 +48,7 @@ from backprop_doctor.static.masks import left_out_mask
 from backprop_doctor.static.stale import row_views, stale_step_read
 from backprop_doctor.static.updates import reinitialised
 from backprop_doctor.static.steps import consumers, reads
-from backprop_doctor.static.writes import overwritten_sum
+from backprop_doctor.static.writes import handed_otherwise, indexed_add, overwritten_sum
 
 NAME = "step-gradient-mismatch"
 CODE = "BPD108"
@@ -710,27 +710,13 @@ def _helper_computing(source: Any, adjoint: Any) -> tuple[str, int] | None:
 
 
 def _handed_otherwise(source: Any, step: Any, adjoint: Any, loss: Any, values: dict[str, Any]) -> tuple[str, int, str, str] | None:
-    """(parameter, call line, argument given, argument the loss gives) when a wrong adjoint inside a
-    function the step calls reads a parameter (`target` of `backward(p, recon, cache, target)`) that
-    the step's call hands another value than its loss function's parameter of the same name gets:
-    `loss = reconstruction_loss(recon, X)` beside `backward(params, recon, cache, X_noisy)`."""
-    tree = source.tree
+    """`static.writes.handed_otherwise` for a wrong adjoint inside a function the step calls, kept
+    only where the two arguments are arrays of the step's state that could stand for each other."""
+    if source.tree is None:
+        return None
     function = adjoint.adjoint.function.rpartition(".")[2]
-    try:
-        loss_call = ast.parse(loss.expression, mode="eval").body
-    except SyntaxError:
-        return None
-    if tree is None or not isinstance(loss_call, ast.Call):
-        return None
-    definitions = {n.name: n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
-    called = next((n for stmt in step.prefix for n in ast.walk(stmt) if isinstance(n, ast.Call) and _callee(n) == function), None)
-    if called is None or function not in definitions or _callee(loss_call) not in definitions:
-        return None
-    given, expected = _bound(definitions[function], called), _bound(definitions[_callee(loss_call)], loss_call)
-    for parameter in _depends_on(definitions[function], adjoint.line, set(adjoint.reads)):
-        if parameter in given and parameter in expected and given[parameter] != expected[parameter] and _alike(values, given[parameter], expected[parameter]):
-            return parameter, called.lineno, given[parameter], expected[parameter]
-    return None
+    found = handed_otherwise(source.tree, step.prefix, function, adjoint.line, adjoint.reads, loss.expression)
+    return next(((p, at, given, expected) for p, at, given, expected in found if _alike(values, given, expected)), None)
 
 
 def _alike(values: dict[str, Any], one: str, other: str) -> bool:
@@ -740,56 +726,22 @@ def _alike(values: dict[str, Any], one: str, other: str) -> bool:
     return isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape == b.shape and a.dtype.kind == b.dtype.kind
 
 
-def _depends_on(definition: Any, line: int, reads: set[str]) -> list[str]:
-    """The names the statement at `line` of `definition` computes from, through the assignments
-    before it (`dh = dout @ W.T` reads `dout`, made from `y_true`): `reads` and what they are made of."""
-    found, pending = set(reads), list(reads)
-    assignments = [n for n in ast.walk(definition) if isinstance(n, ast.Assign) and n.lineno < line]
-    while pending:
-        name = pending.pop()
-        for stmt in assignments:
-            if any(isinstance(t, ast.Name) and t.id == name for target in stmt.targets for t in ast.walk(target)):
-                for read in {n.id for n in ast.walk(stmt.value) if isinstance(n, ast.Name)} - found:
-                    found.add(read)
-                    pending.append(read)
-    return sorted(found)
-
-
 def _state_values(result: Any) -> dict[str, Any]:
     """The variables of the replayed step's state (read, never written), {} when it kept none."""
     runner = getattr(result, "runner", None)
     return runner.state.values if runner is not None else {}
 
 
-def _callee(call: ast.Call) -> str:
-    func = call.func
-    return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
-
-
-def _bound(definition: Any, call: ast.Call) -> dict[str, str]:
-    """Each parameter of `definition` the call names, with the argument's text (methods: `self` left out)."""
-    names = [a.arg for a in definition.args.args]
-    if names[:1] == ["self"] and isinstance(call.func, ast.Attribute):
-        names = names[1:]
-    bound = {name: ast.unparse(value) for name, value in zip(names, call.args) if not isinstance(value, ast.Starred)}
-    bound.update({k.arg: ast.unparse(k.value) for k in call.keywords if k.arg is not None})
-    return bound
-
-
 def _repeated_index_add(source: Any, result: Any, line: int | None, file: str | None) -> tuple[str, str, str] | None:
-    """(target, index, value) of `demb[docs] += dvecs` at `line` when `docs` is an integer array of the step's
-    state with a value repeated: NumPy's buffered `+=` adds once per distinct index, where the gradient
-    of a gather (`emb[docs]`) sums every repeat (`np.add.at`)."""
+    """`static.writes.indexed_add` at `line` (`demb[docs] += dvecs`) when `docs` is an integer array of
+    the step's state with a value repeated: NumPy's buffered `+=` adds once per distinct index, where
+    the gradient of a gather (`emb[docs]`) sums every repeat (`np.add.at`)."""
     if line is None or file is not None or source.tree is None:
         return None
-    for node in ast.walk(source.tree):
-        if (
-            isinstance(node, ast.AugAssign) and node.lineno == line and isinstance(node.op, ast.Add)
-            and isinstance(node.target, ast.Subscript) and isinstance(node.target.slice, ast.Name)
-        ):  # fmt: skip
-            index = _state_values(result).get(node.target.slice.id)
-            if isinstance(index, np.ndarray) and index.dtype.kind in "iu" and index.size > np.unique(index).size:
-                return ast.unparse(node.target.value), node.target.slice.id, ast.unparse(node.value)
+    added = indexed_add(source.tree, line)
+    index = _state_values(result).get(added[1]) if added is not None else None
+    if isinstance(index, np.ndarray) and index.dtype.kind in "iu" and index.size > np.unique(index).size:
+        return added
     return None
 
 

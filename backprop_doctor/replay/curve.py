@@ -26,6 +26,7 @@ from backprop_doctor.observe.budget import Deadline
 
 from backprop_doctor.observe.record import number
 from backprop_doctor.replay.runner import Runner
+from backprop_doctor.training.settings import FITTED_RATIO, OVERFIT_SAMPLES
 
 STEPS = 40
 SECONDS = 3.0
@@ -293,12 +294,12 @@ def dead_units(name: str, line: int, first: np.ndarray, last: np.ndarray, widths
 MIN_BATCH = 8
 
 
-TINY_SAMPLES = 5  # the samples of its batch the program's own step is asked to fit (`checks/cannot_overfit.py`'s five)
+TINY_SAMPLES = OVERFIT_SAMPLES  # the samples of its batch the program's own step is asked to fit, as the network's tiny batch has
 TINY_STEPS = 2000  # at least; as many as the loop itself makes, up to `TINY_MAX_STEPS`, when it says how many
 TINY_MAX_STEPS = 20_000
 TINY_SECONDS = 4.0
 TINY_MIN_STEPS = 200  # fewer passes in the time given prove nothing
-FITTED = 0.2  # fitted: the loss's last fifth below this share of its first value
+FITTED = FITTED_RATIO  # fitted: the loss's last fifth below this share of its first value, as for the network's tiny batch
 LARGE_VALUES = 20.0  # data reaching this magnitude is named beside a batch that cannot be fitted
 
 

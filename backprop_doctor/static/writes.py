@@ -318,29 +318,35 @@ def overwritten_windows(tree: ast.AST, line: int) -> tuple[str, int, str] | None
     return None
 
 
-def overwritten_sum(tree: ast.AST, line: int) -> tuple[str, int, int] | None:
-    """(name, line, start line) of a sum the statement at `line` is computed from (through the
-    assignments of its function) that a loop overwrites instead of adding to: `s = 0.0`, then
-    `for k in ...: s = w2[j][k] * do[k]` (not `s += ...`), then `s` read after the loop."""
-    scope = next(
-        (f for f in ast.walk(tree) if isinstance(f, _DEFS) and f.lineno <= line <= (f.end_lineno or f.lineno)
-         and not any(isinstance(g, _DEFS) and g is not f and g.lineno <= line <= (g.end_lineno or g.lineno) for g in ast.walk(f))),
-        tree,
-    )  # fmt: skip
-    assignments = [n for n in ast.walk(scope) if isinstance(n, (ast.Assign, ast.AugAssign))]
-    start = next((n for n in assignments if n.lineno == line), None)
-    if start is None:
-        return None
-    needed = {n.id for n in ast.walk(start.value) if isinstance(n, ast.Name)}
-    pending = list(needed)
+def made_from(assignments: Iterable[ast.Assign | ast.AugAssign], names: Iterable[str]) -> set[str]:
+    """`names` and every name they are computed from through `assignments`, followed back as far as
+    they go (`dh = dout @ W.T` with `dout = 2 * (out - y_true)`: dout, W, out, y_true)."""
+    assignments = list(assignments)
+    found = set(names)
+    pending = list(found)
     while pending:
         name = pending.pop()
         for stmt in assignments:
             targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
             if any(isinstance(t, ast.Name) and t.id == name for target in targets for t in ast.walk(target)):
-                for read in {n.id for n in ast.walk(stmt.value) if isinstance(n, ast.Name)} - needed:
-                    needed.add(read)
+                for read in {n.id for n in ast.walk(stmt.value) if isinstance(n, ast.Name)} - found:
+                    found.add(read)
                     pending.append(read)
+    return found
+
+
+def overwritten_sum(tree: ast.Module, line: int) -> tuple[str, int, int] | None:
+    """(name, line, start line) of a sum the statement at `line` is computed from (through the
+    assignments of its function) that a loop overwrites instead of adding to: `s = 0.0`, then
+    `for k in ...: s = w2[j][k] * do[k]` (not `s += ...`), then `s` read after the loop."""
+    from backprop_doctor.static.steps import _scope_of
+
+    scope = _scope_of(tree, line)
+    assignments = [n for n in ast.walk(scope) if isinstance(n, (ast.Assign, ast.AugAssign))]
+    start = next((n for n in assignments if n.lineno == line), None)
+    if start is None:
+        return None
+    needed = made_from(assignments, {n.id for n in ast.walk(start.value) if isinstance(n, ast.Name)})
     for block in (b for node in ast.walk(scope) for b in _child_blocks(node)):
         for before, loop in zip(block, block[1:]):
             if not (isinstance(loop, ast.For) and isinstance(before, ast.Assign) and len(before.targets) == 1 and isinstance(before.targets[0], ast.Name)):
@@ -355,3 +361,57 @@ def overwritten_sum(tree: ast.AST, line: int) -> tuple[str, int, int] | None:
                 ):  # fmt: skip
                     return name, stmt.lineno, before.lineno
     return None
+
+
+def indexed_add(tree: ast.AST, line: int) -> tuple[str, str, str] | None:
+    """(target, index, value) of an indexed `+=` at `line` whose index is a plain name
+    (`demb[docs] += dvecs`): NumPy adds once per distinct index there, however often one repeats."""
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.AugAssign) and node.lineno == line and isinstance(node.op, ast.Add)
+            and isinstance(node.target, ast.Subscript) and isinstance(node.target.slice, ast.Name)
+        ):  # fmt: skip
+            return ast.unparse(node.target.value), node.target.slice.id, ast.unparse(node.value)
+    return None
+
+
+def handed_otherwise(tree: ast.Module, prefix: Iterable[ast.stmt], function: str, line: int, reads: Iterable[str], loss: str) -> list[tuple[str, int, str, str]]:
+    """(parameter, call line, argument given, argument the loss gives) for each parameter of `function`
+    that the statement at its `line` is computed from (`reads` and what they are made of before it) and
+    that the call in `prefix` hands another argument than the loss call `loss` gives its function's
+    parameter of the same name: `backward(params, recon, cache, X_noisy)` beside
+    `reconstruction_loss(recon, X)`, both naming it `target`."""
+    try:
+        loss_call = ast.parse(loss, mode="eval").body
+    except SyntaxError:
+        return []
+    if not isinstance(loss_call, ast.Call):
+        return []
+    definitions = {n.name: n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    called = next((n for stmt in prefix for n in ast.walk(stmt) if isinstance(n, ast.Call) and _callee(n) == function), None)
+    if called is None or function not in definitions or _callee(loss_call) not in definitions:
+        return []
+    definition = definitions[function]
+    given, expected = _arguments(definition, called), _arguments(definitions[_callee(loss_call)], loss_call)
+    before = [n for n in ast.walk(definition) if isinstance(n, ast.Assign) and n.lineno < line]
+    return [
+        (parameter, called.lineno, given[parameter], expected[parameter])
+        for parameter in sorted(made_from(before, reads))
+        if parameter in given and parameter in expected and given[parameter] != expected[parameter]
+    ]
+
+
+def _callee(call: ast.Call) -> str:
+    """`f` of `f(x)`, `backward` of `net.backward(x)`."""
+    func = call.func
+    return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+
+
+def _arguments(definition: FunctionNode, call: ast.Call) -> dict[str, str]:
+    """Each parameter of `definition` the call names, with the argument's text (a method's `self` left out)."""
+    names = [a.arg for a in definition.args.args]
+    if names[:1] == ["self"] and isinstance(call.func, ast.Attribute):
+        names = names[1:]
+    bound = {name: ast.unparse(value) for name, value in zip(names, call.args) if not isinstance(value, ast.Starred)}
+    bound.update({k.arg: ast.unparse(k.value) for k in call.keywords if k.arg is not None})
+    return bound
