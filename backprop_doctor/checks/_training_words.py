@@ -141,11 +141,14 @@ def rate_setting(source: Any, result: Any, name: str, yours: float) -> tuple[int
     return result.step.loop_line, f"`{name}` ({yours:g})"
 
 
+_ENTRY = re.compile(r"""(\w+)\[(["'])(\w+)\2\]""")  # a settings dict's entry as `ast.unparse` writes it: `config['lr']`
+
+
 def _settings_entry(tree: Any, name: str) -> int | None:
     """The line of the entry `"lr": 0.05` in the dict literal `config = {...}` for the rate `config["lr"]`."""
     import ast
 
-    found = re.fullmatch(r"""(\w+)\[(["'])(\w+)\2\]""", name)
+    found = _ENTRY.fullmatch(name)
     if tree is None or found is None:
         return None
     owner, key = found.group(1), found.group(3)
@@ -165,4 +168,4 @@ def update_rate(result: Any) -> tuple[str, float] | None:
 
 def _settable(rate: str) -> bool:
     """A rate a fix can set: a name (`lr`) or a settings dict's entry (`config["lr"]`), not a number or an expression."""
-    return rate.isidentifier() or re.fullmatch(r"""\w+\[(["'])\w+\1\]""", rate) is not None
+    return rate.isidentifier() or _ENTRY.fullmatch(rate) is not None
