@@ -404,11 +404,8 @@ def _replay(context: CheckContext, report: Report) -> bool:
     compared = False
     for result in results:
         if result.crashed is not None:  # not the program's doing: a bug of the tool, which must not pass for "not replayable"
-            from backprop_doctor.checks import check_crashed
-
             error = result.crashed
-            report.extras.setdefault("internal_errors", []).append(f"training-step replay: {''.join(traceback.format_exception(error, limit=-3))}")
-            report.findings.append(check_crashed.finding("training-step replay", error, context.source.path))
+            _crashed(report, context, "training-step replay", error, "".join(traceback.format_exception(error, limit=-3)))
         compared |= result.non_finite is not None or bool(result.unfitted) or result.lost  # never a number, no usual loss fits, updates lost: findings
         for _moved, measured in result.parameters:
             verdict = "scaled" if result.program_scale else "mismatch" if measured.wrong else "kink" if measured.inconclusive else "ok"
@@ -572,6 +569,15 @@ def _not_checkable(report: Report, obj: Any, error: BackpropDoctorError, name: s
     report.built.append(Built(label, "not checked", skipped=str(error)))
 
 
+def _crashed(report: Report, context: CheckContext, what: str, error: BaseException, trace: str) -> None:
+    """Report a bug of backprop-doctor's own (`what`: a check's name, the training-step replay) as
+    `check-crashed`, its traceback kept in the report's `internal_errors`."""
+    from backprop_doctor.checks import check_crashed
+
+    report.extras.setdefault("internal_errors", []).append(f"{what}: {trace}")
+    report.findings.append(check_crashed.finding(what, error, context.source.path if context.source else None))
+
+
 def _run_checks(context: CheckContext, report: Report) -> None:
     for r in all_rules().values():
         if r.run is None:
@@ -579,10 +585,7 @@ def _run_checks(context: CheckContext, report: Report) -> None:
         try:
             new = list(r.run(context))
         except Exception as error:  # a bug in a check must not hide the others' findings, nor pass for a clean file
-            from backprop_doctor.checks import check_crashed
-
-            report.extras.setdefault("internal_errors", []).append(f"{r.name}: {traceback.format_exc(limit=3)}")
-            report.findings.append(check_crashed.finding(r.name, error, context.source.path if context.source else None))
+            _crashed(report, context, r.name, error, traceback.format_exc(limit=3))
             continue
         report.findings.extend(new)
         context.findings = report.findings
