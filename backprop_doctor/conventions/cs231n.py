@@ -61,6 +61,8 @@ class FunctionPair(Adapter):
         self._widths: tuple[int, ...] | None = None  # the outputs' widths, for a forward with two (`two_outputs`)
         self._mean_over: int | None = None  # m, when the pair follows the mean convention
         self._cache_is_output: bool | None = None  # for a forward that returns its output alone (`array_cache_is_output`)
+        self._x_shape: tuple[int, ...] | None = None  # the last input's shape, to match returned gradients by shape (`_grads`)
+        self.returns_gradients = False  # its backward returns the parameters' gradients and no dx (found by shape in `_grads`)
         self._decided = False
 
     def params(self) -> dict[str, np.ndarray]:
@@ -98,7 +100,7 @@ class FunctionPair(Adapter):
         grads = list(result) if isinstance(result, tuple) else [result]
         dx = grads[0] if grads else None
         named = {name: grads[i + 1] if i + 1 < len(grads) else None for i, name in enumerate(self._params)}
-        shapes = {"x": getattr(self, "_x_shape", None), **{name: np.shape(p) for name, p in self._params.items()}}
+        shapes = {"x": self._x_shape, **{name: np.shape(p) for name, p in self._params.items()}}
         if any(isinstance(g, np.ndarray) and np.shape(g) != shapes[k] for k, g in {"x": dx, **named}.items()):
             matched = _matched_by_shape(grads, shapes)  # `return dWx, dWh, db, dh0`: another order than cs231n's
             if matched is not None:
