@@ -5,6 +5,8 @@ program's own training step is still what finds a wrong gradient."""
 
 from __future__ import annotations
 
+import textwrap
+
 from tests.userfiles import check, errors, line_of, planted, write
 
 PROGRAM = """\
@@ -70,3 +72,14 @@ def test_a_forward_the_program_never_ran_still_raises_an_error(tmp_path):
     path = write(tmp_path, "regress.py", PROGRAM.split("    rng = np.random.RandomState(0)")[0])
     raised = [f for f in check(path)["findings"] if f["code"] == "BPD105"]
     assert [f["severity"] for f in raised] == ["error"]
+
+
+def test_a_forward_that_reads_a_global_of_the_program_is_still_an_error(tmp_path):
+    # it runs in the program only because the program's main block binds `W1` outside it: a NameError
+    # on any other call, not a made-up input's fault
+    definitions, main = PROGRAM.replace('H = np.tanh(X @ params["W1"]', 'H = np.tanh(X @ W1').split("    rng = np.random.RandomState(0)")
+    main = ("    rng = np.random.RandomState(0)" + main).replace('params = init_params([4, 10, 2])\n', 'params = init_params([4, 10, 2])\n    W1 = params["W1"]\n')
+    source = definitions + '    if __name__ == "__main__":\n' + textwrap.indent(main, "    ")
+    path = write(tmp_path, "regress.py", source)
+    raised = [f for f in check(path)["findings"] if f["code"] == "BPD105"]
+    assert [(f["severity"], "NameError" in f["message"], "W1" in f["message"]) for f in raised] == [("error", True, True)]

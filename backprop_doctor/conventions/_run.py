@@ -51,12 +51,14 @@ def check_others(others: list[tuple[Any, Any]], context: Any, rng: np.random.Gen
             options = opts.replace(rtol=floor) if floor is not None and opts.rtol is None else opts
             check = LayerCheck(case.adapter, case.x, case.t, options, label=case.adapter.name)
             result = check.run()
-            if any(f.name == "layer-raised" and f.severity == "error" for f in result.findings):
+            # a NameError is no guessed width or layout: a name the function reads from outside it (`reads-a-global`)
+            guessed = [f for f in result.findings if f.name == "layer-raised" and f.severity == "error" and "NameError" not in f.message]
+            if guessed:
                 ran = _returned_in_program(context, case.adapter.target)
                 if ran is not None:
                     from backprop_doctor.checks import layer_raised  # the check words it
 
-                    result.findings = [layer_raised.run_by_the_program(f, ran or None) if f.name == "layer-raised" and f.severity == "error" else f for f in result.findings]
+                    result.findings = [layer_raised.run_by_the_program(f, ran or None) if any(f is g for g in guessed) else f for f in result.findings]
             report.extend(result)
         report.built.append(Built(name, f"{convention.NAME} convention", "; ".join(c.label for c in cases)))
     return report
