@@ -315,10 +315,12 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
         yield _of_another_loss(result, source, loss_words, evidence)
         return
     common = bool(factors) and len(factors) == len(wrong) and all(abs(f - factors[0]) <= SAME_FACTOR * abs(factors[0]) for f in factors)
-    if len(wrong) == len(result.parameters) and culprit is None and not common and loss is not None and _method_loss(loss):
-        # `network.loss(x, t)` runs in inference mode (dropout off, batch norm on running averages)
-        # while `network.gradient(x, t)` trains: every update "wrong" by unrelated factors says the
-        # two are not one function, not that the gradients are wrong
+    # a parameter neither the loss nor its gradient moves (a bias a batch norm takes out again) says nothing either way
+    judged = [m for _, m in result.parameters if m.wrong or not m.unused]
+    if len(wrong) == len(judged) and culprit is None and not common and loss is not None and _method_loss(loss):
+        # `network.loss(x, t)` runs in inference mode (dropout off, batch norm on running averages), or on
+        # all the data while `network.gradient(x[idx], t[idx])` trains on a minibatch: every update "wrong"
+        # by unrelated factors says the two are not one function, not that the gradients are wrong
         return
     if culprit is not None and isinstance(culprit[0], AtStep):
         yield _through_time(result, culprit[0], culprit[1], loss_words, evidence, path)
