@@ -412,6 +412,23 @@ def tiny_batch(
     return Tiny(losses, samples, size, tuple(cut), largest if largest is not None and largest[1] >= LARGE_VALUES else None, asked=steps)
 
 
+LONG_SECONDS = 3.0  # the time a loss that stalls over `STEPS` passes is given to fall over the loop's own passes
+
+
+def falls_in_its_own_passes(runner: Runner) -> bool:
+    """Whether a loss that hardly moves over the first `STEPS` passes falls over as many passes as the
+    program's loop makes (`for step in range(2000)`, up to `TINY_MAX_STEPS`, within `LONG_SECONDS`):
+    a slow start the program's own training gets past, which no larger learning rate is needed for.
+    False when the loop does not say how many passes it makes, or makes no more than `STEPS`."""
+    loop = runner.step.loop
+    if not isinstance(loop, (ast.For, ast.While)):
+        return False
+    planned = min(_planned(runner, loop), TINY_MAX_STEPS)
+    if planned <= STEPS:
+        return False
+    return falls(own_curve(runner, planned, LONG_SECONDS, until=lambda seen: len(seen) > STEPS and falls(seen)))
+
+
 def _planned(runner: Runner, loop: ast.For | ast.While) -> int:
     """How many passes the loop makes, when its `for` runs over something with a length (`range(epochs)`)."""
     if not isinstance(loop, ast.For):

@@ -21,6 +21,7 @@ import contextlib
 import dataclasses
 import math
 import os
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -508,7 +509,7 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
                 result.other_loss = _other_loss(runner, capture, result, seed, deadline)
             _blame_updates(result)
         if curve:
-            from backprop_doctor.replay.curve import own_curve, rises, stalls
+            from backprop_doctor.replay.curve import falls_in_its_own_passes, own_curve, rises, stalls
 
             watch: dict[str, list[Any]] = {name: [None, None] for name, _ in capture.step.relus}
             result.curve = own_curve(runner, watch=watch)
@@ -525,7 +526,7 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
                     from backprop_doctor.replay.curve import first_non_finite
 
                     result.non_finite = first_non_finite(runner)
-            elif stalls(result.curve) and not result.wrong and not result.maximised:
+            elif stalls(result.curve) and not result.wrong and not result.maximised and not falls_in_its_own_passes(runner):
                 result.larger_rate = _rate_that_works(runner, capture, (10.0, 100.0))
             if _unexplained(result):
                 from backprop_doctor.replay.curve import tiny_batch
@@ -582,9 +583,20 @@ def _layered(moved: list[Moved]) -> bool:
     size is the other's input size, `W1 (5, 32)` then `W2 (32, 1)`, or the same in columns), or it
     has six scalar weights or more (`w1` ... `w8`). A linear model (logistic regression, a softmax
     classifier) cannot memorise five samples of overlapping classes, so it is never asked to."""
-    shapes = [np.shape(m.value) for m in moved if np.ndim(m.value) == 2 and np.size(m.value) > 1]
-    chained = any(a[1] == b[0] or b[1] == a[0] for i, a in enumerate(shapes) for b in shapes[i + 1 :])
+    shapes = [np.shape(m.value) for m in moved if np.ndim(m.value) == 2 and (np.size(m.value) > 1 or not _bias_like(m))]
+    chained = any(
+        (a[1] == b[0] or b[1] == a[0]) and max(a + b) > 1  # a (1, 1) weight after a (2, 1) one: a hidden layer of one unit
+        for i, a in enumerate(shapes) for b in shapes[i + 1 :]
+    )  # fmt: skip
     return chained or sum(np.ndim(m.value) == 0 for m in moved) >= 6
+
+
+def _bias_like(moved: Moved) -> bool:
+    """A parameter named as a bias (`b2`, `bias`, `self.b_out`, `params['b1']`): a (1, 1) one is a
+    linear model's intercept, not a weight of one hidden unit."""
+    name = describe(moved.path) if moved.path is not None else moved.site.update.target
+    last = re.split(r"[^\w]+", name.strip("]'\""))[-1] if name else ""
+    return bool(re.fullmatch(r"(?i)b\w*|\w*bias\w*", last))
 
 
 FIRST_RISE = 1.1  # the loss after the first update this many times the loss before it: that update is the one to judge
@@ -936,8 +948,6 @@ def _parameter(runner: Runner, moved: Moved, base_loss: float, rng: np.random.Ge
     key = moved.path[-1][1] if moved.path and moved.path[-1][0] == "item" else None
     expression = moved.gradient_name or moved.site.gradient
     if moved.gradient_name is None and moved.site.listwise is not None:  # `gw` of `zip(self.weights, grad_w)`: the list it walks
-        import re
-
         _, element, source = moved.site.listwise
         expression = re.sub(rf"\b{re.escape(element)}\b", source, expression)
     inside = moved.site.update.function != runner.step.function and moved.gradient_name is None  # `self.wih += ...` in `n.train(...)`
