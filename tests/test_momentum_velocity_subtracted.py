@@ -1,6 +1,7 @@
 """The book's `Momentum.update` whose velocity holds minus the learning rate times the gradient
 (`v = momentum * v - lr * grads[key]`) and whose parameters then subtract it (`params[key] -= v`):
-every step climbs, and the fix is the `+=` at the update's line, not "subtract the step"."""
+every step climbs, and the fix is the `+=` at the update's line, not "subtract the step". The replay
+reads the step's sign through the velocity's own statement and names both lines."""
 
 from __future__ import annotations
 
@@ -61,6 +62,10 @@ def test_the_added_velocity_gets_no_error(tmp_path):
 def test_a_negative_velocity_subtracted_is_named_at_the_update(tmp_path):
     path = planted(tmp_path, "momentum.py", PROGRAM, RIGHT, "params[key] -= self.v[key]")
     (found,) = errors(check(path))
-    assert (found["code"], found["line"]) == ("BPD206", line_of(path, "params[key] -= self.v[key]"))
-    assert f"`self.v[key]` already holds minus the learning rate times the gradient (line {line_of(path, 'self.v[key] = self.momentum')})" in found["message"]
-    assert found["message"].endswith("subtracts a step that is already negative; add it (`+=`)")
+    update = line_of(path, "params[key] -= self.v[key]")
+    # the program's own step is replayed: its update climbs the loss, read through the velocity's sign
+    assert (found["code"], found["line"]) == ("BPD108", update)
+    assert f"already sets to minus the learning rate times `grads[key]`" in found["message"]
+    assert f"(line {line_of(path, 'self.v[key] = self.momentum')})" in found["message"]
+    assert found["message"].endswith(f"add the velocity (`+=`) at line {update}")
+    assert "subtract the step" not in found["message"]

@@ -47,7 +47,7 @@ from backprop_doctor.static.step_functions import InnerAdjoint
 from backprop_doctor.static.masks import left_out_mask
 from backprop_doctor.static.stale import row_views, stale_step_read
 from backprop_doctor.static.updates import reinitialised
-from backprop_doctor.static.steps import consumers, reads
+from backprop_doctor.static.steps import consumers, reads, written_sign
 from backprop_doctor.static.writes import handed_otherwise, indexed_add, overwritten_sum
 
 NAME = "step-gradient-mismatch"
@@ -585,6 +585,15 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
                     f"(line {started}) to sum over a loop, but line {at} overwrites it at every pass instead of adding to it; write `{name} += ...`"
                 )
                 line = at
+            elif climbs and all(m.site.velocity is not None and written_sign(m.site.update) < 0 for m, _ in members):
+                # `v = mu * v - lr * g` then `p -= v`: the velocity already holds minus the step
+                velocity_line, velocity = moved.site.velocity
+                line, shown = moved.site.line, sorted({*shown, velocity_line})
+                message = (
+                    f"the update{'s' if plural else ''} of {names} in your training step ({where}) subtract{'' if plural else 's'} "
+                    f"`{moved.site.step}`, which `{velocity}` (line {velocity_line}) already sets to minus the learning rate times "
+                    f"{gradients}, the gradient of {loss_words}, so every step climbs it: add the velocity (`+=`) at line {moved.site.line}"
+                )
             elif climbs and all(m.site.velocity is not None for m, _ in members):
                 velocity_line, velocity = moved.site.velocity
                 line, shown = velocity_line, sorted({*shown, velocity_line})

@@ -395,21 +395,31 @@ def _through_velocity(update: Update, stmt: ast.stmt, site: UpdateSite | None, t
     with no momentum that the update already reads as its gradient is left as it is.
     """
     found = _step_of(stmt)
-    if found is None or not isinstance(found[0], ast.Name):
+    if found is None:
         return site
     value, outer = found
-    name = value.id
+    if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Mult):  # `lr * velocity[k]`: a factor on the velocity
+        kept = [(side, other) for side, other in ((value.right, value.left), (value.left, value.right)) if isinstance(side, (ast.Name, ast.Subscript, ast.Attribute))]
+        if not kept or site is not None and not any(_momentum_defined(tree, stmt, ast.unparse(side)) for side, _ in kept):
+            return site
+        value, factor = next(((side, other) for side, other in kept if _momentum_defined(tree, stmt, ast.unparse(side))), kept[0])
+        outer *= _polarity(factor)
+    if not isinstance(value, (ast.Name, ast.Subscript, ast.Attribute)):
+        return site
+    name = ast.unparse(value)  # `v`, or an entry kept per parameter: `velocity[k]`, `self.v[key]`
+    if not isinstance(value, ast.Name) and _names_gradient(value):
+        return site  # `W -= grads["W"]`: the gradient itself, no velocity
     scope = _scope_of(tree, stmt.lineno)
     defining = [
         node for node in walk(scope)
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
-        and node.targets[0].id == name and node.lineno < stmt.lineno and _scope_of(tree, node.lineno) is scope
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], (ast.Name, ast.Subscript, ast.Attribute))
+        and ast.unparse(node.targets[0]) == name and node.lineno < stmt.lineno and _scope_of(tree, node.lineno) is scope
     ]  # fmt: skip
     if not defining:
-        return _velocity_added_to(update, stmt, site, tree, name, outer, scope)
+        return _velocity_added_to(update, stmt, site, tree, name, outer, scope) if isinstance(value, ast.Name) else site
     definition = max(defining, key=lambda n: n.lineno)
     terms = _signed_terms(definition.value)
-    own = [t for t in terms if name in {n.id for n in walk(t[1]) if isinstance(n, ast.Name)} or _reads_state(t[1])]
+    own = [t for t in terms if name in {ast.unparse(n) for n in walk(t[1]) if isinstance(n, (ast.Name, ast.Subscript, ast.Attribute))} or _reads_state(t[1])]
     fresh = [t for t in terms if t not in own]
     if len(fresh) != 1 or len(own) > 1:
         return site
@@ -425,10 +435,26 @@ def _through_velocity(update: Update, stmt: ast.stmt, site: UpdateSite | None, t
     if gradient is None or not any(_names_gradient(n) for n in walk(ast.parse(gradient, mode="eval"))):
         return site
     if own:  # momentum: the first step is rate * gradient, later ones are not
-        return UpdateSite(update, name, None, gradient, sign, adaptive=True)
+        return UpdateSite(update, name, None, gradient, sign, adaptive=True, velocity=(definition.lineno, ast.unparse(definition)))
     if site is not None:
         return site  # `grad_w1 = alpha * x1 * delta`: the variable is read as the gradient, its rate as the program's scale
     return UpdateSite(update, name, rate, gradient, sign)
+
+
+def _momentum_defined(tree: ast.Module, stmt: ast.stmt, name: str) -> bool:
+    """Whether `name` (`v`, `velocity[k]`) is set before `stmt`, in its function, from itself and one more
+    term: `velocity[k] = mu * velocity[k] - lr * grads[k]`."""
+    scope = _scope_of(tree, stmt.lineno)
+    for node in walk(scope):
+        if (
+            isinstance(node, ast.Assign) and len(node.targets) == 1 and ast.unparse(node.targets[0]) == name
+            and node.lineno < stmt.lineno and _scope_of(tree, node.lineno) is scope
+        ):  # fmt: skip
+            terms = _signed_terms(node.value)
+            own = [t for t in terms if name in {ast.unparse(n) for n in walk(t[1])}]
+            if len(own) == 1 and len(terms) == 2:
+                return True
+    return False
 
 
 def _velocity_added_to(update: Update, stmt: ast.stmt, site: UpdateSite | None, tree: ast.Module, name: str, outer: int, scope: ast.AST) -> UpdateSite | None:
@@ -526,6 +552,16 @@ def _signed_terms(node: ast.expr, sign: int = 1) -> list[tuple[int, ast.expr]]:
         right = -sign if isinstance(node.op, ast.Sub) else sign
         return _signed_terms(node.left, sign) + _signed_terms(node.right, right)
     return [(sign, node)]
+
+
+def written_sign(update: Update) -> int:
+    """+1 when the update adds its step as written (`p += v`, `p = p + v`), -1 when it subtracts it, 0 when unknown."""
+    try:
+        (stmt,) = ast.parse(update.source.strip()).body
+    except (SyntaxError, ValueError):
+        return 0
+    found = _step_of(stmt)
+    return found[1] if found is not None else 0
 
 
 def _step_of(stmt: ast.stmt) -> tuple[ast.expr, int] | None:

@@ -194,16 +194,23 @@ def _keyed_like_gradient(target: ast.AST, step: ast.AST) -> bool:
     if not names or _GRADIENT.fullmatch(names[-1]) or _OPTIMISER_STATE.search(names[-1]) or _VELOCITY.fullmatch(names[-1]):
         return False
     key = ast.unparse(target.slice)
+
+    def entry(n: ast.AST) -> bool:
+        return (
+            isinstance(n, ast.Subscript) and ast.unparse(n.slice) == key and bool(chain := _chain(n))
+            and bool(_GRADIENT.fullmatch(chain[-1]) or _VELOCITY.fullmatch(chain[-1]))
+        )  # fmt: skip
+
+    if entry(step) and _VELOCITY.fullmatch(_chain(step)[-1]):
+        return True  # `net[k] += vel[k]`: a velocity kept per parameter, the rate already in it
+    if isinstance(step, ast.BinOp) and isinstance(step.op, ast.Mult):
+        for factor, other in ((step.left, step.right), (step.right, step.left)):
+            if entry(other) and isinstance(factor, (ast.Name, ast.Attribute)) and not _GRADIENT.fullmatch(_chain(factor)[-1] if _chain(factor) else ""):
+                return True  # `net[k] -= step * grads[k]`: the one factor beside the entry is the rate, however named
     identifiers = _identifiers(step)
     if not any(_LEARNING_RATE.fullmatch(i) for i in identifiers) and not _number_times(step):
         return False
-    return any(
-        isinstance(n, ast.Subscript)
-        and ast.unparse(n.slice) == key
-        and (chain := _chain(n))
-        and (_GRADIENT.fullmatch(chain[-1]) or _VELOCITY.fullmatch(chain[-1]))
-        for n in walk(step)
-    )
+    return any(entry(n) for n in walk(step))
 
 
 def _number_times(step: ast.AST) -> bool:
