@@ -1,8 +1,11 @@
-"""A loop that trains on a minibatch cut inline (`net.gradient(x_all[pick], t_all[pick])`) and prints
-only the whole set's loss, for a network whose first bias a batch norm takes out again: the replay
-measures that printed loss, which is another function than the minibatch's, so every update it can
-judge is "wrong" by unrelated factors, and the bias, which neither the loss nor its gradient moves,
-does not turn that into a verdict against the gradients."""
+"""A loop that trains on a minibatch and prints only the whole set's loss, for a network whose first
+bias a batch norm takes out again (neither the loss nor its gradient moves it).
+
+Cut inline (`net.gradient(x_all[pick], t_all[pick])`), the minibatch is the one the replay measures
+the printed loss on. Drawn by a function of the program's own (`xb, tb = draw(...)`), it is not
+known to be part of the whole set: the whole set's loss is another function than the minibatch's,
+so every update the replay can judge is "wrong" by unrelated factors, and the bias the batch norm
+removes does not turn that into a verdict against the gradients."""
 
 from __future__ import annotations
 
@@ -74,13 +77,35 @@ for it in range(400):
 RIGHT = "dz = inv * (dzn - dzn.mean(axis=0) - zn * (dzn * zn).mean(axis=0))"
 
 
-def test_a_right_network_with_a_bias_the_batch_norm_removes_is_clean(tmp_path):
+DRAWN = """\
+def draw(x, t, rng):
+    pick = rng.choice(len(x), 40, replace=False)
+    return x[pick], t[pick]
+
+
+net = NormNet(5, 12, 4, rng)
+for it in range(400):
+    xb, tb = draw(x_all, t_all, rng)
+    grads = net.gradient(xb, tb)
+"""
+
+
+def test_the_inline_minibatch_is_the_one_the_printed_loss_is_replayed_on(tmp_path):
     path = planted(tmp_path, "norm_net.py", PROGRAM, RIGHT, RIGHT)
     report = check(path)
     assert errors(report) == []
     step = replayed(report)
-    unused = [p["name"] for p in step["parameters"] if p["unused"]]
-    assert unused == ["net.params['b1']"]  # the case this is about: one parameter the loss does not move
+    assert [p["name"] for p in step["parameters"] if p["unused"]] == ["net.params['b1']"]
+    assert not any(p["wrong"] for p in step["parameters"])  # measured on the minibatch: every update is right
+
+
+def test_a_minibatch_drawn_by_a_function_leaves_a_right_network_clean(tmp_path):
+    loop = "net = NormNet(5, 12, 4, rng)\nfor it in range(400):\n    pick = rng.choice(300, 40, replace=False)\n    grads = net.gradient(x_all[pick], t_all[pick])\n"
+    path = planted(tmp_path, "norm_net.py", PROGRAM, loop, DRAWN)
+    report = check(path)
+    assert errors(report) == []
+    step = replayed(report)
+    assert [p["name"] for p in step["parameters"] if p["unused"]] == ["net.params['b1']"]
     assert any(p["wrong"] for p in step["parameters"])  # against the whole set's loss, the updates disagree
 
 

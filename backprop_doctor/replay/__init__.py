@@ -224,6 +224,7 @@ def summary(result: StepResult) -> dict:
         "not_replayed": result.why or None,
         "driver": result.driver,
         "maximised": result.maximised,
+        "guard_lifted": result.guard_lifted,
         "curve": [float(v) for v in result.curve],
         "corrected": [float(v) for v in result.corrected],
         "smaller_rate": (

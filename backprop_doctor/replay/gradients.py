@@ -34,6 +34,7 @@ from backprop_doctor.observe.record import number
 from backprop_doctor.replay.capture import Capture, Moved
 from backprop_doctor.replay.inner import Hooks, code_of
 from backprop_doctor.replay.runner import NotReplayable, Runner
+from backprop_doctor.replay.log_guard import Guards, watched
 from backprop_doctor.replay.state import Path, describe, resolve
 from backprop_doctor.static.files import source_tree
 from backprop_doctor.static.step_functions import InnerAdjoint, carried_out_of
@@ -45,6 +46,8 @@ TOLERANCE = {"float64": 1e-3, "float32": 3e-2}
 PROPORTIONAL = 2e-2  # two directions agree on one factor within this
 COMMON = 3e-2  # parameters' factors within this of each other are one factor
 STEP = {"float64": 1e-6, "float32": 1e-3}  # finite-difference step, times the array's scale
+GUARD_SLACK = 3.0  # a guarded log's effect (`log_guard`) times this is a disagreement a right gradient may show
+GUARD_NEGLIGIBLE = 1e-5  # a guard that moves the loss's slope by less than this is left in
 MAX_DECAY = 1.0  # an L2 penalty's λ beyond this is no penalty anyone sets: the difference is something else
 SCALE_FLOOR = {"float64": 1e-2, "float32": 1.0}  # ... or times this for an array near zero (a bias at init)
 
@@ -141,6 +144,7 @@ class StepResult:
     maximised: bool = False  # the program climbs its objective (gradient ascent on a log-likelihood)
     curve: list[float] = field(default_factory=list)  # the program's own loss over its first steps, replayed
     corrected: list[float] = field(default_factory=list)  # the same step with every gradient right, at the program's rates
+    guard_lifted: bool = False  # the loss was measured with the guard inside its log taken out (`log_guard`): its gradient is the program's
     smaller_rate: tuple[str, float, float, list[float]] | None = None  # (name, yours, tried, curve) when the curve rises
     larger_rate: tuple[str, float, float, list[float]] | None = None  # the same, when the curve does not move
     non_finite: Any = None  # curve.NonFinite: where the loop first made inf or NaN, when no smaller rate helps
@@ -243,16 +247,26 @@ def _unit(value: np.ndarray) -> np.ndarray | None:
 
 
 def _measure(
-    name: str, line: int | None, gradient: Any, base: Any, loss_moved: Any, base_loss: float, rng: np.random.Generator, kept: Any = None
+    name: str,
+    line: int | None,
+    gradient: Any,
+    base: Any,
+    loss_moved: Any,
+    base_loss: float,
+    rng: np.random.Generator,
+    kept: Any = None,
+    guard: float = 0.0,
 ) -> Measured:
     """Compare `gradient` with central differences of `loss_moved(delta)` (the loss with `base + delta`);
-    `kept`: the entries compared (the others, clipped by the program, are left out of every direction)."""
+    `kept`: the entries compared (the others, clipped by the program, are left out of every direction);
+    `guard`: how far a guard inside the loss's log takes a right gradient from it here (`log_guard`),
+    which the tolerance allows for."""
     analytic_array = np.asarray(gradient, dtype=np.float64)
     if kept is not None:
         analytic_array = np.where(kept, analytic_array, 0.0)
     kind = _kind(base)
     h = STEP[kind] * max(_scale(base), SCALE_FLOOR[kind])
-    tolerance = TOLERANCE[kind]
+    tolerance = max(TOLERANCE[kind], GUARD_SLACK * guard)
     measured = Measured(name, line, shape=tuple(analytic_array.shape), tolerance=tolerance)
     floor = 100 * float(np.finfo(kind).eps) * max(1.0, abs(base_loss)) / h  # the loss's rounding, seen through h
     measured.floor = floor
@@ -447,6 +461,16 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
         if again != base_loss or (capture.program_loss is not None and not _close(capture.program_loss, base_loss)):
             result.why = "the step did not give the same loss when run again"
             return result
+        guards = watched(lambda: runner.loss_of(runner.run()))
+        if guards.effect > GUARD_NEGLIGIBLE:
+            # the book's `np.log(y + 1e-7)` where a probability is near 1e-7: the gradient is the loss's without it
+            runner.guards = Guards(lift=True, constants=guards.constants)
+            base_namespace = dict(runner.run())
+            base_loss = runner.loss_of(base_namespace)
+            runner.log_guard, result.guard_lifted = runner.guards.effect, True
+            if base_loss is None:
+                result.why = "the step computes no loss that could be read"
+                return result
         result.loss, result.loss_value = runner.loss_site, base_loss
         result.batch_sizes = _batch_sizes(capture, base_namespace)
         deadline = spending  # on the budget clock (`observe.budget`), since the replay started
@@ -960,7 +984,9 @@ def _parameter(runner: Runner, moved: Moved, base_loss: float, rng: np.random.Ge
     kept = np.abs(np.asarray(gradient, dtype=np.float64)) < bound * (1 - 1e-9) if bound is not None and np.ndim(gradient) else None
     if kept is not None and not kept.any():
         return None  # every entry clipped: nothing of the gradient is left to compare
-    measured = _measure(describe(moved.path), line, gradient, start, loss_moved, base_loss, rng, kept=kept if kept is not None and not kept.all() else None)
+    measured = _measure(
+        describe(moved.path), line, gradient, start, loss_moved, base_loss, rng, kept=kept if kept is not None and not kept.all() else None, guard=runner.log_guard
+    )
     if measured.unused and moved.path[0][1] in runner.step.copied_outside:
         return None  # the pass computes with a copy the enclosing loop took (`center = W_in[c].copy()`): not judged here
     if measured.wrong and not measured.unused and broadcast is None:

@@ -23,6 +23,7 @@ import numpy as np
 from backprop_doctor.observe.record import number
 from backprop_doctor.replay.capture import Capture
 from backprop_doctor.replay.inner import Hooks
+from backprop_doctor.replay.log_guard import Guards
 from backprop_doctor.replay.state import Path, assign, resolve
 from backprop_doctor.static.steps import LossSite
 
@@ -48,6 +49,8 @@ class Runner:
         self._codes: dict[tuple[int, int, int], Any] = {}
         self.loss_site: LossSite | None = None
         self.sign = 1.0  # -1: the program maximises what it computes (gradient ascent): its loss is the negative
+        self.guards: Guards | None = None  # set when a guard inside the loss's log moves it: every run takes the guard out
+        self.log_guard = 0.0  # how far a guard left in the loss's log takes a right gradient from it at this state (`log_guard`)
 
     def _code(self, start: int, stop: int, updating: Sequence[ast.stmt] = ()) -> Any:
         """The prefix's statements `start:stop` compiled as one module, followed by `updating` (the
@@ -91,15 +94,24 @@ class Runner:
             assign(namespace, path, value)
         size = len(self.step.prefix)
         self.runs += 1
-        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()), hooks or contextlib.nullcontext():
+        with (
+            contextlib.redirect_stdout(io.StringIO()),
+            contextlib.redirect_stderr(io.StringIO()),
+            hooks or contextlib.nullcontext(),
+            self.guards.active() if self.guards is not None else contextlib.nullcontext(),
+        ):
             if after is None:
-                exec(self._code(0, size), namespace)  # noqa: S102 - the user's own statements, in the sandbox
+                exec(self._lifted(self._code(0, size)), namespace)  # noqa: S102 - the user's own statements, in the sandbox
             else:
-                exec(self._code(0, after + 1), namespace)  # noqa: S102
+                exec(self._lifted(self._code(0, after + 1)), namespace)  # noqa: S102
                 for name, change in later:
                     namespace[name] = change(namespace[name])
-                exec(self._code(after + 1, size), namespace)  # noqa: S102
+                exec(self._lifted(self._code(after + 1, size)), namespace)  # noqa: S102
         return namespace
+
+    def _lifted(self, code: Any) -> Any:
+        """The step's code with a guard inside its loss's log taken out, once the replay takes it out (`guards`)."""
+        return self.guards.code(code) if self.guards is not None else code
 
     def run_through_updates(self, hooks: Hooks) -> dict[str, Any]:
         """Run the prefix and then the statements that update, from a fresh copy, with `hooks`: to read
@@ -124,7 +136,7 @@ class Runner:
                 elif site.in_prefix:
                     value = namespace.get(site.name)
                 else:
-                    with contextlib.redirect_stdout(io.StringIO()):
+                    with contextlib.redirect_stdout(io.StringIO()), self.guards.active() if self.guards is not None else contextlib.nullcontext():
                         value = eval(site.expression, namespace)  # noqa: S307 - the user's own expression
             except Exception:  # noqa: BLE001 - a loss written after the update may need names the prefix does not make
                 continue

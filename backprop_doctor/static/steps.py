@@ -1481,6 +1481,11 @@ def _on_the_batch(sites: list[LossSite], prefix: tuple[ast.stmt, ...], updating:
             for name, sliced in pairs:
                 if isinstance(name, ast.Name) and isinstance(sliced, ast.Subscript) and isinstance(sliced.value, ast.Name) and sliced.value.id != name.id:
                     sources.setdefault(sliced.value.id, name.id)
+    for stmt in prefix:  # `grads = net.gradient(x_train[idx], t_train[idx])`: the minibatch handed over as it is cut
+        for call in (n for n in walk(stmt) if isinstance(n, ast.Call)):
+            for sliced in call.args:
+                if isinstance(sliced, ast.Subscript) and isinstance(sliced.value, ast.Name) and isinstance(sliced.slice, (ast.Name, ast.Slice)):
+                    sources.setdefault(sliced.value.id, ast.unparse(sliced))
     for stmt in updating:
         for loop in walk(stmt):
             if not (isinstance(loop, ast.For) and isinstance(loop.target, ast.Name) and isinstance(loop.iter, ast.Name)):
