@@ -809,7 +809,7 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
                     _on_the_batch(_losses(loop, prefix), prefix, updating) or _per_sample_losses(tree, updating)
                     or _inner_error_losses(tree, prefix, updating) or _method_losses(tree, (*prefix, *updating)) or summed
                 ),
-                adjoints=tuple(_adjoints(prefix)),
+                adjoints=tuple(_adjoints(prefix) + _loss_gradient_calls(prefix)),
                 other_losses=tuple(
                     s for s in (_per_sample_losses(tree, updating) or _inner_error_losses(tree, prefix, updating) or _error_losses(loop, prefix)) if s.implied
                 ),
@@ -1586,6 +1586,29 @@ def _adjoints(prefix: tuple[ast.stmt, ...]) -> list[Adjoint]:
             last[name] = index
     changed = {name: stmt.lineno for stmt in prefix for name in _changed(stmt)}
     return [Adjoint(a.name, a.forward, changed.get(a.name, a.line), a.forward_index, a.index, a.others) for a in found]
+
+
+_GRADIENT_FUNCTION = re.compile(r"(?i).*(?:grad|deriv|prime|backward).*")
+
+
+def _loss_gradient_calls(prefix: tuple[ast.stmt, ...]) -> list[Adjoint]:
+    """`g = huber_grad(r)` beside `loss = huber_loss(r)`: a function named for a gradient, called on the
+    value the loss function is called on first, gives the loss's gradient with respect to that value,
+    however the result is named (an adjoint `_adjoints` cannot tell from its name)."""
+    bound: dict[str, int] = {}
+    losses: set[str] = set()  # the first arguments of the loss calls so far
+    found: list[Adjoint] = []
+    for index, stmt in enumerate(prefix):
+        call = stmt.value if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) else None
+        if isinstance(call, ast.Call) and call.args and isinstance(call.args[0], ast.Name):
+            target, first, function = stmt.targets[0].id, call.args[0].id, ast.unparse(call.func).rpartition(".")[2]
+            if _PLAIN_LOSS.fullmatch(target) or _loss_rank(target) < 2 and re.search(r"(?i)loss|cost", target):
+                losses.add(first)
+            elif first in losses and first in bound and _GRADIENT_FUNCTION.fullmatch(function) and not _ADJOINT.fullmatch(target):
+                found.append(Adjoint(target, first, stmt.lineno, bound[first], index))
+        for name in _targets(stmt):
+            bound[name] = index
+    return found
 
 
 _PARTIAL = re.compile(r"d_?(?P<of>[A-Za-z]\w*?)_d_?(?P<by>[A-Za-z]\w*)")

@@ -326,6 +326,46 @@ def _setattr_update(stmt: ast.stmt) -> tuple[ast.expr, ast.BinOp] | None:
     return read, value
 
 
+_GRADIENT_CALL = re.compile(r"(?i)\w*(?:grad|deriv|backward|backprop)\w*")
+
+
+def _gradients_called(body: list[ast.stmt]) -> set[str]:
+    """Names the statements of `body` (and the blocks inside them) bind to what a function named for a
+    gradient returns: `gres = logcosh_grad(res)`, `g = huber_grad(r)`."""
+    found: set[str] = set()
+    for stmt in body:
+        for node in walk(stmt):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                break
+            if (
+                isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+                and isinstance(node.value, ast.Call) and _GRADIENT_CALL.fullmatch(ast.unparse(node.value.func).rpartition(".")[2])
+            ):  # fmt: skip
+                found.add(node.targets[0].id)
+    return found
+
+
+def _rate_times(target: ast.AST, step: ast.AST, roles: Mapping[str, str]) -> bool:
+    """`coef -= lr * (A.T @ gres)`, `shift -= lr * gres.sum()`: a name moved by a learning rate, written as
+    one, times a gradient (a name the loop binds to a gradient function's result or a matrix product, a
+    product written in place) is a parameter, however it is called."""
+    names = _chain(target)
+    if not names or isinstance(target, ast.Subscript) or _GRADIENT.fullmatch(names[-1]) or _OPTIMISER_STATE.search(names[-1]) or _VELOCITY.fullmatch(names[-1]):
+        return False
+    if not (isinstance(step, ast.BinOp) and isinstance(step.op, ast.Mult)):
+        return False
+    for factor, other in ((step.left, step.right), (step.right, step.left)):
+        rate = _chain(factor) if isinstance(factor, (ast.Name, ast.Attribute)) else []
+        if not rate or not _LEARNING_RATE.fullmatch(rate[-1]):
+            continue
+        for node in walk(other):
+            if isinstance(node, ast.Name) and (roles.get(node.id) == "grad" or _GRADIENT.fullmatch(node.id)):
+                return True
+            if isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult):
+                return True
+    return False
+
+
 def _products_bound(body: list[ast.stmt]) -> set[str]:
     """Names the statements of `body` (and the blocks inside them) bind to a matrix product."""
     found: set[str] = set()
@@ -378,7 +418,10 @@ def parameter_updates(tree: ast.AST, *, text: str | None = None) -> list[Update]
         for part in unpacked(stmt, arguments):
             check(part, roles, function)
         if isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, (ast.Sub, ast.Add)):
-            moved = _param_like(stmt.target, roles) or _keyed_like_gradient(stmt.target, stmt.value) or _gradient_named_after(stmt.target, stmt.value)
+            moved = (
+                _param_like(stmt.target, roles) or _keyed_like_gradient(stmt.target, stmt.value)
+                or _gradient_named_after(stmt.target, stmt.value) or _rate_times(stmt.target, stmt.value, roles)
+            )  # fmt: skip
             if moved and _steps(stmt.value, roles):
                 make(stmt, stmt.target, stmt.op, stmt.value, "in-place", function)
             return
@@ -401,7 +444,10 @@ def parameter_updates(tree: ast.AST, *, text: str | None = None) -> list[Update]
             if _same_expression(value.left, target.value) or _same_expression(value.left, target):
                 make(stmt, target.value, value.op, value.right, "in-place", function)
             return
-        moved = _param_like(target, roles) or _keyed_like_gradient(target, value.right) or _gradient_named_after(target, value.right)
+        moved = (
+            _param_like(target, roles) or _keyed_like_gradient(target, value.right)
+            or _gradient_named_after(target, value.right) or _rate_times(target, value.right, roles)
+        )  # fmt: skip
         if not (moved and _same_expression(value.left, target)):
             return
         if isinstance(target, ast.Subscript):
@@ -433,7 +479,7 @@ def parameter_updates(tree: ast.AST, *, text: str | None = None) -> list[Update]
         staged(body, roles, function)
         # `adjustment = dot(X.T, error * slope)` then `self.synaptic_weights += adjustment`: a name bound to
         # a matrix product of the body is a step, whatever it is called
-        roles = {**{name: "grad" for name in _products_bound(body)}, **roles}
+        roles = {**{name: "grad" for name in _products_bound(body) | _gradients_called(body)}, **roles}
         for stmt in body:
             if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 visit(stmt.body, {}, names.get(id(stmt), stmt.name), frozenset(a.arg for a in stmt.args.args))
