@@ -22,6 +22,7 @@ from backprop_doctor.conventions import _through_call
 from backprop_doctor.conventions._base import (
     TRAIN_FLAGS,
     Adapter,
+    _gradient_names,
     is_array_list,
     is_float_array,
     is_gradient_like,
@@ -353,8 +354,9 @@ class ClassLayer(Adapter):
         for attr, value in vars(layer).items():
             if not is_float_array(value) or forward_before.get(attr) != id(value):
                 continue
-            for grad_name in gradient_names(attr):
-                if grad_name not in gradient_names(attr, short=False) and grad_name not in written:
+            spelled = _gradient_names(attr, False)
+            for grad_name in _gradient_names(attr, True):
+                if grad_name not in spelled and grad_name not in written:
                     continue  # `self.dw` beside `self.weights` only when backward writes it (else a velocity, say)
                 if is_gradient_like(getattr(layer, grad_name, None)):
                     params[attr] = value
