@@ -242,7 +242,8 @@ def _network_first(net: Any, x: Any, t: Any, opts: Options, report: Report) -> t
     # and user code that writes into it raises, which leaves the network to the layer-by-layer check
     with isolated_sharing(net, lambda given: list(Network(given, train=opts.train).params().values())) as (work, dtypes, shared):
         # not copied: the layers' checks would not be deferred (`_shared_copy`)
-        if work is net or not _all_deferred(work, opts):
+        adapters = _all_deferred(work, opts) if work is not net else None
+        if adapters is None:
             return 0, None
         network = _network(work, opts)
         layers = network.layers()
@@ -254,7 +255,7 @@ def _network_first(net: Any, x: Any, t: Any, opts: Options, report: Report) -> t
         if not network.chained or not isinstance(first_input, np.ndarray) or first_input.dtype != np.float64:
             return 0, None
         try:
-            reader = LayerCalls(layers, t, opts.train)
+            reader = LayerCalls(layers, t, opts.train, adapters)
         except Exception:  # noqa: BLE001 - a layer the adapter cannot read: its own check says why
             return 0, None
         given_arrays = {**originals(net, work), **shared}
@@ -461,22 +462,26 @@ def _network_rows(label: str, names: Iterable[str], network: Report, input_error
     return [Measurement(label, name, input_error if name == "x" and input_error is not None else error, "ok (network)") for name in names]
 
 
-def _all_deferred(work: Any, opts: Options) -> bool:
+def _all_deferred(work: Any, opts: Options) -> dict[int, ClassLayer] | None:
     """Whether the layer-by-layer check of `work` (a copy of the caller's network: its attributes
     are read) would leave every layer's probes to the network's check, as far as its objects tell
     before any call (more than two layers, the first holding one of the network's parameters), and
-    each layer is called as a network's code calls it (`LayerCalls.plain`)."""
+    each layer is called as a network's code calls it (`LayerCalls.plain`): each layer's adapter by
+    its id, for `LayerCalls` (nothing runs the layers in between), where it would; None otherwise."""
     try:
         network = Network(work, train=opts.train)
         layers = network.layers()
         parameter_ids = {id(p) for p in network.params().values()}
-        return (
-            len(layers) > 2
-            and any(i in parameter_ids for i in _arrays_held(layers[0][1]))
-            and all(LayerCalls.plain(ClassLayer(layer)) for _, layer in layers)
-        )
+        if len(layers) <= 2 or not any(i in parameter_ids for i in _arrays_held(layers[0][1])):
+            return None
+        adapters = {}
+        for _, layer in layers:
+            adapter = adapters[id(layer)] = ClassLayer(layer, train=opts.train)
+            if not LayerCalls.plain(adapter):
+                return None
+        return adapters
     except Exception:  # noqa: BLE001 - odd objects: the layer-by-layer check says what they are
-        return False
+        return None
 
 
 def _layer_by_layer(net: Any, x: Any, t: Any, opts: Options, report: Report) -> tuple[int, str]:

@@ -29,8 +29,15 @@ SHORT_NAMES = {"weights": "w", "weight": "w", "bias": "b", "biases": "b"}  # `se
 def gradient_names(attr: str, short: bool = True) -> list[str]:
     """The attributes a layer may keep `attr`'s gradient in: `dW`, `grad_W`, `W_grad` ..., and (with
     `short`) for a parameter spelled out (`weights`, `bias`) the same of its initial (`dw`, `w_gradient`)."""
+    return list(_gradient_names(attr, short))
+
+
+@functools.lru_cache(maxsize=1024)
+def _gradient_names(attr: str, short: bool) -> tuple[str, ...]:
+    """`gradient_names`, formatted once per attribute name (a layer's adapter asks for each of its
+    attributes at every check)."""
     bases = [attr, SHORT_NAMES[attr.lower()]] if short and attr.lower() in SHORT_NAMES else [attr]
-    return [n for n in dict.fromkeys(pattern.format(base) for base in bases for pattern in GRAD_NAMES) if n != attr]
+    return tuple(n for n in dict.fromkeys(pattern.format(base) for base in bases for pattern in GRAD_NAMES) if n != attr)
 LAST_LAYER_NAMES = ("lastLayer", "last_layer", "loss_layer", "lossLayer", "last", "loss_fn")
 
 

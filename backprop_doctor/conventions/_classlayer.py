@@ -22,6 +22,7 @@ from backprop_doctor.conventions import _through_call
 from backprop_doctor.conventions._base import (
     TRAIN_FLAGS,
     Adapter,
+    _gradient_names,
     is_array_list,
     is_float_array,
     is_gradient_like,
@@ -185,6 +186,33 @@ def function_node(func: Any) -> FunctionNode | None:
     return parse_function(source)
 
 
+# What `ClassLayer` reads of a backward's source, by the function's code object: read once, not
+# for every adapter built (a network's check builds two a layer, and the source's tokenizing and
+# parsing cost more than the layer's own calls). The entry holds the code object, so its id names
+# no other while it is kept; a function whose source cannot be read is not kept (its source may
+# be registered later).
+_BACKWARD_FACTS: dict[int, tuple[Any, tuple[str, ...], frozenset[str]]] = {}
+_BACKWARD_FACTS_KEPT = 512
+
+
+def _backward_facts(func: Any) -> tuple[tuple[str, ...], frozenset[str]]:
+    """(`returned_names`, `assigned_attributes`) of a function or method's parsed source: ((), ())
+    when it cannot be read, as of `function_node`'s None."""
+    code = getattr(getattr(func, "__func__", func), "__code__", None)
+    kept = _BACKWARD_FACTS.get(id(code)) if code is not None else None
+    if kept is not None and kept[0] is code:
+        return kept[1], kept[2]
+    node = function_node(func)
+    if node is None:
+        return (), frozenset()
+    facts = (tuple(returned_names(node)), frozenset(assigned_attributes(node)))
+    if code is not None:
+        if len(_BACKWARD_FACTS) >= _BACKWARD_FACTS_KEPT:
+            del _BACKWARD_FACTS[next(iter(_BACKWARD_FACTS))]
+        _BACKWARD_FACTS[id(code)] = (code, *facts)
+    return facts
+
+
 # --------------------------------------------------------------------------- the adapter
 
 
@@ -319,16 +347,16 @@ class ClassLayer(Adapter):
         params: dict[str, np.ndarray] = {}
         if self._returned:  # `return dW, db`: the parameters are the attributes those gradients are named for
             self._params = {name: _held(layer, name) for name in self._returned if forward_before.get(name.partition("[")[0]) == id(getattr(layer, name.partition("[")[0], None))}
-            names = returned_names(function_node(self.backward_target()))
+            names = _backward_facts(self.backward_target())[0]
             self._grad_names = {attr: names[place if isinstance(place, int) else place[0]] for attr, place in self._returned.items()}
             return
-        node = function_node(self.backward_target())
-        written = assigned_attributes(node) if node is not None else set()
+        written = _backward_facts(self.backward_target())[1]
         for attr, value in vars(layer).items():
             if not is_float_array(value) or forward_before.get(attr) != id(value):
                 continue
-            for grad_name in gradient_names(attr):
-                if grad_name not in gradient_names(attr, short=False) and grad_name not in written:
+            spelled = _gradient_names(attr, False)
+            for grad_name in _gradient_names(attr, True):
+                if grad_name not in spelled and grad_name not in written:
                     continue  # `self.dw` beside `self.weights` only when backward writes it (else a velocity, say)
                 if is_gradient_like(getattr(layer, grad_name, None)):
                     params[attr] = value
@@ -442,7 +470,7 @@ def _returned_gradients(layer: Any, backward: Any) -> dict[str, int | tuple[int,
     parameters' gradients and nothing else (`return dW, db` for `self.W`, `self.b`); {} otherwise.
     A list of weight arrays (`self.W = [W1, W2, W3]`) whose gradients come back as a list
     (`return gW, gb`) gives one parameter per entry, `W[0]` at place (0, 0)."""
-    names = returned_names(function_node(backward)) if callable(backward) else []
+    names = _backward_facts(backward)[0] if callable(backward) else ()
     arrays = {k: v for k, v in vars(layer).items() if is_float_array(v)}
     lists = {k: v for k, v in vars(layer).items() if is_array_list(v) and v and all(is_float_array(a) for a in v)}
     found: dict[str, int | tuple[int, int]] = {}

@@ -469,10 +469,13 @@ class LayerCalls:
     input's shape and dtype, a parameter's gradient missing or not of its shape and dtype,
     anything else that raised. The caller then checks every layer on its own, as it would have."""
 
-    def __init__(self, layers: list[tuple[str, Any]], t: Any, train: bool):
+    def __init__(self, layers: list[tuple[str, Any]], t: Any, train: bool, adapters: dict[int, ClassLayer] | None = None):
+        """`adapters`: each layer's `ClassLayer` by its id, built already (with `train`, from the
+        layers as they are now), where the caller has them."""
         self.t = t
         self.fine = True
-        self.calls = {id(layer): _LayerCall(ClassLayer(layer, train=train)) for _, layer in layers}
+        built = adapters or {}
+        self.calls = {id(layer): _LayerCall(built.get(id(layer)) or ClassLayer(layer, train=train)) for _, layer in layers}
 
     @staticmethod
     def plain(adapter: ClassLayer) -> bool:
