@@ -290,6 +290,9 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
     evidence = _evidence(result)
     if result.common_factor is not None and result.program_scale:
         return  # a loss chosen here or only reported (a mean printed now and then), or no learning rate: the scale is the program's
+    if result.common_factor is not None and (outputs := _over_outputs(result, source, factors[0])) is not None:
+        yield _mean_over_outputs(result, outputs, path, evidence)
+        return
     if result.common_factor is not None and not _rises_with_it(result):
         pattern, what, advice = _factor_words(factors[0], True, result.batch_sizes)
         names = ", ".join(f"`{m.name}`" for _, m in wrong)
@@ -665,6 +668,57 @@ def _carrying(result: Any, factor: float) -> Any:
         (a for a, m in result.adjoints if m.wrong and m.factor is not None and abs(m.factor / factor - 1) <= SAME_FACTOR and not getattr(a, "file", None)),
         None,
     )
+
+
+def _over_outputs(result: Any, source: Any, factor: float) -> tuple[Any, Any, int, int] | None:
+    """(adjoint, mean, rows, outputs) when every update is off by the number of outputs because the loss
+    is a mean over every entry of the output (`np.mean(err ** 2)` over rows × outputs) while the output's
+    gradient, where the factor enters, is divided by the rows alone (`2 * err / len(X)`): not a scale
+    the program chose (a learning rate tuned to it would be tuned to a mean over rows), but two means in
+    one loss. A factor of the batch size, or an output of one column, stays the step's scale."""
+    from backprop_doctor.static.reductions import mean_over_entries
+
+    origin = _carrying(result, factor)
+    if origin is None or source.tree is None:
+        return None
+    measured = next((m for a, m in result.adjoints if a is origin), None)
+    shape = tuple(getattr(measured, "shape", ()) or ())
+    batches = set(result.batch_sizes)
+    if len(shape) != 2 or not batches or (shape[0] in batches) == (shape[1] in batches):
+        return None  # no batch axis to tell from the outputs' (or a square output)
+    rows, outputs = (shape[0], shape[1]) if shape[0] in batches else (shape[1], shape[0])
+    if outputs < 2 or abs(factor - outputs) > SAME_FACTOR * outputs:
+        return None
+    loss = result.loss
+    loss_line = loss.line if loss is not None and loss.implied is None else None
+    mean = mean_over_entries(source.tree, origin.line, origin.forward, loss_line)
+    return (origin, mean, rows, outputs) if mean is not None else None
+
+
+def _mean_over_outputs(result: Any, outputs: tuple[Any, Any, int, int], path: str, evidence: Any) -> Finding:
+    adjoint, mean, rows, width = outputs
+    wrong = result.wrong
+    names = ", ".join(f"`{m.name}`" for _, m in wrong)
+    first = wrong[0][0]
+    loss = f"`{mean.text}` (line {mean.line})" if mean.called is None else f"`{mean.called}` (line {mean.line}: `{mean.text}`)"
+    return rule(NAME).finding(
+        f"`{adjoint.name}` (line {adjoint.line}) is {width} × the gradient of your loss with respect to `{adjoint.forward}` "
+        f"({width} is the number of outputs): {loss} is a mean over all {rows * width} entries "
+        f"({rows} rows × {width} outputs), while `{adjoint.name}` is divided by the {rows} rows alone, so every update of "
+        f"your training step ({names}, line {first.site.line}) is {width} × too large: divide `{adjoint.name}` by the number "
+        f"of entries ({rows * width}, `{mean.argument}`'s size), or make the loss a mean over the rows of a sum over the outputs",
+        param=adjoint.name,
+        file=path,
+        line=adjoint.line,
+        highlight=tuple(sorted({adjoint.line, mean.line, first.site.line})),
+        pattern="scaled-by-outputs",
+        measured=_factor_of(result, adjoint),
+        evidence=evidence,
+    )
+
+
+def _factor_of(result: Any, adjoint: Any) -> float | None:
+    return next((m.factor for a, m in result.adjoints if a is adjoint), None)
 
 
 def _rises_with_it(result: Any) -> bool:
