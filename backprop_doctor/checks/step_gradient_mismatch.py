@@ -42,7 +42,9 @@ from backprop_doctor.findings import Finding
 from backprop_doctor.rules import rule
 from backprop_doctor.static.definitions import enclosing
 from backprop_doctor.replay.through_time import AtStep
-from backprop_doctor.static.derivatives import activation_applied, cached_wrong_side, misapplied, mutated_argument, reapplied, rescaled_after, slope_left_out
+from backprop_doctor.static.derivatives import (
+    activation_applied, cached_wrong_side, misapplied, mutated_argument, reapplied, reapplied_behind, rescaled_after, slope_left_out,
+)
 from backprop_doctor.static.step_functions import InnerAdjoint
 from backprop_doctor.static.masks import left_out_mask
 from backprop_doctor.static.stale import row_views, stale_step_read
@@ -474,6 +476,8 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
         )  # fmt: skip
         if pattern == "wrong-derivative" and measured.truncated is not None:
             line = -measured.truncated[1]  # one warning per loop cut short, whichever lines its gradients are added at
+        elif pattern == "wrong-derivative" and file is None and line and source.tree is not None and (behind := reapplied_behind(source.tree, line)) is not None:
+            line, pattern = behind[0], "derivative-of-output"  # `dW1 = X.T @ dz1` of `dz1 = da1 * (1 - np.tanh(a1) ** 2)`: one finding there
         if pattern == "accumulated-across-steps" and not measured.line:  # sums whose adding line is not known: one finding, at the first update
             line = next((at for (f, at, p), ms in groups.items() if f == file and p == pattern and not ms[0][1].line), line)
         groups.setdefault((file, line, pattern), []).append((moved, measured))
@@ -522,6 +526,16 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
             message = (
                 f"the update{'s' if len(members) > 1 else ''} of your training step ({where}) move{'' if len(members) > 1 else 's'} {names}, "
                 f"but {loss_words} does not change when {'they do' if len(members) > 1 else 'it does'}: {advice}"
+            )
+        elif pattern == "derivative-of-output":
+            again = reapplied(source.tree, line)
+            plural = len(members) > 1
+            gradients = _names(list(dict.fromkeys(_tidy(m.gradient_name or m.site.gradient) for m, _ in members)))
+            message = (
+                f"the update{'s' if plural else ''} of {names} in your training step ({where}) use{'' if plural else 's'} {gradients}, "
+                f"which {'are' if plural else 'is'} not the gradient of {loss_words}: line {line} applies {again.activation} again "
+                f"(`{again.call}`) to `{again.given}`, which is already {again.activation}'s output (line {again.given_line}); "
+                f"{again.activation}'s derivative from its output is `{again.fix}`: write that in place of the derivative at line {line}"
             )
         elif pattern == "accumulated-across-steps":
             message = _accumulated_words(members, where, loss_words)
