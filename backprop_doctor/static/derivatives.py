@@ -193,7 +193,8 @@ def reapplied_behind(tree: ast.Module, line: int, deeper: bool = False) -> tuple
     statement = next((n for n in walk(scope) if isinstance(n, (ast.Assign, ast.AugAssign, ast.Return)) and n.lineno == line), None)
     if statement is None or statement.value is None:
         return None
-    assignments = [n for n in walk(scope) if isinstance(n, (ast.Assign, ast.AugAssign)) and n.lineno <= line]
+    nested = _nested(scope)
+    assignments = [n for n in walk(scope) if isinstance(n, (ast.Assign, ast.AugAssign)) and n.lineno <= line and id(n) not in nested]
     needed = made_from([n for n in assignments if n.lineno < line], {n.id for n in walk(statement.value) if isinstance(n, ast.Name)})
     found = []
     for node in assignments:
@@ -211,6 +212,15 @@ def reapplied_behind(tree: ast.Module, line: int, deeper: bool = False) -> tuple
 _ORIGIN_DEPTH = 6
 
 
+def _nested(scope: ast.AST) -> set[int]:
+    """The nodes of the functions and classes defined inside `scope` (the module's functions, for the module):
+    statements that run in a scope of their own."""
+    return {
+        id(n) for d in walk(scope) if d is not scope and isinstance(d, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda))
+        for n in walk(d)
+    }  # fmt: skip
+
+
 def _value_origin(tree: ast.Module, scope: ast.AST, name: str, before: int, depth: int = 0) -> tuple[ast.expr, int] | None:
     """(the expression, its line) that made the value `name` holds at line `before` of `scope`, followed
     through the file's own functions: a parameter to the argument its one caller hands (`backward(p, X, y,
@@ -218,10 +228,11 @@ def _value_origin(tree: ast.Module, scope: ast.AST, name: str, before: int, dept
     a1, out`), an item of a dict to the dict's literal (`a1 = cache["A1"]` with `cache = {"A1": A1}`)."""
     if depth > _ORIGIN_DEPTH:
         return None
+    nested = _nested(scope)
     bound = [
         n for n in walk(scope)
         if isinstance(n, ast.Assign) and n.lineno < before and len(n.targets) == 1
-        and any(isinstance(t, ast.Name) and t.id == name for t in walk(n.targets[0])) and _scope_of(tree, n.lineno) is scope
+        and any(isinstance(t, ast.Name) and t.id == name for t in walk(n.targets[0])) and id(n) not in nested
     ]  # fmt: skip
     if bound:
         made = max(bound, key=lambda n: n.lineno)
