@@ -42,7 +42,9 @@ from backprop_doctor.findings import Finding
 from backprop_doctor.rules import rule
 from backprop_doctor.static.definitions import enclosing
 from backprop_doctor.replay.through_time import AtStep
-from backprop_doctor.static.derivatives import activation_applied, cached_wrong_side, misapplied, mutated_argument, reapplied, rescaled_after, slope_left_out
+from backprop_doctor.static.derivatives import (
+    activation_applied, cached_wrong_side, misapplied, mutated_argument, reapplied, reapplied_behind, rescaled_after, slope_left_out,
+)
 from backprop_doctor.static.step_functions import InnerAdjoint
 from backprop_doctor.static.masks import left_out_mask
 from backprop_doctor.static.stale import row_views, stale_step_read
@@ -290,6 +292,9 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
     evidence = _evidence(result)
     if result.common_factor is not None and result.program_scale:
         return  # a loss chosen here or only reported (a mean printed now and then), or no learning rate: the scale is the program's
+    if result.common_factor is not None and (outputs := _over_outputs(result, source, factors[0])) is not None:
+        yield _mean_over_outputs(result, outputs, path, evidence)
+        return
     if result.common_factor is not None and not _rises_with_it(result):
         pattern, what, advice = _factor_words(factors[0], True, result.batch_sizes)
         names = ", ".join(f"`{m.name}`" for _, m in wrong)
@@ -473,6 +478,8 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
         )  # fmt: skip
         if pattern == "wrong-derivative" and measured.truncated is not None:
             line = -measured.truncated[1]  # one warning per loop cut short, whichever lines its gradients are added at
+        elif pattern == "wrong-derivative" and file is None and line and source.tree is not None and (behind := reapplied_behind(source.tree, line)) is not None:
+            line, pattern = behind[0], "derivative-of-output"  # `dW1 = X.T @ dz1` of `dz1 = da1 * (1 - np.tanh(a1) ** 2)`: one finding there
         if pattern == "accumulated-across-steps" and not measured.line:  # sums whose adding line is not known: one finding, at the first update
             line = next((at for (f, at, p), ms in groups.items() if f == file and p == pattern and not ms[0][1].line), line)
         groups.setdefault((file, line, pattern), []).append((moved, measured))
@@ -521,6 +528,16 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
             message = (
                 f"the update{'s' if len(members) > 1 else ''} of your training step ({where}) move{'' if len(members) > 1 else 's'} {names}, "
                 f"but {loss_words} does not change when {'they do' if len(members) > 1 else 'it does'}: {advice}"
+            )
+        elif pattern == "derivative-of-output":
+            again = reapplied(source.tree, line)
+            plural = len(members) > 1
+            gradients = _names(list(dict.fromkeys(_tidy(m.gradient_name or m.site.gradient) for m, _ in members)))
+            message = (
+                f"the update{'s' if plural else ''} of {names} in your training step ({where}) use{'' if plural else 's'} {gradients}, "
+                f"which {'are' if plural else 'is'} not the gradient of {loss_words}: line {line} applies {again.activation} again "
+                f"(`{again.call}`) to `{again.given}`, which is already {again.activation}'s output (line {again.given_line}); "
+                f"{again.activation}'s derivative from its output is `{again.fix}`: write that in place of the derivative at line {line}"
             )
         elif pattern == "accumulated-across-steps":
             message = _accumulated_words(members, where, loss_words)
@@ -676,6 +693,57 @@ def _carrying(result: Any, factor: float) -> Any:
         (a for a, m in result.adjoints if m.wrong and m.factor is not None and abs(m.factor / factor - 1) <= SAME_FACTOR and not getattr(a, "file", None)),
         None,
     )
+
+
+def _over_outputs(result: Any, source: Any, factor: float) -> tuple[Any, Any, int, int] | None:
+    """(adjoint, mean, rows, outputs) when every update is off by the number of outputs because the loss
+    is a mean over every entry of the output (`np.mean(err ** 2)` over rows × outputs) while the output's
+    gradient, where the factor enters, is divided by the rows alone (`2 * err / len(X)`): not a scale
+    the program chose (a learning rate tuned to it would be tuned to a mean over rows), but two means in
+    one loss. A factor of the batch size, or an output of one column, stays the step's scale."""
+    from backprop_doctor.static.reductions import mean_over_entries
+
+    origin = _carrying(result, factor)
+    if origin is None or source.tree is None:
+        return None
+    measured = next((m for a, m in result.adjoints if a is origin), None)
+    shape = tuple(getattr(measured, "shape", ()) or ())
+    batches = set(result.batch_sizes)
+    if len(shape) != 2 or not batches or (shape[0] in batches) == (shape[1] in batches):
+        return None  # no batch axis to tell from the outputs' (or a square output)
+    rows, outputs = (shape[0], shape[1]) if shape[0] in batches else (shape[1], shape[0])
+    if outputs < 2 or abs(factor - outputs) > SAME_FACTOR * outputs:
+        return None
+    loss = result.loss
+    loss_line = loss.line if loss is not None and loss.implied is None else None
+    mean = mean_over_entries(source.tree, origin.line, origin.forward, loss_line)
+    return (origin, mean, rows, outputs) if mean is not None else None
+
+
+def _mean_over_outputs(result: Any, outputs: tuple[Any, Any, int, int], path: str, evidence: Any) -> Finding:
+    adjoint, mean, rows, width = outputs
+    wrong = result.wrong
+    names = ", ".join(f"`{m.name}`" for _, m in wrong)
+    first = wrong[0][0]
+    loss = f"`{mean.text}` (line {mean.line})" if mean.called is None else f"`{mean.called}` (line {mean.line}: `{mean.text}`)"
+    return rule(NAME).finding(
+        f"`{adjoint.name}` (line {adjoint.line}) is {width} × the gradient of your loss with respect to `{adjoint.forward}` "
+        f"({width} is the number of outputs): {loss} is a mean over all {rows * width} entries "
+        f"({rows} rows × {width} outputs), while `{adjoint.name}` is divided by the {rows} rows alone, so every update of "
+        f"your training step ({names}, line {first.site.line}) is {width} × too large: divide `{adjoint.name}` by the number "
+        f"of entries ({rows * width}, `{mean.argument}`'s size), or make the loss a mean over the rows of a sum over the outputs",
+        param=adjoint.name,
+        file=path,
+        line=adjoint.line,
+        highlight=tuple(sorted({adjoint.line, mean.line, first.site.line})),
+        pattern="scaled-by-outputs",
+        measured=_factor_of(result, adjoint),
+        evidence=evidence,
+    )
+
+
+def _factor_of(result: Any, adjoint: Any) -> float | None:
+    return next((m.factor for a, m in result.adjoints if a is adjoint), None)
 
 
 def _rises_with_it(result: Any) -> bool:

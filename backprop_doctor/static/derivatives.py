@@ -171,11 +171,126 @@ def reapplied(tree: ast.Module, line: int) -> Reapplied | None:
             continue
         given = call.args[0].id  # type: ignore[attr-defined]
         made = _last_assignment(scope, given, line)
-        if made is None or _side(made.value, kinds) != (kind, "output"):
+        if made is not None and _side(made.value, kinds) == (kind, "output"):
+            at = made.lineno
+        elif (origin := _value_origin(tree, scope, given, line)) is not None and _side(origin[0], kinds) == (kind, "output"):
+            at = origin[1]  # `a1` handed in, or read from a cache, made by the forward function
+        else:
             continue
         fix = f"1 - {given} ** 2" if kind == "tanh" else f"{given} * (1 - {given})"
-        return Reapplied(kind, ast.unparse(call), given, made.lineno, fix)
+        return Reapplied(kind, ast.unparse(call), given, at, fix)
     return None
+
+
+def reapplied_behind(tree: ast.Module, line: int, deeper: bool = False) -> tuple[int, Reapplied] | None:
+    """(its line, what it finds) of the one statement of the function holding `line`, before it, that the
+    statement at `line` is computed from and that `reapplied` finds (`dz1 = da1 * (1 - np.tanh(a1) ** 2)`
+    behind `dW1 = X.T @ dz1`, or `return {"W1": X.T @ dZ1, ...}`, or in the function a call there returns from,
+    `grads = gradients(...)`): where a parameter's wrong gradient goes wrong."""
+    from backprop_doctor.static.writes import made_from
+
+    scope = _scope_of(tree, line)
+    statement = next((n for n in walk(scope) if isinstance(n, (ast.Assign, ast.AugAssign, ast.Return)) and n.lineno == line), None)
+    if statement is None or statement.value is None:
+        return None
+    nested = _nested(scope)
+    assignments = [n for n in walk(scope) if isinstance(n, (ast.Assign, ast.AugAssign)) and n.lineno <= line and id(n) not in nested]
+    needed = made_from([n for n in assignments if n.lineno < line], {n.id for n in walk(statement.value) if isinstance(n, ast.Name)})
+    found = []
+    for node in assignments:
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        if node.lineno < line and any(isinstance(t, ast.Name) and t.id in needed for target in targets for t in walk(target)):
+            if (again := reapplied(tree, node.lineno)) is not None:
+                found.append((node.lineno, again))
+    if not found and isinstance(statement.value, ast.Call) and isinstance(statement.value.func, ast.Name) and not deeper:
+        function = _functions(tree).get(statement.value.func.id)  # `grads = gradients(...)`: the function's own return
+        returns = [n for n in walk(function) if isinstance(n, ast.Return) and n.value is not None] if function is not None else []
+        return reapplied_behind(tree, returns[0].lineno, deeper=True) if len(returns) == 1 else None
+    return found[0] if len({at for at, _ in found}) == 1 else None
+
+
+_ORIGIN_DEPTH = 6
+
+
+def _nested(scope: ast.AST) -> set[int]:
+    """The nodes of the functions and classes defined inside `scope` (the module's functions, for the module):
+    statements that run in a scope of their own."""
+    return {
+        id(n) for d in walk(scope) if d is not scope and isinstance(d, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda))
+        for n in walk(d)
+    }  # fmt: skip
+
+
+def _value_origin(tree: ast.Module, scope: ast.AST, name: str, before: int, depth: int = 0) -> tuple[ast.expr, int] | None:
+    """(the expression, its line) that made the value `name` holds at line `before` of `scope`, followed
+    through the file's own functions: a parameter to the argument its one caller hands (`backward(p, X, y,
+    a1, out)`), an unpacked call to the function's returned tuple (`a1, out = forward(p, X)` with `return
+    a1, out`), an item of a dict to the dict's literal (`a1 = cache["A1"]` with `cache = {"A1": A1}`)."""
+    if depth > _ORIGIN_DEPTH:
+        return None
+    nested = _nested(scope)
+    bound = [
+        n for n in walk(scope)
+        if isinstance(n, ast.Assign) and n.lineno < before and len(n.targets) == 1
+        and any(isinstance(t, ast.Name) and t.id == name for t in walk(n.targets[0])) and id(n) not in nested
+    ]  # fmt: skip
+    if bound:
+        made = max(bound, key=lambda n: n.lineno)
+        target, value = made.targets[0], made.value
+        if isinstance(target, ast.Name):
+            return _expression_origin(tree, scope, value, made.lineno, depth)
+        if isinstance(target, ast.Tuple) and all(isinstance(t, ast.Name) for t in target.elts):
+            position = next(i for i, t in enumerate(target.elts) if t.id == name)  # type: ignore[attr-defined]
+            if isinstance(value, ast.Tuple) and len(value.elts) == len(target.elts):
+                return _expression_origin(tree, scope, value.elts[position], made.lineno, depth)
+            return _returned(tree, value, position, depth)
+        return None
+    if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return _argument_origin(tree, scope, name, depth)
+    return None
+
+
+def _expression_origin(tree: ast.Module, scope: ast.AST, value: ast.expr, line: int, depth: int) -> tuple[ast.expr, int] | None:
+    if isinstance(value, ast.Name):
+        return _value_origin(tree, scope, value.id, line, depth + 1)
+    if isinstance(value, ast.Subscript) and isinstance(value.value, ast.Name) and isinstance(value.slice, ast.Constant):
+        held = _value_origin(tree, scope, value.value.id, line, depth + 1)  # `cache["A1"]`: the dict it reads
+        if held is not None and isinstance(held[0], ast.Dict):
+            item = next((v for k, v in zip(held[0].keys, held[0].values) if isinstance(k, ast.Constant) and k.value == value.slice.value), None)
+            if item is not None:
+                holder = _scope_of(tree, held[1])
+                return _expression_origin(tree, holder, item, held[1], depth + 1) if isinstance(item, ast.Name) else (item, held[1])
+        return None
+    return value, line
+
+
+def _returned(tree: ast.Module, call: ast.expr, position: int, depth: int) -> tuple[ast.expr, int] | None:
+    """The `position`th value the file's function `call` calls returns, when its one return is a tuple."""
+    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)):
+        return None
+    function = _functions(tree).get(call.func.id)
+    returns = [n for n in walk(function) if isinstance(n, ast.Return) and n.value is not None] if function is not None else []
+    if len(returns) != 1 or not isinstance(returns[0].value, ast.Tuple) or len(returns[0].value.elts) <= position:
+        return None
+    return _expression_origin(tree, function, returns[0].value.elts[position], returns[0].lineno, depth + 1)
+
+
+def _argument_origin(tree: ast.Module, function: ast.FunctionDef | ast.AsyncFunctionDef, name: str, depth: int) -> tuple[ast.expr, int] | None:
+    """What the one call of `function` in the file hands its parameter `name`."""
+    names = [a.arg for a in function.args.args]
+    if name not in names:
+        return None
+    calls = [n for n in walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == function.name]
+    if len(calls) != 1:
+        return None  # called from several places, or not at all: no one value
+    call = calls[0]
+    given = next((k.value for k in call.keywords if k.arg == name), None)
+    position = names.index(name)
+    if given is None and position < len(call.args) and not any(isinstance(a, ast.Starred) for a in call.args[: position + 1]):
+        given = call.args[position]
+    if given is None:
+        return None
+    return _expression_origin(tree, _scope_of(tree, call.lineno), given, call.lineno, depth + 1)
 
 
 @dataclass(frozen=True)

@@ -257,3 +257,97 @@ def _without(value: ast.expr, bias: str) -> ast.expr | None:
         if isinstance(left, ast.Call) and ast.unparse(left.func).rpartition(".")[2] in ("multiply", "dot", "matmul"):
             return left  # `np.multiply(a_slice_prev, W) + b`
     return None
+
+
+@dataclass(frozen=True)
+class EntryMean:
+    """A loss that is a mean over every entry of an element-wise expression (`np.mean(err ** 2)`):
+    over rows × outputs, where a gradient divided by the rows alone is as many times too large as
+    there are outputs."""
+
+    line: int  # the statement holding the mean
+    text: str  # the mean as written, `np.mean(err ** 2)`
+    argument: str  # what it averages, `err ** 2`
+    called: str | None = None  # the step's loss as written when a function of the file computes the mean (`mse(out, T)`)
+
+
+_ELEMENTWISE_CALLS = frozenset({"square", "abs", "absolute", "fabs"})
+
+
+def _mean_of_everything(node: ast.expr) -> ast.expr | None:
+    """The argument of `np.mean(x)` / `x.mean()` / `np.average(x)` over every entry (no axis, no
+    weights), looked for under a sign and constant factors (`0.5 * np.mean(...)`); None otherwise."""
+    while True:
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+            node = node.operand
+        elif isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mult, ast.Div)) and isinstance(node.right, ast.Constant):
+            node = node.left
+        elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult) and isinstance(node.left, ast.Constant):
+            node = node.right
+        else:
+            break
+    if not isinstance(node, ast.Call) or node.keywords or not isinstance(node.func, ast.Attribute):
+        return None
+    func = node.func
+    if func.attr in ("mean", "average") and isinstance(func.value, ast.Name) and func.value.id in _NUMPY_NAMES and len(node.args) == 1:
+        return node.args[0]
+    if func.attr == "mean" and not node.args and not (isinstance(func.value, ast.Name) and func.value.id in _NUMPY_NAMES):
+        return func.value
+    return None
+
+
+def _elementwise(node: ast.expr) -> bool:
+    """An expression that keeps its operands' entries apart: arithmetic and powers, `np.square`,
+    `np.abs`; no product of matrices, no reduction, no logarithm (a likelihood's mean over classes is
+    a cross-entropy of its own, left alone)."""
+    for part in ast.walk(node):
+        if isinstance(part, ast.BinOp) and isinstance(part.op, ast.MatMult):
+            return False
+        if isinstance(part, ast.Call):
+            name = part.func.attr if isinstance(part.func, ast.Attribute) else part.func.id if isinstance(part.func, ast.Name) else ""
+            if name not in _ELEMENTWISE_CALLS or part.keywords:
+                return False
+    return True
+
+
+def _names_in(node: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+
+
+def mean_over_entries(tree: ast.Module | None, line: int, forward: str, loss_line: int | None = None) -> EntryMean | None:
+    """The loss a gradient at `line` is taken of, when it is a mean over every entry of an element-wise
+    expression computed from `forward` (the output the gradient is of): `loss = np.mean(err ** 2)` with
+    `err = Yhat - Y`. Looked for in the function holding `line` (an assignment or a return), at
+    `loss_line` (the step's loss), or in the one function of the file the step's loss calls for it
+    (`loss = mse(out, T)` with `return np.mean((p - t) ** 2)`)."""
+    from backprop_doctor.static.steps import _scope_of
+    from backprop_doctor.static.writes import made_from
+
+    if tree is None:
+        return None
+    scope = _scope_of(tree, line)
+    assignments = [n for n in walk(scope) if isinstance(n, (ast.Assign, ast.AugAssign))]
+    candidates: list[ast.stmt] = []
+    if scope is not tree:
+        candidates += [n for n in walk(scope) if isinstance(n, (ast.Assign, ast.Return)) and n.value is not None]
+    if loss_line is not None:
+        candidates += [n for n in walk(tree) if isinstance(n, ast.Assign) and n.lineno == loss_line]
+    defined = {n.name: n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    for stmt in candidates:
+        value = stmt.value
+        if isinstance(value, ast.Tuple) and value.elts:  # `return np.mean(err ** 2), grads`
+            value = value.elts[0]
+        mean, argument, reads, among, called = value, _mean_of_everything(value), set(), assignments, None
+        if argument is not None:
+            reads = _names_in(argument)
+        elif isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id in defined:
+            returns = [r for r in walk(defined[value.func.id]) if isinstance(r, ast.Return) and r.value is not None]
+            mean = returns[0].value if len(returns) == 1 else None
+            argument = _mean_of_everything(mean) if mean is not None else None
+            reads = _names_in(value)  # the loss's own arguments, in the step's names
+            among = [n for n in walk(_scope_of(tree, stmt.lineno)) if isinstance(n, (ast.Assign, ast.AugAssign))]
+            called = ast.unparse(value)
+        if argument is None or mean is None or not _elementwise(argument) or forward not in made_from(among, reads):
+            continue
+        return EntryMean(stmt.lineno, ast.unparse(mean), ast.unparse(argument), called)
+    return None

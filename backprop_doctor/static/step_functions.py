@@ -413,7 +413,12 @@ def time_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...], updatin
     stepped: dict[str, tuple[FunctionNode, str]] = {}  # a step function a forward loop calls -> (it, the loop's variable)
     backward: list[tuple[str, FunctionNode, str, Site, bool]] = []  # the same for backward loops, with the loop
     own = [(STEP, prefix)] if prefix else []  # min-char-rnn's loops over time written in the step itself
-    for name, node in [*own, *called_functions(tree, (*prefix, *updating))]:
+    called = called_functions(tree, (*prefix, *updating))
+    back = min((loop.lineno for loop in _time_loops(list(prefix)) if _backwards(loop)), default=None)
+    # a forward function the step calls before its own backward loop (`hs, ys, loss = forward(...)`) stores
+    # its series first, so that the loop's adjoints pair with them
+    early = {n for n, _ in called_functions(tree, tuple(s for s in prefix if s.lineno < back))} if own and back is not None else set()
+    for name, node in [*(c for c in called if c[0] in early), *own, *(c for c in called if c[0] not in early)]:
         body = list(node) if isinstance(node, tuple) else node.body
         start = node[0].lineno if isinstance(node, tuple) else _first_line(node)
         for loop in _time_loops(body):

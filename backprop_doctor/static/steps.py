@@ -844,7 +844,9 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
                 before = len(found)
                 for block in _child_blocks(stmt):
                     visit(block, function, looped=True)  # an inner loop that trains is the step
-                found[before:] = [dataclasses.replace(step, copied_outside=step.copied_outside | _copied_outside(stmt, step)) for step in found[before:]]
+                found[before:] = [
+                    _epoch_losses(dataclasses.replace(step, copied_outside=step.copied_outside | _copied_outside(stmt, step)), stmt) for step in found[before:]
+                ]
                 if len(found) == before:
                     step = loop_step(stmt, function)
                     if step is not None:
@@ -1468,13 +1470,13 @@ def _per_sample_losses(tree: ast.Module, statements: list[ast.stmt]) -> list[Los
     return []
 
 
-def _on_the_batch(sites: list[LossSite], prefix: tuple[ast.stmt, ...], updating: Sequence[ast.stmt]) -> list[LossSite]:
-    """A loss the loop only reports, over the whole data set the pass cuts its minibatches from
-    (`self.total_cost(training_data)` beside `for mini_batch in mini_batches: self.update_mini_batch(mini_batch, eta)`,
-    `mini_batches` made from `training_data`), computed on the first minibatch instead: the one the
-    first update follows. Over all the data its gradient is not the update's, right or wrong."""
-    sources: dict[str, str] = {}  # `training_data` -> `next(iter(mini_batches))`, `x_train` -> `x_batch`
-    for stmt in prefix:  # `x_batch = x_train[batch_mask]`, `xb, yb = X[idx], Y[idx]`
+def _batch_sources(prefix: tuple[ast.stmt, ...], updating: Sequence[ast.stmt]) -> dict[str, str]:
+    """The data set each minibatch of the pass is cut from, and the expression of that batch:
+    `x_train` -> `x_batch` for `x_batch = x_train[batch_mask]` (`xb, yb = X[idx], Y[idx]`), and
+    `training_data` -> `next(iter(mini_batches))` for `for mini_batch in mini_batches:` handing each batch
+    to a call, `mini_batches` made from `training_data` in the pass."""
+    sources: dict[str, str] = {}
+    for stmt in prefix:
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
             target, value = stmt.targets[0], stmt.value
             pairs = list(zip(target.elts, value.elts)) if isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple) and len(target.elts) == len(value.elts) else [(target, value)]
@@ -1496,6 +1498,15 @@ def _on_the_batch(sites: list[LossSite], prefix: tuple[ast.stmt, ...], updating:
             if made:
                 for read in {n.id for n in walk(made[-1].value) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}:
                     sources.setdefault(read, f"next(iter({loop.iter.id}))")
+    return sources
+
+
+def _on_the_batch(sites: list[LossSite], prefix: tuple[ast.stmt, ...], updating: Sequence[ast.stmt]) -> list[LossSite]:
+    """A loss the loop only reports, over the whole data set the pass cuts its minibatches from
+    (`self.total_cost(training_data)` beside `for mini_batch in mini_batches: self.update_mini_batch(mini_batch, eta)`,
+    `mini_batches` made from `training_data`), computed on the first minibatch instead: the one the
+    first update follows. Over all the data its gradient is not the update's, right or wrong."""
+    sources = _batch_sources(prefix, updating)
     if not sources:
         return sites
     changed = []
@@ -1510,6 +1521,57 @@ def _on_the_batch(sites: list[LossSite], prefix: tuple[ast.stmt, ...], updating:
                 site = dataclasses.replace(site, expression=ast.unparse(call))
         changed.append(site)
     return changed
+
+
+def _epoch_losses(step: TrainingStep, outer: ast.For | ast.While) -> TrainingStep:
+    """A minibatch loop that computes no loss of its own (only the losses its output error implies),
+    inside an epoch loop that computes its cost once a pass over the data (`cost = quadratic_cost(W1, b1,
+    W2, b2, X, Y)` after `for start in range(0, n, batch): xb = X[...]; ...`): that cost, computed on the
+    minibatch of the step (each data set the step cuts its batch from read as the batch), is the step's
+    loss, before any loss the error implies. The implied ones would fit a wrong delta of the cost the
+    program reports (`a2 - y` is a cross-entropy's, missing the quadratic cost's slope)."""
+    if step.loop is None or step.loopless or any(not site.implied for site in step.losses):
+        return step
+    inner = step.loop
+    around = [s for s in outer.body if not any(n is inner for n in walk(s))]
+    if not around:
+        return step
+    sources = _batch_sources(step.prefix, [s for s in inner.body if step.update_line <= s.lineno <= step.update_end_line])
+    if not sources:
+        return step
+    block = ast.copy_location(ast.While(test=ast.Constant(True), body=around, orelse=[]), around[0])
+    block.end_lineno = around[-1].end_lineno
+    found: list[LossSite] = []
+    for site in _losses(block, ()):
+        if site.implied is not None or site.accumulated:
+            continue
+        try:
+            value = ast.parse(site.expression, mode="eval")
+        except SyntaxError:
+            continue
+        renamed = [n for n in walk(value) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id in sources]
+        if not renamed:
+            continue  # a cost of data the step does not cut its batches from
+        value = _Renamed(sources).visit(value)
+        found.append(dataclasses.replace(site, expression=ast.unparse(value), in_prefix=False))
+    if not found:
+        return step
+    with_losses = dataclasses.replace(step, losses=(found[0], *step.losses))
+    if step.rotated is not None:
+        with_losses = dataclasses.replace(with_losses, rotated=dataclasses.replace(step.rotated, losses=(found[0], *step.rotated.losses)))
+    return with_losses
+
+
+class _Renamed(ast.NodeTransformer):
+    """Each name read that `sources` maps, replaced by its expression (`X` -> `xb`)."""
+
+    def __init__(self, sources: dict[str, str]):
+        self.sources = sources
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        if isinstance(node.ctx, ast.Load) and node.id in self.sources:
+            return ast.copy_location(ast.parse(self.sources[node.id], mode="eval").body, node)
+        return node
 
 
 def _first_items(stmt: ast.stmt, call: ast.Call) -> dict[str, str]:
