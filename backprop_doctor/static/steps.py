@@ -395,7 +395,13 @@ def _through_velocity(update: Update, stmt: ast.stmt, site: UpdateSite | None, t
     with no momentum that the update already reads as its gradient is left as it is.
     """
     found = _step_of(stmt)
-    if found is None or not isinstance(found[0], ast.Name):
+    if found is not None and not isinstance(found[0], ast.Name):
+        # `v *= beta; v += g; p -= self.lr * v`: the rate times a velocity the gradient went into (PyTorch's momentum)
+        rate, rest = _take_rate(_Unsigned().visit(copy.deepcopy(found[0])))
+        if rate is None or rest is None or not _VELOCITY.fullmatch(rest):
+            return site
+        found = (ast.Name(rest, ast.Load()), found[1] * _polarity(found[0]))
+    if found is None:
         return site
     value, outer = found
     name = value.id
@@ -1106,7 +1112,7 @@ def _losses(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...]) -> list[Los
 
 
 # a test or validation set's name: `Xtest`, `Ytest_ind`, `pYtest`, `X_val`, `yval`, `x_dev`
-_HELD_OUT = re.compile(r"(?i).*test.*|(.*_|[xyt])val(id|idation)?(_.*)?|(.*_)?dev(_.*)?")
+_HELD_OUT = re.compile(r"(?i).*test.*|(.*_|[xyt])va(l|lid|lidation)?(_.*)?|(.*_)?dev(_.*)?")  # `Xva`, `yva`: validation, in two letters
 
 
 def _held_out(value: ast.expr) -> bool:
@@ -1115,7 +1121,7 @@ def _held_out(value: ast.expr) -> bool:
     return any(isinstance(n, ast.Name) and _HELD_OUT.fullmatch(n.id) for n in walk(value))
 
 
-_LOSS_CALL = re.compile(r"(?i)(?:\w*_)?(?:loss|cost|error|mse|sse|objective|risk|cross_?entropy|likelihood|nll)\w*")
+_LOSS_CALL = re.compile(r"(?i)(?:\w*_)?(?:loss|cost|error|mse|sse|objective|risk|cross_?entropy|x_?ent|likelihood|nll)\w*")  # `xent`: cross-entropy
 _NOT_LOSS_CALL = re.compile(r"(?i)rate|acc|score|predict|grad|deriv|prime|backward")
 _CAMEL_LOSS_CALL = re.compile(r"[a-z]+(?:Loss|Cost|Error|Objective|Risk|CrossEntropy|Likelihood)\w*")  # `computeCost`, `costFunction` is the other
 
