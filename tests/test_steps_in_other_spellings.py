@@ -219,3 +219,57 @@ def test_a_list_of_objects_that_keep_nothing_multiplied_is_no_shared_layer(tmp_p
     path = planted(tmp_path, "stack_plain.py", LAYERS, "gen = np.random.RandomState(2)", stateless + "gen = np.random.RandomState(2)")
     assert line_of(path, "spare = [Pass()] * 2")
     assert not [f for f in check(path)["findings"] if f["name"] == "shared-layer"]
+
+
+PER_EXAMPLE = """
+    import numpy as np
+
+    gen = np.random.RandomState(8)
+    inputs = gen.uniform(-1, 1, (150, 3))
+    labels = (inputs[:, 0] * inputs[:, 2] > 0).astype(float)
+    weights = {"U": gen.randn(3, 6) * 0.7, "u": np.zeros(6), "v": gen.randn(6) * 0.5}
+    sums = {k: np.zeros_like(a) for k, a in weights.items()}
+    step_size = 0.4
+
+
+    def one_sample(w, x, t):
+        a = np.tanh(x @ w["U"] + w["u"])
+        q = 1 / (1 + np.exp(-(a @ w["v"])))
+        da = (q - t) * w["v"] * (1 - a ** 2)
+        return {"U": np.outer(x, da), "u": da, "v": (q - t) * a}
+
+
+    def bce_cost(w, x, t):
+        q = 1 / (1 + np.exp(-(np.tanh(x @ w["U"] + w["u"]) @ w["v"])))
+        return -np.mean(t * np.log(q) + (1 - t) * np.log(1 - q))
+
+
+    for epoch in range(30):
+        shuffled = gen.permutation(len(inputs))
+        for first in range(0, len(inputs), 15):
+            chosen = shuffled[first:first + 15]
+            for k in sums:
+                sums[k][...] = 0.0
+            for j in chosen:
+                one = one_sample(weights, inputs[j], labels[j])
+                for k in sums:
+                    sums[k] += one[k]
+            for k in weights:
+                weights[k] -= step_size * sums[k] / len(chosen)
+        print(epoch, bce_cost(weights, inputs, labels))
+"""
+
+
+def test_a_loss_reported_only_after_the_minibatch_loop_is_measured_on_the_minibatch(tmp_path):
+    report = check(planted(tmp_path, "sums.py", PER_EXAMPLE, "* (1 - a ** 2)", "* (1 - a ** 2)"))
+    step = replayed(report)
+    assert step["loss"] == "bce_cost" and errors(report) == []
+    path = planted(tmp_path, "sums_bug.py", PER_EXAMPLE, "* (1 - a ** 2)", "* (1 - a)")
+    found = errors(check(path))
+    assert found and found[0]["code"] == "BPD108", found
+
+
+def test_accumulators_never_reset_are_a_wrong_step(tmp_path):
+    path = planted(tmp_path, "sums_kept.py", PER_EXAMPLE, "sums[k][...] = 0.0", "sums[k][...] *= 1.0")
+    found = errors(check(path))
+    assert found and found[0]["code"] == "BPD108", found

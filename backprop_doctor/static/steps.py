@@ -778,6 +778,7 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
                 losses=tuple(
                     _on_the_batch(_losses(loop, prefix), prefix, updating) or _per_sample_losses(tree, updating)
                     or _inner_error_losses(tree, prefix, updating) or _method_losses(tree, (*prefix, *updating)) or summed
+                    or _on_the_batch(_reported_around(function or tree, loop, reached), prefix, updating)
                 ),
                 adjoints=tuple(_adjoints(prefix)),
                 other_losses=tuple(
@@ -1451,6 +1452,12 @@ def _on_the_batch(sites: list[LossSite], prefix: tuple[ast.stmt, ...], updating:
             for name, sliced in pairs:
                 if isinstance(name, ast.Name) and isinstance(sliced, ast.Subscript) and isinstance(sliced.value, ast.Name) and sliced.value.id != name.id:
                     sources.setdefault(sliced.value.id, name.id)
+    for stmt in prefix:  # `for i in idx: g = example_grads(params, X[i], y[i])`: the batch is `X[idx]`
+        if isinstance(stmt, ast.For) and isinstance(stmt.target, ast.Name) and isinstance(stmt.iter, ast.Name):
+            assigned = {t for s in stmt.body for t in _targets(s)}
+            for node in (n for s in stmt.body for n in walk(s)):
+                if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id not in assigned and ast.unparse(node.slice) == stmt.target.id:
+                    sources.setdefault(node.value.id, f"{node.value.id}[{stmt.iter.id}]")
     for stmt in updating:
         for loop in walk(stmt):
             if not (isinstance(loop, ast.For) and isinstance(loop.target, ast.Name) and isinstance(loop.iter, ast.Name)):
@@ -1475,6 +1482,20 @@ def _on_the_batch(sites: list[LossSite], prefix: tuple[ast.stmt, ...], updating:
                 site = dataclasses.replace(site, expression=ast.unparse(call))
         changed.append(site)
     return changed
+
+
+def _reported_around(scope: ast.AST, loop: ast.For | ast.While, reached: Sequence[UpdateSite]) -> list[LossSite]:
+    """`print(epoch, loss(params, X, y))` after the minibatch loop that updates `params`: a loss function
+    the program calls outside the step, handed the parameters the step updates (`params[k] -= ...`),
+    for a step that computes and reports no loss of its own (`_on_the_batch` then hands it the batch)."""
+    roots = {_root(site.update.target) for site in reached if site.file is None} - {None, "self"}
+    inside = {id(n) for n in walk(loop)}
+    return sorted((
+        LossSite(ast.unparse(node.func), ast.unparse(node), node.lineno, False)
+        for node in walk(scope)
+        if isinstance(node, ast.Call) and id(node) not in inside and _loss_call(node) and not _held_out(node)
+        and any(isinstance(a, ast.Name) and a.id in roots for a in node.args)
+    ), key=lambda site: site.line)[:1]  # fmt: skip
 
 
 def _first_items(stmt: ast.stmt, call: ast.Call) -> dict[str, str]:
