@@ -273,3 +273,73 @@ def test_accumulators_never_reset_are_a_wrong_step(tmp_path):
     path = planted(tmp_path, "sums_kept.py", PER_EXAMPLE, "sums[k][...] = 0.0", "sums[k][...] *= 1.0")
     found = errors(check(path))
     assert found and found[0]["code"] == "BPD108", found
+
+
+def test_a_loss_reported_over_all_the_data_is_not_the_step_s_when_the_step_slices_the_data_inline(tmp_path):
+    # `one_batch(weights, inputs[s:s + 15], ...)`: no name shows the batch, so the loss printed over every
+    # sample is not the one the update descends, and the correct program gets no error from it
+    sliced = PER_EXAMPLE.replace("for j in chosen:", "for j in range(first, first + 15):").replace(
+        "one_sample(weights, inputs[j], labels[j])", "one_sample(weights, inputs[first:first + 15][j - first], labels[j])"
+    )
+    path = planted(tmp_path, "sliced.py", sliced, "* (1 - a ** 2)", "* (1 - a ** 2)")
+    assert line_of(path, "inputs[first:first + 15][j - first]")
+    assert errors(check(path)) == []
+
+
+PATIENCE = """
+    import numpy as np
+
+    gen = np.random.RandomState(30)
+    pts = gen.randn(360, 2) + np.repeat(np.array([[1.5, 0.0], [-1.5, 0.5], [0.0, -1.5]]), 120, axis=0)
+    cls = np.repeat(np.arange(3), 120)
+    mix = gen.permutation(360)
+    pts, cls = pts[mix], cls[mix]
+    Xa, ya, Xva, yva = pts[:270], cls[:270], pts[270:], cls[270:]
+    K = gen.randn(2, 3) * 0.01
+
+    def probs(A):
+        z = A @ K
+        z = np.exp(z - z.max(axis=1, keepdims=True))
+        return z / z.sum(axis=1, keepdims=True)
+
+    def xent(A, t):
+        return -np.mean(np.log(probs(A)[np.arange(len(t)), t]))
+
+    tolerance = 1e-4
+    wait = 8
+    lowest, misses = np.inf, 0
+    for sweep in range(800):
+        D = probs(Xa)
+        D[np.arange(len(ya)), ya] -= 1
+        K -= 0.03 * (Xa.T @ D) / len(ya)
+        held = xent(Xva, yva)
+        if sweep % 100 == 0:
+            print(sweep, xent(Xa, ya), held)
+        if held < lowest - tolerance:
+            lowest, misses = held, 0
+        else:
+            misses += 1
+            if misses >= wait:
+                break
+"""
+
+
+def test_an_early_stop_that_ends_training_while_the_loss_still_falls_names_its_setting(tmp_path):
+    path = planted(tmp_path, "patience.py", PATIENCE, "tolerance = 1e-4", "tolerance = 0.1")
+    report = check(path, training=True)
+    found = [f for f in report["findings"] if f["name"] == "stopped-early"]
+    assert len(found) == 1 and found[0]["line"] == line_of(path, "tolerance = 0.1") and found[0]["param"] == "tolerance", report["findings"]
+    assert errors(report) == []
+
+
+def test_an_early_stop_that_does_not_fire_while_the_loss_falls_is_no_finding(tmp_path):
+    report = check(planted(tmp_path, "patience_ok.py", PATIENCE, "tolerance = 1e-4", "tolerance = 1e-4"), training=True)
+    assert replayed(report)["loss"] == "xent"
+    assert [f for f in report["findings"] if f["severity"] != "info"] == []
+
+
+def test_a_loop_that_breaks_when_its_loss_reaches_a_target_is_not_stopped_early(tmp_path):
+    reached = PATIENCE.replace("            if misses >= wait:", "            if held < goal:").replace("    wait = 8\n", "    wait = 8\n    goal = 0.93\n")
+    assert "goal = 0.93" in reached
+    path = planted(tmp_path, "target.py", reached, "tolerance = 1e-4", "tolerance = 0.1")
+    assert [f for f in check(path, training=True)["findings"] if f["name"] == "stopped-early"] == []

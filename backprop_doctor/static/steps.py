@@ -778,7 +778,7 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
                 losses=tuple(
                     _on_the_batch(_losses(loop, prefix), prefix, updating) or _per_sample_losses(tree, updating)
                     or _inner_error_losses(tree, prefix, updating) or _method_losses(tree, (*prefix, *updating)) or summed
-                    or _on_the_batch(_reported_around(function or tree, loop, reached), prefix, updating)
+                    or _reported_around(function or tree, loop, reached, prefix, updating)
                 ),
                 adjoints=tuple(_adjoints(prefix)),
                 other_losses=tuple(
@@ -1484,18 +1484,28 @@ def _on_the_batch(sites: list[LossSite], prefix: tuple[ast.stmt, ...], updating:
     return changed
 
 
-def _reported_around(scope: ast.AST, loop: ast.For | ast.While, reached: Sequence[UpdateSite]) -> list[LossSite]:
+def _reported_around(
+    scope: ast.AST, loop: ast.For | ast.While, reached: Sequence[UpdateSite], prefix: tuple[ast.stmt, ...], updating: Sequence[ast.stmt]
+) -> list[LossSite]:
     """`print(epoch, loss(params, X, y))` after the minibatch loop that updates `params`: a loss function
     the program calls outside the step, handed the parameters the step updates (`params[k] -= ...`),
-    for a step that computes and reports no loss of its own (`_on_the_batch` then hands it the batch)."""
+    for a step that computes and reports no loss of its own, on the step's minibatch (`_on_the_batch`).
+    A loss whose data the step only takes part of (`X[i:i + 16]`) in a way no name shows stays unread:
+    over all the data its gradient is not the update's."""
     roots = {_root(site.update.target) for site in reached if site.file is None} - {None, "self"}
     inside = {id(n) for n in walk(loop)}
-    return sorted((
-        LossSite(ast.unparse(node.func), ast.unparse(node), node.lineno, False)
-        for node in walk(scope)
+    calls = sorted((
+        node for node in walk(scope)
         if isinstance(node, ast.Call) and id(node) not in inside and _loss_call(node) and not _held_out(node)
         and any(isinstance(a, ast.Name) and a.id in roots for a in node.args)
-    ), key=lambda site: site.line)[:1]  # fmt: skip
+    ), key=lambda node: node.lineno)  # fmt: skip
+    if not calls:
+        return []
+    site = LossSite(ast.unparse(calls[0].func), ast.unparse(calls[0]), calls[0].lineno, False)
+    (batched,) = _on_the_batch([site], prefix, updating)
+    data = {a.id for a in calls[0].args if isinstance(a, ast.Name) and a.id not in roots}
+    cut = any(isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name) and n.value.id in data for n in walk(loop))
+    return [batched] if batched.expression != site.expression or not cut else []
 
 
 def _first_items(stmt: ast.stmt, call: ast.Call) -> dict[str, str]:
