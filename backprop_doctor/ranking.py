@@ -42,7 +42,7 @@ INDEPENDENT_PATTERNS = frozenset({"train-flag-not-passed"})
 TRAINING_CAUSES = ("learning-rate-too-high", "dead-relu")
 
 # Causes that explain the symptoms of later stages even though they rank later themselves.
-PREFERRED_CAUSES = ("softmax-not-per-row", "batch-coupling", "unshared-parameter", "input-mutated", "activation-forward-wrong")
+PREFERRED_CAUSES = ("softmax-not-per-row", "batch-coupling", "unshared-parameter", "shared-layer", "input-mutated", "activation-forward-wrong")
 
 
 # Findings that name the statement to fix inside code another finding only shows is wrong

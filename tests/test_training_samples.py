@@ -176,6 +176,7 @@ def test_every_training_rule_is_registered_with_its_code_severity_and_documentat
         "step-update-lost": ("BPD613", "error"),
         "targets-not-shuffled": ("BPD614", "error"),
         "step-cannot-overfit": ("BPD615", "warning"),
+        "stopped-early": ("BPD616", "warning"),
     }
     rules = {r.name: r for r in all_rules().values() if r.stage == "training"}
     assert {name: (r.code, r.severity) for name, r in rules.items()} == expected

@@ -395,6 +395,11 @@ def _through_velocity(update: Update, stmt: ast.stmt, site: UpdateSite | None, t
     with no momentum that the update already reads as its gradient is left as it is.
     """
     found = _step_of(stmt)
+    if found is not None and not isinstance(found[0], ast.Name):
+        # `v *= beta; v += g; p -= self.lr * v`: the rate times a velocity the gradient went into (PyTorch's momentum)
+        rate, rest = _take_rate(_Unsigned().visit(copy.deepcopy(found[0])))
+        if rate is not None and rest is not None and _VELOCITY.fullmatch(rest):
+            found = (ast.Name(rest, ast.Load()), found[1] * _polarity(found[0]))
     if found is None:
         return site
     value, outer = found
@@ -808,6 +813,7 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
                 losses=tuple(
                     _on_the_batch(_losses(loop, prefix), prefix, updating) or _per_sample_losses(tree, updating)
                     or _inner_error_losses(tree, prefix, updating) or _method_losses(tree, (*prefix, *updating)) or summed
+                    or _reported_around(function or tree, loop, reached, prefix, updating)
                 ),
                 adjoints=tuple(_adjoints(prefix) + _loss_gradient_calls(prefix)),
                 other_losses=tuple(
@@ -1144,7 +1150,7 @@ def _losses(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...]) -> list[Los
 
 
 # a test or validation set's name: `Xtest`, `Ytest_ind`, `pYtest`, `X_val`, `yval`, `x_dev`
-_HELD_OUT = re.compile(r"(?i).*test.*|(.*_|[xyt])val(id|idation)?(_.*)?|(.*_)?dev(_.*)?")
+_HELD_OUT = re.compile(r"(?i).*test.*|(.*_|[xyt])va(l|lid|lidation)?(_.*)?|(.*_)?dev(_.*)?")  # `Xva`, `yva`: validation, in two letters
 
 
 def _held_out(value: ast.expr) -> bool:
@@ -1153,7 +1159,7 @@ def _held_out(value: ast.expr) -> bool:
     return any(isinstance(n, ast.Name) and _HELD_OUT.fullmatch(n.id) for n in walk(value))
 
 
-_LOSS_CALL = re.compile(r"(?i)(?:\w*_)?(?:loss|cost|error|mse|sse|objective|risk|cross_?entropy|likelihood|nll)\w*")
+_LOSS_CALL = re.compile(r"(?i)(?:\w*_)?(?:loss|cost|error|mse|sse|objective|risk|cross_?entropy|x_?ent|likelihood|nll)\w*")  # `xent`: cross-entropy
 _NOT_LOSS_CALL = re.compile(r"(?i)rate|acc|score|predict|grad|deriv|prime|backward")
 _CAMEL_LOSS_CALL = re.compile(r"[a-z]+(?:Loss|Cost|Error|Objective|Risk|CrossEntropy|Likelihood)\w*")  # `computeCost`, `costFunction` is the other
 
@@ -1488,6 +1494,12 @@ def _batch_sources(prefix: tuple[ast.stmt, ...], updating: Sequence[ast.stmt]) -
             for sliced in call.args:
                 if isinstance(sliced, ast.Subscript) and isinstance(sliced.value, ast.Name) and isinstance(sliced.slice, (ast.Name, ast.Slice)):
                     sources.setdefault(sliced.value.id, ast.unparse(sliced))
+    for stmt in prefix:  # `for i in idx: g = example_grads(params, X[i], y[i])`: the batch is `X[idx]`
+        if isinstance(stmt, ast.For) and isinstance(stmt.target, ast.Name) and isinstance(stmt.iter, ast.Name):
+            assigned = {t for s in stmt.body for t in _targets(s)}
+            for node in (n for s in stmt.body for n in walk(s)):
+                if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id not in assigned and ast.unparse(node.slice) == stmt.target.id:
+                    sources.setdefault(node.value.id, f"{node.value.id}[{stmt.iter.id}]")
     for stmt in updating:
         for loop in walk(stmt):
             if not (isinstance(loop, ast.For) and isinstance(loop.target, ast.Name) and isinstance(loop.iter, ast.Name)):
@@ -1572,6 +1584,30 @@ class _Renamed(ast.NodeTransformer):
         if isinstance(node.ctx, ast.Load) and node.id in self.sources:
             return ast.copy_location(ast.parse(self.sources[node.id], mode="eval").body, node)
         return node
+
+
+def _reported_around(
+    scope: ast.AST, loop: ast.For | ast.While, reached: Sequence[UpdateSite], prefix: tuple[ast.stmt, ...], updating: Sequence[ast.stmt]
+) -> list[LossSite]:
+    """`print(epoch, loss(params, X, y))` after the minibatch loop that updates `params`: a loss function
+    the program calls outside the step, handed the parameters the step updates (`params[k] -= ...`),
+    for a step that computes and reports no loss of its own, on the step's minibatch (`_on_the_batch`).
+    A loss whose data the step only takes part of (`X[i:i + 16]`) in a way no name shows stays unread:
+    over all the data its gradient is not the update's."""
+    roots = {_root(site.update.target) for site in reached if site.file is None} - {None, "self"}
+    inside = {id(n) for n in walk(loop)}
+    calls = sorted((
+        node for node in walk(scope)
+        if isinstance(node, ast.Call) and id(node) not in inside and _loss_call(node) and not _held_out(node)
+        and any(isinstance(a, ast.Name) and a.id in roots for a in node.args)
+    ), key=lambda node: node.lineno)  # fmt: skip
+    if not calls:
+        return []
+    site = LossSite(ast.unparse(calls[0].func), ast.unparse(calls[0]), calls[0].lineno, False)
+    (batched,) = _on_the_batch([site], prefix, updating)
+    data = {a.id for a in calls[0].args if isinstance(a, ast.Name) and a.id not in roots}
+    cut = any(isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name) and n.value.id in data for n in walk(loop))
+    return [batched] if batched.expression != site.expression or not cut else []
 
 
 def _first_items(stmt: ast.stmt, call: ast.Call) -> dict[str, str]:

@@ -35,6 +35,7 @@ _GRADIENT = re.compile(
     r"(?i:\w*grad\w*|\w*deltas?\d*|deltas?_\w+)|d[A-Z]\w*|d(?:w|b|gamma|beta|theta|params?|weights?|bias(?:es)?)\d*|g"
     r"|d[a-z]{1,2}\d*|d_[A-Za-z]\w*"  # `dz`, `dh1`, `d_out`, `d_L_d_ypred`: an adjoint the step multiplies (`0.5 * X.T @ dz`)
     r"|g[A-Z]\w*|g[wb]?\d*"  # `gW2`, `gb1`, `g1`: g for gradient before the parameter's name or number
+    r"|G\d*"  # `G["Wh"]`, `G = {k: np.zeros_like(v) ...}`: a capital G for the gradients, as a capital P holds the parameters
     rf"|d_?[^\W\d\x00-\x7f]\w*|\w*(?:{CJK_GRADIENT})\w*"  # `d得分`, `d隐藏`, `梯度`: the same in the user's own script
 )
 _OPTIMISER_STATE = re.compile(r"(?i)cache|momentum|velocit|moment|_rms|accum|squared")
@@ -135,6 +136,10 @@ def _loop_roles(loop: ast.For | ast.AsyncFor) -> dict[str, str]:
             pairs = [(target.elts[1], iterable.args[0])]
         elif isinstance(func, ast.Attribute) and func.attr == "items" and len(target.elts) == 2:
             pairs = [(target.elts[1], func.value)]
+        elif len(target.elts) == 2 and role(iterable) == "param" and all(isinstance(e, ast.Name) for e in target.elts):
+            # `for p, g in model.params():` (parameter, gradient) pairs, the gradient named as one
+            first, second = target.elts
+            return {first.id: "param", second.id: "grad"} if _GRADIENT.fullmatch(second.id) and not _GRADIENT.fullmatch(first.id) else {}
     elif isinstance(target, (ast.Tuple, ast.List)) and isinstance(iterable, (ast.Tuple, ast.List)) and _rows_of(iterable, len(target.elts)):
         # `for p, g in ((W1, dW1), (b1, db1)):` the first column names parameters, the second their gradients
         roles: dict[str, str] = {}
