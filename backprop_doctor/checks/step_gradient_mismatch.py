@@ -68,6 +68,8 @@ def run(context: Any) -> Iterator[Finding]:
             yield _unfitted(result, context.source.path)
         if not result.parameters or not result.wrong:
             continue
+        if getattr(result, "data_sized", None) is not None:
+            continue  # gradients divided by the data set's size: step-divided-by-data-size words it
         known = [f for f in errors if _runs_in(f, result)]
         if known and (result.first_wrong_adjoint is None or any(f.code.startswith("BPD3") for f in known)):
             continue  # a gradient already known wrong, and the replay cannot say more precisely which statement
