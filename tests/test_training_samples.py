@@ -176,6 +176,8 @@ def test_every_training_rule_is_registered_with_its_code_severity_and_documentat
         "step-update-lost": ("BPD613", "error"),
         "targets-not-shuffled": ("BPD614", "error"),
         "step-cannot-overfit": ("BPD615", "warning"),
+        "step-targets-out-of-range": ("BPD616", "error"),
+        "step-rate-vanishes": ("BPD617", "warning"),
     }
     rules = {r.name: r for r in all_rules().values() if r.stage == "training"}
     assert {name: (r.code, r.severity) for name, r in rules.items()} == expected

@@ -242,6 +242,8 @@ def _same_call(step: Any, loss: Any, wrong: list[tuple[Any, Any]]) -> bool:
     from backprop_doctor.static.steps import _targets
 
     bound = {name for stmt in step.prefix if stmt.lineno == loss.line for name in _targets(stmt)}
+    if not loss.in_prefix or loss.name not in bound:
+        return False  # `net.loss(x, t)` the tool stands in beside `grads = net.gradient(x, t)`: another call
     return any(set(re.findall(r"[^\W\d]\w*", moved.gradient_name or moved.site.gradient)) & bound for moved, _ in wrong)
 
 
