@@ -61,6 +61,8 @@ SAME_FACTOR = 0.03  # factors within 3 % of each other are one factor
 
 
 def run(context: Any) -> Iterator[Finding]:
+    from backprop_doctor.checks.step_output_applied_twice import applied_twice_in
+
     results = context.extras.get("replay") or []
     if context.source is None:
         return
@@ -70,6 +72,10 @@ def run(context: Any) -> Iterator[Finding]:
             yield _unfitted(result, context.source.path)
         if not result.parameters or not result.wrong:
             continue
+        if getattr(result, "data_sized", None) is not None:
+            continue  # gradients divided by the data set's size: step-divided-by-data-size words it
+        if applied_twice_in(result, context.source) is not None:
+            continue  # softmax of softmax's output in the forward pass: step-output-applied-twice words it
         known = [f for f in errors if _runs_in(f, result)]
         if known and (result.first_wrong_adjoint is None or any(f.code.startswith("BPD3") for f in known)):
             continue  # a gradient already known wrong, and the replay cannot say more precisely which statement
@@ -231,6 +237,18 @@ def _method_loss(loss: Any) -> bool:
     return False
 
 
+def _same_call(step: Any, loss: Any, wrong: list[tuple[Any, Any]]) -> bool:
+    """Whether the statement computing the loss also binds the gradients the wrong updates read
+    (`loss, dW, db = model.loss_and_grad(X, y)`): one call computes both, so no inference mode can set
+    its loss apart from its gradients."""
+    from backprop_doctor.static.steps import _targets
+
+    bound = {name for stmt in step.prefix if stmt.lineno == loss.line for name in _targets(stmt)}
+    if not loss.in_prefix or loss.name not in bound:
+        return False  # `net.loss(x, t)` the tool stands in beside `grads = net.gradient(x, t)`: another call
+    return any(set(re.findall(r"[^\W\d]\w*", moved.gradient_name or moved.site.gradient)) & bound for moved, _ in wrong)
+
+
 def _loss_reads(loss: Any, name: str) -> bool:
     """Whether the loss is computed from `name` (the network's output): a cross-entropy's gradient with
     respect to a sigmoid's input is `p - y` only for the sigmoid whose output the loss reads, not for a
@@ -322,7 +340,7 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
     common = bool(factors) and len(factors) == len(wrong) and all(abs(f - factors[0]) <= SAME_FACTOR * abs(factors[0]) for f in factors)
     # a parameter neither the loss nor its gradient moves (a bias a batch norm takes out again) says nothing either way
     judged = [m for _, m in result.parameters if m.wrong or not m.unused]
-    if len(wrong) == len(judged) and culprit is None and not common and loss is not None and _method_loss(loss):
+    if len(wrong) == len(judged) and culprit is None and not common and loss is not None and _method_loss(loss) and not _same_call(step, loss, wrong):
         # `network.loss(x, t)` runs in inference mode (dropout off, batch norm on running averages), or on
         # all the data while `network.gradient(x[idx], t[idx])` trains on a minibatch: every update "wrong"
         # by unrelated factors says the two are not one function, not that the gradients are wrong

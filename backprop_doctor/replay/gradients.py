@@ -165,6 +165,7 @@ class StepResult:
     left_out: LeftOut | None = None  # an activation's derivative missing between a right adjoint and a parameter's gradient
     other_loss: LossSite | None = None  # a usual loss every wrong gradient is right for, beside the one the program computes
     views: dict[str, str] = field(default_factory=dict)  # a name of the step's state bound to a view into another's array (`center` -> `W_in`)
+    data_sized: Any = None  # data_size.DataSized: every gradient divided by the data set's size where the loss is over a batch of it
     _lines_run: dict[str, set[int]] | None = None
 
     def lines_run(self) -> dict[str, set[int]]:
@@ -221,7 +222,7 @@ class StepResult:
         """Every gradient is the loss's times one positive factor, and the scale is the program's to choose:
         the loss is one backprop-doctor inferred or one the loop only reports (a mean printed now and
         then), or no update writes a learning rate."""
-        if self.common_factor is None:
+        if self.common_factor is None or self.data_sized is not None:
             return False
         loss = self.loss
         return (loss is not None and (loss.implied is not None or not loss.in_prefix)) or all(m.site.rate is None for m, _ in self.wrong)
@@ -525,7 +526,11 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
         result.clipped = _clipped(capture.step, result, source_tree(runner.path)[1])
         result.owners = _owners(capture, result)
         result.still = _still(capture.moved, result.loss_value)
-        if result.wrong:
+        if result.parameters and not result.clipped:
+            from backprop_doctor.replay.data_size import data_sized
+
+            result.data_sized = data_sized(result, base_namespace)
+        if result.wrong and result.data_sized is None:  # a count the gradients are divided by is their cause: nothing to walk for
             _walk_adjoints(runner, capture, result, base_namespace, base_loss, rng, deadline)
             if result.first_wrong_adjoint is None and not deadline.passed():
                 result.left_out = _left_out(runner, result, base_namespace, base_loss, rng)

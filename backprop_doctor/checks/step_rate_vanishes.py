@@ -1,0 +1,81 @@
+"""The program's learning-rate schedule takes the rate to nothing within its own loop.
+
+What it finds:
+    The training step's updates share one learning rate, and a statement in
+    the training loop (or a loop around it) sets it every pass: a formula of
+    the loop's counter (`lr = lr0 * 0.5 ** epoch`) or a factor applied each
+    pass (`lr *= 0.9`). Evaluated over the loop's own `range(...)`, from the
+    values the program holds when its first step begins, the rate falls to a
+    thousandth of its first value within the first tenth of the passes. The
+    schedule's line, the pass where the rate is gone, and how many passes at
+    the first rate the whole of training amounts to are named. Judged only
+    when the step's gradients are right.
+
+Why it matters:
+    Every gradient can be right and training still stops: once the rate is a
+    thousandth of what it was, the updates move the weights by nothing, and
+    the loss freezes wherever the first few passes left it, however many
+    epochs the loop goes on for.
+
+Example:
+    for epoch in range(2000):
+        lr = 0.5 * 0.5 ** epoch        # 5e-4 by epoch 10, 1e-61 by epoch 200
+
+Fix:
+    for epoch in range(2000):
+        lr = 0.5 * 0.5 ** (epoch // 500)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from backprop_doctor.findings import Finding
+from backprop_doctor.rules import rule
+
+NAME = "step-rate-vanishes"
+CODE = "BPD617"
+SEVERITY = "warning"
+STAGE = "training"
+
+
+def run(context: Any) -> Iterator[Finding]:
+    from backprop_doctor.replay.schedule import vanishing_rate
+
+    source = context.source
+    if source is None:
+        return
+    for result in context.extras.get("replay") or []:
+        if not result.parameters or result.wrong or result.driver or result.standin:
+            continue  # a wrong gradient comes first; a driven loop runs on the tool's settings
+        found = vanishing_rate(result)
+        if found is None:
+            continue
+        schedule = found.schedule
+        at = f"`{schedule.counter}` = {found.counter_at}" if found.counter_at is not None else f"pass {found.gone_at + 1}"
+        last = f"{found.last:.2g}" if found.last else "0"
+        how = (
+            "decay it more slowly: a factor nearer 1, or one applied every few hundred passes "
+            f"(`{schedule.counter} // 500` in place of `{schedule.counter}`)"
+            if schedule.formula is not None
+            else "decay it more slowly: a factor nearer 1, or applied every few hundred passes only"
+        )
+        message = (
+            f"your learning-rate schedule `{schedule.statement}` (line {schedule.line}) takes `{schedule.rate}` from "
+            f"{found.first:.3g} to a thousandth of that by {at}, and to {last} by the last of the loop's {found.passes} passes "
+            f"(line {schedule.loop_line}): the whole of training amounts to {found.effective:.3g} passes at the first rate, and "
+            f"after the first {found.gone_at} the updates no longer move the weights, so the loss stays where they left it; {how}"
+        )
+        yield rule(NAME).finding(
+            message,
+            file=source.path,
+            line=schedule.line,
+            highlight=tuple(sorted({schedule.line, schedule.loop_line})),
+            pattern="rate-decays-to-zero",
+            measured=found.effective,
+            evidence=(
+                ("rate", f"{found.first:.3g} at the first pass, {found.first / 1000:.3g} or less by {at}, {last} at pass {found.passes}"),
+                *((("your loop", f"{len(result.curve)} steps replayed: {result.curve[0]:.4g} → {result.curve[-1]:.4g}"),) if result.curve else ()),
+            ),
+        )
