@@ -1489,17 +1489,20 @@ def _batch_sources(prefix: tuple[ast.stmt, ...], updating: Sequence[ast.stmt]) -
             for name, sliced in pairs:
                 if isinstance(name, ast.Name) and isinstance(sliced, ast.Subscript) and isinstance(sliced.value, ast.Name) and sliced.value.id != name.id:
                     sources.setdefault(sliced.value.id, name.id)
-    for stmt in prefix:  # `grads = net.gradient(x_train[idx], t_train[idx])`: the minibatch handed over as it is cut
-        for call in (n for n in walk(stmt) if isinstance(n, ast.Call)):
-            for sliced in call.args:
-                if isinstance(sliced, ast.Subscript) and isinstance(sliced.value, ast.Name) and isinstance(sliced.slice, (ast.Name, ast.Slice)):
-                    sources.setdefault(sliced.value.id, ast.unparse(sliced))
     for stmt in prefix:  # `for i in idx: g = example_grads(params, X[i], y[i])`: the batch is `X[idx]`
         if isinstance(stmt, ast.For) and isinstance(stmt.target, ast.Name) and isinstance(stmt.iter, ast.Name):
             assigned = {t for s in stmt.body for t in _targets(s)}
             for node in (n for s in stmt.body for n in walk(s)):
                 if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id not in assigned and ast.unparse(node.slice) == stmt.target.id:
                     sources.setdefault(node.value.id, f"{node.value.id}[{stmt.iter.id}]")
+    # an index a loop of the step walks (`for j in chosen: one_sample(w, X[j], y[j])`) picks one sample, not the batch
+    walked = {n.id for stmt in prefix for loop in walk(stmt) if isinstance(loop, ast.For) for n in walk(loop.target) if isinstance(n, ast.Name)}
+    for stmt in prefix:  # `grads = net.gradient(x_train[idx], t_train[idx])`: the minibatch handed over as it is cut
+        for call in (n for n in walk(stmt) if isinstance(n, ast.Call)):
+            for sliced in call.args:
+                if isinstance(sliced, ast.Subscript) and isinstance(sliced.value, ast.Name) and isinstance(sliced.slice, (ast.Name, ast.Slice)):
+                    if not (isinstance(sliced.slice, ast.Name) and sliced.slice.id in walked):
+                        sources.setdefault(sliced.value.id, ast.unparse(sliced))
     for stmt in updating:
         for loop in walk(stmt):
             if not (isinstance(loop, ast.For) and isinstance(loop.target, ast.Name) and isinstance(loop.iter, ast.Name)):
