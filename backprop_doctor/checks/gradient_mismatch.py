@@ -72,8 +72,8 @@ def run(context: Any) -> Iterator[Finding]:
     if source is None or source.tree is None:
         return
     here = os.path.abspath(source.path)
+    _yield_to_saturation(context)  # before the replay's word: a saturated loss says why, and what to change
     _yield_to_training(context)
-    _yield_to_saturation(context)
     _output_functions_differ(context)
     _shared_upstream(context)
     _networks_follow_layers(context)

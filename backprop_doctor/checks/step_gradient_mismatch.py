@@ -1032,7 +1032,7 @@ def _evidence(result: Any) -> tuple[tuple[str, str], ...]:
     rows = []
     if result.loss is not None and result.loss_value is not None:
         own = f"; your program computed {result.program_loss:.6g} at that step" if result.program_loss is not None else ""
-        lifted = " without the small constant added inside its log (the loss your gradients are the derivative of)" if result.guard_lifted else ""
+        lifted = " without the small constant added inside its log (the loss your gradients are the derivative of)" if getattr(result, "guard_lifted", False) else ""
         rows.append(("replayed", f"your first training step ({result.step.place}), {result.runs} times from the program's own state: loss {result.loss_value:.6g}{lifted}{own}"))
     for _moved, measured in result.parameters:
         along = measured.directions[0] if measured.directions else None
