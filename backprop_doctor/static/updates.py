@@ -350,21 +350,21 @@ def _gradients_called(body: list[ast.stmt]) -> set[str]:
     return found
 
 
-def _rate_times(target: ast.AST, step: ast.AST, roles: Mapping[str, str]) -> bool:
+def _rate_times(target: ast.AST, step: ast.AST, roles: Mapping[str, str], loops: frozenset[str] = frozenset()) -> bool:
     """`coef -= lr * (A.T @ gres)`, `shift -= lr * gres.sum()`: a name moved by a learning rate, written as
     one, times a gradient (a name the loop binds to a gradient function's result or a matrix product, a
     product written in place) is a parameter, however it is called."""
     names = _chain(target)
     if not names or isinstance(target, ast.Subscript) or _GRADIENT.fullmatch(names[-1]) or _OPTIMISER_STATE.search(names[-1]) or _VELOCITY.fullmatch(names[-1]):
         return False
-    if not (isinstance(step, ast.BinOp) and isinstance(step.op, ast.Mult)):
-        return False
+    if not (isinstance(step, ast.BinOp) and isinstance(step.op, ast.Mult)) or names[0] in roles or names[0] in loops:
+        return False  # a loop's own variable (`for P, G in zip((H, A), (dZ1, dZ2))`) is read by `_loop_roles`
     for factor, other in ((step.left, step.right), (step.right, step.left)):
         rate = _chain(factor) if isinstance(factor, (ast.Name, ast.Attribute)) else []
         if not rate or not _LEARNING_RATE.fullmatch(rate[-1]):
             continue
         for node in walk(other):
-            if isinstance(node, ast.Name) and (roles.get(node.id) == "grad" or _GRADIENT.fullmatch(node.id)):
+            if isinstance(node, ast.Name) and roles.get(node.id) == "grad":
                 return True
             if isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult):
                 return True
@@ -419,13 +419,13 @@ def parameter_updates(tree: ast.AST, *, text: str | None = None) -> list[Update]
             )
         )
 
-    def check(stmt: ast.stmt, roles: Mapping[str, str], function: str | None, arguments: frozenset[str] = frozenset()):
+    def check(stmt: ast.stmt, roles: Mapping[str, str], function: str | None, arguments: frozenset[str] = frozenset(), loops: frozenset[str] = frozenset()):
         for part in unpacked(stmt, arguments):
-            check(part, roles, function)
+            check(part, roles, function, loops=loops)
         if isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, (ast.Sub, ast.Add)):
             moved = (
                 _param_like(stmt.target, roles) or _keyed_like_gradient(stmt.target, stmt.value)
-                or _gradient_named_after(stmt.target, stmt.value) or _rate_times(stmt.target, stmt.value, roles)
+                or _gradient_named_after(stmt.target, stmt.value) or _rate_times(stmt.target, stmt.value, roles, loops)
             )  # fmt: skip
             if moved and _steps(stmt.value, roles):
                 make(stmt, stmt.target, stmt.op, stmt.value, "in-place", function)
@@ -451,7 +451,7 @@ def parameter_updates(tree: ast.AST, *, text: str | None = None) -> list[Update]
             return
         moved = (
             _param_like(target, roles) or _keyed_like_gradient(target, value.right)
-            or _gradient_named_after(target, value.right) or _rate_times(target, value.right, roles)
+            or _gradient_named_after(target, value.right) or _rate_times(target, value.right, roles, loops)
         )  # fmt: skip
         if not (moved and _same_expression(value.left, target)):
             return
@@ -480,7 +480,7 @@ def parameter_updates(tree: ast.AST, *, text: str | None = None) -> list[Update]
             if stored.get((ast.unparse(value.left), stmt.targets[0].id), 0) > stmt.lineno and _steps(value.right, roles):
                 make(stmt, value.left, value.op, value.right, "rebind-name", function)
 
-    def visit(body: list[ast.stmt], roles: Mapping[str, str], function: str | None, arguments: frozenset[str] = frozenset()):
+    def visit(body: list[ast.stmt], roles: Mapping[str, str], function: str | None, arguments: frozenset[str] = frozenset(), loops: frozenset[str] = frozenset()):
         staged(body, roles, function)
         # `adjustment = dot(X.T, error * slope)` then `self.synaptic_weights += adjustment`: a name bound to
         # a matrix product of the body is a step, whatever it is called
@@ -492,13 +492,14 @@ def parameter_updates(tree: ast.AST, *, text: str | None = None) -> list[Update]
             if isinstance(stmt, ast.ClassDef):
                 visit(stmt.body, {}, function)
                 continue
-            check(stmt, roles, function, arguments)
+            check(stmt, roles, function, arguments, loops)
             if isinstance(stmt, (ast.For, ast.AsyncFor)):
-                visit(stmt.body, {**roles, **_loop_roles(stmt)}, function, arguments)
-                visit(stmt.orelse, roles, function, arguments)
+                walked = loops | {n.id for n in walk(stmt.target) if isinstance(n, ast.Name)}
+                visit(stmt.body, {**roles, **_loop_roles(stmt)}, function, arguments, walked)
+                visit(stmt.orelse, roles, function, arguments, loops)
                 continue
             for block in _child_blocks(stmt):
-                visit(block, roles, function, arguments)
+                visit(block, roles, function, arguments, loops)
 
     visit(getattr(tree, "body", []), {}, None)
     return sorted(found, key=lambda u: (u.line, u.col))
