@@ -103,3 +103,82 @@ def test_columns_with_a_mean_loss_and_the_count_read_off_the_data_s_shape(tmp_pa
     assert not [f for f in report["findings"] if f["name"] == "step-gradient-mismatch"]  # one finding, not two
     fixed = planted(tmp_path, "columns_ok.py", COLUMNS, "/ inputs.shape[1]", "/ ycols.shape[1]")
     assert errors(check(fixed)) == []
+
+
+# 512 samples in batches of 32: N = B² / 2, so B/N (1/16) is also 2/B, the factor a loss summed with
+# `0.5 *` carries against a mean gradient. The loss is only reported, over all the data, by a function.
+SQUARE = '''\
+import numpy as np
+
+gen = np.random.RandomState(3)
+N = 512
+X = gen.randn(N, 4)
+y = X @ np.array([1.0, -1.5, 0.5, 0.0]) + 0.1 * gen.randn(N)
+W1 = gen.randn(4, 10) * 0.3
+b1 = np.zeros(10)
+w2 = gen.randn(10) * 0.3
+b2 = 0.0
+
+
+def forward(xs):
+    hidden = np.maximum(xs @ W1 + b1, 0)
+    return hidden @ w2 + b2, hidden
+
+
+def mean_squared_error(xs, ys):
+    return np.mean((forward(xs)[0] - ys) ** 2)
+
+
+rate = 0.05
+for epoch in range(20):
+    for rows in np.array_split(gen.permutation(N), N // 32):
+        xb, yb = X[rows], y[rows]
+        out, hidden = forward(xb)
+        d = 2 * (out - yb) / len(xb)
+        g_w2 = hidden.T @ d
+        g_b2 = d.sum()
+        dh = np.outer(d, w2) * (hidden > 0)
+        W1 -= rate * (xb.T @ dh)
+        b1 -= rate * dh.sum(axis=0)
+        w2 -= rate * g_w2
+        b2 -= rate * g_b2
+    print(epoch, mean_squared_error(X, y))
+'''
+
+# The same numbers the other way round: a loss summed with `0.5 *` over batches of 20 drawn from
+# 400 = 20² samples, a mean gradient (its factor against the loss is 1/20, and so is B/N), and a
+# division by N the updates never read (how far through the epoch the loop is).
+HALF_SUM = '''\
+import numpy as np
+
+gen = np.random.default_rng(8)
+N = 400
+X = gen.normal(size=(N, 3))
+y = X @ np.array([0.5, 2.0, -1.0]) + 0.05 * gen.normal(size=N)
+w = np.zeros(3)
+rate = 0.1
+for epoch in range(10):
+    done = 0.0
+    for lo in range(0, N, 20):
+        xb, yb = X[lo:lo + 20], y[lo:lo + 20]
+        residual = xb @ w - yb
+        loss = 0.5 * np.sum(residual ** 2)
+        done += len(xb) / N
+        w -= rate * (xb.T @ residual) / len(xb)
+    print(epoch, done, loss)
+'''
+
+
+def test_n_equal_to_the_batch_squared_is_told_apart_by_the_division_the_gradients_are_made_of(tmp_path):
+    path = planted(tmp_path, "square.py", SQUARE, "d = 2 * (out - yb) / len(xb)", "d = 2 * (out - yb) / N")
+    report = check(path)
+    (finding,) = _ours(report)
+    assert finding["line"] == line_of(path, "d = 2 * (out - yb) / N")
+    assert "`N` = 512" in finding["message"] and "batch of 32" in finding["message"]
+    assert errors(check(write(tmp_path, "square_ok.py", SQUARE))) == []
+
+
+def test_a_division_by_n_the_updates_do_not_read_is_no_finding_when_the_factor_is_the_convention_s(tmp_path):
+    report = check(write(tmp_path, "half_sum.py", HALF_SUM))
+    assert replayed(report)["parameters"]
+    assert errors(report) == []

@@ -15,6 +15,7 @@ Plain numbers out (`DataSized`); `checks/step_divided_by_data_size.py` words it.
 
 from __future__ import annotations
 
+import ast
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -105,8 +106,7 @@ def data_sized(result: Any, namespace: dict[str, Any]) -> DataSized | None:
         if not batches:
             continue
         batch = max(batches)
-        if any(_close(factor, k / batch) or _close(factor, k * batch) for k in _KS):
-            continue  # a mean over the batch (or its sum against a mean): the convention, not N
+        convention = any(_close(factor, k / batch) or _close(factor, k * batch) for k in _KS)
         over = factor * size / batch  # the factor against the batch's mean, were N the batch's size
         mean = next((k for k in _KS if _close(over, k)), None)  # the loss a mean, its gradient / N
         summed = next((k for k in _KS if _close(over * batch, k)), None)  # the loss a sum, its gradient / N
@@ -115,6 +115,8 @@ def data_sized(result: Any, namespace: dict[str, Any]) -> DataSized | None:
         divisor = _divisor(result, namespace, size, batch)
         if divisor is None:
             continue
+        if convention and not _feeds_updates(result, divisor):
+            continue  # a mean over the batch (or its sum against a mean) reads as this factor too: the convention, not N
         found = DataSized(size, _holding(result, namespace, size), batch, _batch_words(namespace, sorted(by_loss), batch), divisor, factor)
         for _, measured in result.parameters:  # judged at the batch's mean: B/N of it is wrong
             if measured.scale is not None:
@@ -137,6 +139,36 @@ def _divisor(result: Any, namespace: dict[str, Any], size: int, batch: int) -> D
         return None
     values = {**getattr(result.runner.state, "values", {}), **namespace}
     return next((d for d in count_divisors(tree, lines) if _resolved(d, values) == size), None)
+
+
+def _feeds_updates(result: Any, divisor: Divisor) -> bool:
+    """The division by N is written in the step itself, in a statement whose result its updates read
+    (`d = 2 * (pred - yb) / N` before `gw2 = h.T @ d; w2 -= lr * gw2`). Where N is B squared (over
+    the convention's 2 or 0.5: 512 samples in batches of 32) a factor of B/N also reads as a mean
+    over the batch against a summed loss; the division the gradients are made of tells them apart."""
+    step = getattr(result, "step", None)
+    prefix = tuple(getattr(step, "prefix", ()) or ())
+    if not prefix:
+        return False
+    needed = {n.id for site in getattr(step, "updates", ()) for n in _names(_parsed(getattr(site, "step", "")))}
+    for statement in reversed(prefix):
+        targets = {n.id for n in _names(statement) if isinstance(n.ctx, ast.Store)}
+        if isinstance(statement, (ast.Assign, ast.AugAssign, ast.AnnAssign)) and targets & needed:
+            if statement.lineno == divisor.line:
+                return True
+            needed |= reads(statement)
+    return False
+
+
+def _parsed(text: str) -> ast.AST | None:
+    try:
+        return ast.parse(text, mode="eval")
+    except SyntaxError:
+        return None
+
+
+def _names(node: Any) -> list[ast.Name]:
+    return [n for n in ast.walk(node) if isinstance(n, ast.Name)] if isinstance(node, ast.AST) else []
 
 
 def _holding(result: Any, namespace: dict[str, Any], size: int) -> str:
