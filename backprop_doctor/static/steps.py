@@ -57,6 +57,7 @@ class UpdateSite:
     index: str | None = None  # `i`
     listwise: tuple[str, str, str] | None = None  # ("w", "nw", "nabla_w"): `[w - eta * nw for w, nw in zip(self.weights, nabla_w)]`
     velocity: tuple[int, str] | None = None  # (line, statement) of `v -= lr * g` when the update adds a velocity `v` changed in place
+    rate_again: str | None = None  # `lr` of `p += lr * v` where `v = mu * v - lr * g` holds the rate already: applied twice
 
     @property
     def line(self) -> int:
@@ -395,11 +396,12 @@ def _through_velocity(update: Update, stmt: ast.stmt, site: UpdateSite | None, t
     with no momentum that the update already reads as its gradient is left as it is.
     """
     found = _step_of(stmt)
+    applied: ast.AST | None = None  # the rate the update multiplies the velocity by (`lr` of `p -= lr * v`)
     if found is not None and not isinstance(found[0], ast.Name):
         # `v *= beta; v += g; p -= self.lr * v`: the rate times a velocity the gradient went into (PyTorch's momentum)
         rate, rest = _take_rate(_Unsigned().visit(copy.deepcopy(found[0])))
         if rate is not None and rest is not None and _VELOCITY.fullmatch(rest):
-            found = (ast.Name(rest, ast.Load()), found[1] * _polarity(found[0]))
+            found, applied = (ast.Name(rest, ast.Load()), found[1] * _polarity(found[0])), ast.parse(rate, mode="eval").body
     if found is None:
         return site
     value, outer = found
@@ -407,8 +409,8 @@ def _through_velocity(update: Update, stmt: ast.stmt, site: UpdateSite | None, t
         kept = [(side, other) for side, other in ((value.right, value.left), (value.left, value.right)) if isinstance(side, (ast.Name, ast.Subscript, ast.Attribute))]
         if not kept or site is not None and not any(_momentum_defined(tree, stmt, ast.unparse(side)) for side, _ in kept):
             return site
-        value, factor = next(((side, other) for side, other in kept if _momentum_defined(tree, stmt, ast.unparse(side))), kept[0])
-        outer *= _polarity(factor)
+        value, applied = next(((side, other) for side, other in kept if _momentum_defined(tree, stmt, ast.unparse(side))), kept[0])
+        outer *= _polarity(applied)
     if not isinstance(value, (ast.Name, ast.Subscript, ast.Attribute)):
         return site
     name = ast.unparse(value)  # `v`, or an entry kept per parameter: `velocity[k]`, `self.v[key]`
@@ -440,7 +442,9 @@ def _through_velocity(update: Update, stmt: ast.stmt, site: UpdateSite | None, t
     if gradient is None or not any(_names_gradient(n) for n in walk(ast.parse(gradient, mode="eval"))):
         return site
     if own:  # momentum: the first step is rate * gradient, later ones are not
-        return UpdateSite(update, name, None, gradient, sign, adaptive=True, velocity=(definition.lineno, ast.unparse(definition)))
+        unsigned = ast.unparse(_Unsigned().visit(copy.deepcopy(applied))) if applied is not None else None
+        again = unsigned if rate is not None and unsigned == rate else None
+        return UpdateSite(update, name, None, gradient, sign, adaptive=True, velocity=(definition.lineno, ast.unparse(definition)), rate_again=again)
     if site is not None:
         return site  # `grad_w1 = alpha * x1 * delta`: the variable is read as the gradient, its rate as the program's scale
     return UpdateSite(update, name, rate, gradient, sign)
