@@ -187,7 +187,10 @@ def _observed(func: Any, names: list[str], context: Any) -> Case | None:
     for call in calls:
         if len(call.args) < len(names) or any(isinstance(a, TooLarge) for a in call.args):
             continue
-        values = {n: (np.array(a, dtype=np.float64) if _role(n) == "params" else np.array(a) if isinstance(a, np.ndarray) else a) for n, a in zip(names, call.args)}
+        try:
+            values = {n: (np.array(a, dtype=np.float64) if _role(n) == "params" else np.array(a) if isinstance(a, np.ndarray) else a) for n, a in zip(names, call.args)}
+        except (TypeError, ValueError):
+            continue  # `params = [W1, b1, W2, b2]`, arrays of different shapes: no one vector of parameters
         params = next(n for n in names if _role(n) == "params")
         theta = values[params]
         if theta.dtype != np.float64 or theta.size == 0:
