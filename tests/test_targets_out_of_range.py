@@ -6,7 +6,7 @@ to the array it is drawn from), naming the output's line. Scaled targets stay cl
 
 from __future__ import annotations
 
-from tests.userfiles import check, errors, line_of, planted, write
+from tests.userfiles import check, errors, line_of, planted, replayed, write
 
 PRICES = '''\
 import numpy as np
@@ -90,3 +90,35 @@ def test_targets_inside_the_output_s_range_stay_clean(tmp_path):
     for name, text in (("prices.py", PRICES), ("signs.py", SIGNS)):
         report = check(write(tmp_path, name, text))
         assert report["findings"] == [], name
+
+
+# As many samples as features (40 and 40): the weights have the targets' size, and the loss reads them
+# in its penalty. They are what the step updates, not what the sigmoid's output is compared with.
+PENALISED = '''\
+import numpy as np
+
+gen = np.random.default_rng(17)
+
+
+def sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+n = 40
+X = gen.uniform(-3, 3, (n, n))
+labels = (X[:, 0] - X[:, 1] > 0).astype(float)
+w = gen.normal(size=n) / np.sqrt(n)
+rate, strength = 0.002, 2.0
+history = []
+for t in range(800):
+    p = sigmoid(X @ w)
+    w = w - rate * (X.T @ (p - labels) + strength * np.sign(w))
+    cost = -(labels * np.log(p) + (1 - labels) * np.log(1 - p)).mean() + strength * np.abs(w).mean()
+    history.append(cost)
+'''
+
+
+def test_weights_the_loss_reads_in_a_penalty_are_not_its_targets(tmp_path):
+    report = check(write(tmp_path, "penalised.py", PENALISED), training=True)
+    assert replayed(report)["parameters"]
+    assert not [f for f in report["findings"] if f["name"] == "step-targets-out-of-range"]

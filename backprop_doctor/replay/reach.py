@@ -12,6 +12,7 @@ judges and words.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,7 +60,8 @@ def unreachable(result: Any) -> Unreachable | None:
     if not isinstance(produced, np.ndarray) or produced.size < 2:
         return None
     low, high = RANGES[output.kind]
-    for name in sorted(names - {output.name}):
+    updated = {re.match(r"\w*", moved.site.update.target).group() for moved, _ in result.parameters}  # `w` of a penalty `l1 * np.abs(w).mean()`
+    for name in sorted(names - {output.name} - updated):
         value = namespace.get(name)
         if not isinstance(value, np.ndarray) or value.size != produced.size or value.dtype.kind not in "iuf":
             continue
