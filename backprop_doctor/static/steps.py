@@ -1139,6 +1139,13 @@ def _losses(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...]) -> list[Los
         for node in walk(loop)
         if isinstance(node, ast.Call) and _loss_call(node) and ast.unparse(node) not in named and not _held_out(node)
     ]
+    printed += [  # `print(it, -np.log(P[np.arange(n), y]).mean())`: a loss the loop prints as it computes it, unnamed
+        LossSite(ast.unparse(shown), ast.unparse(shown), node.lineno, False)
+        for node in walk(loop)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print"
+        for shown in _printed_values(node)
+        if _loss_shaped(shown) and _reduced(shown) and not _held_out(shown) and ast.unparse(shown) not in named
+    ]
     accumulated = [  # `err += np.power(t[count] - a2, 2)`, `loss -= np.log(p[y])`: this pass's term of a sum the loop reports
         LossSite(
             stmt.target.id, ast.unparse(stmt.value) if isinstance(stmt.op, ast.Add) else f"-({ast.unparse(stmt.value)})", stmt.lineno, False,
@@ -1189,6 +1196,25 @@ def _loss_shaped(value: ast.expr) -> bool:
             if ast.unparse(node.func).endswith("log") or (isinstance(inner, ast.BinOp) and isinstance(inner.op, ast.Sub)):
                 return True
     return False
+
+
+def _printed_values(call: ast.Call) -> list[ast.expr]:
+    """What a `print(...)` shows: its arguments, and the values an f-string among them formats."""
+    values: list[ast.expr] = []
+    for argument in call.args:
+        if isinstance(argument, ast.JoinedStr):
+            values += [part.value for part in argument.values if isinstance(part, ast.FormattedValue)]
+        elif not isinstance(argument, ast.Constant):
+            values.append(argument)
+    return values
+
+
+def _reduced(value: ast.expr) -> bool:
+    """`(...).mean()`, `np.sum(...)`: a value reduced to one number over its samples."""
+    return any(
+        isinstance(node, ast.Call) and ast.unparse(node.func).rpartition(".")[2] in ("mean", "sum", "average")
+        for node in walk(value)
+    )  # fmt: skip
 
 
 def _derivative_call(value: ast.expr) -> bool:

@@ -357,18 +357,35 @@ def _rate_times(target: ast.AST, step: ast.AST, roles: Mapping[str, str], loops:
     names = _chain(target)
     if not names or isinstance(target, ast.Subscript) or _GRADIENT.fullmatch(names[-1]) or _OPTIMISER_STATE.search(names[-1]) or _VELOCITY.fullmatch(names[-1]):
         return False
-    if not (isinstance(step, ast.BinOp) and isinstance(step.op, ast.Mult)) or names[0] in roles or names[0] in loops:
+    if names[0] in roles or names[0] in loops:
         return False  # a loop's own variable (`for P, G in zip((H, A), (dZ1, dZ2))`) is read by `_loop_roles`
-    for factor, other in ((step.left, step.right), (step.right, step.left)):
+    product = _leading_product(step)
+    if product is None:
+        return False
+    for factor, other in ((product.left, product.right), (product.right, product.left)):
         rate = _chain(factor) if isinstance(factor, (ast.Name, ast.Attribute)) else []
-        if not rate or not _LEARNING_RATE.fullmatch(rate[-1]):
+        written = isinstance(factor, ast.Constant) and type(factor.value) in (int, float) and factor.value > 0
+        if not written and not (rate and _LEARNING_RATE.fullmatch(rate[-1])):
             continue
-        for node in walk(other):
-            if isinstance(node, ast.Name) and roles.get(node.id) == "grad":
+        for node in walk(step if written else other):
+            if isinstance(node, ast.Name) and roles.get(node.id) == "grad" and not written:
                 return True
             if isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult):
                 return True
     return False
+
+
+def _leading_product(step: ast.AST) -> ast.BinOp | None:
+    """The product a step starts with: `lr * g` itself, or the `0.05 * Xfit.T` that
+    `0.05 * Xfit.T @ S / len(yfit)` parses to first (`((0.05 * Xfit.T) @ S) / len(yfit)`)."""
+    node = step
+    while isinstance(node, ast.BinOp):
+        if isinstance(node.op, ast.Mult):
+            return node
+        if not isinstance(node.op, (ast.Div, ast.MatMult)):
+            return None
+        node = node.left
+    return None
 
 
 def _products_bound(body: list[ast.stmt]) -> set[str]:
@@ -427,7 +444,7 @@ def parameter_updates(tree: ast.AST, *, text: str | None = None) -> list[Update]
                 _param_like(stmt.target, roles) or _keyed_like_gradient(stmt.target, stmt.value)
                 or _gradient_named_after(stmt.target, stmt.value) or _rate_times(stmt.target, stmt.value, roles, loops)
             )  # fmt: skip
-            if moved and _steps(stmt.value, roles):
+            if moved and (_steps(stmt.value, roles) or _rate_times(stmt.target, stmt.value, roles, loops)):
                 make(stmt, stmt.target, stmt.op, stmt.value, "in-place", function)
             return
         if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1):
@@ -443,7 +460,7 @@ def parameter_updates(tree: ast.AST, *, text: str | None = None) -> list[Update]
             return
         if not (isinstance(value, ast.BinOp) and isinstance(value.op, (ast.Sub, ast.Add))):
             return
-        if not _steps(value.right, roles):
+        if not (_steps(value.right, roles) or _rate_times(target, value.right, roles, loops)):
             return
         if isinstance(target, ast.Subscript) and _whole_array(target.slice) and _param_like(target.value, roles):
             if _same_expression(value.left, target.value) or _same_expression(value.left, target):
