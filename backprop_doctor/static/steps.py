@@ -36,6 +36,7 @@ from backprop_doctor.static.updates import CJK_LOSS, _GRADIENT, _LEARNING_RATE, 
 
 LOSS_NAME = re.compile(
     r"(?i:(?:\w*_)?(?:loss|cost|error|err|mse|sse|mae|rmse|nll|bce|xent|cross_?entropy|huber|hinge|objective|risk)(?:_?[a-z0-9]*)?)|[JEL](?:_?\w+)?"
+    r"|(?i:(?:\w*_)?(?:ce|xe)\d?)"  # `ce`, `train_ce`: a cross-entropy in two letters (not `cell`, `center`)
     rf"|\S*(?:{CJK_LOSS})\S*", re.ASCII
 )
 _NOT_LOSS = re.compile(r"(?i)grad|delta|^d_|^d[A-Z]|deriv|prime|hist|list|curve|(?:loss|cost|error)es$|_all$|sum_|acc")

@@ -1,0 +1,78 @@
+"""A mini-batch loop that trains on the same batch at every pass.
+
+What it finds:
+    A loop over an epoch's batches (`for i in range(0, len(X), bs):`, inside
+    the epochs' loop) that cuts its batch with a slice reading nothing the
+    loop changes (`xb, yb = X[:bs], y[:bs]`: not `i`, not a shuffled order),
+    where the data array holds more samples than the batch. The step itself
+    is replayed and its gradients are right.
+
+Why it matters:
+    Every update sees the same few samples, and the rest of the data never
+    reaches the network: the loss on that batch falls while the loss over all
+    the data stalls, or rises when the data is stored in order (the first
+    batch holds one class only, and the network learns to answer it).
+
+Example:
+    for i in range(0, len(X), bs):
+        xb, yb = X[:bs], y[:bs]
+
+Fix:
+    for i in range(0, len(X), bs):
+        xb, yb = X[order[i:i + bs]], y[order[i:i + bs]]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from backprop_doctor.findings import Finding
+from backprop_doctor.rules import rule
+
+NAME = "step-same-batch"
+CODE = "BPD619"
+SEVERITY = "warning"
+STAGE = "training"
+
+
+def run(context: Any) -> Iterator[Finding]:
+    from backprop_doctor.static.same_batch import fixed_batch
+
+    source = context.source
+    if source is None or source.tree is None:
+        return
+    for result in context.extras.get("replay") or []:
+        if not result.parameters or result.wrong or result.driver or result.standin or result.runner is None:
+            continue  # a wrong gradient first; made-up data says nothing of the program's batches
+        found = fixed_batch(source.tree, result.step.loop)
+        if found is None:
+            continue
+        try:
+            namespace = result.runner.run()
+        except Exception:  # noqa: BLE001 - the user's statements raised when run again: nothing to read
+            continue
+        batch, data = namespace.get(found.batch), namespace.get(found.data)
+        if not (isinstance(batch, np.ndarray) and isinstance(data, np.ndarray) and batch.ndim and data.ndim):
+            continue
+        taken, held = len(batch), len(data)
+        if not 0 < taken < held:
+            continue
+        width = found.width or str(taken)
+        message = (
+            f"your mini-batch loop (line {found.loop_line}) cuts the same batch at every pass: `{found.cut}` (line {found.line}) reads "
+            f"neither `{found.variable}` nor anything the loop changes, so every update trains on the same {taken} of the {held} "
+            f"samples of `{found.data}` and the other {held - taken} never reach the network; cut the batch at "
+            f"`{found.variable}` (`{found.data}[{found.variable}:{found.variable} + {width}]`, better from a shuffled order)"
+        )
+        yield rule(NAME).finding(
+            message,
+            file=source.path,
+            line=found.line,
+            highlight=tuple(sorted({found.line, found.loop_line})),
+            pattern="same-batch",
+            measured=taken / held,
+            evidence=(("batch", f"`{found.batch}`: {taken} of the {held} samples of `{found.data}`, the same at every pass"),),
+        )
