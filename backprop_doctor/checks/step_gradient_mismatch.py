@@ -483,6 +483,9 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
     if result.left_out is not None:
         yield _left_out(result, loss_words, evidence, path)
         return
+    if (between := _between(result, source)) is not None:
+        yield _between_finding(result, between, loss_words, evidence, path)
+        return
     groups: dict[tuple[str | None, int, str], list[tuple[Any, Any]]] = {}
     for moved, measured in wrong:
         line, file = (measured.line, measured.file) if measured.line else (moved.site.line, moved.site.file)
@@ -663,6 +666,66 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
 
 
 _STRENGTH = re.compile(r"\b(reg\w*|lambd\w*|lam|l2\w*|weight_decay|wd)\b")  # the name a loss writes its penalty's λ with
+
+
+def _between(result: Any, source: Any) -> tuple[Any, ast.stmt, str] | None:
+    """The one statement between the last adjoint measured right and the wrong parameters' gradients,
+    when nothing names it: `d_h` right at line 23 (`d_h = d_out @ self.W2.T`) and `self.gW1`, `self.gb1`
+    wrong, computed through `d_pre = d_h * self.h * (1 - self.h)` (line 24) with no forward value of
+    `pre` to measure it by. With the slope hint of the activation the adjoint's value comes out of
+    ("" when none): the statement and the hint."""
+    from backprop_doctor.replay.gradients import _slope_written
+    from backprop_doctor.static.steps import _scope_of
+
+    if source.tree is None or not result.adjoints or result.first_wrong_adjoint is not None or not result.wrong:
+        return None
+    if any(_factor_words(_factor(result, m), _proportional(result, m, _factor(result, m)), result.batch_sizes)[0] != "wrong-derivative" or m.unused for _, m in result.wrong):
+        return None  # a factor, a sign, an unread parameter: their own words
+    adjoint, measured = result.adjoints[-1]
+    if not isinstance(adjoint, InnerAdjoint) or measured.wrong or len(adjoint.feeds) != 1 or any(m.line and m.line > adjoint.line for _, m in result.wrong):
+        return None  # a wrong gradient located below the adjoint is named where it is computed
+    feed, scope = adjoint.feeds[0], _scope_of(source.tree, adjoint.line)
+    statement = min(
+        (
+            n for n in ast.walk(scope) if isinstance(n, ast.Assign) and n.lineno > adjoint.line and len(n.targets) == 1
+            and ast.unparse(n.targets[0]) == feed and _scope_of(source.tree, n.lineno) is scope
+        ),
+        key=lambda n: n.lineno, default=None,
+    )  # fmt: skip
+    if statement is None:
+        return None
+    hint = ""
+    applied = activation_applied(source.tree, adjoint.forward_at.line)
+    if applied is not None and applied.kind in ("sigmoid", "tanh") and applied.output == adjoint.forward:
+        other = "tanh" if applied.kind == "sigmoid" else "sigmoid"
+        if re.search(_slope_written(other, applied.output), ast.unparse(statement)):
+            right = f"{applied.output} * (1 - {applied.output})" if applied.kind == "sigmoid" else f"1 - {applied.output} ** 2"
+            hint = (
+                f"; it multiplies by {other}'s slope, but `{applied.output}` is {applied.kind}'s output (line {adjoint.forward_at.line}), "
+                f"whose slope is `{right}`"
+            )
+    return adjoint, statement, hint
+
+
+def _between_finding(result: Any, between: tuple[Any, ast.stmt, str], loss_words: str, evidence: Any, path: str) -> Finding:
+    adjoint, statement, hint = between
+    wrong = result.wrong
+    plural = len(wrong) > 1
+    names = _names([m.name for _, m in wrong])
+    lines = sorted({m.site.line for m, _ in wrong})
+    return rule(NAME).finding(
+        f"the update{'s' if plural else ''} of {names} in your training step (line{'s' if len(lines) > 1 else ''} {', '.join(map(str, lines))}) "
+        f"{'do' if plural else 'does'} not follow the gradient of {loss_words}, while `{adjoint.name}` (line {adjoint.line}), the gradient "
+        f"of `{adjoint.forward}` {'they are' if plural else 'it is'} computed from, is right: the error is in between, at line "
+        f"{statement.lineno} (`{ast.unparse(statement)}`){hint}; re-derive that line",
+        param=wrong[0][1].name,
+        file=path,
+        line=statement.lineno,
+        highlight=tuple(sorted({statement.lineno, adjoint.line, *lines})),
+        pattern="wrong-derivative",
+        measured=max(m.error for _, m in wrong),
+        evidence=evidence,
+    )
 
 
 def _penalised(step: Any, name: str) -> bool:

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 from backprop_doctor.static.definitions import _child_blocks
 from backprop_doctor.static.steps import _ADJOINT, _changed, _forward_names, _targets, reads
+from backprop_doctor.static.tree import walk
 
 DEPTH = 3  # how many calls deep the step is followed
 
@@ -124,11 +125,15 @@ def called_functions(tree: ast.Module, prefix: tuple[ast.stmt, ...]) -> list[tup
     order: list[tuple[str, FunctionNode]] = []
     seen: dict[int, int] = {}
     excluded: set[int] = set()
+    callable_classes = {owner: node for owner, node in methods.get("__call__", ())}
+    instances = _instances_of(tree, set(callable_classes)) if callable_classes else {}
 
     def resolve(call: ast.Call) -> tuple[str, FunctionNode] | None:
         func = call.func
         if isinstance(func, ast.Name) and func.id in functions:
             return func.id, functions[func.id]
+        if isinstance(func, ast.Name) and func.id in instances:  # `net(X)`: `TinyNet.__call__`, `net = TinyNet(2, 10)`
+            return f"{instances[func.id]}.__call__", callable_classes[instances[func.id]]
         if isinstance(func, ast.Attribute) and len(methods.get(func.attr, ())) == 1:
             owner, node = methods[func.attr][0]
             return f"{owner}.{func.attr}", node
@@ -150,6 +155,19 @@ def called_functions(tree: ast.Module, prefix: tuple[ast.stmt, ...]) -> list[tup
 
     visit(list(prefix), 1)
     return [(name, node) for name, node in order if id(node) not in excluded]
+
+
+def _instances_of(tree: ast.Module, classes: set[str]) -> dict[str, str]:
+    """Names bound, once in the file, to an instance of one of `classes`: `net = TinyNet(2, 10)` -> TinyNet."""
+    bound: dict[str, set[str]] = {}
+    for node in walk(tree):
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    value = node.value
+                    made = value.func.id if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) else None
+                    bound.setdefault(target.id, set()).add(made if made in classes else "")
+    return {name: next(iter(made)) for name, made in bound.items() if len(made) == 1 and "" not in made}
 
 
 def _fed(bodies: dict[str, list[ast.stmt]], at: Site, name: str) -> tuple[tuple[str, int], ...]:
