@@ -60,3 +60,52 @@ def test_a_gradient_that_is_wrong_anyway_is_not_called_accumulated(tmp_path):
     path = planted(tmp_path, "accumulate.py", PROGRAM, "        dW1 += xb.T @ dz1\n", "        dW1 += xb.T @ dz1 * 2\n")
     (found,) = [f for f in errors(check(path)) if f["name"] == "step-gradient-mismatch"]
     assert found["pattern"] == "factor-of-two" and found["param"] == "W1"
+
+
+# Per-sample gradients summed into a dictionary of buffers under the loop's key (`total[name] += g[name]`),
+# the buffers made once before the loop; the update reads their mean over the batch.
+KEYED = '''\
+import numpy as np
+
+gen = np.random.default_rng(6)
+X = gen.normal(size=(120, 2))
+y = (X[:, 0] * X[:, 1] > 0).astype(float)
+net = {"U": gen.normal(size=(2, 8)) * 0.8, "c": np.zeros(8), "v": gen.normal(size=8) * 0.5}
+total = {name: np.zeros_like(value) for name, value in net.items()}
+
+
+def sample_grads(net, x, t):
+    a = np.tanh(x @ net["U"] + net["c"])
+    q = 1 / (1 + np.exp(-(a @ net["v"])))
+    e = q - t
+    da = e * net["v"] * (1 - a ** 2)
+    return {"U": np.outer(x, da), "c": da, "v": e * a}
+
+
+def cost(net, X, y):
+    q = 1 / (1 + np.exp(-(np.tanh(X @ net["U"] + net["c"]) @ net["v"])))
+    return -np.mean(y * np.log(q) + (1 - y) * np.log(1 - q))
+
+
+for epoch in range(30):
+    for lo in range(0, 120, 12):
+        for name in total:
+            total[name][...] = 0.0
+        for j in range(lo, lo + 12):
+            g = sample_grads(net, X[j], y[j])
+            for name in total:
+                total[name] += g[name]
+        for name in net:
+            net[name] -= 0.4 * total[name] / 12
+    print(epoch, cost(net, X, y))
+'''
+
+
+def test_keyed_buffers_summed_under_the_loop_s_key_and_never_reset_are_named_as_such(tmp_path):
+    clean = check(write(tmp_path, "keyed.py", KEYED))
+    assert errors(clean) == []
+    path = planted(tmp_path, "keyed_bug.py", KEYED, "        for name in total:\n            total[name][...] = 0.0\n", "")
+    (finding,) = errors(check(path))
+    assert finding["name"] == "step-gradient-mismatch"
+    assert "without resetting" in finding["message"], finding["message"]
+    assert f"line {line_of(path, 'total = {name')}" in finding["message"]

@@ -1075,7 +1075,7 @@ def _accumulated(
         return None
     written = _unparsed(name)
     adds = [s for s in runner.step.prefix for n in ast.walk(s) if isinstance(n, ast.AugAssign) and isinstance(n.op, ast.Add)
-            and ast.unparse(n.target) == written]
+            and (ast.unparse(n.target) == written or _keyed_alike(n.target, written))]
     if not adds:
         return None
     gradient = np.asarray(gradient, dtype=np.float64)
@@ -1103,6 +1103,15 @@ def _accumulated(
     zeroed = [n.lineno for n in ast.walk(tree) if isinstance(n, ast.Assign) and n.lineno < before
               and any(isinstance(t, ast.Name) and t.id == root or ast.unparse(t) == name for top in n.targets for t in ast.walk(top))] if tree is not None else []
     return name, (max(zeroed) if zeroed else None)
+
+
+def _keyed_alike(target: Any, written: str) -> bool:
+    """`acc[k] += g[k]` in a loop over the keys adds to `acc['W1']`: the same container under a loop's key."""
+    import ast
+
+    if not (isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name) and isinstance(target.slice, ast.Name)):
+        return False
+    return written.partition("[")[0] == target.value.id and written != target.value.id
 
 
 def _summed_name(expression: str, key: Any) -> str:

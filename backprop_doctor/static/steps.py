@@ -437,7 +437,10 @@ def _through_velocity(update: Update, stmt: ast.stmt, site: UpdateSite | None, t
     rate, gradient = _take_rate(term)
     if rate is None and isinstance(term, ast.BinOp) and isinstance(term.op, ast.Mult):
         for factor, rest in ((term.left, term.right), (term.right, term.left)):
-            if isinstance(factor, (ast.Name, ast.Attribute)) and not _names_gradient(factor) and _names_gradient(rest):
+            plain = isinstance(factor, (ast.Name, ast.Attribute)) and not _names_gradient(factor)
+            # `(1 - beta) * grads['dW1']`: an exponential average's weight, made of settings only
+            weight = isinstance(factor, ast.BinOp) and not any(isinstance(n, (ast.Name, ast.Attribute)) and _names_gradient(n) for n in walk(factor))
+            if (plain or weight) and any(isinstance(n, (ast.Name, ast.Attribute, ast.Subscript)) and _names_gradient(n) for n in walk(rest)):
                 rate, gradient = ast.unparse(factor), ast.unparse(rest)  # `E * GRAD_w5`: the factor beside a gradient
                 break
     if gradient is None or not any(_names_gradient(n) for n in walk(ast.parse(gradient, mode="eval"))):
@@ -1521,11 +1524,17 @@ def _batch_sources(prefix: tuple[ast.stmt, ...], updating: Sequence[ast.stmt]) -
                 if isinstance(name, ast.Name) and isinstance(sliced, ast.Subscript) and isinstance(sliced.value, ast.Name) and sliced.value.id != name.id:
                     sources.setdefault(sliced.value.id, name.id)
     for stmt in prefix:  # `for i in idx: g = example_grads(params, X[i], y[i])`: the batch is `X[idx]`
-        if isinstance(stmt, ast.For) and isinstance(stmt.target, ast.Name) and isinstance(stmt.iter, ast.Name):
+        if isinstance(stmt, ast.For) and isinstance(stmt.target, ast.Name) and isinstance(stmt.iter, (ast.Name, ast.Call)):
+            if isinstance(stmt.iter, ast.Name):
+                rows = stmt.iter.id
+            elif isinstance(stmt.iter.func, ast.Name) and stmt.iter.func.id == "range" and len(stmt.iter.args) == 2 and not stmt.iter.keywords:
+                rows = f"{ast.unparse(stmt.iter.args[0])}:{ast.unparse(stmt.iter.args[1])}"  # `for j in range(lo, lo + 12)`: `X[lo:lo + 12]`
+            else:
+                continue
             assigned = {t for s in stmt.body for t in _targets(s)}
             for node in (n for s in stmt.body for n in walk(s)):
                 if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id not in assigned and ast.unparse(node.slice) == stmt.target.id:
-                    sources.setdefault(node.value.id, f"{node.value.id}[{stmt.iter.id}]")
+                    sources.setdefault(node.value.id, f"{node.value.id}[{rows}]")
     # an index a loop of the step walks (`for j in chosen: one_sample(w, X[j], y[j])`) picks one sample, not the batch
     walked = {n.id for stmt in prefix for loop in walk(stmt) if isinstance(loop, ast.For) for n in walk(loop.target) if isinstance(n, ast.Name)}
     for stmt in prefix:  # `grads = net.gradient(x_train[idx], t_train[idx])`: the minibatch handed over as it is cut

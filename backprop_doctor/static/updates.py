@@ -212,6 +212,14 @@ def _keyed_like_gradient(target: ast.AST, step: ast.AST) -> bool:
         for factor, other in ((step.left, step.right), (step.right, step.left)):
             if entry(other) and isinstance(factor, (ast.Name, ast.Attribute)) and not _GRADIENT.fullmatch(_chain(factor)[-1] if _chain(factor) else ""):
                 return True  # `net[k] -= step * grads[k]`: the one factor beside the entry is the rate, however named
+    product = _leading_product(step)
+    if product is not None and names[0] not in _identifiers(step):
+        for factor, other in ((product.left, product.right), (product.right, product.left)):
+            rated = (isinstance(factor, ast.Constant) and type(factor.value) in (int, float) and factor.value > 0) or (
+                isinstance(factor, (ast.Name, ast.Attribute)) and bool(_chain(factor)) and bool(_LEARNING_RATE.fullmatch(_chain(factor)[-1]))
+            )
+            if rated and isinstance(other, ast.Subscript) and isinstance(other.value, ast.Name) and ast.unparse(other.slice) == key and isinstance(target.slice, ast.Name):
+                return True  # `net[name] -= 0.4 * total[name] / 12`: another container's entry under the loop's key, times a rate
     identifiers = _identifiers(step)
     if not any(_LEARNING_RATE.fullmatch(i) for i in identifiers) and not _number_times(step):
         return False
@@ -440,11 +448,12 @@ def parameter_updates(tree: ast.AST, *, text: str | None = None) -> list[Update]
         for part in unpacked(stmt, arguments):
             check(part, roles, function, loops=loops)
         if isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, (ast.Sub, ast.Add)):
+            keyed = _keyed_like_gradient(stmt.target, stmt.value)
             moved = (
-                _param_like(stmt.target, roles) or _keyed_like_gradient(stmt.target, stmt.value)
+                _param_like(stmt.target, roles) or keyed
                 or _gradient_named_after(stmt.target, stmt.value) or _rate_times(stmt.target, stmt.value, roles, loops)
             )  # fmt: skip
-            if moved and (_steps(stmt.value, roles) or _rate_times(stmt.target, stmt.value, roles, loops)):
+            if moved and (_steps(stmt.value, roles) or _rate_times(stmt.target, stmt.value, roles, loops) or keyed):
                 make(stmt, stmt.target, stmt.op, stmt.value, "in-place", function)
             return
         if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1):
