@@ -486,6 +486,9 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
     if (between := _between(result, source)) is not None:
         yield _between_finding(result, between, loss_words, evidence, path)
         return
+    if (shared := _shared_source(result, source)) is not None:
+        yield _shared_finding(result, shared, loss_words, evidence, path)
+        return
     groups: dict[tuple[str | None, int, str], list[tuple[Any, Any]]] = {}
     for moved, measured in wrong:
         line, file = (measured.line, measured.file) if measured.line else (moved.site.line, moved.site.file)
@@ -722,6 +725,90 @@ def _between_finding(result: Any, between: tuple[Any, ast.stmt, str], loss_words
         file=path,
         line=statement.lineno,
         highlight=tuple(sorted({statement.lineno, adjoint.line, *lines})),
+        pattern="wrong-derivative",
+        measured=max(m.error for _, m in wrong),
+        evidence=evidence,
+    )
+
+
+def _shared_source(result: Any, source: Any) -> tuple[ast.stmt, str, list[int]] | None:
+    """The one adjoint statement every wrong gradient is computed from, when they are located at
+    several lines of one function (`G["Wx"] += xs[t].T @ da`, `G["Wh"] += hs[t].T @ da`,
+    `G["bh"] += da.sum(0)`, all from `da = dh * (1 - hs[t] ** 2)`): the statement, the name it binds
+    and the gradients' lines. Named by nothing the walk measured (no forward value of `a`)."""
+    from backprop_doctor.static.steps import _ADJOINT, _scope_of
+
+    if source.tree is None or result.first_wrong_adjoint is not None or not result.wrong:
+        return None
+    if any(m.file or not m.line or m.unused for _, m in result.wrong):
+        return None
+    if any(m.truncated is not None or m.accumulated is not None or m.penalty_left_out is not None or m.widened is not None or m.broadcast is not None for _, m in result.wrong):
+        return None  # a loop through time cut short, a sum never reset, a penalty, a shape: their own words
+    if any(_factor_words(_factor(result, m), _proportional(result, m, _factor(result, m)), result.batch_sizes)[0] != "wrong-derivative" for _, m in result.wrong):
+        return None
+    lines = sorted({m.line for _, m in result.wrong})
+    if len(lines) < 2:
+        return None
+    if any(_slope_left_out(source, "wrong-derivative", line, None) is not None or _stale(result.step, line, None, result.views) is not None for line in lines):
+        return None  # a derivative left out, a parameter read after its update: their own words, at their own lines
+    tree = source.tree
+    scope = _scope_of(tree, lines[0])
+    inside = [n for n in ast.walk(scope) if isinstance(n, ast.stmt) and _scope_of(tree, n.lineno) is scope]
+    statements = [[n for n in inside if n.lineno == line and not isinstance(n, (ast.For, ast.While, ast.If, ast.With))] for line in lines]
+    if not all(statements):
+        return None
+    assignments = [n for n in inside if isinstance(n, (ast.Assign, ast.AugAssign))]
+
+    def made_of(at: list[ast.stmt]) -> set[str]:
+        """The adjoint-like names the statements at one line are computed from, through the
+        assignments before them in the function (`gW1 = X.T @ gh` reads `gh`, made of `g`)."""
+        line = at[0].lineno
+        pending = [n.id for st in at for n in ast.walk(st) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)]
+        seen: set[str] = set()
+        while pending:
+            name = pending.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            for assignment in assignments:
+                targets = assignment.targets if isinstance(assignment, ast.Assign) else [assignment.target]
+                if assignment.lineno < line and any(isinstance(t, ast.Name) and t.id == name for t in targets):
+                    pending += [n.id for n in ast.walk(assignment.value) if isinstance(n, ast.Name)]
+        return seen
+
+    loss = result.loss
+    after = loss.line if loss is not None and loss.in_prefix and not loss.implied and _scope_of(tree, loss.line) is scope else None
+    # the backward pass: what the step computes after its loss (`g = (p - onehot) / n`), or a function of its own
+    backward = {
+        t.id for n in assignments if after is None or n.lineno > after
+        for t in (n.targets if isinstance(n, ast.Assign) else [n.target]) if isinstance(t, ast.Name)
+    }  # fmt: skip
+    common = set.intersection(*(made_of(at) for at in statements)) & (backward | {n for n in backward if _ADJOINT.fullmatch(n)})
+    candidates = [
+        (n, name) for name in common for n in assignments
+        if isinstance(n, ast.Assign) and n.lineno < lines[0] and any(isinstance(t, ast.Name) and t.id == name for t in n.targets)
+    ]  # fmt: skip
+    if not candidates:
+        return None
+    statement, name = max(candidates, key=lambda c: c[0].lineno)
+    if any(a.name == name and not m.wrong for a, m in result.adjoints):
+        return None  # measured right: the gradients' own lines are wrong
+    return statement, name, lines
+
+
+def _shared_finding(result: Any, shared: tuple[ast.stmt, str, list[int]], loss_words: str, evidence: Any, path: str) -> Finding:
+    statement, name, lines = shared
+    wrong = result.wrong
+    plural = len(wrong) > 1
+    return rule(NAME).finding(
+        f"the update{'s' if plural else ''} of {_names([m.name for _, m in wrong])} in your training step do{'' if plural else 'es'} not follow "
+        f"the gradient of {loss_words}, and every one of {'them' if plural else 'it'} is computed from `{name}` (lines "
+        f"{', '.join(map(str, lines))}): look first at line {statement.lineno}, where `{name}` is computed "
+        f"(`{ast.unparse(statement)}`); re-derive it",
+        param=wrong[0][1].name,
+        file=path,
+        line=statement.lineno,
+        highlight=tuple(sorted({statement.lineno, *lines})),
         pattern="wrong-derivative",
         measured=max(m.error for _, m in wrong),
         evidence=evidence,
