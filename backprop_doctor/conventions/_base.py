@@ -207,7 +207,8 @@ def isolated_sharing(obj: Any, copied_arrays: Callable[[Any], list[np.ndarray]])
         found = _arrays_in(obj)
         moved = copied_arrays(obj) if _float_dtypes(found) <= {"float64"} else []
         shared = _shareable(found, moved) if moved else {}
-        work = copied(obj, found, shared) if shared else None
+        # nothing to share (a network that has not run yet): the copy `isolated` makes, its arrays read once
+        work = copied(obj, found, shared) if moved else None
     except Exception:  # noqa: BLE001 - user objects: isolated without sharing
         work = None
     if work is None:
