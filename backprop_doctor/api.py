@@ -37,7 +37,12 @@ from backprop_doctor.ranking import rank
 MAX_INPUT_ELEMENTS = 1_000_000
 
 
+_DEFAULTS = Options()  # frozen: shared by every call that sets nothing
+
+
 def _options(options: dict[str, Any]) -> Options:
+    if not options:
+        return _DEFAULTS
     given = options.pop("options", None)
     if given is not None and not isinstance(given, Options):
         raise UsageError(f"options={given!r}: pass an Options instance, or the settings as keywords (seed=1)")
@@ -258,9 +263,15 @@ def _network_first(net: Any, x: Any, t: Any, opts: Options, report: Report) -> t
             reader = LayerCalls(layers, t, opts.train, adapters)
         except Exception:  # noqa: BLE001 - a layer the adapter cannot read: its own check says why
             return 0, None
-        given_arrays = {**originals(net, work), **shared}
-        as_it_was = [_shared_copy(layer, given_arrays) for _, layer in layers]  # for their own checks, should they need them
-        if any(copied is None for copied in as_it_was):
+        pairs: list[tuple[np.ndarray, np.ndarray]] = []  # (the caller's array, the working copy's made from it)
+        given_arrays = {**originals(net, work, pairs), **shared}
+        # the caller's layers, as the working copy's were before the check: copied, should a layer need
+        # its own check, from those (`_as_it_was`), not from the working copy's beforehand
+        try:
+            callers = Network(net, train=opts.train).layers()
+        except Exception:  # noqa: BLE001 - as the working copy was read: not expected
+            return 0, None
+        if [key for key, _ in callers] != [key for key, _ in layers]:
             return 0, None
         network.reader = reader
         sources = {**given_arrays, id(first_input): x} if isinstance(x, np.ndarray) and x.dtype == np.float64 else given_arrays
@@ -292,6 +303,10 @@ def _network_first(net: Any, x: Any, t: Any, opts: Options, report: Report) -> t
         ridden = rider.error if rider is not None and whole.input_error is None else None
         again = [i for i, call in enumerate(calls) if (i == 0 and whole.input_error is None and ridden is None) or call.own_check]
         if any(i > 0 and calls[i].kept is None for i in again):
+            return whole.counter.forwards, None
+        copies = {id(original): array for original, array in pairs}
+        as_it_was = {i: _as_it_was(callers[i][1], copies, shared) for i in again}
+        if any(copied is None for copied in as_it_was.values()):
             return whole.counter.forwards, None
         last = network.last_layer()
         own: dict[int, LayerCheck] = {}
@@ -654,6 +669,27 @@ class _Deferred:
         return _network_rows(self.label, self.arrays, network, None if self.before else input_error)
 
 
+def _as_it_was(layer: Any, copies: dict[int, np.ndarray], shared: dict[int, np.ndarray]) -> Any:
+    """A copy of one of the caller's layers, as the working copy's layer made from it was before
+    the check ran (`isolated_sharing`), for its own check: what `_shared_copy` would have made of
+    that layer then, made now from the caller's, which the check leaves as it was. It holds the
+    working copy's array wherever the working layer held one the caller's arrays can restore
+    (`copies`: id of each of the caller's arrays -> the working copy's array made from it) and the
+    arrays the working copy shares with the caller (`shared`), and copies of anything else; None
+    when the layer cannot be copied."""
+    memo: dict[int, Any] = {}
+    for i in _arrays_held(layer):
+        array = copies.get(i)
+        if array is None:
+            array = shared.get(i)
+        if array is not None:
+            memo[i] = array
+    try:
+        return copy.deepcopy(layer, memo)
+    except Exception:  # noqa: BLE001 - user objects that refuse to be copied
+        return None
+
+
 def _shared_copy(layer: Any, given: dict[int, np.ndarray], held: dict[int, np.ndarray] | None = None) -> Any:
     """A copy of a layer as it is now, sharing the float arrays the caller's own arrays can
     restore (as `_layer_copy` does); None when it cannot be copied. `held`: the layer's
@@ -720,9 +756,10 @@ def _arrays_held(obj: Any, depth: int = 0) -> dict[int, np.ndarray]:
     return found
 
 
-def originals(given: Any, work: Any) -> dict[int, np.ndarray]:
+def originals(given: Any, work: Any, pairs: list[tuple[np.ndarray, np.ndarray]] | None = None) -> dict[int, np.ndarray]:
     """id of each float array in `work` (a copy of `given`) -> the array of `given` it was
-    copied from, found by walking both along the same attributes, keys and indices."""
+    copied from, found by walking both along the same attributes, keys and indices; with
+    `pairs`, each (array of `given`, array of `work`) is appended to it too."""
     found: dict[int, np.ndarray] = {}
     seen: set[int] = set()
 
@@ -733,6 +770,8 @@ def originals(given: Any, work: Any) -> dict[int, np.ndarray]:
         if isinstance(b, np.ndarray):
             if isinstance(a, np.ndarray) and b.dtype.kind == "f" and a.dtype.kind == "f" and a.shape == b.shape:
                 found[id(b)] = a
+                if pairs is not None:
+                    pairs.append((a, b))
             return
         if isinstance(b, dict) and isinstance(a, dict):
             for k, v in b.items():
@@ -750,6 +789,8 @@ def originals(given: Any, work: Any) -> dict[int, np.ndarray]:
     try:
         walk(given, work, 0)
     except Exception:  # noqa: BLE001 - odd user objects: probes then copy what they perturb
+        if pairs is not None:
+            pairs.clear()
         return {}
     return found
 

@@ -312,6 +312,7 @@ def _fingerprint(g: Any) -> tuple | None:
 STATE_DEPTH = 4
 _SCALARS = (bool, int, float, complex, str, bytes, type(None), np.generic)
 _UNWALKED = (*_SCALARS, types.ModuleType)  # what `_state_of` does not look into
+_PLAIN_TYPES = frozenset({bool, int, float, complex, str, bytes, type(None)})  # of those, the commonest, by exact type
 
 
 @dataclass
@@ -360,6 +361,10 @@ def _state_of(net: Any, shapes: set[tuple[int, ...]]) -> _State:
         else:
             return
         for value in values:
+            kind = type(value)
+            # what `walk` would return from at once, nothing found: a plain value, a function without a closure
+            if kind in _PLAIN_TYPES or (kind is types.FunctionType and not value.__closure__):
+                continue
             walk(value, depth + 1)
 
     try:

@@ -706,7 +706,7 @@ class LayerCheck(Contracts, Outcomes):
         lives = [a.live for a in arrays]
         saved = [self._saved(a) for a in lives]  # restored bit-identically after each probe: one source serves all
         for _ in range(count or self.options.probes):
-            directions = [gradcheck.Direction(a.live.shape, self.rng, a.scale) for a in arrays]
+            directions = gradcheck.Direction.drawn([(a.live.shape, a.scale) for a in arrays], self.rng)
             if watch is not None:
                 directions = watch(directions)
             probes.append(
@@ -741,7 +741,7 @@ class LayerCheck(Contracts, Outcomes):
         saved: list[np.ndarray] | None = None
         errors = []
         for _ in range(2):
-            directions = [gradcheck.Direction(a.live.shape, self.rng, a.scale) for a in arrays]
+            directions = gradcheck.Direction.drawn([(a.live.shape, a.scale) for a in arrays], self.rng)
             (dots,) = gradcheck.dots_along(_Grads(arrays), [directions])
             # Where rounding hides the slope (a deep network at a small initial scale moves its
             # loss by a few units in the last place), central probes take a larger step instead:
@@ -796,7 +796,8 @@ class LayerCheck(Contracts, Outcomes):
         try:
             # both drawn first (the same draws as one after the other: nothing else draws between), so
             # their dot products are taken together, each gradient read once (`dots_along`)
-            plan = [[gradcheck.Direction(a.live.shape, self.rng, a.scale) for a in both] for _ in range(2)]
+            drawn = gradcheck.Direction.drawn([(a.live.shape, a.scale) for _ in range(2) for a in both], self.rng)
+            plan = [drawn[: len(both)], drawn[len(both) :]]
             for directions, dots in zip(plan, gradcheck.dots_along(_Grads(both), plan)):
                 # not restored between the two: the second steps every element from `saved` again
                 probe = gradcheck.one_sided_probe(

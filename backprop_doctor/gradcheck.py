@@ -100,15 +100,35 @@ class Direction:
     """A random direction through one array (entries uniform in [-scale, scale)), read
     from the shared pool window by window: never stored, identical on every reading."""
 
-    def __init__(self, shape: tuple[int, ...], rng: np.random.Generator, scale: float = 1.0):
+    def __init__(self, shape: tuple[int, ...], rng: np.random.Generator | None, scale: float = 1.0):
+        """`rng` None: the offsets are left to the caller (`drawn`)."""
         self.shape = tuple(shape)
         self.size = math.prod(self.shape)
         self.scale = float(scale)
         single = self.size <= POOL_SIZE // 2
         count = 1 if single else -(-self.size // BLOCK)
         span = POOL_SIZE - (self.size if single else BLOCK)
+        self._span = span
+        if rng is None:
+            self.offsets = [0] * count
+            return
         # one offset drawn as a scalar: the same number as `size=1` draws, at a third of the cost
         self.offsets = [int(rng.integers(0, span + 1))] if count == 1 else rng.integers(0, span + 1, size=count).tolist()
+
+    @classmethod
+    def drawn(cls, shapes: Sequence[tuple[tuple[int, ...], float]], rng: np.random.Generator) -> list[Direction]:
+        """A direction for each (shape, scale), drawn as `Direction(shape, rng, scale)` one after the
+        other draws them (the same offsets, the generator left in the same state), in one call of
+        the generator: each offset is one bounded draw, the same for a scalar bound and for each
+        element of an array of bounds (`tests/test_directions_drawn_at_once.py`)."""
+        directions = [cls(shape, None, scale) for shape, scale in shapes]
+        bounds = [d._span + 1 for d in directions for _ in d.offsets]
+        offsets = rng.integers(0, np.array(bounds, dtype=np.int64)).tolist() if bounds else []
+        k = 0
+        for d in directions:
+            d.offsets = offsets[k : k + len(d.offsets)]
+            k += len(d.offsets)
+        return directions
 
     def windows(self):
         """(start, stop, unscaled entries) over the flattened array, a view of the pool each."""

@@ -160,3 +160,27 @@ def test_a_network_that_adds_into_its_gradients_costs_a_second_gradient_call_and
     report = bd.check_network(net, x, t)
     assert CALLS["gradient"] >= 2
     assert "nonreentrant-backward" in [f.name for f in report.findings]
+
+
+def test_a_clean_network_is_copied_once_and_none_of_its_layers_on_its_own(mnist_shaped, monkeypatch):
+    # the network's working copy is all a clean check copies: a layer whose own check is needed
+    # (its dx not compared through the input, a backward that writes into its dout) is copied then,
+    # from the caller's layer as the check found it, and a clean network has none
+    import copy
+
+    net, x, t = mnist_shaped
+    deepcopy, copied, depth = copy.deepcopy, [], [0]
+
+    def counted(obj, memo=None, *args):
+        if depth[0] == 0:
+            copied.append(type(obj).__name__)
+        depth[0] += 1
+        try:
+            return deepcopy(obj, memo, *args)
+        finally:
+            depth[0] -= 1
+
+    monkeypatch.setattr(copy, "deepcopy", counted)
+    report = bd.check_network(net, x, t)
+    assert report.ok and report.findings == []
+    assert copied == ["TwoLayerNet"]

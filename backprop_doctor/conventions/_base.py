@@ -207,7 +207,8 @@ def isolated_sharing(obj: Any, copied_arrays: Callable[[Any], list[np.ndarray]])
         found = _arrays_in(obj)
         moved = copied_arrays(obj) if _float_dtypes(found) <= {"float64"} else []
         shared = _shareable(found, moved) if moved else {}
-        work = copied(obj, found, shared) if shared else None
+        # nothing to share (a network that has not run yet): the copy `isolated` makes, its arrays read once
+        work = copied(obj, found, shared) if moved else None
     except Exception:  # noqa: BLE001 - user objects: isolated without sharing
         work = None
     if work is None:
@@ -300,6 +301,17 @@ def parameters(func: Callable) -> dict[str, inspect.Parameter]:
     called) is dropped, and so is a `self`/`cls` of a function looked up on its class."""
     bound = inspect.ismethod(func)
     target = getattr(func, "__func__", func)  # bound methods: cache on the function
+    owner = (func.__self__ if isinstance(func.__self__, type) else type(func.__self__)) if bound else None
+    try:
+        return dict(_parameters(target, bound, owner))
+    except TypeError:  # unhashable callable
+        return _parameters.__wrapped__(target, bound, owner)
+
+
+@functools.lru_cache(maxsize=1024)
+def _parameters(target: Callable, bound: bool, owner: type | None) -> dict[str, inspect.Parameter]:
+    """`parameters` of a function (`target`), looked up on an instance of `owner` (`bound`) or
+    not: read once for each (a layer's methods are read on every call the check makes of them)."""
     try:
         params = _signature_parameters(target)
     except TypeError:  # unhashable callable
@@ -311,7 +323,6 @@ def parameters(func: Callable) -> dict[str, inspect.Parameter]:
     else:
         return params
     if params and all(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in params.values()):
-        owner = (func.__self__ if isinstance(func.__self__, type) else type(func.__self__)) if bound else None
         delegate = _delegate(target, owner)
         if delegate is not None:
             return parameters(delegate)

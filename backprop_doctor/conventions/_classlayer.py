@@ -471,8 +471,11 @@ def _returned_gradients(layer: Any, backward: Any) -> dict[str, int | tuple[int,
     A list of weight arrays (`self.W = [W1, W2, W3]`) whose gradients come back as a list
     (`return gW, gb`) gives one parameter per entry, `W[0]` at place (0, 0)."""
     names = _backward_facts(backward)[0] if callable(backward) else ()
-    arrays = {k: v for k, v in vars(layer).items() if is_float_array(v)}
-    lists = {k: v for k, v in vars(layer).items() if is_array_list(v) and v and all(is_float_array(a) for a in v)}
+    attributes = vars(layer)
+    if not names:
+        return {}
+    arrays = {k: v for k, v in attributes.items() if is_float_array(v)}
+    lists = {k: v for k, v in attributes.items() if is_array_list(v) and v and all(is_float_array(a) for a in v)}
     found: dict[str, int | tuple[int, int]] = {}
     for i, name in enumerate(names):
         attr = next((a for a in arrays if name in gradient_names(a) and a not in found), None)

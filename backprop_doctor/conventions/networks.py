@@ -40,6 +40,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import inspect
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -675,7 +676,9 @@ def _finite(out: Any, is_loss: bool) -> bool:
     """A layer's output as its own check accepts it without a finding: one finite float64
     array (a finite number, for a loss layer)."""
     if is_loss:
-        return isinstance(out, (float, np.floating, np.ndarray)) and np.size(out) == 1 and bool(np.isfinite(out).all())
+        if isinstance(out, float):  # a Python float, or NumPy's float64
+            return math.isfinite(out)
+        return isinstance(out, (np.floating, np.ndarray)) and np.size(out) == 1 and bool(np.isfinite(out).all())
     return isinstance(out, np.ndarray) and out.dtype == np.float64 and bool(np.isfinite(out).all())
 
 
