@@ -440,7 +440,10 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
                 advice = f"re-derive it as the derivative of {loss_words} with respect to `{forward}`"
         params = ", ".join(f"`{m.name}`" for _, m in wrong)
         line = handed[1] if pattern == "wrong-argument" else adjoint.line  # the call that hands the wrong value
-        helper = _helper_computing(source, adjoint) if pattern == "wrong-derivative" else None
+        helper = _helper_computing(source, adjoint) if pattern in ("wrong-derivative", "scaled", "factor-of-two", "sign-flipped") else None
+        behind = None
+        if helper is None and not inner and pattern in ("wrong-derivative", "scaled", "factor-of-two", "sign-flipped"):
+            behind = _helper_behind_mask(source, step, adjoint)  # `dz = da * (z > 0)`, `da = avgpool_backward(dp)`
         cached = cached_wrong_side(source.tree, helper[1]) if helper is not None and source.tree is not None else None
         if cached is not None:  # `dh = sigmoid_backward(da, cache)`, the cache `sigmoid_forward` built holding the wrong side
             pattern, line = "cache-wrong-side", cached.line
@@ -451,6 +454,9 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
         elif helper is not None:  # `dout = huber_grad(out - y, delta)`: the wrong value is made inside the helper
             name, line = helper
             diagnosis += f", and `{name}` computes it (line {line})"
+        elif behind is not None:
+            masked, name, line = behind
+            diagnosis += f": it only masks `{masked}`, which `{name}` returns (line {line}), where the error is made"
         elif pattern == "wrong-derivative" and source.tree is not None and (
             mutated := (mutated_argument(source.tree, adjoint.line, inputs) if inputs else None)
             or mutated_argument(source.tree, adjoint.line, [adjoint.name], after=True)
@@ -930,6 +936,39 @@ def _moved_words(parameter: str, views: dict[str, str]) -> str:
     """`center_vec` the update moved: the name itself, or the array it is a view into."""
     owner = views.get(parameter)
     return f"`{owner}`, which `{parameter}` is a view into" if owner else f"`{parameter}`"
+
+
+def _helper_behind_mask(source: Any, step: Any, adjoint: Any) -> tuple[str, str, int] | None:
+    """(the masked name, the function, the line of its one return) when the adjoint's statement only masks another value
+    (`dz = da * (z > 0)`, a ReLU's mask, right whatever the factor) and that value is what one
+    function of the checked file returns (`da = avgpool_backward(dp)`): the factor is made there."""
+    tree = source.tree if source is not None else None
+    statement = step.prefix[adjoint.index] if 0 <= adjoint.index < len(step.prefix) else None
+    if tree is None or not isinstance(statement, ast.Assign) or not isinstance(statement.value, ast.BinOp) or not isinstance(statement.value.op, ast.Mult):
+        return None
+    sides = (statement.value.left, statement.value.right)
+    masked = [a for a, b in (sides, sides[::-1]) if isinstance(a, ast.Name) and _a_mask(b)]
+    if len(masked) != 1:
+        return None
+    made = [s for s in step.prefix[: adjoint.index] if isinstance(s, ast.Assign) and any(isinstance(t, ast.Name) and t.id == masked[0].id for t in s.targets)]
+    if not made:
+        return None
+    defined = {n.name: n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
+    value = made[-1].value
+    if not (isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id in defined):
+        return None
+    returns = [r for r in ast.walk(defined[value.func.id]) if isinstance(r, ast.Return) and r.value is not None]
+    return (masked[0].id, value.func.id, returns[0].lineno) if len(returns) == 1 else None
+
+
+def _a_mask(node: ast.AST) -> bool:
+    """`(z > 0)`, `(z > 0).astype(float)`, `(a >= 0)`: a comparison with 0, a ReLU's slope."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "astype":
+        node = node.func.value
+    return (
+        isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], (ast.Gt, ast.GtE))
+        and isinstance(node.comparators[0], ast.Constant) and node.comparators[0].value == 0
+    )  # fmt: skip
 
 
 def _helper_computing(source: Any, adjoint: Any) -> tuple[str, int] | None:

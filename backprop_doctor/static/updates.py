@@ -380,6 +380,8 @@ def _rate_times(target: ast.AST, step: ast.AST, roles: Mapping[str, str], loops:
                 return True
             if isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult):
                 return True
+            if written and isinstance(node, ast.Name) and _GRADIENT.fullmatch(node.id) and node.id != names[-1]:
+                return True  # `c -= 0.5 * dz.sum(axis=0)`, `V -= 0.5 * dV`: a number times a gradient by its name
     return False
 
 
