@@ -440,7 +440,7 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
                 advice = f"re-derive it as the derivative of {loss_words} with respect to `{forward}`"
         params = ", ".join(f"`{m.name}`" for _, m in wrong)
         line = handed[1] if pattern == "wrong-argument" else adjoint.line  # the call that hands the wrong value
-        helper = _helper_computing(source, adjoint) if pattern in ("wrong-derivative", "scaled", "factor-of-two", "sign-flipped") else None
+        helper = _helper_computing(source, adjoint, plain=pattern != "wrong-derivative") if pattern in ("wrong-derivative", "scaled", "factor-of-two", "sign-flipped") else None
         behind = None
         if helper is None and not inner and pattern in ("wrong-derivative", "scaled", "factor-of-two", "sign-flipped"):
             behind = _helper_behind_mask(source, step, adjoint)  # `dz = da * (z > 0)`, `da = avgpool_backward(dp)`
@@ -957,6 +957,8 @@ def _helper_behind_mask(source: Any, step: Any, adjoint: Any) -> tuple[str, str,
     value = made[-1].value
     if not (isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id in defined):
         return None
+    if not all(isinstance(a, (ast.Name, ast.Attribute, ast.Constant)) for a in value.args):
+        return None  # a factor may be written in an argument (`spread_back(2 * dpool)`): made at the call
     returns = [r for r in ast.walk(defined[value.func.id]) if isinstance(r, ast.Return) and r.value is not None]
     return (masked[0].id, value.func.id, returns[0].lineno) if len(returns) == 1 else None
 
@@ -971,9 +973,12 @@ def _a_mask(node: ast.AST) -> bool:
     )  # fmt: skip
 
 
-def _helper_computing(source: Any, adjoint: Any) -> tuple[str, int] | None:
+def _helper_computing(source: Any, adjoint: Any, plain: bool = False) -> tuple[str, int] | None:
     """(the function, the line of its return) when the adjoint's statement only calls a function of the
-    checked file for its value (`dout = huber_grad(out - y, delta)`): the wrong value is made there."""
+    checked file for its value (`dout = huber_grad(out - y, delta)`): the wrong value is made there.
+    With `plain` (a factor, not a wrong derivative), only when the call is the whole value and hands
+    the function names as they are (`spread_back(dpool)`): a factor written in an argument
+    (`relu_backward(2 * W2.T @ dZ2, Z1)`) is made at the call."""
     import ast
 
     from backprop_doctor.static.origins import value_computed_at
@@ -987,6 +992,8 @@ def _helper_computing(source: Any, adjoint: Any) -> tuple[str, int] | None:
     if len(calls) != 1:
         return None  # none, or two helpers: which one is wrong is not read here
     name = calls[0].func.id
+    if plain and (statement.value is not calls[0] or not all(isinstance(a, (ast.Name, ast.Attribute, ast.Constant)) for a in calls[0].args)):
+        return None
     if statement.value is calls[0]:
         line = value_computed_at(tree, adjoint.line, adjoint.name)
     else:  # `huber_grad(r, delta) / n`: the helper's own return
