@@ -100,3 +100,38 @@ def test_an_output_error_against_other_targets_is_named_where_it_is_computed(tmp
     found = errors(check(path))
     assert [f["line"] for f in found] == [line_of(path, "e = (q - np.eye(3)[labels]) / len(X)")], found
     assert errors(check(write(tmp_path, "soft_ok.py", SOFT))) == []
+
+
+# cs231n's two-layer net written into a dictionary of gradients, the ReLU's mask applied in place.
+MASKED = '''\
+import numpy as np
+
+gen = np.random.default_rng(36)
+X = gen.normal(size=(100, 5))
+y = (X[:, 0] - X[:, 2] > 0).astype(int)
+params = {"W1": gen.normal(size=(5, 20)) * 0.5, "b1": np.zeros(20), "W2": gen.normal(size=(20, 2)) * 0.5, "b2": np.zeros(2)}
+for it in range(300):
+    h = np.maximum(0, X @ params["W1"] + params["b1"])
+    f = h @ params["W2"] + params["b2"]
+    f = f - f.max(axis=1, keepdims=True)
+    loss = -f[range(100), y].sum() / 100 + np.log(np.exp(f).sum(axis=1)).sum() / 100
+    grads = {}
+    dscore = np.exp(f) / np.exp(f).sum(axis=1, keepdims=True)
+    dscore[range(100), y] -= 1
+    dscore /= 100
+    grads["W2"] = h.T @ dscore
+    grads["b2"] = dscore.sum(axis=0)
+    dh = dscore @ params["W2"].T
+    dh[h <= 0] = 0
+    grads["W1"] = X.T @ dh
+    grads["b1"] = dh.sum(axis=0)
+    for k in params:
+        params[k] -= 0.5 * grads[k]
+'''
+
+
+def test_a_mask_applied_in_place_wrongly_is_named_at_that_line(tmp_path):
+    path = planted(tmp_path, "masked.py", MASKED, "dh[h <= 0] = 0", "dh[h <= 0.5] = 0")
+    found = errors(check(path))
+    assert [f["line"] for f in found] == [line_of(path, "dh[h <= 0.5] = 0")], found
+    assert errors(check(write(tmp_path, "masked_ok.py", MASKED))) == []

@@ -765,11 +765,23 @@ def _shared_source(result: Any, source: Any) -> tuple[ast.stmt, str, list[int]] 
         return None
     assignments = [n for n in inside if isinstance(n, (ast.Assign, ast.AugAssign))]
 
+    def changes(statement: ast.stmt, name: str) -> bool:
+        """`dh = ...`, `dh[h <= 0] = 0`, `dh *= mask`: the statement binds or changes `name`."""
+        targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+        return any(
+            (isinstance(t, ast.Name) and t.id == name) or (isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name) and t.value.id == name)
+            for t in targets
+        )  # fmt: skip
+
     def made_of(at: list[ast.stmt]) -> set[str]:
         """The adjoint-like names the statements at one line are computed from, through the
         assignments before them in the function (`gW1 = X.T @ gh` reads `gh`, made of `g`)."""
         line = at[0].lineno
-        pending = [n.id for st in at for n in ast.walk(st) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)]
+        stored = {  # `grads` of `grads['W1'] = X.T @ dz1`: where the gradient goes, not what it is made of
+            id(t.value) for st in at for t in (st.targets if isinstance(st, ast.Assign) else [st.target] if isinstance(st, ast.AugAssign) else [])
+            if isinstance(t, ast.Subscript)
+        }  # fmt: skip
+        pending = [n.id for st in at for n in ast.walk(st) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and id(n) not in stored]
         seen: set[str] = set()
         while pending:
             name = pending.pop()
@@ -777,8 +789,7 @@ def _shared_source(result: Any, source: Any) -> tuple[ast.stmt, str, list[int]] 
                 continue
             seen.add(name)
             for assignment in assignments:
-                targets = assignment.targets if isinstance(assignment, ast.Assign) else [assignment.target]
-                if assignment.lineno < line and any(isinstance(t, ast.Name) and t.id == name for t in targets):
+                if assignment.lineno < line and changes(assignment, name):
                     pending += [n.id for n in ast.walk(assignment.value) if isinstance(n, ast.Name)]
         return seen
 
@@ -790,10 +801,7 @@ def _shared_source(result: Any, source: Any) -> tuple[ast.stmt, str, list[int]] 
         for t in (n.targets if isinstance(n, ast.Assign) else [n.target]) if isinstance(t, ast.Name)
     }  # fmt: skip
     common = set.intersection(*(made_of(at) for at in statements)) & (backward | {n for n in backward if _ADJOINT.fullmatch(n)})
-    candidates = [
-        (n, name) for name in common for n in assignments
-        if isinstance(n, ast.Assign) and n.lineno < lines[0] and any(isinstance(t, ast.Name) and t.id == name for t in n.targets)
-    ]  # fmt: skip
+    candidates = [(n, name) for name in common for n in assignments if n.lineno < lines[0] and changes(n, name)]
     if not candidates:
         return None
     statement, name = max(candidates, key=lambda c: c[0].lineno)
