@@ -807,6 +807,9 @@ def _shared_source(result: Any, source: Any) -> tuple[ast.stmt, str, list[int]] 
     statement, name = max(candidates, key=lambda c: c[0].lineno)
     if any(a.name == name and not m.wrong for a, m in result.adjoints):
         return None  # measured right: the gradients' own lines are wrong
+    loops = [n for n in inside if isinstance(n, (ast.For, ast.While)) and n.lineno <= lines[0] <= (n.end_lineno or n.lineno)]
+    if any(changes(n, name) and n.lineno > lines[0] for loop in loops for n in ast.walk(loop) if isinstance(n, (ast.Assign, ast.AugAssign))):
+        return None  # `dz = self.Wh.T.dot(dz)` later in the loop: the next pass's `dz` comes from there, not from the line above
     return statement, name, lines
 
 
