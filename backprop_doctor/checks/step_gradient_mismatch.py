@@ -256,6 +256,12 @@ def _loss_reads(loss: Any, name: str) -> bool:
     return loss is not None and re.search(rf"\b{re.escape(name)}\b", loss.expression) is not None
 
 
+def _factor_pattern(result: Any, measured: Any) -> str:
+    """The pattern `_factor_words` names for one measured gradient: "wrong-derivative", "scaled", ..."""
+    factor = _factor(result, measured)
+    return _factor_words(factor, _proportional(result, measured, factor), result.batch_sizes)[0]
+
+
 def _factor(result: Any, measured: Any) -> float | None:
     """A gradient's factor against the loss; under gradient clipping, against the clipped gradient; for an
     adjoint judged at the scale of the adjoints before it (a summed loss), against that scale."""
@@ -504,7 +510,7 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
             else "accumulated-across-steps" if measured.accumulated is not None
             else "widened-gradient" if measured.widened is not None
             else "broadcast-gradient" if measured.broadcast is not None
-            else _factor_words(_factor(result, measured), _proportional(result, measured, _factor(result, measured)), result.batch_sizes)[0]
+            else _factor_pattern(result, measured)
         )  # fmt: skip
         if pattern == "wrong-derivative" and measured.truncated is not None:
             line = -measured.truncated[1]  # one warning per loop cut short, whichever lines its gradients are added at
@@ -688,7 +694,7 @@ def _between(result: Any, source: Any) -> tuple[Any, ast.stmt, str] | None:
 
     if source.tree is None or not result.adjoints or result.first_wrong_adjoint is not None or not result.wrong:
         return None
-    if any(_factor_words(_factor(result, m), _proportional(result, m, _factor(result, m)), result.batch_sizes)[0] != "wrong-derivative" or m.unused for _, m in result.wrong):
+    if any(_factor_pattern(result, m) != "wrong-derivative" or m.unused for _, m in result.wrong):
         return None  # a factor, a sign, an unread parameter: their own words
     adjoint, measured = result.adjoints[-1]
     if not isinstance(adjoint, InnerAdjoint) or measured.wrong or len(adjoint.feeds) != 1 or any(m.line and m.line > adjoint.line for _, m in result.wrong):
@@ -742,7 +748,7 @@ def _shared_source(result: Any, source: Any) -> tuple[ast.stmt, str, list[int]] 
     several lines of one function (`G["Wx"] += xs[t].T @ da`, `G["Wh"] += hs[t].T @ da`,
     `G["bh"] += da.sum(0)`, all from `da = dh * (1 - hs[t] ** 2)`): the statement, the name it binds
     and the gradients' lines. Named by nothing the walk measured (no forward value of `a`)."""
-    from backprop_doctor.static.steps import _ADJOINT, _scope_of
+    from backprop_doctor.static.steps import _scope_of
 
     if source.tree is None or result.first_wrong_adjoint is not None or not result.wrong:
         return None
@@ -750,7 +756,7 @@ def _shared_source(result: Any, source: Any) -> tuple[ast.stmt, str, list[int]] 
         return None
     if any(m.truncated is not None or m.accumulated is not None or m.penalty_left_out is not None or m.widened is not None or m.broadcast is not None for _, m in result.wrong):
         return None  # a loop through time cut short, a sum never reset, a penalty, a shape: their own words
-    if any(_factor_words(_factor(result, m), _proportional(result, m, _factor(result, m)), result.batch_sizes)[0] != "wrong-derivative" for _, m in result.wrong):
+    if any(_factor_pattern(result, m) != "wrong-derivative" for _, m in result.wrong):
         return None
     lines = sorted({m.line for _, m in result.wrong})
     if len(lines) < 2:
@@ -800,7 +806,7 @@ def _shared_source(result: Any, source: Any) -> tuple[ast.stmt, str, list[int]] 
         t.id for n in assignments if after is None or n.lineno > after
         for t in (n.targets if isinstance(n, ast.Assign) else [n.target]) if isinstance(t, ast.Name)
     }  # fmt: skip
-    common = set.intersection(*(made_of(at) for at in statements)) & (backward | {n for n in backward if _ADJOINT.fullmatch(n)})
+    common = set.intersection(*(made_of(at) for at in statements)) & backward
     candidates = [(n, name) for name in common for n in assignments if n.lineno < lines[0] and changes(n, name)]
     if not candidates:
         return None

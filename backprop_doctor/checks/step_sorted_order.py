@@ -55,9 +55,8 @@ def run(context: Any) -> Iterator[Finding]:
         found = stored_order(source.tree, result.step.loop)
         if found is None:
             continue
-        try:
-            namespace = result.runner.run()
-        except Exception:  # noqa: BLE001 - the user's statements raised when run again: nothing to read
+        namespace = result.after_one_pass()
+        if namespace is None:
             continue
         width = 1 if not found.sliced else min((len(v) for b in found.batches if isinstance(v := namespace.get(b), np.ndarray) and v.ndim), default=None)
         if width is None:

@@ -15,7 +15,6 @@ Plain numbers out (`DataSized`); `checks/step_divided_by_data_size.py` words it.
 
 from __future__ import annotations
 
-import ast
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -23,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from backprop_doctor.static.divisions import Divisor, count_divisors
-from backprop_doctor.static.steps import reads
+from backprop_doctor.static.steps import _targets, reads
 
 COMMON = 3e-2  # factors within this of each other are one factor (as `gradients.COMMON`)
 _KS = (1.0, 2.0, 0.5)  # a square's 2, a `0.5 *` of the loss: factors a convention carries beside the count
@@ -150,25 +149,15 @@ def _feeds_updates(result: Any, divisor: Divisor) -> bool:
     prefix = tuple(getattr(step, "prefix", ()) or ())
     if not prefix:
         return False
-    needed = {n.id for site in getattr(step, "updates", ()) for n in _names(_parsed(getattr(site, "step", "")))}
+    from backprop_doctor.replay.gradients import _names_in
+
+    needed = {name for site in getattr(step, "updates", ()) for name in _names_in(getattr(site, "step", ""))}
     for statement in reversed(prefix):
-        targets = {n.id for n in _names(statement) if isinstance(n.ctx, ast.Store)}
-        if isinstance(statement, (ast.Assign, ast.AugAssign, ast.AnnAssign)) and targets & needed:
+        if set(_targets(statement)) & needed:
             if statement.lineno == divisor.line:
                 return True
             needed |= reads(statement)
     return False
-
-
-def _parsed(text: str) -> ast.AST | None:
-    try:
-        return ast.parse(text, mode="eval")
-    except SyntaxError:
-        return None
-
-
-def _names(node: Any) -> list[ast.Name]:
-    return [n for n in ast.walk(node) if isinstance(n, ast.Name)] if isinstance(node, ast.AST) else []
 
 
 def _holding(result: Any, namespace: dict[str, Any], size: int) -> str:

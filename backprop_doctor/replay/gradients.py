@@ -167,6 +167,18 @@ class StepResult:
     views: dict[str, str] = field(default_factory=dict)  # a name of the step's state bound to a view into another's array (`center` -> `W_in`)
     data_sized: Any = None  # data_size.DataSized: every gradient divided by the data set's size where the loss is over a batch of it
     _lines_run: dict[str, set[int]] | None = None
+    _one_pass: tuple[dict[str, Any] | None] | None = None
+
+    def after_one_pass(self) -> dict[str, Any] | None:
+        """The step's names after one run of its pass from the replayed state (a fresh copy, so no later
+        run changes it), for the checks that read the program's own data (its batches, its targets,
+        its order): run once, on demand; None without a runner or when the user's statements raise."""
+        if self._one_pass is None:
+            try:
+                self._one_pass = (self.runner.run() if self.runner is not None else None,)
+            except Exception:  # noqa: BLE001 - the user's statements raised when run again: nothing to read
+                self._one_pass = (None,)
+        return self._one_pass[0]
 
     def lines_run(self) -> dict[str, set[int]]:
         """The lines of user files one pass of the program's own loop runs (its forward, backward and

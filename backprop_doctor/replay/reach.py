@@ -52,9 +52,8 @@ def unreachable(result: Any) -> Unreachable | None:
     output = squashed_output(tree, result.step.prefix, names)
     if output is None:
         return None
-    try:
-        namespace = runner.run()
-    except Exception:  # noqa: BLE001 - the user's statements raised when run again: nothing to read
+    namespace = result.after_one_pass()
+    if namespace is None:
         return None
     produced = namespace.get(output.name)
     if not isinstance(produced, np.ndarray) or produced.size < 2:

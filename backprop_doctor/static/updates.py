@@ -215,10 +215,7 @@ def _keyed_like_gradient(target: ast.AST, step: ast.AST) -> bool:
     product = _leading_product(step)
     if product is not None and names[0] not in _identifiers(step):
         for factor, other in ((product.left, product.right), (product.right, product.left)):
-            rated = (isinstance(factor, ast.Constant) and type(factor.value) in (int, float) and factor.value > 0) or (
-                isinstance(factor, (ast.Name, ast.Attribute)) and bool(_chain(factor)) and bool(_LEARNING_RATE.fullmatch(_chain(factor)[-1]))
-            )
-            if rated and isinstance(other, ast.Subscript) and isinstance(other.value, ast.Name) and ast.unparse(other.slice) == key and isinstance(target.slice, ast.Name):
+            if (_a_number(factor) or _rate_named(factor)) and isinstance(other, ast.Subscript) and isinstance(other.value, ast.Name) and ast.unparse(other.slice) == key and isinstance(target.slice, ast.Name):
                 return True  # `net[name] -= 0.4 * total[name] / 12`: another container's entry under the loop's key, times a rate
     identifiers = _identifiers(step)
     if not any(_LEARNING_RATE.fullmatch(i) for i in identifiers) and not _number_times(step):
@@ -371,9 +368,8 @@ def _rate_times(target: ast.AST, step: ast.AST, roles: Mapping[str, str], loops:
     if product is None:
         return False
     for factor, other in ((product.left, product.right), (product.right, product.left)):
-        rate = _chain(factor) if isinstance(factor, (ast.Name, ast.Attribute)) else []
-        written = isinstance(factor, ast.Constant) and type(factor.value) in (int, float) and factor.value > 0
-        if not written and not (rate and _LEARNING_RATE.fullmatch(rate[-1])):
+        written = _a_number(factor)
+        if not written and not _rate_named(factor):
             continue
         for node in walk(step if written else other):
             if isinstance(node, ast.Name) and roles.get(node.id) == "grad" and not written:
@@ -383,6 +379,17 @@ def _rate_times(target: ast.AST, step: ast.AST, roles: Mapping[str, str], loops:
             if written and isinstance(node, ast.Name) and _GRADIENT.fullmatch(node.id) and node.id != names[-1]:
                 return True  # `c -= 0.5 * dz.sum(axis=0)`, `V -= 0.5 * dV`: a number times a gradient by its name
     return False
+
+
+def _a_number(node: ast.AST) -> bool:
+    """`0.05`: a positive number, a learning rate written in place."""
+    return isinstance(node, ast.Constant) and type(node.value) in (int, float) and node.value > 0
+
+
+def _rate_named(node: ast.AST) -> bool:
+    """`lr`, `self.learning_rate`: a name or attribute named as a learning rate."""
+    chain = _chain(node) if isinstance(node, (ast.Name, ast.Attribute)) else []
+    return bool(chain) and bool(_LEARNING_RATE.fullmatch(chain[-1]))
 
 
 def _leading_product(step: ast.AST) -> ast.BinOp | None:
