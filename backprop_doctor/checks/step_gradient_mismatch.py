@@ -340,6 +340,8 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
         )
         return
     culprit = result.first_wrong_adjoint
+    if all(m.unused for _, m in wrong):
+        culprit = None  # a parameter the loss never reads has no gradient an adjoint could get wrong
     if getattr(result, "other_loss", None) is not None and loss is not None and culprit is None:
         yield _of_another_loss(result, source, loss_words, evidence)
         return
@@ -548,7 +550,7 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
             )
             continue
         if pattern == "not-used":
-            never_read = [m.name for _, m in members if m.name.isidentifier() and not any(m.name in reads(s) for s in step.prefix)]
+            never_read = [m.name for _, m in members if _plain(m.name) and not any(_reads_name(s, m.name) for s in step.prefix)]
             again = next(((m.name, *found) for _, m in members if m.name.isidentifier() and (found := reinitialised(step.prefix, m.name)) is not None), None)
             advice = (
                 f"`{again[0]}` is given new values at line {again[1]} at the start of every pass (`{again[2]}`), so each update "
@@ -681,6 +683,27 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
 
 
 _STRENGTH = re.compile(r"\b(reg\w*|lambd\w*|lam|l2\w*|weight_decay|wd)\b")  # the name a loss writes its penalty's λ with
+
+
+def _plain(name: str) -> bool:
+    """`W1` or `self.bl`: a name a statement can read, not an item (`params['W1']`)."""
+    return all(part.isidentifier() for part in name.split("."))
+
+
+def _reads_name(stmt: ast.stmt, name: str) -> bool:
+    """Whether `stmt` reads the values of `name`, a plain or a dotted one (`self.bl`); not only its
+    shape (`np.zeros_like(self.bl)`, `W.shape`, `len(W)`)."""
+    shape_only: set[int] = set()
+    for node in ast.walk(stmt):
+        if isinstance(node, ast.Attribute) and node.attr in ("shape", "size", "dtype", "ndim"):
+            shape_only.add(id(node.value))
+        elif isinstance(node, ast.Call) and node.args and (
+            (isinstance(node.func, ast.Attribute) and node.func.attr.endswith("_like")) or (isinstance(node.func, ast.Name) and node.func.id in ("len", "zeros_like", "ones_like", "empty_like"))
+        ):
+            shape_only.add(id(node.args[0]))
+    return any(
+        isinstance(n, (ast.Name, ast.Attribute)) and isinstance(n.ctx, ast.Load) and id(n) not in shape_only and ast.unparse(n) == name for n in ast.walk(stmt)
+    )
 
 
 def _between(result: Any, source: Any) -> tuple[Any, ast.stmt, str] | None:

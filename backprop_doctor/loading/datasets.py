@@ -529,6 +529,8 @@ def standin(qualified: str) -> Callable[..., Any] | None:
 
         if name in special.FUNCTIONS:
             return getattr(special, name)
+    if module == "scipy.linalg" and name in SCIPY_LINALG:
+        return getattr(np.linalg, name)
     for helpers in _helper_modules():
         if name in helpers.functions_of(module):
             return getattr(helpers, name)
@@ -536,6 +538,10 @@ def standin(qualified: str) -> Callable[..., Any] | None:
 
     return next((helper for pattern, helper in STANDINS if re.search(pattern, qualified)), None)
 
+
+# `scipy.linalg.<name>` that NumPy's namesake computes with the same arguments and defaults
+# (`la.inv(np.eye(n) - A / t)` in a recurrent cell); not `qr` or `cholesky`, whose defaults differ
+SCIPY_LINALG = ("inv", "pinv", "det", "norm", "solve", "svd", "eig", "eigh", "eigvals", "eigvalsh")
 
 _CUPY_ONLY = {"scatter_add": np.add.at, "asnumpy": np.asarray}  # `cupyx.scatter_add`, `cupy.asnumpy`
 
@@ -575,7 +581,7 @@ def helpers_of(module: str) -> list[str]:
     ]  # fmt: skip  (the loaders' synthetic data has a finding of its own)
     from backprop_doctor.loading import signal, special
 
-    for part, functions in (("signal", signal.FUNCTIONS), ("special", special.FUNCTIONS)):
+    for part, functions in (("signal", signal.FUNCTIONS), ("special", special.FUNCTIONS), ("linalg", SCIPY_LINALG)):
         if module in ("scipy", f"scipy.{part}"):
             names += [n if module == f"scipy.{part}" else f"{part}.{n}" for n in functions]
     names += [n for helpers in _helper_modules() for n in helpers.functions_of(module)]

@@ -27,9 +27,10 @@ from backprop_doctor.static.steps import TrainingStep
 from backprop_doctor.static.updates import _LEARNING_RATE
 
 FEATURES, CLASSES, SAMPLES, PASSES = 12, 3, 32, 3
+WIDTH = 8  # a hidden layer's width
 
 _X = re.compile(r"(?i)x|x_?(train|batch|data)|inputs?|data|features|train_?(x|data|set_?x)|samples|input_?data|training_?(set_?)?inputs?|tokens|(input_?)?seq(uence)?|words|sentence")
-_Y = re.compile(r"(?i)y|y_?(train|batch|true)|t|t_?train|labels?|targets?|train_?(y|labels|set_?y)|outputs?|training_?(set_?)?outputs?")
+_Y = re.compile(r"(?i)y|y_?(train|batch|true)|t|t_?train|labels?|targets?|train_?(y|labels|set_?y)|outputs?|training_?(set_?)?outputs?|(next|nxt)(_?(ids?|tokens?|chars?|words?))?")
 # validation and test arrays (`train(X, y, X_val, y_val, ...)`, cs231n's): the same batch stands in
 _X_HELD = re.compile(r"(?i)x_?(val|valid|validation|test|dev)")
 _Y_HELD = re.compile(r"(?i)(y|t)_?(val|valid|validation|test|dev)")
@@ -59,7 +60,7 @@ SEQUENCE = 6
 # time steps of TOKEN_BATCH ids each, the model built with that batch size (`BatchedLSTM(..., batch_size)`)
 TOKEN_BATCHES = (False, "token-batches")
 TOKEN_BATCH = 4
-_VOCABULARY = re.compile(r"(?i)(word|vocab|vocabulary|char|n_?vocab|num_?words|input)_?(dims?|size|len|length|count)?|vocab")
+_VOCABULARY = re.compile(r"(?i)((n|num|number_of)_?)?(word|vocab|vocabulary|chars?|characters|tokens|symbols|n_?vocab|num_?words|input)_?(dims?|size|len|length|count)?|vocab")
 
 
 @dataclass(frozen=True)
@@ -83,14 +84,18 @@ def candidates(source: SourceFile, step: TrainingStep, namespace: dict[str, Any]
     drivers = []
     model = next((n for n in source.tree.body if isinstance(n, ast.ClassDef) and n.name == owner), None) if owner else function
     layouts = (*LAYOUTS, TOKENS) if _indexes_by_sequence(model) else (*LAYOUTS, TOKEN_BATCHES) if _walks_sequence_items(model) else LAYOUTS
-    for built in _owners(source.tree, owner, namespace) if owner else [""]:
+    # sizes guessed from their names alone (`feature_size=6`) may not fit the ones the class derives
+    # (`hidden_size // feature_size` rows reshaped to `feature_size` columns): then each is the width
+    for built, guessed in [(b, g) for g in (None, WIDTH) for b in (_owners(source.tree, owner, namespace) if owner else [""])]:
+        if guessed is not None and not built:
+            continue
         for columns, targets in layouts:
             outputs = {"binary": 1, "tokens": FEATURES, "token-batches": FEATURES}.get(targets, CLASSES)
             lines = [_data(columns, targets)]
             if built:
                 cls = namespace.get(built)
-                kwargs = _constructor(getattr(cls, "__init__", None), outputs, TOKEN_BATCH if targets == "token-batches" else None) if isinstance(cls, type) else None
-                if kwargs is None:
+                kwargs = _constructor(getattr(cls, "__init__", None), outputs, TOKEN_BATCH if targets == "token-batches" else None, guessed) if isinstance(cls, type) else None
+                if kwargs is None or (guessed is not None and kwargs == _constructor(cls.__init__, outputs, TOKEN_BATCH if targets == "token-batches" else None)):
                     break
                 lines.append(f"__bpd_it = {built}({', '.join(f'{k}={v!r}' for k, v in kwargs.items())})")
                 call = f"__bpd_it.{name}({arguments})"
@@ -239,9 +244,10 @@ def _arguments(function: ast.FunctionDef, method: bool) -> str | None:
     return ", ".join(given)
 
 
-def _constructor(init: Any, outputs: int, batch: int | None = None) -> dict[str, Any] | None:
+def _constructor(init: Any, outputs: int, batch: int | None = None, guessed: int | None = None) -> dict[str, Any] | None:
     """Literal constructor arguments sized for FEATURES inputs and `outputs` outputs (and `batch`
-    samples, where given and the constructor takes a batch size)."""
+    samples, where given and the constructor takes a batch size); with `guessed`, every size
+    guessed from its name alone is that one number."""
     import inspect
 
     import numpy as np
@@ -253,7 +259,7 @@ def _constructor(init: Any, outputs: int, batch: int | None = None) -> dict[str,
     except (TypeError, ValueError):
         return None
     kwargs: dict[str, Any] = {}
-    sizes = [FEATURES, 8, outputs]
+    sizes = [FEATURES, WIDTH, outputs]
     for p in params:
         low = p.name.lower()
         if batch is not None and _BATCH.fullmatch(p.name):
@@ -277,6 +283,8 @@ def _constructor(init: Any, outputs: int, batch: int | None = None) -> dict[str,
                 return None
             if not _literal(kwargs[p.name]):
                 return None
+            if guessed is not None and type(kwargs[p.name]) is int and kwargs[p.name] > 1:
+                kwargs[p.name] = guessed
     return kwargs
 
 

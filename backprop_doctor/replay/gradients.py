@@ -818,7 +818,7 @@ def _left_out(runner: Runner, result: StepResult, namespace: dict[str, Any], bas
                 again = runner.run(after=adjoint.index, later=[(adjoint.name, lambda d, s=slope: d * s)])
                 # every gradient read before any is measured: a module-level step runs in the program's own
                 # namespace, which each measuring run overwrites
-                corrected = [np.array(eval(moved.site.gradient, again), dtype=np.float64) for moved, _ in fed]  # noqa: S307 - the user's own expression
+                corrected = [np.array(eval(moved.gradient_name or moved.site.gradient, again), dtype=np.float64) for moved, _ in fed]  # noqa: S307 - the user's own expression
                 fixed = [(moved, _parameter(runner, dataclasses.replace(moved, gradient=-moved.site.sign * gradient), base_loss, rng))
                          for (moved, _), gradient in zip(fed, corrected)]  # fmt: skip
             except Exception:  # noqa: BLE001 - the gradient's expression needs what this run does not make

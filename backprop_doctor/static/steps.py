@@ -636,6 +636,10 @@ _ARRAY_METHODS = frozenset({"dot", "diagonal", "dump", "dumps"})
 _STEP_FACTOR = re.compile(r"(?i)epsilon|eps|rate|mu|step")  # `W1 += -Config.epsilon * dW1`, `w -= step * g`: as the step's factor, a rate
 
 
+# a learning rate a function gives for the pass: `lr_at(epoch)`, `get_lr(t)`, `self.schedule(step)`, `decayed_rate(i)`
+_RATE_FUNCTION = re.compile(r"(?i)(get_?|current_?|compute_?)?(lr|learning_?rate|rate|step_?size)(_\w+)?|\w*_(lr|rate)|\w*schedul\w*|\w*decay\w*")
+
+
 def _take_rate(step: ast.expr) -> tuple[str | None, str | None]:
     """`lr * g` -> ("lr", "g"); `(lr / m) * g` -> ("lr", "g / m"); `0.1 * g` -> ("0.1", "g");
     `config["lr"] * g` -> ('config["lr"]', "g");
@@ -647,6 +651,10 @@ def _take_rate(step: ast.expr) -> tuple[str | None, str | None]:
             name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
             if name in ("float", "float16", "float32", "float64", "asarray", "array", "dtype"):
                 return is_rate(node.args[0])
+        if isinstance(node, ast.Call) and not node.keywords and len(node.args) <= 2:  # `lr_at(epoch)`, `self.schedule(t)`
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+            return bool(_RATE_FUNCTION.fullmatch(name))
         if isinstance(node, ast.Name):
             return bool(_LEARNING_RATE.fullmatch(node.id) or _STEP_FACTOR.fullmatch(node.id))
         if isinstance(node, ast.Attribute):
@@ -660,6 +668,9 @@ def _take_rate(step: ast.expr) -> tuple[str | None, str | None]:
     if isinstance(step, ast.BinOp) and isinstance(step.op, ast.Mult):
         for rate, rest in ((step.left, step.right), (step.right, step.left)):
             if is_rate(rate):
+                more, left = _take_rate(rest)  # `lr * decay(epoch) * g`: both factors are the rate
+                if more is not None and left is not None:
+                    return f"{ast.unparse(rate)} * {more}", left
                 return ast.unparse(rate), ast.unparse(rest)
             if isinstance(rate, ast.BinOp) and isinstance(rate.op, ast.Div) and is_rate(rate.left):
                 return ast.unparse(rate.left), f"({ast.unparse(rest)}) / ({ast.unparse(rate.right)})"

@@ -103,11 +103,12 @@ def _rows_of(iterable: ast.Tuple | ast.List, width: int) -> bool:
 
 
 def _literal_role(expression: ast.AST) -> str | None:
-    """The role of a tuple or list of names written out (`zip((W1, b1, W2), (dW1, db1, dW2))`): "param"
-    when every name is a parameter's, "grad" when every one is a gradient's."""
+    """The role of a tuple or list of names written out (`zip((W1, b1, W2), (dW1, db1, dW2))`,
+    `zip([self.W_in, self.b_in], ...)`): "param" when every name is a parameter's, "grad" when every
+    one is a gradient's."""
     if not isinstance(expression, (ast.Tuple, ast.List)) or not expression.elts:
         return None
-    names = [e.id for e in expression.elts if isinstance(e, ast.Name)]
+    names = [e.id if isinstance(e, ast.Name) else e.attr for e in expression.elts if isinstance(e, ast.Name) or (isinstance(e, ast.Attribute) and _chain(e))]
     if len(names) != len(expression.elts):
         return None
     if all(_PARAM_NAME.fullmatch(n) for n in names):

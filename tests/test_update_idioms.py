@@ -1,0 +1,83 @@
+"""One script, its update written the ways people write it: through a loop over the parameters
+(`for p, g in zip(...)`, `for k in model`, `params[i]`) and with a learning rate a schedule
+function gives (`rate_for(epoch) * dW1`).
+
+A tanh's derivative left out of the hidden adjoint is one finding, at the adjoint's line, whatever
+the update looks like: the corrected adjoint's gradients are read by the names the loop walks
+(`dW1`, not the loop's `g`). A rate from a function is the step's rate, not part of the gradient:
+the correct script is clean and the bug names no correct gradient.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.userfiles import check, errors, line_of, planted, step_verdicts
+
+SCRIPT = '''\
+import numpy as np
+
+rng = np.random.default_rng(7)
+X = rng.normal(size=(40, 3))
+y = (X[:, :1] * X[:, 1:2] > 0).astype(float)
+{init}
+for epoch in range(60):
+    hid = np.tanh(X @ {W1} + {b1})
+    prob = 1.0 / (1.0 + np.exp(-(hid @ {W2} + {b2})))
+    loss = -np.mean(y * np.log(prob) + (1 - y) * np.log(1 - prob))
+    dlogit = (prob - y) / len(X)
+    dW2 = hid.T @ dlogit
+    db2 = dlogit.sum(axis=0)
+    dhid = dlogit @ {W2}.T * (1 - hid ** 2)
+    dW1 = X.T @ dhid
+    db1 = dhid.sum(axis=0)
+{update}
+'''
+
+PLAIN = dict(W1="W1", b1="b1", W2="W2", b2="b2")
+SHAPES = "W1 = rng.normal(0, 0.5, (3, 6)); b1 = np.zeros(6); W2 = rng.normal(0, 0.5, (6, 1)); b2 = np.zeros(1)"
+
+STYLES = {
+    "zip over the names": dict(
+        PLAIN, init=f"{SHAPES}\nlr = 0.8",
+        update="    for p, g in zip((W1, b1, W2, b2), (dW1, db1, dW2, db2)):\n        p -= lr * g",
+    ),
+    "zip over attributes": dict(
+        W1="net.W1", b1="net.b1", W2="net.W2", b2="net.b2",
+        init=f"class Net:\n    pass\nnet = Net()\n{SHAPES}\nnet.W1, net.b1, net.W2, net.b2 = W1, b1, W2, b2\nlr = 0.8",
+        update="    for p, g in zip([net.W1, net.b1, net.W2, net.b2], [dW1, db1, dW2, db2]):\n        p -= lr * g",
+    ),
+    "keys of a dict": dict(
+        W1="model['W1']", b1="model['b1']", W2="model['W2']", b2="model['b2']",
+        init=f"{SHAPES}\nmodel = {{'W1': W1, 'b1': b1, 'W2': W2, 'b2': b2}}\nlr = 0.8",
+        update="    grads = {'W1': dW1, 'b1': db1, 'W2': dW2, 'b2': db2}\n    for k in model:\n        model[k] -= lr * grads[k]",
+    ),
+    "rate from a schedule": dict(
+        PLAIN, init=f"{SHAPES}\n\ndef rate_for(epoch):\n    return 0.8 / (1.0 + 0.05 * epoch)",
+        update="    W1 -= rate_for(epoch) * dW1\n    b1 -= rate_for(epoch) * db1\n    W2 -= rate_for(epoch) * dW2\n    b2 -= rate_for(epoch) * db2",
+    ),
+}
+
+SLOPE = " * (1 - hid ** 2)"
+
+
+@pytest.mark.parametrize("style", STYLES)
+def test_the_correct_script_is_clean_and_every_parameter_is_measured(tmp_path, style):
+    text = SCRIPT.format(**STYLES[style])
+    path = planted(tmp_path, "train.py", text, SLOPE, SLOPE)
+    report = check(path)
+    assert errors(report) == []
+    verdicts = step_verdicts(report)
+    assert len(verdicts) == 4 and set(verdicts.values()) == {"ok"}, verdicts
+
+
+@pytest.mark.parametrize("style", STYLES)
+def test_a_left_out_tanh_slope_is_one_finding_at_the_adjoint(tmp_path, style):
+    text = SCRIPT.format(**STYLES[style])
+    path = planted(tmp_path, "train.py", text, SLOPE, "")
+    report = check(path)
+    (finding,) = errors(report)
+    assert finding["code"] == "BPD108"
+    assert finding["line"] == line_of(path, "dhid = dlogit @")
+    assert "`dW1` and `db1`" in finding["message"]
+    assert "1 - hid ** 2" in finding["message"]
