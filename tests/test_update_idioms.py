@@ -81,3 +81,67 @@ def test_a_left_out_tanh_slope_is_one_finding_at_the_adjoint(tmp_path, style):
     assert finding["line"] == line_of(path, "dhid = dlogit @")
     assert "`dW1` and `db1`" in finding["message"]
     assert "1 - hid ** 2" in finding["message"]
+
+
+LAYERED = '''\
+import numpy as np
+
+
+class Stack:
+    """Dense ReLU layers; gradients kept under keys made from the layer's number."""
+
+    def __init__(self, widths, seed=4):
+        rng = np.random.default_rng(seed)
+        self.p, self.g = {}, {}
+        for i, (a, b) in enumerate(zip(widths[:-1], widths[1:])):
+            self.p[f"W{i}"] = rng.normal(0, np.sqrt(2 / a), (a, b))
+            self.p[f"b{i}"] = np.zeros(b)
+        self.depth = len(widths) - 1
+
+    def forward(self, x):
+        self.seen = [x]
+        for i in range(self.depth):
+            x = x @ self.p[f"W{i}"] + self.p[f"b{i}"]
+            if i < self.depth - 1:
+                x = np.maximum(x, 0)
+            self.seen.append(x)
+        return x
+
+    def backward(self, grad):
+        for i in reversed(range(self.depth)):
+            if i < self.depth - 1:
+                grad = grad * (self.seen[i + 1] > 0)
+            self.g["W" + str(i)] = self.seen[i].T @ grad
+            self.g[f"b{i}"] = grad.sum(axis=0)
+            grad = grad @ self.p[f"W{i}"].T
+
+    def sgd(self, lr):
+        for name in self.p:
+            self.p[name] -= lr * self.g[name]
+
+
+rng = np.random.default_rng(0)
+X = rng.normal(size=(48, 4))
+Y = X @ rng.normal(size=(4, 3))
+net = Stack([4, 12, 12, 3])
+for it in range(150):
+    out = net.forward(X)
+    loss = 0.5 * np.sum((out - Y) ** 2) / len(X)
+    net.backward((out - Y) / len(X))
+    net.sgd(0.05)
+'''
+
+
+def test_a_bias_gradient_stored_under_a_key_made_in_a_loop_is_named_where_it_is_stored(tmp_path):
+    """`self.g[f"b{i}"] = grad.mean(axis=0)`, read by the update as `self.g[name]`: the finding is at
+    the line that stores it, not at the update."""
+    clean = check(planted(tmp_path / "ok", "stack.py", LAYERED, "grad.sum(axis=0)", "grad.sum(axis=0)"))
+    assert errors(clean) == []
+    path = planted(tmp_path / "bug", "stack.py", LAYERED, "grad.sum(axis=0)", "grad.mean(axis=0)")
+    report = check(path)
+    (finding,) = errors(report)
+    assert finding["code"] == "BPD108"
+    assert finding["line"] == line_of(path, 'self.g[f"b{i}"] =')
+    assert {m["param"] for m in report["measurements"] if m["verdict"] != "ok" and m["layer"] == "training step"} == {
+        "net.p['b0']", "net.p['b1']", "net.p['b2']"
+    }

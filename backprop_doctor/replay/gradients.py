@@ -995,6 +995,8 @@ def _parameter(runner: Runner, moved: Moved, base_loss: float, rng: np.random.Ge
     line, file = _imported_line(runner.step, expression, key) or (_computed_line(runner, expression, _gradient_line(runner.step, expression, key, inside)), None)
     if line is None and inside and moved.site.file is None:  # the updating method runs more than once a pass: read its own last binding
         line = _bound_in_updater(runner, moved.site, expression)
+    if line is None and file is None and isinstance(key, str):
+        line = _stored_under(source_tree(runner.path)[1], expression, key)
     if widened is not None:
         return Measured(describe(moved.path), line, shape=tuple(np.shape(base)), widened=widened, file=file)
     bound = _clip_bound(runner, moved)
@@ -1441,6 +1443,38 @@ def _bound_in_updater(runner: Runner, site: Any, expression: str) -> int | None:
         and names[0] in {t.id for top in (node.targets if isinstance(node, ast.Assign) else [node.target]) for t in ast.walk(top) if isinstance(t, ast.Name)}
     ]  # fmt: skip
     return max(lines) if lines else None
+
+
+def _stored_under(tree: Any, expression: str, key: str) -> int | None:
+    """The one line of the file that stores the entry `key` of the container `expression` reads
+    (`self.grads[k]` of the key 'b0'), under a key written as a pattern: `self.grads[f"b{i}"] = ...`
+    in a loop over the layers, `grads["d" + name] = ...`. None unless exactly one line matches."""
+    import ast
+
+    container = re.fullmatch(r"\s*([^\W\d][\w.]*)\[\s*[^\W\d]\w*\s*\]\s*", expression)
+    if tree is None or container is None:
+        return None
+
+    def pattern(index: ast.AST) -> str | None:
+        if isinstance(index, ast.Constant) and isinstance(index.value, str):
+            return re.escape(index.value)
+        if isinstance(index, ast.JoinedStr):
+            parts = [re.escape(v.value) if isinstance(v, ast.Constant) else ".+" for v in index.values]
+            return "".join(parts)
+        if isinstance(index, ast.BinOp) and isinstance(index.op, ast.Add):
+            left, right = pattern(index.left), pattern(index.right)
+            return f"{left or '.+'}{right or '.+'}" if left or right else None
+        return None
+
+    lines = set()
+    for node in ast.walk(tree):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AugAssign) else []
+        for target in targets:
+            if isinstance(target, ast.Subscript) and ast.unparse(target.value) == container[1]:
+                written = pattern(target.slice)
+                if written is not None and ".+" in written and re.fullmatch(written, key):
+                    lines.add(node.lineno)
+    return lines.pop() if len(lines) == 1 else None
 
 
 def _entry_stored(prefix: tuple[Any, ...], entry: str) -> int | None:
