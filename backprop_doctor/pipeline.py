@@ -403,6 +403,10 @@ def _replay(context: CheckContext, report: Report) -> bool:
     report.extras["replay"] = [summary(r) for r in results]
     compared = False
     for result in results:
+        if result.raised is not None:
+            report.findings.append(_backward_raised(result, context.source.path))
+            compared = True
+            continue
         if result.crashed is not None:  # not the program's doing: a bug of the tool, which must not pass for "not replayable"
             error = result.crashed
             _crashed(report, context, "training-step replay", error, "".join(traceback.format_exception(error, limit=-3)))
@@ -430,6 +434,21 @@ def _replay(context: CheckContext, report: Report) -> bool:
                 )
             )
     return compared
+
+
+def _backward_raised(result: Any, path: str) -> Any:
+    """The training function the file never runs, run on a synthetic batch every way backprop-doctor
+    lays one out: its forward pass and loss ran, and the same line after the loss raised each time."""
+
+    description, _file, line = result.raised
+    return rule("layer-raised").finding(
+        f"`{result.driver}`, run on a synthetic batch, computed its loss (line {result.step.losses[0].line}) and then raised "
+        f"{description} at line {line}: the backward pass does not fit what the forward pass made; fix line {line} "
+        "(compare the shapes of what it combines)",
+        file=path,
+        line=line,
+        pattern="backward-raised",
+    )
 
 
 def _why_driven(result: Any) -> str:

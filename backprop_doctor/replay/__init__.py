@@ -79,10 +79,30 @@ def _driven(source: SourceFile, budget: float, seed: int, curve: bool, measure: 
     from backprop_doctor.replay.driver import candidates
 
     for step in source.facts.training_steps[:2]:
-        best = _best(source, step, candidates(source, step, namespace, definitions=stopped), budget, seed, curve, measure)
+        raised: list[tuple[tuple[str, str | None, int | None], str]] = []
+        drivers = candidates(source, step, namespace, definitions=stopped)
+        best = _best(source, step, drivers, budget, seed, curve, measure, raised=raised)
         if best is not None:
             return [best[0]]
+        after = [(error, said) for error, said in raised if _in_its_backward(source, step, error)]
+        if after and len({error[2] for error, _ in after}) == 1:
+            error, said = after[0]
+            return [StepResult(step, why="its backward pass raised", driver=said, raised=error)]
     return []
+
+
+def _in_its_backward(source: SourceFile, step: TrainingStep, error: tuple[str, str | None, int | None]) -> bool:
+    """Whether a driven run raised at a line of the step's own function after its loss was computed:
+    the forward pass took the synthetic batch, and the backward pass or the update raised on what the
+    forward pass made (`dW2 = a1 @ d2.T`, shapes that do not align)."""
+    import os
+
+    _, file, line = error
+    loss = step.losses[0] if step.losses else None
+    if not file or os.path.realpath(file) != os.path.realpath(source.path) or line is None or loss is None or not loss.in_prefix:
+        return False
+    backward = [s for s in step.prefix if s.lineno > loss.line]
+    return any(s.lineno <= line <= (s.end_lineno or s.lineno) for s in backward) or any(u.line == line for u in step.updates)
 
 
 def _stood_in(source: SourceFile, observed: Record | None, budget: float, seed: int, curve: bool, measure: bool) -> list[StepResult]:
@@ -158,10 +178,12 @@ def _stops(drivers: list[Driver], budget: float, seed: int) -> list[str]:
 
 def _best(
     source: SourceFile, step: TrainingStep, drivers: list[Driver], budget: float, seed: int, curve: bool, measure: bool, stops: list[str] | None = None,
+    raised: list[tuple[tuple[str, str | None, int | None], str]] | None = None,
 ) -> tuple[StepResult, Driver] | None:
     """The loop of `step` replayed under the first driver whose run has every update follow the
     gradient, else under the one where most do; None when no driver's run reaches an update.
-    `stops` gets the error of each run that raised before an update."""
+    `stops` gets the error of each run that raised before an update, `raised` the error itself
+    ((description, file, line), the driver's call)."""
     import os
 
     from backprop_doctor.observe.run import run_program
@@ -177,6 +199,9 @@ def _best(
         record, _namespace, _output = run_program(driver.source, budget, seed=seed, recorder=capture)
         if (capture.capture.state is None or not capture.capture.moved) and record.error and stops is not None:
             stops.append(record.error[0])
+        error = capture.capture.raised or (record.error if capture.capture.state is None else None)
+        if not capture.capture.moved and error and raised is not None:
+            raised.append((error, driver.said))
         if capture.capture.state is None or not capture.capture.moved:
             continue
         result = replay_step(capture.capture, path, seed=seed, budget=budget, curve=curve, measure=measure)

@@ -57,6 +57,7 @@ class Capture:
     why: str = ""  # why nothing was captured
     pass_number: int = 0  # which pass of the loop the state was taken at (the second, when there is one)
     earlier: Capture | None = None  # the first pass, kept when the second is taken (its loss may already be lost)
+    raised: tuple[str, str, int] | None = None  # (description, file, line): the loop's frame left by this error before an update
 
 
 PASSES = 2  # the state is taken at the second pass: a gradient that accumulates across steps is wrong there
@@ -77,6 +78,7 @@ class StepCapture:
         self.path = path
         self.step = step
         self.deadline = Deadline(budget)
+        self._pending: tuple[str, str, int] | None = None
         self.capture = Capture(step)
         self.loop_frame: types.FrameType | None = None
         self.sites: dict[tuple[str, int], list[UpdateSite]] = {}  # by (file, line); an update may be in a file the loop imports
@@ -126,6 +128,8 @@ class StepCapture:
         if event == "line":
             line = frame.f_lineno
             took = False
+            if frame is self.loop_frame:
+                self._pending = None  # the frame goes on: an error it raised was caught
             if step.loopless and capture.state is not None and frame is not self.loop_frame:
                 self.loop_frame = frame  # the step's next top-level statement
             if capture.state is None:
@@ -148,9 +152,15 @@ class StepCapture:
                     self._done("enough")
             elif (frame.f_code.co_filename, line) in self.sites:
                 self._at_update(frame, line)
+        elif event == "exception" and frame is self.loop_frame and capture.state is not None and not capture.reached_update:
+            from backprop_doctor.locate import describe
+
+            self._pending = (describe(arg[1]), frame.f_code.co_filename, frame.f_lineno)  # caught in the frame, or its way out
         elif event == "return" and frame is self.loop_frame and capture.state is not None:
             if step.loopless and step.function is None and max(_lines(frame.f_code)) < step.update_end_line:
                 return self._in_loop  # one top-level statement of the step done; the next runs as a frame of its own
+            if not capture.reached_update and self._pending is not None:
+                capture.raised = self._pending  # left by the error: `return` follows `exception` with no line between
             self._done("enough" if capture.reached_update else "returned")
         return self._in_loop
 

@@ -166,6 +166,7 @@ class StepResult:
     other_loss: LossSite | None = None  # a usual loss every wrong gradient is right for, beside the one the program computes
     views: dict[str, str] = field(default_factory=dict)  # a name of the step's state bound to a view into another's array (`center` -> `W_in`)
     data_sized: Any = None  # data_size.DataSized: every gradient divided by the data set's size where the loss is over a batch of it
+    raised: tuple[str, str | None, int | None] | None = None  # with a driver: its backward raised, every way the batch was laid out
     _lines_run: dict[str, set[int]] | None = None
     _one_pass: tuple[dict[str, Any] | None] | None = None
 
