@@ -396,6 +396,41 @@ def failure_finding(label: str, obj: Any, error: BaseException) -> Any:
     )
 
 
+GRADIENT_DICT = (
+    "its backward returns its parameters' gradients by name (`return {held}`), not the gradient of its input: "
+    "it is a whole model, checked through the training step that updates with those gradients, not as a layer"
+)
+
+
+def gradients_returned_by_name(cls: type) -> str | None:
+    """The name of the dict a model's backward returns its parameters' gradients in (`grads = {}` ...
+    `grads["W%d" % i] = ...` ... `return grads`), when it returns nothing else and no entry is the
+    input's gradient (`grads["dx"]`); None otherwise."""
+    import ast
+
+    from backprop_doctor.conventions import layer_methods
+    from backprop_doctor.conventions._classlayer import function_node
+
+    methods = layer_methods(cls)
+    node = function_node(getattr(cls, methods.backward if methods else "backward", None))
+    if node is None:
+        return None
+    returns = [n.value for n in ast.walk(node) if isinstance(n, ast.Return) and n.value is not None]
+    if len(returns) != 1 or not isinstance(returns[0], ast.Name):
+        return None
+    name = returns[0].id
+    bound = [n.value for n in ast.walk(node) if isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in n.targets)]
+    if not bound or not all(isinstance(v, ast.Dict) or (isinstance(v, ast.Call) and ast.unparse(v.func) == "dict") for v in bound):
+        return None
+    keys = [k for v in bound if isinstance(v, ast.Dict) for k in v.keys] + [
+        n.targets[0].slice for n in ast.walk(node)
+        if isinstance(n, ast.Assign) and isinstance(n.targets[0], ast.Subscript) and ast.unparse(n.targets[0].value) == name
+    ]  # fmt: skip
+    if any(isinstance(k, ast.Constant) and str(k.value).lower() in ("dx", "x", "dinput", "dinputs", "d_input", "input") for k in keys):
+        return None
+    return name
+
+
 # --------------------------------------------------------------------------- arguments
 
 
@@ -427,6 +462,8 @@ def _value_for(name: str, cls_name: str, default: Any, rng: np.random.Generator,
         return default
     if low in ("input_size", "n_in", "in_features", "input_dim") and not isinstance(sizes.get(low), tuple):
         return 12
+    if re.fullmatch(r"sizes|dims|architecture|topology|structure|(?:net(?:work)?|layers?|model)_?(?:dims?|sizes?|shape|structure|widths)", low):
+        return [12, 8, 8, CLASSES]  # `MLP(sizes)`, `Net(layer_dims)`: every layer's width, the input's first
     if low.endswith("_list") or low.endswith("_sizes"):  # `hidden_size_list`: one size per layer
         return [8, 6]
     size = re.fullmatch(r"(?:(?:num|n|number)_?(?:of_?)?)?(in|out|hidden)(?:put)?s?_?(?:size|dim|units|nodes|num|neurons|features|count|len|length)?|size_?(in|out|hidden)", low)
@@ -572,6 +609,8 @@ def _input_candidates(layer: Any, n: int, rng: np.random.Generator) -> Iterator[
         # a list of arrays (`params`, `self.weights = [W1, W2]`): its first entry is what the input meets
         if isinstance(held, list) and held and all(isinstance(p, np.ndarray) for p in held):
             arrays.update({f"{name}[{i}]": p for i, p in enumerate(held) if _numeric_array(p)})
+        elif isinstance(held, dict) and held and all(isinstance(p, np.ndarray) for p in held.values()):  # `self.params = {"W0": ...}`
+            arrays.update({f"{name}[{k!r}]": p for k, p in held.items() if _numeric_array(p)})
     weights = [v for k, v in arrays.items() if v.ndim in (2, 4)]
     if weights and weights[0].ndim == 2 and _declared_axes(type(layer)) == 3:
         yield rng.standard_normal((n, 3, weights[0].shape[0]))  # `x: N x n x d_m` in the forward's docstring: a sequence first
@@ -837,6 +876,8 @@ def build_layer(cls: type, rng: np.random.Generator, *, train: bool = True, batc
         built.cases.append((f"x {x.shape} (forward raised on every input shape tried)", x, t))
     elif not is_loss_layer(layer):
         _, x, t = built.cases[0]
+        if (held := gradients_returned_by_name(cls)) is not None:
+            raise Unsupported(GRADIENT_DICT.format(held=held))
         if _fused_softmax(layer, x, train):
             raise Unsupported(
                 "its forward ends in a softmax and its backward takes the gradient with respect to the softmax's input "

@@ -434,6 +434,9 @@ def _check_layer(out: Checked, instance: Instance, options: Options, shown: str,
     if len(call.args) > len(arrays) and _required(obj.forward) > len(arrays):
         _skip(out, instance, shown, "its forward also needs arguments that are not arrays (lengths, masks as lists): not checked yet")
         return
+    if (held := build.gradients_returned_by_name(type(obj))) is not None:
+        _skip(out, instance, shown, build.GRADIENT_DICT.format(held=held))
+        return
     methods = layer_methods(obj)
     # backward(dout, learning_rate), a loss's backward(dvalues, y_true), a gate's backward(x, dout):
     # the layer's convention says what the second argument is, and its adapter passes it

@@ -993,11 +993,12 @@ def _parameter(runner: Runner, moved: Moved, base_loss: float, rng: np.random.Ge
         _, element, source = moved.site.listwise
         expression = re.sub(rf"\b{re.escape(element)}\b", source, expression)
     inside = moved.site.update.function != runner.step.function and moved.gradient_name is None  # `self.wih += ...` in `n.train(...)`
-    line, file = _imported_line(runner.step, expression, key) or (_computed_line(runner, expression, _gradient_line(runner.step, expression, key, inside)), None)
+    stored = _stored_under(source_tree(runner.path)[1], expression, key) if isinstance(key, str) else None  # `grads["W%d" % i] = ...`
+    line, file = (stored, None) if stored is not None else _imported_line(runner.step, expression, key) or (
+        _computed_line(runner, expression, _gradient_line(runner.step, expression, key, inside)), None
+    )
     if line is None and inside and moved.site.file is None:  # the updating method runs more than once a pass: read its own last binding
         line = _bound_in_updater(runner, moved.site, expression)
-    if line is None and file is None and isinstance(key, str):
-        line = _stored_under(source_tree(runner.path)[1], expression, key)
     if widened is not None:
         return Measured(describe(moved.path), line, shape=tuple(np.shape(base)), widened=widened, file=file)
     bound = _clip_bound(runner, moved)
@@ -1465,6 +1466,8 @@ def _stored_under(tree: Any, expression: str, key: str) -> int | None:
         if isinstance(index, ast.BinOp) and isinstance(index.op, ast.Add):
             left, right = pattern(index.left), pattern(index.right)
             return f"{left or '.+'}{right or '.+'}" if left or right else None
+        if isinstance(index, ast.BinOp) and isinstance(index.op, ast.Mod) and isinstance(index.left, ast.Constant) and isinstance(index.left.value, str):
+            return re.sub(r"%[-+ #0-9.]*[a-z]", ".+", re.escape(index.left.value).replace("%", "%"))  # `"W%d" % i`
         return None
 
     lines = set()
