@@ -490,7 +490,7 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
         deadline = spending  # on the budget clock (`observe.budget`), since the replay started
         candidates = [runner.loss_site] if measure else []
         if measure and runner.loss_site is not None and runner.loss_site.implied:
-            candidates = [s for s in capture.step.losses if s.implied]
+            candidates = list(dict.fromkeys(s for s in (*capture.step.losses, *capture.step.other_losses) if s.implied))
         best: tuple[tuple[int, float], list[tuple[Moved, Measured]], LossSite | None, float] | None = None
         for site in candidates:
             runner.loss_site = site

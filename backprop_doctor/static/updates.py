@@ -184,7 +184,7 @@ def _gradient_named_after(target: ast.AST, step: ast.AST) -> bool:
     if not any(_LEARNING_RATE.fullmatch(i) for i in identifiers):
         return False
     return any(
-        i in (f"d{me}", f"d_{me}")  # `emb -= lr * demb`: d before the name, whatever the name
+        i in (f"d{me}", f"d_{me}", f"g{me}", f"g_{me}")  # `emb -= lr * demb`, `u -= lr * gu`: d or g before the name, whatever the name
         or _GRADIENT.fullmatch(i) and i != me and (i.endswith(me) or i.startswith(f"{me}_grad") or i == f"grad_{me}")
         for i in identifiers
     )
