@@ -127,6 +127,17 @@ def test_a_step_count_used_before_it_is_counted_is_an_error(tmp_path):
     assert (found["severity"], found["pattern"]) == ("error", "not-finite")
 
 
+def test_a_second_moment_of_the_gradient_itself_is_named_at_its_line(tmp_path):
+    """`v = beta2 * v + (1 - beta2) * g`: a running mean of the gradient, negative where it is, whose
+    root is NaN; the count is right, so the message names the moment, not the count."""
+    path = planted(tmp_path, "optim.py", TEXTBOOK, "(1 - self.beta2) * grads[key] ** 2", "(1 - self.beta2) * grads[key]")
+    found = _wrong(path)
+    assert (found["severity"], found["pattern"]) == ("error", "not-finite")
+    assert found["line"] == line_of(path, "self.v[key] = self.beta2")
+    assert "averages the gradient itself, not its square" in found["message"]
+    assert "t += 1" not in found["message"]
+
+
 def test_the_check_leaves_every_other_optimizer_alone(tmp_path):
     # a family the check has no rule for (RMSProp and AdaGrad are judged: tests/test_rmsprop_adagrad_step.py)
     text = TEXTBOOK.replace("class Adam:", "class Lion:").replace("np.sqrt(v_hat) + self.eps", "v_hat + self.eps")

@@ -122,6 +122,13 @@ def _finding(drift: Any) -> Finding:
             f"{head}; yours moves it by the rate divided by the gradient's size (a median {drift.ratio:.3g} × the rate here), "
             "because it divides the gradient by its running square instead of that square's root: take the square root (`np.sqrt(cache) + eps`)"
         )
+    elif drift.kind == "not-finite" and (unsquared := _unsquared_second_moment(cls, method)) is not None:
+        severity = "error"
+        text = (
+            f"{head}, and update {drift.step} of yours makes NaN or infinity: the second moment `{unsquared[1]}` (line {unsquared[0]}) "
+            "averages the gradient itself, not its square, so it goes negative where the gradient is and its square root is NaN; "
+            "average the squared gradient (`(1 - beta2) * g ** 2`)"
+        )
     elif drift.kind == "not-finite":
         severity = "error"
         text = (
@@ -149,7 +156,10 @@ def _finding(drift: Any) -> Finding:
     where = definition(getattr(cls, method, None) if method else cls)
     line = where.line if where is not None else None
     marked: tuple[int, ...] = ()
-    if where is not None and (tree := source_tree(where.file)[1]) is not None:
+    unsquared = _unsquared_second_moment(cls, method) if drift.kind == "not-finite" and family == "Adam" else None
+    if unsquared is not None:
+        line, marked = unsquared[0], (unsquared[0],)
+    elif where is not None and (tree := source_tree(where.file)[1]) is not None:
         node = find_function(tree, where.qualname)
         line = _update_line(node, 1 if method else 0) or line
         if drift.kind in ("uniform", "not-finite") and (corrections := _corrections(node)):
@@ -167,6 +177,33 @@ def _finding(drift: Any) -> Finding:
         measured=drift.ratio if not math.isnan(drift.ratio) else None,
         evidence=(("moves ÷ (rate × sign of the gradient), updates 1 to 5" + (" (Adam: 1 at each)" if family == "Adam" else f" ({family}: one multiple for every element)"), shown),),
     )
+
+
+def _unsquared_second_moment(cls: Any, method: str | None) -> tuple[int, str] | None:
+    """(line, target) of an Adam second moment that averages the gradient, not its square
+    (`self.v[k] = beta2 * self.v[k] + (1 - beta2) * grads[k]`): a running sum that goes negative, whose
+    square root is NaN. None when the update's source cannot be read or every second moment squares."""
+    where = definition(getattr(cls, method, None) if method else cls)
+    tree = source_tree(where.file)[1] if where is not None else None
+    node = find_function(tree, where.qualname) if tree is not None and where is not None else None
+    if node is None:
+        return None
+    for stmt in (n for n in ast.walk(node) if isinstance(n, ast.Assign) and len(n.targets) == 1):
+        target = ast.unparse(stmt.targets[0])
+        moment = re.sub(r"\[.*\]$", "", target).rpartition(".")[2].lower()
+        value = ast.unparse(stmt.value)
+        if not (moment[:1] in ("v", "s") and re.search(r"(?i)beta_?2|\bb2\b|rho", value) and moment in value.lower().replace("self.", "")):
+            continue
+        decay = r"(?i)beta|\bb[12]\b|rho"
+        squares = any(
+            (isinstance(n, ast.BinOp) and isinstance(n.op, ast.Pow) and not re.search(decay, ast.unparse(n.left)))  # `g ** 2`, not `beta2 ** t`
+            or (isinstance(n, ast.Call) and ast.unparse(n.func).rpartition(".")[2] == "square")
+            or (isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mult) and ast.unparse(n.left) == ast.unparse(n.right))  # `g * g`
+            for n in ast.walk(stmt.value)
+        )
+        if not squares and re.search(r"(?i)grad|\bd_?[a-z]\w*|\bg\b|\bg\[", value):  # the gradient itself, not a square kept apart (`g2`)
+            return stmt.lineno, target
+    return None
 
 
 def _corrections(node: Any) -> tuple[tuple[int, bool], ...]:
