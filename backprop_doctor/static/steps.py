@@ -1172,7 +1172,88 @@ def _losses(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...]) -> list[Los
              or _loss_shaped(stmt.value))
         and stmt.target.id not in {s.name for s in sites}
     ]  # fmt: skip
-    return sites + accumulated[:1] + printed[:1] + _implied_losses(prefix) + _error_losses(loop, prefix)
+    sites = [f for site in sites if (f := _read_fresh(site, loop, prefix)) is not None]
+    printed = [f for site in printed[:1] if (f := _read_fresh(site, loop, prefix)) is not None]
+    return sites + accumulated[:1] + printed + _implied_losses(prefix) + _error_losses(loop, prefix)
+
+
+def _read_fresh(site: LossSite, loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...]) -> LossSite | None:
+    """`site` as a pass computes it: one outside the prefix (`if epoch % 40 == 0: out, _ = forward(params,
+    X); print(loss_fn(out, y))`) that reads a name the loop binds only after the prefix is written with
+    that binding's value in place of the name (`loss_fn((forward(params, X))[0], y)`), since the replay
+    evaluates it right after the prefix, where the name still holds an older pass's value. None when
+    such a name cannot be written so (bound twice, or by a statement that is no plain assignment)."""
+    if site.in_prefix:
+        return site
+    # a name the prefix reads is the state a pass starts from (the parameters an update rebinds), not a leftover
+    made = {n for stmt in prefix for n in (*_changed(stmt), *reads(stmt))}
+    inside = {id(q) for p in prefix for q in walk(p)}
+    later: dict[str, list[ast.stmt]] = {}
+    for stmt in (n for n in walk(loop) if isinstance(n, ast.stmt) and n is not loop):
+        if stmt.lineno < site.line and id(stmt) not in inside:
+            for name in dict.fromkeys(_changed(stmt)):
+                later.setdefault(name, []).append(stmt)
+    try:
+        expression = ast.parse(site.expression, mode="eval").body
+    except SyntaxError:
+        return site
+    for _ in range(3):
+        stale = [n for n in walk(expression) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id in later and n.id not in made]
+        if not stale:
+            expression = _PassOwn(prefix).visit(expression)
+            return site if ast.unparse(expression) == site.expression else dataclasses.replace(site, expression=ast.unparse(expression))
+        for name in {n.id for n in stale}:
+            binding = later[name]
+            value = _bound_value(binding[0], name) if len(binding) == 1 else None
+            if value is None:
+                return None
+            expression = _Substituted({name: value}).visit(expression)
+    return None
+
+
+class _PassOwn(ast.NodeTransformer):
+    """A forward call of the reported loss (`forward(params, X)`) that the prefix makes with the same
+    arguments and more (`logits, cache = forward(params, X, drop_rng)`, dropout on), replaced by what the
+    prefix bound (`(logits, cache)`): the loss of the pass's own forward, the one its gradients are of,
+    not of a forward in another mode."""
+
+    def __init__(self, prefix: tuple[ast.stmt, ...]) -> None:
+        self.made = [
+            (stmt.value, stmt.targets[0]) for stmt in prefix
+            if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.value, ast.Call)
+            and (isinstance(stmt.targets[0], ast.Name) or (isinstance(stmt.targets[0], ast.Tuple) and all(isinstance(e, ast.Name) for e in stmt.targets[0].elts)))
+        ]  # fmt: skip
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        self.generic_visit(node)
+        for call, target in self.made:
+            mine, theirs = [ast.unparse(a) for a in node.args], [ast.unparse(a) for a in call.args]
+            keywords = {k.arg: ast.unparse(k.value) for k in node.keywords}
+            if (
+                ast.unparse(node.func) == ast.unparse(call.func) and mine != theirs and theirs[: len(mine)] == mine
+                and all({k.arg: ast.unparse(k.value) for k in call.keywords}.get(k) == v for k, v in keywords.items())
+            ):  # fmt: skip
+                value = copy.deepcopy(target)
+                for n in walk(value):
+                    if isinstance(n, ast.Name):
+                        n.ctx = ast.Load()
+                value.ctx = ast.Load()
+                return value
+        return node
+
+
+def _bound_value(stmt: ast.stmt, name: str) -> ast.expr | None:
+    """The value `stmt` binds `name` to: `v` of `name = v`, `(v)[i]` of `a, name = v`."""
+    if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1):
+        return None
+    target = stmt.targets[0]
+    if isinstance(target, ast.Name) and target.id == name:
+        return stmt.value
+    if isinstance(target, ast.Tuple) and all(isinstance(e, ast.Name) for e in target.elts):
+        position = next((i for i, e in enumerate(target.elts) if e.id == name), None)  # type: ignore[attr-defined]
+        if position is not None:
+            return ast.Subscript(value=stmt.value, slice=ast.Constant(position), ctx=ast.Load())
+    return None
 
 
 # a test or validation set's name: `Xtest`, `Ytest_ind`, `pYtest`, `X_val`, `yval`, `x_dev`

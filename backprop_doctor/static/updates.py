@@ -303,6 +303,8 @@ def unpacked(stmt: ast.stmt, arguments: frozenset[str] | None = None) -> list[as
     if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Tuple) and isinstance(stmt.value, ast.Tuple):
         if len(stmt.targets[0].elts) == len(stmt.value.elts):
             pairs = list(zip(stmt.targets[0].elts, stmt.value.elts))
+    elif isinstance(stmt, ast.Return) and (walked := _returned_comprehension(stmt.value, arguments)) is not None:
+        pairs.append(walked)  # `return tuple(p - lr * g for p, g in zip(params, grads))`: `params` moved as a list
     elif isinstance(stmt, ast.Return) and stmt.value is not None:
         for value in stmt.value.elts if isinstance(stmt.value, ast.Tuple) else [stmt.value]:
             if isinstance(value, ast.BinOp) and isinstance(value.op, (ast.Sub, ast.Add)) and isinstance(value.left, ast.Name):
@@ -317,6 +319,23 @@ def unpacked(stmt: ast.stmt, arguments: frozenset[str] | None = None) -> list[as
         part.col_offset, part.end_col_offset = target.col_offset, value.end_col_offset
         parts.append(part)
     return parts
+
+
+def _returned_comprehension(value: ast.expr | None, arguments: frozenset[str] | None) -> tuple[ast.expr, ast.ListComp] | None:
+    """`[p - lr * g for p, g in zip(params, grads)]`, or the same as `tuple(...)` of a generator, returned
+    by an update function whose argument `params` it walks: (`params`, the comprehension as a list)."""
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id in ("tuple", "list") and len(value.args) == 1:
+        value = value.args[0]
+    if not isinstance(value, (ast.ListComp, ast.GeneratorExp)) or len(value.generators) != 1:
+        return None
+    walked = value.generators[0].iter
+    if not (isinstance(walked, ast.Call) and isinstance(walked.func, ast.Name) and walked.func.id == "zip"):
+        return None
+    names = [a.id for a in walked.args if isinstance(a, ast.Name) and (arguments is None or a.id in arguments)]
+    if not names:
+        return None
+    comp = ast.copy_location(ast.ListComp(elt=value.elt, generators=value.generators), value)
+    return ast.copy_location(ast.Name(names[0], ast.Store()), walked.args[0]), comp
 
 
 def _setattr_update(stmt: ast.stmt) -> tuple[ast.expr, ast.BinOp] | None:
