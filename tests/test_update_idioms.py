@@ -52,6 +52,11 @@ STYLES = {
         init=f"{SHAPES}\nmodel = {{'W1': W1, 'b1': b1, 'W2': W2, 'b2': b2}}\nlr = 0.8",
         update="    grads = {'W1': dW1, 'b1': db1, 'W2': dW2, 'b2': db2}\n    for k in model:\n        model[k] -= lr * grads[k]",
     ),
+    "rate in a settings dict": dict(
+        W1="net.p['W1']", b1="net.p['b1']", W2="net.p['W2']", b2="net.p['b2']",
+        init=f"class Net:\n    pass\nnet = Net()\n{SHAPES}\nnet.p = {{'W1': W1, 'b1': b1, 'W2': W2, 'b2': b2}}\ncfg = {{'lr': 0.8, 'epochs': 60}}",
+        update="    grads = {'W1': dW1, 'b1': db1, 'W2': dW2, 'b2': db2}\n    for k in net.p:\n        net.p[k] -= cfg['lr'] * grads[k]",
+    ),
     "rate from a schedule": dict(
         PLAIN, init=f"{SHAPES}\n\ndef rate_for(epoch):\n    return 0.8 / (1.0 + 0.05 * epoch)",
         update="    W1 -= rate_for(epoch) * dW1\n    b1 -= rate_for(epoch) * db1\n    W2 -= rate_for(epoch) * dW2\n    b2 -= rate_for(epoch) * db2",

@@ -213,6 +213,8 @@ def _keyed_like_gradient(target: ast.AST, step: ast.AST) -> bool:
         for factor, other in ((step.left, step.right), (step.right, step.left)):
             if entry(other) and isinstance(factor, (ast.Name, ast.Attribute)) and not _GRADIENT.fullmatch(_chain(factor)[-1] if _chain(factor) else ""):
                 return True  # `net[k] -= step * grads[k]`: the one factor beside the entry is the rate, however named
+            if entry(other) and isinstance(factor, ast.Subscript) and isinstance(factor.slice, ast.Constant) and _LEARNING_RATE.fullmatch(str(factor.slice.value)):
+                return True  # `model.p[k] -= config["lr"] * grads[k]`: a rate kept in a settings dict
     product = _leading_product(step)
     if product is not None and names[0] not in _identifiers(step):
         for factor, other in ((product.left, product.right), (product.right, product.left)):
