@@ -140,6 +140,16 @@ def _stopped_in_training(context: Any, finding: Finding) -> Finding | None:
     if step is None:
         return None
     head = _stop_only(finding)
+    held = getattr(context.extras.get("observed_record"), "shapes", None) or {}
+    if source.tree is not None and (broadcast := column_against_vector(source.tree, step, finding.line, held)) is not None:
+        line, text, column, vector = broadcast
+        message = (
+            f"{head}, inside your training loop (line {step.loop_line}); it starts at line {line}: `{text}` combines `{column}` of shape "
+            f"{held[column]} with `{vector}` of shape {held[vector]}, which NumPy broadcasts to {(held[column][0], held[vector][0])}, every "
+            f"sample against every other, so the loss and every gradient after it are wrong: make them one shape "
+            f"(`{vector}.reshape(-1, 1)`, once, where `{vector}` is made)"
+        )
+        return finding.replace(severity="error", pattern="column-against-vector", line=line, highlight=tuple(sorted({line, finding.line})), message=message)
     shapes = re.search(r"shapes \((\d+),\s*(\d+)\) \((\d+),\s*(\d+)\)", finding.message)
     if shapes is None or shapes.group(1, 2) != shapes.group(4, 3) or shapes.group(1) == shapes.group(2):
         message = f"{head}, inside your training loop (line {step.loop_line}), so it never trains: fix that line"
@@ -161,6 +171,29 @@ def _stopped_in_training(context: Any, finding: Finding) -> Finding | None:
             "the transpose: compute that gradient in its parameter's shape (swap the factors of its product and transpose each)"
         )
     return finding.replace(severity="error", pattern="stopped-in-training", message=message)
+
+
+def column_against_vector(tree: Any, step: Any, stopped: int, shapes: dict[str, tuple[int, ...]]) -> tuple[int, str, str, str] | None:
+    """The first statement of the loop's pass, up to the line it stopped at, that subtracts or adds
+    a column of N rows and a vector of N entries (`out - y`, `out` (100, 1), `y` (100,)): NumPy makes
+    an (N, N) array of them, which is what the shape error further on meets. (line, the operation,
+    the column's name, the vector's name); None when no such operation is written there."""
+    import ast
+
+    def shape(node: ast.AST) -> tuple[int, ...] | None:
+        return shapes.get(node.id) if isinstance(node, ast.Name) else None
+
+    for stmt in step.prefix:
+        if stmt.lineno > stopped:
+            break
+        for node in ast.walk(stmt):
+            if not (isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Sub, ast.Add))):
+                continue
+            left, right = shape(node.left), shape(node.right)
+            for (a, sa), (b, sb) in (((node.left, left), (node.right, right)), ((node.right, right), (node.left, left))):
+                if sa is not None and sb is not None and len(sa) == 2 and sa[1] == 1 and len(sb) == 1 and sa[0] == sb[0] > 1:
+                    return stmt.lineno, ast.unparse(node), a.id, b.id  # type: ignore[attr-defined]
+    return None
 
 
 def _function_named(head: str) -> str:

@@ -91,6 +91,7 @@ class Record:
     # when it raised on what a stand-in for a missing module gave it: (the name holding it, the module), ("X", "pandas")
     standin: tuple[str, str] | None = None
     loops_reached: set[int] = field(default_factory=set)  # first lines of the training loops whose body ran
+    shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)  # when it raised: the arrays of the frame it raised in, by shape
     seconds: float = 0.0
 
     def loss_curve(self) -> tuple[str | None, int | None, list[float]]:

@@ -92,6 +92,7 @@ def run_program(source: SourceFile, budget: float, seed: int = 0, recorder: Any 
                 record.error = _where(error)
                 record.stack = _stack(error)
                 record.standin = _standin_held(error)
+                record.shapes = _shapes_where_raised(error)
             finally:
                 sys.settrace(None)
                 recorder.finished = True
@@ -165,6 +166,22 @@ def _stack(error: BaseException) -> tuple[tuple[str, int], ...]:
     from backprop_doctor.locate import is_user_file
 
     return tuple((frame.f_code.co_filename, line) for frame, line in traceback.walk_tb(error.__traceback__) if is_user_file(frame.f_code.co_filename))
+
+
+def _shapes_where_raised(error: BaseException) -> dict[str, tuple[int, ...]]:
+    """The shape of every array the innermost frame of the user's held when it raised (`out` (100, 1),
+    `y` (100,), `dout` (100, 100)): what a shape error is read against (`checks/layer_raised.py`)."""
+    import traceback
+
+    import numpy as np
+
+    from backprop_doctor.locate import is_user_file
+
+    frames = [frame for frame, _ in traceback.walk_tb(error.__traceback__) if is_user_file(frame.f_code.co_filename)]
+    if not frames:
+        return {}
+    scope = {**frames[-1].f_globals, **frames[-1].f_locals} if frames[-1].f_code.co_name == "<module>" else dict(frames[-1].f_locals)
+    return {name: value.shape for name, value in scope.items() if isinstance(value, np.ndarray) and not name.startswith("__")}
 
 
 # modules that draw: a figure's stand-in on the line that raised holds no data (`ax.plot(X[:, 5])`)
