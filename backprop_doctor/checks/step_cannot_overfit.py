@@ -74,6 +74,15 @@ def run(context: Any) -> Iterator[Finding]:
             name, faster, curve = tiny.faster
             fix = f"{name} = {faster:g}"
             text += f"; with `{fix}` the same step fits them ({curve[0]:.4g} → {curve[-1]:.4g} in {len(curve)} passes): raise the learning rate"
+        elif tiny.alike is not None:
+            inputs, targets, distinct, size = tiny.alike
+            text += (
+                f"; its inputs cannot tell its samples apart: the {size} samples of `{inputs}` hold only {distinct} distinct "
+                f"row{'s' if distinct > 1 else ''} of values, and samples with the same `{inputs}` have different `{targets}`; look at how "
+                f"`{inputs}` is made (standardise each feature over the samples, `axis=0`)"
+            )
+            assigned = source.tree is not None and first_assignment_line(source.tree, [inputs])
+            line = assigned if assigned and assigned < result.step.loop_line else result.step.loop_line
         elif tiny.largest is not None:
             name, largest = tiny.largest
             text += (

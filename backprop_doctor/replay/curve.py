@@ -314,6 +314,7 @@ class Tiny:
     largest: tuple[str, float] | None = None  # the cut array with the largest values, when they reach `LARGE_VALUES`
     faster: tuple[str, float, list[float]] | None = None  # (rate's name, rate, losses): a larger learning rate that fits them
     asked: int = 0  # the passes it was given; fewer ran when its time ran out
+    alike: tuple[str, str, int, int] | None = None  # (inputs, targets, distinct input rows, samples): rows repeated with other targets
 
     @property
     def judged(self) -> bool:
@@ -409,7 +410,40 @@ def tiny_batch(
     losses = own_curve(runner, steps, seconds, names=changed, pinned=pinned, until=lambda seen: len(seen) >= TINY_MIN_STEPS and fitted(seen))
     floats = [(name, float(np.max(np.abs(value)))) for name, value in (cut or {n: v for n, v in data.items() if v.ndim > axis and v.shape[axis] == size}).items() if value.size]
     largest = max(floats, key=lambda nv: nv[1], default=None)
-    return Tiny(losses, samples, size, tuple(cut), largest if largest is not None and largest[1] >= LARGE_VALUES else None, asked=steps)
+    whole = {n: v for n, v in data.items() if v.ndim > axis and v.shape[axis] == size}
+    return Tiny(
+        losses, samples, size, tuple(cut), largest if largest is not None and largest[1] >= LARGE_VALUES else None, asked=steps,
+        alike=_alike_rows(whole, axis),
+    )
+
+
+ALIKE_SHARE = 0.1  # inputs with at most this share of distinct rows, some repeated with other targets, tell nothing apart
+
+
+def _alike_rows(data: dict[str, np.ndarray], axis: int) -> tuple[str, str, int, int] | None:
+    """(inputs, targets, distinct rows, samples) when the step's inputs (the float array of most features)
+    have few distinct samples (`ALIKE_SHARE`) and some sample repeats another's inputs with a different
+    target: every feature standardised away (`X.std(axis=1)` over two features leaves ±1), a column
+    copied over the others. Nothing in such inputs tells those samples apart."""
+    arrays = {n: np.moveaxis(v, axis, 0).reshape(v.shape[axis], -1) for n, v in data.items()}
+    inputs = [n for n, v in arrays.items() if data[n].dtype.kind == "f" and v.shape[1] >= 2]
+    if not inputs:
+        return None
+    x = max(inputs, key=lambda n: arrays[n].shape[1])
+    rows = np.round(arrays[x], 6)
+    _, group = np.unique(rows, axis=0, return_inverse=True)
+    group = np.ravel(group)
+    distinct, size = int(group.max()) + 1, len(group)
+    if size < 20 or distinct > ALIKE_SHARE * size:
+        return None
+    for y, targets in arrays.items():
+        if y == x:
+            continue
+        for g in range(distinct):
+            members = targets[group == g]
+            if len(members) > 1 and np.any(members != members[0]):
+                return x, y, distinct, size
+    return None
 
 
 LONG_SECONDS = 3.0  # the time a loss that stalls over `STEPS` passes is given to fall over the loop's own passes

@@ -630,7 +630,9 @@ def _layered(moved: list[Moved]) -> bool:
         (a[1] == b[0] or b[1] == a[0]) and max(a + b) > 1  # a (1, 1) weight after a (2, 1) one: a hidden layer of one unit
         for i, a in enumerate(shapes) for b in shapes[i + 1 :]
     )  # fmt: skip
-    return chained or sum(np.ndim(m.value) == 0 for m in moved) >= 6
+    # an output weight kept as a vector (`W2 = rng.normal(0, 0.3, 16)`, `p = sigmoid(H @ W2 + b2)`) after `W1 (2, 16)`
+    vectors = {np.size(m.value) for m in moved if np.ndim(m.value) == 1 and np.size(m.value) > 1 and not _bias_like(m)}
+    return chained or any(shape[1] in vectors for shape in shapes) or sum(np.ndim(m.value) == 0 for m in moved) >= 6
 
 
 def _bias_like(moved: Moved) -> bool:
