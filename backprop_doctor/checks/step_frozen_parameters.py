@@ -1,0 +1,109 @@
+"""Some parameters' gradients are exactly zero: they never learn.
+
+What it finds:
+    After the training-step replay has found every update of your program
+    right, the parameters whose gradient in that step is exactly zero in
+    every entry, while others' are not (every gradient zero is
+    `step-update-lost`'s and the dead ReLU's business, not this one's).
+
+Why it matters:
+    A parameter whose gradient is exactly zero never moves: whatever it
+    feeds stays as it started, and the loss can only fall as far as the
+    other parameters take it. A batch norm over a batch of one sample
+    (`x - x.mean(axis=0)` is zero, so the normalised value and everything
+    before it get no gradient), a weight multiplied by a zero that the
+    forward pass writes in, or an input that is zero throughout do this.
+
+Example:
+    batch_size = 1
+    h = (z - z.mean(axis=0)) / np.sqrt(z.var(axis=0) + eps)   # batch norm
+
+Fix:
+    batch_size = 32     # a batch norm needs several samples per batch
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from backprop_doctor.findings import Finding
+from backprop_doctor.rules import rule
+
+NAME = "step-frozen-parameters"
+CODE = "BPD622"
+SEVERITY = "warning"
+STAGE = "training"
+
+
+def run(context: Any) -> Iterator[Finding]:
+    source = context.source
+    if source is None:
+        return
+    for result in context.extras.get("replay") or []:
+        if not result.parameters or result.wrong or result.still or result.lost or any(d.dead_last * 2 > d.units for d in result.dead):
+            continue  # a wrong gradient first; nothing moving at all, or dead units, have findings of their own
+        frozen = [(moved, measured) for moved, measured in result.parameters if _zero(moved.gradient)]
+        weights = [m for m, _ in frozen if np.size(m.gradient) > 1]
+        if not weights or len(frozen) == len(result.parameters):
+            continue
+        names = [measured.name for _, measured in frozen]
+        shown = ", ".join(f"`{n}`" for n in names[:-1]) + (" and " if len(names) > 1 else "") + f"`{names[-1]}`"
+        one = 1 in result.batch_sizes or _batch_of_one(result)
+        why = (
+            "; your batches hold one sample, so a batch norm's `x - mean` over the batch is zero and gives nothing before it a gradient: "
+            "train on batches of several samples"
+            if one
+            else "; what they feed reaches the loss through a zero (a batch norm over one sample, a product with a constant zero, an "
+            "input that is zero throughout): follow them forward to the value that does not change"
+        )
+        line = (_batch_size_of_one(source.tree) if one else None) or min(m.site.line for m, _ in frozen)
+        yield rule(NAME).finding(
+            f"the gradient{'s' if len(names) > 1 else ''} of {shown} in your training step {'are' if len(names) > 1 else 'is'} exactly "
+            f"zero in every entry while the others' are not, so {'they' if len(names) > 1 else 'it'} never learn{'' if len(names) > 1 else 's'}{why}",
+            file=source.path,
+            line=line,
+            pattern="frozen",
+            measured=float(len(frozen)),
+            evidence=(("frozen", f"{len(frozen)} of {len(result.parameters)} parameters with an all-zero gradient"),),
+        )
+
+
+def _zero(gradient: Any) -> bool:
+    try:
+        array = np.asarray(gradient, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    return array.size > 0 and not np.any(array)
+
+
+def _batch_of_one(result: Any) -> bool:
+    """The step's own batch holds one sample: a name the pass binds to an index array of one entry
+    (`idx = order[s:s + 1]`) or to one row of data (`xb = X[i:i + 1]`)."""
+    from backprop_doctor.static.steps import _targets
+
+    namespace = result.after_one_pass() or {}
+    bound = {n for stmt in result.step.prefix for n in _targets(stmt)}
+    return any(
+        isinstance(v, np.ndarray) and v.ndim in (1, 2) and v.shape[0] == 1 and (v.ndim == 2 or v.dtype.kind in "iu")
+        for n, v in namespace.items() if n in bound
+    )  # fmt: skip
+
+
+def _batch_size_of_one(tree: Any) -> int | None:
+    """The line of `batch_size = 1` (`bs = 1`, `BATCH = 1`), when the file sets its batch size so."""
+    import ast
+    import re
+
+    if tree is None:
+        return None
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+            and re.fullmatch(r"(?i)(mini_?)?batch(_?size)?|bs|n_?batch", node.targets[0].id)
+            and isinstance(node.value, ast.Constant) and node.value.value == 1
+        ):  # fmt: skip
+            return node.lineno
+    return None
