@@ -415,6 +415,19 @@ def test_ok_verdict_with_warnings_mentions_them():
     assert text == "✓ net.py: no errors in 1 layer (seed 0); 1 warning below"
 
 
+def test_ok_verdict_with_a_training_warning_says_why_the_loss_does_not_fall():
+    """Every gradient right, and a training rule's warning (BPD6xx) names the set-up: no check mark;
+    the first line is that warning's cause, at its line."""
+    warning = Finding(
+        "step-saturated-units", "BPD621", "warning",
+        "12 of 16 units of `h` (line 9), a tanh, saturate: standardise the inputs", line=9,
+    )  # fmt: skip
+    checked = [Measurement("training step", "W1", 3e-9, "ok")]
+    text = verdict(Report(findings=[warning], file="net.py", built=[Built("training step (line 12)", "replayed")], measurements=checked))
+    assert text.startswith("! net.py: every gradient is right in 1 training step (seed 0), but 12 of 16 units of `h` (line 9)")
+    assert text.endswith("standardise the inputs.")
+
+
 def test_ok_verdict_names_a_replayed_training_step_as_one():
     built = [Built("Dense", "Dense()"), Built("training step (line 12)", "replayed from your program's own state")]
     checked = [Measurement("training step", "W1", 3e-9, "ok")]

@@ -206,6 +206,9 @@ def verdict(report: Report, *, ascii_only: bool = False) -> str:
                 f"{warn_mark} {prefix}no errors{scope} (seed {report.seed}), but {plural(len(unwritten), noun)} "
                 f"{what} not written yet: {', '.join(names[:3])}{', ...' if len(names) > 3 else ''}"
             )
+        training = next((f for f in report.findings if f.severity == "warning" and f.code.startswith("BPD6")), None)
+        if training is not None:  # every gradient right, and the set-up is why the loss does not fall as it should
+            return f"{warn_mark} {prefix}every gradient is right{scope} (seed {report.seed}), but {cause_sentence(training, report.file)}"
         if warnings:
             return (
                 f"{ok_mark} {prefix}no errors{scope} (seed {report.seed}); "
