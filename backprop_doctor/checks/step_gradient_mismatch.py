@@ -787,20 +787,46 @@ def _shared_source(result: Any, source: Any) -> tuple[ast.stmt, str, list[int]] 
     if any(_slope_left_out(source, "wrong-derivative", line, None) is not None or _stale(result.step, line, None, result.views) is not None for line in lines):
         return None  # a derivative left out, a parameter read after its update: their own words, at their own lines
     tree = source.tree
+    loss = result.loss
     scope = _scope_of(tree, lines[0])
+    after = loss.line if loss is not None and loss.in_prefix and not loss.implied and _scope_of(tree, loss.line) is scope else None
+    found, first = _common_adjoint(tree, scope, lines, after), lines[0]
+    if found is None and (called := _through_call(tree, scope, lines)) is not None:
+        # `_, dh, dc, dWx, dWh, db = cell.step_backward(dh, dc, caches[t])`, then `grads["Wx"] += dWx` ...: the
+        # gradients are made inside the function the step calls, where they share their adjoint
+        function, inner_lines = called
+        found, first, lines = _common_adjoint(tree, function, inner_lines, None), inner_lines[0], inner_lines
+    if found is None:
+        return None
+    statement, name, inside = found
+    if any(a.name == name and not m.wrong for a, m in result.adjoints):
+        return None  # measured right: the gradients' own lines are wrong
+    loops = [n for n in inside if isinstance(n, (ast.For, ast.While)) and n.lineno <= first <= (n.end_lineno or n.lineno)]
+    if any(_changes(n, name) and n.lineno > first for loop in loops for n in ast.walk(loop) if isinstance(n, (ast.Assign, ast.AugAssign))):
+        return None  # `dz = self.Wh.T.dot(dz)` later in the loop: the next pass's `dz` comes from there, not from the line above
+    return statement, name, lines
+
+
+def _changes(statement: ast.stmt, name: str) -> bool:
+    """`dh = ...`, `dh[h <= 0] = 0`, `dh *= mask`: the statement binds or changes `name`."""
+    targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+    return any(
+        (isinstance(t, ast.Name) and t.id == name) or (isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name) and t.value.id == name)
+        for t in targets
+    )  # fmt: skip
+
+
+def _common_adjoint(tree: ast.Module, scope: ast.AST, lines: list[int], after: int | None) -> tuple[ast.stmt, str, list[ast.stmt]] | None:
+    """The last statement of `scope` before `lines` that binds an adjoint-like name every statement at
+    `lines` is computed from (through the assignments before them), of the backward pass (after the
+    line `after`, the loss, when given): the statement, the name and the scope's statements."""
+    from backprop_doctor.static.steps import _scope_of
+
     inside = [n for n in ast.walk(scope) if isinstance(n, ast.stmt) and _scope_of(tree, n.lineno) is scope]
     statements = [[n for n in inside if n.lineno == line and not isinstance(n, (ast.For, ast.While, ast.If, ast.With))] for line in lines]
     if not all(statements):
         return None
     assignments = [n for n in inside if isinstance(n, (ast.Assign, ast.AugAssign))]
-
-    def changes(statement: ast.stmt, name: str) -> bool:
-        """`dh = ...`, `dh[h <= 0] = 0`, `dh *= mask`: the statement binds or changes `name`."""
-        targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
-        return any(
-            (isinstance(t, ast.Name) and t.id == name) or (isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name) and t.value.id == name)
-            for t in targets
-        )  # fmt: skip
 
     def made_of(at: list[ast.stmt]) -> set[str]:
         """The adjoint-like names the statements at one line are computed from, through the
@@ -818,28 +844,62 @@ def _shared_source(result: Any, source: Any) -> tuple[ast.stmt, str, list[int]] 
                 continue
             seen.add(name)
             for assignment in assignments:
-                if assignment.lineno < line and changes(assignment, name):
+                if assignment.lineno < line and _changes(assignment, name):
                     pending += [n.id for n in ast.walk(assignment.value) if isinstance(n, ast.Name)]
         return seen
 
-    loss = result.loss
-    after = loss.line if loss is not None and loss.in_prefix and not loss.implied and _scope_of(tree, loss.line) is scope else None
     # the backward pass: what the step computes after its loss (`g = (p - onehot) / n`), or a function of its own
     backward = {
         t.id for n in assignments if after is None or n.lineno > after
         for t in (n.targets if isinstance(n, ast.Assign) else [n.target]) if isinstance(t, ast.Name)
     }  # fmt: skip
     common = set.intersection(*(made_of(at) for at in statements)) & backward
-    candidates = [(n, name) for name in common for n in assignments if n.lineno < lines[0] and changes(n, name)]
+    candidates = [(n, name) for name in common for n in assignments if n.lineno < lines[0] and _changes(n, name)]
     if not candidates:
         return None
     statement, name = max(candidates, key=lambda c: c[0].lineno)
-    if any(a.name == name and not m.wrong for a, m in result.adjoints):
-        return None  # measured right: the gradients' own lines are wrong
-    loops = [n for n in inside if isinstance(n, (ast.For, ast.While)) and n.lineno <= lines[0] <= (n.end_lineno or n.lineno)]
-    if any(changes(n, name) and n.lineno > lines[0] for loop in loops for n in ast.walk(loop) if isinstance(n, (ast.Assign, ast.AugAssign))):
-        return None  # `dz = self.Wh.T.dot(dz)` later in the loop: the next pass's `dz` comes from there, not from the line above
-    return statement, name, lines
+    return statement, name, inside
+
+
+def _through_call(tree: ast.Module, scope: ast.AST, lines: list[int]) -> tuple[ast.FunctionDef, list[int]] | None:
+    """(the function, the lines inside it) when the statements at `lines` each add or store one name
+    that one call of the scope unpacks from what a function of the file returns
+    (`_, dh, dc, dWx, dWh, db = cell.step_backward(...)` then `grads["Wx"] += dWx`): the lines of that
+    function that compute the returned names. None otherwise."""
+    from backprop_doctor.static.steps import _scope_of
+
+    inside = [n for n in ast.walk(scope) if isinstance(n, ast.stmt) and _scope_of(tree, n.lineno) is scope]
+    read = []
+    for line in lines:
+        at = [n for n in inside if n.lineno == line and isinstance(n, (ast.Assign, ast.AugAssign))]
+        names = {n.id for st in at for n in ast.walk(st.value) if isinstance(n, ast.Name)}
+        if len(at) != 1 or len(names) != 1:
+            return None
+        read.append((line, names.pop()))
+    unpacks = [
+        n for n in inside if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Tuple) and isinstance(n.value, ast.Call)
+        and all(any(isinstance(e, ast.Name) and e.id == name for e in n.targets[0].elts) for _, name in read)
+    ]  # fmt: skip
+    if len(unpacks) != 1:
+        return None
+    call, elements = unpacks[0].value, unpacks[0].targets[0].elts
+    called = call.func.attr if isinstance(call.func, ast.Attribute) else call.func.id if isinstance(call.func, ast.Name) else None
+    functions = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == called]
+    if len(functions) != 1:
+        return None
+    returns = [n for n in ast.walk(functions[0]) if isinstance(n, ast.Return) and isinstance(n.value, ast.Tuple) and len(n.value.elts) == len(elements)]
+    if len(returns) != 1:
+        return None
+    positions = [next(i for i, e in enumerate(elements) if isinstance(e, ast.Name) and e.id == name) for _, name in read]
+    returned = [returns[0].value.elts[i] for i in positions]
+    if not all(isinstance(r, ast.Name) for r in returned):
+        return None
+    bound = {
+        t.id: n.lineno for n in ast.walk(functions[0]) if isinstance(n, ast.Assign)
+        for t in n.targets if isinstance(t, ast.Name)
+    }  # fmt: skip
+    inner = [bound.get(r.id) for r in returned]  # type: ignore[attr-defined]
+    return (functions[0], sorted(set(inner))) if all(inner) and len(set(inner)) > 1 else None
 
 
 def _shared_finding(result: Any, shared: tuple[ast.stmt, str, list[int]], loss_words: str, evidence: Any, path: str) -> Finding:
