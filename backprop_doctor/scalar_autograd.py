@@ -83,9 +83,18 @@ def engine_classes(namespace: dict[str, Any], mine: Callable[[type], bool]) -> l
             sample = value(POINT["a"])
         except Exception:  # noqa: BLE001 - not constructible from one number: not a scalar engine
             continue
-        if isinstance(getattr(sample, "data", None), (int, float)) and isinstance(getattr(sample, "grad", None), (int, float)):
+        if number_attribute(sample) is not None and isinstance(getattr(sample, "grad", None), (int, float)):
             found.append(value)
     return found
+
+
+NUMBER_NAMES = ("data", "value", "val", "v", "x", "number", "num")  # what a scalar engine calls the number it wraps
+
+
+def number_attribute(sample: Any) -> str | None:
+    """The attribute an engine's value keeps its number in (`data` in micrograd, `value`, `val`): the
+    first of `NUMBER_NAMES` holding the number the value was made from."""
+    return next((n for n in NUMBER_NAMES if isinstance(getattr(sample, n, None), (int, float)) and getattr(sample, n) == POINT["a"]), None)
 
 
 def check_engine(cls: type) -> list[OpCheck]:
@@ -121,7 +130,7 @@ def _overwritten(cls: type, expression: str, inputs: tuple[str, ...], local: dic
     try:
         values = {name: cls(x) for name, x in POINT.items()}
         out = eval(expression, {}, values)  # noqa: S307 - our own expressions, on the user's class
-        closure = getattr(out, "_backward", None)
+        closure = getattr(out, "_backward", None) or _closure_of(out)  # micrograd's `_backward`, or `_grad_fn`, `backward_fn`
         if not callable(closure):
             return []
         for name in inputs:
@@ -138,6 +147,15 @@ def _overwritten(cls: type, expression: str, inputs: tuple[str, ...], local: dic
     ]  # fmt: skip
 
 
+def _closure_of(out: Any) -> Any:
+    """The one function an operation's output holds that closes over the operation's values (the
+    closure its `backward` calls, however named: `_grad_fn`, `backward_fn`); None when not one."""
+    import types
+
+    found = [v for v in vars(out).values() if isinstance(v, types.FunctionType) and v.__closure__]
+    return found[0] if len(found) == 1 else None
+
+
 def _defined(cls: type) -> set[str]:
     return {name for klass in cls.__mro__ if klass is not object for name in vars(klass)}
 
@@ -147,6 +165,7 @@ def _slope(cls: type, expression: str, name: str) -> float:
 
     def at(shift: float) -> float:
         values = {n: cls(x + (shift if n == name else 0.0)) for n, x in POINT.items()}
-        return float(eval(expression, {}, values).data)  # noqa: S307 - our own expressions
+        out = eval(expression, {}, values)  # noqa: S307 - our own expressions
+        return float(getattr(out, number_attribute(cls(POINT["a"])) or "data"))
 
     return (at(STEP) - at(-STEP)) / (2 * STEP)

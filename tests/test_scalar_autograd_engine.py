@@ -175,3 +175,15 @@ def test_a_backward_pass_in_the_wrong_order_is_named_at_backward(tmp_path):
     path = planted(tmp_path, "engine.py", ENGINE, "for node in reversed(topo):", "for node in topo:")
     _, (found,) = _found(path)
     assert (found["pattern"], found["line"]) == ("backward-order", line_of(path, "def backward(self):"))
+
+
+def test_an_engine_that_names_its_number_value_and_its_closure_grad_fn_is_checked(tmp_path):
+    """`self.value`, not `self.data`; `out._grad_fn = _grad_fn`, not `out._backward`: the same engine
+    under the names a lecture gave it is found, and a gradient set instead of added is named."""
+    renamed = ENGINE.replace(".data", ".value").replace("self.data = data", "self.value = data").replace("_backward", "_grad_fn")
+    assert "self.value = data" in renamed and "out._grad_fn = _grad_fn" in renamed
+    report, found = _found(write(tmp_path / "ok", "engine.py", renamed))
+    assert found == [] and "1 autograd engine" in report["verdict"]
+    path = planted(tmp_path / "bug", "engine.py", renamed, "            self.grad += out.grad\n", "            self.grad = out.grad\n")
+    _, (found,) = _found(path)
+    assert (found["pattern"], found["layer"], found["line"]) == ("gradient-assigned", "Value.__add__", line_of(path, "self.grad = out.grad"))

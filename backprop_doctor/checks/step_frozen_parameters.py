@@ -59,7 +59,7 @@ def run(context: Any) -> Iterator[Finding]:
             else "; what they feed reaches the loss through a zero (a batch norm over one sample, a product with a constant zero, an "
             "input that is zero throughout): follow them forward to the value that does not change"
         )
-        line = (_batch_size_of_one(source.tree) if one else None) or min(m.site.line for m, _ in frozen)
+        line = (batch_size_of_one(source.tree) if one else None) or min(m.site.line for m, _ in frozen)
         yield rule(NAME).finding(
             f"the gradient{'s' if len(names) > 1 else ''} of {shown} in your training step {'are' if len(names) > 1 else 'is'} exactly "
             f"zero in every entry while the others' are not, so {'they' if len(names) > 1 else 'it'} never learn{'' if len(names) > 1 else 's'}{why}",
@@ -92,7 +92,7 @@ def _batch_of_one(result: Any) -> bool:
     )  # fmt: skip
 
 
-def _batch_size_of_one(tree: Any) -> int | None:
+def batch_size_of_one(tree: Any) -> int | None:
     """The line of `batch_size = 1` (`bs = 1`, `BATCH = 1`), when the file sets its batch size so."""
     import ast
     import re

@@ -5,8 +5,11 @@ What it finds:
     against its own loss and found them right, backprop-doctor runs your
     training loop again from the same state for a few dozen steps, with your
     own update rule, batches and learning rate. When that loss climbs (or turns
-    into NaN), the loop is run once more with the learning rate ten, then a
-    hundred times smaller; this check fires when the loss then falls.
+    into NaN), the loop is run once more with the learning rate ten, a
+    hundred, then a thousand times smaller; this check fires when the loss
+    then falls, and also when it climbs far (tenfold or more) and no smaller
+    rate makes it fall within those steps: a step on one sample at a time at
+    a rate chosen for the whole batch does this.
 
 Why it matters:
     A step larger than the curvature allows overshoots the minimum every time,
@@ -43,6 +46,9 @@ def run(context: Any) -> Iterator[Finding]:
     if source is None:
         return
     for result in context.extras.get("replay") or []:
+        if result.smaller_rate is None and not result.wrong and result.non_finite is None and _climbs_far(result.curve):
+            yield _unstable(source, result)
+            continue
         if result.smaller_rate is None or result.wrong:
             continue
         name, yours, tried, curve = result.smaller_rate
@@ -69,3 +75,40 @@ def run(context: Any) -> Iterator[Finding]:
 def _sketch(curve: list[float]) -> str:
     points = [curve[0], curve[len(curve) // 2], curve[-1]]
     return " → ".join(f"{v:.4g}" for v in points)
+
+
+CLIMB = 10.0  # the loss's last value this many times its first: no overshoot of a well-set step does that
+
+
+def _climbs_far(curve: list[float]) -> bool:
+    import math
+
+    return len(curve) >= 5 and all(math.isfinite(v) for v in curve) and curve[0] > 0 and curve[-1] > CLIMB * curve[0]
+
+
+def _unstable(source: Any, result: Any) -> Finding:
+    """The loss climbs by orders of magnitude, every gradient right, and no rate down to a thousandth
+    of the program's makes it fall within the replayed steps: the step itself is unstable (a batch of
+    one sample at a rate set for the whole batch, a rate far off)."""
+    from backprop_doctor.checks._training_words import update_rate
+    from backprop_doctor.checks.step_frozen_parameters import batch_size_of_one
+
+    own = result.curve
+    rate = update_rate(result)
+    one = batch_size_of_one(source.tree)
+    if one is not None:
+        line, advice = one, "one sample per update makes each step follow that sample alone, at a rate set for the whole batch: train on batches of several samples, or lower the rate as far as a single sample needs"
+    elif rate is not None:
+        line, where = rate_setting(source, result, *rate)
+        advice = f"lower the learning rate {where} by far more than a thousandfold, or look at what sets the step's size"
+    else:
+        line, advice = result.step.loop_line, "look at what sets the size of each step"
+    return rule(NAME).finding(
+        f"your program's own loss rises from {own[0]:.4g} to {own[-1]:.4g} over its first {len(own)} steps although every gradient "
+        f"it computes is right, and not even a learning rate a thousand times smaller makes it fall within them: {advice}",
+        file=source.path,
+        line=line,
+        pattern="unstable",
+        measured=own[-1] / own[0],
+        evidence=(("your loop", f"{len(own)} steps: {_sketch(own)}"),),
+    )

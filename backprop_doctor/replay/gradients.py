@@ -563,7 +563,7 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
                 found = [dead_units(n, lines[n], first, last, widths) for n, (first, last) in watch.items() if last is not None]
                 result.dead = [d for d in found if d is not None]
             if rises(result.curve) and not result.wrong:
-                result.smaller_rate = _rate_that_works(runner, capture, (0.1, 0.01))
+                result.smaller_rate = _rate_that_works(runner, capture, (0.1, 0.01, 0.001))
                 if result.smaller_rate is None and not all(math.isfinite(v) for v in result.curve):
                     from backprop_doctor.replay.curve import first_non_finite
 

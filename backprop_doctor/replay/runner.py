@@ -129,10 +129,11 @@ class Runner:
 
     def loss_of(self, namespace: dict[str, Any]) -> float | None:
         sites = [self.loss_site] if self.loss_site is not None else list(self.step.losses)
-        if self.loss_site is None and all(s.name.endswith(".loss") and not s.in_prefix for s in sites):
-            # `net.loss(y)` made up from `net.backward(y)` for an object that has no `loss`: the losses its
-            # output error implies (`d2 = (self.P - y) / n`) are the ones to try, after it
-            sites += [s for s in self.step.other_losses if s.implied]
+        if self.loss_site is None:
+            # none of them a number (`net.loss(y)` made up from `net.backward(y)` for an object that has no
+            # `loss`, a loss printed outside the step's loop): the losses its output error implies
+            # (`d2 = (self.P - y) / n`) are the ones to try, after them
+            sites += [s for s in self.step.other_losses if s.implied and s not in sites]
         for site in sites:
             try:
                 if site.accumulated:  # what this pass added to the sum (the state holds it before the pass)

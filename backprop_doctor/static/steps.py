@@ -1140,7 +1140,7 @@ def _losses(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...]) -> list[Los
             continue
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             name = node.targets[0].id
-            if ((LOSS_NAME.fullmatch(name) and not _NOT_LOSS.search(name)) or _loss_call(node.value)) and not _derivative_call(node.value):
+            if ((LOSS_NAME.fullmatch(name) and not _NOT_LOSS.search(name) and not _error_signal(node.value)) or _loss_call(node.value)) and not _derivative_call(node.value):
                 sites.append(LossSite(name, ast.unparse(node.value), node.lineno, id(node) in in_prefix))
         elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Tuple):
             for position, element in enumerate(node.targets[0].elts):  # `loss, grads = ...`, `grads, cost = propagate(...)`
@@ -1313,6 +1313,20 @@ def _reduced(value: ast.expr) -> bool:
     )  # fmt: skip
 
 
+def _error_signal(value: ast.expr) -> bool:
+    """`err = 2 * (out - t) / len(x)`, `error = y - out`: the output's error, what the backward pass
+    starts from, not a loss: a difference scaled by numbers or sizes, with no square, log, absolute
+    value or reduction over the samples."""
+    differences = [n for n in walk(value) if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Sub)]
+    if not differences or _loss_shaped(value) or _reduced(value):
+        return False
+    return not any(
+        isinstance(n, ast.Call) and ast.unparse(n.func).rpartition(".")[2] in ("abs", "absolute", "square", "log", "power", "norm")
+        or isinstance(n, ast.BinOp) and isinstance(n.op, ast.Pow)
+        for n in walk(value)
+    )  # fmt: skip
+
+
 def _derivative_call(value: ast.expr) -> bool:
     """`error = self.loss_prime(y, output)`: named like a loss, but what a derivative returns."""
     if not isinstance(value, ast.Call):
@@ -1335,12 +1349,12 @@ def _error_losses(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...]) -> li
         for node in walk(stmt):
             if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Sub)) or (stmt not in prefix and node is getattr(stmt, "value", None)):
                 continue  # `W = W - lr * dW` is the update's own step, not an error
-            left, right = _data_name(node.left), _data_name(node.right)
+            left, right = _data_name(node.left) or _output_written(node.left, assigned), _data_name(node.right) or _output_written(node.right, assigned)
             if left is None or right is None:
                 continue
-            for (out, _), (target, root) in ((left, right), (right, left)):
+            for (out, made), (target, root) in ((left, right), (right, left)):
                 data = root not in assigned or root in batches
-                if out in assigned and out not in batches and data and (root not in in_loop or root in batches or not _ADJOINT.fullmatch(root)):
+                if made in assigned and made not in batches and data and (root not in in_loop or root in batches or not _ADJOINT.fullmatch(root)):
                     return _error_sites(out, target, stmt.lineno)
         if stmt in prefix and (pair := _derivative_of(stmt, assigned, batches)) is not None:
             return _error_sites(*pair, stmt.lineno)
@@ -1404,6 +1418,15 @@ def _batches(body: list[ast.stmt], in_loop: set[str]) -> set[str]:
             if isinstance(name, ast.Name) and isinstance(sliced, ast.Subscript) and isinstance(sliced.value, ast.Name) and sliced.value.id not in in_loop:
                 found.add(name.id)
     return found
+
+
+def _output_written(node: ast.expr, assigned: set[str]) -> tuple[str, str] | None:
+    """(`(h @ B + c)`, `h`) for an output the error writes out in place (`err = 2 * (h @ B + c - tb) / n`):
+    a product of something the pass computed, in parentheses; None for anything else."""
+    if not isinstance(node, ast.BinOp) or not any(isinstance(n, ast.BinOp) and isinstance(n.op, ast.MatMult) for n in walk(node)):
+        return None
+    made = [n.id for n in walk(node) if isinstance(n, ast.Name) and n.id in assigned]
+    return (f"({ast.unparse(node)})", made[0]) if made else None
 
 
 def _data_name(node: ast.expr) -> tuple[str, str] | None:

@@ -393,13 +393,14 @@ def _rate_times(target: ast.AST, step: ast.AST, roles: Mapping[str, str], loops:
         written = _a_number(factor)
         if not written and not _rate_named(factor):
             continue
-        for node in walk(step if written else other):
+        # `A -= step_size * xb.T @ dh` parses as `(step_size * xb.T) @ dh`: the product the rate starts sits inside the step
+        for node in walk(step if written or product is not step else other):
             if isinstance(node, ast.Name) and roles.get(node.id) == "grad" and not written:
                 return True
             if isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult):
                 return True
-            if written and isinstance(node, ast.Name) and _GRADIENT.fullmatch(node.id) and node.id != names[-1]:
-                return True  # `c -= 0.5 * dz.sum(axis=0)`, `V -= 0.5 * dV`: a number times a gradient by its name
+            if isinstance(node, ast.Name) and _GRADIENT.fullmatch(node.id) and node.id != names[-1]:
+                return True  # `c -= 0.5 * dz.sum(axis=0)`, `a -= lr * dh.sum(0)`: a rate times a gradient by its name
     return False
 
 
