@@ -1172,6 +1172,13 @@ def _losses(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...]) -> list[Los
              or _loss_shaped(stmt.value))
         and stmt.target.id not in {s.name for s in sites}
     ]  # fmt: skip
+    printed += [  # `print("step", i, "loss", contrastive(x1, x2, s))`: a value the print labels as the loss
+        LossSite(ast.unparse(shown), ast.unparse(shown), node.lineno, False)
+        for node in walk(loop)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print"
+        for shown in _labelled_losses(node)
+        if not _held_out(shown) and ast.unparse(shown) not in named and all(ast.unparse(shown) != p.expression for p in printed)
+    ]
     sites = [f for site in sites if (f := _read_fresh(site, loop, prefix)) is not None]
     printed = [f for site in printed[:1] if (f := _read_fresh(site, loop, prefix)) is not None]
     return sites + accumulated[:1] + printed + _implied_losses(prefix) + _error_losses(loop, prefix)
@@ -1303,6 +1310,25 @@ def _printed_values(call: ast.Call) -> list[ast.expr]:
         elif not isinstance(argument, ast.Constant):
             values.append(argument)
     return values
+
+
+_LOSS_LABEL = re.compile(r"(?i)\b(loss|cost|損失|损失|손실|ロス|误差|誤差|오차)\b\W*$|(loss|cost)\s*[:=]?\s*$")
+
+
+def _labelled_losses(call: ast.Call) -> list[ast.expr]:
+    """The calls a `print(...)` shows right after a label that says loss or cost (`"loss", f(x)`,
+    `f"loss {f(x):.4f}"`): a loss reported under its name, whatever its function is called."""
+    found: list[ast.expr] = []
+    parts: list[ast.expr] = []
+    for argument in call.args:
+        parts += list(argument.values) if isinstance(argument, ast.JoinedStr) else [argument]
+    for before, value in zip(parts, parts[1:]):
+        if isinstance(value, ast.FormattedValue):
+            value = value.value
+        label = before.value if isinstance(before, ast.Constant) and isinstance(before.value, str) else None
+        if label is not None and _LOSS_LABEL.search(label) and isinstance(value, ast.Call) and not _NOT_LOSS_CALL.search(ast.unparse(value.func)):
+            found.append(value)
+    return found
 
 
 def _reduced(value: ast.expr) -> bool:
