@@ -141,7 +141,7 @@ def _stopped_in_training(context: Any, finding: Finding) -> Finding | None:
         return None
     head = _stop_only(finding)
     held = getattr(context.extras.get("observed_record"), "shapes", None) or {}
-    if source.tree is not None and (broadcast := column_against_vector(source.tree, step, finding.line, held)) is not None:
+    if (tree := getattr(source, "tree", None)) is not None and (broadcast := column_against_vector(tree, step, finding.line, held)) is not None:
         line, text, column, vector = broadcast
         message = (
             f"{head}, inside your training loop (line {step.loop_line}); it starts at line {line}: `{text}` combines `{column}` of shape "
