@@ -1199,6 +1199,8 @@ def _read_fresh(site: LossSite, loop: ast.For | ast.While, prefix: tuple[ast.stm
     for stmt in (n for n in walk(loop) if isinstance(n, ast.stmt) and n is not loop):
         if stmt.lineno < site.line and id(stmt) not in inside:
             for name in dict.fromkeys(_changed(stmt)):
+                if name in reads(stmt):
+                    made.add(name)  # `theta = theta - alpha * g`, `total += loss`: the state a pass carries, an update's
                 later.setdefault(name, []).append(stmt)
     try:
         expression = ast.parse(site.expression, mode="eval").body
