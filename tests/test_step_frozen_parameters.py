@@ -62,3 +62,14 @@ def test_batches_of_one_sample_freeze_everything_before_the_batch_norm(tmp_path)
 def test_batches_of_eight_are_clean(tmp_path):
     report = check(planted(tmp_path, "bn.py", PROGRAM, "batch_size = 8", "batch_size = 8"), training=True)
     assert [f for f in report["findings"] if f["severity"] != "info"] == []
+
+
+def test_a_part_switched_off_is_no_frozen_parameter(tmp_path):
+    """An array of zeros that gets a zero gradient (`prm["peep"]`, a connection a flag leaves off) is
+    no parameter that cannot learn: not named."""
+    text = PROGRAM.replace('"c": np.zeros(1)}', '"c": np.zeros(1), "peep": np.zeros(10)}').replace(
+        '    grads = {"B": h.T @ d_out, "c": d_out.sum(axis=0)}', '    grads = {"B": h.T @ d_out, "c": d_out.sum(axis=0), "peep": np.zeros(10)}'
+    )
+    assert '"peep": np.zeros(10)}' in text and text.count("peep") == 2
+    report = check(planted(tmp_path, "bn.py", text, "batch_size = 8", "batch_size = 8"), training=True)
+    assert [f for f in report["findings"] if f["code"] == "BPD622"] == []

@@ -45,7 +45,9 @@ def run(context: Any) -> Iterator[Finding]:
     for result in context.extras.get("replay") or []:
         if not result.parameters or result.wrong or result.still or result.lost or any(d.dead_last * 2 > d.units for d in result.dead):
             continue  # a wrong gradient first; nothing moving at all, or dead units, have findings of their own
-        frozen = [(moved, measured) for moved, measured in result.parameters if _zero(moved.gradient)]
+        # an array of zeros that gets no gradient is a part switched off (`self.Wfy = np.zeros(...)` when a
+        # `peephole` flag is off), not one that cannot learn
+        frozen = [(moved, measured) for moved, measured in result.parameters if _zero(moved.gradient) and not _zero(moved.value)]
         weights = [m for m, _ in frozen if np.size(m.gradient) > 1]
         if not weights or len(frozen) == len(result.parameters):
             continue
