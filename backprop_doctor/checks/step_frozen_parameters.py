@@ -42,6 +42,8 @@ def run(context: Any) -> Iterator[Finding]:
     source = context.source
     if source is None:
         return
+    if any(f.name in ("dead-relu", "step-dead-relu") for f in context.findings):
+        return  # units that never fire pass no gradient back: their finding says why, at the bias
     for result in context.extras.get("replay") or []:
         if not result.parameters or result.wrong or result.still or result.lost or any(d.dead_last * 2 > d.units for d in result.dead):
             continue  # a wrong gradient first; nothing moving at all, or dead units, have findings of their own
@@ -58,8 +60,8 @@ def run(context: Any) -> Iterator[Finding]:
             "; your batches hold one sample, so a batch norm's `x - mean` over the batch is zero and gives nothing before it a gradient: "
             "train on batches of several samples"
             if one
-            else "; what they feed reaches the loss through a zero (a batch norm over one sample, a product with a constant zero, an "
-            "input that is zero throughout): follow them forward to the value that does not change"
+            else "; what they feed reaches the loss through a zero (a batch norm over one sample, ReLU units that never fire, a product "
+            "with a constant zero, an input that is zero throughout): follow them forward to the value that does not change"
         )
         line = (batch_size_of_one(source.tree) if one else None) or min(m.site.line for m, _ in frozen)
         yield rule(NAME).finding(
