@@ -792,6 +792,8 @@ def originals(given: Any, work: Any, pairs: list[tuple[np.ndarray, np.ndarray]] 
         if pairs is not None:
             pairs.clear()
         return {}
+    finally:
+        del walk  # a recursive closure is a reference cycle: it would hold `pairs` (the working copy's arrays) until a collection
     return found
 
 

@@ -375,6 +375,8 @@ def _state_of(net: Any, shapes: set[tuple[int, ...]]) -> _State:
         return _State(arrays, _scalars(net))
     except Exception:  # noqa: BLE001 - an odd user object: call twice, as for any other
         return _State({}, {}, known=False)
+    finally:
+        del walk  # a recursive closure is a reference cycle: it would hold `arrays` until a collection
 
 
 def _filled(cell: Any) -> bool:

@@ -121,7 +121,10 @@ def _arrays_in(obj: Any) -> dict[int, np.ndarray]:
         for child in list(children):
             collect(child, depth + 1)
 
-    collect(obj, 0)
+    try:
+        collect(obj, 0)
+    finally:
+        del collect  # a recursive closure is a reference cycle: it would hold `found` until a collection
     return found
 
 
