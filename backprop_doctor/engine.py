@@ -705,12 +705,13 @@ class LayerCheck(Contracts, Outcomes):
         probes: list[gradcheck.Probe] = []
         lives = [a.live for a in arrays]
         saved = [self._saved(a) for a in lives]  # restored bit-identically after each probe: one source serves all
+        bent: set[float] = set()  # wider steps a probe found not straight: the later ones do not try them again
         for _ in range(count or self.options.probes):
             directions = gradcheck.Direction.drawn([(a.live.shape, a.scale) for a in arrays], self.rng)
             if watch is not None:
                 directions = watch(directions)
             probes.append(
-                gradcheck.refined_probe(f, f0, lives, _Grads(arrays), directions, h, self.options.atol, self._tol, saved, self._narrow)
+                gradcheck.refined_probe(f, f0, lives, _Grads(arrays), directions, h, self.options.atol, self._tol, saved, self._narrow, bent)
             )
             if self.settle_only is not None and probes[-1].error > self._tol:
                 break  # the check gives up (`_check_arrays`): no probe more
