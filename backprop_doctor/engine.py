@@ -655,11 +655,11 @@ class LayerCheck(Contracts, Outcomes):
         rider = self.rider
         inputs = self._input_array(x) if rider is not None and self.counter.forwards == 1 else None
         if inputs is None or not rider.begin([*arrays, inputs], self._guarded):
-            return self._probe(f, f0, arrays, h, early=True)
+            return self._probe(f, f0, arrays, h, early=True, reuse=self.settle_only is not None)
         probes = None
         x.flags.writeable = True
         try:
-            probes = self._probe(self._read_only_during(f, x), f0, [*arrays, inputs], h, early=True, watch=rider.directions)
+            probes = self._probe(self._read_only_during(f, x), f0, [*arrays, inputs], h, early=True, watch=rider.directions, reuse=self.settle_only is not None)
         finally:
             x.flags.writeable = False
             rider.end(probes)
@@ -698,19 +698,24 @@ class LayerCheck(Contracts, Outcomes):
         count: int | None = None,
         early: bool = False,
         watch: Callable[[list[gradcheck.Direction]], list[gradcheck.Direction]] | None = None,
+        reuse: bool = False,
     ) -> list[gradcheck.Probe]:
         """Probes along random directions; with `early`, fewer than `count` when the first
         ones agree far inside the tolerance (`EARLY_ONE`, `EARLY_TWO`). `watch`: sees each probe's
-        directions before the probe, and hands back the ones to step (`_central`)."""
+        directions before the probe, and hands back the ones to step (`_central`). `reuse`: a wider step
+        one probe found not straight is not tried by the later ones (`gradcheck.refined_probe`'s `bent`):
+        only for a network's check that gives up on any failure (`settle_only`) and is then made again
+        layer by layer without it, so a network that is not clean gets the findings it got before."""
         probes: list[gradcheck.Probe] = []
         lives = [a.live for a in arrays]
         saved = [self._saved(a) for a in lives]  # restored bit-identically after each probe: one source serves all
+        bent: set[float] | None = set() if reuse else None  # wider steps found not straight: not tried again
         for _ in range(count or self.options.probes):
             directions = gradcheck.Direction.drawn([(a.live.shape, a.scale) for a in arrays], self.rng)
             if watch is not None:
                 directions = watch(directions)
             probes.append(
-                gradcheck.refined_probe(f, f0, lives, _Grads(arrays), directions, h, self.options.atol, self._tol, saved, self._narrow)
+                gradcheck.refined_probe(f, f0, lives, _Grads(arrays), directions, h, self.options.atol, self._tol, saved, self._narrow, bent)
             )
             if self.settle_only is not None and probes[-1].error > self._tol:
                 break  # the check gives up (`_check_arrays`): no probe more

@@ -437,6 +437,7 @@ def refined_probe(
     tol: float = 1e-5,
     saved: Sequence[np.ndarray] | None = None,
     narrow: bool = True,
+    bent: set[float] | None = None,
 ) -> Probe:
     """`directional_probe`, with a larger step where rounding hides the derivative.
 
@@ -444,7 +445,13 @@ def refined_probe(
     loss by a few units in the last place), the rounding error of the difference quotient
     exceeds what `tol` asks for. The step then grows tenfold at a time, and a larger step
     is kept only while the function is still straight over it: its second difference at
-    rounding level, so no ReLU kink was crossed and curvature is negligible.
+    rounding level, so no ReLU kink was crossed and curvature is negligible. A larger step is
+    first evaluated on one side only, and not on the other where that side alone shows it is
+    not straight (`_bent`).
+
+    `bent`: the larger steps found not straight along earlier directions of the same check (the
+    same function, arrays and step scales), which this probe does not try again, and to which it
+    adds its own.
 
     A probe that fails at the first step is believed only once a larger step confirms it
     (`_confirmed`); with `narrow`, one that stands is repeated with smaller steps
@@ -453,13 +460,19 @@ def refined_probe(
     if saved is None:
         saved = [a.copy() for a in arrays]
     directions = [_Known(_direction(v), g) for v, g in zip(directions, grads)]
-    at = _Steps(lambda step: directional_probe(f, f0, arrays, grads, directions, step, floor, saved))
-    probe, step = _grown_first(at, f0, h, tol, directions)
+    at = _Steps(f, f0, arrays, grads, directions, floor, saved)
+    bent = set() if bent is None else bent
+    probe, step = _grown_first(at, f0, h, tol, directions, bent)
     while rounding_limited(probe, f0, step, tol) and step * GROWTH <= h * MAX_GROWTH:
-        wider = at(step * GROWTH)
-        if not _straight(wider, f0, step * GROWTH, tol):
+        wide = step * GROWTH
+        if wide in bent or _bent(at.plus(wide), probe, f0, wide, tol):
+            bent.add(wide)
             break
-        probe, step = wider, step * GROWTH
+        wider = at(wide)
+        if not _straight(wider, f0, wide, tol):
+            bent.add(wide)
+            break
+        probe, step = wider, wide
     if probe.error > tol and step == h:
         probe = _confirmed(at, probe, tol)
     if narrow and probe.error > tol and step == h:
@@ -468,20 +481,35 @@ def refined_probe(
 
 
 class _Steps:
-    """The probes along one set of directions, by step: a step probed once is not probed again
-    (`_grown_first` may have tried GROWTH·h before the loop of `refined_probe` or `_confirmed`
-    asks for it: the same evaluations of `f`, which is deterministic, would give the same probe)."""
+    """The probes along one set of directions, by step, and the values of `f` they are made of: a
+    point evaluated once is not evaluated again (`_grown_first` may have tried GROWTH·h, or one
+    side of it, before the loop of `refined_probe` or `_confirmed` asks for it: `f` is
+    deterministic, so the same point gives the same value)."""
 
-    def __init__(self, probe: Callable[[float], Probe]):
-        self.probe, self.done = probe, {}
+    def __init__(self, f, f0, arrays, grads, directions, floor, saved):
+        self.f, self.f0, self.arrays, self.grads, self.directions, self.floor, self.saved = f, f0, arrays, grads, directions, floor, saved
+        self.values: dict[float, float] = {}  # signed step -> f there
+        self.done: dict[float, Probe] = {}
+
+    def _evaluate(self, steps: list[float]) -> None:
+        missing = [s for s in steps if s not in self.values]
+        if missing:
+            self.values.update(zip(missing, _along(self.f, self.arrays, self.directions, missing, self.saved)))
+
+    def plus(self, step: float) -> float:
+        """The forward slope (f(θ + step·v) - f0) / step: one evaluation, or none if made already."""
+        self._evaluate([step])
+        return (self.values[step] - self.f0) / step
 
     def __call__(self, step: float) -> Probe:
         if step not in self.done:
-            self.done[step] = self.probe(step)
+            self._evaluate([step, -step])
+            dots = [d.known for d in self.directions]
+            self.done[step] = probe_from(self.f0, self.grads, dots, step, self.floor, self.values[step], self.values[-step])
         return self.done[step]
 
 
-def _grown_first(at: _Steps, f0: float, h: float, tol: float, directions: Sequence[Any]) -> tuple[Probe, float]:
+def _grown_first(at: _Steps, f0: float, h: float, tol: float, directions: Sequence[Any], bent: set[float]) -> tuple[Probe, float]:
     """The probe at step h, or at GROWTH·h where the probe at h would only have handed over to it.
 
     Where rounding hides the analytic derivative at h (a loss layer's output is computed
@@ -490,15 +518,55 @@ def _grown_first(at: _Steps, f0: float, h: float, tol: float, directions: Sequen
     probed first: if it is straight and rounding would hide its derivative at h too, the
     probe at h is not needed (two evaluations fewer); otherwise the probe at h follows, as
     before, and is the one kept.
+
+    GROWTH·h is evaluated on its positive side first. Where its forward slope agrees with the
+    analytic derivative (as a straight step's does, for a right gradient) the other side follows
+    at once; where it does not, the probe at h comes first, and where the forward slope is also
+    off the probe at h's central slope (`_bent`: not straight, whatever the gradient), the other
+    side is never evaluated. A step found not straight goes into `bent`; one in it already is
+    not tried.
     """
-    analytic = abs(sum(v.known[0] for v in directions))
+    analytic = sum(v.known[0] for v in directions)
     hidden = 10 * _rounding(f0, h)  # what `rounding_limited` compares with tol times the derivative
-    if hidden <= tol * analytic:
+    if hidden <= tol * abs(analytic):
         return at(h), h
-    wider = at(h * GROWTH)
-    if _straight(wider, f0, h * GROWTH, tol) and hidden > tol * max(analytic, abs(wider.numerical)):
-        return wider, h * GROWTH
+    wide = h * GROWTH
+    if wide in bent:
+        return at(h), h
+    forward = at.plus(wide)
+    if not _agrees(forward, analytic, f0, wide, tol) and _bent(forward, at(h), f0, wide, tol):
+        bent.add(wide)
+        return at(h), h
+    wider = at(wide)
+    straight = _straight(wider, f0, wide, tol)
+    if not straight:
+        bent.add(wide)
+    if straight and hidden > tol * max(abs(analytic), abs(wider.numerical)):
+        return wider, wide
     return at(h), h
+
+
+def _agrees(forward: float, analytic: float, f0: float, wide: float, tol: float) -> bool:
+    """Whether a forward slope at step `wide` is the analytic derivative as far as a straight step
+    lets it be: within the bend `_straight` allows one side (two roundings of f0 and a tenth of
+    `tol` of the slope), and the rounding of its own two values, twice over."""
+    off = abs(forward - analytic) * wide
+    return off <= 6 * _rounding(f0, wide) * wide + 0.1 * tol * abs(analytic) * wide
+
+
+def _bent(forward: float, probe: Probe, f0: float, wide: float, tol: float) -> bool:
+    """Whether the forward slope at step `wide` shows that the function is not straight over it,
+    against the central slope of `probe` (at a smaller step): one evaluation where `_straight`
+    needs two. A smooth function's forward slope is off its derivative by half its second
+    difference over the step; this is true when the forward slope is off the smaller step's
+    central slope by more than the bend `_straight` allows one side (two roundings of f0 and a
+    tenth of `tol` of the slope) and twice the rounding both slopes carry: so the second difference
+    would be outside `_straight`'s bound too. A bend that only one side shows (a kink crossed on
+    that side) makes the probe over `wide` off the derivative by about as much, and is not
+    taken either. Nothing here reads the analytic gradient: a wrong one looks no more bent."""
+    off = abs(forward - probe.numerical) * wide
+    carried = 2 * _rounding(f0, wide) * wide + probe.rounding * wide  # f(θ + wide·v) and f0; the central slope's
+    return off > 2 * _rounding(f0, wide) * wide + 2 * carried + 0.1 * tol * abs(probe.numerical) * wide
 
 
 class _Known:

@@ -197,6 +197,31 @@ def test_a_probe_is_straight_up_to_a_tenth_of_the_tolerance_of_its_first_differe
     assert not gradcheck._straight(_probe(forward=1.0021, backward=1.0, numerical=-1.0), 0.0, h, tol)
 
 
+def test_a_wider_step_is_bent_beyond_a_tenth_of_the_tolerance_of_the_central_slope():
+    tol = 1e-3  # no rounding (f0 = 0): off the central slope 1 (or -1) by more than 1e-4 of it, over a step of 2
+    assert not gradcheck._bent(1.00009, _probe(numerical=1.0), 0.0, 2.0, tol)
+    assert gradcheck._bent(1.00011, _probe(numerical=1.0), 0.0, 2.0, tol)
+    assert gradcheck._bent(-1.00011, _probe(numerical=-1.0), 0.0, 2.0, tol)
+    assert not gradcheck._bent(-1.00009, _probe(numerical=-1.0), 0.0, 2.0, tol)
+
+
+def test_a_wider_step_is_bent_beyond_six_roundings_of_f0_and_twice_the_central_slopes():
+    # f0 = 1 over a step of 2: f's own rounding allowed twice (once as `_straight` allows a side, once
+    # for f(θ + 2v) and f0 twice over): 6·eps; the central slope's rounding 0.25·eps, twice over, times 2
+    central = _probe(numerical=0.0, rounding=0.25 * EPS)
+    assert not gradcheck._bent(7.0 * EPS / 2 * 0.99, central, 1.0, 2.0, 0.0)
+    assert gradcheck._bent(7.0 * EPS / 2 * 1.01, central, 1.0, 2.0, 0.0)
+    assert gradcheck._bent(6.0 * EPS / 2 * 1.01, _probe(numerical=0.0), 1.0, 2.0, 0.0)
+
+
+def test_a_forward_slope_agrees_with_the_analytic_one_within_six_roundings_and_a_tenth_of_the_tolerance():
+    assert gradcheck._agrees(6 * EPS / 2 * 0.99, 0.0, 1.0, 2.0, 0.0)
+    assert not gradcheck._agrees(6 * EPS / 2 * 1.01, 0.0, 1.0, 2.0, 0.0)
+    assert not gradcheck._agrees(-6 * EPS / 2 * 1.01, 0.0, -1.0, 2.0, 0.0)
+    assert gradcheck._agrees(-1.00009, -1.0, 0.0, 2.0, 1e-3)
+    assert not gradcheck._agrees(-1.00011, -1.0, 0.0, 2.0, 1e-3)
+
+
 def test_a_probe_is_straight_up_to_four_roundings_of_f0():
     # tol = 0: straight while |forward - backward|·h <= 4·(eps·|f0|/h)·h; h = 2, f0 = 1 (exact in binary)
     at = _probe(forward=2 * EPS, backward=0.0, numerical=0.0)
@@ -643,8 +668,66 @@ def test_a_refined_probe_evaluates_no_point_twice_when_the_wider_step_it_tried_f
     f0 = f()
     points.clear()
     probe = gradcheck.refined_probe(f, f0, [a], [np.array([0.1])], [np.array([1.0])], 1e-6)
-    # the wider step tried first (not straight: the kink), then the first step, which stands;
-    # the loop that would widen it again reuses the wider step's probe
+    # the wider step tried first on its positive side (its forward slope, 0.35, is off the analytic
+    # 0.1), then the first step, which stands; the wider step's forward slope is off that one's central
+    # slope too: not straight, so its negative side is never evaluated
     assert probe.step == 1e-6 and probe.error <= 1e-5
-    assert sorted(points) == pytest.approx([-1e-5, -1e-6, 1e-6, 1e-5], rel=1e-9)
+    assert sorted(points) == pytest.approx([-1e-6, 1e-6, 1e-5], rel=1e-9)
     assert a[0] == 0.0
+
+
+def _recorded(function, points: list[float]):
+    """A one-element array at 0 and `function` of it as an objective that records each point."""
+    a = np.zeros(1)
+
+    def f() -> float:
+        points.append(float(a[0]))
+        return function(float(a[0]))
+
+    return a, f
+
+
+def _refined_points(function, slope: float, bent: set[float] | None = None):
+    points: list[float] = []
+    a, f = _recorded(function, points)
+    f0 = f()
+    points.clear()
+    probe = gradcheck.refined_probe(f, f0, [a], [np.array([slope])], [np.array([1.0])], 1e-6, bent=bent)
+    assert a[0] == 0.0
+    return probe, sorted(points)
+
+
+def test_a_wider_step_bent_on_its_negative_side_only_is_found_by_both_sides_as_before():
+    # the kink at -5e-6: the forward slope at 1e-5 is the analytic 0.1, so the other side follows at
+    # once, and the second difference finds the bend: the first step is kept (four evaluations, as before)
+    probe, points = _refined_points(lambda x: 1000.0 + 0.1 * x + 0.5 * max(0.0, -x - 5e-6), 0.1)
+    assert probe.step == 1e-6 and probe.error <= 1e-5
+    assert points == pytest.approx([-1e-5, -1e-6, 1e-6, 1e-5], rel=1e-9)
+
+
+def test_a_wrong_gradient_is_still_measured_at_the_wider_straight_step():
+    # f is straight, its slope 0.1, the gradient says 0.2: the wider step's forward slope is off the
+    # analytic one, but not off the first step's central slope, so its other side is evaluated and the
+    # straight wider step measures the gradient (which fails), as it did when both sides came first
+    probe, points = _refined_points(lambda x: 1000.0 + 0.1 * x, 0.2)
+    assert probe.step == pytest.approx(1e-5, rel=1e-9) and probe.error > 0.3
+    assert points == pytest.approx([-1e-5, -1e-6, 1e-6, 1e-5], rel=1e-9)
+
+
+def test_a_grown_step_whose_next_step_is_bent_on_its_positive_side_costs_one_evaluation_for_it():
+    # rounding hides the slope (f near 1e5) at 1e-6 and at 1e-5; a kink at 5e-5: the probe at 1e-5 is
+    # straight and kept, and 1e-4's forward slope alone shows that step is not
+    probe, points = _refined_points(lambda x: 1e5 + 0.1 * x + 0.5 * max(0.0, x - 5e-5), 0.1)
+    assert probe.step == pytest.approx(1e-5, rel=1e-9) and probe.error <= 1e-5
+    assert points == pytest.approx([-1e-5, 1e-5, 1e-4], rel=1e-9)
+
+
+def test_a_wider_step_found_bent_along_one_direction_is_not_tried_along_the_next():
+    bent: set[float] = set()
+    kinked = lambda x: 1000.0 + 0.1 * x + 0.5 * max(0.0, x - 5e-6)  # noqa: E731
+    _, first = _refined_points(kinked, 0.1, bent)
+    assert len(first) == 3 and bent == {1e-6 * gradcheck.GROWTH}
+    probe, second = _refined_points(lambda x: 1000.0 + 0.1 * x, 0.1, bent)  # straight at 1e-5, not tried
+    assert probe.step == 1e-6 and second == pytest.approx([-1e-6, 1e-6], rel=1e-9)
+    _, alone = _refined_points(lambda x: 1000.0 + 0.1 * x, 0.1)
+    assert alone == pytest.approx([-1e-5, 1e-5], rel=1e-9)
