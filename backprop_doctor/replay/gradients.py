@@ -743,21 +743,6 @@ def _owners(capture: Capture, result: StepResult) -> dict[str, tuple[str, str]]:
     return owners
 
 
-def _reads_the_pass(loss: LossSite, step: TrainingStep) -> bool:
-    """Whether the loss's expression reads a value the pass computes (`loss_fn(logits, y)`), not only
-    the parameters and the data (`contrast(A, B, same)` recomputes its forward pass itself)."""
-    import ast
-
-    from backprop_doctor.static.steps import _targets
-
-    made = {n for stmt in step.prefix for n in _targets(stmt)}
-    try:
-        names = {n.id for n in ast.walk(ast.parse(loss.expression, mode="eval")) if isinstance(n, ast.Name)}
-    except SyntaxError:
-        return True
-    return bool(names & made)
-
-
 def _walk_adjoints(
     runner: Runner, capture: Capture, result: StepResult, namespace: dict[str, Any], base_loss: float, rng: np.random.Generator, deadline: Deadline
 ) -> None:
@@ -774,9 +759,6 @@ def _walk_adjoints(
 
     tree = source_tree(runner.path)[1]
     series: list[Any] = []
-    loss = runner.loss_site
-    if loss is not None and not loss.in_prefix and not loss.implied and not _reads_the_pass(loss, step):
-        return  # a loss the program recomputes from its parameters (`contrast(A, B, same)`): the pass's own values do not move it
 
     def over_time() -> list[Any]:  # the walk's adjoints through time, read once, when first needed
         if not series:
