@@ -169,3 +169,19 @@ def update_rate(result: Any) -> tuple[str, float] | None:
 def _settable(rate: str) -> bool:
     """A rate a fix can set: a name (`lr`) or a settings dict's entry (`config["lr"]`), not a number or an expression."""
     return rate.isidentifier() or _ENTRY.fullmatch(rate) is not None
+
+
+def batch_size_of_one(tree: Any) -> int | None:
+    """The line of `batch_size = 1` (`bs = 1`, `BATCH = 1`), when the file sets its batch size so."""
+    import ast
+
+    if tree is None:
+        return None
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+            and re.fullmatch(r"(?i)(mini_?)?batch(_?size)?|bs|n_?batch", node.targets[0].id)
+            and isinstance(node.value, ast.Constant) and node.value.value == 1
+        ):  # fmt: skip
+            return node.lineno
+    return None

@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from backprop_doctor.checks._training_words import batch_size_of_one
 from backprop_doctor.findings import Finding
 from backprop_doctor.rules import rule
 
@@ -95,19 +96,3 @@ def _batch_of_one(result: Any) -> bool:
         for n, v in namespace.items() if n in bound
     )  # fmt: skip
 
-
-def batch_size_of_one(tree: Any) -> int | None:
-    """The line of `batch_size = 1` (`bs = 1`, `BATCH = 1`), when the file sets its batch size so."""
-    import ast
-    import re
-
-    if tree is None:
-        return None
-    for node in ast.walk(tree):
-        if (
-            isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
-            and re.fullmatch(r"(?i)(mini_?)?batch(_?size)?|bs|n_?batch", node.targets[0].id)
-            and isinstance(node.value, ast.Constant) and node.value.value == 1
-        ):  # fmt: skip
-            return node.lineno
-    return None

@@ -90,8 +90,7 @@ def _unstable(source: Any, result: Any) -> Finding:
     """The loss climbs by orders of magnitude, every gradient right, and no rate down to a thousandth
     of the program's makes it fall within the replayed steps: the step itself is unstable (a batch of
     one sample at a rate set for the whole batch, a rate far off)."""
-    from backprop_doctor.checks._training_words import update_rate
-    from backprop_doctor.checks.step_frozen_parameters import batch_size_of_one
+    from backprop_doctor.checks._training_words import batch_size_of_one, update_rate
 
     own = result.curve
     rate = update_rate(result)

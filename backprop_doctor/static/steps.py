@@ -646,15 +646,12 @@ def _take_rate(step: ast.expr) -> tuple[str | None, str | None]:
     `lr * X.T @ dz`, that is `(lr * X.T) @ dz` -> ("lr", "X.T @ dz")."""
 
     def is_rate(node: ast.expr) -> bool:
-        if isinstance(node, ast.Call) and len(node.args) == 1 and not node.keywords:  # `np.float32(0.5)`, `float(lr)`
+        if isinstance(node, ast.Call) and not node.keywords and len(node.args) <= 2:
             func = node.func
             name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
-            if name in ("float", "float16", "float32", "float64", "asarray", "array", "dtype"):
-                return is_rate(node.args[0])
-        if isinstance(node, ast.Call) and not node.keywords and len(node.args) <= 2:  # `lr_at(epoch)`, `self.schedule(t)`
-            func = node.func
-            name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
-            return bool(_RATE_FUNCTION.fullmatch(name))
+            if name in ("float", "float16", "float32", "float64", "asarray", "array", "dtype"):  # `np.float32(0.5)`, `float(lr)`
+                return len(node.args) == 1 and is_rate(node.args[0])
+            return bool(_RATE_FUNCTION.fullmatch(name))  # `lr_at(epoch)`, `self.schedule(t)`
         if isinstance(node, ast.Name):
             return bool(_LEARNING_RATE.fullmatch(node.id) or _STEP_FACTOR.fullmatch(node.id))
         if isinstance(node, ast.Attribute):
