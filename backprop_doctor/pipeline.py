@@ -437,9 +437,8 @@ def _replay(context: CheckContext, report: Report) -> bool:
 
 
 def _backward_raised(result: Any, path: str) -> Any:
-    """The training function the file never runs, run on a synthetic batch every way backprop-doctor
-    lays one out: its forward pass and loss ran, and the same line after the loss raised each time."""
-
+    """The training function the file never runs, run on a synthetic batch: its forward pass and loss
+    ran, and a line after the loss raised (the same line in every layout that got that far)."""
     description, _file, line = result.raised
     return rule("layer-raised").finding(
         f"`{result.driver}`, run on a synthetic batch, computed its loss (line {result.step.losses[0].line}) and then raised "

@@ -163,9 +163,10 @@ def _defined(cls: type) -> set[str]:
 def _slope(cls: type, expression: str, name: str) -> float:
     """d out.data / d name, by central difference on fresh values."""
 
+    number = number_attribute(cls(POINT["a"])) or "data"
+
     def at(shift: float) -> float:
         values = {n: cls(x + (shift if n == name else 0.0)) for n, x in POINT.items()}
-        out = eval(expression, {}, values)  # noqa: S307 - our own expressions
-        return float(getattr(out, number_attribute(cls(POINT["a"])) or "data"))
+        return float(getattr(eval(expression, {}, values), number))  # noqa: S307 - our own expressions
 
     return (at(STEP) - at(-STEP)) / (2 * STEP)
