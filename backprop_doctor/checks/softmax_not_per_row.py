@@ -70,6 +70,7 @@ class _Suspect:
     columns: bool = False  # the file keeps its samples in columns (`W @ x`)
     unsure: bool = False  # nothing shows which way its samples lie: a function on its own that no call hands a batch
     output: str | None = None  # the local its probabilities were seen in, in a function that does more than a softmax
+    coupled: float | None = None  # rows that sum to 1 but move when the other rows do: the largest change of the first
 
 
 def run(context: Any) -> Iterator[Finding]:
@@ -203,12 +204,47 @@ def _probe_softmax(
     if not (is_float_array(out) and out.shape == batch.shape):
         return
     result = probes.normalisation(out.T if columns else out, THRESHOLD)
-    if result is None or result.kind == "rows" or (columns and result.kind == "batch"):
+    if result is not None and result.kind == "rows":
+        _probe_rows_apart(where, call, batch, out, result, suspects, columns=columns)
+        return
+    if result is None or (columns and result.kind == "batch"):
         return
     suspect = suspects.setdefault((where.file, where.line), _Suspect(where, columns=columns, unsure=unsure and result.kind != "batch"))
     layout = ", one sample per column as in this file" if columns else ""
     label = f"`{where.qualname}` on random scores of shape {batch.shape}{layout}"
     suspect.measurements.append((label, result, scores.shape[0]))
+
+
+def _probe_rows_apart(
+    where: Function, call: Callable[[np.ndarray], Any], batch: np.ndarray, out: np.ndarray, result: probes.Normalisation, suspects: dict, *, columns: bool
+) -> None:
+    """A softmax whose samples each sum to 1 is still wrong when a sample's probabilities move with
+    the other samples: a shift by each column's maximum (`Z - Z.max(axis=0)` on rows) is not a
+    constant of the row, so the row's probabilities are not the softmax of its scores. Called again
+    with every sample but the first changed, the first sample's probabilities must stay (to rounding).
+    Kept only where the source shows a reduction over the batch axis."""
+    moved = batch.copy()
+    if columns:
+        moved[:, 1:] = 3.0 * moved[:, 1:] + 2.0
+    else:
+        moved[1:] = 3.0 * moved[1:] + 2.0
+    try:
+        again, _ = _run(lambda: call(moved))
+    except Exception:  # raised on the second batch only: nothing to compare
+        return
+    if not (is_float_array(again) and again.shape == out.shape):
+        return
+    first, first_again = (out[:, 0], again[:, 0]) if columns else (out[0], again[0])
+    change = float(np.max(np.abs(first - first_again)))
+    if not change > THRESHOLD:
+        return
+    diagnosis = _diagnosis(where, columns)
+    if diagnosis is None or not diagnosis.wrong:
+        return
+    suspect = suspects.setdefault((where.file, where.line), _Suspect(where, columns=columns, coupled=change))
+    layout = ", one sample per column as in this file" if columns else ""
+    label = f"`{where.qualname}` on random scores of shape {batch.shape}{layout}"
+    suspect.measurements.append((label, result, batch.shape[1] if columns else batch.shape[0]))
 
 
 def _probe_loss_layer(case: probes.Case, train: bool, suspects: dict) -> None:
@@ -384,7 +420,10 @@ def _finding(suspect: _Suspect) -> Finding:
     axis = 0 if suspect.columns else diagnosis.axis if diagnosis is not None else -1
     sums = [r for r in wrong if r.kind == "sum"]
     anchor = sums[0] if sums else (wrong[0] if wrong else None)
-    if result.kind == "batch":
+    if suspect.coupled is not None:
+        what = "each sample with values taken from the other samples"
+        how = "each sample's probabilities change with the rest of the batch, are not the softmax of its own scores,"
+    elif result.kind == "batch":
         what = "across the whole batch"
         how = (
             f"every row sums to about 1/N instead of 1, N being the batch size "
@@ -404,7 +443,11 @@ def _finding(suspect: _Suspect) -> Finding:
         )
     else:
         message = f"the softmax in `{name}` normalises {what}: {how} and every gradient is wrong; normalise each row (axis={axis}, keepdims=True)"
-    evidence = [("row sums", f"{lab}: {_sums(res.sums)} (each should be 1)") for lab, res, _ in suspect.measurements]
+    if suspect.coupled is not None:
+        sample = "column" if suspect.columns else "row"
+        evidence = [("batch dependence", f"{lab}: the first {sample}'s probabilities moved by {suspect.coupled:.3g} when only the other {sample}s changed (they should not move)") for lab, _, _ in suspect.measurements]
+    else:
+        evidence = [("row sums", f"{lab}: {_sums(res.sums)} (each should be 1)") for lab, res, _ in suspect.measurements]
     if wrong:
         evidence.append(("reductions", "\n".join(f"line {r.line}: {r.reason}" for r in wrong)))
     if diagnosis is not None and wrong:
@@ -422,8 +465,8 @@ def _finding(suspect: _Suspect) -> Finding:
         column=anchor.col + 1 if anchor else None,
         highlight=tuple(sorted({r.line for r in wrong})) or (where.line,),
         layer=name,
-        measured=result.error,
-        threshold=THRESHOLD,
+        measured=result.error if suspect.coupled is None else None,  # the batch dependence is in the evidence
+        threshold=THRESHOLD if suspect.coupled is None else None,
         fix=fix,
         evidence=tuple(evidence),
     )
