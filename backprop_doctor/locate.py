@@ -142,6 +142,15 @@ def returned_name(func: Any) -> str | None:
     return writes.returned_name(found[0])
 
 
+def keyed_returns(func: Any, key: str) -> tuple[str, ...]:
+    """`G['W1']` and `G["W1"]` for each name `func` returns (`return loss, G`): where a gradient
+    stored under its parameter's name in a returned dict is computed, whatever the dict is called."""
+    found = _function_tree(func)
+    if found is None:
+        return ()
+    return tuple(t for name in writes.returned_names(found[0]) for t in (f"{name}['{key}']", f'{name}["{key}"]'))
+
+
 def assignment_line(func: Any, targets: Sequence[str]) -> tuple[str | None, int | None]:
     """File and line of the first statement in `func` that assigns one of `targets` (as `ast.unparse` spells them)."""
     try:

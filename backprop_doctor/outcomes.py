@@ -59,7 +59,13 @@ class Outcomes:
         if name == "x":
             returned = locate.returned_name(target)
             return locate.assignment(target, returned or "dx", *self.adapter.input_grad_targets(), ran=ran)
-        return locate.assignment(target, *self.adapter.grad_targets(name), ran=ran, whole=getattr(self.adapter, "whole_assignments", False))
+        # `G["W1"] = ...` in a function that returns `G`: after the convention's own names (`dW1`, where
+        # `G["W1"] = dW1` only stores it), before a whole returned dict (`grads`), which is a last resort
+        keyed = locate.keyed_returns(target, name)
+        wholes = {t.split("[")[0] for t in keyed}
+        own = self.adapter.grad_targets(name)
+        targets = (*(t for t in own if t not in wholes), *keyed, *(t for t in own if t in wholes))
+        return locate.assignment(target, *targets, ran=ran, whole=getattr(self.adapter, "whole_assignments", False))
 
     def _backward_lines(self) -> set[int] | None:
         """Line numbers that ran during one more backward (only on the failure path)."""

@@ -27,7 +27,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from backprop_doctor.static.definitions import _child_blocks
-from backprop_doctor.static.steps import _ADJOINT, _changed, _forward_names, _targets, reads
+from backprop_doctor.static.steps import _ADJOINT, _abbreviated_forwards, _changed, _compound_forwards, _forward_names, _targets, reads
 from backprop_doctor.static.tree import walk
 
 DEPTH = 3  # how many calls deep the step is followed
@@ -240,6 +240,9 @@ def inner_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...], updati
                 if match is not None and target not in {a for a, _ in paired} and target not in looped:
                     names = [f for f in _forward_names(match.group(1), target) if f != target]
                     forward = next((k for f in names for k in (f, f"self.{f}") if k in first and k not in looped), None)
+                    if forward is None:  # `dhidden` of `hidden_layer`, as the step's own adjoints pair them
+                        known = [k for k in first if k != target and k not in looped and "." not in k]
+                        forward = next(iter(_abbreviated_forwards(match.group(1), known) or _compound_forwards(match.group(1), known)), None)
                     if forward is not None:
                         paired.append((target, forward))
                 first.setdefault(target, site)

@@ -290,6 +290,16 @@ def returned_name(tree: ast.AST) -> str | None:
     return None
 
 
+def returned_names(tree: ast.AST) -> list[str]:
+    """Every plain name a function returns, alone or in a tuple (`return loss, G` → ["loss", "G"])."""
+    found: list[str] = []
+    for node in walk(tree):
+        if isinstance(node, ast.Return) and node.value is not None:
+            values = node.value.elts if isinstance(node.value, ast.Tuple) else [node.value]
+            found += [v.id for v in values if isinstance(v, ast.Name)]
+    return list(dict.fromkeys(found))
+
+
 def _is_loss_name(node: ast.expr) -> bool:
     """`loss`, `data_loss`, `cost`: a name that holds the scalar a loss function returns."""
     return isinstance(node, ast.Name) and any(word in node.id.lower() for word in ("loss", "cost"))
