@@ -340,6 +340,8 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
         )
         return
     culprit = result.first_wrong_adjoint
+    if _one_parameters_own(result):
+        culprit = None  # `dW1` paired with `W1`: one wrong gradient, which the others are not computed from
     if all(m.unused for _, m in wrong):
         culprit = None  # a parameter the loss never reads has no gradient an adjoint could get wrong
     if getattr(result, "other_loss", None) is not None and loss is not None and culprit is None:
@@ -773,7 +775,7 @@ def _shared_source(result: Any, source: Any) -> tuple[ast.stmt, str, list[int]] 
     and the gradients' lines. Named by nothing the walk measured (no forward value of `a`)."""
     from backprop_doctor.static.steps import _scope_of
 
-    if source.tree is None or result.first_wrong_adjoint is not None or not result.wrong:
+    if source.tree is None or (result.first_wrong_adjoint is not None and not _one_parameters_own(result)) or not result.wrong:
         return None
     if any(m.file or not m.line or m.unused for _, m in result.wrong):
         return None
@@ -805,6 +807,20 @@ def _shared_source(result: Any, source: Any) -> tuple[ast.stmt, str, list[int]] 
     if any(_changes(n, name) and n.lineno > first for loop in loops for n in ast.walk(loop) if isinstance(n, (ast.Assign, ast.AugAssign))):
         return None  # `dz = self.Wh.T.dot(dz)` later in the loop: the next pass's `dz` comes from there, not from the line above
     return statement, name, lines
+
+
+def _one_parameters_own(result: Any) -> bool:
+    """The walk's first wrong adjoint is the gradient of one wrong parameter itself (`dW1 = X.T @ dz`,
+    paired with the `W1` the function unpacks), while other parameters' gradients are wrong at other
+    lines: it names one of the wrong gradients, not the adjoint they share."""
+    culprit = result.first_wrong_adjoint
+    if culprit is None or not isinstance(culprit[0], InnerAdjoint):
+        return False
+    forward = culprit[0].forward
+    named = {f"{forward}", f"self.{forward}"}
+    own = [m for _, m in result.wrong if m.name in named or re.fullmatch(rf".*\[['\"]{re.escape(forward)}['\"]\]", m.name)]
+    lines = {m.line for _, m in result.wrong if m.line and not m.file}
+    return bool(own) and len(lines) > 1 and culprit[0].line in lines
 
 
 def _changes(statement: ast.stmt, name: str) -> bool:
