@@ -74,6 +74,15 @@ def probe_description(probe: Probe) -> str:
     )
 
 
+def replayed_step(result: Any) -> str:
+    """Which pass of the user's loop the replay measured, in words: "your first training step (loop at
+    line 12)", or the later pass it was measured again at when the first showed nothing wrong."""
+    later = getattr(result, "later_pass", None)
+    if later is None:
+        return f"your first training step ({result.step.place})"
+    return f"your training step at pass {later} ({result.step.place}; at the first pass every gradient was right, the weights still small)"
+
+
 def sentence(text: str) -> str:
     text = text.strip()
     return (text[0].upper() + text[1:] + ("" if text.endswith(".") else ".")) if text else text

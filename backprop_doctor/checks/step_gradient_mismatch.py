@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 
 from backprop_doctor.checks.gradient_mismatch import cached_advice, cached_words
+from backprop_doctor.checks._training_words import replayed_step
 from backprop_doctor.findings import Finding
 from backprop_doctor.rules import rule
 from backprop_doctor.static.definitions import enclosing
@@ -1345,7 +1346,7 @@ def _evidence(result: Any) -> tuple[tuple[str, str], ...]:
     if result.loss is not None and result.loss_value is not None:
         own = f"; your program computed {result.program_loss:.6g} at that step" if result.program_loss is not None else ""
         lifted = " without the small constant added inside its log (the loss your gradients are the derivative of)" if getattr(result, "guard_lifted", False) else ""
-        rows.append(("replayed", f"your first training step ({result.step.place}), {result.runs} times from the program's own state: loss {result.loss_value:.6g}{lifted}{own}"))
+        rows.append(("replayed", f"{replayed_step(result)}, {result.runs} times from the program's own state: loss {result.loss_value:.6g}{lifted}{own}"))
     for _moved, measured in result.parameters:
         along = measured.directions[0] if measured.directions else None
         if along is None:

@@ -278,4 +278,13 @@ def _loss_and_gradient(func: Callable, scores: np.ndarray, labels: np.ndarray, *
     if not (isinstance(result, tuple) and len(result) == 2):
         return False
     loss, dx = result
-    return np.size(loss) == 1 and isinstance(dx, np.ndarray) and dx.shape == scores.shape
+    return np.size(loss) == 1 and isinstance(dx, np.ndarray) and dx.shape == scores.shape and not _probabilities(dx)
+
+
+def _probabilities(value: np.ndarray) -> bool:
+    """Each row non-negative and summing to 1: the softmax a loss function hands back beside its loss
+    (`return loss, np.exp(logp)`) for the caller's own backward pass, not the loss's gradient, whose
+    rows sum to 0 under a softmax."""
+    if value.ndim != 2 or not np.issubdtype(value.dtype, np.floating) or not np.all(np.isfinite(value)):
+        return False
+    return bool(np.all(value >= 0) and np.allclose(value.sum(axis=1), 1.0, rtol=0.0, atol=1e-6))

@@ -62,7 +62,8 @@ def replay_file(
         found = capture.capture
         if found.state is None:
             found.why = {"raised": "the program raised before its training loop ran", **_UNREACHED}.get(record.stopped, _UNREACHED["finished"])
-        results.append(replay_step(found, path, seed=seed, budget=budget, curve=curve, measure=measure))
+        result = replay_step(found, path, seed=seed, budget=budget, curve=curve, measure=measure)
+        results.append(_later(source, step, result, found.pass_number, budget, seed) or result)
         if found.state is None and record.stopped == "raised" and _data_missing(record) and definitions is not None and step.function is not None:
             driven = _driven(source, budget, seed, curve, measure, definitions, stopped=True)
             for result in driven:
@@ -70,6 +71,46 @@ def replay_file(
             if driven:
                 return driven
     return results
+
+
+def _later(source: SourceFile, step: TrainingStep, result: StepResult, first: int, budget: float, seed: int) -> StepResult | None:
+    """The step measured again at a later pass, when every gradient was right at the second pass yet
+    the program's loss climbs or stops being a number: a wrong derivative can hide while the weights
+    are small (`1 - Z1 ** 2` for tanh's slope, at the course's 0.01 initialisation), and a smaller
+    rate that only slows the climb down says nothing against it. The state is taken halfway to where the loss stops being a number (or to the
+    end of the replayed curve), where the weights have grown but are still numbers. Returned only
+    when a gradient is wrong there; its curve is the first measurement's."""
+    import math
+    import os
+
+    from backprop_doctor.observe.run import run_program
+    from backprop_doctor.replay.capture import StepCapture
+    from backprop_doctor.replay.curve import rises
+
+    if not result.parameters or result.wrong or not result.curve or result.maximised:
+        return None
+    if result.non_finite is None and not rises(result.curve):
+        return None
+    finite = next((i for i, v in enumerate(result.curve) if not math.isfinite(v)), len(result.curve))
+    if result.non_finite is not None:
+        finite = min(finite, result.non_finite.step)
+    if finite < 4:
+        return None  # no pass between the first and the last finite one
+    # a pass whose loss is still of the first one's size: where a right gradient still measures right
+    sane = [i for i in range(1, finite // 2 + 1) if abs(result.curve[i]) <= 10 * max(abs(result.curve[0]), 1e-12)]
+    if not sane:
+        return None
+    at = first + sane[-1]
+    capture = StepCapture(os.path.abspath(source.path), step, budget, at_pass=at)
+    run_program(source, budget, seed=seed, recorder=capture)
+    found = capture.capture
+    if found.state is None or not found.moved or found.pass_number != at:
+        return None
+    later = replay_step(found, os.path.abspath(source.path), seed=seed, budget=budget, curve=False, measure=True)
+    if not later.wrong:
+        return None
+    later.curve, later.non_finite, later.later_pass = result.curve, result.non_finite, at
+    return later
 
 
 def _driven(source: SourceFile, budget: float, seed: int, curve: bool, measure: bool, namespace: dict, stopped: bool = False) -> list[StepResult]:
@@ -247,6 +288,7 @@ def summary(result: StepResult) -> dict:
         "seconds": round(result.seconds, 4),
         "step_seconds": round(result.step_seconds, 4),
         "not_replayed": result.why or None,
+        "later_pass": result.later_pass,
         "driver": result.driver,
         "maximised": result.maximised,
         "guard_lifted": result.guard_lifted,

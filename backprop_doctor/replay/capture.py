@@ -71,7 +71,11 @@ def _lines(code: types.CodeType) -> set[int]:
 class StepCapture:
     """The `recorder` handed to `run_program`: stops the program after its first step's updates."""
 
-    def __init__(self, path: str, step: TrainingStep, budget: float):
+    def __init__(self, path: str, step: TrainingStep, budget: float, at_pass: int = PASSES):
+        """`at_pass`: the pass whose state is kept (the second by default; a later one to measure the
+        gradients where the weights have moved, `replay._later`). The passes between the first and
+        that one are only counted."""
+        self.at_pass = at_pass
         self.record = Record()
         self.finished = False
         self.stop: str | None = None
@@ -137,7 +141,7 @@ class StepCapture:
                     return self._in_loop
                 self._take(frame)
                 took = True
-            elif frame is self.loop_frame and line == step.first_line and capture.reached_update and self.passes < PASSES:
+            elif frame is self.loop_frame and line == step.first_line and capture.reached_update and self.passes < self.at_pass:
                 self._take(frame)  # the next pass: what accumulates across steps shows from here
                 took = True
             if frame is self.loop_frame:
@@ -148,7 +152,7 @@ class StepCapture:
                         capture.reached_update = True
                         self._program_loss(frame)
                     self._at_update(frame, line)
-                elif not took and capture.reached_update and (self.passes >= PASSES or step.loopless):
+                elif not took and capture.reached_update and (self.passes >= self.at_pass or step.loopless):
                     self._done("enough")
             elif (frame.f_code.co_filename, line) in self.sites:
                 self._at_update(frame, line)
@@ -179,7 +183,13 @@ class StepCapture:
         self.loop_frame = frame
         self.passes += 1
         capture = self.capture
-        if capture.state is not None and capture.reached_update:
+        if capture.state is not None and self.passes < self.at_pass:  # a pass before the one kept: counted only
+            capture.moved, capture.reached_update = [], False
+            self._moved.clear()
+            return
+        if capture.state is not None and self.at_pass > PASSES:
+            capture.earlier = None  # the pass before was never kept
+        elif capture.state is not None and capture.reached_update:
             capture.earlier = dataclasses.replace(capture, earlier=None)  # the pass before, as it was
         capture.moved, capture.reached_update, capture.program_loss, capture.pass_number = [], False, None, self.passes
         self._moved.clear()

@@ -139,6 +139,7 @@ class StepResult:
     batch_sizes: tuple[int, ...] = ()
     runs: int = 0
     seconds: float = 0.0
+    later_pass: int | None = None  # the pass the step was measured at, when not the second (`replay._later`)
     step_seconds: float = 0.0  # one replay of the step
     why: str = ""  # why it was not replayed, when it was not
     maximised: bool = False  # the program climbs its objective (gradient ascent on a log-likelihood)
@@ -1483,6 +1484,24 @@ def _stored_under(tree: Any, expression: str, key: str) -> int | None:
     return lines.pop() if len(lines) == 1 else None
 
 
+def _entry_literal(prefix: tuple[Any, ...], entry: str) -> Any:
+    """The expression stored under the dict entry `entry` (`g['B']`) by a dict literal bound to the dict's
+    name in the pass (`g = {"A": x.T @ dh, "B": h.T @ dr}`), the last one; None otherwise."""
+    import ast
+
+    name, _, rest = entry.partition("[")
+    try:
+        key = ast.literal_eval(rest[:-1])
+    except (ValueError, SyntaxError):
+        return None
+    found = None
+    for stmt in prefix:
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets) and isinstance(node.value, ast.Dict):
+                found = next((v for k, v in zip(node.value.keys, node.value.values) if isinstance(k, ast.Constant) and k.value == key), None)
+    return found
+
+
 def _entry_stored(prefix: tuple[Any, ...], entry: str) -> int | None:
     """The last line of the pass that stores the dict entry `entry` (`grads['W1']`): an assignment
     to it, or the value under its key in a dict literal bound to the dict's name
@@ -1740,6 +1759,13 @@ def _contradicted(step: TrainingStep, adjoint: Adjoint, result: StepResult) -> b
         if measured.wrong or measured.inconclusive:
             continue
         expression = moved.gradient_name or moved.site.gradient
+        key = moved.path[-1][1] if moved.path and moved.path[-1][0] == "item" else None
+        entry = _entry(expression, key) if key is not None else None
+        value = _entry_literal(step.prefix, entry) if entry is not None else None
+        if value is not None:  # `g = {"A": x.T @ dh, "B": h.T @ dr}` read as `g[k]`: the value under its own key
+            if adjoint.name in {n.id for n in ast.walk(value) if isinstance(n, ast.Name)}:
+                return True
+            continue
         line = _gradient_line(step, expression)
         stmt = lines.get(line) if line is not None else None
         if stmt is not None and adjoint.name in reads(stmt):

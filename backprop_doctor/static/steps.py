@@ -801,7 +801,7 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
         computes = any(isinstance(n, (ast.Call, ast.BinOp)) for s in prefix for n in walk(s)) or (not prefix and _inline_gradient(updating, reached))
         # a loop whose updates each move the entry its variable picks walks a parameter's elements, unless a pass
         # computes a loss: `for c, o in pairs: ... W_in[c] -= lr * g` trains on one pair (skip-gram) per pass
-        over_elements = _over_elements(loop, reached) and not _losses(loop, prefix)
+        over_elements = _over_elements(loop, reached) and not _losses(loop, prefix, tree)
         if _over_parameters(loop) or over_elements or (not through_call and not computes):
             return None  # a loop over the parameters that updates each one, not a training loop
         if not prefix and _each_updates_itself(loop):
@@ -812,7 +812,7 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
         from backprop_doctor.static.step_functions import imported_assigned, inner_adjoints, inner_assigned, returned_forwards, time_adjoints  # they build on this module
 
         summed: list[LossSite] = []
-        if not (_losses(loop, prefix) or _per_sample_losses(tree, updating) or _inner_error_losses(tree, prefix, updating) or _method_losses(tree, (*prefix, *updating))):
+        if not (_losses(loop, prefix, tree) or _per_sample_losses(tree, updating) or _inner_error_losses(tree, prefix, updating) or _method_losses(tree, (*prefix, *updating))):
             if (inner := _summed_in_inner_loop(prefix)) is not None:
                 prefix, summed = inner
 
@@ -827,7 +827,7 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
                 update_end_line=max(later.end_lineno or later.lineno for later in updating),
                 updates=tuple(dict.fromkeys(reached)),
                 losses=tuple(
-                    _on_the_batch(_losses(loop, prefix), prefix, updating) or _per_sample_losses(tree, updating)
+                    _on_the_batch(_losses(loop, prefix, tree), prefix, updating) or _per_sample_losses(tree, updating)
                     or _inner_error_losses(tree, prefix, updating) or _method_losses(tree, (*prefix, *updating)) or summed
                     or _reported_around(function or tree, loop, reached, prefix, updating)
                 ),
@@ -1125,8 +1125,10 @@ def _over_elements(loop: ast.For | ast.While, sites: list[UpdateSite]) -> bool:
     return all(site.file is None and picked(site.update.target) for site in sites)
 
 
-def _losses(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...]) -> list[LossSite]:
-    """Scalars named like a loss that one pass computes: in the prefix first, then anywhere in the body."""
+def _losses(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...], tree: ast.AST | None = None) -> list[LossSite]:
+    """Scalars named like a loss that one pass computes: in the prefix first, then anywhere in the body.
+    With the file's `tree`, a loss the step's own function returns and the loop discards comes after the
+    named ones and before any the loop only prints (`_returned_losses`)."""
     conditional = {id(n) for s in prefix for c in walk(s) if isinstance(c, (ast.If, ast.For, ast.While)) for n in walk(c) if n is not c}
     in_prefix = {id(n) for s in prefix for n in walk(s)} - conditional  # `if epoch % 100 == 0: c = cost(...)` runs on some passes only
     sites: list[LossSite] = []
@@ -1145,6 +1147,8 @@ def _losses(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...]) -> list[Los
                     sites.append(LossSite(element.id, f"({ast.unparse(node.value)})[{position}]", node.lineno, id(node) in in_prefix))
                     break
     sites.sort(key=lambda s: (not s.in_prefix, _loss_rank(s.name), -s.line if s.in_prefix else s.line))
+    if tree is not None and not any(s.in_prefix for s in sites):
+        sites += _returned_losses(tree, prefix)
     named = {s.expression for s in sites}
     printed = [  # `print("Loss", calculate_loss(model, X, y))`: a loss the loop only reports
         LossSite(ast.unparse(node.func), ast.unparse(node), node.lineno, False)
@@ -1314,6 +1318,31 @@ def _printed_values(call: ast.Call) -> list[ast.expr]:
 _LOSS_LABEL = re.compile(r"(?i)\b(loss|cost|損失|损失|손실|ロス|误差|誤差|오차)\b\W*$|(loss|cost)\s*[:=]?\s*$")
 
 
+def _returned_losses(tree: ast.AST, prefix: tuple[ast.stmt, ...]) -> list[LossSite]:
+    """`_, grads = surrogate(s, actions, adv)` where `surrogate` ends `return loss, [dW1, db1, ...]`:
+    the loss the step's own function computes beside its gradients, which the loop throws away (and
+    may print something else, an evaluation on other data). Read by calling the function again."""
+    functions = {n.name: n for n in walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    found: list[LossSite] = []
+    for stmt in prefix:
+        if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Tuple) and isinstance(stmt.value, ast.Call)):
+            continue
+        callee = stmt.value.func
+        node = functions.get(callee.id if isinstance(callee, ast.Name) else callee.attr if isinstance(callee, ast.Attribute) else "")
+        size = len(stmt.targets[0].elts)
+        returns = [r.value for r in walk(node) if isinstance(r, ast.Return) and r.value is not None] if node is not None else []
+        if not returns or not all(isinstance(r, ast.Tuple) and len(r.elts) == size for r in returns):
+            continue
+        positions = {
+            i for r in returns for i, e in enumerate(r.elts)  # type: ignore[attr-defined]
+            if isinstance(e, ast.Name) and LOSS_NAME.fullmatch(e.id) and not _NOT_LOSS.search(e.id)
+        }  # fmt: skip
+        if len(positions) == 1:
+            position = positions.pop()
+            found.append(LossSite(f"{ast.unparse(callee)}(...)[{position}]", f"({ast.unparse(stmt.value)})[{position}]", stmt.lineno, False))
+    return found
+
+
 def _labelled_losses(call: ast.Call) -> list[ast.expr]:
     """The calls a `print(...)` shows right after a label that says loss or cost (`"loss", f(x)`,
     `f"loss {f(x):.4f}"`): a loss reported under its name, whatever its function is called."""
@@ -1324,10 +1353,22 @@ def _labelled_losses(call: ast.Call) -> list[ast.expr]:
     for before, value in zip(parts, parts[1:]):
         if isinstance(value, ast.FormattedValue):
             value = value.value
+        value = _unrounded(value)
         label = before.value if isinstance(before, ast.Constant) and isinstance(before.value, str) else None
         if label is not None and _LOSS_LABEL.search(label) and isinstance(value, ast.Call) and not _NOT_LOSS_CALL.search(ast.unparse(value.func)):
             found.append(value)
     return found
+
+
+_ROUNDING = frozenset({"round", "around", "float", "float64"})
+
+
+def _unrounded(value: ast.expr) -> ast.expr:
+    """`f(x)` of `round(f(x), 5)`, `np.round(f(x), 4)`, `float(f(x))`: the loss a print shows rounded.
+    Rounded, it is a staircase whose steps no replay can differentiate."""
+    while isinstance(value, ast.Call) and value.args and ast.unparse(value.func).rpartition(".")[2] in _ROUNDING:
+        value = value.args[0]
+    return value
 
 
 def _reduced(value: ast.expr) -> bool:
@@ -1370,6 +1411,7 @@ def _error_losses(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...]) -> li
     in_loop = {n for stmt in loop.body for n in _changed(stmt)}
     batches = _batches(loop.body, in_loop)
     assigned: set[str] = set()
+    copies: dict[str, str] = {}  # `ds = p.copy()`: ds -> p
     for stmt in loop.body:  # the prefix, then the update itself: `W -= lr * (P - T).dot(X.T)`
         for node in walk(stmt):
             if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Sub)) or (stmt not in prefix and node is getattr(stmt, "value", None)):
@@ -1383,8 +1425,44 @@ def _error_losses(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...]) -> li
                     return _error_sites(out, target, stmt.lineno)
         if stmt in prefix and (pair := _derivative_of(stmt, assigned, batches)) is not None:
             return _error_sites(*pair, stmt.lineno)
+        if stmt in prefix and (labelled := _labels_taken_off(stmt, copies, assigned)) is not None:
+            return _label_sites(*labelled, stmt.lineno)
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) and (made := _copy_of(stmt.value)) is not None:
+            copies[stmt.targets[0].id] = made
         assigned.update(_targets(stmt))
     return []
+
+
+def _copy_of(value: ast.expr) -> str | None:
+    """`p` of `p.copy()`, `np.copy(p)`, `np.array(p)` or `p` itself."""
+    if isinstance(value, ast.Name):
+        return value.id
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute):
+        if value.func.attr == "copy" and not value.args and isinstance(value.func.value, ast.Name):
+            return value.func.value.id
+        if value.func.attr in ("copy", "array") and len(value.args) == 1 and isinstance(value.args[0], ast.Name):
+            return value.args[0].id
+    return None
+
+
+def _labels_taken_off(stmt: ast.stmt, copies: dict[str, str], assigned: set[str]) -> tuple[str, str] | None:
+    """(probabilities, labels) of `ds[np.arange(len(yb)), yb] -= 1` after `ds = p.copy()`: the gradient of
+    a cross-entropy over integer labels with respect to the scores, started from the probabilities."""
+    if not (isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, ast.Sub) and isinstance(stmt.value, ast.Constant) and stmt.value.value == 1):
+        return None
+    target = stmt.target
+    if not (isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name) and isinstance(target.slice, ast.Tuple) and len(target.slice.elts) == 2):
+        return None
+    probabilities = copies.get(target.value.id)
+    labels = target.slice.elts[1]
+    if probabilities is None or probabilities not in assigned or not isinstance(labels, ast.Name):
+        return None
+    return probabilities, labels.id
+
+
+def _label_sites(p: str, y: str, line: int) -> list[LossSite]:
+    """The cross-entropy whose gradient with respect to the scores is `p` with 1 taken off at each label."""
+    return [LossSite(f"−Σ log {p}[n, {y}]", f"-{_NP}.sum({_NP}.log({p}[{_NP}.arange(len({y})), {y}]))", line, False, "cross-entropy")]
 
 
 _SUMMED = "__bpd_loss"
@@ -1736,6 +1814,8 @@ def _epoch_losses(step: TrainingStep, outer: ast.For | ast.While) -> TrainingSte
         return step
     block = ast.copy_location(ast.While(test=ast.Constant(True), body=around, orelse=[]), around[0])
     block.end_lineno = around[-1].end_lineno
+    # data the pass cuts rows from but does not use as cut (`xb = X[sel] + noise`): its batch has no name
+    cut = {n.value.id for stmt in step.prefix for n in walk(stmt) if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name)} - set(sources)
     found: list[LossSite] = []
     for site in _losses(block, ()):
         if site.implied is not None or site.accumulated:
@@ -1747,6 +1827,8 @@ def _epoch_losses(step: TrainingStep, outer: ast.For | ast.While) -> TrainingSte
         renamed = [n for n in walk(value) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id in sources]
         if not renamed:
             continue  # a cost of data the step does not cut its batches from
+        if any(isinstance(n, ast.Name) and n.id in cut for n in walk(value)):
+            continue  # the cost of the clean data, while the step trains on a changed batch of it
         value = _Renamed(sources).visit(value)
         found.append(dataclasses.replace(site, expression=ast.unparse(value), in_prefix=False))
     if not found:

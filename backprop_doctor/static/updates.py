@@ -507,6 +507,11 @@ def parameter_updates(tree: ast.AST, *, text: str | None = None) -> list[Update]
             if _same_expression(value.left, target.value) or _same_expression(value.left, target):
                 make(stmt, target.value, value.op, value.right, "in-place", function)
             return
+        if _unpacked_entry(target, value.left):
+            # `W1 = parameters["W1"] - learning_rate * grads["dW1"]`, stored in the dict the function returns:
+            # the parameter moved is the entry it reads
+            make(stmt, value.left, value.op, value.right, "rebind-entry", function)
+            return
         moved = (
             _param_like(target, roles) or _keyed_like_gradient(target, value.right)
             or _gradient_named_after(target, value.right) or _rate_times(target, value.right, roles, loops)
@@ -561,6 +566,14 @@ def parameter_updates(tree: ast.AST, *, text: str | None = None) -> list[Update]
 
     visit(getattr(tree, "body", []), {}, None)
     return sorted(found, key=lambda u: (u.line, u.col))
+
+
+def _unpacked_entry(target: ast.AST, left: ast.AST) -> bool:
+    """`W1 = parameters["W1"] - ...`: a name bound to the entry of a parameters dict stored under that name."""
+    return (
+        isinstance(target, ast.Name) and isinstance(left, ast.Subscript) and isinstance(left.slice, ast.Constant)
+        and left.slice.value == target.id and "param" in ast.unparse(left.value).lower()
+    )  # fmt: skip
 
 
 # ---------------------------------------------------------- parameters handed over as copies
