@@ -412,6 +412,13 @@ def _through_velocity(update: Update, stmt: ast.stmt, site: UpdateSite | None, t
             return site
         value, applied = next(((side, other) for side, other in kept if _momentum_defined(tree, stmt, ast.unparse(side))), kept[0])
         outer *= _polarity(applied)
+    if isinstance(value, ast.BinOp) and isinstance(value.op, (ast.Add, ast.Sub)) and site is None:
+        # Nesterov's `-mu * v_prev + (1 + mu) * v[k]`: the one velocity among the terms that the gradient went into
+        held = {ast.unparse(n): n for _, term in _signed_terms(value) for n in walk(term) if isinstance(n, (ast.Name, ast.Subscript, ast.Attribute))}
+        velocities = [n for text, n in held.items() if _momentum_defined(tree, stmt, text)]
+        if len(velocities) != 1:
+            return site
+        value = velocities[0]
     if not isinstance(value, (ast.Name, ast.Subscript, ast.Attribute)):
         return site
     name = ast.unparse(value)  # `v`, or an entry kept per parameter: `velocity[k]`, `self.v[key]`
