@@ -37,7 +37,7 @@ from backprop_doctor.replay.runner import NotReplayable, Runner
 from backprop_doctor.replay.log_guard import Guards, watched
 from backprop_doctor.replay.state import Path, describe, resolve
 from backprop_doctor.static.files import source_tree
-from backprop_doctor.static.step_functions import InnerAdjoint, carried_out_of
+from backprop_doctor.static.step_functions import InnerAdjoint, Site, carried_out_of
 from backprop_doctor.static.steps import Adjoint, LossSite, TrainingStep, _changed, _targets, reads
 
 # relative disagreement that counts as wrong: the book's `np.log(y + 1e-7)` alone moves a correct
@@ -1681,9 +1681,64 @@ def _inner_adjoint(runner: Runner, adjoint: InnerAdjoint, base_loss: float, rng:
         return loss
 
     measured = measure_adjoint(adjoint.name, adjoint.line, value, forward, loss_moved, base_loss, rng)
+    if measured.unused and not adjoint.in_update and (mirror := _mirrored(runner, adjoint.forward, forward)) is not None:
+        # the loss recomputes the forward pass in a function of its own (`poisson_nll(params)` beside
+        # `backprop(params)`): the value of the same name there is the one to move
+        measured = measure_adjoint(adjoint.name, adjoint.line, value, forward, mirror, base_loss, rng)
+        return None if measured.unused else measured
     if measured.wrong and not measured.unused:
         measured.extra_slope = _inner_extra_slope(runner, adjoint, value, forward, loss_moved, base_loss, rng)
     return None if measured.unused else measured
+
+
+def _mirrored(runner: Runner, name: str, value: Any) -> Callable[[Any], float] | None:
+    """`loss_moved` for a loss that is a call of a function of the file computing a local `name` once,
+    at the top of its body, to the same value as the step's own `name` (`eta` in `poisson_nll(p)` and
+    in `backprop(p)`): the loss with that local moved right after it is computed. None otherwise."""
+    from backprop_doctor.static.step_functions import _first_line
+
+    site = runner.loss_site
+    tree = source_tree(runner.path)[1]
+    if site is None or site.in_prefix or site.implied or tree is None:
+        return None
+    try:
+        call = ast.parse(site.expression, mode="eval").body
+    except SyntaxError:
+        return None
+    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)):
+        return None
+    node = next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == call.func.id), None)
+    if node is None:
+        return None
+    assigning = [st for st in node.body if isinstance(st, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in st.targets)]
+    if len(assigning) != 1 or any(isinstance(n, (ast.For, ast.While)) for n in node.body):
+        return None
+    at = Site(node.name, _first_line(node), assigning[0].lineno, assigning[0].end_lineno or assigning[0].lineno)
+    code = code_of(runner.namespace, at)
+    if code is None:
+        return None
+    def loss_under(hooks: Hooks) -> float | None:  # the loss is read after the prefix has run: under the hooks then
+        namespace = runner.run()
+        with hooks:
+            return runner.loss_of(namespace)
+
+    seen = Hooks({node.name: code})
+    seen.after(at, name)
+    if loss_under(seen) is None or seen.calls.get(node.name) != 1:
+        return None
+    theirs = seen.read.get(name)
+    if not (isinstance(theirs, np.ndarray) and isinstance(value, np.ndarray) and theirs.shape == value.shape and np.allclose(theirs, value, rtol=1e-12, atol=0.0)):
+        return None  # computed otherwise, or at another state: not the same value
+
+    def moved(delta: Any) -> float:
+        hooks = Hooks({node.name: code})
+        hooks.after(at, name, lambda f: f + delta)
+        loss = loss_under(hooks)
+        if loss is None or name not in hooks.read or hooks.calls.get(node.name) != 1:
+            raise NotReplayable(f"`{name}` could not be moved inside `{node.name}`")
+        return loss
+
+    return moved
 
 
 def _slope_written(activation: str, output: str) -> str:
