@@ -1810,13 +1810,17 @@ def _epoch_losses(step: TrainingStep, outer: ast.For | ast.While) -> TrainingSte
     minibatch of the step (each data set the step cuts its batch from read as the batch), is the step's
     loss, before any loss the error implies. The implied ones would fit a wrong delta of the cost the
     program reports (`a2 - y` is a cross-entropy's, missing the quadratic cost's slope)."""
-    if step.loop is None or step.loopless or any(not site.implied for site in step.losses):
+    guessed = set(_implied_losses(step.prefix))  # `net.loss(t)` made up for `net.backprop(t)`: no loss the program shows
+    if step.loop is None or step.loopless or any(not site.implied and site not in guessed for site in step.losses):
         return step
     inner = step.loop
     around = [s for s in outer.body if not any(n is inner for n in walk(s))]
     if not around:
         return step
     sources = _batch_sources(step.prefix, [s for s in inner.body if step.update_line <= s.lineno <= step.update_end_line])
+    if not sources and isinstance(inner, ast.For) and isinstance(inner.iter, ast.Name) and isinstance(inner.target, (ast.Name, ast.Tuple)):
+        # `for x, t in data:` one sample a pass: the epoch's `net.error(data)` on that one sample, `[(x, t)]`
+        sources = {inner.iter.id: f"[{ast.unparse(inner.target)}]" if isinstance(inner.target, ast.Name) else f"[({ast.unparse(inner.target)})]"}
     if not sources:
         return step
     block = ast.copy_location(ast.While(test=ast.Constant(True), body=around, orelse=[]), around[0])

@@ -428,6 +428,28 @@ def _leading_product(step: ast.AST) -> ast.BinOp | None:
     return None
 
 
+def _velocities_bound(body: list[ast.stmt]) -> set[str]:
+    """Names the statements of `body` (and the blocks inside them) keep a velocity in, whatever they are
+    called: `mom[k] = 0.9 * mom[k] - lr * grads[k]`, set from itself and a rate times a gradient."""
+    found: set[str] = set()
+    for stmt in body:
+        for node in walk(stmt):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                break
+            if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.value, ast.BinOp) and isinstance(node.value.op, (ast.Add, ast.Sub))):
+                continue
+            target = node.targets[0]
+            root = target.value if isinstance(target, ast.Subscript) else target
+            if not isinstance(root, ast.Name):
+                continue
+            sides = (node.value.left, node.value.right)
+            own = [side for side in sides if ast.unparse(target) in {ast.unparse(n) for n in walk(side)}]
+            other = [side for side in sides if side not in own]
+            if len(own) == 1 and len(other) == 1 and any(_LEARNING_RATE.fullmatch(i) for i in _identifiers(other[0])):
+                found.add(root.id)
+    return found
+
+
 def _products_bound(body: list[ast.stmt]) -> set[str]:
     """Names the statements of `body` (and the blocks inside them) bind to a matrix product."""
     found: set[str] = set()
@@ -547,7 +569,7 @@ def parameter_updates(tree: ast.AST, *, text: str | None = None) -> list[Update]
         staged(body, roles, function)
         # `adjustment = dot(X.T, error * slope)` then `self.synaptic_weights += adjustment`: a name bound to
         # a matrix product of the body is a step, whatever it is called
-        roles = {**{name: "grad" for name in _products_bound(body) | _gradients_called(body)}, **roles}
+        roles = {**{name: "grad" for name in _products_bound(body) | _gradients_called(body) | _velocities_bound(body)}, **roles}
         for stmt in body:
             if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 visit(stmt.body, {}, names.get(id(stmt), stmt.name), frozenset(a.arg for a in stmt.args.args))
