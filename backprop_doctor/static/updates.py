@@ -157,7 +157,22 @@ def _loop_roles(loop: ast.For | ast.AsyncFor) -> dict[str, str]:
     for element, source in pairs:
         if isinstance(element, ast.Name) and (r := role(source)):
             roles[element.id] = r
+        elif isinstance(element, (ast.Tuple, ast.List)) and _gradient_pair(element, role(source)):
+            # `for L, (dW, db) in zip(layers, grads)`: each name unpacked from a gradient's entry is a gradient
+            roles.update({e.id: "grad" for e in element.elts if isinstance(e, ast.Name)})
+    if isinstance(iterable, ast.Call) and isinstance(iterable.func, ast.Name) and iterable.func.id == "zip" and len(pairs) == 2:
+        # `zip(layers, grads)`: beside the gradients, what the loop walks in step with them holds the parameters
+        (first, first_source), (second, second_source) = pairs
+        gradients = isinstance(second, (ast.Tuple, ast.List)) and _gradient_pair(second, role(second_source))
+        if gradients and role(first_source) is None and isinstance(first, ast.Name):
+            roles[first.id] = "param"
     return roles
+
+
+def _gradient_pair(element: ast.Tuple | ast.List, source_role: str | None) -> bool:
+    """`(dW, db)`, `(gW, gb)` unpacked from what the loop walks: gradients, by their source's name or their own."""
+    names = [e.id for e in element.elts if isinstance(e, ast.Name)]
+    return bool(names) and (source_role == "grad" or all(_GRADIENT.fullmatch(n) for n in names))
 
 
 def _param_like(node: ast.AST, roles: Mapping[str, str]) -> bool:
