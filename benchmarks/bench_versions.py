@@ -9,7 +9,8 @@ name `bd_before`, beside this worktree's `backprop_doctor`; each round calls one
 torch is installed, in an order shuffled each round (a check right after another check of the same
 network runs from a warm cache), so a change in the machine's load hits all of them alike. Prints the min
 and median of each in ms, as forward-pass equivalents (wall and the thread's CPU time, of the
-minimum and of the median), and the ratios between them.
+minimum and of the median), and the ratios between them; then the same CPU figures split by the call
+made just before each (a check right after torch runs from caches torch has taken).
 """
 
 from __future__ import annotations
@@ -76,18 +77,22 @@ def main() -> int:
             assert report.ok and not report.findings, (name, [f.message for f in report.findings])
         wall: dict[str, list[float]] = {name: [] for name in calls}
         cpu: dict[str, list[float]] = {name: [] for name in calls}
+        after: dict[tuple[str, str], list[float]] = {}  # (call, the call made just before it) -> CPU times
         # the calls after the forward passes in a new order each round: a check run right after another check of the
         # same network finds its arrays in the cache, one run after torch does not (about 1.2x between them)
         order = random.Random(0)
         for _ in range(args.repeat):
             rest = list(calls.items())[1:]
             order.shuffle(rest)
+            previous = ""
             for name, call in [next(iter(calls.items())), *rest]:
                 for _ in range(10 if name.startswith("forward") else 1):
                     start, start_cpu = time.perf_counter(), time.thread_time()
                     call()
                     wall[name].append(time.perf_counter() - start)
                     cpu[name].append(time.thread_time() - start_cpu)
+                    after.setdefault((name, previous), []).append(cpu[name][-1])
+                    previous = name
         first = next(iter(calls))
         unit, unit_cpu = min(wall[first]), min(cpu[first])
         load = ", ".join(f"{v:.2f}" for v in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
@@ -105,6 +110,17 @@ def main() -> int:
         if torch_run is not None:
             for name in names[1:3]:
                 print(f"torch ÷ {name}: {min(wall[names[3]]) / min(wall[name]):.2f}× (CPU {min(cpu[names[3]]) / min(cpu[name]):.2f}×)")
+        # where each minimum comes from: a call right after torch finds its caches taken, one after the other
+        # check or the forward passes finds them warmer (the same figures as above, split by the call before)
+        print("CPU min / median by the call made just before (forward-pass equivalents; rounds):")
+        for name in names[1:]:
+            cells = [
+                f"after {'forward passes' if prior.startswith('forward') else 'torch' if prior.startswith('torch') else prior}: "
+                f"{min(times) / unit_cpu:.1f} / {statistics.median(times) / median_cpu:.1f} ({len(times)})"
+                for (called, prior), times in sorted(after.items())
+                if called == name
+            ]
+            print(f"  {name:38}" + " · ".join(sorted(cells)))
         print("forward evaluations per check:", before.check_network(net, x, t).extras["forward_evaluations"], "→", bd.check_network(net, x, t).extras["forward_evaluations"])
     return 0
 
