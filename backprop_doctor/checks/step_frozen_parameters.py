@@ -3,8 +3,10 @@
 What it finds:
     After the training-step replay has found every update of your program
     right, the parameters whose gradient in that step is exactly zero in
-    every entry, while others' are not (every gradient zero is
-    `step-update-lost`'s and the dead ReLU's business, not this one's).
+    every entry, while others' are not; or every parameter's, with the
+    replayed loss the same number at every step (the output depends on no
+    parameter: a ReLU on the output layer, hidden ReLUs that all died).
+    Dead units the replay names itself have their own finding.
 
 Why it matters:
     A parameter whose gradient is exactly zero never moves: whatever it
@@ -46,6 +48,9 @@ def run(context: Any) -> Iterator[Finding]:
     if any(f.name in ("dead-relu", "step-dead-relu") for f in context.findings):
         return  # units that never fire pass no gradient back: their finding says why, at the bias
     for result in context.extras.get("replay") or []:
+        if (every := _all_frozen(result, source.path)) is not None:
+            yield every
+            continue
         if not result.parameters or result.wrong or result.still or result.lost or any(d.dead_last * 2 > d.units for d in result.dead):
             continue  # a wrong gradient first; nothing moving at all, or dead units, have findings of their own
         # an array of zeros that gets no gradient is a part switched off (`self.Wfy = np.zeros(...)` when a
@@ -74,6 +79,33 @@ def run(context: Any) -> Iterator[Finding]:
             measured=float(len(frozen)),
             evidence=(("frozen", f"{len(frozen)} of {len(result.parameters)} parameters with an all-zero gradient"),),
         )
+
+
+def _all_frozen(result: Any, path: str) -> Finding | None:
+    """Every parameter's gradient exactly zero in every entry, and the replayed loss the same number at
+    every step: nothing in the network reaches the loss at this state. Units off for every sample do
+    this (a ReLU on the output layer, which clamps every logit to 0; ReLUs that all died), as does an
+    output multiplied by a constant zero."""
+    if not result.parameters or result.wrong or result.lost or any(d.dead_last * 2 > d.units for d in result.dead):
+        return None
+    if not all(_zero(moved.gradient) for moved, _ in result.parameters):
+        return None
+    curve = list(result.curve or [])
+    if len(curve) < 2 or any(v != curve[0] for v in curve):
+        return None
+    loss = result.loss
+    where = f" (line {loss.line})" if loss is not None else ""
+    return rule(NAME).finding(
+        f"every gradient in your training step is exactly zero, so nothing learns and the loss{where} stays at {curve[0]:.6g} "
+        f"over {len(curve)} replayed steps: the output does not depend on any parameter here. Look for units that are off for "
+        "every sample: a ReLU on the output layer (it clamps the logits to 0; use no activation there), or hidden ReLUs that "
+        "all died (a large rate, a negative bias); or an output multiplied by a constant zero",
+        file=path,
+        line=loss.line if loss is not None else result.step.update_line,
+        pattern="frozen",
+        measured=float(len(result.parameters)),
+        evidence=(("frozen", f"{len(result.parameters)} of {len(result.parameters)} parameters with an all-zero gradient; loss {curve[0]:.6g} at every step"),),
+    )
 
 
 def _zero(gradient: Any) -> bool:
