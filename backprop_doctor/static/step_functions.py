@@ -615,6 +615,9 @@ def inner_assigned(tree: ast.Module | None, prefix: tuple[ast.stmt, ...]) -> dic
             for target in _targets(stmt):
                 line = accumulated.get(target, 0) if _zeros(stmt) or _zeros_for(stmt, target) else 0
                 found[target] = own[target] = line if line > stmt.lineno else stmt.lineno
+            if isinstance(stmt, ast.Expr):  # `np.add.at(dW, rows, g * C[cols])` fills a zeroed gradient in place
+                for filled in _changed(stmt):
+                    found[filled] = own[filled] = stmt.lineno
             for entry, value in _entries(stmt):
                 found[entry] = own.get(value, stmt.lineno)  # `grads = {"dw": dw}`: where `dw` is computed
         for entry, line in _accumulated_entries(node.body).items():

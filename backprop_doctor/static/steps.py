@@ -2000,6 +2000,8 @@ def _bindings(stmt: ast.stmt) -> Iterator[tuple[str, int]]:
     `dw += err * X[i]` inside `for i in range(n)` is where the step computes `dw`, not the
     `dw = np.zeros(3)` before that loop."""
     yield from ((name, stmt.lineno) for name in _targets(stmt))
+    if isinstance(stmt, ast.Expr):  # `np.add.at(dE, ids, dh)`: where a zeroed gradient is filled
+        yield from ((name, stmt.lineno) for name in _changed(stmt))
     if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
         return
     for block in _child_blocks(stmt):
@@ -2016,8 +2018,13 @@ def _changed(stmt: ast.stmt) -> list[str]:
             target = target.value
         if isinstance(target, ast.Name):
             names.append(target.id)
+    call = stmt.value if isinstance(stmt, ast.Expr) else None
+    if isinstance(call, ast.Call) and call.args and isinstance(call.args[0], ast.Name) and _WRITES_FIRST.fullmatch(ast.unparse(call.func)):
+        names.append(call.args[0].id)  # `np.add.at(dW, rows, g)`: the gradient filled in place
     return names
 
+
+_WRITES_FIRST = re.compile(r"(?:\w+\.)?(?:add|subtract)\.at|(?:\w+\.)?copyto|(?:\w+\.)?put|(?:\w+\.)?place")
 
 _BEFORE_ACTIVATION = ("input", "in", "net", "z", "sum", "pre", "inp")
 
