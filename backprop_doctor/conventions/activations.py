@@ -34,6 +34,7 @@ trial call that shows the function is elementwise. The gradient is
 
 from __future__ import annotations
 
+import ast
 import inspect
 from typing import Any
 
@@ -258,6 +259,33 @@ class ScalarGradient(Adapter):
         return self._g_target
 
 
+def _handed(context: Any, f: Any, d: Any) -> str | None:
+    """"input" when every call of the derivative `d` in the file is handed a value the file also hands
+    `f` (`relu(self.z1)` and `relu_derivative(self.z1)`), "output" when every one is handed what a call
+    of `f` made (`a1 = relu(z1)` then `relu_derivative(a1)`); None otherwise."""
+    source = getattr(context, "source", None)
+    tree = getattr(source, "tree", None)
+    names = getattr(f, "__name__", None), getattr(d, "__name__", None)
+    if tree is None or None in names:
+        return None
+    f_name, d_name = names
+    given: set[str] = set()
+    made: set[str] = set()
+    handed: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and node.args and ast.unparse(node.func).rpartition(".")[2] == f_name:
+            given.add(ast.unparse(node.args[0]))
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and ast.unparse(node.value.func).rpartition(".")[2] == f_name:
+            made.update(ast.unparse(t) for t in node.targets)
+        if isinstance(node, ast.Call) and len(node.args) == 1 and ast.unparse(node.func).rpartition(".")[2] == d_name:
+            handed.append(ast.unparse(node.args[0]))
+    if handed and all(h in given and h not in made for h in handed):
+        return "input"
+    if handed and all(h in made and h not in given for h in handed):
+        return "output"
+    return None
+
+
 def _scalar_case(name: str, f: Any, g: Any, f_code: Any, g_code: Any, rng: np.random.Generator) -> Case | None:
     """A function of a weight vector that returns one number, with its gradient (`l2_regularization`:
     `__call__(w) = alpha * 0.5 * w.T.dot(w)`, `grad(w) = alpha * w`); None when it is not that."""
@@ -292,6 +320,11 @@ def build(obj: Any, context: Any, rng: np.random.Generator) -> list[Case]:
     of_input = _error(_call(d, x), numerical)
     y = _call(f, x)
     of_output = _error(_call(d, y), numerical) if y is not None else np.inf
-    adapter = LocalDerivative(name, f, d, of_output < of_input and of_output < 1e-4, f_code, d_code)  # wrong either way: as written
+    reads_output = of_output < of_input and of_output < 1e-4
+    if reads_output and _handed(context, f_code, d_code) == "input":
+        # `relu_derivative(self.z1)` beside `relu(self.z1)`: the program hands it the input, whatever its
+        # output would give (`np.sign` is the step of a ReLU's output, not of its input)
+        reads_output = False
+    adapter = LocalDerivative(name, f, d, reads_output, f_code, d_code)  # wrong either way: as written
     form = "of the output" if adapter.of_output else "of the input"
     return [Case(f"x {x.shape}, derivative {form}", adapter, x)]
