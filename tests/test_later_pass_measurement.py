@@ -99,3 +99,12 @@ def test_entries_unpacked_and_returned_are_the_updates_of_the_step(tmp_path):
     assert errors(report) == []
     bug = planted(tmp_path, "bug.py", _unpacked(PROGRAM), SLOPE, AT_PRE_ACTIVATION)
     assert errors(check(bug, training=True))[0]["line"] == line_of(bug, "(1 - z1 ** 2)")
+
+
+def test_a_right_program_whose_rate_is_too_high_keeps_its_rate_finding(tmp_path):
+    """Measured again at a later pass, its gradients are still right: the rate stays the cause."""
+    path = planted(tmp_path, "fast.py", PROGRAM.replace("lr=0.1", "lr=0.5"), SLOPE, SLOPE)
+    report = check(path, training=True)
+    codes = [f["code"] for f in errors(report)]
+    assert "BPD608" in codes and "BPD108" not in codes
+    assert replayed(report)["later_pass"] is None

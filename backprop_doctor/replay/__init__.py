@@ -96,11 +96,17 @@ def _later(source: SourceFile, step: TrainingStep, result: StepResult, first: in
         finite = min(finite, result.non_finite.step)
     if finite < 4:
         return None  # no pass between the first and the last finite one
-    # a pass whose loss is still of the first one's size: where a right gradient still measures right
-    sane = [i for i in range(1, finite // 2 + 1) if abs(result.curve[i]) <= 10 * max(abs(result.curve[0]), 1e-12)]
-    if not sane:
+    # a pass before the loss has climbed at all (to within half the first value): further on, what makes a
+    # right gradient measure wrong is everywhere (clipped probabilities, saturated units, guards that bite)
+    bound = 1.5 * abs(result.curve[0])
+    sane = 0
+    for i in range(1, finite // 2 + 1):
+        if not abs(result.curve[i]) <= bound:
+            break
+        sane = i
+    if sane == 0:
         return None
-    at = first + sane[-1]
+    at = first + sane
     capture = StepCapture(os.path.abspath(source.path), step, budget, at_pass=at)
     run_program(source, budget, seed=seed, recorder=capture)
     found = capture.capture
