@@ -1484,16 +1484,21 @@ def _stored_under(tree: Any, expression: str, key: str) -> int | None:
     return lines.pop() if len(lines) == 1 else None
 
 
+def _entry_parts(entry: str) -> tuple[str, Any] | None:
+    """("grads", "W1") of the entry `grads['W1']`; None when its key is no literal."""
+    name, _, rest = entry.partition("[")
+    try:
+        return name, ast.literal_eval(rest[:-1])
+    except (ValueError, SyntaxError):
+        return None
+
+
 def _entry_literal(prefix: tuple[Any, ...], entry: str) -> Any:
     """The expression stored under the dict entry `entry` (`g['B']`) by a dict literal bound to the dict's
     name in the pass (`g = {"A": x.T @ dh, "B": h.T @ dr}`), the last one; None otherwise."""
-    import ast
-
-    name, _, rest = entry.partition("[")
-    try:
-        key = ast.literal_eval(rest[:-1])
-    except (ValueError, SyntaxError):
+    if (parts := _entry_parts(entry)) is None:
         return None
+    name, key = parts
     found = None
     for stmt in prefix:
         for node in ast.walk(stmt):
@@ -1506,13 +1511,9 @@ def _entry_stored(prefix: tuple[Any, ...], entry: str) -> int | None:
     """The last line of the pass that stores the dict entry `entry` (`grads['W1']`): an assignment
     to it, or the value under its key in a dict literal bound to the dict's name
     (`grads = {"W2": h.T @ ds, ...}`)."""
-    import ast
-
-    name, _, rest = entry.partition("[")
-    try:
-        key = ast.literal_eval(rest[:-1])
-    except (ValueError, SyntaxError):
+    if (parts := _entry_parts(entry)) is None:
         return None
+    name, key = parts
     found = None
     for stmt in prefix:
         for node in ast.walk(stmt):

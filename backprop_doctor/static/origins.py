@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ast
 
-from backprop_doctor.static.steps import _targets
+from backprop_doctor.static.steps import _targets, copied_name
 from backprop_doctor.static.tree import walk
 
 DEPTH = 6  # calls followed at most
@@ -82,19 +82,9 @@ def _stored_name(stmt: ast.Assign) -> str | None:
     `self.dW = dW`); not a local rename (`dprev_c = dc`), which may be the very line that forgot a
     factor."""
     stores = all(isinstance(t, (ast.Subscript, ast.Attribute)) for t in stmt.targets)
-    return _plain(stmt.value) if stores else None
+    return copied_name(stmt.value) if stores else None
 
 
-def _plain(value: ast.expr) -> str | None:
-    """The name a value only copies: `dW`, `dW.copy()`, `np.copy(dW)`, `np.array(dW)`."""
-    if isinstance(value, ast.Name):
-        return value.id
-    if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute):
-        if value.func.attr == "copy" and not value.args and isinstance(value.func.value, ast.Name):
-            return value.func.value.id
-        if value.func.attr in ("copy", "array") and len(value.args) == 1 and isinstance(value.args[0], ast.Name):
-            return value.args[0].id
-    return None
 
 
 def _origin(functions: dict[str, list[ast.FunctionDef]], function: ast.FunctionDef, name: str, before: int, depth: int) -> int | None:

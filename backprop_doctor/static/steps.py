@@ -1434,14 +1434,14 @@ def _error_losses(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...]) -> li
             return _error_sites(*pair, stmt.lineno)
         if stmt in prefix and (labelled := _labels_taken_off(stmt, copies, assigned)) is not None:
             return _label_sites(*labelled, stmt.lineno)
-        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) and (made := _copy_of(stmt.value)) is not None:
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) and (made := copied_name(stmt.value)) is not None:
             copies[stmt.targets[0].id] = made
         assigned.update(_targets(stmt))
     return []
 
 
-def _copy_of(value: ast.expr) -> str | None:
-    """`p` of `p.copy()`, `np.copy(p)`, `np.array(p)` or `p` itself."""
+def copied_name(value: ast.expr) -> str | None:
+    """The name a value only copies: `p`, `p.copy()`, `np.copy(p)`, `np.array(p)`."""
     if isinstance(value, ast.Name):
         return value.id
     if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute):
