@@ -150,8 +150,9 @@ def test_a_relu_mask_left_out_is_named_where_the_output_gradient_is_computed(tmp
 def test_a_tanh_derivative_written_as_one_minus_the_output_is_named_with_the_right_one(tmp_path):
     wrong = "dZ1 = np.dot(W2.T, dZ2) * (1 - A1)"
     path = planted(tmp_path, "net.py", TANH, SQUARED, wrong)
-    root = check(path)
-    f = root["findings"][root["root_cause"]]
+    report = check(path)
+    assert report["findings"][report["root_cause"]]["line"] == line_of(path, wrong)  # the replayed step's walk, or this
+    (f,) = {x["message"]: x for x in report["findings"] if x["code"] == "BPD101" and x["param"] == "W1"}.values()
     assert (f["line"], f["pattern"]) == (line_of(path, wrong), "wrong-activation-derivative")
     assert "multiplies by `1 - A1` as the derivative of `A1 = tanh(...)`, but the tanh's derivative is `1 - A1 ** 2`" in f["message"]
 

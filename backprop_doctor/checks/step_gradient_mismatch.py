@@ -82,8 +82,6 @@ def run(context: Any) -> Iterator[Finding]:
             continue  # a gradient already known wrong, and the replay cannot say more precisely which statement
         if known and _computed_by_known(result.first_wrong_adjoint[0], known, context.source):
             continue  # `loss, ds = softmax_loss(s, y)`: the function's own finding names the statement inside it
-        if known and _named_by_known(result.first_wrong_adjoint[0], known, context.source):
-            continue  # the gradient check already names the adjoint's own statement, with what is wrong in it
         yield from _findings(result, context.source)
 
 
@@ -97,14 +95,6 @@ def _computed_by_known(adjoint: Any, known: list[Finding], source: Any) -> bool:
     text = lines[line - 1]
     # `relu/relu_grad`: a pair of functions, either of which the statement may call (`* relu_grad(Z1)`)
     return any(f.layer and any(re.search(rf"\b{re.escape(part)}\s*\(", text) for part in f.layer.split(".")[0].split("/")) for f in known)
-
-
-def _named_by_known(adjoint: Any, known: list[Finding], source: Any) -> bool:
-    """Whether a finding already blames the first wrong adjoint's statement itself, in the same file."""
-    line = getattr(adjoint, "line", None)
-    if not line or getattr(adjoint, "file", None):
-        return False
-    return any(f.line == line and f.file and os.path.realpath(f.file) == os.path.realpath(source.path) for f in known)
 
 
 def _runs_in(finding: Finding, result: Any) -> bool:
