@@ -208,6 +208,8 @@ def verdict(report: Report, *, ascii_only: bool = False) -> str:
             )
         training = next((f for f in report.findings if f.severity == "warning" and f.code.startswith("BPD6")), None)
         if training is not None:  # every gradient right, and the set-up is why the loss does not fall as it should
+            if not any(m.verdict != "skipped" for m in report.measurements):  # no gradient compared: nothing to vouch for
+                return f"{warn_mark} {prefix}no gradient could be compared (seed {report.seed}), but {cause_sentence(training, report.file)}"
             return f"{warn_mark} {prefix}every gradient is right{scope} (seed {report.seed}), but {cause_sentence(training, report.file)}"
         if warnings:
             return (
