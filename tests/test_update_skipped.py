@@ -58,3 +58,51 @@ def test_an_update_that_waits_most_of_the_run_is_named(tmp_path):
 def test_an_update_every_few_passes_is_not_named(tmp_path):
     report = check(planted(tmp_path, "fine.py", PROGRAM, SLOPE, SLOPE))
     assert [f for f in report["findings"] if f["code"] == "BPD623"] == []
+
+
+LAYERS = '''\
+import numpy as np
+
+rng = np.random.default_rng(4)
+
+
+class Linear:
+    def __init__(self, n_in, n_out, frozen=False):
+        self.W = rng.normal(scale=0.5, size=(n_in, n_out))
+        self.frozen = frozen
+
+    def forward(self, x):
+        self.x = x
+        return x @ self.W
+
+    def backward(self, g):
+        self.dW = self.x.T @ g
+        return g @ self.W.T
+
+
+X = rng.normal(size=(64, 3))
+Y = X @ np.array([[1.0], [-1.0], [0.5]])
+net = [Linear(3, 5), Linear(5, 1)]
+for it in range(200):
+    out = X
+    for layer in net:
+        out = layer.forward(out)
+    loss = np.mean((out - Y) ** 2)
+    g = 2 * (out - Y) / len(X)
+    for layer in reversed(net):
+        g = layer.backward(g)
+    for layer in net:
+        if not layer.frozen:
+            layer.W -= 0.05 * layer.dW
+    if it % 50 == 0:
+        print(it, loss)
+'''
+
+
+def test_a_layer_flag_that_keeps_every_update_out_is_named(tmp_path):
+    path = planted(tmp_path, "frozen.py", LAYERS, "frozen=False", "frozen=True")
+    (finding,) = [f for f in check(path)["findings"] if f["code"] == "BPD623"]
+    assert finding["line"] == line_of(path, "if not layer.frozen:")
+    assert "never ran" in finding["message"] and "never moved" in finding["message"]
+    assert [f for f in check(planted(tmp_path, "trained.py", LAYERS, "frozen=False", "frozen=False"))["findings"] if f["code"] == "BPD623"] == []
+

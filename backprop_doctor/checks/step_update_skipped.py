@@ -3,10 +3,10 @@
 What it finds:
     The training-step replay watches your training loop run. When the
     statements that update the parameters sit under a condition (gradient
-    accumulation's `if step % accum_steps == 0:`, an update every few
-    epochs) that lets twenty passes or more go by before the first update,
-    or that never lets one through while the loop runs, the update and the
-    condition are named.
+    accumulation's `if step % accum_steps == 0:`, a layer's `if
+    layer.trainable:`) that lets twenty passes or more go by before the
+    first update, or that never lets one through while the loop runs, the
+    update and the condition are named.
 
 Why it matters:
     Every pass between two updates computes a gradient and throws it away
@@ -52,10 +52,16 @@ def run(context: Any) -> Iterator[Finding]:
         guard = _guard(source.tree, step.loop, update)
         condition = f"`if {ast.unparse(guard.test)}` (line {guard.lineno})" if guard is not None else "a condition"
         when = f"first ran at pass {passes} of the loop" if ran else f"never ran in the {passes} passes of the loop that were watched"
+        periodic = guard is not None and any(isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mod) for n in ast.walk(guard.test))
+        advice = (
+            "let the condition through every few passes (gradient accumulation over 2 to 8 micro-batches), or update in every pass"
+            if periodic
+            else "make the condition true for the parameters you mean to train (a `trainable` flag left off, a comparison the wrong way "
+            "round), or update in every pass"
+        )
         yield rule(NAME).finding(
-            f"the update of your training loop (line {update}) {when}: it sits under {condition}, so every pass before it computed "
-            f"its gradients for nothing and the parameters hardly moved; let the condition through every few passes "
-            f"(gradient accumulation over 2 to 8 micro-batches), or update in every pass",
+            f"the update of your training loop (line {update}) {when}: it sits under {condition}, so every pass"
+            f"{' before it' if ran else ''} computed its gradients for nothing and the parameters {'hardly moved' if ran else 'never moved'}; {advice}",
             file=source.path,
             line=guard.lineno if guard is not None else update,
             highlight=tuple(sorted({update, *([guard.lineno] if guard is not None else [])})),
