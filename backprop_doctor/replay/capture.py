@@ -226,7 +226,7 @@ class StepCapture:
     def _program_loss(self, frame: types.FrameType) -> None:
         for site in self.step.losses:
             if site.in_prefix:
-                value = frame.f_locals.get(site.name, frame.f_globals.get(site.name))
+                value = frame.f_locals.get(site.bound, frame.f_globals.get(site.bound))
                 found = number(value)
                 if found is not None:
                     self.capture.program_loss = found
