@@ -410,7 +410,7 @@ def _replay(context: CheckContext, report: Report) -> bool:
         if result.crashed is not None:  # not the program's doing: a bug of the tool, which must not pass for "not replayable"
             error = result.crashed
             _crashed(report, context, "training-step replay", error, "".join(traceback.format_exception(error, limit=-3)))
-        compared |= result.non_finite is not None or bool(result.unfitted) or result.lost  # never a number, no usual loss fits, updates lost: findings
+        compared |= result.non_finite is not None or bool(result.unfitted) or result.lost or result.skipped is not None  # never a number, no usual loss fits, updates lost or skipped: findings
         for _moved, measured in result.parameters:
             verdict = "scaled" if result.program_scale else "mismatch" if measured.wrong else "kink" if measured.inconclusive else "ok"
             report.measurements.append(Measurement("training step", measured.name, measured.error, verdict, probes=2 * len(measured.directions)))

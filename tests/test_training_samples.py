@@ -183,6 +183,7 @@ def test_every_training_rule_is_registered_with_its_code_severity_and_documentat
         "step-sorted-order": ("BPD620", "warning"),
         "step-saturated-units": ("BPD621", "warning"),
         "step-frozen-parameters": ("BPD622", "warning"),
+        "step-update-skipped": ("BPD623", "warning"),
     }
     rules = {r.name: r for r in all_rules().values() if r.stage == "training"}
     assert {name: (r.code, r.severity) for name, r in rules.items()} == expected

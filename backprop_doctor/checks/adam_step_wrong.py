@@ -14,7 +14,9 @@ What it finds:
     `1 - beta1` with no power of the update count is named at its line. An
     RMSProp or AdaGrad class moves every element by one multiple of its rate
     under a constant gradient, whatever the gradient's size; one that divides
-    by its running square instead of the square's root moves by lr/|g|.
+    by its running square instead of the square's root moves by lr/|g|. A call
+    that hands such an optimizer an epsilon of 1e-3 or more (`Adam(P,
+    eps=1.0)`) is named at its line.
 
 Why it matters:
     Such an optimizer still moves against the gradient, so the loss may fall;
@@ -63,6 +65,16 @@ def run(context: Any) -> Iterator[Finding]:
     source = getattr(context, "source", None)
     if source is None or source.tree is None or not source.facts.training_steps:
         return
+    for line, name, value in large_epsilons(source.tree):
+        yield rule(NAME).finding(
+            f"line {line} gives `{name}` an epsilon of {value:g}: Adam and its kin divide by √v̂ + eps, and an eps this large "
+            f"swamps √v̂ (the gradient's own size) wherever gradients are below it, so the step is no longer the learning rate "
+            f"but lr·m̂/eps, tiny for small gradients, and training crawls; use eps = 1e-8",
+            file=source.path,
+            line=line,
+            highlight=(line,),
+            pattern="large-epsilon",
+        )
     for line, text, rate in uncounted_corrections(source.tree):
         if line in reported:
             continue
@@ -76,6 +88,27 @@ def run(context: Any) -> Iterator[Finding]:
             pattern="correction-without-count",
             fix=text.replace(f"(1 - {rate})", f"(1 - {rate} ** t)"),
         )
+
+
+_ADAPTIVE = re.compile(r"(?i).*(adam|rmsprop|adagrad|adadelta|nadam).*")
+_EPSILON = re.compile(r"(?i)eps(ilon)?")
+LARGE_EPSILON = 1e-3  # an adaptive optimizer's eps at or above this is no guard against division by zero but part of the step
+
+
+def large_epsilons(tree: ast.Module) -> list[tuple[int, str, float]]:
+    """(line, callee, value) of every call of an adaptive optimizer (`Adam(P, lr=0.01, eps=1.0)`) that hands
+    it an epsilon of `LARGE_EPSILON` or more as a number."""
+    found = []
+    for call in (n for n in ast.walk(tree) if isinstance(n, ast.Call)):
+        callee = ast.unparse(call.func).rpartition(".")[2]
+        if not _ADAPTIVE.fullmatch(callee):
+            continue
+        for keyword in call.keywords:
+            value = keyword.value
+            if keyword.arg and _EPSILON.fullmatch(keyword.arg) and isinstance(value, ast.Constant) and isinstance(value.value, (int, float)):
+                if not isinstance(value.value, bool) and value.value >= LARGE_EPSILON:
+                    found.append((call.lineno, callee, float(value.value)))
+    return found
 
 
 # `beta1`, `beta_2`, `b1`, `self.beta1`: a decay rate of Adam's moments

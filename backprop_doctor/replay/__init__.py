@@ -295,6 +295,7 @@ def summary(result: StepResult) -> dict:
         "step_seconds": round(result.step_seconds, 4),
         "not_replayed": result.why or None,
         "later_pass": result.later_pass,
+        "skipped": list(result.skipped) if result.skipped else None,
         "driver": result.driver,
         "maximised": result.maximised,
         "guard_lifted": result.guard_lifted,

@@ -58,9 +58,12 @@ class Capture:
     pass_number: int = 0  # which pass of the loop the state was taken at (the second, when there is one)
     earlier: Capture | None = None  # the first pass, kept when the second is taken (its loss may already be lost)
     raised: tuple[str, str, int] | None = None  # (description, file, line): the loop's frame left by this error before an update
+    starts: int = 0  # how many times the loop's body started while the capture watched
+    first_update: int | None = None  # the pass whose update statements ran first, when the passes taken ran none
 
 
 PASSES = 2  # the state is taken at the second pass: a gradient that accumulates across steps is wrong there
+WATCHED = 2000  # passes watched on, counted only, when the passes taken ran no update statement
 MOVED_KEPT = 256  # parameters (arrays, or numbers of a list of weights) read in one step at most
 
 
@@ -92,6 +95,7 @@ class StepCapture:
         self._codes: dict[types.CodeType, str | None] = {}
         self._moved: set[tuple[int, int]] = set()
         self.passes = 0
+        self.watching = False  # past the passes taken, which ran no update statement: passes counted until one does
 
     # -- the trace functions --------------------------------------------------------------
 
@@ -132,6 +136,10 @@ class StepCapture:
         if event == "line":
             line = frame.f_lineno
             took = False
+            if line == step.first_line and (frame is self.loop_frame or self.loop_frame is None):
+                capture.starts += 1
+                if self.watching and capture.starts > WATCHED:
+                    self._done("enough")
             if frame is self.loop_frame:
                 self._pending = None  # the frame goes on: an error it raised was caught
             if step.loopless and capture.state is not None and frame is not self.loop_frame:
@@ -153,7 +161,9 @@ class StepCapture:
                         self._program_loss(frame)
                     self._at_update(frame, line)
                 elif not took and capture.reached_update and (self.passes >= self.at_pass or step.loopless):
-                    self._done("enough")
+                    if capture.moved or step.loopless or self.at_pass != PASSES:
+                        self._done("enough")
+                    self.watching = True  # the pass ran none of its update statements (`if step % k == 0:`): count on
             elif (frame.f_code.co_filename, line) in self.sites:
                 self._at_update(frame, line)
         elif event == "exception" and frame is self.loop_frame and capture.state is not None and not capture.reached_update:
@@ -216,7 +226,7 @@ class StepCapture:
     def _program_loss(self, frame: types.FrameType) -> None:
         for site in self.step.losses:
             if site.in_prefix:
-                value = frame.f_locals.get(site.name, frame.f_globals.get(site.name))
+                value = frame.f_locals.get(site.bound, frame.f_globals.get(site.bound))
                 found = number(value)
                 if found is not None:
                     self.capture.program_loss = found
@@ -225,6 +235,11 @@ class StepCapture:
     def _at_update(self, frame: types.FrameType, line: int) -> None:
         state = self.capture.state
         if state is None:
+            return
+        if self.watching:
+            if (frame.f_code.co_filename, line) in self.sites:  # an update statement ran at last: its pass is all we keep
+                self.capture.first_update = self.capture.starts
+                self._done("enough")
             return
         for site in self.sites.get((frame.f_code.co_filename, line), ()):
             if site.listwise is not None:

@@ -124,7 +124,7 @@ def own_curve(
                         seen[0] = value.copy()
                     seen[1] = value.copy()
         if passes[0] > 0 and site is not None and site.in_prefix:
-            read(lambda: namespace.get(site.name))
+            read(lambda: namespace.get(site.bound))
         passes[0] += 1
         return passes[0] > steps or deadline.passed() or (until is not None and until(losses))
 

@@ -140,6 +140,7 @@ class StepResult:
     runs: int = 0
     seconds: float = 0.0
     later_pass: int | None = None  # the pass the step was measured at, when not the second (`replay._later`)
+    skipped: tuple[int, bool] | None = None  # (passes the loop ran before its first update statement ran, whether one ever did)
     step_seconds: float = 0.0  # one replay of the step
     why: str = ""  # why it was not replayed, when it was not
     maximised: bool = False  # the program climbs its objective (gradient ascent on a log-likelihood)
@@ -427,6 +428,9 @@ def _followed(parameters: list[tuple[Moved, Measured]]) -> tuple[int, int]:
     )
 
 
+SKIPPED_PASSES = 20  # a loop whose update runs in fewer than one pass in this many is one that hardly updates
+
+
 def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, measure: bool) -> StepResult:
     earlier = capture.earlier
     if earlier is not None and earlier.state is not None and capture.program_loss is not None and not _finite(capture.program_loss):
@@ -443,6 +447,10 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
         return result
     if not capture.moved:
         result.why = "no update's gradient could be read where it ran"
+        first = capture.first_update
+        if (first if first is not None else capture.starts) >= SKIPPED_PASSES:
+            # the loop ran on for that many passes before an update statement ran (or to its end without one)
+            result.skipped = (first if first is not None else capture.starts, first is not None)
         return result
     runner: Runner | None = None
     try:

@@ -139,7 +139,7 @@ class Runner:
                 if site.accumulated:  # what this pass added to the sum (the state holds it before the pass)
                     value = namespace.get(site.name) - self.state.values.get(site.name, 0)
                 elif site.in_prefix:
-                    value = namespace.get(site.name)
+                    value = namespace.get(site.bound)
                 else:
                     with contextlib.redirect_stdout(io.StringIO()), self.guards.active() if self.guards is not None else contextlib.nullcontext():
                         value = eval(site.expression, namespace)  # noqa: S307 - the user's own expression

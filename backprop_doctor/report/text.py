@@ -206,8 +206,11 @@ def verdict(report: Report, *, ascii_only: bool = False) -> str:
                 f"{warn_mark} {prefix}no errors{scope} (seed {report.seed}), but {plural(len(unwritten), noun)} "
                 f"{what} not written yet: {', '.join(names[:3])}{', ...' if len(names) > 3 else ''}"
             )
-        training = next((f for f in report.findings if f.severity == "warning" and f.code.startswith("BPD6")), None)
+        # a training rule, or one of the update's own (an optimizer that does not step as it should, BPD206-BPD209)
+        training = next((f for f in report.findings if f.severity == "warning" and (f.code.startswith("BPD6") or f.code in _UPDATE_RULES)), None)
         if training is not None:  # every gradient right, and the set-up is why the loss does not fall as it should
+            if not any(m.verdict != "skipped" for m in report.measurements):  # no gradient compared: nothing to vouch for
+                return f"{warn_mark} {prefix}no gradient could be compared (seed {report.seed}), but {cause_sentence(training, report.file)}"
             return f"{warn_mark} {prefix}every gradient is right{scope} (seed {report.seed}), but {cause_sentence(training, report.file)}"
         if warnings:
             return (
@@ -501,6 +504,8 @@ def measured_sentence(finding: Finding) -> str | None:
 
 
 # --------------------------------------------------------------------------- notes
+
+_UPDATE_RULES = frozenset({"BPD206", "BPD207", "BPD208", "BPD209"})
 
 # Rules whose findings are drawn in the compact list of notes rather than in a panel of their own,
 # whatever their severity: the book's own `Relu.backward` writes into `dout` (harmless in a chain).

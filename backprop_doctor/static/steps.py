@@ -80,6 +80,12 @@ class LossSite:
     in_prefix: bool  # computed before the update (its value is read after the prefix runs)
     implied: str | None = None  # the program computes no loss: the one its output error implies ("squared error", ...)
     accumulated: bool = False  # `loss -= np.log(p[y])`: the pass's loss is what it adds to `name`, read where the pass ends
+    read: str | None = None  # the name the pass binds it to, when that is not `name` (`_` of `_, grads = surrogate(...)`)
+
+    @property
+    def bound(self) -> str:
+        """The name an in-prefix loss is read from after the pass."""
+        return self.read or self.name
 
 
 @dataclass(frozen=True)
@@ -1346,7 +1352,14 @@ def _returned_losses(tree: ast.AST, prefix: tuple[ast.stmt, ...]) -> list[LossSi
         }  # fmt: skip
         if len(positions) == 1:
             position = positions.pop()
-            found.append(LossSite(f"{ast.unparse(callee)}(...)[{position}]", f"({ast.unparse(stmt.value)})[{position}]", stmt.lineno, False))
+            element = stmt.targets[0].elts[position]
+            last = max((s.lineno for s in prefix if isinstance(element, ast.Name) and element.id in _targets(s)), default=None)
+            if isinstance(element, ast.Name) and last == stmt.lineno:
+                # read as the pass computed it (`_` is bound by nothing later): no second call, whose random
+                # draws (a dropout mask) would not be the ones the gradients belong to
+                found.append(LossSite(f"{ast.unparse(callee)}(...)[{position}]", f"({ast.unparse(stmt.value)})[{position}]", stmt.lineno, True, read=element.id))
+            else:
+                found.append(LossSite(f"{ast.unparse(callee)}(...)[{position}]", f"({ast.unparse(stmt.value)})[{position}]", stmt.lineno, False))
     return found
 
 
