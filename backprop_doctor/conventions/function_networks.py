@@ -32,6 +32,8 @@ in what the backward returns, `dW1` for `W1`. The cost is the file's own
 
 from __future__ import annotations
 
+import ast
+
 import copy
 import inspect
 import re
@@ -211,10 +213,11 @@ def _layers_read(forward: Any) -> int:
         return 0
 
 
-def _initial(functions: dict[str, Any], layers: int = 0) -> dict[str, np.ndarray]:
+def _initial(functions: dict[str, Any], layers: int = 0, outputs: int = 1) -> dict[str, np.ndarray]:
     """The file's own initialiser called with sizes its arguments name; a list of layer sizes as
-    deep as the forward reads (`layers`), three layers when it does not say."""
-    dims = [5, *HIDDEN[: layers - 1], 1] if 0 < layers <= len(HIDDEN) + 1 else [5, 4, 3, 1]
+    deep as the forward reads (`layers`), three layers when it does not say; `outputs` units out
+    (the program's own, when its run showed them: a softmax over one unit is constant)."""
+    dims = [5, *HIDDEN[: layers - 1], outputs] if 0 < layers <= len(HIDDEN) + 1 else [5, 4, 3, outputs]
     for name, f in functions.items():
         if "init" not in name.lower():
             continue
@@ -225,7 +228,7 @@ def _initial(functions: dict[str, Any], layers: int = 0) -> dict[str, np.ndarray
             elif len(args) == 1 and ("dim" in args[0].lower() or "size" in args[0].lower() or "layer" in args[0].lower()):
                 params = f(list(dims))
             elif args and all(a.lower() in SIZES for a in args):
-                params = f(*[SIZES[a.lower()] for a in args])
+                params = f(*[outputs if a.lower() in _OUTPUT_SIZES else SIZES[a.lower()] for a in args])
             else:
                 continue
         except Exception:
@@ -233,6 +236,48 @@ def _initial(functions: dict[str, Any], layers: int = 0) -> dict[str, np.ndarray
         if isinstance(params, dict) and any(k.startswith("W") for k in params):
             return {k: np.array(v, dtype=np.float64) if is_float_array(np.asarray(v)) else v for k, v in params.items()}
     raise NotChecked("no initialize_parameters(...) function to build the parameters with")
+
+
+_OUTPUT_SIZES = frozenset({"n_y", "ny", "output_size"})
+
+
+def _program_outputs(context: Any, functions: dict[str, Any]) -> int:
+    """The output width the program's own run handed its initialiser (`initialize_parameters_deep([12288,
+    20, 7, 3])`, `initialize_parameters(n_x, n_h, n_y=3)`), when more than one; else 1."""
+    record = getattr(context, "extras", {}).get("observed_record")
+    for calls in getattr(record, "functions", []) or []:
+        name = getattr(calls.func, "__name__", "")
+        if "init" not in name.lower() or name not in functions:
+            continue
+        for call in calls.calls:
+            args = list(call.args)
+            if len(args) == 1 and isinstance(args[0], (list, tuple)) and args[0] and isinstance(args[0][-1], int) and not isinstance(args[0][-1], bool):
+                return max(int(args[0][-1]), 1)
+            if len(args) == 3 and all(isinstance(a, int) and not isinstance(a, bool) for a in args):
+                return max(int(args[2]), 1)
+    tree = getattr(getattr(context, "source", None), "tree", None)
+    return _written_outputs(tree, set(functions)) if tree is not None else 1
+
+
+def _written_outputs(tree: ast.AST, functions: set[str]) -> int:
+    """The last size of the list of layer sizes the file hands its initialiser: `layers_dims = [2, 32, 3]`
+    then `initialize_parameters_deep(layers_dims)` (through a function's parameter of the same name), or
+    the list written in the call; 1 when the file does not show one."""
+    handed: set[str] = set()
+    for call in (n for n in ast.walk(tree) if isinstance(n, ast.Call) and n.args):
+        name = ast.unparse(call.func).rpartition(".")[2]
+        if "init" in name.lower() and name in functions:
+            first = call.args[0]
+            if isinstance(first, ast.List) and first.elts and isinstance(first.elts[-1], ast.Constant) and type(first.elts[-1].value) is int:
+                return max(first.elts[-1].value, 1)
+            if isinstance(first, ast.Name):
+                handed.add(first.id)
+    sizes = [
+        n.value.elts[-1].value for n in ast.walk(tree)
+        if isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id in handed for t in n.targets)
+        and isinstance(n.value, ast.List) and n.value.elts and isinstance(n.value.elts[-1], ast.Constant) and type(n.value.elts[-1].value) is int
+    ]  # fmt: skip
+    return max(sizes[0], 1) if len(set(sizes)) == 1 else 1
 
 
 def _from_keys(forward: Any) -> list[dict[str, np.ndarray]]:
@@ -355,7 +400,7 @@ def build(pair: tuple[Any, Any], context: Any, rng: np.random.Generator) -> list
     functions = {n: f for n, f in namespace.items() if callable(f) and getattr(f, "__module__", None) in modules}
     np.random.seed(context.options.seed)
     try:
-        params = _initial(functions, _layers_read(forward))
+        params = _initial(functions, _layers_read(forward), min(_program_outputs(context, functions), 10))
     except NotChecked:
         guesses = _from_keys(forward)
         if not guesses:
