@@ -433,7 +433,35 @@ def _replay(context: CheckContext, report: Report) -> bool:
                     line=result.step.loop_line,
                 )
             )
+    _float32_network_rounding(report, results)
     return compared
+
+
+def _float32_network_rounding(report: Report, results: list[Any]) -> None:
+    """A whole-network mismatch that is float32 rounding: the network's layers compute in float32
+    (the book's `np.empty(..., dtype='f')` inside a layer's forward, which no float64 copy of its
+    weights changes), each layer is right on its own, and the replayed training step finds every
+    gradient right. The network's finding becomes the float32 note, and its rows `float32`."""
+    import dataclasses
+
+    if not results or not all(r.parameters and not r.wrong for r in results):
+        return
+    float32 = {f.layer for f in report.findings if f.name == "float32-precision"}
+    networks = {f.layer for f in report.findings if f.name == "gradient-mismatch" and "assembled from the layers' backward passes" in f.message}
+    for network in networks:
+        layers_ok = all(m.verdict != "mismatch" for m in report.measurements if m.layer not in (network, "training step"))
+        if not float32 or not layers_ok:
+            continue
+        worst = max((f.measured or 0.0 for f in report.findings if f.layer == network and f.name == "gradient-mismatch"), default=0.0)
+        report.findings = [f for f in report.findings if not (f.layer == network and f.name == "gradient-mismatch")]
+        report.measurements = [dataclasses.replace(m, verdict="float32") if m.layer == network and m.verdict in ("mismatch", "kink") else m for m in report.measurements]
+        report.findings.append(rule("float32-precision").finding(
+            f"`{network}` computes in float32 inside its layers ({', '.join(sorted(float32))} hold or make float32 arrays): every layer "
+            f"is right on float64 copies and the replayed training step finds every gradient right, so the whole network's "
+            f"difference (relative error up to {worst:.3g}) is float32 rounding, not a bug",
+            layer=network,
+            measured=worst,
+        ))
 
 
 def _backward_raised(result: Any, path: str) -> Any:
