@@ -44,3 +44,14 @@ def test_the_velocity_update_is_replayed_whatever_its_name(tmp_path, name):
     assert {m["param"] for m in report["measurements"] if m["layer"] == "training step"} == {"params['A']", "params['B']"}
     bug = planted(tmp_path, "bug.py", text, SLOPE, '    dh = dout @ params["B"].T * (1 - h)\n')
     assert errors(check(bug))[0]["line"] == line_of(bug, "(1 - h)")
+
+
+def test_a_parameter_rebound_from_itself_is_no_velocity(tmp_path):
+    """`p = p - lr * grads[k]` is set from itself and a rate times a gradient too, but not decayed:
+    a parameter's own update (here a lost one, on a local name), not a velocity."""
+    text = PROGRAM.replace("BUF", "mom").replace(
+        "        mom[k] = 0.9 * mom[k] - lr * grads[k]\n        params[k] += mom[k]\n",
+        "        p = params[k]\n        p = p - lr * grads[k]\n",
+    )
+    report = check(planted(tmp_path, "lost.py", text, SLOPE, SLOPE), training=True)
+    assert [f["code"] for f in errors(report)] == ["BPD613"]

@@ -445,7 +445,7 @@ def _leading_product(step: ast.AST) -> ast.BinOp | None:
 
 def _velocities_bound(body: list[ast.stmt]) -> set[str]:
     """Names the statements of `body` (and the blocks inside them) keep a velocity in, whatever they are
-    called: `mom[k] = 0.9 * mom[k] - lr * grads[k]`, set from itself and a rate times a gradient."""
+    called: `mom[k] = 0.9 * mom[k] - lr * grads[k]`, set from itself decayed and a rate times a gradient."""
     found: set[str] = set()
     for stmt in body:
         for node in walk(stmt):
@@ -460,7 +460,9 @@ def _velocities_bound(body: list[ast.stmt]) -> set[str]:
             sides = (node.value.left, node.value.right)
             own = [side for side in sides if ast.unparse(target) in {ast.unparse(n) for n in walk(side)}]
             other = [side for side in sides if side not in own]
-            if len(own) == 1 and len(other) == 1 and any(_LEARNING_RATE.fullmatch(i) for i in _identifiers(other[0])):
+            # decayed (`0.9 * mom[k]`): `p = p - lr * g` is a parameter's own update, not a velocity's
+            decayed = len(own) == 1 and isinstance(own[0], ast.BinOp) and isinstance(own[0].op, ast.Mult)
+            if decayed and len(other) == 1 and any(_LEARNING_RATE.fullmatch(i) for i in _identifiers(other[0])):
                 found.add(root.id)
     return found
 
