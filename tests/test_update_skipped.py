@@ -106,3 +106,46 @@ def test_a_layer_flag_that_keeps_every_update_out_is_named(tmp_path):
     assert "never ran" in finding["message"] and "never moved" in finding["message"]
     assert [f for f in check(planted(tmp_path, "trained.py", LAYERS, "frozen=False", "frozen=False"))["findings"] if f["code"] == "BPD623"] == []
 
+
+
+OPTIMIZER = '''\
+class Momentum:
+    def __init__(self, lr=0.05, beta=0.9):
+        self.lr, self.beta, self.v = lr, beta, None
+
+    def update(self, params, grads):
+        if self.v is None:
+            self.v = [g * 0 for g in grads]
+        for i in range(len(params)):
+            self.v[i] = self.beta * self.v[i] - self.lr * grads[i]
+            params[i] += self.v[i]
+'''
+
+IMPORTING = '''\
+import sys
+sys.path.append("..")
+import numpy as np
+from common.optim import Momentum
+
+rng = np.random.default_rng(5)
+X = rng.normal(size=(64, 3))
+y = X @ np.array([[1.0], [-0.5], [2.0]])
+params = [rng.normal(scale=0.1, size=(3, 1)), np.zeros(1)]
+opt = Momentum()
+for it in range(200):
+    err = X @ params[0] + params[1] - y
+    loss = np.mean(err ** 2)
+    grads = [2 * X.T @ err / len(X), np.array([2 * err.mean()])]
+    opt.update(params, grads)
+    if it % 50 == 0:
+        print(it, loss)
+'''
+
+
+def test_an_update_made_by_an_imported_optimizer_every_pass_is_not_named(tmp_path):
+    from tests.userfiles import write
+
+    write(tmp_path, "common/__init__.py", "")
+    write(tmp_path, "common/optim.py", OPTIMIZER)  # the book's layout: `sys.path.append("..")` from a chapter's folder
+    report = check(write(tmp_path, "ch06/train.py", IMPORTING))
+    assert [f for f in report["findings"] if f["code"] == "BPD623"] == []

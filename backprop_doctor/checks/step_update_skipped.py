@@ -50,6 +50,8 @@ def run(context: Any) -> Iterator[Finding]:
         step = result.step
         update = min((site.line for site in step.updates if site.file is None), default=step.update_line)
         guard = _guard(source.tree, step.loop, update)
+        if guard is None:
+            continue  # an update under no condition of the loop ran where the capture could not read it: nothing skipped
         condition = f"`if {ast.unparse(guard.test)}` (line {guard.lineno})" if guard is not None else "a condition"
         when = f"first ran at pass {passes} of the loop" if ran else f"never ran in the {passes} passes of the loop that were watched"
         periodic = guard is not None and any(isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mod) for n in ast.walk(guard.test))

@@ -96,6 +96,10 @@ class StepCapture:
         self._moved: set[tuple[int, int]] = set()
         self.passes = 0
         self.watching = False  # past the passes taken, which ran no update statement: passes counted until one does
+        # the update sits under an `if` of the loop's body (`if step % k == 0:`): a pass may well run none of it
+        loop = step.loop if isinstance(step.loop, (ast.For, ast.While)) else None
+        first = min((site.line for site in step.updates if site.file is None), default=step.update_line)
+        self.guarded = loop is not None and any(isinstance(n, ast.If) and n.lineno < first <= (n.end_lineno or n.lineno) for n in ast.walk(loop))
 
     # -- the trace functions --------------------------------------------------------------
 
@@ -161,7 +165,7 @@ class StepCapture:
                         self._program_loss(frame)
                     self._at_update(frame, line)
                 elif not took and capture.reached_update and (self.passes >= self.at_pass or step.loopless):
-                    if capture.moved or step.loopless or self.at_pass != PASSES:
+                    if capture.moved or step.loopless or self.at_pass != PASSES or not self.guarded:
                         self._done("enough")
                     self.watching = True  # the pass ran none of its update statements (`if step % k == 0:`): count on
             elif (frame.f_code.co_filename, line) in self.sites:
