@@ -54,3 +54,40 @@ def test_a_sign_handed_the_pre_activation_is_named_at_its_line(tmp_path):
 def test_a_sign_handed_the_activation_is_right(tmp_path):
     text = PROGRAM.replace("relu_grad(Z1)", "relu_grad(A1)")
     assert errors(check(planted(tmp_path, "output.py", text, STEP, SIGN))) == []
+
+
+SIGMOID = '''\
+import numpy as np
+
+
+def sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def sigmoid_prime(s):
+    return s * (1 - s)
+
+
+rng = np.random.default_rng(19)
+X = rng.normal(size=(120, 2))
+y = (X[:, 0] + 0.5 * X[:, 1] > 0).astype(float)
+w, b = rng.normal(scale=0.1, size=2), 0.0
+for it in range(300):
+    z = X @ w + b
+    s = sigmoid(z)
+    loss = np.mean((s - y) ** 2)
+    dz = 2 * (s - y) / len(X) * sigmoid_prime(s)
+    w -= 1.0 * X.T @ dz
+    b -= 1.0 * dz.sum()
+    if it % 100 == 0:
+        print(it, loss)
+'''
+
+
+def test_a_slope_written_for_the_output_and_handed_the_input_is_the_calls_mistake(tmp_path):
+    """`sigmoid_prime(s)` names its argument as an output: right as written, so the call that hands
+    it `z` is the line to fix."""
+    path = planted(tmp_path, "call.py", SIGMOID, "sigmoid_prime(s)\n", "sigmoid_prime(z)\n")
+    found = errors(check(path))
+    assert found[0]["line"] == line_of(path, "sigmoid_prime(z)")
+    assert line_of(path, "return s * (1 - s)") not in [f["line"] for f in found]  # the function itself is right

@@ -259,6 +259,20 @@ class ScalarGradient(Adapter):
         return self._g_target
 
 
+def _names_an_output(d: Any) -> bool:
+    """The derivative's argument is named as an output (`sigmoid_derivative(s)`, `dtanh(y)`): written for the
+    output, it is right as written, and a call that hands it the input is the call's mistake, not its own."""
+    from backprop_doctor.conventions.cs231n import OUTPUT_NAMES
+
+    try:
+        first = next(iter(inspect.signature(d).parameters.values()), None)
+    except (TypeError, ValueError):
+        return False
+    if first is not None and first.name == "self":
+        first = next(iter(list(inspect.signature(d).parameters.values())[1:]), None)
+    return first is not None and first.name.lower() in OUTPUT_NAMES
+
+
 def _handed(context: Any, f: Any, d: Any) -> str | None:
     """"input" when every call of the derivative `d` in the file is handed a value the file also hands
     `f` (`relu(self.z1)` and `relu_derivative(self.z1)`), "output" when every one is handed what a call
@@ -321,7 +335,7 @@ def build(obj: Any, context: Any, rng: np.random.Generator) -> list[Case]:
     y = _call(f, x)
     of_output = _error(_call(d, y), numerical) if y is not None else np.inf
     reads_output = of_output < of_input and of_output < 1e-4
-    if reads_output and _handed(context, f_code, d_code) == "input":
+    if reads_output and _handed(context, f_code, d_code) == "input" and not _names_an_output(d_code):
         # `relu_derivative(self.z1)` beside `relu(self.z1)`: the program hands it the input, whatever its
         # output would give (`np.sign` is the step of a ReLU's output, not of its input)
         reads_output = False
