@@ -32,6 +32,7 @@ from typing import Any
 
 from backprop_doctor.findings import Finding
 from backprop_doctor.rules import rule
+from backprop_doctor.static.steps import first_update_line, update_guard
 
 NAME = "step-update-skipped"
 CODE = "BPD623"
@@ -48,13 +49,11 @@ def run(context: Any) -> Iterator[Finding]:
             continue
         passes, ran = result.skipped
         step = result.step
-        update = min((site.line for site in step.updates if site.file is None), default=step.update_line)
-        guard = _guard(source.tree, step.loop, update)
+        update, guard = first_update_line(step), update_guard(step)
         if guard is None:
             continue  # an update under no condition of the loop ran where the capture could not read it: nothing skipped
-        condition = f"`if {ast.unparse(guard.test)}` (line {guard.lineno})" if guard is not None else "a condition"
         when = f"first ran at pass {passes} of the loop" if ran else f"never ran in the {passes} passes of the loop that were watched"
-        periodic = guard is not None and any(isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mod) for n in ast.walk(guard.test))
+        periodic = any(isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mod) for n in ast.walk(guard.test))
         advice = (
             "let the condition through every few passes (gradient accumulation over 2 to 8 micro-batches), or update in every pass"
             if periodic
@@ -62,22 +61,13 @@ def run(context: Any) -> Iterator[Finding]:
             "round), or update in every pass"
         )
         yield rule(NAME).finding(
-            f"the update of your training loop (line {update}) {when}: it sits under {condition}, so every pass"
-            f"{' before it' if ran else ''} computed its gradients for nothing and the parameters {'hardly moved' if ran else 'never moved'}; {advice}",
+            f"the update of your training loop (line {update}) {when}: it sits under `if {ast.unparse(guard.test)}` (line {guard.lineno}), "
+            f"so every pass{' before it' if ran else ''} computed its gradients for nothing and the parameters "
+            f"{'hardly moved' if ran else 'never moved'}; {advice}",
             file=source.path,
-            line=guard.lineno if guard is not None else update,
-            highlight=tuple(sorted({update, *([guard.lineno] if guard is not None else [])})),
+            line=guard.lineno,
+            highlight=tuple(sorted({update, guard.lineno})),
             pattern="update-skipped",
             measured=float(passes),
             evidence=(("passes", f"{passes} passes of the loop at line {step.loop_line} {'before its first update' if ran else 'without an update'}"),),
         )
-
-
-def _guard(tree: ast.Module, loop: Any, line: int) -> ast.If | None:
-    """The innermost `if` of the loop's body that holds the update at `line`."""
-    found = None
-    for node in ast.walk(loop if isinstance(loop, ast.AST) else tree):
-        if isinstance(node, ast.If) and node.lineno < line <= (node.end_lineno or node.lineno):
-            if found is None or node.lineno > found.lineno:
-                found = node
-    return found

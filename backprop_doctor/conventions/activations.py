@@ -265,24 +265,21 @@ def _names_an_output(d: Any) -> bool:
     from backprop_doctor.conventions.cs231n import OUTPUT_NAMES
 
     try:
-        first = next(iter(inspect.signature(d).parameters.values()), None)
+        names = [p.name for p in inspect.signature(d).parameters.values()]
     except (TypeError, ValueError):
         return False
-    if first is not None and first.name == "self":
-        first = next(iter(list(inspect.signature(d).parameters.values())[1:]), None)
-    return first is not None and first.name.lower() in OUTPUT_NAMES
+    names = names[1:] if names[:1] == ["self"] else names
+    return bool(names) and names[0].lower() in OUTPUT_NAMES
 
 
-def _handed(context: Any, f: Any, d: Any) -> str | None:
-    """"input" when every call of the derivative `d` in the file is handed a value the file also hands
-    `f` (`relu(self.z1)` and `relu_derivative(self.z1)`), "output" when every one is handed what a call
-    of `f` made (`a1 = relu(z1)` then `relu_derivative(a1)`); None otherwise."""
+def _handed_the_input(context: Any, f: Any, d: Any) -> bool:
+    """Every call of the derivative `d` in the file is handed a value the file also hands `f`, and no
+    value a call of `f` made (`relu(self.z1)` and `relu_derivative(self.z1)`)."""
     source = getattr(context, "source", None)
     tree = getattr(source, "tree", None)
-    names = getattr(f, "__name__", None), getattr(d, "__name__", None)
-    if tree is None or None in names:
-        return None
-    f_name, d_name = names
+    f_name, d_name = getattr(f, "__name__", None), getattr(d, "__name__", None)
+    if tree is None or f_name is None or d_name is None:
+        return False
     given: set[str] = set()
     made: set[str] = set()
     handed: list[str] = []
@@ -293,11 +290,7 @@ def _handed(context: Any, f: Any, d: Any) -> str | None:
             made.update(ast.unparse(t) for t in node.targets)
         if isinstance(node, ast.Call) and len(node.args) == 1 and ast.unparse(node.func).rpartition(".")[2] == d_name:
             handed.append(ast.unparse(node.args[0]))
-    if handed and all(h in given and h not in made for h in handed):
-        return "input"
-    if handed and all(h in made and h not in given for h in handed):
-        return "output"
-    return None
+    return bool(handed) and all(h in given and h not in made for h in handed)
 
 
 def _scalar_case(name: str, f: Any, g: Any, f_code: Any, g_code: Any, rng: np.random.Generator) -> Case | None:
@@ -335,7 +328,7 @@ def build(obj: Any, context: Any, rng: np.random.Generator) -> list[Case]:
     y = _call(f, x)
     of_output = _error(_call(d, y), numerical) if y is not None else np.inf
     reads_output = of_output < of_input and of_output < 1e-4
-    if reads_output and _handed(context, f_code, d_code) == "input" and not _names_an_output(d_code):
+    if reads_output and _handed_the_input(context, f_code, d_code) and not _names_an_output(d_code):
         # `relu_derivative(self.z1)` beside `relu(self.z1)`: the program hands it the input, whatever its
         # output would give (`np.sign` is the step of a ReLU's output, not of its input)
         reads_output = False

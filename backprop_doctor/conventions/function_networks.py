@@ -216,7 +216,7 @@ def _layers_read(forward: Any) -> int:
 def _initial(functions: dict[str, Any], layers: int = 0, outputs: int = 1) -> dict[str, np.ndarray]:
     """The file's own initialiser called with sizes its arguments name; a list of layer sizes as
     deep as the forward reads (`layers`), three layers when it does not say; `outputs` units out
-    (the program's own, when its run showed them: a softmax over one unit is constant)."""
+    (the program's own, when its source shows them: a softmax over one unit is constant)."""
     dims = [5, *HIDDEN[: layers - 1], outputs] if 0 < layers <= len(HIDDEN) + 1 else [5, 4, 3, outputs]
     for name, f in functions.items():
         if "init" not in name.lower():
@@ -239,24 +239,6 @@ def _initial(functions: dict[str, Any], layers: int = 0, outputs: int = 1) -> di
 
 
 _OUTPUT_SIZES = frozenset({"n_y", "ny", "output_size"})
-
-
-def _program_outputs(context: Any, functions: dict[str, Any]) -> int:
-    """The output width the program's own run handed its initialiser (`initialize_parameters_deep([12288,
-    20, 7, 3])`, `initialize_parameters(n_x, n_h, n_y=3)`), when more than one; else 1."""
-    record = getattr(context, "extras", {}).get("observed_record")
-    for calls in getattr(record, "functions", []) or []:
-        name = getattr(calls.func, "__name__", "")
-        if "init" not in name.lower() or name not in functions:
-            continue
-        for call in calls.calls:
-            args = list(call.args)
-            if len(args) == 1 and isinstance(args[0], (list, tuple)) and args[0] and isinstance(args[0][-1], int) and not isinstance(args[0][-1], bool):
-                return max(int(args[0][-1]), 1)
-            if len(args) == 3 and all(isinstance(a, int) and not isinstance(a, bool) for a in args):
-                return max(int(args[2]), 1)
-    tree = getattr(getattr(context, "source", None), "tree", None)
-    return _written_outputs(tree, set(functions)) if tree is not None else 1
 
 
 def _written_outputs(tree: ast.AST, functions: set[str]) -> int:
@@ -400,7 +382,7 @@ def build(pair: tuple[Any, Any], context: Any, rng: np.random.Generator) -> list
     functions = {n: f for n, f in namespace.items() if callable(f) and getattr(f, "__module__", None) in modules}
     np.random.seed(context.options.seed)
     try:
-        params = _initial(functions, _layers_read(forward), min(_program_outputs(context, functions), 10))
+        params = _initial(functions, _layers_read(forward), min(_written_outputs(context.source.tree, set(functions)), 10) if getattr(getattr(context, "source", None), "tree", None) is not None else 1)
     except NotChecked:
         guesses = _from_keys(forward)
         if not guesses:

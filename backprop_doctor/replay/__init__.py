@@ -77,9 +77,10 @@ def _later(source: SourceFile, step: TrainingStep, result: StepResult, first: in
     """The step measured again at a later pass, when every gradient was right at the second pass yet
     the program's loss climbs or stops being a number: a wrong derivative can hide while the weights
     are small (`1 - Z1 ** 2` for tanh's slope, at the course's 0.01 initialisation), and a smaller
-    rate that only slows the climb down says nothing against it. The state is taken halfway to where the loss stops being a number (or to the
-    end of the replayed curve), where the weights have grown but are still numbers. Returned only
-    when a gradient is wrong there; its curve is the first measurement's."""
+    rate that only slows the climb down says nothing against it. The state is taken at the last pass,
+    in the first half of the finite curve, before the loss has climbed past 1.5 times its first value:
+    the weights have grown, and nothing yet clips or saturates. Returned only when a gradient is wrong
+    there; its curve is the first measurement's."""
     import math
     import os
 

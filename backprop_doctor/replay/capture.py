@@ -29,7 +29,7 @@ from backprop_doctor.observe.budget import Deadline
 from backprop_doctor.observe.record import Record, number
 from backprop_doctor.observe.tracer import StopRun
 from backprop_doctor.replay.state import Path, State
-from backprop_doctor.static.steps import TrainingStep, UpdateSite
+from backprop_doctor.static.steps import TrainingStep, UpdateSite, update_guard
 
 
 @dataclass
@@ -96,10 +96,7 @@ class StepCapture:
         self._moved: set[tuple[int, int]] = set()
         self.passes = 0
         self.watching = False  # past the passes taken, which ran no update statement: passes counted until one does
-        # the update sits under an `if` of the loop's body (`if step % k == 0:`): a pass may well run none of it
-        loop = step.loop if isinstance(step.loop, (ast.For, ast.While)) else None
-        first = min((site.line for site in step.updates if site.file is None), default=step.update_line)
-        self.guarded = loop is not None and any(isinstance(n, ast.If) and n.lineno < first <= (n.end_lineno or n.lineno) for n in ast.walk(loop))
+        self.guarded = update_guard(step) is not None  # a pass may well run none of the update (`if step % k == 0:`)
 
     # -- the trace functions --------------------------------------------------------------
 

@@ -998,7 +998,7 @@ def _parameter(runner: Runner, moved: Moved, base_loss: float, rng: np.random.Ge
     def loss_moved(delta: Any) -> float:
         return runner.loss([(moved.path, start + delta)])
 
-    key = moved.path[-1][1] if moved.path and moved.path[-1][0] == "item" else None
+    key = _item_key(moved)
     expression = moved.gradient_name or moved.site.gradient
     if moved.gradient_name is None and moved.site.listwise is not None:  # `gw` of `zip(self.weights, grad_w)`: the list it walks
         _, element, source = moved.site.listwise
@@ -1096,7 +1096,7 @@ def _accumulated(
     by the sum of all the gradients so far."""
     import ast
 
-    name = _summed_name(moved.gradient_name or moved.site.gradient.strip(), moved.path[-1][1] if moved.path and moved.path[-1][0] == "item" else None)
+    name = _summed_name(moved.gradient_name or moved.site.gradient.strip(), _item_key(moved))
     carried = runner.state.values.get(name) if name.isidentifier() else _entry_value(runner.state.values, name)
     if not isinstance(carried, np.ndarray) or np.shape(carried) != np.shape(gradient) or not np.any(carried):
         return None
@@ -1492,6 +1492,11 @@ def _stored_under(tree: Any, expression: str, key: str) -> int | None:
     return lines.pop() if len(lines) == 1 else None
 
 
+def _item_key(moved: Moved) -> Any:
+    """The key a parameter is stored under in its container (`'W1'` of `params['W1']`), None for any other."""
+    return moved.path[-1][1] if moved.path and moved.path[-1][0] == "item" else None
+
+
 def _entry_parts(entry: str) -> tuple[str, Any] | None:
     """("grads", "W1") of the entry `grads['W1']`; None when its key is no literal."""
     name, _, rest = entry.partition("[")
@@ -1677,9 +1682,7 @@ def _inner_adjoint(runner: Runner, adjoint: InnerAdjoint, base_loss: float, rng:
         moved = Hooks(codes)
         moved.after(adjoint.forward_at, adjoint.forward, lambda f: f + delta)
         if returned:  # the loss is what the call that updates returns: call it under the hooks
-            namespace = runner.run()
-            with moved:
-                found = runner.loss_of(namespace)
+            found = runner.loss_read_under(moved)
             if found is None:
                 raise NotReplayable("the step's loss could not be computed again")
             loss = found
@@ -1726,14 +1729,9 @@ def _mirrored(runner: Runner, name: str, value: Any) -> Callable[[Any], float] |
     code = code_of(runner.namespace, at)
     if code is None:
         return None
-    def loss_under(hooks: Hooks) -> float | None:  # the loss is read after the prefix has run: under the hooks then
-        namespace = runner.run()
-        with hooks:
-            return runner.loss_of(namespace)
-
     seen = Hooks({node.name: code})
     seen.after(at, name)
-    if loss_under(seen) is None or seen.calls.get(node.name) != 1:
+    if runner.loss_read_under(seen) is None or seen.calls.get(node.name) != 1:
         return None
     theirs = seen.read.get(name)
     if not (isinstance(theirs, np.ndarray) and isinstance(value, np.ndarray) and theirs.shape == value.shape and np.allclose(theirs, value, rtol=1e-12, atol=0.0)):
@@ -1742,7 +1740,7 @@ def _mirrored(runner: Runner, name: str, value: Any) -> Callable[[Any], float] |
     def moved(delta: Any) -> float:
         hooks = Hooks({node.name: code})
         hooks.after(at, name, lambda f: f + delta)
-        loss = loss_under(hooks)
+        loss = runner.loss_read_under(hooks)
         if loss is None or name not in hooks.read or hooks.calls.get(node.name) != 1:
             raise NotReplayable(f"`{name}` could not be moved inside `{node.name}`")
         return loss
@@ -1823,7 +1821,7 @@ def _contradicted(step: TrainingStep, adjoint: Adjoint, result: StepResult) -> b
         if measured.wrong or measured.inconclusive:
             continue
         expression = moved.gradient_name or moved.site.gradient
-        key = moved.path[-1][1] if moved.path and moved.path[-1][0] == "item" else None
+        key = _item_key(moved)
         entry = _entry(expression, key) if key is not None else None
         value = _entry_literal(step.prefix, entry) if entry is not None else None
         if value is not None:  # `g = {"A": x.T @ dh, "B": h.T @ dr}` read as `g[k]`: the value under its own key

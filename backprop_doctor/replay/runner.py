@@ -155,6 +155,13 @@ class Runner:
                 return self.sign * found
         return None
 
+    def loss_read_under(self, hooks: Hooks) -> float | None:
+        """The loss read after a plain run of the prefix, with `hooks` reaching into the functions the
+        reading calls (a loss that is a call: `cost(theta)`, `net.train(X, y)`), not into the prefix's."""
+        namespace = self.run()
+        with hooks:
+            return self.loss_of(namespace)
+
     def loss(
         self, changes: Sequence[Change] = (), after: int | None = None, later: Sequence[tuple[str, Callable[[Any], Any]]] = (), hooks: Hooks | None = None
     ) -> float:

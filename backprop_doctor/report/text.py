@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from backprop_doctor.findings import REDERIVE, Built, Finding, Report
+from backprop_doctor.ranking import measured_count
 
 SPARK_BARS = "▁▂▃▄▅▆▇█"
 SPARK_BARS_ASCII = "_.,-=+*#"
@@ -209,7 +210,7 @@ def verdict(report: Report, *, ascii_only: bool = False) -> str:
         # a training rule, or one of the update's own (an optimizer that does not step as it should, BPD206-BPD209)
         training = next((f for f in report.findings if f.severity == "warning" and (f.code.startswith("BPD6") or f.code in _UPDATE_RULES)), None)
         if training is not None:  # every gradient right, and the set-up is why the loss does not fall as it should
-            if not any(m.verdict != "skipped" for m in report.measurements):  # no gradient compared: nothing to vouch for
+            if not measured_count(report):  # no gradient compared: nothing to vouch for
                 return f"{warn_mark} {prefix}no gradient could be compared (seed {report.seed}), but {cause_sentence(training, report.file)}"
             return f"{warn_mark} {prefix}every gradient is right{scope} (seed {report.seed}), but {cause_sentence(training, report.file)}"
         if warnings:

@@ -1138,6 +1138,23 @@ def _over_elements(loop: ast.For | ast.While, sites: list[UpdateSite]) -> bool:
     return all(site.file is None and picked(site.update.target) for site in sites)
 
 
+def first_update_line(step: TrainingStep) -> int:
+    """The line of the step's first update statement in its own file."""
+    return min((site.line for site in step.updates if site.file is None), default=step.update_line)
+
+
+def update_guard(step: TrainingStep) -> ast.If | None:
+    """The innermost `if` of the training loop that holds the step's first update (`if step % k == 0:`,
+    `if layer.trainable:`): a pass may run none of the update. None when no condition holds it."""
+    loop = step.loop if isinstance(step.loop, (ast.For, ast.While)) else None
+    first = first_update_line(step)
+    found = None
+    for node in ast.walk(loop) if loop is not None else ():
+        if isinstance(node, ast.If) and node.lineno < first <= (node.end_lineno or node.lineno) and (found is None or node.lineno > found.lineno):
+            found = node
+    return found
+
+
 def _losses(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...], tree: ast.AST | None = None) -> list[LossSite]:
     """Scalars named like a loss that one pass computes: in the prefix first, then anywhere in the body.
     With the file's `tree`, a loss the step's own function returns and the loop discards comes after the
@@ -1334,7 +1351,8 @@ _LOSS_LABEL = re.compile(r"(?i)\b(loss|cost|損失|损失|손실|ロス|误差|�
 def _returned_losses(tree: ast.AST, prefix: tuple[ast.stmt, ...]) -> list[LossSite]:
     """`_, grads = surrogate(s, actions, adv)` where `surrogate` ends `return loss, [dW1, db1, ...]`:
     the loss the step's own function computes beside its gradients, which the loop throws away (and
-    may print something else, an evaluation on other data). Read by calling the function again."""
+    may print something else, an evaluation on other data). Read from the name the pass binds it to
+    when nothing later rebinds that name, else by calling the function again."""
     functions = {n.name: n for n in walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
     found: list[LossSite] = []
     for stmt in prefix:
@@ -1354,12 +1372,10 @@ def _returned_losses(tree: ast.AST, prefix: tuple[ast.stmt, ...]) -> list[LossSi
             position = positions.pop()
             element = stmt.targets[0].elts[position]
             last = max((s.lineno for s in prefix if isinstance(element, ast.Name) and element.id in _targets(s)), default=None)
-            if isinstance(element, ast.Name) and last == stmt.lineno:
-                # read as the pass computed it (`_` is bound by nothing later): no second call, whose random
-                # draws (a dropout mask) would not be the ones the gradients belong to
-                found.append(LossSite(f"{ast.unparse(callee)}(...)[{position}]", f"({ast.unparse(stmt.value)})[{position}]", stmt.lineno, True, read=element.id))
-            else:
-                found.append(LossSite(f"{ast.unparse(callee)}(...)[{position}]", f"({ast.unparse(stmt.value)})[{position}]", stmt.lineno, False))
+            # read as the pass computed it (`_` is bound by nothing later): no second call, whose random
+            # draws (a dropout mask) would not be the ones the gradients belong to
+            bound = element.id if isinstance(element, ast.Name) and last == stmt.lineno else None
+            found.append(LossSite(f"{ast.unparse(callee)}(...)[{position}]", f"({ast.unparse(stmt.value)})[{position}]", stmt.lineno, bound is not None, read=bound))
     return found
 
 
