@@ -1047,7 +1047,7 @@ def _rises_with_it(result: Any) -> bool:
     curve = result.curve
     if result.standin or result.driver:
         return False  # a curve on data backprop-doctor made up says nothing of how the program's own loss goes
-    return bool(curve) and result.common_factor > 1 and (rises(curve) or not all(math.isfinite(v) for v in curve))
+    return bool(curve) and result.common_factor > 1 and (rises(curve, result.terms) or not all(math.isfinite(v) for v in curve))
 
 
 def _moved_words(parameter: str, views: dict[str, str]) -> str:
@@ -1174,15 +1174,18 @@ def _stale(step: Any, line: int | None, file: str | None, views: dict[str, str] 
     if loop is None or line is None or file is not None:
         return None
     updated: dict[str, int] = {}
+    rows: dict[str, str] = {}
     for site in step.updates:
-        root = site.update.target.partition("[")[0]
+        root, _, index = site.update.target.partition("[")
         inside = loop.lineno <= site.line <= (loop.end_lineno or loop.lineno)  # not in a function the pass calls: its names are its own
         if site.file is None and root.isidentifier() and inside:
             updated.setdefault(root, site.line)
+            if index[:-1].isidentifier():
+                rows.setdefault(root, index[:-1])  # `V[i] += ...`: one row moved
     for name, owner in (views or {}).items():
         if owner in updated:
             updated.setdefault(name, updated[owner])
-    return stale_step_read(list(loop.body), updated, line) if updated else None
+    return stale_step_read(list(loop.body), updated, line, rows) if updated else None
 
 
 def _owners_of_views(step: Any, views: dict[str, str]) -> dict[str, str]:

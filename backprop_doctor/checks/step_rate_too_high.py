@@ -45,8 +45,10 @@ def run(context: Any) -> Iterator[Finding]:
     source = context.source
     if source is None:
         return
+    from backprop_doctor.replay.curve import climbs_far
+
     for result in context.extras.get("replay") or []:
-        if result.smaller_rate is None and not result.wrong and result.non_finite is None and _climbs_far(result.curve):
+        if result.smaller_rate is None and not result.wrong and result.non_finite is None and climbs_far(result.curve, result.terms):
             yield _unstable(source, result)
             continue
         if result.smaller_rate is None or result.wrong:
@@ -75,15 +77,6 @@ def run(context: Any) -> Iterator[Finding]:
 def _sketch(curve: list[float]) -> str:
     points = [curve[0], curve[len(curve) // 2], curve[-1]]
     return " → ".join(f"{v:.4g}" for v in points)
-
-
-CLIMB = 10.0  # the loss's last value this many times its first: no overshoot of a well-set step does that
-
-
-def _climbs_far(curve: list[float]) -> bool:
-    import math
-
-    return len(curve) >= 5 and all(math.isfinite(v) for v in curve) and curve[0] > 0 and curve[-1] > CLIMB * curve[0]
 
 
 def _unstable(source: Any, result: Any) -> Finding:

@@ -181,20 +181,38 @@ def own_curve(
     return [runner.sign * v for v in losses[:steps]]  # a log-likelihood the loop climbs is judged as its negative
 
 
-def rises(curve: list[float]) -> bool:
+CLIMB = 10.0  # the loss's last values this many times its first: no overshoot of a well-set step does that
+
+
+def rises(curve: list[float], terms: bool = False) -> bool:
     """The loss climbs or stops being a number over the replayed steps (mean of the last fifth
-    above the first value by 10 %)."""
+    above the first value by 10 %). With `terms`, each value is one pass's term of a sum over the
+    samples the passes take in turn (`total += err ** 2`): two samples differ by more than a step
+    changes either, so only a climb by `CLIMB` times, first fifth to last, counts."""
     if len(curve) < 5:
         return False
     if not all(math.isfinite(v) for v in curve):
         return True
+    if terms:
+        return climbs_far(curve, terms)
     tail = curve[-max(2, len(curve) // 5):]
     return sum(tail) / len(tail) > 1.1 * curve[0]
 
 
-def stalls(curve: list[float]) -> bool:
-    """The loss hardly moves over the replayed steps (by less than 1 % of its first value), and stays a number."""
-    if len(curve) < 10 or not all(math.isfinite(v) for v in curve):
+def climbs_far(curve: list[float], terms: bool = False) -> bool:
+    """The loss ends `CLIMB` times above where it starts, a number throughout; with `terms` (see
+    `rises`), the mean of the last fifth against the mean of the first."""
+    if len(curve) < 5 or not all(math.isfinite(v) for v in curve):
+        return False
+    fifth = max(2, len(curve) // 5)
+    first, last = (sum(curve[:fifth]) / fifth, sum(curve[-fifth:]) / fifth) if terms else (curve[0], curve[-1])
+    return first > 0 and last > CLIMB * first
+
+
+def stalls(curve: list[float], terms: bool = False) -> bool:
+    """The loss hardly moves over the replayed steps (by less than 1 % of its first value), and stays a
+    number; never for one pass's terms of a sum over samples (see `rises`)."""
+    if terms or len(curve) < 10 or not all(math.isfinite(v) for v in curve):
         return False
     return max(abs(v - curve[0]) for v in curve) < 0.01 * max(abs(curve[0]), 1e-12)
 

@@ -48,6 +48,7 @@ COMMON = 3e-2  # parameters' factors within this of each other are one factor
 STEP = {"float64": 1e-6, "float32": 1e-3}  # finite-difference step, times the array's scale
 GUARD_SLACK = 3.0  # a guarded log's effect (`log_guard`) times this is a disagreement a right gradient may show
 GUARD_NEGLIGIBLE = 1e-5  # a guard that moves the loss's slope by less than this is left in
+SMALLEST_DECAY = 1e-6  # a λ within the slope's tolerance and below this is rounding; one set on purpose (1e-3 beside a small row) is not
 MAX_DECAY = 1.0  # an L2 penalty's λ beyond this is no penalty anyone sets: the difference is something else
 SCALE_FLOOR = {"float64": 1e-2, "float32": 1.0}  # ... or times this for an array near zero (a bias at init)
 
@@ -216,6 +217,12 @@ class StepResult:
         )  # fmt: skip
 
     @property
+    def terms(self) -> bool:
+        """The curve holds each pass's term of a sum the loop reports (`total += err ** 2`), one sample's
+        loss after another, not one loss that falls as the steps go (`replay.curve.rises`)."""
+        return self.loss is not None and self.loss.accumulated
+
+    @property
     def common_factor(self) -> float | None:
         """The one positive factor every update's gradient is off by (a summed loss against a mean), if any.
         A parameter of one number (a scalar bias `b`) has one factor and no direction to be proportional
@@ -224,8 +231,9 @@ class StepResult:
         factors = [m.factor for _, m in wrong if (m.proportional or m.single) and m.factor is not None]
         if not wrong or len(wrong) != len(self.parameters) or len(factors) != len(wrong) or not all(f > 0 for f in factors):
             return None
-        if any(m.accumulated or m.decay is not None or m.penalty_left_out is not None or m.truncated for _, m in wrong):
+        if any(m.accumulated or m.penalty_left_out is not None or m.truncated for _, m in wrong):
             return None  # a named cause (a sum over steps, a penalty) explains the factor: it is no scale
+        # (weight decay the loss leaves out is measured apart: the factor left once it is taken off is a scale)
         if all(m.single and not m.proportional for _, m in wrong):
             return None  # scalars alone: nothing shows the factor is a direction's
         if any(m.single and not m.proportional for _, m in wrong) and not _batch_like(factors[0], self.batch_sizes):
@@ -512,11 +520,13 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
                 if deadline.passed():
                     break
                 unscaled = site is not None and (site.implied or not site.in_prefix)  # its scale is the program's (`_program_scale`)
-                measured = _parameter(runner, moved, loss, rng, scales=(1.0, *(1.0 / n for n in result.batch_sizes if n > 1)) if unscaled else (1.0,))
+                # a running sum's term (`total += err ** 2`) is often followed as its half (`P[u] += lr * err * Q[i]`)
+                halved = (0.5,) if site is not None and site.accumulated else ()
+                measured = _parameter(runner, moved, loss, rng, scales=(1.0, *halved, *(1.0 / n for n in result.batch_sizes if n > 1)) if unscaled else (1.0,))
                 if measured is not None:
                     measured_all.append((moved, measured))
             if site is not None and (site.implied or not site.in_prefix):
-                _program_scale(measured_all, lambda f: _batch_like(f, result.batch_sizes) or _a_setting(f, runner.state.values))
+                _program_scale(measured_all, lambda f: _programs_factor(f, result.batch_sizes, runner.state.values))
             scale = next((m.scale for _, m in measured_all if m.scale is not None), 1.0)
             # ties: the scale nearest 1, or 1 over the batch (an implied loss is a sum, a program's often a mean)
             distance = min([abs(math.log(scale))] + [abs(math.log(scale * n)) for n in result.batch_sizes if scale > 0])
@@ -571,13 +581,13 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
                 widths = {size for moved in capture.moved for size in np.shape(moved.value)}
                 found = [dead_units(n, lines[n], first, last, widths) for n, (first, last) in watch.items() if last is not None]
                 result.dead = [d for d in found if d is not None]
-            if rises(result.curve) and not result.wrong:
+            if rises(result.curve, result.terms) and not result.wrong:
                 result.smaller_rate = _rate_that_works(runner, capture, (0.1, 0.01, 0.001))
                 if result.smaller_rate is None and not all(math.isfinite(v) for v in result.curve):
                     from backprop_doctor.replay.curve import first_non_finite
 
                     result.non_finite = first_non_finite(runner)
-            elif stalls(result.curve) and not result.wrong and not result.maximised and not falls_in_its_own_passes(runner):
+            elif stalls(result.curve, result.terms) and not result.wrong and not result.maximised and not falls_in_its_own_passes(runner):
                 result.larger_rate = _rate_that_works(runner, capture, (10.0, 100.0))
             if _unexplained(result):
                 from backprop_doctor.replay.curve import tiny_batch
@@ -678,7 +688,7 @@ def _other_loss(runner: Runner, capture: Capture, result: StepResult, seed: int,
                 m = _parameter(runner, moved, loss, rng, scales=(1.0, *(1.0 / n for n in result.batch_sizes if n > 1)))
                 if m is not None:
                     measured.append((moved, m))
-            _program_scale(measured, lambda f: _batch_like(f, result.batch_sizes) or _a_setting(f, runner.state.values))
+            _program_scale(measured, lambda f: _programs_factor(f, result.batch_sizes, runner.state.values))
             if measured and len(measured) == len(result.parameters) and not any(m.wrong or m.unused or m.inconclusive for _, m in measured):
                 return site
     finally:
@@ -923,6 +933,13 @@ def _batch_like(factor: float, sizes: tuple[int, ...]) -> bool:
     return any(abs(factor / target - 1) <= COMMON for n in sizes if n > 1 for k in (1.0, 2.0, 0.5) for target in (n * k, k / n))
 
 
+def _programs_factor(factor: float, sizes: tuple[int, ...], values: dict[str, Any]) -> bool:
+    """Whether a factor every gradient may share is one the program has a reason to carry against a loss
+    it only reports: a batch size's (`_batch_like`), a square's 2 (`err ** 2` watched, the gradient of
+    its half followed), or a number the program holds (`_a_setting`)."""
+    return _batch_like(factor, sizes) or any(abs(factor / k - 1) <= COMMON for k in (0.5, 2.0)) or _a_setting(factor, values)
+
+
 def _shared_factor(factors: list[float]) -> float | None:
     """The factor most of `factors` agree with (within `COMMON`), or None when there are none."""
     return max(factors, key=lambda f: sum(abs(g / f - 1) <= COMMON for g in factors), default=None)
@@ -958,10 +975,13 @@ def _program_scale(parameters: list[tuple[Moved, Measured]], allowed: Any = lamb
 
 
 def _climbs(parameters: list[tuple[Moved, Measured]], loss: float) -> bool:
-    """The updates climb the "loss", which is below zero (a log-likelihood): none follows it downwards,
-    and most follow it exactly upwards (the others may be wrong: they are judged as the ascent's)."""
-    upwards = [m for _, m in parameters if m.wrong and m.proportional and m.factor is not None and abs(m.factor + 1) < PROPORTIONAL]
-    return bool(parameters) and loss < 0 and all(m.wrong for _, m in parameters) and 2 * len(upwards) > len(parameters)
+    """The updates climb the "loss", which is below zero (a log-likelihood): most follow it exactly
+    upwards (the others, downwards too, may be wrong: they are judged as the ascent's). An
+    update whose slope along itself is the loss's upwards counts as well once one follows it exactly:
+    weight decay (`U[u] += lr * (g - lam * U[u])`) bends its direction a little, not its way."""
+    upwards = [m for _, m in parameters if m.wrong and m.factor is not None and abs(m.factor + 1) < PROPORTIONAL]
+    exactly = [m for m in upwards if m.proportional]
+    return bool(parameters) and loss < 0 and bool(exactly) and 2 * len(upwards) > len(parameters)
 
 
 def _finite(value: float | None) -> bool:
@@ -1272,7 +1292,7 @@ def _decayed(
         decay = (along.analytic - scale * along.numerical) / projected
         if not 0 < decay <= MAX_DECAY:
             continue  # a penalty the gradient leaves out is a wrong gradient: the walk finds its line
-        if abs(decay * projected) <= measured.tolerance * abs(along.analytic):
+        if abs(decay * projected) <= measured.tolerance * abs(along.analytic) and decay < SMALLEST_DECAY:
             continue  # a term within the tolerance of the slope (6e-10 · W): rounding, not a penalty
         again = _measure(measured.name, measured.line, np.asarray(gradient, dtype=np.float64) - decay * base, base, loss_moved, base_loss, rng)
         if again.unused or again.inconclusive:

@@ -37,11 +37,12 @@ def stale_weights(tree: ast.Module, line: int) -> tuple[str, int] | None:
     return None
 
 
-def stale_step_read(body: list[ast.stmt], updated: dict[str, int], line: int) -> tuple[str, int, int] | None:
+def stale_step_read(body: list[ast.stmt], updated: dict[str, int], line: int, rows: dict[str, str] | None = None) -> tuple[str, int, int] | None:
     """In one pass of a training loop (`body`), the statements that compute the gradient at `line`
     (it and those it reads from, back to the pass's start): the first that reads a parameter an
     update of `updated` ({name: its update's line}) moved before it. (the parameter, the line that
-    reads it, the update's line), or None."""
+    reads it, the update's line), or None. `rows`: {name: index} of updates that move one row
+    (`V[i] += ...`); a statement reading only other rows of it (`V[j]`) reads nothing they moved."""
     statements = sorted((s for s in body for s in [s] if s.lineno <= line), key=lambda s: s.lineno)
     for alias, (owner, at) in row_views(statements).items():
         if owner in updated and at < updated[owner]:
@@ -59,8 +60,20 @@ def stale_step_read(body: list[ast.stmt], updated: dict[str, int], line: int) ->
         read = {n.id for n in walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
         for name in sorted(read):
             if name in updated and updated[name] < stmt.lineno and not (isinstance(stmt, ast.AugAssign) and updated[name] == stmt.lineno):
+                if rows and name in rows and _other_rows(stmt, name, rows[name]):
+                    continue
                 return name, stmt.lineno, updated[name]
     return None
+
+
+def _other_rows(stmt: ast.stmt, name: str, index: str) -> bool:
+    """Every read of `name` in `stmt` picks a row by another index than `index` (`V[j]` after `V[i]` moved)."""
+    reads = sum(1 for n in walk(stmt) if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load))
+    others = sum(
+        1 for n in walk(stmt)
+        if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name) and n.value.id == name and ast.unparse(n.slice) != index
+    )  # fmt: skip
+    return reads == others
 
 
 def row_views(statements: list[ast.stmt]) -> dict[str, tuple[str, int]]:

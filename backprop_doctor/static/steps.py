@@ -528,7 +528,8 @@ def _gradient_behind(step: ast.AST, stmt: ast.stmt, tree: ast.Module, depth: int
     """The one gradient an adaptive step is made of, through the statements that define its names:
     `-lr * weight_momentums_corrected / (np.sqrt(weight_cache_corrected) + eps)` ->
     `weight_momentums_corrected = layer.weight_momentums / (1 - beta_1 ** t)` ->
-    `layer.weight_momentums = beta_1 * layer.weight_momentums + (1 - beta_1) * layer.dweights` -> `layer.dweights`."""
+    `layer.weight_momentums = beta_1 * layer.weight_momentums + (1 - beta_1) * layer.dweights` -> `layer.dweights`;
+    a name written in place (`m[...] = b1 * m + (1 - b1) * g`) is defined there too."""
     scope = _scope_of(tree, stmt.lineno)
     found: set[str] = set()
     frontier, seen = [step], set()
@@ -556,7 +557,7 @@ def _gradient_behind(step: ast.AST, stmt: ast.stmt, tree: ast.Module, depth: int
                     following += [
                         d.value for d in walk(scope)
                         if isinstance(d, (ast.Assign, ast.AugAssign)) and d.lineno < stmt.lineno
-                        and any(ast.unparse(t) == text for t in (d.targets if isinstance(d, ast.Assign) else [d.target]))
+                        and any(ast.unparse(t) in (text, f"{text}[...]", f"{text}[:]") for t in (d.targets if isinstance(d, ast.Assign) else [d.target]))
                     ]  # fmt: skip
         frontier = following
     return found.pop() if len(found) == 1 else None
@@ -1200,7 +1201,7 @@ def _losses(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...], tree: ast.A
         for stmt in prefix
         if isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, (ast.Add, ast.Sub)) and isinstance(stmt.target, ast.Name)
         and ((LOSS_NAME.fullmatch(stmt.target.id) and not _NOT_LOSS.search(stmt.target.id) and _loss_rank(stmt.target.id) < 2)
-             or _loss_shaped(stmt.value))
+             or _loss_shaped(stmt.value, _differences(prefix)))
         and stmt.target.id not in {s.name for s in sites}
     ]  # fmt: skip
     printed += [  # `print("step", i, "loss", contrastive(x1, x2, s))`: a value the print labels as the loss
@@ -1320,18 +1321,28 @@ def _loss_call(value: ast.expr) -> bool:
     return bool(_LOSS_CALL.fullmatch(name) or _CAMEL_LOSS_CALL.fullmatch(name)) and not _NOT_LOSS_CALL.search(name)
 
 
-def _loss_shaped(value: ast.expr) -> bool:
+def _loss_shaped(value: ast.expr, differences: frozenset[str] = frozenset()) -> bool:
     """`0.5 * (y - t) ** 2`, `np.square(out - target)`, `-np.log(p[y])`: what a sum of losses adds,
-    whatever the sum is called (`total += ...`)."""
+    whatever the sum is called (`total += ...`); with `differences`, the names the pass binds to a
+    difference, also `err ** 2` after `err = r - P[u] @ Q[i]`."""
     for node in walk(value):
-        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow) and isinstance(node.left, ast.BinOp) and isinstance(node.left.op, ast.Sub):
-            if isinstance(node.right, ast.Constant) and node.right.value == 2:
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow) and isinstance(node.right, ast.Constant) and node.right.value == 2:
+            if isinstance(node.left, ast.BinOp) and isinstance(node.left.op, ast.Sub) or isinstance(node.left, ast.Name) and node.left.id in differences:
                 return True
         if isinstance(node, ast.Call) and ast.unparse(node.func).rpartition(".")[2] in ("square", "log") and node.args:
             inner = node.args[0]
             if ast.unparse(node.func).endswith("log") or (isinstance(inner, ast.BinOp) and isinstance(inner.op, ast.Sub)):
                 return True
     return False
+
+
+def _differences(prefix: tuple[ast.stmt, ...]) -> frozenset[str]:
+    """Names the statements bind to a difference: `err` of `err = r - P[u] @ Q[i]`."""
+    return frozenset(
+        stmt.targets[0].id for stmt in prefix
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
+        and isinstance(stmt.value, ast.BinOp) and isinstance(stmt.value.op, ast.Sub)
+    )  # fmt: skip
 
 
 def _printed_values(call: ast.Call) -> list[ast.expr]:

@@ -397,7 +397,7 @@ def _rate_times(target: ast.AST, step: ast.AST, roles: Mapping[str, str], loops:
     one, times a gradient (a name the loop binds to a gradient function's result or a matrix product, a
     product written in place) is a parameter, however it is called."""
     names = _chain(target)
-    if not names or isinstance(target, ast.Subscript) or _GRADIENT.fullmatch(names[-1]) or _OPTIMISER_STATE.search(names[-1]) or _VELOCITY.fullmatch(names[-1]):
+    if not names or isinstance(target, ast.Subscript) and not _row_of_loop(target, loops) or _GRADIENT.fullmatch(names[-1]) or _OPTIMISER_STATE.search(names[-1]) or _VELOCITY.fullmatch(names[-1]):
         return False
     if names[0] in roles or names[0] in loops:
         return False  # a loop's own variable (`for P, G in zip((H, A), (dZ1, dZ2))`) is read by `_loop_roles`
@@ -408,6 +408,8 @@ def _rate_times(target: ast.AST, step: ast.AST, roles: Mapping[str, str], loops:
         written = _a_number(factor)
         if not written and not _rate_named(factor):
             continue
+        if not written and isinstance(target, ast.Subscript) and any(isinstance(n, ast.Subscript) for n in walk(other)):
+            return True  # `U[u] += lr * (s * (V[i] - V[j]) - lam * U[u])`: a row moved by a rate times what other rows make
         # `A -= step_size * xb.T @ dh` parses as `(step_size * xb.T) @ dh`: the product the rate starts sits inside the step
         for node in walk(step if written or product is not step else other):
             if isinstance(node, ast.Name) and roles.get(node.id) == "grad" and not written:
@@ -417,6 +419,12 @@ def _rate_times(target: ast.AST, step: ast.AST, roles: Mapping[str, str], loops:
             if isinstance(node, ast.Name) and _GRADIENT.fullmatch(node.id) and node.id != names[-1]:
                 return True  # `c -= 0.5 * dz.sum(axis=0)`, `a -= lr * dh.sum(0)`: a rate times a gradient by its name
     return False
+
+
+def _row_of_loop(target: ast.Subscript, loops: frozenset[str]) -> bool:
+    """`P[u]`, `emb[w]`: one row of a named array, picked inside a loop by a variable (one the loop walks,
+    or one a pass draws: `u = rng.integers(n_users)`)."""
+    return isinstance(target.value, ast.Name) and isinstance(target.slice, ast.Name) and bool(loops)
 
 
 def _a_number(node: ast.AST) -> bool:
