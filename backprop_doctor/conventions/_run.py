@@ -66,8 +66,15 @@ def check_others(others: list[tuple[Any, Any]], context: Any, rng: np.random.Gen
 
 def _returned_in_program(context: Any, target: Any) -> int | None:
     """The line (0 when unknown) of a call of the function `target` that returned in the program's own
-    observed run; None when the run never called it or every call raised. The run loads the file
-    again, so its functions are other objects: they are matched by their code's file, line and name."""
+    observed run; None when the run never called it or every call raised."""
+    call = program_call(context, target)
+    return None if call is None else call.line or 0
+
+
+def program_call(context: Any, target: Any) -> Any:
+    """The first call of the function `target` that returned in the program's own observed run (its
+    `args`, `line`), or None. The run loads the file again, so its functions are other objects: they
+    are matched by their code's file, line and name."""
     record = getattr(context, "extras", {}).get("observed_record")
     code = getattr(getattr(target, "__func__", target), "__code__", None)
     if record is None or code is None:
@@ -78,5 +85,5 @@ def _returned_in_program(context: Any, target: Any) -> int | None:
             continue
         call = next((c for c in function.calls if c.returned), None)
         if call is not None:
-            return call.line or 0
+            return call
     return None

@@ -211,7 +211,7 @@ def _combined(adapter: LossObject, p: np.ndarray, t: Any, rng: np.random.Generat
     if given.shape != p.shape or scale <= 0 or not np.allclose(given, scale * error, rtol=1e-6, atol=1e-12):
         return None
     z, v = rng.normal(size=p.shape), rng.choice((-1.0, 1.0), size=p.shape)
-    for name in ("softmax", "sigmoid"):
+    for name in ("softmax", "sigmoid") if p.shape[1] > 1 else ("sigmoid",):  # a softmax over one column is the constant 1
         tried = copy.copy(adapter)
         tried.through = name
         try:
@@ -227,13 +227,27 @@ def _copy(t: Any) -> Any:
     return t.copy() if isinstance(t, np.ndarray) else t
 
 
-def _targets(n: int, rng: np.random.Generator) -> list[tuple[str, np.ndarray]]:
-    labels = rng.integers(0, CLASSES, n)
+def _targets(n: int, rng: np.random.Generator, classes: int = CLASSES) -> list[tuple[str, np.ndarray]]:
+    labels = rng.integers(0, classes, n)
     return [
-        ("one-hot targets", np.eye(CLASSES)[labels]),
+        ("one-hot targets", np.eye(classes)[labels]),
         ("integer labels", labels),
-        ("real-valued targets", rng.uniform(0.1, 0.9, (n, CLASSES))),
+        ("real-valued targets", rng.uniform(0.1, 0.9, (n, classes))),
     ]
+
+
+def _program_width(context: Any, functions: tuple[Any, ...], prediction: int) -> int:
+    """The width of the prediction the program's own run handed the loss or its derivative (`huber(out, y)`
+    with `out` (N, 1)): a derivative written for that width (`/ r.shape[0]`, right for one output) is
+    judged at it. `CLASSES` when the run never called them with a 2-d prediction."""
+    from backprop_doctor.conventions._run import program_call
+
+    for function in functions:
+        call = program_call(context, function)
+        given = call.args[prediction] if call is not None and len(call.args) > prediction else None
+        if isinstance(given, np.ndarray) and given.ndim == 2 and given.shape[1] >= 1:
+            return int(given.shape[1])
+    return CLASSES
 
 
 def _trial(adapter: LossObject, p: np.ndarray, t: np.ndarray) -> bool:
@@ -268,11 +282,13 @@ def build(cls: Any, context: Any, rng: np.random.Generator) -> list[Case]:
         f, g = cls
         prediction = prediction_index([name.lower() for name in required_inputs(f)])
         assert prediction is not None
-        for what, t in _targets(n, rng):
+        width = _program_width(context, cls, prediction)
+        p = rng.uniform(0.1, 0.9, (n, width)) if width != CLASSES else p
+        for what, t in _targets(n, rng, width):
             made = LossFunctions(f, g, prediction)
             if _trial(made, p, t):
                 return [_case(made, p, t, what, rng)]
-        return [Case(f"prediction {p.shape}, one-hot targets (every target tried raised)", LossFunctions(f, g, prediction), p, _targets(n, rng)[0][1])]
+        return [Case(f"prediction {p.shape}, one-hot targets (every target tried raised)", LossFunctions(f, g, prediction), p, _targets(n, rng, width)[0][1])]
     loss, gradient, prediction = loss_methods(cls)
     try:
         obj = cls(**builder.infer_kwargs(cls, rng))

@@ -540,7 +540,11 @@ def _check_functions(out: Checked, record: Record, discovered: Any, options: Opt
             )
             continue
         params = list(call.args[1:])
-        x = _rows(call.args[0], _batch_axis(call.args[0], weights=tuple(params)))
+        axis = _batch_axis(call.args[0], weights=tuple(params))
+        # a state carried from step to step (`h_prev` (64, 12) beside `x` (64, 2)) holds the same samples: cut
+        # neither, rather than pair a cut batch with the whole state
+        carried = any(isinstance(a, np.ndarray) and a.ndim >= 2 and _samples(a, axis) == _samples(call.args[0], axis) for a in params)
+        x = call.args[0] if carried else _rows(call.args[0], axis)
         if any(isinstance(a, TooLarge) for a in params):
             out.report.built.append(Built(name, "observed", skipped="its recorded arguments are too large to keep", origin="observed", line=call.line))
             continue

@@ -1474,8 +1474,11 @@ def _error_losses(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...]) -> li
             return _error_sites(*pair, stmt.lineno)
         if stmt in prefix and (labelled := _labels_taken_off(stmt, copies, assigned)) is not None:
             return _label_sites(*labelled, stmt.lineno)
-        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) and (made := copied_name(stmt.value)) is not None:
-            copies[stmt.targets[0].id] = made
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+            made = copied_name(stmt.value)
+            # `p = softmax(xb @ W + b)` then `p[np.arange(n), yb] -= 1`: the probabilities are gone once the pass
+            # has taken the labels off in place; the loss reads them as computed
+            copies[stmt.targets[0].id] = made if made is not None else f"({ast.unparse(stmt.value)})"
         assigned.update(_targets(stmt))
     return []
 
@@ -1494,7 +1497,8 @@ def copied_name(value: ast.expr) -> str | None:
 
 def _labels_taken_off(stmt: ast.stmt, copies: dict[str, str], assigned: set[str]) -> tuple[str, str] | None:
     """(probabilities, labels) of `ds[np.arange(len(yb)), yb] -= 1` after `ds = p.copy()`: the gradient of
-    a cross-entropy over integer labels with respect to the scores, started from the probabilities."""
+    a cross-entropy over integer labels with respect to the scores, started from the probabilities; after
+    `p = softmax(z)` itself, the probabilities are the expression `(softmax(z))`."""
     if not (isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, ast.Sub) and isinstance(stmt.value, ast.Constant) and stmt.value.value == 1):
         return None
     target = stmt.target
@@ -1502,7 +1506,7 @@ def _labels_taken_off(stmt: ast.stmt, copies: dict[str, str], assigned: set[str]
         return None
     probabilities = copies.get(target.value.id)
     labels = target.slice.elts[1]
-    if probabilities is None or probabilities not in assigned or not isinstance(labels, ast.Name):
+    if probabilities is None or not (probabilities in assigned or probabilities.startswith("(")) or not isinstance(labels, ast.Name):
         return None
     return probabilities, labels.id
 

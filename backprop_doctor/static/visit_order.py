@@ -39,12 +39,16 @@ def stored_order(tree: ast.AST, loop: ast.AST | None) -> StoredOrder | None:
     if not isinstance(loop.target, ast.Name) or not _in_order(tree, iterated):
         return None
     variable = loop.target.id
+    picks = _picks(tree, loop, variable)
     arrays = []
     sliced = False
     for node in (n for s in loop.body for n in walk(s)):
-        if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and _at(node.slice, variable):
+        if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id not in picks.values() and _at(node.slice, variable):
             arrays.append(node.value.id)
             sliced = sliced or isinstance(node.slice, ast.Slice)
+        elif isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and isinstance(node.slice, ast.Name) and node.slice.id in picks:
+            arrays.append(node.value.id)  # `X[idx]` after `idx = order[start:start + bs]`
+            sliced = True
     arrays = list(dict.fromkeys(arrays))
     batches = []
     for node in (n for s in loop.body for n in walk(s)):
@@ -53,7 +57,9 @@ def stored_order(tree: ast.AST, loop: ast.AST | None) -> StoredOrder | None:
             pairs = list(zip(target.elts, value.elts)) if isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple) and len(target.elts) == len(value.elts) else [(target, value)]
             batches += [
                 name.id for name, cut in pairs
-                if isinstance(name, ast.Name) and isinstance(cut, ast.Subscript) and isinstance(cut.slice, ast.Slice) and _at(cut.slice, variable)
+                if isinstance(name, ast.Name) and isinstance(cut, ast.Subscript) and (
+                    isinstance(cut.slice, ast.Slice) and _at(cut.slice, variable) or isinstance(cut.slice, ast.Name) and cut.slice.id in picks
+                )
             ]  # fmt: skip
     return StoredOrder(loop.lineno, ast.unparse(iterated), tuple(arrays), tuple(batches), sliced) if len(arrays) >= 2 else None
 
@@ -80,6 +86,18 @@ def _in_order(tree: ast.AST, iterated: ast.expr) -> bool:
         ]  # fmt: skip
         return bool(values) and all(isinstance(v, ast.Call) and _in_order(tree, v) for v in values)
     return False
+
+
+def _picks(tree: ast.AST, loop: ast.For, variable: str) -> dict[str, str]:
+    """Names the loop's body binds to a run of an order the file keeps in stored order, cut at the loop's
+    variable: {`idx`: `order`} for `idx = order[start:start + bs]` after `order = np.arange(N)`."""
+    found = {}
+    for node in (n for s in loop.body for n in walk(s)):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            cut = node.value
+            if isinstance(cut, ast.Subscript) and isinstance(cut.value, ast.Name) and _at(cut.slice, variable) and _in_order(tree, cut.value):
+                found[node.targets[0].id] = cut.value.id
+    return found
 
 
 def _at(index: ast.AST, variable: str) -> bool:
