@@ -252,6 +252,8 @@ class StepCapture:
             except Exception:  # noqa: BLE001 - an expression that only runs as part of its statement
                 continue
             path = state.paths.get(id(target)) if isinstance(target, np.ndarray) else None
+            if path is None and isinstance(target, np.ndarray) and isinstance(target.base, np.ndarray) and target.base.shape == target.shape:
+                path = state.paths.get(id(target.base))  # `layer[1][...] -= lr * g[0]`: a view of the whole array, written in place
             if path is None and frame is self.loop_frame and site.update.target.isidentifier():
                 path = (("name", site.update.target),)  # a scalar weight: `w1 -= lr * d_w1`
             if path is None and site.container is not None and (number(target) is not None or isinstance(target, np.ndarray)):

@@ -161,9 +161,10 @@ def _loop_roles(loop: ast.For | ast.AsyncFor) -> dict[str, str]:
             # `for L, (dW, db) in zip(layers, grads)`: each name unpacked from a gradient's entry is a gradient
             roles.update({e.id: "grad" for e in element.elts if isinstance(e, ast.Name)})
     if isinstance(iterable, ast.Call) and isinstance(iterable.func, ast.Name) and iterable.func.id == "zip" and len(pairs) == 2:
-        # `zip(layers, grads)`: beside the gradients, what the loop walks in step with them holds the parameters
+        # `zip(layers, grads)`: beside the gradients (a pair of them, or one name: `for layer, g in ...`), what the
+        # loop walks in step with them holds the parameters
         (first, first_source), (second, second_source) = pairs
-        gradients = isinstance(second, (ast.Tuple, ast.List)) and _gradient_pair(second, role(second_source))
+        gradients = _gradient_pair(second, role(second_source)) if isinstance(second, (ast.Tuple, ast.List)) else roles.get(getattr(second, "id", "")) == "grad"
         if gradients and role(first_source) is None and isinstance(first, ast.Name):
             roles[first.id] = "param"
     return roles
