@@ -28,6 +28,46 @@ Path = tuple[tuple[str, Any], ...]  # (("name", "net"), ("attr", "params"), ("it
 _ATOMIC = (types.ModuleType, types.FunctionType, types.BuiltinFunctionType, types.MethodType, type)
 
 
+def _atomic(value: Any) -> bool:
+    """Shared by every copy: a module, a class, a method, a function, except a closure (its cells hold state)."""
+    return isinstance(value, _ATOMIC) and not _closure(value)
+
+
+def _closure(value: Any) -> bool:
+    return isinstance(value, types.FunctionType) and bool(value.__closure__)
+
+
+def _copy_closure(function: types.FunctionType, memo: dict[int, Any]) -> types.FunctionType:
+    """`forward` of `def dense(...): params = {...}; def forward(x): ... x @ params["W"]`, with its cells
+    copied in the same copy as everything else: the `params` a tuple holds beside it and the one its
+    cells hold stay one dict, as in the program. A cell that will not copy stays shared."""
+    cells = tuple(types.CellType() for _ in function.__closure__ or ())
+    made = types.FunctionType(function.__code__, function.__globals__, function.__name__, function.__defaults__, cells)
+    made.__kwdefaults__, made.__dict__ = function.__kwdefaults__, dict(function.__dict__)
+    memo[id(function)] = made
+    for cell, old in zip(cells, function.__closure__ or ()):
+        try:
+            contents = old.cell_contents
+        except ValueError:  # a cell not filled yet
+            continue
+        try:
+            cell.cell_contents = copy.deepcopy(contents, memo)
+        except Exception:  # noqa: BLE001 - a file handle, a generator: shared
+            cell.cell_contents = contents
+    return made
+
+
+def _deepcopy(value: Any, memo: dict[int, Any]) -> Any:
+    """`copy.deepcopy`, closures copied with their cells (`_copy_closure`) wherever they sit."""
+    dispatch = copy._deepcopy_dispatch  # type: ignore[attr-defined]
+    plain = dispatch[types.FunctionType]
+    dispatch[types.FunctionType] = lambda f, memo: _copy_closure(f, memo) if _closure(f) else f
+    try:
+        return copy.deepcopy(value, memo)
+    finally:
+        dispatch[types.FunctionType] = plain
+
+
 def describe(path: Path) -> str:
     """`net.params['W1']` for (("name", "net"), ("attr", "params"), ("item", "W1"))."""
     text = ""
@@ -94,11 +134,11 @@ class State:
         state._index({k: v for k, v in names.items() if k in later})  # what they reach is already indexed by its holder
         memo = dict(shared)
         for name, value in names.items():
-            if isinstance(value, _ATOMIC):
+            if _atomic(value):
                 state.values[name] = value
                 continue
             try:
-                state.values[name] = copy.deepcopy(value, memo)
+                state.values[name] = _deepcopy(value, memo)
             except Exception:  # noqa: BLE001 - a file handle, a generator: shared, and named
                 state.values[name] = value
                 state.uncopied.append(name)
@@ -146,10 +186,10 @@ class State:
         memo = dict(self.shared)
         copied = {}
         for name, value in self.values.items():
-            if isinstance(value, _ATOMIC) or name in self.uncopied:
+            if _atomic(value) or name in self.uncopied:
                 copied[name] = value
             else:
-                copied[name] = copy.deepcopy(value, memo)
+                copied[name] = _deepcopy(value, memo)
         _relink(copied, self.views)
         return copied
 
