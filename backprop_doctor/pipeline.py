@@ -262,7 +262,7 @@ def _step_optimizers(context: CheckContext, report: Report, classes: list[type],
     they moved them. A class whose update does not run on arrays is left out silently: it may be
     something else that happens to have an `update(params, grads)`."""
     from backprop_doctor.training.optimizers import (
-        DICT_SHAPES, FUNCTION_SHAPE, SHAPES, adam_drift, adam_function_drift, dict_update_function, momentum_drift, rms_drift, step, step_dict_function, step_function, update_method,
+        DICT_SHAPES, FUNCTION_SHAPE, SHAPES, adam_drift, adam_function_drift, dict_update_function, holds_params, momentum_drift, rms_drift, step, step_dict_function, step_function, update_method,
     )  # fmt: skip
 
     stepped = 0
@@ -290,7 +290,8 @@ def _step_optimizers(context: CheckContext, report: Report, classes: list[type],
             report.built.append(Built(cls.__name__, f"optimizer function `{cls.__name__}(w, dw)`", f"w {FUNCTION_SHAPE}, one step", origin="synthesized", kind="optimizer"))
         else:
             shapes = ", ".join(f"{name} {shape}" for name, shape in SHAPES.items())
-            report.built.append(Built(cls.__name__, f"optimizer `{method}(params, grads)`", f"{result.form} of {shapes}, one step", origin="synthesized", kind="optimizer"))
+            called = f"{cls.__name__}(params).{method}(grads)" if holds_params(cls) else f"{method}(params, grads)"
+            report.built.append(Built(cls.__name__, f"optimizer `{called}`", f"{result.form} of {shapes}, one step", origin="synthesized", kind="optimizer"))
         for name, cosine in result.cosines.items():  # the row says which way the step went; `update-climbs` says why it matters
             report.measurements.append(Measurement(cls.__name__, f"{name} step", None, "ok (update)" if cosine < 0 else "climbs"))
     return stepped

@@ -46,8 +46,24 @@ class OptimizerStep:
     cosines: dict[str, float]
 
 
+def holds_params(cls: Any) -> bool:
+    """`RMSProp(params, lr=1e-3)`, then `opt.step(grads)`: an optimizer handed the parameters when made."""
+    try:
+        args = [p for p in inspect.signature(cls).parameters.values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        return False
+    return inspect.isclass(cls) and any(p.name.lower() in PARAM_NAMES and p.default is p.empty for p in args)
+
+
+def _update(optimizer: Any, method: str, params: Any, grads: Any) -> Any:
+    """One update: `update(params, grads)`, or `step(grads)` of an optimizer that holds `params` already."""
+    return getattr(optimizer, method)(grads) if holds_params(type(optimizer)) else getattr(optimizer, method)(params, grads)
+
+
 def update_method(cls: type) -> str | None:
-    """The optimizer method of `cls`: the first of `UPDATE_METHODS` taking exactly (params, grads)."""
+    """The optimizer method of `cls`: the first of `UPDATE_METHODS` taking exactly (params, grads), or
+    only the gradients when the class is handed the parameters when made (`holds_params`)."""
+    held = holds_params(cls)
     for name in UPDATE_METHODS:
         method = vars(cls).get(name)
         if not inspect.isfunction(method):
@@ -59,6 +75,8 @@ def update_method(cls: type) -> str | None:
         required = [p.name.lower() for p in args[1:] if p.default is p.empty]
         if (len(required) == 2 and required[0] in PARAM_NAMES and required[1] in GRAD_NAMES) or (len(required) == 1 and required[0] in PAIR_NAMES):
             return name
+        if held and len(required) == 1 and required[0] in GRAD_NAMES:
+            return name
     return None
 
 
@@ -67,18 +85,18 @@ def step(cls: type, method: str, rng: np.random.Generator) -> OptimizerStep | No
     neither runs, the class cannot be made with its defaults (and a rate), or nothing moves."""
     values = {name: rng.standard_normal(shape) for name, shape in SHAPES.items()}
     grads = {name: rng.standard_normal(shape) for name, shape in SHAPES.items()}
-    paired = len([p for p in list(inspect.signature(getattr(cls, method)).parameters.values())[1:] if p.default is p.empty]) == 1
-    for form in ("pairs",) if paired else ("dict", "list"):
-        optimizer = _instance(cls)
-        if optimizer is None:
-            return None
+    held = holds_params(cls)
+    paired = not held and len([p for p in list(inspect.signature(getattr(cls, method)).parameters.values())[1:] if p.default is p.empty]) == 1
+    for form in ("pairs",) if paired else ("list", "dict") if held else ("dict", "list"):
         params = {k: v.copy() for k, v in values.items()}
         given: Any = params if form == "dict" else list(params.values())
         handed: Any = {k: g.copy() for k, g in grads.items()} if form == "dict" else [g.copy() for g in grads.values()]
+        optimizer = _instance(cls, given)
+        if optimizer is None:
+            return None
         try:
             with probes.quietly():
-                update = getattr(optimizer, method)
-                returned = update(list(zip(given, handed))) if form == "pairs" else update(given, handed)
+                returned = getattr(optimizer, method)(list(zip(given, handed))) if form == "pairs" else _update(optimizer, method, given, handed)
         except Exception:  # noqa: BLE001 - user code: not this form of parameters
             continue
         after = _after(given, returned, "list" if form == "pairs" else form)
@@ -194,8 +212,9 @@ def _after(given: Any, returned: Any, form: str) -> list[Any] | None:
     return list(source)
 
 
-def _instance(cls: type) -> Any:
-    """`cls()` with its defaults, a rate for a required rate (`SGD(lr)`); None when it needs more."""
+def _instance(cls: type, held: Any = None) -> Any:
+    """`cls()` with its defaults, a rate for a required rate (`SGD(lr)`), `held` (else a placeholder list)
+    for the parameters of one that holds them (`RMSProp(params)`); None when it needs more."""
     try:
         params = list(inspect.signature(cls).parameters.values())
     except (TypeError, ValueError):
@@ -203,6 +222,9 @@ def _instance(cls: type) -> Any:
     kwargs: dict[str, Any] = {}
     for p in params:
         if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) or p.default is not p.empty:
+            continue
+        if p.name.lower() in PARAM_NAMES:
+            kwargs[p.name] = held if held is not None else [np.zeros(SHAPES["W1"])]
             continue
         if p.name.lower() not in RATE_NAMES:
             return None
@@ -303,16 +325,16 @@ def _class_moves(cls: type, method: str, rng: np.random.Generator, rate: float, 
     """Each update's move of a fresh instance of `cls`, given `gradient` at every one of `ADAM_STEPS`
     updates, as a multiple of `rate` against the gradient's sign; parameters handed as a dict, else
     as a list; None when neither form runs."""
-    for form in ("dict", "list"):
-        candidate = _instance(cls)
+    for form in ("list", "dict") if holds_params(cls) else ("dict", "list"):
         params: Any = {"W1": rng.standard_normal(SHAPES["W1"])} if form == "dict" else [rng.standard_normal(SHAPES["W1"])]
+        candidate = _instance(cls, params)
         ratios: list[np.ndarray] = []
         try:
             with probes.quietly(), np.errstate(all="ignore"):
                 for _ in range(ADAM_STEPS):
                     before = np.array(params["W1"] if form == "dict" else params[0], dtype=np.float64)
                     grads: Any = {"W1": gradient.copy()} if form == "dict" else [gradient.copy()]
-                    returned = getattr(candidate, method)(params, grads)
+                    returned = _update(candidate, method, params, grads)
                     after = _after(params, returned, form) if form == "list" else [
                         (returned if isinstance(returned, dict) and "W1" in returned else params)["W1"]
                     ]
@@ -464,17 +486,18 @@ def momentum_drift(cls: Any, method: str | None, rng: np.random.Generator) -> Mo
         return None
     gradient = rng.choice([-1.0, 1.0], FUNCTION_SHAPE) * np.exp(rng.uniform(np.log(0.3), np.log(3.0), FUNCTION_SHAPE))
     if method is not None:
-        optimizer = _instance(cls)
+        held = holds_params(cls)
+        params: Any = [rng.standard_normal(FUNCTION_SHAPE)] if held else {"W1": rng.standard_normal(FUNCTION_SHAPE)}
+        optimizer = _instance(cls, params)
         coefficient = next((float(v) for a in MOMENTUM_NAMES if isinstance(v := getattr(optimizer, a, None), (int, float)) and not isinstance(v, bool)), None)
         if optimizer is None or coefficient is None:
             return None
-        params: Any = {"W1": rng.standard_normal(FUNCTION_SHAPE)}
 
         def call(_: int) -> None:
-            getattr(optimizer, method)(params, {"W1": gradient.copy()})
+            _update(optimizer, method, params, [gradient.copy()] if held else {"W1": gradient.copy()})
 
         def read() -> np.ndarray:
-            return np.asarray(params["W1"], dtype=np.float64)
+            return np.asarray(params[0] if held else params["W1"], dtype=np.float64)
     else:
         try:
             signature = [p for p in inspect.signature(cls).parameters.values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
