@@ -207,7 +207,7 @@ class StepCapture:
         module_level = self.step.function is None
         capture.module_level = module_level
         variables = frame.f_globals if module_level else {**self._globals_read(frame), **frame.f_locals}
-        capture.state = State.take(variables, later=_inner_loop_names(self.step))
+        capture.state = State.take(variables, later=_inner_loop_names(self.step), shared_with=None if module_level else frame.f_globals)
         capture.namespace = frame.f_globals if module_level else dict(frame.f_globals)
 
     def _globals_read(self, frame: types.FrameType) -> dict[str, Any]:

@@ -28,9 +28,14 @@ Path = tuple[tuple[str, Any], ...]  # (("name", "net"), ("attr", "params"), ("it
 _ATOMIC = (types.ModuleType, types.FunctionType, types.BuiltinFunctionType, types.MethodType, type)
 
 
+_GENERATORS = (np.random.RandomState, np.random.Generator, random.Random)
+
+
 def _atomic(value: Any) -> bool:
-    """Shared by every copy: a module, a class, a method, a function, except a closure (its cells hold state)."""
-    return isinstance(value, _ATOMIC) and not _closure(value)
+    """Shared by every copy: a module, a class, a method, a function, except a closure (its cells hold
+    state); a random generator, whose state `State.reset_random` puts back (a copy would draw apart from
+    the one the program's functions draw from)."""
+    return isinstance(value, _ATOMIC) and not _closure(value) or isinstance(value, _GENERATORS)
 
 
 def _closure(value: Any) -> bool:
@@ -121,10 +126,13 @@ class State:
     keep: list[Any] = field(default_factory=list)  # the live arrays indexed (their ids stay valid)
     uncopied: list[str] = field(default_factory=list)  # names whose value would not copy (shared)
     views: dict[str, _View] = field(default_factory=dict)  # names bound to a view into another name's array
+    generators: list[tuple[Any, Any]] = field(default_factory=list)  # the program's own generators left shared, and their states
 
     @classmethod
-    def take(cls, namespace: dict[str, Any], later: set[str] | frozenset[str] = frozenset()) -> State:
-        """`later`: names whose arrays are indexed after every other's (an inner loop's `layer`)."""
+    def take(cls, namespace: dict[str, Any], later: set[str] | frozenset[str] = frozenset(), shared_with: dict[str, Any] | None = None) -> State:
+        """`later`: names whose arrays are indexed after every other's (an inner loop's `layer`); `shared_with`:
+        the module's globals a function's loop runs with, whose random generators (`rng =
+        np.random.RandomState(11)`, drawn from by a function the pass calls) are put back with NumPy's."""
         names = {k: v for k, v in namespace.items() if not k.startswith("__")}
         shared = {
             id(v): v for k, v in names.items() if isinstance(v, np.ndarray) and v.size >= SHARED_ELEMENTS and not _param_name(k)
@@ -144,6 +152,7 @@ class State:
                 state.uncopied.append(name)
         state.views = _views({k: v for k, v in names.items() if id(v) not in shared})  # shared data is never written through
         _relink(state.values, state.views)
+        state.generators = _generators({**(shared_with or {}), **names})
         return state
 
     def _index(self, names: dict[str, Any]) -> None:
@@ -179,6 +188,13 @@ class State:
         """NumPy's and Python's global random generators put back where they were at the step's start."""
         np.random.set_state(self.numpy_random)
         random.setstate(self.python_random)
+        for generator, kept in self.generators:
+            if isinstance(generator, np.random.RandomState):
+                generator.set_state(kept)
+            elif isinstance(generator, np.random.Generator):
+                generator.bit_generator.state = kept
+            else:
+                generator.setstate(kept)
 
     def fresh(self) -> dict[str, Any]:
         """A copy of the variables for one replay; the random generators are reset to the step's start."""
@@ -192,6 +208,19 @@ class State:
                 copied[name] = _deepcopy(value, memo)
         _relink(copied, self.views)
         return copied
+
+
+def _generators(namespace: dict[str, Any]) -> list[tuple[Any, Any]]:
+    """The random generators among `namespace`'s values (NumPy's two kinds, Python's), with their states."""
+    found: list[tuple[Any, Any]] = []
+    for value in {id(v): v for v in namespace.values() if isinstance(v, _GENERATORS)}.values():
+        if isinstance(value, np.random.RandomState):
+            found.append((value, value.get_state()))
+        elif isinstance(value, np.random.Generator):
+            found.append((value, copy.deepcopy(value.bit_generator.state)))
+        elif isinstance(value, random.Random):
+            found.append((value, value.getstate()))
+    return found
 
 
 @dataclass(frozen=True)
