@@ -494,6 +494,8 @@ def _value_for(name: str, cls_name: str, default: Any, rng: np.random.Generator,
         return 0.1
     if low in ("seed", "random_state", "rng_seed"):
         return 0  # a model that seeds its own generator: any fixed seed builds it
+    if low in ("rng", "generator", "random_generator", "prng", "rs", "random"):
+        return np.random.default_rng(int(rng.integers(2**31)))  # `Linear(n_in, n_out, rng)`: a generator to draw its weights from
     if any(word in low for word in ("activation", "func", "prime", "derivative")) or low in ("fn", "f", "df"):
         raise Unsupported(f"its constructor takes a function (`{name}`): its subclasses that pass one are checked")
     raise BuildError(f"cannot guess a value for the constructor argument `{name}`")
@@ -584,6 +586,8 @@ def _as_sizes(kwargs: dict[str, Any]) -> dict[str, Any] | None:
 
 def _describe(name: str, args: tuple, kwargs: dict[str, Any]) -> str:
     def show(v: Any) -> str:
+        if isinstance(v, np.random.Generator):
+            return "np.random.default_rng(...)"  # its repr holds an address, different every run
         return f"array{tuple(v.shape)}" if isinstance(v, np.ndarray) else repr(v)
 
     parts = [show(a) for a in args] + [f"{k}={show(v)}" for k, v in kwargs.items()]

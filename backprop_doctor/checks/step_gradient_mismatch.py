@@ -51,7 +51,7 @@ from backprop_doctor.static.masks import left_out_mask
 from backprop_doctor.static.stale import row_views, stale_step_read
 from backprop_doctor.static.updates import reinitialised
 from backprop_doctor.static.steps import consumers, reads, written_sign
-from backprop_doctor.static.writes import handed_otherwise, indexed_add, overwritten_sum
+from backprop_doctor.static.writes import handed_otherwise, indexed_add, overwritten_sum, rebound_gradients
 
 NAME = "step-gradient-mismatch"
 CODE = "BPD108"
@@ -352,7 +352,8 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
     common = bool(factors) and len(factors) == len(wrong) and all(abs(f - factors[0]) <= SAME_FACTOR * abs(factors[0]) for f in factors)
     # a parameter neither the loss nor its gradient moves (a bias a batch norm takes out again) says nothing either way
     judged = [m for _, m in result.parameters if m.wrong or not m.unused]
-    if len(wrong) == len(judged) and culprit is None and not common and loss is not None and _method_loss(loss) and not _same_call(step, loss, wrong):
+    zero = all(m.factor is None and not m.unused for _, m in wrong)  # the gradients the updates read are zero: no mode of a loss explains that
+    if len(wrong) == len(judged) and culprit is None and not common and not zero and loss is not None and _method_loss(loss) and not _same_call(step, loss, wrong):
         # `network.loss(x, t)` runs in inference mode (dropout off, batch norm on running averages), or on
         # all the data while `network.gradient(x[idx], t[idx])` trains on a minibatch: every update "wrong"
         # by unrelated factors says the two are not one function, not that the gradients are wrong
@@ -506,6 +507,9 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
         return
     if (shared := _shared_source(result, source)) is not None:
         yield _shared_finding(result, shared, loss_words, evidence, path)
+        return
+    if zero and source.tree is not None and (rebound := rebound_gradients(source.tree)):
+        yield _rebound_finding(result, rebound, loss_words, evidence, path)
         return
     groups: dict[tuple[str | None, int, str], list[tuple[Any, Any]]] = {}
     for moved, measured in wrong:
@@ -935,6 +939,27 @@ def _shared_finding(result: Any, shared: tuple[ast.stmt, str, list[int]], loss_w
         highlight=tuple(sorted({statement.lineno, *lines})),
         pattern="wrong-derivative",
         measured=max(m.error for _, m in wrong),
+        evidence=evidence,
+    )
+
+
+def _rebound_finding(result: Any, rebound: list[tuple[str, str, int, int]], loss_words: str, evidence: Any, path: str) -> Finding:
+    """Every update reads a zero gradient, and a class replaces the gradient arrays it made once
+    (`static.writes.rebound_gradients`): what was handed those arrays never sees a gradient."""
+    cls, attribute, line, made = rebound[0]
+    names = _names([m.name for _, m in result.wrong])
+    lines = sorted({m.site.line for m, _ in result.wrong})
+    replaced = _names([f"self.{a}" for c, a, _, _ in rebound if c == cls])
+    return rule(NAME).finding(
+        f"the updates of {names} in your training step (line{'s' if len(lines) > 1 else ''} {', '.join(map(str, lines))}) read "
+        f"gradients that are all zero although {loss_words} depends on them: `{cls}` replaces {replaced} with new arrays "
+        f"(line {line}) instead of writing into the ones its `__init__` made (line {made}), so whatever was handed those "
+        f"(an optimizer made once) never sees a gradient: write into them (`self.{attribute}[...] = ...`)",
+        param=result.wrong[0][1].name,
+        file=path,
+        line=line,
+        highlight=tuple(sorted({line, made, *(r[2] for r in rebound if r[0] == cls)})),
+        pattern="gradient-rebound",
         evidence=evidence,
     )
 

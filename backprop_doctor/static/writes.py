@@ -425,3 +425,29 @@ def _arguments(definition: FunctionNode, call: ast.Call) -> dict[str, str]:
     bound = {name: ast.unparse(value) for name, value in zip(names, call.args) if not isinstance(value, ast.Starred)}
     bound.update({k.arg: ast.unparse(k.value) for k in call.keywords if k.arg is not None})
     return bound
+
+
+def rebound_gradients(tree: ast.AST) -> list[tuple[str, str, int, int]]:
+    """Gradient arrays a class makes once and later replaces: `self.dW = np.zeros_like(self.W)` in
+    `__init__`, then `self.dW = self.x.T @ dout` in `backward`. Whatever was handed the first array
+    (an optimizer given `list(model.grads())`) keeps reading its zeros. (class, attribute, the line that
+    replaces it, the line that made it), in source order."""
+    from backprop_doctor.static.updates import _GRADIENT
+
+    found = []
+    for cls in (n for n in walk(tree) if isinstance(n, ast.ClassDef)):
+        methods = [m for m in cls.body if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef))]
+        made = {
+            stmt.targets[0].attr: stmt.lineno
+            for m in methods if m.name == "__init__" for stmt in walk(m)
+            if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Attribute)
+            and isinstance(stmt.targets[0].value, ast.Name) and stmt.targets[0].value.id == "self"
+            and isinstance(stmt.value, ast.Call) and ast.unparse(stmt.value.func).rpartition(".")[2] in ("zeros_like", "zeros", "empty_like", "empty")
+            and _GRADIENT.fullmatch(stmt.targets[0].attr)
+        }  # fmt: skip
+        for method in (m for m in methods if m.name != "__init__"):
+            for stmt in walk(method):
+                if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(target := stmt.targets[0], ast.Attribute):
+                    if isinstance(target.value, ast.Name) and target.value.id == "self" and target.attr in made:
+                        found.append((cls.name, target.attr, stmt.lineno, made[target.attr]))
+    return sorted(found, key=lambda f: f[2])
