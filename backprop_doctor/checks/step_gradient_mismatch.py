@@ -511,6 +511,23 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
     if zero and source.tree is not None and (rebound := rebound_gradients(source.tree)):
         yield _rebound_finding(result, rebound, loss_words, evidence, path)
         return
+    borrowed = _borrowed(result)
+    for moved, measured, owner, own in borrowed:
+        yield rule(NAME).finding(
+            f"the update of `{measured.name}` in your training step (line {moved.site.line}) uses `{moved.site.gradient}`, the gradient "
+            f"of `{owner}` (whose own update follows {loss_words} with it), not the gradient of `{measured.name}`: use `{own}` "
+            f"(line {step.assigned[own]})",
+            param=measured.name,
+            file=path,
+            line=moved.site.line,
+            highlight=tuple(sorted({moved.site.line, step.assigned[own]})),
+            pattern="another-parameters-gradient",
+            measured=measured.error,
+            evidence=evidence,
+        )
+    if borrowed and len(borrowed) == len(wrong):
+        return
+    wrong = [(moved, measured) for moved, measured in wrong if not any(moved is b[0] for b in borrowed)]
     groups: dict[tuple[str | None, int, str], list[tuple[Any, Any]]] = {}
     for moved, measured in wrong:
         line, file = (measured.line, measured.file) if measured.line else (moved.site.line, moved.site.file)
@@ -941,6 +958,22 @@ def _shared_finding(result: Any, shared: tuple[ast.stmt, str, list[int]], loss_w
         measured=max(m.error for _, m in wrong),
         evidence=evidence,
     )
+
+
+def _borrowed(result: Any) -> list[tuple[Any, Any, str, str]]:
+    """Updates that read another parameter's gradient (`b1 -= lr * db2`, where `b2 -= lr * db2` is right)
+    while the step binds the parameter's own (`db1`): (moved, measured, that other parameter, its own
+    gradient's name)."""
+    right = {m.site.gradient: m.site.update.target for m, r in result.parameters if not r.wrong}
+    found = []
+    for moved, measured in result.wrong:
+        gradient, target = moved.site.gradient, moved.site.update.target
+        if not (gradient.isidentifier() and target.isidentifier() and gradient in right and right[gradient] != target):
+            continue
+        own = next((n for n in (f"d{target}", f"d_{target}", f"grad_{target}", f"g{target}", f"{target}_grad") if n in result.step.assigned), None)
+        if own is not None:
+            found.append((moved, measured, right[gradient], own))
+    return found
 
 
 def _rebound_finding(result: Any, rebound: list[tuple[str, str, int, int]], loss_words: str, evidence: Any, path: str) -> Finding:
