@@ -95,6 +95,28 @@ def rate_schedule(tree: ast.AST | None, loop_line: int, rate: str) -> Schedule |
                     ranged = _range_loop(around)
                     if ranged is not None and _reads(statement.value, ranged[0]):
                         return Schedule(rate, statement.lineno, ast.unparse(statement), ast.unparse(statement.value), None, False, ranged[0], around.lineno, ranged[1])
+                counted = _counted(statement.value, loops, parents)
+                if counted is not None:
+                    name, span = counted
+                    return Schedule(rate, statement.lineno, ast.unparse(statement), ast.unparse(statement.value), None, False, name, loop.lineno, span)
+    return None
+
+
+def _counted(formula: ast.expr, loops: list[ast.AST], parents: dict[ast.AST, ast.AST]) -> tuple[str, tuple[str, str]] | None:
+    """(counter, range arguments over the passes still to come) of a formula that reads a counter of its
+    own the training loop adds one to every pass (`lr = lr0 * 0.5 ** it` ... `it += 1`), counted over the
+    `range` loops around: from its value when the step begins, as many passes as those loops make."""
+    ranges = [_range_loop(around) for around in loops]
+    if ranges[0] is None or any(r is None for r in ranges):
+        return None
+    for name in {n.id for n in walk(formula) if isinstance(n, ast.Name)}:
+        counts = [
+            s for s in walk(loops[0]) if isinstance(s, ast.AugAssign) and isinstance(s.target, ast.Name) and s.target.id == name
+            and isinstance(s.op, ast.Add) and isinstance(s.value, ast.Constant) and s.value.value == 1
+        ]  # fmt: skip
+        if len(counts) == 1 and _innermost_loop(counts[0], parents) is loops[0]:
+            lengths = " * ".join(f"len(range({', '.join(r[1])}))" for r in ranges if r is not None)
+            return name, (name, f"{name} + {lengths}")
     return None
 
 
