@@ -43,6 +43,7 @@ from backprop_doctor.findings import Finding
 from backprop_doctor.rules import rule
 from backprop_doctor.static.definitions import enclosing
 from backprop_doctor.replay.through_time import AtStep
+from backprop_doctor.static.grad_reset import reset_after_backward
 from backprop_doctor.static.derivatives import (
     activation_applied, cached_wrong_side, misapplied, mutated_argument, reapplied, reapplied_behind, rescaled_after, slope_left_out,
 )
@@ -510,6 +511,20 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
         return
     if zero and source.tree is not None and (rebound := rebound_gradients(source.tree)):
         yield _rebound_finding(result, rebound, loss_words, evidence, path)
+        return
+    if zero and (reset := reset_after_backward(step.prefix)) is not None:
+        line, call, backward = reset
+        yield rule(NAME).finding(
+            f"the updates of {_names([m.name for _, m in wrong])} in your training step read gradients that are all zero although "
+            f"{loss_words} depends on them: `{call}` (line {line}) sets them to zero after the backward pass (line {backward}) "
+            f"computed them and before the update (line {step.update_line}) reads them; call it at the start of the pass, before the backward pass",
+            param=wrong[0][1].name,
+            file=path,
+            line=line,
+            highlight=tuple(sorted({line, backward, step.update_line})),
+            pattern="reset-before-update",
+            evidence=evidence,
+        )
         return
     borrowed = _borrowed(result)
     for moved, measured, owner, own in borrowed:

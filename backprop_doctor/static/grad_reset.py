@@ -124,3 +124,17 @@ def _owner(loop: ast.AST) -> str | None:
             if isinstance(n.iter.func.value, ast.Name) and n.iter.func.attr == "parameters":
                 return n.iter.func.value.id
     return None
+
+
+def reset_after_backward(prefix: tuple[ast.stmt, ...] | list[ast.stmt]) -> tuple[int, str, int] | None:
+    """`opt.zero_grad()` called in a pass after its backward (`l.backward(d)`, `loss.backward()`) and
+    before the update reads the gradients: (its line, the call as written, the backward's line)."""
+    backward = None
+    for stmt in prefix:
+        for call in _calls(stmt):
+            name = _called(call) or ""
+            if "backward" in name.lower() or "backprop" in name.lower():
+                backward = call.lineno
+            elif backward is not None and (name in RESET_NAMES or _RESET_WORDS.fullmatch(name)):
+                return call.lineno, ast.unparse(call), backward
+    return None

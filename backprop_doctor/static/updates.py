@@ -206,6 +206,17 @@ def _gradient_named_after(target: ast.AST, step: ast.AST) -> bool:
     )
 
 
+def _by_its_grad(target: ast.AST, step: ast.AST) -> bool:
+    """`t.data -= self.lr * t.grad`, `p.value -= lr * p.grad`: an object's array moved by a rate times the
+    same object's `grad`, whatever the object and its array are called."""
+    if not (isinstance(target, ast.Attribute) and target.attr != "grad"):
+        return False
+    owner = ast.unparse(target.value)
+    return any(isinstance(n, ast.Attribute) and n.attr == "grad" and ast.unparse(n.value) == owner for n in walk(step)) and (
+        any(_LEARNING_RATE.fullmatch(i) for i in _identifiers(step)) or _number_times(step)
+    )
+
+
 def _keyed_like_gradient(target: ast.AST, step: ast.AST) -> bool:
     """`p[k] -= lr * grads[k]`: a container entry moved by a rate times the gradient container's entry
     under the same key (or a velocity's, `lr * m[k]`) is a parameter, whatever the container is
@@ -528,7 +539,7 @@ def parameter_updates(tree: ast.AST, *, text: str | None = None) -> list[Update]
         for part in unpacked(stmt, arguments):
             check(part, roles, function, loops=loops)
         if isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, (ast.Sub, ast.Add)):
-            keyed = _keyed_like_gradient(stmt.target, stmt.value)
+            keyed = _keyed_like_gradient(stmt.target, stmt.value) or _by_its_grad(stmt.target, stmt.value)
             moved = (
                 _param_like(stmt.target, roles) or keyed
                 or _gradient_named_after(stmt.target, stmt.value) or _rate_times(stmt.target, stmt.value, roles, loops)
