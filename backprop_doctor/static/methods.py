@@ -26,10 +26,24 @@ _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 def parse_function(source: str) -> FunctionNode | None:
     """The first def of the (dedented) source of one function or method, None when it does not parse."""
     try:
-        tree = ast.parse(textwrap.dedent(source))
+        tree = ast.parse(_dedented(source))
     except (SyntaxError, ValueError):  # IndentationError is a SyntaxError
         return None
     return next((n for n in walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))), None)
+
+
+def _dedented(source: str) -> str:
+    """`textwrap.dedent`, blind to comment lines: a method whose body holds a line commented out at
+    column 0 (`#        self.W = ...`, as re-typed book code often does) keeps the indentation of its code."""
+    lines = source.splitlines(keepends=True)
+    code = [line for line in lines if line.strip() and not line.lstrip().startswith("#")]
+    if not code:
+        return textwrap.dedent(source)
+    margin = min(len(line) - len(line.lstrip(" \t")) for line in code)
+    prefix = code[0][:margin]
+    if any(not line.startswith(prefix) for line in code):
+        return textwrap.dedent(source)
+    return "".join(line[margin:] if line.startswith(prefix) else line for line in lines)
 
 
 def self_name(node: FunctionNode | None) -> str:
@@ -73,8 +87,11 @@ def assigned_attributes(node: FunctionNode) -> set[str]:
     return found
 
 
-def self_calls(node: FunctionNode) -> list[str]:
-    """Methods a method calls on its own instance: `self.large_weight_initializer()`."""
+def self_calls(node: FunctionNode | None) -> list[str]:
+    """Methods a method calls on its own instance: `self.large_weight_initializer()`; none when the
+    method's source could not be read (`function_node` gave None)."""
+    if node is None:
+        return []
     me = self_name(node)
     return [
         n.func.attr for n in walk(node)
