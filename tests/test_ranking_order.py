@@ -123,14 +123,15 @@ def test_a_cause_explains_symptoms_of_its_own_stage_and_later_but_not_earlier():
 # --------------------------------------------------------------------------- nothing compared
 
 
-def test_every_object_skipped_is_one_error_that_names_each_and_how_to_build_it():
+def test_every_object_skipped_is_one_warning_that_names_each_and_how_to_build_it():
+    """Objects backprop-doctor could not build say nothing of their gradients: a warning ("!"), no error."""
     report = Report(file="net.py", built=[Built("TwoLayerNet", "", skipped="needs\n   input_size")])
     ranked = rank(report)
     assert ranked.findings == [
         Finding(
             "nothing-to-check",
             "BPD007",
-            "error",
+            "warning",
             "not one gradient could be compared, so nothing was checked "
             "(`TwoLayerNet` could not be built (needs input_size)): "
             "pass `--build 'TwoLayerNet(...)'` with literal arguments",
@@ -138,7 +139,7 @@ def test_every_object_skipped_is_one_error_that_names_each_and_how_to_build_it()
             pattern=NOTHING_COMPARED,
         )
     ]
-    assert ranked.root_cause == ranked.findings[0]
+    assert ranked.root_cause is None and ranked.ok
     assert names(rank(ranked)) == ["nothing-to-check"]  # ranking again does not add a second
 
 
@@ -207,11 +208,14 @@ def test_an_error_already_found_stands_in_for_the_nothing_compared_error():
     assert ranked.root_cause == raised
 
 
-def test_warnings_alone_do_not_stand_in_for_the_nothing_compared_error():
+def test_warnings_alone_do_not_stand_in_for_the_nothing_compared_finding():
     warning = _f("misspelled-method", "BPD014", severity="warning", layer="Affine", line=9)
     ranked = rank(Report(built=[Built("Affine", "Affine(W, b)", skipped="needs W")], findings=[warning]))
-    assert names(ranked) == ["nothing-to-check", "misspelled-method"]
-    assert ranked.root_cause.pattern == NOTHING_COMPARED
+    assert sorted(names(ranked)) == ["misspelled-method", "nothing-to-check"]
+    (nothing,) = [f for f in ranked.findings if f.pattern == NOTHING_COMPARED]
+    assert nothing.severity == "warning"
+    ran = rank(Report(built=[Built("Gen", "Gen()", shapes="x (2, 3) (forward returned a generator)")], findings=[warning]))
+    assert ran.root_cause.pattern == NOTHING_COMPARED and ran.root_cause.severity == "error"
 
 
 # --------------------------------------------------------------------------- one row per array
