@@ -476,6 +476,13 @@ def _check_layer(out: Checked, instance: Instance, options: Options, shown: str,
         result = api.check_layer(obj, arrays[0], arrays[1] if loss else None, options=options)
     else:
         result = check_observed(obj, arrays, loss, options, label=instance.name)
+    if loss and _saturated(result, arrays[0]):
+        # scores so far apart (a network at weight scale 1 in a sweep: logits of 1e5) that the loss is flat to
+        # rounding around them: its gradient cannot be measured there, so the same loss is checked on them rescaled
+        scaled = [arrays[0] / float(np.std(arrays[0])), *arrays[1:]]
+        again = api.check_layer(obj, scaled[0], scaled[1], options=options) if conventional else check_observed(obj, scaled, loss, options, label=instance.name)
+        shapes += f" (scores up to {float(np.max(np.abs(arrays[0]))):.3g}, where the loss is flat to rounding: checked on them rescaled to a spread of 1)"
+        arrays, result = scaled, again
     case = (f"x {arrays[0].shape}" + (f", t {arrays[1].shape}" if loss else ""), arrays[0], arrays[1] if loss else None)
     if (len(arrays) > 1 and not loss) or call.result is None or is_loss_layer(obj) != loss:
         case = None  # the batch probes call forward(x[, t]) as the signature suggests
@@ -488,6 +495,15 @@ def _check_layer(out: Checked, instance: Instance, options: Options, shown: str,
     )
     if case is not None and np.ndim(case[1]) >= 1 and np.shape(case[1])[0] >= 2 and case[1].dtype.kind == "f":
         out.layers.append(build.Built(instance.name, obj, _how(instance, shown), [case], line=instance.line))
+
+
+SATURATED = 30.0  # scores this far apart put a softmax's smaller probabilities below float64's resolution
+
+
+def _saturated(result: Any, x: Any) -> bool:
+    """A loss whose input gradient measured zero at scores spread wider than `SATURATED`: flat to rounding there."""
+    spread = float(np.ptp(x)) if isinstance(x, np.ndarray) and x.size and np.all(np.isfinite(x)) else 0.0
+    return spread > SATURATED and any(f.severity == "error" and f.param == "x" and f.pattern == "unused-in-forward" for f in result.findings)
 
 
 def _layer_arrays(call: Call) -> list[Any]:
