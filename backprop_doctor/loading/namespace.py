@@ -326,7 +326,10 @@ def load_error_finding(
     code_line = linecache.getline(os.path.abspath(file), line).rstrip("\n") if file and line else ""
     hint, fix = _hint(exc, first, code_line)
     what = (what.replace(": ", " (", 1) + ")" if what.startswith("raises") and ": " in what else what).replace(".)", ")")
+    standin = _standin_raised(exc)
     advice = hint or "fix it"
+    if standin is not None:  # `df.userId.max() + 1` on the stand-in for pandas: the stand-in's doing, not the code's
+        advice = f"it raised on the stand-in for `{standin}` (missing here), not on what `{standin}` would give; install `{standin}` to load the file fully"
     message = f"{where} {what}: {advice}"
     evidence: list[tuple[str, str]] = []
     if text and text != first:
@@ -335,13 +338,23 @@ def load_error_finding(
         evidence.append(("in", f"{func}()"))
     return rule("load-error").finding(
         message,
+        severity="warning" if standin is not None else "error",
         file=file,
         line=line,
         column=column,
         highlight=(line,) if line else (),
-        fix=fix,
+        fix=fix if standin is None else None,
         evidence=tuple(evidence),
     )
+
+
+def _standin_raised(exc: BaseException) -> str | None:
+    """The missing module whose stand-in the loading code raised on: a `Stub` in the operation
+    (`stubs.standin_behind`), or an attribute a stand-in module does not have (`gym.__version__`)."""
+    module = stubs.standin_behind(exc)
+    if module is None and isinstance(exc, AttributeError) and stubs.is_stub(getattr(exc, "obj", None)):
+        module = stubs._standin_module(exc.obj)
+    return module
 
 
 def missing_module_findings(records: list[stubs.StubRecord], shown: str, path: str) -> list[Finding]:
