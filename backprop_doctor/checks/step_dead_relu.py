@@ -57,7 +57,17 @@ def run(context: Any) -> Iterator[Finding]:
                 continue
             steps = len(result.curve)
             share = f"{dead.dead_last} of {dead.units} units of `{dead.name}` (line {dead.line}) output 0 for every sample"
-            if dead.dead_first > DEAD_SHARE * dead.units:
+            raw = _raw_input(result)
+            if dead.dead_first > DEAD_SHARE * dead.units and raw is not None:
+                name, largest, at = raw
+                message = (
+                    f"{share} from your program's first step on: no gradient flows back through them, so the weights "
+                    f"that feed them never learn; your input `{name}` reaches {largest:.3g}"
+                    + (f" (line {at})" if at else "") + ", so every unit's input is swamped by its largest feature and the first "
+                    "updates are huge: standardise each feature (subtract its mean, divide by its standard deviation) before training"
+                )
+                line, fix = at or dead.line, f"{name} = ({name} - {name}.mean(axis=0)) / {name}.std(axis=0)"
+            elif dead.dead_first > DEAD_SHARE * dead.units:
                 message = (
                     f"{share} from your program's first step on: no gradient flows back through them, so the weights "
                     "that feed them never learn; start the biases at 0 and scale the weights like He init, sqrt(2 / fan_in)"
@@ -89,3 +99,44 @@ def run(context: Any) -> Iterator[Finding]:
                 ),
             )
 
+
+
+RAW = 100.0  # an input feature beyond this in size was never standardised (a price in dollars, an area in square feet)
+
+
+def _raw_input(result: Any) -> tuple[str, float, int | None] | None:
+    """(name, largest magnitude, the line that binds it) of the data the step's first layer multiplies a
+    parameter with (`X @ W1`), when it holds values beyond `RAW`: features on their raw scale."""
+    import ast
+
+    import numpy as np
+
+    values = getattr(getattr(result.runner, "state", None), "values", {}) or {}
+    moved = {str(m.path[0][1]) for m, _ in result.parameters if m.path}
+    for stmt in result.step.prefix:
+        for node in ast.walk(stmt):
+            if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult) and isinstance(node.left, ast.Name)):
+                continue
+            if not (isinstance(node.right, ast.Name) and node.right.id in moved) or node.left.id in moved:
+                continue
+            data = values.get(node.left.id)
+            if isinstance(data, np.ndarray) and data.dtype.kind == "f" and data.size and np.all(np.isfinite(data)):
+                largest = float(np.max(np.abs(data)))
+                if largest > RAW:
+                    return node.left.id, largest, result.step.assigned.get(node.left.id) or _bound_line(result, node.left.id)
+            return None
+    return None
+
+
+def _bound_line(result: Any, name: str) -> int | None:
+    """The line that last binds `name` before the training loop, in the file the loop is in."""
+    import ast
+
+    from backprop_doctor.static.files import source_tree
+
+    tree = source_tree(result.runner.path)[1] if result.runner is not None else None
+    lines = [
+        n.lineno for n in ast.walk(tree) if tree is not None and isinstance(n, ast.Assign) and n.lineno < result.step.loop_line
+        and any(isinstance(t, ast.Name) and t.id == name for t in n.targets)
+    ]  # fmt: skip
+    return max(lines, default=None)
