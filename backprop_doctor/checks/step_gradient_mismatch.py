@@ -619,6 +619,15 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
             )
         elif pattern == "accumulated-across-steps":
             message = _accumulated_words(members, where, loss_words)
+        elif pattern == "penalty-left-out" and source.tree is not None and (flipped := _penalty_subtracted(source.tree, step, measured.penalty_left_out, _state_values(result))) is not None:
+            at, term = flipped
+            line, shown, pattern = at, sorted({*shown, at}), "penalty-sign-flipped"
+            plural = len(members) > 1
+            message = (
+                f"the update{'s' if plural else ''} of {names} in your training step ({where}) follow{'' if plural else 's'} the gradient of "
+                f"{loss_words} less twice its L2 penalty's: line {at} subtracts `{term}`, the gradient of the penalty your loss adds, "
+                f"so training pulls the weights away from zero instead of towards it; add it (`+ {term}`)"
+            )
         elif pattern == "penalty-left-out":
             message = _penalty_words(members, where, loss_words, step, line)
         else:
@@ -1038,6 +1047,24 @@ def _penalty_words(members: list[tuple[Any, Any]], where: str, loss_words: str, 
         f"leave{'' if plural else 's'} out, so the update{'s' if plural else ''} ({where}) do{'' if plural else 'es'} not follow "
         f"the gradient of the loss you compute: add {term} to {'each gradient, with its own parameter' if plural else gradients}"
     )
+
+
+def _penalty_subtracted(tree: Any, step: Any, left_out: float, values: dict[str, Any]) -> tuple[int, str] | None:
+    """(line, term) of a gradient that subtracts its penalty's gradient (`X.T @ (p - y) / N - lam * w`), the
+    strength named as the loss names it (`lam` of `objective(w, b, X, y, lam)`) and the difference measured
+    (`left_out`) twice its value: λ·p taken off where λ·p belongs."""
+    import ast
+
+    strengths = {
+        name for site in step.losses for name in _STRENGTH.findall(getattr(site, "expression", "") or "")
+        if isinstance(values.get(name), (int, float)) and values[name] > 0 and abs(left_out / (2 * values[name]) - 1) < 0.05
+    }  # fmt: skip
+    for node in ast.walk(tree):
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Sub) and isinstance(node.right, ast.BinOp) and isinstance(node.right.op, ast.Mult):
+            names = {n.id for n in ast.walk(node.right) if isinstance(n, ast.Name)}
+            if names & strengths and names - strengths and not any(isinstance(n, ast.Call) for n in ast.walk(node.right)):
+                return node.lineno, ast.unparse(node.right)
+    return None
 
 
 def _penalty_rate(step: Any) -> str | None:
