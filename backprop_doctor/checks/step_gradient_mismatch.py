@@ -52,7 +52,7 @@ from backprop_doctor.static.masks import left_out_mask
 from backprop_doctor.static.stale import row_views, stale_step_read
 from backprop_doctor.static.updates import reinitialised
 from backprop_doctor.static.steps import consumers, reads, written_sign
-from backprop_doctor.static.writes import handed_otherwise, indexed_add, overwritten_sum, rebound_gradients
+from backprop_doctor.static.writes import handed_otherwise, indexed_add, overwritten_sum, bound_indexed_add, rebound_gradients, returned_indexed_add
 
 NAME = "step-gradient-mismatch"
 CODE = "BPD108"
@@ -671,9 +671,9 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
                     f"respect to `{applied.output}`, the {applied.shown}'s output, but line {left.used_at} uses it as the gradient with respect to "
                     f"the {applied.shown}'s input; multiply `{left.adjoint}` by `{slope}`"
                 )
-            elif pattern == "wrong-derivative" and (added := _repeated_index_add(source, result, line, file)) is not None:
-                target, index, value = added
-                pattern = "repeated-index-add"
+            elif pattern == "wrong-derivative" and (added := _repeated_index_add(source, result, line, file, moved.gradient_name or moved.site.gradient)) is not None:
+                at, target, index, value = added
+                line, shown, pattern = at, sorted({*shown, at}), "repeated-index-add"
                 message = (
                     f"the update{'s' if plural else ''} of {names} in your training step ({where}) use{'' if plural else 's'} {gradients}{computed} "
                     f"which {'are' if plural else 'is'} not the gradient of {loss_words}: `{target}[{index}] += {value}` adds once for an index "
@@ -1243,16 +1243,24 @@ def _state_values(result: Any) -> dict[str, Any]:
     return runner.state.values if runner is not None else {}
 
 
-def _repeated_index_add(source: Any, result: Any, line: int | None, file: str | None) -> tuple[str, str, str] | None:
-    """`static.writes.indexed_add` at `line` (`demb[docs] += dvecs`) when `docs` is an integer array of
-    the step's state with a value repeated: NumPy's buffered `+=` adds once per distinct index, where
-    the gradient of a gather (`emb[docs]`) sums every repeat (`np.add.at`)."""
+def _repeated_index_add(source: Any, result: Any, line: int | None, file: str | None, gradient: str | None = None) -> tuple[int, str, str, str] | None:
+    """(its line, target, index, value) of `static.writes.indexed_add` at `line` (`demb[docs] += dvecs`), or
+    of `returned_indexed_add` in the function whose result `line` unpacks into `gradient`, when the index
+    is an integer array of the step's state with a value repeated: NumPy's buffered `+=` adds once per
+    distinct index, where the gradient of a gather (`emb[docs]`) sums every repeat (`np.add.at`)."""
     if line is None or file is not None or source.tree is None:
         return None
     added = indexed_add(source.tree, line)
-    index = _state_values(result).get(added[1]) if added is not None else None
-    if isinstance(index, np.ndarray) and index.dtype.kind in "iu" and index.size > np.unique(index).size:
-        return added
+    found = (line, *added) if added is not None else None
+    passed = added[1] if added is not None else None
+    inner = returned_indexed_add(source.tree, line, gradient) if found is None and gradient is not None else None
+    inner = inner or (bound_indexed_add(source.tree, line, result.step.prefix) if found is None else None)
+    if inner is not None:
+        at, target, index, passed, value = inner
+        found = (at, target, index, value)
+    index = _state_values(result).get(passed) if passed is not None else None
+    if found is not None and isinstance(index, np.ndarray) and index.dtype.kind in "iu" and index.size > np.unique(index).size:
+        return found
     return None
 
 

@@ -451,3 +451,71 @@ def rebound_gradients(tree: ast.AST) -> list[tuple[str, str, int, int]]:
                     if isinstance(target.value, ast.Name) and target.value.id == "self" and target.attr in made:
                         found.append((cls.name, target.attr, stmt.lineno, made[target.attr]))
     return sorted(found, key=lambda f: f[2])
+
+
+def returned_indexed_add(tree: ast.AST, line: int, gradient: str) -> tuple[int, str, str, str, str] | None:
+    """An indexed `+=` inside the function whose result line `line` unpacks into `gradient`
+    (`loss, gi, go = sgns(W_in, W_out, c, o, neg)`, and in `sgns`, `gW_out[negatives] += ...` into the
+    `gW_out` it returns as `go`): (its line, the target, the index as the function names it, the index
+    as the call passes it, the value added)."""
+    call = next((
+        n for n in ast.walk(tree)
+        if isinstance(n, ast.Assign) and n.lineno == line and isinstance(n.value, ast.Call) and isinstance(n.value.func, ast.Name)
+    ), None)  # fmt: skip
+    if call is None:
+        return None
+    target = call.targets[0]
+    names = [e.id if isinstance(e, ast.Name) else None for e in target.elts] if isinstance(target, ast.Tuple) else None
+    if names is None or gradient not in names:
+        return None
+    position = names.index(gradient)
+    function = next((n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == call.value.func.id), None)
+    if function is None:
+        return None
+    returned = {
+        r.value.elts[position].id for r in ast.walk(function)
+        if isinstance(r, ast.Return) and isinstance(r.value, ast.Tuple) and len(r.value.elts) == len(names) and isinstance(r.value.elts[position], ast.Name)
+    }  # fmt: skip
+    parameters = [a.arg for a in function.args.args]
+    for node in ast.walk(function):
+        if (
+            isinstance(node, ast.AugAssign) and isinstance(node.op, ast.Add) and isinstance(node.target, ast.Subscript)
+            and isinstance(node.target.value, ast.Name) and node.target.value.id in returned and isinstance(node.target.slice, ast.Name)
+            and node.target.slice.id in parameters
+        ):  # fmt: skip
+            at = parameters.index(node.target.slice.id)
+            passed = call.value.args[at] if at < len(call.value.args) else None
+            if isinstance(passed, ast.Name):
+                return node.lineno, node.target.value.id, node.target.slice.id, passed.id, ast.unparse(node.value)
+    return None
+
+
+def bound_indexed_add(tree: ast.AST, line: int, callers: Iterable[ast.stmt]) -> tuple[int, str, str, str, str] | None:
+    """`returned_indexed_add` for a gradient located where a function binds it (`g_emb = np.zeros_like(emb)`
+    at `line`, then `g_emb[ids] += d_rows`), the index's name in the caller read from the call of that
+    function among `callers` (the training step's statements)."""
+    function = max(
+        (n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.lineno <= line <= (n.end_lineno or n.lineno)),
+        key=lambda n: n.lineno, default=None,
+    )  # fmt: skip
+    if function is None:
+        return None
+    bound = next((
+        n.targets[0].id for n in ast.walk(function) if isinstance(n, ast.Assign) and n.lineno == line
+        and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name)
+    ), None)  # fmt: skip
+    if bound is None:
+        return None
+    parameters = [a.arg for a in function.args.args]
+    call = next((n for s in callers for n in ast.walk(s) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == function.name), None)
+    for node in ast.walk(function):
+        if (
+            call is not None and isinstance(node, ast.AugAssign) and isinstance(node.op, ast.Add) and isinstance(node.target, ast.Subscript)
+            and isinstance(node.target.value, ast.Name) and node.target.value.id == bound and isinstance(node.target.slice, ast.Name)
+            and node.target.slice.id in parameters
+        ):  # fmt: skip
+            at = parameters.index(node.target.slice.id)
+            passed = call.args[at] if at < len(call.args) else None
+            if isinstance(passed, ast.Name):
+                return node.lineno, bound, node.target.slice.id, passed.id, ast.unparse(node.value)
+    return None
