@@ -164,7 +164,12 @@ def _loop_roles(loop: ast.For | ast.AsyncFor) -> dict[str, str]:
         # `zip(layers, grads)`: beside the gradients (a pair of them, or one name: `for layer, g in ...`), what the
         # loop walks in step with them holds the parameters
         (first, first_source), (second, second_source) = pairs
-        gradients = _gradient_pair(second, role(second_source)) if isinstance(second, (ast.Tuple, ast.List)) else roles.get(getattr(second, "id", "")) == "grad"
+        gradients = (
+            _gradient_pair(second, role(second_source)) if isinstance(second, (ast.Tuple, ast.List))
+            # one gradient per element beside a container the program named (`zip(layers, grads)`), not a literal
+            # tuple of other names (`zip((H, A), (dZ1, dZ2))`: activations, whatever the loop does with them)
+            else roles.get(getattr(second, "id", "")) == "grad" and isinstance(first_source, (ast.Name, ast.Attribute, ast.Call))
+        )  # fmt: skip
         if gradients and role(first_source) is None and isinstance(first, ast.Name):
             roles[first.id] = "param"
     return roles
