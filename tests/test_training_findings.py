@@ -466,6 +466,15 @@ def test_a_tiny_batch_fitted_below_a_fifth_is_fine(model):
     assert len(found(cannot_overfit, model, probe(model, run(curve(2.0, 1.0)), overfit=close))) == 1
 
 
+def test_a_tiny_batch_cut_short_while_its_loss_still_falls_says_nothing(model):
+    """A large network gets fewer tiny-batch steps (its share of the work): 125 steps from 2.52 to 1.44,
+    still falling at the end, do not show it cannot fit; the same 125 steps flat at the end do."""
+    falling = run([2.52 - 0.00864 * k for k in range(125)], batch=5)
+    assert found(cannot_overfit, model, probe(model, run(curve(2.0, 1.0)), overfit=falling)) == []
+    flat = run(curve(2.52, 1.44, steps=125, tail=40), batch=5)
+    assert len(found(cannot_overfit, model, probe(model, run(curve(2.0, 1.0)), overfit=flat))) == 1
+
+
 def test_a_tiny_batch_that_did_not_run_or_raised_early_says_nothing(model):
     yours = run(curve(2.0, 1.0))
     assert found(cannot_overfit, model, probe(model, yours)) == []

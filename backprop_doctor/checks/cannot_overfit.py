@@ -26,6 +26,8 @@ Fix:
 
 from __future__ import annotations
 
+import math
+
 from collections.abc import Iterator
 from typing import Any
 
@@ -47,6 +49,8 @@ def run(context: Any) -> Iterator[Finding]:
             continue  # out of time before its steps were done: an unfinished run proves nothing
         if training.fitted(tiny):
             continue
+        if len(tiny.losses) < training.OVERFIT_STEPS and _still_falling(tiny.losses):
+            continue  # fewer steps than the full run (a large network's share of the work), its loss still going down
         shape = tiny.shape
         text = (
             f"`{probe.network}` cannot fit {training.OVERFIT_SAMPLES} samples: after {len(tiny.losses)} full-batch SGD "
@@ -75,3 +79,12 @@ def run(context: Any) -> Iterator[Finding]:
             evidence=evidence,
             **words.location(context, probe, probe.line),
         )
+
+
+def _still_falling(losses: list[float]) -> bool:
+    """The loss's last tenth of the steps is clearly below the tenth before it: the run stopped while it learned."""
+    k = max(2, len(losses) // 10)
+    if len(losses) < 2 * k or not all(math.isfinite(v) for v in losses[-2 * k:]):
+        return False
+    last, before = sum(losses[-k:]) / k, sum(losses[-2 * k : -k]) / k
+    return last < 0.98 * before
