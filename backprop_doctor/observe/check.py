@@ -472,17 +472,18 @@ def _check_layer(out: Checked, instance: Instance, options: Options, shown: str,
     label = instance.name if instance.line is None else f"{instance.name} (line {instance.line})"
     from backprop_doctor.observe.cells import check_observed
 
-    if conventional and (loss or len(arrays) == 1):
-        result = api.check_layer(obj, arrays[0], arrays[1] if loss else None, options=options)
-    else:
-        result = check_observed(obj, arrays, loss, options, label=instance.name)
+    def checked(arrays: list[Any]) -> Any:
+        if conventional and (loss or len(arrays) == 1):
+            return api.check_layer(obj, arrays[0], arrays[1] if loss else None, options=options)
+        return check_observed(obj, arrays, loss, options, label=instance.name)
+
+    result = checked(arrays)
     if loss and _saturated(result, arrays[0]):
         # scores so far apart (a network at weight scale 1 in a sweep: logits of 1e5) that the loss is flat to
         # rounding around them: its gradient cannot be measured there, so the same loss is checked on them rescaled
-        scaled = [arrays[0] / float(np.std(arrays[0])), *arrays[1:]]
-        again = api.check_layer(obj, scaled[0], scaled[1], options=options) if conventional else check_observed(obj, scaled, loss, options, label=instance.name)
         shapes += f" (scores up to {float(np.max(np.abs(arrays[0]))):.3g}, where the loss is flat to rounding: checked on them rescaled to a spread of 1)"
-        arrays, result = scaled, again
+        arrays = [arrays[0] / float(np.std(arrays[0])), *arrays[1:]]
+        result = checked(arrays)
     case = (f"x {arrays[0].shape}" + (f", t {arrays[1].shape}" if loss else ""), arrays[0], arrays[1] if loss else None)
     if (len(arrays) > 1 and not loss) or call.result is None or is_loss_layer(obj) != loss:
         case = None  # the batch probes call forward(x[, t]) as the signature suggests

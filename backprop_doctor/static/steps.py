@@ -1193,6 +1193,7 @@ def _losses(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...], tree: ast.A
         for shown in _printed_values(node)
         if _loss_shaped(shown) and _reduced(shown) and not _held_out(shown) and ast.unparse(shown) not in named
     ]
+    differences = _differences(prefix)
     accumulated = [  # `err += np.power(t[count] - a2, 2)`, `loss -= np.log(p[y])`: this pass's term of a sum the loop reports
         LossSite(
             stmt.target.id, ast.unparse(stmt.value) if isinstance(stmt.op, ast.Add) else f"-({ast.unparse(stmt.value)})", stmt.lineno, False,
@@ -1201,7 +1202,7 @@ def _losses(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...], tree: ast.A
         for stmt in prefix
         if isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, (ast.Add, ast.Sub)) and isinstance(stmt.target, ast.Name)
         and ((LOSS_NAME.fullmatch(stmt.target.id) and not _NOT_LOSS.search(stmt.target.id) and _loss_rank(stmt.target.id) < 2)
-             or _loss_shaped(stmt.value, _differences(prefix)))
+             or _loss_shaped(stmt.value, differences))
         and stmt.target.id not in {s.name for s in sites}
     ]  # fmt: skip
     printed += [  # `print("step", i, "loss", contrastive(x1, x2, s))`: a value the print labels as the loss

@@ -476,18 +476,7 @@ def returned_indexed_add(tree: ast.AST, line: int, gradient: str) -> tuple[int, 
         r.value.elts[position].id for r in ast.walk(function)
         if isinstance(r, ast.Return) and isinstance(r.value, ast.Tuple) and len(r.value.elts) == len(names) and isinstance(r.value.elts[position], ast.Name)
     }  # fmt: skip
-    parameters = [a.arg for a in function.args.args]
-    for node in ast.walk(function):
-        if (
-            isinstance(node, ast.AugAssign) and isinstance(node.op, ast.Add) and isinstance(node.target, ast.Subscript)
-            and isinstance(node.target.value, ast.Name) and node.target.value.id in returned and isinstance(node.target.slice, ast.Name)
-            and node.target.slice.id in parameters
-        ):  # fmt: skip
-            at = parameters.index(node.target.slice.id)
-            passed = call.value.args[at] if at < len(call.value.args) else None
-            if isinstance(passed, ast.Name):
-                return node.lineno, node.target.value.id, node.target.slice.id, passed.id, ast.unparse(node.value)
-    return None
+    return _indexed_add_into(function, returned, call.value)
 
 
 def bound_indexed_add(tree: ast.AST, line: int, callers: Iterable[ast.stmt]) -> tuple[int, str, str, str, str] | None:
@@ -506,16 +495,21 @@ def bound_indexed_add(tree: ast.AST, line: int, callers: Iterable[ast.stmt]) -> 
     ), None)  # fmt: skip
     if bound is None:
         return None
-    parameters = [a.arg for a in function.args.args]
     call = next((n for s in callers for n in ast.walk(s) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == function.name), None)
+    return _indexed_add_into(function, {bound}, call) if call is not None else None
+
+
+def _indexed_add_into(function: FunctionNode, targets: set[str], call: ast.Call) -> tuple[int, str, str, str, str] | None:
+    """The first indexed `+=` in `function` into one of `targets` at an index the function takes as a
+    parameter, with the name `call` passes for it (`_arguments`): (its line, the target, the index as
+    the function names it, as the call passes it, the value added)."""
+    passed = _arguments(function, call)
     for node in ast.walk(function):
         if (
-            call is not None and isinstance(node, ast.AugAssign) and isinstance(node.op, ast.Add) and isinstance(node.target, ast.Subscript)
-            and isinstance(node.target.value, ast.Name) and node.target.value.id == bound and isinstance(node.target.slice, ast.Name)
-            and node.target.slice.id in parameters
+            isinstance(node, ast.AugAssign) and isinstance(node.op, ast.Add) and isinstance(node.target, ast.Subscript)
+            and isinstance(node.target.value, ast.Name) and node.target.value.id in targets and isinstance(node.target.slice, ast.Name)
+            and passed.get(node.target.slice.id, "").isidentifier()
         ):  # fmt: skip
-            at = parameters.index(node.target.slice.id)
-            passed = call.args[at] if at < len(call.args) else None
-            if isinstance(passed, ast.Name):
-                return node.lineno, bound, node.target.slice.id, passed.id, ast.unparse(node.value)
+            index = node.target.slice.id
+            return node.lineno, node.target.value.id, index, passed[index], ast.unparse(node.value)
     return None
