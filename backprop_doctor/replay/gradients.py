@@ -1697,6 +1697,7 @@ def _inner_adjoint(runner: Runner, adjoint: InnerAdjoint, base_loss: float, rng:
     value = comparable(hooks.read.get(adjoint.name), forward)
     if value is None:
         return None
+    returned = returned or (not adjoint.in_update and _recomputed(runner, adjoint, codes, forward, base_loss))
 
     def loss_moved(delta: Any) -> float:
         moved = Hooks(codes)
@@ -1721,6 +1722,27 @@ def _inner_adjoint(runner: Runner, adjoint: InnerAdjoint, base_loss: float, rng:
     if measured.wrong and not measured.unused:
         measured.extra_slope = _inner_extra_slope(runner, adjoint, value, forward, loss_moved, base_loss, rng)
     return None if measured.unused else measured
+
+
+def _recomputed(runner: Runner, adjoint: InnerAdjoint, codes: dict[str, Any], forward: Any, base_loss: float) -> bool:
+    """Whether the step's loss is a call read after the step (`print(NN.costFunction(X, y))`) that runs the
+    forward value's function again, to the same value: `costFunctionPrime` ran `self.forward(X)` for the
+    gradients, `costFunction` runs it again for the loss. The value to move is then the one in the loss's
+    own run."""
+    site = runner.loss_site
+    if site is None or site.in_prefix or site.accumulated or not isinstance(forward, np.ndarray):
+        return False
+    again = Hooks(codes)
+    again.after(adjoint.forward_at, adjoint.forward)
+    try:
+        loss = runner.loss_read_under(again)
+    except NotReplayable:
+        return False
+    value = again.read.get(adjoint.forward)
+    return (
+        loss == base_loss and again.calls.get(adjoint.forward_at.function) == 1
+        and isinstance(value, np.ndarray) and value.shape == forward.shape and np.array_equal(value, forward)
+    )  # fmt: skip
 
 
 def _mirrored(runner: Runner, name: str, value: Any) -> Callable[[Any], float] | None:

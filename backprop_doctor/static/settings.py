@@ -152,7 +152,44 @@ def script_numbers(tree: ast.AST | None) -> dict[str, tuple[float, int | None]]:
         result = {}
     for name, setting in _literal_numbers(tree).items():
         result.setdefault(name, setting)
+    lines, names = _adaptive_rates(tree)
+    for name in [n for n, (_, line) in result.items() if _hyperparameter_kind(n) == "learning_rate" and (line in lines or n in names)]:
+        del result[name]  # the rate of `Adam(lr=0.001)` is no rate for plain SGD
     return result
+
+
+ADAPTIVE = re.compile(r"(?i)adam\w*|nadam|rmsprop|rms_prop|adagrad|ada_grad|adadelta|adamax")
+
+
+def _adaptive_rates(tree: ast.AST) -> tuple[set[int], set[str]]:
+    """Where the script gives an adaptive optimizer its rate: the lines of the literals
+    (`Adam(lr=0.001)`, `Trainer(..., optimizer='Adam', optimizer_param={'lr': 0.001})`) and the
+    lower-case names passed in their place (`Adam(lr=learning_rate)`)."""
+    lines: set[int] = set()
+    names: set[str] = set()
+    for node in walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        called = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+        named = any(
+            isinstance(k.value, ast.Constant) and isinstance(k.value.value, str) and ADAPTIVE.fullmatch(k.value.value)
+            for k in node.keywords if k.arg and "optim" in k.arg.lower()
+        )  # fmt: skip
+        if not (ADAPTIVE.fullmatch(called) or named):
+            continue
+        given = node.keywords if named else [k for k in node.keywords if k.arg and _hyperparameter_kind(k.arg) == "learning_rate"]
+        values = [*([] if named else node.args[:1]), *(k.value for k in given)]
+        for value in values:
+            pairs = [(k, v) for k, v in zip(value.keys, value.values)] if isinstance(value, ast.Dict) else [(None, value)]
+            for key, item in pairs:
+                if (key is None and named) or key is not None and not (isinstance(key, ast.Constant) and isinstance(key.value, str) and _hyperparameter_kind(key.value) == "learning_rate"):
+                    continue
+                if isinstance(item, ast.Name):
+                    names.add(item.id.lower())
+                elif _number(item) is not None:
+                    lines.add(item.lineno)
+    return lines, names
 
 
 def update_line(tree: ast.AST | None, lr_names: Sequence[str]) -> int | None:

@@ -226,7 +226,13 @@ def inner_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...], updati
     bodies: dict[str, list[ast.stmt]] = {}
     before = {name for name, _ in called_functions(tree, prefix)}
     looped: set[str] = set()  # names a loop changes: they have no one value per step
-    for name, node in called_functions(tree, (*prefix, *updating)):
+    called = called_functions(tree, (*prefix, *updating))
+    by_name = {name.rsplit(".", 1)[-1]: (name, node) for name, node in called}
+    read: set[str] = set()
+
+    def read_function(name: str, node: FunctionNode) -> None:
+        nonlocal looped
+        read.add(name)
         statements = bodies[name] = _once(node.body)
         start = _first_line(node)
         me = _instance(node, name)
@@ -234,6 +240,9 @@ def inner_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...], updati
         last: dict[str, Site] = {}
         paired: list[tuple[str, str]] = []
         for stmt in statements:
+            for callee, callee_node in _callees(stmt, by_name):  # `self.yHat = self.forward(X)`: its values come first
+                if callee not in read:
+                    read_function(callee, callee_node)
             site = Site(name, start, stmt.lineno, stmt.end_lineno or stmt.lineno)
             for target in _targets(stmt):
                 match = _ADJOINT.fullmatch(target)
@@ -266,7 +275,22 @@ def inner_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...], updati
                         in_update=name not in before,
                     )
                 )
+
+    for name, node in called:
+        if name not in read:
+            read_function(name, node)
     return [a for a in found if a.forward_at != a.adjoint]
+
+
+def _callees(stmt: ast.stmt, functions: Mapping[str, tuple[str, FunctionNode]]) -> list[tuple[str, FunctionNode]]:
+    """The step's functions a statement calls (`self.forward(X)`, `forward(X)`), in source order."""
+    found = []
+    for call, _ in _calls([stmt]):
+        func = call.func
+        key = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+        if key in functions and functions[key] not in found:
+            found.append(functions[key])
+    return found
 
 
 def returned_forwards(tree: ast.Module | None, prefix: tuple[ast.stmt, ...]) -> dict[tuple[int, str], tuple[Site, str]]:
