@@ -170,8 +170,10 @@ def _observed(cls: type, context: Any, cost: str, derivative: str) -> tuple[Any,
     """(a copy of the program's own object, its data, its targets, the line of the call) from the
     program's first call of the cost or its derivative on arrays."""
     record = getattr(context, "extras", {}).get("observed_record")
+    code = getattr(getattr(cls, cost, None), "__code__", None)
     for instance in getattr(record, "instances", None) or []:
-        if instance.cls is not cls or instance.state is None:
+        theirs = getattr(getattr(instance.cls, cost, None), "__code__", None)  # the run's class is its own object
+        if code is None or theirs is None or instance.state is None or (theirs.co_filename, theirs.co_firstlineno) != (code.co_filename, code.co_firstlineno):
             continue
         for method in (derivative, cost):
             call = next((c for c in instance.calls.get(method, []) if len(c.args) == 2 and all(isinstance(a, np.ndarray) for a in c.args)), None)

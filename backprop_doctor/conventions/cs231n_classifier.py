@@ -26,6 +26,7 @@ live in the dict `loss` returns.
 
 from __future__ import annotations
 
+import ast
 import copy
 import inspect
 from typing import Any
@@ -68,21 +69,52 @@ def recognise(cls: type, namespace: dict[str, Any]) -> bool:
     if loss_method(cls) is None or callable(getattr(cls, "gradient", None)):
         return False
     init = function_node(getattr(cls, "__init__", None))
-    return init is not None and "params" in assigned_attributes(init)
+    return init is not None and ("params" in assigned_attributes(init) or _returns_a_dict_beside(cls))
+
+
+def _returns_a_dict_beside(cls: type) -> bool:
+    """Whether the loss method's last `return` gives two values (`return loss, g`): without a `params`
+    dict, its gradients are keyed by the names of the attributes they are for (`g["W1"]` of `self.W1`)."""
+    node = function_node(getattr(cls, loss_method(cls) or "loss", None))
+    returns = [n for n in ast.walk(node) if isinstance(n, ast.Return) and n.value is not None] if node is not None else []
+    return bool(returns) and isinstance(returns[-1].value, ast.Tuple) and len(returns[-1].value.elts) == 2
+
+
+def _returned_dict(cls: type) -> str | None:
+    """The name of the gradients' dict the loss method returns second (`return loss, g`: "g")."""
+    node = function_node(getattr(cls, loss_method(cls) or "loss", None))
+    returns = [n for n in ast.walk(node) if isinstance(n, ast.Return) and n.value is not None] if node is not None else []
+    if returns and isinstance(returns[-1].value, ast.Tuple) and len(returns[-1].value.elts) == 2 and isinstance(returns[-1].value.elts[1], ast.Name):
+        return returns[-1].value.elts[1].id
+    return None
+
+
+def _attributes_for(net: Any, grads: Any) -> list[str]:
+    """The attributes of `net` the gradients' keys name, each an array of its gradient's shape."""
+    if not isinstance(grads, dict):
+        return []
+    return [
+        k for k, g in grads.items()
+        if isinstance(k, str) and is_float_array(getattr(net, k, None)) and np.shape(g) == getattr(net, k).shape
+    ]  # fmt: skip
 
 
 class Classifier(Adapter):
     """`loss(X, y)` seen as a loss layer: forward is the loss, backward the grads dict it returned."""
 
-    def __init__(self, net: Any, name: str):
+    def __init__(self, net: Any, name: str, attributes: list[str] | None = None):
         super().__init__(name=name, kind="cs231n-classifier", target=type(net), is_loss=True)
         self.net = net
         self.dout_is_input = False
         self._grads: dict[str, Any] = {}
         self._method = loss_method(type(net)) or "loss"
         self.extra = penalty(net)
+        self._attributes = attributes  # `self.W1`, ... when the network keeps no `params` dict
+        self._dict = _returned_dict(type(net)) if attributes else None
 
     def params(self) -> dict[str, np.ndarray]:
+        if self._attributes is not None:
+            return {k: getattr(self.net, k) for k in self._attributes}
         return {k: v for k, v in self.net.params.items() if is_float_array(v)}
 
     def forward(self, x: np.ndarray, t: Any = None) -> Any:
@@ -99,7 +131,8 @@ class Classifier(Adapter):
     def grad_targets(self, param: str) -> tuple[str, ...]:
         stem = param.rstrip("0123456789")
         built = (f"['{stem}' +]",) if stem != param else ()  # `grads[f"W{i}"]` in a loop over the layers
-        return (f"grads['{param}']", f'grads["{param}"]', *built, "grads")
+        own = (f"{self._dict}['{param}']", f'{self._dict}["{param}"]') if self._dict and self._dict != "grads" else ()
+        return (*own, f"grads['{param}']", f'grads["{param}"]', *built, self._dict or "grads")
 
 
 def penalty(net: Any) -> dict[str, float]:
@@ -150,7 +183,8 @@ def _classes(net: Any, kwargs: dict[str, Any], x: np.ndarray) -> int:
         scores = builder._trial(lambda: getattr(copy.deepcopy(net), name)(x.copy()))
         if isinstance(scores, np.ndarray) and scores.ndim == 2 and scores.shape[0] == len(x):
             return scores.shape[1]
-    return builder.last_width(net.params) or 4
+    held = net.params if isinstance(getattr(net, "params", None), dict) else {k: v for k, v in vars(net).items() if is_float_array(v)}
+    return builder.last_width(held) or 4
 
 
 def _trial_loss(net: Any, cls: type, x: np.ndarray, y: np.ndarray) -> Any:
@@ -159,19 +193,62 @@ def _trial_loss(net: Any, cls: type, x: np.ndarray, y: np.ndarray) -> Any:
     return getattr(net, loss_method(cls) or "loss")(x.copy(), y.copy(), **penalty(net))
 
 
+def _observed(cls: type, context: Any) -> Case | None:
+    """The program's own object as its first call of the loss method found it, on the first samples of
+    that call's arrays: for a constructor whose arguments nothing here can guess (`MLP(2, 100, 3)`)."""
+    from backprop_doctor.observe.check import _rows  # the observed checks' own cut
+
+    record = getattr(context, "extras", {}).get("observed_record")
+    method = loss_method(cls) or "loss"
+    code = getattr(getattr(cls, method, None), "__code__", None)
+    for instance in getattr(record, "instances", None) or []:
+        theirs = getattr(getattr(instance.cls, method, None), "__code__", None)
+        if code is None or theirs is None or instance.state is None or (theirs.co_filename, theirs.co_firstlineno) != (code.co_filename, code.co_firstlineno):
+            continue
+        call = next((c for c in instance.calls.get(method, []) if len(c.args) >= 2 and all(isinstance(a, np.ndarray) for a in c.args[:2])), None)
+        if call is None or call.args[0].dtype.kind not in "fiu":
+            continue
+        net = copy.deepcopy(instance.state)
+        promote_to_float64(net)
+        x, y = _rows(np.array(call.args[0], dtype=np.float64)), _rows(call.args[1])
+        state = np.random.get_state()
+        try:
+            result = _trial_loss(net, cls, x, y)
+        except Exception:  # noqa: BLE001 - the user's code, on its own data: not checked this way
+            continue
+        finally:
+            np.random.set_state(state)
+        if not (isinstance(result, tuple) and len(result) == 2 and isinstance(result[1], dict)):
+            continue
+        held = isinstance(getattr(net, "params", None), dict)
+        attributes = None if held else _attributes_for(net, result[1])
+        if not held and not attributes:
+            continue
+        return Case(f"x {x.shape}, y {y.shape}: your program's own `{method}` call (line {call.line})", Classifier(net, cls.__name__, attributes), x, y)
+    return None
+
+
 def build(cls: type, context: Any, rng: np.random.Generator) -> list[Case]:
     from backprop_doctor import build as builder
 
-    kwargs = _kwargs(cls, rng)
+    try:
+        kwargs = _kwargs(cls, rng)
+    except NotChecked:
+        case = _observed(cls, context)
+        if case is None:
+            raise
+        return [case]
     np.random.seed(context.options.seed)
     try:
         net = cls(**kwargs)
     except Exception as error:
         raise builder._raised(f"{cls.__name__}(...) raised {type(error).__name__}: {error}", error) from error
     promote_to_float64(net)  # weights made float32 (`.astype(np.float32)`): checked in float64, as a model's gradient is
-    first = next((v for v in net.params.values() if is_float_array(v)), None)
+    held = net.params if isinstance(getattr(net, "params", None), dict) else None
+    arrays = held.values() if held is not None else [v for v in vars(net).values() if is_float_array(v) and v.ndim == 2]
+    first = next((v for v in arrays if is_float_array(v)), None)
     if first is None:
-        raise NotChecked("its params dict holds no arrays")
+        raise NotChecked("its params dict holds no arrays" if held is not None else "it holds no weight matrix")
     shape = kwargs.get("input_dim") or kwargs.get("input_size") or first.shape[0]
     shape = tuple(shape) if isinstance(shape, (tuple, list)) else (int(shape),)
     n = context.options.batch_size
@@ -192,8 +269,13 @@ def build(cls: type, context: Any, rng: np.random.Generator) -> list[Case]:
         np.random.set_state(state)
     if not (isinstance(result, tuple) and len(result) == 2 and isinstance(result[1], dict)):
         raise NotChecked(f"{loss_method(cls) or 'loss'}(X, y) does not return (loss, grads)")
+    attributes = None
+    if held is None:  # gradients keyed by the attributes they are for
+        attributes = _attributes_for(net, result[1])
+        if not attributes:
+            raise NotChecked(f"the gradients {loss_method(cls) or 'loss'}(X, y) returns are not keyed by attributes of `{cls.__name__}`")
     reg = ""
     if penalty(net):  # the replay runs the program's own `reg`, often too small for this gradient to show
         context.extras.setdefault("penalised", {})[cls.__name__] = SMALL["reg"]
         reg = "".join(f", {name} {value}" for name, value in penalty(net).items())
-    return [Case(f"x {x.shape}, labels {y.shape}{reg}", Classifier(net, cls.__name__), x, y)]
+    return [Case(f"x {x.shape}, labels {y.shape}{reg}", Classifier(net, cls.__name__, attributes), x, y)]

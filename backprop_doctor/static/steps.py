@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from backprop_doctor.static.definitions import _child_blocks, _qualnames, find_function
 from backprop_doctor.static.inline import named_inputs
 from backprop_doctor.static.tree import walk
-from backprop_doctor.static.updates import CJK_LOSS, _GRADIENT, _LEARNING_RATE, _VELOCITY, Update, _identifiers, list_update, parameter_updates, unpacked
+from backprop_doctor.static.updates import CJK_LOSS, _GRADIENT, _LEARNING_RATE, _VELOCITY, Update, _chain, _identifiers, list_update, parameter_updates, unpacked
 
 LOSS_NAME = re.compile(
     r"(?i:(?:\w*_)?(?:loss|cost|error|err|mse|sse|mae|rmse|nll|bce|xent|cross_?entropy|huber|hinge|objective|risk)(?:_?[a-z0-9]*)?)|[JEL](?:_?\w+)?"
@@ -291,8 +291,26 @@ def _is_product(node: ast.AST) -> bool:
     )
 
 
-def _split_step(update: Update, stmt: ast.stmt) -> UpdateSite | None:
-    """The step, its rate and the gradient left when the rate is taken out, for one update."""
+def _items_values(tree: ast.Module) -> dict[int, set[str]]:
+    """Names a loop binds to the values of a dict that holds no optimizer state (`for k, v in g.items()`,
+    `for v in grads.values()`), by each line of the loop's body: there `v` is a gradient, not a velocity."""
+    found: dict[int, set[str]] = {}
+    for loop in walk(tree):
+        if not (isinstance(loop, ast.For) and isinstance(loop.iter, ast.Call) and isinstance(loop.iter.func, ast.Attribute)):
+            continue
+        method, owner = loop.iter.func.attr, _chain(loop.iter.func.value)
+        if method not in ("items", "values") or not owner or _VELOCITY.fullmatch(owner[-1]) or _TRANSFORMED.search(owner[-1]):
+            continue
+        value = loop.target.elts[-1] if method == "items" and isinstance(loop.target, ast.Tuple) and len(loop.target.elts) == 2 else loop.target
+        if isinstance(value, ast.Name):
+            for line in range(loop.lineno, (loop.end_lineno or loop.lineno) + 1):
+                found.setdefault(line, set()).add(value.id)
+    return found
+
+
+def _split_step(update: Update, stmt: ast.stmt, values: frozenset[str] = frozenset()) -> UpdateSite | None:
+    """The step, its rate and the gradient left when the rate is taken out, for one update (`values`:
+    names the update's loop binds to a dict's values, gradients whatever they are called)."""
     listwise = list_update(stmt)
     if listwise is not None:
         sign = (-1 if isinstance(listwise.op, ast.Sub) else 1) * _polarity(listwise.step)
@@ -308,7 +326,7 @@ def _split_step(update: Update, stmt: ast.stmt) -> UpdateSite | None:
     sign *= _polarity(step)
     step = _Unsigned().visit(copy.deepcopy(step))  # `-lr * g` -> `lr * g`, the sign folded in above
     identifiers = _identifiers(step) - _multiplied_into(step) - _divisors(step) - _beside_gradient(step)
-    if any(_TRANSFORMED.search(i) for i in identifiers) or any(_VELOCITY.fullmatch(i) for i in identifiers):
+    if any(_TRANSFORMED.search(i) for i in identifiers) or any(_VELOCITY.fullmatch(i) and i not in values for i in identifiers):
         # Adagrad, RMSProp, Adam: the step is not a multiple of the gradient, but it names it
         named = [n for n in walk(step) if isinstance(n, (ast.Name, ast.Attribute, ast.Subscript)) and _names_gradient(n)]
         if len({ast.unparse(n) for n in named}) != 1:
@@ -319,7 +337,9 @@ def _split_step(update: Update, stmt: ast.stmt) -> UpdateSite | None:
         return None
     target = stmt.target if isinstance(stmt, ast.AugAssign) else stmt.targets[0] if isinstance(stmt, ast.Assign) else None
     container = index = None
-    if isinstance(target, ast.Subscript) and not isinstance(target.slice, (ast.Slice, ast.Tuple)):
+    if isinstance(target, ast.Subscript) and isinstance(target.slice, ast.Constant) and target.slice.value is Ellipsis:
+        pass  # `W[...] -= lr * g`: the whole array, in place
+    elif isinstance(target, ast.Subscript) and not isinstance(target.slice, (ast.Slice, ast.Tuple)):
         container, index = ast.unparse(target.value), ast.unparse(target.slice)
     elif isinstance(target, ast.Subscript) and isinstance(target.slice, ast.Slice) and _plain_slice(target.slice):
         bounds = (target.slice.lower, target.slice.upper, target.slice.step)
@@ -730,13 +750,14 @@ def _update_sites(tree: ast.Module, file: str | None = None) -> list[UpdateSite]
         if isinstance(stmt, (ast.AugAssign, ast.Assign, ast.Return)) or isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
             by_line.setdefault(stmt.lineno, []).append(stmt)
     sites: list[UpdateSite] = []
+    values = _items_values(tree)
     for update in updates:
         if file is not None:
             update = dataclasses.replace(update, file=file)
         stmt = _statement_at(by_line.get(update.line, []), update.col)
         if stmt is not None and (parts := unpacked(stmt)):  # `W1, b1 = W1 - lr * dW1, ...`: this parameter's part
             stmt = next((p for p in parts if ast.unparse(p.targets[0]) == update.target), None)
-        site = _split_step(update, stmt) if stmt is not None else None
+        site = _split_step(update, stmt, frozenset(values.get(update.line, ()))) if stmt is not None else None
         site = _through_velocity(update, stmt, site, tree) if stmt is not None else site
         if site is None and stmt is not None and (behind := _adaptive_behind(update, stmt, tree)) is not None:
             site = behind

@@ -191,7 +191,15 @@ def _param_like(node: ast.AST, roles: Mapping[str, str]) -> bool:
         return roles.get(node.id) == "param" or bool(_PARAM_NAME.fullmatch(node.id))
     if names[0] in roles and roles[names[0]] == "param":
         return True
+    if _keyed_parameter(node) and not _VELOCITY.fullmatch(names[-1]) and not _GRADIENT.fullmatch(names[-1]):
+        return True  # `p["W2"]`: a dict of whatever name, keyed by a parameter's name
     return any(_PARAM_CONTAINER.search(n) for n in names) or bool(_PARAM_NAME.fullmatch(names[-1]))
+
+
+def _keyed_parameter(node: ast.AST) -> bool:
+    """`p["W2"]`, `model['b1']`: an entry keyed by a literal parameter name."""
+    key = node.slice if isinstance(node, ast.Subscript) else None
+    return isinstance(key, ast.Constant) and isinstance(key.value, str) and bool(_PARAM_NAME.fullmatch(key.value))
 
 
 def _gradient_named_after(target: ast.AST, step: ast.AST) -> bool:
@@ -372,6 +380,14 @@ def _returned_comprehension(value: ast.expr | None, arguments: frozenset[str] | 
     return ast.copy_location(ast.Name(names[0], ast.Store()), walked.args[0]), comp
 
 
+def _named_at_run_time(target: ast.AST) -> bool:
+    """`getattr(self, name)[...]`: the whole of an attribute named at run time, written into."""
+    if not (isinstance(target, ast.Subscript) and _whole_array(target.slice)):
+        return False
+    read = target.value
+    return isinstance(read, ast.Call) and isinstance(read.func, ast.Name) and read.func.id == "getattr" and len(read.args) == 2
+
+
 def _setattr_update(stmt: ast.stmt) -> tuple[ast.expr, ast.BinOp] | None:
     """`setattr(self, name, getattr(self, name) - lr * grad)`: an attribute named at run time, moved by a
     step, as (`getattr(self, name)`, `getattr(self, name) - lr * grad`); the target is read where the
@@ -543,6 +559,10 @@ def parameter_updates(tree: ast.AST, *, text: str | None = None) -> list[Update]
     def check(stmt: ast.stmt, roles: Mapping[str, str], function: str | None, arguments: frozenset[str] = frozenset(), loops: frozenset[str] = frozenset()):
         for part in unpacked(stmt, arguments):
             check(part, roles, function, loops=loops)
+        if isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, (ast.Sub, ast.Add)) and _named_at_run_time(stmt.target):
+            if _steps(stmt.value, roles):  # `getattr(self, k)[...] -= lr * v`: the attribute the loop names, in place
+                make(stmt, stmt.target.value, stmt.op, stmt.value, "in-place", function)
+            return
         if isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, (ast.Sub, ast.Add)):
             keyed = _keyed_like_gradient(stmt.target, stmt.value) or _by_its_grad(stmt.target, stmt.value)
             moved = (
