@@ -90,6 +90,8 @@ def run(context: Any) -> Iterator[Finding]:
             continue  # the program only ever gives it one sample (a vector, or one row or column)
         where = definition(func)
         local = call_layout(source_tree(where.file)[1], func.__name__) if where is not None else "unknown"
+        if local == "unknown" and _both_axes(func):
+            local = "rows"  # `z.max(axis=1)` beside `e.sum(axis=0)`: one of them is wrong whichever way the samples lie
         # a function on its own normalising whole rows or whole columns is wrong only where its
         # calls show the samples lie the other way; over the whole array, it is wrong either way
         _probe_softmax(func, call, scores, suspects, columns=columns if local == "unknown" else local == "columns", unsure=local == "unknown")
@@ -147,6 +149,7 @@ def _softmaxes(context: Any, cases: list[probes.Case]) -> Iterator[tuple[Any, Ca
         from backprop_doctor.discovery import is_user_object
 
         functions = [v for v in (context.namespace or {}).values() if inspect.isfunction(v) and is_user_object(v)]
+    functions += [f for f in _beside_classes(context, found) if f not in functions]
     for func in functions:
         if softmax_named(func.__name__) and _required(func) == 1:
             yield func, func, True
@@ -168,6 +171,45 @@ def _softmaxes(context: Any, cases: list[probes.Case]) -> Iterator[tuple[Any, Ca
             except Exception:  # an object that cannot be copied is not called
                 continue
             yield method, getattr(work, name), False
+
+
+def _both_axes(func: Any) -> bool:
+    """Whether the function reduces a 2-D array along axis 0 and along axis 1 (or -1): the shift taken
+    per row and the sum per column, or the other way round."""
+    from backprop_doctor.conventions._classlayer import function_node
+
+    node = function_node(func)
+    axes: set[int] = set()
+    for call in (n for n in ast.walk(node) if isinstance(n, ast.Call)) if node is not None else []:
+        name = call.func.attr if isinstance(call.func, ast.Attribute) else call.func.id if isinstance(call.func, ast.Name) else ""
+        if name not in ("max", "amax", "sum", "nanmax", "logsumexp"):
+            continue
+        axis = next((k.value for k in call.keywords if k.arg == "axis"), None)
+        if isinstance(axis, ast.UnaryOp) and isinstance(axis.op, ast.USub) and isinstance(axis.operand, ast.Constant):
+            axes.add(-axis.operand.value)
+        elif isinstance(axis, ast.Constant) and isinstance(axis.value, int):
+            axes.add(axis.value)
+    return 0 in axes and bool(axes & {1, -1})
+
+
+def _beside_classes(context: Any, found: Any) -> list[Any]:
+    """The user's functions of the modules the file's classes come from (`softmax` in `model.py`, whose
+    `MLP` the checked `train.py` imports and trains): the classes call them, the file never names them."""
+    from backprop_doctor.discovery import is_user_object
+
+    classes = [*getattr(found, "layers", []), *getattr(found, "networks", []), *(obj for _, obj in getattr(found, "others", []) if inspect.isclass(obj))]
+    record = context.extras.get("observed_record")
+    classes += [i.cls for i in getattr(record, "instances", None) or []]
+    functions: list[Any] = []
+    seen: set[int] = set()
+    for cls in classes:
+        for method in vars(cls).values() if isinstance(cls, type) else []:
+            namespace = getattr(method, "__globals__", None)
+            if not isinstance(namespace, dict) or id(namespace) in seen or namespace is context.namespace:
+                continue
+            seen.add(id(namespace))
+            functions += [v for v in namespace.values() if inspect.isfunction(v) and softmax_named(v.__name__) and is_user_object(v)]
+    return functions
 
 
 # --------------------------------------------------------------------------- probing
