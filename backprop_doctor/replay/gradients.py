@@ -47,7 +47,8 @@ PROPORTIONAL = 2e-2  # two directions agree on one factor within this
 COMMON = 3e-2  # parameters' factors within this of each other are one factor
 STEP = {"float64": 1e-6, "float32": 1e-3}  # finite-difference step, times the array's scale
 GUARD_SLACK = 3.0  # a guarded log's effect (`log_guard`) times this is a disagreement a right gradient may show
-GUARD_NEGLIGIBLE = 1e-5  # a guard that moves the loss's slope by less than this is left in
+GUARD_NEGLIGIBLE = 1e-5
+GUARD_DOMINATES = 0.1  # ... and one that moves it by more than this is most of what the loss's slope is  # a guard that moves the loss's slope by less than this is left in
 SMALLEST_DECAY = 1e-6  # a λ within the slope's tolerance and below this is rounding; one set on purpose (1e-3 beside a small row) is not
 MAX_DECAY = 1.0  # an L2 penalty's λ beyond this is no penalty anyone sets: the difference is something else
 SCALE_FLOOR = {"float64": 1e-2, "float32": 1.0}  # ... or times this for an array near zero (a bias at init)
@@ -493,15 +494,26 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
             result.why = "the step did not give the same loss when run again"
             return result
         guards = watched(lambda: runner.loss_of(runner.run()))
+        if guards.effect > GUARD_DOMINATES and earlier is not None and earlier.state is not None and earlier.moved and capture is not earlier:
+            # the first update saturated the scores (a step far too large): at the second pass the log's guard,
+            # not the program's gradient, sets the loss's slope, so the step is judged before that update
+            return _replay(earlier, path, seed, max(budget - spending.spent(), 0.0), curve, measure)
         if guards.effect > GUARD_NEGLIGIBLE:
             # the book's `np.log(y + 1e-7)` where a probability is near 1e-7: the gradient is the loss's without it
+            kept = base_loss
             runner.guards = Guards(lift=True, constants=guards.constants)
             base_namespace = dict(runner.run())
             base_loss = runner.loss_of(base_namespace)
             runner.log_guard, result.guard_lifted = runner.guards.effect, True
-            if base_loss is None:
-                result.why = "the step computes no loss that could be read"
-                return result
+            if base_loss is None or not _finite(base_loss):
+                # a probability that is exactly 0 (saturated scores): without its guard the loss is no number,
+                # so the guarded loss is the one to differentiate, as the program computes it
+                runner.guards, runner.log_guard, result.guard_lifted = None, 0.0, False
+                base_namespace = dict(runner.run())
+                base_loss = runner.loss_of(base_namespace)
+                if base_loss is None or base_loss != kept:
+                    result.why = "the step computes no loss that could be read"
+                    return result
         result.loss, result.loss_value = runner.loss_site, base_loss
         result.batch_sizes = _batch_sizes(capture, base_namespace)
         deadline = spending  # on the budget clock (`observe.budget`), since the replay started
