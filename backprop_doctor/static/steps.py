@@ -39,7 +39,8 @@ LOSS_NAME = re.compile(
     r"|(?i:(?:\w*_)?(?:ce|xe)\d?)"  # `ce`, `train_ce`: a cross-entropy in two letters (not `cell`, `center`)
     rf"|\S*(?:{CJK_LOSS})\S*", re.ASCII
 )
-_NOT_LOSS = re.compile(r"(?i)grad|delta|^d_|^d[A-Z]|deriv|prime|hist|list|curve|(?:loss|cost|error)es$|_all$|sum_|acc")
+# `dL` and `dLoss` are gradients, `data_loss` is not: the capital is case-sensitive
+_NOT_LOSS = re.compile(r"(?i:grad|delta|^d_|deriv|prime|hist|list|curve|(?:loss|cost|error)es$|_all$|sum_|acc)|^d[A-Z]")
 _ADJOINT = re.compile(r"(?:d_?|grad_|g_|delta_?)(\w+)")  # `dZ2`, `grad_scores`, `g_z1`, `delta2`
 _TRANSFORMED = re.compile(r"(?i)sqrt|hat|cache|moment|rms|adam|momentum|velocity")
 
