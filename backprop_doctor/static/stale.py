@@ -93,3 +93,33 @@ def _basic(index: ast.expr) -> bool:
     """An index NumPy answers with a view: names, numbers and slices, not a list or an array of them."""
     parts = index.elts if isinstance(index, ast.Tuple) else [index]
     return all(isinstance(p, (ast.Name, ast.Constant, ast.Slice)) for p in parts)
+
+
+def stale_output(tree: ast.Module, loop: ast.For | ast.While) -> tuple[str, int, str, int, list[str]] | None:
+    """`err = pred[i] - y[i]` in a loop over the samples, with `pred = X @ w + b` bound before the loop
+    and never inside it, while the loop moves `w` and `b`: (the error's statement as written, its line,
+    the output's name, the line that computed it, the moved names it reads), or None."""
+    from backprop_doctor.static.steps import _changed, _computed_before, _data_name
+
+    moved = {n for stmt in loop.body for n in _changed(stmt)}
+    before = _computed_before(tree, loop, moved)
+    if not before:
+        return None
+    lines = {name: max(n.lineno for n in walk(tree) if isinstance(n, ast.Assign) and n.lineno < loop.lineno
+                       and any(isinstance(t, ast.Name) and t.id == name for t in n.targets)) for name in before}  # fmt: skip
+    for stmt in loop.body:
+        if not isinstance(stmt, ast.Assign):
+            continue
+        for node in walk(stmt.value):
+            if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Sub)):
+                continue
+            left, right = _data_name(node.left), _data_name(node.right)
+            if left is None or right is None:
+                continue
+            for (_, root), (_, other) in ((left, right), (right, left)):
+                if root in before and other not in moved and other not in before:
+                    found = [n for n in ast.walk(ast.parse(before[root], mode="eval")) if isinstance(n, ast.Name)]
+                    names = [n.id for n in sorted(found, key=lambda n: n.col_offset)]
+                    reads = [n for n in dict.fromkeys(names) if n in moved]
+                    return ast.unparse(stmt), stmt.lineno, root, lines[root], reads
+    return None

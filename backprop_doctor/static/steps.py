@@ -1236,7 +1236,7 @@ def _losses(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...], tree: ast.A
     ]
     sites = [f for site in sites if (f := _read_fresh(site, loop, prefix)) is not None]
     printed = [f for site in printed[:1] if (f := _read_fresh(site, loop, prefix)) is not None]
-    return sites + accumulated[:1] + printed + _implied_losses(prefix) + _error_losses(loop, prefix)
+    return sites + accumulated[:1] + printed + _implied_losses(prefix) + _error_losses(loop, prefix, tree)
 
 
 def _read_fresh(site: LossSite, loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...]) -> LossSite | None:
@@ -1475,10 +1475,11 @@ def _derivative_call(value: ast.expr) -> bool:
 _NP = "__import__('numpy')"
 
 
-def _error_losses(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...]) -> list[LossSite]:
+def _error_losses(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...], tree: ast.AST | None = None) -> list[LossSite]:
     """`y - layer_3` in the backward pass of a program that computes no loss: the losses whose
     gradient starts from that error (squared error, binary and categorical cross-entropy)."""
     in_loop = {n for stmt in loop.body for n in _changed(stmt)}
+    stale = _computed_before(tree, loop, in_loop) if tree is not None else {}
     batches = _batches(loop.body, in_loop)
     assigned: set[str] = set()
     copies: dict[str, str] = {}  # `ds = p.copy()`: ds -> p
@@ -1487,6 +1488,18 @@ def _error_losses(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...]) -> li
             if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Sub)) or (stmt not in prefix and node is getattr(stmt, "value", None)):
                 continue  # `W = W - lr * dW` is the update's own step, not an error
             left, right = _data_name(node.left) or _output_written(node.left, assigned), _data_name(node.right) or _output_written(node.right, assigned)
+            # `err = X[i] @ w + b - y[i]` in a loop over the samples: the output written out from the weights the loop moves
+            for side, other in ((node.left, node.right), (node.right, node.left)):
+                written, sample = _output_written(side, in_loop - assigned), _data_name(other)
+                if stmt in prefix and written is not None and sample is not None and sample[1] not in in_loop:
+                    return _error_sites(written[0], sample[0], stmt.lineno)
+            if stmt in prefix and left is not None and right is not None:
+                # `err = pred[i] - y[i]` with `pred = X @ w + b` before the loop that moves `w`: the error of the
+                # output as the weights are now, which the step's gradient must follow
+                for (out, root), (target, other) in ((left, right), (right, left)):
+                    if root in stale and other not in in_loop and other not in stale:
+                        fresh = out.replace(root, f"({stale[root]})", 1)
+                        return _error_sites(fresh, target, stmt.lineno)
             if left is None or right is None:
                 continue
             for (out, made), (target, root) in ((left, right), (right, left)):
@@ -1504,6 +1517,23 @@ def _error_losses(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...]) -> li
             copies[stmt.targets[0].id] = made if made is not None else f"({ast.unparse(stmt.value)})"
         assigned.update(_targets(stmt))
     return []
+
+
+def _computed_before(tree: ast.AST, loop: ast.For | ast.While, moved: set[str]) -> dict[str, str]:
+    """Names bound, last before `loop` and never inside it, to an expression of names the loop moves
+    (`pred = X @ w + b` before a loop over the samples that updates `w` and `b`): name -> expression."""
+    found: dict[str, tuple[int, str]] = {}
+    inside = {n for stmt in loop.body for n in _changed(stmt)}
+    for node in walk(tree):
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)) or node.lineno >= loop.lineno:
+            continue
+        name = node.targets[0].id
+        reads = {n.id for n in walk(node.value) if isinstance(n, ast.Name)}
+        if name in inside or not reads & moved or isinstance(node.value, ast.Call) and not any(isinstance(n, ast.BinOp) for n in walk(node.value)):
+            continue
+        if name not in found or found[name][0] < node.lineno:
+            found[name] = (node.lineno, ast.unparse(node.value))
+    return {name: value for name, (_, value) in found.items()}
 
 
 def copied_name(value: ast.expr) -> str | None:
