@@ -73,6 +73,16 @@ def run(context: Any) -> Iterator[Finding]:
                     "that feed them never learn; start the biases at 0 and scale the weights like He init, sqrt(2 / fan_in)"
                 )
                 line, fix = dead.line, "W = np.random.randn(n_in, n_out) * np.sqrt(2.0 / n_in); b = np.zeros(n_out)"
+            elif raw is not None:  # alive at first, killed by the first huge updates of raw-scale inputs
+                name, largest, at = raw
+                message = (
+                    f"{share} after {steps} steps of your training loop, {dead.dead_first} at its first: your input `{name}` "
+                    f"reaches {largest:.3g}" + (f" (line {at})" if at else "") + ", so the first updates are huge and push "
+                    "every unit's input below zero for good; " + ("scale the pixels to [0, 1] before training" if raw_pixels(result, name) else
+                    "standardise each feature (subtract its mean, divide by its standard deviation) before training")
+                )
+                line = at or dead.line
+                fix = f"{name} = {name} / 255.0" if raw_pixels(result, name) else f"{name} = ({name} - {name}.mean(axis=0)) / {name}.std(axis=0)"
             else:
                 rate = update_rate(result)
                 if rate is not None:
@@ -126,6 +136,14 @@ def _raw_input(result: Any) -> tuple[str, float, int | None] | None:
                     return node.left.id, largest, result.step.assigned.get(node.left.id) or _bound_line(result, node.left.id)
             return None
     return None
+
+
+def raw_pixels(result: Any, name: str) -> bool:
+    """Whether the step's input `name` holds whole numbers from 0 to 255: pixels never scaled."""
+    import numpy as np
+
+    data = (getattr(getattr(result.runner, "state", None), "values", {}) or {}).get(name)
+    return isinstance(data, np.ndarray) and data.size > 0 and float(data.min()) >= 0 and float(data.max()) <= 255 and bool(np.all(data == np.round(data)))
 
 
 def _bound_line(result: Any, name: str) -> int | None:
