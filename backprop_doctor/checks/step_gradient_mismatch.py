@@ -354,7 +354,8 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
     # a parameter neither the loss nor its gradient moves (a bias a batch norm takes out again) says nothing either way
     judged = [m for _, m in result.parameters if m.wrong or not m.unused]
     zero = all(m.factor is None and not m.unused for _, m in wrong)  # the gradients the updates read are zero: no mode of a loss explains that
-    if len(wrong) == len(judged) and culprit is None and not common and not zero and loss is not None and _method_loss(loss) and not _same_call(step, loss, wrong):
+    explained = any(m.accumulated is not None or m.penalty_left_out is not None for _, m in wrong)  # the numbers say how they are wrong
+    if len(wrong) == len(judged) and culprit is None and not common and not zero and not explained and loss is not None and _method_loss(loss) and not _same_call(step, loss, wrong):
         # `network.loss(x, t)` runs in inference mode (dropout off, batch norm on running averages), or on
         # all the data while `network.gradient(x[idx], t[idx])` trains on a minibatch: every update "wrong"
         # by unrelated factors says the two are not one function, not that the gradients are wrong

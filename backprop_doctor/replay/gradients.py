@@ -1130,11 +1130,15 @@ def _accumulated(
 
     name = _summed_name(moved.gradient_name or moved.site.gradient.strip(), _item_key(moved))
     carried = runner.state.values.get(name) if name.isidentifier() else _entry_value(runner.state.values, name)
+    held = _held_beside(runner, moved, name) if carried is None else None
+    if held is not None:  # `self.dW1`, added to in `backward`, read by `sgd_step`: the buffer the parameter's object holds
+        carried, adds = held
     if not isinstance(carried, np.ndarray) or np.shape(carried) != np.shape(gradient) or not np.any(carried):
         return None
-    written = _unparsed(name)
-    adds = [s for s in runner.step.prefix for n in ast.walk(s) if isinstance(n, ast.AugAssign) and isinstance(n.op, ast.Add)
-            and (ast.unparse(n.target) == written or _keyed_alike(n.target, written))]
+    if held is None:
+        written = _unparsed(name)
+        adds = [s for s in runner.step.prefix for n in ast.walk(s) if isinstance(n, ast.AugAssign) and isinstance(n.op, ast.Add)
+                and (ast.unparse(n.target) == written or _keyed_alike(n.target, written))]
     if not adds:
         return None
     gradient = np.asarray(gradient, dtype=np.float64)
@@ -1162,6 +1166,28 @@ def _accumulated(
     zeroed = [n.lineno for n in ast.walk(tree) if isinstance(n, ast.Assign) and n.lineno < before
               and any(isinstance(t, ast.Name) and t.id == root or ast.unparse(t) == name for top in n.targets for t in ast.walk(top))] if tree is not None else []
     return name, (max(zeroed) if zeroed else None)
+
+
+def _held_beside(runner: Runner, moved: Moved, name: str) -> tuple[Any, list[Any]] | None:
+    """(the value, the statements adding to it) of a gradient buffer the parameter's own object holds:
+    `self.W1 -= lr * self.dW1` in a method, where `self.dW1 += X.T @ dz1` in another method of the class
+    adds each pass's gradient to what the step began with. None for anything else."""
+    owner, _, attribute = name.partition(".")
+    if not (owner.isidentifier() and attribute.isidentifier()) or moved.path is None or len(moved.path) < 2 or moved.path[-1][0] != "attr":
+        return None
+    try:
+        holder = resolve(runner.state.values, moved.path[:-1])
+    except (KeyError, AttributeError, IndexError, TypeError):
+        return None
+    carried = getattr(holder, attribute, None)
+    tree = source_tree(runner.path)[1]
+    classes = [n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and n.name == type(holder).__name__] if tree is not None else []
+    adds = [
+        n for c in classes for n in ast.walk(c)
+        if isinstance(n, ast.AugAssign) and isinstance(n.op, ast.Add) and isinstance(n.target, ast.Attribute) and n.target.attr == attribute
+        and isinstance(n.target.value, ast.Name) and n.target.value.id == "self"
+    ]  # fmt: skip
+    return (carried, adds) if isinstance(carried, np.ndarray) and adds else None
 
 
 def _keyed_alike(target: Any, written: str) -> bool:

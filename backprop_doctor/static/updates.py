@@ -191,9 +191,18 @@ def _param_like(node: ast.AST, roles: Mapping[str, str]) -> bool:
         return roles.get(node.id) == "param" or bool(_PARAM_NAME.fullmatch(node.id))
     if names[0] in roles and roles[names[0]] == "param":
         return True
-    if _keyed_parameter(node) and not _VELOCITY.fullmatch(names[-1]) and not _GRADIENT.fullmatch(names[-1]):
-        return True  # `p["W2"]`: a dict of whatever name, keyed by a parameter's name
     return any(_PARAM_CONTAINER.search(n) for n in names) or bool(_PARAM_NAME.fullmatch(names[-1]))
+
+
+def _keyed_descent(stmt: ast.AugAssign) -> bool:
+    """`p["W2"] -= lr * h.T @ d_out`: a dict of whatever name, keyed by a parameter's name, moved down by a
+    learning rate (not `acc["W1"] += ...`, a sum of gradients, nor a velocity's or a gradient's dict)."""
+    names = _chain(stmt.target)
+    return (
+        isinstance(stmt.op, ast.Sub) and _keyed_parameter(stmt.target) and bool(names)
+        and not _VELOCITY.fullmatch(names[-1]) and not _GRADIENT.fullmatch(names[-1]) and not _OPTIMISER_STATE.search(names[-1])
+        and any(_LEARNING_RATE.fullmatch(i) for i in _identifiers(stmt.value))
+    )  # fmt: skip
 
 
 def _keyed_parameter(node: ast.AST) -> bool:
@@ -566,7 +575,7 @@ def parameter_updates(tree: ast.AST, *, text: str | None = None) -> list[Update]
         if isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, (ast.Sub, ast.Add)):
             keyed = _keyed_like_gradient(stmt.target, stmt.value) or _by_its_grad(stmt.target, stmt.value)
             moved = (
-                _param_like(stmt.target, roles) or keyed
+                _param_like(stmt.target, roles) or keyed or _keyed_descent(stmt)
                 or _gradient_named_after(stmt.target, stmt.value) or _rate_times(stmt.target, stmt.value, roles, loops)
             )  # fmt: skip
             if moved and (_steps(stmt.value, roles) or _rate_times(stmt.target, stmt.value, roles, loops) or keyed):
