@@ -421,7 +421,9 @@ def _python2_pickle(items: list[tuple[str, Any]]) -> bytes:
         elif isinstance(value, str):
             parts.append(text(value))
         else:
-            parts.append(pickle.dumps(value, protocol=2)[2:-1])  # without its PROTO and STOP
+            # protocol 3, unframed: an array's pixels as raw bytes (BINBYTES), which every `encoding`
+            # loads; without its PROTO and STOP
+            parts.append(pickle.dumps(value, protocol=3)[2:-1])
     parts.append(b"u.")  # SETITEMS, STOP
     return b"".join(parts)
 
