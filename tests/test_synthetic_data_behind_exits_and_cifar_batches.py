@@ -4,7 +4,8 @@
   as cs231n reads them (`pickle.load(f, encoding='latin1')`, then `reshape(10000, 3, 32, 32)`) or
   with `encoding='bytes'` (`datadict[b'data']`), and the binary `data_batch_1.bin`: each read gives
   synthetic images of the real layout, 10,000 a file, and a `synthetic-data` note says so;
-- a loader that exits when its data file is missing (`if not os.path.exists(path): ...; exit()`)
+- a loader that exits when its data file is missing (`if not os.path.exists(path): ...; exit()`,
+  `assert os.path.exists(path)`)
   goes on to read synthetic data when backprop-doctor has some for that file (an MNIST CSV, or a
   CSV the loader says comes from Kaggle's digit recognizer); the question gets the truth for a
   file it has nothing for, and for a program that does anything but exit without the file."""
@@ -191,6 +192,18 @@ def test_an_isfile_guard_is_read_the_same_way(tmp_path):
     write(tmp_path, "net.py", NET)
     report = check(write(tmp_path, "train.py", EXIT_GUARD.format(check="isfile", name="mnist_test.csv", leave="exit()")))
     assert "BPD021" not in _codes(report) and {m["layer"] for m in report["measurements"]} == {"TwoLayerNet"}
+
+
+def test_an_assertion_that_the_file_exists_is_read_the_same_way(tmp_path):
+    write(tmp_path, "net.py", NET)
+    program = EXIT_GUARD.format(check="exists", name="mnist_train.csv", leave="exit()").replace(
+        "    if not os.path.exists(path):\n        print('Download mnist_train.csv and put it in data/ first')\n        exit()\n",
+        "    assert os.path.exists(path), 'download mnist_train.csv first'\n",
+    )
+    assert "assert os.path.exists(path)" in program
+    report = check(write(tmp_path, "train.py", program))
+    assert "BPD021" not in _codes(report), report["findings"]
+    assert any("mnist_train.csv" in m for m in _synthetic(report))
 
 
 def test_a_loader_that_exits_without_a_file_nothing_stands_for_still_exits(tmp_path):

@@ -579,7 +579,8 @@ _EXITS = ("exit", "quit", "sys.exit", "os._exit")
 
 def _exit_guarded(path: Any, frame: Any) -> bool:
     """Whether the user's code asks whether a data file that is not there exists only to exit when it
-    does not (`if not os.path.exists('../large_files/train.csv'): print(...); exit()`), and
+    does not (`if not os.path.exists('../large_files/train.csv'): print(...); exit()`, or an
+    `assert os.path.exists(path)`), and
     backprop-doctor has synthetic content for it: then the file is there, for that question only,
     and the read that follows gets that content. Any other question about a missing file gets the
     truth (a program that downloads what is missing, or trains when no saved model is there)."""
@@ -604,6 +605,8 @@ def _exit_guarded(path: Any, frame: Any) -> bool:
         if isinstance(node, ast.If) and node.test.lineno <= line <= (node.test.end_lineno or node.test.lineno):
             negated = isinstance(node.test, ast.UnaryOp) and isinstance(node.test.op, ast.Not)
             return _exits(node.body if negated else node.orelse)
+        if isinstance(node, ast.Assert) and node.lineno <= line <= (node.end_lineno or node.lineno):
+            return True  # `assert os.path.exists(path), 'download it first'`: it stops there too
     return False
 
 
