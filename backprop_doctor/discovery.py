@@ -88,7 +88,8 @@ def discover(namespace: dict[str, Any], user_files: set[str] | None = None, sour
     seen: set[int] = set()
     used = source.facts.names_used if source is not None and getattr(source, "tree", None) is not None else None
     files = {os.path.abspath(source.path)} if source is not None else set(user_files or ())
-    for name, obj in namespace.items():
+    reached = module_classes(namespace, source.tree) if used is not None else {}
+    for name, obj in [*namespace.items(), *reached.items()]:
         if name.startswith("__") or id(obj) in seen:
             continue
         seen.add(id(obj))
@@ -158,6 +159,36 @@ def discover(namespace: dict[str, Any], user_files: set[str] | None = None, sour
     _method_pairs(found, functions, paired, classes, namespace)
     _own_finite_differences(found, files)
     found.imported.sort()
+    return found
+
+
+def module_classes(namespace: dict[str, Any], tree: ast.AST) -> dict[str, type]:
+    """The classes the file reaches through a module of the user's own (a file beside it or in its
+    package, never a library): `import two_layer_net` then `two_layer_net.TwoLayerNet(...)`, or
+    `from ch04 import two_layer_net`, or `import ch04.two_layer_net` then
+    `ch04.two_layer_net.TwoLayerNet(...)`. Keyed by the class's attribute name, as
+    `from two_layer_net import TwoLayerNet` would bind it; a name the namespace already binds is left
+    to that binding."""
+    found: dict[str, type] = {}
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Attribute) or node.attr in namespace or node.attr in found:
+            continue
+        chain, value = [node.attr], node.value
+        while isinstance(value, ast.Attribute):
+            chain.append(value.attr)
+            value = value.value
+        if not isinstance(value, ast.Name) or not isinstance(namespace.get(value.id), types.ModuleType):
+            continue
+        obj: Any = namespace[value.id]
+        for part in reversed(chain[1:]):  # the submodules between the bound name and the class
+            obj = getattr(obj, part, None)
+            if not isinstance(obj, types.ModuleType):
+                break
+        if not isinstance(obj, types.ModuleType) or not is_user_file(getattr(obj, "__file__", None)):
+            continue
+        cls = getattr(obj, node.attr, None)
+        if inspect.isclass(cls) and is_user_object(cls):
+            found[node.attr] = cls
     return found
 
 

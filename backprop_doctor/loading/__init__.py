@@ -5,6 +5,9 @@
     definitions.py  which statements run: definitions only, or the module without its main block
     stubs.py        stand-ins for modules the file imports but this machine lacks
     python2_imports.py  the user's own Python 2 modules, imported as their Python 3 reading
+    past_builtins.py  Python 2's names and meanings: `xrange`, `cPickle` as `pickle`, and `zip`/`map`/
+                    `filter`/`range` returning lists in a file that is Python 2 code
+    datasets.py     synthetic data for missing data loaders and data files (MNIST, CIFAR-10 batches)
     im2col.py, learn.py, progress.py  stand-ins that work: cs231n's unbuilt Cython extension,
                     scikit-learn's helpers, tqdm and progressbar
     numpy_compat.py, python_compat.py  names NumPy and Python removed (`np.float`, `time.clock`), put back

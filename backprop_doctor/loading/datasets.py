@@ -228,16 +228,46 @@ class _Frame(np.ndarray):
         return np.asarray(self)[:n]
 
 
+_DIGITS = re.compile(r"(?i)mnist|digit")
+
+
 def read_csv(path: Any = None, *args: Any, **kwargs: Any) -> Any:
     """`pd.read_csv` of an MNIST CSV (Kaggle's `digit-recognizer/train.csv`, `mnist_train.csv`) with
-    pandas missing: a label column, then 784 pixel columns of 0-255, one sample per row. Any other
-    CSV's columns cannot be guessed: an inert stand-in."""
-    if not re.search(r"(?i)mnist|digit", str(path)):
+    pandas missing: a label column, then 784 pixel columns of 0-255, one sample per row. A missing
+    CSV of another name (`../large_files/train.csv`) is one too when the user's function that reads
+    it names MNIST or the digits (`print('get the data from kaggle.com/c/digit-recognizer')`). Any
+    other CSV's columns cannot be guessed: an inert stand-in."""
+    if not (_DIGITS.search(str(path)) or _digits_named_by_reader(path, sys._getframe(1))):
         from backprop_doctor.loading.stubs import Stub
 
         return Stub("pandas.read_csv")(path, *args, **kwargs)
     _record(f"pandas.read_csv({str(path)!r})", f"{CSV_ROWS:,} rows: a label, then 784 pixels 0-255")
     return _digits_table().view(_Frame)
+
+
+def _digits_named_by_reader(path: Any, frame: Any) -> bool:
+    """`path` is a CSV that is not there, read by a function of the user's whose code names MNIST or
+    the digits (a string, a comment: the Kaggle competition it says to download from)."""
+    import os
+
+    if not isinstance(path, (str, os.PathLike)) or not os.fspath(path).lower().endswith(".csv") or os.path.exists(path):
+        return False
+    from backprop_doctor.locate import is_user_file
+
+    while frame is not None and not is_user_file(frame.f_code.co_filename):
+        frame = frame.f_back
+    return frame is not None and bool(_DIGITS.search(_code_text(frame.f_code)))
+
+
+def _code_text(code: Any) -> str:
+    """The source lines of a code object (a function's, or a whole module's), as `linecache` has them."""
+    import linecache
+
+    lines = linecache.getlines(code.co_filename)
+    numbers = [n for _, _, n in code.co_lines() if n]
+    if code.co_name == "<module>" or not numbers:
+        return "".join(lines)
+    return "".join(lines[code.co_firstlineno - 1 : max(numbers)])
 
 
 def _digits_table() -> np.ndarray:
@@ -352,6 +382,64 @@ def _idx_bytes(split: str, kind: str) -> bytes:
     return struct.pack(">IIII", 2051, n, 28, 28) + _pixels(x, normalize=False).tobytes()
 
 
+# CIFAR-10 as its python version ships it: `data_batch_1` ... `data_batch_5` and `test_batch`, each a
+# Python 2 pickle of a dict (`data` (10000, 3072) uint8, a row per image, its channels one after the
+# other; `labels`, a list), and `batches.meta` (`label_names`); the binary version's `data_batch_1.bin`
+# holds 10,000 records of a label byte and 3,072 pixel bytes
+_CIFAR_BATCH = re.compile(r"^(data_batch_[1-5]|test_batch|batches\.meta)(\.bin|\.txt)?$")
+CIFAR_BATCH = 10_000  # images per batch file: cs231n's loader reshapes each to (10000, 3, 32, 32)
+CIFAR_NAMES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+_CIFAR_SHOWN = f"{CIFAR_BATCH:,} images a file, data ({CIFAR_BATCH}, 3072) uint8 and labels"
+
+
+def _cifar_batch(name: str) -> tuple[np.ndarray, np.ndarray]:
+    """The images (rows of 3,072 uint8, CIFAR's channel-major layout) and labels of one batch file: class
+    k is prototype k (the same in every file) plus noise, never clipped."""
+    prototypes = np.random.default_rng([10, 3072]).integers(56, 200, (10, 3072), dtype=np.int16)
+    rng = np.random.default_rng([10, 3072, 6 if name == "test_batch" else int(name[-1])])
+    labels = np.arange(CIFAR_BATCH) % 10
+    rng.shuffle(labels)
+    noise = rng.integers(-48, 49, (CIFAR_BATCH, 3072), dtype=np.int16)
+    return (prototypes[labels] + noise).astype(np.uint8), labels.astype(np.int64)
+
+
+def _python2_pickle(items: list[tuple[str, Any]]) -> bytes:
+    """A dict pickled the way Python 2 pickled CIFAR-10: its keys (and string values) are Python 2
+    `str`, which Python 3 loads as `str` with `encoding="latin1"` (or the default) and as `bytes`
+    with `encoding="bytes"` (`datadict[b'data']`), as it loads the real files."""
+    import pickle
+
+    def text(value: str) -> bytes:
+        raw = value.encode("latin-1")
+        return b"U" + bytes([len(raw)]) + raw  # SHORT_BINSTRING: a Python 2 `str`
+
+    parts = [b"\x80\x02}("]  # PROTO 2, EMPTY_DICT, MARK
+    for key, value in items:
+        parts.append(text(key))
+        if isinstance(value, list) and value and isinstance(value[0], str):
+            parts.append(b"](" + b"".join(text(v) for v in value) + b"e")  # EMPTY_LIST, MARK, ..., APPENDS
+        elif isinstance(value, str):
+            parts.append(text(value))
+        else:
+            # protocol 3, unframed: an array's pixels as raw bytes (BINBYTES), which every `encoding`
+            # loads; without its PROTO and STOP
+            parts.append(pickle.dumps(value, protocol=3)[2:-1])
+    parts.append(b"u.")  # SETITEMS, STOP
+    return b"".join(parts)
+
+
+def _cifar_file(name: str, binary: bool) -> bytes:
+    if name == "batches.meta":
+        if binary:  # `batches.meta.txt`: a name a line
+            return "\n".join(CIFAR_NAMES).encode("ascii") + b"\n"
+        return _python2_pickle([("label_names", list(CIFAR_NAMES)), ("num_cases_per_batch", CIFAR_BATCH), ("num_vis", 3072)])
+    data, labels = _cifar_batch(name)
+    if binary:
+        return np.column_stack([labels.astype(np.uint8), data]).tobytes()
+    which = "testing batch 1 of 1" if name == "test_batch" else f"training batch {name[-1]} of 5"
+    return _python2_pickle([("batch_label", which), ("labels", labels.tolist()), ("data", data)])
+
+
 def _file_bytes(name: str) -> bytes:
     """The synthetic content of a well-known data file, by its base name."""
     import io
@@ -410,6 +498,10 @@ def missing_file(path: object, mode: object = "r") -> bytes | None:
         n = TRAIN if idx[1].lower() == "train" else TEST
         REPLACED.append((f"the data file {name}", f"{n} synthetic {'labels' if idx[2].lower() == 'labels' else 'images 28×28'} in MNIST's IDX layout", *_caller()))
         return _idx_bytes(idx[1], idx[2])
+    batch = _CIFAR_BATCH.match(name)
+    if batch is not None and not os.path.exists(path):
+        REPLACED.append(("the CIFAR-10 data files (data_batch_1 ... test_batch)", _CIFAR_SHOWN, *_caller()))
+        return _cifar_file(batch[1], binary=bool(batch[2]))
     if _DIGITS_CSV.search(name) and not os.path.exists(path) and _opened_by_user():
         REPLACED.append((f"the data file {name}", f"{CSV_ROWS:,} lines: a label, then 784 pixels 0-255", *_caller()))
         return "\n".join(",".join(map(str, row)) for row in _digits_table()).encode("ascii") + b"\n"
@@ -439,11 +531,14 @@ def _caller() -> tuple[str | None, int | None]:
 
 
 def install_missing_files() -> None:
-    """Let `open`, `gzip.open` and `np.load` of a missing well-known data file read synthetic data
-    (child process only: it changes `builtins.open` for the rest of the process)."""
+    """Let `open`, `gzip.open` and `np.load` of a missing well-known data file read synthetic data,
+    and `os.path.exists`/`isfile` answer that it is there when the user's code asks only to exit
+    without it (`_exit_guarded`) (child process only: it changes `builtins.open` for the rest of the
+    process)."""
     import builtins
     import gzip
     import io
+    import os
     import tempfile
 
     real_open, real_gzip, real_load = builtins.open, gzip.open, np.load
@@ -467,7 +562,66 @@ def install_missing_files() -> None:
         content = missing_file(file, "rb")
         return real_load(file if content is None else io.BytesIO(content), *args, **kwargs)
 
+    real_exists, real_isfile = os.path.exists, os.path.isfile
+
+    def exists(path: Any) -> bool:
+        return real_exists(path) or _exit_guarded(path, sys._getframe(1))
+
+    def isfile(path: Any) -> bool:
+        return real_isfile(path) or _exit_guarded(path, sys._getframe(1))
+
     builtins.open, gzip.open, np.load = open_, gzip_open, load
+    os.path.exists, os.path.isfile = exists, isfile
+
+
+_EXITS = ("exit", "quit", "sys.exit", "os._exit")
+
+
+def _exit_guarded(path: Any, frame: Any) -> bool:
+    """Whether the user's code asks whether a data file that is not there exists only to exit when it
+    does not (`if not os.path.exists('../large_files/train.csv'): print(...); exit()`, or an
+    `assert os.path.exists(path)`), and
+    backprop-doctor has synthetic content for it: then the file is there, for that question only,
+    and the read that follows gets that content. Any other question about a missing file gets the
+    truth (a program that downloads what is missing, or trains when no saved model is there)."""
+    import ast
+    import os
+
+    from backprop_doctor.locate import is_user_file
+    from backprop_doctor.static.files import source_tree
+
+    if frame is None or not isinstance(path, (str, os.PathLike)) or not is_user_file(frame.f_code.co_filename):
+        return False
+    name = os.path.basename(os.fspath(path))
+    supplied = (
+        _CIFAR_BATCH.match(name) or _IDX.match(name) or _DIGITS_CSV.search(name) or name in _FILES
+        or (name.lower().endswith(".csv") and _DIGITS.search(_code_text(frame.f_code)))
+    )  # fmt: skip
+    if not supplied:
+        return False
+    _, tree = source_tree(frame.f_code.co_filename)
+    line = frame.f_lineno
+    for node in ast.walk(tree) if tree is not None else ():
+        if isinstance(node, ast.If) and node.test.lineno <= line <= (node.test.end_lineno or node.test.lineno):
+            negated = isinstance(node.test, ast.UnaryOp) and isinstance(node.test.op, ast.Not)
+            return _exits(node.body if negated else node.orelse)
+        if isinstance(node, ast.Assert) and node.lineno <= line <= (node.end_lineno or node.lineno):
+            return True  # `assert os.path.exists(path), 'download it first'`: it stops there too
+    return False
+
+
+def _exits(body: list[Any]) -> bool:
+    """The statements end the program: `exit()`, `sys.exit(1)`, `quit()`, `raise SystemExit`."""
+    import ast
+
+    for statement in body:
+        if isinstance(statement, ast.Raise) and statement.exc is not None:
+            raised = statement.exc.func if isinstance(statement.exc, ast.Call) else statement.exc
+            if isinstance(raised, ast.Name) and raised.id == "SystemExit":
+                return True
+        if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call) and ast.unparse(statement.value.func) in _EXITS:
+            return True
+    return False
 
 
 class _BookMnistFinder:

@@ -32,7 +32,7 @@ from typing import Any, TextIO
 from backprop_doctor.context import SourceFile
 from backprop_doctor.findings import Finding
 from backprop_doctor.loading import datasets, numpy_compat, past_builtins, progress, python2_imports, python_compat, stubs
-from backprop_doctor.loading.past_builtins import PYTHON2_NAMES
+from backprop_doctor.loading.past_builtins import PYTHON2_MODULES, PYTHON2_NAMES, dropped_names
 from backprop_doctor.loading.package import claim_namespace, package_of, shadow_free
 from backprop_doctor.loading.source import PYTHON2_METHODS, syntax_error_finding
 from backprop_doctor.rules import rule
@@ -152,7 +152,7 @@ def load_namespace(
         python2_names()
     module = types.ModuleType(USER_MODULE, None)
     module.__file__ = path
-    module.__builtins__ = builtins  # type: ignore[attr-defined]
+    module.__builtins__ = user_builtins(source)  # type: ignore[attr-defined]
     if package is not None:
         module.__package__ = package  # `from .layers import *` resolves against the file's package
     sys.modules[USER_MODULE] = module
@@ -260,12 +260,15 @@ NUMPY_REMOVED = {
     "round_": "np.round", "row_stack": "np.vstack", "trapz": "np.trapezoid", "in1d": "np.isin",
     "asfarray": "np.asarray(x, dtype=float)", "mat": "np.asmatrix",
 }
-PYTHON2_MODULES = {
-    "cPickle": "pickle", "Queue": "queue", "ConfigParser": "configparser", "StringIO": "io",
-    "cStringIO": "io", "urllib2": "urllib.request", "httplib": "http.client", "Tkinter": "tkinter",
-    "__builtin__": "builtins", "urlparse": "urllib.parse", "HTMLParser": "html.parser",
-}
 _ABC_NAMES = frozenset(collections.abc.__all__)
+
+
+def user_builtins(source: SourceFile) -> Any:
+    """The builtins the user's file runs with: Python 2's (`zip` returning a list, see
+    `past_builtins.python2_builtins`) for a file that is Python 2 code, else Python 3's own."""
+    if source.python2 or past_builtins.is_python2(source.tree):
+        return past_builtins.python2_builtins()
+    return builtins
 
 
 def python2_names() -> None:
@@ -276,18 +279,7 @@ def python2_names() -> None:
             setattr(builtins, name, past_builtins.meaning(name))
 
 
-def _dropped_names(tree: ast.Module) -> list[tuple[str, int]]:
-    """(name, first line) of the Python 2 builtins a file that parses as Python 3 still reads
-    (`for i in xrange(num_train):` in a loss function), and never binds itself."""
-    bound = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
-    bound |= {a.asname or a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom)) for a in n.names}
-    bound |= {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
-    bound |= {n.arg for n in ast.walk(tree) if isinstance(n, ast.arg)}
-    first: dict[str, int] = {}
-    for n in ast.walk(tree):
-        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id in PYTHON2_NAMES and n.id not in bound:
-            first[n.id] = min(first.get(n.id, n.lineno), n.lineno)
-    return sorted(first.items(), key=lambda item: item[1])
+_dropped_names = dropped_names  # the Python 2 builtins a file Python 3 parses still reads
 
 
 def _dropped_finding(source: SourceFile, dropped: list[tuple[str, int]]) -> Finding:
@@ -381,7 +373,14 @@ def missing_module_findings(records: list[stubs.StubRecord], shown: str, path: s
             done = "backprop-doctor put a stand-in in its place, so any code that needs it was skipped."
         message = f"`{record.module}` (imported at {where}) is neither installed nor next to your file; {done}"
         fix = None
-        if top in PYTHON2_MODULES:
+        if record.module in past_builtins.RENAMED:
+            new = PYTHON2_MODULES[record.module]
+            message = (
+                f"`{record.module}` (imported at {where}) is a Python 2 module: use `{new}`, its Python 3 name; "
+                f"backprop-doctor imported `{new}` in its place."
+            )
+            fix = f"import {new}"
+        elif top in PYTHON2_MODULES:
             message += f" `{top}` is a Python 2 module: use `{PYTHON2_MODULES[top]}`."
             fix = f"import {PYTHON2_MODULES[top]}"
         findings.append(

@@ -14,6 +14,7 @@ Each module read that way is recorded for the `python2` warning.
 
 from __future__ import annotations
 
+import ast
 import importlib.abc
 import importlib.machinery
 import importlib.util
@@ -23,6 +24,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from backprop_doctor.findings import Finding
+from backprop_doctor.loading import past_builtins
 from backprop_doctor.loading.source import python2_finding, python2_rescue
 
 
@@ -50,6 +52,25 @@ class Python2Loader(importlib.machinery.SourceFileLoader):
             lines = [line + "\n" for line in fixed.split("\n")]
             linecache.cache[path] = (len(fixed), None, lines, path)  # `inspect` reads what ran, not the Python 2
             return compile(tree, path, "exec", dont_inherit=True)
+
+    def exec_module(self, module: Any) -> None:
+        """Run the module; one that is Python 2 code (read as Python 3 above, or one that parses but
+        reads `xrange` or imports `cPickle`) runs with Python 2's builtins (`zip` returning a list)."""
+        code = self.get_code(module.__name__)
+        if code is None:
+            raise ImportError(f"cannot load {module.__name__!r}", name=module.__name__)
+        if self._reads_python2():
+            module.__builtins__ = past_builtins.python2_builtins()
+        exec(code, module.__dict__)  # noqa: S102 - what `SourceFileLoader.exec_module` does
+
+    def _reads_python2(self) -> bool:
+        if any(path == self.path for path, _, _ in self._rescued):
+            return True
+        try:
+            tree = ast.parse(self.get_source(self.name) or "", self.path)
+        except (SyntaxError, ValueError, ImportError, RecursionError, MemoryError):
+            return False
+        return past_builtins.is_python2(tree)
 
 
 class Python2Finder(importlib.abc.MetaPathFinder):

@@ -38,7 +38,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from backprop_doctor.loading import im2col
+from backprop_doctor.loading import im2col, past_builtins
 from backprop_doctor.static.imports import ancestor_with_package, guarded_import_lines, guarded_lines_of, star_imported
 
 if TYPE_CHECKING:
@@ -134,6 +134,19 @@ def _subplots(*_: Any, **__: Any) -> tuple[Stub, Stub]:
     return Stub("matplotlib.figure.Figure"), Stub("matplotlib.axes.Axes")
 
 
+class _Renamed(importlib.abc.Loader):
+    """Loads a Python 2 module Python 3 renamed (`cPickle`) as its namesake (`past_builtins.renamed_module`)."""
+
+    def __init__(self, module: types.ModuleType):
+        self.module = module
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType:
+        return self.module
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        pass
+
+
 class StubFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     """The last finder on `sys.meta_path`: a stub for a missing module the user's code imports."""
 
@@ -163,6 +176,9 @@ class StubFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
                 return adopted(found)  # a module of the user's written in Python 2 is read as Python 3 too
         self.records.append(StubRecord(fullname, frame.f_code.co_filename, frame.f_lineno))
+        renamed = past_builtins.renamed_module(fullname)
+        if renamed is not None:  # `import cPickle`: Python 2's name of `pickle`, which is here
+            return importlib.machinery.ModuleSpec(fullname, _Renamed(renamed))
         return importlib.machinery.ModuleSpec(fullname, self, is_package=True)
 
     # -- loader

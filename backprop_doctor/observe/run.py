@@ -14,7 +14,6 @@ thread), or when the program raises or exits; every ending is a normal one.
 from __future__ import annotations
 
 import ast
-import builtins
 import contextlib
 import os
 import random
@@ -43,12 +42,12 @@ def run_program(source: SourceFile, budget: float, seed: int = 0, recorder: Any 
     needs `trace`, `record`, `stop` and `finished`, and ends the run by raising `StopRun`.
     """
     from backprop_doctor.locate import is_user_file
-    from backprop_doctor.loading.namespace import OutputTail, _no_stdin, _Tee, echo_streams
+    from backprop_doctor.loading.namespace import OutputTail, _no_stdin, _Tee, echo_streams, user_builtins
 
     path = os.path.abspath(source.path)
     module = types.ModuleType(RUN_MODULE)
     module.__file__ = path
-    module.__builtins__ = builtins  # type: ignore[attr-defined]
+    module.__builtins__ = user_builtins(source)  # type: ignore[attr-defined]  (Python 2's `zip` in a Python 2 file)
     namespace = module.__dict__
     namespace["__name__"] = "__main__"
     package, _root = package_of(path, source.tree)  # the definitions load put its root on sys.path
