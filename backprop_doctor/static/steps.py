@@ -461,13 +461,16 @@ def _through_velocity(update: Update, stmt: ast.stmt, site: UpdateSite | None, t
         return _velocity_added_to(update, stmt, site, tree, name, outer, scope) if isinstance(value, ast.Name) else site
     definition = max(defining, key=lambda n: n.lineno)
     terms = _signed_terms(definition.value)
-    own = [t for t in terms if name in {ast.unparse(n) for n in walk(t[1]) if isinstance(n, (ast.Name, ast.Subscript, ast.Attribute))} or _reads_state(t[1])]
+    own = [t for t in terms if name in {ast.unparse(n) for n in walk(t[1]) if isinstance(n, (ast.Name, ast.Subscript, ast.Attribute))} or _reads_state(_above_root(t[1]))]
     fresh = [t for t in terms if t not in own]
     if len(fresh) != 1 or len(own) > 1:
         return site
     term_sign, term = fresh[0]
     sign = outer * term_sign * _polarity(term)
     term = _Unsigned().visit(copy.deepcopy(term))
+    scaled = isinstance(term, ast.BinOp) and isinstance(term.op, ast.Div) and any(_TRANSFORMED.search(i) for i in _identifiers(term.right))
+    if scaled:  # RMSProp's `lr * g / (np.sqrt(cache) + eps)`: the gradient above its running average's root, no multiple of it
+        term = term.left
     rate, gradient = _take_rate(term)
     if rate is None and isinstance(term, ast.BinOp) and isinstance(term.op, ast.Mult):
         for factor, rest in ((term.left, term.right), (term.right, term.left)):
@@ -479,13 +482,33 @@ def _through_velocity(update: Update, stmt: ast.stmt, site: UpdateSite | None, t
                 break
     if gradient is None or not any(_names_gradient(n) for n in walk(ast.parse(gradient, mode="eval"))):
         return site
-    if own:  # momentum: the first step is rate * gradient, later ones are not
+    if own or scaled:
+        gradient = _unweighted(gradient)  # `(1 - mu) * gW2`: an exponential average's weight is no part of the gradient  # momentum: the first step is rate * gradient, later ones are not
         unsigned = ast.unparse(_Unsigned().visit(copy.deepcopy(applied))) if applied is not None else None
         again = unsigned if rate is not None and unsigned == rate else None
         return UpdateSite(update, name, None, gradient, sign, adaptive=True, velocity=(definition.lineno, ast.unparse(definition)), rate_again=again)
     if site is not None:
         return site  # `grad_w1 = alpha * x1 * delta`: the variable is read as the gradient, its rate as the program's scale
     return UpdateSite(update, name, rate, gradient, sign)
+
+
+def _unweighted(gradient: str) -> str:
+    """`gW2` of `(1 - mu) * (gW2)`: the gradient without a weight made of settings only."""
+    node = ast.parse(gradient, mode="eval").body
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+        for weight, rest in ((node.left, node.right), (node.right, node.left)):
+            settings = isinstance(weight, ast.BinOp) and not any(isinstance(n, (ast.Name, ast.Attribute, ast.Subscript)) and _names_gradient(n) for n in walk(weight))
+            if settings and any(isinstance(n, (ast.Name, ast.Attribute, ast.Subscript)) and _names_gradient(n) for n in walk(rest)):
+                return ast.unparse(rest)
+    return gradient
+
+
+def _above_root(term: ast.expr) -> ast.expr:
+    """The numerator of RMSProp's `g / (np.sqrt(cache) + eps)` (its running average sits below it); `term` otherwise."""
+    inner = term.operand if isinstance(term, ast.UnaryOp) else term
+    if isinstance(inner, ast.BinOp) and isinstance(inner.op, ast.Div) and any(_TRANSFORMED.search(i) for i in _identifiers(inner.right)):
+        return inner.left
+    return term
 
 
 def _momentum_defined(tree: ast.Module, stmt: ast.stmt, name: str) -> bool:
