@@ -220,6 +220,63 @@ def _loss_source(loss: Any, tree: Any) -> str:
     return text
 
 
+def _flipped_against_the_rest(result: Any) -> tuple[list[tuple[Any, Any]], list[tuple[Any, Any]]] | None:
+    """(the flipped, the rest) when every update follows one factor of the loss's gradient but for its sign,
+    which a few of them have the other way round (`W1 -= lr * dW1` beside `W2 += lr * dW2` in gradient
+    ascent): the rest set the program's scale, and the few move against the gradient. None otherwise."""
+    wrong = result.wrong
+    if not wrong or len(wrong) != len(result.parameters):
+        return None
+    if any(m.factor is None or not (m.proportional or m.single) or m.accumulated or m.penalty_left_out is not None for _, m in wrong):
+        return None
+    sizes = [abs(m.factor) for _, m in wrong]
+    if min(sizes) == 0 or max(sizes) / min(sizes) >= 1 + SAME_FACTOR:
+        return None
+    minus = [(moved, m) for moved, m in wrong if m.factor < 0]
+    plus = [(moved, m) for moved, m in wrong if m.factor > 0]
+    if not minus or len(minus) >= len(plus) or not any(m.proportional for _, m in plus):
+        return None
+    return minus, plus
+
+
+def _flipped_findings(result: Any, flipped: tuple[list[tuple[Any, Any]], list[tuple[Any, Any]]], path: str, loss_words: str, evidence: Any) -> Iterator[Finding]:
+    from backprop_doctor.static.steps import written_sign
+
+    minus, plus = flipped
+    theirs = {written_sign(moved.site.update) for moved, _ in plus}
+    others = ", ".join(f"`{m.name}`" for _, m in plus)
+    for moved, measured in minus:
+        mine = written_sign(moved.site.update)
+        site = moved.site
+        if len(theirs) == 1 and mine and mine not in theirs:  # written the other way round: the update's own sign
+            op = "+=" if mine < 0 else "-="
+            target = site.update.target
+            message = (
+                f"the update of `{measured.name}` in your training step (line {site.update.line}) moves it against the gradient of "
+                f"{loss_words}, while the updates of {others} follow it: `{site.update.source.strip()}` "
+                f"{'subtracts' if mine < 0 else 'adds'} its step where they {'add' if mine < 0 else 'subtract'} theirs; write `{target} {op} ...`"
+            )
+            line, fix = site.update.line, f"{target} {op} {site.step}"
+        else:  # the update is written as the others are: the gradient it reads has its sign flipped
+            message = (
+                f"the update of `{measured.name}` in your training step (line {site.update.line}) uses `{moved.gradient_name or site.gradient}`"
+                + (f", computed at line {measured.line}," if measured.line else "")
+                + f" which has the sign of the gradient of {loss_words} flipped against the gradients of {others}: negate it"
+            )
+            line, fix = measured.line or site.update.line, None
+        yield rule(NAME).finding(
+            message,
+            param=measured.name,
+            file=path,
+            line=line,
+            highlight=tuple(sorted({line, site.update.line})),
+            pattern="sign-flipped",
+            measured=1.0,  # the symmetric relative error of a gradient against its negative, at the rest's scale
+            fix=fix,
+            evidence=evidence,
+        )
+
+
 def _method_loss(loss: Any) -> bool:
     """The loss is a method of the program's objects (`network.loss(x, t)`), not arithmetic it wrote."""
     import ast
@@ -317,6 +374,10 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
     wrong = result.wrong
     factors = [m.factor for _, m in wrong if m.proportional and m.factor is not None]
     evidence = _evidence(result)
+    flipped = _flipped_against_the_rest(result)
+    if flipped is not None:
+        yield from _flipped_findings(result, flipped, path, loss_words, evidence)
+        return
     if result.common_factor is not None and result.program_scale:
         return  # a loss chosen here or only reported (a mean printed now and then), or no learning rate: the scale is the program's
     if result.common_factor is not None and (outputs := _over_outputs(result, source, factors[0])) is not None:
