@@ -70,8 +70,13 @@ def _from_the_output(f: Finding) -> int:
     return -int(found.group(1)) if found else 0
 
 
+# ... and findings of a cause read from the source, whose numbers show up only downstream: weights a backward
+# updates before it computes the gradient it hands back make every earlier layer's gradient wrong
+PREFERRED_PATTERNS = ("stale-weights",)
+
+
 def _precedence(f: Finding) -> int:
-    if f.name in PREFERRED_CAUSES and f.severity == "error":
+    if (f.name in PREFERRED_CAUSES or f.pattern in PREFERRED_PATTERNS) and f.severity == "error":
         return -1
     return stage_rank(f) if f.name in all_rules() else 99
 

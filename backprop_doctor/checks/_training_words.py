@@ -83,6 +83,11 @@ def replayed_step(result: Any) -> str:
     return f"your training step at pass {later} ({result.step.place}; at the first pass every gradient was right, the weights still small)"
 
 
+def gradients_right(result: Any) -> str:
+    """" although every gradient it computes is right" when the replay compared them, "" when it could not."""
+    return " although every gradient it computes is right" if getattr(result, "parameters", None) else ""
+
+
 def sentence(text: str) -> str:
     text = text.strip()
     return (text[0].upper() + text[1:] + ("" if text.endswith(".") else ".")) if text else text

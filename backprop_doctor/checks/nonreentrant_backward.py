@@ -56,6 +56,9 @@ def run(context: Any) -> Iterator[Finding]:
                 ),
             )
             _not_a_kink(context, finding.layer, finding.layer, updates[0], finding.file)
+            stale = _read_after_update(tree, finding.layer)
+            if stale is not None:
+                yield _stale_finding(finding, stale, path)
     updating = [f for f in context.findings if f.name == NAME and f.severity == "info" and "updates the layer's parameters itself" in f.message]
     for i, finding in enumerate(context.findings):
         if finding.name != NAME or finding.severity != "error" or not finding.layer or not updating:
@@ -104,6 +107,39 @@ def _not_a_kink(context: Any, layer: str, mover: str, line: int, file: str | Non
                     "not a kink; keep the update out of backward to have it checked"
                 ),
             )
+
+
+def _read_after_update(tree: ast.Module, layer: str) -> tuple[str, int, int] | None:
+    """(the attribute, the line that moved it, the line that reads it after) for a backward that updates
+    its weights and then computes with them (`self.W -= lr * dW`, then `dx = grad @ self.W.T`)."""
+    from backprop_doctor.static.stale import stale_weights
+
+    backward = _backward_of(tree, layer)
+    if backward is None:
+        return None
+    for node in ast.walk(backward):
+        if isinstance(node, (ast.Assign, ast.Return)) and node.value is not None:
+            found = stale_weights(tree, node.lineno)
+            if found is not None:
+                return found[0], found[1], node.lineno
+    return None
+
+
+def _stale_finding(finding: Finding, stale: tuple[str, int, int], path: str | None) -> Finding:
+    from backprop_doctor.rules import rule
+
+    attribute, moved, line = stale
+    return rule("gradient-mismatch").finding(
+        f"The input gradient dx of `{finding.layer}` is computed at line {line} from `self.{attribute}`, which line {moved} has "
+        f"already updated in this backward pass, so it is not the `self.{attribute}` the forward pass used and every layer before "
+        f"it gets a wrong gradient: compute it before line {moved}, then update `self.{attribute}`",
+        layer=finding.layer,
+        param="x",
+        file=path,
+        line=line,
+        highlight=tuple(sorted({moved, line})),
+        pattern="stale-weights",
+    )
 
 
 def _own_updates(tree: ast.Module, layer: str) -> list[int]:

@@ -37,7 +37,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from backprop_doctor.checks._training_words import rate_setting, update_rate
+from backprop_doctor.checks._training_words import gradients_right, rate_setting, update_rate
 from backprop_doctor.findings import Finding
 from backprop_doctor.rules import rule
 from backprop_doctor.static.writes import first_assignment_line
@@ -66,8 +66,8 @@ def run(context: Any) -> Iterator[Finding]:
         which = f"{tiny.samples} samples of {_names(tiny.cut)}" if tiny.cut else f"its {tiny.samples} samples"
         text = (
             f"your program cannot fit {which}: its own training step, repeated {len(losses)} times on them with its update rule{at}, "
-            f"takes their loss from {losses[0]:.4g} to {losses[-1]:.4g}, not below a fifth of where it began, "
-            "although every gradient it computes is right"
+            f"takes their loss from {losses[0]:.4g} to {losses[-1]:.4g}, not below a fifth of where it began"
+            f"{',' if result.parameters else ''}{gradients_right(result)}"
         )
         line, fix = rate_line, None
         if tiny.faster is not None and rate is not None:

@@ -29,6 +29,7 @@ import math
 from collections.abc import Iterator
 from typing import Any
 
+from backprop_doctor.checks._training_words import gradients_right
 from backprop_doctor.findings import Finding
 from backprop_doctor.rules import rule
 
@@ -65,8 +66,8 @@ def run(context: Any) -> Iterator[Finding]:
         else:
             first_bad = next((i for i, v in enumerate(own) if not math.isfinite(v)), len(own) - 1)
             message = (
-                f"your program's own loss stops being a number after {first_bad + 1} of its steps although every "
-                f"gradient it computes is right, and a smaller learning rate does not help: the first {found.kind} "
+                f"your program's own loss stops being a number after {first_bad + 1} of its steps{gradients_right(result)}, "
+                f"and a smaller learning rate does not help: the first {found.kind} "
                 f"in its loop is at line {found.line} (step {found.step + 1}); {advice}"
             )
         yield rule(NAME).finding(

@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from backprop_doctor.checks._training_words import rate_setting
+from backprop_doctor.checks._training_words import gradients_right, rate_setting
 from backprop_doctor.findings import Finding
 from backprop_doctor.rules import rule
 
@@ -63,7 +63,7 @@ def run(context: Any) -> Iterator[Finding]:
         ending = "turns into NaN" if any(v != v for v in own) else f"rises from {own[0]:.4g} to {own[-1]:.4g}"
         fix = f"{name} = {tried:g}"
         yield rule(NAME).finding(
-            f"your program's own loss {ending} over its first {len(own)} steps although every gradient it computes is right, "
+            f"your program's own loss {ending} over its first {len(own)} steps{gradients_right(result)}, "
             f"so its learning rate {where} is too high: with `{fix}` the same program, from the same state, "
             f"goes from {curve[0]:.4g} to {curve[-1]:.4g}",
             file=source.path,

@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from backprop_doctor.checks._training_words import rate_setting
+from backprop_doctor.checks._training_words import gradients_right, rate_setting
 from backprop_doctor.findings import Finding
 from backprop_doctor.rules import rule
 
@@ -50,8 +50,8 @@ def run(context: Any) -> Iterator[Finding]:
         line, where = rate_setting(source, result, name, yours)
         fix = f"{name} = {tried:g}"
         yield rule(NAME).finding(
-            f"your program's own loss stays at {own[0]:.4g} (it ends at {own[-1]:.4g}) over its first {len(own)} steps "
-            f"although every gradient it computes is right, so its learning rate {where} is too small: with `{fix}` "
+            f"your program's own loss stays at {own[0]:.4g} (it ends at {own[-1]:.4g}) over its first {len(own)} steps"
+            f"{gradients_right(result)}, so its learning rate {where} is too small: with `{fix}` "
             f"the same program, from the same state, goes from {curve[0]:.4g} to {curve[-1]:.4g}",
             file=source.path,
             line=line,
