@@ -461,6 +461,12 @@ class Adapter:
 
 
 
+def listed_arrays(layer: Any) -> list[Any]:
+    """A layer's `params` list (DLFS-2), or [] where `params` is no list (a `params()` method, a dict)."""
+    listed = getattr(layer, "params", None)
+    return list(listed) if isinstance(listed, (list, tuple)) else []
+
+
 def is_gradient_like(value: Any) -> bool:
     """An array, or a NumPy scalar (the gradient of a 0-d parameter such as a learned scale)."""
     return isinstance(value, (np.ndarray, np.floating))

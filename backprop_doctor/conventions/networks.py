@@ -56,6 +56,7 @@ from backprop_doctor.conventions._base import (
     Adapter,
     is_array_list,
     is_float_array,
+    listed_arrays,
     parameters,
     train_kwargs,
 )
@@ -364,7 +365,7 @@ def _network_list_names(net: Any) -> list[str]:
     names = []
     owners: dict[int, str] = {}
     for key, layer in Network.layers.__get__(_Shell(net))():
-        for i, p in enumerate(getattr(layer, "params", []) or []):
+        for i, p in enumerate(listed_arrays(layer)):
             if isinstance(p, np.ndarray):
                 owners.setdefault(id(p), f"{key}.{dlfs2_names(layer)[i] if i < len(dlfs2_names(layer)) else i}")
     for i, p in enumerate(net.params):
@@ -854,7 +855,7 @@ class NetworkAdapter(Adapter):
         if k is None or k >= len(net_grads):
             return None
         for _, layer in self.network.layers():
-            for i, p in enumerate(getattr(layer, "params", None) or []):
+            for i, p in enumerate(listed_arrays(layer)):
                 grads = getattr(layer, "grads", None) or []
                 if p is array and i < len(grads) and grads[i] is not net_grads[k]:
                     return layer, i

@@ -49,7 +49,7 @@ from typing import Any
 
 import numpy as np
 
-from backprop_doctor.conventions._base import FORWARD_SEED, GRAD_NAMES, is_float_array, is_gradient_like, method_of, train_kwargs
+from backprop_doctor.conventions._base import FORWARD_SEED, GRAD_NAMES, is_float_array, is_gradient_like, listed_arrays, method_of, train_kwargs
 from backprop_doctor.conventions import _classlayer
 from backprop_doctor.conventions._classlayer import ClassLayer, call_backward, call_forward, function_node, required_inputs, self_name
 from backprop_doctor.conventions._run import Case, NotChecked
@@ -206,7 +206,7 @@ def _runs(layer: Any, x: np.ndarray, extras: list[np.ndarray], train: bool) -> A
 
 def _matrices(layer: Any) -> list[np.ndarray]:
     arrays = [v for v in vars(layer).values() if is_float_array(v)]
-    arrays += [p for p in getattr(layer, "params", None) or [] if is_float_array(p)]
+    arrays += [p for p in listed_arrays(layer) if is_float_array(p)]
     return [a for a in arrays if a.ndim == 2]
 
 

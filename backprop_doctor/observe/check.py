@@ -369,7 +369,8 @@ def _backward_arguments(obj: Any) -> str:
 def _holds_batch_state(obj: Any, x: np.ndarray) -> bool:
     """A stateful layer (a TimeLSTM's h) keeps arrays of the program's batch size: cutting the
     batch would not fit them."""
-    params = {id(p) for p in getattr(obj, "params", None) or [] if isinstance(p, np.ndarray)}
+    listed = getattr(obj, "params", None)
+    params = {id(p) for p in listed if isinstance(p, np.ndarray)} if isinstance(listed, (list, tuple)) else set()  # not a `params()` method
     n = np.shape(x)[0] if np.ndim(x) else None
     if n is None or n <= ROWS:
         return False
