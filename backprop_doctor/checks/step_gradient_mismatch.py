@@ -427,7 +427,7 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
     if culprit is not None:
         adjoint, measured = culprit
         keys = {re.sub(r"\W", "", m.name.rsplit("[", 1)[-1].rsplit(".", 1)[-1]) for _, m in result.parameters}
-        right = [a for a, m in result.adjoints if not m.wrong and a.forward not in keys]  # `dW2` of `W2` is a parameter's gradient
+        right = [a for a, m in result.adjoints if not m.wrong and not m.inconclusive and a.forward not in keys]  # `dW2` of `W2` is a parameter's gradient
         inner = isinstance(adjoint, InnerAdjoint)
         computed_from = set(adjoint.reads) if inner else reads(step.prefix[adjoint.index])
         inputs = [a.name for a in right if a.name in computed_from]
@@ -518,7 +518,7 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
         line = handed[1] if pattern == "wrong-argument" else adjoint.line  # the call that hands the wrong value
         helper = _helper_computing(source, adjoint, plain=pattern != "wrong-derivative") if pattern in ("wrong-derivative", "scaled", "factor-of-two", "sign-flipped") else None
         behind = None
-        if helper is None and not inner and pattern in ("wrong-derivative", "scaled", "factor-of-two", "sign-flipped"):
+        if helper is None and pattern in ("wrong-derivative", "scaled", "factor-of-two", "sign-flipped"):
             behind = _helper_behind_mask(source, step, adjoint)  # `dz = da * (z > 0)`, `da = avgpool_backward(dp)`
         cached = cached_wrong_side(source.tree, helper[1]) if helper is not None and source.tree is not None else None
         if cached is not None:  # `dh = sigmoid_backward(da, cache)`, the cache `sigmoid_forward` built holding the wrong side
@@ -533,6 +533,7 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
         elif behind is not None:
             masked, name, line = behind
             diagnosis += f": it only masks `{masked}`, which `{name}` returns (line {line}), where the error is made"
+            advice = f"re-derive what `{name}` returns as the derivative of its forward pass"
         elif pattern == "wrong-derivative" and source.tree is not None and (
             mutated := (mutated_argument(source.tree, adjoint.line, inputs) if inputs else None)
             or mutated_argument(source.tree, adjoint.line, [adjoint.name], after=True)
@@ -1223,14 +1224,20 @@ def _helper_behind_mask(source: Any, step: Any, adjoint: Any) -> tuple[str, str,
     (`dz = da * (z > 0)`, a ReLU's mask, right whatever the factor) and that value is what one
     function of the checked file returns (`da = avgpool_backward(dp)`): the factor is made there."""
     tree = source.tree if source is not None else None
-    statement = step.prefix[adjoint.index] if 0 <= adjoint.index < len(step.prefix) else None
+    if isinstance(adjoint, InnerAdjoint):  # inside a function the step calls: its statements before the adjoint's
+        body = _function_body(tree, adjoint.line) if tree is not None else []
+        statement = next((s for s in body if s.lineno == adjoint.line), None)
+        before = [s for s in body if s.lineno < adjoint.line]
+    else:
+        statement = step.prefix[adjoint.index] if 0 <= adjoint.index < len(step.prefix) else None
+        before = list(step.prefix[: adjoint.index])
     if tree is None or not isinstance(statement, ast.Assign) or not isinstance(statement.value, ast.BinOp) or not isinstance(statement.value.op, ast.Mult):
         return None
     sides = (statement.value.left, statement.value.right)
     masked = [a for a, b in (sides, sides[::-1]) if isinstance(a, ast.Name) and _a_mask(b)]
     if len(masked) != 1:
         return None
-    made = [s for s in step.prefix[: adjoint.index] if isinstance(s, ast.Assign) and any(isinstance(t, ast.Name) and t.id == masked[0].id for t in s.targets)]
+    made = [s for s in before if isinstance(s, ast.Assign) and any(isinstance(t, ast.Name) and t.id == masked[0].id for t in s.targets)]
     if not made:
         return None
     defined = {n.name: n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
@@ -1240,7 +1247,24 @@ def _helper_behind_mask(source: Any, step: Any, adjoint: Any) -> tuple[str, str,
     if not all(isinstance(a, (ast.Name, ast.Attribute, ast.Constant)) for a in value.args):
         return None  # a factor may be written in an argument (`spread_back(2 * dpool)`): made at the call
     returns = [r for r in ast.walk(defined[value.func.id]) if isinstance(r, ast.Return) and r.value is not None]
-    return (masked[0].id, value.func.id, returns[0].lineno) if len(returns) == 1 else None
+    if len(returns) != 1:
+        return None
+    line = returns[0].lineno
+    if isinstance(returns[0].value, ast.Name):  # `return dx` after `dx[...] += ...` in a loop: the one statement that writes it
+        name = returns[0].value.id
+        writes = [
+            n for n in ast.walk(defined[value.func.id])
+            if isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Subscript) and isinstance(n.target.value, ast.Name) and n.target.value.id == name
+        ]  # fmt: skip
+        if len(writes) == 1:
+            line = writes[0].lineno
+    return masked[0].id, value.func.id, line
+
+
+def _function_body(tree: ast.Module, line: int) -> list[ast.stmt]:
+    """The top-level statements of the innermost function holding `line`."""
+    holding = [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.lineno <= line <= (n.end_lineno or n.lineno)]
+    return list(max(holding, key=lambda n: n.lineno).body) if holding else []
 
 
 def _a_mask(node: ast.AST) -> bool:
