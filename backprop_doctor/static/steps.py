@@ -2074,6 +2074,7 @@ def _adjoints(prefix: tuple[ast.stmt, ...]) -> list[Adjoint]:
                 forwards = [f for f in _forward_names(match.group(1), name) if f in last and f != name]
                 forwards = forwards or _abbreviated_forwards(match.group(1), [f for f in last if f != name])
                 forwards = forwards or _compound_forwards(match.group(1), [f for f in last if f != name])
+                forwards = forwards or _spelled_apart(name, [f for f in last if f != name])
                 if forwards:
                     others = tuple((f, last[f]) for f in forwards[1:])
                     found.append(Adjoint(name, forwards[0], stmt.lineno, last[forwards[0]], index, others))
@@ -2106,6 +2107,16 @@ def _loss_gradient_calls(prefix: tuple[ast.stmt, ...]) -> list[Adjoint]:
 
 
 _PARTIAL = re.compile(r"d_?(?P<of>[A-Za-z]\w*?)_d_?(?P<by>[A-Za-z]\w*)")
+
+
+def _spelled_apart(name: str, known: list[str]) -> list[str]:
+    """`dE_douth1` -> ["out_h1"]: the loss's derivative written as a fraction, by a value spelled with an
+    underscore the fraction leaves out."""
+    partial = _PARTIAL.fullmatch(name)
+    if partial is None or not _PLAIN_LOSS.fullmatch(partial["of"]):
+        return []
+    by = partial["by"].replace("_", "").lower()
+    return [f for f in known if f.replace("_", "").lower() == by and not _ADJOINT.fullmatch(f)]
 
 
 def _partial(name: str) -> bool:
