@@ -99,9 +99,10 @@ def _dead(report: dict) -> list[dict]:
 def test_a_relu_layer_dead_from_the_start_is_an_error_at_its_line(tmp_path):
     path = planted(tmp_path, "dead.py", SCRIPT, "b1 = np.zeros((1, 32))", "b1 = np.full((1, 32), -20.0)")
     (finding,) = _dead(check(path, training=True))
-    assert (finding["severity"], finding["line"], finding["param"]) == ("error", line_of(path, "a1 = np.maximum(0, z1)"), "a1")
+    # the bias that keeps every unit below zero is the line to change (since session 30; the ReLU's line before)
+    assert (finding["severity"], finding["line"], finding["param"]) == ("error", line_of(path, "b1 = np.full((1, 32), -20.0)"), "a1")
     assert finding["message"].startswith("32 of 32 units of `a1`")
-    assert "from your program's first step on" in finding["message"]
+    assert "from your program's first step on: `b1` starts at -20" in finding["message"]
 
 
 def test_the_correct_script_keeps_its_units_alive(tmp_path):
@@ -115,7 +116,7 @@ def test_units_are_counted_along_the_batch_axis_of_a_column_layout(tmp_path):
     assert _dead(check(write(tmp_path / "a", "columns.py", COLUMNS), training=True)) == []
     path = planted(tmp_path / "b", "columns.py", COLUMNS, "b1 = np.zeros((16, 1))", "b1 = np.full((16, 1), -30.0)")
     (finding,) = _dead(check(path, training=True))
-    assert (finding["line"], finding["param"]) == (line_of(path, "A1 = np.maximum(Z1, 0)"), "A1")
+    assert (finding["line"], finding["param"]) == (line_of(path, "b1 = np.full((16, 1), -30.0)"), "A1")
     assert finding["message"].startswith("16 of 16 units of `A1`")
 
 

@@ -67,6 +67,14 @@ def run(context: Any) -> Iterator[Finding]:
                     "updates are huge: standardise each feature (subtract its mean, divide by its standard deviation) before training"
                 )
                 line, fix = at or dead.line, f"{name} = ({name} - {name}.mean(axis=0)) / {name}.std(axis=0)"
+            elif dead.dead_first > DEAD_SHARE * dead.units and (bias := _negative_bias(result, dead)) is not None:
+                name, value, at = bias
+                message = (
+                    f"{share} from your program's first step on: `{name}` starts at {value:.3g}" + (f" (line {at})" if at else "")
+                    + ", below every unit's input, so no unit fires, no gradient flows back through them and the weights that feed "
+                    "them never learn; start the biases at 0"
+                )
+                line, fix = at or dead.line, f"{name} = np.zeros_like({name})"
             elif dead.dead_first > DEAD_SHARE * dead.units:
                 message = (
                     f"{share} from your program's first step on: no gradient flows back through them, so the weights "
@@ -135,6 +143,30 @@ def _raw_input(result: Any) -> tuple[str, float, int | None] | None:
                 if largest > RAW:
                     return node.left.id, largest, result.step.assigned.get(node.left.id) or _bound_line(result, node.left.id)
             return None
+    return None
+
+
+def _negative_bias(result: Any, dead: Any) -> tuple[str, float, int | None] | None:
+    """(name, its largest entry, the line that binds it) of a bias the step adds into the dead ReLU's
+    input that starts below zero everywhere (`b1 = np.full(H, -10.0)`), or None."""
+    import ast
+
+    import numpy as np
+
+    by_line = {stmt.lineno: stmt for stmt in result.step.prefix}
+    relu = by_line.get(dead.line)
+    if relu is None:
+        return None
+    read = {n.id for n in ast.walk(relu) if isinstance(n, ast.Name)}
+    read |= {n.id for stmt in result.step.prefix if stmt.lineno < dead.line and {t.id for t in ast.walk(stmt) if isinstance(t, ast.Name) and isinstance(t.ctx, ast.Store)} & read
+             for n in ast.walk(stmt) if isinstance(n, ast.Name)}  # fmt: skip
+    for moved, _ in result.parameters:
+        if not moved.path or moved.path[0][1] not in read:
+            continue
+        value = np.asarray(moved.value, dtype=np.float64) if isinstance(moved.value, np.ndarray) else None
+        if value is not None and value.size > 1 and (value.ndim == 1 or min(value.shape) == 1) and float(value.max()) < -1.0:
+            name = str(moved.path[0][1])
+            return name, float(value.max()), result.step.assigned.get(name) or _bound_line(result, name)
     return None
 
 
