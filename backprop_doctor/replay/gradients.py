@@ -500,20 +500,13 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
             return _replay(earlier, path, seed, max(budget - spending.spent(), 0.0), curve, measure)
         if guards.effect > GUARD_NEGLIGIBLE:
             # the book's `np.log(y + 1e-7)` where a probability is near 1e-7: the gradient is the loss's without it
-            kept = base_loss
             runner.guards = Guards(lift=True, constants=guards.constants)
             base_namespace = dict(runner.run())
             base_loss = runner.loss_of(base_namespace)
             runner.log_guard, result.guard_lifted = runner.guards.effect, True
-            if base_loss is None or not _finite(base_loss):
-                # a probability that is exactly 0 (saturated scores): without its guard the loss is no number,
-                # so the guarded loss is the one to differentiate, as the program computes it
-                runner.guards, runner.log_guard, result.guard_lifted = None, 0.0, False
-                base_namespace = dict(runner.run())
-                base_loss = runner.loss_of(base_namespace)
-                if base_loss is None or base_loss != kept:
-                    result.why = "the step computes no loss that could be read"
-                    return result
+            if base_loss is None:
+                result.why = "the step computes no loss that could be read"
+                return result
         result.loss, result.loss_value = runner.loss_site, base_loss
         result.batch_sizes = _batch_sizes(capture, base_namespace)
         deadline = spending  # on the budget clock (`observe.budget`), since the replay started
