@@ -96,8 +96,8 @@ class Recorder:
     # -- the trace functions ------------------------------------------------------------
 
     def trace(self, frame: types.FrameType, event: str, arg: Any) -> Any:
-        if event != "call":
-            return None
+        if event != "call" or self.finished:
+            return None  # a run that is over: a trace put back after it (a helper restoring what it found) is inert
         code = frame.f_code
         filename = code.co_filename
         user = self._files.get(filename)
