@@ -382,64 +382,6 @@ def _idx_bytes(split: str, kind: str) -> bytes:
     return struct.pack(">IIII", 2051, n, 28, 28) + _pixels(x, normalize=False).tobytes()
 
 
-# CIFAR-10 as its python version ships it: `data_batch_1` ... `data_batch_5` and `test_batch`, each a
-# Python 2 pickle of a dict (`data` (10000, 3072) uint8, a row per image, its channels one after the
-# other; `labels`, a list), and `batches.meta` (`label_names`); the binary version's `data_batch_1.bin`
-# holds 10,000 records of a label byte and 3,072 pixel bytes
-_CIFAR_BATCH = re.compile(r"^(data_batch_[1-5]|test_batch|batches\.meta)(\.bin|\.txt)?$")
-CIFAR_BATCH = 10_000  # images per batch file: cs231n's loader reshapes each to (10000, 3, 32, 32)
-CIFAR_NAMES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
-_CIFAR_SHOWN = f"{CIFAR_BATCH:,} images a file, data ({CIFAR_BATCH}, 3072) uint8 and labels"
-
-
-def _cifar_batch(name: str) -> tuple[np.ndarray, np.ndarray]:
-    """The images (rows of 3,072 uint8, CIFAR's channel-major layout) and labels of one batch file: class
-    k is prototype k (the same in every file) plus noise, never clipped."""
-    prototypes = np.random.default_rng([10, 3072]).integers(56, 200, (10, 3072), dtype=np.int16)
-    rng = np.random.default_rng([10, 3072, 6 if name == "test_batch" else int(name[-1])])
-    labels = np.arange(CIFAR_BATCH) % 10
-    rng.shuffle(labels)
-    noise = rng.integers(-48, 49, (CIFAR_BATCH, 3072), dtype=np.int16)
-    return (prototypes[labels] + noise).astype(np.uint8), labels.astype(np.int64)
-
-
-def _python2_pickle(items: list[tuple[str, Any]]) -> bytes:
-    """A dict pickled the way Python 2 pickled CIFAR-10: its keys (and string values) are Python 2
-    `str`, which Python 3 loads as `str` with `encoding="latin1"` (or the default) and as `bytes`
-    with `encoding="bytes"` (`datadict[b'data']`), as it loads the real files."""
-    import pickle
-
-    def text(value: str) -> bytes:
-        raw = value.encode("latin-1")
-        return b"U" + bytes([len(raw)]) + raw  # SHORT_BINSTRING: a Python 2 `str`
-
-    parts = [b"\x80\x02}("]  # PROTO 2, EMPTY_DICT, MARK
-    for key, value in items:
-        parts.append(text(key))
-        if isinstance(value, list) and value and isinstance(value[0], str):
-            parts.append(b"](" + b"".join(text(v) for v in value) + b"e")  # EMPTY_LIST, MARK, ..., APPENDS
-        elif isinstance(value, str):
-            parts.append(text(value))
-        else:
-            # protocol 3, unframed: an array's pixels as raw bytes (BINBYTES), which every `encoding`
-            # loads; without its PROTO and STOP
-            parts.append(pickle.dumps(value, protocol=3)[2:-1])
-    parts.append(b"u.")  # SETITEMS, STOP
-    return b"".join(parts)
-
-
-def _cifar_file(name: str, binary: bool) -> bytes:
-    if name == "batches.meta":
-        if binary:  # `batches.meta.txt`: a name a line
-            return "\n".join(CIFAR_NAMES).encode("ascii") + b"\n"
-        return _python2_pickle([("label_names", list(CIFAR_NAMES)), ("num_cases_per_batch", CIFAR_BATCH), ("num_vis", 3072)])
-    data, labels = _cifar_batch(name)
-    if binary:
-        return np.column_stack([labels.astype(np.uint8), data]).tobytes()
-    which = "testing batch 1 of 1" if name == "test_batch" else f"training batch {name[-1]} of 5"
-    return _python2_pickle([("batch_label", which), ("labels", labels.tolist()), ("data", data)])
-
-
 def _file_bytes(name: str) -> bytes:
     """The synthetic content of a well-known data file, by its base name."""
     import io
@@ -498,10 +440,6 @@ def missing_file(path: object, mode: object = "r") -> bytes | None:
         n = TRAIN if idx[1].lower() == "train" else TEST
         REPLACED.append((f"the data file {name}", f"{n} synthetic {'labels' if idx[2].lower() == 'labels' else 'images 28×28'} in MNIST's IDX layout", *_caller()))
         return _idx_bytes(idx[1], idx[2])
-    batch = _CIFAR_BATCH.match(name)
-    if batch is not None and not os.path.exists(path):
-        REPLACED.append(("the CIFAR-10 data files (data_batch_1 ... test_batch)", _CIFAR_SHOWN, *_caller()))
-        return _cifar_file(batch[1], binary=bool(batch[2]))
     if _DIGITS_CSV.search(name) and not os.path.exists(path) and _opened_by_user():
         REPLACED.append((f"the data file {name}", f"{CSV_ROWS:,} lines: a label, then 784 pixels 0-255", *_caller()))
         return "\n".join(",".join(map(str, row)) for row in _digits_table()).encode("ascii") + b"\n"
@@ -594,7 +532,7 @@ def _exit_guarded(path: Any, frame: Any) -> bool:
         return False
     name = os.path.basename(os.fspath(path))
     supplied = (
-        _CIFAR_BATCH.match(name) or _IDX.match(name) or _DIGITS_CSV.search(name) or name in _FILES
+        _IDX.match(name) or _DIGITS_CSV.search(name) or name in _FILES
         or (name.lower().endswith(".csv") and _DIGITS.search(_code_text(frame.f_code)))
     )  # fmt: skip
     if not supplied:
