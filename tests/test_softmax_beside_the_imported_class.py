@@ -73,3 +73,12 @@ def test_a_softmax_summed_down_the_columns_is_named_in_its_module(tmp_path):
 def test_the_correct_softmax_is_clean(tmp_path):
     write(tmp_path, "model.py", MODEL)
     assert errors(check(write(tmp_path, "train.py", TRAIN))) == []
+
+
+def test_a_one_sample_softmax_the_model_never_calls_is_no_suspect(tmp_path):
+    """The book's `softmax` of one vector (`exp / np.sum(exp)`) beside the batched one the model calls:
+    the program never runs it on a batch, so it is not probed as if it did."""
+    unused = "def vector_softmax(x):\n    e = np.exp(x - np.max(x))\n    return e / np.sum(e)\n\n\n"
+    write(tmp_path, "model.py", MODEL.replace("def softmax(z):", unused + "def softmax(z):"))
+    report = check(write(tmp_path, "train.py", TRAIN))
+    assert [f for f in report["findings"] if f["code"] == "BPD301"] == []

@@ -200,6 +200,11 @@ def _beside_classes(context: Any, found: Any) -> list[Any]:
     classes = [*getattr(found, "layers", []), *getattr(found, "networks", []), *(obj for _, obj in getattr(found, "others", []) if inspect.isclass(obj))]
     record = context.extras.get("observed_record")
     classes += [i.cls for i in getattr(record, "instances", None) or []]
+    # only those the program ran on a batch: the book's one-sample `softmax` beside the `safe_softmax` a model calls is no suspect
+    batched = {
+        (code.co_filename, code.co_firstlineno) for f in getattr(record, "functions", None) or []
+        if (code := getattr(f.func, "__code__", None)) is not None and any(c.args and np.ndim(c.args[0]) >= 2 and min(np.shape(c.args[0])) > 1 for c in f.calls)
+    }  # fmt: skip
     functions: list[Any] = []
     seen: set[int] = set()
     for cls in classes:
@@ -208,7 +213,11 @@ def _beside_classes(context: Any, found: Any) -> list[Any]:
             if not isinstance(namespace, dict) or id(namespace) in seen or namespace is context.namespace:
                 continue
             seen.add(id(namespace))
-            functions += [v for v in namespace.values() if inspect.isfunction(v) and softmax_named(v.__name__) and is_user_object(v)]
+            functions += [
+                v for v in namespace.values()
+                if inspect.isfunction(v) and softmax_named(v.__name__) and is_user_object(v)
+                and (v.__code__.co_filename, v.__code__.co_firstlineno) in batched
+            ]  # fmt: skip
     return functions
 
 
