@@ -17,8 +17,6 @@ from test_step_penalty_mismatch import DECAY, PENALISED_LOSS
 
 from backprop_doctor.checks import step_dead_relu, step_penalty_mismatch, step_rate_too_high, step_rate_too_low, symmetric_init
 
-HE = "W = np.random.randn(n_in, n_out) * np.sqrt(2.0 / n_in); b = np.zeros(n_out)"
-
 
 def steps(curve: list[float]) -> str:
     return f"{len(curve)} steps: loss {curve[0]:.4g} → {curve[-1]:.4g}"
@@ -30,12 +28,15 @@ def steps(curve: list[float]) -> str:
 def test_a_relu_layer_dead_from_the_first_step_is_an_error_at_its_line(tmp_path):
     path, result, (f,) = replayed(tmp_path, step_dead_relu, SCRIPT, ("b1 = np.zeros((1, 32))", "b1 = np.full((1, 32), -20.0)"))
     relu, n = line_of(path, "a1 = np.maximum(0, z1)"), len(result.curve)
-    assert (f.severity, f.code, f.file, f.line, f.highlight, f.param, f.fix) == ("error", "BPD612", str(path), relu, (relu,), "a1", HE)
+    bias = line_of(path, "b1 = np.full((1, 32), -20.0)")  # the bias below every unit's input is the line to change
+    assert (f.severity, f.code, f.file, f.line, f.highlight, f.param, f.fix) == (
+        "error", "BPD612", str(path), bias, tuple(sorted({bias, relu})), "a1", "b1 = np.zeros_like(b1)"
+    )
     assert (f.measured, f.threshold) == (1.0, 0.5)
     assert f.message == (
-        f"32 of 32 units of `a1` (line {relu}) output 0 for every sample from your program's first step on: no gradient flows "
-        "back through them, so the weights that feed them never learn; start the biases at 0 and scale the weights like He "
-        "init, sqrt(2 / fan_in)"
+        f"32 of 32 units of `a1` (line {relu}) output 0 for every sample from your program's first step on: `b1` starts at -20 "
+        f"(line {bias}), below every unit's input, so no unit fires, no gradient flows back through them and the weights that "
+        "feed them never learn; start the biases at 0"
     )
     assert f.evidence == (
         ("activity", f"units of `a1` that fire on no sample: 32 of 32 at the first step, 32 after {n} steps"),
