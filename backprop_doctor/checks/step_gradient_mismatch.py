@@ -51,7 +51,7 @@ from backprop_doctor.static.step_functions import InnerAdjoint
 from backprop_doctor.static.masks import left_out_mask
 from backprop_doctor.static.stale import row_views, stale_step_read
 from backprop_doctor.static.updates import reinitialised
-from backprop_doctor.static.steps import consumers, reads, written_sign
+from backprop_doctor.static.steps import _scope_of, consumers, reads, written_sign
 from backprop_doctor.static.writes import handed_otherwise, indexed_add, overwritten_sum, bound_indexed_add, rebound_gradients, returned_indexed_add
 
 NAME = "step-gradient-mismatch"
@@ -825,7 +825,6 @@ def _between(result: Any, source: Any) -> tuple[Any, ast.stmt, str] | None:
     `pre` to measure it by. With the slope hint of the activation the adjoint's value comes out of
     ("" when none): the statement and the hint."""
     from backprop_doctor.replay.gradients import _slope_written
-    from backprop_doctor.static.steps import _scope_of
 
     if source.tree is None or not result.adjoints or result.first_wrong_adjoint is not None or not result.wrong:
         return None
@@ -883,7 +882,6 @@ def _shared_source(result: Any, source: Any) -> tuple[ast.stmt, str, list[int]] 
     several lines of one function (`G["Wx"] += xs[t].T @ da`, `G["Wh"] += hs[t].T @ da`,
     `G["bh"] += da.sum(0)`, all from `da = dh * (1 - hs[t] ** 2)`): the statement, the name it binds
     and the gradients' lines. Named by nothing the walk measured (no forward value of `a`)."""
-    from backprop_doctor.static.steps import _scope_of
 
     if source.tree is None or (result.first_wrong_adjoint is not None and not _one_parameters_own(result)) or not result.wrong:
         return None
@@ -946,7 +944,6 @@ def _common_adjoint(tree: ast.Module, scope: ast.AST, lines: list[int], after: i
     """The last statement of `scope` before `lines` that binds an adjoint-like name every statement at
     `lines` is computed from (through the assignments before them), of the backward pass (after the
     line `after`, the loss, when given): the statement, the name and the scope's statements."""
-    from backprop_doctor.static.steps import _scope_of
 
     inside = [n for n in ast.walk(scope) if isinstance(n, ast.stmt) and _scope_of(tree, n.lineno) is scope]
     statements = [[n for n in inside if n.lineno == line and not isinstance(n, (ast.For, ast.While, ast.If, ast.With))] for line in lines]
@@ -992,7 +989,6 @@ def _through_call(tree: ast.Module, scope: ast.AST, lines: list[int]) -> tuple[a
     that one call of the scope unpacks from what a function of the file returns
     (`_, dh, dc, dWx, dWh, db = cell.step_backward(...)` then `grads["Wx"] += dWx`): the lines of that
     function that compute the returned names. None otherwise."""
-    from backprop_doctor.static.steps import _scope_of
 
     inside = [n for n in ast.walk(scope) if isinstance(n, ast.stmt) and _scope_of(tree, n.lineno) is scope]
     read = []
@@ -1225,7 +1221,8 @@ def _helper_behind_mask(source: Any, step: Any, adjoint: Any) -> tuple[str, str,
     function of the checked file returns (`da = avgpool_backward(dp)`): the factor is made there."""
     tree = source.tree if source is not None else None
     if isinstance(adjoint, InnerAdjoint):  # inside a function the step calls: its statements before the adjoint's
-        body = _function_body(tree, adjoint.line) if tree is not None else []
+        scope = _scope_of(tree, adjoint.line) if tree is not None else None
+        body = list(scope.body) if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)) else []
         statement = next((s for s in body if s.lineno == adjoint.line), None)
         before = [s for s in body if s.lineno < adjoint.line]
     else:
@@ -1259,12 +1256,6 @@ def _helper_behind_mask(source: Any, step: Any, adjoint: Any) -> tuple[str, str,
         if len(writes) == 1:
             line = writes[0].lineno
     return masked[0].id, value.func.id, line
-
-
-def _function_body(tree: ast.Module, line: int) -> list[ast.stmt]:
-    """The top-level statements of the innermost function holding `line`."""
-    holding = [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.lineno <= line <= (n.end_lineno or n.lineno)]
-    return list(max(holding, key=lambda n: n.lineno).body) if holding else []
 
 
 def _a_mask(node: ast.AST) -> bool:

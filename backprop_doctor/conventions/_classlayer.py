@@ -176,6 +176,14 @@ def _stepping_gradients(node: FunctionNode | None, rate: str | None) -> set[str]
     return found
 
 
+def last_return(func: Any) -> ast.expr | None:
+    """What the last `return` of a function's source gives (`J, grad` of `return J, grad`), or None
+    when its source cannot be read or it returns nothing."""
+    node = function_node(func)
+    returns = [n for n in ast.walk(node) if isinstance(n, ast.Return) and n.value is not None] if node is not None else []
+    return returns[-1].value if returns else None
+
+
 def function_node(func: Any) -> FunctionNode | None:
     """The parsed `def` of a function or method, or None when its source cannot be read."""
     func = getattr(func, "__func__", func)

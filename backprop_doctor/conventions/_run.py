@@ -71,6 +71,22 @@ def _returned_in_program(context: Any, target: Any) -> int | None:
     return None if call is None else call.line or 0
 
 
+def program_instances(context: Any, cls: type, method: str) -> list[Any]:
+    """The program's own objects of `cls` from its observed run, each with the state taken before its
+    first call. The run loads the file again, so its class is another object: matched by the code of
+    `cls`'s `method` (its file and first line)."""
+    record = getattr(context, "extras", {}).get("observed_record")
+    code = getattr(getattr(cls, method, None), "__code__", None)
+    if code is None:
+        return []
+    found = []
+    for instance in getattr(record, "instances", None) or []:
+        theirs = getattr(getattr(instance.cls, method, None), "__code__", None)
+        if theirs is not None and instance.state is not None and (theirs.co_filename, theirs.co_firstlineno) == (code.co_filename, code.co_firstlineno):
+            found.append(instance)
+    return found
+
+
 def program_call(context: Any, target: Any) -> Any:
     """The first call of the function `target` that returned in the program's own observed run (its
     `args`, `line`), or None. The run loads the file again, so its functions are other objects: they

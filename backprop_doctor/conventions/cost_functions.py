@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from backprop_doctor.conventions._base import Adapter
-from backprop_doctor.conventions._classlayer import function_node, required_inputs
+from backprop_doctor.conventions._classlayer import last_return, required_inputs
 from backprop_doctor.conventions._run import Case, NotChecked
 
 NAME = "cost-function"
@@ -88,9 +88,8 @@ def _returns_a_pair(func: Any) -> bool:
     (`computeCost(X, y, theta)`) is not a cost with its gradient."""
     import ast
 
-    node = function_node(func)
-    returns = [n for n in ast.walk(node) if isinstance(n, ast.Return) and n.value is not None] if node is not None else []
-    return bool(returns) and isinstance(returns[-1].value, ast.Tuple) and len(returns[-1].value.elts) == 2
+    returned = last_return(func)
+    return isinstance(returned, ast.Tuple) and len(returned.elts) == 2
 
 
 def _parts(names: list[str], values: dict[str, Any], theta: np.ndarray) -> list[tuple[str, slice, tuple[int, int]]]:

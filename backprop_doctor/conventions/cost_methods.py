@@ -42,8 +42,8 @@ from typing import Any
 import numpy as np
 
 from backprop_doctor.conventions._base import FORWARD_SEED, Adapter, is_float_array, promote_to_float64
-from backprop_doctor.conventions._classlayer import function_node, required_inputs
-from backprop_doctor.conventions._run import Case, NotChecked
+from backprop_doctor.conventions._classlayer import last_return, required_inputs
+from backprop_doctor.conventions._run import Case, NotChecked, program_instances
 
 NAME = "cost-methods"
 KIND = "class"
@@ -77,11 +77,10 @@ def label(obj: Any) -> str:
 
 def _returned_names(func: Any) -> list[str | None]:
     """The names the last `return` of `func` lists (`return dJdW1, dJdW2`), None where it is no name."""
-    node = function_node(func)
-    returns = [n for n in ast.walk(node) if isinstance(n, ast.Return) and n.value is not None] if node is not None else []
-    if not returns or not isinstance(returns[-1].value, (ast.Tuple, ast.List)):
+    returned = last_return(func)
+    if not isinstance(returned, (ast.Tuple, ast.List)):
         return []
-    return [e.id if isinstance(e, ast.Name) else None for e in returns[-1].value.elts]
+    return [e.id if isinstance(e, ast.Name) else None for e in returned.elts]
 
 
 def _weights(model: Any) -> dict[str, np.ndarray]:
@@ -169,12 +168,7 @@ def _trial(model: Any, cost: str, derivative: str, x: Any, t: Any) -> list[str] 
 def _observed(cls: type, context: Any, cost: str, derivative: str) -> tuple[Any, Any, Any, int | None] | None:
     """(a copy of the program's own object, its data, its targets, the line of the call) from the
     program's first call of the cost or its derivative on arrays."""
-    record = getattr(context, "extras", {}).get("observed_record")
-    code = getattr(getattr(cls, cost, None), "__code__", None)
-    for instance in getattr(record, "instances", None) or []:
-        theirs = getattr(getattr(instance.cls, cost, None), "__code__", None)  # the run's class is its own object
-        if code is None or theirs is None or instance.state is None or (theirs.co_filename, theirs.co_firstlineno) != (code.co_filename, code.co_firstlineno):
-            continue
+    for instance in program_instances(context, cls, cost):
         for method in (derivative, cost):
             call = next((c for c in instance.calls.get(method, []) if len(c.args) == 2 and all(isinstance(a, np.ndarray) for a in c.args)), None)
             if call is not None and call.args[0].dtype.kind in "fiu":

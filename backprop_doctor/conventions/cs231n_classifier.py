@@ -34,9 +34,9 @@ from typing import Any
 import numpy as np
 
 from backprop_doctor.conventions._base import FORWARD_SEED, Adapter, is_float_array, parameters, promote_to_float64
-from backprop_doctor.conventions._classlayer import function_node, required_inputs
+from backprop_doctor.conventions._classlayer import function_node, last_return, required_inputs
 from backprop_doctor.static.methods import assigned_attributes
-from backprop_doctor.conventions._run import Case, NotChecked
+from backprop_doctor.conventions._run import Case, NotChecked, program_instances
 
 NAME = "cs231n-classifier"
 KIND = "class"
@@ -75,17 +75,15 @@ def recognise(cls: type, namespace: dict[str, Any]) -> bool:
 def _returns_a_dict_beside(cls: type) -> bool:
     """Whether the loss method's last `return` gives two values (`return loss, g`): without a `params`
     dict, its gradients are keyed by the names of the attributes they are for (`g["W1"]` of `self.W1`)."""
-    node = function_node(getattr(cls, loss_method(cls) or "loss", None))
-    returns = [n for n in ast.walk(node) if isinstance(n, ast.Return) and n.value is not None] if node is not None else []
-    return bool(returns) and isinstance(returns[-1].value, ast.Tuple) and len(returns[-1].value.elts) == 2
+    returned = last_return(getattr(cls, loss_method(cls) or "loss", None))
+    return isinstance(returned, ast.Tuple) and len(returned.elts) == 2
 
 
 def _returned_dict(cls: type) -> str | None:
     """The name of the gradients' dict the loss method returns second (`return loss, g`: "g")."""
-    node = function_node(getattr(cls, loss_method(cls) or "loss", None))
-    returns = [n for n in ast.walk(node) if isinstance(n, ast.Return) and n.value is not None] if node is not None else []
-    if returns and isinstance(returns[-1].value, ast.Tuple) and len(returns[-1].value.elts) == 2 and isinstance(returns[-1].value.elts[1], ast.Name):
-        return returns[-1].value.elts[1].id
+    returned = last_return(getattr(cls, loss_method(cls) or "loss", None))
+    if isinstance(returned, ast.Tuple) and len(returned.elts) == 2 and isinstance(returned.elts[1], ast.Name):
+        return returned.elts[1].id
     return None
 
 
@@ -198,13 +196,8 @@ def _observed(cls: type, context: Any) -> Case | None:
     that call's arrays: for a constructor whose arguments nothing here can guess (`MLP(2, 100, 3)`)."""
     from backprop_doctor.observe.check import _rows  # the observed checks' own cut
 
-    record = getattr(context, "extras", {}).get("observed_record")
     method = loss_method(cls) or "loss"
-    code = getattr(getattr(cls, method, None), "__code__", None)
-    for instance in getattr(record, "instances", None) or []:
-        theirs = getattr(getattr(instance.cls, method, None), "__code__", None)
-        if code is None or theirs is None or instance.state is None or (theirs.co_filename, theirs.co_firstlineno) != (code.co_filename, code.co_firstlineno):
-            continue
+    for instance in program_instances(context, cls, method):
         call = next((c for c in instance.calls.get(method, []) if len(c.args) >= 2 and all(isinstance(a, np.ndarray) for a in c.args[:2])), None)
         if call is None or call.args[0].dtype.kind not in "fiu":
             continue

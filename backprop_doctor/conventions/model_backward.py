@@ -48,7 +48,7 @@ import numpy as np
 from backprop_doctor.conventions._base import FORWARD_SEED, GRAD_NAMES, Adapter, is_float_array, parameters, promote_to_float64
 from backprop_doctor.conventions._classlayer import function_node, required_inputs
 from backprop_doctor.static.methods import self_name, update_operands
-from backprop_doctor.conventions._run import Case, NotChecked
+from backprop_doctor.conventions._run import Case, NotChecked, program_instances
 from backprop_doctor.conventions.loss_objects import PREDICTIONS, TARGETS
 
 NAME = "model-backward"
@@ -310,12 +310,7 @@ def _as_the_program_trains_it(cls: type, context: Any) -> Case | None:
     four. None when the run never called `loss` on arrays or no gradient could be read."""
     from backprop_doctor.observe.check import _batch_axis, _rows  # the observed checks' own cut
 
-    record = getattr(context, "extras", {}).get("observed_record")
-    code = getattr(getattr(cls, "loss", None), "__code__", None)
-    for instance in getattr(record, "instances", None) or []:
-        theirs = getattr(getattr(instance.cls, "loss", None), "__code__", None)
-        if code is None or theirs is None or instance.state is None or (theirs.co_filename, theirs.co_firstlineno) != (code.co_filename, code.co_firstlineno):
-            continue
+    for instance in program_instances(context, cls, "loss"):
         call = next((c for c in instance.calls.get("loss", []) if c.returned and len(c.args) == 2 and all(isinstance(a, np.ndarray) for a in c.args)), None)
         if call is None or call.args[0].dtype.kind not in "fiu":
             continue
