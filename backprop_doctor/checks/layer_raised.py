@@ -78,6 +78,17 @@ def run(context: Any) -> Iterator[Finding]:
                     f"with that global rather than with its own arguments: {instead}"
                 ),
             )
+        stale = _left_by_a_loop(finding) if finding.name in (NAME, "program-stopped") and "ValueError" in finding.message else None
+        if stale is not None:
+            read_at = stale[1]
+            context.findings[i] = finding = finding.replace(
+                severity="error",
+                line=read_at,
+                highlight=tuple(sorted({read_at, finding.line})),
+                pattern="left-by-a-loop",
+                fix=None,
+                message=f"{_stop_only(finding).partition(': fix')[0]}; it starts at line {read_at}, which " + left_by_a_loop_words(stale),
+            )
         if finding.name == "program-stopped" and finding.severity == "info":
             stopped = _stopped_in_training(context, finding)
             if stopped is not None:
@@ -239,6 +250,31 @@ def _list_index(finding: Finding) -> tuple[str, str] | None:
     if not finding.file or not finding.line:
         return None
     return list_of_index_arrays(source_tree(os.path.abspath(finding.file))[1], finding.line)
+
+
+def left_by_a_loop_words(stale: tuple[str, int, int, int, str | None], consequence: str = "") -> str:
+    """The words after "line 61 ...": "reads `z`: the loop at line 60 never sets `z`, so every pass
+    reads the last value the loop at line 52 left in it[, consequence]: read this pass's value from `zs`, ..."."""
+    name, _, loop_line, set_at, kept = stale
+    instead = f"read this pass's value from `{kept}`, where that loop keeps each one" if kept else f"compute `{name}` in this loop"
+    return (
+        f"reads `{name}`: the loop at line {loop_line} never sets `{name}`, so every pass reads the last value the loop at line {set_at} "
+        f"left in it{consequence}: {instead}"
+    )
+
+
+def _left_by_a_loop(finding: Finding) -> tuple[str, int, int, int, str | None] | None:
+    """`static.stale.left_by_a_loop` at the raising line: a loop variable of an earlier loop read by
+    the loop that raised (a shape error from the last layer's `z` met by another layer's values)."""
+    import os
+
+    from backprop_doctor.static.files import source_tree
+    from backprop_doctor.static.stale import left_by_a_loop
+
+    if not finding.file or not finding.line:
+        return None
+    tree = source_tree(os.path.abspath(finding.file))[1]
+    return left_by_a_loop(tree, finding.line) if tree is not None else None
 
 
 def _placeholder(finding: Finding) -> tuple[str, str, int] | None:

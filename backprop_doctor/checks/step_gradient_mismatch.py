@@ -83,7 +83,33 @@ def run(context: Any) -> Iterator[Finding]:
             continue  # a gradient already known wrong, and the replay cannot say more precisely which statement
         if known and _computed_by_known(result.first_wrong_adjoint[0], known, context.source):
             continue  # `loss, ds = softmax_loss(s, y)`: the function's own finding names the statement inside it
-        yield from _findings(result, context.source)
+        for finding in _findings(result, context.source):
+            yield _left_by_a_loop(finding, result, context.source)
+
+
+def _left_by_a_loop(finding: Finding, result: Any, source: Any) -> Finding:
+    """A wrong gradient whose statement reads, itself or through the statements of its loop it reads,
+    a name that loop never sets and an earlier loop does (`draw = (1 - h * h) * dh` in the backward
+    loop over time, `h` the forward loop's last step's): every pass but the one that matches that
+    value computes with another pass's value, and that read is the mistake, named at its line."""
+    from backprop_doctor.checks.layer_raised import left_by_a_loop_words
+    from backprop_doctor.static.stale import left_by_a_loop
+
+    tree = getattr(source, "tree", None)
+    if tree is None or not finding.line or (finding.file and os.path.abspath(finding.file) != os.path.abspath(source.path)):
+        return finding
+    stale = left_by_a_loop(tree, finding.line)
+    if stale is None:
+        return finding
+    params = ", ".join(f"`{m.name}`" for _, m in result.wrong)
+    read_at = stale[1]
+    return finding.replace(
+        line=read_at,
+        highlight=tuple(sorted({read_at, *finding.highlight})),
+        pattern="left-by-a-loop",
+        fix=None,
+        message=f"line {read_at} " + left_by_a_loop_words(stale, f", not its own pass's, so the updates of {params} in your training step do not follow the gradient"),
+    )
 
 
 def _computed_by_known(adjoint: Any, known: list[Finding], source: Any) -> bool:

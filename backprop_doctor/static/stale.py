@@ -123,3 +123,83 @@ def stale_output(tree: ast.Module, loop: ast.For | ast.While) -> tuple[str, int,
                     reads = [n for n in dict.fromkeys(names) if n in moved]
                     return ast.unparse(stmt), stmt.lineno, root, lines[root], reads
     return None
+
+
+def left_by_a_loop(tree: ast.Module, line: int) -> tuple[str, int, int, int, str | None] | None:
+    """A name the loop around `line` reads, on that line or through a statement of the loop that
+    line reads, which the loop never sets and which only an earlier loop of the same function sets:
+    every pass reads the last value that loop left in it (`sp = sigmoid_prime(z)` in the backward
+    loop of Nielsen's `backprop`, where `z` is the forward loop's output layer's, not `zs[-l]`).
+
+    (the name, the line that reads it, this loop's line, the loop's line that set it, the list that
+    loop appends it to, `zs`, or None); None when there is no such name."""
+    scope = _scope_of(tree, line)
+    body = scope.body if isinstance(scope, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef)) else []
+    loops = [n for n in _own_nodes(body) if isinstance(n, (ast.For, ast.While))]
+    around = [loop for loop in loops if loop.lineno <= line <= (loop.end_lineno or loop.lineno)]
+    if not around:
+        return None
+    here = max(around, key=lambda loop: loop.lineno)
+    inside = list(_own_nodes(here.body))
+    set_here = _bound(inside) | (_bound([here.target]) if isinstance(here, ast.For) else set())
+    # what `line` reads, and what the statements of this loop before it that set those names read
+    wanted = {n.id for n in inside if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.lineno == line}
+    readers = dict.fromkeys(wanted, line)
+    for stmt in sorted((n for n in inside if isinstance(n, (ast.Assign, ast.AugAssign)) and n.lineno < line), key=lambda n: -n.lineno):
+        targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+        if _bound(targets) & wanted:
+            for name in (n.id for n in ast.walk(stmt.value) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)):
+                if name not in readers:
+                    wanted.add(name)
+                    readers[name] = stmt.lineno
+    parameters = {a.arg for a in ast.walk(scope.args) if isinstance(a, ast.arg)} if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)) else set()
+    for name, read_at in sorted(readers.items(), key=lambda item: item[1]):
+        if name in set_here or name in parameters:
+            continue
+        setters = [stmt for stmt in _own_nodes(body) if isinstance(stmt, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.For)) and name in _bound([_target_of(stmt)])]
+        if not setters:
+            continue
+        earlier = [loop for loop in loops if (loop.end_lineno or loop.lineno) < here.lineno and all(loop.lineno <= s.lineno <= (loop.end_lineno or loop.lineno) for s in setters)]
+        if not earlier:
+            continue  # also set outside any earlier loop (`activation = x` before it): not only what a loop left
+        setter = min(earlier, key=lambda loop: loop.lineno)  # the outermost earlier loop holding every binding
+        if isinstance(setter, ast.For) and name in _bound([setter.target]):
+            continue  # the earlier loop's own counter, read after it (`i` of `for i in range(n)`): not a layer's value
+        return name, read_at, here.lineno, setter.lineno, _kept_in(setter, name)
+    return None
+
+
+def _kept_in(loop: ast.stmt, name: str) -> str | None:
+    """The list or dict `loop` keeps each pass's `name` in: `zs` of `zs.append(z)`, `hs` of `hs[t] = h`."""
+    for node in ast.walk(loop):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "append" and len(node.args) == 1:
+            if isinstance(node.args[0], ast.Name) and node.args[0].id == name:
+                return ast.unparse(node.func.value)
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Name) and node.value.id == name:
+            for target in node.targets:
+                if isinstance(target, ast.Subscript):
+                    return ast.unparse(target.value)
+    return None
+
+
+def _target_of(stmt: ast.stmt) -> ast.AST:
+    if isinstance(stmt, ast.Assign):
+        return ast.Tuple(elts=list(stmt.targets), ctx=ast.Store())
+    return stmt.target  # type: ignore[attr-defined]
+
+
+def _bound(nodes: list[ast.AST]) -> set[str]:
+    """The plain names stored anywhere under `nodes`."""
+    return {n.id for node in nodes for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+
+
+def _own_nodes(body: list[ast.stmt]) -> list[ast.AST]:
+    """Every node of `body`, without the bodies of the functions and classes it defines."""
+    found: list[ast.AST] = []
+    todo: list[ast.AST] = list(body)
+    while todo:
+        node = todo.pop()
+        found.append(node)
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            todo.extend(ast.iter_child_nodes(node))
+    return found
