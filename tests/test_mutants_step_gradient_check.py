@@ -574,18 +574,17 @@ def test_the_evidence_has_a_row_per_measured_parameter_and_adjoint_with_its_verd
     assert step_gradient_mismatch._evidence(SimpleNamespace(**{**vars(result), "loss": None, "parameters": [], "adjoints": []})) == ()
 
 
-def test_a_hidden_gradient_that_drops_what_the_next_step_carries_is_wrong_first_one_step_back(tmp_path):
-    """`dh` forgets `+ dhnext`: at the last step there is nothing to carry, so it is first wrong
-    at the step before, where one gradient (`dy`) is right."""
+def test_a_hidden_gradient_that_drops_what_the_next_step_carries_is_named_with_the_carry(tmp_path):
+    """`dh` forgets `+ dhnext`: at the last step there is nothing to carry, so it is first wrong at
+    the step before; `dhnext`, set at each step's end and never read, says what is missing."""
     rnn, _ = rnn_texts()
     text, _, [finding] = replayed(tmp_path, rnn, ("dh = np.dot(Why.T, dy) + dhnext", "dh = np.dot(Why.T, dy)"))
-    line, loss = line_of(text, "dh = np.dot(Why.T, dy)"), line_of(text, "= lossFun(")
-    assert (finding.param, finding.line, finding.pattern) == ("dh", line, "wrong-derivative")
+    line, carry = line_of(text, "dh = np.dot(Why.T, dy)"), line_of(text, "dhnext = np.dot(")
+    assert (finding.param, finding.line, finding.pattern) == ("dh", line, "through-time")
     assert finding.message == (
-        f"at time step 7 of 0..8, `dh` (line {line}) is not the gradient of `loss` (line {loss}) with respect to "
-        "`hs[7]`, the hidden state, nor to its pre-activation, although `dy` at that step is right, so the updates "
-        "of `Wxh`, `Whh`, `bh` in your training step do not follow the gradient: re-derive `dh` from the forward "
-        f"statement of `hs[t]` (line {line_of(text, 'hs[t] = np.tanh')})"
+        f"`dhnext` (line {carry}) is the gradient each time step sends back to the one before it, but the loop never adds it "
+        "to that step's upstream gradient, so the updates of `Wxh`, `Whh`, `bh` in your training step do not follow the "
+        "gradient: write `dh = np.dot(Why.T, dy) + dhnext`"
     )
 
 

@@ -392,12 +392,12 @@ def _carried_not_added(context: Any) -> None:
         carried = carried_not_added(context.source.tree, f.line)
         if carried is None:
             continue
-        name, line, fix = carried
+        name, line, belongs, fix = carried
         context.findings[i] = _named(
             f, measured,
             f"`{name}` (line {line}) is the gradient each time step sends back to the one before it, but the loop never adds "
-            f"it to that step's upstream gradient: pass `{fix}`",
-            "through-time", line, f.line,
+            f"it to that step's upstream gradient: {'pass' if belongs == line else 'write'} `{fix}`",
+            "through-time", belongs, line, f.line,
         )  # fmt: skip
 
 

@@ -84,7 +84,33 @@ def run(context: Any) -> Iterator[Finding]:
         if known and _computed_by_known(result.first_wrong_adjoint[0], known, context.source):
             continue  # `loss, ds = softmax_loss(s, y)`: the function's own finding names the statement inside it
         for finding in _findings(result, context.source):
-            yield _left_by_a_loop(finding, result, context.source)
+            yield _carry_never_read(_left_by_a_loop(finding, result, context.source), result, context.source)
+
+
+def _carry_never_read(finding: Finding, result: Any, source: Any) -> Finding:
+    """A wrong gradient in a backward loop over time that sets the carried gradient of the state at
+    each step's end and never reads it (`static.unused.carried_not_added`): named where it belongs."""
+    from backprop_doctor.static.unused import carried_not_added
+
+    tree = getattr(source, "tree", None)
+    if tree is None or finding.pattern == "left-by-a-loop" or not finding.line or (finding.file and os.path.abspath(finding.file) != os.path.abspath(source.path)):
+        return finding
+    carried = carried_not_added(tree, finding.line)
+    if carried is None:
+        return finding
+    name, line, belongs, fix = carried
+    params = ", ".join(f"`{m.name}`" for _, m in result.wrong)
+    return finding.replace(
+        line=belongs,
+        highlight=tuple(sorted({belongs, line})),
+        pattern="through-time",
+        fix=None,
+        message=(
+            f"`{name}` (line {line}) is the gradient each time step sends back to the one before it, but the loop never adds it to "
+            f"that step's upstream gradient, so the updates of {params} in your training step do not follow the gradient: "
+            f"{'pass' if belongs == line else 'write'} `{fix}`"
+        ),
+    )
 
 
 def _left_by_a_loop(finding: Finding, result: Any, source: Any) -> Finding:

@@ -188,23 +188,49 @@ def skip_left_out(tree: ast.Module, class_name: str) -> tuple[int, str, str] | N
     return None if added else (skip.lineno, upstream, ast.unparse(value))
 
 
-def carried_not_added(tree: ast.Module, line: int) -> tuple[str, int, str] | None:
-    """(the carried name, the loop's statement that makes it, the fix) when a backward loop over time
-    in the function holding `line` binds each step's gradient of the previous state (`dprev_h`, `dh`)
-    from a call and never reads it in the loop: the next (earlier) step's upstream gradient leaves it
-    out (`rnn_step_backward(dh[:, t, :], cache[t])` where `dh[:, t, :] + dprev_h` belongs)."""
+def carried_not_added(tree: ast.Module, line: int) -> tuple[str, int, int, str] | None:
+    """(the carried name, the loop's statement that makes it, the statement it belongs in, that
+    statement fixed) when a backward loop over time in the function holding `line` binds each step's
+    gradient of the previous state (`dprev_h`, `dh_next`) and never reads it in the loop: the next
+    (earlier) step's upstream gradient leaves it out. Two shapes: bound from a call
+    (`rnn_step_backward(dh[:, t, :], cache[t])` where `dh[:, t, :] + dprev_h` belongs, the same
+    line), or carried by a name set before the loop and again at each step's end (`dh_next =
+    dh_prev`) while the step's own gradient of the state is formed without it (`dh = dy @ Wy.T`,
+    where `dh = dy @ Wy.T + dh_next` belongs)."""
     scope = _scope_of(tree, line)
     for loop in (n for n in walk(scope) if isinstance(n, ast.For) and _backwards(n.iter)):
-        for stmt in (s for s in loop.body if isinstance(s, ast.Assign) and isinstance(s.value, ast.Call) and s.value.args):
+        read_in_loop = {n.id for s in loop.body for n in walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+        steps = (s for s in loop.body if isinstance(s, ast.Assign) and isinstance(s.value, ast.Call) and _programs_own(s.value.func) and s.value.args)
+        for stmt in steps:  # a step function or layer of the program's (`rnn_step_backward(...)`), not `np.dot(Whh.T, dhraw)`
             targets = stmt.targets[0].elts if isinstance(stmt.targets[0], ast.Tuple) else [stmt.targets[0]]
             names = [t.id for t in targets if isinstance(t, ast.Name)]
-            read_in_loop = {n.id for s in loop.body for n in walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
             for name in names:
                 carried = re.fullmatch(r"(?i)d_?(prev_?)?h(_?prev)?(_?next)?|dh_?prev|dprev_?h|dh", name)
                 if carried and name not in read_in_loop:
                     first = ast.unparse(stmt.value.args[0])
-                    return name, stmt.lineno, f"{first} + {name}"
+                    return name, stmt.lineno, stmt.lineno, f"{first} + {name}"
+        before = {t.id for s in walk(scope) if isinstance(s, ast.Assign) and s.lineno < loop.lineno for t in s.targets if isinstance(t, ast.Name)}
+        for stmt in (s for s in loop.body if isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name)):
+            name = stmt.targets[0].id
+            step_own = re.fullmatch(r"(?i)(d_?[hc])_?next|d_?next_?([hc])", name)
+            if step_own is None or name in read_in_loop or name not in before:
+                continue
+            own = step_own.group(1) or f"d{step_own.group(2)}"
+            formed = next(
+                (s for s in loop.body if isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name) and s.targets[0].id.replace("_", "") == own.replace("_", "")),
+                None,
+            )  # fmt: skip
+            if formed is not None and formed.lineno < stmt.lineno:
+                return name, stmt.lineno, formed.lineno, f"{ast.unparse(formed)} + {name}"
     return None
+
+
+def _programs_own(function: ast.expr) -> bool:
+    """`rnn_step_backward`, `layer.backward`: not NumPy's (`np.dot`, `np.linalg.norm`)."""
+    root = function
+    while isinstance(root, ast.Attribute):
+        root = root.value
+    return not (isinstance(root, ast.Name) and root.id in ("np", "numpy") and root is not function)
 
 
 def _backwards(iterable: ast.expr) -> bool:
