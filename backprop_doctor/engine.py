@@ -65,6 +65,24 @@ _ONLY_ITS_VIEW = 3
 _DTYPE_NAMES: dict[np.dtype, str] = {}
 
 
+LOW_PRECISION = frozenset({"float32", "float16"})
+
+
+def _made_inside(layer: Any) -> str | None:
+    """"float32" when a layer whose arrays the check made float64 still holds float32 arrays after
+    its forward (float16 likewise): arrays its forward made in that precision whatever its weights
+    are (the second book's `hs = np.empty((N, T, H), dtype='f')` inside `TimeLSTM`, reached from a
+    `Decoder` that holds it). Its output is float64 (a float64 weight after them), but its numbers
+    went through float32 on the way: the check's step and tolerance are float32's."""
+    from backprop_doctor.conventions._base import _arrays_in
+
+    kinds = {a.dtype for a in _arrays_in(layer).values() if a.dtype.kind == "f"}
+    for low in (np.float16, np.float32):
+        if np.dtype(low) in kinds:
+            return _dtype_name(np.dtype(low))
+    return None
+
+
 def _dtype_name(dtype: np.dtype) -> str:
     """str(dtype), remembered (NumPy builds the name anew on every call)."""
     name = _DTYPE_NAMES.get(dtype)
@@ -600,6 +618,8 @@ class LayerCheck(Contracts, Outcomes):
             self.output = np.array(out, dtype=np.float64)
         out_dtype = np.asarray(out).dtype
         dtype = _dtype_name(out_dtype) if out_dtype.kind == "f" else "float64"
+        if dtype == "float64" and self.user_dtypes & LOW_PRECISION and isinstance(self.adapter, ClassLayer):
+            dtype = _made_inside(self.adapter.layer) or dtype
         # uniform entries from the pool rather than Gaussian draws (which cost a tenth of a forward pass)
         upstream: Any = 1.0 if self.adapter.is_loss else gradcheck.Direction(np.shape(out), self.rng).array()
         self._upstream = upstream
