@@ -147,6 +147,23 @@ class Contracts:
     def _input_mutated(self, x: np.ndarray, given: np.ndarray) -> None:
         changed = int(np.sum(~np.isclose(given, x, equal_nan=True))) if given.shape == x.shape else given.size
         where = locate.inplace_write(self.adapter.forward_target())
+        layer = self.adapter.layer if isinstance(self.adapter, ClassLayer) else None
+        kept = next((name for name, value in vars(layer).items() if value is given), None) if hasattr(layer, "__dict__") else None
+        if kept is not None:
+            # it keeps the very array it then overwrites: its backward reads the output where it wants the input
+            keeps = locate.assignment(self.adapter.forward_target(), f"self.{kept}")
+            if keeps.line is not None and where.line is not None and keeps.line < where.line:  # kept, then written
+                self._add(
+                    "input-mutated",
+                    f"`{self.layer}.forward` keeps its input as `self.{kept}` (line {keeps.line}) and then writes into that "
+                    f"same array{_statement(where)} ({changed} of {x.size} elements changed): what it keeps for its backward "
+                    f"is what it wrote, not its input, and the caller's array changes too: keep a copy (`self.{kept} = "
+                    f"{keeps.text.split('=', 1)[1].strip() if keeps.text and '=' in keeps.text else 'x'}.copy()`)",
+                    measured=float(changed),
+                    threshold=0.0,
+                    **{**keeps.fields(), "highlight": tuple(sorted({keeps.line, where.line} - {None}))},
+                )
+                return
         self._add(
             "input-mutated",
             f"`{self.layer}.forward` writes into its input{_statement(where)} ({changed} of {x.size} elements changed): "

@@ -255,6 +255,37 @@ def _check_namespace(context: CheckContext, report: Report) -> None:
         report.built.append(Built(loss.__name__, "loss function", f"x {scores.shape}, integer labels{masked}", origin="synthesized"))
     others = [(convention, obj) for convention, obj in found.others if getattr(obj, "__name__", None) not in observed]
     report.extend(check_others(others, context, rng))  # the other conventions (activations, Nielsen, ...)
+    _mutation_harmless_here(context, report)
+
+
+def _mutation_harmless_here(context: CheckContext, report: Report) -> None:
+    """A layer's forward that writes into its input (`np.tanh(x, out=x)`) where the program puts it
+    between two layers, inside a network whose whole gradient is right: nothing in that network
+    reads the array it changes (the layer before keeps its own input, not its output), so the error
+    of the layer's own check is a warning here, naming the trap it stays. Not the first layer (it
+    would change the caller's data) nor the last (the scores the caller holds, `y = self.predict(x)`
+    handed to a loss layer that writes into them)."""
+    for i, f in enumerate(report.findings):
+        if f.name != "input-mutated" or f.severity != "error" or not f.layer:
+            continue
+        for built in [*context.networks, *context.layers]:  # a network checked as one layer (`MLP.forward(x)`) too
+            layers = _members(built.obj, context.options.train)
+            network = type(built.obj).__name__
+            rows = [m for m in report.measurements if m.layer == network]
+            # between two layers: not the first (the caller's data), nor the last (the scores the caller holds)
+            if f.layer not in layers[1:-1] or f.layer in (layers[0], layers[-1]) or not rows or any(not m.verdict.startswith("ok") for m in rows):
+                continue
+            if any(g.layer == network and g.severity == "error" for g in report.findings):
+                continue
+            report.findings[i] = f.replace(
+                severity="warning",
+                message=(
+                    f"{f.message}; in `{network}` nothing reads that array afterwards (its whole gradient is right), so it does no "
+                    "harm there, but a layer before it that keeps its output for its backward (a sigmoid's `self.out`) would "
+                    "compute its gradient from the changed values"
+                ),
+            )
+            break
 
 
 def _step_optimizers(context: CheckContext, report: Report, classes: list[type], rng: np.random.Generator) -> int:
@@ -298,6 +329,21 @@ def _step_optimizers(context: CheckContext, report: Report, classes: list[type],
 
 
 NUMERICAL_WEIGHTS = 2_000  # at most this many weights in a network whose gradient costs two losses a weight
+
+
+def _members(obj: Any, train: bool) -> list[str]:
+    """The class names of the layers `obj` is made of, in order: its `Network` layers, else the
+    objects with a `forward` it holds, in a list (`self.layers = [Linear, Tanh, ...]`) or alone."""
+    try:
+        return [type(layer).__name__ for _, layer in Network(obj, train=train).layers()]
+    except Exception:  # noqa: BLE001 - not a network the conventions read: its attributes, then
+        pass
+    found: list[str] = []
+    for value in vars(obj).values() if hasattr(obj, "__dict__") else ():
+        for item in value if isinstance(value, (list, tuple)) else (value,):
+            if not isinstance(item, type) and callable(getattr(item, "forward", None)) and hasattr(item, "__dict__"):
+                found.append(type(item).__name__)
+    return found
 
 
 def _check_numerical(context: CheckContext, report: Report, cls: type, calls: list[Any], rng: np.random.Generator) -> None:
