@@ -135,8 +135,17 @@ def _per_sample_only(record: Any, func: Any) -> bool:
         theirs = getattr(other, "__code__", None)
         return code is not None and theirs is not None and (theirs.co_filename, theirs.co_firstlineno) == (code.co_filename, code.co_firstlineno)
 
-    shapes = [np.shape(c.args[0]) for f in (record.functions if record is not None else []) if same(f.func) for c in f.calls if c.args]
+    shapes = [shape for f in (record.functions if record is not None else []) if same(f.func) for c in f.calls if c.args and (shape := _shape(c.args[0])) is not None]
     return bool(shapes) and all(len(shape) < 2 or min(shape) == 1 for shape in shapes)
+
+
+def _shape(value: Any) -> tuple[int, ...] | None:
+    """`np.shape(value)`; None for what is no array (a list of ragged arrays, the parameters a function
+    of the program's was given: `loss_and_grads([W1, b1, W2, b2], xb, yb)`)."""
+    try:
+        return np.shape(value)
+    except ValueError:
+        return None
 
 
 def _softmaxes(context: Any, cases: list[probes.Case]) -> Iterator[tuple[Any, Callable[[np.ndarray], Any], bool]]:
@@ -203,7 +212,7 @@ def _beside_classes(context: Any, found: Any) -> list[Any]:
     # only those the program ran on a batch: the book's one-sample `softmax` beside the `safe_softmax` a model calls is no suspect
     batched = {
         (code.co_filename, code.co_firstlineno) for f in getattr(record, "functions", None) or []
-        if (code := getattr(f.func, "__code__", None)) is not None and any(c.args and np.ndim(c.args[0]) >= 2 and min(np.shape(c.args[0])) > 1 for c in f.calls)
+        if (code := getattr(f.func, "__code__", None)) is not None and any(c.args and len(shape := _shape(c.args[0]) or ()) >= 2 and min(shape) > 1 for c in f.calls)
     }  # fmt: skip
     functions: list[Any] = []
     seen: set[int] = set()

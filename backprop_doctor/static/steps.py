@@ -382,8 +382,9 @@ def _multiplied_into(step: ast.AST) -> set[str]:
 
 
 def _beside_gradient(step: ast.AST) -> set[str]:
-    """Plain factors of a product that has a gradient among its factors (`h` of `lr * dy * h[j]`): an
-    activation the gradient is made from, not an optimiser's state however it is named."""
+    """Plain factors of a product that has a gradient among its factors (`h` of `lr * dy * h[j]`, of
+    `lr * do * self.h`): an activation the gradient is made from, not an optimiser's state however
+    it is named."""
     factors: list[ast.AST] = []
     pending = [step]
     while pending:
@@ -399,7 +400,8 @@ def _beside_gradient(step: ast.AST) -> set[str]:
         roots.append(factor)
     if not any(isinstance(r, (ast.Name, ast.Attribute)) and _names_gradient(r) for r in roots):
         return set()
-    return {r.id for r in roots if isinstance(r, ast.Name) and not _names_gradient(r)}
+    # `h` of `lr * dy * h[j]`, and of `lr * do * self.h` (an attribute's name is what the step reads)
+    return {r.id if isinstance(r, ast.Name) else r.attr for r in roots if isinstance(r, (ast.Name, ast.Attribute)) and not _names_gradient(r)}
 
 
 def _divisors(step: ast.AST) -> set[str]:
