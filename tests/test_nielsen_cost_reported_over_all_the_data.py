@@ -92,3 +92,36 @@ def test_the_quadratic_cost_derivative_under_a_cross_entropy_cost_is_named(tmp_p
     assert found["line"] == line_of(path, "return a - y")
     assert line_of(path, "delta = self.cost_derivative(") in found["highlight"]
     assert "quadratic cost" in found["message"] and "`self.total_cost`" in found["message"]
+
+
+def _regularised(text: str) -> str:
+    """network2's L2 form: `(1 - eta * lmbda / n) * w` in the update, `0.5 * lmbda / len(data) * Σ w²` in
+    the reported cost, over 400 samples in minibatches of 10."""
+    edits = [
+        ("def SGD(self, training_data, epochs, size, eta):", "def SGD(self, training_data, epochs, size, eta, lmbda):"),
+        ("self.learn(batch, eta)", "self.learn(batch, eta, lmbda, len(training_data))"),
+        ("print(epoch, self.total_cost(training_data))", "print(epoch, self.total_cost(training_data, lmbda))"),
+        ("def learn(self, batch, eta):", "def learn(self, batch, eta, lmbda, n):"),
+        ("self.weights = [w - eta / len(batch) * g for", "self.weights = [(1 - eta * lmbda / n) * w - eta / len(batch) * g for"),
+        (
+            "def total_cost(self, data):\n            return sum(",
+            "def total_cost(self, data, lmbda):\n            penalty = 0.5 * lmbda / len(data) * sum(float(np.sum(w ** 2)) for w in self.weights)\n            return penalty + sum(",
+        ),
+        ("np.random.rand(60, 2, 1)", "np.random.rand(400, 2, 1)"),
+        ("Net([2, 5, 1]).SGD(data, 5, 10, 1.0)", "Net([2, 16, 16, 1]).SGD(data, 30, 10, 3.0, 0.05)"),
+    ]
+    for old, new in edits:
+        assert old in text, old
+        text = text.replace(old, new)
+    return text
+
+
+def test_the_curve_of_a_regularised_cost_is_the_cost_the_program_reports(tmp_path):
+    # on the first minibatch, `lmbda / len(data)` weighs the penalty forty times as much as over the
+    # 400 samples, and the weights grow as the network learns: that curve rose (a BPD608 error on
+    # correct code) while the cost the program prints falls
+    path = planted(tmp_path, "net.py", _regularised(NETWORK), "return (a - y) / (a * (1 - a))", "return (a - y) / (a * (1 - a))")
+    report = check(path, training=True)
+    assert errors(report) == []
+    curve = replayed(report)["curve"]
+    assert curve[-1] < 0.5 * curve[0]

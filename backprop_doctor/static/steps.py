@@ -82,6 +82,7 @@ class LossSite:
     implied: str | None = None  # the program computes no loss: the one its output error implies ("squared error", ...)
     accumulated: bool = False  # `loss -= np.log(p[y])`: the pass's loss is what it adds to `name`, read where the pass ends
     read: str | None = None  # the name the pass binds it to, when that is not `name` (`_` of `_, grads = surrogate(...)`)
+    reported: str | None = None  # the program's own expression, where `expression` computes it on the pass's first minibatch
 
     @property
     def bound(self) -> str:
@@ -1907,7 +1908,8 @@ def _on_the_batch(sites: list[LossSite], prefix: tuple[ast.stmt, ...], updating:
     """A loss the loop only reports, over the whole data set the pass cuts its minibatches from
     (`self.total_cost(training_data)` beside `for mini_batch in mini_batches: self.update_mini_batch(mini_batch, eta)`,
     `mini_batches` made from `training_data`), computed on the first minibatch instead: the one the
-    first update follows. Over all the data its gradient is not the update's, right or wrong."""
+    first update follows. Over all the data its gradient is not the update's, right or wrong. The
+    program's own expression is kept (`reported`): the curve of its passes is the loss it reports."""
     sources = _batch_sources(prefix, updating)
     if not sources:
         return sites
@@ -1920,7 +1922,7 @@ def _on_the_batch(sites: list[LossSite], prefix: tuple[ast.stmt, ...], updating:
                 call = None
             if isinstance(call, ast.Call) and any(isinstance(a, ast.Name) and a.id in sources for a in call.args):
                 call.args = [ast.parse(sources[a.id], mode="eval").body if isinstance(a, ast.Name) and a.id in sources else a for a in call.args]
-                site = dataclasses.replace(site, expression=ast.unparse(call))
+                site = dataclasses.replace(site, expression=ast.unparse(call), reported=site.expression)
         changed.append(site)
     return changed
 
