@@ -18,7 +18,7 @@ from backprop_doctor.static.calls import _scan
 from backprop_doctor.static.literals import _Opaque
 from backprop_doctor.static.text import _show, _source
 from backprop_doctor.static.tree import is_data, walk
-from backprop_doctor.static.updates import parameter_updates
+from backprop_doctor.static.updates import CJK_RATE, ROMANIZED_RATE, parameter_updates
 
 
 _HYPERPARAMETERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
@@ -29,7 +29,7 @@ _HYPERPARAMETERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             r"weight_decay\w*|wd|l2|l2_reg\w*|l2_lambda|reg|reg_strength|lambda_?reg\w*|regularization\w*",
         ),
         ("learning_rate_decay", r"(?:lr|learning_rate)_decay\w*|decay_rate|lr_gamma"),
-        ("learning_rate", r"learning_rate\w*|learningrate|lr|lr_\w+|\w+_lr|eta|step_size"),
+        ("learning_rate", rf"learning_rate\w*|learningrate|lr|lr_\w+|\w+_lr|eta|step_size|(?:{ROMANIZED_RATE})\w*|\w*(?:{CJK_RATE})\w*"),
         ("batch_size", r"batch_size|batchsize|batch|mini_?batch_size|train_batch_size|bs"),
         (
             "iterations",

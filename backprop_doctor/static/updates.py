@@ -28,8 +28,11 @@ _PARAM_NAME = re.compile(
     r"|bias(?:es)?(?:_\d+)+|syn(?:apses?)?_?\d+|gamma\d*|beta\d*|kernel|embed\w*|params?|theta"
     r"|[WwBb]_|coef_|intercept_"  # a fitted model's `self.w_` (its bias in `w_[0]`), scikit-learn's spelling
 )
+# and spelled in Latin letters: pinyin `xuexilv` (学习率), romaji `gakushuritsu` (学習率), `hakseupryul` (학습률)
+ROMANIZED_RATE = r"xue_?xi_?(?:l[vuü]|su_?l[vuü])|gaku_?s[hy]u_?ritsu|hak_?s[eu]{1,2}p_?r[yi]?u?l"
 _LEARNING_RATE = re.compile(
-    rf"(?:current_|cur_|base_|initial_)?(?:lr|learning_?rate|learn_?rate|l_?rate|rate|eta|alpha|step_?size)(?:_\w*)?|\w*_lr|\w*(?:{CJK_RATE})\w*", re.IGNORECASE
+    rf"(?:current_|cur_|base_|initial_)?(?:lr|learning_?rate|learn_?rate|l_?rate|rate|eta|alpha|step_?size|{ROMANIZED_RATE})(?:_\w*)?|\w*_lr|\w*(?:{CJK_RATE})\w*",
+    re.IGNORECASE,
 )
 _GRADIENT = re.compile(
     r"(?i:\w*grad\w*|\w*deltas?\d*|deltas?_\w+)|d[A-Z]\w*|d(?:w|b|gamma|beta|theta|params?|weights?|bias(?:es)?)\d*|g"
