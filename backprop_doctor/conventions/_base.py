@@ -212,6 +212,8 @@ def isolated_sharing(obj: Any, copied_arrays: Callable[[Any], list[np.ndarray]])
         shared = _shareable(found, moved) if moved else {}
         # nothing to share (a network that has not run yet): the copy `isolated` makes, its arrays read once
         work = copied(obj, found, shared) if moved else None
+        if work is not None:
+            stateless(work)
     except Exception:  # noqa: BLE001 - user objects: isolated without sharing
         work = None
     if work is None:
@@ -287,13 +289,47 @@ def isolated(obj: Any) -> Iterator[tuple[Any, set[str]]]:
         work = None
     if work is not None:
         dtypes = _float_dtypes(found)  # the copy's, unless a __deepcopy__ of the user's changes them
+        stateless(work)
         yield work, dtypes if dtypes <= {"float64"} else promote_to_float64(work)
         return
     snapshot = _Snapshot(obj)
     try:
+        stateless(obj)
         yield obj, promote_to_float64(obj)
     finally:
         snapshot.restore()
+
+
+def stateless(obj: Any) -> None:
+    """Turn off the `stateful` flag of every object reachable from `obj` that has it set (the second
+    book's `TimeRNN(..., stateful=True)`, `TimeLSTM`): such a layer starts each forward from the hidden
+    state its last forward left, so every evaluation of a check would start from another state and
+    no two agree (every gradient "wrong", relative error 1). Off, each forward starts from zeros, as
+    after the program's own `reset_state()`; the gradients of one forward are the same code."""
+    seen: set[int] = set()
+
+    def visit(value: Any, depth: int) -> None:
+        if depth > 6 or id(value) in seen or isinstance(value, np.ndarray):
+            return
+        seen.add(id(value))
+        if isinstance(value, dict):
+            children = list(value.values())
+        elif isinstance(value, list):
+            children = list(value)
+        elif hasattr(value, "__dict__") and not isinstance(value, type) and not inspect.ismodule(value) and not callable(value):
+            own = vars(value)
+            if own.get("stateful") is True:
+                own["stateful"] = False
+            children = list(own.values())
+        else:
+            return
+        for child in children:
+            visit(child, depth + 1)
+
+    try:
+        visit(obj, 0)
+    finally:
+        del visit  # a recursive closure is a reference cycle
 
 
 # --------------------------------------------------------------------------- helpers
