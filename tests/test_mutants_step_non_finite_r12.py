@@ -23,9 +23,13 @@ def test_a_loss_that_is_nan_before_any_update_is_named_at_the_first_division_by_
     path, _, found = replayed(tmp_path, step_non_finite, SATURATED_LOG)
     (finding,) = found
     line = line_of(path, "cost = -np.mean(Y * np.log(A)")
-    assert finding.message == (
-        f"your program's loss is nan from its first step, before any update: the first divide by zero in its loop is at line {line}; {LOG_ZERO}"
+    # raw features times weights drawn at 5: the sigmoid's output is exactly 0 or 1 for some samples, which is named
+    assert finding.message.startswith(
+        f"your program's loss is nan from its first step, before any update: the first divide by zero in its loop is at line {line}; "
+        "26 of 64 entries of `A` are exactly 0 or 1 at the first step: a sigmoid's output rounds to exactly 1.0 in float64"
     )
+    assert "weights initialised too large or inputs left unscaled" in finding.message
+    assert finding.message.endswith(f"and {LOG_ZERO.partition('there: ')[2]}")
     assert (finding.name, finding.severity, finding.file, finding.line) == ("step-non-finite", "error", str(path), line)
     assert finding.evidence == (("your loop", "the first step's loss: nan"),)
 

@@ -59,6 +59,15 @@ def run(context: Any) -> Iterator[Finding]:
         own = result.curve
         advice = ADVICE.get(found.kind, ADVICE["invalid value"])
         if len(own) == 1:  # before any update
+            saturated = _saturated_probabilities(source, result, found.line) if found.kind == "divide by zero" else None
+            if saturated is not None:
+                name, count, size = saturated
+                advice = (
+                    f"{count} of {size} entries of `{name}` are exactly 0 or 1 at the first step: a sigmoid's output rounds to "
+                    "exactly 1.0 in float64 once its input passes about 37, so what reaches it is far too large from the "
+                    f"start, weights initialised too large or inputs left unscaled; scale the initial weights down "
+                    f"(`* np.sqrt(1 / n_in)`) or standardise the inputs, and {advice.partition('there: ')[2] or advice}"
+                )
             message = (
                 f"your program's loss is {own[0]} from its first step, before any update: the first {found.kind} "
                 f"in its loop is at line {found.line}; {advice}"
@@ -78,3 +87,38 @@ def run(context: Any) -> Iterator[Finding]:
                 ("your loop", "the first step's loss: " + f"{own[0]:.4g}" if len(own) == 1 else f"{len(own)} steps: " + " → ".join(f"{v:.4g}" for v in own[:6])),
             ),
         )
+
+
+def _saturated_probabilities(source: Any, result: Any, line: int) -> tuple[str, int, int] | None:
+    """(name, entries exactly 0 or 1, entries) of the probabilities the `log` at `line` takes (or, where
+    it takes a function's argument, of the pass's own), after one pass of the program's loop, when some
+    are exactly 0 or 1 and others are not (targets are all 0 or 1: not probabilities): the output
+    saturated, not an unguarded log of a value that merely came close."""
+    import ast
+
+    import numpy as np
+
+    lines = getattr(source, "text_lines", None) or []
+    if not 0 < line <= len(lines) or "log" not in lines[line - 1]:
+        return None
+    try:
+        statement = ast.parse(lines[line - 1].strip())
+    except SyntaxError:
+        return None
+    names = [
+        n.id for call in ast.walk(statement) if isinstance(call, ast.Call) and (getattr(call.func, "attr", None) or getattr(call.func, "id", None)) == "log"
+        for arg in call.args for n in ast.walk(arg) if isinstance(n, ast.Name)
+    ]  # fmt: skip
+    namespace = result.after_one_pass() if hasattr(result, "after_one_pass") else None
+    if not namespace:
+        return None
+    # the names the `log` reads, then, for a `log` inside a function of the program's (`cross_entropy(A, Y)`), what
+    # the pass itself holds (`A2`)
+    for name in [*dict.fromkeys(n for n in names if n in namespace), *(n for n in namespace if n not in names)]:
+        value = namespace.get(name)
+        if not isinstance(value, np.ndarray) or value.dtype.kind != "f" or value.size < 2 or not np.all((value >= 0) & (value <= 1)):
+            continue
+        ends = int(np.count_nonzero((value == 0) | (value == 1)))
+        if 0 < ends < value.size:
+            return name, ends, int(value.size)
+    return None
