@@ -5,6 +5,11 @@ What it finds:
     gradients agree with the numerical gradient once the check runs on float64
     copies, or agree within the float32 tolerance.
 
+    A layer or network whose weights the check copies to float64 but whose
+    forward still makes float32 arrays inside (the second book's
+    `np.empty((N, T, H), dtype='f')` states of its time layers, reached from a
+    `Decoder` or a `Seq2seq`) is checked at float32's step and tolerance too.
+
 Why it matters:
     A central-difference check in float32 has errors near 1e-3 from rounding
     alone; people chase these "mismatches" for hours. This note says the

@@ -8,7 +8,13 @@ What it finds:
 Why it matters:
     The input is the previous layer's output, which that layer may have kept
     for its own backward pass (a Sigmoid keeps `self.out`). Changing it in place
-    silently corrupts that layer's gradient, and the caller's data.
+    silently corrupts that layer's gradient, and the caller's data. A layer that
+    keeps the very array it then overwrites (`self.x = x`, then
+    `np.tanh(x, out=x)`) corrupts its own backward: the finding is named at the
+    line that keeps it. Where your program puts the layer between two layers of
+    a network whose whole gradient is right (nothing there reads the changed
+    array), it is a warning: the trap stays for a layer before it that keeps
+    its output.
 
 Example:
     def forward(self, x):
