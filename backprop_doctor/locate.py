@@ -97,6 +97,29 @@ def assignment(func: Any, *targets: str, ran: set[int] | None = None, whole: boo
     return Location(file, start + best.lineno - 1, start + (best.end_lineno or best.lineno) - 1, ast_text(best))
 
 
+def entry_rebound(func: Any, container: str) -> Location:
+    """The last statement of `func` that binds an entry of `container` anew by an index it computes
+    (`self.grads[i] = grad` in a loop: not `self.grads[i][...] = grad`, which writes into it); the
+    `def` line when there is none."""
+    import ast
+
+    found = _function_tree(func)
+    if found is None:
+        return Location(None, None)
+    tree, start, file = found
+    rebinding = [
+        node for node in ast.walk(tree)
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Subscript) and ast.unparse(t.value) == container and not isinstance(t.slice, ast.Slice)
+            and not (isinstance(t.slice, ast.Constant) and t.slice.value is Ellipsis) for t in node.targets
+        )
+    ]  # fmt: skip
+    if not rebinding:
+        return Location(file, start)
+    best = max(rebinding, key=lambda node: node.lineno)
+    return Location(file, start + best.lineno - 1, start + (best.end_lineno or best.lineno) - 1, ast_text(best))
+
+
 def inplace_write(func: Any, argument: int = 0) -> Location:
     """The first line where `func` writes into its `argument`-th parameter (after `self`).
 

@@ -226,6 +226,8 @@ class Outcomes:
         if owner is not None:
             layer, i = owner
             where = locate.assignment(type(layer).backward, f"self.grads[{i}]")
+            if not where.text.startswith("self.grads"):  # `self.grads[i] = grad` in a loop over the gradients
+                where = locate.entry_rebound(type(layer).backward, "self.grads")
             sentence = (
                 f"{what} stays all zeros although the loss depends on it: `{type(layer).__name__}.backward` "
                 f"binds a new array to `self.grads[{i}]`, so the network's `grads` list keeps the old one; "

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.userfiles import check, errors, planted, write
+from tests.userfiles import check, errors, line_of, planted, write
 
 RNNLM = '''\
 import numpy as np
@@ -135,4 +135,7 @@ def test_a_stateful_time_layer_and_its_model_are_clean(tmp_path, dtype):
 
 def test_a_stateful_layer_whose_gradients_are_rebound_is_still_found(tmp_path):
     bug = planted(tmp_path, "rnnlm.py", _typed("np.float64"), "self.grads[i][...] = grad", "self.grads[i] = grad")
-    assert any("TimeTanh" in f["message"] or f.get("layer") == "TimeTanh" for f in errors(check(bug)))
+    found = errors(check(bug))
+    assert found and all("`TimeTanh.backward` binds a new array to `self.grads[" in f["message"] for f in found)
+    # named at the statement that rebinds the entry (in a loop over the gradients), not at the `return`
+    assert {f["line"] for f in found} == {line_of(bug, "self.grads[i] = grad")}
