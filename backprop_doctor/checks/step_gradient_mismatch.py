@@ -1415,7 +1415,7 @@ def _stale(step: Any, line: int | None, file: str | None, views: dict[str, str] 
     for site in step.updates:
         root, _, index = site.update.target.partition("[")
         inside = loop.lineno <= site.line <= (loop.end_lineno or loop.lineno)  # not in a function the pass calls: its names are its own
-        if site.file is None and root.isidentifier() and inside:
+        if site.file is None and (root.isidentifier() or _attribute_path(root)) and inside:
             updated.setdefault(root, site.line)
             if index[:-1].isidentifier():
                 rows.setdefault(root, index[:-1])  # `V[i] += ...`: one row moved
@@ -1423,6 +1423,12 @@ def _stale(step: Any, line: int | None, file: str | None, views: dict[str, str] 
         if owner in updated:
             updated.setdefault(name, updated[owner])
     return stale_step_read(list(loop.body), updated, line, rows) if updated else None
+
+
+def _attribute_path(text: str) -> bool:
+    """`self.W2`: a parameter an object holds, updated in place by the pass (`self.W2 -= lr * dW2`)."""
+    parts = text.split(".")
+    return len(parts) > 1 and all(part.isidentifier() for part in parts)
 
 
 def _owners_of_views(step: Any, views: dict[str, str]) -> dict[str, str]:
