@@ -39,6 +39,7 @@ import numpy as np
 
 from backprop_doctor.checks.gradient_mismatch import cached_advice, cached_words
 from backprop_doctor.checks._training_words import replayed_step
+from backprop_doctor.checks._column_against_vector import column_against_vector_finding
 from backprop_doctor.findings import Finding
 from backprop_doctor.rules import rule
 from backprop_doctor.static.definitions import enclosing
@@ -83,6 +84,9 @@ def run(context: Any) -> Iterator[Finding]:
             continue  # a gradient already known wrong, and the replay cannot say more precisely which statement
         if known and _computed_by_known(result.first_wrong_adjoint[0], known, context.source):
             continue  # `loss, ds = softmax_loss(s, y)`: the function's own finding names the statement inside it
+        if (broadcast := column_against_vector_finding(result, context.source, NAME)) is not None:
+            yield broadcast  # `pred - y`, (N, 1) and (N,): an (N, N) array every gradient after it comes from
+            continue
         for finding in _findings(result, context.source):
             yield _carry_never_read(_left_by_a_loop(finding, result, context.source), result, context.source)
 
