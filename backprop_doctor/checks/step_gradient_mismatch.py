@@ -49,7 +49,7 @@ from backprop_doctor.static.derivatives import (
     activation_applied, cached_wrong_side, misapplied, mutated_argument, reapplied, reapplied_behind, rescaled_after, slope_left_out,
 )
 from backprop_doctor.static.step_functions import InnerAdjoint
-from backprop_doctor.static.masks import left_out_mask
+from backprop_doctor.static.masks import left_out_mask, self_masked
 from backprop_doctor.static.stale import row_views, stale_step_read
 from backprop_doctor.static.updates import reinitialised
 from backprop_doctor.static.steps import _scope_of, consumers, reads, written_sign
@@ -941,13 +941,13 @@ def _shared_source(result: Any, source: Any) -> tuple[ast.stmt, str, list[int]] 
 
     if source.tree is None or (result.first_wrong_adjoint is not None and not _one_parameters_own(result)) or not result.wrong:
         return None
-    if any(m.file or not m.line or m.unused for _, m in result.wrong):
+    if any(m.file or not _located(moved, m) or m.unused for moved, m in result.wrong):
         return None
     if any(m.truncated is not None or m.accumulated is not None or m.penalty_left_out is not None or m.widened is not None or m.broadcast is not None for _, m in result.wrong):
         return None  # a loop through time cut short, a sum never reset, a penalty, a shape: their own words
     if any(_factor_pattern(result, m) != "wrong-derivative" for _, m in result.wrong):
         return None
-    lines = sorted({m.line for _, m in result.wrong})
+    lines = sorted({_located(moved, m) for moved, m in result.wrong})
     if len(lines) < 2:
         return None
     if any(_slope_left_out(source, "wrong-derivative", line, None) is not None or _stale(result.step, line, None, result.views) is not None for line in lines):
@@ -969,7 +969,46 @@ def _shared_source(result: Any, source: Any) -> tuple[ast.stmt, str, list[int]] 
         return None  # measured right: the gradients' own lines are wrong
     loops = [n for n in inside if isinstance(n, (ast.For, ast.While)) and n.lineno <= first <= (n.end_lineno or n.lineno)]
     if any(_changes(n, name) and n.lineno > first for loop in loops for n in ast.walk(loop) if isinstance(n, (ast.Assign, ast.AugAssign))):
-        return None  # `dz = self.Wh.T.dot(dz)` later in the loop: the next pass's `dz` comes from there, not from the line above
+        # `dz = self.Wh.T.dot(dz)` later in the loop: the next pass's `dz` comes from there, not from the line above
+        return _carried(result, loops, name, first, lines)
+    return statement, name, lines
+
+
+def _located(moved: Any, measured: Any) -> int | None:
+    """The line a wrong gradient is computed at: its own, or the update's where the update writes the
+    gradient out itself (`self.W1 -= lr * xb.T @ d1`); None when it is read from a name not located."""
+    if measured.line:
+        return measured.line
+    try:
+        written = ast.parse(moved.site.gradient.strip(), mode="eval").body
+    except SyntaxError:
+        return None
+    inline = moved.gradient_name is None and isinstance(written, (ast.BinOp, ast.Call, ast.UnaryOp))  # not a name, an entry, an attribute
+    return moved.site.line if moved.site.file is None and inline else None
+
+
+def _carried(result: Any, loops: list[Any], name: str, first: int, lines: list[int]) -> tuple[ast.stmt, str, list[int]] | None:
+    """The statement of a loop over the layers that computes the next pass's adjoint (`delta = (delta @
+    W[i].T) * relu_deriv(zs[i])` after `dW = a[i].T @ delta`), when the same lines give a right gradient
+    on the pass the loop starts with (the last layer's, from the adjoint made before the loop) and wrong
+    ones after: the statements at `lines` are right as written, the adjoint they get from the pass
+    before is not. A copy (`dZ = dA`) stands for the statements of the loop that compute what it copies;
+    among them one that masks the gradient by its own sign (`dA[dA <= 0] = 0`) is the one."""
+    if not any(not m.wrong and not m.unused and _located(moved, m) in lines for moved, m in result.parameters):
+        return None
+    loop = max(loops, key=lambda n: n.lineno)  # the innermost: the loop over the layers
+    later = [n for n in ast.walk(loop) if isinstance(n, (ast.Assign, ast.AugAssign)) and _changes(n, name) and n.lineno > first]
+    if len({n.lineno for n in later}) != 1:
+        return None
+    statement = later[0]
+    if isinstance(statement, ast.Assign) and isinstance(statement.value, ast.Name):
+        copied = statement.value.id
+        computing = sorted(
+            (n for n in ast.walk(loop) if isinstance(n, (ast.Assign, ast.AugAssign)) and _changes(n, copied) and first < n.lineno < statement.lineno),
+            key=lambda n: n.lineno,
+        )
+        if computing:
+            statement = next((n for n in computing if self_masked(n) is not None), computing[0])
     return statement, name, lines
 
 
@@ -1084,11 +1123,24 @@ def _shared_finding(result: Any, shared: tuple[ast.stmt, str, list[int]], loss_w
     statement, name, lines = shared
     wrong = result.wrong
     plural = len(wrong) > 1
+    look = f"look first at line {statement.lineno}, where `{name}` is computed (`{ast.unparse(statement)}`); re-derive it"
+    if statement.lineno > lines[-1]:  # `_carried`: the loop's next pass gets its adjoint from there
+        right = _names([m.name for moved, m in result.parameters if not m.wrong and not m.unused and _located(moved, m) in lines])
+        look = (
+            f"the same lines give {right} a right gradient, on the loop's pass that starts from the `{name}` made before the loop, "
+            f"so look first at line {statement.lineno} (`{ast.unparse(statement)}`), where the loop computes what the next pass's `{name}` is"
+        )
+        if (masked := self_masked(statement)) is not None:
+            look += (
+                f": it zeroes `{masked}` where `{masked}` itself is not positive, but a ReLU's derivative zeroes the gradient where "
+                f"the ReLU's input (its forward pre-activation) is not positive; mask by that"
+            )
+        else:
+            look += "; re-derive it"
     return rule(NAME).finding(
         f"the update{'s' if plural else ''} of {_names([m.name for _, m in wrong])} in your training step do{'' if plural else 'es'} not follow "
         f"the gradient of {loss_words}, and every one of {'them' if plural else 'it'} is computed from `{name}` (lines "
-        f"{', '.join(map(str, lines))}): look first at line {statement.lineno}, where `{name}` is computed "
-        f"(`{ast.unparse(statement)}`); re-derive it",
+        f"{', '.join(map(str, lines))}): {look}",
         param=wrong[0][1].name,
         file=path,
         line=statement.lineno,

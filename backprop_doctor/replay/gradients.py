@@ -1482,11 +1482,37 @@ def _gradient_line(step: TrainingStep, expression: str, key: Any = None, inside:
     if written:
         return written[-1]  # `d[range(N), y] -= 1` after `d = p.copy()`: the gradient is complete there
     value = getattr(stmt, "value", None)
+    if _empty_holder(value) and (filled := _filled_inside(step.prefix, name, line)):
+        return filled[-1]  # `dW = {}`, then `dW[l] = A[l - 1].T @ dZ` in a loop over the layers: computed there
     if isinstance(value, ast.Subscript) and isinstance(value.slice, ast.Constant) and value.slice.value in step.inner_assigned:
         return step.inner_assigned[value.slice.value]  # `dw = grads["dw"]`: where `dw` is computed
     if isinstance(value, ast.Call) and name in step.inner_assigned:
         return step.inner_assigned[name]  # `dW1, db1 = b_propagation(...)`: the function's own `dW1`
     return line
+
+
+def _empty_holder(value: Any) -> bool:
+    """`{}`, `[]`, `dict()`, `np.zeros_like(W)`: a container or buffer made to be filled in afterwards."""
+    if isinstance(value, (ast.Dict, ast.List)):
+        return not (value.keys if isinstance(value, ast.Dict) else value.elts)
+    if isinstance(value, ast.Call):
+        called = ast.unparse(value.func).rpartition(".")[2]
+        return (called in ("dict", "list") and not value.args) or called in ("zeros", "zeros_like", "empty", "empty_like")
+    return False
+
+
+def _filled_inside(prefix: tuple[ast.stmt, ...], name: str, after: int) -> list[int]:
+    """The lines, after `after`, of the statements nested in the pass's loops and branches that store into
+    an entry of `name` (`dW[l] = ...`, `dW[i] += ...`): where a container made empty is filled."""
+    found = []
+    for stmt in prefix:
+        if stmt.lineno <= after or not isinstance(stmt, (ast.For, ast.While, ast.If, ast.With)):
+            continue
+        for node in ast.walk(stmt):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AugAssign) else []
+            if any(isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name) and t.value.id == name for t in targets):
+                found.append(node.lineno)
+    return sorted(found)
 
 
 def _bound_in_updater(runner: Runner, site: Any, expression: str) -> int | None:
