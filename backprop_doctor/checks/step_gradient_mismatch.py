@@ -738,6 +738,9 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
             )
         elif pattern == "accumulated-across-steps":
             message = _accumulated_words(members, where, loss_words)
+            if file is None and (reset := _reset_commented_out(source, step)) is not None:
+                line, shown = reset[0], sorted({*shown, reset[0]})  # `# self.zero_grad()` in the pass: the fix is to put it back
+                message += f"; line {reset[0]} of the step holds the call that would reset them, commented out (`{reset[1]}`): put it back"
         elif pattern == "penalty-left-out" and source.tree is not None and (flipped := _penalty_subtracted(source.tree, step, measured.penalty_left_out, _state_values(result))) is not None:
             at, term = flipped
             line, shown, pattern = at, sorted({*shown, at}), "penalty-sign-flipped"
@@ -972,6 +975,16 @@ def _shared_source(result: Any, source: Any) -> tuple[ast.stmt, str, list[int]] 
         # `dz = self.Wh.T.dot(dz)` later in the loop: the next pass's `dz` comes from there, not from the line above
         return _carried(result, loops, name, first, lines)
     return statement, name, lines
+
+
+def _reset_commented_out(source: Any, step: Any) -> tuple[int, str] | None:
+    """A call that resets the gradients, commented out in the pass before its update (`static.grad_reset.commented_reset`)."""
+    from backprop_doctor.static.grad_reset import commented_reset
+
+    text = getattr(source, "text", None)
+    if step.loop is None or source.tree is None or not isinstance(text, str):
+        return None
+    return commented_reset(text, source.tree, step.loop.lineno + 1, step.update_line)
 
 
 def _located(moved: Any, measured: Any) -> int | None:
