@@ -184,15 +184,18 @@ def _stopped_in_training(context: Any, finding: Finding) -> Finding | None:
     return finding.replace(severity="error", pattern="stopped-in-training", message=message)
 
 
-def column_against_vector(tree: Any, step: Any, stopped: int, shapes: dict[str, tuple[int, ...]]) -> tuple[int, str, str, str] | None:
+def column_against_vector(tree: Any, step: Any, stopped: int, shapes: dict[str, tuple[int, ...]], named: bool = False) -> tuple[int, str, str, str] | None:
     """The first statement of the loop's pass, up to the line it stopped at, that subtracts or adds
     a column of N rows and a vector of N entries (`out - y`, `out` (100, 1), `y` (100,)): NumPy makes
     an (N, N) array of them, which is what the shape error further on meets. (line, the operation,
-    the column's name, the vector's name); None when no such operation is written there."""
+    the column's name, the vector's name); None when no such operation is written there. `named`: an
+    attribute (`self.out`) is looked up in `shapes` as written too."""
     import ast
 
     def shape(node: ast.AST) -> tuple[int, ...] | None:
-        return shapes.get(node.id) if isinstance(node, ast.Name) else None
+        if isinstance(node, ast.Name):
+            return shapes.get(node.id)
+        return shapes.get(ast.unparse(node)) if named and isinstance(node, ast.Attribute) else None
 
     for stmt in step.prefix:
         if stmt.lineno > stopped:
@@ -203,7 +206,7 @@ def column_against_vector(tree: Any, step: Any, stopped: int, shapes: dict[str, 
             left, right = shape(node.left), shape(node.right)
             for (a, sa), (b, sb) in (((node.left, left), (node.right, right)), ((node.right, right), (node.left, left))):
                 if sa is not None and sb is not None and len(sa) == 2 and sa[1] == 1 and len(sb) == 1 and sa[0] == sb[0] > 1:
-                    return stmt.lineno, ast.unparse(node), a.id, b.id  # type: ignore[attr-defined]
+                    return stmt.lineno, ast.unparse(node), ast.unparse(a), ast.unparse(b)
     return None
 
 

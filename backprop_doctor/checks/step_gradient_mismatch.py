@@ -39,6 +39,7 @@ import numpy as np
 
 from backprop_doctor.checks.gradient_mismatch import cached_advice, cached_words
 from backprop_doctor.checks._training_words import replayed_step
+from backprop_doctor.checks._column_against_vector import column_against_vector_finding
 from backprop_doctor.findings import Finding
 from backprop_doctor.rules import rule
 from backprop_doctor.static.definitions import enclosing
@@ -48,7 +49,7 @@ from backprop_doctor.static.derivatives import (
     activation_applied, cached_wrong_side, misapplied, mutated_argument, reapplied, reapplied_behind, rescaled_after, slope_left_out,
 )
 from backprop_doctor.static.step_functions import InnerAdjoint
-from backprop_doctor.static.masks import left_out_mask
+from backprop_doctor.static.masks import left_out_mask, self_masked
 from backprop_doctor.static.stale import row_views, stale_step_read
 from backprop_doctor.static.updates import reinitialised
 from backprop_doctor.static.steps import _scope_of, consumers, reads, written_sign
@@ -83,6 +84,9 @@ def run(context: Any) -> Iterator[Finding]:
             continue  # a gradient already known wrong, and the replay cannot say more precisely which statement
         if known and _computed_by_known(result.first_wrong_adjoint[0], known, context.source):
             continue  # `loss, ds = softmax_loss(s, y)`: the function's own finding names the statement inside it
+        if (broadcast := column_against_vector_finding(result, context.source, NAME)) is not None:
+            yield broadcast  # `pred - y`, (N, 1) and (N,): an (N, N) array every gradient after it comes from
+            continue
         for finding in _findings(result, context.source):
             yield _carry_never_read(_left_by_a_loop(finding, result, context.source), result, context.source)
 
@@ -734,6 +738,9 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
             )
         elif pattern == "accumulated-across-steps":
             message = _accumulated_words(members, where, loss_words)
+            if file is None and (reset := _reset_commented_out(source, step)) is not None:
+                line, shown = reset[0], sorted({*shown, reset[0]})  # `# self.zero_grad()` in the pass: the fix is to put it back
+                message += f"; line {reset[0]} of the step holds the call that would reset them, commented out (`{reset[1]}`): put it back"
         elif pattern == "penalty-left-out" and source.tree is not None and (flipped := _penalty_subtracted(source.tree, step, measured.penalty_left_out, _state_values(result))) is not None:
             at, term = flipped
             line, shown, pattern = at, sorted({*shown, at}), "penalty-sign-flipped"
@@ -937,13 +944,13 @@ def _shared_source(result: Any, source: Any) -> tuple[ast.stmt, str, list[int]] 
 
     if source.tree is None or (result.first_wrong_adjoint is not None and not _one_parameters_own(result)) or not result.wrong:
         return None
-    if any(m.file or not m.line or m.unused for _, m in result.wrong):
+    if any(m.file or not _located(moved, m) or m.unused for moved, m in result.wrong):
         return None
     if any(m.truncated is not None or m.accumulated is not None or m.penalty_left_out is not None or m.widened is not None or m.broadcast is not None for _, m in result.wrong):
         return None  # a loop through time cut short, a sum never reset, a penalty, a shape: their own words
     if any(_factor_pattern(result, m) != "wrong-derivative" for _, m in result.wrong):
         return None
-    lines = sorted({m.line for _, m in result.wrong})
+    lines = sorted({_located(moved, m) for moved, m in result.wrong})
     if len(lines) < 2:
         return None
     if any(_slope_left_out(source, "wrong-derivative", line, None) is not None or _stale(result.step, line, None, result.views) is not None for line in lines):
@@ -965,7 +972,56 @@ def _shared_source(result: Any, source: Any) -> tuple[ast.stmt, str, list[int]] 
         return None  # measured right: the gradients' own lines are wrong
     loops = [n for n in inside if isinstance(n, (ast.For, ast.While)) and n.lineno <= first <= (n.end_lineno or n.lineno)]
     if any(_changes(n, name) and n.lineno > first for loop in loops for n in ast.walk(loop) if isinstance(n, (ast.Assign, ast.AugAssign))):
-        return None  # `dz = self.Wh.T.dot(dz)` later in the loop: the next pass's `dz` comes from there, not from the line above
+        # `dz = self.Wh.T.dot(dz)` later in the loop: the next pass's `dz` comes from there, not from the line above
+        return _carried(result, loops, name, first, lines)
+    return statement, name, lines
+
+
+def _reset_commented_out(source: Any, step: Any) -> tuple[int, str] | None:
+    """A call that resets the gradients, commented out in the pass before its update (`static.grad_reset.commented_reset`)."""
+    from backprop_doctor.static.grad_reset import commented_reset
+
+    text = getattr(source, "text", None)
+    if step.loop is None or source.tree is None or not isinstance(text, str):
+        return None
+    return commented_reset(text, source.tree, step.loop.lineno + 1, step.update_line)
+
+
+def _located(moved: Any, measured: Any) -> int | None:
+    """The line a wrong gradient is computed at: its own, or the update's where the update writes the
+    gradient out itself (`self.W1 -= lr * xb.T @ d1`); None when it is read from a name not located."""
+    if measured.line:
+        return measured.line
+    try:
+        written = ast.parse(moved.site.gradient.strip(), mode="eval").body
+    except SyntaxError:
+        return None
+    inline = moved.gradient_name is None and isinstance(written, (ast.BinOp, ast.Call, ast.UnaryOp))  # not a name, an entry, an attribute
+    return moved.site.line if moved.site.file is None and inline else None
+
+
+def _carried(result: Any, loops: list[Any], name: str, first: int, lines: list[int]) -> tuple[ast.stmt, str, list[int]] | None:
+    """The statement of a loop over the layers that computes the next pass's adjoint (`delta = (delta @
+    W[i].T) * relu_deriv(zs[i])` after `dW = a[i].T @ delta`), when the same lines give a right gradient
+    on the pass the loop starts with (the last layer's, from the adjoint made before the loop) and wrong
+    ones after: the statements at `lines` are right as written, the adjoint they get from the pass
+    before is not. A copy (`dZ = dA`) stands for the statements of the loop that compute what it copies;
+    among them one that masks the gradient by its own sign (`dA[dA <= 0] = 0`) is the one."""
+    if not any(not m.wrong and not m.unused and _located(moved, m) in lines for moved, m in result.parameters):
+        return None
+    loop = max(loops, key=lambda n: n.lineno)  # the innermost: the loop over the layers
+    later = [n for n in ast.walk(loop) if isinstance(n, (ast.Assign, ast.AugAssign)) and _changes(n, name) and n.lineno > first]
+    if len({n.lineno for n in later}) != 1:
+        return None
+    statement = later[0]
+    if isinstance(statement, ast.Assign) and isinstance(statement.value, ast.Name):
+        copied = statement.value.id
+        computing = sorted(
+            (n for n in ast.walk(loop) if isinstance(n, (ast.Assign, ast.AugAssign)) and _changes(n, copied) and first < n.lineno < statement.lineno),
+            key=lambda n: n.lineno,
+        )
+        if computing:
+            statement = next((n for n in computing if self_masked(n) is not None), computing[0])
     return statement, name, lines
 
 
@@ -1080,11 +1136,24 @@ def _shared_finding(result: Any, shared: tuple[ast.stmt, str, list[int]], loss_w
     statement, name, lines = shared
     wrong = result.wrong
     plural = len(wrong) > 1
+    look = f"look first at line {statement.lineno}, where `{name}` is computed (`{ast.unparse(statement)}`); re-derive it"
+    if statement.lineno > lines[-1]:  # `_carried`: the loop's next pass gets its adjoint from there
+        right = _names([m.name for moved, m in result.parameters if not m.wrong and not m.unused and _located(moved, m) in lines])
+        look = (
+            f"the same lines give {right} a right gradient, on the loop's pass that starts from the `{name}` made before the loop, "
+            f"so look first at line {statement.lineno} (`{ast.unparse(statement)}`), where the loop computes what the next pass's `{name}` is"
+        )
+        if (masked := self_masked(statement)) is not None:
+            look += (
+                f": it zeroes `{masked}` where `{masked}` itself is not positive, but a ReLU's derivative zeroes the gradient where "
+                f"the ReLU's input (its forward pre-activation) is not positive; mask by that"
+            )
+        else:
+            look += "; re-derive it"
     return rule(NAME).finding(
         f"the update{'s' if plural else ''} of {_names([m.name for _, m in wrong])} in your training step do{'' if plural else 'es'} not follow "
         f"the gradient of {loss_words}, and every one of {'them' if plural else 'it'} is computed from `{name}` (lines "
-        f"{', '.join(map(str, lines))}): look first at line {statement.lineno}, where `{name}` is computed "
-        f"(`{ast.unparse(statement)}`); re-derive it",
+        f"{', '.join(map(str, lines))}): {look}",
         param=wrong[0][1].name,
         file=path,
         line=statement.lineno,
@@ -1415,7 +1484,7 @@ def _stale(step: Any, line: int | None, file: str | None, views: dict[str, str] 
     for site in step.updates:
         root, _, index = site.update.target.partition("[")
         inside = loop.lineno <= site.line <= (loop.end_lineno or loop.lineno)  # not in a function the pass calls: its names are its own
-        if site.file is None and root.isidentifier() and inside:
+        if site.file is None and (root.isidentifier() or _attribute_path(root)) and inside:
             updated.setdefault(root, site.line)
             if index[:-1].isidentifier():
                 rows.setdefault(root, index[:-1])  # `V[i] += ...`: one row moved
@@ -1423,6 +1492,12 @@ def _stale(step: Any, line: int | None, file: str | None, views: dict[str, str] 
         if owner in updated:
             updated.setdefault(name, updated[owner])
     return stale_step_read(list(loop.body), updated, line, rows) if updated else None
+
+
+def _attribute_path(text: str) -> bool:
+    """`self.W2`: a parameter an object holds, updated in place by the pass (`self.W2 -= lr * dW2`)."""
+    parts = text.split(".")
+    return len(parts) > 1 and all(part.isidentifier() for part in parts)
 
 
 def _owners_of_views(step: Any, views: dict[str, str]) -> dict[str, str]:

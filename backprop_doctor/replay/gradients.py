@@ -1124,8 +1124,12 @@ def _accumulated(
     name = _summed_name(moved.gradient_name or moved.site.gradient.strip(), _item_key(moved))
     carried = runner.state.values.get(name) if name.isidentifier() else _entry_value(runner.state.values, name)
     held = _held_beside(runner, moved, name) if carried is None else None
+    keyed = _held_entry(runner, moved, name) if carried is None and held is None else None
     if held is not None:  # `self.dW1`, added to in `backward`, read by `sgd_step`: the buffer the parameter's object holds
         carried, adds = held
+    elif keyed is not None:  # `self.grads[k]`, added to as `G["W1"] += ...` in a method, `G` bound to `self.grads`
+        name, carried, adds = keyed
+        held = (carried, adds)
     if not isinstance(carried, np.ndarray) or np.shape(carried) != np.shape(gradient) or not np.any(carried):
         return None
     if held is None:
@@ -1135,7 +1139,7 @@ def _accumulated(
     if not adds:
         return None
     gradient = np.asarray(gradient, dtype=np.float64)
-    if name != (moved.gradient_name or moved.site.gradient.strip()):  # `grads[k] / batch`: the update reads the sum as a multiple of it
+    if name != (moved.gradient_name or moved.site.gradient.strip()) and keyed is None:  # `grads[k] / batch`: the update reads the sum as a multiple of it
         after = runner.run()
         summed = np.asarray(after.get(name) if name.isidentifier() else _entry_value(after, name), dtype=np.float64)
         if summed.shape != gradient.shape or not np.any(summed):
@@ -1157,7 +1161,7 @@ def _accumulated(
     tree = source_tree(runner.path)[1]
     root = name.partition("[")[0]  # `grads` of `grads['W1']`: the dictionary made once, before the loop
     zeroed = [n.lineno for n in ast.walk(tree) if isinstance(n, ast.Assign) and n.lineno < before
-              and any(isinstance(t, ast.Name) and t.id == root or ast.unparse(t) == name for top in n.targets for t in ast.walk(top))] if tree is not None else []
+              and any(isinstance(t, ast.Name) and t.id == root or ast.unparse(t) == name or t is top and ast.unparse(t) == root for top in n.targets for t in ast.walk(top))] if tree is not None else []
     return name, (max(zeroed) if zeroed else None)
 
 
@@ -1181,6 +1185,47 @@ def _held_beside(runner: Runner, moved: Moved, name: str) -> tuple[Any, list[Any
         and isinstance(n.target.value, ast.Name) and n.target.value.id == "self"
     ]  # fmt: skip
     return (carried, adds) if isinstance(carried, np.ndarray) and adds else None
+
+
+def _held_entry(runner: Runner, moved: Moved, expression: str) -> tuple[str, Any, list[Any]] | None:
+    """(`self.grads['W1']`, its value, the statements adding to it) for an update reading an entry of a
+    dictionary its object holds under the loop's key (`self.params[k] -= lr * self.grads[k]`), when a
+    method of the object's class adds into that dictionary's entries, directly or through a name bound
+    to it (`P, G = self.params, self.grads`, then `G["W2"] += H.T @ d`). None for anything else."""
+    found = re.fullmatch(r"\s*((?:[^\W\d]\w*\.)+[^\W\d]\w*)\[\s*[^\W\d]\w*\s*\]\s*", expression)
+    key = _item_key(moved)
+    if found is None or key is None:
+        return None
+    container = found[1]
+    owner, *attributes = container.split(".")
+    value = runner.state.values.get(owner)
+    holder = value
+    try:
+        for attribute in attributes:
+            value = getattr(value, attribute)
+        carried = value[key]
+    except (AttributeError, KeyError, IndexError, TypeError):
+        return None
+    if owner != "self" or len(attributes) != 1 or not isinstance(carried, np.ndarray):
+        return None
+    tree = source_tree(runner.path)[1]
+    classes = [n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and n.name == type(holder).__name__] if tree is not None else []
+    adds = []
+    for function in (f for c in classes for f in ast.walk(c) if isinstance(f, ast.FunctionDef)):
+        aliases = {container}
+        for node in ast.walk(function):
+            if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                pairs = (
+                    zip(node.targets[0].elts, node.value.elts)
+                    if isinstance(node.targets[0], ast.Tuple) and isinstance(node.value, ast.Tuple) and len(node.targets[0].elts) == len(node.value.elts)
+                    else [(node.targets[0], node.value)]
+                )
+                aliases |= {t.id for t, v in pairs if isinstance(t, ast.Name) and ast.unparse(v) == container}
+        adds += [
+            n for n in ast.walk(function)
+            if isinstance(n, ast.AugAssign) and isinstance(n.op, ast.Add) and isinstance(n.target, ast.Subscript) and ast.unparse(n.target.value) in aliases
+        ]  # fmt: skip
+    return (f"{container}[{key!r}]", carried, adds) if adds else None
 
 
 def _keyed_alike(target: Any, written: str) -> bool:
@@ -1482,11 +1527,37 @@ def _gradient_line(step: TrainingStep, expression: str, key: Any = None, inside:
     if written:
         return written[-1]  # `d[range(N), y] -= 1` after `d = p.copy()`: the gradient is complete there
     value = getattr(stmt, "value", None)
+    if _empty_holder(value) and (filled := _filled_inside(step.prefix, name, line)):
+        return filled[-1]  # `dW = {}`, then `dW[l] = A[l - 1].T @ dZ` in a loop over the layers: computed there
     if isinstance(value, ast.Subscript) and isinstance(value.slice, ast.Constant) and value.slice.value in step.inner_assigned:
         return step.inner_assigned[value.slice.value]  # `dw = grads["dw"]`: where `dw` is computed
     if isinstance(value, ast.Call) and name in step.inner_assigned:
         return step.inner_assigned[name]  # `dW1, db1 = b_propagation(...)`: the function's own `dW1`
     return line
+
+
+def _empty_holder(value: Any) -> bool:
+    """`{}`, `[]`, `dict()`, `np.zeros_like(W)`: a container or buffer made to be filled in afterwards."""
+    if isinstance(value, (ast.Dict, ast.List)):
+        return not (value.keys if isinstance(value, ast.Dict) else value.elts)
+    if isinstance(value, ast.Call):
+        called = ast.unparse(value.func).rpartition(".")[2]
+        return (called in ("dict", "list") and not value.args) or called in ("zeros", "zeros_like", "empty", "empty_like")
+    return False
+
+
+def _filled_inside(prefix: tuple[ast.stmt, ...], name: str, after: int) -> list[int]:
+    """The lines, after `after`, of the statements nested in the pass's loops and branches that store into
+    an entry of `name` (`dW[l] = ...`, `dW[i] += ...`): where a container made empty is filled."""
+    found = []
+    for stmt in prefix:
+        if stmt.lineno <= after or not isinstance(stmt, (ast.For, ast.While, ast.If, ast.With)):
+            continue
+        for node in ast.walk(stmt):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AugAssign) else []
+            if any(isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name) and t.value.id == name for t in targets):
+                found.append(node.lineno)
+    return sorted(found)
 
 
 def _bound_in_updater(runner: Runner, site: Any, expression: str) -> int | None:

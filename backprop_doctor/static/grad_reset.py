@@ -138,3 +138,27 @@ def reset_after_backward(prefix: tuple[ast.stmt, ...] | list[ast.stmt]) -> tuple
             elif backward is not None and (name in RESET_NAMES or _RESET_WORDS.fullmatch(name)):
                 return call.lineno, ast.unparse(call), backward
     return None
+
+
+def commented_reset(text: str, tree: ast.Module, first: int, last: int) -> tuple[int, str] | None:
+    """(line, the comment) of a call commented out between lines `first` and `last` of a training
+    pass (`# self.zero_grad()`) to a function or method of the file that sets arrays to zero
+    (`self.grads[k][...] = 0.0`, `self.dW = np.zeros_like(self.W)`) or whose name says it resets
+    gradients: the reset the pass was written with and no longer runs. None when there is none."""
+    lines = text.split("\n")
+    resetting = {
+        f.name for f in ast.walk(tree) if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))
+        and (f.name in RESET_NAMES or _RESET_WORDS.fullmatch(f.name) or any(isinstance(n, ast.Assign) and _is_zero(n.value) for n in ast.walk(f)))
+    }  # fmt: skip
+    for number in range(first, min(last, len(lines)) + 1):
+        stripped = lines[number - 1].strip()
+        if not stripped.startswith("#"):
+            continue
+        code = stripped.lstrip("#").strip()
+        try:
+            call = ast.parse(code, mode="eval").body
+        except SyntaxError:
+            continue
+        if isinstance(call, ast.Call) and _called(call) in resetting and not call.args:
+            return number, stripped
+    return None

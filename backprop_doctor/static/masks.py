@@ -52,3 +52,37 @@ def left_out_mask(prefix: tuple[ast.stmt, ...], forward: str, loss_line: int | N
         if not read_later:
             return LeftOutMask(mask, drawn[mask], stmt.targets[0].id, stmt.lineno)
     return None
+
+
+def self_masked(statement: ast.stmt) -> str | None:
+    """The name a backward statement masks by its own sign, as a ReLU's derivative would by the ReLU's
+    input (`dA[dA <= 0] = 0`, `dh *= dh > 0`, `dh = dh * (dh > 0)`, `dh = np.maximum(dh, 0)`): the
+    chain rule never zeroes a gradient where the gradient itself is negative. None for anything else."""
+    if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+        target, value = statement.targets[0], statement.value
+    elif isinstance(statement, ast.AugAssign):
+        target, value = statement.target, statement.value
+    else:
+        return None
+    subscripted = isinstance(target, ast.Subscript)
+    root = target.value if subscripted else target
+    if not isinstance(root, ast.Name):
+        return None
+    name = root.id
+
+    def against_zero(node: ast.AST) -> bool:
+        return (
+            isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.left, ast.Name) and node.left.id == name
+            and isinstance(node.comparators[0], ast.Constant) and node.comparators[0].value == 0
+        )  # fmt: skip
+
+    if subscripted:  # `dA[dA <= 0] = 0`
+        zero = isinstance(value, ast.Constant) and value.value == 0
+        return name if zero and against_zero(target.slice) and isinstance(target.slice.ops[0], (ast.LtE, ast.Lt)) else None
+    if any(against_zero(n) and isinstance(n.ops[0], (ast.Gt, ast.GtE)) for n in walk(value)):
+        return name  # `dh *= dh > 0`, `dh = dh * (dh > 0)`, `np.where(dh > 0, dh, 0)`
+    if isinstance(value, ast.Call) and ast.unparse(value.func).rpartition(".")[2] == "maximum" and len(value.args) == 2:
+        names = {a.id for a in value.args if isinstance(a, ast.Name)}
+        zeros = [a for a in value.args if isinstance(a, ast.Constant) and a.value == 0]
+        return name if names == {name} and zeros else None  # `dh = np.maximum(dh, 0)`
+    return None

@@ -57,13 +57,25 @@ def stale_step_read(body: list[ast.stmt], updated: dict[str, int], line: int, ro
             chain.append(stmt)
             needed |= {n.id for n in walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
     for stmt in sorted(chain, key=lambda s: s.lineno):
-        read = {n.id for n in walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+        read = {n.id for n in walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)} | _dotted_reads(stmt)
         for name in sorted(read):
             if name in updated and updated[name] < stmt.lineno and not (isinstance(stmt, ast.AugAssign) and updated[name] == stmt.lineno):
                 if rows and name in rows and _other_rows(stmt, name, rows[name]):
                     continue
                 return name, stmt.lineno, updated[name]
     return None
+
+
+def _dotted_reads(stmt: ast.stmt) -> set[str]:
+    """The attributes a statement reads, as written (`self.W2` of `d_h = d_out @ self.W2.T`): a
+    parameter an object holds, moved by `self.W2 -= lr * dW2` earlier in the same pass."""
+    found = set()
+    for node in walk(stmt):
+        if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
+            text = ast.unparse(node)
+            if all(part.isidentifier() for part in text.split(".")):
+                found.add(text)
+    return found
 
 
 def _other_rows(stmt: ast.stmt, name: str, index: str) -> bool:
