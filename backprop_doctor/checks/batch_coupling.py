@@ -473,10 +473,15 @@ def _loss_finding(probe: _Probe, c: probes.Coupling, softmax: list[Finding]) -> 
     )
 
 
+# a log or a log-probability the reduction reads (`np.log(...)`, `log_probs`, `logp`), not the scores
+# called logits (`np.sum(np.exp(shifted_logits), axis=0)` is the softmax's own sum)
+_LOG_WORD = re.compile(r"(?i)(?<![a-z0-9])log(?!its?(?![a-z]))")
+
+
 def _loss_term(r: Reduction) -> bool:
     """The loss's own sum over the batch in a `softmax_loss` function (`-np.sum(np.log(p[...])) / N`), not its softmax."""
     text = source_tree(r.file)[0][r.line - 1]
-    return "log" in r.source or re.match(r"\s*\w*(loss|cost)\w*\s*[-+*/]?=", text, re.I) is not None
+    return _LOG_WORD.search(r.source) is not None or re.match(r"\s*\w*(loss|cost)\w*\s*[-+*/]?=", text, re.I) is not None
 
 
 def _loss_backward_reductions(probe: _Probe, ran: dict[str, set[int]]) -> list[Reduction]:

@@ -44,7 +44,7 @@ from backprop_doctor.static.likelihood import log_likelihood_line, returned_log_
 from backprop_doctor.static.unused import carried_not_added, forward_only, left_out, skip_left_out
 from backprop_doctor.static.origins import computed_at, passed_back_at
 from backprop_doctor.static.outputs import output_disagreement
-from backprop_doctor.static.penalties import correct_class_term_left_out, left_out_penalty, penalty_only_in_loss
+from backprop_doctor.static.penalties import correct_class_term_left_out, left_out_penalty, penalty_only_in_loss, penalty_subtracted
 from backprop_doctor.static.reductions import bias_inside_sum
 from backprop_doctor.static.stale import stale_weights
 from backprop_doctor.static.steps import _scope_of
@@ -80,6 +80,7 @@ def run(context: Any) -> Iterator[Finding]:
     _finite_differences_that_never_move(context)
     _penalties_disagree(context)
     _network_penalty_left_out(context)
+    _network_penalty_subtracted(context)
     _function_penalty_left_out(context)
     _hinge_correct_class(context)
     _terms_left_out(context)
@@ -746,6 +747,30 @@ def _network_penalty_left_out(context: Any) -> None:
             pattern="penalty-left-out",
             line=at,
             highlight=tuple(sorted({left.line, *([at] if at else [])})),
+            fix=None,
+        )
+
+
+def _network_penalty_subtracted(context: Any) -> None:
+    """A network's wrong weight gradient when its `loss` adds a squared-weight penalty and its gradient
+    method stores each weight's gradient with that penalty's term subtracted (`dW - weight_decay_lambda *
+    W`): the term's sign is what is wrong, at that statement, not a layer's backward pass."""
+    tree = context.source.tree
+    for i, f in enumerate(context.findings):
+        if f.name != NAME or f.pattern or not f.layer or not f.param or not f.param.lower().startswith("w"):
+            continue
+        flipped = penalty_subtracted(tree, f.layer.split(".")[0])
+        if flipped is None:
+            continue
+        context.findings[i] = f.replace(
+            message=(
+                f"the gradient of `{f.layer}.{f.param}` is wrong (relative error {f.measured:.3g}): `{f.layer}.loss` adds a penalty "
+                f"scaled by `{flipped.setting}` (line {flipped.line}), and line {flipped.at} (`{flipped.statement}`) subtracts its "
+                f"gradient from the weight's: add it (`+ {flipped.setting.rpartition('.')[2]} * W`), the derivative of the penalty the loss adds"
+            ),
+            pattern="penalty-sign-flipped",
+            line=flipped.at,
+            highlight=tuple(sorted({flipped.line, flipped.at})),
             fix=None,
         )
 

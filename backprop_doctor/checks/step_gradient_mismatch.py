@@ -46,7 +46,7 @@ from backprop_doctor.static.definitions import enclosing
 from backprop_doctor.replay.through_time import AtStep
 from backprop_doctor.static.grad_reset import reset_after_backward
 from backprop_doctor.static.derivatives import (
-    activation_applied, cached_wrong_side, misapplied, mutated_argument, reapplied, reapplied_behind, rescaled_after, slope_left_out,
+    activation_applied, cached_wrong_side, masked_after, misapplied, mutated_argument, reapplied, reapplied_behind, rescaled_after, slope_left_out,
 )
 from backprop_doctor.static.step_functions import InnerAdjoint
 from backprop_doctor.static.masks import left_out_mask, self_masked
@@ -608,6 +608,12 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
         elif pattern == "wrong-derivative" and source.tree is not None and (earlier := rescaled_after(source.tree, adjoint.name, adjoint.line)) is not None:
             line = earlier  # `dscores[:, y] -= 1` then `dscores /= N`: a rescale cannot make it wrong otherwise than by a factor
             diagnosis += f" (line {adjoint.line} only rescales it: it is already wrong after line {earlier})"
+        elif (
+            pattern == "wrong-derivative" and not inner and source.tree is not None
+            and (earlier := masked_after(source.tree, adjoint.name, adjoint.line, adjoint.forward)) is not None
+        ):  # fmt: skip
+            line = earlier  # `dh = dout @ W2.T` then `dh[h <= 0] = 0`: the ReLU's mask keeps what the line before made
+            diagnosis += f" (line {adjoint.line} only sets it to zero where `{forward}` is not positive, the ReLU's mask: it is already wrong after line {earlier})"
         yield rule(NAME).finding(
             f"{diagnosis}, so the updates of {params} in your training step do not follow the gradient of {loss_words}: {advice}",
             param=adjoint.name,

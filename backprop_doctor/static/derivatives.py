@@ -846,6 +846,40 @@ def rescaled_after(tree: ast.Module, name: str, line: int) -> int | None:
     return next((stmt.lineno for stmt in reversed(block[:at]) if name in _changed(stmt)), None)
 
 
+def masked_after(tree: ast.Module, name: str, line: int, forward: str) -> int | None:
+    """The line of the change of `name` before the one at `line`, when the one at `line` only sets to zero
+    the entries where `forward`, the value `name` is the gradient of, is not positive
+    (`dhidden[hidden_layer <= 0] = 0`, a ReLU's mask): that mask is right whatever the entries it keeps
+    hold, so a value wrong there was already wrong before it (`dhidden = np.dot(dscores, W2.T)`, a
+    dropout mask left out). A mask of another value, or of the positive entries, may be the mistake
+    itself: None, as when nothing in its block changes `name` before it."""
+    found = _block_at(tree, line)
+    if found is None or not _relu_masks(found[0][found[1]], name, forward):
+        return None
+    block, at = found
+    return next((stmt.lineno for stmt in reversed(block[:at]) if name in _changed(stmt)), None)
+
+
+def _relu_masks(stmt: ast.stmt, name: str, forward: str) -> bool:
+    """`name[forward <= 0] = 0`, `name[forward < 0] = 0.0`, `name[0 >= forward] = 0`."""
+    if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.value, ast.Constant) and stmt.value.value == 0):
+        return False
+    target = stmt.targets[0]
+    if not (isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name) and target.value.id == name):
+        return False
+    condition = target.slice
+    if not (isinstance(condition, ast.Compare) and len(condition.ops) == 1):
+        return False
+    left, op, right = condition.left, condition.ops[0], condition.comparators[0]
+    if isinstance(left, ast.Constant):  # `0 >= h`
+        left, right = right, left
+        op = {ast.GtE: ast.LtE(), ast.Gt: ast.Lt()}.get(type(op), op)
+    return (
+        isinstance(left, ast.Name) and left.id == forward and isinstance(op, (ast.LtE, ast.Lt))
+        and isinstance(right, ast.Constant) and right.value == 0 and not isinstance(right.value, bool)
+    )  # fmt: skip
+
+
 def _block_at(tree: ast.Module, line: int) -> tuple[list[ast.stmt], int] | None:
     """The statement list holding the statement that starts at `line`, and its index there."""
     for block in (b for node in walk(tree) for b in _child_blocks(node)):

@@ -85,6 +85,44 @@ def _is_setting(name: str) -> bool:
     return any(word in low for word in ("lambda", "decay", "reg", "l2", "penalty", "alpha"))
 
 
+@dataclass(frozen=True)
+class FlippedPenalty:
+    setting: str  # "self.weight_decay_lambda"
+    line: int  # the loss's statement that adds the penalty
+    method: str  # the method that computes the gradients ("gradient")
+    at: int  # the gradient method's statement that subtracts the penalty's term
+    statement: str  # that statement, as written
+
+
+def penalty_subtracted(tree: ast.Module | None, class_name: str) -> FlippedPenalty | None:
+    """The gradient method's statement that stores a weight's gradient with the penalty's term taken away
+    (`grads['W1'] = dW - self.weight_decay_lambda * W`), when the class's `loss` adds that penalty
+    (`+= 0.5 * self.weight_decay_lambda * np.sum(W ** 2)`): the term's sign is flipped."""
+    if tree is None:
+        return None
+    loss = find_function(tree, f"{class_name}.loss")
+    gradient = next((g for m in _GRADIENT_METHODS if (g := find_function(tree, f"{class_name}.{m}")) is not None), None)
+    if loss is None or gradient is None or not loss.args.args or not gradient.args.args:
+        return None
+    me, mine = loss.args.args[0].arg, gradient.args.args[0].arg
+    for stmt in (n for n in walk(loss) if isinstance(n, (ast.Assign, ast.AugAssign))):
+        if not _squares(stmt) or isinstance(stmt, ast.AugAssign) and not isinstance(stmt.op, ast.Add):
+            continue
+        if any(isinstance(n, ast.BinOp) and isinstance(n.op, ast.Sub) for n in walk(stmt.value)) or isinstance(stmt.value, ast.UnaryOp):
+            continue  # a penalty taken away in the loss, or written with a minus somewhere: its sign is not read here
+        settings = {n.attr for n in walk(stmt) if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == me and _is_setting(n.attr)}
+        for setting in sorted(settings):
+            for node in walk(gradient):
+                if not (isinstance(node, ast.Assign) and any(isinstance(t, ast.Subscript) and _weight_key(t.slice) for t in node.targets)):
+                    continue
+                value = node.value
+                if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Sub) and any(
+                    isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == mine and n.attr == setting for n in walk(value.right)
+                ) and not any(isinstance(n, ast.Attribute) and n.attr == setting for n in walk(value.left)):
+                    return FlippedPenalty(f"{me}.{setting}", stmt.lineno, gradient.name, node.lineno, ast.unparse(node))
+    return None
+
+
 def _weights_stored(method: ast.FunctionDef) -> int | None:
     """The line of the method's first `grads['W1'] = ...` / `grads['W' + str(i)] = ...`."""
     for node in walk(method):

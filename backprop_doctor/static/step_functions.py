@@ -611,7 +611,16 @@ def _local_value(name: str, values: dict[str, tuple[Site, str]]) -> str | None:
     if match is None:
         return None
     stems = _forward_names(match.group(1), name)
-    return next((stem for stem in stems if stem in values), None)
+    found = next((stem for stem in stems if stem in values), None)
+    if found is not None:
+        return found
+    # `dc` of `next_c = f * prev_c + i * g`: the value the step makes, named as the state it passes on
+    made = [form.format(stem) for stem in stems[:1] for form in _MADE_FORMS if form.format(stem) in values]
+    return made[0] if len(made) == 1 else None
+
+
+# a step function's new state, named for the step it goes to (`next_c`, `c_next`, `new_h`, `h_new`)
+_MADE_FORMS = ("next_{}", "{}_next", "new_{}", "{}_new")
 
 
 def _read_first(name: str, statements: list[ast.stmt]) -> bool:

@@ -1226,6 +1226,8 @@ def _losses(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...], tree: ast.A
                     sites.append(LossSite(element.id, f"({ast.unparse(node.value)})[{position}]", node.lineno, id(node) in in_prefix))
                     break
     sites.sort(key=lambda s: (not s.in_prefix, _loss_rank(s.name), -s.line if s.in_prefix else s.line))
+    if not any(s.in_prefix for s in sites):
+        sites[:0] = _unnamed_losses(prefix, in_prefix)
     if tree is not None and not any(s.in_prefix for s in sites):
         sites += _returned_losses(tree, prefix)
     named = {s.expression for s in sites}
@@ -1263,6 +1265,38 @@ def _losses(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...], tree: ast.A
     sites = [f for site in sites if (f := _read_fresh(site, loop, prefix)) is not None]
     printed = [f for site in printed[:1] if (f := _read_fresh(site, loop, prefix)) is not None]
     return sites + accumulated[:1] + printed + _implied_losses(prefix) + _error_losses(loop, prefix, tree)
+
+
+def _unnamed_losses(prefix: tuple[ast.stmt, ...], in_prefix: set[int]) -> list[LossSite]:
+    """`sunshi = np.mean((a3 - y) ** 2)`, `perte = -np.mean(np.log(p[np.arange(n), y]))`: a number the pass
+    computes before its update as a loss is written, a mean or sum of a squared difference or of a log,
+    under a name that is no loss word of ours (pinyin, French, a letter). Only where the pass computes
+    no loss named as one; the last such statement, as the last named loss is read first."""
+    differences = _differences(prefix)
+    found = [
+        LossSite(stmt.targets[0].id, ast.unparse(stmt.value), stmt.lineno, True)
+        for stmt in prefix
+        if id(stmt) in in_prefix and isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
+        and not _NOT_LOSS.search(stmt.targets[0].id) and not _ADJOINT.fullmatch(stmt.targets[0].id) and _loss_rank(stmt.targets[0].id) < 2
+        and _loss_shaped(stmt.value, differences) and _reduced(stmt.value) and _scalar(stmt.value)
+        and not _held_out(stmt.value) and not _derivative_call(stmt.value)
+    ]  # fmt: skip
+    return found[-1:]
+
+
+def _scalar(value: ast.expr) -> bool:
+    """Some reduction of the value runs over every axis (`np.mean(...)`, `(...).sum()`, the mean of a
+    `np.sum(..., axis=1)`): one number, not a row of them (`np.sum(err ** 2, axis=0)`)."""
+    for node in walk(value):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, (ast.Attribute, ast.Name))):
+            continue
+        function = node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id
+        if function not in ("mean", "sum", "average"):
+            continue
+        method = isinstance(node.func, ast.Attribute) and not (isinstance(node.func.value, ast.Name) and node.func.value.id in ("np", "numpy"))
+        if not any(k.arg == "axis" for k in node.keywords) and len(node.args) <= (0 if method else 1):
+            return True
+    return False
 
 
 def _read_fresh(site: LossSite, loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...]) -> LossSite | None:
