@@ -618,11 +618,9 @@ class LayerCheck(Contracts, Outcomes):
             self.output = np.array(out, dtype=np.float64)
         out_dtype = np.asarray(out).dtype
         dtype = _dtype_name(out_dtype) if out_dtype.kind == "f" else "float64"
-        if dtype == "float64" and self.user_dtypes & LOW_PRECISION and isinstance(self.adapter, ClassLayer):
-            # a layer only: a network's check at float32's tolerance turned the second book's tied weights
-            # (`TimeAffine(embed_W.T, ...)` in BetterRnnlm, a view of the embedding listed again) from kinks into
-            # mismatches; such a network keeps its rows' float64 verdicts
-            dtype = _made_inside(self.adapter.layer) or dtype
+        if dtype == "float64" and self.user_dtypes & LOW_PRECISION:
+            held = self.adapter.layer if isinstance(self.adapter, ClassLayer) else getattr(getattr(self.adapter, "network", None), "net", None)
+            dtype = (_made_inside(held) if held is not None else None) or dtype
         # uniform entries from the pool rather than Gaussian draws (which cost a tenth of a forward pass)
         upstream: Any = 1.0 if self.adapter.is_loss else gradcheck.Direction(np.shape(out), self.rng).array()
         self._upstream = upstream
