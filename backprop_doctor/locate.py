@@ -91,10 +91,14 @@ def assignment(func: Any, *targets: str, ran: set[int] | None = None, whole: boo
         return Location(None, None)
     tree, start, file = found
     relative = {line - start + 1 for line in ran} if ran else None
-    best = writes.assignment_statement(tree, targets, relative, whole=whole)
-    if best is None:
+    return _statement(file, start, writes.assignment_statement(tree, targets, relative, whole=whole))
+
+
+def _statement(file: str, start: int, node: Any) -> Location:
+    """Where `node`, a statement of the function beginning at line `start`, stands; the `def` line for None."""
+    if node is None:
         return Location(file, start)
-    return Location(file, start + best.lineno - 1, start + (best.end_lineno or best.lineno) - 1, ast_text(best))
+    return Location(file, start + node.lineno - 1, start + (node.end_lineno or node.lineno) - 1, ast_text(node))
 
 
 def entry_rebound(func: Any, container: str) -> Location:
@@ -114,10 +118,7 @@ def entry_rebound(func: Any, container: str) -> Location:
             and not (isinstance(t.slice, ast.Constant) and t.slice.value is Ellipsis) for t in node.targets
         )
     ]  # fmt: skip
-    if not rebinding:
-        return Location(file, start)
-    best = max(rebinding, key=lambda node: node.lineno)
-    return Location(file, start + best.lineno - 1, start + (best.end_lineno or best.lineno) - 1, ast_text(best))
+    return _statement(file, start, max(rebinding, key=lambda node: node.lineno, default=None))
 
 
 def inplace_write(func: Any, argument: int = 0) -> Location:

@@ -333,17 +333,13 @@ NUMERICAL_WEIGHTS = 2_000  # at most this many weights in a network whose gradie
 
 def _members(obj: Any, train: bool) -> list[str]:
     """The class names of the layers `obj` is made of, in order: its `Network` layers, else the
-    objects with a `forward` it holds, in a list (`self.layers = [Linear, Tanh, ...]`) or alone."""
+    objects with a `forward` it holds, alone or in a list (`self.layers = [Linear, Tanh, ...]`)."""
+    from backprop_doctor.checks.batch_coupling import held_layers
+
     try:
         return [type(layer).__name__ for _, layer in Network(obj, train=train).layers()]
-    except Exception:  # noqa: BLE001 - not a network the conventions read: its attributes, then
-        pass
-    found: list[str] = []
-    for value in vars(obj).values() if hasattr(obj, "__dict__") else ():
-        for item in value if isinstance(value, (list, tuple)) else (value,):
-            if not isinstance(item, type) and callable(getattr(item, "forward", None)) and hasattr(item, "__dict__"):
-                found.append(type(item).__name__)
-    return found
+    except Exception:  # noqa: BLE001 - not a network the conventions read: the layers it holds, then
+        return [type(layer).__name__ for layer in held_layers(obj)]
 
 
 def _check_numerical(context: CheckContext, report: Report, cls: type, calls: list[Any], rng: np.random.Generator) -> None:

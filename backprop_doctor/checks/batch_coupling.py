@@ -85,10 +85,10 @@ def uses_batch_statistics(obj: Any, depth: int = 2) -> bool:
     attrs = vars(obj) if hasattr(obj, "__dict__") else {}
     if any(word in name for word in _BATCH_STATISTICS) or any(k in attrs for k in ("running_mean", "running_var", "moving_mean", "moving_var")):
         return True
-    return depth > 0 and any(uses_batch_statistics(v, depth - 1) for v in _held_layers(obj))
+    return depth > 0 and any(uses_batch_statistics(v, depth - 1) for v in held_layers(obj))
 
 
-def _held_layers(obj: Any) -> list[Any]:
+def held_layers(obj: Any) -> list[Any]:
     """The layers an object holds in an attribute, or in a list, tuple or dict of them."""
     attrs = vars(obj) if hasattr(obj, "__dict__") else {}
     held = [v for value in attrs.values() for v in (value.values() if isinstance(value, dict) else value if isinstance(value, (list, tuple)) else [value])]
@@ -160,7 +160,7 @@ def _probes(context: Any, noted: set[Any]) -> Iterator[_Probe | Finding]:
         normalising: tuple[str, ...] = ()
         if uses_batch_statistics(obj):
             if not uses_batch_statistics(obj, depth=0):
-                normalising = tuple(sorted({type(v).__name__ for v in _held_layers(obj) if uses_batch_statistics(v, depth=0)}))
+                normalising = tuple(sorted({type(v).__name__ for v in held_layers(obj) if uses_batch_statistics(v, depth=0)}))
             if train_flag_name(forward_def) is None:
                 if cls not in noted:
                     noted.add(cls)

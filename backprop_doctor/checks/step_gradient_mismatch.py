@@ -88,22 +88,41 @@ def run(context: Any) -> Iterator[Finding]:
             yield broadcast  # `pred - y`, (N, 1) and (N,): an (N, N) array every gradient after it comes from
             continue
         for finding in _findings(result, context.source):
-            yield _carry_never_read(_left_by_a_loop(finding, result, context.source), result, context.source)
+            yield _named_in_its_loop(finding, result, context.source)
 
 
-def _carry_never_read(finding: Finding, result: Any, source: Any) -> Finding:
-    """A wrong gradient in a backward loop over time that sets the carried gradient of the state at
-    each step's end and never reads it (`static.unused.carried_not_added`): named where it belongs."""
+def _named_in_its_loop(finding: Finding, result: Any, source: Any) -> Finding:
+    """A wrong gradient whose loop shows the mistake itself, named there:
+
+    - a statement reads, itself or through the statements of its loop it reads, a name that loop never
+      sets and an earlier loop does (`draw = (1 - h * h) * dh` in the backward loop over time, `h` the
+      forward loop's last step's): every pass but the one that matches that value computes with
+      another pass's value (`static.stale.left_by_a_loop`);
+    - a backward loop over time sets the carried gradient of the state at each step's end and never
+      reads it (`static.unused.carried_not_added`): named where it belongs."""
+    from backprop_doctor.checks.layer_raised import left_by_a_loop_words
+    from backprop_doctor.static.stale import left_by_a_loop
     from backprop_doctor.static.unused import carried_not_added
 
     tree = getattr(source, "tree", None)
-    if tree is None or finding.pattern == "left-by-a-loop" or not finding.line or (finding.file and os.path.abspath(finding.file) != os.path.abspath(source.path)):
+    if tree is None or not finding.line or (finding.file and os.path.abspath(finding.file) != os.path.abspath(source.path)):
         return finding
+    params = ", ".join(f"`{m.name}`" for _, m in result.wrong)
+    consequence = f"so the updates of {params} in your training step do not follow the gradient"
+    stale = left_by_a_loop(tree, finding.line)
+    if stale is not None:
+        read_at = stale[1]
+        return finding.replace(
+            line=read_at,
+            highlight=tuple(sorted({read_at, *finding.highlight})),
+            pattern="left-by-a-loop",
+            fix=None,
+            message=f"line {read_at} " + left_by_a_loop_words(stale, f", not its own pass's, {consequence}"),
+        )
     carried = carried_not_added(tree, finding.line)
     if carried is None:
         return finding
     name, line, belongs, fix = carried
-    params = ", ".join(f"`{m.name}`" for _, m in result.wrong)
     return finding.replace(
         line=belongs,
         highlight=tuple(sorted({belongs, line})),
@@ -111,34 +130,8 @@ def _carry_never_read(finding: Finding, result: Any, source: Any) -> Finding:
         fix=None,
         message=(
             f"`{name}` (line {line}) is the gradient each time step sends back to the one before it, but the loop never adds it to "
-            f"that step's upstream gradient, so the updates of {params} in your training step do not follow the gradient: "
-            f"{'pass' if belongs == line else 'write'} `{fix}`"
+            f"that step's upstream gradient, {consequence}: {'pass' if belongs == line else 'write'} `{fix}`"
         ),
-    )
-
-
-def _left_by_a_loop(finding: Finding, result: Any, source: Any) -> Finding:
-    """A wrong gradient whose statement reads, itself or through the statements of its loop it reads,
-    a name that loop never sets and an earlier loop does (`draw = (1 - h * h) * dh` in the backward
-    loop over time, `h` the forward loop's last step's): every pass but the one that matches that
-    value computes with another pass's value, and that read is the mistake, named at its line."""
-    from backprop_doctor.checks.layer_raised import left_by_a_loop_words
-    from backprop_doctor.static.stale import left_by_a_loop
-
-    tree = getattr(source, "tree", None)
-    if tree is None or not finding.line or (finding.file and os.path.abspath(finding.file) != os.path.abspath(source.path)):
-        return finding
-    stale = left_by_a_loop(tree, finding.line)
-    if stale is None:
-        return finding
-    params = ", ".join(f"`{m.name}`" for _, m in result.wrong)
-    read_at = stale[1]
-    return finding.replace(
-        line=read_at,
-        highlight=tuple(sorted({read_at, *finding.highlight})),
-        pattern="left-by-a-loop",
-        fix=None,
-        message=f"line {read_at} " + left_by_a_loop_words(stale, f", not its own pass's, so the updates of {params} in your training step do not follow the gradient"),
     )
 
 

@@ -97,9 +97,10 @@ def _float_dtypes(found: dict[int, np.ndarray]) -> set[str]:
     return names
 
 
-def _arrays_in(obj: Any) -> dict[int, np.ndarray]:
+def _arrays_in(obj: Any, stateful: list[Any] | None = None) -> dict[int, np.ndarray]:
     """The arrays `_walk` reaches from `obj` (in dicts, lists and objects' attributes, six
-    levels deep), by id."""
+    levels deep), by id; with `stateful`, the objects it reaches whose `stateful` flag is set are
+    added to it (`stateless`)."""
     found: dict[int, np.ndarray] = {}
     seen: set[int] = set()
 
@@ -116,6 +117,8 @@ def _arrays_in(obj: Any) -> dict[int, np.ndarray]:
             children = value
         elif hasattr(value, "__dict__") and not isinstance(value, type) and not inspect.ismodule(value) and not callable(value):
             children = vars(value).values()
+            if stateful is not None and vars(value).get("stateful") is True:
+                stateful.append(value)
         else:
             return
         for child in list(children):
@@ -207,12 +210,13 @@ def isolated_sharing(obj: Any, copied_arrays: Callable[[Any], list[np.ndarray]])
     id). Anything else (another dtype, an object that cannot be read or copied) is isolated as
     `isolated` does, sharing nothing."""
     try:
-        found = _arrays_in(obj)
+        flagged: list[Any] = []
+        found = _arrays_in(obj, stateful=flagged)
         moved = copied_arrays(obj) if _float_dtypes(found) <= {"float64"} else []
         shared = _shareable(found, moved) if moved else {}
         # nothing to share (a network that has not run yet): the copy `isolated` makes, its arrays read once
         work = copied(obj, found, shared) if moved else None
-        if work is not None:
+        if work is not None and flagged:
             stateless(work)
     except Exception:  # noqa: BLE001 - user objects: isolated without sharing
         work = None
@@ -282,14 +286,16 @@ def isolated(obj: Any) -> Iterator[tuple[Any, set[str]]]:
     `copied`); otherwise the object itself, with every
     reachable array and attribute restored bit-identically on exit, even after an error.
     """
+    flagged: list[Any] = []
     try:
-        found = _arrays_in(obj)
+        found = _arrays_in(obj, stateful=flagged)
         work = copied(obj, found)
     except Exception:
         work = None
     if work is not None:
         dtypes = _float_dtypes(found)  # the copy's, unless a __deepcopy__ of the user's changes them
-        stateless(work)
+        if flagged:  # the copy's flags, found again in it; none in the original: no second walk
+            stateless(work)
         yield work, dtypes if dtypes <= {"float64"} else promote_to_float64(work)
         return
     snapshot = _Snapshot(obj)
@@ -306,32 +312,12 @@ def stateless(obj: Any) -> None:
     state its last forward left, so every evaluation of a check would start from another state and
     no two agree (every gradient "wrong", relative error 1). Off, each forward starts from zeros, as
     after the program's own `reset_state()`; the gradients of one forward are the same code."""
-    if _view_groups(_arrays_in(obj)):
-        return  # arrays that are views of one memory (the book's BetterRnnlm ties `embed_W.T` to its embedding): left as they are
-    seen: set[int] = set()
-
-    def visit(value: Any, depth: int) -> None:
-        if depth > 6 or id(value) in seen or isinstance(value, np.ndarray):
-            return
-        seen.add(id(value))
-        if isinstance(value, dict):
-            children = list(value.values())
-        elif isinstance(value, list):
-            children = list(value)
-        elif hasattr(value, "__dict__") and not isinstance(value, type) and not inspect.ismodule(value) and not callable(value):
-            own = vars(value)
-            if own.get("stateful") is True:
-                own["stateful"] = False
-            children = list(own.values())
-        else:
-            return
-        for child in children:
-            visit(child, depth + 1)
-
-    try:
-        visit(obj, 0)
-    finally:
-        del visit  # a recursive closure is a reference cycle
+    flagged: list[Any] = []
+    found = _arrays_in(obj, stateful=flagged)
+    # arrays that are views of one memory (the book's BetterRnnlm ties `embed_W.T` to its embedding): left as they are
+    if flagged and not _view_groups(found):
+        for layer in flagged:
+            vars(layer)["stateful"] = False
 
 
 # --------------------------------------------------------------------------- helpers

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 
 from backprop_doctor.static.fixes import _self_attribute
+from backprop_doctor.static.layout import _own_nodes
 from backprop_doctor.static.steps import _scope_of
 from backprop_doctor.static.tree import walk
 
@@ -146,13 +147,12 @@ def left_by_a_loop(tree: ast.Module, line: int) -> tuple[str, int, int, int, str
     (the name, the line that reads it, this loop's line, the loop's line that set it, the list that
     loop appends it to, `zs`, or None); None when there is no such name."""
     scope = _scope_of(tree, line)
-    body = scope.body if isinstance(scope, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef)) else []
-    loops = [n for n in _own_nodes(body) if isinstance(n, (ast.For, ast.While))]
+    loops = [n for n in _own_nodes(scope) if isinstance(n, (ast.For, ast.While))]
     around = [loop for loop in loops if loop.lineno <= line <= (loop.end_lineno or loop.lineno)]
     if not around:
         return None
     here = max(around, key=lambda loop: loop.lineno)
-    inside = list(_own_nodes(here.body))
+    inside = _own_nodes(here)
     set_here = _bound(inside) | (_bound([here.target]) if isinstance(here, ast.For) else set())
     # what `line` reads, and what the statements of this loop before it that set those names read
     wanted = {n.id for n in inside if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.lineno == line}
@@ -168,7 +168,7 @@ def left_by_a_loop(tree: ast.Module, line: int) -> tuple[str, int, int, int, str
     for name, read_at in sorted(readers.items(), key=lambda item: item[1]):
         if name in set_here or name in parameters:
             continue
-        setters = [stmt for stmt in _own_nodes(body) if isinstance(stmt, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.For)) and name in _bound([_target_of(stmt)])]
+        setters = [stmt for stmt in _own_nodes(scope) if isinstance(stmt, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.For)) and name in _bound([_target_of(stmt)])]
         if not setters:
             continue
         earlier = [loop for loop in loops if (loop.end_lineno or loop.lineno) < here.lineno and all(loop.lineno <= s.lineno <= (loop.end_lineno or loop.lineno) for s in setters)]
@@ -203,15 +203,3 @@ def _target_of(stmt: ast.stmt) -> ast.AST:
 def _bound(nodes: list[ast.AST]) -> set[str]:
     """The plain names stored anywhere under `nodes`."""
     return {n.id for node in nodes for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-
-
-def _own_nodes(body: list[ast.stmt]) -> list[ast.AST]:
-    """Every node of `body`, without the bodies of the functions and classes it defines."""
-    found: list[ast.AST] = []
-    todo: list[ast.AST] = list(body)
-    while todo:
-        node = todo.pop()
-        found.append(node)
-        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-            todo.extend(ast.iter_child_nodes(node))
-    return found
