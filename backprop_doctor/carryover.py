@@ -149,12 +149,12 @@ def _shape(container: Any) -> tuple:
 
 
 def _bindings(cls: type) -> tuple:
-    """The ids bound to the names of the layer's classes and of its module's globals."""
-    found = [(c, k, id(v)) for c in cls.__mro__[:-1] for k, v in vars(c).items()]
+    """The names of the layer's classes and of its module's globals, and the ids bound to them."""
+    namespaces = [vars(c) for c in cls.__mro__[:-1]]
     module = sys.modules.get(cls.__module__)
     if module is not None:
-        found += [(None, k, id(v)) for k, v in vars(module).items()]
-    return tuple(found)
+        namespaces.append(vars(module))
+    return tuple((tuple(names), tuple(map(id, names.values()))) for names in namespaces)
 
 
 def streams(cls: type) -> tuple:

@@ -955,7 +955,7 @@ def _rounding_limited(f0: float, h: float, spread: float, tol: float) -> bool:
     whose slope is of its typical size (`spread`) as `gradcheck.rounding_limited` judges a
     probe: a deep network at a small initial scale, whose check then spends no evaluation on
     the input's forward differences."""
-    return not spread > 0 or 10 * float(np.finfo(np.float64).eps) * abs(f0) / h > tol * spread
+    return not spread > 0 or 10 * gradcheck.EPS * abs(f0) / h > tol * spread
 
 
 def _input_step(f0: float, h: float, spread: float, tol: float) -> float:
@@ -964,7 +964,7 @@ def _input_step(f0: float, h: float, spread: float, tol: float) -> float:
     `tol` of the slope's spread. A forward difference's error is its curvature term, which
     falls with the step (a ReLU network at He init: 1e-6 to 1e-5 of the slope at `h`), and
     rounding, which rises as the step falls."""
-    return min(h, max(h / INPUT_NARROWING, 100 * float(np.finfo(np.float64).eps) * abs(f0) / (tol * spread)))
+    return min(h, max(h / INPUT_NARROWING, 100 * gradcheck.EPS * abs(f0) / (tol * spread)))
 
 
 def _jitter(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:

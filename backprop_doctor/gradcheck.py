@@ -41,6 +41,8 @@ MIN_ELEMENTS = 8
 # A probe whose one-sided slopes differ by more than this fraction of their size
 # crossed a kink (ReLU at 0, max ties): its central difference is not a derivative.
 KINK_ASYMMETRY = 1e-2
+# float64's machine epsilon, as a Python float (np.finfo is a call)
+EPS = float(np.finfo(np.float64).eps)
 
 
 def relative_error(analytic, numerical, floor: float = 1e-10):
@@ -405,7 +407,7 @@ def probe_from(
     someone else stepped (a network's first layer read during the network's probes)."""
     # Below a millionth of the gradient's own size, or of the rounding noise of the
     # difference quotient, a directional derivative cannot be told from zero.
-    size = float(sum(np.sqrt(gg * vv) for gg, (_, vv) in zip(squared_norms(grads), dots)))
+    size = sum(math.sqrt(gg * vv) for gg, (_, vv) in zip(squared_norms(grads), dots))
     forward = (f_plus - f0) / h
     numerical, backward = (forward, forward) if f_minus is None else ((f_plus - f_minus) / (2 * h), (f0 - f_minus) / h)
     return Probe(
@@ -681,7 +683,7 @@ def _straight(probe: Probe, f0: float, h: float, tol: float) -> bool:
 
 def _rounding(f0: float, h: float) -> float:
     """Rounding error of a central difference of `f` near `f0` with step `h`."""
-    return float(np.finfo(np.float64).eps) * abs(f0) / h
+    return EPS * abs(f0) / h
 
 
 def noise_floor(f0: float, h: float) -> float:
@@ -690,7 +692,7 @@ def noise_floor(f0: float, h: float) -> float:
     Rounding makes f(θ ± hv) uncertain by about eps·|f|, so the quotient is uncertain
     by eps·|f|/h; a derivative a million times larger is measured to 1e-6.
     """
-    return 1e6 * float(np.finfo(np.float64).eps) * abs(f0) / h
+    return 1e6 * EPS * abs(f0) / h
 
 
 @dataclass(frozen=True)

@@ -166,21 +166,28 @@ def test_a_clean_network_is_copied_once_and_none_of_its_layers_on_its_own(mnist_
     # the network's working copy is all a clean check copies: a layer whose own check is needed
     # (its dx not compared through the input, a backward that writes into its dout) is copied then,
     # from the caller's layer as the check found it, and a clean network has none
+    # (a working copy is made by `copied`, a layer's by `copy.deepcopy`: both are counted)
     import copy
 
+    from backprop_doctor.conventions import _base
+
     net, x, t = mnist_shaped
-    deepcopy, copied, depth = copy.deepcopy, [], [0]
+    copied, depth = [], [0]
 
-    def counted(obj, memo=None, *args):
-        if depth[0] == 0:
-            copied.append(type(obj).__name__)
-        depth[0] += 1
-        try:
-            return deepcopy(obj, memo, *args)
-        finally:
-            depth[0] -= 1
+    def counting(make):
+        def counted(obj, *args, **kwargs):
+            if depth[0] == 0:
+                copied.append(type(obj).__name__)
+            depth[0] += 1
+            try:
+                return make(obj, *args, **kwargs)
+            finally:
+                depth[0] -= 1
 
-    monkeypatch.setattr(copy, "deepcopy", counted)
+        return counted
+
+    monkeypatch.setattr(copy, "deepcopy", counting(copy.deepcopy))
+    monkeypatch.setattr(_base, "copied", counting(_base.copied))
     report = bd.check_network(net, x, t)
     assert report.ok and report.findings == []
     assert copied == ["TwoLayerNet"]

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import copyreg
 import functools
 import inspect
+import types
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -141,9 +144,7 @@ def _view_groups(found: dict[int, np.ndarray]) -> list[tuple[list[np.ndarray], n
         if a.base is None:
             groups.setdefault(id(a), ([], a))[0].append(a)
             continue
-        root = a
-        while isinstance(root.base, np.ndarray):
-            root = root.base
+        root = _owner(a)
         if type(a) is np.ndarray and type(root) is np.ndarray and a.dtype == root.dtype and a.dtype.kind in "biufc":
             groups.setdefault(id(root), ([], root))[0].append(a)
     return [(group, root) for group, root in groups.values() if len(group) >= 2]
@@ -185,18 +186,100 @@ def copied(obj: Any, found: dict[int, np.ndarray] | None = None, shared: dict[in
     for group, root in _view_groups(_arrays_in(obj) if found is None else found):
         if id(group[0]) not in memo:
             memo.update(_rebased(group, root, root.copy(order="K")))
-    return copy.deepcopy(obj, memo)
+    return _deepcopy(obj, memo)
+
+
+# what `copy.deepcopy` hands back as it is
+_ATOMIC = frozenset({type(None), bool, int, float, complex, str, bytes, type, types.FunctionType, types.BuiltinFunctionType, range})
+_MISSING = object()
+
+
+def _deepcopy(value: Any, memo: dict[int, Any]) -> Any:
+    """`copy.deepcopy(value, memo)`, the same copy, made without its protocol where a value is
+    one of the plain kinds a network is built of: an array of numbers, a dict, an `OrderedDict`
+    or a list, a tuple of plain values, an instance of a Python class that copies as `deepcopy`
+    copies any object (its `__dict__` copied into a new instance, nothing of its own to say how).
+    Anything else, and anything below it, is left to `copy.deepcopy` with the same memo, so
+    objects reached twice are copied once either way. The protocol's calls cost more than
+    the copy of the book's network's arrays (`isolated`, at every check)."""
+    found = memo.get(id(value), _MISSING)
+    if found is not _MISSING:
+        return found
+    kind = type(value)
+    if kind in _ATOMIC:
+        return value
+    if kind is np.ndarray and not value.dtype.hasobject:
+        new = memo[id(value)] = value.copy(order="K")  # ndarray.__deepcopy__, for arrays of numbers
+        return new
+    if kind is dict or (kind is OrderedDict and not vars(value)):
+        new = memo[id(value)] = kind()
+        for k, v in value.items():
+            new[k if type(k) in _ATOMIC else _deepcopy(k, memo)] = _deepcopy(v, memo)
+        return new
+    if kind is list:
+        new = memo[id(value)] = []
+        new.extend(_deepcopy(v, memo) for v in value)
+        return new
+    if kind is tuple and all(type(v) in _ATOMIC for v in value):
+        memo[id(value)] = value  # as `deepcopy` keeps a tuple whose items copy to themselves
+        return value
+    if _plain_class(kind):
+        new = memo[id(value)] = object.__new__(kind)
+        state = vars(value)
+        if state:
+            vars(new).update(_deepcopy(state, memo))
+        return new
+    return copy.deepcopy(value, memo)
+
+
+@functools.lru_cache(maxsize=256)
+def _plain_class(kind: type) -> bool:
+    """Whether `copy.deepcopy` copies an instance of `kind` by the default protocol alone: a new
+    instance made by `object.__new__`, its `__dict__` copied in (no `__deepcopy__`, reduce,
+    state methods, `__slots__`, attribute hook or built-in base of its own)."""
+    mro = kind.__mro__
+    if mro[-1] is not object or len(mro) < 2 or copy._deepcopy_dispatch.get(kind) is not None:  # type: ignore[attr-defined]
+        return False
+    if any(not (c.__flags__ & _HEAP_TYPE) or "__slots__" in vars(c) for c in mro[:-1]):
+        return False
+    return (
+        kind.__new__ is object.__new__
+        and kind.__reduce_ex__ is object.__reduce_ex__
+        and kind.__reduce__ is object.__reduce__
+        and getattr(kind, "__getstate__", None) is getattr(object, "__getstate__", None)
+        and not any(hasattr(kind, name) for name in ("__deepcopy__", "__setstate__", "__getattr__"))
+        and kind not in copyreg.dispatch_table
+    )
+
+
+_HEAP_TYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE: a class defined in Python
 
 
 def _shareable(found: dict[int, np.ndarray], copied_arrays: list[np.ndarray]) -> dict[int, np.ndarray]:
     """The arrays of `found` that share no memory with any of `copied_arrays`, nor does any
     array of their view group (`_view_groups`: a group is shared whole or copied whole)."""
-    shared = {i: a for i, a in found.items() if not any(np.may_share_memory(a, c) for c in copied_arrays)}
+    owners = [_owner(c) for c in copied_arrays]
+    # arrays that own their memory or are views of such an array: those of other owners share none of it
+    owned = {id(o) for o in owners} if all(o.base is None for o in owners) else None
+    shared = {}
+    for i, a in found.items():
+        if owned is not None and (owner := _owner(a)).base is None and id(owner) not in owned:
+            shared[i] = a
+        elif not any(np.may_share_memory(a, c) for c in copied_arrays):
+            shared[i] = a
     for group, _ in _view_groups(found):
         if not all(id(a) in shared for a in group):
             for a in group:
                 shared.pop(id(a), None)
     return shared
+
+
+def _owner(a: np.ndarray) -> np.ndarray:
+    """The array at the end of `a`'s chain of bases (`a` itself when it owns its memory, or holds
+    memory of another kind: a buffer, a memory map)."""
+    while isinstance(a.base, np.ndarray):
+        a = a.base
+    return a
 
 
 @contextlib.contextmanager
