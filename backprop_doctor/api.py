@@ -513,6 +513,7 @@ def _layer_by_layer(net: Any, x: Any, t: Any, opts: Options, report: Report) -> 
         # deferred ones are complete (the checks themselves are let go, but for the deferred)
         results: list[tuple[Report, Any]] = []
         deferred: list[_Deferred] = []  # layer checks that left their probes to the network's check
+        localised: set[tuple[Any, str]] = set()  # classes and arrays localised element by element so far
         parameter_ids = {id(p) for p in network.params().values()}
         holding: list[Any] = []  # the layers so far that hold one of the network's parameters
         feed = network.layer_inputs(x, t)
@@ -533,7 +534,9 @@ def _layer_by_layer(net: Any, x: Any, t: Any, opts: Options, report: Report) -> 
             as_it_was = _shared_copy(layer, given_arrays, held) if network.chained and (holding or first) else None
             with _layer_copy(layer, given_arrays, held) as layer_copy:
                 adapter = network.layer_adapter(key, layer_copy)
-                check = _layer_check(layer_copy, activation, target, opts, dtypes, label, sources, defer=as_it_was is not None, adapter=adapter)
+                check = _layer_check(
+                    layer_copy, activation, target, opts, dtypes, label, sources, defer=as_it_was is not None, adapter=adapter, localised=localised
+                )
                 results.append((check.run(), check.counter))
                 reentrant.append(check.reentrant is True)
                 first_untouched = first_untouched or (activation is first_input and check.input_untouched)
@@ -583,7 +586,9 @@ def _layer_by_layer(net: Any, x: Any, t: Any, opts: Options, report: Report) -> 
             # its input writes into the check's copy)
             inputs = waiting.x if waiting.before else _as_given(waiting.x, x)
             with _layer_copy(waiting.as_it_was, given_arrays) as layer_copy:
-                again = _layer_check(layer_copy, inputs, waiting.t, opts, dtypes, waiting.label, waiting.sources, False, keep_output=False)
+                again = _layer_check(
+                    layer_copy, inputs, waiting.t, opts, dtypes, waiting.label, waiting.sources, False, keep_output=False, localised=localised
+                )
                 results[waiting.index] = (again.run(), again.counter)
         del deferred
         for part, counter in (*results, (whole.report, whole.counter)):
@@ -610,11 +615,12 @@ def _as_given(first_input: Any, x: Any, untouched: bool = False) -> Any:
 
 def _layer_check(
     layer: Any, x: Any, t: Any, opts: Options, dtypes: set[str], label: str, sources: dict, defer: bool, keep_output: bool = True,
-    adapter: ClassLayer | None = None,
+    adapter: ClassLayer | None = None, localised: set[tuple[Any, str]] | None = None,
 ) -> LayerCheck:
     """The check of one layer of a network (a copy of it) on the activation that reaches it;
     with `keep_output`, its first forward's output is kept as the next layer's input. `adapter`:
-    how the network's layers are called (`Network.layer_adapter`), where not as their convention says."""
+    how the network's layers are called (`Network.layer_adapter`), where not as their convention says.
+    `localised`: the network's layers' classes and arrays localised element by element already."""
     return LayerCheck(
         adapter or ClassLayer(layer, train=opts.train),
         x,
@@ -627,6 +633,7 @@ def _layer_check(
         restore_rng=False,
         keep_output=keep_output,  # the next layer's input: no second forward for it
         defer=defer,
+        localised=localised,
     )
 
 

@@ -217,6 +217,10 @@ class LayerCheck(Contracts, Outcomes):
     # For a network: its first layer's own probe, read off the network's central probes when they
     # are the first evaluations after its `gradient` call (`_central`; `api._FirstLayerRider`).
     rider: Any = None
+    # (class, array name) whose wrong gradient a check of the same network localised element by
+    # element already (a network of six `Convolution`s with one bug): shared by the layers' checks,
+    # a later layer of the class compares only the first few elements (`Outcomes._localise`)
+    localised: set[tuple[Any, str]] | None = None
 
     def __post_init__(self) -> None:
         self.deferred: list[str] | None = None  # with `defer`: the arrays the probes would compare

@@ -84,3 +84,39 @@ def test_a_file_with_nothing_of_its_own_stopped_by_a_stand_in_is_told_to_run_whe
     (finding,) = [f for f in report["findings"] if f["name"] == "nothing-to-check"]
     assert "it stopped on what the stand-in for `tablekit` (not installed here) returned" in finding["message"]
     assert "make it run that far" not in finding["message"]
+
+
+# the program's top level written inside `if __name__ == "__main__":`, its loader opening the data
+# with a stand-in's context manager, and the model it trains imported from a package of its own
+GUARDED = """\
+    import numpy as np
+    import hdfkit
+
+    from models.captioner import Captioner
+
+
+    def load_features(path):
+        data = {}
+        with hdfkit.File(path, "r") as f:
+            for key, value in f.items():
+                data[key] = np.asarray(value)
+        return data
+
+
+    if __name__ == "__main__":
+        data = load_features("/home/someone/features.h5")
+        model = Captioner(input_dim=data["features"].shape[1], hidden_dim=16)
+        model.train(data["features"], data["captions"], epochs=5)
+"""
+
+
+def test_a_main_block_stopped_by_a_stand_in_says_where_and_why_not_that_the_program_finished(tmp_path):
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "__init__.py").write_text("")
+    (tmp_path / "models" / "captioner.py").write_text("class Captioner:\n    pass\n")
+    path = write(tmp_path, "train_captions.py", GUARDED)
+    report = check(path)
+    assert report["extras"]["observed_run"]["stopped"] == "raised"
+    (finding,) = [f for f in report["findings"] if f["name"] == "nothing-to-check"]
+    assert f"stopped at line {line_of(path, 'data = load_features(')} before it built anything" in finding["message"]
+    assert "it stopped on what the stand-in for `hdfkit` (not installed here) returned" in finding["message"]

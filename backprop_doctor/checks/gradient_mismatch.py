@@ -611,6 +611,10 @@ def _yield_to_saturation(context: Any) -> None:
         members = [f for f in context.findings if f.name == NAME and f.severity == "error" and f.layer == name and f.param]
         if not members or not built.cases:
             continue
+        # a layer of its own found wrong (checked with upstream gradients of its own, no loss) explains it
+        inner = _layer_labels(built.obj) - _loss_layer_names(built.obj)
+        if any(f.name == NAME and f.severity == "error" and f.layer in inner for f in context.findings):
+            continue
         if not _agrees_on_its_predictions(built, {f.param for f in members}, context.options.seed, context.options.train):
             continue
         loss_layers = _loss_layer_names(built.obj)  # its loss layer, checked on the same saturated scores
@@ -634,6 +638,21 @@ def _yield_to_saturation(context: Any) -> None:
                 ascends = measured.factor is not None and measured.factor < 0  # uphill: a flipped update, not saturation
                 if measured.wrong and not ascends and result.owners.get(measured.name, ("",))[0] == name:
                     measured.inconclusive = True
+
+
+def _layer_labels(net: Any) -> set[str]:
+    """What a network's layers are called in findings (`api.layer_label`)."""
+    from collections import Counter
+
+    from backprop_doctor.api import layer_label
+    from backprop_doctor.conventions.networks import Network
+
+    try:
+        layers = Network(net).layers()
+    except Exception:  # noqa: BLE001 - a network whose layers cannot be listed
+        return set()
+    counts = Counter(type(layer).__name__ for _, layer in layers)
+    return {layer_label(key, type(layer).__name__, counts) for key, layer in layers}
 
 
 def _loss_layer_names(net: Any) -> set[str]:

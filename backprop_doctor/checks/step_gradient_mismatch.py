@@ -740,6 +740,9 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
             if file is None and (reset := _reset_commented_out(source, step)) is not None:
                 line, shown = reset[0], sorted({*shown, reset[0]})  # `# self.zero_grad()` in the pass: the fix is to put it back
                 message += f"; line {reset[0]} of the step holds the call that would reset them, commented out (`{reset[1]}`): put it back"
+            elif file is None and (before := _reset_before_loop(source, members)) is not None:
+                line, shown = before, sorted({*shown, before})  # `grads[k].fill(0.0)` above the loop: the fix is to move it in
+                message += f"; the reset at line {before} runs once, before the loop: move it to the start of the loop's body"
         elif pattern == "penalty-left-out" and source.tree is not None and (flipped := _penalty_subtracted(source.tree, step, measured.penalty_left_out, _state_values(result))) is not None:
             at, term = flipped
             line, shown, pattern = at, sorted({*shown, at}), "penalty-sign-flipped"
@@ -1554,6 +1557,25 @@ def _misapplied_words(adjoint: Any, twice: Any) -> tuple[str, str, str]:
         f"from {twice.activation}'s output",
         f"write `{twice.fix}` in place of `{twice.call}`",
     )
+
+
+def _reset_before_loop(source: Any, members: list[tuple[Any, Any]]) -> int | None:
+    """The line before the loop that resets the summed gradients in place (`grads[k].fill(0.0)`,
+    `grads[k][:] = 0`, not the statement that makes them): it runs once, and belongs inside the loop."""
+    import ast
+
+    lines = {m.accumulated[1] for _, m in members} - {None}
+    if source.tree is None or len(lines) != 1:
+        return None
+    (line,) = lines
+    for node in ast.walk(source.tree):
+        if getattr(node, "lineno", None) != line or not isinstance(node, (ast.Expr, ast.Assign)):
+            continue
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Attribute) and node.value.func.attr == "fill":
+            return line
+        if isinstance(node, ast.Assign) and all(isinstance(t, ast.Subscript) for t in node.targets):
+            return line
+    return None
 
 
 def _accumulated_words(members: list[tuple[Any, Any]], where: str, loss_words: str) -> str:

@@ -22,6 +22,7 @@ import sys
 import threading
 import time
 import types
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -128,7 +129,7 @@ def _run_statements(tree: Any, path: str, namespace: dict[str, Any], record: Rec
     flags = future_flags(tree)
     starred = [s.module for s in tree.body if isinstance(s, ast.ImportFrom) and s.module and any(a.name == "*" for a in s.names)]
     unbound: dict[str, tuple[int, Exception]] = {}  # a name a skipped statement did not bind -> its line, what it raised
-    for stmt in tree.body:
+    for stmt in _top_level(tree.body, namespace):
         statement = compile(ast.Module(body=[stmt], type_ignores=[]), path, "exec", flags=flags, dont_inherit=True)
         try:
             exec(statement, namespace)  # noqa: S102
@@ -151,6 +152,19 @@ def _run_statements(tree: Any, path: str, namespace: dict[str, Any], record: Rec
                 record.standin = _standin_held(cause)
                 raise StopRun("raised") from None
             raise
+
+
+def _top_level(body: list[ast.stmt], namespace: dict[str, Any]) -> Iterator[ast.stmt]:
+    """The program's statements as it runs them, one by one: those of an `if __name__ ==
+    "__main__":` block too, which is the program's top level written inside a block (skipped
+    whole on a stand-in, it would end the run as if the program had finished)."""
+    from backprop_doctor.static.script import is_main_guard
+
+    for stmt in body:
+        if isinstance(stmt, ast.If) and is_main_guard(stmt.test) and namespace.get("__name__") == "__main__":
+            yield from _top_level(stmt.body, namespace)
+        else:
+            yield stmt
 
 
 def _exit(status: int = 0) -> None:

@@ -588,6 +588,8 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
                 result.dead = [d for d in found if d is not None]
             if rises(result.curve, result.terms) and not result.wrong:
                 result.smaller_rate = _rate_that_works(runner, capture, (0.1, 0.01, 0.001))
+                if result.smaller_rate is not None and _lower_between_spikes(result.curve, result.smaller_rate[3]):
+                    result.smaller_rate = None
                 if result.smaller_rate is None and not all(math.isfinite(v) for v in result.curve):
                     from backprop_doctor.replay.curve import first_non_finite
 
@@ -876,6 +878,14 @@ def _rate_that_works(runner: Runner, capture: Capture, factors: tuple[float, ...
     return None
 
 
+def _lower_between_spikes(own: list[float], smaller: list[float]) -> bool:
+    """Whether the program's own loss, over the second half of its replayed steps, went lower than a
+    smaller rate's ends: a loss that spikes at its rate (an LSTM's steps now and then too long) but
+    learns between the spikes, ending in one, is not held back by its rate as a climbing loss is."""
+    half = own[len(own) // 2 :]
+    return bool(half) and all(math.isfinite(v) for v in own) and min(half) < smaller[-1]
+
+
 TRIED_UP_TO = 0.1  # the largest learning rate a loss that does not move is tried at, beyond 10x and 100x its own
 
 
@@ -1112,6 +1122,8 @@ def _bound(node: Any, known: dict[str, Any]) -> Any:
         return None
 
 
+
+
 def _accumulated(
     runner: Runner, moved: Moved, gradient: Any, base: Any, loss_moved: Any, base_loss: float, rng: np.random.Generator, scales: tuple[float, ...] = (1.0,)
 ) -> tuple[str, int | None] | None:
@@ -1121,7 +1133,7 @@ def _accumulated(
     by the sum of all the gradients so far."""
     import ast
 
-    name = _summed_name(moved.gradient_name or moved.site.gradient.strip(), _item_key(moved))
+    name = _summed_name(moved.gradient_name or moved.site.gradient.strip(), _item_key(moved) or _key_holding(runner, moved))
     carried = runner.state.values.get(name) if name.isidentifier() else _entry_value(runner.state.values, name)
     held = _held_beside(runner, moved, name) if carried is None else None
     keyed = _held_entry(runner, moved, name) if carried is None and held is None else None
@@ -1136,6 +1148,7 @@ def _accumulated(
         written = _unparsed(name)
         adds = [s for s in runner.step.prefix for n in ast.walk(s) if isinstance(n, ast.AugAssign) and isinstance(n.op, ast.Add)
                 and (ast.unparse(n.target) == written or _keyed_alike(n.target, written))]
+        adds = adds or _added_in_called(runner, written)
     if not adds:
         return None
     gradient = np.asarray(gradient, dtype=np.float64)
@@ -1162,7 +1175,42 @@ def _accumulated(
     root = name.partition("[")[0]  # `grads` of `grads['W1']`: the dictionary made once, before the loop
     zeroed = [n.lineno for n in ast.walk(tree) if isinstance(n, ast.Assign) and n.lineno < before
               and any(isinstance(t, ast.Name) and t.id == root or ast.unparse(t) == name or t is top and ast.unparse(t) == root for top in n.targets for t in ast.walk(top))] if tree is not None else []
+    zeroed += _filled_before(tree, root, before)
     return name, (max(zeroed) if zeroed else None)
+
+
+def _filled_before(tree: Any, root: str, before: int) -> list[int]:
+    """Lines before the loop that set the entries of `root` to zero in place (`grads[k].fill(0.0)`)."""
+    import ast
+
+    if tree is None:
+        return []
+    return [
+        n.lineno for n in ast.walk(tree)
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "fill" and n.lineno < before
+        and next((m.id for m in ast.walk(n.func.value) if isinstance(m, ast.Name)), None) == root
+    ]  # fmt: skip
+
+
+def _added_in_called(runner: Runner, written: str) -> list[Any]:
+    """The statements adding to `written` (`grads['Why'] += ...`, a module's dictionary) in the functions
+    of the program's file that the step calls by name (`loss, h = loss_fun(inputs, targets, h)`), where
+    the function does not bind the dictionary's name itself (a parameter, a local)."""
+    import ast
+
+    tree = source_tree(runner.path)[1]
+    if tree is None:
+        return []
+    root = written.partition("[")[0]
+    called = {n.func.id for s in runner.step.prefix for n in ast.walk(s) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+    found = []
+    for function in (n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name in called):
+        arguments = {a.arg for a in (*function.args.posonlyargs, *function.args.args, *function.args.kwonlyargs)}
+        bound = {t.id for n in ast.walk(function) if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)}
+        if root in arguments or root in bound:
+            continue
+        found += [n for n in ast.walk(function) if isinstance(n, ast.AugAssign) and isinstance(n.op, ast.Add) and ast.unparse(n.target) == written]
+    return found
 
 
 def _held_beside(runner: Runner, moved: Moved, name: str) -> tuple[Any, list[Any]] | None:
@@ -1612,6 +1660,22 @@ def _stored_under(tree: Any, expression: str, key: str) -> int | None:
                 if written is not None and ".+" in written and re.fullmatch(written, key):
                     lines.add(node.lineno)
     return lines.pop() if len(lines) == 1 else None
+
+
+def _key_holding(runner: Runner, moved: Moved) -> Any:
+    """The key under which the dictionary the update indexes (`params` of `params[k] -= lr * grads[k]`)
+    holds the parameter the update moved, found as the program's own variable (`Wxh`, listed in
+    `params` too); None where the update indexes no dictionary of the state or none holds it."""
+    found = re.fullmatch(r"\s*([^\W\d]\w*)\[\s*[^\W\d]\w*\s*\]\s*", moved.site.update.target)
+    container = runner.state.values.get(found[1]) if found is not None and moved.path is not None else None
+    if not isinstance(container, dict):
+        return None
+    try:
+        live = runner.state_value(moved.path)
+    except Exception:  # noqa: BLE001 - a path the state no longer has
+        return None
+    keys = [k for k, v in container.items() if v is live]
+    return keys[0] if len(keys) == 1 else None
 
 
 def _item_key(moved: Moved) -> Any:

@@ -1524,11 +1524,14 @@ def _error_signal(value: ast.expr) -> bool:
 
 
 def _derivative_call(value: ast.expr) -> bool:
-    """`error = self.loss_prime(y, output)`: named like a loss, but what a derivative returns."""
+    """`error = self.loss_prime(y, output)`: named like a loss, but what a derivative returns (not
+    `loss = loss_and_grads(X, y)`, which returns the loss and leaves its gradients elsewhere)."""
     if not isinstance(value, ast.Call):
         return False
     func = value.func
     name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+    if re.search(r"(?i)(loss|cost|error|objective)_?and_?(its_?)?(grad|deriv)", name):
+        return False
     return bool(re.search(r"(?i)prime|deriv|grad|backward", name))
 
 
