@@ -20,7 +20,7 @@ import inspect
 import os
 import re
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -438,6 +438,22 @@ WEIGHT_NAMES = ("w", "weight", "weights", "w1")
 BIAS_NAMES = ("b", "bias")
 
 
+def _as_called(cls: type, calls: Sequence[Any]) -> dict[str, Any] | None:
+    """The keyword arguments of the first of the file's calls of `cls` whose arguments are all
+    literals (names bound to literals included) and that constructs it; None where none does."""
+    for call in calls:
+        if not getattr(call, "literal", False):
+            continue
+        try:
+            bound = inspect.signature(cls.__init__).bind(None, *call.args, **call.kwargs)
+        except TypeError:
+            continue
+        kwargs = {k: v for k, v in bound.arguments.items() if k != "self"}
+        if _trial(lambda kwargs=kwargs: cls(**copy.deepcopy(kwargs))) is not None:
+            return kwargs
+    return None
+
+
 def _value_for(name: str, cls_name: str, default: Any, rng: np.random.Generator, sizes: dict[str, Any]) -> Any:
     """A plausible constructor argument from its name."""
     low = name.lower()
@@ -809,8 +825,10 @@ def _gradients_fit(layer: Any, x: np.ndarray, train: bool, names: tuple[str, ...
     return bool(_trial(fit, default=False))
 
 
-def build_layer(cls: type, rng: np.random.Generator, *, train: bool = True, batch: int = 5) -> Built:
-    """A layer with synthesized parameters and inputs that its forward accepts."""
+def build_layer(cls: type, rng: np.random.Generator, *, train: bool = True, batch: int = 5, calls: Sequence[Any] = ()) -> Built:
+    """A layer with synthesized parameters and inputs that its forward accepts. `calls`: the file's
+    own calls of the class, whose literal arguments build it where no argument can be guessed by
+    its name (`GRU(D, H)` after `N, T, D, H = 200, 8, 1, 12`)."""
     from backprop_doctor.conventions.recurrent import recurrent_kwargs
 
     try:
@@ -818,6 +836,7 @@ def build_layer(cls: type, rng: np.random.Generator, *, train: bool = True, batc
     except BuildError:
         # DLFS-2 time layers: Wx, Wh, b shaped for an RNN, an LSTM (4H) or a GRU (3H)
         kwargs = next((kw for k in (1, 4, 3) if (kw := recurrent_kwargs(cls, rng, k)) is not None and _constructs(cls, kw)), None)
+        kwargs = kwargs if kwargs is not None else _as_called(cls, calls)
         if kwargs is None:
             raise
     try:

@@ -193,7 +193,7 @@ def _check_namespace(context: CheckContext, report: Report) -> None:
         if cls in checked_classes or cls.__name__ in observed:
             continue
         try:
-            built = build.build_layer(cls, rng, train=opts.train, batch=opts.batch_size)
+            built = build.build_layer(cls, rng, train=opts.train, batch=opts.batch_size, calls=calls.get(cls.__name__, []))
         except Exception as error:
             _build_failed(report, cls, error)
             continue

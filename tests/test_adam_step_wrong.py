@@ -252,3 +252,14 @@ def test_a_correction_by_the_other_moments_decay_rate_is_named_at_its_line(tmp_p
     found = _wrong(path)
     assert (found["severity"], found["line"]) == ("error", line_of(path, crossed))
     assert found["measured"] == pytest.approx(ratio, rel=0.02)
+
+
+def test_the_books_in_place_second_moment_of_the_gradient_itself_is_named_at_its_line(tmp_path):
+    """The book's form, `v += (1 - beta2) * (g - v)`, with the square left out: the same running mean of
+    the gradient, named at its line, not put on the count (which the book advances before it corrects)."""
+    path = planted(tmp_path, "optim.py", BOOK, "(grads[key] ** 2 - self.v[key])", "(grads[key] - self.v[key])")
+    found = _wrong(path)
+    assert (found["severity"], found["pattern"]) == ("error", "not-finite")
+    assert found["line"] == line_of(path, "self.v[key] += (1 - self.beta2)")
+    assert "averages the gradient itself, not its square" in found["message"]
+    assert "t += 1" not in found["message"]

@@ -214,15 +214,16 @@ def _finding(drift: Any) -> Finding:
 
 def _unsquared_second_moment(cls: Any, method: str | None) -> tuple[int, str] | None:
     """(line, target) of an Adam second moment that averages the gradient, not its square
-    (`self.v[k] = beta2 * self.v[k] + (1 - beta2) * grads[k]`): a running sum that goes negative, whose
+    (`self.v[k] = beta2 * self.v[k] + (1 - beta2) * grads[k]`, `self.v[k] += (1 - beta2) * (grads[k] - self.v[k])`):
+    a running sum that goes negative, whose
     square root is NaN. None when the update's source cannot be read or every second moment squares."""
     where = definition(getattr(cls, method, None) if method else cls)
     tree = source_tree(where.file)[1] if where is not None else None
     node = find_function(tree, where.qualname) if tree is not None and where is not None else None
     if node is None:
         return None
-    for stmt in (n for n in ast.walk(node) if isinstance(n, ast.Assign) and len(n.targets) == 1):
-        target = ast.unparse(stmt.targets[0])
+    for stmt in (n for n in ast.walk(node) if (isinstance(n, ast.Assign) and len(n.targets) == 1) or isinstance(n, ast.AugAssign)):
+        target = ast.unparse(stmt.targets[0] if isinstance(stmt, ast.Assign) else stmt.target)  # `v += (1 - beta2) * (g - v)` too
         moment = re.sub(r"\[.*\]$", "", target).rpartition(".")[2].lower()
         value = ast.unparse(stmt.value)
         if not (moment[:1] in ("v", "s") and re.search(r"(?i)beta_?2|\bb2\b|rho", value) and moment in value.lower().replace("self.", "")):

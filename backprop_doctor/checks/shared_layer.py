@@ -1,11 +1,13 @@
-"""The same layer objects sit in the network twice: a list of layers multiplied by a count.
+"""The same layer objects sit in the network twice: a list multiplied by a count, or one object listed twice.
 
 What it finds:
     A list of your own layer objects multiplied by a count (`[Dense(16, 16),
-    Tanh()] * 2`, `[Layer(8, 8)] * depth`), where the layer class keeps
-    something on the object in its forward or backward pass (`self.x = x`,
-    `self.dW = ...`). Multiplying a list repeats references to the objects it
-    holds: it builds no new layers.
+    Tanh()] * 2`, `[Layer(8, 8)] * depth`), or a list that names one layer
+    object twice (`relu = ReLU()` then `[..., relu, ..., relu]`, or `act2 =
+    act1` and both in the list), where the layer class keeps something on the
+    object in its forward or backward pass (`self.x = x`, `self.mask = ...`).
+    Multiplying a list, or binding a second name, repeats a reference to the
+    object: it builds no new layer.
 
 Why it matters:
     Each use of a shared object overwrites what the other use kept: the
@@ -17,8 +19,15 @@ Why it matters:
 Example:
     layers = [Dense(1, 16)] + [Dense(16, 16), Tanh()] * 2 + [Dense(16, 1)]
 
+    act1 = ReLU()
+    act2 = act1
+    layers = [Linear(2, 16), act1, Linear(16, 16), act2, Linear(16, 5)]
+
 Fix:
     layers = [Dense(1, 16)] + [m for _ in range(2) for m in (Dense(16, 16), Tanh())] + [Dense(16, 1)]
+
+    act1 = ReLU()
+    act2 = ReLU()
 """
 
 from __future__ import annotations
@@ -28,7 +37,8 @@ from typing import Any
 
 from backprop_doctor.findings import Finding
 from backprop_doctor.rules import rule
-from backprop_doctor.static.shared import multiplied_layers
+from backprop_doctor.static.files import source_tree
+from backprop_doctor.static.shared import aliased_layers, multiplied_layers, stateful_layers
 
 NAME = "shared-layer"
 CODE = "BPD402"
@@ -60,3 +70,61 @@ def run(context: Any) -> Iterator[Finding]:
             fix=fix,
             pattern="list-multiplied",
         )
+    sites, definitions = _user_trees(context)
+    layers = set().union(*(stateful_layers(tree) for _, tree in definitions)) if definitions else set()
+    for path, tree in sites:
+        for found in aliased_layers(tree, layers):
+            names = " and ".join(f"`{n}`" for n in dict.fromkeys(found.names))
+            how = f"{names} are one `{found.cls}` object" if len(set(found.names)) > 1 else f"`{found.names[0]}` is one `{found.cls}` object"
+            times = "twice" if len(found.names) == 2 else f"{len(found.names)} times"
+            fix = f"{found.names[-1]} = {found.cls}()"
+            yield rule(NAME).finding(
+                f"{how} (made at line {found.made}), put in the list at line {found.listed} {times}, not new ones: "
+                "each use overwrites what the other's forward pass kept on it, so the backward pass of the first use reads "
+                f"what the second use saw: make a new `{found.cls}()` for each use (`{fix}`)",
+                file=path,
+                line=found.line,
+                highlight=tuple(sorted({found.line, found.listed, found.made})),
+                layer=found.cls,
+                fix=fix,
+                pattern="object-listed-twice",
+            )
+
+
+MAX_FILES = 40  # the user's files read for layer objects listed twice
+MAX_BYTES = 1 << 20  # and the largest of the files beside the checked one that is read
+
+
+def _user_trees(context: Any) -> tuple[list[tuple[str, Any]], list[tuple[str, Any]]]:
+    """The user's parsed files a list could name one layer twice in (the checked file, and the files
+    of the classes, functions and modules its namespace holds), and those that define the layer
+    classes (these, the files beside the checked one, and the user's files the former import from)."""
+    import inspect
+    import os
+    import sys
+
+    from backprop_doctor.locate import is_user_file
+
+    def user_file(value: Any) -> str | None:
+        try:
+            file = inspect.getsourcefile(value) if inspect.ismodule(value) or inspect.isclass(value) or inspect.isfunction(value) else None
+        except TypeError:
+            return None
+        return os.path.abspath(file) if file and is_user_file(file) else None
+
+    here = os.path.abspath(context.source.path)
+    namespace = getattr(context, "namespace", None) or {}
+    sites = list(dict.fromkeys([here, *filter(None, map(user_file, namespace.values()))]))[:MAX_FILES]
+    more = []
+    for path in sites[1:]:  # what the user's modules import in turn (`net.py`'s `from .layers import ReLU`)
+        module = next((m for m in list(sys.modules.values()) if getattr(m, "__file__", None) and os.path.abspath(m.__file__) == path), None)
+        more += filter(None, map(user_file, vars(module).values())) if module is not None else []
+    try:
+        folder = os.path.dirname(here)
+        beside = (os.path.join(folder, n) for n in os.listdir(folder) if n.endswith(".py"))
+        more += sorted(p for p in beside if os.path.isfile(p) and os.path.getsize(p) <= MAX_BYTES)  # no FIFO, no dangling link
+    except OSError:
+        pass
+    definitions = list(dict.fromkeys([*sites, *more]))[:MAX_FILES]
+    parsed = {path: source_tree(path)[1] for path in definitions}
+    return [(p, parsed[p]) for p in sites if parsed.get(p) is not None], [(p, t) for p, t in parsed.items() if t is not None]

@@ -26,6 +26,7 @@ Fix:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -91,6 +92,8 @@ def _all_frozen(result: Any, path: str) -> Finding | None:
     if not all(_zero(moved.gradient) for moved, _ in result.parameters):
         return None
     curve = list(result.curve or [])
+    if result.zero_start:
+        return _all_zero(result, path)  # a state no step leaves, whatever each pass's term of the loss
     if len(curve) < 2 or any(v != curve[0] for v in curve):
         return None
     loss = result.loss
@@ -128,3 +131,25 @@ def _batch_of_one(result: Any) -> bool:
         for n, v in namespace.items() if n in bound
     )  # fmt: skip
 
+
+def _all_zero(result: Any, path: str) -> Finding:
+    """Every parameter zero, and so every gradient: each weight's gradient is a product with the others
+    (`dW2 = h.T @ d` with `h = x @ W1`), zero while they are, so no step ever moves any of them (two
+    embedding matrices of a word2vec, a network whose weights all start at `np.zeros`)."""
+    from backprop_doctor.checks.symmetric_init import _first_assignment
+    from backprop_doctor.static.files import source_tree
+
+    names = list(dict.fromkeys(re.sub(r"\[[^\]]*\]$", "", measured.name) for _, measured in result.parameters))
+    tree = source_tree(path)[1]
+    line = (_first_assignment(tree, names) if tree is not None else None) or result.step.update_line
+    shown = ", ".join(f"`{n}`" for n in names[:-1]) + (" and " if len(names) > 1 else "") + f"`{names[-1]}`"
+    return rule(NAME).finding(
+        f"every parameter of your training step ({shown}) is zero where the loop starts, and so is every gradient: each is a "
+        "product with the others, zero while they are, so no step moves any of them and the loss never changes. Initialise the "
+        "weights with small random values (`np.random.randn(...) * 0.1`) instead of zeros",
+        file=path,
+        line=line,
+        pattern="all-zero",
+        measured=float(len(result.parameters)),
+        evidence=(("frozen", f"{len(result.parameters)} of {len(result.parameters)} parameters zero, with an all-zero gradient"),),
+    )

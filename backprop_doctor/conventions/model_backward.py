@@ -277,7 +277,13 @@ def build(cls: type, context: Any, rng: np.random.Generator) -> list[Case]:
             return [case]
     if arguments is None or len(arguments) == 1 or _input_again(arguments, required_inputs(cls.forward)[0].lower()):
         raise NotChecked(why_not_checked(cls) or "not a model whose backward computes its own loss")
-    kwargs = builder.infer_kwargs(cls, rng)
+    try:
+        kwargs = builder.infer_kwargs(cls, rng)
+    except builder.BuildError:  # `GRU(D, H)`: sizes with no name to guess them by, as the file calls it
+        facts = getattr(getattr(context, "source", None), "facts", None)
+        kwargs = builder._as_called(cls, facts.constructor_calls.get(cls.__name__, []) if facts is not None else [])
+        if kwargs is None:
+            raise
     np.random.seed(context.options.seed)
     try:
         model = cls(**kwargs)

@@ -153,6 +153,7 @@ class StepResult:
     larger_rate: tuple[str, float, float, list[float]] | None = None  # the same, when the curve does not move
     non_finite: Any = None  # curve.NonFinite: where the loop first made inf or NaN, when no smaller rate helps
     symmetric: list[str] = field(default_factory=list)  # weight matrices whose units all start equal (`np.zeros`)
+    zero_start: bool = False  # every parameter (and every array a parameter is an entry of) is zero where the step starts
     dead: list[Any] = field(default_factory=list)  # curve.DeadUnits of each ReLU output of the loop, over its own curve
     tiny: Any = None  # curve.Tiny: the step repeated on a few samples, when nothing else explains a loss that does not learn
     unfitted: list[str] = field(default_factory=list)  # updates no usual loss fits (the program computes none)
@@ -221,7 +222,7 @@ class StepResult:
     def terms(self) -> bool:
         """The curve holds each pass's term of a sum the loop reports (`total += err ** 2`), one sample's
         loss after another, not one loss that falls as the steps go (`replay.curve.rises`)."""
-        return self.loss is not None and self.loss.accumulated
+        return self.loss is not None and (self.loss.accumulated or self.loss.summed)
 
     @property
     def common_factor(self) -> float | None:
@@ -559,6 +560,7 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
         from backprop_doctor.replay.symmetry import symmetric_weights
 
         result.symmetric = symmetric_weights(capture.moved)
+        result.zero_start = _zero_start(capture)
         rng = np.random.default_rng(seed + 1)
         result.clipped = _clipped(capture.step, result, source_tree(runner.path)[1])
         result.owners = _owners(capture, result)
@@ -735,6 +737,21 @@ def _widens_parameter(base: Any, gradient: Any) -> bool:
         return np.broadcast_shapes(np.shape(base), np.shape(gradient)) == np.shape(gradient)
     except ValueError:
         return False
+
+
+def _zero_start(capture: Capture) -> bool:
+    """Whether every parameter the step moves is zero where it starts, and every array one is an entry
+    of (`self.w1[c]`, a row of an embedding: the whole embedding)."""
+    for moved in capture.moved:
+        value = moved.value
+        if moved.path is not None and len(moved.path) > 1 and moved.path[-1][0] == "item" and capture.state is not None:
+            try:
+                value = resolve(capture.state.values, moved.path[:-1])
+            except (KeyError, AttributeError, IndexError, TypeError):
+                return False
+        if not isinstance(value, np.ndarray) or value.dtype.kind not in "fc" or np.any(value):
+            return False
+    return bool(capture.moved)
 
 
 def _still(moved: list[Moved], loss: float | None) -> bool:

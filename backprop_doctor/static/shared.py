@@ -88,3 +88,78 @@ def multiplied_layers(tree: ast.Module | None) -> list[Multiplied]:
                 ))  # fmt: skip
             break
     return sorted(found, key=lambda m: m.line)
+
+
+@dataclass(frozen=True)
+class Aliased:
+    """`act2 = act1` (line 9) and both in `self.layers` (line 10): one `ReLU` object used twice."""
+
+    line: int  # the alias (`act2 = act1`), else the list that names one object twice
+    listed: int  # the line of the list
+    names: tuple[str, ...]  # the names the list reaches the object by, in order ("act1", "act2")
+    cls: str  # "ReLU"
+    made: int  # the line the object is made at (`act1 = ReLU()`)
+
+
+def aliased_layers(tree: ast.Module | None, layers: set[str]) -> list[Aliased]:
+    """Every list display of a function (or of the module) that holds one object of a stateful layer
+    class twice, by one name or by two bound to each other (`relu = ReLU()`, `[..., relu, ..., relu]`;
+    `act2 = act1`). `layers`: the stateful layer classes (`stateful_layers`), of this file or of the
+    files it imports them from."""
+    if tree is None or not layers:
+        return []
+    found: list[Aliased] = []
+    for scope in (tree, *(n for n in walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)))):
+        made: dict[str, tuple[str, int]] = {}  # name -> (class, line made), by the object it holds
+        alias_line: dict[str, int] = {}  # name bound to another name's object -> that line
+        for node in _own_statements(scope):
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                name, value = node.targets[0].id, node.value
+                made.pop(name, None)
+                alias_line.pop(name, None)
+                if isinstance(value, ast.Call) and (called := _called_name(value)) in layers:
+                    made[name] = (called, node.lineno)
+                elif isinstance(value, ast.Name) and value.id in made:
+                    made[name] = made[value.id]
+                    alias_line[name] = node.lineno
+            for display in (n for n in ast.walk(node) if isinstance(n, ast.List)):
+                named = [e.id for e in display.elts if isinstance(e, ast.Name) and e.id in made]
+                seen: dict[tuple[str, int], list[str]] = {}
+                for name in named:
+                    seen.setdefault(made[name], []).append(name)
+                for (cls, line), names in seen.items():
+                    if len(names) > 1:
+                        alias = next((alias_line[n] for n in names if n in alias_line), None)
+                        found.append(Aliased(alias or display.lineno, display.lineno, tuple(names), cls, line))
+    return sorted(set(found), key=lambda a: a.line)
+
+
+def stateful_layers(tree: ast.Module | None) -> set[str]:
+    """The layer classes of a file that keep something on the object in their forward or backward pass."""
+    return _stateful_layers(tree) if tree is not None else set()
+
+
+def _own_statements(scope: ast.AST) -> list[ast.stmt]:
+    """The statements of a module or function in order, those of its blocks too, not those of the
+    functions and classes it defines."""
+    out: list[ast.stmt] = []
+
+    def visit(body: list[ast.stmt]) -> None:
+        for stmt in body:
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                continue
+            out.append(stmt)
+            for field in ("body", "orelse", "finalbody"):
+                inner = getattr(stmt, field, None)
+                if isinstance(inner, list) and inner and isinstance(inner[0], ast.stmt):
+                    visit(inner)
+            for handler in getattr(stmt, "handlers", []) or []:
+                visit(handler.body)
+
+    visit(getattr(scope, "body", []))
+    return out
+
+
+def _called_name(call: ast.Call) -> str | None:
+    func = call.func
+    return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None

@@ -83,6 +83,7 @@ class LossSite:
     accumulated: bool = False  # `loss -= np.log(p[y])`: the pass's loss is what it adds to `name`, read where the pass ends
     read: str | None = None  # the name the pass binds it to, when that is not `name` (`_` of `_, grads = surrogate(...)`)
     reported: str | None = None  # the program's own expression, where `expression` computes it on the pass's first minibatch
+    summed: bool = False  # `loss += ...` after the pass's updates: `expression` is the pass's term of the sum, read after the prefix
 
     @property
     def bound(self) -> str:
@@ -1218,7 +1219,8 @@ def _losses(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...], tree: ast.A
             continue
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             name = node.targets[0].id
-            if ((LOSS_NAME.fullmatch(name) and not _NOT_LOSS.search(name) and not _error_signal(node.value)) or _loss_call(node.value)) and not _derivative_call(node.value):
+            if ((LOSS_NAME.fullmatch(name) and not _NOT_LOSS.search(name) and not _error_signal(node.value) and not _unreduced_letter(name, node.value))
+                    or _loss_call(node.value)) and not _derivative_call(node.value):
                 sites.append(LossSite(name, ast.unparse(node.value), node.lineno, id(node) in in_prefix))
         elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Tuple):
             for position, element in enumerate(node.targets[0].elts):  # `loss, grads = ...`, `grads, cost = propagate(...)`
@@ -1264,7 +1266,42 @@ def _losses(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...], tree: ast.A
     ]
     sites = [f for site in sites if (f := _read_fresh(site, loop, prefix)) is not None]
     printed = [f for site in printed[:1] if (f := _read_fresh(site, loop, prefix)) is not None]
-    return sites + accumulated[:1] + printed + _implied_losses(prefix) + _error_losses(loop, prefix, tree)
+    later = [] if sites or accumulated else _summed_after(loop, prefix)
+    return sites + accumulated[:1] + later[:1] + printed + _implied_losses(prefix) + _error_losses(loop, prefix, tree)
+
+
+def _unreduced_letter(name: str, value: ast.expr) -> bool:
+    """`EI = len(ctx) * y_pred`: a name that says loss by its first capital alone (`E`, `J`, `L` and
+    more), bound to a value that is no loss: nothing reduced over the samples, no square, log or
+    absolute value, no loss function called (the error a word2vec tutorial sums over its context)."""
+    if not re.fullmatch(r"[JEL](?:_?\w+)?", name) or re.search(r"(?i)loss|cost|err|mse|nll|obj", name):
+        return False
+    return not (_reduced(value) or _loss_shaped(value) or _loss_call(value))
+
+
+def _summed_after(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...]) -> list[LossSite]:
+    """`loss += -np.sum(np.log(y_pred[ctx]))` after the pass's updates: this pass's term of the sum the
+    loop reports, computed from what the pass computed before its updates (nothing the updates write
+    is read), so it is read right after them: the loss of the parameters the pass started from."""
+    ends = max((s.end_lineno or s.lineno for s in prefix), default=loop.lineno)
+    written: set[str] = set()
+    found = []
+    for stmt in (s for s in loop.body if s.lineno > ends):
+        if (
+            isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, (ast.Add, ast.Sub)) and isinstance(stmt.target, ast.Name)
+            and LOSS_NAME.fullmatch(stmt.target.id) and not _NOT_LOSS.search(stmt.target.id) and _loss_rank(stmt.target.id) < 2
+            and not ({n.id for n in walk(stmt.value) if isinstance(n, ast.Name)} & written)
+        ):  # fmt: skip
+            expression = ast.unparse(stmt.value) if isinstance(stmt.op, ast.Add) else f"-({ast.unparse(stmt.value)})"
+            found.append(LossSite(stmt.target.id, expression, stmt.lineno, False, summed=True))
+        for node in walk(stmt):
+            for target in node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AugAssign) else []:
+                root = target
+                while isinstance(root, (ast.Attribute, ast.Subscript)):
+                    root = root.value
+                if isinstance(root, ast.Name):
+                    written.add(root.id)
+    return found
 
 
 def _unnamed_losses(prefix: tuple[ast.stmt, ...], in_prefix: set[int]) -> list[LossSite]:
