@@ -211,3 +211,41 @@ def test_a_wrong_tanh_derivative_in_the_rnn_step_function_is_named_there_not_at_
     root = report["findings"][report["root_cause"]]
     assert (root["code"], root["line"], root["param"]) == ("BPD108", line_of(path, "da = dnext_h * (1 - next_h)"), "da")
     assert root["message"].startswith("at time step 4 (the last one, where the backward pass starts), `da`")
+
+
+# the cell gradient carried back as a name the cell binds (`dc_prev`), and the incoming one added to in place
+CARRIED = (
+    PROGRAM.replace(
+        """def lstm_cell_backward(dh, dc_next, cache):
+    x, h_prev, c_prev, Wx, Wh, i, f, o, g, tc = cache
+    dcs = dc_next + dh * o * (1 - tc ** 2)
+    do = dh * tc
+    df = dcs * c_prev
+    di = dcs * g
+    dg = dcs * i
+""",
+        """def lstm_cell_backward(dh, dc, cache):
+    x, h_prev, c_prev, Wx, Wh, i, f, o, g, tc = cache
+    dc = dc + dh * o * (1 - tc ** 2)
+    do = dh * tc
+    df = dc * c_prev
+    di = dc * g
+    dg = dc * i
+    dc_prev = dc * f
+""",
+    )
+    .replace("return dz @ Wx.T, dz @ Wh.T, dcs * f, x.T @ dz", "return dz @ Wx.T, dz @ Wh.T, dc_prev, x.T @ dz")
+    .replace("dc_prev = np.zeros_like(dhs[:, 0])", "dc = np.zeros_like(dhs[:, 0])")
+    .replace("lstm_cell_backward(dhs[:, t] + dh_prev, dc_prev, caches[t])", "lstm_cell_backward(dhs[:, t] + dh_prev, dc, caches[t])")
+    .replace("_, dh_prev, dc_prev, gx, gh, gb =", "_, dh_prev, dc, gx, gh, gb =")
+)
+
+
+def test_a_cell_gradient_carried_back_without_its_forget_gate_is_named_where_it_is_carried(tmp_path):
+    assert CARRIED.count("dc_prev") == 2  # every replacement took
+    assert errors(check(planted(tmp_path, "cells.py", CARRIED, "dc_prev = dc * f", "dc_prev = dc * f"))) == []
+    path = planted(tmp_path, "cells.py", CARRIED, "dc_prev = dc * f", "dc_prev = dc")
+    root = check(path)
+    found = root["findings"][root["root_cause"]]
+    assert (found["code"], found["line"]) == ("BPD108", line_of(path, "    dc_prev = dc"))
+    assert "`dc_prev` (line" in found["message"] and "which carries the gradient from step 5 back to step 4" in found["message"]

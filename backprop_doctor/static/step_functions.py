@@ -513,12 +513,13 @@ def time_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...], updatin
                     if onward:
                         stepped.setdefault(callee, (called, variable))
                     else:
-                        backward.append((callee, called, variable, Site(name, start, loop.lineno, loop.end_lineno or loop.lineno), name != STEP and name not in before))
+                        site = Site(name, start, loop.lineno, loop.end_lineno or loop.lineno)
+                        backward.append((callee, called, variable, site, name != STEP and name not in before, _returned_back(called, statements)))
     named = {a.name for a in found}
-    for callee, called, variable, loop_site, in_update in backward:
+    for callee, called, variable, loop_site, in_update, returned in backward:
         paired_with = stepped.get(callee.replace("backward", "forward")) if "backward" in callee else None
         if paired_with is not None:
-            found += [a for a in _step_function_adjoints(called, callee, paired_with, variable, loop_site, in_update) if a.name not in named]
+            found += [a for a in _step_function_adjoints(called, callee, paired_with, variable, loop_site, in_update, returned) if a.name not in named]
     return found
 
 
@@ -552,8 +553,39 @@ def _step_calls(functions: dict[str, FunctionNode], statements: list[ast.stmt]) 
     return list(found.items())
 
 
+def _returned_back(node: FunctionNode, statements: list[ast.stmt]) -> dict[str, tuple[str, int]]:
+    """For a backward step function the loop calls as `dh, dc, ... = step_backward(dh, dc, ...)`: each
+    parameter that receives what the previous call returned (`dc`), with the name the function returns
+    it under and the line that last binds that name (`dc_prev`, 36): the gradient carried from the
+    step after."""
+    returns = [n for n in ast.walk(node) if isinstance(n, ast.Return) and isinstance(n.value, ast.Tuple)]
+    if len(returns) != 1:
+        return {}
+    returned = returns[0].value.elts
+    parameters = [a.arg for a in node.args.args]
+    body = _once(node.body)
+    found: dict[str, tuple[str, int]] = {}
+    for stmt in statements:
+        if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Tuple)):
+            continue
+        call = stmt.value
+        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == node.name):
+            continue
+        targets = [t.id if isinstance(t, ast.Name) else None for t in stmt.targets[0].elts]
+        for position, argument in enumerate(call.args[: len(parameters)]):
+            if not (isinstance(argument, ast.Name) and argument.id in targets and _ADJOINT.fullmatch(argument.id)):
+                continue
+            back = returned[targets.index(argument.id)] if targets.index(argument.id) < len(returned) else None
+            if isinstance(back, ast.Name):
+                lines = [st.lineno for st in body if back.id in _changed(st)]
+                if lines:
+                    found[parameters[position]] = (back.id, max(lines))
+    return found
+
+
 def _step_function_adjoints(
-    node: FunctionNode, name: str, forward: tuple[FunctionNode, str], variable: str, loop: Site, in_update: bool
+    node: FunctionNode, name: str, forward: tuple[FunctionNode, str], variable: str, loop: Site, in_update: bool,
+    returned: dict[str, tuple[str, int]] | None = None,
 ) -> list[TimeAdjoint]:
     """Adjoints of a backward step function (`lstm_step_backward`, called once per time step by a backward loop)
     paired by name with the locals of its forward twin (`lstm_step_forward`, called by a forward loop): `do` of `o`
@@ -584,13 +616,29 @@ def _step_function_adjoints(
             read = reads(last)
             earlier = {n: st.lineno for st in statements[:position] for n in _changed(st)}
             unpaired = tuple((n, earlier[n]) for n in sorted(read) if n in earlier and _ADJOINT.fullmatch(n) and not _local_value(n, values))
+            # what it reads of the gradient the step after returned (`dc`, rebound `dc = dc + ...` first): carried from there
+            carried = tuple(returned[n] for n in sorted(read) if returned and n in returned and _only_added_to(n, statements[:position]))
             found.append(
                 TimeAdjoint(
                     target, stored, CALLER + variable, Site(name, start, last.lineno, last.end_lineno or last.lineno), values[stored][0],
-                    values[stored][1], tuple(sorted(read)), (), unpaired, in_update, True, per_step=True, loop=loop,
+                    values[stored][1], tuple(sorted(read)), carried, unpaired, in_update, True, per_step=True, loop=loop,
                 )
             )
     return found
+
+
+def _only_added_to(name: str, statements: list[ast.stmt]) -> bool:
+    """Whether `name` is rebound in `statements` only by adding to it (`dc = dc + dh * o`, `dc += ...`):
+    it still holds the value it came in with, plus terms of this step."""
+    for stmt in statements:
+        if name not in _changed(stmt):
+            continue
+        if isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, ast.Add):
+            continue
+        if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.BinOp) and isinstance(stmt.value.op, ast.Add) and name in reads(stmt):
+            continue
+        return False
+    return True
 
 
 def _backwards(loop: ast.For) -> bool:
