@@ -74,11 +74,24 @@ def test_a_network_whose_batch_norm_steps_itself_in_backward_is_an_info_naming_t
 
 
 def test_a_network_stays_an_error_when_no_layer_of_it_was_seen_updating_itself(tmp_path):
-    """Without the program's run the batch-norm layer cannot be built, so nothing says it updates itself."""
-    _, findings = checked(tmp_path, "bn_net.py", textwrap.dedent(NETWORK).replace(SELF_UPDATE, BN_UPDATES))
+    """Without the program's run, and with no literal width in the file's own call of it, the batch-norm
+    layer cannot be built, so nothing says it updates itself."""
+    text = textwrap.dedent(NETWORK).replace(SELF_UPDATE, BN_UPDATES)
+    assert "BatchNormal(8)" in text
+    _, findings = checked(tmp_path, "bn_net.py", text.replace("BatchNormal(8)", "BatchNormal(len(range(8)))"))
     (net,) = named(findings, "nonreentrant-backward", "Net")
     assert net.severity == "error"
     assert named(findings, "nonreentrant-backward", "BatchNormal") == []
+
+
+def test_a_layer_whose_width_has_no_name_to_guess_it_by_is_built_from_the_files_own_call(tmp_path):
+    """`BatchNormal(8)` in the network's constructor builds the layer (`width` is no name a size is guessed
+    from): it is seen updating itself without the program's run, as with it."""
+    _, findings = checked(tmp_path, "bn_net.py", textwrap.dedent(NETWORK).replace(SELF_UPDATE, BN_UPDATES))
+    (net,) = named(findings, "nonreentrant-backward", "Net")
+    assert net.severity == "info"
+    (layer,) = named(findings, "nonreentrant-backward", "BatchNormal")
+    assert layer.severity == "info"
 
 
 @pytest.mark.parametrize(

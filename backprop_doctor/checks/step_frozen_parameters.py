@@ -5,8 +5,10 @@ What it finds:
     right, the parameters whose gradient in that step is exactly zero in
     every entry, while others' are not; or every parameter's, with the
     replayed loss the same number at every step (the output depends on no
-    parameter: a ReLU on the output layer, hidden ReLUs that all died).
-    Dead units the replay names itself have their own finding.
+    parameter: a ReLU on the output layer, hidden ReLUs that all died); or
+    every parameter zero where the loop starts, so that each gradient, a
+    product with the others, is zero too (two embedding matrices started at
+    `np.zeros`). Dead units the replay names itself have their own finding.
 
 Why it matters:
     A parameter whose gradient is exactly zero never moves: whatever it
