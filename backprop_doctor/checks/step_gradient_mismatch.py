@@ -782,15 +782,16 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
                     f"updated {_moved_words(parameter, _owners_of_views(step, result.views))}: compute every gradient of the step before updating any parameter (move the update at "
                     f"line {moved_at} below line {read_at})"
                 )
-            elif (left := _slope_left_out(source, pattern, line, file)) is not None:
+            elif (left := _slope_left_out(source, pattern, line, file) or _slope_left_out(source, pattern, moved.site.line, moved.site.file)) is not None:
                 applied = left.applied
                 slope = f"({applied.output} > 0)" if applied.kind == "relu" else applied.derivative
-                line, shown, pattern = left.line, sorted({*shown, left.line, left.used_at}), "missing-activation-derivative"
+                # the update itself multiplies by the slope in the correct program (`self.wih += lr * np.dot(e * h * (1 - h), x.T)`): named there
+                line, shown, pattern = left.used_at if left.in_update else left.line, sorted({*shown, left.line, left.used_at}), "missing-activation-derivative"
                 message = (
                     f"the update{'s' if plural else ''} of {names} in your training step ({where}) use{'' if plural else 's'} {gradients}{computed} "
                     f"which {'are' if plural else 'is'} not the gradient of {loss_words}: `{left.adjoint}` (line {left.line}) is the gradient with "
                     f"respect to `{applied.output}`, the {applied.shown}'s output, but line {left.used_at} uses it as the gradient with respect to "
-                    f"the {applied.shown}'s input; multiply `{left.adjoint}` by `{slope}`"
+                    f"the {applied.shown}'s input; multiply `{left.adjoint}` by `{slope}`{' in that update' if left.in_update else ''}"
                 )
             elif pattern == "wrong-derivative" and (added := _repeated_index_add(source, result, line, file, moved.gradient_name or moved.site.gradient)) is not None:
                 at, target, index, value = added
