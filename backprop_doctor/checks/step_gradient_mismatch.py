@@ -84,6 +84,8 @@ def run(context: Any) -> Iterator[Finding]:
             continue  # a gradient already known wrong, and the replay cannot say more precisely which statement
         if known and _computed_by_known(result.first_wrong_adjoint[0], known, context.source):
             continue  # `loss, ds = softmax_loss(s, y)`: the function's own finding names the statement inside it
+        if known and _deferred_past_a_known_division(result, known):
+            continue  # `dAL` a batch size times the mean's gradient, its `1./m` in a `linear_backward` known to divide wrong
         if (broadcast := column_against_vector_finding(result, context.source, NAME)) is not None:
             yield broadcast  # `pred - y`, (N, 1) and (N,): an (N, N) array every gradient after it comes from
             continue
@@ -145,6 +147,23 @@ def _computed_by_known(adjoint: Any, known: list[Finding], source: Any) -> bool:
     text = lines[line - 1]
     # `relu/relu_grad`: a pair of functions, either of which the statement may call (`* relu_grad(Z1)`)
     return any(f.layer and any(re.search(rf"\b{re.escape(part)}\s*\(", text) for part in f.layer.split(".")[0].split("/")) for f in known)
+
+
+_DIVISIONS = ("divided-by-rows", "divided-by-batch-size", "scaled-by-batch-size")
+
+
+def _deferred_past_a_known_division(result: Any, known: list[Finding]) -> bool:
+    """Whether the first wrong adjoint is exactly a batch size times the gradient of the program's
+    mean loss (deeplearning.ai's `dAL`, the gradient of the sum, its `1./m` left to `linear_backward`)
+    while a function the step runs is already known to divide its gradients by the wrong count: the
+    replay then sees no right parameter to tell the deferred mean by (`_deferred_mean`), and that
+    function's finding names the statement to change; the adjoint's factor is the convention's."""
+    culprit = result.first_wrong_adjoint
+    if culprit is None or not any(f.pattern in _DIVISIONS for f in known):
+        return False
+    measured = culprit[1]
+    factor = _factor(result, measured)
+    return bool(measured.proportional and factor is not None and _factor_words(factor, True, result.batch_sizes)[0] == "scaled-by-batch-size" and factor > 1)
 
 
 def _runs_in(finding: Finding, result: Any) -> bool:
