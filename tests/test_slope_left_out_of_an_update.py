@@ -97,3 +97,11 @@ def test_a_tanh_slope_left_out_of_the_update_names_its_own_derivative(tmp_path: 
     assert (finding["pattern"], finding["line"]) == ("missing-activation-derivative", line_of(path, LEFT_OUT))
     assert finding["message"].endswith("multiply `back` by `1 - hid ** 2` in that update")
     assert errors(check(planted(tmp_path, "tiny_net_ok.py", _program(*edits), "back * hid * (1.0 - hid)", "back * (1.0 - hid ** 2)"))) == []
+
+
+def test_an_update_written_as_a_new_binding_is_named_the_same_way(tmp_path: Path) -> None:
+    rebound = "self.w_in = self.w_in + self.rate * np.dot(back, x.T)"
+    path = planted(tmp_path, "tiny_net.py", PROGRAM, CORRECT, rebound)
+    (finding,) = errors(check(path))
+    assert (finding["pattern"], finding["line"]) == ("missing-activation-derivative", line_of(path, rebound))
+    assert finding["message"].endswith("multiply `back` by `hid * (1 - hid)` in that update")

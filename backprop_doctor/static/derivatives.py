@@ -527,7 +527,7 @@ def _in_place_update(stmt: ast.stmt) -> bool:
     if isinstance(stmt, ast.AugAssign):
         return isinstance(stmt.op, (ast.Add, ast.Sub)) and isinstance(stmt.target, (ast.Name, ast.Attribute, ast.Subscript))
     if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.value, ast.BinOp) and isinstance(stmt.value.op, (ast.Add, ast.Sub)):
-        return ast.dump(stmt.targets[0], include_attributes=False) == ast.dump(stmt.value.left, include_attributes=False)
+        return ast.unparse(stmt.targets[0]) == ast.unparse(stmt.value.left)
     return False
 
 
