@@ -175,6 +175,34 @@ def keyed_returns(func: Any, key: str) -> tuple[str, ...]:
     return tuple(t for name in writes.returned_names(found[0]) for t in (f"{name}['{key}']", f'{name}["{key}"]'))
 
 
+def count_divided_by(func: Any, axis: int) -> Location | None:
+    """The statement of `func`, or of a function it calls by name, that binds the count its gradients
+    are divided by from the size of an input along `axis` (`m = A_prev.shape[0]` for `axis` 0, read in
+    `dW = 1. / m * ...`); None when there is none."""
+    import ast
+
+    found = _function_tree(func)
+    if found is None:
+        return None
+    callees = [getattr(func, "__globals__", {}).get(n.func.id) for n in ast.walk(found[0]) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)]
+    for candidate in (found, *(_function_tree(c) for c in callees if inspect.isfunction(c) and c is not func)):
+        if candidate is None:
+            continue
+        tree, start, file = candidate
+        divisors = {ast.unparse(n.right) for n in ast.walk(tree) if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Div)}
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
+                continue
+            value = node.value
+            read = (
+                isinstance(value, ast.Subscript) and isinstance(value.value, ast.Attribute) and value.value.attr == "shape"
+                and isinstance(value.slice, ast.Constant) and value.slice.value == axis
+            )  # fmt: skip
+            if read and node.targets[0].id in divisors:
+                return _statement(file, start, node)
+    return None
+
+
 def assignment_line(func: Any, targets: Sequence[str]) -> tuple[str | None, int | None]:
     """File and line of the first statement in `func` that assigns one of `targets` (as `ast.unparse` spells them)."""
     try:

@@ -183,6 +183,9 @@ class Outcomes:
                 full_numerical=full_n,
                 tolerance=tol,
             )
+            rows = getattr(self.adapter, "rows_over", None)
+            if rows and a.name != "x" and pattern is not None and pattern.factor and abs(pattern.factor * rows - 1) <= 1e-3:
+                pattern = _divided_by_rows(rows, int(np.shape(self.x)[-1]))
             self._mismatch(a, error, tol, result, floor, bad_count, compared, pattern)
 
     def _kink(self, param: str | None, error: float, tol: float) -> None:
@@ -223,6 +226,10 @@ class Outcomes:
         )
         what = f"the input gradient dx of `{self.layer}`" if a.name == "x" else f"the gradient of `{self.layer}.{a.name}`"
         where = self._grad_location(a.name, traced=True)
+        counted = None
+        if pattern is not None and pattern.name == "divided-by-rows":  # `m = A_prev.shape[0]`: where the count is taken
+            counted = locate.count_divided_by(self.adapter.backward_target(), 0)
+            where = counted or where
         owner = None
         if self.adapter.kind == "network" and pattern is not None and pattern.name == "not-computed":
             owner = getattr(self.adapter, "rebound_gradient", lambda _: None)(a.name)
@@ -236,6 +243,9 @@ class Outcomes:
                 f"binds a new array to `self.grads[{i}]`, so the network's `grads` list keeps the old one; "
                 f"write into it instead (`self.grads[{i}][...] = ...`)"
             )
+        elif counted is not None and pattern is not None and counted.text:
+            fixed = counted.text.replace(".shape[0]", ".shape[1]")
+            sentence = f"{what} is wrong, {pattern.description}: `{counted.text}` (line {counted.line}) counts the rows; write `{fixed}`"
         elif pattern:
             sentence = f"{what} is wrong, {pattern.description}: {pattern.advice}"
         elif self.adapter.kind == "network" and _has_layers(self.adapter):
@@ -264,6 +274,18 @@ class Outcomes:
             **where.fields(),
         )
         self.report.measurements.append(Measurement(self.layer, a.name, error, "mismatch"))
+
+
+def _divided_by_rows(rows: int, columns: int) -> gradcheck.Pattern:
+    """A pair over columns (`A (n, m)`, one sample per column) that divides its parameter gradients by
+    n, the input's rows, where the mean over the samples divides by m, its columns."""
+    return gradcheck.Pattern(
+        "divided-by-rows",
+        f"it is divided by {rows}, the number of rows of its input (one per feature), where the samples are the input's "
+        f"{columns} columns",
+        "divide by the number of samples, the input's number of columns (`.shape[1]`), not its rows (`.shape[0]`)",
+        1.0 / rows,
+    )
 
 
 def _has_layers(adapter: Any) -> bool:

@@ -71,8 +71,10 @@ def _from_the_output(f: Finding) -> int:
 
 
 # ... and findings of a cause read from the source, whose numbers show up only downstream: weights a backward
-# updates before it computes the gradient it hands back make every earlier layer's gradient wrong
-PREFERRED_PATTERNS = ("stale-weights",)
+# updates before it computes the gradient it hands back make every earlier layer's gradient wrong; a layer
+# function over columns that divides by its input's rows (`m = A_prev.shape[0]`) scales every layer of the
+# network by another factor, which the network's own check and the replayed step only see as unrelated factors
+PREFERRED_PATTERNS = ("stale-weights", "divided-by-rows")
 
 
 def _precedence(f: Finding) -> int:

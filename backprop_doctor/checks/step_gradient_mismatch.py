@@ -84,6 +84,8 @@ def run(context: Any) -> Iterator[Finding]:
             continue  # a gradient already known wrong, and the replay cannot say more precisely which statement
         if known and _computed_by_known(result.first_wrong_adjoint[0], known, context.source):
             continue  # `loss, ds = softmax_loss(s, y)`: the function's own finding names the statement inside it
+        if known and _deferred_past_a_known_division(result, known):
+            continue  # `dAL` a batch size times the mean's gradient, its `1./m` in a `linear_backward` known to divide wrong
         if (broadcast := column_against_vector_finding(result, context.source, NAME)) is not None:
             yield broadcast  # `pred - y`, (N, 1) and (N,): an (N, N) array every gradient after it comes from
             continue
@@ -145,6 +147,23 @@ def _computed_by_known(adjoint: Any, known: list[Finding], source: Any) -> bool:
     text = lines[line - 1]
     # `relu/relu_grad`: a pair of functions, either of which the statement may call (`* relu_grad(Z1)`)
     return any(f.layer and any(re.search(rf"\b{re.escape(part)}\s*\(", text) for part in f.layer.split(".")[0].split("/")) for f in known)
+
+
+_DIVISIONS = ("divided-by-rows", "divided-by-batch-size", "scaled-by-batch-size")
+
+
+def _deferred_past_a_known_division(result: Any, known: list[Finding]) -> bool:
+    """Whether the first wrong adjoint is exactly a batch size times the gradient of the program's
+    mean loss (deeplearning.ai's `dAL`, the gradient of the sum, its `1./m` left to `linear_backward`)
+    while a function the step runs is already known to divide its gradients by the wrong count: the
+    replay then sees no right parameter to tell the deferred mean by (`_deferred_mean`), and that
+    function's finding names the statement to change; the adjoint's factor is the convention's."""
+    culprit = result.first_wrong_adjoint
+    if culprit is None or not any(f.pattern in _DIVISIONS for f in known):
+        return False
+    measured = culprit[1]
+    factor = _factor(result, measured)
+    return bool(measured.proportional and factor is not None and _factor_words(factor, True, result.batch_sizes)[0] == "scaled-by-batch-size" and factor > 1)
 
 
 def _runs_in(finding: Finding, result: Any) -> bool:
@@ -785,15 +804,16 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
                     f"updated {_moved_words(parameter, _owners_of_views(step, result.views))}: compute every gradient of the step before updating any parameter (move the update at "
                     f"line {moved_at} below line {read_at})"
                 )
-            elif (left := _slope_left_out(source, pattern, line, file)) is not None:
+            elif (left := _slope_left_out(source, pattern, line, file) or _slope_left_out(source, pattern, moved.site.line, moved.site.file)) is not None:
                 applied = left.applied
                 slope = f"({applied.output} > 0)" if applied.kind == "relu" else applied.derivative
-                line, shown, pattern = left.line, sorted({*shown, left.line, left.used_at}), "missing-activation-derivative"
+                # the update itself multiplies by the slope in the correct program (`self.wih += lr * np.dot(e * h * (1 - h), x.T)`): named there
+                line, shown, pattern = left.used_at if left.in_update else left.line, sorted({*shown, left.line, left.used_at}), "missing-activation-derivative"
                 message = (
                     f"the update{'s' if plural else ''} of {names} in your training step ({where}) use{'' if plural else 's'} {gradients}{computed} "
                     f"which {'are' if plural else 'is'} not the gradient of {loss_words}: `{left.adjoint}` (line {left.line}) is the gradient with "
                     f"respect to `{applied.output}`, the {applied.shown}'s output, but line {left.used_at} uses it as the gradient with respect to "
-                    f"the {applied.shown}'s input; multiply `{left.adjoint}` by `{slope}`"
+                    f"the {applied.shown}'s input; multiply `{left.adjoint}` by `{slope}`{' in that update' if left.in_update else ''}"
                 )
             elif pattern == "wrong-derivative" and (added := _repeated_index_add(source, result, line, file, moved.gradient_name or moved.site.gradient)) is not None:
                 at, target, index, value = added

@@ -97,9 +97,28 @@ def mean_columns(
     """The number of columns m when the pair divides its parameter gradients by it (the mean
     convention), else None. `forward(x, params)` returns the output, `backward(dout)` the
     parameter gradients of the last forward, by name; both run on copies."""
+    return _divided_by(forward, backward, x, params, rows=False)
+
+
+def mean_rows(
+    forward: Callable[..., Any], backward: Callable[[Any], Any], x: np.ndarray, params: dict[str, np.ndarray]
+) -> int | None:
+    """The number of rows n of `x` (its features) when a pair over columns divides its parameter
+    gradients by it where the mean convention divides by the number of columns m (`m = A_prev.shape[0]`
+    with one sample per column), else None; never when n equals m."""
+    return _divided_by(forward, backward, x, params, rows=True)
+
+
+def _divided_by(
+    forward: Callable[..., Any], backward: Callable[[Any], Any], x: np.ndarray, params: dict[str, np.ndarray], rows: bool
+) -> int | None:
+    """`mean_columns`, or with `rows` `mean_rows`: the count the parameter gradients are divided by."""
     if not (isinstance(x, np.ndarray) and x.ndim == 2 and x.shape[1] >= 2 and params):
         return None
     m = x.shape[1]
+    divisor = x.shape[0] if rows else m
+    if rows and (divisor == m or divisor < 2):
+        return None
     if not any(p.ndim == 2 and p.shape[1] == x.shape[0] and p.shape != (m, m) for p in params.values()):
         return None  # no W (n_out, n_in) applied to columns
     out = _trial(lambda: forward(x.copy(), {k: v.copy() for k, v in params.items()}))
@@ -127,6 +146,6 @@ def mean_columns(
         numerical = (ends[0] - ends[1]) / (2 * h)
         analytic = float(np.sum(grad * v))
         scale = max(abs(numerical), 1e-8)
-        if abs(m * analytic - numerical) <= CLOSE * scale and abs(analytic - numerical) > 0.1 * scale:
-            return m
+        if abs(divisor * analytic - numerical) <= CLOSE * scale and abs(analytic - numerical) > 0.1 * scale:
+            return divisor
     return None

@@ -60,6 +60,7 @@ class FunctionPair(Adapter):
         self._cache: Any = None
         self._widths: tuple[int, ...] | None = None  # the outputs' widths, for a forward with two (`two_outputs`)
         self._mean_over: int | None = None  # m, when the pair follows the mean convention
+        self.rows_over: int | None = None  # n, when a pair over columns divides by its input's rows instead (`outcomes` words it)
         self._cache_is_output: bool | None = None  # for a forward that returns its output alone (`array_cache_is_output`)
         self._x_shape: tuple[int, ...] | None = None  # the last input's shape, to match returned gradients by shape (`_grads`)
         self.returns_gradients = False  # its backward returns the parameters' gradients and no dx (found by shape in `_grads`)
@@ -72,6 +73,7 @@ class FunctionPair(Adapter):
         if not self._decided:
             self._decided = True
             self._mean_over = self._mean_convention(x)
+            self.rows_over = self._mean_convention(x, rows=True) if self._mean_over is None else None
         self._x_shape = np.shape(x)
         out, self._cache = self._call_forward(x, self._params)
         return out
@@ -108,9 +110,10 @@ class FunctionPair(Adapter):
                 return matched.get("x"), {name: matched.get(name) for name in self._params}
         return dx, named
 
-    def _mean_convention(self, x: np.ndarray) -> int | None:
+    def _mean_convention(self, x: np.ndarray, rows: bool = False) -> int | None:
         """m when the pair works over columns and divides its parameter gradients by their
-        number (the deep-learning course's convention, see `column_pairs`)."""
+        number (the deep-learning course's convention, see `column_pairs`); with `rows`, the
+        number of the input's rows when it divides by that instead (`m = A_prev.shape[0]`)."""
         caches: list[Any] = []
 
         def forward(x: np.ndarray, params: dict[str, np.ndarray]) -> Any:
@@ -121,7 +124,7 @@ class FunctionPair(Adapter):
         def backward(dout: Any) -> dict[str, Any]:
             return self._grads(self._call_backward(dout, caches[0]))[1]
 
-        return column_pairs.mean_columns(forward, backward, x, self._params)
+        return (column_pairs.mean_rows if rows else column_pairs.mean_columns)(forward, backward, x, self._params)
 
     def backward(self, dout: Any) -> tuple[np.ndarray | None, dict[str, Any]]:
         dx, grads = self._grads(self._call_backward(dout, self._cache))

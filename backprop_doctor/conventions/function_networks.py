@@ -375,6 +375,21 @@ def _agreeing(adapter: FunctionNetwork, x: np.ndarray, y: np.ndarray) -> int | N
         np.random.set_state(state)
 
 
+BIAS_START = 0.1  # the scale of the biases a check starts from where the initialiser sets them to zero
+
+
+def _off_zero(params: dict[str, np.ndarray], seed: int) -> dict[str, np.ndarray]:
+    """The initialiser's parameters with its all-zero biases (`np.zeros((n, 1))`, the course's) set to
+    small random values: a sample whose hidden units are all off reaches the next layer as zeros,
+    and with a zero bias its pre-activation sits exactly on the ReLU's kink, where no central
+    difference agrees with any gradient (a `gradient-at-kink` note on a correct network)."""
+    rng = np.random.default_rng(seed)
+    return {
+        k: BIAS_START * rng.standard_normal(v.shape) if k.startswith("b") and isinstance(v, np.ndarray) and v.dtype.kind == "f" and v.size and not v.any() else v
+        for k, v in params.items()
+    }
+
+
 def build(pair: tuple[Any, Any], context: Any, rng: np.random.Generator) -> list[Case]:
     forward, backward = pair
     namespace = context.namespace or {}
@@ -394,7 +409,7 @@ def build(pair: tuple[Any, Any], context: Any, rng: np.random.Generator) -> list
                 return [case]
         keys = ", ".join(guesses[0])
         raise NotChecked(f"no initialize_parameters(...) function, and {keys} guessed from the keys the forward reads did not fit it: {raised}") from None
-    case, raised = _case(pair, params, functions, rng)
+    case, raised = _case(pair, _off_zero(params, context.options.seed), functions, rng)
     if isinstance(raised, TypeError) and "argument" in str(raised):  # the arguments were not passed the way it takes them
         raise NotChecked(f"a trial forward on X {case.x.shape} raised TypeError: {raised}") from raised
     return [case]  # anything else the user's code raises, the engine reports at its line

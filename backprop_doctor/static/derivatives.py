@@ -79,6 +79,8 @@ def _activation_kind(function: Function, functions: dict[str, Function]) -> str 
         return "sigmoid"
     if calls == {"tanh"} and isinstance(returned[0], ast.Call):
         return "tanh"
+    if calls == {"expit"} and isinstance(returned[0], ast.Call):
+        return "sigmoid"  # `scipy.special.expit(x)`
     return None
 
 
@@ -388,12 +390,12 @@ def activation_applied(tree: ast.Module, line: int) -> Applied | None:
     """The activation the assignment at `line` applies to one value (`a1 = np.tanh(z1)`,
     `self.a1 = self.sigmoid(self.z1)`, `h = np.maximum(0, z)`), with the names it is written with."""
     statement = next((n for n in walk(tree) if isinstance(n, ast.Assign) and n.lineno == line and len(n.targets) == 1), None)
-    return _applied(statement, _functions(tree)) if statement is not None else None
+    return _applied(statement, _activation_helpers(tree)) if statement is not None else None
 
 
 def activation_outputs(tree: ast.Module) -> dict[str, Applied]:
     """`activation_applied` of every assignment of the file, by the output's name (the first of each)."""
-    functions = _functions(tree)
+    functions = _activation_helpers(tree)
     found: dict[str, Applied] = {}
     for node in walk(tree):
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and (applied := _applied(node, functions)) is not None:
@@ -403,6 +405,23 @@ def activation_outputs(tree: ast.Module) -> dict[str, Applied]:
 
 def _functions(tree: ast.Module) -> dict[str, Function]:
     return {n.name: n for n in walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+
+
+def _activation_helpers(tree: ast.Module) -> dict[str, Function]:
+    """`_functions`, with a one-argument lambda bound to a name or an attribute as a function of that
+    name (`self.activation_function = lambda x: 1.0 / (1.0 + numpy.exp(-x))`, as in Rashid's book): an
+    activation called through it (`self.activation_function(hidden_inputs)`) is that activation."""
+    found = _functions(tree)
+    for node in walk(tree):
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.value, ast.Lambda)):
+            continue
+        target = node.targets[0]
+        name = target.id if isinstance(target, ast.Name) else target.attr if isinstance(target, ast.Attribute) else None
+        if name is None or name in found or len(node.value.args.args) != 1:
+            continue
+        body = [ast.copy_location(ast.Return(value=node.value.body), node.value.body)]
+        found[name] = ast.copy_location(ast.FunctionDef(name=name, args=node.value.args, body=body, decorator_list=[]), node)
+    return found
 
 
 def _applied(statement: ast.Assign, functions: dict[str, Function]) -> Applied | None:
@@ -470,6 +489,7 @@ class SlopeLeftOut:
     line: int  # where it is last assigned
     applied: Applied  # the activation whose output `h` is
     used_at: int  # the first statement that uses it as a parameter's gradient
+    in_update: bool = False  # that statement is the update itself (`self.wih += lr * np.dot(hidden_errors, inputs.T)`)
 
 
 _PARAMETER_GRADIENT = re.compile(r"(?i)(d_?|grad_?)(w|b|weights?|bias(es)?)\w*|\w+\[['\"](d_?)?(w|b)\w*['\"]\]")
@@ -483,16 +503,89 @@ def slope_left_out(tree: ast.Module, line: int) -> SlopeLeftOut | None:
     outputs = activation_outputs(tree)
     statements = [n for n in walk(scope) if isinstance(n, ast.stmt) and not isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
     for output, applied in outputs.items():
-        for adjoint in (f"d{output}", f"d_{output}", f"delta_{output}", f"grad_{output}"):
+        named = (f"d{output}", f"d_{output}", f"delta_{output}", f"grad_{output}")
+        for adjoint in dict.fromkeys([*named, *_back_through_weights(tree, statements, output)]):
             made = [s for s in statements if isinstance(s, (ast.Assign, ast.AugAssign)) and adjoint in _names_bound(s)]
             written = [s for s in statements if adjoint in {ast.unparse(t).split("[")[0] for t in _store_targets(s)}]
             if not made or len(written) != len(made) or any(_scaled_by(s, applied) for s in made):
                 continue  # `dh[h <= 0] = 0` after it, or the slope in its own statement: applied
-            uses = [s for s in statements if isinstance(s, ast.Assign) and s.lineno > made[-1].lineno and adjoint in {n.id for n in walk(s.value) if isinstance(n, ast.Name)}
-                    and any(_PARAMETER_GRADIENT.fullmatch(ast.unparse(t)) for t in s.targets)]
+            uses = [s for s in statements if isinstance(s, (ast.Assign, ast.AugAssign)) and s.lineno > made[-1].lineno
+                    and adjoint in {n.id for n in walk(s.value) if isinstance(n, ast.Name)} and (_parameter_gradient(s) or _in_place_update(s))]
             if uses and all(not _scaled_by(s, applied) for s in uses):
-                return SlopeLeftOut(adjoint, made[-1].lineno, applied, uses[0].lineno)
+                return SlopeLeftOut(adjoint, made[-1].lineno, applied, uses[0].lineno, not _parameter_gradient(uses[0]))
     return None
+
+
+def _parameter_gradient(stmt: ast.stmt) -> bool:
+    """`dW1 = X.T @ dh`, `grads["W1"] = ...`: a statement that names a parameter's gradient."""
+    return isinstance(stmt, ast.Assign) and any(_PARAMETER_GRADIENT.fullmatch(ast.unparse(t)) for t in stmt.targets)
+
+
+def _in_place_update(stmt: ast.stmt) -> bool:
+    """`self.wih += self.lr * np.dot(hidden_errors, inputs.T)`, `W1 = W1 - lr * ...`: a statement that
+    moves an array by a step computed in it (the update is the gradient's only statement)."""
+    if isinstance(stmt, ast.AugAssign):
+        return isinstance(stmt.op, (ast.Add, ast.Sub)) and isinstance(stmt.target, (ast.Name, ast.Attribute, ast.Subscript))
+    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.value, ast.BinOp) and isinstance(stmt.value.op, (ast.Add, ast.Sub)):
+        return ast.unparse(stmt.targets[0]) == ast.unparse(stmt.value.left)
+    return False
+
+
+def _product_operands(node: ast.AST) -> tuple[ast.expr, ast.expr] | None:
+    """The two factors of a matrix product: `a @ b`, `np.dot(a, b)`, `np.matmul(a, b)`, `a.dot(b)`."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult):
+        return node.left, node.right
+    if isinstance(node, ast.Call) and isinstance(node.func, (ast.Name, ast.Attribute)) and not node.keywords:
+        name = node.func.id if isinstance(node.func, ast.Name) else node.func.attr
+        if name in ("dot", "matmul") and len(node.args) == 2:
+            return node.args[0], node.args[1]
+        if name == "dot" and isinstance(node.func, ast.Attribute) and len(node.args) == 1 and not _module_like(node.func.value):
+            return node.func.value, node.args[0]
+    return None
+
+
+def _module_like(node: ast.expr) -> bool:
+    return isinstance(node, ast.Name) and node.id in ("np", "numpy", "cp", "jnp")
+
+
+def _untransposed(node: ast.expr) -> str:
+    """`W` of `W.T`, `np.transpose(W)`, `W.transpose()`; the text of anything else."""
+    if isinstance(node, ast.Attribute) and node.attr == "T":
+        return ast.unparse(node.value)
+    if isinstance(node, ast.Call) and not node.keywords:
+        name = node.func.id if isinstance(node.func, ast.Name) else node.func.attr if isinstance(node.func, ast.Attribute) else ""
+        if name == "transpose" and len(node.args) == 1 and isinstance(node.func, (ast.Name, ast.Attribute)) and (isinstance(node.func, ast.Name) or _module_like(node.func.value)):
+            return ast.unparse(node.args[0])
+        if name == "transpose" and not node.args and isinstance(node.func, ast.Attribute):
+            return ast.unparse(node.func.value)
+    return ast.unparse(node)
+
+
+def _back_through_weights(tree: ast.Module, statements: list[ast.stmt], output: str) -> list[str]:
+    """The names bound in `statements` to a product of a weight the forward pass multiplies `output` by
+    (`final_inputs = np.dot(self.who, hidden_outputs)`) with something that is not `output`
+    (`hidden_errors = np.dot(self.who.T, output_deltas)`): the gradient with respect to `output`, sent
+    back through that weight, whatever its name."""
+    weights = set()
+    for node in walk(tree):
+        operands = _product_operands(node)
+        if operands is None:
+            continue
+        texts = [ast.unparse(o) for o in operands]
+        if texts.count(output) == 1:
+            weight = operands[1 - texts.index(output)]
+            if isinstance(weight, (ast.Name, ast.Attribute, ast.Subscript)):
+                weights.add(ast.unparse(weight))
+    found = []
+    for stmt in statements:
+        if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)):
+            continue
+        operands = _product_operands(stmt.value)
+        if operands is None or output in {ast.unparse(n) for n in walk(stmt.value)}:
+            continue
+        if any(_untransposed(o) in weights for o in operands):
+            found.append(stmt.targets[0].id)
+    return found
 
 
 def _names_bound(stmt: ast.stmt) -> set[str]:

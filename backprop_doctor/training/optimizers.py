@@ -121,7 +121,19 @@ def update_function(func: Any) -> bool:
     except (TypeError, ValueError):
         return False
     required = [p.name.lower() for p in args if p.default is p.empty]
+    if required[2:] == ["config"]:  # `sgd_momentum(w, dw, config)`: a solver always hands one over
+        required = required[:2]
     return len(required) == 2 and required[0] in FUNCTION_PARAMS and required[1] in FUNCTION_GRADS and any(p.name == "config" for p in args)
+
+
+def _config_needed(func: Any) -> bool:
+    """Whether an optimizer function must be handed its `config` (`sgd_momentum(w, dw, config)`, no default):
+    it is then handed an empty one, which it fills with its own defaults (`config.setdefault(...)`)."""
+    try:
+        config = inspect.signature(func).parameters.get("config")
+    except (TypeError, ValueError):
+        return False
+    return config is not None and config.default is config.empty
 
 
 def step_function(func: Any, rng: np.random.Generator) -> OptimizerStep | None:
@@ -130,7 +142,7 @@ def step_function(func: Any, rng: np.random.Generator) -> OptimizerStep | None:
     w, dw = rng.standard_normal(FUNCTION_SHAPE), rng.standard_normal(FUNCTION_SHAPE)
     try:
         with probes.quietly():
-            returned = func(w.copy(), dw.copy())
+            returned = func(w.copy(), dw.copy(), {}) if _config_needed(func) else func(w.copy(), dw.copy())
     except Exception:  # noqa: BLE001 - user code: not an optimizer after all, or not written yet
         return None
     after = returned[0] if isinstance(returned, tuple) and returned else returned
@@ -408,8 +420,9 @@ def adam_function_drift(func: Any, rng: np.random.Generator) -> AdamDrift | None
 
 
 def _cs231n_drift(func: Any, w: np.ndarray, gradient: np.ndarray, magnitude: np.ndarray) -> AdamDrift | None:
-    """cs231n's `adam(w, dw, config=None)`, its `config` handed back at each call."""
-    config: Any = None
+    """cs231n's `adam(w, dw, config=None)`, its `config` handed back at each call (an empty one first
+    to a function that must be handed one)."""
+    config: Any = {} if _config_needed(func) else None
     rate = None
     ratios: list[np.ndarray] = []
     try:
@@ -485,6 +498,8 @@ def momentum_drift(cls: Any, method: str | None, rng: np.random.Generator) -> Mo
     if not any(word in name for word in ("momentum", "nesterov")):
         return None
     gradient = rng.choice([-1.0, 1.0], FUNCTION_SHAPE) * np.exp(rng.uniform(np.log(0.3), np.log(3.0), FUNCTION_SHAPE))
+    if method is None and update_function(cls):
+        return _config_momentum_drift(cls, rng, gradient)
     if method is not None:
         held = holds_params(cls)
         params: Any = [rng.standard_normal(FUNCTION_SHAPE)] if held else {"W1": rng.standard_normal(FUNCTION_SHAPE)}
@@ -534,10 +549,43 @@ def momentum_drift(cls: Any, method: str | None, rng: np.random.Generator) -> Mo
                 moves.append(read() - before)
     except Exception:  # noqa: BLE001 - user code: not an optimizer this can run
         return None
+    return _unchanged_moves(cls, method or "", coefficient, moves, gradient)
+
+
+def _unchanged_moves(cls: Any, method: str, coefficient: float, moves: list[np.ndarray], gradient: np.ndarray) -> MomentumDrift | None:
+    """A drift when every move under the constant gradient equals the first (none of them zero)."""
     first = moves[0]
     if first.shape != gradient.shape or not np.all(np.isfinite(first)) or not np.all(np.abs(first) > 0):
         return None
     ratios = tuple(float(np.median(m / first)) for m in moves)
     if all(abs(r - 1) <= 1e-9 for r in ratios[1:]):
-        return MomentumDrift(cls, method or "", coefficient, ratios)
+        return MomentumDrift(cls, method, coefficient, ratios)
     return None
+
+
+def _config_momentum_drift(func: Any, rng: np.random.Generator, gradient: np.ndarray) -> MomentumDrift | None:
+    """cs231n's `sgd_momentum(w, dw, config=None) -> (next_w, config)` under one constant gradient, the
+    `config` it returns handed back at each call as a solver does (an empty one first, when it must be
+    handed one); its coefficient is the one its `config` holds after the first call (`config["momentum"]`)."""
+    w = rng.standard_normal(FUNCTION_SHAPE)
+    config: Any = {} if _config_needed(func) else None
+    coefficient = None
+    moves: list[np.ndarray] = []
+    try:
+        with probes.quietly(), np.errstate(all="ignore"):
+            for _ in range(MOMENTUM_STEPS):
+                returned = func(w.copy(), gradient.copy(), config) if config is not None else func(w.copy(), gradient.copy())
+                if not (isinstance(returned, tuple) and len(returned) == 2 and isinstance(returned[1], dict) and isinstance(returned[0], np.ndarray)):
+                    return None
+                after, config = returned
+                if coefficient is None:
+                    coefficient = next((float(v) for k in MOMENTUM_NAMES if isinstance(v := config.get(k), (int, float)) and not isinstance(v, bool)), None)
+                if coefficient is None or after.shape != w.shape:
+                    return None
+                moves.append(np.asarray(after, dtype=np.float64) - w)
+                w = np.asarray(after, dtype=np.float64).copy()
+    except Exception:  # noqa: BLE001 - user code: not an optimizer this can run
+        return None
+    if coefficient <= 0 or coefficient >= 1:
+        return None
+    return _unchanged_moves(func, "", coefficient, moves, gradient)
