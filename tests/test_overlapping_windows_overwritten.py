@@ -68,3 +68,17 @@ def test_windows_assigned_back_are_named_at_the_helper(tmp_path):
     assert found and found[0]["pattern"] == "overlap-overwritten"
     assert found[0]["line"] == line_of(path, "dx[:, i:i + k] = dcols")
     assert "dx[:, i:i + k] += ..." in found[0]["message"]
+
+
+def test_a_helper_in_another_module_is_named_in_its_own_file(tmp_path):
+    """The book's layout: the layer in `layers.py`, its `col2im` in `util.py`, the training script
+    importing the layer. The finding moves to the helper's file and line, naming the call it came from."""
+    helpers, rest = LAYER.split("class Conv1D:", 1)
+    layer, script = ("class Conv1D:" + rest).split("\n\nrng = ", 1)
+    (tmp_path / "util.py").write_text(helpers.replace("dx[:, i:i + k] += dcols", "dx[:, i:i + k] = dcols"), encoding="utf-8")
+    (tmp_path / "layers.py").write_text("import numpy as np\n\nfrom util import fold, unfold\n\n\n" + layer + "\n", encoding="utf-8")
+    path = write(tmp_path, "train.py", "import numpy as np\n\nfrom layers import Conv1D\n\nrng = " + script)
+    found = [f for f in errors(check(path)) if f["param"] == "x"]
+    assert found and found[0]["pattern"] == "overlap-overwritten"
+    assert found[0]["file"].endswith("util.py") and found[0]["line"] == line_of(tmp_path / "util.py", "dx[:, i:i + k] = dcols")
+    assert f"`fold` (util.py), which line {line_of(tmp_path / 'layers.py', 'return fold(')} of layers.py calls" in found[0]["message"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 import textwrap
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from backprop_doctor.static.calls import _own_expressions, _root_name, _target_names
 from backprop_doctor.static.definitions import _child_blocks
@@ -305,16 +305,23 @@ def _is_loss_name(node: ast.expr) -> bool:
     return isinstance(node, ast.Name) and any(word in node.id.lower() for word in ("loss", "cost"))
 
 
-def overwritten_windows(tree: ast.AST, line: int) -> tuple[str, int, str] | None:
+def overwritten_windows(
+    tree: ast.AST, line: int, elsewhere: Callable[[str], ast.AST | None] | None = None
+) -> tuple[str, int, str] | None:
     """(function, line, target) when the statement at `line` calls a function of the file (`col2im`)
     that writes each window of a loop into a slice of one array with `=` (`xp[:, :, i:i + oh, j:j + ow] =
-    cols[:, :, i, j]`): windows that overlap must add into the cells they share (`+=`), an assignment
-    keeps the last one's. Only slices whose bounds move with the loop's variables count."""
+    cols[:, :, i, j]`, the book's `img[:, :, y:y_max:stride, x:x_max:stride] = col[:, :, y, x, :, :]`):
+    windows that overlap must add into the cells they share (`+=`), an assignment keeps the last one's.
+    Only slices whose bounds move with the loop's variables count. `elsewhere(name)`: the parsed file
+    that defines a function the file imports (the book's `layers.py` calling `util.py`'s `col2im`),
+    where the file does not define it; the line returned is then that file's."""
     called = {
         n.func.id for stmt in ast.walk(tree) if isinstance(stmt, ast.stmt) and not isinstance(stmt, _DEFS) and stmt.lineno == line
         for n in ast.walk(stmt) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
     }  # fmt: skip
-    for function in (n for n in ast.walk(tree) if isinstance(n, _DEFS) and n.name in called):
+    defined = {n.name for n in ast.walk(tree) if isinstance(n, _DEFS)}
+    trees = [tree, *(t for name in sorted(called - defined) if elsewhere is not None and (t := elsewhere(name)) is not None)]
+    for function in (n for t in trees for n in ast.walk(t) if isinstance(n, _DEFS) and n.name in called):
         moving = {t.id for loop in ast.walk(function) if isinstance(loop, ast.For) for t in ast.walk(loop.target) if isinstance(t, ast.Name)}
         looped = {id(n): n for loop in ast.walk(function) if isinstance(loop, ast.For) for n in ast.walk(loop) if isinstance(n, ast.Assign)}
         for stmt in sorted(looped.values(), key=lambda n: n.lineno):
