@@ -295,8 +295,7 @@ def _network_first(net: Any, x: Any, t: Any, opts: Options, report: Report) -> t
         network.reader = None
         if not _clean(whole) or not reader.settles(layers, parameter_ids):
             return whole.counter.forwards, None
-        counts = Counter(type(layer).__name__ for _, layer in layers)
-        labels = [layer_label(key, type(layer).__name__, counts) for key, layer in layers]
+        labels = layer_labels(layers)
         calls = [reader.calls[id(layer)] for _, layer in layers]
         # the layers the network's check does not settle: the first where its dx was not compared
         # through the input, a layer whose backward wrote into its dout (its own check reports it)
@@ -802,6 +801,12 @@ def originals(given: Any, work: Any, pairs: list[tuple[np.ndarray, np.ndarray]] 
     finally:
         del walk  # a recursive closure is a reference cycle: it would hold `pairs` (the working copy's arrays) until a collection
     return found
+
+
+def layer_labels(layers: list[tuple[str, Any]]) -> list[str]:
+    """How each of a network's (key, layer) pairs is named in findings (`layer_label`)."""
+    counts = Counter(type(layer).__name__ for _, layer in layers)
+    return [layer_label(key, type(layer).__name__, counts) for key, layer in layers]
 
 
 def layer_label(key: str, class_name: str, counts: Counter) -> str:

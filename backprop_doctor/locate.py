@@ -34,6 +34,11 @@ _LIBRARY_DIRS = tuple(
 )
 
 
+def loaded_module(path: str) -> Any:
+    """The module loaded from the file at `path` (absolute), None when none is."""
+    return next((m for m in list(sys.modules.values()) if os.path.abspath(getattr(m, "__file__", None) or "") == path), None)
+
+
 def is_user_file(filename: str | None) -> bool:
     """Code the user wrote: not this tool, numpy, the standard library or an installed package."""
     if not filename or filename.startswith("<") or filename.endswith((".pyx", ".pxd")):

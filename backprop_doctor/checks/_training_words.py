@@ -8,6 +8,7 @@ underscore keeps the rule registry from taking this module for a check.
 
 from __future__ import annotations
 
+import ast
 import math
 import re
 from typing import Any
@@ -199,3 +200,17 @@ def batch_size_of_one(tree: Any) -> int | None:
         ):  # fmt: skip
             return node.lineno
     return None
+
+
+def first_assignment(tree: ast.Module, names: list[str]) -> int | None:
+    """The first line that assigns one of `names` (`W1 = np.zeros(...)`, `self.W1 = ...`, `params['W1'] = ...`)."""
+    wanted = set(names) | {n.split(".")[-1] for n in names}
+    lines = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                text = ast.unparse(target)
+                if text in wanted or text.removeprefix("self.") in wanted or text.replace('"', "'") in wanted:
+                    lines.append(node.lineno)
+    return min(lines) if lines else None

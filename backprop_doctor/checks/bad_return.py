@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import ast
 import os
-import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -159,7 +158,9 @@ def _unwritten_callee(tree: ast.Module, node: ast.FunctionDef, path: str) -> tup
     """(name, file, line) of a function not written yet (`_not_written`) that `node`, in the module at
     `path`, calls: a course's own `affine_relu_forward`, correct as handed out, returns None while the
     `affine_forward` it calls (defined beside it, or star-imported from `layers.py`) is a stub."""
-    module = next((m for m in list(sys.modules.values()) if os.path.abspath(getattr(m, "__file__", None) or "") == path), None)
+    from backprop_doctor.locate import loaded_module
+
+    module = loaded_module(path)
     for call in ast.walk(node):
         if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)):
             continue

@@ -301,22 +301,15 @@ def _windows_overwritten(context: Any) -> None:
         if found is None:
             continue
         function, line, target = found
-        there = origins.get(function)
-        if there is None:
-            context.findings[i] = _named(
-                f, measured,
-                f"`{function}` writes each window's gradient into `{target}` with `=` (line {line}), so where windows overlap the "
-                f"cells they share keep only the last window's: add them with `{target} += ...`",
-                "overlap-overwritten", line, f.line,
-            )  # fmt: skip
-            continue
-        context.findings[i] = _named(
+        there = origins.get(function)  # another file: the finding moves there, with no line of this one beside it
+        helper = f"`{function}`" if there is None else f"`{function}` ({os.path.basename(there)}), which line {f.line} of {os.path.basename(file)} calls,"
+        named = _named(
             f, measured,
-            f"`{function}` ({os.path.basename(there)}), which line {f.line} of {os.path.basename(file)} calls, writes each window's "
-            f"gradient into `{target}` with `=` (line {line}), so where windows overlap the cells they share keep only the last "
-            f"window's: add them with `{target} += ...`",
-            "overlap-overwritten", line,
-        ).replace(file=there)  # fmt: skip
+            f"{helper} writes each window's gradient into `{target}` with `=` (line {line}), so where windows overlap the "
+            f"cells they share keep only the last window's: add them with `{target} += ...`",
+            "overlap-overwritten", line, *(() if there else (f.line,)),
+        )  # fmt: skip
+        context.findings[i] = named if there is None else named.replace(file=there)
 
 
 def _imported_definition(file: str, name: str, origins: dict[str, str]) -> ast.AST | None:
@@ -324,11 +317,10 @@ def _imported_definition(file: str, name: str, origins: dict[str, str]) -> ast.A
     (`from common.util import col2im` in the book's `layers.py`), noting it in `origins`; None where
     that module, or a user's function by that name in it, is not loaded."""
     import inspect
-    import sys
 
-    from backprop_doctor.locate import is_user_file
+    from backprop_doctor.locate import is_user_file, loaded_module
 
-    module = next((m for m in list(sys.modules.values()) if os.path.abspath(getattr(m, "__file__", None) or "") == file), None)
+    module = loaded_module(file)
     function = getattr(module, name, None) if module is not None else None
     if not inspect.isfunction(function):
         return None
@@ -679,18 +671,14 @@ def _yield_to_saturation(context: Any) -> None:
 
 
 def _layer_labels(net: Any) -> set[str]:
-    """What a network's layers are called in findings (`api.layer_label`)."""
-    from collections import Counter
-
-    from backprop_doctor.api import layer_label
+    """What a network's layers are called in findings (`api.layer_labels`)."""
+    from backprop_doctor.api import layer_labels
     from backprop_doctor.conventions.networks import Network
 
     try:
-        layers = Network(net).layers()
+        return set(layer_labels(Network(net).layers()))
     except Exception:  # noqa: BLE001 - a network whose layers cannot be listed
         return set()
-    counts = Counter(type(layer).__name__ for _, layer in layers)
-    return {layer_label(key, type(layer).__name__, counts) for key, layer in layers}
 
 
 def _loss_layer_names(net: Any) -> set[str]:

@@ -101,9 +101,8 @@ def _user_trees(context: Any) -> tuple[list[tuple[str, Any]], list[tuple[str, An
     classes (these, the files beside the checked one, and the user's files the former import from)."""
     import inspect
     import os
-    import sys
 
-    from backprop_doctor.locate import is_user_file
+    from backprop_doctor.locate import is_user_file, loaded_module
 
     def user_file(value: Any) -> str | None:
         try:
@@ -117,7 +116,7 @@ def _user_trees(context: Any) -> tuple[list[tuple[str, Any]], list[tuple[str, An
     sites = list(dict.fromkeys([here, *filter(None, map(user_file, namespace.values()))]))[:MAX_FILES]
     more = []
     for path in sites[1:]:  # what the user's modules import in turn (`net.py`'s `from .layers import ReLU`)
-        module = next((m for m in list(sys.modules.values()) if getattr(m, "__file__", None) and os.path.abspath(m.__file__) == path), None)
+        module = loaded_module(path)
         more += filter(None, map(user_file, vars(module).values())) if module is not None else []
     try:
         folder = os.path.dirname(here)

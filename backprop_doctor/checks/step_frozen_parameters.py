@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from backprop_doctor.checks._training_words import batch_size_of_one
+from backprop_doctor.checks._training_words import batch_size_of_one, first_assignment
 from backprop_doctor.findings import Finding
 from backprop_doctor.rules import rule
 
@@ -138,12 +138,11 @@ def _all_zero(result: Any, path: str) -> Finding:
     """Every parameter zero, and so every gradient: each weight's gradient is a product with the others
     (`dW2 = h.T @ d` with `h = x @ W1`), zero while they are, so no step ever moves any of them (two
     embedding matrices of a word2vec, a network whose weights all start at `np.zeros`)."""
-    from backprop_doctor.checks.symmetric_init import _first_assignment
     from backprop_doctor.static.files import source_tree
 
     names = list(dict.fromkeys(re.sub(r"\[[^\]]*\]$", "", measured.name) for _, measured in result.parameters))
     tree = source_tree(path)[1]
-    line = (_first_assignment(tree, names) if tree is not None else None) or result.step.update_line
+    line = (first_assignment(tree, names) if tree is not None else None) or result.step.update_line
     shown = ", ".join(f"`{n}`" for n in names[:-1]) + (" and " if len(names) > 1 else "") + f"`{names[-1]}`"
     return rule(NAME).finding(
         f"every parameter of your training step ({shown}) is zero where the loop starts, and so is every gradient: each is a "

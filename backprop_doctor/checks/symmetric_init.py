@@ -24,10 +24,10 @@ Fix:
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Iterator
 from typing import Any
 
+from backprop_doctor.checks._training_words import first_assignment
 from backprop_doctor.findings import Finding
 from backprop_doctor.rules import rule
 
@@ -45,7 +45,7 @@ def run(context: Any) -> Iterator[Finding]:
         if not result.symmetric or result.wrong:
             continue
         names = result.symmetric
-        line = _first_assignment(source.tree, names) or result.step.loop_line
+        line = first_assignment(source.tree, names) or result.step.loop_line
         shown = ", ".join(f"`{n}`" for n in names)
         yield rule(NAME).finding(
             f"every weight matrix of your program ({shown}) starts with all its units equal, so each hidden unit "
@@ -56,17 +56,3 @@ def run(context: Any) -> Iterator[Finding]:
             param=names[0],
             fix=None,
         )
-
-
-def _first_assignment(tree: ast.Module, names: list[str]) -> int | None:
-    """The first line that assigns one of `names` (`W1 = np.zeros(...)`, `self.W1 = ...`, `params['W1'] = ...`)."""
-    wanted = set(names) | {n.split(".")[-1] for n in names}
-    lines = []
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.Assign, ast.AnnAssign)):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            for target in targets:
-                text = ast.unparse(target)
-                if text in wanted or text.removeprefix("self.") in wanted or text.replace('"', "'") in wanted:
-                    lines.append(node.lineno)
-    return min(lines) if lines else None

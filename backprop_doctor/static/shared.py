@@ -14,6 +14,7 @@ import ast
 from dataclasses import dataclass
 
 from backprop_doctor.static.tree import walk
+from backprop_doctor.static.writes import _callee
 
 _FORWARD = frozenset({"forward", "__call__", "fprop", "forward_pass", "forward_propagation", "feedforward"})
 _BACKWARD = frozenset({"backward", "backprop", "bprop", "backward_pass", "backward_propagation", "backpropagate"})
@@ -76,10 +77,7 @@ def multiplied_layers(tree: ast.Module | None) -> list[Multiplied]:
         for display, count in ((node.left, node.right), (node.right, node.left)):
             if not isinstance(display, (ast.List, ast.Tuple)) or not _count(count) or isinstance(count, (ast.List, ast.Tuple)):
                 continue
-            called = [
-                e.func.id if isinstance(e.func, ast.Name) else e.func.attr
-                for e in display.elts if isinstance(e, ast.Call) and isinstance(e.func, (ast.Name, ast.Attribute))
-            ]  # fmt: skip
+            called = [_callee(e) for e in display.elts if isinstance(e, ast.Call) and isinstance(e.func, (ast.Name, ast.Attribute))]
             classes = tuple(c for c in called if c in layers)
             if classes:
                 found.append(Multiplied(
@@ -117,7 +115,7 @@ def aliased_layers(tree: ast.Module | None, layers: set[str]) -> list[Aliased]:
                 name, value = node.targets[0].id, node.value
                 made.pop(name, None)
                 alias_line.pop(name, None)
-                if isinstance(value, ast.Call) and (called := _called_name(value)) in layers:
+                if isinstance(value, ast.Call) and (called := _callee(value)) in layers:
                     made[name] = (called, node.lineno)
                 elif isinstance(value, ast.Name) and value.id in made:
                     made[name] = made[value.id]
@@ -158,8 +156,3 @@ def _own_statements(scope: ast.AST) -> list[ast.stmt]:
 
     visit(getattr(scope, "body", []))
     return out
-
-
-def _called_name(call: ast.Call) -> str | None:
-    func = call.func
-    return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
