@@ -62,3 +62,34 @@ def test_a_step_divided_by_the_square_not_its_root_is_named(tmp_path, name):
     assert finding["pattern"] == "inverse-magnitude" and finding["line"] == line_of(path, "p -= self.lr")
     assert f"does not step as {'RMSProp' if name == 'RMSprop' else 'AdaGrad'} does" in finding["message"]
     assert "np.sqrt(cache)" in finding["message"]
+
+
+# A running square that is set to the last gradient's square alone, not kept: AdaGrad's steps should shrink by
+# 1/√t under a constant gradient, RMSProp's as its average (started at 0) fills up; these stay as long as the first.
+OVERWRITTEN = {
+    "AdaGrad": ("self.sq[i] += g * g", "self.sq[i] = g * g"),
+    "RMSprop": ("self.sq[i] = self.decay * self.sq[i] + (1 - self.decay) * g * g", "self.sq[i] = (1 - self.decay) * g ** 2"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(OVERWRITTEN))
+def test_a_running_square_that_is_overwritten_is_named_at_its_line(tmp_path, name):
+    correct, wrong = OVERWRITTEN[name]
+    path = planted(tmp_path, "fit.py", PROGRAM.format(name=name, accumulate=correct), correct, wrong)
+    report = check(path)
+    (finding,) = [f for f in errors(report) if f["name"] == "adam-step-wrong"]
+    assert finding["pattern"] == "not-accumulated" and finding["line"] == line_of(path, wrong)
+    assert ("add each square to it (`+=`)" if name == "AdaGrad" else "keep the average") in finding["message"]
+    # the optimizer explains a batch the step cannot fit: no second finding blames the data or the set-up
+    assert not [f for f in report["findings"] if f["name"] == "step-cannot-overfit"]
+
+
+def test_an_rmsprop_whose_average_starts_at_the_first_square_is_clean(tmp_path):
+    # started at the first gradient's square rather than at 0, RMSProp steps the rate itself at every update under
+    # a constant gradient, by design: no warm-up to shrink from
+    text = PROGRAM.format(name="RMSprop", accumulate=KINDS["RMSprop"]).replace(
+        "self.sq = [np.zeros_like(p) for p in params]", "self.sq = [g * g for g in grads]"
+    )
+    report = check(write(tmp_path, "fit.py", text))
+    assert not [f for f in report["findings"] if f["name"] == "adam-step-wrong"]
+    assert errors(report) == []

@@ -133,6 +133,15 @@ def uncounted_corrections(tree: ast.Module) -> list[tuple[int, str, str]]:
     return found
 
 
+def breaks_training(drift: Any) -> bool:
+    """Whether an optimizer's drift is an error: a step off by an order of magnitude at some update (or by 1/|g|,
+    which gradients of 1e-3 make 1000×), NaN or infinity, or a running square that is not kept (by update 100 an
+    AdaGrad that keeps one square steps 10× as far as AdaGrad's): such an optimizer, not the gradients, stops a
+    network from fitting."""
+    far = any(r >= SLACK * FAR or r <= 1 / (SLACK * FAR) for r in drift.ratios if not math.isnan(r))
+    return far or drift.kind in ("inverse-magnitude", "not-finite", "not-accumulated")
+
+
 def _finding(drift: Any) -> Finding:
     cls, method, rate = drift.cls, drift.method, drift.rate
     shown_name = f"{cls.__name__}.{method}" if method else cls.__name__
@@ -144,11 +153,8 @@ def _finding(drift: Any) -> Finding:
             f"`{shown_name}` does not step as {family} does: given the same gradient at every update, {family} moves every parameter "
             f"by one multiple of its learning rate ({rate:g}) against the gradient's sign, whatever the gradient's size"
         )
-    # a step off by an order of magnitude (or by 1/|g|, which gradients of 1e-3 make 1000×) breaks training: an error
-    far = drift.kind == "inverse-magnitude" or any(r >= SLACK * FAR or r <= 1 / (SLACK * FAR) for r in drift.ratios if not math.isnan(r))
-    severity = "error" if far else None
+    severity = "error" if breaks_training(drift) else None
     if drift.kind == "not-finite" and family != "Adam":
-        severity = "error"
         text = f"{head}, and update {drift.step} of yours makes NaN or infinity: add its epsilon outside the square root, and start its running square at 0"
     elif drift.kind == "inverse-magnitude" and family != "Adam":
         text = (
@@ -156,14 +162,12 @@ def _finding(drift: Any) -> Finding:
             "because it divides the gradient by its running square instead of that square's root: take the square root (`np.sqrt(cache) + eps`)"
         )
     elif drift.kind == "not-finite" and (unsquared := _unsquared_second_moment(cls, method)) is not None:
-        severity = "error"
         text = (
             f"{head}, and update {drift.step} of yours makes NaN or infinity: the second moment `{unsquared[1]}` (line {unsquared[0]}) "
             "averages the gradient itself, not its square, so it goes negative where the gradient is and its square root is NaN; "
             "average the squared gradient (`(1 - beta2) * g ** 2`)"
         )
     elif drift.kind == "not-finite":
-        severity = "error"
         text = (
             f"{head}, and update {drift.step} of yours makes NaN or infinity: a bias correction divides by `1 - beta ** t` "
             "with t = 0; count the update (`t += 1`) before the corrections use t"
@@ -184,14 +188,33 @@ def _finding(drift: Any) -> Finding:
             f"({drift.ratios[-1]:.3g} × by update {len(drift.ratios)}): its bias corrections do not follow the update count; "
             "increase t by one at every update and divide by `1 - beta1 ** t` and `1 - beta2 ** t`"
         )
+    elif drift.kind == "not-accumulated":
+        overwritten = _overwritten_square(cls, method)
+        shrink = "by 1/√t (0.707 of the first at the second update, 0.447 at the fifth)" if family == "AdaGrad" else "as its average of squares fills up from 0"
+        keep = (
+            f"`{overwritten[1]}` (line {overwritten[0]}) is set to this update's square alone instead of adding it to the sum"
+            if overwritten is not None and family == "AdaGrad"
+            else f"`{overwritten[1]}` (line {overwritten[0]}) is set to this update's square alone, the decayed average thrown away"
+            if overwritten is not None
+            else "its running square keeps only the last gradient's square"
+        )
+        fix = "add each square to it (`+=`)" if family == "AdaGrad" else "keep the average (`cache = rho * cache + (1 - rho) * g * g`)"
+        further = "steps ever further beside AdaGrad's (√t times as far by update t)" if family == "AdaGrad" else "stays that far once RMSProp's steps have come down to the rate"
+        text = (
+            f"`{shown_name}` does not step as {family} does: given the same gradient at every update, {family}'s steps shrink {shrink}; "
+            f"yours stay {drift.ratios[0]:.3g} × its learning rate ({rate:g}) at every update, so it never adapts and {further}: {keep}; {fix}"
+        )
     else:
         text = f"{head}; yours moves {drift.ratio:.3g} × as far (the median over the elements) at update {drift.step}: compare each line with Adam's"
     where = definition(getattr(cls, method, None) if method else cls)
     line = where.line if where is not None else None
     marked: tuple[int, ...] = ()
     unsquared = _unsquared_second_moment(cls, method) if drift.kind == "not-finite" and family == "Adam" else None
+    overwritten = _overwritten_square(cls, method) if drift.kind == "not-accumulated" else None
     if unsquared is not None:
         line, marked = unsquared[0], (unsquared[0],)
+    elif overwritten is not None:
+        line, marked = overwritten[0], (overwritten[0],)
     elif where is not None and (tree := source_tree(where.file)[1]) is not None:
         node = find_function(tree, where.qualname)
         line = _update_line(node, 1 if method else 0) or line
@@ -237,6 +260,36 @@ def _unsquared_second_moment(cls: Any, method: str | None) -> tuple[int, str] | 
         )
         if not squares and re.search(r"(?i)grad|\bd_?[a-z]\w*|\bg\b|\bg\[", value):  # the gradient itself, not a square kept apart (`g2`)
             return stmt.lineno, target
+    return None
+
+
+def _overwritten_square(cls: Any, method: str | None) -> tuple[int, str] | None:
+    """(line, target) of an AdaGrad or RMSProp update that sets its running square to the gradient's square
+    alone (`self.h[i] = grads[i] * grads[i]`, `self.cache[k] = (1 - self.rho) * g ** 2`): an assignment to
+    something other than the parameters whose value squares the gradient and does not read the target itself.
+    None when the update's source cannot be read or every such statement reads what it sets."""
+    where = definition(getattr(cls, method, None) if method else cls)
+    tree = source_tree(where.file)[1] if where is not None else None
+    node = find_function(tree, where.qualname) if tree is not None and where is not None else None
+    if node is None:
+        return None
+    moved = {a.arg for a in node.args.args[1 if method else 0 : 2 if method else 1]}  # the parameters argument
+    for stmt in (n for n in ast.walk(node) if isinstance(n, ast.Assign) and len(n.targets) == 1):
+        target = stmt.targets[0]
+        root = target
+        while isinstance(root, ast.Subscript):
+            root = root.value
+        if not isinstance(root, ast.Attribute) or root is target or (isinstance(root.value, ast.Name) and root.value.id in moved):
+            continue  # a state kept per parameter (`self.h[i]`), not a parameter nor a name of the update's own
+        text = ast.unparse(target)
+        squares = any(
+            (isinstance(n, ast.BinOp) and isinstance(n.op, ast.Pow) and isinstance(n.right, ast.Constant) and n.right.value == 2)
+            or (isinstance(n, ast.Call) and ast.unparse(n.func).rpartition(".")[2] == "square")
+            or (isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mult) and ast.unparse(n.left) == ast.unparse(n.right))
+            for n in ast.walk(stmt.value)
+        )
+        if squares and text not in ast.unparse(stmt.value) and ast.unparse(root) not in ast.unparse(stmt.value):
+            return stmt.lineno, text
     return None
 
 

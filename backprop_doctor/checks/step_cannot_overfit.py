@@ -38,6 +38,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from backprop_doctor.checks._training_words import gradients_right, rate_setting, update_rate
+from backprop_doctor.checks.adam_step_wrong import breaks_training
 from backprop_doctor.findings import Finding
 from backprop_doctor.rules import rule
 from backprop_doctor.static.writes import first_assignment_line
@@ -50,8 +51,8 @@ STAGE = "training"
 
 def run(context: Any) -> Iterator[Finding]:
     source = context.source
-    if source is None:
-        return
+    if source is None or any(breaks_training(drift) for drift in context.extras.get("adam_drift", [])):
+        return  # an optimizer of the program's that does not step as it should explains it (`adam-step-wrong`)
     for result in context.extras.get("replay") or []:
         tiny = result.tiny
         if tiny is None or result.wrong or not tiny.judged or tiny.fitted or result.driver or result.standin:

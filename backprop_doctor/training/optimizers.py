@@ -297,7 +297,8 @@ def rms_drift(cls: type, method: str, rng: np.random.Generator) -> AdamDrift | N
     """`adam_drift` for RMSProp and AdaGrad classes (by their names): under a constant gradient each
     moves every element by the same multiple of its rate (1/√(1 − ρᵗ), 1/√t) whatever the gradient's
     size, since it divides by the root of its running square. One that divides by the square itself
-    moves by the rate over |g|: "inverse-magnitude"; one that makes NaN or infinity: "not-finite"."""
+    moves by the rate over |g|: "inverse-magnitude"; one that makes NaN or infinity: "not-finite"; one whose
+    steps do not shrink as its running square grows (`h = g * g` where `h += g * g` belongs): "not-accumulated"."""
     name = cls.__name__.lower()
     family = "RMSProp" if "rms" in name else "AdaGrad" if "adagrad" in name else None
     optimizer = _instance(cls) if family else None
@@ -317,7 +318,31 @@ def rms_drift(cls: type, method: str, rng: np.random.Generator) -> AdamDrift | N
             continue  # a climb is `update-climbs`'s; the same multiple for every element is as it should be
         if np.all(np.abs(r * magnitude / np.median(r * magnitude) - 1) <= ADAM_TOLERANCE):
             return AdamDrift(cls, method, rate, index + 1, float(np.median(r)), "inverse-magnitude", medians, family)
+    if medians[0] > 0 and medians[-1] >= KEPT_SHARE * medians[0] and _accumulates(optimizer, family, medians[0]):
+        # AdaGrad's sum of squares grows by g² at each update, so its steps shrink by 1/√t (0.45 of the first by the
+        # fifth); RMSProp's average warms up from 0 the same way (√((1 − ρ)/(1 − ρᵗ))). Steps that stay as long as
+        # the first keep only the last gradient's square: the running square is overwritten, not added to.
+        return AdamDrift(cls, method, rate, len(ratios), medians[-1] / medians[0], "not-accumulated", medians, family)
     return None
+
+
+KEPT_SHARE = 0.9  # a fifth step at least this share of the first: the running square does not grow (0.45 expected)
+RMS_DECAY_NAMES = ("rho", "decay_rate", "decay", "beta", "beta2", "gamma", "alpha_decay")
+
+
+def _accumulates(optimizer: Any, family: str, first: float) -> bool:
+    """Whether the optimizer's running square should have made its steps shrink under a constant gradient:
+    AdaGrad's always. RMSProp's only where its first step is longer than the rate (`first`, > `WARMING`): an
+    average started at 0 and overwritten each time (`cache = (1 - rho) * g ** 2`) moves 1/√(1 − ρ) times the
+    rate at every update, while one started at the first square moves the rate itself at every update, by
+    design; and where its decay rate (`rho`, `decay_rate`, ...) is 0.5 or more, or is not found as a number."""
+    if family == "AdaGrad":
+        return True
+    decay = next((float(v) for a in RMS_DECAY_NAMES if isinstance(v := getattr(optimizer, a, None), (int, float)) and not isinstance(v, bool)), None)
+    return first > WARMING and (decay is None or 0.5 <= decay < 1)
+
+
+WARMING = 1.5  # an RMSProp first step this many times its rate or more: its average of squares started at 0
 
 
 def _rate_of(optimizer: Any) -> float | None:
