@@ -7,7 +7,7 @@ and again with the program's own update rule; the programs here are written for 
 
 from __future__ import annotations
 
-from tests.userfiles import check, line_of, planted, replayed, write
+from tests.userfiles import check, errors, line_of, planted, replayed, write
 
 SATURATED = '''\
 import numpy as np
@@ -219,3 +219,62 @@ def test_a_linear_model_is_never_asked_to_memorise(tmp_path):
     report = check(write(tmp_path, "logistic.py", LOGISTIC), training=True)
     assert not _found(report)
     assert replayed(report)["tiny"] is None
+
+
+def test_a_shuffled_index_is_not_named_as_unscaled_data(tmp_path):
+    # the step's loop reads its minibatches through a permutation of the sample indices drawn once an epoch
+    # (values up to 199): an index, not data, so the array named is the inputs, whose values (up to 50) saturate
+    # the sigmoid units
+    body = SATURATED[SATURATED.index("    h = sigmoid") :]
+    text = (
+        SATURATED[: SATURATED.index("for epoch")].replace(
+            "np.random.randint(0, 256, size=(200, 16)) / 255.0", "np.random.randint(0, 51, size=(200, 16)).astype(float)"
+        )
+        + "for epoch in range(100):\n    perm = np.random.permutation(200)\n    for k in range(0, 200, 50):\n"
+        + "        b = perm[k:k + 50]\n        Xb, yb = X[b], y[b]\n"
+        + "".join("    " + line + "\n" for line in body.splitlines())
+    ).replace("sigmoid(X @ W1", "sigmoid(Xb @ W1").replace("(out - y)", "(out - yb)").replace("dW1 = X.T @ dh", "dW1 = Xb.T @ dh").replace("len(X)", "len(Xb)")
+    path = write(tmp_path, "shuffled.py", text)
+    (finding,) = _found(check(path, training=True))
+    assert "`X` holds values up to 50" in finding["message"] and "`perm` holds" not in finding["message"]
+    assert finding["line"] == line_of(path, "X = np.random.randint")
+
+
+SOFT_TARGETS = '''\
+import numpy as np
+
+rng = np.random.default_rng(3)
+X = rng.normal(size=(120, 4))
+teacher = rng.normal(size=(4, 3))
+
+
+def softmax(z):
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+Q = softmax(X @ teacher / 4.0)  # the teacher's outputs softened at temperature 4: the student's targets
+W1 = rng.normal(0, 0.5, (4, 16))
+b1 = np.zeros(16)
+W2 = rng.normal(0, 0.5, (16, 3))
+b2 = np.zeros(3)
+lr = 0.5
+for step in range(500):
+    h = np.tanh(X @ W1 + b1)
+    P = softmax(h @ W2 + b2)
+    loss = -np.mean(np.sum(Q * np.log(P + 1e-12), axis=1))
+    dz = (P - Q) / len(X)
+    dh = dz @ W2.T * (1 - h ** 2)
+    W2 -= lr * h.T @ dz
+    b2 -= lr * dz.sum(axis=0)
+    W1 -= lr * X.T @ dh
+    b1 -= lr * dh.sum(axis=0)
+'''
+
+
+def test_soft_targets_whose_loss_has_a_floor_are_not_judged_by_a_fit_towards_zero(tmp_path):
+    # a cross-entropy against the teacher's distributions is at least their entropy: five samples fitted as well as
+    # they can be still end above a fifth of the start, which says nothing against the program
+    report = check(write(tmp_path, "distil.py", SOFT_TARGETS), training=True)
+    assert _found(report) == [] and errors(report) == []
+    assert replayed(report)["tiny"]["soft"] == "Q"

@@ -313,7 +313,10 @@ def summary(result: StepResult) -> dict:
             else None
         ),
         "tiny": (
-            {"samples": result.tiny.samples, "of": result.tiny.of, "cut": list(result.tiny.cut), "losses": [float(v) for v in result.tiny.losses]}
+            {
+                "samples": result.tiny.samples, "of": result.tiny.of, "cut": list(result.tiny.cut),
+                "losses": [float(v) for v in result.tiny.losses], "soft": result.tiny.soft,
+            }
             if result.tiny
             else None
         ),

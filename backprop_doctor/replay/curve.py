@@ -367,14 +367,16 @@ class Tiny:
     faster: tuple[str, float, list[float]] | None = None  # (rate's name, rate, losses): a larger learning rate that fits them
     asked: int = 0  # the passes it was given; fewer ran when its time ran out
     alike: tuple[str, str, int, int] | None = None  # (inputs, targets, distinct input rows, samples): rows repeated with other targets
+    soft: str | None = None  # an array of soft targets the loop reads (`_soft_targets`): its loss has a floor above 0
 
     @property
     def judged(self) -> bool:
         """Every pass it was given ran (or it fitted), every loss a number, and the loss is not on its
         way to being fitted: the fall of the run's second half, once more, would not take it below
-        `FITTED` of its start."""
+        `FITTED` of its start. Not against soft targets: a cross-entropy against a distribution is at
+        least that distribution's entropy, so no fit takes it towards 0."""
         curve = self.losses
-        if len(curve) < TINY_MIN_STEPS or not all(math.isfinite(v) for v in curve) or curve[0] <= 0:
+        if len(curve) < TINY_MIN_STEPS or not all(math.isfinite(v) for v in curve) or curve[0] <= 0 or self.soft is not None:
             return False
         if len(curve) < self.asked - 1 and not fitted(curve):
             return False  # out of time before the passes it was given: where it would stop is not known
@@ -458,13 +460,34 @@ def tiny_batch(
     steps = max(steps, min(_planned(runner, loop), TINY_MAX_STEPS))
     tail = Tail()
     losses = own_curve(runner, steps, seconds, names=changed, pinned=pinned, until=lambda seen: tail.fitted(seen) and len(seen) >= TINY_MIN_STEPS)
-    floats = [(name, float(np.max(np.abs(value)))) for name, value in (cut or {n: v for n, v in data.items() if v.ndim > axis and v.shape[axis] == size}).items() if value.size]
+    floats = [
+        (name, float(np.max(np.abs(value))))
+        for name, value in (cut or {n: v for n, v in data.items() if v.ndim > axis and v.shape[axis] == size}).items()
+        if value.size and not _indices(data.get(name, value))
+    ]
     largest = max(floats, key=lambda nv: nv[1], default=None)
     whole = {n: v for n, v in data.items() if v.ndim > axis and v.shape[axis] == size}
     return Tiny(
         losses, samples, size, tuple(cut), largest if largest is not None and largest[1] >= LARGE_VALUES else None, asked=steps,
-        alike=_alike_rows(whole, axis),
+        alike=_alike_rows(whole, axis), soft=next((n for n, v in whole.items() if _soft_targets(v, axis)), None),
     )
+
+
+def _soft_targets(value: np.ndarray, axis: int) -> bool:
+    """Whether a data array holds soft targets: each sample a probability distribution over two or more
+    classes (entries in [0, 1] that sum to 1), some of them not one-hot (a teacher's softened outputs,
+    smoothed labels)."""
+    if value.ndim != 2 or value.dtype.kind != "f" or value.shape[1 - axis] < 2 or not np.all(np.isfinite(value)):
+        return False
+    if value.min() < 0 or value.max() > 1 or not np.allclose(value.sum(axis=1 - axis), 1.0, atol=1e-6):
+        return False
+    return bool(np.any(value.max(axis=1 - axis) < 0.99))
+
+
+def _indices(value: np.ndarray) -> bool:
+    """Whether an array the loop reads is one of sample indices, not data (`perm = np.random.permutation(n)`,
+    `idx = np.arange(n)`): whole numbers, one axis, each a different one, none negative."""
+    return value.ndim == 1 and value.dtype.kind in "iu" and value.size > 1 and int(value.min()) >= 0 and np.unique(value).size == value.size
 
 
 ALIKE_SHARE = 0.1  # inputs with at most this share of distinct rows, some repeated with other targets, tell nothing apart
