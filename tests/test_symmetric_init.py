@@ -86,3 +86,55 @@ def test_one_sample_per_column_with_zero_weights_is_found_too(tmp_path):
     report = check(path)
     assert [f["line"] for f in _symmetric(report)] == [line_of(path, "W1 = np.zeros")]
     assert [f for f in errors(report) if f["code"] != "BPD611"] == []  # its gradients are right
+
+
+COURSE = '''\
+import numpy as np
+
+
+def initialize_parameters(n_x, n_h, n_y):
+    W1 = np.zeros((n_h, n_x))
+    b1 = np.zeros((n_h, 1))
+    W2 = np.zeros((n_y, n_h))
+    b2 = np.zeros((n_y, 1))
+    return {"W1": W1, "b1": b1, "W2": W2, "b2": b2}
+
+
+def update_parameters(parameters, grads, learning_rate=1.0):
+    W1 = parameters["W1"] - learning_rate * grads["dW1"]
+    b1 = parameters["b1"] - learning_rate * grads["db1"]
+    W2 = parameters["W2"] - learning_rate * grads["dW2"]
+    b2 = parameters["b2"] - learning_rate * grads["db2"]
+    return {"W1": W1, "b1": b1, "W2": W2, "b2": b2}
+
+
+def model(X, Y, n_h, iterations=2000):
+    parameters = initialize_parameters(X.shape[0], n_h, Y.shape[0])
+    m = X.shape[1]
+    for i in range(iterations):
+        A1 = np.tanh(parameters["W1"] @ X + parameters["b1"])
+        A2 = 1 / (1 + np.exp(-(parameters["W2"] @ A1 + parameters["b2"])))
+        cost = -np.mean(Y * np.log(A2) + (1 - Y) * np.log(1 - A2))
+        dZ2 = A2 - Y
+        dW2 = dZ2 @ A1.T / m
+        db2 = dZ2.sum(axis=1, keepdims=True) / m
+        dZ1 = parameters["W2"].T @ dZ2 * (1 - A1 ** 2)
+        dW1 = dZ1 @ X.T / m
+        db1 = dZ1.sum(axis=1, keepdims=True) / m
+        parameters = update_parameters(parameters, {"dW1": dW1, "db1": db1, "dW2": dW2, "db2": db2})
+    return parameters
+
+
+rng = np.random.default_rng(1)
+X = rng.normal(size=(2, 300))
+Y = (X[0] * X[1] > 0).astype(float).reshape(1, -1)
+model(X, Y, 4)
+'''
+
+
+def test_zero_weights_made_in_an_initialisation_function_are_named_where_they_are_made(tmp_path):
+    # the course's layout: the weights are made under their own names in a function that returns them in a dict,
+    # read as `parameters['W1']` by the loop; the finding is at the line that makes the first of them
+    path = write(tmp_path, "planar.py", COURSE)
+    (finding,) = _symmetric(check(path))
+    assert finding["line"] == line_of(path, "W1 = np.zeros((n_h, n_x))")

@@ -203,9 +203,11 @@ def batch_size_of_one(tree: Any) -> int | None:
 
 
 def first_assignment(tree: ast.Module, names: list[str]) -> int | None:
-    """The first line that assigns one of `names` (`W1 = np.zeros(...)`, `self.W1 = ...`, `params['W1'] = ...`)."""
+    """The first line that assigns one of `names` (`W1 = np.zeros(...)`, `self.W1 = ...`, `params['W1'] = ...`);
+    for an entry of a dict (`parameters['W1']`) that a function builds from its own names (`W1 = np.zeros(...)`
+    ... `return {"W1": W1, ...}`), the line in that function that assigns the name."""
     wanted = set(names) | {n.split(".")[-1] for n in names}
-    lines = []
+    lines = [*_built_from_names(tree, names)]
     for node in ast.walk(tree):
         if isinstance(node, (ast.Assign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
@@ -214,3 +216,26 @@ def first_assignment(tree: ast.Module, names: list[str]) -> int | None:
                 if text in wanted or text.removeprefix("self.") in wanted or text.replace('"', "'") in wanted:
                     lines.append(node.lineno)
     return min(lines) if lines else None
+
+
+def _built_from_names(tree: ast.Module, names: list[str]) -> list[int]:
+    """Lines assigning the local names a function puts in a dict literal under the keys of `names`' entries
+    (`parameters['W1']`: `W1 = np.zeros((n_h, n_x))` before `return {"W1": W1}`), in that function."""
+    keys = {m.group(1) for n in names if (m := re.fullmatch(r"\w+\[['\"](\w+)['\"]\]", n))}
+    if not keys:
+        return []
+    lines = []
+    for function in (n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))):
+        held = {
+            value.id
+            for d in ast.walk(function) if isinstance(d, ast.Dict)
+            for key, value in zip(d.keys, d.values)
+            if isinstance(key, ast.Constant) and key.value in keys and isinstance(value, ast.Name)
+        }  # fmt: skip
+        for node in ast.walk(function):
+            if not (isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id in held for t in node.targets)):
+                continue
+            read = {n.id for n in ast.walk(node.value) if isinstance(n, ast.Name)}
+            if not any(isinstance(n, ast.Subscript) for n in ast.walk(node.value)) and not read & held:
+                lines.append(node.lineno)  # made here (`np.zeros(...)`), not read from the dict nor stepped (`W1 - lr * dW1`)
+    return lines
