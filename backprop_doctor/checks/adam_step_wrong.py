@@ -14,7 +14,10 @@ What it finds:
     `1 - beta1` with no power of the update count is named at its line. An
     RMSProp or AdaGrad class moves every element by one multiple of its rate
     under a constant gradient, whatever the gradient's size; one that divides
-    by its running square instead of the square's root moves by lr/|g|. A call
+    by its running square instead of the square's root moves by lr/|g|; one
+    that sets its running square to the last gradient's square alone (`h =
+    g * g` where `h += g * g` belongs) steps as far at every update, where
+    AdaGrad's steps shrink by 1/√t and RMSProp's as its average fills. A call
     that hands such an optimizer an epsilon of 1e-3 or more (`Adam(P,
     eps=1.0)`) is named at its line.
 
