@@ -36,6 +36,9 @@ SEVERITY = "warning"
 STAGE = "gradient"
 
 
+DOMINANT = 10.0  # a decay whose pull on a parameter is this many times the loss's own slope: the update mostly shrinks it
+
+
 def run(context: Any) -> Iterator[Finding]:
     if context.source is None:
         return
@@ -44,8 +47,11 @@ def run(context: Any) -> Iterator[Finding]:
         if loss is None or loss.implied:
             continue  # a step that computes no loss watches none: weight decay in its update is its own choice
         loss_words = f"`{loss.name}` (line {loss.line})"
+        strong = _too_strong(result)
+        for setting, pairs in strong.items():
+            yield _strong_finding(context, setting, pairs, loss_words)
         for moved, measured in result.parameters:
-            if measured.decay is None:
+            if measured.decay is None or (measured.decay_setting is not None and measured.decay_setting[0] in strong):
                 continue
             name, decay = measured.name, measured.decay
             message = (
@@ -62,3 +68,42 @@ def run(context: Any) -> Iterator[Finding]:
                 pattern="penalty-only-in-gradient",
                 measured=decay,
             )
+
+
+def _too_strong(result: Any) -> dict[str, list[tuple[Any, Any]]]:
+    """The program's decay settings whose pull on some parameter is `DOMINANT` times the loss's own slope or more,
+    with the (moved, measured) pairs each pulls."""
+    found: dict[str, list[tuple[Any, Any]]] = {}
+    for moved, measured in result.parameters:
+        if measured.decay_setting is not None:
+            found.setdefault(measured.decay_setting[0], []).append((moved, measured))
+    return {name: pairs for name, pairs in found.items() if max(m.decay_setting[1] for _, m in pairs) >= DOMINANT}
+
+
+def _strong_finding(context: Any, setting: str, pairs: list[tuple[Any, Any]], loss_words: str) -> Finding:
+    from backprop_doctor.checks._training_words import first_assignment
+
+    source = context.source
+    decay = pairs[0][1].decay
+    share = max(m.decay_setting[1] for _, m in pairs)
+    names = ", ".join(f"`{m.name}`" for _, m in pairs)
+    updates = sorted({moved.site.line for moved, _ in pairs})
+    line = (first_assignment(source.tree, [setting]) if source.tree is not None else None) or updates[0]
+    message = (
+        f"the weight decay `{setting}` = {decay:g} (line {line}) is far too strong: in the updates of {names} "
+        f"(line{'s' if len(updates) > 1 else ''} {', '.join(map(str, updates))}) its pull, {decay:g} × the parameter, is "
+        f"{share:.3g} times the gradient of {loss_words} itself, so each step mostly shrinks the weights towards 0 instead of "
+        f"lowering the loss; a decay of about 1e-4 to 1e-2 regularises without taking over"
+    )
+    return rule(NAME).finding(
+        message,
+        severity="error",
+        param=pairs[0][1].name,
+        file=source.path,
+        line=line,
+        highlight=(line, *updates),
+        pattern="decay-too-strong",
+        measured=share,
+        threshold=DOMINANT,
+        fix=f"{setting} = 1e-4",
+    )

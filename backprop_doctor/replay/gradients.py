@@ -82,6 +82,7 @@ class Measured:
     file: str | None = None  # the other file of the user's `line` is in (an update function the loop imports); None: the checked file
     broadcast: tuple[int, ...] | None = None  # the gradient's own shape, when the update spread it over a larger parameter
     decay: float | None = None  # the gradient is the loss's plus decay × the parameter (an L2 penalty the loss leaves out)
+    decay_setting: tuple[str, float] | None = None  # (name, its pull ÷ the loss's slope): the decay is a strength the program sets by name
     penalty_left_out: float | None = None  # the loss's gradient is this one plus λ × the parameter: an L2 penalty the gradient leaves out
     accumulated: tuple[str, int | None] | None = None  # (`dW1`, the line it is zeroed at, before the loop): it sums every step's gradient
     truncated: tuple[str, int, int] | None = None  # (`self.bptt_truncate`, the loop's line, its value): truncated BPTT, by design
@@ -1074,7 +1075,7 @@ def _parameter(runner: Runner, moved: Moved, base_loss: float, rng: np.random.Ge
     if measured.unused and moved.path[0][1] in runner.step.copied_outside:
         return None  # the pass computes with a copy the enclosing loop took (`center = W_in[c].copy()`): not judged here
     if measured.wrong and not measured.unused and broadcast is None:
-        measured = _decayed(measured, gradient, start, loss_moved, base_loss, rng, scales) or measured
+        measured = _decayed(measured, gradient, start, loss_moved, base_loss, rng, scales, _decay_settings(runner.state.values)) or measured
     if measured.wrong and not measured.unused and broadcast is None and measured.decay is None:
         measured.penalty_left_out = _penalty_left_out(measured, gradient, start, loss_moved, base_loss, rng)
     if measured.wrong and not measured.unused and broadcast is None and measured.penalty_left_out is None:
@@ -1415,13 +1416,24 @@ def _penalty_left_out(measured: Measured, gradient: Any, base: Any, loss_moved: 
     return penalty if not (again.unused or again.inconclusive or again.wrong) else None
 
 
+def _decay_settings(values: dict[str, Any]) -> dict[str, float]:
+    """The program's weight-decay strengths by name (`weight_decay = 5.0`, `reg`, `lambd`: `training.run.DECAY`)."""
+    from backprop_doctor.training.run import DECAY
+
+    return {k: float(v) for k, v in values.items() if DECAY.fullmatch(k) and isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0}
+
+
 def _decayed(
-    measured: Measured, gradient: Any, base: Any, loss_moved: Any, base_loss: float, rng: np.random.Generator, scales: tuple[float, ...] = (1.0,)
+    measured: Measured, gradient: Any, base: Any, loss_moved: Any, base_loss: float, rng: np.random.Generator,
+    scales: tuple[float, ...] = (1.0,), settings: dict[str, float] | None = None,
 ) -> Measured | None:
     """The gradient is `s` times the loss's plus `λ·p`, an L2 penalty (weight decay) the loss leaves
     out: measured again without that term, it agrees in every direction (as `s` times the loss's, for
     each candidate scale `s`: a mean over the batch where the loss is a sum). None when no such λ > 0
-    explains the difference. The decay kept is in the loss's units, λ / s."""
+    explains the difference. The decay kept is in the loss's units, λ / s. A λ that is a strength the
+    program sets by name (`settings`: `weight_decay = 5.0`, the update `W -= lr * (dW + weight_decay * W)`)
+    is a decay beyond `MAX_DECAY` too; `decay_setting` then says which, and how many times the loss's own
+    slope its pull is."""
     if not isinstance(base, np.ndarray) or base.size < 3 or not measured.directions:
         return None  # with fewer numbers, two directions leave too little to tell a penalty from chance
     own = _unit(np.asarray(gradient, dtype=np.float64))
@@ -1431,7 +1443,8 @@ def _decayed(
         return None
     for scale in scales:
         decay = (along.analytic - scale * along.numerical) / projected
-        if not 0 < decay <= MAX_DECAY:
+        setting = next((name for name, v in (settings or {}).items() if decay > 0 and abs(decay / v - 1) <= COMMON), None)
+        if not (0 < decay <= MAX_DECAY or setting is not None):
             continue  # a penalty the gradient leaves out is a wrong gradient: the walk finds its line
         if abs(decay * projected) <= measured.tolerance * abs(along.analytic) and decay < SMALLEST_DECAY:
             continue  # a term within the tolerance of the slope (6e-10 · W): rounding, not a penalty
@@ -1440,6 +1453,8 @@ def _decayed(
             continue
         if scale == 1.0 and not again.wrong:
             again.decay = decay
+            if setting is not None:
+                again.decay_setting = (setting, abs(decay * projected) / max(abs(along.numerical), 1e-300))
             return again
         if scale != 1.0 and again.proportional and again.factor is not None and abs(again.factor / scale - 1) <= COMMON:
             again.decay = decay / scale
