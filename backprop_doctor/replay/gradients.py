@@ -1462,6 +1462,19 @@ def _decayed(
     return None
 
 
+def _constant_entry(expression: str) -> str | None:
+    """`layer['db']` for `layer["db"]` (one spelling of an entry under a constant string key); None otherwise."""
+    import ast
+
+    try:
+        node = ast.parse(expression.strip(), mode="eval").body
+    except SyntaxError:
+        return None
+    if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str):
+        return f"{node.value.id}[{node.slice.value!r}]"
+    return None
+
+
 def _entry(expression: str, key: Any) -> str | None:
     """`grads['b1']` for the gradient `grads[k]` of the parameter stored under the key 'b1', or for
     `grads["b1"]` itself (as `static.step_functions.inner_assigned` spells an entry); None for any
@@ -1582,6 +1595,8 @@ def _gradient_line(step: TrainingStep, expression: str, key: Any = None, inside:
         return step.inner_assigned[returned]
     if entry and (anyone := f"{entry[: entry.index('[')]}[*]") in step.inner_assigned:
         return step.inner_assigned[anyone]  # `grads["W" + k] += s["z"].T @ da[k]` in the function's loop: every entry's line
+    if inside and leading and leading[0].strip() == expression.strip() and (found := _constant_entry(expression)) in step.inner_assigned:
+        return step.inner_assigned[found]  # `layer['db']` of `for layer in layers`, set by the backward's own loop over them
     if entry is not None and (stored := _entry_stored(step.prefix, entry)) is not None:
         return stored  # `grads["W1"] = X.T @ dh` in the loop, read as `grads[key]` by an optimizer's `update`
     attributes = [a for a in re.findall(r"[^\W\d]\w*\.[^\W\d]\w*", expression) if a in step.inner_assigned]

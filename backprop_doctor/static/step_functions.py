@@ -703,6 +703,25 @@ def inner_assigned(tree: ast.Module | None, prefix: tuple[ast.stmt, ...]) -> dic
                 found[entry] = own.get(value, stmt.lineno)  # `grads = {"dw": dw}`: where `dw` is computed
         for entry, line in _accumulated_entries(node.body).items():
             found[entry] = max(found.get(entry, 0), line)  # `grads["Wx"] += x.T @ da` in the loop over time steps
+        for entry, line in _set_in_loops(node.body).items():
+            found.setdefault(entry, line)  # `layer["db"] = np.sum(dZ)` for each layer of the list the loop walks
+    return found
+
+
+def _set_in_loops(body: list[ast.stmt]) -> dict[str, int]:
+    """Entries a loop of the body sets under a constant key of its loop variable's dict (`for layer in
+    reversed(layers): ... layer["db"] = np.sum(dZ)`), as `layer['db']`, with the last such line: where a
+    gradient that an update reads as the same entry of its own loop's `layer` is computed."""
+    found: dict[str, int] = {}
+    for loop in _loops(body):
+        if not isinstance(loop, ast.For):
+            continue
+        for node in ast.walk(loop):
+            if isinstance(node, ast.Assign):
+                for target in node.targets:
+                    if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name) and isinstance(target.slice, ast.Constant) and isinstance(target.slice.value, str):
+                        entry = f"{target.value.id}[{target.slice.value!r}]"
+                        found[entry] = max(found.get(entry, 0), node.lineno)
     return found
 
 
