@@ -109,3 +109,15 @@ def test_scipy_special_expit_has_a_numpy_stand_in():
     assert np.allclose(expit(values), [0.0, 1 / (1 + np.exp(2.0)), 0.5, 1 / (1 + np.exp(-3.0))], rtol=1e-15, atol=0)
     softmax = standin("scipy.special.softmax")
     assert np.allclose(softmax(np.array([[1.0, 2.0], [3.0, 4.0]])).sum(), 1.0)  # SciPy's default: the whole array
+
+
+def test_one_update_that_subtracts_where_the_others_add_is_named_at_its_line(tmp_path):
+    # the book's errors are target − output, so its updates add: one written `-=` climbs the loss while the other
+    # descends with the same errors, so the sign to change is that update's, not the errors'
+    path = planted(
+        tmp_path, "book_net.py", BOOK_STYLE,
+        "self.who += self.rate * output_signal @ hidden.T", "self.who -= self.rate * output_signal @ hidden.T",
+    )  # fmt: skip
+    (finding,) = errors(check(path))
+    assert (finding["param"], finding["pattern"]) == ("net.who", "update-sign-flipped")
+    assert finding["line"] == line_of(path, "self.who -= ") and "add the step (`+=`)" in finding["message"]

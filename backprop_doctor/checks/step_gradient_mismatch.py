@@ -850,6 +850,22 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
                     f"that `{velocity}` (line {velocity_line}) moves along {gradients}, the gradient of {loss_words} itself, so every "
                     f"step climbs it: subtract the gradient's step from the velocity at line {velocity_line}"
                 )
+            elif (
+                pattern == "sign-flipped" and factor is not None and abs(factor + 1) < SAME_FACTOR and all(m.site.sign < 0 for m, _ in members)
+                and (adding := [m for m, ms in result.parameters if m.site.sign > 0 and not ms.wrong and not ms.unused and m.site.velocity is None])
+            ):  # fmt: skip
+                # Rashid's `self.wih += lr * ...` beside `self.who -= lr * ...`, both from errors written target - output: the
+                # updates that add are right, so the one that subtracts has the wrong sign, not the errors it reads
+                line, shown = moved.site.line, sorted({*shown, moved.site.line})
+                pattern = "update-sign-flipped"
+                others = _names([ms.name for m, ms in result.parameters if m in adding])
+                message = (
+                    f"the update{'s' if plural else ''} of {names} in your training step ({where}) subtract{'' if plural else 's'} "
+                    f"{gradients}{computed} which {'are' if plural else 'is'} minus the gradient of {loss_words}: your errors already "
+                    f"point downhill, so subtracting {'them' if plural else 'it'} climbs; the update{'s' if len(adding) > 1 else ''} of {others} "
+                    f"(line {adding[0].site.line}) add{'' if len(adding) > 1 else 's'} {'their' if len(adding) > 1 else 'its'} step and "
+                    f"descend{'' if len(adding) > 1 else 's'}: add the step (`+=`) at line {moved.site.line} too"
+                )
             elif climbs:
                 line = moved.site.line
                 message = (
