@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from backprop_doctor.static.definitions import _child_blocks, _qualnames, find_function
 from backprop_doctor.static.inline import named_inputs
 from backprop_doctor.static.tree import walk
-from backprop_doctor.static.updates import CJK_LOSS, _GRADIENT, _LEARNING_RATE, _VELOCITY, Update, _chain, _identifiers, list_update, parameter_updates, unpacked
+from backprop_doctor.static.updates import CJK_LOSS, _GRADIENT, _LEARNING_RATE, _VELOCITY, Update, _chain, _identifiers, decayed_step, list_update, parameter_updates, unpacked
 
 LOSS_NAME = re.compile(
     r"(?i:(?:\w*_)?(?:loss|cost|error|err|mse|sse|mae|rmse|nll|bce|xent|cross_?entropy|huber|hinge|objective|risk)(?:_?[a-z0-9]*)?)|[JEL](?:_?\w+)?"
@@ -130,6 +130,7 @@ class TrainingStep:
     loopless: bool = False  # no loop around it: the program makes this one step (a worked example), `loop` stands for its statements
     copied_outside: frozenset[str] = frozenset()  # parameters a copy of which the enclosing loop's pass takes for this one (`_copied_outside`)
     other_losses: tuple[LossSite, ...] = ()  # the losses the step's output error implies, beside a loss the program computes
+    ahead: bool = False  # the pass starts with its update and `prefix` is what its end computes for the next pass (`W -= lr * g` ... `g = grad(W)`); `first_line` is the prefix's
 
     @property
     def word(self) -> str:
@@ -644,6 +645,8 @@ def _step_of(stmt: ast.stmt) -> tuple[ast.expr, int] | None:
     if isinstance(stmt, ast.AugAssign):
         return stmt.value, (-1 if isinstance(stmt.op, ast.Sub) else 1)
     if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.BinOp):
+        if len(stmt.targets) == 1 and (decayed := decayed_step(stmt.targets[0], stmt.value)) is not None:
+            return decayed[1], decayed[0]  # `W = W - lr * dW - reg * W`: the step beside the decay
         return stmt.value.right, (-1 if isinstance(stmt.value.op, ast.Sub) else 1)
     return None
 
@@ -862,6 +865,12 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
         reached = [s for later in updating for s in reached_by(later)]
         through_call = not any(s.file is None and stmt.lineno <= s.line <= (stmt.end_lineno or stmt.lineno) for s in reached)  # `nn.train(x, y)`
         computes = any(isinstance(n, (ast.Call, ast.BinOp)) for s in prefix for n in walk(s)) or (not prefix and _inline_gradient(updating, reached))
+        ahead = () if prefix or through_call or computes else _rotated(tuple(updating), body[body.index(updating[-1]) + 1 :])
+        if any(isinstance(n, ast.Call) for s in ahead for n in walk(s)):
+            # `W = W - lr * grad` first, `loss, grad = loss_and_grad(W, xb, yb)` at the pass's end (the first gradient
+            # taken before the loop): the statements that compute what the update reads are the pass's forward
+            prefix, inline = named_inputs(ahead, taken)
+            computes = True
         # a loop whose updates each move the entry its variable picks walks a parameter's elements, unless a pass
         # computes a loss: `for c, o in pairs: ... W_in[c] -= lr * g` trains on one pair (skip-gram) per pass
         over_elements = _over_elements(loop, reached) and not _losses(loop, prefix, tree)
@@ -910,7 +919,9 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
             )
 
         tail = body[body.index(updating[-1]) + 1 :]
-        forward = _rotated(prefix, tail)
+        forward = _rotated(prefix, tail) if not ahead else ()
+        if ahead:  # the state is taken where that computation starts: the update that reads it is the next pass's
+            return dataclasses.replace(split(prefix), first_line=prefix[0].lineno, ahead=True)
         return dataclasses.replace(split(prefix), rotated=split(forward + prefix) if forward else None)
 
     bodies: list[tuple[list[ast.stmt], ast.AST | None]] = []  # blocks no loop repeats, for a program that steps once
