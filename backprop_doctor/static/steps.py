@@ -1893,7 +1893,51 @@ def _computed_from_parameters(prefix: Sequence[ast.stmt], updating: Sequence[ast
 def _forward_method(tree: ast.Module, method: str) -> str | None:
     """The one-input forward method (`query(self, inputs_list)`) of the class `method` ("Net.train") belongs to."""
     owner = method.rpartition(".")[0]
-    return next((f for f in (*_FORWARD_METHODS, "query") if (node := find_function(tree, f"{owner}.{f}")) and len(node.args.args) == 2), None)
+    named = next((f for f in (*_FORWARD_METHODS, "query") if (node := find_function(tree, f"{owner}.{f}")) and len(node.args.args) == 2), None)
+    if named is not None:
+        return named
+    cls = next((c for c in walk(tree) if isinstance(c, ast.ClassDef) and c.name == owner.rpartition(".")[2]), None)
+    return _answering_method(cls, method.rpartition(".")[2]) if cls is not None else None
+
+
+def _answering_method(cls: ast.ClassDef, training: str) -> str | None:
+    """A method of `cls` that answers for one input from the weights the method `training` moves,
+    whatever it is called (`ask(self, inputs_list)` beside `learn(self, inputs_list, targets_list)`):
+    one argument besides the instance, a value returned, every attribute `training` updates read
+    (itself or through a method of the class it calls), none stored. The first such, in the class's
+    order; None when there is none or `training` updates no attribute of its instance."""
+    methods = {d.name: d for d in cls.body if isinstance(d, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    trainer = methods.get(training)
+    if trainer is None or not trainer.args.args:
+        return None
+
+    def attributes(function: ast.AST, me: str, ctx: type) -> set[str]:
+        return {n.attr for n in walk(function) if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == me and isinstance(n.ctx, ctx)}
+
+    me = trainer.args.args[0].arg
+    moved = set()
+    for node in walk(trainer):
+        target = node.target if isinstance(node, ast.AugAssign) else node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else None
+        while isinstance(target, ast.Subscript):
+            target = target.value  # `self.W[...] -= ...`
+        if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == me:
+            if isinstance(node, ast.AugAssign) or target.attr in attributes(node.value, me, ast.Load):
+                moved.add(target.attr)  # `self.who += ...`, `self.w = self.w - ...`: a parameter the training moves
+    if not moved:
+        return None
+    for name, function in methods.items():
+        if name == training or (name.startswith("__") and name != "__call__") or len(function.args.args) != 2 or function.args.vararg:
+            continue
+        own = function.args.args[0].arg
+        if not any(isinstance(n, ast.Return) and n.value is not None for n in walk(function)) or attributes(function, own, ast.Store):
+            continue
+        read = attributes(function, own, ast.Load)
+        for called in read & set(methods):  # `self._hidden(x)`: what the method it calls reads
+            if methods[called].args.args:
+                read |= attributes(methods[called], methods[called].args.args[0].arg, ast.Load)
+        if moved <= read:
+            return name
+    return None
 
 
 class _Substituted(ast.NodeTransformer):
@@ -1921,7 +1965,7 @@ def _per_sample_losses(tree: ast.Module, statements: list[ast.stmt]) -> list[Los
             for cls in classes:
                 defs = {d.name: d for d in cls.body if isinstance(d, (ast.FunctionDef, ast.AsyncFunctionDef))}
                 node = defs.get(method)
-                forward = next((f for f in _FORWARD_METHODS if f in defs and len(defs[f].args.args) == 2), None)
+                forward = next((f for f in _FORWARD_METHODS if f in defs and len(defs[f].args.args) == 2), None) or _answering_method(cls, method)
                 if node is None or forward is None or len(node.args.args) < 2:
                     continue
                 me = node.args.args[0].arg
