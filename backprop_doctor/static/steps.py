@@ -1619,6 +1619,8 @@ def _error_losses(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...], tree:
                     return _error_sites(out, target, stmt.lineno)
         if stmt in prefix and (pair := _derivative_of(stmt, assigned, batches)) is not None:
             return _error_sites(*pair, stmt.lineno)
+        if stmt in prefix and (pairs := _derivative_on_the_data(stmt, assigned, in_loop)):
+            return [site for out, target in pairs for site in _error_sites(out, target, stmt.lineno)]
         if stmt in prefix and (labelled := _labels_taken_off(stmt, copies, assigned)) is not None:
             return _label_sites(*labelled, stmt.lineno)
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
@@ -1721,6 +1723,27 @@ def _derivative_of(stmt: ast.stmt, assigned: set[str], batches: set[str]) -> tup
             if len(outs) == 1 and len(targets) == 1:
                 return outs[0], targets[0]
     return None
+
+
+_TARGET_LIKE = re.compile(r"(?i)(?:y|t|targets?|labels?)(?:_?\w+)?|\w*_(?:y|t|ind|onehot|one_hot|targets?|labels?)")
+
+
+def _derivative_on_the_data(stmt: ast.stmt, assigned: set[str], in_loop: set[str]) -> list[tuple[str, str]]:
+    """(output, targets) pairs of `gW = gradW(Ytrain_ind, p_y, Xtrain) / N`: a derivative function of
+    another file handed the output the pass computed and whole arrays of data the loop never changes
+    (full-batch descent cuts no batch), whose error between two of them it computes there. Which data
+    array is the targets is not written here: each is a candidate, a target-like name (`Ytrain_ind`,
+    `T`) first; a loss whose shapes do not fit the output is left out when it is evaluated."""
+    for node in walk(stmt):
+        if not (isinstance(node, ast.Call) and _derivative_call(node) and len(node.args) >= 2 and all(isinstance(a, ast.Name) for a in node.args)):
+            continue
+        names = [a.id for a in node.args]
+        outs = [n for n in names if n in assigned]
+        data = [n for n in names if n not in in_loop]
+        if len(outs) == 1 and len(data) == len(names) - 1:
+            data.sort(key=lambda n: not _TARGET_LIKE.fullmatch(n))
+            return [(outs[0], target) for target in data]
+    return []
 
 
 def _batches(body: list[ast.stmt], in_loop: set[str]) -> set[str]:
