@@ -1725,7 +1725,7 @@ def _derivative_of(stmt: ast.stmt, assigned: set[str], batches: set[str]) -> tup
     return None
 
 
-_TARGET_LIKE = re.compile(r"(?i)(?:y|t|targets?|labels?)(?:_?\w+)?|\w*_(?:y|t|ind|onehot|one_hot|targets?|labels?)")
+_TARGET_LIKE = re.compile(r"(?i)[yt](?:_?(?:train|test|val|batch|ind|onehot|one_hot|hot|true|\d))*|(?:targets?|labels?)\w*|\w*_(?:y|t|ind|onehot|one_hot|targets?|labels?)")
 
 
 def _derivative_on_the_data(stmt: ast.stmt, assigned: set[str], in_loop: set[str]) -> list[tuple[str, str]]:
