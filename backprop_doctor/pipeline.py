@@ -126,6 +126,40 @@ def _register_source(source: SourceFile) -> None:
         files.register(name, source.tree, source.text)  # checks that start from a live function reuse this tree
 
 
+def _trained_elsewhere(context: CheckContext) -> str | None:
+    """The advice for a file whose model trains in a class of another file of the user's
+    (`clf = LogisticRegression(); clf.fit(X, y)` with the loop in `supervised_learning/`): which class,
+    which method, which file to check instead. None when no class this file uses trains elsewhere."""
+    import inspect
+
+    from backprop_doctor.static.files import source_tree
+    from backprop_doctor.static.steps import training_steps
+
+    assert context.source is not None and context.namespace is not None
+    used = context.source.facts.names_used
+    own = os.path.realpath(context.source.path)
+    libraries = tuple(os.path.realpath(p) + os.sep for p in {sys.prefix, sys.base_prefix, sys.exec_prefix})
+    for name, value in list(context.namespace.items()):
+        if name not in used or not isinstance(value, type):
+            continue
+        try:
+            file = inspect.getsourcefile(value)
+        except (TypeError, OSError):
+            continue
+        if file is None or os.path.realpath(file) == own or os.path.realpath(file).startswith(libraries):
+            continue
+        _lines, tree = source_tree(file)
+        for step in training_steps(tree):
+            owner, _, method = (step.function or "").rpartition(".")
+            if owner == value.__name__ and method:
+                shown = os.path.relpath(file, os.path.dirname(os.path.abspath(context.source.path)))
+                return (
+                    f"`{name}`, which it uses, trains in its `{method}` (the loop at line {step.loop_line} of {shown}), "
+                    f"in another file: run backprop-doctor on {shown} to check that training"
+                )
+    return None
+
+
 def _check_namespace(context: CheckContext, report: Report) -> None:
     opts = context.options
     assert context.source is not None and context.namespace is not None
@@ -156,6 +190,9 @@ def _check_namespace(context: CheckContext, report: Report) -> None:
                 f"Your program stopped at line {stopped.line}{f' of {os.path.basename(stopped.file)}' if elsewhere else ''} before it built anything backprop-doctor could check, and "
                 f"this file defines no layer class, function pair or network of its own: {advice}."
             )
+        elsewhere = _trained_elsewhere(context) if stopped is None else None
+        if elsewhere is not None:
+            message = f"No layer class (forward/backward), cs231n function pair or network was found in this file: {elsewhere}."
         report.findings.append(rule("nothing-to-check").finding(message, file=context.source.path))
         return
     calls = context.source.facts.constructor_calls

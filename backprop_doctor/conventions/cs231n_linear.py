@@ -14,9 +14,9 @@ Example:
         dW = X.T.dot(p) / len(y) + 2 * reg * W
         return loss, dW
 
-Recognised by: a function whose name says loss with four required arguments,
-the first named like weights (`W`, `w`, `theta`) and the second like data
-(`X`, `x`); confirmed by a trial call that returns `(scalar, dW)` with dW shaped
+Recognised by: a function whose name says loss with four positional arguments
+(the strength may have a default), the first named like weights (`W`, `w`, `theta`)
+and the second like data (`X`, `X_batch`, `data`, `inputs`); confirmed by a trial call that returns `(scalar, dW)` with dW shaped
 like W. The gradient is the second value returned.
 """
 
@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from backprop_doctor.conventions._base import FORWARD_SEED, Adapter
+from backprop_doctor.conventions._base import FORWARD_SEED, Adapter, parameters
 from backprop_doctor.conventions._classlayer import required_inputs
 from backprop_doctor.conventions._run import Case, NotChecked
 
@@ -37,13 +37,26 @@ KIND = "function"
 ORDER = 35
 
 
+# what the data argument is called: `X`, `X_batch`, `data`, `test_data`, `inputs`, `samples`, `images`
+_DATA = re.compile(r"(?i)x(?:_\w+)?|(?:\w+_)?(?:data|inputs?|samples|images|features)")
+
+
 def recognise_functions(functions: dict[str, Any], namespace: dict[str, Any]) -> list[Any]:
+    """Four positional arguments, weights then data then labels then the strength (which may have a
+    default: `get_loss_and_grad(self, W, test_data, test_labels, reg=0.1)`, a method that reads nothing
+    of its instance); at most the strength left to its default."""
     found = []
     for name, f in functions.items():
-        names = [n.lower() for n in required_inputs(f)]
-        if "loss" in name.lower() and len(names) == 4 and names[0] in ("w", "weights", "theta") and names[1] == "x":
+        required = required_inputs(f)
+        names = [n.lower() for n in _positional(f)[:4]]
+        if "loss" in name.lower() and len(names) == 4 and len(required) in (3, 4) and required == _positional(f)[: len(required)] and names[0] in ("w", "weights", "theta") and _DATA.fullmatch(names[1]):
             found.append(f)
     return found
+
+
+def _positional(func: Any) -> list[str]:
+    """The names of `func`'s positional parameters, in order (`self` of a bound method left out)."""
+    return [p.name for p in parameters(func).values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
 
 
 def label(f: Any) -> str:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import importlib.abc
 import importlib.machinery
+import importlib.util
 import inspect
 import linecache
 import os
@@ -39,7 +40,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from backprop_doctor.loading import im2col, past_builtins
-from backprop_doctor.static.imports import ancestor_with_package, guarded_import_lines, guarded_lines_of, star_imported
+from backprop_doctor.static.imports import ancestor_with_package, flattened_module_fits, guarded_import_lines, guarded_lines_of, star_imported
 
 if TYPE_CHECKING:
     import ast
@@ -175,6 +176,13 @@ class StubFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
                 from backprop_doctor.loading.python2_imports import adopted
 
                 return adopted(found)  # a module of the user's written in Python 2 is read as Python 3 too
+        flattened = self._flattened(fullname, path, filename, frame.f_lineno)
+        if flattened is not None:
+            from backprop_doctor.loading.python2_imports import adopted
+
+            site = (frame.f_code.co_filename, frame.f_lineno)  # its packages' stand-ins are no missing module of that import
+            self.records = [r for r in self.records if not ((r.file, r.line) == site and fullname.startswith(r.module + "."))]
+            return adopted(flattened)
         self.records.append(StubRecord(fullname, frame.f_code.co_filename, frame.f_lineno))
         renamed = past_builtins.renamed_module(fullname)
         if renamed is not None:  # `import cPickle`: Python 2's name of `pickle`, which is here
@@ -219,6 +227,23 @@ class StubFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         if spec is not None and os.path.realpath(root) not in self._ancestors:
             self._ancestors.append(os.path.realpath(root))  # its modules are the user's (their own imports get stand-ins)
         return spec
+
+    def _flattened(self, fullname: str, path: Any, filename: str, line: int) -> importlib.machinery.ModuleSpec | None:
+        """The file beside the importing one that a missing package's module is named after, when the
+        user keeps the course's package flattened in one folder: `from cs231n.classifiers.linear_svm
+        import *` in `assignment1/linear_classifier.py`, with `assignment1/linear_svm.py` there. Only
+        inside a package that is a stand-in (nothing else has it), and only a file that defines what
+        the statement imports (`static.imports.flattened_module_fits`), so a script that happens to
+        share the name is never run in its place."""
+        parent = sys.modules.get(fullname.rpartition(".")[0])
+        if path is None or "." not in fullname or not isinstance(parent, StubModule):
+            return None
+        sibling = os.path.join(os.path.dirname(filename), fullname.rpartition(".")[2] + ".py")
+        if os.path.realpath(sibling) in (filename, self.user_file) or not os.path.isfile(sibling):
+            return None
+        if not flattened_module_fits(self._trees.get(filename), filename, line, fullname, sibling):
+            return None
+        return importlib.util.spec_from_file_location(fullname, sibling)
 
     def _relative_folders(self) -> list[str]:
         """The folders that the relative `sys.path` entries name, taken from the user's own folder."""

@@ -408,6 +408,12 @@ def replay_step(capture: Capture, path: str, seed: int = 0, budget: float = 10.0
         # the first update already made the loss larger, and the second pass starts from weights that one
         # step threw far out (saturated, overflowing, on a kink): the first pass is where the step went wrong
         result = _replay(earlier, path, seed, budget, curve, measure)
+    elif earlier is not None and earlier.state is not None and _fitted_away(result):
+        # the first update fitted the batch (a learnable synthetic set at a large rate): at the second pass the
+        # loss is at rounding level and so is every gradient, which no finite difference can judge
+        first = _replay(earlier, path, seed, budget, curve, measure)
+        if first.loss_value is not None and _finite(first.loss_value) and abs(result.loss_value or 0.0) < VANISHED * abs(first.loss_value):
+            result = first
     rotated = capture.step.rotated
     if rotated is None or not any(m.wrong or m.unused for _, m in result.parameters):
         return result
@@ -710,6 +716,15 @@ def _unsettled(result: StepResult) -> bool:
     """A replay that could not judge every update: one inconclusive (a kink, a saturated slope), a
     loss that stops being a number, or no measurement at all."""
     return result.non_finite is not None or not result.parameters or any(m.inconclusive for _, m in result.parameters)
+
+
+VANISHED = 1e-6  # a loss this small, and this much smaller than the first pass's: fitted away by the first update
+
+
+def _fitted_away(result: StepResult) -> bool:
+    """A replay that judged an update wrong, or fitted no usual loss, at a loss that is all but 0."""
+    judged = bool(result.unfitted) or any(m.wrong for _, m in result.parameters)
+    return judged and result.loss_value is not None and _finite(result.loss_value) and abs(result.loss_value) < VANISHED
 
 
 def _rose(before: float | None, after: float | None) -> bool:

@@ -106,6 +106,52 @@ def guarded_lines_of(filename: str) -> frozenset[int]:
     return guarded_import_lines(tree)
 
 
+def flattened_module_fits(importing: ast.Module | None, filename: str, line: int, module: str, sibling: str) -> bool:
+    """Whether the file `sibling` can stand for the missing package module `module` that the statement
+    at `line` of `filename` (its tree `importing`, parsed here when None) imports from: a `from
+    module import a, b` whose every name `sibling` binds at its top level, or a `from module import *`
+    of a file of definitions (functions or classes) whose top level runs nothing but a main block.
+    False when either file does not parse."""
+    from backprop_doctor.static.script import definitions_only, is_main_guard
+
+    if importing is None:
+        importing = _parsed(filename)
+    defined = _parsed(sibling)
+    if importing is None or defined is None:
+        return False
+    statement = next((n for n in importing.body if isinstance(n, ast.ImportFrom) and n.lineno <= line <= (n.end_lineno or n.lineno)), None)
+    if statement is None or statement.module != module or statement.level:
+        return False
+    names = {a.name for a in statement.names}
+    if names != {"*"}:
+        return names <= _top_level_names(defined)
+    kept = {id(n) for n in definitions_only(defined).body}
+    runs = [n for n in defined.body if id(n) not in kept and not (isinstance(n, ast.If) and is_main_guard(n.test)) and not isinstance(n, ast.Expr)]
+    return not runs and any(isinstance(n, (ast.FunctionDef, ast.ClassDef)) for n in defined.body)
+
+
+def _parsed(filename: str) -> ast.Module | None:
+    try:
+        with open(filename, "rb") as handle:
+            return ast.parse(handle.read(), filename)
+    except (OSError, SyntaxError, ValueError):
+        return None
+
+
+def _top_level_names(tree: ast.Module) -> set[str]:
+    """The names a module binds at its top level: definitions, assignments, imports."""
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names |= {n.id for t in targets for n in walk(t) if isinstance(n, ast.Name)}
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names |= {(a.asname or a.name).partition(".")[0] for a in node.names}
+    return names
+
+
 def guarded_import_lines(tree: ast.Module) -> frozenset[int]:
     """Lines of imports inside `try:` blocks that catch ImportError (or `suppress(ImportError)`)."""
     lines: set[int] = set()

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from backprop_doctor.static.definitions import _child_blocks, _qualnames, find_function
 from backprop_doctor.static.inline import named_inputs
 from backprop_doctor.static.tree import walk
-from backprop_doctor.static.updates import CJK_LOSS, _GRADIENT, _LEARNING_RATE, _VELOCITY, Update, _chain, _identifiers, list_update, parameter_updates, unpacked
+from backprop_doctor.static.updates import CJK_LOSS, _GRADIENT, _LEARNING_RATE, _VELOCITY, Update, _chain, _identifiers, decayed_step, list_update, parameter_updates, unpacked
 
 LOSS_NAME = re.compile(
     r"(?i:(?:\w*_)?(?:loss|cost|error|err|mse|sse|mae|rmse|nll|bce|xent|cross_?entropy|huber|hinge|objective|risk)(?:_?[a-z0-9]*)?)|[JEL](?:_?\w+)?"
@@ -130,6 +130,7 @@ class TrainingStep:
     loopless: bool = False  # no loop around it: the program makes this one step (a worked example), `loop` stands for its statements
     copied_outside: frozenset[str] = frozenset()  # parameters a copy of which the enclosing loop's pass takes for this one (`_copied_outside`)
     other_losses: tuple[LossSite, ...] = ()  # the losses the step's output error implies, beside a loss the program computes
+    ahead: bool = False  # the pass starts with its update and `prefix` is what its end computes for the next pass (`W -= lr * g` ... `g = grad(W)`); `first_line` is the prefix's
 
     @property
     def word(self) -> str:
@@ -644,6 +645,8 @@ def _step_of(stmt: ast.stmt) -> tuple[ast.expr, int] | None:
     if isinstance(stmt, ast.AugAssign):
         return stmt.value, (-1 if isinstance(stmt.op, ast.Sub) else 1)
     if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.BinOp):
+        if len(stmt.targets) == 1 and (decayed := decayed_step(stmt.targets[0], stmt.value)) is not None:
+            return decayed[1], decayed[0]  # `W = W - lr * dW - reg * W`: the step beside the decay
         return stmt.value.right, (-1 if isinstance(stmt.value.op, ast.Sub) else 1)
     return None
 
@@ -862,6 +865,12 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
         reached = [s for later in updating for s in reached_by(later)]
         through_call = not any(s.file is None and stmt.lineno <= s.line <= (stmt.end_lineno or stmt.lineno) for s in reached)  # `nn.train(x, y)`
         computes = any(isinstance(n, (ast.Call, ast.BinOp)) for s in prefix for n in walk(s)) or (not prefix and _inline_gradient(updating, reached))
+        ahead = () if prefix or through_call or computes else _rotated(tuple(updating), body[body.index(updating[-1]) + 1 :])
+        if any(isinstance(n, ast.Call) for s in ahead for n in walk(s)):
+            # `W = W - lr * grad` first, `loss, grad = loss_and_grad(W, xb, yb)` at the pass's end (the first gradient
+            # taken before the loop): the statements that compute what the update reads are the pass's forward
+            prefix, inline = named_inputs(ahead, taken)
+            computes = True
         # a loop whose updates each move the entry its variable picks walks a parameter's elements, unless a pass
         # computes a loss: `for c, o in pairs: ... W_in[c] -= lr * g` trains on one pair (skip-gram) per pass
         over_elements = _over_elements(loop, reached) and not _losses(loop, prefix, tree)
@@ -910,7 +919,9 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
             )
 
         tail = body[body.index(updating[-1]) + 1 :]
-        forward = _rotated(prefix, tail)
+        forward = _rotated(prefix, tail) if not ahead else ()
+        if ahead:  # the state is taken where that computation starts: the update that reads it is the next pass's
+            return dataclasses.replace(split(prefix), first_line=prefix[0].lineno, ahead=True)
         return dataclasses.replace(split(prefix), rotated=split(forward + prefix) if forward else None)
 
     bodies: list[tuple[list[ast.stmt], ast.AST | None]] = []  # blocks no loop repeats, for a program that steps once
@@ -1608,6 +1619,8 @@ def _error_losses(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...], tree:
                     return _error_sites(out, target, stmt.lineno)
         if stmt in prefix and (pair := _derivative_of(stmt, assigned, batches)) is not None:
             return _error_sites(*pair, stmt.lineno)
+        if stmt in prefix and (pairs := _derivative_on_the_data(stmt, assigned, in_loop)):
+            return [site for out, target in pairs for site in _error_sites(out, target, stmt.lineno)]
         if stmt in prefix and (labelled := _labels_taken_off(stmt, copies, assigned)) is not None:
             return _label_sites(*labelled, stmt.lineno)
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
@@ -1710,6 +1723,27 @@ def _derivative_of(stmt: ast.stmt, assigned: set[str], batches: set[str]) -> tup
             if len(outs) == 1 and len(targets) == 1:
                 return outs[0], targets[0]
     return None
+
+
+_TARGET_LIKE = re.compile(r"(?i)[yt](?:_?(?:train|test|val|batch|ind|onehot|one_hot|hot|true|\d))*|(?:targets?|labels?)\w*|\w*_(?:y|t|ind|onehot|one_hot|targets?|labels?)")
+
+
+def _derivative_on_the_data(stmt: ast.stmt, assigned: set[str], in_loop: set[str]) -> list[tuple[str, str]]:
+    """(output, targets) pairs of `gW = gradW(Ytrain_ind, p_y, Xtrain) / N`: a derivative function of
+    another file handed the output the pass computed and whole arrays of data the loop never changes
+    (full-batch descent cuts no batch), whose error between two of them it computes there. Which data
+    array is the targets is not written here: each is a candidate, a target-like name (`Ytrain_ind`,
+    `T`) first; a loss whose shapes do not fit the output is left out when it is evaluated."""
+    for node in walk(stmt):
+        if not (isinstance(node, ast.Call) and _derivative_call(node) and len(node.args) >= 2 and all(isinstance(a, ast.Name) for a in node.args)):
+            continue
+        names = [a.id for a in node.args]
+        outs = [n for n in names if n in assigned]
+        data = [n for n in names if n not in in_loop]
+        if len(outs) == 1 and len(data) == len(names) - 1:
+            data.sort(key=lambda n: not _TARGET_LIKE.fullmatch(n))
+            return [(outs[0], target) for target in data]
+    return []
 
 
 def _batches(body: list[ast.stmt], in_loop: set[str]) -> set[str]:
@@ -1882,7 +1916,51 @@ def _computed_from_parameters(prefix: Sequence[ast.stmt], updating: Sequence[ast
 def _forward_method(tree: ast.Module, method: str) -> str | None:
     """The one-input forward method (`query(self, inputs_list)`) of the class `method` ("Net.train") belongs to."""
     owner = method.rpartition(".")[0]
-    return next((f for f in (*_FORWARD_METHODS, "query") if (node := find_function(tree, f"{owner}.{f}")) and len(node.args.args) == 2), None)
+    named = next((f for f in (*_FORWARD_METHODS, "query") if (node := find_function(tree, f"{owner}.{f}")) and len(node.args.args) == 2), None)
+    if named is not None:
+        return named
+    cls = next((c for c in walk(tree) if isinstance(c, ast.ClassDef) and c.name == owner.rpartition(".")[2]), None)
+    return _answering_method(cls, method.rpartition(".")[2]) if cls is not None else None
+
+
+def _answering_method(cls: ast.ClassDef, training: str) -> str | None:
+    """A method of `cls` that answers for one input from the weights the method `training` moves,
+    whatever it is called (`ask(self, inputs_list)` beside `learn(self, inputs_list, targets_list)`):
+    one argument besides the instance, a value returned, every attribute `training` updates read
+    (itself or through a method of the class it calls), none stored. The first such, in the class's
+    order; None when there is none or `training` updates no attribute of its instance."""
+    methods = {d.name: d for d in cls.body if isinstance(d, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    trainer = methods.get(training)
+    if trainer is None or not trainer.args.args:
+        return None
+
+    def attributes(function: ast.AST, me: str, ctx: type) -> set[str]:
+        return {n.attr for n in walk(function) if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == me and isinstance(n.ctx, ctx)}
+
+    me = trainer.args.args[0].arg
+    moved = set()
+    for node in walk(trainer):
+        target = node.target if isinstance(node, ast.AugAssign) else node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else None
+        while isinstance(target, ast.Subscript):
+            target = target.value  # `self.W[...] -= ...`
+        if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == me:
+            if isinstance(node, ast.AugAssign) or target.attr in attributes(node.value, me, ast.Load):
+                moved.add(target.attr)  # `self.who += ...`, `self.w = self.w - ...`: a parameter the training moves
+    if not moved:
+        return None
+    for name, function in methods.items():
+        if name == training or (name.startswith("__") and name != "__call__") or len(function.args.args) != 2 or function.args.vararg:
+            continue
+        own = function.args.args[0].arg
+        if not any(isinstance(n, ast.Return) and n.value is not None for n in walk(function)) or attributes(function, own, ast.Store):
+            continue
+        read = attributes(function, own, ast.Load)
+        for called in read & set(methods):  # `self._hidden(x)`: what the method it calls reads
+            if methods[called].args.args:
+                read |= attributes(methods[called], methods[called].args.args[0].arg, ast.Load)
+        if moved <= read:
+            return name
+    return None
 
 
 class _Substituted(ast.NodeTransformer):
@@ -1910,7 +1988,7 @@ def _per_sample_losses(tree: ast.Module, statements: list[ast.stmt]) -> list[Los
             for cls in classes:
                 defs = {d.name: d for d in cls.body if isinstance(d, (ast.FunctionDef, ast.AsyncFunctionDef))}
                 node = defs.get(method)
-                forward = next((f for f in _FORWARD_METHODS if f in defs and len(defs[f].args.args) == 2), None)
+                forward = next((f for f in _FORWARD_METHODS if f in defs and len(defs[f].args.args) == 2), None) or _answering_method(cls, method)
                 if node is None or forward is None or len(node.args.args) < 2:
                     continue
                 me = node.args.args[0].arg

@@ -296,6 +296,32 @@ def _steps(node: ast.AST, roles: Mapping[str, str]) -> bool:
     return False
 
 
+def decayed_step(target: ast.AST, value: ast.expr) -> tuple[int, ast.expr] | None:
+    """`W = W - lr * dW - reg * W`: a rebinding that also takes a multiple of the parameter off (weight
+    decay written beside the step, in either order): the sign and the one term that does not read the
+    parameter, the step; None for any other shape (a single step, or more than one term besides)."""
+    terms: list[tuple[int, ast.expr]] = []
+
+    def signed(node: ast.expr, sign: int) -> None:
+        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
+            signed(node.left, sign)
+            signed(node.right, -sign if isinstance(node.op, ast.Sub) else sign)
+        else:
+            terms.append((sign, node))
+
+    signed(value, 1)
+    if len(terms) < 3 or terms[0][0] != 1 or not _same_expression(terms[0][1], target):
+        return None
+    decays = [
+        term for _, term in terms[1:]
+        if isinstance(term, ast.BinOp) and isinstance(term.op, ast.Mult) and any(_same_expression(side, target) for side in (term.left, term.right))
+    ]  # fmt: skip
+    steps = [(sign, term) for sign, term in terms[1:] if not any(term is decay for decay in decays)]
+    if len(steps) != 1 or not decays or any(_same_expression(n, target) for n in ast.walk(steps[0][1])):
+        return None
+    return steps[0]
+
+
 def _same_expression(a: ast.AST, b: ast.AST) -> bool:
     return ast.unparse(a) == ast.unparse(b)
 
@@ -596,6 +622,11 @@ def parameter_updates(tree: ast.AST, *, text: str | None = None) -> list[Update]
             make(stmt, target, listwise.op, listwise.step, "rebind-list", function)
             return
         if not (isinstance(value, ast.BinOp) and isinstance(value.op, (ast.Sub, ast.Add))):
+            return
+        decayed = decayed_step(target, value)
+        if decayed is not None and _steps(decayed[1], roles) and (_param_like(target, roles) or _gradient_named_after(target, decayed[1])):
+            kind = "rebind-attribute" if isinstance(target, ast.Attribute) else "rebind-entry" if isinstance(target, ast.Subscript) else "rebind-name"
+            make(stmt, target, ast.Sub() if decayed[0] < 0 else ast.Add(), decayed[1], kind, function)
             return
         if not (_steps(value.right, roles) or _rate_times(target, value.right, roles, loops)):
             return
