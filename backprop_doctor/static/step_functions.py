@@ -337,7 +337,7 @@ class TimeAdjoint:
 
     name: str  # "dh", "df", "dhraw"
     series: str  # "hs", "fs": the forward loop's `series[t] = ...`
-    variable: str  # the backward loop's variable ("t"): its value is the time step
+    variable: str  # the backward loop's variable ("t"): its value is the time step (`~self.cache`: counted down that list, `REVERSED`)
     adjoint: Site  # the statement of the backward loop body that last changes it
     forward_at: Site  # the `series[t] = ...` statement of the forward loop
     index: str  # the forward statement's index variable ("t")
@@ -359,7 +359,12 @@ class TimeAdjoint:
 
 
 def _time_variable(loop: ast.For) -> str | None:
-    """`t` of `for t in ...:`, and of `for t, x in enumerate(inputs):`: the name that counts the steps."""
+    """`t` of `for t in ...:`, and of `for t, x in enumerate(inputs):`: the name that counts the steps;
+    `~self.cache` of `for x, h_prev, z in reversed(self.cache):`, a loop with no counter of its own that walks
+    a list backwards (its step counted down from the list's length, `REVERSED`)."""
+    walked = _reversed_list(loop)
+    if walked is not None:
+        return REVERSED + walked
     if isinstance(loop.target, ast.Name):
         return loop.target.id
     iterable = loop.iter
@@ -381,6 +386,42 @@ def _time_loops(body: list[ast.stmt]) -> list[ast.For]:
             for block in _child_blocks(stmt):
                 found += _time_loops(block)
     return found
+
+
+# a time step counted down a list the loop walks reversed (`for x, h, z in reversed(self.cache)`): the i-th
+# pass is step len(list) - 1 - i, the list being the one a forward loop appended to once per time step
+REVERSED = "~"
+
+
+def _reversed_list(loop: ast.For) -> str | None:
+    """`self.cache` of `for x, h, z in reversed(self.cache):` or `for entry in cache[::-1]:`."""
+    walked = loop.iter
+    if isinstance(walked, ast.Call) and isinstance(walked.func, ast.Name) and walked.func.id == "reversed" and len(walked.args) == 1 and not walked.keywords:
+        return _series_container(walked.args[0])
+    if isinstance(walked, ast.Subscript) and isinstance(walked.slice, ast.Slice):
+        cut = walked.slice
+        if cut.lower is None and cut.upper is None and isinstance(cut.step, ast.UnaryOp) and isinstance(cut.step.op, ast.USub):
+            if isinstance(cut.step.operand, ast.Constant) and cut.step.operand.value == 1:
+                return _series_container(walked.value)
+    return None
+
+
+def _appended_per_step(node: FunctionNode | tuple[ast.stmt, ...], loop: ast.For, statements: list[ast.stmt]) -> set[str]:
+    """Lists a forward loop over time appends one entry to per pass (`self.cache.append((x, h, z))`), emptied
+    before the loop in the same function (`self.cache = []`): entry t is time step t."""
+    body = list(node) if isinstance(node, tuple) else node.body
+    emptied = {
+        container for stmt in _once(body) if isinstance(stmt, ast.Assign) and stmt.lineno < loop.lineno and len(stmt.targets) == 1
+        and isinstance(stmt.value, ast.List) and not stmt.value.elts and (container := _series_container(stmt.targets[0]))
+    }  # fmt: skip
+    found: list[str] = []
+    for stmt in statements:
+        call = stmt.value if isinstance(stmt, ast.Expr) else None
+        if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "append" and len(call.args) == 1:
+            container = _series_container(call.func.value)
+            if container is not None:
+                found.append(container)
+    return {c for c in found if found.count(c) == 1 and c in emptied}
 
 
 _SERIES_FORMS = ("{}s", "{}s_", "{}_s", "{}_list", "{}es")
@@ -463,6 +504,7 @@ def time_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...], updatin
     # a forward function the step calls before its own backward loop (`hs, ys, loss = forward(...)`) stores
     # its series first, so that the loop's adjoints pair with them
     early = {n for n, _ in called_functions(tree, tuple(s for s in prefix if s.lineno < back))} if own and back is not None else set()
+    appended: set[str] = set()  # lists a forward loop appends to once per time step, emptied before it
     for name, node in [*(c for c in called if c[0] in early), *own, *(c for c in called if c[0] not in early)]:
         body = list(node) if isinstance(node, tuple) else node.body
         start = node[0].lineno if isinstance(node, tuple) else _first_line(node)
@@ -470,6 +512,10 @@ def time_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...], updatin
             variable = _time_variable(loop)
             statements = _once(loop.body)
             onward = not _backwards(loop)
+            if onward:
+                appended |= _appended_per_step(node, loop, statements)
+            elif variable is not None and variable.startswith(REVERSED) and variable[len(REVERSED) :] not in appended:
+                continue  # a list walked backwards that no forward loop filled one entry per time step
             for position, stmt in enumerate(statements):
                 site = Site(name, start, stmt.lineno, stmt.end_lineno or stmt.lineno)
                 if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
@@ -841,4 +887,4 @@ def _keyed(name: str, value: ast.Dict) -> list[tuple[str, str | None]]:
     ]  # fmt: skip
 
 
-__all__ = ["CALLER", "InnerAdjoint", "Site", "TimeAdjoint", "called_functions", "carried_out_of", "imported_assigned", "inner_adjoints", "inner_assigned", "time_adjoints"]
+__all__ = ["CALLER", "REVERSED", "InnerAdjoint", "Site", "TimeAdjoint", "called_functions", "carried_out_of", "imported_assigned", "inner_adjoints", "inner_assigned", "time_adjoints"]
