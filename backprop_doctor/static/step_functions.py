@@ -259,6 +259,11 @@ def inner_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...], updati
                 first.setdefault(target, site)  # `self.z1 = X @ self.W1` in `forward`: the forward value `self.z1`
             for changed in _changed(stmt):
                 last[changed] = site
+        named = {a for a, _ in paired}
+        for adjoint, forward in _product_adjoints(statements, [st for body in bodies.values() for st in body]):
+            if adjoint not in named and adjoint not in looped and forward not in looped and forward in first and adjoint in last:
+                paired.append((adjoint, forward))  # `dW = X.T.dot(coeff)` of `scores = X.dot(W)`: `coeff` is the gradient of `scores`
+                named.add(adjoint)
         for adjoint, forward in paired:
             if adjoint in last:
                 feeds = {t for stmt in statements if adjoint in reads(stmt) for t in _targets(stmt) if t != adjoint}
@@ -280,6 +285,74 @@ def inner_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...], updati
         if name not in read:
             read_function(name, node)
     return [a for a in found if a.forward_at != a.adjoint]
+
+
+def _product(node: ast.expr) -> tuple[ast.expr, ast.expr] | None:
+    """(A, B) of `A @ B`, `A.dot(B)`, `np.dot(A, B)`."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult):
+        return node.left, node.right
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "dot" and not node.keywords:
+        if len(node.args) == 1:
+            return node.func.value, node.args[0]
+        if len(node.args) == 2 and isinstance(node.func.value, ast.Name) and node.func.value.id in ("np", "numpy"):
+            return node.args[0], node.args[1]
+    return None
+
+
+def _transposed(node: ast.expr) -> ast.expr | None:
+    """`X` of `X.T`, `X.transpose()`, `np.transpose(X)`."""
+    if isinstance(node, ast.Attribute) and node.attr == "T":
+        return node.value
+    if isinstance(node, ast.Call) and not node.keywords:
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr == "transpose" and not node.args:
+            return func.value
+        if isinstance(func, ast.Attribute) and func.attr == "transpose" and isinstance(func.value, ast.Name) and func.value.id in ("np", "numpy") and len(node.args) == 1:
+            return node.args[0]
+    return None
+
+
+def _scaled(node: ast.expr) -> ast.expr:
+    """`A` of `A / n`, `A * 0.5`, `2 * A`: a product under a constant or count factor."""
+    while isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Div, ast.Mult)):
+        if isinstance(node.op, ast.Mult) and _product(node.right) is not None and _product(node.left) is None:
+            node = node.right
+        else:
+            node = node.left
+    return node
+
+
+def _product_adjoints(statements: Sequence[ast.stmt], forwards: Sequence[ast.stmt]) -> list[tuple[str, str]]:
+    """(`coeff`, `scores`) for a gradient `dW = X.T.dot(coeff) / n` (or `np.dot(X.T, coeff)`, `X.T @ coeff`) of a
+    weight a forward statement multiplies the same input by, `scores = X.dot(W)` (`+ b` after it): the array the
+    gradient is the input's product with is the gradient of that product, whatever its name (`coeff`,
+    `binary`, `margin_mask`). Only a plain name not already named as a gradient (`dscores` pairs by name)."""
+    made: dict[tuple[str, str], str] = {}  # (input, weight) -> forward value: `scores = X.dot(W)`
+    for stmt in [*forwards, *statements]:
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+            value = stmt.value.left if isinstance(stmt.value, ast.BinOp) and isinstance(stmt.value.op, ast.Add) else stmt.value
+            product = _product(value)
+            if product is not None and all(isinstance(part, (ast.Name, ast.Attribute)) for part in product):
+                made.setdefault((ast.unparse(product[0]), ast.unparse(product[1])), stmt.targets[0].id)
+    found: list[tuple[str, str]] = []
+    for stmt in statements:
+        if not isinstance(stmt, (ast.Assign, ast.AugAssign)) or not _targets(stmt):
+            continue
+        product = _product(_scaled(stmt.value))
+        if product is None or not isinstance(product[1], ast.Name) or _ADJOINT.fullmatch(product[1].id):
+            continue
+        given = _transposed(product[0])
+        if given is None:
+            continue
+        target = _targets(stmt)[0]
+        match = _ADJOINT.fullmatch(target)
+        if match is None:
+            continue
+        weights = set(_forward_names(match.group(1), target))  # `dW` of `W`
+        forward = next((f for (x, w), f in made.items() if x == ast.unparse(given) and w.rpartition(".")[2] in weights), None)
+        if forward is not None and forward != product[1].id and (product[1].id, forward) not in found:
+            found.append((product[1].id, forward))
+    return found
 
 
 def _callees(stmt: ast.stmt, functions: Mapping[str, tuple[str, FunctionNode]]) -> list[tuple[str, FunctionNode]]:
