@@ -432,12 +432,7 @@ class TimeAdjoint:
 
 
 def _time_variable(loop: ast.For) -> str | None:
-    """`t` of `for t in ...:`, and of `for t, x in enumerate(inputs):`: the name that counts the steps;
-    `~self.cache` of `for x, h_prev, z in reversed(self.cache):`, a loop with no counter of its own that walks
-    a list backwards (its step counted down from the list's length, `REVERSED`)."""
-    walked = _reversed_list(loop)
-    if walked is not None:
-        return REVERSED + walked
+    """`t` of `for t in ...:`, and of `for t, x in enumerate(inputs):`: the name that counts the steps."""
     if isinstance(loop.target, ast.Name):
         return loop.target.id
     iterable = loop.iter
@@ -453,8 +448,8 @@ def _time_loops(body: list[ast.stmt]) -> list[ast.For]:
     """`for t in ...:` loops of a function body (not nested in another loop) that count time steps."""
     found: list[ast.For] = []
     for stmt in body:
-        if isinstance(stmt, ast.For) and _time_variable(stmt) is not None:
-            found.append(stmt)
+        if isinstance(stmt, ast.For) and (_time_variable(stmt) is not None or _reversed_list(stmt) is not None):
+            found.append(stmt)  # `for x, h, z in reversed(self.cache):` too: a walk back over what a forward loop appended
         elif not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.While, ast.AsyncFor, ast.For)):
             for block in _child_blocks(stmt):
                 found += _time_loops(block)
@@ -587,8 +582,10 @@ def time_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...], updatin
             onward = not _backwards(loop)
             if onward:
                 appended |= _appended_per_step(node, loop, statements)
-            elif variable is not None and variable.startswith(REVERSED) and variable[len(REVERSED) :] not in appended:
-                continue  # a list walked backwards that no forward loop filled one entry per time step
+            elif (walked := _reversed_list(loop)) is not None and walked in appended:
+                variable = REVERSED + walked  # `for x, h, z in reversed(self.cache):` over the list a forward loop filled step by step
+            if variable is None:
+                continue  # `for x, h in reversed(pairs):` over a list no forward loop filled one entry per time step
             for position, stmt in enumerate(statements):
                 site = Site(name, start, stmt.lineno, stmt.end_lineno or stmt.lineno)
                 if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
