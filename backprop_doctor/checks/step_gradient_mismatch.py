@@ -1682,13 +1682,28 @@ def _broadcast_words(own: tuple[int, ...], shape: tuple[int, ...], plural: bool)
     return what, advice
 
 
+def _gate_words(at: AtStep, path: str) -> str | None:
+    """`at.gate`, with a GRU's `z`, a sigmoid's output where an LSTM's `z` is the gates' input, as its update gate."""
+    gate = at.gate
+    if gate == "gate input":
+        from backprop_doctor.static.derivatives import activation_applied
+        from backprop_doctor.static.files import source_tree
+
+        tree = source_tree(path)[1]
+        applied = activation_applied(tree, at.adjoint.forward_at.line) if tree is not None else None
+        if applied is not None and applied.kind == "sigmoid":
+            return "update gate"
+    return gate
+
+
 def _through_time(result: Any, at: AtStep, measured: Any, loss_words: str, evidence: Any, path: str) -> Finding:
     """The first wrong adjoint of a backward loop over time: which step, which gate, which statement."""
     wrong = result.wrong
     params = ", ".join(f"`{m.name}`" for _, m in wrong)
     last = at.steps - 1 if at.steps else None
     when = f"time step {at.step}" + (" (the last one, where the backward pass starts)" if at.step == last else f" of 0..{last}" if last is not None else "")
-    what = f" — the {at.gate}" if at.gate else ""
+    gate_words = _gate_words(at, path)
+    what = f" — the {gate_words}" if gate_words else ""
     before = [a.name for a, m in result.adjoints if isinstance(a, AtStep) and a.step == at.step and not m.wrong]
     if at.carried is not None:
         carried, line = at.carried
@@ -1707,7 +1722,7 @@ def _through_time(result: Any, at: AtStep, measured: Any, loss_words: str, evide
         )
         advice = _slope_advice(at.name, activation, output)
     else:
-        gate = f", the {at.gate}," if at.gate else ""
+        gate = f", the {gate_words}," if gate_words else ""
         diagnosis = (
             f"at {when}, `{at.name}` (line {at.line}) is not the gradient of {loss_words} with respect to `{at.forward}`{gate} "
             "nor to its pre-activation"
