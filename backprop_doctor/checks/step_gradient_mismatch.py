@@ -426,6 +426,12 @@ def _names(names: list[str]) -> str:
     return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
 
 
+def _lines(lines: list[int]) -> str:
+    """`42`, `42 and 46`, `42, 43 and 46`."""
+    words = [str(n) for n in lines]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
 def _number(value: float) -> str:
     return f"{value:.3g}"
 
@@ -457,15 +463,25 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
         first = wrong[0][0]
         origin = _carrying(result, factors[0])
         since = f", from `{origin.name}` (line {origin.line}) on" if origin is not None else ""
+        twice = getattr(result, "divided_twice", None) if origin is None else None
+        at = origin.line if origin is not None else twice.first.line if twice is not None else first.site.line
+        if twice is not None:  # `dz2 = (p - yb) / m` and `dW2 = h.T @ dz2 / m`: the mean over the batch taken twice
+            again = sorted({d.line for d in twice.again} - {twice.first.line})
+            later = f"line{'s' if len(again) > 1 else ''} {_lines(again)} divide{'' if len(again) > 1 else 's'}" if again else "the same statement divides"
+            since = (
+                f", because line {twice.first.line} divides by `{twice.first.text}` ({twice.batch}), which already makes it the "
+                f"gradient of the mean over the batch, and {later} by `{twice.first.text}` again"
+            )
+            advice = f"divide by `{twice.first.text}` only once (at line {twice.first.line} or where each gradient is computed, not both)"
         yield rule(NAME).finding(
             f"every update of your training step ({names}, line {first.site.line}) follows {what}, {loss_words}{since}: "
             f"training works as if the learning rate were multiplied by {_number(factors[0])}; {advice or 'remove the factor'}, "
             "or compute the loss the gradients belong to",
-            severity="warning",
+            severity="error" if twice is not None else "warning",  # two divisions on one chain: a mistake, not a rate of the program's
             param=wrong[0][1].name,
             file=path,
-            line=origin.line if origin is not None else first.site.line,
-            highlight=tuple(sorted({first.site.line, *([origin.line] if origin is not None else [])})),
+            line=at,
+            highlight=tuple(sorted({first.site.line, at, *(d.line for d in (twice.again if twice is not None else ()))})),
             pattern=pattern,
             measured=factors[0],
             evidence=evidence,
@@ -1666,13 +1682,28 @@ def _broadcast_words(own: tuple[int, ...], shape: tuple[int, ...], plural: bool)
     return what, advice
 
 
+def _gate_words(at: AtStep, path: str) -> str | None:
+    """`at.gate`, with a GRU's `z`, a sigmoid's output where an LSTM's `z` is the gates' input, as its update gate."""
+    gate = at.gate
+    if gate == "gate input":
+        from backprop_doctor.static.derivatives import activation_applied
+        from backprop_doctor.static.files import source_tree
+
+        tree = source_tree(path)[1]
+        applied = activation_applied(tree, at.adjoint.forward_at.line) if tree is not None else None
+        if applied is not None and applied.kind == "sigmoid":
+            return "update gate"
+    return gate
+
+
 def _through_time(result: Any, at: AtStep, measured: Any, loss_words: str, evidence: Any, path: str) -> Finding:
     """The first wrong adjoint of a backward loop over time: which step, which gate, which statement."""
     wrong = result.wrong
     params = ", ".join(f"`{m.name}`" for _, m in wrong)
     last = at.steps - 1 if at.steps else None
     when = f"time step {at.step}" + (" (the last one, where the backward pass starts)" if at.step == last else f" of 0..{last}" if last is not None else "")
-    what = f" — the {at.gate}" if at.gate else ""
+    gate_words = _gate_words(at, path)
+    what = f" — the {gate_words}" if gate_words else ""
     before = [a.name for a, m in result.adjoints if isinstance(a, AtStep) and a.step == at.step and not m.wrong]
     if at.carried is not None:
         carried, line = at.carried
@@ -1691,7 +1722,7 @@ def _through_time(result: Any, at: AtStep, measured: Any, loss_words: str, evide
         )
         advice = _slope_advice(at.name, activation, output)
     else:
-        gate = f", the {at.gate}," if at.gate else ""
+        gate = f", the {gate_words}," if gate_words else ""
         diagnosis = (
             f"at {when}, `{at.name}` (line {at.line}) is not the gradient of {loss_words} with respect to `{at.forward}`{gate} "
             "nor to its pre-activation"

@@ -160,6 +160,46 @@ def _feeds_updates(result: Any, divisor: Divisor) -> bool:
     return False
 
 
+@dataclass(frozen=True)
+class DividedTwice:
+    """Every gradient of the step carries 1/B (B the batch) against a loss the program writes as a mean over
+    the batch: the mean's 1/B taken twice, first at `first` (`dz2 = (p - yb) / m`), again at `again`."""
+
+    batch: int
+    first: Divisor
+    again: tuple[Divisor, ...]  # the later divisions by B on the updates' chain (`dW2 = h.T @ dz2 / m`)
+
+
+def divided_twice(result: Any, namespace: dict[str, Any], batch: int) -> DividedTwice | None:
+    """The divisions by the batch's size `batch` on the statements the step's updates are computed from,
+    in the order the step runs them, when there are two on one chain: the first is where the mean over
+    the batch is taken, the rest take it again."""
+    from backprop_doctor.static.files import source_tree
+
+    step = getattr(result, "step", None)
+    prefix = tuple(getattr(step, "prefix", ()) or ())
+    if not prefix or result.runner is None:
+        return None
+    path = os.path.abspath(result.runner.path)
+    lines = result.lines_run().get(path)
+    tree = source_tree(result.runner.path)[1]
+    if not lines or tree is None:
+        return None
+    from backprop_doctor.replay.gradients import _names_in
+
+    needed = {name for site in getattr(step, "updates", ()) for name in _names_in(getattr(site, "step", ""))}
+    chain: set[int] = set()
+    for statement in reversed(prefix):
+        if set(_targets(statement)) & needed:
+            chain.update(range(statement.lineno, (statement.end_lineno or statement.lineno) + 1))
+            needed |= reads(statement)
+    values = {**getattr(result.runner.state, "values", {}), **namespace}
+    found = [d for d in count_divisors(tree, lines & chain) if _resolved(d, values) == batch]
+    if len(found) < 2:
+        return None
+    return DividedTwice(batch, found[0], tuple(found[1:]))
+
+
 def _holding(result: Any, namespace: dict[str, Any], size: int) -> str:
     """The first name the step reads whose array holds `size` samples (`X`): one of numbers before one of
     indices (`order = np.random.permutation(N)`)."""
@@ -183,4 +223,4 @@ def _batch_words(namespace: dict[str, Any], names: list[str], batch: int) -> str
     return ""
 
 
-__all__ = ["DataSized", "data_sized"]
+__all__ = ["DataSized", "DividedTwice", "data_sized", "divided_twice"]

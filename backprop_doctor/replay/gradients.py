@@ -37,6 +37,7 @@ from backprop_doctor.replay.runner import NotReplayable, Runner
 from backprop_doctor.replay.log_guard import Guards, watched
 from backprop_doctor.replay.state import Path, describe, resolve
 from backprop_doctor.static.files import source_tree
+from backprop_doctor.static.reductions import mean_loss
 from backprop_doctor.static.step_functions import InnerAdjoint, Site, carried_out_of
 from backprop_doctor.static.steps import Adjoint, LossSite, TrainingStep, _changed, _targets, reads
 
@@ -172,6 +173,8 @@ class StepResult:
     other_loss: LossSite | None = None  # a usual loss every wrong gradient is right for, beside the one the program computes
     views: dict[str, str] = field(default_factory=dict)  # a name of the step's state bound to a view into another's array (`center` -> `W_in`)
     data_sized: Any = None  # data_size.DataSized: every gradient divided by the data set's size where the loss is over a batch of it
+    divided_twice: Any = None  # data_size.DividedTwice: every gradient 1/B of a loss that is a mean over the batch, the two divisions by B
+    mean_loss: bool = False  # the loss measured is one the program reports as a mean over every entry (`-np.mean(...)`), not a sum
     raised: tuple[str, str | None, int | None] | None = None  # with a driver: its backward raised, every way the batch was laid out
     _lines_run: dict[str, set[int]] | None = None
     _one_pass: tuple[dict[str, Any] | None] | None = None
@@ -250,6 +253,8 @@ class StepResult:
         then), or no update writes a learning rate."""
         if self.common_factor is None or self.data_sized is not None:
             return False
+        if self.mean_loss and _mean_over_again(self.common_factor, self.batch_sizes) is not None:
+            return False  # 1/B against a loss that is a mean already: the batch divided out twice, no scale of the program's
         loss = self.loss
         return (loss is not None and (loss.implied is not None or not loss.in_prefix)) or all(m.site.rate is None for m, _ in self.wrong)
 
@@ -539,7 +544,8 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
                 if measured is not None:
                     measured_all.append((moved, measured))
             if site is not None and (site.implied or not site.in_prefix):
-                _program_scale(measured_all, lambda f: _programs_factor(f, result.batch_sizes, runner.state.values))
+                averaged = _averaged(runner, site)
+                _program_scale(measured_all, lambda f, averaged=averaged: _programs_factor(f, result.batch_sizes, runner.state.values) and not (averaged and _mean_over_again(f, result.batch_sizes) is not None))
             scale = next((m.scale for _, m in measured_all if m.scale is not None), 1.0)
             # ties: the scale nearest 1, or 1 over the batch (an implied loss is a sum, a program's often a mean)
             distance = min([abs(math.log(scale))] + [abs(math.log(scale * n)) for n in result.batch_sizes if scale > 0])
@@ -551,6 +557,7 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
         if best is not None:
             _, result.parameters, result.loss, result.loss_value = best
             runner.loss_site = result.loss
+            result.mean_loss = result.loss is not None and _averaged(runner, result.loss)
             base_loss = result.loss_value
             if result.loss is not None and result.loss.implied and best[0][0] == 0:
                 result.unfitted = [m.name for _, m in result.parameters]  # named, not judged: the loss was only guessed
@@ -576,7 +583,12 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
             from backprop_doctor.replay.data_size import data_sized
 
             result.data_sized = data_sized(result, base_namespace)
-        if result.wrong and result.data_sized is None:  # a count the gradients are divided by is their cause: nothing to walk for
+            batch = _mean_over_again(result.common_factor, result.batch_sizes) if result.mean_loss and result.common_factor is not None else None
+            if result.data_sized is None and batch is not None:
+                from backprop_doctor.replay.data_size import divided_twice
+
+                result.divided_twice = divided_twice(result, base_namespace, batch)
+        if result.wrong and result.data_sized is None and result.divided_twice is None:  # a count the gradients are divided by is their cause: nothing to walk for
             _walk_adjoints(runner, capture, result, base_namespace, base_loss, rng, deadline)
             if result.first_wrong_adjoint is None and not deadline.passed():
                 result.left_out = _left_out(runner, result, base_namespace, base_loss, rng)
@@ -979,6 +991,18 @@ def _batch_like(factor: float, sizes: tuple[int, ...]) -> bool:
     """Whether `factor` is a batch size, its inverse, or either times or over 2 (a mean's 1/N and a
     square's 2 left out together): the factors a summed loss against a mean gives."""
     return any(abs(factor / target - 1) <= COMMON for n in sizes if n > 1 for k in (1.0, 2.0, 0.5) for target in (n * k, k / n))
+
+
+def _averaged(runner: Runner, site: LossSite) -> bool:
+    """A loss the program writes itself (not one inferred here, nor a running sum) as a mean over every entry."""
+    return not site.implied and not site.accumulated and not site.summed and mean_loss(source_tree(runner.path)[1], site.expression)
+
+
+def _mean_over_again(factor: float, sizes: tuple[int, ...]) -> int | None:
+    """The batch size `factor` is one over (or that over 2 or times 2): against a loss that is a mean
+    already (`-np.mean(...)`), the mean's gradient divided by the batch once more (`delta = (P - T) / m`
+    and `dW = h.T @ delta / m`), no scale of the program's own. None when it is no such factor."""
+    return next((int(n) for n in sizes if n > 1 for k in (1.0, 2.0, 0.5) if abs(factor / (k / n) - 1) <= COMMON), None)
 
 
 def _programs_factor(factor: float, sizes: tuple[int, ...], values: dict[str, Any]) -> bool:

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from backprop_doctor.static.step_functions import CALLER, Site
+from backprop_doctor.static.step_functions import CALLER, REVERSED, Site
 
 
 def code_of(namespace: dict[str, Any], site: Site) -> types.CodeType | None:
@@ -57,6 +57,7 @@ class _Action:
     key: Any = None  # act only when the index has this value (None: at every run of the statement)
     done: bool = False
     local: bool = False  # `at_step` on the local `name` itself (`f` at step t), not on `name[t]`
+    runs: int = 0  # how often it has acted on a step counted down a list (`REVERSED`)
 
 
 @dataclass
@@ -131,9 +132,9 @@ class Hooks:
         index = action.index or ""
         if index.startswith(CALLER):  # a step function's time step: the variable of the loop that called it
             caller = frame.f_back
-            step = _step(caller.f_locals, index[len(CALLER) :]) if caller is not None else None
+            step = _step(caller.f_locals, index[len(CALLER) :], action) if caller is not None else None
         else:
-            step = _step(local, index)
+            step = _step(local, index, action)
         if step is None:
             return
         if action.change is None:  # `each`: every time step
@@ -169,8 +170,18 @@ def _container(local: dict[str, Any], name: str) -> Any:
     return getattr(local[holder], attribute) if attribute else local[holder]
 
 
-def _step(local: dict[str, Any], index: str) -> Any:
-    """The value of a series' index: the loop variable `t`, or it shifted (`i + 1`, the series' key)."""
+def _step(local: dict[str, Any], index: str, action: _Action | None = None) -> Any:
+    """The value of a series' index: the loop variable `t`, or it shifted (`i + 1`, the series' key); for a loop
+    walking a list backwards (`~self.cache`), the list's length less one less the passes the action has seen."""
+    if index.startswith(REVERSED):
+        try:
+            size = len(_container(local, index[len(REVERSED) :]))
+        except (KeyError, AttributeError, TypeError):
+            return None
+        if action is None:
+            return None
+        step, action.runs = size - 1 - action.runs, action.runs + 1
+        return step if step >= 0 else None
     variable, _, shift = index.partition(" ")
     value = local.get(variable)
     if not shift or value is None:

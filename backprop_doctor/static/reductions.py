@@ -296,6 +296,28 @@ def _mean_of_everything(node: ast.expr) -> ast.expr | None:
     return None
 
 
+def mean_loss(tree: ast.Module | None, expression: str) -> bool:
+    """Whether a loss expression is a mean over every entry (`-np.mean(np.sum(T * np.log(P), axis=1))`,
+    `0.5 * ((p - y) ** 2).mean()`), written in it or in the one function of the file it calls that returns
+    one (`cost = bce(out, y)` with `return -np.mean(...)`), under a sign and constant factors."""
+    try:
+        node = ast.parse(expression.strip(), mode="eval").body
+    except SyntaxError:
+        return False
+    if _mean_of_everything(node) is not None:
+        return True
+    if tree is None or not isinstance(node, ast.Call):
+        return False
+    name = node.func.id if isinstance(node.func, ast.Name) else node.func.attr if isinstance(node.func, ast.Attribute) else None
+    defined = [
+        n for n in walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == name
+    ]  # fmt: skip
+    if len(defined) != 1:
+        return False
+    returns = [n for n in ast.walk(defined[0]) if isinstance(n, ast.Return) and n.value is not None]
+    return len(returns) == 1 and _mean_of_everything(returns[0].value) is not None
+
+
 def _elementwise(node: ast.expr) -> bool:
     """An expression that keeps its operands' entries apart: arithmetic and powers, `np.square`,
     `np.abs`; no product of matrices, no reduction, no logarithm (a likelihood's mean over classes is

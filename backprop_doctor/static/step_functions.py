@@ -259,6 +259,11 @@ def inner_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...], updati
                 first.setdefault(target, site)  # `self.z1 = X @ self.W1` in `forward`: the forward value `self.z1`
             for changed in _changed(stmt):
                 last[changed] = site
+        named = {a for a, _ in paired}
+        for adjoint, forward in _product_adjoints(statements, [st for body in bodies.values() for st in body]):
+            if adjoint not in named and adjoint not in looped and forward not in looped and forward in first and adjoint in last:
+                paired.append((adjoint, forward))  # `dW = X.T.dot(coeff)` of `scores = X.dot(W)`: `coeff` is the gradient of `scores`
+                named.add(adjoint)
         for adjoint, forward in paired:
             if adjoint in last:
                 feeds = {t for stmt in statements if adjoint in reads(stmt) for t in _targets(stmt) if t != adjoint}
@@ -280,6 +285,74 @@ def inner_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...], updati
         if name not in read:
             read_function(name, node)
     return [a for a in found if a.forward_at != a.adjoint]
+
+
+def _product(node: ast.expr) -> tuple[ast.expr, ast.expr] | None:
+    """(A, B) of `A @ B`, `A.dot(B)`, `np.dot(A, B)`."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult):
+        return node.left, node.right
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "dot" and not node.keywords:
+        if len(node.args) == 1:
+            return node.func.value, node.args[0]
+        if len(node.args) == 2 and isinstance(node.func.value, ast.Name) and node.func.value.id in ("np", "numpy"):
+            return node.args[0], node.args[1]
+    return None
+
+
+def _transposed(node: ast.expr) -> ast.expr | None:
+    """`X` of `X.T`, `X.transpose()`, `np.transpose(X)`."""
+    if isinstance(node, ast.Attribute) and node.attr == "T":
+        return node.value
+    if isinstance(node, ast.Call) and not node.keywords:
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr == "transpose" and not node.args:
+            return func.value
+        if isinstance(func, ast.Attribute) and func.attr == "transpose" and isinstance(func.value, ast.Name) and func.value.id in ("np", "numpy") and len(node.args) == 1:
+            return node.args[0]
+    return None
+
+
+def _scaled(node: ast.expr) -> ast.expr:
+    """`A` of `A / n`, `A * 0.5`, `2 * A`: a product under a constant or count factor."""
+    while isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Div, ast.Mult)):
+        if isinstance(node.op, ast.Mult) and _product(node.right) is not None and _product(node.left) is None:
+            node = node.right
+        else:
+            node = node.left
+    return node
+
+
+def _product_adjoints(statements: Sequence[ast.stmt], forwards: Sequence[ast.stmt]) -> list[tuple[str, str]]:
+    """(`coeff`, `scores`) for a gradient `dW = X.T.dot(coeff) / n` (or `np.dot(X.T, coeff)`, `X.T @ coeff`) of a
+    weight a forward statement multiplies the same input by, `scores = X.dot(W)` (`+ b` after it): the array the
+    gradient is the input's product with is the gradient of that product, whatever its name (`coeff`,
+    `binary`, `margin_mask`). Only a plain name not already named as a gradient (`dscores` pairs by name)."""
+    made: dict[tuple[str, str], str] = {}  # (input, weight) -> forward value: `scores = X.dot(W)`
+    for stmt in [*forwards, *statements]:
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+            value = stmt.value.left if isinstance(stmt.value, ast.BinOp) and isinstance(stmt.value.op, ast.Add) else stmt.value
+            product = _product(value)
+            if product is not None and all(isinstance(part, (ast.Name, ast.Attribute)) for part in product):
+                made.setdefault((ast.unparse(product[0]), ast.unparse(product[1])), stmt.targets[0].id)
+    found: list[tuple[str, str]] = []
+    for stmt in statements:
+        if not isinstance(stmt, (ast.Assign, ast.AugAssign)) or not _targets(stmt):
+            continue
+        product = _product(_scaled(stmt.value))
+        if product is None or not isinstance(product[1], ast.Name) or _ADJOINT.fullmatch(product[1].id):
+            continue
+        given = _transposed(product[0])
+        if given is None:
+            continue
+        target = _targets(stmt)[0]
+        match = _ADJOINT.fullmatch(target)
+        if match is None:
+            continue
+        weights = set(_forward_names(match.group(1), target))  # `dW` of `W`
+        forward = next((f for (x, w), f in made.items() if x == ast.unparse(given) and w.rpartition(".")[2] in weights), None)
+        if forward is not None and forward != product[1].id and (product[1].id, forward) not in found:
+            found.append((product[1].id, forward))
+    return found
 
 
 def _callees(stmt: ast.stmt, functions: Mapping[str, tuple[str, FunctionNode]]) -> list[tuple[str, FunctionNode]]:
@@ -337,7 +410,7 @@ class TimeAdjoint:
 
     name: str  # "dh", "df", "dhraw"
     series: str  # "hs", "fs": the forward loop's `series[t] = ...`
-    variable: str  # the backward loop's variable ("t"): its value is the time step
+    variable: str  # the backward loop's variable ("t"): its value is the time step (`~self.cache`: counted down that list, `REVERSED`)
     adjoint: Site  # the statement of the backward loop body that last changes it
     forward_at: Site  # the `series[t] = ...` statement of the forward loop
     index: str  # the forward statement's index variable ("t")
@@ -375,12 +448,48 @@ def _time_loops(body: list[ast.stmt]) -> list[ast.For]:
     """`for t in ...:` loops of a function body (not nested in another loop) that count time steps."""
     found: list[ast.For] = []
     for stmt in body:
-        if isinstance(stmt, ast.For) and _time_variable(stmt) is not None:
-            found.append(stmt)
+        if isinstance(stmt, ast.For) and (_time_variable(stmt) is not None or _reversed_list(stmt) is not None):
+            found.append(stmt)  # `for x, h, z in reversed(self.cache):` too: a walk back over what a forward loop appended
         elif not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.While, ast.AsyncFor, ast.For)):
             for block in _child_blocks(stmt):
                 found += _time_loops(block)
     return found
+
+
+# a time step counted down a list the loop walks reversed (`for x, h, z in reversed(self.cache)`): the i-th
+# pass is step len(list) - 1 - i, the list being the one a forward loop appended to once per time step
+REVERSED = "~"
+
+
+def _reversed_list(loop: ast.For) -> str | None:
+    """`self.cache` of `for x, h, z in reversed(self.cache):` or `for entry in cache[::-1]:`."""
+    walked = loop.iter
+    if isinstance(walked, ast.Call) and isinstance(walked.func, ast.Name) and walked.func.id == "reversed" and len(walked.args) == 1 and not walked.keywords:
+        return _series_container(walked.args[0])
+    if isinstance(walked, ast.Subscript) and isinstance(walked.slice, ast.Slice):
+        cut = walked.slice
+        if cut.lower is None and cut.upper is None and isinstance(cut.step, ast.UnaryOp) and isinstance(cut.step.op, ast.USub):
+            if isinstance(cut.step.operand, ast.Constant) and cut.step.operand.value == 1:
+                return _series_container(walked.value)
+    return None
+
+
+def _appended_per_step(node: FunctionNode | tuple[ast.stmt, ...], loop: ast.For, statements: list[ast.stmt]) -> set[str]:
+    """Lists a forward loop over time appends one entry to per pass (`self.cache.append((x, h, z))`), emptied
+    before the loop in the same function (`self.cache = []`): entry t is time step t."""
+    body = list(node) if isinstance(node, tuple) else node.body
+    emptied = {
+        container for stmt in _once(body) if isinstance(stmt, ast.Assign) and stmt.lineno < loop.lineno and len(stmt.targets) == 1
+        and isinstance(stmt.value, ast.List) and not stmt.value.elts and (container := _series_container(stmt.targets[0]))
+    }  # fmt: skip
+    found: list[str] = []
+    for stmt in statements:
+        call = stmt.value if isinstance(stmt, ast.Expr) else None
+        if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "append" and len(call.args) == 1:
+            container = _series_container(call.func.value)
+            if container is not None:
+                found.append(container)
+    return {c for c in found if found.count(c) == 1 and c in emptied}
 
 
 _SERIES_FORMS = ("{}s", "{}s_", "{}_s", "{}_list", "{}es")
@@ -463,6 +572,7 @@ def time_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...], updatin
     # a forward function the step calls before its own backward loop (`hs, ys, loss = forward(...)`) stores
     # its series first, so that the loop's adjoints pair with them
     early = {n for n, _ in called_functions(tree, tuple(s for s in prefix if s.lineno < back))} if own and back is not None else set()
+    appended: set[str] = set()  # lists a forward loop appends to once per time step, emptied before it
     for name, node in [*(c for c in called if c[0] in early), *own, *(c for c in called if c[0] not in early)]:
         body = list(node) if isinstance(node, tuple) else node.body
         start = node[0].lineno if isinstance(node, tuple) else _first_line(node)
@@ -470,6 +580,12 @@ def time_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...], updatin
             variable = _time_variable(loop)
             statements = _once(loop.body)
             onward = not _backwards(loop)
+            if onward:
+                appended |= _appended_per_step(node, loop, statements)
+            elif (walked := _reversed_list(loop)) is not None and walked in appended:
+                variable = REVERSED + walked  # `for x, h, z in reversed(self.cache):` over the list a forward loop filled step by step
+            if variable is None:
+                continue  # `for x, h in reversed(pairs):` over a list no forward loop filled one entry per time step
             for position, stmt in enumerate(statements):
                 site = Site(name, start, stmt.lineno, stmt.end_lineno or stmt.lineno)
                 if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
@@ -841,4 +957,4 @@ def _keyed(name: str, value: ast.Dict) -> list[tuple[str, str | None]]:
     ]  # fmt: skip
 
 
-__all__ = ["CALLER", "InnerAdjoint", "Site", "TimeAdjoint", "called_functions", "carried_out_of", "imported_assigned", "inner_adjoints", "inner_assigned", "time_adjoints"]
+__all__ = ["CALLER", "REVERSED", "InnerAdjoint", "Site", "TimeAdjoint", "called_functions", "carried_out_of", "imported_assigned", "inner_adjoints", "inner_assigned", "time_adjoints"]
