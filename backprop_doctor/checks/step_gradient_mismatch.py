@@ -1113,24 +1113,31 @@ def _common_adjoint(tree: ast.Module, scope: ast.AST, lines: list[int], after: i
         return None
     assignments = [n for n in inside if isinstance(n, (ast.Assign, ast.AugAssign))]
 
+    reached: set[int] = set()  # the assignments some statement at `lines` is computed from
+
     def made_of(at: list[ast.stmt]) -> set[str]:
         """The adjoint-like names the statements at one line are computed from, through the
-        assignments before them in the function (`gW1 = X.T @ gh` reads `gh`, made of `g`)."""
+        assignments before them in the function (`gW1 = X.T @ gh` reads `gh`, made of `g`): a name
+        read at a line is made by the assignments before that line, not by a later one (`w5 -= ...`
+        after `h1 = g1 * w5 * ...` read the old `w5`)."""
         line = at[0].lineno
         stored = {  # `grads` of `grads['W1'] = X.T @ dz1`: where the gradient goes, not what it is made of
             id(t.value) for st in at for t in (st.targets if isinstance(st, ast.Assign) else [st.target] if isinstance(st, ast.AugAssign) else [])
             if isinstance(t, ast.Subscript)
         }  # fmt: skip
-        pending = [n.id for st in at for n in ast.walk(st) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and id(n) not in stored]
+        pending = [(n.id, line) for st in at for n in ast.walk(st) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and id(n) not in stored]
         seen: set[str] = set()
+        visited: set[tuple[str, int]] = set()
         while pending:
-            name = pending.pop()
-            if name in seen:
+            name, before = pending.pop()
+            if (name, before) in visited:
                 continue
+            visited.add((name, before))
             seen.add(name)
             for assignment in assignments:
-                if assignment.lineno < line and _changes(assignment, name):
-                    pending += [n.id for n in ast.walk(assignment.value) if isinstance(n, ast.Name)]
+                if assignment.lineno < before and _changes(assignment, name):
+                    reached.add(id(assignment))
+                    pending += [(n.id, assignment.lineno) for n in ast.walk(assignment.value) if isinstance(n, ast.Name)]
         return seen
 
     # the backward pass: what the step computes after its loss (`g = (p - onehot) / n`), or a function of its own
@@ -1139,7 +1146,7 @@ def _common_adjoint(tree: ast.Module, scope: ast.AST, lines: list[int], after: i
         for t in (n.targets if isinstance(n, ast.Assign) else [n.target]) if isinstance(t, ast.Name)
     }  # fmt: skip
     common = set.intersection(*(made_of(at) for at in statements)) & backward
-    candidates = [(n, name) for name in common for n in assignments if n.lineno < lines[0] and _changes(n, name)]
+    candidates = [(n, name) for name in common for n in assignments if n.lineno < lines[0] and id(n) in reached and _changes(n, name)]
     if not candidates:
         return None
     statement, name = max(candidates, key=lambda c: c[0].lineno)

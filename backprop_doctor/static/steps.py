@@ -1284,9 +1284,13 @@ def _losses(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...], tree: ast.A
 def _unreduced_letter(name: str, value: ast.expr) -> bool:
     """`EI = len(ctx) * y_pred`: a name that says loss by its first capital alone (`E`, `J`, `L` and
     more), bound to a value that is no loss: nothing reduced over the samples, no square, log or
-    absolute value, no loss function called (the error a word2vec tutorial sums over its context)."""
+    absolute value, no loss function called (the error a word2vec tutorial sums over its context), nor
+    other losses added up (`E_total = E_o1 + E_o2`)."""
     if not re.fullmatch(r"[JEL](?:_?\w+)?", name) or re.search(r"(?i)loss|cost|err|mse|nll|obj", name):
         return False
+    parts = {n.id for n in walk(value) if isinstance(n, ast.Name) and n.id != name}
+    if any(LOSS_NAME.fullmatch(p) and not _NOT_LOSS.search(p) for p in parts):
+        return False  # a total of loss terms the pass names (Mazur's `E_total = E_o1 + E_o2`)
     return not (_reduced(value) or _loss_shaped(value) or _loss_call(value))
 
 
