@@ -367,10 +367,15 @@ def _method_loss(loss: Any) -> bool:
 
 def _same_call(step: Any, loss: Any, wrong: list[tuple[Any, Any]]) -> bool:
     """Whether the statement computing the loss also binds the gradients the wrong updates read
-    (`loss, dW, db = model.loss_and_grad(X, y)`): one call computes both, so no inference mode can set
-    its loss apart from its gradients."""
+    (`loss, dW, db = model.loss_and_grad(X, y)`), or is the call that makes the updates and returns the
+    loss (`loss = net.train_step(X, y)`): one call computes both, so no inference mode can set its loss
+    apart from its gradients."""
     from backprop_doctor.static.steps import _targets
 
+    if not loss.in_prefix and loss.line == step.update_line and loss.reported is None and not loss.accumulated and not loss.summed:
+        # `loss = net.train_step(X, Y)`: the call that returns the loss is the one that computes the gradients
+        # and makes the updates, on the same batch in the same mode
+        return step.update_end_line == step.update_line and any(moved.site.line != loss.line or moved.site.file for moved, _ in wrong)
     bound = {name for stmt in step.prefix if stmt.lineno == loss.line for name in _targets(stmt)}
     if not loss.in_prefix or loss.name not in bound:
         return False  # `net.loss(x, t)` the tool stands in beside `grads = net.gradient(x, t)`: another call
@@ -484,7 +489,12 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
     judged = [m for _, m in result.parameters if m.wrong or not m.unused]
     zero = all(m.factor is None and not m.unused for _, m in wrong)  # the gradients the updates read are zero: no mode of a loss explains that
     explained = any(m.accumulated is not None or m.penalty_left_out is not None for _, m in wrong)  # the numbers say how they are wrong
-    if len(wrong) == len(judged) and culprit is None and not common and not zero and not explained and loss is not None and _method_loss(loss) and not _same_call(step, loss, wrong):
+    # every update climbing the loss: the gradient of one network in another mode, or on other samples, still points downhill
+    climbs = all(m.factor is not None and m.factor < 0 for _, m in wrong)
+    if (
+        len(wrong) == len(judged) and culprit is None and not common and not zero and not explained and not climbs
+        and loss is not None and _method_loss(loss) and not _same_call(step, loss, wrong)
+    ):  # fmt: skip
         # `network.loss(x, t)` runs in inference mode (dropout off, batch norm on running averages), or on
         # all the data while `network.gradient(x[idx], t[idx])` trains on a minibatch: every update "wrong"
         # by unrelated factors says the two are not one function, not that the gradients are wrong

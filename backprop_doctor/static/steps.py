@@ -1427,7 +1427,7 @@ def _held_out(value: ast.expr) -> bool:
     return any(isinstance(n, ast.Name) and _HELD_OUT.fullmatch(n.id) for n in walk(value))
 
 
-_LOSS_CALL = re.compile(r"(?i)(?:\w*_)?(?:loss|cost|error|mse|sse|objective|risk|cross_?entropy|x_?ent|likelihood|nll)\w*")  # `xent`: cross-entropy
+_LOSS_CALL = re.compile(r"(?i)(?:\w*_)?(?:loss|cost|error|mse|sse|rmse|bce|objective|risk|cross_?entropy|x_?ent|likelihood|nll)\w*")  # `xent`: cross-entropy
 _NOT_LOSS_CALL = re.compile(r"(?i)rate|acc|score|predict|grad|deriv|prime|backward")
 _CAMEL_LOSS_CALL = re.compile(r"[a-z]+(?:Loss|Cost|Error|Objective|Risk|CrossEntropy|Likelihood)\w*")  # `computeCost`, `costFunction` is the other
 
