@@ -13,7 +13,9 @@ The loss is a method call, which may run in another mode or on other data than t
 update is off by a factor of its own with both right. Here the call that returns the loss is the one
 that computes the gradients and makes the updates, on one batch: wrong factors are wrong gradients,
 and a measured mismatch is reported, never "no problems found". The planted bug hands the logistic's
-derivative, written from its output, the pre-activation instead."""
+derivative, written from its output, the pre-activation instead: a list the class fills with what the
+logistic is applied to (`self.pre`), beside the one it fills with its outputs (`self.post`), so the
+finding is at that call, with the other list as the fix."""
 
 from __future__ import annotations
 
@@ -101,5 +103,53 @@ def test_the_derivative_fed_the_pre_activation_is_reported(tmp_path: Path) -> No
     found = errors(report)
     assert found and {f["code"] for f in found} == {"BPD108"}, found
     assert report["ok"] is False and "no problems found" not in report["verdict"]
-    assert any("not the gradients of your loss" in f["message"] for f in found)
-    assert line_of(path, WRONG) - 1 <= found[0]["line"] <= line_of(path, "self.bs[k] -= ")
+    (finding,) = found
+    assert (finding["line"], finding["pattern"]) == (line_of(path, WRONG), "derivative-of-input")
+    assert finding["message"].startswith(
+        f"`squash_slope(self.pre[-1])` (line {line_of(path, WRONG)}) gives `squash_slope` `self.pre[-1]`, the input of sigmoid "
+        f"(line {line_of(path, 'self.pre.append(')}), while `squash_slope` computes the derivative from sigmoid's output"
+    )
+    assert finding["fix"] == RIGHT
+
+
+KEPT = """\
+def squash(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def squash_slope(s):
+    return s * (1.0 - s)
+
+
+class Kept:
+    def forward(self, x):
+        self.ins, self.outs, self.both = [], [x], []
+        z = x @ self.W
+        self.ins.append(z)
+        a = squash(z)
+        self.outs.append(a)
+        self.both.append(z)
+        self.both.append(a)
+        return a
+
+    def backward(self, d):
+        return d * squash_slope(self.ins[-1]), d * squash_slope(self.outs[-1]), d * squash_slope(self.both[-1])
+"""
+
+
+def test_only_a_list_the_class_fills_with_the_activations_inputs_is_the_wrong_side() -> None:
+    """`self.ins` holds only what the logistic is applied to: the wrong side, fixed by `self.outs`, the one
+    list of its outputs; `self.outs` itself (its input `x` cannot be told) and a list holding both are not."""
+    import ast
+
+    from backprop_doctor.static.derivatives import misapplied
+
+    tree = ast.parse(KEPT)
+    line = next(n for n, text in enumerate(KEPT.splitlines(), 1) if "return d * squash_slope" in text)
+    found = misapplied(tree, line)
+    assert found is not None
+    assert (found.call, found.given, found.fix, found.given_line, found.wants) == (
+        "squash_slope(self.ins[-1])", "self.ins[-1]", "squash_slope(self.outs[-1])", 13, "output",
+    )
+    single = ast.parse(KEPT.replace("squash_slope(self.ins[-1]), ", ""))
+    assert misapplied(single, line) is None

@@ -673,6 +673,9 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
             evidence=evidence,
         )
         return
+    if culprit is None and (twice := _misapplied_in_step(result, source)) is not None:
+        yield _misapplied_finding(result, twice, loss_words, evidence, path, source)
+        return
     borrowed = _borrowed(result)
     for moved, measured, owner, own in borrowed:
         yield rule(NAME).finding(
@@ -1567,6 +1570,39 @@ def _left_out(result: Any, loss_words: str, evidence: Any, path: str) -> Finding
         highlight=tuple(sorted({adjoint.line, *(m.line for _, m in result.wrong if m.line), *(m.site.line for m in wrong)})),
         pattern="missing-activation-derivative",
         measured=max(m.error for _, m in result.wrong),
+        evidence=evidence,
+    )
+
+
+def _misapplied_in_step(result: Any, source: Any) -> Any:
+    """A derivative helper given the wrong side of its activation (`static.derivatives.misapplied`) on a line
+    of the checked file the step runs, when every update is wrong by no one factor and no adjoint was
+    measured to say where (`sigmoid_derivative(self.zs[-1])` inside a method the step calls)."""
+    from backprop_doctor.static.derivatives import misapplied
+
+    if source.tree is None or any(m.proportional or m.unused or m.accumulated is not None or m.file for _, m in result.wrong):
+        return None
+    lines = result.lines_run().get(os.path.abspath(source.path), set())
+    return next((found for line in sorted(lines) if (found := misapplied(source.tree, line)) is not None), None)
+
+
+def _misapplied_finding(result: Any, twice: Any, loss_words: str, evidence: Any, path: str, source: Any) -> Finding:
+    """The finding for `_misapplied_in_step`: at the call, with its fix."""
+    side, other = ("output", "input") if twice.wants == "input" else ("input", "output")
+    lines = getattr(source, "text_lines", None) or []
+    written = lines[twice.line - 1].strip() if 0 < twice.line <= len(lines) else ""
+    params = _names([m.name for _, m in result.wrong])
+    return rule(NAME).finding(
+        f"`{twice.call}` (line {twice.line}) gives `{twice.helper}` `{twice.given}`, the {side} of {twice.activation} (line {twice.given_line}), "
+        f"while `{twice.helper}` computes the derivative from {twice.activation}'s {other}, so the updates of {params} in your training step "
+        f"do not follow the gradient of {loss_words}: write `{twice.fix}` in place of `{twice.call}`",
+        param=result.wrong[0][1].name,
+        file=path,
+        line=twice.line,
+        highlight=tuple(sorted({twice.line, *(m.site.line for m, _ in result.wrong if not m.site.file)})),
+        pattern="derivative-of-output" if twice.wants == "input" else "derivative-of-input",
+        measured=max(m.error for _, m in result.wrong),
+        fix=written.replace(twice.call, twice.fix, 1) if twice.call in written else None,
         evidence=evidence,
     )
 
