@@ -9,7 +9,11 @@ stopping on a held-out loss, whose loss function has a short name of its own (`b
 
 The training loss the loop reports is the call of `bce` on the training data, so the step is replayed
 against it (it was "nothing was checked": `bce` was not read as a loss function's name). The planted
-bug divides the first layer's weight gradient by the batch size a second time."""
+bug divides the first layer's weight gradient by the batch size a second time.
+
+Without that report, the loop's only loss is the held-out one: the same function on the training arrays
+the gradient call reads (`X_va` -> `X_tr`, `y_va` -> `y_tr`) is the loss the step is replayed against.
+A loop whose gradient reads a minibatch cut from them has no such twin, and gets no loss from it."""
 
 from __future__ import annotations
 
@@ -88,3 +92,36 @@ def test_a_gradient_divided_by_the_batch_twice_is_named_at_its_line(tmp_path: Pa
     assert (finding["code"], finding["line"], finding["pattern"]) == ("BPD108", line_of(path, WRONG.strip()), "scaled-by-batch-size")
     assert "1/240 of the gradient of your loss (240 is the batch size)" in finding["message"]
     assert step_verdicts(report)["weights['b1']"] == "ok"
+
+
+REPORT = 'print(it, "train", round(bce(predict(weights, X_tr)[1], y_tr), 4), "held out", round(held, 4))'
+SILENT = "pass"
+
+
+def test_without_a_training_loss_the_held_out_loss_function_is_replayed_on_the_training_arrays(tmp_path: Path) -> None:
+    path = planted(tmp_path, "stop.py", PROGRAM.replace(REPORT, SILENT), RIGHT, RIGHT)
+    report = check(path)
+    assert errors(report) == []
+    step = replayed(report)
+    assert (step["loss"], step["loss_line"]) == ("bce", line_of(path, "held = bce("))
+    assert set(step_verdicts(report).values()) == {"ok"}
+
+
+def test_without_a_training_loss_the_gradient_divided_twice_is_still_named(tmp_path: Path) -> None:
+    path = planted(tmp_path, "stop.py", PROGRAM.replace(REPORT, SILENT), RIGHT, WRONG)
+    (finding,) = errors(check(path))
+    assert (finding["line"], finding["pattern"]) == (line_of(path, WRONG.strip()), "scaled-by-batch-size")
+
+
+def test_a_held_out_loss_beside_a_minibatch_gradient_is_no_loss_of_the_step(tmp_path: Path) -> None:
+    """`backprop(weights, xb, yb)` on a batch cut from `X_tr`: `X_va` has no twin the pass reads."""
+    from backprop_doctor.loading.source import read_source
+
+    text = PROGRAM.replace(REPORT, SILENT).replace(
+        "        grad = backprop(weights, X_tr, y_tr)\n",
+        "        pick = rng.choice(len(X_tr), 32)\n        xb, yb = X_tr[pick], y_tr[pick]\n        grad = backprop(weights, xb, yb)\n",
+    )
+    assert "backprop(weights, xb, yb)" in text
+    source, _ = read_source(str(planted(tmp_path, "stop.py", text, RIGHT, RIGHT)))
+    (step,) = source.facts.training_steps
+    assert step.losses == ()
