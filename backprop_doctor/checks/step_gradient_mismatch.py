@@ -497,7 +497,9 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
     ):  # fmt: skip
         # `network.loss(x, t)` runs in inference mode (dropout off, batch norm on running averages), or on
         # all the data while `network.gradient(x[idx], t[idx])` trains on a minibatch: every update "wrong"
-        # by unrelated factors says the two are not one function, not that the gradients are wrong
+        # by unrelated factors says the two are not one function, not that the gradients are wrong; a note
+        # says so, so the measured disagreement never stands unexplained beside "no problems found"
+        yield _two_functions(result, loss_words, evidence, path)
         return
     if culprit is not None and isinstance(culprit[0], AtStep):
         yield _through_time(result, culprit[0], culprit[1], loss_words, evidence, path)
@@ -1570,6 +1572,30 @@ def _left_out(result: Any, loss_words: str, evidence: Any, path: str) -> Finding
         highlight=tuple(sorted({adjoint.line, *(m.line for _, m in result.wrong if m.line), *(m.site.line for m in wrong)})),
         pattern="missing-activation-derivative",
         measured=max(m.error for _, m in result.wrong),
+        evidence=evidence,
+    )
+
+
+def _two_functions(result: Any, loss_words: str, evidence: Any, path: str) -> Finding:
+    """The note for updates off by unrelated factors against a loss method of the program's objects: read as
+    two functions (another mode, other samples), not as wrong gradients, and how to tell."""
+    wrong = result.wrong
+    factors = [_number(m.factor) for _, m in wrong if m.factor is not None]
+    shown = f" ({', '.join(factors[:4])}{', ...' if len(factors) > 4 else ''})" if factors else ""
+    lines = sorted({m.site.line for m, _ in wrong if not m.site.file})
+    where = f"line{'s' if len(lines) > 1 else ''} {', '.join(str(n) for n in lines)}" if lines else "its updates"
+    return rule(NAME).finding(
+        f"the updates of {_names([m.name for _, m in wrong])} in your training step ({where}) do not follow {loss_words}, each by a "
+        f"factor of its own{shown}: read as your loss method computing otherwise than your gradients (dropout or batch "
+        "normalisation in inference mode, or other samples than the step's), not as wrong gradients; to check them, compute "
+        "the loss in the loop on the step's own batch, in training mode",
+        severity="info",
+        param=wrong[0][1].name,
+        file=path,
+        line=lines[0] if lines else None,
+        highlight=tuple(lines),
+        pattern="another-function",
+        measured=max(m.error for _, m in wrong),
         evidence=evidence,
     )
 
