@@ -452,12 +452,13 @@ for epoch in range(20):
 )
 def test_a_loss_computed_by_the_networks_own_methods_in_another_mode_is_not_blamed_on_the_gradients(tmp_path, loss):
     """`net.loss` runs without dropout while `net.gradient` trains with it: every update is off by
-    an unrelated factor, which says the two are not one function, not that the gradients are wrong."""
+    an unrelated factor, which says the two are not one function, not that the gradients are wrong: a
+    note, no error."""
     _, [result], found = replayed(
         tmp_path, DROPOUT_NET, ("net = Net()", "net = Net()\nmodels = {'net': net}"), ("net.loss(X, y)", loss)
     )
     assert [m.wrong for _, m in result.parameters] == [True, True]
-    assert found == []
+    assert [(f.severity, f.pattern, f.param) for f in found] == [("info", "another-function", "net.W1")]
 
 
 @pytest.mark.parametrize(
@@ -880,9 +881,24 @@ def test_two_gradients_on_one_line_off_by_the_batch_size_are_divided_together(tm
 
 
 def test_a_method_loss_whose_updates_are_off_by_unrelated_factors_is_not_blamed_on_the_gradients(tmp_path):
-    _, [result], found = replayed(tmp_path, METHOD_LOSS, ("* -3.0,", "* 2.0,"), ("* -3.05\n", "* 5.0\n"))
+    """Two functions (a mode, other samples), not wrong gradients: a note that says so, never an error, and
+    never nothing beside the measured disagreement."""
+    text, [result], found = replayed(tmp_path, METHOD_LOSS, ("* -3.0,", "* 2.0,"), ("* -3.05\n", "* 5.0\n"))
     assert [round(m.factor, 6) for _, m in result.wrong] == [2.0, 5.0] and all(m.proportional for _, m in result.wrong)
-    assert found == []
+    (note,) = found
+    updates = (line_of(text, "net.W1 -= "), line_of(text, "net.W2 -= "))
+    assert (note.severity, note.pattern, note.param, note.line, note.highlight) == ("info", "another-function", "net.W1", updates[0], updates)
+    assert note.message.startswith(
+        f"the updates of `net.W1` and `net.W2` in your training step (lines {updates[0]}, {updates[1]}) do not follow "
+    )
+    assert "each by a factor of its own (2, 5): read as your loss method computing otherwise than your gradients" in note.message
+
+
+def test_a_method_loss_whose_every_update_climbs_it_is_blamed_on_the_gradients(tmp_path):
+    """-2 and -5: unrelated factors, but another mode or other samples still leave a gradient that points downhill."""
+    _, [result], found = replayed(tmp_path, METHOD_LOSS, ("* -3.0,", "* -2.0,"), ("* -3.05\n", "* -5.0\n"))
+    assert [round(m.factor, 6) for _, m in result.wrong] == [-2.0, -5.0]
+    assert found and {f.severity for f in found} == {"error"}
 
 
 # --------------------------------------------------------------------------- a program that computes no loss

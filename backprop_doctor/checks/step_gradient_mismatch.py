@@ -367,10 +367,15 @@ def _method_loss(loss: Any) -> bool:
 
 def _same_call(step: Any, loss: Any, wrong: list[tuple[Any, Any]]) -> bool:
     """Whether the statement computing the loss also binds the gradients the wrong updates read
-    (`loss, dW, db = model.loss_and_grad(X, y)`): one call computes both, so no inference mode can set
-    its loss apart from its gradients."""
+    (`loss, dW, db = model.loss_and_grad(X, y)`), or is the call that makes the updates and returns the
+    loss (`loss = net.train_step(X, y)`): one call computes both, so no inference mode can set its loss
+    apart from its gradients."""
     from backprop_doctor.static.steps import _targets
 
+    if not loss.in_prefix and loss.line == step.update_line and loss.reported is None and not loss.accumulated and not loss.summed:
+        # `loss = net.train_step(X, Y)`: the call that returns the loss is the one that computes the gradients
+        # and makes the updates, on the same batch in the same mode
+        return step.update_end_line == step.update_line and any(moved.site.line != loss.line or moved.site.file for moved, _ in wrong)
     bound = {name for stmt in step.prefix if stmt.lineno == loss.line for name in _targets(stmt)}
     if not loss.in_prefix or loss.name not in bound:
         return False  # `net.loss(x, t)` the tool stands in beside `grads = net.gradient(x, t)`: another call
@@ -500,10 +505,17 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
     judged = [m for _, m in result.parameters if m.wrong or not m.unused]
     zero = all(m.factor is None and not m.unused for _, m in wrong)  # the gradients the updates read are zero: no mode of a loss explains that
     explained = any(m.accumulated is not None or m.penalty_left_out is not None for _, m in wrong)  # the numbers say how they are wrong
-    if len(wrong) == len(judged) and culprit is None and not common and not zero and not explained and loss is not None and _method_loss(loss) and not _same_call(step, loss, wrong):
+    # every update climbing the loss: the gradient of one network in another mode, or on other samples, still points downhill
+    climbs = all(m.factor is not None and m.factor < 0 for _, m in wrong)
+    if (
+        len(wrong) == len(judged) and culprit is None and not common and not zero and not explained and not climbs
+        and loss is not None and _method_loss(loss) and not _same_call(step, loss, wrong)
+    ):  # fmt: skip
         # `network.loss(x, t)` runs in inference mode (dropout off, batch norm on running averages), or on
         # all the data while `network.gradient(x[idx], t[idx])` trains on a minibatch: every update "wrong"
-        # by unrelated factors says the two are not one function, not that the gradients are wrong
+        # by unrelated factors says the two are not one function, not that the gradients are wrong; a note
+        # says so, so the measured disagreement never stands unexplained beside "no problems found"
+        yield _two_functions(result, loss_words, evidence, path)
         return
     if culprit is not None and isinstance(culprit[0], AtStep):
         yield _through_time(result, culprit[0], culprit[1], loss_words, evidence, path)
@@ -678,6 +690,9 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
             pattern="reset-before-update",
             evidence=evidence,
         )
+        return
+    if culprit is None and (twice := _misapplied_in_step(result, source)) is not None:
+        yield _misapplied_finding(result, twice, loss_words, evidence, path, source)
         return
     borrowed = _borrowed(result)
     for moved, measured, owner, own in borrowed:
@@ -1596,6 +1611,63 @@ def _left_out(result: Any, loss_words: str, evidence: Any, path: str) -> Finding
         highlight=tuple(sorted({adjoint.line, *(m.line for _, m in result.wrong if m.line), *(m.site.line for m in wrong)})),
         pattern="missing-activation-derivative",
         measured=max(m.error for _, m in result.wrong),
+        evidence=evidence,
+    )
+
+
+def _two_functions(result: Any, loss_words: str, evidence: Any, path: str) -> Finding:
+    """The note for updates off by unrelated factors against a loss method of the program's objects: read as
+    two functions (another mode, other samples), not as wrong gradients, and how to tell."""
+    wrong = result.wrong
+    factors = [_number(m.factor) for _, m in wrong if m.factor is not None]
+    shown = f" ({', '.join(factors[:4])}{', ...' if len(factors) > 4 else ''})" if factors else ""
+    lines = sorted({m.site.line for m, _ in wrong if not m.site.file})
+    where = f"line{'s' if len(lines) > 1 else ''} {', '.join(str(n) for n in lines)}" if lines else "its updates"
+    return rule(NAME).finding(
+        f"the updates of {_names([m.name for _, m in wrong])} in your training step ({where}) do not follow {loss_words}, each by a "
+        f"factor of its own{shown}: read as your loss method computing otherwise than your gradients (dropout or batch "
+        "normalisation in inference mode, or other samples than the step's), not as wrong gradients; to check them, compute "
+        "the loss in the loop on the step's own batch, in training mode",
+        severity="info",
+        param=wrong[0][1].name,
+        file=path,
+        line=lines[0] if lines else None,
+        highlight=tuple(lines),
+        pattern="another-function",
+        measured=max(m.error for _, m in wrong),
+        evidence=evidence,
+    )
+
+
+def _misapplied_in_step(result: Any, source: Any) -> Any:
+    """A derivative helper given the wrong side of its activation (`static.derivatives.misapplied`) on a line
+    of the checked file the step runs, when every update is wrong by no one factor and no adjoint was
+    measured to say where (`sigmoid_derivative(self.zs[-1])` inside a method the step calls)."""
+    from backprop_doctor.static.derivatives import misapplied
+
+    if source.tree is None or any(m.proportional or m.unused or m.accumulated is not None or m.file for _, m in result.wrong):
+        return None
+    lines = result.lines_run().get(os.path.abspath(source.path), set())
+    return next((found for line in sorted(lines) if (found := misapplied(source.tree, line)) is not None), None)
+
+
+def _misapplied_finding(result: Any, twice: Any, loss_words: str, evidence: Any, path: str, source: Any) -> Finding:
+    """The finding for `_misapplied_in_step`: at the call, with its fix."""
+    side, other = ("output", "input") if twice.wants == "input" else ("input", "output")
+    lines = getattr(source, "text_lines", None) or []
+    written = lines[twice.line - 1].strip() if 0 < twice.line <= len(lines) else ""
+    params = _names([m.name for _, m in result.wrong])
+    return rule(NAME).finding(
+        f"`{twice.call}` (line {twice.line}) gives `{twice.helper}` `{twice.given}`, the {side} of {twice.activation} (line {twice.given_line}), "
+        f"while `{twice.helper}` computes the derivative from {twice.activation}'s {other}, so the updates of {params} in your training step "
+        f"do not follow the gradient of {loss_words}: write `{twice.fix}` in place of `{twice.call}`",
+        param=result.wrong[0][1].name,
+        file=path,
+        line=twice.line,
+        highlight=tuple(sorted({twice.line, *(m.site.line for m, _ in result.wrong if not m.site.file)})),
+        pattern="derivative-of-output" if twice.wants == "input" else "derivative-of-input",
+        measured=max(m.error for _, m in result.wrong),
+        fix=written.replace(twice.call, twice.fix, 1) if twice.call in written else None,
         evidence=evidence,
     )
 

@@ -49,7 +49,12 @@ def misapplied(tree: ast.Module, line: int) -> Misapplied | None:
     for call in (n for n in walk(statement) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and len(n.args) == 1):
         helper = functions.get(call.func.id)
         argument = call.args[0]
-        if helper is None or call.func.id in kinds or not isinstance(argument, ast.Name):
+        if helper is None or call.func.id in kinds:
+            continue
+        if not isinstance(argument, ast.Name):
+            held = _held_wrong_side(tree, line, call, helper, argument, kinds)
+            if held is not None:
+                return held
             continue
         wants = _computes_from(helper, kinds)
         made = _last_assignment(scope, argument.id, line)
@@ -65,6 +70,79 @@ def misapplied(tree: ast.Module, line: int) -> Misapplied | None:
             if output is not None:
                 return Misapplied(ast.unparse(call), helper.name, argument.id, made.lineno, "output", kind, f"{helper.name}({output})", line)
     return None
+
+
+def _held_wrong_side(tree: ast.Module, line: int, call: ast.Call, helper: Function, argument: ast.expr, kinds: dict[str, str]) -> Misapplied | None:
+    """`sigmoid_derivative(self.zs[-1])`, the helper written from the activation's output given a list the
+    class fills with the activation's inputs (`self.zs.append(z)` after `z = a @ W + b`, `a = sigmoid(z)`),
+    while another of its lists holds the outputs (`self.activations.append(a)`): the fix reads that one."""
+    wants = _computes_from(helper, kinds)
+    attribute = _self_attribute(argument)
+    if wants is None or wants[0] != "output" or attribute is None:
+        return None
+    owner = next((c for c in walk(tree) if isinstance(c, ast.ClassDef) and c.lineno <= line <= (c.end_lineno or c.lineno)), None)
+    if owner is None:
+        return None
+    stored = _stored_sides(owner, kinds)
+    sides = stored.get(attribute, set())
+    if sides != {(None, "input")}:
+        return None  # only what the activation is applied to, never its output, is kept there
+    outputs = [name for name, held in stored.items() if held == {(wants[1], "output")}]
+    if len(outputs) != 1:
+        return None
+    given_line = min((n.lineno for n in walk(owner) if _stores_into(n, attribute) and not _emptied(n)), default=line)
+    text = ast.unparse(argument)
+    fixed = ast.unparse(call).replace(f"self.{attribute}", f"self.{outputs[0]}", 1)
+    return Misapplied(ast.unparse(call), helper.name, text, given_line, "output", wants[1], fixed, line)
+
+
+def _self_attribute(node: ast.expr) -> str | None:
+    """`zs` of `self.zs`, `self.zs[-1]`, `self.zs[i]`."""
+    while isinstance(node, ast.Subscript):
+        node = node.value
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self":
+        return node.attr
+    return None
+
+
+def _stores_into(node: ast.AST, attribute: str) -> bool:
+    """`self.zs.append(...)`, `self.zs = ...`, `self.zs[i] = ...`."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "append":
+        return _self_attribute(node.func.value) == attribute
+    if isinstance(node, ast.Assign):
+        return any(_self_attribute(t) == attribute for t in node.targets)
+    return False
+
+
+def _emptied(node: ast.AST) -> bool:
+    """`self.zs = []`: a list started empty, which keeps nothing yet."""
+    return isinstance(node, ast.Assign) and isinstance(node.value, (ast.List, ast.Tuple)) and not node.value.elts
+
+
+def _stored_sides(owner: ast.ClassDef, kinds: dict[str, str]) -> dict[str, set[tuple[str | None, str]]]:
+    """attribute -> the sides of an activation the values a class's methods keep in it are (`_side`), each
+    value followed to the assignment of its name in the method (`self.zs.append(z)` after `z = a @ W + b`);
+    a value it cannot tell (an argument, `[]`) is left out, and the element of a list literal is its value."""
+    found: dict[str, set[tuple[str | None, str]]] = {}
+    for method in (m for m in owner.body if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef))):
+        for node in walk(method):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "append" and len(node.args) == 1:
+                attribute, values = _self_attribute(node.func.value), [node.args[0]]
+            elif isinstance(node, ast.Assign) and len(node.targets) == 1 and _self_attribute(node.targets[0]) is not None:
+                attribute = _self_attribute(node.targets[0])
+                values = list(node.value.elts) if isinstance(node.value, (ast.List, ast.Tuple)) and isinstance(node.targets[0], ast.Attribute) else [node.value]
+            else:
+                continue
+            for value in values:
+                if isinstance(value, ast.Name):
+                    made = _last_assignment(method, value.id, node.lineno)
+                    if made is None:
+                        continue
+                    value = made.value
+                side = _side(value, kinds)
+                if side[1]:
+                    found.setdefault(attribute, set()).add(side)  # type: ignore[arg-type]
+    return found
 
 
 def _activation_kind(function: Function, functions: dict[str, Function]) -> str | None:

@@ -1278,7 +1278,50 @@ def _losses(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...], tree: ast.A
     sites = [f for site in sites if (f := _read_fresh(site, loop, prefix)) is not None]
     printed = [f for site in printed[:1] if (f := _read_fresh(site, loop, prefix)) is not None]
     later = [] if sites or accumulated else _summed_after(loop, prefix)
-    return sites + accumulated[:1] + later[:1] + printed + _implied_losses(prefix) + _error_losses(loop, prefix, tree)
+    found = sites + accumulated[:1] + later[:1] + printed + _implied_losses(prefix) + _error_losses(loop, prefix, tree)
+    return found or _held_out_on_training(loop, prefix)
+
+
+_TRAINING_PART = re.compile(r"(?i)(?:_?(?:train(?:ing)?|tr))$|^(?:train(?:ing)?|tr)_")  # `X_train`, `Xtr`, `train_X`
+_HELD_OUT_PART = re.compile(r"(?i)(?:_?(?:test|val(?:id(?:ation)?)?|va|dev))$|^(?:test|val(?:id(?:ation)?)?|dev)_")  # `X_val`, `yva`, `test_X`
+
+
+def _stem(name: str, part: re.Pattern[str]) -> str | None:
+    """`X` of `X_train` (with `_TRAINING_PART`) or of `X_val` (with `_HELD_OUT_PART`); None when `name` has no such part."""
+    stem = part.sub("", name, count=1)
+    return stem if stem and stem != name else None
+
+
+def _held_out_on_training(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...]) -> list[LossSite]:
+    """`val_loss = bce(forward(params, X_val)[2], y_val)` in a loop whose only loss is on held-out data (an early
+    stop), while the pass's gradient is computed on whole training arrays (`g = grads(params, X_train, y_train)`):
+    the same loss function on the arrays the gradient reads, each held-out name put back by the training name of
+    its stem (`X_val` -> `X_train`). Nothing when a held-out name has no such twin among the arrays the pass
+    hands its calls whole (a minibatch cut from them: a loss over all the data is not the one its update follows)."""
+    handed = {  # whole arrays a call of the pass is handed (`grads(params, X_train, y_train)`), not `len(X_train)`, `X_train[idx]`
+        a.id for stmt in prefix for n in walk(stmt) if isinstance(n, ast.Call) and not (isinstance(n.func, ast.Name) and n.func.id in _ABOUT)
+        for a in n.args if isinstance(a, ast.Name)
+    }  # fmt: skip
+    training = {stem: name for name in handed if (stem := _stem(name, _TRAINING_PART)) is not None}
+    for node in walk(loop):
+        if not isinstance(node, ast.Assign) or len(node.targets) != 1 or not isinstance(node.targets[0], ast.Name):
+            continue
+        name, value = node.targets[0].id, node.value
+        if not (_held_out(value) and (_loss_call(value) or (LOSS_NAME.fullmatch(name) and not _NOT_LOSS.search(name) and _reduced(value)))):
+            continue
+        held = {n.id for n in walk(value) if isinstance(n, ast.Name) and _HELD_OUT.fullmatch(n.id)}
+        twins = {h: training.get(_stem(h, _HELD_OUT_PART) or "") for h in held}
+        if not all(twins.values()):
+            continue
+        moved = ast.parse(ast.unparse(value), mode="eval").body
+        for n in walk(moved):
+            if isinstance(n, ast.Name) and n.id in twins:
+                n.id = twins[n.id]  # type: ignore[assignment]
+        function = value.func if isinstance(value, ast.Call) else None
+        label = ast.unparse(function) if function is not None and _loss_call(value) else name
+        site = _read_fresh(LossSite(label, ast.unparse(moved), node.lineno, False), loop, prefix)
+        return [site] if site is not None else []
+    return []
 
 
 def _unreduced_letter(name: str, value: ast.expr) -> bool:
@@ -1442,7 +1485,7 @@ def _held_out(value: ast.expr) -> bool:
     return any(isinstance(n, ast.Name) and _HELD_OUT.fullmatch(n.id) for n in walk(value))
 
 
-_LOSS_CALL = re.compile(r"(?i)(?:\w*_)?(?:loss|cost|error|mse|sse|objective|risk|cross_?entropy|x_?ent|likelihood|nll)\w*")  # `xent`: cross-entropy
+_LOSS_CALL = re.compile(r"(?i)(?:\w*_)?(?:loss|cost|error|mse|sse|rmse|bce|objective|risk|cross_?entropy|x_?ent|likelihood|nll)\w*")  # `xent`: cross-entropy
 _NOT_LOSS_CALL = re.compile(r"(?i)rate|acc|score|predict|grad|deriv|prime|backward")
 _CAMEL_LOSS_CALL = re.compile(r"[a-z]+(?:Loss|Cost|Error|Objective|Risk|CrossEntropy|Likelihood)\w*")  # `computeCost`, `costFunction` is the other
 
