@@ -4,11 +4,11 @@ moved by the velocity and by the gradient again (`p += mu * mu * v`, `p -= (1 + 
 
 The velocity holds minus the step, so adding it descends: the first statement's gradient is read
 with the sign the in-place `-=` gives it, not the sign `+=` is written with. The second statement is
-part of the same step, so its `(1 + mu)` is no factor the gradient is off by. Both forms, a script's
+part of the same step, so its `(1 + mu)` is no factor the gradient is off by. Every form, a script's
 plain names and an optimizer keeping one velocity entry per parameter (`self.vel[k]`, made on the first
-step or in `__init__`), are clean;
-a velocity that adds the gradient is named at its own line, and a wrong derivative under this
-momentum still is."""
+step or in `__init__`; `self.buf[k]`, a velocity told by being decayed and changed in place, not by
+its name), is clean; a velocity that adds the gradient is named at its own line, and a wrong
+derivative under this momentum still is."""
 
 from __future__ import annotations
 
@@ -114,6 +114,7 @@ MADE_AHEAD = OPTIMIZER.replace(
 FORMS = {
     "script": (SCRIPT, "    vW1 -= lr * dW1\n", "    vW1 += lr * dW1\n", {"W1", "b1", "W2"}),
     "optimizer": (OPTIMIZER, "self.vel[k] -= self.eta * g[k]", "self.vel[k] += self.eta * g[k]", {"weights['A']", "weights['a']", "weights['B']"}),
+    "buffer": (OPTIMIZER.replace("self.vel", "self.buf"), "self.buf[k] -= self.eta * g[k]", "self.buf[k] += self.eta * g[k]", {"weights['A']", "weights['a']", "weights['B']"}),
     "made ahead": (MADE_AHEAD, "self.vel[k] -= self.eta * g[k]", "self.vel[k] += self.eta * g[k]", {"weights['A']", "weights['a']", "weights['B']"}),
 }
 

@@ -439,9 +439,11 @@ def _through_velocity(update: Update, stmt: ast.stmt, site: UpdateSite | None, t
     value, outer = found
     if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Mult):  # `lr * velocity[k]`: a factor on the velocity
         kept = [(side, other) for side, other in ((value.right, value.left), (value.left, value.right)) if isinstance(side, (ast.Name, ast.Subscript, ast.Attribute))]
-        if not kept or site is not None and not any(_momentum_defined(tree, stmt, ast.unparse(side)) for side, _ in kept):
+        if not kept or site is not None and not any(_momentum_defined(tree, stmt, ast.unparse(side)) or _decayed_in_place(tree, stmt, ast.unparse(side)) for side, _ in kept):
             return site
-        value, applied = next(((side, other) for side, other in kept if _momentum_defined(tree, stmt, ast.unparse(side))), kept[0])
+        value, applied = next((
+            (side, other) for side, other in kept if _momentum_defined(tree, stmt, ast.unparse(side)) or _decayed_in_place(tree, stmt, ast.unparse(side))
+        ), kept[0])  # fmt: skip
         outer *= _polarity(applied)
     if isinstance(value, ast.BinOp) and isinstance(value.op, (ast.Add, ast.Sub)) and site is None:
         # Nesterov's `-mu * v_prev + (1 + mu) * v[k]`: the one velocity among the terms that the gradient went into
@@ -533,6 +535,18 @@ def _momentum_defined(tree: ast.Module, stmt: ast.stmt, name: str) -> bool:
             if len(own) == 1 and len(terms) == 2:
                 return True
     return False
+
+
+def _decayed_in_place(tree: ast.Module, stmt: ast.stmt, name: str) -> bool:
+    """Whether `name` (`self.buf[k]`) is multiplied in place and then added to or subtracted from in place
+    before `stmt`, in its function: a momentum velocity kept in place, whatever it is called."""
+    scope = _scope_of(tree, stmt.lineno)
+    changes = [
+        node for node in walk(scope)
+        if isinstance(node, ast.AugAssign) and ast.unparse(node.target) == name and node.lineno < stmt.lineno and _scope_of(tree, node.lineno) is scope
+    ]  # fmt: skip
+    decays = [n.lineno for n in changes if isinstance(n.op, ast.Mult)]
+    return bool(decays) and any(isinstance(n.op, (ast.Add, ast.Sub)) and n.lineno > min(decays) for n in changes)
 
 
 def _changed_after(tree: ast.Module, scope: ast.AST, stmt: ast.stmt, name: str, after: int) -> bool:
