@@ -109,7 +109,7 @@ def _named_in_its_loop(finding: Finding, result: Any, source: Any) -> Finding:
     tree = getattr(source, "tree", None)
     if tree is None or not finding.line or (finding.file and os.path.abspath(finding.file) != os.path.abspath(source.path)):
         return finding
-    params = ", ".join(f"`{m.name}`" for _, m in result.wrong)
+    params = ", ".join(dict.fromkeys(f"`{m.name}`" for _, m in result.wrong))
     consequence = f"so the updates of {params} in your training step do not follow the gradient"
     stale = left_by_a_loop(tree, finding.line)
     if stale is not None:
@@ -610,7 +610,7 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
                 )
             else:
                 advice = f"re-derive it as the derivative of {loss_words} with respect to `{forward}`"
-        params = ", ".join(f"`{m.name}`" for _, m in wrong)
+        params = ", ".join(dict.fromkeys(f"`{m.name}`" for _, m in wrong))
         line = handed[1] if pattern == "wrong-argument" else adjoint.line  # the call that hands the wrong value
         helper = _helper_computing(source, adjoint, plain=pattern != "wrong-derivative") if pattern in ("wrong-derivative", "scaled", "factor-of-two", "sign-flipped") else None
         behind = None
@@ -1532,10 +1532,22 @@ def _repeated_index_add(source: Any, result: Any, line: int | None, file: str | 
     if inner is not None:
         at, target, index, passed, value = inner
         found = (at, target, index, value)
-    index = _state_values(result).get(passed) if passed is not None else None
+    index = _index_value(result, passed) if passed is not None and found is not None else None
     if found is not None and isinstance(index, np.ndarray) and index.dtype.kind in "iu" and index.size > np.unique(index).size:
         return found
     return None
+
+
+def _index_value(result: Any, passed: str) -> Any:
+    """The index the step hands the gradient's indexed `+=`: `passed` (`ids`, `X[bi]`) read after one run of
+    the pass from the replayed state, else a name's value in the state itself; None when neither reads."""
+    namespace = result.after_one_pass()
+    if namespace is not None:
+        try:
+            return eval(passed, dict(namespace))  # noqa: S307 - names, attributes and entries only (`static.writes._plain_reference`)
+        except Exception:  # noqa: BLE001 - the user's names, read again: nothing to read
+            pass
+    return _state_values(result).get(passed)
 
 
 def _slope_left_out(source: Any, pattern: str, line: int | None, file: str | None) -> Any:
@@ -1778,7 +1790,7 @@ def _gate_words(at: AtStep, path: str) -> str | None:
 def _through_time(result: Any, at: AtStep, measured: Any, loss_words: str, evidence: Any, path: str) -> Finding:
     """The first wrong adjoint of a backward loop over time: which step, which gate, which statement."""
     wrong = result.wrong
-    params = ", ".join(f"`{m.name}`" for _, m in wrong)
+    params = ", ".join(dict.fromkeys(f"`{m.name}`" for _, m in wrong))
     last = at.steps - 1 if at.steps else None
     when = f"time step {at.step}" + (" (the last one, where the backward pass starts)" if at.step == last else f" of 0..{last}" if last is not None else "")
     gate_words = _gate_words(at, path)

@@ -440,9 +440,11 @@ def _through_velocity(update: Update, stmt: ast.stmt, site: UpdateSite | None, t
     value, outer = found
     if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Mult):  # `lr * velocity[k]`: a factor on the velocity
         kept = [(side, other) for side, other in ((value.right, value.left), (value.left, value.right)) if isinstance(side, (ast.Name, ast.Subscript, ast.Attribute))]
-        if not kept or site is not None and not any(_momentum_defined(tree, stmt, ast.unparse(side)) for side, _ in kept):
+        if not kept or site is not None and not any(_momentum_defined(tree, stmt, ast.unparse(side)) or _decayed_in_place(tree, stmt, ast.unparse(side)) for side, _ in kept):
             return site
-        value, applied = next(((side, other) for side, other in kept if _momentum_defined(tree, stmt, ast.unparse(side))), kept[0])
+        value, applied = next((
+            (side, other) for side, other in kept if _momentum_defined(tree, stmt, ast.unparse(side)) or _decayed_in_place(tree, stmt, ast.unparse(side))
+        ), kept[0])  # fmt: skip
         outer *= _polarity(applied)
     if isinstance(value, ast.BinOp) and isinstance(value.op, (ast.Add, ast.Sub)) and site is None:
         # Nesterov's `-mu * v_prev + (1 + mu) * v[k]`: the one velocity among the terms that the gradient went into
@@ -462,9 +464,13 @@ def _through_velocity(update: Update, stmt: ast.stmt, site: UpdateSite | None, t
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], (ast.Name, ast.Subscript, ast.Attribute))
         and ast.unparse(node.targets[0]) == name and node.lineno < stmt.lineno and _scope_of(tree, node.lineno) is scope
     ]  # fmt: skip
-    if not defining:
-        return _velocity_added_to(update, stmt, site, tree, name, outer, scope) if isinstance(value, ast.Name) else site
+    if not defining:  # set up elsewhere (`self.vel = {k: np.zeros_like(w) ...}` in `__init__`), changed in place here
+        return _velocity_added_to(update, stmt, site, tree, name, outer, scope)
     definition = max(defining, key=lambda n: n.lineno)
+    if _changed_after(tree, scope, stmt, name, definition.lineno):
+        # `self.v[key] = np.zeros_like(val)` once, then `self.v[key] *= mu; self.v[key] -= lr * grads[key]` every
+        # pass before `params[key] += mu * mu * self.v[key]`: the velocity holds what the in-place change put in it
+        return _velocity_added_to(update, stmt, site, tree, name, outer, scope)
     terms = _signed_terms(definition.value)
     own = [t for t in terms if name in {ast.unparse(n) for n in walk(t[1]) if isinstance(n, (ast.Name, ast.Subscript, ast.Attribute))} or _reads_state(_above_root(t[1]))]
     fresh = [t for t in terms if t not in own]
@@ -532,14 +538,37 @@ def _momentum_defined(tree: ast.Module, stmt: ast.stmt, name: str) -> bool:
     return False
 
 
+def _decayed_in_place(tree: ast.Module, stmt: ast.stmt, name: str) -> bool:
+    """Whether `name` (`self.buf[k]`) is multiplied in place and then added to or subtracted from in place
+    before `stmt`, in its function: a momentum velocity kept in place, whatever it is called."""
+    scope = _scope_of(tree, stmt.lineno)
+    changes = [
+        node for node in walk(scope)
+        if isinstance(node, ast.AugAssign) and ast.unparse(node.target) == name and node.lineno < stmt.lineno and _scope_of(tree, node.lineno) is scope
+    ]  # fmt: skip
+    decays = [n.lineno for n in changes if isinstance(n.op, ast.Mult)]
+    return bool(decays) and any(isinstance(n.op, (ast.Add, ast.Sub)) and n.lineno > min(decays) for n in changes)
+
+
+def _changed_after(tree: ast.Module, scope: ast.AST, stmt: ast.stmt, name: str, after: int) -> bool:
+    """Whether `name` (`self.v[key]`) is added to or subtracted from in place in `scope` between line
+    `after` (where it is last assigned) and `stmt`."""
+    return any(
+        isinstance(node, ast.AugAssign) and isinstance(node.op, (ast.Add, ast.Sub)) and ast.unparse(node.target) == name
+        and after < node.lineno < stmt.lineno and _scope_of(tree, node.lineno) is scope
+        for node in walk(scope)
+    )  # fmt: skip
+
+
 def _velocity_added_to(update: Update, stmt: ast.stmt, site: UpdateSite | None, tree: ast.Module, name: str, outer: int, scope: ast.AST) -> UpdateSite | None:
-    """A velocity changed in place before the update that adds it: `v *= mu; v -= lr * g; p += v`. The
-    velocity carries over from pass to pass (a momentum), so the site is adaptive, its gradient the one
-    term the last `v -= ...` / `v += ...` adds."""
+    """A velocity changed in place before the update that adds it: `v *= mu; v -= lr * g; p += v`, or an
+    entry kept per parameter (`self.v[key] -= lr * grads[key]`, then `params[key] += mu * mu * self.v[key]`).
+    The velocity carries over from pass to pass (a momentum), so the site is adaptive, its gradient the
+    one term the last `v -= ...` / `v += ...` adds, its sign the one that change gives it."""
     changed = [
         node for node in walk(scope)
-        if isinstance(node, ast.AugAssign) and isinstance(node.op, (ast.Add, ast.Sub)) and isinstance(node.target, ast.Name)
-        and node.target.id == name and node.lineno < stmt.lineno and _scope_of(tree, node.lineno) is scope
+        if isinstance(node, ast.AugAssign) and isinstance(node.op, (ast.Add, ast.Sub)) and isinstance(node.target, (ast.Name, ast.Subscript, ast.Attribute))
+        and ast.unparse(node.target) == name and node.lineno < stmt.lineno and _scope_of(tree, node.lineno) is scope
     ]  # fmt: skip
     if not changed:
         return site
@@ -781,6 +810,7 @@ def _update_sites(tree: ast.Module, file: str | None = None) -> list[UpdateSite]
         if isinstance(stmt, (ast.AugAssign, ast.Assign, ast.Return)) or isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
             by_line.setdefault(stmt.lineno, []).append(stmt)
     sites: list[UpdateSite] = []
+    statements: dict[int, ast.stmt] = {}  # id(site) -> the statement it was read from
     values = _items_values(tree)
     for update in updates:
         if file is not None:
@@ -794,7 +824,52 @@ def _update_sites(tree: ast.Module, file: str | None = None) -> list[UpdateSite]
             site = behind
         if site is not None:
             sites.append(site)
-    return sites
+            if stmt is not None:
+                statements[id(site)] = stmt
+    return _one_momentum_step(tree, sites, statements)
+
+
+def _one_momentum_step(tree: ast.Module, sites: list[UpdateSite], statements: dict[int, ast.stmt]) -> list[UpdateSite]:
+    """An update split over statements of one block: Nesterov's `W += mu * mu * vW` then
+    `W -= (1 + mu) * lr * dW`. Where one of them adds a velocity the gradient went into (`site.velocity`),
+    the parameter's step is their sum, and none of the others is its rate times its gradient on its own
+    (`(1 + mu) * dW` is no gradient 1.85 times too large): each is read as adaptive, its gradient the one
+    gradient it names, its sign the one it is written with."""
+    block_of: dict[int, int] = {}
+    for node in (tree, *walk(tree)):
+        for block in ([node.body] if isinstance(node, ast.Module) else _child_blocks(node) if isinstance(node, ast.stmt) else []):
+            for stmt in block:
+                block_of[id(stmt)] = id(block)
+
+    def group(site: UpdateSite) -> tuple[object, ...] | None:
+        stmt = statements.get(id(site))
+        block = block_of.get(id(stmt)) if stmt is not None else None
+        return (site.update.file, site.update.function, site.update.target, block) if block is not None else None
+
+    with_velocity = {group(site) for site in sites if site.velocity is not None} - {None}
+    if not with_velocity:
+        return sites
+    found = []
+    for site in sites:
+        if site.velocity is None and not site.adaptive and site.listwise is None and group(site) in with_velocity:
+            try:
+                step = ast.parse(site.step, mode="eval").body
+            except SyntaxError:
+                step = None
+            named = {ast.unparse(n) for n in _outermost_gradients(step)} if step is not None else set()
+            if len(named) == 1:
+                site = dataclasses.replace(site, rate=None, gradient=named.pop(), adaptive=True)
+        found.append(site)
+    return found
+
+
+def _outermost_gradients(node: ast.AST) -> Iterator[ast.expr]:
+    """The expressions naming a gradient in `node`, not those inside one (`g[k]`, not `g` again)."""
+    if isinstance(node, (ast.Name, ast.Attribute, ast.Subscript)) and _names_gradient(node):
+        yield node
+        return
+    for child in ast.iter_child_nodes(node):
+        yield from _outermost_gradients(child)
 
 
 def _statement_at(statements: list[ast.stmt], col: int) -> ast.stmt | None:
@@ -873,7 +948,10 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
             computes = True
         # a loop whose updates each move the entry its variable picks walks a parameter's elements, unless a pass
         # computes a loss: `for c, o in pairs: ... W_in[c] -= lr * g` trains on one pair (skip-gram) per pass
-        over_elements = _over_elements(loop, reached) and not _losses(loop, prefix, tree)
+        # what the pass's own updates write into is a parameter, never the loss (`E -= lr * dE`, an embedding table)
+        scope = qualnames.get(id(function)) if function is not None else None
+        updated = frozenset(r for s in reached if s.file is None and s.update.function == scope and (r := _root(s.update.target)) is not None)
+        over_elements = _over_elements(loop, reached) and not _losses(loop, prefix, tree, updated)
         if _over_parameters(loop) or over_elements or (not through_call and not computes):
             return None  # a loop over the parameters that updates each one, not a training loop
         if not prefix and _each_updates_itself(loop):
@@ -884,7 +962,7 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
         from backprop_doctor.static.step_functions import imported_assigned, inner_adjoints, inner_assigned, returned_forwards, time_adjoints  # they build on this module
 
         summed: list[LossSite] = []
-        if not (_losses(loop, prefix, tree) or _per_sample_losses(tree, updating) or _inner_error_losses(tree, prefix, updating) or _method_losses(tree, (*prefix, *updating))):
+        if not (_losses(loop, prefix, tree, updated) or _per_sample_losses(tree, updating) or _inner_error_losses(tree, prefix, updating) or _method_losses(tree, (*prefix, *updating))):
             if (inner := _summed_in_inner_loop(prefix)) is not None:
                 prefix, summed = inner
 
@@ -899,7 +977,7 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
                 update_end_line=max(later.end_lineno or later.lineno for later in updating),
                 updates=tuple(dict.fromkeys(reached)),
                 losses=tuple(
-                    _on_the_batch(_losses(loop, prefix, tree), prefix, updating) or _per_sample_losses(tree, updating)
+                    _on_the_batch(_losses(loop, prefix, tree, updated), prefix, updating) or _per_sample_losses(tree, updating)
                     or _inner_error_losses(tree, prefix, updating) or _method_losses(tree, (*prefix, *updating)) or summed
                     or _reported_around(function or tree, loop, reached, prefix, updating)
                 ),
@@ -1216,10 +1294,12 @@ def update_guard(step: TrainingStep) -> ast.If | None:
     return found
 
 
-def _losses(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...], tree: ast.AST | None = None) -> list[LossSite]:
+def _losses(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...], tree: ast.AST | None = None, updated: frozenset[str] = frozenset()) -> list[LossSite]:
     """Scalars named like a loss that one pass computes: in the prefix first, then anywhere in the body.
     With the file's `tree`, a loss the step's own function returns and the loop discards comes after the
-    named ones and before any the loop only prints (`_returned_losses`)."""
+    named ones and before any the loop only prints (`_returned_losses`). `updated`: the variables the
+    pass's updates write into, parameters, never its loss however they are named (an embedding table
+    `E` and its update `E -= lr * dE`)."""
     conditional = {id(n) for s in prefix for c in walk(s) if isinstance(c, (ast.If, ast.For, ast.While)) for n in walk(c) if n is not c}
     in_prefix = {id(n) for s in prefix for n in walk(s)} - conditional  # `if epoch % 100 == 0: c = cost(...)` runs on some passes only
     sites: list[LossSite] = []
@@ -1277,9 +1357,9 @@ def _losses(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...], tree: ast.A
     ]
     sites = [f for site in sites if (f := _read_fresh(site, loop, prefix)) is not None]
     printed = [f for site in printed[:1] if (f := _read_fresh(site, loop, prefix)) is not None]
-    later = [] if sites or accumulated else _summed_after(loop, prefix)
+    later = [] if sites or accumulated else _summed_after(loop, prefix, updated)
     found = sites + accumulated[:1] + later[:1] + printed + _implied_losses(prefix) + _error_losses(loop, prefix, tree)
-    return found or _held_out_on_training(loop, prefix)
+    return [s for s in found if s.name not in updated] or _held_out_on_training(loop, prefix)
 
 
 _TRAINING_PART = re.compile(r"(?i)(?:_?(?:train(?:ing)?|tr))$|^(?:train(?:ing)?|tr)_")  # `X_train`, `Xtr`, `train_X`
@@ -1337,10 +1417,11 @@ def _unreduced_letter(name: str, value: ast.expr) -> bool:
     return not (_reduced(value) or _loss_shaped(value) or _loss_call(value))
 
 
-def _summed_after(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...]) -> list[LossSite]:
+def _summed_after(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...], updated: frozenset[str] = frozenset()) -> list[LossSite]:
     """`loss += -np.sum(np.log(y_pred[ctx]))` after the pass's updates: this pass's term of the sum the
     loop reports, computed from what the pass computed before its updates (nothing the updates write
-    is read), so it is read right after them: the loss of the parameters the pass started from."""
+    is read), so it is read right after them: the loss of the parameters the pass started from. Not an
+    update itself (`E -= lr * dE`: `updated` holds `E`)."""
     ends = max((s.end_lineno or s.lineno for s in prefix), default=loop.lineno)
     written: set[str] = set()
     found = []
@@ -1348,7 +1429,7 @@ def _summed_after(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...]) -> li
         if (
             isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, (ast.Add, ast.Sub)) and isinstance(stmt.target, ast.Name)
             and LOSS_NAME.fullmatch(stmt.target.id) and not _NOT_LOSS.search(stmt.target.id) and _loss_rank(stmt.target.id) < 2
-            and not ({n.id for n in walk(stmt.value) if isinstance(n, ast.Name)} & written)
+            and stmt.target.id not in updated and not ({n.id for n in walk(stmt.value) if isinstance(n, ast.Name)} & written)
         ):  # fmt: skip
             expression = ast.unparse(stmt.value) if isinstance(stmt.op, ast.Add) else f"-({ast.unparse(stmt.value)})"
             found.append(LossSite(stmt.target.id, expression, stmt.lineno, False, summed=True))

@@ -546,6 +546,35 @@ def _velocities_bound(body: list[ast.stmt]) -> set[str]:
     return found
 
 
+def _velocities_changed_in_place(tree: ast.AST) -> tuple[set[int], set[int]]:
+    """A velocity kept in place, whatever it is called: in one block, `self.buf[k] *= mu`, then
+    `self.buf[k] -= eta * g[k]` (a rate times a gradient), then an update that adds it to another array
+    (`weights[k] += mu ** 2 * self.buf[k]`). (The statements that change such velocities by the
+    gradient, the statements that add one to a parameter), by `id`."""
+    changes: set[int] = set()
+    reads: set[int] = set()
+    for node in walk(tree):
+        for block in _child_blocks(node) if isinstance(node, ast.stmt) else [getattr(node, "body", [])] if isinstance(node, ast.Module) else []:
+            augmented = [s for s in block if isinstance(s, ast.AugAssign)]
+            for position, decay in enumerate(augmented):
+                if not isinstance(decay.op, ast.Mult):
+                    continue
+                name = ast.unparse(decay.target)
+                later = augmented[position + 1 :]
+                step = next((s for s in later if isinstance(s.op, (ast.Add, ast.Sub)) and ast.unparse(s.target) == name), None)
+                if step is None or not any(_GRADIENT.fullmatch(i) for i in _identifiers(step.value)):
+                    continue
+                added = [
+                    s for s in later[later.index(step) + 1 :]
+                    if isinstance(s.op, (ast.Add, ast.Sub)) and ast.unparse(s.target) != name
+                    and any(ast.unparse(n) == name for n in walk(s.value))
+                ]  # fmt: skip
+                if added:
+                    changes.add(id(step))
+                    reads.update(id(s) for s in added)
+    return changes, reads
+
+
 def _products_bound(body: list[ast.stmt]) -> set[str]:
     """Names the statements of `body` (and the blocks inside them) bind to a matrix product."""
     found: set[str] = set()
@@ -594,12 +623,19 @@ def parameter_updates(tree: ast.AST, *, text: str | None = None) -> list[Update]
             )
         )
 
+    velocity_changes, velocity_reads = _velocities_changed_in_place(tree)
+
     def check(stmt: ast.stmt, roles: Mapping[str, str], function: str | None, arguments: frozenset[str] = frozenset(), loops: frozenset[str] = frozenset()):
         for part in unpacked(stmt, arguments):
             check(part, roles, function, loops=loops)
+        if id(stmt) in velocity_changes:
+            return  # `self.buf[k] -= eta * g[k]`: a velocity the next statements add to the parameter, not a parameter
         if isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, (ast.Sub, ast.Add)) and _named_at_run_time(stmt.target):
-            if _steps(stmt.value, roles):  # `getattr(self, k)[...] -= lr * v`: the attribute the loop names, in place
+            if _steps(stmt.value, roles) or id(stmt) in velocity_reads:  # `getattr(self, k)[...] -= lr * v`: the attribute the loop names, in place
                 make(stmt, stmt.target.value, stmt.op, stmt.value, "in-place", function)
+            return
+        if id(stmt) in velocity_reads:
+            make(stmt, stmt.target, stmt.op, stmt.value, "in-place", function)  # `weights[k] += mu ** 2 * self.buf[k]`
             return
         if isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, (ast.Sub, ast.Add)):
             keyed = _keyed_like_gradient(stmt.target, stmt.value) or _by_its_grad(stmt.target, stmt.value)

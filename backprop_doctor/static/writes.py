@@ -506,16 +506,27 @@ def bound_indexed_add(tree: ast.AST, line: int, callers: Iterable[ast.stmt]) -> 
     return _indexed_add_into(function, {bound}, call) if call is not None else None
 
 
+def _plain_reference(text: str) -> bool:
+    """`ids`, `X[bi]`, `batch[:, 1:]`, `self.ids`: an argument that only reads names, attributes and entries
+    (no call), which can be read again where the step ran."""
+    try:
+        node = ast.parse(text, mode="eval").body
+    except SyntaxError:
+        return False
+    allowed = (ast.Name, ast.Attribute, ast.Subscript, ast.Slice, ast.Tuple, ast.Constant, ast.expr_context, ast.BinOp, ast.UnaryOp, ast.operator, ast.unaryop)
+    return all(isinstance(n, allowed) for n in ast.walk(node))
+
+
 def _indexed_add_into(function: FunctionNode, targets: set[str], call: ast.Call) -> tuple[int, str, str, str, str] | None:
     """The first indexed `+=` in `function` into one of `targets` at an index the function takes as a
-    parameter, with the name `call` passes for it (`_arguments`): (its line, the target, the index as
-    the function names it, as the call passes it, the value added)."""
+    parameter, with what `call` passes for it (`_arguments`: a name, or an entry of one, `X[bi]`): (its
+    line, the target, the index as the function names it, as the call passes it, the value added)."""
     passed = _arguments(function, call)
     for node in ast.walk(function):
         if (
             isinstance(node, ast.AugAssign) and isinstance(node.op, ast.Add) and isinstance(node.target, ast.Subscript)
             and isinstance(node.target.value, ast.Name) and node.target.value.id in targets and isinstance(node.target.slice, ast.Name)
-            and passed.get(node.target.slice.id, "").isidentifier()
+            and _plain_reference(passed.get(node.target.slice.id, ""))
         ):  # fmt: skip
             index = node.target.slice.id
             return node.lineno, node.target.value.id, index, passed[index], ast.unparse(node.value)
