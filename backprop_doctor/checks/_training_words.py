@@ -202,6 +202,11 @@ def batch_size_of_one(tree: Any) -> int | None:
     return None
 
 
+def joined(words: list[str]) -> str:
+    """`a`, `a and b`, `a, b and c`."""
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
 def first_assignment(tree: ast.Module, names: list[str]) -> int | None:
     """The first line that assigns one of `names` (`W1 = np.zeros(...)`, `self.W1 = ...`, `params['W1'] = ...`);
     for an entry of a dict (`parameters['W1']`) that a function builds from its own names (`W1 = np.zeros(...)`

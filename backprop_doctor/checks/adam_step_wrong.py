@@ -157,6 +157,9 @@ def _finding(drift: Any) -> Finding:
             f"by one multiple of its learning rate ({rate:g}) against the gradient's sign, whatever the gradient's size"
         )
     severity = "error" if breaks_training(drift) else None
+    # the statements the update gets wrong, read once: an Adam second moment of the gradient itself, a running square overwritten
+    unsquared = _unsquared_second_moment(cls, method) if drift.kind == "not-finite" and family == "Adam" else None
+    overwritten = _overwritten_square(cls, method) if drift.kind == "not-accumulated" else None
     if drift.kind == "not-finite" and family != "Adam":
         text = f"{head}, and update {drift.step} of yours makes NaN or infinity: add its epsilon outside the square root, and start its running square at 0"
     elif drift.kind == "inverse-magnitude" and family != "Adam":
@@ -164,7 +167,7 @@ def _finding(drift: Any) -> Finding:
             f"{head}; yours moves it by the rate divided by the gradient's size (a median {drift.ratio:.3g} × the rate here), "
             "because it divides the gradient by its running square instead of that square's root: take the square root (`np.sqrt(cache) + eps`)"
         )
-    elif drift.kind == "not-finite" and (unsquared := _unsquared_second_moment(cls, method)) is not None:
+    elif drift.kind == "not-finite" and unsquared is not None:
         text = (
             f"{head}, and update {drift.step} of yours makes NaN or infinity: the second moment `{unsquared[1]}` (line {unsquared[0]}) "
             "averages the gradient itself, not its square, so it goes negative where the gradient is and its square root is NaN; "
@@ -192,7 +195,6 @@ def _finding(drift: Any) -> Finding:
             "increase t by one at every update and divide by `1 - beta1 ** t` and `1 - beta2 ** t`"
         )
     elif drift.kind == "not-accumulated":
-        overwritten = _overwritten_square(cls, method)
         shrink = "by 1/√t (0.707 of the first at the second update, 0.447 at the fifth)" if family == "AdaGrad" else "as its average of squares fills up from 0"
         keep = (
             f"`{overwritten[1]}` (line {overwritten[0]}) is set to this update's square alone instead of adding it to the sum"
@@ -212,8 +214,6 @@ def _finding(drift: Any) -> Finding:
     where = definition(getattr(cls, method, None) if method else cls)
     line = where.line if where is not None else None
     marked: tuple[int, ...] = ()
-    unsquared = _unsquared_second_moment(cls, method) if drift.kind == "not-finite" and family == "Adam" else None
-    overwritten = _overwritten_square(cls, method) if drift.kind == "not-accumulated" else None
     if unsquared is not None:
         line, marked = unsquared[0], (unsquared[0],)
     elif overwritten is not None:
@@ -238,14 +238,19 @@ def _finding(drift: Any) -> Finding:
     )
 
 
+def _update_node(cls: Any, method: str | None) -> Any:
+    """The parsed update method `method` of `cls` (or the function `cls` itself); None when its source cannot be read."""
+    where = definition(getattr(cls, method, None) if method else cls)
+    tree = source_tree(where.file)[1] if where is not None else None
+    return find_function(tree, where.qualname) if tree is not None and where is not None else None
+
+
 def _unsquared_second_moment(cls: Any, method: str | None) -> tuple[int, str] | None:
     """(line, target) of an Adam second moment that averages the gradient, not its square
     (`self.v[k] = beta2 * self.v[k] + (1 - beta2) * grads[k]`, `self.v[k] += (1 - beta2) * (grads[k] - self.v[k])`):
     a running sum that goes negative, whose
     square root is NaN. None when the update's source cannot be read or every second moment squares."""
-    where = definition(getattr(cls, method, None) if method else cls)
-    tree = source_tree(where.file)[1] if where is not None else None
-    node = find_function(tree, where.qualname) if tree is not None and where is not None else None
+    node = _update_node(cls, method)
     if node is None:
         return None
     for stmt in (n for n in ast.walk(node) if (isinstance(n, ast.Assign) and len(n.targets) == 1) or isinstance(n, ast.AugAssign)):
@@ -271,9 +276,7 @@ def _overwritten_square(cls: Any, method: str | None) -> tuple[int, str] | None:
     alone (`self.h[i] = grads[i] * grads[i]`, `self.cache[k] = (1 - self.rho) * g ** 2`): an assignment to
     something other than the parameters whose value squares the gradient and does not read the target itself.
     None when the update's source cannot be read or every such statement reads what it sets."""
-    where = definition(getattr(cls, method, None) if method else cls)
-    tree = source_tree(where.file)[1] if where is not None else None
-    node = find_function(tree, where.qualname) if tree is not None and where is not None else None
+    node = _update_node(cls, method)
     if node is None:
         return None
     moved = {a.arg for a in node.args.args[1 if method else 0 : 2 if method else 1]}  # the parameters argument

@@ -30,6 +30,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from backprop_doctor.checks._training_words import joined
 from backprop_doctor.findings import Finding
 from backprop_doctor.rules import rule
 
@@ -40,8 +41,7 @@ STAGE = "training"
 
 
 def _names(names: tuple[str, ...]) -> str:
-    quoted = [f"`{n}`" for n in names]
-    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
+    return joined([f"`{n}`" for n in names])
 
 
 def run(context: Any) -> Iterator[Finding]:

@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from backprop_doctor.checks.gradient_mismatch import cached_advice, cached_words
-from backprop_doctor.checks._training_words import replayed_step
+from backprop_doctor.checks._training_words import joined, replayed_step
 from backprop_doctor.checks._column_against_vector import column_against_vector_finding
 from backprop_doctor.findings import Finding
 from backprop_doctor.rules import rule
@@ -427,14 +427,12 @@ def _shown(step: Any, forward: str) -> str:
 
 
 def _names(names: list[str]) -> str:
-    quoted = [f"`{n}`" for n in names]
-    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
+    return joined([f"`{n}`" for n in names])
 
 
 def _lines(lines: list[int]) -> str:
     """`42`, `42 and 46`, `42, 43 and 46`."""
-    words = [str(n) for n in lines]
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+    return joined([str(n) for n in lines])
 
 
 def _number(value: float) -> str:

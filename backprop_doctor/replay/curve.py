@@ -446,9 +446,9 @@ def tiny_batch(
     samples = min(size, TINY_SAMPLES)  # a data set of four samples (XOR) is fitted whole
     keep = np.resize(np.linspace(0, size - 1, samples).round().astype(int), size)  # 0, 50, 100, 149, 199, 0, 50, ...
     cut = {name: np.take(value, keep, axis=axis) for name, value in data.items() if value.ndim > axis and value.shape[axis] == size} if samples < size else {}
-    from backprop_doctor.training.run import DECAY
+    from backprop_doctor.training.run import decay_strengths
 
-    undecayed = {name: 0.0 for name, value in values.items() if name in read and DECAY.fullmatch(name) and type(value) is float and value > 0}
+    undecayed = {name: 0.0 for name in decay_strengths(values) if name in read and type(values[name]) is float}
     changed = {**cut, **undecayed, **(rebound or {})}
     pinned: dict[str, Any] = {name: changed.get(name, value) for name, value in values.items() if name in read and type(value) in (int, float)}
     if isinstance(loop, ast.For):

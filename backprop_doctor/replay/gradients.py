@@ -1114,7 +1114,9 @@ def _parameter(runner: Runner, moved: Moved, base_loss: float, rng: np.random.Ge
     if measured.unused and moved.path[0][1] in runner.step.copied_outside:
         return None  # the pass computes with a copy the enclosing loop took (`center = W_in[c].copy()`): not judged here
     if measured.wrong and not measured.unused and broadcast is None:
-        measured = _decayed(measured, gradient, start, loss_moved, base_loss, rng, scales, _decay_settings(runner.state.values)) or measured
+        from backprop_doctor.training.run import decay_strengths
+
+        measured = _decayed(measured, gradient, start, loss_moved, base_loss, rng, scales, decay_strengths(runner.state.values)) or measured
     if measured.wrong and not measured.unused and broadcast is None and measured.decay is None:
         measured.penalty_left_out = _penalty_left_out(measured, gradient, start, loss_moved, base_loss, rng)
     if measured.wrong and not measured.unused and broadcast is None and measured.penalty_left_out is None:
@@ -1453,13 +1455,6 @@ def _penalty_left_out(measured: Measured, gradient: Any, base: Any, loss_moved: 
         return None
     again = _measure(measured.name, measured.line, np.asarray(gradient, dtype=np.float64) + penalty * base, base, loss_moved, base_loss, rng)
     return penalty if not (again.unused or again.inconclusive or again.wrong) else None
-
-
-def _decay_settings(values: dict[str, Any]) -> dict[str, float]:
-    """The program's weight-decay strengths by name (`weight_decay = 5.0`, `reg`, `lambd`: `training.run.DECAY`)."""
-    from backprop_doctor.training.run import DECAY
-
-    return {k: float(v) for k, v in values.items() if DECAY.fullmatch(k) and isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0}
 
 
 def _decayed(

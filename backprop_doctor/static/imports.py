@@ -98,12 +98,8 @@ def imports_name(file: str, name: str) -> bool:
 
 def guarded_lines_of(filename: str) -> frozenset[int]:
     """`guarded_import_lines` of the file at `filename` (none when it cannot be read or parsed)."""
-    try:
-        with open(filename, "rb") as handle:
-            tree = ast.parse(handle.read(), filename)
-    except (OSError, SyntaxError, ValueError):
-        return frozenset()
-    return guarded_import_lines(tree)
+    tree = _parsed(filename)
+    return guarded_import_lines(tree) if tree is not None else frozenset()
 
 
 def flattened_module_fits(importing: ast.Module | None, filename: str, line: int, module: str, sibling: str) -> bool:

@@ -27,6 +27,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from backprop_doctor.static.definitions import _child_blocks
+from backprop_doctor.static.derivatives import _product_operands, _untransposed
 from backprop_doctor.static.steps import _ADJOINT, _abbreviated_forwards, _changed, _compound_forwards, _forward_names, _targets, reads
 from backprop_doctor.static.tree import walk
 
@@ -287,35 +288,10 @@ def inner_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...], updati
     return [a for a in found if a.forward_at != a.adjoint]
 
 
-def _product(node: ast.expr) -> tuple[ast.expr, ast.expr] | None:
-    """(A, B) of `A @ B`, `A.dot(B)`, `np.dot(A, B)`."""
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult):
-        return node.left, node.right
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "dot" and not node.keywords:
-        if len(node.args) == 1:
-            return node.func.value, node.args[0]
-        if len(node.args) == 2 and isinstance(node.func.value, ast.Name) and node.func.value.id in ("np", "numpy"):
-            return node.args[0], node.args[1]
-    return None
-
-
-def _transposed(node: ast.expr) -> ast.expr | None:
-    """`X` of `X.T`, `X.transpose()`, `np.transpose(X)`."""
-    if isinstance(node, ast.Attribute) and node.attr == "T":
-        return node.value
-    if isinstance(node, ast.Call) and not node.keywords:
-        func = node.func
-        if isinstance(func, ast.Attribute) and func.attr == "transpose" and not node.args:
-            return func.value
-        if isinstance(func, ast.Attribute) and func.attr == "transpose" and isinstance(func.value, ast.Name) and func.value.id in ("np", "numpy") and len(node.args) == 1:
-            return node.args[0]
-    return None
-
-
 def _scaled(node: ast.expr) -> ast.expr:
     """`A` of `A / n`, `A * 0.5`, `2 * A`: a product under a constant or count factor."""
     while isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Div, ast.Mult)):
-        if isinstance(node.op, ast.Mult) and _product(node.right) is not None and _product(node.left) is None:
+        if isinstance(node.op, ast.Mult) and _product_operands(node.right) is not None and _product_operands(node.left) is None:
             node = node.right
         else:
             node = node.left
@@ -331,25 +307,25 @@ def _product_adjoints(statements: Sequence[ast.stmt], forwards: Sequence[ast.stm
     for stmt in [*forwards, *statements]:
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
             value = stmt.value.left if isinstance(stmt.value, ast.BinOp) and isinstance(stmt.value.op, ast.Add) else stmt.value
-            product = _product(value)
+            product = _product_operands(value)
             if product is not None and all(isinstance(part, (ast.Name, ast.Attribute)) for part in product):
                 made.setdefault((ast.unparse(product[0]), ast.unparse(product[1])), stmt.targets[0].id)
     found: list[tuple[str, str]] = []
     for stmt in statements:
         if not isinstance(stmt, (ast.Assign, ast.AugAssign)) or not _targets(stmt):
             continue
-        product = _product(_scaled(stmt.value))
+        product = _product_operands(_scaled(stmt.value))
         if product is None or not isinstance(product[1], ast.Name) or _ADJOINT.fullmatch(product[1].id):
             continue
-        given = _transposed(product[0])
-        if given is None:
-            continue
+        given = _untransposed(product[0])
+        if given == ast.unparse(product[0]):
+            continue  # the input itself, not transposed: no weight's gradient
         target = _targets(stmt)[0]
         match = _ADJOINT.fullmatch(target)
         if match is None:
             continue
         weights = set(_forward_names(match.group(1), target))  # `dW` of `W`
-        forward = next((f for (x, w), f in made.items() if x == ast.unparse(given) and w.rpartition(".")[2] in weights), None)
+        forward = next((f for (x, w), f in made.items() if x == given and w.rpartition(".")[2] in weights), None)
         if forward is not None and forward != product[1].id and (product[1].id, forward) not in found:
             found.append((product[1].id, forward))
     return found

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from backprop_doctor.static.definitions import _child_blocks, _qualnames, find_function
 from backprop_doctor.static.inline import named_inputs
 from backprop_doctor.static.tree import walk
-from backprop_doctor.static.updates import CJK_LOSS, _GRADIENT, _LEARNING_RATE, _VELOCITY, Update, _chain, _identifiers, decayed_step, list_update, parameter_updates, unpacked
+from backprop_doctor.static.updates import CJK_LOSS, _GRADIENT, _LEARNING_RATE, _VELOCITY, Update, _chain, _identifiers, decayed_step, list_update, parameter_updates, signed_terms, unpacked
 
 LOSS_NAME = re.compile(
     r"(?i:(?:\w*_)?(?:loss|cost|error|err|mse|sse|mae|rmse|nll|bce|xent|cross_?entropy|huber|hinge|objective|risk)(?:_?[a-z0-9]*)?)|[JEL](?:_?\w+)?"
@@ -448,7 +448,7 @@ def _through_velocity(update: Update, stmt: ast.stmt, site: UpdateSite | None, t
         outer *= _polarity(applied)
     if isinstance(value, ast.BinOp) and isinstance(value.op, (ast.Add, ast.Sub)) and site is None:
         # Nesterov's `-mu * v_prev + (1 + mu) * v[k]`: the one velocity among the terms that the gradient went into
-        held = {ast.unparse(n): n for _, term in _signed_terms(value) for n in walk(term) if isinstance(n, (ast.Name, ast.Subscript, ast.Attribute))}
+        held = {ast.unparse(n): n for _, term in signed_terms(value) for n in walk(term) if isinstance(n, (ast.Name, ast.Subscript, ast.Attribute))}
         velocities = [n for text, n in held.items() if _momentum_defined(tree, stmt, text)]
         if len(velocities) != 1:
             return site
@@ -471,7 +471,7 @@ def _through_velocity(update: Update, stmt: ast.stmt, site: UpdateSite | None, t
         # `self.v[key] = np.zeros_like(val)` once, then `self.v[key] *= mu; self.v[key] -= lr * grads[key]` every
         # pass before `params[key] += mu * mu * self.v[key]`: the velocity holds what the in-place change put in it
         return _velocity_added_to(update, stmt, site, tree, name, outer, scope)
-    terms = _signed_terms(definition.value)
+    terms = signed_terms(definition.value)
     own = [t for t in terms if name in {ast.unparse(n) for n in walk(t[1]) if isinstance(n, (ast.Name, ast.Subscript, ast.Attribute))} or _reads_state(_above_root(t[1]))]
     fresh = [t for t in terms if t not in own]
     if len(fresh) != 1 or len(own) > 1:
@@ -531,21 +531,25 @@ def _momentum_defined(tree: ast.Module, stmt: ast.stmt, name: str) -> bool:
             isinstance(node, ast.Assign) and len(node.targets) == 1 and ast.unparse(node.targets[0]) == name
             and node.lineno < stmt.lineno and _scope_of(tree, node.lineno) is scope
         ):  # fmt: skip
-            terms = _signed_terms(node.value)
+            terms = signed_terms(node.value)
             own = [t for t in terms if name in {ast.unparse(n) for n in walk(t[1])}]
             if len(own) == 1 and len(terms) == 2:
                 return True
     return False
 
 
-def _decayed_in_place(tree: ast.Module, stmt: ast.stmt, name: str) -> bool:
-    """Whether `name` (`self.buf[k]`) is multiplied in place and then added to or subtracted from in place
-    before `stmt`, in its function: a momentum velocity kept in place, whatever it is called."""
-    scope = _scope_of(tree, stmt.lineno)
-    changes = [
+def _in_place(tree: ast.Module, scope: ast.AST, stmt: ast.stmt, name: str) -> list[ast.AugAssign]:
+    """The augmented assignments to `name` (`v`, `self.v[key]`) in `scope` itself, before `stmt`."""
+    return [
         node for node in walk(scope)
         if isinstance(node, ast.AugAssign) and ast.unparse(node.target) == name and node.lineno < stmt.lineno and _scope_of(tree, node.lineno) is scope
     ]  # fmt: skip
+
+
+def _decayed_in_place(tree: ast.Module, stmt: ast.stmt, name: str) -> bool:
+    """Whether `name` (`self.buf[k]`) is multiplied in place and then added to or subtracted from in place
+    before `stmt`, in its function: a momentum velocity kept in place, whatever it is called."""
+    changes = _in_place(tree, _scope_of(tree, stmt.lineno), stmt, name)
     decays = [n.lineno for n in changes if isinstance(n.op, ast.Mult)]
     return bool(decays) and any(isinstance(n.op, (ast.Add, ast.Sub)) and n.lineno > min(decays) for n in changes)
 
@@ -553,11 +557,7 @@ def _decayed_in_place(tree: ast.Module, stmt: ast.stmt, name: str) -> bool:
 def _changed_after(tree: ast.Module, scope: ast.AST, stmt: ast.stmt, name: str, after: int) -> bool:
     """Whether `name` (`self.v[key]`) is added to or subtracted from in place in `scope` between line
     `after` (where it is last assigned) and `stmt`."""
-    return any(
-        isinstance(node, ast.AugAssign) and isinstance(node.op, (ast.Add, ast.Sub)) and ast.unparse(node.target) == name
-        and after < node.lineno < stmt.lineno and _scope_of(tree, node.lineno) is scope
-        for node in walk(scope)
-    )  # fmt: skip
+    return any(isinstance(node.op, (ast.Add, ast.Sub)) and after < node.lineno for node in _in_place(tree, scope, stmt, name))
 
 
 def _velocity_added_to(update: Update, stmt: ast.stmt, site: UpdateSite | None, tree: ast.Module, name: str, outer: int, scope: ast.AST) -> UpdateSite | None:
@@ -566,9 +566,8 @@ def _velocity_added_to(update: Update, stmt: ast.stmt, site: UpdateSite | None, 
     The velocity carries over from pass to pass (a momentum), so the site is adaptive, its gradient the
     one term the last `v -= ...` / `v += ...` adds, its sign the one that change gives it."""
     changed = [
-        node for node in walk(scope)
-        if isinstance(node, ast.AugAssign) and isinstance(node.op, (ast.Add, ast.Sub)) and isinstance(node.target, (ast.Name, ast.Subscript, ast.Attribute))
-        and ast.unparse(node.target) == name and node.lineno < stmt.lineno and _scope_of(tree, node.lineno) is scope
+        node for node in _in_place(tree, scope, stmt, name)
+        if isinstance(node.op, (ast.Add, ast.Sub)) and isinstance(node.target, (ast.Name, ast.Subscript, ast.Attribute))
     ]  # fmt: skip
     if not changed:
         return site
@@ -649,14 +648,6 @@ def _scope_of(tree: ast.Module, line: int) -> ast.AST:
             if scope is tree or node.lineno >= scope.lineno:  # type: ignore[attr-defined]
                 scope = node
     return scope
-
-
-def _signed_terms(node: ast.expr, sign: int = 1) -> list[tuple[int, ast.expr]]:
-    """`a - b + c` -> [(1, a), (-1, b), (1, c)]."""
-    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
-        right = -sign if isinstance(node.op, ast.Sub) else sign
-        return _signed_terms(node.left, sign) + _signed_terms(node.right, right)
-    return [(sign, node)]
 
 
 def written_sign(update: Update) -> int:

@@ -300,16 +300,7 @@ def decayed_step(target: ast.AST, value: ast.expr) -> tuple[int, ast.expr] | Non
     """`W = W - lr * dW - reg * W`: a rebinding that also takes a multiple of the parameter off (weight
     decay written beside the step, in either order): the sign and the one term that does not read the
     parameter, the step; None for any other shape (a single step, or more than one term besides)."""
-    terms: list[tuple[int, ast.expr]] = []
-
-    def signed(node: ast.expr, sign: int) -> None:
-        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
-            signed(node.left, sign)
-            signed(node.right, -sign if isinstance(node.op, ast.Sub) else sign)
-        else:
-            terms.append((sign, node))
-
-    signed(value, 1)
+    terms = signed_terms(value)
     if len(terms) < 3 or terms[0][0] != 1 or not _same_expression(terms[0][1], target):
         return None
     decays = [
@@ -320,6 +311,14 @@ def decayed_step(target: ast.AST, value: ast.expr) -> tuple[int, ast.expr] | Non
     if len(steps) != 1 or not decays or any(_same_expression(n, target) for n in ast.walk(steps[0][1])):
         return None
     return steps[0]
+
+
+def signed_terms(node: ast.expr, sign: int = 1) -> list[tuple[int, ast.expr]]:
+    """`a - b + c` -> [(1, a), (-1, b), (1, c)]."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
+        right = -sign if isinstance(node.op, ast.Sub) else sign
+        return signed_terms(node.left, sign) + signed_terms(node.right, right)
+    return [(sign, node)]
 
 
 def _same_expression(a: ast.AST, b: ast.AST) -> bool:

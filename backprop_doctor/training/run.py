@@ -219,11 +219,16 @@ def train(
 DECAY = re.compile(r"(?i)weight_?decay(_?lambda)?|reg|lambd|lambda_?|l2(_?reg\w*)?|wd|decay")
 
 
+def decay_strengths(values: dict[str, Any]) -> dict[str, float]:
+    """The weight-decay strengths among `values` by name (`weight_decay = 5.0`, `reg`, `lambd`): positive numbers."""
+    return {k: float(v) for k, v in values.items() if DECAY.fullmatch(k) and isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0}
+
+
 def _without_decay(work: Any) -> None:
     """Set the network copy's own weight-decay strength to 0 (its attributes only, never a layer's)."""
-    for name, value in list(getattr(work, "__dict__", {}).items()):
-        if DECAY.fullmatch(name) and isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
-            setattr(work, name, type(value)(0))
+    held = getattr(work, "__dict__", {})
+    for name in decay_strengths(dict(held)):
+        setattr(work, name, type(held[name])(0))
 
 
 def _train(
