@@ -699,15 +699,23 @@ class LayerCheck(Contracts, Outcomes):
             rider.end(probes)
         return probes
 
-    def _input_array(self, x: np.ndarray) -> _Array | None:
+    def _input_array(self, x: np.ndarray, rows: slice | None = None) -> _Array | None:
         """The network's input as an array its probes can move, its gradient the first layer's dx
         from the `gradient` call (`NetworkAdapter.input_gradient`); None where there is none, or
-        user code may have had the input writable."""
+        user code may have had the input writable. `rows`: only those rows of it (views of x
+        and dx: a probe that moves them moves x), stepped √(x.size / their size) times wider, so
+        they move the loss by about what the whole input moves it by at its own step: the part
+        of a probe they make keeps the share of it the whole input's would have (`_part_sizes`)."""
         dx = getattr(self.adapter, "input_gradient", lambda: None)()
         if dx is None or x is not self._untouched or dx.shape != x.shape:
             return None
+        widened = 1.0
+        if rows is not None:
+            whole = x.size
+            x, dx = x[rows], dx[rows]
+            widened = math.sqrt(whole / x.size)
         inputs = _Array("x", x, dx)
-        inputs.scale = gradcheck.step_scales([x], _Grads([inputs]))[0]
+        inputs.scale = gradcheck.step_scales([x], _Grads([inputs]))[0] * widened
         return inputs
 
     @staticmethod
@@ -815,7 +823,7 @@ class LayerCheck(Contracts, Outcomes):
         smallest that rounding allows (`_input_step`). The input stays read-only while user code
         runs, as for the rest of a network's check.
         """
-        inputs = self._input_array(x)
+        inputs = self._input_array(x, _input_rows(x, self.rng))
         if inputs is None:
             return False
         sizes = _part_sizes(arrays, inputs)
@@ -832,6 +840,7 @@ class LayerCheck(Contracts, Outcomes):
         errors = []
         passed = False
         x.flags.writeable = True
+        inputs.live.flags.writeable = True  # a view of x, made while x was read-only
         try:
             # both drawn first (the same draws as one after the other: nothing else draws between), so
             # their dot products are taken together, each gradient read once (`dots_along`)
@@ -969,6 +978,25 @@ def _input_step(f0: float, h: float, spread: float, tol: float) -> float:
     falls with the step (a ReLU network at He init: 1e-6 to 1e-5 of the slope at `h`), and
     rounding, which rises as the step falls."""
     return min(h, max(h / INPUT_NARROWING, 100 * gradcheck.EPS * abs(f0) / (tol * spread)))
+
+
+# The rows of a network's input its forward differences move (`_input_rows`): about this many elements.
+INPUT_ELEMENTS = 1 << 13
+
+
+def _input_rows(x: np.ndarray, rng: np.random.Generator) -> slice | None:
+    """A block of consecutive rows of a batch, at a random place, about INPUT_ELEMENTS elements:
+    the rows of the input a network's forward differences move (`_clean_with_input`); None for
+    the whole input. The first layer's dx is a row-by-row formula, so a wrong one is wrong in
+    every row; moving a block of them checks it for a fraction of the passes over x and dx."""
+    if x.ndim == 0 or x.size <= INPUT_ELEMENTS:
+        return None
+    n = x.shape[0]
+    count = max(1, INPUT_ELEMENTS // max(1, x.size // n))
+    if count >= n:
+        return None
+    start = min(int(rng.random() * (n - count + 1)), n - count)
+    return slice(start, start + count)
 
 
 def _jitter(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -245,3 +245,30 @@ def test_a_dx_wrong_only_along_the_rows_sums_is_found_before_a_softmax_with_loss
     (found,) = report.errors
     assert (found.name, found.layer, found.param) == ("gradient-mismatch", "RowSumDx", "x")
     assert found.line == line_of(user.path, "return super().backward(dout) + dout.sum(")
+
+
+@pytest.mark.parametrize("inputs", [6, 4000], ids=["the whole batch", "a block of rows"])
+def test_the_first_layers_dx_is_settled_through_the_rows_the_forward_differences_move(user, inputs, monkeypatch):
+    # a batch of more than `engine.INPUT_ELEMENTS` numbers is moved a block of rows at a time
+    # (`engine._input_rows`): its first layer is still settled by the network with no evaluation of
+    # its own, a wrong dx is still found at its line, and the caller's batch is left as it was
+    from backprop_doctor import engine
+
+    moved = []
+    blocks = engine._input_rows
+    monkeypatch.setattr(engine, "_input_rows", lambda x, rng: moved.append(blocks(x, rng)) or moved[-1])
+    x, t = batch(inputs)
+    given = x.copy()
+    clean = bd.check_network(user.Net(inputs=inputs), x, t)
+    assert clean.ok and clean.findings == []
+    assert rows(clean, "Affine1") == {"x": "ok (network)", "W": "ok (network)", "b": "ok (network)"}
+    assert clean.extras["forward_evaluations"] == 1 + 2
+    if inputs == 4000:  # 32,000 numbers: two of its eight rows at a time
+        assert [(s.stop - s.start) for s in moved] == [engine.INPUT_ELEMENTS // inputs]
+    else:
+        assert moved == [None]
+    wrong = bd.check_network(user.Net(first=user.HalfDx, inputs=inputs), x, t)
+    (found,) = wrong.errors
+    assert (found.name, found.layer, found.param, found.pattern) == ("gradient-mismatch", "HalfDx", "x", "scaled")
+    assert found.line == line_of(user.path, "return 0.5 * super().backward(dout)")
+    assert x.tobytes() == given.tobytes() and x.flags.writeable

@@ -433,7 +433,7 @@ class _FirstLayer:
         self.returned.append(result)
         dout = args[0] if args else None
         if isinstance(dout, np.ndarray) and dout.ndim >= 2 and dout.dtype.kind == "f" and not self.balanced:
-            self.balanced = (dout.size == 0 or _balanced(dout[(0,) * (dout.ndim - 1)])) and _balanced(dout)
+            self.balanced = (dout.size == 0 or _balanced_row(dout[(0,) * (dout.ndim - 1)])) and _balanced(dout)
 
     def gradient(self) -> np.ndarray | None:
         """The first layer's dx, or None where it is not the input's gradient. It is not copied:
@@ -557,7 +557,8 @@ class LayerCalls:
                 frozen, call.own_check = None, True
                 dx = method(*args, **kwargs)
             call.names = self._arrays(call, layer, dx)
-            if not watch.worth and self.fine:
+            uses_dout = adapter.is_loss and adapter.dout_is_input
+            if not watch.worth and self.fine and not uses_dout:  # a loss layer's second call: `_uses_dout`
                 dx = self._again(call, layer, method, args if fresh is None else (fresh,), kwargs, dx)
         finally:
             _thaw(frozen)
@@ -565,8 +566,8 @@ class LayerCalls:
             call.frozen = None
         if watch.worth and watch.carries():
             self.fine = False
-        if adapter.is_loss and adapter.dout_is_input and self.fine:
-            self._uses_dout(call, method, args, dx)
+        if uses_dout and self.fine:
+            dx = self._uses_dout(call, layer, method, args if fresh is None else (fresh,), dx, again=not watch.worth)
         return dx
 
     def _again(self, call: _LayerCall, layer: Any, method: Any, args: tuple, kwargs: dict, dx: Any) -> Any:
@@ -599,22 +600,32 @@ class LayerCalls:
             names.append(name)
         return names
 
-    def _uses_dout(self, call: _LayerCall, method: Any, args: tuple, dx: np.ndarray) -> None:
+    def _uses_dout(self, call: _LayerCall, layer: Any, method: Any, args: tuple, dx: Any, again: bool) -> Any:
         """A loss layer's backward called with 2.0: the dx it gave the network, whose upstream
         gradient is 1, says it ignores its dout (`dout_ignored`, a note its own check makes too);
-        the layer is then left as after the network's call."""
+        the layer is then called as the network called it, which leaves it as after that call.
+        With `again` (a layer the watch did not see) that last call is its second, as `_again`
+        makes it: the same dx and gradients as the first, or the reading is unfit. The dx the
+        network gets: the last call's, with `again`."""
         from backprop_doctor.contracts import ignores_dout
 
-        first = np.array(dx, dtype=np.float64)
+        names = [call.adapter.grad_attribute(name) for name in call.adapter.layer_params()] if again else []
+        first = [np.array(dx), *(np.array(getattr(layer, name)) for name in names)]
         try:
-            again = method(2.0)
-            method(*args)
+            at_two = method(2.0)
+            last = method(*args)
         except Exception:  # noqa: BLE001 - user code: its own check reports it
             self.fine = False
-            return
-        if not isinstance(again, np.ndarray):
+            return dx
+        if not isinstance(at_two, np.ndarray):
             self.fine = False
-        call.dout_ignored = ignores_dout(again, first)
+        call.dout_ignored = ignores_dout(at_two, np.asarray(first[0], dtype=np.float64))
+        if not again:
+            return dx
+        second = [last, *(getattr(layer, name, None) for name in names)]
+        if not all(isinstance(b, np.ndarray) and identical(a, b) for a, b in zip(first, second)):
+            self.fine = False
+        return last
 
     def release(self) -> None:
         """Every input still read-only (a layer whose backward did not run) writable again."""
@@ -676,6 +687,11 @@ def _balanced(dout: np.ndarray) -> bool:
     """Whether every row of `dout` sums to zero, to 1e-8 of the sum of its magnitudes (the first
     row alone, asked first, settles most upstream gradients at a fraction of the cost)."""
     return bool(np.all(np.abs(dout.sum(axis=-1)) <= 1e-8 * np.abs(dout).sum(axis=-1)))
+
+
+def _balanced_row(row: np.ndarray) -> bool:
+    """`_balanced` of one row, as two sums (a twentieth of a row's cost in NumPy's calls)."""
+    return bool(abs(row.sum()) <= 1e-8 * np.abs(row).sum())
 
 
 def _all_finite(a: np.ndarray) -> bool:
