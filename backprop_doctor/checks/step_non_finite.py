@@ -52,10 +52,14 @@ def run(context: Any) -> Iterator[Finding]:
     source = context.source
     if source is None:
         return
+    from backprop_doctor.checks.step_clip_does_not_clip import unclipped_of
+
     for result in context.extras.get("replay") or []:
         found = result.non_finite
         if found is None or result.wrong:
             continue
+        if len(result.curve) > 1 and unclipped_of(result, source) is not None:
+            continue  # a gradient clip that does not clip let the weights blow up: step-clip-does-not-clip words it
         own = result.curve
         advice = ADVICE.get(found.kind, ADVICE["invalid value"])
         if len(own) == 1:  # before any update

@@ -1543,22 +1543,13 @@ def _clipped(step: TrainingStep, result: StepResult, tree: Any = None) -> str | 
     `max_norm / norm`). That factor is then the program's own scale (`Measured.scale`): the
     parameters at it are right, any other is judged against it."""
     import ast
-    import re
 
-    from backprop_doctor.static.step_functions import called_functions
+    from backprop_doctor.static.clipping import clip_call
 
-    called = [function for _, function in called_functions(tree, step.prefix)] if tree is not None else []  # `backward_pass` clips before it returns
-    call = next(
-        (
-            ast.unparse(node)
-            for stmt in [*step.prefix, *called]
-            for node in ast.walk(stmt)
-            if isinstance(node, ast.Call) and re.search(r"(?i)clip.", ast.unparse(node.func).rsplit(".", 1)[-1])
-        ),
-        None,
-    )  # `clip_grads(...)`, `clip_gradients(...)`; `np.clip(x, 0, 1)` clips values, not a norm
-    if call is None:
+    found = clip_call(tree, step.prefix)  # `clip_grads(...)`, also in `backward_pass`, which clips before it returns
+    if found is None:
         return None
+    call = ast.unparse(found.call)
     factors = [m.factor for _, m in result.wrong if m.proportional and m.factor is not None and 0 < m.factor < 1]
     best = _shared_factor(factors)
     if best is None or 2 * sum(abs(g / best - 1) <= COMMON for g in factors) < len(result.parameters):
