@@ -154,6 +154,7 @@ class StepResult:
     smaller_rate: tuple[str, float, float, list[float]] | None = None  # (name, yours, tried, curve) when the curve rises
     larger_rate: tuple[str, float, float, list[float]] | None = None  # the same, when the curve does not move
     non_finite: Any = None  # curve.NonFinite: where the loop first made inf or NaN, when no smaller rate helps
+    smaller_init: Any = None  # init_scale.SmallerInit: the weight matrices scaled down at the start keep it finite, when no smaller rate helps
     symmetric: list[str] = field(default_factory=list)  # weight matrices whose units all start equal (`np.zeros`)
     zero_start: bool = False  # every parameter (and every array a parameter is an entry of) is zero where the step starts
     dead: list[Any] = field(default_factory=list)  # curve.DeadUnits of each ReLU output of the loop, over its own curve
@@ -615,6 +616,10 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
                     from backprop_doctor.replay.curve import first_non_finite
 
                     result.non_finite = first_non_finite(runner)
+                    if result.non_finite is not None:
+                        from backprop_doctor.replay.init_scale import smaller_init
+
+                        result.smaller_init = smaller_init(runner, capture, path, source_tree(runner.path)[1], result.terms)
             elif stalls(result.curve, result.terms) and not result.wrong and not result.maximised and not falls_in_its_own_passes(runner):
                 result.larger_rate = _rate_that_works(runner, capture, (10.0, 100.0))
             if _unexplained(result):
