@@ -52,10 +52,14 @@ def run(context: Any) -> Iterator[Finding]:
     source = context.source
     if source is None:
         return
+    from backprop_doctor.checks.step_clip_does_not_clip import unclipped_of
+
     for result in context.extras.get("replay") or []:
         found = result.non_finite
         if found is None or result.wrong:
             continue
+        if len(result.curve) > 1 and unclipped_of(result, source) is not None:
+            continue  # a gradient clip that does not clip let the weights blow up: step-clip-does-not-clip words it
         own = result.curve
         advice = ADVICE.get(found.kind, ADVICE["invalid value"])
         if len(own) == 1:  # before any update
@@ -70,21 +74,38 @@ def run(context: Any) -> Iterator[Finding]:
                 )
             message = (
                 f"your program's loss is {own[0]} from its first step, before any update: the first {found.kind} "
-                f"in its loop is at line {found.line}; {advice}"
+                f"in its loop is at line {found.line}; "
             )
         else:
             first_bad = next((i for i, v in enumerate(own) if not math.isfinite(v)), len(own) - 1)
             message = (
                 f"your program's own loss stops being a number after {first_bad + 1} of its steps{gradients_right(result)}, "
                 f"and a smaller learning rate does not help: the first {found.kind} "
-                f"in its loop is at line {found.line} (step {found.step + 1}); {advice}"
+                f"in its loop is at line {found.line} (step {found.step + 1}); "
             )
+        line, evidence = found.line, ()
+        bigger = getattr(result, "smaller_init", None)
+        if len(own) > 1 and bigger is not None and bigger.lines:
+            line, drawn = bigger.lines[0]
+            name, shape, std = max(bigger.matrices, key=lambda m: m[2] * math.sqrt(min(m[1])))
+            fan = min(shape)
+            message += (
+                f"your initial weights are too large: line {line} (`{drawn}`) draws them, `{name}` ({'×'.join(str(n) for n in shape)}) "
+                f"with std {std:.3g} where about 1/sqrt(fan_in) = {1 / math.sqrt(fan):.3g} keeps each layer's pre-activations "
+                f"the size of its inputs; with every weight matrix scaled by {bigger.factor:g} at the start, the same program goes from "
+                f"{bigger.curve[0]:.4g} to {bigger.curve[-1]:.4g}: draw them with std 1/sqrt(fan_in) (LeCun; sqrt(2/fan_in) for ReLU)"
+            )
+            evidence = (("smaller weights", f"{len(bigger.curve)} steps with the weight matrices × {bigger.factor:g}: {bigger.curve[0]:.4g} → {bigger.curve[-1]:.4g}"),)
+        else:
+            message += advice
         yield rule(NAME).finding(
             message,
             file=source.path,
-            line=found.line,
+            line=line,
+            highlight=tuple(sorted({line, found.line})),
             evidence=(
                 ("your loop", "the first step's loss: " + f"{own[0]:.4g}" if len(own) == 1 else f"{len(own)} steps: " + " → ".join(f"{v:.4g}" for v in own[:6])),
+                *evidence,
             ),
         )
 

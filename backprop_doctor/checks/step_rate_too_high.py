@@ -49,9 +49,13 @@ def run(context: Any) -> Iterator[Finding]:
 
     from backprop_doctor.checks.step_stale_output import stale_in
 
+    from backprop_doctor.checks.step_clip_does_not_clip import unclipped_of
+
     for result in context.extras.get("replay") or []:
         if stale_in(result, source) is not None:
             continue  # the error reads a prediction made before the loop: step-stale-output words it
+        if unclipped_of(result, source) is not None:
+            continue  # a gradient clip that does not clip lets the loss blow up: step-clip-does-not-clip words it
         if result.smaller_rate is None and not result.wrong and result.non_finite is None and climbs_far(result.curve, result.terms):
             yield _unstable(source, result)
             continue

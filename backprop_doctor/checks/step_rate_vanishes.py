@@ -33,6 +33,7 @@ from typing import Any
 
 from backprop_doctor.findings import Finding
 from backprop_doctor.rules import rule
+from backprop_doctor.static.writes import first_assignment_line
 
 NAME = "step-rate-vanishes"
 CODE = "BPD617"
@@ -61,21 +62,36 @@ def run(context: Any) -> Iterator[Finding]:
             if schedule.formula is not None
             else "decay it more slowly: a factor nearer 1, or applied every few hundred passes only"
         )
+        start = f"its peak, {found.first:.3g}, after the warm-up," if found.peaked else f"{found.first:.3g}"
         message = (
             f"your learning-rate schedule `{schedule.statement}` (line {schedule.line}) takes `{schedule.rate}` from "
-            f"{found.first:.3g} to a thousandth of that by {at}, and to {last} by the last of the loop's {found.passes} passes "
-            f"(line {schedule.loop_line}): the whole of training amounts to {found.effective:.3g} passes at the first rate, and "
-            f"after the first {found.gone_at} the updates no longer move the weights, so the loss stays where they left it; {how}"
+            f"{start} to a thousandth of that by {at}, and to {last} by the last of the loop's {found.passes} passes "
+            f"(line {schedule.loop_line}): the whole of training amounts to {found.effective:.3g} passes at the "
+            f"{'peak' if found.peaked else 'first'} rate, and after the first {found.gone_at} the updates no longer move the weights, "
+            "so the loss stays where they left it; "
         )
+        line, fix = schedule.line, None
+        length = found.length
+        assigned = first_assignment_line(source.tree, [length[0]]) if length is not None and source.tree is not None else None
+        if length is not None and assigned is not None and assigned < schedule.loop_line:
+            name, value, passes = length
+            line, fix = assigned, f"{name} = {passes}"
+            message += (
+                f"the schedule lasts `{name}` = {value} passes (line {assigned}), but the loop makes {found.passes}: "
+                f"count the schedule's length in the passes the loop makes, `{fix}`"
+            )
+        else:
+            message += how
         yield rule(NAME).finding(
             message,
             file=source.path,
-            line=schedule.line,
-            highlight=tuple(sorted({schedule.line, schedule.loop_line})),
+            line=line,
+            fix=fix,
+            highlight=tuple(sorted({line, schedule.line, schedule.loop_line})),
             pattern="rate-decays-to-zero",
             measured=found.effective,
             evidence=(
-                ("rate", f"{found.first:.3g} at the first pass, {found.first / 1000:.3g} or less by {at}, {last} at pass {found.passes}"),
+                ("rate", f"{found.first:.3g} at {'its peak' if found.peaked else 'the first pass'}, {found.first / 1000:.3g} or less by {at}, {last} at pass {found.passes}"),
                 *((("your loop", f"{len(result.curve)} steps replayed: {result.curve[0]:.4g} → {result.curve[-1]:.4g}"),) if result.curve else ()),
             ),
         )

@@ -315,7 +315,7 @@ def summary(result: StepResult) -> dict:
         "tiny": (
             {
                 "samples": result.tiny.samples, "of": result.tiny.of, "cut": list(result.tiny.cut),
-                "losses": [float(v) for v in result.tiny.losses], "soft": result.tiny.soft,
+                "losses": [float(v) for v in result.tiny.losses], "soft": result.tiny.soft, "noise": result.tiny.noise,
             }
             if result.tiny
             else None

@@ -368,15 +368,20 @@ class Tiny:
     asked: int = 0  # the passes it was given; fewer ran when its time ran out
     alike: tuple[str, str, int, int] | None = None  # (inputs, targets, distinct input rows, samples): rows repeated with other targets
     soft: str | None = None  # an array of soft targets the loop reads (`_soft_targets`): its loss has a floor above 0
+    noise: int | None = None  # the line of noise the pass draws for its loss (`static.noise`): a random model's loss has no floor of 0
 
     @property
     def judged(self) -> bool:
         """Every pass it was given ran (or it fitted), every loss a number, and the loss is not on its
         way to being fitted: the fall of the run's second half, once more, would not take it below
         `FITTED` of its start. Not against soft targets: a cross-entropy against a distribution is at
-        least that distribution's entropy, so no fit takes it towards 0."""
+        least that distribution's entropy, so no fit takes it towards 0. Nor when the pass draws noise
+        for its loss (a VAE's sampled code and its KL term, dropout's masks): such a loss is random by
+        design and its floor on a few samples is not 0."""
         curve = self.losses
         if len(curve) < TINY_MIN_STEPS or not all(math.isfinite(v) for v in curve) or curve[0] <= 0 or self.soft is not None:
+            return False
+        if self.noise is not None:
             return False
         if len(curve) < self.asked - 1 and not fitted(curve):
             return False  # out of time before the passes it was given: where it would stop is not known
@@ -416,6 +421,8 @@ def tiny_batch(
     """
     from collections import Counter
 
+    from backprop_doctor.static.files import source_tree
+    from backprop_doctor.static.noise import drawn_noise
     from backprop_doctor.static.steps import reads
 
     step = runner.step
@@ -470,6 +477,7 @@ def tiny_batch(
     return Tiny(
         losses, samples, size, tuple(cut), largest if largest is not None and largest[1] >= LARGE_VALUES else None, asked=steps,
         alike=_alike_rows(whole, axis), soft=next((n for n, v in whole.items() if _soft_targets(v, axis)), None),
+        noise=drawn_noise(source_tree(runner.path)[1], loop),
     )
 
 

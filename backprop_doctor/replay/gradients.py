@@ -154,6 +154,7 @@ class StepResult:
     smaller_rate: tuple[str, float, float, list[float]] | None = None  # (name, yours, tried, curve) when the curve rises
     larger_rate: tuple[str, float, float, list[float]] | None = None  # the same, when the curve does not move
     non_finite: Any = None  # curve.NonFinite: where the loop first made inf or NaN, when no smaller rate helps
+    smaller_init: Any = None  # init_scale.SmallerInit: the weight matrices scaled down at the start keep it finite, when no smaller rate helps
     symmetric: list[str] = field(default_factory=list)  # weight matrices whose units all start equal (`np.zeros`)
     zero_start: bool = False  # every parameter (and every array a parameter is an entry of) is zero where the step starts
     dead: list[Any] = field(default_factory=list)  # curve.DeadUnits of each ReLU output of the loop, over its own curve
@@ -615,6 +616,10 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
                     from backprop_doctor.replay.curve import first_non_finite
 
                     result.non_finite = first_non_finite(runner)
+                    if result.non_finite is not None:
+                        from backprop_doctor.replay.init_scale import smaller_init
+
+                        result.smaller_init = smaller_init(runner, capture, path, source_tree(runner.path)[1], result.terms)
             elif stalls(result.curve, result.terms) and not result.wrong and not result.maximised and not falls_in_its_own_passes(runner):
                 result.larger_rate = _rate_that_works(runner, capture, (10.0, 100.0))
             if _unexplained(result):
@@ -1543,22 +1548,13 @@ def _clipped(step: TrainingStep, result: StepResult, tree: Any = None) -> str | 
     `max_norm / norm`). That factor is then the program's own scale (`Measured.scale`): the
     parameters at it are right, any other is judged against it."""
     import ast
-    import re
 
-    from backprop_doctor.static.step_functions import called_functions
+    from backprop_doctor.static.clipping import clip_call
 
-    called = [function for _, function in called_functions(tree, step.prefix)] if tree is not None else []  # `backward_pass` clips before it returns
-    call = next(
-        (
-            ast.unparse(node)
-            for stmt in [*step.prefix, *called]
-            for node in ast.walk(stmt)
-            if isinstance(node, ast.Call) and re.search(r"(?i)clip.", ast.unparse(node.func).rsplit(".", 1)[-1])
-        ),
-        None,
-    )  # `clip_grads(...)`, `clip_gradients(...)`; `np.clip(x, 0, 1)` clips values, not a norm
-    if call is None:
+    found = clip_call(tree, step.prefix)  # `clip_grads(...)`, also in `backward_pass`, which clips before it returns
+    if found is None:
         return None
+    call = ast.unparse(found.call)
     factors = [m.factor for _, m in result.wrong if m.proportional and m.factor is not None and 0 < m.factor < 1]
     best = _shared_factor(factors)
     if best is None or 2 * sum(abs(g / best - 1) <= COMMON for g in factors) < len(result.parameters):

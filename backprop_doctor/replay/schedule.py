@@ -19,17 +19,20 @@ THOUSANDTH = 1e-3  # the share of its first value below which the rate has stopp
 EARLY = 0.1  # ... when it gets there within this share of the loop's passes
 MIN_PASSES = 20  # a loop this short is no schedule to judge
 MOST_EVALUATIONS = 5000
+FALLEN = 0.1  # a schedule whose length is set right still ends below this share of its peak
 
 
 @dataclass(frozen=True)
 class Vanishing:
     schedule: Any  # static.schedules.Schedule
     passes: int  # the passes of the loop the schedule counts
-    first: float  # the rate at its first pass
+    first: float  # the rate at its first pass, or the peak a warm-up climbs to before it falls (`peaked`)
     gone_at: int  # the pass (from 0) by which it is a thousandth of that
     counter_at: Any  # the counter's value there (`epoch` = 10)
     last: float  # the rate at the loop's last pass
     effective: float  # the sum of all its rates over the first: how many passes at the first rate training amounts to
+    peaked: bool = False  # the first rate is not the highest: a warm-up climbs to it, and `first` is that peak
+    length: tuple[str, int, str] | None = None  # (name, value, the loop's passes as written) of the number that ends the schedule early
 
 
 def _evaluate(text: str, values: dict[str, Any]) -> Any:
@@ -45,13 +48,13 @@ def _number(value: Any) -> float | None:
 
 
 def vanishing_rate(result: Any) -> Vanishing | None:
-    """The step's rate schedule, when it takes the rate to a thousandth of its first value within the
-    first tenth of the loop's passes; else None."""
+    """The step's rate schedule, when it takes the rate to a thousandth of its first value (of its peak,
+    after a warm-up) within the first tenth of the loop's passes; else None."""
     from backprop_doctor.static.files import source_tree
     from backprop_doctor.static.schedules import rate_schedule
 
     runner = result.runner
-    rates = {moved.site.rate for moved, _ in result.parameters}
+    rates = {moved.site.rate or _velocity_rate(moved.site) for moved, _ in result.parameters}
     if runner is None or len(rates) != 1 or None in rates:
         return None
     (rate,) = rates
@@ -68,10 +71,49 @@ def vanishing_rate(result: Any) -> Vanishing | None:
         return None
 
 
+def _velocity_rate(site: Any) -> str | None:
+    """The rate of a momentum's velocity the update adds (`lr` of `v -= lr * g` before `p += v`): the rate
+    a schedule sets reaches the weights through it."""
+    import ast
+
+    from backprop_doctor.static.steps import _take_rate
+
+    if site.velocity is None:
+        return None
+    try:
+        statement = ast.parse(site.velocity[1]).body[0]
+    except SyntaxError:
+        return None
+    if not isinstance(statement, ast.AugAssign) or not isinstance(statement.op, (ast.Add, ast.Sub)):
+        return None
+    term = statement.value.operand if isinstance(statement.value, ast.UnaryOp) and isinstance(statement.value.op, ast.USub) else statement.value
+    rate, _ = _take_rate(term)
+    return rate if rate is not None and rate.isidentifier() else None
+
+
 def _formula(schedule: Any, span: range, values: dict[str, Any]) -> Vanishing | None:
     passes = len(span)
     if passes < MIN_PASSES:
         return None
+    scanned = _scan(schedule, span, values)
+    if scanned is None:
+        return None
+    indices, rates, stride = scanned
+    if not rates or rates[0] <= 0:
+        return None
+    gone, first = _gone(indices, rates)
+    if gone is None or gone > EARLY * passes:
+        return None
+    last = rates[-1] if indices[-1] + stride >= passes else 0.0  # the scan stopped on an overflow of the rate's divisor
+    effective = sum(abs(r) for r in rates) * stride / first
+    return Vanishing(
+        schedule, passes, first, gone, span[gone], last, effective, peaked=rates[0] < first, length=_length(schedule, span, values)
+    )
+
+
+def _scan(schedule: Any, span: range, values: dict[str, Any]) -> tuple[list[int], list[float], int] | None:
+    """(passes evaluated, the rate at each, the stride between them) of a formula over its loop's passes."""
+    passes = len(span)
     stride = max(1, passes // MOST_EVALUATIONS)
     indices, rates = [], []
     for i in range(0, passes, stride):
@@ -83,15 +125,75 @@ def _formula(schedule: Any, span: range, values: dict[str, Any]) -> Vanishing | 
             return None
         indices.append(i)
         rates.append(rate)
-    if not rates or rates[0] <= 0:
+    return indices, rates, stride
+
+
+def _length(schedule: Any, span: range, values: dict[str, Any]) -> tuple[str, int, str] | None:
+    """(name, value, the loop's passes as written) of the one whole number the formula reads that sets
+    how long the schedule lasts, when it is shorter than the loop: `total_steps = epochs` (40) read by a
+    cosine over a step counter that runs 640 passes. Set to the loop's passes, the rate no longer
+    vanishes early but still falls, by the loop's end, below `FALLEN` of its peak: a decay spread over
+    the loop (a warm-up that long would climb to its last pass instead). None when no such name, or more than one, does that."""
+    import ast
+
+    passes = len(span)
+    try:
+        read = {n.id for n in ast.walk(ast.parse(schedule.formula, mode="eval")) if isinstance(n, ast.Name)}
+    except SyntaxError:
         return None
-    first = rates[0]
-    gone = next((i for i, r in zip(indices, rates) if abs(r) <= THOUSANDTH * first), None)
-    if gone is None or gone > EARLY * passes:
+    found = []
+    for name in sorted(read - {schedule.counter}):
+        value = values.get(name)
+        if type(value) is not int or not 0 < value < passes // 2:
+            continue
+        scanned = _scan(schedule, span, {**values, name: passes})
+        if scanned is None or not scanned[1] or scanned[1][0] <= 0:
+            continue
+        gone, _ = _gone(scanned[0], scanned[1])
+        rates = scanned[1]
+        if (gone is None or gone > EARLY * passes) and abs(rates[-1]) <= FALLEN * max(abs(r) for r in rates):
+            found.append((name, value))  # it still falls, but over the whole loop (not a warm-up made as long as the loop)
+    if len(found) != 1:
         return None
-    last = rates[-1] if indices[-1] + stride >= passes else 0.0  # the scan stopped on an overflow of the rate's divisor
-    effective = sum(abs(r) for r in rates) * stride / first
-    return Vanishing(schedule, passes, first, gone, span[gone], last, effective)
+    return (*found[0], _passes_written(schedule))
+
+
+def _passes_written(schedule: Any) -> str:
+    """The loop's passes as the program would write them: `steps_per_epoch * epochs` of a counter of its
+    own counted over `range(steps_per_epoch)` in `range(epochs)`, `epochs` of `range(epochs)`."""
+    import ast
+
+    args = schedule.range_args
+    if len(args) == 1:
+        return args[0]
+    start, stop = args[0], args[1]
+    if len(args) == 2 and stop.startswith(f"{start} + "):
+        class _Unranged(ast.NodeTransformer):
+            def visit_Call(self, node: ast.Call) -> ast.AST:
+                self.generic_visit(node)
+                inner = node.args[0] if len(node.args) == 1 else None
+                if isinstance(node.func, ast.Name) and node.func.id == "len" and isinstance(inner, ast.Call):
+                    if isinstance(inner.func, ast.Name) and inner.func.id == "range" and len(inner.args) == 1:
+                        return inner.args[0]  # `len(range(epochs))` is `epochs`
+                return node
+
+        try:
+            return ast.unparse(_Unranged().visit(ast.parse(stop[len(start) + 3 :], mode="eval")))
+        except SyntaxError:
+            pass
+    return f"len(range({', '.join(args)}))"
+
+
+def _gone(indices: list[int], rates: list[float]) -> tuple[int | None, float]:
+    """(the pass by which the rate is a thousandth of the highest it has reached, that highest rate): a
+    warm-up that starts small and climbs to its peak (`peak * (step + 1) / warmup`) is measured from
+    the peak, not from its first tiny step."""
+    peak = 0.0
+    for i, r in zip(indices, rates):
+        peak = max(peak, abs(r))
+        if abs(r) <= THOUSANDTH * peak:
+            return i, peak
+    return None, peak
 
 
 def _compounded(schedule: Any, span: range, values: dict[str, Any], rate: str) -> Vanishing | None:

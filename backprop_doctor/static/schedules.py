@@ -91,15 +91,50 @@ def rate_schedule(tree: ast.AST | None, loop_line: int, rate: str) -> Schedule |
                     return Schedule(rate, statement.lineno, ast.unparse(statement), None, factor[0], factor[1], ranged[0], inner.lineno, ranged[1])  # type: ignore[union-attr]
                 continue
             if isinstance(statement, ast.Assign):
+                value = _branched(statement, rate, parents)
                 for around in loops:
                     ranged = _range_loop(around)
-                    if ranged is not None and _reads(statement.value, ranged[0]):
-                        return Schedule(rate, statement.lineno, ast.unparse(statement), ast.unparse(statement.value), None, False, ranged[0], around.lineno, ranged[1])
-                counted = _counted(statement.value, loops, parents)
+                    if ranged is not None and _reads(value, ranged[0]):
+                        return Schedule(rate, statement.lineno, _written(statement, value), ast.unparse(value), None, False, ranged[0], around.lineno, ranged[1])
+                counted = _counted(value, loops, parents)
                 if counted is not None:
                     name, span = counted
-                    return Schedule(rate, statement.lineno, ast.unparse(statement), ast.unparse(statement.value), None, False, name, loop.lineno, span)
+                    return Schedule(rate, statement.lineno, _written(statement, value), ast.unparse(value), None, False, name, loop.lineno, span)
     return None
+
+
+def _written(statement: ast.Assign, value: ast.expr) -> str:
+    """The statement as written, or `lr = a if epoch < warm else b` for a rate set in both branches of an `if`."""
+    if value is statement.value:
+        return ast.unparse(statement)
+    return ast.unparse(ast.Assign(targets=statement.targets, value=value, lineno=statement.lineno))
+
+
+def _branched(statement: ast.Assign, rate: str, parents: dict[ast.AST, ast.AST]) -> ast.expr:
+    """The rate's formula over both branches when the pass sets it in an `if` and its `else` (a warm-up,
+    then a decay): `if epoch < warm: lr = a` / `else: lr = b` reads as `a if epoch < warm else b`. An
+    `elif` chain is read the same way; a branch that sets it with more than that one statement, or an
+    `if` without an `else`, leaves the statement's own value."""
+    branch = parents.get(statement)
+    if not (isinstance(branch, ast.If) and branch.body == [statement]):
+        return statement.value
+    return _if_value(branch, rate) or statement.value
+
+
+def _if_value(branch: ast.If, rate: str) -> ast.expr | None:
+    def sets(body: list[ast.stmt]) -> ast.expr | None:
+        if len(body) == 1 and isinstance(body[0], ast.If):
+            return _if_value(body[0], rate)
+        if len(body) == 1 and isinstance(body[0], ast.Assign) and len(body[0].targets) == 1:
+            target = body[0].targets[0]
+            if isinstance(target, ast.Name) and target.id == rate:
+                return body[0].value
+        return None
+
+    then, otherwise = sets(branch.body), sets(branch.orelse)
+    if then is None or otherwise is None:
+        return None
+    return ast.IfExp(test=branch.test, body=then, orelse=otherwise)
 
 
 def _counted(formula: ast.expr, loops: list[ast.AST], parents: dict[ast.AST, ast.AST]) -> tuple[str, tuple[str, str]] | None:

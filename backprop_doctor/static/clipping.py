@@ -1,0 +1,99 @@
+"""A training pass's gradient-clipping call, and where the clip function computes what it scales by.
+
+    def clip_by_global_norm(grads, max_norm):
+        total = np.sqrt(sum(np.sum(g ** 2) for g in grads.values()))
+        coef = max(1.0, max_norm / (total + 1e-6))     # `min` meant: this never shrinks anything
+        for k in grads:
+            grads[k] = grads[k] * coef
+    ...
+    clip_by_global_norm(grads, max_norm)              # in the loop, before the updates
+
+`clip_call` finds a call in the pass (or in a function of the file it calls once) whose name says it clips
+(`clip_grads`, `clip_gradients`, `clip_by_global_norm`; `np.clip(x, 0, 1)` clips values, not a norm), with
+the file's function it runs when there is one. `threshold_statement` is the first statement of that
+function reading the parameter the threshold is passed to: where the clip decides its scale. Nothing here
+runs user code.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from backprop_doctor.static.step_functions import called_functions
+
+_CLIPS = re.compile(r"(?i)clip.")
+
+
+@dataclass(frozen=True)
+class ClipCall:
+    call: ast.Call
+    function: ast.FunctionDef | ast.AsyncFunctionDef | None  # the file's function it runs; None: not the file's
+
+
+def clip_call(tree: ast.Module | None, prefix: Sequence[ast.stmt]) -> ClipCall | None:
+    """The first clipping call of the pass's statements (`prefix`), then of the functions they call."""
+    called = [function for _, function in called_functions(tree, tuple(prefix))] if tree is not None else []
+    for stmt in [*prefix, *called]:
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Call) and _CLIPS.search(ast.unparse(node.func).rsplit(".", 1)[-1]):
+                return ClipCall(node, _resolved(tree, node))
+    return None
+
+
+def _resolved(tree: ast.Module | None, call: ast.Call) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    if tree is None:
+        return None
+    name = call.func.id if isinstance(call.func, ast.Name) else call.func.attr if isinstance(call.func, ast.Attribute) else None
+    found = [
+        node for node in ast.walk(tree)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name
+    ]  # fmt: skip
+    return found[0] if len(found) == 1 else None
+
+
+def parameter_of(clip: ClipCall, argument: ast.expr) -> str | None:
+    """The clip function's parameter an argument of the call is passed to (`max_norm`)."""
+    function = clip.function
+    if function is None:
+        return None
+    for keyword in clip.call.keywords:
+        if keyword.value is argument:
+            return keyword.arg
+    params = [a.arg for a in (*function.args.posonlyargs, *function.args.args)]
+    if params and params[0] in ("self", "cls") and isinstance(clip.call.func, ast.Attribute):
+        params = params[1:]
+    for i, arg in enumerate(clip.call.args):
+        if arg is argument and i < len(params):
+            return params[i]
+    return None
+
+
+def threshold_statement(clip: ClipCall, parameter: str) -> ast.stmt | None:
+    """The first statement of the clip function that reads `parameter` (an assignment, an `if` test):
+    where the clip compares the gradients with its threshold or computes its scale from it."""
+    function = clip.function
+    if function is None:
+        return None
+    for node in ast.walk(function):
+        if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Return)):
+            value = node.value
+        elif isinstance(node, (ast.If, ast.While)):
+            value = node.test
+        else:
+            continue
+        if value is not None and any(isinstance(n, ast.Name) and n.id == parameter for n in ast.walk(value)):
+            return node
+    return None
+
+
+def never_below_one(statement: ast.stmt) -> str | None:
+    """`max(1.0, ...)` (`np.maximum(1, ...)`) in the statement: a scale that can only grow the gradients."""
+    for node in ast.walk(statement):
+        if isinstance(node, ast.Call) and len(node.args) == 2:
+            name = ast.unparse(node.func).rsplit(".", 1)[-1]
+            if name in ("max", "maximum", "fmax") and any(isinstance(a, ast.Constant) and a.value == 1 for a in node.args):
+                return ast.unparse(node)
+    return None
