@@ -28,6 +28,7 @@ import dataclasses
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from backprop_doctor.static.definitions import _child_blocks, _qualnames, find_function
 from backprop_doctor.static.inline import named_inputs
@@ -926,6 +927,7 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
                 break
         else:
             return None
+        body, index, stmt = _conditional_step(loop, body, index, stmt, reached_by, tree)
         prefix, inline = named_inputs(tuple(body[:index]), taken)
         updating = [later for later in body[index:] if reached_by(later)]
         reached = [s for later in updating for s in reached_by(later)]
@@ -1080,6 +1082,33 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
 
 
 _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)
+
+
+def _conditional_step(
+    loop: ast.For | ast.While, body: list[ast.stmt], index: int, stmt: ast.stmt, reached_by: Any, tree: ast.Module
+) -> tuple[list[ast.stmt], int, ast.stmt]:
+    """The block one pass of the training step is, when the whole step sits under a condition of the loop:
+
+        for t in range(steps):
+            a = act(s); s2, r = env.step(a); buffer.append(...)      # the loop's own work
+            if len(buffer) >= batch_size:                            # a warm-up, every k-th pass, ...
+                batch = sample(buffer); loss, g = loss_and_grad(...)  # the pass: forward, loss, backward
+                net.update(lr)                                        # the update
+
+    The `if`'s body computes the loss before its update and the loop's statements before the `if` do not:
+    the pass is the `if`'s body (its prefix the statements before the update in it), and its state is
+    taken where that body starts, on a pass whose condition let it through. (body, index of the updating
+    statement in it, that statement); the loop's own when the step is not one such block."""
+    while isinstance(stmt, ast.If) and not stmt.orelse:
+        inner = next((i for i, s in enumerate(stmt.body) if reached_by(s)), None)
+        if not inner:
+            break
+        before = any(s.in_prefix for s in _losses(loop, tuple(body[:index]), tree))
+        within = any(s.in_prefix for s in _losses(loop, tuple(stmt.body[:inner]), tree))
+        if before or not within:
+            break
+        body, index, stmt = stmt.body, inner, stmt.body[inner]
+    return body, index, stmt
 
 
 def _copied_outside(outer: ast.For | ast.While, inner: TrainingStep) -> frozenset[str]:
