@@ -289,7 +289,16 @@ def inner_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...], updati
     for name, node in called:
         if name not in read:
             read_function(name, node)
-    return [a for a in found if a.forward_at != a.adjoint]
+    return [a for a in found if a.forward_at != a.adjoint and not _feeds_a_loss(a)]
+
+
+def _feeds_a_loss(adjoint: InnerAdjoint) -> bool:
+    """`d_fake = sigmoid(logit)` then `loss = -np.mean(np.log(d_fake))`: a value named like a gradient
+    (a GAN's discriminator output `d_fake`, `d_real`) that the function's loss is computed from is a
+    forward value; a gradient comes after the loss, never into it."""
+    from backprop_doctor.static.steps import _NOT_LOSS, LOSS_NAME
+
+    return any(LOSS_NAME.fullmatch(name) and not _NOT_LOSS.search(name) for name in adjoint.feeds)
 
 
 def _loss_arguments(node: FunctionNode, me: str | None) -> list[str]:

@@ -919,8 +919,8 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
     found: list[TrainingStep] = []
     taken = {n.id for n in walk(tree) if isinstance(n, ast.Name)} | {n.arg for n in walk(tree) if isinstance(n, ast.arg)}
 
-    def loop_step(loop: ast.For | ast.While, function: ast.AST | None) -> TrainingStep | None:
-        body = loop.body
+    def loop_step(loop: ast.For | ast.While, function: ast.AST | None, start: int = 0, stop: int | None = None) -> TrainingStep | None:
+        body = loop.body[start:stop]  # one of the loop's alternating steps (`_alternating`), or all of it
         for index, stmt in enumerate(body):
             reached = reached_by(stmt)
             if reached:
@@ -991,6 +991,11 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
 
         tail = body[body.index(updating[-1]) + 1 :]
         forward = _rotated(prefix, tail) if not ahead else ()
+        if start or stop is not None:
+            # one of alternating steps: the losses the other steps compute (in the loop's other statements) are theirs
+            first, last = body[0].lineno, max(s.end_lineno or s.lineno for s in body)
+            own = split(prefix)
+            return dataclasses.replace(own, losses=tuple(s for s in own.losses if first <= s.line <= last), rotated=None)
         if ahead:  # the state is taken where that computation starts: the update that reads it is the next pass's
             return dataclasses.replace(split(prefix), first_line=prefix[0].lineno, ahead=True)
         return dataclasses.replace(split(prefix), rotated=split(forward + prefix) if forward else None)
@@ -1015,9 +1020,10 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
                     _epoch_losses(dataclasses.replace(step, copied_outside=step.copied_outside | _copied_outside(stmt, step)), stmt) for step in found[before:]
                 ]
                 if len(found) == before:
-                    step = loop_step(stmt, function)
-                    if step is not None:
-                        found.append(step)
+                    for start, stop in _alternating(stmt, reached_by, tree):
+                        step = loop_step(stmt, function, start, stop)
+                        if step is not None:
+                            found.append(step)
                 continue
             for block in _child_blocks(stmt):
                 visit(block, function, looped or isinstance(stmt, (ast.For, ast.While)))
@@ -1082,6 +1088,38 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
 
 
 _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)
+
+
+def _alternating(loop: ast.For | ast.While, reached_by: Any, tree: ast.Module) -> list[tuple[int, int | None]]:
+    """The parts of the loop's body that are steps of their own: two networks trained in turn, each pass
+    computing one loss and updating one network, then computing the other loss and updating the other:
+
+        for step in range(n):
+            d_loss, gd = d_grads(D, real, G_out)     # a loss, its gradients
+            for k in D: D[k] -= lr_d * gd[k]          # the first network's update
+            g_loss, gg = g_grads(G, D, z)             # another loss, computed after that update
+            for k in G: G[k] -= lr_g * gg[k]          # the second network's update
+
+    Each update follows the loss computed since the update before it, so each is replayed from where its
+    own statements start. (start, stop) slices of the body; the whole body, [(0, None)], unless the
+    statements before every run of updates compute a loss of their own."""
+    body = loop.body
+    reaching = [i for i, stmt in enumerate(body) if reached_by(stmt)]
+    if not reaching:
+        return [(0, None)]
+    runs = [[reaching[0]]]
+    for i in reaching[1:]:
+        if i == runs[-1][-1] + 1:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    if len(runs) < 2:
+        return [(0, None)]
+    starts = [0] + [run[-1] + 1 for run in runs[:-1]]
+    for start, run in zip(starts, runs):
+        if not any(s.in_prefix for s in _losses(loop, tuple(body[start : run[0]]), tree)):
+            return [(0, None)]
+    return [(start, stops) for start, stops in zip(starts, [*starts[1:], None])]
 
 
 def _conditional_step(
