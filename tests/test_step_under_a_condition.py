@@ -141,3 +141,40 @@ def test_a_wrong_gradient_inside_the_conditional_pass_is_named_at_its_line(tmp_p
     assert report["root_cause"] is not None, errors(report)
     root = report["findings"][report["root_cause"]]
     assert (root["name"], root["line"]) == ("step-gradient-mismatch", line_of(path, "dh = dout @ W2.T * (1 - h)")), root
+
+
+def test_a_loss_functions_argument_is_a_forward_value_unless_it_is_a_parameter():
+    """`return loss, dq` of `def td_loss(q, ...)`: `dq` is the gradient of the argument `q`, the value the
+    call hands in; `return loss, dW` of `def svm_loss(W, X, y)`: `W` is the parameter the update moves,
+    and `dW` its gradient, never an adjoint of a forward value."""
+    import ast
+
+    from backprop_doctor.static.step_functions import inner_adjoints
+
+    source = '''
+import numpy as np
+
+def td_loss(q, arms, target):
+    n = len(arms)
+    picked = q[np.arange(n), arms]
+    loss = np.mean((picked - target) ** 2)
+    dq = np.zeros_like(q)
+    dq[np.arange(n), arms] = 2 * (picked - target) / n
+    return loss, dq
+
+def svm_loss(W, X, y):
+    scores = X @ W
+    loss = np.mean(scores)
+    dW = X.T @ np.ones_like(scores) / len(X)
+    return loss, dW
+
+for i in range(3):
+    loss, dq = td_loss(net(S), A, T)
+    loss2, dW = svm_loss(W, X, y)
+    W -= 0.1 * dW
+'''
+    tree = ast.parse(source)
+    loop = next(n for n in tree.body if isinstance(n, ast.For))
+    found = {(a.name, a.forward, a.forward_at.function, a.forward_at.line == a.forward_at.first_line) for a in inner_adjoints(tree, tuple(loop.body[:2]))}
+    assert ("dq", "q", "td_loss", True) in found
+    assert not any(name == "dW" and forward == "W" for name, forward, _, _ in found)

@@ -305,9 +305,10 @@ def _loss_arguments(node: FunctionNode, me: str | None) -> list[str]:
     """Arguments of a function that returns a loss beside the gradient of that argument
     (`def td_loss(q, actions, targets): ... return loss, dq`, cs231n's `softmax_loss(x, y)` returning
     `loss, dx`): the argument is a forward value of the step, handed in by the call, and its gradient is
-    computed in the function. Their `Site` is the function's first line: the replay changes such a value
+    computed in the function (a parameter handed in is not: its gradient is the update's own). Their `Site` is the function's first line: the replay changes such a value
     before the function's first statement runs (`replay.inner.Hooks`)."""
     from backprop_doctor.static.steps import _NOT_LOSS, LOSS_NAME
+    from backprop_doctor.static.updates import _PARAM_NAME
 
     returned = {
         e.id for n in walk(node) if isinstance(n, ast.Return) and isinstance(n.value, ast.Tuple)
@@ -315,7 +316,8 @@ def _loss_arguments(node: FunctionNode, me: str | None) -> list[str]:
     }  # fmt: skip
     if not any(LOSS_NAME.fullmatch(n) and not _NOT_LOSS.search(n) for n in returned):
         return []
-    arguments = [a.arg for a in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs) if a.arg not in (me, "self")]
+    # a parameter handed in (`svm_loss(W, X, y, reg)` returning `loss, dW`) is what the update moves, not a forward value
+    arguments = [a.arg for a in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs) if a.arg not in (me, "self") and not _PARAM_NAME.fullmatch(a.arg)]
     gradients = {m.group(1) for n in returned if (m := _ADJOINT.fullmatch(n)) is not None}
     return [a for a in arguments if a in gradients]
 
