@@ -42,7 +42,11 @@ INDEPENDENT_PATTERNS = frozenset({"train-flag-not-passed"})
 TRAINING_CAUSES = ("learning-rate-too-high", "dead-relu")
 
 # Causes that explain the symptoms of later stages even though they rank later themselves.
-PREFERRED_CAUSES = ("softmax-not-per-row", "batch-coupling", "unshared-parameter", "shared-layer", "input-mutated", "activation-forward-wrong")
+# An operation of the user's autograd engine (or its `backward()`'s order) that is wrong makes every gradient
+# the training step reads wrong: the step's mismatch follows from it.
+PREFERRED_CAUSES = (
+    "softmax-not-per-row", "batch-coupling", "unshared-parameter", "shared-layer", "input-mutated", "activation-forward-wrong", "scalar-backward-wrong",
+)
 
 
 # Findings that name the statement to fix inside code another finding only shows is wrong

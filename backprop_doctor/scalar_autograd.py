@@ -45,6 +45,12 @@ EXPRESSIONS: tuple[tuple[str, str, tuple[str, ...], str], ...] = (
     ("a * a", "__mul__", ("a",), "reuse"),
     ("(a * b + b).tanh()", "backward", ("a", "b"), "chain"),
     ("(a * b + a * a) * b", "backward", ("a", "b"), "chain"),
+    # chains of one operation, for an engine with few operators (an array engine with `relu` and `@` only):
+    # `backward()` visiting the graph from the inputs on hands each node its gradient before it has one
+    ("a.relu().relu()", "backward", ("a",), "chain"),
+    ("a.tanh().tanh()", "backward", ("a",), "chain"),
+    ("a.sigmoid().sigmoid()", "backward", ("a",), "chain"),
+    ("a.exp().exp()", "backward", ("a",), "chain"),
 )
 
 
@@ -72,18 +78,20 @@ class OpCheck:
 
 def engine_classes(namespace: dict[str, Any], mine: Callable[[type], bool]) -> list[type]:
     """Classes the user wrote (`mine`) that wrap a number with a gradient and a graph: operators that
-    return new instances, a `backward` method, and `data`/`grad` on an instance made from a float."""
+    return new instances, a `backward` method, and `data`/`grad` on an instance made from a float.
+    An array engine (a `Tensor` class wrapping an ndarray, `np.asarray(data)`) counts too: made from a
+    float it holds a one-element array, and its `grad` is one (`np.zeros_like(self.data)`)."""
     found = []
     for value in list(namespace.values()):
         if not inspect.isclass(value) or not callable(getattr(value, "backward", None)):
             continue
-        if not ("__mul__" in vars(value) or "__add__" in vars(value)) or not mine(value):
+        if not any(op in vars(value) for op in ("__mul__", "__add__", "__matmul__")) or not mine(value):
             continue
         try:
             sample = value(POINT["a"])
         except Exception:  # noqa: BLE001 - not constructible from one number: not a scalar engine
             continue
-        if number_attribute(sample) is not None and isinstance(getattr(sample, "grad", None), (int, float)):
+        if number_attribute(sample) is not None and held_number(getattr(sample, "grad", None)) is not None:
             found.append(value)
     return found
 
@@ -91,10 +99,42 @@ def engine_classes(namespace: dict[str, Any], mine: Callable[[type], bool]) -> l
 NUMBER_NAMES = ("data", "value", "val", "v", "x", "number", "num")  # what a scalar engine calls the number it wraps
 
 
+def held_number(value: Any) -> float | None:
+    """The float in a Python number, a NumPy float or a float array of one element (an array engine's
+    0-d `data`); None for anything else (a bool, an integer array, a larger array)."""
+    import numpy as np
+
+    if isinstance(value, bool) or isinstance(value, np.bool_):
+        return None
+    if isinstance(value, (int, float, np.floating)):
+        return float(value)
+    if isinstance(value, np.ndarray) and value.size == 1 and value.dtype.kind == "f":
+        return float(value.reshape(()))
+    return None
+
+
 def number_attribute(sample: Any) -> str | None:
     """The attribute an engine's value keeps its number in (`data` in micrograd, `value`, `val`): the
     first of `NUMBER_NAMES` holding the number the value was made from."""
-    return next((n for n in NUMBER_NAMES if isinstance(getattr(sample, n, None), (int, float)) and getattr(sample, n) == POINT["a"]), None)
+    return next((n for n in NUMBER_NAMES if held_number(getattr(sample, n, None)) == POINT["a"]), None)
+
+
+def node_number(value: Any) -> float | None:
+    """The number a one-element node of an array autograd engine holds (a loss the program computes as
+    a `Tensor` wrapping an ndarray, with its `backward` method); None when `value` is not such a node.
+
+    A scalar engine's node (micrograd's `Value`, a Python float) is left out on purpose: its graph holds
+    one node per multiplication, and the replay, which copies the step's state and runs the pass again
+    for every measurement, takes seconds per pass on it; its operations are checked one by one instead."""
+    import numpy as np
+
+    if isinstance(value, type) or not callable(getattr(value, "backward", None)):
+        return None
+    for name in NUMBER_NAMES:
+        held = getattr(value, name, None)
+        if isinstance(held, np.ndarray) and held_number(held) is not None:
+            return held_number(held)
+    return None
 
 
 def check_engine(cls: type) -> list[OpCheck]:
@@ -110,7 +150,7 @@ def check_engine(cls: type) -> list[OpCheck]:
             if not isinstance(out, cls):
                 continue
             out.backward()
-            check.analytic = {name: float(values[name].grad) for name in inputs}
+            check.analytic = {name: _float(values[name].grad) for name in inputs}
             check.numerical = {name: _slope(cls, expression, name) for name in inputs}
         except Exception:  # noqa: BLE001 - an operation the class does not have, or that raises
             continue
@@ -137,7 +177,7 @@ def _overwritten(cls: type, expression: str, inputs: tuple[str, ...], local: dic
             values[name].grad = EARLIER
         out.grad = 1.0
         closure()
-        got = {name: float(values[name].grad) for name in inputs}
+        got = {name: _float(values[name].grad) for name in inputs}
     except Exception:  # noqa: BLE001 - a closure that cannot be called on its own
         return []
     scale = {name: max(abs(local[name]), 1.0) for name in inputs}
@@ -156,6 +196,13 @@ def _closure_of(out: Any) -> Any:
     return found[0] if len(found) == 1 else None
 
 
+def _float(value: Any) -> float:
+    found = held_number(value)
+    if found is None:
+        raise TypeError(f"not one number: {type(value).__name__}")
+    return found
+
+
 def _defined(cls: type) -> set[str]:
     return {name for klass in cls.__mro__ if klass is not object for name in vars(klass)}
 
@@ -167,6 +214,6 @@ def _slope(cls: type, expression: str, name: str) -> float:
 
     def at(shift: float) -> float:
         values = {n: cls(x + (shift if n == name else 0.0)) for n, x in POINT.items()}
-        return float(getattr(eval(expression, {}, values), number))  # noqa: S307 - our own expressions
+        return _float(getattr(eval(expression, {}, values), number))  # noqa: S307 - our own expressions
 
     return (at(STEP) - at(-STEP)) / (2 * STEP)

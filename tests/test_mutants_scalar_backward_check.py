@@ -104,9 +104,9 @@ def test_a_gradient_set_wrong_is_one_finding_for_its_wrong_derivative(tmp_path):
     assert [(f.layer, f.pattern) for f in found] == [("Value.__mul__", "wrong-derivative")]
 
 
-def test_a_backward_in_the_wrong_order_is_named_at_backward(tmp_path):
+def test_a_backward_in_the_wrong_order_is_named_at_the_loop_that_calls_the_closures(tmp_path):
     path, (f,) = checked(tmp_path, "for node in reversed(topo):", "for node in topo:")
-    assert (f.layer, f.param, f.file, f.line, f.pattern, f.fix, f.evidence) == ("Value.backward", "b", str(path), line_of(path, "def backward(self):"), "backward-order", None, ())
+    assert (f.layer, f.param, f.file, f.line, f.pattern, f.fix, f.evidence) == ("Value.backward", "b", str(path), line_of(path, "for node in topo:"), "backward-order", None, ())
     assert f.message == (
         "every operation of `Value` passes back the right gradient alone, but `a - b` does not (`b.grad` is 0 where the slope "
         "is -1): `Value.backward` calls the `_backward` closures in an order where a node passes its gradient on before every "
@@ -145,3 +145,10 @@ def test_an_engine_with_a_wrong_operation_does_not_stop_the_next_engines_check(t
     assert sorted((f.layer, f.pattern, f.file) for f in found) == [
         ("Value.tanh", "wrong-derivative", str(path)), ("Xnode.backward", "backward-order", str(path))
     ]
+
+
+def test_a_backward_with_no_loop_over_the_closures_is_named_at_its_def(tmp_path):
+    """`[node._backward() for node in topo]`: no `for` statement calls the closures, so the finding
+    stays at `def backward`, where the order is chosen."""
+    path, (f,) = checked(tmp_path, "for node in reversed(topo):\n            node._backward()", "[node._backward() for node in topo]")
+    assert (f.pattern, f.line) == ("backward-order", line_of(path, "def backward(self):"))

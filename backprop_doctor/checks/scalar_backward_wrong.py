@@ -8,7 +8,9 @@ What it finds:
     and every input's `grad` is compared with the slope of the output's
     `data`. A value used twice (`a * a`) shows a gradient assigned with `=`
     where it must be added with `+=`; a chain of operations that are each
-    right shows a `backward()` that visits the graph in the wrong order.
+    right shows a `backward()` that visits the graph in the wrong order,
+    named at the loop that calls the closures. An array engine (a `Tensor`
+    class wrapping an ndarray) is checked the same way, on one-element arrays.
 
 Why it matters:
     Every neuron, layer and loss is built from these few operations: one
@@ -109,7 +111,7 @@ def _assigned(cls: type, check: Any) -> Finding:
 
 
 def _order(cls: type, check: Any) -> Finding:
-    file, line = _place(cls, "backward")
+    file, line = _closure_loop(cls) or _place(cls, "backward")
     return rule(NAME).finding(
         f"every operation of `{cls.__name__}` passes back the right gradient alone, but `{check.expression}` does not "
         f"({_values(check)}): `{cls.__name__}.backward` calls the `_backward` closures in an order where a node passes "
@@ -122,6 +124,25 @@ def _order(cls: type, check: Any) -> Finding:
         measured=max(check.error(n) for n in check.wrong),
         pattern="backward-order",
     )
+
+
+def _closure_loop(cls: type) -> tuple[str, int] | None:
+    """The loop of `backward` that calls each node's closure (`for node in topo: node._backward()`):
+    the order it walks the graph in is the one to change. None when `backward` has no such loop."""
+    found = _tree(cls, "backward")
+    if found is None:
+        return None
+    file, start, tree = found
+    loops = [
+        loop for loop in ast.walk(tree)
+        if isinstance(loop, ast.For) and isinstance(loop.target, ast.Name)
+        and any(
+            isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name)
+            and call.func.value.id == loop.target.id
+            for stmt in loop.body for call in ast.walk(stmt)
+        )
+    ]  # fmt: skip
+    return (file, start + loops[-1].lineno - 1) if loops else None
 
 
 def _method(cls: type, method: str) -> Any:

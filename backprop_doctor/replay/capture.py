@@ -29,6 +29,7 @@ from backprop_doctor.observe.budget import Deadline
 from backprop_doctor.observe.record import Record, number
 from backprop_doctor.observe.tracer import StopRun
 from backprop_doctor.replay.state import Path, State
+from backprop_doctor.scalar_autograd import node_number
 from backprop_doctor.static.steps import TrainingStep, UpdateSite, update_guard
 
 
@@ -229,6 +230,8 @@ class StepCapture:
             if site.in_prefix:
                 value = frame.f_locals.get(site.bound, frame.f_globals.get(site.bound))
                 found = number(value)
+                if found is None:
+                    found = node_number(value)  # a loss node of an autograd engine (`loss.data`)
                 if found is not None:
                     self.capture.program_loss = found
                 return

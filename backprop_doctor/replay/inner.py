@@ -94,7 +94,9 @@ class Hooks:
 
     def _local(self, function: str) -> Callable[..., Any]:
         pending = [a for a in self.actions if a.site.function == function and not a.done]
-        inside: list[_Action] = []
+        # an argument's value, whose site is the function's first line (no line event runs there): acted on
+        # at the first line event, before any statement of the function reads it
+        inside: list[_Action] = [a for a in pending if a.site.line == a.site.first_line]
 
         def trace(frame: types.FrameType, event: str, arg: Any) -> Any:
             if event not in ("line", "return"):

@@ -25,6 +25,7 @@ from backprop_doctor.replay.capture import Capture
 from backprop_doctor.replay.inner import Hooks
 from backprop_doctor.replay.log_guard import Guards
 from backprop_doctor.replay.state import Path, assign, resolve
+from backprop_doctor.scalar_autograd import node_number
 from backprop_doctor.static.steps import LossSite
 
 Change = tuple[Path, Any]
@@ -146,6 +147,8 @@ class Runner:
             except Exception:  # noqa: BLE001 - a loss written after the update may need names the prefix does not make
                 continue
             found = number(value)
+            if found is None:
+                found = node_number(value)  # a loss an autograd engine computes (`Value`, a one-element `Tensor`): its number
             if found is None and isinstance(value, tuple) and len(value) >= 2 and number(value[0]) is not None:
                 found = number(value[0])  # `(loss, probabilities)`, `(loss, grads)`: a loss function that returns more
             if found is None and _per_element(site, value):

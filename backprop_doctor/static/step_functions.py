@@ -240,6 +240,8 @@ def inner_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...], updati
         looped |= _changed_in_loops(node, me)
         last: dict[str, Site] = {}
         paired: list[tuple[str, str]] = []
+        # `q` of `def td_loss(q, ...): ... return loss, dq`: its value as the call hands it in, paired with this function's `dq` only
+        given = {argument: Site(name, start, start, start) for argument in _loss_arguments(node, me)}
         for stmt in statements:
             for callee, callee_node in _callees(stmt, by_name):  # `self.yHat = self.forward(X)`: its values come first
                 if callee not in read:
@@ -249,7 +251,8 @@ def inner_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...], updati
                 match = _ADJOINT.fullmatch(target)
                 if match is not None and target not in {a for a, _ in paired} and target not in looped:
                     names = [f for f in _forward_names(match.group(1), target) if f != target]
-                    forward = next((k for f in names for k in (f, f"self.{f}") if k in first and k not in looped), None)
+                    forward = match.group(1) if match.group(1) in given else None
+                    forward = forward or next((k for f in names for k in (f, f"self.{f}") if k in first and k not in looped), None)
                     if forward is None:  # `dhidden` of `hidden_layer`, as the step's own adjoints pair them
                         known = [k for k in first if k != target and k not in looped and "." not in k]
                         forward = next(iter(_abbreviated_forwards(match.group(1), known) or _compound_forwards(match.group(1), known)), None)
@@ -274,10 +277,11 @@ def inner_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...], updati
                     if isinstance(k, ast.Constant) and isinstance(k.value, str) and adjoint in {n.id for n in ast.walk(v) if isinstance(n, ast.Name)}
                 }  # fmt: skip
                 own = next((st for st in statements if st.lineno == last[adjoint].line), None)
+                at = given.get(forward) or first[forward]
                 found.append(
                     InnerAdjoint(
-                        adjoint, forward, last[adjoint], first[forward], tuple(sorted(feeds)),
-                        tuple(sorted(reads(own))) if own is not None else (), _fed(bodies, first[forward], forward),
+                        adjoint, forward, last[adjoint], at, tuple(sorted(feeds)),
+                        tuple(sorted(reads(own))) if own is not None else (), _fed(bodies, at, forward),
                         in_update=name not in before,
                     )
                 )
@@ -285,7 +289,37 @@ def inner_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...], updati
     for name, node in called:
         if name not in read:
             read_function(name, node)
-    return [a for a in found if a.forward_at != a.adjoint]
+    return [a for a in found if a.forward_at != a.adjoint and not _feeds_a_loss(a)]
+
+
+def _feeds_a_loss(adjoint: InnerAdjoint) -> bool:
+    """`d_fake = sigmoid(logit)` then `loss = -np.mean(np.log(d_fake))`: a value named like a gradient
+    (a GAN's discriminator output `d_fake`, `d_real`) that the function's loss is computed from is a
+    forward value; a gradient comes after the loss, never into it."""
+    from backprop_doctor.static.steps import _NOT_LOSS, LOSS_NAME
+
+    return any(LOSS_NAME.fullmatch(name) and not _NOT_LOSS.search(name) for name in adjoint.feeds)
+
+
+def _loss_arguments(node: FunctionNode, me: str | None) -> list[str]:
+    """Arguments of a function that returns a loss beside the gradient of that argument
+    (`def td_loss(q, actions, targets): ... return loss, dq`, cs231n's `softmax_loss(x, y)` returning
+    `loss, dx`): the argument is a forward value of the step, handed in by the call, and its gradient is
+    computed in the function (a parameter handed in is not: its gradient is the update's own). Their `Site` is the function's first line: the replay changes such a value
+    before the function's first statement runs (`replay.inner.Hooks`)."""
+    from backprop_doctor.static.steps import _NOT_LOSS, LOSS_NAME
+    from backprop_doctor.static.updates import _PARAM_NAME
+
+    returned = {
+        e.id for n in walk(node) if isinstance(n, ast.Return) and isinstance(n.value, ast.Tuple)
+        for e in n.value.elts if isinstance(e, ast.Name)
+    }  # fmt: skip
+    if not any(LOSS_NAME.fullmatch(n) and not _NOT_LOSS.search(n) for n in returned):
+        return []
+    # a parameter handed in (`svm_loss(W, X, y, reg)` returning `loss, dW`) is what the update moves, not a forward value
+    arguments = [a.arg for a in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs) if a.arg not in (me, "self") and not _PARAM_NAME.fullmatch(a.arg)]
+    gradients = {m.group(1) for n in returned if (m := _ADJOINT.fullmatch(n)) is not None}
+    return [a for a in arguments if a in gradients]
 
 
 def _scaled(node: ast.expr) -> ast.expr:

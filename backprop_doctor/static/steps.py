@@ -28,6 +28,7 @@ import dataclasses
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from backprop_doctor.static.definitions import _child_blocks, _qualnames, find_function
 from backprop_doctor.static.inline import named_inputs
@@ -918,14 +919,15 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
     found: list[TrainingStep] = []
     taken = {n.id for n in walk(tree) if isinstance(n, ast.Name)} | {n.arg for n in walk(tree) if isinstance(n, ast.arg)}
 
-    def loop_step(loop: ast.For | ast.While, function: ast.AST | None) -> TrainingStep | None:
-        body = loop.body
+    def loop_step(loop: ast.For | ast.While, function: ast.AST | None, start: int = 0, stop: int | None = None) -> TrainingStep | None:
+        body = loop.body[start:stop]  # one of the loop's alternating steps (`_alternating`), or all of it
         for index, stmt in enumerate(body):
             reached = reached_by(stmt)
             if reached:
                 break
         else:
             return None
+        body, index, stmt = _conditional_step(loop, body, index, stmt, reached_by, tree)
         prefix, inline = named_inputs(tuple(body[:index]), taken)
         updating = [later for later in body[index:] if reached_by(later)]
         reached = [s for later in updating for s in reached_by(later)]
@@ -989,6 +991,11 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
 
         tail = body[body.index(updating[-1]) + 1 :]
         forward = _rotated(prefix, tail) if not ahead else ()
+        if start or stop is not None:
+            # one of alternating steps: the losses the other steps compute (in the loop's other statements) are theirs
+            first, last = body[0].lineno, max(s.end_lineno or s.lineno for s in body)
+            own = split(prefix)
+            return dataclasses.replace(own, losses=tuple(s for s in own.losses if first <= s.line <= last), rotated=None)
         if ahead:  # the state is taken where that computation starts: the update that reads it is the next pass's
             return dataclasses.replace(split(prefix), first_line=prefix[0].lineno, ahead=True)
         return dataclasses.replace(split(prefix), rotated=split(forward + prefix) if forward else None)
@@ -1013,9 +1020,10 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
                     _epoch_losses(dataclasses.replace(step, copied_outside=step.copied_outside | _copied_outside(stmt, step)), stmt) for step in found[before:]
                 ]
                 if len(found) == before:
-                    step = loop_step(stmt, function)
-                    if step is not None:
-                        found.append(step)
+                    for start, stop in _alternating(stmt, reached_by, tree):
+                        step = loop_step(stmt, function, start, stop)
+                        if step is not None:
+                            found.append(step)
                 continue
             for block in _child_blocks(stmt):
                 visit(block, function, looped or isinstance(stmt, (ast.For, ast.While)))
@@ -1080,6 +1088,65 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
 
 
 _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)
+
+
+def _alternating(loop: ast.For | ast.While, reached_by: Any, tree: ast.Module) -> list[tuple[int, int | None]]:
+    """The parts of the loop's body that are steps of their own: two networks trained in turn, each pass
+    computing one loss and updating one network, then computing the other loss and updating the other:
+
+        for step in range(n):
+            d_loss, gd = d_grads(D, real, G_out)     # a loss, its gradients
+            for k in D: D[k] -= lr_d * gd[k]          # the first network's update
+            g_loss, gg = g_grads(G, D, z)             # another loss, computed after that update
+            for k in G: G[k] -= lr_g * gg[k]          # the second network's update
+
+    Each update follows the loss computed since the update before it, so each is replayed from where its
+    own statements start. (start, stop) slices of the body; the whole body, [(0, None)], unless the
+    statements before every run of updates compute a loss of their own."""
+    body = loop.body
+    reaching = [i for i, stmt in enumerate(body) if reached_by(stmt)]
+    if not reaching:
+        return [(0, None)]
+    runs = [[reaching[0]]]
+    for i in reaching[1:]:
+        if i == runs[-1][-1] + 1:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    if len(runs) < 2:
+        return [(0, None)]
+    starts = [0] + [run[-1] + 1 for run in runs[:-1]]
+    for start, run in zip(starts, runs):
+        if not any(s.in_prefix for s in _losses(loop, tuple(body[start : run[0]]), tree)):
+            return [(0, None)]
+    return [(start, stops) for start, stops in zip(starts, [*starts[1:], None])]
+
+
+def _conditional_step(
+    loop: ast.For | ast.While, body: list[ast.stmt], index: int, stmt: ast.stmt, reached_by: Any, tree: ast.Module
+) -> tuple[list[ast.stmt], int, ast.stmt]:
+    """The block one pass of the training step is, when the whole step sits under a condition of the loop:
+
+        for t in range(steps):
+            a = act(s); s2, r = env.step(a); buffer.append(...)      # the loop's own work
+            if len(buffer) >= batch_size:                            # a warm-up, every k-th pass, ...
+                batch = sample(buffer); loss, g = loss_and_grad(...)  # the pass: forward, loss, backward
+                net.update(lr)                                        # the update
+
+    The `if`'s body computes the loss before its update and the loop's statements before the `if` do not:
+    the pass is the `if`'s body (its prefix the statements before the update in it), and its state is
+    taken where that body starts, on a pass whose condition let it through. (body, index of the updating
+    statement in it, that statement); the loop's own when the step is not one such block."""
+    while isinstance(stmt, ast.If) and not stmt.orelse:
+        inner = next((i for i, s in enumerate(stmt.body) if reached_by(s)), None)
+        if not inner:
+            break
+        before = any(s.in_prefix for s in _losses(loop, tuple(body[:index]), tree))
+        within = any(s.in_prefix for s in _losses(loop, tuple(stmt.body[:inner]), tree))
+        if before or not within:
+            break
+        body, index, stmt = stmt.body, inner, stmt.body[inner]
+    return body, index, stmt
 
 
 def _copied_outside(outer: ast.For | ast.While, inner: TrainingStep) -> frozenset[str]:

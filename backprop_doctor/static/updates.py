@@ -249,6 +249,8 @@ def _keyed_like_gradient(target: ast.AST, step: ast.AST) -> bool:
     if not isinstance(target, ast.Subscript):
         return False
     names = _chain(target)
+    if names and _CAPITAL_G.fullmatch(names[-1]):
+        return _generator_descent(target, step)
     if not names or _GRADIENT.fullmatch(names[-1]) or _OPTIMISER_STATE.search(names[-1]) or _VELOCITY.fullmatch(names[-1]):
         return False
     key = ast.unparse(target.slice)
@@ -500,6 +502,22 @@ def _row_of_loop(target: ast.Subscript, loops: frozenset[str]) -> bool:
 def _a_number(node: ast.AST) -> bool:
     """`0.05`: a positive number, a learning rate written in place."""
     return isinstance(node, ast.Constant) and type(node.value) in (int, float) and node.value > 0
+
+
+_CAPITAL_G = re.compile(r"G\d*")  # the gradients beside a capital P, or a GAN's generator beside its discriminator D
+
+
+def _generator_descent(target: ast.Subscript, step: ast.AST) -> bool:
+    """`G[k] -= lr_g * gg[k]`: a capital G moved by a rate named as one times another container's entry
+    under the same key is a parameter (a GAN's generator), not the gradients a capital G holds elsewhere
+    (`P[k] -= lr * G[k]`), which no step moves by a rate."""
+    key = ast.unparse(target.slice)
+    if not (isinstance(step, ast.BinOp) and isinstance(step.op, ast.Mult)):
+        return False
+    for factor, other in ((step.left, step.right), (step.right, step.left)):
+        if _rate_named(factor) and isinstance(other, ast.Subscript) and ast.unparse(other.slice) == key and _chain(other) and _chain(other)[0] != _chain(target)[0]:
+            return True
+    return False
 
 
 def _rate_named(node: ast.AST) -> bool:

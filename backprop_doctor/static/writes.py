@@ -455,9 +455,18 @@ def rebound_gradients(tree: ast.AST) -> list[tuple[str, str, int, int]]:
         for method in (m for m in methods if m.name != "__init__"):
             for stmt in walk(method):
                 if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(target := stmt.targets[0], ast.Attribute):
-                    if isinstance(target.value, ast.Name) and target.value.id == "self" and target.attr in made:
+                    if isinstance(target.value, ast.Name) and target.value.id == "self" and target.attr in made and not _seed(stmt.value):
                         found.append((cls.name, target.attr, stmt.lineno, made[target.attr]))
     return sorted(found, key=lambda f: f[2])
+
+
+def _seed(value: ast.expr) -> bool:
+    """`np.ones_like(self.data)`, `1.0`: the gradient an autograd engine's `backward()` starts from at the
+    output node (a `Tensor` whose `grad` its `__init__` made with `np.zeros_like`), not a gradient computed
+    into a new array that an optimizer holding the old one would miss."""
+    if isinstance(value, ast.Constant):
+        return value.value == 1
+    return isinstance(value, ast.Call) and ast.unparse(value.func).rpartition(".")[2] in ("ones_like", "ones")
 
 
 def returned_indexed_add(tree: ast.AST, line: int, gradient: str) -> tuple[int, str, str, str, str] | None:
