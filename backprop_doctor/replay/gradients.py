@@ -1558,10 +1558,39 @@ def _clipped(step: TrainingStep, result: StepResult, tree: Any = None) -> str | 
     factors = [m.factor for _, m in result.wrong if m.proportional and m.factor is not None and 0 < m.factor < 1]
     best = _shared_factor(factors)
     if best is None or 2 * sum(abs(g / best - 1) <= COMMON for g in factors) < len(result.parameters):
-        return None
+        return call if _clipped_each(found, result) else None
     for _, measured in result.parameters:
         measured.scale = best
     return call
+
+
+def _clipped_each(found: Any, result: StepResult) -> bool:
+    """Whether the clip rescales gradients each by a factor of its own, to the clip's one threshold
+    (`g *= max_norm / norm` for each array whose norm passes it): a wrong parameter's gradient that
+    is the gradient times a factor below 1 (a one-number one: its one factor), and whose program's
+    gradient, the one it stepped with, has the threshold's norm to within `COMMON`, is right at its
+    own factor (`Measured.scale`). Any other stays wrong: a gradient wrong otherwise, or rescaled
+    to any other norm. False when none is explained so."""
+    from backprop_doctor.replay.clipping import _number
+
+    runner = getattr(result, "runner", None)
+    values = dict(getattr(getattr(runner, "state", None), "values", {}) or {})
+    numbers = [n for a in [*found.call.args, *(k.value for k in found.call.keywords)] if (n := _number(a, values)) is not None]
+    if len(numbers) != 1:
+        return False
+    limit = numbers[0]
+    explained = [
+        measured
+        for moved, measured in result.wrong
+        if (measured.proportional or measured.single)
+        and measured.factor is not None
+        and 0 < measured.factor < 1
+        and moved.gradient is not None
+        and abs(float(np.linalg.norm(np.asarray(moved.gradient, dtype=float))) / limit - 1) <= COMMON
+    ]
+    for measured in explained:
+        measured.scale = measured.factor
+    return bool(explained)
 
 
 def _blame_updates(result: StepResult) -> None:

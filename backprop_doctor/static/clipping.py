@@ -38,9 +38,19 @@ def clip_call(tree: ast.Module | None, prefix: Sequence[ast.stmt]) -> ClipCall |
     called = [function for _, function in called_functions(tree, tuple(prefix))] if tree is not None else []
     for stmt in [*prefix, *called]:
         for node in ast.walk(stmt):
-            if isinstance(node, ast.Call) and _CLIPS.search(ast.unparse(node.func).rsplit(".", 1)[-1]):
+            if isinstance(node, ast.Call) and _clipping(node.func):
                 return ClipCall(node, _resolved(tree, node))
     return None
+
+
+def _clipping(func: ast.expr) -> bool:
+    """`clip_grads`, `clip_gradients`, `self.clipping(...)`, and a method named `clip` itself
+    (`net.clip(grads, max_norm)`), not NumPy's element-wise `np.clip` (a loss's probabilities)."""
+    name = ast.unparse(func).rsplit(".", 1)[-1]
+    if _CLIPS.search(name):
+        return True
+    owner = func.value if isinstance(func, ast.Attribute) else None
+    return name.lower() == "clip" and owner is not None and not (isinstance(owner, ast.Name) and owner.id in ("np", "numpy", "cp", "jnp"))
 
 
 def _resolved(tree: ast.Module | None, call: ast.Call) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
