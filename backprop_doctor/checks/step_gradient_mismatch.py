@@ -556,6 +556,14 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
                 f"gradient that already holds it{holds}"
             )
             advice = f"remove the factor `{factor}`"
+        elif getattr(measured, "argument", None) is not None:
+            helper, given, other = measured.argument
+            pattern = "helper-argument"
+            diagnosis = (
+                f"`{adjoint.name}` (line {adjoint.line}) is {what} with respect to `{forward}` because it hands `{helper}` "
+                f"`{given}`: with `{helper}({other})` in its place it is the right gradient (`{helper}` itself is right, its argument is not)"
+            )
+            advice = f"write `{helper}({other})` at line {adjoint.line}"
         elif twice is not None:
             pattern, diagnosis, advice = _misapplied_words(adjoint, twice)
         elif not inner and source.tree is not None and (again := reapplied(source.tree, adjoint.line)) is not None:
