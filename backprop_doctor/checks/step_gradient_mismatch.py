@@ -556,6 +556,8 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
                 f"gradient that already holds it{holds}"
             )
             advice = f"remove the factor `{factor}`"
+        elif twice is not None:
+            pattern, diagnosis, advice = _misapplied_words(adjoint, twice)
         elif getattr(measured, "argument", None) is not None:
             helper, given, other = measured.argument
             pattern = "helper-argument"
@@ -564,8 +566,6 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
                 f"`{given}`: with `{helper}({other})` in its place it is the right gradient (`{helper}` itself is right, its argument is not)"
             )
             advice = f"write `{helper}({other})` at line {adjoint.line}"
-        elif twice is not None:
-            pattern, diagnosis, advice = _misapplied_words(adjoint, twice)
         elif not inner and source.tree is not None and (again := reapplied(source.tree, adjoint.line)) is not None:
             pattern = "derivative-of-output"
             diagnosis = (
@@ -909,6 +909,14 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
                     f"the update{'s' if plural else ''} of {names} in your training step ({where}) add{'' if plural else 's'} "
                     f"{gradients}{computed} which {'are' if plural else 'is'} the gradient of {loss_words} itself, so every step "
                     "climbs it: subtract the step instead of adding it"
+                )
+            elif pattern == "wrong-derivative" and file is None and line and (helper := _helper_factor(source, line)) is not None:
+                name, made, at, call = helper  # `layer_1_delta = ... * relu2deriv(layer_1)`: the derivative the program wrote once
+                line, shown = made, sorted({*shown, made, at})
+                message = (
+                    f"the update{'s' if plural else ''} of {names} in your training step ({where}) use{'' if plural else 's'} {gradients}{computed} "
+                    f"which {'are' if plural else 'is'} {what}: line {at} multiplies by `{call}`, and `{name}` (line {made}) makes that factor: "
+                    f"re-derive `{name}` as the derivative of the activation it stands for"
                 )
             else:
                 message = (
@@ -1473,31 +1481,77 @@ def _a_mask(node: ast.AST) -> bool:
 
 def _helper_computing(source: Any, adjoint: Any, plain: bool = False) -> tuple[str, int] | None:
     """(the function, the line of its return) when the adjoint's statement only calls a function of the
-    checked file for its value (`dout = huber_grad(out - y, delta)`): the wrong value is made there.
+    checked file for its value (`dout = huber_grad(out - y, delta)`), or a lambda it binds to a name
+    (`relu_deriv = lambda a: a > 0`, its own line): the wrong value is made there.
     With `plain` (a factor, not a wrong derivative), only when the call is the whole value and hands
     the function names as they are (`spread_back(dpool)`): a factor written in an argument
     (`relu_backward(2 * W2.T @ dZ2, Z1)`) is made at the call."""
-    import ast
-
     from backprop_doctor.static.origins import value_computed_at
 
     tree = source.tree if source is not None else None
     statement = next((n for n in ast.walk(tree) if isinstance(n, ast.Assign) and n.lineno == adjoint.line), None) if tree is not None else None
     if statement is None:
         return None
-    defined = {n.name: n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
+    defined = _program_helpers(tree)
     calls = [c for c in ast.walk(statement.value) if isinstance(c, ast.Call) and isinstance(c.func, ast.Name) and c.func.id in defined]
     if len(calls) != 1:
         return None  # none, or two helpers: which one is wrong is not read here
     name = calls[0].func.id
     if plain and (statement.value is not calls[0] or not all(isinstance(a, (ast.Name, ast.Attribute, ast.Constant)) for a in calls[0].args)):
         return None
-    if statement.value is calls[0]:
+    if isinstance(defined[name], ast.Lambda):
+        line = defined[name].body.lineno  # the lambda's one expression
+    elif statement.value is calls[0]:
         line = value_computed_at(tree, adjoint.line, adjoint.name)
     else:  # `huber_grad(r, delta) / n`: the helper's own return
         returns = [r for r in ast.walk(defined[name]) if isinstance(r, ast.Return) and r.value is not None]
         line = returns[-1].lineno if len(returns) == 1 else None
     return (name, line) if line is not None and line != adjoint.line else None
+
+
+def _program_helpers(tree: ast.AST) -> dict[str, ast.FunctionDef | ast.Lambda]:
+    """The file's functions by name: its `def`s, and the lambdas it binds to a name once
+    (`relu2deriv = lambda output: output > 0`); a name bound to a lambda twice is left out."""
+    lambdas: dict[str, list[ast.Lambda]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Lambda):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    lambdas.setdefault(target.id, []).append(node.value)
+    defined: dict[str, Any] = {name: found[0] for name, found in lambdas.items() if len(found) == 1}
+    defined.update({n.name: n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)})
+    return defined
+
+
+def _helper_factor(source: Any, line: int) -> tuple[str, int, int, str] | None:
+    """(the function, the line its value is made at, the statement's line, the call) when the statement at `line` multiplies by what one
+    function of the file, or one lambda it names, returns, handed plain values (`delta = up.dot(W.T) *
+    relu2deriv(h)`): a derivative the program wrote once and applies; a wrong gradient computed there
+    is made in it."""
+    tree = source.tree if source is not None else None
+    if tree is None:
+        return None
+    statement = next((n for n in ast.walk(tree) if isinstance(n, (ast.Assign, ast.AugAssign)) and n.lineno == line), None)
+    if isinstance(statement, ast.AugAssign) and isinstance(statement.op, ast.Mult) and isinstance(statement.target, ast.Name):
+        # `delta *= mask * 2` after `delta = up * relu2deriv(h)`: the value it multiplies is made at the binding before it
+        scope = _scope_of(tree, line) or tree
+        bound = [
+            n for n in ast.walk(scope)
+            if isinstance(n, ast.Assign) and n.lineno < line and any(isinstance(t, ast.Name) and t.id == statement.target.id for t in n.targets)
+        ]  # fmt: skip
+        statement = max(bound, key=lambda n: n.lineno) if bound else None
+        line = statement.lineno if statement is not None else line
+    if not isinstance(statement, ast.Assign) or not isinstance(statement.value, ast.BinOp) or not isinstance(statement.value.op, ast.Mult):
+        return None
+    defined = _program_helpers(tree)
+    calls = [c for c in ast.walk(statement.value) if isinstance(c, ast.Call) and isinstance(c.func, ast.Name) and c.func.id in defined]
+    factors = (statement.value.left, statement.value.right)
+    if len(calls) != 1 or not any(c is calls[0] for c in factors):
+        return None
+    if not calls[0].args or not all(isinstance(a, (ast.Name, ast.Attribute)) for a in calls[0].args):
+        return None
+    helper = _helper_computing(source, type("At", (), {"line": line, "name": ""})())
+    return (*helper, line, ast.unparse(calls[0])) if helper is not None else None
 
 
 def _handed_otherwise(source: Any, step: Any, adjoint: Any, loss: Any, values: dict[str, Any]) -> tuple[str, int, str, str] | None:
