@@ -230,6 +230,9 @@ def inner_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...], updati
     called = called_functions(tree, (*prefix, *updating))
     by_name = {name.rsplit(".", 1)[-1]: (name, node) for name, node in called}
     read: set[str] = set()
+    # the order the statements run in: a function's statements run while the statement calling it does,
+    # before it binds what the call returns (`net.backward(np.vstack([dfa, dfp, dfn]))` after `dfn = ...`)
+    when: dict[tuple[str, int], int] = {}
 
     def read_function(name: str, node: FunctionNode) -> None:
         nonlocal looped
@@ -245,6 +248,7 @@ def inner_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...], updati
                 if callee not in read:
                     read_function(callee, callee_node)
             site = Site(name, start, stmt.lineno, stmt.end_lineno or stmt.lineno)
+            when.setdefault((name, stmt.lineno), len(when))
             for target in _targets(stmt):
                 match = _ADJOINT.fullmatch(target)
                 if match is not None and target not in {a for a, _ in paired} and target not in looped:
@@ -285,6 +289,9 @@ def inner_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...], updati
     for name, node in called:
         if name not in read:
             read_function(name, node)
+    # from the loss backwards is the order the backward pass computes them in: a caller's adjoints
+    # handed to a function (`dfn` before `net.backward(...)` computes `dh`) come before that function's
+    found.sort(key=lambda a: when.get((a.adjoint.function, a.adjoint.line), len(when)))
     return [a for a in found if a.forward_at != a.adjoint]
 
 
