@@ -233,6 +233,8 @@ def inner_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...], updati
     # the order the statements run in: a function's statements run while the statement calling it does,
     # before it binds what the call returns (`net.backward(np.vstack([dfa, dfp, dfn]))` after `dfn = ...`)
     when: dict[tuple[str, int], int] = {}
+    before_change: dict[str, Site] = {}  # forward values changed in place: where they were first computed
+    changed_in_place: set[tuple[str, int]] = set()  # (function, line) of the statements that change a name in place
 
     def read_function(name: str, node: FunctionNode) -> None:
         nonlocal looped
@@ -243,12 +245,22 @@ def inner_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...], updati
         looped |= _changed_in_loops(node, me)
         last: dict[str, Site] = {}
         paired: list[tuple[str, str]] = []
+        consumed: set[str] = set()  # names a statement of this function has read
         for stmt in statements:
             for callee, callee_node in _callees(stmt, by_name):  # `self.yHat = self.forward(X)`: its values come first
                 if callee not in read:
                     read_function(callee, callee_node)
             site = Site(name, start, stmt.lineno, stmt.end_lineno or stmt.lineno)
             when.setdefault((name, stmt.lineno), len(when))
+            changed = stmt.target.id if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name) else None
+            if changed is not None and changed in first and first[changed].function == name and changed not in consumed:
+                # `A = np.exp(S)` then `A /= A.sum(axis=-1, keepdims=True)` before anything reads it: the forward value
+                # is the array as the in-place changes leave it, the one every later statement reads
+                before_change.setdefault(changed, first[changed])
+                first[changed] = site
+            consumed |= reads(stmt) - ({changed} if changed is not None else set())
+            if changed is not None:
+                changed_in_place.add((name, stmt.lineno))
             for target in _targets(stmt):
                 match = _ADJOINT.fullmatch(target)
                 if match is not None and target not in {a for a, _ in paired} and target not in looped:
@@ -278,10 +290,12 @@ def inner_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...], updati
                     if isinstance(k, ast.Constant) and isinstance(k.value, str) and adjoint in {n.id for n in ast.walk(v) if isinstance(n, ast.Name)}
                 }  # fmt: skip
                 own = next((st for st in statements if st.lineno == last[adjoint].line), None)
+                # `dz = ...; dz -= dz.mean(...)` mirrors `z -= z.mean(...)`: the gradient of the value before the change
+                at = before_change[forward] if forward in before_change and (name, last[adjoint].line) in changed_in_place else first[forward]
                 found.append(
                     InnerAdjoint(
-                        adjoint, forward, last[adjoint], first[forward], tuple(sorted(feeds)),
-                        tuple(sorted(reads(own))) if own is not None else (), _fed(bodies, first[forward], forward),
+                        adjoint, forward, last[adjoint], at, tuple(sorted(feeds)),
+                        tuple(sorted(reads(own))) if own is not None else (), _fed(bodies, at, forward),
                         in_update=name not in before,
                     )
                 )
