@@ -720,6 +720,8 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
     groups: dict[tuple[str | None, int, str], list[tuple[Any, Any]]] = {}
     for moved, measured in wrong:
         line, file = (measured.line, measured.file) if measured.line else (moved.site.line, moved.site.file)
+        if not measured.line and not moved.site.file and source.tree is not None and (formed := _gradient_line(source.tree, measured.name)) is not None:
+            line = formed  # `param -= lr * grad` over `zip(params, grads)`: `dWhb += ...` is where Whb's gradient is formed
         pattern = (
             "not-used" if measured.unused
             else "penalty-left-out" if measured.penalty_left_out is not None and _penalised(step, measured.name)
@@ -816,6 +818,8 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
             gradients = _names(list(dict.fromkeys(_tidy(m.gradient_name or m.site.gradient) for m, _ in members)))
             there = f"{os.path.basename(measured.file)} " if measured.file else ""
             computed = f", computed at {there}line {measured.line}," if measured.line and (measured.line, measured.file) != (moved.site.line, moved.site.file) else ","
+            if not measured.line and file is None and line and line != moved.site.line:  # found by the gradient's name (`_gradient_line`)
+                computed = f", formed at line {line} (`{ast.unparse(next(n for n in ast.walk(source.tree) if isinstance(n, ast.stmt) and n.lineno == line)).strip()}`),"
             plural = len(members) > 1
             # `theta = theta + alpha * gradient` with `gradient` the loss's own: the update's sign is wrong, not the gradient's
             climbs = pattern == "sign-flipped" and factor is not None and abs(factor + 1) < SAME_FACTOR and all(m.site.sign > 0 for m, _ in members)
@@ -973,7 +977,9 @@ def _between(result: Any, source: Any) -> tuple[Any, ast.stmt, str] | None:
     if any(_factor_pattern(result, m) != "wrong-derivative" or m.unused for _, m in result.wrong):
         return None  # a factor, a sign, an unread parameter: their own words
     adjoint, measured = result.adjoints[-1]
-    if not isinstance(adjoint, InnerAdjoint) or measured.wrong or len(adjoint.feeds) != 1 or any(m.line and m.line > adjoint.line for _, m in result.wrong):
+    if not isinstance(adjoint, InnerAdjoint) or measured.wrong or len(adjoint.feeds) != 1 or any(
+        (at := m.line or _gradient_line(source.tree, m.name)) and at > adjoint.line for _, m in result.wrong
+    ):
         return None  # a wrong gradient located below the adjoint is named where it is computed
     feed, scope = adjoint.feeds[0], _scope_of(source.tree, adjoint.line)
     statement = min(
@@ -1424,6 +1430,34 @@ def _moved_words(parameter: str, views: dict[str, str]) -> str:
     """`center_vec` the update moved: the name itself, or the array it is a view into."""
     owner = views.get(parameter)
     return f"`{owner}`, which `{parameter}` is a view into" if owner else f"`{parameter}`"
+
+
+def _gradient_line(tree: Any, parameter: str) -> int | None:
+    """The one statement that forms a parameter's gradient, found by its name (`dWhb += hb[t].T @ da`,
+    `grad_W1 = X.T @ d1`, `W1_grad = ...`) where the replay could not trace the update to it (the
+    gradients handed back in a list and applied over `zip(params, grads)`): not its initialisation
+    (`dWhb = np.zeros_like(Whb)`); None when no such name, or more than one statement forms it."""
+    if tree is None:
+        return None
+    bare = re.sub(r"\W", "", parameter.rsplit("[", 1)[-1].rsplit(".", 1)[-1])
+    if not bare:
+        return None
+    names = {f"d{bare}", f"d_{bare}", f"grad_{bare}", f"grad{bare}", f"g{bare}", f"g_{bare}", f"{bare}_grad", f"delta_{bare}"}
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name) and node.target.id in names:
+            found.add(node.lineno)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            flat = [e for t in targets for e in (t.elts if isinstance(t, ast.Tuple) else [t])]
+            hits = [t for t in flat if isinstance(t, ast.Name) and t.id in names]
+            if not hits or node.value is None:
+                continue
+            value = node.value
+            zeros = isinstance(value, ast.Tuple) or (isinstance(value, ast.Call) and re.search(r"zeros|empty|full", ast.unparse(value.func)))
+            if not zeros:
+                found.add(node.lineno)
+    return found.pop() if len(found) == 1 else None
 
 
 def _helper_behind_mask(source: Any, step: Any, adjoint: Any) -> tuple[str, str, int] | None:
