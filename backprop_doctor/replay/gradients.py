@@ -1874,11 +1874,16 @@ def _adjoint(runner: Runner, adjoint: Adjoint, namespace: dict[str, Any], base_l
     return None if measured.unused else _swaps_measured(measured, swaps, adjoint, forward, moved_inside, base_loss, rng)
 
 
-def _swaps_measured(measured: Measured, swaps: list[tuple[tuple[str, str, str], Any]], adjoint: Adjoint, forward: Any, loss_moved: Any, base_loss: float, rng: np.random.Generator) -> Measured:
+def _swaps_measured(measured: Measured, swaps: Any, adjoint: Adjoint, forward: Any, loss_moved: Any, base_loss: float, rng: np.random.Generator) -> Measured:
     """A wrong adjoint no slope explains, measured again as each of `_argument_swaps` computes it: `argument`
     names the swap that makes it right (judged again at the program's scale when the walk learns it)."""
     if measured.wrong and not measured.unused and measured.output_of is None and measured.extra_slope is None and measured.through is None:
-        measured.swapped = [(swap, _measure(adjoint.name, adjoint.line, again, forward, loss_moved, base_loss, rng)) for swap, again in swaps]
+        state = np.random.get_state()  # the program's helper runs again: NumPy's global generator is left as it was
+        try:
+            tries = swaps()
+        finally:
+            np.random.set_state(state)
+        measured.swapped = [(swap, _measure(adjoint.name, adjoint.line, again, forward, loss_moved, base_loss, rng)) for swap, again in tries]
         measured.argument = _swap_right(measured.swapped, None)
     return measured
 
@@ -1907,19 +1912,21 @@ def _extra_slope(
     return None
 
 
-def _argument_swaps(step: TrainingStep, adjoint: Adjoint, namespace: dict[str, Any], value: Any, forward: Any) -> list[tuple[tuple[str, str, str], Any]]:
+def _argument_swaps(step: TrainingStep, adjoint: Adjoint, namespace: dict[str, Any], value: Any, forward: Any) -> Any:
     """`dz1 = da1 * sigmoid(a1)` with `a1 = softplus(z1)`: the derivative helper may be right and its argument
     not (the activation's output where its input is meant, or the converse, `sigmoid_prime(z1)` where
     `sigmoid_prime(a) = a * (1 - a)` takes the output). The statement computed again with the one helper
-    call of the program it makes handed the other side of the activation: [((the helper, the argument
-    given, the other), the adjoint's value then)], to be measured; [] when the statement is not one
-    assignment with one such call, or no longer makes the adjoint's value (`dz *= mask` after it)."""
+    call of the program it makes handed the other side of the activation. Returns, read before any
+    measuring run changes the namespace, what computes them only when asked (the adjoint found wrong):
+    [((the helper, the argument given, the other), the adjoint's value then)], to be measured; [] when the
+    statement is not one assignment with one such call, or no longer makes the adjoint's value (`dz *= mask`
+    after it)."""
     stmt = step.prefix[adjoint.index]
     if not isinstance(stmt, ast.Assign) or len(stmt.targets) != 1 or not isinstance(stmt.targets[0], ast.Name) or stmt.targets[0].id != adjoint.name:
-        return []
+        return list
     calls = [c for c in ast.walk(stmt.value) if isinstance(c, ast.Call) and isinstance(c.func, ast.Name) and _program_function(namespace.get(c.func.id))]
     if len(calls) != 1 or len(calls[0].args) != 1 or calls[0].keywords or not isinstance(calls[0].args[0], ast.Name):
-        return []
+        return list
     call, given = calls[0], calls[0].args[0].id
     between = step.prefix[adjoint.forward_index + 1 : adjoint.index]
     if given == adjoint.forward:  # handed the input: the outputs of the activations computed from it
@@ -1938,19 +1945,22 @@ def _argument_swaps(step: TrainingStep, adjoint: Adjoint, namespace: dict[str, A
         with np.errstate(all="ignore"):
             return eval(compile(ast.fix_missing_locations(swapped), "<argument>", "eval"), dict(scope))  # noqa: S307 - the program's own expression
 
-    found = []
-    try:
-        if not np.allclose(computed(given), value, rtol=1e-9, atol=0.0, equal_nan=True):
-            return []
-        for other in dict.fromkeys(others):
-            if other == given or np.shape(scope.get(other)) != np.shape(scope.get(given)):
-                continue
-            again = comparable(computed(other), forward)
-            if again is not None and np.all(np.isfinite(again)):
-                found.append(((call.func.id, given, other), again))
-    except Exception:  # noqa: BLE001 - the program's helper, handed another value, may fail: no try
+    def tries() -> list[tuple[tuple[str, str, str], Any]]:
+        found: list[tuple[tuple[str, str, str], Any]] = []
+        try:
+            if not np.allclose(computed(given), value, rtol=1e-9, atol=0.0, equal_nan=True):
+                return []
+            for other in dict.fromkeys(others):
+                if other == given or np.shape(scope.get(other)) != np.shape(scope.get(given)):
+                    continue
+                again = comparable(computed(other), forward)
+                if again is not None and np.all(np.isfinite(again)):
+                    found.append(((call.func.id, given, other), again))
+        except Exception:  # noqa: BLE001 - the program's helper, handed another value, may fail: no try
+            return found
         return found
-    return found
+
+    return tries if others else list
 
 
 def _swap_right(swapped: list[tuple[tuple[str, str, str], Measured]], scale: float | None) -> tuple[str, str, str] | None:
