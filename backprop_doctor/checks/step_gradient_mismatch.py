@@ -720,7 +720,10 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
     groups: dict[tuple[str | None, int, str], list[tuple[Any, Any]]] = {}
     for moved, measured in wrong:
         line, file = (measured.line, measured.file) if measured.line else (moved.site.line, moved.site.file)
-        if not measured.line and not moved.site.file and source.tree is not None and (formed := _gradient_line(source.tree, measured.name)) is not None:
+        if (
+            not measured.line and not moved.site.file and source.tree is not None
+            and (formed := _gradient_line(source.tree, measured.name, moved.gradient_name or moved.site.gradient)) is not None
+        ):  # fmt: skip
             line = formed  # `param -= lr * grad` over `zip(params, grads)`: `dWhb += ...` is where Whb's gradient is formed
         pattern = (
             "not-used" if measured.unused
@@ -978,7 +981,7 @@ def _between(result: Any, source: Any) -> tuple[Any, ast.stmt, str] | None:
         return None  # a factor, a sign, an unread parameter: their own words
     adjoint, measured = result.adjoints[-1]
     if not isinstance(adjoint, InnerAdjoint) or measured.wrong or len(adjoint.feeds) != 1 or any(
-        (at := m.line or _gradient_line(source.tree, m.name)) and at > adjoint.line for _, m in result.wrong
+        (at := m.line or _gradient_line(source.tree, m.name, moved.gradient_name or moved.site.gradient)) and at > adjoint.line for moved, m in result.wrong
     ):
         return None  # a wrong gradient located below the adjoint is named where it is computed
     feed, scope = adjoint.feeds[0], _scope_of(source.tree, adjoint.line)
@@ -1432,17 +1435,20 @@ def _moved_words(parameter: str, views: dict[str, str]) -> str:
     return f"`{owner}`, which `{parameter}` is a view into" if owner else f"`{parameter}`"
 
 
-def _gradient_line(tree: Any, parameter: str) -> int | None:
+def _gradient_line(tree: Any, parameter: str, read: str | None = None) -> int | None:
     """The one statement that forms a parameter's gradient, found by its name (`dWhb += hb[t].T @ da`,
     `grad_W1 = X.T @ d1`, `W1_grad = ...`) where the replay could not trace the update to it (the
-    gradients handed back in a list and applied over `zip(params, grads)`): not its initialisation
-    (`dWhb = np.zeros_like(Whb)`); None when no such name, or more than one statement forms it."""
+    gradients handed back in a list and applied over `zip(params, grads)`, the update reading `grad`):
+    not its initialisation (`dWhb = np.zeros_like(Whb)`); None when no such name, when more than one
+    statement forms it, or when the update reads that name itself (`W1 -= lr * dW1`: named as it was)."""
     if tree is None:
         return None
     bare = re.sub(r"\W", "", parameter.rsplit("[", 1)[-1].rsplit(".", 1)[-1])
     if not bare:
         return None
     names = {f"d{bare}", f"d_{bare}", f"grad_{bare}", f"grad{bare}", f"g{bare}", f"g_{bare}", f"{bare}_grad", f"delta_{bare}"}
+    if read is not None and ({n.id for n in ast.walk(ast.parse(read, mode="eval")) if isinstance(n, ast.Name)} if _parses(read) else set()) & names:
+        return None
     found = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name) and node.target.id in names:
@@ -1458,6 +1464,14 @@ def _gradient_line(tree: Any, parameter: str) -> int | None:
             if not zeros:
                 found.add(node.lineno)
     return found.pop() if len(found) == 1 else None
+
+
+def _parses(text: str) -> bool:
+    try:
+        ast.parse(text, mode="eval")
+    except SyntaxError:
+        return False
+    return True
 
 
 def _helper_behind_mask(source: Any, step: Any, adjoint: Any) -> tuple[str, str, int] | None:
