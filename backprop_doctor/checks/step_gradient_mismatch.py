@@ -558,6 +558,14 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
             advice = f"remove the factor `{factor}`"
         elif twice is not None:
             pattern, diagnosis, advice = _misapplied_words(adjoint, twice)
+        elif getattr(measured, "argument", None) is not None:
+            helper, given, other = measured.argument
+            pattern = "helper-argument"
+            diagnosis = (
+                f"`{adjoint.name}` (line {adjoint.line}) is {what} with respect to `{forward}` because it hands `{helper}` "
+                f"`{given}`: with `{helper}({other})` in its place it is the right gradient (`{helper}` itself is right, its argument is not)"
+            )
+            advice = f"write `{helper}({other})` at line {adjoint.line}"
         elif not inner and source.tree is not None and (again := reapplied(source.tree, adjoint.line)) is not None:
             pattern = "derivative-of-output"
             diagnosis = (
@@ -712,6 +720,11 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
     groups: dict[tuple[str | None, int, str], list[tuple[Any, Any]]] = {}
     for moved, measured in wrong:
         line, file = (measured.line, measured.file) if measured.line else (moved.site.line, moved.site.file)
+        if (
+            not measured.line and not moved.site.file and source.tree is not None
+            and (formed := _gradient_line(source.tree, measured.name, moved.gradient_name or moved.site.gradient)) is not None
+        ):  # fmt: skip
+            line = formed  # `param -= lr * grad` over `zip(params, grads)`: `dWhb += ...` is where Whb's gradient is formed
         pattern = (
             "not-used" if measured.unused
             else "penalty-left-out" if measured.penalty_left_out is not None and _penalised(step, measured.name)
@@ -808,6 +821,8 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
             gradients = _names(list(dict.fromkeys(_tidy(m.gradient_name or m.site.gradient) for m, _ in members)))
             there = f"{os.path.basename(measured.file)} " if measured.file else ""
             computed = f", computed at {there}line {measured.line}," if measured.line and (measured.line, measured.file) != (moved.site.line, moved.site.file) else ","
+            if not measured.line and file is None and line and line != moved.site.line:  # found by the gradient's name (`_gradient_line`)
+                computed = f", formed at line {line} (`{ast.unparse(next(n for n in ast.walk(source.tree) if isinstance(n, ast.stmt) and n.lineno == line)).strip()}`),"
             plural = len(members) > 1
             # `theta = theta + alpha * gradient` with `gradient` the loss's own: the update's sign is wrong, not the gradient's
             climbs = pattern == "sign-flipped" and factor is not None and abs(factor + 1) < SAME_FACTOR and all(m.site.sign > 0 for m, _ in members)
@@ -902,6 +917,14 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
                     f"{gradients}{computed} which {'are' if plural else 'is'} the gradient of {loss_words} itself, so every step "
                     "climbs it: subtract the step instead of adding it"
                 )
+            elif pattern == "wrong-derivative" and file is None and line and (helper := _helper_factor(source, line)) is not None:
+                name, made, at, call = helper  # `layer_1_delta = ... * relu2deriv(layer_1)`: the derivative the program wrote once
+                line, shown = made, sorted({*shown, made, at})
+                message = (
+                    f"the update{'s' if plural else ''} of {names} in your training step ({where}) use{'' if plural else 's'} {gradients}{computed} "
+                    f"which {'are' if plural else 'is'} {what}: line {at} multiplies by `{call}`, and `{name}` (line {made}) makes that factor: "
+                    f"re-derive `{name}` as the derivative of the activation it stands for"
+                )
             else:
                 message = (
                     f"the update{'s' if plural else ''} of {names} in your training step ({where}) use{'' if plural else 's'} {gradients}{computed} "
@@ -957,7 +980,9 @@ def _between(result: Any, source: Any) -> tuple[Any, ast.stmt, str] | None:
     if any(_factor_pattern(result, m) != "wrong-derivative" or m.unused for _, m in result.wrong):
         return None  # a factor, a sign, an unread parameter: their own words
     adjoint, measured = result.adjoints[-1]
-    if not isinstance(adjoint, InnerAdjoint) or measured.wrong or len(adjoint.feeds) != 1 or any(m.line and m.line > adjoint.line for _, m in result.wrong):
+    if not isinstance(adjoint, InnerAdjoint) or measured.wrong or len(adjoint.feeds) != 1 or any(
+        (at := m.line or _gradient_line(source.tree, m.name, moved.gradient_name or moved.site.gradient)) and at > adjoint.line for moved, m in result.wrong
+    ):
         return None  # a wrong gradient located below the adjoint is named where it is computed
     feed, scope = adjoint.feeds[0], _scope_of(source.tree, adjoint.line)
     statement = min(
@@ -1410,6 +1435,45 @@ def _moved_words(parameter: str, views: dict[str, str]) -> str:
     return f"`{owner}`, which `{parameter}` is a view into" if owner else f"`{parameter}`"
 
 
+def _gradient_line(tree: Any, parameter: str, read: str | None = None) -> int | None:
+    """The one statement that forms a parameter's gradient, found by its name (`dWhb += hb[t].T @ da`,
+    `grad_W1 = X.T @ d1`, `W1_grad = ...`) where the replay could not trace the update to it (the
+    gradients handed back in a list and applied over `zip(params, grads)`, the update reading `grad`):
+    not its initialisation (`dWhb = np.zeros_like(Whb)`); None when no such name, when more than one
+    statement forms it, or when the update reads that name itself (`W1 -= lr * dW1`: named as it was)."""
+    if tree is None:
+        return None
+    bare = re.sub(r"\W", "", parameter.rsplit("[", 1)[-1].rsplit(".", 1)[-1])
+    if not bare:
+        return None
+    names = {f"d{bare}", f"d_{bare}", f"grad_{bare}", f"grad{bare}", f"g{bare}", f"g_{bare}", f"{bare}_grad", f"delta_{bare}"}
+    if read is not None and ({n.id for n in ast.walk(ast.parse(read, mode="eval")) if isinstance(n, ast.Name)} if _parses(read) else set()) & names:
+        return None
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name) and node.target.id in names:
+            found.add(node.lineno)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            flat = [e for t in targets for e in (t.elts if isinstance(t, ast.Tuple) else [t])]
+            hits = [t for t in flat if isinstance(t, ast.Name) and t.id in names]
+            if not hits or node.value is None:
+                continue
+            value = node.value
+            zeros = isinstance(value, ast.Tuple) or (isinstance(value, ast.Call) and re.search(r"zeros|empty|full", ast.unparse(value.func)))
+            if not zeros:
+                found.add(node.lineno)
+    return found.pop() if len(found) == 1 else None
+
+
+def _parses(text: str) -> bool:
+    try:
+        ast.parse(text, mode="eval")
+    except SyntaxError:
+        return False
+    return True
+
+
 def _helper_behind_mask(source: Any, step: Any, adjoint: Any) -> tuple[str, str, int] | None:
     """(the masked name, the function, the line of its one return) when the adjoint's statement only masks another value
     (`dz = da * (z > 0)`, a ReLU's mask, right whatever the factor) and that value is what one
@@ -1465,31 +1529,77 @@ def _a_mask(node: ast.AST) -> bool:
 
 def _helper_computing(source: Any, adjoint: Any, plain: bool = False) -> tuple[str, int] | None:
     """(the function, the line of its return) when the adjoint's statement only calls a function of the
-    checked file for its value (`dout = huber_grad(out - y, delta)`): the wrong value is made there.
+    checked file for its value (`dout = huber_grad(out - y, delta)`), or a lambda it binds to a name
+    (`relu_deriv = lambda a: a > 0`, its own line): the wrong value is made there.
     With `plain` (a factor, not a wrong derivative), only when the call is the whole value and hands
     the function names as they are (`spread_back(dpool)`): a factor written in an argument
     (`relu_backward(2 * W2.T @ dZ2, Z1)`) is made at the call."""
-    import ast
-
     from backprop_doctor.static.origins import value_computed_at
 
     tree = source.tree if source is not None else None
     statement = next((n for n in ast.walk(tree) if isinstance(n, ast.Assign) and n.lineno == adjoint.line), None) if tree is not None else None
     if statement is None:
         return None
-    defined = {n.name: n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
+    defined = _program_helpers(tree)
     calls = [c for c in ast.walk(statement.value) if isinstance(c, ast.Call) and isinstance(c.func, ast.Name) and c.func.id in defined]
     if len(calls) != 1:
         return None  # none, or two helpers: which one is wrong is not read here
     name = calls[0].func.id
     if plain and (statement.value is not calls[0] or not all(isinstance(a, (ast.Name, ast.Attribute, ast.Constant)) for a in calls[0].args)):
         return None
-    if statement.value is calls[0]:
+    if isinstance(defined[name], ast.Lambda):
+        line = defined[name].body.lineno  # the lambda's one expression
+    elif statement.value is calls[0]:
         line = value_computed_at(tree, adjoint.line, adjoint.name)
     else:  # `huber_grad(r, delta) / n`: the helper's own return
         returns = [r for r in ast.walk(defined[name]) if isinstance(r, ast.Return) and r.value is not None]
         line = returns[-1].lineno if len(returns) == 1 else None
     return (name, line) if line is not None and line != adjoint.line else None
+
+
+def _program_helpers(tree: ast.AST) -> dict[str, ast.FunctionDef | ast.Lambda]:
+    """The file's functions by name: its `def`s, and the lambdas it binds to a name once
+    (`relu2deriv = lambda output: output > 0`); a name bound to a lambda twice is left out."""
+    lambdas: dict[str, list[ast.Lambda]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Lambda):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    lambdas.setdefault(target.id, []).append(node.value)
+    defined: dict[str, Any] = {name: found[0] for name, found in lambdas.items() if len(found) == 1}
+    defined.update({n.name: n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)})
+    return defined
+
+
+def _helper_factor(source: Any, line: int) -> tuple[str, int, int, str] | None:
+    """(the function, the line its value is made at, the statement's line, the call) when the statement at `line` multiplies by what one
+    function of the file, or one lambda it names, returns, handed plain values (`delta = up.dot(W.T) *
+    relu2deriv(h)`): a derivative the program wrote once and applies; a wrong gradient computed there
+    is made in it."""
+    tree = source.tree if source is not None else None
+    if tree is None:
+        return None
+    statement = next((n for n in ast.walk(tree) if isinstance(n, (ast.Assign, ast.AugAssign)) and n.lineno == line), None)
+    if isinstance(statement, ast.AugAssign) and isinstance(statement.op, ast.Mult) and isinstance(statement.target, ast.Name):
+        # `delta *= mask * 2` after `delta = up * relu2deriv(h)`: the value it multiplies is made at the binding before it
+        scope = _scope_of(tree, line) or tree
+        bound = [
+            n for n in ast.walk(scope)
+            if isinstance(n, ast.Assign) and n.lineno < line and any(isinstance(t, ast.Name) and t.id == statement.target.id for t in n.targets)
+        ]  # fmt: skip
+        statement = max(bound, key=lambda n: n.lineno) if bound else None
+        line = statement.lineno if statement is not None else line
+    if not isinstance(statement, ast.Assign) or not isinstance(statement.value, ast.BinOp) or not isinstance(statement.value.op, ast.Mult):
+        return None
+    defined = _program_helpers(tree)
+    calls = [c for c in ast.walk(statement.value) if isinstance(c, ast.Call) and isinstance(c.func, ast.Name) and c.func.id in defined]
+    factors = (statement.value.left, statement.value.right)
+    if len(calls) != 1 or not any(c is calls[0] for c in factors):
+        return None
+    if not calls[0].args or not all(isinstance(a, (ast.Name, ast.Attribute)) for a in calls[0].args):
+        return None
+    helper = _helper_computing(source, type("At", (), {"line": line, "name": ""})())
+    return (*helper, line, ast.unparse(calls[0])) if helper is not None else None
 
 
 def _handed_otherwise(source: Any, step: Any, adjoint: Any, loss: Any, values: dict[str, Any]) -> tuple[str, int, str, str] | None:

@@ -90,6 +90,8 @@ class Measured:
     output_of: tuple[str, str] | None = None  # ("sigmoid", "a1"): a wrong adjoint of `z1` that is right as the gradient of `a1 = sigmoid(z1)`
     extra_slope: tuple[str, str, str] | None = None  # ("sigmoid", "p", "p * (1 - p)"): right once that factor of its statement is taken out
     widened: tuple[int, ...] | None = None  # the gradient's own shape, larger than the parameter's: the update turns the parameter into it
+    argument: tuple[str, str, str] | None = None  # ("sigmoid", "A1", "Z1"): right once the helper the statement calls is handed the other value
+    swapped: list[tuple[tuple[str, str, str], Measured]] = field(default_factory=list, repr=False)  # those tries, judged once the scale is known
 
     @property
     def wrong(self) -> bool:
@@ -856,6 +858,7 @@ def _walk_adjoints(
             continue
         if measured.wrong and scale is not None:
             measured.scale, measured.exact_scale = scale, True
+            measured.argument = measured.argument or _swap_right(measured.swapped, scale)
         if measured.wrong:
             contradicted = _inner_contradicted(adjoint, result) if isinstance(adjoint, InnerAdjoint) else _contradicted(step, adjoint, result)
             if contradicted:  # a right gradient is computed from it: its name says more than it is (`dh` zeroed into dz)
@@ -1868,6 +1871,7 @@ def _adjoint(runner: Runner, adjoint: Adjoint, namespace: dict[str, Any], base_l
     def loss_moved(delta: Any) -> float:
         return runner.loss(after=adjoint.forward_index, later=[(adjoint.forward, lambda f: f + delta)])
 
+    swaps = _argument_swaps(step, adjoint, namespace, value, forward)  # read before any measuring run changes the namespace
     measured = measure_adjoint(adjoint.name, adjoint.line, value, forward, loss_moved, base_loss, rng)
     if measured.wrong:
         measured.output_of = _output_of(step, adjoint, namespace, value, forward, loss_moved, base_loss, rng)
@@ -1878,7 +1882,7 @@ def _adjoint(runner: Runner, adjoint: Adjoint, namespace: dict[str, Any], base_l
     if inside is None or code is None:
         # unused counts as wrong: a loss recomputed from the parameters alone (`calculate_loss(model)`)
         # moves with none of the step's values, and the walk's other evidence decides
-        return measured
+        return _swaps_measured(measured, swaps, adjoint, forward, loss_moved, base_loss, rng)
     # the loss does not read the value after its statement: made beside the output in one call
     # (`z1, a1, out = forward(X)`), it is moved where that call computes it
     site, local = inside
@@ -1892,7 +1896,21 @@ def _adjoint(runner: Runner, adjoint: Adjoint, namespace: dict[str, Any], base_l
         return loss
 
     measured = measure_adjoint(adjoint.name, adjoint.line, value, forward, moved_inside, base_loss, rng)
-    return None if measured.unused else measured
+    return None if measured.unused else _swaps_measured(measured, swaps, adjoint, forward, moved_inside, base_loss, rng)
+
+
+def _swaps_measured(measured: Measured, swaps: Any, adjoint: Adjoint, forward: Any, loss_moved: Any, base_loss: float, rng: np.random.Generator) -> Measured:
+    """A wrong adjoint no slope explains, measured again as each of `_argument_swaps` computes it: `argument`
+    names the swap that makes it right (judged again at the program's scale when the walk learns it)."""
+    if measured.wrong and not measured.unused and measured.output_of is None and measured.extra_slope is None and measured.through is None:
+        state = np.random.get_state()  # the program's helper runs again: NumPy's global generator is left as it was
+        try:
+            tries = swaps()
+        finally:
+            np.random.set_state(state)
+        measured.swapped = [(swap, _measure(adjoint.name, adjoint.line, again, forward, loss_moved, base_loss, rng)) for swap, again in tries]
+        measured.argument = _swap_right(measured.swapped, None)
+    return measured
 
 
 def _extra_slope(
@@ -1917,6 +1935,87 @@ def _extra_slope(
             if not retried.wrong and not retried.unused:
                 return activation, name, factor.group(0)
     return None
+
+
+def _argument_swaps(step: TrainingStep, adjoint: Adjoint, namespace: dict[str, Any], value: Any, forward: Any) -> Any:
+    """`dz1 = da1 * sigmoid(a1)` with `a1 = softplus(z1)`: the derivative helper may be right and its argument
+    not (the activation's output where its input is meant, or the converse, `sigmoid_prime(z1)` where
+    `sigmoid_prime(a) = a * (1 - a)` takes the output). The statement computed again with the one helper
+    call of the program it makes handed the other side of the activation. Returns, read before any
+    measuring run changes the namespace, what computes them only when asked (the adjoint found wrong):
+    [((the helper, the argument given, the other), the adjoint's value then)], to be measured; [] when the
+    statement is not one assignment with one such call, or no longer makes the adjoint's value (`dz *= mask`
+    after it)."""
+    stmt = step.prefix[adjoint.index]
+    if not isinstance(stmt, ast.Assign) or len(stmt.targets) != 1 or not isinstance(stmt.targets[0], ast.Name) or stmt.targets[0].id != adjoint.name:
+        return list
+    calls = [c for c in ast.walk(stmt.value) if isinstance(c, ast.Call) and isinstance(c.func, ast.Name) and _program_function(namespace.get(c.func.id))]
+    if len(calls) != 1 or len(calls[0].args) != 1 or calls[0].keywords or not isinstance(calls[0].args[0], ast.Name):
+        return list
+    call, given = calls[0], calls[0].args[0].id
+    between = step.prefix[adjoint.forward_index + 1 : adjoint.index]
+    if given == adjoint.forward:  # handed the input: the outputs of the activations computed from it
+        others = [_targets(s)[0] for s in between if len(_targets(s)) == 1 and adjoint.forward in reads(s)]
+        others += [t for t in _targets(step.prefix[adjoint.forward_index]) if t != given]  # `Z1, A1 = forward(X)`
+    else:  # handed an output: the input it is computed from
+        made = [s for s in between if given in _targets(s)]
+        together = given in _targets(step.prefix[adjoint.forward_index])
+        others = [adjoint.forward] if (made and adjoint.forward in reads(made[-1])) or together else []
+    names = {n.id for n in ast.walk(stmt.value) if isinstance(n, ast.Name)} | set(others)
+    scope = dict(namespace)
+    scope.update({n: namespace[n].copy() for n in names if isinstance(namespace.get(n), np.ndarray)})
+
+    def computed(argument: str) -> Any:
+        swapped = _Renamed(call, given, argument).visit(ast.parse(ast.unparse(stmt.value), mode="eval"))
+        with np.errstate(all="ignore"):
+            return eval(compile(ast.fix_missing_locations(swapped), "<argument>", "eval"), dict(scope))  # noqa: S307 - the program's own expression
+
+    def tries() -> list[tuple[tuple[str, str, str], Any]]:
+        found: list[tuple[tuple[str, str, str], Any]] = []
+        try:
+            if not np.allclose(computed(given), value, rtol=1e-9, atol=0.0, equal_nan=True):
+                return []
+            for other in dict.fromkeys(others):
+                if other == given or np.shape(scope.get(other)) != np.shape(scope.get(given)):
+                    continue
+                again = comparable(computed(other), forward)
+                if again is not None and np.all(np.isfinite(again)):
+                    found.append(((call.func.id, given, other), again))
+        except Exception:  # noqa: BLE001 - the program's helper, handed another value, may fail: no try
+            return found
+        return found
+
+    return tries if others else list
+
+
+def _swap_right(swapped: list[tuple[tuple[str, str, str], Measured]], scale: float | None) -> tuple[str, str, str] | None:
+    """The first swap whose adjoint is right (at the program's scale, once known)."""
+    for swap, retried in swapped:
+        if scale is not None:
+            retried.scale, retried.exact_scale = scale, True
+        if not retried.wrong and not retried.unused:
+            return swap
+    return None
+
+
+def _program_function(value: Any) -> bool:
+    """A plain function the program defines (a `def` or a lambda of its own), not NumPy's or a class."""
+    import types
+
+    return isinstance(value, types.FunctionType) and not (getattr(value, "__module__", "") or "").startswith(("numpy", "backprop_doctor"))
+
+
+class _Renamed(ast.NodeTransformer):
+    """The expression with the one call's argument `given` read as `other` instead."""
+
+    def __init__(self, call: ast.Call, given: str, other: str) -> None:
+        self.text, self.given, self.other = ast.unparse(call), given, other
+
+    def visit_Call(self, node: ast.Call) -> Any:
+        if ast.unparse(node) == self.text:
+            node.args = [ast.Name(id=self.other, ctx=ast.Load())]
+            return node
+        return self.generic_visit(node)
 
 
 def _output_of(

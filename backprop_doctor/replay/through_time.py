@@ -194,10 +194,24 @@ def renamed_series(tree: ast.Module | None, prefix: tuple[ast.stmt, ...], paired
         alias = f"{stem.group(1)}s" if stem is not None else ""
         if not alias or any(isinstance(n, ast.Name) and n.id == alias for n in ast.walk(tree)):
             continue
-        for adjoint in time_adjoints(_Rename(series, alias).visit(copy.deepcopy(tree)), prefix):
-            if adjoint.series == alias and adjoint.name not in names:
+        renamed = _Rename(series, alias).visit(copy.deepcopy(tree))
+        for adjoint in time_adjoints(renamed, prefix):
+            if adjoint.series == alias and adjoint.name not in names and _loop_reads(renamed, adjoint, alias):
                 found.setdefault((adjoint.name, series), dataclasses.replace(adjoint, series=series))
     return list(found.values())
+
+
+def _loop_reads(tree: ast.Module, adjoint: TimeAdjoint, name: str) -> bool:
+    """Whether the backward loop the adjoint is computed in reads `name`: a bidirectional RNN's two
+    backward loops both assign `da`, and the first one's (over `hf`) is not the gradient of `hb`, the
+    series the second one reads with its own `da`."""
+    loop = adjoint.loop
+    if loop is None:
+        return True
+    return any(
+        isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load) and loop.line <= n.lineno <= loop.end_line
+        for n in ast.walk(tree)
+    )  # fmt: skip
 
 
 def _used_together(tree: ast.Module, prefix: tuple[ast.stmt, ...], claimed: set[str]) -> list[tuple[str, str]]:

@@ -230,6 +230,11 @@ def inner_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...], updati
     called = called_functions(tree, (*prefix, *updating))
     by_name = {name.rsplit(".", 1)[-1]: (name, node) for name, node in called}
     read: set[str] = set()
+    # the order the statements run in: a function's statements run while the statement calling it does,
+    # before it binds what the call returns (`net.backward(np.vstack([dfa, dfp, dfn]))` after `dfn = ...`)
+    when: dict[tuple[str, int], int] = {}
+    before_change: dict[str, Site] = {}  # forward values changed in place: where they were first computed
+    changed_in_place: set[tuple[str, int]] = set()  # (function, line) of the statements that change a name in place
 
     def read_function(name: str, node: FunctionNode) -> None:
         nonlocal looped
@@ -242,11 +247,22 @@ def inner_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...], updati
         paired: list[tuple[str, str]] = []
         # `q` of `def td_loss(q, ...): ... return loss, dq`: its value as the call hands it in, paired with this function's `dq` only
         given = {argument: Site(name, start, start, start) for argument in _loss_arguments(node, me)}
+        consumed: set[str] = set()  # names a statement of this function has read
         for stmt in statements:
             for callee, callee_node in _callees(stmt, by_name):  # `self.yHat = self.forward(X)`: its values come first
                 if callee not in read:
                     read_function(callee, callee_node)
             site = Site(name, start, stmt.lineno, stmt.end_lineno or stmt.lineno)
+            when.setdefault((name, stmt.lineno), len(when))
+            changed = stmt.target.id if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name) else None
+            if changed is not None and changed in first and first[changed].function == name and changed not in consumed:
+                # `A = np.exp(S)` then `A /= A.sum(axis=-1, keepdims=True)` before anything reads it: the forward value
+                # is the array as the in-place changes leave it, the one every later statement reads
+                before_change.setdefault(changed, first[changed])
+                first[changed] = site
+            consumed |= reads(stmt) - ({changed} if changed is not None else set())
+            if changed is not None:
+                changed_in_place.add((name, stmt.lineno))
             for target in _targets(stmt):
                 match = _ADJOINT.fullmatch(target)
                 if match is not None and target not in {a for a, _ in paired} and target not in looped:
@@ -277,7 +293,10 @@ def inner_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...], updati
                     if isinstance(k, ast.Constant) and isinstance(k.value, str) and adjoint in {n.id for n in ast.walk(v) if isinstance(n, ast.Name)}
                 }  # fmt: skip
                 own = next((st for st in statements if st.lineno == last[adjoint].line), None)
-                at = given.get(forward) or first[forward]
+                # `dz = ...; dz -= dz.mean(...)` mirrors `z -= z.mean(...)`: the gradient of the value before the change
+                at = given.get(forward) or (
+                    before_change[forward] if forward in before_change and (name, last[adjoint].line) in changed_in_place else first[forward]
+                )
                 found.append(
                     InnerAdjoint(
                         adjoint, forward, last[adjoint], at, tuple(sorted(feeds)),
@@ -289,6 +308,9 @@ def inner_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...], updati
     for name, node in called:
         if name not in read:
             read_function(name, node)
+    # from the loss backwards is the order the backward pass computes them in: a caller's adjoints
+    # handed to a function (`dfn` before `net.backward(...)` computes `dh`) come before that function's
+    found.sort(key=lambda a: when.get((a.adjoint.function, a.adjoint.line), len(when)))
     return [a for a in found if a.forward_at != a.adjoint and not _feeds_a_loss(a)]
 
 

@@ -974,7 +974,7 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
                     or _inner_error_losses(tree, prefix, updating) or _method_losses(tree, (*prefix, *updating)) or summed
                     or _reported_around(function or tree, loop, reached, prefix, updating)
                 ),
-                adjoints=tuple(_adjoints(prefix) + _loss_gradient_calls(prefix)),
+                adjoints=tuple(_adjoints(prefix, tuple(updating)) + _loss_gradient_calls(prefix)),
                 other_losses=tuple(
                     s for s in (_per_sample_losses(tree, updating) or _inner_error_losses(tree, prefix, updating) or _error_losses(loop, prefix)) if s.implied
                 ),
@@ -2399,7 +2399,7 @@ def _loss_rank(name: str) -> int:
     return 0 if _PLAIN_LOSS.fullmatch(name) else 1
 
 
-def _adjoints(prefix: tuple[ast.stmt, ...]) -> list[Adjoint]:
+def _adjoints(prefix: tuple[ast.stmt, ...], updating: tuple[ast.stmt, ...] = ()) -> list[Adjoint]:
     """Backward-pass variables of the prefix paired with the forward values they differentiate.
 
     An adjoint's line is the last statement that changes it (`dscores[range(N), y] -= 1` after
@@ -2407,6 +2407,13 @@ def _adjoints(prefix: tuple[ast.stmt, ...]) -> list[Adjoint]:
     """
     last: dict[str, int] = {}
     found: list[Adjoint] = []
+    # `self.w_out`, `params["w_out"]`: the step's parameters by their own names; `grad_w_out` is the
+    # gradient of `self.w_out`, not of a forward value whose name shares a word with it (`z_out`)
+    # (read in the pass, or written by its updates: `self.b_out -= eta * grad_b_out`)
+    held = {n.attr for stmt in (*prefix, *updating) for n in walk(stmt) if isinstance(n, ast.Attribute)} | {
+        n.slice.value for stmt in (*prefix, *updating) for n in walk(stmt)
+        if isinstance(n, ast.Subscript) and isinstance(n.slice, ast.Constant) and isinstance(n.slice.value, str)
+    }  # fmt: skip
     for index, stmt in enumerate(prefix):
         for name in _targets(stmt):
             match = _ADJOINT.fullmatch(name)
@@ -2414,6 +2421,9 @@ def _adjoints(prefix: tuple[ast.stmt, ...]) -> list[Adjoint]:
                 match = None  # `d_ypred_d_h1`: one factor of the chain rule, not the loss's gradient
             if match is not None and name not in {a.name for a in found}:
                 forwards = [f for f in _forward_names(match.group(1), name) if f in last and f != name]
+                if not forwards and match.group(1).strip("_") in held:
+                    last[name] = index
+                    continue
                 forwards = forwards or _abbreviated_forwards(match.group(1), [f for f in last if f != name])
                 forwards = forwards or _compound_forwards(match.group(1), [f for f in last if f != name])
                 forwards = forwards or _spelled_apart(name, [f for f in last if f != name])
