@@ -1598,6 +1598,13 @@ def _helper_factor(source: Any, line: int) -> tuple[str, int, int, str] | None:
         return None
     if not calls[0].args or not all(isinstance(a, (ast.Name, ast.Attribute)) for a in calls[0].args):
         return None
+    # the same call made at another statement too (`h1 = sigmoid(sum_h1)` in the forward pass, `deriv(sum_o1)`
+    # in every partial of the output): its value is not this statement's own mistake, which is in the
+    # statement itself (`h2 * deriv(sum_o1)` where `h1` belongs, `sigmoid` where its derivative belongs)
+    text = ast.unparse(calls[0])
+    scope = _scope_of(tree, line) or tree
+    if any(isinstance(c, ast.Call) and c is not calls[0] and ast.unparse(c) == text for c in ast.walk(scope)):
+        return None
     helper = _helper_computing(source, type("At", (), {"line": line, "name": ""})())
     return (*helper, line, ast.unparse(calls[0])) if helper is not None else None
 

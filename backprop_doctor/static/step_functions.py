@@ -230,6 +230,7 @@ def inner_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...], updati
     called = called_functions(tree, (*prefix, *updating))
     by_name = {name.rsplit(".", 1)[-1]: (name, node) for name, node in called}
     read: set[str] = set()
+    handed = _parameters_handed(prefix, updating)
     # the order the statements run in: a function's statements run while the statement calling it does,
     # before it binds what the call returns (`net.backward(np.vstack([dfa, dfp, dfn]))` after `dfn = ...`)
     when: dict[tuple[str, int], int] = {}
@@ -246,7 +247,7 @@ def inner_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...], updati
         last: dict[str, Site] = {}
         paired: list[tuple[str, str]] = []
         # `q` of `def td_loss(q, ...): ... return loss, dq`: its value as the call hands it in, paired with this function's `dq` only
-        given = {argument: Site(name, start, start, start) for argument in _loss_arguments(node, me)}
+        given = {argument: Site(name, start, start, start) for argument in _loss_arguments(node, me, handed.get(name.rsplit(".", 1)[-1], set()))}
         consumed: set[str] = set()  # names a statement of this function has read
         for stmt in statements:
             for callee, callee_node in _callees(stmt, by_name):  # `self.yHat = self.forward(X)`: its values come first
@@ -323,7 +324,34 @@ def _feeds_a_loss(adjoint: InnerAdjoint) -> bool:
     return any(LOSS_NAME.fullmatch(name) and not _NOT_LOSS.search(name) for name in adjoint.feeds)
 
 
-def _loss_arguments(node: FunctionNode, me: str | None) -> list[str]:
+def _parameters_handed(prefix: tuple[ast.stmt, ...], updating: tuple[ast.stmt, ...]) -> dict[str, set[int | str]]:
+    """{function: the positions (and keywords) at which some call of the step hands it a parameter the
+    step's updates move}:
+    `loss_and_grads(emb, out, ids, y)` with `emb -= lr * g_emb` hands it `emb` at position 0."""
+    moved: set[str] = set()
+    for stmt in updating:
+        for node in ast.walk(stmt):
+            target = node.target if isinstance(node, ast.AugAssign) else None
+            while isinstance(target, (ast.Subscript, ast.Attribute)):
+                target = target.value
+            if isinstance(target, ast.Name):
+                moved.add(target.id)
+    handed: dict[str, set[int | str]] = {}
+    for stmt in (*prefix, *updating):
+        for call in (n for n in ast.walk(stmt) if isinstance(n, ast.Call)):
+            name = call.func.id if isinstance(call.func, ast.Name) else call.func.attr if isinstance(call.func, ast.Attribute) else None
+            if name is None:
+                continue
+            for position, argument in enumerate(call.args):
+                if isinstance(argument, ast.Name) and argument.id in moved:
+                    handed.setdefault(name, set()).add(position)
+            for keyword in call.keywords:
+                if keyword.arg and isinstance(keyword.value, ast.Name) and keyword.value.id in moved:
+                    handed.setdefault(name, set()).add(keyword.arg)
+    return handed
+
+
+def _loss_arguments(node: FunctionNode, me: str | None, handed: set[int | str] = frozenset()) -> list[str]:
     """Arguments of a function that returns a loss beside the gradient of that argument
     (`def td_loss(q, actions, targets): ... return loss, dq`, cs231n's `softmax_loss(x, y)` returning
     `loss, dx`): the argument is a forward value of the step, handed in by the call, and its gradient is
@@ -339,7 +367,13 @@ def _loss_arguments(node: FunctionNode, me: str | None) -> list[str]:
     if not any(LOSS_NAME.fullmatch(n) and not _NOT_LOSS.search(n) for n in returned):
         return []
     # a parameter handed in (`svm_loss(W, X, y, reg)` returning `loss, dW`) is what the update moves, not a forward value
-    arguments = [a.arg for a in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs) if a.arg not in (me, "self") and not _PARAM_NAME.fullmatch(a.arg)]
+    # so is one a call hands a parameter the step's updates move (`loss_and_grads(emb, ...)` with `emb -= lr * g_emb`), by position or keyword
+    positional = [a.arg for a in (*node.args.posonlyargs, *node.args.args) if a.arg not in (me, "self")]
+    passed = {positional[k] for k in handed if isinstance(k, int) and k < len(positional)} | {k for k in handed if isinstance(k, str)}
+    arguments = [
+        a.arg for a in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs)
+        if a.arg not in (me, "self") and not _PARAM_NAME.fullmatch(a.arg) and a.arg not in passed
+    ]  # fmt: skip
     gradients = {m.group(1) for n in returned if (m := _ADJOINT.fullmatch(n)) is not None}
     return [a for a in arguments if a in gradients]
 
