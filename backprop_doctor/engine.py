@@ -988,7 +988,9 @@ def _input_rows(x: np.ndarray, rng: np.random.Generator) -> slice | None:
     """A block of consecutive rows of a batch, at a random place, about INPUT_ELEMENTS elements:
     the rows of the input a network's forward differences move (`_clean_with_input`); None for
     the whole input. The first layer's dx is a row-by-row formula, so a wrong one is wrong in
-    every row; moving a block of them checks it for a fraction of the passes over x and dx."""
+    every row; moving a block of them checks it for a fraction of the passes over x and dx. A dx
+    wrong in a few rows only, none of them in the block, passes these two forward differences (a
+    first layer's dx reaches no weight's update)."""
     if x.ndim == 0 or x.size <= INPUT_ELEMENTS:
         return None
     n = x.shape[0]
