@@ -574,12 +574,9 @@ class LayerCalls:
         """A small layer's backward (or one the watch cannot see into) called a second time with
         the same dout, as its own check calls it where a watch would cost more: the same dx and
         gradients, or the reading is unfit. The second call's dx, which the network gets."""
-        adapter = call.adapter
-        names = [adapter.grad_attribute(name) for name in adapter.layer_params()]
-        first = [np.array(dx), *(np.array(getattr(layer, name)) for name in names)]
+        first = _Results(call, layer, dx)
         again = method(*args, **kwargs)
-        second = [again, *(getattr(layer, name, None) for name in names)]
-        if not all(isinstance(b, np.ndarray) and identical(a, b) for a, b in zip(first, second)):
+        if not first.again(again):
             self.fine = False
         return again
 
@@ -609,8 +606,7 @@ class LayerCalls:
         network gets: the last call's, with `again`."""
         from backprop_doctor.contracts import ignores_dout
 
-        names = [call.adapter.grad_attribute(name) for name in call.adapter.layer_params()] if again else []
-        first = [np.array(dx), *(np.array(getattr(layer, name)) for name in names)]
+        first = _Results(call, layer, dx, gradients=again)
         try:
             at_two = method(2.0)
             last = method(*args)
@@ -619,11 +615,10 @@ class LayerCalls:
             return dx
         if not isinstance(at_two, np.ndarray):
             self.fine = False
-        call.dout_ignored = ignores_dout(at_two, np.asarray(first[0], dtype=np.float64))
+        call.dout_ignored = ignores_dout(at_two, np.asarray(first.values[0], dtype=np.float64))
         if not again:
             return dx
-        second = [last, *(getattr(layer, name, None) for name in names)]
-        if not all(isinstance(b, np.ndarray) and identical(a, b) for a, b in zip(first, second)):
+        if not first.again(last):
             self.fine = False
         return last
 
@@ -648,6 +643,21 @@ class LayerCalls:
                 return False
             fed = call.output
         return self.fine
+
+
+class _Results:
+    """A layer's dx and its gradient attributes after one backward, copied (`gradients` False: the dx
+    alone), for `again`: whether a later call of the same backward gave the same values."""
+
+    def __init__(self, call: _LayerCall, layer: Any, dx: Any, gradients: bool = True):
+        adapter = call.adapter
+        self.layer = layer
+        self.names = [adapter.grad_attribute(name) for name in adapter.layer_params()] if gradients else []
+        self.values = [np.array(dx), *(np.array(getattr(layer, name)) for name in self.names)]
+
+    def again(self, dx: Any) -> bool:
+        second = [dx, *(getattr(self.layer, name, None) for name in self.names)]
+        return all(isinstance(b, np.ndarray) and identical(a, b) for a, b in zip(self.values, second))
 
 
 @dataclass

@@ -47,15 +47,10 @@ def unclipped(result: Any, tree: ast.Module | None) -> Unclipped | None:
     clip = clip_call(tree, step.prefix)
     if clip is None:
         return None
-    values = dict(getattr(runner.state, "values", {}) or {})
-    numbers = []
-    for argument in [*clip.call.args, *(k.value for k in clip.call.keywords)]:
-        number = _number(argument, values)
-        if number is not None:
-            numbers.append((argument, number))
-    if len(numbers) != 1:
-        return None  # no threshold, or bounds (`-5, 5`) this does not read
-    argument, value = numbers[0]
+    threshold = clip_threshold(clip, dict(getattr(runner.state, "values", {}) or {}))
+    if threshold is None:
+        return None
+    argument, value = threshold
     gradients = [np.asarray(m.gradient, dtype=float) for m, _ in result.parameters if m.gradient is not None]
     if not gradients or not all(np.all(np.isfinite(g)) for g in gradients):
         return None
@@ -71,6 +66,14 @@ def unclipped(result: Any, tree: ast.Module | None) -> Unclipped | None:
         ast.unparse(statement).splitlines()[0] if statement is not None else None,
         never_below_one(statement) if statement is not None else None,
     )  # fmt: skip
+
+
+def clip_threshold(clip: Any, values: dict[str, Any]) -> tuple[ast.expr, float] | None:
+    """(the argument, its value) of a clip call's one threshold: the one argument that is a positive
+    number, a constant or a name the step's state `values` binds to one; None for no threshold, or
+    for bounds (`-5, 5`) this does not read."""
+    numbers = [(a, n) for a in [*clip.call.args, *(k.value for k in clip.call.keywords)] if (n := _number(a, values)) is not None]
+    return numbers[0] if len(numbers) == 1 else None
 
 
 def _number(argument: ast.expr, values: dict[str, Any]) -> float | None:

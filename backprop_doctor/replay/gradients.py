@@ -1574,14 +1574,13 @@ def _clipped_each(found: Any, result: StepResult) -> bool:
     gradient, the one it stepped with, has the threshold's norm to within `COMMON`, is right at its
     own factor (`Measured.scale`). Any other stays wrong: a gradient wrong otherwise, or rescaled
     to any other norm. False when none is explained so."""
-    from backprop_doctor.replay.clipping import _number
+    from backprop_doctor.replay.clipping import clip_threshold
 
     runner = getattr(result, "runner", None)
-    values = dict(getattr(getattr(runner, "state", None), "values", {}) or {})
-    numbers = [n for a in [*found.call.args, *(k.value for k in found.call.keywords)] if (n := _number(a, values)) is not None]
-    if len(numbers) != 1:
+    threshold = clip_threshold(found, dict(getattr(getattr(runner, "state", None), "values", {}) or {}))
+    if threshold is None:
         return False
-    limit = numbers[0]
+    limit = threshold[1]
     explained = [
         measured
         for moved, measured in result.wrong
