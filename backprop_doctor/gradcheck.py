@@ -970,3 +970,40 @@ def worst_elements(result: Elementwise, shape: tuple[int, ...], floor: float, co
         index = tuple(int(i) for i in np.unravel_index(result.indices[k], shape)) if shape else ()
         out.append((index, float(result.numerical[k]), float(result.analytic[k]), float(errors[k])))
     return out
+
+
+# -- an element-wise derivative ------------------------------------------------------------
+
+
+def elementwise_slope_error(f: Callable[[Any], Any], g: Callable[[Any], Any], x: np.ndarray, quiet: Callable[[], Any]) -> float | None:
+    """How far `g` is from the element-wise derivative of `f` at `x`, relative to the derivative's
+    largest value: the smaller of `g` given x and `g` given f(x) (a derivative written of the
+    output, `a * (1 - a)`). None where `f` is not element-wise at x (moving one element moves
+    another), or where either cannot be called on an array of x's shape. `quiet`: the context
+    user code runs in."""
+
+    def called(fn: Callable[[Any], Any], a: np.ndarray) -> np.ndarray | None:
+        try:
+            with quiet():
+                out = fn(a.copy())
+            if isinstance(out, tuple) and out:
+                out = out[0]  # `(A, cache)`
+            out = np.asarray(out, dtype=np.float64)
+        except Exception:  # noqa: BLE001 - user code that takes other arguments is not an activation here
+            return None
+        return out if out.shape == a.shape and bool(np.all(np.isfinite(out))) else None
+
+    y = called(f, x)
+    moved = x.copy()
+    moved.flat[0] += 1e-3
+    y_moved = called(f, moved) if y is not None else None
+    if y is None or y_moved is None or not np.array_equal(y_moved.flat[1:], y.flat[1:]) or y_moved.flat[0] == y.flat[0]:
+        return None
+    h = 1e-6
+    up, down = called(f, x + h), called(f, x - h)
+    if up is None or down is None:
+        return None
+    slope = (up - down) / (2 * h)
+    scale = max(float(np.max(np.abs(slope))), 1e-6)
+    errors = [float(np.max(np.abs(d - slope))) / scale for given in (x, y) if (d := called(g, given)) is not None]
+    return min(errors) if errors else None

@@ -46,6 +46,7 @@ TRAINING_CAUSES = ("learning-rate-too-high", "dead-relu")
 # the training step reads wrong: the step's mismatch follows from it.
 PREFERRED_CAUSES = (
     "softmax-not-per-row", "batch-coupling", "unshared-parameter", "shared-layer", "input-mutated", "activation-forward-wrong", "scalar-backward-wrong",
+    "derivative-function-wrong",
 )
 
 

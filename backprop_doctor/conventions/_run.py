@@ -51,6 +51,8 @@ def check_others(others: list[tuple[Any, Any]], context: Any, rng: np.random.Gen
             options = opts.replace(rtol=floor) if floor is not None and opts.rtol is None else opts
             check = LayerCheck(case.adapter, case.x, case.t, options, label=case.adapter.name)
             result = check.run()
+            if hasattr(case.adapter, "layer"):  # a layer object built for it: the checks may read what it holds
+                context.extras.setdefault("convention_layers", []).append((case.adapter.name, case.adapter.layer))
             # a NameError is no guessed width or layout: a name the function reads from outside it (`reads-a-global`)
             guessed = [f for f in result.findings if f.name == "layer-raised" and f.severity == "error" and "NameError" not in f.message]
             if guessed:

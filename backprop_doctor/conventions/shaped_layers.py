@@ -24,14 +24,16 @@ Recognised by: a layer class whose constructor requires `input_shape` (with a
 kernel size, a depth or an output shape), or requires a function and its
 derivative (`activation`, `activation_prime`) and has no subclass in the file
 that passes them; confirmed by building it (`input_shape = (2, 5, 6)`, a
-3×3 kernel, depth 2, `output_shape = (60, 1)`; an activation built with tanh
-and its derivative, which checks how the layer applies them) and a trial
+3×3 kernel, depth 2, `output_shape = (60, 1)`; an activation built with the
+function and derivative the file hands it (`ActivationLayer(sigmoid, sigmoid_prime)`),
+else with tanh and its derivative of the input, which checks how the layer applies them) and a trial
 forward on one sample of that shape. Gradients: where the layer's own
 convention keeps them (the update of `backward(output_gradient, learning_rate)`).
 """
 
 from __future__ import annotations
 
+import ast
 import copy
 import inspect
 from typing import Any
@@ -55,6 +57,24 @@ def tanh(x: Any) -> Any:
 
 def tanh_prime(x: Any) -> Any:
     return 1 - np.tanh(x) ** 2
+
+
+def _handed(cls: type, context: Any) -> tuple[Any, Any] | None:
+    """The function and derivative the checked program hands to `cls` (`ActivationLayer(sigmoid,
+    sigmoid_prime)`), the first such call whose two arguments are functions of its namespace."""
+    source, namespace = getattr(context, "source", None), getattr(context, "namespace", None) or {}
+    if source is None or source.tree is None:
+        return None
+    for node in ast.walk(source.tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == cls.__name__):
+            continue
+        given = [*node.args, *(k.value for k in node.keywords)]
+        functions = [namespace.get(a.id) if isinstance(a, ast.Name) else None for a in given]
+        if len(functions) == 2 and all(inspect.isfunction(f) for f in functions):
+            if node.keywords and [k.arg for k in node.keywords] != _constructor(cls)[len(node.args):]:
+                continue  # keywords in another order than the constructor's: not worth the guess
+            return functions[0], functions[1]
+    return None
 
 
 def _constructor(cls: type) -> list[str]:
@@ -99,10 +119,12 @@ def label(cls: type) -> str:
     return cls.__name__
 
 
-def _arguments(names: list[str], shape: tuple[int, ...] = INPUT_SHAPE) -> tuple[dict[str, Any], tuple[int, ...]] | None:
+def _arguments(
+    names: list[str], shape: tuple[int, ...] = INPUT_SHAPE, functions: tuple[Any, Any] = (tanh, tanh_prime)
+) -> tuple[dict[str, Any], tuple[int, ...]] | None:
     kwargs: dict[str, Any] = {}
     if _takes_function(names):
-        return dict(zip(names, (tanh, tanh_prime))), (6, 1)
+        return dict(zip(names, functions)), (6, 1)
     size = int(np.prod(shape))
     values = {
         "input_shape": shape, "kernel_size": 3, "kernel_shape": (3, 3), "depth": 3, "layer_depth": 3,
@@ -157,7 +179,10 @@ def _build(cls: type, context: Any, rng: np.random.Generator, input_shape: tuple
     """The case for one image layout, and whether its trial forward ran."""
     from backprop_doctor import build as builder
 
-    found = _arguments(_constructor(cls), input_shape)
+    # the program's own function and derivative where it hands them in (its derivative may be written of
+    # either side); else tanh and its derivative of the input, the tutorials' contract
+    functions = _handed(cls, context) or (tanh, tanh_prime)
+    found = _arguments(_constructor(cls), input_shape, functions)
     assert found is not None
     kwargs, shape = found
     np.random.seed(context.options.seed)
