@@ -548,7 +548,9 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
                     measured_all.append((moved, measured))
             if site is not None and (site.implied or not site.in_prefix):
                 averaged = _averaged(runner, site)
-                _program_scale(measured_all, lambda f, averaged=averaged: _programs_factor(f, result.batch_sizes, runner.state.values) and not (averaged and _mean_over_again(f, result.batch_sizes) is not None))
+                # the numbers the step reads, and the module's (`m, n = data.shape` read by the `backward_prop` it calls)
+                held = {**(capture.namespace or {}), **runner.state.values}
+                _program_scale(measured_all, lambda f, averaged=averaged: _programs_factor(f, result.batch_sizes, held) and not (averaged and _mean_over_again(f, result.batch_sizes) is not None))
             scale = next((m.scale for _, m in measured_all if m.scale is not None), 1.0)
             # ties: the scale nearest 1, or 1 over the batch (an implied loss is a sum, a program's often a mean)
             distance = min([abs(math.log(scale))] + [abs(math.log(scale * n)) for n in result.batch_sizes if scale > 0])

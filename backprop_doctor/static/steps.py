@@ -2016,6 +2016,9 @@ def _inner_error_losses(tree: ast.Module, prefix: tuple[ast.stmt, ...], updating
     statements = (*prefix, *updating)
     produced = _computed_from_parameters(prefix, updating)
     called = called_functions(tree, statements)
+    moved = {t for stmt in updating for t in _targets(stmt)}  # what the updates move (`W1 -= lr * gW1`)
+    in_loop = {t for stmt in statements for t in _targets(stmt)}
+    module = {t for stmt in getattr(tree, "body", []) for t in _targets(stmt)}  # names the module binds (its data)
     stored: set[str] = set()  # attributes the step's methods compute (`self.output`)
     for name, function in called:
         if "." in name and function.args.args:
@@ -2042,10 +2045,26 @@ def _inner_error_losses(tree: ast.Module, prefix: tuple[ast.stmt, ...], updating
         # its output again from the class's one-input forward method, on the same input (`n.query(inputs)`)
         forward = _forward_method(tree, name) if me is not None and call.args else None
         computed = {t for st in _once(function.body) for t in _targets(st)} - set(bound)
+        # a function that computes its forward pass itself from the parameters it is handed and the data
+        # the module holds (`grads(W1, c1, W2, c2)` reading `X`, `y`): its locals made from those
+        # parameters are the output, spelled out in the loop's names (`sigmoid(np.tanh(X @ W1 + c1) @ W2 + c2)`)
+        handed = {p for p, a in bound.items() if p != me and isinstance(a, ast.Name) and a.id in moved}
+        inlined: dict[str, ast.expr] = {}
+        from_parameters: set[str] = set()
+        assigned_once = [t for st in _once(function.body) for t in _targets(st)]
+        for st in _once(function.body) if me is None and handed else ():
+            targets = _targets(st)
+            if isinstance(st, ast.Assign) and len(st.targets) == 1 and len(targets) == 1 and assigned_once.count(targets[0]) == 1:
+                if reads(st) & (handed | from_parameters):
+                    from_parameters.add(targets[0])
+                inlined[targets[0]] = _Substituted({**bound, **inlined}).visit(copy.deepcopy(st.value))
+        data = module - in_loop - moved - set(bound) - computed
 
         def role(node: ast.AST) -> str | None:
             if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant):
                 return role(node.value)  # `cache["A2"]` is what `cache` is
+            if isinstance(node, ast.Name) and (node.id in from_parameters or node.id in handed and from_parameters):
+                return "output"
             if isinstance(node, ast.Name) and node.id in bound and node.id != me:
                 argument = bound[node.id]
                 return "output" if isinstance(argument, ast.Name) and argument.id in produced else "given"
@@ -2055,11 +2074,23 @@ def _inner_error_losses(tree: ast.Module, prefix: tuple[ast.stmt, ...], updating
                 return "output" if node.attr in stored else "given"
             if forward is not None and isinstance(node, ast.Name) and node.id in computed:
                 return "output"  # made in the method from the parameters
+            if isinstance(node, ast.Name) and node.id in data and from_parameters:
+                return "given"  # the module's data, read by the function itself
+            if isinstance(node, ast.Call) and (node.args or node.keywords):
+                # `one_hot(Y)`, `Y.reshape(1, -1)`: made from given values alone, in the error itself
+                roles = [role(a) for a in (*node.args, *(k.value for k in node.keywords)) if not isinstance(a, ast.Constant)]
+                if isinstance(node.func, ast.Attribute) and not (isinstance(node.func.value, ast.Name) and node.func.value.id in ("np", "numpy")):
+                    roles.append(role(node.func.value))
+                return "given" if roles and all(r == "given" for r in roles) else None
+            if isinstance(node, ast.Attribute) and node.attr == "T":
+                return role(node.value) if role(node.value) == "given" else None  # `Y.T`
             return None
 
         def spelled(node: ast.expr) -> str:
             if forward is not None and isinstance(node, ast.Name) and node.id in computed and node.id not in made:
                 return f"{ast.unparse(bound[me])}.{forward}({ast.unparse(call.args[0])})"
+            if isinstance(node, ast.Name) and node.id in from_parameters:
+                return f"({ast.unparse(inlined[node.id])})"
             return ast.unparse(_Substituted({**bound, **made}).visit(copy.deepcopy(node)))
 
         for stmt in _once(function.body):

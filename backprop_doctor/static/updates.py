@@ -222,7 +222,11 @@ def _gradient_named_after(target: ast.AST, step: ast.AST) -> bool:
         return False
     me = names[-1]
     identifiers = _identifiers(step)
-    if not any(_LEARNING_RATE.fullmatch(i) for i in identifiers):
+    # a rate by its name, or written as a number (`c1 -= 0.5 * gc1`)
+    literal = isinstance(step, ast.BinOp) and isinstance(step.op, (ast.Mult, ast.Div)) and any(
+        isinstance(side, ast.Constant) and isinstance(side.value, (int, float)) and not isinstance(side.value, bool) for side in (step.left, step.right)
+    )
+    if not (literal or any(_LEARNING_RATE.fullmatch(i) for i in identifiers)):
         return False
     return any(
         i in (f"d{me}", f"d_{me}", f"g{me}", f"g_{me}")  # `emb -= lr * demb`, `u -= lr * gu`: d or g before the name, whatever the name
@@ -660,7 +664,7 @@ def parameter_updates(tree: ast.AST, *, text: str | None = None) -> list[Update]
                 _param_like(stmt.target, roles) or keyed or _keyed_descent(stmt)
                 or _gradient_named_after(stmt.target, stmt.value) or _rate_times(stmt.target, stmt.value, roles, loops)
             )  # fmt: skip
-            if moved and (_steps(stmt.value, roles) or _rate_times(stmt.target, stmt.value, roles, loops) or keyed):
+            if moved and (_steps(stmt.value, roles) or _rate_times(stmt.target, stmt.value, roles, loops) or keyed or _gradient_named_after(stmt.target, stmt.value)):
                 make(stmt, stmt.target, stmt.op, stmt.value, "in-place", function)
             return
         if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1):
@@ -681,7 +685,7 @@ def parameter_updates(tree: ast.AST, *, text: str | None = None) -> list[Update]
             kind = "rebind-attribute" if isinstance(target, ast.Attribute) else "rebind-entry" if isinstance(target, ast.Subscript) else "rebind-name"
             make(stmt, target, ast.Sub() if decayed[0] < 0 else ast.Add(), decayed[1], kind, function)
             return
-        if not (_steps(value.right, roles) or _rate_times(target, value.right, roles, loops)):
+        if not (_steps(value.right, roles) or _rate_times(target, value.right, roles, loops) or _gradient_named_after(target, value.right)):
             return
         if isinstance(target, ast.Subscript) and _whole_array(target.slice) and _param_like(target.value, roles):
             if _same_expression(value.left, target.value) or _same_expression(value.left, target):
