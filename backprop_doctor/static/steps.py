@@ -1482,22 +1482,38 @@ def _summed_after(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...], updat
     update itself (`E -= lr * dE`: `updated` holds `E`)."""
     ends = max((s.end_lineno or s.lineno for s in prefix), default=loop.lineno)
     written: set[str] = set()
+    # what the update's own call returns (`l, acc = train(im, label)`, the pass's forward, backward and
+    # updates in one function): its loss was computed before the updates, and is read by calling it
+    returned: dict[str, str] = {}
     found = []
-    for stmt in (s for s in loop.body if s.lineno > ends):
+    after = [s for s in loop.body if s.lineno > ends]
+    for stmt in after:
         if (
             isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, (ast.Add, ast.Sub)) and isinstance(stmt.target, ast.Name)
             and LOSS_NAME.fullmatch(stmt.target.id) and not _NOT_LOSS.search(stmt.target.id) and _loss_rank(stmt.target.id) < 2
-            and stmt.target.id not in updated and not ({n.id for n in walk(stmt.value) if isinstance(n, ast.Name)} & written)
+            and stmt.target.id not in updated
         ):  # fmt: skip
-            expression = ast.unparse(stmt.value) if isinstance(stmt.op, ast.Add) else f"-({ast.unparse(stmt.value)})"
-            found.append(LossSite(stmt.target.id, expression, stmt.lineno, False, summed=True))
+            term = stmt.value
+            if isinstance(term, ast.Name) and term.id in returned:
+                term = ast.parse(returned[term.id], mode="eval").body
+            elif {n.id for n in walk(term) if isinstance(n, ast.Name)} & written:
+                term = None
+            if term is not None:
+                expression = ast.unparse(term) if isinstance(stmt.op, ast.Add) else f"-({ast.unparse(term)})"
+                found.append(LossSite(stmt.target.id, expression, stmt.lineno, False, summed=True))
+        if stmt is after[0] and isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.value, ast.Call):
+            target = stmt.targets[0]
+            if isinstance(target, ast.Name):
+                returned[target.id] = ast.unparse(stmt.value)
+            elif isinstance(target, (ast.Tuple, ast.List)) and all(isinstance(e, ast.Name) for e in target.elts):
+                returned |= {e.id: f"({ast.unparse(stmt.value)})[{k}]" for k, e in enumerate(target.elts)}  # type: ignore[attr-defined]
         for node in walk(stmt):
             for target in node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AugAssign) else []:
-                root = target
-                while isinstance(root, (ast.Attribute, ast.Subscript)):
-                    root = root.value
-                if isinstance(root, ast.Name):
-                    written.add(root.id)
+                for root in target.elts if isinstance(target, (ast.Tuple, ast.List)) else [target]:
+                    while isinstance(root, (ast.Attribute, ast.Subscript, ast.Starred)):
+                        root = root.value
+                    if isinstance(root, ast.Name):
+                        written.add(root.id)
     return found
 
 
