@@ -181,14 +181,75 @@ HANDED = """\
     net.fit(x_train, y_train, epochs=500, learning_rate=0.5)
 """
 
+# a table of (function, derivative) pairs each layer picks by name; two instances of one class hold different ones
+TABLE = """\
+    import numpy as np
+
+
+    def sigmoid(z):
+        return 1 / (1 + np.exp(-z))
+
+
+    def sigmoid_grad(z):
+        s = sigmoid(z)
+        return s * (1 - s)
+
+
+    def relu(z):
+        return np.maximum(0, z)
+
+
+    def relu_grad(z):
+        return (z > 0).astype(float)
+
+
+    FUNCS = {"sigmoid": (sigmoid, sigmoid_grad), "relu": (relu, relu_grad)}
+
+
+    class Dense:
+        def __init__(self, n_in, units, activation="relu"):
+            self.W = np.random.randn(n_in, units) * np.sqrt(1.0 / n_in)
+            self.b = np.zeros((1, units))
+            self.act, self.d_act = FUNCS[activation]
+
+        def forward(self, X):
+            self.X = X
+            self.Z = X @ self.W + self.b
+            return self.act(self.Z)
+
+        def backward(self, dA):
+            dZ = dA * self.d_act(self.Z)
+            self.dW = self.X.T @ dZ
+            self.db = dZ.sum(axis=0, keepdims=True)
+            return dZ @ self.W.T
+
+
+    np.random.seed(2)
+    X = np.random.randn(300, 4)
+    y = ((X[:, 0] * X[:, 1]) > 0).astype(float).reshape(-1, 1)
+    layers = [Dense(4, 16, "relu"), Dense(16, 1, "sigmoid")]
+    for epoch in range(100):
+        out = X
+        for layer in layers:
+            out = layer.forward(out)
+        loss = -np.mean(y * np.log(out + 1e-9) + (1 - y) * np.log(1 - out + 1e-9))
+        dA = (out - y) / (out * (1 - out) + 1e-9) / len(X)
+        for layer in reversed(layers):
+            dA = layer.backward(dA)
+        for layer in layers:
+            layer.W -= 0.5 * layer.dW
+            layer.b -= 0.5 * layer.db
+"""
+
 CASES = {
     "closure-square-left-out": (CLOSURES, "return 1 - np.tanh(x) ** 2", "return 1 - np.tanh(x)", "tanh_prime"),
     "closure-sign": (CLOSURES, "return 1 - np.tanh(x) ** 2", "return np.tanh(x) ** 2 - 1", "tanh_prime"),
     "handed-wrong-factor": (HANDED, "return s * (1 - s)", "return s * (1 - x)", "dsigmoid"),
+    "table-second-instance": (TABLE, "return s * (1 - s)", "return s * (1 - z)", "sigmoid_grad"),
 }
 
 
-@pytest.mark.parametrize("program", [CLOSURES, HANDED], ids=["closures", "handed"])
+@pytest.mark.parametrize("program", [CLOSURES, HANDED, TABLE], ids=["closures", "handed", "table"])
 def test_right_derivatives_are_clean(tmp_path: Path, program: str) -> None:
     report = check(planted(tmp_path, "net.py", program, "import numpy as np", "import numpy as np"))
     assert errors(report) == []

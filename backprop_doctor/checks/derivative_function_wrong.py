@@ -77,18 +77,21 @@ def run(context: Any) -> Iterator[Finding]:
     rng = np.random.default_rng(context.options.seed + 115)
     x = rng.standard_normal((4, 5))
     x += np.where(x < 0, -0.2, 0.2)  # away from a ReLU's kink
-    seen: set[type] = set()
+    seen: set[int] = set()
+    named: list[Finding] = []
     for name, layer in _layers(context):
-        if type(layer) in seen or not ({name, type(layer).__name__} & mismatched):
+        # each object, not each class: instances of one class may hold other functions (`Dense(16, 1, "sigmoid")`)
+        if id(layer) in seen or not ({name, type(layer).__name__} & mismatched):
             continue
-        seen.add(type(layer))
+        seen.add(id(layer))
         found = _wrong_derivative(layer, x, source.tree, here)
         if found is None:
             continue
         derivative, forward, error = found
         finding = _finding(name if name in mismatched else type(layer).__name__, derivative, forward, error, source.tree)
-        if finding is None:
+        if finding is None or any(f.key() == finding.key() for f in named):
             continue
+        named.append(finding)
         key = finding.key()
         names = {name, type(layer).__name__, f"{forward.__name__}/{derivative.__name__}"}
         context.findings[:] = [

@@ -1038,9 +1038,10 @@ def _yielded(members: list[Finding], right: dict[tuple[str, str], str], here: st
     first = members[0]
     layer = first.layer
     tree = source_tree(os.path.abspath(first.file) if first.file else here)[1]
-    params = ", ".join(f"`{f.param}`" for f in members)
-    updates = ", ".join(f"`{right[(layer, f.param)]}`" for f in members)
-    plural = len(members) > 1
+    # two instances of one class (`Dense(4, 16)`, `Dense(16, 1)`) have one finding each per array: named once
+    params = ", ".join(dict.fromkeys(f"`{f.param}`" for f in members))
+    updates = ", ".join(dict.fromkeys(f"`{right[(layer, f.param)]}`" for f in members))
+    plural = len(dict.fromkeys(f.param for f in members)) > 1
     gradients = f"the gradient{'s' if plural else ''} of `{layer}`'s {params}"
     if tree is not None and find_function(tree, f"{layer}.forward") is not None:
         message = (
