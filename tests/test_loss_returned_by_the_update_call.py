@@ -133,3 +133,18 @@ def test_a_wrong_gradient_inside_that_call_is_found(tmp_path: Path, style: str) 
     report = check(planted(tmp_path, "train.py", program, correct, wrong))
     assert errors(report), report["findings"]
     assert "mismatch" in {m["verdict"] for m in report["measurements"] if m["layer"] == "training step"}
+
+
+def test_a_module_number_the_call_moves_through_global_is_measured(tmp_path: Path) -> None:
+    # `global w, b` in the step function: the float `b` is a parameter as much as the array `w`
+    program, correct, _ = BUGS["function"]
+    report = check(planted(tmp_path, "train.py", program, correct, correct))
+    measured = {m["param"] for m in report["measurements"] if m["layer"] == "training step"}
+    assert measured == {"w", "b"}
+
+
+def test_a_wrong_float_gradient_through_global_is_named(tmp_path: Path) -> None:
+    program = FUNCTION.replace("grad_b = 2 * np.mean(err)", "grad_b = np.mean(err)")
+    report = check(planted(tmp_path, "train.py", program, "import numpy as np", "import numpy as np"))
+    wrong = [f for f in errors(report) if f.get("param") == "b"]
+    assert wrong, report["findings"]

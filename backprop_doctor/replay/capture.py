@@ -259,6 +259,8 @@ class StepCapture:
                 path = state.paths.get(id(target.base))  # `layer[1][...] -= lr * g[0]`: a view of the whole array, written in place
             if path is None and frame is self.loop_frame and site.update.target.isidentifier():
                 path = (("name", site.update.target),)  # a scalar weight: `w1 -= lr * d_w1`
+            elif path is None and site.update.target.isidentifier() and site.update.target not in frame.f_locals and site.update.target in state.values:
+                path = (("name", site.update.target),)  # a function's `global b` moved by `b = b - lr * grad_b`
             if path is None and site.container is not None and (number(target) is not None or isinstance(target, np.ndarray)):
                 path = self._element(site, frame)  # `neuron.weights[i] -= lr * g`, `W_in[center] -= lr * g`: an entry, a row
             if path is None and number(target) is not None and "." in site.update.target:
