@@ -1668,7 +1668,8 @@ def _gradient_line(step: TrainingStep, expression: str, key: Any = None, inside:
 
     backward_name = re.compile(r"(?i)delta|grad|nabla|^d_?[A-Za-z]|err")
     names = [n for n in re.findall(r"[^\W\d]\w*", expression) if n in step.assigned and not inside]
-    backward = [n for n in names if backward_name.search(n)]
+    # `gW1`, `gb2`, `gU`: g before the parameter's name, as d is
+    backward = [n for n in names if backward_name.search(n) or re.fullmatch(r"g(?:[A-Z_]\w*|[a-z]\d+)", n)]
     if names and not backward and not re.fullmatch(r"\s*[^\W\d]\w*\s*", expression):
         return None  # `1 / m * X.T @ (h - y)`: the gradient is written out in the update itself, not in `h`'s line
     chosen = backward or names

@@ -955,7 +955,14 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
         from backprop_doctor.static.step_functions import imported_assigned, inner_adjoints, inner_assigned, returned_forwards, time_adjoints  # they build on this module
 
         summed: list[LossSite] = []
-        if not (_losses(loop, prefix, tree, updated) or _per_sample_losses(tree, updating) or _inner_error_losses(tree, prefix, updating) or _method_losses(tree, (*prefix, *updating))):
+        direct = _losses(loop, prefix, tree, updated)
+        # an error only a loop of the pass computes, one sample at a time (`e = p - yi` in `for i in batch:`
+        # that adds each sample's gradient up): the loss it implies is summed over that loop, not its last sample's
+        inside = [s for s in prefix if isinstance(s, (ast.For, ast.While))]
+        per_sample = bool(direct) and all(
+            site.implied and any(s.lineno <= site.line <= (s.end_lineno or s.lineno) for s in inside) for site in direct
+        )
+        if per_sample or not (direct or _per_sample_losses(tree, updating) or _inner_error_losses(tree, prefix, updating) or _method_losses(tree, (*prefix, *updating))):
             if (inner := _summed_in_inner_loop(prefix)) is not None:
                 prefix, summed = inner
 
@@ -970,7 +977,8 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
                 update_end_line=max(later.end_lineno or later.lineno for later in updating),
                 updates=tuple(dict.fromkeys(reached)),
                 losses=tuple(
-                    _on_the_batch(_losses(loop, prefix, tree, updated), prefix, updating) or _per_sample_losses(tree, updating)
+                    (summed if per_sample else [])
+                    or _on_the_batch(_losses(loop, prefix, tree, updated), prefix, updating) or _per_sample_losses(tree, updating)
                     or _inner_error_losses(tree, prefix, updating) or _method_losses(tree, (*prefix, *updating)) or summed
                     or _reported_around(function or tree, loop, reached, prefix, updating)
                 ),
