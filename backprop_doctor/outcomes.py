@@ -265,7 +265,7 @@ class Outcomes:
             sentence = f"{what} is wrong (relative error {error:.3g}): {REDERIVE}"
         evidence = [("elements", block)]
         fields = where.fields()
-        blamed = self._blamed_in_loop(a, result, floor, tol, where) if owner is None and counted is None and bad_count else None
+        blamed = self._blamed_in_loop(a, result, floor, tol, where, pattern) if owner is None and counted is None and bad_count else None
         if blamed is not None:
             sentence = _blamed_sentence(what, error, pattern, blamed, where)
             fields = {"file": where.file, "line": blamed.line, "end_line": blamed.end_line, "highlight": (blamed.line, blamed.store_line), "fix": blamed.fix}
@@ -284,7 +284,7 @@ class Outcomes:
         self.report.measurements.append(Measurement(self.layer, a.name, error, "mismatch"))
 
     def _blamed_in_loop(
-        self, a: _Array, result: gradcheck.Elementwise, floor: float, tol: float, where: locate.Location
+        self, a: _Array, result: gradcheck.Elementwise, floor: float, tol: float, where: locate.Location, pattern: gradcheck.Pattern | None
     ) -> rewrites.Blamed | None:
         """The statement before `where` in the per-sample loop that stores the wrong gradient row by row,
         whose one shape-level change makes every compared element agree (`rewrites.first_wrong`); None
@@ -299,7 +299,10 @@ class Outcomes:
             return None
         smooth = ~result.kinked
 
+        ran: list[bool] = []
+
         def agrees() -> bool:
+            ran.append(True)
             f()
             dx, grads = self._backward(upstream.copy() if isinstance(upstream, np.ndarray) else upstream)
             grad = dx if a.name == "x" else grads.get(a.name)
@@ -311,8 +314,9 @@ class Outcomes:
 
         share = budget.within_share(ELEMENTS_SHARE)
         ends = time.perf_counter() + REWRITES_SECONDS
-        blamed = rewrites.first_wrong(target, where.line, agrees, enough=lambda: share() or time.perf_counter() > ends)
-        f()  # the layer's state as the check's own forward left it
+        blamed = rewrites.first_wrong(target, where.line, agrees, enough=lambda: share() or time.perf_counter() > ends, named=pattern is not None)
+        if ran:
+            f()  # the layer's state as the check's own forward left it
         return blamed if blamed is not None and blamed.line != where.line else None
 
 
@@ -321,6 +325,8 @@ def _blamed_sentence(what: str, error: float, pattern: gradcheck.Pattern | None,
     measured = f", {pattern.description}" if pattern else f" (relative error {error:.3g})"
     found = f"{what} is wrong{measured}, from `{blamed.text}` (line {blamed.line})"
     store = where.text.split("=")[0].strip() if "=" in where.text else "the row"
+    if not blamed.looped and blamed.fix is None:
+        return f"{found}: line {blamed.store_line} only scales it by one number, which cannot make it wrong this way; {REDERIVE}"
     if not blamed.looped:
         return f"{found}, before line {blamed.store_line} finishes it: write `{blamed.fix}`, with which every compared element agrees"
     if blamed.fix is not None:

@@ -36,12 +36,17 @@ class Blamed:
     looped: bool  # the store is in a per-sample loop; else an earlier write of the same array is blamed
 
 
-def first_wrong(func: Any, store_line: int, agrees: Callable[[], bool], enough: Callable[[], bool] = lambda: False) -> Blamed | None:
-    """The statement of the per-sample loop around `store_line` (a line of `func`'s file) whose one
-    change makes `agrees()` true while `func` runs the changed code (tried until `enough()`, at most
-    `MOST` changes); None when no single change does,
-    or the loop is not one (`alternatives.loop_statements`). Where no change does and the store only
-    copies a value computed before it (`alternatives.copied_from`), that value's statement, with no fix."""
+def first_wrong(
+    func: Any, store_line: int, agrees: Callable[[], bool], enough: Callable[[], bool] = lambda: False, named: bool = False
+) -> Blamed | None:
+    """The statement of the per-sample loop around `store_line` (a line of `func`'s file), or of the
+    earlier writes of the array it stores, whose one change makes `agrees()` true while `func` runs the
+    changed code (tried until `enough()`, at most `MOST` changes); None when no single change does, or
+    there is no such loop or earlier write (`alternatives.loop_statements`, `written_before`). Where no change does and the store only
+    copies a value computed before it (`alternatives.copied_from`), that value's statement, with no fix;
+    likewise the write into part of the array before a store that only scales it by one number
+    (`alternatives.rescaled_from`), unless the check named the error's pattern (`named`: a factor that
+    store may well be wrong by, a statement left out that the pattern's own advice says)."""
     func = getattr(func, "__func__", func)
     if not isinstance(func, types.FunctionType) or set(func.__code__.co_freevars) - {"__class__"}:
         return None
@@ -89,10 +94,12 @@ def first_wrong(func: Any, store_line: int, agrees: Callable[[], bool], enough: 
                     end = statement.end_lineno or statement.lineno
                     found.append((alternative.rank, order, Blamed(statement.lineno, end, ast.unparse(statement), alternative.text, store_line, looped)))
                     break
+            if found and min(f[0] for f in found) == alternatives.LIKELY:
+                break  # a later statement's change can only tie it, and the earlier statement wins a tie
     finally:
         func.__code__ = original
     if not found:
-        copied = alternatives.copied_from(statements) if looped else None
+        copied = alternatives.copied_from(statements) if looped else None if named else alternatives.rescaled_from(statements)
         if copied is None:
             return None
         return Blamed(copied.lineno, copied.end_lineno or copied.lineno, ast.unparse(copied), None, store_line, looped)

@@ -272,3 +272,22 @@ def test_a_mask_taken_from_the_upstream_gradient_is_named_at_the_mask(tmp_path):
     wrong = "self.dinputs[dvalues <= 0] = 0"
     path = planted(tmp_path, "nnfs_adam.py", PROGRAM, "self.dinputs[self.inputs <= 0] = 0", wrong)
     assert _error_of(path, "Activation_ReLU")["line"] == line_of(path, wrong)
+
+
+def test_every_column_indexed_instead_of_each_samples_is_found_on_class_sorted_data(tmp_path):
+    # the spiral data is made class by class: its first samples are all of class 0, where `[:, y_true]` and
+    # `[range(samples), y_true]` agree, so the recorded batch is cut at samples spread over it
+    wrong = "self.dinputs[:, y_true] -= 1"
+    path = planted_in_combined(tmp_path, "self.dinputs[range(samples), y_true] -= 1", wrong)
+    report = check(path)
+    (f,) = [f for f in errors(report) if f["layer"] == "Activation_Softmax_Loss_CategoricalCrossentropy" and f["name"] == "gradient-mismatch"]
+    assert f["line"] == line_of(path, wrong)
+    assert "only scales it by one number" in f["message"]
+    (built,) = [b for b in report["built"] if b["what"].startswith("Activation_Softmax_Loss_CategoricalCrossentropy")]
+    assert "spread over it" in built["shapes"]
+
+
+def test_a_relu_that_masks_the_upstream_gradient_itself_is_named_at_the_mask(tmp_path):
+    path = planted(tmp_path, "nnfs_adam.py", PROGRAM, "self.dinputs = dvalues.copy()", "self.dinputs = dvalues")
+    (f,) = [f for f in check(path)["findings"] if f["name"] == "upstream-grad-mutated"]
+    assert (f["layer"], f["line"]) == ("Activation_ReLU", line_of(path, "self.dinputs[self.inputs <= 0] = 0"))

@@ -12,8 +12,10 @@ The gradient check finds the stored row wrong; the statement to change may be an
 `loop_statements` gives the statements of the loop that leads to the store, and `alternatives`
 each statement with one shape-level change (a row reshape made a column, a product's operands
 swapped or a transpose added or dropped, `np.diag` made `np.diagflat`, a vector product made an
-outer product, a sum over the other axis), ranked: the changes a slip most often needs first,
-a column made a row last (a column vector is how the formulas are written). What runs them is
+outer product, a sum over the other axis, a max made a min, a sign or a division dropped), ranked:
+the changes a slip most often needs first; a column made a row, and a whole value negated, last (a
+column vector is how the formulas are written; a negated input to a comparison fixes a min written
+for a max as well as the min does). What runs them is
 `rewrites`; nothing here runs user code.
 """
 
@@ -127,7 +129,7 @@ def alternatives(statement: ast.stmt) -> list[Alternative]:
     negated = copy.deepcopy(statement)
     if not (isinstance(value, ast.UnaryOp) and isinstance(value.op, ast.USub)):
         negated.value = _negated(copy.deepcopy(value))  # type: ignore[attr-defined]
-        out.append(Alternative(LIKELY, ast.fix_missing_locations(ast.copy_location(negated, statement)), ast.unparse(negated)))
+        out.append(Alternative(UNLIKELY, ast.fix_missing_locations(ast.copy_location(negated, statement)), ast.unparse(negated)))
         seen.add(out[-1].text)
     for index in range(len(sites)):
         for change in _CHANGES:
@@ -267,6 +269,17 @@ def _negated(value: ast.expr) -> ast.expr:
     return ast.UnaryOp(ast.USub(), value)
 
 
+EXTREMES = {"max": "min", "min": "max", "argmax": "argmin", "argmin": "argmax", "maximum": "minimum", "minimum": "maximum"}
+
+
+def _extremes(node: ast.expr) -> Iterator[tuple[int, ast.expr]]:
+    """`window.min(...)` -> `window.max(...)`, `np.argmax` -> `np.argmin`, and the other way."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in EXTREMES:
+        changed = copy.deepcopy(node)
+        changed.func.attr = EXTREMES[node.func.attr]  # type: ignore[attr-defined]
+        yield LIKELY, changed
+
+
 def _signs(node: ast.expr) -> Iterator[tuple[int, ast.expr]]:
     """`-a` -> `a`; the whole value negated (only at the top: `a / b` -> `-(a / b)`, read as `-a / b`)."""
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
@@ -281,7 +294,7 @@ def _divisions(node: ast.expr) -> Iterator[tuple[int, ast.expr]]:
         yield LIKELY, ast.BinOp(copy.deepcopy(node.left), ast.Div(), copy.deepcopy(node.right))
 
 
-_CHANGES = (_reshaped, _products, _diagonals, _outer, _axes, _signs, _divisions)
+_CHANGES = (_reshaped, _products, _diagonals, _outer, _axes, _extremes, _signs, _divisions)
 
 
 COPIES = ("ravel", "flatten", "reshape", "squeeze", "copy", "T")  # what leaves a value's numbers as they are
@@ -312,3 +325,37 @@ def copied_from(statements: list[ast.stmt]) -> ast.stmt | None:
         return None
     earlier = [s for s in statements[:-1] if isinstance(s, ast.Assign) and any(isinstance(t, ast.Name) and t.id == value.id for t in s.targets)]
     return earlier[-1] if earlier else None
+
+
+def rescaled_from(statements: list[ast.stmt]) -> ast.stmt | None:
+    """The write into part of the array just before the store of `statements` (`written_before`:
+    `self.dinputs[:, y_true] -= 1`) when the store only scales the array by one number (`self.dinputs =
+    self.dinputs / samples`, `dx /= N`): a gradient wrong otherwise than by one factor was wrong before
+    it; None when the store does more, or the write before it is a whole one."""
+    store, earlier = statements[-1], statements[:-1]
+    root = _written(store)  # type: ignore[arg-type]
+    if root is None or not earlier:
+        return None
+    if isinstance(store, ast.AugAssign):
+        scaled = ast.unparse(store.target) == root and isinstance(store.op, (ast.Mult, ast.Div)) and _one_number(store.value)
+    else:
+        value = store.value  # type: ignore[attr-defined]
+        scaled = (
+            ast.unparse(store.targets[0]) == root  # type: ignore[attr-defined]
+            and isinstance(value, ast.BinOp)
+            and isinstance(value.op, (ast.Mult, ast.Div))
+            and any(ast.unparse(a) == root and _one_number(b) for a, b in ((value.left, value.right), (value.right, value.left)))
+            and not (isinstance(value.op, ast.Div) and ast.unparse(value.right) == root)
+        )
+    before = earlier[-1]
+    partial = isinstance(before, ast.AugAssign) or any(isinstance(t, ast.Subscript) for t in getattr(before, "targets", []))
+    return before if scaled and partial else None  # after a whole copy (`dx = y.copy()`) a statement may be missing
+
+
+def _one_number(node: ast.expr) -> bool:
+    """A constant, a name, or a count (`len(x)`, `x.shape[0]`): read as one number."""
+    if isinstance(node, (ast.Constant, ast.Name)):
+        return True
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("len", "float", "int"):
+        return True
+    return isinstance(node, ast.Subscript) and isinstance(node.value, ast.Attribute) and node.value.attr == "shape"
