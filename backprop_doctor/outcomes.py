@@ -111,7 +111,7 @@ class Outcomes:
         # element-wise steps set one element at a time: give forward copies again, so a forward
         # that writes into its input on some later call cannot disturb the other elements
         self._writes_input = True
-        self._loss_call = f  # a forward and the objective, to run a rewritten backward after (`_blamed_in_loop`)
+        self._loss_call = f  # a forward and the objective, to run a rewritten backward after (`_blamed_earlier`)
         failing = []
         for a in arrays:
             probes = self._probe(f, f0, [a], h, count=2)
@@ -265,7 +265,7 @@ class Outcomes:
             sentence = f"{what} is wrong (relative error {error:.3g}): {REDERIVE}"
         evidence = [("elements", block)]
         fields = where.fields()
-        blamed = self._blamed_in_loop(a, result, floor, tol, where, pattern) if owner is None and counted is None and bad_count else None
+        blamed = self._blamed_earlier(a, result, floor, tol, where, pattern) if owner is None and counted is None and bad_count else None
         if blamed is not None:
             sentence = _blamed_sentence(what, error, pattern, blamed, where)
             fields = {"file": where.file, "line": blamed.line, "end_line": blamed.end_line, "highlight": (blamed.line, blamed.store_line), "fix": blamed.fix}
@@ -283,12 +283,13 @@ class Outcomes:
         )
         self.report.measurements.append(Measurement(self.layer, a.name, error, "mismatch"))
 
-    def _blamed_in_loop(
+    def _blamed_earlier(
         self, a: _Array, result: gradcheck.Elementwise, floor: float, tol: float, where: locate.Location, pattern: gradcheck.Pattern | None
     ) -> rewrites.Blamed | None:
-        """The statement before `where` in the per-sample loop that stores the wrong gradient row by row,
-        whose one shape-level change makes every compared element agree (`rewrites.first_wrong`); None
-        when the store itself is that statement, no change does, or the store is in no such loop."""
+        """The statement before `where` (in the per-sample loop that stores the wrong gradient row by row,
+        or among the earlier writes of the array it stores) whose one change makes every compared element
+        agree (`rewrites.first_wrong`); None when the store itself is that statement, no change does, or
+        the store is in no such loop and finishes no array written before."""
         f = getattr(self, "_loss_call", None)
         upstream = getattr(self, "_upstream", None)
         if f is None or where.line is None or upstream is None:
@@ -298,7 +299,6 @@ class Outcomes:
         if not file or not locate.is_user_file(file):
             return None
         smooth = ~result.kinked
-
         ran: list[bool] = []
 
         def agrees() -> bool:
@@ -324,7 +324,7 @@ def _blamed_sentence(what: str, error: float, pattern: gradcheck.Pattern | None,
     """The finding's sentence when an earlier statement than the one storing the gradient is wrong."""
     measured = f", {pattern.description}" if pattern else f" (relative error {error:.3g})"
     found = f"{what} is wrong{measured}, from `{blamed.text}` (line {blamed.line})"
-    store = where.text.split("=")[0].strip() if "=" in where.text else "the row"
+    store = where.text.split("=")[0].rstrip(" +-*/@") if "=" in where.text else "the row"
     if not blamed.looped and blamed.fix is None:
         return f"{found}: line {blamed.store_line} only scales it by one number, which cannot make it wrong this way; {REDERIVE}"
     if not blamed.looped:
