@@ -10,12 +10,13 @@ before any probe are worded here too.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from backprop_doctor import gradcheck, locate
+from backprop_doctor import gradcheck, locate, rewrites
 from backprop_doctor.findings import REDERIVE, Measurement
 from backprop_doctor.observe import budget
 
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from backprop_doctor.engine import _Array
 
 BORDERLINE = 10.0  # a joint probe within this many tolerances, with every element compared right, is a kink
+REWRITES_SECONDS = 3.0  # most a wrong gradient's rewritten backward passes take (`rewrites.first_wrong`)
 ELEMENTS_SHARE = 0.1  # most of the check's time left (`--timeout`) one failing array's elements may take
 
 
@@ -109,6 +111,7 @@ class Outcomes:
         # element-wise steps set one element at a time: give forward copies again, so a forward
         # that writes into its input on some later call cannot disturb the other elements
         self._writes_input = True
+        self._loss_call = f  # a forward and the objective, to run a rewritten backward after (`_blamed_earlier`)
         failing = []
         for a in arrays:
             probes = self._probe(f, f0, [a], h, count=2)
@@ -261,6 +264,11 @@ class Outcomes:
         else:
             sentence = f"{what} is wrong (relative error {error:.3g}): {REDERIVE}"
         evidence = [("elements", block)]
+        fields = where.fields()
+        blamed = self._blamed_earlier(a, result, floor, tol, where, pattern) if owner is None and counted is None and bad_count else None
+        if blamed is not None:
+            sentence = _blamed_sentence(what, error, pattern, blamed, where)
+            fields = {"file": where.file, "line": blamed.line, "end_line": blamed.end_line, "highlight": (blamed.line, blamed.store_line), "fix": blamed.fix}
         if pattern:
             evidence.insert(0, ("pattern", pattern.name))
         self._add(
@@ -269,11 +277,70 @@ class Outcomes:
             param=a.name,
             measured=error,
             threshold=tol,
-            pattern=pattern.name if pattern else None,
+            pattern=pattern.name if pattern else _blamed_pattern(blamed),
             evidence=tuple(evidence),
-            **where.fields(),
+            **fields,
         )
         self.report.measurements.append(Measurement(self.layer, a.name, error, "mismatch"))
+
+    def _blamed_earlier(
+        self, a: _Array, result: gradcheck.Elementwise, floor: float, tol: float, where: locate.Location, pattern: gradcheck.Pattern | None
+    ) -> rewrites.Blamed | None:
+        """The statement before `where` (in the per-sample loop that stores the wrong gradient row by row,
+        or among the earlier writes of the array it stores) whose one change makes every compared element
+        agree (`rewrites.first_wrong`); None when the store itself is that statement, no change does, or
+        the store is in no such loop and finishes no array written before."""
+        f = getattr(self, "_loss_call", None)
+        upstream = getattr(self, "_upstream", None)
+        if f is None or where.line is None or upstream is None:
+            return None
+        target = self.adapter.backward_target()
+        file = where.file or ""
+        if not file or not locate.is_user_file(file):
+            return None
+        smooth = ~result.kinked
+        ran: list[bool] = []
+
+        def agrees() -> bool:
+            ran.append(True)
+            f()
+            dx, grads = self._backward(upstream.copy() if isinstance(upstream, np.ndarray) else upstream)
+            grad = dx if a.name == "x" else grads.get(a.name)
+            grad = np.asarray(grad, dtype=np.float64) if isinstance(grad, np.ndarray) else None
+            if grad is None or grad.shape != a.live.shape:
+                return False
+            errors = gradcheck.relative_error(grad.reshape(-1)[result.indices], result.numerical, floor)
+            return bool(np.all(errors[smooth] <= tol))
+
+        share = budget.within_share(ELEMENTS_SHARE)
+        ends = time.perf_counter() + REWRITES_SECONDS
+        blamed = rewrites.first_wrong(target, where.line, agrees, enough=lambda: share() or time.perf_counter() > ends, named=pattern is not None)
+        if ran:
+            f()  # the layer's state as the check's own forward left it
+        return blamed if blamed is not None and blamed.line != where.line else None
+
+
+def _blamed_sentence(what: str, error: float, pattern: gradcheck.Pattern | None, blamed: rewrites.Blamed, where: locate.Location) -> str:
+    """The finding's sentence when an earlier statement than the one storing the gradient is wrong."""
+    measured = f", {pattern.description}" if pattern else f" (relative error {error:.3g})"
+    found = f"{what} is wrong{measured}, from `{blamed.text}` (line {blamed.line})"
+    store = where.text.split("=")[0].rstrip(" +-*/@") if "=" in where.text else "the row"
+    if not blamed.looped and blamed.fix is None:
+        return f"{found}: line {blamed.store_line} only scales it by one number, which cannot make it wrong this way; {REDERIVE}"
+    if not blamed.looped:
+        return f"{found}, before line {blamed.store_line} finishes it: write `{blamed.fix}`, with which every compared element agrees"
+    if blamed.fix is not None:
+        return (
+            f"{found}, computed for each sample before `{store}` stores its row (line {blamed.store_line}): write "
+            f"`{blamed.fix}`, with which every compared element agrees"
+        )
+    return f"{found}, computed for each sample and only copied into its row by `{store}` (line {blamed.store_line}): {REDERIVE}"
+
+
+def _blamed_pattern(blamed: rewrites.Blamed | None) -> str | None:
+    if blamed is None:
+        return None
+    return "wrong-in-sample-loop" if blamed.looped else "wrong-before-it-is-finished"
 
 
 def _divided_by_rows(rows: int, columns: int) -> gradcheck.Pattern:

@@ -76,8 +76,9 @@ def check_record(record: Record, discovered: Any, options: Options, shown: str) 
             continue
         obj = instance.state if instance.state is not None else instance.obj
         axis = _batch_axis(x, t)
-        shapes = _shapes(x, t, how, axis)
-        x, t = _rows(x, axis), _rows(t, axis)
+        spread = _sorted_labels(t, axis)
+        shapes = _shapes(x, t, how, axis, spread)
+        x, t = _rows(x, axis, spread), _rows(t, axis, spread)
         if not _chained(instance.obj, record, network.params().values()):
             _skip(out, instance, shown, "its layers do not run as one chain (an encoder and a decoder, say): they are checked one by one")
             continue
@@ -214,14 +215,35 @@ def _random_scores(t: Any) -> bool:
     return inside and not np.allclose(t.sum(axis=1), 1.0, atol=1e-3)
 
 
-def _rows(a: np.ndarray, axis: int = 0) -> np.ndarray:
+def _rows(a: np.ndarray, axis: int = 0, spread: bool = False) -> np.ndarray:
     """The first ROWS samples of `a` along its batch axis: 0, or -1 for one sample per column,
-    which a vector of labels `(m,)` and a matrix `(features, m)` share; a higher array keeps 0."""
+    which a vector of labels `(m,)` and a matrix `(features, m)` share; a higher array keeps 0.
+    With `spread`, ROWS samples evenly spaced over the batch instead (`_sorted_labels`)."""
     if a.ndim > 2:
         axis = 0
     if a.ndim < 1 or a.shape[axis] <= ROWS:
         return a
+    if spread:
+        chosen = np.linspace(0, a.shape[axis] - 1, ROWS).round().astype(int)
+        return a[chosen] if axis == 0 else a[..., chosen]
     return a[:ROWS] if axis == 0 else a[..., :ROWS]
+
+
+def _sorted_labels(t: Any, axis: int = 0) -> bool:
+    """Targets whose first ROWS samples are all of one class while the batch holds others (a data set
+    made class by class, `y[ix] = class_number`): the first samples would hide a gradient wrong only
+    where classes differ (`dinputs[:, y_true] -= 1`), so the batch is cut at samples spread over it."""
+    if not isinstance(t, np.ndarray) or t.ndim not in (1, 2) or t.dtype.kind not in "iub" and not (t.ndim == 2 and t.dtype.kind == "f"):
+        return False
+    if t.ndim == 2:
+        if not np.isin(t, (0, 1)).all():
+            return False  # not one-hot
+        labels = np.argmax(t, axis=1) if axis == 0 else np.argmax(t, axis=0)
+    else:
+        labels = t
+    if labels.shape[0] <= ROWS:
+        return False
+    return bool(np.all(labels[:ROWS] == labels[0]) and np.any(labels != labels[0]))
 
 
 def _samples(a: np.ndarray, axis: int) -> int | None:
@@ -256,16 +278,17 @@ def _batch_axis(x: Any, t: Any = None, weights: tuple[Any, ...] = ()) -> int:
     return -1 if left and not right else 0
 
 
-def _given(arrays: list[np.ndarray], names: list[str], axis: int = 0) -> str:
+def _given(arrays: list[np.ndarray], names: list[str], axis: int = 0, spread: bool = False) -> str:
     """`x (100, 784), t (100, 10) (checked on the first 16 rows)`."""
     text = ", ".join(f"{n} {tuple(a.shape)}" for n, a in zip(names, arrays))
     if any(a.ndim >= 1 and a.shape[axis] > ROWS for a in arrays[:1]):
-        text += f" (checked on the first {ROWS} {'columns' if axis else 'rows'})"
+        which = "rows" if not axis else "columns"
+        text += f" (checked on {ROWS} {which} spread over it: its first ones are all of one class)" if spread else f" (checked on the first {ROWS} {which})"
     return text
 
 
-def _shapes(x: Any, t: Any, how: str, axis: int = 0) -> str:
-    return f"{how}: {_given([x, t] if t is not None else [x], ['x', 't'], axis)}"
+def _shapes(x: Any, t: Any, how: str, axis: int = 0, spread: bool = False) -> str:
+    return f"{how}: {_given([x, t] if t is not None else [x], ['x', 't'], axis, spread)}"
 
 
 def _how(instance: Instance, shown: str) -> str:
@@ -462,14 +485,15 @@ def _check_layer(out: Checked, instance: Instance, options: Options, shown: str,
         return
     names = ["x", "t"] if loss else _argument_names(obj.forward, len(arrays))
     axis = _batch_axis(arrays[0], arrays[1] if loss else None, _held_arrays(obj))
-    shapes = f"forward (line {call.line}): {_given(arrays, names, axis)}{note}"
+    spread = loss and _sorted_labels(arrays[1], axis)
+    shapes = f"forward (line {call.line}): {_given(arrays, names, axis, spread)}{note}"
     one_sample = np.ndim(arrays[0]) < 2 or (np.ndim(arrays[0]) == 2 and 1 in np.shape(arrays[0]))  # a vector, a row or a column
     if not _holds_batch_state(obj, arrays[0]) and not one_sample:  # one sample is kept whole
         samples = _samples(arrays[0], axis)
         # only arrays with as many samples as the input: `forward(x, W, b)` keeps its weights whole
-        arrays = [_rows(a, axis) if i == 0 or _samples(a, axis) == samples else a for i, a in enumerate(arrays)]
+        arrays = [_rows(a, axis, spread) if i == 0 or _samples(a, axis) == samples else a for i, a in enumerate(arrays)]
     else:
-        shapes = re.sub(r" \(checked on the first \d+ (rows|columns)\)", "", shapes)
+        shapes = re.sub(r" \(checked on (the first \d+ (rows|columns)|\d+ (rows|columns) spread over it: [^)]*)\)", "", shapes)
     label = instance.name if instance.line is None else f"{instance.name} (line {instance.line})"
     from backprop_doctor.observe.cells import check_observed
 
@@ -578,7 +602,8 @@ def _check_functions(out: Checked, record: Record, discovered: Any, options: Opt
             continue
         out.observed.add(loss.__name__)
         axis = _batch_axis(call.args[0], call.args[1])
-        x, t = _rows(call.args[0], axis), _rows(call.args[1], axis)
+        spread = _sorted_labels(call.args[1], axis)
+        x, t = _rows(call.args[0], axis, spread), _rows(call.args[1], axis, spread)
         result = api.check_layer(calls.func, x, t, options=options)
         result.built = []
         out.report.extend(result)

@@ -41,6 +41,12 @@ def _writes_target(target: ast.AST, aliases: set[str]) -> bool:
         return any(_writes_target(e, aliases) for e in target.elts)
     if isinstance(target, ast.Starred):
         return _writes_target(target.value, aliases)
+    if isinstance(target, ast.Subscript):  # `self.dinputs[mask] = 0` after `self.dinputs = dvalues`
+        base = target.value
+        while isinstance(base, ast.Subscript):
+            base = base.value
+        if isinstance(base, ast.Attribute) and ast.unparse(base) in aliases:
+            return True
     return isinstance(target, (ast.Subscript, ast.Attribute)) and _root_name(target) in aliases
 
 
@@ -81,7 +87,7 @@ def inplace_writes(function_node: FunctionNode, arg_name: str, *, text: str | No
 
     Writes through `x[...] = `, `x.attr = `, `x -= `, `out=x`, `x.fill(...)`,
     `np.copyto(x, ...)`, `np.add.at(x, ...)`, also through an alias or view
-    (`dx = dout` then `dx[mask] = 0`).  Rebinding the name (`x = x.copy()`)
+    (`dx = dout` then `dx[mask] = 0`; `self.dinputs = dvalues` then `self.dinputs[mask] = 0`).  Rebinding the name (`x = x.copy()`)
     ends the tracking: later writes go to a new array.
     """
     src = _source(text)
@@ -105,12 +111,15 @@ def inplace_writes(function_node: FunctionNode, arg_name: str, *, text: str | No
                 for target in targets:
                     if isinstance(target, ast.Name):
                         (aliases.add if alias else aliases.discard)(target.id)
+                    elif isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id in ("self", "cls"):
+                        (aliases.add if alias else aliases.discard)(ast.unparse(target))  # `self.dinputs = dvalues`
                     else:
                         for name in _target_names(target):
                             aliases.discard(name)
             elif isinstance(stmt, ast.AugAssign):
                 target = stmt.target
-                if (isinstance(target, ast.Name) and target.id in aliases) or _writes_target(target, aliases):
+                aliased = isinstance(target, ast.Name) and target.id in aliases
+                if aliased or (isinstance(target, ast.Attribute) and ast.unparse(target) in aliases) or _writes_target(target, aliases):
                     record(stmt)
             elif isinstance(stmt, (ast.For, ast.AsyncFor)):
                 for name in _target_names(stmt.target):

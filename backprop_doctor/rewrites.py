@@ -1,0 +1,173 @@
+"""A user's backward run with one statement of it changed, to find which statement is wrong.
+
+A per-sample loop in a backward (`for index, ... in enumerate(...)`: intermediate arrays, then a
+row of the output stored) is found wrong at its store, while the slip is often in a statement
+before it. `first_wrong` runs the backward once for each shape-level alternative of each of the
+loop's statements (`static.alternatives`), with the function's code swapped for that variant
+and put back afterwards, and hands the measuring back to the caller (`agrees`): the statement
+whose change makes the gradient agree is the wrong one. Among several such changes, the most
+likely kind wins, then the earliest statement.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import textwrap
+import types
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from backprop_doctor.static import alternatives
+
+MOST = 80  # variants run at most for one finding
+
+
+@dataclass(frozen=True)
+class Blamed:
+    """The statement to change (lines of the file) and the change that makes the gradient agree."""
+
+    line: int
+    end_line: int
+    text: str
+    fix: str | None  # None: the store only copies what that statement computes, and no one change of it is right
+    store_line: int
+    looped: bool  # the store is in a per-sample loop; else an earlier write of the same array is blamed
+
+
+def first_wrong(
+    func: Any, store_line: int, agrees: Callable[[], bool], enough: Callable[[], bool] = lambda: False, named: bool = False
+) -> Blamed | None:
+    """The statement of the per-sample loop around `store_line` (a line of `func`'s file), or of the
+    earlier writes of the array it stores, whose one change makes `agrees()` true while `func` runs the
+    changed code (tried until `enough()`, at most `MOST` changes); None when no single change does, or
+    there is no such loop or earlier write (`alternatives.loop_statements`, `written_before`). Where no change does and the store only
+    copies a value computed before it (`alternatives.copied_from`), that value's statement, with no fix;
+    likewise the write into part of the array before a store that only scales it by one number
+    (`alternatives.rescaled_from`), unless the check named the error's pattern (`named`: a factor that
+    store may well be wrong by, a statement left out that the pattern's own advice says)."""
+    func = getattr(func, "__func__", func)
+    if not isinstance(func, types.FunctionType) or set(func.__code__.co_freevars) - {"__class__"}:
+        return None
+    try:
+        lines, start = inspect.getsourcelines(func)
+    except (OSError, TypeError):
+        return None
+    try:
+        tree = ast.parse(textwrap.dedent("".join(lines)))
+    except SyntaxError:
+        return None
+    ast.increment_lineno(tree, start - 1)
+    function = tree.body[0] if tree.body and isinstance(tree.body[0], (ast.FunctionDef, ast.AsyncFunctionDef)) else None
+    if function is None:
+        return None
+    statements = alternatives.loop_statements(function, store_line)
+    looped = statements is not None
+    if statements is None:
+        statements = alternatives.written_before(function, store_line)
+    if statements is None:
+        return None
+    function.decorator_list = []
+    found: list[tuple[int, int, Blamed]] = []
+    tried = 0
+    original = func.__code__
+    try:
+        for order, statement in enumerate(statements):
+            for alternative in alternatives.alternatives(statement):
+                if found and alternative.rank > min(f[0] for f in found):
+                    break
+                tried += 1
+                if tried > MOST or enough():
+                    break
+                code = _compiled(function, statement, alternative.node, func)
+                if code is None:
+                    continue
+                func.__code__ = code
+                try:
+                    right = agrees()
+                except Exception:  # noqa: BLE001 - user code changed by us: a variant that fails is not the fix
+                    right = False
+                finally:
+                    func.__code__ = original
+                if right:
+                    end = statement.end_lineno or statement.lineno
+                    found.append((alternative.rank, order, Blamed(statement.lineno, end, ast.unparse(statement), alternative.text, store_line, looped)))
+                    break
+            if found and min(f[0] for f in found) == alternatives.LIKELY:
+                break  # a later statement's change can only tie it, and the earlier statement wins a tie
+    finally:
+        func.__code__ = original
+    if not found:
+        copied = alternatives.copied_from(statements) if looped else None if named else alternatives.rescaled_from(statements)
+        if copied is None:
+            return None
+        return Blamed(copied.lineno, copied.end_lineno or copied.lineno, ast.unparse(copied), None, store_line, looped)
+    return min(found, key=lambda f: (f[0], f[1]))[2]
+
+
+def _compiled(function: ast.FunctionDef | ast.AsyncFunctionDef, statement: ast.stmt, replacement: ast.stmt, func: types.FunctionType) -> types.CodeType | None:
+    """The code of `function` with `statement` replaced, compiled in its class's name (private names
+    mangled as the original's were) and file; None when it does not compile to a compatible code."""
+    swapped = _swap(function, statement, replacement)
+    owner = func.__qualname__.rsplit(".", 1)[0] if "." in func.__qualname__ else None
+    body: list[ast.stmt] = [swapped]
+    if owner and "<locals>" not in owner:
+        body = [ast.ClassDef(name=owner.rsplit(".", 1)[-1], bases=[], keywords=[], body=body, decorator_list=[], **_type_params())]
+    module = ast.fix_missing_locations(ast.Module(body, []))
+    try:
+        compiled = compile(module, func.__code__.co_filename, "exec")
+    except (SyntaxError, ValueError, TypeError):
+        return None
+    code = _find(compiled, func.__code__.co_name)
+    if code is None or code.co_freevars != func.__code__.co_freevars:
+        return None
+    return code
+
+
+def _type_params() -> dict[str, list[Any]]:
+    """`type_params=[]` where the Python's class nodes have them (3.12 on)."""
+    return {"type_params": []} if "type_params" in ast.ClassDef._fields else {}
+
+
+def _swap(function: ast.AST, statement: ast.stmt, replacement: ast.stmt) -> ast.AST:
+    """`function` with `statement` (a node of it) replaced by `replacement`, in a copy."""
+    import copy
+
+    path = _path_to(function, statement)
+    changed = copy.deepcopy(function)
+    holder: Any = changed
+    for field, index in path[:-1]:
+        holder = getattr(holder, field)[index] if index is not None else getattr(holder, field)
+    field, index = path[-1]
+    getattr(holder, field)[index] = replacement
+    return changed
+
+
+def _path_to(node: ast.AST, target: ast.AST) -> list[tuple[str, int | None]]:
+    for field, value in ast.iter_fields(node):
+        if isinstance(value, list):
+            for i, child in enumerate(value):
+                if child is target:
+                    return [(field, i)]
+                if isinstance(child, ast.AST):
+                    below = _path_to(child, target)
+                    if below:
+                        return [(field, i), *below]
+        elif isinstance(value, ast.AST):
+            if value is target:
+                return [(field, None)]
+            below = _path_to(value, target)
+            if below:
+                return [(field, None), *below]
+    return []
+
+
+def _find(code: types.CodeType, name: str) -> types.CodeType | None:
+    """The code object of the def named `name` compiled inside `code` (a module, maybe through a class body)."""
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            found = const if const.co_name == name and const.co_flags & inspect.CO_OPTIMIZED else _find(const, name)
+            if found is not None:
+                return found
+    return None
