@@ -141,11 +141,13 @@ def _per_sample_only(record: Any, func: Any) -> bool:
 
 def _shape(value: Any) -> tuple[int, ...] | None:
     """`np.shape(value)`; None for what is no array (a list of ragged arrays, the parameters a function
-    of the program's was given: `loss_and_grads([W1, b1, W2, b2], xb, yb)`)."""
+    of the program's was given: `loss_and_grads([W1, b1, W2, b2], xb, yb)`, a stand-in's value)."""
     try:
-        return np.shape(value)
-    except ValueError:
+        shape = np.shape(value)
+    except (ValueError, TypeError):  # ragged, or an object whose length raises
         return None
+    # a stand-in for a missing module's value answers `.shape` with another stand-in
+    return shape if isinstance(shape, tuple) and all(isinstance(n, int) for n in shape) else None
 
 
 def _softmaxes(context: Any, cases: list[probes.Case]) -> Iterator[tuple[Any, Callable[[np.ndarray], Any], bool]]:
