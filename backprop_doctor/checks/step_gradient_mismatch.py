@@ -400,6 +400,8 @@ def _factor(result: Any, measured: Any) -> float | None:
     adjoint judged at the scale of the adjoints before it (a summed loss), against that scale."""
     if (result.clipped or getattr(measured, "exact_scale", False)) and measured.scale and measured.factor is not None:
         return measured.factor / measured.scale
+    if measured.scale and measured.factor is not None and measured.factor < 0 and abs(measured.factor / measured.scale + 1) < SAME_FACTOR:
+        return -1.0  # minus the program's own scale (a loss it sums, followed at its half): the sign is all that is wrong
     return measured.factor
 
 
@@ -409,6 +411,8 @@ def _proportional(result: Any, measured: Any, factor: float | None) -> bool:
     it, that factor says as much."""
     if measured.proportional or not measured.single or factor is None:
         return measured.proportional
+    if abs(factor + 1) < SAME_FACTOR:
+        return True  # minus the program's scale (`_factor`): a sign, as one number can show it
     return _factor_words(factor, True, result.batch_sizes)[0] == "scaled-by-batch-size"
 
 
