@@ -185,9 +185,9 @@ def test_a_flipped_output_error_is_a_sign_flip_of_every_update(tmp_path):
     report = check(path)
     found = _step_errors(report)
     assert found and all(f["pattern"] == "sign-flipped" for f in found)
-    # at the flipped error itself, or where the delta it makes is stored, or at the update that reads it
-    lines = {f["line"] for f in found}
-    assert lines <= {line_of(path, "errs = [wanted[k]"), line_of(path, "unit['delta'] = errs[k]"), line_of(path, "unit['weights'][k] -= rate")}
+    # at the error the backward starts from, written target minus output, with its fix
+    assert {f["line"] for f in found} == {line_of(path, "errs = [wanted[k]")}
+    assert "write `unit['output'] - wanted[k]`" in found[0]["message"]
     assert all(p["wrong"] for p in replayed(report)["parameters"])
 
 
@@ -211,6 +211,14 @@ def test_a_wrong_derivative_of_neuron_objects_is_named_in_its_body(tmp_path):
     report = check(path)
     root = report["findings"][report["root_cause"]]
     assert root["severity"] == "error" and root["line"] == line_of(path, "return s * (1.0 + s)")
+
+
+def test_a_target_minus_output_error_of_neuron_objects_is_named_where_it_is_written(tmp_path):
+    path = planted(tmp_path, "neurons.py", NEURONS, "(neuron.output - target) *", "(target - neuron.output) *")
+    report = check(path)
+    found = _step_errors(report)
+    assert found and all(f["pattern"] == "sign-flipped" for f in found)
+    assert {f["line"] for f in found} == {line_of(path, "(target - neuron.output) *")}
 
 
 def test_a_doubled_hidden_delta_is_a_factor_of_two_on_the_hidden_updates_only(tmp_path):

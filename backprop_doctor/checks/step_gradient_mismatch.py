@@ -914,6 +914,19 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
                     f"(line {adding[0].site.line}) add{'' if len(adding) > 1 else 's'} {'their' if len(adding) > 1 else 'its'} step and "
                     f"descend{'' if len(adding) > 1 else 's'}: add the step (`+=`) at line {moved.site.line} too"
                 )
+            elif (
+                pattern == "sign-flipped" and file is None and factor is not None and abs(factor + 1) < SAME_FACTOR
+                and all(m.site.sign < 0 for m, _ in members) and not any(not ms.wrong and ms.factor is not None for _, ms in result.parameters)
+                and (order := _target_first(source, step)) is not None
+            ):  # fmt: skip
+                # every update subtracts minus the gradient, and the backward it calls starts from `expected - output`
+                line, shown = order.line, sorted({*shown, order.line})
+                message = (
+                    f"the update{'s' if plural else ''} of {names} in your training step ({where}) subtract{'' if plural else 's'} "
+                    f"{gradients}{computed} which {'are' if plural else 'is'} minus the gradient of {loss_words}: `{order.function}` "
+                    f"starts the backward pass from `{order.written}` (line {order.line}), the target minus the output, so every "
+                    f"update climbs; write `{order.fix}`"
+                )
             elif climbs:
                 line = moved.site.line
                 message = (
@@ -948,6 +961,16 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
 
 
 _STRENGTH = re.compile(r"\b(reg\w*|lambd\w*|lam|l2\w*|weight_decay|wd)\b")  # the name a loss writes its penalty's λ with
+
+
+def _target_first(source: Any, step: Any) -> Any:
+    """`static.error_order.target_first` for the step's pass: the output error written target minus output."""
+    from backprop_doctor.static.error_order import target_first
+
+    if step.loop is None:
+        return None
+    updating = [s for s in step.loop.body if step.update_line <= s.lineno <= step.update_end_line]
+    return target_first(source.tree, step.prefix, updating)
 
 
 def _plain(name: str) -> bool:
