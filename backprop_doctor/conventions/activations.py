@@ -30,6 +30,9 @@ pair whose backward takes no upstream gradient), or functions `f` and
 `f_prime`/`f_derivative`/`f_deriv`/`f_grad`/`df`, each with one argument; then a
 trial call that shows the function is elementwise. The gradient is
 `dout * derivative`, where `derivative` is what the second method returns.
+A pair written for one Python float at a time (`1.0 / (1.0 + math.exp(-x))`,
+which an array makes raise) is checked the same way, called on each element
+(`per_element`).
 """
 
 from __future__ import annotations
