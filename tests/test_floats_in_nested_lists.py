@@ -185,9 +185,10 @@ def test_a_flipped_output_error_is_a_sign_flip_of_every_update(tmp_path):
     report = check(path)
     found = _step_errors(report)
     assert found and all(f["pattern"] == "sign-flipped" for f in found)
-    # at the error the backward starts from, written target minus output, with its fix
-    assert {f["line"] for f in found} == {line_of(path, "errs = [wanted[k]")}
-    assert "write `unit['output'] - wanted[k]`" in found[0]["message"]
+    # one finding, at the error the backward starts from, written target minus output, with its fix
+    (finding,) = found
+    assert finding["line"] == line_of(path, "errs = [wanted[k]")
+    assert "write `unit['output'] - wanted[k]`" in finding["message"]
     assert all(p["wrong"] for p in replayed(report)["parameters"])
 
 
@@ -218,7 +219,8 @@ def test_a_target_minus_output_error_of_neuron_objects_is_named_where_it_is_writ
     report = check(path)
     found = _step_errors(report)
     assert found and all(f["pattern"] == "sign-flipped" for f in found)
-    assert {f["line"] for f in found} == {line_of(path, "(target - neuron.output) *")}
+    (finding,) = found
+    assert finding["line"] == line_of(path, "(target - neuron.output) *") and "write `neuron.output - target`" in finding["message"]
 
 
 def test_a_doubled_hidden_delta_is_a_factor_of_two_on_the_hidden_updates_only(tmp_path):

@@ -722,6 +722,15 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
         return
     wrong = [(moved, measured) for moved, measured in wrong if not any(moved is b[0] for b in borrowed)]
     groups: dict[tuple[str | None, int, str], list[tuple[Any, Any]]] = {}
+    target_first: list[Any] = []
+
+    def ordered() -> Any:
+        """The error written target minus output, where no update follows the gradient (`_target_first`)."""
+        if not target_first:
+            none_right = not any(not ms.wrong and ms.factor is not None for _, ms in result.parameters)
+            target_first.append(_target_first(source, step) if none_right else None)
+        return target_first[0]
+
     for moved, measured in wrong:
         line, file = (measured.line, measured.file) if measured.line else (moved.site.line, moved.site.file)
         if (
@@ -741,6 +750,8 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
             line = -measured.truncated[1]  # one warning per loop cut short, whichever lines its gradients are added at
         elif pattern == "wrong-derivative" and file is None and line and source.tree is not None and (behind := reapplied_behind(source.tree, line)) is not None:
             line, pattern = behind[0], "derivative-of-output"  # `dW1 = X.T @ dz1` of `dz1 = da1 * (1 - np.tanh(a1) ** 2)`: one finding there
+        if pattern == "sign-flipped" and file is None and moved.site.sign < 0 and (order := ordered()) is not None:
+            line = order.line  # every update climbs from one error written target minus output: one finding, there
         if pattern == "accumulated-across-steps" and not measured.line:  # sums whose adding line is not known: one finding, at the first update
             line = next((at for (f, at, p), ms in groups.items() if f == file and p == pattern and not ms[0][1].line), line)
         groups.setdefault((file, line, pattern), []).append((moved, measured))
@@ -923,7 +934,7 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
                 line, shown = order.line, sorted({*shown, order.line})
                 message = (
                     f"the update{'s' if plural else ''} of {names} in your training step ({where}) subtract{'' if plural else 's'} "
-                    f"{gradients}{computed} which {'are' if plural else 'is'} minus the gradient of {loss_words}: `{order.function}` "
+                    f"{gradients}{computed if measured.line else ','} which {'are' if plural else 'is'} minus the gradient of {loss_words}: `{order.function}` "
                     f"starts the backward pass from `{order.written}` (line {order.line}), the target minus the output, so every "
                     f"update climbs; write `{order.fix}`"
                 )
