@@ -400,6 +400,8 @@ def _factor(result: Any, measured: Any) -> float | None:
     adjoint judged at the scale of the adjoints before it (a summed loss), against that scale."""
     if (result.clipped or getattr(measured, "exact_scale", False)) and measured.scale and measured.factor is not None:
         return measured.factor / measured.scale
+    if measured.scale and measured.factor is not None and measured.factor < 0 and abs(measured.factor / measured.scale + 1) < SAME_FACTOR:
+        return -1.0  # minus the program's own scale (a loss it sums, followed at its half): the sign is all that is wrong
     return measured.factor
 
 
@@ -409,6 +411,8 @@ def _proportional(result: Any, measured: Any, factor: float | None) -> bool:
     it, that factor says as much."""
     if measured.proportional or not measured.single or factor is None:
         return measured.proportional
+    if abs(factor + 1) < SAME_FACTOR:
+        return True  # minus the program's scale (`_factor`): a sign, as one number can show it
     return _factor_words(factor, True, result.batch_sizes)[0] == "scaled-by-batch-size"
 
 
@@ -718,6 +722,15 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
         return
     wrong = [(moved, measured) for moved, measured in wrong if not any(moved is b[0] for b in borrowed)]
     groups: dict[tuple[str | None, int, str], list[tuple[Any, Any]]] = {}
+    target_first: list[Any] = []
+
+    def ordered() -> Any:
+        """The error written target minus output, where no update follows the gradient (`_target_first`)."""
+        if not target_first:
+            none_right = not any(not ms.wrong and ms.factor is not None for _, ms in result.parameters)
+            target_first.append(_target_first(source, step) if none_right else None)
+        return target_first[0]
+
     for moved, measured in wrong:
         line, file = (measured.line, measured.file) if measured.line else (moved.site.line, moved.site.file)
         if (
@@ -737,6 +750,8 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
             line = -measured.truncated[1]  # one warning per loop cut short, whichever lines its gradients are added at
         elif pattern == "wrong-derivative" and file is None and line and source.tree is not None and (behind := reapplied_behind(source.tree, line)) is not None:
             line, pattern = behind[0], "derivative-of-output"  # `dW1 = X.T @ dz1` of `dz1 = da1 * (1 - np.tanh(a1) ** 2)`: one finding there
+        if pattern == "sign-flipped" and file is None and moved.site.sign < 0 and (order := ordered()) is not None:
+            line = order.line  # every update climbs from one error written target minus output: one finding, there
         if pattern == "accumulated-across-steps" and not measured.line:  # sums whose adding line is not known: one finding, at the first update
             line = next((at for (f, at, p), ms in groups.items() if f == file and p == pattern and not ms[0][1].line), line)
         groups.setdefault((file, line, pattern), []).append((moved, measured))
@@ -910,6 +925,19 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
                     f"(line {adding[0].site.line}) add{'' if len(adding) > 1 else 's'} {'their' if len(adding) > 1 else 'its'} step and "
                     f"descend{'' if len(adding) > 1 else 's'}: add the step (`+=`) at line {moved.site.line} too"
                 )
+            elif (
+                pattern == "sign-flipped" and file is None and factor is not None and abs(factor + 1) < SAME_FACTOR
+                and all(m.site.sign < 0 for m, _ in members) and not any(not ms.wrong and ms.factor is not None for _, ms in result.parameters)
+                and (order := _target_first(source, step)) is not None
+            ):  # fmt: skip
+                # every update subtracts minus the gradient, and the backward it calls starts from `expected - output`
+                line, shown = order.line, sorted({*shown, order.line})
+                message = (
+                    f"the update{'s' if plural else ''} of {names} in your training step ({where}) subtract{'' if plural else 's'} "
+                    f"{gradients}{computed if measured.line else ','} which {'are' if plural else 'is'} minus the gradient of {loss_words}: `{order.function}` "
+                    f"starts the backward pass from `{order.written}` (line {order.line}), the target minus the output, so every "
+                    f"update climbs; write `{order.fix}`"
+                )
             elif climbs:
                 line = moved.site.line
                 message = (
@@ -944,6 +972,16 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
 
 
 _STRENGTH = re.compile(r"\b(reg\w*|lambd\w*|lam|l2\w*|weight_decay|wd)\b")  # the name a loss writes its penalty's λ with
+
+
+def _target_first(source: Any, step: Any) -> Any:
+    """`static.error_order.target_first` for the step's pass: the output error written target minus output."""
+    from backprop_doctor.static.error_order import target_first
+
+    if step.loop is None:
+        return None
+    updating = [s for s in step.loop.body if step.update_line <= s.lineno <= step.update_end_line]
+    return target_first(source.tree, step.prefix, updating)
 
 
 def _plain(name: str) -> bool:

@@ -30,6 +30,9 @@ pair whose backward takes no upstream gradient), or functions `f` and
 `f_prime`/`f_derivative`/`f_deriv`/`f_grad`/`df`, each with one argument; then a
 trial call that shows the function is elementwise. The gradient is
 `dout * derivative`, where `derivative` is what the second method returns.
+A pair written for one Python float at a time (`1.0 / (1.0 + math.exp(-x))`,
+which an array makes raise) is checked the same way, called on each element
+(`per_element`).
 """
 
 from __future__ import annotations
@@ -311,6 +314,31 @@ def _scalar_case(name: str, f: Any, g: Any, f_code: Any, g_code: Any, rng: np.ra
     return Case(f"w {w.shape}, a number and its gradient", ScalarGradient(name, f, g, f_code, g_code), w)
 
 
+def _float_valued(func: Any, value: float) -> bool:
+    """`func(value)` on a Python float returns one finite number (`1.0 / (1.0 + math.exp(-x))`)."""
+    state = np.random.get_state()
+    try:
+        np.random.seed(FORWARD_SEED)
+        out = func(value)
+    except Exception:  # noqa: BLE001 - user code: not a function of one float
+        return False
+    finally:
+        np.random.set_state(state)
+    return isinstance(out, (int, float, np.number)) and not isinstance(out, bool) and bool(np.isfinite(float(out)))
+
+
+def per_element(func: Any) -> Any:
+    """`func`, written for one Python float at a time (`math.exp`), applied to each element of an array."""
+
+    def apply(x: Any) -> np.ndarray:
+        values = np.asarray(x, dtype=np.float64)
+        return np.array([float(func(float(v))) for v in values.flat], dtype=np.float64).reshape(values.shape)
+
+    apply.__name__ = getattr(func, "__name__", "function")
+    apply.__wrapped_per_element__ = func  # type: ignore[attr-defined]
+    return apply
+
+
 def build(obj: Any, context: Any, rng: np.random.Generator) -> list[Case]:
     name, f, d, f_code, d_code = _callables(obj)
     x = rng.standard_normal((context.options.batch_size, 6))
@@ -319,7 +347,9 @@ def build(obj: Any, context: Any, rng: np.random.Generator) -> list[Case]:
         scalar = _scalar_case(name, f, d, f_code, d_code, rng)
         if scalar is not None:
             return [scalar]
-        raise NotChecked(f"`{name}` does not map an array of shape {x.shape} to one of the same shape")
+        if not (_float_valued(f, float(x.flat[0])) and _float_valued(d, float(x.flat[0]))):
+            raise NotChecked(f"`{name}` does not map an array of shape {x.shape} to one of the same shape")
+        f, d = per_element(f), per_element(d)  # a pair written for one float at a time: checked element by element
     if not elementwise(f, x):
         raise NotChecked(f"`{name}` is not elementwise (each output depends on several inputs): its derivative is a Jacobian")
     h = 1e-6

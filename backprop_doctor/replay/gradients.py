@@ -1042,11 +1042,16 @@ def _program_scale(parameters: list[tuple[Moved, Measured]], allowed: Any = lamb
     scalar weight's one factor counts when at least two parameters share it. With no shared factor,
     nothing changes."""
     shared = [m for _, m in parameters if (m.proportional or m.single) and m.factor is not None and m.factor > 0 and m.wrong]
-    factors = [m.factor for m in shared]
+    sign = 1.0
+    if not shared and all(m.single and m.factor is not None and m.factor < 0 and m.wrong for _, m in parameters if not m.unused):
+        # every number moved (scalar weights, floats in lists) climbs the loss at one factor: the size of that factor
+        # is still the program's scale (`sum_error += (expected - output) ** 2` followed at its half), the sign a mistake
+        shared, sign = [m for _, m in parameters if not m.unused], -1.0
+    factors = [sign * m.factor for m in shared]
     best = _shared_factor(factors)
     if best is None or not allowed(best):
         return  # a factor the program has no reason to carry (a sigmoid's slope near 0.25 at init) is no scale
-    agreeing = [m for m in shared if abs(m.factor / best - 1) <= COMMON]
+    agreeing = [m for m in shared if abs(sign * m.factor / best - 1) <= COMMON]
     right = sum(1 for _, m in parameters if not m.wrong)  # at factor 1 already: the scale must outnumber them
     if 2 * len(agreeing) < len(parameters) or len(agreeing) <= right or (len(agreeing) < 2 and any(m.single for m in agreeing)):
         return

@@ -1089,10 +1089,17 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
     # `for epoch in range(n): run_epoch(data)` around a function whose own loop is a step: the
     # inner loop is the step; the outer one only repeats it
     holding = {step.function.rpartition(".")[2] for step in found if step.function}
-    return [
+    found = [
         step for step in found
         if not (step.loop is not None and not step.prefix and _called_names(ast.Module(body=list(step.loop.body), type_ignores=[])) & holding)
     ]  # fmt: skip
+    # `update_weights(network, row, l_rate)` called by a loop that computes a loss, around its own loop over the
+    # layers (`for i in range(len(network)): inputs = ...`), which computes none: that loop is part of the update
+    updating_calls = {
+        name for step in found if step.losses and step.loop is not None
+        for name in _called_names(ast.Module(body=[s for s in step.loop.body if step.update_line <= s.lineno <= step.update_end_line], type_ignores=[]))
+    }  # fmt: skip
+    return [step for step in found if step.losses or not step.function or step.function.rpartition(".")[2] not in updating_calls]
 
 
 _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)

@@ -194,7 +194,22 @@ def _param_like(node: ast.AST, roles: Mapping[str, str]) -> bool:
         return roles.get(node.id) == "param" or bool(_PARAM_NAME.fullmatch(node.id))
     if names[0] in roles and roles[names[0]] == "param":
         return True
+    if _under_parameter_key(node) and not _VELOCITY.fullmatch(names[-1]):
+        return True  # `neuron['weights'][j]`: a number of a list a neuron's dict holds under a parameter's name
     return any(_PARAM_CONTAINER.search(n) for n in names) or bool(_PARAM_NAME.fullmatch(names[-1]))
+
+
+def _under_parameter_key(node: ast.AST) -> bool:
+    """`neuron['weights'][j]`, `layer["b"]`: an entry reached through a literal key that names a parameter or
+    a container of them, no key along the way naming a gradient or an optimiser's state (`['delta']`)."""
+    keys = []
+    while isinstance(node, (ast.Subscript, ast.Attribute)):
+        if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str):
+            keys.append(node.slice.value)
+        node = node.value
+    if not keys or any(_GRADIENT.fullmatch(k) or _OPTIMISER_STATE.search(k) or _VELOCITY.fullmatch(k) for k in keys):
+        return False
+    return any(_PARAM_CONTAINER.search(k) or _PARAM_NAME.fullmatch(k) for k in keys)
 
 
 def _keyed_descent(stmt: ast.AugAssign) -> bool:
