@@ -82,10 +82,13 @@ def _is_zero(node: ast.AST) -> bool:
 
 
 def _zeroes(node: ast.AST) -> bool:
-    """Whether `node` holds a statement that sets some `.grad` to zero (`p.grad = 0.0`, `v.grad *= 0`)."""
+    """Whether `node` holds a statement that sets some `.grad` to zero (`p.grad = 0.0`, `v.grad *= 0`,
+    `p.grad[...] = 0.0`, `p.grad.fill(0)`)."""
     for n in ast.walk(node):
-        if isinstance(n, ast.Assign) and _is_zero(n.value) and any(_is_grad(t) for t in n.targets):
-            return True
+        if isinstance(n, ast.Assign) and _is_zero(n.value) and any(_is_grad(t) or isinstance(t, ast.Subscript) and _is_grad(t.value) for t in n.targets):
+            return True  # `p.grad = 0.0`, or an array engine's `p.grad[...] = 0.0`, `p.grad[:] = 0`
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "fill" and _is_grad(n.func.value) and n.args and _is_zero(n.args[0]):
+            return True  # `p.grad.fill(0.0)`
         if isinstance(n, ast.AugAssign) and isinstance(n.op, ast.Mult) and _is_zero(n.value) and _is_grad(n.target):
             return True
     return False
@@ -95,13 +98,17 @@ def _reads_grad(node: ast.AST) -> bool:
     return any(_is_grad(n) and isinstance(n.ctx, ast.Load) for n in ast.walk(node))
 
 
+# what an engine's node calls the number it wraps (`scalar_autograd.NUMBER_NAMES`: `p.data`, `p.val`, `p.value`)
+_NUMBER_NAMES = frozenset({"data", "value", "val", "v", "x", "number", "num"})
+
+
 def _updates(node: ast.AST) -> ast.stmt | None:
-    """The first statement under `node` that moves a `.data` by a `.grad` (`p.data -= lr * p.grad`,
-    `p.data = p.data - lr * p.grad`)."""
+    """The first statement under `node` that moves a `.data` (`.val`, `.value`) by a `.grad`
+    (`p.data -= lr * p.grad`, `p.data = p.data - lr * p.grad`)."""
     for n in ast.walk(node):
-        if isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Attribute) and n.target.attr == "data" and _reads_grad(n.value):
+        if isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Attribute) and n.target.attr in _NUMBER_NAMES and _reads_grad(n.value):
             return n
-        if isinstance(n, ast.Assign) and any(isinstance(t, ast.Attribute) and t.attr == "data" for t in n.targets) and _reads_grad(n.value):
+        if isinstance(n, ast.Assign) and any(isinstance(t, ast.Attribute) and t.attr in _NUMBER_NAMES for t in n.targets) and _reads_grad(n.value):
             return n
     return None
 
@@ -128,9 +135,13 @@ def _owner(loop: ast.AST) -> str | None:
 
 def reset_after_backward(prefix: tuple[ast.stmt, ...] | list[ast.stmt]) -> tuple[int, str, int] | None:
     """`opt.zero_grad()` called in a pass after its backward (`l.backward(d)`, `loss.backward()`) and
-    before the update reads the gradients: (its line, the call as written, the backward's line)."""
+    before the update reads the gradients, or a statement there that sets the `.grad` of an autograd
+    engine's values to zero (`for p in n.parameters(): p.grad = 0.0`): (its line, the call or the
+    statement's first line as written, the backward's line)."""
     backward = None
     for stmt in prefix:
+        if backward is not None and backward < stmt.lineno and _zeroes(stmt) and not any(_called(c) == "backward" for c in _calls(stmt)):
+            return stmt.lineno, ast.unparse(stmt).split("\n")[0].rstrip(":"), backward
         for call in _calls(stmt):
             name = _called(call) or ""
             if "backward" in name.lower() or "backprop" in name.lower():
