@@ -93,6 +93,17 @@ def graph_node_class(cls: Any) -> bool:
     return callable(getattr(cls, "backward", None)) and bool(own & {"__add__", "__mul__", "__matmul__"}) and "__slots__" not in own
 
 
+def _is_node(value: Any) -> bool:
+    return _is_class_of_nodes(type(value))
+
+
+def _is_class_of_nodes(cls: type) -> bool:
+    try:
+        return graph_node_class(cls)
+    except TypeError:  # a class its metaclass made unhashable: not an engine's
+        return False
+
+
 def _edges(value: Any, cls: type) -> bool:
     """`value` holds the nodes an engine's node was computed from: `_prev = {a, b}`, `_children = (a, b)`,
     `parents = [(a, 1.0), (b, x)]` (a node with the local gradient of each input)."""
@@ -202,7 +213,7 @@ class State:
         state._index({k: v for k, v in names.items() if k not in later})
         state._index({k: v for k, v in names.items() if k in later})  # what they reach is already indexed by its holder
         classes = {id(c): c for c in (*names.values(), *(shared_with or {}).values(), *(type(v) for v in state.keep)) if isinstance(c, type)}
-        state.nodes = tuple(c for c in classes.values() if graph_node_class(c))
+        state.nodes = tuple(c for c in classes.values() if _is_class_of_nodes(c))
         memo = dict(shared)
         for name, value in names.items():
             if _atomic(value):
@@ -225,7 +236,7 @@ class State:
             value, path = queue.pop(0)
             if isinstance(value, np.ndarray):
                 self.holders[id(value)] = self.holders.get(id(value), 0) + 1
-            if id(value) in seen or len(path) > INDEX_DEPTH + (NODE_DEPTH if graph_node_class(type(value)) else 0):
+            if id(value) in seen or len(path) > INDEX_DEPTH + (NODE_DEPTH if _is_node(value) else 0):
                 continue
             seen.add(id(value))
             if isinstance(value, np.ndarray):
