@@ -5,7 +5,8 @@ nodes without the graph behind them (`replay.state._copy_node`), so it costs mil
 
 A correct loop is clean with every update measured right; a loop that never sets `.grad` back to
 zero is named once, at its `.backward()` call (grad-not-zeroed), not again as wrong step gradients;
-an update that adds the gradient (`p.data += lr * p.grad`) is named at the update line."""
+an update that adds the gradient (`p.data += lr * p.grad`) is named at the update line, and so is one that
+steps the gradient instead of the value (`p.grad -= lr * p.grad`, update-moves-gradient)."""
 
 from tests.userfiles import check, errors, line_of, planted, replayed, step_verdicts, write
 
@@ -287,3 +288,20 @@ def test_a_value_engine_reset_between_backward_and_update_is_named_at_the_reset(
 
 def test_a_var_script_reset_between_backward_and_update_is_named_at_the_reset(tmp_path):
     _reset_after_backward(tmp_path, "var")
+
+
+def _gradient_stepped(tmp_path, style):
+    correct, _ = UPDATE[style]
+    wrong = correct.replace("p.data", "p.grad").replace("p.val", "p.grad")
+    path = planted(tmp_path, f"{style}_grad_stepped.py", PROGRAMS[style], correct, wrong)
+    (found,) = errors(check(path))
+    assert (found["code"], found["line"], found["pattern"]) == ("BPD210", line_of(path, wrong), "gradient-stepped"), found
+    assert f"`{correct}`" in found["message"]  # the fix, in the engine's own name for the number
+
+
+def test_a_value_engine_loop_that_steps_the_gradient_instead_of_the_value_is_named_at_the_update(tmp_path):
+    _gradient_stepped(tmp_path, "value")
+
+
+def test_a_var_script_loop_that_steps_the_gradient_instead_of_the_value_is_named_at_the_update(tmp_path):
+    _gradient_stepped(tmp_path, "var")

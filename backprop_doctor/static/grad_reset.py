@@ -173,3 +173,42 @@ def commented_reset(text: str, tree: ast.Module, first: int, last: int) -> tuple
         if isinstance(call, ast.Call) and _called(call) in resetting and not call.args:
             return number, stripped
     return None
+
+
+@dataclass(frozen=True)
+class MovedGradient:
+    loop: int  # the training loop's line
+    backward: int  # its `.backward()` call's line
+    line: int  # the statement that steps `.grad` instead of the value
+    target: str  # `p.grad` as written
+    statement: str  # the statement as written (`p.grad -= lr * p.grad`)
+
+
+def moved_gradients(tree: ast.Module, updating: set[str] = frozenset()) -> list[MovedGradient]:
+    """The loops of `tree` that call `.backward()` and step a `.grad` by itself (`p.grad -= lr * p.grad`,
+    `p.grad = p.grad - lr * p.grad`) where the value was meant (`p.data -= lr * p.grad`): no statement
+    of the loop moves a `.data` (`.val`, `.value`) by a `.grad`, and it calls no function (`updating`)
+    that does. The parameters never move; each pass shrinks or grows the gradient instead."""
+    found: list[MovedGradient] = []
+    for loop in (n for n in ast.walk(tree) if isinstance(n, (ast.For, ast.While))):
+        calls = _calls(loop)
+        backward = next((c for c in calls if _called(c) == "backward"), None)
+        if backward is None or _updates(loop) is not None or any(_called(c) in updating for c in calls):
+            continue
+        for n in ast.walk(loop):
+            stepped = None
+            if isinstance(n, ast.AugAssign) and isinstance(n.op, (ast.Add, ast.Sub)) and _is_grad(n.target) and _reads_grad(n.value):
+                stepped = n.target
+            elif (
+                isinstance(n, ast.Assign) and len(n.targets) == 1 and _is_grad(n.targets[0]) and isinstance(n.value, ast.BinOp)
+                and isinstance(n.value.op, (ast.Add, ast.Sub)) and _reads_grad(n.value) and not _is_zero(n.value)
+            ):  # fmt: skip
+                stepped = n.targets[0]
+            if stepped is not None and n.lineno > backward.lineno:
+                found.append(MovedGradient(loop.lineno, backward.lineno, n.lineno, ast.unparse(stepped), ast.unparse(n)))
+                break
+    innermost: dict[int, MovedGradient] = {}
+    for moved in found:  # an epoch loop around a batch loop finds the statement twice: the batch loop's pass is the step
+        if moved.line not in innermost or moved.loop > innermost[moved.line].loop:
+            innermost[moved.line] = moved
+    return list(innermost.values())
