@@ -30,7 +30,7 @@ from typing import Any
 
 from backprop_doctor.findings import Finding
 from backprop_doctor.rules import rule
-from backprop_doctor.static.grad_reset import moved_gradients
+from backprop_doctor.static.grad_reset import moved_gradients, updating_functions
 
 NAME = "update-moves-gradient"
 CODE = "BPD210"
@@ -49,7 +49,10 @@ def run(context: Any) -> Iterator[Finding]:
         number = number_attribute(engines[0](POINT["a"])) or "data"
     except Exception:  # noqa: BLE001 - the user's constructor
         number = "data"
-    for moved in moved_gradients(source.tree):
+    from backprop_doctor.checks.grad_not_zeroed import _trees_of
+
+    updating = updating_functions([source.tree, *_trees_of(engines, context.namespace or {})])  # an optimizer's `step()` that moves `.data`
+    for moved in moved_gradients(source.tree, updating):
         owner = moved.target.rpartition(".")[0]
         fixed = moved.statement.replace(moved.target, f"{owner}.{number}", 1)
         yield rule(NAME).finding(

@@ -42,7 +42,7 @@ def never_reset(trees: list[ast.Module], loops_in: ast.Module) -> list[NeverRese
     setting a `.grad` to zero; `trees` are every file of the user's whose functions the loops may
     call (the checked file and the engine's)."""
     resetting = {f.name for tree in trees for f in _functions(tree) if f.name != "__init__" and _zeroes(f)}
-    updating = {f.name for tree in trees for f in _functions(tree) if _updates(f) is not None}
+    updating = updating_functions(trees)
     method = next((name for name in sorted(resetting) if name in RESET_NAMES), None) or next(iter(sorted(resetting)), None)
     found: list[NeverReset] = []
     for loop in _innermost_training_loops(loops_in, updating):
@@ -184,7 +184,12 @@ class MovedGradient:
     statement: str  # the statement as written (`p.grad -= lr * p.grad`)
 
 
-def moved_gradients(tree: ast.Module, updating: set[str] = frozenset()) -> list[MovedGradient]:
+def updating_functions(trees: list[ast.Module]) -> set[str]:
+    """The names of the functions and methods of `trees` that move a `.data` by a `.grad` (`SGD.step`)."""
+    return {f.name for tree in trees for f in _functions(tree) if _updates(f) is not None}
+
+
+def moved_gradients(tree: ast.Module, updating: set[str] | frozenset[str] = frozenset()) -> list[MovedGradient]:
     """The loops of `tree` that call `.backward()` and step a `.grad` by itself (`p.grad -= lr * p.grad`,
     `p.grad = p.grad - lr * p.grad`) where the value was meant (`p.data -= lr * p.grad`): no statement
     of the loop moves a `.data` (`.val`, `.value`) by a `.grad`, and it calls no function (`updating`)
