@@ -120,12 +120,10 @@ def number_attribute(sample: Any) -> str | None:
 
 
 def node_number(value: Any) -> float | None:
-    """The number a one-element node of an array autograd engine holds (a loss the program computes as
-    a `Tensor` wrapping an ndarray, with its `backward` method); None when `value` is not such a node.
-
-    A scalar engine's node (micrograd's `Value`, a Python float) is left out on purpose: its graph holds
-    one node per multiplication, and the replay, which copies the step's state and runs the pass again
-    for every measurement, takes seconds per pass on it; its operations are checked one by one instead."""
+    """The number a node of an autograd engine holds (a loss the program computes as micrograd's `Value`
+    of a Python float, or as a `Tensor` wrapping a one-element ndarray, with its `backward` method); None
+    when `value` is not such a node. The replay copies such a node without the graph behind it
+    (`replay.state._copy_node`): a scalar engine's graph holds one node per multiplication."""
     import numpy as np
 
     if isinstance(value, type) or not callable(getattr(value, "backward", None)):
@@ -134,6 +132,8 @@ def node_number(value: Any) -> float | None:
         held = getattr(value, name, None)
         if isinstance(held, np.ndarray) and held_number(held) is not None:
             return held_number(held)
+        if isinstance(held, (float, np.floating)):
+            return float(held)
     return None
 
 

@@ -50,13 +50,22 @@ SEVERITY = "error"
 STAGE = "contract"
 
 
-def run(context: Any) -> Iterator[Finding]:
+def unreset_loops(context: Any) -> list[Any]:
+    """The training loops over the user's autograd engine that never set the gradients back to zero
+    (`static.grad_reset.NeverReset`), for this check and for `step_gradient_mismatch`, which leaves
+    the replay's wrong gradients of such a loop to this check: at the pass the replay measures they
+    are the sum of two passes' gradients, which this check names where the reset belongs."""
     engines = [cls for cls, _ in context.extras.get("scalar_autograd") or []]
     source = context.source
     if not engines or source is None or source.tree is None:
-        return
+        return []
     trees = [source.tree, *_trees_of(engines, context.namespace or {})]
-    for loop in never_reset(trees, source.tree):
+    return never_reset(trees, source.tree)
+
+
+def run(context: Any) -> Iterator[Finding]:
+    source = context.source
+    for loop in unreset_loops(context):
         reset = f"`{loop.owner}.{loop.zero_grad}()`" if loop.owner and loop.zero_grad else (
             f"`for p in {loop.owner}.parameters(): p.grad = 0.0`" if loop.owner else "`p.grad = 0.0` for every parameter"
         )

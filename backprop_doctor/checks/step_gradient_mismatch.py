@@ -64,13 +64,17 @@ SAME_FACTOR = 0.03  # factors within 3 % of each other are one factor
 
 
 def run(context: Any) -> Iterator[Finding]:
+    from backprop_doctor.checks.grad_not_zeroed import unreset_loops
     from backprop_doctor.checks.step_output_applied_twice import applied_twice_in
 
     results = context.extras.get("replay") or []
     if context.source is None:
         return
     errors = [f for f in context.findings if f.severity == "error" and f.code.startswith(("BPD1", "BPD3")) and f.name != NAME]
+    unreset = {loop.loop for loop in unreset_loops(context)} if results else set()
     for result in results:
+        if result.step.loop_line in unreset:
+            continue  # `.grad` never set back to zero: the sum of two passes' gradients, grad-not-zeroed words it
         if result.unfitted and result.loss is not None:
             yield _unfitted(result, context.source.path)
         if not result.parameters or not result.wrong:

@@ -26,6 +26,7 @@ from backprop_doctor.observe.budget import Deadline
 
 from backprop_doctor.observe.record import number
 from backprop_doctor.replay.runner import Runner
+from backprop_doctor.scalar_autograd import node_number
 from backprop_doctor.training.settings import FITTED_RATIO, OVERFIT_SAMPLES
 
 STEPS = 40
@@ -136,6 +137,8 @@ def own_curve(
         except Exception:  # noqa: BLE001 - the loss cannot be read after this pass (an index past the data)
             value = None
         found = number(value)
+        if found is None:
+            found = node_number(value)  # a loss an autograd engine computes (`Value`): its number
         if found is not None:
             losses.append(found)
         elif value is not None:

@@ -1145,6 +1145,16 @@ def _parameter(runner: Runner, moved: Moved, base_loss: float, rng: np.random.Ge
 
 
 def _clip_bound(runner: Runner, moved: Moved) -> float | None:
+    """`_clip_bound_at`, read once per update statement of a runner: its parameters share it (the 41
+    weights a micrograd step moves at one `p.data -= lr * p.grad` each walked the step's functions)."""
+    bounds = runner.__dict__.setdefault("_clip_bounds", {})
+    key = id(moved.site)
+    if key not in bounds:
+        bounds[key] = (moved.site, _clip_bound_at(runner, moved))  # the site kept: its id stays its own
+    return bounds[key][1]
+
+
+def _clip_bound_at(runner: Runner, moved: Moved) -> float | None:
     """The bound of an elementwise clip of the gradients (`np.clip(dparam, -5, 5, out=dparam)`) in the
     step or in the function that updates: entries at it are clipped, not the loss's gradient. A bound
     may be a name: a default of the updating function (`def update(self, lr, limit=1.0)`) or a

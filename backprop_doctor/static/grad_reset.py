@@ -42,7 +42,7 @@ def never_reset(trees: list[ast.Module], loops_in: ast.Module) -> list[NeverRese
     setting a `.grad` to zero; `trees` are every file of the user's whose functions the loops may
     call (the checked file and the engine's)."""
     resetting = {f.name for tree in trees for f in _functions(tree) if f.name != "__init__" and _zeroes(f)}
-    updating = {f.name for tree in trees for f in _functions(tree) if _updates(f) is not None}
+    updating = updating_functions(trees)
     method = next((name for name in sorted(resetting) if name in RESET_NAMES), None) or next(iter(sorted(resetting)), None)
     found: list[NeverReset] = []
     for loop in _innermost_training_loops(loops_in, updating):
@@ -82,10 +82,13 @@ def _is_zero(node: ast.AST) -> bool:
 
 
 def _zeroes(node: ast.AST) -> bool:
-    """Whether `node` holds a statement that sets some `.grad` to zero (`p.grad = 0.0`, `v.grad *= 0`)."""
+    """Whether `node` holds a statement that sets some `.grad` to zero (`p.grad = 0.0`, `v.grad *= 0`,
+    `p.grad[...] = 0.0`, `p.grad.fill(0)`)."""
     for n in ast.walk(node):
-        if isinstance(n, ast.Assign) and _is_zero(n.value) and any(_is_grad(t) for t in n.targets):
-            return True
+        if isinstance(n, ast.Assign) and _is_zero(n.value) and any(_is_grad(t) or isinstance(t, ast.Subscript) and _is_grad(t.value) for t in n.targets):
+            return True  # `p.grad = 0.0`, or an array engine's `p.grad[...] = 0.0`, `p.grad[:] = 0`
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "fill" and _is_grad(n.func.value) and n.args and _is_zero(n.args[0]):
+            return True  # `p.grad.fill(0.0)`
         if isinstance(n, ast.AugAssign) and isinstance(n.op, ast.Mult) and _is_zero(n.value) and _is_grad(n.target):
             return True
     return False
@@ -95,13 +98,17 @@ def _reads_grad(node: ast.AST) -> bool:
     return any(_is_grad(n) and isinstance(n.ctx, ast.Load) for n in ast.walk(node))
 
 
+# what an engine's node calls the number it wraps (`scalar_autograd.NUMBER_NAMES`: `p.data`, `p.val`, `p.value`)
+_NUMBER_NAMES = frozenset({"data", "value", "val", "v", "x", "number", "num"})
+
+
 def _updates(node: ast.AST) -> ast.stmt | None:
-    """The first statement under `node` that moves a `.data` by a `.grad` (`p.data -= lr * p.grad`,
-    `p.data = p.data - lr * p.grad`)."""
+    """The first statement under `node` that moves a `.data` (`.val`, `.value`) by a `.grad`
+    (`p.data -= lr * p.grad`, `p.data = p.data - lr * p.grad`)."""
     for n in ast.walk(node):
-        if isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Attribute) and n.target.attr == "data" and _reads_grad(n.value):
+        if isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Attribute) and n.target.attr in _NUMBER_NAMES and _reads_grad(n.value):
             return n
-        if isinstance(n, ast.Assign) and any(isinstance(t, ast.Attribute) and t.attr == "data" for t in n.targets) and _reads_grad(n.value):
+        if isinstance(n, ast.Assign) and any(isinstance(t, ast.Attribute) and t.attr in _NUMBER_NAMES for t in n.targets) and _reads_grad(n.value):
             return n
     return None
 
@@ -128,9 +135,13 @@ def _owner(loop: ast.AST) -> str | None:
 
 def reset_after_backward(prefix: tuple[ast.stmt, ...] | list[ast.stmt]) -> tuple[int, str, int] | None:
     """`opt.zero_grad()` called in a pass after its backward (`l.backward(d)`, `loss.backward()`) and
-    before the update reads the gradients: (its line, the call as written, the backward's line)."""
+    before the update reads the gradients, or a statement there that sets the `.grad` of an autograd
+    engine's values to zero (`for p in n.parameters(): p.grad = 0.0`): (its line, the call or the
+    statement's first line as written, the backward's line)."""
     backward = None
     for stmt in prefix:
+        if backward is not None and backward < stmt.lineno and _zeroes(stmt) and not any(_called(c) == "backward" for c in _calls(stmt)):
+            return stmt.lineno, ast.unparse(stmt).split("\n")[0].rstrip(":"), backward
         for call in _calls(stmt):
             name = _called(call) or ""
             if "backward" in name.lower() or "backprop" in name.lower():
@@ -162,3 +173,47 @@ def commented_reset(text: str, tree: ast.Module, first: int, last: int) -> tuple
         if isinstance(call, ast.Call) and _called(call) in resetting and not call.args:
             return number, stripped
     return None
+
+
+@dataclass(frozen=True)
+class MovedGradient:
+    loop: int  # the training loop's line
+    backward: int  # its `.backward()` call's line
+    line: int  # the statement that steps `.grad` instead of the value
+    target: str  # `p.grad` as written
+    statement: str  # the statement as written (`p.grad -= lr * p.grad`)
+
+
+def updating_functions(trees: list[ast.Module]) -> set[str]:
+    """The names of the functions and methods of `trees` that move a `.data` by a `.grad` (`SGD.step`)."""
+    return {f.name for tree in trees for f in _functions(tree) if _updates(f) is not None}
+
+
+def moved_gradients(tree: ast.Module, updating: set[str] | frozenset[str] = frozenset()) -> list[MovedGradient]:
+    """The loops of `tree` that call `.backward()` and step a `.grad` by itself (`p.grad -= lr * p.grad`,
+    `p.grad = p.grad - lr * p.grad`) where the value was meant (`p.data -= lr * p.grad`): no statement
+    of the loop moves a `.data` (`.val`, `.value`) by a `.grad`, and it calls no function (`updating`)
+    that does. The parameters never move; each pass shrinks or grows the gradient instead."""
+    found: list[MovedGradient] = []
+    for loop in (n for n in ast.walk(tree) if isinstance(n, (ast.For, ast.While))):
+        calls = _calls(loop)
+        backward = next((c for c in calls if _called(c) == "backward"), None)
+        if backward is None or _updates(loop) is not None or any(_called(c) in updating for c in calls):
+            continue
+        for n in ast.walk(loop):
+            stepped = None
+            if isinstance(n, ast.AugAssign) and isinstance(n.op, (ast.Add, ast.Sub)) and _is_grad(n.target) and _reads_grad(n.value):
+                stepped = n.target
+            elif (
+                isinstance(n, ast.Assign) and len(n.targets) == 1 and _is_grad(n.targets[0]) and isinstance(n.value, ast.BinOp)
+                and isinstance(n.value.op, (ast.Add, ast.Sub)) and _reads_grad(n.value) and not _is_zero(n.value)
+            ):  # fmt: skip
+                stepped = n.targets[0]
+            if stepped is not None and n.lineno > backward.lineno:
+                found.append(MovedGradient(loop.lineno, backward.lineno, n.lineno, ast.unparse(stepped), ast.unparse(n)))
+                break
+    innermost: dict[int, MovedGradient] = {}
+    for moved in found:  # an epoch loop around a batch loop finds the statement twice: the batch loop's pass is the step
+        if moved.line not in innermost or moved.loop > innermost[moved.line].loop:
+            innermost[moved.line] = moved
+    return list(innermost.values())
