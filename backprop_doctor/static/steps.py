@@ -26,7 +26,7 @@ import ast
 import copy
 import dataclasses
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -977,10 +977,13 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
                 update_end_line=max(later.end_lineno or later.lineno for later in updating),
                 updates=tuple(dict.fromkeys(reached)),
                 losses=tuple(
-                    (summed if per_sample else [])
-                    or _on_the_batch(_losses(loop, prefix, tree, updated), prefix, updating) or _per_sample_losses(tree, updating)
-                    or _inner_error_losses(tree, prefix, updating) or _method_losses(tree, (*prefix, *updating)) or summed
-                    or _reported_around(function or tree, loop, reached, prefix, updating)
+                    site for site in (
+                        (summed if per_sample else [])
+                        or _on_the_batch(_losses(loop, prefix, tree, updated), prefix, updating) or _per_sample_losses(tree, updating)
+                        or _inner_error_losses(tree, prefix, updating) or _method_losses(tree, (*prefix, *updating)) or summed
+                        or _reported_around(function or tree, loop, reached, prefix, updating)
+                    )
+                    if not _over_many_passes(site, reached_by)
                 ),
                 adjoints=tuple(_adjoints(prefix, tuple(updating)) + _loss_gradient_calls(prefix)),
                 other_losses=tuple(
@@ -1068,9 +1071,12 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
     for position, step in enumerate(found):
         # `total += train_step(context, target, lr)`: a loop whose pass is one call of a function that runs the
         # forward pass and updates the parameters itself; the step is that function's body, as one pass
-        if step.prefix or step.loop is None or step.loopless or step.losses:
+        if step.loop is None or step.loopless or step.losses:
             continue  # a loss read around the call (`model.calculate_total_loss`) measures the call as it is
-        called = _called_names(ast.Module(body=[s for s in step.loop.body if step.update_line <= s.lineno <= step.update_end_line], type_ignores=[]))
+        making = [s for s in step.loop.body if step.update_line <= s.lineno <= step.update_end_line]
+        if step.prefix and not all(_updates_per_element(s, reached_by) for s in making):
+            continue  # `losses = [train_step(params, xb, tb, lr) for ...]`: one pass of the loop makes many steps
+        called = _called_names(ast.Module(body=making, type_ignores=[]))
         for node in (n for n in walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name in called):
             inner = loopless_step(node.body, node)
             if inner is not None and inner.prefix:
@@ -1516,6 +1522,16 @@ def _summed_after(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...], updat
             if term is not None:
                 expression = ast.unparse(term) if isinstance(stmt.op, ast.Add) else f"-({ast.unparse(term)})"
                 found.append(LossSite(stmt.target.id, expression, stmt.lineno, False, summed=True))
+        elif (appended := _appended_loss(stmt)) is not None and appended[0] not in updated:
+            # `losses.append(net.train(x, t, lr))`, `history.append(np.mean((y - out) ** 2))`: the pass's own term
+            # of the list the loop reports, never the mean over the list (that spans many passes)
+            listed, term = appended
+            if isinstance(term, ast.Name) and term.id in returned:
+                term = ast.parse(returned[term.id], mode="eval").body
+            elif {n.id for n in walk(term) if isinstance(n, ast.Name)} & written:
+                term = None
+            if term is not None:
+                found.append(LossSite(f"{listed}[-1]", ast.unparse(term), stmt.lineno, False, summed=True))
         if stmt is after[0] and isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.value, ast.Call):
             target = stmt.targets[0]
             if isinstance(target, ast.Name):
@@ -1530,6 +1546,52 @@ def _summed_after(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...], updat
                     if isinstance(root, ast.Name):
                         written.add(root.id)
     return found
+
+
+def _over_many_passes(site: LossSite, reached_by: Callable[[ast.stmt], list[UpdateSite]]) -> bool:
+    """`np.mean([train_step(params, xb, tb, lr) for xb, tb in batches])`: a loss made of the values a
+    comprehension collects from a call that updates the parameters, one update per element: the mean of
+    many passes' losses, each at its own parameters, whose gradient no one update follows."""
+    try:
+        expression = ast.parse(site.expression, mode="eval")
+    except SyntaxError:
+        return False
+    return any(
+        reached_by(ast.Expr(value=node.elt if not isinstance(node, ast.DictComp) else node.value, lineno=0, end_lineno=0))
+        for node in walk(expression)
+        if isinstance(node, (ast.ListComp, ast.GeneratorExp, ast.SetComp, ast.DictComp))
+    )
+
+
+def _updates_per_element(stmt: ast.stmt, reached_by: Callable[[ast.stmt], list[UpdateSite]]) -> bool:
+    """`losses = [train_step(params, xb, tb, lr) for xb, tb in batches]`: a statement whose updates are all made
+    by calls in a comprehension's element, one step per element."""
+    elements = [
+        ast.Expr(value=n.value if isinstance(n, ast.DictComp) else n.elt, lineno=0, end_lineno=0)
+        for n in walk(stmt) if isinstance(n, (ast.ListComp, ast.GeneratorExp, ast.SetComp, ast.DictComp))
+    ]  # fmt: skip
+    made = {id(site) for element in elements for site in reached_by(element)}
+    return bool(made) and all(id(site) in made for site in reached_by(stmt))
+
+
+_LOSS_LIST = re.compile(r"(?i)loss|cost|err|mse|nll|objective|hist|^[JEL](?:_|s$|$)")
+_NOT_LOSS_LIST = re.compile(r"(?i)acc|grad|delta|val|test|dev|norm|rate|lr|step|time|epoch|weight|param|pred")
+
+
+def _appended_loss(stmt: ast.stmt) -> tuple[str, ast.expr] | None:
+    """(`losses`, `loss`) of `losses.append(loss)`: a list the loop appends one term a pass to, named for
+    losses (`losses`, `history`, `cost_log`) or handed a value shaped like a loss (`np.mean((y - out) ** 2)`)."""
+    if not (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and isinstance(stmt.value.func, ast.Attribute)):
+        return None
+    call = stmt.value
+    if call.func.attr != "append" or len(call.args) != 1 or call.keywords or not isinstance(call.func.value, ast.Name):
+        return None
+    listed, term = call.func.value.id, call.args[0]
+    if isinstance(term, (ast.Constant, ast.Tuple, ast.List, ast.Dict)) or _held_out(term) or _NOT_LOSS_LIST.search(listed):
+        return None
+    if _LOSS_LIST.search(listed) or _loss_shaped(term) or (_reduced(term) and any(_loss_shaped(n) for n in walk(term) if isinstance(n, ast.expr) and n is not term)):
+        return listed, term
+    return None
 
 
 def _unnamed_losses(prefix: tuple[ast.stmt, ...], in_prefix: set[int]) -> list[LossSite]:
