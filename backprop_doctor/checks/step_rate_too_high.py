@@ -56,7 +56,7 @@ def run(context: Any) -> Iterator[Finding]:
             continue  # the error reads a prediction made before the loop: step-stale-output words it
         if unclipped_of(result, source) is not None:
             continue  # a gradient clip that does not clip lets the loss blow up: step-clip-does-not-clip words it
-        if result.smaller_rate is None and not result.wrong and result.non_finite is None and climbs_far(result.curve, result.terms):
+        if result.smaller_rate is None and not result.wrong and result.non_finite is None and not result.steady and climbs_far(result.curve, result.terms):
             yield _unstable(source, result)
             continue
         if result.smaller_rate is None or result.wrong:

@@ -90,7 +90,7 @@ def _later(source: SourceFile, step: TrainingStep, result: StepResult, first: in
 
     if not result.parameters or result.wrong or not result.curve or result.maximised:
         return None
-    if result.non_finite is None and not rises(result.curve, result.terms):
+    if result.non_finite is None and (not rises(result.curve, result.terms) or result.steady):
         return None
     finite = next((i for i, v in enumerate(result.curve) if not math.isfinite(v)), len(result.curve))
     if result.non_finite is not None:

@@ -26,6 +26,7 @@ from backprop_doctor.observe.budget import Deadline
 
 from backprop_doctor.observe.record import number
 from backprop_doctor.replay.runner import Runner
+from backprop_doctor.replay.state import resolve
 from backprop_doctor.scalar_autograd import node_number
 from backprop_doctor.training.settings import FITTED_RATIO, OVERFIT_SAMPLES
 
@@ -87,6 +88,7 @@ def own_curve(
     watch: dict[str, list[Any]] | None = None,
     pinned: dict[str, Any] | None = None,
     until: Any = None,
+    each: Any = None,
 ) -> list[float]:
     """The loss after each of the first `steps` passes of the training loop; [] when it cannot run.
     A program that climbs its objective (`runner.sign` -1, gradient ascent) gets the objective negated.
@@ -99,7 +101,8 @@ def own_curve(
     never advances, its `while` test is not asked), each pass starting with these names rebound
     to copies of their values and the random generators put back, so it draws the same batch,
     while the parameters and the update rule's own state (a velocity, Adam's moments) carry on.
-    `until(losses)` ends the run early when it says the curve has shown enough."""
+    `until(losses)` ends the run early when it says the curve has shown enough; `each(namespace)` is
+    called as each pass starts, and once more after the last."""
     step = runner.step
     loop = step.loop
     site = runner.loss_site
@@ -117,6 +120,8 @@ def own_curve(
             runner.state.reset_random()
         if starts is not None:
             starts.append(passes[0])
+        if each is not None:
+            each(namespace)
         if site is not None and site.accumulated:
             before[0] = namespace.get(site.name, 0)
         if passes[0] > 0 and watch is not None:
@@ -186,6 +191,56 @@ def own_curve(
         namespace.pop(_NOTE, None)
         namespace.pop(_AFTER, None)
     return [runner.sign * v for v in losses[:steps]]  # a log-likelihood the loop climbs is judged as its negative
+
+
+def walked(runner: Runner, moved: list[Any], steps: int = STEPS, seconds: float = SECONDS) -> tuple[float, float] | None:
+    """(before, after): the mean loss over the batches the loop's first `steps` passes take, with the
+    parameters of its state and with those its own loop leaves after those passes. None unless the
+    loop's `for` walks the data, each pass on a batch of its own (`for x, t in data`, `for i in range(n)`
+    with `x = X[i]`): then each value of its own curve is the loss of another batch, and only the loss
+    of the same data, before and after, says whether the steps overshoot (online SGD's curve jumps
+    from one sample's loss to the next's while the mean squared error falls)."""
+    loop = runner.step.loop
+    paths = [m.path for m in moved if m.path is not None]
+    if not isinstance(loop, ast.For) or not paths:
+        return None
+    names = sorted({n.id for n in ast.walk(loop.target) if isinstance(n, ast.Name)})
+    if not names:
+        return None
+    batches: list[dict[str, Any]] = []
+    last: list[list[tuple[Any, Any]]] = [[]]
+
+    def each(namespace: dict[str, Any]) -> None:
+        with contextlib.suppress(Exception):  # noqa: SIM105 - a name the pass has not bound
+            batches.append({n: copy.deepcopy(namespace[n]) for n in names})
+            last[0] = [(p, copy.deepcopy(resolve(namespace, p))) for p in dict.fromkeys(paths)]
+
+    curve = own_curve(runner, steps, seconds, each=each)
+    batches = batches[: len(curve)]
+    if len(batches) < 5 or not last[0]:
+        return None
+    deadline = Deadline(seconds)
+    before: list[float] = []
+    after: list[float] = []
+    for batch in batches:
+        if deadline.passed():
+            break
+        where = [((("name", n),), v) for n, v in batch.items()]
+        try:
+            first = runner.loss(where)
+            then = runner.loss_of(runner.run([*where, *last[0]]))
+        except Exception:  # noqa: BLE001 - this batch cannot be read again on its own
+            continue
+        before.append(first)
+        after.append(math.inf if then is None else then)
+    if len(before) < 5 or max(before) - min(before) <= 1e-12 * max(abs(max(before)), 1e-12):
+        return None  # every pass on the same data: its own curve says it
+    return sum(before) / len(before), sum(after) / len(after)
+
+
+def steady(pair: tuple[float, float] | None) -> bool:
+    """The loss over the data the passes walk (`walked`) is a number and does not rise by 10 %."""
+    return pair is not None and all(math.isfinite(v) for v in pair) and pair[1] <= 1.1 * pair[0]
 
 
 CLIMB = 10.0  # the loss's last values this many times its first: no overshoot of a well-set step does that

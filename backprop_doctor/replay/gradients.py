@@ -154,6 +154,7 @@ class StepResult:
     corrected: list[float] = field(default_factory=list)  # the same step with every gradient right, at the program's rates
     guard_lifted: bool = False  # the loss was measured with the guard inside its log taken out (`log_guard`): its gradient is the program's
     smaller_rate: tuple[str, float, float, list[float]] | None = None  # (name, yours, tried, curve) when the curve rises
+    walked: tuple[float, float] | None = None  # curve.walked: the loss over the data the passes walk, before and after them
     larger_rate: tuple[str, float, float, list[float]] | None = None  # the same, when the curve does not move
     non_finite: Any = None  # curve.NonFinite: where the loop first made inf or NaN, when no smaller rate helps
     smaller_init: Any = None  # init_scale.SmallerInit: the weight matrices scaled down at the start keep it finite, when no smaller rate helps
@@ -224,6 +225,15 @@ class StepResult:
             and not float(curve[0]).is_integer()  # a count (a perceptron's mistakes) may well stay put
             and not self.still and not self.wrong and not self.symmetric and bool(self.step.updates)
         )  # fmt: skip
+
+    @property
+    def steady(self) -> bool:
+        """The loop walks its data, a batch of its own each pass, and the loss over the data its replayed
+        passes took does not rise over them (`curve.walked`): a climbing curve is then one batch's loss
+        after another's, not a rate that overshoots."""
+        from backprop_doctor.replay.curve import steady
+
+        return steady(self.walked)
 
     @property
     def terms(self) -> bool:
@@ -612,7 +622,12 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
                 widths = {size for moved in capture.moved for size in np.shape(moved.value)}
                 found = [dead_units(n, lines[n], first, last, widths) for n, (first, last) in watch.items() if last is not None]
                 result.dead = [d for d in found if d is not None]
-            if rises(result.curve, result.terms) and not result.wrong:
+            if rises(result.curve, result.terms) and not result.wrong and all(math.isfinite(v) for v in result.curve):
+                from backprop_doctor.replay.curve import walked
+
+                with contextlib.suppress(Exception):  # no reading of the walked data takes nothing from the curve
+                    result.walked = walked(runner, capture.moved)
+            if rises(result.curve, result.terms) and not result.wrong and not result.steady:
                 result.smaller_rate = _rate_that_works(runner, capture, (0.1, 0.01, 0.001))
                 if result.smaller_rate is not None and _lower_between_spikes(result.curve, result.smaller_rate[3]):
                     result.smaller_rate = None
