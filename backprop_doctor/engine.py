@@ -255,6 +255,7 @@ class LayerCheck(Contracts, Outcomes):
         self.rng: np.random.Generator = None  # type: ignore[assignment]
         self.layer = self.label or self.adapter.name
         self.report = Report(seed=self.options.seed)
+        self._own_generators: tuple[Any, list[tuple[Any, Any]]] | None = None  # (layer, its `self.rng` as the first forward found it)
 
     @property
     def input_untouched(self) -> bool:
@@ -265,8 +266,19 @@ class LayerCheck(Contracts, Outcomes):
 
     # -- running user code ------------------------------------------------------------
 
+    def _reseed(self) -> None:
+        """The same random numbers for each forward: NumPy's global RNG and the file's generators
+        (`global_random.reseed`), and a generator the layer holds itself (`self.rng`)."""
+        global_random.reseed(FORWARD_SEED)
+        layer = self.adapter.layer if isinstance(self.adapter, ClassLayer) else None
+        if layer is None:
+            return
+        if self._own_generators is None or self._own_generators[0] is not layer:
+            self._own_generators = (layer, global_random.held(layer))
+        global_random.reset(self._own_generators[1])
+
     def _forward(self, x: np.ndarray) -> Any:
-        np.random.seed(FORWARD_SEED)
+        self._reseed()
         self.counter.forwards += 1
         try:
             # A forward that left its input alone on the first call gets the check's own copy
@@ -379,7 +391,7 @@ class LayerCheck(Contracts, Outcomes):
                 g.flags.writeable = True
         self._privatise()
         if reseed:
-            np.random.seed(FORWARD_SEED)
+            self._reseed()
         return call()
 
     def _privatise(self) -> None:
@@ -602,7 +614,7 @@ class LayerCheck(Contracts, Outcomes):
         # what the network holds before its `gradient` runs, which may be inside the first forward
         # (`NetworkAdapter.first_forward`: the loss it computes is f0)
         state = _state_of(network.net, {p.shape for p in network.params().values()}) if network is not None and attempt == 0 else None
-        np.random.seed(FORWARD_SEED)
+        self._reseed()
         self.counter.forwards += 1
         try:
             out = getattr(self.adapter, "first_forward", self.adapter.forward)(given, self.t)

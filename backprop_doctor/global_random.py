@@ -84,3 +84,48 @@ def _set(saved: Saved) -> None:
     position = int.from_bytes(saved.words[4 * MT_WORDS :], sys.byteorder, signed=True)
     cached = (0, 0.0) if saved.gauss is None else (1, saved.gauss)
     np.random.set_state(("MT19937", key, position, *cached))
+
+
+# --------------------------------------------------------------------------- the user's own generators
+
+# (generator, its state when the user's file was loaded) for each NumPy generator the file's
+# module holds in a global (`rng = np.random.default_rng(3)`): a layer that draws its dropout mask
+# from one sees the same numbers in each forward the checks compare, as it does from the global RNG
+_users: list[tuple[Any, Any]] = []
+_KEPT = 16
+
+
+def held(obj: Any) -> list[tuple[Any, Any]]:
+    """Each NumPy generator among `obj`'s attributes (a dict: its values), with its state now."""
+    values = obj.values() if isinstance(obj, dict) else vars(obj).values() if hasattr(obj, "__dict__") else ()
+    generators = {id(v): v for v in values if isinstance(v, (np.random.Generator, np.random.RandomState))}.values()
+    return [(g, g.bit_generator.state if isinstance(g, np.random.Generator) else g.get_state(legacy=False)) for g in generators]
+
+
+def register_users(namespace: dict[str, Any]) -> None:
+    """Keep the state of each NumPy generator among `namespace`'s values, to `reset_users` to."""
+    for value, state in held(namespace):
+        if not any(value is g for g, _ in _users):
+            _users.append((value, state))
+    del _users[:-_KEPT]  # a process that checks many files keeps the latest files' generators
+
+
+def reseed(seed: int) -> None:
+    """NumPy's global RNG seeded with `seed`, and the user's own generators reset (`reset_users`):
+    what each forward the checks compare draws from is the same."""
+    np.random.seed(seed)
+    reset_users()
+
+
+def reset_users() -> None:
+    """Each registered generator set back to its state at loading."""
+    reset(_users)
+
+
+def reset(generators: list[tuple[Any, Any]]) -> None:
+    """Each generator set back to the state it is listed with."""
+    for generator, state in generators:
+        if isinstance(generator, np.random.Generator):
+            generator.bit_generator.state = state
+        else:
+            generator.set_state(state)

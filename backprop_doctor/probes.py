@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from backprop_doctor import global_random
 from backprop_doctor.conventions._base import FORWARD_SEED, is_float_array, isolated
 from backprop_doctor.conventions._classlayer import is_loss_layer
 from backprop_doctor.conventions.networks import Network
@@ -62,7 +63,7 @@ def reseeded(f: Callable[..., Any]) -> Callable[..., Any]:
     """`f`, reseeding NumPy's global RNG before each call (use inside `quietly`)."""
 
     def call(*args: Any, **kwargs: Any) -> Any:
-        np.random.seed(FORWARD_SEED)
+        global_random.reseed(FORWARD_SEED)
         return f(*args, **kwargs)
 
     return call

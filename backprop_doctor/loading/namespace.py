@@ -29,6 +29,7 @@ import traceback
 import types
 from typing import Any, TextIO
 
+from backprop_doctor import global_random
 from backprop_doctor.context import SourceFile
 from backprop_doctor.findings import Finding
 from backprop_doctor.loading import datasets, numpy_compat, past_builtins, progress, python2_imports, python_compat, stubs
@@ -227,6 +228,7 @@ def load_namespace(
     findings.extend(missing_module_findings(finder.missing(), source.path, path))
     findings.extend(numpy_compat.findings(source.path, source.tree))
     findings.extend(python_compat.findings(source.path, source.tree, source.text))
+    global_random.register_users(namespace)  # a dropout mask drawn from `rng = np.random.default_rng(3)`
     return namespace, findings
 
 

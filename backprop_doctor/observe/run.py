@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from backprop_doctor import global_random
 from backprop_doctor.context import SourceFile
 from backprop_doctor.loading.package import package_of
 from backprop_doctor.observe.budget import Deadline
@@ -109,6 +110,7 @@ def run_program(source: SourceFile, budget: float, seed: int = 0, recorder: Any 
         if isinstance(value, type) and value.__module__ == "__main__":
             with contextlib.suppress(TypeError, AttributeError):
                 value.__module__ = RUN_MODULE  # so deepcopy and pickle find the class
+    global_random.register_users(namespace)  # the run's own `rng = np.random.default_rng(3)`, which its layers draw from
     return record, namespace, sink.getvalue()
 
 
