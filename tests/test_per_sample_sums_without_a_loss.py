@@ -105,3 +105,13 @@ def test_a_sum_started_once_before_the_loop_is_named_where_it_adds(tmp_path: Pat
     first = errors(report)[0]
     assert first["line"] == line_of(path, adds), first
     assert f"set to zero only once, before the loop, at line {line_of(path, reset.strip())}" in first["message"]
+
+
+@pytest.mark.parametrize("style", sorted(STYLES))
+def test_the_replayed_curve_reads_the_same_summed_loss(tmp_path: Path, style: str) -> None:
+    # the curve runs the step's own pass, with its sums over the samples: a loss read from the loop as
+    # written would never change, and the right updates would look lost
+    program = STYLES[style][0]
+    report = check(planted(tmp_path, "train.py", program, "import numpy as np", "import numpy as np"), training=True)
+    assert errors(report) == [], report["findings"]
+    assert not [f for f in report["findings"] if f["name"] == "step-update-lost"]

@@ -1961,7 +1961,7 @@ def _label_sites(p: str, y: str, line: int) -> list[LossSite]:
     return [LossSite(f"−Σ log {p}[n, {y}]", f"-{_NP}.sum({_NP}.log({p}[{_NP}.arange(len({y})), {y}]))", line, False, "cross-entropy")]
 
 
-_SUMMED = "__bpd_loss"
+_SUMMED = SUMMED = "__bpd_loss"  # the names of the sums `_summed_in_inner_loop` adds (the replay's curve reads them too)
 
 
 def _summed_in_inner_loop(prefix: tuple[ast.stmt, ...]) -> tuple[tuple[ast.stmt, ...], list[LossSite]] | None:
