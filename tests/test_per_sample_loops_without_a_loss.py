@@ -76,8 +76,12 @@ def test_a_slope_left_out_of_a_per_sample_step_is_an_error_on_the_hidden_layer(t
 def test_sums_never_reset_in_a_per_sample_step_are_named_as_adding_up_across_steps(tmp_path: Path) -> None:
     path = planted(tmp_path, "per_sample.py", PROGRAM, RESET, NO_RESET)
     report = check(path)
-    (finding,) = errors(report)
-    assert finding["pattern"] == "accumulated-across-steps"
+    found = errors(report)
+    assert {f["pattern"] for f in found} == {"accumulated-across-steps"}
+    assert {f["param"] for f in found} == {"W1", "b1", "W2", "b2"}
+    # each named where the per-sample loop adds to its sum
+    finding = next(f for f in found if f["param"] == "W1")
+    assert finding["line"] == line_of(path, "gW1 += np.outer(x, d1)")
     once = line_of(path, "gW1, gb1, gW2, gb2 = np.zeros_like(W1)")
     assert f"(set to zero only once, before the loop, at line {once})" in finding["message"]
     assert "set `gW1 = np.zeros_like(W1)` at the start of each step" in finding["message"]

@@ -1901,7 +1901,8 @@ def _error_losses(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...], tree:
         if stmt in prefix and (pairs := _derivative_on_the_data(stmt, assigned, in_loop)):
             return [site for out, target in pairs for site in _error_sites(out, target, stmt.lineno)]
         if stmt in prefix and (labelled := _labels_taken_off(stmt, copies, assigned)) is not None:
-            return _label_sites(*labelled, stmt.lineno)
+            one = isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Subscript) and isinstance(stmt.target.slice, ast.Name)
+            return _label_sites(*labelled, stmt.lineno, one=one)
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
             made = copied_name(stmt.value)
             # `p = softmax(xb @ W + b)` then `p[np.arange(n), yb] -= 1`: the probabilities are gone once the pass
@@ -1947,17 +1948,23 @@ def _labels_taken_off(stmt: ast.stmt, copies: dict[str, str], assigned: set[str]
     if not (isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, ast.Sub) and isinstance(stmt.value, ast.Constant) and stmt.value.value == 1):
         return None
     target = stmt.target
-    if not (isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name) and isinstance(target.slice, ast.Tuple) and len(target.slice.elts) == 2):
+    if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name) and isinstance(target.slice, ast.Name):
+        labels = target.slice  # `g[t] -= 1` after `g = p.copy()`: one sample's probabilities, its label
+    elif isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name) and isinstance(target.slice, ast.Tuple) and len(target.slice.elts) == 2:
+        labels = target.slice.elts[1]
+    else:
         return None
     probabilities = copies.get(target.value.id)
-    labels = target.slice.elts[1]
     if probabilities is None or not (probabilities in assigned or probabilities.startswith("(")) or not isinstance(labels, ast.Name):
         return None
     return probabilities, labels.id
 
 
-def _label_sites(p: str, y: str, line: int) -> list[LossSite]:
-    """The cross-entropy whose gradient with respect to the scores is `p` with 1 taken off at each label."""
+def _label_sites(p: str, y: str, line: int, one: bool = False) -> list[LossSite]:
+    """The cross-entropy whose gradient with respect to the scores is `p` with 1 taken off at each label
+    (`one`: at the one sample's label, `g[t] -= 1`)."""
+    if one:
+        return [LossSite(f"−log {p}[{y}]", f"-{_NP}.log({p}[{y}])", line, False, "cross-entropy")]
     return [LossSite(f"−Σ log {p}[n, {y}]", f"-{_NP}.sum({_NP}.log({p}[{_NP}.arange(len({y})), {y}]))", line, False, "cross-entropy")]
 
 
