@@ -201,7 +201,8 @@ def _param_like(node: ast.AST, roles: Mapping[str, str]) -> bool:
 
 def _under_parameter_key(node: ast.AST) -> bool:
     """`neuron['weights'][j]`, `layer["b"]`: an entry reached through a literal key that names a parameter or
-    a container of them, no key along the way naming a gradient or an optimiser's state (`['delta']`)."""
+    a container of them, no key along the way naming a gradient or an optimiser's state (`['delta']`), nor
+    the dict itself (`g["Wx"]`, `grads["b"]`)."""
     keys = []
     while isinstance(node, (ast.Subscript, ast.Attribute)):
         if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str):
@@ -209,6 +210,9 @@ def _under_parameter_key(node: ast.AST) -> bool:
         node = node.value
     if not keys or any(_GRADIENT.fullmatch(k) or _OPTIMISER_STATE.search(k) or _VELOCITY.fullmatch(k) for k in keys):
         return False
+    root = node.id if isinstance(node, ast.Name) else ""
+    if root and (_GRADIENT.fullmatch(root) or _OPTIMISER_STATE.search(root) or _VELOCITY.fullmatch(root) or re.match(r"(?i)acc|sum|total|running", root)):
+        return False  # `g["Wx"] += xs[t].T @ dz`, `acc["W1"] = acc["W1"] + ...`: gradients keyed by the parameters' names, summed
     return any(_PARAM_CONTAINER.search(k) or _PARAM_NAME.fullmatch(k) for k in keys)
 
 
