@@ -540,6 +540,9 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
         if measure and runner.loss_site is not None and runner.loss_site.implied:
             candidates = list(dict.fromkeys(s for s in (*capture.step.losses, *capture.step.other_losses) if s.implied))
         best: tuple[tuple[int, float], list[tuple[Moved, Measured]], LossSite | None, float] | None = None
+        # the numbers the step reads, and the module's (`m, n = data.shape` read by the `backward_prop` it calls): the
+        # factors a program may carry, the same for every candidate loss
+        held = {**(capture.namespace or {}), **runner.state.values}
         for site in candidates:
             runner.loss_site = site
             loss = runner.loss_of(runner.run()) if site is not result.loss else base_loss  # a fresh run: objects the step changes hold its last run
@@ -558,8 +561,6 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
                     measured_all.append((moved, measured))
             if site is not None and (site.implied or not site.in_prefix):
                 averaged = _averaged(runner, site)
-                # the numbers the step reads, and the module's (`m, n = data.shape` read by the `backward_prop` it calls)
-                held = {**(capture.namespace or {}), **runner.state.values}
                 _program_scale(measured_all, lambda f, averaged=averaged: _programs_factor(f, result.batch_sizes, held) and not (averaged and _mean_over_again(f, result.batch_sizes) is not None))
             scale = next((m.scale for _, m in measured_all if m.scale is not None), 1.0)
             # ties: the scale nearest 1, or 1 over the batch (an implied loss is a sum, a program's often a mean)
