@@ -48,6 +48,7 @@ from typing import Any
 
 import numpy as np
 
+from backprop_doctor import scratch
 from backprop_doctor.carryover import WATCHED_SIZE, Watch, streams
 from backprop_doctor.gradcheck import identical
 from backprop_doctor.conventions._base import (
@@ -318,7 +319,7 @@ class Network:
             return
         self.chained = True
         fresh = np.asarray(x).dtype.kind == "f"  # the first activation is a copy made here
-        activation = np.array(x, dtype=np.float64) if fresh else np.asarray(x)
+        activation = scratch.copy_of(np.asarray(x), np.float64) if fresh else np.asarray(x)
         for key, layer in self.layers():
             is_loss = last is not None and layer is last[1]
             given = activation if fresh else activation.copy()
