@@ -416,16 +416,25 @@ def gradients_returned_by_name(cls: type) -> str | None:
     if node is None:
         return None
     returns = [n.value for n in ast.walk(node) if isinstance(n, ast.Return) and n.value is not None]
-    if len(returns) != 1 or not isinstance(returns[0], ast.Name):
+    made = lambda v: isinstance(v, ast.Dict) or (isinstance(v, ast.Call) and ast.unparse(v.func) == "dict")  # noqa: E731
+    if len(returns) != 1 or not (isinstance(returns[0], ast.Name) or made(returns[0])):
         return None
-    name = returns[0].id
-    bound = [n.value for n in ast.walk(node) if isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in n.targets)]
-    if not bound or not all(isinstance(v, ast.Dict) or (isinstance(v, ast.Call) and ast.unparse(v.func) == "dict") for v in bound):
+    if made(returns[0]):  # `return dict(Wxh=dWxh, ...)`, `return {"W": dW, ...}`: the dict made there
+        literal = returns[0]
+        name = ast.unparse(literal) if len(ast.unparse(literal)) <= 40 else "{...}" if isinstance(literal, ast.Dict) else "dict(...)"
+        bound = [literal]
+        keys = literal.keys if isinstance(literal, ast.Dict) else [ast.Constant(k.arg) for k in literal.keywords]
+    else:
+        name = returns[0].id
+        bound = [n.value for n in ast.walk(node) if isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in n.targets)]
+        if not bound or not all(made(v) for v in bound):
+            return None
+        keys = [k for v in bound if isinstance(v, ast.Dict) for k in v.keys] + [
+            n.targets[0].slice for n in ast.walk(node)
+            if isinstance(n, ast.Assign) and isinstance(n.targets[0], ast.Subscript) and ast.unparse(n.targets[0].value) == name
+        ]  # fmt: skip
+    if not keys:
         return None
-    keys = [k for v in bound if isinstance(v, ast.Dict) for k in v.keys] + [
-        n.targets[0].slice for n in ast.walk(node)
-        if isinstance(n, ast.Assign) and isinstance(n.targets[0], ast.Subscript) and ast.unparse(n.targets[0].value) == name
-    ]  # fmt: skip
     if any(isinstance(k, ast.Constant) and str(k.value).lower() in ("dx", "x", "dinput", "dinputs", "d_input", "input") for k in keys):
         return None
     return name
@@ -554,7 +563,22 @@ def infer_kwargs(cls: type, rng: np.random.Generator) -> dict[str, Any]:
             kwargs[p.name] = _value_for(p.name, cls.__name__, p.default, rng, {})
         if _annotated_pair(p) and isinstance(kwargs[p.name], int) and not isinstance(kwargs[p.name], bool):
             kwargs[p.name] = (kwargs[p.name], kwargs[p.name])  # `pool_size: Tuple[int, int]`
+        if isinstance(kwargs[p.name], np.random.Generator) and _legacy_draws(cls, p.name):
+            kwargs[p.name] = np.random.RandomState(int(rng.integers(2**31)))  # `rng.randn(n_in, n_out)`
     return kwargs
+
+
+# the methods only NumPy's legacy `RandomState` has: a generator passed in is drawn from as one
+_LEGACY = re.compile(r"\.(?:randn|rand|randint|random_sample|random_integers)\s*\(")
+
+
+def _legacy_draws(cls: type, name: str) -> bool:
+    """Whether the constructor of `cls` calls a `RandomState`-only method on its argument `name`."""
+    try:
+        source = inspect.getsource(cls.__init__)
+    except (OSError, TypeError):
+        return False
+    return any(_LEGACY.match(source, m.end()) for m in re.finditer(rf"\b{re.escape(name)}\b", source))
 
 
 def _annotated_pair(p: inspect.Parameter) -> bool:
@@ -604,6 +628,8 @@ def _describe(name: str, args: tuple, kwargs: dict[str, Any]) -> str:
     def show(v: Any) -> str:
         if isinstance(v, np.random.Generator):
             return "np.random.default_rng(...)"  # its repr holds an address, different every run
+        if isinstance(v, np.random.RandomState):
+            return "np.random.RandomState(...)"
         return f"array{tuple(v.shape)}" if isinstance(v, np.ndarray) else repr(v)
 
     parts = [show(a) for a in args] + [f"{k}={show(v)}" for k, v in kwargs.items()]
@@ -640,6 +666,8 @@ def _input_candidates(layer: Any, n: int, rng: np.random.Generator) -> Iterator[
             yield rng.standard_normal((n, w.shape[1], 6, 6))
             yield rng.standard_normal((n, 6, 6, w.shape[2]))  # channels last, w (h_f, w_f, c_f, n_f)
         else:
+            if w.shape[0] == 1 < w.shape[1] and all(v.shape[0] == 1 for v in weights if v.ndim == 2):
+                yield rng.standard_normal((n, w.shape[1]))  # rows only (`gamma = np.ones((1, n))`): scales of the features
             yield rng.standard_normal((n, w.shape[0]))
             yield rng.standard_normal((n, 3, w.shape[0]))  # a sequence (N, T, D) for a time layer
             yield rng.standard_normal((n, w.shape[1]))  # weights kept (out, in): `x @ self.W.T`

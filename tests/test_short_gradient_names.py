@@ -31,8 +31,8 @@ LAYER = """\
 
 def test_a_velocity_named_like_a_gradient_is_not_compared(tmp_path):
     report = check(write(tmp_path, "dense.py", LAYER))
-    assert errors(report) == []
-    assert {(m["param"], m["verdict"]) for m in report["measurements"]} == {("x", "ok")}
+    assert errors(report) == []  # `self.dw`, the velocity, would be a wrong gradient: `self.gw` is the one compared
+    assert {(m["param"], m["verdict"]) for m in report["measurements"]} == {("x", "ok"), ("weights", "ok")}
 
 
 def test_a_gradient_backward_writes_under_the_initial_is_compared(tmp_path):

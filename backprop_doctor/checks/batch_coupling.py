@@ -40,7 +40,7 @@ import numpy as np
 
 from backprop_doctor import probes
 from backprop_doctor.conventions._base import is_float_array, isolated
-from backprop_doctor.conventions._classlayer import ClassLayer
+from backprop_doctor.conventions._classlayer import ClassLayer, layer_methods
 from backprop_doctor.discovery import train_flag_name
 from backprop_doctor.findings import Finding
 from backprop_doctor.locate import definition, executed
@@ -262,16 +262,18 @@ def _inference_mode(name: str, args: list[Any]) -> list[Any]:
 
 
 def _skipped_note(cls: type) -> Finding:
-    where = definition(getattr(cls, "forward", cls))
+    methods = layer_methods(cls)
+    forward = methods.forward if methods is not None else "forward"  # `__call__` of a layer run by calling it
+    where = definition(getattr(cls, forward, cls))
     return rule(NAME).finding(
         f"`{cls.__name__}` normalises with the batch's statistics, which couples the samples by design, so the "
-        f"batch-coupling check skipped it: add a `train_flg` argument to `{cls.__name__}.forward` to check it in "
+        f"batch-coupling check skipped it: add a `train_flg` argument to `{cls.__name__}.{forward}` to check it in "
         "inference mode",
         severity="info",
         layer=cls.__name__,
         file=where.file if where else None,
         line=where.line if where else None,
-        fix="def forward(self, x, train_flg=True):",
+        fix=f"def {forward}(self, x, train_flg=True):",
     )
 
 

@@ -59,6 +59,41 @@ def run(context: Any) -> Iterator[Finding]:
             stale = _read_after_update(tree, finding.layer)
             if stale is not None:
                 yield _stale_finding(finding, stale, path)
+    for i, finding in enumerate(context.findings):
+        if finding.name != NAME or finding.severity != "error" or not finding.layer or context.source is None or context.source.tree is None:
+            continue
+        path = os.path.abspath(finding.file) if finding.file else os.path.abspath(context.source.path)
+        layer_tree = source_tree(path)[1]
+        added = _accumulated(layer_tree, finding.layer) if layer_tree is not None else []
+        reset = reset_call(context.source.tree) if added else None
+        if reset is None:
+            continue
+        call_line, called, rebound = reset
+        if rebound is None:  # a framework's design: `.backward` adds, the loop's `opt.zero_grad()` empties
+            context.findings[i] = finding.replace(
+                severity="info",
+                pattern="accumulated-by-design",
+                message=(
+                    f"`{finding.layer}.backward` adds its gradients to what the last call left (line {added[0]}), as a framework's "
+                    f"`.grad` does, and your training loop sets them back to zero with `{called}()` (line {call_line}): "
+                    "the gradients of its first call were compared"
+                ),
+            )
+            continue
+        line, name, written = rebound
+        context.findings[i] = finding.replace(
+            pattern="reset-rebinds-name",
+            line=line,
+            file=context.source.path,
+            highlight=tuple(sorted({line, call_line})),
+            message=(
+                f"`{finding.layer}.backward` adds its gradients to what the last call left (line {added[0]}), and the reset "
+                f"your training loop calls, `{called}()` (line {call_line}), does not empty them: `{written}` (line {line}) binds "
+                f"a new array to the loop's name `{name}` and leaves the layer's array as it was, so every step's gradient is "
+                f"added to all the earlier ones; write `{name}[...] = 0` (or `{name}.fill(0)`)"
+            ),
+            fix=f"{name}[...] = 0",
+        )
     updating = [f for f in context.findings if f.name == NAME and f.severity == "info" and "updates the layer's parameters itself" in f.message]
     for i, finding in enumerate(context.findings):
         if finding.name != NAME or finding.severity != "error" or not finding.layer or not updating:
@@ -77,6 +112,54 @@ def run(context: Any) -> Iterator[Finding]:
             )
             _not_a_kink(context, finding.layer, layer.layer, layer.line, layer.file)
     yield from ()
+
+
+def _accumulated(tree: ast.Module, layer: str) -> list[int]:
+    """The lines of class `layer`'s backward that add into an attribute of the layer (`self.dW += ...`)."""
+    backward = _backward_of(tree, layer)
+    if backward is None:
+        return []
+    return sorted(
+        n.lineno for n in ast.walk(backward)
+        if isinstance(n, ast.AugAssign) and isinstance(n.op, ast.Add) and isinstance(n.target, ast.Attribute)
+        and isinstance(n.target.value, ast.Name) and n.target.value.id == "self"
+    )  # fmt: skip
+
+
+def reset_call(tree: ast.Module) -> tuple[int, str, tuple[int, str, str] | None] | None:
+    """(the line, the call as written, and what is wrong with it) of the first call inside a loop of the file
+    named for setting gradients to zero (`opt.zero_grad()`): what is wrong is None, or (line, name,
+    statement) when the file's function of that name only rebinds its loop's name to zeros
+    (`for _, g in self.params: g = np.zeros_like(g)`), which leaves every array as it was."""
+    from backprop_doctor.static.grad_reset import RESET_NAMES, _RESET_WORDS
+
+    for loop in (n for n in ast.walk(tree) if isinstance(n, (ast.For, ast.While))):
+        for call in (n for n in ast.walk(loop) if isinstance(n, ast.Call)):
+            func = call.func
+            name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+            if name in RESET_NAMES or _RESET_WORDS.fullmatch(name):
+                defined = [f for f in ast.walk(tree) if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)) and f.name == name]
+                rebound = _rebinds_loop_name(defined[0]) if len(defined) == 1 else None
+                return call.lineno, ast.unparse(func), rebound
+    return None
+
+
+def _rebinds_loop_name(function: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[int, str, str] | None:
+    """(line, name, statement) of `g = np.zeros_like(g)` in a loop of `function` whose target is `g`,
+    when the function writes zeros into no array (no `g[...] = 0`, `g.fill(0)`, `g *= 0`, `p.grad = 0`)."""
+    writes = any(
+        (isinstance(n, ast.Assign) and any(isinstance(t, (ast.Subscript, ast.Attribute)) for t in n.targets))
+        or (isinstance(n, ast.AugAssign)) or (isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in ("fill", "copyto"))
+        for n in ast.walk(function)
+    )  # fmt: skip
+    if writes:
+        return None
+    for loop in (n for n in ast.walk(function) if isinstance(n, ast.For)):
+        names = {n.id for n in ast.walk(loop.target) if isinstance(n, ast.Name)}
+        for stmt in loop.body:
+            if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) and stmt.targets[0].id in names:
+                return stmt.lineno, stmt.targets[0].id, ast.unparse(stmt)
+    return None
 
 
 def _calls_layers_backward(tree: ast.Module, layer: str) -> bool:

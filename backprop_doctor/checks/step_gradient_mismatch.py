@@ -1684,12 +1684,14 @@ def _repeated_index_add(source: Any, result: Any, line: int | None, file: str | 
     added = indexed_add(source.tree, line)
     found = (line, *added) if added is not None else None
     passed = added[1] if added is not None else None
-    inner = returned_indexed_add(source.tree, line, gradient) if found is None and gradient is not None else None
-    inner = inner or (bound_indexed_add(source.tree, line, result.step.prefix) if found is None else None)
-    if inner is not None:
-        at, target, index, passed, value = inner
-        found = (at, target, index, value)
-    index = _index_value(result, passed) if passed is not None and found is not None else None
+    index = _index_value(result, passed) if passed is not None else None
+    if index is None:  # not the step's own name: an index a function the step calls was handed
+        inner = returned_indexed_add(source.tree, line, gradient) if found is None and gradient is not None else None
+        inner = inner or bound_indexed_add(source.tree, line, result.step.prefix)
+        if inner is not None:
+            at, target, index, passed, value = inner
+            found = (at, target, index, value)
+            index = _index_value(result, passed)
     if found is not None and isinstance(index, np.ndarray) and index.dtype.kind in "iu" and index.size > np.unique(index).size:
         return found
     return None

@@ -25,12 +25,12 @@ import numpy as np
 # that draws (dropout) sees the same numbers in each one.
 FORWARD_SEED = 12345
 TRAIN_FLAGS = ("train_flg", "train_flag", "train", "training", "is_training", "train_mode")
-GRAD_NAMES = ("d{}", "grad_{}", "{}_grad", "d_{}", "{}grad", "{}_gradient")
+GRAD_NAMES = ("d{}", "grad_{}", "{}_grad", "d_{}", "{}grad", "{}_gradient", "g{}")
 SHORT_NAMES = {"weights": "w", "weight": "w", "bias": "b", "biases": "b"}  # `self.weights` with `self.w_gradient`, `self.dw`
 
 
 def gradient_names(attr: str, short: bool = True) -> list[str]:
-    """The attributes a layer may keep `attr`'s gradient in: `dW`, `grad_W`, `W_grad` ..., and (with
+    """The attributes a layer may keep `attr`'s gradient in: `dW`, `grad_W`, `W_grad`, `gW` ..., and (with
     `short`) for a parameter spelled out (`weights`, `bias`) the same of its initial (`dw`, `w_gradient`)."""
     return list(_gradient_names(attr, short))
 

@@ -1,7 +1,8 @@
 """Layer classes whose two methods have other names than forward and backward.
 
 `forward_pass`/`backward_pass`, `fprop`/`bprop`, `forward_prop`/`backward_prop`,
-`forward_propagation`/`backward_propagation` as methods of a layer object; the
+`forward_propagation`/`backward_propagation`, `forward`/`backprop` or `back`, and a
+`__call__` of the class's own with `backward` or `back`, as methods of a layer object; the
 output may be returned or stored (`self.output`), the input gradient returned
 or stored (`self.dinputs`), and the parameters' gradients are stored as
 attributes named after them (`self.dW`, `self.grad_W`).
@@ -41,6 +42,9 @@ PAIRS = (
     ("forward_propagation", "backward_propagation"),
     ("forward", "backprop"),
     ("forward", "backpropagate"),
+    ("forward", "back"),
+    ("__call__", "backward"),
+    ("__call__", "back"),
 )
 
 
@@ -55,11 +59,18 @@ def stored(cls: type, forward: str, backward: str) -> tuple[str | None, str | No
     return output, dx
 
 
+def _own_call(cls: type) -> bool:
+    """Whether a class of the user's (not `object` or the metaclass) defines `__call__`."""
+    return any("__call__" in vars(klass) for klass in cls.__mro__[:-1])
+
+
 def layer_methods(cls: type) -> Methods | None:
     for forward, backward in PAIRS:
         if callable(getattr(cls, forward, None)) and callable(getattr(cls, backward, None)):
-            if forward == "forward" and callable(getattr(cls, "backward", None)):
+            if forward == "forward" and backward != "backward" and callable(getattr(cls, "backward", None)):
                 continue  # a book layer with a helper called backprop
+            if forward == "__call__" and (not _own_call(cls) or callable(getattr(cls, "forward", None))):
+                continue  # every class is callable; one with a forward is run through it (`book`, `_through_call`)
             output, dx = stored(cls, forward, backward)
             # `backward_propagation(output_error, learning_rate)` applies SGD itself (see sgd_in_backward)
             rate = rate_argument(getattr(cls, backward))

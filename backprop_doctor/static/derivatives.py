@@ -153,7 +153,13 @@ def _activation_kind(function: Function, functions: dict[str, Function]) -> str 
     calls = {ast.unparse(n.func).rpartition(".")[2] for n in walk(returned[0]) if isinstance(n, ast.Call)}
     if any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in functions for n in walk(returned[0])):
         return None  # built from another helper: a derivative, not an activation
-    if "exp" in calls and isinstance(returned[0], ast.BinOp) and isinstance(returned[0].op, ast.Div):
+    parameter = function.args.args[0].arg
+    of_parameter = any(  # `np.exp(-x)` of its own argument, not `grad / (1 + np.exp(-self.x))` (a softplus's backward)
+        isinstance(n, ast.Call) and ast.unparse(n.func).rpartition(".")[2] == "exp"
+        and any(isinstance(m, ast.Name) and m.id == parameter for a in n.args for m in walk(a))
+        for n in walk(returned[0])
+    )  # fmt: skip
+    if "exp" in calls and of_parameter and isinstance(returned[0], ast.BinOp) and isinstance(returned[0].op, ast.Div):
         return "sigmoid"
     if calls == {"tanh"} and isinstance(returned[0], ast.Call):
         return "tanh"
@@ -485,11 +491,23 @@ def _functions(tree: ast.Module) -> dict[str, Function]:
     return {n.name: n for n in walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
 
 
+def _defined_twice(tree: ast.Module) -> set[str]:
+    """Names the file defines two different functions or methods under (a notebook's cell run again
+    defines the same one twice: that one is kept)."""
+    bodies: dict[str, set[str]] = {}
+    for node in walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            bodies.setdefault(node.name, set()).add(ast.dump(ast.Module(body=node.body, type_ignores=[])))
+    return {name for name, seen in bodies.items() if len(seen) > 1}
+
+
 def _activation_helpers(tree: ast.Module) -> dict[str, Function]:
     """`_functions`, with a one-argument lambda bound to a name or an attribute as a function of that
     name (`self.activation_function = lambda x: 1.0 / (1.0 + numpy.exp(-x))`, as in Rashid's book): an
     activation called through it (`self.activation_function(hidden_inputs)`) is that activation."""
     found = _functions(tree)
+    for name in _defined_twice(tree):
+        del found[name]  # `backward` of each layer class: a call of it says nothing of which one runs
     for node in walk(tree):
         if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.value, ast.Lambda)):
             continue

@@ -874,20 +874,40 @@ def inner_assigned(tree: ast.Module | None, prefix: tuple[ast.stmt, ...]) -> dic
     for _name, node in called_functions(tree, prefix):
         own: dict[str, int] = {}
         accumulated = _accumulated_in_loops(node.body)
+        zeroed: set[str] = set()  # names and entries whose last assignment made zeros to be filled in
         for stmt in _once(node.body):
+            if (into := _element_written(stmt)) in zeroed:
+                found[into] = own[into] = stmt.lineno  # `g["emb"][ids] += de` after `g["emb"] = np.zeros_like(E)`: filled here
+                continue
             for target in _targets(stmt):
                 line = accumulated.get(target, 0) if _zeros(stmt) or _zeros_for(stmt, target) else 0
                 found[target] = own[target] = line if line > stmt.lineno else stmt.lineno
+                (zeroed.add if _zeros(stmt) or _zeros_for(stmt, target) else zeroed.discard)(target)
             if isinstance(stmt, ast.Expr):  # `np.add.at(dW, rows, g * C[cols])` fills a zeroed gradient in place
                 for filled in _changed(stmt):
                     found[filled] = own[filled] = stmt.lineno
             for entry, value in _entries(stmt):
                 found[entry] = own.get(value, stmt.lineno)  # `grads = {"dw": dw}`: where `dw` is computed
+                (zeroed.add if _zeros(stmt) else zeroed.discard)(entry)
         for entry, line in _accumulated_entries(node.body).items():
             found[entry] = max(found.get(entry, 0), line)  # `grads["Wx"] += x.T @ da` in the loop over time steps
         for entry, line in _set_in_loops(node.body).items():
             found.setdefault(entry, line)  # `layer["db"] = np.sum(dZ)` for each layer of the list the loop walks
     return found
+
+
+def _element_written(stmt: ast.stmt) -> str | None:
+    """`dW` of `dW[:, k] = ...` or `dW[rows] += ...`, `grads['emb']` of `grads["emb"][ids] += ...`: the
+    name or dict entry one element (or slice) of which the statement stores into; None for any other."""
+    targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target] if isinstance(stmt, ast.AugAssign) else []
+    if len(targets) != 1 or not isinstance(targets[0], ast.Subscript):
+        return None
+    base = targets[0].value
+    if isinstance(base, ast.Name):
+        return base.id
+    if isinstance(base, ast.Subscript) and isinstance(base.value, ast.Name) and isinstance(base.slice, ast.Constant):
+        return f"{base.value.id}[{base.slice.value!r}]"
+    return None
 
 
 def _set_in_loops(body: list[ast.stmt]) -> dict[str, int]:

@@ -1373,6 +1373,10 @@ def update_guard(step: TrainingStep) -> ast.If | None:
     return found
 
 
+# `total`, `total_loss`, `loss_total`, `tot`: the sum of the losses a call returns beside it
+_TOTAL = re.compile(r"(?i)(?:\w*_)?total(?:_\w*)?|tot")
+
+
 def _losses(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...], tree: ast.AST | None = None, updated: frozenset[str] = frozenset()) -> list[LossSite]:
     """Scalars named like a loss that one pass computes: in the prefix first, then anywhere in the body.
     With the file's `tree`, a loss the step's own function returns and the loop discards comes after the
@@ -1393,10 +1397,14 @@ def _losses(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...], tree: ast.A
                     or _loss_call(node.value)) and not _derivative_call(node.value):
                 sites.append(LossSite(name, ast.unparse(node.value), node.lineno, id(node) in in_prefix))
         elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Tuple):
-            for position, element in enumerate(node.targets[0].elts):  # `loss, grads = ...`, `grads, cost = propagate(...)`
-                if isinstance(element, ast.Name) and LOSS_NAME.fullmatch(element.id) and not _NOT_LOSS.search(element.id):
-                    sites.append(LossSite(element.id, f"({ast.unparse(node.value)})[{position}]", node.lineno, id(node) in in_prefix))
-                    break
+            named = [  # `loss, grads = ...`, `grads, cost = propagate(...)`
+                (position, element.id) for position, element in enumerate(node.targets[0].elts)
+                if isinstance(element, ast.Name) and LOSS_NAME.fullmatch(element.id) and not _NOT_LOSS.search(element.id)
+            ]  # fmt: skip
+            # `total, ce, mse, grads = loss_fn(...)`: the parts come with their sum, which the gradients follow
+            total = [(p, e.id) for p, e in enumerate(node.targets[0].elts) if isinstance(e, ast.Name) and _TOTAL.fullmatch(e.id)] if named else []
+            for position, name in (total or named)[:1]:
+                sites.append(LossSite(name, f"({ast.unparse(node.value)})[{position}]", node.lineno, id(node) in in_prefix))
     sites.sort(key=lambda s: (not s.in_prefix, _loss_rank(s.name), -s.line if s.in_prefix else s.line))
     if not any(s.in_prefix for s in sites):
         sites[:0] = _unnamed_losses(prefix, in_prefix)

@@ -506,7 +506,7 @@ def returned_indexed_add(tree: ast.AST, line: int, gradient: str) -> tuple[int, 
 
 def bound_indexed_add(tree: ast.AST, line: int, callers: Iterable[ast.stmt]) -> tuple[int, str, str, str, str] | None:
     """`returned_indexed_add` for a gradient located where a function binds it (`g_emb = np.zeros_like(emb)`
-    at `line`, then `g_emb[ids] += d_rows`), the index's name in the caller read from the call of that
+    at `line`, then `g_emb[ids] += d_rows`) or at that `+=` itself, the index's name in the caller read from the call of that
     function among `callers` (the training step's statements)."""
     function = max(
         (n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.lineno <= line <= (n.end_lineno or n.lineno)),
@@ -517,6 +517,10 @@ def bound_indexed_add(tree: ast.AST, line: int, callers: Iterable[ast.stmt]) -> 
     bound = next((
         n.targets[0].id for n in ast.walk(function) if isinstance(n, ast.Assign) and n.lineno == line
         and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name)
+    ), None)  # fmt: skip
+    bound = bound or next((  # located at the `+=` itself (`g_emb[ids] += ...`, `grads["E"][ids] += ...`)
+        ast.unparse(n.target.value) for n in ast.walk(function) if isinstance(n, ast.AugAssign) and n.lineno == line
+        and isinstance(n.target, ast.Subscript)
     ), None)  # fmt: skip
     if bound is None:
         return None
@@ -543,9 +547,9 @@ def _indexed_add_into(function: FunctionNode, targets: set[str], call: ast.Call)
     for node in ast.walk(function):
         if (
             isinstance(node, ast.AugAssign) and isinstance(node.op, ast.Add) and isinstance(node.target, ast.Subscript)
-            and isinstance(node.target.value, ast.Name) and node.target.value.id in targets and isinstance(node.target.slice, ast.Name)
+            and ast.unparse(node.target.value) in targets and isinstance(node.target.slice, ast.Name)
             and _plain_reference(passed.get(node.target.slice.id, ""))
         ):  # fmt: skip
             index = node.target.slice.id
-            return node.lineno, node.target.value.id, index, passed[index], ast.unparse(node.value)
+            return node.lineno, ast.unparse(node.target.value), index, passed[index], ast.unparse(node.value)
     return None
