@@ -105,7 +105,7 @@ def _no_argument_explains(error: BaseException) -> bool:
     """A misspelled name (`np.zeors_like`, an undefined variable), an attribute read before it
     is set, or Python 2 division in a shape: wrong whatever the arguments."""
     text = str(error)
-    if isinstance(error, NameError) or _float_shape(error) or _scalar_of_array(error):
+    if isinstance(error, NameError) or _float_shape(error) or _scalar_of_array(error) or _none_shape(error):
         return True
     return isinstance(error, AttributeError) and (text.startswith("module ") or not text.startswith(("'int'", "'float'", "'list'", "'tuple'", "'dict'", "'NoneType'", "'str'")))
 
@@ -136,6 +136,12 @@ def _scalar_of_array(error: BaseException) -> bool:
     """`float(b)` of a (1, 1, 1) bias: NumPy 2 converts only 0-dimensional arrays to Python numbers,
     whatever size-1 array the caller hands it."""
     return isinstance(error, TypeError) and "only 0-dimensional arrays can be converted to Python scalars" in str(error)
+
+
+def _none_shape(error: BaseException) -> bool:
+    """`np.zeros(None)`: NumPy 2 refuses None as a shape (older NumPy read it as `()`), whatever the
+    arguments the layer was given."""
+    return isinstance(error, TypeError) and "Use () not None as shape arguments" in str(error)
 
 
 def _standin_of(error: BaseException) -> str | None:

@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 
 from backprop_doctor.conventions._base import FORWARD_SEED, train_kwargs
-from backprop_doctor.conventions._classlayer import ClassLayer, layer_methods, required_inputs
+from backprop_doctor.conventions._classlayer import ClassLayer, is_loss_layer, layer_methods, required_inputs
 from backprop_doctor.conventions._run import Case, NotChecked
 
 NAME = "shaped-layers"
@@ -49,6 +49,14 @@ KIND = "class"
 ORDER = 29  # before the layer conventions that would build these from argument names alone
 INPUT_SHAPE = (2, 5, 6)  # (depth, height, width); tried as (height, width, depth) when that fails
 FUNCTIONS = ("activation", "activation_prime", "function", "function_prime", "derivative", "f", "f_prime", "df")
+# other spellings of one sample's shape in and out (`Dense(shape_in, shape_out)`, `Conv(in_shape, ...)`)
+SHAPE_NAMES = {"input_shape": "input_shape", "shape_in": "input_shape", "in_shape": "input_shape", "inp_shape": "input_shape",
+               "output_shape": "output_shape", "shape_out": "output_shape", "out_shape": "output_shape"}
+
+
+def canonical(name: str) -> str:
+    """`input_shape` for `shape_in` and `in_shape`, `output_shape` for `shape_out`; other names lower-cased."""
+    return SHAPE_NAMES.get(name.lower(), name.lower())
 
 
 def tanh(x: Any) -> Any:
@@ -92,9 +100,11 @@ def _takes_function(names: list[str]) -> bool:
 def recognise(cls: type, namespace: dict[str, Any]) -> bool:
     if layer_methods(cls) is None:
         return False
-    names = [n.lower() for n in _constructor(cls)]
+    names = [canonical(n) for n in _constructor(cls)]
+    if "input_shape" in names and is_loss_layer(cls):
+        return False  # `forward(x, t)`: its target is not one sample of that shape
     if "input_shape" in names:
-        return len(names) >= 2
+        return len(names) >= 1  # `Sigmoid(shape_in)`: one sample of that shape is what it takes
     if _takes_function(names):
         # its subclasses that pass the function are checked themselves
         return not any(inspect.isclass(v) and v is not cls and issubclass(v, cls) for v in namespace.values())
@@ -131,9 +141,9 @@ def _arguments(
         "output_depth": 3, "output_shape": (size, 1), "stride": 1,
     }
     for name in names:
-        if name.lower() not in values:
+        if canonical(name) not in values:
             return None
-        kwargs[name] = values[name.lower()]
+        kwargs[name] = values[canonical(name)]
     return kwargs, shape
 
 
@@ -148,7 +158,7 @@ def build(cls: type, context: Any, rng: np.random.Generator) -> list[Case]:
         first = error
     if isinstance(first, tuple) and first[1]:
         return first[0]
-    if "input_shape" in (n.lower() for n in names):
+    if "input_shape" in (canonical(n) for n in names):
         try:
             second = _build(cls, context, rng, channels_last)
         except Exception:  # noqa: BLE001
