@@ -488,9 +488,9 @@ def _value_for(name: str, cls_name: str, default: Any, rng: np.random.Generator,
         return [12, 8, 8, CLASSES]  # `MLP(sizes)`, `Net(layer_dims)`: every layer's width, the input's first
     if low.endswith("_list") or low.endswith("_sizes"):  # `hidden_size_list`: one size per layer
         return [8, 6]
-    size = re.fullmatch(r"(?:(?:num|n|number)_?(?:of_?)?)?(in|out|hidden)(?:put)?s?_?(?:size|dim|units|nodes|num|neurons|features|count|len|length)?|size_?(in|out|hidden)", low)
+    size = re.fullmatch(r"(?:(?:num|n|number)_?(?:of_?)?)?(in|out|hidden)(?:put)?s?_?(?:size|dim|units|nodes|num|neurons|features|count|len|length)?|(?:size|dims?|dimension)_?(in|out|hidden)", low)
     if size is not None and (size.group(1) or size.group(2)) and (low not in ("in", "out", "input", "output", "inputs", "outputs", "hidden")):
-        # `input_units`, `output_num`, `sizeIn`, `number_of_inputs`, `n_hidden_units`
+        # `input_units`, `output_num`, `sizeIn`, `dim_in`, `number_of_inputs`, `n_hidden_units`
         return {"in": 12, "out": CLASSES, "hidden": 8}[size.group(1) or size.group(2)]
     if low.startswith(("hidden_size", "n_hidden", "hidden_dim")):
         return 8
@@ -599,6 +599,26 @@ def as_pairs(kwargs: dict[str, Any]) -> dict[str, Any] | None:
     return paired if paired != kwargs else None
 
 
+_LISTED = re.compile(r"(?i)hidden|(?:units|layers|dims|neurons|nodes|widths)$")
+
+
+def _wants_lists(error: BaseException) -> bool:
+    """`[dim_in] + hidden_units + [dim_out]`, `for h in hidden_units` given an int: the constructor
+    takes one width per hidden layer."""
+    text = str(error)
+    return isinstance(error, TypeError) and (
+        "can only concatenate list" in text or "'int' object is not iterable" in text
+        or "object of type 'int' has no len()" in text or "'int' object is not subscriptable" in text
+    )  # fmt: skip
+
+
+def as_lists(kwargs: dict[str, Any]) -> dict[str, Any] | None:
+    """The same arguments with each integer guessed for hidden widths (`hidden_units`, `hidden_dims`,
+    `layers`) given as a list of two such widths; None when there is none."""
+    listed = {k: [v, v] if _LISTED.search(k) and isinstance(v, int) and not isinstance(v, bool) else v for k, v in kwargs.items()}
+    return listed if listed != kwargs else None
+
+
 def _as_sizes(kwargs: dict[str, Any]) -> dict[str, Any] | None:
     """The same arguments with each guessed float given as a size: a rate guessed for a name
     (`p`, `rate`) that the constructor uses as a width; None when there is no float."""
@@ -638,6 +658,8 @@ def _input_candidates(layer: Any, n: int, rng: np.random.Generator) -> Iterator[
         elif isinstance(held, dict) and held and all(isinstance(p, np.ndarray) for p in held.values()):  # `self.params = {"W0": ...}`
             arrays.update({f"{name}[{k!r}]": p for k, p in held.items() if _numeric_array(p)})
     weights = [v for k, v in arrays.items() if v.ndim in (2, 4)]
+    if not weights:  # layers it made itself (`self.layers.append(Dense(...))`): the first one's weight meets the input
+        weights = _members_weights(layer)
     if weights and weights[0].ndim == 2 and _declared_axes(type(layer)) == 3:
         yield rng.standard_normal((n, 3, weights[0].shape[0]))  # `x: N x n x d_m` in the forward's docstring: a sequence first
     if weights:
@@ -662,6 +684,17 @@ def _input_candidates(layer: Any, n: int, rng: np.random.Generator) -> Iterator[
     yield rng.standard_normal((n, 2, 6, 6))
     yield rng.standard_normal((n, 3, 4, 4))
     yield rng.standard_normal((n, 6, 6, 2))  # channels last (N, H, W, C), a pooling layer with no weights
+
+
+def _members_weights(layer: Any) -> list[np.ndarray]:
+    """The 2-D and 4-D weights of the layers a layer holds in a list of its own (as a network holds
+    them), in their order; none when it holds none."""
+    found = []
+    for held in vars(layer).values():
+        if isinstance(held, list) and held and not any(isinstance(p, np.ndarray) for p in held):
+            for member in held:
+                found += [v for v in getattr(member, "__dict__", {}).values() if _numeric_array(v) and v.ndim in (2, 4)]
+    return found
 
 
 # `x: N x n x d_m`, `x: (N, T, D)`, `x of shape (N, T, D)`: how many axes a forward's docstring gives its input
@@ -848,7 +881,7 @@ def build_layer(cls: type, rng: np.random.Generator, *, train: bool = True, batc
     try:
         layer = cls(**kwargs)
     except Exception as error:
-        paired = as_pairs(kwargs) if _wants_pairs(error) else _as_sizes(kwargs) if _float_shape(error) else None
+        paired = (as_lists(kwargs) or as_pairs(kwargs)) if _wants_pairs(error) or _wants_lists(error) else _as_sizes(kwargs) if _float_shape(error) else None
         layer, again = _outcome(lambda: cls(**paired)) if paired else (None, None)
         if layer is None:
             if again is not None and _float_shape(again):  # a float shape with sizes given: the user's own
