@@ -48,6 +48,8 @@ NAME = "shaped-layers"
 KIND = "class"
 ORDER = 29  # before the layer conventions that would build these from argument names alone
 INPUT_SHAPE = (2, 5, 6)  # (depth, height, width); tried as (height, width, depth) when that fails
+KERNEL = 3  # the kernel size a shaped layer is given
+DEPTH = 3  # the output depth it is given
 FUNCTIONS = ("activation", "activation_prime", "function", "function_prime", "derivative", "f", "f_prime", "df")
 # other spellings of one sample's shape in and out (`Dense(shape_in, shape_out)`, `Conv(in_shape, ...)`)
 SHAPE_NAMES = {"input_shape": "input_shape", "shape_in": "input_shape", "in_shape": "input_shape", "inp_shape": "input_shape",
@@ -130,15 +132,16 @@ def label(cls: type) -> str:
 
 
 def _arguments(
-    names: list[str], shape: tuple[int, ...] = INPUT_SHAPE, functions: tuple[Any, Any] = (tanh, tanh_prime)
+    names: list[str], shape: tuple[int, ...] = INPUT_SHAPE, functions: tuple[Any, Any] = (tanh, tanh_prime),
+    output: tuple[int, ...] | None = None,
 ) -> tuple[dict[str, Any], tuple[int, ...]] | None:
     kwargs: dict[str, Any] = {}
     if _takes_function(names):
         return dict(zip(names, functions)), (6, 1)
     size = int(np.prod(shape))
     values = {
-        "input_shape": shape, "kernel_size": 3, "kernel_shape": (3, 3), "depth": 3, "layer_depth": 3,
-        "output_depth": 3, "output_shape": (size, 1), "stride": 1,
+        "input_shape": shape, "kernel_size": KERNEL, "kernel_shape": (KERNEL, KERNEL), "depth": DEPTH, "layer_depth": DEPTH,
+        "output_depth": DEPTH, "output_shape": output or (size, 1), "stride": 1,
     }
     for name in names:
         if canonical(name) not in values:
@@ -165,9 +168,31 @@ def build(cls: type, context: Any, rng: np.random.Generator) -> list[Case]:
             second = None
         if second is not None and second[1]:
             return second[0]
+    if "output_shape" in (canonical(n) for n in names):
+        # `Conv2D(shape_in, shape_out, kernel_size)` that asserts its output's shape: the shape a window
+        # of the kernel's size leaves (channels first or last), the input's own, or a transposed one's
+        for layout in (INPUT_SHAPE, channels_last):
+            for output in _output_shapes(layout):
+                try:
+                    other = _build(cls, context, rng, layout, output)
+                except Exception:  # noqa: BLE001
+                    continue
+                if other[1]:
+                    return other[0]
     if isinstance(first, Exception):
         raise first
     return first[0]  # its forward raises on either layout: the engine reports it at the user's line
+
+
+def _output_shapes(shape: tuple[int, ...]) -> list[tuple[int, ...]]:
+    """Other outputs a layer of one (a, b, c) sample may declare: a 3 × 3 window's valid output with
+    the guessed depth, channels last then first; the input's own shape; a transposed 3 × 3 window's."""
+    a, b, c = shape
+    shapes = [
+        (a - KERNEL + 1, b - KERNEL + 1, DEPTH), (DEPTH, b - KERNEL + 1, c - KERNEL + 1), shape,
+        (a + KERNEL - 1, b + KERNEL - 1, DEPTH), (DEPTH, b + KERNEL - 1, c + KERNEL - 1),
+    ]  # fmt: skip
+    return [s for s in shapes if min(s) > 0]  # an empty output checks nothing
 
 
 def _forward(layer: Any, x: np.ndarray, context: Any) -> Any:
@@ -185,14 +210,16 @@ def _forward(layer: Any, x: np.ndarray, context: Any) -> Any:
         np.random.set_state(state)
 
 
-def _build(cls: type, context: Any, rng: np.random.Generator, input_shape: tuple[int, ...]) -> tuple[list[Case], bool]:
+def _build(
+    cls: type, context: Any, rng: np.random.Generator, input_shape: tuple[int, ...], output: tuple[int, ...] | None = None
+) -> tuple[list[Case], bool]:
     """The case for one image layout, and whether its trial forward ran."""
     from backprop_doctor import build as builder
 
     # the program's own function and derivative where it hands them in (its derivative may be written of
     # either side); else tanh and its derivative of the input, the tutorials' contract
     functions = _handed(cls, context) or (tanh, tanh_prime)
-    found = _arguments(_constructor(cls), input_shape, functions)
+    found = _arguments(_constructor(cls), input_shape, functions, output)
     assert found is not None
     kwargs, shape = found
     np.random.seed(context.options.seed)
@@ -220,4 +247,4 @@ def _build(cls: type, context: Any, rng: np.random.Generator, input_shape: tuple
         raise NotChecked(f"`{cls.__name__}.forward` returns None on one sample of shape {shape}")
     shown = ", ".join(f"{k}={getattr(v, '__name__', v)!s}" for k, v in kwargs.items())
     samples = f"one sample x {shape}" if x.ndim == len(input_shape) else f"a batch x {shape}"
-    return [Case(f"{cls.__name__}({shown}), {samples}", ClassLayer(layer, train=context.options.train), x)], not isinstance(out, Exception)
+    return [Case(f"{cls.__name__}({shown}), {samples}", ClassLayer(layer, train=context.options.train), x)], not isinstance(out, Exception) and np.size(out) > 0
