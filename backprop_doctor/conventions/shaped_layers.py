@@ -20,11 +20,15 @@ Example:
         def backward(self, output_gradient, learning_rate):
             return np.reshape(output_gradient, self.input_shape)
 
-Recognised by: a layer class whose constructor requires `input_shape` (with a
-kernel size, a depth or an output shape), or requires a function and its
+Recognised by: a layer class whose constructor requires `input_shape` (or
+`shape_in`, `in_shape`; alone, or with a kernel size, a depth or an output
+shape, `output_shape`, `shape_out`, `out_shape`) and whose forward takes no
+target, or requires a function and its
 derivative (`activation`, `activation_prime`) and has no subclass in the file
 that passes them; confirmed by building it (`input_shape = (2, 5, 6)`, a
-3×3 kernel, depth 2, `output_shape = (60, 1)`; an activation built with the
+3×3 kernel, depth 3, `output_shape = (60, 1)`, else an output a layer that checks
+it against its input may declare: a 3×3 window's valid output channels last or
+first, the input's own shape, a transposed window's; an activation built with the
 function and derivative the file hands it (`ActivationLayer(sigmoid, sigmoid_prime)`),
 else with tanh and its derivative of the input, which checks how the layer applies them) and a trial
 forward on one sample of that shape. Gradients: where the layer's own
