@@ -107,6 +107,8 @@ def _no_argument_explains(error: BaseException) -> bool:
     text = str(error)
     if isinstance(error, NameError) or _float_shape(error) or _scalar_of_array(error) or _none_shape(error):
         return True
+    if isinstance(error, (AttributeError, TypeError)) and "NoneType" in text and _none_placeholder(error):
+        return True  # `Z = None` left under "START CODE HERE", then `Z.shape`: not written yet
     return isinstance(error, AttributeError) and (text.startswith("module ") or not text.startswith(("'int'", "'float'", "'list'", "'tuple'", "'dict'", "'NoneType'", "'str'")))
 
 
@@ -136,6 +138,35 @@ def _scalar_of_array(error: BaseException) -> bool:
     """`float(b)` of a (1, 1, 1) bias: NumPy 2 converts only 0-dimensional arrays to Python numbers,
     whatever size-1 array the caller hands it."""
     return isinstance(error, TypeError) and "only 0-dimensional arrays can be converted to Python scalars" in str(error)
+
+
+def _none_placeholder(error: BaseException) -> bool:
+    """Whether the user's line that raised reads a name whose last assignment before it, in the same
+    function, is `name = None`: a placeholder an exercise left to be written, whatever the inputs."""
+    from backprop_doctor import locate
+
+    frame = None
+    for f, lineno in traceback.walk_tb(error.__traceback__):
+        if locate.is_user_file(f.f_code.co_filename) and os.path.isfile(f.f_code.co_filename):
+            frame = (f.f_code, lineno)
+    if frame is None:
+        return False
+    code, line = frame
+    from backprop_doctor.static.files import source_tree
+
+    tree = source_tree(code.co_filename)[1]
+    functions = [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == code.co_name
+                 and n.lineno <= line <= (n.end_lineno or n.lineno)] if tree is not None else []  # fmt: skip
+    if not functions:
+        return False
+    node = min(functions, key=lambda n: (n.end_lineno or n.lineno) - n.lineno)  # the innermost
+    read = {n.id for s in ast.walk(node) if isinstance(s, ast.stmt) and s.lineno == line for n in ast.walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    for name in read:
+        bound = [s for s in ast.walk(node) if isinstance(s, ast.Assign) and s.lineno < line and any(isinstance(t, ast.Name) and t.id == name for t in s.targets)]
+        last = max(bound, key=lambda s: s.lineno, default=None)
+        if last is not None and isinstance(last.value, ast.Constant) and last.value.value is None:
+            return True
+    return False
 
 
 def _none_shape(error: BaseException) -> bool:
@@ -1184,12 +1215,38 @@ def _pair_cases(base: str, forward: Callable, rng: np.random.Generator, batch: i
             inspected = inspect.signature(forward).parameters[name]
             if inspected.default is not inspect.Parameter.empty:
                 break
-            raise BuildError(f"cannot guess a value for `{name}` of {forward.__name__}")
+            choice = _compared_string(forward, name)
+            if choice is None:
+                raise BuildError(f"cannot guess a value for `{name}` of {forward.__name__}")
+            args.append(choice)  # `activation == "sigmoid"`: one of the modes the function tells apart
     cases.append((f"x {x.shape}", x, args))
     if "affine" in low and not spatial:
         x4 = rng.standard_normal((n, 2, 3, 1))
         cases.append((f"x {x4.shape} (reshaped to 2-D)", x4, args))
     return cases
+
+
+def _compared_string(func: Callable, name: str) -> str | None:
+    """The first string `func` compares its argument `name` with (`if activation == "sigmoid":`),
+    a mode it tells apart; None when it compares it with none."""
+    try:
+        tree = ast.parse(_dedented(inspect.getsource(func)))
+    except (TypeError, OSError, SyntaxError):
+        return None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], ast.Eq):
+            sides = [node.left, node.comparators[0]]
+            if any(isinstance(n, ast.Name) and n.id == name for n in sides):
+                literal = next((n.value for n in sides if isinstance(n, ast.Constant) and isinstance(n.value, str)), None)
+                if literal is not None:
+                    return literal
+    return None
+
+
+def _dedented(source: str) -> str:
+    import textwrap
+
+    return textwrap.dedent(source)
 
 
 HIDDEN_STATES = ("prev_h", "h0", "h_prev", "prev_c", "c0", "c_prev")
