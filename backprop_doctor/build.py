@@ -105,8 +105,10 @@ def _no_argument_explains(error: BaseException) -> bool:
     """A misspelled name (`np.zeors_like`, an undefined variable), an attribute read before it
     is set, or Python 2 division in a shape: wrong whatever the arguments."""
     text = str(error)
-    if isinstance(error, NameError) or _float_shape(error) or _scalar_of_array(error):
+    if isinstance(error, NameError) or _float_shape(error) or _scalar_of_array(error) or _none_shape(error):
         return True
+    if isinstance(error, (AttributeError, TypeError)) and "NoneType" in text and _none_placeholder(error):
+        return True  # `Z = None` left under "START CODE HERE", then `Z.shape`: not written yet
     return isinstance(error, AttributeError) and (text.startswith("module ") or not text.startswith(("'int'", "'float'", "'list'", "'tuple'", "'dict'", "'NoneType'", "'str'")))
 
 
@@ -136,6 +138,41 @@ def _scalar_of_array(error: BaseException) -> bool:
     """`float(b)` of a (1, 1, 1) bias: NumPy 2 converts only 0-dimensional arrays to Python numbers,
     whatever size-1 array the caller hands it."""
     return isinstance(error, TypeError) and "only 0-dimensional arrays can be converted to Python scalars" in str(error)
+
+
+def _none_placeholder(error: BaseException) -> bool:
+    """Whether the user's line that raised reads a name whose last assignment before it, in the same
+    function, is `name = None`: a placeholder an exercise left to be written, whatever the inputs."""
+    from backprop_doctor import locate
+
+    frame = None
+    for f, lineno in traceback.walk_tb(error.__traceback__):
+        if locate.is_user_file(f.f_code.co_filename) and os.path.isfile(f.f_code.co_filename):
+            frame = (f.f_code, lineno)
+    if frame is None:
+        return False
+    code, line = frame
+    from backprop_doctor.static.files import source_tree
+
+    tree = source_tree(code.co_filename)[1]
+    functions = [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == code.co_name
+                 and n.lineno <= line <= (n.end_lineno or n.lineno)] if tree is not None else []  # fmt: skip
+    if not functions:
+        return False
+    node = min(functions, key=lambda n: (n.end_lineno or n.lineno) - n.lineno)  # the innermost
+    read = {n.id for s in ast.walk(node) if isinstance(s, ast.stmt) and s.lineno == line for n in ast.walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    for name in read:
+        bound = [s for s in ast.walk(node) if isinstance(s, ast.Assign) and s.lineno < line and any(isinstance(t, ast.Name) and t.id == name for t in s.targets)]
+        last = max(bound, key=lambda s: s.lineno, default=None)
+        if last is not None and isinstance(last.value, ast.Constant) and last.value.value is None:
+            return True
+    return False
+
+
+def _none_shape(error: BaseException) -> bool:
+    """`np.zeros(None)`: NumPy 2 refuses None as a shape (older NumPy read it as `()`), whatever the
+    arguments the layer was given."""
+    return isinstance(error, TypeError) and "Use () not None as shape arguments" in str(error)
 
 
 def _standin_of(error: BaseException) -> str | None:
@@ -491,9 +528,9 @@ def _value_for(name: str, cls_name: str, default: Any, rng: np.random.Generator,
         return [12, 8, 8, CLASSES]  # `MLP(sizes)`, `Net(layer_dims)`: every layer's width, the input's first
     if low.endswith("_list") or low.endswith("_sizes"):  # `hidden_size_list`: one size per layer
         return [8, 6]
-    size = re.fullmatch(r"(?:(?:num|n|number)_?(?:of_?)?)?(in|out|hidden)(?:put)?s?_?(?:size|dim|units|nodes|num|neurons|features|count|len|length)?|size_?(in|out|hidden)", low)
+    size = re.fullmatch(r"(?:(?:num|n|number)_?(?:of_?)?)?(in|out|hidden)(?:put)?s?_?(?:size|dim|units|nodes|num|neurons|features|count|len|length)?|(?:size|dims?|dimension)_?(in|out|hidden)", low)
     if size is not None and (size.group(1) or size.group(2)) and (low not in ("in", "out", "input", "output", "inputs", "outputs", "hidden")):
-        # `input_units`, `output_num`, `sizeIn`, `number_of_inputs`, `n_hidden_units`
+        # `input_units`, `output_num`, `sizeIn`, `dim_in`, `number_of_inputs`, `n_hidden_units`
         return {"in": 12, "out": CLASSES, "hidden": 8}[size.group(1) or size.group(2)]
     if low.startswith(("hidden_size", "n_hidden", "hidden_dim")):
         return 8
@@ -617,6 +654,26 @@ def as_pairs(kwargs: dict[str, Any]) -> dict[str, Any] | None:
     return paired if paired != kwargs else None
 
 
+_LISTED = re.compile(r"(?i)hidden|(?:units|layers|dims|neurons|nodes|widths)$")
+
+
+def _wants_lists(error: BaseException) -> bool:
+    """`[dim_in] + hidden_units + [dim_out]`, `for h in hidden_units` given an int: the constructor
+    takes one width per hidden layer."""
+    text = str(error)
+    return isinstance(error, TypeError) and (
+        "can only concatenate list" in text or "'int' object is not iterable" in text
+        or "object of type 'int' has no len()" in text or "'int' object is not subscriptable" in text
+    )  # fmt: skip
+
+
+def as_lists(kwargs: dict[str, Any]) -> dict[str, Any] | None:
+    """The same arguments with each integer guessed for hidden widths (`hidden_units`, `hidden_dims`,
+    `layers`) given as a list of two such widths; None when there is none."""
+    listed = {k: [v, v] if _LISTED.search(k) and isinstance(v, int) and not isinstance(v, bool) else v for k, v in kwargs.items()}
+    return listed if listed != kwargs else None
+
+
 def _as_sizes(kwargs: dict[str, Any]) -> dict[str, Any] | None:
     """The same arguments with each guessed float given as a size: a rate guessed for a name
     (`p`, `rate`) that the constructor uses as a width; None when there is no float."""
@@ -658,6 +715,8 @@ def _input_candidates(layer: Any, n: int, rng: np.random.Generator) -> Iterator[
         elif isinstance(held, dict) and held and all(isinstance(p, np.ndarray) for p in held.values()):  # `self.params = {"W0": ...}`
             arrays.update({f"{name}[{k!r}]": p for k, p in held.items() if _numeric_array(p)})
     weights = [v for k, v in arrays.items() if v.ndim in (2, 4)]
+    if not weights:  # layers it made itself (`self.layers.append(Dense(...))`): the first one's weight meets the input
+        weights = _members_weights(layer)
     if weights and weights[0].ndim == 2 and _declared_axes(type(layer)) == 3:
         yield rng.standard_normal((n, 3, weights[0].shape[0]))  # `x: N x n x d_m` in the forward's docstring: a sequence first
     if weights:
@@ -684,6 +743,17 @@ def _input_candidates(layer: Any, n: int, rng: np.random.Generator) -> Iterator[
     yield rng.standard_normal((n, 2, 6, 6))
     yield rng.standard_normal((n, 3, 4, 4))
     yield rng.standard_normal((n, 6, 6, 2))  # channels last (N, H, W, C), a pooling layer with no weights
+
+
+def _members_weights(layer: Any) -> list[np.ndarray]:
+    """The 2-D and 4-D weights of the layers a layer holds in a list of its own (as a network holds
+    them), in their order; none when it holds none."""
+    found = []
+    for held in vars(layer).values():
+        if isinstance(held, list) and held and not any(isinstance(p, np.ndarray) for p in held):
+            for member in held:
+                found += [v for v in getattr(member, "__dict__", {}).values() if _numeric_array(v) and v.ndim in (2, 4)]
+    return found
 
 
 # `x: N x n x d_m`, `x: (N, T, D)`, `x of shape (N, T, D)`: how many axes a forward's docstring gives its input
@@ -870,7 +940,7 @@ def build_layer(cls: type, rng: np.random.Generator, *, train: bool = True, batc
     try:
         layer = cls(**kwargs)
     except Exception as error:
-        paired = as_pairs(kwargs) if _wants_pairs(error) else _as_sizes(kwargs) if _float_shape(error) else None
+        paired = (as_lists(kwargs) or as_pairs(kwargs)) if _wants_pairs(error) or _wants_lists(error) else _as_sizes(kwargs) if _float_shape(error) else None
         layer, again = _outcome(lambda: cls(**paired)) if paired else (None, None)
         if layer is None:
             if again is not None and _float_shape(again):  # a float shape with sizes given: the user's own
@@ -1173,12 +1243,38 @@ def _pair_cases(base: str, forward: Callable, rng: np.random.Generator, batch: i
             inspected = inspect.signature(forward).parameters[name]
             if inspected.default is not inspect.Parameter.empty:
                 break
-            raise BuildError(f"cannot guess a value for `{name}` of {forward.__name__}")
+            choice = _compared_string(forward, name)
+            if choice is None:
+                raise BuildError(f"cannot guess a value for `{name}` of {forward.__name__}")
+            args.append(choice)  # `activation == "sigmoid"`: one of the modes the function tells apart
     cases.append((f"x {x.shape}", x, args))
     if "affine" in low and not spatial:
         x4 = rng.standard_normal((n, 2, 3, 1))
         cases.append((f"x {x4.shape} (reshaped to 2-D)", x4, args))
     return cases
+
+
+def _compared_string(func: Callable, name: str) -> str | None:
+    """The first string `func` compares its argument `name` with (`if activation == "sigmoid":`),
+    a mode it tells apart; None when it compares it with none."""
+    try:
+        tree = ast.parse(_dedented(inspect.getsource(func)))
+    except (TypeError, OSError, SyntaxError):
+        return None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], ast.Eq):
+            sides = [node.left, node.comparators[0]]
+            if any(isinstance(n, ast.Name) and n.id == name for n in sides):
+                literal = next((n.value for n in sides if isinstance(n, ast.Constant) and isinstance(n.value, str)), None)
+                if literal is not None:
+                    return literal
+    return None
+
+
+def _dedented(source: str) -> str:
+    import textwrap
+
+    return textwrap.dedent(source)
 
 
 HIDDEN_STATES = ("prev_h", "h0", "h_prev", "prev_c", "c0", "c_prev")

@@ -246,6 +246,9 @@ class Contracts:
         if isinstance(upstream, np.ndarray) and not (_kept(dout, upstream) or (isinstance(dout, np.ndarray) and identical(dout, upstream))):
             dout = upstream.copy()  # the first call wrote into its dout: give the second a fresh one
         stand_ins = self._stand_ins(rebound) if rebound is not None else {}
+        reset = None if stand_ins else accumulation_reset(self.adapter)
+        if reset is not None and _outcome_of(reset) is not None:
+            reset = None  # its zero_grad() raised: the second call sees what the first left
         try:
             if stand_ins:
                 dx2, grads2 = self._second_backward(dout, stand_ins)
@@ -299,6 +302,58 @@ class Contracts:
                     **where.fields(),
                 )
         return grads2 if reentrant else None
+
+
+def accumulation_reset(adapter: Any) -> Any:
+    """The layer's own no-argument `zero_grad()` (any of `grad_reset.RESET_NAMES`) that sets again
+    an attribute its backward adds to (`self.grad_w += ...` beside `self.grad_w = np.zeros(...)`):
+    a layer that sums its gradients over a mini-batch of calls by design, as its training resets
+    them, is re-entrant between two resets; None otherwise."""
+    import ast
+    import inspect
+    import textwrap
+
+    from backprop_doctor.static.grad_reset import RESET_NAMES
+
+    layer = getattr(adapter, "layer", None) if isinstance(adapter, ClassLayer) else None
+    backward = getattr(type(layer), getattr(adapter.methods, "backward", None) or "backward", None) if layer is not None else None
+
+    def tree(func: Any) -> ast.AST | None:
+        try:
+            return ast.parse(textwrap.dedent(inspect.getsource(func)))
+        except (TypeError, OSError, SyntaxError, IndentationError):
+            return None
+
+    def on_self(target: ast.AST) -> str | None:
+        return target.attr if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == "self" else None
+
+    found = tree(backward) if callable(backward) else None
+    added = {on_self(n.target) for n in ast.walk(found) if isinstance(n, ast.AugAssign) and isinstance(n.op, ast.Add)} - {None} if found else set()
+    if not added:
+        return None
+    for name in sorted(RESET_NAMES):
+        method = getattr(layer, name, None)
+        if not callable(method):
+            continue
+        try:
+            if any(p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in inspect.signature(method).parameters.values()):
+                continue
+        except (TypeError, ValueError):
+            continue
+        body = tree(method)
+        assigned = {on_self(t) for n in ast.walk(body) if isinstance(n, ast.Assign) for t in n.targets} if body else set()
+        if added & assigned:
+            return method
+    return None
+
+
+def _outcome_of(call: Any) -> BaseException | None:
+    """What `call()` raised (user code), or None."""
+    try:
+        call()
+    except Exception as error:  # noqa: BLE001 - user code
+        return error
+    return None
 
 
 @dataclass

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from backprop_doctor.build import CLASSES, Built, BuildError, UserCodeRaised, _describe, _raised, _trial, _trial_error_of, infer_kwargs, last_width
+from backprop_doctor.build import CLASSES, Built, BuildError, UserCodeRaised, _describe, _raised, _trial, _trial_error_of, _wants_lists, as_lists, infer_kwargs, last_width
 from backprop_doctor.conventions import TRAIN_FLAGS
 from backprop_doctor.conventions.networks import Network
 
@@ -157,6 +157,16 @@ def build_network(
             errors.append(str(error))
             continue
         except Exception as error:
+            listed = as_lists(kwargs) if line is None and _wants_lists(error) else None  # `hidden_units` an int: a list of widths
+            if listed is not None:
+                np.random.seed(seed)
+                net = _trial(lambda: cls(*args, **listed))
+                if net is not None:
+                    kwargs = listed
+                    x, t = network_inputs(net, _named(cls, args, kwargs), rng, batch, train)
+                    built = Built(cls.__name__, net, f"{_describe(cls.__name__, args, kwargs)} from {source}", line=line)
+                    built.cases.append((f"x {x.shape}, t {t.shape}", x, t))
+                    return built
             errors.append(f"{_describe(cls.__name__, args, kwargs)} raised {type(error).__name__}: {error}")
             found = _raised(errors[-1], error, literal=line is not None, guessed=(*args, *kwargs.values()))
             raised = raised or (found if isinstance(found, UserCodeRaised) else None)

@@ -288,7 +288,11 @@ def build(cls: type, context: Any, rng: np.random.Generator) -> list[Case]:
     try:
         model = cls(**kwargs)
     except Exception as error:
-        raise builder._raised(f"{cls.__name__}(...) raised {type(error).__name__}: {error}", error) from error
+        listed = builder.as_lists(kwargs) if builder._wants_lists(error) else None  # `hidden_units` a list of widths
+        np.random.seed(context.options.seed)
+        model = builder._trial(lambda: cls(**listed)) if listed is not None else None
+        if model is None:
+            raise builder._raised(f"{cls.__name__}(...) raised {type(error).__name__}: {error}", error) from error
     promote_to_float64(model)
     weights = [v for v in _float_arrays(model).values() if v.ndim == 2]
     rate = next((r for r in RATES if isinstance(getattr(model, r, None), (int, float)) and not isinstance(getattr(model, r), bool)), None)

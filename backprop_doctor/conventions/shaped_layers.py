@@ -20,11 +20,15 @@ Example:
         def backward(self, output_gradient, learning_rate):
             return np.reshape(output_gradient, self.input_shape)
 
-Recognised by: a layer class whose constructor requires `input_shape` (with a
-kernel size, a depth or an output shape), or requires a function and its
+Recognised by: a layer class whose constructor requires `input_shape` (or
+`shape_in`, `in_shape`; alone, or with a kernel size, a depth or an output
+shape, `output_shape`, `shape_out`, `out_shape`) and whose forward takes no
+target, or requires a function and its
 derivative (`activation`, `activation_prime`) and has no subclass in the file
 that passes them; confirmed by building it (`input_shape = (2, 5, 6)`, a
-3×3 kernel, depth 2, `output_shape = (60, 1)`; an activation built with the
+3×3 kernel, depth 3, `output_shape = (60, 1)`, else an output a layer that checks
+it against its input may declare: a 3×3 window's valid output channels last or
+first, the input's own shape, a transposed window's; an activation built with the
 function and derivative the file hands it (`ActivationLayer(sigmoid, sigmoid_prime)`),
 else with tanh and its derivative of the input, which checks how the layer applies them) and a trial
 forward on one sample of that shape. Gradients: where the layer's own
@@ -41,14 +45,24 @@ from typing import Any
 import numpy as np
 
 from backprop_doctor.conventions._base import FORWARD_SEED, train_kwargs
-from backprop_doctor.conventions._classlayer import ClassLayer, layer_methods, required_inputs
+from backprop_doctor.conventions._classlayer import ClassLayer, is_loss_layer, layer_methods, required_inputs
 from backprop_doctor.conventions._run import Case, NotChecked
 
 NAME = "shaped-layers"
 KIND = "class"
 ORDER = 29  # before the layer conventions that would build these from argument names alone
 INPUT_SHAPE = (2, 5, 6)  # (depth, height, width); tried as (height, width, depth) when that fails
+KERNEL = 3  # the kernel size a shaped layer is given
+DEPTH = 3  # the output depth it is given
 FUNCTIONS = ("activation", "activation_prime", "function", "function_prime", "derivative", "f", "f_prime", "df")
+# other spellings of one sample's shape in and out (`Dense(shape_in, shape_out)`, `Conv(in_shape, ...)`)
+SHAPE_NAMES = {"input_shape": "input_shape", "shape_in": "input_shape", "in_shape": "input_shape", "inp_shape": "input_shape",
+               "output_shape": "output_shape", "shape_out": "output_shape", "out_shape": "output_shape"}
+
+
+def canonical(name: str) -> str:
+    """`input_shape` for `shape_in` and `in_shape`, `output_shape` for `shape_out`; other names lower-cased."""
+    return SHAPE_NAMES.get(name.lower(), name.lower())
 
 
 def tanh(x: Any) -> Any:
@@ -92,9 +106,11 @@ def _takes_function(names: list[str]) -> bool:
 def recognise(cls: type, namespace: dict[str, Any]) -> bool:
     if layer_methods(cls) is None:
         return False
-    names = [n.lower() for n in _constructor(cls)]
+    names = [canonical(n) for n in _constructor(cls)]
+    if "input_shape" in names and is_loss_layer(cls):
+        return False  # `forward(x, t)`: its target is not one sample of that shape
     if "input_shape" in names:
-        return len(names) >= 2
+        return len(names) >= 1  # `Sigmoid(shape_in)`: one sample of that shape is what it takes
     if _takes_function(names):
         # its subclasses that pass the function are checked themselves
         return not any(inspect.isclass(v) and v is not cls and issubclass(v, cls) for v in namespace.values())
@@ -120,20 +136,21 @@ def label(cls: type) -> str:
 
 
 def _arguments(
-    names: list[str], shape: tuple[int, ...] = INPUT_SHAPE, functions: tuple[Any, Any] = (tanh, tanh_prime)
+    names: list[str], shape: tuple[int, ...] = INPUT_SHAPE, functions: tuple[Any, Any] = (tanh, tanh_prime),
+    output: tuple[int, ...] | None = None,
 ) -> tuple[dict[str, Any], tuple[int, ...]] | None:
     kwargs: dict[str, Any] = {}
     if _takes_function(names):
         return dict(zip(names, functions)), (6, 1)
     size = int(np.prod(shape))
     values = {
-        "input_shape": shape, "kernel_size": 3, "kernel_shape": (3, 3), "depth": 3, "layer_depth": 3,
-        "output_depth": 3, "output_shape": (size, 1), "stride": 1,
+        "input_shape": shape, "kernel_size": KERNEL, "kernel_shape": (KERNEL, KERNEL), "depth": DEPTH, "layer_depth": DEPTH,
+        "output_depth": DEPTH, "output_shape": output or (size, 1), "stride": 1,
     }
     for name in names:
-        if name.lower() not in values:
+        if canonical(name) not in values:
             return None
-        kwargs[name] = values[name.lower()]
+        kwargs[name] = values[canonical(name)]
     return kwargs, shape
 
 
@@ -148,16 +165,38 @@ def build(cls: type, context: Any, rng: np.random.Generator) -> list[Case]:
         first = error
     if isinstance(first, tuple) and first[1]:
         return first[0]
-    if "input_shape" in (n.lower() for n in names):
+    if "input_shape" in (canonical(n) for n in names):
         try:
             second = _build(cls, context, rng, channels_last)
         except Exception:  # noqa: BLE001
             second = None
         if second is not None and second[1]:
             return second[0]
+    if "output_shape" in (canonical(n) for n in names):
+        # `Conv2D(shape_in, shape_out, kernel_size)` that asserts its output's shape: the shape a window
+        # of the kernel's size leaves (channels first or last), the input's own, or a transposed one's
+        for layout in (INPUT_SHAPE, channels_last):
+            for output in _output_shapes(layout):
+                try:
+                    other = _build(cls, context, rng, layout, output)
+                except Exception:  # noqa: BLE001
+                    continue
+                if other[1]:
+                    return other[0]
     if isinstance(first, Exception):
         raise first
     return first[0]  # its forward raises on either layout: the engine reports it at the user's line
+
+
+def _output_shapes(shape: tuple[int, ...]) -> list[tuple[int, ...]]:
+    """Other outputs a layer of one (a, b, c) sample may declare: a 3 × 3 window's valid output with
+    the guessed depth, channels last then first; the input's own shape; a transposed 3 × 3 window's."""
+    a, b, c = shape
+    shapes = [
+        (a - KERNEL + 1, b - KERNEL + 1, DEPTH), (DEPTH, b - KERNEL + 1, c - KERNEL + 1), shape,
+        (a + KERNEL - 1, b + KERNEL - 1, DEPTH), (DEPTH, b + KERNEL - 1, c + KERNEL - 1),
+    ]  # fmt: skip
+    return [s for s in shapes if min(s) > 0]  # an empty output checks nothing
 
 
 def _forward(layer: Any, x: np.ndarray, context: Any) -> Any:
@@ -175,14 +214,16 @@ def _forward(layer: Any, x: np.ndarray, context: Any) -> Any:
         np.random.set_state(state)
 
 
-def _build(cls: type, context: Any, rng: np.random.Generator, input_shape: tuple[int, ...]) -> tuple[list[Case], bool]:
+def _build(
+    cls: type, context: Any, rng: np.random.Generator, input_shape: tuple[int, ...], output: tuple[int, ...] | None = None
+) -> tuple[list[Case], bool]:
     """The case for one image layout, and whether its trial forward ran."""
     from backprop_doctor import build as builder
 
     # the program's own function and derivative where it hands them in (its derivative may be written of
     # either side); else tanh and its derivative of the input, the tutorials' contract
     functions = _handed(cls, context) or (tanh, tanh_prime)
-    found = _arguments(_constructor(cls), input_shape, functions)
+    found = _arguments(_constructor(cls), input_shape, functions, output)
     assert found is not None
     kwargs, shape = found
     np.random.seed(context.options.seed)
@@ -210,4 +251,4 @@ def _build(cls: type, context: Any, rng: np.random.Generator, input_shape: tuple
         raise NotChecked(f"`{cls.__name__}.forward` returns None on one sample of shape {shape}")
     shown = ", ".join(f"{k}={getattr(v, '__name__', v)!s}" for k, v in kwargs.items())
     samples = f"one sample x {shape}" if x.ndim == len(input_shape) else f"a batch x {shape}"
-    return [Case(f"{cls.__name__}({shown}), {samples}", ClassLayer(layer, train=context.options.train), x)], not isinstance(out, Exception)
+    return [Case(f"{cls.__name__}({shown}), {samples}", ClassLayer(layer, train=context.options.train), x)], not isinstance(out, Exception) and np.size(out) > 0
