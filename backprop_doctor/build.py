@@ -528,9 +528,9 @@ def _value_for(name: str, cls_name: str, default: Any, rng: np.random.Generator,
         return [12, 8, 8, CLASSES]  # `MLP(sizes)`, `Net(layer_dims)`: every layer's width, the input's first
     if low.endswith("_list") or low.endswith("_sizes"):  # `hidden_size_list`: one size per layer
         return [8, 6]
-    size = re.fullmatch(r"(?:(?:num|n|number)_?(?:of_?)?)?(in|out|hidden)(?:put)?s?_?(?:size|dim|units|nodes|num|neurons|features|count|len|length)?|(?:size|dims?|dimension)_?(in|out|hidden)", low)
+    size = re.fullmatch(r"(?:(?:num|n|number)_?(?:of_?)?)?(in|out|hidden)(?:put)?s?_?(?:size|dim|units|nodes|num|neurons|features|count|len|length)?|(?:size|dims?|dimension|fan)_?(in|out|hidden)", low)
     if size is not None and (size.group(1) or size.group(2)) and (low not in ("in", "out", "input", "output", "inputs", "outputs", "hidden")):
-        # `input_units`, `output_num`, `sizeIn`, `dim_in`, `number_of_inputs`, `n_hidden_units`
+        # `input_units`, `output_num`, `sizeIn`, `dim_in`, `fan_in`, `number_of_inputs`, `n_hidden_units`
         return {"in": 12, "out": CLASSES, "hidden": 8}[size.group(1) or size.group(2)]
     if low.startswith(("hidden_size", "n_hidden", "hidden_dim")):
         return 8

@@ -96,3 +96,12 @@ def test_a_wrong_weight_gradient_inside_a_hidden_width_list_network_is_found_at_
     found = [f for f in errors(report) if f["line"] == line_of(path, WRONG[1])]
     assert found, errors(report)
     assert any(m["layer"] == "MLP" for m in report["measurements"]), report["measurements"]
+
+
+def test_a_layer_sized_by_fan_in_and_fan_out_is_built_and_its_wrong_dx_found(tmp_path: Path) -> None:
+    fan = LAYER.replace("dim_in", "fan_in").replace("dim_out", "fan_out")
+    clean = check(write(tmp_path, "fan.py", fan))
+    assert errors(clean) == [] and {m["param"] for m in clean["measurements"] if m["verdict"] == "ok"} >= {"x", "W", "b"}, clean
+    path = planted(tmp_path, "fan_bug.py", fan, "return dout @ self.W.T", "return dout @ self.W")
+    found = errors(check(path))
+    assert found and found[0]["layer"] == "Dense" and found[0]["line"] == line_of(path, "return dout @ self.W"), found
