@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from backprop_doctor import gradcheck, locate, rewrites
-from backprop_doctor.findings import REDERIVE, Measurement
+from backprop_doctor.findings import REDERIVE, WHOLE_NETWORK, Measurement
 from backprop_doctor.observe import budget
 
 if TYPE_CHECKING:
@@ -234,6 +234,7 @@ class Outcomes:
             counted = locate.count_divided_by(self.adapter.backward_target(), 0)
             where = counted or where
         owner = None
+        whole = None  # a network's gradient measured wrong as a whole: what it calls may say where (`ranking`)
         if self.adapter.kind == "network" and pattern is not None and pattern.name == "not-computed":
             owner = getattr(self.adapter, "rebound_gradient", lambda _: None)(a.name)
         if owner is not None:
@@ -256,11 +257,13 @@ class Outcomes:
                 f"{what} is wrong (relative error {error:.3g}): it is assembled from the layers' backward passes, "
                 "so fix the layer whose gradient is wrong"
             )
+            whole = WHOLE_NETWORK
         elif self.adapter.kind == "network":  # no layer objects: the network's gradient method computes it all
             sentence = (
                 f"{what} is wrong (relative error {error:.3g}): the network computes it itself, with no layers, so re-derive "
                 "it from the loss the network computes, with the same forward pass (the same output function) the loss uses"
             )
+            whole = WHOLE_NETWORK
         else:
             sentence = f"{what} is wrong (relative error {error:.3g}): {REDERIVE}"
         evidence = [("elements", block)]
@@ -277,7 +280,7 @@ class Outcomes:
             param=a.name,
             measured=error,
             threshold=tol,
-            pattern=pattern.name if pattern else _blamed_pattern(blamed),
+            pattern=pattern.name if pattern else _blamed_pattern(blamed) or whole,
             evidence=tuple(evidence),
             **fields,
         )

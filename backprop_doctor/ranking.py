@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from backprop_doctor.findings import CALLED_OTHERWISE, FRAMEWORK_OBJECTS, STAND_IN, Finding, Report
+from backprop_doctor.findings import CALLED_OTHERWISE, FRAMEWORK_OBJECTS, STAND_IN, WHOLE_NETWORK, Finding, Report
 from backprop_doctor.rules import STAGES, all_rules, stage_rank
 
 NOTHING_COMPARED = "nothing-compared"  # the pattern of the error `rank` adds when no gradient was compared
@@ -56,10 +56,14 @@ LOCATING = ("step-gradient-mismatch",)
 
 
 def sort_key(f: Finding) -> tuple:
-    # a finding already known to follow from another (a wrong helper it calls) sorts after it
+    # a finding already known to follow from another (a wrong helper it calls) sorts after it; of one rule's
+    # findings, one that says what is wrong at its line (a pattern: the activation's slope left out) comes
+    # before one that only measured it, and a network's gradient measured wrong as a whole (`WHOLE_NETWORK`:
+    # wrong because a layer or a function pair it calls is, whose own finding says where) comes last
     return (
-        SEVERITY_ORDER[f.severity], _precedence(f), f.name not in LOCATING, f.line is None, f.code, f.caused_by is not None, f.layer or "",
-        _from_the_output(f), f.param or "",
+        SEVERITY_ORDER[f.severity], _precedence(f), f.name not in LOCATING, f.line is None, f.code, f.pattern == WHOLE_NETWORK, f.pattern is None,
+        f.caused_by is not None,
+        f.layer or "", _from_the_output(f), f.param or "",
     )
 
 

@@ -36,7 +36,7 @@ from backprop_doctor.findings import REDERIVE, Finding
 from backprop_doctor.locate import definition
 from backprop_doctor.static.definitions import enclosing, find_function
 from backprop_doctor.static.derivatives import (
-    asks_for_delta, cached_wrong_side, cross_entropy_delta_with_slope, derivative_given_output, misderived, quadratic_delta_without_slope, slope_left_out, softmax_diagonal, unused_slope,
+    asks_for_delta, cached_wrong_side, cross_entropy_delta_with_slope, derivative_given_output, misderived, quadratic_delta_without_slope, slope_left_out, softmax_diagonal, unused_adjoint, unused_slope,
 )
 from backprop_doctor.static.files import source_tree
 from backprop_doctor.static.fixes import gradient_fix
@@ -275,6 +275,16 @@ def _slopes_never_used(context: Any) -> None:
     out, and the line the finding moves to."""
     for i, f, measured in _bare(context):
         slope = unused_slope(context.source.tree, f.line)
+        adjoint = unused_adjoint(context.source.tree, f.line) if slope is None else None
+        if adjoint is not None:  # `dz = dout * (z > 0)`, then a line handed `dout` itself
+            context.findings[i] = _named(
+                f, measured,
+                f"`{adjoint.name} = {adjoint.value}` (line {adjoint.bound_line}) is the gradient through the activation, but line "
+                f"{adjoint.line} reads `{adjoint.upstream}`, the gradient it is computed from, in its place, so the activation's "
+                f"derivative is left out there: use `{adjoint.name}`",
+                "missing-activation-derivative", adjoint.line, adjoint.bound_line,
+            )  # fmt: skip
+            continue
         if slope is None or slope.line > f.line:
             continue
         context.findings[i] = _named(

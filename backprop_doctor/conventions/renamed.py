@@ -28,6 +28,8 @@ in `build`). Gradients live where the book's layers keep them.
 
 from __future__ import annotations
 
+import ast
+
 from backprop_doctor.conventions._classlayer import Methods, function_node
 from backprop_doctor.conventions.sgd_in_backward import rate_argument
 from backprop_doctor.static.methods import assigned_attributes, returns_value
@@ -60,8 +62,19 @@ def stored(cls: type, forward: str, backward: str) -> tuple[str | None, str | No
 
 
 def _own_call(cls: type) -> bool:
-    """Whether a class of the user's (not `object` or the metaclass) defines `__call__`."""
-    return any("__call__" in vars(klass) for klass in cls.__mro__[:-1])
+    """Whether a class of the user's (not `object` or the metaclass) defines `__call__`, one that is not
+    a template of its subclasses' (`return self.forward(*args).mean()` in a base with no `forward`)."""
+    if not any("__call__" in vars(klass) for klass in cls.__mro__[:-1]):
+        return False
+    node = function_node(cls.__call__)
+    if node is None:
+        return True
+    me = node.args.args[0].arg if node.args.args else "self"
+    called = {
+        n.func.attr for n in ast.walk(node)
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name) and n.func.value.id == me
+    }  # fmt: skip
+    return all(hasattr(cls, name) for name in called)
 
 
 def layer_methods(cls: type) -> Methods | None:

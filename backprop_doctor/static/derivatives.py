@@ -411,6 +411,55 @@ def unused_slope(tree: ast.Module, line: int) -> UnusedSlope | None:
     return UnusedSlope(found.targets[0].id, ast.unparse(found.value), found.lineno, _next_assignment(scope, found) or line)  # type: ignore[attr-defined]
 
 
+@dataclass(frozen=True)
+class UnusedAdjoint:
+    """`dz = dout * (z > 0)` (line 20) bound before the statement at `line`, which reads `dout`, the
+    gradient it was computed from, in its place (and nothing else reads it, or other statements do)."""
+
+    name: str  # "dz"
+    value: str  # "dout * (z > 0)"
+    upstream: str  # "dout"
+    bound_line: int
+    line: int
+
+
+def unused_adjoint(tree: ast.Module, line: int) -> UnusedAdjoint | None:
+    """A gradient through an activation (`dz = dout * (z > 0)`, `da = dh * (1 - h ** 2)`) bound in the
+    function of the statement at `line`, at or before it, and never read, where a statement after it
+    (up to `line`; any, for the binding's own line) reads the upstream gradient it was made from
+    instead (`dense_backward(dout, cache)`): the first such statement is the one to fix. One that other
+    statements read counts where the statement at `line` reads that upstream gradient and not it
+    (`self.dW = self.x.T @ dout` beside `self.db = dpre.sum(axis=0)`)."""
+    scope = _scope_of(tree, line)
+    read = {n.id for n in walk(scope) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    statements = [n for n in walk(scope) if isinstance(n, (ast.Assign, ast.AugAssign, ast.Return, ast.Expr))]
+    for node in walk(scope):
+        if not (
+            isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+            and node.lineno <= line and isinstance(node.value, ast.BinOp) and isinstance(node.value.op, ast.Mult)
+        ):  # fmt: skip
+            continue
+        sides = (node.value.left, node.value.right)
+        upstream = [s.id for s in sides if isinstance(s, ast.Name)]
+        if len(upstream) != 1 or not any(_is_slope(s) for s in sides if not isinstance(s, ast.Name)):
+            continue
+        name = node.targets[0].id
+        if name in read:  # read elsewhere: only the statement at `line` itself, reading the upstream gradient and not it
+            here = [s for s in statements if s.lineno == line and node.lineno < line]
+            names = {n.id for s in here for n in walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+            if here and upstream[0] in names and name not in names:
+                return UnusedAdjoint(name, ast.unparse(node.value), upstream[0], node.lineno, line)
+            continue
+        last = line if node.lineno < line else getattr(scope, "end_lineno", None) or line  # a finding at the binding: any later reader
+        readers = sorted(  # the statements after it, up to `line`, that read the upstream gradient in its place
+            s.lineno for s in statements if node.lineno < s.lineno <= last
+            and any(isinstance(n, ast.Name) and n.id == upstream[0] and isinstance(n.ctx, ast.Load) for n in walk(s))
+        )  # fmt: skip
+        if readers:
+            return UnusedAdjoint(node.targets[0].id, ast.unparse(node.value), upstream[0], node.lineno, readers[0])
+    return None
+
+
 def _next_assignment(scope: ast.AST, statement: ast.stmt) -> int | None:
     """The line of the first assignment after `statement` in its own block: where its value belongs."""
     for node in walk(scope):
