@@ -1140,10 +1140,18 @@ def _carried(result: Any, loops: list[Any], name: str, first: int, lines: list[i
     on the pass the loop starts with (the last layer's, from the adjoint made before the loop) and wrong
     ones after: the statements at `lines` are right as written, the adjoint they get from the pass
     before is not. A copy (`dZ = dA`) stands for the statements of the loop that compute what it copies;
-    among them one that masks the gradient by its own sign (`dA[dA <= 0] = 0`) is the one."""
+    among them one that masks the gradient by its own sign (`dA[dA <= 0] = 0`) is the one. A statement
+    before those lines under an `if` of the loop that changes the adjoint (`if i < len(layers) - 1: delta
+    = delta * (1 - z ** 2)`, skipped for the output layer) runs on the wrong passes only: it is the one."""
     if not any(not m.wrong and not m.unused and _located(moved, m) in lines for moved, m in result.parameters):
         return None
     loop = max(loops, key=lambda n: n.lineno)  # the innermost: the loop over the layers
+    guarded = [  # `if i < len(layers) - 1: delta = delta * (1 - a ** 2)`: run on the passes after the output layer's only
+        n for branch in ast.walk(loop) if isinstance(branch, ast.If) and branch is not loop
+        for n in ast.walk(branch) if isinstance(n, (ast.Assign, ast.AugAssign)) and _changes(n, name) and n.lineno < first
+    ]  # fmt: skip
+    if len({n.lineno for n in guarded}) == 1:
+        return guarded[0], name, lines
     later = [n for n in ast.walk(loop) if isinstance(n, (ast.Assign, ast.AugAssign)) and _changes(n, name) and n.lineno > first]
     if len({n.lineno for n in later}) != 1:
         return None

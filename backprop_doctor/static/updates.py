@@ -223,8 +223,25 @@ def _keyed_descent(stmt: ast.AugAssign) -> bool:
     return (
         isinstance(stmt.op, ast.Sub) and _keyed_parameter(stmt.target) and bool(names)
         and not _VELOCITY.fullmatch(names[-1]) and not _GRADIENT.fullmatch(names[-1]) and not _OPTIMISER_STATE.search(names[-1])
-        and any(_LEARNING_RATE.fullmatch(i) for i in _identifiers(stmt.value))
+        and (any(_LEARNING_RATE.fullmatch(i) for i in _identifiers(stmt.value)) or _number_times_own_gradient(stmt))
     )  # fmt: skip
+
+
+def _number_times_own_gradient(stmt: ast.AugAssign) -> bool:
+    """`layer["W"] -= 0.5 * layer["gW"]`: a number times the same dict's entry keyed by the gradient of
+    the parameter's key (`dW`, `gW`, `grad_W`, `W_grad`, `d_W`)."""
+    target, step = stmt.target, stmt.value
+    if not (isinstance(target, ast.Subscript) and isinstance(step, ast.BinOp) and isinstance(step.op, ast.Mult)):
+        return False
+    me, owner = target.slice.value, ast.unparse(target.value)  # type: ignore[attr-defined]
+    keys = (f"d{me}", f"g{me}", f"grad_{me}", f"{me}_grad", f"d_{me}", f"grad{me}")
+    for factor, other in ((step.left, step.right), (step.right, step.left)):
+        if (
+            _a_number(factor) and isinstance(other, ast.Subscript) and ast.unparse(other.value) == owner
+            and isinstance(other.slice, ast.Constant) and other.slice.value in keys
+        ):  # fmt: skip
+            return True
+    return False
 
 
 def _keyed_parameter(node: ast.AST) -> bool:
@@ -684,7 +701,10 @@ def parameter_updates(tree: ast.AST, *, text: str | None = None) -> list[Update]
                 _param_like(stmt.target, roles) or keyed or _keyed_descent(stmt)
                 or _gradient_named_after(stmt.target, stmt.value) or _rate_times(stmt.target, stmt.value, roles, loops)
             )  # fmt: skip
-            if moved and (_steps(stmt.value, roles) or _rate_times(stmt.target, stmt.value, roles, loops) or keyed or _gradient_named_after(stmt.target, stmt.value)):
+            if moved and (
+                _steps(stmt.value, roles) or _rate_times(stmt.target, stmt.value, roles, loops) or keyed
+                or _gradient_named_after(stmt.target, stmt.value) or _number_times_own_gradient(stmt)
+            ):
                 make(stmt, stmt.target, stmt.op, stmt.value, "in-place", function)
             return
         if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1):
