@@ -57,9 +57,9 @@ def _layer_optimizers(context: Any) -> Iterator[Finding]:
     moves that never grow keep no velocity, often because it is stored under a misspelled name."""
     from backprop_doctor.replay.layer_optimizer import layer_steps
 
-    source = context.source
+    source = getattr(context, "source", None)
     for result in context.extras.get("replay") or []:
-        if result.driver or result.standin:
+        if getattr(result, "driver", None) or getattr(result, "standin", None):
             continue
         lost = [s for s in layer_steps(result) if s.not_kept]
         if not lost:

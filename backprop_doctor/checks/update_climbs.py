@@ -84,9 +84,9 @@ def _layer_optimizers(context: Any) -> Iterator[Finding]:
     gradient climbs the loss, whatever the gradients the replay found right."""
     from backprop_doctor.replay.layer_optimizer import layer_steps
 
-    source = context.source
+    source = getattr(context, "source", None)
     for result in context.extras.get("replay") or []:
-        if result.driver or result.standin:
+        if getattr(result, "driver", None) or getattr(result, "standin", None):
             continue
         climbing = [s for s in layer_steps(result) if s.climbs]
         if not climbing:

@@ -44,6 +44,7 @@ class LayerStep:
     line: int | None  # the statement to name: the velocity that adds the gradient, or the state written under another name
     statement: str | None
     misspelled: tuple[str, str] | None = None  # (written, read): the state written under a name nothing reads
+    proportional: bool = True  # the first move is one multiple of the gradient (momentum's `-lr * g`; Adam's `-lr * sign(g)` is not)
 
     @property
     def climbs(self) -> bool:
@@ -51,7 +52,9 @@ class LayerStep:
 
     @property
     def not_kept(self) -> bool:
-        return self.coefficient is not None and not self.climbs and all(abs(r - 1) <= 1e-9 for r in self.ratios[1:])
+        # Adam under a constant gradient moves lr * sign(g) at every update, as it should: only a first move that is a
+        # multiple of the gradient (momentum's) is expected to grow
+        return self.coefficient is not None and self.proportional and not self.climbs and all(abs(r - 1) <= 1e-9 for r in self.ratios[1:])
 
 
 def layer_steps(result: Any) -> list[LayerStep]:
@@ -196,7 +199,9 @@ def _run(optimizer: Any, method: str, function: Any, layer: Any, members: list[A
             continue
         cosine = float(np.sum(first * g) / norm)
         ratios = tuple(float(np.median(m / first)) for m in moves[attribute])
-        step = LayerStep(f"{type(optimizer).__name__}.{method}", _shown(path), gradient, coefficient, cosine, ratios, None, None)
+        multiple = first / g
+        proportional = bool(np.ptp(multiple) <= 1e-6 * abs(float(np.median(multiple))))
+        step = LayerStep(f"{type(optimizer).__name__}.{method}", _shown(path), gradient, coefficient, cosine, ratios, None, None, proportional=proportional)
         if step.climbs:
             line, statement = _velocity_line(tree, function, gradient, optimizer)
             step = _with(step, line, statement, None)
