@@ -48,6 +48,46 @@ STAGE = "contract"
 def run(context: Any) -> Iterator[Finding]:
     for drift in context.extras.get("momentum_drift", []):
         yield _finding(drift)
+    yield from _layer_optimizers(context)
+
+
+def _layer_optimizers(context: Any) -> Iterator[Finding]:
+    """The program's own optimizer object with a momentum, stepping one layer at a time
+    (`optimizer.update_params(dense1)`), run on copies with a constant gradient (`replay.layer_optimizer`):
+    moves that never grow keep no velocity, often because it is stored under a misspelled name."""
+    from backprop_doctor.replay.layer_optimizer import layer_steps
+
+    source = getattr(context, "source", None)
+    for result in context.extras.get("replay") or []:
+        if getattr(result, "driver", None) or getattr(result, "standin", None):
+            continue
+        lost = [s for s in layer_steps(result) if s.not_kept]
+        if not lost:
+            continue
+        first = lost[0]
+        names = ", ".join(f"`{s.parameter}`" for s in lost)
+        if first.misspelled is not None:
+            written, read = first.misspelled
+            cause = (
+                f"line {first.line} (`{first.statement}`) stores the new velocity in `{written}`, which nothing reads, while the update "
+                f"reads `{read}`: spell it `{read}`"
+            )
+            pattern = "velocity-misspelled"
+        else:
+            where = f" (line {first.line}, `{first.statement}`)" if first.line else ""
+            cause = f"the velocity it computes{where} is not kept for the next update: store it where the next update reads it"
+            pattern = "velocity-lost"
+        yield rule(NAME).finding(
+            f"`{first.optimizer}` keeps no velocity for {names}: given the same gradient at every update, momentum "
+            f"({first.coefficient:g}) moves each parameter further each time, and yours moves {'them' if len(lost) > 1 else 'it'} the same "
+            f"step every time, plain gradient descent; {cause}",
+            layer=first.optimizer.partition(".")[0],
+            file=source.path if source is not None else None,
+            line=first.line,
+            highlight=(first.line,) if first.line else (),
+            pattern=pattern,
+            evidence=(("moves ÷ the first move, updates 1 to 4 (momentum: growing)", ", ".join(f"{r:.4g}" for r in first.ratios)),),
+        )
 
 
 def _finding(drift: Any) -> Finding:

@@ -21,7 +21,13 @@ Why it matters:
     large that sigmoid or tanh units saturate and pass no gradient back, an
     output activation that cannot reach the targets, a network too small for
     even five samples, or a step far too small. When the samples hold values
-    of 20 or more, the report names the array.
+    of 20 or more, the report names the array. When the weight matrices are
+    drawn so small that each layer shrinks what it passes on (std times the
+    square root of its larger axis below 0.3, in two or more) and the same
+    step fits the samples once they are drawn at the usual size (std
+    1/sqrt(fan_in)), the report leads with the initial weights: where they
+    are drawn, and the number that scales them (`init_scale=0.01` at the
+    call that builds the model), which is the line it points at.
 
 Example:
     X = np.random.randint(0, 256, size=(200, 16)).astype(float)   # pixels, never scaled
@@ -70,11 +76,19 @@ def run(context: Any) -> Iterator[Finding]:
             f"takes their loss from {losses[0]:.4g} to {losses[-1]:.4g}, not below a fifth of where it began"
             f"{',' if result.parameters else ''}{gradients_right(result)}"
         )
-        line, fix = rate_line, None
+        line, fix, highlight = rate_line, None, ()
         if tiny.faster is not None and rate is not None:
             name, faster, curve = tiny.faster
             fix = f"{name} = {faster:g}"
             text += f"; with `{fix}` the same step fits them ({curve[0]:.4g} → {curve[-1]:.4g} in {len(curve)} passes): raise the learning rate"
+        elif tiny.larger_init is not None and tiny.larger_init.lines:
+            line, cause, drawn = _too_small(source, tiny.larger_init)
+            curve = tiny.larger_init.losses
+            text = (
+                f"{cause}: {text}; drawn at that size, the same step fits them ({curve[0]:.4g} → {curve[-1]:.4g} in {len(curve)} passes): "
+                "draw them with std 1/sqrt(fan_in) (sqrt(2/fan_in) for ReLU)"
+            )
+            highlight = tuple(sorted({line, drawn}))
         elif tiny.alike is not None:
             inputs, targets, distinct, size = tiny.alike
             text += (
@@ -103,14 +117,39 @@ def run(context: Any) -> Iterator[Finding]:
             file=source.path,
             line=line,
             fix=fix,
+            highlight=highlight,
             measured=losses[-1],
             threshold=0.2 * abs(losses[0]),
             evidence=(
+                *((("usual-size weights", f"{len(tiny.larger_init.losses)} passes: {tiny.larger_init.losses[0]:.4g} → {tiny.larger_init.losses[-1]:.4g}"),) if tiny.larger_init else ()),
                 *((("larger rate", f"{len(tiny.faster[2])} passes at {tiny.faster[0]} = {tiny.faster[1]:g}: {tiny.faster[2][0]:.4g} → {tiny.faster[2][-1]:.4g}"),) if tiny.faster else ()),
                 ("tiny batch", f"{len(losses)} passes of your loop on {f'{tiny.samples} of its {tiny.of}' if tiny.cut else f'its {tiny.samples}'} samples: {losses[0]:.4g} → {losses[-1]:.4g}"),
                 ("your loop", f"{len(result.curve)} steps on its own batches: {result.curve[0]:.4g} → {result.curve[-1]:.4g}"),
             ),
         )
+
+
+def _too_small(source: Any, bigger: Any) -> tuple[int, str, int]:
+    """(line, words, line drawing them) of weights drawn so small that the signal vanishes through the
+    layers, which the same step fits from once they are drawn at the usual size: the line is the number
+    that sets their scale, when the program writes one (`init_scale=0.01` at the call that builds the
+    model), else where they are drawn."""
+    import math
+
+    from backprop_doctor.static.init_scale import scale_written
+
+    drawn_line, drawn = bigger.lines[0]
+    name, shape, std = max(bigger.matrices, key=lambda m: (m[1][0] * m[1][1], -m[2]))  # the largest: a hidden layer's
+    usual = 1 / math.sqrt(math.sqrt(shape[0] * shape[1]))
+    written = scale_written(source.tree, drawn_line)
+    scale = f", scaled by `{written.text}` (line {written.line})" if written is not None and written.line != drawn_line else ""
+    words = (
+        f"your initial weights are too small: line {drawn_line} (`{drawn}`) draws them{scale}, `{name}` ({'×'.join(map(str, shape))}) "
+        f"with std {std:.3g} where about 1/sqrt(fan_in) ({usual:.3g}) keeps each layer's output the size of its input; "
+        f"each of its weight matrices shrinks what it passes on, so the activations and the gradients vanish "
+        "through the layers"
+    )
+    return (written.line if written is not None else drawn_line), words, drawn_line
 
 
 def _names(names: tuple[str, ...]) -> str:

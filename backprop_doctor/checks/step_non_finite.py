@@ -31,6 +31,7 @@ from typing import Any
 
 from backprop_doctor.checks._training_words import gradients_right
 from backprop_doctor.findings import Finding
+from backprop_doctor.static.unsquared import unsquared_under_root
 from backprop_doctor.rules import rule
 
 NAME = "step-non-finite"
@@ -84,6 +85,15 @@ def run(context: Any) -> Iterator[Finding]:
                 f"in its loop is at line {found.line} (step {found.step + 1}); "
             )
         line, evidence = found.line, ()
+        unsquared = unsquared_under_root(source.tree, found.line) if found.kind == "invalid value" else None
+        if unsquared is not None:
+            # Adam's second moment, or RMSProp's cache, averaging the gradient itself: negative where it is, and its root NaN
+            advice = (
+                f"the square root there is taken of what `{unsquared.average}` holds, and `{unsquared.statement}` (line {unsquared.line}) "
+                f"makes that a running average of `{unsquared.fresh}` itself, not of its square: it goes negative where the gradient is, "
+                "and its square root is NaN; average the squared gradient (`... ** 2`)"
+            )
+            line = unsquared.line
         bigger = getattr(result, "smaller_init", None)
         if len(own) > 1 and bigger is not None and bigger.lines:
             line, drawn = bigger.lines[0]

@@ -6,7 +6,10 @@ What it finds:
     the loop's counter (`lr = lr0 * 0.5 ** epoch`) or a factor applied each
     pass (`lr *= 0.9`). Evaluated over the loop's own `range(...)`, from the
     values the program holds when its first step begins, the rate falls to a
-    thousandth of its first value within the first tenth of the passes. The
+    thousandth of its first value within the first quarter of the passes. A
+    factor runs on every pass of every loop around it: written in the batch
+    loop of an epoch loop (`for`, over `range(0, N, batch)` or a list of
+    batches, or a counted `while`), it runs batches × epochs times. The
     schedule's line, the pass where the rate is gone, and how many passes at
     the first rate the whole of training amounts to are named. Judged only
     when the step's gradients are right.
@@ -54,7 +57,8 @@ def run(context: Any) -> Iterator[Finding]:
         if found is None:
             continue
         schedule = found.schedule
-        at = f"`{schedule.counter}` = {found.counter_at}" if found.counter_at is not None else f"pass {found.gone_at + 1}"
+        counter = found.counter or schedule.counter
+        at = f"`{counter}` = {found.counter_at}" if found.counter_at is not None and counter else f"pass {found.gone_at + 1}"
         last = f"{found.last:.2g}" if found.last else "0"
         how = (
             "decay it more slowly: a factor nearer 1, or one applied every few hundred passes "
@@ -63,10 +67,17 @@ def run(context: Any) -> Iterator[Finding]:
             else "decay it more slowly: a factor nearer 1, or applied every few hundred passes only"
         )
         start = f"its peak, {found.first:.3g}, after the warm-up," if found.peaked else f"{found.first:.3g}"
+        if found.loops:
+            inner, outer = found.loops[0][0], found.loops[-1][0]
+            each = ", in ".join(f"each of the {n} passes of the loop at line {at_line}" for at_line, n in found.loops)
+            where = f"runs on {each}: {found.passes} times, so it "
+            how = f"decay once per pass of the loop at line {outer}: move it out of the loop at line {inner}, or use a factor nearer 1"
+            span = f"the last of those {found.passes} passes"
+        else:
+            where, span = "", f"the last of the loop's {found.passes} passes (line {schedule.loop_line})"
         message = (
-            f"your learning-rate schedule `{schedule.statement}` (line {schedule.line}) takes `{schedule.rate}` from "
-            f"{start} to a thousandth of that by {at}, and to {last} by the last of the loop's {found.passes} passes "
-            f"(line {schedule.loop_line}): the whole of training amounts to {found.effective:.3g} passes at the "
+            f"your learning-rate schedule `{schedule.statement}` (line {schedule.line}) {where}takes `{schedule.rate}` from "
+            f"{start} to a thousandth of that by {at}, and to {last} by {span}: the whole of training amounts to {found.effective:.3g} passes at the "
             f"{'peak' if found.peaked else 'first'} rate, and after the first {found.gone_at} the updates no longer move the weights, "
             "so the loss stays where they left it; "
         )
@@ -87,7 +98,7 @@ def run(context: Any) -> Iterator[Finding]:
             file=source.path,
             line=line,
             fix=fix,
-            highlight=tuple(sorted({line, schedule.line, schedule.loop_line})),
+            highlight=tuple(sorted({line, schedule.line, schedule.loop_line, *(loop for loop, _ in found.loops)})),
             pattern="rate-decays-to-zero",
             measured=found.effective,
             evidence=(

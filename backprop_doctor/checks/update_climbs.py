@@ -55,6 +55,7 @@ CLIMBS = 0.5  # cosine between the parameter's move and its gradient above which
 
 
 def run(context: Any) -> Iterator[Finding]:
+    yield from _layer_optimizers(context)
     if any(getattr(r, "parameters", None) for r in context.extras.get("replay", []) or []):
         return  # the program's own step was replayed: its updates are judged there
     for optimizer in context.extras.get("optimizers", []):
@@ -75,6 +76,37 @@ def run(context: Any) -> Iterator[Finding]:
         climbed = _climbed(built, method, context.options.train)
         if climbed:
             yield _finding(cls, method, climbed)
+
+
+def _layer_optimizers(context: Any) -> Iterator[Finding]:
+    """The program's own optimizer object, stepping one layer at a time (`optimizer.update_params(dense1)`),
+    run on copies with a constant gradient (`replay.layer_optimizer`): a first move that goes with the
+    gradient climbs the loss, whatever the gradients the replay found right."""
+    from backprop_doctor.replay.layer_optimizer import layer_steps
+
+    source = getattr(context, "source", None)
+    for result in context.extras.get("replay") or []:
+        if getattr(result, "driver", None) or getattr(result, "standin", None):
+            continue
+        climbing = [s for s in layer_steps(result) if s.climbs]
+        if not climbing:
+            continue
+        first = climbing[0]
+        names = ", ".join(f"`{s.parameter}`" for s in climbing)
+        plural = len(climbing) > 1
+        at = f"`{first.statement}` (line {first.line})" if first.line else f"`{first.optimizer}`"
+        velocity = f"with momentum {first.coefficient:g}, " if first.coefficient is not None else ""
+        yield rule(NAME).finding(
+            f"`{first.optimizer}` moves {names} up {'their' if plural else 'its'} gradient (`{first.gradient}`): given one constant gradient, "
+            f"its first update moves {'them' if plural else 'it'} along it (cosine {first.cosine:+.2f}), so every step climbs the loss "
+            f"although the gradients are right; {velocity}{at} makes the step it applies go with the gradient: the step must take the "
+            "learning rate times the gradient off (`v = mu * v - lr * g`, then `w += v`)",
+            file=source.path if source is not None else None,
+            line=first.line,
+            highlight=(first.line,) if first.line else (),
+            pattern="velocity-sign-flipped" if first.coefficient is not None else "update-climbs",
+            evidence=(("first move · gradient (cosine)", ", ".join(f"{s.parameter}: {s.cosine:+.2f}" for s in climbing)),),
+        )
 
 
 def _update_method(cls: type) -> str | None:

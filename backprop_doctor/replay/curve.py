@@ -429,6 +429,7 @@ class Tiny:
     cut: tuple[str, ...]  # the names of the arrays cut
     largest: tuple[str, float] | None = None  # the cut array with the largest values, when they reach `LARGE_VALUES`
     faster: tuple[str, float, list[float]] | None = None  # (rate's name, rate, losses): a larger learning rate that fits them
+    larger_init: Any = None  # init_scale.LargerInit: the weight matrices drawn at the usual size fit them, from weights too small
     asked: int = 0  # the passes it was given; fewer ran when its time ran out
     alike: tuple[str, str, int, int] | None = None  # (inputs, targets, distinct input rows, samples): rows repeated with other targets
     soft: str | None = None  # an array of soft targets the loop reads (`_soft_targets`): its loss has a floor above 0

@@ -647,7 +647,11 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
 
                 result.tiny = tiny_batch(runner, capture.moved)
                 if result.tiny is not None and result.tiny.judged and not result.tiny.fitted:
-                    result.tiny.faster = _tiny_rate(runner, capture)
+                    from backprop_doctor.replay.init_scale import larger_init
+
+                    result.tiny.larger_init = larger_init(runner, capture.moved, source_tree(runner.path)[1])
+                    if result.tiny.larger_init is None:  # weights drawn too small come first: a larger rate only makes up for them
+                        result.tiny.faster = _tiny_rate(runner, capture)
             if result.wrong and result.curve:
                 from backprop_doctor.replay.curve import corrected_curve
 

@@ -121,6 +121,8 @@ def _target_leaf(target: ast.expr) -> str | None:
         return target.attr
     if isinstance(target, ast.Subscript) and isinstance(target.slice, ast.Constant) and isinstance(target.slice.value, str):
         return target.slice.value
+    if isinstance(target, ast.Subscript) and not isinstance(target.slice, (ast.Constant, ast.Slice)):
+        return _target_leaf(target.value)  # `params[f"W{i}"] = ...` in a loop draws entries of `params`
     return None
 
 
@@ -129,3 +131,50 @@ def _draws(value: ast.expr) -> bool:
         isinstance(n, ast.Call) and any(word in ast.unparse(n.func).rsplit(".", 1)[-1].lower() for word in _DRAWS)
         for n in ast.walk(value)
     )
+
+
+SMALL_GAIN = 0.3  # a weight matrix whose std times sqrt(its larger axis) stays below this shrinks what it reads, whichever axis it reads along
+MIN_SMALL = 2  # ... and this many of them in a chain: the signal vanishes through their product
+
+
+@dataclass(frozen=True)
+class LargerInit:
+    losses: list[float]  # the few samples' loss with every weight matrix drawn at the usual size
+    matrices: list[tuple[str, tuple[int, ...], float]]  # (name, shape, std) of each weight matrix at the start
+    gain: float  # the largest std times sqrt(larger axis) among them: how much a layer keeps of what it reads, at most
+    lines: list[tuple[int, str]]  # (line, statement) of where the file draws them, most shared first
+
+
+def larger_init(runner: Any, moved: list[Any], tree: ast.Module | None) -> LargerInit | None:
+    """When the few samples `curve.tiny_batch` could not fit are fitted once every weight matrix the step
+    moves is scaled to the usual size (std 1/sqrt of its axes' geometric mean, the fan-in of either
+    convention within a factor), from weights so small that each layer shrinks what it passes on (std ×
+    sqrt(larger axis) below `SMALL_GAIN` in two matrices or more): the weights' initial scale is what
+    stops training, its activations and gradients vanishing through the layers. None otherwise."""
+    from backprop_doctor.replay.curve import tiny_batch
+
+    matrices: dict[int, tuple[Any, np.ndarray]] = {}
+    for m in moved:
+        if m.path is None:
+            continue
+        try:
+            value = runner.state_value(m.path)
+        except Exception:  # noqa: BLE001 - a path the state does not hold
+            continue
+        if isinstance(value, np.ndarray) and value.ndim == 2 and min(value.shape) > 1 and value.dtype.kind == "f" and value.flags.writeable:
+            matrices.setdefault(id(value), (m, value))
+    gains = [float(value.std()) * math.sqrt(max(value.shape)) for _, value in matrices.values()]
+    if sum(g < SMALL_GAIN for g in gains) < MIN_SMALL or not all(0 < g < MIN_GAIN for g in gains):
+        return None
+    kept = {key: value.copy() for key, (_, value) in matrices.items()}
+    described = [(_name(m.path), value.shape, float(value.std())) for m, value in matrices.values()]
+    try:
+        for _, value in matrices.values():
+            value *= (1.0 / math.sqrt(math.sqrt(value.shape[0] * value.shape[1]))) / float(value.std())
+        tried = tiny_batch(runner, moved)
+    finally:
+        for key, (_, value) in matrices.items():
+            np.copyto(value, kept[key])
+    if tried is None or not tried.fitted:
+        return None
+    return LargerInit(tried.losses, described, max(gains), init_lines(tree, [m.path for m, _ in matrices.values()]))

@@ -4,7 +4,8 @@
 1e-61 by epoch 200; every update after the first dozen passes moves the weights by nothing, and the loss
 freezes wherever it is. `static.schedules.rate_schedule` finds the statement; here it is evaluated at
 each pass of its loop, from the values the program holds when its first step begins (a formula of the
-loop's counter), or compounded (a factor applied every pass). Plain numbers out (`Vanishing`);
+loop's counter), or compounded (a factor applied every pass: of every loop it runs in, so `lr *= 0.97`
+written inside the batch loop of an epoch loop runs batches × epochs times). Plain numbers out (`Vanishing`);
 `checks/step_rate_vanishes.py` judges and words.
 """
 
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 THOUSANDTH = 1e-3  # the share of its first value below which the rate has stopped training
-EARLY = 0.1  # ... when it gets there within this share of the loop's passes
+EARLY = 0.25  # ... when it gets there within this share of the loop's passes: three quarters of training or more move nothing
 MIN_PASSES = 20  # a loop this short is no schedule to judge
 MOST_EVALUATIONS = 5000
 FALLEN = 0.1  # a schedule whose length is set right still ends below this share of its peak
@@ -33,6 +34,8 @@ class Vanishing:
     effective: float  # the sum of all its rates over the first: how many passes at the first rate training amounts to
     peaked: bool = False  # the first rate is not the highest: a warm-up climbs to it, and `first` is that peak
     length: tuple[str, int, str] | None = None  # (name, value, the loop's passes as written) of the number that ends the schedule early
+    counter: str | None = None  # the counter `counter_at` is a value of, when not the schedule's own (the epoch loop's, around a batch loop)
+    loops: tuple[tuple[int, int], ...] = ()  # (line, passes) of each loop a factor runs in, innermost first, when more than one
 
 
 def _evaluate(text: str, values: dict[str, Any]) -> Any:
@@ -49,7 +52,7 @@ def _number(value: Any) -> float | None:
 
 def vanishing_rate(result: Any) -> Vanishing | None:
     """The step's rate schedule, when it takes the rate to a thousandth of its first value (of its peak,
-    after a warm-up) within the first tenth of the loop's passes; else None."""
+    after a warm-up) within the first quarter of the loop's passes; else None."""
     from backprop_doctor.static.files import source_tree
     from backprop_doctor.static.schedules import rate_schedule
 
@@ -63,10 +66,10 @@ def vanishing_rate(result: Any) -> Vanishing | None:
         return None
     values = dict(getattr(runner.state, "values", {}) or {})
     try:
-        span = range(*(int(_evaluate(a, values)) for a in schedule.range_args))
         if schedule.formula is not None:
+            span = range(*(int(_evaluate(a, values)) for a in schedule.range_args))
             return _formula(schedule, span, values)
-        return _compounded(schedule, span, values, rate)
+        return _compounded(schedule, values, rate)
     except Exception:  # noqa: BLE001 - the program's expressions raised when read here: no schedule to judge
         return None
 
@@ -196,8 +199,28 @@ def _gone(indices: list[int], rates: list[float]) -> tuple[int | None, float]:
     return None, peak
 
 
-def _compounded(schedule: Any, span: range, values: dict[str, Any], rate: str) -> Vanishing | None:
-    passes = len(span)
+def _counted_trips(schedule: Any, values: dict[str, Any]) -> list[tuple[Any, int]]:
+    """(trip, its passes) of each loop the factor runs in, innermost first, up to the first whose passes
+    cannot be read from the program's values: the factor runs at least their product of times."""
+    counted = []
+    for trip in schedule.trips:
+        try:
+            passes = int(_evaluate(trip.passes, values)) if trip.passes is not None else None
+        except Exception:  # noqa: BLE001 - an expression of the program's the values do not answer: no count
+            passes = None
+        if passes is None or passes < 0:
+            break
+        counted.append((trip, passes))
+    return counted
+
+
+def _compounded(schedule: Any, values: dict[str, Any], rate: str) -> Vanishing | None:
+    """A factor applied on every pass of the loops around it: as many times as the product of their passes
+    (`lr *= decay` in the batch loop runs batches × epochs times, not once per epoch)."""
+    counted = _counted_trips(schedule, values)
+    if not counted:
+        return None
+    passes = math.prod(n for _, n in counted)
     factor = _number(_evaluate(schedule.factor, values))
     first = _number(values.get(rate))
     if passes < MIN_PASSES or factor is None or first is None or first <= 0 or factor <= 0:
@@ -210,7 +233,17 @@ def _compounded(schedule: Any, span: range, values: dict[str, Any], rate: str) -
         return None
     last = first * each ** (passes - 1)
     effective = (1 - each**passes) / (1 - each)
-    return Vanishing(schedule, passes, first, gone, span[gone] if gone < passes else None, last, effective)
+    outer, outer_passes = counted[-1]
+    within = passes // outer_passes  # the passes of the loops inside the outermost one, per pass of it
+    counter_at = None
+    if gone < passes and outer.range_args and outer.counter:
+        counter_at = range(*(int(_evaluate(a, values)) for a in outer.range_args))[gone // within]
+    elif gone < passes and outer.counts and outer.counter:
+        start, step = (_number(_evaluate(e, values)) for e in outer.counts)
+        if start is not None and step is not None:
+            counter_at = f"{start + step * (gone // within):g}"
+    loops = tuple((trip.line, n) for trip, n in counted) if len(counted) > 1 else ()
+    return Vanishing(schedule, passes, first, gone, counter_at, last, effective, counter=outer.counter, loops=loops)
 
 
 __all__ = ["Vanishing", "vanishing_rate"]

@@ -25,7 +25,21 @@ class Schedule:
     divides: bool  # `lr /= 1.01`
     counter: str  # the loop variable the rate follows (`epoch`)
     loop_line: int  # that loop's line
-    range_args: tuple[str, ...]  # the `range(...)` arguments of that loop, as written
+    range_args: tuple[str, ...]  # the `range(...)` arguments of that loop, as written; () when it is no `range` loop
+    trips: tuple[Trip, ...] = ()  # a factor's: each loop that runs it, innermost first, out to the training loop's outermost
+
+
+@dataclass(frozen=True)
+class Trip:
+    """One loop a factor statement runs in, and how many passes it makes, as an expression of the values the
+    program holds when its first step begins: `len(range(0, len(X), batch))`, `len(batches)`, or
+    `max(0, -((epoch - epochs) // 1))` for `while epoch < epochs: ... epoch += 1`. None when unknown."""
+
+    line: int
+    counter: str | None  # the loop's variable (`epoch`), when it is one name
+    passes: str | None
+    range_args: tuple[str, ...] = ()  # when it is a `range` loop: its arguments, to name the counter's value at a pass
+    counts: tuple[str, str] | None = None  # a counted `while`'s (first value, step) of its counter, for the same
 
 
 def _parents(tree: ast.AST) -> dict[ast.AST, ast.AST]:
@@ -86,10 +100,13 @@ def rate_schedule(tree: ast.AST | None, loop_line: int, rate: str) -> Schedule |
             factor = _factor(statement, rate)
             if factor is not None:
                 inner = _innermost_loop(statement, parents)
-                ranged = _range_loop(inner) if inner is not None else None
-                if ranged is not None:
-                    return Schedule(rate, statement.lineno, ast.unparse(statement), None, factor[0], factor[1], ranged[0], inner.lineno, ranged[1])  # type: ignore[union-attr]
-                continue
+                trips = _trips(inner, loops[-1], parents) if inner is not None else ()
+                if not trips or trips[0].passes is None:
+                    continue
+                counter = trips[0].counter or ""
+                return Schedule(
+                    rate, statement.lineno, ast.unparse(statement), None, factor[0], factor[1], counter, trips[0].line, trips[0].range_args, trips
+                )
             if isinstance(statement, ast.Assign):
                 value = _branched(statement, rate, parents)
                 for around in loops:
@@ -155,6 +172,103 @@ def _counted(formula: ast.expr, loops: list[ast.AST], parents: dict[ast.AST, ast
     return None
 
 
+_PURE_CALLS = {"len", "range", "min", "max", "int", "abs", "round", "float"}
+_WRAPPERS = {"enumerate", "tqdm", "tqdm_notebook", "list", "tuple", "reversed", "sorted", "iter", "notebook_tqdm"}
+_ARRAY_CALLS = {"array_split", "split", "arange"}  # `np.array_split(X, k)`: NumPy's, pure
+
+
+def _pure(node: ast.expr) -> bool:
+    """An expression reading values only: names, attributes, items, numbers, arithmetic, and calls of
+    `len`, `range`, `min`... or NumPy's `arange`/`array_split`: nothing that could draw a random number or
+    run the program's own code when evaluated."""
+    for n in walk(node):
+        if isinstance(n, ast.Call):
+            f = n.func
+            if isinstance(f, ast.Name) and f.id in _PURE_CALLS:
+                continue
+            if isinstance(f, ast.Attribute) and f.attr in _ARRAY_CALLS and isinstance(f.value, ast.Name):
+                continue
+            return False
+        if isinstance(n, (ast.Lambda, ast.NamedExpr, ast.Yield, ast.YieldFrom, ast.Await, ast.ListComp, ast.GeneratorExp, ast.DictComp, ast.SetComp)):
+            return False
+    return True
+
+
+def _for_passes(iterable: ast.expr) -> tuple[str | None, tuple[str, ...]]:
+    """(passes as an expression, range arguments when a `range`) of `for ... in iterable`."""
+    if isinstance(iterable, ast.Call) and isinstance(iterable.func, (ast.Name, ast.Attribute)) and not any(isinstance(a, ast.Starred) for a in iterable.args):
+        name = iterable.func.id if isinstance(iterable.func, ast.Name) else iterable.func.attr
+        args = iterable.args
+        if name in ("range", "trange") and 1 <= len(args) <= 3 and all(_pure(a) for a in args):
+            written = tuple(ast.unparse(a) for a in args)
+            return f"len(range({', '.join(written)}))", written
+        if name in _WRAPPERS and args:
+            return _for_passes(args[0])[0], ()
+        if name == "zip" and args:
+            each = [_for_passes(a)[0] for a in args]
+            if all(e is not None for e in each):
+                return (each[0] if len(each) == 1 else f"min({', '.join(each)})"), ()  # type: ignore[arg-type]
+            return None, ()
+    if _pure(iterable):
+        return f"len({ast.unparse(iterable)})", ()
+    return None, ()
+
+
+def _while_passes(loop: ast.While, parents: dict[ast.AST, ast.AST]) -> tuple[str, tuple[str, str]] | None:
+    """The passes of `while i < n:` whose body adds a fixed step to `i` once every pass (`i += batch`), from
+    the value `i` is given just before the loop (or holds when the step begins); with (that value, the step)."""
+    test = loop.test
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1):
+        return None
+    left, op, right = test.left, test.ops[0], test.comparators[0]
+    if isinstance(op, (ast.Gt, ast.GtE)):
+        left, right, op = right, left, ast.Lt() if isinstance(op, ast.Gt) else ast.LtE()
+    if not (isinstance(left, ast.Name) and isinstance(op, (ast.Lt, ast.LtE)) and _pure(right) and not _reads(right, left.id)):
+        return None
+    counter = left.id
+    steps = [s for s in walk(loop) if isinstance(s, (ast.Assign, ast.AugAssign)) and _writes(s, counter)]
+    step = steps[0] if len(steps) == 1 and steps[0] in loop.body else None
+    if not (isinstance(step, ast.AugAssign) and isinstance(step.op, ast.Add) and _pure(step.value) and not _reads(step.value, counter)):
+        return None
+    start = counter
+    holder = parents.get(loop)
+    body = next((b for b in (getattr(holder, f, None) for f in ("body", "orelse")) if isinstance(b, list) and loop in b), None)
+    for before in reversed(body[: body.index(loop)] if body else []):
+        if _writes(before, counter):
+            if isinstance(before, ast.Assign) and len(before.targets) == 1 and _pure(before.value):
+                start = ast.unparse(before.value)
+            break
+    bound, by = ast.unparse(right), ast.unparse(step.value)
+    if isinstance(op, ast.Lt):
+        return f"max(0, -((({start}) - ({bound})) // ({by})))", (start, by)
+    return f"max(0, (({bound}) - ({start})) // ({by}) + 1)", (start, by)
+
+
+def _writes(statement: ast.AST, name: str) -> bool:
+    targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target] if isinstance(statement, ast.AugAssign) else []
+    return any(isinstance(n, ast.Name) and n.id == name for t in targets for n in walk(t))
+
+
+def _trips(inner: ast.AST, outermost: ast.AST, parents: dict[ast.AST, ast.AST]) -> tuple[Trip, ...]:
+    """Each loop from `inner` out to `outermost` that runs the statement on every pass of the one around
+    it, innermost first: a condition or a function between two of them ends the chain there."""
+    trips: list[Trip] = []
+    node: ast.AST | None = inner
+    while node is not None:
+        if isinstance(node, ast.For):
+            passes, range_args = _for_passes(node.iter)
+            counter = node.target.id if isinstance(node.target, ast.Name) else None
+            trips.append(Trip(node.lineno, counter, passes, range_args))
+        else:
+            counter = node.test.left.id if isinstance(node, ast.While) and isinstance(node.test, ast.Compare) and isinstance(node.test.left, ast.Name) else None
+            counted = _while_passes(node, parents) if isinstance(node, ast.While) else None
+            trips.append(Trip(node.lineno, counter, counted[0] if counted else None, counts=counted[1] if counted else None))
+        if node is outermost:
+            break
+        node = _innermost_loop(node, parents)
+    return tuple(trips)
+
+
 def _innermost_loop(statement: ast.AST, parents: dict[ast.AST, ast.AST]) -> ast.AST | None:
     """The loop that runs `statement` on every pass; None when a condition stands between them (`if epoch %
     10 == 0: lr *= 0.5` decays every tenth pass only) or a function does."""
@@ -168,4 +282,4 @@ def _innermost_loop(statement: ast.AST, parents: dict[ast.AST, ast.AST]) -> ast.
     return None
 
 
-__all__ = ["Schedule", "rate_schedule"]
+__all__ = ["Schedule", "Trip", "rate_schedule"]
