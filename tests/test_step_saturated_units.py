@@ -91,8 +91,9 @@ def test_raw_scale_inputs_saturate_the_hidden_layer(tmp_path, case):
     report = check(path, training=True)
     assert errors(report) == [] or all(f["code"] == "BPD621" for f in errors(report))
     (found,) = [f for f in report["findings"] if f["code"] == "BPD621"]
-    assert found["line"] == line_of(path, hidden)
-    assert "for nearly every sample" in found["message"] and "standardise the inputs" in found["message"]
+    # named where the unscaled inputs are bound, the line to change, with the saturated layer beside it
+    assert found["line"] == line_of(path, raw) and line_of(path, hidden) in found["highlight"], found
+    assert "for nearly every sample" in found["message"] and "never standardised" in found["message"] and "standardise each feature" in found["message"]
 
 
 @pytest.mark.parametrize("case", CASES)

@@ -244,3 +244,40 @@ def _built_from_names(tree: ast.Module, names: list[str]) -> list[int]:
             if not any(isinstance(n, ast.Subscript) for n in ast.walk(node.value)) and not read & held:
                 lines.append(node.lineno)  # made here (`np.zeros(...)`), not read from the dict nor stepped (`W1 - lr * dW1`)
     return lines
+
+
+# the names a step's targets go by: a raw target is another matter (its error, not its features, is large)
+_TARGET = re.compile(r"(?i)y\w*|t|ts|targets?\w*|labels?\w*|answers?")
+
+
+def raw_features(result: Any) -> tuple[str, float, int | None] | None:
+    """(name, largest magnitude, the line that binds it) of the data the step reads, not a parameter nor its
+    targets, whose features hold values beyond `step_dead_relu.RAW` (a size in square feet, a year):
+    features never standardised, which make every step huge whatever the rate."""
+    import ast
+
+    import numpy as np
+
+    from backprop_doctor.checks.step_dead_relu import RAW, _bound_line
+
+    values = getattr(getattr(result.runner, "state", None), "values", {}) or {}
+    moved = {str(m.path[0][1]) for m, _ in result.parameters if m.path}
+    read = dict.fromkeys(n.id for stmt in result.step.prefix for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load))
+    for name in read:
+        data = values.get(name)
+        if name in moved or _TARGET.fullmatch(name) or not isinstance(data, np.ndarray) or data.dtype.kind != "f" or data.ndim != 2 or len(data) < 2:
+            continue
+        if np.all(np.isfinite(data)) and (largest := float(np.max(np.abs(data)))) > RAW:
+            return name, largest, result.step.assigned.get(name) or _bound_line(result, name)
+    return None
+
+
+def raw_words(raw: tuple[str, float, int | None]) -> str:
+    """`X` (line 15) holds values up to 7994, never standardised: the words for `raw_features`."""
+    name, largest, bound = raw
+    return f"`{name}`{f' (line {bound})' if bound else ''} holds values up to {largest:.4g}, never standardised"
+
+
+def standardise(name: str) -> str:
+    """The advice to standardise the features `name`."""
+    return f"standardise each feature over the samples (`({name} - {name}.mean(axis=0)) / {name}.std(axis=0)`) before training"

@@ -29,7 +29,7 @@ import math
 from collections.abc import Iterator
 from typing import Any
 
-from backprop_doctor.checks._training_words import gradients_right
+from backprop_doctor.checks._training_words import gradients_right, raw_features, raw_words, standardise
 from backprop_doctor.findings import Finding
 from backprop_doctor.static.unsquared import unsquared_under_root
 from backprop_doctor.rules import rule
@@ -106,6 +106,9 @@ def run(context: Any) -> Iterator[Finding]:
                 f"{bigger.curve[0]:.4g} to {bigger.curve[-1]:.4g}: draw them with std 1/sqrt(fan_in) (LeCun; sqrt(2/fan_in) for ReLU)"
             )
             evidence = (("smaller weights", f"{len(bigger.curve)} steps with the weight matrices × {bigger.factor:g}: {bigger.curve[0]:.4g} → {bigger.curve[-1]:.4g}"),)
+        elif len(own) > 1 and unsquared is None and (raw := raw_features(result)) is not None:
+            line = raw[2] or line  # features in the thousands: every step is huge whatever the rate
+            message += f"{raw_words(raw)}, and with features that large the steps blow up; {standardise(raw[0])}"
         else:
             message += advice
         yield rule(NAME).finding(

@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from backprop_doctor.checks._training_words import gradients_right, rate_setting
+from backprop_doctor.checks._training_words import gradients_right, rate_setting, raw_features, raw_words, standardise
 from backprop_doctor.findings import Finding
 from backprop_doctor.rules import rule
 
@@ -96,7 +96,14 @@ def _unstable(source: Any, result: Any) -> Finding:
     own = result.curve
     rate = update_rate(result)
     one = batch_size_of_one(source.tree)
-    if one is not None:
+    raw = raw_features(result)
+    if raw is not None:
+        name, _, bound = raw
+        line = bound or result.step.loop_line
+        advice = (
+            f"{raw_words(raw)}: with features that large every step is huge whatever the rate; {standardise(name)}"
+        )
+    elif one is not None:
         line, advice = one, "one sample per update makes each step follow that sample alone, at a rate set for the whole batch: train on batches of several samples, or lower the rate as far as a single sample needs"
     elif rate is not None:
         line, where = rate_setting(source, result, *rate)

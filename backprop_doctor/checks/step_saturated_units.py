@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from backprop_doctor.checks._training_words import raw_features, raw_words, standardise
 from backprop_doctor.findings import Finding
 from backprop_doctor.rules import rule
 
@@ -70,14 +71,20 @@ def run(context: Any) -> Iterator[Finding]:
                 if saturated <= SATURATED_SHARE * units:
                     continue
                 ends = "±1" if kind == "tanh" else "0 or 1"
+                raw = raw_features(result)
+                cause = (
+                    f"what reaches the {kind} is far too large because {raw_words(raw)}: {standardise(raw[0])}" if raw is not None else
+                    f"what reaches the {kind} is far too large (inputs of raw scale, weights drawn too large): standardise the inputs "
+                    "((X - X.mean(0)) / X.std(0)) or scale the weights down"
+                )  # fmt: skip
                 yield rule(NAME).finding(
                     f"{saturated} of {units} units of `{name}` (line {line}), a {kind}, output within 0.01 of {ends} for nearly every "
                     "sample (90 % or more) of your program's batch at its first step: the slope there is about 0, so almost no gradient flows back through "
-                    f"them and the weights that feed them barely learn; what reaches the {kind} is far too large (inputs of raw scale, "
-                    "weights drawn too large): standardise the inputs ((X - X.mean(0)) / X.std(0)) or scale the weights down",
+                    f"them and the weights that feed them barely learn; {cause}",
                     severity="error" if saturated == units else None,
                     file=source.path,
-                    line=line,
+                    line=raw[2] if raw is not None and raw[2] else line,
+                    highlight=tuple(sorted({line, raw[2]})) if raw is not None and raw[2] else (),
                     pattern="saturated",
                     measured=saturated / units,
                     evidence=(("saturated units", f"{saturated} of {units} at the first step, each at an end for 90 % of the samples or more"),),
