@@ -52,7 +52,12 @@ def run(context: Any) -> Iterator[Finding]:
         fix = f"the same permutation as `{found.shuffled}`"
     if found.other is not None:
         taken = f"from targets shuffled by another permutation at line {found.other[0]} (`{found.other[1]}`)"
-        fix = f"`{found.target} = {found.source}[{found.index}]`" if found.source and found.index else f"the same permutation as `{found.shuffled}`"
+        fix = (
+            f"`{found.target} = {found.source}[{found.index}]`" if found.source and found.index else
+            f"the same permutation as `{found.shuffled}`" if found.index else
+            f"draw one permutation and index both with it: `perm = np.random.permutation(len({found.shuffled}))`, then "
+            f"`{found.shuffled}, {found.target} = {found.shuffled}[perm], {found.target}[perm]`"
+        )  # fmt: skip
     else:
         taken = "from targets that were not shuffled"
     yield rule(NAME).finding(

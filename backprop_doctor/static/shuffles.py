@@ -135,6 +135,12 @@ def _in_scope(scope: Scope) -> Unshuffled | None:
                 line, text, index = shuffled[keyed[0]]
                 other = shuffled[apart[0]]
                 return Unshuffled(keyed[0], line, text, apart[0], stmt.lineno, f"[{batch}]", index, sources.get(apart[0]), (other[0], other[1]))
+            # `X = X[np.random.permutation(N)]` and `y = y[np.random.permutation(N)]`, or `np.random.shuffle(X)` and
+            # `np.random.shuffle(y)`: each draws an order of its own (unless the generator is seeded again between them)
+            drawn = sorted({n for n in mixed if shuffled[n][2] is None or shuffled[n][2] not in permutations}, key=lambda n: shuffled[n][0])
+            if len(drawn) > 1 and len({shuffled[n][0] for n in drawn}) > 1 and not _reseeded(statements, shuffled[drawn[0]][0], shuffled[drawn[-1]][0]):
+                first, second = shuffled[drawn[0]], shuffled[drawn[-1]]
+                return Unshuffled(drawn[0], first[0], first[1], drawn[-1], stmt.lineno, f"[{batch}]", None, sources.get(drawn[-1]), (second[0], second[1]))
     return None
 
 
@@ -146,3 +152,15 @@ def _permutes(value: ast.expr) -> bool:
     if name == "permutation":
         return True
     return name == "choice" and any(k.arg == "replace" and isinstance(k.value, ast.Constant) and k.value.value is False for k in value.keywords)
+
+
+def _reseeded(statements: list[ast.stmt], after: int, before: int) -> bool:
+    """Whether a statement between the two lines seeds a generator or sets its state again (`np.random.seed(0)`
+    before each `np.random.shuffle`, `rng.set_state(state)`): the two shuffles then draw the same order."""
+    return any(
+        after < stmt.lineno <= before and any(
+            isinstance(n, ast.Call) and ast.unparse(n.func).rpartition(".")[2] in ("seed", "set_state", "default_rng", "RandomState")
+            for n in walk(stmt)
+        )
+        for stmt in statements
+    )  # fmt: skip
