@@ -75,8 +75,8 @@ def vanishing_rate(result: Any) -> Vanishing | None:
 
 
 def _velocity_rate(site: Any) -> str | None:
-    """The rate of a momentum's velocity the update adds (`lr` of `v -= lr * g` before `p += v`): the rate
-    a schedule sets reaches the weights through it."""
+    """The rate of a momentum's velocity the update adds (`lr` of `v -= lr * g`, or of `v = mu * v - lr * g`,
+    before `p += v`): the rate a schedule sets reaches the weights through it."""
     import ast
 
     from backprop_doctor.static.steps import _take_rate
@@ -87,9 +87,18 @@ def _velocity_rate(site: Any) -> str | None:
         statement = ast.parse(site.velocity[1]).body[0]
     except SyntaxError:
         return None
-    if not isinstance(statement, ast.AugAssign) or not isinstance(statement.op, (ast.Add, ast.Sub)):
+    if isinstance(statement, ast.Assign) and len(statement.targets) == 1 and isinstance(statement.value, ast.BinOp):
+        # `vel[k] = momentum * vel[k] - lr * g[k]`: the term that does not read the velocity itself
+        kept = ast.unparse(statement.targets[0])
+        terms = [t for t in (statement.value.left, statement.value.right) if kept not in ast.unparse(t)]
+        if len(terms) != 1 or not isinstance(statement.value.op, (ast.Add, ast.Sub)):
+            return None
+        term = terms[0]
+    elif isinstance(statement, ast.AugAssign) and isinstance(statement.op, (ast.Add, ast.Sub)):
+        term = statement.value
+    else:
         return None
-    term = statement.value.operand if isinstance(statement.value, ast.UnaryOp) and isinstance(statement.value.op, ast.USub) else statement.value
+    term = term.operand if isinstance(term, ast.UnaryOp) and isinstance(term.op, ast.USub) else term
     rate, _ = _take_rate(term)
     return rate if rate is not None and rate.isidentifier() else None
 
