@@ -21,8 +21,9 @@ SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
 REDERIVE = "re-derive it from forward and compare with the values below"
 CALLED_OTHERWISE = "called-otherwise"  # the pattern of a layer method that takes other arguments than the check gives it
 STAND_IN = "stand-in"  # the pattern of an object not checked because a missing module's stand-in made its code raise
-# the pattern of a network's gradient found wrong as a whole, with nothing said of where (`ranking`: last of its rule)
-WHOLE_NETWORK = "whole-network"
+# how a network's gradient found wrong as a whole, with nothing said of where, is worded (`outcomes`): with layers,
+# and with none; `ranking` puts such a finding last of its rule (a check that finds where rewords it)
+WHOLE_NETWORK = ("it is assembled from the layers' backward passes", "the network computes it itself, with no layers")
 FRAMEWORK_OBJECTS = "framework-objects"  # the pattern of a gradient given as a framework's objects (DeZero `Variable`s), not compared
 
 

@@ -234,7 +234,6 @@ class Outcomes:
             counted = locate.count_divided_by(self.adapter.backward_target(), 0)
             where = counted or where
         owner = None
-        whole = None  # a network's gradient measured wrong as a whole: what it calls may say where (`ranking`)
         if self.adapter.kind == "network" and pattern is not None and pattern.name == "not-computed":
             owner = getattr(self.adapter, "rebound_gradient", lambda _: None)(a.name)
         if owner is not None:
@@ -253,17 +252,12 @@ class Outcomes:
         elif pattern:
             sentence = f"{what} is wrong, {pattern.description}: {pattern.advice}"
         elif self.adapter.kind == "network" and _has_layers(self.adapter):
-            sentence = (
-                f"{what} is wrong (relative error {error:.3g}): it is assembled from the layers' backward passes, "
-                "so fix the layer whose gradient is wrong"
-            )
-            whole = WHOLE_NETWORK
+            sentence = f"{what} is wrong (relative error {error:.3g}): {WHOLE_NETWORK[0]}, so fix the layer whose gradient is wrong"
         elif self.adapter.kind == "network":  # no layer objects: the network's gradient method computes it all
             sentence = (
-                f"{what} is wrong (relative error {error:.3g}): the network computes it itself, with no layers, so re-derive "
+                f"{what} is wrong (relative error {error:.3g}): {WHOLE_NETWORK[1]}, so re-derive "
                 "it from the loss the network computes, with the same forward pass (the same output function) the loss uses"
             )
-            whole = WHOLE_NETWORK
         else:
             sentence = f"{what} is wrong (relative error {error:.3g}): {REDERIVE}"
         evidence = [("elements", block)]
@@ -280,7 +274,7 @@ class Outcomes:
             param=a.name,
             measured=error,
             threshold=tol,
-            pattern=pattern.name if pattern else _blamed_pattern(blamed) or whole,
+            pattern=pattern.name if pattern else _blamed_pattern(blamed),
             evidence=tuple(evidence),
             **fields,
         )

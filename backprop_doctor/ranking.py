@@ -58,13 +58,18 @@ LOCATING = ("step-gradient-mismatch",)
 def sort_key(f: Finding) -> tuple:
     # a finding already known to follow from another (a wrong helper it calls) sorts after it; of one rule's
     # findings, one that says what is wrong at its line (a pattern: the activation's slope left out) comes
-    # before one that only measured it, and a network's gradient measured wrong as a whole (`WHOLE_NETWORK`:
+    # before one that only measured it, and a network's gradient measured wrong as a whole (`_as_a_whole`:
     # wrong because a layer or a function pair it calls is, whose own finding says where) comes last
     return (
-        SEVERITY_ORDER[f.severity], _precedence(f), f.name not in LOCATING, f.line is None, f.code, f.pattern == WHOLE_NETWORK, f.pattern is None,
+        SEVERITY_ORDER[f.severity], _precedence(f), f.name not in LOCATING, f.line is None, f.code, _as_a_whole(f), f.pattern is None,
         f.caused_by is not None,
         f.layer or "", _from_the_output(f), f.param or "",
     )
+
+
+def _as_a_whole(f: Finding) -> bool:
+    """A network's gradient found wrong as a whole, with nothing said of where (`findings.WHOLE_NETWORK`)."""
+    return f.pattern is None and any(words in f.message for words in WHOLE_NETWORK)
 
 
 # Nielsen's `self.weights[l]`, `self.biases[l]`: one entry per layer, counted from the input
