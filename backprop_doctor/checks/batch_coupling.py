@@ -334,6 +334,34 @@ def _batch_reductions(ran: dict[str, set[int]], within: Function | None = None) 
     return found
 
 
+def _feeding_dx(backward: Any, found: list[Reduction]) -> list[Reduction]:
+    """The reductions of `found` inside the statements that the input gradient a backward returns is
+    computed from (`dx = (D * dxhat - np.sum(dxhat, axis=0, keepdims=True) ...)`), leaving out those of the
+    parameters' gradients, which sum over the batch by design (`dgamma = np.sum(dout * xhat, axis=0)`)."""
+    import ast
+
+    from backprop_doctor.conventions._classlayer import function_node
+
+    node = function_node(backward) if backward is not None else None
+    returns = [n for n in ast.walk(node) if isinstance(n, ast.Return) and n.value is not None] if node is not None else []
+    if len(returns) != 1:
+        return []
+    value = returns[0].value
+    dx = value.elts[0] if isinstance(value, ast.Tuple) and value.elts else value
+    needed = {n.id for n in ast.walk(dx) if isinstance(n, ast.Name)}
+    spans = [(returns[0].lineno, returns[0].end_lineno or returns[0].lineno)]
+    assignments = sorted((n for n in ast.walk(node) if isinstance(n, (ast.Assign, ast.AugAssign))), key=lambda n: n.lineno, reverse=True)
+    for stmt in assignments:
+        targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+        bound = {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+        if bound & needed:
+            needed |= {n.id for n in ast.walk(stmt.value) if isinstance(n, ast.Name)}
+            spans.append((stmt.lineno, stmt.end_lineno or stmt.lineno))
+    code = getattr(backward, "__code__", None)
+    shift = code.co_firstlineno - node.lineno if code is not None else 0  # the node's lines count from its own source
+    return [r for r in found if any(first + shift <= r.line <= last + shift for first, last in spans)]
+
+
 def _sample_axes(x: np.ndarray) -> str:
     return "1" if x.ndim <= 2 else "(" + ", ".join(str(a) for a in range(1, x.ndim)) + ")"
 
@@ -404,6 +432,7 @@ def _backward_finding(probe: _Probe, c: probes.Coupling) -> Finding:
     ran = _ran(call)
     backward = definition(probe.backward_def) if probe.backward_def is not None else None
     found = _batch_reductions(ran, backward)
+    found = _feeding_dx(probe.backward_def, found) or found
     message = (
         f"`{_part(probe, 'backward')}` mixes the samples of a batch"
         + (f" (line {found[0].line})" if found else "")

@@ -267,7 +267,9 @@ def cause_sentence(finding: Finding, report_file: str | None = None) -> str:
         advice = f"write `{fix}`"  # the corrected line is known: say it rather than "re-derive it"
     place = []
     layer = where(finding)
-    if layer and layer not in message and f"`{finding.layer}`" not in message:  # "dx of `Loss`": named already
+    pair = re.sub(r"_forward$", "", finding.layer or "")  # a function pair goes by its forward's name
+    named = f"`{finding.layer}`" in message or f"`{pair}_" in message  # "dx of `Loss`", "`layernorm_backward` mixes": named already
+    if layer and layer not in message and not named:
         place.append(f"in {layer}")
     if finding.line is not None and not re.search(rf"\bline {finding.line}\b", message, re.IGNORECASE):
         other_file = finding.file and report_file and os.path.basename(finding.file) != os.path.basename(
