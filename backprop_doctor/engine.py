@@ -240,6 +240,7 @@ class LayerCheck(Contracts, Outcomes):
         self._watched = False  # the first backward of this run is watched
         self._untouched: np.ndarray | None = None  # the input, when user code had it only read-only
         self._narrow = True  # failing probes are stepped finer too (float64 only, set in `_run`)
+        self._dtype = "float64"  # the precision the loss is computed in (set in `_check_arrays`)
         # The first backward's gradients are held by reference, not copied (a large layer's
         # check would need a second copy of its weights' size): they are read-only while user
         # code runs, and copied only if user code writes into them (`_privatise`).
@@ -572,6 +573,7 @@ class LayerCheck(Contracts, Outcomes):
         if self.adapter.is_loss and self.options.rtol is None:
             tol = max(tol, LOSS_RTOL)
         self._tol = tol
+        self._dtype = dtype  # the precision the loss is computed in (`Outcomes._resolved`)
         # smaller steps tell a kink from a wrong gradient only above float64 rounding
         self._narrow = dtype == "float64"
         if self._clean_one_sided(forward, f0, arrays, h, attempt, x):
