@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 BORDERLINE = 10.0  # a joint probe within this many tolerances, with every element compared right, is a kink
 REWRITES_SECONDS = 3.0  # most a wrong gradient's rewritten backward passes take (`rewrites.first_wrong`)
-FLAT_LINES = "gradients computed at"  # the evidence of a `loss-flat` warning naming each array's line
+FLAT_LINES = "gradients computed at"  # the evidence of a `loss-flat` or logits-gradient warning naming each array's line
 SATURATING = 50.0  # scores this large in absolute value saturate a softmax or sigmoid: the loss is named flat because of them
 ELEMENTS_SHARE = 0.1  # most of the check's time left (`--timeout`) one failing array's elements may take
 
@@ -115,6 +115,8 @@ class Outcomes:
         # that writes into its input on some later call cannot disturb the other elements
         self._writes_input = True
         self._loss_call = f  # a forward and the objective, to run a rewritten backward after (`_blamed_earlier`)
+        if self._takes_logits_gradient(f, f0, arrays, h, tol):
+            return
         failing = []
         unresolved = []  # (array, error, the loss's change its probes expect): below the dtype's rounding
         for a in arrays:
@@ -215,7 +217,72 @@ class Outcomes:
                 continue
             self._mismatch(a, error, tol, result, floor, bad_count, compared, pattern)
         if flat:
-            self._flat(flat, f0)
+            low = self._made_low_inside()
+            if low is not None:
+                self._unresolved([(a, error, 0.0) for a, error in flat], f0, tol, inside=low)
+            else:
+                self._flat(flat, f0)
+
+    def _made_low_inside(self) -> str | None:
+        """"float32" (or "float16") when the layer, checked on float64 copies, still holds arrays of that
+        precision after its forward (`engine._made_inside`): its loss is flat to their rounding, not saturated."""
+        from backprop_doctor.engine import _made_inside
+
+        adapter = self.adapter
+        held = getattr(adapter, "layer", None) or getattr(getattr(adapter, "network", None), "net", None)
+        try:
+            return _made_inside(held) if held is not None else None
+        except Exception:  # noqa: BLE001 - objects whose arrays cannot be listed
+            return None
+
+    def _takes_logits_gradient(self, f: Callable[[], float], f0: float, arrays: list[_Array], h: float, tol: float) -> bool:
+        """Whether a layer whose forward ends in a softmax (its output rows are probabilities) has a backward
+        that takes the gradient with respect to the softmax's input, the logits, rather than its output: given
+        the logits' gradient of the check's objective (the softmax's backward of the upstream gradient), its
+        gradients agree. Right when its caller hands it `y_hat - y`, as a softmax with its cross-entropy gives
+        it; a warning then, and no mismatch."""
+        from backprop_doctor.engine import _Array
+
+        upstream = getattr(self, "_upstream", None)
+        out = getattr(self, "_softmax_out", None)  # the first output, when its rows are probabilities
+        if out is None or self.adapter.is_loss or not isinstance(upstream, np.ndarray) or not isinstance(self.x, np.ndarray):
+            return False
+        if out.shape != upstream.shape:
+            return False
+        try:
+            x = np.asarray(self.x, dtype=np.float64)
+            if x.shape == out.shape:
+                e = np.exp(x - x.max(axis=-1, keepdims=True))
+                if np.allclose(out, e / e.sum(axis=-1, keepdims=True)):
+                    return False  # a softmax of its own input, passing its gradient on: `_softmax_passing_through` judges it
+            logits = out * (upstream - np.sum(upstream * out, axis=-1, keepdims=True))  # the softmax's backward
+            f()
+            dx, grads = self._backward(logits)
+        except Exception:  # noqa: BLE001 - the user's code, asked something else: the mismatch stands
+            return False
+        given = {"x": dx, **grads}
+        if any(not isinstance(given.get(a.name), np.ndarray) or np.shape(given[a.name]) != a.live.shape for a in arrays):
+            return False
+        other = [_Array(a.name, a.live, np.asarray(given[a.name], dtype=np.float64), a.scale) for a in arrays]
+        probes = self._probe(f, f0, other, h, count=2)
+        if max(p.error for p in probes) > tol:
+            return False
+        for a in arrays:
+            self.report.measurements.append(Measurement(self.layer, a.name, max(p.error for p in probes), "ok"))
+        names = ", ".join(f"`{a.name}`" for a in arrays)
+        lines = [(a, self._grad_location(a.name).line) for a in arrays]  # where each gradient is computed
+        self._add(
+            "gradient-mismatch",
+            f"`{self.layer}.forward` ends in a softmax, and its backward takes the gradient with respect to the softmax's "
+            f"input (the logits), not its output: given that gradient, its gradients agree ({names}). That is right only "
+            "when the caller passes `y_hat - y`, the gradient of a cross-entropy through its softmax; check that no other "
+            "loss is used with it",
+            severity="warning",
+            pattern="takes-logits-gradient",
+            evidence=((FLAT_LINES, "\n".join(f"{a.name}: line {line}" for a, line in lines if line is not None)),) if any(line for _, line in lines) else (),
+            **self._grad_location("x" if any(a.name == "x" for a in arrays) else arrays[0].name).fields(),
+        )
+        return True
 
     @staticmethod
     def _expected(p: gradcheck.Probe) -> float:
@@ -243,10 +310,26 @@ class Outcomes:
                 return resolved
         return None
 
-    def _unresolved(self, unresolved: list[tuple[_Array, float, float]], f0: float, tol: float) -> None:
-        """The float32 note for arrays whose probes move the loss by less than its rounding: not compared."""
-        dtype = getattr(self, "_dtype", "float32")
+    def _unresolved(self, unresolved: list[tuple[_Array, float, float]], f0: float, tol: float, inside: str | None = None) -> None:
+        """The float32 note for arrays whose probes move the loss by less than its rounding: not compared. `inside`:
+        the precision of the arrays a layer checked in float64 makes inside, whose loss did not move at all."""
+        dtype = inside or getattr(self, "_dtype", "float32")
         names = ", ".join(f"`{a.name}`" for a, _, _ in unresolved)
+        if inside is not None:
+            self._add(
+                "float32-precision",
+                f"`{self.layer}` makes {inside} arrays inside its forward, and moving {names} by the check's small steps does "
+                f"not change its output at all (the numerical gradient is exactly 0) although forward computes with "
+                f"{'them' if len(unresolved) > 1 else 'it'}: {inside} rounding hides the change, so "
+                f"{'these were' if len(unresolved) > 1 else 'it was'} not compared; check in float64 to compare them",
+                param=unresolved[0][0].name if len(unresolved) == 1 else None,
+                measured=max(error for _, error, _ in unresolved),
+                threshold=tol,
+                pattern="below-rounding",
+            )
+            for a, error, _ in unresolved:
+                self.report.measurements.append(Measurement(self.layer, a.name, error, "float32"))
+            return
         expected = max(e for _, _, e in unresolved)
         needed = gradcheck.resolvable_change(f0, dtype, tol)
         self._add(

@@ -74,6 +74,7 @@ def run(context: Any) -> Iterator[Finding]:
     here = os.path.abspath(source.path)
     _wrong_where_flat(context)
     _yield_to_saturation(context)  # before the replay's word: a saturated loss says why, and what to change
+    _logits_right_in_training(context)
     _yield_to_training(context)
     _output_functions_differ(context)
     _shared_upstream(context)
@@ -750,7 +751,7 @@ def _wrong_where_flat(context: Any) -> None:
 
 
 def _flat_lines(finding: Finding) -> dict[str, int]:
-    """param -> the line that computes its gradient, from a `loss-flat` warning's evidence."""
+    """param -> the line that computes its gradient, from a `loss-flat` or logits-gradient warning's evidence."""
     from backprop_doctor.outcomes import FLAT_LINES
 
     lines = {}
@@ -1136,6 +1137,23 @@ def _yielded(members: list[Finding], right: dict[tuple[str, str], str], here: st
         )
     lines = tuple(sorted({f.line for f in members if f.line}))
     return first.replace(severity="info", pattern="right-in-training", message=message, fix=None, highlight=lines or first.highlight)
+
+
+def _logits_right_in_training(context: Any) -> None:
+    """A softmax layer's warning that its backward takes the logits' gradient (`takes-logits-gradient`) becomes
+    the training step's info where the replay found that layer's parameters' updates right: the program's own
+    loop hands it that gradient, which settles the contract the warning asks about."""
+    right = _right_in_training(context)
+    here = os.path.abspath(context.source.path)
+    for finding in list(context.findings):
+        if finding.pattern != "takes-logits-gradient":
+            continue
+        lines = _flat_lines(finding)
+        params = [p for p in lines if p != "x" and (finding.layer, p) in right]
+        if not params:
+            continue
+        members = [finding.replace(param=p, line=lines[p], highlight=(lines[p],)) for p in params]
+        _merge(context, [finding], _yielded(members, right, here))
 
 
 def _right_in_training(context: Any) -> dict[tuple[str, str], str]:
