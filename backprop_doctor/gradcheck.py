@@ -407,7 +407,10 @@ def moves_far(f: Callable[[], float], f0: float, array: np.ndarray, scale: float
     element is NaN (a forward that computes with the array carries the NaN to its loss, or raises on
     it, however saturated its outputs: a saturated network's loss can stay the same over moves of a
     million times a bias's size), the array restored afterwards bit-identically. A forward that
-    computes with a copy of the array, never with the array itself, stays at exactly f0."""
+    computes with a copy of the array, never with the array itself, stays at exactly f0; an array that cannot
+    be written is not moved (False: nothing shown)."""
+    if not array.flags.writeable:
+        return False
     try:
         values = _along(f, [array], [Direction(array.shape, rng, max(scale, 1.0))], (1.0, -1.0), None)
         if any(not v == f0 for v in values):  # a NaN moved too
