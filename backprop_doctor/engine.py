@@ -83,6 +83,19 @@ def _made_inside(layer: Any) -> str | None:
     return None
 
 
+def _probability_rows(out: Any) -> np.ndarray | None:
+    """A float64 copy of a layer's output when its rows (the last axis, at least 2 wide) are probabilities:
+    non-negative, each summing to 1; None otherwise."""
+    if isinstance(out, tuple) and out:
+        out = out[0]
+    if not isinstance(out, np.ndarray) or out.dtype.kind != "f" or out.ndim < 1 or out.shape[-1] < 2 or not out.size:
+        return None
+    sums = out.sum(axis=-1)
+    if not np.allclose(sums, 1.0, atol=1e-6) or not (out >= 0).all():
+        return None
+    return np.array(out, dtype=np.float64)
+
+
 def _dtype_name(dtype: np.dtype) -> str:
     """str(dtype), remembered (NumPy builds the name anew on every call)."""
     name = _DTYPE_NAMES.get(dtype)
@@ -240,6 +253,8 @@ class LayerCheck(Contracts, Outcomes):
         self._watched = False  # the first backward of this run is watched
         self._untouched: np.ndarray | None = None  # the input, when user code had it only read-only
         self._narrow = True  # failing probes are stepped finer too (float64 only, set in `_run`)
+        self._dtype = "float64"  # the precision the loss is computed in (set in `_check_arrays`)
+        self._softmax_out: np.ndarray | None = None  # the first output, when its rows are probabilities (`_first_calls`)
         # The first backward's gradients are held by reference, not copied (a large layer's
         # check would need a second copy of its weights' size): they are read-only while user
         # code runs, and copied only if user code writes into them (`_privatise`).
@@ -572,6 +587,7 @@ class LayerCheck(Contracts, Outcomes):
         if self.adapter.is_loss and self.options.rtol is None:
             tol = max(tol, LOSS_RTOL)
         self._tol = tol
+        self._dtype = dtype  # the precision the loss is computed in (`Outcomes._resolved`)
         # smaller steps tell a kink from a wrong gradient only above float64 rounding
         self._narrow = dtype == "float64"
         if self._clean_one_sided(forward, f0, arrays, h, attempt, x):
@@ -632,6 +648,8 @@ class LayerCheck(Contracts, Outcomes):
         if self.keep_output and attempt == 0 and not self._copies:
             # copied now: backward may change what the layer keeps of its output
             self.output = np.array(out, dtype=np.float64)
+        # a layer's output rows that are probabilities (its forward ends in a softmax), for `Outcomes._takes_logits_gradient`
+        self._softmax_out = None if self.adapter.is_loss or attempt else _probability_rows(out)
         out_dtype = np.asarray(out).dtype
         dtype = _dtype_name(out_dtype) if out_dtype.kind == "f" else "float64"
         if dtype == "float64" and self.user_dtypes & LOW_PRECISION:

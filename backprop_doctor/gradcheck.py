@@ -394,6 +394,38 @@ def _along(
     return values
 
 
+def resolvable_change(f0: float, dtype: str, tol: float) -> float:
+    """The smallest change of a loss of about |f0| computed in `dtype` that a central difference
+    measures to within `tol`: each of its two values is rounded by about eps·|f0|, so their
+    difference is known to 2·eps·|f0|, which must be `tol` of it."""
+    return 2 * float(np.finfo(dtype).eps) * abs(f0) / tol
+
+
+def moves_far(f: Callable[[], float], f0: float, array: np.ndarray, scale: float, rng: np.random.Generator) -> bool:
+    """Whether `f` reads `array` at all: whether it changes when the array moves along one random
+    direction by its own size (each element by up to `scale`, at least 1), either way, or when every
+    element is NaN (a forward that computes with the array carries the NaN to its loss, or raises on
+    it, however saturated its outputs: a saturated network's loss can stay the same over moves of a
+    million times a bias's size), the array restored afterwards bit-identically. A forward that
+    computes with a copy of the array, never with the array itself, stays at exactly f0; an array that cannot
+    be written is not moved (False: nothing shown)."""
+    if not array.flags.writeable:
+        return False
+    try:
+        values = _along(f, [array], [Direction(array.shape, rng, max(scale, 1.0))], (1.0, -1.0), None)
+        if any(not v == f0 for v in values):  # a NaN moved too
+            return True
+        saved = array.copy()
+        try:
+            array.fill(np.nan)
+            value = float(f())
+        finally:
+            np.copyto(array, saved)
+    except Exception:  # noqa: BLE001 - the user's forward, which read the moved array
+        return True
+    return not value == f0
+
+
 def restored(arrays: Sequence[np.ndarray], saved: Sequence[np.ndarray]) -> None:
     """Each array set back to its saved values."""
     for a, s in zip(arrays, saved):

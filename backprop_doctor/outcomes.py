@@ -10,6 +10,7 @@ before any probe are worded here too.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
 
 BORDERLINE = 10.0  # a joint probe within this many tolerances, with every element compared right, is a kink
 REWRITES_SECONDS = 3.0  # most a wrong gradient's rewritten backward passes take (`rewrites.first_wrong`)
+FLAT_LINES = "gradients computed at"  # the evidence of a `loss-flat` or logits-gradient warning naming each array's line
+SATURATING = 50.0  # scores this large in absolute value saturate a softmax or sigmoid: the loss is named flat because of them
 ELEMENTS_SHARE = 0.1  # most of the check's time left (`--timeout`) one failing array's elements may take
 
 
@@ -112,15 +115,30 @@ class Outcomes:
         # that writes into its input on some later call cannot disturb the other elements
         self._writes_input = True
         self._loss_call = f  # a forward and the objective, to run a rewritten backward after (`_blamed_earlier`)
+        if self._takes_logits_gradient(f, f0, arrays, h, tol):
+            return
         failing = []
+        unresolved = []  # (array, error, the loss's change its probes expect): below the dtype's rounding
         for a in arrays:
             probes = self._probe(f, f0, [a], h, count=2)
             error = max(p.error for p in probes)
+            if error > tol and self._dtype != "float64" and math.isfinite(f0) and not any(p.error > tol for p in self._resolved(f0, probes, tol)):
+                # a float32 loss that none of the failing probes moved by more than its rounding: probed again with
+                # larger steps, until one does
+                grown = self._grown(f, f0, a, h, tol)
+                if grown is None:
+                    unresolved.append((a, error, max(self._expected(p) for p in probes)))
+                    continue
+                probes, error = grown, max(p.error for p in grown)
             if error > tol:
                 # compare elements with the step the probes found straight and above rounding
                 failing.append((a, error, any(p.kinked for p in probes), max(p.step for p in probes)))
             else:
                 self.report.measurements.append(Measurement(self.layer, a.name, error, "ok"))
+        if unresolved:
+            self._unresolved(unresolved, f0, tol)
+            if not failing:
+                return
         if not failing:
             # Every array passes alone: give the joint probe fresh directions before believing it.
             again = self._probe(f, f0, arrays, h)
@@ -148,6 +166,7 @@ class Outcomes:
             return
         axis = getattr(self.adapter, "batch_axis", 0) if np.ndim(self.x) == 2 else 0  # `X (n_x, m)`: m samples
         batch = int(np.shape(self.x)[axis]) if np.ndim(self.x) >= 2 else None  # one 1-D sample has no batch: its length is its features
+        flat = []  # arrays whose loss is flat around the point, not ignored by forward
         for a, error, a_kinked, a_step in failing:
             step = a_step * a.scale
             seen = self.localised is not None and (self.adapter.target, a.name) in self.localised
@@ -189,7 +208,204 @@ class Outcomes:
             rows = getattr(self.adapter, "rows_over", None)
             if rows and a.name != "x" and pattern is not None and pattern.factor and abs(pattern.factor * rows - 1) <= 1e-3:
                 pattern = _divided_by_rows(rows, int(np.shape(self.x)[-1]))
+            if pattern is not None and pattern.name == "unused-in-forward" and self._moves_far(f, f0, a):
+                flat.append((a, error))
+                continue
+            damped = _damped_rows(a.grad, full_n, tol) if pattern is None and self.adapter.is_loss and a.name == "x" and full_n is not None else None
+            if damped is not None:
+                self._damped(a, error, tol, damped)
+                continue
             self._mismatch(a, error, tol, result, floor, bad_count, compared, pattern)
+        if flat:
+            low = self._made_low_inside()
+            if low is not None:
+                self._unresolved([(a, error, 0.0) for a, error in flat], f0, tol, inside=low)
+            else:
+                self._flat(flat, f0)
+
+    def _made_low_inside(self) -> str | None:
+        """"float32" (or "float16") when the layer, checked on float64 copies, still holds arrays of that
+        precision after its forward (`engine._made_inside`): its loss is flat to their rounding, not saturated."""
+        from backprop_doctor.engine import _made_inside
+
+        adapter = self.adapter
+        held = getattr(adapter, "layer", None) or getattr(getattr(adapter, "network", None), "net", None)
+        try:
+            return _made_inside(held) if held is not None else None
+        except Exception:  # noqa: BLE001 - objects whose arrays cannot be listed
+            return None
+
+    def _takes_logits_gradient(self, f: Callable[[], float], f0: float, arrays: list[_Array], h: float, tol: float) -> bool:
+        """Whether a layer whose forward ends in a softmax (its output rows are probabilities) has a backward
+        that takes the gradient with respect to the softmax's input, the logits, rather than its output: given
+        the logits' gradient of the check's objective (the softmax's backward of the upstream gradient), its
+        gradients agree. Right when its caller hands it `y_hat - y`, as a softmax with its cross-entropy gives
+        it; a warning then, and no mismatch."""
+        from backprop_doctor.engine import _Array
+
+        upstream = getattr(self, "_upstream", None)
+        out = getattr(self, "_softmax_out", None)  # the first output, when its rows are probabilities
+        if out is None or self.adapter.is_loss or not isinstance(upstream, np.ndarray) or not isinstance(self.x, np.ndarray):
+            return False
+        if out.shape != upstream.shape:
+            return False
+        try:
+            x = np.asarray(self.x, dtype=np.float64)
+            if x.shape == out.shape:
+                e = np.exp(x - x.max(axis=-1, keepdims=True))
+                if np.allclose(out, e / e.sum(axis=-1, keepdims=True)):
+                    return False  # a softmax of its own input, passing its gradient on: `_softmax_passing_through` judges it
+            logits = out * (upstream - np.sum(upstream * out, axis=-1, keepdims=True))  # the softmax's backward
+            f()
+            dx, grads = self._backward(logits)
+        except Exception:  # noqa: BLE001 - the user's code, asked something else: the mismatch stands
+            return False
+        given = {"x": dx, **grads}
+        if any(not isinstance(given.get(a.name), np.ndarray) or np.shape(given[a.name]) != a.live.shape for a in arrays):
+            return False
+        other = [_Array(a.name, a.live, np.asarray(given[a.name], dtype=np.float64), a.scale) for a in arrays]
+        probes = self._probe(f, f0, other, h, count=2)
+        if max(p.error for p in probes) > tol:
+            return False
+        for a in arrays:
+            self.report.measurements.append(Measurement(self.layer, a.name, max(p.error for p in probes), "ok"))
+        names = ", ".join(f"`{a.name}`" for a in arrays)
+        lines = [(a, self._grad_location(a.name).line) for a in arrays]  # where each gradient is computed
+        self._add(
+            "gradient-mismatch",
+            f"`{self.layer}.forward` ends in a softmax, and its backward takes the gradient with respect to the softmax's "
+            f"input (the logits), not its output: given that gradient, its gradients agree ({names}). That is right only "
+            "when the caller passes `y_hat - y`, the gradient of a cross-entropy through its softmax; check that no other "
+            "loss is used with it",
+            severity="warning",
+            pattern="takes-logits-gradient",
+            evidence=((FLAT_LINES, "\n".join(f"{a.name}: line {line}" for a, line in lines if line is not None)),) if any(line for _, line in lines) else (),
+            **self._grad_location("x" if any(a.name == "x" for a in arrays) else arrays[0].name).fields(),
+        )
+        return True
+
+    @staticmethod
+    def _expected(p: gradcheck.Probe) -> float:
+        """The change of the loss a probe expects over its central difference, from the analytic or the
+        numerical slope, whichever is larger."""
+        return 2 * p.step * max(abs(p.analytic), abs(p.numerical))
+
+    def _resolved(self, f0: float, probes: list[gradcheck.Probe], tol: float) -> list[gradcheck.Probe]:
+        """The probes of a loss computed in float32 or float16 that move it by more than the dtype's rounding
+        lets a central difference measure to `tol` (`gradcheck.resolvable_change`). A float32 model's loss
+        moves by less than its own rounding when an array with a small gradient moves (the second book's
+        encoder, behind a decoder: the numerical gradient comes out exactly 0): no evidence of a wrong
+        gradient, either way. A wrong gradient that expects a change the loss would show is resolved."""
+        need = gradcheck.resolvable_change(f0, self._dtype, tol)
+        return [p for p in probes if self._expected(p) >= need]
+
+    def _grown(self, f: Callable[[], float], f0: float, a: _Array, h: float, tol: float) -> list[gradcheck.Probe] | None:
+        """The resolved probes (`_resolved`) of `a` alone with steps GROWTH, GROWTH² ... times h (up to
+        MAX_GROWTH), at the first step that has any; None when none does."""
+        step = h
+        while step * gradcheck.GROWTH <= h * gradcheck.MAX_GROWTH:
+            step *= gradcheck.GROWTH
+            resolved = self._resolved(f0, self._probe(f, f0, [a], step, count=2), tol)
+            if resolved:
+                return resolved
+        return None
+
+    def _unresolved(self, unresolved: list[tuple[_Array, float, float]], f0: float, tol: float, inside: str | None = None) -> None:
+        """The float32 note for arrays whose probes move the loss by less than its rounding: not compared. `inside`:
+        the precision of the arrays a layer checked in float64 makes inside, whose loss did not move at all."""
+        dtype = inside or getattr(self, "_dtype", "float32")
+        names = ", ".join(f"`{a.name}`" for a, _, _ in unresolved)
+        if inside is not None:
+            self._add(
+                "float32-precision",
+                f"`{self.layer}` makes {inside} arrays inside its forward, and moving {names} by the check's small steps does "
+                f"not change its output at all (the numerical gradient is exactly 0) although forward computes with "
+                f"{'them' if len(unresolved) > 1 else 'it'}: {inside} rounding hides the change, so "
+                f"{'these were' if len(unresolved) > 1 else 'it was'} not compared; check in float64 to compare them",
+                param=unresolved[0][0].name if len(unresolved) == 1 else None,
+                measured=max(error for _, error, _ in unresolved),
+                threshold=tol,
+                pattern="below-rounding",
+            )
+            for a, error, _ in unresolved:
+                self.report.measurements.append(Measurement(self.layer, a.name, error, "float32"))
+            return
+        expected = max(e for _, _, e in unresolved)
+        needed = gradcheck.resolvable_change(f0, dtype, tol)
+        self._add(
+            "float32-precision",
+            f"`{self.layer}` computes in {dtype}, and moving {names} changes its loss ({f0:.4g}) by less than {dtype} "
+            f"rounding lets a gradient check see, even with steps {gradcheck.MAX_GROWTH} times the usual: at the usual step "
+            f"the gradient{'s' if len(unresolved) > 1 else ''} backward gives expect a change of {expected:.2g}, where a "
+            f"central difference in {dtype} needs about {needed:.2g} to be measured within {tol:g}. The numerical gradient "
+            f"is rounding, not a sign of a wrong gradient: "
+            f"{'these were' if len(unresolved) > 1 else 'it was'} not compared; check in float64 to compare them",
+            param=unresolved[0][0].name if len(unresolved) == 1 else None,
+            measured=max(error for _, error, _ in unresolved),
+            threshold=tol,
+            pattern="below-rounding",
+        )
+        for a, error, _ in unresolved:
+            self.report.measurements.append(Measurement(self.layer, a.name, error, "float32"))
+
+    def _moves_far(self, f: Callable[[], float], f0: float, a: _Array) -> bool:
+        """Whether the loss changes when `a` moves by its own size or far more (`gradcheck.moves_far`); False
+        when the check cannot tell (the numerical gradient's zero then stands as it is)."""
+        try:
+            return gradcheck.moves_far(f, f0, a.live, a.scale, self.rng)
+        except BaseException as error:  # the check's own guards (read-only arrays, time): the zero stands
+            if isinstance(error, (KeyboardInterrupt, SystemExit)):
+                raise
+            return False
+
+    def _damped(self, a: _Array, error: float, tol: float, damped: list[tuple[int, float]]) -> None:
+        """A warning for a loss layer's input gradient whose failing rows each are backward's times one
+        factor between 0 and 1 (`_damped_rows`): the loss guards its log (`log(y + 1e-7)`, a clip) at
+        probabilities near the guard, where the loss's own slope is y/(y + 1e-7) of backward's."""
+        rows = int(np.prod(a.live.shape[:-1])) if a.live.ndim >= 2 else 1
+        row, factor = min(damped, key=lambda item: item[1])
+        self._add(
+            "loss-flat",
+            f"the loss of `{self.layer}` moves less than its backward says in {len(damped)} of {rows} rows of `{a.name}`, each "
+            f"row by one factor between 0 and 1 (row {row}: {factor:.2g} of backward's dx): the loss takes the log of "
+            "probabilities with a small constant added or clipped at it (`log(y + 1e-7)`), and these rows' probabilities are "
+            "near that constant, where the loss is flatter than the log it stands for. Backward is the gradient of the "
+            f"loss without the constant, so these rows were not compared. {_saturation(a)}",
+            param=a.name,
+            measured=error,
+            threshold=tol,
+            pattern="log-guard-at-saturation",
+            **self._grad_location(a.name).fields(),
+        )
+        self.report.measurements.append(Measurement(self.layer, a.name, error, "flat"))
+
+    def _flat(self, flat: list[tuple[_Array, float]], f0: float) -> None:
+        """A warning for arrays whose numerical gradient is exactly zero while the loss does change when they
+        move far: the floating-point loss is flat around the point (a softmax of scores so large that its
+        probabilities are exactly 0 and 1, saturated units), so their gradients could not be compared."""
+        names = ", ".join(f"`{a.name}`" for a, _ in flat)
+        one = len(flat) == 1
+        lines = [(a, self._grad_location(a.name).line) for a, _ in flat]  # where each gradient is computed
+        largest = max(flat, key=lambda item: float(np.max(np.abs(item[0].live), initial=0.0)))[0]
+        why = _saturation(largest) or (
+            "Saturated outputs (a softmax or sigmoid at exactly 0 or 1) or units that are all off leave no slope "
+            "to measure; a loss far above its usual start says the scores are too large."
+        )
+        self._add(
+            "loss-flat",
+            f"the loss of `{self.layer}` does not change at all when {names} move{'s' if one else ''} by small steps "
+            f"(the numerical gradient is exactly 0, at a loss of {f0:.4g}), though forward does compute with "
+            f"{'it' if one else 'them'} (the loss changes when {'it moves' if one else 'they move'} far or turn{'s' if one else ''} NaN) "
+            f"and backward gives {'it a gradient' if one else 'them gradients'}: the "
+            f"floating-point loss is flat here, so {'this gradient' if one else 'these gradients'} could not be compared. {why}",
+            param=flat[0][0].name if one else None,
+            measured=max(error for _, error in flat),
+            pattern="flat-in-floating-point",
+            evidence=((FLAT_LINES, "\n".join(f"{a.name}: line {line}" for a, line in lines if line is not None)),) if any(line for _, line in lines) else (),
+            **self._grad_location(flat[0][0].name).fields(),
+        )
+        for a, error in flat:
+            self.report.measurements.append(Measurement(self.layer, a.name, error, "flat"))
 
     def _kink(self, param: str | None, error: float, tol: float) -> None:
         self._add(
@@ -315,6 +531,45 @@ class Outcomes:
         if ran:
             f()  # the layer's state as the check's own forward left it
         return blamed if blamed is not None and blamed.line != where.line else None
+
+
+def _saturation(a: _Array) -> str:
+    """The sentence naming an array's size when it is large enough to saturate a softmax or a sigmoid, else ''."""
+    size = float(np.max(np.abs(a.live), initial=0.0))
+    if not size >= SATURATING:
+        return ""
+    return (
+        f"`{a.name}` reaches {size:.3g} in absolute value, so a softmax or sigmoid of it is 0 or 1 to the last digit: "
+        "the outputs are saturated; bring the scores down (smaller initial weights, normalised inputs)."
+    )
+
+
+def _damped_rows(fa: np.ndarray, fn: np.ndarray, tol: float) -> list[tuple[int, float]] | None:
+    """The rows (the last axis) of a loss's input gradient whose numerical row is the analytic row times one
+    factor below 1 - tol, as (row, factor), when every failing row is the analytic row times one factor between
+    0 and 1 (to rounding: a row at factor 1 may fail only in its tiny elements) and at least one damped row is
+    not all zeros (an all-zero numerical gradient is `unused-in-forward`); None when any failing row is
+    something else."""
+    if fa.ndim < 1 or fa.shape != fn.shape or fa.shape[-1] < 2:
+        return None
+    a2, n2 = fa.reshape(-1, fa.shape[-1]), fn.reshape(-1, fn.shape[-1])
+    damped = []
+    for r, (a, n) in enumerate(zip(a2, n2)):
+        aa = float(np.dot(a, a))
+        if aa == 0.0:
+            if np.any(n):
+                return None
+            continue
+        if float(np.max(gradcheck.relative_error(a, n, 1e-8 * math.sqrt(aa)))) <= tol:
+            continue
+        factor = float(np.dot(a, n)) / aa
+        if not (0.0 <= factor <= 1.0 + tol) or float(np.linalg.norm(n - factor * a)) > 1e-3 * math.sqrt(aa):
+            return None
+        if factor < 1.0 - tol:
+            damped.append((r, factor))
+    if not damped or all(factor == 0.0 for _, factor in damped):
+        return None
+    return damped
 
 
 def _blamed_sentence(what: str, error: float, pattern: gradcheck.Pattern | None, blamed: rewrites.Blamed, where: locate.Location) -> str:

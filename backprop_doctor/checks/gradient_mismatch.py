@@ -72,7 +72,9 @@ def run(context: Any) -> Iterator[Finding]:
     if source is None or source.tree is None:
         return
     here = os.path.abspath(source.path)
+    _wrong_where_flat(context)
     _yield_to_saturation(context)  # before the replay's word: a saturated loss says why, and what to change
+    _logits_right_in_training(context)
     _yield_to_training(context)
     _output_functions_differ(context)
     _shared_upstream(context)
@@ -659,25 +661,31 @@ def _yield_to_saturation(context: Any) -> None:
             continue
         loss_layers = _loss_layer_names(built.obj)  # its loss layer, checked on the same saturated scores
         members += [f for f in context.findings if f.name == NAME and f.severity == "error" and f.layer in loss_layers and f not in members]
-        first = members[0]
-        params = ", ".join(f"`{f.param}`" for f in members)
-        info = first.replace(
-            severity="info",
-            pattern="saturated-loss",
-            fix=None,
-            message=(
-                f"the gradients of `{name}`'s {params} disagree with its loss only through samples whose right class it gives a "
-                "probability near 0: a loss with a small constant inside its log (`log(y + 1e-7)`) stops following its gradient "
-                "there; with the classes it predicts as targets every gradient agrees, so the gradient code is right; the "
-                "network starts saturated (its softmax nearly one-hot at the first step): start from smaller weights"
-            ),
-        )
-        _merge(context, members, info)
+        _merge(context, members, _saturated_info(members[0], name, [f.param for f in members]))
         for result in context.extras.get("replay") or []:  # the training step's loss saturates the same way: not judged
             for _moved, measured in result.parameters:
                 ascends = measured.factor is not None and measured.factor < 0  # uphill: a flipped update, not saturation
                 if measured.wrong and not ascends and result.owners.get(measured.name, ("",))[0] == name:
                     measured.inconclusive = True
+
+
+def _saturated_info(first: Finding, name: str, params: list[str]) -> Finding:
+    """The one info of a saturated network whose gradients agree on the classes it predicts (`_yield_to_saturation`)."""
+    shown = ", ".join(f"`{p}`" for p in params)
+    return first.replace(
+        name=NAME,
+        code=CODE,
+        severity="info",
+        pattern="saturated-loss",
+        fix=None,
+        evidence=(),
+        message=(
+            f"the gradients of `{name}`'s {shown} disagree with its loss only through samples whose right class it gives a "
+            "probability near 0: a loss with a small constant inside its log (`log(y + 1e-7)`) stops following its gradient "
+            "there; with the classes it predicts as targets every gradient agrees, so the gradient code is right; the "
+            "network starts saturated (its softmax nearly one-hot at the first step): start from smaller weights"
+        ),
+    )
 
 
 def _layer_labels(net: Any) -> set[str]:
@@ -702,10 +710,81 @@ def _loss_layer_names(net: Any) -> set[str]:
     return {last[0], type(last[1]).__name__} if last is not None else set()
 
 
+def _wrong_where_flat(context: Any) -> None:
+    """A network whose loss is flat in floating point around the point checked (`loss-flat`: a softmax
+    saturated by large scores, its numerical gradients exactly 0) is checked again with the classes it
+    predicts as its targets, where a saturated softmax gives each of them probability 1 and the loss's
+    gradient is 0 (`log(y + 1e-7)` too): a parameter whose backward still gives a gradient there is wrong
+    whatever the saturation (a weight-decay term added to a gradient whose loss has none), and gets an
+    error; the others stay in the warning."""
+    for built in getattr(context, "networks", ()) or ():
+        name = type(built.obj).__name__
+        flat = [f for f in context.findings if f.name == "loss-flat" and f.layer == name and f.pattern == "flat-in-floating-point"]
+        params = list(dict.fromkeys(m.param for m in context.measurements if m.layer == name and m.verdict == "flat"))
+        if not flat or not params or not built.cases:
+            continue
+        judged = _verdicts_on_its_predictions(built, context.options.seed, context.options.train)
+        if judged is None:
+            continue
+        wrong = [p for p in params if judged.get(p, "ok") not in ("ok", "kink")]
+        if not wrong and set(params) <= set(judged):
+            # every gradient agrees on its predictions: the saturated loss's one info, with its loss layer's input
+            loss_layers = _loss_layer_names(built.obj)
+            members = flat + [f for f in context.findings if f.name == "loss-flat" and f.layer in loss_layers and f.param == "x"]
+            _merge(context, members, _saturated_info(flat[0], name, sorted(params) + ["x"] * (len(members) > len(flat))))
+            continue
+        where = flat[0]
+        lines = _flat_lines(where)
+        for param in wrong:
+            line = lines.get(param, where.line)
+            context.findings.append(
+                where.replace(
+                    line=line,
+                    highlight=(line,) if line else (),
+                    evidence=(),
+                    name=NAME,
+                    code=CODE,
+                    severity="error",
+                    param=param,
+                    pattern="wrong-where-flat",
+                    fix=None,
+                    measured=None,
+                    threshold=None,
+                    message=(
+                        f"the gradient of `{name}.{param}` is wrong: the network's loss is flat at its labels (saturated), so it "
+                        "was checked again with the classes the network predicts as its targets, where its softmax gives them "
+                        "probability 1 and the loss's gradient is 0; backward still gives it a gradient there, so something is "
+                        "added to it that the loss does not have (a weight-decay term the loss leaves out?)"
+                    ),
+                )
+            )
+
+
+def _flat_lines(finding: Finding) -> dict[str, int]:
+    """param -> the line that computes its gradient, from a `loss-flat` or logits-gradient warning's evidence."""
+    from backprop_doctor.outcomes import FLAT_LINES
+
+    lines = {}
+    for label, text in finding.evidence:
+        if label == FLAT_LINES:
+            for row in text.splitlines():
+                param, _, line = row.rpartition(": line ")
+                if param and line.isdigit():
+                    lines[param] = int(line)
+    return lines
+
+
 def _agrees_on_its_predictions(built: Any, params: set[str], seed: int, train: bool = True) -> bool:
     """Whether `built`'s network passes the whole-gradient check for `params` with targets set to
     the classes it predicts itself (one-hot if the targets were), predicted in the mode the check
     runs it in (batch normalisation trains on the batch's own statistics)."""
+    judged = _verdicts_on_its_predictions(built, seed, train)
+    return judged is not None and params <= set(judged) and all(judged[p] == "ok" for p in params)
+
+
+def _verdicts_on_its_predictions(built: Any, seed: int, train: bool = True) -> dict[str, str] | None:
+    """The verdict of each of `built`'s network's parameters in the whole-gradient check with targets set
+    to the classes it predicts itself (`_agrees_on_its_predictions`); None when it cannot be asked."""
     import copy
 
     import numpy as np
@@ -716,22 +795,21 @@ def _agrees_on_its_predictions(built: Any, params: set[str], seed: int, train: b
     _label, x, t = built.cases[0]
     predict = getattr(built.obj, "predict", None)
     if t is None or not callable(predict):
-        return False
+        return None
     try:
         net = copy.deepcopy(built.obj)
         scores = np.asarray(net.predict(np.array(x, dtype=np.float64), **train_kwargs(net.predict, train)))
         t = np.asarray(t)
         if scores.ndim != 2 or scores.shape[0] != len(x) or scores.shape[1] < 2:
-            return False
+            return None
         guess = scores.argmax(axis=1)
         mine = np.eye(scores.shape[1], dtype=t.dtype)[guess] if t.ndim == 2 and t.shape == scores.shape else guess.astype(t.dtype)
         if t.ndim != mine.ndim:
-            return False
+            return None
         report = check_network(copy.deepcopy(built.obj), x, mine, seed=seed)
     except Exception:  # noqa: BLE001 - the network cannot be asked again: its findings stand
-        return False
-    judged = {m.param: m.verdict for m in report.measurements if m.layer == type(built.obj).__name__}
-    return params <= set(judged) and all(judged[p] == "ok" for p in params)
+        return None
+    return {m.param: m.verdict for m in report.measurements if m.layer == type(built.obj).__name__}
 
 
 def _yield_to_training(context: Any) -> None:
@@ -1069,6 +1147,23 @@ def _yielded(members: list[Finding], right: dict[tuple[str, str], str], here: st
         )
     lines = tuple(sorted({f.line for f in members if f.line}))
     return first.replace(severity="info", pattern="right-in-training", message=message, fix=None, highlight=lines or first.highlight)
+
+
+def _logits_right_in_training(context: Any) -> None:
+    """A softmax layer's warning that its backward takes the logits' gradient (`takes-logits-gradient`) becomes
+    the training step's info where the replay found that layer's parameters' updates right: the program's own
+    loop hands it that gradient, which settles the contract the warning asks about."""
+    right = _right_in_training(context)
+    here = os.path.abspath(context.source.path)
+    for finding in list(context.findings):
+        if finding.pattern != "takes-logits-gradient":
+            continue
+        lines = _flat_lines(finding)
+        params = [p for p in lines if p != "x" and (finding.layer, p) in right]
+        if not params:
+            continue
+        members = [finding.replace(param=p, line=lines[p], highlight=(lines[p],)) for p in params]
+        _merge(context, [finding], _yielded(members, right, here))
 
 
 def _right_in_training(context: Any) -> dict[tuple[str, str], str]:

@@ -395,6 +395,13 @@ def build(pair: tuple[Any, Any], context: Any, rng: np.random.Generator) -> list
     namespace = context.namespace or {}
     modules = {forward.__module__, backward.__module__}  # the course's forward, the student's backward and cost
     functions = {n: f for n, f in namespace.items() if callable(f) and getattr(f, "__module__", None) in modules}
+    # the cost named after the backward's suffix, from a module of its own (`from compute_cost_with_regularization import *`
+    # beside `from backward_propagation_with_regularization import *`): the cost that backward differentiates
+    suffix = re.search(r"(_with_\w+)$", backward.__name__)
+    if suffix is not None and not any(re.search(r"cost|loss", n, re.IGNORECASE) and n.endswith(suffix[1]) for n in functions):
+        functions.update(
+            {n: f for n, f in namespace.items() if inspect.isfunction(f) and re.search(r"cost|loss", n, re.IGNORECASE) and n.endswith(suffix[1])}
+        )
     np.random.seed(context.options.seed)
     try:
         params = _initial(functions, _layers_read(forward), min(_written_outputs(context.source.tree, set(functions)), 10) if getattr(getattr(context, "source", None), "tree", None) is not None else 1)

@@ -529,7 +529,8 @@ SATURATED = 30.0  # scores this far apart put a softmax's smaller probabilities 
 def _saturated(result: Any, x: Any) -> bool:
     """A loss whose input gradient measured zero at scores spread wider than `SATURATED`: flat to rounding there."""
     spread = float(np.ptp(x)) if isinstance(x, np.ndarray) and x.size and np.all(np.isfinite(x)) else 0.0
-    return spread > SATURATED and any(f.severity == "error" and f.param == "x" and f.pattern == "unused-in-forward" for f in result.findings)
+    flat = ("unused-in-forward", "flat-in-floating-point", "log-guard-at-saturation")  # the last two: `loss-flat` warnings
+    return spread > SATURATED and any(f.severity in ("error", "warning") and f.param == "x" and f.pattern in flat for f in result.findings)
 
 
 def _layer_arrays(call: Call) -> list[Any]:

@@ -70,6 +70,7 @@ MEASUREMENT_STYLE = {
     "kink": "yellow",
     "scaled": "cyan",
     "float32": "yellow",
+    "flat": "yellow",
     "skipped": "dim",
 }
 
