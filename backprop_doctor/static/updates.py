@@ -304,6 +304,8 @@ def _keyed_like_gradient(target: ast.AST, step: ast.AST) -> bool:
 
     if entry(step) and _VELOCITY.fullmatch(_chain(step)[-1]):
         return True  # `net[k] += vel[k]`: a velocity kept per parameter, the rate already in it
+    if isinstance(step, ast.BinOp) and any(entry(n) and _VELOCITY.fullmatch(_chain(n)[-1]) for n in walk(step)):
+        return True  # `P[k] += -mu * v_prev + (1 + mu) * velocity[k]`: Nesterov's step, made of the velocity kept per parameter
     if isinstance(step, ast.BinOp) and isinstance(step.op, ast.Mult):
         for factor, other in ((step.left, step.right), (step.right, step.left)):
             if entry(other) and isinstance(factor, (ast.Name, ast.Attribute)) and not _GRADIENT.fullmatch(_chain(factor)[-1] if _chain(factor) else ""):
