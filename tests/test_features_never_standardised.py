@@ -95,3 +95,43 @@ def test_raw_features_are_named_where_they_are_bound(tmp_path: Path, name: str) 
     found = errors(check(path, training=True))
     assert found and "never standardised" in found[0]["message"], found
     assert found[0]["line"] == line_of(path, wrong), found[0]
+
+
+# the step is a function handed a batch of the program's array (`train_step(p, X[b], T[b], lr)`)
+FUNCTION_STEP = """\
+    import numpy as np
+
+    np.random.seed(2)
+    counts = np.random.randint(0, 240, size=(300, 10)).astype(float)
+    labels = (counts[:, :5].sum(axis=1) > counts[:, 5:].sum(axis=1)).astype(int)
+    X = counts / 255.0
+    T = np.eye(2)[labels]
+
+
+    def train_step(p, x, t, lr):
+        h = np.tanh(x @ p["W"] + p["c"])
+        z = h @ p["V"]
+        z = z - z.max(axis=1, keepdims=True)
+        y = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+        loss = -np.sum(t * np.log(y + 1e-12)) / len(x)
+        dz = (y - t) / len(x)
+        dh = (dz @ p["V"].T) * (1 - h ** 2)
+        p["V"] -= lr * h.T @ dz
+        p["W"] -= lr * x.T @ dh
+        p["c"] -= lr * dh.sum(axis=0)
+        return loss
+
+
+    p = {"W": np.random.randn(10, 12) * 0.3, "c": np.zeros(12), "V": np.random.randn(12, 2) * 0.3}
+    for epoch in range(30):
+        for b in range(0, 300, 30):
+            train_step(p, X[b:b + 30], T[b:b + 30], 0.5)
+"""
+
+
+def test_raw_features_handed_to_a_step_function_are_named_where_the_program_binds_them(tmp_path: Path) -> None:
+    clean = check(planted(tmp_path, "fn.py", FUNCTION_STEP, "import numpy as np", "import numpy as np"), training=True)
+    assert not [f for f in clean["findings"] if "never standardised" in f["message"]], clean["findings"]
+    path = planted(tmp_path, "fn_raw.py", FUNCTION_STEP, "X = counts / 255.0", "X = counts * 1.0")
+    named = [f for f in check(path, training=True)["findings"] if "never standardised" in f["message"]]
+    assert named and named[0]["line"] == line_of(path, "X = counts * 1.0") and "`X / 255.0`" in named[0]["message"], named

@@ -268,16 +268,41 @@ def raw_features(result: Any) -> tuple[str, float, int | None] | None:
         if name in moved or _TARGET.fullmatch(name) or not isinstance(data, np.ndarray) or data.dtype.kind != "f" or data.ndim != 2 or len(data) < 2:
             continue
         if np.all(np.isfinite(data)) and (largest := float(np.max(np.abs(data)))) > RAW:
-            return name, largest, result.step.assigned.get(name) or _bound_line(result, name)
+            bound = result.step.assigned.get(name) or _bound_line(result, name)
+            if bound is None:  # a function's argument (`x` of `train_step(p, x, t, lr)`): the program's array it is cut from
+                name, bound = _source_array(result, name, data, largest) or (name, None)
+            return name, largest, bound
     return None
+
+
+def _source_array(result: Any, name: str, data: Any, largest: float) -> tuple[str, int] | None:
+    """(name, line) of the program's own array, bound before the training loop, whose columns are those of
+    `data` (a batch cut from it and handed to the step's function) and whose largest value is `largest`."""
+    import numpy as np
+
+    from backprop_doctor.checks.step_dead_relu import _bound_line
+
+    namespace = result.after_one_pass() or {}
+    found = []
+    for other, value in namespace.items():
+        if (
+            other != name and isinstance(value, np.ndarray) and value.dtype.kind == "f" and value.ndim == 2
+            and value.shape[1] == data.shape[1] and value.size and float(np.max(np.abs(value))) == largest
+            and (line := _bound_line(result, other)) is not None
+        ):  # fmt: skip
+            found.append((line, other))
+    return (max(found)[1], max(found)[0]) if found else None
 
 
 def raw_words(raw: tuple[str, float, int | None]) -> str:
     """`X` (line 15) holds values up to 7994, never standardised: the words for `raw_features`."""
     name, largest, bound = raw
-    return f"`{name}`{f' (line {bound})' if bound else ''} holds values up to {largest:.4g}, never standardised"
+    return f"`{name}`{f' (line {bound})' if bound else ''} holds values up to {largest:.4g}, on their raw scale, never standardised"
 
 
-def standardise(name: str) -> str:
-    """The advice to standardise the features `name`."""
+def standardise(name: str, largest: float | None = None) -> str:
+    """The advice to standardise the features `name` (to scale them to [0, 1] first, for values that pixels
+    could be: a constant pixel's standard deviation is 0)."""
+    if largest is not None and largest <= 255:
+        return f"scale it to [0, 1] before training (`{name} / 255.0` for pixels), or standardise each feature over the samples"
     return f"standardise each feature over the samples (`({name} - {name}.mean(axis=0)) / {name}.std(axis=0)`) before training"

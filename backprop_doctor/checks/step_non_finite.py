@@ -108,7 +108,7 @@ def run(context: Any) -> Iterator[Finding]:
             evidence = (("smaller weights", f"{len(bigger.curve)} steps with the weight matrices × {bigger.factor:g}: {bigger.curve[0]:.4g} → {bigger.curve[-1]:.4g}"),)
         elif len(own) > 1 and unsquared is None and (raw := raw_features(result)) is not None:
             line = raw[2] or line  # features in the thousands: every step is huge whatever the rate
-            message += f"{raw_words(raw)}, and with features that large the steps blow up; {standardise(raw[0])}"
+            message += f"{raw_words(raw)}, and with features that large the steps blow up; {standardise(raw[0], raw[1])}"
         else:
             message += advice
         yield rule(NAME).finding(

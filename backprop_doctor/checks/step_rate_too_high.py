@@ -101,7 +101,7 @@ def _unstable(source: Any, result: Any) -> Finding:
         name, _, bound = raw
         line = bound or result.step.loop_line
         advice = (
-            f"{raw_words(raw)}: with features that large every step is huge whatever the rate; {standardise(name)}"
+            f"{raw_words(raw)}: with features that large every step is huge whatever the rate; {standardise(name, raw[1])}"
         )
     elif one is not None:
         line, advice = one, "one sample per update makes each step follow that sample alone, at a rate set for the whole batch: train on batches of several samples, or lower the rate as far as a single sample needs"

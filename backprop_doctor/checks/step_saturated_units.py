@@ -73,7 +73,7 @@ def run(context: Any) -> Iterator[Finding]:
                 ends = "±1" if kind == "tanh" else "0 or 1"
                 raw = raw_features(result)
                 cause = (
-                    f"what reaches the {kind} is far too large because {raw_words(raw)}: {standardise(raw[0])}" if raw is not None else
+                    f"what reaches the {kind} is far too large because {raw_words(raw)}: {standardise(raw[0], raw[1])}" if raw is not None else
                     f"what reaches the {kind} is far too large (inputs of raw scale, weights drawn too large): standardise the inputs "
                     "((X - X.mean(0)) / X.std(0)) or scale the weights down"
                 )  # fmt: skip
