@@ -315,31 +315,26 @@ class Outcomes:
         the precision of the arrays a layer checked in float64 makes inside, whose loss did not move at all."""
         dtype = inside or getattr(self, "_dtype", "float32")
         names = ", ".join(f"`{a.name}`" for a, _, _ in unresolved)
+        these = "these were" if len(unresolved) > 1 else "it was"
         if inside is not None:
-            self._add(
-                "float32-precision",
+            sentence = (
                 f"`{self.layer}` makes {inside} arrays inside its forward, and moving {names} by the check's small steps does "
                 f"not change its output at all (the numerical gradient is exactly 0) although forward computes with "
                 f"{'them' if len(unresolved) > 1 else 'it'}: {inside} rounding hides the change, so "
-                f"{'these were' if len(unresolved) > 1 else 'it was'} not compared; check in float64 to compare them",
-                param=unresolved[0][0].name if len(unresolved) == 1 else None,
-                measured=max(error for _, error, _ in unresolved),
-                threshold=tol,
-                pattern="below-rounding",
             )
-            for a, error, _ in unresolved:
-                self.report.measurements.append(Measurement(self.layer, a.name, error, "float32"))
-            return
-        expected = max(e for _, _, e in unresolved)
-        needed = gradcheck.resolvable_change(f0, dtype, tol)
+        else:
+            expected = max(e for _, _, e in unresolved)
+            needed = gradcheck.resolvable_change(f0, dtype, tol)
+            sentence = (
+                f"`{self.layer}` computes in {dtype}, and moving {names} changes its loss ({f0:.4g}) by less than {dtype} "
+                f"rounding lets a gradient check see, even with steps {gradcheck.MAX_GROWTH} times the usual: at the usual step "
+                f"the gradient{'s' if len(unresolved) > 1 else ''} backward gives expect a change of {expected:.2g}, where a "
+                f"central difference in {dtype} needs about {needed:.2g} to be measured within {tol:g}. The numerical gradient "
+                f"is rounding, not a sign of a wrong gradient: "
+            )
         self._add(
             "float32-precision",
-            f"`{self.layer}` computes in {dtype}, and moving {names} changes its loss ({f0:.4g}) by less than {dtype} "
-            f"rounding lets a gradient check see, even with steps {gradcheck.MAX_GROWTH} times the usual: at the usual step "
-            f"the gradient{'s' if len(unresolved) > 1 else ''} backward gives expect a change of {expected:.2g}, where a "
-            f"central difference in {dtype} needs about {needed:.2g} to be measured within {tol:g}. The numerical gradient "
-            f"is rounding, not a sign of a wrong gradient: "
-            f"{'these were' if len(unresolved) > 1 else 'it was'} not compared; check in float64 to compare them",
+            f"{sentence}{these} not compared; check in float64 to compare them",
             param=unresolved[0][0].name if len(unresolved) == 1 else None,
             measured=max(error for _, error, _ in unresolved),
             threshold=tol,
