@@ -65,9 +65,10 @@ def test_a_forward_defined_outside_the_class_is_judged_as_a_bad_return(tmp_path)
 
 
 def test_another_rules_finding_in_an_unwritten_function_keeps_its_words(tmp_path):
-    """A build failure of a forward left as a TODO (`out = None`, `pass`) is the build's warning, not bad-return's."""
+    """A forward left as a TODO (`out = None`, `pass`) is the layer-raised warning that says it is not written
+    yet, at the line that uses the placeholder, not bad-return's finding."""
     path, found = checked(tmp_path, "layers.py", edited(UNFINISHED, ("    out = None\n", "    out = None\n    pass\n")))
-    (failed,) = [f for f in found if f.name == "build-failed"]
-    assert (failed.severity, failed.line, failed.pattern) == ("warning", line_of(path, "def affine_forward("), None)
-    assert failed.message.startswith("`affine_forward/affine_backward` could not be built to check it (no synthesized input")
+    (raised,) = [f for f in found if f.name == "layer-raised"]
+    assert (raised.severity, raised.line) == ("warning", line_of(path, "return out.reshape("))
+    assert raised.message.startswith("`affine_forward` is not written yet: `out` is still the `None` placeholder")
     assert [f for f in found if f.name == "bad-return"] == []
