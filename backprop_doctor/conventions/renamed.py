@@ -31,6 +31,7 @@ from __future__ import annotations
 import ast
 
 from backprop_doctor.conventions._classlayer import Methods, function_node
+from backprop_doctor.conventions._through_call import _user_call
 from backprop_doctor.conventions.sgd_in_backward import rate_argument
 from backprop_doctor.static.methods import assigned_attributes, returns_value
 from backprop_doctor.conventions.nnfs import INPUT_GRADIENTS, OUTPUTS
@@ -64,9 +65,10 @@ def stored(cls: type, forward: str, backward: str) -> tuple[str | None, str | No
 def _own_call(cls: type) -> bool:
     """Whether a class of the user's (not `object` or the metaclass) defines `__call__`, one that is not
     a template of its subclasses' (`return self.forward(*args).mean()` in a base with no `forward`)."""
-    if not any("__call__" in vars(klass) for klass in cls.__mro__[:-1]):
+    call = _user_call(cls)
+    if call is None:
         return False
-    node = function_node(cls.__call__)
+    node = function_node(call)
     if node is None:
         return True
     me = node.args.args[0].arg if node.args.args else "self"

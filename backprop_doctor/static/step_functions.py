@@ -880,9 +880,10 @@ def inner_assigned(tree: ast.Module | None, prefix: tuple[ast.stmt, ...]) -> dic
                 found[into] = own[into] = stmt.lineno  # `g["emb"][ids] += de` after `g["emb"] = np.zeros_like(E)`: filled here
                 continue
             for target in _targets(stmt):
-                line = accumulated.get(target, 0) if _zeros(stmt) or _zeros_for(stmt, target) else 0
+                zero = _zeros(stmt) or _zeros_for(stmt, target)
+                line = accumulated.get(target, 0) if zero else 0
                 found[target] = own[target] = line if line > stmt.lineno else stmt.lineno
-                (zeroed.add if _zeros(stmt) or _zeros_for(stmt, target) else zeroed.discard)(target)
+                (zeroed.add if zero else zeroed.discard)(target)
             if isinstance(stmt, ast.Expr):  # `np.add.at(dW, rows, g * C[cols])` fills a zeroed gradient in place
                 for filled in _changed(stmt):
                     found[filled] = own[filled] = stmt.lineno
