@@ -11,6 +11,7 @@ import ast
 import inspect
 import linecache
 import os
+import re
 import sys
 import traceback
 from typing import Any
@@ -75,7 +76,38 @@ def _check_file(path: str, opts: Options) -> Report:
     report.findings = [f for f in report.findings if _selected(f, opts)]
     if source.tree is not None:
         report.findings = _callees_first(report.findings, source.tree, path)
+    report.findings = _own_method_names(report.findings, context.namespace or {})
     return rank(report)
+
+
+def _own_method_names(findings: list[Finding], namespace: dict[str, Any]) -> list[Finding]:
+    """Messages that say `Conv3x3.backward` for a class whose backward is called `backprop` (or
+    whose forward is `feedforward`) say the class's own names: the user looks for the method the
+    message names. Only classes of the file's namespace with no method of the generic name."""
+    from backprop_doctor.conventions._classlayer import layer_methods
+
+    classes = {v.__name__: v for v in namespace.values() if isinstance(v, type)}
+
+    def own(match: re.Match[str]) -> str:
+        cls = classes.get(match[1])
+        if cls is None or hasattr(cls, match[2]):
+            return match[0]
+        methods = layer_methods(cls)
+        return f"`{match[1]}.{getattr(methods, match[2], match[2])}`" if methods is not None else match[0]
+
+    out = []
+    for f in findings:
+        changes = {
+            field: _GENERIC_METHOD.sub(own, text)
+            for field in ("message", "fix")
+            if isinstance(text := getattr(f, field), str) and _GENERIC_METHOD.search(text)
+        }
+        changes = {k: v for k, v in changes.items() if v != getattr(f, k)}
+        out.append(f.replace(**changes) if changes else f)
+    return out
+
+
+_GENERIC_METHOD = re.compile(r"`(\w+)\.(forward|backward)`")
 
 
 def _callees_first(findings: list[Finding], tree: ast.Module, path: str) -> list[Finding]:

@@ -59,7 +59,7 @@ def test_a_forward_whose_container_some_call_does_not_take_apart_stays_a_bad_ret
     indexed only in `backward_pass`, which it is handed to, not by `train`, which binds it."""
     _, found = bad_returns(tmp_path, edited(DICT_MODEL, *edits))
     (f,) = found
-    assert f.severity == "error" and f"`CircleNet.forward` returns a {kind}, not an array" in f.message
+    assert f.severity == "error" and f"`CircleNet.forward_pass` returns a {kind}, not an array" in f.message
 
 
 @pytest.fixture(autouse=True)

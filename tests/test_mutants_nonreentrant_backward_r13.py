@@ -73,7 +73,7 @@ def test_a_network_calling_its_layers_backward_by_any_name_is_excused_by_a_layer
     (net,) = named(findings, "nonreentrant-backward", "Net")
     assert net.severity == "info"
     assert net.message == (
-        f"`Net.backward` calls its layers' backward, and `Scale.backward` updates that layer's parameters itself "
+        f"`Net.{backward}` calls its layers' backward, and `Scale.{backward}` updates that layer's parameters itself "
         f"(line {update}), so a second call computes with other weights: the network's gradients could not be compared "
         "twice; keep the update out of backward to have them checked"
     )

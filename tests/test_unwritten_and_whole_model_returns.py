@@ -507,4 +507,4 @@ def test_a_bias_summed_over_everything_in_such_a_model_is_found_at_its_line(tmp_
 def test_a_forward_whose_dict_the_caller_uses_as_an_array_is_still_a_bad_return(tmp_path):
     source = DICT_MODEL.replace('            cost = self.cost(Y, cache["P"])\n', "            cost = self.cost(Y, self.forward_pass(X))\n")
     path = write(tmp_path, "circles.py", source)
-    assert "`CircleNet.forward` returns a dict, not an array" in " ".join(f["message"] for f in errors(check(path)) if f["name"] == "bad-return")
+    assert "`CircleNet.forward_pass` returns a dict, not an array" in " ".join(f["message"] for f in errors(check(path)) if f["name"] == "bad-return")

@@ -29,6 +29,7 @@ in `build`). Gradients live where the book's layers keep them.
 from __future__ import annotations
 
 import ast
+import inspect
 
 from backprop_doctor.conventions._classlayer import Methods, function_node
 from backprop_doctor.conventions._through_call import _user_call
@@ -49,6 +50,18 @@ PAIRS = (
     ("__call__", "backward"),
     ("__call__", "back"),
 )
+# Other spellings of the two, asked after `PAIRS` in every combination (`feedforward`/`backprop`,
+# `forwardPass`/`backwardPass`): a backward of these names must take one gradient (and maybe a learning rate),
+# so a network's `backprop(x, y)` is no layer's.
+FORWARD_SPELLINGS = (
+    "forward", "forward_pass", "forwardPass", "fprop", "forward_prop", "forwardProp", "forward_propagation",
+    "forward_propagate", "feedforward", "feed_forward", "feedForward", "__call__",
+)  # fmt: skip
+BACKWARD_SPELLINGS = (
+    "backward", "backward_pass", "backwardPass", "bprop", "backward_prop", "backwardProp", "backward_propagation",
+    "backward_propagate", "backprop", "backProp", "back_prop", "backpropagate", "backPropagate",
+    "back_propagate", "backpropagation", "back_propagation", "back",
+)  # fmt: skip
 
 
 def stored(cls: type, forward: str, backward: str) -> tuple[str | None, str | None]:
@@ -79,8 +92,32 @@ def _own_call(cls: type) -> bool:
     return all(hasattr(cls, name) for name in called)
 
 
+def _one_gradient(method: object) -> bool:
+    """Whether `method` takes one argument besides `self` (the upstream gradient), or two when
+    the second is a learning rate (`rate_argument`)."""
+    try:
+        params = list(inspect.signature(method).parameters.values())[1:]  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+    required = [p for p in params if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return len(required) == 1 or (len(required) == 2 and rate_argument(method) is not None)
+
+
+def _spelled(cls: type) -> list[tuple[str, str]]:
+    """The (forward, backward) pairs of other spellings `cls` has, the pairs of `PAIRS` left out."""
+    if callable(getattr(cls, "forward", None)) and callable(getattr(cls, "backward", None)):
+        return []  # the book's names: its convention's
+    return [
+        (f, b)
+        for f in FORWARD_SPELLINGS
+        for b in BACKWARD_SPELLINGS
+        if (f, b) not in PAIRS and (f, b) != ("forward", "backward") and callable(getattr(cls, f, None)) and callable(getattr(cls, b, None))
+        and _one_gradient(getattr(cls, b))
+    ]  # fmt: skip
+
+
 def layer_methods(cls: type) -> Methods | None:
-    for forward, backward in PAIRS:
+    for forward, backward in (*PAIRS, *_spelled(cls)):
         if callable(getattr(cls, forward, None)) and callable(getattr(cls, backward, None)):
             if forward == "forward" and backward != "backward" and callable(getattr(cls, "backward", None)):
                 continue  # a book layer with a helper called backprop
