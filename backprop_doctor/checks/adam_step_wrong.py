@@ -11,7 +11,9 @@ What it finds:
     one whose step count never advances drifts from its second step on; one
     whose count starts at 0 divides by zero. In a training loop written out
     (a script, a `train` function), a bias correction that divides by
-    `1 - beta1` with no power of the update count is named at its line. An
+    `1 - beta1` with no power of the update count is named at its line, and so
+    is one that divides a moment by another moment's decay (`v / (1 - beta1 ** t)`
+    where `v` averages with `beta2`): an error. An
     RMSProp or AdaGrad class moves every element by one multiple of its rate
     under a constant gradient, whatever the gradient's size; one that divides
     by its running square instead of the square's root moves by lr/|g|; one
@@ -61,12 +63,31 @@ SLACK = 0.99  # `v_hat` corrected by beta1 moves exactly 10x: measured, a hair e
 
 def run(context: Any) -> Iterator[Finding]:
     reported: set[int] = set()
+    source = getattr(context, "source", None)
+    crossed = crossed_corrections(source.tree) if source is not None and source.tree is not None else []
     for drift in context.extras.get("adam_drift", []):
         finding = _finding(drift)
+        if any(line == finding.line or line in finding.highlight for line, *_ in crossed):
+            continue  # a moment corrected by the other's decay in that method: named below, with what is wrong in it
         reported.update(finding.highlight)
         yield finding
-    source = getattr(context, "source", None)
-    if source is None or source.tree is None or not source.facts.training_steps:
+    if source is None or source.tree is None:
+        return
+    # a moment corrected by the other's decay: read from the statements alone, wherever the update is made
+    for line, text, moment, own, used, average in crossed:
+        yield rule(NAME).finding(
+            f"line {line} corrects `{moment}`, the running average with decay `{own}` (line {average}), by `1 - {used} ** t`, "
+            f"another average's decay: a bias correction undoes its own average's start at zero, so with `{used}` the "
+            f"corrected value is off by the factor (1 - {own}^t) / (1 - {used}^t) (100x at the first update for decays of 0.9 "
+            f"and 0.999, still 10x after a hundred) and every step is out of proportion; divide by `1 - {own} ** t`",
+            severity="error",
+            file=source.path,
+            line=line,
+            highlight=(average, line),
+            pattern="crossed-correction",
+            fix=text.replace(f"1 - {used} **", f"1 - {own} **"),
+        )
+    if not source.facts.training_steps:
         return
     for line, name, value in large_epsilons(source.tree):
         yield rule(NAME).finding(
@@ -134,6 +155,65 @@ def uncounted_corrections(tree: ast.Module) -> list[tuple[int, str, str]]:
                 found.append((stmt.lineno, ast.unparse(stmt), ast.unparse(divisor.right)))
                 break
     return found
+
+
+def crossed_corrections(tree: ast.Module) -> list[tuple[int, str, str, str, str, int]]:
+    """(line, statement, moment, its own decay, the decay used, the line of its average) of every bias
+    correction that divides a running average by one minus another average's decay rate to a power
+    (`v_hat = v / (1 - beta1 ** t)` in the scope where `v = beta2 * v + (1 - beta2) * g ** 2`)."""
+    found = []
+    for scope in [tree, *(n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)))]:
+        nodes = list(_own_nodes(scope))
+        decays: dict[str, tuple[str, int]] = {}
+        for stmt in nodes:
+            if isinstance(stmt, ast.Assign) and (decay := _average_decay(stmt.value)) is not None:
+                for target in stmt.targets:
+                    decays[ast.unparse(target)] = (decay, stmt.lineno)
+        for stmt in nodes:
+            if not isinstance(stmt, ast.Assign):
+                continue
+            for node in ast.walk(stmt.value):
+                if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div)):
+                    continue
+                divisor, moment = node.right, ast.unparse(node.left)
+                if not (
+                    moment in decays and isinstance(divisor, ast.BinOp) and isinstance(divisor.op, ast.Sub)
+                    and isinstance(divisor.left, ast.Constant) and divisor.left.value == 1
+                    and isinstance(divisor.right, ast.BinOp) and isinstance(divisor.right.op, ast.Pow)
+                ):  # fmt: skip
+                    continue
+                used, (own, average) = ast.unparse(divisor.right.left), decays[moment]
+                if _DECAY.fullmatch(used) and used != own and average < stmt.lineno:
+                    found.append((stmt.lineno, ast.unparse(stmt), moment, own, used, average))
+    return found
+
+
+def _own_nodes(scope: ast.AST) -> Iterator[ast.AST]:
+    """The statements of `scope` and below it, leaving out the bodies of functions and classes it defines."""
+    stack = list(ast.iter_child_nodes(scope))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        if isinstance(node, ast.stmt):
+            yield node
+        stack.extend(ast.iter_child_nodes(node))
+
+
+def _average_decay(value: ast.expr) -> str | None:
+    """`beta2` of a running average `beta2 * v + (1 - beta2) * g ** 2` (either order of the two terms)."""
+    if not (isinstance(value, ast.BinOp) and isinstance(value.op, ast.Add)):
+        return None
+    for term in (value.left, value.right):
+        for node in ast.walk(term):
+            if (
+                isinstance(node, ast.BinOp) and isinstance(node.op, ast.Sub) and isinstance(node.left, ast.Constant)
+                and node.left.value == 1 and _DECAY.fullmatch(decay := ast.unparse(node.right))
+            ):  # fmt: skip
+                other = value.right if term is value.left else value.left
+                if any(ast.unparse(n) == decay for n in ast.walk(other)):
+                    return decay
+    return None
 
 
 def breaks_training(drift: Any) -> bool:

@@ -73,12 +73,24 @@ def run(context: Any) -> Iterator[Finding]:
             "with a constant zero, an input that is zero throughout): follow them forward to the value that does not change"
         )
         line = (batch_size_of_one(source.tree) if one else None) or min(m.site.line for m, _ in frozen)
+        fix, severity = None, None
+        if not one and (bias := _negative_bias(frozen, source.tree, result.step.loop_line)) is not None:
+            name, value, at = bias
+            why = (
+                f"; `{name}` starts at {value:.3g}" + (f" (line {at})" if at else "") + ", below every input it is added to, so the "
+                "ReLU units it feeds are dead (they output 0 for every sample) and pass no gradient back: start the biases at 0"
+            )
+            # the bias's own gradient is zero in every entry: every unit it feeds is off for every sample (an error, as
+            # `step-dead-relu` makes it when all of a layer's units are dead)
+            line, fix, severity = at or line, f"{name} = np.zeros_like({name})", "error"
         yield rule(NAME).finding(
             f"the gradient{'s' if len(names) > 1 else ''} of {shown} in your training step {'are' if len(names) > 1 else 'is'} exactly "
             f"zero in every entry while the others' are not, so {'they' if len(names) > 1 else 'it'} never learn{'' if len(names) > 1 else 's'}{why}",
             file=source.path,
             line=line,
-            pattern="frozen",
+            severity=severity,
+            pattern="frozen" if severity is None else "negative-bias",
+            fix=fix,
             measured=float(len(frozen)),
             evidence=(("frozen", f"{len(frozen)} of {len(result.parameters)} parameters with an all-zero gradient"),),
         )
@@ -111,6 +123,36 @@ def _all_frozen(result: Any, path: str) -> Finding | None:
         measured=float(len(result.parameters)),
         evidence=(("frozen", f"{len(result.parameters)} of {len(result.parameters)} parameters with an all-zero gradient; loss {curve[0]:.6g} at every step"),),
     )
+
+
+_INDEX = re.compile(r"\[[^\]]*\]")
+NEGATIVE = -1.0  # a bias whose every entry is below this starts its units off, for inputs of unit scale
+
+
+def _negative_bias(frozen: list, tree: Any, before: int) -> tuple[str, float, int | None] | None:
+    """(name, largest entry, the line that sets it before the loop) of a frozen bias (a vector, or a row or
+    column) whose every entry is below `NEGATIVE`: the units it is added into never fire (`b = np.full(n, -5.0)`)."""
+    import ast
+
+    for moved, measured in frozen:
+        value = moved.value
+        if not (isinstance(value, np.ndarray) and value.dtype.kind == "f" and value.size > 1 and (value.ndim == 1 or min(value.shape) == 1)):
+            continue
+        if not float(value.max()) < NEGATIVE:
+            continue
+        base = _INDEX.sub("", measured.name)
+        lines = [
+            node.lineno for node in ast.walk(tree) if isinstance(node, ast.Assign) and node.lineno < before
+            and any(ast.unparse(t) == measured.name or _INDEX.sub("", ast.unparse(t)) == base for t in node.targets)
+        ] if tree is not None else []  # fmt: skip
+        key = re.fullmatch(r"\w+\[['\"](\w+)['\"]\]", measured.name)
+        keyed = [
+            v.lineno for node in ast.walk(tree) if isinstance(node, ast.Dict)
+            for k, v in zip(node.keys, node.values) if isinstance(k, ast.Constant) and k.value == key.group(1)
+        ] if key is not None and tree is not None else []  # fmt: skip
+        # `{"b1": np.full(...)}` in the function that builds the parameters, rather than `params = init(...)`
+        return measured.name, float(value.max()), (keyed[0] if len(keyed) == 1 else max(lines, default=None))
+    return None
 
 
 def _zero(gradient: Any) -> bool:

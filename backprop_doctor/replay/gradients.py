@@ -1072,13 +1072,21 @@ def _program_scale(parameters: list[tuple[Moved, Measured]], allowed: Any = lamb
     if best is None or not allowed(best):
         return  # a factor the program has no reason to carry (a sigmoid's slope near 0.25 at init) is no scale
     agreeing = [m for m in shared if abs(sign * m.factor / best - 1) <= COMMON]
-    right = sum(1 for _, m in parameters if not m.wrong)  # at factor 1 already: the scale must outnumber them
-    if 2 * len(agreeing) < len(parameters) or len(agreeing) <= right or (len(agreeing) < 2 and any(m.single for m in agreeing)):
+    # a parameter the loss does not reach now (behind ReLUs that are all off) is right at every scale: no vote
+    counted = [m for _, m in parameters if not _idle(m)]
+    right = sum(1 for m in counted if not m.wrong)  # at factor 1 already: the scale must outnumber them
+    lone = len(counted) == 1  # the one parameter that moves the loss: its factor is the program's, if the program has it
+    if 2 * len(agreeing) < len(counted) or len(agreeing) <= right or (len(agreeing) < 2 and any(m.single for m in agreeing) and not lone):
         return
     for _, measured in parameters:
         measured.scale = best
     for measured in agreeing:
         measured.proportional = True  # a scalar at the shared factor is as good as proportional
+
+
+def _idle(m: Measured) -> bool:
+    """Whether neither the gradient nor the loss moves along any direction of the parameter (exactly 0)."""
+    return bool(m.directions) and all(d.analytic == 0 and d.numerical == 0 for d in m.directions)
 
 
 def _climbs(parameters: list[tuple[Moved, Measured]], loss: float) -> bool:

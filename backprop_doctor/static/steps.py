@@ -492,7 +492,7 @@ def _through_velocity(update: Update, stmt: ast.stmt, site: UpdateSite | None, t
             if (plain or weight) and any(isinstance(n, (ast.Name, ast.Attribute, ast.Subscript)) and _names_gradient(n) for n in walk(rest)):
                 rate, gradient = ast.unparse(factor), ast.unparse(rest)  # `E * GRAD_w5`: the factor beside a gradient
                 break
-    if gradient is None or not any(_names_gradient(n) for n in walk(ast.parse(gradient, mode="eval"))):
+    if gradient is None or not (any(_names_gradient(n) for n in walk(ast.parse(gradient, mode="eval"))) or _same_key(value, gradient, own)):
         return site
     if own or scaled:
         gradient = _unweighted(gradient)  # `(1 - mu) * gW2`: an exponential average's weight is no part of the gradient  # momentum: the first step is rate * gradient, later ones are not
@@ -502,6 +502,16 @@ def _through_velocity(update: Update, stmt: ast.stmt, site: UpdateSite | None, t
     if site is not None:
         return site  # `grad_w1 = alpha * x1 * delta`: the variable is read as the gradient, its rate as the program's scale
     return UpdateSite(update, name, rate, gradient, sign)
+
+
+def _same_key(velocity: ast.expr, gradient: str, own: list) -> bool:
+    """`V[n] = 0.9 * V[n] + D[n]`: a momentum velocity kept per key whose fresh term is another dict's entry
+    under the same key, whatever the dict is called: the gradient of that parameter."""
+    node = ast.parse(gradient, mode="eval").body
+    return (
+        bool(own) and isinstance(velocity, ast.Subscript) and isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name)
+        and ast.unparse(node.slice) == ast.unparse(velocity.slice) and ast.unparse(node.value) != ast.unparse(velocity.value)
+    )  # fmt: skip
 
 
 def _unweighted(gradient: str) -> str:

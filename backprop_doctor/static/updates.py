@@ -227,6 +227,29 @@ def _keyed_descent(stmt: ast.AugAssign) -> bool:
     )  # fmt: skip
 
 
+def _key_roles(loop: ast.For | ast.AsyncFor) -> dict[str, str]:
+    """`for name in P:` (or `P.keys()`): the loop variable is a key of `P`, role "key:P"."""
+    iterable = loop.iter
+    if isinstance(iterable, ast.Call) and isinstance(iterable.func, ast.Attribute) and iterable.func.attr == "keys" and not iterable.args:
+        iterable = iterable.func.value
+    if isinstance(loop.target, ast.Name) and isinstance(iterable, ast.Name):
+        return {loop.target.id: f"key:{iterable.id}"}
+    return {}
+
+
+def _own_key_descent(stmt: ast.AugAssign, roles: Mapping[str, str]) -> bool:
+    """`for name in P: ... P[name] -= lr * step`: every entry of a dict of whatever name, visited by its keys,
+    moved down by a learning rate named as one (not a velocity's, a gradient's or an optimizer state's dict)."""
+    target = stmt.target
+    if not (isinstance(stmt.op, ast.Sub) and isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name) and isinstance(target.slice, ast.Name)):
+        return False
+    owner = target.value.id
+    return (
+        roles.get(target.slice.id) == f"key:{owner}" and not _VELOCITY.fullmatch(owner) and not _GRADIENT.fullmatch(owner)
+        and not _OPTIMISER_STATE.search(owner) and any(_LEARNING_RATE.fullmatch(i) for i in _identifiers(stmt.value))
+    )  # fmt: skip
+
+
 def _number_times_own_gradient(stmt: ast.AugAssign) -> bool:
     """`layer["W"] -= 0.5 * layer["gW"]`: a number times the same dict's entry keyed by the gradient of
     the parameter's key (`dW`, `gW`, `grad_W`, `W_grad`, `d_W`)."""
@@ -700,7 +723,7 @@ def parameter_updates(tree: ast.AST, *, text: str | None = None) -> list[Update]
         if isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, (ast.Sub, ast.Add)):
             keyed = _keyed_like_gradient(stmt.target, stmt.value) or _by_its_grad(stmt.target, stmt.value)
             moved = (
-                _param_like(stmt.target, roles) or keyed or _keyed_descent(stmt)
+                _param_like(stmt.target, roles) or keyed or _keyed_descent(stmt) or _own_key_descent(stmt, roles)
                 or _gradient_named_after(stmt.target, stmt.value) or _rate_times(stmt.target, stmt.value, roles, loops)
             )  # fmt: skip
             if moved and (
@@ -784,7 +807,7 @@ def parameter_updates(tree: ast.AST, *, text: str | None = None) -> list[Update]
             check(stmt, roles, function, arguments, loops)
             if isinstance(stmt, (ast.For, ast.AsyncFor)):
                 walked = loops | {n.id for n in walk(stmt.target) if isinstance(n, ast.Name)}
-                visit(stmt.body, {**roles, **_loop_roles(stmt)}, function, arguments, walked)
+                visit(stmt.body, {**roles, **_key_roles(stmt), **_loop_roles(stmt)}, function, arguments, walked)
                 visit(stmt.orelse, roles, function, arguments, loops)
                 continue
             for block in _child_blocks(stmt):
