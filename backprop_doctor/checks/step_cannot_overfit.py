@@ -27,7 +27,10 @@ Why it matters:
     step fits the samples once they are drawn at the usual size (std
     1/sqrt(fan_in)), the report leads with the initial weights: where they
     are drawn, and the number that scales them (`init_scale=0.01` at the
-    call that builds the model), which is the line it points at.
+    call that builds the model), which is the line it points at. When the
+    network has four or more weight matrices and one's gradient, relative to
+    its own size, is a thousandth of another's or less, the report says the
+    gradient vanishes through the layers (a deep stack of sigmoid units).
 
 Example:
     X = np.random.randint(0, 256, size=(200, 16)).astype(float)   # pixels, never scaled
@@ -40,6 +43,7 @@ Fix:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -107,6 +111,17 @@ def run(context: Any) -> Iterator[Finding]:
             fix = f"{name} = {name} / 255.0" if largest <= 255 else f"{name} = ({name} - {name}.mean(axis=0)) / {name}.std(axis=0)"
             assigned = source.tree is not None and first_assignment_line(source.tree, [name])
             line = assigned if assigned and assigned < result.step.loop_line else result.step.loop_line
+        elif (vanishing := _vanishing(result)) is not None:
+            small, large, ratio, layers = vanishing
+            text += (
+                f"; its gradient vanishes on the way back through its {layers} weight matrices: relative to its weights, the "
+                f"gradient of `{small}` is {ratio:.2g} times smaller than that of `{large}`, so the layers near the input hardly "
+                "move. A deep stack of sigmoid or tanh units shrinks the gradient at every layer (a sigmoid's slope is at most "
+                "0.25): use fewer layers, or ReLU units with weights drawn with std sqrt(2/fan_in)"
+            )
+            root = _ROOT.match(small)
+            assigned = source.tree is not None and root is not None and first_assignment_line(source.tree, [root.group(0)])
+            line = assigned if assigned and assigned < result.step.loop_line else result.step.loop_line
         else:
             text += (
                 "; what stops it is the set-up: an output activation that cannot reach the targets, units that saturate, "
@@ -155,3 +170,27 @@ def _too_small(source: Any, bigger: Any) -> tuple[int, str, int]:
 def _names(names: tuple[str, ...]) -> str:
     return ", ".join(f"`{n}`" for n in names)
 
+
+VANISHED = 1e-3  # the smallest weight matrix's relative gradient below this share of the largest's: vanished
+_ROOT = re.compile(r"[A-Za-z_][\w.]*")
+
+
+def _vanishing(result: Any) -> tuple[str, str, float, int] | None:
+    """(smallest, largest, how many times smaller, how many matrices) of the step's weight matrices (4 or more)
+    when one's gradient, relative to its own size (RMS over RMS), is below `VANISHED` of another's."""
+    import numpy as np
+
+    relative = []
+    for moved, measured in result.parameters:
+        value, gradient = moved.value, moved.gradient
+        if not (isinstance(value, np.ndarray) and isinstance(gradient, np.ndarray) and value.ndim == 2 and min(value.shape) > 1):
+            continue
+        size = float(np.sqrt(np.mean(np.square(value, dtype=np.float64))))
+        if size > 0 and gradient.shape == value.shape and np.all(np.isfinite(gradient)):
+            relative.append((float(np.sqrt(np.mean(np.square(gradient, dtype=np.float64)))) / size, measured.name))
+    if len(relative) < 4:
+        return None
+    (low, small), (high, large) = min(relative), max(relative)
+    if not (low > 0 and low < VANISHED * high):
+        return None  # all zero is a frozen parameter's finding, not a vanishing one
+    return small, large, high / low, len(relative)
