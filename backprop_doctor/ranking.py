@@ -61,10 +61,21 @@ def sort_key(f: Finding) -> tuple:
     # before one that only measured it, and a network's gradient measured wrong as a whole (`_as_a_whole`:
     # wrong because a layer or a function pair it calls is, whose own finding says where) comes last
     return (
-        SEVERITY_ORDER[f.severity], _precedence(f), f.name not in LOCATING, f.line is None, f.code, _as_a_whole(f), f.pattern is None,
+        SEVERITY_ORDER[f.severity], _precedence(f), not _locating(f), f.line is None, f.code, _as_a_whole(f), f.pattern is None,
         f.caused_by is not None,
         f.layer or "", _from_the_output(f), f.param or "",
     )
+
+
+def _locating(f: Finding) -> bool:
+    """A finding that names the statement to fix (`LOCATING`), or a layer's own wrong gradient explained at
+    its line (`col2im` writing overlapping windows with `=`): the replay's wrong adjoint that calls that layer
+    only shows where its error enters the training step."""
+    return f.name in LOCATING or (f.name == "gradient-mismatch" and f.pattern is not None and f.pattern not in UNEXPLAINED_PATTERNS and f.line is not None)
+
+
+# patterns of gradient-mismatch that say how the error reached the array, not what is wrong at its line
+UNEXPLAINED_PATTERNS = frozenset({"shared-upstream", "right-in-training", "configuration-not-used"})
 
 
 def _as_a_whole(f: Finding) -> bool:
