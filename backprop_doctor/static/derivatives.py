@@ -46,13 +46,15 @@ def misapplied(tree: ast.Module, line: int) -> Misapplied | None:
     if statement is None:
         return None
     scope = _scope_of(tree, line)
+    # a loop or a branch starting at `line`: only what its own line holds, its body's statements have lines of their own
+    compound = isinstance(statement, (ast.For, ast.AsyncFor, ast.While, ast.If, ast.With, ast.Try))
     for call in (n for n in walk(statement) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and len(n.args) == 1):
         helper = functions.get(call.func.id)
         argument = call.args[0]
-        if helper is None or call.func.id in kinds:
+        if helper is None or call.func.id in kinds or compound and call.lineno != line:
             continue
         if not isinstance(argument, ast.Name):
-            held = _held_wrong_side(tree, line, call, helper, argument, kinds)
+            held = _held_wrong_side(tree, line, call, helper, argument, kinds) or _listed_output(scope, line, call, helper, argument, kinds)
             if held is not None:
                 return held
             continue
@@ -94,6 +96,33 @@ def _held_wrong_side(tree: ast.Module, line: int, call: ast.Call, helper: Functi
     text = ast.unparse(argument)
     fixed = ast.unparse(call).replace(f"self.{attribute}", f"self.{outputs[0]}", 1)
     return Misapplied(ast.unparse(call), helper.name, text, given_line, "output", wants[1], fixed, line)
+
+
+def _listed_output(scope: ast.AST, line: int, call: ast.Call, helper: Function, argument: ast.expr, kinds: dict[str, str]) -> Misapplied | None:
+    """`sigmoid_prime(acts[k])`, the helper written from the activation's input given an entry of a local list
+    whose every appended value is the activation's output (`acts = [x]`, then `acts.append(sigmoid(z))`)."""
+    wants = _computes_from(helper, kinds)
+    if wants is None or wants[0] != "input" or not (isinstance(argument, ast.Subscript) and isinstance(argument.value, ast.Name)):
+        return None
+    name = argument.value.id
+    appended = [
+        n for n in walk(scope)
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "append" and n.lineno < line
+        and isinstance(n.func.value, ast.Name) and n.func.value.id == name and len(n.args) == 1
+    ]  # fmt: skip
+    if not appended or any(_side(value, kinds) != (wants[1], "output") for n in appended if (value := _either(n.args[0], wants[1], kinds)) is not None):
+        return None
+    text = ast.unparse(argument)
+    fix = f"{text} * (1 - {text})" if wants[1] == "sigmoid" else f"1 - {text} ** 2"
+    return Misapplied(ast.unparse(call), helper.name, text, min(n.lineno for n in appended), "input", wants[1], fix, line)
+
+
+def _either(value: ast.expr, kind: str, kinds: dict[str, str]) -> ast.expr:
+    """The branch of `np.tanh(z) if i < last else z` that is the activation's output (the output layer's is
+    no hidden unit's); `value` itself otherwise."""
+    if isinstance(value, ast.IfExp):
+        return next((branch for branch in (value.body, value.orelse) if _side(branch, kinds) == (kind, "output")), value)
+    return value
 
 
 def _self_attribute(node: ast.expr) -> str | None:
@@ -187,11 +216,18 @@ def _computes_from(helper: Function, kinds: dict[str, str]) -> tuple[str, str] |
     if any(isinstance(n, ast.Call) for n in walk(value)):
         return None
     text = ast.unparse(value).replace(" ", "")
-    p = parameter
-    if text in (f"{p}*(1-{p})", f"(1-{p})*{p}", f"{p}*(1.0-{p})", f"(1.0-{p})*{p}"):
-        return "output", "sigmoid"
-    if text in (f"1-{p}**2", f"1.0-{p}**2", f"1-{p}*{p}", f"1.0-{p}*{p}", f"1-np.square({p})"):
-        return "output", "tanh"
+    # `s = sigmoid(z)` first, then `return s * (1 - s)`: the activation applied to its argument, through a local
+    local = {
+        n.targets[0].id: kind for n in walk(helper)
+        if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name) and isinstance(n.value, ast.Call)
+        and n.value.args and ast.unparse(n.value.args[0]) == parameter
+        and (kind := kinds.get(n.value.func.id) if isinstance(n.value.func, ast.Name) else "tanh" if ast.unparse(n.value.func).endswith("tanh") else None)
+    }  # fmt: skip
+    for p, side in ((parameter, "output"), *((name, "input") for name in local)):
+        if text in (f"{p}*(1-{p})", f"(1-{p})*{p}", f"{p}*(1.0-{p})", f"(1.0-{p})*{p}") and local.get(p, "sigmoid") == "sigmoid":
+            return side, "sigmoid"
+        if text in (f"1-{p}**2", f"1.0-{p}**2", f"1-{p}*{p}", f"1.0-{p}*{p}", f"1-np.square({p})") and local.get(p, "tanh") == "tanh":
+            return side, "tanh"
     return None
 
 
@@ -1052,24 +1088,26 @@ def derivative_given_output(tree: ast.Module, line: int) -> GivenOutput | None:
     for node in walk(scope):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "append" and len(node.args) == 1:
             owner, item = node.func.value, node.args[0]
-            if not isinstance(owner, ast.Name) or not isinstance(item, ast.Name):
+            if not isinstance(owner, ast.Name):
                 continue
-            made = _last_assignment(scope, item.id, node.lineno)
-            if made is None:
+            made = _last_assignment(scope, item.id, node.lineno) if isinstance(item, ast.Name) else None
+            if made is None and isinstance(item, ast.Name):
                 continue
-            kind, side = _side(made.value, kinds)
+            kind, side = _side(made.value if made is not None else item, kinds)  # `acts.append(sigmoid(z))`: the call itself
             if side == "output" and kind is not None:
                 outputs[owner.id] = kind
             elif side == "input":
                 inputs[owner.id] = kind or ""
+    found = []
     for node in walk(scope):
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in helpers and len(node.args) == 1):
             continue
         argument = node.args[0]
         listed = argument.value if isinstance(argument, ast.Subscript) else None
-        if node.lineno <= line and isinstance(listed, ast.Name) and outputs.get(listed.id) == helpers[node.func.id][1]:
-            return GivenOutput(node.lineno, ast.unparse(node), outputs[listed.id], next(iter(inputs), None))
-    return None
+        if isinstance(listed, ast.Name) and outputs.get(listed.id) == helpers[node.func.id][1]:
+            found.append(GivenOutput(node.lineno, ast.unparse(node), outputs[listed.id], next(iter(inputs), None)))
+    # at or before `line` first; else later in the same function (the loop over the hidden layers after the output's delta)
+    return min(found, key=lambda g: (g.line > line, abs(g.line - line)), default=None)
 
 
 def rescaled_after(tree: ast.Module, name: str, line: int) -> int | None:
