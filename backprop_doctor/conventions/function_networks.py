@@ -25,7 +25,9 @@ Example:
 Recognised by: a function whose name says forward (`forward_propagation`,
 `L_model_forward`, `f_propagation`, `forward_prop`) taking `X` and the parameters,
 with a partner whose name says backward the same way; confirmed by building
-the parameters with the file's initialiser and a trial forward. Gradients live
+the parameters with the file's initialiser and a trial forward. A network written one
+function per file (`from initialize import *`, `from compute_cost import *` beside `from forward
+import *`) has its initialiser and its cost taken from those modules of the checked file's folder. Gradients live
 in what the backward returns, `dW1` for `W1`. The cost is the file's own
 `compute_cost(A, Y)` when it has one, else the mean binary cross-entropy.
 """
@@ -36,6 +38,7 @@ import ast
 
 import copy
 import inspect
+import os
 import re
 from typing import Any
 
@@ -390,6 +393,25 @@ def _off_zero(params: dict[str, np.ndarray], seed: int) -> dict[str, np.ndarray]
     }
 
 
+def _beside(namespace: dict[str, Any], path: str | None) -> dict[str, Any]:
+    """The functions of the namespace written in files of the checked file's own folder (the file
+    itself and the modules it imports from beside it), by name."""
+    if not path:
+        return {}
+    folder = os.path.dirname(os.path.abspath(path))
+    found = {}
+    for name, f in namespace.items():
+        if not inspect.isfunction(f):
+            continue
+        try:
+            where = inspect.getsourcefile(f)
+        except TypeError:
+            continue
+        if where and os.path.dirname(os.path.abspath(where)) == folder:
+            found[name] = f
+    return found
+
+
 def build(pair: tuple[Any, Any], context: Any, rng: np.random.Generator) -> list[Case]:
     forward, backward = pair
     namespace = context.namespace or {}
@@ -402,6 +424,12 @@ def build(pair: tuple[Any, Any], context: Any, rng: np.random.Generator) -> list
         functions.update(
             {n: f for n, f in namespace.items() if inspect.isfunction(f) and re.search(r"cost|loss", n, re.IGNORECASE) and n.endswith(suffix[1])}
         )
+    for name, f in _beside(namespace, getattr(getattr(context, "source", None), "path", None)).items():
+        # a network written one function per file (`from initialize import *`, `from compute_cost import *`):
+        # its initialiser and its cost come from modules of their own
+        wanted = "init" in name.lower() or (re.search(r"cost|loss", name, re.IGNORECASE) and _cost_of(backward, functions) is None)
+        if wanted and name not in functions:
+            functions[name] = f
     np.random.seed(context.options.seed)
     try:
         params = _initial(functions, _layers_read(forward), min(_written_outputs(context.source.tree, set(functions)), 10) if getattr(getattr(context, "source", None), "tree", None) is not None else 1)
