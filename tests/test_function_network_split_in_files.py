@@ -174,3 +174,64 @@ def test_a_wrong_tanh_slope_is_found_two_layer_style(tmp_path):
     report = check(two_layer_files(tmp_path, propagation=wrong))
     params = {f["param"] for f in errors(report) if f["param"]}
     assert params and params <= {"W1", "b1"}, errors(report)
+
+
+COURSE_UTILS = '''\
+import numpy as np
+
+
+def forward_propagation(X, parameters):
+    Z1 = parameters["W1"] @ X + parameters["b1"]
+    A1 = np.maximum(0, Z1)
+    A2 = 1 / (1 + np.exp(-(parameters["W2"] @ A1 + parameters["b2"])))
+    return A2, (Z1, A1, A2)
+
+
+def backward_propagation(X, Y, cache, parameters):
+    m = X.shape[1]
+    Z1, A1, A2 = cache
+    dZ2 = (A2 - Y) / m
+    dZ1 = parameters["W2"].T @ dZ2 * (Z1 > 0)
+    return {"dW1": dZ1 @ X.T, "db1": dZ1.sum(axis=1, keepdims=True), "dW2": dZ2 @ A1.T, "db2": dZ2.sum(axis=1, keepdims=True)}
+'''
+
+EXERCISE = '''\
+import numpy as np
+from course_utils import forward_propagation, backward_propagation
+
+
+def initialize_parameters_zeros(layers_dims):
+    parameters = {}
+    for l in range(1, len(layers_dims)):
+        parameters["W" + str(l)] = np.zeros((layers_dims[l], layers_dims[l - 1]))
+        parameters["b" + str(l)] = np.zeros((layers_dims[l], 1))
+    return parameters
+
+
+def initialize_parameters_he(layers_dims):
+    parameters = {}
+    for l in range(1, len(layers_dims)):
+        parameters["W" + str(l)] = None  # write this
+        parameters["b" + str(l)] = None
+    return parameters
+
+
+def model(X, Y, learning_rate=0.01, num_iterations=1000):
+    parameters = initialize_parameters_zeros([X.shape[0], 10, 1])
+    for i in range(num_iterations):
+        a2, cache = forward_propagation(X, parameters)
+        grads = backward_propagation(X, Y, cache, parameters)
+        for key in parameters:
+            parameters[key] -= learning_rate * grads["d" + key]
+    return parameters
+'''
+
+
+def test_an_exercise_of_initialisers_beside_a_course_network_is_not_what_builds_it(tmp_path):
+    # the forward reads W1..b2 by name: those keys build it, not the student's zero or unfinished initialisers
+    write(tmp_path, "course_utils.py", COURSE_UTILS)
+    report = check(write(tmp_path, "initialization.py", EXERCISE))
+    assert errors(report) == [], errors(report)
+    (built,) = [b for b in report["built"] if b["what"] == "forward_propagation/backward_propagation"]
+    assert built["skipped"] is None, built
+    assert measured(report) >= {"W1", "b1", "W2", "b2"}

@@ -2,7 +2,8 @@
 gradients (no learning rate, no step) is checked against the loss beside it: its own
 `loss(y_pred, y)` method, or the one loss function of its file (`loss(y_true, y_pred)` too).
 The gradients are read where backward returns them: lists of arrays for lists of weights
-(`return dws, dbs` for `self.ws`, `self.bs`), a dictionary keyed by the parameters' names."""
+(`return dws, dbs` for `self.ws`, `self.bs`), a dictionary keyed by the parameters' names (of
+attributes, `self.W1`, or of a parameter dictionary, `self.params["W1"]`)."""
 
 from __future__ import annotations
 
@@ -85,10 +86,53 @@ class TanhClassifier:
         return {"dW1": dW1, "db1": db1, "dW2": self.h.T @ d_out, "db2": d_out.sum(axis=0)}
 '''
 
+PARAMS_DICT = '''\
+import numpy as np
+
+
+class DictNet:
+    def __init__(self, input_dim, hidden_dim, num_classes):
+        self.params = {
+            "W1": np.random.randn(input_dim, hidden_dim) * 0.3,
+            "b1": np.random.randn(hidden_dim) * 0.1,
+            "W2": np.random.randn(hidden_dim, num_classes) * 0.3,
+            "b2": np.zeros(num_classes),
+        }
+
+    def forward(self, X):
+        self.X = X
+        self.z1 = X @ self.params["W1"] + self.params["b1"]
+        self.a1 = np.maximum(0, self.z1)
+        scores = self.a1 @ self.params["W2"] + self.params["b2"]
+        e = np.exp(scores - scores.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+
+    def loss(self, probs, y):
+        return -np.mean(np.log(probs[np.arange(len(y)), y]))
+
+    def backward(self, probs, y):
+        n = len(y)
+        dscores = probs.copy()
+        dscores[np.arange(n), y] -= 1
+        dscores /= n
+        grads = {}
+        grads["W2"] = self.a1.T @ dscores
+        grads["b2"] = dscores.sum(axis=0)
+        da1 = dscores @ self.params["W2"].T
+        dz1 = da1 * (self.z1 > 0)
+        grads["W1"] = self.X.T @ dz1
+        grads["b1"] = dz1.sum(axis=0)
+        return grads
+'''
+
 CORRECT_DB = "db = delta.sum(axis=0)"
 BUGGY_DB = "db = delta.mean(axis=0)  # BUG: delta is already divided by n"
 CORRECT_DH = "d_h = d_out @ self.W2.T * (1 - self.h ** 2)"
 BUGGY_DH = "d_h = d_out @ self.W2.T * (1 - self.h)  # BUG: tanh's slope is 1 - h ** 2"
+
+
+CORRECT_DW1 = 'grads["W1"] = self.X.T @ dz1'
+BUGGY_DW1 = 'grads["W1"] = self.X.T @ da1  # BUG: the ReLU mask is left out'
 
 
 def measured(report: dict, layer: str) -> set[str]:
@@ -138,3 +182,15 @@ def squared_error(y_pred, y_true):
     assert errors(report) == [], errors(report)
     model = next(b for b in report["built"] if b["what"] == "TanhClassifier")
     assert model["skipped"] and "not checked yet" in model["skipped"], model
+
+
+def test_a_parameter_dictionary_returned_as_gradients_by_key_is_clean(tmp_path):
+    report = check(planted(tmp_path, "net.py", PARAMS_DICT, CORRECT_DW1, CORRECT_DW1))
+    assert errors(report) == [], errors(report)
+    assert measured(report, "DictNet") == {"W1", "b1", "W2", "b2"}
+
+
+def test_a_left_out_mask_in_the_parameter_dictionary_style_is_named(tmp_path):
+    path = planted(tmp_path, "net.py", PARAMS_DICT, CORRECT_DW1, BUGGY_DW1)
+    report = check(path)
+    assert [(f["param"], f["line"]) for f in errors(report)] == [("W1", line_of(path, "# BUG"))], errors(report)

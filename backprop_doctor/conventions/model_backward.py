@@ -34,7 +34,7 @@ target (`y_true`, `y`, `labels`); or `backward(label)` taking the target alone
   on frozen features): the loss is `loss(x, t)`, the gradients `self.d<name>`.
 
 - `backward(y_pred, y_true)` returning the gradients and stepping nothing (`return dws, dbs` for
-  `self.ws, self.bs`, or `{"dW1": ...}`): the loss is the model's own `loss(y_pred, y)` method (or
+  `self.ws, self.bs`, or `{"dW1": ...}` for `self.W1`, `{"W1": ...}` for `self.params["W1"]`): the loss is the model's own `loss(y_pred, y)` method (or
   `loss(x, y)`), else the one loss function of its file (`bce(y_true, y_pred)` too); with no loss,
   or two candidate loss functions, it is named as not checked.
 
@@ -379,13 +379,16 @@ LOSS_NAMES = re.compile(r"loss|cost|entropy|mse|error", re.IGNORECASE)
 
 def _parameter_arrays(model: Any) -> dict[str, np.ndarray]:
     """The model's float arrays by name: `W1` for an array attribute, `ws[0]` for each array of a list
-    attribute (`self.ws = [W0, W1]`), in the order the object holds them."""
+    attribute (`self.ws = [W0, W1]`), `W1` for an array of a dictionary attribute (`self.params["W1"]`),
+    in the order the object holds them."""
     found: dict[str, np.ndarray] = {}
     for name, value in vars(model).items():
         if is_float_array(value):
             found[name] = value
         elif isinstance(value, list) and value and all(is_float_array(v) for v in value):
             found.update({f"{name}[{i}]": v for i, v in enumerate(value)})
+        elif isinstance(value, dict) and value and all(isinstance(k, str) and is_float_array(v) for k, v in value.items()):
+            found.update({k: v for k, v in value.items() if k not in found})
     return found
 
 
