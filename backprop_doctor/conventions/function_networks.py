@@ -25,7 +25,9 @@ Example:
 Recognised by: a function whose name says forward (`forward_propagation`,
 `L_model_forward`, `f_propagation`, `forward_prop`) taking `X` and the parameters,
 with a partner whose name says backward the same way; confirmed by building
-the parameters with the file's initialiser and a trial forward. Gradients live
+the parameters with the file's initialiser and a trial forward. A network written one
+function per file (`from initialize import *`, `from compute_cost import *` beside `from forward
+import *`) has its initialiser and its cost taken from those modules of the checked file's folder. Gradients live
 in what the backward returns, `dW1` for `W1`. The cost is the file's own
 `compute_cost(A, Y)` when it has one, else the mean binary cross-entropy.
 """
@@ -36,6 +38,7 @@ import ast
 
 import copy
 import inspect
+import os
 import re
 from typing import Any
 
@@ -213,10 +216,12 @@ def _layers_read(forward: Any) -> int:
         return 0
 
 
-def _initial(functions: dict[str, Any], layers: int = 0, outputs: int = 1) -> dict[str, np.ndarray]:
+def _initial(functions: dict[str, Any], layers: int = 0, outputs: int = 1, strict: bool = False) -> dict[str, np.ndarray]:
     """The file's own initialiser called with sizes its arguments name; a list of layer sizes as
     deep as the forward reads (`layers`), three layers when it does not say; `outputs` units out
-    (the program's own, when its source shows them: a softmax over one unit is constant)."""
+    (the program's own, when its source shows them: a softmax over one unit is constant). `strict`
+    (an initialiser from another file beside it) takes only parameters that are all float arrays
+    with no weight matrix of zeros (not an exercise's unfinished or all-zero initialiser)."""
     dims = [5, *HIDDEN[: layers - 1], outputs] if 0 < layers <= len(HIDDEN) + 1 else [5, 4, 3, outputs]
     for name, f in functions.items():
         if "init" not in name.lower():
@@ -232,6 +237,8 @@ def _initial(functions: dict[str, Any], layers: int = 0, outputs: int = 1) -> di
             else:
                 continue
         except Exception:
+            continue
+        if strict and not (isinstance(params, dict) and all(is_float_array(v) and (not k.startswith("W") or v.any()) for k, v in params.items())):
             continue
         if isinstance(params, dict) and any(k.startswith("W") for k in params):
             return {k: np.array(v, dtype=np.float64) if is_float_array(np.asarray(v)) else v for k, v in params.items()}
@@ -390,6 +397,25 @@ def _off_zero(params: dict[str, np.ndarray], seed: int) -> dict[str, np.ndarray]
     }
 
 
+def _beside(namespace: dict[str, Any], path: str | None) -> dict[str, Any]:
+    """The functions of the namespace written in files of the checked file's own folder (the file
+    itself and the modules it imports from beside it), by name."""
+    if not path:
+        return {}
+    folder = os.path.dirname(os.path.abspath(path))
+    found = {}
+    for name, f in namespace.items():
+        if not inspect.isfunction(f):
+            continue
+        try:
+            where = inspect.getsourcefile(f)
+        except TypeError:
+            continue
+        if where and os.path.dirname(os.path.abspath(where)) == folder:
+            found[name] = f
+    return found
+
+
 def build(pair: tuple[Any, Any], context: Any, rng: np.random.Generator) -> list[Case]:
     forward, backward = pair
     namespace = context.namespace or {}
@@ -402,20 +428,34 @@ def build(pair: tuple[Any, Any], context: Any, rng: np.random.Generator) -> list
         functions.update(
             {n: f for n, f in namespace.items() if inspect.isfunction(f) and re.search(r"cost|loss", n, re.IGNORECASE) and n.endswith(suffix[1])}
         )
+    # a network written one function per file (`from initialize import *`, `from compute_cost import *`):
+    # its cost and, when nothing else builds it, its initialiser come from modules of their own
+    beside = _beside(namespace, getattr(getattr(context, "source", None), "path", None))
+    if _cost_of(backward, functions) is None:
+        cost = next(((n, f) for n, f in beside.items() if re.search(r"cost|loss", n, re.IGNORECASE) and len(required_inputs(f)) == 2), None)
+        if cost is not None:
+            functions[cost[0]] = cost[1]
+    initialisers = {n: f for n, f in beside.items() if "init" in n.lower() and n not in functions}
+    tree = getattr(getattr(context, "source", None), "tree", None)
     np.random.seed(context.options.seed)
     try:
-        params = _initial(functions, _layers_read(forward), min(_written_outputs(context.source.tree, set(functions)), 10) if getattr(getattr(context, "source", None), "tree", None) is not None else 1)
+        params = _initial(functions, _layers_read(forward), min(_written_outputs(tree, set(functions)), 10) if tree is not None else 1)
     except NotChecked:
         guesses = _from_keys(forward)
-        if not guesses:
-            raise
         raised: Exception | None = None
         for guess in guesses:
             case, raised = _case(pair, guess, functions, rng)
             if raised is None:
                 return [case]
-        keys = ", ".join(guesses[0])
-        raise NotChecked(f"no initialize_parameters(...) function, and {keys} guessed from the keys the forward reads did not fit it: {raised}") from None
+        try:
+            np.random.seed(context.options.seed)
+            outputs = min(_written_outputs(tree, set(functions) | set(initialisers)), 10) if tree is not None else 1
+            params = _initial(initialisers, _layers_read(forward), outputs, strict=True)
+        except NotChecked:
+            if not guesses:
+                raise
+            keys = ", ".join(guesses[0])
+            raise NotChecked(f"no initialize_parameters(...) function, and {keys} guessed from the keys the forward reads did not fit it: {raised}") from None
     case, raised = _case(pair, _off_zero(params, context.options.seed), functions, rng)
     if isinstance(raised, TypeError) and "argument" in str(raised):  # the arguments were not passed the way it takes them
         raise NotChecked(f"a trial forward on X {case.x.shape} raised TypeError: {raised}") from raised

@@ -33,6 +33,11 @@ target (`y_true`, `y`, `labels`); or `backward(label)` taking the target alone
 - `loss(x, t)` then `backward()` leaving `self.dW` for `self.W` (a linear probe
   on frozen features): the loss is `loss(x, t)`, the gradients `self.d<name>`.
 
+- `backward(y_pred, y_true)` returning the gradients and stepping nothing (`return dws, dbs` for
+  `self.ws, self.bs`, or `{"dW1": ...}` for `self.W1`, `{"W1": ...}` for `self.params["W1"]`): the loss is the model's own `loss(y_pred, y)` method (or
+  `loss(x, y)`), else the one loss function of its file (`bce(y_true, y_pred)` too); with no loss,
+  or two candidate loss functions, it is named as not checked.
+
 A `backward(label)` model is named as not checked: the loss is only returned by
 backward itself, and its gradients live wherever it puts them (its sub-layers'
 attributes, lists of sparse embedding updates), with no one place to read them.
@@ -40,7 +45,11 @@ attributes, lists of sparse embedding updates), with no one place to read them.
 
 from __future__ import annotations
 
+import ast
 import copy
+import inspect
+import re
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -48,6 +57,7 @@ import numpy as np
 from backprop_doctor.conventions._base import FORWARD_SEED, GRAD_NAMES, Adapter, is_float_array, parameters, promote_to_float64
 from backprop_doctor.conventions._classlayer import function_node, required_inputs
 from backprop_doctor.static.methods import self_name, update_operands
+from backprop_doctor.static.tree import walk
 from backprop_doctor.conventions._run import Case, NotChecked, program_instances
 from backprop_doctor.conventions.loss_objects import PREDICTIONS, TARGETS
 
@@ -294,13 +304,17 @@ def build(cls: type, context: Any, rng: np.random.Generator) -> list[Case]:
         if model is None:
             raise builder._raised(f"{cls.__name__}(...) raised {type(error).__name__}: {error}", error) from error
     promote_to_float64(model)
-    weights = [v for v in _float_arrays(model).values() if v.ndim == 2]
+    weights = [v for v in _parameter_arrays(model).values() if v.ndim == 2]
     rate = next((r for r in RATES if isinstance(getattr(model, r, None), (int, float)) and not isinstance(getattr(model, r), bool)), None)
-    if not weights or (arguments and rate is None):
+    loss = _prediction_loss(cls, context) if arguments else None
+    if not weights or (arguments and rate is None and loss is None):
         raise NotChecked(why_not_checked(cls) or "")
+    classes = max(weights[-1].shape[-1], 2)
     n = max(int(context.options.batch_size), 2)
+    n += n == classes  # labels read as one-hot rows would broadcast against a square prediction
     x = rng.standard_normal((n, weights[0].shape[0]))
-    for t in _targets(n, max(weights[-1].shape[-1], 2), rng):
+    targets = _targets(n, classes, rng)
+    for t in targets:
         if not arguments and (grads := _loss_then_backward(model, x, t)):
             adapter: Adapter = LossThenBackward(model, cls.__name__, grads)
         elif arguments and rate is not None and (names := _stepped(model, x, t, rate)):
@@ -308,6 +322,11 @@ def build(cls: type, context: Any, rng: np.random.Generator) -> list[Case]:
         else:
             continue
         return [Case(f"x {x.shape}, t {t.shape}", adapter, x, t)]
+    if loss is not None:
+        for t in [targets[1], targets[2], targets[0], targets[0].reshape(-1, 1)]:
+            if (read := _returned_gradients(model, loss, x, t)) is not None:
+                adapter = BackwardReturnsGradients(model, cls.__name__, loss, read)
+                return [Case(f"x {x.shape}, t {t.shape}, loss: your `{loss.label}`", adapter, x, t)]
     raise NotChecked(why_not_checked(cls) or "")
 
 
@@ -351,3 +370,242 @@ def _has_loss(cls: type) -> bool:
     """A `loss(x, t)` method: the loss a `backward(t)` differentiates, computed beside it."""
     loss = getattr(cls, "loss", None)
     return callable(loss) and len(required_inputs(loss)) == 2
+
+
+# --------------------------------------------------------------------------- backward(y_pred, y) returning gradients
+
+LOSS_NAMES = re.compile(r"loss|cost|entropy|mse|error", re.IGNORECASE)
+
+
+def _parameter_arrays(model: Any) -> dict[str, np.ndarray]:
+    """The model's float arrays by name: `W1` for an array attribute, `ws[0]` for each array of a list
+    attribute (`self.ws = [W0, W1]`), `W1` for an array of a dictionary attribute (`self.params["W1"]`),
+    in the order the object holds them."""
+    found: dict[str, np.ndarray] = {}
+    for name, value in vars(model).items():
+        if is_float_array(value):
+            found[name] = value
+        elif isinstance(value, list) and value and all(is_float_array(v) for v in value):
+            found.update({f"{name}[{i}]": v for i, v in enumerate(value)})
+        elif isinstance(value, dict) and value and all(isinstance(k, str) and is_float_array(v) for k, v in value.items()):
+            found.update({k: v for k, v in value.items() if k not in found})
+    return found
+
+
+@dataclass(frozen=True)
+class PredictionLoss:
+    """The loss a `backward(y_pred, y)` differentiates: the model's own `loss(y_pred, y)` method
+    (or `loss(x, y)`), else the file's `loss(y_pred, y)` function (either argument order)."""
+
+    label: str
+    method: str | None = None
+    function: Any = None
+    of_input: bool = False
+    swapped: bool = False
+
+    def __call__(self, model: Any, x: np.ndarray, t: Any) -> tuple[Any, Any]:
+        prediction = model.forward(x)
+        if self.method is not None:
+            value = getattr(model, self.method)(x if self.of_input else prediction, t)
+        else:
+            value = self.function(t, prediction) if self.swapped else self.function(prediction, t)
+        return value, prediction
+
+
+def _loss_arguments(func: Any, given: str) -> tuple[bool, bool] | None:
+    """(of the input, swapped) for a loss over (prediction, target), (target, prediction) or
+    (input, target); None for any other two arguments."""
+    names = [n.lower() for n in required_inputs(func)]
+    if len(names) != 2:
+        return None
+    first, second = names
+    if first in PREDICTIONS and second in TARGETS:
+        return False, False
+    if first in TARGETS and second in PREDICTIONS:
+        return False, True
+    if first == given and second in TARGETS:
+        return True, False
+    return None
+
+
+def _prediction_loss(cls: type, context: Any) -> PredictionLoss | None:
+    """The loss beside a `backward(y_pred, y)` model: a method of its own whose name says loss or
+    cost, else a function of its file named so; None when it has neither."""
+    given = required_inputs(cls.forward)[0].lower()
+    for name in dir(cls):
+        method = getattr(cls, name, None)
+        if name.startswith("__") or name in ("forward", "backward") or not LOSS_NAMES.search(name) or not inspect.isfunction(method):
+            continue
+        read = _loss_arguments(method, given)
+        if read is not None and not read[1]:
+            return PredictionLoss(f"{cls.__name__}.{name}", method=name, of_input=read[0])
+    namespace = getattr(context, "namespace", None) or {}
+    found = []
+    for name, func in namespace.items():
+        if not (inspect.isfunction(func) and LOSS_NAMES.search(name) and getattr(func, "__module__", None) == cls.__module__):
+            continue
+        read = _loss_arguments(func, given)
+        if read is not None and not read[0]:
+            found.append(PredictionLoss(name, function=func, swapped=read[1]))
+    return found[0] if len(found) == 1 else None  # two losses in the file: which one backward differentiates is not known
+
+
+def _returned_name(node: ast.expr) -> str:
+    """`dws` of `dws`, `dws[::-1]` or `list(reversed(dws))`; "" for anything else."""
+    while isinstance(node, ast.Call) and len(node.args) == 1 and isinstance(node.func, ast.Name) and node.func.id in ("list", "reversed", "tuple"):
+        node = node.args[0]
+    if isinstance(node, ast.Subscript):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else ""
+
+
+def _returned_element_names(backward: Any) -> list[str]:
+    node = function_node(backward)
+    for n in walk(node) if node is not None else ():
+        if isinstance(n, ast.Return) and isinstance(n.value, ast.Tuple):
+            return [_returned_name(e) for e in n.value.elts]
+    return []
+
+
+def _stem(name: str) -> str:
+    """The parameter a gradient's name is of: `dW1` -> `W1`, `grad_w` -> `w`, `dws` -> `ws`."""
+    for pattern in GRAD_NAMES:
+        before, _, after = pattern.partition("{}")
+        if len(name) > len(before) + len(after) and name.startswith(before) and name.endswith(after):
+            return name[len(before) : len(name) - len(after)]
+    return name
+
+
+def _names_match(gradient: str, param: str) -> bool:
+    return bool(gradient) and gradient != param and _stem(gradient).lower() == param.lower()
+
+
+Path = tuple[Any, ...]
+
+
+def _match(returned: Any, model: Any, names: list[str], held: set[str]) -> dict[str, Path] | None:
+    """{parameter: where its gradient sits in what backward returned}: a dictionary by its keys
+    (`dW1` or `W1` for `self.W1`), a tuple element by element (an array to the parameter of its shape,
+    a list of arrays to the list attribute of its shapes), the returned names (`return dws, dbs`)
+    deciding between parameters of one shape, else the order the object holds them in. Numbers (a
+    loss returned beside the gradients) and arrays of no parameter's shape (an input gradient) are
+    left out; None when no gradient is found."""
+    arrays = {k: v for k, v in _parameter_arrays(model).items() if k in held}  # not what forward caches
+    lists = {k: v for k, v in vars(model).items() if f"{k}[0]" in held and isinstance(v, list) and v and all(is_float_array(a) for a in v)}
+    found: dict[str, Path] = {}
+    if isinstance(returned, dict):
+        for key, value in returned.items():
+            param = next((p for p in arrays if isinstance(key, str) and (p == key or _names_match(key, p))), None)
+            if param is not None and param not in found and np.shape(value) == arrays[param].shape:
+                found[param] = (key,)
+        return found or None
+    elements = _elements(returned)
+    names = names if len(names) == len(elements) else [""] * len(elements)
+    for i, (element, name) in enumerate(zip(elements, names)):
+        if is_float_array(element):
+            fits = [p for p, a in arrays.items() if "[" not in p and p not in found and a.shape == element.shape]
+            param = next((p for p in fits if _names_match(name, p)), fits[0] if fits else None)
+            if param is not None:
+                found[param] = (i,)
+        elif isinstance(element, (list, tuple)) and element and all(is_float_array(g) for g in element):
+            shapes = [np.shape(g) for g in element]
+            fits = [k for k, v in lists.items() if f"{k}[0]" not in found and [a.shape for a in v] == shapes]
+            attribute = next((k for k in fits if _names_match(name, k)), fits[0] if fits else None)
+            if attribute is not None:
+                found.update({f"{attribute}[{j}]": (i, j) for j in range(len(element))})
+    return found or None
+
+
+def _elements(returned: Any) -> list[Any]:
+    """What backward returned as a list of elements: a tuple's elements, a lone array as one element,
+    and a plain list of arrays as one element (one list of gradients for one list of weights)."""
+    if isinstance(returned, tuple):
+        return list(returned)
+    if isinstance(returned, list) and returned and all(is_float_array(v) for v in returned):
+        return [returned]
+    return list(returned) if isinstance(returned, list) else [returned]
+
+
+def _at(returned: Any, path: Path) -> Any:
+    if isinstance(returned, dict):
+        return returned.get(path[0])
+    value: Any = _elements(returned)
+    for step in path:
+        value = value[step]
+    return value
+
+
+@dataclass(frozen=True)
+class Reading:
+    """Where each parameter's gradient sits in what backward returns, and the names it returns."""
+
+    paths: dict[str, Path]
+    names: tuple[str, ...]
+
+
+def _returned_gradients(model: Any, loss: PredictionLoss, x: np.ndarray, t: Any) -> Reading | None:
+    """How `backward(forward(x), t)` hands back its gradients, when the loss is a number for this
+    target, the prediction holds the samples as the target does, and backward leaves the parameters
+    where they were (it returns gradients, it does not step)."""
+    names = tuple(_returned_element_names(type(model).backward))
+    held = set(_parameter_arrays(model))  # the model as built, before a forward caches arrays in it
+
+    def call(work: Any) -> Reading | None:
+        value, prediction = loss(work, x.copy(), t)
+        if not _scalar(value) or not _fits(prediction, t, x.shape[0], 0) or (np.asarray(t).dtype.kind in "iu" and np.shape(prediction)[1:] in ((), (1,))):
+            return None  # labels are for a prediction with a score per class
+        before = {k: v.copy() for k, v in _parameter_arrays(work).items()}
+        returned = work.backward(np.array(prediction, copy=True), copy.deepcopy(t))
+        after = _parameter_arrays(work)
+        if after.keys() != before.keys() or any(not np.array_equal(after[k], v) for k, v in before.items()):
+            return None
+        paths = _match(returned, work, list(names), held)
+        return Reading(paths, names) if paths else None
+
+    return _trial(model, call)
+
+
+class BackwardReturnsGradients(Adapter):
+    """`forward(x)` is the prediction, the model's (or its file's) loss of it the loss, and
+    `backward(y_pred, y_true)` returns the gradients, read where `Reading` says."""
+
+    def __init__(self, model: Any, name: str, loss: PredictionLoss, reading: Reading):
+        super().__init__(name=name, kind="model-backward", target=type(model), is_loss=True)
+        self.model = model
+        self.dout_is_input = False
+        self._loss, self._reading = loss, reading
+        self._state: tuple[Any, Any] = (None, None)
+
+    def params(self) -> dict[str, np.ndarray]:
+        arrays = _parameter_arrays(self.model)
+        return {k: arrays[k] for k in self._reading.paths if k in arrays}
+
+    def forward(self, x: np.ndarray, t: Any = None) -> Any:
+        value, prediction = self._loss(self.model, x, t)
+        self._state = (prediction, t)
+        return float(np.squeeze(value))
+
+    def backward(self, dout: Any) -> tuple[np.ndarray | None, dict[str, Any]]:
+        prediction, t = self._state
+        returned = self.model.backward(np.array(prediction, copy=True), copy.deepcopy(t))
+        grads = {}
+        for param, path in self._reading.paths.items():
+            try:
+                grads[param] = _at(returned, path)
+            except (IndexError, KeyError, TypeError):
+                grads[param] = None
+        return None, grads
+
+    def backward_target(self) -> Any:
+        return type(self.model).backward
+
+    def forward_target(self) -> Any:
+        return type(self.model).forward
+
+    def grad_targets(self, param: str) -> tuple[str, ...]:
+        attribute = param.partition("[")[0]
+        path = self._reading.paths.get(param, ())
+        named = [self._reading.names[path[0]]] if path and isinstance(path[0], int) and path[0] < len(self._reading.names) and self._reading.names[path[0]] else []
+        single = attribute[:-1] if attribute.endswith("s") and len(attribute) > 1 else attribute
+        # `dw = ...` then `dws.append(dw)`: the statement computing one layer's gradient before the list it is returned in
+        return tuple(dict.fromkeys([f"d{single}", f"d{attribute}", *named, f"grads['{attribute}']", f'grads["{attribute}"]']))
