@@ -91,6 +91,7 @@ def run(context: Any) -> Iterator[Finding]:
     _slopes_left_out(context)
     _slopes_misderived(context)
     _derivatives_given_outputs(context)
+    _indices_mixed(context)
     _carried_not_added(context)
     _cross_entropy_delta(context)
     _quadratic_delta(context)
@@ -425,6 +426,31 @@ def _derivatives_given_outputs(context: Any) -> None:
             f"{given.kind}'s output: it needs the {given.kind}'s input (the pre-activation){instead}",
             "derivative-of-output", given.line, f.line,
         )  # fmt: skip
+
+
+def _indices_mixed(context: Any) -> None:
+    """A wrong gradient whose function reads an array by another loop's index on one gradient line
+    (`dW[:, j] += X[j]` where every other line reads `X[i]`, the sample)."""
+    from backprop_doctor.static.indices import mixed_index
+
+    for i, f, measured in _bare(context):
+        mixed = mixed_index(context.source.tree, context.source.path, f.line)
+        if mixed is None:
+            continue
+        context.findings[i] = _named(
+            f, measured,
+            f"line {mixed.line} reads `{mixed.array}[{mixed.written}]`, the row of `{mixed.array}` picked by the loop index "
+            f"`{mixed.written}`, where every other line of the function reads `{mixed.array}[{mixed.meant}]` "
+            f"({_lines(mixed.others)}): write `{mixed.array}[{mixed.meant}]`",
+            "index-mixed-up", mixed.line, *mixed.others,
+        )  # fmt: skip
+
+
+def _lines(lines: tuple[int, ...]) -> str:
+    """"line 14", "lines 14 and 23", "lines 3, 9 and 14"."""
+    if len(lines) == 1:
+        return f"line {lines[0]}"
+    return "lines " + ", ".join(map(str, lines[:-1])) + f" and {lines[-1]}"
 
 
 def _carried_not_added(context: Any) -> None:

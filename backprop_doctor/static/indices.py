@@ -1,0 +1,84 @@
+"""An array read by the wrong loop's index in a gradient: `dW[:, j] += X[j]` in a loop over the samples
+`i` and the classes `j`, where every other line of the function reads `X[i]`.
+
+`mixed_index` reads the function around a line and names the one subscript whose index is another
+loop's variable than the one the array is read by everywhere else; nothing here runs user code.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections import Counter
+from dataclasses import dataclass
+
+from backprop_doctor.static.definitions import enclosing, find_function
+from backprop_doctor.static.tree import walk
+
+
+@dataclass(frozen=True)
+class MixedIndex:
+    """`X[j]` at `line` where the function reads `X[i]` at the lines `others`."""
+
+    line: int
+    array: str  # "X"
+    written: str  # "j"
+    meant: str  # "i"
+    others: tuple[int, ...]
+    statement: str  # the line as written
+
+
+def mixed_index(tree: ast.Module, path: str, line: int) -> MixedIndex | None:
+    """The gradient statement of the function holding `line` that reads an array by the index of another
+    loop than every other read of that array in the function (two nested loops over plain ranges)."""
+    inner = enclosing(path, line)
+    function = find_function(tree, inner.qualname) if inner is not None else None
+    if function is None:
+        return None
+    loops = {n.target.id for n in walk(function) if isinstance(n, ast.For) and isinstance(n.target, ast.Name)}
+    if len(loops) < 2:
+        return None
+    reads: dict[str, list[tuple[str, ast.Subscript]]] = {}
+    for node in walk(function):
+        if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and isinstance(node.ctx, ast.Load):
+            index = node.slice.elts[0] if isinstance(node.slice, ast.Tuple) and node.slice.elts else node.slice
+            if isinstance(index, ast.Name) and index.id in loops:
+                reads.setdefault(node.value.id, []).append((index.id, node))
+    statements = {id(n): s for s in walk(function) if isinstance(s, (ast.Assign, ast.AugAssign)) for n in walk(s)}
+    for array, found in reads.items():
+        counts = Counter(index for index, _ in found)
+        if len(counts) != 2:
+            continue
+        for (meant, many), (written, once) in (counts.most_common(), counts.most_common()[::-1]):
+            if once != 1:
+                continue
+            node = next(n for index, n in found if index == written)
+            statement = statements.get(id(node))
+            if statement is None or not _writes_gradient(statement):
+                continue
+            # read once by the index the gradient's own target is written at (`dW[:, c] += ... * X[c]`), or by
+            # an index no other read of the array uses while another is used twice or more
+            if not (written in _target_indices(statement) and meant not in _target_indices(statement)) and many < 2:
+                continue
+            return MixedIndex(
+                node.lineno, array, written, meant, tuple(sorted({n.lineno for index, n in found if index == meant})), ast.unparse(statement)
+            )
+    return None
+
+
+def _target_indices(statement: ast.Assign | ast.AugAssign) -> set[str]:
+    """The names a statement's target is subscripted by (`c` of `dW[:, c] += ...`)."""
+    targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+    return {n.id for t in targets if isinstance(t, ast.Subscript) for n in walk(t.slice) if isinstance(n, ast.Name)}
+
+
+def _writes_gradient(statement: ast.Assign | ast.AugAssign) -> bool:
+    """A statement that writes a gradient: its target is named like one (`dW`, `grad_W`, `dW[:, j]`)."""
+    targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+    for target in targets:
+        base = target
+        while isinstance(base, (ast.Subscript, ast.Attribute)):
+            base = base.value
+        name = base.id if isinstance(base, ast.Name) else ""
+        if name.startswith(("d", "grad", "g_")) or "grad" in name.lower():
+            return True
+    return False
