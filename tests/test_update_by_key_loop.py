@@ -7,43 +7,8 @@ from __future__ import annotations
 
 import pytest
 
+from test_adam_crossed_correction import FUNCTION as ADAM  # Adam over `for name in P:`, its corrections right
 from userfiles import check, errors, line_of, planted
-
-ADAM = """\
-    import numpy as np
-
-    rng = np.random.default_rng(11)
-    X = rng.uniform(-2, 2, (160, 2))
-    Y = np.sin(X[:, :1]) * np.cos(X[:, 1:])
-
-    P = {"A": rng.standard_normal((2, 20)) * 0.7, "c": np.zeros(20), "B": rng.standard_normal((20, 1)) * 0.3, "d": np.zeros(1)}
-
-    def grads_of(P, X, Y):
-        h = np.tanh(X @ P["A"] + P["c"])
-        out = h @ P["B"] + P["d"]
-        e = (out - Y) / len(X)
-        G = {"B": h.T @ e, "d": e.sum(0)}
-        dh = (e @ P["B"].T) * (1 - h * h)
-        G["A"], G["c"] = X.T @ dh, dh.sum(0)
-        return 0.5 * float(np.sum((out - Y) ** 2)) / len(X), G
-
-    def adam_update(P, G, S, lr=0.01, b1=0.9, b2=0.999):
-        S["step"] += 1
-        n = S["step"]
-        for name in P:
-            S["m"][name] = b1 * S["m"][name] + (1 - b1) * G[name]
-            S["v"][name] = b2 * S["v"][name] + (1 - b2) * G[name] ** 2
-            mc = S["m"][name] / (1 - b1 ** n)
-            vc = S["v"][name] / (1 - b2 ** n)
-            P[name] -= lr * mc / (np.sqrt(vc) + 1e-8)
-
-    S = {"step": 0, "m": {k: np.zeros_like(v) for k, v in P.items()}, "v": {k: np.zeros_like(v) for k, v in P.items()}}
-    for i in range(600):
-        loss, G = grads_of(P, X, Y)
-        adam_update(P, G, S)
-        if i % 100 == 0:
-            print(i, loss)
-"""
 
 MOMENTUM = """\
     import numpy as np
