@@ -756,7 +756,9 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
             line, pattern = behind[0], "derivative-of-output"  # `dW1 = X.T @ dz1` of `dz1 = da1 * (1 - np.tanh(a1) ** 2)`: one finding there
         if pattern == "sign-flipped" and file is None and moved.site.sign < 0 and (order := ordered()) is not None:
             line = order.line  # every update climbs from one error written target minus output: one finding, there
-        if pattern == "accumulated-across-steps" and not measured.line:  # sums whose adding line is not known: one finding, at the first update
+        if pattern == "accumulated-across-steps" and getattr(result, "window", 1) > 1 and file is None:
+            line = moved.site.line  # sums an update reads once every few passes: one finding for the update, placed by `_never_emptied`
+        elif pattern == "accumulated-across-steps" and not measured.line:  # sums whose adding line is not known: one finding, at the first update
             line = next((at for (f, at, p), ms in groups.items() if f == file and p == pattern and not ms[0][1].line), line)
         groups.setdefault((file, line, pattern), []).append((moved, measured))
     for (file, line, pattern), members in groups.items():
