@@ -189,3 +189,19 @@ def test_class_wrong_gradient_is_named_where_it_is_added(tmp_path):
     (finding,) = errors(report)
     assert finding["line"] == line_of(path, "self.grads[0] += self.x.T @ d_h * 3")
     assert step_verdicts(report) == {"net.weights[0]": "mismatch", "net.weights[1]": "ok"}
+
+
+def test_an_update_every_few_passes_that_sums_nothing_is_judged_by_its_own_pass(tmp_path):
+    source = FLAT.replace("        for k in acc:\n            acc[k] += g[k]\n", "").replace(
+        "                params[k] -= lr * acc[k] / ACCUM\n" + RESET, "                params[k] -= lr * g[k]\n"
+    )
+    report = check(write(tmp_path, "every_fourth.py", source))
+    assert errors(report) == []
+    assert replayed(report)["window"] == 1 and set(step_verdicts(report).values()) == {"ok"}
+
+
+def test_class_without_a_reset_is_named_at_the_first_line_that_adds(tmp_path):
+    path = planted(tmp_path, "net.py", CLASS, "        for g in self.grads:\n            g[...] = 0.0\n", "")
+    finding = _accumulated(check(path))
+    assert finding["line"] == line_of(path, "self.grads[1] +=")
+    assert line_of(path, "self.grads[0] +=") in finding["highlight"]

@@ -63,6 +63,7 @@ class Capture:
     first_update: int | None = None  # the pass whose update statements ran first, when the passes taken ran none
     window: list[dict[str, Any]] = field(default_factory=list)  # the passes after the state's that run no update, each the names the loop rebound (below)
     window_losses: list[float] = field(default_factory=list)  # the program's loss in each pass of the window
+    last_pass_only: bool = False  # the window read as its last pass's step alone (an update that skips passes, summing nothing)
 
 
 # A guarded update (`if step % k == 0:`) that runs once every k passes reads what those k passes

@@ -423,6 +423,16 @@ def replay_step(capture: Capture, path: str, seed: int = 0, budget: float = 10.0
     replayed that way too when a gradient disagrees; the reading under which more updates follow
     the loss is the program's."""
     result = _replay(capture, path, seed, budget, curve, measure)
+    if capture.window and any(m.wrong or m.unused for _, m in result.parameters):
+        # an update that runs on some passes only (`if i % 2 == 0:`) without summing what the others computed
+        # reads its own pass's gradient: the window's last pass alone is then the step, if more updates follow it
+        alone = _replay(
+            dataclasses.replace(capture, last_pass_only=True, program_loss=capture.window_losses[-1] if capture.window_losses else None),
+            path, seed, budget, curve, measure,
+        )  # fmt: skip
+        if _followed(alone.parameters) > _followed(result.parameters):
+            alone.window = 1
+            return alone
     earlier = capture.earlier
     if earlier is not None and earlier.state is not None and _rose(earlier.program_loss, capture.program_loss) and _unsettled(result):
         # the first update already made the loss larger, and the second pass starts from weights that one

@@ -56,7 +56,7 @@ class Runner:
         # a window of passes that accumulate for one update (`capture.Capture.window`): each run makes them all,
         # its loss their mean; `last_pass_only` reads the last one's alone (an adjoint moved in that pass only)
         self.window: list[dict[str, Any]] = list(capture.window)
-        self.last_pass_only = False
+        self.last_pass_only = capture.last_pass_only
 
     def _code(self, start: int, stop: int, updating: Sequence[ast.stmt] = ()) -> Any:
         """The prefix's statements `start:stop` compiled as one module, followed by `updating` (the
