@@ -205,3 +205,23 @@ def test_class_without_a_reset_is_named_at_the_first_line_that_adds(tmp_path):
     finding = _accumulated(check(path))
     assert finding["line"] == line_of(path, "self.grads[1] +=")
     assert line_of(path, "self.grads[0] +=") in finding["highlight"]
+
+
+def _with_momentum(source: str) -> str:
+    return source.replace(
+        "        self.grads = [np.zeros_like(w) for w in self.weights]\n",
+        "        self.grads = [np.zeros_like(w) for w in self.weights]\n        self.velocity = [np.zeros_like(w) for w in self.weights]\n",
+    ).replace(
+        "        for w, g in zip(self.weights, self.grads):\n            w -= lr * g / k\n",
+        "        for w, g, v in zip(self.weights, self.grads, self.velocity):\n            v *= 0.9\n            v += g / k\n            w -= lr * v\n",
+    )
+
+
+def test_a_momentum_velocity_beside_the_buffers_is_no_accumulated_gradient(tmp_path):
+    report = check(write(tmp_path, "net.py", _with_momentum(CLASS)))
+    assert errors(report) == [] and replayed(report)["window"] == 3
+    assert step_verdicts(report) == {"net.weights[0]": "ok", "net.weights[1]": "ok"}
+    path = write(tmp_path, "net_bug.py", _with_momentum(CLASS).replace("            g[...] = 0.0\n", "            v[...] = 0.0\n"))
+    finding = _accumulated(check(path))
+    assert finding["line"] == line_of(path, "v[...] = 0.0")
+    assert "`net.grads[0]` and `net.grads[1]`" in finding["message"] and "velocity" not in finding["message"]
