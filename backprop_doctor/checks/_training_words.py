@@ -79,6 +79,9 @@ def replayed_step(result: Any) -> str:
     """Which pass of the user's loop the replay measured, in words: "your first training step (loop at
     line 12)", or the later pass it was measured again at when the first showed nothing wrong."""
     later = getattr(result, "later_pass", None)
+    window = getattr(result, "window", 1)
+    if later is None and window > 1:  # an update that reads the sum of several passes' gradients: those passes are the step
+        return f"your training step of {window} accumulated passes ({result.step.place})"
     if later is None:
         return f"your first training step ({result.step.place})"
     return f"your training step at pass {later} ({result.step.place}; at the first pass every gradient was right, the weights still small)"

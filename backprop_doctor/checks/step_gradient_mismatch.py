@@ -756,7 +756,9 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
             line, pattern = behind[0], "derivative-of-output"  # `dW1 = X.T @ dz1` of `dz1 = da1 * (1 - np.tanh(a1) ** 2)`: one finding there
         if pattern == "sign-flipped" and file is None and moved.site.sign < 0 and (order := ordered()) is not None:
             line = order.line  # every update climbs from one error written target minus output: one finding, there
-        if pattern == "accumulated-across-steps" and not measured.line:  # sums whose adding line is not known: one finding, at the first update
+        if pattern == "accumulated-across-steps" and getattr(result, "window", 1) > 1 and file is None:
+            line = moved.site.line  # sums an update reads once every few passes: one finding for the update, placed by `_never_emptied`
+        elif pattern == "accumulated-across-steps" and not measured.line:  # sums whose adding line is not known: one finding, at the first update
             line = next((at for (f, at, p), ms in groups.items() if f == file and p == pattern and not ms[0][1].line), line)
         groups.setdefault((file, line, pattern), []).append((moved, measured))
     for (file, line, pattern), members in groups.items():
@@ -815,6 +817,8 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
                 f"(`{again.call}`) to `{again.given}`, which is already {again.activation}'s output (line {again.given_line}); "
                 f"{again.activation}'s derivative from its output is `{again.fix}`: write that in place of the derivative at line {line}"
             )
+        elif pattern == "accumulated-across-steps" and getattr(result, "window", 1) > 1 and file is None:
+            line, shown, message = _never_emptied(source, step, result.window, members, where, loss_words, line, shown)
         elif pattern == "accumulated-across-steps":
             message = _accumulated_words(members, where, loss_words)
             if file is None and (reset := _reset_commented_out(source, step)) is not None:
@@ -1886,6 +1890,38 @@ def _reset_before_loop(source: Any, members: list[tuple[Any, Any]]) -> int | Non
         if isinstance(node, ast.Assign) and all(isinstance(t, ast.Subscript) for t in node.targets):
             return line
     return None
+
+
+def _never_emptied(
+    source: Any, step: Any, window: int, members: list[tuple[Any, Any]], where: str, loss_words: str, line: int, shown: list[int]
+) -> tuple[int, list[int], str]:
+    """(line, lines shown, message) for an update run once every `window` passes (`if step % k == 0:`) that
+    reads a sum the passes add their gradients to (`acc[k] += g[k]`) and that the loop never empties: named
+    at the statement of the update that zeroes another array in its place (`g[k][...] = 0.0`), else at the
+    line that adds."""
+    from backprop_doctor.static.resets import zeroing_statements
+
+    plural = len(members) > 1
+    sums = list(dict.fromkeys(m.accumulated[0] for _, m in members))
+    added = sorted({m.added_at for _, m in members if m.added_at is not None})
+    resets = zeroing_statements(source.tree, step)
+    adds = f" (line{'s' if len(added) > 1 else ''} {', '.join(map(str, added))})" if added else ""
+    if resets:
+        at, target = resets[0]
+        emptied = f"line {at} sets `{target}` to zero, which empties none of them, so "
+        line = at
+    else:
+        emptied = ""
+        line = added[0] if added else line
+    shown = sorted({line, *added, *(m.site.line for m, _ in members if m.site.file is None)})
+    message = (
+        f"the update{'s' if plural else ''} of {_names([m.name for _, m in members])} in your training step ({where}) "
+        f"run{'' if plural else 's'} once every {window} passes and use{'' if plural else 's'} the accumulated "
+        f"{'sums' if len(sums) > 1 else 'sum'} {_names(sums)}, which each pass adds its gradient to{adds}; the loop never "
+        f"empties {'them' if len(sums) > 1 else 'it'} after an update: {emptied}every update applies the sum of all the gradients so far "
+        f"of {loss_words}, not the mean of its own {window} passes'; set `{sums[0]}[...] = 0.0` (each of them) right after the update"
+    )
+    return line, shown, message
 
 
 def _accumulated_words(members: list[tuple[Any, Any]], where: str, loss_words: str) -> str:

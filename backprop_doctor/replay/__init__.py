@@ -296,6 +296,7 @@ def summary(result: StepResult) -> dict:
         "step_seconds": round(result.step_seconds, 4),
         "not_replayed": result.why or None,
         "later_pass": result.later_pass,
+        "window": result.window,
         "skipped": list(result.skipped) if result.skipped else None,
         "driver": result.driver,
         "maximised": result.maximised,

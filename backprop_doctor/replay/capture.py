@@ -61,10 +61,21 @@ class Capture:
     raised: tuple[str, str, int] | None = None  # (description, file, line): the loop's frame left by this error before an update
     starts: int = 0  # how many times the loop's body started while the capture watched
     first_update: int | None = None  # the pass whose update statements ran first, when the passes taken ran none
+    window: list[dict[str, Any]] = field(default_factory=list)  # the passes after the state's that run no update, each the names the loop rebound (below)
+    window_losses: list[float] = field(default_factory=list)  # the program's loss in each pass of the window
+    last_pass_only: bool = False  # the window read as its last pass's step alone (an update that skips passes, summing nothing)
+
+
+# A guarded update (`if step % k == 0:`) that runs once every k passes reads what those k passes
+# accumulated (`acc[name] += g[name]`, then `params[name] -= lr * acc[name] / k`): its step is the k
+# passes from the one after the update ran before, a window. The state is taken where the window
+# starts; each later pass of it is the names of `static.steps.pass_inputs` the loop rebound since the
+# pass before (`start`, a new epoch's `order`), copied; the loss is their mean (`replay.runner`).
 
 
 PASSES = 2  # the state is taken at the second pass: a gradient that accumulates across steps is wrong there
 WATCHED = 2000  # passes watched on, counted only, when the passes taken ran no update statement
+WINDOW = 16  # the most passes one accumulated update may read (one in more than this is `step-update-skipped`'s)
 MOVED_KEPT = 256  # parameters (arrays, or numbers of a list of weights) read in one step at most
 
 
@@ -98,6 +109,9 @@ class StepCapture:
         self.passes = 0
         self.watching = False  # past the passes taken, which ran no update statement: passes counted until one does
         self.guarded = update_guard(step) is not None  # a pass may well run none of the update (`if step % k == 0:`)
+        self.window: dict[str, Any] | None = None  # in a window (above): the names `pass_inputs` held when the last pass started
+        self._window_next = False  # the update ran while watched: the window starts with the next pass
+        self._window_loss_read = False
 
     # -- the trace functions --------------------------------------------------------------
 
@@ -142,6 +156,12 @@ class StepCapture:
                 capture.starts += 1
                 if self.watching and capture.starts > WATCHED:
                     self._done("enough")
+                if self._window_next and frame is self.loop_frame:
+                    self._open_window(frame)
+                    return self._in_loop
+            if self.window is not None and frame is self.loop_frame:
+                self._in_window(frame, line)
+                return self._in_loop
             if frame is self.loop_frame:
                 self._pending = None  # the frame goes on: an error it raised was caught
             if step.loopless and capture.state is not None and frame is not self.loop_frame:
@@ -211,6 +231,44 @@ class StepCapture:
         capture.state = State.take(variables, later=_inner_loop_names(self.step), shared_with=None if module_level else frame.f_globals)
         capture.namespace = frame.f_globals if module_level else dict(frame.f_globals)
 
+    def _open_window(self, frame: types.FrameType) -> None:
+        """The first pass after an update that ran once in several passes: the state is taken here."""
+        from backprop_doctor.static.steps import pass_inputs
+
+        self._window_next, self.watching = False, False
+        self.passes = self.at_pass - 1
+        self._take(frame)
+        self.capture.earlier = None  # the passes before the window are not a step of their own
+        self.capture.window, self.capture.window_losses = [], []
+        self._window_loss_read = False
+        self.window = {name: frame.f_locals.get(name, frame.f_globals.get(name)) for name in pass_inputs(self.step)}
+
+    def _in_window(self, frame: types.FrameType, line: int) -> None:
+        step, capture = self.step, self.capture
+        if line == step.first_line:
+            if capture.moved:  # the window's update has run: its step is complete
+                capture.program_loss = sum(capture.window_losses) / len(capture.window_losses) if capture.window_losses else None
+                self._done("enough")
+            if len(capture.window) + 1 >= WINDOW:
+                self._done("enough")
+            assert self.window is not None
+            rebound = {}
+            for name, held in self.window.items():
+                value = frame.f_locals.get(name, frame.f_globals.get(name))
+                if value is not held:
+                    rebound[name] = value.copy() if isinstance(value, np.ndarray) else _copied(value)
+                    self.window[name] = value
+            capture.window.append(rebound)
+            self._window_loss_read = False
+        elif step.update_line <= line <= step.update_end_line:
+            if not self._window_loss_read:  # the pass's loss, read once where its update would start
+                self._window_loss_read = True
+                found = self._program_loss(frame)
+                if found is not None:
+                    capture.window_losses.append(found)
+            capture.reached_update = True
+            self._at_update(frame, line)
+
     def _globals_read(self, frame: types.FrameType) -> dict[str, Any]:
         """The module's objects a function's loop reads (`rnn` of `rnn.backprop(d)` in `processData`):
         part of its state, copied with it, so replays never move the program's own."""
@@ -225,7 +283,7 @@ class StepCapture:
                 found[name] = value
         return found
 
-    def _program_loss(self, frame: types.FrameType) -> None:
+    def _program_loss(self, frame: types.FrameType) -> float | None:
         for site in self.step.losses:
             if site.in_prefix:
                 value = frame.f_locals.get(site.bound, frame.f_globals.get(site.bound))
@@ -234,7 +292,8 @@ class StepCapture:
                     found = node_number(value)  # a loss node of an autograd engine (`loss.data`)
                 if found is not None:
                     self.capture.program_loss = found
-                return
+                return found
+        return None
 
     def _at_update(self, frame: types.FrameType, line: int) -> None:
         state = self.capture.state
@@ -242,9 +301,15 @@ class StepCapture:
             return
         if self.watching:
             if (frame.f_code.co_filename, line) in self.sites:  # an update statement ran at last: its pass is all we keep
-                self.capture.first_update = self.capture.starts
+                if self.capture.first_update is None:
+                    self.capture.first_update = self.capture.starts
+                if self.at_pass == PASSES and self.capture.starts < WINDOW and not self.step.loopless:
+                    self._window_next = True  # it reads what the passes since the last update ran added up: the next window is the step
+                    return
                 self._done("enough")
             return
+        if self._window_next:
+            return  # the rest of the update that opens the window
         for site in self.sites.get((frame.f_code.co_filename, line), ()):
             if site.listwise is not None:
                 self._at_list_update(frame, site)
@@ -360,6 +425,16 @@ class StepCapture:
             if bound is value:
                 return name
         return None
+
+
+def _copied(value: Any) -> Any:
+    """A copy of a value the loop rebound between passes (a shared object when it will not copy)."""
+    import copy
+
+    try:
+        return copy.deepcopy(value)
+    except Exception:  # noqa: BLE001 - a file handle, a generator
+        return value
 
 
 def _copy(value: Any) -> Any:

@@ -86,6 +86,7 @@ class Measured:
     decay_setting: tuple[str, float] | None = None  # (name, its pull ÷ the loss's slope): the decay is a strength the program sets by name
     penalty_left_out: float | None = None  # the loss's gradient is this one plus λ × the parameter: an L2 penalty the gradient leaves out
     accumulated: tuple[str, int | None] | None = None  # (`dW1`, the line it is zeroed at, before the loop): it sums every step's gradient
+    added_at: int | None = None  # with `accumulated`: the line of the step that adds to the sum (`acc[k] += g[k]`)
     truncated: tuple[str, int, int] | None = None  # (`self.bptt_truncate`, the loop's line, its value): truncated BPTT, by design
     output_of: tuple[str, str] | None = None  # ("sigmoid", "a1"): a wrong adjoint of `z1` that is right as the gradient of `a1 = sigmoid(z1)`
     extra_slope: tuple[str, str, str] | None = None  # ("sigmoid", "p", "p * (1 - p)"): right once that factor of its statement is taken out
@@ -146,6 +147,7 @@ class StepResult:
     runs: int = 0
     seconds: float = 0.0
     later_pass: int | None = None  # the pass the step was measured at, when not the second (`replay._later`)
+    window: int = 1  # the passes one update reads the sum of (`capture.Capture.window`: `if step % k == 0:` after `acc += g`)
     skipped: tuple[int, bool] | None = None  # (passes the loop ran before its first update statement ran, whether one ever did)
     step_seconds: float = 0.0  # one replay of the step
     why: str = ""  # why it was not replayed, when it was not
@@ -421,6 +423,16 @@ def replay_step(capture: Capture, path: str, seed: int = 0, budget: float = 10.0
     replayed that way too when a gradient disagrees; the reading under which more updates follow
     the loss is the program's."""
     result = _replay(capture, path, seed, budget, curve, measure)
+    if capture.window and any(m.wrong or m.unused for _, m in result.parameters):
+        # an update that runs on some passes only (`if i % 2 == 0:`) without summing what the others computed
+        # reads its own pass's gradient: the window's last pass alone is then the step, if more updates follow it
+        alone = _replay(
+            dataclasses.replace(capture, last_pass_only=True, program_loss=capture.window_losses[-1] if capture.window_losses else None),
+            path, seed, budget, curve, measure,
+        )  # fmt: skip
+        if _followed(alone.parameters) > _followed(result.parameters):
+            alone.window = 1
+            return alone
     earlier = capture.earlier
     if earlier is not None and earlier.state is not None and _rose(earlier.program_loss, capture.program_loss) and _unsettled(result):
         # the first update already made the loss larger, and the second pass starts from weights that one
@@ -474,7 +486,7 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
         capture = earlier
     elif earlier is not None and earlier.state is not None and _widens(earlier):
         capture = earlier  # the first update turned a parameter into its gradient's larger shape: judged before it did
-    result = StepResult(capture.step, program_loss=capture.program_loss)
+    result = StepResult(capture.step, program_loss=capture.program_loss, window=len(capture.window) + 1)
     started = time.perf_counter()
     spending = Deadline(budget)
     if capture.state is None:
@@ -605,7 +617,12 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
 
                 result.divided_twice = divided_twice(result, base_namespace, batch)
         if result.wrong and result.data_sized is None and result.divided_twice is None:  # a count the gradients are divided by is their cause: nothing to walk for
-            _walk_adjoints(runner, capture, result, base_namespace, base_loss, rng, deadline)
+            if runner.window:  # an adjoint is read in the window's last pass, and moved there: that pass's loss is its
+                runner.last_pass_only = True
+                _walk_adjoints(runner, capture, result, base_namespace, runner.loss_of(base_namespace) or base_loss, rng, deadline)
+                runner.last_pass_only = False
+            else:
+                _walk_adjoints(runner, capture, result, base_namespace, base_loss, rng, deadline)
             if result.first_wrong_adjoint is None and not deadline.passed():
                 result.left_out = _left_out(runner, result, base_namespace, base_loss, rng)
             if result.left_out is None and not deadline.passed():  # also beside a wrong adjoint: the output error it starts from
@@ -1145,6 +1162,8 @@ def _parameter(runner: Runner, moved: Moved, base_loss: float, rng: np.random.Ge
     )
     if line is None and inside and moved.site.file is None:  # the updating method runs more than once a pass: read its own last binding
         line = _bound_in_updater(runner, moved.site, expression)
+    if line is None and inside and moved.site.file is None and (listed := _held_in_list(runner, moved)) is not None and len(listed[3]) == 1:
+        line = listed[3][0].lineno  # `zip(self.weights, self.grads)`: where the class adds into this weight's own entry
     if widened is not None:
         return Measured(describe(moved.path), line, shape=tuple(np.shape(base)), widened=widened, file=file)
     bound = _clip_bound(runner, moved)
@@ -1163,7 +1182,9 @@ def _parameter(runner: Runner, moved: Moved, base_loss: float, rng: np.random.Ge
     if measured.wrong and not measured.unused and broadcast is None and measured.decay is None:
         measured.penalty_left_out = _penalty_left_out(measured, gradient, start, loss_moved, base_loss, rng)
     if measured.wrong and not measured.unused and broadcast is None and measured.penalty_left_out is None:
-        measured.accumulated = _accumulated(runner, moved, gradient, start, loss_moved, base_loss, rng, scales)
+        summed = _accumulated(runner, moved, gradient, start, loss_moved, base_loss, rng, scales)
+        if summed is not None:
+            measured.accumulated, measured.added_at = summed[:2], summed[2]
     if measured.wrong and not measured.unused and measured.accumulated is None:
         measured.truncated = _truncated(runner, moved)
         if measured.truncated is not None and _wrong_untruncated(runner, moved, measured.truncated[0], start, loss_moved, base_loss, rng):
@@ -1238,18 +1259,24 @@ def _bound(node: Any, known: dict[str, Any]) -> Any:
 
 def _accumulated(
     runner: Runner, moved: Moved, gradient: Any, base: Any, loss_moved: Any, base_loss: float, rng: np.random.Generator, scales: tuple[float, ...] = (1.0,)
-) -> tuple[str, int | None] | None:
-    """(name, line it is zeroed at) when the update's gradient is a name the step adds to (`dW1 += ...`)
+) -> tuple[str, int | None, int] | None:
+    """(name, line it is zeroed at, line that adds to it) when the update's gradient is a name the step adds to (`dW1 += ...`)
     and, less what that name held when the step began, it is the loss's gradient (or one of `scales`
     times it, against a loss that fixes no scale): the program never resets it, so every update moves
     by the sum of all the gradients so far."""
     import ast
 
-    name = _summed_name(moved.gradient_name or moved.site.gradient.strip(), _item_key(moved) or _key_holding(runner, moved))
+    read = moved.gradient_name or moved.site.gradient.strip()
+    name = _summed_name(_bound_in_update(runner.step, read, moved.site.line) or read, _item_key(moved) or _key_holding(runner, moved))
     carried = runner.state.values.get(name) if name.isidentifier() else _entry_value(runner.state.values, name)
     held = _held_beside(runner, moved, name) if carried is None else None
     keyed = _held_entry(runner, moved, name) if carried is None and held is None else None
-    if held is not None:  # `self.dW1`, added to in `backward`, read by `sgd_step`: the buffer the parameter's object holds
+    listed = _held_in_list(runner, moved) if carried is None and held is None and keyed is None else None
+    where: Path | None = None
+    if listed is not None:  # `for w, g in zip(self.weights, self.grads): w -= lr * g / k`, `self.grads[0] += ...` in a method
+        name, where, carried, adds = listed
+        held = (carried, adds)
+    elif held is not None:  # `self.dW1`, added to in `backward`, read by `sgd_step`: the buffer the parameter's object holds
         carried, adds = held
     elif keyed is not None:  # `self.grads[k]`, added to as `G["W1"] += ...` in a method, `G` bound to `self.grads`
         name, carried, adds = keyed
@@ -1258,7 +1285,7 @@ def _accumulated(
         return None
     if held is None:
         written = _unparsed(name)
-        adds = [s for s in runner.step.prefix for n in ast.walk(s) if isinstance(n, ast.AugAssign) and isinstance(n.op, ast.Add)
+        adds = [n for s in runner.step.prefix for n in ast.walk(s) if isinstance(n, ast.AugAssign) and isinstance(n.op, ast.Add)
                 and (ast.unparse(n.target) == written or _keyed_alike(n.target, written))]
         adds = adds or _added_in_called(runner, written)
     if not adds:
@@ -1266,7 +1293,7 @@ def _accumulated(
     gradient = np.asarray(gradient, dtype=np.float64)
     if name != (moved.gradient_name or moved.site.gradient.strip()) and keyed is None:  # `grads[k] / batch`: the update reads the sum as a multiple of it
         after = runner.run()
-        summed = np.asarray(after.get(name) if name.isidentifier() else _entry_value(after, name), dtype=np.float64)
+        summed = np.asarray(resolve(after, where) if where is not None else after.get(name) if name.isidentifier() else _entry_value(after, name), dtype=np.float64)
         if summed.shape != gradient.shape or not np.any(summed):
             return None
         multiple = float(np.vdot(gradient, summed) / np.vdot(summed, summed))
@@ -1288,7 +1315,7 @@ def _accumulated(
     zeroed = [n.lineno for n in ast.walk(tree) if isinstance(n, ast.Assign) and n.lineno < before
               and any(isinstance(t, ast.Name) and t.id == root or ast.unparse(t) == name or t is top and ast.unparse(t) == root for top in n.targets for t in ast.walk(top))] if tree is not None else []
     zeroed += _filled_before(tree, root, before)
-    return name, (max(zeroed) if zeroed else None)
+    return name, (max(zeroed) if zeroed else None), adds[0].lineno
 
 
 def _filled_before(tree: Any, root: str, before: int) -> list[int]:
@@ -1345,6 +1372,55 @@ def _held_beside(runner: Runner, moved: Moved, name: str) -> tuple[Any, list[Any
         and isinstance(n.target.value, ast.Name) and n.target.value.id == "self"
     ]  # fmt: skip
     return (carried, adds) if isinstance(carried, np.ndarray) and adds else None
+
+
+def _bound_in_update(step: TrainingStep, name: str, before: int) -> str | None:
+    """The expression the update's own statements bind `name` to before line `before` (`g = acc[k] / k`,
+    then `cache[k] += g ** 2` and `params[k] -= lr * g / ...`); None when they do not bind it once."""
+    loop = step.loop
+    if not name.isidentifier() or not isinstance(loop, (ast.For, ast.While)):
+        return None
+    bound = [
+        n.value for s in loop.body if step.update_line <= s.lineno <= step.update_end_line for n in ast.walk(s)
+        if isinstance(n, ast.Assign) and n.lineno < before and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name) and n.targets[0].id == name
+    ]  # fmt: skip
+    return ast.unparse(bound[0]) if len(bound) == 1 else None
+
+
+def _held_in_list(runner: Runner, moved: Moved) -> tuple[str, Path, Any, list[Any]] | None:
+    """(`net.grads[0]`, its path, its value, the statements adding to it) for a parameter held in a list
+    of its object (`net.weights[0]`) beside another list of as many arrays (`self.grads`) whose entry at
+    the same place has the gradient's shape and that a method of the object's class adds into
+    (`self.grads[0] += self.x.T @ d_h`): the update walks the two together (`zip(self.weights, self.grads)`).
+    None for anything else."""
+    path = moved.path
+    if path is None or len(path) < 3 or path[-1][0] != "item" or path[-2][0] != "attr" or not isinstance(path[-1][1], int):
+        return None
+    index, own = path[-1][1], path[-2][1]
+    try:
+        holder = resolve(runner.state.values, path[:-2])
+        weights = getattr(holder, own)
+    except (KeyError, AttributeError, IndexError, TypeError):
+        return None
+    tree = source_tree(runner.path)[1]
+    classes = [n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and n.name == type(holder).__name__] if tree is not None else []
+    for attribute, value in vars(holder).items() if hasattr(holder, "__dict__") else ():
+        if attribute == own or not isinstance(value, (list, tuple)) or len(value) != len(weights):
+            continue
+        entry = value[index]
+        if not isinstance(entry, np.ndarray) or entry.shape != np.shape(moved.gradient) or entry is weights[index]:
+            continue
+        adds = [
+            n for c in classes for n in ast.walk(c)
+            if isinstance(n, ast.AugAssign) and isinstance(n.op, ast.Add) and isinstance(n.target, ast.Subscript)
+            and ast.unparse(n.target.value) == f"self.{attribute}"
+        ]  # fmt: skip
+        at = [n for n in adds if isinstance(n.target.slice, ast.Constant) and n.target.slice.value == index]
+        adds = at or adds  # `self.grads[0] += ...` for the first weight, when each entry is added to by its own statement
+        if adds:
+            where = (*path[:-2], ("attr", attribute), ("item", index))
+            return describe(where), where, entry, adds
+    return None
 
 
 def _held_entry(runner: Runner, moved: Moved, expression: str) -> tuple[str, Any, list[Any]] | None:

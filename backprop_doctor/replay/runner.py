@@ -29,6 +29,7 @@ from backprop_doctor.scalar_autograd import node_number
 from backprop_doctor.static.steps import LossSite
 
 Change = tuple[Path, Any]
+_WINDOW = "__backprop_doctor_window__"  # where a run keeps the namespaces of a window's earlier passes (`capture.Capture.window`)
 
 
 class NotReplayable(Exception):
@@ -52,6 +53,10 @@ class Runner:
         self.sign = 1.0  # -1: the program maximises what it computes (gradient ascent): its loss is the negative
         self.guards: Guards | None = None  # set when a guard inside the loss's log moves it: every run takes the guard out
         self.log_guard = 0.0  # how far a guard left in the loss's log takes a right gradient from it at this state (`log_guard`)
+        # a window of passes that accumulate for one update (`capture.Capture.window`): each run makes them all,
+        # its loss their mean; `last_pass_only` reads the last one's alone (an adjoint moved in that pass only)
+        self.window: list[dict[str, Any]] = list(capture.window)
+        self.last_pass_only = capture.last_pass_only
 
     def _code(self, start: int, stop: int, updating: Sequence[ast.stmt] = ()) -> Any:
         """The prefix's statements `start:stop` compiled as one module, followed by `updating` (the
@@ -95,6 +100,7 @@ class Runner:
             assign(namespace, path, value)
         size = len(self.step.prefix)
         self.runs += 1
+        self._earlier_passes(namespace)
         with (
             contextlib.redirect_stdout(io.StringIO()),
             contextlib.redirect_stderr(io.StringIO()),
@@ -110,6 +116,25 @@ class Runner:
                 exec(self._lifted(self._code(after + 1, size)), namespace)  # noqa: S102
         return namespace
 
+    def _earlier_passes(self, namespace: dict[str, Any]) -> None:
+        """A window's passes before its last, run plainly from `namespace`, each with the names the loop
+        rebound for it; the namespace each left is kept in `namespace` for `loss_of`."""
+        namespace.pop(_WINDOW, None)
+        if not self.window:
+            return
+        earlier: list[dict[str, Any]] = []
+        code = self._lifted(self._code(0, len(self.step.prefix)))
+        with (
+            contextlib.redirect_stdout(io.StringIO()),
+            contextlib.redirect_stderr(io.StringIO()),
+            self.guards.active() if self.guards is not None else contextlib.nullcontext(),
+        ):
+            for rebound in self.window:
+                exec(code, namespace)  # noqa: S102 - the user's own statements, in the sandbox
+                earlier.append(dict(namespace))
+                namespace.update({k: v.copy() if isinstance(v, np.ndarray) else copy.copy(v) for k, v in rebound.items()})
+        namespace[_WINDOW] = earlier
+
     def _lifted(self, code: Any) -> Any:
         """The step's code with a guard inside its loss's log taken out, once the replay takes it out (`guards`)."""
         return self.guards.code(code) if self.guards is not None else code
@@ -124,11 +149,23 @@ class Runner:
         code = self._code(0, len(step.prefix), updating)
         namespace = self._fresh()
         self.runs += 1
+        self._earlier_passes(namespace)
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()), hooks:
             exec(code, namespace)  # noqa: S102 - the user's own statements, in the sandbox
         return namespace
 
     def loss_of(self, namespace: dict[str, Any]) -> float | None:
+        """The loss of the run that left `namespace`: in a window, the mean of its passes' losses."""
+        last = self._loss_of(namespace)
+        earlier = namespace.get(_WINDOW)
+        if last is None or not earlier or self.last_pass_only:
+            return last
+        values = [self._loss_of(passed) for passed in earlier]
+        if any(v is None for v in values):
+            return None
+        return (sum(values) + last) / (len(values) + 1)  # type: ignore[arg-type]
+
+    def _loss_of(self, namespace: dict[str, Any]) -> float | None:
         sites = [self.loss_site] if self.loss_site is not None else list(self.step.losses)
         if self.loss_site is None:
             # none of them a number (`net.loss(y)` made up from `net.backward(y)` for an object that has no

@@ -29,9 +29,12 @@ def computed_at(tree: ast.Module, line: int, key: str | None = None) -> int | No
         return None
     function, stmt = found
     name = _stored_name(stmt) if isinstance(stmt, ast.Assign) else None
-    if name is None and key is not None and isinstance(stmt.value, ast.Dict):
+    value = stmt.value
+    # `return {"b2": db2, ...}`, or such a dict returned beside the loss (`return loss, {"W1": dW1, ...}`)
+    dicts = [value] if isinstance(value, ast.Dict) else [e for e in value.elts if isinstance(e, ast.Dict)] if isinstance(value, ast.Tuple) else []
+    if name is None and key is not None and len(dicts) == 1:
         name = next(
-            (v.id for k, v in zip(stmt.value.keys, stmt.value.values) if isinstance(k, ast.Constant) and k.value in (key, f"d{key}") and isinstance(v, ast.Name)),
+            (v.id for k, v in zip(dicts[0].keys, dicts[0].values) if isinstance(k, ast.Constant) and k.value in (key, f"d{key}") and isinstance(v, ast.Name)),
             None,
         )
     if name is None:

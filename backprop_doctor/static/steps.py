@@ -1376,11 +1376,25 @@ def update_guard(step: TrainingStep) -> ast.If | None:
     `if layer.trainable:`): a pass may run none of the update. None when no condition holds it."""
     loop = step.loop if isinstance(step.loop, (ast.For, ast.While)) else None
     first = first_update_line(step)
+    called = loop is not None and not loop.lineno <= first <= (loop.end_lineno or loop.lineno)
+    if called:
+        first = step.update_line  # the update is made in a function the pass calls (`net.apply(lr)`): the statement that calls it
     found = None
     for node in ast.walk(loop) if loop is not None else ():
-        if isinstance(node, ast.If) and node.lineno < first <= (node.end_lineno or node.lineno) and (found is None or node.lineno > found.lineno):
+        if not isinstance(node, ast.If) or not node.lineno <= first <= (node.end_lineno or node.lineno):
+            continue
+        if (node.lineno < first or called and node.body and node.body[0].lineno > node.lineno) and (found is None or node.lineno > found.lineno):
             found = node
     return found
+
+
+def pass_inputs(step: TrainingStep) -> frozenset[str]:
+    """Names the step's prefix reads and never binds itself (`start` of `idx = order[start:start + bs]`,
+    `order`, `params`, `acc`): what one pass takes from the loop and from the passes before it. A pass
+    that runs none of a guarded update (`if step % k == 0:`) hands the next its own bindings; the loop
+    rebinds the others between passes (`replay.capture`: a window of passes that accumulate)."""
+    bound = {n.id for s in step.prefix for n in walk(s) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
+    return frozenset(set().union(*(reads(s) for s in step.prefix)) - bound)
 
 
 # `total`, `total_loss`, `loss_total`, `tot`: the sum of the losses a call returns beside it
