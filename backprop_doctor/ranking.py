@@ -78,6 +78,20 @@ def _locating(f: Finding) -> bool:
 UNEXPLAINED_PATTERNS = frozenset({"shared-upstream", "right-in-training", "configuration-not-used"})
 
 
+def _same_line_located_first(ordered: list[Finding]) -> list[Finding]:
+    """A replay's located finding (`LOCATING`) at the same line as a layer's explained gradient finding goes
+    before it: both name that statement, and the replay's says what it does to the training step."""
+    out = list(ordered)
+    for f in ordered:
+        if f.name in LOCATING or not _locating(f):
+            continue
+        same = next((g for g in out[out.index(f) + 1 :] if g.name in LOCATING and g.severity == f.severity and (g.file, g.line) == (f.file, f.line)), None)
+        if same is not None:
+            out.remove(same)
+            out.insert(out.index(f), same)
+    return out
+
+
 def _as_a_whole(f: Finding) -> bool:
     """A network's gradient found wrong as a whole, with nothing said of where (`findings.WHOLE_NETWORK`)."""
     return f.pattern is None and any(words in f.message for words in WHOLE_NETWORK)
@@ -122,7 +136,7 @@ def rank(report: Report) -> Report:
     unchecked = _nothing_checked(report, unique)
     if unchecked is not None:
         unique.append(unchecked)
-    ordered = sorted(unique, key=sort_key)
+    ordered = _same_line_located_first(sorted(unique, key=sort_key))
     errors = [f for f in ordered if f.severity == "error"]
     root = errors[0] if errors else None
     if root is not None and stage_rank(root) == STAGES.index("training"):
