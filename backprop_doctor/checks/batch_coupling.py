@@ -31,6 +31,7 @@ Fix:
 from __future__ import annotations
 
 import copy
+import inspect
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -85,7 +86,25 @@ def uses_batch_statistics(obj: Any, depth: int = 2) -> bool:
     attrs = vars(obj) if hasattr(obj, "__dict__") else {}
     if any(word in name for word in _BATCH_STATISTICS) or any(k in attrs for k in ("running_mean", "running_var", "moving_mean", "moving_var")):
         return True
+    if _BN_NAME.search(type(obj).__name__) or ("gamma" in attrs and "beta" in attrs and _normalises_over_batch(type(obj))):
+        return True  # `BN`, `BNLayer`; or a scale and shift after statistics over the batch axis
     return depth > 0 and any(uses_batch_statistics(v, depth - 1) for v in held_layers(obj))
+
+
+_BN_NAME = re.compile(r"^(?:BN|Bn|bn)(?:\d*|_?[Ll]ayer\d*)$|_bn\d*$|^bn_")
+
+
+def _normalises_over_batch(cls: type) -> bool:
+    """Whether the class's forward takes a mean and a variance (or standard deviation) over the batch axis
+    (`x.mean(axis=0)`, `np.var(x, axis=0)`): batch normalisation, whatever the class is called."""
+    methods = layer_methods(cls)
+    forward = getattr(cls, methods.forward if methods is not None else "forward", None)
+    try:
+        text = inspect.getsource(forward) if forward is not None else ""
+    except (OSError, TypeError):
+        return False
+    over_batch = re.findall(r"\b(mean|var|std)\s*\([^()]*axis\s*=\s*0", text)
+    return "mean" in over_batch and ("var" in over_batch or "std" in over_batch or "sqrt" in text)
 
 
 def held_layers(obj: Any) -> list[Any]:

@@ -92,6 +92,7 @@ def run(context: Any) -> Iterator[Finding]:
     _slopes_misderived(context)
     _derivatives_given_outputs(context)
     _indices_mixed(context)
+    _powers_unlowered(context)
     _carried_not_added(context)
     _cross_entropy_delta(context)
     _quadratic_delta(context)
@@ -443,6 +444,24 @@ def _indices_mixed(context: Any) -> None:
             f"`{mixed.written}`, where every other line of the function reads `{mixed.array}[{mixed.meant}]` "
             f"({_lines(mixed.others)}): write `{mixed.array}[{mixed.meant}]`",
             "index-mixed-up", mixed.line, *mixed.others,
+        )  # fmt: skip
+
+
+def _powers_unlowered(context: Any) -> None:
+    """A wrong gradient whose function applies the power rule without lowering the exponent
+    (`-0.5 * (var + eps) ** -0.5` for the derivative of `(var + eps) ** -0.5`)."""
+    from backprop_doctor.static.powers import unlowered_power
+
+    for i, f, measured in _bare(context):
+        power = unlowered_power(context.source.tree, context.source.path, f.line)
+        if power is None:
+            continue
+        lowered = f"{power.exponent - 1:g}"
+        context.findings[i] = _named(
+            f, measured,
+            f"line {power.line} multiplies by {power.factor:g} and `{power.written}`: the derivative of `({power.base}) ** {power.exponent:g}` "
+            f"is {power.factor:g} · `({power.base}) ** {lowered}`, the exponent lowered by one: write `({power.base}) ** {lowered}`",
+            "power-rule", power.line, f.line,
         )  # fmt: skip
 
 
