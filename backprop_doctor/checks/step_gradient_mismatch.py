@@ -765,7 +765,7 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
         update_lines = sorted({m.site.line for m, _ in members})
         elsewhere = {m.site.file for m, _ in members} - {None}  # an update function imported from another file
         where = (f"{os.path.basename(elsewhere.pop())} " if len(elsewhere) == 1 else "") + f"line{'s' if len(update_lines) > 1 else ''} {', '.join(map(str, update_lines))}"
-        shown = sorted({line, *(m.site.line for m, _ in members if m.site.file == file)})
+        shown = sorted({line, *(m.site.line for m, _ in members if m.site.file == file), *_inline_velocities(members, file)})
         cut = measured.truncated if pattern == "wrong-derivative" else None
         if cut is not None:
             length, loop_line, value = cut
@@ -1119,6 +1119,14 @@ def _reset_commented_out(source: Any, step: Any) -> tuple[int, str] | None:
     if step.loop is None or source.tree is None or not isinstance(text, str):
         return None
     return commented_reset(text, source.tree, step.loop.lineno + 1, step.update_line)
+
+
+def _inline_velocities(members: list[tuple[Any, Any]], file: str | None) -> set[int]:
+    """The lines of the velocities the updates add when their gradients are written out there
+    (`v = mu * v + lr * (X.T @ err)` then `w -= v`): shown beside the updates."""
+    from backprop_doctor.replay.gradients import velocity_formed
+
+    return {at for moved, _ in members if moved.site.file == file and (at := velocity_formed(moved)) is not None}
 
 
 def _located(moved: Any, measured: Any) -> int | None:

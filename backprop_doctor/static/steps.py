@@ -492,7 +492,7 @@ def _through_velocity(update: Update, stmt: ast.stmt, site: UpdateSite | None, t
             if (plain or weight) and any(isinstance(n, (ast.Name, ast.Attribute, ast.Subscript)) and _names_gradient(n) for n in walk(rest)):
                 rate, gradient = ast.unparse(factor), ast.unparse(rest)  # `E * GRAD_w5`: the factor beside a gradient
                 break
-    if gradient is None or not any(_names_gradient(n) for n in walk(ast.parse(gradient, mode="eval"))):
+    if gradient is None or not _gradient_like(gradient):
         return site
     if own or scaled:
         gradient = _unweighted(gradient)  # `(1 - mu) * gW2`: an exponential average's weight is no part of the gradient  # momentum: the first step is rate * gradient, later ones are not
@@ -576,9 +576,17 @@ def _velocity_added_to(update: Update, stmt: ast.stmt, site: UpdateSite | None, 
     term = _Unsigned().visit(copy.deepcopy(last.value))
     sign = outer * (1 if isinstance(last.op, ast.Add) else -1) * _polarity(last.value)
     rate, gradient = _take_rate(term)
-    if gradient is None or not any(_names_gradient(n) for n in walk(ast.parse(gradient, mode="eval"))):
+    if gradient is None or not _gradient_like(gradient):
         return site
     return UpdateSite(update, name, None, gradient, sign, adaptive=True, velocity=(last.lineno, ast.unparse(last)))
+
+
+def _gradient_like(gradient: str) -> bool:
+    """Whether the term a velocity adds is a gradient: it names one (`dW`, `grads[k]`, `l1_delta`), or
+    computes one inline, a matrix product of the pass's values (`X.T @ err`, `np.dot(l0.T, l1_error)`),
+    as a flat script writes `v = mu * v + lr * (X.T @ err)` where it would write `w -= lr * (X.T @ err)`."""
+    node = ast.parse(gradient, mode="eval")
+    return any(_names_gradient(n) for n in walk(node)) or any(_is_product(n) for n in walk(node))
 
 
 def _adaptive_behind(update: Update, stmt: ast.stmt, tree: ast.Module) -> UpdateSite | None:
