@@ -7,8 +7,10 @@ The replay reads those arrays as the pass's gradient sums, not as momentum veloc
 (`static.steps._emptied_every_pass`), checks the recurrent weight's update too (named after it:
 `synapse_h += synapse_h_update * alpha`), takes the squared error the output deltas imply summed over
 the positions (each position's target is picked from the sum's bits: `static.steps._picked_items`) and
-not the absolute error the script prints (`_absolute_metric`). Before, the correct script got an error
-against `total_error`, the sum of absolute errors, with a gradient read from one time step only."""
+not the absolute error the script only prints (`_absolute_metric`). A backward loop that never hands its
+delta to the earlier step (`future_layer_1_delta` left at its zeros) is named where it is read, with the
+missing statement (`static.unused.never_carried`). Before, the correct script got an error against
+`total_error`, the sum of absolute errors, with a gradient read from one time step only."""
 
 from __future__ import annotations
 
@@ -221,3 +223,6 @@ def test_looked_up_rnn_future_delta_never_carried_is_found(tmp_path):
     assert found["line"] == line_of(path, "layer_1_delta = (future_layer_1_delta")
     verdicts = step_verdicts(report)
     assert verdicts["W_out"] == "ok" and verdicts["W_in"] == verdicts["W_rec"] == "mismatch"
+    assert found["pattern"] == "never-carried"
+    assert f"line {line_of(path, 'future_layer_1_delta = np.zeros')} sets to zeros" in found["message"]
+    assert found["message"].endswith("end the loop's body with `future_layer_1_delta = layer_1_delta`")

@@ -105,10 +105,12 @@ def _named_in_its_loop(finding: Finding, result: Any, source: Any) -> Finding:
       forward loop's last step's): every pass but the one that matches that value computes with
       another pass's value (`static.stale.left_by_a_loop`);
     - a backward loop over time sets the carried gradient of the state at each step's end and never
-      reads it (`static.unused.carried_not_added`): named where it belongs."""
+      reads it (`static.unused.carried_not_added`): named where it belongs;
+    - or reads it and never sets it again, so every step reads the zeros it started at
+      (`static.unused.never_carried`): named where it is read, the missing statement in the message."""
     from backprop_doctor.checks.layer_raised import left_by_a_loop_words
     from backprop_doctor.static.stale import left_by_a_loop
-    from backprop_doctor.static.unused import carried_not_added
+    from backprop_doctor.static.unused import carried_not_added, never_carried
 
     tree = getattr(source, "tree", None)
     if tree is None or not finding.line or (finding.file and os.path.abspath(finding.file) != os.path.abspath(source.path)):
@@ -126,6 +128,18 @@ def _named_in_its_loop(finding: Finding, result: Any, source: Any) -> Finding:
             message=f"line {read_at} " + left_by_a_loop_words(stale, f", not its own pass's, {consequence}"),
         )
     carried = carried_not_added(tree, finding.line)
+    if carried is None and (zeros := never_carried(tree, finding.line)) is not None:
+        name, zeroed, loop, read_at, own = zeros
+        return finding.replace(
+            highlight=tuple(sorted({read_at, zeroed, *finding.highlight})),
+            pattern="never-carried",
+            fix=None,
+            message=(
+                f"line {read_at} reads `{name}`, which line {zeroed} sets to zeros before the loop at line {loop} and no statement "
+                f"of that loop sets again: every step reads those zeros instead of what the step before it computed, {consequence}; "
+                f"end the loop's body with `{name} = {own}`"
+            ),
+        )
     if carried is None:
         return finding
     name, line, belongs, fix = carried

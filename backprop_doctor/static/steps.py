@@ -498,7 +498,7 @@ def _through_velocity(update: Update, stmt: ast.stmt, site: UpdateSite | None, t
             if (plain or weight) and any(isinstance(n, (ast.Name, ast.Attribute, ast.Subscript)) and _names_gradient(n) for n in walk(rest)):
                 rate, gradient = ast.unparse(factor), ast.unparse(rest)  # `E * GRAD_w5`: the factor beside a gradient
                 break
-    if gradient is None or not _gradient_like(gradient):
+    if gradient is None or not _gradient_like(gradient, rate):
         return site
     if own or scaled:
         gradient = _unweighted(gradient)  # `(1 - mu) * gW2`: an exponential average's weight is no part of the gradient  # momentum: the first step is rate * gradient, later ones are not
@@ -521,17 +521,20 @@ def _emptied_every_pass(stmt: ast.stmt, name: str, tree: ast.Module) -> bool:
     if not loops:
         return False
     loop = max(loops, key=lambda n: n.lineno)  # the innermost loop holding the update
-    emptied = added = False
-    for node in walk(loop):
+    added = any(
+        isinstance(node, ast.AugAssign) and _zero_target(node.target, name) and isinstance(node.op, (ast.Add, ast.Sub)) and node.lineno != stmt.lineno
+        for node in walk(loop)
+    )  # fmt: skip
+    emptied = False
+    for node in loop.body:  # every pass: not under an `if` (`if k not in self.vel: self.vel[k] = np.zeros_like(w)` makes a velocity once)
         if isinstance(node, ast.AugAssign) and _zero_target(node.target, name):
             emptied |= isinstance(node.op, ast.Mult) and _zero(node.value)
-            added |= isinstance(node.op, (ast.Add, ast.Sub)) and node.lineno != stmt.lineno
         elif isinstance(node, ast.Assign) and any(_zero_target(t, name) for t in node.targets):
             value = node.value
             called = ast.unparse(value.func).rpartition(".")[2] if isinstance(value, ast.Call) else ""
             emptied |= _zero(value) or called in ("zeros", "zeros_like")
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "fill" and ast.unparse(node.func.value) == name:
-            emptied |= len(node.args) == 1 and _zero(node.args[0])
+        elif isinstance(node, ast.Expr) and isinstance(call := node.value, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "fill":
+            emptied |= ast.unparse(call.func.value) == name and len(call.args) == 1 and _zero(call.args[0])
     return emptied and added
 
 
@@ -614,17 +617,18 @@ def _velocity_added_to(update: Update, stmt: ast.stmt, site: UpdateSite | None, 
     term = _Unsigned().visit(copy.deepcopy(last.value))
     sign = outer * (1 if isinstance(last.op, ast.Add) else -1) * _polarity(last.value)
     rate, gradient = _take_rate(term)
-    if gradient is None or not _gradient_like(gradient):
+    if gradient is None or not _gradient_like(gradient, rate):
         return site
     return UpdateSite(update, name, None, gradient, sign, adaptive=True, velocity=(last.lineno, ast.unparse(last)))
 
 
-def _gradient_like(gradient: str) -> bool:
+def _gradient_like(gradient: str, rate: str | None) -> bool:
     """Whether the term a velocity adds is a gradient: it names one (`dW`, `grads[k]`, `l1_delta`), or
-    computes one inline, a matrix product of the pass's values (`X.T @ err`, `np.dot(l0.T, l1_error)`),
-    as a flat script writes `v = mu * v + lr * (X.T @ err)` where it would write `w -= lr * (X.T @ err)`."""
+    computes one inline beside a rate, a matrix product of the pass's values (`X.T @ err`, `np.dot(l0.T,
+    l1_error)`), as a flat script writes `v = mu * v + lr * (X.T @ err)` where it would write `w -= lr *
+    (X.T @ err)` (not `h = np.tanh(x @ W1 + b1)`, an activation the update multiplies by)."""
     node = ast.parse(gradient, mode="eval")
-    return any(_names_gradient(n) for n in walk(node)) or any(_is_product(n) for n in walk(node))
+    return any(_names_gradient(n) for n in walk(node)) or rate is not None and any(_is_product(n) for n in walk(node))
 
 
 def _adaptive_behind(update: Update, stmt: ast.stmt, tree: ast.Module) -> UpdateSite | None:
@@ -1502,15 +1506,24 @@ _REDUCING = frozenset({"mean", "sum", "average", "float", "round", "around"})
 
 
 def _absolute_metric(name: str, loop: ast.For | ast.While) -> bool:
-    """Whether every value the loop gives `name` is an absolute error (`total_error += np.abs(err[0])`,
-    `error = np.mean(np.abs(l2_error))`), perhaps reduced, and the loop takes no sign anywhere (`np.sign(err)`
-    would be the derivative of that error): the mean absolute error the script reports while its
-    backward pass starts from the error itself, the gradient of a squared error or a cross-entropy."""
+    """Whether `name` is a running total of absolute errors the loop only prints (`total_error = 0`, then
+    `total_error += np.abs(err[0])` at each time step, `print("error", total_error)`), and the loop takes no
+    sign anywhere (`np.sign(err)` would be the derivative of that error): a tally the script reports
+    while its backward pass starts from the error itself, the gradient of a squared error. A loss the
+    pass computes by assigning it (`mae = np.mean(np.abs(out - y))`) is the program's loss, however its
+    gradient is written."""
     values = [
         node.value for node in walk(loop)
-        if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name) and node.target.id == name
-        or isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets) and not _zero(node.value)
+        if isinstance(node, ast.AugAssign) and isinstance(node.op, ast.Add) and isinstance(node.target, ast.Name) and node.target.id == name
     ]  # fmt: skip
+    assigned = [
+        node.value for node in walk(loop)
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets)
+    ]  # fmt: skip
+    printed = {id(n) for call in walk(loop) if isinstance(call, ast.Call) and ast.unparse(call.func) == "print" for n in walk(call)}
+    read = [n for n in walk(loop) if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)]
+    if not all(_zero(v) for v in assigned) or any(id(n) not in printed for n in read):
+        return False
 
     def absolute(value: ast.expr) -> bool:
         while isinstance(value, ast.Call) and len(value.args) >= 1 and ast.unparse(value.func).rpartition(".")[2] in _REDUCING:
