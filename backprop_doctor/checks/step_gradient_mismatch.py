@@ -105,10 +105,12 @@ def _named_in_its_loop(finding: Finding, result: Any, source: Any) -> Finding:
       forward loop's last step's): every pass but the one that matches that value computes with
       another pass's value (`static.stale.left_by_a_loop`);
     - a backward loop over time sets the carried gradient of the state at each step's end and never
-      reads it (`static.unused.carried_not_added`): named where it belongs."""
+      reads it (`static.unused.carried_not_added`): named where it belongs;
+    - or reads it and never sets it again, so every step reads the zeros it started at
+      (`static.unused.never_carried`): named where it is read, the missing statement in the message."""
     from backprop_doctor.checks.layer_raised import left_by_a_loop_words
     from backprop_doctor.static.stale import left_by_a_loop
-    from backprop_doctor.static.unused import carried_not_added
+    from backprop_doctor.static.unused import carried_not_added, never_carried
 
     tree = getattr(source, "tree", None)
     if tree is None or not finding.line or (finding.file and os.path.abspath(finding.file) != os.path.abspath(source.path)):
@@ -126,6 +128,18 @@ def _named_in_its_loop(finding: Finding, result: Any, source: Any) -> Finding:
             message=f"line {read_at} " + left_by_a_loop_words(stale, f", not its own pass's, {consequence}"),
         )
     carried = carried_not_added(tree, finding.line)
+    if carried is None and (zeros := never_carried(tree, finding.line)) is not None:
+        name, zeroed, loop, read_at, own = zeros
+        return finding.replace(
+            highlight=tuple(sorted({read_at, zeroed, *finding.highlight})),
+            pattern="never-carried",
+            fix=None,
+            message=(
+                f"line {read_at} reads `{name}`, which line {zeroed} sets to zeros before the loop at line {loop} and no statement "
+                f"of that loop sets again: every step reads those zeros instead of what the step before it computed, {consequence}; "
+                f"end the loop's body with `{name} = {own}`"
+            ),
+        )
     if carried is None:
         return finding
     name, line, belongs, fix = carried
@@ -767,7 +781,7 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
         update_lines = sorted({m.site.line for m, _ in members})
         elsewhere = {m.site.file for m, _ in members} - {None}  # an update function imported from another file
         where = (f"{os.path.basename(elsewhere.pop())} " if len(elsewhere) == 1 else "") + f"line{'s' if len(update_lines) > 1 else ''} {', '.join(map(str, update_lines))}"
-        shown = sorted({line, *(m.site.line for m, _ in members if m.site.file == file)})
+        shown = sorted({line, *(m.site.line for m, _ in members if m.site.file == file), *_inline_velocities(members, file)})
         cut = measured.truncated if pattern == "wrong-derivative" else None
         if cut is not None:
             length, loop_line, value = cut
@@ -1123,6 +1137,14 @@ def _reset_commented_out(source: Any, step: Any) -> tuple[int, str] | None:
     if step.loop is None or source.tree is None or not isinstance(text, str):
         return None
     return commented_reset(text, source.tree, step.loop.lineno + 1, step.update_line)
+
+
+def _inline_velocities(members: list[tuple[Any, Any]], file: str | None) -> set[int]:
+    """The lines of the velocities the updates add when their gradients are written out there
+    (`v = mu * v + lr * (X.T @ err)` then `w -= v`): shown beside the updates."""
+    from backprop_doctor.replay.gradients import velocity_formed
+
+    return {at for moved, _ in members if moved.site.file == file and (at := velocity_formed(moved)) is not None}
 
 
 def _located(moved: Any, measured: Any) -> int | None:

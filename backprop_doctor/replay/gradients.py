@@ -1164,6 +1164,8 @@ def _parameter(runner: Runner, moved: Moved, base_loss: float, rng: np.random.Ge
         line = _bound_in_updater(runner, moved.site, expression)
     if line is None and inside and moved.site.file is None and (listed := _held_in_list(runner, moved)) is not None and len(listed[3]) == 1:
         line = listed[3][0].lineno  # `zip(self.weights, self.grads)`: where the class adds into this weight's own entry
+    if line is None and (formed := velocity_formed(moved)) is not None:
+        line = formed  # `v = mu * v + lr * (X.T @ err)` then `w -= v`: the gradient is written out in the velocity's line
     if widened is not None:
         return Measured(describe(moved.path), line, shape=tuple(np.shape(base)), widened=widened, file=file)
     bound = _clip_bound(runner, moved)
@@ -1735,9 +1737,29 @@ def _blame_updates(result: StepResult) -> None:
         if not measured.wrong:
             continue
         if not re.fullmatch(r"[\w.]+(\[[^\]]+\])*", expression.strip()) and read and set(read) <= right:
-            measured.line, measured.file = moved.site.line, moved.site.file
+            measured.line, measured.file = velocity_formed(moved) or moved.site.line, moved.site.file
         elif moved.site.sign > 0 and measured.proportional and measured.factor is not None and abs(measured.factor + 1) < COMMON:
             measured.line, measured.file = moved.site.line, moved.site.file  # `p[k] += lr * grads[k]`: `-=` makes it follow the gradient
+        elif (
+            measured.proportional and measured.factor is not None and abs(measured.factor + 1) < COMMON and (formed := velocity_formed(moved)) is not None
+            and any(not m.wrong and not m.unused and other.site.sign == -moved.site.sign for other, m in result.parameters)
+        ):  # fmt: skip
+            measured.line = formed  # `v0 = 0.9 * v0 - 0.5 * np.dot(l0.T, d0)` beside `v1 = 0.9 * v1 + ...`, right: the sign written in the velocity
+
+
+def velocity_formed(moved: Moved) -> int | None:
+    """The line of the velocity a momentum update adds, when the gradient is written out in it
+    (`v1 = 0.9 * v1 + 0.5 * np.dot(l1.T, l2_delta)` then `syn1 += v1`): a product, a call, not a name
+    or an entry computed elsewhere; None otherwise."""
+    import ast
+
+    if moved.site.velocity is None or moved.gradient_name is not None or moved.site.file is not None:
+        return None
+    try:
+        written = ast.parse(moved.site.gradient.strip(), mode="eval").body
+    except SyntaxError:
+        return None
+    return moved.site.velocity[0] if isinstance(written, (ast.BinOp, ast.Call, ast.UnaryOp)) else None
 
 
 def _computed_line(runner: Runner, expression: str, line: int | None) -> int | None:

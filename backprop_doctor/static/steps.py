@@ -430,6 +430,7 @@ def _through_velocity(update: Update, stmt: ast.stmt, site: UpdateSite | None, t
     with no momentum that the update already reads as its gradient is left as it is.
     """
     found = _step_of(stmt)
+    written = found
     applied: ast.AST | None = None  # the rate the update multiplies the velocity by (`lr` of `p -= lr * v`)
     if found is not None and not isinstance(found[0], ast.Name):
         # `v *= beta; v += g; p -= self.lr * v`: the rate times a velocity the gradient went into (PyTorch's momentum)
@@ -459,6 +460,11 @@ def _through_velocity(update: Update, stmt: ast.stmt, site: UpdateSite | None, t
     name = ast.unparse(value)  # `v`, or an entry kept per parameter: `velocity[k]`, `self.v[key]`
     if not isinstance(value, ast.Name) and _names_gradient(value):
         return site  # `W -= grads["W"]`: the gradient itself, no velocity
+    if site is None and written is not None and _emptied_every_pass(stmt, name, tree):
+        # `w_update += x.T @ delta` over the time steps, `w += w_update * alpha`, then `w_update *= 0`: the
+        # sum of the pass's gradients, emptied every pass, no momentum: the rate times that sum
+        rate = ast.unparse(_Unsigned().visit(copy.deepcopy(applied))) if applied is not None else None
+        return UpdateSite(update, ast.unparse(_Unsigned().visit(copy.deepcopy(written[0]))), rate, name, outer)
     scope = _scope_of(tree, stmt.lineno)
     defining = [
         node for node in walk(scope)
@@ -492,7 +498,7 @@ def _through_velocity(update: Update, stmt: ast.stmt, site: UpdateSite | None, t
             if (plain or weight) and any(isinstance(n, (ast.Name, ast.Attribute, ast.Subscript)) and _names_gradient(n) for n in walk(rest)):
                 rate, gradient = ast.unparse(factor), ast.unparse(rest)  # `E * GRAD_w5`: the factor beside a gradient
                 break
-    if gradient is None or not (any(_names_gradient(n) for n in walk(ast.parse(gradient, mode="eval"))) or _same_key(value, gradient, own)):
+    if gradient is None or not (_gradient_like(gradient, rate) or _same_key(value, gradient, own)):
         return site
     if own or scaled:
         gradient = _unweighted(gradient)  # `(1 - mu) * gW2`: an exponential average's weight is no part of the gradient  # momentum: the first step is rate * gradient, later ones are not
@@ -512,6 +518,41 @@ def _same_key(velocity: ast.expr, gradient: str, own: list) -> bool:
         bool(own) and isinstance(velocity, ast.Subscript) and isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name)
         and ast.unparse(node.slice) == ast.unparse(velocity.slice) and ast.unparse(node.value) != ast.unparse(velocity.value)
     )  # fmt: skip
+
+
+def _emptied_every_pass(stmt: ast.stmt, name: str, tree: ast.Module) -> bool:
+    """Whether the loop around the update `stmt` sets `name` back to zero every pass (`name *= 0`,
+    `name = np.zeros_like(W)`, `name[:] = 0`, `name.fill(0)`) and adds to it in place: a sum of the
+    pass's gradients the update reads, where a momentum's velocity would carry over."""
+    loops = [
+        node for node in walk(tree)
+        if isinstance(node, (ast.For, ast.While)) and node.lineno < stmt.lineno <= (node.end_lineno or node.lineno)
+    ]  # fmt: skip
+    if not loops:
+        return False
+    loop = max(loops, key=lambda n: n.lineno)  # the innermost loop holding the update
+    added = any(
+        isinstance(node, ast.AugAssign) and _zero_target(node.target, name) and isinstance(node.op, (ast.Add, ast.Sub)) and node.lineno != stmt.lineno
+        for node in walk(loop)
+    )  # fmt: skip
+    emptied = False
+    for node in loop.body:  # every pass: not under an `if` (`if k not in self.vel: self.vel[k] = np.zeros_like(w)` makes a velocity once)
+        if isinstance(node, ast.AugAssign) and _zero_target(node.target, name):
+            emptied |= isinstance(node.op, ast.Mult) and _zero(node.value)
+        elif isinstance(node, ast.Assign) and any(_zero_target(t, name) for t in node.targets):
+            value = node.value
+            called = ast.unparse(value.func).rpartition(".")[2] if isinstance(value, ast.Call) else ""
+            emptied |= _zero(value) or called in ("zeros", "zeros_like")
+        elif isinstance(node, ast.Expr) and isinstance(call := node.value, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "fill":
+            emptied |= ast.unparse(call.func.value) == name and len(call.args) == 1 and _zero(call.args[0])
+    return emptied and added
+
+
+def _zero_target(target: ast.expr, name: str) -> bool:
+    """`name`, `name[:]` or `name[...]` as a target."""
+    if isinstance(target, ast.Subscript) and (isinstance(target.slice, ast.Slice) or isinstance(target.slice, ast.Constant) and target.slice.value is Ellipsis):
+        target = target.value
+    return ast.unparse(target) == name
 
 
 def _unweighted(gradient: str) -> str:
@@ -586,9 +627,18 @@ def _velocity_added_to(update: Update, stmt: ast.stmt, site: UpdateSite | None, 
     term = _Unsigned().visit(copy.deepcopy(last.value))
     sign = outer * (1 if isinstance(last.op, ast.Add) else -1) * _polarity(last.value)
     rate, gradient = _take_rate(term)
-    if gradient is None or not any(_names_gradient(n) for n in walk(ast.parse(gradient, mode="eval"))):
+    if gradient is None or not _gradient_like(gradient, rate):
         return site
     return UpdateSite(update, name, None, gradient, sign, adaptive=True, velocity=(last.lineno, ast.unparse(last)))
+
+
+def _gradient_like(gradient: str, rate: str | None) -> bool:
+    """Whether the term a velocity adds is a gradient: it names one (`dW`, `grads[k]`, `l1_delta`), or
+    computes one inline beside a rate, a matrix product of the pass's values (`X.T @ err`, `np.dot(l0.T,
+    l1_error)`), as a flat script writes `v = mu * v + lr * (X.T @ err)` where it would write `w -= lr *
+    (X.T @ err)` (not `h = np.tanh(x @ W1 + b1)`, an activation the update multiplies by)."""
+    node = ast.parse(gradient, mode="eval")
+    return any(_names_gradient(n) for n in walk(node)) or rate is not None and any(_is_product(n) for n in walk(node))
 
 
 def _adaptive_behind(update: Update, stmt: ast.stmt, tree: ast.Module) -> UpdateSite | None:
@@ -1429,6 +1479,8 @@ def _losses(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...], tree: ast.A
             total = [(p, e.id) for p, e in enumerate(node.targets[0].elts) if isinstance(e, ast.Name) and _TOTAL.fullmatch(e.id)] if named else []
             for position, name in (total or named)[:1]:
                 sites.append(LossSite(name, f"({ast.unparse(node.value)})[{position}]", node.lineno, id(node) in in_prefix))
+    if any(_absolute_metric(s.name, loop) for s in sites) and _error_implied(loop, prefix, tree):
+        sites = [s for s in sites if not _absolute_metric(s.name, loop)]  # `total_error += np.abs(err[0])`: reported, not trained
     sites.sort(key=lambda s: (not s.in_prefix, _loss_rank(s.name), -s.line if s.in_prefix else s.line))
     if not any(s.in_prefix for s in sites):
         sites[:0] = _unnamed_losses(prefix, in_prefix)
@@ -1471,6 +1523,47 @@ def _losses(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...], tree: ast.A
     later = [] if sites or accumulated else _summed_after(loop, prefix, updated)
     found = sites + accumulated[:1] + later[:1] + printed + _implied_losses(prefix) + _error_losses(loop, prefix, tree)
     return [s for s in found if s.name not in updated] or _held_out_on_training(loop, prefix)
+
+
+_ABSOLUTE = frozenset({"abs", "absolute", "fabs"})
+_REDUCING = frozenset({"mean", "sum", "average", "float", "round", "around"})
+
+
+def _absolute_metric(name: str, loop: ast.For | ast.While) -> bool:
+    """Whether `name` is a running total of absolute errors the loop only prints (`total_error = 0`, then
+    `total_error += np.abs(err[0])` at each time step, `print("error", total_error)`), and the loop takes no
+    sign anywhere (`np.sign(err)` would be the derivative of that error): a tally the script reports
+    while its backward pass starts from the error itself, the gradient of a squared error. A loss the
+    pass computes by assigning it (`mae = np.mean(np.abs(out - y))`) is the program's loss, however its
+    gradient is written."""
+    values = [
+        node.value for node in walk(loop)
+        if isinstance(node, ast.AugAssign) and isinstance(node.op, ast.Add) and isinstance(node.target, ast.Name) and node.target.id == name
+    ]  # fmt: skip
+    assigned = [
+        node.value for node in walk(loop)
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets)
+    ]  # fmt: skip
+    printed = {id(n) for call in walk(loop) if isinstance(call, ast.Call) and ast.unparse(call.func) == "print" for n in walk(call)}
+    read = [n for n in walk(loop) if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)]
+    if not all(_zero(v) for v in assigned) or any(id(n) not in printed for n in read):
+        return False
+
+    def absolute(value: ast.expr) -> bool:
+        while isinstance(value, ast.Call) and len(value.args) >= 1 and ast.unparse(value.func).rpartition(".")[2] in _REDUCING:
+            value = value.args[0]
+        if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr in _REDUCING and not value.args:
+            value = value.func.value  # `np.abs(err).mean()`
+        return isinstance(value, ast.Call) and ast.unparse(value.func).rpartition(".")[2] in _ABSOLUTE and len(value.args) == 1
+
+    signed = any(isinstance(n, ast.Call) and ast.unparse(n.func).rpartition(".")[2] == "sign" for n in walk(loop))
+    return bool(values) and all(absolute(v) for v in values) and not signed
+
+
+def _error_implied(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...], tree: ast.AST | None) -> bool:
+    """Whether the pass's output error implies a loss (`_error_losses`), in the pass or in a loop of its own."""
+    inner = (s for s in prefix if isinstance(s, (ast.For, ast.While)))
+    return bool(_error_losses(loop, prefix, tree)) or any(_error_losses(s, tuple(s.body)) for s in inner)
 
 
 _TRAINING_PART = re.compile(r"(?i)(?:_?(?:train(?:ing)?|tr))$|^(?:train(?:ing)?|tr)_")  # `X_train`, `Xtr`, `train_X`
@@ -2076,7 +2169,26 @@ def _batches(body: list[ast.stmt], in_loop: set[str]) -> set[str]:
         for name, sliced in pairs:
             if isinstance(name, ast.Name) and isinstance(sliced, ast.Subscript) and isinstance(sliced.value, ast.Name) and sliced.value.id not in in_loop:
                 found.add(name.id)
+            elif isinstance(name, ast.Name) and _picked_items(sliced, in_loop):
+                found.add(name.id)
     return found
+
+
+def _picked_items(value: ast.expr, in_loop: set[str]) -> bool:
+    """`np.array([[c_bits[pos]]]).T`, `np.array([[a[i], b[i]]])`: an array built of items picked from data
+    the loop does not compute (one time step's bits of a sequence), and nothing else."""
+    while isinstance(value, ast.Attribute) and value.attr == "T":
+        value = value.value
+    if not (isinstance(value, ast.Call) and ast.unparse(value.func).rpartition(".")[2] in ("array", "asarray") and len(value.args) == 1):
+        return False
+    items, todo = [], [value.args[0]]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, (ast.List, ast.Tuple)) and node.elts:
+            todo += node.elts
+        else:
+            items.append(node)
+    return bool(items) and all(isinstance(i, ast.Subscript) and isinstance(i.value, ast.Name) and i.value.id not in in_loop for i in items)
 
 
 def _output_written(node: ast.expr, assigned: set[str]) -> tuple[str, str] | None:

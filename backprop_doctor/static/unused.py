@@ -225,6 +225,47 @@ def carried_not_added(tree: ast.Module, line: int) -> tuple[str, int, int, str] 
     return None
 
 
+def never_carried(tree: ast.Module, line: int) -> tuple[str, int, int, int, str] | None:
+    """(the carried name, the line that sets it to zeros, the loop's line, the line that reads it, the name
+    it should be set to at the end of each step) when the statement at `line`, in a loop, reads a name that
+    is set to zeros before the loop and that nothing in the loop sets again: each step reads those zeros,
+    where the step before should have handed it its own value (`future_layer_1_delta = np.zeros(hidden)`,
+    then `layer_1_delta = (future_layer_1_delta @ W_h.T + ...) * slope` in a loop over the time steps with
+    no `future_layer_1_delta = layer_1_delta` at its end). The carried name is made of the one the
+    statement assigns (`future_layer_1_delta` of `layer_1_delta`, `h_prev` of `h`, `dh_next` of `dh`)."""
+    scope = _scope_of(tree, line)
+    loops = [n for n in walk(scope) if isinstance(n, (ast.For, ast.While)) and n.lineno < line <= (n.end_lineno or n.lineno)]
+    if not loops:
+        return None
+    loop = max(loops, key=lambda n: n.lineno)
+    stmt = next((
+        s for s in walk(loop)
+        if isinstance(s, ast.Assign) and s.lineno == line and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name)
+    ), None)  # fmt: skip
+    if stmt is None:
+        return None
+    target = stmt.targets[0].id
+    bound = {n.id for s in (loop.target, *loop.body) if s is not None for n in walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)} if isinstance(loop, ast.For) else {
+        n.id for s in loop.body for n in walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+    }
+    bound |= {ast.unparse(n.target) for s in loop.body for n in walk(s) if isinstance(n, ast.AugAssign)}
+    for name in dict.fromkeys(n.id for n in walk(stmt.value) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)):
+        if name in bound or name == target or not re.search(rf"(?:^|_){re.escape(target)}(?:_|$)", name):
+            continue  # carried under a name made of the one it carries (`future_layer_1_delta` of `layer_1_delta`, `h_prev` of `h`), not a bias `b1` of zeros
+        before = [
+            s for s in walk(scope)
+            if isinstance(s, ast.Assign) and s.lineno < loop.lineno and any(isinstance(t, ast.Name) and t.id == name for t in s.targets)
+        ]  # fmt: skip
+        if not before:
+            continue
+        last = max(before, key=lambda s: s.lineno)
+        value = last.value
+        called = ast.unparse(value.func).rpartition(".")[2] if isinstance(value, ast.Call) else ""
+        if called in ("zeros", "zeros_like") or isinstance(value, ast.Constant) and not isinstance(value.value, bool) and value.value == 0:
+            return name, last.lineno, loop.lineno, line, target
+    return None
+
+
 def _programs_own(function: ast.expr) -> bool:
     """`rnn_step_backward`, `layer.backward`: not NumPy's (`np.dot`, `np.linalg.norm`)."""
     root = function

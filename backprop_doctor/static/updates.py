@@ -290,6 +290,7 @@ def _gradient_named_after(target: ast.AST, step: ast.AST) -> bool:
     return any(
         i in (f"d{me}", f"d_{me}", f"g{me}", f"g_{me}")  # `emb -= lr * demb`, `u -= lr * gu`: d or g before the name, whatever the name
         or i.startswith((f"d{me}_", f"g{me}_", f"grad_{me}_"))  # `db1_sum`, `gW_acc`: a sum of them
+        or i in (f"{me}_update", f"{me}_updates", f"update_{me}")  # `synapse_h += synapse_h_update * alpha`: the step summed for it
         or _GRADIENT.fullmatch(i) and i != me and (i.endswith(me) or i.startswith(f"{me}_grad") or i == f"grad_{me}")
         for i in identifiers
     )
