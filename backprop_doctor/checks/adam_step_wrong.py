@@ -65,9 +65,11 @@ def run(context: Any) -> Iterator[Finding]:
     reported: set[int] = set()
     source = getattr(context, "source", None)
     crossed = crossed_corrections(source.tree) if source is not None and source.tree is not None else []
+    measured: dict[int, Finding] = {}  # crossed line -> the drift finding that measured its optimizer's steps
     for drift in context.extras.get("adam_drift", []):
         finding = _finding(drift)
-        if any(line == finding.line or line in finding.highlight for line, *_ in crossed):
+        if lines := [line for line, *_ in crossed if line == finding.line or line in finding.highlight]:
+            measured.update(dict.fromkeys(lines, finding))
             continue  # a moment corrected by the other's decay in that method: named below, with what is wrong in it
         reported.update(finding.highlight)
         yield finding
@@ -86,6 +88,8 @@ def run(context: Any) -> Iterator[Finding]:
             highlight=(average, line),
             pattern="crossed-correction",
             fix=text.replace(f"1 - {used} **", f"1 - {own} **"),
+            measured=measured[line].measured if line in measured else None,  # how far the optimizer's first steps went
+            evidence=measured[line].evidence if line in measured else (),
         )
     if not source.facts.training_steps:
         return

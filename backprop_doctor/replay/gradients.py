@@ -1089,11 +1089,12 @@ def _program_scale(parameters: list[tuple[Moved, Measured]], allowed: Any = lamb
     if best is None or not allowed(best):
         return  # a factor the program has no reason to carry (a sigmoid's slope near 0.25 at init) is no scale
     agreeing = [m for m in shared if abs(sign * m.factor / best - 1) <= COMMON]
-    # a parameter the loss does not reach now (behind ReLUs that are all off) is right at every scale: no vote
+    right = sum(1 for _, m in parameters if not m.wrong)  # at factor 1 already: the scale must outnumber them
+    # the one parameter the loss reaches now, every other behind ReLUs that are all off (their gradients and slopes
+    # exactly 0, right at any scale): its factor is the program's, if the program has it (`allowed`)
     counted = [m for _, m in parameters if not _idle(m)]
-    right = sum(1 for m in counted if not m.wrong)  # at factor 1 already: the scale must outnumber them
-    lone = len(counted) == 1  # the one parameter that moves the loss: its factor is the program's, if the program has it
-    if 2 * len(agreeing) < len(counted) or len(agreeing) <= right or (len(agreeing) < 2 and any(m.single for m in agreeing) and not lone):
+    lone = len(counted) == 1 and len(agreeing) == 1 and agreeing[0] is counted[0]
+    if not lone and (2 * len(agreeing) < len(parameters) or len(agreeing) <= right or (len(agreeing) < 2 and any(m.single for m in agreeing))):
         return
     for _, measured in parameters:
         measured.scale = best
