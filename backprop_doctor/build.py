@@ -544,8 +544,6 @@ def _value_for(name: str, cls_name: str, default: Any, rng: np.random.Generator,
         return 8  # a transformer's widths (`d_model`, `d_k`, `d_ff`), abbreviated or not
     if low.endswith("_size") or low.endswith("_dim") or low.startswith("n_") or low.startswith("num_"):
         return 6
-    if low in ("n", "d", "dim", "size", "features", "width", "units", "channels", "neurons", "nodes"):
-        return 6  # `BatchNorm(n)`, `LayerNorm(dim)`: a layer's one width, written in a word or a letter
     if re.fullmatch(r"(?:transformation|transform|weights?|w)_shape", low) and default is inspect.Parameter.empty:
         return (12, CLASSES)  # `LayerFullyConnected(transformation_shape)`: the weight's (inputs, outputs)
     if "ratio" in low or low in ("p", "dropout", "drop", "rate", "keep_prob", "dropout_rate", "drop_rate", "drop_prob"):

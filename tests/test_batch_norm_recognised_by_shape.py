@@ -13,8 +13,8 @@ LAYER = """\
     import numpy as np
 
     class {name}:
-        def __init__(self, n):
-            self.gamma, self.beta = np.ones(n), np.zeros(n)
+        def __init__(self, num_features):
+            self.gamma, self.beta = np.ones(num_features), np.zeros(num_features)
 
         def forward(self, x):
             self.xc = x - x.mean(axis=0)

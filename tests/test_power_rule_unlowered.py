@@ -12,8 +12,8 @@ BATCHNORM = """\
     import numpy as np
 
     class BN:
-        def __init__(self, n, eps=1e-5):
-            self.gamma, self.beta, self.eps = np.ones(n), np.zeros(n), eps
+        def __init__(self, num_features, eps=1e-5):
+            self.gamma, self.beta, self.eps = np.ones(num_features), np.zeros(num_features), eps
 
         def forward(self, x):
             self.mu = x.mean(axis=0)
