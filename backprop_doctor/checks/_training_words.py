@@ -309,3 +309,17 @@ def standardise(name: str, largest: float | None = None) -> str:
     if largest is not None and largest <= 255:
         return f"scale it to [0, 1] before training (`{name} / 255.0` for pixels), or standardise each feature over the samples"
     return f"standardise each feature over the samples (`({name} - {name}.mean(axis=0)) / {name}.std(axis=0)`) before training"
+
+
+NEGATIVE_BIAS = -1.0  # a bias whose every entry is below this starts its units off, for inputs of unit scale
+
+
+def below_zero_bias(value: Any) -> bool:
+    """Whether `value` is a bias (a vector, or a row or a column, of more than one entry) whose every entry is
+    below `NEGATIVE_BIAS`: the units it is added into never fire (`b = np.full(n, -5.0)`)."""
+    import numpy as np
+
+    return (
+        isinstance(value, np.ndarray) and value.size > 1 and (value.ndim == 1 or min(value.shape) == 1)
+        and float(value.max()) < NEGATIVE_BIAS
+    )  # fmt: skip

@@ -33,7 +33,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from backprop_doctor.checks._training_words import rate_setting, update_rate
+from backprop_doctor.checks._training_words import below_zero_bias, rate_setting, update_rate
 from backprop_doctor.findings import Finding
 from backprop_doctor.rules import rule
 
@@ -164,7 +164,7 @@ def _negative_bias(result: Any, dead: Any) -> tuple[str, float, int | None] | No
         if not moved.path or moved.path[0][1] not in read:
             continue
         value = np.asarray(moved.value, dtype=np.float64) if isinstance(moved.value, np.ndarray) else None
-        if value is not None and value.size > 1 and (value.ndim == 1 or min(value.shape) == 1) and float(value.max()) < -1.0:
+        if value is not None and below_zero_bias(value):
             name = str(moved.path[0][1])
             return name, float(value.max()), result.step.assigned.get(name) or _bound_line(result, name)
     return None

@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from backprop_doctor.checks._training_words import batch_size_of_one, first_assignment
+from backprop_doctor.checks._training_words import batch_size_of_one, below_zero_bias, first_assignment
 from backprop_doctor.findings import Finding
 from backprop_doctor.rules import rule
 
@@ -126,19 +126,16 @@ def _all_frozen(result: Any, path: str) -> Finding | None:
 
 
 _INDEX = re.compile(r"\[[^\]]*\]")
-NEGATIVE = -1.0  # a bias whose every entry is below this starts its units off, for inputs of unit scale
 
 
 def _negative_bias(frozen: list, tree: Any, before: int) -> tuple[str, float, int | None] | None:
     """(name, largest entry, the line that sets it before the loop) of a frozen bias (a vector, or a row or
-    column) whose every entry is below `NEGATIVE`: the units it is added into never fire (`b = np.full(n, -5.0)`)."""
+    column) whose every entry is below `NEGATIVE_BIAS` (`below_zero_bias`): the units it is added into never fire (`b = np.full(n, -5.0)`)."""
     import ast
 
     for moved, measured in frozen:
         value = moved.value
-        if not (isinstance(value, np.ndarray) and value.dtype.kind == "f" and value.size > 1 and (value.ndim == 1 or min(value.shape) == 1)):
-            continue
-        if not float(value.max()) < NEGATIVE:
+        if not (isinstance(value, np.ndarray) and value.dtype.kind == "f" and below_zero_bias(value)):
             continue
         base = _INDEX.sub("", measured.name)
         lines = [

@@ -216,14 +216,17 @@ def _under_parameter_key(node: ast.AST) -> bool:
     return any(_PARAM_CONTAINER.search(k) or _PARAM_NAME.fullmatch(k) for k in keys)
 
 
-def _keyed_descent(stmt: ast.AugAssign) -> bool:
-    """`p["W2"] -= lr * h.T @ d_out`: a dict of whatever name, keyed by a parameter's name, moved down by a
-    learning rate (not `acc["W1"] += ...`, a sum of gradients, nor a velocity's or a gradient's dict)."""
+def _keyed_descent(stmt: ast.AugAssign, roles: Mapping[str, str]) -> bool:
+    """`p["W2"] -= lr * h.T @ d_out`: a dict of whatever name, keyed by a parameter's name or visited by its
+    keys (`for name in P: ... P[name] -= lr * step`, `_key_roles`), moved down by a learning rate (not
+    `acc["W1"] += ...`, a sum of gradients, nor a velocity's, a gradient's or an optimizer state's dict)."""
     names = _chain(stmt.target)
+    literal = _keyed_parameter(stmt.target)
+    walked = _walked_key(stmt.target, roles)
     return (
-        isinstance(stmt.op, ast.Sub) and _keyed_parameter(stmt.target) and bool(names)
+        isinstance(stmt.op, ast.Sub) and (literal or walked) and bool(names)
         and not _VELOCITY.fullmatch(names[-1]) and not _GRADIENT.fullmatch(names[-1]) and not _OPTIMISER_STATE.search(names[-1])
-        and (any(_LEARNING_RATE.fullmatch(i) for i in _identifiers(stmt.value)) or _number_times_own_gradient(stmt))
+        and (any(_LEARNING_RATE.fullmatch(i) for i in _identifiers(stmt.value)) or literal and _number_times_own_gradient(stmt))
     )  # fmt: skip
 
 
@@ -237,16 +240,11 @@ def _key_roles(loop: ast.For | ast.AsyncFor) -> dict[str, str]:
     return {}
 
 
-def _own_key_descent(stmt: ast.AugAssign, roles: Mapping[str, str]) -> bool:
-    """`for name in P: ... P[name] -= lr * step`: every entry of a dict of whatever name, visited by its keys,
-    moved down by a learning rate named as one (not a velocity's, a gradient's or an optimizer state's dict)."""
-    target = stmt.target
-    if not (isinstance(stmt.op, ast.Sub) and isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name) and isinstance(target.slice, ast.Name)):
-        return False
-    owner = target.value.id
+def _walked_key(target: ast.AST, roles: Mapping[str, str]) -> bool:
+    """`P[name]` where `name` walks the keys of `P` itself (role "key:P")."""
     return (
-        roles.get(target.slice.id) == f"key:{owner}" and not _VELOCITY.fullmatch(owner) and not _GRADIENT.fullmatch(owner)
-        and not _OPTIMISER_STATE.search(owner) and any(_LEARNING_RATE.fullmatch(i) for i in _identifiers(stmt.value))
+        isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name) and isinstance(target.slice, ast.Name)
+        and roles.get(target.slice.id) == f"key:{target.value.id}"
     )  # fmt: skip
 
 
@@ -724,7 +722,7 @@ def parameter_updates(tree: ast.AST, *, text: str | None = None) -> list[Update]
         if isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, (ast.Sub, ast.Add)):
             keyed = _keyed_like_gradient(stmt.target, stmt.value) or _by_its_grad(stmt.target, stmt.value)
             moved = (
-                _param_like(stmt.target, roles) or keyed or _keyed_descent(stmt) or _own_key_descent(stmt, roles)
+                _param_like(stmt.target, roles) or keyed or _keyed_descent(stmt, roles)
                 or _gradient_named_after(stmt.target, stmt.value) or _rate_times(stmt.target, stmt.value, roles, loops)
             )  # fmt: skip
             if moved and (
