@@ -435,7 +435,7 @@ def _indices_mixed(context: Any) -> None:
     from backprop_doctor.static.indices import mixed_index
 
     for i, f, measured in _bare(context):
-        mixed = mixed_index(context.source.tree, context.source.path, f.line)
+        mixed = mixed_index(context.source.tree, f.line)
         if mixed is None:
             continue
         context.findings[i] = _named(
@@ -453,7 +453,7 @@ def _powers_unlowered(context: Any) -> None:
     from backprop_doctor.static.powers import unlowered_power
 
     for i, f, measured in _bare(context):
-        power = unlowered_power(context.source.tree, context.source.path, f.line)
+        power = unlowered_power(context.source.tree, f.line)
         if power is None:
             continue
         lowered = f"{power.exponent - 1:g}"

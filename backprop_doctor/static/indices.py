@@ -11,7 +11,7 @@ import ast
 from collections import Counter
 from dataclasses import dataclass
 
-from backprop_doctor.static.definitions import enclosing, find_function
+from backprop_doctor.static.steps import _scope_of
 from backprop_doctor.static.tree import walk
 
 
@@ -27,13 +27,12 @@ class MixedIndex:
     statement: str  # the line as written
 
 
-def mixed_index(tree: ast.Module, path: str, line: int) -> MixedIndex | None:
+def mixed_index(tree: ast.Module, line: int) -> MixedIndex | None:
     """The gradient statement of the function holding `line` that reads an array by the index of another
     loop than every other read of that array in the function (two nested loops over plain ranges)."""
-    inner = enclosing(path, line)
-    function = find_function(tree, inner.qualname) if inner is not None else None
-    if function is None:
-        return None
+    function = _scope_of(tree, line)
+    if function is tree:
+        return None  # a module-level line: no function to read
     loops = {n.target.id for n in walk(function) if isinstance(n, ast.For) and isinstance(n.target, ast.Name)}
     if len(loops) < 2:
         return None

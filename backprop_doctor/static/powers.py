@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from backprop_doctor.static.definitions import enclosing, find_function
+from backprop_doctor.static.steps import _scope_of
 from backprop_doctor.static.tree import walk
 
 
@@ -23,13 +23,12 @@ class UnloweredPower:
     factor: float  # -0.5
 
 
-def unlowered_power(tree: ast.Module, path: str, line: int) -> UnloweredPower | None:
+def unlowered_power(tree: ast.Module, line: int) -> UnloweredPower | None:
     """In the function holding `line`, a product `c * u ** c` (c a number other than 0 and 1, written as
     one factor of the product and as the exponent)."""
-    inner = enclosing(path, line)
-    function = find_function(tree, inner.qualname) if inner is not None else None
-    if function is None:
-        return None
+    function = _scope_of(tree, line)
+    if function is tree:
+        return None  # a module-level line: no function to read
     for node in walk(function):
         if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult)):
             continue
