@@ -295,6 +295,7 @@ def _check_namespace(context: CheckContext, report: Report) -> None:
         except BackpropDoctorError as error:
             _not_checkable(report, forward, error, name=name)
             continue
+        results = [_as_returned(forward, backward, x, args, result, opts) for (_label, x, args), result in zip(cases, results)]
         observed_line = _passed_when_observed(report, name)
         passed = [label for (label, _x, _args), result in zip(cases, results) if not result.errors]
         for (label, _x, _args), result in zip(cases, results):
@@ -325,6 +326,31 @@ def _check_namespace(context: CheckContext, report: Report) -> None:
     others = [(convention, obj) for convention, obj in found.others if getattr(obj, "__name__", None) not in observed]
     report.extend(check_others(others, context, rng))  # the other conventions (activations, Nielsen, ...)
     _mutation_harmless_here(context, report)
+
+
+def _as_returned(forward: Any, backward: Any, x: np.ndarray, args: list[Any], result: Report, opts: Options) -> Report:
+    """A pair's check made again where its backward returns a made-up parameter's gradient with the
+    parameter's elements in a shape of other unit axes (`keepdims=True`: a (1, M) row for the (M,)
+    bias `build_pair` chose): the parameter in the gradient's shape, the row or column the user's
+    code keeps it in, so that the gradient's values are compared. That check's report, the shape
+    errors as infos (`kept_as_returned`), where it has no shape error of those parameters; else
+    `result` as it is."""
+    from backprop_doctor.checks.gradient_shape_mismatch import NAME, kept_as_returned, unit_axes
+
+    names = list(inspect.signature(forward).parameters)[1 : 1 + len(args)]
+    shapes = {f.param: shape for f in result.findings if (shape := unit_axes(f)) is not None and f.param in names}
+    if not shapes:
+        return result
+    given = [np.reshape(a, shapes[n]) if n in shapes and isinstance(a, np.ndarray) else a for n, a in zip(names, args)]
+    try:
+        again = api.check_functions(forward, backward, x, *given, *args[len(names) :], options=opts)
+    except BackpropDoctorError:
+        return result
+    if any(f.name == NAME and f.param in shapes for f in again.findings):
+        return result
+    pair = f"{forward.__name__}/{backward.__name__}"
+    again.findings.extend(kept_as_returned(f, pair) for f in result.findings if f.name == NAME and f.param in shapes)
+    return rank(again)
 
 
 def _mutation_harmless_here(context: CheckContext, report: Report) -> None:

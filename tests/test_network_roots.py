@@ -99,7 +99,7 @@ PAIRS = """\
 
     def affine_backward(dout, cache):
         x, w, b = cache
-        return dout @ w.T, x.T @ dout, dout.sum(axis=0, keepdims=True)
+        return dout @ w.T, x.T @ dout, dout.sum(axis=1)  # one entry per sample: the wrong shape
 
 
     def pool_forward(x, pool_param):

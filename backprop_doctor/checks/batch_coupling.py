@@ -203,7 +203,7 @@ def _probes(context: Any, noted: set[Any]) -> Iterator[_Probe | Finding]:
         except Exception:  # build-failed is reported by the pipeline
             continue
         for label, x, args in cases:
-            inference = _inference_mode(forward_fn.__name__, args)
+            inference = _inference_mode(forward_fn, args)
             if inference == args and any(word in forward_fn.__name__.lower() for word in _BATCH_STATISTICS):
                 if forward_fn not in noted:  # no `mode` to switch to: it couples the samples by design
                     noted.add(forward_fn)
@@ -273,9 +273,12 @@ def _loss_function_dx(loss: Callable, labels: np.ndarray) -> Callable[[np.ndarra
     return dx
 
 
-def _inference_mode(name: str, args: list[Any]) -> list[Any]:
-    """cs231n batch norm in `mode='test'`: its training mode couples samples by design."""
-    if not any(word in name.lower() for word in _BATCH_STATISTICS):
+def _inference_mode(forward: Callable[..., Any], args: list[Any]) -> list[Any]:
+    """cs231n batch norm in `mode='test'`: its training mode couples samples by design. A forward
+    that never reads a `mode` (a batch norm written for training alone, its `bn_param` holding
+    `eps`) has none to switch to: `args` as they are."""
+    code = getattr(forward, "__code__", None)
+    if not any(word in forward.__name__.lower() for word in _BATCH_STATISTICS) or (code is not None and "mode" not in code.co_consts):
         return args
     return [dict(a, mode="test") if isinstance(a, dict) and "mode" in a else a for a in args]
 

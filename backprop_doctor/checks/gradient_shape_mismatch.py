@@ -7,7 +7,10 @@ What it finds:
     transpose, or one entry per sample instead of one per unit, it says so.
     A gradient that holds the array's elements in another shape (`keepdims=True`:
     (1, H) for a bias of (H,)) is only an info when the training-step replay found
-    the program's own update of that array right: its training reshapes it first.
+    the program's own update of that array right: its training reshapes it first;
+    or when the array's shape was backprop-doctor's own guess (a cs231n pair's
+    parameters, made up): the pair is then checked with the array in the
+    gradient's shape, the row or column the user's code keeps it in.
 
 Why it matters:
     An update `W -= lr * dW` with a mis-shaped `dW` either raises or, worse,
@@ -71,6 +74,35 @@ def _where_computed(finding: Finding) -> Finding:
     if line is None or line == finding.line:
         return finding
     return finding.replace(line=line, highlight=tuple(sorted({line, finding.line, *(finding.highlight or ())})))
+
+
+def unit_axes(finding: Finding) -> tuple[int, ...] | None:
+    """The gradient's shape, where `finding` is a wrong-shape error whose gradient holds its array's
+    elements with unit axes added or taken away (`keepdims=True`: (1, M) for (M,), or (M, 1)); else None."""
+    import ast
+    import re
+
+    shapes = dict(finding.evidence).get("shapes", "") if finding.name == NAME and finding.severity == "error" else ""
+    found = re.fullmatch(r".*: (\(.*\))   gradient: (\(.*\))", shapes)
+    if found is None or finding.param in (None, "x"):
+        return None
+    live, grad = (ast.literal_eval(group) for group in found.groups())
+    same = [d for d in live if d != 1] == [d for d in grad if d != 1]
+    return tuple(grad) if same and tuple(live) != tuple(grad) else None
+
+
+def kept_as_returned(finding: Finding, pair: str) -> Finding:
+    """A wrong-shape error on a made-up parameter (`unit_axes`), as the info it is once the pair,
+    checked again with the parameter in its gradient's shape, had none (`pipeline._as_returned`)."""
+    shape = unit_axes(finding)
+    return finding.replace(
+        severity="info",
+        pattern="shape-guessed",
+        fix=None,
+        message=f"{finding.message.split(': reshape it')[0]}, a shape backprop-doctor chose for `{pair}`; it was checked "
+        f"with `{finding.param}` of shape {shape}, as your code may keep it: if your `{finding.param}` is {finding.message.split('has shape ')[-1].split(':')[0]}, "
+        "reshape the gradient to it",
+    )
 
 
 def _reshaped_in_training(finding: Finding, right: dict[tuple[str, str], str]) -> Finding:

@@ -184,10 +184,17 @@ def _callables(obj: Any) -> tuple[str, Any, Any, Any, Any]:
         f, d = obj
         return label(obj), f, d, f, d
     forward, derivative = _pair(obj)
+    guessed = _defaults(obj)
     try:
-        instance = obj(**_defaults(obj))
+        instance = obj(**guessed)
     except Exception as error:
-        raise error
+        from backprop_doctor.build import UserCodeRaised, _raised
+
+        judged = _raised(str(error), error, guessed=guessed.values()) if guessed else error
+        if judged is error or isinstance(judged, UserCodeRaised):
+            raise  # the user's own line: wrong whatever the arguments (`layer-raised`)
+        # an argument guessed for a rate (`alpha`) that the constructor takes as something else (`lst[0]`)
+        raise NotChecked(f"`{obj.__name__}` could not be built with {guessed}: {type(error).__name__}: {error}") from None
     return obj.__name__, getattr(instance, forward), getattr(instance, derivative), getattr(obj, forward), getattr(obj, derivative)
 
 
