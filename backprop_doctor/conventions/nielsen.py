@@ -101,6 +101,7 @@ class NielsenNetwork(Adapter):
         self._linear: np.ndarray | None = None  # cost_derivative at the checked point
         self._forward = forward_name(type(net)) or "feedforward"
         self.cross_entropy = False  # the output delta is `a - y`: the cost is the cross-entropy of a sigmoid output
+        self.columns_fed = False  # `backprop` takes a batch of rows, `feedforward` its transpose (`build`)
 
     def params(self) -> dict[str, np.ndarray]:
         named = {f"weights[{i}]": w for i, w in enumerate(self.net.weights)}
@@ -110,7 +111,9 @@ class NielsenNetwork(Adapter):
     def forward(self, x: np.ndarray, t: Any = None) -> Any:
         if self._x is None or self._x.shape != x.shape or not np.array_equal(self._x, x):
             self._x, self._y, self._linear = x.copy(), t, None
-        a = np.asarray(getattr(self.net, self._forward)(x), dtype=np.float64)
+        feed = getattr(self.net, self._forward)
+        # a port whose `backprop` takes rows while its `feedforward` takes one column per sample (`np.dot(W, a) + b`)
+        a = np.asarray(feed(x.T).T if self.columns_fed else feed(x), dtype=np.float64)
         cost = getattr(self.net, "cost", None)
         if callable(getattr(cost, "fn", None)):
             return float(cost.fn(a, t))
@@ -178,10 +181,52 @@ def build(cls: type, context: Any, rng: np.random.Generator) -> list[Case]:
     x = rng.standard_normal((n_in, 1))
     y = np.zeros((n_out, 1))
     y[rng.integers(0, n_out)] = 1.0
+    layout = "column x"
+    if not _runs(net, x, y):
+        # a port whose `backprop` takes a mini-batch of rows (`np.dot(activation, W.T) + b.T`)
+        rows = rng.standard_normal((ROWS, n_in))
+        targets = np.eye(n_out)[rng.integers(0, n_out, ROWS)]
+        if _runs(net, rows, targets):
+            x, y, layout = rows, targets, "one row per sample, x"
     adapter = NielsenNetwork(net, cls.__name__)
+    if x.shape[0] == ROWS and x.shape[1] == n_in and layout != "column x":
+        adapter.columns_fed = _feeds_columns(net, adapter._forward, x, n_out)
     adapter.cross_entropy = _delta_is_the_error(adapter, x, y)
     cost = ", cross-entropy cost (your output delta is a − y)" if adapter.cross_entropy else ""
-    return [Case(f"column x {x.shape}, one-hot y {y.shape}{cost}", adapter, x, y)]
+    return [Case(f"{layout} {x.shape}, one-hot y {y.shape}{cost}", adapter, x, y)]
+
+
+# The samples of the batch a network whose `backprop` takes rows is checked on (`build`).
+ROWS = 3
+
+
+def _feeds_columns(net: Any, forward: str, rows: np.ndarray, n_out: int) -> bool:
+    """Whether `forward` (`feedforward`) takes the batch as columns where `backprop` took it as rows:
+    it raises on the rows, or returns no row per sample, and returns one column per sample of the
+    transpose."""
+    from backprop_doctor.build import _trial
+
+    def shape_of(a: np.ndarray) -> tuple[int, ...] | None:
+        return _trial(lambda: np.shape(getattr(copy.deepcopy(net), forward)(a.copy())))
+
+    return shape_of(rows) != (len(rows), n_out) and shape_of(rows.T) == (n_out, len(rows))
+
+
+def _runs(net: Any, x: np.ndarray, y: np.ndarray) -> bool:
+    """Whether a copy of `net` runs `backprop(x, y)` without an error, returning two lists with
+    an array of each bias's and each weight's shape."""
+    from backprop_doctor.build import _trial
+
+    def trial() -> bool:
+        work = copy.deepcopy(net)
+        nabla_b, nabla_w = work.backprop(x.copy(), y.copy())
+        got = sorted(_shapes([*nabla_b, *nabla_w]))
+        return got == sorted(_shapes([*work.biases, *work.weights]))
+
+    try:
+        return bool(_trial(trial))
+    except Exception:  # noqa: BLE001 - user code: the check itself reports what the column layout raises
+        return False
 
 
 def _delta_is_the_error(adapter: NielsenNetwork, x: np.ndarray, y: np.ndarray) -> bool:
