@@ -36,7 +36,7 @@ class Unclipped:
 def unclipped(result: Any, tree: ast.Module | None) -> Unclipped | None:
     """The step's clipping call, when every update is right (the step is the gradient itself, not a
     clipped one) although the gradients hold an entry `MARGIN` times above the clip's threshold."""
-    from backprop_doctor.static.clipping import clip_call, never_below_one, parameter_of, threshold_statement
+    from backprop_doctor.static.clipping import never_below_one, step_clip, parameter_of, threshold_statement
 
     step = getattr(result, "step", None)
     runner = getattr(result, "runner", None)
@@ -44,7 +44,7 @@ def unclipped(result: Any, tree: ast.Module | None) -> Unclipped | None:
         return None
     if any(m.inconclusive or m.scale is not None for _, m in result.parameters):
         return None
-    clip = clip_call(tree, step.prefix)
+    clip = step_clip(tree, step)
     if clip is None:
         return None
     threshold = clip_threshold(clip, dict(getattr(runner.state, "values", {}) or {}))

@@ -1676,9 +1676,9 @@ def _clipped(step: TrainingStep, result: StepResult, tree: Any = None) -> str | 
     parameters at it are right, any other is judged against it."""
     import ast
 
-    from backprop_doctor.static.clipping import clip_call
+    from backprop_doctor.static.clipping import step_clip
 
-    found = clip_call(tree, step.prefix)  # `clip_grads(...)`, also in `backward_pass`, which clips before it returns
+    found = step_clip(tree, step)  # `clip_grads(...)`, also in `backward_pass`, which clips before it returns
     if found is None:
         return None
     call = ast.unparse(found.call)

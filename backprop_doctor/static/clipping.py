@@ -21,6 +21,7 @@ import ast
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from backprop_doctor.static.step_functions import called_functions
 
@@ -38,9 +39,21 @@ def clip_call(tree: ast.Module | None, prefix: Sequence[ast.stmt]) -> ClipCall |
     called = [function for _, function in called_functions(tree, tuple(prefix))] if tree is not None else []
     for stmt in [*prefix, *called]:
         for node in ast.walk(stmt):
-            if isinstance(node, ast.Call) and _clipping(node.func):
+            if isinstance(node, ast.Call) and (_clipping(node.func) or _own_clip(tree, node)):
                 return ClipCall(node, _resolved(tree, node))
     return None
+
+
+def step_clip(tree: ast.Module | None, step: Any) -> ClipCall | None:
+    """The clipping call of a training step (`steps.TrainingStep`): in the statements before its
+    update (`clip_call`), else in the statement that starts the update and the functions it calls
+    (`loss = trainer.step(X, y)`, whose method clips, then updates)."""
+    found = clip_call(tree, step.prefix)
+    loop = getattr(step, "loop", None)
+    if found is not None or loop is None:
+        return found
+    through = [s for s in getattr(loop, "body", ()) if s.lineno <= step.update_line <= (s.end_lineno or s.lineno)]
+    return clip_call(tree, through) if through else None
 
 
 def _clipping(func: ast.expr) -> bool:
@@ -51,6 +64,12 @@ def _clipping(func: ast.expr) -> bool:
         return True
     owner = func.value if isinstance(func, ast.Attribute) else None
     return name.lower() == "clip" and owner is not None and not (isinstance(owner, ast.Name) and owner.id in ("np", "numpy", "cp", "jnp"))
+
+
+def _own_clip(tree: ast.Module | None, call: ast.Call) -> bool:
+    """A call of the file's own function named `clip` (`clip(grads, 1.0)`): not NumPy's, which is
+    reached through its module."""
+    return isinstance(call.func, ast.Name) and call.func.id.lower() == "clip" and _resolved(tree, call) is not None
 
 
 def _resolved(tree: ast.Module | None, call: ast.Call) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
@@ -107,3 +126,32 @@ def never_below_one(statement: ast.stmt) -> str | None:
             if name in ("max", "maximum", "fmax") and any(isinstance(a, ast.Constant) and a.value == 1 for a in node.args):
                 return ast.unparse(node)
     return None
+
+
+_BOUNDS = frozenset({"min", "minimum", "fmin", "clip", "max", "maximum", "fmax", "where"})
+
+
+def always_rescales(clip: ClipCall) -> ast.stmt | None:
+    """The statement of the clip function that computes its scale as the threshold divided by
+    something (`scale = max_norm / (total + 1e-12)`), where nothing in the function compares or
+    bounds anything (no `if`, no comparison, no `min`/`max`/`np.clip`/`np.where`): a scale
+    applied to every gradient, whatever its norm. None for any other clip, or one not the file's."""
+    function = clip.function
+    if function is None:
+        return None
+    for node in ast.walk(function):
+        if isinstance(node, (ast.Compare, ast.If, ast.IfExp, ast.While)):
+            return None
+        if isinstance(node, ast.Call) and ast.unparse(node.func).rsplit(".", 1)[-1] in _BOUNDS:
+            return None
+    params = [a.arg for a in (*function.args.posonlyargs, *function.args.args, *function.args.kwonlyargs)]
+    for parameter in params:
+        statement = threshold_statement(clip, parameter)
+        if isinstance(statement, ast.Assign) and _divides(statement.value, parameter):
+            return statement
+    return None
+
+
+def _divides(value: ast.expr, parameter: str) -> bool:
+    """`parameter / something`: the threshold over a norm."""
+    return isinstance(value, ast.BinOp) and isinstance(value.op, ast.Div) and isinstance(value.left, ast.Name) and value.left.id == parameter
