@@ -22,7 +22,7 @@ from backprop_doctor.conventions._classlayer import function_node, is_abstract
 from backprop_doctor.conventions.activations import KNOWN_ACTIVATIONS
 from backprop_doctor.loading import siblings
 from backprop_doctor.static.self_free import self_free
-from backprop_doctor.training.optimizers import adam_function, dict_update_function, update_function, update_method
+from backprop_doctor.training.optimizers import adagrad_function, adam_function, dict_update_function, update_function, update_method
 from backprop_doctor.locate import is_user_file
 
 FORWARD_SUFFIX = re.compile(r"^(?P<base>.+?)_forward(?P<variant>_\w+)?$")
@@ -118,7 +118,7 @@ def discover(namespace: dict[str, Any], user_files: set[str] | None = None, sour
         else:
             functions[name] = obj
     found.optimizers += [
-        f for f in functions.values() if inspect.isfunction(f) and defined_in(f, files) and (update_function(f) or dict_update_function(f) or adam_function(f))
+        f for f in functions.values() if inspect.isfunction(f) and defined_in(f, files) and (update_function(f) or dict_update_function(f) or adam_function(f) or adagrad_function(f))
     ]
     halves = siblings.forward_halves(functions, source.path) if source is not None else {}
     functions.update(halves)  # `linear_forward` of `linear_forward.py` beside a file of `linear_backward`

@@ -388,7 +388,7 @@ def _step_optimizers(context: CheckContext, report: Report, classes: list[type],
     they moved them. A class whose update does not run on arrays is left out silently: it may be
     something else that happens to have an `update(params, grads)`."""
     from backprop_doctor.training.optimizers import (
-        DICT_SHAPES, FUNCTION_SHAPE, SHAPES, adam_drift, adam_function_drift, dict_update_function, holds_params, momentum_drift, rms_drift, step, step_dict_function, step_function, update_method,
+        DICT_SHAPES, FUNCTION_SHAPE, SHAPES, adagrad_drift, adam_drift, adam_function_drift, dict_update_function, holds_params, momentum_drift, rms_drift, step, step_dict_function, step_function, update_method,
     )  # fmt: skip
 
     stepped = 0
@@ -405,6 +405,10 @@ def _step_optimizers(context: CheckContext, report: Report, classes: list[type],
         kept = momentum_drift(cls, method, np.random.default_rng(context.options.seed)) if method is not None or function else None
         if kept is not None:  # `momentum-not-kept` words it
             context.extras.setdefault("momentum_drift", []).append(kept)
+        summed = adagrad_drift(cls, method, np.random.default_rng(context.options.seed))
+        if summed is not None:  # `adagrad-sum-not-kept` words it
+            context.extras.setdefault("adagrad_drift", []).append(summed)
+            stepped += result is None
         if result is None:
             continue
         stepped += 1

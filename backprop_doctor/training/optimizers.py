@@ -614,3 +614,105 @@ def _config_momentum_drift(func: Any, rng: np.random.Generator, gradient: np.nda
     if coefficient <= 0 or coefficient >= 1:
         return None
     return _unchanged_moves(func, "", coefficient, moves, gradient)
+
+
+# --------------------------------------------------------------------------- AdaGrad's sum of squares
+
+# AdaGrad under one constant gradient moves by lr·g/√(k·g²): its k-th move is 1/√k of its first.
+ADAGRAD_STEPS = 4
+_ADAGRAD_STATE = frozenset({"h", "cache", "g2", "gsum", "accum", "accumulator", "sq", "squares", "s", "r", "G"})
+
+
+@dataclass
+class AdagradDrift:
+    """An AdaGrad optimizer whose moves under a constant gradient stay the same: it keeps no sum of
+    the squared gradients (`ratios`: each move over the first, the median over the elements; AdaGrad's
+    are 1, 1/√2, 1/√3, ...)."""
+
+    cls: Any
+    method: str
+    ratios: tuple[float, ...]
+
+
+def adagrad_function(func: Any) -> bool:
+    """A function named for AdaGrad taking the parameters and their gradients first (`adagrad_update(params,
+    grads, h, lr=0.01)`): stepped by `adagrad_drift` though no other optimizer form fits it."""
+    if "adagrad" not in getattr(func, "__name__", "").lower().replace("_", ""):
+        return False
+    try:
+        required = [p.name.lower() for p in inspect.signature(func).parameters.values() if p.default is p.empty]
+    except (TypeError, ValueError):
+        return False
+    return len(required) >= 2 and required[0] in PARAM_NAMES | DICT_PARAMS and required[1] in GRAD_NAMES | DICT_GRADS
+
+
+def adagrad_drift(cls: Any, method: str | None, rng: np.random.Generator) -> AdagradDrift | None:
+    """Four updates of an AdaGrad optimizer (a class named for it with an `update(params, grads)`, or a
+    function `adagrad_function` accepts, its sum handed to it as a dict keyed like the parameters or like
+    the gradients, or as a list) under one constant gradient; a drift when every move equals the first
+    (AdaGrad's shrink as 1/√k); None otherwise (another optimizer, one that does not run)."""
+    if "adagrad" not in getattr(cls, "__name__", "").lower().replace("_", ""):
+        return None
+    gradient = rng.choice([-1.0, 1.0], FUNCTION_SHAPE) * np.exp(rng.uniform(np.log(0.3), np.log(3.0), FUNCTION_SHAPE))
+    if method is not None:
+        held = holds_params(cls)
+        params: Any = [rng.standard_normal(FUNCTION_SHAPE)] if held else {"W1": rng.standard_normal(FUNCTION_SHAPE)}
+        optimizer = _instance(cls, params)
+        if optimizer is None:
+            return None
+        forms = [(lambda _k: _update(optimizer, method, params, [gradient.copy()] if held else {"W1": gradient.copy()}),
+                  lambda: np.asarray(params[0] if held else params["W1"], dtype=np.float64))]  # fmt: skip
+    elif adagrad_function(cls):
+        forms = _adagrad_function_forms(cls, rng, gradient)
+    else:
+        return None
+    for call, read in forms:
+        moves: list[np.ndarray] = []
+        try:
+            with probes.quietly(), np.errstate(all="ignore"):
+                for k in range(ADAGRAD_STEPS):
+                    before = read().copy()
+                    call(k)
+                    moves.append(read() - before)
+        except Exception:  # noqa: BLE001 - user code: not this form
+            continue
+        first = moves[0]
+        if first.shape != gradient.shape or not np.all(np.isfinite(first)) or not np.all(np.abs(first) > 0):
+            return None
+        ratios = tuple(float(np.median(m / first)) for m in moves)
+        return AdagradDrift(cls, method or "", ratios) if all(abs(r - 1) <= 1e-6 for r in ratios[1:]) else None
+    return None
+
+
+def _adagrad_function_forms(func: Any, rng: np.random.Generator, gradient: np.ndarray) -> list[tuple[Any, Any]]:
+    """(call, read) for each way an AdaGrad function may take its state: a dict keyed like the
+    parameters (`h["W1"]`), one keyed like the gradients (`h["dW1"]`), a list."""
+    signature = [p for p in inspect.signature(func).parameters.values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    required = [p.name for p in signature if p.default is p.empty]
+    if not all(n in _ADAGRAD_STATE or n.lower() in _ADAGRAD_STATE or n.lower() in RATE_NAMES for n in required[2:]):
+        return []
+    start = rng.standard_normal(FUNCTION_SHAPE)
+    forms = []
+    for keys in (("W1", "W1"), ("dW1", "dW1"), ("W1", "dW1"), None):
+        state: dict[str, Any] = {"params": {"W1": start.copy()} if keys else [start.copy()], "sums": {}}
+
+        def call(_k: int, keys: Any = keys, state: dict[str, Any] = state) -> None:
+            grads = {keys[1]: gradient.copy()} if keys else [gradient.copy()]
+            given = [state["params"], grads]
+            for n in required[2:]:
+                if n.lower() in RATE_NAMES:
+                    given.append(RATE)
+                else:
+                    given.append(state["sums"].setdefault(n, {keys[0]: np.zeros(FUNCTION_SHAPE)} if keys else [np.zeros(FUNCTION_SHAPE)]))
+            returned = func(*given)
+            if isinstance(returned, tuple) and returned and isinstance(returned[0], type(state["params"])):
+                state["params"] = returned[0]
+            elif isinstance(returned, type(state["params"])) and returned is not state["params"] and returned:
+                state["params"] = returned
+
+        def read(keys: Any = keys, state: dict[str, Any] = state) -> np.ndarray:
+            params = state["params"]
+            return np.asarray(params["W1"] if keys else params[0], dtype=np.float64)
+
+        forms.append((call, read))
+    return forms
