@@ -93,6 +93,7 @@ def run(context: Any) -> Iterator[Finding]:
     _derivatives_given_outputs(context)
     _indices_mixed(context)
     _powers_unlowered(context)
+    _powers_unbrought(context)
     _carried_not_added(context)
     _cross_entropy_delta(context)
     _quadratic_delta(context)
@@ -461,6 +462,24 @@ def _powers_unlowered(context: Any) -> None:
             f, measured,
             f"line {power.line} multiplies by {power.factor:g} and `{power.written}`: the derivative of `({power.base}) ** {power.exponent:g}` "
             f"is {power.factor:g} · `({power.base}) ** {lowered}`, the exponent lowered by one: write `({power.base}) ** {lowered}`",
+            "power-rule", power.line, f.line,
+        )  # fmt: skip
+
+
+def _powers_unbrought(context: Any) -> None:
+    """A wrong gradient whose function applies the power rule without bringing the exponent down as a
+    factor (`0.044715 * x ** 2` for the derivative of the forward's `0.044715 * x ** 3`)."""
+    from backprop_doctor.static.powers import unbrought_power
+
+    for i, f, measured in _bare(context):
+        power = unbrought_power(context.source.tree, f.line)
+        if power is None:
+            continue
+        context.findings[i] = _named(
+            f, measured,
+            f"line {power.line} (`{power.written}`) is the derivative of `{power.forward}` (line {power.forward_line}) without the "
+            f"exponent brought down: the power rule multiplies by {power.exponent:g} as it lowers the power, so write "
+            f"`{power.exponent:g} * {power.written}`",
             "power-rule", power.line, f.line,
         )  # fmt: skip
 

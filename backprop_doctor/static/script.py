@@ -68,6 +68,7 @@ class _Filter:
         self.known: set[str] = set()  # bound by a kept statement
         self.dropped: set[str] = set()  # bound only by dropped statements
         self.modules: set[str] = set()  # bound by imports: `plt.rcParams[...] = ...` left out leaves `plt` whole
+        self.math: set[str] = set()  # the names of NumPy and `math` (`np`), whose functions of numbers are kept
         self.star = any(
             isinstance(n, ast.ImportFrom) and any(a.name == "*" for a in n.names) for n in walk(tree)
         )
@@ -122,6 +123,8 @@ class _Filter:
         names = _bound_names(node)
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             self.modules |= names
+            if isinstance(node, ast.Import):  # `import numpy as np`: `np.sqrt(2 / np.pi)` runs no user code
+                self.math |= {a.asname or a.name for a in node.names if a.name in _MATH_MODULES}
         self.known |= names
         self.dropped -= names
         return node
@@ -199,6 +202,12 @@ class _Filter:
             return all(self.safe(v) for v in node.values)
         if isinstance(node, ast.FormattedValue):
             return self.safe(node.value) and self.safe(node.format_spec)
+        if (
+            isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _PURE
+            and isinstance(node.func.value, ast.Name) and node.func.value.id in self.math and node.func.value.id not in self.dropped
+        ):  # fmt: skip
+            # `C = np.sqrt(2.0 / np.pi)` above a GELU that reads it: a number, computed from numbers
+            return all(self.safe(a) for a in node.args) and all(self.safe(k.value) for k in node.keywords)
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _GENERATORS:
             # `rng = np.random.default_rng(0)`, which a class's `__init__` may draw its weights from
             module = node.func.value
@@ -207,6 +216,14 @@ class _Filter:
                 and all(self.safe(a) for a in node.args) and all(self.safe(k.value) for k in node.keywords)
             )  # fmt: skip
         return False
+
+
+# NumPy's and `math`'s functions of numbers: called on numbers, they run no user code and read nothing
+_MATH_MODULES = frozenset({"numpy", "math"})
+_PURE = frozenset({
+    "sqrt", "log", "log2", "log10", "log1p", "exp", "expm1", "power", "pow", "tanh", "sinh", "cosh", "sin", "cos",
+    "tan", "arctan", "arcsin", "arccos", "atan", "asin", "acos", "abs", "fabs", "floor", "ceil", "float64", "float32",
+})  # fmt: skip
 
 
 # NumPy's random generators: making one runs no user code and reads nothing

@@ -185,7 +185,22 @@ def skip_left_out(tree: ast.Module, class_name: str) -> tuple[int, str, str] | N
         return None
     value = returned[0].value
     added = isinstance(value, ast.BinOp) and isinstance(value.op, ast.Add) and any(isinstance(s, ast.Name) and s.id == upstream for s in (value.left, value.right))
-    return None if added else (skip.lineno, upstream, ast.unparse(value))
+    return None if added or _one_plus(value, upstream) else (skip.lineno, upstream, ast.unparse(value))
+
+
+def _one_plus(value: ast.expr, upstream: str) -> bool:
+    """`dout * (1 + 0.75 * x ** 2)`: the upstream gradient times a sum that holds 1, the skip's share
+    written inside the product (the derivative of `x + 0.25 * x ** 3`)."""
+    if not (isinstance(value, ast.BinOp) and isinstance(value.op, ast.Mult)):
+        return False
+    sides = (value.left, value.right)
+    if not any(isinstance(s, ast.Name) and s.id == upstream for s in sides):
+        return False
+    return any(
+        isinstance(s, ast.BinOp) and isinstance(s.op, (ast.Add, ast.Sub))
+        and any(isinstance(t, ast.Constant) and t.value == 1 for t in (s.left, s.right))
+        for s in sides
+    )  # fmt: skip
 
 
 def carried_not_added(tree: ast.Module, line: int) -> tuple[str, int, int, str] | None:
