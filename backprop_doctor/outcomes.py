@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from backprop_doctor import gradcheck, locate, rewrites
+from backprop_doctor import gradcheck, injections, locate, rewrites
 from backprop_doctor.findings import REDERIVE, WHOLE_NETWORK, Measurement
 from backprop_doctor.observe import budget
 
@@ -164,6 +164,7 @@ class Outcomes:
                 )
             self.report.measurements.append(Measurement(self.layer, "(all)", joint, verdict))
             return
+        self._failing_names = {a.name for a, *_ in failing}  # the arrays found wrong: the others must stay right (`_blamed_stage`)
         axis = getattr(self.adapter, "batch_axis", 0) if np.ndim(self.x) == 2 else 0  # `X (n_x, m)`: m samples
         batch = int(np.shape(self.x)[axis]) if np.ndim(self.x) >= 2 else None  # one 1-D sample has no batch: its length is its features
         flat = []  # arrays whose loss is flat around the point, not ignored by forward
@@ -474,9 +475,13 @@ class Outcomes:
         evidence = [("elements", block)]
         fields = where.fields()
         blamed = self._blamed_earlier(a, result, floor, tol, where, pattern) if owner is None and counted is None and bad_count else None
+        stage = self._blamed_stage(a, result, floor, tol, where) if blamed is None and owner is None and counted is None and bad_count else None
         if blamed is not None:
             sentence = _blamed_sentence(what, error, pattern, blamed, where)
             fields = {"file": where.file, "line": blamed.line, "end_line": blamed.end_line, "highlight": (blamed.line, blamed.store_line), "fix": blamed.fix}
+        elif stage is not None:
+            sentence = _stage_sentence(what, error, pattern, stage)
+            fields = {"file": where.file, "line": stage.line, "end_line": stage.end_line, "highlight": (stage.line, stage.store_line)}
         if pattern:
             evidence.insert(0, ("pattern", pattern.name))
         self._add(
@@ -485,7 +490,7 @@ class Outcomes:
             param=a.name,
             measured=error,
             threshold=tol,
-            pattern=pattern.name if pattern else _blamed_pattern(blamed),
+            pattern=pattern.name if pattern else "wrong-intermediate-gradient" if stage is not None else _blamed_pattern(blamed),
             evidence=tuple(evidence),
             **fields,
         )
@@ -506,8 +511,75 @@ class Outcomes:
         file = where.file or ""
         if not file or not locate.is_user_file(file):
             return None
-        smooth = ~result.kinked
         ran: list[bool] = []
+        agrees = self._agreement(a, result, floor, tol, f, upstream, ran)
+        share = budget.within_share(ELEMENTS_SHARE)
+        ends = time.perf_counter() + REWRITES_SECONDS
+        blamed = rewrites.first_wrong(target, where.line, agrees, enough=lambda: share() or time.perf_counter() > ends, named=pattern is not None)
+        if ran:
+            f()  # the layer's state as the check's own forward left it
+        return blamed if blamed is not None and blamed.line != where.line else None
+
+    def _blamed_stage(self, a: _Array, result: gradcheck.Elementwise, floor: float, tol: float, where: locate.Location) -> injections.Blamed | None:
+        """The intermediate gradient before `where` (`dvar = ...` before `dx = ...`) that is the first wrong one,
+        measured through the forward value it is named after, when its right value makes every compared element
+        agree (`injections.first_wrong`); None when no stage is, or the dtype is not float64."""
+        f = getattr(self, "_loss_call", None)
+        upstream = getattr(self, "_upstream", None)
+        if f is None or where.line is None or upstream is None or getattr(self, "_dtype", "float64") != "float64":
+            return None
+        file = where.file or ""
+        if not file or not locate.is_user_file(file):
+            return None
+        ran: list[bool] = []
+        agrees = self._agreement(a, result, floor, tol, f, upstream, ran)
+        failing = getattr(self, "_failing_names", {a.name})
+        before = {b.name: np.asarray(b.grad, dtype=np.float64) for b in getattr(self, "_checked", None) or [] if b.name not in failing and isinstance(b.grad, np.ndarray)}
+        right = list(before)
+
+        def run_backward() -> None:
+            ran.append(True)
+            self._backward(upstream.copy() if isinstance(upstream, np.ndarray) else upstream)
+
+        def gradients() -> dict[str, np.ndarray | None]:
+            f()
+            dx, grads = self._backward(upstream.copy() if isinstance(upstream, np.ndarray) else upstream)
+            found = {name: dx if name == "x" else grads.get(name) for name in right}
+            return {name: np.array(g, dtype=np.float64) if isinstance(g, np.ndarray) else None for name, g in found.items()}
+
+        def agrees_and_keeps() -> bool:
+            """`a` agrees, and every array that agreed before is as it was: a stage that holds another scale by the
+            program's own convention (`dZ2 = A2 - Y`, the 1 / m put in `dW2`) fixes a store that left its factor
+            out only by breaking the arrays that kept theirs."""
+            if not agrees():
+                return False
+            after = gradients()
+            for name, old in before.items():
+                new = after.get(name)
+                if old is None or new is None or old.shape != new.shape:
+                    return False
+                scale = max(float(np.max(np.abs(old), initial=0.0)), 1e-300)
+                if float(np.max(gradcheck.relative_error(new, old, 1e-8 * scale), initial=0.0)) > tol:
+                    return False
+            return True
+
+        share = budget.within_share(ELEMENTS_SHARE)
+        ends = time.perf_counter() + REWRITES_SECONDS
+        try:
+            blamed = injections.first_wrong(
+                self.adapter.backward_target(), self.adapter.forward_target(), where.line, f, run_backward, agrees_and_keeps,
+                enough=lambda: share() or time.perf_counter() > ends, memo=self.__dict__.setdefault("_stages_memo", {}).setdefault(id(upstream), {}),
+            )  # fmt: skip
+        except Exception:  # noqa: BLE001 - the user's code run on moved values: no blame when it fails
+            blamed = None
+        f()  # the layer's state as the check's own forward left it
+        return blamed if blamed is not None and blamed.line != where.line else None
+
+    def _agreement(
+        self, a: _Array, result: gradcheck.Elementwise, floor: float, tol: float, f: Callable[[], float], upstream: Any, ran: list[bool]
+    ) -> Callable[[], bool]:
+        """Whether the backward, run now after a forward, gives `a` a gradient whose compared elements all agree."""
+        smooth = ~result.kinked
 
         def agrees() -> bool:
             ran.append(True)
@@ -520,12 +592,7 @@ class Outcomes:
             errors = gradcheck.relative_error(grad.reshape(-1)[result.indices], result.numerical, floor)
             return bool(np.all(errors[smooth] <= tol))
 
-        share = budget.within_share(ELEMENTS_SHARE)
-        ends = time.perf_counter() + REWRITES_SECONDS
-        blamed = rewrites.first_wrong(target, where.line, agrees, enough=lambda: share() or time.perf_counter() > ends, named=pattern is not None)
-        if ran:
-            f()  # the layer's state as the check's own forward left it
-        return blamed if blamed is not None and blamed.line != where.line else None
+        return agrees
 
 
 def _saturation(a: _Array) -> str:
@@ -582,6 +649,20 @@ def _blamed_sentence(what: str, error: float, pattern: gradcheck.Pattern | None,
             f"`{blamed.fix}`, with which every compared element agrees"
         )
     return f"{found}, computed for each sample and only copied into its row by `{store}` (line {blamed.store_line}): {REDERIVE}"
+
+
+def _stage_sentence(what: str, error: float, pattern: gradcheck.Pattern | None, stage: injections.Blamed) -> str:
+    """The finding's sentence when an intermediate gradient before the stored one is the first wrong one."""
+    measured = f", {pattern.description}" if pattern else f" (relative error {error:.3g})"
+    before = ""
+    if stage.right:
+        names = ", ".join(f"`{n}`" for n in stage.right)
+        before = f", while {names} before it {'is' if len(stage.right) == 1 else 'are'} right"
+    return (
+        f"{what} is wrong{measured}, from `{stage.text}` (line {stage.line}): `{stage.name}` is not the gradient with respect to "
+        f"`{stage.forward}` (relative error {stage.error:.3g} against the one measured through the forward){before}, and with "
+        f"that gradient in its place every compared element agrees; re-derive `{stage.name}`"
+    )
 
 
 def _blamed_pattern(blamed: rewrites.Blamed | None) -> str | None:

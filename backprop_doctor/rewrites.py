@@ -109,9 +109,14 @@ def first_wrong(
 def _compiled(function: ast.FunctionDef | ast.AsyncFunctionDef, statement: ast.stmt, replacement: ast.stmt, func: types.FunctionType) -> types.CodeType | None:
     """The code of `function` with `statement` replaced, compiled in its class's name (private names
     mangled as the original's were) and file; None when it does not compile to a compatible code."""
-    swapped = _swap(function, statement, replacement)
+    return compiled_as(_swap(function, statement, replacement), func)
+
+
+def compiled_as(function: ast.FunctionDef | ast.AsyncFunctionDef, func: types.FunctionType) -> types.CodeType | None:
+    """The code of the definition `function` (lines of `func`'s file), compiled in `func`'s class's name and
+    file; None when it does not compile to a code `func` can take."""
     owner = func.__qualname__.rsplit(".", 1)[0] if "." in func.__qualname__ else None
-    body: list[ast.stmt] = [swapped]
+    body: list[ast.stmt] = [function]
     if owner and "<locals>" not in owner:
         body = [ast.ClassDef(name=owner.rsplit(".", 1)[-1], bases=[], keywords=[], body=body, decorator_list=[], **_type_params())]
     module = ast.fix_missing_locations(ast.Module(body, []))

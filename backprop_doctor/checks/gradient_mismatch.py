@@ -265,6 +265,20 @@ def _bare(context: Any) -> Iterator[tuple[int, Finding, re.Match[str]]]:
             yield i, f, measured
 
 
+def _staged(context: Any) -> Iterator[tuple[int, Finding, re.Match[str]]]:
+    """(index, finding, its measured part as `_bare` gives it) of each gradient finding the engine named at the first
+    wrong stage of a backward written in stages (`wrong-intermediate-gradient`, `outcomes._blamed_stage`): a source
+    fact about that very statement says what is wrong in it."""
+    here = os.path.abspath(context.source.path)
+    for i, f in enumerate(context.findings):
+        if f.name != NAME or f.pattern != "wrong-intermediate-gradient" or f.line is None or (f.file and os.path.abspath(f.file) != here):
+            continue
+        head = _STAGED.match(f.message)
+        measured = _REDERIVED.match(f"{head[1]}: re-derive") if head is not None else None
+        if measured is not None:
+            yield i, f, measured
+
+
 def _named(f: Finding, measured: re.Match[str], cause: str, pattern: str, at: int, *shown: int, drop_fix: bool = True) -> Finding:
     """`f` with its advice to re-derive it replaced by the `cause` the source shows, at line `at`, with
     the lines `shown` highlighted beside it; a corrected line written for the old advice is dropped."""
@@ -453,10 +467,10 @@ def _powers_unlowered(context: Any) -> None:
     (`-0.5 * (var + eps) ** -0.5` for the derivative of `(var + eps) ** -0.5`)."""
     from backprop_doctor.static.powers import unlowered_power
 
-    for i, f, measured in _bare(context):
+    for i, f, measured in (*_bare(context), *_staged(context)):
         power = unlowered_power(context.source.tree, f.line)
-        if power is None:
-            continue
+        if power is None or f.pattern is not None and power.line != f.line:
+            continue  # a stage found wrong by running it is named at its own line, or left as it is
         lowered = f"{power.exponent - 1:g}"
         context.findings[i] = _named(
             f, measured,
@@ -615,6 +629,7 @@ def _softmax_diagonals(context: Any) -> None:
 
 
 # "... is wrong (relative error 0.75): " followed by advice to re-derive it, of a layer or of a network without layers
+_STAGED = re.compile(r"(.*? is wrong \(relative error [^)]*\)), from `")  # `outcomes._stage_sentence`
 _REDERIVED = re.compile(r".*? is wrong \(relative error [^)]*\): (?=re-derive|the network computes it itself)")
 
 

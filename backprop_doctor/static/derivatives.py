@@ -100,29 +100,62 @@ def _held_wrong_side(tree: ast.Module, line: int, call: ast.Call, helper: Functi
 
 def _listed_output(scope: ast.AST, line: int, call: ast.Call, helper: Function, argument: ast.expr, kinds: dict[str, str]) -> Misapplied | None:
     """`sigmoid_prime(acts[k])`, the helper written from the activation's input given an entry of a local list
-    whose every appended value is the activation's output (`acts = [x]`, then `acts.append(sigmoid(z))`)."""
+    that holds the activation's outputs (`_listed_outputs`: `acts = [x]`, then `acts.append(sigmoid(z))`)."""
     wants = _computes_from(helper, kinds)
     if wants is None or wants[0] != "input" or not (isinstance(argument, ast.Subscript) and isinstance(argument.value, ast.Name)):
         return None
-    name = argument.value.id
-    appended = [
-        n for n in walk(scope)
-        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "append" and n.lineno < line
-        and isinstance(n.func.value, ast.Name) and n.func.value.id == name and len(n.args) == 1
-    ]  # fmt: skip
-    if not appended or any(_side(value, kinds) != (wants[1], "output") for n in appended if (value := _either(n.args[0], wants[1], kinds)) is not None):
+    listed = _listed_outputs(scope, kinds).get(argument.value.id)
+    if listed is None or listed[0] != wants[1]:
         return None
     text = ast.unparse(argument)
     fix = f"{text} * (1 - {text})" if wants[1] == "sigmoid" else f"1 - {text} ** 2"
-    return Misapplied(ast.unparse(call), helper.name, text, min(n.lineno for n in appended), "input", wants[1], fix, line)
+    return Misapplied(ast.unparse(call), helper.name, text, listed[1], "input", wants[1], fix, line)
 
 
-def _either(value: ast.expr, kind: str, kinds: dict[str, str]) -> ast.expr:
-    """The branch of `np.tanh(z) if i < last else z` that is the activation's output (the output layer's is
-    no hidden unit's); `value` itself otherwise."""
-    if isinstance(value, ast.IfExp):
-        return next((branch for branch in (value.body, value.orelse) if _side(branch, kinds) == (kind, "output")), value)
-    return value
+def _appended(scope: ast.AST, kinds: dict[str, str]) -> list[tuple[str, str | None, str, int]]:
+    """(list, kind, side, line) for each `name.append(value)` in `scope`: `_side` of the value appended, a name
+    read at its last assignment before the append (`acts.append(a)` after `a = sigmoid(z)`), a conditional
+    value at its branch that is an activation's output (`np.tanh(z) if i < last else z`: the output layer's is
+    no hidden unit's); a name the scope never assigns (a parameter, the network's input) has no side."""
+    found = []
+    for node in walk(scope):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "append"
+                and isinstance(node.func.value, ast.Name) and len(node.args) == 1):  # fmt: skip
+            continue
+        item = node.args[0]
+        if isinstance(item, ast.Name):
+            made = _last_assignment(scope, item.id, node.lineno)
+            if made is None:
+                found.append((node.func.value.id, None, "", node.lineno))  # a parameter: the network's input
+                continue
+            item = made.value
+        if isinstance(item, ast.IfExp):
+            item = next((b for b in (item.body, item.orelse) if _side(b, kinds)[1] == "output"), item)
+        kind, side = _side(item, kinds)
+        found.append((node.func.value.id, kind, side, node.lineno))
+    return found
+
+
+def _listed_outputs(scope: ast.AST, kinds: dict[str, str]) -> dict[str, tuple[str, int]]:
+    """The local lists of `scope` that hold an activation's outputs: list -> (the activation's kind, the line
+    of its first append of one).
+
+    A list holds them when what it is appended is that activation's output (`acts.append(sigmoid(z))`, or
+    `acts.append(a)` after `a = sigmoid(z)`), and nothing appended to it is an activation's input or the
+    output of another kind: a list of both sides (`cache.append(z)`, `cache.append(a)`) is read by indices
+    this cannot tell apart. A conditional append is the layer's output either way (`sigmoid(z) if i < n
+    else softmax(z)`: the hidden layers' sigmoid, the last layer's own output), and a value of no known
+    side (the network's input `x`, appended or the list's first element, `acts = [x]`) is what layer 0
+    outputs, which no derivative helper is asked about. Every append of the scope counts, before the line
+    that reads the list or after it: a loop appends after, in the text, what its next pass reads."""
+    sides: dict[str, set[tuple[str | None, str]]] = {}
+    first: dict[str, int] = {}
+    for name, kind, side, line in _appended(scope, kinds):
+        if side:
+            sides.setdefault(name, set()).add((kind, side))
+        if side == "output" and kind is not None:
+            first[name] = min(first.get(name, line), line)
+    return {name: (kind, first[name]) for name, held in sides.items() if len(held) == 1 and (kind := next(iter(held))[0]) is not None and name in first}
 
 
 def _self_attribute(node: ast.expr) -> str | None:
@@ -1083,21 +1116,11 @@ def derivative_given_output(tree: ast.Module, line: int) -> GivenOutput | None:
     scope = _scope_of(tree, line)
     if not helpers or scope is tree:
         return None
-    outputs: dict[str, str] = {}  # list -> the activation its elements are outputs of
-    inputs: dict[str, str] = {}  # list -> "pre-activation"
-    for node in walk(scope):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "append" and len(node.args) == 1:
-            owner, item = node.func.value, node.args[0]
-            if not isinstance(owner, ast.Name):
-                continue
-            made = _last_assignment(scope, item.id, node.lineno) if isinstance(item, ast.Name) else None
-            if made is None and isinstance(item, ast.Name):
-                continue
-            kind, side = _side(made.value if made is not None else item, kinds)  # `acts.append(sigmoid(z))`: the call itself
-            if side == "output" and kind is not None:
-                outputs[owner.id] = kind
-            elif side == "input":
-                inputs[owner.id] = kind or ""
+    outputs = {name: kind for name, (kind, _) in _listed_outputs(scope, kinds).items()}  # list -> the activation its elements are outputs of
+    held: dict[str, set[str]] = {}
+    for name, _, side, _ in _appended(scope, kinds):
+        held.setdefault(name, set()).add(side)
+    inputs = [name for name, sides in held.items() if "input" in sides and "output" not in sides]  # the lists of pre-activations
     found = []
     for node in walk(scope):
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in helpers and len(node.args) == 1):
