@@ -140,3 +140,40 @@ def test_per_sample_loop_of_labels_minus_one_is_named(tmp_path):
     path = write(tmp_path, "net.py", text)
     finding = _shifted(check(path))
     assert finding["line"] == line_of(path, "T[i, int(y[i]) - 1] = 1"), finding
+
+
+IN_FUNCTION = '''\
+import numpy as np
+
+
+def train(X, y, epochs=100, lr=0.5):
+    W = np.random.randn(X.shape[1], y.shape[1]) * 0.1
+    for _ in range(epochs):
+        S = X @ W
+        P = np.exp(S - S.max(axis=1, keepdims=True))
+        P /= P.sum(axis=1, keepdims=True)
+        loss = -np.mean(np.sum(y * np.log(P), axis=1))
+        W -= lr * X.T @ (P - y) / len(X)
+    return W
+
+
+np.random.seed(0)
+y = np.random.randint(1, 4, 150)  # numbered 1 .. 3
+X = np.random.randn(150, 2) + y[:, None]
+Y = np.eye(3)[y - 1]
+W = train(X, Y)
+'''
+
+
+def test_labels_from_one_encoded_before_a_training_function_are_not_reported(tmp_path):
+    # the function's own `y` holds the one-hot rows (0 and 1): the labels are the module's `y`
+    report = check(write(tmp_path, "train.py", IN_FUNCTION))
+    assert errors(report) == [], errors(report)
+    assert step_verdicts(report) == {"W": "ok"}
+
+
+def test_labels_from_zero_encoded_before_a_training_function_are_named(tmp_path):
+    path = planted(tmp_path, "train.py", IN_FUNCTION, "np.random.randint(1, 4, 150)  # numbered 1 .. 3", "np.random.randint(0, 3, 150)")
+    finding = _shifted(check(path))
+    assert finding["line"] == line_of(path, "Y = np.eye(3)[y - 1]"), finding
+    assert "`y`" in finding["message"] and "run from 0 to 2" in finding["message"], finding["message"]

@@ -40,16 +40,21 @@ def shifted_labels(result: Any) -> list[Shifted]:
     if not sites:
         return []
     namespace = result.after_one_pass() or {}
-    state = getattr(runner, "namespace", None) or {}
+    module = getattr(runner, "namespace", None) or {}  # the module's names (a copy of them when the loop is in a function)
+    module_level = bool(getattr(runner.capture, "module_level", False))
     found = []
     for site in sites:
-        if site.function is None or site.function == (result.step.function or "").rpartition(".")[2]:
+        lookup = namespace
+        if site.function is None:
+            names = [site.labels]
+            lookup = namespace if module_level else module  # not a local of the function the loop is in (`def train(X, y)`)
+        elif site.function == (result.step.function or "").rpartition(".")[2]:
             names = [site.labels] if site.parameter is None else []
         elif site.parameter is not None:
             names = callers_arguments(tree, site.function, site.parameter)  # `def one_hot(y, K)` called as `one_hot(yb, 10)`
         else:
             names = []
-        values = [_labels(namespace.get(n, state.get(n))) for n in names]
+        values = [_labels(lookup.get(n, module.get(n))) for n in names]
         if not names or any(v is None for v in values):
             continue
         labels = np.concatenate([v for v in values if v is not None])
