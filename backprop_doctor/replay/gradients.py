@@ -38,6 +38,7 @@ from backprop_doctor.replay.log_guard import Guards, watched
 from backprop_doctor.replay.state import Path, describe, resolve
 from backprop_doctor.static.files import source_tree
 from backprop_doctor.static.reductions import mean_loss
+from backprop_doctor.static.origins import summed_from
 from backprop_doctor.static.step_functions import InnerAdjoint, Site, carried_out_of
 from backprop_doctor.static.steps import Adjoint, LossSite, TrainingStep, _changed, _targets, reads
 
@@ -1157,6 +1158,8 @@ def _parameter(runner: Runner, moved: Moved, base_loss: float, rng: np.random.Ge
         _, element, source = moved.site.listwise
         expression = re.sub(rf"\b{re.escape(element)}\b", source, expression)
     inside = moved.site.update.function != runner.step.function and moved.gradient_name is None  # `self.wih += ...` in `n.train(...)`
+    if moved.gradient_name is None and not inside and (summed := summed_from(runner.step.prefix, expression)) is not None:
+        expression = summed  # `vel[k] = mu * vel[k] - lr * acc[k] / ACCUM` after `acc[k] += g[k]`: where `g[k]` is computed
     stored = _stored_under(source_tree(runner.path)[1], expression, key) if isinstance(key, str) else None  # `grads["W%d" % i] = ...`
     line, file = (stored, None) if stored is not None else _imported_line(runner.step, expression, key) or (
         _computed_line(runner, expression, _gradient_line(runner.step, expression, key, inside)), None

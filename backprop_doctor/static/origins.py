@@ -231,3 +231,41 @@ def passed_back_at(tree: ast.Module, backward_line: int) -> tuple[int, str] | No
             return line, name
     return None
 
+
+
+def summed_from(prefix: tuple[ast.stmt, ...], expression: str) -> str | None:
+    """The gradient a running sum is made of, where an update reads that sum (`sums[k] / ACCUM`, `accW`) and
+    the pass adds one gradient into it, once (`sums[k] += grads[k]`, `for name in P: sums[name] +=
+    grads[name]`, `accW += dW`): `grads[k]`, `dW`, in the expression's own key. A finding about the
+    gradient then points where the micro-batch's gradient is computed, not at the sum. None when the
+    expression reads no such sum, or the pass adds to it more than once or something else than a name or
+    an entry under the same key."""
+    try:
+        node = ast.parse(expression.strip(), mode="eval").body
+    except SyntaxError:
+        return None
+    while isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div) and isinstance(node.right, (ast.Name, ast.Attribute, ast.Constant)):
+        node = node.left  # `acc[k] / ACCUM`: the sum divided by its count of passes
+    keyed = isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Name)
+    if not (keyed or isinstance(node, (ast.Name, ast.Attribute))):
+        return None
+    sum_name = ast.unparse(node.value if keyed else node)
+    added = []
+    for stmt in prefix:
+        for found in walk(stmt):
+            if not (isinstance(found, ast.AugAssign) and isinstance(found.op, ast.Add)):
+                continue
+            target = found.target
+            if keyed and isinstance(target, ast.Subscript) and isinstance(target.slice, ast.Name) and ast.unparse(target.value) == sum_name:
+                added.append((found, target.slice.id))
+            elif not keyed and isinstance(target, (ast.Name, ast.Attribute)) and ast.unparse(target) == sum_name:
+                added.append((found, None))
+    if len(added) != 1:
+        return None
+    stmt, key = added[0]
+    value = stmt.value
+    if key is None:
+        return ast.unparse(value) if isinstance(value, (ast.Name, ast.Attribute)) else None
+    if not (isinstance(value, ast.Subscript) and isinstance(value.slice, ast.Name) and value.slice.id == key and isinstance(value.value, (ast.Name, ast.Attribute))):
+        return None
+    return f"{ast.unparse(value.value)}[{node.slice.id}]"

@@ -479,7 +479,12 @@ def _through_velocity(update: Update, stmt: ast.stmt, site: UpdateSite | None, t
         # pass before `params[key] += mu * mu * self.v[key]`: the velocity holds what the in-place change put in it
         return _velocity_added_to(update, stmt, site, tree, name, outer, scope)
     terms = signed_terms(definition.value)
-    own = [t for t in terms if name in {ast.unparse(n) for n in walk(t[1]) if isinstance(n, (ast.Name, ast.Subscript, ast.Attribute))} or _reads_state(_above_root(t[1]))]
+    sums = _gradient_sums(scope)
+    own = [
+        t for t in terms
+        if name in {ast.unparse(n) for n in walk(t[1]) if isinstance(n, (ast.Name, ast.Subscript, ast.Attribute))}
+        or _reads_state(_above_root(t[1]), _divisors(t[1]) | {_root_name(s) for s in sums})
+    ]  # fmt: skip
     fresh = [t for t in terms if t not in own]
     if len(fresh) != 1 or len(own) > 1:
         return site
@@ -498,7 +503,7 @@ def _through_velocity(update: Update, stmt: ast.stmt, site: UpdateSite | None, t
             if (plain or weight) and any(isinstance(n, (ast.Name, ast.Attribute, ast.Subscript)) and _names_gradient(n) for n in walk(rest)):
                 rate, gradient = ast.unparse(factor), ast.unparse(rest)  # `E * GRAD_w5`: the factor beside a gradient
                 break
-    if gradient is None or not (_gradient_like(gradient, rate) or _same_key(value, gradient, own)):
+    if gradient is None or not (_gradient_like(gradient, rate) or _same_key(value, gradient, own) or _over_count(gradient) in sums):
         return site
     if own or scaled:
         gradient = _unweighted(gradient)  # `(1 - mu) * gW2`: an exponential average's weight is no part of the gradient  # momentum: the first step is rate * gradient, later ones are not
@@ -510,10 +515,41 @@ def _through_velocity(update: Update, stmt: ast.stmt, site: UpdateSite | None, t
     return UpdateSite(update, name, rate, gradient, sign)
 
 
+def _over_count(expression: str) -> str:
+    """`acc[k]` of `acc[k] / ACCUM`, `aW1` of `(aW1) / (ACCUM)`: an expression without the divisions by a name,
+    an attribute or a number that end it (a sum over a window of passes divided by their count)."""
+    try:
+        node = ast.parse(expression.strip(), mode="eval").body
+    except SyntaxError:
+        return expression
+    while isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div) and isinstance(node.right, (ast.Name, ast.Attribute, ast.Constant)) and not _names_gradient(node.right):
+        node = node.left
+    return ast.unparse(node)
+
+
+def _gradient_sums(scope: ast.AST) -> set[str]:
+    """The sums `scope` adds one gradient into, in place and once (`aW1 += dW1`, `acc[k] += g[k]`, `self.acc
+    += grads["W"]`): gradient accumulation, whose sum an update reads however it is named (`grad_accum`)."""
+    added: dict[str, list[ast.expr]] = {}
+    for node in walk(scope):
+        if isinstance(node, ast.AugAssign) and isinstance(node.op, ast.Add) and isinstance(node.target, (ast.Name, ast.Subscript, ast.Attribute)):
+            added.setdefault(ast.unparse(node.target), []).append(node.value)
+    return {
+        target for target, values in added.items()
+        if len(values) == 1 and isinstance(values[0], (ast.Name, ast.Subscript, ast.Attribute)) and _names_gradient(values[0])
+    }  # fmt: skip
+
+
+def _root_name(expression: str) -> str:
+    """`acc` of `acc[k]`, `acc` of `self.acc`: the name an expression's value is held under."""
+    return re.split(r"[\[(]", expression, maxsplit=1)[0].rpartition(".")[2]
+
+
 def _same_key(velocity: ast.expr, gradient: str, own: list) -> bool:
     """`V[n] = 0.9 * V[n] + D[n]`: a momentum velocity kept per key whose fresh term is another dict's entry
-    under the same key, whatever the dict is called: the gradient of that parameter."""
-    node = ast.parse(gradient, mode="eval").body
+    under the same key, whatever the dict is called (divided by a count or a setting, `acc[n] / ACCUM`):
+    the gradient of that parameter."""
+    node = ast.parse(_over_count(gradient), mode="eval").body  # `acc[k] / ACCUM`: a window's sum over its count is still that key's
     return (
         bool(own) and isinstance(velocity, ast.Subscript) and isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name)
         and ast.unparse(node.slice) == ast.unparse(velocity.slice) and ast.unparse(node.value) != ast.unparse(velocity.value)
@@ -655,11 +691,12 @@ def _adaptive_behind(update: Update, stmt: ast.stmt, tree: ast.Module) -> Update
     return UpdateSite(update, ast.unparse(step), None, gradient, sign * _polarity(step), adaptive=True)
 
 
-def _reads_state(node: ast.AST) -> bool:
-    """A term that reads the optimiser's state: `self.momentum * layer.weight_momentums`."""
+def _reads_state(node: ast.AST, besides: set[str] = frozenset()) -> bool:
+    """A term that reads the optimiser's state: `self.momentum * layer.weight_momentums` (not a name of
+    `besides`: `ACCUM` of `lr * acc[k] / ACCUM`, a count of passes that only divides)."""
     from backprop_doctor.static.updates import _OPTIMISER_STATE
 
-    return any(_OPTIMISER_STATE.search(i) for i in _identifiers(node))
+    return any(_OPTIMISER_STATE.search(i) for i in _identifiers(node) - besides)
 
 
 def _gradient_behind(step: ast.AST, stmt: ast.stmt, tree: ast.Module, depth: int = 3) -> str | None:
@@ -813,7 +850,15 @@ def _take_rate(step: ast.expr) -> tuple[str | None, str | None]:
             if is_rate(rate):
                 more, left = _take_rate(rest)  # `lr * decay(epoch) * g`: both factors are the rate
                 if more is not None and left is not None:
+                    # beside a named rate a plain number is the gradient's: the 2 of `lr * (X.T @ e) * 2 / n`
+                    # (the derivative of a square), the 2 of `lr * (2 * g)`
+                    if _plain_number(rate) and not _plain_number(more):
+                        return more, f"({left}) * {ast.unparse(rate)}"
+                    if _plain_number(more) and not _plain_number(rate):
+                        return ast.unparse(rate), f"{more} * ({left})"
                     return f"{ast.unparse(rate)} * {more}", left
+                if more is None and left is None and _plain_number(rate) and not _plain_number(rest):
+                    return ast.unparse(rest), ast.unparse(rate)  # `2 * lr` of `2 * lr * g`: `lr` the rate, the 2 the gradient's
                 return ast.unparse(rate), ast.unparse(rest)
             if isinstance(rate, ast.BinOp) and isinstance(rate.op, ast.Div) and is_rate(rate.left):
                 return ast.unparse(rate.left), f"({ast.unparse(rest)}) / ({ast.unparse(rate.right)})"
@@ -833,6 +878,19 @@ def _take_rate(step: ast.expr) -> tuple[str | None, str | None]:
                 setattr(rest, side, ast.parse(inner, mode="eval").body)
                 return inner_rate, ast.unparse(rest)
     return None, ast.unparse(step)
+
+
+def _plain_number(node: ast.AST | str) -> bool:
+    """`2`, `0.5`, `2.0 / 3`: a number written out, no name in it."""
+    if isinstance(node, str):
+        try:
+            node = ast.parse(node, mode="eval").body
+        except SyntaxError:
+            return False
+    return all(
+        isinstance(n, (ast.BinOp, ast.UnaryOp, ast.operator, ast.unaryop)) or isinstance(n, ast.Constant) and isinstance(n.value, (int, float)) and not isinstance(n.value, bool)
+        for n in ast.walk(node)
+    )  # fmt: skip
 
 
 def _called_names(node: ast.AST) -> set[str]:
