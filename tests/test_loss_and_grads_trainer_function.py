@@ -209,3 +209,37 @@ def test_a_first_layer_gradient_divided_twice_is_named(tmp_path):
     path = planted(tmp_path, "step.py", TRAIN_STEP, "dW1 = X.T @ dh", "dW1 = X.T @ dh / n  # BUG: dz is already a mean")
     report = check(path)
     assert wrong(report) == {("W1", line_of(path, "# BUG"))}, errors(report)
+
+
+LOOP_RETURNING_COSTS = """\
+    import numpy as np
+
+
+    def masked_loss(x, y, mask):
+        p = np.exp(x - x.max(axis=1, keepdims=True))
+        p /= p.sum(axis=1, keepdims=True)
+        n = x.shape[0]
+        loss = -np.sum(mask * np.log(p[np.arange(n), y])) / n
+        dx = p.copy()
+        dx[np.arange(n), y] -= 1
+        dx = dx / n * mask[:, None]
+        return loss, dx
+
+
+    def optimize(w, b, X, Y, num_iterations, learning_rate):
+        costs = []
+        for i in range(num_iterations):
+            A = 1 / (1 + np.exp(-(w.T @ X + b)))
+            dw = X @ (A - Y).T / X.shape[1]
+            db = np.mean(A - Y)
+            w = w - learning_rate * dw
+            b = b - learning_rate * db
+            costs.append(float(-np.mean(Y * np.log(A) + (1 - Y) * np.log(1 - A))))
+        return {"w": w, "b": b}, {"dw": dw, "db": db}, costs
+"""
+
+
+def test_a_loss_of_scores_and_a_loop_returning_its_costs_are_not_taken_for_loss_and_gradients(tmp_path):
+    # `(loss, dx)` of the scores is a loss function's; a list of costs beside the last gradients is a record
+    report = check(write(tmp_path, "helpers.py", LOOP_RETURNING_COSTS))
+    assert not [b for b in report["built"] if "loss-and-gradients" in str(b.get("how"))], report["built"]

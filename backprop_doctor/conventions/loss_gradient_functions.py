@@ -56,8 +56,9 @@ def recognise_functions(functions: dict[str, Any], namespace: dict[str, Any]) ->
 
     found = []
     for name, f in functions.items():
-        if not inspect.isfunction(f) or _layout(f, namespace) is None:
-            continue
+        layout = _layout(f, namespace) if inspect.isfunction(f) else None
+        if layout is None or all(_SCORES.match(g.param) for g in layout.gradients):
+            continue  # `softmax_loss_mask(x, y, mask) -> (loss, dx)`: a loss of its scores, not of weights
         one = {name: f}
         if any(c.recognise_functions(one, namespace) for c in (cost_functions, cs231n_linear, model_functions)):
             continue
@@ -66,6 +67,9 @@ def recognise_functions(functions: dict[str, Any], namespace: dict[str, Any]) ->
             continue  # `softmax_loss(x, y) -> (loss, dx)`, `temporal_softmax_loss(x, y, mask)`: discovery's loss functions
         found.append(f)
     return found
+
+
+_SCORES = re.compile(r"(?i)^(x|scores?|logits?|z|out|outputs?|y_?pred|y_?hat|preds?|predictions?|inputs?|probs?)$")
 
 
 def label(f: Any) -> str:

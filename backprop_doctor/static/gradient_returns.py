@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from backprop_doctor.static.tree import FunctionNode, walk
 
-LOSS_NAME = re.compile(r"(?i)^(j|l|e|err|error|.*loss.*|.*cost.*)$")
+LOSS_NAME = re.compile(r"(?i)^(?!.*(losses|costs|history|list|_log)$)(j|l|e|err|error|.*loss.*|.*cost.*)$")  # one number, not a record of them
 _PREFIXES = ("delta_", "grad_", "grads_", "d_", "g_", "delta", "grad", "d")
 _SUFFIXES = ("_grad", "_gradient", "_delta", "grad", "_d")
 _ZEROS = ("zeros_like", "zeros", "empty_like", "full_like", "ones_like")
