@@ -508,6 +508,7 @@ def _observe(context: CheckContext, report: Report, found: Any) -> set[str]:
 
     record, _namespace, _output = run_program(context.source, budget.share(opts.run_budget, OBSERVED_SHARE), seed=opts.seed)
     context.extras["observed_record"] = record  # what the program handed its functions (`checks/softmax_not_per_row.py`)
+    context.extras["observed_namespace"] = _namespace  # the globals its run set (`conventions/loss_gradient_functions.py`)
     checked = check_record(record, found, opts, context.source.path)
     report.extend(checked.report)
     context.networks.extend(checked.networks)

@@ -54,14 +54,45 @@ def mixed_index(tree: ast.Module, line: int) -> MixedIndex | None:
             statement = statements.get(id(node))
             if statement is None or not _writes_gradient(statement):
                 continue
+            # the reads by `meant` must be in the loop over `meant` that holds this line: a forward loop and a
+            # backward loop may both be `for t in ...`, and the backward's inner loop reads by its own index
+            loop = _enclosing_loop(function, node, meant)
+            if loop is None:
+                continue
+            if _walked_by(function, node, array, written):
+                continue
+            inside = {id(n) for n in walk(loop)}
+            others = [n for index, n in found if index == meant and id(n) in inside]
             # read once by the index the gradient's own target is written at (`dW[:, c] += ... * X[c]`), or by
             # an index no other read of the array uses while another is used twice or more
-            if not (written in _target_indices(statement) and meant not in _target_indices(statement)) and many < 2:
+            if not others or not (written in _target_indices(statement) and meant not in _target_indices(statement)) and len(others) < 2:
                 continue
-            return MixedIndex(
-                node.lineno, array, written, meant, tuple(sorted({n.lineno for index, n in found if index == meant})), ast.unparse(statement)
-            )
+            return MixedIndex(node.lineno, array, written, meant, tuple(sorted({n.lineno for n in others})), ast.unparse(statement))
     return None
+
+
+def _walked_by(function: ast.AST, node: ast.Subscript, array: str, index: str) -> bool:
+    """Whether the loop over `index` that holds `node` reads `array` by another expression of `index`
+    too (`hs[k - 1]` beside `hs[k]`): a loop that walks that array by its own index."""
+    loop = _enclosing_loop(function, node, index)
+    if loop is None:
+        return False
+    for other in walk(loop):
+        if other is node or not (isinstance(other, ast.Subscript) and isinstance(other.value, ast.Name) and other.value.id == array):
+            continue
+        key = other.slice.elts[0] if isinstance(other.slice, ast.Tuple) and other.slice.elts else other.slice
+        if not isinstance(key, ast.Name) and any(isinstance(n, ast.Name) and n.id == index for n in walk(key)):
+            return True
+    return False
+
+
+def _enclosing_loop(function: ast.AST, node: ast.AST, name: str) -> ast.For | None:
+    """The innermost `for name in ...` of `function` whose body holds `node`."""
+    held = [
+        loop for loop in walk(function)
+        if isinstance(loop, ast.For) and isinstance(loop.target, ast.Name) and loop.target.id == name and any(n is node for n in walk(loop))
+    ]  # fmt: skip
+    return min(held, key=lambda loop: sum(1 for _ in walk(loop)), default=None)
 
 
 def _target_indices(statement: ast.Assign | ast.AugAssign) -> set[str]:
