@@ -1099,15 +1099,19 @@ def _networks_follow_layers(context: Any) -> None:
     """A network's gradient is assembled from its layers' backward passes: when one of its layers'
     own checks fails too, the network's mismatches are that layer's symptoms (the one nearest the
     loss, whose error reaches every layer before it), whatever the names sort like."""
+    from backprop_doctor.checks.batch_coupling import held_layers
     from backprop_doctor.conventions.networks import Network
 
-    for built in getattr(context, "networks", ()) or ():
+    networks = [(built, True) for built in getattr(context, "networks", ()) or ()]
+    # a container checked as one layer (`Sequential(Linear(...), Swish(), ...)` with forward and backward of its own)
+    containers = [(built, False) for built in getattr(context, "layers", ()) or () if held_layers(getattr(built, "obj", None))]
+    for built, network in [*networks, *containers]:
         name = type(built.obj).__name__
         try:
-            layers = Network(built.obj).layers()
+            layers = Network(built.obj).layers() if network else [(type(layer).__name__, layer) for layer in held_layers(built.obj)]
         except Exception:  # noqa: BLE001 - a network whose layers cannot be listed
             continue
-        order = [n for key, layer in reversed(layers) for n in (key, type(layer).__name__)]
+        order = [n for key, layer in reversed(layers) for n in (key, type(layer).__name__) if n != name]
         own = {f.key() for f in context.findings if f.layer == name}  # the network check linked its layers to these
         wrong: dict[str, Finding] = {}
         for f in context.findings:
