@@ -146,3 +146,12 @@ def test_a_drop_rate_that_drops_nearly_everything_is_named_at_the_constructor(tm
     (finding,) = _named(check(path, training=True))
     assert finding["line"] == line_of(path, "Dropout(rate=0.95")
     assert "keeps only 5% of the units" in finding["message"] and "`rate` is the rate of units dropped" in finding["message"]
+
+
+def test_a_rare_draw_outside_the_pass_is_no_dropout(tmp_path):
+    source = SCRIPT.replace(
+        "keep_prob = 0.8\n",
+        "keep_prob = 0.8\nheld_out = np.random.rand(240) < 0.05\nX_val, y_val = X[held_out], y[held_out]\n",
+    )
+    report = check(planted(tmp_path, "train.py", source, "keep_prob = 0.8\n", "keep_prob = 0.8\n"), training=True)
+    assert errors(report) == [] and _named(report) == []

@@ -27,6 +27,7 @@ Fix:
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -58,7 +59,10 @@ def run(context: Any) -> Iterator[Finding]:
             continue  # a wrong gradient first
         if drawn_noise(source.tree, result.step.loop) is None:
             continue  # the pass draws no mask
+        ran = result.lines_run().get(os.path.abspath(source.path), set())
         for mask in masks:
+            if mask.line not in ran:
+                continue  # drawn outside the pass (a split of the data, an evaluation)
             site = setting_site(source.tree, mask.name) if mask.name else None
             value = mask.number
             if value is None and mask.name is not None:

@@ -76,12 +76,19 @@ def _bernoulli(node: ast.AST) -> tuple[ast.expr, bool] | None:
     p = node.args[1] if len(node.args) > 1 else arguments.get("p")
     if p is None or not (isinstance(trials, ast.Constant) and trials.value == 1):
         return None
+    if len(node.args) < 3 and not any(k.arg == "size" for k in node.keywords):
+        return None  # one coin, not a mask
     return p, True
 
 
 def _uniform(node: ast.AST) -> bool:
-    """`np.random.rand(...)`, `rng.random(...)`, `np.random.uniform(size=...)` (on [0, 1))."""
+    """`np.random.rand(...)`, `rng.random(...)`, `np.random.uniform(size=...)` (on [0, 1)), drawn with a
+    shape: one number (`np.random.rand() < epsilon`) is a coin, not a mask."""
     if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _UNIFORM):
+        return False
+    if node.func.attr == "uniform" and not any(k.arg == "size" for k in node.keywords) and len(node.args) < 3:
+        return False
+    if node.func.attr != "uniform" and not node.args and not any(k.arg == "size" for k in node.keywords):
         return False
     if node.func.attr == "uniform":
         bounds = [_number(a) for a in node.args[:2]] + [_number(k.value) for k in node.keywords if k.arg in ("low", "high")]
