@@ -27,6 +27,7 @@ Fix:
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -65,18 +66,25 @@ def run(context: Any) -> Iterator[Finding]:
                 strength = site.value
             if strength is None or not strength > 0 or site is None:
                 continue
-            ratio = _ratio(result, strength * factor)
+            ratio = _ratio(result, strength * factor, {_last_part(t.parameter) for t in terms if t.name == name})
             if ratio is None or ratio < DOMINANT:
                 continue
             yield _finding(source, result, name, strength, ratio, site, [t for t in terms if t.name == name])
             return
 
 
-def _ratio(result: Any, pull: float) -> float | None:
+def _last_part(path: str) -> str:
+    """`W2` of `self.W2`, `W1` of `params['W1']`, `W` of `layer.W`."""
+    return re.split(r"[.\[\]'\"]+", path.strip("]'\""))[-1]
+
+
+def _ratio(result: Any, pull: float, decayed: set[str]) -> float | None:
     """|pull × W| ÷ |gradient − pull × W| over the weight matrices the step moved: the penalty's share
-    of their gradient against the data loss's."""
+    of their gradient against the data loss's. Where the penalty's parameters are named like the moved
+    ones (`W2` and `self.W2`), only those count; else every weight matrix does (`params[0]`)."""
     penalty, data = 0.0, 0.0
-    for moved, _ in result.parameters:
+    named = [(moved, measured) for moved, measured in result.parameters if _last_part(measured.name) in decayed]
+    for moved, _ in named or result.parameters:
         value, gradient = moved.value, moved.gradient
         if not (isinstance(value, np.ndarray) and isinstance(gradient, np.ndarray)) or value.ndim < 2 or value.shape != gradient.shape:
             continue
