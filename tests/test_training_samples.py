@@ -188,6 +188,11 @@ def test_every_training_rule_is_registered_with_its_code_severity_and_documentat
         "step-stale-output": ("BPD625", "error"),
         "step-clips-weights": ("BPD626", "error"),
         "step-clip-does-not-clip": ("BPD627", "error"),
+        "step-clip-always-rescales": ("BPD628", "error"),
+        "step-penalty-dominates": ("BPD632", "error"),
+        "step-dropout-noise": ("BPD629", "warning"),
+        "step-reinitialised": ("BPD630", "error"),
+        "step-softmax-twice": ("BPD631", "error"),
     }
     rules = {r.name: r for r in all_rules().values() if r.stage == "training"}
     assert {name: (r.code, r.severity) for name, r in rules.items()} == expected

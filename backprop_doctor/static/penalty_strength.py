@@ -1,0 +1,135 @@
+"""Where a program's L2 penalty enters its gradients, and where its strength is set.
+
+    loss = data_loss + 0.5 * reg * (np.sum(W1 * W1) + np.sum(W2 * W2))
+    dW2 = hidden.T @ dscores + reg * W2          # the penalty's gradient, added to the data's
+    ...
+    reg = 1e-3                                    # the strength, a literal the user chose
+
+`decay_terms` finds the terms `c * S * P` a gradient adds (`dW = ... + reg * W`, `dW += 2 * lam * W`)
+where `S` is a setting's name (`reg`, `self.lambd`, `weight_decay`) that some statement of the file
+also reads while squaring (the loss's penalty): the learning rate is never such a setting.
+`setting_site` is the line where that setting is given its number. Nothing here runs user code.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+from backprop_doctor.static.penalties import _is_setting, _squares
+from backprop_doctor.static.tree import walk
+
+
+@dataclass(frozen=True)
+class DecayTerm:
+    setting: str  # "reg", "self.reg": as written
+    name: str  # its last part: "reg"
+    parameter: str  # "W2"
+    factor: float  # the constant the term carries beside the setting (2 of `2 * lam * W`), 1 without
+    line: int  # the gradient's statement
+
+
+@dataclass(frozen=True)
+class SettingSite:
+    line: int
+    text: str  # "reg = 1.0", "reg=1.0"
+    value: float
+
+
+def decay_terms(tree: ast.Module | None) -> list[DecayTerm]:
+    """The penalty terms the file's gradients add, each with the setting that scales it."""
+    if tree is None:
+        return []
+    squaring = {
+        _last(n) for s in walk(tree) if isinstance(s, (ast.Assign, ast.AugAssign, ast.Return)) and _squares(s)
+        for n in walk(s) if isinstance(n, (ast.Name, ast.Attribute))
+    }  # fmt: skip
+    found: list[DecayTerm] = []
+    for stmt in walk(tree):
+        products: list[ast.expr] = []
+        if isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, ast.Add):
+            products.append(stmt.value)
+        if isinstance(stmt, (ast.Assign, ast.AugAssign)):
+            products += [side for n in walk(stmt.value) if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Add) for side in (n.left, n.right)]
+        for product in products:
+            term = _term(product, squaring, stmt.lineno)
+            if term is not None and _squares(stmt) is False:
+                found.append(term)
+    return found
+
+
+def _term(node: ast.expr, squaring: set[str | None], line: int) -> DecayTerm | None:
+    """`reg * W`, `2 * lam * W`, `self.reg * self.W`: one setting, one array, constants."""
+    factors = _factors(node)
+    if factors is None or len(factors) < 2:
+        return None
+    settings = [f for f in factors if isinstance(f, (ast.Name, ast.Attribute)) and _is_strength(_last(f) or "") and _last(f) in squaring]
+    arrays = [f for f in factors if isinstance(f, (ast.Name, ast.Attribute, ast.Subscript)) and f not in settings]
+    constants = [f.value for f in factors if isinstance(f, ast.Constant) and isinstance(f.value, (int, float))]
+    if len(settings) != 1 or len(arrays) != 1 or len(settings) + len(arrays) + len(constants) != len(factors):
+        return None
+    if _is_strength(_last(arrays[0]) or "") or _last(arrays[0]) in ("lr", "learning_rate", "alpha", "eta"):
+        return None
+    factor = 1.0
+    for c in constants:
+        factor *= float(c)
+    return DecayTerm(ast.unparse(settings[0]), _last(settings[0]) or "", ast.unparse(arrays[0]), factor, line)
+
+
+def _is_strength(name: str) -> bool:
+    """A penalty's strength by its name: `reg`, `weight_decay`, `l2`, and the short spellings of lambda
+    (`lam`, `lmbda`, `lambd`) and weight decay (`wd`)."""
+    low = name.lower()
+    return _is_setting(name) or low.startswith(("lam", "lmb", "lmd")) or low in ("wd", "c_wd")
+
+
+def _factors(node: ast.expr) -> list[ast.expr] | None:
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+        left, right = _factors(node.left), _factors(node.right)
+        return None if left is None or right is None else left + right
+    if isinstance(node, (ast.Name, ast.Attribute, ast.Subscript, ast.Constant)):
+        return [node]
+    return None
+
+
+def _last(node: ast.AST) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    if isinstance(node, ast.Subscript):
+        return _last(node.value)
+    return None
+
+
+def setting_site(tree: ast.Module | None, name: str) -> SettingSite | None:
+    """Where the setting `name` is given a number: `reg = 1.0`, `self.reg = 1.0`, a call's `reg=1.0`,
+    else a parameter's default `def __init__(self, reg=1.0)`."""
+    if tree is None:
+        return None
+    calls: list[SettingSite] = []
+    defaults: list[SettingSite] = []
+    for node in walk(tree):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and _last(node.targets[0]) == name and not isinstance(node.targets[0], ast.Subscript):
+            value = _number(node.value)
+            if value is not None:
+                return SettingSite(node.lineno, ast.unparse(node), value)
+        elif isinstance(node, ast.Call):
+            for keyword in node.keywords:
+                if keyword.arg == name and (value := _number(keyword.value)) is not None:
+                    calls.append(SettingSite(keyword.value.lineno, f"{name}={ast.unparse(keyword.value)}", value))
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            positional = node.args.posonlyargs + node.args.args
+            for argument, default in zip(positional[len(positional) - len(node.args.defaults):], node.args.defaults):
+                if argument.arg == name and (value := _number(default)) is not None:
+                    defaults.append(SettingSite(default.lineno, f"{name}={ast.unparse(default)}", value))
+    return (calls or defaults or [None])[0]
+
+
+def _number(node: ast.expr) -> float | None:
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        inner = _number(node.operand)
+        return None if inner is None else (-inner if isinstance(node.op, ast.USub) else inner)
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+        return float(node.value)
+    return None
