@@ -94,6 +94,7 @@ def run(context: Any) -> Iterator[Finding]:
     _indices_mixed(context)
     _powers_unlowered(context)
     _powers_unbrought(context)
+    _strides_left_out(context)
     _carried_not_added(context)
     _cross_entropy_delta(context)
     _quadratic_delta(context)
@@ -495,6 +496,25 @@ def _powers_unbrought(context: Any) -> None:
             f"exponent brought down: the power rule multiplies by {power.exponent:g} as it lowers the power, so write "
             f"`{power.exponent:g} * {power.written}`",
             "power-rule", power.line, f.line,
+        )  # fmt: skip
+
+
+def _strides_left_out(context: Any) -> None:
+    """A layer's wrong gradients whose backward starts each window at a bare loop index (`r0, c0 = i, j`)
+    where its forward moves the window by a stride (`i * self.stride`) that the backward never reads."""
+    from backprop_doctor.static.strides import stride_left_out
+
+    for i, f, measured in _bare(context):
+        if not f.layer:
+            continue
+        left = stride_left_out(context.source.tree, f.layer.split(".")[0])
+        if left is None:
+            continue
+        context.findings[i] = _named(
+            f, measured,
+            f"line {left.line} (`{left.statement}`) starts each window at the loop index, one element after the other, while "
+            f"forward moves it by `{left.stride}` (line {left.forward_line}): multiply the index by `{left.stride}` there",
+            "stride-left-out", left.line, f.line,
         )  # fmt: skip
 
 

@@ -1,5 +1,6 @@
 """A forward and a backward function over one weight matrix handed to both (no parameter dictionary).
 
+Example:
     def forward_propagation(x_batch, weights):
         z = x_batch @ weights
         e = np.exp(z - z.max(axis=1, keepdims=True))
