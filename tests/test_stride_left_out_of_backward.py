@@ -107,3 +107,51 @@ def test_a_pool_whose_backward_leaves_out_the_stride_is_named_where_the_window_s
     report = check(path)
     root = errors(report)[0]
     assert root["layer"] == "AvgPool" and root["line"] == line_of(path, "top, left = i, j")
+
+
+UPSAMPLE = """\
+    import numpy as np
+
+
+    class Upsample1d:
+        def __init__(self, c_in, c_out, kernel, stride):
+            self.W = np.random.randn(c_in, c_out, kernel) * 0.4
+            self.stride = stride
+
+        def forward(self, x):
+            self.x = x
+            n, _, length = x.shape
+            K = self.W.shape[2]
+            out = np.zeros((n, self.W.shape[1], (length - 1) * self.stride + K))
+            for i in range(length):
+                for k in range(K):
+                    out[:, :, i * self.stride + k] += x[:, :, i] @ self.W[:, :, k]
+            return out
+
+        def backward(self, dout):
+            K = self.W.shape[2]
+            self.dW = np.zeros_like(self.W)
+            dx = np.zeros_like(self.x)
+            for i in range(self.x.shape[2]):
+                for k in range(K):
+                    g = dout[:, :, self.stride * i + k]
+                    self.dW[:, :, k] += self.x[:, :, i].T @ g
+                    dx[:, :, i] += g @ self.W[:, :, k].T
+            return dx
+
+
+    up = Upsample1d(3, 2, 4, 2)
+    print(up.forward(np.random.randn(2, 3, 5)).shape)
+"""
+
+
+def test_a_transposed_convolution_is_clean(tmp_path):
+    path = planted(tmp_path, "up.py", UPSAMPLE, "g = dout[:, :, self.stride * i + k]", "g = dout[:, :, self.stride * i + k]")
+    assert errors(check(path)) == []
+
+
+def test_a_transposed_convolution_reading_without_the_stride_is_named_at_that_read(tmp_path):
+    path = planted(tmp_path, "up.py", UPSAMPLE, "g = dout[:, :, self.stride * i + k]", "g = dout[:, :, i + k]")
+    root = errors(check(path))[0]
+    assert root["layer"] == "Upsample1d" and root["line"] == line_of(path, "g = dout[:, :, i + k]")
+    assert "`i * self.stride + k`" in root["message"]

@@ -510,12 +510,17 @@ def _strides_left_out(context: Any) -> None:
         left = stride_left_out(context.source.tree, f.layer.split(".")[0])
         if left is None:
             continue
-        context.findings[i] = _named(
-            f, measured,
-            f"line {left.line} (`{left.statement}`) starts each window at the loop index, one element after the other, while "
-            f"forward moves it by `{left.stride}` (line {left.forward_line}): multiply the index by `{left.stride}` there",
-            "stride-left-out", left.line, f.line,
-        )  # fmt: skip
+        if left.meant is not None:
+            cause = (
+                f"line {left.line} reads `{left.statement}`, one position after the other, where forward's position is "
+                f"`{left.meant}` (line {left.forward_line}): multiply the loop index by `{left.stride}` there"
+            )
+        else:
+            cause = (
+                f"line {left.line} (`{left.statement}`) starts each window at the loop index, one element after the other, while "
+                f"forward moves it by `{left.stride}` (line {left.forward_line}): multiply the index by `{left.stride}` there"
+            )
+        context.findings[i] = _named(f, measured, cause, "stride-left-out", left.line, f.line)
 
 
 def _lines(lines: tuple[int, ...]) -> str:

@@ -20,6 +20,7 @@ Nothing here runs user code.
 from __future__ import annotations
 
 import ast
+import copy
 import re
 from dataclasses import dataclass
 
@@ -35,6 +36,7 @@ class StrideLeftOut:
     statement: str
     stride: str  # "self.stride"
     forward_line: int  # where the forward reads it
+    meant: str | None = None  # the forward's index an index of the backward is without its stride (`i * self.stride + k`)
 
 
 def stride_left_out(tree: ast.Module, class_name: str) -> StrideLeftOut | None:
@@ -61,6 +63,13 @@ def stride_left_out(tree: ast.Module, class_name: str) -> StrideLeftOut | None:
         if bare and any(name in starts for name in bare):
             written = f"{', '.join(map(ast.unparse, targets))} = {', '.join(map(ast.unparse, values))}"  # `r0, c0 = i, j`, as written
             return StrideLeftOut(node.lineno, written, f"{me}.{attr}", strides[0].lineno)
+    unstrided = {ast.unparse(bare): (ast.unparse(index), index.lineno) for index, bare in _without_stride(forward, me, attr)}
+    for node in walk(backward):
+        if isinstance(node, ast.Subscript):
+            for index in node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]:
+                if ast.unparse(index) in unstrided:  # `dout[:, :, i + k]` where forward writes `out[:, :, i * self.stride + k]`
+                    meant, line = unstrided[ast.unparse(index)]
+                    return StrideLeftOut(node.lineno, ast.unparse(node), f"{me}.{attr}", line, meant)
     for node in walk(backward):
         if isinstance(node, ast.Slice) and isinstance(node.lower, ast.Name) and node.lower.id in looped:
             return StrideLeftOut(node.lineno, ast.unparse(node), f"{me}.{attr}", strides[0].lineno)
@@ -70,3 +79,36 @@ def stride_left_out(tree: ast.Module, class_name: str) -> StrideLeftOut | None:
 def _slice_starts(function: ast.AST) -> set[str]:
     """The names slices of the function start at (`x[:, :, r0:r0 + k]`: `r0`)."""
     return {n.lower.id for n in walk(function) if isinstance(n, ast.Slice) and isinstance(n.lower, ast.Name)}
+
+
+def _without_stride(forward: ast.AST, me: str, attr: str) -> list[tuple[ast.expr, ast.expr]]:
+    """(index, the index without its stride) for each index of the forward's subscripts that multiplies a
+    name by the stride (`i * self.stride + k`): that product replaced by the name alone (`i + k`)."""
+    found = []
+    for node in walk(forward):
+        if not isinstance(node, ast.Subscript):
+            continue
+        for index in node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]:
+            if not any(_strided(n, me, attr) for n in walk(index)):
+                continue
+            found.append((index, _Unstride(me, attr).visit(copy.deepcopy(index))))
+    return found
+
+
+def _strided(node: ast.AST, me: str, attr: str) -> ast.Name | None:
+    """The name a product multiplies by the stride (`i * self.stride`, `self.stride * i`), else None."""
+    if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult)):
+        return None
+    sides = (node.left, node.right)
+    stride = any(isinstance(s, ast.Attribute) and isinstance(s.value, ast.Name) and s.value.id == me and s.attr == attr for s in sides)
+    names = [s for s in sides if isinstance(s, ast.Name)]
+    return names[0] if stride and names else None
+
+
+class _Unstride(ast.NodeTransformer):
+    def __init__(self, me: str, attr: str):
+        self.me, self.attr = me, attr
+
+    def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
+        name = _strided(node, self.me, self.attr)
+        return name if name is not None else self.generic_visit(node)
