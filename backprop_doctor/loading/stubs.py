@@ -310,6 +310,8 @@ def standin_behind(error: BaseException) -> str | None:
             if module is not None and error.name not in frame.f_globals:
                 return module
         return None
+    if isinstance(error, AttributeError) and (based := _standin_base(error, frames)) is not None:
+        return based
     if "'Stub'" not in str(error) and "<missing " not in str(error):
         return None
     for frame, line in reversed(steps):  # a stand-in named on the line that raised: `im2col(x) * 0.5`
@@ -323,6 +325,21 @@ def standin_behind(error: BaseException) -> str | None:
         if found is not None:
             return found
     return next((name for name, module in list(sys.modules.items()) if isinstance(module, StubModule)), None)  # a `Stub` took part
+
+
+def _standin_base(error: AttributeError, frames: list[types.FrameType]) -> str | None:
+    """The missing module of a stand-in base class of the object an attribute is missing from
+    (`class AttentionEncoder(Encoder)` with `Encoder` from a missing module, whose `__init__` would
+    have set `self.embed`): the error is the stand-in's, not the subclass's."""
+    owner = getattr(error, "obj", None)
+    if owner is None:  # before Python 3.10 the object is not on the error: the frame's `self`
+        owner = next((f.f_locals["self"] for f in reversed(frames) if "self" in f.f_locals), None)
+    if owner is None or isinstance(owner, (Stub, StubModule)):
+        return None
+    for base in type(owner).__mro__[1:]:
+        if base in _STUB_CLASSES.values():
+            return base.__module__
+    return None
 
 
 def _starred_standin(frame: types.FrameType) -> str | None:
