@@ -907,6 +907,14 @@ def _walk_adjoints(
             if scale is None and isinstance(adjoint, InnerAdjoint) and _deferred_mean(measured, result):
                 scale = measured.factor  # `dAL` of the summed loss, the 1/m taken in `linear_backward`: the later ones at that scale
                 continue
+        if measured.wrong and not isinstance(adjoint, InnerAdjoint) and not deadline.passed():
+            # `loss, dz = focal_loss(z, y)`: the function the statement calls computes it, from the loss
+            # backwards; its own first wrong adjoint is the line to fix
+            inside = _walk_callee(runner, _called_by(step, adjoint), base_loss, rng, deadline, result)
+            if inside:
+                result.adjoints += inside
+                if inside[-1][1].wrong:
+                    return
         if measured.wrong and isinstance(adjoint, InnerAdjoint) and not deadline.passed():
             # `dh0 = dprev_h` after a backward loop over time (or returned by the function holding it): the loop's
             # adjoints come before it, from the loss backwards
@@ -918,6 +926,50 @@ def _walk_adjoints(
             return
     if not deadline.passed() and over_time():
         result.adjoints += walk_through_time(runner, over_time(), base_loss, rng, deadline, measure_adjoint)
+
+
+def _called_by(step: TrainingStep, adjoint: Adjoint) -> list[InnerAdjoint]:
+    """The adjoints inside the functions the statement binding a loop's adjoint calls (`dpt`, `dz` of
+    `loss, dz = focal_loss(z, y)`), in the order the function computes them."""
+    stmt = step.prefix[adjoint.index] if 0 <= adjoint.index < len(step.prefix) else None
+    if stmt is None or getattr(stmt, "lineno", None) != adjoint.line:
+        stmt = next((s for s in step.prefix if s.lineno == adjoint.line), None)
+    if stmt is None:
+        return []
+    called = {
+        n.func.id if isinstance(n.func, ast.Name) else n.func.attr for n in ast.walk(stmt)
+        if isinstance(n, ast.Call) and isinstance(n.func, (ast.Name, ast.Attribute))
+    }  # fmt: skip
+    return [a for a in step.inner if isinstance(a, InnerAdjoint) and a.adjoint.function.rpartition(".")[2] in called and not a.in_update]
+
+
+def _walk_callee(
+    runner: Runner, inside: list[InnerAdjoint], base_loss: float, rng: np.random.Generator, deadline: Deadline, result: StepResult
+) -> list[tuple[InnerAdjoint, Measured]]:
+    """Measure a called function's adjoints from the loss backwards, up to its first wrong one.
+
+    The function often differentiates the per-sample loss and divides by the batch only as it hands the
+    gradient back (`return loss.mean(), dz / len(z)`): an adjoint off by a batch size alone sets the
+    scale the later ones are judged at."""
+    scale: float | None = None
+    walked: list[tuple[InnerAdjoint, Measured]] = []
+    for adjoint in inside:
+        if deadline.passed():
+            break
+        try:
+            measured = _inner_adjoint(runner, adjoint, base_loss, rng)
+        except NotReplayable:
+            continue
+        if measured is None:
+            continue
+        if measured.wrong and scale is None and measured.proportional and measured.factor is not None and _batch_like(measured.factor, result.batch_sizes):
+            scale = measured.factor
+        if scale is not None:
+            measured.scale, measured.exact_scale = scale, True
+        walked.append((adjoint, measured))
+        if measured.wrong:
+            break
+    return walked
 
 
 def _left_out(runner: Runner, result: StepResult, namespace: dict[str, Any], base_loss: float, rng: np.random.Generator) -> LeftOut | None:

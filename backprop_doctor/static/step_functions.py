@@ -23,6 +23,7 @@ those functions only.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -361,10 +362,15 @@ def _loss_arguments(node: FunctionNode, me: str | None, handed: set[int | str] =
     from backprop_doctor.static.updates import _PARAM_NAME
 
     returned = {
-        e.id for n in walk(node) if isinstance(n, ast.Return) and isinstance(n.value, ast.Tuple)
-        for e in n.value.elts if isinstance(e, ast.Name)
+        name for n in walk(node) if isinstance(n, ast.Return) and isinstance(n.value, ast.Tuple)
+        for e in n.value.elts if (name := _returned_name(e)) is not None
     }  # fmt: skip
-    if not any(LOSS_NAME.fullmatch(n) and not _NOT_LOSS.search(n) for n in returned):
+    # `np.sum(losses) / n`: a per-sample loss array reduced as it is handed back is the loss
+    reduced = {
+        _PLURAL_LOSS.sub(r"\1", name) for n in walk(node) if isinstance(n, ast.Return) and isinstance(n.value, ast.Tuple)
+        for e in n.value.elts if (name := _returned_name(e, reduced=True)) is not None
+    }  # fmt: skip
+    if not any(LOSS_NAME.fullmatch(n) and not _NOT_LOSS.search(n) for n in returned | reduced):
         return []
     # a parameter handed in (`svm_loss(W, X, y, reg)` returning `loss, dW`) is what the update moves, not a forward value
     # so is one a call hands a parameter the step's updates move (`loss_and_grads(emb, ...)` with `emb -= lr * g_emb`), by position or keyword
@@ -376,6 +382,28 @@ def _loss_arguments(node: FunctionNode, me: str | None, handed: set[int | str] =
     ]  # fmt: skip
     gradients = {m.group(1) for n in returned if (m := _ADJOINT.fullmatch(n)) is not None}
     return [a for a in arguments if a in gradients]
+
+
+def _returned_name(element: ast.expr, reduced: bool = False) -> str | None:
+    """The name a returned value is made of: `dz` of `dz`, of `dz / len(z)` or `dz * scale` (a gradient
+    scaled as it is handed back), `loss` of `loss.mean()` or `np.sum(loss)` (a per-sample loss reduced).
+    `reduced`: only a name under a reduction."""
+    while isinstance(element, ast.BinOp) and isinstance(element.op, (ast.Div, ast.Mult)):
+        element = element.left if not isinstance(element.left, ast.Constant) else element.right
+    under = False
+    if isinstance(element, ast.Call) and not element.keywords:
+        func = element.func
+        if isinstance(func, ast.Attribute) and func.attr in _REDUCTIONS and not element.args:
+            element, under = func.value, True  # `loss.mean()`
+        elif isinstance(func, ast.Attribute) and func.attr in _REDUCTIONS and len(element.args) == 1:
+            element, under = element.args[0], True  # `np.mean(loss)`
+    if reduced and not under:
+        return None
+    return element.id if isinstance(element, ast.Name) else None
+
+
+_REDUCTIONS = frozenset({"mean", "sum"})
+_PLURAL_LOSS = re.compile(r"(?i)(loss|cost|error)es$")
 
 
 def _scaled(node: ast.expr) -> ast.expr:
@@ -418,6 +446,19 @@ def _product_adjoints(statements: Sequence[ast.stmt], forwards: Sequence[ast.stm
         forward = next((f for (x, w), f in made.items() if x == given and w.rpartition(".")[2] in weights), None)
         if forward is not None and forward != product[1].id and (product[1].id, forward) not in found:
             found.append((product[1].id, forward))
+    for stmt in statements:  # `return loss, X.T @ G, G.sum(axis=0)`: a weight's gradient handed back unnamed
+        if not (isinstance(stmt, ast.Return) and isinstance(stmt.value, ast.Tuple)):
+            continue
+        for element in stmt.value.elts:
+            product = _product_operands(_scaled(element))
+            if product is None or not isinstance(product[1], ast.Name) or _ADJOINT.fullmatch(product[1].id):
+                continue
+            given = _untransposed(product[0])
+            if given == ast.unparse(product[0]):
+                continue
+            forwards = {f for (x, _), f in made.items() if x == given}
+            if len(forwards) == 1 and (forward := next(iter(forwards))) != product[1].id and (product[1].id, forward) not in found:
+                found.append((product[1].id, forward))  # the one product of that input: its gradient, whatever the weight's name
     return found
 
 
