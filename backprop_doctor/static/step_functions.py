@@ -256,7 +256,7 @@ def inner_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...], updati
                     read_function(callee, callee_node)
             site = Site(name, start, stmt.lineno, stmt.end_lineno or stmt.lineno)
             when.setdefault((name, stmt.lineno), len(when))
-            changed = stmt.target.id if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name) else None
+            changed = _changed_in_place(stmt)
             if changed is not None and changed in first and first[changed].function == name and changed not in consumed:
                 # `A = np.exp(S)` then `A /= A.sum(axis=-1, keepdims=True)` before anything reads it: the forward value
                 # is the array as the in-place changes leave it, the one every later statement reads
@@ -314,6 +314,20 @@ def inner_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...], updati
     # handed to a function (`dfn` before `net.backward(...)` computes `dh`) come before that function's
     found.sort(key=lambda a: when.get((a.adjoint.function, a.adjoint.line), len(when)))
     return [a for a in found if a.forward_at != a.adjoint and not _feeds_a_loss(a)]
+
+
+def _changed_in_place(stmt: ast.stmt) -> str | None:
+    """The name a statement changes in place: `A /= A.sum(...)`, or the same written out,
+    `a = a / a.sum(axis=-1, keepdims=True)`, `s = s - s.max(axis=1, keepdims=True)` (the name itself the
+    left operand of the value it is bound to again)."""
+    if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
+        return stmt.target.id
+    if (
+        isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
+        and isinstance(stmt.value, ast.BinOp) and isinstance(stmt.value.left, ast.Name) and stmt.value.left.id == stmt.targets[0].id
+    ):  # fmt: skip
+        return stmt.targets[0].id
+    return None
 
 
 def _feeds_a_loss(adjoint: InnerAdjoint) -> bool:
