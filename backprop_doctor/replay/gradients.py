@@ -2261,7 +2261,10 @@ def _inner_adjoint(runner: Runner, adjoint: InnerAdjoint, base_loss: float, rng:
     if loss != base_loss or any(hooks.calls.get(name) != 1 for name in codes):
         return None  # a function runs more than once per step: its locals have no one value
     forward = hooks.read.get(adjoint.forward)
-    value = comparable(hooks.read.get(adjoint.name), forward)
+    read = hooks.read.get(adjoint.name)
+    if adjoint.reshaped and isinstance(read, np.ndarray) and isinstance(forward, np.ndarray) and read.size == forward.size:
+        read = read.reshape(forward.shape)  # `return dx.reshape(N, self.C)`: the gradient as the function hands it back
+    value = comparable(read, forward)
     if value is None:
         return None
     returned = returned or (not adjoint.in_update and _recomputed(runner, adjoint, codes, forward, base_loss))

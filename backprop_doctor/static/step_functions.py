@@ -57,6 +57,7 @@ class InnerAdjoint:
     reads: tuple[str, ...] = ()  # names the statement that computes it reads (`dA1`, `A1`)
     fed: tuple[tuple[str, int], ...] = ()  # forward values computed from the forward value, with their lines (`A1`, 13)
     in_update: bool = False  # computed in a function only the step's updating statements call (`nn.backward(X, y, lr)`)
+    reshaped: bool = False  # handed back reshaped to its forward value's shape (`return dx.reshape(N, C)`)
 
     @property
     def line(self) -> int:
@@ -286,6 +287,16 @@ def inner_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...], updati
             if adjoint not in named and adjoint not in looped and forward not in looped and forward in first and adjoint in last:
                 paired.append((adjoint, forward))  # `dW = X.T.dot(coeff)` of `scores = X.dot(W)`: `coeff` is the gradient of `scores`
                 named.add(adjoint)
+        inputs: dict[str, Site] = {}  # `x` of the class's `forward(self, x)`: the input whose gradient this method returns
+        for adjoint in _returned_names(statements):
+            match = _ADJOINT.fullmatch(adjoint)
+            if match is None or adjoint in named or adjoint in looped or adjoint not in last or adjoint in first and first[adjoint] != last[adjoint]:
+                continue
+            found_input = _sibling_input(name, [f for f in _forward_names(match.group(1), adjoint) if f != adjoint], called)
+            if found_input is not None:
+                inputs[found_input[0]] = found_input[1]
+                paired.append((adjoint, found_input[0]))
+                named.add(adjoint)
         for adjoint, forward in paired:
             if adjoint in last:
                 feeds = {t for stmt in statements if adjoint in reads(stmt) for t in _targets(stmt) if t != adjoint}
@@ -296,14 +307,14 @@ def inner_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...], updati
                 }  # fmt: skip
                 own = next((st for st in statements if st.lineno == last[adjoint].line), None)
                 # `dz = ...; dz -= dz.mean(...)` mirrors `z -= z.mean(...)`: the gradient of the value before the change
-                at = given.get(forward) or (
+                at = given.get(forward) or inputs.get(forward) or (
                     before_change[forward] if forward in before_change and (name, last[adjoint].line) in changed_in_place else first[forward]
                 )
                 found.append(
                     InnerAdjoint(
                         adjoint, forward, last[adjoint], at, tuple(sorted(feeds)),
                         tuple(sorted(reads(own))) if own is not None else (), _fed(bodies, at, forward),
-                        in_update=name not in before,
+                        in_update=name not in before, reshaped=forward in inputs,
                     )
                 )
 
@@ -314,6 +325,34 @@ def inner_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...], updati
     # handed to a function (`dfn` before `net.backward(...)` computes `dh`) come before that function's
     found.sort(key=lambda a: when.get((a.adjoint.function, a.adjoint.line), len(when)))
     return [a for a in found if a.forward_at != a.adjoint and not _feeds_a_loss(a)]
+
+
+def _returned_names(statements: Sequence[ast.stmt]) -> list[str]:
+    """Names a function hands back: `dx` of `return dx`, `return dx.reshape(N, C)`, `return dx, dw`."""
+    found: list[str] = []
+    for stmt in statements:
+        if not isinstance(stmt, ast.Return) or stmt.value is None:
+            continue
+        for element in stmt.value.elts if isinstance(stmt.value, ast.Tuple) else [stmt.value]:
+            while isinstance(element, ast.Call) and isinstance(element.func, ast.Attribute) and element.func.attr in ("reshape", "copy"):
+                element = element.func.value
+            if isinstance(element, ast.Name):
+                found.append(element.id)
+    return found
+
+
+def _sibling_input(name: str, candidates: list[str], called: Sequence[tuple[str, FunctionNode]]) -> tuple[str, Site] | None:
+    """(`x`, the first line of `GroupNorm.forward`) for `dx` returned by `GroupNorm.backward`: the one other
+    method of the same class the step calls whose argument is named as the gradient's value."""
+    owner, _, method = name.rpartition(".")
+    if not owner:
+        return None
+    found = [
+        (argument.arg, Site(other, _first_line(node), _first_line(node), _first_line(node)))
+        for other, node in called if other.rpartition(".")[0] == owner and other != name and not other.endswith(".__init__")
+        for argument in node.args.args[1:] if argument.arg in candidates
+    ]  # fmt: skip
+    return found[0] if len(found) == 1 else None
 
 
 def _changed_in_place(stmt: ast.stmt) -> str | None:
