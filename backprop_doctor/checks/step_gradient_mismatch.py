@@ -677,6 +677,16 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
             line = earlier  # `dscores[:, y] -= 1` then `dscores /= N`: a rescale cannot make it wrong otherwise than by a factor
             diagnosis += f" (line {adjoint.line} only rescales it: it is already wrong after line {earlier})"
         elif (
+            pattern == "wrong-derivative" and inner and source.tree is not None
+            and (off := _off_axis(source.tree, result, adjoint)) is not None
+        ):  # fmt: skip
+            line = off.line  # `s1 = dxhat.sum(axis=1)` read by `dx = ...` while `forward` reduces over axis 2
+            diagnosis += (
+                f"; line {off.line} (`{off.text}`) reduces over axis {off.axis}, while `{off.forward}` reduces over axis {off.forward_axis} only"
+            )
+            advice = f"reduce over axis {off.forward_axis} at line {off.line}, the axis the forward pass reduces over"
+            pattern = "summed-over-wrong-axis"
+        elif (
             pattern == "wrong-derivative" and not inner and source.tree is not None
             and (earlier := masked_after(source.tree, adjoint.name, adjoint.line, adjoint.forward)) is not None
         ):  # fmt: skip
@@ -1004,6 +1014,19 @@ def _target_first(source: Any, step: Any) -> Any:
         return None
     updating = [s for s in step.loop.body if step.update_line <= s.lineno <= step.update_end_line]
     return target_first(source.tree, step.prefix, updating)
+
+
+def _off_axis(tree: Any, result: Any, adjoint: Any) -> Any:
+    """`static.reduction_axes.off_axis_sum` for the walk's first wrong adjoint inside a function: the
+    statements after the last adjoint of that function measured right."""
+    from backprop_doctor.static.reduction_axes import off_axis_sum
+
+    before = [
+        a.line for a, m in result.adjoints if isinstance(a, InnerAdjoint) and not m.wrong
+        and a.adjoint.function == adjoint.adjoint.function and a.line < adjoint.line
+    ]  # fmt: skip
+    after = max(before, default=adjoint.adjoint.first_line)
+    return off_axis_sum(tree, adjoint.line, after, adjoint.forward_at.line, set(adjoint.reads))
 
 
 def _plain(name: str) -> bool:
