@@ -546,11 +546,17 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
         right = [a for a, m in result.adjoints if not m.wrong and not m.inconclusive and a.forward not in keys]  # `dW2` of `W2` is a parameter's gradient
         inner = isinstance(adjoint, InnerAdjoint)
         computed_from = set(adjoint.reads) if inner else reads(step.prefix[adjoint.index])
-        inputs = [a.name for a in right if a.name in computed_from]
+        beside_cache = inner and adjoint.handed  # `backward(ddiff, cache2)`: an expression handed beside `f2`'s cache
+        inputs = list(dict.fromkeys(a.name for a in right if a.name in computed_from and not (beside_cache and getattr(a, "handed", False))))
         factor = _factor(result, measured)
         pattern, what, advice = _factor_words(factor, _proportional(result, measured, factor), result.batch_sizes)
         forward = _shown(step, adjoint.forward)
         diagnosis = f"`{adjoint.name}` (line {adjoint.line}) is {what} with respect to `{forward}`"
+        if beside_cache:
+            diagnosis = (
+                f"`{adjoint.name}`, handed at line {adjoint.line} to the backward of `{forward}` (line {adjoint.forward_at.line}) with its cache, "
+                f"is {what} with respect to `{forward}`"
+            )
         if inputs:
             diagnosis += f", although {_names(inputs)}, which it is computed from, {'is' if len(inputs) == 1 else 'are'} right"
         elif right:
@@ -640,7 +646,7 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
                 advice = f"re-derive it as the derivative of {loss_words} with respect to `{forward}`"
         params = ", ".join(dict.fromkeys(f"`{m.name}`" for _, m in wrong))
         line = handed[1] if pattern == "wrong-argument" else adjoint.line  # the call that hands the wrong value
-        helper = _helper_computing(source, adjoint, plain=pattern != "wrong-derivative") if pattern in ("wrong-derivative", "scaled", "factor-of-two", "sign-flipped") else None
+        helper = _helper_computing(source, adjoint, plain=pattern != "wrong-derivative") if pattern in ("wrong-derivative", "scaled", "factor-of-two", "sign-flipped") and not beside_cache else None
         behind = None
         if helper is None and pattern in ("wrong-derivative", "scaled", "factor-of-two", "sign-flipped"):
             behind = _helper_behind_mask(source, step, adjoint)  # `dz = da * (z > 0)`, `da = avgpool_backward(dp)`

@@ -2243,7 +2243,10 @@ def _inner_adjoint(runner: Runner, adjoint: InnerAdjoint, base_loss: float, rng:
         codes[site.function] = code
     hooks = Hooks(codes)
     hooks.after(adjoint.forward_at, adjoint.forward)
-    hooks.after(adjoint.adjoint, adjoint.name)
+    if adjoint.handed:
+        hooks.before(adjoint.adjoint, adjoint.name)
+    else:
+        hooks.after(adjoint.adjoint, adjoint.name)
     site = runner.loss_site
     method = adjoint.adjoint.function.rpartition(".")[2]
     # `loss = net.train(X, y)`: the loss is what the call that updates returns, computed in it before its updates

@@ -58,6 +58,7 @@ class InnerAdjoint:
     fed: tuple[tuple[str, int], ...] = ()  # forward values computed from the forward value, with their lines (`A1`, 13)
     in_update: bool = False  # computed in a function only the step's updating statements call (`nn.backward(X, y, lr)`)
     reshaped: bool = False  # handed back reshaped to its forward value's shape (`return dx.reshape(N, C)`)
+    handed: bool = False  # `name` is the expression a call hands a backward beside the forward's cache, read before that call
 
     @property
     def line(self) -> int:
@@ -297,6 +298,10 @@ def inner_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...], updati
                 inputs[found_input[0]] = found_input[1]
                 paired.append((adjoint, found_input[0]))
                 named.add(adjoint)
+        for stmt, expression, forward in _handed_with_cache(statements):
+            if forward in first and forward not in looped and first[forward].function == name:
+                site = Site(name, start, stmt.lineno, stmt.end_lineno or stmt.lineno)
+                found.append(InnerAdjoint(expression, forward, site, first[forward], reads=tuple(sorted(reads(stmt))), in_update=name not in before, handed=True))
         for adjoint, forward in paired:
             if adjoint in last:
                 feeds = {t for stmt in statements if adjoint in reads(stmt) for t in _targets(stmt) if t != adjoint}
@@ -325,6 +330,34 @@ def inner_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...], updati
     # handed to a function (`dfn` before `net.backward(...)` computes `dh`) come before that function's
     found.sort(key=lambda a: when.get((a.adjoint.function, a.adjoint.line), len(when)))
     return [a for a in found if a.forward_at != a.adjoint and not _feeds_a_loss(a)]
+
+
+def _handed_with_cache(statements: Sequence[ast.stmt]) -> list[tuple[ast.stmt, str, str]]:
+    """(statement, `-ddiff`, `f2`) for `g2 = self.encode_backward(-ddiff, cache2)` after `f2, cache2 =
+    self.encode(x2)`: the first argument of a call handed the cache a forward call returned beside its
+    output is that output's gradient, whatever it is named (two branches of one encoder, each handed
+    its own). An argument already named as that output's gradient (`df2`) is paired by name instead."""
+    bound: dict[str, str] = {}  # cache -> the output bound beside it
+    found: list[tuple[ast.stmt, str, str]] = []
+    for stmt in statements:
+        for call in (n for n in ast.walk(stmt) if isinstance(n, ast.Call)):
+            caches = [a.id for a in call.args[1:] if isinstance(a, ast.Name) and a.id in bound]
+            if len(caches) != 1 or not call.args or isinstance(call.args[0], (ast.Constant, ast.Starred)):
+                continue
+            forward = bound[caches[0]]
+            first = call.args[0]
+            match = _ADJOINT.fullmatch(first.id) if isinstance(first, ast.Name) else None
+            if match is not None and forward in _forward_names(match.group(1), first.id):
+                continue
+            found.append((stmt, ast.unparse(first), forward))
+        if (
+            isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Tuple)
+            and len(stmt.targets[0].elts) == 2 and all(isinstance(e, ast.Name) for e in stmt.targets[0].elts)
+            and isinstance(stmt.value, ast.Call)
+        ):  # fmt: skip
+            output, cache = (e.id for e in stmt.targets[0].elts)  # type: ignore[attr-defined]
+            bound[cache] = output
+    return found
 
 
 def _returned_names(statements: Sequence[ast.stmt]) -> list[str]:
