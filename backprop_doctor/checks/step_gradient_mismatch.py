@@ -546,11 +546,17 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
         right = [a for a, m in result.adjoints if not m.wrong and not m.inconclusive and a.forward not in keys]  # `dW2` of `W2` is a parameter's gradient
         inner = isinstance(adjoint, InnerAdjoint)
         computed_from = set(adjoint.reads) if inner else reads(step.prefix[adjoint.index])
-        inputs = [a.name for a in right if a.name in computed_from]
+        beside_cache = inner and adjoint.handed  # `backward(ddiff, cache2)`: an expression handed beside `f2`'s cache
+        inputs = list(dict.fromkeys(a.name for a in right if a.name in computed_from and not (beside_cache and getattr(a, "handed", False))))
         factor = _factor(result, measured)
         pattern, what, advice = _factor_words(factor, _proportional(result, measured, factor), result.batch_sizes)
         forward = _shown(step, adjoint.forward)
         diagnosis = f"`{adjoint.name}` (line {adjoint.line}) is {what} with respect to `{forward}`"
+        if beside_cache:
+            diagnosis = (
+                f"`{adjoint.name}`, handed at line {adjoint.line} to the backward of `{forward}` (line {adjoint.forward_at.line}) with its cache, "
+                f"is {what} with respect to `{forward}`"
+            )
         if inputs:
             diagnosis += f", although {_names(inputs)}, which it is computed from, {'is' if len(inputs) == 1 else 'are'} right"
         elif right:
@@ -640,7 +646,7 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
                 advice = f"re-derive it as the derivative of {loss_words} with respect to `{forward}`"
         params = ", ".join(dict.fromkeys(f"`{m.name}`" for _, m in wrong))
         line = handed[1] if pattern == "wrong-argument" else adjoint.line  # the call that hands the wrong value
-        helper = _helper_computing(source, adjoint, plain=pattern != "wrong-derivative") if pattern in ("wrong-derivative", "scaled", "factor-of-two", "sign-flipped") else None
+        helper = _helper_computing(source, adjoint, plain=pattern != "wrong-derivative") if pattern in ("wrong-derivative", "scaled", "factor-of-two", "sign-flipped") and not beside_cache else None
         behind = None
         if helper is None and pattern in ("wrong-derivative", "scaled", "factor-of-two", "sign-flipped"):
             behind = _helper_behind_mask(source, step, adjoint)  # `dz = da * (z > 0)`, `da = avgpool_backward(dp)`
@@ -676,6 +682,16 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
         elif pattern == "wrong-derivative" and source.tree is not None and (earlier := rescaled_after(source.tree, adjoint.name, adjoint.line)) is not None:
             line = earlier  # `dscores[:, y] -= 1` then `dscores /= N`: a rescale cannot make it wrong otherwise than by a factor
             diagnosis += f" (line {adjoint.line} only rescales it: it is already wrong after line {earlier})"
+        elif (
+            pattern == "wrong-derivative" and inner and source.tree is not None
+            and (off := _off_axis(source.tree, result, adjoint)) is not None
+        ):  # fmt: skip
+            line = off.line  # `s1 = dxhat.sum(axis=1)` read by `dx = ...` while `forward` reduces over axis 2
+            diagnosis += (
+                f"; line {off.line} (`{off.text}`) reduces over axis {off.axis}, while `{off.forward}` reduces over axis {off.forward_axis} only"
+            )
+            advice = f"reduce over axis {off.forward_axis} at line {off.line}, the axis the forward pass reduces over"
+            pattern = "summed-over-wrong-axis"
         elif (
             pattern == "wrong-derivative" and not inner and source.tree is not None
             and (earlier := masked_after(source.tree, adjoint.name, adjoint.line, adjoint.forward)) is not None
@@ -1004,6 +1020,19 @@ def _target_first(source: Any, step: Any) -> Any:
         return None
     updating = [s for s in step.loop.body if step.update_line <= s.lineno <= step.update_end_line]
     return target_first(source.tree, step.prefix, updating)
+
+
+def _off_axis(tree: Any, result: Any, adjoint: Any) -> Any:
+    """`static.reduction_axes.off_axis_sum` for the walk's first wrong adjoint inside a function: the
+    statements after the last adjoint of that function measured right."""
+    from backprop_doctor.static.reduction_axes import off_axis_sum
+
+    before = [
+        a.line for a, m in result.adjoints if isinstance(a, InnerAdjoint) and not m.wrong
+        and a.adjoint.function == adjoint.adjoint.function and a.line < adjoint.line
+    ]  # fmt: skip
+    after = max(before, default=adjoint.adjoint.first_line)
+    return off_axis_sum(tree, adjoint.line, after, adjoint.forward_at.line, set(adjoint.reads))
 
 
 def _plain(name: str) -> bool:

@@ -908,6 +908,14 @@ def _walk_adjoints(
             if scale is None and isinstance(adjoint, InnerAdjoint) and _deferred_mean(measured, result):
                 scale = measured.factor  # `dAL` of the summed loss, the 1/m taken in `linear_backward`: the later ones at that scale
                 continue
+        if measured.wrong and not isinstance(adjoint, InnerAdjoint) and not deadline.passed():
+            # `loss, dz = focal_loss(z, y)`: the function the statement calls computes it, from the loss
+            # backwards; its own first wrong adjoint is the line to fix
+            inside = _walk_callee(runner, _called_by(step, adjoint), base_loss, rng, deadline, result)
+            if inside:
+                result.adjoints += inside
+                if inside[-1][1].wrong:
+                    return
         if measured.wrong and isinstance(adjoint, InnerAdjoint) and not deadline.passed():
             # `dh0 = dprev_h` after a backward loop over time (or returned by the function holding it): the loop's
             # adjoints come before it, from the loss backwards
@@ -919,6 +927,50 @@ def _walk_adjoints(
             return
     if not deadline.passed() and over_time():
         result.adjoints += walk_through_time(runner, over_time(), base_loss, rng, deadline, measure_adjoint)
+
+
+def _called_by(step: TrainingStep, adjoint: Adjoint) -> list[InnerAdjoint]:
+    """The adjoints inside the functions the statement binding a loop's adjoint calls (`dpt`, `dz` of
+    `loss, dz = focal_loss(z, y)`), in the order the function computes them."""
+    stmt = step.prefix[adjoint.index] if 0 <= adjoint.index < len(step.prefix) else None
+    if stmt is None or getattr(stmt, "lineno", None) != adjoint.line:
+        stmt = next((s for s in step.prefix if s.lineno == adjoint.line), None)
+    if stmt is None:
+        return []
+    called = {
+        n.func.id if isinstance(n.func, ast.Name) else n.func.attr for n in ast.walk(stmt)
+        if isinstance(n, ast.Call) and isinstance(n.func, (ast.Name, ast.Attribute))
+    }  # fmt: skip
+    return [a for a in step.inner if isinstance(a, InnerAdjoint) and a.adjoint.function.rpartition(".")[2] in called and not a.in_update]
+
+
+def _walk_callee(
+    runner: Runner, inside: list[InnerAdjoint], base_loss: float, rng: np.random.Generator, deadline: Deadline, result: StepResult
+) -> list[tuple[InnerAdjoint, Measured]]:
+    """Measure a called function's adjoints from the loss backwards, up to its first wrong one.
+
+    The function often differentiates the per-sample loss and divides by the batch only as it hands the
+    gradient back (`return loss.mean(), dz / len(z)`): an adjoint off by a batch size alone sets the
+    scale the later ones are judged at."""
+    scale: float | None = None
+    walked: list[tuple[InnerAdjoint, Measured]] = []
+    for adjoint in inside:
+        if deadline.passed():
+            break
+        try:
+            measured = _inner_adjoint(runner, adjoint, base_loss, rng)
+        except NotReplayable:
+            continue
+        if measured is None:
+            continue
+        if measured.wrong and scale is None and measured.proportional and measured.factor is not None and _batch_like(measured.factor, result.batch_sizes):
+            scale = measured.factor
+        if scale is not None:
+            measured.scale, measured.exact_scale = scale, True
+        walked.append((adjoint, measured))
+        if measured.wrong:
+            break
+    return walked
 
 
 def _left_out(runner: Runner, result: StepResult, namespace: dict[str, Any], base_loss: float, rng: np.random.Generator) -> LeftOut | None:
@@ -2194,7 +2246,10 @@ def _inner_adjoint(runner: Runner, adjoint: InnerAdjoint, base_loss: float, rng:
         codes[site.function] = code
     hooks = Hooks(codes)
     hooks.after(adjoint.forward_at, adjoint.forward)
-    hooks.after(adjoint.adjoint, adjoint.name)
+    if adjoint.handed:
+        hooks.before(adjoint.adjoint, adjoint.name)
+    else:
+        hooks.after(adjoint.adjoint, adjoint.name)
     site = runner.loss_site
     method = adjoint.adjoint.function.rpartition(".")[2]
     # `loss = net.train(X, y)`: the loss is what the call that updates returns, computed in it before its updates
@@ -2212,7 +2267,10 @@ def _inner_adjoint(runner: Runner, adjoint: InnerAdjoint, base_loss: float, rng:
     if loss != base_loss or any(hooks.calls.get(name) != 1 for name in codes):
         return None  # a function runs more than once per step: its locals have no one value
     forward = hooks.read.get(adjoint.forward)
-    value = comparable(hooks.read.get(adjoint.name), forward)
+    read = hooks.read.get(adjoint.name)
+    if adjoint.reshaped and isinstance(read, np.ndarray) and isinstance(forward, np.ndarray) and read.size == forward.size:
+        read = read.reshape(forward.shape)  # `return dx.reshape(N, self.C)`: the gradient as the function hands it back
+    value = comparable(read, forward)
     if value is None:
         return None
     returned = returned or (not adjoint.in_update and _recomputed(runner, adjoint, codes, forward, base_loss))

@@ -58,6 +58,7 @@ class _Action:
     done: bool = False
     local: bool = False  # `at_step` on the local `name` itself (`f` at step t), not on `name[t]`
     runs: int = 0  # how often it has acted on a step counted down a list (`REVERSED`)
+    before: bool = False  # evaluate `name`, an expression, as the statement starts (`-ddiff` of `backward(-ddiff, cache2)`)
 
 
 @dataclass
@@ -74,6 +75,10 @@ class Hooks:
     def after(self, site: Site, name: str, change: Callable[[Any], Any] | None = None) -> None:
         """Read (or replace) the local `name` once, right after `site` first runs."""
         self.actions.append(_Action(site, name, change))
+
+    def before(self, site: Site, expression: str) -> None:
+        """Read the value of `expression` once, in the frame, as `site` starts to run."""
+        self.actions.append(_Action(site, expression, None, before=True))
 
     def each(self, site: Site, name: str, index: str, item: bool = False) -> None:
         """Read `name` (or `name[index]` when `item`) after every run of `site`, under the value of `index`."""
@@ -107,7 +112,13 @@ class Hooks:
                     inside.remove(action)
                     self._act(frame, action, event)
             if event == "line":
-                inside.extend(a for a in pending if a.site.line == line and not a.done and a not in inside)
+                for action in [a for a in pending if a.before and a.site.line == line and not a.done]:
+                    action.done = True
+                    try:
+                        self.read[action.name] = _copy(eval(action.name, frame.f_globals, dict(frame.f_locals)))  # noqa: S307 - the user's own expression, in its own frame
+                    except Exception:  # noqa: BLE001 - an expression that does not evaluate is not read
+                        pass
+                inside.extend(a for a in pending if a.site.line == line and not a.done and not a.before and a not in inside)
             return trace
 
         return trace

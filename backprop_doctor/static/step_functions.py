@@ -23,6 +23,7 @@ those functions only.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -56,6 +57,8 @@ class InnerAdjoint:
     reads: tuple[str, ...] = ()  # names the statement that computes it reads (`dA1`, `A1`)
     fed: tuple[tuple[str, int], ...] = ()  # forward values computed from the forward value, with their lines (`A1`, 13)
     in_update: bool = False  # computed in a function only the step's updating statements call (`nn.backward(X, y, lr)`)
+    reshaped: bool = False  # handed back reshaped to its forward value's shape (`return dx.reshape(N, C)`)
+    handed: bool = False  # `name` is the expression a call hands a backward beside the forward's cache, read before that call
 
     @property
     def line(self) -> int:
@@ -255,7 +258,7 @@ def inner_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...], updati
                     read_function(callee, callee_node)
             site = Site(name, start, stmt.lineno, stmt.end_lineno or stmt.lineno)
             when.setdefault((name, stmt.lineno), len(when))
-            changed = stmt.target.id if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name) else None
+            changed = _changed_in_place(stmt)
             if changed is not None and changed in first and first[changed].function == name and changed not in consumed:
                 # `A = np.exp(S)` then `A /= A.sum(axis=-1, keepdims=True)` before anything reads it: the forward value
                 # is the array as the in-place changes leave it, the one every later statement reads
@@ -285,6 +288,20 @@ def inner_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...], updati
             if adjoint not in named and adjoint not in looped and forward not in looped and forward in first and adjoint in last:
                 paired.append((adjoint, forward))  # `dW = X.T.dot(coeff)` of `scores = X.dot(W)`: `coeff` is the gradient of `scores`
                 named.add(adjoint)
+        inputs: dict[str, Site] = {}  # `x` of the class's `forward(self, x)`: the input whose gradient this method returns
+        for adjoint in _returned_names(statements):
+            match = _ADJOINT.fullmatch(adjoint)
+            if match is None or adjoint in named or adjoint in looped or adjoint not in last or adjoint in first and first[adjoint] != last[adjoint]:
+                continue
+            found_input = _sibling_input(name, [f for f in _forward_names(match.group(1), adjoint) if f != adjoint], called)
+            if found_input is not None:
+                inputs[found_input[0]] = found_input[1]
+                paired.append((adjoint, found_input[0]))
+                named.add(adjoint)
+        for stmt, expression, forward in _handed_with_cache(statements):
+            if forward in first and forward not in looped and first[forward].function == name:
+                site = Site(name, start, stmt.lineno, stmt.end_lineno or stmt.lineno)
+                found.append(InnerAdjoint(expression, forward, site, first[forward], reads=tuple(sorted(reads(stmt))), in_update=name not in before, handed=True))
         for adjoint, forward in paired:
             if adjoint in last:
                 feeds = {t for stmt in statements if adjoint in reads(stmt) for t in _targets(stmt) if t != adjoint}
@@ -295,14 +312,14 @@ def inner_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...], updati
                 }  # fmt: skip
                 own = next((st for st in statements if st.lineno == last[adjoint].line), None)
                 # `dz = ...; dz -= dz.mean(...)` mirrors `z -= z.mean(...)`: the gradient of the value before the change
-                at = given.get(forward) or (
+                at = given.get(forward) or inputs.get(forward) or (
                     before_change[forward] if forward in before_change and (name, last[adjoint].line) in changed_in_place else first[forward]
                 )
                 found.append(
                     InnerAdjoint(
                         adjoint, forward, last[adjoint], at, tuple(sorted(feeds)),
                         tuple(sorted(reads(own))) if own is not None else (), _fed(bodies, at, forward),
-                        in_update=name not in before,
+                        in_update=name not in before, reshaped=forward in inputs,
                     )
                 )
 
@@ -313,6 +330,76 @@ def inner_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...], updati
     # handed to a function (`dfn` before `net.backward(...)` computes `dh`) come before that function's
     found.sort(key=lambda a: when.get((a.adjoint.function, a.adjoint.line), len(when)))
     return [a for a in found if a.forward_at != a.adjoint and not _feeds_a_loss(a)]
+
+
+def _handed_with_cache(statements: Sequence[ast.stmt]) -> list[tuple[ast.stmt, str, str]]:
+    """(statement, `-ddiff`, `f2`) for `g2 = self.encode_backward(-ddiff, cache2)` after `f2, cache2 =
+    self.encode(x2)`: the first argument of a call handed the cache a forward call returned beside its
+    output is that output's gradient, whatever it is named (two branches of one encoder, each handed
+    its own). An argument already named as that output's gradient (`df2`) is paired by name instead."""
+    bound: dict[str, str] = {}  # cache -> the output bound beside it
+    found: list[tuple[ast.stmt, str, str]] = []
+    for stmt in statements:
+        for call in (n for n in ast.walk(stmt) if isinstance(n, ast.Call)):
+            caches = [a.id for a in call.args[1:] if isinstance(a, ast.Name) and a.id in bound]
+            if len(caches) != 1 or not call.args or isinstance(call.args[0], (ast.Constant, ast.Starred)):
+                continue
+            forward = bound[caches[0]]
+            first = call.args[0]
+            match = _ADJOINT.fullmatch(first.id) if isinstance(first, ast.Name) else None
+            if match is not None and forward in _forward_names(match.group(1), first.id):
+                continue
+            found.append((stmt, ast.unparse(first), forward))
+        if (
+            isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Tuple)
+            and len(stmt.targets[0].elts) == 2 and all(isinstance(e, ast.Name) for e in stmt.targets[0].elts)
+            and isinstance(stmt.value, ast.Call)
+        ):  # fmt: skip
+            output, cache = (e.id for e in stmt.targets[0].elts)  # type: ignore[attr-defined]
+            bound[cache] = output
+    return found
+
+
+def _returned_names(statements: Sequence[ast.stmt]) -> list[str]:
+    """Names a function hands back: `dx` of `return dx`, `return dx.reshape(N, C)`, `return dx, dw`."""
+    found: list[str] = []
+    for stmt in statements:
+        if not isinstance(stmt, ast.Return) or stmt.value is None:
+            continue
+        for element in stmt.value.elts if isinstance(stmt.value, ast.Tuple) else [stmt.value]:
+            while isinstance(element, ast.Call) and isinstance(element.func, ast.Attribute) and element.func.attr in ("reshape", "copy"):
+                element = element.func.value
+            if isinstance(element, ast.Name):
+                found.append(element.id)
+    return found
+
+
+def _sibling_input(name: str, candidates: list[str], called: Sequence[tuple[str, FunctionNode]]) -> tuple[str, Site] | None:
+    """(`x`, the first line of `GroupNorm.forward`) for `dx` returned by `GroupNorm.backward`: the one other
+    method of the same class the step calls whose argument is named as the gradient's value."""
+    owner, _, method = name.rpartition(".")
+    if not owner:
+        return None
+    found = [
+        (argument.arg, Site(other, _first_line(node), _first_line(node), _first_line(node)))
+        for other, node in called if other.rpartition(".")[0] == owner and other != name and not other.endswith(".__init__")
+        for argument in node.args.args[1:] if argument.arg in candidates
+    ]  # fmt: skip
+    return found[0] if len(found) == 1 else None
+
+
+def _changed_in_place(stmt: ast.stmt) -> str | None:
+    """The name a statement changes in place: `A /= A.sum(...)`, or the same written out,
+    `a = a / a.sum(axis=-1, keepdims=True)`, `s = s - s.max(axis=1, keepdims=True)` (the name itself the
+    left operand of the value it is bound to again)."""
+    if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
+        return stmt.target.id
+    if (
+        isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
+        and isinstance(stmt.value, ast.BinOp) and isinstance(stmt.value.left, ast.Name) and stmt.value.left.id == stmt.targets[0].id
+    ):  # fmt: skip
+        return stmt.targets[0].id
+    return None
 
 
 def _feeds_a_loss(adjoint: InnerAdjoint) -> bool:
@@ -361,10 +448,15 @@ def _loss_arguments(node: FunctionNode, me: str | None, handed: set[int | str] =
     from backprop_doctor.static.updates import _PARAM_NAME
 
     returned = {
-        e.id for n in walk(node) if isinstance(n, ast.Return) and isinstance(n.value, ast.Tuple)
-        for e in n.value.elts if isinstance(e, ast.Name)
+        name for n in walk(node) if isinstance(n, ast.Return) and isinstance(n.value, ast.Tuple)
+        for e in n.value.elts if (name := _returned_name(e)) is not None
     }  # fmt: skip
-    if not any(LOSS_NAME.fullmatch(n) and not _NOT_LOSS.search(n) for n in returned):
+    # `np.sum(losses) / n`: a per-sample loss array reduced as it is handed back is the loss
+    reduced = {
+        _PLURAL_LOSS.sub(r"\1", name) for n in walk(node) if isinstance(n, ast.Return) and isinstance(n.value, ast.Tuple)
+        for e in n.value.elts if (name := _returned_name(e, reduced=True)) is not None
+    }  # fmt: skip
+    if not any(LOSS_NAME.fullmatch(n) and not _NOT_LOSS.search(n) for n in returned | reduced):
         return []
     # a parameter handed in (`svm_loss(W, X, y, reg)` returning `loss, dW`) is what the update moves, not a forward value
     # so is one a call hands a parameter the step's updates move (`loss_and_grads(emb, ...)` with `emb -= lr * g_emb`), by position or keyword
@@ -376,6 +468,28 @@ def _loss_arguments(node: FunctionNode, me: str | None, handed: set[int | str] =
     ]  # fmt: skip
     gradients = {m.group(1) for n in returned if (m := _ADJOINT.fullmatch(n)) is not None}
     return [a for a in arguments if a in gradients]
+
+
+def _returned_name(element: ast.expr, reduced: bool = False) -> str | None:
+    """The name a returned value is made of: `dz` of `dz`, of `dz / len(z)` or `dz * scale` (a gradient
+    scaled as it is handed back), `loss` of `loss.mean()` or `np.sum(loss)` (a per-sample loss reduced).
+    `reduced`: only a name under a reduction."""
+    while isinstance(element, ast.BinOp) and isinstance(element.op, (ast.Div, ast.Mult)):
+        element = element.left if not isinstance(element.left, ast.Constant) else element.right
+    under = False
+    if isinstance(element, ast.Call) and not element.keywords:
+        func = element.func
+        if isinstance(func, ast.Attribute) and func.attr in _REDUCTIONS and not element.args:
+            element, under = func.value, True  # `loss.mean()`
+        elif isinstance(func, ast.Attribute) and func.attr in _REDUCTIONS and len(element.args) == 1:
+            element, under = element.args[0], True  # `np.mean(loss)`
+    if reduced and not under:
+        return None
+    return element.id if isinstance(element, ast.Name) else None
+
+
+_REDUCTIONS = frozenset({"mean", "sum"})
+_PLURAL_LOSS = re.compile(r"(?i)(loss|cost|error)es$")
 
 
 def _scaled(node: ast.expr) -> ast.expr:
@@ -418,6 +532,19 @@ def _product_adjoints(statements: Sequence[ast.stmt], forwards: Sequence[ast.stm
         forward = next((f for (x, w), f in made.items() if x == given and w.rpartition(".")[2] in weights), None)
         if forward is not None and forward != product[1].id and (product[1].id, forward) not in found:
             found.append((product[1].id, forward))
+    for stmt in statements:  # `return loss, X.T @ G, G.sum(axis=0)`: a weight's gradient handed back unnamed
+        if not (isinstance(stmt, ast.Return) and isinstance(stmt.value, ast.Tuple)):
+            continue
+        for element in stmt.value.elts:
+            product = _product_operands(_scaled(element))
+            if product is None or not isinstance(product[1], ast.Name) or _ADJOINT.fullmatch(product[1].id):
+                continue
+            given = _untransposed(product[0])
+            if given == ast.unparse(product[0]):
+                continue
+            forwards = {f for (x, _), f in made.items() if x == given}
+            if len(forwards) == 1 and (forward := next(iter(forwards))) != product[1].id and (product[1].id, forward) not in found:
+                found.append((product[1].id, forward))  # the one product of that input: its gradient, whatever the weight's name
     return found
 
 
