@@ -565,16 +565,23 @@ def momentum_drift(cls: Any, method: str | None, rng: np.random.Generator) -> Mo
             return np.asarray(state["parameters"]["W1"], dtype=np.float64)
     if coefficient <= 0 or coefficient >= 1:
         return None
+    moves = _moves(call, read, MOMENTUM_STEPS)
+    return _unchanged_moves(cls, method or "", coefficient, moves, gradient) if moves is not None else None
+
+
+def _moves(call: Any, read: Any, steps: int) -> list[np.ndarray] | None:
+    """What each of `steps` updates (`call(k)`) moved the parameter `read()` returns by; None when the
+    user's optimizer raised (not one this form runs)."""
     moves: list[np.ndarray] = []
     try:
         with probes.quietly(), np.errstate(all="ignore"):
-            for k in range(MOMENTUM_STEPS):
+            for k in range(steps):
                 before = read().copy()
                 call(k)
                 moves.append(read() - before)
     except Exception:  # noqa: BLE001 - user code: not an optimizer this can run
         return None
-    return _unchanged_moves(cls, method or "", coefficient, moves, gradient)
+    return moves
 
 
 def _unchanged_moves(cls: Any, method: str, coefficient: float, moves: list[np.ndarray], gradient: np.ndarray) -> MomentumDrift | None:
@@ -667,15 +674,9 @@ def adagrad_drift(cls: Any, method: str | None, rng: np.random.Generator) -> Ada
     else:
         return None
     for call, read in forms:
-        moves: list[np.ndarray] = []
-        try:
-            with probes.quietly(), np.errstate(all="ignore"):
-                for k in range(ADAGRAD_STEPS):
-                    before = read().copy()
-                    call(k)
-                    moves.append(read() - before)
-        except Exception:  # noqa: BLE001 - user code: not this form
-            continue
+        moves = _moves(call, read, ADAGRAD_STEPS)
+        if moves is None:
+            continue  # not this form
         first = moves[0]
         if first.shape != gradient.shape or not np.all(np.isfinite(first)) or not np.all(np.abs(first) > 0):
             return None
