@@ -108,6 +108,11 @@ class FunctionPair(Adapter):
             if matched is not None:
                 self.returns_gradients = "x" not in matched  # the input's gradient left out on purpose (data, not a layer's output)
                 return matched.get("x"), {name: matched.get(name) for name in self._params}
+            if len(grads) == len(self._params) and all(isinstance(g, np.ndarray) and np.shape(g) == shapes[n] for g, n in zip(grads, self._params)):
+                # `return dWg, dWe`: one gradient per parameter, in the forward's order, and no input gradient
+                # (two parameters of one shape, which the shapes alone cannot tell apart)
+                self.returns_gradients = True
+                return None, dict(zip(self._params, grads))
         return dx, named
 
     def _mean_convention(self, x: np.ndarray, rows: bool = False) -> int | None:
