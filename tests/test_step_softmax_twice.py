@@ -158,3 +158,60 @@ def test_a_flat_script_that_applies_softmax_before_its_logit_loss_is_named_at_th
 def test_the_flat_script_whose_loss_takes_probabilities_is_clean(tmp_path):
     report = check(write(tmp_path, "flat.py", SCRIPT), training=True)
     assert errors(report) == [] and _named(report) == []
+
+
+OBJECTS = '''\
+import numpy as np
+
+
+class Dense:
+    def __init__(self, n_in, n_out):
+        self.W = 0.1 * np.random.randn(n_in, n_out)
+        self.b = np.zeros((1, n_out))
+
+    def forward(self, x):
+        self.x = x
+        return x @ self.W + self.b
+
+    def backward(self, d):
+        self.dW = self.x.T @ d
+        self.db = d.sum(axis=0, keepdims=True)
+        return d @ self.W.T
+
+
+class Softmax:
+    def forward(self, z):
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        self.p = e / e.sum(axis=1, keepdims=True)
+        return self.p
+
+
+class NLL:
+    def forward(self, p, y):
+        self.p, self.y = p, y
+        return -np.mean(np.log(p[np.arange(len(y)), y]))
+
+    def backward(self):
+        d = np.zeros_like(self.p)
+        d[np.arange(len(self.y)), self.y] = -1 / self.p[np.arange(len(self.y)), self.y] / len(self.y)
+        return d
+
+
+X = np.random.randn(90, 3)
+y = (X[:, 0] > X[:, 1]).astype(int) + (X[:, 2] > 0).astype(int)
+dense, softmax, criterion = Dense(3, 3), Softmax(), NLL()
+for epoch in range(100):
+    probs = softmax.forward(dense.forward(X))
+    loss = criterion.forward(probs, y)
+    dp = criterion.backward()
+    dz = softmax.p * (dp - (dp * softmax.p).sum(axis=1, keepdims=True))
+    dense.backward(dz)
+    dense.W -= 0.5 * dense.dW
+    dense.b -= 0.5 * dense.db
+'''
+
+
+def test_a_loss_object_whose_forward_takes_probabilities_is_not_the_softmax_classes_forward(tmp_path):
+    # `criterion.forward(probs, y)` is `NLL.forward`; `Softmax.forward`, another class's method of the same name, is not it
+    report = check(write(tmp_path, "objects.py", OBJECTS), training=True)
+    assert errors(report) == [] and _named(report) == []

@@ -45,13 +45,22 @@ def logit_loss_calls(tree: ast.Module | None, statement: ast.stmt) -> list[Logit
                     if item.name in ("forward", "__call__", "loss"):
                         functions.setdefault(node.name, []).append((f"{node.name}.{item.name}", item, True))  # `SoftmaxCE()(out, y)`
     found: list[LogitLossCall] = []
+    instances = _instances(tree, {q.split(".")[0] for entries in functions.values() for q, _, m in entries if m})
     for call in (n for n in walk(statement) if isinstance(n, ast.Call) and n.args):
         func = call.func
         key = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
         if isinstance(func, ast.Call):  # `Loss()(out, y)`
             inner = func.func
             key = inner.id if isinstance(inner, ast.Name) else inner.attr if isinstance(inner, ast.Attribute) else None
-        for qualname, function, method in functions.get(key or "", []):
+        candidates = functions.get(key or "", [])
+        if isinstance(func, ast.Attribute):  # `loss_function.forward(...)`: the method of the receiver's class
+            owner = instances.get(ast.unparse(func.value)) or instances.get(func.value.attr if isinstance(func.value, ast.Attribute) else "")
+            methods = [c for c in candidates if c[2]]
+            if owner is not None:
+                candidates = [c for c in methods if c[0].split(".")[0] == owner]
+            elif len({c[0].split(".")[0] for c in methods}) > 1:
+                candidates = []  # several classes define it and the receiver's is not known: none is taken for it
+        for qualname, function, method in candidates:
             if isinstance(func, ast.Name) and method and qualname.split(".")[0] != key:
                 continue  # a bare call of a name that is only a method's
             line = _softmax_of_first(function, method, functions)
@@ -59,6 +68,23 @@ def logit_loss_calls(tree: ast.Module | None, statement: ast.stmt) -> list[Logit
                 found.append(LogitLossCall(statement.lineno, qualname, ast.unparse(call.args[0]), line))
                 break
     return found
+
+
+def _instances(tree: ast.Module, classes: set[str]) -> dict[str, str]:
+    """The class of each name or attribute the file binds to an instance of one of its classes
+    (`loss_function = Loss_CategoricalCrossentropy()`, `self.loss = SoftmaxCE()`: by the name and by
+    the attribute's name), where that binding is the only one of that name."""
+    bound: dict[str, set[str]] = {}
+    for node in walk(tree):
+        if not (isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Name)):
+            continue
+        if node.value.func.id not in classes:
+            continue
+        for target in node.targets:
+            names = [ast.unparse(target)] + ([target.attr] if isinstance(target, ast.Attribute) else [])
+            for name in names:
+                bound.setdefault(name, set()).add(node.value.func.id)
+    return {name: next(iter(owners)) for name, owners in bound.items() if len(owners) == 1}
 
 
 def _softmax_of_first(function: Function, method: bool, functions: dict[str, list[tuple[str, Function, bool]]], depth: int = 0) -> int | None:
