@@ -71,20 +71,18 @@ def logit_loss_calls(tree: ast.Module | None, statement: ast.stmt) -> list[Logit
 
 
 def _instances(tree: ast.Module, classes: set[str]) -> dict[str, str]:
-    """The class of each name or attribute the file binds to an instance of one of its classes
-    (`loss_function = Loss_CategoricalCrossentropy()`, `self.loss = SoftmaxCE()`: by the name and by
-    the attribute's name), where that binding is the only one of that name."""
+    """The class of each name the file binds once, to an instance of one of its classes
+    (`loss_function = Loss_CategoricalCrossentropy()`, `step_functions.instances_of`), and of each
+    attribute bound so (`self.loss = SoftmaxCE()`: by the attribute as written and by its name)."""
+    from backprop_doctor.static.step_functions import instances_of
+
     bound: dict[str, set[str]] = {}
     for node in walk(tree):
-        if not (isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Name)):
-            continue
-        if node.value.func.id not in classes:
-            continue
-        for target in node.targets:
-            names = [ast.unparse(target)] + ([target.attr] if isinstance(target, ast.Attribute) else [])
-            for name in names:
-                bound.setdefault(name, set()).add(node.value.func.id)
-    return {name: next(iter(owners)) for name, owners in bound.items() if len(owners) == 1}
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Name) and node.value.func.id in classes:
+            for target in (t for t in node.targets if isinstance(t, ast.Attribute)):
+                for name in (ast.unparse(target), target.attr):
+                    bound.setdefault(name, set()).add(node.value.func.id)
+    return {**{name: next(iter(owners)) for name, owners in bound.items() if len(owners) == 1}, **instances_of(tree, classes)}
 
 
 def _softmax_of_first(function: Function, method: bool, functions: dict[str, list[tuple[str, Function, bool]]], depth: int = 0) -> int | None:

@@ -130,7 +130,7 @@ def called_functions(tree: ast.Module, prefix: tuple[ast.stmt, ...]) -> list[tup
     seen: dict[int, int] = {}
     excluded: set[int] = set()
     callable_classes = {owner: node for owner, node in methods.get("__call__", ())}
-    instances = _instances_of(tree, set(callable_classes)) if callable_classes else {}
+    instances = instances_of(tree, set(callable_classes)) if callable_classes else {}
 
     def resolve(call: ast.Call) -> tuple[str, FunctionNode] | None:
         func = call.func
@@ -161,7 +161,7 @@ def called_functions(tree: ast.Module, prefix: tuple[ast.stmt, ...]) -> list[tup
     return [(name, node) for name, node in order if id(node) not in excluded]
 
 
-def _instances_of(tree: ast.Module, classes: set[str]) -> dict[str, str]:
+def instances_of(tree: ast.Module, classes: set[str]) -> dict[str, str]:
     """Names bound, once in the file, to an instance of one of `classes`: `net = TinyNet(2, 10)` -> TinyNet."""
     bound: dict[str, set[str]] = {}
     for node in walk(tree):

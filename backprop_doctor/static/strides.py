@@ -21,14 +21,10 @@ from __future__ import annotations
 
 import ast
 import copy
-import re
 from dataclasses import dataclass
 
 from backprop_doctor.static.definitions import find_function
 from backprop_doctor.static.tree import walk
-
-_STRIDE = re.compile(r"(?i)^(stride|strides|step|s)$|stride")
-
 
 @dataclass(frozen=True)
 class StrideLeftOut:
