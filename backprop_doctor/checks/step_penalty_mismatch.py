@@ -1,11 +1,11 @@
-"""An update follows an L2 penalty (weight decay) that the loss the program computes leaves out.
+"""An update follows an L2 or L1 penalty (weight decay) that the loss the program computes leaves out.
 
 What it finds:
     The training-step replay measures each update against the loss the
     program computes. When an update's gradient is that loss's gradient plus
     λ·p (p the parameter), it follows a penalty λ/2·Σp² the loss leaves out:
-    weight decay, or a loss printed without its penalty. The parameter, λ and
-    the update's line are named. (The other way round, a penalty in the loss
+    weight decay, or a loss printed without its penalty; plus λ·sign(p), an
+    L1 penalty λ·Σ|p|. The parameter, λ and the update's line are named. (The other way round, a penalty in the loss
     that the gradient leaves out, is a wrong gradient: step-gradient-mismatch.)
 
 Why it matters:
@@ -54,10 +54,14 @@ def run(context: Any) -> Iterator[Finding]:
             if measured.decay is None or (measured.decay_setting is not None and measured.decay_setting[0] in strong):
                 continue
             name, decay = measured.name, measured.decay
+            if measured.decay_kind == "L1":
+                term, penalty, added = f"sign(`{name}`)", "an L1 penalty", f"{decay:.3g} · Σ |`{name}`|"
+            else:
+                term, penalty, added = f"`{name}`", "an L2 penalty (weight decay)", f"{decay / 2:.3g} · Σ `{name}`²"
             message = (
                 f"the update of `{name}` (line {moved.site.line}) follows the gradient of {loss_words} plus "
-                f"{decay:.3g} × `{name}`, an L2 penalty (weight decay) that {loss_words} leaves out: the loss you "
-                f"watch is not the one training lowers; add {decay / 2:.3g} · Σ `{name}`² to it to watch the whole objective"
+                f"{decay:.3g} × {term}, {penalty} that {loss_words} leaves out: the loss you "
+                f"watch is not the one training lowers; add {added} to it to watch the whole objective"
             )
             yield rule(NAME).finding(
                 message,

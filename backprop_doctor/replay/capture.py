@@ -44,6 +44,7 @@ class Moved:
     gradient_name: str | None = None  # the loop frame's name for the gradient array (`dWxh` for a loop's `dparam`)
     holders: int = 0  # how many places of the loop's variables hold the parameter array (a layer and `params`: 2)
     rate: float | None = None  # the learning rate's value where the update ran
+    penalised: bool = False  # a penalty's own statement (`W -= lr * lam * np.sign(W)`) is added in (`penalty_steps.folded`)
 
 
 @dataclass

@@ -35,6 +35,7 @@ from backprop_doctor.replay.capture import Capture, Moved
 from backprop_doctor.replay.inner import Hooks, code_of
 from backprop_doctor.replay.runner import NotReplayable, Runner
 from backprop_doctor.replay.log_guard import Guards, watched
+from backprop_doctor.replay.penalty_steps import folded
 from backprop_doctor.replay.state import Path, describe, resolve
 from backprop_doctor.static.files import source_tree
 from backprop_doctor.static.reductions import mean_loss
@@ -84,6 +85,7 @@ class Measured:
     file: str | None = None  # the other file of the user's `line` is in (an update function the loop imports); None: the checked file
     broadcast: tuple[int, ...] | None = None  # the gradient's own shape, when the update spread it over a larger parameter
     decay: float | None = None  # the gradient is the loss's plus decay × the parameter (an L2 penalty the loss leaves out)
+    decay_kind: str = "L2"  # "L1": the gradient is the loss's plus decay × sign(the parameter), an L1 penalty's subgradient
     decay_setting: tuple[str, float] | None = None  # (name, its pull ÷ the loss's slope): the decay is a strength the program sets by name
     penalty_left_out: float | None = None  # the loss's gradient is this one plus λ × the parameter: an L2 penalty the gradient leaves out
     accumulated: tuple[str, int | None] | None = None  # (`dW1`, the line it is zeroed at, before the loop): it sums every step's gradient
@@ -500,6 +502,7 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
             # the loop ran on for that many passes before an update statement ran (or to its end without one)
             result.skipped = (first if first is not None else capture.starts, first is not None)
         return result
+    capture.moved = folded(capture.moved)  # `W -= lr * lam * np.sign(W)` beside `W -= lr * dW`: one step of W
     runner: Runner | None = None
     try:
         runner = result.runner = Runner(capture, path)
@@ -576,6 +579,8 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
                 averaged = _averaged(runner, site)
                 _program_scale(measured_all, lambda f, averaged=averaged: _programs_factor(f, result.batch_sizes, held) and not (averaged and _mean_over_again(f, result.batch_sizes) is not None))
             scale = next((m.scale for _, m in measured_all if m.scale is not None), 1.0)
+            if scale != 1.0:  # a penalty in the update, at the scale the other parameters showed (a mean over a summed loss)
+                measured_all = [(moved, _decayed_at_scale(runner, moved, m, loss, rng, scale)) for moved, m in measured_all]
             # ties: the scale nearest 1, or 1 over the batch (an implied loss is a sum, a program's often a mean)
             distance = min([abs(math.log(scale))] + [abs(math.log(scale * n)) for n in result.batch_sizes if scale > 0])
             followed, unused = _followed(measured_all)
@@ -1236,7 +1241,8 @@ def _parameter(runner: Runner, moved: Moved, base_loss: float, rng: np.random.Ge
     if measured.wrong and not measured.unused and broadcast is None:
         from backprop_doctor.training.run import decay_strengths
 
-        measured = _decayed(measured, gradient, start, loss_moved, base_loss, rng, scales, decay_strengths(runner.state.values)) or measured
+        l1 = _writes_sign(runner, moved)
+        measured = _decayed(measured, gradient, start, loss_moved, base_loss, rng, scales, decay_strengths(runner.state.values), l1=l1) or measured
     if measured.wrong and not measured.unused and broadcast is None and measured.decay is None:
         measured.penalty_left_out = _penalty_left_out(measured, gradient, start, loss_moved, base_loss, rng)
     if measured.wrong and not measured.unused and broadcast is None and measured.penalty_left_out is None:
@@ -1644,12 +1650,45 @@ def _penalty_left_out(measured: Measured, gradient: Any, base: Any, loss_moved: 
     return penalty if not (again.unused or again.inconclusive or again.wrong) else None
 
 
+def _decayed_at_scale(runner: Runner, moved: Moved, measured: Measured, base_loss: float, rng: np.random.Generator, scale: float) -> Measured:
+    """`measured`, or the update measured again as `scale` times the loss's gradient plus a penalty
+    (`_decayed`) once the other parameters showed that scale (`_program_scale`): a wrong one could not
+    be told from a penalised one before the scale was known. Only for an update a penalty's own
+    statement was added into (`Moved.penalised`): a wrong gradient of a few numbers can pass for a
+    scaled one plus a decay in two directions, so the program must have written one."""
+    if not moved.penalised or not measured.wrong or measured.unused or measured.decay is not None or not isinstance(moved.value, np.ndarray) or moved.value.size < 3:
+        return measured
+    again = _parameter(runner, moved, base_loss, rng, scales=(scale,))
+    if again is None or again.decay is None:
+        return measured
+    again.scale, again.proportional = scale, True
+    return again
+
+
+def _writes_sign(runner: Runner, moved: Moved) -> bool:
+    """Whether the program writes the sign of a parameter into this update: its own penalty statement
+    folded in (`Moved.penalised`), `np.sign(` in the update, or in a statement of the step that forms the
+    gradient it reads (`dW += lam * np.sign(W)`). An L1 penalty is only fitted where it is written: a
+    wrong gradient plus a constant on weights of one sign is λ·sign(W) too."""
+    if moved.penalised or "sign(" in moved.site.gradient:
+        return True
+    name = moved.gradient_name or moved.site.gradient.strip()
+    if not name:
+        return False
+    for statement in runner.step.prefix:
+        text = ast.unparse(statement)
+        if "sign(" in text and re.search(rf"(?<![\w.]){re.escape(name)}(?!\w)", text):
+            return True
+    return False
+
+
 def _decayed(
     measured: Measured, gradient: Any, base: Any, loss_moved: Any, base_loss: float, rng: np.random.Generator,
-    scales: tuple[float, ...] = (1.0,), settings: dict[str, float] | None = None,
+    scales: tuple[float, ...] = (1.0,), settings: dict[str, float] | None = None, l1: bool = False,
 ) -> Measured | None:
     """The gradient is `s` times the loss's plus `λ·p`, an L2 penalty (weight decay) the loss leaves
-    out: measured again without that term, it agrees in every direction (as `s` times the loss's, for
+    out, or plus `λ·sign(p)`, an L1 penalty's subgradient (`W -= lr * (dW + lam * np.sign(W))`):
+    measured again without that term, it agrees in every direction (as `s` times the loss's, for
     each candidate scale `s`: a mean over the batch where the loss is a sum). None when no such λ > 0
     explains the difference. The decay kept is in the loss's units, λ / s. A λ that is a strength the
     program sets by name (`settings`: `weight_decay = 5.0`, the update `W -= lr * (dW + weight_decay * W)`)
@@ -1658,28 +1697,31 @@ def _decayed(
     if not isinstance(base, np.ndarray) or base.size < 3 or not measured.directions:
         return None  # with fewer numbers, two directions leave too little to tell a penalty from chance
     own = _unit(np.asarray(gradient, dtype=np.float64))
-    along = measured.directions[0]
-    projected = float(np.sum(base * own)) if own is not None else 0.0
-    if own is None or abs(projected) <= 1e-12 * max(_scale(base), 1e-300):
+    if own is None:
         return None
-    for scale in scales:
-        decay = (along.analytic - scale * along.numerical) / projected
-        setting = next((name for name, v in (settings or {}).items() if decay > 0 and abs(decay / v - 1) <= COMMON), None)
-        if not (0 < decay <= MAX_DECAY or setting is not None):
-            continue  # a penalty the gradient leaves out is a wrong gradient: the walk finds its line
-        if abs(decay * projected) <= measured.tolerance * abs(along.analytic) and decay < SMALLEST_DECAY:
-            continue  # a term within the tolerance of the slope (6e-10 · W): rounding, not a penalty
-        again = _measure(measured.name, measured.line, np.asarray(gradient, dtype=np.float64) - decay * base, base, loss_moved, base_loss, rng)
-        if again.unused or again.inconclusive:
+    along = measured.directions[0]
+    for kind, term in (("L2", base), ("L1", np.sign(base))) if l1 else (("L2", base),):
+        projected = float(np.sum(term * own))
+        if abs(projected) <= 1e-12 * max(_scale(term), 1e-300):
             continue
-        if scale == 1.0 and not again.wrong:
-            again.decay = decay
-            if setting is not None:
-                again.decay_setting = (setting, abs(decay * projected) / max(abs(along.numerical), 1e-300))
-            return again
-        if scale != 1.0 and again.proportional and again.factor is not None and abs(again.factor / scale - 1) <= COMMON:
-            again.decay = decay / scale
-            return again
+        for scale in scales:
+            decay = (along.analytic - scale * along.numerical) / projected
+            setting = next((name for name, v in (settings or {}).items() if decay > 0 and abs(decay / v - 1) <= COMMON), None)
+            if not (0 < decay <= MAX_DECAY or setting is not None):
+                continue  # a penalty the gradient leaves out is a wrong gradient: the walk finds its line
+            if abs(decay * projected) <= measured.tolerance * abs(along.analytic) and decay < SMALLEST_DECAY:
+                continue  # a term within the tolerance of the slope (6e-10 · W): rounding, not a penalty
+            again = _measure(measured.name, measured.line, np.asarray(gradient, dtype=np.float64) - decay * term, base, loss_moved, base_loss, rng)
+            if again.unused or again.inconclusive:
+                continue
+            if scale == 1.0 and not again.wrong:
+                again.decay, again.decay_kind = decay, kind
+                if setting is not None:
+                    again.decay_setting = (setting, abs(decay * projected) / max(abs(along.numerical), 1e-300))
+                return again
+            if scale != 1.0 and again.proportional and again.factor is not None and abs(again.factor / scale - 1) <= COMMON:
+                again.decay, again.decay_kind = decay / scale, kind
+                return again
     return None
 
 
