@@ -565,6 +565,47 @@ def _floated(obj: Any, arrays: list[np.ndarray], loss: bool) -> tuple[Any, list[
 # --------------------------------------------------------------------------- functions
 
 
+OTHER_SETTINGS = 2  # further calls of a pair with settings of their own that are checked too
+
+
+def _settings(call: Call) -> tuple[Any, ...]:
+    """What a call passes besides arrays (`dilation=2`, `{"stride": 2, "pad": 1}`, `"train"`): two calls
+    with the same settings run the same code on arrays of other values."""
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, (np.ndarray, TooLarge)):
+            return ("array", getattr(value, "ndim", None))
+        if isinstance(value, dict):
+            return tuple(sorted((str(k), plain(v)) for k, v in value.items()))
+        if isinstance(value, (list, tuple)):
+            return tuple(plain(v) for v in value)
+        if isinstance(value, (bool, int, float, str, np.generic)) or value is None:
+            return repr(value)
+        return type(value).__name__
+
+    return tuple(plain(a) for a in call.args[1:])
+
+
+def _check_pair_call(out: Checked, name: str, forward: Any, backward: Any, call: Call, options: Options) -> Report | None:
+    """`forward`/`backward` checked on one recorded call's arguments (a batch cut from its input); None
+    when they are too large to have been kept."""
+    params = list(call.args[1:])
+    axis = _batch_axis(call.args[0], weights=tuple(params))
+    # a state carried from step to step (`h_prev` (64, 12) beside `x` (64, 2)) holds the same samples: cut
+    # neither, rather than pair a cut batch with the whole state
+    carried = any(isinstance(a, np.ndarray) and a.ndim >= 2 and _samples(a, axis) == _samples(call.args[0], axis) for a in params)
+    x = call.args[0] if carried else _rows(call.args[0], axis)
+    if any(isinstance(a, TooLarge) for a in params):
+        out.report.built.append(Built(name, "observed", skipped="its recorded arguments are too large to keep", origin="observed", line=call.line))
+        return None
+    result = api.check_functions(forward, backward, x, *params, options=options)
+    result.built = []
+    out.report.extend(result)
+    shapes = ", ".join([f"x {x.shape}"] + [f"{tuple(p.shape)}" for p in params if isinstance(p, np.ndarray)])
+    out.report.built.append(Built(name, f"arguments observed at line {call.line}", shapes, origin="observed", line=call.line))
+    return result
+
+
 def _check_functions(out: Checked, record: Record, discovered: Any, options: Options, shown: str) -> None:
     recorded = {f.name: f for f in record.functions if f.calls}
     for forward, backward in getattr(discovered, "pairs", []):
@@ -582,20 +623,19 @@ def _check_functions(out: Checked, record: Record, discovered: Any, options: Opt
                 Built(name, f"arguments observed at line {call.line}", skipped=f"`{forward.__name__}` returned {returned}, not (out, cache): not checked yet", origin="observed", line=call.line)
             )
             continue
-        params = list(call.args[1:])
-        axis = _batch_axis(call.args[0], weights=tuple(params))
-        # a state carried from step to step (`h_prev` (64, 12) beside `x` (64, 2)) holds the same samples: cut
-        # neither, rather than pair a cut batch with the whole state
-        carried = any(isinstance(a, np.ndarray) and a.ndim >= 2 and _samples(a, axis) == _samples(call.args[0], axis) for a in params)
-        x = call.args[0] if carried else _rows(call.args[0], axis)
-        if any(isinstance(a, TooLarge) for a in params):
-            out.report.built.append(Built(name, "observed", skipped="its recorded arguments are too large to keep", origin="observed", line=call.line))
-            continue
-        result = api.check_functions(calls.func, live_backward, x, *params, options=options)
-        result.built = []
-        out.report.extend(result)
-        shapes = ", ".join([f"x {x.shape}"] + [f"{tuple(p.shape)}" for p in params if isinstance(p, np.ndarray)])
-        out.report.built.append(Built(name, f"arguments observed at line {call.line}", shapes, origin="observed", line=call.line))
+        result = _check_pair_call(out, name, calls.func, live_backward, call, options)
+        # a pair the program calls with other settings too (a second convolution at `dilation=2`, `stride=2`):
+        # checked there as well, where the first call's settings hide a mistake (a dilation dropped at 1)
+        seen = {_settings(call)}
+        for other in calls.calls:
+            if result is None or any(f.severity == "error" for f in result.findings) or len(seen) > OTHER_SETTINGS:
+                break
+            if other is call or not other.returned or not other.args or not isinstance(other.args[0], np.ndarray) or _settings(other) in seen:
+                continue
+            if not (isinstance(other.result, tuple) and len(other.result) == 2 and isinstance(other.result[0], np.ndarray)):
+                continue
+            seen.add(_settings(other))
+            result = _check_pair_call(out, name, calls.func, live_backward, other, options)
     for loss in getattr(discovered, "loss_functions", []):
         calls = recorded.get(loss.__name__)
         call = next((c for c in calls.calls if c.returned and len(c.args) >= 2), None) if calls else None
