@@ -67,7 +67,7 @@ def test_an_update_that_adds_the_gradient_is_named_at_the_update(tmp_path):
     path = planted(tmp_path, "train.py", SCRIPT, "p[k] -= lr * grads[k]", "p[k] += lr * grads[k]")
     (finding,) = errors(check(path))
     assert (finding["code"], finding["line"]) == ("BPD108", line_of(path, "p[k] += lr * grads[k]"))
-    assert "climbs it: subtract the step instead of adding it" in finding["message"]
+    assert "climbs it (gradient ascent): subtract the step instead of adding it" in finding["message"]
 
 
 def test_a_wrong_gradient_behind_the_same_update_is_named_where_it_is_computed(tmp_path):

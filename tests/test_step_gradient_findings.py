@@ -144,7 +144,7 @@ def test_updates_that_climb_each_get_a_sign_flipped_finding_at_their_own_line(tm
     assert (w2.line, w2.highlight) == (update, (update,))
     assert w2.message == (
         f"the update of `W2` in your training step (line {update}) adds `dW2`, which is the "
-        f"gradient of `loss` (line {line_of(text, 'loss = ')}) itself, so every step climbs it: subtract the step instead of adding it"
+        f"gradient of `loss` (line {line_of(text, 'loss = ')}) itself, so every step climbs it (gradient ascent): subtract the step instead of adding it"
     )
     assert w2.measured == pytest.approx(2.0, rel=1e-3)
 

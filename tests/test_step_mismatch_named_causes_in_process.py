@@ -264,7 +264,7 @@ def test_two_updates_on_one_line_that_climb_their_loss_are_told_together(tmp_pat
     assert (finding.param, finding.pattern, finding.line, finding.highlight) == ("W2", "sign-flipped", update, (update,))
     assert finding.message == (
         f"the updates of `W2` and `b2` in your training step (line {update}) add `dW2` and `db2`, which are the gradient of "
-        f"`loss` (line {line_of(path, 'loss = ')}) itself, so every step climbs it: subtract the step instead of adding it"
+        f"`loss` (line {line_of(path, 'loss = ')}) itself, so every step climbs it (gradient ascent): subtract the step instead of adding it"
     )
 
 

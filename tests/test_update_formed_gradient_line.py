@@ -41,7 +41,7 @@ def test_a_flipped_update_of_one_parameter_is_blamed_on_that_update(tmp_path):
     line = line_of(path, "W += lr * X.T @ dz")
     assert (finding["code"], finding["line"], finding["highlight"]) == ("BPD108", line, [line])
     assert "adds `X.T @ dz`, which is the gradient of `loss` (line" in finding["message"]
-    assert finding["message"].endswith("so every step climbs it: subtract the step instead of adding it")
+    assert finding["message"].endswith("so every step climbs it (gradient ascent): subtract the step instead of adding it")
 
 
 def test_an_adjoint_wrong_for_every_update_that_reads_it_is_blamed_on_its_own_line(tmp_path):

@@ -78,6 +78,7 @@ def run(context: Any) -> Iterator[Finding]:
     _yield_to_training(context)
     _output_functions_differ(context)
     _shared_upstream(context)
+    _branch_slopes(context)
     _networks_follow_layers(context)
     _finite_differences_that_never_move(context)
     _penalties_disagree(context)
@@ -1209,6 +1210,45 @@ def _shared_upstream(context: Any) -> None:
                 else f"{count} gradients of `{layer}` are wrong ({params}), and each is computed from "
                 f"`{text}` (line {shared.lineno}): the mistake is most likely in that line, which all of them share "
                 "(for an activation, the derivative of the function forward applied)"
+            ),
+        )
+        context.findings[:] = [f.replace(caused_by=moved.key()) if f.caused_by == old_key else f for f in context.findings]
+
+
+def _branch_slopes(context: Any) -> None:
+    """Two or more of one backward's gradients wrong, the backward choosing its activation's derivative by
+    name, and the branch of one name written with another's derivative (`static.branch_slopes`): the
+    root finding points at that branch, with the derivative it names."""
+    from backprop_doctor.static.branch_slopes import misnamed_slope
+
+    groups: dict[tuple[str, str], list[Finding]] = {}
+    for f in context.findings:
+        if f.name == NAME and f.severity == "error" and f.file and f.line and f.layer:
+            groups.setdefault((f.layer, os.path.abspath(f.file)), []).append(f)
+    for (layer, file), members in groups.items():
+        inner = {enclosing(file, f.line) for f in members}
+        if len({f.param for f in members}) < 2 or len(inner) != 1 or None in inner:
+            continue
+        (function,) = inner
+        tree = source_tree(file)[1]
+        node = find_function(tree, function.qualname) if tree is not None else None
+        found = misnamed_slope(node) if node is not None else None
+        if found is None or any(f.line == found.line for f in members):
+            continue
+        root = next((f for f in members if not f.caused_by), members[0])
+        index = next(i for i, f in enumerate(context.findings) if f is root)
+        old_key = root.key()
+        names = ", ".join(f"`{p}`" for p in dict.fromkeys(f.param for f in members if f.param))
+        context.findings[index] = moved = root.replace(
+            param=None,
+            line=found.line,
+            highlight=tuple(sorted({found.line, *(f.line for f in members)})),
+            pattern="branch-derivative",
+            fix=found.statement.replace(found.written, found.fix, 1),
+            message=(
+                f"the gradients of `{layer}` ({names}) are wrong, and each is computed from line {found.line}, the "
+                f"{found.activation} branch of its backward, which multiplies by `{found.written}`: that is not the derivative of "
+                f"{found.activation}; write `{found.fix}`"
             ),
         )
         context.findings[:] = [f.replace(caused_by=moved.key()) if f.caused_by == old_key else f for f in context.findings]

@@ -81,7 +81,20 @@ def run(context: Any) -> Iterator[Finding]:
             f"{',' if result.parameters else ''}{gradients_right(result)}"
         )
         line, fix, highlight = rate_line, None, ()
-        if tiny.faster is not None and rate is not None:
+        if tiny.mean_only and tiny.raw_targets is not None:
+            name, largest, _ = tiny.raw_targets
+            text = (
+                f"your program cannot fit {which}: its own training step, repeated {len(losses)} times on them with its update rule{at}, "
+                f"takes their loss from {losses[0]:.4g} to {losses[-1]:.4g}, no lower than fitting their mean alone leaves"
+                f"{',' if result.parameters else ''}{gradients_right(result)}; `{name}` holds targets up to {largest:.4g} on their raw "
+                "scale, never standardised: a bias learns their mean while the gradients that large saturate the hidden units and "
+                f"nothing else fits; standardise the targets (`{name} = ({name} - {name}.mean()) / {name}.std()`) and undo it on the "
+                "predictions"
+            )
+            fix = f"{name} = ({name} - {name}.mean()) / {name}.std()"
+            assigned = source.tree is not None and first_assignment_line(source.tree, [name])
+            line = assigned if assigned and assigned < result.step.loop_line else result.step.loop_line
+        elif tiny.faster is not None and rate is not None:
             name, faster, curve = tiny.faster
             fix = f"{name} = {faster:g}"
             text += f"; with `{fix}` the same step fits them ({curve[0]:.4g} → {curve[-1]:.4g} in {len(curve)} passes): raise the learning rate"

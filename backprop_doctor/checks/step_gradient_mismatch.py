@@ -53,7 +53,7 @@ from backprop_doctor.static.masks import left_out_mask, self_masked
 from backprop_doctor.static.stale import row_views, stale_step_read
 from backprop_doctor.static.updates import reinitialised
 from backprop_doctor.static.steps import _scope_of, consumers, reads, written_sign
-from backprop_doctor.static.writes import handed_otherwise, indexed_add, overwritten_sum, bound_indexed_add, rebound_gradients, returned_indexed_add
+from backprop_doctor.static.writes import handed_otherwise, indexed_add, overwritten_sum, bound_indexed_add, rebound_gradients, returned_entry_indexed_add, returned_indexed_add
 
 NAME = "step-gradient-mismatch"
 CODE = "BPD108"
@@ -912,7 +912,7 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
                     f"respect to `{applied.output}`, the {applied.shown}'s output, but line {left.used_at} uses it as the gradient with respect to "
                     f"the {applied.shown}'s input; multiply `{left.adjoint}` by `{slope}`{' in that update' if left.in_update else ''}"
                 )
-            elif pattern == "wrong-derivative" and (added := _repeated_index_add(source, result, line, file, moved.gradient_name or moved.site.gradient)) is not None:
+            elif pattern == "wrong-derivative" and (added := _repeated_index_add(source, result, line, file, moved.gradient_name or moved.site.gradient, _last_key(moved))) is not None:
                 at, target, index, value = added
                 line, shown, pattern = at, sorted({*shown, at}), "repeated-index-add"
                 message = (
@@ -937,7 +937,7 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
                 message = (
                     f"the update{'s' if plural else ''} of {names} in your training step ({where}) subtract{'' if plural else 's'} "
                     f"`{moved.site.step}`, which `{velocity}` (line {velocity_line}) already sets to minus the learning rate times "
-                    f"{gradients}, the gradient of {loss_words}, so every step climbs it: add the velocity (`+=`) at line {moved.site.line}"
+                    f"{gradients}, the gradient of {loss_words}, so every step climbs it (gradient ascent): add the velocity (`+=`) at line {moved.site.line}"
                 )
             elif climbs and all(m.site.velocity is not None for m, _ in members):
                 velocity_line, velocity = moved.site.velocity
@@ -945,7 +945,7 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
                 message = (
                     f"the update{'s' if plural else ''} of {names} in your training step ({where}) add{'' if plural else 's'} a velocity "
                     f"that `{velocity}` (line {velocity_line}) moves along {gradients}, the gradient of {loss_words} itself, so every "
-                    f"step climbs it: subtract the gradient's step from the velocity at line {velocity_line}"
+                    f"step climbs it (gradient ascent): subtract the gradient's step from the velocity at line {velocity_line}"
                 )
             elif (
                 pattern == "sign-flipped" and factor is not None and abs(factor + 1) < SAME_FACTOR and all(m.site.sign < 0 for m, _ in members)
@@ -981,7 +981,7 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
                 message = (
                     f"the update{'s' if plural else ''} of {names} in your training step ({where}) add{'' if plural else 's'} "
                     f"{gradients}{computed} which {'are' if plural else 'is'} the gradient of {loss_words} itself, so every step "
-                    "climbs it: subtract the step instead of adding it"
+                    "climbs it (gradient ascent): subtract the step instead of adding it"
                 )
             elif pattern == "wrong-derivative" and file is None and line and (helper := _helper_factor(source, line)) is not None:
                 name, made, at, call = helper  # `layer_1_delta = ... * relu2deriv(layer_1)`: the derivative the program wrote once
@@ -1737,7 +1737,9 @@ def _state_values(result: Any) -> dict[str, Any]:
     return runner.state.values if runner is not None else {}
 
 
-def _repeated_index_add(source: Any, result: Any, line: int | None, file: str | None, gradient: str | None = None) -> tuple[int, str, str, str] | None:
+def _repeated_index_add(
+    source: Any, result: Any, line: int | None, file: str | None, gradient: str | None = None, key: str | None = None
+) -> tuple[int, str, str, str] | None:
     """(its line, target, index, value) of `static.writes.indexed_add` at `line` (`demb[docs] += dvecs`), or
     of `returned_indexed_add` in the function whose result `line` unpacks into `gradient`, when the index
     is an integer array of the step's state with a value repeated: NumPy's buffered `+=` adds once per
@@ -1751,6 +1753,8 @@ def _repeated_index_add(source: Any, result: Any, line: int | None, file: str | 
     if index is None:  # not the step's own name: an index a function the step calls was handed
         inner = returned_indexed_add(source.tree, line, gradient) if found is None and gradient is not None else None
         inner = inner or bound_indexed_add(source.tree, line, result.step.prefix)
+        if inner is None and found is None and gradient is not None:  # `grads[k]`, `g["E"][inputs[:, t]] += dx` in the function
+            inner = returned_entry_indexed_add(source.tree, line, gradient, key)
         if inner is not None:
             at, target, index, passed, value = inner
             found = (at, target, index, value)
@@ -1758,6 +1762,12 @@ def _repeated_index_add(source: Any, result: Any, line: int | None, file: str | 
     if found is not None and isinstance(index, np.ndarray) and index.dtype.kind in "iu" and index.size > np.unique(index).size:
         return found
     return None
+
+
+def _last_key(moved: Any) -> str | None:
+    """'E' of the parameter `params['E']` (the last step of its path, when it is a string key)."""
+    path = getattr(moved, "path", None)
+    return path[-1][1] if path and path[-1][0] == "item" and isinstance(path[-1][1], str) else None
 
 
 def _index_value(result: Any, passed: str) -> Any:
@@ -1769,7 +1779,42 @@ def _index_value(result: Any, passed: str) -> Any:
             return eval(passed, dict(namespace))  # noqa: S307 - names, attributes and entries only (`static.writes._plain_reference`)
         except Exception:  # noqa: BLE001 - the user's names, read again: nothing to read
             pass
+        looped = _index_over_loop(passed, namespace)
+        if looped is not None:
+            return looped
     return _state_values(result).get(passed)
+
+
+def _index_over_loop(passed: str, namespace: dict[str, Any]) -> Any:
+    """`inputs[:, t]` inside a loop over `t` of the function the step calls (`t` is not the step's): the
+    first of its values over `t` that repeats an index, read from the step's `inputs`; else the first
+    value; None when it is not an entry of an integer array of the step's by one name it lacks."""
+    import ast
+
+    try:
+        node = ast.parse(passed, mode="eval").body
+    except SyntaxError:
+        return None
+    if not (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name)):
+        return None
+    array = namespace.get(node.value.id)
+    if not isinstance(array, np.ndarray) or array.dtype.kind not in "iu":
+        return None
+    parts = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+    free = [(axis, p.id) for axis, p in enumerate(parts) if isinstance(p, ast.Name) and p.id not in namespace]
+    if len(free) != 1 or free[0][0] >= array.ndim:
+        return None
+    axis, name = free[0]
+    values = []
+    for value in range(min(array.shape[axis], 256)):
+        try:
+            index = eval(passed, {**namespace, name: value})  # noqa: S307 - an entry of the step's own array
+        except Exception:  # noqa: BLE001
+            return None
+        if isinstance(index, np.ndarray) and index.size > np.unique(index).size:
+            return index
+        values.append(index)
+    return values[0] if values else None
 
 
 def _slope_left_out(source: Any, pattern: str, line: int | None, file: str | None) -> Any:
@@ -1891,9 +1936,15 @@ def _misapplied_finding(result: Any, twice: Any, loss_words: str, evidence: Any,
     lines = getattr(source, "text_lines", None) or []
     written = lines[twice.line - 1].strip() if 0 < twice.line <= len(lines) else ""
     params = _names([m.name for _, m in result.wrong])
+    said = (
+        f"`{twice.call}` (line {twice.line}) is {twice.activation}'s derivative written with `{twice.given}`, its {side} (line {twice.given_line}), "
+        f"where {twice.activation}'s derivative is written with its {other}"
+        if not twice.helper
+        else f"`{twice.call}` (line {twice.line}) gives `{twice.helper}` `{twice.given}`, the {side} of {twice.activation} (line {twice.given_line}), "
+        f"while `{twice.helper}` computes the derivative from {twice.activation}'s {other}"
+    )
     return rule(NAME).finding(
-        f"`{twice.call}` (line {twice.line}) gives `{twice.helper}` `{twice.given}`, the {side} of {twice.activation} (line {twice.given_line}), "
-        f"while `{twice.helper}` computes the derivative from {twice.activation}'s {other}, so the updates of {params} in your training step "
+        f"{said}, so the updates of {params} in your training step "
         f"do not follow the gradient of {loss_words}: write `{twice.fix}` in place of `{twice.call}`",
         param=result.wrong[0][1].name,
         file=path,
@@ -1914,6 +1965,13 @@ def _misapplied_words(adjoint: Any, twice: Any) -> tuple[str, str, str]:
             "derivative-of-output",
             f"{given}, the output of {twice.activation} (line {twice.given_line}), while `{twice.helper}` computes the derivative "
             f"from {twice.activation}'s input (it applies {twice.activation} itself), applying it twice",
+            f"write `{twice.fix}` in place of `{twice.call}`",
+        )
+    if not twice.helper:  # written out in the statement: `1 - self.z1 ** 2`
+        return (
+            "derivative-of-input",
+            f"`{adjoint.name}` (line {adjoint.line}) is wrong because `{twice.call}` is {twice.activation}'s derivative written with "
+            f"`{twice.given}`, its input (line {twice.given_line}), where {twice.activation}'s derivative is written with its output",
             f"write `{twice.fix}` in place of `{twice.call}`",
         )
     return (

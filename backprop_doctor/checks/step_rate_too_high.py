@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from backprop_doctor.checks._training_words import gradients_right, rate_setting, raw_features, raw_words, standardise
+from backprop_doctor.checks._training_words import first_assignment, gradients_right, rate_setting, raw_features, raw_words, standardise
 from backprop_doctor.findings import Finding
 from backprop_doctor.rules import rule
 
@@ -50,13 +50,20 @@ def run(context: Any) -> Iterator[Finding]:
     from backprop_doctor.checks.step_stale_output import stale_in
 
     from backprop_doctor.checks.step_clip_does_not_clip import unclipped_of
+    from backprop_doctor.checks.step_stale_gradient import computed_once
 
     for result in context.extras.get("replay") or []:
         if stale_in(result, source) is not None:
             continue  # the error reads a prediction made before the loop: step-stale-output words it
         if unclipped_of(result, source) is not None:
             continue  # a gradient clip that does not clip lets the loss blow up: step-clip-does-not-clip words it
-        if result.smaller_rate is None and not result.wrong and result.non_finite is None and not result.steady and climbs_far(result.curve, result.terms):
+        if computed_once(result, source) is not None:
+            continue  # a gradient computed once before the loop walks the weights away: step-stale-gradient words it
+        if not result.wrong and result.curve and (momentum := momentum_not_below_one(result, source)) is not None:
+            yield _momentum(source, result, *momentum)  # no rate mends a velocity that never decays, rising or swinging
+            continue
+        unstable = result.smaller_rate is None and not result.wrong and result.non_finite is None and not result.steady and climbs_far(result.curve, result.terms)
+        if unstable:
             yield _unstable(source, result)
             continue
         if result.smaller_rate is None or result.wrong:
@@ -80,6 +87,89 @@ def run(context: Any) -> Iterator[Finding]:
                 ("smaller rate", f"{len(curve)} steps at {name} = {tried:g}: {_sketch(curve)}"),
             ),
         )
+
+
+MOMENTUM_NAMES = ("momentum", "mu", "momentum_coef", "momentum_rate")  # what a velocity's decay is called
+
+
+def momentum_not_below_one(result: Any, source: Any) -> tuple[str, float, int | None] | None:
+    """(its name, its value, the line that sets it) of a momentum coefficient of 1 or more the loop holds:
+    a number named for momentum (`mu = 1.0`), or an attribute so named of an object it holds
+    (`opt = MomentumSGD(lr=0.15, momentum=1.0)`); None when there is none."""
+    import ast
+
+    runner = getattr(result, "runner", None)
+    values = getattr(getattr(runner, "state", None), "values", None) or {}
+    found: tuple[str, float, str] | None = None
+    for name, value in values.items():
+        if _coefficient(name, value):
+            found = (name, float(value), name)
+            break
+        if hasattr(value, "__dict__") and not isinstance(value, type) and not callable(value):
+            attrs = [(a, v) for a, v in vars(value).items() if _coefficient(a, v)]
+            if attrs:
+                found = (f"{name}.{attrs[0][0]}", float(attrs[0][1]), attrs[0][0])
+                break
+    if found is None or source.tree is None or not _decays_velocity(source.tree, found[2]):
+        return None
+    shown, value, key = found
+    # `MomentumSGD(lr=0.15, momentum=1.0)`: the keyword that sets it, before the constructor's own `self.momentum = momentum`
+    keyword = next(
+        (k.value.lineno for k in ast.walk(source.tree) if isinstance(k, ast.keyword) and k.arg == key and isinstance(k.value, ast.Constant) and k.value.value == value),
+        None,
+    )
+    unpacked = next(  # `lr, mu = 0.05, 1.0`
+        (
+            node.lineno for node in ast.walk(source.tree)
+            if isinstance(node, ast.Assign) and any(isinstance(t, ast.Tuple) and any(isinstance(e, ast.Name) and e.id == shown for e in t.elts) for t in node.targets)
+        ),
+        None,
+    )  # fmt: skip
+    return shown, value, keyword or first_assignment(source.tree, [shown]) or unpacked
+
+
+def _decays_velocity(tree: Any, key: str) -> bool:
+    """Whether the program multiplies a velocity by `key` where it sets it again: `v = mu * v - lr * g`,
+    `self.v[k] = self.momentum * self.v[k] - ...` (a `mu` that is a mean, or a `momentum` never used so, is not one)."""
+    import ast
+
+    def named(node: Any) -> bool:
+        return (isinstance(node, ast.Name) and node.id == key) or (isinstance(node, ast.Attribute) and node.attr == key)
+
+    for node in ast.walk(tree):
+        if not isinstance(node, (ast.Assign, ast.AugAssign)):
+            continue
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        written = {ast.unparse(t) for t in targets}
+        for sub in ast.walk(node.value):
+            if isinstance(sub, ast.BinOp) and isinstance(sub.op, ast.Mult):
+                for one, other in ((sub.left, sub.right), (sub.right, sub.left)):
+                    if named(one) and ast.unparse(other) in written:
+                        return True
+    return False
+
+
+def _coefficient(name: str, value: Any) -> bool:
+    return name.lower() in MOMENTUM_NAMES and isinstance(value, (int, float)) and not isinstance(value, bool) and 1 <= value <= 100
+
+
+def _momentum(source: Any, result: Any, name: str, value: float, line: int | None) -> Finding:
+    own = result.curve
+    ending = "turns into NaN" if any(v != v for v in own) else f"rises from {own[0]:.4g} to {own[-1]:.4g}"
+    return rule(NAME).finding(
+        f"your program's own loss {ending} over its first {len(own)} steps{gradients_right(result)}, and its momentum "
+        f"`{name}` is {value:g}{f' (line {line})' if line else ''}: a momentum of 1 or more never lets the velocity decay, so "
+        "every gradient since the first keeps pushing and the steps grow without bound whatever the learning rate; "
+        "use a momentum below 1 (0.9 is usual)",
+        file=source.path,
+        line=line or result.step.loop_line,
+        param=name,
+        pattern="momentum-not-below-one",
+        measured=value,
+        threshold=1.0,
+        fix=f"{name.split('.')[-1]} = 0.9" if "." not in name else None,
+        evidence=(("your loop", f"{len(own)} steps: {_sketch(own)}"),),
+    )
 
 
 def _sketch(curve: list[float]) -> str:

@@ -196,6 +196,13 @@ class Network:
         return {name: p for name, p in _first_entries(names, params) if is_float_array(p)}
 
     def loss(self, x: np.ndarray, t: np.ndarray) -> float:
+        if self.style != "list" and not callable(getattr(self.net, "loss", None)):
+            # no `loss(x, t)`: a `gradient(x, t)` that returns the loss beside the gradients (`return loss, grads`)
+            gradient = getattr(self.net, self.gradient_name)
+            value = _returned_loss(gradient(x, t, **train_kwargs(gradient, self.train)) if required_inputs(gradient) else None)
+            if value is None:
+                raise AttributeError(f"{self.name} has no loss(x, t) method, and its {self.gradient_name}(x, t) returns no loss beside its gradients")
+            return value
         method = self.net.loss if self.style != "list" or not callable(getattr(self.net, "forward", None)) else self.net.forward
         return method(x, t, **train_kwargs(method, self.train))
 
@@ -220,6 +227,8 @@ class Network:
                     grads = gradient(x, t)
                 loss = seen.value if seen is not None else None
             if isinstance(grads, tuple) and sum(isinstance(g, dict) for g in grads) == 1:
+                if loss is None and keep_loss and not callable(getattr(self.net, "loss", None)):
+                    loss = _returned_loss(grads)  # the loss it returns is the one at this point: it has no other
                 grads = next(g for g in grads if isinstance(g, dict))  # `return loss, grads`
             if isinstance(grads, (tuple, list)) and self.style == "attributes":
                 grads = _in_order(self.params(), grads)  # `return dW, db` for `self.W`, `self.b`
@@ -728,6 +737,15 @@ def _in_order(params: dict[str, np.ndarray], grads: tuple[Any, ...] | list[Any])
         return None
     paired = dict(zip(params, grads))
     return paired if all(np.shape(g) == np.shape(params[k]) for k, g in paired.items()) else None
+
+
+def _returned_loss(returned: Any) -> Any:
+    """The loss a `gradient(x, t)` returns beside its dict of gradients (`return loss, grads`): the one
+    number of the tuple; None for anything else."""
+    if not isinstance(returned, tuple) or sum(isinstance(r, dict) for r in returned) != 1:
+        return None
+    numbers = [r for r in returned if isinstance(r, (int, float, np.floating)) and not isinstance(r, bool) or (isinstance(r, np.ndarray) and r.size == 1 and r.dtype.kind == "f")]
+    return numbers[0] if len(numbers) == 1 else None
 
 
 class _LossSeen:

@@ -45,6 +45,7 @@ class Moved:
     holders: int = 0  # how many places of the loop's variables hold the parameter array (a layer and `params`: 2)
     rate: float | None = None  # the learning rate's value where the update ran
     penalised: bool = False  # a penalty's own statement (`W -= lr * lam * np.sign(W)`) is added in (`penalty_steps.folded`)
+    live: Any = field(default=None, repr=False, compare=False)  # the object the gradient expression gave (not a copy): held, so its id is its own
 
 
 @dataclass
@@ -336,6 +337,7 @@ class StepCapture:
                 continue
             self._moved.add(key)
             name = self._name_of(gradient)
+            live = gradient
             gradient = _copy(gradient)
             if gradient is None:
                 continue
@@ -346,7 +348,7 @@ class StepCapture:
                     rate = number(eval(site.rate, frame.f_globals, frame.f_locals))  # noqa: S307 - the user's own expression
                 except Exception:  # noqa: BLE001
                     rate = None
-            self.capture.moved.append(Moved(site, path, -site.sign * gradient, _copy(target), name, holders, rate))
+            self.capture.moved.append(Moved(site, path, -site.sign * gradient, _copy(target), name, holders, rate, live=live))
 
     def _at_list_update(self, frame: types.FrameType, site: UpdateSite) -> None:
         """`self.weights = [w - (eta / m) * nw for w, nw in zip(self.weights, nabla_w)]`: one moved

@@ -15,6 +15,7 @@ import contextlib
 import copy
 import io
 import math
+import re
 import sys
 import time
 from dataclasses import dataclass
@@ -417,6 +418,8 @@ TINY_SECONDS = 4.0
 TINY_MIN_STEPS = 200  # fewer passes in the time given prove nothing
 FITTED = FITTED_RATIO  # fitted: the loss's last fifth below this share of its first value, as for the network's tiny batch
 LARGE_VALUES = 20.0  # data reaching this magnitude is named beside a batch that cannot be fitted
+RAW_TARGETS = 100.0  # regression targets beyond this in size, never standardised (a price, a count)
+MEAN_ONLY = 0.5  # a tiny batch's loss ending above this share of what is left once the targets' mean is fitted has fitted only that
 
 
 @dataclass
@@ -434,6 +437,7 @@ class Tiny:
     alike: tuple[str, str, int, int] | None = None  # (inputs, targets, distinct input rows, samples): rows repeated with other targets
     soft: str | None = None  # an array of soft targets the loop reads (`_soft_targets`): its loss has a floor above 0
     noise: int | None = None  # the line of noise the pass draws for its loss (`static.noise`): a random model's loss has no floor of 0
+    raw_targets: tuple[str, float, float] | None = None  # (name, largest, share of their mean square that is not their mean): `_raw_targets`
 
     @property
     def judged(self) -> bool:
@@ -450,6 +454,8 @@ class Tiny:
             return False
         if len(curve) < self.asked - 1 and not fitted(curve):
             return False  # out of time before the passes it was given: where it would stop is not known
+        if self.mean_only:
+            return True
         tenth = max(2, len(curve) // 10)
         middle = curve[len(curve) // 2 : len(curve) // 2 + tenth]
         end, half = sum(curve[-tenth:]) / tenth, sum(middle) / len(middle)
@@ -457,7 +463,20 @@ class Tiny:
 
     @property
     def fitted(self) -> bool:
-        return fitted(self.losses)
+        return fitted(self.losses) and not self.mean_only
+
+    @property
+    def mean_only(self) -> bool:
+        """The loss fell by no more than the targets' mean accounts for: regression targets on a raw scale
+        (prices in dollars) whose mean square is mostly their mean, which a bias learns while the rest of
+        the network stays stuck. From a start near 0, a loss of squares that has fitted their mean alone
+        ends at the share of their mean square that is spread about the mean; one that fits them goes
+        well below it."""
+        if self.raw_targets is None or not self.losses or self.losses[0] <= 0:
+            return False
+        tenth = max(2, len(self.losses) // 10)
+        end = sum(self.losses[-tenth:]) / tenth
+        return end >= MEAN_ONLY * self.raw_targets[2] * self.losses[0]
 
 
 def fitted(curve: list[float]) -> bool:
@@ -531,19 +550,44 @@ def tiny_batch(
             pinned[name] = value  # copied before each pass: every pass draws the same numbers
     steps = max(steps, min(_planned(runner, loop), TINY_MAX_STEPS))
     tail = Tail()
-    losses = own_curve(runner, steps, seconds, names=changed, pinned=pinned, until=lambda seen: tail.fitted(seen) and len(seen) >= TINY_MIN_STEPS)
+    whole = {n: v for n, v in data.items() if v.ndim > axis and v.shape[axis] == size}
+    raw = _raw_targets(cut or whole)
+
+    def done(seen: list[float]) -> bool:  # fitted, and below what fitting the targets' mean alone leaves
+        return tail.fitted(seen) and len(seen) >= TINY_MIN_STEPS and not Tiny(seen, samples, size, (), raw_targets=raw).mean_only
+
+    losses = own_curve(runner, steps, seconds, names=changed, pinned=pinned, until=done)
     floats = [
         (name, float(np.max(np.abs(value))))
         for name, value in (cut or {n: v for n, v in data.items() if v.ndim > axis and v.shape[axis] == size}).items()
         if value.size and not _indices(data.get(name, value))
     ]
     largest = max(floats, key=lambda nv: nv[1], default=None)
-    whole = {n: v for n, v in data.items() if v.ndim > axis and v.shape[axis] == size}
     return Tiny(
         losses, samples, size, tuple(cut), largest if largest is not None and largest[1] >= LARGE_VALUES else None, asked=steps,
         alike=_alike_rows(whole, axis), soft=next((n for n, v in whole.items() if _soft_targets(v, axis)), None),
-        noise=drawn_noise(source_tree(runner.path)[1], loop),
+        noise=drawn_noise(source_tree(runner.path)[1], loop), raw_targets=raw,
     )
+
+
+_TARGET_NAME = re.compile(r"(?i)y\w*|t|ts|targets?\w*|prices?\w*|values?")
+
+
+def _raw_targets(arrays: dict[str, np.ndarray]) -> tuple[str, float, float] | None:
+    """(name, largest, spread share) of the regression targets among the arrays a tiny batch was cut from:
+    an array named as targets, of real numbers (not labels: some not whole), reaching `RAW_TARGETS`;
+    the share is the part of their mean square that is spread about their mean, Σ(y − ȳ)² / Σy²."""
+    for name, value in arrays.items():
+        if not _TARGET_NAME.fullmatch(name) or value.dtype.kind != "f" or value.size < 2 or not np.all(np.isfinite(value)):
+            continue
+        largest = float(np.max(np.abs(value)))
+        if largest < RAW_TARGETS or np.all(value == np.round(value)):
+            continue
+        square = float(np.sum(value.astype(np.float64) ** 2))
+        spread = float(np.sum((value - value.mean()) ** 2))
+        if square > 0:
+            return name, largest, spread / square
+    return None
 
 
 def _soft_targets(value: np.ndarray, axis: int) -> bool:

@@ -185,6 +185,7 @@ class StepResult:
     divided_twice: Any = None  # data_size.DividedTwice: every gradient 1/B of a loss that is a mean over the batch, the two divisions by B
     mean_loss: bool = False  # the loss measured is one the program reports as a mean over every entry (`-np.mean(...)`), not a sum
     raised: tuple[str, str | None, int | None] | None = None  # with a driver: its backward raised, every way the batch was laid out
+    stale: list[Moved] = field(default_factory=list)  # updates whose gradient holds the same values at every pass (`stale_gradients`)
     _lines_run: dict[str, set[int]] | None = None
     _one_pass: tuple[dict[str, Any] | None] | None = None
 
@@ -417,6 +418,16 @@ def measure_adjoint(name: str, line: int | None, value: Any, forward: Any, loss_
 
 
 def replay_step(capture: Capture, path: str, seed: int = 0, budget: float = 10.0, curve: bool = False, measure: bool = True) -> StepResult:
+    """`_replay_step`, with the updates whose gradients hold the same values at both passes the capture
+    read (`stale_gradients`): computed once, before the loop."""
+    from backprop_doctor.replay.stale_gradients import stale
+
+    result = _replay_step(capture, path, seed, budget, curve, measure)
+    result.stale = stale(capture)
+    return result
+
+
+def _replay_step(capture: Capture, path: str, seed: int = 0, budget: float = 10.0, curve: bool = False, measure: bool = True) -> StepResult:
     """Measure every parameter the captured step moved, and the adjoints when one is wrong.
 
     `curve`: also run the loop itself for the program's own loss curve; `measure=False` skips
@@ -905,7 +916,9 @@ def _walk_adjoints(
             measured.scale, measured.exact_scale = scale, True
             measured.argument = measured.argument or _swap_right(measured.swapped, scale)
         if measured.wrong:
-            contradicted = _inner_contradicted(adjoint, result) if isinstance(adjoint, InnerAdjoint) else _contradicted(step, adjoint, result)
+            contradicted = (
+                _inner_contradicted(adjoint, result, measured.shape) if isinstance(adjoint, InnerAdjoint) else _contradicted(step, adjoint, result, measured.shape)
+            )
             if contradicted:  # a right gradient is computed from it: its name says more than it is (`dh` zeroed into dz)
                 if scale is None and measured.proportional and measured.factor is not None:
                     scale = measured.factor
@@ -2450,13 +2463,21 @@ def _inner_extra_slope(
     return (applied.kind, applied.output, factor.group(0)) if not retried.wrong and not retried.unused else None
 
 
-def _inner_contradicted(adjoint: InnerAdjoint, result: StepResult) -> bool:
+def _telling(moved: Moved, measured: Measured, shape: tuple[int, ...]) -> bool:
+    """Whether a parameter measured right says its adjoint (of `shape`) is right: not one number beside an
+    adjoint of several (`db2 = np.sum(dZ2)` of one output agrees with a wrong `dZ2` by its one sum)."""
+    if measured.wrong or measured.inconclusive:
+        return False
+    return not (np.size(moved.value) == 1 and int(np.prod(shape)) > 1)
+
+
+def _inner_contradicted(adjoint: InnerAdjoint, result: StepResult, shape: tuple[int, ...] = ()) -> bool:
     """A parameter measured right has its gradient named from `adjoint`'s function (`dW1` from `dZ1`).
 
     The same guard as `_contradicted`, for the names a function gives its gradients: the key of a
     right parameter (`W1`) prefixed as a gradient (`dW1`, `d_W1`, `grad_W1`) and read from the adjoint.
     """
-    right = {_key(moved) for moved, measured in result.parameters if not (measured.wrong or measured.inconclusive)}
+    right = {_key(moved) for moved, measured in result.parameters if _telling(moved, measured, shape)}
     names = {f"{prefix}{key}" for key in right if key for prefix in ("d", "d_", "grad_")}
     return bool(set(adjoint.feeds) & names)
 
@@ -2468,7 +2489,7 @@ def _key(moved: Moved) -> str | None:
     return str(key)
 
 
-def _contradicted(step: TrainingStep, adjoint: Adjoint, result: StepResult) -> bool:
+def _contradicted(step: TrainingStep, adjoint: Adjoint, result: StepResult, shape: tuple[int, ...] = ()) -> bool:
     """A parameter whose gradient is computed straight from `adjoint` was measured right.
 
     `dh[h <= 0] = 0` turns `dh` into the gradient of the ReLU's input, not of `h`: measured
@@ -2478,7 +2499,7 @@ def _contradicted(step: TrainingStep, adjoint: Adjoint, result: StepResult) -> b
 
     lines = {stmt.lineno: stmt for stmt in step.prefix}
     for moved, measured in result.parameters:
-        if measured.wrong or measured.inconclusive:
+        if not _telling(moved, measured, shape):
             continue
         expression = moved.gradient_name or moved.site.gradient
         key = _item_key(moved)

@@ -454,13 +454,15 @@ def _no_better(training: dict, last: float) -> bool:
 # --------------------------------------------------------------------------- what a number measures
 
 _GRADIENT = ("the relative error between your gradient and the numerical gradient", "the tolerance is")
-# finding name -> (what `measured` is, how `threshold` reads); a finding not listed falls back to
-# "measured X (limit Y)".
+# finding name, or "name/pattern" where a pattern measures something else -> (what `measured` is, how
+# `threshold` reads); a finding not listed falls back to "measured X (limit Y)".
 MEASURES: dict[str, tuple[str, str]] = {
     "gradient-mismatch": _GRADIENT,
     "gradient-at-kink": _GRADIENT,
     "step-gradient-mismatch": ("the relative error between your gradient and the derivative of your loss, replayed", "the tolerance is"),
     "step-rate-too-high": ("your learning rate", "a tenth of it or less made the loss fall"),
+    "step-rate-too-high/unstable": ("the loss's rise over the replayed steps, the last over the first", ""),
+    "step-rate-too-high/momentum-not-below-one": ("your momentum coefficient", "a velocity decays only below"),
     "float32-precision": _GRADIENT,
     "nonreentrant-backward": (
         "the relative error of the gradients taken over all the layer's arrays together",
@@ -493,7 +495,7 @@ def measured_sentence(finding: Finding) -> str | None:
     if finding.measured is None:
         return None
     value = format_number(finding.measured)
-    known = MEASURES.get(finding.name)
+    known = MEASURES.get(f"{finding.name}/{finding.pattern}") or MEASURES.get(finding.name)
     if known is None:
         text = f"Measured {value}"
         if finding.threshold is not None:

@@ -71,6 +71,34 @@ def misapplied(tree: ast.Module, line: int) -> Misapplied | None:
             output = _output_of(scope, argument.id, line, kinds, kind)
             if output is not None:
                 return Misapplied(ast.unparse(call), helper.name, argument.id, made.lineno, "output", kind, f"{helper.name}({output})", line)
+    return None if compound else inline_slope_of_input(tree, statement)
+
+
+def inline_slope_of_input(tree: ast.Module, statement: ast.stmt) -> Misapplied | None:
+    """A derivative written out in the statement from the activation's input where its output belongs:
+    `1 - self.z1 ** 2` beside `self.layer1 = tanh(self.z1)`, `z * (1 - z)` beside `a = sigmoid(z)`.
+    The helper of the `Misapplied` is empty: no function is called."""
+    value = getattr(statement, "value", None)
+    if value is None:
+        return None
+    inputs = {a.given: a for a in activation_outputs(tree).values() if a.kind in ("tanh", "sigmoid") and a.given != a.output}
+    if not inputs:
+        return None
+    for node in walk(value):
+        given, kind = None, None
+        base = _one_minus(node) if isinstance(node, ast.BinOp) else None
+        if base is not None and isinstance(base, ast.BinOp) and isinstance(base.op, ast.Pow) and isinstance(base.right, ast.Constant) and base.right.value == 2:
+            given, kind = ast.unparse(base.left), "tanh"
+        elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+            for one, other in ((node.left, node.right), (node.right, node.left)):
+                inner = _one_minus(one)
+                if inner is not None and ast.dump(inner) == ast.dump(other):
+                    given, kind = ast.unparse(other), "sigmoid"
+        applied = inputs.get(given) if given is not None else None
+        if applied is None or applied.kind != kind:
+            continue
+        made = [n.lineno for n in walk(tree) if isinstance(n, ast.Assign) and len(n.targets) == 1 and ast.unparse(n.targets[0]) == given]
+        return Misapplied(ast.unparse(node), "", given, min(made) if made else statement.lineno, "output", kind, applied.derivative, statement.lineno)
     return None
 
 

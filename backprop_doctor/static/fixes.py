@@ -245,6 +245,12 @@ def _by_layer(wrong: _Wrong, site: _Site) -> str | None:
     stored = _stored(forward)
     out = _returned(forward)
     dout = site.upstream
+    if any(
+        isinstance(n, (ast.Assign, ast.AugAssign)) and n.lineno < site.statement.lineno
+        and any(isinstance(t, ast.Name) and t.id == dout for t in (n.targets if isinstance(n, ast.Assign) else [n.target]))
+        for n in walk(site.function)
+    ):  # fmt: skip
+        return None  # `grad = grad * (1 - self.out)` before: the name no longer holds the upstream gradient these fixes are written with
     kept_output = _self_attribute(out) if out is not None else None
     if kept_output is not None:
         out = stored.get(kept_output)

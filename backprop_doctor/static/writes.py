@@ -504,6 +504,54 @@ def returned_indexed_add(tree: ast.AST, line: int, gradient: str) -> tuple[int, 
     return _indexed_add_into(function, returned, call.value)
 
 
+def returned_entry_indexed_add(tree: ast.AST, line: int, gradient: str, key: str | None) -> tuple[int, str, str, str, str] | None:
+    """`returned_indexed_add` for a gradient that is an entry of a dict the function returns (`loss, grads =
+    lm_loss(params, inputs, targets)`, the update reading `grads[k]` for the key `key`), where the function
+    adds into that entry at an index made from one of its parameters (`g["E"][inputs[:, t]] += dx`): (its
+    line, the target, the index as the function writes it, the same with the call's arguments in place of
+    the function's names (only where the call passes a plain name), the value added)."""
+    try:
+        root = ast.parse(gradient.strip(), mode="eval").body
+    except SyntaxError:
+        return None
+    while isinstance(root, ast.Subscript):
+        root = root.value
+    if not isinstance(root, ast.Name) or key is None:
+        return None
+    call = next((
+        n for n in ast.walk(tree)
+        if isinstance(n, ast.Assign) and n.lineno == line and isinstance(n.value, ast.Call) and isinstance(n.value.func, ast.Name)
+    ), None)  # fmt: skip
+    if call is None or not isinstance(call.targets[0], ast.Tuple):
+        return None
+    names = [e.id if isinstance(e, ast.Name) else None for e in call.targets[0].elts]
+    if root.id not in names:
+        return None
+    position = names.index(root.id)
+    function = next((n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == call.value.func.id), None)
+    if function is None:
+        return None
+    returned = {
+        r.value.elts[position].id for r in ast.walk(function)
+        if isinstance(r, ast.Return) and isinstance(r.value, ast.Tuple) and len(r.value.elts) == len(names) and isinstance(r.value.elts[position], ast.Name)
+    }  # fmt: skip
+    entries = {f"{name}[{key!r}]" for name in returned}
+    passed = _arguments(function, call.value)
+    for node in ast.walk(function):
+        if not (isinstance(node, ast.AugAssign) and isinstance(node.op, ast.Add) and isinstance(node.target, ast.Subscript)):
+            continue
+        if ast.unparse(node.target.value).replace('"', "'") not in entries:
+            continue
+        index = node.target.slice
+        base = index.value if isinstance(index, ast.Subscript) else index
+        if not isinstance(base, ast.Name) or not _plain_reference(passed.get(base.id, "")) or not passed[base.id].isidentifier():
+            continue
+        written = ast.unparse(index)
+        caller = ast.unparse(index).replace(base.id, passed[base.id], 1) if passed[base.id] != base.id else written
+        return node.lineno, ast.unparse(node.target.value), written, caller, ast.unparse(node.value)
+    return None
+
+
 def bound_indexed_add(tree: ast.AST, line: int, callers: Iterable[ast.stmt]) -> tuple[int, str, str, str, str] | None:
     """`returned_indexed_add` for a gradient located where a function binds it (`g_emb = np.zeros_like(emb)`
     at `line`, then `g_emb[ids] += d_rows`) or at that `+=` itself, the index's name in the caller read from the call of that
