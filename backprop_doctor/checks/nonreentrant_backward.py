@@ -20,6 +20,7 @@ Fix:
 from __future__ import annotations
 
 import ast
+import re
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -233,7 +234,38 @@ def _own_updates(tree: ast.Module, layer: str) -> list[int]:
     if backward is None:
         return []
     module = ast.Module(body=[backward], type_ignores=[])
-    return sorted({u.line for u in parameter_updates(module) if u.target.startswith("self.")})
+    found = {u.line for u in parameter_updates(module) if u.target.startswith("self.")}
+    return sorted(found | set(_steps_of_itself(backward)))
+
+
+def _steps_of_itself(backward: ast.FunctionDef) -> list[int]:
+    """Lines that rebind an attribute to itself minus (or plus) a step: `self.W = self.W - self.lr * dW +
+    self.momentum * (self.W - self.W_last)`, which the update reader does not take for one (a momentum term
+    beside the step)."""
+    lines = []
+    for node in ast.walk(backward):
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.value, ast.BinOp)):
+            continue
+        target = node.targets[0]
+        if not (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == "self"):
+            continue
+        left = node.value
+        while isinstance(left, ast.BinOp) and isinstance(left.op, (ast.Add, ast.Sub)):
+            left = left.left
+        if isinstance(left, ast.Attribute) and ast.unparse(left) == ast.unparse(target) and isinstance(node.value.op, (ast.Add, ast.Sub)) and _rated(node.value):
+            lines.append(node.lineno)
+    return lines
+
+
+_RATE = re.compile(r"(?i)(self\.)?(lr|learning_rate|eta|alpha|step_size|learn_rate|rate)")
+
+
+def _rated(value: ast.expr) -> bool:
+    """Whether `value` multiplies something by a learning rate (`self.lr * dW`): a step, not a counter's `+ 1`."""
+    return any(
+        isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mult) and any(_RATE.fullmatch(ast.unparse(side)) for side in (n.left, n.right))
+        for n in ast.walk(value)
+    )
 
 
 def _backward_of(tree: ast.Module, layer: str) -> ast.FunctionDef | None:

@@ -916,8 +916,9 @@ def _walk_adjoints(
             measured.scale, measured.exact_scale = scale, True
             measured.argument = measured.argument or _swap_right(measured.swapped, scale)
         if measured.wrong:
+            shape = () if measured.proportional else measured.shape  # a scale of it (`dZ2 = A2 - Y` of the summed loss): one number tells
             contradicted = (
-                _inner_contradicted(adjoint, result, measured.shape) if isinstance(adjoint, InnerAdjoint) else _contradicted(step, adjoint, result, measured.shape)
+                _inner_contradicted(adjoint, result, shape) if isinstance(adjoint, InnerAdjoint) else _contradicted(step, adjoint, result, shape)
             )
             if contradicted:  # a right gradient is computed from it: its name says more than it is (`dh` zeroed into dz)
                 if scale is None and measured.proportional and measured.factor is not None:
@@ -2465,7 +2466,8 @@ def _inner_extra_slope(
 
 def _telling(moved: Moved, measured: Measured, shape: tuple[int, ...]) -> bool:
     """Whether a parameter measured right says its adjoint (of `shape`) is right: not one number beside an
-    adjoint of several (`db2 = np.sum(dZ2)` of one output agrees with a wrong `dZ2` by its one sum)."""
+    adjoint of several that is off by more than a scale (`db2 = np.sum(dZ2)` of one output agrees with a
+    wrong `dZ2` by its one sum); the caller passes `()` for an adjoint off by a scale only."""
     if measured.wrong or measured.inconclusive:
         return False
     return not (np.size(moved.value) == 1 and int(np.prod(shape)) > 1)
