@@ -79,6 +79,7 @@ def run(context: Any) -> Iterator[Finding]:
     _output_functions_differ(context)
     _shared_upstream(context)
     _branch_slopes(context)
+    _mask_axes(context)
     _networks_follow_layers(context)
     _finite_differences_that_never_move(context)
     _penalties_disagree(context)
@@ -1252,6 +1253,43 @@ def _branch_slopes(context: Any) -> None:
             ),
         )
         context.findings[:] = [f.replace(caused_by=moved.key()) if f.caused_by == old_key else f for f in context.findings]
+
+
+def _mask_axes(context: Any) -> None:
+    """A layer's gradients wrong, its backward finding a max's winners again over another axis than its
+    forward's max (`static.mask_axes`): the root finding points at that comparison, with the forward's axis."""
+    from backprop_doctor.static.mask_axes import mask_axis_mismatch
+
+    for index, f in enumerate(context.findings):
+        if f.name != NAME or f.severity != "error" or not f.file or not f.line or not f.layer or f.caused_by:
+            continue
+        file = os.path.abspath(f.file)
+        inner = enclosing(file, f.line)
+        tree = source_tree(file)[1]
+        if inner is None or tree is None:
+            continue
+        backward = find_function(tree, inner.qualname)
+        owner, _, name = inner.qualname.rpartition(".")
+        forward_name = name.replace("backward", "forward") if "backward" in name else None
+        forward = find_function(tree, f"{owner}.{forward_name}" if owner else forward_name) if forward_name else None
+        found = mask_axis_mismatch(forward, backward) if forward is not None and backward is not None else None
+        if found is None or found.line == f.line:
+            continue
+        old_key = f.key()
+        fixed = found.statement.replace(f"axis={found.written}", f"axis={found.forward}", 1)
+        context.findings[index] = moved = f.replace(
+            line=found.line,
+            highlight=tuple(sorted({found.line, f.line})),
+            pattern="mask-axis",
+            fix=fixed if fixed != found.statement else None,
+            message=(
+                f"the gradients of `{f.layer}` are wrong because line {found.line} finds the max's winners of `{found.array}` "
+                f"over axis {found.written}, while the forward takes the max over axis {found.forward}: the mask routes the "
+                f"gradient to other entries; take it over axis {found.forward}"
+            ),
+        )
+        context.findings[:] = [g.replace(caused_by=moved.key()) if g.caused_by == old_key else g for g in context.findings]
+        return
 
 
 def _takes_upstream(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
