@@ -29,7 +29,6 @@ Fix:
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Iterator
 from typing import Any
 
@@ -84,16 +83,16 @@ def computed_once(result: Any, source: Any) -> tuple[list[Any], int, int | None,
     throws a new one away) of a replayed step whose gradient is computed once before its loop: read at
     two passes with the same values (`result.stale`), or, for a step the replay read as made once
     (`loopless`), its updates inside a loop that never binds the gradient (`static.gradient_once`)."""
-    from backprop_doctor.static.gradient_once import before_loop
+    from backprop_doctor.static.gradient_once import before_loop, bound_before, gradient_root, thrown_away
 
     if source is None or source.tree is None or result.step is None:
         return None
     if result.stale and result.step.loop is not None:
         names = [m.gradient_name or m.site.gradient.strip() for m in result.stale]
-        roots = list(dict.fromkeys(r for n in names if (r := _root(n))))
-        bound = _bound_before(source.tree, roots, result.step.loop.lineno)
-        thrown = _thrown_away(result.step.loop, bound[1]) if bound is not None else None
-        return result.stale, result.step.loop.lineno, bound[0] if bound is not None else None, thrown
+        roots = list(dict.fromkeys(r for n in names if (r := gradient_root(n))))
+        bound = bound_before(source.tree, roots, result.step.loop.lineno)
+        thrown = thrown_away(result.step.loop, bound) if bound is not None else None
+        return result.stale, result.step.loop.lineno, bound.lineno if bound is not None else None, thrown
     if not result.step.loopless or result.wrong or not result.parameters:
         return None
     moved = [m for m, _ in result.parameters if m.site.file is None]
@@ -109,40 +108,3 @@ def _described(moved: Any) -> str:
     from backprop_doctor.replay.state import describe
 
     return describe(moved.path) if moved.path is not None else moved.site.update.target
-
-
-def _root(expression: str) -> str | None:
-    """`grads` of `grads["W1"]`, `grads[k]`; `dW` of `dW`."""
-    try:
-        node = ast.parse(expression, mode="eval").body
-    except SyntaxError:
-        return None
-    while isinstance(node, (ast.Subscript, ast.Attribute)):
-        node = node.value
-    return node.id if isinstance(node, ast.Name) else None
-
-
-def _bound_before(tree: ast.Module, roots: list[str], loop_line: int) -> tuple[int, ast.Assign] | None:
-    """(line, statement) of the last assignment of one of `roots` before the loop."""
-    found = [
-        node for node in ast.walk(tree)
-        if isinstance(node, ast.Assign) and node.lineno < loop_line
-        and any(isinstance(n, ast.Name) and n.id in roots for t in node.targets for n in ast.walk(t))
-    ]  # fmt: skip
-    if not found:
-        return None
-    last = max(found, key=lambda n: n.lineno)
-    return last.lineno, last
-
-
-def _thrown_away(loop: ast.AST, before: ast.Assign) -> tuple[int, str] | None:
-    """(line, text) of a statement in the loop that makes the same call as `before` and binds `_` where
-    `before` binds the gradient (`loss, _ = model.loss(X, y)`)."""
-    if not isinstance(before.value, ast.Call):
-        return None
-    call = ast.unparse(before.value.func)
-    for node in ast.walk(loop):
-        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and ast.unparse(node.value.func) == call:
-            if any(isinstance(n, ast.Name) and n.id == "_" for t in node.targets for n in ast.walk(t)):
-                return node.lineno, ast.unparse(node)
-    return None

@@ -33,7 +33,7 @@ class ComputedOnce:
 def before_loop(tree: ast.Module, update_lines: list[int], gradients: list[str]) -> ComputedOnce | None:
     """The loop around the updates at `update_lines` (statements of this file) that repeats them while
     the gradient they read (`gradients`: the expressions, `grads[k]`) is bound only before it."""
-    roots = {r for g in gradients if (r := _root(g)) is not None}
+    roots = {r for g in gradients if (r := gradient_root(g)) is not None}
     if not roots or not update_lines:
         return None
     parents = {id(child): node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
@@ -53,20 +53,16 @@ def before_loop(tree: ast.Module, update_lines: list[int], gradients: list[str])
     for name in sorted(roots):
         if _bound_in(loop, name) or _refilled_in(loop, name):
             continue
-        before = [
-            n for n in walk(scope)
-            if isinstance(n, ast.Assign) and n.lineno < loop.lineno and any(isinstance(t, ast.Name) and t.id == name for target in n.targets for t in walk(target))
-        ]  # fmt: skip
-        if not before:
+        bound = bound_before(scope, [name], loop.lineno)
+        if bound is None:
             continue
-        bound = max(before, key=lambda n: n.lineno)
         if isinstance(bound.value, ast.Call) and _called_bare(loop, ast.unparse(bound.value.func)):
             continue  # the loop calls it again without binding what it returns: it may fill the gradient in place
-        return ComputedOnce(loop.lineno, name, bound.lineno, _thrown_away(loop, bound))
+        return ComputedOnce(loop.lineno, name, bound.lineno, thrown_away(loop, bound))
     return None
 
 
-def _root(expression: str) -> str | None:
+def gradient_root(expression: str) -> str | None:
     """`grads` of `grads["W1"]`, `grads[k]`, `self.grads[k]`'s `self` not taken: only a plain name's root."""
     try:
         node = ast.parse(expression.strip(), mode="eval").body
@@ -75,6 +71,15 @@ def _root(expression: str) -> str | None:
     while isinstance(node, ast.Subscript):
         node = node.value
     return node.id if isinstance(node, ast.Name) else None
+
+
+def bound_before(scope: ast.AST, names: list[str], line: int) -> ast.Assign | None:
+    """The last assignment in `scope` before `line` that binds one of `names`."""
+    found = [
+        n for n in walk(scope)
+        if isinstance(n, ast.Assign) and n.lineno < line and any(isinstance(t, ast.Name) and t.id in names for target in n.targets for t in walk(target))
+    ]  # fmt: skip
+    return max(found, key=lambda n: n.lineno) if found else None
 
 
 def _bound_in(loop: ast.AST, name: str) -> bool:
@@ -91,7 +96,7 @@ def _refilled_in(loop: ast.AST, name: str) -> bool:
     for n in walk(loop):
         if isinstance(n, (ast.Assign, ast.AugAssign)):
             targets = n.targets if isinstance(n, ast.Assign) else [n.target]
-            if any(isinstance(t, (ast.Subscript, ast.Attribute)) and _root(ast.unparse(t)) == name for t in targets):
+            if any(isinstance(t, (ast.Subscript, ast.Attribute)) and gradient_root(ast.unparse(t)) == name for t in targets):
                 return True
         if isinstance(n, ast.Call):
             if isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name) and n.func.value.id == name:
@@ -105,7 +110,8 @@ def _called_bare(loop: ast.AST, func: str) -> bool:
     return any(isinstance(n, ast.Expr) and isinstance(n.value, ast.Call) and ast.unparse(n.value.func) == func for n in walk(loop))
 
 
-def _thrown_away(loop: ast.AST, before: ast.Assign) -> tuple[int, str] | None:
+def thrown_away(loop: ast.AST, before: ast.Assign) -> tuple[int, str] | None:
+    """(line, statement) in `loop` that makes the same call as `before` and binds `_` (`loss, _ = model.loss(X, y)`)."""
     if not isinstance(before.value, ast.Call):
         return None
     func = ast.unparse(before.value.func)

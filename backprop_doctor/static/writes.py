@@ -483,17 +483,27 @@ def returned_indexed_add(tree: ast.AST, line: int, gradient: str) -> tuple[int, 
     (`loss, gi, go = sgns(W_in, W_out, c, o, neg)`, and in `sgns`, `gW_out[negatives] += ...` into the
     `gW_out` it returns as `go`): (its line, the target, the index as the function names it, the index
     as the call passes it, the value added)."""
+    found = _unpacked_into(tree, line, gradient)
+    if found is None:
+        return None
+    call, function, returned = found
+    return _indexed_add_into(function, returned, call)
+
+
+def _unpacked_into(tree: ast.AST, line: int, name: str) -> tuple[ast.Call, FunctionNode, set[str]] | None:
+    """(the call, the function it calls, the names that function returns in the place of `name`) for the
+    statement at `line` that unpacks a call of a function of the file into a tuple holding `name`
+    (`loss, grads = lm_loss(params, inputs, targets)`)."""
     call = next((
         n for n in ast.walk(tree)
         if isinstance(n, ast.Assign) and n.lineno == line and isinstance(n.value, ast.Call) and isinstance(n.value.func, ast.Name)
     ), None)  # fmt: skip
-    if call is None:
+    if call is None or not isinstance(call.targets[0], ast.Tuple):
         return None
-    target = call.targets[0]
-    names = [e.id if isinstance(e, ast.Name) else None for e in target.elts] if isinstance(target, ast.Tuple) else None
-    if names is None or gradient not in names:
+    names = [e.id if isinstance(e, ast.Name) else None for e in call.targets[0].elts]
+    if name not in names:
         return None
-    position = names.index(gradient)
+    position = names.index(name)
     function = next((n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == call.value.func.id), None)
     if function is None:
         return None
@@ -501,7 +511,7 @@ def returned_indexed_add(tree: ast.AST, line: int, gradient: str) -> tuple[int, 
         r.value.elts[position].id for r in ast.walk(function)
         if isinstance(r, ast.Return) and isinstance(r.value, ast.Tuple) and len(r.value.elts) == len(names) and isinstance(r.value.elts[position], ast.Name)
     }  # fmt: skip
-    return _indexed_add_into(function, returned, call.value)
+    return call.value, function, returned
 
 
 def returned_entry_indexed_add(tree: ast.AST, line: int, gradient: str, key: str | None) -> tuple[int, str, str, str, str] | None:
@@ -518,25 +528,12 @@ def returned_entry_indexed_add(tree: ast.AST, line: int, gradient: str, key: str
         root = root.value
     if not isinstance(root, ast.Name) or key is None:
         return None
-    call = next((
-        n for n in ast.walk(tree)
-        if isinstance(n, ast.Assign) and n.lineno == line and isinstance(n.value, ast.Call) and isinstance(n.value.func, ast.Name)
-    ), None)  # fmt: skip
-    if call is None or not isinstance(call.targets[0], ast.Tuple):
+    found = _unpacked_into(tree, line, root.id)
+    if found is None:
         return None
-    names = [e.id if isinstance(e, ast.Name) else None for e in call.targets[0].elts]
-    if root.id not in names:
-        return None
-    position = names.index(root.id)
-    function = next((n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == call.value.func.id), None)
-    if function is None:
-        return None
-    returned = {
-        r.value.elts[position].id for r in ast.walk(function)
-        if isinstance(r, ast.Return) and isinstance(r.value, ast.Tuple) and len(r.value.elts) == len(names) and isinstance(r.value.elts[position], ast.Name)
-    }  # fmt: skip
+    call, function, returned = found
     entries = {f"{name}[{key!r}]" for name in returned}
-    passed = _arguments(function, call.value)
+    passed = _arguments(function, call)
     for node in ast.walk(function):
         if not (isinstance(node, ast.AugAssign) and isinstance(node.op, ast.Add) and isinstance(node.target, ast.Subscript)):
             continue
