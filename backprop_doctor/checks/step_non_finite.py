@@ -54,6 +54,7 @@ def run(context: Any) -> Iterator[Finding]:
     if source is None:
         return
     from backprop_doctor.checks.step_clip_does_not_clip import unclipped_of
+    from backprop_doctor.checks.step_targets_out_of_range import log_loss_of_unreachable_targets
 
     for result in context.extras.get("replay") or []:
         found = result.non_finite
@@ -61,6 +62,8 @@ def run(context: Any) -> Iterator[Finding]:
             continue
         if len(result.curve) > 1 and unclipped_of(result, source) is not None:
             continue  # a gradient clip that does not clip let the weights blow up: step-clip-does-not-clip words it
+        if len(result.curve) > 1 and log_loss_of_unreachable_targets(result):
+            continue  # a cross-entropy of targets outside (0, 1) falls to -inf: step-targets-out-of-range words it
         own = result.curve
         advice = ADVICE.get(found.kind, ADVICE["invalid value"])
         if len(own) == 1:  # before any update

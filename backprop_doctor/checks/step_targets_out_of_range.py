@@ -61,11 +61,19 @@ def run(context: Any) -> Iterator[Finding]:
         where = f" (line {found.data_line})" if found.data_line else ""
         share = f"{found.outside:.0%} of them lie outside it" if found.outside < 0.995 else "every one lies outside it"
         scale = _advice(found)
-        message = (
-            f"your targets `{found.targets}`{drawn}{where}{',' if drawn else ''} run from {found.low:.4g} to {found.high:.4g}, but the output they are "
-            f"compared with, `{found.output}` (line {found.output_line}), is a {found.kind}'s, which lies in {span}: {share}, and no "
-            f"weights bring the mean squared error below {found.floor:.4g} (their variance is {found.spread:.4g}); {scale}"
-        )
+        if _log_loss(result):
+            message = (
+                f"your targets `{found.targets}`{drawn}{where}{',' if drawn else ''} run from {found.low:.4g} to {found.high:.4g}, but the loss "
+                f"takes the log of `{found.output}` (line {found.output_line}), a {found.kind}'s output, as a cross-entropy of labels of "
+                f"0 and 1 does: {share.replace('outside it', 'outside [0, 1]')}, and a cross-entropy of such targets has no minimum, it falls below 0 and on to -inf as the "
+                "output saturates; use labels of 0 and 1 (or probabilities) as the targets"
+            )
+        else:
+            message = (
+                f"your targets `{found.targets}`{drawn}{where}{',' if drawn else ''} run from {found.low:.4g} to {found.high:.4g}, but the output they are "
+                f"compared with, `{found.output}` (line {found.output_line}), is a {found.kind}'s, which lies in {span}: {share}, and no "
+                f"weights bring the mean squared error below {found.floor:.4g} (their variance is {found.spread:.4g}); {scale}"
+            )
         line = found.data_line or found.output_line
         yield rule(NAME).finding(
             message,
@@ -81,6 +89,40 @@ def run(context: Any) -> Iterator[Finding]:
                 *((("your loop", f"{len(result.curve)} steps: {result.curve[0]:.4g} → {result.curve[-1]:.4g}"),) if result.curve else ()),
             ),
         )
+
+
+def _log_loss(result: Any) -> bool:
+    """Whether the replayed step's loss takes a log (a cross-entropy), not a squared error."""
+    import ast
+
+    from backprop_doctor.static.files import source_tree
+
+    loss = getattr(result, "loss", None)
+    if loss is None:
+        return False
+    if "log(" in loss.expression:
+        return True
+    try:  # `cost = compute_cost(A2, Y, parameters)`: the function it calls takes the log
+        call = ast.parse(loss.expression.strip(), mode="eval").body
+    except SyntaxError:
+        return False
+    runner = getattr(result, "runner", None)
+    tree = source_tree(runner.path)[1] if runner is not None else None
+    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)) or tree is None:
+        return False
+    function = next((n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == call.func.id), None)
+    return function is not None and "log(" in ast.unparse(function)
+
+
+def log_loss_of_unreachable_targets(result: Any) -> bool:
+    """A cross-entropy whose targets lie outside its sigmoid's range (`unreachable`), gradients right: it
+    has no minimum, and the NaN or -inf it ends in is that, not a guard missing from a `log`."""
+    from backprop_doctor.replay.reach import unreachable
+
+    if not result.parameters or result.wrong or result.maximised or result.driver or result.standin or not _log_loss(result):
+        return False
+    found = unreachable(result)
+    return found is not None and found.kind == "sigmoid"
 
 
 def _advice(found: Any) -> str:

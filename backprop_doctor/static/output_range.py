@@ -59,9 +59,22 @@ def squashed_output(tree: ast.Module, prefix: tuple[ast.stmt, ...], names: set[s
             callee = last.value.func.attr if isinstance(last.value.func, ast.Attribute) else getattr(last.value.func, "id", "")
             ended = _ends_in(functions[callee]) if callee in functions else None
             kind = ended[0] if ended is not None else None
+        if kind is None and _inline_sigmoid(last.value):
+            kind = "sigmoid"  # `A2 = 1 / (1 + np.exp(-Z2))`, written out where it is used
         if kind in RANGES:
             found.append(Squashed(name, kind, last.lineno))
     return found[0] if len(found) == 1 else None
+
+
+def _inline_sigmoid(value: ast.expr | None) -> bool:
+    """`1 / (1 + np.exp(-z))`: a sigmoid written out."""
+    if not (isinstance(value, ast.BinOp) and isinstance(value.op, ast.Div) and isinstance(value.left, ast.Constant) and value.left.value in (1, 1.0)):
+        return False
+    right = value.right
+    return (
+        isinstance(right, ast.BinOp) and isinstance(right.op, ast.Add)
+        and any(isinstance(n, ast.Call) and getattr(n.func, "attr", getattr(n.func, "id", "")) == "exp" for n in ast.walk(right))
+    )  # fmt: skip
 
 
 def data_line(tree: ast.Module, prefix: tuple[ast.stmt, ...], name: str, loop_line: int, function_line: int) -> tuple[str, int | None]:
