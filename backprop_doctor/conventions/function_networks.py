@@ -131,6 +131,21 @@ def _cost_of(backward: Any, functions: dict[str, Any]) -> Any:
     return next((f for n, f in functions.items() if re.search(r"cost|loss", n, re.IGNORECASE) and len(required_inputs(f)) == 2), None)
 
 
+_TARGET_NAMES = ("y", "t", "labels", "targets", "y_true", "ytrue", "target", "label", "y_train", "train_y")
+
+
+def _reconstructs(backward: Any, cost: Any) -> bool:
+    """Whether the pair is an autoencoder's: the backward takes the input (`X`) and no targets, and the
+    cost, when there is one, takes the input where targets go (`compute_cost(A2, X)`)."""
+    names = [p.lower() for p in parameters(backward)]
+    if "x" not in names or any(n in _TARGET_NAMES for n in names):
+        return False
+    if cost is None:
+        return True
+    costs = [p.lower() for p in parameters(cost)]
+    return len(costs) >= 2 and costs[1] == "x" and not any(n in _TARGET_NAMES for n in costs)
+
+
 def label(pair: tuple[Any, Any]) -> str:
     return f"{pair[0].__name__}/{pair[1].__name__}"
 
@@ -303,6 +318,14 @@ def _case(pair: tuple[Any, Any], params: dict[str, np.ndarray], functions: dict[
     else:
         y = np.eye(n_y)[rng.integers(0, n_y, m)].T.copy()
     cost = _cost_of(backward, functions)
+    if _reconstructs(backward, cost) and n_x == n_y:
+        # an autoencoder: its backward reads no targets but `X` (`dZ2 = (A2 - X) / m`), its cost compares the
+        # output with `X` itself (`compute_cost(A2, X)`): the targets are the input, in (0, 1) for a cross-entropy
+        x = rng.uniform(0.05, 0.95, (n_x, m))
+        y = x.copy()
+        extra_label = ", Y = X (the cost compares the output with the input)"
+    else:
+        extra_label = ""
     extra: dict[str, Any] = {"y": y}
     if any(_is_architecture(a) for a in parameters(forward)):
         extra["architecture"] = [dict(layer) for layer in ARCHITECTURE]
@@ -323,7 +346,7 @@ def _case(pair: tuple[Any, Any], params: dict[str, np.ndarray], functions: dict[
         # no cost function, and no probability to take a cross-entropy of (a linear output for a
         # regression): the loss its backward belongs to is the one its training loop computes
         raise NotChecked("it has no cost function and its output is not a probability in (0, 1): its loss is its training loop's, checked there")
-    label_text = f"X {x.shape} (one column per sample), Y {y.shape}"
+    label_text = f"X {x.shape} (one column per sample), Y {y.shape}{extra_label}"
     if raised is None and cost is not None and _smoothed(cost):
         exact = FunctionNetwork(label(pair), forward, backward, None, params, extra)
         yours, plain = _agreeing(adapter, x, y), _agreeing(exact, x, y)
