@@ -683,12 +683,44 @@ def _adaptive_behind(update: Update, stmt: ast.stmt, tree: ast.Module) -> Update
     if found is None:
         return None
     step, sign = found
-    if not any(_TRANSFORMED.search(i) or _reads_state(step) for i in _identifiers(step)):
+    if not any(_TRANSFORMED.search(i) or _reads_state(step) for i in _identifiers(step)) and not _scaled_per_element(step, stmt, tree):
         return None
     gradient = _gradient_behind(step, stmt, tree)
     if gradient is None:
         return None
     return UpdateSite(update, ast.unparse(step), None, gradient, sign * _polarity(step), adaptive=True)
+
+
+def _scaled_per_element(step: ast.AST, stmt: ast.stmt, tree: ast.Module) -> bool:
+    """A step that is one name computed just before with a square root (AdaDelta's `dx = -np.sqrt(Edx2 + eps) /
+    np.sqrt(Eg2 + eps) * g`, then `params[key] += dx`): each element scaled by its own factor, an adaptive step."""
+    if not isinstance(step, ast.Name):
+        return False
+    scope = _scope_of(tree, stmt.lineno)
+    made = [
+        d for d in walk(scope)
+        if isinstance(d, ast.Assign) and d.lineno < stmt.lineno and any(isinstance(t, ast.Name) and t.id == step.id for t in d.targets)
+    ]  # fmt: skip
+    if not made:
+        return False
+    value = max(made, key=lambda d: d.lineno).value
+    return any(isinstance(n, ast.Call) and (getattr(n.func, "attr", None) or getattr(n.func, "id", None)) == "sqrt" for n in walk(value))
+
+
+def _scaled_gradient(stmt: ast.stmt, tree: ast.Module, read: str) -> tuple[str, int] | None:
+    """The gradient behind a step that is one name (`read`, often named like a gradient: AdaDelta's `dx`)
+    computed just before with square roots (`dx = -np.sqrt(Edx2 + eps) / np.sqrt(Eg2 + eps) * g`): (`g`, the
+    sign the definition gives it, -1 here); None when the step is not such a name."""
+    found = _step_of(stmt)
+    if found is None or not isinstance(found[0], ast.Name) or found[0].id != read.strip() or not _scaled_per_element(found[0], stmt, tree):
+        return None
+    scope = _scope_of(tree, stmt.lineno)
+    made = max(
+        (d for d in walk(scope) if isinstance(d, ast.Assign) and d.lineno < stmt.lineno and any(isinstance(t, ast.Name) and t.id == read.strip() for t in d.targets)),
+        key=lambda d: d.lineno,
+    )
+    gradient = _gradient_behind(made.value, made, tree)
+    return (gradient, _polarity(made.value)) if gradient is not None and gradient != read.strip() else None
 
 
 def _reads_state(node: ast.AST, besides: set[str] = frozenset()) -> bool:
@@ -932,6 +964,9 @@ def _update_sites(tree: ast.Module, file: str | None = None) -> list[UpdateSite]
         site = _through_velocity(update, stmt, site, tree) if stmt is not None else site
         if site is None and stmt is not None and (behind := _adaptive_behind(update, stmt, tree)) is not None:
             site = behind
+        elif site is not None and stmt is not None and site.rate is None and (scaled := _scaled_gradient(stmt, tree, site.gradient)) is not None:
+            gradient, polarity = scaled  # AdaDelta's `params[key] += dx`, `dx = -np.sqrt(...) / np.sqrt(...) * g`
+            site = dataclasses.replace(site, gradient=gradient, adaptive=True, sign=site.sign * polarity)
         if site is not None:
             sites.append(site)
             if stmt is not None:
