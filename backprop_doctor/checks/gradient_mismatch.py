@@ -1165,11 +1165,7 @@ def _shared_upstream(context: Any) -> None:
         return  # a softmax or a batch coupling makes every gradient wrong: they are its symptoms
     # a network trained by finite differences alone has its own account (`_finite_differences_that_never_move`)
     numerical = _numerical_networks(context)
-    groups: dict[tuple[str, str], list[Finding]] = {}
-    for f in context.findings:
-        if f.name == NAME and f.severity == "error" and f.file and f.line and f.layer and f.layer not in numerical:
-            groups.setdefault((f.layer, os.path.abspath(f.file)), []).append(f)
-    for (layer, file), members in groups.items():
+    for (layer, file), members in _layer_groups(context, leave_out=numerical).items():
         lines = sorted({f.line for f in members})
         inner = {enclosing(file, line) for line in lines}
         if len(lines) < 3 or len(inner) != 1 or None in inner:
@@ -1192,9 +1188,9 @@ def _shared_upstream(context: Any) -> None:
         # a class layer checked on a batch and on one sample has each gradient's finding twice: name it once
         names = list(dict.fromkeys(f.param for f in members if f.param))
         params, count = ", ".join(f"`{p}`" for p in names), len(dict.fromkeys(f.key() for f in members))
-        index = next(i for i, f in enumerate(context.findings) if f is root)
-        old_key = root.key()
-        context.findings[index] = moved = root.replace(
+        _repointed(
+            context,
+            root,
             param=None,  # the layer's, not one array's: the verdict names the layer alone
             line=shared.lineno,
             highlight=tuple(sorted({shared.lineno, *lines})),
@@ -1213,7 +1209,24 @@ def _shared_upstream(context: Any) -> None:
                 "(for an activation, the derivative of the function forward applied)"
             ),
         )
-        context.findings[:] = [f.replace(caused_by=moved.key()) if f.caused_by == old_key else f for f in context.findings]
+
+
+def _layer_groups(context: Any, leave_out: Any = frozenset()) -> dict[tuple[str, str], list[Finding]]:
+    """The gradient-mismatch errors that point at a line, by (layer, file), but those of the layers `leave_out`."""
+    groups: dict[tuple[str, str], list[Finding]] = {}
+    for f in context.findings:
+        if f.name == NAME and f.severity == "error" and f.file and f.line and f.layer and f.layer not in leave_out:
+            groups.setdefault((f.layer, os.path.abspath(f.file)), []).append(f)
+    return groups
+
+
+def _repointed(context: Any, root: Finding, **changes: Any) -> Finding:
+    """`root` with `changes` in its place in `context.findings`, the findings it explained explained by it still."""
+    index = next(i for i, f in enumerate(context.findings) if f is root)
+    old_key = root.key()
+    context.findings[index] = moved = root.replace(**changes)
+    context.findings[:] = [f.replace(caused_by=moved.key()) if f.caused_by == old_key else f for f in context.findings]
+    return moved
 
 
 def _branch_slopes(context: Any) -> None:
@@ -1222,11 +1235,7 @@ def _branch_slopes(context: Any) -> None:
     root finding points at that branch, with the derivative it names."""
     from backprop_doctor.static.branch_slopes import misnamed_slope
 
-    groups: dict[tuple[str, str], list[Finding]] = {}
-    for f in context.findings:
-        if f.name == NAME and f.severity == "error" and f.file and f.line and f.layer:
-            groups.setdefault((f.layer, os.path.abspath(f.file)), []).append(f)
-    for (layer, file), members in groups.items():
+    for (layer, file), members in _layer_groups(context).items():
         inner = {enclosing(file, f.line) for f in members}
         if len({f.param for f in members}) < 2 or len(inner) != 1 or None in inner:
             continue
@@ -1237,10 +1246,10 @@ def _branch_slopes(context: Any) -> None:
         if found is None or any(f.line == found.line for f in members):
             continue
         root = next((f for f in members if not f.caused_by), members[0])
-        index = next(i for i, f in enumerate(context.findings) if f is root)
-        old_key = root.key()
         names = ", ".join(f"`{p}`" for p in dict.fromkeys(f.param for f in members if f.param))
-        context.findings[index] = moved = root.replace(
+        _repointed(
+            context,
+            root,
             param=None,
             line=found.line,
             highlight=tuple(sorted({found.line, *(f.line for f in members)})),
@@ -1252,7 +1261,6 @@ def _branch_slopes(context: Any) -> None:
                 f"{found.activation}; write `{found.fix}`"
             ),
         )
-        context.findings[:] = [f.replace(caused_by=moved.key()) if f.caused_by == old_key else f for f in context.findings]
 
 
 def _mask_axes(context: Any) -> None:
@@ -1260,7 +1268,7 @@ def _mask_axes(context: Any) -> None:
     forward's max (`static.mask_axes`): the root finding points at that comparison, with the forward's axis."""
     from backprop_doctor.static.mask_axes import mask_axis_mismatch
 
-    for index, f in enumerate(context.findings):
+    for f in context.findings:
         if f.name != NAME or f.severity != "error" or not f.file or not f.line or not f.layer or f.caused_by:
             continue
         file = os.path.abspath(f.file)
@@ -1275,9 +1283,10 @@ def _mask_axes(context: Any) -> None:
         found = mask_axis_mismatch(forward, backward) if forward is not None and backward is not None else None
         if found is None or found.line == f.line:
             continue
-        old_key = f.key()
         fixed = found.statement.replace(f"axis={found.written}", f"axis={found.forward}", 1)
-        context.findings[index] = moved = f.replace(
+        _repointed(
+            context,
+            f,
             line=found.line,
             highlight=tuple(sorted({found.line, f.line})),
             pattern="mask-axis",
@@ -1288,7 +1297,6 @@ def _mask_axes(context: Any) -> None:
                 f"gradient to other entries; take it over axis {found.forward}"
             ),
         )
-        context.findings[:] = [g.replace(caused_by=moved.key()) if g.caused_by == old_key else g for g in context.findings]
         return
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
+from backprop_doctor.static.derivatives import _one_minus
 from backprop_doctor.static.tree import walk
 
 Function = ast.FunctionDef | ast.AsyncFunctionDef
@@ -89,9 +90,3 @@ def _wrong_slope(value: ast.expr, kind: str) -> tuple[str, str] | None:
 
 def _contains(node: ast.AST, part: ast.AST) -> bool:
     return any(n is part for n in walk(node))
-
-
-def _one_minus(node: ast.AST) -> ast.expr | None:
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Sub) and isinstance(node.left, ast.Constant) and node.left.value in (1, 1.0):
-        return node.right
-    return None

@@ -683,7 +683,7 @@ def _adaptive_behind(update: Update, stmt: ast.stmt, tree: ast.Module) -> Update
     if found is None:
         return None
     step, sign = found
-    if not any(_TRANSFORMED.search(i) or _reads_state(step) for i in _identifiers(step)) and not _scaled_per_element(step, stmt, tree):
+    if not any(_TRANSFORMED.search(i) or _reads_state(step) for i in _identifiers(step)) and _rooted_definition(step, stmt, tree) is None:
         return None
     gradient = _gradient_behind(step, stmt, tree)
     if gradient is None:
@@ -691,34 +691,34 @@ def _adaptive_behind(update: Update, stmt: ast.stmt, tree: ast.Module) -> Update
     return UpdateSite(update, ast.unparse(step), None, gradient, sign * _polarity(step), adaptive=True)
 
 
-def _scaled_per_element(step: ast.AST, stmt: ast.stmt, tree: ast.Module) -> bool:
-    """A step that is one name computed just before with a square root (AdaDelta's `dx = -np.sqrt(Edx2 + eps) /
-    np.sqrt(Eg2 + eps) * g`, then `params[key] += dx`): each element scaled by its own factor, an adaptive step."""
+def _rooted_definition(step: ast.AST, stmt: ast.stmt, tree: ast.Module) -> ast.Assign | None:
+    """The assignment just before `stmt` of a step that is one name, when it takes a square root (AdaDelta's
+    `dx = -np.sqrt(Edx2 + eps) / np.sqrt(Eg2 + eps) * g`, then `params[key] += dx`): each element scaled by its
+    own factor, an adaptive step; None otherwise."""
     if not isinstance(step, ast.Name):
-        return False
+        return None
     scope = _scope_of(tree, stmt.lineno)
     made = [
         d for d in walk(scope)
         if isinstance(d, ast.Assign) and d.lineno < stmt.lineno and any(isinstance(t, ast.Name) and t.id == step.id for t in d.targets)
     ]  # fmt: skip
     if not made:
-        return False
-    value = max(made, key=lambda d: d.lineno).value
-    return any(isinstance(n, ast.Call) and (getattr(n.func, "attr", None) or getattr(n.func, "id", None)) == "sqrt" for n in walk(value))
+        return None
+    last = max(made, key=lambda d: d.lineno)
+    rooted = any(isinstance(n, ast.Call) and (getattr(n.func, "attr", None) or getattr(n.func, "id", None)) == "sqrt" for n in walk(last.value))
+    return last if rooted else None
 
 
 def _scaled_gradient(stmt: ast.stmt, tree: ast.Module, read: str) -> tuple[str, int] | None:
     """The gradient behind a step that is one name (`read`, often named like a gradient: AdaDelta's `dx`)
-    computed just before with square roots (`dx = -np.sqrt(Edx2 + eps) / np.sqrt(Eg2 + eps) * g`): (`g`, the
-    sign the definition gives it, -1 here); None when the step is not such a name."""
+    computed just before with square roots (`_rooted_definition`): (`g`, the sign the definition gives it,
+    -1 here); None when the step is not such a name."""
     found = _step_of(stmt)
-    if found is None or not isinstance(found[0], ast.Name) or found[0].id != read.strip() or not _scaled_per_element(found[0], stmt, tree):
+    if found is None or not isinstance(found[0], ast.Name) or found[0].id != read.strip():
         return None
-    scope = _scope_of(tree, stmt.lineno)
-    made = max(
-        (d for d in walk(scope) if isinstance(d, ast.Assign) and d.lineno < stmt.lineno and any(isinstance(t, ast.Name) and t.id == read.strip() for t in d.targets)),
-        key=lambda d: d.lineno,
-    )
+    made = _rooted_definition(found[0], stmt, tree)
+    if made is None:
+        return None
     gradient = _gradient_behind(made.value, made, tree)
     return (gradient, _polarity(made.value)) if gradient is not None and gradient != read.strip() else None
 
