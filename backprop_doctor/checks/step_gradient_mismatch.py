@@ -991,6 +991,15 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
                     f"which {'are' if plural else 'is'} {what}: line {at} multiplies by `{call}`, and `{name}` (line {made}) makes that factor: "
                     f"re-derive `{name}` as the derivative of the activation it stands for"
                 )
+            elif pattern == "wrong-derivative" and measured.line and not measured.file and (inputs := _right_inputs(result, source, measured.line)):
+                # `g["V"] = p["g"] / norm * (dW - ...)` with `dW` right: the error is made in that line
+                message = (
+                    f"the update{'s' if plural else ''} of {names} in your training step ({where}) use{'' if plural else 's'} {gradients}{computed} "
+                    f"which {'are' if plural else 'is'} {what}, although {_names([a.name for a in inputs])} "
+                    f"(line{'s' if len(inputs) > 1 else ''} {_lines(sorted({a.line for a in inputs}))}), which line {measured.line} computes "
+                    f"{'them' if plural else 'it'} from, {'are' if len(inputs) > 1 else 'is'} right: re-derive line {measured.line} as the "
+                    f"derivative of {loss_words} with respect to {names}"
+                )
             else:
                 message = (
                     f"the update{'s' if plural else ''} of {names} in your training step ({where}) use{'' if plural else 's'} {gradients}{computed} "
@@ -1070,9 +1079,9 @@ def _between(result: Any, source: Any) -> tuple[Any, ast.stmt, str] | None:
         return None  # a factor, a sign, an unread parameter: their own words
     adjoint, measured = result.adjoints[-1]
     if not isinstance(adjoint, InnerAdjoint) or measured.wrong or len(adjoint.feeds) != 1 or any(
-        (at := m.line or _gradient_line(source.tree, m.name, moved.gradient_name or moved.site.gradient)) and at > adjoint.line for moved, m in result.wrong
+        m.line or _gradient_line(source.tree, m.name, moved.gradient_name or moved.site.gradient) for moved, m in result.wrong
     ):
-        return None  # a wrong gradient located below the adjoint is named where it is computed
+        return None  # a wrong gradient located is named where it is computed (above the adjoint, it is not computed from it)
     feed, scope = adjoint.feeds[0], _scope_of(source.tree, adjoint.line)
     statement = min(
         (
@@ -1532,6 +1541,17 @@ def _rises_with_it(result: Any) -> bool:
     if result.standin or result.driver:
         return False  # a curve on data backprop-doctor made up says nothing of how the program's own loss goes
     return bool(curve) and result.common_factor > 1 and (rises(curve, result.terms) or not all(math.isfinite(v) for v in curve))
+
+
+def _right_inputs(result: Any, source: Any, line: int) -> list[Any]:
+    """The adjoints measured right that the one statement at `line` (a wrong parameter gradient's) reads."""
+    if source.tree is None:
+        return []
+    statement = next((n for n in ast.walk(source.tree) if isinstance(n, (ast.Assign, ast.AugAssign)) and n.lineno == line), None)
+    if statement is None:
+        return []
+    read = reads(statement)
+    return [a for a, m in result.adjoints if not m.wrong and not m.inconclusive and a.name in read and a.line < line]
 
 
 def _moved_words(parameter: str, views: dict[str, str]) -> str:

@@ -1758,7 +1758,7 @@ def _entry(expression: str, key: Any) -> str | None:
     other expression."""
     import re
 
-    found = re.fullmatch(r"\s*(\w+)\[\s*[^\W\d]\w*\s*\]\s*", expression)
+    found = re.fullmatch(r"\s*(\w+(?:\.\w+)?)\[\s*[^\W\d]\w*\s*\]\s*", expression)
     if found and key is not None:
         return f"{found[1]}[{key!r}]"
     prefixed = re.fullmatch(r"""\s*(\w+)\[\s*(['"])(\w+)\2\s*\+\s*[^\W\d]\w*\s*\]\s*""", expression)  # `grads['d' + k]`
@@ -1766,6 +1766,13 @@ def _entry(expression: str, key: Any) -> str | None:
         return f"{prefixed[1]}[{prefixed[3] + key!r}]"
     constant = re.fullmatch(r"""\s*(\w+)\[\s*(['"])(\w+)\2\s*\]\s*""", expression)  # `grads['dw']` itself
     return f"{constant[1]}[{constant[3]!r}]" if constant else None
+
+
+def _owned_entry(entry: str) -> str | None:
+    """`self.grads['V']` for `net.grads['V']`: the entry as the methods of `net`'s class spell it
+    (`static.step_functions.inner_assigned`); None for an entry of a plain name."""
+    holder, dot, rest = entry.partition(".")
+    return f"self.{rest}" if dot and holder.isidentifier() and holder != "self" else None
 
 
 def _imported_line(step: TrainingStep, expression: str, key: Any) -> tuple[int, str] | None:
@@ -1902,6 +1909,8 @@ def _gradient_line(step: TrainingStep, expression: str, key: Any = None, inside:
     entry = _entry(expression, key)
     if entry in step.inner_assigned:
         return step.inner_assigned[entry]
+    if entry and (owned := _owned_entry(entry)) in step.inner_assigned:
+        return step.inner_assigned[owned]  # `net.grads[k]` of `self.grads["V"] = ...` in the method the loop calls
     leading = re.match(r"\s*\w+\[[^\]]*\]", expression)  # `grads['dW']` of `grads['dW'].T` read where the update runs
     entry = entry or (_entry(leading[0], None) if leading else None)
     if entry in step.inner_assigned:
