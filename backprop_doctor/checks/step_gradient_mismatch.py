@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from backprop_doctor.checks.gradient_mismatch import cached_advice, cached_words
+from backprop_doctor.checks.gradient_mismatch import cached_advice, cached_words, count_words
 from backprop_doctor.checks._training_words import joined, replayed_step
 from backprop_doctor.checks._column_against_vector import column_against_vector_finding
 from backprop_doctor.findings import Finding
@@ -646,6 +646,7 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
                 advice = f"re-derive it as the derivative of {loss_words} with respect to `{forward}`"
         params = ", ".join(dict.fromkeys(f"`{m.name}`" for _, m in wrong))
         line = handed[1] if pattern == "wrong-argument" else adjoint.line  # the call that hands the wrong value
+        used = None  # the line a miscounted count is used at, beside the count's own
         helper = _helper_computing(source, adjoint, plain=pattern != "wrong-derivative") if pattern in ("wrong-derivative", "scaled", "factor-of-two", "sign-flipped") and not beside_cache else None
         behind = None
         if helper is None and pattern in ("wrong-derivative", "scaled", "factor-of-two", "sign-flipped"):
@@ -660,6 +661,11 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
         elif helper is not None:  # `dout = huber_grad(out - y, delta)`: the wrong value is made inside the helper
             name, line = helper
             diagnosis += f", and `{name}` computes it (line {line})"
+            counted = _miscounted_in(source, name, line)
+            if counted is not None:  # `m = N` read by `dx = inv_std / m * (...)`: the count is what is wrong
+                diagnosis += f"; {count_words(counted, line, fix=False)}"
+                advice = f"write `{counted.fix}`" if counted.fix else f"make `{counted.name}` (line {counted.line}) the number of values the forward pass reduces over"
+                used, line, pattern = line, counted.line, "miscounted"
         elif behind is not None:
             masked, name, line = behind
             diagnosis += f": it only masks `{masked}`, which `{name}` returns (line {line}), where the error is made"
@@ -703,7 +709,7 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
             param=adjoint.name,
             file=path,
             line=line,
-            highlight=tuple(sorted({line, adjoint.line, *(m.site.line for m, _ in wrong)})),
+            highlight=tuple(sorted({line, adjoint.line, *([used] if used else []), *(m.site.line for m, _ in wrong)})),
             pattern=pattern,
             measured=measured.error,
             evidence=evidence,
@@ -1650,6 +1656,17 @@ def _a_mask(node: ast.AST) -> bool:
         isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], (ast.Gt, ast.GtE))
         and isinstance(node.comparators[0], ast.Constant) and node.comparators[0].value == 0
     )  # fmt: skip
+
+
+def _miscounted_in(source: Any, name: str, line: int) -> Any:
+    """`static.counts.miscounted` for the statement at `line` of the file's function `name` (a backward the
+    step calls), against its forward half beside it."""
+    from backprop_doctor.static.counts import forward_twin, miscounted
+
+    tree = source.tree if source is not None else None
+    backward = next((n for n in (tree.body if tree is not None else ()) if isinstance(n, ast.FunctionDef) and n.name == name), None)
+    forward = forward_twin(tree, backward) if backward is not None else None
+    return miscounted(backward, forward, line) if forward is not None and backward is not None else None
 
 
 def _helper_computing(source: Any, adjoint: Any, plain: bool = False) -> tuple[str, int] | None:
