@@ -1130,6 +1130,10 @@ def _accumulated_in_loops(body: list[ast.stmt]) -> dict[str, int]:
         for node in ast.walk(loop):  # `dby = dy` in the loop after `dby = np.zeros_like(by)`: overwritten there, not added
             if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
                 found[node.targets[0].id] = max(found.get(node.targets[0].id, 0), node.lineno)
+            elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Subscript):
+                base = node.targets[0].value  # `dW[k] = ...` for each k after `dW = np.zeros_like(W)`: filled there
+                if isinstance(base, ast.Name):
+                    found[base.id] = max(found.get(base.id, 0), node.lineno)
     return found
 
 
@@ -1189,6 +1193,10 @@ def _entries(stmt: ast.stmt) -> list[tuple[str, str | None]]:
             found.append((f"{ast.unparse(target.value)}[{target.slice.value!r}]", stored))  # `self.grads["V"] = ...`
         elif isinstance(target, ast.Name) and isinstance(value, ast.Dict):
             found += _keyed(target.id, value)
+        elif isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple) and len(target.elts) == len(value.elts):
+            for one, given in zip(target.elts, value.elts):  # `grads["W"], grads["E"] = dW, dE`
+                if isinstance(one, ast.Subscript) and isinstance(one.value, ast.Name) and isinstance(one.slice, ast.Constant):
+                    found.append((f"{one.value.id}[{one.slice.value!r}]", given.id if isinstance(given, ast.Name) else None))
     if isinstance(stmt, ast.Return) and isinstance(value, ast.Dict):
         found += _keyed("return", value)  # `return {"dW": dW, ...}`: the caller names the dict
     dicts = [e for e in value.elts if isinstance(e, ast.Dict)] if isinstance(stmt, ast.Return) and isinstance(value, ast.Tuple) else []
