@@ -702,6 +702,7 @@ def _own_curve(context: CheckContext) -> None:
             "reference": corrected or None,  # the same loop with every gradient right, when it was affordable
             "reference_label": "with correct gradients" if corrected else None,
             "replayed": True,  # the program's own curves, drawn even when they look alike
+            "one_sample": result.one_sample,  # each value one sample's loss (`for x1, x2, t in data:`): no trend to read
             "steps": len(curve),
             "lr": None,
             "network": f"your training {result.step.word} (line {result.step.loop_line}), replayed from its first step",

@@ -180,6 +180,7 @@ class StepResult:
     crashed: BaseException | None = None  # an exception raised by backprop-doctor's own code while replaying (`own_fault`)
     left_out: LeftOut | None = None  # an activation's derivative missing between a right adjoint and a parameter's gradient
     other_loss: LossSite | None = None  # a usual loss every wrong gradient is right for, beside the one the program computes
+    one_sample: bool = False  # each pass's loss is one sample's, the loop walking the data item by item (`for x1, x2, t in data:`)
     views: dict[str, str] = field(default_factory=dict)  # a name of the step's state bound to a view into another's array (`center` -> `W_in`)
     data_sized: Any = None  # data_size.DataSized: every gradient divided by the data set's size where the loss is over a batch of it
     divided_twice: Any = None  # data_size.DividedTwice: every gradient 1/B of a loss that is a mean over the batch, the two divisions by B
@@ -245,7 +246,7 @@ class StepResult:
     def terms(self) -> bool:
         """The curve holds each pass's term of a sum the loop reports (`total += err ** 2`), one sample's
         loss after another, not one loss that falls as the steps go (`replay.curve.rises`)."""
-        return self.loss is not None and (self.loss.accumulated or self.loss.summed)
+        return self.loss is not None and (self.loss.accumulated or self.loss.summed or self.one_sample)
 
     @property
     def common_factor(self) -> float | None:
@@ -403,15 +404,33 @@ def slopes(forward: Any) -> list[tuple[str, np.ndarray]]:
     return found
 
 
-def measure_adjoint(name: str, line: int | None, value: Any, forward: Any, loss_moved: Any, base_loss: float, rng: np.random.Generator) -> Measured:
+def _number_slopes(forward: Any) -> list[tuple[str, float]]:
+    """`slopes` of one number (an output of a network of scalar weights: `o = sigmoid(w5 * h1 + ...)`):
+    the sigmoid's, for a value strictly between 0 and 1, then the tanh's, for one inside (-1, 1)."""
+    value = number(forward) if not isinstance(forward, np.ndarray) else None
+    if value is None or not math.isfinite(value):
+        return []
+    found = []
+    if 0 < value < 1:
+        found.append(("sigmoid", value * (1 - value)))
+    if abs(value) < 1:
+        found.append(("tanh", 1 - value**2))
+    return found
+
+
+def measure_adjoint(
+    name: str, line: int | None, value: Any, forward: Any, loss_moved: Any, base_loss: float, rng: np.random.Generator, scale: float | None = None
+) -> Measured:
     """`_measure` for an adjoint: one named after an activation's output (`dZ` of `Z = sigmoid(...)`,
     `df` of `fs[t]`) is often the gradient of the activation's input; that is tried through the
-    output's own slope before the adjoint is called wrong."""
+    output's own slope before the adjoint is called wrong. `scale`: the factor every gradient of a
+    network of scalar weights carries (`_scalar_scale`), at which the slope's reading counts too."""
     measured = _measure(name, line, value, forward, loss_moved, base_loss, rng)
     if measured.wrong:
-        for activation, slope in slopes(forward):
+        for activation, slope in slopes(forward) or _number_slopes(forward):
             retried = _measure(name, line, value, forward, lambda d, s=slope: loss_moved(d * s), base_loss, rng)
-            if not retried.wrong and not retried.unused:
+            at_scale = scale is not None and retried.single and retried.factor is not None and abs(retried.factor / scale - 1) <= retried.tolerance
+            if (not retried.wrong or at_scale) and not retried.unused:
                 retried.through = activation
                 return retried
     return measured
@@ -478,6 +497,24 @@ def _watched_loss(runner: Runner) -> tuple[float | None, list[tuple[Any, str, An
     from backprop_doctor.probes import softmax_over_batch
 
     return arrays_assigned(runner.loss, softmax_over_batch)
+
+
+def _one_sample(capture: Capture, site: LossSite | None) -> bool:
+    """Whether the loss reads the items the step's `for` loop binds and every one is a number where the pass
+    starts (`for x1, x2, t in data:` of a network of scalar weights): each pass's loss is one sample's,
+    and a curve of them goes up and down with the samples, not with the steps."""
+    loop = capture.step.loop
+    if site is None or not isinstance(loop, ast.For) or capture.state is None or capture.step.loopless:
+        return False
+    try:
+        read = {n.id for n in ast.walk(ast.parse(site.expression, mode="eval")) if isinstance(n, ast.Name)}
+    except SyntaxError:
+        return False
+    items = [n.id for n in ast.walk(loop.target) if isinstance(n, ast.Name) and n.id in read]
+    values = capture.state.values
+    return bool(items) and all(
+        name in values and not isinstance(values[name], np.ndarray) and number(values[name]) is not None for name in items
+    )  # fmt: skip
 
 
 def _followed(parameters: list[tuple[Moved, Measured]]) -> tuple[int, int]:
@@ -603,6 +640,7 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
             _, result.parameters, result.loss, result.loss_value = best
             runner.loss_site = result.loss
             result.mean_loss = result.loss is not None and _averaged(runner, result.loss)
+            result.one_sample = _one_sample(capture, result.loss)
             base_loss = result.loss_value
             if result.loss is not None and result.loss.implied and best[0][0] == 0:
                 result.unfitted = [m.name for _, m in result.parameters]  # named, not judged: the loss was only guessed
@@ -887,7 +925,32 @@ def _walk_adjoints(
     in the parameters' gradients (`dZ2 = A2 - Y`, `dW2 = dZ2 @ A1.T / m`): an adjoint that a right
     gradient is computed from sets the scale the later ones are judged at.
     """
-    scale: float | None = None
+    scale = runner.scalar_scale = _scalar_scale(result)  # a network of scalar weights: its adjoints carry its parameters' one factor
+    try:
+        _walk(runner, capture, result, namespace, base_loss, rng, deadline, scale)
+    finally:
+        runner.scalar_scale = None
+
+
+def _scalar_scale(result: StepResult) -> float | None:
+    """The one factor (not 1) every parameter the loss follows was right at, when every parameter is one
+    number: a network of scalar weights whose loss carries a constant its gradients leave out (`(o - t) ** 2`
+    beside `d_o = (o - t) * o * (1 - o)`). Such a network has no batch to divide by later: its adjoints carry
+    the same factor."""
+    followed = [m for _, m in result.parameters if not (m.wrong or m.unused or m.inconclusive)]
+    if not followed or any(np.size(moved.value) != 1 for moved, _ in result.parameters):
+        return None
+    scales = {m.scale for m in followed}
+    if len(scales) != 1:
+        return None
+    (found,) = scales
+    return found if found is not None and found > 0 and found != 1.0 else None
+
+
+def _walk(
+    runner: Runner, capture: Capture, result: StepResult, namespace: dict[str, Any], base_loss: float, rng: np.random.Generator, deadline: Deadline,
+    scale: float | None,
+) -> None:
     step = capture.step
     from backprop_doctor.replay.through_time import renamed_series, walk_through_time
 
@@ -2136,7 +2199,7 @@ def _adjoint(runner: Runner, adjoint: Adjoint, namespace: dict[str, Any], base_l
         return runner.loss(after=adjoint.forward_index, later=[(adjoint.forward, lambda f: f + delta)])
 
     swaps = _argument_swaps(step, adjoint, namespace, value, forward)  # read before any measuring run changes the namespace
-    measured = measure_adjoint(adjoint.name, adjoint.line, value, forward, loss_moved, base_loss, rng)
+    measured = measure_adjoint(adjoint.name, adjoint.line, value, forward, loss_moved, base_loss, rng, runner.scalar_scale)
     if measured.wrong:
         measured.output_of = _output_of(step, adjoint, namespace, value, forward, loss_moved, base_loss, rng)
     if measured.wrong and measured.output_of is None:
@@ -2159,7 +2222,7 @@ def _adjoint(runner: Runner, adjoint: Adjoint, namespace: dict[str, Any], base_l
             raise NotReplayable(f"`{local}` could not be moved inside `{site.function}`")
         return loss
 
-    measured = measure_adjoint(adjoint.name, adjoint.line, value, forward, moved_inside, base_loss, rng)
+    measured = measure_adjoint(adjoint.name, adjoint.line, value, forward, moved_inside, base_loss, rng, runner.scalar_scale)
     return None if measured.unused else _swaps_measured(measured, swaps, adjoint, forward, moved_inside, base_loss, rng)
 
 
@@ -2354,7 +2417,7 @@ def _inner_adjoint(runner: Runner, adjoint: InnerAdjoint, base_loss: float, rng:
             raise NotReplayable(f"`{adjoint.forward}` could not be moved inside `{adjoint.forward_at.function}`")
         return loss
 
-    measured = measure_adjoint(adjoint.name, adjoint.line, value, forward, loss_moved, base_loss, rng)
+    measured = measure_adjoint(adjoint.name, adjoint.line, value, forward, loss_moved, base_loss, rng, runner.scalar_scale)
     if measured.unused and not adjoint.in_update and (mirror := _mirrored(runner, adjoint.forward, forward)) is not None:
         # the loss recomputes the forward pass in a function of its own (`poisson_nll(params)` beside
         # `backprop(params)`): the value of the same name there is the one to move
@@ -2369,9 +2432,11 @@ def _recomputed(runner: Runner, adjoint: InnerAdjoint, codes: dict[str, Any], fo
     """Whether the step's loss is a call read after the step (`print(NN.costFunction(X, y))`) that runs the
     forward value's function again, to the same value: `costFunctionPrime` ran `self.forward(X)` for the
     gradients, `costFunction` runs it again for the loss. The value to move is then the one in the loss's
-    own run."""
+    own run. A number counts as well as an array: a network of scalar weights (`h2` of `forward(x1, x2)`,
+    called by `gradients(x1, x2, t)` and again by the loss its output error implies)."""
     site = runner.loss_site
-    if site is None or site.in_prefix or site.accumulated or not isinstance(forward, np.ndarray):
+    scalar = not isinstance(forward, np.ndarray) and number(forward) is not None
+    if site is None or site.in_prefix or site.accumulated or not (isinstance(forward, np.ndarray) or scalar):
         return False
     again = Hooks(codes)
     again.after(adjoint.forward_at, adjoint.forward)
@@ -2380,10 +2445,11 @@ def _recomputed(runner: Runner, adjoint: InnerAdjoint, codes: dict[str, Any], fo
     except NotReplayable:
         return False
     value = again.read.get(adjoint.forward)
-    return (
-        loss == base_loss and again.calls.get(adjoint.forward_at.function) == 1
-        and isinstance(value, np.ndarray) and value.shape == forward.shape and np.array_equal(value, forward)
-    )  # fmt: skip
+    if scalar:
+        same = not isinstance(value, np.ndarray) and number(value) is not None and number(value) == number(forward)
+    else:
+        same = isinstance(value, np.ndarray) and value.shape == forward.shape and np.array_equal(value, forward)
+    return loss == base_loss and again.calls.get(adjoint.forward_at.function) == 1 and same
 
 
 def _mirrored(runner: Runner, name: str, value: Any) -> Callable[[Any], float] | None:
@@ -2477,9 +2543,18 @@ def _telling(moved: Moved, measured: Measured, shape: tuple[int, ...]) -> bool:
     """Whether a parameter measured right says its adjoint (of `shape`) is right: not one number beside an
     adjoint of several that is off by more than a scale (`db2 = np.sum(dZ2)` of one output agrees with a
     wrong `dZ2` by its one sum); the caller passes `()` for an adjoint off by a scale only."""
-    if measured.wrong or measured.inconclusive:
-        return False
+    if measured.wrong or measured.inconclusive or _all_zero(moved.gradient):
+        return False  # a gradient of zeros (`w3 -= lr * d_h2 * x1` at `x1 == 0`) is right whatever the adjoint
     return not (np.size(moved.value) == 1 and int(np.prod(shape)) > 1)
+
+
+def _all_zero(gradient: Any) -> bool:
+    """Whether a gradient is zero in every entry (a number, or an array of numbers)."""
+    try:
+        values = np.asarray(gradient, dtype=float)
+    except (TypeError, ValueError):
+        return False
+    return values.size > 0 and not np.any(values)
 
 
 def _inner_contradicted(adjoint: InnerAdjoint, result: StepResult, shape: tuple[int, ...] = ()) -> bool:
