@@ -5,7 +5,9 @@
 freezes wherever it is. `static.schedules.rate_schedule` finds the statement; here it is evaluated at
 each pass of its loop, from the values the program holds when its first step begins (a formula of the
 loop's counter), or compounded (a factor applied every pass: of every loop it runs in, so `lr *= 0.97`
-written inside the batch loop of an epoch loop runs batches × epochs times). Plain numbers out (`Vanishing`);
+written inside the batch loop of an epoch loop runs batches × epochs times). A factor that reads a loop's
+counter (`lr = lr / (1 + decay * it)`, an inverse-time decay applied to the rate it already decayed) is
+compounded pass by pass, its counter bound to each pass's value. Plain numbers out (`Vanishing`);
 `checks/step_rate_vanishes.py` judges and words.
 """
 
@@ -20,6 +22,7 @@ THOUSANDTH = 1e-3  # the share of its first value below which the rate has stopp
 EARLY = 0.25  # ... when it gets there within this share of the loop's passes: three quarters of training or more move nothing
 MIN_PASSES = 20  # a loop this short is no schedule to judge
 MOST_EVALUATIONS = 5000
+MOST_PASSES = 200_000  # a factor that reads a counter is compounded over every pass: no more than this many
 FALLEN = 0.1  # a schedule whose length is set right still ends below this share of its peak
 
 
@@ -36,6 +39,8 @@ class Vanishing:
     length: tuple[str, int, str] | None = None  # (name, value, the loop's passes as written) of the number that ends the schedule early
     counter: str | None = None  # the counter `counter_at` is a value of, when not the schedule's own (the epoch loop's, around a batch loop)
     loops: tuple[tuple[int, int], ...] = ()  # (line, passes) of each loop a factor runs in, innermost first, when more than one
+    compounds: bool = False  # a factor that reads a loop's counter (`lr / (1 + decay * it)`), applied to the rate it already decayed
+    base: str | None = None  # the name that holds the rate's first value (`lr0` of `lr = lr0` before the loop), when one does
 
 
 def _evaluate(text: str, values: dict[str, Any]) -> Any:
@@ -230,18 +235,31 @@ def _compounded(schedule: Any, values: dict[str, Any], rate: str) -> Vanishing |
     if not counted:
         return None
     passes = math.prod(n for _, n in counted)
-    factor = _number(_evaluate(schedule.factor, values))
     first = _number(values.get(rate))
-    if passes < MIN_PASSES or factor is None or first is None or first <= 0 or factor <= 0:
+    if passes < MIN_PASSES or first is None or first <= 0:
         return None
-    each = 1 / factor if schedule.divides else factor
-    if each >= 1:
-        return None
-    gone = math.ceil(math.log(THOUSANDTH) / math.log(each))
-    if gone > EARLY * passes:
-        return None
-    last = first * each ** (passes - 1)
-    effective = (1 - each**passes) / (1 - each)
+    peaked = compounds = False
+    if _reads_a_counter(schedule.factor, counted):
+        compounds = True
+        rates = _per_pass(schedule, values, counted, first)
+        if rates is None:
+            return None
+        found, first = _gone(list(range(len(rates))), rates)
+        if found is None or found > EARLY * passes:
+            return None
+        gone, last, effective, peaked = found, rates[-1], sum(abs(r) for r in rates) / first, rates[0] < first
+    else:
+        factor = _number(_evaluate(schedule.factor, values))
+        if factor is None or factor <= 0:
+            return None
+        each = 1 / factor if schedule.divides else factor
+        if each >= 1:
+            return None
+        gone = math.ceil(math.log(THOUSANDTH) / math.log(each))
+        if gone > EARLY * passes:
+            return None
+        last = first * each ** (passes - 1)
+        effective = (1 - each**passes) / (1 - each)
     outer, outer_passes = counted[-1]
     within = passes // outer_passes  # the passes of the loops inside the outermost one, per pass of it
     counter_at = None
@@ -252,7 +270,66 @@ def _compounded(schedule: Any, values: dict[str, Any], rate: str) -> Vanishing |
         if start is not None and step is not None:
             counter_at = f"{start + step * (gone // within):g}"
     loops = tuple((trip.line, n) for trip, n in counted) if len(counted) > 1 else ()
-    return Vanishing(schedule, passes, first, gone, counter_at, last, effective, counter=outer.counter, loops=loops)
+    base = _base(values, rate, float(values[rate])) if compounds else None
+    return Vanishing(
+        schedule, passes, first, gone, counter_at, last, effective, peaked=peaked, counter=outer.counter, loops=loops, compounds=compounds, base=base
+    )
+
+
+def _base(values: dict[str, Any], rate: str, first: float) -> str | None:
+    """The one other number the program holds that equals the rate's first value (`lr0` of `lr0 = 0.3`
+    ... `lr = lr0`): what a decay that does not compound divides."""
+    names = [
+        name for name, value in values.items()
+        if name != rate and name.isidentifier() and not name.startswith("_") and type(value) in (int, float) and value == first
+    ]  # fmt: skip
+    return names[0] if len(names) == 1 else None
+
+
+def _reads_a_counter(factor: str, counted: list[tuple[Any, int]]) -> bool:
+    """Whether the factor reads the counter of a loop it runs in (`it` of `lr / (1 + decay * it)`)."""
+    import ast
+
+    try:
+        read = {n.id for n in ast.walk(ast.parse(factor, mode="eval")) if isinstance(n, ast.Name)}
+    except SyntaxError:
+        return False
+    return any(trip.counter in read for trip, _ in counted if trip.counter)
+
+
+def _per_pass(schedule: Any, values: dict[str, Any], counted: list[tuple[Any, int]], first: float) -> list[float] | None:
+    """The rate at each pass of the loops a factor that reads their counters runs in, outermost loop
+    slowest: the rate a pass starts with, before the factor of that pass is applied to it. None when a
+    counter the factor reads is no `range` loop's, or the passes are too many to compound one by one."""
+    import itertools
+
+    spans = []
+    for trip, passes in reversed(counted):  # outermost first
+        if trip.counter and trip.range_args:
+            span = range(*(int(_evaluate(a, values)) for a in trip.range_args))
+            if len(span) != passes:
+                return None
+            spans.append((trip.counter, span))
+        elif trip.counter and not _reads_a_counter(schedule.factor, [(trip, passes)]):
+            spans.append((None, range(passes)))
+        else:
+            return None  # a counter the factor reads whose values cannot be told
+    if math.prod(len(span) for _, span in spans) > MOST_PASSES:
+        return None
+    code = compile(schedule.factor, "<schedule>", "eval")
+    scope = {"__builtins__": builtins, **values}
+    rate, rates = first, []
+    for at in itertools.product(*(span for _, span in spans)):
+        rates.append(rate)
+        scope.update({name: value for (name, _), value in zip(spans, at) if name})
+        try:
+            factor = _number(eval(code, scope))  # noqa: S307 - the program's own expression, in the sandbox
+        except (OverflowError, ZeroDivisionError):
+            factor = None
+        if factor is None or factor <= 0:
+            return None
+        rate = rate / factor if schedule.divides else rate * factor
+    return rates
 
 
 __all__ = ["Vanishing", "vanishing_rate"]
