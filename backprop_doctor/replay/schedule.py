@@ -55,9 +55,9 @@ def _number(value: Any) -> float | None:
     return number if not math.isnan(number) else None
 
 
-def vanishing_rate(result: Any) -> Vanishing | None:
-    """The step's rate schedule, when it takes the rate to a thousandth of its first value (of its peak,
-    after a warm-up) within the first quarter of the loop's passes; else None."""
+def _step_schedule(result: Any) -> tuple[Any, dict[str, Any], str] | None:
+    """(the schedule, the values the program holds when its first step begins, the rate's name) of the one
+    learning rate the step's updates share, when a statement of the training loop sets it every pass."""
     from backprop_doctor.static.files import source_tree
     from backprop_doctor.static.schedules import rate_schedule
 
@@ -69,7 +69,16 @@ def vanishing_rate(result: Any) -> Vanishing | None:
     schedule = rate_schedule(source_tree(runner.path)[1], result.step.loop_line, rate)
     if schedule is None:
         return None
-    values = dict(getattr(runner.state, "values", {}) or {})
+    return schedule, dict(getattr(runner.state, "values", {}) or {}), rate
+
+
+def vanishing_rate(result: Any) -> Vanishing | None:
+    """The step's rate schedule, when it takes the rate to a thousandth of its first value (of its peak,
+    after a warm-up) within the first quarter of the loop's passes; else None."""
+    found = _step_schedule(result)
+    if found is None:
+        return None
+    schedule, values, rate = found
     try:
         if schedule.formula is not None:
             span = range(*(int(_evaluate(a, values)) for a in schedule.range_args))
@@ -260,15 +269,8 @@ def _compounded(schedule: Any, values: dict[str, Any], rate: str) -> Vanishing |
             return None
         last = first * each ** (passes - 1)
         effective = (1 - each**passes) / (1 - each)
-    outer, outer_passes = counted[-1]
-    within = passes // outer_passes  # the passes of the loops inside the outermost one, per pass of it
-    counter_at = None
-    if gone < passes and outer.range_args and outer.counter:
-        counter_at = range(*(int(_evaluate(a, values)) for a in outer.range_args))[gone // within]
-    elif gone < passes and outer.counts and outer.counter:
-        start, step = (_number(_evaluate(e, values)) for e in outer.counts)
-        if start is not None and step is not None:
-            counter_at = f"{start + step * (gone // within):g}"
+    outer = counted[-1][0]
+    counter_at = _outer_counter_at(counted, values, gone)
     loops = tuple((trip.line, n) for trip, n in counted) if len(counted) > 1 else ()
     base = _base(values, rate, float(values[rate])) if compounds else None
     return Vanishing(
@@ -284,6 +286,23 @@ def _base(values: dict[str, Any], rate: str, first: float) -> str | None:
         if name != rate and name.isidentifier() and not name.startswith("_") and type(value) in (int, float) and value == first
     ]  # fmt: skip
     return names[0] if len(names) == 1 else None
+
+
+def _outer_counter_at(counted: list[tuple[Any, int]], values: dict[str, Any], at: int) -> Any:
+    """The outermost loop's counter at pass `at` (from 0) of all the loops a factor runs in; None when it
+    cannot be told."""
+    passes = math.prod(n for _, n in counted)
+    outer, outer_passes = counted[-1]
+    if not (0 <= at < passes and outer.counter and outer_passes):
+        return None
+    within = passes // outer_passes  # the passes of the loops inside the outermost one, per pass of it
+    if outer.range_args:
+        return range(*(int(_evaluate(a, values)) for a in outer.range_args))[at // within]
+    if outer.counts:
+        start, step = (_number(_evaluate(e, values)) for e in outer.counts)
+        if start is not None and step is not None:
+            return f"{start + step * (at // within):g}"
+    return None
 
 
 def _reads_a_counter(factor: str, counted: list[tuple[Any, int]]) -> bool:
@@ -332,4 +351,130 @@ def _per_pass(schedule: Any, values: dict[str, Any], counted: list[tuple[Any, in
     return rates
 
 
-__all__ = ["Vanishing", "vanishing_rate"]
+GROWN = 100.0  # a schedule whose rate ends this many times its first value ...
+RISING = 10.0  # ... and this many times what it was halfway through the loop grows without bound (a warm-up levels off)
+TENFOLD = 10.0
+
+
+@dataclass(frozen=True)
+class Growing:
+    schedule: Any  # static.schedules.Schedule
+    passes: int  # the passes of the loop (of all the loops a factor runs in)
+    first: float  # the rate at the first pass
+    last: float  # at the last pass (inf when it overflowed)
+    halfway: float  # at the middle pass
+    tenfold_at: int  # the pass (from 0) by which it is ten times its first value
+    counter_at: Any  # the counter's value there (`epoch` = 22), when it can be told
+    counter: str | None = None  # the counter `counter_at` is a value of
+    decaying: str | None = None  # the schedule's statement with its operation turned round, when that decays (`lr = lr0 * 0.9 ** epoch`)
+
+
+def growing_rate(result: Any) -> Growing | None:
+    """The step's rate schedule, when it makes the rate grow without bound over the loop's passes: ending
+    `GROWN` times its first value and still `RISING` times what it was halfway (an exponent of the wrong
+    sign: `lr0 / 0.9 ** epoch`, `lr *= 1.05`); else None. A warm-up that climbs to its rate and stays
+    there, or one that starts from 0, is none."""
+    found = _step_schedule(result)
+    if found is None:
+        return None
+    schedule, values, rate = found
+    try:
+        if schedule.formula is not None:
+            return _formula_grows(schedule, values)
+        return _factor_grows(schedule, values, rate)
+    except Exception:  # noqa: BLE001 - the program's expressions raised when read here: no schedule to judge
+        return None
+
+
+def _formula_grows(schedule: Any, values: dict[str, Any]) -> Growing | None:
+    span = range(*(int(_evaluate(a, values)) for a in schedule.range_args))
+    passes = len(span)
+    if passes < MIN_PASSES:
+        return None
+    scanned = _scan(schedule, span, values)
+    if scanned is None:
+        return None
+    indices, rates, stride = scanned
+    if indices and indices[-1] + stride < passes:  # the scan stopped on an overflow of the rate
+        indices, rates = [*indices, passes - 1], [*rates, math.inf]
+    grown = _grown(indices, rates, passes)
+    if grown is None:
+        return None
+    first, last, halfway, tenfold = grown
+    return Growing(schedule, passes, first, last, halfway, tenfold, span[tenfold], schedule.counter, _turned_round(schedule, span, values))
+
+
+def _factor_grows(schedule: Any, values: dict[str, Any], rate: str) -> Growing | None:
+    counted = _counted_trips(schedule, values)
+    if not counted:
+        return None
+    passes = math.prod(n for _, n in counted)
+    first = _number(values.get(rate))
+    if passes < MIN_PASSES or first is None or first <= 0:
+        return None
+    if _reads_a_counter(schedule.factor, counted):
+        rates = _per_pass(schedule, values, counted, first)
+        if rates is None:
+            return None
+        grown = _grown(list(range(len(rates))), rates, passes)
+    else:
+        factor = _number(_evaluate(schedule.factor, values))
+        if factor is None or factor <= 0:
+            return None
+        each = 1 / factor if schedule.divides else factor
+        if each <= 1:
+            return None
+        at = [0, (passes - 1) // 2, passes - 1]
+        grown = _grown(at, [first * _power(each, i) for i in at], passes)
+        if grown is not None:
+            grown = (*grown[:3], math.ceil(math.log(TENFOLD) / math.log(each)))
+    if grown is None:
+        return None
+    first, last, halfway, tenfold = grown
+    outer = counted[-1][0]
+    return Growing(schedule, passes, first, last, halfway, tenfold, _outer_counter_at(counted, values, tenfold), outer.counter)
+
+
+def _power(base: float, exponent: int) -> float:
+    try:
+        return base**exponent
+    except OverflowError:
+        return math.inf
+
+
+def _grown(indices: list[int], rates: list[float], passes: int) -> tuple[float, float, float, int] | None:
+    """(first, last, halfway, the pass by which it is tenfold) of rates that grow without bound; else None."""
+    if not rates or any(not r > 0 for r in rates):  # NaN, 0 or a negative rate: no growth to judge
+        return None
+    first, last = rates[0], rates[-1]
+    halfway = next(r for i, r in zip(reversed(indices), reversed(rates)) if i <= passes // 2)
+    if not (last >= GROWN * first and last >= RISING * halfway and last >= max(rates)):
+        return None
+    tenfold = next((i for i, r in zip(indices, rates) if r >= TENFOLD * first), indices[-1])
+    return first, last, halfway, tenfold
+
+
+def _turned_round(schedule: Any, span: range, values: dict[str, Any]) -> str | None:
+    """The schedule's statement with its outermost `/` and `*` swapped (`lr0 / 0.9 ** epoch` written for
+    `lr0 * 0.9 ** epoch`), when the rate it sets then falls over the loop instead: the likely intent."""
+    import ast
+    from dataclasses import replace
+
+    try:
+        node = ast.parse(schedule.formula, mode="eval").body
+    except SyntaxError:
+        return None
+    if not (isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mult, ast.Div))):
+        return None
+    node.op = ast.Div() if isinstance(node.op, ast.Mult) else ast.Mult()
+    formula = ast.unparse(node)
+    try:
+        scanned = _scan(replace(schedule, formula=formula), span, values)
+    except Exception:  # noqa: BLE001 - the turned formula raised: no intent to offer
+        return None
+    if scanned is None or not scanned[1] or not all(0 < r <= scanned[1][0] for r in scanned[1]) or scanned[1][-1] >= scanned[1][0]:
+        return None
+    return f"{schedule.rate} = {formula}"
+
+
+__all__ = ["Growing", "Vanishing", "growing_rate", "vanishing_rate"]
