@@ -66,6 +66,25 @@ for rnd in range(20):
     print(rnd, total / rows)
 '''
 
+# Several steps on each sample: the sample is taken at the variable of the loop around the step's.
+REPEATED = '''\
+import numpy as np
+
+rs = np.random.RandomState(3)
+X = rs.randn(50, 3)
+y = X @ np.array([1.0, -2.0, 0.5])
+w = np.zeros(3)
+lr = 0.05
+for epoch in range(10):
+    for j in rs.permutation(50):
+        for k in range(3):
+            xj = X[j]
+            err = xj @ w - y[j]
+            loss = 0.5 * err ** 2
+            w -= lr * err * xj
+    print(epoch, loss)
+'''
+
 
 def _ours(report: dict) -> list[dict]:
     return [f for f in report["findings"] if f["name"] == "step-same-batch"]
@@ -94,7 +113,7 @@ def test_a_loop_over_a_range_that_takes_the_last_sample_every_time_is_named(tmp_
 
 
 def test_the_loops_that_take_the_sample_at_their_variable_are_quiet(tmp_path):
-    for name, text in (("shuffled.py", SHUFFLED), ("stored.py", STORED)):
+    for name, text in (("shuffled.py", SHUFFLED), ("stored.py", STORED), ("repeated.py", REPEATED)):
         report = check(write(tmp_path, name, text), training=True)
         assert replayed(report)["parameters"], name
         assert _ours(report) == [], name

@@ -42,6 +42,7 @@ def fixed_batch(tree: ast.AST, loop: ast.AST | None) -> FixedBatch | None:
     if variable in read or not _inside_a_loop(tree, loop):
         return None
     bound = {variable} | {n.id for s in loop.body for n in walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    outer = _bound_by_outer_loops(tree, loop)  # `X[j]` under `for j in range(n): for k in range(steps):`: several steps on each sample
     for statement in loop.body:
         if not (isinstance(statement, ast.Assign) and len(statement.targets) == 1):
             continue
@@ -55,6 +56,8 @@ def fixed_batch(tree: ast.AST, loop: ast.AST | None) -> FixedBatch | None:
             if not (isinstance(name, ast.Name) and isinstance(cut, ast.Subscript) and isinstance(cut.value, ast.Name)):
                 continue
             sample = _an_index(cut.slice)
+            if sample and isinstance(cut.slice, ast.Name) and cut.slice.id in outer:
+                continue
             if cut.value.id in bound or not (sample or isinstance(cut.slice, ast.Slice)):
                 continue
             if isinstance(cut.slice, ast.Slice) and cut.slice.lower is None and cut.slice.upper is None:
@@ -96,6 +99,17 @@ def _an_index(index: ast.expr) -> bool:
 def _a_count(call: ast.Call) -> bool:
     """`len(X)`, `int(n / 2)`: a call that counts, the same at every pass."""
     return isinstance(call.func, ast.Name) and call.func.id in ("len", "int", "min", "max")
+
+
+def _bound_by_outer_loops(tree: ast.AST, loop: ast.For) -> set[str]:
+    """The names the loops that hold `loop` bind: their variables and what their bodies assign."""
+    return {
+        n.id
+        for outer in walk(tree)
+        if isinstance(outer, (ast.For, ast.While)) and outer is not loop and any(n is loop for n in walk(outer))
+        for n in walk(outer)
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+    }
 
 
 def _inside_a_loop(tree: ast.AST, loop: ast.For) -> bool:
