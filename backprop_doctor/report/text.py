@@ -479,6 +479,7 @@ MEASURES: dict[str, tuple[str, str]] = {
     "step-rate-too-high": ("your learning rate", "a tenth of it or less made the loss fall"),
     "step-rate-too-high/unstable": ("the loss's rise over the replayed steps, the last over the first", ""),
     "step-rate-too-high/momentum-not-below-one": ("your momentum coefficient", "a velocity decays only below"),
+    "step-rate-too-high/schedule-grows": ("the rate at the loop's last pass over its first", "a schedule grows without bound from"),
     "float32-precision": _GRADIENT,
     "nonreentrant-backward": (
         "the relative error of the gradients taken over all the layer's arrays together",
