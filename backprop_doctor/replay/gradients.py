@@ -1315,7 +1315,26 @@ def _clip_bound_at(runner: Runner, moved: Moved) -> float | None:
             low, high = _bound(node.args[1], known), _bound(node.args[2], known)
             if isinstance(high, (int, float)) and isinstance(low, (int, float)) and low == -high > float("-inf") and high > 0:
                 return float(high)
-    return None
+    return _bound_through_calls(tree, nodes, known)
+
+
+def _bound_through_calls(tree: Any, nodes: list[Any], known: dict[str, Any]) -> float | None:
+    """The bound of an elementwise clip in a file's function the step calls, with its parameter given by
+    each call (`def clip_elementwise(grads, value): return [np.clip(g, -value, value) for g in grads]`,
+    called as `clip_elementwise(gW, clip_value)` for each list of gradients): one bound when every call
+    clips at the same one; None when they differ or one cannot be read."""
+    from backprop_doctor.static.clipping import clips_inside_calls
+
+    highs: set[float] = set()
+    for inside in clips_inside_calls(tree, nodes):
+        given = {name: _bound(argument, known) for name, argument in inside.bound.items()}
+        # the function's parameters hide the step's names; one the call gives no number for stays unknown
+        local = {**{k: v for k, v in known.items() if k not in inside.bound}, **{k: v for k, v in given.items() if v is not None}}
+        low, high = _bound(inside.clip.args[1], local), _bound(inside.clip.args[2], local)
+        if not (isinstance(high, (int, float)) and isinstance(low, (int, float)) and low == -high > float("-inf") and high > 0):
+            return None
+        highs.add(float(high))
+    return highs.pop() if len(highs) == 1 else None
 
 
 def _bound(node: Any, known: dict[str, Any]) -> Any:
