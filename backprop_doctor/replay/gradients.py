@@ -161,6 +161,7 @@ class StepResult:
     smaller_rate: tuple[str, float, float, list[float]] | None = None  # (name, yours, tried, curve) when the curve rises
     walked: tuple[float, float] | None = None  # curve.walked: the loss over the data the passes walk, before and after them
     larger_rate: tuple[str, float, float, list[float]] | None = None  # the same, when the curve does not move
+    tight_clip: Any = None  # clip_tight.TightClip: an elementwise clip's bound, not the gradient, sets every step of a curve that does not move
     non_finite: Any = None  # curve.NonFinite: where the loop first made inf or NaN, when no smaller rate helps
     smaller_init: Any = None  # init_scale.SmallerInit: the weight matrices scaled down at the start keep it finite, when no smaller rate helps
     symmetric: list[str] = field(default_factory=list)  # weight matrices whose units all start equal (`np.zeros`)
@@ -675,7 +676,11 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
 
                         result.smaller_init = smaller_init(runner, capture, path, source_tree(runner.path)[1], result.terms)
             elif stalls(result.curve, result.terms) and not result.wrong and not result.maximised and not falls_in_its_own_passes(runner):
-                result.larger_rate = _rate_that_works(runner, capture, (10.0, 100.0))
+                from backprop_doctor.replay.clip_tight import tight_clip
+
+                result.tight_clip = tight_clip(runner, capture.moved, deadline)  # the clip, not the rate, sets every step
+                if result.tight_clip is None:
+                    result.larger_rate = _rate_that_works(runner, capture, (10.0, 100.0))
             if _unexplained(result):
                 from backprop_doctor.replay.curve import tiny_batch
 
@@ -725,7 +730,7 @@ def _unexplained(result: StepResult) -> bool:
     fitted with the program's own step, `curve.tiny_batch`, the script's `cannot-overfit`."""
     return bool(
         result.curve and result.parameters and not result.wrong and not result.still and not result.lost and not result.symmetric
-        and result.smaller_rate is None and result.larger_rate is None and result.non_finite is None
+        and result.smaller_rate is None and result.larger_rate is None and result.tight_clip is None and result.non_finite is None
         and not any(d.dead_last * 2 > d.units for d in result.dead) and _layered([m for m, _ in result.parameters])
     )  # fmt: skip
 
@@ -1271,7 +1276,22 @@ def _parameter(runner: Runner, moved: Moved, base_loss: float, rng: np.random.Ge
     return measured
 
 
+@dataclass(frozen=True)
+class ClipBound:
+    """The bound of an elementwise clip of a step's gradients (`np.clip(g, -clip, clip)`)."""
+
+    value: float
+    setting: str | None  # the name of the step's state the bound is read from (`clip`, `clip_value`); None for a literal
+    line: int  # the clip: `np.clip(...)` in the step, or the step's call of the function that clips (`clip_each(gW, c)`)
+
+
 def _clip_bound(runner: Runner, moved: Moved) -> float | None:
+    """The value of `clip_bound`."""
+    found = clip_bound(runner, moved)
+    return found.value if found is not None else None
+
+
+def clip_bound(runner: Runner, moved: Moved) -> ClipBound | None:
     """`_clip_bound_at`, read once per update statement of a runner: its parameters share it (the 41
     weights a micrograd step moves at one `p.data -= lr * p.grad` each walked the step's functions)."""
     bounds = runner.__dict__.setdefault("_clip_bounds", {})
@@ -1281,7 +1301,7 @@ def _clip_bound(runner: Runner, moved: Moved) -> float | None:
     return bounds[key][1]
 
 
-def _clip_bound_at(runner: Runner, moved: Moved) -> float | None:
+def _clip_bound_at(runner: Runner, moved: Moved) -> ClipBound | None:
     """The bound of an elementwise clip of the gradients (`np.clip(dparam, -5, 5, out=dparam)`) in the
     step or in the function that updates: entries at it are clipped, not the loss's gradient. A bound
     may be a name: a default of the updating function (`def update(self, lr, limit=1.0)`) or a
@@ -1297,6 +1317,7 @@ def _clip_bound_at(runner: Runner, moved: Moved) -> float | None:
     tree = source_tree(site.file or runner.path)[1]
     updating = find_function(tree, site.update.function) if tree is not None and site.update.function else None
     known: dict[str, Any] = {k: v for k, v in runner.state.values.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    settings = set(known)  # the names a fix can set: the step's state, not a function's default
     if tree is not None and site.file is None:  # `loss, dWxh, ... = lossFun(...)`, which clips before it returns (min-char-rnn)
         from backprop_doctor.static.step_functions import called_functions
 
@@ -1310,22 +1331,27 @@ def _clip_bound_at(runner: Runner, moved: Moved) -> float | None:
             value = _bound(default, {}) if default is not None else None
             if value is not None:
                 known[argument.arg] = value
+                settings.discard(argument.arg)
     for node in (n for top in nodes for n in ast.walk(top)):
         if isinstance(node, ast.Call) and ast.unparse(node.func).rpartition(".")[2] == "clip" and len(node.args) >= 3:
             low, high = _bound(node.args[1], known), _bound(node.args[2], known)
             if isinstance(high, (int, float)) and isinstance(low, (int, float)) and low == -high > float("-inf") and high > 0:
-                return float(high)
-    return _bound_through_calls(tree, nodes, known)
+                setting = node.args[2].id if isinstance(node.args[2], ast.Name) and node.args[2].id in settings else None
+                return ClipBound(float(high), setting, getattr(node, "lineno", site.line))
+    return _bound_through_calls(tree, nodes, known, settings)
 
 
-def _bound_through_calls(tree: Any, nodes: list[Any], known: dict[str, Any]) -> float | None:
+def _bound_through_calls(tree: Any, nodes: list[Any], known: dict[str, Any], settings: set[str]) -> ClipBound | None:
     """The bound of an elementwise clip in a file's function the step calls, with its parameter given by
     each call (`def clip_elementwise(grads, value): return [np.clip(g, -value, value) for g in grads]`,
     called as `clip_elementwise(gW, clip_value)` for each list of gradients): one bound when every call
     clips at the same one; None when they differ or one cannot be read."""
+    import ast
+
     from backprop_doctor.static.clipping import clips_inside_calls
 
-    highs: set[float] = set()
+    found: set[tuple[float, str | None]] = set()
+    line = None
     for inside in clips_inside_calls(tree, nodes):
         given = {name: _bound(argument, known) for name, argument in inside.bound.items()}
         # the function's parameters hide the step's names; one the call gives no number for stays unknown
@@ -1333,8 +1359,15 @@ def _bound_through_calls(tree: Any, nodes: list[Any], known: dict[str, Any]) -> 
         low, high = _bound(inside.clip.args[1], local), _bound(inside.clip.args[2], local)
         if not (isinstance(high, (int, float)) and isinstance(low, (int, float)) and low == -high > float("-inf") and high > 0):
             return None
-        highs.add(float(high))
-    return highs.pop() if len(highs) == 1 else None
+        written = inside.clip.args[2]
+        passed = inside.bound.get(written.id, written) if isinstance(written, ast.Name) else None  # what the call gives the bound's parameter
+        setting = passed.id if isinstance(passed, ast.Name) and passed.id in settings else None
+        found.add((float(high), setting))
+        line = line if line is not None else inside.call.lineno
+    if len(found) != 1 or line is None:
+        return None
+    (value, setting), = found
+    return ClipBound(value, setting, line)
 
 
 def _bound(node: Any, known: dict[str, Any]) -> Any:

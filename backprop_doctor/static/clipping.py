@@ -162,6 +162,7 @@ class ClipInside:
     """An element-wise clip (`np.clip(g, -value, value)`) in a function of the file that a step calls,
     with that call's arguments bound to the function's parameters (`{"value": clip_value}`)."""
 
+    call: ast.Call  # the step's call of the function (`clip_elementwise(gW, clip_value)`)
     clip: ast.Call
     bound: dict[str, ast.expr]  # the function's parameter -> the call's argument (or the parameter's default)
 
@@ -192,7 +193,7 @@ def clips_inside_calls(tree: ast.Module | None, nodes: Sequence[ast.AST]) -> lis
         if not clips:
             continue
         bound = _bound_arguments(function, call, method)
-        found += [ClipInside(clip, bound) for clip in clips]
+        found += [ClipInside(call, clip, bound) for clip in clips]
     return found
 
 
