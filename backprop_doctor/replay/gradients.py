@@ -1249,6 +1249,9 @@ def _parameter(runner: Runner, moved: Moved, base_loss: float, rng: np.random.Ge
     if widened is not None:
         return Measured(describe(moved.path), line, shape=tuple(np.shape(base)), widened=widened, file=file)
     bound = _clip_bound(runner, moved)
+    if bound is None and np.ndim(gradient) and _symmetric_clip(runner, moved):
+        others = [m.gradient for m in getattr(runner.capture, "moved", ()) if m.gradient is not None and np.ndim(m.gradient)]
+        bound = _bound_reached(gradient, others)  # a clip whose bound the step holds where it cannot be read (`self.clip_at`): as its entries show it
     kept = np.abs(np.asarray(gradient, dtype=np.float64)) < bound * (1 - 1e-9) if bound is not None and np.ndim(gradient) else None
     if kept is not None and not kept.any():
         return None  # every entry clipped: nothing of the gradient is left to compare
@@ -1306,8 +1309,20 @@ def _clip_bound_at(runner: Runner, moved: Moved) -> ClipBound | None:
     step or in the function that updates: entries at it are clipped, not the loss's gradient. A bound
     may be a name: a default of the updating function (`def update(self, lr, limit=1.0)`) or a
     variable of the step's state (`clip = 5`)."""
-    import ast
+    tree, nodes, known, settings = _clip_nodes(runner, moved)
+    for node in (n for top in nodes for n in ast.walk(top)):
+        if isinstance(node, ast.Call) and ast.unparse(node.func).rpartition(".")[2] == "clip" and len(node.args) >= 3:
+            low, high = _bound(node.args[1], known), _bound(node.args[2], known)
+            if isinstance(high, (int, float)) and isinstance(low, (int, float)) and low == -high > float("-inf") and high > 0:
+                setting = node.args[2].id if isinstance(node.args[2], ast.Name) and node.args[2].id in settings else None
+                return ClipBound(float(high), setting, getattr(node, "lineno", moved.site.line))
+    return _bound_through_calls(tree, nodes, known, settings)
 
+
+def _clip_nodes(runner: Runner, moved: Moved) -> tuple[Any, list[Any], dict[str, Any], set[str]]:
+    """Where a clip of an update's gradients may be written (the step's statements, the update itself, the
+    functions the step calls once, the function that updates), with the numbers the step's state and that
+    function's defaults give names (`known`), and which of them are settings of the state a fix can set."""
     from backprop_doctor.static.definitions import find_function
 
     site = moved.site
@@ -1332,13 +1347,49 @@ def _clip_bound_at(runner: Runner, moved: Moved) -> ClipBound | None:
             if value is not None:
                 known[argument.arg] = value
                 settings.discard(argument.arg)
-    for node in (n for top in nodes for n in ast.walk(top)):
-        if isinstance(node, ast.Call) and ast.unparse(node.func).rpartition(".")[2] == "clip" and len(node.args) >= 3:
-            low, high = _bound(node.args[1], known), _bound(node.args[2], known)
-            if isinstance(high, (int, float)) and isinstance(low, (int, float)) and low == -high > float("-inf") and high > 0:
-                setting = node.args[2].id if isinstance(node.args[2], ast.Name) and node.args[2].id in settings else None
-                return ClipBound(float(high), setting, getattr(node, "lineno", site.line))
-    return _bound_through_calls(tree, nodes, known, settings)
+    return tree, nodes, known, settings
+
+
+def _symmetric_clip(runner: Runner, moved: Moved) -> bool:
+    """Whether the step clips something between a bound and its negative (`np.clip(g, -self.c, self.c)`),
+    a bound it could not read: the update's gradient may be clipped at it. Read once per update statement."""
+    from backprop_doctor.static.clipping import clips_inside_calls
+
+    cache = runner.__dict__.setdefault("_symmetric_clips", {})
+    key = id(moved.site)
+    if key not in cache:
+        tree, nodes, _, _ = _clip_nodes(runner, moved)
+        calls = [n for top in nodes for n in ast.walk(top) if isinstance(n, ast.Call) and ast.unparse(n.func).rpartition(".")[2] == "clip"]
+        calls += [inside.clip for inside in clips_inside_calls(tree, nodes)]
+        symmetric = any(
+            len(c.args) >= 3 and isinstance(c.args[1], ast.UnaryOp) and isinstance(c.args[1].op, ast.USub)
+            and ast.unparse(c.args[1].operand) == ast.unparse(c.args[2])
+            for c in calls
+        )  # fmt: skip
+        cache[key] = (moved.site, symmetric)
+    return cache[key][1]
+
+
+def _bound_reached(gradient: Any, step: list[Any] = ()) -> float | None:
+    """The largest magnitude of a gradient's entries when two or more share it exactly: the bound of an
+    elementwise clip that bit (a gradient clipped at 1e-6 is its sign pattern times 1e-6). A gradient
+    with too few entries to tell (a single output bias) takes the bound the step's gradients (`step`)
+    share, when its entries sit at it."""
+
+    def shared(values: Any) -> float | None:
+        entries = np.abs(np.asarray(values, dtype=np.float64)).ravel()
+        if entries.size < 2 or not np.all(np.isfinite(entries)):
+            return None
+        top = float(entries.max())
+        return top if top > 0 and int(np.count_nonzero(entries >= top * (1 - 1e-12))) >= 2 else None
+
+    own = shared(gradient)
+    if own is not None or not step:
+        return own
+    everyone = shared(np.concatenate([np.abs(np.asarray(g, dtype=np.float64)).ravel() for g in step]))
+    if everyone is None or float(np.max(np.abs(gradient))) < everyone * (1 - 1e-12):
+        return None
+    return everyone
 
 
 def _bound_through_calls(tree: Any, nodes: list[Any], known: dict[str, Any], settings: set[str]) -> ClipBound | None:
@@ -1346,8 +1397,6 @@ def _bound_through_calls(tree: Any, nodes: list[Any], known: dict[str, Any], set
     each call (`def clip_elementwise(grads, value): return [np.clip(g, -value, value) for g in grads]`,
     called as `clip_elementwise(gW, clip_value)` for each list of gradients): one bound when every call
     clips at the same one; None when they differ or one cannot be read."""
-    import ast
-
     from backprop_doctor.static.clipping import clips_inside_calls
 
     found: set[tuple[float, str | None]] = set()
@@ -1357,8 +1406,10 @@ def _bound_through_calls(tree: Any, nodes: list[Any], known: dict[str, Any], set
         # the function's parameters hide the step's names; one the call gives no number for stays unknown
         local = {**{k: v for k, v in known.items() if k not in inside.bound}, **{k: v for k, v in given.items() if v is not None}}
         low, high = _bound(inside.clip.args[1], local), _bound(inside.clip.args[2], local)
-        if not (isinstance(high, (int, float)) and isinstance(low, (int, float)) and low == -high > float("-inf") and high > 0):
-            return None
+        if not (isinstance(high, (int, float)) and isinstance(low, (int, float))):
+            return None  # a bound that cannot be read: no bound can be trusted
+        if not low == -high > float("-inf") or high <= 0:
+            continue  # `np.clip(p, 1e-7, 1 - 1e-7)`: a value kept in a range, not a gradient clipped
         written = inside.clip.args[2]
         passed = inside.bound.get(written.id, written) if isinstance(written, ast.Name) else None  # what the call gives the bound's parameter
         setting = passed.id if isinstance(passed, ast.Name) and passed.id in settings else None
