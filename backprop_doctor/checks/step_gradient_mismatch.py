@@ -744,7 +744,7 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
     if culprit is None and (twice := _misapplied_in_step(result, source)) is not None:
         yield _misapplied_finding(result, twice, loss_words, evidence, path, source)
         return
-    borrowed = _borrowed(result)
+    borrowed = _borrowed(result, source.tree)
     for moved, measured, owner, own in borrowed:
         yield rule(NAME).finding(
             f"the update of `{measured.name}` in your training step (line {moved.site.line}) uses `{moved.site.gradient}`, the gradient "
@@ -1383,20 +1383,40 @@ def _shared_finding(result: Any, shared: tuple[ast.stmt, str, list[int]], loss_w
     )
 
 
-def _borrowed(result: Any) -> list[tuple[Any, Any, str, str]]:
+def _borrowed(result: Any, tree: Any = None) -> list[tuple[Any, Any, str, str]]:
     """Updates that read another parameter's gradient (`b1 -= lr * db2`, where `b2 -= lr * db2` is right)
     while the step binds the parameter's own (`db1`): (moved, measured, that other parameter, its own
-    gradient's name)."""
+    gradient's name). A name a `for` around the update binds (`for W, g in zip(net.W, gW)` beside
+    `for b, g in zip(net.b, gb)`) is a different array at each pass of it: no other parameter's."""
+    looped = _loop_bound(tree, [m.site for m, _ in result.parameters if m.site.file is None])
     right = {m.site.gradient: m.site.update.target for m, r in result.parameters if not r.wrong}
     found = []
     for moved, measured in result.wrong:
         gradient, target = moved.site.gradient, moved.site.update.target
         if not (gradient.isidentifier() and target.isidentifier() and gradient in right and right[gradient] != target):
             continue
+        if gradient in looped:
+            continue
         own = next((n for n in (f"d{target}", f"d_{target}", f"grad_{target}", f"g{target}", f"{target}_grad") if n in result.step.assigned), None)
         if own is not None:
             found.append((moved, measured, right[gradient], own))
     return found
+
+
+def _loop_bound(tree: Any, sites: list[Any]) -> set[str]:
+    """The names the `for` statements around the given update sites bind (`W`, `g` of `for W, g in zip(...)`)."""
+    import ast
+
+    if tree is None or not sites:
+        return set()
+    lines = {site.line for site in sites}
+    return {
+        name.id
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.For, ast.AsyncFor)) and any(node.body[0].lineno <= line <= (node.end_lineno or node.lineno) for line in lines)
+        for name in ast.walk(node.target)
+        if isinstance(name, ast.Name)
+    }
 
 
 def _rebound_finding(result: Any, rebound: list[tuple[str, str, int, int]], loss_words: str, evidence: Any, path: str) -> Finding:

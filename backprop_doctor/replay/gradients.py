@@ -161,6 +161,7 @@ class StepResult:
     smaller_rate: tuple[str, float, float, list[float]] | None = None  # (name, yours, tried, curve) when the curve rises
     walked: tuple[float, float] | None = None  # curve.walked: the loss over the data the passes walk, before and after them
     larger_rate: tuple[str, float, float, list[float]] | None = None  # the same, when the curve does not move
+    tight_clip: Any = None  # clip_tight.TightClip: an elementwise clip's bound, not the gradient, sets every step of a curve that does not move
     non_finite: Any = None  # curve.NonFinite: where the loop first made inf or NaN, when no smaller rate helps
     smaller_init: Any = None  # init_scale.SmallerInit: the weight matrices scaled down at the start keep it finite, when no smaller rate helps
     symmetric: list[str] = field(default_factory=list)  # weight matrices whose units all start equal (`np.zeros`)
@@ -713,7 +714,11 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
 
                         result.smaller_init = smaller_init(runner, capture, path, source_tree(runner.path)[1], result.terms)
             elif stalls(result.curve, result.terms) and not result.wrong and not result.maximised and not falls_in_its_own_passes(runner):
-                result.larger_rate = _rate_that_works(runner, capture, (10.0, 100.0))
+                from backprop_doctor.replay.clip_tight import tight_clip
+
+                result.tight_clip = tight_clip(runner, capture.moved, deadline)  # the clip, not the rate, sets every step
+                if result.tight_clip is None:
+                    result.larger_rate = _rate_that_works(runner, capture, (10.0, 100.0))
             if _unexplained(result):
                 from backprop_doctor.replay.curve import tiny_batch
 
@@ -763,7 +768,7 @@ def _unexplained(result: StepResult) -> bool:
     fitted with the program's own step, `curve.tiny_batch`, the script's `cannot-overfit`."""
     return bool(
         result.curve and result.parameters and not result.wrong and not result.still and not result.lost and not result.symmetric
-        and result.smaller_rate is None and result.larger_rate is None and result.non_finite is None
+        and result.smaller_rate is None and result.larger_rate is None and result.tight_clip is None and result.non_finite is None
         and not any(d.dead_last * 2 > d.units for d in result.dead) and _layered([m for m, _ in result.parameters])
     )  # fmt: skip
 
@@ -1307,6 +1312,9 @@ def _parameter(runner: Runner, moved: Moved, base_loss: float, rng: np.random.Ge
     if widened is not None:
         return Measured(describe(moved.path), line, shape=tuple(np.shape(base)), widened=widened, file=file)
     bound = _clip_bound(runner, moved)
+    if bound is None and np.ndim(gradient) and _symmetric_clip(runner, moved):
+        others = [m.gradient for m in getattr(runner.capture, "moved", ()) if m.gradient is not None and np.ndim(m.gradient)]
+        bound = _bound_reached(gradient, others)  # a clip whose bound the step holds where it cannot be read (`self.clip_at`): as its entries show it
     kept = np.abs(np.asarray(gradient, dtype=np.float64)) < bound * (1 - 1e-9) if bound is not None and np.ndim(gradient) else None
     if kept is not None and not kept.any():
         return None  # every entry clipped: nothing of the gradient is left to compare
@@ -1334,7 +1342,22 @@ def _parameter(runner: Runner, moved: Moved, base_loss: float, rng: np.random.Ge
     return measured
 
 
+@dataclass(frozen=True)
+class ClipBound:
+    """The bound of an elementwise clip of a step's gradients (`np.clip(g, -clip, clip)`)."""
+
+    value: float
+    setting: str | None  # the name of the step's state the bound is read from (`clip`, `clip_value`); None for a literal
+    line: int  # the clip: `np.clip(...)` in the step, or the step's call of the function that clips (`clip_each(gW, c)`)
+
+
 def _clip_bound(runner: Runner, moved: Moved) -> float | None:
+    """The value of `clip_bound`."""
+    found = clip_bound(runner, moved)
+    return found.value if found is not None else None
+
+
+def clip_bound(runner: Runner, moved: Moved) -> ClipBound | None:
     """`_clip_bound_at`, read once per update statement of a runner: its parameters share it (the 41
     weights a micrograd step moves at one `p.data -= lr * p.grad` each walked the step's functions)."""
     bounds = runner.__dict__.setdefault("_clip_bounds", {})
@@ -1344,13 +1367,25 @@ def _clip_bound(runner: Runner, moved: Moved) -> float | None:
     return bounds[key][1]
 
 
-def _clip_bound_at(runner: Runner, moved: Moved) -> float | None:
+def _clip_bound_at(runner: Runner, moved: Moved) -> ClipBound | None:
     """The bound of an elementwise clip of the gradients (`np.clip(dparam, -5, 5, out=dparam)`) in the
     step or in the function that updates: entries at it are clipped, not the loss's gradient. A bound
     may be a name: a default of the updating function (`def update(self, lr, limit=1.0)`) or a
     variable of the step's state (`clip = 5`)."""
-    import ast
+    tree, nodes, known, settings = _clip_nodes(runner, moved)
+    for node in (n for top in nodes for n in ast.walk(top)):
+        if isinstance(node, ast.Call) and ast.unparse(node.func).rpartition(".")[2] == "clip" and len(node.args) >= 3:
+            low, high = _bound(node.args[1], known), _bound(node.args[2], known)
+            if isinstance(high, (int, float)) and isinstance(low, (int, float)) and low == -high > float("-inf") and high > 0:
+                setting = node.args[2].id if isinstance(node.args[2], ast.Name) and node.args[2].id in settings else None
+                return ClipBound(float(high), setting, getattr(node, "lineno", moved.site.line))
+    return _bound_through_calls(tree, nodes, known, settings)
 
+
+def _clip_nodes(runner: Runner, moved: Moved) -> tuple[Any, list[Any], dict[str, Any], set[str]]:
+    """Where a clip of an update's gradients may be written (the step's statements, the update itself, the
+    functions the step calls once, the function that updates), with the numbers the step's state and that
+    function's defaults give names (`known`), and which of them are settings of the state a fix can set."""
     from backprop_doctor.static.definitions import find_function
 
     site = moved.site
@@ -1360,6 +1395,7 @@ def _clip_bound_at(runner: Runner, moved: Moved) -> float | None:
     tree = source_tree(site.file or runner.path)[1]
     updating = find_function(tree, site.update.function) if tree is not None and site.update.function else None
     known: dict[str, Any] = {k: v for k, v in runner.state.values.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    settings = set(known)  # the names a fix can set: the step's state, not a function's default
     if tree is not None and site.file is None:  # `loss, dWxh, ... = lossFun(...)`, which clips before it returns (min-char-rnn)
         from backprop_doctor.static.step_functions import called_functions
 
@@ -1373,12 +1409,79 @@ def _clip_bound_at(runner: Runner, moved: Moved) -> float | None:
             value = _bound(default, {}) if default is not None else None
             if value is not None:
                 known[argument.arg] = value
-    for node in (n for top in nodes for n in ast.walk(top)):
-        if isinstance(node, ast.Call) and ast.unparse(node.func).rpartition(".")[2] == "clip" and len(node.args) >= 3:
-            low, high = _bound(node.args[1], known), _bound(node.args[2], known)
-            if isinstance(high, (int, float)) and isinstance(low, (int, float)) and low == -high > float("-inf") and high > 0:
-                return float(high)
-    return None
+                settings.discard(argument.arg)
+    return tree, nodes, known, settings
+
+
+def _symmetric_clip(runner: Runner, moved: Moved) -> bool:
+    """Whether the step clips something between a bound and its negative (`np.clip(g, -self.c, self.c)`),
+    a bound it could not read: the update's gradient may be clipped at it. Read once per update statement."""
+    from backprop_doctor.static.clipping import clips_inside_calls
+
+    cache = runner.__dict__.setdefault("_symmetric_clips", {})
+    key = id(moved.site)
+    if key not in cache:
+        tree, nodes, _, _ = _clip_nodes(runner, moved)
+        calls = [n for top in nodes for n in ast.walk(top) if isinstance(n, ast.Call) and ast.unparse(n.func).rpartition(".")[2] == "clip"]
+        calls += [inside.clip for inside in clips_inside_calls(tree, nodes)]
+        symmetric = any(
+            len(c.args) >= 3 and isinstance(c.args[1], ast.UnaryOp) and isinstance(c.args[1].op, ast.USub)
+            and ast.unparse(c.args[1].operand) == ast.unparse(c.args[2])
+            for c in calls
+        )  # fmt: skip
+        cache[key] = (moved.site, symmetric)
+    return cache[key][1]
+
+
+def _bound_reached(gradient: Any, step: list[Any] = ()) -> float | None:
+    """The largest magnitude of a gradient's entries when two or more share it exactly: the bound of an
+    elementwise clip that bit (a gradient clipped at 1e-6 is its sign pattern times 1e-6). A gradient
+    with too few entries to tell (a single output bias) takes the bound the step's gradients (`step`)
+    share, when its entries sit at it."""
+
+    def shared(values: Any) -> float | None:
+        entries = np.abs(np.asarray(values, dtype=np.float64)).ravel()
+        if entries.size < 2 or not np.all(np.isfinite(entries)):
+            return None
+        top = float(entries.max())
+        return top if top > 0 and int(np.count_nonzero(entries >= top * (1 - 1e-12))) >= 2 else None
+
+    own = shared(gradient)
+    if own is not None or not step:
+        return own
+    everyone = shared(np.concatenate([np.abs(np.asarray(g, dtype=np.float64)).ravel() for g in step]))
+    if everyone is None or float(np.max(np.abs(gradient))) < everyone * (1 - 1e-12):
+        return None
+    return everyone
+
+
+def _bound_through_calls(tree: Any, nodes: list[Any], known: dict[str, Any], settings: set[str]) -> ClipBound | None:
+    """The bound of an elementwise clip in a file's function the step calls, with its parameter given by
+    each call (`def clip_elementwise(grads, value): return [np.clip(g, -value, value) for g in grads]`,
+    called as `clip_elementwise(gW, clip_value)` for each list of gradients): one bound when every call
+    clips at the same one; None when they differ or one cannot be read."""
+    from backprop_doctor.static.clipping import clips_inside_calls
+
+    found: set[tuple[float, str | None]] = set()
+    line = None
+    for inside in clips_inside_calls(tree, nodes):
+        given = {name: _bound(argument, known) for name, argument in inside.bound.items()}
+        # the function's parameters hide the step's names; one the call gives no number for stays unknown
+        local = {**{k: v for k, v in known.items() if k not in inside.bound}, **{k: v for k, v in given.items() if v is not None}}
+        low, high = _bound(inside.clip.args[1], local), _bound(inside.clip.args[2], local)
+        if not (isinstance(high, (int, float)) and isinstance(low, (int, float))):
+            return None  # a bound that cannot be read: no bound can be trusted
+        if not low == -high > float("-inf") or high <= 0:
+            continue  # `np.clip(p, 1e-7, 1 - 1e-7)`: a value kept in a range, not a gradient clipped
+        written = inside.clip.args[2]
+        passed = inside.bound.get(written.id, written) if isinstance(written, ast.Name) else None  # what the call gives the bound's parameter
+        setting = passed.id if isinstance(passed, ast.Name) and passed.id in settings else None
+        found.add((float(high), setting))
+        line = line if line is not None else inside.call.lineno
+    if len(found) != 1 or line is None:
+        return None
+    (value, setting), = found
+    return ClipBound(value, setting, line)
 
 
 def _bound(node: Any, known: dict[str, Any]) -> Any:
