@@ -21,6 +21,12 @@ Example:
     def relu_prime(z):
         return (z > 0).astype(float)
 
+A stateful object whose `forward(x)` keeps what it needs (`self.out`, `self.x`) and whose
+`backward()` takes no upstream gradient at all, returning f'(x) for its caller to multiply
+(`return self.out * (1 - self.out)`), is a class layer of its own convention
+(`layer_methods`: `Methods.local_derivative`): the adapter multiplies that derivative by
+the upstream gradient, so it is checked as a derivative, not as dx nor for batch coupling.
+
 A class whose `__call__` turns a weight vector into one number (a penalty such as
 `l2_regularization`) has its `grad` checked as the gradient of that number.
 

@@ -11,6 +11,10 @@ the others (`backward(dh_next, dc_next=0)`). A forward that returns None and
 stores `self.output`, with a backward that stores `self.dinputs` (the NNFS
 book's convention), is read through those attributes. Attributes that forward
 rebinds (a stateful RNN's hidden state) are put back before every evaluation.
+A backward that raises on the gradient (n,) of a 1-D output and runs on the row
+(1, n) (a cell returning `np.ravel(h)` whose backward transposes the row its
+program passes) is called with that row, its gradients read back in the
+inputs' shapes (`return dx.T`).
 """
 
 from __future__ import annotations
@@ -146,7 +150,6 @@ class ObservedLayer(ClassLayer):
         else:
             grads = {name: getattr(self.layer, self._grad_names[name], None) for name in self.layer_params()}
         return dx, {**grads, **self._others_grads}
-
 
     def _upstream_backward(self, dout: Any, zeros: list[np.ndarray]) -> Any:
         """backward(dout, *zeros); the gradient of a 1-D output (n,) handed over as the row (1, n) when
