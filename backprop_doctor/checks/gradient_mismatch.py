@@ -40,7 +40,7 @@ from backprop_doctor.static.derivatives import (
     asks_for_delta, cached_wrong_side, cross_entropy_delta_with_slope, derivative_given_output, misderived, quadratic_delta_without_slope, slope_left_out, softmax_diagonal, unused_adjoint, unused_slope,
 )
 from backprop_doctor.static.files import source_tree
-from backprop_doctor.static.fixes import gradient_fix
+from backprop_doctor.static.fixes import gradient_fix, takes_no_upstream
 from backprop_doctor.static.likelihood import log_likelihood_line, returned_log_likelihood
 from backprop_doctor.static.unused import carried_not_added, forward_only, left_out, skip_left_out
 from backprop_doctor.static.origins import computed_at, passed_back_at
@@ -250,7 +250,8 @@ def _activation_derivatives(context: Any) -> None:
         if base not in DERIVATIVES:
             continue
         of_input, of_output = DERIVATIVES[base]
-        if derivative:  # `sigmoid_prime(z)`: the local derivative alone, without an upstream gradient
+        local = context.source is not None and takes_no_upstream(context.source.tree, context.source.text, f.line)
+        if derivative or local:  # `sigmoid_prime(z)`, a `backward(self)`: the local derivative alone, without an upstream gradient
             of_input, of_output = of_input.replace("dA * ", ""), of_output.replace("dA * ", "")
         context.findings[i] = f.replace(
             message=f.message.removesuffix(REDERIVE)
