@@ -281,6 +281,8 @@ class ClassLayer(Adapter):
             dx = self.times_derivative(dout, call_backward(self.layer, self.methods))
         else:
             dx = call_backward(self.layer, self.methods, *((dout,) if self.dout_is_input else ()))
+            if not self.dout_is_input:
+                dx = self._of_one_number(dout, dx)
         if dx is None and self.methods.dx:
             dx = getattr(self.layer, self.methods.dx, None)
         if self._returned and isinstance(dx, tuple) and len(dx) == self.returned_count:
@@ -297,7 +299,15 @@ class ClassLayer(Adapter):
         the upstream gradient; anything else as it is, read as dx."""
         if isinstance(derivative, np.ndarray) and derivative.shape == self._x_shape and np.shape(dout) == derivative.shape:
             return dout * derivative
-        return derivative
+        return self._of_one_number(dout, derivative)
+
+    def _of_one_number(self, dout: Any, dx: Any) -> Any:
+        """The input gradient of a forward that returns one number (a loss object holding its target,
+        `forward(pred)` -> `np.mean((pred - self.target) ** 2)`) whose backward() takes no upstream gradient:
+        what it returns is that number's own gradient, scaled by the upstream one the check passes."""
+        if isinstance(dx, np.ndarray) and dx.shape == self._x_shape and np.size(dout) == 1 and dx.dtype.kind == "f":
+            return dx * float(np.asarray(dout, dtype=np.float64).reshape(-1)[0])
+        return dx
 
     def _backward_with_update(self, backward: Any, dout: Any) -> tuple[Any, dict[str, Any]]:
         """Call `backward(dout, learning_rate=1)` (`backward(dout)` for a layer stepping with the
