@@ -10,7 +10,10 @@ What it finds:
     `delta`, `d_o1`) are measured the same way, from the loss backwards, and
     the first one that is wrong while the ones before it are right is the line
     to fix. The shape of the error is named: a factor of the batch size, a
-    flipped sign, a factor of two, or a wrong derivative.
+    flipped sign, a factor of two, or a wrong derivative. A factor every update
+    shares is a warning when a convention explains it (a count of the data, the
+    2 of a square the loss takes) and an error at the line that makes it
+    otherwise.
 
 Why it matters:
     Gradient descent follows the gradient your program computes. When it is

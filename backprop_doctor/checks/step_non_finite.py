@@ -8,7 +8,9 @@ What it finds:
     arithmetic is. A loss that is NaN from the first step, before any update,
     is traced the same way. The loop is then run once more while NumPy reports every
     overflow, division by zero and invalid value, and the first one made on a
-    line of your file is named.
+    line of your file is named. When that line reads an adaptive step an update
+    adds by name (AdaDelta's `dx`), or sets what that step reads, the line that
+    makes the step is named instead: a correct adaptive step cannot grow that far.
 
 Why it matters:
     Once a NaN reaches the weights every later number is NaN. Here no gradient
