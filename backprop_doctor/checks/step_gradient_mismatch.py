@@ -10,7 +10,10 @@ What it finds:
     `delta`, `d_o1`) are measured the same way, from the loss backwards, and
     the first one that is wrong while the ones before it are right is the line
     to fix. The shape of the error is named: a factor of the batch size, a
-    flipped sign, a factor of two, or a wrong derivative.
+    flipped sign, a factor of two, or a wrong derivative. A factor every update
+    shares is a warning when a convention explains it (a count of the data, the
+    2 of a square the loss takes) and an error at the line that makes it
+    otherwise.
 
 Why it matters:
     Gradient descent follows the gradient your program computes. When it is
@@ -482,7 +485,7 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
     if result.common_factor is not None and (outputs := _over_outputs(result, source, factors[0])) is not None:
         yield _mean_over_outputs(result, outputs, path, evidence)
         return
-    if result.common_factor is not None and not _rises_with_it(result):
+    if result.common_factor is not None and not _rises_with_it(result) and not _made_at_a_line(result, factors[0], source):
         pattern, what, advice = _factor_words(factors[0], True, result.batch_sizes)
         names = ", ".join(f"`{m.name}`" for _, m in wrong)
         first = wrong[0][0]
@@ -1555,6 +1558,120 @@ def _mean_over_outputs(result: Any, outputs: tuple[Any, Any, int, int], path: st
 
 def _factor_of(result: Any, adjoint: Any) -> float | None:
     return next((m.factor for a, m in result.adjoints if a is adjoint), None)
+
+
+def _made_at_a_line(result: Any, factor: float, source: Any = None) -> bool:
+    """Whether a factor every update shares is a mistake made at one statement rather than a scale the
+    program may have chosen: the program computes the loss itself in the step (not one inferred, nor
+    one only reported), the factor is none a convention explains (the batch size or one over it, for a
+    sum against a mean, or a size of any array the program holds; 2 or 1/2 when the loss squares
+    something, the derivative of a square left to the rate, alone or times such a count; a sign), and
+    the walk
+    from the loss backwards finds the adjoint where it enters (`ds = T ** 2 * (p_s - p_t) / N`, the
+    1/T of a softmax at temperature T forgotten: T × the gradient of the loss the program prints).
+    Such a gradient is then named at that adjoint, as a wrong factor in one layer is."""
+    loss = result.loss
+    if loss is None or loss.implied is not None or not loss.in_prefix or loss.reported is not None:
+        return False
+    if loss.accumulated or loss.summed or result.maximised or result.clipped:
+        return False
+    pattern = _factor_words(factor, True, result.batch_sizes)[0]
+    if pattern not in ("scaled", "factor-of-two"):
+        return False
+    squared = source is None or _squares_a_value(result.loss, source.tree)
+    if pattern == "factor-of-two" and squared:
+        return False  # `np.mean(err ** 2)` followed as `err / n`: the square's 2 left to the rate, a convention
+    halves = (1.0, 2.0, 0.5) if squared else (1.0,)
+    counts = {1, *result.batch_sizes, *getattr(result, "data_sizes", ())}
+    for count in counts:
+        for half in halves:
+            scale = count * half
+            if scale != 1 and (abs(factor - scale) < SAME_FACTOR * scale or abs(factor * scale - 1) < SAME_FACTOR):
+                # a count of the data (rows a function the loop calls reads from the module, the classes of a mean over
+                # every entry), times a square's 2 (`err` for `np.mean(err ** 2)`: the gradient of half a sum): conventions
+                return False
+    return _carrying(result, factor) is not None
+
+
+def _squares_a_value(loss: Any, tree: Any) -> bool:
+    """Whether the loss squares anything but a number the module sets once (`e ** 2`, `np.square(e)`,
+    `e * e`, `e.T @ e`, `np.dot(e, e)`, a norm), in its expression, in what the names it reads are set
+    to anywhere in the file, or in a function of the file it calls, to a depth of ten: a factor 2 or
+    1/2 of its gradient is then that square's. `T ** 2 * np.mean(kl)` squares only the temperature.
+    True when the loss cannot be read (no reason to call the 2 a mistake)."""
+    if loss is None or tree is None:
+        return True
+    try:
+        frontier: list[ast.AST] = [ast.parse(loss.expression, mode="eval")]
+    except SyntaxError:
+        return True
+    functions: dict[str, list[ast.AST]] = {}
+    values: dict[str, list[ast.AST]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            functions.setdefault(node.name, []).append(node)
+        elif isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)) and node.value is not None:
+            for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+                for name in ast.walk(target):
+                    if isinstance(name, ast.Name):
+                        values.setdefault(name.id, []).append(node.value)
+    constants = _module_numbers(tree)
+    seen: set[str] = set()
+    for _ in range(10):
+        if any(_square_in(r, constants) for r in frontier):
+            return True
+        called = {c.func.attr if isinstance(c.func, ast.Attribute) else getattr(c.func, "id", "") for r in frontier for c in ast.walk(r) if isinstance(c, ast.Call)}
+        read = {n.id for r in frontier for n in ast.walk(r) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+        following = [f for name in called - seen for f in functions.get(name, [])]
+        following += [v for name in read - seen - constants for v in values.get(name, [])]
+        seen |= called | read
+        if not following:
+            return False
+        frontier = following
+    return True
+
+
+def _module_numbers(tree: Any) -> set[str]:
+    """Names the module binds once, to a number written out (`T = 3.0`)."""
+    bound: dict[str, list[ast.AST]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    bound.setdefault(target.id, []).append(node.value)
+        elif isinstance(node, (ast.AugAssign, ast.AnnAssign)) and isinstance(node.target, ast.Name):
+            bound.setdefault(node.target.id, []).append(None)
+    return {
+        name for name, values in bound.items()
+        if len(values) == 1 and isinstance(values[0], ast.Constant) and isinstance(values[0].value, (int, float)) and not isinstance(values[0].value, bool)
+    }  # fmt: skip
+
+
+def _square_in(root: ast.AST, constants: set[str]) -> bool:
+    def value(node: ast.AST) -> bool:
+        return not (isinstance(node, ast.Constant) or (isinstance(node, ast.Name) and node.id in constants))
+
+    def same(a: ast.AST, b: ast.AST) -> bool:
+        text = ast.unparse(b)
+        return ast.unparse(a) in (text, f"{text}.T") or text == f"{ast.unparse(a)}.T"
+
+    for node in ast.walk(root):
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow) and isinstance(node.right, ast.Constant) and node.right.value == 2:
+            if value(node.left):
+                return True
+        elif isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mult, ast.MatMult)) and same(node.left, node.right) and value(node.left):
+            return True
+        elif isinstance(node, ast.Call):
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            if name in ("square", "norm"):
+                return True
+            if name in ("dot", "inner", "vdot", "matmul") and len(node.args) == 2 and same(*node.args):
+                return True
+            if name in ("dot",) and isinstance(node.func, ast.Attribute) and len(node.args) == 1 and same(node.func.value, node.args[0]):
+                return True
+            if name == "power" and len(node.args) == 2 and isinstance(node.args[1], ast.Constant) and node.args[1].value == 2:
+                return True
+    return False
 
 
 def _rises_with_it(result: Any) -> bool:

@@ -230,13 +230,18 @@ def _unstable(source: Any, result: Any) -> Finding:
     """The loss climbs by orders of magnitude, every gradient right, and no rate down to a thousandth
     of the program's makes it fall within the replayed steps: the step itself is unstable (a batch of
     one sample at a rate set for the whole batch, a rate far off)."""
-    from backprop_doctor.checks._training_words import batch_size_of_one, update_rate
+    from backprop_doctor.checks._training_words import batch_size_of_one, defined_step_of, defined_step_words, update_rate
 
     own = result.curve
     rate = update_rate(result)
     one = batch_size_of_one(source.tree)
     raw = raw_features(result)
-    if raw is not None:
+    defined = defined_step_of(result, source)
+    if defined is not None and (defined.inverted is not None or (rate is None and raw is None and one is None)):
+        # AdaDelta's `dx = ...` (no learning rate), its ratio upside down: the steps grow whatever the gradients' size
+        line = defined.line
+        advice = f"line {defined.line} makes the step your update adds (line {defined.update}), `{defined.text}`: " + defined_step_words(defined)
+    elif raw is not None:
         name, _, bound = raw
         line = bound or result.step.loop_line
         advice = (

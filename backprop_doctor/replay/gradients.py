@@ -147,6 +147,9 @@ class StepResult:
     parameters: list[tuple[Moved, Measured]] = field(default_factory=list)
     adjoints: list[tuple[Adjoint | InnerAdjoint, Measured]] = field(default_factory=list)  # measured in order, up to the first wrong one
     batch_sizes: tuple[int, ...] = ()
+    # the sizes of every array the program holds, read by the step or not (the module's `X` a function the loop
+    # calls reads): a count a factor of every gradient may be, when `batch_sizes` cannot say which one
+    data_sizes: tuple[int, ...] = ()
     runs: int = 0
     seconds: float = 0.0
     later_pass: int | None = None  # the pass the step was measured at, when not the second (`replay._later`)
@@ -600,6 +603,7 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
                 return result
         result.loss, result.loss_value = runner.loss_site, base_loss
         result.batch_sizes = _batch_sizes(capture, base_namespace)
+        result.data_sizes = _data_sizes(capture, base_namespace)
         deadline = spending  # on the budget clock (`observe.budget`), since the replay started
         candidates = [runner.loss_site] if measure else []
         if measure and runner.loss_site is not None and runner.loss_site.implied:
@@ -2735,6 +2739,19 @@ def _batch_sizes(capture: Capture, namespace: dict[str, Any]) -> tuple[int, ...]
     widths = {int(n) for moved in capture.moved for n in np.shape(moved.value)}  # features and units, not samples
     found = sizes - widths or sizes
     return tuple(sorted([*found, *(size for n, size in counted.items() if n not in found and n not in widths)]))
+
+
+def _data_sizes(capture: Capture, namespace: dict[str, Any]) -> tuple[int, ...]:
+    """The sizes of the first two axes of every array the program holds (the step's, the module's): the
+    counts a mean over samples, time steps, classes or entries may divide by, wherever the code that
+    divides reads them."""
+    assert capture.state is not None
+    sizes: set[int] = set()
+    for values in (capture.state.values, namespace, capture.namespace or {}):
+        for value in values.values():
+            if isinstance(value, np.ndarray) and value.ndim >= 1:
+                sizes.update(int(n) for n in value.shape[:2] if n > 1)
+    return tuple(sorted(sizes))
 
 
 class Size(int):

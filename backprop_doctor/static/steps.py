@@ -767,6 +767,18 @@ def _gradient_behind(step: ast.AST, stmt: ast.stmt, tree: ast.Module, depth: int
                         and any(ast.unparse(t) in (text, f"{text}[...]", f"{text}[:]") for t in (d.targets if isinstance(d, ast.Assign) else [d.target]))
                     ]  # fmt: skip
         frontier = following
+    if len(found) > 1:
+        # a running average named for the gradient it averages (`self.avg_grad_sq[k] = rho * ... + (1 - rho) * grad * grad`,
+        # under AdaDelta's root) is made from the gradient, not one itself: the candidates no other is computed from
+        def made_from_another(text: str) -> bool:
+            return any(
+                isinstance(d, (ast.Assign, ast.AugAssign)) and d.lineno < stmt.lineno
+                and any(ast.unparse(t) == text for t in (d.targets if isinstance(d, ast.Assign) else [d.target]))
+                and any(ast.unparse(n) in found - {text} for n in ast.walk(d.value))
+                for d in walk(scope)
+            )  # fmt: skip
+
+        found = {text for text in found if not made_from_another(text)}
     return found.pop() if len(found) == 1 else None
 
 
