@@ -1712,8 +1712,8 @@ def _gradient_line(tree: Any, parameter: str, read: str | None = None) -> int | 
     if tree is None:
         return None
     bare = re.sub(r"\W", "", parameter.rsplit("[", 1)[-1].rsplit(".", 1)[-1])
-    if not bare:
-        return None
+    if not bare or bare.isdigit():
+        return None  # `model[1]`, a position in a list of parameters: `d1` is no name of its gradient
     names = {f"d{bare}", f"d_{bare}", f"grad_{bare}", f"grad{bare}", f"g{bare}", f"g_{bare}", f"{bare}_grad", f"delta_{bare}"}
     if read is not None and ({n.id for n in ast.walk(ast.parse(read, mode="eval")) if isinstance(n, ast.Name)} if _parses(read) else set()) & names:
         return None

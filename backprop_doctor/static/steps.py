@@ -1572,6 +1572,8 @@ def _losses(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...], tree: ast.A
             continue
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             name = node.targets[0].id
+            if _emptied_then_filled(node, loop):
+                continue  # `loss_values = np.zeros(n)` then `loss_values[i] = ...`: a tally's start, not the loss
             if ((LOSS_NAME.fullmatch(name) and not _NOT_LOSS.search(name) and not _error_signal(node.value) and not _unreduced_letter(name, node.value))
                     or _loss_call(node.value)) and not _derivative_call(node.value):
                 sites.append(LossSite(name, ast.unparse(node.value), node.lineno, id(node) in in_prefix))
@@ -1596,6 +1598,7 @@ def _losses(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...], tree: ast.A
         LossSite(ast.unparse(node.func), ast.unparse(node), node.lineno, False)
         for node in walk(loop)
         if isinstance(node, ast.Call) and _loss_call(node) and ast.unparse(node) not in named and not _held_out(node)
+        and not _tallied_per_sample(node, loop, updated)
     ]
     printed += [  # `print(it, -np.log(P[np.arange(n), y]).mean())`: a loss the loop prints as it computes it, unnamed
         LossSite(ast.unparse(shown), ast.unparse(shown), node.lineno, False)
@@ -1628,6 +1631,56 @@ def _losses(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...], tree: ast.A
     later = [] if sites or accumulated else _summed_after(loop, prefix, updated)
     found = sites + accumulated[:1] + later[:1] + printed + _implied_losses(prefix) + _error_losses(loop, prefix, tree)
     return [s for s in found if s.name not in updated] or _held_out_on_training(loop, prefix)
+
+
+_BLANK = frozenset({"zeros", "zeros_like", "empty", "empty_like"})
+
+
+def _tallied_per_sample(call: ast.Call, loop: ast.For | ast.While, updated: frozenset[str]) -> bool:
+    """`for i in range(len(X)): loss_values[i] = np.sum(loss(forward(X[i], model), Y[i]))` in a loop of
+    the pass that updates nothing: one sample's loss, stored entry by entry in a tally the program
+    reports; read on its own it is the loss of the last sample, not the loss the update follows."""
+    for inner in walk(loop):
+        if inner is loop or not isinstance(inner, (ast.For, ast.While)) or not any(n is call for n in walk(inner)):
+            continue
+        writes = {
+            t.id for n in walk(inner) if isinstance(n, (ast.Assign, ast.AugAssign))
+            for target in (n.targets if isinstance(n, ast.Assign) else [n.target]) for t in walk(target) if isinstance(t, ast.Name)
+        }  # fmt: skip
+        if any(isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Subscript) and isinstance(n.op, (ast.Add, ast.Sub)) for n in walk(inner)):
+            continue  # `W[i] -= lr * g[i]`: an update written entry by entry
+        if writes & updated:
+            continue
+        for stmt in walk(inner):
+            stored = (
+                isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Subscript) for t in stmt.targets) and any(n is call for n in walk(stmt.value))
+                or isinstance(stmt, ast.Call) and isinstance(stmt.func, ast.Attribute) and stmt.func.attr == "append" and any(n is call for a in stmt.args for n in walk(a))
+            )  # fmt: skip
+            if stored:
+                return True
+    return False
+
+
+def _emptied_then_filled(assign: ast.Assign, loop: ast.For | ast.While) -> bool:
+    """`loss_values = np.zeros(n)` (or `= []`) that the loop then fills entry by entry (`loss_values[i] = ...`,
+    `loss_values.append(...)`): a blank array made to hold the per-sample losses, constant as assigned."""
+    value = assign.value
+    blank = (
+        isinstance(value, ast.Call) and ast.unparse(value.func).rpartition(".")[2] in _BLANK
+        or isinstance(value, ast.List) and not value.elts
+    )  # fmt: skip
+    name = assign.targets[0].id if isinstance(assign.targets[0], ast.Name) else None
+    if not blank or name is None:
+        return False
+    for node in walk(loop):
+        if isinstance(node, (ast.Assign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name) and t.value.id == name for t in targets):
+                return True
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "append":
+            if isinstance(node.func.value, ast.Name) and node.func.value.id == name:
+                return True
+    return False
 
 
 _ABSOLUTE = frozenset({"abs", "absolute", "fabs"})
