@@ -193,6 +193,7 @@ def test_every_training_rule_is_registered_with_its_code_severity_and_documentat
         "step-stale-gradient": ("BPD633", "error"),
         "step-gradient-unapplied": ("BPD634", "error"),
         "step-clip-too-tight": ("BPD635", "warning"),
+        "step-not-replayed": ("BPD636", "info"),
         "step-dropout-noise": ("BPD629", "warning"),
         "step-reinitialised": ("BPD630", "error"),
         "step-softmax-twice": ("BPD631", "error"),
