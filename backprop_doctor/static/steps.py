@@ -691,6 +691,26 @@ def _adaptive_behind(update: Update, stmt: ast.stmt, tree: ast.Module) -> Update
     return UpdateSite(update, ast.unparse(step), None, gradient, sign * _polarity(step), adaptive=True)
 
 
+def _over_running_maximum(update: Update, stmt: ast.stmt, tree: ast.Module) -> UpdateSite | None:
+    """An Adamax step, `p -= lr / (1 - b1 ** t) * m / (u + eps)` where `u = np.maximum(b2 * u, np.abs(g))`: a
+    step divided by a running maximum (`static.infinity_norm`) is adaptive, each element scaled by its own
+    factor, and its gradient the one its moments are made of (`_gradient_behind`); None otherwise."""
+    from backprop_doctor.static.infinity_norm import accumulators
+
+    found = _step_of(stmt)
+    if found is None:
+        return None
+    step, sign = found
+    kept = {a.target for a in accumulators(_scope_of(tree, stmt.lineno))}
+    divisors = {ast.unparse(n) for d in walk(step) if isinstance(d, ast.BinOp) and isinstance(d.op, ast.Div) for n in walk(d.right)}
+    if not kept & divisors:
+        return None
+    gradient = _gradient_behind(step, stmt, tree)
+    if gradient is None:
+        return None
+    return UpdateSite(update, ast.unparse(step), None, gradient, sign * _polarity(step), adaptive=True)
+
+
 def _rooted_definition(step: ast.AST, stmt: ast.stmt, tree: ast.Module) -> ast.Assign | None:
     """The assignment just before `stmt` of a step that is one name, when it takes a square root (AdaDelta's
     `dx = -np.sqrt(Edx2 + eps) / np.sqrt(Eg2 + eps) * g`, then `params[key] += dx`): each element scaled by its
@@ -964,6 +984,8 @@ def _update_sites(tree: ast.Module, file: str | None = None) -> list[UpdateSite]
         site = _through_velocity(update, stmt, site, tree) if stmt is not None else site
         if site is None and stmt is not None and (behind := _adaptive_behind(update, stmt, tree)) is not None:
             site = behind
+        elif site is not None and not site.adaptive and stmt is not None and (maximal := _over_running_maximum(update, stmt, tree)) is not None:
+            site = maximal  # Adamax's `lr / (1 - b1 ** t) * m / (u + eps)`: the first moment over the gradient's running maximum
         elif site is not None and stmt is not None and site.rate is None and (scaled := _scaled_gradient(stmt, tree, site.gradient)) is not None:
             gradient, polarity = scaled  # AdaDelta's `params[key] += dx`, `dx = -np.sqrt(...) / np.sqrt(...) * g`
             site = dataclasses.replace(site, gradient=gradient, adaptive=True, sign=site.sign * polarity)
