@@ -1636,7 +1636,7 @@ def _losses(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...], tree: ast.A
     sites = [f for site in sites if (f := _read_fresh(site, loop, prefix)) is not None]
     printed = [f for site in printed[:1] if (f := _read_fresh(site, loop, prefix)) is not None]
     later = [] if sites or accumulated else _summed_after(loop, prefix, updated)
-    found = sites + accumulated[:1] + later[:1] + printed + _implied_losses(prefix) + _error_losses(loop, prefix, tree)
+    found = sites + accumulated[:1] + later[:1] + printed + _implied_losses(prefix, tree) + _error_losses(loop, prefix, tree)
     return [s for s in found if s.name not in updated] or _held_out_on_training(loop, prefix)
 
 
@@ -2419,9 +2419,17 @@ def _inner_error_losses(tree: ast.Module, prefix: tuple[ast.stmt, ...], updating
                 inlined[targets[0]] = _Substituted({**bound, **inlined}).visit(copy.deepcopy(st.value))
         data = module - in_loop - moved - set(bound) - computed
 
+        # a local unpacked from a call of another method on the same object, or of a forward function handed the
+        # parameters, with the function's own arguments (`zs, activations = self.forward_train(x, masks)`, `H, Hd, P =
+        # forward(params, X, masks, keep)`): the output its backward reads is that call's, made again in the loop's names
+        holding = {p for p, a in bound.items() if p != me and isinstance(a, ast.Name) and (a.id in moved or a.id in produced)}
+        unpacked_calls = _unpacked_calls(function, me, set(bound) - {me}, holding)
+
         def role(node: ast.AST) -> str | None:
-            if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant):
-                return role(node.value)  # `cache["A2"]` is what `cache` is
+            if isinstance(node, ast.Subscript) and _constant_index(node.slice):
+                return role(node.value)  # `cache["A2"]` is what `cache` is, `activations[-1]` what `activations` is
+            if isinstance(node, ast.Name) and node.id in unpacked_calls:
+                return "output"
             if isinstance(node, ast.Name) and (node.id in from_parameters or node.id in handed and from_parameters):
                 return "output"
             if isinstance(node, ast.Name) and node.id in bound and node.id != me:
@@ -2446,6 +2454,9 @@ def _inner_error_losses(tree: ast.Module, prefix: tuple[ast.stmt, ...], updating
             return None
 
         def spelled(node: ast.expr) -> str:
+            if unpacked_calls and any(isinstance(n, ast.Name) and n.id in unpacked_calls for n in walk(node)):
+                inlined_output = _Substituted(unpacked_calls).visit(copy.deepcopy(node))
+                return ast.unparse(_Substituted({**bound, **made}).visit(inlined_output))
             if forward is not None and isinstance(node, ast.Name) and node.id in computed and node.id not in made:
                 return f"{ast.unparse(bound[me])}.{forward}({ast.unparse(call.args[0])})"
             if isinstance(node, ast.Name) and node.id in from_parameters:
@@ -2464,6 +2475,48 @@ def _inner_error_losses(tree: ast.Module, prefix: tuple[ast.stmt, ...], updating
                 if any(role(n) == "given" for n in parts) and not any(role(n) == "output" for n in parts):
                     made[targets[0]] = _Substituted({**bound, **made}).visit(copy.deepcopy(stmt.value))
     return []
+
+
+def _constant_index(index: ast.expr) -> bool:
+    """`["A2"]`, `[2]`, `[-1]`: an index that is a number or a string, not a variable."""
+    if isinstance(index, ast.UnaryOp) and isinstance(index.op, ast.USub):
+        index = index.operand
+    return isinstance(index, ast.Constant)
+
+
+def _unpacked_calls(function: ast.AST, me: str | None, parameters: set[str], holding: set[str]) -> dict[str, ast.expr]:
+    """Locals of `function` bound once from a call of a method on its instance `me` (`zs, activations =
+    self.forward_train(x, masks)`) or of a function handed one of `holding`, the parameters that hold what the
+    step moves (`H, Hd, P = forward(params, X, masks, keep)`, not `Y_hot = encode(y)`), whose arguments are all
+    parameters of `function`, each as that call with its position (`self.forward_train(x, masks)[1]`), in
+    `function`'s names; never a parameter bound again."""
+    from backprop_doctor.static.step_functions import _once  # it builds on this module
+
+    statements = list(_once(function.body))  # type: ignore[attr-defined]
+    counts: dict[str, int] = {}
+    for stmt in statements:
+        for target in _targets(stmt):
+            counts[target] = counts.get(target, 0) + 1
+    found: dict[str, ast.expr] = {}
+    for stmt in statements:
+        if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.value, ast.Call)):
+            continue
+        call = stmt.value
+        method = isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name) and call.func.value.id == me
+        arguments = [*call.args, *(k.value for k in call.keywords)]
+        if not arguments or not all(isinstance(a, ast.Name) and a.id in parameters for a in arguments):
+            continue
+        if not (method or (isinstance(call.func, ast.Name) and any(a.id in holding for a in arguments if isinstance(a, ast.Name)))):
+            continue
+        target = stmt.targets[0]
+        names = [(None, target)] if isinstance(target, ast.Name) else list(enumerate(target.elts)) if isinstance(target, ast.Tuple) else []
+        for position, name in names:
+            if isinstance(name, ast.Name) and counts.get(name.id) == 1 and name.id not in parameters:
+                value: ast.expr = copy.deepcopy(call)
+                if position is not None:
+                    value = ast.Subscript(value, ast.Constant(position), ast.Load())
+                found[name.id] = value
+    return found
 
 
 def _computed_from_parameters(prefix: Sequence[ast.stmt], updating: Sequence[ast.stmt]) -> set[str]:
@@ -2766,16 +2819,27 @@ def _pairs_loop(node: ast.AST, me: str, bound: dict[str, str]) -> str | None:
 _GRADIENT_CALL = re.compile(r"(?i)gradient|numerical_gradient|backward|backprop|grads?|compute_grad\w*")
 
 
-def _implied_losses(prefix: tuple[ast.stmt, ...]) -> list[LossSite]:
-    """`net.gradient(x, t)` with no loss in sight: `net.loss(x, t)`, the loss the object says it has."""
+def _implied_losses(prefix: tuple[ast.stmt, ...], tree: ast.AST | None = None) -> list[LossSite]:
+    """`net.gradient(x, t)` with no loss in sight: `net.loss(x, t)`, the loss the object says it has; not when
+    every class of `tree` defining that gradient method is one of its own (no base) without a `loss` method
+    (a book network's `backprop(x, y)` beside its `cost(a, y)`: the error its backward starts from says it)."""
     found = []
     for stmt in prefix:
         for node in walk(stmt):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and _GRADIENT_CALL.fullmatch(node.func.attr):
+                if tree is not None and _without_loss_method(tree, node.func.attr):
+                    continue
                 owner = ast.unparse(node.func.value)
                 arguments = ", ".join(ast.unparse(a) for a in node.args)
                 found.append(LossSite(f"{owner}.loss", f"{owner}.loss({arguments})", node.lineno, False))
     return found
+
+
+def _without_loss_method(tree: ast.AST, method: str) -> bool:
+    """Whether the classes of `tree` that define `method` are all without a base of their own and a `loss` method."""
+    owners = [c for c in walk(tree) if isinstance(c, ast.ClassDef) and any(isinstance(d, (ast.FunctionDef, ast.AsyncFunctionDef)) and d.name == method for d in c.body)]
+    plain = all(not c.bases or all(isinstance(b, ast.Name) and b.id == "object" for b in c.bases) for c in owners)
+    return bool(owners) and plain and not any(isinstance(d, (ast.FunctionDef, ast.AsyncFunctionDef)) and d.name == "loss" for c in owners for d in c.body)
 
 
 _PLAIN_LOSS = re.compile(r"(?i)loss|cost|error|err|mse|[JEL]|e_total|objective")
