@@ -554,6 +554,7 @@ def _replay(context: CheckContext, report: Report) -> bool:
             error = result.crashed
             _crashed(report, context, "training-step replay", error, "".join(traceback.format_exception(error, limit=-3)))
         compared |= result.non_finite is not None or bool(result.unfitted) or result.lost or result.skipped is not None  # never a number, no usual loss fits, updates lost or skipped: findings
+        compared |= result.tight_clip is not None  # every entry at a clip's bound, nothing left to compare: the clip is the finding
         for _moved, measured in result.parameters:
             verdict = "scaled" if result.program_scale else "mismatch" if measured.wrong else "kink" if measured.inconclusive else "ok"
             report.measurements.append(Measurement("training step", measured.name, measured.error, verdict, probes=2 * len(measured.directions)))
@@ -702,6 +703,7 @@ def _own_curve(context: CheckContext) -> None:
             "reference": corrected or None,  # the same loop with every gradient right, when it was affordable
             "reference_label": "with correct gradients" if corrected else None,
             "replayed": True,  # the program's own curves, drawn even when they look alike
+            "one_sample": result.one_sample,  # each value one sample's loss (`for x1, x2, t in data:`): no trend to read
             "steps": len(curve),
             "lr": None,
             "network": f"your training {result.step.word} (line {result.step.loop_line}), replayed from its first step",

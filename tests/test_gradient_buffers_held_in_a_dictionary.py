@@ -2,7 +2,7 @@
 a name bound to it (`P, G = self.params, self.grads`, then `G["B"] += ...`) and read by the update under
 the loop's key (`self.params[key] -= self.lr * self.grads[key]`). With the reset (`self.clear()`) left
 out of the pass, each update moves by the sum of every gradient so far; the replay reads it as such
-(it found no usual loss the updates follow before). A reset commented out in the pass is named as the
+(it found no usual loss the updates follow before), and names each sum where the backward adds into it. A reset commented out in the pass is named as the
 line to fix. The twin that resets each pass is clean."""
 
 from __future__ import annotations
@@ -86,5 +86,6 @@ def test_a_reset_left_out_is_named_as_a_sum_never_reset(tmp_path):
     path = planted(tmp_path, "reg.py", PROGRAM, RESET, "")
     found = [f for f in errors(check(path)) if f["name"] == "step-gradient-mismatch"]
     assert found and {f["pattern"] for f in found} == {"accumulated-across-steps"}
-    assert {f["line"] for f in found} == {line_of(path, "self.params[key] -= self.lr * self.grads[key]")}
+    # each sum named where the backward adds into it (`G["B"] += ...` through `G = self.grads`)
+    assert {f["line"] for f in found} == {line_of(path, f'G["{key}"] += ') for key in "BcAa"}
     assert f"set to zero only once, before the loop, at line {line_of(path, 'self.grads = {')}" in found[0]["message"]

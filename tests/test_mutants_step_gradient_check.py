@@ -236,7 +236,8 @@ def test_a_gradient_that_is_no_multiple_is_recomputed_as_the_derivative(tmp_path
     )
     assert finding.message == (
         f"the update of `W1` in your training step (line {update}) uses `dW1`, computed at line {line}, which is not "
-        "the gradient of your loss: recompute it as the derivative of `loss` (line 16) with respect to `W1`"
+        f"the gradient of your loss, although `dz1` (line {line - 1}), which line {line} computes it from, is right: "
+        f"re-derive line {line} as the derivative of `loss` (line 16) with respect to `W1`"
     )
 
 
@@ -250,8 +251,9 @@ def test_two_gradients_that_are_no_multiple_on_one_line_are_recomputed_together(
     assert (finding.param, finding.line, finding.highlight) == ("W1", line, (line, *updates))
     assert finding.message == (
         f"the updates of `W1` and `b1` in your training step (lines {updates[0]}, {updates[1]}) use `dW1` and `db1`, "
-        f"computed at line {line}, which are not the gradients of your loss: recompute them as the derivative of "
-        "`loss` (line 16) with respect to `W1` and `b1`"
+        f"computed at line {line}, which are not the gradients of your loss, although `dz1` (line {line - 1}), which "
+        f"line {line} computes them from, is right: re-derive line {line} as the derivative of `loss` (line 16) with "
+        "respect to `W1` and `b1`"
     )
 
 
@@ -261,8 +263,8 @@ def test_a_gradient_one_percent_off_is_close_to_but_not_the_gradient(tmp_path):
     assert (finding.line, finding.pattern) == (line, "wrong-derivative")
     assert finding.message == (
         f"the update of `W1` in your training step (line {update}) uses `dW1`, computed at line {line}, which is "
-        "close to, but not, the gradient of your loss: recompute it as the derivative of `loss` (line 16) with "
-        "respect to `W1`"
+        f"close to, but not, the gradient of your loss, although `dz1` (line {line - 1}), which line {line} computes "
+        f"it from, is right: re-derive line {line} as the derivative of `loss` (line 16) with respect to `W1`"
     )
 
 

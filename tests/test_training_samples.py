@@ -192,6 +192,7 @@ def test_every_training_rule_is_registered_with_its_code_severity_and_documentat
         "step-penalty-dominates": ("BPD632", "error"),
         "step-stale-gradient": ("BPD633", "error"),
         "step-gradient-unapplied": ("BPD634", "error"),
+        "step-clip-too-tight": ("BPD635", "warning"),
         "step-dropout-noise": ("BPD629", "warning"),
         "step-reinitialised": ("BPD630", "error"),
         "step-softmax-twice": ("BPD631", "error"),

@@ -323,3 +323,36 @@ def below_zero_bias(value: Any) -> bool:
         isinstance(value, np.ndarray) and value.size > 1 and (value.ndim == 1 or min(value.shape) == 1)
         and float(value.max()) < NEGATIVE_BIAS
     )  # fmt: skip
+
+
+def defined_step_of(result: Any, source: Any, line: int | None = None) -> Any:
+    """The definition of an adaptive step an update of the replayed step adds by one name
+    (`static.step_definition`: AdaDelta's `dx = ... np.sqrt(...) / np.sqrt(...) * g`, then
+    `params[key] += dx`); with `line`, only when that line makes the step or reads it after (a number
+    that leaves the float range there: `Edx2 = rho * Edx2 + (1 - rho) * dx * dx`, the update itself), or
+    sets what the definition reads (`Eg2 = rho * Eg2 + (1 - rho) * g * g`, of a gradient the grown steps made huge)."""
+    from backprop_doctor.static.step_definition import defined_step
+
+    tree = getattr(source, "tree", None)
+    if tree is None:
+        return None
+    for site in result.step.updates:
+        if not site.adaptive or site.update.file is not None:
+            continue
+        defined = defined_step(tree, site.update.line, site.gradient)
+        if defined is not None and (line is None or line == defined.line or line in defined.readers or any(line == n for n, _ in defined.feeding)):
+            return defined
+    return None
+
+
+def defined_step_words(defined: Any) -> str:
+    """What is wrong with a step that grows although the gradients it is made from are right."""
+    if defined.inverted is None:
+        return "from gradients that are right, its formula makes each step larger than the last; check the square roots and what they divide there"
+    average, averaged = defined.inverted
+    return (
+        f"from gradients that are right, it multiplies by the square root of `{average}`, the running average of the "
+        f"gradient's square (line {averaged}): an adaptive step divides by that root, so this one grows with the gradient "
+        f"and with the steps before it; put the root of `{average}` under the division (AdaDelta's step is "
+        "-sqrt(E[dx²] + eps) / sqrt(E[g²] + eps) × g)"
+    )

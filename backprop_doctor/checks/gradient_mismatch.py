@@ -35,11 +35,12 @@ from backprop_doctor.conventions.activations import UPSTREAM_NAMES
 from backprop_doctor.findings import REDERIVE, Finding
 from backprop_doctor.locate import definition
 from backprop_doctor.static.definitions import enclosing, find_function
+from backprop_doctor.static.branches import split
 from backprop_doctor.static.derivatives import (
     asks_for_delta, cached_wrong_side, cross_entropy_delta_with_slope, derivative_given_output, misderived, quadratic_delta_without_slope, slope_left_out, softmax_diagonal, unused_adjoint, unused_slope,
 )
 from backprop_doctor.static.files import source_tree
-from backprop_doctor.static.fixes import gradient_fix
+from backprop_doctor.static.fixes import gradient_fix, takes_no_upstream
 from backprop_doctor.static.likelihood import log_likelihood_line, returned_log_likelihood
 from backprop_doctor.static.unused import carried_not_added, forward_only, left_out, skip_left_out
 from backprop_doctor.static.origins import computed_at, passed_back_at
@@ -81,6 +82,8 @@ def run(context: Any) -> Iterator[Finding]:
     _branch_slopes(context)
     _mask_axes(context)
     _networks_follow_layers(context)
+    _wrong_branch(context)
+    _miscounted(context)
     _finite_differences_that_never_move(context)
     _penalties_disagree(context)
     _network_penalty_left_out(context)
@@ -247,7 +250,8 @@ def _activation_derivatives(context: Any) -> None:
         if base not in DERIVATIVES:
             continue
         of_input, of_output = DERIVATIVES[base]
-        if derivative:  # `sigmoid_prime(z)`: the local derivative alone, without an upstream gradient
+        local = context.source is not None and takes_no_upstream(context.source.tree, context.source.text, f.line)
+        if derivative or local:  # `sigmoid_prime(z)`, a `backward(self)`: the local derivative alone, without an upstream gradient
             of_input, of_output = of_input.replace("dA * ", ""), of_output.replace("dA * ", "")
         context.findings[i] = f.replace(
             message=f.message.removesuffix(REDERIVE)
@@ -1155,6 +1159,151 @@ def _networks_follow_layers(context: Any) -> None:
                 f = f.replace(caused_by=cause.replace(caused_by=None).key())
             relinked.append(f)
         context.findings[:] = relinked
+
+
+def _wrong_branch(context: Any) -> None:
+    """A backward whose input gradient adds two branches (`return da @ W.T + dg @ V.T`), each branch's
+    adjoint bound once before it (`static.branches`), whose parameter gradients are wrong on one branch only
+    (`dV`, `dc` from `dg`, while `dW`, `db` from `da` are right, in the layer's own check or in its network's):
+    the root finding points at that branch's adjoint, which they share and the right ones do not. A layer
+    whose parameters are all wrong (its upstream gradient is) says nothing; two layers of one class that
+    disagree neither."""
+    verdicts = _layer_verdicts(context)
+    groups: dict[tuple[str, str], list[Finding]] = {}
+    for (_, file), members in _layer_groups(context).items():
+        for f in members:
+            function = enclosing(file, f.line)
+            if function is not None:
+                groups.setdefault((file, function.qualname), []).append(f)
+    for (file, qualname), members in groups.items():
+        tree = source_tree(file)[1]
+        node = find_function(tree, qualname) if tree is not None else None
+        if node is None:
+            continue
+        branches = next((b for b in (split(node, line) for line in sorted({f.line for f in members if f.param == "x"})) if b), None)
+        if branches is None:
+            continue
+        labels = list(dict.fromkeys(f.layer for f in members))
+        found = [(label, one) for label in labels if (one := _wrong_one(branches, verdicts.get(label, {}))) is not None]
+        if len({one[0] for _, one in found}) != 1:
+            continue  # no layer of the class tells, or two tell apart
+        root = next((f for f in members if not f.caused_by), None)
+        if root is None or root.pattern:
+            continue  # a named pattern (a factor, some columns) says more than a branch
+        label, (wrong, wrong_params, right_params) = next(((lb, one) for lb, one in found if lb == root.layer), found[0])
+        branch = next(b for b in branches if b.line == wrong)
+        if root.line == branch.line:
+            continue
+        seen = "the" if label == root.layer else f"in `{label}`, a layer of the same class, the"
+        others = ", ".join(f"`{b.name}`" for b in branches if b is not branch)
+        wrongs, rights = ", ".join(f"`{p}`" for p in wrong_params), ", ".join(f"`{p}`" for p in right_params)
+        shown = {f.line for f in members} | {s.line for s in branch.stores}
+        _repointed(
+            context,
+            root,
+            param=None,
+            line=branch.line,
+            highlight=tuple(sorted({branch.line, *shown})),
+            pattern="wrong-branch",
+            fix=None,
+            message=(
+                f"the input gradient of `{root.layer}` adds the branches {others} and `{branch.name}`; {seen} gradients computed "
+                f"from `{branch.name}` alone ({wrongs}) are wrong while those computed from {others} ({rights}) are right, so the "
+                f"mistake is most likely in `{branch.text}` (line {branch.line}): re-derive `{branch.name}` (when forward "
+                "multiplies the branches, each one's adjoint holds the other branch's value)"
+            ),
+        )
+
+
+def _miscounted(context: Any) -> None:
+    """A wrong gradient whose statement reads a count bound before it (`m = N`) that counts other axes than
+    its forward pass averages over (`x.mean(axis=(0, 2, 3))`: N * H * W values; `static.counts`): the finding
+    points at the count's statement, the one to change."""
+    from backprop_doctor.static.counts import forward_twin, miscounted
+
+    for i, f in enumerate(context.findings):
+        if f.name != NAME or f.severity != "error" or not f.file or not f.line or f.pattern in ("not-computed", "unused-in-forward"):
+            continue
+        file = os.path.abspath(f.file)
+        function = enclosing(file, f.line)
+        tree = source_tree(file)[1] if function is not None else None
+        backward = find_function(tree, function.qualname) if tree is not None and function is not None else None
+        forward = forward_twin(tree, backward) if backward is not None and tree is not None else None
+        found = miscounted(backward, forward, f.line) if forward is not None and backward is not None else None
+        if found is None:
+            continue
+        context.findings[i] = f.replace(
+            line=found.line,
+            highlight=tuple(sorted({found.line, f.line, *(f.highlight or ())})),
+            pattern="miscounted",
+            fix=found.fix,
+            message=f"{f.message.replace(': ' + REDERIVE, '').rstrip('.')}: {count_words(found, f.line)}",
+        )
+
+
+def count_words(found: Any, used: int, *, fix: bool = True) -> str:
+    """What a `static.counts.Miscount` says: the count, where it is used, and (with `fix`) the count the forward takes."""
+    written = f" (`{found.fix}`)" if found.fix and fix else ""
+    return (
+        f"line {used} uses `{found.name}`, defined as `{found.text}` (line {found.line}), which counts the values along "
+        f"{_axes_words(found.axes)}, while `{found.forward}` reduces over {_axes_words(found.forward_axes)}: make `{found.name}` "
+        f"the number of values the forward pass reduces over{written}"
+    )
+
+
+def _axes_words(axes: tuple[int, ...]) -> str:
+    """`axis 0`, `axes 0, 2 and 3`."""
+    if len(axes) == 1:
+        return f"axis {axes[0]}"
+    return f"axes {', '.join(str(a) for a in axes[:-1])} and {axes[-1]}"
+
+
+def _wrong_one(branches: list[Any], verdicts: dict[str, str]) -> tuple[int, tuple[str, ...], tuple[str, ...]] | None:
+    """(the line of the one branch whose parameters' gradients are all wrong, those parameters, the right ones)
+    when every other branch's are all right; each parameter read off the one store that writes it."""
+    stores = [(b.line, s) for b in branches for s in b.stores]
+    per: dict[int, dict[str, bool]] = {b.line: {} for b in branches}
+    written = []  # (the store's line, its branch, the parameter, wrong)
+    for param, verdict in verdicts.items():
+        if param == "x" or not (verdict == "mismatch" or verdict.startswith("ok")):
+            continue
+        writers = [(s.line, line) for line, s in stores if s.writes(param)]
+        if len(writers) == 1:
+            written.append((*writers[0], param, verdict == "mismatch"))
+    for _, line, param, wrong_one in sorted(written):
+        per[line][param] = wrong_one
+    if any(not found for found in per.values()):
+        return None
+    wrong = [line for line, found in per.items() if all(found.values())]
+    right = [line for line, found in per.items() if not any(found.values())]
+    if len(wrong) != 1 or len(right) != len(per) - 1:
+        return None
+    return wrong[0], tuple(per[wrong[0]]), tuple(p for line in right for p in per[line])
+
+
+def _layer_verdicts(context: Any) -> dict[str, dict[str, str]]:
+    """{layer label: {array: verdict}}: the layer's own rows, with the rows of its network's check for the
+    arrays the layer keeps by key (`self.params = {name + ".W": ...}` gathered into the network's `params`)."""
+    from backprop_doctor.api import layer_labels
+    from backprop_doctor.conventions.networks import Network
+
+    verdicts: dict[str, dict[str, str]] = {}
+    for m in context.measurements:
+        verdicts.setdefault(m.layer, {}).setdefault(m.param, m.verdict)
+    for built in getattr(context, "networks", ()) or ():
+        rows = verdicts.get(type(built.obj).__name__, {})
+        if not rows:
+            continue
+        try:
+            layers = Network(built.obj).layers()
+            labels = layer_labels(layers)
+        except Exception:  # noqa: BLE001 - a network whose layers cannot be listed
+            continue
+        for label, (_, layer) in zip(labels, layers):
+            keys = {k for v in (vars(layer).values() if hasattr(layer, "__dict__") else ()) if isinstance(v, dict) for k in v if isinstance(k, str)}
+            for param in keys & set(rows):
+                verdicts.setdefault(label, {}).setdefault(param, rows[param])
+    return verdicts
 
 
 def _shared_upstream(context: Any) -> None:

@@ -51,6 +51,7 @@ from backprop_doctor.static.definitions import Function, enclosing
 from backprop_doctor.static.files import source_tree
 from backprop_doctor.static.layout import call_layout
 from backprop_doctor.static.methods import only_sampled_from
+from backprop_doctor.static.single_sample import only_single_sample_calls
 
 NAME = "softmax-not-per-row"
 CODE = "BPD301"
@@ -86,9 +87,9 @@ def run(context: Any) -> Iterator[Finding]:
         if not standalone:
             _probe_softmax(func, call, scores, suspects, columns=columns)
             continue
-        if _per_sample_only(record, func):
-            continue  # the program only ever gives it one sample (a vector, or one row or column)
         where = definition(func)
+        if _per_sample_only(record, func, where):
+            continue  # the program only ever gives it one sample (a vector, or one row or column)
         local = call_layout(source_tree(where.file)[1], func.__name__) if where is not None else "unknown"
         if local == "unknown" and _both_axes(func):
             local = "rows"  # `z.max(axis=1)` beside `e.sum(axis=0)`: one of them is wrong whichever way the samples lie
@@ -126,9 +127,10 @@ def _required(func: Any) -> int:
     return sum(1 for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty)
 
 
-def _per_sample_only(record: Any, func: Any) -> bool:
+def _per_sample_only(record: Any, func: Any, where: Function | None) -> bool:
     """The observed run called `func` and never on more than one sample: each input a vector, a
-    row or a column."""
+    row or a column; or, when the run called it not at all, every call in its file hands it one
+    sample (`softmax(y.reshape(-1, 1))`, `softmax(X[:, i:i + 1])`, in `for x in X:`)."""
     code = getattr(func, "__code__", None)
 
     def same(other: Any) -> bool:  # the observed run defined its own copy of the function
@@ -136,7 +138,9 @@ def _per_sample_only(record: Any, func: Any) -> bool:
         return code is not None and theirs is not None and (theirs.co_filename, theirs.co_firstlineno) == (code.co_filename, code.co_firstlineno)
 
     shapes = [shape for f in (record.functions if record is not None else []) if same(f.func) for c in f.calls if c.args and (shape := _shape(c.args[0])) is not None]
-    return bool(shapes) and all(len(shape) < 2 or min(shape) == 1 for shape in shapes)
+    if shapes:
+        return all(len(shape) < 2 or min(shape) == 1 for shape in shapes)
+    return where is not None and only_single_sample_calls(source_tree(where.file)[1], func.__name__)
 
 
 def _shape(value: Any) -> tuple[int, ...] | None:

@@ -10,7 +10,10 @@ What it finds:
     `delta`, `d_o1`) are measured the same way, from the loss backwards, and
     the first one that is wrong while the ones before it are right is the line
     to fix. The shape of the error is named: a factor of the batch size, a
-    flipped sign, a factor of two, or a wrong derivative.
+    flipped sign, a factor of two, or a wrong derivative. A factor every update
+    shares is a warning when a convention explains it (a count of the data, the
+    2 of a square the loss takes) and an error at the line that makes it
+    otherwise.
 
 Why it matters:
     Gradient descent follows the gradient your program computes. When it is
@@ -37,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from backprop_doctor.checks.gradient_mismatch import cached_advice, cached_words
+from backprop_doctor.checks.gradient_mismatch import cached_advice, cached_words, count_words
 from backprop_doctor.checks._training_words import joined, replayed_step
 from backprop_doctor.checks._column_against_vector import column_against_vector_finding
 from backprop_doctor.findings import Finding
@@ -484,7 +487,7 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
     if result.common_factor is not None and (outputs := _over_outputs(result, source, factors[0])) is not None:
         yield _mean_over_outputs(result, outputs, path, evidence)
         return
-    if result.common_factor is not None and not _rises_with_it(result):
+    if result.common_factor is not None and not _rises_with_it(result) and not _made_at_a_line(result, factors[0], source):
         pattern, what, advice = _factor_words(factors[0], True, result.batch_sizes)
         names = ", ".join(f"`{m.name}`" for _, m in wrong)
         first = wrong[0][0]
@@ -648,6 +651,7 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
                 advice = f"re-derive it as the derivative of {loss_words} with respect to `{forward}`"
         params = ", ".join(dict.fromkeys(f"`{m.name}`" for _, m in wrong))
         line = handed[1] if pattern == "wrong-argument" else adjoint.line  # the call that hands the wrong value
+        used = None  # the line a miscounted count is used at, beside the count's own
         helper = _helper_computing(source, adjoint, plain=pattern != "wrong-derivative") if pattern in ("wrong-derivative", "scaled", "factor-of-two", "sign-flipped") and not beside_cache else None
         behind = None
         if helper is None and pattern in ("wrong-derivative", "scaled", "factor-of-two", "sign-flipped"):
@@ -662,6 +666,11 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
         elif helper is not None:  # `dout = huber_grad(out - y, delta)`: the wrong value is made inside the helper
             name, line = helper
             diagnosis += f", and `{name}` computes it (line {line})"
+            counted = _miscounted_in(source, name, line)
+            if counted is not None:  # `m = N` read by `dx = inv_std / m * (...)`: the count is what is wrong
+                diagnosis += f"; {count_words(counted, line, fix=False)}"
+                advice = f"write `{counted.fix}`" if counted.fix else f"make `{counted.name}` (line {counted.line}) the number of values the forward pass reduces over"
+                used, line, pattern = line, counted.line, "miscounted"
         elif behind is not None:
             masked, name, line = behind
             diagnosis += f": it only masks `{masked}`, which `{name}` returns (line {line}), where the error is made"
@@ -705,7 +714,7 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
             param=adjoint.name,
             file=path,
             line=line,
-            highlight=tuple(sorted({line, adjoint.line, *(m.site.line for m, _ in wrong)})),
+            highlight=tuple(sorted({line, adjoint.line, *([used] if used else []), *(m.site.line for m, _ in wrong)})),
             pattern=pattern,
             measured=measured.error,
             evidence=evidence,
@@ -740,7 +749,7 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
     if culprit is None and (twice := _misapplied_in_step(result, source)) is not None:
         yield _misapplied_finding(result, twice, loss_words, evidence, path, source)
         return
-    borrowed = _borrowed(result)
+    borrowed = _borrowed(result, source.tree)
     for moved, measured, owner, own in borrowed:
         yield rule(NAME).finding(
             f"the update of `{measured.name}` in your training step (line {moved.site.line}) uses `{moved.site.gradient}`, the gradient "
@@ -993,6 +1002,15 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
                     f"which {'are' if plural else 'is'} {what}: line {at} multiplies by `{call}`, and `{name}` (line {made}) makes that factor: "
                     f"re-derive `{name}` as the derivative of the activation it stands for"
                 )
+            elif pattern == "wrong-derivative" and measured.line and not measured.file and (inputs := _right_inputs(result, source, measured.line)):
+                # `g["V"] = p["g"] / norm * (dW - ...)` with `dW` right: the error is made in that line
+                message = (
+                    f"the update{'s' if plural else ''} of {names} in your training step ({where}) use{'' if plural else 's'} {gradients}{computed} "
+                    f"which {'are' if plural else 'is'} {what}, although {_names([a.name for a in inputs])} "
+                    f"(line{'s' if len(inputs) > 1 else ''} {_lines(sorted({a.line for a in inputs}))}), which line {measured.line} computes "
+                    f"{'them' if plural else 'it'} from, {'are' if len(inputs) > 1 else 'is'} right: re-derive line {measured.line} as the "
+                    f"derivative of {loss_words} with respect to {names}"
+                )
             else:
                 message = (
                     f"the update{'s' if plural else ''} of {names} in your training step ({where}) use{'' if plural else 's'} {gradients}{computed} "
@@ -1072,9 +1090,9 @@ def _between(result: Any, source: Any) -> tuple[Any, ast.stmt, str] | None:
         return None  # a factor, a sign, an unread parameter: their own words
     adjoint, measured = result.adjoints[-1]
     if not isinstance(adjoint, InnerAdjoint) or measured.wrong or len(adjoint.feeds) != 1 or any(
-        (at := m.line or _gradient_line(source.tree, m.name, moved.gradient_name or moved.site.gradient)) and at > adjoint.line for moved, m in result.wrong
+        m.line or _gradient_line(source.tree, m.name, moved.gradient_name or moved.site.gradient) for moved, m in result.wrong
     ):
-        return None  # a wrong gradient located below the adjoint is named where it is computed
+        return None  # a wrong gradient located is named where it is computed (above the adjoint, it is not computed from it)
     feed, scope = adjoint.feeds[0], _scope_of(source.tree, adjoint.line)
     statement = min(
         (
@@ -1387,20 +1405,40 @@ def _shared_finding(result: Any, shared: tuple[ast.stmt, str, list[int]], loss_w
     )
 
 
-def _borrowed(result: Any) -> list[tuple[Any, Any, str, str]]:
+def _borrowed(result: Any, tree: Any = None) -> list[tuple[Any, Any, str, str]]:
     """Updates that read another parameter's gradient (`b1 -= lr * db2`, where `b2 -= lr * db2` is right)
     while the step binds the parameter's own (`db1`): (moved, measured, that other parameter, its own
-    gradient's name)."""
+    gradient's name). A name a `for` around the update binds (`for W, g in zip(net.W, gW)` beside
+    `for b, g in zip(net.b, gb)`) is a different array at each pass of it: no other parameter's."""
+    looped = _loop_bound(tree, [m.site for m, _ in result.parameters if m.site.file is None])
     right = {m.site.gradient: m.site.update.target for m, r in result.parameters if not r.wrong}
     found = []
     for moved, measured in result.wrong:
         gradient, target = moved.site.gradient, moved.site.update.target
         if not (gradient.isidentifier() and target.isidentifier() and gradient in right and right[gradient] != target):
             continue
+        if gradient in looped:
+            continue
         own = next((n for n in (f"d{target}", f"d_{target}", f"grad_{target}", f"g{target}", f"{target}_grad") if n in result.step.assigned), None)
         if own is not None:
             found.append((moved, measured, right[gradient], own))
     return found
+
+
+def _loop_bound(tree: Any, sites: list[Any]) -> set[str]:
+    """The names the `for` statements around the given update sites bind (`W`, `g` of `for W, g in zip(...)`)."""
+    import ast
+
+    if tree is None or not sites:
+        return set()
+    lines = {site.line for site in sites}
+    return {
+        name.id
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.For, ast.AsyncFor)) and any(node.body[0].lineno <= line <= (node.end_lineno or node.lineno) for line in lines)
+        for name in ast.walk(node.target)
+        if isinstance(name, ast.Name)
+    }
 
 
 def _rebound_finding(result: Any, rebound: list[tuple[str, str, int, int]], loss_words: str, evidence: Any, path: str) -> Finding:
@@ -1541,6 +1579,120 @@ def _factor_of(result: Any, adjoint: Any) -> float | None:
     return next((m.factor for a, m in result.adjoints if a is adjoint), None)
 
 
+def _made_at_a_line(result: Any, factor: float, source: Any = None) -> bool:
+    """Whether a factor every update shares is a mistake made at one statement rather than a scale the
+    program may have chosen: the program computes the loss itself in the step (not one inferred, nor
+    one only reported), the factor is none a convention explains (the batch size or one over it, for a
+    sum against a mean, or a size of any array the program holds; 2 or 1/2 when the loss squares
+    something, the derivative of a square left to the rate, alone or times such a count; a sign), and
+    the walk
+    from the loss backwards finds the adjoint where it enters (`ds = T ** 2 * (p_s - p_t) / N`, the
+    1/T of a softmax at temperature T forgotten: T × the gradient of the loss the program prints).
+    Such a gradient is then named at that adjoint, as a wrong factor in one layer is."""
+    loss = result.loss
+    if loss is None or loss.implied is not None or not loss.in_prefix or loss.reported is not None:
+        return False
+    if loss.accumulated or loss.summed or result.maximised or result.clipped:
+        return False
+    pattern = _factor_words(factor, True, result.batch_sizes)[0]
+    if pattern not in ("scaled", "factor-of-two"):
+        return False
+    squared = source is None or _squares_a_value(result.loss, source.tree)
+    if pattern == "factor-of-two" and squared:
+        return False  # `np.mean(err ** 2)` followed as `err / n`: the square's 2 left to the rate, a convention
+    halves = (1.0, 2.0, 0.5) if squared else (1.0,)
+    counts = {1, *result.batch_sizes, *getattr(result, "data_sizes", ())}
+    for count in counts:
+        for half in halves:
+            scale = count * half
+            if scale != 1 and (abs(factor - scale) < SAME_FACTOR * scale or abs(factor * scale - 1) < SAME_FACTOR):
+                # a count of the data (rows a function the loop calls reads from the module, the classes of a mean over
+                # every entry), times a square's 2 (`err` for `np.mean(err ** 2)`: the gradient of half a sum): conventions
+                return False
+    return _carrying(result, factor) is not None
+
+
+def _squares_a_value(loss: Any, tree: Any) -> bool:
+    """Whether the loss squares anything but a number the module sets once (`e ** 2`, `np.square(e)`,
+    `e * e`, `e.T @ e`, `np.dot(e, e)`, a norm), in its expression, in what the names it reads are set
+    to anywhere in the file, or in a function of the file it calls, to a depth of ten: a factor 2 or
+    1/2 of its gradient is then that square's. `T ** 2 * np.mean(kl)` squares only the temperature.
+    True when the loss cannot be read (no reason to call the 2 a mistake)."""
+    if loss is None or tree is None:
+        return True
+    try:
+        frontier: list[ast.AST] = [ast.parse(loss.expression, mode="eval")]
+    except SyntaxError:
+        return True
+    functions: dict[str, list[ast.AST]] = {}
+    values: dict[str, list[ast.AST]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            functions.setdefault(node.name, []).append(node)
+        elif isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)) and node.value is not None:
+            for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+                for name in ast.walk(target):
+                    if isinstance(name, ast.Name):
+                        values.setdefault(name.id, []).append(node.value)
+    constants = _module_numbers(tree)
+    seen: set[str] = set()
+    for _ in range(10):
+        if any(_square_in(r, constants) for r in frontier):
+            return True
+        called = {c.func.attr if isinstance(c.func, ast.Attribute) else getattr(c.func, "id", "") for r in frontier for c in ast.walk(r) if isinstance(c, ast.Call)}
+        read = {n.id for r in frontier for n in ast.walk(r) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+        following = [f for name in called - seen for f in functions.get(name, [])]
+        following += [v for name in read - seen - constants for v in values.get(name, [])]
+        seen |= called | read
+        if not following:
+            return False
+        frontier = following
+    return True
+
+
+def _module_numbers(tree: Any) -> set[str]:
+    """Names the module binds once, to a number written out (`T = 3.0`)."""
+    bound: dict[str, list[ast.AST]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    bound.setdefault(target.id, []).append(node.value)
+        elif isinstance(node, (ast.AugAssign, ast.AnnAssign)) and isinstance(node.target, ast.Name):
+            bound.setdefault(node.target.id, []).append(None)
+    return {
+        name for name, values in bound.items()
+        if len(values) == 1 and isinstance(values[0], ast.Constant) and isinstance(values[0].value, (int, float)) and not isinstance(values[0].value, bool)
+    }  # fmt: skip
+
+
+def _square_in(root: ast.AST, constants: set[str]) -> bool:
+    def value(node: ast.AST) -> bool:
+        return not (isinstance(node, ast.Constant) or (isinstance(node, ast.Name) and node.id in constants))
+
+    def same(a: ast.AST, b: ast.AST) -> bool:
+        text = ast.unparse(b)
+        return ast.unparse(a) in (text, f"{text}.T") or text == f"{ast.unparse(a)}.T"
+
+    for node in ast.walk(root):
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow) and isinstance(node.right, ast.Constant) and node.right.value == 2:
+            if value(node.left):
+                return True
+        elif isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mult, ast.MatMult)) and same(node.left, node.right) and value(node.left):
+            return True
+        elif isinstance(node, ast.Call):
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            if name in ("square", "norm"):
+                return True
+            if name in ("dot", "inner", "vdot", "matmul") and len(node.args) == 2 and same(*node.args):
+                return True
+            if name in ("dot",) and isinstance(node.func, ast.Attribute) and len(node.args) == 1 and same(node.func.value, node.args[0]):
+                return True
+            if name == "power" and len(node.args) == 2 and isinstance(node.args[1], ast.Constant) and node.args[1].value == 2:
+                return True
+    return False
+
+
 def _rises_with_it(result: Any) -> bool:
     """Whether the program's own loss, replayed on its own data, rises or stops being a number: a factor
     every gradient carries (a mean's loss, a sum's gradients) is then why, not a learning rate the
@@ -1551,6 +1703,17 @@ def _rises_with_it(result: Any) -> bool:
     if result.standin or result.driver:
         return False  # a curve on data backprop-doctor made up says nothing of how the program's own loss goes
     return bool(curve) and result.common_factor > 1 and (rises(curve, result.terms) or not all(math.isfinite(v) for v in curve))
+
+
+def _right_inputs(result: Any, source: Any, line: int) -> list[Any]:
+    """The adjoints measured right that the one statement at `line` (a wrong parameter gradient's) reads."""
+    if source.tree is None:
+        return []
+    statement = next((n for n in ast.walk(source.tree) if isinstance(n, (ast.Assign, ast.AugAssign)) and n.lineno == line), None)
+    if statement is None:
+        return []
+    read = reads(statement)
+    return [a for a, m in result.adjoints if not m.wrong and not m.inconclusive and a.name in read and a.line < line]
 
 
 def _moved_words(parameter: str, views: dict[str, str]) -> str:
@@ -1568,8 +1731,8 @@ def _gradient_line(tree: Any, parameter: str, read: str | None = None) -> int | 
     if tree is None:
         return None
     bare = re.sub(r"\W", "", parameter.rsplit("[", 1)[-1].rsplit(".", 1)[-1])
-    if not bare:
-        return None
+    if not bare or bare.isdigit():
+        return None  # `model[1]`, a position in a list of parameters: `d1` is no name of its gradient
     names = {f"d{bare}", f"d_{bare}", f"grad_{bare}", f"grad{bare}", f"g{bare}", f"g_{bare}", f"{bare}_grad", f"delta_{bare}"}
     if read is not None and ({n.id for n in ast.walk(ast.parse(read, mode="eval")) if isinstance(n, ast.Name)} if _parses(read) else set()) & names:
         return None
@@ -1649,6 +1812,17 @@ def _a_mask(node: ast.AST) -> bool:
         isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], (ast.Gt, ast.GtE))
         and isinstance(node.comparators[0], ast.Constant) and node.comparators[0].value == 0
     )  # fmt: skip
+
+
+def _miscounted_in(source: Any, name: str, line: int) -> Any:
+    """`static.counts.miscounted` for the statement at `line` of the file's function `name` (a backward the
+    step calls), against its forward half beside it."""
+    from backprop_doctor.static.counts import forward_twin, miscounted
+
+    tree = source.tree if source is not None else None
+    backward = next((n for n in (tree.body if tree is not None else ()) if isinstance(n, ast.FunctionDef) and n.name == name), None)
+    forward = forward_twin(tree, backward) if backward is not None else None
+    return miscounted(backward, forward, line) if forward is not None and backward is not None else None
 
 
 def _helper_computing(source: Any, adjoint: Any, plain: bool = False) -> tuple[str, int] | None:

@@ -81,6 +81,7 @@ def unapplied(result: Any, source: Any) -> list[tuple[str, str, int]]:
     values = getattr(runner.state, "values", {}) or {}
     moved = {str(m.path[0][1]) for m, _ in result.parameters if m.path}
     targets = {re.match(r"[\w.]*", u.target).group() for u in parameter_updates(source.tree)}
+    written = _written_from(source.tree)  # `c1 -= step * dc1`, which the update finder takes for no update
     read = set().union(*(reads(s) for s in step.prefix)) if step.prefix else set()
     # the samples' count: the batch, or the longest first axis of the data the pass reads (not `X`'s features)
     firsts = [int(np.shape(v)[0]) for k, v in values.items() if k in read and _data_like(k) and np.ndim(v) >= 1]
@@ -97,13 +98,33 @@ def unapplied(result: Any, source: Any) -> list[tuple[str, str, int]]:
                 continue
             match = _GRADIENT.fullmatch(target.id)
             stem = (match.group("stem") or match.group("stem2")) if match else None
-            if not stem or stem in moved or stem in targets or stem not in read or stem in made:
+            if not stem or stem in moved or stem in targets or (stem, target.id) in written or stem not in read or stem in made:
                 continue
             value = values.get(stem)
             if not isinstance(value, np.ndarray) or value.dtype.kind != "f" or value.size < 2 or any(n in sizes for n in value.shape):
                 continue
             if all(stem != p for _, p, _ in found):
                 found.append((target.id, stem, statement.lineno))
+    return found
+
+
+def _written_from(tree: ast.AST) -> set[tuple[str, str]]:
+    """(array, name read) for each statement that steps an array by what it reads: `c1 -= step * dc1`,
+    `c1 = c1 - step * dc1`. An update under names no finder knows (no usual array, rate or gradient
+    name) still applies the gradient it reads."""
+    found: set[tuple[str, str]] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.AugAssign) and isinstance(node.op, (ast.Sub, ast.Add)) and isinstance(node.target, ast.Name):
+            array, value = node.target.id, node.value
+        elif (
+            isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+            and isinstance(node.value, ast.BinOp) and isinstance(node.value.op, (ast.Sub, ast.Add))
+            and isinstance(node.value.left, ast.Name) and node.value.left.id == node.targets[0].id
+        ):  # fmt: skip
+            array, value = node.targets[0].id, node.value.right
+        else:
+            continue
+        found |= {(array, n.id) for n in ast.walk(value) if isinstance(n, ast.Name) and n.id != array}
     return found
 
 

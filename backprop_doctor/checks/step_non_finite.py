@@ -8,7 +8,9 @@ What it finds:
     arithmetic is. A loss that is NaN from the first step, before any update,
     is traced the same way. The loop is then run once more while NumPy reports every
     overflow, division by zero and invalid value, and the first one made on a
-    line of your file is named.
+    line of your file is named. When that line reads an adaptive step an update
+    adds by name (AdaDelta's `dx`), or sets what that step reads, the line that
+    makes the step is named instead: a correct adaptive step cannot grow that far.
 
 Why it matters:
     Once a NaN reaches the weights every later number is NaN. Here no gradient
@@ -29,7 +31,7 @@ import math
 from collections.abc import Iterator
 from typing import Any
 
-from backprop_doctor.checks._training_words import gradients_right, raw_features, raw_words, standardise
+from backprop_doctor.checks._training_words import defined_step_of, defined_step_words, gradients_right, raw_features, raw_words, standardise
 from backprop_doctor.findings import Finding
 from backprop_doctor.static.unsquared import unsquared_under_root
 from backprop_doctor.rules import rule
@@ -98,7 +100,26 @@ def run(context: Any) -> Iterator[Finding]:
             )
             line = unsquared.line
         bigger = getattr(result, "smaller_init", None)
-        if len(own) > 1 and bigger is not None and bigger.lines:
+        defined = defined_step_of(result, source, found.line) if unsquared is None and len(own) > 1 else None
+        if defined is not None:
+            # AdaDelta's `dx = ... np.sqrt(...) / np.sqrt(...) * g`, then `params[key] += dx`: a correct adaptive step stays
+            # within a bounded multiple of the last, so a step that reaches the float range is made so where it is defined
+            line = defined.line
+            fed = next((target for n, target in defined.feeding if n == found.line), None)
+            if fed is not None:
+                message += (
+                    f"line {found.line} sets `{fed}`, which line {defined.line} reads to make the step your update adds "
+                    f"(line {defined.update}), `{defined.text}`: "
+                )
+            elif found.line != defined.line:
+                message += (
+                    f"line {found.line} reads `{defined.name}`, the step your update adds (line {defined.update}), which line "
+                    f"{defined.line} makes (`{defined.text}`): "
+                )
+            else:
+                message += f"line {defined.line} makes the step your update adds (line {defined.update}), `{defined.text}`: "
+            message += defined_step_words(defined)
+        elif len(own) > 1 and bigger is not None and bigger.lines:
             line, drawn = bigger.lines[0]
             name, shape, std = max(bigger.matrices, key=lambda m: m[2] * math.sqrt(min(m[1])))
             fan = min(shape)

@@ -16,6 +16,14 @@ Why it matters:
     so the loss rises although every derivative is right. No gradient check
     finds it; only the program's own training shows it.
 
+    A learning-rate schedule in the loop that makes the rate grow without
+    bound is named at its line too, a warning read from the schedule itself,
+    evaluated over the loop's own passes from the values the program holds
+    when its first step begins: the rate ends a hundred times its first value
+    or more, still ten times what it was halfway through (`lr = lr0 / 0.9 **
+    epoch`, a decay written with its operation turned round, or `lr *= 1.05`).
+    A warm-up that climbs to its rate and levels off is no such schedule.
+
 Example:
     lr = 20.0
     for i in range(1000):
@@ -46,6 +54,7 @@ def run(context: Any) -> Iterator[Finding]:
     if source is None:
         return
     from backprop_doctor.replay.curve import climbs_far
+    from backprop_doctor.replay.schedule import growing_rate
 
     from backprop_doctor.checks.step_stale_output import stale_in
 
@@ -59,6 +68,9 @@ def run(context: Any) -> Iterator[Finding]:
             continue  # a gradient clip that does not clip lets the loss blow up: step-clip-does-not-clip words it
         if computed_once(result, source) is not None:
             continue  # a gradient computed once before the loop walks the weights away: step-stale-gradient words it
+        if result.parameters and not (result.wrong or result.driver or result.standin) and (grows := growing_rate(result)) is not None:
+            yield _schedule_grows(source, result, grows)  # whatever the first rate, the schedule takes it past any
+            continue
         if not result.wrong and result.curve and (momentum := momentum_not_below_one(result, source)) is not None:
             yield _momentum(source, result, *momentum)  # no rate mends a velocity that never decays, rising or swinging
             continue
@@ -172,6 +184,43 @@ def _momentum(source: Any, result: Any, name: str, value: float, line: int | Non
     )
 
 
+def _schedule_grows(source: Any, result: Any, grows: Any) -> Finding:
+    """A schedule that makes the rate grow without bound over the loop's passes (`replay.schedule.growing_rate`)."""
+    schedule = grows.schedule
+    counter = grows.counter or schedule.counter
+    at = f"`{counter}` = {grows.counter_at}" if grows.counter_at is not None and counter else f"pass {grows.tenfold_at + 1}"
+    last = "overflows" if grows.last == float("inf") else f"reaches {grows.last:.3g}"
+    times = "" if grows.last == float("inf") else f", {grows.last / grows.first:.3g} times its first value"
+    if grows.decaying is not None:
+        advice = f"a decay multiplies by a factor below 1 (or divides by one above 1): `{grows.decaying}`"
+    elif schedule.factor is not None:
+        advice = f"a decay {'divides by a factor above 1' if schedule.divides else 'multiplies by a factor below 1'}: check `{schedule.factor}`"
+    else:
+        advice = "a decay makes the rate fall as the counter grows: check the sign of its exponent, or whether it divides where it should multiply"
+    message = (
+        f"your learning-rate schedule `{schedule.statement}` (line {schedule.line}) makes `{schedule.rate}` grow instead of decay: "
+        f"from {grows.first:.3g} at the first pass to ten times that by {at}, {grows.halfway:.3g} halfway, and it {last} by the last of "
+        f"the loop's {grows.passes} passes (line {schedule.loop_line}){times}: each step grows with the rate, and once the rate is too large "
+        f"for the loss the steps overshoot and the loss rises or diverges; {advice}"
+    )
+    evidence = [("rate", f"{grows.first:.3g} at the first pass, {grows.halfway:.3g} halfway, {grows.last:.3g} at pass {grows.passes}")]
+    if result.curve:
+        evidence.append(("your loop", f"{len(result.curve)} steps replayed: {_sketch(result.curve)}"))
+    return rule(NAME).finding(
+        message,
+        file=source.path,
+        line=schedule.line,
+        severity="warning",
+        fix=grows.decaying,
+        param=schedule.rate,
+        highlight=tuple(sorted({schedule.line, schedule.loop_line})),
+        pattern="schedule-grows",
+        measured=grows.last / grows.first,
+        threshold=100.0,
+        evidence=tuple(evidence),
+    )
+
+
 def _sketch(curve: list[float]) -> str:
     points = [curve[0], curve[len(curve) // 2], curve[-1]]
     return " → ".join(f"{v:.4g}" for v in points)
@@ -181,13 +230,18 @@ def _unstable(source: Any, result: Any) -> Finding:
     """The loss climbs by orders of magnitude, every gradient right, and no rate down to a thousandth
     of the program's makes it fall within the replayed steps: the step itself is unstable (a batch of
     one sample at a rate set for the whole batch, a rate far off)."""
-    from backprop_doctor.checks._training_words import batch_size_of_one, update_rate
+    from backprop_doctor.checks._training_words import batch_size_of_one, defined_step_of, defined_step_words, update_rate
 
     own = result.curve
     rate = update_rate(result)
     one = batch_size_of_one(source.tree)
     raw = raw_features(result)
-    if raw is not None:
+    defined = defined_step_of(result, source)
+    if defined is not None and (defined.inverted is not None or (rate is None and raw is None and one is None)):
+        # AdaDelta's `dx = ...` (no learning rate), its ratio upside down: the steps grow whatever the gradients' size
+        line = defined.line
+        advice = f"line {defined.line} makes the step your update adds (line {defined.update}), `{defined.text}`: " + defined_step_words(defined)
+    elif raw is not None:
         name, _, bound = raw
         line = bound or result.step.loop_line
         advice = (

@@ -9,9 +9,12 @@ What it finds:
     thousandth of its first value within the first quarter of the passes. A
     factor runs on every pass of every loop around it: written in the batch
     loop of an epoch loop (`for`, over `range(0, N, batch)` or a list of
-    batches, or a counted `while`), it runs batches × epochs times. The
-    schedule's line, the pass where the rate is gone, and how many passes at
-    the first rate the whole of training amounts to are named. Judged only
+    batches, or a counted `while`), it runs batches × epochs times. A factor
+    that reads the loop's counter (`lr = lr / (1 + decay * it)`) is applied
+    pass by pass to the rate it already decayed: the factors compound, and the
+    fix computes the rate from its first value (`lr = lr0 / (1 + decay * it)`).
+    The schedule's line, the pass where the rate is gone, and how many passes
+    at the first rate the whole of training amounts to are named. Judged only
     when the step's gradients are right.
 
 Why it matters:
@@ -66,6 +69,15 @@ def run(context: Any) -> Iterator[Finding]:
             if schedule.formula is not None
             else "decay it more slowly: a factor nearer 1, or applied every few hundred passes only"
         )
+        if found.compounds:
+            base = found.base or f"{schedule.rate}0"
+            op = "/" if schedule.divides else "*"
+            how = (
+                f"the factor `{_wrapped(schedule.factor)}` reads `{schedule.counter}` and is applied to the rate the passes before already decayed, "
+                f"so the factors compound (the rate is their product, not one of them): compute the rate from its first value "
+                f"(`{schedule.rate} = {base} {op} {_wrapped(schedule.factor, op)}`"
+                + (f", with `{base} = {schedule.rate}` before the loop)" if found.base is None else ")")
+            )
         start = f"its peak, {found.first:.3g}, after the warm-up," if found.peaked else f"{found.first:.3g}"
         if found.loops:
             inner, outer = found.loops[0][0], found.loops[-1][0]
@@ -106,3 +118,19 @@ def run(context: Any) -> Iterator[Finding]:
                 *((("your loop", f"{len(result.curve)} steps replayed: {result.curve[0]:.4g} → {result.curve[-1]:.4g}"),) if result.curve else ()),
             ),
         )
+
+
+def _wrapped(factor: str, op: str = "/") -> str:
+    """`factor` as the right operand of `op`: `(1.0 + decay * it)` in brackets, `0.5 ** (epoch / 3)` as
+    it is (a power binds first), a product after `*` as it is."""
+    import ast
+
+    try:
+        node = ast.parse(factor, mode="eval").body
+    except SyntaxError:
+        return f"({factor})"
+    if isinstance(node, (ast.Name, ast.Constant, ast.Call, ast.Attribute, ast.Subscript)):
+        return factor
+    if isinstance(node, ast.BinOp) and (isinstance(node.op, ast.Pow) or (op == "*" and isinstance(node.op, (ast.Mult, ast.Div)))):
+        return factor
+    return f"({factor})"

@@ -4,8 +4,11 @@ What it finds:
     A loop over an epoch's batches (`for i in range(0, len(X), bs):`, inside
     the epochs' loop) that cuts its batch with a slice reading nothing the
     loop changes (`xb, yb = X[:bs], y[:bs]`: not `i`, not a shuffled order),
-    where the data array holds more samples than the batch. The step itself
-    is replayed and its gradients are right.
+    where the data array holds more samples than the batch; or a loop over
+    an epoch's samples (`for i in range(n)`, `for i in np.random.permutation(n)`)
+    that takes its sample by an index reading nothing the loop changes
+    (`x_i, y_i = X[0], y[0]`: per-sample SGD on one sample, every time). The
+    step itself is replayed and its gradients are right.
 
 Why it matters:
     Every update sees the same few samples, and the rest of the data never
@@ -54,10 +57,15 @@ def run(context: Any) -> Iterator[Finding]:
         if namespace is None:
             continue
         batch, data = namespace.get(found.batch), namespace.get(found.data)
-        if not (isinstance(batch, np.ndarray) and isinstance(data, np.ndarray) and batch.ndim and data.ndim):
+        if isinstance(batch, np.generic):
+            batch = np.asarray(batch)  # `y_i = y[0]` of a vector of targets: one number
+        if not (isinstance(batch, np.ndarray) and isinstance(data, np.ndarray) and (batch.ndim or found.sample) and data.ndim):
+            continue
+        if found.sample and batch.ndim == data.ndim - 1 and len(data) > 1:
+            yield _same_sample(source, found, len(data))
             continue
         taken, held = len(batch), len(data)
-        if not 0 < taken < held:
+        if found.sample and batch.ndim != data.ndim or not 0 < taken < held:
             continue
         width = found.width or str(taken)
         message = (
@@ -75,3 +83,24 @@ def run(context: Any) -> Iterator[Finding]:
             measured=taken / held,
             evidence=(("batch", f"`{found.batch}`: {taken} of the {held} samples of `{found.data}`, the same at every pass"),),
         )
+
+
+def _same_sample(source: Any, found: Any, held: int) -> Finding:
+    """A loop over the samples that takes the same one at every pass (`x_i = X[0]` under `for i in range(n)`)."""
+    index = found.cut[len(found.data) + 1 : -1]
+    which = "the first sample" if index == "0" else "the last sample" if index == "-1" else f"the sample at `{index}`"
+    message = (
+        f"your loop over the samples (line {found.loop_line}) takes the same sample at every pass: `{found.cut}` (line {found.line}) "
+        f"reads neither `{found.variable}` nor anything the loop changes, so every update trains on one sample only, {which} "
+        f"of the {held} of `{found.data}`, and the other {held - 1} never reach the network: the loss over the data stalls, "
+        f"or rises as the network learns to answer that one sample everywhere; index the sample by the loop's variable (`{found.data}[{found.variable}]`)"
+    )
+    return rule(NAME).finding(
+        message,
+        file=source.path,
+        line=found.line,
+        highlight=tuple(sorted({found.line, found.loop_line})),
+        pattern="same-sample",
+        measured=1 / held,
+        evidence=(("sample", f"`{found.cut}`: 1 of the {held} samples of `{found.data}`, the same at every pass"),),
+    )

@@ -73,6 +73,7 @@ class Methods:
     backward_gets_inputs: bool = False  # a stateless gate: backward(x, dout) gets forward's input again
     held_optimizer: bool = False  # backward steps the weights with an optimizer the layer holds, not a rate it is given
     through_call: bool = False  # forward is run by the class's `__call__`, which keeps what backward reads (DeZero)
+    local_derivative: bool = False  # backward() takes no upstream gradient and returns f'(x) of forward's cache: dx = dout * it
 
 
 def layer_methods(obj: Any) -> Methods | None:
@@ -249,12 +250,16 @@ class ClassLayer(Adapter):
         self.dout_is_input = bool(backward) and bool(parameters(backward))
         if self.methods.backward_gets_prediction:
             self.dout_is_input = False
+        if self.methods.local_derivative:
+            self.dout_is_input = True  # the adapter multiplies backward's f'(x) by the upstream gradient itself
+        self._x_shape: tuple[int, ...] | None = None  # forward's input, to tell a local derivative shaped like it
         self._returned = _returned_gradients(layer, backward) if self.methods.convention == "book" and not self._listed else {}
 
     def forward(self, x: np.ndarray, t: np.ndarray | None = None) -> Any:
         forward = getattr(self.layer, self.methods.forward)
         kwargs = train_kwargs(forward, self.train)
         self._inputs = (x, t)
+        self._x_shape = tuple(np.shape(x))
         out = call_forward(self.layer, self.methods, *((x, t) if self.is_loss else (x,)), **kwargs)
         if out is None and self.methods.output:
             out = getattr(self.layer, self.methods.output, None)
@@ -272,8 +277,12 @@ class ClassLayer(Adapter):
             return self._backward_with_update(backward, dout)
         elif self.methods.backward_gets_inputs:
             dx = backward(np.array(self._inputs[0], copy=True), dout)
+        elif self.methods.local_derivative:
+            dx = self.times_derivative(dout, call_backward(self.layer, self.methods))
         else:
             dx = call_backward(self.layer, self.methods, *((dout,) if self.dout_is_input else ()))
+            if not self.dout_is_input:
+                dx = self._of_one_number(dout, dx)
         if dx is None and self.methods.dx:
             dx = getattr(self.layer, self.methods.dx, None)
         if self._returned and isinstance(dx, tuple) and len(dx) == self.returned_count:
@@ -283,6 +292,22 @@ class ClassLayer(Adapter):
         if isinstance(dx, tuple) and dx and isinstance(dx[0], np.ndarray):
             dx = dx[0]  # `return dx, None` (or a two-input layer's (dx, dy)): the input gradient comes first
         return dx, self._layer_grads()
+
+    def times_derivative(self, dout: Any, derivative: Any) -> Any:
+        """`dout * derivative`, the input gradient of a layer whose backward() returns its local derivative
+        f'(x) element by element (`Methods.local_derivative`), when it is shaped like forward's input and
+        the upstream gradient; anything else as it is, read as dx."""
+        if isinstance(derivative, np.ndarray) and derivative.shape == self._x_shape and np.shape(dout) == derivative.shape:
+            return dout * derivative
+        return self._of_one_number(dout, derivative)
+
+    def _of_one_number(self, dout: Any, dx: Any) -> Any:
+        """The input gradient of a forward that returns one number (a loss object holding its target,
+        `forward(pred)` -> `np.mean((pred - self.target) ** 2)`) whose backward() takes no upstream gradient:
+        what it returns is that number's own gradient, scaled by the upstream one the check passes."""
+        if isinstance(dx, np.ndarray) and dx.shape == self._x_shape and np.size(dout) == 1 and dx.dtype.kind == "f":
+            return dx * float(np.asarray(dout, dtype=np.float64).reshape(-1)[0])
+        return dx
 
     def _backward_with_update(self, backward: Any, dout: Any) -> tuple[Any, dict[str, Any]]:
         """Call `backward(dout, learning_rate=1)` (`backward(dout)` for a layer stepping with the

@@ -21,6 +21,12 @@ Example:
     def relu_prime(z):
         return (z > 0).astype(float)
 
+A stateful object whose `forward(x)` keeps what it needs (`self.out`, `self.x`) and whose
+`backward()` takes no upstream gradient at all, returning f'(x) for its caller to multiply
+(`return self.out * (1 - self.out)`), is a class layer of its own convention
+(`layer_methods`: `Methods.local_derivative`): the adapter multiplies that derivative by
+the upstream gradient, so it is checked as a derivative, not as dx nor for batch coupling.
+
 A class whose `__call__` turns a weight vector into one number (a penalty such as
 `l2_regularization`) has its `grad` checked as the gradient of that number.
 
@@ -43,8 +49,8 @@ from typing import Any
 
 import numpy as np
 
-from backprop_doctor.conventions._base import FORWARD_SEED, Adapter
-from backprop_doctor.conventions._classlayer import function_node, required_inputs
+from backprop_doctor.conventions._base import FORWARD_SEED, Adapter, parameters
+from backprop_doctor.conventions._classlayer import Methods, function_node, required_inputs, returns_value, self_name
 from backprop_doctor.conventions._through_call import calls_forward
 from backprop_doctor.static.methods import assigned_attributes
 from backprop_doctor.conventions._run import Case, NotChecked
@@ -131,6 +137,27 @@ def _named_after(argument: str, node: Any) -> bool:
 
 def recognise(cls: type, namespace: dict[str, Any]) -> bool:
     return _pair(cls) is not None
+
+
+def layer_methods(cls: type) -> Methods | None:
+    """A stateful activation whose `backward()` takes no upstream gradient and returns the local derivative
+    f'(x) of what `forward(x)` kept (`self.out * (1 - self.out)`, `(self.x > 0).astype(float)`), which its
+    caller multiplies by the upstream gradient itself: a `ClassLayer` that multiplies it in
+    (`Methods.local_derivative`), checked against the numerical derivative of forward, never as dx."""
+    forward, backward = getattr(cls, "forward", None), getattr(cls, "backward", None)
+    if not (callable(forward) and callable(backward)) or calls_forward(cls, "forward"):
+        return None
+    if len(required_inputs(forward)) != 1 or parameters(backward):
+        return None  # backward takes something: an upstream gradient, a target, a rate
+    fnode, bnode = function_node(forward), function_node(backward)
+    if fnode is None or bnode is None or _delegates(fnode) or not returns_value(bnode):
+        return None
+    kept = assigned_attributes(fnode)
+    if not kept or assigned_attributes(bnode):
+        return None  # keeps nothing to differentiate at, or stores gradients of its own (a layer's backward)
+    me = self_name(bnode)
+    read = {n.attr for n in ast.walk(bnode) if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == me}
+    return Methods(convention=NAME, local_derivative=True) if read & kept else None
 
 
 def recognise_functions(functions: dict[str, Any], namespace: dict[str, Any]) -> list[tuple[Any, Any]]:

@@ -69,7 +69,20 @@ def recognise(cls: type, namespace: dict[str, Any]) -> bool:
     if loss_method(cls) is None or callable(getattr(cls, "gradient", None)):
         return False
     init = function_node(getattr(cls, "__init__", None))
-    return init is not None and ("params" in assigned_attributes(init) or _returns_a_dict_beside(cls))
+    if init is None or _keeps_gradients(cls, init):
+        return False
+    return "params" in assigned_attributes(init) or _returns_a_dict_beside(cls)
+
+
+def _keeps_gradients(cls: type, init: Any) -> bool:
+    """Whether the loss method only returns the loss, never a pair, and the object keeps its gradients
+    itself (`self.grads = {}` in the constructor, filled while `loss` runs): not this convention, whose
+    `loss` hands the gradients back; its training step is checked where the program steps it."""
+    node = function_node(getattr(cls, loss_method(cls) or "loss", None))
+    if node is None or "grads" not in assigned_attributes(init):
+        return False
+    returned = [n.value for n in ast.walk(node) if isinstance(n, ast.Return) and n.value is not None]
+    return bool(returned) and not any(isinstance(value, ast.Tuple) for value in returned)
 
 
 def _returns_a_dict_beside(cls: type) -> bool:

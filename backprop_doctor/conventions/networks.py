@@ -547,7 +547,7 @@ class LayerCalls:
         call = self.calls[id(layer)]
         adapter = call.adapter
         call.backwards += 1
-        if call.backwards > 1 or call.forwards != 1 or kwargs or len(args) != (1 if adapter.dout_is_input else 0):
+        if call.backwards > 1 or call.forwards != 1 or kwargs or len(args) != (1 if adapter.dout_is_input and not adapter.methods.local_derivative else 0):
             self.fine = False
         watch = Watch(layer, own=frozenset((adapter.methods.forward, adapter.methods.backward)))
         dout = args[0] if args else None

@@ -621,6 +621,11 @@ def standin(qualified: str) -> Callable[..., Any] | None:
 
         if name in special.FUNCTIONS:
             return getattr(special, name)
+    if module == "scipy.spatial.distance":
+        from backprop_doctor.loading import spatial
+
+        if name in spatial.FUNCTIONS:
+            return getattr(spatial, name)
     if module == "scipy.linalg" and name in SCIPY_LINALG:
         return getattr(np.linalg, name)
     for helpers in _helper_modules():
@@ -671,11 +676,12 @@ def helpers_of(module: str) -> list[str]:
         n for n in star_names(module)
         if standin(f"{module}.{n}") is not standin(f"bpd_no_such_module.{n}") and not n.startswith("load") and n not in ("File", "read_csv")
     ]  # fmt: skip  (the loaders' synthetic data has a finding of its own)
-    from backprop_doctor.loading import signal, special
+    from backprop_doctor.loading import signal, spatial, special
 
-    for part, functions in (("signal", signal.FUNCTIONS), ("special", special.FUNCTIONS), ("linalg", SCIPY_LINALG)):
-        if module in ("scipy", f"scipy.{part}"):
-            names += [n if module == f"scipy.{part}" else f"{part}.{n}" for n in functions]
+    for part, functions in (("signal", signal.FUNCTIONS), ("special", special.FUNCTIONS), ("linalg", SCIPY_LINALG), ("spatial.distance", spatial.FUNCTIONS)):
+        home = f"scipy.{part}"
+        if home == module or home.startswith(module + ".") and module.split(".")[0] == "scipy":  # `scipy.spatial`: distance.cdist
+            names += [f"{home[len(module) + 1:]}.{n}" if home != module else n for n in functions]
     names += [n for helpers in _helper_modules() for n in helpers.functions_of(module)]
     return list(dict.fromkeys(names))
 

@@ -130,9 +130,19 @@ def _attribute(qualified: str) -> Any:
     return standin(qualified) or Stub(qualified)
 
 
-def _subplots(*_: Any, **__: Any) -> tuple[Stub, Stub]:
-    """`fig, ax = plt.subplots(2, 5)`: a figure and its axes, both inert, so the unpacking holds."""
-    return Stub("matplotlib.figure.Figure"), Stub("matplotlib.axes.Axes")
+def _subplots(nrows: Any = 1, ncols: Any = 1, *_: Any, squeeze: Any = True, **__: Any) -> tuple[Stub, Any]:
+    """`fig, ax = plt.subplots(2, 5)`: a figure and its axes, all inert, so the unpacking holds; the
+    axes laid out as pyplot lays them (`fig, (ax1, ax2, ax3) = plt.subplots(1, 3)`): one axes for a
+    1 x 1 grid, a row of them when one side is 1, else a grid, unless `squeeze=False`."""
+    import numpy as np
+
+    rows, columns = (n if isinstance(n, int) and 0 < n <= 100 else 1 for n in (nrows, ncols))
+    grid = np.empty((rows, columns), dtype=object)
+    for index in np.ndindex(grid.shape):
+        grid[index] = Stub("matplotlib.axes.Axes")
+    if squeeze:
+        grid = grid[0, 0] if grid.size == 1 else grid.ravel() if 1 in grid.shape else grid
+    return Stub("matplotlib.figure.Figure"), grid
 
 
 class _Renamed(importlib.abc.Loader):

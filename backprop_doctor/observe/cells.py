@@ -11,6 +11,10 @@ the others (`backward(dh_next, dc_next=0)`). A forward that returns None and
 stores `self.output`, with a backward that stores `self.dinputs` (the NNFS
 book's convention), is read through those attributes. Attributes that forward
 rebinds (a stateful RNN's hidden state) are put back before every evaluation.
+A backward that raises on the gradient (n,) of a 1-D output and runs on the row
+(1, n) (a cell returning `np.ravel(h)` whose backward transposes the row its
+program passes) is called with that row, its gradients read back in the
+inputs' shapes (`return dx.T`).
 """
 
 from __future__ import annotations
@@ -48,6 +52,9 @@ class ObservedLayer(ClassLayer):
         self._others_grads: dict[str, Any] = {}
         # the methods the program called, by their names (through the class's `__call__` for DeZero)
         self._as_called = dataclasses.replace(self.methods, forward="forward", backward="backward")
+        # backward takes the gradient of a 1-D output (n,) as the row (1, n) the program passes it
+        # (`delta.T` inside): None until a backward has run, then whether it is that row
+        self._row_upstream: bool | None = None
 
     def discover_params(self, forward_before: dict[str, int]) -> None:
         """As `ClassLayer`, except that an array listed several times in a DLFS-2 `params`
@@ -112,11 +119,13 @@ class ObservedLayer(ClassLayer):
 
     def backward(self, dout: Any) -> tuple[np.ndarray | None, dict[str, Any]]:
         backward = self.layer.backward
-        if not self.dout_is_input:
+        if self.methods.local_derivative:
+            result = self.times_derivative(dout, call_backward(self.layer, self._as_called))
+        elif not self.dout_is_input:
             result = backward()
         else:
             zeros = [np.zeros(shape) for shape in self._extra_outputs]
-            result = call_backward(self.layer, self._as_called, dout, *zeros[: max(0, len(_parameters(backward)) - 1)])
+            result = self._upstream_backward(dout, zeros[: max(0, len(_parameters(backward)) - 1)])
         if self.returns_gradients and isinstance(result, tuple) and len(result) == self.returned_count and not self.others:
             self._returned_values = result  # `return dW, db`: the parameters' gradients, no input gradient
             return None, self._layer_grads()
@@ -126,10 +135,12 @@ class ObservedLayer(ClassLayer):
             dx = shaped[0] if len(shaped) == 1 else dx
         if dx is None:
             dx = getattr(self.layer, getattr(self.methods, "dx", None) or "dinputs", None)
+        if self._row_upstream:
+            dx = _as_shaped(dx, self._x_shape)  # `return dx.T`: the row of a 1-D input's gradient
         if self._others and isinstance(result, tuple) and len(result) == 1 + len(self.others):
             returned = list(result[1:])
             self._others_grads = {
-                name: np.array(g, copy=True) if isinstance(g, np.ndarray) else g
+                name: np.array(_as_shaped(g, np.shape(other)) if self._row_upstream else g, copy=True) if isinstance(g, np.ndarray) else g
                 for (name, other), g in zip(self._others.items(), returned)
             }
         if self._dlfs2 and self._groups:
@@ -139,6 +150,68 @@ class ObservedLayer(ClassLayer):
         else:
             grads = {name: getattr(self.layer, self._grad_names[name], None) for name in self.layer_params()}
         return dx, {**grads, **self._others_grads}
+
+    def _upstream_backward(self, dout: Any, zeros: list[np.ndarray]) -> Any:
+        """backward(dout, *zeros); the gradient of a 1-D output (n,) handed over as the row (1, n) when
+        backward raises on it and runs on the row (a cell whose forward returns `np.ravel(h)` and whose
+        backward transposes the `(1, n)` delta its program passes): decided on the first call, kept after."""
+        run = lambda d: call_backward(self.layer, self._as_called, d, *zeros)  # noqa: E731
+        if self._row_upstream:
+            return run(dout.reshape(1, -1))
+        one_d = isinstance(dout, np.ndarray) and dout.ndim == 1 and self._row_upstream is None
+        saved = _arrays_of(self.layer) if one_d else []
+        try:
+            result = run(dout)
+        except Exception as error:
+            if not one_d or "read-only" in str(error):
+                raise
+            _restore(self.layer, saved)  # what the failed call changed before it raised
+            try:
+                result = run(dout.reshape(1, -1))
+            except Exception as on_row:
+                _restore(self.layer, saved)
+                # the row does not help: the first error is the one to report, unless the row got further
+                # through backward (a mistake of its own after the lines the (n,) gradient failed at)
+                code = getattr(getattr(self.layer.backward, "__func__", None), "__code__", None)
+                if _line_in(on_row, code) > _line_in(error, code):
+                    raise on_row from None
+                raise error from None
+            self._row_upstream = True
+            return result
+        self._row_upstream = False
+        return result
+
+
+def _line_in(error: BaseException, code: Any) -> int:
+    """The line of `code` (a backward's) that `error` was raised from, or 0."""
+    tb, line = error.__traceback__, 0
+    while tb is not None:
+        if tb.tb_frame.f_code is code:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+def _arrays_of(layer: Any) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """(attribute, array, a copy of its values) of each array the layer holds."""
+    held = vars(layer).items() if hasattr(layer, "__dict__") else ()
+    return [(name, value, value.copy()) for name, value in held if isinstance(value, np.ndarray)]
+
+
+def _restore(layer: Any, saved: list[tuple[str, np.ndarray, np.ndarray]]) -> None:
+    """Each saved array bound again to its attribute with its saved values (the check holds the arrays themselves)."""
+    for name, array, values in saved:
+        if array.flags.writeable:
+            np.copyto(array, values)
+        if getattr(layer, name, None) is not array:
+            setattr(layer, name, array)
+
+
+def _as_shaped(g: Any, shape: tuple[int, ...] | None) -> Any:
+    """`g`, a row or a column (1, n) / (n, 1), reshaped to the 1-D `shape` (n,) it stands for; else as it is."""
+    if isinstance(g, np.ndarray) and shape is not None and len(shape) == 1 and g.ndim == 2 and 1 in g.shape and g.size == shape[0]:
+        return g.reshape(shape)
+    return g
 
 
 def check_observed(layer: Any, arrays: list[np.ndarray], loss: bool, options: Options, label: str) -> Report:

@@ -308,6 +308,11 @@ def summary(result: StepResult) -> dict:
             if result.smaller_rate
             else None
         ),
+        "tight_clip": (
+            {"setting": result.tight_clip.setting, "value": result.tight_clip.value, "line": result.tight_clip.line, "tried": result.tight_clip.tried}
+            if result.tight_clip
+            else None
+        ),
         "non_finite": (
             {"line": result.non_finite.line, "kind": result.non_finite.kind, "step": result.non_finite.step}
             if result.non_finite

@@ -147,6 +147,9 @@ class StepResult:
     parameters: list[tuple[Moved, Measured]] = field(default_factory=list)
     adjoints: list[tuple[Adjoint | InnerAdjoint, Measured]] = field(default_factory=list)  # measured in order, up to the first wrong one
     batch_sizes: tuple[int, ...] = ()
+    # the sizes of every array the program holds, read by the step or not (the module's `X` a function the loop
+    # calls reads): a count a factor of every gradient may be, when `batch_sizes` cannot say which one
+    data_sizes: tuple[int, ...] = ()
     runs: int = 0
     seconds: float = 0.0
     later_pass: int | None = None  # the pass the step was measured at, when not the second (`replay._later`)
@@ -161,6 +164,7 @@ class StepResult:
     smaller_rate: tuple[str, float, float, list[float]] | None = None  # (name, yours, tried, curve) when the curve rises
     walked: tuple[float, float] | None = None  # curve.walked: the loss over the data the passes walk, before and after them
     larger_rate: tuple[str, float, float, list[float]] | None = None  # the same, when the curve does not move
+    tight_clip: Any = None  # clip_tight.TightClip: an elementwise clip's bound, not the gradient, sets every step of a curve that does not move
     non_finite: Any = None  # curve.NonFinite: where the loop first made inf or NaN, when no smaller rate helps
     smaller_init: Any = None  # init_scale.SmallerInit: the weight matrices scaled down at the start keep it finite, when no smaller rate helps
     symmetric: list[str] = field(default_factory=list)  # weight matrices whose units all start equal (`np.zeros`)
@@ -180,6 +184,7 @@ class StepResult:
     crashed: BaseException | None = None  # an exception raised by backprop-doctor's own code while replaying (`own_fault`)
     left_out: LeftOut | None = None  # an activation's derivative missing between a right adjoint and a parameter's gradient
     other_loss: LossSite | None = None  # a usual loss every wrong gradient is right for, beside the one the program computes
+    one_sample: bool = False  # each pass's loss is one sample's, the loop walking the data item by item (`for x1, x2, t in data:`)
     views: dict[str, str] = field(default_factory=dict)  # a name of the step's state bound to a view into another's array (`center` -> `W_in`)
     data_sized: Any = None  # data_size.DataSized: every gradient divided by the data set's size where the loss is over a batch of it
     divided_twice: Any = None  # data_size.DividedTwice: every gradient 1/B of a loss that is a mean over the batch, the two divisions by B
@@ -245,7 +250,7 @@ class StepResult:
     def terms(self) -> bool:
         """The curve holds each pass's term of a sum the loop reports (`total += err ** 2`), one sample's
         loss after another, not one loss that falls as the steps go (`replay.curve.rises`)."""
-        return self.loss is not None and (self.loss.accumulated or self.loss.summed)
+        return self.loss is not None and (self.loss.accumulated or self.loss.summed or self.one_sample)
 
     @property
     def common_factor(self) -> float | None:
@@ -403,15 +408,33 @@ def slopes(forward: Any) -> list[tuple[str, np.ndarray]]:
     return found
 
 
-def measure_adjoint(name: str, line: int | None, value: Any, forward: Any, loss_moved: Any, base_loss: float, rng: np.random.Generator) -> Measured:
+def _number_slopes(forward: Any) -> list[tuple[str, float]]:
+    """`slopes` of one number (an output of a network of scalar weights: `o = sigmoid(w5 * h1 + ...)`):
+    the sigmoid's, for a value strictly between 0 and 1, then the tanh's, for one inside (-1, 1)."""
+    value = number(forward) if not isinstance(forward, np.ndarray) else None
+    if value is None or not math.isfinite(value):
+        return []
+    found = []
+    if 0 < value < 1:
+        found.append(("sigmoid", value * (1 - value)))
+    if abs(value) < 1:
+        found.append(("tanh", 1 - value**2))
+    return found
+
+
+def measure_adjoint(
+    name: str, line: int | None, value: Any, forward: Any, loss_moved: Any, base_loss: float, rng: np.random.Generator, scale: float | None = None
+) -> Measured:
     """`_measure` for an adjoint: one named after an activation's output (`dZ` of `Z = sigmoid(...)`,
     `df` of `fs[t]`) is often the gradient of the activation's input; that is tried through the
-    output's own slope before the adjoint is called wrong."""
+    output's own slope before the adjoint is called wrong. `scale`: the factor every gradient of a
+    network of scalar weights carries (`_scalar_scale`), at which the slope's reading counts too."""
     measured = _measure(name, line, value, forward, loss_moved, base_loss, rng)
     if measured.wrong:
-        for activation, slope in slopes(forward):
+        for activation, slope in slopes(forward) or _number_slopes(forward):
             retried = _measure(name, line, value, forward, lambda d, s=slope: loss_moved(d * s), base_loss, rng)
-            if not retried.wrong and not retried.unused:
+            at_scale = scale is not None and retried.single and retried.factor is not None and abs(retried.factor / scale - 1) <= retried.tolerance
+            if (not retried.wrong or at_scale) and not retried.unused:
                 retried.through = activation
                 return retried
     return measured
@@ -478,6 +501,24 @@ def _watched_loss(runner: Runner) -> tuple[float | None, list[tuple[Any, str, An
     from backprop_doctor.probes import softmax_over_batch
 
     return arrays_assigned(runner.loss, softmax_over_batch)
+
+
+def _one_sample(capture: Capture, site: LossSite | None) -> bool:
+    """Whether the loss reads the items the step's `for` loop binds and every one is a number where the pass
+    starts (`for x1, x2, t in data:` of a network of scalar weights): each pass's loss is one sample's,
+    and a curve of them goes up and down with the samples, not with the steps."""
+    loop = capture.step.loop
+    if site is None or not isinstance(loop, ast.For) or capture.state is None or capture.step.loopless:
+        return False
+    try:
+        read = {n.id for n in ast.walk(ast.parse(site.expression, mode="eval")) if isinstance(n, ast.Name)}
+    except SyntaxError:
+        return False
+    items = [n.id for n in ast.walk(loop.target) if isinstance(n, ast.Name) and n.id in read]
+    values = capture.state.values
+    return bool(items) and all(
+        name in values and not isinstance(values[name], np.ndarray) and number(values[name]) is not None for name in items
+    )  # fmt: skip
 
 
 def _followed(parameters: list[tuple[Moved, Measured]]) -> tuple[int, int]:
@@ -562,6 +603,7 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
                 return result
         result.loss, result.loss_value = runner.loss_site, base_loss
         result.batch_sizes = _batch_sizes(capture, base_namespace)
+        result.data_sizes = _data_sizes(capture, base_namespace)
         deadline = spending  # on the budget clock (`observe.budget`), since the replay started
         candidates = [runner.loss_site] if measure else []
         if measure and runner.loss_site is not None and runner.loss_site.implied:
@@ -603,6 +645,7 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
             _, result.parameters, result.loss, result.loss_value = best
             runner.loss_site = result.loss
             result.mean_loss = result.loss is not None and _averaged(runner, result.loss)
+            result.one_sample = _one_sample(capture, result.loss)
             base_loss = result.loss_value
             if result.loss is not None and result.loss.implied and best[0][0] == 0:
                 result.unfitted = [m.name for _, m in result.parameters]  # named, not judged: the loss was only guessed
@@ -675,7 +718,11 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
 
                         result.smaller_init = smaller_init(runner, capture, path, source_tree(runner.path)[1], result.terms)
             elif stalls(result.curve, result.terms) and not result.wrong and not result.maximised and not falls_in_its_own_passes(runner):
-                result.larger_rate = _rate_that_works(runner, capture, (10.0, 100.0))
+                from backprop_doctor.replay.clip_tight import tight_clip
+
+                result.tight_clip = tight_clip(runner, capture.moved, deadline)  # the clip, not the rate, sets every step
+                if result.tight_clip is None:
+                    result.larger_rate = _rate_that_works(runner, capture, (10.0, 100.0))
             if _unexplained(result):
                 from backprop_doctor.replay.curve import tiny_batch
 
@@ -725,7 +772,7 @@ def _unexplained(result: StepResult) -> bool:
     fitted with the program's own step, `curve.tiny_batch`, the script's `cannot-overfit`."""
     return bool(
         result.curve and result.parameters and not result.wrong and not result.still and not result.lost and not result.symmetric
-        and result.smaller_rate is None and result.larger_rate is None and result.non_finite is None
+        and result.smaller_rate is None and result.larger_rate is None and result.tight_clip is None and result.non_finite is None
         and not any(d.dead_last * 2 > d.units for d in result.dead) and _layered([m for m, _ in result.parameters])
     )  # fmt: skip
 
@@ -887,7 +934,32 @@ def _walk_adjoints(
     in the parameters' gradients (`dZ2 = A2 - Y`, `dW2 = dZ2 @ A1.T / m`): an adjoint that a right
     gradient is computed from sets the scale the later ones are judged at.
     """
-    scale: float | None = None
+    scale = runner.scalar_scale = _scalar_scale(result)  # a network of scalar weights: its adjoints carry its parameters' one factor
+    try:
+        _walk(runner, capture, result, namespace, base_loss, rng, deadline, scale)
+    finally:
+        runner.scalar_scale = None
+
+
+def _scalar_scale(result: StepResult) -> float | None:
+    """The one factor (not 1) every parameter the loss follows was right at, when every parameter is one
+    number: a network of scalar weights whose loss carries a constant its gradients leave out (`(o - t) ** 2`
+    beside `d_o = (o - t) * o * (1 - o)`). Such a network has no batch to divide by later: its adjoints carry
+    the same factor."""
+    followed = [m for _, m in result.parameters if not (m.wrong or m.unused or m.inconclusive)]
+    if not followed or any(np.size(moved.value) != 1 for moved, _ in result.parameters):
+        return None
+    scales = {m.scale for m in followed}
+    if len(scales) != 1:
+        return None
+    (found,) = scales
+    return found if found is not None and found > 0 and found != 1.0 else None
+
+
+def _walk(
+    runner: Runner, capture: Capture, result: StepResult, namespace: dict[str, Any], base_loss: float, rng: np.random.Generator, deadline: Deadline,
+    scale: float | None,
+) -> None:
     # a loss only guessed (the program computes none) has the scale the program's gradients showed (`_program_scale`):
     # an adjoint named exactly for the value it differentiates (`dHd` of `Hd`) is judged at it
     implied = next((m.scale for _, m in result.parameters if m.scale), None) if result.loss is not None and result.loss.implied else None
@@ -954,8 +1026,9 @@ def _walk_adjoints(
 
 
 def _named_for(adjoint: str, forward: str) -> bool:
-    """`dHd` of `Hd`, `d_h` of `h`, `grad_z` of `z`: an adjoint named for its forward value, no more, no less."""
-    return adjoint in (f"d{forward}", f"d_{forward}", f"grad_{forward}", f"delta_{forward}")
+    """`dHd` of `Hd`, `d_h` of `h`, `grad_z` of `z`: an adjoint named for its forward value, no more, no less (not
+    `delta_h` of `h`: a delta is often the gradient of the activation's input, the book's dC/dz)."""
+    return adjoint in (f"d{forward}", f"d_{forward}", f"grad_{forward}")
 
 
 def _called_by(step: TrainingStep, adjoint: Adjoint) -> list[InnerAdjoint]:
@@ -1263,6 +1336,9 @@ def _parameter(runner: Runner, moved: Moved, base_loss: float, rng: np.random.Ge
     if widened is not None:
         return Measured(describe(moved.path), line, shape=tuple(np.shape(base)), widened=widened, file=file)
     bound = _clip_bound(runner, moved)
+    if bound is None and np.ndim(gradient) and _symmetric_clip(runner, moved):
+        others = [m.gradient for m in getattr(runner.capture, "moved", ()) if m.gradient is not None and np.ndim(m.gradient)]
+        bound = _bound_reached(gradient, others)  # a clip whose bound the step holds where it cannot be read (`self.clip_at`): as its entries show it
     kept = np.abs(np.asarray(gradient, dtype=np.float64)) < bound * (1 - 1e-9) if bound is not None and np.ndim(gradient) else None
     if kept is not None and not kept.any():
         return None  # every entry clipped: nothing of the gradient is left to compare
@@ -1290,7 +1366,22 @@ def _parameter(runner: Runner, moved: Moved, base_loss: float, rng: np.random.Ge
     return measured
 
 
+@dataclass(frozen=True)
+class ClipBound:
+    """The bound of an elementwise clip of a step's gradients (`np.clip(g, -clip, clip)`)."""
+
+    value: float
+    setting: str | None  # the name of the step's state the bound is read from (`clip`, `clip_value`); None for a literal
+    line: int  # the clip: `np.clip(...)` in the step, or the step's call of the function that clips (`clip_each(gW, c)`)
+
+
 def _clip_bound(runner: Runner, moved: Moved) -> float | None:
+    """The value of `clip_bound`."""
+    found = clip_bound(runner, moved)
+    return found.value if found is not None else None
+
+
+def clip_bound(runner: Runner, moved: Moved) -> ClipBound | None:
     """`_clip_bound_at`, read once per update statement of a runner: its parameters share it (the 41
     weights a micrograd step moves at one `p.data -= lr * p.grad` each walked the step's functions)."""
     bounds = runner.__dict__.setdefault("_clip_bounds", {})
@@ -1300,13 +1391,25 @@ def _clip_bound(runner: Runner, moved: Moved) -> float | None:
     return bounds[key][1]
 
 
-def _clip_bound_at(runner: Runner, moved: Moved) -> float | None:
+def _clip_bound_at(runner: Runner, moved: Moved) -> ClipBound | None:
     """The bound of an elementwise clip of the gradients (`np.clip(dparam, -5, 5, out=dparam)`) in the
     step or in the function that updates: entries at it are clipped, not the loss's gradient. A bound
     may be a name: a default of the updating function (`def update(self, lr, limit=1.0)`) or a
     variable of the step's state (`clip = 5`)."""
-    import ast
+    tree, nodes, known, settings = _clip_nodes(runner, moved)
+    for node in (n for top in nodes for n in ast.walk(top)):
+        if isinstance(node, ast.Call) and ast.unparse(node.func).rpartition(".")[2] == "clip" and len(node.args) >= 3:
+            low, high = _bound(node.args[1], known), _bound(node.args[2], known)
+            if isinstance(high, (int, float)) and isinstance(low, (int, float)) and low == -high > float("-inf") and high > 0:
+                setting = node.args[2].id if isinstance(node.args[2], ast.Name) and node.args[2].id in settings else None
+                return ClipBound(float(high), setting, getattr(node, "lineno", moved.site.line))
+    return _bound_through_calls(tree, nodes, known, settings)
 
+
+def _clip_nodes(runner: Runner, moved: Moved) -> tuple[Any, list[Any], dict[str, Any], set[str]]:
+    """Where a clip of an update's gradients may be written (the step's statements, the update itself, the
+    functions the step calls once, the function that updates), with the numbers the step's state and that
+    function's defaults give names (`known`), and which of them are settings of the state a fix can set."""
     from backprop_doctor.static.definitions import find_function
 
     site = moved.site
@@ -1316,6 +1419,7 @@ def _clip_bound_at(runner: Runner, moved: Moved) -> float | None:
     tree = source_tree(site.file or runner.path)[1]
     updating = find_function(tree, site.update.function) if tree is not None and site.update.function else None
     known: dict[str, Any] = {k: v for k, v in runner.state.values.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    settings = set(known)  # the names a fix can set: the step's state, not a function's default
     if tree is not None and site.file is None:  # `loss, dWxh, ... = lossFun(...)`, which clips before it returns (min-char-rnn)
         from backprop_doctor.static.step_functions import called_functions
 
@@ -1329,12 +1433,79 @@ def _clip_bound_at(runner: Runner, moved: Moved) -> float | None:
             value = _bound(default, {}) if default is not None else None
             if value is not None:
                 known[argument.arg] = value
-    for node in (n for top in nodes for n in ast.walk(top)):
-        if isinstance(node, ast.Call) and ast.unparse(node.func).rpartition(".")[2] == "clip" and len(node.args) >= 3:
-            low, high = _bound(node.args[1], known), _bound(node.args[2], known)
-            if isinstance(high, (int, float)) and isinstance(low, (int, float)) and low == -high > float("-inf") and high > 0:
-                return float(high)
-    return None
+                settings.discard(argument.arg)
+    return tree, nodes, known, settings
+
+
+def _symmetric_clip(runner: Runner, moved: Moved) -> bool:
+    """Whether the step clips something between a bound and its negative (`np.clip(g, -self.c, self.c)`),
+    a bound it could not read: the update's gradient may be clipped at it. Read once per update statement."""
+    from backprop_doctor.static.clipping import clips_inside_calls
+
+    cache = runner.__dict__.setdefault("_symmetric_clips", {})
+    key = id(moved.site)
+    if key not in cache:
+        tree, nodes, _, _ = _clip_nodes(runner, moved)
+        calls = [n for top in nodes for n in ast.walk(top) if isinstance(n, ast.Call) and ast.unparse(n.func).rpartition(".")[2] == "clip"]
+        calls += [inside.clip for inside in clips_inside_calls(tree, nodes)]
+        symmetric = any(
+            len(c.args) >= 3 and isinstance(c.args[1], ast.UnaryOp) and isinstance(c.args[1].op, ast.USub)
+            and ast.unparse(c.args[1].operand) == ast.unparse(c.args[2])
+            for c in calls
+        )  # fmt: skip
+        cache[key] = (moved.site, symmetric)
+    return cache[key][1]
+
+
+def _bound_reached(gradient: Any, step: list[Any] = ()) -> float | None:
+    """The largest magnitude of a gradient's entries when two or more share it exactly: the bound of an
+    elementwise clip that bit (a gradient clipped at 1e-6 is its sign pattern times 1e-6). A gradient
+    with too few entries to tell (a single output bias) takes the bound the step's gradients (`step`)
+    share, when its entries sit at it."""
+
+    def shared(values: Any) -> float | None:
+        entries = np.abs(np.asarray(values, dtype=np.float64)).ravel()
+        if entries.size < 2 or not np.all(np.isfinite(entries)):
+            return None
+        top = float(entries.max())
+        return top if top > 0 and int(np.count_nonzero(entries >= top * (1 - 1e-12))) >= 2 else None
+
+    own = shared(gradient)
+    if own is not None or not step:
+        return own
+    everyone = shared(np.concatenate([np.abs(np.asarray(g, dtype=np.float64)).ravel() for g in step]))
+    if everyone is None or float(np.max(np.abs(gradient))) < everyone * (1 - 1e-12):
+        return None
+    return everyone
+
+
+def _bound_through_calls(tree: Any, nodes: list[Any], known: dict[str, Any], settings: set[str]) -> ClipBound | None:
+    """The bound of an elementwise clip in a file's function the step calls, with its parameter given by
+    each call (`def clip_elementwise(grads, value): return [np.clip(g, -value, value) for g in grads]`,
+    called as `clip_elementwise(gW, clip_value)` for each list of gradients): one bound when every call
+    clips at the same one; None when they differ or one cannot be read."""
+    from backprop_doctor.static.clipping import clips_inside_calls
+
+    found: set[tuple[float, str | None]] = set()
+    line = None
+    for inside in clips_inside_calls(tree, nodes):
+        given = {name: _bound(argument, known) for name, argument in inside.bound.items()}
+        # the function's parameters hide the step's names; one the call gives no number for stays unknown
+        local = {**{k: v for k, v in known.items() if k not in inside.bound}, **{k: v for k, v in given.items() if v is not None}}
+        low, high = _bound(inside.clip.args[1], local), _bound(inside.clip.args[2], local)
+        if not (isinstance(high, (int, float)) and isinstance(low, (int, float))):
+            return None  # a bound that cannot be read: no bound can be trusted
+        if not low == -high > float("-inf") or high <= 0:
+            continue  # `np.clip(p, 1e-7, 1 - 1e-7)`: a value kept in a range, not a gradient clipped
+        written = inside.clip.args[2]
+        passed = inside.bound.get(written.id, written) if isinstance(written, ast.Name) else None  # what the call gives the bound's parameter
+        setting = passed.id if isinstance(passed, ast.Name) and passed.id in settings else None
+        found.add((float(high), setting))
+        line = line if line is not None else inside.call.lineno
+    if len(found) != 1 or line is None:
+        return None
+    (value, setting), = found
+    return ClipBound(value, setting, line)
 
 
 def _bound(node: Any, known: dict[str, Any]) -> Any:
@@ -1777,7 +1948,7 @@ def _entry(expression: str, key: Any) -> str | None:
     other expression."""
     import re
 
-    found = re.fullmatch(r"\s*(\w+)\[\s*[^\W\d]\w*\s*\]\s*", expression)
+    found = re.fullmatch(r"\s*(\w+(?:\.\w+)?)\[\s*[^\W\d]\w*\s*\]\s*", expression)
     if found and key is not None:
         return f"{found[1]}[{key!r}]"
     prefixed = re.fullmatch(r"""\s*(\w+)\[\s*(['"])(\w+)\2\s*\+\s*[^\W\d]\w*\s*\]\s*""", expression)  # `grads['d' + k]`
@@ -1785,6 +1956,13 @@ def _entry(expression: str, key: Any) -> str | None:
         return f"{prefixed[1]}[{prefixed[3] + key!r}]"
     constant = re.fullmatch(r"""\s*(\w+)\[\s*(['"])(\w+)\2\s*\]\s*""", expression)  # `grads['dw']` itself
     return f"{constant[1]}[{constant[3]!r}]" if constant else None
+
+
+def _owned_entry(entry: str) -> str | None:
+    """`self.grads['V']` for `net.grads['V']`: the entry as the methods of `net`'s class spell it
+    (`static.step_functions.inner_assigned`); None for an entry of a plain name."""
+    holder, dot, rest = entry.partition(".")
+    return f"self.{rest}" if dot and holder.isidentifier() and holder != "self" else None
 
 
 def _imported_line(step: TrainingStep, expression: str, key: Any) -> tuple[int, str] | None:
@@ -1921,6 +2099,8 @@ def _gradient_line(step: TrainingStep, expression: str, key: Any = None, inside:
     entry = _entry(expression, key)
     if entry in step.inner_assigned:
         return step.inner_assigned[entry]
+    if entry and (owned := _owned_entry(entry)) in step.inner_assigned:
+        return step.inner_assigned[owned]  # `net.grads[k]` of `self.grads["V"] = ...` in the method the loop calls
     leading = re.match(r"\s*\w+\[[^\]]*\]", expression)  # `grads['dW']` of `grads['dW'].T` read where the update runs
     entry = entry or (_entry(leading[0], None) if leading else None)
     if entry in step.inner_assigned:
@@ -2175,7 +2355,7 @@ def _adjoint(runner: Runner, adjoint: Adjoint, namespace: dict[str, Any], base_l
         return runner.loss(after=adjoint.forward_index, later=[(adjoint.forward, lambda f: f + delta)])
 
     swaps = _argument_swaps(step, adjoint, namespace, value, forward)  # read before any measuring run changes the namespace
-    measured = measure_adjoint(adjoint.name, adjoint.line, value, forward, loss_moved, base_loss, rng)
+    measured = measure_adjoint(adjoint.name, adjoint.line, value, forward, loss_moved, base_loss, rng, runner.scalar_scale)
     if measured.wrong:
         measured.output_of = _output_of(step, adjoint, namespace, value, forward, loss_moved, base_loss, rng)
     if measured.wrong and measured.output_of is None:
@@ -2198,7 +2378,7 @@ def _adjoint(runner: Runner, adjoint: Adjoint, namespace: dict[str, Any], base_l
             raise NotReplayable(f"`{local}` could not be moved inside `{site.function}`")
         return loss
 
-    measured = measure_adjoint(adjoint.name, adjoint.line, value, forward, moved_inside, base_loss, rng)
+    measured = measure_adjoint(adjoint.name, adjoint.line, value, forward, moved_inside, base_loss, rng, runner.scalar_scale)
     return None if measured.unused else _swaps_measured(measured, swaps, adjoint, forward, moved_inside, base_loss, rng)
 
 
@@ -2393,7 +2573,7 @@ def _inner_adjoint(runner: Runner, adjoint: InnerAdjoint, base_loss: float, rng:
             raise NotReplayable(f"`{adjoint.forward}` could not be moved inside `{adjoint.forward_at.function}`")
         return loss
 
-    measured = measure_adjoint(adjoint.name, adjoint.line, value, forward, loss_moved, base_loss, rng)
+    measured = measure_adjoint(adjoint.name, adjoint.line, value, forward, loss_moved, base_loss, rng, runner.scalar_scale)
     if measured.unused and not adjoint.in_update and (mirror := _mirrored(runner, adjoint.forward, forward)) is not None:
         # the loss recomputes the forward pass in a function of its own (`poisson_nll(params)` beside
         # `backprop(params)`): the value of the same name there is the one to move
@@ -2408,9 +2588,11 @@ def _recomputed(runner: Runner, adjoint: InnerAdjoint, codes: dict[str, Any], fo
     """Whether the step's loss is a call read after the step (`print(NN.costFunction(X, y))`) that runs the
     forward value's function again, to the same value: `costFunctionPrime` ran `self.forward(X)` for the
     gradients, `costFunction` runs it again for the loss. The value to move is then the one in the loss's
-    own run."""
+    own run. A number counts as well as an array: a network of scalar weights (`h2` of `forward(x1, x2)`,
+    called by `gradients(x1, x2, t)` and again by the loss its output error implies)."""
     site = runner.loss_site
-    if site is None or site.in_prefix or site.accumulated or not isinstance(forward, np.ndarray):
+    scalar = not isinstance(forward, np.ndarray) and number(forward) is not None
+    if site is None or site.in_prefix or site.accumulated or not (isinstance(forward, np.ndarray) or scalar):
         return False
     again = Hooks(codes)
     again.after(adjoint.forward_at, adjoint.forward)
@@ -2419,10 +2601,11 @@ def _recomputed(runner: Runner, adjoint: InnerAdjoint, codes: dict[str, Any], fo
     except NotReplayable:
         return False
     value = again.read.get(adjoint.forward)
-    return (
-        loss == base_loss and again.calls.get(adjoint.forward_at.function) == 1
-        and isinstance(value, np.ndarray) and value.shape == forward.shape and np.array_equal(value, forward)
-    )  # fmt: skip
+    if scalar:
+        same = not isinstance(value, np.ndarray) and number(value) is not None and number(value) == number(forward)
+    else:
+        same = isinstance(value, np.ndarray) and value.shape == forward.shape and np.array_equal(value, forward)
+    return loss == base_loss and again.calls.get(adjoint.forward_at.function) == 1 and same
 
 
 def _mirrored(runner: Runner, name: str, value: Any) -> Callable[[Any], float] | None:
@@ -2516,9 +2699,18 @@ def _telling(moved: Moved, measured: Measured, shape: tuple[int, ...]) -> bool:
     """Whether a parameter measured right says its adjoint (of `shape`) is right: not one number beside an
     adjoint of several that is off by more than a scale (`db2 = np.sum(dZ2)` of one output agrees with a
     wrong `dZ2` by its one sum); the caller passes `()` for an adjoint off by a scale only."""
-    if measured.wrong or measured.inconclusive:
-        return False
+    if measured.wrong or measured.inconclusive or _all_zero(moved.gradient):
+        return False  # a gradient of zeros (`w3 -= lr * d_h2 * x1` at `x1 == 0`) is right whatever the adjoint
     return not (np.size(moved.value) == 1 and int(np.prod(shape)) > 1)
+
+
+def _all_zero(gradient: Any) -> bool:
+    """Whether a gradient is zero in every entry (a number, or an array of numbers)."""
+    try:
+        values = np.asarray(gradient, dtype=float)
+    except (TypeError, ValueError):
+        return False
+    return values.size > 0 and not np.any(values)
 
 
 def _inner_contradicted(adjoint: InnerAdjoint, result: StepResult, shape: tuple[int, ...] = ()) -> bool:
@@ -2596,6 +2788,19 @@ def _batch_sizes(capture: Capture, namespace: dict[str, Any]) -> tuple[int, ...]
     widths = {int(n) for moved in capture.moved for n in np.shape(moved.value)}  # features and units, not samples
     found = sizes - widths or sizes
     return tuple(sorted([*found, *(size for n, size in counted.items() if n not in found and n not in widths)]))
+
+
+def _data_sizes(capture: Capture, namespace: dict[str, Any]) -> tuple[int, ...]:
+    """The sizes of the first two axes of every array the program holds (the step's, the module's): the
+    counts a mean over samples, time steps, classes or entries may divide by, wherever the code that
+    divides reads them."""
+    assert capture.state is not None
+    sizes: set[int] = set()
+    for values in (capture.state.values, namespace, capture.namespace or {}):
+        for value in values.values():
+            if isinstance(value, np.ndarray) and value.ndim >= 1:
+                sizes.update(int(n) for n in value.shape[:2] if n > 1)
+    return tuple(sorted(sizes))
 
 
 class Size(int):

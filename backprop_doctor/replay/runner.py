@@ -57,6 +57,7 @@ class Runner:
         # its loss their mean; `last_pass_only` reads the last one's alone (an adjoint moved in that pass only)
         self.window: list[dict[str, Any]] = list(capture.window)
         self.last_pass_only = capture.last_pass_only
+        self.scalar_scale: float | None = None  # set while the adjoints of a network of scalar weights are walked (`gradients._scalar_scale`)
 
     def _code(self, start: int, stop: int, updating: Sequence[ast.stmt] = ()) -> Any:
         """The prefix's statements `start:stop` compiled as one module, followed by `updating` (the

@@ -5,7 +5,9 @@
 freezes wherever it is. `static.schedules.rate_schedule` finds the statement; here it is evaluated at
 each pass of its loop, from the values the program holds when its first step begins (a formula of the
 loop's counter), or compounded (a factor applied every pass: of every loop it runs in, so `lr *= 0.97`
-written inside the batch loop of an epoch loop runs batches × epochs times). Plain numbers out (`Vanishing`);
+written inside the batch loop of an epoch loop runs batches × epochs times). A factor that reads a loop's
+counter (`lr = lr / (1 + decay * it)`, an inverse-time decay applied to the rate it already decayed) is
+compounded pass by pass, its counter bound to each pass's value. Plain numbers out (`Vanishing`);
 `checks/step_rate_vanishes.py` judges and words.
 """
 
@@ -20,6 +22,7 @@ THOUSANDTH = 1e-3  # the share of its first value below which the rate has stopp
 EARLY = 0.25  # ... when it gets there within this share of the loop's passes: three quarters of training or more move nothing
 MIN_PASSES = 20  # a loop this short is no schedule to judge
 MOST_EVALUATIONS = 5000
+MOST_PASSES = 200_000  # a factor that reads a counter is compounded over every pass: no more than this many
 FALLEN = 0.1  # a schedule whose length is set right still ends below this share of its peak
 
 
@@ -36,6 +39,8 @@ class Vanishing:
     length: tuple[str, int, str] | None = None  # (name, value, the loop's passes as written) of the number that ends the schedule early
     counter: str | None = None  # the counter `counter_at` is a value of, when not the schedule's own (the epoch loop's, around a batch loop)
     loops: tuple[tuple[int, int], ...] = ()  # (line, passes) of each loop a factor runs in, innermost first, when more than one
+    compounds: bool = False  # a factor that reads a loop's counter (`lr / (1 + decay * it)`), applied to the rate it already decayed
+    base: str | None = None  # the name that holds the rate's first value (`lr0` of `lr = lr0` before the loop), when one does
 
 
 def _evaluate(text: str, values: dict[str, Any]) -> Any:
@@ -50,9 +55,9 @@ def _number(value: Any) -> float | None:
     return number if not math.isnan(number) else None
 
 
-def vanishing_rate(result: Any) -> Vanishing | None:
-    """The step's rate schedule, when it takes the rate to a thousandth of its first value (of its peak,
-    after a warm-up) within the first quarter of the loop's passes; else None."""
+def _step_schedule(result: Any) -> tuple[Any, dict[str, Any], str] | None:
+    """(the schedule, the values the program holds when its first step begins, the rate's name) of the one
+    learning rate the step's updates share, when a statement of the training loop sets it every pass."""
     from backprop_doctor.static.files import source_tree
     from backprop_doctor.static.schedules import rate_schedule
 
@@ -64,7 +69,16 @@ def vanishing_rate(result: Any) -> Vanishing | None:
     schedule = rate_schedule(source_tree(runner.path)[1], result.step.loop_line, rate)
     if schedule is None:
         return None
-    values = dict(getattr(runner.state, "values", {}) or {})
+    return schedule, dict(getattr(runner.state, "values", {}) or {}), rate
+
+
+def vanishing_rate(result: Any) -> Vanishing | None:
+    """The step's rate schedule, when it takes the rate to a thousandth of its first value (of its peak,
+    after a warm-up) within the first quarter of the loop's passes; else None."""
+    found = _step_schedule(result)
+    if found is None:
+        return None
+    schedule, values, rate = found
     try:
         if schedule.formula is not None:
             span = range(*(int(_evaluate(a, values)) for a in schedule.range_args))
@@ -230,29 +244,237 @@ def _compounded(schedule: Any, values: dict[str, Any], rate: str) -> Vanishing |
     if not counted:
         return None
     passes = math.prod(n for _, n in counted)
-    factor = _number(_evaluate(schedule.factor, values))
     first = _number(values.get(rate))
-    if passes < MIN_PASSES or factor is None or first is None or first <= 0 or factor <= 0:
+    if passes < MIN_PASSES or first is None or first <= 0:
         return None
-    each = 1 / factor if schedule.divides else factor
-    if each >= 1:
-        return None
-    gone = math.ceil(math.log(THOUSANDTH) / math.log(each))
-    if gone > EARLY * passes:
-        return None
-    last = first * each ** (passes - 1)
-    effective = (1 - each**passes) / (1 - each)
+    peaked = compounds = False
+    if _reads_a_counter(schedule.factor, counted):
+        compounds = True
+        rates = _per_pass(schedule, values, counted, first)
+        if rates is None:
+            return None
+        found, first = _gone(list(range(len(rates))), rates)
+        if found is None or found > EARLY * passes:
+            return None
+        gone, last, effective, peaked = found, rates[-1], sum(abs(r) for r in rates) / first, rates[0] < first
+    else:
+        factor = _number(_evaluate(schedule.factor, values))
+        if factor is None or factor <= 0:
+            return None
+        each = 1 / factor if schedule.divides else factor
+        if each >= 1:
+            return None
+        gone = math.ceil(math.log(THOUSANDTH) / math.log(each))
+        if gone > EARLY * passes:
+            return None
+        last = first * each ** (passes - 1)
+        effective = (1 - each**passes) / (1 - each)
+    outer = counted[-1][0]
+    counter_at = _outer_counter_at(counted, values, gone)
+    loops = tuple((trip.line, n) for trip, n in counted) if len(counted) > 1 else ()
+    base = _base(values, rate, float(values[rate])) if compounds else None
+    return Vanishing(
+        schedule, passes, first, gone, counter_at, last, effective, peaked=peaked, counter=outer.counter, loops=loops, compounds=compounds, base=base
+    )
+
+
+def _base(values: dict[str, Any], rate: str, first: float) -> str | None:
+    """The one other number the program holds that equals the rate's first value (`lr0` of `lr0 = 0.3`
+    ... `lr = lr0`): what a decay that does not compound divides."""
+    names = [
+        name for name, value in values.items()
+        if name != rate and name.isidentifier() and not name.startswith("_") and type(value) in (int, float) and value == first
+    ]  # fmt: skip
+    return names[0] if len(names) == 1 else None
+
+
+def _outer_counter_at(counted: list[tuple[Any, int]], values: dict[str, Any], at: int) -> Any:
+    """The outermost loop's counter at pass `at` (from 0) of all the loops a factor runs in; None when it
+    cannot be told."""
+    passes = math.prod(n for _, n in counted)
     outer, outer_passes = counted[-1]
+    if not (0 <= at < passes and outer.counter and outer_passes):
+        return None
     within = passes // outer_passes  # the passes of the loops inside the outermost one, per pass of it
-    counter_at = None
-    if gone < passes and outer.range_args and outer.counter:
-        counter_at = range(*(int(_evaluate(a, values)) for a in outer.range_args))[gone // within]
-    elif gone < passes and outer.counts and outer.counter:
+    if outer.range_args:
+        return range(*(int(_evaluate(a, values)) for a in outer.range_args))[at // within]
+    if outer.counts:
         start, step = (_number(_evaluate(e, values)) for e in outer.counts)
         if start is not None and step is not None:
-            counter_at = f"{start + step * (gone // within):g}"
-    loops = tuple((trip.line, n) for trip, n in counted) if len(counted) > 1 else ()
-    return Vanishing(schedule, passes, first, gone, counter_at, last, effective, counter=outer.counter, loops=loops)
+            return f"{start + step * (at // within):g}"
+    return None
 
 
-__all__ = ["Vanishing", "vanishing_rate"]
+def _reads_a_counter(factor: str, counted: list[tuple[Any, int]]) -> bool:
+    """Whether the factor reads the counter of a loop it runs in (`it` of `lr / (1 + decay * it)`)."""
+    import ast
+
+    try:
+        read = {n.id for n in ast.walk(ast.parse(factor, mode="eval")) if isinstance(n, ast.Name)}
+    except SyntaxError:
+        return False
+    return any(trip.counter in read for trip, _ in counted if trip.counter)
+
+
+def _per_pass(schedule: Any, values: dict[str, Any], counted: list[tuple[Any, int]], first: float) -> list[float] | None:
+    """The rate at each pass of the loops a factor that reads their counters runs in, outermost loop
+    slowest: the rate a pass starts with, before the factor of that pass is applied to it. None when a
+    counter the factor reads is no `range` loop's, or the passes are too many to compound one by one."""
+    import itertools
+
+    spans = []
+    for trip, passes in reversed(counted):  # outermost first
+        if trip.counter and trip.range_args:
+            span = range(*(int(_evaluate(a, values)) for a in trip.range_args))
+            if len(span) != passes:
+                return None
+            spans.append((trip.counter, span))
+        elif trip.counter and not _reads_a_counter(schedule.factor, [(trip, passes)]):
+            spans.append((None, range(passes)))
+        else:
+            return None  # a counter the factor reads whose values cannot be told
+    if math.prod(len(span) for _, span in spans) > MOST_PASSES:
+        return None
+    code = compile(schedule.factor, "<schedule>", "eval")
+    scope = {"__builtins__": builtins, **values}
+    rate, rates = first, []
+    for at in itertools.product(*(span for _, span in spans)):
+        rates.append(rate)
+        scope.update({name: value for (name, _), value in zip(spans, at) if name})
+        try:
+            factor = _number(eval(code, scope))  # noqa: S307 - the program's own expression, in the sandbox
+        except (OverflowError, ZeroDivisionError):
+            factor = None
+        if factor is None or factor <= 0:
+            return None
+        rate = rate / factor if schedule.divides else rate * factor
+    return rates
+
+
+GROWN = 100.0  # a schedule whose rate ends this many times its first value ...
+RISING = 10.0  # ... and this many times what it was halfway through the loop grows without bound (a warm-up levels off)
+TENFOLD = 10.0
+
+
+@dataclass(frozen=True)
+class Growing:
+    schedule: Any  # static.schedules.Schedule
+    passes: int  # the passes of the loop (of all the loops a factor runs in)
+    first: float  # the rate at the first pass
+    last: float  # at the last pass (inf when it overflowed)
+    halfway: float  # at the middle pass
+    tenfold_at: int  # the pass (from 0) by which it is ten times its first value
+    counter_at: Any  # the counter's value there (`epoch` = 22), when it can be told
+    counter: str | None = None  # the counter `counter_at` is a value of
+    decaying: str | None = None  # the schedule's statement with its operation turned round, when that decays (`lr = lr0 * 0.9 ** epoch`)
+
+
+def growing_rate(result: Any) -> Growing | None:
+    """The step's rate schedule, when it makes the rate grow without bound over the loop's passes: ending
+    `GROWN` times its first value and still `RISING` times what it was halfway (an exponent of the wrong
+    sign: `lr0 / 0.9 ** epoch`, `lr *= 1.05`); else None. A warm-up that climbs to its rate and stays
+    there, or one that starts from 0, is none."""
+    found = _step_schedule(result)
+    if found is None:
+        return None
+    schedule, values, rate = found
+    try:
+        if schedule.formula is not None:
+            return _formula_grows(schedule, values)
+        return _factor_grows(schedule, values, rate)
+    except Exception:  # noqa: BLE001 - the program's expressions raised when read here: no schedule to judge
+        return None
+
+
+def _formula_grows(schedule: Any, values: dict[str, Any]) -> Growing | None:
+    span = range(*(int(_evaluate(a, values)) for a in schedule.range_args))
+    passes = len(span)
+    if passes < MIN_PASSES:
+        return None
+    scanned = _scan(schedule, span, values)
+    if scanned is None:
+        return None
+    indices, rates, stride = scanned
+    if indices and indices[-1] + stride < passes:  # the scan stopped on an overflow of the rate
+        indices, rates = [*indices, passes - 1], [*rates, math.inf]
+    grown = _grown(indices, rates, passes)
+    if grown is None:
+        return None
+    first, last, halfway, tenfold = grown
+    return Growing(schedule, passes, first, last, halfway, tenfold, span[tenfold], schedule.counter, _turned_round(schedule, span, values))
+
+
+def _factor_grows(schedule: Any, values: dict[str, Any], rate: str) -> Growing | None:
+    counted = _counted_trips(schedule, values)
+    if not counted:
+        return None
+    passes = math.prod(n for _, n in counted)
+    first = _number(values.get(rate))
+    if passes < MIN_PASSES or first is None or first <= 0:
+        return None
+    if _reads_a_counter(schedule.factor, counted):
+        rates = _per_pass(schedule, values, counted, first)
+        if rates is None:
+            return None
+        grown = _grown(list(range(len(rates))), rates, passes)
+    else:
+        factor = _number(_evaluate(schedule.factor, values))
+        if factor is None or factor <= 0:
+            return None
+        each = 1 / factor if schedule.divides else factor
+        if each <= 1:
+            return None
+        at = [0, (passes - 1) // 2, passes - 1]
+        grown = _grown(at, [first * _power(each, i) for i in at], passes)
+        if grown is not None:
+            grown = (*grown[:3], math.ceil(math.log(TENFOLD) / math.log(each)))
+    if grown is None:
+        return None
+    first, last, halfway, tenfold = grown
+    outer = counted[-1][0]
+    return Growing(schedule, passes, first, last, halfway, tenfold, _outer_counter_at(counted, values, tenfold), outer.counter)
+
+
+def _power(base: float, exponent: int) -> float:
+    try:
+        return base**exponent
+    except OverflowError:
+        return math.inf
+
+
+def _grown(indices: list[int], rates: list[float], passes: int) -> tuple[float, float, float, int] | None:
+    """(first, last, halfway, the pass by which it is tenfold) of rates that grow without bound; else None."""
+    if not rates or any(not r > 0 for r in rates):  # NaN, 0 or a negative rate: no growth to judge
+        return None
+    first, last = rates[0], rates[-1]
+    halfway = next(r for i, r in zip(reversed(indices), reversed(rates)) if i <= passes // 2)
+    if not (last >= GROWN * first and last >= RISING * halfway and last >= max(rates)):
+        return None
+    tenfold = next((i for i, r in zip(indices, rates) if r >= TENFOLD * first), indices[-1])
+    return first, last, halfway, tenfold
+
+
+def _turned_round(schedule: Any, span: range, values: dict[str, Any]) -> str | None:
+    """The schedule's statement with its outermost `/` and `*` swapped (`lr0 / 0.9 ** epoch` written for
+    `lr0 * 0.9 ** epoch`), when the rate it sets then falls over the loop instead: the likely intent."""
+    import ast
+    from dataclasses import replace
+
+    try:
+        node = ast.parse(schedule.formula, mode="eval").body
+    except SyntaxError:
+        return None
+    if not (isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mult, ast.Div))):
+        return None
+    node.op = ast.Div() if isinstance(node.op, ast.Mult) else ast.Mult()
+    formula = ast.unparse(node)
+    try:
+        scanned = _scan(replace(schedule, formula=formula), span, values)
+    except Exception:  # noqa: BLE001 - the turned formula raised: no intent to offer
+        return None
+    if scanned is None or not scanned[1] or not all(0 < r <= scanned[1][0] for r in scanned[1]) or scanned[1][-1] >= scanned[1][0]:
+        return None
+    return f"{schedule.rate} = {formula}"
+
+
+__all__ = ["Growing", "Vanishing", "growing_rate", "vanishing_rate"]

@@ -421,6 +421,10 @@ def _loss_trend(report: Report) -> str | None:
         return None  # a curve that was never a number says nothing of a trend
     if not math.isfinite(yours[-1]):
         return "rises"
+    if training.get("one_sample") and not training.get("program"):
+        # one sample's loss a pass (`for x1, x2, t in data:`): it goes up and down with the samples; only a
+        # climb far past them (`replay.curve.climbs_far`) is a trend
+        return "rises" if _climbs_far(yours) else None
     # a curve of one sample per step is noisy: its first and last fifths are compared, not two points
     span = max(1, len(yours) // 5)
     head, tail = yours[:span], yours[-span:]
@@ -433,6 +437,18 @@ def _loss_trend(report: Report) -> str | None:
     if not math.isfinite(first) or last > first * 0.9:
         return None if _no_better(training, last) else "flat"
     return "falls"
+
+
+def _climbs_far(curve: list[float]) -> bool:
+    """The mean of the curve's last fifth `FAR` times the mean of its first, a number throughout."""
+    if len(curve) < FLAT_STEPS or not all(math.isfinite(v) for v in curve):
+        return False
+    fifth = max(2, len(curve) // 5)
+    first, last = sum(curve[:fifth]) / fifth, sum(curve[-fifth:]) / fifth
+    return first > 0 and last > FAR * first
+
+
+FAR = 10.0  # one sample's loss after another climbs this far past the first ones only when the steps make it
 
 
 FLAT_STEPS = 5  # a curve this long at least, before "the loss does not fall" is said of it
@@ -463,6 +479,7 @@ MEASURES: dict[str, tuple[str, str]] = {
     "step-rate-too-high": ("your learning rate", "a tenth of it or less made the loss fall"),
     "step-rate-too-high/unstable": ("the loss's rise over the replayed steps, the last over the first", ""),
     "step-rate-too-high/momentum-not-below-one": ("your momentum coefficient", "a velocity decays only below"),
+    "step-rate-too-high/schedule-grows": ("the rate at the loop's last pass over its first", "a schedule grows without bound from"),
     "float32-precision": _GRADIENT,
     "nonreentrant-backward": (
         "the relative error of the gradients taken over all the layer's arrays together",

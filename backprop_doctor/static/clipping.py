@@ -155,3 +155,60 @@ def always_rescales(clip: ClipCall) -> ast.stmt | None:
 def _divides(value: ast.expr, parameter: str) -> bool:
     """`parameter / something`: the threshold over a norm."""
     return isinstance(value, ast.BinOp) and isinstance(value.op, ast.Div) and isinstance(value.left, ast.Name) and value.left.id == parameter
+
+
+@dataclass(frozen=True)
+class ClipInside:
+    """An element-wise clip (`np.clip(g, -value, value)`) in a function of the file that a step calls,
+    with that call's arguments bound to the function's parameters (`{"value": clip_value}`)."""
+
+    call: ast.Call  # the step's call of the function (`clip_elementwise(gW, clip_value)`)
+    clip: ast.Call
+    bound: dict[str, ast.expr]  # the function's parameter -> the call's argument (or the parameter's default)
+
+
+def clips_inside_calls(tree: ast.Module | None, nodes: Sequence[ast.AST]) -> list[ClipInside]:
+    """Each `np.clip` / `x.clip` with three arguments inside a file's function that `nodes` call, once per
+    call: `clip_elementwise(gW, clip_value)` then `clip_elementwise(gb, clip_value)` are two, each with
+    its own argument for the bound. Unlike `step_functions.called_functions`, a function called more than
+    once counts at each call (what its parameters stand for is the call's, not one value of its locals)."""
+    from backprop_doctor.static.step_functions import _definitions
+
+    if tree is None:
+        return []
+    functions, methods = _definitions(tree)
+    found: list[ClipInside] = []
+    for call in (n for top in nodes for n in ast.walk(top) if isinstance(n, ast.Call)):
+        func = call.func
+        if isinstance(func, ast.Name) and func.id in functions:
+            function, method = functions[func.id], False
+        elif isinstance(func, ast.Attribute) and len(methods.get(func.attr, ())) == 1 and not (isinstance(func.value, ast.Name) and func.value.id in ("np", "numpy")):
+            function, method = methods[func.attr][0][1], True
+        else:
+            continue
+        clips = [
+            n for n in ast.walk(function)
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "clip" and len(n.args) >= 3
+        ]  # fmt: skip
+        if not clips:
+            continue
+        bound = _bound_arguments(function, call, method)
+        found += [ClipInside(call, clip, bound) for clip in clips]
+    return found
+
+
+def _bound_arguments(function: ast.FunctionDef | ast.AsyncFunctionDef, call: ast.Call, method: bool) -> dict[str, ast.expr]:
+    """The function's parameters -> the expressions a call passes them (a default where it passes none)."""
+    arguments = function.args
+    positional = [a.arg for a in (*arguments.posonlyargs, *arguments.args)]
+    if method and positional and positional[0] in ("self", "cls"):
+        positional = positional[1:]
+    bound: dict[str, ast.expr] = {}
+    defaults = list(zip(positional[len(positional) - len(arguments.defaults):], arguments.defaults))
+    defaults += [(a.arg, d) for a, d in zip(arguments.kwonlyargs, arguments.kw_defaults) if d is not None]
+    bound.update(defaults)
+    if any(isinstance(a, ast.Starred) for a in call.args):
+        return bound
+    bound.update(zip(positional, call.args))
+    bound.update({k.arg: k.value for k in call.keywords if k.arg})
+    return bound

@@ -58,6 +58,13 @@ class _Site:
         return args[0] if args else "dout"
 
     @property
+    def takes_upstream(self) -> bool:
+        """Whether the function takes anything beyond its instance: a `backward(self)` that takes nothing
+        returns a local derivative, which its caller multiplies by the upstream gradient."""
+        args = [a.arg for a in self.function.args.posonlyargs + self.function.args.args]
+        return bool(args[1:] if self.cls is not None else args) or bool(self.function.args.vararg)
+
+    @property
     def indent(self) -> str:
         line = self.lines[self.statement.lineno - 1]
         return line[: len(line) - len(line.lstrip())]
@@ -238,7 +245,24 @@ def _transposed(node: ast.expr) -> str:
 # --------------------------------------------------------------------------- fixes by layer
 
 
+def takes_no_upstream(tree: ast.Module, source: str, line: int | None) -> bool:
+    """The statement at `line` is in a method that takes nothing but its instance (`backward(self)`):
+    what it returns is a local derivative f'(x), not a gradient of the loss."""
+    site = _site(tree, source, line) if line is not None else None
+    return site is not None and site.cls is not None and not site.takes_upstream
+
+
 def _by_layer(wrong: _Wrong, site: _Site) -> str | None:
+    fixed = _layer_derivative(wrong, site)
+    if fixed is None or site.takes_upstream:
+        return fixed
+    # `backward(self)` returns the local derivative alone: the upstream gradient is its caller's to multiply by
+    prefix = site.write(f"{site.upstream} * ")
+    rest = fixed[len(prefix):]
+    return site.write(rest) if fixed.startswith(prefix) and site.upstream not in rest else None
+
+
+def _layer_derivative(wrong: _Wrong, site: _Site) -> str | None:
     forward = _method(site.cls, "forward")
     if forward is None or site.function.name != "backward":
         return None

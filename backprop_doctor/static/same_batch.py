@@ -1,10 +1,12 @@
-"""A mini-batch loop that cuts the same batch at every pass: `for i in range(0, len(X), bs): xb = X[:bs]`.
+"""A mini-batch loop that cuts the same batch at every pass: `for i in range(0, len(X), bs): xb = X[:bs]`,
+or a loop over the samples that takes the same one every time: `for i in np.random.permutation(n): x = X[0]`.
 
 `fixed_batch` reads the tree only. It finds, in a training step's loop, a batch cut from a data array by
-a slice that reads nothing the loop changes (not the loop's own variable, not a name the loop binds),
-where the loop is a pass over the batches of an epoch (a `for` over a `range`, inside another loop)
-whose variable the body never reads. Whether the slice is smaller than the data is for the replay's
-values to say (`checks/step_same_batch.py`).
+a slice, or a sample taken by an index, that reads nothing the loop changes (not the loop's own variable,
+not a name the loop binds), where the loop is a pass over the batches or samples of an epoch (a `for`
+over a `range`, an `arange`, a `permutation` or an order held in a name, inside another loop) whose
+variable the body never reads. Whether the slice is smaller than the data is for the replay's values to
+say (`checks/step_same_batch.py`).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ class FixedBatch:
     variable: str  # the loop's variable the cut never reads (`i`)
     loop_line: int
     width: str | None  # the batch's size as the slice writes it (`bs` of `X[:bs]`), when it starts at 0
+    sample: bool = False  # one sample taken by an index (`X[0]`), not a batch cut by a slice
 
 
 def fixed_batch(tree: ast.AST, loop: ast.AST | None) -> FixedBatch | None:
@@ -32,13 +35,14 @@ def fixed_batch(tree: ast.AST, loop: ast.AST | None) -> FixedBatch | None:
     batches that never reads its own variable (the module's docstring); else None."""
     if not isinstance(loop, ast.For) or not isinstance(loop.target, ast.Name):
         return None
-    if not (isinstance(loop.iter, ast.Call) and isinstance(loop.iter.func, ast.Name) and loop.iter.func.id == "range"):
+    if not _passes_over_data(loop.iter):
         return None
     variable = loop.target.id
     read = {n.id for s in loop.body for n in walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
     if variable in read or not _inside_a_loop(tree, loop):
         return None
     bound = {variable} | {n.id for s in loop.body for n in walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    outer = _bound_by_outer_loops(tree, loop)  # `X[j]` under `for j in range(n): for k in range(steps):`: several steps on each sample
     for statement in loop.body:
         if not (isinstance(statement, ast.Assign) and len(statement.targets) == 1):
             continue
@@ -51,19 +55,61 @@ def fixed_batch(tree: ast.AST, loop: ast.AST | None) -> FixedBatch | None:
         for name, cut in pairs:
             if not (isinstance(name, ast.Name) and isinstance(cut, ast.Subscript) and isinstance(cut.value, ast.Name)):
                 continue
-            if cut.value.id in bound or not isinstance(cut.slice, ast.Slice) or (cut.slice.lower is None and cut.slice.upper is None):
+            sample = _an_index(cut.slice)
+            if sample and isinstance(cut.slice, ast.Name) and cut.slice.id in outer:
+                continue
+            if cut.value.id in bound or not (sample or isinstance(cut.slice, ast.Slice)):
+                continue
+            if isinstance(cut.slice, ast.Slice) and cut.slice.lower is None and cut.slice.upper is None:
                 continue
             reads = {n.id for n in walk(cut.slice) if isinstance(n, ast.Name)}
             if reads & bound or any(isinstance(n, ast.Call) and not _a_count(n) for n in walk(cut.slice)):
                 continue
-            width = ast.unparse(cut.slice.upper) if cut.slice.lower is None and cut.slice.upper is not None and cut.slice.step is None else None
-            return FixedBatch(statement.lineno, ast.unparse(statement), name.id, cut.value.id, ast.unparse(cut), variable, loop.lineno, width)
+            sliced = cut.slice if isinstance(cut.slice, ast.Slice) else None
+            width = ast.unparse(sliced.upper) if sliced is not None and sliced.lower is None and sliced.upper is not None and sliced.step is None else None
+            return FixedBatch(statement.lineno, ast.unparse(statement), name.id, cut.value.id, ast.unparse(cut), variable, loop.lineno, width, sample)
     return None
+
+
+_ORDERS = ("range", "arange", "permutation")  # `range(n)`, `np.arange(n)`, `rng.permutation(len(X))`: the samples' or batches' positions
+
+
+def _passes_over_data(iterable: ast.expr) -> bool:
+    """Whether `for i in iterable` walks positions in the data: a `range`, NumPy's `arange`, a `permutation`
+    (however reached: `np.random.permutation(n)`, `rng.permutation(n)`), or an order held in a name."""
+    if isinstance(iterable, ast.Name):
+        return True
+    if not isinstance(iterable, ast.Call):
+        return False
+    func = iterable.func
+    called = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+    return called in _ORDERS
+
+
+def _an_index(index: ast.expr) -> bool:
+    """Whether `index` takes one sample: a whole number (`0`, `-1`) or a name (`k`); a tuple of them
+    (`X[0, :]`) or a list of positions is no single sample."""
+    if isinstance(index, ast.UnaryOp) and isinstance(index.op, ast.USub):
+        index = index.operand
+    if isinstance(index, ast.Constant):
+        return type(index.value) is int
+    return isinstance(index, ast.Name)
 
 
 def _a_count(call: ast.Call) -> bool:
     """`len(X)`, `int(n / 2)`: a call that counts, the same at every pass."""
     return isinstance(call.func, ast.Name) and call.func.id in ("len", "int", "min", "max")
+
+
+def _bound_by_outer_loops(tree: ast.AST, loop: ast.For) -> set[str]:
+    """The names the loops that hold `loop` bind: their variables and what their bodies assign."""
+    return {
+        n.id
+        for outer in walk(tree)
+        if isinstance(outer, (ast.For, ast.While)) and outer is not loop and any(n is loop for n in walk(outer))
+        for n in walk(outer)
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+    }
 
 
 def _inside_a_loop(tree: ast.AST, loop: ast.For) -> bool:

@@ -1002,6 +1002,7 @@ def inner_assigned(tree: ast.Module | None, prefix: tuple[ast.stmt, ...]) -> dic
         own: dict[str, int] = {}
         accumulated = _accumulated_in_loops(node.body)
         zeroed: set[str] = set()  # names and entries whose last assignment made zeros to be filled in
+        aliases = _attribute_aliases(node)
         for stmt in _once(node.body):
             if (into := _element_written(stmt)) in zeroed:
                 found[into] = own[into] = stmt.lineno  # `g["emb"][ids] += de` after `g["emb"] = np.zeros_like(E)`: filled here
@@ -1017,11 +1018,38 @@ def inner_assigned(tree: ast.Module | None, prefix: tuple[ast.stmt, ...]) -> dic
             for entry, value in _entries(stmt):
                 found[entry] = own.get(value, stmt.lineno)  # `grads = {"dw": dw}`: where `dw` is computed
                 (zeroed.add if _zeros(stmt) else zeroed.discard)(entry)
+                holder, bracket, key = entry.partition("[")
+                if bracket and holder in aliases:  # `g["V"] = ...` after `g = self.grads`: `self.grads['V']` too
+                    found[f"{aliases[holder]}[{key}"] = found[entry]
         for entry, line in _accumulated_entries(node.body).items():
             found[entry] = max(found.get(entry, 0), line)  # `grads["Wx"] += x.T @ da` in the loop over time steps
         for entry, line in _set_in_loops(node.body).items():
             found.setdefault(entry, line)  # `layer["db"] = np.sum(dZ)` for each layer of the list the loop walks
     return found
+
+
+def _attribute_aliases(node: ast.AST) -> dict[str, str]:
+    """Names a method binds once to an attribute of `self` (`g = self.grads`, `p, g = self.params,
+    self.grads`), by name: the dict entries it sets through them are the attribute's own entries."""
+    bound: dict[str, list[str | None]] = {}
+    for stmt in ast.walk(node):
+        if not isinstance(stmt, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.For)):
+            continue
+        targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+        value = getattr(stmt, "value", None) if isinstance(stmt, ast.Assign) else None
+        pairs: list[tuple[ast.expr, ast.expr | None]] = []
+        for target in targets:
+            if isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple) and len(target.elts) == len(value.elts):
+                pairs += list(zip(target.elts, value.elts))
+            elif isinstance(target, ast.Tuple):
+                pairs += [(e, None) for e in target.elts]
+            else:
+                pairs.append((target, value))
+        for target, given in pairs:
+            if isinstance(target, ast.Name):
+                attribute = given if isinstance(given, ast.Attribute) and isinstance(given.value, ast.Name) and given.value.id == "self" else None
+                bound.setdefault(target.id, []).append(ast.unparse(attribute) if attribute is not None else None)
+    return {name: values[0] for name, values in bound.items() if len(values) == 1 and values[0] is not None}
 
 
 def _element_written(stmt: ast.stmt) -> str | None:
@@ -1102,6 +1130,10 @@ def _accumulated_in_loops(body: list[ast.stmt]) -> dict[str, int]:
         for node in ast.walk(loop):  # `dby = dy` in the loop after `dby = np.zeros_like(by)`: overwritten there, not added
             if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
                 found[node.targets[0].id] = max(found.get(node.targets[0].id, 0), node.lineno)
+            elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Subscript):
+                base = node.targets[0].value  # `dW[k] = ...` for each k after `dW = np.zeros_like(W)`: filled there
+                if isinstance(base, ast.Name):
+                    found[base.id] = max(found.get(base.id, 0), node.lineno)
     return found
 
 
@@ -1154,8 +1186,17 @@ def _entries(stmt: ast.stmt) -> list[tuple[str, str | None]]:
             found.append((ast.unparse(target), stored))  # `self.delta = error * ...`: where a neuron's delta is set
         if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name) and isinstance(target.slice, ast.Constant):
             found.append((f"{target.value.id}[{target.slice.value!r}]", stored))
+        elif (
+            isinstance(target, ast.Subscript) and isinstance(target.slice, ast.Constant)
+            and isinstance(target.value, ast.Attribute) and isinstance(target.value.value, ast.Name) and target.value.value.id == "self"
+        ):  # fmt: skip
+            found.append((f"{ast.unparse(target.value)}[{target.slice.value!r}]", stored))  # `self.grads["V"] = ...`
         elif isinstance(target, ast.Name) and isinstance(value, ast.Dict):
             found += _keyed(target.id, value)
+        elif isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple) and len(target.elts) == len(value.elts):
+            for one, given in zip(target.elts, value.elts):  # `grads["W"], grads["E"] = dW, dE`
+                if isinstance(one, ast.Subscript) and isinstance(one.value, ast.Name) and isinstance(one.slice, ast.Constant):
+                    found.append((f"{one.value.id}[{one.slice.value!r}]", given.id if isinstance(given, ast.Name) else None))
     if isinstance(stmt, ast.Return) and isinstance(value, ast.Dict):
         found += _keyed("return", value)  # `return {"dW": dW, ...}`: the caller names the dict
     dicts = [e for e in value.elts if isinstance(e, ast.Dict)] if isinstance(stmt, ast.Return) and isinstance(value, ast.Tuple) else []

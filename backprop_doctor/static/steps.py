@@ -787,6 +787,18 @@ def _gradient_behind(step: ast.AST, stmt: ast.stmt, tree: ast.Module, depth: int
                         and any(ast.unparse(t) in (text, f"{text}[...]", f"{text}[:]") for t in (d.targets if isinstance(d, ast.Assign) else [d.target]))
                     ]  # fmt: skip
         frontier = following
+    if len(found) > 1:
+        # a running average named for the gradient it averages (`self.avg_grad_sq[k] = rho * ... + (1 - rho) * grad * grad`,
+        # under AdaDelta's root) is made from the gradient, not one itself: the candidates no other is computed from
+        def made_from_another(text: str) -> bool:
+            return any(
+                isinstance(d, (ast.Assign, ast.AugAssign)) and d.lineno < stmt.lineno
+                and any(ast.unparse(t) == text for t in (d.targets if isinstance(d, ast.Assign) else [d.target]))
+                and any(ast.unparse(n) in found - {text} for n in ast.walk(d.value))
+                for d in walk(scope)
+            )  # fmt: skip
+
+        found = {text for text in found if not made_from_another(text)}
     return found.pop() if len(found) == 1 else None
 
 
@@ -1203,7 +1215,7 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
                 for block in _child_blocks(stmt):
                     visit(block, function, looped=True)  # an inner loop that trains is the step
                 found[before:] = [
-                    _epoch_losses(dataclasses.replace(step, copied_outside=step.copied_outside | _copied_outside(stmt, step)), stmt) for step in found[before:]
+                    _epoch_losses(dataclasses.replace(step, copied_outside=step.copied_outside | _copied_outside(stmt, step)), stmt, tree) for step in found[before:]
                 ]
                 if len(found) == before:
                     for start, stop in _alternating(stmt, reached_by, tree):
@@ -1582,6 +1594,8 @@ def _losses(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...], tree: ast.A
             continue
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             name = node.targets[0].id
+            if _emptied_then_filled(node, loop):
+                continue  # `loss_values = np.zeros(n)` then `loss_values[i] = ...`: a tally's start, not the loss
             if ((LOSS_NAME.fullmatch(name) and not _NOT_LOSS.search(name) and not _error_signal(node.value) and not _unreduced_letter(name, node.value))
                     or _loss_call(node.value)) and not _derivative_call(node.value):
                 sites.append(LossSite(name, ast.unparse(node.value), node.lineno, id(node) in in_prefix))
@@ -1606,6 +1620,7 @@ def _losses(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...], tree: ast.A
         LossSite(ast.unparse(node.func), ast.unparse(node), node.lineno, False)
         for node in walk(loop)
         if isinstance(node, ast.Call) and _loss_call(node) and ast.unparse(node) not in named and not _held_out(node)
+        and not _tallied_per_sample(node, loop, updated)
     ]
     printed += [  # `print(it, -np.log(P[np.arange(n), y]).mean())`: a loss the loop prints as it computes it, unnamed
         LossSite(ast.unparse(shown), ast.unparse(shown), node.lineno, False)
@@ -1638,6 +1653,56 @@ def _losses(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...], tree: ast.A
     later = [] if sites or accumulated else _summed_after(loop, prefix, updated)
     found = sites + accumulated[:1] + later[:1] + printed + _implied_losses(prefix, tree) + _error_losses(loop, prefix, tree)
     return [s for s in found if s.name not in updated] or _held_out_on_training(loop, prefix)
+
+
+_BLANK = frozenset({"zeros", "zeros_like", "empty", "empty_like"})
+
+
+def _tallied_per_sample(call: ast.Call, loop: ast.For | ast.While, updated: frozenset[str]) -> bool:
+    """`for i in range(len(X)): loss_values[i] = np.sum(loss(forward(X[i], model), Y[i]))` in a loop of
+    the pass that updates nothing: one sample's loss, stored entry by entry in a tally the program
+    reports; read on its own it is the loss of the last sample, not the loss the update follows."""
+    for inner in walk(loop):
+        if inner is loop or not isinstance(inner, (ast.For, ast.While)) or not any(n is call for n in walk(inner)):
+            continue
+        writes = {
+            t.id for n in walk(inner) if isinstance(n, (ast.Assign, ast.AugAssign))
+            for target in (n.targets if isinstance(n, ast.Assign) else [n.target]) for t in walk(target) if isinstance(t, ast.Name)
+        }  # fmt: skip
+        if any(isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Subscript) and isinstance(n.op, (ast.Add, ast.Sub)) for n in walk(inner)):
+            continue  # `W[i] -= lr * g[i]`: an update written entry by entry
+        if writes & updated:
+            continue
+        for stmt in walk(inner):
+            stored = (
+                isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Subscript) for t in stmt.targets) and any(n is call for n in walk(stmt.value))
+                or isinstance(stmt, ast.Call) and isinstance(stmt.func, ast.Attribute) and stmt.func.attr == "append" and any(n is call for a in stmt.args for n in walk(a))
+            )  # fmt: skip
+            if stored:
+                return True
+    return False
+
+
+def _emptied_then_filled(assign: ast.Assign, loop: ast.For | ast.While) -> bool:
+    """`loss_values = np.zeros(n)` (or `= []`) that the loop then fills entry by entry (`loss_values[i] = ...`,
+    `loss_values.append(...)`): a blank array made to hold the per-sample losses, constant as assigned."""
+    value = assign.value
+    blank = (
+        isinstance(value, ast.Call) and ast.unparse(value.func).rpartition(".")[2] in _BLANK
+        or isinstance(value, ast.List) and not value.elts
+    )  # fmt: skip
+    name = assign.targets[0].id if isinstance(assign.targets[0], ast.Name) else None
+    if not blank or name is None:
+        return False
+    for node in walk(loop):
+        if isinstance(node, (ast.Assign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name) and t.value.id == name for t in targets):
+                return True
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "append":
+            if isinstance(node.func.value, ast.Name) and node.func.value.id == name:
+                return True
+    return False
 
 
 _ABSOLUTE = frozenset({"abs", "absolute", "fabs"})
@@ -2379,6 +2444,7 @@ def _inner_error_losses(tree: ast.Module, prefix: tuple[ast.stmt, ...], updating
     in_loop = {t for stmt in statements for t in _targets(stmt)}
     module = {t for stmt in getattr(tree, "body", []) for t in _targets(stmt)}  # names the module binds (its data)
     stored: set[str] = set()  # attributes the step's methods compute (`self.output`)
+    reading = _global_readers(tree, moved & module)  # the module's parameters and the functions that read them
     for name, function in called:
         if "." in name and function.args.args:
             me = function.args.args[0].arg
@@ -2408,15 +2474,26 @@ def _inner_error_losses(tree: ast.Module, prefix: tuple[ast.stmt, ...], updating
         # the module holds (`grads(W1, c1, W2, c2)` reading `X`, `y`): its locals made from those
         # parameters are the output, spelled out in the loop's names (`sigmoid(np.tanh(X @ W1 + c1) @ W2 + c2)`)
         handed = {p for p, a in bound.items() if p != me and isinstance(a, ast.Name) and a.id in moved}
+        # or from the module's own parameters, which the function reads as globals, itself or through a function
+        # it calls (`h1, h2, o = forward(x1, x2)` with `forward` reading `w1`... that the loop's updates move)
+        local = set(parameters) | {t for st in walk(function) if isinstance(st, ast.stmt) for t in _targets(st)}
+        held = (reading - local) if me is None else set()
         inlined: dict[str, ast.expr] = {}
         from_parameters: set[str] = set()
         assigned_once = [t for st in _once(function.body) for t in _targets(st)]
-        for st in _once(function.body) if me is None and handed else ():
+        for st in _once(function.body) if me is None and (handed or held & reads(function)) else ():
             targets = _targets(st)
             if isinstance(st, ast.Assign) and len(st.targets) == 1 and len(targets) == 1 and assigned_once.count(targets[0]) == 1:
-                if reads(st) & (handed | from_parameters):
+                if reads(st) & (handed | held | from_parameters):
                     from_parameters.add(targets[0])
                 inlined[targets[0]] = _Substituted({**bound, **inlined}).visit(copy.deepcopy(st.value))
+            elif (parts := _unpacked_call(st)) is not None and all(assigned_once.count(t) == 1 for t in parts):
+                # `h1, h2, o = forward(x1, x2)`: each name is the call's item at its place
+                value = _Substituted({**bound, **inlined}).visit(copy.deepcopy(st.value))
+                for place, target in enumerate(parts):
+                    if reads(st) & (handed | held | from_parameters):
+                        from_parameters.add(target)
+                    inlined[target] = ast.Subscript(value=value, slice=ast.Constant(place), ctx=ast.Load())
         data = module - in_loop - moved - set(bound) - computed
 
         # a local unpacked from a call of another method on the same object, or of a forward function handed the
@@ -2517,6 +2594,37 @@ def _unpacked_calls(function: ast.AST, me: str | None, parameters: set[str], hol
                     value = ast.Subscript(value, ast.Constant(position), ast.Load())
                 found[name.id] = value
     return found
+
+
+def _global_readers(tree: ast.Module, parameters: set[str]) -> set[str]:
+    """`parameters` (names the module binds and the step moves: `w1`, `b3`) with the module's functions
+    that read any of them as globals (`def forward(x1, x2): h1 = sigmoid(w1 * x1 + ...)`), themselves or
+    through another such function they call: what a function of the step reads that holds the parameters."""
+    functions = [f for f in getattr(tree, "body", []) if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    found = set(parameters)
+    grew = bool(parameters)
+    while grew:
+        grew = False
+        for function in functions:
+            if function.name in found:
+                continue
+            own = {a.arg for a in (*function.args.posonlyargs, *function.args.args, *function.args.kwonlyargs)}
+            own |= {t for st in walk(function) if isinstance(st, ast.stmt) for t in _targets(st)}
+            globals_read = {n.id for n in walk(function) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)} - own
+            if globals_read & found:
+                found.add(function.name)
+                grew = True
+    return found
+
+
+def _unpacked_call(stmt: ast.stmt) -> list[str] | None:
+    """[`h1`, `h2`, `o`] of `h1, h2, o = forward(x1, x2)`: names unpacked, in order, from one call."""
+    if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], (ast.Tuple, ast.List))):
+        return None
+    elements = stmt.targets[0].elts
+    if not isinstance(stmt.value, ast.Call) or not elements or not all(isinstance(e, ast.Name) for e in elements):
+        return None
+    return [e.id for e in elements]  # type: ignore[attr-defined]
 
 
 def _computed_from_parameters(prefix: Sequence[ast.stmt], updating: Sequence[ast.stmt]) -> set[str]:
@@ -2708,7 +2816,7 @@ def _on_the_batch(sites: list[LossSite], prefix: tuple[ast.stmt, ...], updating:
     return changed
 
 
-def _epoch_losses(step: TrainingStep, outer: ast.For | ast.While) -> TrainingStep:
+def _epoch_losses(step: TrainingStep, outer: ast.For | ast.While, tree: ast.Module | None = None) -> TrainingStep:
     """A minibatch loop that computes no loss of its own (only the losses its output error implies),
     inside an epoch loop that computes its cost once a pass over the data (`cost = quadratic_cost(W1, b1,
     W2, b2, X, Y)` after `for start in range(0, n, batch): xb = X[...]; ...`): that cost, computed on the
@@ -2741,6 +2849,11 @@ def _epoch_losses(step: TrainingStep, outer: ast.For | ast.While) -> TrainingSte
         except SyntaxError:
             continue
         renamed = [n for n in walk(value) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id in sources]
+        if not renamed and (returned := _returned_by(tree, value.body)) is not None:
+            # `total_error()` whose one statement returns the cost of the module's data set (`sum(... for x1, x2, t in data)`):
+            # that expression, read here, is the cost, and the data it reads as a global is renamed as any other
+            value = ast.Expression(body=returned)
+            renamed = [n for n in walk(value) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id in sources]
         if not renamed:
             continue  # a cost of data the step does not cut its batches from
         if any(isinstance(n, ast.Name) and n.id in cut for n in walk(value)):
@@ -2753,6 +2866,20 @@ def _epoch_losses(step: TrainingStep, outer: ast.For | ast.While) -> TrainingSte
     if step.rotated is not None:
         with_losses = dataclasses.replace(with_losses, rotated=dataclasses.replace(step.rotated, losses=(found[0], *step.rotated.losses)))
     return with_losses
+
+
+def _returned_by(tree: ast.Module | None, call: ast.expr) -> ast.expr | None:
+    """The expression a module-level function of no parameters returns, for its call (`total_error()`),
+    when returning it is all the function does (a docstring aside); None otherwise."""
+    if tree is None or not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and not call.args and not call.keywords):
+        return None
+    function = next((f for f in tree.body if isinstance(f, ast.FunctionDef) and f.name == call.func.id), None)
+    if function is None or function.decorator_list or function.args.args or function.args.posonlyargs or function.args.kwonlyargs:
+        return None
+    body = function.body[1:] if isinstance(function.body[0], ast.Expr) and isinstance(function.body[0].value, ast.Constant) else function.body
+    if len(body) != 1 or not isinstance(body[0], ast.Return) or body[0].value is None:
+        return None
+    return copy.deepcopy(body[0].value)
 
 
 class _Renamed(ast.NodeTransformer):

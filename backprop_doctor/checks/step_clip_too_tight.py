@@ -1,0 +1,76 @@
+"""Your gradient clip is so tight that every step is clipped to it: the loss cannot move.
+
+What it finds:
+    The training step clips its gradients element-wise (`np.clip(g, -c, c)`,
+    inline or in a function it calls) at a bound read from a setting of the
+    program (`clip_value`), nearly every entry it steps with sits at that
+    bound, and its own loss stays within 1 % of where it started over its
+    first steps. backprop-doctor runs the loop again from the same state with
+    the clip lifted: the loss then falls; the finding suggests the first bound
+    ten, a hundred, ... times larger at which it falls nearly as far.
+
+Why it matters:
+    A clip is meant to cut the rare huge entries. A bound far below the
+    gradients' own size clips all of them: each step becomes the gradient's
+    sign pattern times the bound, so every weight moves by `lr * c` and
+    thousands of iterations change nothing. The gradients are fine and so is
+    the learning rate; only the clip's bound is not.
+
+Example:
+    clip_value = 1e-6
+    ...
+    g = np.clip(g, -clip_value, clip_value)
+    W -= lr * g
+
+Fix:
+    clip_value = 1.0
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from typing import Any
+
+from backprop_doctor.findings import Finding
+from backprop_doctor.rules import rule
+from backprop_doctor.static.settings import script_numbers
+
+NAME = "step-clip-too-tight"
+CODE = "BPD635"
+SEVERITY = "warning"
+STAGE = "training"
+
+
+def run(context: Any) -> Iterator[Finding]:
+    source = context.source
+    if source is None:
+        return
+    for result in context.extras.get("replay") or []:
+        found = getattr(result, "tight_clip", None)
+        if found is None or result.wrong or not result.curve:
+            continue
+        own = result.curve
+        written = script_numbers(source.tree).get(found.setting.lower())  # `clip_value = 1e-6`: where the file sets the bound
+        set_at = written[1] if written is not None and written[1] is not None and math.isclose(written[0], found.value) else None
+        line = set_at if set_at is not None else found.line
+        where = f"`{found.setting} = {found.value:g}`" + (f" (line {set_at})" if set_at is not None else "")
+        fix = f"{found.setting} = {found.tried:g}" if found.tried is not None else None
+        lifted = f"with `{fix}`" if fix is not None else "without the clip"
+        yield rule(NAME).finding(
+            f"your gradient clip (line {found.line}) is too tight: with {where}, {found.at_bound} of the {found.entries} gradient "
+            f"entries your step uses are clipped to ±{found.value:g}, so every step is too small to move the weights and your "
+            f"loss stays at {own[0]:.4g} (it ends at {own[-1]:.4g}) over its first {len(own)} steps; {lifted} the same program, "
+            f"from the same state, goes from {found.curve[0]:.4g} to {found.curve[-1]:.4g}",
+            file=source.path,
+            line=line,
+            highlight=tuple(sorted({line, found.line})),
+            fix=fix,
+            param=found.setting,
+            measured=found.value,
+            evidence=(
+                ("your loop", f"{len(own)} steps at {found.setting} = {found.value:g}: {own[0]:.4g} → {own[-1]:.4g}"),
+                ("at the bound", f"{found.at_bound} of {found.entries} entries of the gradients stepped with"),
+                (f"{found.setting} = {found.tried:g}" if found.tried is not None else "no clip", f"{len(found.curve)} steps: {found.curve[0]:.4g} → {found.curve[-1]:.4g}"),
+            ),
+        )
