@@ -13,7 +13,12 @@ What it finds:
     (a script, a `train` function), a bias correction that divides by
     `1 - beta1` with no power of the update count is named at its line, and so
     is one that divides a moment by another moment's decay (`v / (1 - beta1 ** t)`
-    where `v` averages with `beta2`): an error. An
+    where `v` averages with `beta2`): an error. Adamax's running maximum that
+    compares the gradient itself, not its size (`u = np.maximum(beta2 * u, g)`
+    beside `m = beta1 * m + (1 - beta1) * g`, the step dividing by `u`), stays at
+    0 where the gradient is negative, so the step divides by eps alone: named at
+    its line, an error, with the moves measured when the optimizer is a class or
+    function the tool can step. An
     RMSProp or AdaGrad class moves every element by one multiple of its rate
     under a constant gradient, whatever the gradient's size; one that divides
     by its running square instead of the square's root moves by lr/|g|; one
@@ -51,6 +56,7 @@ from backprop_doctor.locate import definition
 from backprop_doctor.rules import rule
 from backprop_doctor.static.definitions import find_function
 from backprop_doctor.static.files import source_tree
+from backprop_doctor.static.infinity_norm import Accumulator, unsigned
 
 NAME = "adam-step-wrong"
 CODE = "BPD208"
@@ -66,7 +72,12 @@ def run(context: Any) -> Iterator[Finding]:
     source = getattr(context, "source", None)
     crossed = crossed_corrections(source.tree) if source is not None and source.tree is not None else []
     measured: dict[int, Finding] = {}  # crossed line -> the drift finding that measured its optimizer's steps
+    unsigned_norms = unsigned(source.tree) if source is not None and source.tree is not None else []
+    maxima: dict[int, Any] = {}  # an unsigned running maximum's line -> the drift of the optimizer that holds it
     for drift in context.extras.get("adam_drift", []):
+        if held := [a.line for a in unsigned_norms if _holds(drift, a.line)]:
+            maxima.update(dict.fromkeys(held, drift))
+            continue  # Adamax's accumulator of the signed gradient: named below, with how far the optimizer moved
         finding = _finding(drift)
         if lines := [line for line, *_ in crossed if line == finding.line or line in finding.highlight]:
             measured.update(dict.fromkeys(lines, finding))
@@ -91,6 +102,8 @@ def run(context: Any) -> Iterator[Finding]:
             measured=measured[line].measured if line in measured else None,  # how far the optimizer's first steps went
             evidence=measured[line].evidence if line in measured else (),
         )
+    for norm in unsigned_norms:
+        yield _unsigned_maximum(norm, source.path, maxima.get(norm.line))
     if not source.facts.training_steps:
         return
     for line, name, value in large_epsilons(source.tree):
@@ -118,7 +131,41 @@ def run(context: Any) -> Iterator[Finding]:
         )
 
 
-_ADAPTIVE = re.compile(r"(?i).*(adam|rmsprop|adagrad|adadelta|nadam).*")
+def _holds(drift: Any, line: int) -> bool:
+    """Whether the update method (or function) of a measured optimizer spans `line`."""
+    node = _update_node(drift.cls, drift.method or None)
+    return node is not None and node.lineno <= line <= (node.end_lineno or node.lineno)
+
+
+def _unsigned_maximum(norm: Accumulator, path: Any, drift: Any) -> Finding:
+    """Adamax's running maximum of the gradient itself, not of its size (`u = np.maximum(beta2 * u, g)`),
+    with the moves of the optimizer that holds it under a constant gradient when it was measured."""
+    fixed = norm.statement.replace(norm.operand, f"np.abs({norm.operand})", 1) if norm.statement.count(norm.operand) else None
+    evidence: tuple[tuple[str, str], ...] = ()
+    far = None
+    if drift is not None and drift.largest:
+        far = drift.largest[0]
+        shown = ", ".join("not finite" if math.isnan(r) else f"{r:.3g}" for r in drift.largest)
+        evidence = (("the farthest move ÷ (rate × sign of the gradient), updates 1 to 5 (Adamax: 1 at each)", shown),)
+    measured = f" (given one gradient at every update, yours moved an element {far:.3g} × as far as Adamax at the first)" if far is not None and not math.isnan(far) else ""
+    return rule(NAME).finding(
+        f"line {norm.line} keeps `{norm.target}` as the running maximum of `{norm.operand}` itself, not of its size: Adamax's "
+        f"accumulator is u = max(β₂·u, |g|), the infinity norm of the gradients, and the step divides the first moment by it. "
+        f"Without the absolute value a negative gradient never raises it, so where the gradient is negative u stays at 0 "
+        f"(or a decayed earlier value) and the step `m / (u + eps)` is divided by eps alone: up to lr/eps times too far, "
+        f"and the loss jumps or diverges{measured}; take the absolute value: `{fixed or 'np.abs(g)'}`",
+        severity="error",
+        file=path,
+        line=norm.line,
+        highlight=(norm.line,),
+        pattern="unsigned-infinity-norm",
+        fix=fixed,
+        measured=far if far is not None and not math.isnan(far) else None,
+        evidence=evidence,
+    )
+
+
+_ADAPTIVE = re.compile(r"(?i).*(adam|rmsprop|adagrad|adadelta|nadam).*")  # Adamax too
 _EPSILON = re.compile(r"(?i)eps(ilon)?")
 LARGE_EPSILON = 1e-3  # an adaptive optimizer's eps at or above this is no guard against division by zero but part of the step
 
@@ -233,8 +280,9 @@ def _finding(drift: Any) -> Finding:
     cls, method, rate = drift.cls, drift.method, drift.rate
     shown_name = f"{cls.__name__}.{method}" if method else cls.__name__
     family = drift.family
-    if family == "Adam":
-        head = f"`{shown_name}` does not step as Adam does: given the same gradient at every update, Adam moves each parameter by its learning rate ({rate:g}) against the gradient's sign"
+    adam_like = family in ("Adam", "Adamax")  # Adamax's running maximum of |g| is |g| under a constant gradient: Adam's moves
+    if adam_like:
+        head = f"`{shown_name}` does not step as {family} does: given the same gradient at every update, {family} moves each parameter by its learning rate ({rate:g}) against the gradient's sign"
     else:
         head = (
             f"`{shown_name}` does not step as {family} does: given the same gradient at every update, {family} moves every parameter "
@@ -242,11 +290,11 @@ def _finding(drift: Any) -> Finding:
         )
     severity = "error" if breaks_training(drift) else None
     # the statements the update gets wrong, read once: an Adam second moment of the gradient itself, a running square overwritten
-    unsquared = _unsquared_second_moment(cls, method) if drift.kind == "not-finite" and family == "Adam" else None
+    unsquared = _unsquared_second_moment(cls, method) if drift.kind == "not-finite" and adam_like else None
     overwritten = _overwritten_square(cls, method) if drift.kind == "not-accumulated" else None
-    if drift.kind == "not-finite" and family != "Adam":
+    if drift.kind == "not-finite" and not adam_like:
         text = f"{head}, and update {drift.step} of yours makes NaN or infinity: add its epsilon outside the square root, and start its running square at 0"
-    elif drift.kind == "inverse-magnitude" and family != "Adam":
+    elif drift.kind == "inverse-magnitude" and not adam_like:
         text = (
             f"{head}; yours moves it by the rate divided by the gradient's size (a median {drift.ratio:.3g} × the rate here), "
             "because it divides the gradient by its running square instead of that square's root: take the square root (`np.sqrt(cache) + eps`)"
@@ -294,7 +342,7 @@ def _finding(drift: Any) -> Finding:
             f"yours stay {drift.ratios[0]:.3g} × its learning rate ({rate:g}) at every update, so it never adapts and {further}: {keep}; {fix}"
         )
     else:
-        text = f"{head}; yours moves {drift.ratio:.3g} × as far (the median over the elements) at update {drift.step}: compare each line with Adam's"
+        text = f"{head}; yours moves {drift.ratio:.3g} × as far (the median over the elements) at update {drift.step}: compare each line with {family}'s"
     where = definition(getattr(cls, method, None) if method else cls)
     line = where.line if where is not None else None
     marked: tuple[int, ...] = ()
@@ -318,7 +366,7 @@ def _finding(drift: Any) -> Finding:
         highlight=tuple(sorted(set(marked))) if marked else (line,) if line else (),
         pattern=drift.kind,
         measured=drift.ratio if not math.isnan(drift.ratio) else None,
-        evidence=(("moves ÷ (rate × sign of the gradient), updates 1 to 5" + (" (Adam: 1 at each)" if family == "Adam" else f" ({family}: one multiple for every element)"), shown),),
+        evidence=(("moves ÷ (rate × sign of the gradient), updates 1 to 5" + (f" ({family}: 1 at each)" if adam_like else f" ({family}: one multiple for every element)"), shown),),
     )
 
 

@@ -423,6 +423,8 @@ def _factor(result: Any, measured: Any) -> float | None:
         return measured.factor / measured.scale
     if measured.scale and measured.factor is not None and measured.factor < 0 and abs(measured.factor / measured.scale + 1) < SAME_FACTOR:
         return -1.0  # minus the program's own scale (a loss it sums, followed at its half): the sign is all that is wrong
+    if measured.scale and measured.factor is not None and getattr(getattr(result, "loss", None), "implied", None):
+        return measured.factor / measured.scale  # a loss only guessed has no scale of its own: the program's gradients set it
     return measured.factor
 
 
@@ -1147,7 +1149,7 @@ def _shared_source(result: Any, source: Any) -> tuple[ast.stmt, str, list[int]] 
         return None
     if any(m.truncated is not None or m.accumulated is not None or m.penalty_left_out is not None or m.widened is not None or m.broadcast is not None for _, m in result.wrong):
         return None  # a loop through time cut short, a sum never reset, a penalty, a shape: their own words
-    if any(_factor_pattern(result, m) != "wrong-derivative" for _, m in result.wrong):
+    if any(_factor_pattern(result, m) != "wrong-derivative" for _, m in result.wrong) and _one_factor(result) is None:
         return None
     lines = sorted({_located(moved, m) for moved, m in result.wrong})
     if len(lines) < 2:
@@ -1354,11 +1356,28 @@ def _through_call(tree: ast.Module, scope: ast.AST, lines: list[int]) -> tuple[a
     return (functions[0], sorted(set(inner))) if all(inner) and len(set(inner)) > 1 else None
 
 
+def _one_factor(result: Any) -> float | None:
+    """The one constant factor (not 1, not -1) every wrong gradient is of the loss's, with every one of them
+    proportional (`_factor_words`' "scaled": 0.8 × where a dropout's `/ keep` is left out); None otherwise."""
+    factors = [_factor(result, m) for _, m in result.wrong]
+    if not factors or any(f is None or _factor_pattern(result, m) != "scaled" for f, (_, m) in zip(factors, result.wrong)):
+        return None
+    first = factors[0]
+    return first if all(abs(f / first - 1) < SAME_FACTOR for f in factors) else None
+
+
 def _shared_finding(result: Any, shared: tuple[ast.stmt, str, list[int]], loss_words: str, evidence: Any, path: str) -> Finding:
     statement, name, lines = shared
     wrong = result.wrong
     plural = len(wrong) > 1
+    factor = _one_factor(result)
     look = f"look first at line {statement.lineno}, where `{name}` is computed (`{ast.unparse(statement)}`); re-derive it"
+    if factor is not None:
+        look = (
+            f"{'each is' if plural else 'it is'} {_number(factor)} × the gradient, the same constant factor, so `{name}` is: look first at "
+            f"line {statement.lineno}, where it is computed (`{ast.unparse(statement)}`), for a factor its forward pass has and it "
+            f"leaves out (a scale such as dropout's 1/keep), or one it adds"
+        )
     if statement.lineno > lines[-1]:  # `_carried`: the loop's next pass gets its adjoint from there
         right = _names([m.name for moved, m in result.parameters if not m.wrong and not m.unused and _located(moved, m) in lines])
         look = (
@@ -1380,7 +1399,7 @@ def _shared_finding(result: Any, shared: tuple[ast.stmt, str, list[int]], loss_w
         file=path,
         line=statement.lineno,
         highlight=tuple(sorted({statement.lineno, *lines})),
-        pattern="wrong-derivative",
+        pattern="scaled" if factor is not None else "wrong-derivative",
         measured=max(m.error for _, m in wrong),
         evidence=evidence,
     )

@@ -960,6 +960,9 @@ def _walk(
     runner: Runner, capture: Capture, result: StepResult, namespace: dict[str, Any], base_loss: float, rng: np.random.Generator, deadline: Deadline,
     scale: float | None,
 ) -> None:
+    # a loss only guessed (the program computes none) has the scale the program's gradients showed (`_program_scale`):
+    # an adjoint named exactly for the value it differentiates (`dHd` of `Hd`) is judged at it
+    implied = next((m.scale for _, m in result.parameters if m.scale), None) if result.loss is not None and result.loss.implied else None
     step = capture.step
     from backprop_doctor.replay.through_time import renamed_series, walk_through_time
 
@@ -984,6 +987,8 @@ def _walk(
             measured = _adjoint(runner, adjoint, namespace, base_loss, rng)
         if measured is None:
             continue
+        if measured.wrong and scale is None and implied is not None and _named_for(adjoint.name, adjoint.forward):
+            measured.scale, measured.exact_scale = implied, True
         if measured.wrong and scale is not None:
             measured.scale, measured.exact_scale = scale, True
             measured.argument = measured.argument or _swap_right(measured.swapped, scale)
@@ -1018,6 +1023,12 @@ def _walk(
             return
     if not deadline.passed() and over_time():
         result.adjoints += walk_through_time(runner, over_time(), base_loss, rng, deadline, measure_adjoint)
+
+
+def _named_for(adjoint: str, forward: str) -> bool:
+    """`dHd` of `Hd`, `d_h` of `h`, `grad_z` of `z`: an adjoint named for its forward value, no more, no less (not
+    `delta_h` of `h`: a delta is often the gradient of the activation's input, the book's dC/dz)."""
+    return adjoint in (f"d{forward}", f"d_{forward}", f"grad_{forward}")
 
 
 def _called_by(step: TrainingStep, adjoint: Adjoint) -> list[InnerAdjoint]:
@@ -1230,6 +1241,11 @@ def _program_scale(parameters: list[tuple[Moved, Measured]], allowed: Any = lamb
         shared, sign = [m for _, m in parameters if not m.unused], -1.0
     factors = [sign * m.factor for m in shared]
     best = _shared_factor(factors)
+    if best is not None and not allowed(best):
+        # as many parameters at another factor, one the program carries (two layers at 1/batch, two at 0.8 of it
+        # where a dropout's 1/keep is left out): that one is the scale
+        count = sum(abs(f / best - 1) <= COMMON for f in factors)
+        best = next((f for f in factors if allowed(f) and sum(abs(g / f - 1) <= COMMON for g in factors) == count), best)
     if best is None or not allowed(best):
         return  # a factor the program has no reason to carry (a sigmoid's slope near 0.25 at init) is no scale
     agreeing = [m for m in shared if abs(sign * m.factor / best - 1) <= COMMON]
@@ -1313,6 +1329,10 @@ def _parameter(runner: Runner, moved: Moved, base_loss: float, rng: np.random.Ge
         line = listed[3][0].lineno  # `zip(self.weights, self.grads)`: where the class adds into this weight's own entry
     if line is None and (formed := velocity_formed(moved)) is not None:
         line = formed  # `v = mu * v + lr * (X.T @ err)` then `w -= v`: the gradient is written out in the velocity's line
+    if line is not None and file is None and isinstance(key, int) and moved.site.listwise is not None:
+        # `nabla_w[-1] = ...` for the last layer, `nabla_w[-l] = ...` in the loop over the others: this entry's own store
+        length = sum(1 for m in runner.capture.moved if m.path[:-1] == moved.path[:-1])
+        line = _list_entry_line(source_tree(runner.path)[1], line, expression, key, length) or line
     if widened is not None:
         return Measured(describe(moved.path), line, shape=tuple(np.shape(base)), widened=widened, file=file)
     bound = _clip_bound(runner, moved)
@@ -2219,6 +2239,35 @@ def _key_holding(runner: Runner, moved: Moved) -> Any:
         return None
     keys = [k for k, v in container.items() if v is live]
     return keys[0] if len(keys) == 1 else None
+
+
+def _list_entry_line(tree: Any, line: int, name: str, index: int, length: int) -> int | None:
+    """The statement of the function holding `line` that stores entry `index` of the list `name` (of `length`
+    entries): one whose index is that number (`nabla_b[-1]` for the last), else the one store whose index is a
+    variable (`nabla_b[-l]` in a loop over the layers); None when neither is one statement."""
+    from backprop_doctor.static.steps import _scope_of
+
+    name = re.sub(r"\[\s*-?\d+\s*\]$", "", name.strip())  # `nabla_w[0]`: the program's own name for the entry
+    if tree is None or not re.fullmatch(r"[^\W\d]\w*", name) or length < 1:
+        return None
+    scope = _scope_of(tree, line)
+    numbered: set[int] = set()
+    variable: set[int] = set()
+    for node in ast.walk(scope):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AugAssign) else []
+        for target in targets:
+            if not (isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name) and target.value.id == name):
+                continue
+            try:
+                at = ast.literal_eval(target.slice)
+            except ValueError:
+                variable.add(node.lineno)
+                continue
+            if isinstance(at, int) and at % length == index % length:
+                numbered.add(node.lineno)
+    if len(numbered) == 1:
+        return numbered.pop()
+    return variable.pop() if not numbered and len(variable) == 1 else None
 
 
 def _item_key(moved: Moved) -> Any:

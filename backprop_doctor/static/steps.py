@@ -691,6 +691,26 @@ def _adaptive_behind(update: Update, stmt: ast.stmt, tree: ast.Module) -> Update
     return UpdateSite(update, ast.unparse(step), None, gradient, sign * _polarity(step), adaptive=True)
 
 
+def _over_running_maximum(update: Update, stmt: ast.stmt, tree: ast.Module) -> UpdateSite | None:
+    """An Adamax step, `p -= lr / (1 - b1 ** t) * m / (u + eps)` where `u = np.maximum(b2 * u, np.abs(g))`: a
+    step divided by a running maximum (`static.infinity_norm`) is adaptive, each element scaled by its own
+    factor, and its gradient the one its moments are made of (`_gradient_behind`); None otherwise."""
+    from backprop_doctor.static.infinity_norm import accumulators
+
+    found = _step_of(stmt)
+    if found is None:
+        return None
+    step, sign = found
+    kept = {a.target for a in accumulators(_scope_of(tree, stmt.lineno))}
+    divisors = {ast.unparse(n) for d in walk(step) if isinstance(d, ast.BinOp) and isinstance(d.op, ast.Div) for n in walk(d.right)}
+    if not kept & divisors:
+        return None
+    gradient = _gradient_behind(step, stmt, tree)
+    if gradient is None:
+        return None
+    return UpdateSite(update, ast.unparse(step), None, gradient, sign * _polarity(step), adaptive=True)
+
+
 def _rooted_definition(step: ast.AST, stmt: ast.stmt, tree: ast.Module) -> ast.Assign | None:
     """The assignment just before `stmt` of a step that is one name, when it takes a square root (AdaDelta's
     `dx = -np.sqrt(Edx2 + eps) / np.sqrt(Eg2 + eps) * g`, then `params[key] += dx`): each element scaled by its
@@ -976,6 +996,8 @@ def _update_sites(tree: ast.Module, file: str | None = None) -> list[UpdateSite]
         site = _through_velocity(update, stmt, site, tree) if stmt is not None else site
         if site is None and stmt is not None and (behind := _adaptive_behind(update, stmt, tree)) is not None:
             site = behind
+        elif site is not None and not site.adaptive and stmt is not None and (maximal := _over_running_maximum(update, stmt, tree)) is not None:
+            site = maximal  # Adamax's `lr / (1 - b1 ** t) * m / (u + eps)`: the first moment over the gradient's running maximum
         elif site is not None and stmt is not None and site.rate is None and (scaled := _scaled_gradient(stmt, tree, site.gradient)) is not None:
             gradient, polarity = scaled  # AdaDelta's `params[key] += dx`, `dx = -np.sqrt(...) / np.sqrt(...) * g`
             site = dataclasses.replace(site, gradient=gradient, adaptive=True, sign=site.sign * polarity)
@@ -1629,7 +1651,7 @@ def _losses(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...], tree: ast.A
     sites = [f for site in sites if (f := _read_fresh(site, loop, prefix)) is not None]
     printed = [f for site in printed[:1] if (f := _read_fresh(site, loop, prefix)) is not None]
     later = [] if sites or accumulated else _summed_after(loop, prefix, updated)
-    found = sites + accumulated[:1] + later[:1] + printed + _implied_losses(prefix) + _error_losses(loop, prefix, tree)
+    found = sites + accumulated[:1] + later[:1] + printed + _implied_losses(prefix, tree) + _error_losses(loop, prefix, tree)
     return [s for s in found if s.name not in updated] or _held_out_on_training(loop, prefix)
 
 
@@ -2474,9 +2496,17 @@ def _inner_error_losses(tree: ast.Module, prefix: tuple[ast.stmt, ...], updating
                     inlined[target] = ast.Subscript(value=value, slice=ast.Constant(place), ctx=ast.Load())
         data = module - in_loop - moved - set(bound) - computed
 
+        # a local unpacked from a call of another method on the same object, or of a forward function handed the
+        # parameters, with the function's own arguments (`zs, activations = self.forward_train(x, masks)`, `H, Hd, P =
+        # forward(params, X, masks, keep)`): the output its backward reads is that call's, made again in the loop's names
+        holding = {p for p, a in bound.items() if p != me and isinstance(a, ast.Name) and (a.id in moved or a.id in produced)}
+        unpacked_calls = _unpacked_calls(function, me, set(bound) - {me}, holding)
+
         def role(node: ast.AST) -> str | None:
-            if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant):
-                return role(node.value)  # `cache["A2"]` is what `cache` is
+            if isinstance(node, ast.Subscript) and _constant_index(node.slice):
+                return role(node.value)  # `cache["A2"]` is what `cache` is, `activations[-1]` what `activations` is
+            if isinstance(node, ast.Name) and node.id in unpacked_calls:
+                return "output"
             if isinstance(node, ast.Name) and (node.id in from_parameters or node.id in handed and from_parameters):
                 return "output"
             if isinstance(node, ast.Name) and node.id in bound and node.id != me:
@@ -2501,6 +2531,9 @@ def _inner_error_losses(tree: ast.Module, prefix: tuple[ast.stmt, ...], updating
             return None
 
         def spelled(node: ast.expr) -> str:
+            if unpacked_calls and any(isinstance(n, ast.Name) and n.id in unpacked_calls for n in walk(node)):
+                inlined_output = _Substituted(unpacked_calls).visit(copy.deepcopy(node))
+                return ast.unparse(_Substituted({**bound, **made}).visit(inlined_output))
             if forward is not None and isinstance(node, ast.Name) and node.id in computed and node.id not in made:
                 return f"{ast.unparse(bound[me])}.{forward}({ast.unparse(call.args[0])})"
             if isinstance(node, ast.Name) and node.id in from_parameters:
@@ -2519,6 +2552,48 @@ def _inner_error_losses(tree: ast.Module, prefix: tuple[ast.stmt, ...], updating
                 if any(role(n) == "given" for n in parts) and not any(role(n) == "output" for n in parts):
                     made[targets[0]] = _Substituted({**bound, **made}).visit(copy.deepcopy(stmt.value))
     return []
+
+
+def _constant_index(index: ast.expr) -> bool:
+    """`["A2"]`, `[2]`, `[-1]`: an index that is a number or a string, not a variable."""
+    if isinstance(index, ast.UnaryOp) and isinstance(index.op, ast.USub):
+        index = index.operand
+    return isinstance(index, ast.Constant)
+
+
+def _unpacked_calls(function: ast.AST, me: str | None, parameters: set[str], holding: set[str]) -> dict[str, ast.expr]:
+    """Locals of `function` bound once from a call of a method on its instance `me` (`zs, activations =
+    self.forward_train(x, masks)`) or of a function handed one of `holding`, the parameters that hold what the
+    step moves (`H, Hd, P = forward(params, X, masks, keep)`, not `Y_hot = encode(y)`), whose arguments are all
+    parameters of `function`, each as that call with its position (`self.forward_train(x, masks)[1]`), in
+    `function`'s names; never a parameter bound again."""
+    from backprop_doctor.static.step_functions import _once  # it builds on this module
+
+    statements = list(_once(function.body))  # type: ignore[attr-defined]
+    counts: dict[str, int] = {}
+    for stmt in statements:
+        for target in _targets(stmt):
+            counts[target] = counts.get(target, 0) + 1
+    found: dict[str, ast.expr] = {}
+    for stmt in statements:
+        if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.value, ast.Call)):
+            continue
+        call = stmt.value
+        method = isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name) and call.func.value.id == me
+        arguments = [*call.args, *(k.value for k in call.keywords)]
+        if not arguments or not all(isinstance(a, ast.Name) and a.id in parameters for a in arguments):
+            continue
+        if not (method or (isinstance(call.func, ast.Name) and any(a.id in holding for a in arguments if isinstance(a, ast.Name)))):
+            continue
+        target = stmt.targets[0]
+        names = [(None, target)] if isinstance(target, ast.Name) else list(enumerate(target.elts)) if isinstance(target, ast.Tuple) else []
+        for position, name in names:
+            if isinstance(name, ast.Name) and counts.get(name.id) == 1 and name.id not in parameters:
+                value: ast.expr = copy.deepcopy(call)
+                if position is not None:
+                    value = ast.Subscript(value, ast.Constant(position), ast.Load())
+                found[name.id] = value
+    return found
 
 
 def _global_readers(tree: ast.Module, parameters: set[str]) -> set[str]:
@@ -2871,16 +2946,27 @@ def _pairs_loop(node: ast.AST, me: str, bound: dict[str, str]) -> str | None:
 _GRADIENT_CALL = re.compile(r"(?i)gradient|numerical_gradient|backward|backprop|grads?|compute_grad\w*")
 
 
-def _implied_losses(prefix: tuple[ast.stmt, ...]) -> list[LossSite]:
-    """`net.gradient(x, t)` with no loss in sight: `net.loss(x, t)`, the loss the object says it has."""
+def _implied_losses(prefix: tuple[ast.stmt, ...], tree: ast.AST | None = None) -> list[LossSite]:
+    """`net.gradient(x, t)` with no loss in sight: `net.loss(x, t)`, the loss the object says it has; not when
+    every class of `tree` defining that gradient method is one of its own (no base) without a `loss` method
+    (a book network's `backprop(x, y)` beside its `cost(a, y)`: the error its backward starts from says it)."""
     found = []
     for stmt in prefix:
         for node in walk(stmt):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and _GRADIENT_CALL.fullmatch(node.func.attr):
+                if tree is not None and _without_loss_method(tree, node.func.attr):
+                    continue
                 owner = ast.unparse(node.func.value)
                 arguments = ", ".join(ast.unparse(a) for a in node.args)
                 found.append(LossSite(f"{owner}.loss", f"{owner}.loss({arguments})", node.lineno, False))
     return found
+
+
+def _without_loss_method(tree: ast.AST, method: str) -> bool:
+    """Whether the classes of `tree` that define `method` are all without a base of their own and a `loss` method."""
+    owners = [c for c in walk(tree) if isinstance(c, ast.ClassDef) and any(isinstance(d, (ast.FunctionDef, ast.AsyncFunctionDef)) and d.name == method for d in c.body)]
+    plain = all(not c.bases or all(isinstance(b, ast.Name) and b.id == "object" for b in c.bases) for c in owners)
+    return bool(owners) and plain and not any(isinstance(d, (ast.FunctionDef, ast.AsyncFunctionDef)) and d.name == "loss" for c in owners for d in c.body)
 
 
 _PLAIN_LOSS = re.compile(r"(?i)loss|cost|error|err|mse|[JEL]|e_total|objective")

@@ -17,6 +17,7 @@ climbs the loss. `step` makes that step on fresh arrays, never on the user's.
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -272,7 +273,8 @@ class AdamDrift:
     ratio: float
     kind: str
     ratios: tuple[float, ...]  # the median multiple at every step, for the evidence
-    family: str = "Adam"  # or "RMSProp", "AdaGrad" (`rms_drift`)
+    family: str = "Adam"  # or "Adamax", "RMSProp", "AdaGrad" (`rms_drift`)
+    largest: tuple[float, ...] = ()  # the largest multiple at every step (one element may move far while the median does not)
 
 
 def adam_drift(cls: type, method: str, rng: np.random.Generator) -> AdamDrift | None:
@@ -280,7 +282,7 @@ def adam_drift(cls: type, method: str, rng: np.random.Generator) -> AdamDrift | 
     compared with Adam's own; None when it moves as Adam does, or is not an Adam this can judge
     (another name, a weight decay, no rate found, an update that does not run on a dict or list)."""
     name = cls.__name__.lower()
-    if "adam" not in name or "adamw" in name or "adamax" in name:
+    if "adam" not in name or "adamw" in name:
         return None
     optimizer = _instance(cls)
     if optimizer is None or any(float(getattr(optimizer, a, 0) or 0) != 0 for a in ("weight_decay", "decay", "wd", "l2")
@@ -290,7 +292,12 @@ def adam_drift(cls: type, method: str, rng: np.random.Generator) -> AdamDrift | 
     if rate is None:
         return None
     magnitude, ratios = _constant_moves(cls, method, rng, rate)
-    return _drift(cls, method, rate, ratios, magnitude) if ratios is not None else None
+    if ratios is None:
+        return None
+    drift = _drift(cls, method, rate, ratios, magnitude)
+    # Adamax divides the corrected first moment by the running maximum of |g|, which a constant gradient keeps at |g|:
+    # its moves are Adam's, lr · sign(g) at every update
+    return dataclasses.replace(drift, family="Adamax") if drift is not None and "adamax" in name else drift
 
 
 def rms_drift(cls: type, method: str, rng: np.random.Generator) -> AdamDrift | None:
@@ -440,7 +447,8 @@ def adam_function_drift(func: Any, rng: np.random.Generator) -> AdamDrift | None
                     ratios.append((after - before) / (-rate * np.sign(gradient)))
         except Exception:  # noqa: BLE001 - user code: not this form of parameters
             continue
-        return _drift(func, "", rate, ratios, magnitude)
+        drift = _drift(func, "", rate, ratios, magnitude)
+        return dataclasses.replace(drift, family="Adamax") if drift is not None and "adamax" in func.__name__.lower() else drift
     return None
 
 
@@ -464,7 +472,8 @@ def _cs231n_drift(func: Any, w: np.ndarray, gradient: np.ndarray, magnitude: np.
                 w = np.asarray(after, dtype=np.float64).copy()
     except Exception:  # noqa: BLE001 - user code: not written yet
         return None
-    return _drift(func, "", rate, ratios, magnitude)
+    drift = _drift(func, "", rate, ratios, magnitude)
+    return dataclasses.replace(drift, family="Adamax") if drift is not None and "adamax" in func.__name__.lower() else drift
 
 
 def adam_function(func: Any) -> bool:
@@ -481,9 +490,10 @@ def adam_function(func: Any) -> bool:
 
 def _drift(cls: type, method: str, rate: float, ratios: list[np.ndarray], magnitude: np.ndarray) -> AdamDrift | None:
     medians = tuple(float(np.median(r)) if np.all(np.isfinite(r)) else float("nan") for r in ratios)
+    largest = tuple(float(np.max(np.abs(r))) if np.all(np.isfinite(r)) else float("nan") for r in ratios)
     for index, r in enumerate(ratios):
         if not np.all(np.isfinite(r)):
-            return AdamDrift(cls, method, rate, index + 1, float("nan"), "not-finite", medians)
+            return AdamDrift(cls, method, rate, index + 1, float("nan"), "not-finite", medians, largest=largest)
         if np.all(np.abs(r - 1) <= ADAM_TOLERANCE):
             continue
         if index == 0 and np.median(r) < 0:
@@ -491,7 +501,7 @@ def _drift(cls: type, method: str, rate: float, ratios: list[np.ndarray], magnit
         inverse = np.all(np.abs(r * magnitude / np.median(r * magnitude) - 1) <= ADAM_TOLERANCE) and np.ptp(magnitude) > 1
         uniform = np.all(np.abs(r / np.median(r) - 1) <= ADAM_TOLERANCE)
         kind = "inverse-magnitude" if inverse else "uniform" if uniform else "other"
-        return AdamDrift(cls, method, rate, index + 1, float(np.median(r)), kind, medians)
+        return AdamDrift(cls, method, rate, index + 1, float(np.median(r)), kind, medians, largest=largest)
     return None
 
 
