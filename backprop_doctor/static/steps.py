@@ -2441,6 +2441,8 @@ def _inner_error_losses(tree: ast.Module, prefix: tuple[ast.stmt, ...], updating
     produced = _computed_from_parameters(prefix, updating)
     called = called_functions(tree, statements)
     moved = {t for stmt in updating for t in _targets(stmt)}  # what the updates move (`W1 -= lr * gW1`)
+    # `net["layers"] = [p - lr * g for ...]`: a list of parameters held by a dict or an object, rebound whole
+    rebound = {ast.unparse(t) for stmt in updating if isinstance(stmt, ast.Assign) for t in stmt.targets if isinstance(t, (ast.Subscript, ast.Attribute))}
     in_loop = {t for stmt in statements for t in _targets(stmt)}
     module = {t for stmt in getattr(tree, "body", []) for t in _targets(stmt)}  # names the module binds (its data)
     stored: set[str] = set()  # attributes the step's methods compute (`self.output`)
@@ -2473,7 +2475,7 @@ def _inner_error_losses(tree: ast.Module, prefix: tuple[ast.stmt, ...], updating
         # a function that computes its forward pass itself from the parameters it is handed and the data
         # the module holds (`grads(W1, c1, W2, c2)` reading `X`, `y`): its locals made from those
         # parameters are the output, spelled out in the loop's names (`sigmoid(np.tanh(X @ W1 + c1) @ W2 + c2)`)
-        handed = {p for p, a in bound.items() if p != me and isinstance(a, ast.Name) and a.id in moved}
+        handed = {p for p, a in bound.items() if p != me and (isinstance(a, ast.Name) and a.id in moved or ast.unparse(a) in rebound)}
         # or from the module's own parameters, which the function reads as globals, itself or through a function
         # it calls (`h1, h2, o = forward(x1, x2)` with `forward` reading `w1`... that the loop's updates move)
         local = set(parameters) | {t for st in walk(function) if isinstance(st, ast.stmt) for t in _targets(st)}

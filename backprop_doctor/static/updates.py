@@ -440,6 +440,32 @@ def list_update(stmt: ast.stmt) -> ListUpdate | None:
     return ListUpdate(element, other, sources[1 - at], elt.op, elt.right)
 
 
+def _list_descent(update: ListUpdate, roles: Mapping[str, str]) -> bool:
+    """`model = [w - 0.05 * g for w, g in zip(model, grads)]`: a list of any name rebuilt from itself, each
+    element moved by a rate times its partner from a list of gradients (one the loop binds to what a
+    gradient function returns, or one named as gradients) or by a rate written as one, is a list of parameters.
+    Not a sum (`nabla_b = [nb + dnb for nb, dnb in zip(nabla_b, delta_nabla_b)]`: gradients gathered over
+    a minibatch), nor a list of gradients or of an optimiser's state rebuilt."""
+    if not isinstance(update.op, ast.Sub):
+        return False
+    source = ast.parse(update.gradients, mode="eval").body
+    if _steps(source, roles):
+        return True
+    product = _leading_product(update.step)
+    if product is None:
+        return False
+    for factor, other in ((product.left, product.right), (product.right, product.left)):
+        if (_a_number(factor) or _rate_named(factor)) and isinstance(other, ast.Name) and other.id == update.gradient_variable:
+            return True
+    return False
+
+
+def _not_state(target: ast.AST) -> bool:
+    """Whether a rebound list is neither gradients (`grads`, `nabla_w`) nor an optimiser's state by its name."""
+    names = _chain(target)
+    return bool(names) and not (_GRADIENT.fullmatch(names[-1]) or _OPTIMISER_STATE.search(names[-1]) or _VELOCITY.fullmatch(names[-1]))
+
+
 def unpacked(stmt: ast.stmt, arguments: frozenset[str] | None = None) -> list[ast.Assign]:
     """One assignment per parameter of a statement that updates several at once:
     `W1, b1 = W1 - lr * dW1, b1 - lr * db1`, or an update function's `return W - lr * dW, b - lr * db`
@@ -739,7 +765,7 @@ def parameter_updates(tree: ast.AST, *, text: str | None = None) -> list[Update]
                 make(stmt, target, value.op, value.right, "rebind-attribute", function)
             return
         listwise = list_update(stmt)
-        if listwise is not None and _param_like(target, roles):
+        if listwise is not None and (_param_like(target, roles) or _list_descent(listwise, roles) and _not_state(target)):
             make(stmt, target, listwise.op, listwise.step, "rebind-list", function)
             return
         if not (isinstance(value, ast.BinOp) and isinstance(value.op, (ast.Sub, ast.Add))):
