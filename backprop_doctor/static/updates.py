@@ -175,7 +175,47 @@ def _loop_roles(loop: ast.For | ast.AsyncFor) -> dict[str, str]:
         )  # fmt: skip
         if gradients and role(first_source) is None and isinstance(first, ast.Name):
             roles[first.id] = "param"
+    walked = zipped_descent(loop)
+    if walked is not None and walked[0] not in roles and roles.get(walked[1], "grad") == "grad":
+        roles.update({walked[0]: "param", walked[1]: "grad"})  # `p -= step * g`, whatever the containers are called
     return roles
+
+
+def zipped_descent(loop: ast.stmt) -> tuple[str, str] | None:
+    """`for p, g in zip(model.offsets, gb): p -= step * g`, `for p, g in zip([net.A, net.a], grads): ...`:
+    a loop over containers walked in step whose body moves one loop variable in place, down by a factor
+    the loop does not bind (a number, or a name: the rate) times another loop variable. Whatever the names,
+    the first walks parameters and the second their gradients: (`p`, `g`); None for any other loop (a
+    factor computed in the body, `row -= f * pivot`, is elimination, not a step)."""
+    if not (isinstance(loop, (ast.For, ast.AsyncFor)) and isinstance(loop.iter, ast.Call) and isinstance(loop.iter.func, ast.Name)):
+        return None
+    if loop.iter.func.id != "zip" or not isinstance(loop.target, (ast.Tuple, ast.List)):
+        return None
+    mine = {e.id for e in loop.target.elts if isinstance(e, ast.Name)}
+    if len(mine) != len(loop.target.elts) or len(mine) < 2:
+        return None
+    bound = {n.id for stmt in loop.body for n in walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    for stmt in loop.body:
+        if not (isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, (ast.Sub, ast.Add))):
+            continue
+        target = stmt.target
+        if isinstance(target, ast.Subscript) and _whole_array(target.slice):
+            target = target.value  # `p[...] -= lr * g`, `p[:] -= ...`
+        if not (isinstance(target, ast.Name) and target.id in mine):
+            continue
+        step, descends = stmt.value, isinstance(stmt.op, ast.Sub)
+        if isinstance(step, ast.UnaryOp) and isinstance(step.op, ast.USub):
+            step, descends = step.operand, not descends  # `p += -lr * g`
+        product = _leading_product(step)
+        if not descends or product is None:
+            continue
+        for factor, other in ((product.left, product.right), (product.right, product.left)):
+            if not (isinstance(other, ast.Name) and other.id in mine and other.id != target.id):
+                continue
+            free = isinstance(factor, (ast.Name, ast.Attribute)) and bool(_chain(factor)) and not (_identifiers(factor) & (mine | bound))
+            if _a_number(factor) or free:
+                return target.id, other.id
+    return None
 
 
 def _gradient_pair(element: ast.Tuple | ast.List, source_role: str | None) -> bool:
@@ -657,6 +697,29 @@ def _velocities_changed_in_place(tree: ast.AST) -> tuple[set[int], set[int]]:
     return changes, reads
 
 
+def _rate_steps_bound(body: list[ast.stmt]) -> set[str]:
+    """Names the statements of `body` (and the blocks inside them) bind to a learning rate times (or over)
+    something else, whatever they are called: `upd = lr * m_hat / (np.sqrt(v_hat) + eps)`, a step the
+    update then adds or takes off (`w -= upd`); not a rate made from a rate (`lr_now = lr * 0.99`)."""
+    found: set[str] = set()
+    for stmt in body:
+        for node in walk(stmt):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                break
+            if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
+                continue
+            name, value = node.targets[0].id, node.value
+            if isinstance(value, ast.UnaryOp) and isinstance(value.op, ast.USub):
+                value = value.operand
+            product = _leading_product(value)
+            if product is None or _LEARNING_RATE.fullmatch(name):
+                continue
+            for factor, other in ((product.left, product.right), (product.right, product.left)):
+                if _rate_named(factor) and not _a_number(other) and not _rate_named(other):
+                    found.add(name)
+    return found
+
+
 def _products_bound(body: list[ast.stmt]) -> set[str]:
     """Names the statements of `body` (and the blocks inside them) bind to a matrix product."""
     found: set[str] = set()
@@ -795,7 +858,7 @@ def parameter_updates(tree: ast.AST, *, text: str | None = None) -> list[Update]
         staged(body, roles, function)
         # `adjustment = dot(X.T, error * slope)` then `self.synaptic_weights += adjustment`: a name bound to
         # a matrix product of the body is a step, whatever it is called
-        roles = {**{name: "grad" for name in _products_bound(body) | _gradients_called(body) | _velocities_bound(body)}, **roles}
+        roles = {**{name: "grad" for name in _products_bound(body) | _gradients_called(body) | _velocities_bound(body) | _rate_steps_bound(body)}, **roles}
         for stmt in body:
             if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 visit(stmt.body, {}, names.get(id(stmt), stmt.name), frozenset(a.arg for a in stmt.args.args))
