@@ -207,10 +207,14 @@ def zipped_descent(loop: ast.stmt) -> tuple[str, str] | None:
         if isinstance(step, ast.UnaryOp) and isinstance(step.op, ast.USub):
             step, descends = step.operand, not descends  # `p += -lr * g`
         product = _leading_product(step)
-        if not descends or product is None:
+        if product is None:
             continue
         for factor, other in ((product.left, product.right), (product.right, product.left)):
             if not (isinstance(other, ast.Name) and other.id in mine and other.id != target.id):
+                continue
+            if isinstance(factor, ast.UnaryOp) and isinstance(factor.op, ast.USub) and not descends:
+                factor = factor.operand  # `p += -step * g`, parsed as `(-step) * g`
+            elif not descends:
                 continue
             free = isinstance(factor, (ast.Name, ast.Attribute)) and bool(_chain(factor)) and not (_identifiers(factor) & (mine | bound))
             if _a_number(factor) or free:
@@ -266,7 +270,10 @@ def _keyed_descent(stmt: ast.AugAssign, roles: Mapping[str, str]) -> bool:
     return (
         isinstance(stmt.op, ast.Sub) and (literal or walked) and bool(names)
         and not _VELOCITY.fullmatch(names[-1]) and not _GRADIENT.fullmatch(names[-1]) and not _OPTIMISER_STATE.search(names[-1])
-        and (any(_LEARNING_RATE.fullmatch(i) for i in _identifiers(stmt.value)) or literal and _number_times_own_gradient(stmt))
+        and (
+            any(_LEARNING_RATE.fullmatch(i) for i in _identifiers(stmt.value)) or literal and _number_times_own_gradient(stmt)
+            or walked and isinstance(stmt.value, ast.Name) and roles.get(stmt.value.id) == "grad"  # `P[k] -= upd`, `upd = lr * m / ...`
+        )
     )  # fmt: skip
 
 
