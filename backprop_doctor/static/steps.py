@@ -33,7 +33,7 @@ from typing import Any
 from backprop_doctor.static.definitions import _child_blocks, _qualnames, find_function
 from backprop_doctor.static.inline import named_inputs
 from backprop_doctor.static.tree import walk
-from backprop_doctor.static.updates import CJK_LOSS, _GRADIENT, _LEARNING_RATE, _VELOCITY, Update, _chain, _identifiers, decayed_step, list_update, parameter_updates, signed_terms, unpacked
+from backprop_doctor.static.updates import CJK_LOSS, _GRADIENT, _LEARNING_RATE, _VELOCITY, Update, _chain, _identifiers, decayed_step, list_update, parameter_updates, signed_terms, unpacked, zipped_descent
 
 LOSS_NAME = re.compile(
     r"(?i:(?:\w*_)?(?:loss|cost|error|err|mse|sse|mae|rmse|nll|bce|xent|cross_?entropy|huber|hinge|objective|risk)(?:_?[a-z0-9]*)?)|[JEL](?:_?\w+)?"
@@ -683,9 +683,11 @@ def _adaptive_behind(update: Update, stmt: ast.stmt, tree: ast.Module) -> Update
     if found is None:
         return None
     step, sign = found
-    if not any(_TRANSFORMED.search(i) or _reads_state(step) for i in _identifiers(step)) and _rooted_definition(step, stmt, tree) is None:
+    rooted = _rooted_definition(step, stmt, tree)
+    if not any(_TRANSFORMED.search(i) or _reads_state(step) for i in _identifiers(step)) and rooted is None:
         return None
-    gradient = _gradient_behind(step, stmt, tree)
+    # `upd = lr * m_hat / (np.sqrt(v_hat) + eps)` then `w -= upd`: the step's own name is one statement more to read through
+    gradient = _gradient_behind(step, stmt, tree, depth=4 if rooted is not None else 3)
     if gradient is None:
         return None
     return UpdateSite(update, ast.unparse(step), None, gradient, sign * _polarity(step), adaptive=True)
@@ -1517,6 +1519,8 @@ def _over_parameters(loop: ast.For | ast.While) -> bool:
     if isinstance(loop.iter, (ast.Tuple, ast.List)) and all(isinstance(e, ast.Constant) and isinstance(e.value, str) for e in loop.iter.elts):
         return True
     call = loop.iter
+    if zipped_descent(loop) is not None:
+        return True  # `for p, g in zip(model.offsets, gb): p -= step * g`, whatever the containers are called
     if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "zip":
         # `zip([Wxh, Whh], [dWxh, dWhh], [mWxh, mWhh])` walks parameters; `zip(data, labels)` walks samples
         return any(isinstance(a, (ast.List, ast.Tuple)) for a in call.args) or any(_PARAMETER_WORDS.search(i) for i in _identifiers(call))

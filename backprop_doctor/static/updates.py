@@ -119,8 +119,9 @@ def _literal_role(expression: ast.AST) -> str | None:
     return "grad" if all(_GRADIENT.fullmatch(n) for n in names) else None
 
 
-def _loop_roles(loop: ast.For | ast.AsyncFor) -> dict[str, str]:
-    """Loop variables that stand for parameters or gradients: `for p, g in zip(params, grads)`."""
+def _loop_roles(loop: ast.For | ast.AsyncFor, passing: frozenset[str] = frozenset()) -> dict[str, str]:
+    """Loop variables that stand for parameters or gradients: `for p, g in zip(params, grads)` (`passing`:
+    names the pass binds before the loop, `zipped_descent`)."""
 
     def role(expression: ast.AST) -> str | None:
         identifiers = _identifiers(expression)
@@ -175,7 +176,55 @@ def _loop_roles(loop: ast.For | ast.AsyncFor) -> dict[str, str]:
         )  # fmt: skip
         if gradients and role(first_source) is None and isinstance(first, ast.Name):
             roles[first.id] = "param"
+    walked = zipped_descent(loop, passing)
+    if walked is not None and walked[0] not in roles and roles.get(walked[1], "grad") == "grad":
+        roles.update({walked[0]: "param", walked[1]: "grad"})  # `p -= step * g`, whatever the containers are called
     return roles
+
+
+def zipped_descent(loop: ast.stmt, passing: frozenset[str] = frozenset()) -> tuple[str, str] | None:
+    """`for p, g in zip(model.offsets, gb): p -= step * g`, `for p, g in zip([net.A, net.a], grads): ...`:
+    a loop over containers walked in step whose body moves one loop variable in place, down by a factor
+    the loop does not bind (a number, or a name: the rate) times another loop variable. Whatever the names,
+    the first walks parameters and the second their gradients: (`p`, `g`); None for any other loop (a
+    factor computed in the body, `row -= f * pivot`, is elimination, not a step; nor a literal of names
+    `passing`, which the pass computes before the loop: `zip((H, A), (dZ1, dZ2))`, activations)."""
+    if not (isinstance(loop, (ast.For, ast.AsyncFor)) and isinstance(loop.iter, ast.Call) and isinstance(loop.iter.func, ast.Name)):
+        return None
+    if loop.iter.func.id != "zip" or not isinstance(loop.target, (ast.Tuple, ast.List)):
+        return None
+    mine = {e.id for e in loop.target.elts if isinstance(e, ast.Name)}
+    if len(mine) != len(loop.target.elts) or len(mine) < 2:
+        return None
+    bound = {n.id for stmt in loop.body for n in walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    for stmt in loop.body:
+        if not (isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, (ast.Sub, ast.Add))):
+            continue
+        target = stmt.target
+        if isinstance(target, ast.Subscript) and _whole_array(target.slice):
+            target = target.value  # `p[...] -= lr * g`, `p[:] -= ...`
+        if not (isinstance(target, ast.Name) and target.id in mine):
+            continue
+        step, descends = stmt.value, isinstance(stmt.op, ast.Sub)
+        if isinstance(step, ast.UnaryOp) and isinstance(step.op, ast.USub):
+            step, descends = step.operand, not descends  # `p += -lr * g`
+        product = _leading_product(step)
+        if product is None:
+            continue
+        for factor, other in ((product.left, product.right), (product.right, product.left)):
+            if not (isinstance(other, ast.Name) and other.id in mine and other.id != target.id):
+                continue
+            if isinstance(factor, ast.UnaryOp) and isinstance(factor.op, ast.USub) and not descends:
+                factor = factor.operand  # `p += -step * g`, parsed as `(-step) * g`
+            elif not descends:
+                continue
+            free = isinstance(factor, (ast.Name, ast.Attribute)) and bool(_chain(factor)) and not (_identifiers(factor) & (mine | bound))
+            walked = loop.iter.args[[e.id for e in loop.target.elts].index(target.id)] if len(loop.iter.args) == len(loop.target.elts) else None  # type: ignore[attr-defined]
+            if isinstance(walked, (ast.Tuple, ast.List)) and any(isinstance(e, ast.Name) and e.id in passing for e in walked.elts):
+                return None  # `for P, G in zip((H, A), (dZ1, dZ2))`: values of this pass, not parameters
+            if _a_number(factor) or free:
+                return target.id, other.id
+    return None
 
 
 def _gradient_pair(element: ast.Tuple | ast.List, source_role: str | None) -> bool:
@@ -226,7 +275,10 @@ def _keyed_descent(stmt: ast.AugAssign, roles: Mapping[str, str]) -> bool:
     return (
         isinstance(stmt.op, ast.Sub) and (literal or walked) and bool(names)
         and not _VELOCITY.fullmatch(names[-1]) and not _GRADIENT.fullmatch(names[-1]) and not _OPTIMISER_STATE.search(names[-1])
-        and (any(_LEARNING_RATE.fullmatch(i) for i in _identifiers(stmt.value)) or literal and _number_times_own_gradient(stmt))
+        and (
+            any(_LEARNING_RATE.fullmatch(i) for i in _identifiers(stmt.value)) or literal and _number_times_own_gradient(stmt)
+            or walked and isinstance(stmt.value, ast.Name) and roles.get(stmt.value.id) == "grad"  # `P[k] -= upd`, `upd = lr * m / ...`
+        )
     )  # fmt: skip
 
 
@@ -683,6 +735,29 @@ def _velocities_changed_in_place(tree: ast.AST) -> tuple[set[int], set[int]]:
     return changes, reads
 
 
+def _rate_steps_bound(body: list[ast.stmt]) -> set[str]:
+    """Names the statements of `body` (and the blocks inside them) bind to a learning rate times (or over)
+    something else, whatever they are called: `upd = lr * m_hat / (np.sqrt(v_hat) + eps)`, a step the
+    update then adds or takes off (`w -= upd`); not a rate made from a rate (`lr_now = lr * 0.99`)."""
+    found: set[str] = set()
+    for stmt in body:
+        for node in walk(stmt):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                break
+            if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
+                continue
+            name, value = node.targets[0].id, node.value
+            if isinstance(value, ast.UnaryOp) and isinstance(value.op, ast.USub):
+                value = value.operand
+            product = _leading_product(value)
+            if product is None or _LEARNING_RATE.fullmatch(name):
+                continue
+            for factor, other in ((product.left, product.right), (product.right, product.left)):
+                if _rate_named(factor) and not _a_number(other) and not _rate_named(other):
+                    found.add(name)
+    return found
+
+
 def _products_bound(body: list[ast.stmt]) -> set[str]:
     """Names the statements of `body` (and the blocks inside them) bind to a matrix product."""
     found: set[str] = set()
@@ -817,11 +892,16 @@ def parameter_updates(tree: ast.AST, *, text: str | None = None) -> list[Update]
             if stored.get((ast.unparse(value.left), stmt.targets[0].id), 0) > stmt.lineno and _steps(value.right, roles):
                 make(stmt, value.left, value.op, value.right, "rebind-name", function)
 
-    def visit(body: list[ast.stmt], roles: Mapping[str, str], function: str | None, arguments: frozenset[str] = frozenset(), loops: frozenset[str] = frozenset()):
+    def visit(
+        body: list[ast.stmt], roles: Mapping[str, str], function: str | None, arguments: frozenset[str] = frozenset(),
+        loops: frozenset[str] = frozenset(), passing: frozenset[str] = frozenset(),
+    ):  # fmt: skip
+        """`passing`: names the innermost loop's body binds before `body` (a pass's own values, `H = np.tanh(Z1)`)."""
         staged(body, roles, function)
         # `adjustment = dot(X.T, error * slope)` then `self.synaptic_weights += adjustment`: a name bound to
         # a matrix product of the body is a step, whatever it is called
-        roles = {**{name: "grad" for name in _products_bound(body) | _gradients_called(body) | _velocities_bound(body)}, **roles}
+        roles = {**{name: "grad" for name in _products_bound(body) | _gradients_called(body) | _velocities_bound(body) | _rate_steps_bound(body)}, **roles}
+        here = set(passing)
         for stmt in body:
             if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 visit(stmt.body, {}, names.get(id(stmt), stmt.name), frozenset(a.arg for a in stmt.args.args))
@@ -832,11 +912,13 @@ def parameter_updates(tree: ast.AST, *, text: str | None = None) -> list[Update]
             check(stmt, roles, function, arguments, loops)
             if isinstance(stmt, (ast.For, ast.AsyncFor)):
                 walked = loops | {n.id for n in walk(stmt.target) if isinstance(n, ast.Name)}
-                visit(stmt.body, {**roles, **_key_roles(stmt), **_loop_roles(stmt)}, function, arguments, walked)
-                visit(stmt.orelse, roles, function, arguments, loops)
+                visit(stmt.body, {**roles, **_key_roles(stmt), **_loop_roles(stmt, frozenset(here))}, function, arguments, walked)
+                visit(stmt.orelse, roles, function, arguments, loops, frozenset(here))
+                here |= {n.id for n in walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
                 continue
             for block in _child_blocks(stmt):
-                visit(block, roles, function, arguments, loops)
+                visit(block, roles, function, arguments, loops, frozenset(here))
+            here |= {n.id for n in walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
 
     visit(getattr(tree, "body", []), {}, None)
     return sorted(found, key=lambda u: (u.line, u.col))
