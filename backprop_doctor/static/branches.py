@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 from backprop_doctor.conventions._base import gradient_names
 from backprop_doctor.static.tree import walk
+from backprop_doctor.static.upstream import _depends_on as depends_on, _reads
 
 Function = ast.FunctionDef | ast.AsyncFunctionDef
 
@@ -111,27 +112,12 @@ def _key_tail(key: ast.expr) -> str | None:
     return None
 
 
-def _reads(stmt: ast.stmt) -> set[str]:
-    value = getattr(stmt, "value", None)
-    names = {n.id for n in walk(value) if isinstance(n, ast.Name)} if value is not None else set()
-    if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
-        names.add(stmt.target.id)
-    return names
-
-
 def _binds(stmt: ast.stmt) -> set[str]:
+    """The names a statement stores to (`d` of `d[i] = ...` is not one: that writes into it)."""
     targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]  # type: ignore[attr-defined]
     return {n.id for t in targets for n in walk(t) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
 
 
 def _depends_on(body: list[ast.stmt], stmt: ast.stmt) -> set[int]:
-    """Lines of the earlier assignments `stmt` reads from, transitively (the last binding of each name)."""
-    found: set[int] = set()
-    wanted = _reads(stmt)
-    for earlier in reversed([s for s in body if s.lineno < stmt.lineno]):
-        bound = _binds(earlier) & wanted
-        if not bound:
-            continue
-        found.add(earlier.lineno)
-        wanted = (wanted - bound) | _reads(earlier)
-    return found
+    """`static.upstream`'s dependency walk, with names bound only where they are stored to."""
+    return depends_on(body, stmt, binds=_binds)

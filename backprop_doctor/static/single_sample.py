@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 
+from backprop_doctor.static.layout import _own_nodes
 from backprop_doctor.static.tree import walk
 
 _DEPTH = 8  # assignments followed back from a call's argument
@@ -42,19 +43,6 @@ def only_single_sample_calls(tree: ast.AST | None, name: str) -> bool:
 
 def _called(func: ast.AST) -> str | None:
     return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
-
-
-def _own_nodes(scope: ast.AST) -> list[ast.AST]:
-    """The nodes of a function (or module) outside the functions and classes defined in it."""
-    found: list[ast.AST] = []
-    stack = list(ast.iter_child_nodes(scope))
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-            continue
-        found.append(node)
-        stack.extend(ast.iter_child_nodes(node))
-    return found
 
 
 def _single(node: ast.AST, scope: ast.AST, body: list[ast.AST], line: int, depth: int) -> bool:

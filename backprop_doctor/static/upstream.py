@@ -10,6 +10,7 @@ and returns the latest statement they all depend on, when that one reads the ups
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 
 from backprop_doctor.static.tree import walk
 
@@ -63,12 +64,13 @@ def _binds(stmt: ast.stmt) -> set[str]:
     return {n.id for t in targets for n in walk(t) if isinstance(n, ast.Name)}
 
 
-def _depends_on(body: list[ast.stmt], stmt: ast.stmt) -> set[int]:
-    """Lines of the earlier assignments `stmt` reads from, transitively (the last binding of each name)."""
+def _depends_on(body: list[ast.stmt], stmt: ast.stmt, binds: Callable[[ast.stmt], set[str]] = _binds) -> set[int]:
+    """Lines of the earlier assignments `stmt` reads from, transitively (the last binding of each name);
+    `binds`: the names a statement binds (by default any name its targets hold, `d` of `d[i] = ...` too)."""
     found: set[int] = set()
     wanted = _reads(stmt)
     for earlier in reversed([s for s in body if s.lineno < stmt.lineno]):
-        bound = _binds(earlier) & wanted
+        bound = binds(earlier) & wanted
         if not bound:
             continue
         found.add(earlier.lineno)
