@@ -252,6 +252,9 @@ class LayerCheck(Contracts, Outcomes):
         self._stateful = False
         self._watched = False  # the first backward of this run is watched
         self._untouched: np.ndarray | None = None  # the input, when user code had it only read-only
+        # ids of a network's parameters user code had only read-only since they were copied from the
+        # caller's (`_first_calls`): they still hold the caller's values, without a comparison (`_saved`)
+        self._unmoved: frozenset[int] = frozenset()
         self._narrow = True  # failing probes are stepped finer too (float64 only, set in `_run`)
         self._dtype = "float64"  # the precision the loss is computed in (set in `_check_arrays`)
         self._softmax_out: np.ndarray | None = None  # the first output, when its rows are probabilities (`_first_calls`)
@@ -426,7 +429,7 @@ class LayerCheck(Contracts, Outcomes):
             and original is not live
             and original.shape == live.shape
             and not np.may_share_memory(original, live)
-            and ((live is self._untouched and original.dtype == live.dtype) or identical(live, original))
+            and (((live is self._untouched or id(live) in self._unmoved) and original.dtype == live.dtype) or identical(live, original))
         ):
             return original
         return live.copy()
@@ -632,10 +635,15 @@ class LayerCheck(Contracts, Outcomes):
         state = _state_of(network.net, {p.shape for p in network.params().values()}) if network is not None and attempt == 0 else None
         self._reseed()
         self.counter.forwards += 1
+        frozen = self._frozen_parameters(attempt)
         try:
             out = getattr(self.adapter, "first_forward", self.adapter.forward)(given, self.t)
         except Exception as error:
             raise _LayerRaised("forward", error) from error
+        finally:
+            for p in frozen:
+                p.flags.writeable = True
+        self._unmoved = frozenset(map(id, frozen))
         if self.settle_only is not None and not self.settle_only():
             self.gave_up = True
             return None
@@ -672,6 +680,8 @@ class LayerCheck(Contracts, Outcomes):
             carries = watch.carries()
         else:
             carries = state is None or _carries_state(network.net, state, grads)
+        if carries:
+            self._unmoved = frozenset()  # a second call follows, with the parameters writable
         del state
         if class_layer:
             # Which attributes are parameters is only known after a backward; read their
@@ -698,6 +708,19 @@ class LayerCheck(Contracts, Outcomes):
                 )
         del dout
         return dtype, upstream, f0, grads
+
+    def _frozen_parameters(self, attempt: int) -> list[np.ndarray]:
+        """A network's parameters made read-only for its first `gradient` call, in a check that gives
+        up on anything it cannot settle (`settle_only`: the network's, made on a working copy of the
+        caller's network, `api._network_first`): a call that writes into one raises, and the
+        layer-by-layer check, which freezes nothing, is made instead. Those it had only read-only
+        need no comparison with the caller's own before a probe restores from them (`_saved`)."""
+        if attempt != 0 or self.settle_only is None or self.adapter.kind != "network":
+            return []
+        frozen = [p for p in self.adapter.params().values() if isinstance(p, np.ndarray) and p.flags.writeable and p.flags.owndata]
+        for p in frozen:
+            p.flags.writeable = False
+        return frozen
 
     def _watch(self, attempt: int) -> carryover.Watch | None:
         """A watch over a large class layer's first backward (`carryover`), where a layer of

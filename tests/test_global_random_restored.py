@@ -81,3 +81,37 @@ def test_another_bit_generator_is_saved_and_restored_through_its_state():
         assert np.random.get_state(legacy=False)["state"] == before["state"]
     finally:
         np.random.set_bit_generator(original)
+
+
+def test_reseeding_gives_the_seeded_stream_whatever_was_drawn_or_cached_since():
+    np.random.seed(3)
+    expected = (np.random.standard_normal(), np.random.random_sample(4))
+    for before in ("nothing", "draws", "a cached gaussian on the seeded key"):
+        global_random.reseed(3)
+        if before == "draws":
+            np.random.random_sample(10)
+            global_random.reseed(3)
+        elif before == "a cached gaussian on the seeded key":
+            name, key, position = np.random.get_state()[:3]
+            np.random.set_state((name, key, position, 1, 123.0))  # the seeded words, a Gaussian cached
+            global_random.reseed(3)
+        got = (np.random.standard_normal(), np.random.random_sample(4))
+        assert got[0] == expected[0] and np.array_equal(got[1], expected[1]), before
+
+
+@pytest.mark.parametrize("fields", ["read in place", "found by a draw"])
+@pytest.mark.parametrize("pending_gaussian", [False, True])
+def test_saved_and_restored_with_and_without_reading_the_cached_gaussian_in_place(monkeypatch, fields, pending_gaussian):
+    if fields == "found by a draw":
+        monkeypatch.setitem(global_random._GAUSS_FIELDS, type(np.random.mtrand._rand), None)
+    np.random.seed(5)
+    if pending_gaussian:
+        np.random.standard_normal()
+    before = np.random.get_state()
+    saved = global_random.save()
+    assert _state_equal(np.random.get_state(), before)  # saving leaves it as it was
+    np.random.standard_normal(3)
+    global_random.reseed(9)
+    np.random.random_sample(7)
+    global_random.restore(saved)
+    assert _state_equal(np.random.get_state(), before)
