@@ -2144,7 +2144,26 @@ def _gradient_line(step: TrainingStep, expression: str, key: Any = None, inside:
         return step.inner_assigned[value.slice.value]  # `dw = grads["dw"]`: where `dw` is computed
     if isinstance(value, ast.Call) and name in step.inner_assigned:
         return step.inner_assigned[name]  # `dW1, db1 = b_propagation(...)`: the function's own `dW1`
+    if isinstance(value, ast.Call) and (place := _unpacked_place(stmt, name)) is not None:
+        called = value.func.id if isinstance(value.func, ast.Name) else getattr(value.func, "attr", "")
+        if (returned := f"{called}()[{place}]") in step.inner_assigned:
+            return step.inner_assigned[returned]  # `ga, gb = compute_grads(...)` of `return grad_a, grad_b`: where `grad_b` is computed
     return line
+
+
+def _unpacked_place(stmt: Any, name: str) -> int | None:
+    """The place of `name` in the one tuple a statement unpacks a call into (`ga, gb, gc = f(...)`), None
+    for any other statement or a name bound at a starred place."""
+    import ast
+
+    targets = getattr(stmt, "targets", None)
+    if not isinstance(stmt, ast.Assign) or len(targets) != 1 or not isinstance(targets[0], (ast.Tuple, ast.List)):
+        return None
+    elts = targets[0].elts
+    if any(isinstance(e, ast.Starred) for e in elts):
+        return None
+    places = [i for i, e in enumerate(elts) if isinstance(e, ast.Name) and e.id == name]
+    return places[0] if len(places) == 1 else None
 
 
 def _empty_holder(value: Any) -> bool:
