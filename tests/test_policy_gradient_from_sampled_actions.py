@@ -113,6 +113,62 @@ for episode in range(150):
         print(episode, "loss", expected_cost(theta))
 '''
 
+ROLLOUT_FUNCTION = '''\
+import numpy as np
+
+rng = np.random.default_rng(5)
+n_states, n_actions, horizon = 6, 2, 8
+theta = np.zeros((n_states, n_actions))
+
+
+def policy(theta, s):
+    z = theta[s] - theta[s].max()
+    p = np.exp(z)
+    return p / p.sum()
+
+
+def move(s, a):
+    s2 = min(s + 1, n_states - 1) if a == 1 else max(s - 1, 0)
+    return s2, (1.0 if s2 == n_states - 1 else -0.05)
+
+
+def expected_cost(theta):
+    # exact: the value of the start state under the policy, by backward induction over the horizon
+    v = np.zeros(n_states)
+    for _ in range(horizon):
+        new = np.zeros(n_states)
+        for s in range(n_states):
+            p = policy(theta, s)
+            for a in range(n_actions):
+                s2, r = move(s, a)
+                new[s] += p[a] * (r + v[s2])
+        v = new
+    return -v[0]
+
+
+def rollout(theta):
+    s, ret = 0, 0.0
+    visits = []
+    for t in range(horizon):
+        p = policy(theta, s)
+        a = rng.choice(n_actions, p=p)
+        visits.append((s, a, p))
+        s, r = move(s, a)
+        ret += r
+    return visits, ret
+
+
+for episode in range(150):
+    grad = np.zeros_like(theta)
+    visits, ret = rollout(theta)
+    for s_t, a_t, p_t in visits:
+        grad[s_t] -= p_t
+        grad[s_t, a_t] += 1.0
+    theta += 0.1 * ret * grad
+    if episode % 30 == 0:
+        print(episode, "loss", expected_cost(theta))
+'''
+
 DROPOUT_BATCHES = '''\
 import numpy as np
 
@@ -196,6 +252,13 @@ def test_an_episode_policy_gradient_is_compared_with_the_loss_function_beside_it
 def test_a_wrong_episode_gradient_is_found_against_the_loss_function_beside_it(tmp_path):
     (first, *_) = errors(check(planted(tmp_path, "bug.py", EPISODES, PROBABILITY, "        grad[s] += p\n"), training=True))
     assert first["name"] == "step-gradient-mismatch" and "episode_loss" in first["message"]
+
+
+def test_actions_drawn_in_a_rollout_function_the_pass_calls_are_sampled_too(tmp_path):
+    report = check(planted(tmp_path, "ok.py", ROLLOUT_FUNCTION, "    visits, ret = rollout(theta)\n", "    visits, ret = rollout(theta)\n"), training=True)
+    assert errors(report) == []
+    (note,) = _notes(report)
+    assert "`theta`" in note["message"]
 
 
 MASK = "    dh = dz @ W2.T * mask * (h > 0)\n"
