@@ -55,7 +55,7 @@ from backprop_doctor.static.step_functions import InnerAdjoint
 from backprop_doctor.static.masks import left_out_mask, self_masked
 from backprop_doctor.static.stale import row_views, stale_step_read
 from backprop_doctor.static.updates import reinitialised
-from backprop_doctor.static.steps import _scope_of, consumers, reads, written_sign
+from backprop_doctor.static.steps import _scope_of, added_term, consumers, reads, written_sign
 from backprop_doctor.static.writes import handed_otherwise, indexed_add, overwritten_sum, bound_indexed_add, rebound_gradients, returned_entry_indexed_add, returned_indexed_add
 
 NAME = "step-gradient-mismatch"
@@ -989,10 +989,13 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
                 )
             elif climbs:
                 line = moved.site.line
+                # `p.data += mu * v + lr * p.grad`: the gradient's term is the one to subtract, not the whole step
+                term = added_term(moved.site) if moved.site.adaptive and moved.site.sign > 0 else None
+                advice = f"subtract `{term}` instead of adding it" if term is not None else "subtract the step instead of adding it"
                 message = (
                     f"the update{'s' if plural else ''} of {names} in your training step ({where}) add{'' if plural else 's'} "
                     f"{gradients}{computed} which {'are' if plural else 'is'} the gradient of {loss_words} itself, so every step "
-                    "climbs it (gradient ascent): subtract the step instead of adding it"
+                    f"climbs it (gradient ascent): {advice}"
                 )
             elif pattern == "wrong-derivative" and file is None and line and (helper := _helper_factor(source, line)) is not None:
                 name, made, at, call = helper  # `layer_1_delta = ... * relu2deriv(layer_1)`: the derivative the program wrote once

@@ -38,6 +38,7 @@ from backprop_doctor.replay.log_guard import Guards, watched
 from backprop_doctor.replay.penalty_steps import folded
 from backprop_doctor.replay.state import Path, describe, resolve
 from backprop_doctor.static.files import source_tree
+from backprop_doctor.static.sampling import Sampled, sampled_estimates
 from backprop_doctor.static.reductions import mean_loss
 from backprop_doctor.static.origins import summed_from
 from backprop_doctor.static.step_functions import InnerAdjoint, Site, carried_out_of
@@ -172,6 +173,8 @@ class StepResult:
     dead: list[Any] = field(default_factory=list)  # curve.DeadUnits of each ReLU output of the loop, over its own curve
     tiny: Any = None  # curve.Tiny: the step repeated on a few samples, when nothing else explains a loss that does not learn
     unfitted: list[str] = field(default_factory=list)  # updates no usual loss fits (the program computes none)
+    sampled: list[str] = field(default_factory=list)  # updates along a gradient estimated from draws of the policy (`static.sampling`), not compared
+    sampled_at: int = 0  # the line that draws from the policy, with `sampled`
     driver: str | None = None  # the call backprop-doctor made to run a loop the file never runs itself (`replay.driver`)
     stopped_at: int | None = None  # with a driver: the line where the program itself stopped before its loop ran
     standin: str | None = None  # the call of the program's own data loader that synthetic data stood in for (`replay.standin`)
@@ -608,6 +611,11 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
         candidates = [runner.loss_site] if measure else []
         if measure and runner.loss_site is not None and runner.loss_site.implied:
             candidates = list(dict.fromkeys(s for s in (*capture.step.losses, *capture.step.other_losses) if s.implied))
+        sampled = sampled_estimates(source_tree(runner.path)[1], capture.step) if measure else Sampled()
+        if any(not sampled.judged(runner.loss_site, moved.site) for moved in capture.moved):
+            # `policy_gradient(theta, S, acts, adv)` beside the file's `surrogate_loss(theta, S, acts, adv)`: the loss it
+            # is written for, at the actions the pass drew, tried first (the program may only print a regret)
+            candidates = [*sampled.twins, *candidates]
         best: tuple[tuple[int, float], list[tuple[Moved, Measured]], LossSite | None, float] | None = None
         # the numbers the step reads, and the module's (`m, n = data.shape` read by the `backward_prop` it calls): the
         # factors a program may carry, the same for every candidate loss
@@ -644,6 +652,14 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
         if best is not None:
             _, result.parameters, result.loss, result.loss_value = best
             runner.loss_site = result.loss
+            if any(not sampled.judged(result.loss, moved.site) for moved, _ in result.parameters):
+                # a gradient estimated from actions drawn from the policy (REINFORCE) is the gradient of no loss the
+                # program computes without those draws (a regret on other states): named, not judged
+                result.sampled = [m.name for moved, m in result.parameters if not sampled.judged(result.loss, moved.site)]
+                result.sampled_at = sampled.line
+                result.parameters = [(moved, m) for moved, m in result.parameters if sampled.judged(result.loss, moved.site)]
+                if not result.parameters:
+                    result.why = "the gradient its updates apply is estimated from actions drawn from the policy, the gradient of no loss the program computes"
             result.mean_loss = result.loss is not None and _averaged(runner, result.loss)
             result.one_sample = _one_sample(capture, result.loss)
             base_loss = result.loss_value

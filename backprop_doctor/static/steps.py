@@ -328,6 +328,7 @@ def _split_step(update: Update, stmt: ast.stmt, values: frozenset[str] = frozens
     if found is None:
         return None
     step, sign = found
+    written = step
     sign *= _polarity(step)
     step = _Unsigned().visit(copy.deepcopy(step))  # `-lr * g` -> `lr * g`, the sign folded in above
     identifiers = _identifiers(step) - _multiplied_into(step) - _divisors(step) - _beside_gradient(step)
@@ -336,7 +337,7 @@ def _split_step(update: Update, stmt: ast.stmt, values: frozenset[str] = frozens
         named = [n for n in walk(step) if isinstance(n, (ast.Name, ast.Attribute, ast.Subscript)) and _names_gradient(n)]
         if len({ast.unparse(n) for n in named}) != 1:
             return None  # momentum (`W += v`): the gradient went into the velocity earlier (`_through_velocity`)
-        return UpdateSite(update, ast.unparse(step), None, ast.unparse(named[0]), sign, adaptive=True)
+        return UpdateSite(update, ast.unparse(step), None, ast.unparse(named[0]), sign * _term_sign(written), adaptive=True)
     rate, gradient = _take_rate(step)
     if gradient is None:
         return None
@@ -350,6 +351,36 @@ def _split_step(update: Update, stmt: ast.stmt, values: frozenset[str] = frozens
         bounds = (target.slice.lower, target.slice.upper, target.slice.step)
         container, index = ast.unparse(target.value), f"slice({', '.join(ast.unparse(b) if b is not None else 'None' for b in bounds)})"
     return UpdateSite(update, ast.unparse(step), rate, gradient, sign, container=container, index=index)
+
+
+def _term_sign(step: ast.expr) -> int:
+    """The sign the gradient has inside a step that is a sum of terms: -1 for Nesterov's look-ahead
+    `mu * v - lr * g` (the term that names the gradient is subtracted, so `p += mu * v - lr * g`
+    descends), +1 for `mu * v + lr * g` or a step that is no sum; +1 as well when the terms naming the
+    gradient disagree, the sign `_polarity` gave the whole step left as it is."""
+    terms = signed_terms(step)
+    if len(terms) < 2:
+        return 1
+    signs = {
+        sign * _polarity(term) for sign, term in terms
+        if any(isinstance(n, (ast.Name, ast.Attribute, ast.Subscript)) and _names_gradient(n) for n in walk(term))
+    }  # fmt: skip
+    return signs.pop() if len(signs) == 1 else 1
+
+
+def added_term(site: UpdateSite) -> str | None:
+    """The term naming the gradient that a step written as a sum adds (`self.lr * p.grad` of
+    `p.data += self.mu * v + self.lr * p.grad`), as written; None for a step that is no sum or whose
+    gradient that term subtracts."""
+    try:
+        step = ast.parse(site.step, mode="eval").body
+    except SyntaxError:
+        return None
+    terms = signed_terms(step)
+    holding = [(sign * _polarity(term), term) for sign, term in terms if any(_names_gradient(n) for n in walk(term) if isinstance(n, (ast.Name, ast.Attribute, ast.Subscript)))]
+    if len(terms) < 2 or len(holding) != 1 or holding[0][0] < 0:
+        return None
+    return ast.unparse(_Unsigned().visit(copy.deepcopy(holding[0][1])))
 
 
 def _plain_slice(index: ast.Slice) -> bool:
