@@ -6,7 +6,9 @@ its loop over the layers runs once per hidden layer makes the last hidden layer'
 the one before it 0.49 ×: only the output layer's gradients are at the program's own scale (1/batch), a
 minority, so the replay used to find no usual loss that fits ("follow none of the losses its output error
 implies", a warning without a line). The output layer's exact 1/batch is now the program's scale, and the
-factors, powers of one, are named at the adjoint's statement.
+factors, powers of one, are named at the adjoint's statement. Where the update divides by the batch
+(`w - lr / len(pick) * g`, Nielsen's own way), the gradients are located where the list's entries are stored, not
+at the update (which used to name `pick = idx[start:start + batch]`, read by `len(pick)`, even with one hidden layer).
 
 A function-style script (`forward(X, params, keep)` drawing its masks, `backward(cache, y, params)`) that keeps
 the scale and leaves the mask out of the backward (`dh2 = dh2 / keep` beside the forward's `h2 = h2 * m2 / keep`)
@@ -344,9 +346,17 @@ def _edited(text: str, pairs: list[tuple[str, str]]) -> str:
     return text
 
 
+# Nielsen's own way: the output error summed over the batch, the update dividing by its size
+NIELSEN_SUMMED = [
+    ("        d = (outs[-1] - y) / n\n", "        d = outs[-1] - y\n"),
+    ("self.weights = [w - lr * g for", "self.weights = [w - lr / len(pick) * g for"),
+    ("self.biases = [b - lr * g for", "self.biases = [b - lr / len(pick) * g for"),
+]
+
 CLEAN = {
     "nielsen-inverted": NIELSEN,
     "nielsen-plain": _edited(NIELSEN, NIELSEN_PLAIN),
+    "nielsen-summed": _edited(NIELSEN, NIELSEN_SUMMED),
     "nielsen-three-hidden": NIELSEN.replace("DropNet([6, 16, 12, 2], keep_prob=0.7)", "DropNet([6, 16, 12, 10, 2], keep_prob=0.5)"),
     "functions-inverted": FUNCTIONS,
     "functions-folded-mask": _edited(FUNCTIONS, FUNCTIONS_FOLDED),
@@ -368,8 +378,12 @@ def test_right_dropout_on_two_hidden_layers_is_clean(tmp_path, name):
         (NIELSEN, "d = (self.weights[-k + 1].T @ d) * masks[-k + 1] * s * (1 - s)", ("0.7 ×", "0.49 ×")),
         (NIELSEN.replace("DropNet([6, 16, 12, 2], keep_prob=0.7)", "DropNet([6, 16, 12, 10, 2], keep_prob=0.5)"),
          "d = (self.weights[-k + 1].T @ d) * masks[-k + 1] * s * (1 - s)", ("0.5 ×", "0.25 ×", "0.125 ×")),
+        (_edited(NIELSEN, NIELSEN_SUMMED), "d = (self.weights[-k + 1].T @ d) * masks[-k + 1] * s * (1 - s)", ("0.7 ×", "0.49 ×")),
+        # one hidden layer, the update dividing: was named at `pick = idx[start:start + batch]`, which `len(pick)` reads
+        (_edited(NIELSEN, NIELSEN_SUMMED).replace("DropNet([6, 16, 12, 2]", "DropNet([6, 16, 2]"),
+         "d = (self.weights[-k + 1].T @ d) * masks[-k + 1] * s * (1 - s)", ("0.7 ×",)),
     ],
-    ids=["two-hidden", "three-hidden"],
+    ids=["two-hidden", "three-hidden", "divided-in-the-update", "one-hidden-divided-in-the-update"],
 )
 def test_nielsen_keep_left_out_of_the_backward_is_named_with_its_compounded_factors(tmp_path, text, wrong, factors):
     path = write(tmp_path, "drop.py", _edited(text, [(NIELSEN_BACKWARD, wrong)]))

@@ -1340,7 +1340,8 @@ def _parameter(runner: Runner, moved: Moved, base_loss: float, rng: np.random.Ge
     expression = moved.gradient_name or moved.site.gradient
     if moved.gradient_name is None and moved.site.listwise is not None:  # `gw` of `zip(self.weights, grad_w)`: the list it walks
         _, element, source = moved.site.listwise
-        expression = re.sub(rf"\b{re.escape(element)}\b", source, expression)
+        # `(eta / len(mini_batch)) * nw`: the entry scaled by the update's own numbers is computed where the list's entry is
+        expression = source if _scaled_element(expression, element) else re.sub(rf"\b{re.escape(element)}\b", source, expression)
     inside = moved.site.update.function != runner.step.function and moved.gradient_name is None  # `self.wih += ...` in `n.train(...)`
     if moved.gradient_name is None and not inside and (summed := summed_from(runner.step.prefix, expression)) is not None:
         expression = summed  # `vel[k] = mu * vel[k] - lr * acc[k] / ACCUM` after `acc[k] += g[k]`: where `g[k]` is computed
@@ -2070,6 +2071,9 @@ def _blame_updates(result: StepResult) -> None:
         read = names(moved)
         if not measured.wrong:
             continue
+        walked = moved.gradient_name is None and moved.site.listwise is not None and _scaled_element(expression, moved.site.listwise[1])
+        if walked:
+            continue  # `(eta / len(mini_batch)) * nw`: the list's entry scaled by counts, computed where the list is filled
         if not re.fullmatch(r"[\w.]+(\[[^\]]+\])*", expression.strip()) and read and set(read) <= right:
             measured.line, measured.file = velocity_formed(moved) or moved.site.line, moved.site.file
         elif moved.site.sign > 0 and measured.proportional and measured.factor is not None and abs(measured.factor + 1) < COMMON:
@@ -2264,6 +2268,31 @@ def _key_holding(runner: Runner, moved: Moved) -> Any:
         return None
     keys = [k for k, v in container.items() if v is live]
     return keys[0] if len(keys) == 1 else None
+
+
+def _scaled_element(expression: str, element: str) -> bool:
+    """`lr / len(pick) * g`, `(eta / len(mini_batch)) * nw` of `nw`: the element a list comprehension's update walks,
+    a factor of a product whose other factors read no array of the step's (numbers, counts)."""
+    try:
+        node = ast.parse(expression, mode="eval").body
+    except SyntaxError:
+        return False
+    factors: list[tuple[bool, ast.expr]] = []  # (a divisor, the factor)
+
+    def split(n: ast.expr, divided: bool = False) -> None:
+        if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mult):
+            split(n.left, divided)
+            split(n.right, divided)
+        elif isinstance(n, ast.BinOp) and isinstance(n.op, ast.Div):
+            split(n.left, divided)
+            split(n.right, not divided)
+        else:
+            factors.append((divided, n))
+
+    split(node)
+    own = [d for d, f in factors if isinstance(f, ast.Name) and f.id == element]
+    others = [f for d, f in factors if not (isinstance(f, ast.Name) and f.id == element)]
+    return own == [False] and bool(others) and not any(isinstance(n, ast.Name) and n.id == element for f in others for n in ast.walk(f))
 
 
 def _list_entry_line(tree: Any, line: int, name: str, index: int, length: int) -> int | None:
