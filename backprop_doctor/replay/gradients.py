@@ -638,7 +638,11 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
                     measured_all.append((moved, measured))
             if site is not None and (site.implied or not site.in_prefix):
                 averaged = _averaged(runner, site)
-                _program_scale(measured_all, lambda f, averaged=averaged: _programs_factor(f, result.batch_sizes, held) and not (averaged and _mean_over_again(f, result.batch_sizes) is not None))
+                _program_scale(
+                    measured_all,
+                    lambda f, averaged=averaged: _programs_factor(f, result.batch_sizes, held) and not (averaged and _mean_over_again(f, result.batch_sizes) is not None),
+                    layered=lambda f, averaged=averaged: not averaged and any(abs(f * n - 1) <= COMMON for n in result.batch_sizes if n > 1),
+                )
             scale = next((m.scale for _, m in measured_all if m.scale is not None), 1.0)
             if scale != 1.0:  # a penalty in the update, at the scale the other parameters showed (a mean over a summed loss)
                 measured_all = [(moved, _decayed_at_scale(runner, moved, m, loss, rng, scale)) for moved, m in measured_all]
@@ -1243,12 +1247,12 @@ def _a_setting(factor: float, values: dict[str, Any]) -> bool:
     return any(n and (abs(factor / n - 1) <= COMMON or abs(factor * n - 1) <= COMMON) for n in numbers)
 
 
-def _program_scale(parameters: list[tuple[Moved, Measured]], allowed: Any = lambda factor: True) -> None:
+def _program_scale(parameters: list[tuple[Moved, Measured]], allowed: Any = lambda factor: True, layered: Any = None) -> None:
     """A loss the loop only reports (a mean printed now and then) or one inferred here fixes no scale:
     the factor most parameters share is the program's own (gradients of the summed loss, or a learning
     rate folded into them: `grad_w1 = alpha * x1 * delta`), and each parameter is judged at it. A
     scalar weight's one factor counts when at least two parameters share it. With no shared factor,
-    nothing changes."""
+    nothing changes. A minority sets it too where `layered` takes its factor (`_layered_scale`)."""
     shared = [m for _, m in parameters if (m.proportional or m.single) and m.factor is not None and m.factor > 0 and m.wrong]
     sign = 1.0
     if not shared and all(m.single and m.factor is not None and m.factor < 0 and m.wrong for _, m in parameters if not m.unused):
@@ -1262,20 +1266,41 @@ def _program_scale(parameters: list[tuple[Moved, Measured]], allowed: Any = lamb
         # where a dropout's 1/keep is left out): that one is the scale
         count = sum(abs(f / best - 1) <= COMMON for f in factors)
         best = next((f for f in factors if allowed(f) and sum(abs(g / f - 1) <= COMMON for g in factors) == count), best)
-    if best is None or not allowed(best):
-        return  # a factor the program has no reason to carry (a sigmoid's slope near 0.25 at init) is no scale
-    agreeing = [m for m in shared if abs(sign * m.factor / best - 1) <= COMMON]
     right = sum(1 for _, m in parameters if not m.wrong)  # at factor 1 already: the scale must outnumber them
+    # a factor the program has no reason to carry (a sigmoid's slope near 0.25 at init) is no scale
+    agreeing = [m for m in shared if abs(sign * m.factor / best - 1) <= COMMON] if best is not None and allowed(best) else []
     # the one parameter the loss reaches now, every other behind ReLUs that are all off (their gradients and slopes
     # exactly 0, right at any scale): its factor is the program's, if the program has it (`allowed`)
     counted = [m for _, m in parameters if not _idle(m)]
     lone = len(counted) == 1 and len(agreeing) == 1 and agreeing[0] is counted[0]
     if not lone and (2 * len(agreeing) < len(parameters) or len(agreeing) <= right or (len(agreeing) < 2 and any(m.single for m in agreeing))):
-        return
+        layers = _layered_scale(shared, layered) if right == 0 and sign > 0 else None
+        if layers is None:
+            return
+        best, agreeing = layers, [m for m in shared if abs(m.factor / layers - 1) <= COMMON]
     for _, measured in parameters:
         measured.scale = best
     for measured in agreeing:
         measured.proportional = True  # a scalar at the shared factor is as good as proportional
+
+
+def _layered_scale(shared: list[Measured], layered: Any) -> float | None:
+    """The factor a minority of the parameters sets as the program's scale: two or more of them exactly
+    proportional at a factor `layered` takes (one over the batch, the output layer's `delta = (a - y) / n`),
+    no other parameter at such a factor. A wrong statement of the backward pass makes each layer before
+    it wrong, each by a factor of its own where a scale compounds (dropout's 1/keep left out of two hidden
+    layers: 0.7 × and 0.49 × the loss's gradient), so the layers at the loss's own factor can be the
+    fewest; a loss guessed wrong would leave the output layer's gradients off too. None otherwise."""
+    if layered is None:
+        return None
+    taken = [m for m in shared if m.factor is not None and layered(m.factor)]
+    best = _shared_factor([m.factor for m in taken if m.proportional])
+    if best is None:
+        return None
+    agreeing = [m for m in taken if abs(m.factor / best - 1) <= COMMON]
+    if len(agreeing) < 2 or len(agreeing) < len(taken) or not all(m.proportional for m in agreeing):
+        return None
+    return best
 
 
 def _idle(m: Measured) -> bool:
@@ -1331,7 +1356,8 @@ def _parameter(runner: Runner, moved: Moved, base_loss: float, rng: np.random.Ge
     expression = moved.gradient_name or moved.site.gradient
     if moved.gradient_name is None and moved.site.listwise is not None:  # `gw` of `zip(self.weights, grad_w)`: the list it walks
         _, element, source = moved.site.listwise
-        expression = re.sub(rf"\b{re.escape(element)}\b", source, expression)
+        # `(eta / len(mini_batch)) * nw`: the entry scaled by the update's own numbers is computed where the list's entry is
+        expression = source if _scaled_element(expression, element) else re.sub(rf"\b{re.escape(element)}\b", source, expression)
     inside = moved.site.update.function != runner.step.function and moved.gradient_name is None  # `self.wih += ...` in `n.train(...)`
     if moved.gradient_name is None and not inside and (summed := summed_from(runner.step.prefix, expression)) is not None:
         expression = summed  # `vel[k] = mu * vel[k] - lr * acc[k] / ACCUM` after `acc[k] += g[k]`: where `g[k]` is computed
@@ -2061,6 +2087,9 @@ def _blame_updates(result: StepResult) -> None:
         read = names(moved)
         if not measured.wrong:
             continue
+        walked = moved.gradient_name is None and moved.site.listwise is not None and _scaled_element(expression, moved.site.listwise[1])
+        if walked:
+            continue  # `(eta / len(mini_batch)) * nw`: the list's entry scaled by counts, computed where the list is filled
         if not re.fullmatch(r"[\w.]+(\[[^\]]+\])*", expression.strip()) and read and set(read) <= right:
             measured.line, measured.file = velocity_formed(moved) or moved.site.line, moved.site.file
         elif moved.site.sign > 0 and measured.proportional and measured.factor is not None and abs(measured.factor + 1) < COMMON:
@@ -2274,6 +2303,31 @@ def _key_holding(runner: Runner, moved: Moved) -> Any:
         return None
     keys = [k for k, v in container.items() if v is live]
     return keys[0] if len(keys) == 1 else None
+
+
+def _scaled_element(expression: str, element: str) -> bool:
+    """`lr / len(pick) * g`, `(eta / len(mini_batch)) * nw` of `nw`: the element a list comprehension's update walks,
+    a factor of a product whose other factors read no array of the step's (numbers, counts)."""
+    try:
+        node = ast.parse(expression, mode="eval").body
+    except SyntaxError:
+        return False
+    factors: list[tuple[bool, ast.expr]] = []  # (a divisor, the factor)
+
+    def split(n: ast.expr, divided: bool = False) -> None:
+        if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mult):
+            split(n.left, divided)
+            split(n.right, divided)
+        elif isinstance(n, ast.BinOp) and isinstance(n.op, ast.Div):
+            split(n.left, divided)
+            split(n.right, not divided)
+        else:
+            factors.append((divided, n))
+
+    split(node)
+    own = [d for d, f in factors if isinstance(f, ast.Name) and f.id == element]
+    others = [f for d, f in factors if not (isinstance(f, ast.Name) and f.id == element)]
+    return own == [False] and bool(others) and not any(isinstance(n, ast.Name) and n.id == element for f in others for n in ast.walk(f))
 
 
 def _list_entry_line(tree: Any, line: int, name: str, index: int, length: int) -> int | None:
