@@ -130,3 +130,10 @@ def test_a_missing_derivative_is_named_where_it_is_left_out(tmp_path):
     report = check(path)
     assert sorted(f["line"] for f in errors(report)) == [line_of(path, "dA = self.X.T @ eh"), line_of(path, "da = eh.sum(axis=0)")]
     assert {p["name"] for p in replayed(report)["parameters"] if p["wrong"]} == {"net.A", "net.a"}
+
+
+def test_a_clip_written_upside_down_is_named_at_its_line(tmp_path):
+    # `s * n / max_norm` grows each clipped gradient past the threshold, which no clip lets out
+    path = planted(tmp_path, "model.py", TIGHT, "s = s * max_norm / n", "s = s * n / max_norm")
+    found = errors(check(path))
+    assert found and {f["line"] for f in found} == {line_of(path, "s = s * n / max_norm")}, found

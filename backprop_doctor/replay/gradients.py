@@ -2026,7 +2026,27 @@ def _clipped_inline(step: TrainingStep, result: StepResult) -> str | None:
         return None
     runner = getattr(result, "runner", None)
     limit = _number(found.threshold, dict(getattr(getattr(runner, "state", None), "values", {}) or {}))
-    return ast.unparse(found.statement) if limit is not None and _rescaled_to(limit, result) else None
+    if limit is None:
+        return None
+    if _rescaled_to(limit, result):
+        return ast.unparse(found.statement)
+    _grown_by_clip(found, limit, result)
+    return None
+
+
+def _grown_by_clip(found: Any, limit: float, result: StepResult) -> None:
+    """A wrong gradient that leaves the clip the step writes out (`g = g * norm / c`, the quotient upside down)
+    with a norm above its threshold: a clip never lets one out so, so the clip's rescaling is where it goes
+    wrong, and the gradient is named there (`Measured.line`). Only the gradients the update reads under the
+    name the clip rebinds (`g`)."""
+    target = found.statement.targets[0] if hasattr(found.statement, "targets") else found.statement.target
+    name = getattr(target, "id", None)
+    for moved, measured in result.wrong:
+        if moved.site.gradient.strip() != name or moved.gradient is None:
+            continue
+        norm = float(np.linalg.norm(np.asarray(moved.gradient, dtype=float)))
+        if math.isfinite(norm) and norm > limit * (1 + COMMON):
+            measured.line, measured.file = found.statement.lineno, None
 
 
 def _rescaled_to(limit: float, result: StepResult) -> bool:
