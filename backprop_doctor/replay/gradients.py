@@ -2016,8 +2016,6 @@ def _clipped_each(found: Any, result: StepResult) -> bool:
 def _clipped_inline(step: TrainingStep, result: StepResult) -> str | None:
     """A norm clip the step writes out (`static.clipping.inline_clip`: `if norm > c: g = g * c / norm` in the
     loop that updates), when it explains the updates its way (`_rescaled_to`): that rescaling, as written."""
-    import ast
-
     from backprop_doctor.replay.clipping import _number
     from backprop_doctor.static.clipping import inline_clip
 
