@@ -2030,7 +2030,7 @@ def _clipped(step: TrainingStep, result: StepResult, tree: Any = None) -> str | 
 
     found = step_clip(tree, step)  # `clip_grads(...)`, also in `backward_pass`, which clips before it returns
     if found is None:
-        return None
+        return _clipped_inline(step, result)
     call = ast.unparse(found.call)
     factors = [m.factor for _, m in result.wrong if m.proportional and m.factor is not None and 0 < m.factor < 1]
     best = _shared_factor(factors)
@@ -2052,20 +2052,59 @@ def _clipped_each(found: Any, result: StepResult) -> bool:
 
     runner = getattr(result, "runner", None)
     threshold = clip_threshold(found, dict(getattr(getattr(runner, "state", None), "values", {}) or {}))
-    if threshold is None:
-        return False
-    limit = threshold[1]
+    return threshold is not None and _rescaled_to(threshold[1], result)
+
+
+def _clipped_inline(step: TrainingStep, result: StepResult) -> str | None:
+    """A norm clip the step writes out (`static.clipping.inline_clip`: `if norm > c: g = g * c / norm` in the
+    loop that updates), when it explains the updates its way (`_rescaled_to`): that rescaling, as written."""
+    from backprop_doctor.replay.clipping import _number
+    from backprop_doctor.static.clipping import inline_clip
+
+    found = inline_clip(step)
+    if found is None:
+        return None
+    runner = getattr(result, "runner", None)
+    limit = _number(found.threshold, dict(getattr(getattr(runner, "state", None), "values", {}) or {}))
+    if limit is None:
+        return None
+    if _rescaled_to(limit, result):
+        return ast.unparse(found.statement)
+    _grown_by_clip(found, limit, result)
+    return None
+
+
+def _grown_by_clip(found: Any, limit: float, result: StepResult) -> None:
+    """A wrong gradient that leaves the clip the step writes out (`g = g * norm / c`, the quotient upside down)
+    with a norm above its threshold: a clip never lets one out so, so the clip's rescaling is where it goes
+    wrong, and the gradient is named there (`Measured.line`). Only the gradients the update reads under the
+    name the clip rebinds (`g`)."""
+    target = found.statement.targets[0] if hasattr(found.statement, "targets") else found.statement.target
+    name = getattr(target, "id", None)
+    for moved, measured in result.wrong:
+        if moved.site.gradient.strip() != name or moved.gradient is None:
+            continue
+        norm = float(np.linalg.norm(np.asarray(moved.gradient, dtype=float)))
+        if math.isfinite(norm) and norm > limit * (1 + COMMON):
+            measured.line, measured.file = found.statement.lineno, None
+
+
+def _rescaled_to(limit: float, result: StepResult) -> bool:
+    """`_clipped_each` at the clip's threshold `limit`: the wrong parameters whose gradient is the loss's
+    times a factor below 1 and whose program's gradient has the threshold's norm are right at that factor.
+    A factor between -1 and 0 so explained is the clip's size with the sign flipped (`p += lr * g` after
+    the clip climbs): judged at the size alone, it stays wrong, as minus the gradient."""
     explained = [
         measured
         for moved, measured in result.wrong
         if (measured.proportional or measured.single)
         and measured.factor is not None
-        and 0 < measured.factor < 1
+        and 0 < abs(measured.factor) < 1
         and moved.gradient is not None
         and abs(float(np.linalg.norm(np.asarray(moved.gradient, dtype=float))) / limit - 1) <= COMMON
     ]
     for measured in explained:
-        measured.scale = measured.factor
+        measured.scale = abs(measured.factor)
     return bool(explained)
 
 

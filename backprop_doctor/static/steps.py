@@ -33,7 +33,7 @@ from typing import Any
 from backprop_doctor.static.definitions import _child_blocks, _qualnames, find_function
 from backprop_doctor.static.inline import named_inputs
 from backprop_doctor.static.tree import walk
-from backprop_doctor.static.updates import CJK_LOSS, _GRADIENT, _LEARNING_RATE, _VELOCITY, Update, _chain, _identifiers, decayed_step, list_update, parameter_updates, signed_terms, unpacked, zipped_descent
+from backprop_doctor.static.updates import CJK_LOSS, _GRADIENT, _LEARNING_RATE, _VELOCITY, Update, _chain, _identifiers, _rooted, decayed_step, list_update, parameter_updates, signed_terms, unpacked, zipped_descent
 
 LOSS_NAME = re.compile(
     r"(?i:(?:\w*_)?(?:loss|cost|error|err|mse|sse|mae|rmse|nll|bce|xent|cross_?entropy|huber|hinge|objective|risk)(?:_?[a-z0-9]*)?)|[JEL](?:_?\w+)?"
@@ -747,7 +747,7 @@ def _over_running_maximum(update: Update, stmt: ast.stmt, tree: ast.Module) -> U
 def _rooted_definition(step: ast.AST, stmt: ast.stmt, tree: ast.Module) -> ast.Assign | None:
     """The assignment just before `stmt` of a step that is one name, when it takes a square root (AdaDelta's
     `dx = -np.sqrt(Edx2 + eps) / np.sqrt(Eg2 + eps) * g`, then `params[key] += dx`): each element scaled by its
-    own factor, an adaptive step; None otherwise."""
+    own factor, an adaptive step (`step = mh / (vh ** 0.5 + 1e-8) * 0.005` too); None otherwise."""
     if not isinstance(step, ast.Name):
         return None
     scope = _scope_of(tree, stmt.lineno)
@@ -758,8 +758,7 @@ def _rooted_definition(step: ast.AST, stmt: ast.stmt, tree: ast.Module) -> ast.A
     if not made:
         return None
     last = max(made, key=lambda d: d.lineno)
-    rooted = any(isinstance(n, ast.Call) and (getattr(n.func, "attr", None) or getattr(n.func, "id", None)) == "sqrt" for n in walk(last.value))
-    return last if rooted else None
+    return last if _rooted(last.value) else None  # `np.sqrt(v_hat)`, or `v_hat ** 0.5`
 
 
 def _scaled_gradient(stmt: ast.stmt, tree: ast.Module, read: str) -> tuple[str, int] | None:
