@@ -885,6 +885,14 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
             gradients = _names(list(dict.fromkeys(_tidy(m.gradient_name or m.site.gradient) for m, _ in members)))
             there = f"{os.path.basename(measured.file)} " if measured.file else ""
             computed = f", computed at {there}line {measured.line}," if measured.line and (measured.line, measured.file) != (moved.site.line, moved.site.file) else ","
+            finished = getattr(measured, "finished_at", None)
+            if finished is not None and measured.line == line and file is None:
+                # `np.add.at(dV, ...)` then `dV += lam * V`: the error is no multiple of `V`, so the first term is wrong
+                computed = (
+                    f", computed at line {line} and finished at line {finished} with `{measured.name}`'s penalty (its error is no multiple of "
+                    f"`{measured.name}`, so it is in line {line}'s term, not in the penalty),"
+                )
+                shown = sorted({*shown, finished})
             if not measured.line and file is None and line and line != moved.site.line:  # found by the gradient's name (`_gradient_line`)
                 computed = f", formed at line {line} (`{ast.unparse(next(n for n in ast.walk(source.tree) if isinstance(n, ast.stmt) and n.lineno == line)).strip()}`),"
             plural = len(members) > 1
