@@ -53,6 +53,7 @@ from backprop_doctor.static.derivatives import (
 )
 from backprop_doctor.static.step_functions import InnerAdjoint
 from backprop_doctor.static.masks import left_out_mask, self_masked
+from backprop_doctor.static.one_hot_scatter import scattered_one_hot
 from backprop_doctor.static.stale import row_views, stale_step_read
 from backprop_doctor.static.updates import reinitialised
 from backprop_doctor.static.steps import _scope_of, consumers, reads, written_sign
@@ -690,6 +691,15 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
             )
             advice = f"work on a copy in `{mutated.callee}`" + (f" (`{mutated.alias_text}.copy()`)" if mutated.alias_text else "")
             line, pattern = mutated.alias or mutated.write, "argument-mutated"
+        elif not getattr(adjoint, "file", None) and (scattered := scattered_one_hot(source.tree, adjoint.line)) is not None:
+            # `dlogits = (P - Y) / N` right as written: the targets it subtracts were built a column at a time
+            line, pattern = scattered.line, "one-hot-scattered"
+            diagnosis += (
+                f": it subtracts `{scattered.target}` (line {scattered.bound_at}), built by `{scattered.text}` (line {scattered.line}), "
+                f"which puts a 1 in every row at the column of every label of the batch: `{scattered.target}` is not the one-hot "
+                f"of the labels your loss reads (one class per row)"
+            )
+            advice = f"write `{scattered.fix}`, one 1 per row at that row's label"
         elif pattern == "wrong-derivative" and source.tree is not None and (earlier := rescaled_after(source.tree, adjoint.name, adjoint.line)) is not None:
             line = earlier  # `dscores[:, y] -= 1` then `dscores /= N`: a rescale cannot make it wrong otherwise than by a factor
             diagnosis += f" (line {adjoint.line} only rescales it: it is already wrong after line {earlier})"
