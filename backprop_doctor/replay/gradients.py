@@ -2787,13 +2787,16 @@ def _contradicted(step: TrainingStep, adjoint: Adjoint, result: StepResult, shap
     unless it is off by more than a scale (`shape`) and a wrong gradient is computed straight from it too.
     """
     lines = {stmt.lineno: stmt for stmt in step.prefix}
-    if shape and any(measured.wrong and not measured.unused and _computed_from(step, lines, adjoint, moved) for moved, measured in result.parameters):
+    if shape and any(measured.wrong and not measured.unused and _computed_from(step, lines, adjoint, moved, straight=True) for moved, measured in result.parameters):
         return False  # off by more than a scale, and a wrong gradient is computed from it too: a sum agreeing clears nothing
     return any(_telling(moved, measured, shape) and _computed_from(step, lines, adjoint, moved) for moved, measured in result.parameters)
 
 
-def _computed_from(step: TrainingStep, lines: dict[int, ast.stmt], adjoint: Adjoint, moved: Moved) -> bool:
-    """Whether the update's gradient is computed straight from `adjoint`: its statement, or the update, reads it."""
+def _computed_from(step: TrainingStep, lines: dict[int, ast.stmt], adjoint: Adjoint, moved: Moved, straight: bool = False) -> bool:
+    """Whether the update's gradient is computed straight from `adjoint`: its statement, or the update, reads it.
+    `straight`: only the statement binding the gradient's own name (`dW2 = h.T @ dS` of `W2 -= lr * dW2`) or the
+    update's own expression, not the statement a gradient written out in the update is read from (`delta_h` of
+    `w_h -= eta * (xb.T @ delta_h + l2 * w_h)`)."""
     from backprop_doctor.static.steps import reads
 
     expression = moved.gradient_name or moved.site.gradient
@@ -2802,7 +2805,7 @@ def _computed_from(step: TrainingStep, lines: dict[int, ast.stmt], adjoint: Adjo
     value = _entry_literal(step.prefix, entry) if entry is not None else None
     if value is not None:  # `g = {"A": x.T @ dh, "B": h.T @ dr}` read as `g[k]`: the value under its own key
         return adjoint.name in {n.id for n in ast.walk(value) if isinstance(n, ast.Name)}
-    line = _gradient_line(step, expression)
+    line = _gradient_line(step, expression) if moved.gradient_name is not None or not straight else None
     stmt = lines.get(line) if line is not None else None
     if stmt is not None and adjoint.name in reads(stmt):
         return True
