@@ -53,6 +53,7 @@ from backprop_doctor.static.derivatives import (
 )
 from backprop_doctor.static.step_functions import InnerAdjoint
 from backprop_doctor.static.masks import left_out_mask, mask_never_read, scale_kept_mask_dropped, scale_without_mask, self_masked
+from backprop_doctor.static.one_hot_scatter import scattered_one_hot
 from backprop_doctor.static.stale import row_views, stale_step_read
 from backprop_doctor.static.updates import reinitialised
 from backprop_doctor.static.steps import _scope_of, added_term, consumers, reads, written_sign
@@ -710,6 +711,15 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
                 f"{unread.applied_line}), and the function computing `{adjoint.name}` never reads `{unread.mask}`"
             )
             advice = f"multiply the gradient coming back from `{unread.applied}` by `{unread.mask}` before `{adjoint.name}` goes on"
+        elif not getattr(adjoint, "file", None) and (scattered := scattered_one_hot(source.tree, adjoint.line)) is not None:
+            # `dlogits = (P - Y) / N` right as written: the targets it subtracts were built a column at a time
+            line, pattern = scattered.line, "one-hot-scattered"
+            diagnosis += (
+                f": it subtracts `{scattered.target}` (line {scattered.bound_at}), built by `{scattered.text}` (line {scattered.line}), "
+                f"which puts a 1 in every row at the column of every label of the batch: `{scattered.target}` is not the one-hot "
+                f"of the labels your loss reads (one class per row)"
+            )
+            advice = f"write `{scattered.fix}`, one 1 per row at that row's label"
         elif pattern == "wrong-derivative" and source.tree is not None and (earlier := rescaled_after(source.tree, adjoint.name, adjoint.line)) is not None:
             line = earlier  # `dscores[:, y] -= 1` then `dscores /= N`: a rescale cannot make it wrong otherwise than by a factor
             diagnosis += f" (line {adjoint.line} only rescales it: it is already wrong after line {earlier})"
@@ -905,6 +915,14 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
             gradients = _names(list(dict.fromkeys(_tidy(m.gradient_name or m.site.gradient) for m, _ in members)))
             there = f"{os.path.basename(measured.file)} " if measured.file else ""
             computed = f", computed at {there}line {measured.line}," if measured.line and (measured.line, measured.file) != (moved.site.line, moved.site.file) else ","
+            finished = getattr(measured, "finished_at", None)
+            if finished is not None and measured.line == line and file is None:
+                # `np.add.at(dV, ...)` then `dV += lam * V`: the error is no multiple of `V`, so the first term is wrong
+                computed = (
+                    f", computed at line {line} and finished at line {finished} with `{measured.name}`'s penalty (its error is no multiple of "
+                    f"`{measured.name}`, so it is in line {line}'s term, not in the penalty),"
+                )
+                shown = sorted({*shown, finished})
             if not measured.line and file is None and line and line != moved.site.line:  # found by the gradient's name (`_gradient_line`)
                 computed = f", formed at line {line} (`{ast.unparse(next(n for n in ast.walk(source.tree) if isinstance(n, ast.stmt) and n.lineno == line)).strip()}`),"
             plural = len(members) > 1

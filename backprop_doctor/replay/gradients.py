@@ -92,6 +92,7 @@ class Measured:
     accumulated: tuple[str, int | None] | None = None  # (`dW1`, the line it is zeroed at, before the loop): it sums every step's gradient
     added_at: int | None = None  # with `accumulated`: the line of the step that adds to the sum (`acc[k] += g[k]`)
     truncated: tuple[str, int, int] | None = None  # (`self.bptt_truncate`, the loop's line, its value): truncated BPTT, by design
+    finished_at: int | None = None  # the statement adding the parameter's penalty (`dV += lam * V`) when `line` is the data term before it, the wrong one
     output_of: tuple[str, str] | None = None  # ("sigmoid", "a1"): a wrong adjoint of `z1` that is right as the gradient of `a1 = sigmoid(z1)`
     extra_slope: tuple[str, str, str] | None = None  # ("sigmoid", "p", "p * (1 - p)"): right once that factor of its statement is taken out
     widened: tuple[int, ...] | None = None  # the gradient's own shape, larger than the parameter's: the update turns the parameter into it
@@ -1013,7 +1014,8 @@ def _walk(
             measured.scale, measured.exact_scale = scale, True
             measured.argument = measured.argument or _swap_right(measured.swapped, scale)
         if measured.wrong:
-            shape = () if measured.proportional else measured.shape  # a scale of it (`dZ2 = A2 - Y` of the summed loss): one number tells
+            # a scale of it (`dZ2 = A2 - Y` of the summed loss): one number tells; not a "scale" of 1, which is an error in a few entries
+            shape = () if measured.proportional and not _about_one(measured.factor) else measured.shape
             contradicted = (
                 _inner_contradicted(adjoint, result, shape) if isinstance(adjoint, InnerAdjoint) else _contradicted(step, adjoint, result, shape)
             )
@@ -1043,6 +1045,12 @@ def _walk(
             return
     if not deadline.passed() and over_time():
         result.adjoints += walk_through_time(runner, over_time(), base_loss, rng, deadline, measure_adjoint)
+
+
+def _about_one(factor: float | None) -> bool:
+    """A factor two directions agree on that is 1 within their agreement: no scale, the array is wrong otherwise
+    (`dS = -2 * Y * (1 - Y * S) / N`, the `max(0, .)` left out in a few of its entries)."""
+    return factor is not None and abs(factor - 1.0) <= PROPORTIONAL
 
 
 def _named_for(adjoint: str, forward: str) -> bool:
@@ -1203,8 +1211,8 @@ def _deferred_mean(measured: Measured, result: StepResult) -> bool:
     `dAL`, with `1./m` in `linear_backward`), so the factor is its scale, not a bug. (In the loop's
     own statements `_contradicted` reads which gradients are computed from it.)"""
     return (
-        measured.proportional and measured.factor is not None and measured.factor > 1
-        and _batch_like(measured.factor, result.batch_sizes)
+        measured.proportional and measured.factor is not None and measured.factor > 1 and not _about_one(measured.factor)
+        and _batch_like(measured.factor, result.batch_sizes)  # (2 / 2 of a size of 2 is batch-like: 1 is no mean left out)
         and any(not m.wrong and not m.unused and not m.inconclusive for _, m in result.parameters)
     )  # fmt: skip
 
@@ -1405,7 +1413,40 @@ def _parameter(runner: Runner, moved: Moved, base_loss: float, rng: np.random.Ge
         if measured.truncated is not None and _wrong_untruncated(runner, moved, measured.truncated[0], start, loss_moved, base_loss, rng):
             measured.truncated = None  # wrong with the whole sequence too: not the truncation
     measured.file, measured.broadcast = file, broadcast
+    if measured.wrong and not measured.unused and broadcast is None and file is None and line is not None and measured.decay is None and measured.penalty_left_out is None and measured.accumulated is None and measured.truncated is None:
+        term = _wrong_data_term(runner, moved, measured, gradient, start, loss_moved, base_loss, rng)
+        if term is not None:
+            measured.finished_at, measured.line = measured.line, term
     return measured
+
+
+def _wrong_data_term(
+    runner: Runner, moved: Moved, measured: Measured, gradient: Any, base: Any, loss_moved: Any, base_loss: float, rng: np.random.Generator
+) -> int | None:
+    """The line of a gradient's data term (`np.add.at(dV, items, ...)`) when the statement it is located at only adds
+    the parameter's penalty to it (`dV += 2 * lam * V`, `static.data_terms`) and the gradient's error is no multiple
+    of the parameter: measured again with the one multiple of it that the gradient's own direction asks for taken
+    off, it still disagrees, so no strength of the penalty makes it right and the mistake is in the term before.
+    None when the penalty's strength could be all that is wrong, or when no such pair of statements is written."""
+    from backprop_doctor.static.data_terms import data_term_before
+
+    key = _key(moved)
+    term = data_term_before(source_tree(runner.path)[1], measured.line, key) if key and measured.line else None
+    if term is None or not isinstance(base, np.ndarray) or not measured.directions:
+        return None
+    line = term.line
+    own = _unit(np.asarray(gradient, dtype=np.float64))
+    if own is None:
+        return None
+    projected = float(np.sum(base * own))
+    if abs(projected) <= 1e-12 * max(_scale(base), 1e-300):
+        return line  # the parameter is (nearly) zero: its penalty adds nothing, the error is all the data term's
+    along = measured.directions[0]
+    multiple = (along.analytic - along.numerical) / projected
+    again = _measure(measured.name, measured.line, np.asarray(gradient, dtype=np.float64) - multiple * base, base, loss_moved, base_loss, rng)
+    if again.unused or again.inconclusive or not again.wrong:
+        return None  # off by a multiple of the parameter: the penalty's strength may be the mistake
+    return line
 
 
 @dataclass(frozen=True)
@@ -2846,9 +2887,16 @@ def _inner_contradicted(adjoint: InnerAdjoint, result: StepResult, shape: tuple[
 
     The same guard as `_contradicted`, for the names a function gives its gradients: the key of a
     right parameter (`W1`) prefixed as a gradient (`dW1`, `d_W1`, `grad_W1`) and read from the adjoint.
+    Not when the adjoint is off by more than a scale (`shape`) and a wrong parameter's gradient is read
+    from it too: `db2 = dS.sum(axis=0)` agrees by its sum over the batch while `dW2 = h.T @ dS` does not,
+    so the adjoint is wrong in a few of its entries (a `max(0, .)` left out), not misnamed.
     """
     right = {_key(moved) for moved, measured in result.parameters if _telling(moved, measured, shape)}
     names = {f"{prefix}{key}" for key in right if key for prefix in ("d", "d_", "grad_")}
+    if shape:  # off by more than a scale: a wrong gradient computed from it as well says the right one agrees by its sum only
+        wrong = {_key(moved) for moved, measured in result.parameters if measured.wrong and not measured.unused}
+        if set(adjoint.feeds) & {f"{prefix}{key}" for key in wrong if key for prefix in ("d", "d_", "grad_")}:
+            return False
     return bool(set(adjoint.feeds) & names)
 
 
@@ -2863,29 +2911,33 @@ def _contradicted(step: TrainingStep, adjoint: Adjoint, result: StepResult, shap
     """A parameter whose gradient is computed straight from `adjoint` was measured right.
 
     `dh[h <= 0] = 0` turns `dh` into the gradient of the ReLU's input, not of `h`: measured
-    against `h` it looks wrong, yet `db1 = dh.sum(axis=0)` is right. Such an adjoint is not blamed.
+    against `h` it looks wrong, yet `db1 = dh.sum(axis=0)` is right. Such an adjoint is not blamed;
+    unless it is off by more than a scale (`shape`) and a wrong gradient is computed straight from it too.
     """
+    lines = {stmt.lineno: stmt for stmt in step.prefix}
+    if shape and any(measured.wrong and not measured.unused and _computed_from(step, lines, adjoint, moved, straight=True) for moved, measured in result.parameters):
+        return False  # off by more than a scale, and a wrong gradient is computed from it too: a sum agreeing clears nothing
+    return any(_telling(moved, measured, shape) and _computed_from(step, lines, adjoint, moved) for moved, measured in result.parameters)
+
+
+def _computed_from(step: TrainingStep, lines: dict[int, ast.stmt], adjoint: Adjoint, moved: Moved, straight: bool = False) -> bool:
+    """Whether the update's gradient is computed straight from `adjoint`: its statement, or the update, reads it.
+    `straight`: only the statement binding the gradient's own name (`dW2 = h.T @ dS` of `W2 -= lr * dW2`) or the
+    update's own expression, not the statement a gradient written out in the update is read from (`delta_h` of
+    `w_h -= eta * (xb.T @ delta_h + l2 * w_h)`)."""
     from backprop_doctor.static.steps import reads
 
-    lines = {stmt.lineno: stmt for stmt in step.prefix}
-    for moved, measured in result.parameters:
-        if not _telling(moved, measured, shape):
-            continue
-        expression = moved.gradient_name or moved.site.gradient
-        key = _item_key(moved)
-        entry = _entry(expression, key) if key is not None else None
-        value = _entry_literal(step.prefix, entry) if entry is not None else None
-        if value is not None:  # `g = {"A": x.T @ dh, "B": h.T @ dr}` read as `g[k]`: the value under its own key
-            if adjoint.name in {n.id for n in ast.walk(value) if isinstance(n, ast.Name)}:
-                return True
-            continue
-        line = _gradient_line(step, expression)
-        stmt = lines.get(line) if line is not None else None
-        if stmt is not None and adjoint.name in reads(stmt):
-            return True
-        if adjoint.name in _names_in(expression):  # `w2[j] -= lr * dy * h[j]`: computed from it in the update itself
-            return True
-    return False
+    expression = moved.gradient_name or moved.site.gradient
+    key = _item_key(moved)
+    entry = _entry(expression, key) if key is not None else None
+    value = _entry_literal(step.prefix, entry) if entry is not None else None
+    if value is not None:  # `g = {"A": x.T @ dh, "B": h.T @ dr}` read as `g[k]`: the value under its own key
+        return adjoint.name in {n.id for n in ast.walk(value) if isinstance(n, ast.Name)}
+    line = _gradient_line(step, expression) if moved.gradient_name is not None or not straight else None
+    stmt = lines.get(line) if line is not None else None
+    if stmt is not None and adjoint.name in reads(stmt):
+        return True
+    return adjoint.name in _names_in(expression)  # `w2[j] -= lr * dy * h[j]`: computed from it in the update itself
 
 
 def _names_in(expression: str) -> set[str]:
