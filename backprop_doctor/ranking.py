@@ -92,6 +92,48 @@ def _same_line_located_first(ordered: list[Finding]) -> list[Finding]:
     return out
 
 
+# patterns of a layer's wrong gradient that say what its value is (a constant factor, a flipped sign), not
+# what its own line computes wrongly: the factor may enter at an adjoint that line is computed from
+MEASURED_ONLY = frozenset({"scaled", "sign-flipped"})
+
+
+def _upstream_located_first(ordered: list[Finding]) -> list[Finding]:
+    """A replay's located finding (`LOCATING`) of the same pattern at an adjoint earlier in the same function
+    as a layer's wrong gradient that the layer's check only measured (`MEASURED_ONLY`) goes before it: the
+    replay found which adjoint first carries the factor (DeepSets's `dh = ... / set_size` at line 24, beside
+    `dW1` at line 26, 0.125 × where the set holds 8), where the layer's finding only names the store."""
+    out = list(ordered)
+    for f in ordered:
+        if f.name != "gradient-mismatch" or f.pattern not in MEASURED_ONLY or f.line is None or not f.file:
+            continue
+        span = _function_span(f.file, f.line)
+        if span is None:
+            continue
+        earlier = next(
+            (g for g in out[out.index(f) + 1 :] if g.name in LOCATING and g.severity == f.severity and g.pattern == f.pattern
+             and g.file == f.file and g.line is not None and span[0] <= g.line < f.line),
+            None,
+        )  # fmt: skip
+        if earlier is not None:
+            out.remove(earlier)
+            out.insert(out.index(f), earlier)
+    return out
+
+
+def _function_span(file: str, line: int) -> tuple[int, int] | None:
+    """The first and last line of the innermost function of `file` holding `line`."""
+    import ast
+
+    from backprop_doctor.static.files import source_tree
+
+    tree = source_tree(file)[1]
+    spans = [
+        (node.lineno, node.end_lineno or node.lineno) for node in ast.walk(tree) if tree is not None
+        and isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.lineno <= line <= (node.end_lineno or node.lineno)
+    ]  # fmt: skip
+    return max(spans) if spans else None
+
+
 def _as_a_whole(f: Finding) -> bool:
     """A network's gradient found wrong as a whole, with nothing said of where (`findings.WHOLE_NETWORK`)."""
     return f.pattern is None and any(words in f.message for words in WHOLE_NETWORK)
@@ -136,7 +178,7 @@ def rank(report: Report) -> Report:
     unchecked = _nothing_checked(report, unique)
     if unchecked is not None:
         unique.append(unchecked)
-    ordered = _same_line_located_first(sorted(unique, key=sort_key))
+    ordered = _upstream_located_first(_same_line_located_first(sorted(unique, key=sort_key)))
     errors = [f for f in ordered if f.severity == "error"]
     root = errors[0] if errors else None
     if root is not None and stage_rank(root) == STAGES.index("training"):
