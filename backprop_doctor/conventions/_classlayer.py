@@ -151,6 +151,31 @@ def is_loss_layer(obj: Any) -> bool:
     return len(required_inputs(forward)) >= 2
 
 
+def loss_of_pair(out: Any, x: Any) -> Any:
+    """The loss a loss layer's (or a network's `loss(x, t)`) returns beside its prediction, by design
+    (`return self.y, loss`, or `return loss, probs`; every caller unpacks the pair): the one number of a
+    pair whose other item is an array of one row (or column) per sample of the input `x`. Anything else
+    as it is."""
+    if not (isinstance(out, (tuple, list)) and len(out) == 2):
+        return out
+    shape = np.shape(x)
+    numbers = [item for item in out if _one_number(item)]
+    per_sample = [
+        item for item in out
+        if isinstance(item, np.ndarray) and item.ndim >= 1 and item.size > 1 and shape
+        and (item.shape[0] == shape[0] or item.shape[-1] == shape[-1])
+    ]  # fmt: skip
+    return numbers[0] if len(numbers) == 1 and len(per_sample) == 1 else out
+
+
+def _one_number(value: Any) -> bool:
+    if isinstance(value, (bool, np.bool_)):
+        return False
+    if isinstance(value, (int, float, np.floating, np.integer)):
+        return True
+    return isinstance(value, np.ndarray) and value.size == 1 and value.dtype.kind in "fi"
+
+
 # --------------------------------------------------------------------------- reading methods
 
 
@@ -265,6 +290,8 @@ class ClassLayer(Adapter):
             out = getattr(self.layer, self.methods.output, None)
         if self.methods.mean_of_forward and isinstance(out, np.ndarray) and out.size > 1:
             out = np.mean(out)
+        if self.is_loss:
+            out = loss_of_pair(out, x)
         return out
 
     def backward(self, dout: Any) -> tuple[np.ndarray | None, dict[str, Any]]:
