@@ -74,6 +74,7 @@ class Methods:
     held_optimizer: bool = False  # backward steps the weights with an optimizer the layer holds, not a rate it is given
     through_call: bool = False  # forward is run by the class's `__call__`, which keeps what backward reads (DeZero)
     local_derivative: bool = False  # backward() takes no upstream gradient and returns f'(x) of forward's cache: dx = dout * it
+    held_rate: bool = False  # backward(dout) steps its lists of weights at the rate the instance holds as `learning_rate`
 
 
 def layer_methods(obj: Any) -> Methods | None:
@@ -341,18 +342,33 @@ class ClassLayer(Adapter):
         optimizer it holds, a rate-1 `optimizer_objects.UnitStep`), read each parameter's gradient off the SGD step
         it took (`W -= lr * dW` → dW = W_before - W_after), then undo the step."""
         before = {k: (v, v.copy()) for k, v in vars(self.layer).items() if is_float_array(v)}
-        dx = backward(dout) if self.methods.held_optimizer else backward(dout, **{self.methods.learning_rate: 1.0})
+        if self.methods.held_rate:  # `self.weights[i] -= self.lr * dW`: each entry of its lists of weights
+            before.update(
+                (f"{k}[{i}]", (a, a.copy())) for k, v in vars(self.layer).items() if isinstance(v, list) for i, a in enumerate(v) if is_float_array(a)
+            )
+            rate = getattr(self.layer, self.methods.learning_rate)
+            setattr(self.layer, self.methods.learning_rate, 1.0)
+            try:
+                dx = backward(dout)
+            finally:
+                setattr(self.layer, self.methods.learning_rate, rate)
+        else:
+            dx = backward(dout) if self.methods.held_optimizer else backward(dout, **{self.methods.learning_rate: 1.0})
         if isinstance(dx, tuple) and dx and isinstance(dx[0], np.ndarray):
             dx = dx[0]
         steps: dict[str, np.ndarray] = {}
         moving = _stepping_gradients(function_node(backward), self.methods.learning_rate)
         for attr, (array, saved) in before.items():
-            now = getattr(self.layer, attr, None)
+            now = _held(self.layer, attr)
             if attr in moving:
                 pass  # `self.weights_gradient = ...`, kept from an earlier call: what the step moves by, not a parameter
             elif isinstance(now, np.ndarray) and now.shape == saved.shape and (now is not array or not np.array_equal(now, saved)):
                 steps[attr] = saved - np.asarray(now, dtype=np.float64)
-            setattr(self.layer, attr, array)
+            name, _, index = attr.partition("[")
+            if index and isinstance(getattr(self.layer, name, None), list):
+                getattr(self.layer, name)[int(index[:-1])] = array
+            elif not index:
+                setattr(self.layer, attr, array)
             np.copyto(array, saved)
         self._steps = steps
         return dx, {name: steps.get(name, np.zeros_like(p)) for name, p in self.layer_params().items()}
@@ -390,6 +406,8 @@ class ClassLayer(Adapter):
         if self.methods.learning_rate:  # the parameters are what backward's SGD step changed
             steps = getattr(self, "_steps", {})
             self._params = {k: v for k, v in vars(layer).items() if k in steps and forward_before.get(k) == id(v)}
+            if self.methods.held_rate:  # entries of its lists of weights: `weights[0]`
+                self._params.update((k, _held(layer, k)) for k in steps if "[" in k and forward_before.get(k.partition("[")[0]) == id(getattr(layer, k.partition("[")[0], None)))
             return
         if self._dlfs2:
             listed = getattr(layer, self._listed)

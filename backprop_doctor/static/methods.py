@@ -344,3 +344,40 @@ def passed_to(node: FunctionNode | None, method: str) -> tuple[str, ...]:
         if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == method and ast.unparse(n.func.value) == me:
             names += [a.id for a in [*n.args, *(k.value for k in n.keywords)] if isinstance(a, ast.Name)]
     return tuple(dict.fromkeys(names))
+
+
+def steps_own_lists(node: FunctionNode | None) -> bool:
+    """Whether a method moves entries of its own lists of arrays in place at a rate the instance holds
+    (`self.weights[i] -= self.lr * dW`, `self.biases[i] = self.biases[i] - self.learning_rate * db`):
+    a whole model's backward that takes the SGD step itself, the end of the chain."""
+    return held_rate(node) is not None
+
+
+def held_rate(node: FunctionNode | None) -> str | None:
+    """The attribute holding the rate at which a method moves entries of its own lists of arrays in
+    place (`self.weights[i] -= self.lr * dW` -> "lr"), or None (`steps_own_lists`)."""
+    if node is None:
+        return None
+    me = self_name(node)
+
+    def own_entry(target: ast.AST) -> bool:
+        return isinstance(target, ast.Subscript) and isinstance(target.value, ast.Attribute) and ast.unparse(target.value.value) == me
+
+    def rate(value: ast.AST) -> str | None:  # `self.lr * dW`, also `self.lr * a.T @ d` (the product's left operand)
+        for n in walk(value):
+            if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mult):
+                for side in (n.left, n.right):
+                    if isinstance(side, ast.Attribute) and ast.unparse(side.value) == me:
+                        return side.attr
+        return None
+
+    for n in walk(node):
+        if isinstance(n, ast.AugAssign) and isinstance(n.op, ast.Sub) and own_entry(n.target) and rate(n.value):
+            return rate(n.value)
+        if (
+            isinstance(n, ast.Assign) and len(n.targets) == 1 and own_entry(n.targets[0])
+            and isinstance(n.value, ast.BinOp) and isinstance(n.value.op, ast.Sub)
+            and ast.unparse(n.value.left) == ast.unparse(n.targets[0]) and rate(n.value.right)
+        ):  # fmt: skip
+            return rate(n.value.right)
+    return None
