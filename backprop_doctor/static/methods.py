@@ -381,3 +381,10 @@ def held_rate(node: FunctionNode | None) -> str | None:
         ):  # fmt: skip
             return rate(n.value.right)
     return None
+
+
+def calls_method(tree: ast.AST | None, name: str) -> bool:
+    """Whether the tree calls a method of that name on anything (`model.backwards()`, `self.backwards(lr)`)."""
+    return tree is not None and any(
+        isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == name for n in walk(tree)
+    )
