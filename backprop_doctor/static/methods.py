@@ -388,3 +388,12 @@ def calls_method(tree: ast.AST | None, name: str) -> bool:
     return tree is not None and any(
         isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == name for n in walk(tree)
     )
+
+
+def calls_a_parameter(node: FunctionNode | None) -> bool:
+    """Whether a function calls one of its own parameters (`def test_sigmoid(sigmoid): ... sigmoid(x)`):
+    it takes a function to try out, a test of the user's layer, never a layer itself."""
+    if node is None:
+        return False
+    names = {a.arg for a in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs)}
+    return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in names for n in walk(node))
