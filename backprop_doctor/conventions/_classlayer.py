@@ -10,6 +10,7 @@ always called the way its own convention says, wherever it is checked.
 from __future__ import annotations
 
 import ast
+import contextlib
 import dataclasses
 import functools
 import inspect
@@ -31,6 +32,7 @@ from backprop_doctor.conventions._base import (
     train_kwargs,
 )
 from backprop_doctor.static.methods import (
+    global_flags,
     assigned_attributes,
     does_nothing,
     grads_aliases,
@@ -116,6 +118,42 @@ def call_forward(layer: Any, methods: Methods, *inputs: Any, **kwargs: Any) -> A
     if methods.through_call:
         return _through_call.run_forward(layer, *inputs, **kwargs)
     return getattr(layer, methods.forward)(*inputs, **kwargs)
+
+
+@contextlib.contextmanager
+def flags_set(layer: Any, methods: Methods, train: bool) -> Any:
+    """While the block runs, the training flags outside the layer that its forward branches on
+    (`if Config.train:`, a module's `TRAINING`) set to `train`, when they hold a bool: a program that
+    ends in inference mode (`Config.train = False`, or stopped inside `with test_mode():`) leaves its
+    layers to be checked in the mode the check asks for, as a `train_flg` argument would be."""
+    forward = getattr(type(layer), methods.forward, None)
+    func = inspect.unwrap(getattr(forward, "__func__", forward)) if forward is not None else None
+    namespace = getattr(func, "__globals__", None)
+    changed: list[tuple[Any, str, Any]] = []
+    try:
+        for chain in _forward_flags(func) if isinstance(namespace, dict) else ():
+            owner: Any = namespace
+            for name in chain[:-1]:
+                owner = owner.get(name) if isinstance(owner, dict) else getattr(owner, name, None)
+            value = owner.get(chain[-1]) if isinstance(owner, dict) else getattr(owner, chain[-1], None)
+            if isinstance(value, bool) and value != train:
+                if isinstance(owner, dict):
+                    owner[chain[-1]] = train
+                else:
+                    setattr(owner, chain[-1], train)
+                changed.append((owner, chain[-1], value))
+        yield
+    finally:
+        for owner, name, value in reversed(changed):
+            if isinstance(owner, dict):
+                owner[name] = value
+            else:
+                setattr(owner, name, value)
+
+
+@functools.lru_cache(maxsize=256)
+def _forward_flags(func: Any) -> tuple[tuple[str, ...], ...]:
+    return tuple(global_flags(function_node(func), TRAIN_FLAGS)) if callable(func) else ()
 
 
 def call_backward(layer: Any, methods: Methods, *upstream: Any) -> Any:
@@ -286,7 +324,8 @@ class ClassLayer(Adapter):
         kwargs = train_kwargs(forward, self.train)
         self._inputs = (x, t)
         self._x_shape = tuple(np.shape(x))
-        out = call_forward(self.layer, self.methods, *((x, t) if self.is_loss else (x,)), **kwargs)
+        with flags_set(self.layer, self.methods, self.train):
+            out = call_forward(self.layer, self.methods, *((x, t) if self.is_loss else (x,)), **kwargs)
         if out is None and self.methods.output:
             out = getattr(self.layer, self.methods.output, None)
         if self.methods.mean_of_forward and isinstance(out, np.ndarray) and out.size > 1:

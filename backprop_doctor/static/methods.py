@@ -397,3 +397,32 @@ def calls_a_parameter(node: FunctionNode | None) -> bool:
         return False
     names = {a.arg for a in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs)}
     return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in names for n in walk(node))
+
+
+def global_flags(node: FunctionNode | None, flags: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """The flags outside the instance a method branches on (`if Config.train:`, `if dezero.Config.train`,
+    `x if TRAINING else y`): each a chain of names, `("dezero", "Config", "train")`, whose last name is one
+    of `flags` (compared without case), never the instance's own (`self.train`) nor a parameter or local."""
+    if node is None:
+        return []
+    me = self_name(node)
+    own = {a.arg for a in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs)} | {
+        t.id for n in walk(node) if isinstance(n, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.For))
+        for t in walk(n.targets[0] if isinstance(n, ast.Assign) else n.target) if isinstance(t, ast.Name)
+    }  # fmt: skip
+    found: list[tuple[str, ...]] = []
+    for n in walk(node):
+        if not isinstance(n, (ast.If, ast.IfExp, ast.While)):
+            continue
+        for part in walk(n.test):
+            chain: list[str] = []
+            value = part
+            while isinstance(value, ast.Attribute):
+                chain.insert(0, value.attr)
+                value = value.value
+            if not isinstance(value, ast.Name) or value.id == me or value.id in own:
+                continue
+            chain.insert(0, value.id)
+            if chain[-1].lower() in flags and tuple(chain) not in found:
+                found.append(tuple(chain))
+    return found
