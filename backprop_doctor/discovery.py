@@ -21,6 +21,7 @@ from backprop_doctor.conventions import TRAIN_FLAGS, all_conventions, cs231n, la
 from backprop_doctor.conventions._classlayer import function_node, is_abstract
 from backprop_doctor.conventions.activations import KNOWN_ACTIVATIONS
 from backprop_doctor.loading import siblings
+from backprop_doctor.static.methods import calls_a_parameter
 from backprop_doctor.static.self_free import self_free
 from backprop_doctor.training.optimizers import adagrad_function, adam_function, dict_update_function, update_function, update_method
 from backprop_doctor.locate import is_user_file
@@ -133,13 +134,13 @@ def discover(namespace: dict[str, Any], user_files: set[str] | None = None, sour
             or functions.get(f"{base}_backward")
             or next((f for n, f in sorted(functions.items()) if n.startswith(f"{base}_backward_")), None)
         )
-        if backward is not None and cs231n.is_pair(func, backward):
+        if backward is not None and not _tries_functions(func, backward) and cs231n.is_pair(func, backward):
             found.pairs.append((func, backward))
             paired |= {name, backward.__name__}
     known = {n: f for n, f in KNOWN_ACTIVATIONS.items() if n not in functions}  # `tanh_backward(dA, Z)` of `np.tanh`
     for name, func in {**functions, **known}.items():  # `relu(Z) -> (A, cache)` with `relu_backward(dA, cache)`: the course's activations
         backward = functions.get(f"{name}_backward")
-        if name not in paired and backward is not None and backward.__name__ not in paired and cs231n.is_pair(func, backward):
+        if name not in paired and backward is not None and backward.__name__ not in paired and not _tries_functions(func, backward) and cs231n.is_pair(func, backward):
             found.pairs.append((func, backward))
             paired |= {name, backward.__name__}
     scores = np.random.default_rng(0).standard_normal((4, 3))
@@ -160,6 +161,12 @@ def discover(namespace: dict[str, Any], user_files: set[str] | None = None, sour
     _own_finite_differences(found, files)
     found.imported.sort()
     return found
+
+
+def _tries_functions(*funcs: Any) -> bool:
+    """Whether either half calls a function it is handed (`test_sigmoid(sigmoid)` beside
+    `test_sigmoid_backward(sigmoid_backward)`): tests of the user's layer, not a layer pair."""
+    return any(calls_a_parameter(function_node(f)) for f in funcs if inspect.isfunction(f))
 
 
 def module_classes(namespace: dict[str, Any], tree: ast.AST) -> dict[str, type]:

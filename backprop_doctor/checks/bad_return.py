@@ -29,7 +29,7 @@ from typing import Any
 
 from backprop_doctor.findings import Finding
 from backprop_doctor.static.files import source_tree
-from backprop_doctor.static.methods import does_nothing
+from backprop_doctor.static.methods import does_nothing, steps_own_lists
 from backprop_doctor.static.steps import _scope_of
 
 NAME = "bad-return"
@@ -46,7 +46,9 @@ def run(context: Any) -> Iterator[Finding]:
     - a backward that ends in `return None` on purpose (the first layer of a network, whose input
       gradient nobody reads) is a warning that says when that is right;
     - the backward of a whole model, whose result every call in the file throws away
-      (`net.backward(dout)` as a statement), returns nothing on purpose: no finding."""
+      (`net.backward(dout)` as a statement), returns nothing on purpose: no finding; so does one
+      that takes the SGD step itself on the model's lists of weights at a rate it holds
+      (`self.weights[i] -= self.lr * dW`), never handed on as a layer, however often the file calls it."""
     kept = []
     for finding in context.findings:
         if finding.name == NAME and finding.severity == "error" and finding.file and finding.line:
@@ -110,7 +112,9 @@ def _completed(finding: Finding, user_tree: ast.Module | None) -> Finding | None
                 .replace(": return dx", "; otherwise return dx"),
             )
         owner = finding.layer or ""
-        if last is not None and not any(isinstance(n, ast.Return) and n.value is not None for n in ast.walk(node)) and _whole_model(trees, owner, node.name):
+        if last is not None and not any(isinstance(n, ast.Return) and n.value is not None for n in ast.walk(node)) and (
+            _whole_model(trees, owner, node.name) or (steps_own_lists(node) and _whole_model(trees, owner, node.name, called=False))
+        ):
             return None
     return finding
 
@@ -241,12 +245,13 @@ def _taken_apart(call: ast.Call, parents: dict[int, ast.AST]) -> bool:
     )
 
 
-def _whole_model(trees: list[ast.Module], owner: str, method: str) -> bool:
+def _whole_model(trees: list[ast.Module], owner: str, method: str, called: bool = True) -> bool:
     """Whether class `owner` is a whole model: every instance the files make is bound to a name
     (`net = Net()`, `self.model = Net()`) or has a method called on it at once (`Net().fit(X, y)`),
     never put in a list of layers or handed on, and every call
-    of its `method` on those names is a statement of its own, its result thrown away. `trees` are the
-    module that defines the class and the checked file (a script may train a model it imports)."""
+    of its `method` on those names is a statement of its own, its result thrown away (with `called`, at
+    least one such call). `trees` are the module that defines the class and the checked file (a script may
+    train a model it imports)."""
     if not owner.isidentifier():
         return False
     names: set[str] = set()
@@ -263,4 +268,4 @@ def _whole_model(trees: list[ast.Module], owner: str, method: str) -> bool:
     own = {id(n) for n in ast.walk(owner_class)} if owner_class is not None else set()
     calls = [n for n in nodes if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == method
              and (ast.unparse(n.func.value) in names or (ast.unparse(n.func.value) == "self" and id(n) in own))]  # `self.backward(d)` in its own `fit`
-    return bool(calls) and all(isinstance(parents.get(id(c)), ast.Expr) for c in calls)
+    return (bool(calls) or not called) and all(isinstance(parents.get(id(c)), ast.Expr) for c in calls)

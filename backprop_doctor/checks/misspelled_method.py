@@ -3,7 +3,10 @@
 What it finds:
     A layer class with no `forward` (or `backward`) but a method whose name
     nearly spells it: `backword`, `backwards`, `bakward`, `foward`, `forwad`.
-    The layer is still gradient-checked under the names it has.
+    The layer is still gradient-checked under the names it has. A method that is
+    the user's own under its own name is none: one that takes only a learning
+    rate (`backwards(self, learning_rate)`, an update step), or one the code
+    calls by that name (`model.backwards()`) where nothing calls `.backward`.
 
 Why it matters:
     Python calls methods by their exact names: a network that calls
@@ -32,6 +35,7 @@ from typing import Any
 
 from backprop_doctor import rules
 from backprop_doctor.conventions import layer_methods
+from backprop_doctor.conventions.misspelled import calls_by_own_name
 from backprop_doctor.findings import Finding
 
 NAME = "misspelled-method"
@@ -48,6 +52,8 @@ def run(context: Any) -> Iterator[Finding]:
     for cls in found.layers:
         methods = layer_methods(cls)
         for written, meant, line in methods.misspelled if methods else ():
+            if calls_by_own_name(context.source.tree, written, meant):
+                continue  # the checked script calls `model.backwards()` and never `.backward`: the name its code uses
             yield rule.finding(
                 f"`{cls.__name__}.{written}` is a misspelled `{meant}` (line {line}): rename it to `{meant}`; "
                 f"code that calls `layer.{meant}(...)` raises AttributeError. It was checked under the name `{written}`.",

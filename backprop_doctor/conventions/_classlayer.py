@@ -10,6 +10,7 @@ always called the way its own convention says, wherever it is checked.
 from __future__ import annotations
 
 import ast
+import contextlib
 import dataclasses
 import functools
 import inspect
@@ -31,6 +32,7 @@ from backprop_doctor.conventions._base import (
     train_kwargs,
 )
 from backprop_doctor.static.methods import (
+    global_flags,
     assigned_attributes,
     does_nothing,
     grads_aliases,
@@ -74,6 +76,7 @@ class Methods:
     held_optimizer: bool = False  # backward steps the weights with an optimizer the layer holds, not a rate it is given
     through_call: bool = False  # forward is run by the class's `__call__`, which keeps what backward reads (DeZero)
     local_derivative: bool = False  # backward() takes no upstream gradient and returns f'(x) of forward's cache: dx = dout * it
+    held_rate: bool = False  # backward(dout) steps its lists of weights at the rate the instance holds as `learning_rate`
 
 
 def layer_methods(obj: Any) -> Methods | None:
@@ -117,6 +120,42 @@ def call_forward(layer: Any, methods: Methods, *inputs: Any, **kwargs: Any) -> A
     return getattr(layer, methods.forward)(*inputs, **kwargs)
 
 
+@contextlib.contextmanager
+def flags_set(layer: Any, methods: Methods, train: bool) -> Any:
+    """While the block runs, the training flags outside the layer that its forward branches on
+    (`if Config.train:`, a module's `TRAINING`) set to `train`, when they hold a bool: a program that
+    ends in inference mode (`Config.train = False`, or stopped inside `with test_mode():`) leaves its
+    layers to be checked in the mode the check asks for, as a `train_flg` argument would be."""
+    forward = getattr(type(layer), methods.forward, None)
+    func = inspect.unwrap(getattr(forward, "__func__", forward)) if forward is not None else None
+    namespace = getattr(func, "__globals__", None)
+    changed: list[tuple[Any, str, Any]] = []
+    try:
+        for chain in _forward_flags(func) if isinstance(namespace, dict) else ():
+            owner: Any = namespace
+            for name in chain[:-1]:
+                owner = owner.get(name) if isinstance(owner, dict) else getattr(owner, name, None)
+            value = owner.get(chain[-1]) if isinstance(owner, dict) else getattr(owner, chain[-1], None)
+            if isinstance(value, bool) and value != train:
+                if isinstance(owner, dict):
+                    owner[chain[-1]] = train
+                else:
+                    setattr(owner, chain[-1], train)
+                changed.append((owner, chain[-1], value))
+        yield
+    finally:
+        for owner, name, value in reversed(changed):
+            if isinstance(owner, dict):
+                owner[name] = value
+            else:
+                setattr(owner, name, value)
+
+
+@functools.lru_cache(maxsize=256)
+def _forward_flags(func: Any) -> tuple[tuple[str, ...], ...]:
+    return tuple(global_flags(function_node(func), TRAIN_FLAGS)) if callable(func) else ()
+
+
 def call_backward(layer: Any, methods: Methods, *upstream: Any) -> Any:
     """The layer's backward on `upstream`; for a layer run through its `__call__`, with the upstream
     gradients as it takes them and its results as arrays."""
@@ -149,6 +188,31 @@ def is_loss_layer(obj: Any) -> bool:
     if methods is not None and methods.mean_of_forward:
         return True
     return len(required_inputs(forward)) >= 2
+
+
+def loss_of_pair(out: Any, x: Any) -> Any:
+    """The loss a loss layer's (or a network's `loss(x, t)`) returns beside its prediction, by design
+    (`return self.y, loss`, or `return loss, probs`; every caller unpacks the pair): the one number of a
+    pair whose other item is an array of one row (or column) per sample of the input `x`. Anything else
+    as it is."""
+    if not (isinstance(out, (tuple, list)) and len(out) == 2):
+        return out
+    shape = np.shape(x)
+    numbers = [item for item in out if _one_number(item)]
+    per_sample = [
+        item for item in out
+        if isinstance(item, np.ndarray) and item.ndim >= 1 and item.size > 1 and shape
+        and (item.shape[0] == shape[0] or item.shape[-1] == shape[-1])
+    ]  # fmt: skip
+    return numbers[0] if len(numbers) == 1 and len(per_sample) == 1 else out
+
+
+def _one_number(value: Any) -> bool:
+    if isinstance(value, (bool, np.bool_)):
+        return False
+    if isinstance(value, (int, float, np.floating, np.integer)):
+        return True
+    return isinstance(value, np.ndarray) and value.size == 1 and value.dtype.kind in "fi"
 
 
 # --------------------------------------------------------------------------- reading methods
@@ -260,11 +324,14 @@ class ClassLayer(Adapter):
         kwargs = train_kwargs(forward, self.train)
         self._inputs = (x, t)
         self._x_shape = tuple(np.shape(x))
-        out = call_forward(self.layer, self.methods, *((x, t) if self.is_loss else (x,)), **kwargs)
+        with flags_set(self.layer, self.methods, self.train):
+            out = call_forward(self.layer, self.methods, *((x, t) if self.is_loss else (x,)), **kwargs)
         if out is None and self.methods.output:
             out = getattr(self.layer, self.methods.output, None)
         if self.methods.mean_of_forward and isinstance(out, np.ndarray) and out.size > 1:
             out = np.mean(out)
+        if self.is_loss:
+            out = loss_of_pair(out, x)
         return out
 
     def backward(self, dout: Any) -> tuple[np.ndarray | None, dict[str, Any]]:
@@ -314,18 +381,33 @@ class ClassLayer(Adapter):
         optimizer it holds, a rate-1 `optimizer_objects.UnitStep`), read each parameter's gradient off the SGD step
         it took (`W -= lr * dW` → dW = W_before - W_after), then undo the step."""
         before = {k: (v, v.copy()) for k, v in vars(self.layer).items() if is_float_array(v)}
-        dx = backward(dout) if self.methods.held_optimizer else backward(dout, **{self.methods.learning_rate: 1.0})
+        if self.methods.held_rate:  # `self.weights[i] -= self.lr * dW`: each entry of its lists of weights
+            before.update(
+                (f"{k}[{i}]", (a, a.copy())) for k, v in vars(self.layer).items() if isinstance(v, list) for i, a in enumerate(v) if is_float_array(a)
+            )
+            rate = getattr(self.layer, self.methods.learning_rate)
+            setattr(self.layer, self.methods.learning_rate, 1.0)
+            try:
+                dx = backward(dout)
+            finally:
+                setattr(self.layer, self.methods.learning_rate, rate)
+        else:
+            dx = backward(dout) if self.methods.held_optimizer else backward(dout, **{self.methods.learning_rate: 1.0})
         if isinstance(dx, tuple) and dx and isinstance(dx[0], np.ndarray):
             dx = dx[0]
         steps: dict[str, np.ndarray] = {}
         moving = _stepping_gradients(function_node(backward), self.methods.learning_rate)
         for attr, (array, saved) in before.items():
-            now = getattr(self.layer, attr, None)
+            now = _held(self.layer, attr)
             if attr in moving:
                 pass  # `self.weights_gradient = ...`, kept from an earlier call: what the step moves by, not a parameter
             elif isinstance(now, np.ndarray) and now.shape == saved.shape and (now is not array or not np.array_equal(now, saved)):
                 steps[attr] = saved - np.asarray(now, dtype=np.float64)
-            setattr(self.layer, attr, array)
+            name, _, index = attr.partition("[")
+            if index and isinstance(getattr(self.layer, name, None), list):
+                getattr(self.layer, name)[int(index[:-1])] = array
+            elif not index:
+                setattr(self.layer, attr, array)
             np.copyto(array, saved)
         self._steps = steps
         return dx, {name: steps.get(name, np.zeros_like(p)) for name, p in self.layer_params().items()}
@@ -363,6 +445,8 @@ class ClassLayer(Adapter):
         if self.methods.learning_rate:  # the parameters are what backward's SGD step changed
             steps = getattr(self, "_steps", {})
             self._params = {k: v for k, v in vars(layer).items() if k in steps and forward_before.get(k) == id(v)}
+            if self.methods.held_rate:  # entries of its lists of weights: `weights[0]`
+                self._params.update((k, _held(layer, k)) for k in steps if "[" in k and forward_before.get(k.partition("[")[0]) == id(getattr(layer, k.partition("[")[0], None)))
             return
         if self._dlfs2:
             listed = getattr(layer, self._listed)

@@ -23,9 +23,18 @@ from __future__ import annotations
 
 import difflib
 import inspect
+import os
+from typing import TYPE_CHECKING
 
+from backprop_doctor.conventions._base import parameters
 from backprop_doctor.conventions._classlayer import Methods
 from backprop_doctor.conventions.renamed import stored
+from backprop_doctor.conventions.sgd_in_backward import RATES
+from backprop_doctor.static.files import source_tree
+from backprop_doctor.static.methods import calls_method
+
+if TYPE_CHECKING:
+    import ast
 
 NAME = "misspelled"
 ORDER = 60
@@ -42,16 +51,41 @@ def near_miss(name: str, meant: str) -> bool:
 
 
 def misspellings(cls: type) -> dict[str, str]:
-    """meant → written, for `forward`/`backward` missing from `cls` but nearly spelled."""
+    """meant → written, for `forward`/`backward` missing from `cls` but nearly spelled; never a method that
+    is the user's own under its own name (`own_name`)."""
     names = [n for n, v in inspect.getmembers(cls) if callable(v)]
     found = {}
     for meant in MEANT:
         if meant in names:
             continue
-        close = [n for n in names if near_miss(n, meant)]
+        close = [n for n in names if near_miss(n, meant) and not own_name(cls, n, meant)]
         if close:
             found[meant] = max(close, key=lambda n: difflib.SequenceMatcher(None, n.lower(), meant).ratio())
     return found
+
+
+def own_name(cls: type, written: str, meant: str) -> bool:
+    """Whether `written` is a method of its own, not a misspelled `meant`: it takes only a learning rate
+    (`backwards(self, learning_rate=0.001)`, the user's update step: no upstream gradient), or the class's
+    own module calls it by that name and never calls `.meant(...)`."""
+    method = getattr(cls, written, None)
+    taken = [p.name for p in parameters(method).values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)] if callable(method) else []
+    if taken and all(name.lower() in RATES for name in taken):
+        return True
+    return calls_by_own_name(_module_tree(cls), written, meant)
+
+
+def calls_by_own_name(tree: ast.AST | None, written: str, meant: str) -> bool:
+    """A file that calls `.written(...)` and never `.meant(...)`: the name is the one its code uses."""
+    return calls_method(tree, written) and not calls_method(tree, meant)
+
+
+def _module_tree(cls: type) -> ast.Module | None:
+    try:
+        file = inspect.getsourcefile(cls)
+    except (TypeError, OSError):
+        return None
+    return source_tree(os.path.abspath(file))[1] if file else None
 
 
 def _line(cls: type, name: str) -> int | None:

@@ -61,7 +61,7 @@ from backprop_doctor.conventions._base import (
     parameters,
     train_kwargs,
 )
-from backprop_doctor.conventions._classlayer import ClassLayer, layer_methods, required_inputs
+from backprop_doctor.conventions._classlayer import ClassLayer, layer_methods, loss_of_pair, required_inputs
 from backprop_doctor.conventions._feeds import fed_inputs, unchained
 from backprop_doctor.conventions.dlfs2 import dlfs2_names
 
@@ -204,7 +204,7 @@ class Network:
                 raise AttributeError(f"{self.name} has no loss(x, t) method, and its {self.gradient_name}(x, t) returns no loss beside its gradients")
             return value
         method = self.net.loss if self.style != "list" or not callable(getattr(self.net, "forward", None)) else self.net.forward
-        return method(x, t, **train_kwargs(method, self.train))
+        return loss_of_pair(method(x, t, **train_kwargs(method, self.train)), x)
 
     def gradient(self, x: np.ndarray, t: np.ndarray) -> dict[str, Any]:
         return self.loss_and_gradient(x, t, keep_loss=False)[1]
@@ -773,7 +773,7 @@ class _LossSeen:
             calls += 1
             value = self.method(*args, **kwargs)
             if calls == 1 and len(args) == 2 and args[0] is self.x and args[1] is self.t and kwargs == self.flags:
-                self.value = value
+                self.value = loss_of_pair(value, self.x)
             return value
 
         try:

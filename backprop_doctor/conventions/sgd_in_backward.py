@@ -28,6 +28,10 @@ argument named like a learning rate (`learning_rate`, `lr`, `eta`, `alpha`; or `
 place an activation keeps for the rate its network hands every layer) and
 its source has no optimiser state (momentum, Adam moments, square roots); a
 trial forward in `build`. Gradients live in the update backward makes.
+
+A whole model's `backward(grad_out)` that returns nothing and steps its lists of weights at a rate the
+instance holds (`self.weights[i] -= self.lr * dW`) is read the same way: the held rate set to 1 for the
+call, each entry of the lists (`weights[0]`) a parameter.
 """
 
 from __future__ import annotations
@@ -36,7 +40,8 @@ import inspect
 import re
 
 from backprop_doctor.conventions._base import parameters
-from backprop_doctor.conventions._classlayer import Methods, required_inputs
+from backprop_doctor.conventions._classlayer import Methods, function_node, required_inputs
+from backprop_doctor.static.methods import held_rate, returns_value
 
 NAME = "sgd-in-backward"
 ORDER = 30
@@ -69,4 +74,24 @@ def layer_methods(cls: type) -> Methods | None:
     if not (callable(forward) and callable(backward)):
         return None
     rate = rate_argument(backward)
-    return None if rate is None else Methods(convention=NAME, learning_rate=rate)
+    if rate is None:
+        held = held_rate_attribute(backward)
+        return None if held is None else Methods(convention=NAME, learning_rate=held, held_rate=True)
+    return Methods(convention=NAME, learning_rate=rate)
+
+
+def held_rate_attribute(backward: object) -> str | None:
+    """The attribute holding the rate of a whole model's `backward(grad_out)` that takes the SGD step on
+    its lists of weights itself (`self.weights[i] -= self.lr * dW`) and returns nothing, or None."""
+    if len(required_inputs(backward)) != 1:
+        return None
+    node = function_node(backward)
+    if node is None or returns_value(node):
+        return None
+    try:
+        source = inspect.getsource(backward)  # type: ignore[arg-type]
+    except (TypeError, OSError):
+        return None
+    if any(word in source for word in OPTIMISER_STATE) or BIAS_CORRECTION.search(source):
+        return None
+    return held_rate(node)

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from backprop_doctor.conventions._base import isolated, parameters as _parameters, train_kwargs as _train_kwargs
-from backprop_doctor.conventions._classlayer import ClassLayer, call_backward, call_forward
+from backprop_doctor.conventions._classlayer import ClassLayer, call_backward, call_forward, flags_set, loss_of_pair
 from backprop_doctor.conventions.dlfs2 import dlfs2_names
 from backprop_doctor.engine import LayerCheck
 from backprop_doctor.findings import Report
@@ -108,9 +108,12 @@ class ObservedLayer(ClassLayer):
         kwargs = _train_kwargs(forward, self.train)
         self._x_shape = tuple(np.shape(x))
         inputs = (x, t) if self.is_loss else (x, *[o.copy() for o in self.others])
-        out = call_forward(self.layer, self._as_called, *inputs, **kwargs)
+        with flags_set(self.layer, self._as_called, self.train):
+            out = call_forward(self.layer, self._as_called, *inputs, **kwargs)
         if out is None:
             out = getattr(self.layer, getattr(self.methods, "output", None) or "output", None)  # NNFS: `self.output(s)`
+        if self.is_loss:
+            out = loss_of_pair(out, x)  # `return probs, loss` by design: the loss
         if isinstance(out, tuple) and out and isinstance(out[0], np.ndarray):
             self._extra_outputs = [np.shape(o) for o in out[1:]]
             return out[0]

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from backprop_doctor import api, build
-from backprop_doctor.conventions._classlayer import is_loss_layer
+from backprop_doctor.conventions._classlayer import is_loss_layer, loss_of_pair
 from backprop_doctor.conventions.networks import Network
 from backprop_doctor.conventions import containers, layer_methods, model_backward
 from backprop_doctor.findings import Built, Finding, Report
@@ -476,7 +476,8 @@ def _check_layer(out: Checked, instance: Instance, options: Options, shown: str,
     if not arrays or any(isinstance(a, TooLarge) for a in arrays):
         _skip(out, instance, shown, "its recorded input is too large to keep" if arrays else "its forward was given no array")
         return
-    loss = len(arrays) >= 2 and np.size(call.result) == 1 and _number(call.result)  # forward(x, t) -> loss
+    returned = loss_of_pair(call.result, arrays[0]) if len(arrays) == 2 else call.result  # `return probs, loss` by design
+    loss = len(arrays) >= 2 and not isinstance(returned, (tuple, list)) and np.size(returned) == 1 and _number(returned)  # forward(x, t) -> loss
     obj, arrays = _floated(obj, arrays, loss)
     if conventional and methods.mean_of_forward and len(arrays) == 2:
         loss = True  # an NNFS loss's forward(y_pred, y_true) returns one loss per sample

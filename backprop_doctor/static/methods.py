@@ -344,3 +344,85 @@ def passed_to(node: FunctionNode | None, method: str) -> tuple[str, ...]:
         if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == method and ast.unparse(n.func.value) == me:
             names += [a.id for a in [*n.args, *(k.value for k in n.keywords)] if isinstance(a, ast.Name)]
     return tuple(dict.fromkeys(names))
+
+
+def steps_own_lists(node: FunctionNode | None) -> bool:
+    """Whether a method moves entries of its own lists of arrays in place at a rate the instance holds
+    (`self.weights[i] -= self.lr * dW`, `self.biases[i] = self.biases[i] - self.learning_rate * db`):
+    a whole model's backward that takes the SGD step itself, the end of the chain."""
+    return held_rate(node) is not None
+
+
+def held_rate(node: FunctionNode | None) -> str | None:
+    """The attribute holding the rate at which a method moves entries of its own lists of arrays in
+    place (`self.weights[i] -= self.lr * dW` -> "lr"), or None (`steps_own_lists`)."""
+    if node is None:
+        return None
+    me = self_name(node)
+
+    def own_entry(target: ast.AST) -> bool:
+        return isinstance(target, ast.Subscript) and isinstance(target.value, ast.Attribute) and ast.unparse(target.value.value) == me
+
+    def rate(value: ast.AST) -> str | None:  # `self.lr * dW`, also `self.lr * a.T @ d` (the product's left operand)
+        for n in walk(value):
+            if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mult):
+                for side in (n.left, n.right):
+                    if isinstance(side, ast.Attribute) and ast.unparse(side.value) == me:
+                        return side.attr
+        return None
+
+    for n in walk(node):
+        if isinstance(n, ast.AugAssign) and isinstance(n.op, ast.Sub) and own_entry(n.target) and rate(n.value):
+            return rate(n.value)
+        if (
+            isinstance(n, ast.Assign) and len(n.targets) == 1 and own_entry(n.targets[0])
+            and isinstance(n.value, ast.BinOp) and isinstance(n.value.op, ast.Sub)
+            and ast.unparse(n.value.left) == ast.unparse(n.targets[0]) and rate(n.value.right)
+        ):  # fmt: skip
+            return rate(n.value.right)
+    return None
+
+
+def calls_method(tree: ast.AST | None, name: str) -> bool:
+    """Whether the tree calls a method of that name on anything (`model.backwards()`, `self.backwards(lr)`)."""
+    return tree is not None and any(
+        isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == name for n in walk(tree)
+    )
+
+
+def calls_a_parameter(node: FunctionNode | None) -> bool:
+    """Whether a function calls one of its own parameters (`def test_sigmoid(sigmoid): ... sigmoid(x)`):
+    it takes a function to try out, a test of the user's layer, never a layer itself."""
+    if node is None:
+        return False
+    names = {a.arg for a in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs)}
+    return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in names for n in walk(node))
+
+
+def global_flags(node: FunctionNode | None, flags: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """The flags outside the instance a method branches on (`if Config.train:`, `if dezero.Config.train`,
+    `x if TRAINING else y`): each a chain of names, `("dezero", "Config", "train")`, whose last name is one
+    of `flags` (compared without case), never the instance's own (`self.train`) nor a parameter or local."""
+    if node is None:
+        return []
+    me = self_name(node)
+    own = {a.arg for a in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs)} | {
+        t.id for n in walk(node) if isinstance(n, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.For))
+        for t in walk(n.targets[0] if isinstance(n, ast.Assign) else n.target) if isinstance(t, ast.Name)
+    }  # fmt: skip
+    found: list[tuple[str, ...]] = []
+    for n in walk(node):
+        if not isinstance(n, (ast.If, ast.IfExp, ast.While)):
+            continue
+        for part in walk(n.test):
+            chain: list[str] = []
+            value = part
+            while isinstance(value, ast.Attribute):
+                chain.insert(0, value.attr)
+                value = value.value
+            if not isinstance(value, ast.Name) or value.id == me or value.id in own:
+                continue
+            chain.insert(0, value.id)
+            if chain[-1].lower() in flags and tuple(chain) not in found:
+                found.append(tuple(chain))
+    return found
