@@ -13,8 +13,9 @@ elsewhere a draw finds whether one was cached (a draw that leaves the key and po
 came from the cache). Every other case (another bit generator, a layout that does not read
 back) takes `get_state` and `set_state`.
 
-A check reseeds the stream before each forward it compares (`reseed`): the key a seed gives is
-kept, and a stream that still stands where the last seeding left it is not seeded again.
+A check reseeds the stream before each forward it compares (`reseed`): the key and position a seed
+gives are kept, and written back as bytes the next time (a seeding costs more than a forward pass's
+share of the check when the caches are cold).
 """
 
 from __future__ import annotations
@@ -166,14 +167,17 @@ def _set(saved: Saved) -> None:
 
 
 def _seed(seed: int) -> None:
-    """`np.random.seed(seed)`, left out where the stream stands where that seeding leaves it: its key
-    and position, and no cached Gaussian (any draw since would have moved the position)."""
+    """`np.random.seed(seed)`: the key and position that seeding gave before written back as bytes, and
+    no cached Gaussian, where the Gaussian's fields are known (`_gauss_fields`); that is all the seeding
+    sets. Its first time, and wherever those fields are not known, NumPy seeds it."""
     address = _address()
     seeded = _SEEDED.get(seed) if address is not None else None
-    if seeded is not None and ctypes.string_at(address, _BYTES) == seeded:
+    if seeded is not None:
         rand = np.random.mtrand._rand
         fields = _gauss_fields(type(rand))
-        if fields is not None and _read_gauss(rand, fields) is None:
+        if fields is not None:
+            ctypes.memmove(address, seeded, _BYTES)
+            _write_gauss(rand, fields, None)
             return
     np.random.seed(seed)
     if address is not None and _address() == address:
