@@ -280,7 +280,7 @@ class StepResult:
         if self.mean_loss and _mean_over_again(self.common_factor, self.batch_sizes) is not None:
             return False  # 1/B against a loss that is a mean already: the batch divided out twice, no scale of the program's
         loss = self.loss
-        return (loss is not None and (loss.implied is not None or not loss.in_prefix)) or all(m.site.rate is None for m, _ in self.wrong)
+        return (loss is not None and not loss.paired and (loss.implied is not None or not loss.in_prefix)) or all(m.site.rate is None for m, _ in self.wrong)
 
     @property
     def first_wrong_adjoint(self) -> tuple[Adjoint | InnerAdjoint, Measured] | None:
@@ -622,13 +622,13 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
             for moved in capture.moved:
                 if deadline.passed():
                     break
-                unscaled = site is not None and (site.implied or not site.in_prefix)  # its scale is the program's (`_program_scale`)
+                unscaled = site is not None and (site.implied or not site.in_prefix) and not site.paired  # its scale is the program's (`_program_scale`)
                 # a running sum's term (`total += err ** 2`) is often followed as its half (`P[u] += lr * err * Q[i]`)
                 halved = (0.5,) if site is not None and site.accumulated else ()
                 measured = _parameter(runner, moved, loss, rng, scales=(1.0, *halved, *(1.0 / n for n in result.batch_sizes if n > 1)) if unscaled else (1.0,))
                 if measured is not None:
                     measured_all.append((moved, measured))
-            if site is not None and (site.implied or not site.in_prefix):
+            if site is not None and (site.implied or not site.in_prefix) and not site.paired:
                 averaged = _averaged(runner, site)
                 _program_scale(measured_all, lambda f, averaged=averaged: _programs_factor(f, result.batch_sizes, held) and not (averaged and _mean_over_again(f, result.batch_sizes) is not None))
             scale = next((m.scale for _, m in measured_all if m.scale is not None), 1.0)

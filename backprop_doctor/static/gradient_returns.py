@@ -189,3 +189,43 @@ def calls_by_name(tree: ast.AST | None, name: str) -> bool:
             if called == name:
                 return True
     return False
+
+
+def returned_at(tree: ast.AST | None, read: str) -> int | None:
+    """The line of the file's own function that forms the gradient an update reads as its call:
+    `gradient(w, X, y)` of `w -= lr * gradient(w, X, y)` is formed by `return 2 * X.T @ (X @ w - y) / n`,
+    `grads(W1, W2, X, y)[0]` by the statement binding the first name of `return dW1, dW2`. None when
+    the read is no such call, or the function has more than one return, or the returned name more
+    than one binding."""
+    if tree is None:
+        return None
+    try:
+        node = ast.parse(read, mode="eval").body
+    except SyntaxError:
+        return None
+    position = None
+    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, int):
+        node, position = node.value, node.slice.value
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+        return None
+    defined = [n for n in getattr(tree, "body", []) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == node.func.id]
+    if len(defined) != 1:
+        return None
+    returns = [n for n in _own(defined[0]) if isinstance(n, ast.Return) and n.value is not None]
+    if len(returns) != 1:
+        return None
+    value = returns[0].value
+    if position is not None:
+        if not isinstance(value, (ast.Tuple, ast.List)) or not -len(value.elts) <= position < len(value.elts):
+            return None
+        value = value.elts[position]
+    elif isinstance(value, (ast.Tuple, ast.List)):
+        return None
+    if not isinstance(value, ast.Name):
+        return returns[0].lineno
+    binding = [
+        n for n in _own(defined[0])
+        if isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name) and n.target.id == value.id
+        or isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id == value.id for t in n.targets)
+    ]  # fmt: skip
+    return binding[0].lineno if len(binding) == 1 else None
