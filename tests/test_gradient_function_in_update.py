@@ -4,8 +4,9 @@
 list) was "nothing was checked": the pass has no statement before its update, so the loop did not read
 as a training step. A call of one of the file's own functions handed the parameter the update moves is
 now the pass's gradient, and a loss function handed the very arguments the gradient function is handed
-is the pair's loss: its own scale counts (a missing `2` or `/ len(y)` is wrong, not a rate of the
-program's), and a wrong gradient is named where the gradient function returns it.
+(or a cost only the program's end prints, `J = lambda w, b: ...` beside `grad(w, b)`) is the pair's
+loss: its own scale counts (a missing `2` or `/ len(y)` is wrong, not a rate of the program's), and a
+wrong gradient is named where the gradient function returns it.
 """
 
 from __future__ import annotations
@@ -73,6 +74,30 @@ for i in range(400):
 print(cost_history[-1])
 """
 
+UNPACKED_WITH_A_LAMBDA_COST = """
+import numpy as np
+
+rng = np.random.default_rng(5)
+X = rng.normal(size=(50, 2))
+y = X @ np.array([0.7, -1.2]) + 0.3
+
+J = lambda w, b: np.mean((X @ w + b - y) ** 2) / 2
+
+
+def grad(w, b):
+    r = X @ w + b - y
+    return X.T @ r / len(y), r.mean()
+
+
+w, b = np.zeros(2), 0.0
+lr = 0.1
+for step in range(500):
+    gw, gb = grad(w, b)
+    w = w - lr * gw
+    b = b - lr * gb
+print("final", J(w, b))
+"""
+
 MLP = """
 import numpy as np
 
@@ -107,7 +132,9 @@ for epoch in range(300):
 """
 
 
-@pytest.mark.parametrize("text", [LINEAR, LINEAR_SQUARE, LOGISTIC, MLP], ids=["linear", "linear-square", "logistic", "mlp"])
+@pytest.mark.parametrize(
+    "text", [LINEAR, LINEAR_SQUARE, LOGISTIC, UNPACKED_WITH_A_LAMBDA_COST, MLP], ids=["linear", "linear-square", "logistic", "lambda-cost", "mlp"]
+)
 def test_correct_gradient_function_is_clean(tmp_path: Path, text: str) -> None:
     report = check(write(tmp_path, "train.py", text))
     assert not report["findings"], report["findings"]
@@ -121,8 +148,11 @@ def test_correct_gradient_function_is_clean(tmp_path: Path, text: str) -> None:
         (LINEAR, "return 2 * X.T @ (X @ w - y) / len(y)", "return 2 * X.T @ (X @ w - y)"),
         (LINEAR_SQUARE, "return 2 * X.T @ (X @ w - y) / len(y)", "return 2 * X @ (X @ w - y) / len(y)"),
         (LOGISTIC, "return X.T @ (h - y) / m", "return X.T @ (y - h) / m"),
+        # 80 times the step: the cost is NaN from the second pass on, the first is judged
+        (LOGISTIC, "return X.T @ (h - y) / m", "return X.T @ (h - y)"),
+        (UNPACKED_WITH_A_LAMBDA_COST, "return X.T @ r / len(y), r.mean()", "return X.T @ r, r.mean()"),
     ],
-    ids=["missing-2", "missing-mean", "X-for-X.T", "sign"],
+    ids=["missing-2", "missing-mean", "X-for-X.T", "sign", "logistic-missing-mean", "lambda-cost-missing-mean"],
 )
 def test_wrong_gradient_is_named_inside_the_gradient_function(tmp_path: Path, text: str, correct: str, wrong: str) -> None:
     path = planted(tmp_path, "train.py", text, correct, wrong)
@@ -132,6 +162,7 @@ def test_wrong_gradient_is_named_inside_the_gradient_function(tmp_path: Path, te
 
 
 def test_wrong_hidden_derivative_of_a_tuple_gradient_is_named(tmp_path: Path) -> None:
+    # `grads` runs twice in the update statement, so its locals have no one value: the blame is at `dW1`'s line or at `dh`'s
     path = planted(tmp_path, "train.py", MLP, "dh = dout @ W2.T * (1 - h ** 2)", "dh = dout @ W2.T * (1 - h)")
     found = errors(check(path))
     assert found, "the wrong hidden-layer derivative went unnoticed"

@@ -48,7 +48,7 @@ from backprop_doctor.rules import rule
 from backprop_doctor.static.definitions import enclosing
 from backprop_doctor.replay.through_time import AtStep
 from backprop_doctor.static.grad_reset import reset_after_backward
-from backprop_doctor.static.gradient_returns import returned_at
+from backprop_doctor.static.gradient_returns import returned_at, unpacked_from
 from backprop_doctor.static.derivatives import (
     activation_applied, cached_wrong_side, masked_after, misapplied, mutated_argument, reapplied, reapplied_behind, rescaled_after, slope_left_out,
 )
@@ -791,6 +791,11 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
             line = formed  # `param -= lr * grad` over `zip(params, grads)`: `dWhb += ...` is where Whb's gradient is formed
         elif not measured.line and not moved.site.file and (formed := returned_at(source.tree, moved.gradient_name or moved.site.gradient)) is not None:
             line = formed  # `w -= lr * gradient(w, X, y)`: the file's gradient function forms it where it returns it
+        elif (
+            measured.line and not measured.file and (read := unpacked_from(source.tree, measured.line, moved.gradient_name or moved.site.gradient)) is not None
+            and (formed := returned_at(source.tree, read)) is not None
+        ):  # fmt: skip
+            line = formed  # `gw, gb = grad(w, b)` then `w = w - lr * gw`: formed where `grad` returns it
         pattern = (
             "not-used" if measured.unused
             else "penalty-left-out" if measured.penalty_left_out is not None and _penalised(step, measured.name)

@@ -562,6 +562,10 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
         base_namespace = dict(runner.run())  # a copy: a module-level step runs in the program's own namespace, which every run changes
         base_loss = runner.loss_of(base_namespace)
         result.step_seconds = time.perf_counter() - started
+        if (runner.loss_site is None or runner.loss_site.implied) and earlier is not None and earlier.state is not None and earlier.moved and capture is not earlier and runner.own_loss_lost(base_namespace):
+            # the program's loss, written after its update, is inf or NaN at the second pass: the first update threw the
+            # parameters out, and the first pass is the step to judge, against that loss
+            return _replay(earlier, path, seed, max(budget - spending.spent(), 0.0), curve, measure)
         if spending.spent() * REPLAY_RUNS > budget:
             # a step that computes its gradient numerically (the book's chapter 4) takes seconds: run
             # again the times a replay needs, it would take the whole check's time, not the run budget
@@ -811,6 +815,8 @@ def _other_loss(runner: Runner, capture: Capture, result: StepResult, seed: int,
     put back."""
     if result.loss is None or result.loss.implied or len(result.wrong) != len(result.parameters) or not capture.step.other_losses:
         return None
+    if result.loss.paired:
+        return None  # `compute_cost(theta, X, y)` beside `compute_gradient(theta, X, y)`: the user's own pair, a gradient of it wrong at its line
     kept = runner.loss_site
     try:
         for site in capture.step.other_losses:

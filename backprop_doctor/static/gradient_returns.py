@@ -229,3 +229,21 @@ def returned_at(tree: ast.AST | None, read: str) -> int | None:
         or isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id == value.id for t in n.targets)
     ]  # fmt: skip
     return binding[0].lineno if len(binding) == 1 else None
+
+
+def unpacked_from(tree: ast.AST | None, line: int, name: str) -> str | None:
+    """`grad(w, b)[0]` for `gw` of `gw, gb = grad(w, b)` at `line` (`grad(w, b)` for `g = grad(w, b)`): what the
+    statement binding `name` there reads, as a call of one of the file's functions; None otherwise."""
+    if tree is None:
+        return None
+    for node in walk(tree):
+        if not (isinstance(node, ast.Assign) and node.lineno == line and len(node.targets) == 1 and isinstance(node.value, ast.Call)):
+            continue
+        target = node.targets[0]
+        if isinstance(target, ast.Name) and target.id == name:
+            return ast.unparse(node.value)
+        if isinstance(target, (ast.Tuple, ast.List)):
+            names = [e.id if isinstance(e, ast.Name) else None for e in target.elts]
+            if names.count(name) == 1:
+                return f"{ast.unparse(node.value)}[{names.index(name)}]"
+    return None

@@ -1168,11 +1168,11 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
                 update_end_line=max(later.end_lineno or later.lineno for later in updating),
                 updates=tuple(dict.fromkeys(reached)),
                 losses=tuple(
-                    _paired(site, reached, functions) for site in (
+                    _paired(site, (*prefix, *updating), reached, functions) for site in (
                         (summed if per_sample else [])
                         or _on_the_batch(_losses(loop, prefix, tree, updated), prefix, updating) or _per_sample_losses(tree, updating)
                         or _inner_error_losses(tree, prefix, updating) or _method_losses(tree, (*prefix, *updating)) or summed
-                        or _reported_around(function or tree, loop, reached, prefix, updating)
+                        or _reported_around(function or tree, loop, reached, prefix, updating, functions)
                     )
                     if not _over_many_passes(site, reached_by)
                 ),
@@ -1461,8 +1461,9 @@ def _stored(stmt: ast.stmt) -> set[str]:
 
 
 def _defined_functions(tree: ast.Module) -> frozenset[str]:
-    """The names of the functions a file defines at its top level."""
-    return frozenset(n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)))
+    """The names of the functions a file defines at its top level (`J = lambda w: ...` among them)."""
+    lambdas = {t.id for n in tree.body if isinstance(n, ast.Assign) and isinstance(n.value, ast.Lambda) for t in n.targets if isinstance(t, ast.Name)}
+    return frozenset(n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))) | lambdas
 
 
 def _inline_gradient(updating: list[ast.stmt], sites: list[UpdateSite], functions: frozenset[str] = frozenset()) -> bool:
@@ -1499,7 +1500,23 @@ def _gradient_calls(site: UpdateSite, functions: frozenset[str]) -> list[ast.Cal
     ]  # fmt: skip
 
 
-def _paired(site: LossSite, reached: Sequence[UpdateSite], functions: frozenset[str]) -> LossSite:
+def _paired_call(call: ast.expr, statements: Sequence[ast.stmt], roots: set[str | None], functions: frozenset[str]) -> bool:
+    """`loss(w, X, y)` where the pass calls `gradient(w, X, y)` (in its update or before it): a call of one of the
+    file's functions handed the very arguments another of its functions is handed in `statements`, the
+    parameters the step moves (`roots`) among them: the loss the user wrote beside that gradient function."""
+    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id in functions and call.args and not call.keywords):
+        return False
+    arguments = [ast.unparse(a) for a in call.args]
+    if not any(isinstance(a, ast.Name) and a.id in roots for a in call.args):
+        return False
+    return any(
+        isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in functions and n.func.id != call.func.id
+        and not n.keywords and [ast.unparse(a) for a in n.args] == arguments
+        for stmt in statements for n in walk(stmt)
+    )  # fmt: skip
+
+
+def _paired(site: LossSite, statements: Sequence[ast.stmt], reached: Sequence[UpdateSite], functions: frozenset[str]) -> LossSite:
     """`loss(w, X, y)` printed now and then beside `w -= lr * gradient(w, X, y)`: the file's loss function
     handed the very arguments its gradient function is, the pair the user wrote as one. Its gradient is the
     update's at the loss's own scale (a missing `2` or `/ len(y)` is wrong), not at a scale of the program's
@@ -1510,16 +1527,8 @@ def _paired(site: LossSite, reached: Sequence[UpdateSite], functions: frozenset[
         call = ast.parse(site.expression, mode="eval").body
     except SyntaxError:
         return site
-    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id in functions and call.args and not call.keywords):
-        return site
-    arguments = [ast.unparse(a) for a in call.args]
-    for update in reached:
-        if update.file is None and any(
-            g.func.id != call.func.id and [ast.unparse(a) for a in g.args] == arguments and not g.keywords
-            for g in _gradient_calls(update, functions)
-        ):  # fmt: skip
-            return dataclasses.replace(site, paired=True)
-    return site
+    roots = {_root(s.update.target) for s in reached if s.file is None} - {None}
+    return dataclasses.replace(site, paired=True) if _paired_call(call, statements, roots, functions) else site
 
 
 def _over_models(loop: ast.stmt) -> bool:
@@ -2950,7 +2959,8 @@ class _Renamed(ast.NodeTransformer):
 
 
 def _reported_around(
-    scope: ast.AST, loop: ast.For | ast.While, reached: Sequence[UpdateSite], prefix: tuple[ast.stmt, ...], updating: Sequence[ast.stmt]
+    scope: ast.AST, loop: ast.For | ast.While, reached: Sequence[UpdateSite], prefix: tuple[ast.stmt, ...], updating: Sequence[ast.stmt],
+    functions: frozenset[str] = frozenset(),
 ) -> list[LossSite]:
     """`print(epoch, loss(params, X, y))` after the minibatch loop that updates `params`: a loss function
     the program calls outside the step, handed the parameters the step updates (`params[k] -= ...`),
@@ -2961,7 +2971,8 @@ def _reported_around(
     inside = {id(n) for n in walk(loop)}
     calls = sorted((
         node for node in walk(scope)
-        if isinstance(node, ast.Call) and id(node) not in inside and _loss_call(node) and not _held_out(node)
+        if isinstance(node, ast.Call) and id(node) not in inside and not _held_out(node)
+        and (_loss_call(node) or _paired_call(node, (*prefix, *updating), roots, functions))  # `J(w, b)` beside `grad(w, b)`
         and any(isinstance(a, ast.Name) and a.id in roots for a in node.args)
     ), key=lambda node: node.lineno)  # fmt: skip
     if not calls:
