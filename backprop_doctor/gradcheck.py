@@ -752,6 +752,20 @@ class Elementwise:
         return max(atol, 1e-8 * float(np.max(np.abs(self.numerical), initial=0.0)), noise_floor(f0, h))
 
 
+def multiple_off(result: Elementwise, values: np.ndarray, floor: float, tol: float) -> bool:
+    """Whether the analytic gradient is the numerical one plus one multiple of `values` (the array it is the gradient
+    of): with the multiple that fits the smooth compared elements best taken off, every one of them agrees. False
+    when `values` is zero at every such element (no multiple of it changes anything)."""
+    p = np.asarray(values, dtype=np.float64).reshape(-1)[result.indices]
+    smooth = ~result.kinked
+    power = float(np.sum(p[smooth] ** 2))
+    if not smooth.any() or power == 0.0 or not math.isfinite(power):
+        return False
+    multiple = float(np.sum((result.analytic - result.numerical)[smooth] * p[smooth])) / power
+    errors = relative_error(result.analytic - multiple * p, result.numerical, floor)
+    return bool(np.all(errors[smooth] <= tol))
+
+
 def elementwise(
     f: Callable[[], float],
     f0: float,

@@ -23,6 +23,7 @@ from backprop_doctor.observe import budget
 
 if TYPE_CHECKING:
     from backprop_doctor.engine import _Array
+    from backprop_doctor.static.data_terms import DataTerm
 
 BORDERLINE = 10.0  # a joint probe within this many tolerances, with every element compared right, is a kink
 REWRITES_SECONDS = 3.0  # most a wrong gradient's rewritten backward passes take (`rewrites.first_wrong`)
@@ -476,6 +477,14 @@ class Outcomes:
         fields = where.fields()
         blamed = self._blamed_earlier(a, result, floor, tol, where, pattern) if owner is None and counted is None and bad_count else None
         stage = self._blamed_stage(a, result, floor, tol, where) if blamed is None and owner is None and counted is None and bad_count else None
+        term = self._blamed_data_term(a, result, floor, tol, where) if blamed is None and stage is None and owner is None and counted is None and bad_count else None
+        if term is not None:
+            measured = f", {pattern.description}" if pattern else f" (relative error {error:.3g})"
+            sentence = (
+                f"{what} is wrong{measured}, from `{term.text}` (line {term.line}): line {term.penalty_line} only adds the penalty of "
+                f"`{a.name}` to it, and the error is no multiple of `{a.name}`, so no strength of that penalty makes it right; {REDERIVE}"
+            )
+            fields = {"file": where.file, "line": term.line, "end_line": term.end_line, "highlight": (term.line, term.penalty_line)}
         if blamed is not None:
             sentence = _blamed_sentence(what, error, pattern, blamed, where)
             fields = {"file": where.file, "line": blamed.line, "end_line": blamed.end_line, "highlight": (blamed.line, blamed.store_line), "fix": blamed.fix}
@@ -519,6 +528,21 @@ class Outcomes:
         if ran:
             f()  # the layer's state as the check's own forward left it
         return blamed if blamed is not None and blamed.line != where.line else None
+
+    def _blamed_data_term(self, a: _Array, result: gradcheck.Elementwise, floor: float, tol: float, where: locate.Location) -> DataTerm | None:
+        """The data term of a gradient stored at `where` by a statement that only adds its penalty to it (`dW += reg * W`
+        after `dW = X.T @ dscores`, `static.data_terms`), when the error is no multiple of the array (`gradcheck.multiple_off`):
+        no strength of the penalty could be what is wrong, so the term before it is. None otherwise."""
+        from backprop_doctor.static.data_terms import data_term_before
+        from backprop_doctor.static.files import source_tree
+
+        file = where.file or ""
+        if a.name == "x" or where.line is None or not file or not locate.is_user_file(file):
+            return None
+        term = data_term_before(source_tree(file)[1], where.line, a.name)
+        if term is None or gradcheck.multiple_off(result, a.live, floor, tol):
+            return None
+        return term
 
     def _blamed_stage(self, a: _Array, result: gradcheck.Elementwise, floor: float, tol: float, where: locate.Location) -> injections.Blamed | None:
         """The intermediate gradient before `where` (`dvar = ...` before `dx = ...`) that is the first wrong one,

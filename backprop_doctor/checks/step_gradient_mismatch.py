@@ -53,10 +53,11 @@ from backprop_doctor.static.derivatives import (
     activation_applied, cached_wrong_side, masked_after, misapplied, mutated_argument, reapplied, reapplied_behind, rescaled_after, slope_left_out,
 )
 from backprop_doctor.static.step_functions import InnerAdjoint
-from backprop_doctor.static.masks import left_out_mask, self_masked
+from backprop_doctor.static.masks import left_out_mask, mask_never_read, scale_kept_mask_dropped, scale_without_mask, self_masked
+from backprop_doctor.static.one_hot_scatter import scattered_one_hot
 from backprop_doctor.static.stale import row_views, stale_step_read
 from backprop_doctor.static.updates import reinitialised
-from backprop_doctor.static.steps import _scope_of, consumers, reads, written_sign
+from backprop_doctor.static.steps import _scope_of, added_term, consumers, reads, written_sign
 from backprop_doctor.static.writes import handed_otherwise, indexed_add, overwritten_sum, bound_indexed_add, rebound_gradients, returned_entry_indexed_add, returned_indexed_add
 
 NAME = "step-gradient-mismatch"
@@ -696,6 +697,35 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
             )
             advice = f"work on a copy in `{mutated.callee}`" + (f" (`{mutated.alias_text}.copy()`)" if mutated.alias_text else "")
             line, pattern = mutated.alias or mutated.write, "argument-mutated"
+        elif pattern == "wrong-derivative" and source.tree is not None and (bare := scale_without_mask(source.tree, adjoint.name, adjoint.line, adjoint.forward)) is not None:
+            # `dh2 = dh2 / keep` beside the forward's `h2 = h2 * m2 / keep`: the scale kept, the mask left out (not a rescale
+            # of a value already wrong, which `rescaled_after` would blame the line before for)
+            masks = " and ".join(f"`{m}`" for m in bare.masks)
+            pattern = "mask-left-out"
+            diagnosis = (
+                f"`{adjoint.name}` (line {adjoint.line}) is not the gradient of your loss with respect to `{forward}`: the forward pass "
+                f"multiplies `{forward}` by {masks} as well as by the scale (`{bare.forward_text}`, line {bare.forward_line}), and line "
+                f"{adjoint.line} (`{bare.statement}`) applies the scale alone"
+            )
+            advice = f"multiply by {masks} there too: `{bare.fix}`"
+        elif pattern == "wrong-derivative" and inner and source.tree is not None and (unread := mask_never_read(source.tree, adjoint.line, adjoint.forward)) is not None:
+            # `h2 = h2 * m2` in `forward`, `m2` handed to `backward` in its cache and never read there
+            pattern = "mask-left-out"
+            diagnosis = (
+                f"`{adjoint.name}` (line {adjoint.line}) is not the gradient of your loss with respect to `{forward}`: the forward pass "
+                f"multiplies `{forward}` by the mask `{unread.mask}` drawn at line {unread.drawn} (`{unread.applied}`, line "
+                f"{unread.applied_line}), and the function computing `{adjoint.name}` never reads `{unread.mask}`"
+            )
+            advice = f"multiply the gradient coming back from `{unread.applied}` by `{unread.mask}` before `{adjoint.name}` goes on"
+        elif not getattr(adjoint, "file", None) and (scattered := scattered_one_hot(source.tree, adjoint.line)) is not None:
+            # `dlogits = (P - Y) / N` right as written: the targets it subtracts were built a column at a time
+            line, pattern = scattered.line, "one-hot-scattered"
+            diagnosis += (
+                f": it subtracts `{scattered.target}` (line {scattered.bound_at}), built by `{scattered.text}` (line {scattered.line}), "
+                f"which puts a 1 in every row at the column of every label of the batch: `{scattered.target}` is not the one-hot "
+                f"of the labels your loss reads (one class per row)"
+            )
+            advice = f"write `{scattered.fix}`, one 1 per row at that row's label"
         elif pattern == "wrong-derivative" and source.tree is not None and (earlier := rescaled_after(source.tree, adjoint.name, adjoint.line)) is not None:
             line = earlier  # `dscores[:, y] -= 1` then `dscores /= N`: a rescale cannot make it wrong otherwise than by a factor
             diagnosis += f" (line {adjoint.line} only rescales it: it is already wrong after line {earlier})"
@@ -733,7 +763,7 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
         yield _between_finding(result, between, loss_words, evidence, path)
         return
     if (shared := _shared_source(result, source)) is not None:
-        yield _shared_finding(result, shared, loss_words, evidence, path)
+        yield _shared_finding(result, shared, loss_words, evidence, path, source.tree)
         return
     if zero and source.tree is not None and (rebound := rebound_gradients(source.tree)):
         yield _rebound_finding(result, rebound, loss_words, evidence, path)
@@ -898,6 +928,14 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
             gradients = _names(list(dict.fromkeys(_tidy(m.gradient_name or m.site.gradient) for m, _ in members)))
             there = f"{os.path.basename(measured.file)} " if measured.file else ""
             computed = f", computed at {there}line {measured.line}," if measured.line and (measured.line, measured.file) != (moved.site.line, moved.site.file) else ","
+            finished = getattr(measured, "finished_at", None)
+            if finished is not None and measured.line == line and file is None:
+                # `np.add.at(dV, ...)` then `dV += lam * V`: the error is no multiple of `V`, so the first term is wrong
+                computed = (
+                    f", computed at line {line} and finished at line {finished} with `{measured.name}`'s penalty (its error is no multiple of "
+                    f"`{measured.name}`, so it is in line {line}'s term, not in the penalty),"
+                )
+                shown = sorted({*shown, finished})
             if not measured.line and file is None and line and line != moved.site.line:  # found by the gradient's name (`_gradient_line`)
                 computed = f", formed at line {line} (`{ast.unparse(next(n for n in ast.walk(source.tree) if isinstance(n, ast.stmt) and n.lineno == line)).strip()}`),"
             plural = len(members) > 1
@@ -1002,10 +1040,13 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
                 )
             elif climbs:
                 line = moved.site.line
+                # `p.data += mu * v + lr * p.grad`: the gradient's term is the one to subtract, not the whole step
+                term = added_term(moved.site) if moved.site.adaptive and moved.site.sign > 0 else None
+                advice = f"subtract `{term}` instead of adding it" if term is not None else "subtract the step instead of adding it"
                 message = (
                     f"the update{'s' if plural else ''} of {names} in your training step ({where}) add{'' if plural else 's'} "
                     f"{gradients}{computed} which {'are' if plural else 'is'} the gradient of {loss_words} itself, so every step "
-                    "climbs it (gradient ascent): subtract the step instead of adding it"
+                    f"climbs it (gradient ascent): {advice}"
                 )
             elif pattern == "wrong-derivative" and file is None and line and (helper := _helper_factor(source, line)) is not None:
                 name, made, at, call = helper  # `layer_1_delta = ... * relu2deriv(layer_1)`: the derivative the program wrote once
@@ -1162,7 +1203,7 @@ def _shared_source(result: Any, source: Any) -> tuple[ast.stmt, str, list[int]] 
         return None
     if any(m.truncated is not None or m.accumulated is not None or m.penalty_left_out is not None or m.widened is not None or m.broadcast is not None for _, m in result.wrong):
         return None  # a loop through time cut short, a sum never reset, a penalty, a shape: their own words
-    if any(_factor_pattern(result, m) != "wrong-derivative" for _, m in result.wrong) and _one_factor(result) is None:
+    if any(_factor_pattern(result, m) != "wrong-derivative" for _, m in result.wrong) and _one_factor(result) is None and _compounded(result) is None:
         return None
     lines = sorted({_located(moved, m) for moved, m in result.wrong})
     if len(lines) < 2:
@@ -1379,17 +1420,55 @@ def _one_factor(result: Any) -> float | None:
     return first if all(abs(f / first - 1) < SAME_FACTOR for f in factors) else None
 
 
-def _shared_finding(result: Any, shared: tuple[ast.stmt, str, list[int]], loss_words: str, evidence: Any, path: str) -> Finding:
+def _compounded(result: Any) -> tuple[float, list[float]] | None:
+    """(the factor, the factors) where every wrong gradient is proportional to the loss's by a power of one
+    constant factor, and at least two powers show: a backward pass that leaves one scale out of a statement
+    its loop over the layers runs once per layer (dropout's 1/keep on two hidden layers: 0.7 × the gradient
+    of the last hidden layer, 0.49 × of the one before it); None otherwise."""
+    factors = [_factor(result, m) for _, m in result.wrong]
+    if not factors or any(f is None or f <= 0 or not _proportional(result, m, f) for f, (_, m) in zip(factors, result.wrong)):
+        return None  # (0.49 × reads as a factor 2 on its own, 2.04 × too: a power of 0.7 or of 1.43 here)
+    base = min(factors, key=lambda f: abs(math.log(f)))
+    if abs(math.log(base)) < 0.05:
+        return None
+    powers = [math.log(f) / math.log(base) for f in factors]
+    if any(abs(p - round(p)) > 0.05 or round(p) < 1 for p in powers) or len({round(p) for p in powers}) < 2:
+        return None
+    return base, sorted(factors, key=lambda f: abs(math.log(f)))
+
+
+def _shared_finding(result: Any, shared: tuple[ast.stmt, str, list[int]], loss_words: str, evidence: Any, path: str, tree: Any = None) -> Finding:
     statement, name, lines = shared
     wrong = result.wrong
     plural = len(wrong) > 1
     factor = _one_factor(result)
     look = f"look first at line {statement.lineno}, where `{name}` is computed (`{ast.unparse(statement)}`); re-derive it"
-    if factor is not None:
+    pattern = "scaled" if factor is not None else "wrong-derivative"
+    bare = scale_kept_mask_dropped(tree, statement.lineno) if factor is None and _compounded(result) is None else None
+    if bare is not None:
+        # `d = (W.T @ d) / self.keep_prob * s * (1 - s)` beside the forward's `a = a * masks[i] / self.keep_prob`
+        masks = " and ".join(f"`{m}`" for m in bare.masks)
+        pattern = "mask-left-out"
+        look = (
+            f"look first at line {statement.lineno}, where `{name}` is computed (`{ast.unparse(statement)}`): the forward pass multiplies "
+            f"by {masks} as well as by the scale (`{bare.forward_text}`, line {bare.forward_line}), and that line applies the scale alone; "
+            f"multiply by the mask there too"
+        )
+    elif factor is not None:
         look = (
             f"{'each is' if plural else 'it is'} {_number(factor)} × the gradient, the same constant factor, so `{name}` is: look first at "
             f"line {statement.lineno}, where it is computed (`{ast.unparse(statement)}`), for a factor its forward pass has and it "
             f"leaves out (a scale such as dropout's 1/keep), or one it adds"
+        )
+    elif (compounded := _compounded(result)) is not None:
+        base, factors = compounded
+        shown = ", ".join(dict.fromkeys(f"{_number(f)} ×" for f in factors))
+        pattern = "scaled"
+        look = (
+            f"they are {shown} the gradient, powers of one constant factor {_number(base)}, one more for each layer further "
+            f"back, so `{name}` is {_number(base)} × its gradient at each pass: look first at line {statement.lineno}, where it is "
+            f"computed (`{ast.unparse(statement)}`), for a factor its forward pass has and it leaves out (a scale such as "
+            f"dropout's 1/keep), or one it adds"
         )
     if statement.lineno > lines[-1]:  # `_carried`: the loop's next pass gets its adjoint from there
         right = _names([m.name for moved, m in result.parameters if not m.wrong and not m.unused and _located(moved, m) in lines])
@@ -1412,7 +1491,7 @@ def _shared_finding(result: Any, shared: tuple[ast.stmt, str, list[int]], loss_w
         file=path,
         line=statement.lineno,
         highlight=tuple(sorted({statement.lineno, *lines})),
-        pattern="scaled" if factor is not None else "wrong-derivative",
+        pattern=pattern,
         measured=max(m.error for _, m in wrong),
         evidence=evidence,
     )

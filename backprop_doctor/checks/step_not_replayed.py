@@ -51,6 +51,10 @@ def run(context: Any) -> Iterator[Finding]:
     seen: set[int] = set()
     for result in results:
         why, line = result.why, result.step.loop_line
+        if getattr(result, "sampled", None) and line not in seen:
+            seen.add(line)
+            yield _sampled(result, getattr(context.source, "path", None))
+            continue
         if not why or line in replayed or line in seen or why in _SAID_ELSEWHERE:
             continue
         seen.add(line)
@@ -65,3 +69,21 @@ def run(context: Any) -> Iterator[Finding]:
             file=getattr(context.source, "path", None),
             line=line,
         )
+
+
+def _sampled(result: Any, path: str | None) -> Finding:
+    """REINFORCE's `theta -= lr * policy_gradient(theta, S, acts, adv)` with actions drawn from the policy: the
+    updates the replay ran but did not compare, and why."""
+    names = result.sampled
+    shown = ", ".join(f"`{n}`" for n in names[:-1]) + (" and " if len(names) > 1 else "") + f"`{names[-1]}`"
+    drawn = f" (line {result.sampled_at})" if result.sampled_at else ""
+    loss = f" such as `{result.loss.name}`" if result.loss is not None else ""
+    return rule(NAME).finding(
+        f"the update{'s' if len(names) > 1 else ''} of {shown} in your training loop (line {result.step.loop_line}) "
+        f"follow{'' if len(names) > 1 else 's'} a gradient estimated from actions drawn from the policy{drawn}, a sampled "
+        f"estimate that is the gradient of no loss your program computes{loss}, so {'they were' if len(names) > 1 else 'it was'} "
+        "not compared (compute the surrogate loss, the mean of the advantage times the log-probability of the actions drawn, "
+        "in the step to have it checked)",
+        file=path,
+        line=result.sampled_at or result.step.loop_line,
+    )

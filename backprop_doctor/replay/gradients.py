@@ -38,6 +38,7 @@ from backprop_doctor.replay.log_guard import Guards, watched
 from backprop_doctor.replay.penalty_steps import folded
 from backprop_doctor.replay.state import Path, describe, resolve
 from backprop_doctor.static.files import source_tree
+from backprop_doctor.static.sampling import Sampled, sampled_estimates
 from backprop_doctor.static.reductions import mean_loss
 from backprop_doctor.static.origins import summed_from
 from backprop_doctor.static.step_functions import InnerAdjoint, Site, carried_out_of
@@ -91,6 +92,7 @@ class Measured:
     accumulated: tuple[str, int | None] | None = None  # (`dW1`, the line it is zeroed at, before the loop): it sums every step's gradient
     added_at: int | None = None  # with `accumulated`: the line of the step that adds to the sum (`acc[k] += g[k]`)
     truncated: tuple[str, int, int] | None = None  # (`self.bptt_truncate`, the loop's line, its value): truncated BPTT, by design
+    finished_at: int | None = None  # the statement adding the parameter's penalty (`dV += lam * V`) when `line` is the data term before it, the wrong one
     output_of: tuple[str, str] | None = None  # ("sigmoid", "a1"): a wrong adjoint of `z1` that is right as the gradient of `a1 = sigmoid(z1)`
     extra_slope: tuple[str, str, str] | None = None  # ("sigmoid", "p", "p * (1 - p)"): right once that factor of its statement is taken out
     widened: tuple[int, ...] | None = None  # the gradient's own shape, larger than the parameter's: the update turns the parameter into it
@@ -172,6 +174,8 @@ class StepResult:
     dead: list[Any] = field(default_factory=list)  # curve.DeadUnits of each ReLU output of the loop, over its own curve
     tiny: Any = None  # curve.Tiny: the step repeated on a few samples, when nothing else explains a loss that does not learn
     unfitted: list[str] = field(default_factory=list)  # updates no usual loss fits (the program computes none)
+    sampled: list[str] = field(default_factory=list)  # updates along a gradient estimated from draws of the policy (`static.sampling`), not compared
+    sampled_at: int = 0  # the line that draws from the policy, with `sampled`
     driver: str | None = None  # the call backprop-doctor made to run a loop the file never runs itself (`replay.driver`)
     stopped_at: int | None = None  # with a driver: the line where the program itself stopped before its loop ran
     standin: str | None = None  # the call of the program's own data loader that synthetic data stood in for (`replay.standin`)
@@ -612,6 +616,11 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
         candidates = [runner.loss_site] if measure else []
         if measure and runner.loss_site is not None and runner.loss_site.implied:
             candidates = list(dict.fromkeys(s for s in (*capture.step.losses, *capture.step.other_losses) if s.implied))
+        sampled = sampled_estimates(source_tree(runner.path)[1], capture.step) if measure else Sampled()
+        if any(not sampled.judged(runner.loss_site, moved.site) for moved in capture.moved):
+            # `policy_gradient(theta, S, acts, adv)` beside the file's `surrogate_loss(theta, S, acts, adv)`: the loss it
+            # is written for, at the actions the pass drew, tried first (the program may only print a regret)
+            candidates = [*sampled.twins, *candidates]
         best: tuple[tuple[int, float], list[tuple[Moved, Measured]], LossSite | None, float] | None = None
         # the numbers the step reads, and the module's (`m, n = data.shape` read by the `backward_prop` it calls): the
         # factors a program may carry, the same for every candidate loss
@@ -634,7 +643,11 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
                     measured_all.append((moved, measured))
             if site is not None and (site.implied or not site.in_prefix) and not site.paired:
                 averaged = _averaged(runner, site)
-                _program_scale(measured_all, lambda f, averaged=averaged: _programs_factor(f, result.batch_sizes, held) and not (averaged and _mean_over_again(f, result.batch_sizes) is not None))
+                _program_scale(
+                    measured_all,
+                    lambda f, averaged=averaged: _programs_factor(f, result.batch_sizes, held) and not (averaged and _mean_over_again(f, result.batch_sizes) is not None),
+                    layered=lambda f, averaged=averaged: not averaged and any(abs(f * n - 1) <= COMMON for n in result.batch_sizes if n > 1),
+                )
             scale = next((m.scale for _, m in measured_all if m.scale is not None), 1.0)
             if scale != 1.0:  # a penalty in the update, at the scale the other parameters showed (a mean over a summed loss)
                 measured_all = [(moved, _decayed_at_scale(runner, moved, m, loss, rng, scale)) for moved, m in measured_all]
@@ -648,6 +661,14 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
         if best is not None:
             _, result.parameters, result.loss, result.loss_value = best
             runner.loss_site = result.loss
+            if any(not sampled.judged(result.loss, moved.site) for moved, _ in result.parameters):
+                # a gradient estimated from actions drawn from the policy (REINFORCE) is the gradient of no loss the
+                # program computes without those draws (a regret on other states): named, not judged
+                result.sampled = [m.name for moved, m in result.parameters if not sampled.judged(result.loss, moved.site)]
+                result.sampled_at = sampled.line
+                result.parameters = [(moved, m) for moved, m in result.parameters if sampled.judged(result.loss, moved.site)]
+                if not result.parameters:
+                    result.why = "the gradient its updates apply is estimated from actions drawn from the policy, the gradient of no loss the program computes"
             result.mean_loss = result.loss is not None and _averaged(runner, result.loss)
             result.one_sample = _one_sample(capture, result.loss)
             base_loss = result.loss_value
@@ -999,7 +1020,8 @@ def _walk(
             measured.scale, measured.exact_scale = scale, True
             measured.argument = measured.argument or _swap_right(measured.swapped, scale)
         if measured.wrong:
-            shape = () if measured.proportional else measured.shape  # a scale of it (`dZ2 = A2 - Y` of the summed loss): one number tells
+            # a scale of it (`dZ2 = A2 - Y` of the summed loss): one number tells; not a "scale" of 1, which is an error in a few entries
+            shape = () if measured.proportional and not _about_one(measured.factor) else measured.shape
             contradicted = (
                 _inner_contradicted(adjoint, result, shape) if isinstance(adjoint, InnerAdjoint) else _contradicted(step, adjoint, result, shape)
             )
@@ -1029,6 +1051,12 @@ def _walk(
             return
     if not deadline.passed() and over_time():
         result.adjoints += walk_through_time(runner, over_time(), base_loss, rng, deadline, measure_adjoint)
+
+
+def _about_one(factor: float | None) -> bool:
+    """A factor two directions agree on that is 1 within their agreement: no scale, the array is wrong otherwise
+    (`dS = -2 * Y * (1 - Y * S) / N`, the `max(0, .)` left out in a few of its entries)."""
+    return factor is not None and abs(factor - 1.0) <= PROPORTIONAL
 
 
 def _named_for(adjoint: str, forward: str) -> bool:
@@ -1189,8 +1217,8 @@ def _deferred_mean(measured: Measured, result: StepResult) -> bool:
     `dAL`, with `1./m` in `linear_backward`), so the factor is its scale, not a bug. (In the loop's
     own statements `_contradicted` reads which gradients are computed from it.)"""
     return (
-        measured.proportional and measured.factor is not None and measured.factor > 1
-        and _batch_like(measured.factor, result.batch_sizes)
+        measured.proportional and measured.factor is not None and measured.factor > 1 and not _about_one(measured.factor)
+        and _batch_like(measured.factor, result.batch_sizes)  # (2 / 2 of a size of 2 is batch-like: 1 is no mean left out)
         and any(not m.wrong and not m.unused and not m.inconclusive for _, m in result.parameters)
     )  # fmt: skip
 
@@ -1233,12 +1261,12 @@ def _a_setting(factor: float, values: dict[str, Any]) -> bool:
     return any(n and (abs(factor / n - 1) <= COMMON or abs(factor * n - 1) <= COMMON) for n in numbers)
 
 
-def _program_scale(parameters: list[tuple[Moved, Measured]], allowed: Any = lambda factor: True) -> None:
+def _program_scale(parameters: list[tuple[Moved, Measured]], allowed: Any = lambda factor: True, layered: Any = None) -> None:
     """A loss the loop only reports (a mean printed now and then) or one inferred here fixes no scale:
     the factor most parameters share is the program's own (gradients of the summed loss, or a learning
     rate folded into them: `grad_w1 = alpha * x1 * delta`), and each parameter is judged at it. A
     scalar weight's one factor counts when at least two parameters share it. With no shared factor,
-    nothing changes."""
+    nothing changes. A minority sets it too where `layered` takes its factor (`_layered_scale`)."""
     shared = [m for _, m in parameters if (m.proportional or m.single) and m.factor is not None and m.factor > 0 and m.wrong]
     sign = 1.0
     if not shared and all(m.single and m.factor is not None and m.factor < 0 and m.wrong for _, m in parameters if not m.unused):
@@ -1252,20 +1280,41 @@ def _program_scale(parameters: list[tuple[Moved, Measured]], allowed: Any = lamb
         # where a dropout's 1/keep is left out): that one is the scale
         count = sum(abs(f / best - 1) <= COMMON for f in factors)
         best = next((f for f in factors if allowed(f) and sum(abs(g / f - 1) <= COMMON for g in factors) == count), best)
-    if best is None or not allowed(best):
-        return  # a factor the program has no reason to carry (a sigmoid's slope near 0.25 at init) is no scale
-    agreeing = [m for m in shared if abs(sign * m.factor / best - 1) <= COMMON]
     right = sum(1 for _, m in parameters if not m.wrong)  # at factor 1 already: the scale must outnumber them
+    # a factor the program has no reason to carry (a sigmoid's slope near 0.25 at init) is no scale
+    agreeing = [m for m in shared if abs(sign * m.factor / best - 1) <= COMMON] if best is not None and allowed(best) else []
     # the one parameter the loss reaches now, every other behind ReLUs that are all off (their gradients and slopes
     # exactly 0, right at any scale): its factor is the program's, if the program has it (`allowed`)
     counted = [m for _, m in parameters if not _idle(m)]
     lone = len(counted) == 1 and len(agreeing) == 1 and agreeing[0] is counted[0]
     if not lone and (2 * len(agreeing) < len(parameters) or len(agreeing) <= right or (len(agreeing) < 2 and any(m.single for m in agreeing))):
-        return
+        layers = _layered_scale(shared, layered) if right == 0 and sign > 0 else None
+        if layers is None:
+            return
+        best, agreeing = layers, [m for m in shared if abs(m.factor / layers - 1) <= COMMON]
     for _, measured in parameters:
         measured.scale = best
     for measured in agreeing:
         measured.proportional = True  # a scalar at the shared factor is as good as proportional
+
+
+def _layered_scale(shared: list[Measured], layered: Any) -> float | None:
+    """The factor a minority of the parameters sets as the program's scale: two or more of them exactly
+    proportional at a factor `layered` takes (one over the batch, the output layer's `delta = (a - y) / n`),
+    no other parameter at such a factor. A wrong statement of the backward pass makes each layer before
+    it wrong, each by a factor of its own where a scale compounds (dropout's 1/keep left out of two hidden
+    layers: 0.7 × and 0.49 × the loss's gradient), so the layers at the loss's own factor can be the
+    fewest; a loss guessed wrong would leave the output layer's gradients off too. None otherwise."""
+    if layered is None:
+        return None
+    taken = [m for m in shared if m.factor is not None and layered(m.factor)]
+    best = _shared_factor([m.factor for m in taken if m.proportional])
+    if best is None:
+        return None
+    agreeing = [m for m in taken if abs(m.factor / best - 1) <= COMMON]
+    if len(agreeing) < 2 or len(agreeing) < len(taken) or not all(m.proportional for m in agreeing):
+        return None
+    return best
 
 
 def _idle(m: Measured) -> bool:
@@ -1321,7 +1370,8 @@ def _parameter(runner: Runner, moved: Moved, base_loss: float, rng: np.random.Ge
     expression = moved.gradient_name or moved.site.gradient
     if moved.gradient_name is None and moved.site.listwise is not None:  # `gw` of `zip(self.weights, grad_w)`: the list it walks
         _, element, source = moved.site.listwise
-        expression = re.sub(rf"\b{re.escape(element)}\b", source, expression)
+        # `(eta / len(mini_batch)) * nw`: the entry scaled by the update's own numbers is computed where the list's entry is
+        expression = source if _scaled_element(expression, element) else re.sub(rf"\b{re.escape(element)}\b", source, expression)
     inside = moved.site.update.function != runner.step.function and moved.gradient_name is None  # `self.wih += ...` in `n.train(...)`
     if moved.gradient_name is None and not inside and (summed := summed_from(runner.step.prefix, expression)) is not None:
         expression = summed  # `vel[k] = mu * vel[k] - lr * acc[k] / ACCUM` after `acc[k] += g[k]`: where `g[k]` is computed
@@ -1369,7 +1419,40 @@ def _parameter(runner: Runner, moved: Moved, base_loss: float, rng: np.random.Ge
         if measured.truncated is not None and _wrong_untruncated(runner, moved, measured.truncated[0], start, loss_moved, base_loss, rng):
             measured.truncated = None  # wrong with the whole sequence too: not the truncation
     measured.file, measured.broadcast = file, broadcast
+    if measured.wrong and not measured.unused and broadcast is None and file is None and line is not None and measured.decay is None and measured.penalty_left_out is None and measured.accumulated is None and measured.truncated is None:
+        term = _wrong_data_term(runner, moved, measured, gradient, start, loss_moved, base_loss, rng)
+        if term is not None:
+            measured.finished_at, measured.line = measured.line, term
     return measured
+
+
+def _wrong_data_term(
+    runner: Runner, moved: Moved, measured: Measured, gradient: Any, base: Any, loss_moved: Any, base_loss: float, rng: np.random.Generator
+) -> int | None:
+    """The line of a gradient's data term (`np.add.at(dV, items, ...)`) when the statement it is located at only adds
+    the parameter's penalty to it (`dV += 2 * lam * V`, `static.data_terms`) and the gradient's error is no multiple
+    of the parameter: measured again with the one multiple of it that the gradient's own direction asks for taken
+    off, it still disagrees, so no strength of the penalty makes it right and the mistake is in the term before.
+    None when the penalty's strength could be all that is wrong, or when no such pair of statements is written."""
+    from backprop_doctor.static.data_terms import data_term_before
+
+    key = _key(moved)
+    term = data_term_before(source_tree(runner.path)[1], measured.line, key) if key and measured.line else None
+    if term is None or not isinstance(base, np.ndarray) or not measured.directions:
+        return None
+    line = term.line
+    own = _unit(np.asarray(gradient, dtype=np.float64))
+    if own is None:
+        return None
+    projected = float(np.sum(base * own))
+    if abs(projected) <= 1e-12 * max(_scale(base), 1e-300):
+        return line  # the parameter is (nearly) zero: its penalty adds nothing, the error is all the data term's
+    along = measured.directions[0]
+    multiple = (along.analytic - along.numerical) / projected
+    again = _measure(measured.name, measured.line, np.asarray(gradient, dtype=np.float64) - multiple * base, base, loss_moved, base_loss, rng)
+    if again.unused or again.inconclusive or not again.wrong:
+        return None  # off by a multiple of the parameter: the penalty's strength may be the mistake
+    return line
 
 
 @dataclass(frozen=True)
@@ -1994,7 +2077,7 @@ def _clipped(step: TrainingStep, result: StepResult, tree: Any = None) -> str | 
 
     found = step_clip(tree, step)  # `clip_grads(...)`, also in `backward_pass`, which clips before it returns
     if found is None:
-        return None
+        return _clipped_inline(step, result)
     call = ast.unparse(found.call)
     factors = [m.factor for _, m in result.wrong if m.proportional and m.factor is not None and 0 < m.factor < 1]
     best = _shared_factor(factors)
@@ -2016,20 +2099,59 @@ def _clipped_each(found: Any, result: StepResult) -> bool:
 
     runner = getattr(result, "runner", None)
     threshold = clip_threshold(found, dict(getattr(getattr(runner, "state", None), "values", {}) or {}))
-    if threshold is None:
-        return False
-    limit = threshold[1]
+    return threshold is not None and _rescaled_to(threshold[1], result)
+
+
+def _clipped_inline(step: TrainingStep, result: StepResult) -> str | None:
+    """A norm clip the step writes out (`static.clipping.inline_clip`: `if norm > c: g = g * c / norm` in the
+    loop that updates), when it explains the updates its way (`_rescaled_to`): that rescaling, as written."""
+    from backprop_doctor.replay.clipping import _number
+    from backprop_doctor.static.clipping import inline_clip
+
+    found = inline_clip(step)
+    if found is None:
+        return None
+    runner = getattr(result, "runner", None)
+    limit = _number(found.threshold, dict(getattr(getattr(runner, "state", None), "values", {}) or {}))
+    if limit is None:
+        return None
+    if _rescaled_to(limit, result):
+        return ast.unparse(found.statement)
+    _grown_by_clip(found, limit, result)
+    return None
+
+
+def _grown_by_clip(found: Any, limit: float, result: StepResult) -> None:
+    """A wrong gradient that leaves the clip the step writes out (`g = g * norm / c`, the quotient upside down)
+    with a norm above its threshold: a clip never lets one out so, so the clip's rescaling is where it goes
+    wrong, and the gradient is named there (`Measured.line`). Only the gradients the update reads under the
+    name the clip rebinds (`g`)."""
+    target = found.statement.targets[0] if hasattr(found.statement, "targets") else found.statement.target
+    name = getattr(target, "id", None)
+    for moved, measured in result.wrong:
+        if moved.site.gradient.strip() != name or moved.gradient is None:
+            continue
+        norm = float(np.linalg.norm(np.asarray(moved.gradient, dtype=float)))
+        if math.isfinite(norm) and norm > limit * (1 + COMMON):
+            measured.line, measured.file = found.statement.lineno, None
+
+
+def _rescaled_to(limit: float, result: StepResult) -> bool:
+    """`_clipped_each` at the clip's threshold `limit`: the wrong parameters whose gradient is the loss's
+    times a factor below 1 and whose program's gradient has the threshold's norm are right at that factor.
+    A factor between -1 and 0 so explained is the clip's size with the sign flipped (`p += lr * g` after
+    the clip climbs): judged at the size alone, it stays wrong, as minus the gradient."""
     explained = [
         measured
         for moved, measured in result.wrong
         if (measured.proportional or measured.single)
         and measured.factor is not None
-        and 0 < measured.factor < 1
+        and 0 < abs(measured.factor) < 1
         and moved.gradient is not None
         and abs(float(np.linalg.norm(np.asarray(moved.gradient, dtype=float))) / limit - 1) <= COMMON
     ]
     for measured in explained:
-        measured.scale = measured.factor
+        measured.scale = abs(measured.factor)
     return bool(explained)
 
 
@@ -2051,6 +2173,9 @@ def _blame_updates(result: StepResult) -> None:
         read = names(moved)
         if not measured.wrong:
             continue
+        walked = moved.gradient_name is None and moved.site.listwise is not None and _scaled_element(expression, moved.site.listwise[1])
+        if walked:
+            continue  # `(eta / len(mini_batch)) * nw`: the list's entry scaled by counts, computed where the list is filled
         if not re.fullmatch(r"[\w.]+(\[[^\]]+\])*", expression.strip()) and read and set(read) <= right:
             measured.line, measured.file = velocity_formed(moved) or moved.site.line, moved.site.file
         elif moved.site.sign > 0 and measured.proportional and measured.factor is not None and abs(measured.factor + 1) < COMMON:
@@ -2150,7 +2275,26 @@ def _gradient_line(step: TrainingStep, expression: str, key: Any = None, inside:
         return step.inner_assigned[value.slice.value]  # `dw = grads["dw"]`: where `dw` is computed
     if isinstance(value, ast.Call) and name in step.inner_assigned:
         return step.inner_assigned[name]  # `dW1, db1 = b_propagation(...)`: the function's own `dW1`
+    if isinstance(value, ast.Call) and (place := _unpacked_place(stmt, name)) is not None:
+        called = value.func.id if isinstance(value.func, ast.Name) else getattr(value.func, "attr", "")
+        if (returned := f"{called}()[{place}]") in step.inner_assigned:
+            return step.inner_assigned[returned]  # `ga, gb = compute_grads(...)` of `return grad_a, grad_b`: where `grad_b` is computed
     return line
+
+
+def _unpacked_place(stmt: Any, name: str) -> int | None:
+    """The place of `name` in the one tuple a statement unpacks a call into (`ga, gb, gc = f(...)`), None
+    for any other statement or a name bound at a starred place."""
+    import ast
+
+    targets = getattr(stmt, "targets", None)
+    if not isinstance(stmt, ast.Assign) or len(targets) != 1 or not isinstance(targets[0], (ast.Tuple, ast.List)):
+        return None
+    elts = targets[0].elts
+    if any(isinstance(e, ast.Starred) for e in elts):
+        return None
+    places = [i for i, e in enumerate(elts) if isinstance(e, ast.Name) and e.id == name]
+    return places[0] if len(places) == 1 else None
 
 
 def _empty_holder(value: Any) -> bool:
@@ -2245,6 +2389,31 @@ def _key_holding(runner: Runner, moved: Moved) -> Any:
         return None
     keys = [k for k, v in container.items() if v is live]
     return keys[0] if len(keys) == 1 else None
+
+
+def _scaled_element(expression: str, element: str) -> bool:
+    """`lr / len(pick) * g`, `(eta / len(mini_batch)) * nw` of `nw`: the element a list comprehension's update walks,
+    a factor of a product whose other factors read no array of the step's (numbers, counts)."""
+    try:
+        node = ast.parse(expression, mode="eval").body
+    except SyntaxError:
+        return False
+    factors: list[tuple[bool, ast.expr]] = []  # (a divisor, the factor)
+
+    def split(n: ast.expr, divided: bool = False) -> None:
+        if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mult):
+            split(n.left, divided)
+            split(n.right, divided)
+        elif isinstance(n, ast.BinOp) and isinstance(n.op, ast.Div):
+            split(n.left, divided)
+            split(n.right, not divided)
+        else:
+            factors.append((divided, n))
+
+    split(node)
+    own = [d for d, f in factors if isinstance(f, ast.Name) and f.id == element]
+    others = [f for d, f in factors if not (isinstance(f, ast.Name) and f.id == element)]
+    return own == [False] and bool(others) and not any(isinstance(n, ast.Name) and n.id == element for f in others for n in ast.walk(f))
 
 
 def _list_entry_line(tree: Any, line: int, name: str, index: int, length: int) -> int | None:
@@ -2724,9 +2893,16 @@ def _inner_contradicted(adjoint: InnerAdjoint, result: StepResult, shape: tuple[
 
     The same guard as `_contradicted`, for the names a function gives its gradients: the key of a
     right parameter (`W1`) prefixed as a gradient (`dW1`, `d_W1`, `grad_W1`) and read from the adjoint.
+    Not when the adjoint is off by more than a scale (`shape`) and a wrong parameter's gradient is read
+    from it too: `db2 = dS.sum(axis=0)` agrees by its sum over the batch while `dW2 = h.T @ dS` does not,
+    so the adjoint is wrong in a few of its entries (a `max(0, .)` left out), not misnamed.
     """
     right = {_key(moved) for moved, measured in result.parameters if _telling(moved, measured, shape)}
     names = {f"{prefix}{key}" for key in right if key for prefix in ("d", "d_", "grad_")}
+    if shape:  # off by more than a scale: a wrong gradient computed from it as well says the right one agrees by its sum only
+        wrong = {_key(moved) for moved, measured in result.parameters if measured.wrong and not measured.unused}
+        if set(adjoint.feeds) & {f"{prefix}{key}" for key in wrong if key for prefix in ("d", "d_", "grad_")}:
+            return False
     return bool(set(adjoint.feeds) & names)
 
 
@@ -2741,29 +2917,33 @@ def _contradicted(step: TrainingStep, adjoint: Adjoint, result: StepResult, shap
     """A parameter whose gradient is computed straight from `adjoint` was measured right.
 
     `dh[h <= 0] = 0` turns `dh` into the gradient of the ReLU's input, not of `h`: measured
-    against `h` it looks wrong, yet `db1 = dh.sum(axis=0)` is right. Such an adjoint is not blamed.
+    against `h` it looks wrong, yet `db1 = dh.sum(axis=0)` is right. Such an adjoint is not blamed;
+    unless it is off by more than a scale (`shape`) and a wrong gradient is computed straight from it too.
     """
+    lines = {stmt.lineno: stmt for stmt in step.prefix}
+    if shape and any(measured.wrong and not measured.unused and _computed_from(step, lines, adjoint, moved, straight=True) for moved, measured in result.parameters):
+        return False  # off by more than a scale, and a wrong gradient is computed from it too: a sum agreeing clears nothing
+    return any(_telling(moved, measured, shape) and _computed_from(step, lines, adjoint, moved) for moved, measured in result.parameters)
+
+
+def _computed_from(step: TrainingStep, lines: dict[int, ast.stmt], adjoint: Adjoint, moved: Moved, straight: bool = False) -> bool:
+    """Whether the update's gradient is computed straight from `adjoint`: its statement, or the update, reads it.
+    `straight`: only the statement binding the gradient's own name (`dW2 = h.T @ dS` of `W2 -= lr * dW2`) or the
+    update's own expression, not the statement a gradient written out in the update is read from (`delta_h` of
+    `w_h -= eta * (xb.T @ delta_h + l2 * w_h)`)."""
     from backprop_doctor.static.steps import reads
 
-    lines = {stmt.lineno: stmt for stmt in step.prefix}
-    for moved, measured in result.parameters:
-        if not _telling(moved, measured, shape):
-            continue
-        expression = moved.gradient_name or moved.site.gradient
-        key = _item_key(moved)
-        entry = _entry(expression, key) if key is not None else None
-        value = _entry_literal(step.prefix, entry) if entry is not None else None
-        if value is not None:  # `g = {"A": x.T @ dh, "B": h.T @ dr}` read as `g[k]`: the value under its own key
-            if adjoint.name in {n.id for n in ast.walk(value) if isinstance(n, ast.Name)}:
-                return True
-            continue
-        line = _gradient_line(step, expression)
-        stmt = lines.get(line) if line is not None else None
-        if stmt is not None and adjoint.name in reads(stmt):
-            return True
-        if adjoint.name in _names_in(expression):  # `w2[j] -= lr * dy * h[j]`: computed from it in the update itself
-            return True
-    return False
+    expression = moved.gradient_name or moved.site.gradient
+    key = _item_key(moved)
+    entry = _entry(expression, key) if key is not None else None
+    value = _entry_literal(step.prefix, entry) if entry is not None else None
+    if value is not None:  # `g = {"A": x.T @ dh, "B": h.T @ dr}` read as `g[k]`: the value under its own key
+        return adjoint.name in {n.id for n in ast.walk(value) if isinstance(n, ast.Name)}
+    line = _gradient_line(step, expression) if moved.gradient_name is not None or not straight else None
+    stmt = lines.get(line) if line is not None else None
+    if stmt is not None and adjoint.name in reads(stmt):
+        return True
+    return adjoint.name in _names_in(expression)  # `w2[j] -= lr * dy * h[j]`: computed from it in the update itself
 
 
 def _names_in(expression: str) -> set[str]:

@@ -56,6 +56,50 @@ def step_clip(tree: ast.Module | None, step: Any) -> ClipCall | None:
     return clip_call(tree, through) if through else None
 
 
+@dataclass(frozen=True)
+class InlineClip:
+    """`if norm > c: g = g * c / norm`: a gradient rescaled to a threshold's norm, written in the pass itself."""
+
+    statement: ast.stmt  # the rescaling, `g = g * c / norm` (or `g *= c / norm`)
+    threshold: ast.expr  # `c`, `5.0`
+
+
+def inline_clip(step: Any) -> InlineClip | None:
+    """The first norm clip written out in a training step (`steps.TrainingStep`): in the statements before its
+    update, or in the loop that updates (`for p, g in zip(params, grads):` then `norm = np.linalg.norm(g)`,
+    `if norm > c: g = g * c / norm`, `p -= lr * g`). An `if` that compares something with a threshold
+    (`norm > c`, `np.linalg.norm(g) >= max_norm`) and whose body rebinds a name from itself and that
+    threshold (`g = g * c / norm`, `g *= max_norm / np.linalg.norm(g)`). None when the step writes none."""
+    loop = getattr(step, "loop", None)
+    update_line = getattr(step, "update_line", 0)
+    through = [s for s in getattr(loop, "body", ()) if s.lineno <= update_line <= (s.end_lineno or s.lineno)]
+    for stmt in [*getattr(step, "prefix", ()), *through]:
+        for node in ast.walk(stmt):
+            if not (isinstance(node, ast.If) and isinstance(node.test, ast.Compare) and len(node.test.ops) == 1):
+                continue
+            if not isinstance(node.test.ops[0], (ast.Gt, ast.GtE)):
+                continue
+            threshold = node.test.comparators[0]
+            if not isinstance(threshold, (ast.Constant, ast.Name, ast.Attribute)):
+                continue
+            for inner in node.body:
+                if _rescales(inner, threshold):
+                    return InlineClip(inner, threshold)
+    return None
+
+
+def _rescales(stmt: ast.stmt, threshold: ast.expr) -> bool:
+    """`g = g * c / norm` or `g *= c / norm`: a name scaled by a quotient that reads the threshold."""
+    wanted = ast.unparse(threshold)
+    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+        name, value = stmt.targets[0].id, stmt.value
+        reads = {ast.unparse(n) for n in ast.walk(value)}
+        return name in reads and wanted in reads and any(isinstance(n, ast.BinOp) and isinstance(n.op, ast.Div) for n in ast.walk(value))
+    if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name) and isinstance(stmt.op, (ast.Mult, ast.Div)):
+        return wanted in {ast.unparse(n) for n in ast.walk(stmt.value)}
+    return False
+
+
 def _clipping(func: ast.expr) -> bool:
     """`clip_grads`, `clip_gradients`, `self.clipping(...)`, and a method named `clip` itself
     (`net.clip(grads, max_norm)`), not NumPy's element-wise `np.clip` (a loss's probabilities)."""

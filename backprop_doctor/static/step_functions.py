@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 from backprop_doctor.static.definitions import _child_blocks
 from backprop_doctor.static.derivatives import _product_operands, _untransposed
+from backprop_doctor.static.layout import _own_nodes
 from backprop_doctor.static.steps import _ADJOINT, _abbreviated_forwards, _changed, _compound_forwards, _forward_names, _targets, reads
 from backprop_doctor.static.tree import walk
 
@@ -1021,11 +1022,24 @@ def inner_assigned(tree: ast.Module | None, prefix: tuple[ast.stmt, ...]) -> dic
                 holder, bracket, key = entry.partition("[")
                 if bracket and holder in aliases:  # `g["V"] = ...` after `g = self.grads`: `self.grads['V']` too
                     found[f"{aliases[holder]}[{key}"] = found[entry]
+        for place, returned in enumerate(_returned_tuple(node)):
+            if returned in own:  # `return grad_a, grad_b`, unpacked by the loop as `ga, gb = compute_grads(...)`
+                found[f"{node.name}()[{place}]"] = own[returned]
         for entry, line in _accumulated_entries(node.body).items():
             found[entry] = max(found.get(entry, 0), line)  # `grads["Wx"] += x.T @ da` in the loop over time steps
         for entry, line in _set_in_loops(node.body).items():
             found.setdefault(entry, line)  # `layer["db"] = np.sum(dZ)` for each layer of the list the loop walks
     return found
+
+
+def _returned_tuple(node: FunctionNode) -> list[str | None]:
+    """The names a function returns as a tuple, in their places (None for a place that is not a
+    name), from its last `return` of its own; [] where that returns no tuple."""
+    returns = [n for n in _own_nodes(node) if isinstance(n, ast.Return)]
+    value = max(returns, key=lambda r: r.lineno).value if returns else None
+    if not isinstance(value, ast.Tuple):
+        return []
+    return [e.id if isinstance(e, ast.Name) else None for e in value.elts]
 
 
 def _attribute_aliases(node: ast.AST) -> dict[str, str]:

@@ -33,7 +33,7 @@ from typing import Any
 from backprop_doctor.static.definitions import _child_blocks, _qualnames, find_function
 from backprop_doctor.static.inline import named_inputs
 from backprop_doctor.static.tree import walk
-from backprop_doctor.static.updates import CJK_LOSS, _GRADIENT, _LEARNING_RATE, _VELOCITY, Update, _chain, _identifiers, decayed_step, list_update, parameter_updates, signed_terms, unpacked, zipped_descent
+from backprop_doctor.static.updates import CJK_LOSS, _GRADIENT, _LEARNING_RATE, _VELOCITY, Update, _chain, _identifiers, _rooted, decayed_step, list_update, parameter_updates, signed_terms, unpacked, zipped_descent
 
 LOSS_NAME = re.compile(
     r"(?i:(?:\w*_)?(?:loss|cost|error|err|mse|sse|mae|rmse|nll|bce|xent|cross_?entropy|huber|hinge|objective|risk)(?:_?[a-z0-9]*)?)|[JEL](?:_?\w+)?"
@@ -329,6 +329,7 @@ def _split_step(update: Update, stmt: ast.stmt, values: frozenset[str] = frozens
     if found is None:
         return None
     step, sign = found
+    written = step
     sign *= _polarity(step)
     step = _Unsigned().visit(copy.deepcopy(step))  # `-lr * g` -> `lr * g`, the sign folded in above
     identifiers = _identifiers(step) - _multiplied_into(step) - _divisors(step) - _beside_gradient(step)
@@ -337,7 +338,7 @@ def _split_step(update: Update, stmt: ast.stmt, values: frozenset[str] = frozens
         named = [n for n in walk(step) if isinstance(n, (ast.Name, ast.Attribute, ast.Subscript)) and _names_gradient(n)]
         if len({ast.unparse(n) for n in named}) != 1:
             return None  # momentum (`W += v`): the gradient went into the velocity earlier (`_through_velocity`)
-        return UpdateSite(update, ast.unparse(step), None, ast.unparse(named[0]), sign, adaptive=True)
+        return UpdateSite(update, ast.unparse(step), None, ast.unparse(named[0]), sign * _term_sign(written), adaptive=True)
     rate, gradient = _take_rate(step)
     if gradient is None:
         return None
@@ -351,6 +352,36 @@ def _split_step(update: Update, stmt: ast.stmt, values: frozenset[str] = frozens
         bounds = (target.slice.lower, target.slice.upper, target.slice.step)
         container, index = ast.unparse(target.value), f"slice({', '.join(ast.unparse(b) if b is not None else 'None' for b in bounds)})"
     return UpdateSite(update, ast.unparse(step), rate, gradient, sign, container=container, index=index)
+
+
+def _term_sign(step: ast.expr) -> int:
+    """The sign the gradient has inside a step that is a sum of terms: -1 for Nesterov's look-ahead
+    `mu * v - lr * g` (the term that names the gradient is subtracted, so `p += mu * v - lr * g`
+    descends), +1 for `mu * v + lr * g` or a step that is no sum; +1 as well when the terms naming the
+    gradient disagree, the sign `_polarity` gave the whole step left as it is."""
+    terms = signed_terms(step)
+    if len(terms) < 2:
+        return 1
+    signs = {
+        sign * _polarity(term) for sign, term in terms
+        if any(isinstance(n, (ast.Name, ast.Attribute, ast.Subscript)) and _names_gradient(n) for n in walk(term))
+    }  # fmt: skip
+    return signs.pop() if len(signs) == 1 else 1
+
+
+def added_term(site: UpdateSite) -> str | None:
+    """The term naming the gradient that a step written as a sum adds (`self.lr * p.grad` of
+    `p.data += self.mu * v + self.lr * p.grad`), as written; None for a step that is no sum or whose
+    gradient that term subtracts."""
+    try:
+        step = ast.parse(site.step, mode="eval").body
+    except SyntaxError:
+        return None
+    terms = signed_terms(step)
+    holding = [(sign * _polarity(term), term) for sign, term in terms if any(_names_gradient(n) for n in walk(term) if isinstance(n, (ast.Name, ast.Attribute, ast.Subscript)))]
+    if len(terms) < 2 or len(holding) != 1 or holding[0][0] < 0:
+        return None
+    return ast.unparse(_Unsigned().visit(copy.deepcopy(holding[0][1])))
 
 
 def _plain_slice(index: ast.Slice) -> bool:
@@ -717,7 +748,7 @@ def _over_running_maximum(update: Update, stmt: ast.stmt, tree: ast.Module) -> U
 def _rooted_definition(step: ast.AST, stmt: ast.stmt, tree: ast.Module) -> ast.Assign | None:
     """The assignment just before `stmt` of a step that is one name, when it takes a square root (AdaDelta's
     `dx = -np.sqrt(Edx2 + eps) / np.sqrt(Eg2 + eps) * g`, then `params[key] += dx`): each element scaled by its
-    own factor, an adaptive step; None otherwise."""
+    own factor, an adaptive step (`step = mh / (vh ** 0.5 + 1e-8) * 0.005` too); None otherwise."""
     if not isinstance(step, ast.Name):
         return None
     scope = _scope_of(tree, stmt.lineno)
@@ -728,8 +759,7 @@ def _rooted_definition(step: ast.AST, stmt: ast.stmt, tree: ast.Module) -> ast.A
     if not made:
         return None
     last = max(made, key=lambda d: d.lineno)
-    rooted = any(isinstance(n, ast.Call) and (getattr(n.func, "attr", None) or getattr(n.func, "id", None)) == "sqrt" for n in walk(last.value))
-    return last if rooted else None
+    return last if _rooted(last.value) else None  # `np.sqrt(v_hat)`, or `v_hat ** 0.5`
 
 
 def _scaled_gradient(stmt: ast.stmt, tree: ast.Module, read: str) -> tuple[str, int] | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -188,7 +188,11 @@ def zipped_descent(loop: ast.stmt, passing: frozenset[str] = frozenset()) -> tup
     the loop does not bind (a number, or a name: the rate) times another loop variable. Whatever the names,
     the first walks parameters and the second their gradients: (`p`, `g`); None for any other loop (a
     factor computed in the body, `row -= f * pivot`, is elimination, not a step; nor a literal of names
-    `passing`, which the pass computes before the loop: `zip((H, A), (dZ1, dZ2))`, activations)."""
+    `passing`, which the pass computes before the loop: `zip((H, A), (dZ1, dZ2))`, activations).
+    The move may be written into the whole array (`p[:] = p - lr * g`, `p[...] -= lr * g`), sit under an
+    `if` of the body (`if g is not None: p -= lr * g`), or go up by a rate named as one or written as a
+    number (`p += lr * g`, `p[...] = p + 0.2 * g`: a step that climbs, which the replay then names; not by
+    any other name, `t += tau * s`)."""
     if not (isinstance(loop, (ast.For, ast.AsyncFor)) and isinstance(loop.iter, ast.Call) and isinstance(loop.iter.func, ast.Name)):
         return None
     if loop.iter.func.id != "zip" or not isinstance(loop.target, (ast.Tuple, ast.List)):
@@ -197,15 +201,10 @@ def zipped_descent(loop: ast.stmt, passing: frozenset[str] = frozenset()) -> tup
     if len(mine) != len(loop.target.elts) or len(mine) < 2:
         return None
     bound = {n.id for stmt in loop.body for n in walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-    for stmt in loop.body:
-        if not (isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, (ast.Sub, ast.Add))):
-            continue
-        target = stmt.target
-        if isinstance(target, ast.Subscript) and _whole_array(target.slice):
-            target = target.value  # `p[...] -= lr * g`, `p[:] -= ...`
+    for target, op, step in _moves_in(loop.body):
         if not (isinstance(target, ast.Name) and target.id in mine):
             continue
-        step, descends = stmt.value, isinstance(stmt.op, ast.Sub)
+        descends = isinstance(op, ast.Sub)
         if isinstance(step, ast.UnaryOp) and isinstance(step.op, ast.USub):
             step, descends = step.operand, not descends  # `p += -lr * g`
         product = _leading_product(step)
@@ -216,8 +215,8 @@ def zipped_descent(loop: ast.stmt, passing: frozenset[str] = frozenset()) -> tup
                 continue
             if isinstance(factor, ast.UnaryOp) and isinstance(factor.op, ast.USub) and not descends:
                 factor = factor.operand  # `p += -step * g`, parsed as `(-step) * g`
-            elif not descends:
-                continue
+            elif not descends and not (_rate_named(factor) or _a_number(factor)):
+                continue  # `acc += w * x`: a sum; `p += lr * g`, `p[:] = p + 0.2 * g` climb by a rate
             free = isinstance(factor, (ast.Name, ast.Attribute)) and bool(_chain(factor)) and not (_identifiers(factor) & (mine | bound))
             walked = loop.iter.args[[e.id for e in loop.target.elts].index(target.id)] if len(loop.iter.args) == len(loop.target.elts) else None  # type: ignore[attr-defined]
             if isinstance(walked, (ast.Tuple, ast.List)) and any(isinstance(e, ast.Name) and e.id in passing for e in walked.elts):
@@ -225,6 +224,25 @@ def zipped_descent(loop: ast.stmt, passing: frozenset[str] = frozenset()) -> tup
             if _a_number(factor) or free:
                 return target.id, other.id
     return None
+
+
+def _moves_in(body: list[ast.stmt]) -> Iterator[tuple[ast.expr, ast.operator, ast.expr]]:
+    """The moves a loop's body makes, as (target, + or -, step): `p -= s` and `p[...] -= s`, `p[:] = p - s`
+    and `p[...] = p + s` (the whole array written from itself), in the body or under its `if`s."""
+    for stmt in body:
+        if isinstance(stmt, ast.If):
+            yield from _moves_in(stmt.body)
+            yield from _moves_in(stmt.orelse)
+            continue
+        if isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, (ast.Sub, ast.Add)):
+            target = stmt.target
+            if isinstance(target, ast.Subscript) and _whole_array(target.slice):
+                target = target.value  # `p[...] -= lr * g`, `p[:] -= ...`
+            yield target, stmt.op, stmt.value
+        elif isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Subscript) and _whole_array(stmt.targets[0].slice):
+            target, value = stmt.targets[0].value, stmt.value
+            if isinstance(value, ast.BinOp) and isinstance(value.op, (ast.Sub, ast.Add)) and _same_expression(value.left, target):
+                yield target, value.op, value.right  # `p[:] = p - lr * g`
 
 
 def _gradient_pair(element: ast.Tuple | ast.List, source_role: str | None) -> bool:
@@ -268,16 +286,19 @@ def _under_parameter_key(node: ast.AST) -> bool:
 def _keyed_descent(stmt: ast.AugAssign, roles: Mapping[str, str]) -> bool:
     """`p["W2"] -= lr * h.T @ d_out`: a dict of whatever name, keyed by a parameter's name or visited by its
     keys (`for name in P: ... P[name] -= lr * step`, `_key_roles`), moved down by a learning rate (not
-    `acc["W1"] += ...`, a sum of gradients, nor a velocity's, a gradient's or an optimizer state's dict)."""
+    `acc["W1"] += ...`, a sum of gradients, nor a velocity's, a gradient's or an optimizer state's dict), or
+    either way by an adaptive step whose rate is a number (`_adaptive_step`: `P[k] += 0.005 * mh / ...` climbs)."""
     names = _chain(stmt.target)
     literal = _keyed_parameter(stmt.target)
     walked = _walked_key(stmt.target, roles)
+    adaptive = _adaptive_step(stmt.value, stmt.target)  # `P[k] -= 0.005 * mh / (np.sqrt(vh) + 1e-8)`: Adam's rate written as a number
     return (
-        isinstance(stmt.op, ast.Sub) and (literal or walked) and bool(names)
+        (isinstance(stmt.op, ast.Sub) or adaptive) and (literal or walked) and bool(names)
         and not _VELOCITY.fullmatch(names[-1]) and not _GRADIENT.fullmatch(names[-1]) and not _OPTIMISER_STATE.search(names[-1])
         and (
             any(_LEARNING_RATE.fullmatch(i) for i in _identifiers(stmt.value)) or literal and _number_times_own_gradient(stmt)
             or walked and isinstance(stmt.value, ast.Name) and roles.get(stmt.value.id) == "grad"  # `P[k] -= upd`, `upd = lr * m / ...`
+            or adaptive
         )
     )  # fmt: skip
 
@@ -403,6 +424,44 @@ def _number_times(step: ast.AST) -> bool:
         isinstance(step, ast.BinOp) and isinstance(step.op, ast.Mult)
         and any(isinstance(side, ast.Constant) and type(side.value) in (int, float) for side in (step.left, step.right))
     )  # fmt: skip
+
+
+def _adaptive_step(step: ast.AST, target: ast.AST | None = None) -> bool:
+    """`0.01 * m_hat / (np.sqrt(v_hat) + eps)`, `m_hat / (np.sqrt(v_hat) + 1e-8) * 0.01`, `1e-3 * m / (v ** 0.5 + eps)`:
+    a product and quotient whose factors hold a positive number (the learning rate written in place) and
+    something read by name (a moment), divided by a square root (Adam's, RMSProp's, Adagrad's denominator);
+    never one that reads the `target` it moves (`w -= 0.1 * w / np.sqrt(n)` shrinks `w`, no step)."""
+    if target is not None and ast.unparse(target) in {ast.unparse(n) for n in walk(step)}:
+        return False
+    if isinstance(step, ast.UnaryOp) and isinstance(step.op, ast.USub):
+        step = step.operand
+    factors: list[ast.AST] = []
+    divisors: list[ast.AST] = []
+    pending = [step]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+            pending += [node.left, node.right]
+        elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+            pending.append(node.left)
+            divisors.append(node.right)
+        else:
+            factors.append(node)
+    return (
+        any(_a_number(f) for f in factors)
+        and any(isinstance(f, (ast.Name, ast.Attribute, ast.Subscript)) and _chain(f) for f in factors)
+        and any(_rooted(d) for d in divisors)
+    )  # fmt: skip
+
+
+def _rooted(node: ast.AST) -> bool:
+    """Whether an expression takes a square root: `np.sqrt(v_hat) + eps`, `(v + eps) ** 0.5`."""
+    for inner in walk(node):
+        if isinstance(inner, ast.Call) and ast.unparse(inner.func).rpartition(".")[2] == "sqrt":
+            return True
+        if isinstance(inner, ast.BinOp) and isinstance(inner.op, ast.Pow) and isinstance(inner.right, ast.Constant) and inner.right.value == 0.5:
+            return True
+    return False
 
 
 def _steps(node: ast.AST, roles: Mapping[str, str]) -> bool:
@@ -738,7 +797,8 @@ def _velocities_changed_in_place(tree: ast.AST) -> tuple[set[int], set[int]]:
 def _rate_steps_bound(body: list[ast.stmt]) -> set[str]:
     """Names the statements of `body` (and the blocks inside them) bind to a learning rate times (or over)
     something else, whatever they are called: `upd = lr * m_hat / (np.sqrt(v_hat) + eps)`, a step the
-    update then adds or takes off (`w -= upd`); not a rate made from a rate (`lr_now = lr * 0.99`)."""
+    update then adds or takes off (`w -= upd`); not a rate made from a rate (`lr_now = lr * 0.99`). An
+    adaptive step whose rate is a number (`upd = m_hat / (np.sqrt(v_hat) + 1e-8) * 0.01`) is one too."""
     found: set[str] = set()
     for stmt in body:
         for node in walk(stmt):
@@ -749,6 +809,9 @@ def _rate_steps_bound(body: list[ast.stmt]) -> set[str]:
             name, value = node.targets[0].id, node.value
             if isinstance(value, ast.UnaryOp) and isinstance(value.op, ast.USub):
                 value = value.operand
+            if _adaptive_step(value) and not _LEARNING_RATE.fullmatch(name):
+                found.add(name)  # `upd = m_hat / (np.sqrt(v_hat) + 1e-8) * 0.01`: Adam's step, its rate written as a number
+                continue
             product = _leading_product(value)
             if product is None or _LEARNING_RATE.fullmatch(name):
                 continue
@@ -829,6 +892,7 @@ def parameter_updates(tree: ast.AST, *, text: str | None = None) -> list[Update]
             if moved and (
                 _steps(stmt.value, roles) or _rate_times(stmt.target, stmt.value, roles, loops) or keyed
                 or _gradient_named_after(stmt.target, stmt.value) or _number_times_own_gradient(stmt)
+                or _adaptive_step(stmt.value, stmt.target)  # `w -= 0.001 * m_hat / (np.sqrt(v_hat) + eps)`: Adam's rate written as a number
             ):
                 make(stmt, stmt.target, stmt.op, stmt.value, "in-place", function)
             return
