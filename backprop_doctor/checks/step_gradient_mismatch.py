@@ -48,6 +48,7 @@ from backprop_doctor.rules import rule
 from backprop_doctor.static.definitions import enclosing
 from backprop_doctor.replay.through_time import AtStep
 from backprop_doctor.static.grad_reset import reset_after_backward
+from backprop_doctor.static.gradient_returns import returned_at, unpacked_from
 from backprop_doctor.static.derivatives import (
     activation_applied, cached_wrong_side, masked_after, misapplied, mutated_argument, reapplied, reapplied_behind, rescaled_after, slope_left_out,
 )
@@ -496,6 +497,11 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
         since = f", from `{origin.name}` (line {origin.line}) on" if origin is not None else ""
         twice = getattr(result, "divided_twice", None) if origin is None else None
         at = origin.line if origin is not None else twice.first.line if twice is not None else first.site.line
+        # `w -= lr * gradient(w, X, y)` beside `loss(w, X, y)`: the user's pair of functions, the factor a mistake in the gradient's
+        paired = origin is None and twice is None and loss is not None and loss.paired and not first.site.file
+        formed = returned_at(source.tree, first.gradient_name or first.site.gradient) if paired else None
+        if formed is not None:
+            at, since = formed, f", formed at line {formed} of the gradient function your update calls"
         if twice is not None:  # `dz2 = (p - yb) / m` and `dW2 = h.T @ dz2 / m`: the mean over the batch taken twice
             again = sorted({d.line for d in twice.again} - {twice.first.line})
             later = f"line{'s' if len(again) > 1 else ''} {_lines(again)} divide{'' if len(again) > 1 else 's'}" if again else "the same statement divides"
@@ -508,7 +514,7 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
             f"every update of your training step ({names}, line {first.site.line}) follows {what}, {loss_words}{since}: "
             f"training works as if the learning rate were multiplied by {_number(factors[0])}; {advice or 'remove the factor'}, "
             "or compute the loss the gradients belong to",
-            severity="error" if twice is not None else "warning",  # two divisions on one chain: a mistake, not a rate of the program's
+            severity="error" if twice is not None or paired else "warning",  # two divisions on one chain: a mistake, not a rate of the program's
             param=wrong[0][1].name,
             file=path,
             line=at,
@@ -813,6 +819,13 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
             and (formed := _gradient_line(source.tree, measured.name, moved.gradient_name or moved.site.gradient)) is not None
         ):  # fmt: skip
             line = formed  # `param -= lr * grad` over `zip(params, grads)`: `dWhb += ...` is where Whb's gradient is formed
+        elif not measured.line and not moved.site.file and (formed := returned_at(source.tree, moved.gradient_name or moved.site.gradient)) is not None:
+            line = formed  # `w -= lr * gradient(w, X, y)`: the file's gradient function forms it where it returns it
+        elif (
+            measured.line and not measured.file and (read := unpacked_from(source.tree, measured.line, moved.gradient_name or moved.site.gradient)) is not None
+            and (formed := returned_at(source.tree, read)) is not None
+        ):  # fmt: skip
+            line = formed  # `gw, gb = grad(w, b)` then `w = w - lr * gw`: formed where `grad` returns it
         pattern = (
             "not-used" if measured.unused
             else "penalty-left-out" if measured.penalty_left_out is not None and _penalised(step, measured.name)

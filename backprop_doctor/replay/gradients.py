@@ -284,7 +284,7 @@ class StepResult:
         if self.mean_loss and _mean_over_again(self.common_factor, self.batch_sizes) is not None:
             return False  # 1/B against a loss that is a mean already: the batch divided out twice, no scale of the program's
         loss = self.loss
-        return (loss is not None and (loss.implied is not None or not loss.in_prefix)) or all(m.site.rate is None for m, _ in self.wrong)
+        return (loss is not None and not loss.paired and (loss.implied is not None or not loss.in_prefix)) or all(m.site.rate is None for m, _ in self.wrong)
 
     @property
     def first_wrong_adjoint(self) -> tuple[Adjoint | InnerAdjoint, Measured] | None:
@@ -566,6 +566,10 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
         base_namespace = dict(runner.run())  # a copy: a module-level step runs in the program's own namespace, which every run changes
         base_loss = runner.loss_of(base_namespace)
         result.step_seconds = time.perf_counter() - started
+        if (runner.loss_site is None or runner.loss_site.implied) and earlier is not None and earlier.state is not None and earlier.moved and capture is not earlier and runner.own_loss_lost(base_namespace):
+            # the program's loss, written after its update, is inf or NaN at the second pass: the first update threw the
+            # parameters out, and the first pass is the step to judge, against that loss
+            return _replay(earlier, path, seed, max(budget - spending.spent(), 0.0), curve, measure)
         if spending.spent() * REPLAY_RUNS > budget:
             # a step that computes its gradient numerically (the book's chapter 4) takes seconds: run
             # again the times a replay needs, it would take the whole check's time, not the run budget
@@ -631,13 +635,13 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
             for moved in capture.moved:
                 if deadline.passed():
                     break
-                unscaled = site is not None and (site.implied or not site.in_prefix)  # its scale is the program's (`_program_scale`)
+                unscaled = site is not None and (site.implied or not site.in_prefix) and not site.paired  # its scale is the program's (`_program_scale`)
                 # a running sum's term (`total += err ** 2`) is often followed as its half (`P[u] += lr * err * Q[i]`)
                 halved = (0.5,) if site is not None and site.accumulated else ()
                 measured = _parameter(runner, moved, loss, rng, scales=(1.0, *halved, *(1.0 / n for n in result.batch_sizes if n > 1)) if unscaled else (1.0,))
                 if measured is not None:
                     measured_all.append((moved, measured))
-            if site is not None and (site.implied or not site.in_prefix):
+            if site is not None and (site.implied or not site.in_prefix) and not site.paired:
                 averaged = _averaged(runner, site)
                 _program_scale(
                     measured_all,
@@ -832,6 +836,8 @@ def _other_loss(runner: Runner, capture: Capture, result: StepResult, seed: int,
     put back."""
     if result.loss is None or result.loss.implied or len(result.wrong) != len(result.parameters) or not capture.step.other_losses:
         return None
+    if result.loss.paired:
+        return None  # `compute_cost(theta, X, y)` beside `compute_gradient(theta, X, y)`: the user's own pair, a gradient of it wrong at its line
     kept = runner.loss_site
     try:
         for site in capture.step.other_losses:

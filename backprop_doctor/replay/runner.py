@@ -196,6 +196,22 @@ class Runner:
                 return self.sign * found
         return None
 
+    def own_loss_lost(self, namespace: dict[str, Any]) -> bool:
+        """Whether the program's own loss, a call written after the update (`compute_cost(theta, X, y)`
+        appended to a history), is inf or NaN where the pass starts: the update before it threw the
+        parameters out (a gradient many times too large), and `loss_of` went on to a loss only implied."""
+        for site in self.step.losses:
+            if site.implied or site.accumulated or site.in_prefix:
+                continue
+            try:
+                with contextlib.redirect_stdout(io.StringIO()), np.errstate(all="ignore"):
+                    value = eval(site.expression, dict(namespace))  # noqa: S307 - the user's own expression
+                found = float(np.asarray(value, dtype=np.float64).reshape(()))
+            except Exception:  # noqa: BLE001 - not a number: nothing lost
+                continue
+            return not math.isfinite(found)
+        return False
+
     def loss_read_under(self, hooks: Hooks) -> float | None:
         """The loss read after a plain run of the prefix, with `hooks` reaching into the functions the
         reading calls (a loss that is a call: `cost(theta)`, `net.train(X, y)`), not into the prefix's."""

@@ -189,3 +189,61 @@ def calls_by_name(tree: ast.AST | None, name: str) -> bool:
             if called == name:
                 return True
     return False
+
+
+def returned_at(tree: ast.AST | None, read: str) -> int | None:
+    """The line of the file's own function that forms the gradient an update reads as its call:
+    `gradient(w, X, y)` of `w -= lr * gradient(w, X, y)` is formed by `return 2 * X.T @ (X @ w - y) / n`,
+    `grads(W1, W2, X, y)[0]` by the statement binding the first name of `return dW1, dW2`. None when
+    the read is no such call, or the function has more than one return, or the returned name more
+    than one binding."""
+    if tree is None:
+        return None
+    try:
+        node = ast.parse(read, mode="eval").body
+    except SyntaxError:
+        return None
+    position = None
+    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, int):
+        node, position = node.value, node.slice.value
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+        return None
+    defined = [n for n in getattr(tree, "body", []) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == node.func.id]
+    if len(defined) != 1:
+        return None
+    returns = [n for n in _own(defined[0]) if isinstance(n, ast.Return) and n.value is not None]
+    if len(returns) != 1:
+        return None
+    value = returns[0].value
+    if position is not None:
+        if not isinstance(value, (ast.Tuple, ast.List)) or not -len(value.elts) <= position < len(value.elts):
+            return None
+        value = value.elts[position]
+    elif isinstance(value, (ast.Tuple, ast.List)):
+        return None
+    if not isinstance(value, ast.Name):
+        return returns[0].lineno
+    binding = [
+        n for n in _own(defined[0])
+        if isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name) and n.target.id == value.id
+        or isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id == value.id for t in n.targets)
+    ]  # fmt: skip
+    return binding[0].lineno if len(binding) == 1 else None
+
+
+def unpacked_from(tree: ast.AST | None, line: int, name: str) -> str | None:
+    """`grad(w, b)[0]` for `gw` of `gw, gb = grad(w, b)` at `line` (`grad(w, b)` for `g = grad(w, b)`): what the
+    statement binding `name` there reads, as a call of one of the file's functions; None otherwise."""
+    if tree is None:
+        return None
+    for node in walk(tree):
+        if not (isinstance(node, ast.Assign) and node.lineno == line and len(node.targets) == 1 and isinstance(node.value, ast.Call)):
+            continue
+        target = node.targets[0]
+        if isinstance(target, ast.Name) and target.id == name:
+            return ast.unparse(node.value)
+        if isinstance(target, (ast.Tuple, ast.List)):
+            names = [e.id if isinstance(e, ast.Name) else None for e in target.elts]
+            if names.count(name) == 1:
+                return f"{ast.unparse(node.value)}[{names.index(name)}]"
+    return None

@@ -85,6 +85,7 @@ class LossSite:
     read: str | None = None  # the name the pass binds it to, when that is not `name` (`_` of `_, grads = surrogate(...)`)
     reported: str | None = None  # the program's own expression, where `expression` computes it on the pass's first minibatch
     summed: bool = False  # `loss += ...` after the pass's updates: `expression` is the pass's term of the sum, read after the prefix
+    paired: bool = False  # a call of the file's loss function handed what the update's gradient function is handed (`_paired`): its scale is the gradient's
 
     @property
     def bound(self) -> str:
@@ -1151,7 +1152,7 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
         updating = [later for later in body[index:] if reached_by(later)]
         reached = [s for later in updating for s in reached_by(later)]
         through_call = not any(s.file is None and stmt.lineno <= s.line <= (stmt.end_lineno or stmt.lineno) for s in reached)  # `nn.train(x, y)`
-        computes = any(isinstance(n, (ast.Call, ast.BinOp)) for s in prefix for n in walk(s)) or (not prefix and _inline_gradient(updating, reached))
+        computes = any(isinstance(n, (ast.Call, ast.BinOp)) for s in prefix for n in walk(s)) or (not prefix and _inline_gradient(updating, reached, _defined_functions(tree)))
         ahead = () if prefix or through_call or computes else _rotated(tuple(updating), body[body.index(updating[-1]) + 1 :])
         if any(isinstance(n, ast.Call) for s in ahead for n in walk(s)):
             # `W = W - lr * grad` first, `loss, grad = loss_and_grad(W, xb, yb)` at the pass's end (the first gradient
@@ -1171,6 +1172,7 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
         if _over_models(loop) or (isinstance(stmt, (ast.For, ast.While)) and _over_models(stmt)):
             return None  # `for key in networks: networks[key].gradient(...)`: several networks trained in turn
         name = qualnames.get(id(function)) if function is not None else None
+        functions = _defined_functions(tree)
         from backprop_doctor.static.step_functions import imported_assigned, inner_adjoints, inner_assigned, returned_forwards, time_adjoints  # they build on this module
 
         summed: list[LossSite] = []
@@ -1196,11 +1198,11 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
                 update_end_line=max(later.end_lineno or later.lineno for later in updating),
                 updates=tuple(dict.fromkeys(reached)),
                 losses=tuple(
-                    site for site in (
+                    _paired(site, (*prefix, *updating), reached, functions) for site in (
                         (summed if per_sample else [])
                         or _on_the_batch(_losses(loop, prefix, tree, updated), prefix, updating) or _per_sample_losses(tree, updating)
                         or _inner_error_losses(tree, prefix, updating) or _method_losses(tree, (*prefix, *updating)) or summed
-                        or _reported_around(function or tree, loop, reached, prefix, updating)
+                        or _reported_around(function or tree, loop, reached, prefix, updating, functions)
                     )
                     if not _over_many_passes(site, reached_by)
                 ),
@@ -1488,9 +1490,17 @@ def _stored(stmt: ast.stmt) -> set[str]:
     return {n.id for n in walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
 
 
-def _inline_gradient(updating: list[ast.stmt], sites: list[UpdateSite]) -> bool:
+def _defined_functions(tree: ast.Module) -> frozenset[str]:
+    """The names of the functions a file defines at its top level (`J = lambda w: ...` among them)."""
+    lambdas = {t.id for n in tree.body if isinstance(n, ast.Assign) and isinstance(n.value, ast.Lambda) for t in n.targets if isinstance(t, ast.Name)}
+    return frozenset(n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))) | lambdas
+
+
+def _inline_gradient(updating: list[ast.stmt], sites: list[UpdateSite], functions: frozenset[str] = frozenset()) -> bool:
     """`theta = theta - alpha / m * (X.T @ (X @ theta - y))`: a step whose gradient is computed in the
-    update itself, a matrix product that reads the parameter it moves."""
+    update itself, a matrix product that reads the parameter it moves; or a call of one of the file's
+    own functions (`functions`) handed that parameter, `w -= lr * gradient(w, X, y)`,
+    `W1 -= lr * grads(W1, W2, X, y)[0]`."""
     for site in sites:
         try:
             step = ast.parse(site.step, mode="eval")
@@ -1500,7 +1510,55 @@ def _inline_gradient(updating: list[ast.stmt], sites: list[UpdateSite]) -> bool:
         products = any(isinstance(n, ast.BinOp) and isinstance(n.op, ast.MatMult) or (isinstance(n, ast.Call) and ast.unparse(n.func).endswith("dot")) for n in walk(step))
         if products and site.update.target in names:
             return True
+        if site.file is None and _gradient_calls(site, functions):
+            return True
     return False
+
+
+def _gradient_calls(site: UpdateSite, functions: frozenset[str]) -> list[ast.Call]:
+    """The calls of the file's own functions in an update's step that are handed the parameter it moves
+    (`gradient(w, X, y)` of `w -= lr * gradient(w, X, y)`)."""
+    try:
+        step = ast.parse(site.step, mode="eval")
+    except SyntaxError:
+        return []
+    root = _root(site.update.target)
+    return [
+        n for n in walk(step)
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in functions
+        and any(isinstance(a, ast.Name) and a.id == root for a in n.args)
+    ]  # fmt: skip
+
+
+def _paired_call(call: ast.expr, statements: Sequence[ast.stmt], roots: set[str | None], functions: frozenset[str]) -> bool:
+    """`loss(w, X, y)` where the pass calls `gradient(w, X, y)` (in its update or before it): a call of one of the
+    file's functions handed the very arguments another of its functions is handed in `statements`, the
+    parameters the step moves (`roots`) among them: the loss the user wrote beside that gradient function."""
+    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id in functions and call.args and not call.keywords):
+        return False
+    arguments = [ast.unparse(a) for a in call.args]
+    if not any(isinstance(a, ast.Name) and a.id in roots for a in call.args):
+        return False
+    return any(
+        isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in functions and n.func.id != call.func.id
+        and not n.keywords and [ast.unparse(a) for a in n.args] == arguments
+        for stmt in statements for n in walk(stmt)
+    )  # fmt: skip
+
+
+def _paired(site: LossSite, statements: Sequence[ast.stmt], reached: Sequence[UpdateSite], functions: frozenset[str]) -> LossSite:
+    """`loss(w, X, y)` printed now and then beside `w -= lr * gradient(w, X, y)`: the file's loss function
+    handed the very arguments its gradient function is, the pair the user wrote as one. Its gradient is the
+    update's at the loss's own scale (a missing `2` or `/ len(y)` is wrong), not at a scale of the program's
+    choosing, as a loss only reported would allow."""
+    if site.implied or site.accumulated or site.summed:
+        return site
+    try:
+        call = ast.parse(site.expression, mode="eval").body
+    except SyntaxError:
+        return site
+    roots = {_root(s.update.target) for s in reached if s.file is None} - {None}
+    return dataclasses.replace(site, paired=True) if _paired_call(call, statements, roots, functions) else site
 
 
 def _over_models(loop: ast.stmt) -> bool:
@@ -2931,7 +2989,8 @@ class _Renamed(ast.NodeTransformer):
 
 
 def _reported_around(
-    scope: ast.AST, loop: ast.For | ast.While, reached: Sequence[UpdateSite], prefix: tuple[ast.stmt, ...], updating: Sequence[ast.stmt]
+    scope: ast.AST, loop: ast.For | ast.While, reached: Sequence[UpdateSite], prefix: tuple[ast.stmt, ...], updating: Sequence[ast.stmt],
+    functions: frozenset[str] = frozenset(),
 ) -> list[LossSite]:
     """`print(epoch, loss(params, X, y))` after the minibatch loop that updates `params`: a loss function
     the program calls outside the step, handed the parameters the step updates (`params[k] -= ...`),
@@ -2942,7 +3001,8 @@ def _reported_around(
     inside = {id(n) for n in walk(loop)}
     calls = sorted((
         node for node in walk(scope)
-        if isinstance(node, ast.Call) and id(node) not in inside and _loss_call(node) and not _held_out(node)
+        if isinstance(node, ast.Call) and id(node) not in inside and not _held_out(node)
+        and (_loss_call(node) or _paired_call(node, (*prefix, *updating), roots, functions))  # `J(w, b)` beside `grad(w, b)`
         and any(isinstance(a, ast.Name) and a.id in roots for a in node.args)
     ), key=lambda node: node.lineno)  # fmt: skip
     if not calls:
