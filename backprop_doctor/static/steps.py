@@ -1164,7 +1164,8 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
         # what the pass's own updates write into is a parameter, never the loss (`E -= lr * dE`, an embedding table)
         scope = qualnames.get(id(function)) if function is not None else None
         updated = frozenset(r for s in reached if s.file is None and s.update.function == scope and (r := _root(s.update.target)) is not None)
-        over_elements = _over_elements(loop, reached) and not _losses(loop, prefix, tree, updated)
+        applied = frozenset(n for s in reached for n in re.findall(r"[^\W\d]\w*", s.gradient))  # the names the updates' gradients read
+        over_elements = _over_elements(loop, reached) and not _losses(loop, prefix, tree, updated, applied)
         if _over_parameters(loop) or over_elements or (not through_call and not computes):
             return None  # a loop over the parameters that updates each one, not a training loop
         if not prefix and _each_updates_itself(loop):
@@ -1176,7 +1177,7 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
         from backprop_doctor.static.step_functions import imported_assigned, inner_adjoints, inner_assigned, returned_forwards, time_adjoints  # they build on this module
 
         summed: list[LossSite] = []
-        direct = _losses(loop, prefix, tree, updated)
+        direct = _losses(loop, prefix, tree, updated, applied)
         # an error only a loop of the pass computes, one sample at a time (`e = p - yi` in `for i in batch:`
         # that adds each sample's gradient up): the loss it implies is summed over that loop, not its last sample's
         inside = [s for s in prefix if isinstance(s, (ast.For, ast.While))]
@@ -1200,7 +1201,7 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
                 losses=tuple(
                     _paired(site, (*prefix, *updating), reached, functions) for site in (
                         (summed if per_sample else [])
-                        or _on_the_batch(_losses(loop, prefix, tree, updated), prefix, updating) or _per_sample_losses(tree, updating)
+                        or _on_the_batch(_losses(loop, prefix, tree, updated, applied), prefix, updating) or _per_sample_losses(tree, updating)
                         or _inner_error_losses(tree, prefix, updating) or _method_losses(tree, (*prefix, *updating)) or summed
                         or _reported_around(function or tree, loop, reached, prefix, updating, functions)
                     )
@@ -1670,12 +1671,15 @@ def pass_inputs(step: TrainingStep) -> frozenset[str]:
 _TOTAL = re.compile(r"(?i)(?:\w*_)?total(?:_\w*)?|tot")
 
 
-def _losses(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...], tree: ast.AST | None = None, updated: frozenset[str] = frozenset()) -> list[LossSite]:
+def _losses(
+    loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...], tree: ast.AST | None = None, updated: frozenset[str] = frozenset(), applied: frozenset[str] = frozenset()
+) -> list[LossSite]:
     """Scalars named like a loss that one pass computes: in the prefix first, then anywhere in the body.
     With the file's `tree`, a loss the step's own function returns and the loop discards comes after the
     named ones and before any the loop only prints (`_returned_losses`). `updated`: the variables the
     pass's updates write into, parameters, never its loss however they are named (an embedding table
-    `E` and its update `E -= lr * dE`)."""
+    `E` and its update `E -= lr * dE`); `applied`: the names the updates read their gradients from,
+    never a loss the step's function returns unnamed (`_returned_losses`)."""
     conditional = {id(n) for s in prefix for c in walk(s) if isinstance(c, (ast.If, ast.For, ast.While)) for n in walk(c) if n is not c}
     in_prefix = {id(n) for s in prefix for n in walk(s)} - conditional  # `if epoch % 100 == 0: c = cost(...)` runs on some passes only
     sites: list[LossSite] = []
@@ -1706,7 +1710,7 @@ def _losses(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...], tree: ast.A
     if not any(s.in_prefix for s in sites):
         sites[:0] = _unnamed_losses(prefix, in_prefix)
     if tree is not None and not any(s.in_prefix for s in sites):
-        sites += _returned_losses(tree, prefix)
+        sites += _returned_losses(tree, prefix, applied)
     named = {s.expression for s in sites}
     printed = [  # `print("Loss", calculate_loss(model, X, y))`: a loss the loop only reports
         LossSite(ast.unparse(node.func), ast.unparse(node), node.lineno, False)
@@ -2166,11 +2170,16 @@ def _printed_values(call: ast.Call) -> list[ast.expr]:
 _LOSS_LABEL = re.compile(r"(?i)\b(loss|cost|損失|损失|손실|ロス|误差|誤差|오차)\b\W*$|(loss|cost)\s*[:=]?\s*$")
 
 
-def _returned_losses(tree: ast.AST, prefix: tuple[ast.stmt, ...]) -> list[LossSite]:
+def _returned_losses(tree: ast.AST, prefix: tuple[ast.stmt, ...], applied: frozenset[str] = frozenset()) -> list[LossSite]:
     """`_, grads = surrogate(s, actions, adv)` where `surrogate` ends `return loss, [dW1, db1, ...]`:
     the loss the step's own function computes beside its gradients, which the loop throws away (and
-    may print something else, an evaluation on other data). Read from the name the pass binds it to
-    when nothing later rebinds that name, else by calling the function again."""
+    may print something else, an evaluation on other data). The function may return more beside them,
+    in any order (`return loss, P, (dW1, db1)`, `return grads, cost, acc`): the loss is the one value
+    named like a loss, else the one it computes as a single number (`_returned_loss`), when the pass
+    binds it to no name its updates read as a gradient (`dbias = 2 * residual.mean()` of `dcoef, dbias =
+    grads(X, y)`), and only when those names are known (`applied`). Read from the
+    name the pass binds it to when nothing else binds that name (`_, _, grads = ...` binds `_` twice,
+    the second time to another value), else by calling the function again."""
     functions = {n.name: n for n in walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
     found: list[LossSite] = []
     for stmt in prefix:
@@ -2178,23 +2187,94 @@ def _returned_losses(tree: ast.AST, prefix: tuple[ast.stmt, ...]) -> list[LossSi
             continue
         callee = stmt.value.func
         node = functions.get(callee.id if isinstance(callee, ast.Name) else callee.attr if isinstance(callee, ast.Attribute) else "")
-        size = len(stmt.targets[0].elts)
-        returns = [r.value for r in walk(node) if isinstance(r, ast.Return) and r.value is not None] if node is not None else []
-        if not returns or not all(isinstance(r, ast.Tuple) and len(r.elts) == size for r in returns):
+        elements = stmt.targets[0].elts
+        starred = [i for i, e in enumerate(elements) if isinstance(e, ast.Starred)]
+        # a return of one value is another mode's (`if y is None: return scores`), never the one the pass unpacks
+        returns = [r.value for r in walk(node) if isinstance(r, ast.Return) and isinstance(r.value, ast.Tuple)] if node is not None else []
+        if len(starred) > 1 or not returns or not all(_unpacks(r, len(elements), bool(starred)) for r in returns):
             continue
-        positions = {
-            i for r in returns for i, e in enumerate(r.elts)  # type: ignore[attr-defined]
-            if isinstance(e, ast.Name) and LOSS_NAME.fullmatch(e.id) and not _NOT_LOSS.search(e.id)
-        }  # fmt: skip
-        if len(positions) == 1:
-            position = positions.pop()
-            element = stmt.targets[0].elts[position]
-            last = max((s.lineno for s in prefix if isinstance(element, ast.Name) and element.id in _targets(s)), default=None)
-            # read as the pass computed it (`_` is bound by nothing later): no second call, whose random
-            # draws (a dropout mask) would not be the ones the gradients belong to
-            bound = element.id if isinstance(element, ast.Name) and last == stmt.lineno else None
-            found.append(LossSite(f"{ast.unparse(callee)}(...)[{position}]", f"({ast.unparse(stmt.value)})[{position}]", stmt.lineno, bound is not None, read=bound))
+        gradients = {i for i, e in enumerate(elements) if any(isinstance(n, ast.Name) and n.id in applied for n in walk(e))}
+        place = _returned_loss(node, returns, gradients if applied else None)  # type: ignore[arg-type]
+        if place is None or (starred and place[0] >= starred[0]):
+            continue  # `loss, *rest = f(...)`: only the values before the starred one sit at their own place
+        element: ast.expr = stmt.targets[0]
+        for i in place:  # `(loss, acc), grads = f(...)`: the loss inside the pass's own nested target
+            element = element.elts[i] if isinstance(element, ast.Tuple) and i < len(element.elts) else None  # type: ignore[assignment]
+        bound_names = [n.id for n in walk(stmt.targets[0]) if isinstance(n, ast.Name)]
+        last = max((s.lineno for s in prefix if isinstance(element, ast.Name) and element.id in _targets(s)), default=None)
+        # read as the pass computed it (`_` is bound by nothing later): no second call, whose random
+        # draws (a dropout mask) would not be the ones the gradients belong to
+        once = isinstance(element, ast.Name) and bound_names.count(element.id) == 1
+        bound = element.id if once and last == stmt.lineno else None  # type: ignore[union-attr]
+        index = "".join(f"[{i}]" for i in place)
+        found.append(LossSite(f"{ast.unparse(callee)}(...){index}", f"({ast.unparse(stmt.value)}){index}", stmt.lineno, bound is not None, read=bound))
     return found
+
+
+def _unpacks(value: ast.Tuple, size: int, starred: bool) -> bool:
+    """A returned tuple the pass's target of `size` names unpacks (with a starred name, at least the others)."""
+    return not any(isinstance(e, ast.Starred) for e in value.elts) and (len(value.elts) >= size - 1 if starred else len(value.elts) == size)
+
+
+def _returned_loss(node: ast.FunctionDef | ast.AsyncFunctionDef, returns: list[ast.Tuple], gradients: set[int] | None) -> tuple[int, ...] | None:
+    """Where the function's returned tuples hold its loss (its place, through nested tuples: `(0, 1)` of
+    `return (acc, loss), grads`): the one place a name like a loss is returned at, else the one place a
+    single number is, a name the function binds to a reduction over every axis or to a loss function's
+    value (`J = -np.sum(Y * np.log(P)) / m`, `l = cross_entropy(P, Y)`), or that reduction written in
+    the return. An accuracy (`np.mean(pred == y)`) is a number too, but a count of comparisons, and the
+    arrays returned beside (the probabilities, a cache) are no numbers. `gradients`: the top-level places
+    the pass's updates read (no number there is the loss); None when they are not known (no number is)."""
+    leaves = sorted((leaf for r in returns for leaf in _leaves(r)), key=lambda leaf: len(leaf[0]))  # the outer places first
+
+    def one(places: list[tuple[int, ...]]) -> tuple[int, ...] | None | bool:
+        """The one place, outermost first (`return total, (ce, reg), grads` is `total`'s); None for
+        several at one depth; False for none."""
+        for depth in sorted({len(p) for p in places}):
+            level = {p for p in places if len(p) == depth}
+            return level.pop() if len(level) == 1 else None
+        return False
+
+    named = one([place for place, e in leaves if isinstance(e, ast.Name) and LOSS_NAME.fullmatch(e.id) and not _NOT_LOSS.search(e.id)])
+    if named is not False:
+        return named  # type: ignore[return-value]
+    values: dict[str, list[ast.expr]] = {}
+    for stmt in walk(node):
+        if isinstance(stmt, ast.Assign):
+            for target in stmt.targets:
+                if isinstance(target, ast.Name):
+                    values.setdefault(target.id, []).append(stmt.value)
+                else:  # `a, J = ...`: not known to be one number
+                    for n in walk(target):
+                        if isinstance(n, ast.Name):
+                            values.setdefault(n.id, []).append(target)
+        elif isinstance(stmt, (ast.AugAssign, ast.AnnAssign)) and isinstance(stmt.target, ast.Name) and stmt.value is not None:
+            values.setdefault(stmt.target.id, []).append(ast.BinOp(stmt.target, stmt.op, stmt.value) if isinstance(stmt, ast.AugAssign) else stmt.value)
+
+    def number(value: ast.expr) -> bool:
+        return (_scalar(value) or _loss_call(value)) and not any(isinstance(n, ast.Compare) for n in walk(value))
+
+    def one_number(element: ast.expr) -> bool:
+        if isinstance(element, ast.Name):
+            bound = values.get(element.id, [])
+            return not _NOT_LOSS.search(element.id) and bool(bound) and number(bound[0]) and all(
+                number(v) or not isinstance(v, (ast.Tuple, ast.List, ast.Dict)) and element.id in {n.id for n in walk(v) if isinstance(n, ast.Name)}
+                for v in bound[1:]
+            )  # `J += lam / 2 * np.sum(W ** 2)`, `J = J / m`: still the number it started as
+        return number(element)
+
+    if gradients is None:
+        return None
+    numbers = one([place for place, e in leaves if place[0] not in gradients and one_number(e)])
+    return None if numbers is False else numbers  # type: ignore[return-value]
+
+
+def _leaves(value: ast.Tuple, place: tuple[int, ...] = ()) -> Iterator[tuple[tuple[int, ...], ast.expr]]:
+    """The values a returned tuple holds, each with its place, inside the tuples written in it too."""
+    for i, element in enumerate(value.elts):
+        if isinstance(element, ast.Tuple):
+            yield from _leaves(element, (*place, i))
+        else:
+            yield (*place, i), element
 
 
 def _labelled_losses(call: ast.Call) -> list[ast.expr]:
