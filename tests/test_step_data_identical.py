@@ -230,3 +230,46 @@ def test_varying_data_one_hot_inputs_a_constant_column_and_one_sample_are_quiet(
         report = check(write(tmp_path, name, text), training=True)
         assert _ours(report, "step-inputs-identical") == [], name
         assert _ours(report, "step-targets-identical") == [], name
+
+
+# A class whose `fit` holds the loop, handed the module's arrays under names of its own.
+FITTED = '''\
+import numpy as np
+
+rng = np.random.default_rng(0)
+
+
+class Regressor:
+    def __init__(self):
+        self.W1 = rng.normal(0, 0.5, (3, 8))
+        self.W2 = rng.normal(0, 0.5, (8, 1))
+
+    def fit(self, data, target, epochs=100):
+        for e in range(epochs):
+            h = np.tanh(data @ self.W1)
+            out = h @ self.W2
+            loss = np.mean((out - target) ** 2)
+            d = 2 * (out - target) / len(target)
+            dW2 = h.T @ d
+            dW1 = data.T @ ((d @ self.W2.T) * (1 - h ** 2))
+            self.W1 -= 0.1 * dW1
+            self.W2 -= 0.1 * dW2
+
+
+feats = rng.normal(size=(50, 3))
+ys = np.sin(feats[:, :1]) + 0.1 * rng.normal(size=(50, 1))
+Regressor().fit(feats, ys)
+'''
+
+
+def test_one_row_repeated_for_every_sample_is_named_where_the_caller_binds_it(tmp_path):
+    path = planted(tmp_path, "fitted.py", FITTED, "feats = rng.normal(size=(50, 3))", "feats = np.tile(rng.normal(size=3), (50, 1))")
+    report = check(path, training=True)
+    (finding,) = _ours(report, "step-inputs-identical")
+    assert finding["line"] == line_of(path, "feats = np.tile")
+    assert "every sample of `feats` is the same" in finding["message"] and "for all 50 samples" in finding["message"]
+
+
+def test_the_regressor_fitted_on_varying_rows_is_quiet(tmp_path):
+    report = check(write(tmp_path, "fitted_ok.py", FITTED), training=True)
+    assert _ours(report, "step-inputs-identical") == [] and _ours(report, "step-targets-identical") == []

@@ -57,7 +57,7 @@ def uniform_data(result: Any) -> list[Uniform]:
     namespace = result.after_one_pass()
     if namespace is None:
         return []
-    inputs = [(f, _samples(namespace.get(f.name), f.axis)) for f in fed if f.role == "input"]
+    inputs = [(f, _samples(namespace.get(f.read or f.name), f.axis)) for f in fed if f.role == "input"]
     inputs = [(f, v) for f, v in inputs if v is not None]
     counts = {len(v) for _, v in inputs}
     if len(counts) != 1:
@@ -67,11 +67,11 @@ def uniform_data(result: Any) -> list[Uniform]:
         return []  # one sample: nothing to tell apart
     axis = inputs[0][0].axis
     found = [_uniform(f, v) for f, v in inputs]
-    names = {f.name for f, _ in inputs}
+    names = {f.name for f, _ in inputs} | {f.read for f, _ in inputs}
     for f in fed:
-        if f.role != "target" or f.name in names:
+        if f.role != "target" or f.name in names or f.read in names:
             continue
-        values = _samples(namespace.get(f.name), axis, vector=True)
+        values = _samples(namespace.get(f.read or f.name), axis, vector=True)
         if values is None or len(values) != count:
             continue
         found.append(_uniform(f, values))

@@ -28,6 +28,7 @@ class Fed:
     line: int  # the line that last binds it there
     role: str  # "input" or "target"
     axis: int  # the samples' axis: 0 for rows (`X @ W`), 1 for columns (`W @ X`)
+    read: str = ""  # the name its value is read under in the loop (`data` of `def fit(self, data, ...)`), when not `name`
 
 
 def _base(node: ast.expr | None) -> str | None:
@@ -139,13 +140,47 @@ def fed_data(tree: ast.Module, prefix: tuple[ast.stmt, ...], loop_line: int, fun
     found = []
     for (name, role), axis in seen.items():
         data, line = data_line(tree, prefix, name, loop_line, function_line)
-        if line is None and function_line:  # a loop inside a function that reads a module's array
-            tops = [s.lineno for s in tree.body if isinstance(s, ast.Assign) and any(isinstance(t, ast.Name) and t.id == data for t in s.targets)]
-            line = max(tops) if tops else None
+        read = data
+        if line is None and function_line:  # a loop inside a function: its parameter's argument, or a module's array
+            data, line = _handed_in(tree, function_line, data)
         if line is None or data in moved or _made(tree, line):
             continue
-        found.append(Fed(data, line, role, axis))
+        found.append(Fed(data, line, role, axis, read))
     return found
+
+
+def _top_binding(tree: ast.Module, name: str, before: int | None = None) -> int | None:
+    lines = [
+        s.lineno for s in tree.body
+        if isinstance(s, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in s.targets) and (before is None or s.lineno < before)
+    ]  # fmt: skip
+    return max(lines) if lines else None
+
+
+def _handed_in(tree: ast.Module, function_line: int, name: str) -> tuple[str, int | None]:
+    """(name, line) of the module's array a parameter of the loop's function is handed by its one call at the
+    module's top level (`Model().fit(feats, ys)` for `def fit(self, data, target)`), else of a module array
+    of that name."""
+    node = next((n for n in walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.lineno == function_line), None)
+    params = [a.arg for a in node.args.posonlyargs + node.args.args] if node is not None else []
+    if node is None or name not in params:
+        return name, _top_binding(tree, name)
+    calls = [
+        (s, c) for s in tree.body for c in walk(s)
+        if isinstance(c, ast.Call) and (getattr(c.func, "id", None) == node.name or getattr(c.func, "attr", None) == node.name)
+    ]  # fmt: skip
+    if len(calls) != 1:
+        return name, None
+    stmt, call = calls[0]
+    method = bool(params) and params[0] in ("self", "cls") and isinstance(call.func, ast.Attribute)
+    index = params.index(name) - (1 if method else 0)
+    argument = next((k.value for k in call.keywords if k.arg == name), None)
+    if argument is None and 0 <= index < len(call.args) and not any(isinstance(a, ast.Starred) for a in call.args):
+        argument = call.args[index]
+    outer = _base(argument)
+    if outer is None:
+        return name, None
+    return outer, _top_binding(tree, outer, stmt.lineno)
 
 
 def _made(tree: ast.Module, line: int) -> bool:
