@@ -1,0 +1,102 @@
+"""Data that carries no information: every sample of the step's inputs the same, or every target.
+
+`static.fed_data` names the arrays the step feeds its network (inputs, targets) and where the program
+binds them; here their values after one pass of the replayed step are read. Inputs whose every sample
+is the same array (all 0 after `raw // 255` on 8-bit pixels) give the network one input for all of
+them; targets whose every row is the same (a label smoothing of 1) ask one answer for all. Plain
+numbers out (`Uniform`); `checks/step_inputs_identical.py` and `checks/step_targets_identical.py` word.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+NO_LOSS = "the step computes no loss that could be read"
+
+
+@dataclass(frozen=True)
+class Uniform:
+    name: str  # the data array (`X`)
+    line: int  # where the program binds it before its loop
+    role: str  # "input" or "target"
+    samples: int  # how many samples it holds
+    zero: bool  # every value is 0
+    value: str  # one sample, shortened (`[0.25 0.25 0.25 0.25]`)
+    integer: bool  # its values are whole numbers (an integer array)
+
+
+def readable(result: Any) -> bool:
+    """Whether the step ran from the program's own state with its gradients right, or unread for want of a
+    loss (`_, _, grads = forward_backward(...)`): its data is the program's either way."""
+    if result.runner is None or result.wrong or result.driver or result.standin:
+        return False
+    return bool(result.parameters) or result.why == NO_LOSS
+
+
+def uniform_data(result: Any) -> list[Uniform]:
+    """The replayed step's inputs and targets whose every sample is the same, inputs first."""
+    from backprop_doctor.static.fed_data import fed_data
+    from backprop_doctor.static.files import source_tree
+
+    runner = result.runner
+    if runner is None:
+        return []
+    tree = source_tree(runner.path)[1]
+    if tree is None:
+        return []
+    step = result.step
+    moved = {re.match(r"\w*", m.site.update.target).group() for m, _ in result.parameters}
+    moved |= {re.match(r"\w*", site.update.target).group() for site in step.updates}
+    fed = fed_data(tree, step.prefix, step.loop_line, step.function_line, moved)
+    if not any(f.role == "input" for f in fed):
+        return []
+    namespace = result.after_one_pass()
+    if namespace is None:
+        return []
+    inputs = [(f, _samples(namespace.get(f.read or f.name), f.axis)) for f in fed if f.role == "input"]
+    inputs = [(f, v) for f, v in inputs if v is not None]
+    counts = {len(v) for _, v in inputs}
+    if len(counts) != 1:
+        return []  # no one input array, or several of different sizes: nothing to pair targets with
+    (count,) = counts
+    if count < 2:
+        return []  # one sample: nothing to tell apart
+    axis = inputs[0][0].axis
+    found = [_uniform(f, v) for f, v in inputs]
+    names = {f.name for f, _ in inputs} | {f.read for f, _ in inputs}
+    for f in fed:
+        if f.role != "target" or f.name in names or f.read in names:
+            continue
+        values = _samples(namespace.get(f.read or f.name), axis, vector=True)
+        if values is None or len(values) != count:
+            continue
+        found.append(_uniform(f, values))
+    return [u for u in found if u is not None]
+
+
+def _samples(value: Any, axis: int, vector: bool = False) -> np.ndarray | None:
+    """The array with its samples along axis 0, or None when it is no numeric data array."""
+    if not isinstance(value, np.ndarray) or value.dtype.kind not in "biuf" or value.size == 0:
+        return None
+    if value.ndim < 2 and not (vector and value.ndim == 1):
+        return None
+    if value.ndim >= 2 and axis == 1:
+        value = np.moveaxis(value, 1, 0)
+    return value
+
+
+def _uniform(fed: Any, values: np.ndarray) -> Uniform | None:
+    first = values[0]
+    if not np.all(values == first):
+        return None
+    if values.dtype.kind == "f" and not np.all(np.isfinite(values)):
+        return None
+    shown = np.array2string(np.asarray(first), precision=4, threshold=8, edgeitems=3, max_line_width=10_000)
+    return Uniform(fed.name, fed.line, fed.role, len(values), bool(np.all(values == 0)), shown, values.dtype.kind in "biu")
+
+
+__all__ = ["NO_LOSS", "Uniform", "readable", "uniform_data"]
