@@ -34,38 +34,28 @@ STAGE = "training"
 
 
 def run(context: Any) -> Iterator[Finding]:
-    from backprop_doctor.replay.uniform import readable, uniform_data
-    from backprop_doctor.static.fed_data import floor_divided, statement_at
-    from backprop_doctor.static.files import source_tree
+    from backprop_doctor.replay.uniform import uniform_found
+    from backprop_doctor.static.fed_data import floor_divided
 
     source = context.source
     if source is None:
         return
-    named: set[tuple[str, int]] = set()
-    for result in context.extras.get("replay") or []:
-        if not readable(result):
-            continue  # a wrong gradient first; made-up data says nothing of the program's inputs
-        for found in uniform_data(result):
-            if found.role != "input" or (found.name, found.line) in named:
-                continue
-            named.add((found.name, found.line))
-            tree = source_tree(result.runner.path)[1]
-            statement = statement_at(tree, found.line) if tree is not None else None
-            what = f"every value of `{found.name}` is 0" if found.zero else f"every sample of `{found.name}` is the same, {found.value}"
-            if found.zero and floor_divided(statement):
-                why = "`//` floors each value smaller than its divisor to 0 (on integers, pixels of 0 to 255 divided by 255 give 0 or 1); divide with `/`"
-            else:
-                why = f"make `{found.name}` hold each sample's own values"
-            message = (
-                f"{what} (line {found.line}), for all {found.samples} samples the step feeds its network: it gets the same input for "
-                f"every sample and can learn nothing but the targets' mean, however right its gradients are; {why}"
-            )
-            yield rule(NAME).finding(
-                message,
-                file=source.path,
-                line=found.line,
-                highlight=(found.line,),
-                pattern="inputs-identical",
-                measured=1.0,
-                evidence=(("inputs", f"`{found.name}`: {found.samples} samples, every one {found.value}"),),
-            )
+    for _, found, statement in uniform_found(context, "input"):
+        what = f"every value of `{found.name}` is 0" if found.zero else f"every sample of `{found.name}` is the same, {found.value}"
+        if found.zero and floor_divided(statement):
+            why = "`//` floors each value smaller than its divisor to 0 (on integers, pixels of 0 to 255 divided by 255 give 0 or 1); divide with `/`"
+        else:
+            why = f"make `{found.name}` hold each sample's own values"
+        message = (
+            f"{what} (line {found.line}), for all {found.samples} samples the step feeds its network: it gets the same input for "
+            f"every sample and can learn nothing but the targets' mean, however right its gradients are; {why}"
+        )
+        yield rule(NAME).finding(
+            message,
+            file=source.path,
+            line=found.line,
+            highlight=(found.line,),
+            pattern="inputs-identical",
+            measured=1.0,
+            evidence=(("inputs", f"`{found.name}`: {found.samples} samples, every one {found.value}"),),
+        )

@@ -35,46 +35,38 @@ STAGE = "training"
 
 
 def run(context: Any) -> Iterator[Finding]:
-    from backprop_doctor.replay.uniform import readable, uniform_data
-    from backprop_doctor.static.fed_data import from_one, settings_read, statement_at
+    from backprop_doctor.replay.uniform import uniform_found
+    from backprop_doctor.static.fed_data import from_one, settings_read
     from backprop_doctor.static.files import source_tree
 
     source = context.source
     if source is None:
         return
-    named: set[tuple[str, int]] = set()
-    for result in context.extras.get("replay") or []:
-        if not readable(result):
-            continue  # a wrong gradient first; made-up data says nothing of the program's targets
-        for found in uniform_data(result):
-            if found.role != "target" or (found.name, found.line) in named:
-                continue
-            named.add((found.name, found.line))
-            tree = source_tree(result.runner.path)[1]
-            statement = statement_at(tree, found.line) if tree is not None else None
-            settings = settings_read(tree, statement, result.step.loop_line) if tree is not None else []
-            driving = [(name, line, value) for name, line, value in settings if from_one(statement, name) and value.value == 1]
-            lines = [found.line]
-            if driving:
-                name, line, value = driving[0]
-                lines.append(line)
-                why = (
-                    f"`{name} = {value.value!r}` (line {line}) makes `(1 - {name})` 0, so nothing of the labels is left in them; "
-                    f"set `{name}` well below 1 (0.1 is usual) or leave it out"
-                )
-            else:
-                why = f"make `{found.name}` hold each sample's own target"
-            message = (
-                f"every target in `{found.name}` (line {found.line}) is the same, {found.value}, for all {found.samples} samples the step "
-                f"trains on: the network is asked one answer for every input and learns nothing of the inputs, however right its "
-                f"gradients are; {why}"
+    for result, found, statement in uniform_found(context, "target"):
+        tree = source_tree(result.runner.path)[1]
+        settings = settings_read(tree, statement, result.step.loop_line) if tree is not None else []
+        driving = [(name, line, value) for name, line, value in settings if from_one(statement, name) and value.value == 1]
+        lines = [found.line]
+        if driving:
+            name, line, value = driving[0]
+            lines.append(line)
+            why = (
+                f"`{name} = {value.value!r}` (line {line}) makes `(1 - {name})` 0, so nothing of the labels is left in them; "
+                f"set `{name}` well below 1 (0.1 is usual) or leave it out"
             )
-            yield rule(NAME).finding(
-                message,
-                file=source.path,
-                line=found.line,
-                highlight=tuple(sorted(set(lines))),
-                pattern="targets-identical",
-                measured=1.0,
-                evidence=(("targets", f"`{found.name}`: {found.samples} samples, every one {found.value}"),),
-            )
+        else:
+            why = f"make `{found.name}` hold each sample's own target"
+        message = (
+            f"every target in `{found.name}` (line {found.line}) is the same, {found.value}, for all {found.samples} samples the step "
+            f"trains on: the network is asked one answer for every input and learns nothing of the inputs, however right its "
+            f"gradients are; {why}"
+        )
+        yield rule(NAME).finding(
+            message,
+            file=source.path,
+            line=found.line,
+            highlight=tuple(sorted(set(lines))),
+            pattern="targets-identical",
+            measured=1.0,
+            evidence=(("targets", f"`{found.name}`: {found.samples} samples, every one {found.value}"),),
+        )

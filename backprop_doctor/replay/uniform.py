@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -35,6 +36,25 @@ def readable(result: Any) -> bool:
     if result.runner is None or result.wrong or result.driver or result.standin:
         return False
     return bool(result.parameters) or result.why == NO_LOSS
+
+
+def uniform_found(context: Any, role: str) -> Iterator[tuple[Any, Uniform, Any]]:
+    """(replayed step, `Uniform`, the statement that made it) for each array of `role` ("input" or "target")
+    that every sample holds the same, once per name and line, over the steps whose gradients are right
+    (`readable`): what the `step-inputs-identical` and `step-targets-identical` checks word."""
+    from backprop_doctor.static.fed_data import statement_at
+    from backprop_doctor.static.files import source_tree
+
+    named: set[tuple[str, int]] = set()
+    for result in context.extras.get("replay") or []:
+        if not readable(result):
+            continue  # a wrong gradient first; made-up data says nothing of the program's own
+        for found in uniform_data(result):
+            if found.role != role or (found.name, found.line) in named:
+                continue
+            named.add((found.name, found.line))
+            tree = source_tree(result.runner.path)[1]
+            yield result, found, statement_at(tree, found.line) if tree is not None else None
 
 
 def uniform_data(result: Any) -> list[Uniform]:

@@ -1218,6 +1218,12 @@ def _block_at(tree: ast.Module, line: int) -> tuple[list[ast.stmt], int] | None:
 
 def _rescales(stmt: ast.stmt, name: str) -> bool:
     """`name /= N`, `name *= 0.5`, `name = name / N`: `name` multiplied or divided by what does not read it."""
+    return rescaling(stmt, name) is not None
+
+
+def rescaling(stmt: ast.stmt, name: str) -> tuple[str, str] | None:
+    """("/", "keep") of `name = name / keep` or `name /= keep`, ("*", "scale") of `name *= scale`: the operation and
+    the factor of a statement that only rescales `name` (by what does not read it); None for any other."""
     if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name) and stmt.target.id == name:
         factor, op = stmt.value, stmt.op
     elif (
@@ -1226,8 +1232,10 @@ def _rescales(stmt: ast.stmt, name: str) -> bool:
     ):  # fmt: skip
         factor, op = stmt.value.right, stmt.value.op
     else:
-        return False
-    return isinstance(op, (ast.Div, ast.Mult)) and not any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(factor))
+        return None
+    if not isinstance(op, (ast.Div, ast.Mult)) or any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(factor)):
+        return None
+    return ("/" if isinstance(op, ast.Div) else "*", ast.unparse(factor))
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
+from backprop_doctor.static.derivatives import rescaling
 from backprop_doctor.static.tree import walk
 
 
@@ -108,7 +109,7 @@ def scale_without_mask(tree: ast.Module | None, name: str, line: int, forward: s
     if tree is None:
         return None
     statement = next((s for s in walk(tree) if isinstance(s, (ast.Assign, ast.AugAssign)) and s.lineno == line), None)
-    scale = _rescaling(statement, name) if statement is not None else None
+    scale = rescaling(statement, name) if statement is not None else None
     if scale is None:
         return None
     random = _randomly_drawn(tree)
@@ -131,23 +132,6 @@ def scale_without_mask(tree: ast.Module | None, name: str, line: int, forward: s
         fixed = ast.unparse(_renamed(stmt.value, forward, name))
         return ScaleWithoutMask(stmt.lineno, ast.unparse(stmt), tuple(ast.unparse(f) for _, f in others), f"{name} = {fixed}", ast.unparse(statement))
     return None
-
-
-def _rescaling(stmt: ast.stmt, name: str) -> tuple[str, str] | None:
-    """("/", "keep") of `name = name / keep` or `name /= keep`, ("*", "scale") of `name *= scale`: the operation and
-    the factor of a statement that only rescales `name`."""
-    if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name) and stmt.target.id == name:
-        factor, op = stmt.value, stmt.op
-    elif (
-        isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) and stmt.targets[0].id == name
-        and isinstance(stmt.value, ast.BinOp) and isinstance(stmt.value.left, ast.Name) and stmt.value.left.id == name
-    ):  # fmt: skip
-        factor, op = stmt.value.right, stmt.value.op
-    else:
-        return None
-    if not isinstance(op, (ast.Div, ast.Mult)) or any(isinstance(n, ast.Name) and n.id == name for n in walk(factor)):
-        return None
-    return ("/" if isinstance(op, ast.Div) else "*", ast.unparse(factor))
 
 
 def _product(node: ast.expr) -> list[tuple[str, ast.expr]] | None:
