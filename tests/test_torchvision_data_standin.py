@@ -207,3 +207,50 @@ def test_a_wrong_tanh_derivative_in_the_autoencoder_is_found_at_its_line(tmp_pat
     path = planted(_user(tmp_path), "autoencoder.py", DATA_AUTOENCODER, "d_z1 = d_h * (1 - h ** 2)", "d_z1 = d_h * (1 - h)")
     found = errors(check(path))
     assert {f["line"] for f in found} == {line_of(path, "d_z1 = d_h * (1 - h)")}
+
+
+# images read one by one without a transform (`np.array(pil_image)`), then batches of 1,024
+SAMPLE_BY_SAMPLE = """\
+import numpy as np
+import torchvision
+
+
+def images_of(split):
+    ds = torchvision.datasets.MNIST("./", train=split == "train", download=True)
+    out = np.zeros((len(ds), 784))
+    for i in range(len(ds)):
+        picture, _ = ds[i]
+        out[i] = np.array(picture).reshape(-1)
+    return out / 255.0
+
+
+data = images_of("train")
+enc = np.random.normal(0.0, 0.01, (784, 48))
+dec = np.random.normal(0.0, 0.01, (48, 784))
+size = 1024
+for epoch in range(4):
+    for k in range(len(data) // size):
+        batch = data[k * size:(k + 1) * size]
+        code = np.maximum(batch @ enc, 0)
+        recon = 1 / (1 + np.exp(-(code @ dec)))
+        loss = np.mean((recon - batch) ** 2)
+        g_recon = 2 * (recon - batch) / recon.size
+        g_logits = g_recon * recon * (1 - recon)
+        g_dec = code.T @ g_logits
+        g_code = g_logits @ dec.T * (code > 0)
+        g_enc = batch.T @ g_code
+        enc -= 50.0 * g_enc
+        dec -= 50.0 * g_dec
+"""
+
+
+def test_samples_read_one_by_one_fill_batches_of_1024(tmp_path):
+    """More synthetic samples than the other loaders give: a loop of `len(data) // 1024` batches runs."""
+    path = write(_user(tmp_path), "ae.py", SAMPLE_BY_SAMPLE)
+    _clean_and_trained(check(path), path.parent, "ae.py", "MNIST", {"enc", "dec"})
+
+
+def test_a_relu_gradient_without_its_mask_is_found_at_its_line(tmp_path):
+    path = planted(_user(tmp_path), "ae.py", SAMPLE_BY_SAMPLE, "g_code = g_logits @ dec.T * (code > 0)", "g_code = g_logits @ dec.T")
+    found = errors(check(path))
+    assert {f["line"] for f in found} == {line_of(path, "g_code = g_logits @ dec.T")}
