@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import functools
 import random
+import sys
 import types
 from dataclasses import dataclass, field
 from typing import Any
@@ -86,8 +87,12 @@ def _deepcopy(value: Any, memo: dict[int, Any], nodes: tuple[type, ...] = ()) ->
 def graph_node_class(cls: Any) -> bool:
     """A class whose instances are the nodes of an autograd engine written by hand (micrograd's `Value`,
     a `Tensor` with `_backward` closures): a `backward` method and arithmetic operators of its own, and
-    instances with a `__dict__` (the number and its `grad` live there)."""
+    instances with a `__dict__` (the number and its `grad` live there). Never an installed library's
+    class: torch's `Tensor` fits that shape, but a copy made the engine's way would be an empty tensor."""
     if not isinstance(cls, type) or cls.__module__ in ("builtins", "numpy") or issubclass(cls, (np.ndarray, np.generic)):
+        return False
+    home = getattr(sys.modules.get(cls.__module__), "__file__", None) or ""
+    if "site-packages" in home or "dist-packages" in home:
         return False
     own = {name for klass in cls.__mro__ if klass is not object for name in vars(klass)}
     return callable(getattr(cls, "backward", None)) and bool(own & {"__add__", "__mul__", "__matmul__"}) and "__slots__" not in own
