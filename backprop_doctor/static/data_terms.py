@@ -46,9 +46,9 @@ def data_term_before(tree: ast.Module | None, line: int, parameter: str) -> Data
                 if gradient is None:
                     return None
                 earlier = [s for s in block[:index] if _writes(s, gradient)]
-                data = [s for s in earlier if not _zeros(s)]
-                if not data:
-                    return None
+                data = [s for s in earlier if not _zeros(s) and not _rescales_only(s, gradient)]
+                if not data or any(_writes_inside(s, gradient) for s in block[block.index(data[-1]) + 1 : index]):
+                    return None  # `dW /= N` after the loop that adds the terms up: no one statement holds the data term
                 term = data[-1]
                 return DataTerm(term.lineno, term.end_lineno or term.lineno, ast.unparse(term), line)
     return None
@@ -125,6 +125,20 @@ def _writes(statement: ast.stmt, gradient: str) -> bool:
         named = isinstance(func, ast.Attribute) and func.attr == "at" and isinstance(func.value, ast.Attribute) and func.value.attr in ("add", "subtract")
         return named and bool(call.args) and ast.unparse(call.args[0]) == gradient
     return False
+
+
+def _rescales_only(statement: ast.stmt, gradient: str) -> bool:
+    """`dW /= num_train`, `dW = dW * 0.5`: a statement that only scales the gradient made before it."""
+    from backprop_doctor.static.derivatives import rescaling
+
+    return "." not in gradient and "[" not in gradient and rescaling(statement, gradient) is not None
+
+
+def _writes_inside(statement: ast.stmt, gradient: str) -> bool:
+    """A loop or branch whose body writes `gradient` (`for i in ...: dW[:, j] += X[i]`)."""
+    if not isinstance(statement, (ast.For, ast.AsyncFor, ast.While, ast.If, ast.With, ast.Try)):
+        return False
+    return any(isinstance(n, ast.stmt) and _writes(n, gradient) for n in walk(statement) if n is not statement)
 
 
 def _zeros(statement: ast.stmt) -> bool:
