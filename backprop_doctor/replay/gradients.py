@@ -2275,7 +2275,7 @@ def _gradient_line(step: TrainingStep, expression: str, key: Any = None, inside:
         return step.inner_assigned[value.slice.value]  # `dw = grads["dw"]`: where `dw` is computed
     if isinstance(value, ast.Call) and name in step.inner_assigned:
         return step.inner_assigned[name]  # `dW1, db1 = b_propagation(...)`: the function's own `dW1`
-    if isinstance(value, ast.Call) and (place := _unpacked_place(stmt, name)) is not None:
+    if isinstance(value, ast.Call) and not re.search(rf"\b{re.escape(name)}\s*\[", expression) and (place := _unpacked_place(stmt, name)) is not None:
         called = value.func.id if isinstance(value.func, ast.Name) else getattr(value.func, "attr", "")
         if (returned := f"{called}()[{place}]") in step.inner_assigned:
             return step.inner_assigned[returned]  # `ga, gb = compute_grads(...)` of `return grad_a, grad_b`: where `grad_b` is computed
