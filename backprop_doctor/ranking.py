@@ -106,32 +106,20 @@ def _upstream_located_first(ordered: list[Finding]) -> list[Finding]:
     for f in ordered:
         if f.name != "gradient-mismatch" or f.pattern not in MEASURED_ONLY or f.line is None or not f.file:
             continue
-        span = _function_span(f.file, f.line)
-        if span is None:
+        from backprop_doctor.static.definitions import enclosing
+
+        function = enclosing(f.file, f.line)
+        if function is None:
             continue
         earlier = next(
             (g for g in out[out.index(f) + 1 :] if g.name in LOCATING and g.severity == f.severity and g.pattern == f.pattern
-             and g.file == f.file and g.line is not None and span[0] <= g.line < f.line),
+             and g.file == f.file and g.line is not None and function.line <= g.line < f.line),
             None,
         )  # fmt: skip
         if earlier is not None:
             out.remove(earlier)
             out.insert(out.index(f), earlier)
     return out
-
-
-def _function_span(file: str, line: int) -> tuple[int, int] | None:
-    """The first and last line of the innermost function of `file` holding `line`."""
-    import ast
-
-    from backprop_doctor.static.files import source_tree
-
-    tree = source_tree(file)[1]
-    spans = [
-        (node.lineno, node.end_lineno or node.lineno) for node in ast.walk(tree) if tree is not None
-        and isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.lineno <= line <= (node.end_lineno or node.lineno)
-    ]  # fmt: skip
-    return max(spans) if spans else None
 
 
 def _as_a_whole(f: Finding) -> bool:
