@@ -70,10 +70,13 @@ def run(context: Any) -> Iterator[Finding]:
             fix=fix,
             pattern="list-multiplied",
         )
-    sites, definitions = _user_trees(context)
-    layers = set().union(*(stateful_layers(tree) for _, tree in definitions)) if definitions else set()
-    for path, tree in sites:
-        for found in aliased_layers(tree, layers):
+    sites = _site_trees(context)
+    listed = [(path, found) for path, tree in sites for found in aliased_layers(tree, None)]
+    if not listed:  # no list names one object twice: the layer classes' files need not be read
+        return
+    layers = set().union(*(stateful_layers(tree) for tree in _definition_trees(context, [p for p, _ in sites])))
+    for path, found in listed:
+        if found.cls in layers:
             names = " and ".join(f"`{n}`" for n in dict.fromkeys(found.names))
             how = f"{names} are one `{found.cls}` object" if len(set(found.names)) > 1 else f"`{found.names[0]}` is one `{found.cls}` object"
             times = "twice" if len(found.names) == 2 else f"{len(found.names)} times"
@@ -95,35 +98,49 @@ MAX_FILES = 40  # the user's files read for layer objects listed twice
 MAX_BYTES = 1 << 20  # and the largest of the files beside the checked one that is read
 
 
-def _user_trees(context: Any) -> tuple[list[tuple[str, Any]], list[tuple[str, Any]]]:
-    """The user's parsed files a list could name one layer twice in (the checked file, and the files
-    of the classes, functions and modules its namespace holds), and those that define the layer
-    classes (these, the files beside the checked one, and the user's files the former import from)."""
+def _user_file(value: Any) -> str | None:
+    """The user's source file a module, class or function of the namespace comes from, or None."""
     import inspect
     import os
 
-    from backprop_doctor.locate import is_user_file, loaded_module
+    from backprop_doctor.locate import is_user_file
 
-    def user_file(value: Any) -> str | None:
-        try:
-            file = inspect.getsourcefile(value) if inspect.ismodule(value) or inspect.isclass(value) or inspect.isfunction(value) else None
-        except TypeError:
-            return None
-        return os.path.abspath(file) if file and is_user_file(file) else None
+    try:
+        file = inspect.getsourcefile(value) if inspect.ismodule(value) or inspect.isclass(value) or inspect.isfunction(value) else None
+    except TypeError:
+        return None
+    return os.path.abspath(file) if file and is_user_file(file) else None
+
+
+def _site_trees(context: Any) -> list[tuple[str, Any]]:
+    """The user's parsed files a list could name one layer twice in: the checked file, and the files
+    of the classes, functions and modules its namespace holds."""
+    import os
 
     here = os.path.abspath(context.source.path)
     namespace = getattr(context, "namespace", None) or {}
-    sites = list(dict.fromkeys([here, *filter(None, map(user_file, namespace.values()))]))[:MAX_FILES]
+    sites = list(dict.fromkeys([here, *filter(None, map(_user_file, namespace.values()))]))[:MAX_FILES]
+    parsed = ((path, source_tree(path)[1]) for path in sites)
+    return [(path, tree) for path, tree in parsed if tree is not None]
+
+
+def _definition_trees(context: Any, sites: list[str]) -> list[Any]:
+    """The parsed files that may define the layer classes: the sites, the files beside the checked one,
+    and the user's files the sites import from (`net.py`'s `from .layers import ReLU`)."""
+    import os
+
+    from backprop_doctor.locate import loaded_module
+
+    here = os.path.abspath(context.source.path)
     more = []
-    for path in sites[1:]:  # what the user's modules import in turn (`net.py`'s `from .layers import ReLU`)
+    for path in sites[1:]:
         module = loaded_module(path)
-        more += filter(None, map(user_file, vars(module).values())) if module is not None else []
+        more += filter(None, map(_user_file, vars(module).values())) if module is not None else []
     try:
         folder = os.path.dirname(here)
         beside = (os.path.join(folder, n) for n in os.listdir(folder) if n.endswith(".py"))
         more += sorted(p for p in beside if os.path.isfile(p) and os.path.getsize(p) <= MAX_BYTES)  # no FIFO, no dangling link
     except OSError:
         pass
-    definitions = list(dict.fromkeys([*sites, *more]))[:MAX_FILES]
-    parsed = {path: source_tree(path)[1] for path in definitions}
-    return [(p, parsed[p]) for p in sites if parsed.get(p) is not None], [(p, t) for p, t in parsed.items() if t is not None]
+    definitions = list(dict.fromkeys([here, *sites, *more]))[:MAX_FILES]
+    return [tree for tree in (source_tree(path)[1] for path in definitions) if tree is not None]

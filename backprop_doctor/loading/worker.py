@@ -109,6 +109,9 @@ def _preload() -> None:
     for module in pkgutil.walk_packages(backprop_doctor.__path__, "backprop_doctor."):
         if not module.name.startswith(_NOT_PRELOADED):
             importlib.import_module(module.name)
+    from backprop_doctor.rules import all_rules
+
+    all_rules()  # the registry, from the checks just imported (a fork server's children inherit it)
 
 
 def resolve(target: str) -> Callable[..., Any]:

@@ -99,12 +99,13 @@ class Aliased:
     made: int  # the line the object is made at (`act1 = ReLU()`)
 
 
-def aliased_layers(tree: ast.Module | None, layers: set[str]) -> list[Aliased]:
+def aliased_layers(tree: ast.Module | None, layers: set[str] | None) -> list[Aliased]:
     """Every list display of a function (or of the module) that holds one object of a stateful layer
     class twice, by one name or by two bound to each other (`relu = ReLU()`, `[..., relu, ..., relu]`;
     `act2 = act1`). `layers`: the stateful layer classes (`stateful_layers`), of this file or of the
-    files it imports them from."""
-    if tree is None or not layers:
+    files it imports them from; None: an object of any class called (each display found is one of
+    these, its class the only difference)."""
+    if tree is None or layers is not None and not layers:
         return []
     found: list[Aliased] = []
     for scope in (tree, *(n for n in walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)))):
@@ -115,7 +116,7 @@ def aliased_layers(tree: ast.Module | None, layers: set[str]) -> list[Aliased]:
                 name, value = node.targets[0].id, node.value
                 made.pop(name, None)
                 alias_line.pop(name, None)
-                if isinstance(value, ast.Call) and (called := _callee(value)) in layers:
+                if isinstance(value, ast.Call) and (called := _callee(value)) and (layers is None or called in layers):
                     made[name] = (called, node.lineno)
                 elif isinstance(value, ast.Name) and value.id in made:
                     made[name] = made[value.id]
