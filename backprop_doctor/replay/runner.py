@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import copy
+import functools
 import io
 import math
 from collections.abc import Callable, Sequence
@@ -181,7 +182,7 @@ class Runner:
                     value = namespace.get(site.bound)
                 else:
                     with contextlib.redirect_stdout(io.StringIO()), self.guards.active() if self.guards is not None else contextlib.nullcontext():
-                        value = eval(site.expression, namespace)  # noqa: S307 - the user's own expression
+                        value = eval(_expression(site.expression), namespace)  # noqa: S307 - the user's own expression
             except Exception:  # noqa: BLE001 - a loss written after the update may need names the prefix does not make
                 continue
             found = number(value)
@@ -233,6 +234,12 @@ class Runner:
     def state_value(self, path: Path) -> Any:
         """The value at `path` in the captured state itself (not a copy: read it, never write it)."""
         return resolve(self.state.values, path)
+
+
+@functools.lru_cache(maxsize=256)
+def _expression(text: str) -> Any:
+    """A loss expression compiled once: a replay reads it after every run (thousands for a corrected curve)."""
+    return compile(text, "<string>", "eval")
 
 
 class _Mangled(ast.NodeTransformer):

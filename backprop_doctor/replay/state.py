@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from backprop_doctor import global_random
+
 SHARED_ELEMENTS = 500_000  # top-level arrays at least this large are data, shared between copies
 INDEX_DEPTH = 6  # how deep the path index looks into dicts, lists and objects (`nn.layer.neurons[0].weights`)
 NODE_DEPTH = 2  # deeper still for an autograd engine's node, a parameter of its own (`n.layers[0].neurons[0].w[0]`)
@@ -195,7 +197,7 @@ class State:
 
     values: dict[str, Any]
     shared: dict[int, Any]  # id -> array shared by every copy (data)
-    numpy_random: Any
+    numpy_random: global_random.Saved
     python_random: Any
     paths: dict[int, Path] = field(default_factory=dict)  # id of a live array, list of weights or object -> its path
     holders: dict[int, int] = field(default_factory=dict)  # id of a live array -> how many places hold it
@@ -214,7 +216,7 @@ class State:
         shared = {
             id(v): v for k, v in names.items() if isinstance(v, np.ndarray) and v.size >= SHARED_ELEMENTS and not _param_name(k)
         }
-        state = cls({}, shared, np.random.get_state(), random.getstate())
+        state = cls({}, shared, global_random.save(), random.getstate())
         state._index({k: v for k, v in names.items() if k not in later})
         state._index({k: v for k, v in names.items() if k in later})  # what they reach is already indexed by its holder
         classes = {id(c): c for c in (*names.values(), *(shared_with or {}).values(), *(type(v) for v in state.keep)) if isinstance(c, type)}
@@ -265,7 +267,7 @@ class State:
 
     def reset_random(self) -> None:
         """NumPy's and Python's global random generators put back where they were at the step's start."""
-        np.random.set_state(self.numpy_random)
+        global_random.restore(self.numpy_random)  # its key as bytes: `np.random.set_state` was a tenth of a replayed check
         random.setstate(self.python_random)
         for generator, kept in self.generators:
             if isinstance(generator, np.random.RandomState):

@@ -86,11 +86,17 @@ class Function:
     end_line: int
 
 
+_FUNCTIONS: dict[str, tuple[ast.Module, list[Function]]] = {}  # file -> its tree as parsed, its functions
+
+
 def functions(file: str) -> list[Function]:
     """Every function and method defined in `file`, with its qualified name."""
     _, tree = source_tree(file)
     if tree is None:
         return []
+    cached = _FUNCTIONS.get(file)
+    if cached is not None and cached[0] is tree:  # each finding's line asks again (`enclosing`)
+        return list(cached[1])
     found: list[Function] = []
 
     def visit(node: ast.AST, prefix: str) -> None:
@@ -106,7 +112,8 @@ def functions(file: str) -> list[Function]:
                 visit(child, prefix)
 
     visit(tree, "")
-    return found
+    _FUNCTIONS[file] = (tree, found)
+    return list(found)
 
 
 def enclosing(file: str, line: int) -> Function | None:
