@@ -4,8 +4,9 @@ Weights made by one statement for both (`W1, W2 = np.full(...), np.full(...)`), 
 array of ones (`self.W1, self.W2 = 0.5 * np.ones(...), ...`) or filled after they are made
 (`W1.fill(0.3)`) were named at the training loop, or at a statement that had not made them equal
 yet (`np.empty`). The finding is at the line that makes them so; where no such line can be read
-(the weights come from a function of the user's) it keeps the first binding, else the loop. Random
-twins of each program stay clean.
+(the weights come from a function of the user's, `W_in, W_out = make()`) at the statement that
+unpacks them (it was the first binding of another name, a bias `b_in` read as a weight matrix).
+Random twins of each program stay clean.
 """
 
 from __future__ import annotations
