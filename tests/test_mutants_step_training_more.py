@@ -1,8 +1,9 @@
 """The replay's training checks, eleventh mutation round: what `test_mutants_step_training_checks.py`
 left open, replayed in this process with `replay_file` (a CLI test's child kills no mutant).
 
-symmetric-init (BPD611): weights assigned with an annotation, weights no statement of their own
-name assigns (found at the loop), and a second loop's weights after a first loop's random ones.
+symmetric-init (BPD611): weights assigned with an annotation, weights one statement makes for both (named
+there), weights unpacked from a list (named at the unpacking), and a second loop's weights after a first
+loop's random ones.
 step-rate-too-low (BPD609): a second loop's rate after a first loop's good one, a rate set with no
 literal (quoted at the loop), and the loss quoted from its first value when the first step already
 moves it at the fourth digit.
@@ -32,10 +33,18 @@ def test_weights_assigned_with_an_annotation_are_named_at_that_line(tmp_path):
     assert result.symmetric == ["W1", "W2"] and f.line == line_of(path, "W1: np.ndarray")
 
 
-def test_weights_no_statement_of_their_own_assigns_are_named_at_the_loop(tmp_path):
-    """`W1, W2 = ...` binds both in one statement, which names neither alone: the loop's line."""
+def test_weights_made_equal_by_one_statement_for_both_are_named_there(tmp_path):
+    """`W1, W2 = np.zeros(...), np.zeros(...)` makes both equal in one statement: named there (it was the loop's line)."""
     path, result, (f,) = replayed(tmp_path, symmetric_init, SCRIPT, (W1, "W1, W2 = np.zeros((5, 32)), np.zeros((32, 1))"), (W2 + "\n", ""))
-    assert result.symmetric == ["W1", "W2"] and f.line == result.step.loop_line == line_of(path, "for epoch in")
+    assert result.symmetric == ["W1", "W2"] and f.line == line_of(path, "W1, W2 = np.zeros") != result.step.loop_line
+
+
+def test_weights_no_statement_of_their_own_makes_equal_are_named_where_they_are_unpacked(tmp_path):
+    """Weights made equal by a loop over both (`for w in (W1, W2): w.fill(0.1)`): no statement makes one of them
+    equal by its name, and the finding names the statement that binds them (`W1, W2 = [...]`)."""
+    made = "W1, W2 = [np.empty(s) for s in ((5, 32), (32, 1))]\nfor w in (W1, W2):\n    w.fill(0.1)"
+    path, result, (f,) = replayed(tmp_path, symmetric_init, SCRIPT, (W1, made), (W2 + "\n", ""))
+    assert result.symmetric == ["W1", "W2"] and f.line == line_of(path, "W1, W2 = [np.empty")
 
 
 def test_a_second_loop_from_equal_weights_is_named_after_a_first_from_random_ones(tmp_path):
@@ -43,7 +52,7 @@ def test_a_second_loop_from_equal_weights_is_named_after_a_first_from_random_one
     path.write_text(second_loop(SCRIPT, ZEROS), encoding="utf-8")
     (first, second), (f,) = replayed_findings(path, symmetric_init)
     assert (first.symmetric, second.symmetric) == ([], ["W1", "W2"])
-    assert f.line == line_of(path, "W1 = ")  # the random W1's line is the first assignment of the name
+    assert f.line == line_of(path, "W1 = np.zeros")  # the statement that makes the equal weights, not the random W1's
 
 
 # --- step-rate-too-low ---

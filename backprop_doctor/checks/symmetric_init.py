@@ -30,6 +30,7 @@ from typing import Any
 from backprop_doctor.checks._training_words import first_assignment
 from backprop_doctor.findings import Finding
 from backprop_doctor.rules import rule
+from backprop_doctor.static.equal_init import constant_made, unpacked_at
 
 NAME = "symmetric-init"
 CODE = "BPD611"
@@ -45,7 +46,13 @@ def run(context: Any) -> Iterator[Finding]:
         if not result.symmetric or result.wrong:
             continue
         names = result.symmetric
-        line = first_assignment(source.tree, names) or result.step.loop_line
+        # the line that makes the first weight equal (`np.full(...)`, `0.5 * np.ones(...)`, `W1.fill(0.5)`), else the first
+        # that binds one of them by its name (`W1 = p['W1']`), else one that makes another equal, else the tuple that
+        # binds them (`W1, W2 = make()`), else the loop
+        line = (
+            constant_made(source.tree, names[:1]) or first_assignment(source.tree, names) or constant_made(source.tree, names)
+            or unpacked_at(source.tree, names) or result.step.loop_line
+        )  # fmt: skip
         shown = ", ".join(f"`{n}`" for n in names)
         yield rule(NAME).finding(
             f"every weight matrix of your program ({shown}) starts with all its units equal, so each hidden unit "

@@ -4,7 +4,11 @@ What it finds:
     A training loop that takes each minibatch the same way (`[k:k + 20]`) from
     an array it shuffled (`Xs = X[idx]` with `idx = np.random.permutation(n)`,
     or `np.random.shuffle(X)`) and from one it did not (`ys = y`). The two
-    batches no longer belong together.
+    batches no longer belong together. Taken by two statements
+    (`xb = X_train[s:s + b]`, then `yb = y_train[s:s + b]`, handed on together),
+    it is named at the shuffle that moved the inputs alone
+    (`X_train = X_train[perm]`), or at the targets' batch taken without the
+    permutation the inputs' batch was taken through (`y[:b]` beside `X[idx[:b]]`).
 
 Why it matters:
     Every gradient is right for the data the step is handed, so a gradient
@@ -44,6 +48,9 @@ def run(context: Any) -> Iterator[Finding]:
     found = unshuffled_targets(source.tree)
     if found is None:
         return
+    if found.named is not None:  # the two batches taken by two statements: named where the change belongs
+        yield _across(source, found)
+        return
     if found.index and found.source:
         fix = f"`{found.target} = {found.source}[{found.index}]`"
     elif found.index:
@@ -67,6 +74,30 @@ def run(context: Any) -> Iterator[Finding]:
         file=source.path,
         line=found.other[0] if found.other else found.line,  # the second permutation is the line to change
         highlight=tuple(sorted({found.shuffled_line, found.line, *((found.other[0],) if found.other else ())})),
+        param=found.target,
+        pattern="targets-not-shuffled",
+    )
+
+
+def _across(source: Any, found: Any) -> Finding:
+    if found.through:  # `xb = X[idx[:b]]` beside `yb = y[:b]`
+        said = (
+            f"line {found.line} takes the targets' batch `{found.target}{found.batch}` in their stored order while line "
+            f"{found.shuffled_line} takes the inputs' batch `{found.shuffled_text}` through the permutation `{found.index}`"
+        )
+    else:
+        lines = found.batch_lines
+        taken = f"line {lines[0]} takes" if len(lines) == 1 else f"lines {', '.join(map(str, lines[:-1]))} and {lines[-1]} take"
+        said = (
+            f"line {found.shuffled_line} shuffles the inputs (`{found.shuffled_text}`) and not the targets `{found.target}`, "
+            f"then {taken} the batch `{found.batch}` from both"
+        )
+    assert found.named is not None
+    return rule(NAME).finding(
+        f"{said}, so each input is trained on another input's target: {found.fix}",
+        file=source.path,
+        line=found.named,
+        highlight=tuple(sorted({found.shuffled_line, found.named, *found.batch_lines})),
         param=found.target,
         pattern="targets-not-shuffled",
     )

@@ -20,7 +20,7 @@ import numpy as np
 from backprop_doctor.replay.state import describe
 
 
-_BIAS = re.compile(r"(?i)^(b\w{0,2}|bias\w*|biases)$")  # b1, bh, by, bias: a bias row is never a unit's weights
+_BIAS = re.compile(r"(?i)^(b\w{0,2}|b_\w+|bias\w*|biases)$")  # b1, bh, by, b_in, bias: a bias row is never a unit's weights
 
 
 def _name(moved: Any) -> str:

@@ -11,6 +11,8 @@ nothing here runs user code.
 from __future__ import annotations
 
 import ast
+import copy
+import re
 from dataclasses import dataclass
 
 from backprop_doctor.static.tree import walk
@@ -33,6 +35,10 @@ class Unshuffled:
     index: str | None  # "idx": the permutation to index the target with, when there is one
     source: str | None = None  # "y" of `ys = y`: the array the target is another name for
     other: tuple[int, str] | None = None  # (line, statement): the target shuffled too, by another permutation
+    named: int | None = None  # the line to change, when the batches are taken by two statements (`across`)
+    fix: str | None = None  # what to write there (`y_train = y_train[perm]`)
+    batch_lines: tuple[int, ...] = ()  # the statements that take the two batches
+    through: bool = False  # the inputs' batch is taken through the permutation (`X[idx[:b]]`), not from a shuffled array
 
 
 def unshuffled_targets(tree: ast.Module | None) -> Unshuffled | None:
@@ -76,6 +82,19 @@ def _pairs(stmt: ast.stmt) -> list[tuple[ast.Name, ast.expr]]:
 
 def _in_scope(scope: Scope) -> Unshuffled | None:
     statements = _own_statements(scope)
+    tracked = _track(statements)
+    found = _in_statements(statements, tracked)
+    if found is not None:
+        return found
+    return _across(scope, statements, tracked)
+
+
+_Tracked = tuple[dict[str, int], dict[str, tuple[int, str, "str | None"]], dict[str, str], dict[str, str]]
+
+
+def _track(statements: list[ast.stmt]) -> _Tracked:
+    """The permutations a scope draws, the arrays it shuffles (name -> (line, statement, permutation)), its
+    aliases (`ys = y`) and the array each shuffled one was taken from."""
     permutations: dict[str, int] = {}
     for stmt in statements:  # `idx = np.random.permutation(n)`, `np.random.shuffle(idx)` of an arange
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) and _permutes(stmt.value):
@@ -114,6 +133,11 @@ def _in_scope(scope: Scope) -> Unshuffled | None:
                 continue
             if target in shuffled:
                 del shuffled[target]  # bound again to something else
+    return permutations, shuffled, aliases, sources
+
+
+def _in_statements(statements: list[ast.stmt], tracked: _Tracked) -> Unshuffled | None:
+    permutations, shuffled, aliases, sources = tracked
     if not shuffled:
         return None
     for stmt in statements:
@@ -142,6 +166,147 @@ def _in_scope(scope: Scope) -> Unshuffled | None:
                 first, second = shuffled[drawn[0]], shuffled[drawn[-1]]
                 return Unshuffled(drawn[0], first[0], first[1], drawn[-1], stmt.lineno, f"[{batch}]", None, sources.get(drawn[-1]), (second[0], second[1]))
     return None
+
+
+# the names targets go by (`y`, `yb`, `y_train`, `t`, `targets`, `labels`): a plain batch taken beside shuffled inputs
+# by another statement is read as their targets only under such a name, or when one statement reads both batches
+_TARGET = re.compile(r"(?i)y\w*|t|ts|tb|t_\w+|targets?\w*|labels?\w*|answers?\w*")
+_COMPOUND = (ast.For, ast.AsyncFor, ast.While, ast.If, ast.With, ast.AsyncWith, ast.Try, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+@dataclass(frozen=True)
+class _Take:
+    """One batch a statement takes: `xb = X_train[start:start + batch]`, `X[idx[:b]]`."""
+
+    stmt: ast.stmt
+    node: ast.Subscript
+    array: str  # "X_train"
+    key: str  # "start:start + batch": the slice of the samples (of the permutation, for `X[idx[:b]]`)
+    via: str | None  # "idx" when the batch is taken through a permutation (`X[idx[:b]]`, `X[bi]` of `bi = idx[:b]`)
+    bound: str | None  # "xb" when the statement binds the batch to a name
+
+
+def _across(scope: Scope, statements: list[ast.stmt], tracked: _Tracked) -> Unshuffled | None:
+    """Two statements of one block taking the same batch (`xb = X_train[s:s + b]`, then `yb = y_train[s:s + b]`), the
+    first from inputs shuffled (`X_train = X_train[perm]`, `np.random.shuffle(X)`) or through a permutation
+    (`X[idx[:b]]`) and the second from targets taken in their stored order (`y[:b]`), both batches handed on together by
+    a later statement (`model.loss(xb, yb)`, `yield xb, yb`) or the second under a target's name. Named where the change belongs: the shuffle,
+    or the targets' batch taken without the permutation."""
+    permutations, shuffled, aliases, sources = tracked
+    orders = set(permutations) | {
+        t.id for stmt in statements if isinstance(stmt, ast.Assign)
+        for t in stmt.targets if isinstance(t, ast.Name) and isinstance(stmt.value, ast.Call)
+        and ast.unparse(stmt.value.func).rpartition(".")[2] in ("arange", "range", "list") and t.id in shuffled
+    }  # fmt: skip  # `idx = np.arange(n)` then `np.random.shuffle(idx)`
+    if not shuffled and not orders:
+        return None
+    index_of: dict[str, tuple[str, str]] = {}  # `bi = idx[i:i + b]`: (permutation, slice)
+    for stmt in statements:
+        for name, value in _pairs(stmt):
+            if isinstance(value, ast.Subscript) and isinstance(value.value, ast.Name) and value.value.id in orders and isinstance(value.slice, ast.Slice):
+                index_of[name.id] = (value.value.id, ast.unparse(value.slice))
+    block = _blocks(scope)
+    takes = [t for stmt in statements if not isinstance(stmt, _COMPOUND) for t in _takes(stmt, orders, index_of)]
+
+    def inputs(t: _Take) -> bool:
+        return t.via is not None or (t.array in shuffled and shuffled[t.array][0] < t.stmt.lineno)
+
+    def targets(t: _Take) -> bool:
+        return t.via is None and not {t.array} & (set(shuffled) | orders | set(index_of) | set(aliases))
+
+    for x in (t for t in takes if inputs(t)):
+        for y in (t for t in takes if targets(t) and t.key == x.key and block.get(id(t.stmt)) == block.get(id(x.stmt))):
+            source = sources.get(x.array, x.array) if x.via is None else x.array
+            if y.array in (x.array, source) or not _paired(x, y, statements):
+                continue
+            return _across_finding(x, y, shuffled, sources)
+    return None
+
+
+def _blocks(scope: Scope) -> dict[int, int]:
+    """Each statement's block (the list of statements it is one of), by id."""
+    found: dict[int, int] = {}
+    pending: list[list[ast.stmt]] = [scope.body]
+    while pending:
+        body = pending.pop()
+        for stmt in body:
+            found[id(stmt)] = id(body)
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                continue
+            for field in ("body", "orelse", "finalbody"):
+                if getattr(stmt, field, None):
+                    pending.append(getattr(stmt, field))
+            pending += [h.body for h in getattr(stmt, "handlers", []) or []]
+    return found
+
+
+def _takes(stmt: ast.stmt, orders: set[str], index_of: dict[str, tuple[str, str]]) -> list[_Take]:
+    bound = {id(value): name.id for name, value in _pairs(stmt)}
+    found = []
+    for node in walk(stmt):
+        if not isinstance(node, ast.Subscript):
+            continue
+        base, index = node.value, node.slice
+        if isinstance(base, ast.Name) and isinstance(index, ast.Slice):  # `X[s:s + b]`
+            found.append(_Take(stmt, node, base.id, ast.unparse(index), None, bound.get(id(node))))
+        elif isinstance(base, ast.Name) and isinstance(index, ast.Subscript) and isinstance(index.value, ast.Name) and index.value.id in orders and isinstance(index.slice, ast.Slice):
+            found.append(_Take(stmt, node, base.id, ast.unparse(index.slice), index.value.id, bound.get(id(node))))  # `X[idx[:b]]`
+        elif isinstance(base, ast.Name) and isinstance(index, ast.Name) and index.id in index_of:
+            found.append(_Take(stmt, node, base.id, index_of[index.id][1], index_of[index.id][0], bound.get(id(node))))  # `X[bi]`
+        elif (
+            isinstance(base, ast.Subscript) and isinstance(base.value, ast.Name) and isinstance(base.slice, ast.Name)
+            and base.slice.id in orders and isinstance(index, ast.Slice)
+        ):  # fmt: skip
+            found.append(_Take(stmt, node, base.value.id, ast.unparse(index), base.slice.id, bound.get(id(node))))  # `X[idx][:b]`
+    return found
+
+
+def _paired(x: _Take, y: _Take, statements: list[ast.stmt]) -> bool:
+    """Whether the two batches belong together: taken by one statement, read by one later statement, or the second
+    under a target's name."""
+    if x.stmt is y.stmt or _TARGET.fullmatch(y.array) or (y.bound is not None and _TARGET.fullmatch(y.bound)):
+        return True
+    if x.bound is None or y.bound is None:
+        return False
+    after = max(x.stmt.lineno, y.stmt.lineno)
+    both = {x.bound, y.bound}
+    return any(
+        both <= {e.id for e in (n.args if isinstance(n, ast.Call) else n.elts) if isinstance(e, ast.Name)}
+        for stmt in statements if stmt.lineno > after and not isinstance(stmt, _COMPOUND)
+        for n in walk(stmt) if isinstance(n, (ast.Call, ast.Tuple))
+    )  # fmt: skip  # handed on together (`model.loss(xb, yb)`, `yield xb, yb`), not only read by one formula
+
+
+def _across_finding(x: _Take, y: _Take, shuffled: dict[str, tuple[int, str, str | None]], sources: dict[str, str]) -> Unshuffled:
+    lines = tuple(sorted({x.stmt.lineno, y.stmt.lineno}))
+    if x.via is not None:  # `xb = X[idx[:b]]` beside `yb = y[:b]`: the targets' batch is the line to change
+        fixed = copy.deepcopy(x.node)
+        fixed.value = ast.Name(y.array, ast.Load()) if isinstance(fixed.value, ast.Name) else fixed.value
+        if isinstance(fixed.value, ast.Subscript):
+            fixed.value.value = ast.Name(y.array, ast.Load())
+        taken = ast.unparse(fixed)
+        fix = f"`{y.bound} = {taken}`" if y.bound else f"`{taken}`"
+        return Unshuffled(
+            x.array, x.stmt.lineno, ast.unparse(x.node), y.array, y.stmt.lineno, f"[{x.key}]", x.via,
+            named=y.stmt.lineno, fix=f"index the targets with the same permutation ({fix})", batch_lines=lines, through=True,
+        )  # fmt: skip
+    line, text, index = shuffled[x.array]
+    source = sources.get(x.array)
+    if index is not None and source == x.array:  # `X_train = X_train[perm]`: the targets rebound the same way beside it
+        fix = f"shuffle the targets with the same permutation (`{y.array} = {y.array}[{index}]` beside line {line})"
+    elif index is not None and source is not None and " (line " not in index:  # `Xs = X[perm]`: `ys = y[perm]` beside it
+        suffix = x.array[len(source):] if x.array.startswith(source) and x.array != source else "_shuffled"
+        fix = (
+            f"shuffle the targets with the same permutation (`{y.array}{suffix} = {y.array}[{index}]` beside line {line}, "
+            f"then take the batch from `{y.array}{suffix}`)"
+        )
+    else:  # `np.random.shuffle(X)`: one permutation for both
+        shuffled_name = m.group(1) if (m := re.search(r"shuffle\((\w+)\)", text)) else x.array
+        fix = (
+            f"shuffle both with one permutation in place of `{text}` (`perm = np.random.permutation(len({shuffled_name}))`, "
+            f"then `{shuffled_name}, {y.array} = {shuffled_name}[perm], {y.array}[perm]`)"
+        )
+    return Unshuffled(x.array, line, text, y.array, y.stmt.lineno, f"[{x.key}]", index, source, named=line, fix=fix, batch_lines=lines)
 
 
 def _permutes(value: ast.expr) -> bool:
