@@ -218,3 +218,17 @@ def test_mlp_inputs_that_tell_nothing_apart_are_still_warned_with_a_penalty_left
     report = check(planted(tmp_path, "mlp_default_alike.py", MLP_DEFAULT, PER_FEATURE, PER_SAMPLE), training=True)
     assert _overfit(report)
     assert _tiny(report)["penalty"] < 0.01 * _tiny(report)["losses"][-1]
+
+
+def test_without_weight_decay_the_book_twin_is_warned_and_no_decay_is_named(tmp_path):
+    alike = planted(tmp_path, "book_alike.py", BOOK, PER_FEATURE, PER_SAMPLE)
+    source = alike.read_text(encoding="utf-8").replace("weight_decay_lambda=0.2)", "weight_decay_lambda=0.0)")
+    path = write(tmp_path, "book_alike_no_decay.py", source)
+    (found,) = _overfit(check(path, training=True))
+    assert "weight decay" not in found["message"]
+    assert "the 400 samples of `X` hold only 2 distinct rows" in found["message"]
+
+
+def test_without_weight_decay_the_mlp_is_clean(tmp_path):
+    report = check(planted(tmp_path, "mlp_no_decay.py", MLP, "reg = 0.1", "reg = 0.0"), training=True)
+    assert [f for f in report["findings"] if f["severity"] != "info"] == []
