@@ -12,7 +12,10 @@ What it finds:
     where it began and has stopped falling. It is the script's
     `cannot-overfit`. A loop backprop-doctor had to drive itself, or ran on
     synthetic data in place of a data set it could not load, is not judged:
-    its rate and data would be the tool's, not yours.
+    its rate and data would be the tool's, not yours. A weight decay is set
+    to 0 for those passes (`reg`, `net.weight_decay`: the strength of an L2
+    term a gradient adds): the penalty puts a floor under the loss that no fit
+    goes below, and the question is whether the data can be fitted.
 
 Why it matters:
     Any network whose gradients are right memorises a handful of samples; one
@@ -75,6 +78,8 @@ def run(context: Any) -> Iterator[Finding]:
         else:
             rate_line, at = result.step.loop_line, ""
         which = f"{tiny.samples} samples of {_names(tiny.cut)}" if tiny.cut else f"its {tiny.samples} samples"
+        if tiny.undecayed:  # the penalty set to 0: its floor under the loss is not what these passes are judged by
+            at += f" and its weight decay ({_names(tiny.undecayed)}) set to 0"
         text = (
             f"your program cannot fit {which}: its own training step, repeated {len(losses)} times on them with its update rule{at}, "
             f"takes their loss from {losses[0]:.4g} to {losses[-1]:.4g}, not below a fifth of where it began"

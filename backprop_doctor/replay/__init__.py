@@ -322,6 +322,7 @@ def summary(result: StepResult) -> dict:
             {
                 "samples": result.tiny.samples, "of": result.tiny.of, "cut": list(result.tiny.cut),
                 "losses": [float(v) for v in result.tiny.losses], "soft": result.tiny.soft, "noise": result.tiny.noise,
+                "undecayed": list(result.tiny.undecayed), "penalty": result.tiny.penalty,
             }
             if result.tiny
             else None

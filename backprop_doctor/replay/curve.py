@@ -419,6 +419,7 @@ TINY_MIN_STEPS = 200  # fewer passes in the time given prove nothing
 FITTED = FITTED_RATIO  # fitted: the loss's last fifth below this share of its first value, as for the network's tiny batch
 LARGE_VALUES = 20.0  # data reaching this magnitude is named beside a batch that cannot be fitted
 RAW_TARGETS = 100.0  # regression targets beyond this in size, never standardised (a price, a count)
+PENALTY_SHARE = 1 / 3  # an L2 penalty left on holding this share of a tiny batch's last loss: the penalty sets its floor
 MEAN_ONLY = 0.5  # a tiny batch's loss ending above this share of what is left once the targets' mean is fitted has fitted only that
 
 
@@ -438,6 +439,8 @@ class Tiny:
     soft: str | None = None  # an array of soft targets the loop reads (`_soft_targets`): its loss has a floor above 0
     noise: int | None = None  # the line of noise the pass draws for its loss (`static.noise`): a random model's loss has no floor of 0
     raw_targets: tuple[str, float, float] | None = None  # (name, largest, share of their mean square that is not their mean): `_raw_targets`
+    undecayed: tuple[str, ...] = ()  # the weight-decay settings set to 0 for these passes (`reg`, `net.weight_decay`)
+    penalty: float | None = None  # what an L2 penalty left at its strength adds to the last loss (`_penalty_left`)
 
     @property
     def judged(self) -> bool:
@@ -463,7 +466,21 @@ class Tiny:
 
     @property
     def fitted(self) -> bool:
-        return fitted(self.losses) and not self.mean_only
+        """Fitted: the loss, or the data's part of it once an L2 penalty left on is taken away (a floor no fit
+        goes below), ends below `FITTED` of where it began."""
+        return (fitted(self.losses) or self.data_fitted) and not self.mean_only
+
+    @property
+    def data_fitted(self) -> bool:
+        """The penalty left on explains where the loss stops: the last loss less the penalty's value there is
+        below `FITTED` of the first loss, or the penalty holds `PENALTY_SHARE` of the last loss or more (the
+        weights have grown until their penalty balances the data's pull; a network stuck for another reason
+        leaves them where they were, or lets the penalty shrink them). A penalty estimated above the whole
+        loss is not believed."""
+        if self.penalty is None or not self.losses or not math.isfinite(self.losses[-1]) or self.losses[0] <= 0:
+            return False
+        end = self.losses[-1]
+        return self.penalty <= end and (end - self.penalty <= FITTED * self.losses[0] or self.penalty >= PENALTY_SHARE * end)
 
     @property
     def mean_only(self) -> bool:
@@ -497,7 +514,12 @@ def tiny_batch(
     has, and repeated to that length: the arrays keep their shapes, so a count read before the loop
     (`m = X.shape[1]` in `dW = dZ @ A.T / m`, `np.random.choice(n_train, 32)`) stays right and a
     gradient summed over the samples keeps its size. A weight decay the loop reads (`reg`, `lambd`:
-    `training.run.DECAY`) is set to 0, as the network's tiny batch has it. Each pass is the same pass
+    `training.run.DECAY`) is set to 0, as the network's tiny batch has it, and so is the strength of an
+    L2 term a gradient adds (`static.penalty_strength.decay_terms`: `reg` of `dW2 = ... + reg * W2`),
+    a name of the state or an attribute of an object it holds (`net.weight_decay` of `TwoLayerNet(...,
+    weight_decay=0.05)`): the penalty keeps the weights from growing, so it sets a floor under the
+    loss that no fit of a few samples goes below. A penalty it cannot reach (a default argument) is
+    weighed instead (`_penalty_left`, `Tiny.data_fitted`). Each pass is the same pass
     (`own_curve(pinned=...)`): the loop's variables, the numbers the body reads (a learning rate a
     schedule would lower, a counter) and the random generators are put back, so a minibatch drawn
     inside it draws from those samples the same way every time. `rebound` rebinds names of the state
@@ -537,9 +559,14 @@ def tiny_batch(
     samples = min(size, TINY_SAMPLES)  # a data set of four samples (XOR) is fitted whole
     keep = np.resize(np.linspace(0, size - 1, samples).round().astype(int), size)  # 0, 50, 100, 149, 199, 0, 50, ...
     cut = {name: np.take(value, keep, axis=axis) for name, value in data.items() if value.ndim > axis and value.shape[axis] == size} if samples < size else {}
+    from backprop_doctor.static.penalty_strength import decay_terms
     from backprop_doctor.training.run import decay_strengths
 
+    terms = decay_terms(source_tree(runner.path)[1])
+    penalties = {term.name for term in terms if term.name}  # the settings a gradient's L2 term is scaled by (`reg * W2`)
     undecayed = {name: 0.0 for name in decay_strengths(values) if name in read and type(values[name]) is float}
+    undecayed.update({name: 0.0 for name in penalties if _strength(values.get(name)) and name not in (rebound or {})})
+    held = _held_strengths(values, penalties)  # `net.weight_decay`: an object's own setting, which no name rebinds
     changed = {**cut, **undecayed, **(rebound or {})}
     pinned: dict[str, Any] = {name: changed.get(name, value) for name, value in values.items() if name in read and type(value) in (int, float)}
     if isinstance(loop, ast.For):
@@ -556,7 +583,18 @@ def tiny_batch(
     def done(seen: list[float]) -> bool:  # fitted, and below what fitting the targets' mean alone leaves
         return tail.fitted(seen) and len(seen) >= TINY_MIN_STEPS and not Tiny(seen, samples, size, (), raw_targets=raw).mean_only
 
-    losses = own_curve(runner, steps, seconds, names=changed, pinned=pinned, until=done)
+    last: list[dict[str, Any]] = [{}]  # the namespace of the passes, at the end: the weights they leave
+
+    def undecay(namespace: dict[str, Any]) -> None:  # as each pass starts: the object's setting at 0 again
+        last[0] = namespace
+        for name, attribute in held:
+            holder = namespace.get(name)
+            with contextlib.suppress(Exception):  # an object that will not take it keeps its penalty
+                setattr(holder, attribute, type(getattr(holder, attribute))(0))
+
+    losses = own_curve(runner, steps, seconds, names=changed, pinned=pinned, until=done, each=undecay)
+    zeroed = {*undecayed, *(attribute for _, attribute in held)}
+    penalty = _penalty_left(runner, moved, [t for t in terms if t.name not in zeroed], last[0]) if terms and losses else None
     floats = [
         (name, float(np.max(np.abs(value))))
         for name, value in (cut or {n: v for n, v in data.items() if v.ndim > axis and v.shape[axis] == size}).items()
@@ -567,7 +605,78 @@ def tiny_batch(
         losses, samples, size, tuple(cut), largest if largest is not None and largest[1] >= LARGE_VALUES else None, asked=steps,
         alike=_alike_rows(whole, axis), soft=next((n for n, v in whole.items() if _soft_targets(v, axis)), None),
         noise=drawn_noise(source_tree(runner.path)[1], loop), raw_targets=raw,
+        undecayed=(*sorted(n for n in undecayed if n not in (rebound or {})), *(f"{name}.{attribute}" for name, attribute in held)),
+        penalty=penalty,
     )
+
+
+def _penalty_left(runner: Runner, moved: list[Any], terms: list[Any], namespace: dict[str, Any]) -> float | None:
+    """The L2 penalty's share of the loss the passes end at, ½·λ·c·Σp² over the parameters its gradient
+    terms scale (`dW2 = ... + c * λ * W2`, `decay_terms`), at the strength the passes ran at: a setting
+    `tiny_batch` could not set to 0 (a default argument, a global of a function the loop calls from
+    inside a function of its own). The replay found the gradients right, so `c·λ·p` is the gradient of
+    the loss's penalty and ½·c·λ·Σp² its value. None without such a term, or a strength it can read."""
+    from backprop_doctor.replay.state import describe
+    from backprop_doctor.static.files import source_tree
+    from backprop_doctor.static.penalty_strength import setting_site
+
+    pulls: dict[str, float] = {}
+    for term in terms:
+        strength = _strength_held(namespace, term.name)
+        if strength is None and (site := setting_site(source_tree(runner.path)[1], term.name)) is not None:
+            strength = site.value
+        if strength is not None and strength > 0:
+            pulls.setdefault(_last_part(term.parameter), strength * term.factor)
+    total, seen = 0.0, set()
+    for m in moved:
+        name = describe(m.path) if m.path is not None else None
+        if name is None or name in seen or _last_part(name) not in pulls:
+            continue
+        seen.add(name)
+        try:
+            value = resolve(namespace, m.path)
+        except Exception:  # noqa: BLE001 - a path the passes' namespace does not hold
+            continue
+        if isinstance(value, np.ndarray) and value.dtype.kind == "f" and np.all(np.isfinite(value)):
+            total += 0.5 * pulls[_last_part(name)] * float(np.sum(np.square(value, dtype=np.float64)))
+    return total if total > 0 else None
+
+
+def _strength_held(namespace: dict[str, Any], name: str) -> float | None:
+    """The setting `name` as the passes read it: a name of theirs, else an attribute of an object they hold."""
+    if _strength(namespace.get(name)):
+        return float(namespace[name])
+    for value in list(namespace.values()):
+        attributes = getattr(value, "__dict__", None) if not isinstance(value, (type, np.ndarray)) else None
+        if isinstance(attributes, dict) and _strength(attributes.get(name)):
+            return float(attributes[name])
+    return None
+
+
+def _last_part(path: str) -> str:
+    """`W2` of `params['W2']`, `self.W2`, `net.params["W2"]`."""
+    return re.split(r"[.\[\]'\"]+", path.strip("]'\""))[-1]
+
+
+def _strength(value: Any) -> bool:
+    """A penalty's strength as a program holds it: a positive number (not a flag)."""
+    return isinstance(value, (int, float, np.floating)) and not isinstance(value, bool) and math.isfinite(value) and value > 0
+
+
+def _held_strengths(values: dict[str, Any], penalties: set[str]) -> list[tuple[str, str]]:
+    """(name, attribute) of the penalty settings (`penalties`) the objects of the state hold as attributes of
+    their own (`net.weight_decay_lambda`, set by `TwoLayerNet(..., weight_decay=0.05)`), not a module's,
+    a class's or a function's."""
+    import types
+
+    found: list[tuple[str, str]] = []
+    for name, value in values.items():
+        if isinstance(value, (types.ModuleType, type, types.FunctionType, types.MethodType, np.ndarray)):
+            continue
+        attributes = getattr(value, "__dict__", None)
+        if isinstance(attributes, dict):
+            found += [(name, attribute) for attribute in sorted(penalties) if _strength(attributes.get(attribute))]
+    return found
 
 
 _TARGET_NAME = re.compile(r"(?i)y\w*|t|ts|targets?\w*|prices?\w*|values?")
@@ -611,12 +720,14 @@ ALIKE_SHARE = 0.1  # inputs with at most this share of distinct rows, some repea
 
 
 def _alike_rows(data: dict[str, np.ndarray], axis: int) -> tuple[str, str, int, int] | None:
-    """(inputs, targets, distinct rows, samples) when the step's inputs (the float array of most features)
-    have few distinct samples (`ALIKE_SHARE`) and some sample repeats another's inputs with a different
-    target: every feature standardised away (`X.std(axis=1)` over two features leaves ±1), a column
-    copied over the others. Nothing in such inputs tells those samples apart."""
+    """(inputs, targets, distinct rows, samples) when the step's inputs (the float array of most features,
+    one-hot targets aside when another is there) have few distinct samples (`ALIKE_SHARE`) and some
+    sample repeats another's inputs with a different target: every feature standardised away
+    (`X.std(axis=1)` over two features leaves ±1), a column copied over the others. Nothing in such
+    inputs tells those samples apart."""
     arrays = {n: np.moveaxis(v, axis, 0).reshape(v.shape[axis], -1) for n, v in data.items()}
     inputs = [n for n, v in arrays.items() if data[n].dtype.kind == "f" and v.shape[1] >= 2]
+    inputs = [n for n in inputs if not _one_hot(arrays[n])] or inputs  # `T = np.eye(3)[labels]`: the targets, of more columns
     if not inputs:
         return None
     x = max(inputs, key=lambda n: arrays[n].shape[1])
@@ -634,6 +745,11 @@ def _alike_rows(data: dict[str, np.ndarray], axis: int) -> tuple[str, str, int, 
             if len(members) > 1 and np.any(members != members[0]):
                 return x, y, distinct, size
     return None
+
+
+def _one_hot(rows: np.ndarray) -> bool:
+    """Every row (one per sample) all 0 but for a single 1: one-hot class targets."""
+    return bool(rows.size) and bool(np.all((rows == 0) | (rows == 1))) and bool(np.all(rows.sum(axis=1) == 1))
 
 
 LONG_SECONDS = 3.0  # the time a loss that stalls over `STEPS` passes is given to fall over the loop's own passes

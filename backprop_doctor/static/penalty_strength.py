@@ -8,7 +8,8 @@
 `decay_terms` finds the terms `c * S * P` a gradient adds (`dW = ... + reg * W`, `dW += 2 * lam * W`)
 where `S` is a setting's name (`reg`, `self.lambd`, `weight_decay`) that some statement of the file
 also reads while squaring (the loss's penalty): the learning rate is never such a setting.
-`setting_site` is the line where that setting is given its number. Nothing here runs user code.
+`setting_site` is the line where that setting is given its number (`replay.curve.tiny_batch` sets the
+settings to 0, or weighs the penalty they scale, for its few samples). Nothing here runs user code.
 """
 
 from __future__ import annotations
