@@ -26,7 +26,7 @@ import numpy as np
 from backprop_doctor.observe.budget import Deadline
 
 from backprop_doctor.observe.record import number
-from backprop_doctor.replay.runner import Runner
+from backprop_doctor.replay.runner import Runner, compiled
 from backprop_doctor.replay.state import resolve
 from backprop_doctor.static.steps import SUMMED
 from backprop_doctor.scalar_autograd import node_number
@@ -160,7 +160,7 @@ def own_curve(
         else:
             # the loss the program reports, over the whole data set its pass walks (not only its first minibatch, whose
             # penalty `lmbda / len(data)` would weigh forty times as much): what the program's own curve shows
-            read(lambda: eval(site.reported or site.expression, namespace))  # noqa: S307 - the user's own expression
+            read(lambda: eval(compiled(site.reported or site.expression), namespace))  # noqa: S307 - the user's own expression
 
     check = ast.parse(f"if {_NOTE}(globals()):\n    break").body[0]
     own = sum(1 for stmt in loop.body if any(stmt is p for p in step.prefix))  # the prefix's statements of this body

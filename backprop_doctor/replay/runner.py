@@ -182,7 +182,7 @@ class Runner:
                     value = namespace.get(site.bound)
                 else:
                     with contextlib.redirect_stdout(io.StringIO()), self.guards.active() if self.guards is not None else contextlib.nullcontext():
-                        value = eval(_expression(site.expression), namespace)  # noqa: S307 - the user's own expression
+                        value = eval(compiled(site.expression), namespace)  # noqa: S307 - the user's own expression
             except Exception:  # noqa: BLE001 - a loss written after the update may need names the prefix does not make
                 continue
             found = number(value)
@@ -237,7 +237,7 @@ class Runner:
 
 
 @functools.lru_cache(maxsize=256)
-def _expression(text: str) -> Any:
+def compiled(text: str) -> Any:
     """A loss expression compiled once: a replay reads it after every run (thousands for a corrected curve)."""
     return compile(text, "<string>", "eval")
 
