@@ -665,6 +665,12 @@ def _blamed_sentence(what: str, error: float, pattern: gradcheck.Pattern | None,
     store = where.text.split("=")[0].rstrip(" +-*/@") if "=" in where.text else "the row"
     if not blamed.looped and blamed.fix is None:
         return f"{found}: line {blamed.store_line} only scales it by one number, which cannot make it wrong this way; {REDERIVE}"
+    if blamed.read_at is not None and blamed.fix is not None:  # `dh = da @ Wh` at the end of a step of backpropagation through time
+        return (
+            f"{found}, after line {blamed.store_line}: it is what the loop hands on to its next pass (line {blamed.read_at} "
+            f"reads it there), so every pass after the first starts from it: write `{blamed.fix}`, with which every compared "
+            "element agrees"
+        )
     if not blamed.looped:
         return f"{found}, before line {blamed.store_line} finishes it: write `{blamed.fix}`, with which every compared element agrees"
     if blamed.fix is not None:
@@ -692,6 +698,8 @@ def _stage_sentence(what: str, error: float, pattern: gradcheck.Pattern | None, 
 def _blamed_pattern(blamed: rewrites.Blamed | None) -> str | None:
     if blamed is None:
         return None
+    if blamed.read_at is not None:
+        return "wrong-for-the-next-pass"  # `dh = da @ Wh` handed back to the time step before
     return "wrong-in-sample-loop" if blamed.looped else "wrong-before-it-is-finished"
 
 

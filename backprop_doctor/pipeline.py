@@ -112,8 +112,11 @@ _GENERIC_METHOD = re.compile(r"`(\w+)\.(forward|backward)`")
 
 def _callees_first(findings: list[Finding], tree: ast.Module, path: str) -> list[Finding]:
     """A wrong gradient in a function that calls another wrong one is that one's symptom
-    (`rnn_backward` over a wrong `rnn_step_backward`): it is marked as caused by it, so the
-    helper ranks first. Only the file's own top-level functions, called by plain name, count."""
+    (`rnn_backward` over a wrong `rnn_step_backward`; a Nielsen network's `backprop` method over a wrong
+    `sigmoid_prime` it calls by name; a model's `backward` over a wrong `self.squash_grad`): it is marked as
+    caused by it, so the helper ranks first. The file's own functions count, each by its outermost def (a
+    top-level function, or a method of a class), called by plain name or, from a method, as `self.name(...)`
+    for a method of its class; two that call one another are left as they are."""
     from backprop_doctor.static.definitions import enclosing, find_function
     from backprop_doctor.static.tree import walk
 
@@ -127,16 +130,31 @@ def _callees_first(findings: list[Finding], tree: ast.Module, path: str) -> list
     homes: dict[int, tuple[str, frozenset[str]]] = {}
     for f in wrong:
         inner = enclosing(path, f.line)  # type: ignore[arg-type]
-        top = inner.qualname.split(".")[0] if inner is not None else ""
-        node = find_function(tree, top) if top else None  # a method's class is no function: left out
-        if node is not None:
-            homes[id(f)] = (top, frozenset(n.func.id for n in walk(node) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)))
+        if inner is None:
+            continue
+        outer = inner.qualname.split(".<locals>.")[0]  # "backprop_step", "Network.backprop"
+        node = find_function(tree, outer)
+        if node is None:
+            continue
+        owner = outer.rpartition(".")[0]  # the class of a method, "" for a function
+        called: set[str] = set()
+        for n in walk(node):
+            if not isinstance(n, ast.Call):
+                continue
+            if isinstance(n.func, ast.Name):
+                called.add(n.func.id)
+            elif owner and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name) and n.func.value.id == "self":
+                called.add(f"{owner}.{n.func.attr}")
+        homes[id(f)] = (outer, frozenset(called))
     causes: dict[int, Finding] = {}
     for f in wrong:
         own = homes.get(id(f))
         if own is None:
             continue
-        callee = next((g for g in wrong if (w := homes.get(id(g))) is not None and w[0] != own[0] and w[0] in own[1]), None)
+        callee = next(
+            (g for g in wrong if (w := homes.get(id(g))) is not None and w[0] != own[0] and w[0] in own[1] and own[0] not in w[1]),
+            None,
+        )  # fmt: skip
         if callee is not None:
             causes[id(f)] = callee
     return [f.replace(caused_by=causes[id(f)].key()) if id(f) in causes and f.caused_by is None else f for f in findings]

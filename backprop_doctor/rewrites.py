@@ -34,6 +34,7 @@ class Blamed:
     fix: str | None  # None: the store only copies what that statement computes, and no one change of it is right
     store_line: int
     looped: bool  # the store is in a per-sample loop; else an earlier write of the same array is blamed
+    read_at: int | None = None  # a statement after the store that hands its value on to the loop's next pass: the line reading it there
 
 
 def first_wrong(
@@ -64,6 +65,7 @@ def first_wrong(
         return None
     statements = alternatives.loop_statements(function, store_line)
     looped = statements is not None
+    carried = {id(s): line for s, line in alternatives.carried_statements(function, store_line)} if looped else {}
     if statements is None:
         statements = alternatives.written_before(function, store_line)
     if statements is None:
@@ -92,7 +94,7 @@ def first_wrong(
                     func.__code__ = original
                 if right:
                     end = statement.end_lineno or statement.lineno
-                    found.append((alternative.rank, order, Blamed(statement.lineno, end, ast.unparse(statement), alternative.text, store_line, looped)))
+                    found.append((alternative.rank, order, Blamed(statement.lineno, end, ast.unparse(statement), alternative.text, store_line, looped, carried.get(id(statement)))))
                     break
             if found and min(f[0] for f in found) == alternatives.LIKELY:
                 break  # a later statement's change can only tie it, and the earlier statement wins a tie

@@ -98,8 +98,20 @@ def run(context: Any) -> Iterator[Finding]:
         if (broadcast := column_against_vector_finding(result, context.source, NAME)) is not None:
             yield broadcast  # `pred - y`, (N, 1) and (N,): an (N, N) array every gradient after it comes from
             continue
-        for finding in _findings(result, context.source):
+        for finding in _findings(result, context.source, _derivatives_right(context)):
             yield _named_in_its_loop(finding, result, context.source)
+
+
+def _derivatives_right(context: Any) -> dict[str, str]:
+    """derivative -> its function, for each activation and derivative pair the layer checks found right
+    (`sigmoid/sigmoid_derivative`, its one array `x` "ok"): a wrong adjoint computed by one is wrong by what it is
+    handed, not by it."""
+    verdicts: dict[str, set[tuple[str, str]]] = {}
+    for m in getattr(context, "measurements", None) or ():
+        forward, slash, derivative = (m.layer or "").partition("/")
+        if slash and forward.isidentifier() and derivative.isidentifier():
+            verdicts.setdefault(m.layer, set()).add((m.param, m.verdict))
+    return {layer.partition("/")[2]: layer.partition("/")[0] for layer, seen in verdicts.items() if seen == {("x", "ok")}}
 
 
 def _named_in_its_loop(finding: Finding, result: Any, source: Any) -> Finding:
@@ -468,7 +480,7 @@ def _number(value: float) -> str:
     return f"{value:.3g}"
 
 
-def _findings(result: Any, source: Any) -> Iterator[Finding]:
+def _findings(result: Any, source: Any, derivatives_right: dict[str, str] | None = None) -> Iterator[Finding]:
     path = source.path
     step = result.step
     loss = result.loss
@@ -670,6 +682,13 @@ def _findings(result: Any, source: Any) -> Iterator[Finding]:
                 f", although {_names(inputs)}, which it is computed from, {'is' if len(inputs) == 1 else 'are'} right" if inputs else ""
             )
             advice = cached_advice(cached)
+        elif helper is not None and pattern == "wrong-derivative" and helper[0] in (derivatives_right or {}):
+            # `dZ1 = dA1 * sigmoid_derivative(cache["A1"])`: the helper was checked right against its function, so what the
+            # statement hands it is wrong, and the statement stays named
+            diagnosis += (
+                f"; `{helper[0]}` (line {helper[1]}), which it multiplies by, is right on its own (checked against "
+                f"`{derivatives_right[helper[0]]}`): what line {adjoint.line} hands it is what is wrong"  # type: ignore[index]
+            )
         elif helper is not None:  # `dout = huber_grad(out - y, delta)`: the wrong value is made inside the helper
             name, line = helper
             diagnosis += f", and `{name}` computes it (line {line})"

@@ -57,7 +57,51 @@ def loop_statements(function: FunctionNode, line: int) -> list[ast.stmt] | None:
     if store is None or not _stores_part(store):
         return None
     body = [s for s in body if s.lineno <= store.lineno]
-    return body if len(body) > 1 else None
+    carried = [s for s, _ in carried_statements(function, line)]
+    return [*carried, *body] if len(body) > 1 or carried else None
+
+
+def carried_statements(function: FunctionNode, line: int) -> list[tuple[ast.stmt, int]]:
+    """(statement, the line that reads what it binds) for each assignment of the outermost `for` loop around
+    the statement at `line` that comes after that statement and binds a name the loop reads at or before it
+    with nothing of the loop binding it first: the value it hands on to the loop's next pass (backpropagation
+    through time's `dh = da @ Wh.T` at the end of a step, read as `da = dh * (1 - h ** 2)` by the step before).
+    A wrong one makes the store wrong from the second pass on, though it comes after it."""
+    loops = [n for n in walk(function) if isinstance(n, ast.For) and n.lineno < line <= (n.end_lineno or n.lineno)]
+    if not loops:
+        return []
+    outer = min(loops, key=lambda n: n.lineno)
+    body = list(_simple(outer.body))
+    store = next((s for s in body if s.lineno <= line <= (s.end_lineno or s.lineno)), None)
+    if store is None:
+        return []
+    end = store.end_lineno or store.lineno
+    before = [s for s in body if s.lineno <= store.lineno]
+    found = []
+    for statement in body:
+        if statement.lineno <= end or not isinstance(statement, ast.Assign):
+            continue
+        names = {n.id for t in statement.targets for n in ast.walk(t) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        reader = next((r for name in sorted(names) if (r := _read_first(before, name)) is not None), None)
+        if reader is not None:
+            found.append((statement, reader))
+    return found
+
+
+def _read_first(statements: list[ast.stmt], name: str) -> int | None:
+    """The line of the first of `statements` that reads `name` before any of them binds it; None when one binds it
+    first, or none reads it."""
+    for statement in statements:
+        value = getattr(statement, "value", None)
+        reads = value is not None and any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(value))
+        if isinstance(statement, ast.AugAssign) and isinstance(statement.target, ast.Name) and statement.target.id == name:
+            reads = True
+        if reads:
+            return statement.lineno
+        targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]  # type: ignore[attr-defined]
+        if any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store) for t in targets for n in ast.walk(t)):
+            return None
+    return None
 
 
 def written_before(function: FunctionNode, line: int) -> list[ast.stmt] | None:
