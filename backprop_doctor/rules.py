@@ -14,7 +14,9 @@ means adding that module and its test; nothing else lists it.
 
 The metadata is read from the check files' text (`static.header`), without importing them: a
 report needs every rule's stage and summary, but only the pipeline runs checks,
-and a check module is imported when its `run` is first called.
+and a check module is imported when its `run` is first called. What the text gave is kept in the
+checks' `__pycache__/rules.json` for the next command (`registry`), and a process that has imported
+every check (a worker) reads them from their modules.
 """
 
 from __future__ import annotations
