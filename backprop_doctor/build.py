@@ -878,7 +878,12 @@ def _input_cases(layer: Any, batch: int, rng: np.random.Generator, train: bool) 
             if columns and not _runs(layer, x, None, train, backward=True):
                 forward_only = x if forward_only is None else forward_only
                 continue
-            cases.append((f"x {x.shape}", x, None))
+            if (positive := _in_domain(layer, x, train)) is not None:
+                # `np.log(x)`, `np.sqrt(x)`: NaN where x < 0 is the right output, not an overflow
+                x, single = positive, positive[:1].copy()
+                cases.append((f"positive x {x.shape} (forward gives NaN for x < 0)", x, None))
+            else:
+                cases.append((f"x {x.shape}", x, None))
             if _runs(layer, single, None, train) and not _uses_batch_statistics(cls, train):
                 cases.append((f"single sample x {single.shape}", single, None))
             break
@@ -890,6 +895,27 @@ def _input_cases(layer: Any, batch: int, rng: np.random.Generator, train: bool) 
         if _runs(layer, image, None, train, backward=True):
             cases.append((f"{UNBATCHED} x {image.shape}", image, None))
     return cases
+
+
+def _in_domain(layer: Any, x: np.ndarray, train: bool) -> np.ndarray | None:
+    """`x` made positive (|x| + 0.5) when forward on `x` gives NaN and on that gives finite numbers only:
+    a function defined for positive inputs (a logarithm, a square root), whose NaN for x < 0 is the
+    right output; None otherwise (a forward that overflows on any input keeps `x`)."""
+    def nan_out(value: np.ndarray) -> bool | None:
+        def call() -> Any:
+            return ClassLayer(_copy(layer), train=train).forward(value.copy())
+
+        out = _trial(call)
+        if not is_float_array(out):
+            return None
+        if np.isnan(out).any():
+            return True
+        return False if np.isfinite(out).all() else None  # inf without NaN: an overflow, not a domain
+
+    if not (is_float_array(x) and (x <= 0).any()) or nan_out(x) is not True:
+        return None
+    positive = np.abs(x) + 0.5
+    return positive if nan_out(positive) is False else None
 
 
 UNBATCHED = "one unbatched sample"  # a case whose first axis is not a batch: no batch-wide probe applies

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from backprop_doctor.findings import CALLED_OTHERWISE, FRAMEWORK_OBJECTS, STAND_IN, WHOLE_NETWORK, Finding, Report
+from backprop_doctor.findings import BACKWARD_UNUSED, CALLED_OTHERWISE, FRAMEWORK_OBJECTS, STAND_IN, WHOLE_NETWORK, Finding, Report
 from backprop_doctor.rules import STAGES, all_rules, stage_rank
 
 NOTHING_COMPARED = "nothing-compared"  # the pattern of the error `rank` adds when no gradient was compared
@@ -261,13 +261,21 @@ def _nothing_checked(report: Report, findings: list[Finding]) -> Finding | None:
         )
     reasons, advice = [], []
     ran = False  # an object built and run, whose forward gave nothing to compare: the file's own doing
+    # layers whose backward raised on the program's own inputs, though the program runs them forward only
+    # (a DeZero step that has not written `backward` yet): a warning each, so nothing the file gets wrong
+    dormant = {f.layer: f for f in findings if f.pattern == BACKWARD_UNUSED and f.layer}
     for b in report.built:
+        unused = dormant.get(b.what.partition(" (line ")[0])
         if b.what in standins:
             reasons.append(f"`{b.what}` needs a module that is missing here")
             advice.append("install the missing module or put it beside your file")
         elif b.skipped and b.skipped.endswith("it is not written yet"):  # a template as handed out
             reasons.append(" ".join(b.skipped.split()))
             advice.append("write it and check again")
+        elif not b.skipped and unused is not None:
+            what = "is not written yet (it raises NotImplementedError)" if "raised NotImplementedError" in unused.message else "raised (below)"
+            reasons.append(f"`{b.what}` ran forward only: its backward, which your program never calls, {what}")
+            advice.append("check a program that calls backward")
         elif b.skipped:
             reasons.append(f"`{b.what}` could not be built ({' '.join(b.skipped.split())})")
             advice.append(f"pass `--build '{b.what}(...)'` with literal arguments")

@@ -6,7 +6,10 @@ results, and keeps its inputs and outputs (`self.inputs`, `self.outputs`,
 `self.input`), which backward then reads. Calling `forward` directly would leave
 backward without them, so such a layer is called the way its class is meant to be
 called: its inputs wrapped in the class `__call__` makes (`Variable(x)`), its
-outputs and its backward's results unwrapped to arrays (`.data`).
+outputs and its backward's results unwrapped to arrays (`.data`). Its upstream
+gradient is an array, or a `Variable` as the framework hands it once gradients are
+`Variable`s: when backward raises on the array, or turns it into an array of
+`Variable`s (`gy * cos(x)` with a `Variable` the array does not defer to).
 
 Example:
     class Function:
@@ -187,12 +190,13 @@ def not_usable(layer: Any, error: BaseException) -> str | None:
 
 def run_backward(backward: Any, layer: Any, *upstream: Any) -> Any:
     """`backward(*upstream)` with the upstream gradients as arrays (as the book's first steps give them),
-    or else in the wrapper (as DeZero gives them once gradients are `Variable`s); its result as arrays.
+    or else in the wrapper (as DeZero gives them once gradients are `Variable`s), also when the arrays
+    give an array of the wrapper's objects; its result as arrays.
     When both raise, the error of the first is the one shown. A number (a loss's `dout=1`) is given as a
     0-d array, the only kind DeZero's `Variable` holds."""
     upstream = tuple(np.asarray(g, dtype=np.float64) if isinstance(g, (int, float)) else g for g in upstream)
     try:
-        return unwrapped(backward(*upstream))
+        result = unwrapped(backward(*upstream))
     except Exception as error:  # noqa: BLE001 - user code: try the other way it may be written for
         if wrapper(type(layer)) is None:
             raise
@@ -200,3 +204,21 @@ def run_backward(backward: Any, layer: Any, *upstream: Any) -> Any:
             return unwrapped(backward(*[wrapped(type(layer), g) for g in upstream]))
         except Exception:  # noqa: BLE001
             raise error from None
+    if wrapper(type(layer)) is not None and _holds_objects(result):
+        # `gy * cos(x)` with `cos(x)` a `Variable` the array does not defer to (no `__array_priority__`):
+        # NumPy made an object array of `Variable`s, where the framework, which hands backward its
+        # upstream gradient as a `Variable`, gets one `Variable`
+        try:
+            again = unwrapped(backward(*[wrapped(type(layer), g) for g in upstream]))
+        except Exception:  # noqa: BLE001 - user code: the array's result stands, and is reported as it is
+            return result
+        return result if _holds_objects(again) else again
+    return result
+
+
+def _holds_objects(value: Any) -> bool:
+    """Whether `value` (an array, or a tuple of them) holds an object array: NumPy's array of the
+    wrapper's instances, not numbers."""
+    if isinstance(value, tuple):
+        return any(_holds_objects(v) for v in value)
+    return isinstance(value, np.ndarray) and value.dtype == object

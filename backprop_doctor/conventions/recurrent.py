@@ -204,6 +204,22 @@ def _runs(layer: Any, x: np.ndarray, extras: list[np.ndarray], train: bool) -> A
     return None
 
 
+def _backward_runs(layer: Any, extras: dict[str, Any], outputs: int, train: bool, x: np.ndarray) -> bool:
+    """Whether forward and then backward (on ones shaped like the output) of a copy of the layer run
+    on `x` and `extras`, as a trial: NumPy's global RNG seeded as before every forward and put back."""
+    state = np.random.get_state()
+    try:
+        np.random.seed(FORWARD_SEED)
+        work = MultiInput(copy.deepcopy(layer), {k: np.array(v, copy=True) for k, v in extras.items()}, outputs, train=train)
+        out = work.forward(x.copy())
+        work.backward(np.ones_like(np.asarray(out, dtype=np.float64)))
+    except Exception:  # noqa: BLE001 - user code, on shapes the tool guessed
+        return False
+    finally:
+        np.random.set_state(state)
+    return True
+
+
 def _matrices(layer: Any) -> list[np.ndarray]:
     arrays = [v for v in vars(layer).values() if is_float_array(v)]
     arrays += [p for p in listed_arrays(layer) if is_float_array(p)]
@@ -264,6 +280,7 @@ def build(cls: type, context: Any, rng: np.random.Generator) -> list[Case]:
                         return [Case(shapes, adapter, x)]
                 continue
             # also a vector or columns to multiply (`np.dot(W, x)` of a gate given W first)
+            fallback: list[Case] = []  # the first inputs forward runs on, when backward runs on none
             for other in [x_shape, *states, "indices", (x_shape[-1],), (x_shape[-1], n), "weights"]:
                 # the other inputs: like x, hidden states, or integer indices (EmbeddingDot's idx)
                 if other == "weights":  # `forward(x, W, b)` given its weights by its network
@@ -280,7 +297,14 @@ def build(cls: type, context: Any, rng: np.random.Generator) -> list[Case]:
                 keys = [f"{name} (input {i + 2})" if name == "x" else name for i, name in enumerate(names[1:])]
                 adapter = MultiInput(layer, dict(zip(keys, extras)), outputs, train=context.options.train)
                 shapes = ", ".join(f"{k} {np.shape(v)}" for k, v in [(names[0], x), *zip(names[1:], extras)])
+                if not _backward_runs(layer, dict(zip(keys, extras)), outputs, context.options.train, x):
+                    # `x.dot(W)` runs on a vector W too, and gives one number per sample; its backward
+                    # (`gy @ W.T`, a DeZero `MatMul`) is written for the matrix its callers give it
+                    fallback = fallback or [Case(shapes, adapter, x)]
+                    continue
                 return [Case(shapes, adapter, x)]
+            if fallback:  # backward raises on every shape forward takes: the engine says where
+                return fallback
     if errors:
         raise builder._raised(f"{cls.__name__}(...) raised {type(errors[-1]).__name__}: {errors[-1]}", errors[-1])
     if first is not None:

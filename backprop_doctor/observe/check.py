@@ -27,7 +27,7 @@ from backprop_doctor import api, build
 from backprop_doctor.conventions._classlayer import is_loss_layer, loss_of_pair
 from backprop_doctor.conventions.networks import Network
 from backprop_doctor.conventions import containers, layer_methods, model_backward
-from backprop_doctor.findings import Built, Finding, Report
+from backprop_doctor.findings import BACKWARD_UNUSED, Built, Finding, Report
 from backprop_doctor.observe.record import Call, Instance, Record, TooLarge, scalar
 from backprop_doctor.observe.tracer import BACKWARD
 from backprop_doctor.options import Options
@@ -443,6 +443,7 @@ def _dormant(finding: Finding, layer: str, backward: str) -> Finding:
         return finding
     return finding.replace(
         severity="warning",
+        pattern=BACKWARD_UNUSED,
         message=f"{finding.message.split(': fix the')[0]}, though your program never calls `{layer}.{backward}` "
         f"(its training uses `{layer}` forward only): fix it before anything calls it, or delete it",
     )
