@@ -524,6 +524,8 @@ def _value_for(name: str, cls_name: str, default: Any, rng: np.random.Generator,
         return default
     if low in ("input_size", "n_in", "in_features", "input_dim") and not isinstance(sizes.get(low), tuple):
         return 12
+    if (letter := _letter_size(name)) is not None:
+        return letter
     if re.fullmatch(r"sizes|dims|architecture|topology|structure|(?:net(?:work)?|layers?|model)_?(?:dims?|sizes?|shape|structure|widths)", low):
         return [12, 8, 8, CLASSES]  # `MLP(sizes)`, `Net(layer_dims)`: every layer's width, the input's first
     if low.endswith("_list") or low.endswith("_sizes"):  # `hidden_size_list`: one size per layer
@@ -561,6 +563,34 @@ def _value_for(name: str, cls_name: str, default: Any, rng: np.random.Generator,
     if any(word in low for word in ("activation", "func", "prime", "derivative")) or low in ("fn", "f", "df"):
         raise Unsupported(f"its constructor takes a function (`{name}`): its subclasses that pass one are checked")
     raise BuildError(f"cannot guess a value for the constructor argument `{name}`")
+
+
+# the one-letter sizes of cs231n and its heirs (`FeedForwardNet(D, C, H)`, `TwoLayerNet(D_in, H, D_out)`, `RNN(V, D, H)`)
+LETTER_SIZES = {"D": 12, "H": 8, "C": CLASSES, "K": CLASSES, "V": 6, "E": 6, "M": 6, "N": 6, "T": 4, "F": 4, "L": 2}
+_LETTER = re.compile(r"(?P<letter>[DHCKVEMNTFL])(?:_?(?P<side>in|out|h|x|\d))?")
+
+
+def _letter_size(name: str) -> int | None:
+    """The size a one-letter argument names: an input dimension `D`, classes `C`, hidden `H` (`H1`, `H2`),
+    `D_in` and `D_out`; upper case only (`f`, `p`, `w` in lower case are a function, a rate, a weight)."""
+    match = _LETTER.fullmatch(name)
+    if match is None:
+        return None
+    if match["side"] == "out":
+        return CLASSES
+    if match["side"] == "in":
+        return 12
+    return LETTER_SIZES[match["letter"]]
+
+
+def integer_size(name: str, cls_name: str = "") -> int | None:
+    """The integer size `_value_for` gives an argument named `name` with no default (`n_out`, `vocab_size`,
+    `D`), or None when the name says no size."""
+    try:
+        value = _value_for(name, cls_name, inspect.Parameter.empty, np.random.default_rng(0), {})
+    except (BuildError, Unsupported):
+        return None
+    return value if isinstance(value, int) and not isinstance(value, bool) and "seed" not in name.lower() else None
 
 
 WIDTHS = ("nodes", "units", "neurons", "n_nodes", "n_units", "n_neurons", "num_nodes", "num_units", "num_neurons")

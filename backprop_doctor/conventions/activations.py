@@ -232,10 +232,13 @@ def _defaults(cls: type) -> dict[str, Any]:
         params = inspect.signature(cls).parameters.values()
     except (TypeError, ValueError):
         return kwargs
+    from backprop_doctor.build import integer_size
+
     for p in params:
         if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) or p.default is not p.empty:
             continue
-        kwargs[p.name] = 0.1
+        size = integer_size(p.name, cls.__name__)  # `Embedding(n_out, vocab_size)`: sizes, not rates
+        kwargs[p.name] = size if size is not None else 0.1
     return kwargs
 
 

@@ -79,6 +79,8 @@ def _arguments(cls: type) -> list[str] | None:
         return names
     if len(names) == 1 and names[0] in TARGETS:  # backward(label): from the prediction forward kept
         return names
+    if _cached(names):  # backward(y_pred, y_train, cache) returning the gradients alone: named, not checked yet
+        return names
     loss = getattr(cls, "loss", None)
     if not names and not [p for p in parameters(backward)] and callable(loss) and len(required_inputs(loss)) == 2:
         return []
@@ -90,6 +92,17 @@ def _input_again(names: list[str], given: str) -> bool:
     target (and a learning rate), not an upstream gradient; what it returns or updates are the
     parameters' gradients, of a loss only its training loop computes."""
     return 2 <= len(names) <= 3 and names[0] == given and names[1] in TARGETS and all(n in RATES for n in names[2:])
+
+
+CACHES = ("cache", "caches", "cached")
+TRAINING_TARGETS = ("y_train", "y_batch", "t_train", "t_batch", "labels_batch", "y_mb")
+
+
+def _cached(names: list[str]) -> bool:
+    """`backward(y_pred, y_train, cache)`: the prediction, the target and forward's cache, and no
+    upstream gradient (a model that hands its gradients to a solver and computes its loss elsewhere,
+    `train_step(X, y)`); `conventions.cache_models` takes those returning the loss with them first."""
+    return len(names) == 3 and names[0] in PREDICTIONS and (names[1] in TARGETS or names[1] in TRAINING_TARGETS) and names[2] in CACHES
 
 
 def recognise(cls: type, namespace: dict[str, Any]) -> bool:
@@ -107,6 +120,11 @@ def why_not_checked(cls: type) -> str | None:
         return None
     if not arguments:
         return "its backward() starts from the loss that `loss(x, t)` computed, not from an upstream gradient: not checked yet"
+    if _cached(arguments):
+        return (
+            f"its backward({', '.join(required_inputs(cls.backward))}) starts from the prediction, the target and its "
+            "forward's cache, not from an upstream gradient, and its loss is computed elsewhere: not checked yet"
+        )
     if len(arguments) == 1:
         return (
             f"its backward({arguments[0]}) starts from the target and the prediction its forward kept, not from an "
@@ -285,7 +303,7 @@ def build(cls: type, context: Any, rng: np.random.Generator) -> list[Case]:
         case = _as_the_program_trains_it(cls, context)
         if case is not None:
             return [case]
-    if arguments is None or len(arguments) == 1 or _input_again(arguments, required_inputs(cls.forward)[0].lower()):
+    if arguments is None or len(arguments) == 1 or _cached(arguments) or _input_again(arguments, required_inputs(cls.forward)[0].lower()):
         raise NotChecked(why_not_checked(cls) or "not a model whose backward computes its own loss")
     try:
         kwargs = builder.infer_kwargs(cls, rng)

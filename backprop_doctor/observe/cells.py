@@ -245,7 +245,36 @@ def _returned_per_input(layer: Any, others: list[np.ndarray]) -> dict[str, np.nd
     returned = returned_names(function_node(backward))
     if len(names) != len(others) or len(returned) != 1 + len(others):
         return {}
+    kept = _kept_as(function_node(forward))
+    upstream = next(iter(_parameters(backward)), None)  # `return dout, dout`: an AddLayer's two gradients
     for name, given, array in zip(names, returned[1:], others):
-        if given.lower() not in (f"d{name}".lower(), f"d_{name}".lower(), f"grad_{name}".lower()) or not (isinstance(array, np.ndarray) and array.dtype.kind == "f"):
+        said = {f"{prefix}{n}".lower() for n in (name, *kept.get(name, ())) for prefix in ("d", "d_", "grad_")}
+        if upstream is not None and len(others) == 1:
+            said.add(upstream.lower())
+        if given.lower() not in said or not (isinstance(array, np.ndarray) and array.dtype.kind == "f"):
             return {}
     return dict(zip(names, others))
+
+
+def _kept_as(node: Any) -> dict[str, set[str]]:
+    """{parameter: attributes forward stores it in}: `self.y = n` keeps `n` as `y`, so a backward
+    returning `dx, dy` for `forward(self, fruit, n)` names the gradient of `n` by its attribute."""
+    import ast
+
+    if node is None or not node.args.args:
+        return {}
+    me = node.args.args[0].arg
+    kept: dict[str, set[str]] = {}
+
+    def pair(target: ast.expr, value: ast.expr) -> None:
+        if isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple) and len(target.elts) == len(value.elts):
+            for t, v in zip(target.elts, value.elts):
+                pair(t, v)
+        elif isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == me and isinstance(value, ast.Name):
+            kept.setdefault(value.id, set()).add(target.attr)
+
+    for n in ast.walk(node):
+        if isinstance(n, ast.Assign):
+            for target in n.targets:
+                pair(target, n.value)
+    return kept

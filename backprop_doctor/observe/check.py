@@ -455,6 +455,9 @@ def _check_layer(out: Checked, instance: Instance, options: Options, shown: str,
         _skip(out, instance, shown, "the program never ran its forward")
         return
     obj = instance.state if instance.state is not None else instance.obj
+    given = ""
+    if _plain_numbers(call):  # the book's `forward(0)`, `MulLayer().forward(100, 2)`
+        call, given = _numbers_as_arrays(instance, obj, call, options.seed)
     arrays = _layer_arrays(call)
     if len(call.args) > len(arrays) and _required(obj.forward) > len(arrays):
         _skip(out, instance, shown, "its forward also needs arguments that are not arrays (lengths, masks as lists): not checked yet")
@@ -488,7 +491,7 @@ def _check_layer(out: Checked, instance: Instance, options: Options, shown: str,
     names = ["x", "t"] if loss else _argument_names(obj.forward, len(arrays))
     axis = _batch_axis(arrays[0], arrays[1] if loss else None, _held_arrays(obj))
     spread = loss and _sorted_labels(arrays[1], axis)
-    shapes = f"forward (line {call.line}): {_given(arrays, names, axis, spread)}{note}"
+    shapes = f"forward (line {call.line}): {_given(arrays, names, axis, spread)}{given}{note}"
     one_sample = np.ndim(arrays[0]) < 2 or (np.ndim(arrays[0]) == 2 and 1 in np.shape(arrays[0]))  # a vector, a row or a column
     if not _holds_batch_state(obj, arrays[0]) and not one_sample:  # one sample is kept whole
         samples = _samples(arrays[0], axis)
@@ -523,6 +526,76 @@ def _check_layer(out: Checked, instance: Instance, options: Options, shown: str,
     )
     if case is not None and np.ndim(case[1]) >= 1 and np.shape(case[1])[0] >= 2 and case[1].dtype.kind == "f":
         out.layers.append(build.Built(instance.name, obj, _how(instance, shown), [case], line=instance.line))
+
+
+def _plain_numbers(call: Call) -> bool:
+    """A forward call given Python numbers only (`forward(0)`, `forward(apple, apple_num)`)."""
+    return bool(call.args) and all(isinstance(a, (int, float)) and not isinstance(a, bool) for a in call.args)
+
+
+NUMBER_SHAPE = (4, 5)  # the arrays a layer first called with Python numbers is checked on
+
+
+def _numbers_as_arrays(instance: Instance, obj: Any, call: Call, seed: int) -> tuple[Call, str]:
+    """The forward call to check a layer on whose first forward the program gave Python numbers.
+
+    A later forward call of the program given arrays, when there is one (a Relu tried on `3`, then
+    on `np.random.randn(5)`). Else float arrays of `NUMBER_SHAPE` in place of the numbers, when
+    forward takes them and returns finite float arrays of their shape: a layer that works on
+    numbers with NumPy's operators works on arrays element by element, and one element would hide
+    a gradient right only there (`dout * 0.25` for a sigmoid tried at 0, a Relu tried at 3 only
+    on its slope). Normal draws first, both signs; else, for a forward defined on one side only
+    (`np.log(x)`), draws of each number's sign (its size times 0.5 to 1.5). Else the program's
+    numbers as 0-d float arrays, checked where the program called it (`math.exp(x)`, `if x > 0:`).
+    The note says which, for the report's shapes."""
+    for later in instance.calls.get(call.name, []):
+        if later.returned and later.args and any(isinstance(a, np.ndarray) and a.dtype.kind == "f" for a in later.args) and all(
+            isinstance(a, np.ndarray) or (isinstance(a, (int, float)) and not isinstance(a, bool)) for a in later.args
+        ):
+            return later, f" (its first forward, line {call.line}, was given Python numbers: checked on this later call's arrays)"
+    rng = np.random.default_rng(seed)
+    numbers = ", ".join(repr(a) for a in call.args)
+    both = [rng.standard_normal(NUMBER_SHAPE) for _ in call.args]
+    signed = [float(v) * rng.uniform(0.5, 1.5, NUMBER_SHAPE) if abs(float(v)) > 1e-12 else a for v, a in zip(call.args, both)]
+    for arrays, which in ((both, "normal draws"), (signed, "draws of their signs")):
+        result = _trial_forward(obj, arrays, call.kwargs)
+        if result is not None:
+            return Call(call.name, tuple(arrays), dict(call.kwargs), call.file, call.line, result, True), (
+                f" (your program gave it Python numbers, {numbers}: checked on arrays of {which})"
+            )
+    scalars = [np.array(float(a)) for a in call.args]
+    result = _trial_forward(obj, scalars, call.kwargs, zero_d=True)
+    if result is None:
+        return call, ""
+    return Call(call.name, tuple(scalars), dict(call.kwargs), call.file, call.line, result, True), (
+        f" (your program gave it Python numbers, {numbers}: checked at them, as 0-d arrays)"
+    )
+
+
+def _trial_forward(obj: Any, arrays: list[np.ndarray], kwargs: dict[str, Any], zero_d: bool = False) -> Any:
+    """What forward returns on copies of `arrays`, when it is a float array of their shape or a
+    tuple of such (a number for 0-d inputs); None when it raises or returns anything else."""
+    import warnings
+
+    shape = np.broadcast_shapes(*(np.shape(a) for a in arrays))
+
+    def fits(value: Any) -> bool:
+        if zero_d and isinstance(value, (float, np.floating)):
+            return bool(np.isfinite(value))
+        return isinstance(value, np.ndarray) and value.dtype.kind == "f" and value.shape == shape and bool(np.all(np.isfinite(value)))
+
+    state = np.random.get_state()
+    try:
+        work = copy.deepcopy(obj)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = work.forward(*[a.copy() for a in arrays], **kwargs)
+    except Exception:  # noqa: BLE001 - a forward written for numbers only (`math.exp(x)`, `if x > 0:`)
+        return None
+    finally:
+        np.random.set_state(state)
+    parts = result if isinstance(result, tuple) else (result,)
+    return result if parts and all(fits(p) for p in parts) else None
 
 
 SATURATED = 30.0  # scores this far apart put a softmax's smaller probabilities below float64's resolution
