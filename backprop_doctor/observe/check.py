@@ -26,7 +26,7 @@ import numpy as np
 from backprop_doctor import api, build
 from backprop_doctor.conventions._classlayer import is_loss_layer, loss_of_pair
 from backprop_doctor.conventions.networks import Network
-from backprop_doctor.conventions import containers, layer_methods, model_backward
+from backprop_doctor.conventions import containers, layer_methods, model_backward, stepped_cells
 from backprop_doctor.findings import Built, Finding, Report
 from backprop_doctor.observe.record import Call, Instance, Record, TooLarge, scalar
 from backprop_doctor.observe.tracer import BACKWARD
@@ -455,6 +455,9 @@ def _check_layer(out: Checked, instance: Instance, options: Options, shown: str,
         return
     obj = instance.state if instance.state is not None else instance.obj
     arrays = _layer_arrays(call)
+    if stepped_cells.recognise(type(obj), {}) and len(arrays) == 1 and isinstance(arrays[0], np.ndarray) and np.ndim(arrays[0]) >= 1:
+        _check_stepped_cell(out, instance, obj, arrays[0], call, options, shown)
+        return
     if len(call.args) > len(arrays) and _required(obj.forward) > len(arrays):
         _skip(out, instance, shown, "its forward also needs arguments that are not arrays (lengths, masks as lists): not checked yet")
         return
@@ -522,6 +525,24 @@ def _check_layer(out: Checked, instance: Instance, options: Options, shown: str,
     )
     if case is not None and np.ndim(case[1]) >= 1 and np.shape(case[1])[0] >= 2 and case[1].dtype.kind == "f":
         out.layers.append(build.Built(instance.name, obj, _how(instance, shown), [case], line=instance.line))
+
+
+def _check_stepped_cell(out: Checked, instance: Instance, obj: Any, x: np.ndarray, call: Call, options: Options, shown: str) -> None:
+    """A cell that takes one time step per call, forward and backward (`conventions.stepped_cells`): checked
+    from the program's own state over a sequence of steps shaped like its first recorded input, the way
+    the program calls it (forward T times, then backward T times)."""
+    from backprop_doctor.engine import LayerCheck
+
+    try:
+        case = stepped_cells.program_case(obj, x, np.random.default_rng(options.seed))
+    except Exception as error:  # noqa: BLE001 - user code, or a cell the adapter cannot take
+        _skip(out, instance, shown, f"it could not be checked as the program called it ({type(error).__name__}: {error})")
+        return
+    result = LayerCheck(case.adapter, case.x, None, options, label=instance.name).run()
+    result.built = []
+    out.report.extend(result)
+    label = instance.name if instance.line is None else f"{instance.name} (line {instance.line})"
+    out.report.built.append(Built(label, _how(instance, shown), f"forward (line {call.line}): x {tuple(np.shape(x))}; {case.label}", origin="observed", line=instance.line))
 
 
 SATURATED = 30.0  # scores this far apart put a softmax's smaller probabilities below float64's resolution
