@@ -296,6 +296,7 @@ class CellRestarts:
     def __init__(self) -> None:
         self.start: dict[str, Any] | None = None
         self.after: dict[str, Any] | None = None
+        self.none = False  # the first call left no such cells: every later call runs as it is
 
     @staticmethod
     def _copies(layer: Any, names: tuple[str, ...] | list[str], source: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -307,6 +308,8 @@ class CellRestarts:
             setattr(layer, name, value)
 
     def forward(self, layer: Any, run: Any) -> Any:
+        if self.none:
+            return run()
         if self.start is None:
             names = held_cells(layer)
             if names:
@@ -315,6 +318,7 @@ class CellRestarts:
                 out = run()
                 names = held_cells(layer)
                 if not names:
+                    self.none = True
                     return out
                 self.start = self._copies(layer, names)  # made by that first call: start every call from them
         self._restore(layer, self.start)
