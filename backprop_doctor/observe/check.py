@@ -479,6 +479,13 @@ def _check_layer(out: Checked, instance: Instance, options: Options, shown: str,
     if not arrays or any(isinstance(a, TooLarge) for a in arrays):
         _skip(out, instance, shown, "its recorded input is too large to keep" if arrays else "its forward was given no array")
         return
+    if call.result is None and not getattr(layer_methods(obj), "output", None) and _return_never_used(type(obj)):
+        _skip(
+            out, instance, shown,
+            f"its forward returns nothing by design (it keeps what it computes on the instance, and no call of "
+            f"`{type(obj).__name__}.forward` in the file uses a value it returns): no output to compare its gradients against",
+        )
+        return
     returned = loss_of_pair(call.result, arrays[0]) if len(arrays) == 2 else call.result  # `return probs, loss` by design
     loss = len(arrays) >= 2 and not isinstance(returned, (tuple, list)) and np.size(returned) == 1 and _number(returned)  # forward(x, t) -> loss
     obj, arrays = _floated(obj, arrays, loss)
@@ -525,6 +532,39 @@ def _check_layer(out: Checked, instance: Instance, options: Options, shown: str,
     )
     if case is not None and np.ndim(case[1]) >= 1 and np.shape(case[1])[0] >= 2 and case[1].dtype.kind == "f":
         out.layers.append(build.Built(instance.name, obj, _how(instance, shown), [case], line=instance.line))
+
+
+def _return_never_used(cls: type) -> bool:
+    """Whether `cls.forward` keeps what it computes on the instance (`self.x.append(...)`, `self.out = ...`) and every
+    call of a `forward` method in its file is a statement of its own (`net.forward(x)`), whose value nothing reads: a
+    stateful network whose backward reads its own lists (`self.x[-1]`), not a layer that forgot `return out`."""
+    import ast
+    import inspect
+
+    from backprop_doctor.conventions._classlayer import assigned_attributes, function_node
+    from backprop_doctor.static.files import source_tree
+
+    node = function_node(getattr(cls, "forward", None))
+    if node is None or not (assigned_attributes(node) or any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "append" for n in ast.walk(node))):
+        return False
+    try:
+        path = inspect.getsourcefile(cls)
+    except (TypeError, OSError):
+        return False
+    tree = source_tree(path)[1] if path else None
+    if tree is None:
+        return False
+    made = {
+        t.id for n in ast.walk(tree) if isinstance(n, ast.Assign) and isinstance(n.value, ast.Call)
+        and isinstance(n.value.func, (ast.Name, ast.Attribute)) and (getattr(n.value.func, "id", None) or getattr(n.value.func, "attr", None)) == cls.__name__
+        for t in n.targets if isinstance(t, ast.Name)
+    }  # fmt: skip
+    alone = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Expr)}
+    calls = [
+        n for n in ast.walk(tree)
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "forward" and isinstance(n.func.value, ast.Name) and n.func.value.id in made
+    ]  # fmt: skip
+    return bool(calls) and all(id(c) in alone for c in calls)
 
 
 def _check_stepped_cell(out: Checked, instance: Instance, obj: Any, x: np.ndarray, call: Call, options: Options, shown: str) -> None:
