@@ -483,7 +483,7 @@ def _check_layer(out: Checked, instance: Instance, options: Options, shown: str,
         _skip(
             out, instance, shown,
             f"its forward returns nothing by design (it keeps what it computes on the instance, and no call of "
-            f"`{type(obj).__name__}.forward` in the file uses a value it returns): no output to compare its gradients against",
+            f"`{type(obj).__name__}.forward` in the file uses a value it returns), so there is no output to compare its gradients against: not checked yet",
         )
         return
     returned = loss_of_pair(call.result, arrays[0]) if len(arrays) == 2 else call.result  # `return probs, loss` by design
