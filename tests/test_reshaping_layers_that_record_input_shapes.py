@@ -2,7 +2,9 @@
 X.shape)`) and reshapes its backward's gradient to the first recorded shape, the list emptied only by
 its framework's flush, is a layer: its backward's argument (`dLdY`, `dL_dout`) is the upstream
 gradient, not the input of a derivative. It is checked with one forward then one backward on the same
-shape, and passes; a backward that reshapes to the wrong shape is still found."""
+shape, and passes; a backward that reshapes to the wrong shape is still found. A merge layer written
+the same way whose forward takes a list of inputs (`X[0]`, `len(X)`) is listed as not checked, with
+that reason, not fed one batch as if it were its inputs."""
 
 from __future__ import annotations
 
@@ -89,3 +91,32 @@ def test_an_unrolling_layer_with_a_spelled_out_gradient_name_passes(tmp_path):
 def test_an_unrolling_layer_that_reshapes_to_the_wrong_layout_is_found(tmp_path):
     path = planted(tmp_path, "net.py", NETWORK, "return dL_dout.reshape(self.seen[0])", "return dL_dout.reshape(self.seen[0][::-1]).T")
     assert "Unroll" in {f["layer"] for f in errors(check(path))}
+
+
+MERGE = '''\
+import numpy as np
+
+
+class Merge:
+    def __init__(self):
+        self.kept = []
+
+    def forward(self, X):
+        total = X[0].copy()
+        for i in range(1, len(X)):
+            total += X[i]
+        self.kept.append(X)
+        return np.tanh(total)
+
+    def backward(self, dLdY):
+        X = self.kept[0]
+        total = sum(X[1:], X[0].copy())
+        return [dLdY * (1 - np.tanh(total) ** 2) for _ in X]
+'''
+
+
+def test_a_merge_layer_over_a_list_of_inputs_is_listed_as_not_checked(tmp_path):
+    report = check(write(tmp_path, "merge.py", MERGE))
+    assert errors(report) == []
+    (built,) = [b for b in report["built"] if b["what"] == "Merge"]
+    assert "list of inputs" in (built["skipped"] or "")
