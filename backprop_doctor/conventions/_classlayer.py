@@ -318,6 +318,9 @@ class ClassLayer(Adapter):
             self.dout_is_input = True  # the adapter multiplies backward's f'(x) by the upstream gradient itself
         self._x_shape: tuple[int, ...] | None = None  # forward's input, to tell a local derivative shaped like it
         self._returned = _returned_gradients(layer, backward) if self.methods.convention == "book" and not self._listed else {}
+        from backprop_doctor.conventions.stepped_cells import CellRestarts
+
+        self._cells = CellRestarts()  # cells taking one time step per call that the layer holds (`stepped_cells`)
 
     def forward(self, x: np.ndarray, t: np.ndarray | None = None) -> Any:
         forward = getattr(self.layer, self.methods.forward)
@@ -325,7 +328,7 @@ class ClassLayer(Adapter):
         self._inputs = (x, t)
         self._x_shape = tuple(np.shape(x))
         with flags_set(self.layer, self.methods, self.train):
-            out = call_forward(self.layer, self.methods, *((x, t) if self.is_loss else (x,)), **kwargs)
+            out = self._cells.forward(self.layer, lambda: call_forward(self.layer, self.methods, *((x, t) if self.is_loss else (x,)), **kwargs))
         if out is None and self.methods.output:
             out = getattr(self.layer, self.methods.output, None)
         if self.methods.mean_of_forward and isinstance(out, np.ndarray) and out.size > 1:
@@ -335,6 +338,7 @@ class ClassLayer(Adapter):
         return out
 
     def backward(self, dout: Any) -> tuple[np.ndarray | None, dict[str, Any]]:
+        self._cells.backward(self.layer)  # held cells stepped back from what the last forward left
         backward = getattr(self.layer, self.methods.backward)
         if self.methods.backward_gets_prediction:
             x, t = self._inputs

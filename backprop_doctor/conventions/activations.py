@@ -32,7 +32,8 @@ A class whose `__call__` turns a weight vector into one number (a penalty such a
 
 Recognised by: a class with `__call__`/`gradient`, `fn`/`grad`, `function`/
 `derivative`, `activation`/`prime` (or a stateless `forward(x)`/`backward(output)`
-pair whose backward takes no upstream gradient), or functions `f` and
+pair whose backward takes no upstream gradient: not one named like a loss's gradient, `dLdY`, and not
+beside a forward that keeps something, also by `self.in_dims.append(X.shape)`), or functions `f` and
 `f_prime`/`f_derivative`/`f_deriv`/`f_grad`/`df`, each with one argument; then a
 trial call that shows the function is elementwise. The gradient is
 `dout * derivative`, where `derivative` is what the second method returns.
@@ -45,6 +46,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import re
 from typing import Any
 
 import numpy as np
@@ -108,12 +110,29 @@ def _stateless_local(cls: type, derivative: str) -> bool:
     """`forward(x)` keeps nothing and `backward(output)`/`derivative(x)` takes no upstream gradient.
     A forward run by its class's `__call__`, which keeps the inputs (DeZero's `Neg`), is a layer's."""
     fnode, dnode = function_node(getattr(cls, "forward")), function_node(getattr(cls, derivative))
-    if fnode is None or dnode is None or assigned_attributes(fnode) or calls_forward(cls, "forward"):
+    if fnode is None or dnode is None or assigned_attributes(fnode) or calls_forward(cls, "forward") or _pushes(fnode):
         return False
     argument = required_inputs(getattr(cls, derivative))[0].lower()
     if _delegates(fnode) or _named_after(argument, fnode):
         return False  # `forward(xs)` that runs `self.embed.forward(xs)`, `backward(dhs)` of its `hs`: a composite layer
-    return argument not in UPSTREAM_NAMES and not argument.startswith(("d_", "grad"))
+    return argument not in UPSTREAM_NAMES and not argument.startswith(("d_", "grad")) and not UPSTREAM_SPELLED.match(argument)
+
+
+# `dLdY`, `dL_dout`, `dloss_dz`: the loss's gradient of an output, spelled out
+UPSTREAM_SPELLED = re.compile(r"d(l|loss|e|err|j|c|cost)_?d[a-z_]*")
+
+
+def _pushes(node: Any) -> bool:
+    """Whether a forward keeps something by a call on what the instance holds (`self.in_dims.append(X.shape)`,
+    `self.cache["x"].append(x)`), which `assigned_attributes` does not see: a layer's state, not a stateless function."""
+    for n in ast.walk(node):
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in ("append", "extend", "insert", "update", "setdefault"):
+            root = n.func.value
+            while isinstance(root, (ast.Attribute, ast.Subscript)):
+                root = root.value
+            if isinstance(root, ast.Name) and root.id == "self":
+                return True
+    return False
 
 
 def _delegates(node: Any) -> bool:

@@ -30,7 +30,11 @@ Recognised by: a class with one of the method pairs below, both taking the
 same two arguments with the same names, one named like a target and the other
 like a prediction; confirmed by trial calls on probabilities (N, C) with one-hot,
 integer or real-valued targets, where the gradient has the prediction's shape.
-The gradient is what the second method returns.
+The gradient is what the second method returns. A loss written for one column of predictions
+(`grad(y, y_pred) = -2 / len(y) * (y - y_pred)` beside `np.mean((y - y_pred) ** 2)`, k times the mean's
+gradient on (n, k) arrays) is checked on 1-d predictions and targets: where the file's own code calls
+it on one column (`loss.grad(Y[:, k], F[:, k])` on an instance it made), or, with no such caller, when
+its gradient follows its loss on one column and not on (n, k) arrays (`_one_column`).
 
 The same pair written as two functions, `mse(y_true, y_pred)` and `mse_prime(y_true, y_pred)`
 (a `losses.py` beside the layers), is checked the same way: the derivative is the function named
@@ -296,6 +300,9 @@ def build(cls: Any, context: Any, rng: np.random.Generator) -> list[Case]:
         raise NotChecked(str(error)) from error
     except Exception as error:
         raise builder._raised(f"{cls.__name__}(...) raised {type(error).__name__}: {error}", error) from error
+    column = _one_column(cls, context, rng, n, obj, loss, gradient, prediction)
+    if column is not None:
+        return [column]
     for what, t in _targets(n, rng):
         adapter = LossObject(obj, loss, gradient, prediction)
         if _trial(adapter, p, t):
@@ -304,6 +311,110 @@ def build(cls: Any, context: Any, rng: np.random.Generator) -> list[Case]:
         raise NotChecked(f"`{cls.__name__}.{loss}` raises NotImplementedError: a base class")
     # Nothing runs: let the engine report what the loss raises, at the user's line.
     return [Case(f"prediction {p.shape}, one-hot targets (every target tried raised)", LossObject(obj, loss, gradient, prediction), p, _targets(n, rng)[0][1])]
+
+
+def _one_column(cls: type, context: Any, rng: np.random.Generator, n: int, obj: Any, loss: str, gradient: str, prediction: int) -> Case | None:
+    """The case of a loss written for one column of predictions (`grad(y, y_pred) = -2 / len(y) * (y - y_pred)`
+    beside `np.mean((y - y_pred) ** 2)`): 1-d predictions and targets (n,), where the file's own code calls
+    its methods on one column (`loss.grad(Y[:, k], Y_pred[:, k])`), or, where no caller says, when its
+    gradient follows its loss on one column and not on (n, k) arrays (where it is a multiple of the mean's).
+    None: the loss is checked on (n, k) arrays as before."""
+    p1 = rng.uniform(0.1, 0.9, n)
+    t1 = rng.uniform(0.1, 0.9, n)
+    made = LossObject(obj, loss, gradient, prediction)
+    if not _trial(made, p1, t1):
+        return None
+    source = getattr(context, "source", None)
+    called = _called_on_columns(cls, (loss, gradient), getattr(source, "tree", None))
+    if called is not None:
+        return Case(f"prediction {p1.shape}, real-valued targets {t1.shape} (one column, as line {called} calls it)", made, p1, t1)
+    if _agrees(made, p1, t1, rng) is not True:
+        return None
+    p2 = rng.uniform(0.1, 0.9, (n, CLASSES))
+    for _what, t2 in _targets(n, rng):
+        wide = LossObject(obj, loss, gradient, prediction)
+        if _trial(wide, p2, t2):
+            if _agrees(wide, p2, t2, rng) is not False or _summed(wide, p2, t2, rng) != 1:
+                return None  # right on (n, k) arrays too (or a summed loss's gradient, divided back): checked on them
+            return Case(
+                f"prediction {p1.shape}, real-valued targets {t1.shape} (its gradient follows its loss on one column, "
+                f"not on ({n}, {CLASSES}) arrays: written for one column)",
+                made, p1, t1,
+            )
+    return Case(f"prediction {p1.shape}, real-valued targets {t1.shape} (one column: no (n, k) targets tried run)", made, p1, t1)
+
+
+def _agrees(adapter: LossObject, p: np.ndarray, t: Any, rng: np.random.Generator) -> bool | None:
+    """Whether the adapter's gradient follows its loss along two random directions (None: not measurable)."""
+    for _ in range(2):
+        try:
+            slope, analytic = _along(adapter, p, t, rng.choice((-1.0, 1.0), size=p.shape))
+        except Exception:  # noqa: BLE001 - user code
+            return None
+        if not (np.isfinite(slope) and np.isfinite(analytic)):
+            return None
+        if abs(slope - analytic) > 1e-5 * max(abs(slope), abs(analytic)) + 1e-9:
+            return False
+    return True
+
+
+def _called_on_columns(cls: type, methods: tuple[str, ...], checked: Any = None) -> int | None:
+    """The line of a call in the checked file (the tree `checked`) or the class's own file of one of `methods` on an instance (`loss.grad(y, y_pred)`)
+    whose arguments are one column of an array (`Y[:, k]`, or a name bound to one in the same function)."""
+    import ast
+    import inspect
+
+    from backprop_doctor.static.files import source_tree
+
+    try:
+        path = inspect.getsourcefile(cls)
+    except (TypeError, OSError):
+        path = None
+    trees = [t for t in (checked, source_tree(path)[1] if path else None) if t is not None]
+    names = {m for m in methods if m != "__call__"}
+    for tree in trees:
+        line = _column_call(tree, names, cls.__name__)
+        if line is not None:
+            return line
+    return None
+
+
+def _column_call(tree: Any, names: set[str], made: str) -> int | None:
+    """`_called_on_columns` in one tree: the receiver a name the same function binds to `made(...)`."""
+    import ast
+
+    def column(node: ast.AST) -> bool:
+        return (
+            isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Tuple) and len(node.slice.elts) == 2
+            and isinstance(node.slice.elts[0], ast.Slice) and node.slice.elts[0].lower is None and node.slice.elts[0].upper is None
+            and not isinstance(node.slice.elts[1], ast.Slice)
+        )  # fmt: skip
+
+    for function in (f for f in ast.walk(tree) if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))):
+        columns: set[str] = set()
+        instances: set[str] = set()
+        for node in ast.walk(function):
+            if isinstance(node, ast.Assign):
+                pairs = (
+                    zip(node.targets[0].elts, node.value.elts)
+                    if isinstance(node.targets[0], ast.Tuple) and isinstance(node.value, ast.Tuple) and len(node.targets[0].elts) == len(node.value.elts)
+                    else [(node.targets[0], node.value)] if len(node.targets) == 1 else []
+                )
+                pairs = list(pairs)
+                columns |= {target.id for target, value in pairs if isinstance(target, ast.Name) and column(value)}
+                instances |= {
+                    target.id for target, value in pairs
+                    if isinstance(target, ast.Name) and isinstance(value, ast.Call) and isinstance(value.func, (ast.Name, ast.Attribute))
+                    and (value.func.id if isinstance(value.func, ast.Name) else value.func.attr) == made
+                }  # fmt: skip
+        for node in ast.walk(function):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in names and len(node.args) >= 2):
+                continue
+            if not (isinstance(node.func.value, ast.Name) and node.func.value.id in instances):
+                continue
+            if all(column(a) or (isinstance(a, ast.Name) and a.id in columns) for a in node.args[:2]):
+                return node.lineno
+    return None
 
 
 def _summed(adapter: LossObject, p: np.ndarray, t: Any, rng: np.random.Generator) -> float:

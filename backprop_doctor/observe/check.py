@@ -26,7 +26,7 @@ import numpy as np
 from backprop_doctor import api, build
 from backprop_doctor.conventions._classlayer import is_loss_layer, loss_of_pair
 from backprop_doctor.conventions.networks import Network
-from backprop_doctor.conventions import containers, layer_methods, model_backward
+from backprop_doctor.conventions import containers, layer_methods, model_backward, stepped_cells
 from backprop_doctor.findings import BACKWARD_UNUSED, Built, Finding, Report
 from backprop_doctor.observe.record import Call, Instance, Record, TooLarge, scalar
 from backprop_doctor.observe.tracer import BACKWARD
@@ -459,6 +459,9 @@ def _check_layer(out: Checked, instance: Instance, options: Options, shown: str,
     if _plain_numbers(call):  # the book's `forward(0)`, `MulLayer().forward(100, 2)`
         call, given = _numbers_as_arrays(instance, obj, call, options.seed)
     arrays = _layer_arrays(call)
+    if stepped_cells.recognise(type(obj), {}) and len(arrays) == 1 and isinstance(arrays[0], np.ndarray) and np.ndim(arrays[0]) >= 1:
+        _check_stepped_cell(out, instance, obj, arrays[0], call, options, shown)
+        return
     if len(call.args) > len(arrays) and _required(obj.forward) > len(arrays):
         _skip(out, instance, shown, "its forward also needs arguments that are not arrays (lengths, masks as lists): not checked yet")
         return
@@ -479,6 +482,13 @@ def _check_layer(out: Checked, instance: Instance, options: Options, shown: str,
     obj, note = _without_regularisation(obj)
     if not arrays or any(isinstance(a, TooLarge) for a in arrays):
         _skip(out, instance, shown, "its recorded input is too large to keep" if arrays else "its forward was given no array")
+        return
+    if call.result is None and not getattr(layer_methods(obj), "output", None) and _return_never_used(type(obj)):
+        _skip(
+            out, instance, shown,
+            f"its forward returns nothing by design (it keeps what it computes on the instance, and no call of "
+            f"`{type(obj).__name__}.forward` in the file uses a value it returns), so there is no output to compare its gradients against: not checked yet",
+        )
         return
     returned = loss_of_pair(call.result, arrays[0]) if len(arrays) == 2 else call.result  # `return probs, loss` by design
     loss = len(arrays) >= 2 and not isinstance(returned, (tuple, list)) and np.size(returned) == 1 and _number(returned)  # forward(x, t) -> loss
@@ -596,6 +606,57 @@ def _trial_forward(obj: Any, arrays: list[np.ndarray], kwargs: dict[str, Any], z
         np.random.set_state(state)
     parts = result if isinstance(result, tuple) else (result,)
     return result if parts and all(fits(p) for p in parts) else None
+
+
+def _return_never_used(cls: type) -> bool:
+    """Whether `cls.forward` keeps what it computes on the instance (`self.x.append(...)`, `self.out = ...`) and every
+    call of a `forward` method in its file is a statement of its own (`net.forward(x)`), whose value nothing reads: a
+    stateful network whose backward reads its own lists (`self.x[-1]`), not a layer that forgot `return out`."""
+    import ast
+    import inspect
+
+    from backprop_doctor.conventions._classlayer import assigned_attributes, function_node
+    from backprop_doctor.static.files import source_tree
+
+    node = function_node(getattr(cls, "forward", None))
+    if node is None or not (assigned_attributes(node) or any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "append" for n in ast.walk(node))):
+        return False
+    try:
+        path = inspect.getsourcefile(cls)
+    except (TypeError, OSError):
+        return False
+    tree = source_tree(path)[1] if path else None
+    if tree is None:
+        return False
+    made = {
+        t.id for n in ast.walk(tree) if isinstance(n, ast.Assign) and isinstance(n.value, ast.Call)
+        and isinstance(n.value.func, (ast.Name, ast.Attribute)) and (getattr(n.value.func, "id", None) or getattr(n.value.func, "attr", None)) == cls.__name__
+        for t in n.targets if isinstance(t, ast.Name)
+    }  # fmt: skip
+    alone = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Expr)}
+    calls = [
+        n for n in ast.walk(tree)
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "forward" and isinstance(n.func.value, ast.Name) and n.func.value.id in made
+    ]  # fmt: skip
+    return bool(calls) and all(id(c) in alone for c in calls)
+
+
+def _check_stepped_cell(out: Checked, instance: Instance, obj: Any, x: np.ndarray, call: Call, options: Options, shown: str) -> None:
+    """A cell that takes one time step per call, forward and backward (`conventions.stepped_cells`): checked
+    from the program's own state over a sequence of steps shaped like its first recorded input, the way
+    the program calls it (forward T times, then backward T times)."""
+    from backprop_doctor.engine import LayerCheck
+
+    try:
+        case = stepped_cells.program_case(obj, x, np.random.default_rng(options.seed))
+    except Exception as error:  # noqa: BLE001 - user code, or a cell the adapter cannot take
+        _skip(out, instance, shown, f"it could not be checked as the program called it ({type(error).__name__}: {error})")
+        return
+    result = LayerCheck(case.adapter, case.x, None, options, label=instance.name).run()
+    result.built = []
+    out.report.extend(result)
+    label = instance.name if instance.line is None else f"{instance.name} (line {instance.line})"
+    out.report.built.append(Built(label, _how(instance, shown), f"forward (line {call.line}): x {tuple(np.shape(x))}; {case.label}", origin="observed", line=instance.line))
 
 
 SATURATED = 30.0  # scores this far apart put a softmax's smaller probabilities below float64's resolution
