@@ -66,6 +66,10 @@ class Capture:
     window: list[dict[str, Any]] = field(default_factory=list)  # the passes after the state's that run no update, each the names the loop rebound (below)
     window_losses: list[float] = field(default_factory=list)  # the program's loss in each pass of the window
     last_pass_only: bool = False  # the window read as its last pass's step alone (an update that skips passes, summing nothing)
+    # a function's loop: the module's own globals (not a copy) and the names of them the loop reads (`X`, `y`, `reg`),
+    # which the functions it calls (`calculate_loss(model)`) read there too (`replay.curve.globals_rebound`)
+    module_globals: dict[str, Any] | None = field(default=None, repr=False, compare=False)
+    globals_read: frozenset[str] = frozenset()
 
 
 # A guarded update (`if step % k == 0:`) that runs once every k passes reads what those k passes
@@ -229,9 +233,12 @@ class StepCapture:
         self._moved.clear()
         module_level = self.step.function is None
         capture.module_level = module_level
-        variables = frame.f_globals if module_level else {**self._globals_read(frame), **frame.f_locals}
+        from_module = {} if module_level else self._globals_read(frame)
+        variables = frame.f_globals if module_level else {**from_module, **frame.f_locals}
         capture.state = State.take(variables, later=_inner_loop_names(self.step), shared_with=None if module_level else frame.f_globals)
         capture.namespace = frame.f_globals if module_level else dict(frame.f_globals)
+        capture.module_globals = None if module_level else frame.f_globals
+        capture.globals_read = frozenset(from_module)
 
     def _open_window(self, frame: types.FrameType) -> None:
         """The first pass after an update that ran once in several passes: the state is taken here."""

@@ -19,6 +19,7 @@ import re
 import sys
 import time
 from dataclasses import dataclass
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -190,7 +191,7 @@ def own_curve(
     namespace[_NOTE] = note
     namespace[_AFTER] = after
     try:
-        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()), globals_rebound(runner, names or {}):
             exec(code, namespace)  # noqa: S102 - the user's own loop, in the sandbox
     except Exception:  # noqa: BLE001 - the loop raised after some passes: the curve so far
         pass
@@ -198,6 +199,33 @@ def own_curve(
         namespace.pop(_NOTE, None)
         namespace.pop(_AFTER, None)
     return [runner.sign * v for v in losses[:steps]]  # a log-likelihood the loop climbs is judged as its negative
+
+
+@contextlib.contextmanager
+def globals_rebound(runner: Runner, names: dict[str, Any]) -> Iterator[None]:
+    """`names` that are the module's globals a function's loop reads (`X`, `y`, `reg_lambda` of a
+    `build_model()` over the module's data) bound in the module itself while the loop runs, and put
+    back after: the functions the pass calls read them there, not in the copy the loop runs in, so a
+    loss `calculate_loss(model)` over the module's `X` is computed on the samples the pass trains on
+    (a tiny batch's five), not on the whole data set. Nothing for a loop at the module's level, whose
+    namespace is the module's own."""
+    capture = runner.capture
+    module = capture.module_globals
+    shared = {k: v for k, v in names.items() if k in capture.globals_read} if module is not None else {}
+    if not shared or module is None:
+        yield
+        return
+    missing = object()
+    kept = {k: module.get(k, missing) for k in shared}
+    module.update(shared)
+    try:
+        yield
+    finally:
+        for k, v in kept.items():
+            if v is missing:
+                module.pop(k, None)
+            else:
+                module[k] = v
 
 
 def walked(runner: Runner, moved: list[Any], steps: int = STEPS, seconds: float = SECONDS) -> tuple[float, float] | None:
