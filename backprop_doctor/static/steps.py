@@ -1267,15 +1267,18 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
             for block in _child_blocks(stmt):
                 visit(block, function, looped or isinstance(stmt, (ast.For, ast.While)))
 
-    def loopless_step(body: list[ast.stmt], function: ast.AST | None) -> TrainingStep | None:
+    def loopless_step(body: list[ast.stmt], function: ast.AST | None, begin: int = 0) -> TrainingStep | None:
         """`weights = weights - lr * gradients` with no training loop around it: the statements from
         the forward pass (the first to read a parameter after its last assignment) to the updates,
-        as one pass of a loop that runs once."""
-        updating = [i for i, stmt in enumerate(body) if not isinstance(stmt, _DEFINITIONS) and reached_by(stmt)]
+        as one pass of a loop that runs once. `begin`: the first statement of `body` it may take (a
+        second section of a script, `_new_section`)."""
+        updating = [i for i, stmt in enumerate(body) if i >= begin and not isinstance(stmt, _DEFINITIONS) and reached_by(stmt)]
         if not updating:
             return None
         first = updating[0]
         last = max(i for i in updating if not any(isinstance(s, (ast.For, ast.While)) and not reached_by(s) for s in body[first:i]))
+        if (section := _new_section(body, updating, first, last, reached_by)) is not None:
+            last = max(i for i in updating if i < section)
         roots = {
             root for i in updating[: updating.index(last) + 1] for site in reached_by(body[i])
             for root in _walked_roots(body[i], site.update.target)
@@ -1283,9 +1286,9 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
         # a loop before the updates bounds a script's step unless it reads the parameters (a forward or a backward over
         # time); a function that makes one step (`training_step(inputs, targets, lr)`) is the step from its first line
         start = max((
-            i + 1 for i in range(first)
+            i + 1 for i in range(begin, first)
             if set(_targets(body[i])) & roots or (isinstance(body[i], (ast.For, ast.While)) and function is None and not _computes_with(body[i], roots))
-        ), default=0)  # fmt: skip
+        ), default=begin)  # fmt: skip
         reading = [i for i in range(start, first) if not isinstance(body[i], ast.Expr) and _computes_with(body[i], roots)]
         if not reading:
             return None  # no forward pass before the update (a test case's gradients handed to `update_parameters`)
@@ -1319,6 +1322,10 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
             step = loopless_step(body, function)
             if step is not None:
                 found.append(step)
+                at = [i for i, stmt in enumerate(body) if not isinstance(stmt, _DEFINITIONS) and reached_by(stmt)]
+                section = _new_section(body, at, at[0], max(at), reached_by) if at else None
+                if section is not None and (second := loopless_step(body, function, begin=section)) is not None:
+                    found.append(second)  # a second section of the script, with parameters of its own: a step of its own
                 break
     # `for epoch in range(n): run_epoch(data)` around a function whose own loop is a step: the
     # inner loop is the step; the outer one only repeats it
@@ -1337,6 +1344,33 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
 
 
 _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)
+
+
+def _new_section(body: list[ast.stmt], updating: list[int], first: int, last: int, reached_by: Any) -> int | None:
+    """Where a script that steps once starts over: after its first run of updates, a statement binding a
+    parameter that run moved to a value of its own (`W1 = np.random.randn(2, 3)`, not `W1 = W1 - lr * dW1`)
+    before a later update. The script is two demonstrations one after the other, each with its own weights
+    (a single sample, then a mini-batch), not one step that updates a weight twice. None when it is not so.
+
+        W1 -= lr * affine1.dW          # the first section's updates
+        ...
+        W1 = np.random.randn(2, 3)     # <- here the second section starts
+        affine1 = Affine(W1, b1)
+        ...
+        W1 -= lr * affine1.dW
+    """
+    run_end = first
+    while run_end + 1 in updating:
+        run_end += 1
+    roots = {root for i in range(first, run_end + 1) for site in reached_by(body[i]) for root in _walked_roots(body[i], site.update.target)} - {None}
+    later = [i for i in updating if i > run_end and i <= last]
+    if not roots or not later:
+        return None
+    for i in range(run_end + 1, later[-1]):
+        stmt = body[i]
+        if isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id in roots for t in stmt.targets) and not (reads(stmt) & roots):
+            return i
+    return None
 
 
 def _alternating(
