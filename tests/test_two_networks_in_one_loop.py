@@ -172,7 +172,8 @@ def _verdicts(report: dict) -> dict[str, str]:
 def test_two_network_objects_with_an_optimizer_each_are_two_clean_steps(tmp_path):
     report = check(write(tmp_path, "objects.py", OBJECTS))
     assert [f for f in report["findings"] if f["severity"] != "info"] == []
-    assert sorted(step["loss"] for step in _steps(report)) == ["small.loss", "wide.loss"]
+    steps = {step["loss"]: [p["name"].split("[")[0] for p in step["parameters"]] for step in _steps(report)}
+    assert steps == {"small.loss": ["small.params"] * 4, "wide.loss": ["wide.params"] * 6}  # each step moves its own network only
     verdicts = _verdicts(report)
     assert len(verdicts) == 10 and set(verdicts.values()) == {"ok"}, verdicts
 
@@ -180,7 +181,8 @@ def test_two_network_objects_with_an_optimizer_each_are_two_clean_steps(tmp_path
 def test_two_dicts_stepped_by_one_function_are_two_clean_steps(tmp_path):
     report = check(write(tmp_path, "dicts.py", DICTS))
     assert [f for f in report["findings"] if f["severity"] != "info"] == []
-    assert sorted(step["loss"] for step in _steps(report)) == ["linear_loss", "mlp_loss"]
+    steps = {step["loss"]: [p["name"].split("[")[0] for p in step["parameters"]] for step in _steps(report)}
+    assert steps == {"linear_loss": ["lin"] * 2, "mlp_loss": ["mlp"] * 4}
     assert set(_verdicts(report)) == {"lin['w']", "lin['c']", "mlp['W1']", "mlp['b1']", "mlp['W2']", "mlp['b2']"}
 
 

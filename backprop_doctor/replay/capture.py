@@ -207,9 +207,21 @@ class StepCapture:
         return self._in_loop
 
     def _in_update(self, frame: types.FrameType, event: str, arg: Any) -> Any:
-        if event == "line" and (frame.f_code.co_filename, frame.f_lineno) in self.sites:
+        if event == "line" and (frame.f_code.co_filename, frame.f_lineno) in self.sites and not self._elsewhere():
             self._at_update(frame, frame.f_lineno)
         return self._in_update
+
+    def _elsewhere(self) -> bool:
+        """Whether the loop's frame stands at a statement of its body outside the step's updates: a helper
+        the step calls to update (`opt.update(small.params, g)`) called by another part of the body for
+        another network (`opt_b.update(wide.params, g2)`, `static.steps._independent`), not by this step."""
+        step, frame = self.step, self.loop_frame
+        if frame is None or step.loopless or step.loop is None:
+            return False
+        line = frame.f_lineno
+        body = step.loop.body
+        inside = body[0].lineno <= line <= max(s.end_lineno or s.lineno for s in body)
+        return inside and not step.update_line <= line <= step.update_end_line
 
     def _done(self, why: str) -> None:
         self.stop = why
