@@ -6,10 +6,13 @@ differ from one position to the next, ended near that floor: `cannot-overfit` (B
 correct model. The probe now reads the fixed positions the network's `forward` or `loss` takes from its
 first input (`contexts[:, 0]`, `contexts[:, 1]`: `static.positions`) and, when its tiny batch is not fitted,
 fits it once more with one value at every position (`Probe.overfit_agreeing`); fitted so, nothing is reported.
+The replay of a program that trains such a model (`step-cannot-overfit`, BPD615) does the same with the array
+of context windows its loop hands first to a method reading fixed positions of it (`replay.curve._read_by_position`,
+`Tiny.agreeing`).
 
 Two styles: a model of layer objects with a params list (`forward(contexts, target)`, `backward(dout)`), and
-a model holding a dict of weights with `loss(contexts, target)` and `gradient(contexts, target)`. Both are
-clean; a loss layer whose backward has its sign flipped is still `cannot-overfit` (and wrong), and a
+a model holding a dict of weights with `loss(contexts, target)` and `gradient(contexts, target)`, each alone and
+trained on a short sentence. All are clean; a rate far too small is still `step-cannot-overfit`; a loss layer whose backward has its sign flipped is still `cannot-overfit` (and wrong), and a
 gradient that counts the scores' softmax once for two positions is still wrong.
 """
 
@@ -114,6 +117,35 @@ class PairSkipGram:
 '''
 
 
+TRAINED = '''\
+words = [0, 1, 2, 3, 4, 1, 5, 6]
+V = 7
+centre = np.eye(V)[words[1:-1]]
+around = np.stack([np.eye(V)[words[:-2]], np.eye(V)[words[2:]]], axis=1)
+model = WordWindow(V, 5)
+for epoch in range(300):
+    loss = model.forward(around, centre)
+    model.backward()
+    for p, g in zip(model.params, model.grads):
+        p -= 1.0 * g
+print(loss)
+'''
+
+TRAINED_WEIGHTS = '''\
+sentence = [2, 0, 3, 1, 0, 4, 5, 1]
+V = 6
+centre = np.eye(V)[sentence[1:-1]]
+around = np.stack([np.eye(V)[sentence[:-2]], np.eye(V)[sentence[2:]]], axis=1)
+model = PairSkipGram(V, 4)
+for epoch in range(400):
+    loss = model.loss(around, centre)
+    grads = model.gradient(around, centre)
+    for k in model.params:
+        model.params[k] -= 1.0 * grads[k]
+print(loss)
+'''
+
+
 def _warned(report: dict) -> list[dict]:
     return [f for f in report["findings"] if f["severity"] != "info"]
 
@@ -148,3 +180,20 @@ def test_the_positions_are_read_from_the_first_argument():
     assert constant_positions(forward) == (0, 1)
     one = ast.parse("def forward(self, x, t):\n    return x[:, 0] + t[:, 1]\n").body[0]
     assert constant_positions(one) == ()
+
+
+def test_the_replayed_step_of_a_layer_model_trained_on_a_sentence_is_clean(tmp_path):
+    report = check(write(tmp_path, "window_trained.py", LAYERS + "\n\n" + TRAINED), training=True)
+    assert _warned(report) == []
+    (step,) = report["extras"]["replay"]
+    assert step["tiny"]["samples"] == 5
+
+
+def test_the_replayed_step_of_a_weight_dict_model_trained_on_a_sentence_is_clean(tmp_path):
+    assert _warned(check(write(tmp_path, "pair_trained.py", WEIGHTS + "\n\n" + TRAINED_WEIGHTS), training=True)) == []
+
+
+def test_a_rate_far_too_small_still_cannot_fit_five_windows(tmp_path):
+    path = write(tmp_path, "window_slow.py", LAYERS + "\n\n" + TRAINED.replace("p -= 1.0 * g", "p -= 1e-6 * g"))
+    report = check(path, training=True)
+    assert [f["code"] for f in _warned(report)] == ["BPD615"]
