@@ -49,6 +49,8 @@ def run(context: Any) -> Iterator[Finding]:
             continue  # out of time before its steps were done: an unfinished run proves nothing
         if training.fitted(tiny):
             continue
+        if training.fitted(probe.overfit_agreeing):
+            continue  # fitted once every position the loss reads apart holds one value: their disagreement is its floor
         if len(tiny.losses) < training.OVERFIT_STEPS and _still_falling(tiny.losses):
             continue  # fewer steps than the full run (a large network's share of the work), its loss still going down
         shape = tiny.shape

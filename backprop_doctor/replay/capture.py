@@ -66,6 +66,10 @@ class Capture:
     window: list[dict[str, Any]] = field(default_factory=list)  # the passes after the state's that run no update, each the names the loop rebound (below)
     window_losses: list[float] = field(default_factory=list)  # the program's loss in each pass of the window
     last_pass_only: bool = False  # the window read as its last pass's step alone (an update that skips passes, summing nothing)
+    # a function's loop: the module's own globals (not a copy) and the names of them the loop reads (`X`, `y`, `reg`),
+    # which the functions it calls (`calculate_loss(model)`) read there too (`replay.curve.globals_rebound`)
+    module_globals: dict[str, Any] | None = field(default=None, repr=False, compare=False)
+    globals_read: frozenset[str] = frozenset()
 
 
 # A guarded update (`if step % k == 0:`) that runs once every k passes reads what those k passes
@@ -203,9 +207,21 @@ class StepCapture:
         return self._in_loop
 
     def _in_update(self, frame: types.FrameType, event: str, arg: Any) -> Any:
-        if event == "line" and (frame.f_code.co_filename, frame.f_lineno) in self.sites:
+        if event == "line" and (frame.f_code.co_filename, frame.f_lineno) in self.sites and not self._elsewhere():
             self._at_update(frame, frame.f_lineno)
         return self._in_update
+
+    def _elsewhere(self) -> bool:
+        """Whether the loop's frame stands at a statement of its body outside the step's updates: a helper
+        the step calls to update (`opt.update(small.params, g)`) called by another part of the body for
+        another network (`opt_b.update(wide.params, g2)`, `static.steps._independent`), not by this step."""
+        step, frame = self.step, self.loop_frame
+        if frame is None or step.loopless or step.loop is None:
+            return False
+        line = frame.f_lineno
+        body = step.loop.body
+        inside = body[0].lineno <= line <= max(s.end_lineno or s.lineno for s in body)
+        return inside and not step.update_line <= line <= step.update_end_line
 
     def _done(self, why: str) -> None:
         self.stop = why
@@ -229,9 +245,12 @@ class StepCapture:
         self._moved.clear()
         module_level = self.step.function is None
         capture.module_level = module_level
-        variables = frame.f_globals if module_level else {**self._globals_read(frame), **frame.f_locals}
+        from_module = {} if module_level else self._globals_read(frame)
+        variables = frame.f_globals if module_level else {**from_module, **frame.f_locals}
         capture.state = State.take(variables, later=_inner_loop_names(self.step), shared_with=None if module_level else frame.f_globals)
         capture.namespace = frame.f_globals if module_level else dict(frame.f_globals)
+        capture.module_globals = None if module_level else frame.f_globals
+        capture.globals_read = frozenset(from_module)
 
     def _open_window(self, frame: types.FrameType) -> None:
         """The first pass after an update that ran once in several passes: the state is taken here."""

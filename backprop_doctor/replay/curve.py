@@ -19,6 +19,7 @@ import re
 import sys
 import time
 from dataclasses import dataclass
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -190,7 +191,7 @@ def own_curve(
     namespace[_NOTE] = note
     namespace[_AFTER] = after
     try:
-        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()), globals_rebound(runner, names or {}):
             exec(code, namespace)  # noqa: S102 - the user's own loop, in the sandbox
     except Exception:  # noqa: BLE001 - the loop raised after some passes: the curve so far
         pass
@@ -198,6 +199,33 @@ def own_curve(
         namespace.pop(_NOTE, None)
         namespace.pop(_AFTER, None)
     return [runner.sign * v for v in losses[:steps]]  # a log-likelihood the loop climbs is judged as its negative
+
+
+@contextlib.contextmanager
+def globals_rebound(runner: Runner, names: dict[str, Any]) -> Iterator[None]:
+    """`names` that are the module's globals a function's loop reads (`X`, `y`, `reg_lambda` of a
+    `build_model()` over the module's data) bound in the module itself while the loop runs, and put
+    back after: the functions the pass calls read them there, not in the copy the loop runs in, so a
+    loss `calculate_loss(model)` over the module's `X` is computed on the samples the pass trains on
+    (a tiny batch's five), not on the whole data set. Nothing for a loop at the module's level, whose
+    namespace is the module's own."""
+    capture = runner.capture
+    module = capture.module_globals
+    shared = {k: v for k, v in names.items() if k in capture.globals_read} if module is not None else {}
+    if not shared or module is None:
+        yield
+        return
+    missing = object()
+    kept = {k: module.get(k, missing) for k in shared}
+    module.update(shared)
+    try:
+        yield
+    finally:
+        for k, v in kept.items():
+            if v is missing:
+                module.pop(k, None)
+            else:
+                module[k] = v
 
 
 def walked(runner: Runner, moved: list[Any], steps: int = STEPS, seconds: float = SECONDS) -> tuple[float, float] | None:
@@ -441,6 +469,7 @@ class Tiny:
     raw_targets: tuple[str, float, float] | None = None  # (name, largest, share of their mean square that is not their mean): `_raw_targets`
     undecayed: tuple[str, ...] = ()  # the weight-decay settings set to 0 for these passes (`reg`, `net.weight_decay`)
     penalty: float | None = None  # what an L2 penalty left at its strength adds to the last loss (`_penalty_left`)
+    agreeing: str | None = None  # a cut array of context positions (`contexts[:, 0]`, `contexts[:, 1]`) with whose positions made one the passes fit
 
     @property
     def judged(self) -> bool:
@@ -453,8 +482,8 @@ class Tiny:
         curve = self.losses
         if len(curve) < TINY_MIN_STEPS or not all(math.isfinite(v) for v in curve) or curve[0] <= 0 or self.soft is not None:
             return False
-        if self.noise is not None:
-            return False
+        if self.noise is not None or self.agreeing is not None:
+            return False  # `agreeing`: positions holding different words put a floor above 0 under a loss summed over them
         if len(curve) < self.asked - 1 and not fitted(curve):
             return False  # out of time before the passes it was given: where it would stop is not known
         if self.mean_only:
@@ -593,6 +622,16 @@ def tiny_batch(
                 setattr(holder, attribute, type(getattr(holder, attribute))(0))
 
     losses = own_curve(runner, steps, seconds, names=changed, pinned=pinned, until=done, each=undecay)
+    agreeing = None
+    if losses and not fitted(losses):
+        for name, value in cut.items():
+            if value.ndim == 3 and 2 <= value.shape[1] <= MAX_POSITIONS and _read_by_position(runner, loop, name):
+                # skip-gram's `model.forward(contexts, target)` sums a loss per context position over the same scores:
+                # with one value at every position that sum has no floor above 0, and a right step fits it
+                same = {**changed, name: np.repeat(value[:, :1], value.shape[1], axis=1)}
+                if fitted(own_curve(runner, steps, seconds, names=same, pinned=pinned, until=done, each=undecay)):
+                    agreeing = name
+                break
     zeroed = {*undecayed, *(attribute for _, attribute in held)}
     penalty = _penalty_left(runner, moved, [t for t in terms if t.name not in zeroed], last[0]) if terms and losses else None
     floats = [
@@ -606,8 +645,34 @@ def tiny_batch(
         alike=_alike_rows(whole, axis), soft=next((n for n, v in whole.items() if _soft_targets(v, axis)), None),
         noise=drawn_noise(source_tree(runner.path)[1], loop), raw_targets=raw,
         undecayed=(*sorted(n for n in undecayed if n not in (rebound or {})), *(f"{name}.{attribute}" for name, attribute in held)),
-        penalty=penalty,
+        penalty=penalty, agreeing=agreeing,
     )
+
+
+MAX_POSITIONS = 8  # context positions of a word window, at most
+
+
+def _read_by_position(runner: Runner, loop: ast.stmt, name: str) -> bool:
+    """Whether the loop hands `name` first to a function or method that reads fixed positions of it
+    (`model.forward(around, centre)` over `contexts[:, 0]`, `contexts[:, 1]`: `static.positions`)."""
+    import inspect
+    import textwrap
+
+    from backprop_doctor.static.positions import constant_positions
+
+    namespace = {**(runner.namespace or {}), **runner.state.values}
+    for node in ast.walk(loop):
+        if not (isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Name) and node.args[0].id == name):
+            continue
+        try:
+            function = eval(compiled(ast.unparse(node.func)), dict(namespace))  # noqa: S307 - a name or attribute of the user's own
+            function = getattr(function, "__func__", function)
+            tree = ast.parse(textwrap.dedent(inspect.getsource(function))).body[0]
+        except Exception:  # noqa: BLE001 - not a function of the user's with a source to read
+            continue
+        if isinstance(tree, (ast.FunctionDef, ast.AsyncFunctionDef)) and constant_positions(tree):
+            return True
+    return False
 
 
 def _penalty_left(runner: Runner, moved: list[Any], terms: list[Any], namespace: dict[str, Any]) -> float | None:

@@ -56,6 +56,7 @@ GUARD_DOMINATES = 0.1  # ... and one that moves it by more than this is most of 
 SMALLEST_DECAY = 1e-6  # a λ within the slope's tolerance and below this is rounding; one set on purpose (1e-3 beside a small row) is not
 MAX_DECAY = 1.0  # an L2 penalty's λ beyond this is no penalty anyone sets: the difference is something else
 SCALE_FLOOR = {"float64": 1e-2, "float32": 1.0}  # ... or times this for an array near zero (a bias at init)
+NUMERICAL_MOST = 0.05  # a program's own finite difference is allowed at most this relative error, however large its step
 
 
 @dataclass
@@ -63,6 +64,7 @@ class Direction:
     numerical: float
     analytic: float
     agrees: bool
+    size: float = 0.0  # the gradient's size along it (‖g‖·‖v‖), when the program's gradient is a finite difference of its own
 
 
 @dataclass
@@ -118,7 +120,7 @@ class Measured:
         scale = self.scale if self.scale is not None and self.proportional else 1.0
         return max(
             (
-                abs(d.numerical - d.analytic / scale) / max(max(abs(d.numerical), abs(d.analytic / scale)) + self.floor, 1e-300)
+                abs(d.numerical - d.analytic / scale) / max(max(abs(d.numerical), abs(d.analytic / scale)) + self.floor + d.size, 1e-300)
                 for d in self.directions
             ),
             default=0.0,
@@ -316,17 +318,22 @@ def _measure(
     rng: np.random.Generator,
     kept: Any = None,
     guard: float = 0.0,
+    own_difference: float = 0.0,
 ) -> Measured:
     """Compare `gradient` with central differences of `loss_moved(delta)` (the loss with `base + delta`);
     `kept`: the entries compared (the others, clipped by the program, are left out of every direction);
     `guard`: how far a guard inside the loss's log takes a right gradient from it here (`log_guard`),
-    which the tolerance allows for."""
+    which the tolerance allows for; `own_difference`: the step of the program's own finite difference, when its
+    gradient is one (`static.finite_differences`): a central difference at step h is off the derivative by
+    about h² of the gradient's size, in every direction (one the derivative is 0 along too)."""
     analytic_array = np.asarray(gradient, dtype=np.float64)
     if kept is not None:
         analytic_array = np.where(kept, analytic_array, 0.0)
     kind = _kind(base)
     h = STEP[kind] * max(_scale(base), SCALE_FLOOR[kind])
-    tolerance = max(TOLERANCE[kind], GUARD_SLACK * guard)
+    own_step = min(own_difference**2, NUMERICAL_MOST)  # the program's finite difference, relative to the gradient's size
+    tolerance = max(TOLERANCE[kind], GUARD_SLACK * guard, own_step)
+    size = float(np.sqrt(np.sum(analytic_array**2))) if own_step else 0.0
     measured = Measured(name, line, shape=tuple(analytic_array.shape), tolerance=tolerance)
     floor = 100 * float(np.finfo(kind).eps) * max(1.0, abs(base_loss)) / h  # the loss's rounding, seen through h
     measured.floor = floor
@@ -346,7 +353,8 @@ def _measure(
     def probe(v: Any) -> Direction:
         analytic = float(np.sum(analytic_array * v))
         estimate = numerical(v, h)
-        agrees = abs(estimate - analytic) <= tolerance * max(abs(estimate), abs(analytic)) + floor
+        along = size * float(np.sqrt(np.sum(np.square(v)))) if own_step else 0.0
+        agrees = abs(estimate - analytic) <= tolerance * max(abs(estimate), abs(analytic)) + floor + own_step * along
         if not agrees:
             ((right, left),) = sides
             closer = numerical(v, h / 10)
@@ -360,7 +368,7 @@ def _measure(
                 # a kink right at the point (a ReLU input exactly 0): its two sides differ by as much at a
                 # tenth of the step, where a curve's would differ ten times less
                 measured.inconclusive = True
-        return Direction(estimate, analytic, agrees)
+        return Direction(estimate, analytic, agrees, along)
 
     for v in directions:
         measured.directions.append(probe(v))
@@ -1340,6 +1348,25 @@ def _close(a: float, b: float) -> bool:
     return abs(a - b) <= 1e-9 * max(1.0, abs(a), abs(b))
 
 
+def _numerical_step(runner: Runner, moved: Moved) -> float:
+    """The step of the finite difference the update's gradient is (`static.finite_differences`): bound by the
+    pass from a call that takes one (`grad = net.gradient(x, t)` over `numerical_gradient(f, self.W)`), called
+    in the update itself, or handed by the pass to an updating function of its own; 0 for any other gradient."""
+    from backprop_doctor.static.finite_differences import called_step, numerical_gradients
+
+    tree = source_tree(runner.path)[1]
+    bound = numerical_gradients(tree, runner.step.prefix)
+    expression = moved.gradient_name or moved.site.gradient
+    root = re.match(r"[^\W\d]\w*", expression)
+    if root is not None and root.group(0) in bound:
+        return bound[root.group(0)]
+    if (step := called_step(moved.site.gradient, tree)) is not None:
+        return step
+    if bound and moved.site.update.function != runner.step.function:
+        return max(bound.values())  # `optimizer.update(params, grads)` with `grads = net.numerical_gradient(x, t)`
+    return 0.0
+
+
 def _parameter(runner: Runner, moved: Moved, base_loss: float, rng: np.random.Generator, scales: tuple[float, ...] = (1.0,)) -> Measured | None:
     """The update's gradient of one parameter measured against the loss; `scales` are the factors the
     program's gradients may carry against a loss that fixes none (a mean where the loss is a sum)."""
@@ -1399,8 +1426,9 @@ def _parameter(runner: Runner, moved: Moved, base_loss: float, rng: np.random.Ge
     if kept is not None and not kept.any():
         return None  # every entry clipped: nothing of the gradient is left to compare
     measured = _measure(
-        describe(moved.path), line, gradient, start, loss_moved, base_loss, rng, kept=kept if kept is not None and not kept.all() else None, guard=runner.log_guard
-    )
+        describe(moved.path), line, gradient, start, loss_moved, base_loss, rng, kept=kept if kept is not None and not kept.all() else None, guard=runner.log_guard,
+        own_difference=_numerical_step(runner, moved),
+    )  # fmt: skip
     if measured.unused and moved.path[0][1] in runner.step.copied_outside:
         return None  # the pass computes with a copy the enclosing loop took (`center = W_in[c].copy()`): not judged here
     if measured.wrong and not measured.unused and broadcast is None:

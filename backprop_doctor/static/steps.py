@@ -1138,8 +1138,11 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
 
     found: list[TrainingStep] = []
     taken = {n.id for n in walk(tree) if isinstance(n, ast.Name)} | {n.arg for n in walk(tree) if isinstance(n, ast.arg)}
+    signatures = _signatures([tree, *(other for _, other, _ in imported)])
 
-    def loop_step(loop: ast.For | ast.While, function: ast.AST | None, start: int = 0, stop: int | None = None) -> TrainingStep | None:
+    def loop_step(
+        loop: ast.For | ast.While, function: ast.AST | None, start: int = 0, stop: int | None = None, among: frozenset[str] | None = None
+    ) -> TrainingStep | None:
         body = loop.body[start:stop]  # one of the loop's alternating steps (`_alternating`), or all of it
         for index, stmt in enumerate(body):
             reached = reached_by(stmt)
@@ -1177,7 +1180,7 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
         from backprop_doctor.static.step_functions import imported_assigned, inner_adjoints, inner_assigned, returned_forwards, time_adjoints  # they build on this module
 
         summed: list[LossSite] = []
-        direct = _losses(loop, prefix, tree, updated, applied)
+        direct = _losses(loop, prefix, tree, updated, applied, among)
         # an error only a loop of the pass computes, one sample at a time (`e = p - yi` in `for i in batch:`
         # that adds each sample's gradient up): the loss it implies is summed over that loop, not its last sample's
         inside = [s for s in prefix if isinstance(s, (ast.For, ast.While))]
@@ -1201,7 +1204,7 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
                 losses=tuple(
                     _paired(site, (*prefix, *updating), reached, functions) for site in (
                         (summed if per_sample else [])
-                        or _on_the_batch(_losses(loop, prefix, tree, updated, applied), prefix, updating) or _per_sample_losses(tree, updating)
+                        or _on_the_batch(_losses(loop, prefix, tree, updated, applied, among), prefix, updating) or _per_sample_losses(tree, updating)
                         or _inner_error_losses(tree, prefix, updating) or _method_losses(tree, (*prefix, *updating)) or summed
                         or _reported_around(function or tree, loop, reached, prefix, updating, functions)
                     )
@@ -1228,6 +1231,9 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
             # one of alternating steps: the losses the other steps compute (in the loop's other statements) are theirs
             first, last = body[0].lineno, max(s.end_lineno or s.lineno for s in body)
             own = split(prefix)
+            if among is not None:  # a network of its own (`_independent`): the losses that read it, wherever the loop computes them
+                mine = tuple(s for s in own.losses if _reads_any(s.expression, among) or (s.implied and first <= s.line <= last))
+                return dataclasses.replace(own, losses=mine, rotated=None)
             return dataclasses.replace(own, losses=tuple(s for s in own.losses if first <= s.line <= last), rotated=None)
         if ahead:  # the state is taken where that computation starts: the update that reads it is the next pass's
             return dataclasses.replace(split(prefix), first_line=prefix[0].lineno, ahead=True)
@@ -1253,23 +1259,26 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
                     _epoch_losses(dataclasses.replace(step, copied_outside=step.copied_outside | _copied_outside(stmt, step)), stmt, tree) for step in found[before:]
                 ]
                 if len(found) == before:
-                    for start, stop in _alternating(stmt, reached_by, tree):
-                        step = loop_step(stmt, function, start, stop)
+                    for start, stop, among in _alternating(stmt, reached_by, tree, signatures):
+                        step = loop_step(stmt, function, start, stop, among)
                         if step is not None:
                             found.append(step)
                 continue
             for block in _child_blocks(stmt):
                 visit(block, function, looped or isinstance(stmt, (ast.For, ast.While)))
 
-    def loopless_step(body: list[ast.stmt], function: ast.AST | None) -> TrainingStep | None:
+    def loopless_step(body: list[ast.stmt], function: ast.AST | None, begin: int = 0) -> TrainingStep | None:
         """`weights = weights - lr * gradients` with no training loop around it: the statements from
         the forward pass (the first to read a parameter after its last assignment) to the updates,
-        as one pass of a loop that runs once."""
-        updating = [i for i, stmt in enumerate(body) if not isinstance(stmt, _DEFINITIONS) and reached_by(stmt)]
+        as one pass of a loop that runs once. `begin`: the first statement of `body` it may take (a
+        second section of a script, `_new_section`)."""
+        updating = [i for i, stmt in enumerate(body) if i >= begin and not isinstance(stmt, _DEFINITIONS) and reached_by(stmt)]
         if not updating:
             return None
         first = updating[0]
         last = max(i for i in updating if not any(isinstance(s, (ast.For, ast.While)) and not reached_by(s) for s in body[first:i]))
+        if (section := _new_section(body, updating, first, last, reached_by)) is not None:
+            last = max(i for i in updating if i < section)
         roots = {
             root for i in updating[: updating.index(last) + 1] for site in reached_by(body[i])
             for root in _walked_roots(body[i], site.update.target)
@@ -1277,9 +1286,9 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
         # a loop before the updates bounds a script's step unless it reads the parameters (a forward or a backward over
         # time); a function that makes one step (`training_step(inputs, targets, lr)`) is the step from its first line
         start = max((
-            i + 1 for i in range(first)
+            i + 1 for i in range(begin, first)
             if set(_targets(body[i])) & roots or (isinstance(body[i], (ast.For, ast.While)) and function is None and not _computes_with(body[i], roots))
-        ), default=0)  # fmt: skip
+        ), default=begin)  # fmt: skip
         reading = [i for i in range(start, first) if not isinstance(body[i], ast.Expr) and _computes_with(body[i], roots)]
         if not reading:
             return None  # no forward pass before the update (a test case's gradients handed to `update_parameters`)
@@ -1313,6 +1322,10 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
             step = loopless_step(body, function)
             if step is not None:
                 found.append(step)
+                at = [i for i, stmt in enumerate(body) if not isinstance(stmt, _DEFINITIONS) and reached_by(stmt)]
+                section = _new_section(body, at, at[0], max(at), reached_by) if at else None
+                if section is not None and (second := loopless_step(body, function, begin=section)) is not None:
+                    found.append(second)  # a second section of the script, with parameters of its own: a step of its own
                 break
     # `for epoch in range(n): run_epoch(data)` around a function whose own loop is a step: the
     # inner loop is the step; the outer one only repeats it
@@ -1333,7 +1346,36 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
 _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)
 
 
-def _alternating(loop: ast.For | ast.While, reached_by: Any, tree: ast.Module) -> list[tuple[int, int | None]]:
+def _new_section(body: list[ast.stmt], updating: list[int], first: int, last: int, reached_by: Any) -> int | None:
+    """Where a script that steps once starts over: after its first run of updates, a statement binding a
+    parameter that run moved to a value of its own (`W1 = np.random.randn(2, 3)`, not `W1 = W1 - lr * dW1`)
+    before a later update. The script is two demonstrations one after the other, each with its own weights
+    (a single sample, then a mini-batch), not one step that updates a weight twice. None when it is not so.
+
+        W1 -= lr * affine1.dW          # the first section's updates
+        ...
+        W1 = np.random.randn(2, 3)     # <- here the second section starts
+        affine1 = Affine(W1, b1)
+        ...
+        W1 -= lr * affine1.dW
+    """
+    run_end = first
+    while run_end + 1 in updating:
+        run_end += 1
+    roots = {root for i in range(first, run_end + 1) for site in reached_by(body[i]) for root in _walked_roots(body[i], site.update.target)} - {None}
+    later = [i for i in updating if i > run_end and i <= last]
+    if not roots or not later:
+        return None
+    for i in range(run_end + 1, later[-1]):
+        stmt = body[i]
+        if isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id in roots for t in stmt.targets) and not (reads(stmt) & roots):
+            return i
+    return None
+
+
+def _alternating(
+    loop: ast.For | ast.While, reached_by: Any, tree: ast.Module, signatures: Mapping[str, list[str]] | None = None
+) -> list[tuple[int, int | None, frozenset[str] | None]]:
     """The parts of the loop's body that are steps of their own: two networks trained in turn, each pass
     computing one loss and updating one network, then computing the other loss and updating the other:
 
@@ -1345,11 +1387,12 @@ def _alternating(loop: ast.For | ast.While, reached_by: Any, tree: ast.Module) -
 
     Each update follows the loss computed since the update before it, so each is replayed from where its
     own statements start. (start, stop) slices of the body; the whole body, [(0, None)], unless the
-    statements before every run of updates compute a loss of their own."""
+    statements before every run of updates compute a loss of their own; or networks that do not meet,
+    each with the names that hold it (`_independent`), its losses those that read them."""
     body = loop.body
     reaching = [i for i, stmt in enumerate(body) if reached_by(stmt)]
     if not reaching:
-        return [(0, None)]
+        return [(0, None, None)]
     runs = [[reaching[0]]]
     for i in reaching[1:]:
         if i == runs[-1][-1] + 1:
@@ -1357,12 +1400,132 @@ def _alternating(loop: ast.For | ast.While, reached_by: Any, tree: ast.Module) -
         else:
             runs.append([i])
     if len(runs) < 2:
-        return [(0, None)]
+        return [(0, None, None)]
     starts = [0] + [run[-1] + 1 for run in runs[:-1]]
     for start, run in zip(starts, runs):
         if not any(s.in_prefix for s in _losses(loop, tuple(body[start : run[0]]), tree)):
-            return [(0, None)]
-    return [(start, stops) for start, stops in zip(starts, [*starts[1:], None])]
+            return _independent(body, runs, reached_by, signatures or {}) or [(0, None, None)]
+    return [(start, stops, None) for start, stops in zip(starts, [*starts[1:], None])]
+
+
+def _signatures(trees: Sequence[ast.Module]) -> dict[str, list[str]]:
+    """The positional parameters of the functions and methods of `trees`, by plain name (`update` of
+    `Sgd.update(self, params, grads)`: params, grads, without `self`); a name defined twice is left out."""
+    found: dict[str, list[str]] = {}
+    twice: set[str] = set()
+    for tree in trees:
+        for node in walk(tree):
+            if isinstance(node, ast.ClassDef):
+                for item in node.body:
+                    if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                        names = [a.arg for a in (*item.args.posonlyargs, *item.args.args)]
+                        decorated = {d.id for d in item.decorator_list if isinstance(d, ast.Name)}
+                        (twice.add(item.name) if item.name in found else found.__setitem__(item.name, names if "staticmethod" in decorated else names[1:]))
+            elif isinstance(node, ast.Module):
+                for item in node.body:
+                    if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                        names = [a.arg for a in (*item.args.posonlyargs, *item.args.args)]
+                        (twice.add(item.name) if item.name in found else found.__setitem__(item.name, names))
+    return {k: v for k, v in found.items() if k not in twice}
+
+
+def _moved_roots(stmt: ast.stmt, reached: list[UpdateSite], signatures: Mapping[str, list[str]]) -> set[str] | None:
+    """The variables of the pass an updating statement moves: `W1` of `W1 -= lr * dW1`, `params` of
+    `for k in params: params[k] -= ...`, `small` of `opt.update(small.params, g)` (the argument the
+    called function's updates write into, `params[key] -= ...` of `update(self, params, grads)`), the
+    receiver of `net.step(lr)` whose `self.W -= ...` it runs. None when a call's moved argument cannot be told."""
+    first, last = stmt.lineno, stmt.end_lineno or stmt.lineno
+    roots: set[str] = set()
+    calls = [n for n in walk(stmt) if isinstance(n, ast.Call)]
+    for site in reached:
+        target = _root(site.update.target)
+        if target is None:
+            return None
+        if site.file is None and first <= site.line <= last:
+            roots.add(target)
+            continue
+        name = (site.update.function or "").rpartition(".")[2]
+        mine = [c for c in calls if (c.func.id if isinstance(c.func, ast.Name) else c.func.attr if isinstance(c.func, ast.Attribute) else None) == name]
+        if not mine:
+            return None
+        for call in mine:
+            if target == "self" and isinstance(call.func, ast.Attribute) and (root := _root(ast.unparse(call.func.value))) is not None:
+                roots.add(root)
+                continue
+            parameters = signatures.get(name)
+            if parameters is None or target not in parameters:
+                return None
+            at = parameters.index(target)
+            argument = call.args[at] if at < len(call.args) and not any(isinstance(a, ast.Starred) for a in call.args[: at + 1]) else None
+            argument = argument or next((k.value for k in call.keywords if k.arg == target), None)
+            if argument is None or (root := _root(ast.unparse(argument))) is None:
+                return None
+            roots.add(root)
+    return roots
+
+
+def _independent(
+    body: list[ast.stmt], runs: list[list[int]], reached_by: Any, signatures: Mapping[str, list[str]]
+) -> list[tuple[int, int | None, frozenset[str] | None]] | None:
+    """The parts of the loop's body that train networks of their own, each from its own gradient:
+
+        for it in range(n):
+            xb, tb = batch()
+            g = small.gradient(xb, tb)            # one network's gradient,
+            opt_a.update(small.params, g)         # its update,
+            log_a.append(small.loss(xb, tb))      # its loss, after the update
+            g2 = wide.gradient(xb, tb)            # another network's gradient, from the same batch
+            opt_b.update(wide.params, g2)         # its update
+
+    Each run of updates after the first moves variables of its own (`_moved_roots`), and the statements
+    it needs since the run before (what binds what it reads, back to the batch) compute its gradient and
+    read nothing the earlier runs moved or computed from what they moved: the networks do not meet, and
+    each is a step of its own, judged against its own loss. A network updated in two runs (`W2 -= ...`,
+    then `dW1 = d2 @ W2.T`, `W1 -= ...`) reads what the first computed, and stays one step. The part of
+    the body before the first statement a later run needs belongs to the run before it (its loss,
+    printed after its update). None when the runs are not so."""
+    moved: list[set[str]] = []
+    for run in runs:
+        roots: set[str] = set()
+        for i in run:
+            found = _moved_roots(body[i], reached_by(body[i]), signatures)
+            if not found:
+                return None
+            roots |= found
+        if any(roots & other for other in moved):
+            return None
+        moved.append(roots)
+    starts = [0]
+    tainted: set[str] = set(moved[0])
+    for k in range(1, len(runs)):
+        previous_end, run = runs[k - 1][-1], runs[k]
+        for stmt in body[starts[-1] : previous_end + 1]:  # what the earlier run's part computed from what it moved
+            if reads(stmt) & tainted:
+                tainted |= set(_changed(stmt)) | {name for name, _ in _bindings(stmt)}
+        needed: set[str] = set()
+        for i in run:
+            needed |= reads(body[i])
+        slice_: list[int] = []
+        for i in range(run[0] - 1, previous_end, -1):
+            bound = set(_changed(body[i])) | {name for name, _ in _bindings(body[i])}
+            if bound & needed:
+                slice_.append(i)
+                needed |= reads(body[i])
+        if not slice_ or not any(isinstance(n, ast.Call) for i in slice_ for n in walk(body[i])):
+            return None  # no gradient of its own computed since the run before
+        if needed & tainted or any(reads(body[i]) & tainted for i in run):
+            return None
+        tainted |= moved[k]
+        starts.append(min(slice_))
+    return [(start, stop, frozenset(roots)) for start, stop, roots in zip(starts, [*starts[1:], None], moved)]
+
+
+def _reads_any(expression: str, names: frozenset[str]) -> bool:
+    """Whether `expression` reads one of `names` (`mlp_loss(mlp, X, Y)` reads `mlp`)."""
+    try:
+        return bool({n.id for n in ast.walk(ast.parse(expression, mode="eval")) if isinstance(n, ast.Name)} & names)
+    except SyntaxError:
+        return False
 
 
 def _conditional_step(
@@ -1672,14 +1835,20 @@ _TOTAL = re.compile(r"(?i)(?:\w*_)?total(?:_\w*)?|tot")
 
 
 def _losses(
-    loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...], tree: ast.AST | None = None, updated: frozenset[str] = frozenset(), applied: frozenset[str] = frozenset()
+    loop: ast.For | ast.While,
+    prefix: tuple[ast.stmt, ...],
+    tree: ast.AST | None = None,
+    updated: frozenset[str] = frozenset(),
+    applied: frozenset[str] = frozenset(),
+    among: frozenset[str] | None = None,
 ) -> list[LossSite]:
     """Scalars named like a loss that one pass computes: in the prefix first, then anywhere in the body.
     With the file's `tree`, a loss the step's own function returns and the loop discards comes after the
     named ones and before any the loop only prints (`_returned_losses`). `updated`: the variables the
     pass's updates write into, parameters, never its loss however they are named (an embedding table
     `E` and its update `E -= lr * dE`); `applied`: the names the updates read their gradients from,
-    never a loss the step's function returns unnamed (`_returned_losses`)."""
+    never a loss the step's function returns unnamed (`_returned_losses`); `among`: the names holding one of
+    several networks the loop trains apart (`_independent`), the printed losses that read them only."""
     conditional = {id(n) for s in prefix for c in walk(s) if isinstance(c, (ast.If, ast.For, ast.While)) for n in walk(c) if n is not c}
     in_prefix = {id(n) for s in prefix for n in walk(s)} - conditional  # `if epoch % 100 == 0: c = cost(...)` runs on some passes only
     sites: list[LossSite] = []
@@ -1744,6 +1913,8 @@ def _losses(
         for shown in _labelled_losses(node)
         if not _held_out(shown) and ast.unparse(shown) not in named and all(ast.unparse(shown) != p.expression for p in printed)
     ]
+    if among is not None:
+        printed = [site for site in printed if _reads_any(site.expression, among)]
     sites = [f for site in sites if (f := _read_fresh(site, loop, prefix)) is not None]
     printed = [f for site in printed[:1] if (f := _read_fresh(site, loop, prefix)) is not None]
     later = [] if sites or accumulated else _summed_after(loop, prefix, updated)

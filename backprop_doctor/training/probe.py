@@ -38,6 +38,7 @@ class Probe:
     swaps: list[Swap] = field(default_factory=list)
     overfit: Run | None = None
     overfit_reference: Run | None = None  # the tiny batch with the reference swapped in, when yours is not fitted
+    overfit_agreeing: Run | None = None  # the tiny batch with one value at every position the loss reads apart (`_positions`)
     note: str | None = None  # e.g. --data could not be read
     seconds: float = 0.0
 
@@ -140,11 +141,42 @@ def _probe_network(built: Any, settings: Settings, seed: int, data_path: str | N
                 break
     # A tiny batch that is fitted needs no more steps: only one that is not is reported.
     probe.overfit = on_tiny(label="tiny batch", stop_when_fitted=True)
+    positions = _positions(built.obj) if not fitted(probe.overfit) and tiny.x.ndim == 3 else ()
+    if positions and max(positions) < tiny.x.shape[1] and min(positions) >= 0:
+        # skip-gram's `forward(contexts, target)` sums a loss per context position over the same scores: positions
+        # that hold different words put a floor above 0 under it; with one value at every position it has none
+        agreeing = Data(np.repeat(tiny.x[:, :1], tiny.x.shape[1], axis=1), tiny.t, f"{tiny.label}, one value at every position")
+        probe.overfit_agreeing = train(
+            built.obj, agreeing, lr=lr, batch=OVERFIT_SAMPLES, steps=tiny_steps, seed=seed, no_decay=True, budget=TINY_SECONDS,
+            label="tiny batch, one value at every position", stop_when_fitted=True,
+        )  # fmt: skip
     if swaps and not fitted(probe.overfit) and not (probe.reference is not None and falls_clearly(probe.reference)):
         # the tiny batch with the reference swapped in, unless the full run with it already
         # showed that the swap makes the network learn
         probe.overfit_reference = on_tiny(label=probe.reference_label or "reference", swaps=swaps)
     return probe
+
+
+def _positions(obj: Any) -> tuple[int, ...]:
+    """The fixed positions (`contexts[:, 0]`, `contexts[:, 1]`) the network's `forward` or `loss` reads
+    from its first input (`static.positions`); () when it reads none, or its source cannot be read."""
+    import ast
+    import inspect
+    import textwrap
+
+    from backprop_doctor.static.positions import constant_positions
+
+    for name in ("forward", "loss"):
+        method = getattr(type(obj), name, None)
+        if not callable(method):
+            continue
+        try:
+            node = ast.parse(textwrap.dedent(inspect.getsource(method))).body[0]
+        except (OSError, TypeError, SyntaxError, IndexError):
+            continue
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and (found := constant_positions(node)):
+            return found
+    return ()
 
 
 def _worth_a_smaller_rate(run: Run) -> bool:
