@@ -77,12 +77,8 @@ _FIELDS = ("NAME", "CODE", "SEVERITY", "STAGE")
 def _read_rule(module: str, path: Path) -> Rule | None:
     """A rule from its check file's text: literal NAME/CODE/SEVERITY/STAGE, docstring, `run`.
 
-    A file that computes any of these imports as before; one without NAME is not a rule. A
-    module already imported (a worker preloads every check) is read from its attributes: parsing
-    some 130 check files costs a worker more than a fifth of a small file's check.
+    A file that computes any of these imports as before; one without NAME is not a rule.
     """
-    if module in sys.modules:
-        return _import_rule(module)
     header = read_header(path, _FIELDS, ("run",))
     if header is None:
         return _import_rule(module)

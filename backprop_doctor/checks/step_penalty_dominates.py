@@ -27,7 +27,6 @@ Fix:
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -36,6 +35,7 @@ import numpy as np
 from backprop_doctor.checks._step_settings import setting_value
 from backprop_doctor.findings import Finding
 from backprop_doctor.rules import rule
+from backprop_doctor.static.penalty_strength import parameter_name
 
 NAME = "step-penalty-dominates"
 CODE = "BPD632"
@@ -66,16 +66,11 @@ def run(context: Any) -> Iterator[Finding]:
                 strength = site.value
             if strength is None or not strength > 0 or site is None:
                 continue
-            ratio = _ratio(result, strength * factor, {_last_part(t.parameter) for t in terms if t.name == name})
+            ratio = _ratio(result, strength * factor, {parameter_name(t.parameter) for t in terms if t.name == name})
             if ratio is None or ratio < DOMINANT:
                 continue
             yield _finding(source, result, name, strength, ratio, site, [t for t in terms if t.name == name])
             return
-
-
-def _last_part(path: str) -> str:
-    """`W2` of `self.W2`, `W1` of `params['W1']`, `W` of `layer.W`."""
-    return re.split(r"[.\[\]'\"]+", path.strip("]'\""))[-1]
 
 
 def _ratio(result: Any, pull: float, decayed: set[str]) -> float | None:
@@ -83,7 +78,7 @@ def _ratio(result: Any, pull: float, decayed: set[str]) -> float | None:
     of their gradient against the data loss's. Where the penalty's parameters are named like the moved
     ones (`W2` and `self.W2`), only those count; else every weight matrix does (`params[0]`)."""
     penalty, data = 0.0, 0.0
-    named = [(moved, measured) for moved, measured in result.parameters if _last_part(measured.name) in decayed]
+    named = [(moved, measured) for moved, measured in result.parameters if parameter_name(measured.name) in decayed]
     for moved, _ in named or result.parameters:
         value, gradient = moved.value, moved.gradient
         if not (isinstance(value, np.ndarray) and isinstance(gradient, np.ndarray)) or value.ndim < 2 or value.shape != gradient.shape:

@@ -683,7 +683,7 @@ def _penalty_left(runner: Runner, moved: list[Any], terms: list[Any], namespace:
     the loss's penalty and ½·c·λ·Σp² its value. None without such a term, or a strength it can read."""
     from backprop_doctor.replay.state import describe
     from backprop_doctor.static.files import source_tree
-    from backprop_doctor.static.penalty_strength import setting_site
+    from backprop_doctor.static.penalty_strength import parameter_name, setting_site
 
     pulls: dict[str, float] = {}
     for term in terms:
@@ -691,11 +691,11 @@ def _penalty_left(runner: Runner, moved: list[Any], terms: list[Any], namespace:
         if strength is None and (site := setting_site(source_tree(runner.path)[1], term.name)) is not None:
             strength = site.value
         if strength is not None and strength > 0:
-            pulls.setdefault(_last_part(term.parameter), strength * term.factor)
+            pulls.setdefault(parameter_name(term.parameter), strength * term.factor)
     total, seen = 0.0, set()
     for m in moved:
         name = describe(m.path) if m.path is not None else None
-        if name is None or name in seen or _last_part(name) not in pulls:
+        if name is None or name in seen or parameter_name(name) not in pulls:
             continue
         seen.add(name)
         try:
@@ -703,7 +703,7 @@ def _penalty_left(runner: Runner, moved: list[Any], terms: list[Any], namespace:
         except Exception:  # noqa: BLE001 - a path the passes' namespace does not hold
             continue
         if isinstance(value, np.ndarray) and value.dtype.kind == "f" and np.all(np.isfinite(value)):
-            total += 0.5 * pulls[_last_part(name)] * float(np.sum(np.square(value, dtype=np.float64)))
+            total += 0.5 * pulls[parameter_name(name)] * float(np.sum(np.square(value, dtype=np.float64)))
     return total if total > 0 else None
 
 
@@ -716,11 +716,6 @@ def _strength_held(namespace: dict[str, Any], name: str) -> float | None:
         if isinstance(attributes, dict) and _strength(attributes.get(name)):
             return float(attributes[name])
     return None
-
-
-def _last_part(path: str) -> str:
-    """`W2` of `params['W2']`, `self.W2`, `net.params["W2"]`."""
-    return re.split(r"[.\[\]'\"]+", path.strip("]'\""))[-1]
 
 
 def _strength(value: Any) -> bool:

@@ -15,6 +15,7 @@ settings to 0, or weighs the penalty they scale, for its few samples). Nothing h
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 
 from backprop_doctor.static.penalties import _is_setting, _squares
@@ -35,6 +36,12 @@ class SettingSite:
     line: int
     text: str  # "reg = 1.0", "reg=1.0"
     value: float
+
+
+def parameter_name(path: str) -> str:
+    """The last part of a parameter's path, as a `DecayTerm.parameter` names it: `W2` of `self.W2`,
+    `params['W2']`, `net.params["W2"]`."""
+    return re.split(r"[.\[\]'\"]+", path.strip("]'\""))[-1]
 
 
 def decay_terms(tree: ast.Module | None) -> list[DecayTerm]:
