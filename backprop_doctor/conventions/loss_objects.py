@@ -361,7 +361,6 @@ def _agrees(adapter: LossObject, p: np.ndarray, t: Any, rng: np.random.Generator
 def _called_on_columns(cls: type, methods: tuple[str, ...], checked: Any = None) -> int | None:
     """The line of a call in the checked file (the tree `checked`) or the class's own file of one of `methods` on an instance (`loss.grad(y, y_pred)`)
     whose arguments are one column of an array (`Y[:, k]`, or a name bound to one in the same function)."""
-    import ast
     import inspect
 
     from backprop_doctor.static.files import source_tree
@@ -383,6 +382,8 @@ def _column_call(tree: Any, names: set[str], made: str) -> int | None:
     """`_called_on_columns` in one tree: the receiver a name the same function binds to `made(...)`."""
     import ast
 
+    from backprop_doctor.static.tree import walk
+
     def column(node: ast.AST) -> bool:
         return (
             isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Tuple) and len(node.slice.elts) == 2
@@ -390,7 +391,7 @@ def _column_call(tree: Any, names: set[str], made: str) -> int | None:
             and not isinstance(node.slice.elts[1], ast.Slice)
         )  # fmt: skip
 
-    for function in (f for f in ast.walk(tree) if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))):
+    for function in (f for f in walk(tree) if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))):
         columns: set[str] = set()
         instances: set[str] = set()
         for node in ast.walk(function):

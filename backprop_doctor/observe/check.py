@@ -617,6 +617,7 @@ def _return_never_used(cls: type) -> bool:
 
     from backprop_doctor.conventions._classlayer import assigned_attributes, function_node
     from backprop_doctor.static.files import source_tree
+    from backprop_doctor.static.tree import walk
 
     node = function_node(getattr(cls, "forward", None))
     if node is None or not (assigned_attributes(node) or any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "append" for n in ast.walk(node))):
@@ -629,13 +630,13 @@ def _return_never_used(cls: type) -> bool:
     if tree is None:
         return False
     made = {
-        t.id for n in ast.walk(tree) if isinstance(n, ast.Assign) and isinstance(n.value, ast.Call)
+        t.id for n in walk(tree) if isinstance(n, ast.Assign) and isinstance(n.value, ast.Call)
         and isinstance(n.value.func, (ast.Name, ast.Attribute)) and (getattr(n.value.func, "id", None) or getattr(n.value.func, "attr", None)) == cls.__name__
         for t in n.targets if isinstance(t, ast.Name)
     }  # fmt: skip
-    alone = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Expr)}
+    alone = {id(n.value) for n in walk(tree) if isinstance(n, ast.Expr)}
     calls = [
-        n for n in ast.walk(tree)
+        n for n in walk(tree)
         if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "forward" and isinstance(n.func.value, ast.Name) and n.func.value.id in made
     ]  # fmt: skip
     return bool(calls) and all(id(c) in alone for c in calls)
