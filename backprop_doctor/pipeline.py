@@ -438,7 +438,7 @@ def _step_optimizers(context: CheckContext, report: Report, classes: list[type],
             report.built.append(Built(cls.__name__, f"optimizer function `{cls.__name__}(w, dw)`", f"w {FUNCTION_SHAPE}, one step", origin="synthesized", kind="optimizer"))
         else:
             shapes = ", ".join(f"{name} {shape}" for name, shape in SHAPES.items())
-            called = f"{cls.__name__}(params).{method}(grads)" if holds_params(cls) else f"{method}(params, grads)"
+            called = f"{cls.__name__}(params).{method}(grads)" if holds_params(cls) else f"{method}(w, grad)" if result.form == "array" else f"{method}(params, grads)"
             report.built.append(Built(cls.__name__, f"optimizer `{called}`", f"{result.form} of {shapes}, one step", origin="synthesized", kind="optimizer"))
         for name, cosine in result.cosines.items():  # the row says which way the step went; `update-climbs` says why it matters
             report.measurements.append(Measurement(cls.__name__, f"{name} step", None, "ok (update)" if cosine < 0 else "climbs"))

@@ -346,6 +346,7 @@ def _finding(drift: Any) -> Finding:
     where = definition(getattr(cls, method, None) if method else cls)
     line = where.line if where is not None else None
     marked: tuple[int, ...] = ()
+    fix = None
     if unsquared is not None:
         line, marked = unsquared[0], (unsquared[0],)
     elif overwritten is not None:
@@ -353,7 +354,11 @@ def _finding(drift: Any) -> Finding:
     elif where is not None and (tree := source_tree(where.file)[1]) is not None:
         node = find_function(tree, where.qualname)
         line = _update_line(node, 1 if method else 0) or line
-        if drift.kind in ("uniform", "not-finite") and (corrections := _corrections(node)):
+        if drift.kind == "uniform" and node is not None and (uncounted := uncounted_corrections(node)):
+            # `m / (1 - b1)`: corrections with no update count, which these moves measured
+            line, marked = uncounted[0][0], tuple(u for u, _, _ in uncounted)
+            fix = uncounted[0][1].replace(f"(1 - {uncounted[0][2]})", f"(1 - {uncounted[0][2]} ** t)")
+        elif drift.kind in ("uniform", "not-finite") and (corrections := _corrections(node)):
             marked = (*(c for c, _ in corrections), line) if line else tuple(c for c, _ in corrections)
             line = _suspect(node, corrections) or corrections[0][0]
     shown = ", ".join("not finite" if math.isnan(r) else f"{r:.4g}" for r in drift.ratios)
@@ -365,6 +370,7 @@ def _finding(drift: Any) -> Finding:
         line=line,
         highlight=tuple(sorted(set(marked))) if marked else (line,) if line else (),
         pattern=drift.kind,
+        fix=fix,
         measured=drift.ratio if not math.isnan(drift.ratio) else None,
         evidence=(("moves ÷ (rate × sign of the gradient), updates 1 to 5" + (f" ({family}: 1 at each)" if adam_like else f" ({family}: one multiple for every element)"), shown),),
     )

@@ -242,12 +242,15 @@ def _optimizer_finding(optimizer: Any, moves: list[tuple[str, float]]) -> Findin
         cls,
         method,
         (lambda node: _adding_line(node, gradient_at=1)) if optimizer.form == "pairs" else _adding_line,
-        f"`{cls.__name__}.{method}({'params_and_grads' if optimizer.form == 'pairs' else 'params, grads'})` moves {'every parameter' if every else ', '.join(f'`{n}`' for n, _ in moves)} "
+        f"`{cls.__name__}.{method}({_ARGUMENTS.get(optimizer.form, 'params, grads')})` moves {'every parameter' if every else ', '.join(f'`{n}`' for n, _ in moves)} "
         "along its gradient on its first step, up the loss: training with it makes the loss larger from the start; "
         "the step must be subtracted where it is added",
         moves,
         f"one `{method}` on fresh arrays",
     )
+
+
+_ARGUMENTS = {"pairs": "params_and_grads", "array": "w, grad"}  # the update's arguments, by what it was given
 
 
 def _climbs(cls: type, method: str, adding: Any, message: str, moves: list[tuple[str, float]], how: str) -> Finding:

@@ -185,7 +185,9 @@ def verdict(report: Report, *, ascii_only: bool = False) -> str:
     name = one_line(report.file) if report.file else ""
     prefix = f"{name}: " if name else ""
     attempted = bool(report.built) or any(f.name == "nothing-to-check" for f in report.findings)
-    if report.ok and attempted and not any(m.verdict != "skipped" for m in report.measurements):
+    # a training rule, or one of the update's own (an optimizer that does not step as it should, BPD206-BPD209)
+    training = next((f for f in report.findings if f.severity == "warning" and (f.code.startswith("BPD6") or f.code in _UPDATE_RULES)), None)
+    if report.ok and attempted and not any(m.verdict != "skipped" for m in report.measurements) and training is None:
         # nothing was compared: never a check mark
         warnings = [f for f in report.findings if f.severity == "warning"]
         # why nothing could be compared (its own summary, or an exercise left as `pass`) before a build hint
@@ -207,11 +209,12 @@ def verdict(report: Report, *, ascii_only: bool = False) -> str:
                 f"{warn_mark} {prefix}no errors{scope} (seed {report.seed}), but {plural(len(unwritten), noun)} "
                 f"{what} not written yet: {', '.join(names[:3])}{', ...' if len(names) > 3 else ''}"
             )
-        # a training rule, or one of the update's own (an optimizer that does not step as it should, BPD206-BPD209)
-        training = next((f for f in report.findings if f.severity == "warning" and (f.code.startswith("BPD6") or f.code in _UPDATE_RULES)), None)
         if training is not None:  # every gradient right, and the set-up is why the loss does not fall as it should
             if not measured_count(report):  # no gradient compared: nothing to vouch for
                 return f"{warn_mark} {prefix}no gradient could be compared (seed {report.seed}), but {cause_sentence(training, report.file)}"
+            if all(b.kind == "optimizer" for b in report.built):  # an optimizers' module: no gradient of its own
+                stepped = plural(len(report.built), "optimizer")
+                return f"{warn_mark} {prefix}{stepped} stepped on made-up arrays (seed {report.seed}), but {cause_sentence(training, report.file)}"
             return f"{warn_mark} {prefix}every gradient is right{scope} (seed {report.seed}), but {cause_sentence(training, report.file)}"
         if warnings:
             return (

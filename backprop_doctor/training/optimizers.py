@@ -43,7 +43,7 @@ class OptimizerStep:
 
     cls: type
     method: str
-    form: str  # "dict", "list" or "pairs" (one list of (param, grad)): what the update was given
+    form: str  # "dict", "list", "pairs" (one list of (param, grad)) or "array" (`update(w, grad)`): what the update was given
     cosines: dict[str, float]
 
 
@@ -74,11 +74,16 @@ def update_method(cls: type) -> str | None:
         except (TypeError, ValueError):
             continue
         required = [p.name.lower() for p in args[1:] if p.default is p.empty]
-        if (len(required) == 2 and required[0] in PARAM_NAMES and required[1] in GRAD_NAMES) or (len(required) == 1 and required[0] in PAIR_NAMES):
+        if (len(required) == 2 and required[0] in PARAM_NAMES and _gradient_name(required[1])) or (len(required) == 1 and required[0] in PAIR_NAMES):
             return name
         if held and len(required) == 1 and required[0] in GRAD_NAMES:
             return name
     return None
+
+
+def _gradient_name(name: str) -> bool:
+    """A gradient's argument name: `grads`, `dw`, ..., or one spelled out (`grad_wrt_w`, `gradient_w`)."""
+    return name in GRAD_NAMES or name.startswith(("grad_", "gradient_"))
 
 
 def step(cls: type, method: str, rng: np.random.Generator) -> OptimizerStep | None:
@@ -88,7 +93,13 @@ def step(cls: type, method: str, rng: np.random.Generator) -> OptimizerStep | No
     grads = {name: rng.standard_normal(shape) for name, shape in SHAPES.items()}
     held = holds_params(cls)
     paired = not held and len([p for p in list(inspect.signature(getattr(cls, method)).parameters.values())[1:] if p.default is p.empty]) == 1
-    for form in ("pairs",) if paired else ("list", "dict") if held else ("dict", "list"):
+    for form in ("pairs",) if paired else ("list", "dict") if held else ("dict", "list", "array"):
+        if form == "array":  # `update(w, grad_wrt_w) -> w`: one array, one fresh optimizer for each (as it is used)
+            after = _array_updates(cls, method, values, grads)
+            if after is None:
+                continue
+            cosines = _cosines((name, start, end, grads[name]) for (name, start), end in zip(values.items(), after))
+            return OptimizerStep(cls, method, form, cosines) if cosines else None
         params = {k: v.copy() for k, v in values.items()}
         given: Any = params if form == "dict" else list(params.values())
         handed: Any = {k: g.copy() for k, g in grads.items()} if form == "dict" else [g.copy() for g in grads.values()]
@@ -106,6 +117,29 @@ def step(cls: type, method: str, rng: np.random.Generator) -> OptimizerStep | No
         cosines = _cosines((name, start, end, grads[name]) for (name, start), end in zip(values.items(), after))
         return OptimizerStep(cls, method, form, cosines) if cosines else None
     return None
+
+
+def _array_updates(cls: type, method: str, values: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> list[Any] | None:
+    """Each parameter after one `update(w, grad)` of a fresh optimizer (an optimizer of one array, made
+    for each weight, returning the new array or moving it in place); None when that does not run."""
+    after = []
+    for name, value in values.items():
+        optimizer = _instance(cls)
+        if optimizer is None:
+            return None
+        w = value.copy()
+        try:
+            with probes.quietly():
+                returned = getattr(optimizer, method)(w, grads[name].copy())
+        except Exception:  # noqa: BLE001 - user code: not an optimizer of one array
+            return None
+        after.append(_array_after(w, returned))
+    return after
+
+
+def _array_after(given: np.ndarray, returned: Any) -> np.ndarray:
+    """The array after an update of one array: the one it returned, else the one it was given."""
+    return returned if isinstance(returned, np.ndarray) and returned.shape == given.shape else given
 
 
 # cs231n's `optim.py`: `sgd(w, dw, config=None) -> (next_w, config)`, and `rmsprop(x, dx, config)`
@@ -369,13 +403,21 @@ def _class_moves(cls: type, method: str, rng: np.random.Generator, rate: float, 
     """Each update's move of a fresh instance of `cls`, given `gradient` at every one of `ADAM_STEPS`
     updates, as a multiple of `rate` against the gradient's sign; parameters handed as a dict, else
     as a list; None when neither form runs."""
-    for form in ("list", "dict") if holds_params(cls) else ("dict", "list"):
+    for form in ("list", "dict") if holds_params(cls) else ("dict", "list", "array"):
         params: Any = {"W1": rng.standard_normal(SHAPES["W1"])} if form == "dict" else [rng.standard_normal(SHAPES["W1"])]
         candidate = _instance(cls, params)
         ratios: list[np.ndarray] = []
         try:
             with probes.quietly(), np.errstate(all="ignore"):
                 for _ in range(ADAM_STEPS):
+                    if form == "array":  # `update(w, grad) -> w`
+                        before = np.array(params[0], dtype=np.float64)
+                        params = [_array_after(params[0], getattr(candidate, method)(params[0], gradient.copy()))]
+                        moved = np.asarray(params[0], dtype=np.float64) - before
+                        if moved.shape != gradient.shape:
+                            raise ValueError("another shape")
+                        ratios.append(moved / (-rate * np.sign(gradient)))
+                        continue
                     before = np.array(params["W1"] if form == "dict" else params[0], dtype=np.float64)
                     grads: Any = {"W1": gradient.copy()} if form == "dict" else [gradient.copy()]
                     returned = _update(candidate, method, params, grads)
