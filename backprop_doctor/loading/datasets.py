@@ -593,12 +593,14 @@ class _BookMnistFinder:
     """Finds the user's own `dataset/mnist.py` (the book's, shipped with every copy of its code) and,
     once it has run, stands in for its `load_mnist` when the data file it would read (`save_file`,
     `mnist.pkl`, or any module-level `.pkl` path of a port: `save_path`) is not there: the real
-    one would download MNIST, which the sandbox blocks."""
+    one would download MNIST, which the sandbox blocks. A user's own copy of TensorFlow's tutorial
+    `input_data.py` is found the same way (`_tutorial_loader`)."""
 
     def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
         import os
 
-        if fullname.rpartition(".")[2] != "mnist":
+        last = fullname.rpartition(".")[2]
+        if last not in ("mnist", "input_data"):
             return None
         spec = None
         for finder in sys.meta_path:
@@ -615,6 +617,9 @@ class _BookMnistFinder:
 
         def exec_module(module: Any) -> None:
             run(module)
+            if last == "input_data":
+                _tutorial_loader(module)
+                return
             # the book's `save_file`, or a port's own name for it (`save_path = .../mnist.pkl`)
             saves = [v for k, v in vars(module).items() if not k.startswith("__") and isinstance(v, str) and v.endswith((".pkl", ".pkl.gz"))]
             if callable(getattr(module, "load_mnist", None)) and saves and not any(os.path.exists(s) for s in saves):
@@ -622,6 +627,42 @@ class _BookMnistFinder:
 
         loader.exec_module = exec_module
         return spec
+
+
+def _tutorial_loader(module: Any) -> None:
+    """In the user's own copy of TensorFlow 1's tutorial `input_data.py` (`read_data_sets(train_dir,
+    fake_data=False, one_hot=False)`, which downloads MNIST's four `.gz` files into `train_dir`
+    through its `maybe_download`), a call whose folder does not hold them gets the synthetic
+    `read_data_sets` instead: the real one would create that folder and download into it, both of
+    which the sandbox refuses. A folder that holds the files is read as the user's code reads it."""
+    import functools
+    import inspect
+    import os
+
+    real = getattr(module, "read_data_sets", None)
+    if not callable(real) or not callable(getattr(module, "maybe_download", None)):
+        return
+    try:
+        signature = inspect.signature(real)
+    except (TypeError, ValueError):
+        return
+    names = [v for k, v in vars(module).items() if k.isupper() and isinstance(v, str) and _IDX.match(v)]
+    files = names or ["train-images-idx3-ubyte.gz"]
+
+    @functools.wraps(real)
+    def read(*args: Any, **kwargs: Any) -> Any:
+        try:
+            bound = signature.bind(*args, **kwargs)
+        except TypeError:
+            return real(*args, **kwargs)
+        bound.apply_defaults()
+        given = dict(bound.arguments)
+        folder = next(iter(given.values()), None)
+        if given.get("fake_data") or not isinstance(folder, (str, os.PathLike)) or all(os.path.exists(os.path.join(folder, f)) for f in files):
+            return real(*args, **kwargs)
+        return read_data_sets(one_hot=bool(given.get("one_hot", False)))
+
+    module.read_data_sets = read
 
 
 def install_book_loaders() -> None:
