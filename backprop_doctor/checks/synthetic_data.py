@@ -56,6 +56,18 @@ def findings(replaced: Iterable[tuple[str, str, str | None, int | None]], shown:
         where = f"line {line}" if line else "your program"
         if file and not same:
             where += f" of {os.path.basename(file)}"
+        if loader.startswith("sys.argv["):  # `loading.arguments`
+            found.append(
+                rule(NAME).finding(
+                    f"your program reads `{loader}` ({where}), a command-line argument, and opens it as a file: backprop-doctor "
+                    f"runs it with no arguments, so it gave the name of a file of {what.rpartition('text file of ')[2] or 'synthetic text'} "
+                    "in its place: the observed run and its loss curve use that text, not your data",
+                    file=shown if same or file is None else file,
+                    line=line,
+                    highlight=(line,) if line else (),
+                )
+            )
+            continue
         found.append(
             rule(NAME).finding(
                 f"`{loader}` ({where}) is missing or would download, so backprop-doctor gave your program synthetic data "

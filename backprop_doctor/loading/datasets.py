@@ -457,6 +457,13 @@ def missing_file(path: object, mode: object = "r") -> bytes | None:
     if not isinstance(path, (str, os.PathLike)) or not isinstance(mode, str) or any(c in mode for c in "wax+"):
         return None
     name = os.path.basename(os.fspath(path))
+    from backprop_doctor.loading import arguments
+
+    argument = arguments.given(path)
+    if argument is not None and not os.path.exists(path):  # `open(sys.argv[1])`, with no command line to give it
+        index, file, line = argument
+        REPLACED.append((f"sys.argv[{index}]", f"a text file of {TEXT_CHARACTERS:,} characters of synthetic English text", file, line))
+        return _text_bytes()
     if name.lower().endswith(".txt") and not os.path.exists(path) and _opened_by_user():
         REPLACED.append((f"the text file {name}", f"{TEXT_CHARACTERS:,} characters of synthetic English text", *_caller()))
         return _text_bytes()
