@@ -13,7 +13,10 @@ Why it matters:
     Python 3 stops at the first of these lines, before anything runs. Many
     well-known tutorials (Nielsen's `network.py` among them) were written in
     Python 2; copied as they are, they do not run. Beware also of `/`: in
-    Python 2 it rounds down between integers, in Python 3 it does not.
+    Python 2 it rounds down between integers, in Python 3 it does not: a
+    program that stops on a float used as an index or a count (`x[:N/2]`,
+    TypeError) made by such a `/` is told so at the division, with the line
+    written with `//` as its fix.
 
 Example:
     for j in xrange(epochs):

@@ -15,6 +15,10 @@ Why it matters:
     but on synthetic values: the loss curve of the observed run is the curve
     on that synthetic data, not on yours.
 
+    A program that opens a file named on its command line (`open(sys.argv[1])`)
+    is given the name of a file of synthetic English text, since backprop-doctor
+    runs it with no arguments.
+
 Example:
     from dataset.mnist import load_mnist       # dataset/ is not beside the file
     (x_train, t_train), (x_test, t_test) = load_mnist(normalize=True, one_hot_label=True)
