@@ -97,14 +97,15 @@ def _stopped_on_division(context: Any) -> Finding | None:
     division = _division_feeding(tree, lines, line) if tree is not None else None
     if division is None:
         return None
-    fixed, quotients = _floored(tree, lines, division)
+    fixed, nodes = _floored(tree, lines, division)
+    quotients = [q for q in (_col_segment(lines[division - 1], n) for n in nodes) if q]
     if any(f.name == NAME and f.pattern == "python2-division" and f.file and os.path.abspath(f.file) == path and division in f.highlight for f in context.findings):
         return None  # a build error already named this division
     here = context.source is not None and os.path.abspath(context.source.path) == path
     python2 = (here and context.source.python2) or any(_PRINT_STATEMENT.match(text) for text in lines)
     written = ", ".join(f"`{q}`" for q in quotients) or "`/`"
     why = "this is Python 2 code, where `/` between two integers rounded down" if python2 else "Python 2 rounded it down"
-    same = _same_divisions(tree, division, quotients)
+    same = _same_divisions(tree, division, nodes)
     also = f"; line{'s' if len(same) > 1 else ''} {', '.join(map(str, same))} divide{'' if len(same) > 1 else 's'} the same way" if same else ""
     where = "there" if division == line else f"at line {line}"
     return rule(NAME).finding(
@@ -135,8 +136,8 @@ def _quotients(tree: Any, line: int) -> list[Any]:
     ]  # fmt: skip
 
 
-def _floored(tree: Any, lines: list[str], line: int) -> tuple[str | None, list[str]]:
-    """`line` with its integer divisions written `//`, and those divisions as written."""
+def _floored(tree: Any, lines: list[str], line: int) -> tuple[str | None, list[Any]]:
+    """`line` with its integer divisions written `//`, and those divisions (the outermost)."""
     found = _quotients(tree, line)
     text = lines[line - 1].rstrip("\n") if 0 < line <= len(lines) else ""
     spans = []
@@ -150,10 +151,11 @@ def _floored(tree: Any, lines: list[str], line: int) -> tuple[str | None, list[s
     fixed = text
     for at in sorted(set(spans), reverse=True):
         fixed = fixed[:at] + "//" + fixed[at + 1 :]
-    return fixed, [w for w in (_col_segment(text, n) for n in _outermost(found)) if w]
+    return fixed, _outermost(found)
 
 
 def _col_segment(text: str, node: Any) -> str | None:
+    """`node` as written on its one line `text` (offsets count UTF-8 bytes)."""
     raw = text.encode()
     if node.col_offset is None or node.end_col_offset is None:
         return None
@@ -167,25 +169,19 @@ def _outermost(nodes: list[Any]) -> list[Any]:
     return [n for n in nodes if id(n) not in inner]
 
 
-def _same_divisions(tree: Any, line: int, quotients: list[str]) -> list[int]:
+def _same_divisions(tree: Any, line: int, nodes: list[Any]) -> list[int]:
     """The other lines of the function holding `line` (or of the module) with one of the same
-    divisions written the same way (`grad[:N/2, :]` after `wordVectors[:N/2, :]`)."""
+    divisions (`grad[:N/2, :]` after `wordVectors[:N/2, :]`)."""
     import ast
 
     scope: Any = tree
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.lineno <= line <= (node.end_lineno or node.lineno):
-            scope = node  # the innermost, as walk goes outside in
-    wanted = {" ".join(q.split()) for q in quotients}
-    wanted_ast = set()
-    for q in wanted:
-        try:
-            wanted_ast.add(ast.dump(ast.parse(q, mode="eval").body))
-        except SyntaxError:
-            pass
+            scope = node  # the innermost: walk reaches nested functions after the ones holding them
+    wanted = {ast.dump(n) for n in nodes}
     return sorted({
         n.lineno for n in ast.walk(scope)
-        if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Div) and n.lineno != line and ast.dump(n) in wanted_ast
+        if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Div) and n.lineno != line and ast.dump(n) in wanted
     })  # fmt: skip
 
 
