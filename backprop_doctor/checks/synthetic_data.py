@@ -15,6 +15,10 @@ Why it matters:
     but on synthetic values: the loss curve of the observed run is the curve
     on that synthetic data, not on yours.
 
+    A program that opens a file named on its command line (`open(sys.argv[1])`)
+    is given the name of a file of synthetic English text, since backprop-doctor
+    runs it with no arguments.
+
 Example:
     from dataset.mnist import load_mnist       # dataset/ is not beside the file
     (x_train, t_train), (x_test, t_test) = load_mnist(normalize=True, one_hot_label=True)
@@ -56,6 +60,18 @@ def findings(replaced: Iterable[tuple[str, str, str | None, int | None]], shown:
         where = f"line {line}" if line else "your program"
         if file and not same:
             where += f" of {os.path.basename(file)}"
+        if loader.startswith("sys.argv["):  # `loading.arguments`
+            found.append(
+                rule(NAME).finding(
+                    f"your program reads `{loader}` ({where}), a command-line argument, and opens it as a file: backprop-doctor "
+                    f"runs it with no arguments, so it gave the name of a file of {what.rpartition('text file of ')[2] or 'synthetic text'} "
+                    "in its place: the observed run and its loss curve use that text, not your data",
+                    file=shown if same or file is None else file,
+                    line=line,
+                    highlight=(line,) if line else (),
+                )
+            )
+            continue
         found.append(
             rule(NAME).finding(
                 f"`{loader}` ({where}) is missing or would download, so backprop-doctor gave your program synthetic data "

@@ -370,16 +370,41 @@ _DIGITS_CSV = re.compile(r"(?i)(mnist|digit)\w*\.csv$")  # `mnist_train.csv`, `m
 _IDX = re.compile(r"(?i)(train|t10k)-(images|labels)[-.]idx[13]-ubyte")
 
 
-def _idx_bytes(split: str, kind: str) -> bytes:
+# MNIST's own sizes, which a reader that skips the header writes out: `loaded[16:].reshape((60000, 28, 28, 1))`
+_IDX_COUNTS = {"train": 60000, "t10k": 10000}
+
+
+def _idx_bytes(split: str, kind: str, count: int | None = None) -> bytes:
     """MNIST's IDX layout: a big-endian header (magic 2051 and n, 28, 28 for images; 2049 and n for
-    labels), then one unsigned byte per pixel or label."""
+    labels), then one unsigned byte per pixel or label. With `count`, that many samples: the few
+    synthetic ones repeated (`_idx_count`)."""
     import struct
 
     n, seed = (TRAIN, 0) if split.lower() == "train" else (TEST, 1)
     x, labels = _samples(MNIST, n, seed)
     if kind.lower() == "labels":
-        return struct.pack(">II", 2049, n) + labels.astype(np.uint8).tobytes()
-    return struct.pack(">IIII", 2051, n, 28, 28) + _pixels(x, normalize=False).tobytes()
+        body = labels.astype(np.uint8)
+        return struct.pack(">II", 2049, count or n) + np.resize(body, count or n).tobytes()
+    pixels = _pixels(x, normalize=False).reshape(n, -1)
+    return struct.pack(">IIII", 2051, count or n, 28, 28) + np.resize(pixels, (count or n, pixels.shape[1])).tobytes()
+
+
+def _idx_count(split: str) -> int | None:
+    """MNIST's own count of the `split` when the user's code reading the file writes that number
+    (`reshape((60000, 28, 28, 1))` after skipping the header): a reader that never looks at the
+    header stops on any other count. Else None: the synthetic split's own size."""
+    import re as re_
+
+    from backprop_doctor.locate import is_user_file
+
+    count = _IDX_COUNTS[split.lower()]
+    frame = sys._getframe(1)
+    while frame is not None and not is_user_file(frame.f_code.co_filename):
+        frame = frame.f_back
+    if frame is None:
+        return None
+    written = rf"(?<![\w.])(?:{count}|{count // 1000}_?000)(?![\w.])"
+    return count if re_.search(written, _code_text(frame.f_code)) else None
 
 
 def _file_bytes(name: str) -> bytes:
@@ -432,14 +457,23 @@ def missing_file(path: object, mode: object = "r") -> bytes | None:
     if not isinstance(path, (str, os.PathLike)) or not isinstance(mode, str) or any(c in mode for c in "wax+"):
         return None
     name = os.path.basename(os.fspath(path))
+    from backprop_doctor.loading import arguments
+
+    argument = arguments.given(path)
+    if argument is not None and not os.path.exists(path):  # `open(sys.argv[1])`, with no command line to give it
+        index, file, line = argument
+        REPLACED.append((f"sys.argv[{index}]", f"a text file of {TEXT_CHARACTERS:,} characters of synthetic English text", file, line))
+        return _text_bytes()
     if name.lower().endswith(".txt") and not os.path.exists(path) and _opened_by_user():
         REPLACED.append((f"the text file {name}", f"{TEXT_CHARACTERS:,} characters of synthetic English text", *_caller()))
         return _text_bytes()
     idx = _IDX.match(name)
     if idx is not None and not name.lower().endswith(".gz") and not os.path.exists(path):
-        n = TRAIN if idx[1].lower() == "train" else TEST
-        REPLACED.append((f"the data file {name}", f"{n} synthetic {'labels' if idx[2].lower() == 'labels' else 'images 28×28'} in MNIST's IDX layout", *_caller()))
-        return _idx_bytes(idx[1], idx[2])
+        count = _idx_count(idx[1])
+        n = count or (TRAIN if idx[1].lower() == "train" else TEST)
+        repeated = f" ({TRAIN if idx[1].lower() == 'train' else TEST} repeated to MNIST's own count, which your code writes)" if count else ""
+        REPLACED.append((f"the data file {name}", f"{n} synthetic {'labels' if idx[2].lower() == 'labels' else 'images 28×28'} in MNIST's IDX layout{repeated}", *_caller()))
+        return _idx_bytes(idx[1], idx[2], count)
     if _DIGITS_CSV.search(name) and not os.path.exists(path) and _opened_by_user():
         REPLACED.append((f"the data file {name}", f"{CSV_ROWS:,} lines: a label, then 784 pixels 0-255", *_caller()))
         return "\n".join(",".join(map(str, row)) for row in _digits_table()).encode("ascii") + b"\n"
@@ -485,12 +519,12 @@ def install_missing_files() -> None:
         content = missing_file(file, mode)
         if content is None:
             return real_open(file, mode, *args, **kwargs)
-        if "b" in mode:  # a real file, deleted as it is made: `np.fromfile(f, ...)` needs a descriptor
-            held = tempfile.TemporaryFile()
-            held.write(content)
-            held.seek(0)
-            return held
-        return io.TextIOWrapper(io.BytesIO(content), encoding="latin-1")
+        # a real file, deleted as it is made: `np.fromfile(f, ...)` needs a descriptor, also of a
+        # file opened as text (`np.fromfile(file=open('train-images.idx3-ubyte'), dtype=np.uint8)`)
+        held = tempfile.TemporaryFile()
+        held.write(content)
+        held.seek(0)
+        return held if "b" in mode else io.TextIOWrapper(held, encoding="latin-1")
 
     def gzip_open(filename: Any, mode: str = "rb", *args: Any, **kwargs: Any) -> Any:
         content = missing_file(filename, mode)
@@ -566,12 +600,14 @@ class _BookMnistFinder:
     """Finds the user's own `dataset/mnist.py` (the book's, shipped with every copy of its code) and,
     once it has run, stands in for its `load_mnist` when the data file it would read (`save_file`,
     `mnist.pkl`, or any module-level `.pkl` path of a port: `save_path`) is not there: the real
-    one would download MNIST, which the sandbox blocks."""
+    one would download MNIST, which the sandbox blocks. A user's own copy of TensorFlow's tutorial
+    `input_data.py` is found the same way (`_tutorial_loader`)."""
 
     def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
         import os
 
-        if fullname.rpartition(".")[2] != "mnist":
+        last = fullname.rpartition(".")[2]
+        if last not in ("mnist", "input_data"):
             return None
         spec = None
         for finder in sys.meta_path:
@@ -588,6 +624,9 @@ class _BookMnistFinder:
 
         def exec_module(module: Any) -> None:
             run(module)
+            if last == "input_data":
+                _tutorial_loader(module)
+                return
             # the book's `save_file`, or a port's own name for it (`save_path = .../mnist.pkl`)
             saves = [v for k, v in vars(module).items() if not k.startswith("__") and isinstance(v, str) and v.endswith((".pkl", ".pkl.gz"))]
             if callable(getattr(module, "load_mnist", None)) and saves and not any(os.path.exists(s) for s in saves):
@@ -595,6 +634,42 @@ class _BookMnistFinder:
 
         loader.exec_module = exec_module
         return spec
+
+
+def _tutorial_loader(module: Any) -> None:
+    """In the user's own copy of TensorFlow 1's tutorial `input_data.py` (`read_data_sets(train_dir,
+    fake_data=False, one_hot=False)`, which downloads MNIST's four `.gz` files into `train_dir`
+    through its `maybe_download`), a call whose folder does not hold them gets the synthetic
+    `read_data_sets` instead: the real one would create that folder and download into it, both of
+    which the sandbox refuses. A folder that holds the files is read as the user's code reads it."""
+    import functools
+    import inspect
+    import os
+
+    real = getattr(module, "read_data_sets", None)
+    if not callable(real) or not callable(getattr(module, "maybe_download", None)):
+        return
+    try:
+        signature = inspect.signature(real)
+    except (TypeError, ValueError):
+        return
+    names = [v for k, v in vars(module).items() if k.isupper() and isinstance(v, str) and _IDX.match(v)]
+    files = names or ["train-images-idx3-ubyte.gz"]
+
+    @functools.wraps(real)
+    def read(*args: Any, **kwargs: Any) -> Any:
+        try:
+            bound = signature.bind(*args, **kwargs)
+        except TypeError:
+            return real(*args, **kwargs)
+        bound.apply_defaults()
+        given = dict(bound.arguments)
+        folder = next(iter(given.values()), None)
+        if given.get("fake_data") or not isinstance(folder, (str, os.PathLike)) or all(os.path.exists(os.path.join(folder, f)) for f in files):
+            return real(*args, **kwargs)
+        return read_data_sets(one_hot=bool(given.get("one_hot", False)))
+
+    module.read_data_sets = read
 
 
 def install_book_loaders() -> None:

@@ -53,6 +53,12 @@ def main(argv: list[str] | None = None) -> int:
     sandbox.install(args.file)  # before any user code runs; for the rest of this process
     datasets.install_missing_files()  # a missing mnist.pkl.gz reads as synthetic data
     datasets.install_book_loaders()  # the book's own dataset/mnist.py, with no mnist.pkl beside it
+    from backprop_doctor.loading import arguments
+
+    arguments.install(args.file)  # the user's code sees its own path alone in sys.argv, not the worker's
+    from backprop_doctor.loading import breakpoints
+
+    breakpoints.install()  # a `pdb.set_trace()` left in the code does nothing
     from backprop_doctor.loading import numpy_compat, python_compat
 
     numpy_compat.install()  # `np.float`, `np.asfarray` of old tutorials, with their old meaning

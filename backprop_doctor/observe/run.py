@@ -4,7 +4,7 @@ The file runs as a fresh module `__bpd_run__` whose `__name__` is "__main__",
 after the definitions-only load (`loading.namespace`) that discovery uses, so
 a program that stops early never hides a class defined further down. NumPy's
 and Python's global random generators are seeded first, `sys.argv` holds only
-the file, prints are captured (the tail kept, see `loading.namespace`), and the
+the file (`loading.arguments`), prints are captured (the tail kept, see `loading.namespace`), and the
 sandbox is whatever the worker installed. The run ends when the program does,
 when the recorder has seen enough (see `tracer`), when the budget is spent
 (also inside a long library call: a timer raises `StopRun` in the main
@@ -29,6 +29,7 @@ import numpy as np
 
 from backprop_doctor import global_random
 from backprop_doctor.context import SourceFile
+from backprop_doctor.loading.arguments import Arguments
 from backprop_doctor.loading.package import package_of
 from backprop_doctor.observe.budget import Deadline
 from backprop_doctor.observe.record import Record
@@ -71,7 +72,7 @@ def run_program(source: SourceFile, budget: float, seed: int = 0, recorder: Any 
         cwd = None
     np.random.seed(seed)
     random.seed(seed)
-    sys.argv = [path]
+    sys.argv = Arguments([path])  # a read past the file's own path gets a stand-in (`loading.arguments`)
     os._exit = _exit  # type: ignore[assignment]
     started = time.perf_counter()
     try:
