@@ -57,6 +57,10 @@ class BuildError(Exception):
     """Why an object could not be built; becomes a `build-failed` finding."""
 
 
+class _ForcedFailed(BuildError):
+    """The user's `--build` call does not construct the class it names."""
+
+
 class UserCodeRaised(BuildError):
     """The user's own constructor or forward raised: a `layer-raised` error at the user's line."""
 
@@ -426,6 +430,8 @@ def failure_finding(label: str, obj: Any, error: BaseException) -> Any:
         )
     if isinstance(error, Unsupported):
         return rule("build-failed").finding(f"`{label}` was not checked: {error}", severity="info", layer=label, **location.fields())
+    if isinstance(error, _ForcedFailed):
+        return rule("build-failed").finding(f"`{label}` could not be built to check it: {error}", layer=label, **location.fields())
     return rule("build-failed").finding(
         f"`{label}` could not be built to check it ({error}): pass `--build '{label}(...)'` with literal arguments",
         layer=label,
@@ -524,13 +530,21 @@ def _value_for(name: str, cls_name: str, default: Any, rng: np.random.Generator,
         return default
     if low in ("input_size", "n_in", "in_features", "input_dim") and not isinstance(sizes.get(low), tuple):
         return 12
+    if (channels := _CHANNELS.fullmatch(low)) is not None:  # `Conv1D(in_channels, out_channels, kernel_size)`
+        return 3 if channels["side"] in ("out", "output") else 2
+    if low in ("kernel_size", "filter_size", "kernel", "ksize", "k_size", "window", "window_size", "kernel_length"):
+        return 3  # smaller than the inputs tried (6 to 8 long)
+    if re.fullmatch(r"(?:down|up)_?sampling_?(?:factor|rate|ratio)|(?:down|up)sample|scale_factor", low):
+        return 2
+    if re.fullmatch(r"max_?(?:len|length|seq_?len|sequence_?length|positions?)", low):
+        return 16  # a positional table at least as long as any sequence tried
     if (letter := _letter_size(name)) is not None:
         return letter
     if re.fullmatch(r"sizes|dims|architecture|topology|structure|(?:net(?:work)?|layers?|model)_?(?:dims?|sizes?|shape|structure|widths)", low):
         return [12, 8, 8, CLASSES]  # `MLP(sizes)`, `Net(layer_dims)`: every layer's width, the input's first
     if low.endswith("_list") or low.endswith("_sizes"):  # `hidden_size_list`: one size per layer
         return [8, 6]
-    size = re.fullmatch(r"(?:(?:num|n|number)_?(?:of_?)?)?(in|out|hidden)(?:put)?s?_?(?:size|dim|units|nodes|num|neurons|features|count|len|length)?|(?:size|dims?|dimension|fan)_?(in|out|hidden)", low)
+    size = re.fullmatch(r"(?:(?:num|n|number)_?(?:of_?)?)?(in|out|hidden)(?:put)?s?_?(?:size|dim|units?|nodes?|num|neurons?|features?|count|len|length)?|(?:size|dims?|dimension|fan)_?(in|out|hidden)", low)
     if size is not None and (size.group(1) or size.group(2)) and (low not in ("in", "out", "input", "output", "inputs", "outputs", "hidden")):
         # `input_units`, `output_num`, `sizeIn`, `dim_in`, `fan_in`, `number_of_inputs`, `n_hidden_units`
         return {"in": 12, "out": CLASSES, "hidden": 8}[size.group(1) or size.group(2)]
@@ -563,6 +577,10 @@ def _value_for(name: str, cls_name: str, default: Any, rng: np.random.Generator,
     if any(word in low for word in ("activation", "func", "prime", "derivative")) or low in ("fn", "f", "df"):
         raise Unsupported(f"its constructor takes a function (`{name}`): its subclasses that pass one are checked")
     raise BuildError(f"cannot guess a value for the constructor argument `{name}`")
+
+
+# `in_channels`, `out_channel`, `input_channels`, `n_channels`: a convolution's channels
+_CHANNELS = re.compile(r"(?:(?P<side>in|out|input|output)_?|(?:n|num|number_of)_?)channels?")
 
 
 # the one-letter sizes of cs231n and its heirs (`FeedForwardNet(D, C, H)`, `TwoLayerNet(D_in, H, D_out)`, `RNN(V, D, H)`)
@@ -763,6 +781,11 @@ def _input_candidates(layer: Any, n: int, rng: np.random.Generator) -> Iterator[
             if _weights_first(type(layer)):
                 yield rng.standard_normal((w.shape[1], n))  # column vectors: np.dot(self.W, x)
                 yield rng.standard_normal((w.shape[1], 1))  # one column at a time (`self.bias -= lr * dout`)
+    kernels = [v for v in arrays.values() if v.ndim == 3]
+    if kernels and not weights:  # a 1-D convolution's kernel, (out, in, k) or (k, in, out): a sequence of channels
+        channels = kernels[0].shape[1]
+        yield rng.standard_normal((n, channels, 8))
+        yield rng.standard_normal((n, 8, channels))
     vectors = [v for k, v in arrays.items() if v.ndim == 1]
     if vectors and not weights:
         d = vectors[0].shape[0]
@@ -979,14 +1002,24 @@ def _gradients_fit(layer: Any, x: np.ndarray, train: bool, names: tuple[str, ...
     return bool(_trial(fit, default=False))
 
 
-def build_layer(cls: type, rng: np.random.Generator, *, train: bool = True, batch: int = 5, calls: Sequence[Any] = ()) -> Built:
+def build_layer(
+    cls: type, rng: np.random.Generator, *, train: bool = True, batch: int = 5, calls: Sequence[Any] = (), forced: Any = None
+) -> Built:
     """A layer with synthesized parameters and inputs that its forward accepts. `calls`: the file's
     own calls of the class, whose literal arguments build it where no argument can be guessed by
-    its name (`GRU(D, H)` after `N, T, D, H = 200, 8, 1, 12`)."""
+    its name (`GRU(D, H)` after `N, T, D, H = 200, 8, 1, 12`); `forced`: the user's `--build` call
+    of it, which builds it whatever the names say."""
     from backprop_doctor.conventions.recurrent import recurrent_kwargs
 
     try:
-        kwargs = infer_kwargs(cls, rng)
+        if forced is not None:
+            kwargs = _as_called(cls, [forced])
+            if kwargs is None:
+                raise _ForcedFailed(f"--build `{forced.name}(...)` does not construct it: give the arguments its __init__ takes")
+        else:
+            kwargs = infer_kwargs(cls, rng)
+    except _ForcedFailed:
+        raise
     except BuildError:
         # DLFS-2 time layers: Wx, Wh, b shaped for an RNN, an LSTM (4H) or a GRU (3H)
         kwargs = next((kw for k in (1, 4, 3) if (kw := recurrent_kwargs(cls, rng, k)) is not None and _constructs(cls, kw)), None)

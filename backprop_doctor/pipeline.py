@@ -247,9 +247,9 @@ def _check_namespace(context: CheckContext, report: Report) -> None:
         return
     calls = context.source.facts.constructor_calls
     forced = static.parse_build_expression(opts.build) if opts.build else None
-    if forced is not None and forced.name not in {cls.__name__ for cls in found.networks}:
-        names = ", ".join(sorted(cls.__name__ for cls in found.networks)) or "none"
-        raise UsageError(f"--build names `{forced.name}`, which is not a network class in this file (found: {names})")
+    if forced is not None and forced.name not in {cls.__name__ for cls in (*found.networks, *found.layers)}:
+        names = ", ".join(sorted(cls.__name__ for cls in (*found.networks, *found.layers))) or "none"
+        raise UsageError(f"--build names `{forced.name}`, which is not a network or layer class in this file (found: {names})")
     rng = np.random.default_rng(opts.seed)
     checked_classes: set[type] = set()
     for cls in found.networks:
@@ -280,7 +280,10 @@ def _check_namespace(context: CheckContext, report: Report) -> None:
         if cls in checked_classes or cls.__name__ in observed:
             continue
         try:
-            built = build.build_layer(cls, rng, train=opts.train, batch=opts.batch_size, calls=calls.get(cls.__name__, []))
+            built = build.build_layer(
+                cls, rng, train=opts.train, batch=opts.batch_size, calls=calls.get(cls.__name__, []),
+                forced=forced if forced is not None and forced.name == cls.__name__ else None,
+            )  # fmt: skip
         except Exception as error:
             _build_failed(report, cls, error)
             continue
