@@ -144,8 +144,9 @@ def test_a_model_checked_through_its_train_step(tmp_path):
 
 def test_a_penalty_left_out_of_a_gradient_is_found_at_its_line(tmp_path):
     path = planted(tmp_path, "nets.py", BASE, 'dW1 = X.T @ da + self.lam * self.model["W1"]', "dW1 = X.T @ da")
-    found = [(f["layer"], f["line"]) for f in errors(check(path)) if f["name"] == "gradient-mismatch"]
-    assert ("NormedNet", line_of(path, "dW1 = X.T @ da")) in found, found
+    found = [f for f in errors(check(path)) if f["name"] == "gradient-mismatch"]
+    assert [(f["layer"], f["param"], f["line"]) for f in found] == [("NormedNet", "W1", line_of(path, "dW1 = X.T @ da"))], found
+    assert "less 0.01 × `W1`" in found[0]["message"] and "penalty" in found[0]["message"], found[0]["message"]
 
 
 def test_a_wrong_batch_norm_gradient_is_found_at_its_line(tmp_path):
