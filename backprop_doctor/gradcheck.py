@@ -766,6 +766,17 @@ def multiple_off(result: Elementwise, values: np.ndarray, floor: float, tol: flo
     return bool(np.all(errors[smooth] <= tol))
 
 
+def penalty_left_out(result: Elementwise, values: np.ndarray, floor: float, tol: float) -> float | None:
+    """The strength c when the analytic gradient is the numerical one less c times `values` (c > 0): the
+    gradient of a penalty (c / 2)·‖values‖² the loss adds, left out of it; None otherwise (`multiple_off`)."""
+    if not multiple_off(result, values, floor, tol):
+        return None
+    p = np.asarray(values, dtype=np.float64).reshape(-1)[result.indices]
+    smooth = ~result.kinked
+    multiple = float(np.sum((result.analytic - result.numerical)[smooth] * p[smooth])) / float(np.sum(p[smooth] ** 2))
+    return -multiple if multiple < 0 else None
+
+
 def elementwise(
     f: Callable[[], float],
     f0: float,

@@ -485,6 +485,17 @@ class Outcomes:
                 f"`{a.name}` to it, and the error is no multiple of `{a.name}`, so no strength of that penalty makes it right; {REDERIVE}"
             )
             fields = {"file": where.file, "line": term.line, "end_line": term.end_line, "highlight": (term.line, term.penalty_line)}
+        left_out = (
+            gradcheck.penalty_left_out(result, a.live, floor, tol)
+            if a.name != "x" and pattern is None and blamed is None and stage is None and term is None and owner is None and counted is None and bad_count
+            else None
+        )
+        if left_out is not None:  # the loss adds an L2 penalty its gradient leaves out (`reg * W` never added)
+            sentence = (
+                f"{what} is wrong (relative error {error:.3g}): it is the loss's slope less {left_out:.3g} × `{a.name}`, the gradient of "
+                f"the penalty {left_out / 2:.3g}·‖{a.name}‖² your loss adds; add `{left_out:.3g} * {a.name}` (your regularisation strength times "
+                f"`{a.name}`) to it, or leave the penalty out of the loss"
+            )
         if blamed is not None:
             sentence = _blamed_sentence(what, error, pattern, blamed, where)
             fields = {"file": where.file, "line": blamed.line, "end_line": blamed.end_line, "highlight": (blamed.line, blamed.store_line), "fix": blamed.fix}

@@ -440,12 +440,14 @@ def _parameters(target: Callable, bound: bool, owner: type | None) -> dict[str, 
 
 
 def method_of(cls: type, name: str) -> Any:
-    """`cls.name` bound to the class itself, for reading its parameters: a base class's
+    """`cls.name` bound to the class itself (a static method as it is), for reading its parameters: a base class's
     `backward(self, *args)` that hands them to `self.backward_impl` is then read through the
     `backward_impl` of `cls`, the subclass that writes it."""
     import types
 
     function = getattr(cls, name, None)
+    if isinstance(inspect.getattr_static(cls, name, None), staticmethod):
+        return function  # `@staticmethod def loss(y, y_pred)`: no first argument to bind
     return types.MethodType(function, cls) if inspect.isfunction(function) else function
 
 

@@ -37,9 +37,11 @@ from typing import Any
 import numpy as np
 
 from backprop_doctor.conventions._base import FORWARD_SEED, Adapter, is_float_array, parameters, promote_to_float64
-from backprop_doctor.conventions._classlayer import required_inputs
+from backprop_doctor.conventions import model_backward
+from backprop_doctor.conventions._classlayer import function_node, required_inputs
 from backprop_doctor.conventions._run import Case, NotChecked
 from backprop_doctor.conventions.loss_objects import PREDICTIONS, TARGETS
+from backprop_doctor.static.methods import returned_names
 
 NAME = "cache-model"
 KIND = "class"
@@ -64,7 +66,11 @@ def _arguments(cls: type) -> list[str] | None:
 
 
 def recognise(cls: type, namespace: dict[str, Any]) -> bool:
-    return _arguments(cls) is not None
+    if _arguments(cls) is None:
+        return False
+    # a backward that returns the gradients alone, beside a step method that computes the loss (`train_step`):
+    # `conventions.model_backward` checks it through that step
+    return not (model_backward.step_method(cls) is not None and len(returned_names(function_node(cls.backward))) != 2)
 
 
 def label(obj: Any) -> str:

@@ -42,6 +42,7 @@ from backprop_doctor.conventions._base import FORWARD_SEED, Adapter, is_float_ar
 from backprop_doctor.conventions._classlayer import function_node
 from backprop_doctor.conventions._run import Case, NotChecked
 from backprop_doctor.static.gradient_returns import LossAndGradients, calls_by_name, globals_read, loss_and_gradients
+from backprop_doctor.static.methods import plain_calls
 
 NAME = "loss-and-gradients"
 KIND = "function"
@@ -88,7 +89,7 @@ def _global_weights(func: Any, layout: LossAndGradients, context: Any) -> dict[s
     """The weights the function reads as globals: as its module holds them, else as the program's
     observed run set them (`Wxh = np.random.randn(...) * 0.01` at the top level, which loading the
     definitions alone does not run); None when one of them is neither."""
-    names = set(_arguments(func))
+    names = set(_arguments(func)) | {u.name for u in layout.unpacked}
     ran = getattr(context, "extras", {}).get("observed_namespace") or {}
     held = {}
     for g in layout.gradients:
@@ -144,6 +145,10 @@ class LossAndGradientsFunction(Adapter):
     def _call(self, x: Any = None, t: Any = None) -> Any:
         values = dict(self._values)
         values.update({k: v for k, v in self._weights.items() if k in values})
+        for u in self._layout.unpacked:  # `[W1, b1, W2, b2] = params`: the list handed anew, with this adapter's arrays
+            listed = list(values[u.argument])
+            listed[u.index] = self._weights[u.name]
+            values[u.argument] = listed
         for name, given in ((self._data, x), (self._targets, t)):
             if name is not None and given is not None:
                 values[name] = list(np.asarray(given).tolist()) if isinstance(self._values[name], list) else given
@@ -179,7 +184,9 @@ def _gradients(result: Any, layout: LossAndGradients) -> dict[str, Any] | None:
     grads: dict[str, Any] = {}
     for g in layout.gradients:
         value = result[g.position]
-        if g.key is not None:
+        if isinstance(g.key, int) and not isinstance(value, dict):  # a list of gradients for weights unpacked from a list
+            value = value[g.key] if isinstance(value, (list, tuple)) and g.key < len(value) else None
+        elif g.key is not None:
             value = value.get(g.key) if isinstance(value, dict) else None
         grads[g.param] = value
     return grads
@@ -208,7 +215,7 @@ def build(func: Any, context: Any, rng: np.random.Generator) -> list[Case]:
         raise NotChecked(f"`{func.__name__}` no longer returns a loss with gradients")
     source = getattr(context, "source", None)
     steps = source.facts.training_steps if source is not None and getattr(source, "tree", None) is not None else []
-    if any(calls_by_name(step.loop, func.__name__) for step in steps):
+    if any(calls_by_name(step.loop, func.__name__) and _replayed(step, context) for step in steps):
         # the replay of that loop's first step compares these gradients with the loss the loop computes,
         # on the program's own state and with whatever the function does to them (a clip)
         raise NotChecked(f"`{func.__name__}` is called by your training loop, whose step is checked")
@@ -222,14 +229,35 @@ def build(func: Any, context: Any, rng: np.random.Generator) -> list[Case]:
     for shown, adapter, x, t in _synthesised(func, layout, held, missing):
         if _fits(func, layout, adapter):
             return [Case(shown, adapter, x, t)]
+    stopped: list[str] = []
+    driven = _driven(func, layout, context, held, missing, stopped)
+    if driven is not None:
+        return [driven]
+    if layout.unpacked:
+        listed = sorted({u.argument for u in layout.unpacked})
+        why = stopped[0] if stopped else "no function of its file that takes no argument (a `train()` that loads its data) called it"
+        raise NotChecked(
+            f"`{func.__name__}` takes its weights in a list ({', '.join(f'`{a}`' for a in listed)}) whose shapes only a call says, "
+            f"and no run of your program called it: {why}"
+        )
     raise NotChecked(f"`{func.__name__}` did not run on the inputs and weight shapes tried (sequences of token indices, batches of rows or columns)")
+
+
+def _replayed(step: Any, context: Any) -> bool:
+    """Whether the replay measured an update of that training step, or had no chance to yet (no replay
+    ran: an API call that checks the function alone). A loop of a function the program never runs and
+    the replay could not drive (`def main():` holding data it makes itself) leaves the function to be checked here."""
+    extras = getattr(context, "extras", None)
+    if not isinstance(extras, dict) or "replay" not in extras:
+        return True
+    return any(getattr(r, "step", None) is not None and r.step.loop_line == step.loop_line and r.parameters for r in extras["replay"] or [])
 
 
 def _roles(func: Any, layout: LossAndGradients) -> tuple[list[str], str | None, str | None]:
     """The arguments, the one holding the data and the one holding the targets (the first two that
     are not weights), by position."""
     names = _arguments(func)
-    weights = {g.param for g in layout.gradients}
+    weights = {g.param for g in layout.gradients} | {u.argument for u in layout.unpacked}
     rest = [n for n in names if n not in weights and not _STATE.search(n)]
     return names, (rest[0] if rest else None), (rest[1] if len(rest) > 1 else None)
 
@@ -256,6 +284,104 @@ def _observed(func: Any, layout: LossAndGradients, context: Any, held: dict[str,
     return None
 
 
+# -- the first call a training function of the file makes ------------------------------------------
+
+DRIVE_SHARE = 0.25  # of the run budget: how long a training function may run before it calls the function
+_DRIVER_NAME = re.compile(r"(?i)train|fit|main|run|learn|optimi[sz]e")
+
+
+class _Reached(BaseException):
+    """Stops a driven training function at the first call of the checked one (or at its deadline)."""
+
+
+def _callers(func: Any) -> list[Any]:
+    """The functions of `func`'s file that take no required argument and reach it through the file's
+    functions (`train()` calls `adamGD(batch, ...)`, which calls `conv(x, y, params, 1, 2, 2)`), those
+    named like a training function first."""
+    namespace = func.__globals__
+    own = {
+        n: f for n, f in namespace.items()
+        if inspect.isfunction(f) and getattr(f, "__code__", None) is not None and f.__code__.co_filename == func.__code__.co_filename
+    }  # fmt: skip
+    calls = {n: {c for c, _ in plain_calls(function_node(f))} for n, f in own.items()}
+    reaching, grown = {func.__name__}, True
+    while grown:
+        more = {n for n, called in calls.items() if called & reaching} - reaching
+        reaching |= more
+        grown = bool(more)
+    found = [own[n] for n in sorted(reaching) if n != func.__name__ and not _required(own[n])]
+    return sorted(found, key=lambda f: not _DRIVER_NAME.search(f.__name__))
+
+
+def _first_call(driver: Any, func: Any, seconds: float, stopped: list[str]) -> tuple[list[Any], int] | None:
+    """(the arguments, the caller's line) of the first call of `func` that `driver()` makes, copied, the
+    run stopped there; None when it raises first (what it raised added to `stopped`), never calls it, or
+    runs past `seconds` of budget."""
+    import contextlib
+    import copy
+    import io
+    import sys
+
+    from backprop_doctor.observe.budget import Deadline
+
+    code, names, deadline = func.__code__, _arguments(func), Deadline(seconds)
+    found: list[tuple[list[Any], int]] = []
+
+    def tracer(frame: Any, event: str, arg: Any) -> None:
+        if event == "call":
+            if frame.f_code is code:
+                found.append(([copy.deepcopy(frame.f_locals[n]) for n in names if n in frame.f_locals], frame.f_back.f_lineno if frame.f_back else 0))
+                raise _Reached
+            if deadline.passed():
+                raise _Reached
+        return None
+
+    state, before = np.random.get_state(), sys.gettrace()
+    np.random.seed(FORWARD_SEED)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), np.errstate(all="ignore"):
+            sys.settrace(tracer)
+            try:
+                driver()
+            finally:
+                sys.settrace(before)
+    except _Reached:
+        pass
+    except Exception as error:  # noqa: BLE001 - user code: stopped before the call
+        stopped.append(f"`{driver.__name__}()` raised {type(error).__name__} before it called it")
+    finally:
+        np.random.set_state(state)
+    return found[0] if found and len(found[0][0]) == len(names) else None
+
+
+def _driven(
+    func: Any, layout: LossAndGradients, context: Any, held: dict[str, np.ndarray], missing: dict[str, Any], stopped: list[str]
+) -> Case | None:
+    """The function checked on the arguments of its first call from a training function of its file that
+    takes no argument (`train()`, its data loaded inside) and that the program never runs: weights the
+    function takes in a list (`[f1, f2, w3, w4, b1, b2, b3, b4] = params`) have no shapes to synthesise."""
+    from backprop_doctor.observe import budget
+
+    options = getattr(context, "options", None)
+    for driver in _callers(func)[:2]:
+        seconds = budget.share(getattr(options, "run_budget", 10.0), DRIVE_SHARE)
+        reached = _first_call(driver, func, seconds, stopped)
+        if reached is None:
+            continue
+        args, line = reached
+        names, data, targets = _roles(func, layout)
+        values = dict(zip(names, args))
+        weights = _weights_of(layout, values, held)
+        if weights is None:
+            continue
+        adapter = LossAndGradientsFunction(func, layout, values, weights, data, targets, missing)
+        if not _fits(func, layout, adapter):
+            continue
+        shown = ", ".join(f"{n} {np.shape(v)}" for n, v in values.items() if isinstance(v, np.ndarray))
+        return Case(f"{shown} as `{driver.__name__}()` first calls it (line {line})", adapter, _as_input(values.get(data)), _as_input(values.get(targets)))
+    return None
+
+
 def _required(func: Any) -> set[str]:
     return {p.name for p in inspect.signature(func).parameters.values() if p.default is p.empty}
 
@@ -263,8 +389,14 @@ def _required(func: Any) -> set[str]:
 def _weights_of(layout: LossAndGradients, values: dict[str, Any], held: dict[str, np.ndarray]) -> dict[str, np.ndarray] | None:
     """Float64 copies of the weights: arguments from `values`, globals from `held`."""
     weights = {}
+    unpacked = {u.name: u for u in layout.unpacked}
     for g in layout.gradients:
-        value = values[g.param] if g.param in values else held.get(g.param)
+        u = unpacked.get(g.param)
+        if u is not None:
+            listed = values.get(u.argument)
+            value = listed[u.index] if isinstance(listed, (list, tuple)) and u.index < len(listed) else None
+        else:
+            value = values[g.param] if g.param in values else held.get(g.param)
         if not is_float_array(value):
             return None
         weights[g.param] = np.array(value, dtype=np.float64)
@@ -357,6 +489,8 @@ def _shapes(params: list[str], sizes: dict[str, int], transpose: bool, bias: str
 
 def _synthesised(func: Any, layout: LossAndGradients, held: dict[str, np.ndarray], missing: dict[str, Any]) -> Any:
     """(label, adapter, x, t) for each layout of a synthesised call, most likely first."""
+    if layout.unpacked:
+        return  # weights in a list say nothing of their shapes
     names, data, targets = _roles(func, layout)
     required = _required(func)
     params = [g.param for g in layout.gradients if g.param in names]

@@ -44,6 +44,7 @@ after the loss with `_prime`, `_derivative`, `_grad`, ... and taking the same tw
 from __future__ import annotations
 
 import copy
+import inspect
 from typing import Any
 
 import numpy as np
@@ -66,8 +67,31 @@ PREDICTIONS = (
 CLASSES = 4
 
 
-def loss_methods(cls: type) -> tuple[str, str, int] | None:
-    """(loss method, gradient method, index of the prediction among their two arguments)."""
+# the two arguments a gradient method may take after the loss's own: the output's pre-activation and
+# the activation object that made the prediction of it (`grad(y, y_pred, z, act_fn)`)
+PRE_ACTIVATIONS = ("z", "pre", "preact", "pre_activation", "net", "zs", "z_out")
+ACTIVATION_OBJECTS = ("act_fn", "activation_fn", "act", "act_func", "activation_function", "actfn", "fn_act", "activation_object")
+
+
+def activation_arguments(cls: type, gradient: str, names: list[str]) -> tuple[str, ...] | None:
+    """The arguments of `gradient` after the loss's own two, when they are a pre-activation and the
+    activation object that maps it to the prediction (`grad(y, y_pred, z, act_fn)`: the gradient with
+    respect to `z`, `(y_pred - y) * act_fn.grad(z)`); () when it takes the loss's two alone; None otherwise."""
+    given = [n.lower() for n in required_inputs(method_of(cls, gradient))]
+    if given[:2] != names:
+        return None
+    extra = given[2:]
+    if not extra:
+        return ()
+    if len(extra) == 2 and sorted(n in ACTIVATION_OBJECTS for n in extra) == [False, True] and any(n in PRE_ACTIVATIONS for n in extra):
+        return tuple(extra)
+    return None
+
+
+def loss_methods(cls: type, activation_objects: bool = False) -> tuple[str, str, int] | None:
+    """(loss method, gradient method, index of the prediction among their two arguments). With
+    `activation_objects`, a gradient method may also take the output's pre-activation and its
+    activation object after them (`activation_arguments`)."""
     own = {name for klass in cls.__mro__[:-1] for name in vars(klass)}
     for loss in LOSSES:
         if loss not in own or not callable(getattr(cls, loss, None)):
@@ -77,7 +101,10 @@ def loss_methods(cls: type) -> tuple[str, str, int] | None:
             continue
         for gradient in GRADIENTS:
             g = getattr(cls, gradient, None)
-            if gradient not in own or not callable(g) or [n.lower() for n in required_inputs(method_of(cls, gradient))] != names:
+            if gradient not in own or not callable(g):
+                continue
+            extra = activation_arguments(cls, gradient, names)
+            if extra is None or (extra and not activation_objects):
                 continue
             # `x` is a prediction only for a loss's own `backward(x, y)`: a network's `loss(x, t)` and
             # `gradient(x, t)` take its input
@@ -89,7 +116,7 @@ def loss_methods(cls: type) -> tuple[str, str, int] | None:
 
 
 def recognise(cls: type, namespace: dict[str, Any]) -> bool:
-    return loss_methods(cls) is not None
+    return loss_methods(cls, activation_objects=True) is not None
 
 
 FUNCTION_SUFFIXES = ("_prime", "_derivative", "_deriv", "_grad", "_gradient", "_der", "_backward", "_delta")
@@ -137,6 +164,9 @@ class LossObject(Adapter):
         # the input is then that pre-activation, and the loss is taken of its activation
         self.through = through
         self.summed = 1.0  # the gradient is that of the summed loss while the loss averages: n × it, divided back
+        # the gradient method's arguments after the loss's two (`z`, `act_fn`): handed the input and a sigmoid
+        # object, the prediction being that sigmoid of the input (`through` "sigmoid")
+        self.extra: tuple[str, ...] = ()
 
     def _activated(self, x: np.ndarray) -> np.ndarray:
         return _ACTIVATIONS[self.through](x) if self.through else x
@@ -156,7 +186,9 @@ class LossObject(Adapter):
     def backward(self, dout: Any) -> tuple[np.ndarray | None, dict[str, Any]]:
         assert self._inputs is not None, "forward first"
         p, t = self._inputs
-        dx = getattr(self.obj, self._gradient)(*self._arguments(self._activated(p.copy()), _copy(t)))
+        given = self._arguments(self._activated(p.copy()), _copy(t))
+        given += tuple(SigmoidObject() if n in ACTIVATION_OBJECTS else p.copy() for n in self.extra)
+        dx = getattr(self.obj, self._gradient)(*given)
         return np.asarray(dx, dtype=np.float64) / self.summed * dout, {}
 
     def forward_target(self) -> Any:
@@ -189,6 +221,22 @@ class LossFunctions(LossObject):
 
 
 _ACTIVATIONS = {"softmax": softmax, "sigmoid": lambda z: 1.0 / (1.0 + np.exp(-z))}
+
+
+class SigmoidObject:
+    """A sigmoid activation object as a loss's gradient method is handed one (`act_fn.grad(z)`), under
+    the names such objects give their value and their derivative."""
+
+    def fn(self, z: Any) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-np.asarray(z, dtype=np.float64)))
+
+    __call__ = forward = function = f = activate = fn
+
+    def grad(self, z: Any) -> np.ndarray:
+        s = self.fn(z)
+        return s * (1.0 - s)
+
+    gradient = derivative = deriv = prime = df = backward = grad
 
 
 def _along(adapter: LossObject, x: np.ndarray, t: Any, v: np.ndarray, h: float = 1e-6) -> tuple[float, float]:
@@ -293,24 +341,50 @@ def build(cls: Any, context: Any, rng: np.random.Generator) -> list[Case]:
             if _trial(made, p, t):
                 return [_case(made, p, t, what, rng)]
         return [Case(f"prediction {p.shape}, one-hot targets (every target tried raised)", LossFunctions(f, g, prediction), p, _targets(n, rng, width)[0][1])]
-    loss, gradient, prediction = loss_methods(cls)
+    loss, gradient, prediction = loss_methods(cls, activation_objects=True)
+    if inspect.isabstract(cls):
+        raise NotChecked(f"`{cls.__name__}` is an abstract base class: the classes that write its methods are checked")
     try:
         obj = cls(**builder.infer_kwargs(cls, rng))
     except builder.BuildError as error:
         raise NotChecked(str(error)) from error
     except Exception as error:
         raise builder._raised(f"{cls.__name__}(...) raised {type(error).__name__}: {error}", error) from error
+    names = [n.lower() for n in required_inputs(method_of(cls, loss))]
+    extra = activation_arguments(cls, gradient, names) or ()
+    if extra:
+        return [_through_object(obj, loss, gradient, prediction, extra, n, rng)]
     column = _one_column(cls, context, rng, n, obj, loss, gradient, prediction)
     if column is not None:
         return [column]
-    for what, t in _targets(n, rng):
-        adapter = LossObject(obj, loss, gradient, prediction)
-        if _trial(adapter, p, t):
-            return [_case(adapter, p, t, what, rng)]
+    # probabilities that sum to 1 over each row, for a loss that checks they do (`assert np.allclose(p.sum(1), 1)`)
+    for given in (p, p / p.sum(axis=1, keepdims=True)):
+        for what, t in _targets(n, rng):
+            adapter = LossObject(obj, loss, gradient, prediction)
+            if _trial(adapter, given, t):
+                return [_case(adapter, given, t, what, rng)]
     if _abstract_error(obj, loss, p, _targets(n, rng)[0][1], prediction) is not None:
         raise NotChecked(f"`{cls.__name__}.{loss}` raises NotImplementedError: a base class")
     # Nothing runs: let the engine report what the loss raises, at the user's line.
     return [Case(f"prediction {p.shape}, one-hot targets (every target tried raised)", LossObject(obj, loss, gradient, prediction), p, _targets(n, rng)[0][1])]
+
+
+def _through_object(obj: Any, loss: str, gradient: str, prediction: int, extra: tuple[str, ...], n: int, rng: np.random.Generator) -> Case:
+    """The case of a gradient taken with respect to the output's pre-activation, handed with the activation
+    object that made the prediction of it (`grad(y, y_pred, z, act_fn)`): the pre-activation drawn at random,
+    a sigmoid object, the loss taken of its output."""
+    z = rng.normal(size=(n, CLASSES))
+    targets = _targets(n, rng)
+    tried = []
+    for what, t in targets:
+        adapter = LossObject(obj, loss, gradient, prediction, through="sigmoid")
+        adapter.extra = extra
+        tried.append((what, t, adapter))
+        if _trial(adapter, z, t):
+            break  # else the first: the engine reports what it raises
+    what, t, adapter = tried[-1] if len(tried) < len(targets) or _trial(tried[-1][2], z, tried[-1][1]) else tried[0]
+    handed = " and ".join(f"`{e}`" for e in extra)
+    return Case(f"pre-activation {z.shape} through a sigmoid object ({handed} handed to `{gradient}`), {what} {np.shape(t)}", adapter, z, t)
 
 
 def _one_column(cls: type, context: Any, rng: np.random.Generator, n: int, obj: Any, loss: str, gradient: str, prediction: int) -> Case | None:

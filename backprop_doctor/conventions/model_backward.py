@@ -56,7 +56,7 @@ import numpy as np
 
 from backprop_doctor.conventions._base import FORWARD_SEED, GRAD_NAMES, Adapter, is_float_array, parameters, promote_to_float64
 from backprop_doctor.conventions._classlayer import function_node, required_inputs
-from backprop_doctor.static.methods import self_name, update_operands
+from backprop_doctor.static.methods import returned_names, self_calls, self_name, update_operands
 from backprop_doctor.static.tree import walk
 from backprop_doctor.conventions._run import Case, NotChecked, program_instances
 from backprop_doctor.conventions.loss_objects import PREDICTIONS, TARGETS
@@ -303,25 +303,11 @@ def build(cls: type, context: Any, rng: np.random.Generator) -> list[Case]:
         case = _as_the_program_trains_it(cls, context)
         if case is not None:
             return [case]
+    if arguments is not None and _cached(arguments) and step_method(cls) is not None:
+        return [_stepped_case(cls, context, rng)]
     if arguments is None or len(arguments) == 1 or _cached(arguments) or _input_again(arguments, required_inputs(cls.forward)[0].lower()):
         raise NotChecked(why_not_checked(cls) or "not a model whose backward computes its own loss")
-    try:
-        kwargs = builder.infer_kwargs(cls, rng)
-    except builder.BuildError:  # `GRU(D, H)`: sizes with no name to guess them by, as the file calls it
-        facts = getattr(getattr(context, "source", None), "facts", None)
-        kwargs = builder._as_called(cls, facts.constructor_calls.get(cls.__name__, []) if facts is not None else [])
-        if kwargs is None:
-            raise
-    np.random.seed(context.options.seed)
-    try:
-        model = cls(**kwargs)
-    except Exception as error:
-        listed = builder.as_lists(kwargs) if builder._wants_lists(error) else None  # `hidden_units` a list of widths
-        np.random.seed(context.options.seed)
-        model = builder._trial(lambda: cls(**listed)) if listed is not None else None
-        if model is None:
-            raise builder._raised(f"{cls.__name__}(...) raised {type(error).__name__}: {error}", error) from error
-    promote_to_float64(model)
+    model = _built(cls, context, rng)
     weights = [v for v in _parameter_arrays(model).values() if v.ndim == 2]
     rate = next((r for r in RATES if isinstance(getattr(model, r, None), (int, float)) and not isinstance(getattr(model, r), bool)), None)
     loss = _prediction_loss(cls, context) if arguments else None
@@ -346,6 +332,30 @@ def build(cls: type, context: Any, rng: np.random.Generator) -> list[Case]:
                 adapter = BackwardReturnsGradients(model, cls.__name__, loss, read)
                 return [Case(f"x {x.shape}, t {t.shape}, loss: your `{loss.label}`", adapter, x, t)]
     raise NotChecked(why_not_checked(cls) or "")
+
+
+def _built(cls: type, context: Any, rng: np.random.Generator) -> Any:
+    """An instance of `cls` at the sizes `build.infer_kwargs` guesses (else as the file calls it), in float64."""
+    from backprop_doctor import build as builder
+
+    try:
+        kwargs = builder.infer_kwargs(cls, rng)
+    except builder.BuildError:  # `GRU(D, H)`: sizes with no name to guess them by, as the file calls it
+        facts = getattr(getattr(context, "source", None), "facts", None)
+        kwargs = builder._as_called(cls, facts.constructor_calls.get(cls.__name__, []) if facts is not None else [])
+        if kwargs is None:
+            raise
+    np.random.seed(context.options.seed)
+    try:
+        model = cls(**kwargs)
+    except Exception as error:
+        listed = builder.as_lists(kwargs) if builder._wants_lists(error) else None  # `hidden_units` a list of widths
+        np.random.seed(context.options.seed)
+        model = builder._trial(lambda: cls(**listed)) if listed is not None else None
+        if model is None:
+            raise builder._raised(f"{cls.__name__}(...) raised {type(error).__name__}: {error}", error) from error
+    promote_to_float64(model)
+    return model
 
 
 def _as_the_program_trains_it(cls: type, context: Any) -> Case | None:
@@ -627,3 +637,138 @@ class BackwardReturnsGradients(Adapter):
         single = attribute[:-1] if attribute.endswith("s") and len(attribute) > 1 else attribute
         # `dw = ...` then `dws.append(dw)`: the statement computing one layer's gradient before the list it is returned in
         return tuple(dict.fromkeys([f"d{single}", f"d{attribute}", *named, f"grads['{attribute}']", f'grads["{attribute}"]']))
+
+
+# --------------------------------------------------------------------------- backward(y_pred, y, cache) under a step method
+
+
+def step_method(cls: type) -> str | None:
+    """The method that runs one training step of a `backward(y_pred, y_train, cache)` model and hands back
+    its gradients with the loss it computes itself (`grad, loss = model.train_step(X, y)`): a method of two
+    inputs, not forward nor backward, that calls both on its instance and returns a pair; None when there
+    is none, or more than one."""
+    found = []
+    for name in dir(cls):
+        method = getattr(cls, name, None)
+        if name.startswith("__") or name in ("forward", "backward") or not inspect.isfunction(method) or len(required_inputs(method)) != 2:
+            continue
+        node = function_node(method)
+        if {"forward", "backward"} <= set(self_calls(node)) and len(returned_names(node)) == 2:
+            found.append(name)
+    return found[0] if len(found) == 1 else None
+
+
+def _inputs(model: Any, n: int) -> list[np.ndarray]:
+    """Batches for the model's first weight: rows of its input width for a matrix (`X @ W1`), images of
+    a few sides with its channels for a filter bank (F, C, k, k)."""
+    rng = np.random.default_rng(FORWARD_SEED)
+    first = next((v for v in _parameter_arrays(model).values() if v.ndim in (2, 4)), None)
+    if first is None:
+        return []
+    if first.ndim == 2:
+        return [rng.standard_normal((n, first.shape[0]))]
+    return [rng.standard_normal((n, first.shape[1], side, side)) for side in IMAGE_SIDES]
+
+
+IMAGE_SIDES = (28, 32, 8, 16, 12)  # MNIST's, CIFAR's, then small ones
+
+
+def _stepped_case(cls: type, context: Any, rng: np.random.Generator) -> Case:
+    name = step_method(cls)
+    assert name is not None
+    try:
+        model = _built(cls, context, rng)
+    except Exception as error:
+        if not isinstance(error.__cause__, NotImplementedError):
+            raise
+        # `def _init_model(self, D, C, H): raise NotImplementedError()`
+        raise NotChecked(f"`{cls.__name__}(...)` raised NotImplementedError: a base class, whose subclasses are checked") from error
+    n = max(int(context.options.batch_size), 2)
+    names = tuple(_returned_element_names(cls.backward))
+    held = set(_parameter_arrays(model))
+    # the classes: the last matrix's outputs (not a row of biases or running statistics), else two
+    weights = [v for v in _parameter_arrays(model).values() if v.ndim == 2 and min(v.shape) > 1]
+    classes = max(weights[-1].shape[-1], 2) if weights else 2
+    n += n == classes
+    for x in _inputs(model, n):
+        for t in _targets(n, classes, rng)[::-1]:  # labels first: a classifier's step takes them most often
+
+            def call(work: Any) -> StepReading | None:
+                returned = getattr(work, name)(x.copy(), copy.deepcopy(t))
+                if not isinstance(returned, tuple) or len(returned) != 2:
+                    return None
+                for loss_at in (1, 0):
+                    if isinstance(returned[loss_at], (int, float, np.number, np.ndarray)) and _scalar(returned[loss_at]) and (paths := _match_sized(returned[1 - loss_at], work, list(names), held)):
+                        return StepReading(name, loss_at, paths)
+                return None
+
+            reading = _trial(model, call)
+            if reading is not None:
+                adapter = StepReturnsGradients(model, cls.__name__, reading)
+                return Case(f"x {x.shape}, t {t.shape}, loss and gradients: your `{name}`", adapter, x, t)
+    raise NotChecked(f"`{cls.__name__}.{name}` did not return (gradients, loss) on the inputs tried (rows of its first weight's width, images)")
+
+
+def _match_sized(returned: Any, model: Any, names: list[str], held: set[str]) -> dict[str, Path] | None:
+    """`_match`, a dictionary's gradient also taken for a parameter of another shape of the same
+    entries (`dgamma` (H,) for `gamma` (1, H): the update broadcasts it onto the parameter)."""
+    found = _match(returned, model, names, held) or {}
+    if isinstance(returned, dict):
+        arrays = {k: v for k, v in _parameter_arrays(model).items() if k in held and k not in found}
+        for key, value in returned.items():
+            param = next((p for p in arrays if isinstance(key, str) and (p == key or _names_match(key, p))), None)
+            if param is not None and is_float_array(value) and np.squeeze(value).shape == np.squeeze(arrays[param]).shape:
+                found[param] = (key,)
+    return found or None
+
+
+@dataclass(frozen=True)
+class StepReading:
+    """The step method, where its loss sits in the pair it returns, and where each gradient sits in the other."""
+
+    method: str
+    loss_at: int
+    paths: dict[str, Path]
+
+
+class StepReturnsGradients(Adapter):
+    """The loss a step method (`train_step(X, y)`) returns, as a function of the model's parameters, and
+    the gradients it returns beside it (what its `backward(y_pred, y, cache)` gave)."""
+
+    def __init__(self, model: Any, name: str, reading: StepReading):
+        super().__init__(name=name, kind="model-backward", target=type(model), is_loss=True)
+        self.model = model
+        self.dout_is_input = False
+        self._reading = reading
+        self._returned: Any = None
+
+    def params(self) -> dict[str, np.ndarray]:
+        arrays = _parameter_arrays(self.model)
+        return {k: arrays[k] for k in self._reading.paths if k in arrays}
+
+    def forward(self, x: np.ndarray, t: Any = None) -> Any:
+        returned = getattr(self.model, self._reading.method)(x, copy.deepcopy(t))
+        self._returned = returned[1 - self._reading.loss_at]
+        return float(np.squeeze(returned[self._reading.loss_at]))
+
+    def backward(self, dout: Any) -> tuple[np.ndarray | None, dict[str, Any]]:
+        params = self.params()
+        grads = {}
+        for param, path in self._reading.paths.items():
+            try:
+                value = _at(self._returned, path)
+            except (IndexError, KeyError, TypeError):
+                value = None
+            if is_float_array(value) and param in params and np.shape(value) != params[param].shape and np.size(value) == params[param].size:
+                value = np.reshape(value, params[param].shape)
+            grads[param] = None if value is None else np.asarray(value, dtype=np.float64) * dout
+        return None, grads
+
+    def backward_target(self) -> Any:
+        return type(self.model).backward
+
+    def forward_target(self) -> Any:
+        return type(self.model).forward
+
+    def grad_targets(self, param: str) -> tuple[str, ...]:
+        return (f"d{param}", f"grad['{param}']", f'grad["{param}"]', f"grads['{param}']", f'grads["{param}"]', param)

@@ -38,10 +38,20 @@ class Gradient:
 
 
 @dataclass(frozen=True)
+class Unpacked:
+    """A weight the function takes inside a list argument: `[W1, b1, W2, b2] = params`."""
+
+    name: str  # the name it is unpacked to (`W1`)
+    argument: str  # the list argument (`params`)
+    index: int  # its place in that list
+
+
+@dataclass(frozen=True)
 class LossAndGradients:
     loss: int  # where the loss is in the returned tuple
     gradients: tuple[Gradient, ...]
     size: int  # how many values the tuple holds
+    unpacked: tuple[Unpacked, ...] = ()  # the weights taken in list arguments, by the names they are unpacked to
 
 
 def loss_and_gradients(node: FunctionNode | None, candidates: set[str]) -> LossAndGradients | None:
@@ -69,15 +79,26 @@ def _layout(node: FunctionNode | None, candidates: set[str], with_loss: bool) ->
     if with_loss and len(losses) != 1 or not with_loss and losses:
         return None
     losses = losses or [-1]
+    unpacked = {u.name: u for u in unpacked_lists(node)}
+    candidates = candidates | set(unpacked)
     started = _started_from(node, candidates)
     dicts = _bound_dicts(node)
+    lists = _bound_lists(node)
     gradients: list[Gradient] = []
     for i, element in enumerate(elements):
         if i == losses[0]:
             continue
         if isinstance(element, ast.Name) and element.id in dicts and element.id not in candidates:
             element = dicts[element.id]
-        if isinstance(element, ast.Dict):
+        elif isinstance(element, ast.Name) and element.id in lists and element.id not in candidates:
+            element = lists[element.id]
+        if isinstance(element, (ast.List, ast.Tuple)) and unpacked:
+            # `grads = [dW1, db1, dW2, db2]` for weights unpacked from a list: a list of gradients, by index
+            for key, value in enumerate(element.elts):
+                param = _param_of(value.id, started, candidates) if isinstance(value, ast.Name) else None
+                if param is not None and param in unpacked:
+                    gradients.append(Gradient(i, key, value.id, param))
+        elif isinstance(element, ast.Dict):
             for key, value in zip(element.keys, element.values):
                 if isinstance(key, ast.Constant) and isinstance(value, ast.Name):
                     param = _param_of(value.id, started, candidates)
@@ -90,7 +111,32 @@ def _layout(node: FunctionNode | None, candidates: set[str], with_loss: bool) ->
     params = [g.param for g in gradients]
     if not gradients or len(set(params)) != len(params):
         return None
-    return LossAndGradients(losses[0], tuple(gradients), len(elements))
+    return LossAndGradients(losses[0], tuple(gradients), len(elements), tuple(unpacked[p] for p in params if p in unpacked))
+
+
+def unpacked_lists(node: FunctionNode) -> list[Unpacked]:
+    """The names the def unpacks one of its arguments to (`[f1, f2, w3, b1] = params`, `W1, b1 = weights`),
+    from its one such statement per argument."""
+    arguments = {a.arg for a in (*node.args.posonlyargs, *node.args.args)}
+    found: dict[str, list[list[Unpacked]]] = {}
+    for n in _own(node):
+        if not (isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.value, ast.Name) and n.value.id in arguments):
+            continue
+        target = n.targets[0]
+        if isinstance(target, (ast.Tuple, ast.List)) and len(target.elts) > 1 and all(isinstance(e, ast.Name) for e in target.elts):
+            found.setdefault(n.value.id, []).append([Unpacked(e.id, n.value.id, i) for i, e in enumerate(target.elts) if isinstance(e, ast.Name)])
+    return [u for runs in found.values() if len(runs) == 1 for u in runs[0]]
+
+
+def _bound_lists(node: FunctionNode) -> dict[str, ast.List | ast.Tuple]:
+    """Names the def binds to a list or tuple literal of names (`grads = [dW1, db1]`), the last binding."""
+    found: dict[str, ast.List | ast.Tuple] = {}
+    for n in sorted((n for n in _own(node) if isinstance(n, ast.Assign)), key=lambda n: (n.lineno, n.col_offset)):
+        if isinstance(n.value, (ast.List, ast.Tuple)) and n.value.elts and all(isinstance(e, ast.Name) for e in n.value.elts):
+            for target in n.targets:
+                if isinstance(target, ast.Name):
+                    found[target.id] = n.value
+    return found
 
 
 def _own(node: FunctionNode) -> list[ast.AST]:
