@@ -89,14 +89,29 @@ def program_instances(context: Any, cls: type, method: str) -> list[Any]:
     return found
 
 
+def program_calls(context: Any, target: Any) -> list[Any]:
+    """Every kept call of the function `target` in the program's own observed run, raised or not. The
+    run loads the file again, so its functions are other objects: the one recorded as `target` itself,
+    else those whose code has `target`'s file, first line and name."""
+    record = getattr(context, "extras", {}).get("observed_record")
+    target = getattr(target, "__func__", target)
+    code = getattr(target, "__code__", None)
+    if record is None or code is None:
+        return []
+    where = (code.co_filename, code.co_firstlineno, code.co_name)
+    found = []
+    for function in record.functions:
+        func = getattr(function.func, "__func__", function.func)
+        theirs = getattr(func, "__code__", None)
+        if func is target or theirs is not None and (theirs.co_filename, theirs.co_firstlineno, theirs.co_name) == where:
+            found.extend(function.calls)
+    return found
+
+
 def program_call(context: Any, target: Any) -> Any:
     """The first call of the function `target` that returned in the program's own observed run (its
-    `args`, `line`), or None. The run loads the file again, so its functions are other objects: they
-    are matched by their code's file, line and name."""
-    record = getattr(context, "extras", {}).get("observed_record")
-    code = getattr(getattr(target, "__func__", target), "__code__", None)
-    if record is None or code is None:
-        return None
+    `args`, `line`), or None (`program_calls`)."""
+    return next((c for c in program_calls(context, target) if c.returned), None)
     for function in record.functions:
         theirs = getattr(getattr(function.func, "__func__", function.func), "__code__", None)
         if theirs is None or (theirs.co_filename, theirs.co_firstlineno, theirs.co_name) != (code.co_filename, code.co_firstlineno, code.co_name):

@@ -33,6 +33,7 @@ from __future__ import annotations
 import builtins
 import inspect
 import itertools
+import random
 import re
 from typing import Any
 
@@ -149,6 +150,7 @@ class LossAndGradientsFunction(Adapter):
                 values[name] = list(np.asarray(given).tolist()) if isinstance(self._values[name], list) else given
         names = _arguments(self._func)[: len(values)]
         held = self._func.__globals__
+        _reseed_python_random()  # a context drawn with `random.randint`, negative samples: the same ones each call
         put = {**self._missing, **{k: v for k, v in self._weights.items() if k not in values}}
         swapped = {k: held[k] for k in put if k in held}
         try:
@@ -171,6 +173,19 @@ class LossAndGradientsFunction(Adapter):
 
     def grad_targets(self, param: str) -> tuple[str, ...]:
         return tuple(g.name for g in self._layout.gradients if g.param == param) or (f"d{param}",)
+
+
+_PYTHON_RANDOM: list[Any] = []  # Python's `random` state that seeding it with FORWARD_SEED gives
+
+
+def _reseed_python_random() -> None:
+    """Python's own `random` module set to one state before each call, as the engine does NumPy's:
+    a function that draws its samples there (word2vec's contexts and negative samples,
+    `random.randint`) then computes the loss and its gradients on the same ones every time."""
+    if not _PYTHON_RANDOM:
+        random.seed(FORWARD_SEED)
+        _PYTHON_RANDOM.append(random.getstate())
+    random.setstate(_PYTHON_RANDOM[0])
 
 
 def _gradients(result: Any, layout: LossAndGradients) -> dict[str, Any] | None:
@@ -225,12 +240,12 @@ def build(func: Any, context: Any, rng: np.random.Generator) -> list[Case]:
     raise NotChecked(f"`{func.__name__}` did not run on the inputs and weight shapes tried (sequences of token indices, batches of rows or columns)")
 
 
-def _roles(func: Any, layout: LossAndGradients) -> tuple[list[str], str | None, str | None]:
+def _roles(func: Any, layout: LossAndGradients, passed: Any = ()) -> tuple[list[str], str | None, str | None]:
     """The arguments, the one holding the data and the one holding the targets (the first two that
-    are not weights), by position."""
+    are not weights, nor among the arguments `passed` as they were given), by position."""
     names = _arguments(func)
     weights = {g.param for g in layout.gradients}
-    rest = [n for n in names if n not in weights and not _STATE.search(n)]
+    rest = [n for n in names if n not in weights and n not in passed and not _STATE.search(n)]
     return names, (rest[0] if rest else None), (rest[1] if len(rest) > 1 else None)
 
 
@@ -238,13 +253,16 @@ def _observed(func: Any, layout: LossAndGradients, context: Any, held: dict[str,
     """The program's own call, when it made one whose arguments were kept."""
     from backprop_doctor.observe.record import TooLarge
 
-    record = getattr(context, "extras", {}).get("observed_record")
-    calls = next((f.calls for f in getattr(record, "functions", []) if f.func is func), [])
-    names, data, targets = _roles(func, layout)
-    for call in calls[:3]:
+    from backprop_doctor.conventions._run import program_calls
+
+    for call in program_calls(context, func)[:3]:
+        names = _arguments(func)
         if len(call.args) < len([n for n in names if n in _required(func)]) or any(isinstance(a, TooLarge) for a in call.args):
             continue
         values = dict(zip(names, call.args))
+        # an argument that was a function, a class or another object of the program's (the model a
+        # cost function is handed, a dataset of helpers) is passed as it was, never fed data in its place
+        names, data, targets = _roles(func, layout, passed=[n for n, v in values.items() if not _is_data(v)])
         weights = _weights_of(layout, values, held)
         if weights is None:
             continue
@@ -254,6 +272,19 @@ def _observed(func: Any, layout: LossAndGradients, context: Any, held: dict[str,
         shown = ", ".join(f"{n} {np.shape(v)}" for n, v in values.items() if isinstance(v, np.ndarray))
         return Case(f"{shown} as your program called it (line {call.line})", adapter, _as_input(values.get(data)), _as_input(values.get(targets)))
     return None
+
+
+def _is_data(value: Any) -> bool:
+    """An array, or a list or tuple that is an array of numbers: what the program fed as data (a
+    bare number, a size or a target's index, is passed as it was)."""
+    if isinstance(value, np.ndarray):
+        return True
+    if not isinstance(value, (list, tuple)) or not value:
+        return False
+    try:
+        return np.asarray(value).dtype.kind in "biuf"  # not words, nor (centre, [context]) pairs
+    except (TypeError, ValueError):
+        return False
 
 
 def _required(func: Any) -> set[str]:
