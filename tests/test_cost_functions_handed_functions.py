@@ -4,7 +4,8 @@ a negative-sampling cost handed `{"sample": ..., "sigmoid": ...}`) is checked on
 call: the run loads the file again, so its functions are matched by where they are defined; the
 function, class and helper arguments are passed as the program passed them, never replaced by
 arrays; Python's `random`, which draws the contexts and the negative samples, gives the same draws
-to every call."""
+to every call; a returned gradient whose name spells no argument (`grad_center`, `gradPred`) belongs
+to the one argument shaped as it is in that call."""
 
 from tests.userfiles import check, errors, line_of, planted
 
@@ -128,7 +129,7 @@ def test_a_wrong_gradient_of_the_model_function_is_named_at_its_line(tmp_path):
 def test_a_cost_function_handed_a_dict_of_helpers_is_checked_on_the_programs_call(tmp_path):
     report = check(planted(tmp_path, "neg.py", HELPER_DICT, "coef = (s - 1) * sign", "coef = (s - 1) * sign"))
     assert errors(report) == [], errors(report)
-    assert _verdicts(report, "negative_sampling_cost") == {"out_vecs": "ok"}, report["measurements"]
+    assert _verdicts(report, "negative_sampling_cost") == {"center_vec": "ok", "out_vecs": "ok"}, report["measurements"]
 
 
 def test_a_wrong_gradient_beside_the_helpers_is_named_at_its_line(tmp_path):
@@ -138,3 +139,14 @@ def test_a_wrong_gradient_beside_the_helpers_is_named_at_its_line(tmp_path):
     root = report["findings"][report["root_cause"]]
     assert (root["code"], root["layer"], root["param"]) == ("BPD101", "negative_sampling_cost", "out_vecs"), root
     assert root["line"] == line_of(path, "grad_out[i] -= coef[j] * center_vec")
+
+
+def test_a_gradient_whose_name_spells_no_argument_is_told_by_its_shape(tmp_path):
+    """`grad_center` is no `center_vec` by name: the program's call returned it shaped as `center_vec`
+    alone, so it is that argument's gradient (cs224d's `return cost, gradPred, grad`)."""
+    path = planted(tmp_path, "neg.py", HELPER_DICT, "grad_center = u.T @ coef", "grad_center = -u.T @ coef")
+    report = check(path)
+    assert report["root_cause"] is not None, report["findings"]
+    root = report["findings"][report["root_cause"]]
+    assert (root["code"], root["layer"], root["param"]) == ("BPD101", "negative_sampling_cost", "center_vec"), root
+    assert root["line"] == line_of(path, "grad_center = -u.T @ coef")

@@ -24,7 +24,12 @@ class Case:
 
 
 class NotChecked(Exception):
-    """The object was recognised but is not checked, for the reason given (no finding)."""
+    """The object was recognised but is not checked, for the reason given (no finding); `quiet`: not
+    listed either (recognised only on the chance that the program's own call would tell more)."""
+
+    def __init__(self, reason: str = "", quiet: bool = False):
+        super().__init__(reason)
+        self.quiet = quiet
 
 
 def check_others(others: list[tuple[Any, Any]], context: Any, rng: np.random.Generator) -> Any:
@@ -40,7 +45,8 @@ def check_others(others: list[tuple[Any, Any]], context: Any, rng: np.random.Gen
         try:
             cases = convention.build(obj, context, rng)
         except NotChecked as reason:
-            report.built.append(Built(name, f"{convention.NAME} convention", skipped=str(reason)))
+            if not reason.quiet:
+                report.built.append(Built(name, f"{convention.NAME} convention", skipped=str(reason)))
             continue
         except Exception as error:  # user code, or nothing to build it from
             report.findings.append(build.failure_finding(name, obj, error))

@@ -42,7 +42,7 @@ import numpy as np
 from backprop_doctor.conventions._base import FORWARD_SEED, Adapter, is_float_array
 from backprop_doctor.conventions._classlayer import function_node
 from backprop_doctor.conventions._run import Case, NotChecked
-from backprop_doctor.static.gradient_returns import LossAndGradients, calls_by_name, globals_read, loss_and_gradients
+from backprop_doctor.static.gradient_returns import Gradient, LossAndGradients, calls_by_name, globals_read, gradients_by_name, loss_and_gradients
 
 NAME = "loss-and-gradients"
 KIND = "function"
@@ -58,7 +58,9 @@ def recognise_functions(functions: dict[str, Any], namespace: dict[str, Any]) ->
     found = []
     for name, f in functions.items():
         layout = _layout(f, namespace) if inspect.isfunction(f) else None
-        if layout is None or all(_SCORES.match(g.param) for g in layout.gradients):
+        if layout is None and inspect.isfunction(f) and gradients_by_name(function_node(f)) is not None:
+            pass  # `return cost, gradPred, grad`: the program's call tells whose gradients they are by their shapes (`build`)
+        elif layout is None or all(_SCORES.match(g.param) for g in layout.gradients):
             continue  # `softmax_loss_mask(x, y, mask) -> (loss, dx)`: a loss of its scores, not of weights
         one = {name: f}
         if any(c.recognise_functions(one, namespace) for c in (cost_functions, cs231n_linear, model_functions)):
@@ -218,9 +220,9 @@ def _fits(func: Any, layout: LossAndGradients, adapter: LossAndGradientsFunction
 
 
 def build(func: Any, context: Any, rng: np.random.Generator) -> list[Case]:
-    layout = _layout(func, getattr(context, "namespace", None) or {})
+    layout = _by_shapes(func, _layout(func, getattr(context, "namespace", None) or {}), context)
     if layout is None:
-        raise NotChecked(f"`{func.__name__}` no longer returns a loss with gradients")
+        raise NotChecked(f"`{func.__name__}` no longer returns a loss with gradients", quiet=gradients_by_name(function_node(func)) is not None)
     source = getattr(context, "source", None)
     steps = source.facts.training_steps if source is not None and getattr(source, "tree", None) is not None else []
     if any(calls_by_name(step.loop, func.__name__) for step in steps):
@@ -238,6 +240,37 @@ def build(func: Any, context: Any, rng: np.random.Generator) -> list[Case]:
         if _fits(func, layout, adapter):
             return [Case(shown, adapter, x, t)]
     raise NotChecked(f"`{func.__name__}` did not run on the inputs and weight shapes tried (sequences of token indices, batches of rows or columns)")
+
+
+def _by_shapes(func: Any, layout: LossAndGradients | None, context: Any) -> LossAndGradients | None:
+    """`layout` with the returned values named like gradients whose names spell no weight
+    (`gradPred`, `grad`) given the one argument shaped as they are in the program's own call
+    (`predicted` (3,), `outputVectors` (5, 3)); `layout` as it is when the program's calls tell
+    nothing (no call, or two arguments of one shape)."""
+    from backprop_doctor.conventions._run import program_calls
+
+    named = gradients_by_name(function_node(func))
+    known = {g.position for g in layout.gradients} if layout is not None else set()
+    open_ = [g for g in named.gradients if g.position not in known] if named is not None else []
+    if not open_ or layout is not None and layout.size != named.size:
+        return layout
+    names = _arguments(func)
+    taken = {g.param for g in layout.gradients} if layout is not None else set()
+    for call in program_calls(context, func)[:3]:
+        if not call.returned or not isinstance(call.result, tuple) or len(call.result) != named.size:
+            continue
+        shapes = {n: np.shape(v) for n, v in zip(names, call.args) if n not in taken and is_float_array(v)}
+        found = []
+        for g in open_:
+            value = call.result[g.position]
+            owners = [n for n, shape in shapes.items() if isinstance(value, np.ndarray) and shape == value.shape]
+            if len(owners) == 1:
+                found.append(Gradient(g.position, None, g.name, owners[0]))
+        params = [g.param for g in found]
+        if found and len(set(params)) == len(params):
+            kept = layout.gradients if layout is not None else ()
+            return LossAndGradients(named.loss, tuple(sorted(kept + tuple(found), key=lambda g: g.position)), named.size)
+    return layout
 
 
 def _roles(func: Any, layout: LossAndGradients, passed: Any = ()) -> tuple[list[str], str | None, str | None]:
