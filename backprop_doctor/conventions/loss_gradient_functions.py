@@ -26,6 +26,20 @@ program's own call when it made one, else on a synthesised call: the globals as 
 weights it takes shaped from the sizes their names say (`Wxh`, `input_hidden`, `W1`), either
 orientation, on a sequence of token indices or a batch of rows or columns. Gradients: the
 returned ones, each compared with the derivative of the returned loss.
+
+The program's call may hand it functions and helpers (cs224d's word2vec):
+
+    def softmaxCostAndGradient(predicted, target, outputVectors, dataset):
+        ...
+        return cost, gradPred, grad
+
+    def word2vec_sgd_wrapper(word2vecModel, tokens, wordVectors, dataset, C, costAndGradient=softmaxCostAndGradient):
+        ...
+        return cost, grad
+
+Those arguments (a function, a dict of helpers, a dataset object) are passed as the program passed
+them; gradients whose names spell no argument (`gradPred`, `grad`) belong to the one argument each
+is shaped as in that call (`predicted`, `outputVectors`).
 """
 
 from __future__ import annotations
