@@ -116,7 +116,8 @@ def _callees_first(findings: list[Finding], tree: ast.Module, path: str) -> list
     `sigmoid_prime` it calls by name; a model's `backward` over a wrong `self.squash_grad`): it is marked as
     caused by it, so the helper ranks first. The file's own functions count, each by its outermost def (a
     top-level function, or a method of a class), called by plain name or, from a method, as `self.name(...)`
-    for a method of its class; two that call one another are left as they are."""
+    for a method of its class, or, from a function, through a parameter the file hands it
+    (`corpus_cost(skip_pairs, ...)`, `_handed_functions`); two that call one another are left as they are."""
     from backprop_doctor.static.definitions import enclosing, find_function
     from backprop_doctor.static.tree import walk
 
@@ -145,6 +146,8 @@ def _callees_first(findings: list[Finding], tree: ast.Module, path: str) -> list
                 called.add(n.func.id)
             elif owner and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name) and n.func.value.id == "self":
                 called.add(f"{owner}.{n.func.attr}")
+        if not owner and isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            called |= _handed_functions(tree, node, called)
         homes[id(f)] = (outer, frozenset(called))
     causes: dict[int, Finding] = {}
     for f in wrong:
@@ -158,6 +161,28 @@ def _callees_first(findings: list[Finding], tree: ast.Module, path: str) -> list
         if callee is not None:
             causes[id(f)] = callee
     return [f.replace(caused_by=causes[id(f)].key()) if id(f) in causes and f.caused_by is None else f for f in findings]
+
+
+def _handed_functions(tree: ast.Module, node: ast.FunctionDef | ast.AsyncFunctionDef, called: set[str]) -> set[str]:
+    """The file's functions a top-level function calls through a parameter it is handed: the names the
+    file's calls of it pass there (`wrapper(skipgram, ...)`, `cost=negative_sampling`), and the
+    parameter's default (`costAndGradient=softmaxCostAndGradient`)."""
+    from backprop_doctor.static.tree import walk
+
+    args = node.args
+    positional = [a.arg for a in args.posonlyargs + args.args]
+    handed = {a for a in positional + [a.arg for a in args.kwonlyargs] if a in called}
+    if not handed:
+        return set()
+    found: set[str] = set()
+    defaults = list(zip(positional[len(positional) - len(args.defaults) :], args.defaults)) + list(zip([a.arg for a in args.kwonlyargs], args.kw_defaults))
+    found |= {d.id for name, d in defaults if name in handed and isinstance(d, ast.Name)}
+    for n in walk(tree):
+        if not (isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == node.name):
+            continue
+        found |= {a.id for name, a in zip(positional, n.args) if name in handed and isinstance(a, ast.Name)}
+        found |= {k.value.id for k in n.keywords if k.arg in handed and isinstance(k.value, ast.Name)}
+    return found
 
 
 _DEPTH = sys.getrecursionlimit()  # read when the tool is imported, before any user code runs

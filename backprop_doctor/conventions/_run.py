@@ -24,7 +24,12 @@ class Case:
 
 
 class NotChecked(Exception):
-    """The object was recognised but is not checked, for the reason given (no finding)."""
+    """The object was recognised but is not checked, for the reason given (no finding); `quiet`: not
+    listed either (recognised only on the chance that the program's own call would tell more)."""
+
+    def __init__(self, reason: str = "", quiet: bool = False):
+        super().__init__(reason)
+        self.quiet = quiet
 
 
 def check_others(others: list[tuple[Any, Any]], context: Any, rng: np.random.Generator) -> Any:
@@ -40,7 +45,8 @@ def check_others(others: list[tuple[Any, Any]], context: Any, rng: np.random.Gen
         try:
             cases = convention.build(obj, context, rng)
         except NotChecked as reason:
-            report.built.append(Built(name, f"{convention.NAME} convention", skipped=str(reason)))
+            if not reason.quiet:
+                report.built.append(Built(name, f"{convention.NAME} convention", skipped=str(reason)))
             continue
         except Exception as error:  # user code, or nothing to build it from
             report.findings.append(build.failure_finding(name, obj, error))
@@ -89,14 +95,29 @@ def program_instances(context: Any, cls: type, method: str) -> list[Any]:
     return found
 
 
+def program_calls(context: Any, target: Any) -> list[Any]:
+    """Every kept call of the function `target` in the program's own observed run, raised or not. The
+    run loads the file again, so its functions are other objects: the one recorded as `target` itself,
+    else those whose code has `target`'s file, first line and name."""
+    record = getattr(context, "extras", {}).get("observed_record")
+    target = getattr(target, "__func__", target)
+    code = getattr(target, "__code__", None)
+    if record is None or code is None:
+        return []
+    where = (code.co_filename, code.co_firstlineno, code.co_name)
+    found = []
+    for function in record.functions:
+        func = getattr(function.func, "__func__", function.func)
+        theirs = getattr(func, "__code__", None)
+        if func is target or theirs is not None and (theirs.co_filename, theirs.co_firstlineno, theirs.co_name) == where:
+            found.extend(function.calls)
+    return found
+
+
 def program_call(context: Any, target: Any) -> Any:
     """The first call of the function `target` that returned in the program's own observed run (its
-    `args`, `line`), or None. The run loads the file again, so its functions are other objects: they
-    are matched by their code's file, line and name."""
-    record = getattr(context, "extras", {}).get("observed_record")
-    code = getattr(getattr(target, "__func__", target), "__code__", None)
-    if record is None or code is None:
-        return None
+    `args`, `line`), or None (`program_calls`)."""
+    return next((c for c in program_calls(context, target) if c.returned), None)
     for function in record.functions:
         theirs = getattr(getattr(function.func, "__func__", function.func), "__code__", None)
         if theirs is None or (theirs.co_filename, theirs.co_firstlineno, theirs.co_name) != (code.co_filename, code.co_firstlineno, code.co_name):

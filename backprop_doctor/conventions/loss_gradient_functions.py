@@ -26,6 +26,20 @@ program's own call when it made one, else on a synthesised call: the globals as 
 weights it takes shaped from the sizes their names say (`Wxh`, `input_hidden`, `W1`), either
 orientation, on a sequence of token indices or a batch of rows or columns. Gradients: the
 returned ones, each compared with the derivative of the returned loss.
+
+The program's call may hand it functions and helpers (cs224d's word2vec):
+
+    def softmaxCostAndGradient(predicted, target, outputVectors, dataset):
+        ...
+        return cost, gradPred, grad
+
+    def word2vec_sgd_wrapper(word2vecModel, tokens, wordVectors, dataset, C, costAndGradient=softmaxCostAndGradient):
+        ...
+        return cost, grad
+
+Those arguments (a function, a dict of helpers, a dataset object) are passed as the program passed
+them; gradients whose names spell no argument (`gradPred`, `grad`) belong to the one argument each
+is shaped as in that call (`predicted`, `outputVectors`).
 """
 
 from __future__ import annotations
@@ -33,6 +47,7 @@ from __future__ import annotations
 import builtins
 import inspect
 import itertools
+import random
 import re
 from typing import Any
 
@@ -41,7 +56,7 @@ import numpy as np
 from backprop_doctor.conventions._base import FORWARD_SEED, Adapter, is_float_array
 from backprop_doctor.conventions._classlayer import function_node
 from backprop_doctor.conventions._run import Case, NotChecked
-from backprop_doctor.static.gradient_returns import LossAndGradients, calls_by_name, globals_read, loss_and_gradients
+from backprop_doctor.static.gradient_returns import Gradient, LossAndGradients, calls_by_name, globals_read, gradients_by_name, loss_and_gradients
 from backprop_doctor.static.methods import plain_calls
 
 NAME = "loss-and-gradients"
@@ -58,7 +73,9 @@ def recognise_functions(functions: dict[str, Any], namespace: dict[str, Any]) ->
     found = []
     for name, f in functions.items():
         layout = _layout(f, namespace) if inspect.isfunction(f) else None
-        if layout is None or all(_SCORES.match(g.param) for g in layout.gradients):
+        if layout is None and inspect.isfunction(f) and gradients_by_name(function_node(f)) is not None:
+            pass  # `return cost, gradPred, grad`: the program's call tells whose gradients they are by their shapes (`build`)
+        elif layout is None or all(_SCORES.match(g.param) for g in layout.gradients):
             continue  # `softmax_loss_mask(x, y, mask) -> (loss, dx)`: a loss of its scores, not of weights
         one = {name: f}
         if any(c.recognise_functions(one, namespace) for c in (cost_functions, cs231n_linear, model_functions)):
@@ -154,6 +171,7 @@ class LossAndGradientsFunction(Adapter):
                 values[name] = list(np.asarray(given).tolist()) if isinstance(self._values[name], list) else given
         names = _arguments(self._func)[: len(values)]
         held = self._func.__globals__
+        _reseed_python_random()  # a context drawn with `random.randint`, negative samples: the same ones each call
         put = {**self._missing, **{k: v for k, v in self._weights.items() if k not in values}}
         swapped = {k: held[k] for k in put if k in held}
         try:
@@ -176,6 +194,19 @@ class LossAndGradientsFunction(Adapter):
 
     def grad_targets(self, param: str) -> tuple[str, ...]:
         return tuple(g.name for g in self._layout.gradients if g.param == param) or (f"d{param}",)
+
+
+_PYTHON_RANDOM: list[Any] = []  # Python's `random` state that seeding it with FORWARD_SEED gives
+
+
+def _reseed_python_random() -> None:
+    """Python's own `random` module set to one state before each call, as the engine does NumPy's:
+    a function that draws its samples there (word2vec's contexts and negative samples,
+    `random.randint`) then computes the loss and its gradients on the same ones every time."""
+    if not _PYTHON_RANDOM:
+        random.seed(FORWARD_SEED)
+        _PYTHON_RANDOM.append(random.getstate())
+    random.setstate(_PYTHON_RANDOM[0])
 
 
 def _gradients(result: Any, layout: LossAndGradients) -> dict[str, Any] | None:
@@ -210,9 +241,9 @@ def _fits(func: Any, layout: LossAndGradients, adapter: LossAndGradientsFunction
 
 
 def build(func: Any, context: Any, rng: np.random.Generator) -> list[Case]:
-    layout = _layout(func, getattr(context, "namespace", None) or {})
+    layout = _by_shapes(func, _layout(func, getattr(context, "namespace", None) or {}), context)
     if layout is None:
-        raise NotChecked(f"`{func.__name__}` no longer returns a loss with gradients")
+        raise NotChecked(f"`{func.__name__}` no longer returns a loss with gradients", quiet=gradients_by_name(function_node(func)) is not None)
     source = getattr(context, "source", None)
     steps = source.facts.training_steps if source is not None and getattr(source, "tree", None) is not None else []
     if any(calls_by_name(step.loop, func.__name__) and _replayed(step, context) for step in steps):
@@ -253,12 +284,45 @@ def _replayed(step: Any, context: Any) -> bool:
     return any(getattr(r, "step", None) is not None and r.step.loop_line == step.loop_line and r.parameters for r in extras["replay"] or [])
 
 
-def _roles(func: Any, layout: LossAndGradients) -> tuple[list[str], str | None, str | None]:
+def _by_shapes(func: Any, layout: LossAndGradients | None, context: Any) -> LossAndGradients | None:
+    """`layout` with the returned values named like gradients whose names spell no weight
+    (`gradPred`, `grad`) given the one argument shaped as they are in the program's own call
+    (`predicted` (3,), `outputVectors` (5, 3)); `layout` as it is when the program's calls tell
+    nothing (no call, or two arguments of one shape)."""
+    from backprop_doctor.conventions._run import program_calls
+
+    named = gradients_by_name(function_node(func))
+    known = {g.position for g in layout.gradients} if layout is not None else set()
+    open_ = [g for g in named.gradients if g.position not in known] if named is not None else []
+    if not open_ or layout is not None and layout.size != named.size:
+        return layout
+    names = _arguments(func)
+    taken = {g.param for g in layout.gradients} if layout is not None else set()
+    for call in program_calls(context, func)[:3]:
+        if not call.returned or not isinstance(call.result, tuple) or len(call.result) != named.size:
+            continue
+        shapes = {n: np.shape(v) for n, v in zip(names, call.args) if n not in taken and is_float_array(v)}
+        found = []
+        for g in open_:
+            value = call.result[g.position]
+            owners = [n for n, shape in shapes.items() if isinstance(value, np.ndarray) and shape == value.shape]
+            if len(owners) == 1:
+                found.append(Gradient(g.position, None, g.name, owners[0]))
+        params = [g.param for g in found]
+        if found and len(set(params)) == len(params):
+            kept = layout.gradients if layout is not None else ()
+            return LossAndGradients(
+                named.loss, tuple(sorted(kept + tuple(found), key=lambda g: g.position)), named.size, layout.unpacked if layout is not None else ()
+            )
+    return layout
+
+
+def _roles(func: Any, layout: LossAndGradients, passed: Any = ()) -> tuple[list[str], str | None, str | None]:
     """The arguments, the one holding the data and the one holding the targets (the first two that
-    are not weights), by position."""
+    are not weights, nor among the arguments `passed` as they were given), by position."""
     names = _arguments(func)
     weights = {g.param for g in layout.gradients} | {u.argument for u in layout.unpacked}
-    rest = [n for n in names if n not in weights and not _STATE.search(n)]
+    rest = [n for n in names if n not in weights and n not in passed and not _STATE.search(n)]
     return names, (rest[0] if rest else None), (rest[1] if len(rest) > 1 else None)
 
 
@@ -266,13 +330,16 @@ def _observed(func: Any, layout: LossAndGradients, context: Any, held: dict[str,
     """The program's own call, when it made one whose arguments were kept."""
     from backprop_doctor.observe.record import TooLarge
 
-    record = getattr(context, "extras", {}).get("observed_record")
-    calls = next((f.calls for f in getattr(record, "functions", []) if f.func is func), [])
-    names, data, targets = _roles(func, layout)
-    for call in calls[:3]:
+    from backprop_doctor.conventions._run import program_calls
+
+    for call in program_calls(context, func)[:3]:
+        names = _arguments(func)
         if len(call.args) < len([n for n in names if n in _required(func)]) or any(isinstance(a, TooLarge) for a in call.args):
             continue
         values = dict(zip(names, call.args))
+        # an argument that was a function, a class or another object of the program's (the model a
+        # cost function is handed, a dataset of helpers) is passed as it was, never fed data in its place
+        names, data, targets = _roles(func, layout, passed=[n for n, v in values.items() if not _is_data(v)])
         weights = _weights_of(layout, values, held)
         if weights is None:
             continue
@@ -380,6 +447,19 @@ def _driven(
         shown = ", ".join(f"{n} {np.shape(v)}" for n, v in values.items() if isinstance(v, np.ndarray))
         return Case(f"{shown} as `{driver.__name__}()` first calls it (line {line})", adapter, _as_input(values.get(data)), _as_input(values.get(targets)))
     return None
+
+
+def _is_data(value: Any) -> bool:
+    """An array, or a list or tuple that is an array of numbers: what the program fed as data (a
+    bare number, a size or a target's index, is passed as it was)."""
+    if isinstance(value, np.ndarray):
+        return True
+    if not isinstance(value, (list, tuple)) or not value:
+        return False
+    try:
+        return np.asarray(value).dtype.kind in "biuf"  # not words, nor (centre, [context]) pairs
+    except (TypeError, ValueError):
+        return False
 
 
 def _required(func: Any) -> set[str]:

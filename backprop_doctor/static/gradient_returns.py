@@ -139,6 +139,26 @@ def _bound_lists(node: FunctionNode) -> dict[str, ast.List | ast.Tuple]:
     return found
 
 
+_GRADIENT_NAME = re.compile(r"^(grad|Grad|gradient|delta|d_|g_)|^d[A-Z]|(_grad|_gradient|Grad)$")  # `gradPred`, `grad`, `dW`, `x_grad`
+
+
+def gradients_by_name(node: FunctionNode | None) -> LossAndGradients | None:
+    """The returned values named like gradients (`gradPred`, `grad`, `grad_center`) beside one named
+    like a loss, whatever their names spell: the weights they belong to are left empty (`param`
+    ""), for the program's own call to tell by their shapes (cs224d's `return cost, gradPred, grad`
+    of `predicted` and `outputVectors`). None when the return holds no such loss or gradient."""
+    if node is None:
+        return None
+    returns = [n for n in _own(node) if isinstance(n, ast.Return) and n.value is not None]
+    value = returns[-1].value if returns else None
+    elements = value.elts if isinstance(value, ast.Tuple) else []
+    losses = [i for i, e in enumerate(elements) if isinstance(e, ast.Name) and LOSS_NAME.match(e.id)]
+    if len(losses) != 1 or any(isinstance(e, ast.Starred) for e in elements):
+        return None
+    gradients = tuple(Gradient(i, None, e.id, "") for i, e in enumerate(elements) if i != losses[0] and isinstance(e, ast.Name) and _GRADIENT_NAME.search(e.id))
+    return LossAndGradients(losses[0], gradients, len(elements)) if gradients else None
+
+
 def _own(node: FunctionNode) -> list[ast.AST]:
     """The nodes of the def itself, not of a def or class nested in it."""
     found: list[ast.AST] = []
