@@ -786,6 +786,8 @@ def _input_candidates(layer: Any, n: int, rng: np.random.Generator) -> Iterator[
         channels = kernels[0].shape[1]
         yield rng.standard_normal((n, channels, 8))
         yield rng.standard_normal((n, 8, channels))
+    if not weights and not kernels and _declared_axes(type(layer)) == 3:
+        yield rng.standard_normal((n, 2, 8))  # `A: (batch_size, in_channels, width)`: a 1-D resampling or pooling layer
     vectors = [v for k, v in arrays.items() if v.ndim == 1]
     if vectors and not weights:
         d = vectors[0].shape[0]
@@ -810,7 +812,7 @@ def _members_weights(layer: Any) -> list[np.ndarray]:
 
 
 # `x: N x n x d_m`, `x: (N, T, D)`, `x of shape (N, T, D)`: how many axes a forward's docstring gives its input
-_DECLARED = re.compile(r"\b(?:x|X|inputs?|xs)\b[^\n]{0,40}?(?:\(\s*(\w+(?:\s*,\s*\w+)+)\s*\)|\b(\w+(?:\s*[x×*]\s*\w+)+)\b)")
+_DECLARED = r"\b(?:x|X|inputs?|xs{named})\b[^\n]{{0,40}}?(?:\(\s*(\w+(?:\s*,\s*\w+)+)\s*\)|\b(\w+(?:\s*[x×*]\s*\w+)+)\b)"
 
 
 def _declared_axes(cls: type) -> int | None:
@@ -818,8 +820,14 @@ def _declared_axes(cls: type) -> int | None:
     from backprop_doctor.conventions import layer_methods
 
     methods = layer_methods(cls)
-    doc = inspect.getdoc(getattr(cls, methods.forward if methods else "forward", None)) or ""
-    found = _DECLARED.search(doc)
+    forward = getattr(cls, methods.forward if methods else "forward", None)
+    doc = inspect.getdoc(forward) or ""
+    try:  # the forward's own name for its input too (`A (np.array): (batch_size, in_channels, width)`)
+        first = [p.name for p in inspect.signature(forward).parameters.values()][1:2]
+    except (TypeError, ValueError):
+        first = []
+    named = "".join(f"|{re.escape(name)}" for name in first)
+    found = re.search(_DECLARED.format(named=named), doc)
     if found is None:
         return None
     axes = re.split(r"\s*[,x×*]\s*", found.group(1) or found.group(2))

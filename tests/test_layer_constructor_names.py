@@ -143,3 +143,60 @@ def test_build_that_does_not_construct_the_layer_says_so_without_a_traceback(tmp
     result = _cli(path, "--build", "Blender(width=3)")
     assert result.returncode == 2 and "not a network or layer class in this file (found: Mixer)" in result.stderr, result.stderr
     assert "Traceback" not in result.stderr
+
+
+# weightless 1-D layers whose forward's docstring gives its input three axes under its own name
+DOWNSAMPLE = """
+    import numpy as np
+
+
+    class Downsample1d:
+        def __init__(self, downsampling_factor):
+            self.factor = downsampling_factor
+
+        def forward(self, A):
+            \"\"\"
+            A (np.array): (batch_size, in_channels, input_width)
+            \"\"\"
+            self.width = A.shape[2]
+            return A[:, :, ::self.factor]
+
+        def backward(self, dLdZ):
+            dLdA = np.zeros((dLdZ.shape[0], dLdZ.shape[1], self.width))
+            dLdA[:, :, ::self.factor] = dLdZ
+            return dLdA
+"""
+
+UPSAMPLE = """
+    import numpy as np
+
+
+    class Stretch:
+        def __init__(self, upsampling_factor=2):
+            self.k = upsampling_factor
+
+        def forward(self, signal):
+            \"\"\"signal: (N, C, W) -> (N, C, k * (W - 1) + 1)\"\"\"
+            n, c, w = signal.shape
+            out = np.zeros((n, c, self.k * (w - 1) + 1))
+            out[:, :, ::self.k] = signal
+            return out
+
+        def backward(self, grad):
+            return grad[:, :, ::self.k]
+"""
+
+RESAMPLING = [
+    pytest.param(DOWNSAMPLE, "dLdA[:, :, ::self.factor] = dLdZ", "dLdA[:, :, ::self.factor] = 2 * dLdZ", id="downsample"),
+    pytest.param(UPSAMPLE, "return grad[:, :, ::self.k]", "return grad[:, :, ::self.k] * self.k", id="upsample"),
+]
+
+
+@pytest.mark.parametrize(("source", "correct", "wrong"), RESAMPLING)
+def test_a_1d_resampling_layer_is_fed_the_three_axes_its_docstring_gives(tmp_path, source, correct, wrong):
+    report = check(write(tmp_path, "resampling.py", source))
+    assert report["verdict"].startswith("✓"), report["verdict"]
+    assert any("(5, 2, 8)" in b["shapes"] for b in report["built"]), report["built"]
+    path = planted(tmp_path / "bad", "resampling.py", source, correct, wrong)
+    root = check(path)["findings"]
+    assert any(f["severity"] == "error" and f["line"] == line_of(path, wrong) for f in root), root
