@@ -67,6 +67,7 @@ FORWARDS = (
 BACK = re.compile(r"back", re.IGNORECASE)
 MOMENTA = ("momentum", "mu", "beta", "friction")
 DEPTH = 6
+SIZES = (4, 5, 3)
 
 
 def _methods(cls: type) -> tuple[str, str, str, tuple[str, ...]] | None:
@@ -232,7 +233,10 @@ class TargetStep(Adapter):
         return getattr(self.target, self.forward_name)
 
     def grad_targets(self, param: str) -> tuple[str, ...]:
-        return ("dw", "dW", "grad_w", "gradient", "delta", param)
+        """The names the step on `param` moves it by (`self.W1 -= lr * np.outer(self.x, dh)` -> `dh`), in a
+        loop over a list of weights too (`self.weights[k] += lrate * change` for `weights[0]`)."""
+        node = function_node(self.backward_target())
+        return (*_step_operands(node, param, self.rate), param)
 
 
 # --------------------------------------------------------------------------- building one
@@ -261,6 +265,11 @@ def _instances(cls: type, context: Any, rng: np.random.Generator) -> list[Any]:
             model = builder._trial(lambda: cls(**kwargs))
             if model is not None:
                 made.append(model)
+    if not made and any(p.kind == p.VAR_POSITIONAL for p in parameters(cls.__init__).values()):
+        np.random.seed(context.options.seed)  # `MLP(*sizes)`: the widths of a layer of each
+        model = builder._trial(lambda: cls(*SIZES))
+        if model is not None:
+            made.append(model)
     return [_grown(m, calls, context) for m in made[:2]]
 
 
@@ -358,26 +367,27 @@ def _checked(model: Any, cls: type, methods: tuple[str, str, str, tuple[str, ...
     base = adapter.forward(x, t)
     _, grads = adapter.backward(None)
     arrays = adapter.params()
-    slopes, steps = [], []
-    for _ in range(2):
-        direction = {k: rng.standard_normal(a.shape) for k, a in arrays.items()}
-        saved = {k: a.copy() for k, a in arrays.items()}
-        values = []
-        for h in (1e-5, -1e-5):
-            for k, a in arrays.items():
-                np.copyto(a, saved[k] + h * direction[k])
-            values.append(adapter.forward(x, t))
+    slopes: dict[str, list[float]] = {k: [] for k in arrays}
+    steps: dict[str, list[float]] = {k: [] for k in arrays}
+    for _ in range(2):  # the loss along a small move of each parameter, against the step's slope
         for k, a in arrays.items():
-            np.copyto(a, saved[k])
-        slopes.append((values[0] - values[1]) / 2e-5)
-        steps.append(sum(float(np.sum(np.asarray(grads[k]) * direction[k])) for k in arrays))
-    moved = any(abs(s) > 1e-9 for s in steps)
-    if moved and all(v == base for v in (adapter.forward(x, t),)) and all(s == 0.0 for s in slopes):
+            direction = rng.standard_normal(a.shape)
+            saved = a.copy()
+            values = []
+            for h in (1e-5, -1e-5):
+                np.copyto(a, saved + h * direction)
+                values.append(adapter.forward(x, t))
+            np.copyto(a, saved)
+            slopes[k].append((values[0] - values[1]) / 2e-5)
+            steps[k].append(float(np.sum(np.asarray(grads[k]) * direction)))
+    moved = any(abs(s) > 1e-9 for v in steps.values() for s in v)
+    if moved and all(s == 0.0 for v in slopes.values() for s in v):
         raise NotChecked(
             f"its loss does not change when its weights move a little, while its {backward_name}(target, {rate}) moves them: "
             "its output is a step function of them (a perceptron's rule), with no gradient to compare the rule with"
         )
-    if _sum_of_squares(getattr(cls, backward_name)) and all(abs(s) > 1e-8 and abs(st / s - 0.5) < 1e-4 for s, st in zip(slopes, steps)):
+    halved = [k for k in arrays if all(abs(s) > 1e-8 and abs(st / s - 0.5) < 1e-4 for s, st in zip(slopes[k], steps[k]))]
+    if _sum_of_squares(getattr(cls, backward_name)) and halved:  # one parameter is enough: another may be wrong
         adapter.scale = 0.5
         how = f"x {x.shape}, target {t.shape}: ½ × what {backward_name} returns (its step descends ½Σe²), {rate}=1 read off the step"
     else:
@@ -396,3 +406,23 @@ def _sum_of_squares(method: Any) -> bool:
             if "** 2" in text and ("sum" in text) and "0.5" not in text and "/ 2" not in text:
                 return True
     return False
+
+
+def _step_operands(node: Any, param: str, rate: str) -> tuple[str, ...]:
+    """The names (neither the instance, NumPy nor the rate) in the value of the statement that writes
+    `self.<param>`, or `self.<root>[...]` for an entry of a list of weights; () when none does."""
+    if node is None:
+        return ()
+    me = node.args.args[0].arg if node.args.args else "self"
+    root = re.split(r"[.\[]", param, maxsplit=1)[0]
+    wanted = f"{me}.{param}"
+    for exact in (True, False):
+        for n in walk(node):
+            if not isinstance(n, (ast.AugAssign, ast.Assign)):
+                continue
+            targets = [ast.unparse(t) for t in ([n.target] if isinstance(n, ast.AugAssign) else n.targets)]
+            if any(t == wanted if exact else t.startswith(f"{me}.{root}[") for t in targets):
+                names = [x.id for x in walk(n.value) if isinstance(x, ast.Name) and x.id not in (me, rate, "np", "numpy")]
+                if names:
+                    return tuple(dict.fromkeys(names))
+    return ()
