@@ -94,17 +94,31 @@ def _methods(cls: type) -> tuple[str, str, str, tuple[str, ...]] | None:
     if backward is None:
         return None
     called = _called_on_self(getattr(cls, backward[0]))
-    names = sorted((n for n in FORWARDS if callable(getattr(cls, n, None)) and len(required_inputs(getattr(cls, n))) == 1), key=lambda n: n not in called)
+    # the usual names (one backward runs again first), else the method of one input it runs again (`self._run(v)`)
+    def takes_one(n: str) -> bool:
+        return callable(getattr(cls, n, None)) and len(required_inputs(getattr(cls, n))) == 1
+
+    names = sorted((n for n in FORWARDS if takes_one(n)), key=lambda n: n not in called)
+    names = names or sorted(n for n in called if not BACK.search(n) and takes_one(n) and not _reads_target(getattr(cls, n)))
     if not names:
         return None
     return names[0], backward[0], backward[1], backward[2]
+
+
+def _reads_target(method: Any) -> bool:
+    """A method whose one input is named like a target (`cost(target)`): a loss, no forward."""
+    return any(n.lower() in TARGETS for n in required_inputs(method))
 
 
 def _called_on_self(method: Any) -> set[str]:
     node = function_node(method)
     if node is None:
         return set()
-    return {n.func.attr for n in walk(node) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)}
+    me = node.args.args[0].arg if node.args.args else "self"
+    return {
+        n.func.attr for n in walk(node)
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name) and n.func.value.id == me
+    }  # fmt: skip
 
 
 def recognise(cls: type, namespace: dict[str, Any]) -> bool:
