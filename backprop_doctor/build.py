@@ -924,7 +924,35 @@ def _input_cases(layer: Any, batch: int, rng: np.random.Generator, train: bool) 
         image = rng.standard_normal((6, 6, 2))
         if _runs(layer, image, None, train, backward=True):
             cases.append((f"{UNBATCHED} x {image.shape}", image, None))
+    if not cases:
+        # one sample at a time through a forward that flattens it (`input.flatten()` then `input @ self.weights`):
+        # a feature map (h, w, c) of as many numbers as the weight has rows, else the vector itself
+        for sample in _flattened_samples(layer, rng):
+            if _runs(layer, sample, None, train, backward=True):
+                cases.append((f"{UNBATCHED} x {sample.shape}", sample, None))
+                break
+    if cases and ClassLayer(layer, train=train).one_entry_upstream:  # the engine sends it what it is written for
+        cases = [(f"{label}, an upstream gradient with one nonzero entry (what its backward is written for)", x, t) for label, x, t in cases]
     return cases
+
+
+def _flattened_samples(layer: Any, rng: np.random.Generator) -> list[np.ndarray]:
+    """One sample of the size a flattening forward's 2-D weight takes (its rows), as a 3-D feature map
+    when that size has three factors of 2 or more, and as a vector; none for another forward."""
+    from backprop_doctor.conventions import layer_methods
+    from backprop_doctor.conventions._classlayer import function_node
+
+    methods = layer_methods(type(layer))
+    node = function_node(getattr(type(layer), methods.forward if methods else "forward", None))
+    flattens = node is not None and any(
+        isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in ("flatten", "ravel") for n in ast.walk(node)
+    )
+    weights = [v for v in vars(layer).values() if _numeric_array(v) and v.ndim == 2]
+    if not flattens or not weights:
+        return []
+    d = weights[0].shape[0]
+    shapes = [(a, b, d // (a * b)) for a in range(2, 7) for b in range(2, 7) if d % (a * b) == 0 and d // (a * b) >= 2][:1]
+    return [rng.standard_normal(shape) for shape in [*shapes, (d,)]]
 
 
 def _in_domain(layer: Any, x: np.ndarray, train: bool) -> np.ndarray | None:

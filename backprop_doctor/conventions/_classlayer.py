@@ -322,6 +322,13 @@ class ClassLayer(Adapter):
 
         self._cells = CellRestarts()  # cells taking one time step per call that the layer holds (`stepped_cells`)
 
+    @property
+    def one_entry_upstream(self) -> bool:
+        """Whether backward is written for an upstream gradient with one nonzero entry (`static.one_entry`)."""
+        from backprop_doctor.static.one_entry import one_nonzero_upstream
+
+        return one_nonzero_upstream(function_node(getattr(type(self.layer), self.methods.backward, None)))
+
     def forward(self, x: np.ndarray, t: np.ndarray | None = None) -> Any:
         forward = getattr(self.layer, self.methods.forward)
         kwargs = train_kwargs(forward, self.train)
