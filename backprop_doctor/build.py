@@ -894,8 +894,14 @@ def _input_cases(layer: Any, batch: int, rng: np.random.Generator, train: bool) 
     backward) runs on, and a single sample of it."""
     cls = type(layer)
     cases: list[tuple[str, np.ndarray, Any]] = []
+    # one sample at a time through a forward that flattens all of it (`input.flatten()` then `input @ self.weights`):
+    # a feature map (h, w, c) of as many numbers as the weight has rows, else the vector itself; no batch axis
+    for sample in _flattened_samples(layer, rng):
+        if _runs(layer, sample, None, train, backward=True):
+            cases.append((f"{UNBATCHED} x {sample.shape}", sample, None))
+            break
     columns, forward_only = _weights_first(cls), None  # a column layout is tried with its backward too
-    for x in _input_candidates(layer, batch, rng):
+    for x in _input_candidates(layer, batch, rng) if not cases else ():
         if _runs(layer, x, None, train):
             single = x[:1].copy()
             if (
@@ -924,13 +930,6 @@ def _input_cases(layer: Any, batch: int, rng: np.random.Generator, train: bool) 
         image = rng.standard_normal((6, 6, 2))
         if _runs(layer, image, None, train, backward=True):
             cases.append((f"{UNBATCHED} x {image.shape}", image, None))
-    if not cases:
-        # one sample at a time through a forward that flattens it (`input.flatten()` then `input @ self.weights`):
-        # a feature map (h, w, c) of as many numbers as the weight has rows, else the vector itself
-        for sample in _flattened_samples(layer, rng):
-            if _runs(layer, sample, None, train, backward=True):
-                cases.append((f"{UNBATCHED} x {sample.shape}", sample, None))
-                break
     if cases and ClassLayer(layer, train=train).one_entry_upstream:  # the engine sends it what it is written for
         cases = [(f"{label}, an upstream gradient with one nonzero entry (what its backward is written for)", x, t) for label, x, t in cases]
     return cases
@@ -944,9 +943,12 @@ def _flattened_samples(layer: Any, rng: np.random.Generator) -> list[np.ndarray]
 
     methods = layer_methods(type(layer))
     node = function_node(getattr(type(layer), methods.forward if methods else "forward", None))
-    flattens = node is not None and any(
-        isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in ("flatten", "ravel") for n in ast.walk(node)
-    )
+    given = [a.arg for a in node.args.args[1:2]] if node is not None else []
+    flattens = bool(given) and any(  # `input.flatten()`, `image.ravel()`: the whole input, not `x.reshape(len(x), -1)`
+        isinstance(n, ast.Call) and not n.args and isinstance(n.func, ast.Attribute) and n.func.attr in ("flatten", "ravel")
+        and isinstance(n.func.value, ast.Name) and n.func.value.id == given[0]
+        for n in ast.walk(node)
+    )  # fmt: skip
     weights = [v for v in vars(layer).values() if _numeric_array(v) and v.ndim == 2]
     if not flattens or not weights:
         return []
