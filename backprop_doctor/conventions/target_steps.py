@@ -28,8 +28,8 @@ Example:
 
 Recognised by: a class with a forward method taking one input and a backward method (its name says
 back: `backward`, `propagate_backward`, `backprop`) whose first argument is named like a target
-(`target`, `y_true`, `y`) and which takes a learning rate (`lrate`, `lr`, `learning_rate`), with or
-without a default; confirmed by trial calls on a built model.
+(`target`, `y_true`, `y`), which takes a learning rate (`lrate`, `lr`, `learning_rate`), with or
+without a default, and returns a value; confirmed by trial calls on a built model.
 
 Checked as one loss: the loss is what backward returns with the rate at 0 (and a momentum argument,
 `momentum`, `mu`, at 0 always), the state the forward reads (a recurrent context) put back before
@@ -55,6 +55,7 @@ from backprop_doctor.conventions._classlayer import function_node, required_inpu
 from backprop_doctor.conventions._run import Case, NotChecked
 from backprop_doctor.conventions.loss_objects import TARGETS
 from backprop_doctor.conventions.sgd_in_backward import RATES
+from backprop_doctor.static.methods import returns_value
 from backprop_doctor.static.tree import walk
 
 NAME = "target-steps"
@@ -89,6 +90,9 @@ def _methods(cls: type) -> tuple[str, str, str, tuple[str, ...]] | None:
         others = [p for p in params[1:] if p.name != rate]
         if any(p.default is p.empty for p in others) or any(p.name.lower() not in MOMENTA for p in others):
             continue
+        node = function_node(member)
+        if node is None or not returns_value(node):
+            continue  # the loss is what it returns: one returning nothing is another convention's (`model_backward`)
         backward = (name, rate, tuple(p.name for p in others))
         break
     if backward is None:
