@@ -288,3 +288,5 @@ def test_perceptron_rule_on_a_step_output_is_named_not_blamed(tmp_path):
     assert errors(report) == [], errors(report)
     built = next(b for b in report["built"] if b["what"] == "Perceptron")
     assert "step function" in built["skipped"], built
+    nothing = next(f for f in report["findings"] if f["name"] == "nothing-to-check")
+    assert nothing["severity"] == "warning" and "built and run" in nothing["message"] and "could not be built" not in nothing["message"], nothing
