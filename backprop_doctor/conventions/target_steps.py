@@ -69,6 +69,7 @@ BACK = re.compile(r"back", re.IGNORECASE)
 MOMENTA = ("momentum", "mu", "beta", "friction")
 DEPTH = 6
 SIZES = (4, 5, 3)
+ENTRIES = 256  # the longest list or dict whose entries are looked into
 
 
 def _methods(cls: type) -> tuple[str, str, str, tuple[str, ...]] | None:
@@ -148,10 +149,15 @@ def _arrays(obj: Any, path: Path = (), depth: int = 0, seen: set[int] | None = N
     if is_float_array(obj):
         return {path: obj}
     if isinstance(obj, (list, tuple)):
+        if len(obj) > ENTRIES:  # a data set kept as a list, not a model's layers
+            return found
         items: Any = enumerate(obj)
     elif isinstance(obj, dict):
+        if len(obj) > ENTRIES:
+            return found
         items = obj.items()
-    elif hasattr(obj, "__dict__") and not inspect.isclass(obj) and not callable(obj) and type(obj).__module__ not in ("numpy", "builtins"):
+    elif hasattr(obj, "__dict__") and not (inspect.isclass(obj) or inspect.isroutine(obj) or inspect.ismodule(obj)) and type(obj).__module__ not in ("numpy", "builtins"):
+        # objects it holds, layers with a `__call__` of their own among them
         items = vars(obj).items()
     else:
         return found
