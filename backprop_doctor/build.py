@@ -29,6 +29,7 @@ import numpy as np
 from backprop_doctor.conventions import FORWARD_SEED, ClassLayer, _through_call, is_float_array, is_loss_layer
 from backprop_doctor.conventions import column_pairs
 from backprop_doctor.conventions._base import required_positional
+from backprop_doctor.conventions._classlayer import layer_methods, one_entry_upstream
 from backprop_doctor.conventions.cs231n import two_outputs
 from backprop_doctor.static.imports import imports_name
 
@@ -925,8 +926,14 @@ def _input_cases(layer: Any, batch: int, rng: np.random.Generator, train: bool) 
     backward) runs on, and a single sample of it."""
     cls = type(layer)
     cases: list[tuple[str, np.ndarray, Any]] = []
+    # one sample at a time through a forward that flattens all of it (`input.flatten()` then `input @ self.weights`):
+    # a feature map (h, w, c) of as many numbers as the weight has rows, else the vector itself; no batch axis
+    for sample in _flattened_samples(layer, rng):
+        if _runs(layer, sample, None, train, backward=True):
+            cases.append((f"{UNBATCHED} x {sample.shape}", sample, None))
+            break
     columns, forward_only = _weights_first(cls), None  # a column layout is tried with its backward too
-    for x in _input_candidates(layer, batch, rng):
+    for x in _input_candidates(layer, batch, rng) if not cases else ():
         if _runs(layer, x, None, train):
             single = x[:1].copy()
             if (
@@ -955,7 +962,33 @@ def _input_cases(layer: Any, batch: int, rng: np.random.Generator, train: bool) 
         image = rng.standard_normal((6, 6, 2))
         if _runs(layer, image, None, train, backward=True):
             cases.append((f"{UNBATCHED} x {image.shape}", image, None))
+    methods = layer_methods(cls) if cases else None
+    if methods is not None and one_entry_upstream(cls, methods.backward):  # the engine sends it what it is written for
+        cases = [(f"{label}, an upstream gradient with one nonzero entry (what its backward is written for)", x, t) for label, x, t in cases]
     return cases
+
+
+def _flattened_samples(layer: Any, rng: np.random.Generator) -> list[np.ndarray]:
+    """One sample of the size a flattening forward's 2-D weight takes (its rows), as a 3-D feature map
+    when that size has three factors of 2 or more, and as a vector; none for another forward."""
+    from backprop_doctor.conventions._classlayer import function_node
+
+    weights = [v for v in vars(layer).values() if _numeric_array(v) and v.ndim == 2]
+    if not weights:  # read before the forward's source is parsed: most layers stop here
+        return []
+    methods = layer_methods(type(layer))
+    node = function_node(getattr(type(layer), methods.forward if methods else "forward", None))
+    given = [a.arg for a in node.args.args[1:2]] if node is not None else []
+    flattens = bool(given) and any(  # `input.flatten()`, `image.ravel()`: the whole input, not `x.reshape(len(x), -1)`
+        isinstance(n, ast.Call) and not n.args and isinstance(n.func, ast.Attribute) and n.func.attr in ("flatten", "ravel")
+        and isinstance(n.func.value, ast.Name) and n.func.value.id == given[0]
+        for n in ast.walk(node)
+    )  # fmt: skip
+    if not flattens:
+        return []
+    d = weights[0].shape[0]
+    shapes = [(a, b, d // (a * b)) for a in range(2, 7) for b in range(2, 7) if d % (a * b) == 0 and d // (a * b) >= 2][:1]
+    return [rng.standard_normal(shape) for shape in [*shapes, (d,)]]
 
 
 def _in_domain(layer: Any, x: np.ndarray, train: bool) -> np.ndarray | None:

@@ -665,6 +665,12 @@ class LayerCheck(Contracts, Outcomes):
             dtype = (_made_inside(held) if held is not None else None) or dtype
         # uniform entries from the pool rather than Gaussian draws (which cost a tenth of a forward pass)
         upstream: Any = 1.0 if self.adapter.is_loss else gradcheck.Direction(np.shape(out), self.rng).array()
+        if not self.adapter.is_loss and getattr(self.adapter, "one_entry_upstream", False) and np.size(upstream) > 1:
+            # a backward written for the one nonzero entry a cross-entropy of its output sends (`static.one_entry`)
+            kept = np.zeros_like(upstream)
+            at = np.unravel_index(int(np.argmax(np.abs(upstream))), np.shape(upstream))
+            kept[at] = upstream[at]
+            upstream = kept
         self._upstream = upstream
         # a deferred check makes no probe: its objective would never be read
         f0 = math.nan if self.defer and attempt == 0 else self._objective(out, upstream)

@@ -276,6 +276,9 @@ def _nothing_checked(report: Report, findings: list[Finding]) -> Finding | None:
             what = "is not written yet (it raises NotImplementedError)" if "raised NotImplementedError" in unused.message else "raised (below)"
             reasons.append(f"`{b.what}` ran forward only: its backward, which your program never calls, {what}")
             advice.append("check a program that calls backward")
+        elif b.skipped and b.skipped.endswith("with no gradient to compare the rule with"):  # a perceptron's rule (`target_steps`)
+            reasons.append(f"`{b.what}` was built and run, but {' '.join(b.skipped.split())}")
+            advice.append("nothing to fix for that: a learning rule that follows no gradient is not gradient-checked")
         elif b.skipped:
             reasons.append(f"`{b.what}` could not be built ({' '.join(b.skipped.split())})")
             advice.append(f"pass `--build '{b.what}(...)'` with literal arguments")

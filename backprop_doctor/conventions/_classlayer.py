@@ -265,6 +265,7 @@ def function_node(func: Any) -> FunctionNode | None:
 # no other while it is kept; a function whose source cannot be read is not kept (its source may
 # be registered later).
 _BACKWARD_FACTS: dict[int, tuple[Any, tuple[str, ...], frozenset[str]]] = {}
+_ONE_ENTRY: dict[int, tuple[Any, bool]] = {}  # `ClassLayer.one_entry_upstream`, by the backward's code object
 _BACKWARD_FACTS_KEPT = 512
 
 
@@ -287,6 +288,21 @@ def _backward_facts(func: Any) -> tuple[tuple[str, ...], frozenset[str]]:
 
 
 # --------------------------------------------------------------------------- the adapter
+
+
+def one_entry_upstream(cls: type, backward_name: str) -> bool:
+    """Whether `cls`'s backward is written for an upstream gradient with one nonzero entry (`static.one_entry`),
+    read once per function, as `_BACKWARD_FACTS` are."""
+    from backprop_doctor.static.one_entry import one_nonzero_upstream
+
+    backward = getattr(cls, backward_name, None)
+    code = getattr(getattr(backward, "__func__", backward), "__code__", None)
+    if code is None:
+        return False
+    kept = _ONE_ENTRY.get(id(code))
+    if kept is None or kept[0] is not code:
+        kept = _ONE_ENTRY[id(code)] = (code, one_nonzero_upstream(function_node(backward)))
+    return kept[1]
 
 
 class ClassLayer(Adapter):
@@ -321,6 +337,11 @@ class ClassLayer(Adapter):
         from backprop_doctor.conventions.stepped_cells import CellRestarts
 
         self._cells = CellRestarts()  # cells taking one time step per call that the layer holds (`stepped_cells`)
+
+    @property
+    def one_entry_upstream(self) -> bool:
+        """Whether backward is written for an upstream gradient with one nonzero entry (`static.one_entry`)."""
+        return one_entry_upstream(type(self.layer), self.methods.backward)
 
     def forward(self, x: np.ndarray, t: np.ndarray | None = None) -> Any:
         forward = getattr(self.layer, self.methods.forward)
