@@ -388,7 +388,7 @@ def _checked(model: Any, cls: type, methods: tuple[str, str, str, tuple[str, ...
     adapter = TargetStep(model, cls, methods, params)
     forward_name, backward_name, rate, momenta = methods
     # the loss along a small move of every parameter, against the step's slope
-    base = adapter.forward(x, t)
+    adapter.forward(x, t)  # the state the step reads
     _, grads = adapter.backward(None)
     arrays = adapter.params()
     slopes: dict[str, list[float]] = {k: [] for k in arrays}
