@@ -53,6 +53,7 @@ from backprop_doctor.static.derivatives import (
     activation_applied, cached_wrong_side, masked_after, misapplied, mutated_argument, reapplied, reapplied_behind, rescaled_after, slope_left_out,
 )
 from backprop_doctor.static.step_functions import InnerAdjoint
+from backprop_doctor.static.mask_axes import step_mask_axis
 from backprop_doctor.static.masks import left_out_mask, mask_never_read, scale_kept_mask_dropped, scale_without_mask, self_masked
 from backprop_doctor.static.one_hot_scatter import scattered_one_hot
 from backprop_doctor.static.stale import row_views, stale_step_read
@@ -745,6 +746,17 @@ def _findings(result: Any, source: Any, derivatives_right: dict[str, str] | None
                 f"of the labels your loss reads (one class per row)"
             )
             advice = f"write `{scattered.fix}`, one 1 per row at that row's label"
+        elif (
+            not inner and source.tree is not None
+            and (axis := step_mask_axis(source.tree, step.prefix[adjoint.index], list(step.prefix[: adjoint.index]))) is not None
+        ):  # fmt: skip
+            # `mask = (a == a.max(axis=1, keepdims=True))` read by `da = mask * dpooled[:, :, None]`, the forward's max over axis 2
+            line, pattern = axis.line, "mask-axis"
+            diagnosis += (
+                f": it routes the gradient through `{axis.statement}` (line {axis.line}), which finds the max's winners of "
+                f"`{axis.array}` over axis {axis.written}, while the forward pass takes the max over axis {axis.forward}"
+            )
+            advice = f"take the max over axis {axis.forward} at line {axis.line}, the axis the forward pass takes it over"
         elif pattern == "wrong-derivative" and source.tree is not None and (earlier := rescaled_after(source.tree, adjoint.name, adjoint.line)) is not None:
             line = earlier  # `dscores[:, y] -= 1` then `dscores /= N`: a rescale cannot make it wrong otherwise than by a factor
             diagnosis += f" (line {adjoint.line} only rescales it: it is already wrong after line {earlier})"
