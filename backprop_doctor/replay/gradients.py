@@ -2568,7 +2568,7 @@ def _adjoint(runner: Runner, adjoint: Adjoint, namespace: dict[str, Any], base_l
     value = namespace.get(adjoint.name)
     if step.assigned.get(adjoint.forward) != step.prefix[adjoint.forward_index].lineno:
         return None  # the forward value is computed again later: its last value is not the one differentiated
-    if step.assigned.get(adjoint.name, adjoint.line) != adjoint.line:
+    if _rebound_in_a_loop(step, adjoint):
         value = _value_at(runner, adjoint)  # `dh = dout @ V.T`, then `dh = cell.backward(dh, ...)` back through time: its own statement's
     forward = namespace.get(adjoint.forward)
     value = comparable(value, forward)
@@ -2604,6 +2604,22 @@ def _adjoint(runner: Runner, adjoint: Adjoint, namespace: dict[str, Any], base_l
 
     measured = measure_adjoint(adjoint.name, adjoint.line, value, forward, moved_inside, base_loss, rng, runner.scalar_scale)
     return None if measured.unused else _swaps_measured(measured, swaps, adjoint, forward, moved_inside, base_loss, rng)
+
+
+def _rebound_in_a_loop(step: TrainingStep, adjoint: Adjoint) -> bool:
+    """Whether a loop of the pass after the adjoint's statement binds its name anew (`dh = cell.backward(dh, ...)` in
+    `for t in reversed(range(T))`): the pass's last value is then another array's gradient. Not a later statement
+    that finishes it in place (`dscores[rows, y] -= 1`, `dscores /= N`)."""
+    for stmt in step.prefix[adjoint.index + 1 :]:
+        if not isinstance(stmt, (ast.For, ast.While)):
+            continue
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Assign):
+                for target in node.targets:
+                    names = target.elts if isinstance(target, ast.Tuple) else [target]
+                    if any(isinstance(n, ast.Name) and n.id == adjoint.name for n in names):
+                        return True
+    return False
 
 
 def _value_at(runner: Runner, adjoint: Adjoint) -> Any:
