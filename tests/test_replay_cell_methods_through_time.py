@@ -145,7 +145,9 @@ ELMAN = """\
 CASES = [
     ("mix_cell.py", GATED, "dg = dh_next * (h - c)", "dg = dh_next * (c - h)"),
     ("mix_cell.py", GATED, "dc = dh_next * (1 - g)", "dc = dh_next * g"),
+    ("mix_cell.py", GATED, "dh = dh_next * g + dpre_c", "dh = dh_next * (1 - g) + dpre_c"),
     ("elman_cell.py", ELMAN, "da = dh * (1 - h ** 2)", "da = dh * (1 - h)"),
+    ("elman_cell.py", ELMAN, "dh_prev = da @ self.Wh.T", "dh_prev = da @ self.Wh"),
 ]
 
 
