@@ -53,6 +53,7 @@ from backprop_doctor.static.derivatives import (
     activation_applied, cached_wrong_side, masked_after, misapplied, mutated_argument, reapplied, reapplied_behind, rescaled_after, slope_left_out,
 )
 from backprop_doctor.static.step_functions import InnerAdjoint
+from backprop_doctor.static.mask_axes import step_mask_axis
 from backprop_doctor.static.masks import left_out_mask, mask_never_read, scale_kept_mask_dropped, scale_without_mask, self_masked
 from backprop_doctor.static.one_hot_scatter import scattered_one_hot
 from backprop_doctor.static.stale import row_views, stale_step_read
@@ -745,6 +746,17 @@ def _findings(result: Any, source: Any, derivatives_right: dict[str, str] | None
                 f"of the labels your loss reads (one class per row)"
             )
             advice = f"write `{scattered.fix}`, one 1 per row at that row's label"
+        elif (
+            not inner and source.tree is not None
+            and (axis := step_mask_axis(source.tree, step.prefix[adjoint.index], list(step.prefix[: adjoint.index]))) is not None
+        ):  # fmt: skip
+            # `mask = (a == a.max(axis=1, keepdims=True))` read by `da = mask * dpooled[:, :, None]`, the forward's max over axis 2
+            line, pattern = axis.line, "mask-axis"
+            diagnosis += (
+                f": it routes the gradient through `{axis.statement}` (line {axis.line}), which finds the max's winners of "
+                f"`{axis.array}` over axis {axis.written}, while the forward pass takes the max over axis {axis.forward}"
+            )
+            advice = f"take the max over axis {axis.forward} at line {axis.line}, the axis the forward pass takes it over"
         elif pattern == "wrong-derivative" and source.tree is not None and (earlier := rescaled_after(source.tree, adjoint.name, adjoint.line)) is not None:
             line = earlier  # `dscores[:, y] -= 1` then `dscores /= N`: a rescale cannot make it wrong otherwise than by a factor
             diagnosis += f" (line {adjoint.line} only rescales it: it is already wrong after line {earlier})"
@@ -2412,6 +2424,7 @@ def _through_time(result: Any, at: AtStep, measured: Any, loss_words: str, evide
     gate_words = _gate_words(at, path)
     what = f" — the {gate_words}" if gate_words else ""
     before = [a.name for a, m in result.adjoints if isinstance(a, AtStep) and a.step == at.step and not m.wrong]
+    terms: list[int] = []
     if at.carried is not None:
         carried, line = at.carried
         diagnosis = (
@@ -2428,6 +2441,18 @@ def _through_time(result: Any, at: AtStep, measured: Any, loss_words: str, evide
             f"{name}'s output, where the gradient with respect to {name}'s input is needed: the derivative of {name} is left out"
         )
         advice = _slope_advice(at.name, activation, output)
+    elif (handed := at.adjoint.forward_at).line == handed.first_line:
+        # `dh` of `h`, the state `forward(self, x, h)` is handed: the sum of its gradients through every use of it there
+        terms = _terms_of(path, at)
+        diagnosis = (
+            f"at {when}, `{at.name}` (line {at.line}) is not the gradient of {loss_words} with respect to `{at.forward}`, the state "
+            f"`{handed.function}` is handed (line {handed.line})"
+        )
+        if before:
+            diagnosis += f", although {_names(list(dict.fromkeys(before)))} at that step {'is' if len(set(before)) == 1 else 'are'} right"
+        advice = f"`{at.name}` must add up the gradient through every use of `{at.forward}` in `{handed.function}`" + (
+            f": re-derive each term it adds up at lines {_lines(terms)}" if len(terms) > 1 else ""
+        )
     else:
         gate = f", the {gate_words}," if gate_words else ""
         diagnosis = (
@@ -2445,11 +2470,31 @@ def _through_time(result: Any, at: AtStep, measured: Any, loss_words: str, evide
         param=at.name,
         file=path,
         line=at.line,
-        highlight=tuple(sorted({at.line, at.adjoint.line, *(m.site.line for m, _ in wrong)})),
+        highlight=tuple(sorted({at.line, at.adjoint.line, *terms, *(m.site.line for m, _ in wrong)})),
         pattern="through-time" if at.carried is not None else "missing-activation-derivative" if measured.output_of is not None else "wrong-derivative",
         measured=measured.error,
         evidence=evidence,
     )
+
+
+def _terms_of(path: str, at: AtStep) -> list[int]:
+    """The lines of the backward step function that bind or add to the time adjoint (`dh = dh_next * g`, `dh += ...`)."""
+    from backprop_doctor.static.files import source_tree
+
+    tree = source_tree(path)[1]
+    site = at.adjoint.adjoint
+    function = next(
+        (n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.lineno <= site.first_line <= n.body[0].lineno and n.lineno >= site.first_line - len(n.decorator_list)),
+        None,
+    ) if tree is not None else None
+    if function is None:
+        return []
+    return sorted({n.lineno for n in ast.walk(function) if isinstance(n, (ast.Assign, ast.AugAssign)) and at.name in _changed_names(n)})
+
+
+def _changed_names(statement: ast.stmt) -> set[str]:
+    targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+    return {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
 
 
 def _evidence(result: Any) -> tuple[tuple[str, str], ...]:

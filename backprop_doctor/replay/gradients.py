@@ -442,14 +442,33 @@ def measure_adjoint(
     output's own slope before the adjoint is called wrong. `scale`: the factor every gradient of a
     network of scalar weights carries (`_scalar_scale`), at which the slope's reading counts too."""
     measured = _measure(name, line, value, forward, loss_moved, base_loss, rng)
+    kept = _untied(forward) if measured.inconclusive else None
+    if kept is not None:
+        # a kink where the forward value ties (a max over a row of ReLU zeros): the entries that tie nothing are compared
+        untied = _measure(name, line, value, forward, loss_moved, base_loss, rng, kept=kept)
+        if untied.inconclusive:
+            return measured
+        measured = untied
     if measured.wrong:
         for activation, slope in slopes(forward) or _number_slopes(forward):
-            retried = _measure(name, line, value, forward, lambda d, s=slope: loss_moved(d * s), base_loss, rng)
+            retried = _measure(name, line, value, forward, lambda d, s=slope: loss_moved(d * s), base_loss, rng, kept=kept)
             at_scale = scale is not None and retried.single and retried.factor is not None and abs(retried.factor / scale - 1) <= retried.tolerance
             if (not retried.wrong or at_scale) and not retried.unused:
                 retried.through = activation
                 return retried
     return measured
+
+
+def _untied(forward: Any) -> np.ndarray | None:
+    """The entries of an activation whose value no other entry has, when some have one another's: a max (a
+    max-pool, a maxout) of entries that tie has a kink there, so a central difference across them says nothing
+    (the ReLU zeros of a dead row); at the entries that tie nothing the max is smooth. None when no entry
+    ties, or every one does."""
+    if not isinstance(forward, np.ndarray) or forward.dtype.kind != "f" or forward.size < 2:
+        return None
+    _, inverse, counts = np.unique(forward, return_inverse=True, return_counts=True)
+    kept = (counts[inverse] == 1).reshape(forward.shape)
+    return kept if kept.any() and not kept.all() else None
 
 
 def replay_step(capture: Capture, path: str, seed: int = 0, budget: float = 10.0, curve: bool = False, measure: bool = True) -> StepResult:
@@ -2549,6 +2568,8 @@ def _adjoint(runner: Runner, adjoint: Adjoint, namespace: dict[str, Any], base_l
     value = namespace.get(adjoint.name)
     if step.assigned.get(adjoint.forward) != step.prefix[adjoint.forward_index].lineno:
         return None  # the forward value is computed again later: its last value is not the one differentiated
+    if _rebound_in_a_loop(step, adjoint):
+        value = _value_at(runner, adjoint)  # `dh = dout @ V.T`, then `dh = cell.backward(dh, ...)` back through time: its own statement's
     forward = namespace.get(adjoint.forward)
     value = comparable(value, forward)
     if value is None:
@@ -2583,6 +2604,38 @@ def _adjoint(runner: Runner, adjoint: Adjoint, namespace: dict[str, Any], base_l
 
     measured = measure_adjoint(adjoint.name, adjoint.line, value, forward, moved_inside, base_loss, rng, runner.scalar_scale)
     return None if measured.unused else _swaps_measured(measured, swaps, adjoint, forward, moved_inside, base_loss, rng)
+
+
+def _rebound_in_a_loop(step: TrainingStep, adjoint: Adjoint) -> bool:
+    """Whether a loop of the pass after the adjoint's statement binds its name anew (`dh = cell.backward(dh, ...)` in
+    `for t in reversed(range(T))`): the pass's last value is then another array's gradient. Not a later statement
+    that finishes it in place (`dscores[rows, y] -= 1`, `dscores /= N`)."""
+    for stmt in step.prefix[adjoint.index + 1 :]:
+        if not isinstance(stmt, (ast.For, ast.While)):
+            continue
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Assign):
+                for target in node.targets:
+                    names = target.elts if isinstance(target, ast.Tuple) else [target]
+                    if any(isinstance(n, ast.Name) and n.id == adjoint.name for n in names):
+                        return True
+    return False
+
+
+def _value_at(runner: Runner, adjoint: Adjoint) -> Any:
+    """The value `adjoint`'s own statement binds, when a later statement of the pass binds its name again (the
+    adjoint handed back through a loop over time steps): the pass's last value is another array's gradient."""
+    kept: list[Any] = []
+
+    def keep(value: Any) -> Any:
+        kept.append(value.copy() if isinstance(value, np.ndarray) else value)
+        return value
+
+    try:
+        runner.run(after=adjoint.index, later=[(adjoint.name, keep)])
+    except Exception:  # noqa: BLE001 - the user's statements: a pass that cannot run again leaves it unjudged
+        return None
+    return kept[0] if kept else None
 
 
 def _swaps_measured(measured: Measured, swaps: Any, adjoint: Adjoint, forward: Any, loss_moved: Any, base_loss: float, rng: np.random.Generator) -> Measured:
