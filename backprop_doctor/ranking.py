@@ -75,7 +75,7 @@ def _locating(f: Finding) -> bool:
 
 
 # patterns of gradient-mismatch that say how the error reached the array, not what is wrong at its line
-UNEXPLAINED_PATTERNS = frozenset({"shared-upstream", "right-in-training", "configuration-not-used"})
+UNEXPLAINED_PATTERNS = frozenset({"shared-upstream", "right-in-training", "configuration-not-used", "logits-gradient-given"})
 
 
 def _same_line_located_first(ordered: list[Finding]) -> list[Finding]:
