@@ -2225,7 +2225,9 @@ def _blame_updates(result: StepResult) -> None:
 
     def names(moved: Moved) -> list[str]:
         expression = moved.gradient_name or moved.site.gradient
-        return [n for n in re.findall(r"[^\W\d]\w*", expression) if n in result.step.assigned]
+        # a name a function the step calls forms (`dW1 / len(xs)`, `dW1` summed record by record in `add_record`) counts:
+        # the count beside it (`xs`), which the right updates read too, is not what the gradient is formed from
+        return [n for n in re.findall(r"[^\W\d]\w*", expression) if n in result.step.assigned or n in result.step.inner_assigned]
 
     right = {n for moved, m in result.parameters if not m.wrong and not m.unused and not m.inconclusive for n in names(moved)}
     right |= {a.name for a, m in result.adjoints if not m.wrong}
@@ -2317,7 +2319,7 @@ def _gradient_line(step: TrainingStep, expression: str, key: Any = None, inside:
     if names and not backward and not re.fullmatch(r"\s*[^\W\d]\w*\s*", expression):
         return None  # `1 / m * X.T @ (h - y)`: the gradient is written out in the update itself, not in `h`'s line
     chosen = backward or names
-    inner = [n for n in re.findall(r"[^\W\d]\w*", expression) if n in step.inner_assigned and backward_name.search(n)]
+    inner = [n for n in re.findall(r"[^\W\d]\w*", expression) if n in step.inner_assigned and (backward_name.search(n) or re.fullmatch(r"g(?:[A-Z_]\w*|[a-z]\d+)", n))]
     if not chosen and inner:
         return step.inner_assigned[inner[0]]  # `self.w_in += grad_in` in the method that computed `grad_in`
     if not chosen:
