@@ -873,6 +873,8 @@ def _findings(result: Any, source: Any, derivatives_right: dict[str, str] | None
             line = order.line  # every update climbs from one error written target minus output: one finding, there
         if pattern == "accumulated-across-steps" and getattr(result, "window", 1) > 1 and file is None:
             line = moved.site.line  # sums an update reads once every few passes: one finding for the update, placed by `_never_emptied`
+        elif pattern == "accumulated-across-steps" and file is None and line == moved.site.line and measured.added_at is not None:
+            line = measured.added_at  # `self.dW += ...` in the layer's backward, read by an optimizer's `step`: where the sum is made
         elif pattern == "accumulated-across-steps" and not measured.line:  # sums whose adding line is not known: one finding, at the first update
             line = next((at for (f, at, p), ms in groups.items() if f == file and p == pattern and not ms[0][1].line), line)
         groups.setdefault((file, line, pattern), []).append((moved, measured))
@@ -2359,7 +2361,7 @@ def _accumulated_words(members: list[tuple[Any, Any]], where: str, loss_words: s
     first = gradients[0][0]
     return (
         f"the update{'s' if plural else ''} of {names} in your training step ({where}) use{'' if plural else 's'} "
-        + ", ".join(f"`{m.accumulated[0]}` (line {m.line})" if m.line else f"`{m.accumulated[0]}`" for _, m in members)
+        + ", ".join(dict.fromkeys(f"`{m.accumulated[0]}` (line {m.line})" if m.line else f"`{m.accumulated[0]}`" for _, m in members))
         + f", which the step adds this step's gradient to without resetting{once}: "
         f"each update moves by the sum of every gradient so far of {loss_words}, not by this step's; set "
         f"`{first} = np.zeros_like({members[0][1].name})` at the start of each step, or assign `{first} = ...` instead of adding to it"

@@ -1716,10 +1716,24 @@ def _accumulated(
     before = loop.lineno if loop is not None else adds[0].lineno
     tree = source_tree(runner.path)[1]
     root = name.partition("[")[0]  # `grads` of `grads['W1']`: the dictionary made once, before the loop
+    if held is not None and listed is None and keyed is None and tree is not None:
+        # a buffer the parameter's object holds (`self.dW += ...` in its `backward`): set where the class assigns it
+        # (`self.dW = np.zeros_like(self.W)` in `__init__`), never again
+        attribute = name.rpartition(".")[2]
+        zeroed = [
+            n.lineno for c in ast.walk(tree) if isinstance(c, ast.ClassDef) and any(_inside(c, a) for a in adds) for n in ast.walk(c)
+            if isinstance(n, ast.Assign) and any(isinstance(t, ast.Attribute) and t.attr == attribute and isinstance(t.value, ast.Name) and t.value.id == "self" for t in n.targets)
+        ]  # fmt: skip
+        return name, (max(zeroed) if zeroed else None), adds[0].lineno
     zeroed = [n.lineno for n in ast.walk(tree) if isinstance(n, ast.Assign) and n.lineno < before
               and any(isinstance(t, ast.Name) and t.id == root or ast.unparse(t) == name or t is top and ast.unparse(t) == root for top in n.targets for t in ast.walk(top))] if tree is not None else []
     zeroed += _filled_before(tree, root, before)
     return name, (max(zeroed) if zeroed else None), adds[0].lineno
+
+
+def _inside(outer: Any, node: Any) -> bool:
+    """`node` lies within `outer`'s lines."""
+    return outer.lineno <= node.lineno <= (outer.end_lineno or outer.lineno)
 
 
 def _filled_before(tree: Any, root: str, before: int) -> list[int]:
@@ -1756,12 +1770,31 @@ def _added_in_called(runner: Runner, written: str) -> list[Any]:
     return found
 
 
+def _target_owner(statement: str) -> str | None:
+    """`self.l[i]` of the update `self.l[i].W = ...` (or `self.l[i].W -= ...`): what holds the attribute it writes."""
+    import ast
+    import textwrap
+
+    try:
+        node = ast.parse(textwrap.dedent(statement)).body[0]
+    except (SyntaxError, IndexError):
+        return None
+    target = node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else getattr(node, "target", None)
+    return ast.unparse(target.value) if isinstance(target, ast.Attribute) else None
+
+
 def _held_beside(runner: Runner, moved: Moved, name: str) -> tuple[Any, list[Any]] | None:
     """(the value, the statements adding to it) of a gradient buffer the parameter's own object holds:
     `self.W1 -= lr * self.dW1` in a method, where `self.dW1 += X.T @ dz1` in another method of the class
     adds each pass's gradient to what the step began with. None for anything else."""
     owner, _, attribute = name.partition(".")
-    if not (owner.isidentifier() and attribute.isidentifier()) or moved.path is None or len(moved.path) < 2 or moved.path[-1][0] != "attr":
+    if not owner.isidentifier() or not attribute.isidentifier():
+        # `self.l[i].W = self.l[i].W - self.lr * self.l[i].dLdW`: the buffer beside the parameter in the object
+        # the update's own target reaches the same way (an optimizer stepping its model's layers)
+        owner, _, attribute = name.rpartition(".")
+        if not attribute.isidentifier() or owner != _target_owner(moved.site.update.source):
+            return None
+    if moved.path is None or len(moved.path) < 2 or moved.path[-1][0] != "attr":
         return None
     try:
         holder = resolve(runner.state.values, moved.path[:-1])
@@ -2211,7 +2244,9 @@ def _blame_updates(result: StepResult) -> None:
 
     def names(moved: Moved) -> list[str]:
         expression = moved.gradient_name or moved.site.gradient
-        return [n for n in re.findall(r"[^\W\d]\w*", expression) if n in result.step.assigned]
+        # a name a function the step calls forms (`dW1 / len(xs)`, `dW1` summed record by record in `add_record`) counts:
+        # the count beside it (`xs`), which the right updates read too, is not what the gradient is formed from
+        return [n for n in re.findall(r"[^\W\d]\w*", expression) if n in result.step.assigned or n in result.step.inner_assigned]
 
     right = {n for moved, m in result.parameters if not m.wrong and not m.unused and not m.inconclusive for n in names(moved)}
     right |= {a.name for a, m in result.adjoints if not m.wrong}
@@ -2303,7 +2338,7 @@ def _gradient_line(step: TrainingStep, expression: str, key: Any = None, inside:
     if names and not backward and not re.fullmatch(r"\s*[^\W\d]\w*\s*", expression):
         return None  # `1 / m * X.T @ (h - y)`: the gradient is written out in the update itself, not in `h`'s line
     chosen = backward or names
-    inner = [n for n in re.findall(r"[^\W\d]\w*", expression) if n in step.inner_assigned and backward_name.search(n)]
+    inner = [n for n in re.findall(r"[^\W\d]\w*", expression) if n in step.inner_assigned and (backward_name.search(n) or re.fullmatch(r"g(?:[A-Z_]\w*|[a-z]\d+)", n))]
     if not chosen and inner:
         return step.inner_assigned[inner[0]]  # `self.w_in += grad_in` in the method that computed `grad_in`
     if not chosen:

@@ -1040,9 +1040,11 @@ def inner_assigned(tree: ast.Module | None, prefix: tuple[ast.stmt, ...]) -> dic
     if tree is None:
         return {}
     found: dict[str, int] = {}
+    definitions = _definitions(tree)
     for _name, node in called_functions(tree, prefix):
         own: dict[str, int] = {}
         accumulated = _accumulated_in_loops(node.body)
+        through = _added_through_calls(node.body, definitions)  # in another function, wherever it is written
         zeroed: set[str] = set()  # names and entries whose last assignment made zeros to be filled in
         aliases = _attribute_aliases(node)
         for stmt in _once(node.body):
@@ -1052,7 +1054,7 @@ def inner_assigned(tree: ast.Module | None, prefix: tuple[ast.stmt, ...]) -> dic
             for target in _targets(stmt):
                 zero = _zeros(stmt) or _zeros_for(stmt, target)
                 line = accumulated.get(target, 0) if zero else 0
-                found[target] = own[target] = line if line > stmt.lineno else stmt.lineno
+                found[target] = own[target] = through[target] if zero and target in through else line if line > stmt.lineno else stmt.lineno
                 (zeroed.add if zero else zeroed.discard)(target)
             if isinstance(stmt, ast.Expr):  # `np.add.at(dW, rows, g * C[cols])` fills a zeroed gradient in place
                 for filled in _changed(stmt):
@@ -1190,6 +1192,49 @@ def _accumulated_in_loops(body: list[ast.stmt]) -> dict[str, int]:
                 if isinstance(base, ast.Name):
                     found[base.id] = max(found.get(base.id, 0), node.lineno)
     return found
+
+
+def _added_through_calls(
+    body: list[ast.stmt], definitions: tuple[dict[str, FunctionNode], dict[str, list[tuple[str, FunctionNode]]]]
+) -> dict[str, int]:
+    """Names a loop of the body hands to a function of the file and binds again from what it returns, that
+    function adding into its parameter (`dw_ih, dw_ho = self.backpropagation(out, h, X, y, dw_ih, dw_ho)` in the
+    loop over the records, `delta_weights_i_h += hidden_error_term * X[:, None]` in `backpropagation`): the
+    line that adds, where a gradient started at zero is computed."""
+    functions, methods = definitions
+    found: dict[str, int] = {}
+    for loop in _loops(body):
+        for node in ast.walk(loop):
+            if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.value, ast.Call)):
+                continue
+            call, target = node.value, node.targets[0]
+            bound = {e.id for e in (target.elts if isinstance(target, ast.Tuple) else [target]) if isinstance(e, ast.Name)}
+            func = call.func
+            called = (
+                functions.get(func.id) if isinstance(func, ast.Name)
+                else methods[func.attr][0][1] if isinstance(func, ast.Attribute) and len(methods.get(func.attr, ())) == 1 else None
+            )  # fmt: skip
+            if called is None:
+                continue
+            params = [a.arg for a in (*called.args.posonlyargs, *called.args.args)]
+            if isinstance(func, ast.Attribute) and params and params[0] in ("self", "cls"):
+                params = params[1:]
+            for given, param in zip(call.args, params):
+                if not (isinstance(given, ast.Name) and given.id in bound):
+                    continue
+                adds = [
+                    n.lineno for n in ast.walk(called)
+                    if isinstance(n, ast.AugAssign) and isinstance(n.op, (ast.Add, ast.Sub)) and _base_name(n.target) == param
+                ]  # fmt: skip
+                if adds:
+                    found[given.id] = max(found.get(given.id, 0), max(adds))
+    return found
+
+
+def _base_name(target: ast.expr) -> str | None:
+    while isinstance(target, ast.Subscript):
+        target = target.value
+    return target.id if isinstance(target, ast.Name) else None
 
 
 def _loops(body: list[ast.stmt]) -> Iterator[ast.For | ast.While]:

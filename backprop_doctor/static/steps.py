@@ -3138,6 +3138,37 @@ def _batch_sources(prefix: tuple[ast.stmt, ...], updating: Sequence[ast.stmt]) -
     return sources
 
 
+def _cut_inside(call: ast.Call, prefix: tuple[ast.stmt, ...]) -> str | None:
+    """`MSE(network.run(X).T, y.T)` for the reported `MSE(network.run(features).T, targets.T)` of a pass that binds
+    its minibatch by cutting it from those arrays (`X, y = features[batch], targets[batch]`): the data sets read
+    inside the loss call's arguments, each put back by the name its batch is bound to. Only names a plain
+    assignment of the pass binds to a cut of them count here (no loop's sample, no call's argument); None when
+    the call reads none, or a batch name is bound again in the pass."""
+    cut: dict[str, str] = {}
+    bound: dict[str, int] = {}
+    for stmt in prefix:
+        for n in walk(stmt):
+            for target in (n.targets if isinstance(n, ast.Assign) else [n.target] if isinstance(n, (ast.AugAssign, ast.AnnAssign, ast.For)) else []):
+                for name in (t for t in walk(target) if isinstance(t, ast.Name)):
+                    bound[name.id] = bound.get(name.id, 0) + 1
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+            target, value = stmt.targets[0], stmt.value
+            pairs = list(zip(target.elts, value.elts)) if isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple) and len(target.elts) == len(value.elts) else [(target, value)]
+            for name, sliced in pairs:
+                if isinstance(name, ast.Name) and isinstance(sliced, ast.Subscript) and isinstance(sliced.value, ast.Name) and sliced.value.id != name.id:
+                    cut.setdefault(sliced.value.id, name.id)
+    cut = {whole: batch for whole, batch in cut.items() if bound.get(batch) == 1 and whole not in bound}
+    if not cut:
+        return None
+    changed = ast.parse(ast.unparse(call), mode="eval").body
+    found = False
+    for n in walk(changed):
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id in cut and n is not changed.func:  # type: ignore[attr-defined]
+            n.id = cut[n.id]
+            found = True
+    return ast.unparse(changed) if found else None
+
+
 def _on_the_batch(sites: list[LossSite], prefix: tuple[ast.stmt, ...], updating: Sequence[ast.stmt]) -> list[LossSite]:
     """A loss the loop only reports, over the whole data set the pass cuts its minibatches from
     (`self.total_cost(training_data)` beside `for mini_batch in mini_batches: self.update_mini_batch(mini_batch, eta)`,
@@ -3157,6 +3188,8 @@ def _on_the_batch(sites: list[LossSite], prefix: tuple[ast.stmt, ...], updating:
             if isinstance(call, ast.Call) and any(isinstance(a, ast.Name) and a.id in sources for a in call.args):
                 call.args = [ast.parse(sources[a.id], mode="eval").body if isinstance(a, ast.Name) and a.id in sources else a for a in call.args]
                 site = dataclasses.replace(site, expression=ast.unparse(call), reported=site.expression)
+            elif isinstance(call, ast.Call) and (cut := _cut_inside(call, prefix)) is not None:
+                site = dataclasses.replace(site, expression=cut, reported=site.expression)
         changed.append(site)
     return changed
 
