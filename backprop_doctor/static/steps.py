@@ -2511,15 +2511,16 @@ def _error_signals(loop: ast.For | ast.While) -> frozenset[str]:
     )
     for node in assigns:
         name = node.targets[0].id  # type: ignore[attr-defined]
+        if not (LOSS_NAME.fullmatch(name) or _ADJOINT.fullmatch(name) or re.search(r"(?i)delta|grad|err", name)):
+            continue  # `bit = BITS - 1 - pos`: a difference, named as no error
         if _error_signal(node.value) or _backpropagated(node.value, frozenset(signals)):
             signals.add(name)
-        elif _ADJOINT.fullmatch(name) or re.search(r"(?i)delta|grad", name):
-            if any(isinstance(n, ast.Name) and n.id in signals for n in walk(node.value)):
-                signals.add(name)
+        elif any(isinstance(n, ast.Name) and n.id in signals for n in walk(node.value)) and (_ADJOINT.fullmatch(name) or re.search(r"(?i)delta|grad", name)):
+            signals.add(name)
     return frozenset(signals)
 
 
-_REDUCING = frozenset({"abs", "absolute", "square", "log", "power", "norm", "sum", "mean", "sqrt", "exp"})
+_NOT_CARRIED = frozenset({"abs", "absolute", "square", "log", "power", "norm", "sum", "mean", "sqrt", "exp"})  # what makes a loss of an error
 
 
 def _backpropagated(value: ast.expr, signals: frozenset[str]) -> bool:
@@ -2532,7 +2533,7 @@ def _backpropagated(value: ast.expr, signals: frozenset[str]) -> bool:
         return False
     if any(isinstance(n, ast.BinOp) and isinstance(n.op, (ast.Pow, ast.Add, ast.Sub)) for n in walk(value)):
         return False
-    return not any(isinstance(n, ast.Call) and ast.unparse(n.func).rpartition(".")[2] in _REDUCING for n in walk(value))
+    return not any(isinstance(n, ast.Call) and ast.unparse(n.func).rpartition(".")[2] in _NOT_CARRIED for n in walk(value))
 
 
 def _derivative_call(value: ast.expr) -> bool:
