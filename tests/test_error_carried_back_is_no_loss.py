@@ -112,3 +112,12 @@ def test_a_wrong_slope_in_sliced_rows_is_still_named(tmp_path: Path) -> None:
     root = _root(check(path))
     assert root["code"] == "BPD108" and root["param"] == "self.W1"
     assert "squared error" in root["message"]
+
+
+def test_a_summed_step_at_a_rate_the_driver_chose_is_not_called_too_high(tmp_path: Path) -> None:
+    # the course's steps without `/ n_records`: at the driver's own learning_rate (the signature has no
+    # default) the summed step over its batch may climb; the program's callers pass a rate of their own
+    summed = RECORDS.replace("self.lr * step_out / count", "self.lr * step_out").replace("self.lr * step_in / count", "self.lr * step_in")
+    report = check(write(tmp_path, "network.py", summed), training=True)
+    assert errors(report) == [], errors(report)
+    assert all(f["code"] != "BPD608" for f in report["findings"]), report["findings"]
