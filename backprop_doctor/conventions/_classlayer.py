@@ -10,6 +10,7 @@ always called the way its own convention says, wherever it is checked.
 from __future__ import annotations
 
 import ast
+import re
 import contextlib
 import dataclasses
 import functools
@@ -620,7 +621,7 @@ def _returned_gradients(layer: Any, backward: Any) -> dict[str, int | tuple[int,
     lists = {k: v for k, v in attributes.items() if is_array_list(v) and v and all(is_float_array(a) for a in v)}
     found: dict[str, int | tuple[int, int]] = {}
     for i, name in enumerate(names):
-        attr = next((a for a in arrays if name in gradient_names(a) and a not in found), None)
+        attr = next((a for a in arrays if (name in gradient_names(a) or _with_respect_to(name, a)) and a not in found), None)
         if attr is not None:
             found[attr] = i
             continue
@@ -630,6 +631,12 @@ def _returned_gradients(layer: Any, backward: Any) -> dict[str, int | tuple[int,
         found.update({f"{listed}[{j}]": (i, j) for j in range(len(lists[listed]))})
     places = {place if isinstance(place, int) else place[0] for place in found.values()}
     return found if found and len(places) == len(names) else {}
+
+
+def _with_respect_to(name: str, attr: str) -> bool:
+    """`dy_dw_dec` for `self.W_dec`, `dL_dW1` for `self.W1`, `dLdb`: a gradient named as the derivative of
+    an output or a loss with respect to the parameter (`d<out>_d<param>`, case aside)."""
+    return re.fullmatch(rf"d[a-z0-9]*_?d_?{re.escape(attr.lower())}", name.lower()) is not None
 
 
 def _gradient_list_name(name: str, attr: str) -> bool:

@@ -1852,6 +1852,7 @@ def _losses(
     conditional = {id(n) for s in prefix for c in walk(s) if isinstance(c, (ast.If, ast.For, ast.While)) for n in walk(c) if n is not c}
     in_prefix = {id(n) for s in prefix for n in walk(s)} - conditional  # `if epoch % 100 == 0: c = cost(...)` runs on some passes only
     sites: list[LossSite] = []
+    signals = _error_signals(loop)
     for node in walk(loop):
         if node is loop or isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
             continue
@@ -1861,7 +1862,8 @@ def _losses(
             name = node.targets[0].id
             if _emptied_then_filled(node, loop):
                 continue  # `loss_values = np.zeros(n)` then `loss_values[i] = ...`: a tally's start, not the loss
-            if ((LOSS_NAME.fullmatch(name) and not _NOT_LOSS.search(name) and not _error_signal(node.value) and not _unreduced_letter(name, node.value))
+            if ((LOSS_NAME.fullmatch(name) and not _NOT_LOSS.search(name) and not _error_signal(node.value) and not _unreduced_letter(name, node.value)
+                 and not _backpropagated(node.value, signals))
                     or _loss_call(node.value)) and not _derivative_call(node.value):
                 sites.append(LossSite(name, ast.unparse(node.value), node.lineno, id(node) in in_prefix))
         elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Tuple):
@@ -2496,6 +2498,42 @@ def _error_signal(value: ast.expr) -> bool:
         or isinstance(n, ast.BinOp) and isinstance(n.op, ast.Pow)
         for n in walk(value)
     )  # fmt: skip
+
+
+def _error_signals(loop: ast.For | ast.While) -> frozenset[str]:
+    """The names a pass binds to the output's error (`error = y - final_outputs`, `_error_signal`), to an
+    adjoint (`output_delta`, `dZ2`), or to one of these carried back through the weights
+    (`_backpropagated`), in the order the pass writes them."""
+    signals: set[str] = set()
+    assigns = sorted(
+        (n for n in walk(loop) if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name)),
+        key=lambda n: (n.lineno, n.col_offset),
+    )
+    for node in assigns:
+        name = node.targets[0].id  # type: ignore[attr-defined]
+        if not (LOSS_NAME.fullmatch(name) or _ADJOINT.fullmatch(name) or re.search(r"(?i)delta|grad|err", name)):
+            continue  # `bit = BITS - 1 - pos`: a difference, named as no error
+        if _error_signal(node.value) or _backpropagated(node.value, frozenset(signals)):
+            signals.add(name)
+        elif any(isinstance(n, ast.Name) and n.id in signals for n in walk(node.value)) and (_ADJOINT.fullmatch(name) or re.search(r"(?i)delta|grad", name)):
+            signals.add(name)
+    return frozenset(signals)
+
+
+_NOT_CARRIED = frozenset({"abs", "absolute", "square", "log", "power", "norm", "sum", "mean", "sqrt", "exp"})  # what makes a loss of an error
+
+
+def _backpropagated(value: ast.expr, signals: frozenset[str]) -> bool:
+    """`hidden_error = np.dot(self.weights_hidden_to_output, error)`, `l1_error = l2_delta.dot(W.T)`: an
+    error signal carried back one layer, a product that reads one signal once, with no square, log,
+    absolute value or reduction: what the backward pass propagates, not a loss (`np.dot(err, err)` reads
+    it twice and is one)."""
+    read = [n.id for n in walk(value) if isinstance(n, ast.Name) and n.id in signals]
+    if len(read) != 1:
+        return False
+    if any(isinstance(n, ast.BinOp) and isinstance(n.op, (ast.Pow, ast.Add, ast.Sub)) for n in walk(value)):
+        return False
+    return not any(isinstance(n, ast.Call) and ast.unparse(n.func).rpartition(".")[2] in _NOT_CARRIED for n in walk(value))
 
 
 def _derivative_call(value: ast.expr) -> bool:
