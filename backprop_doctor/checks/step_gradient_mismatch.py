@@ -92,7 +92,7 @@ def run(context: Any) -> Iterator[Finding]:
         known = [f for f in errors if _runs_in(f, result)]
         if known and (result.first_wrong_adjoint is None or any(f.code.startswith("BPD3") for f in known)):
             continue  # a gradient already known wrong, and the replay cannot say more precisely which statement
-        if known and _computed_by_known(result.first_wrong_adjoint[0], known, context.source):
+        if known and _computed_by_known(result.first_wrong_adjoint[0], known, context.source, _measured_right(result)):
             continue  # `loss, ds = softmax_loss(s, y)`: the function's own finding names the statement inside it
         if known and _deferred_past_a_known_division(result, known):
             continue  # `dAL` a batch size times the mean's gradient, its `1./m` in a `linear_backward` known to divide wrong
@@ -173,16 +173,64 @@ def _named_in_its_loop(finding: Finding, result: Any, source: Any) -> Finding:
     )
 
 
-def _computed_by_known(adjoint: Any, known: list[Finding], source: Any) -> bool:
+def _computed_by_known(adjoint: Any, known: list[Finding], source: Any, right: frozenset[str] = frozenset()) -> bool:
     """Whether the first wrong adjoint's statement calls a function of the file that a finding already
-    blames (`loss, ds = softmax_loss(s, y)` beside a wrong dx of `softmax_loss`)."""
+    blames (`loss, ds = softmax_loss(s, y)` beside a wrong dx of `softmax_loss`), itself or through a
+    statement of its function it is computed from whose value the replay did not measure right
+    (`dh = (g @ W2.T) * ...` after `g = huber_grad(r) / n`, beside a wrong `huber/huber_grad`: the
+    output error `g` has no forward value of its own to measure it by); `right`: the adjoints the
+    replay measured right."""
     line = getattr(adjoint, "line", None)
     lines = getattr(source, "text_lines", None) or []
     if not line or not 0 < line <= len(lines) or getattr(adjoint, "file", None):
         return False
     text = lines[line - 1]
-    # `relu/relu_grad`: a pair of functions, either of which the statement may call (`* relu_grad(Z1)`)
-    return any(f.layer and any(re.search(rf"\b{re.escape(part)}\s*\(", text) for part in f.layer.split(".")[0].split("/")) for f in known)
+    earlier = [lines[at - 1] for at in _computed_from(source, line, right) if 0 < at <= len(lines)]
+
+    def calls(name: str, texts: list[str]) -> bool:
+        return any(re.search(rf"\b{re.escape(name)}\s*\(", t) for t in texts)
+
+    # `relu/relu_grad`: a pair of functions, either of which the statement may call (`* relu_grad(Z1)`); the
+    # statements it is computed from, by the derivative alone (`a = relu(z)` is the forward value it reads)
+    return any(
+        f.layer and (any(calls(part, [text]) for part in f.layer.split(".")[0].split("/")) or calls(f.layer.split(".")[0].split("/")[-1], earlier))
+        for f in known
+    )
+
+
+def _measured_right(result: Any) -> frozenset[str]:
+    """The names of the adjoints the replay measured, and found right."""
+    return frozenset(a.name for a, m in getattr(result, "adjoints", None) or () if not m.wrong)
+
+
+def _computed_from(source: Any, line: int, right: frozenset[str]) -> list[int]:
+    """The lines of the straight-line statements of the block holding `line` (a function's body, a loop's)
+    that the statement there is computed from, through none of the names in `right` (a value measured
+    right stops the walk)."""
+    from backprop_doctor.static.tree import walk
+    from backprop_doctor.static.upstream import _binds, _reads
+
+    tree = getattr(source, "tree", None)
+    block = next(
+        (stmts for node in walk(tree) for field in ("body", "orelse") if isinstance(stmts := getattr(node, field, None), list)
+         and any(isinstance(st, ast.stmt) and st.lineno == line for st in stmts)),
+        None,
+    ) if tree is not None else None  # fmt: skip
+    if block is None:
+        return []
+    body = [st for st in block if isinstance(st, (ast.Assign, ast.AugAssign, ast.AnnAssign))]
+    at = next((st for st in body if st.lineno == line), None)
+    if at is None:
+        return []
+    found: list[int] = []
+    wanted = _reads(at) - right
+    for earlier in reversed([st for st in body if st.lineno < line]):
+        bound = _binds(earlier) & wanted
+        if not bound:
+            continue
+        found.append(earlier.lineno)
+        wanted = (wanted - bound) | (_reads(earlier) - right)
+    return found
 
 
 _DIVISIONS = ("divided-by-rows", "divided-by-batch-size", "scaled-by-batch-size")
