@@ -697,6 +697,8 @@ def _batch_mean(adapter: ClassLayer, h: float = 1e-6, close: float = 1e-4) -> in
         or not params or any("[" in name for name in params) or not is_float_array(x) or x.ndim != 2 or x.shape[0] < 2
     ):  # fmt: skip
         return None
+    if not _divides(function_node(adapter.backward_target())):
+        return None  # no division nor mean in backward: nothing to try
     import copy
 
     from backprop_doctor.conventions._base import FORWARD_SEED
@@ -750,3 +752,17 @@ def _batch_mean(adapter: ClassLayer, h: float = 1e-6, close: float = 1e-4) -> in
         return None
     finally:
         np.random.set_state(state)
+
+
+def _divides_code(node: Any) -> bool:
+    return any(
+        isinstance(n, ast.BinOp) and isinstance(n.op, (ast.Div, ast.Mult)) and isinstance(n.left, ast.Constant)  # `(1 / n) * ...`
+        or isinstance(n, (ast.BinOp, ast.AugAssign)) and isinstance(n.op, ast.Div)
+        or isinstance(n, ast.Call) and (getattr(n.func, "attr", None) or getattr(n.func, "id", None)) in ("mean", "average")
+        for n in ast.walk(node)
+    )  # fmt: skip
+
+
+def _divides(node: Any) -> bool:
+    """Whether a backward divides something or takes a mean (`x.T @ delta / N`, `np.mean(delta, axis=0)`)."""
+    return node is not None and _divides_code(node)
