@@ -75,6 +75,10 @@ def recognise(cls: type, namespace: dict[str, Any]) -> bool:
     if methods is None or methods.backward_gets_prediction:
         return False
     backward = method_of(cls, methods.backward)
+    if callable(backward) and not _classlayer.parameters(backward):
+        # `forward(A, Y)` beside a `backward()` that takes nothing and returns dL/dA (CMU 11-785's `MSELoss`):
+        # a loss holding its target, not a gate, which would take an upstream gradient for its output
+        return False
     # `backward(x, y)` taking what forward took, and no upstream gradient: a loss (`loss-objects`), not a gate
     return not (callable(backward) and [n.lower() for n in required_inputs(backward)] == names)
 
