@@ -73,3 +73,21 @@ def test_a_slope_returned_without_the_upstream_gradient_is_named(tmp_path):
     path = planted(tmp_path, "soft_utils.py", text, "    dx = dout * slope\n", "    dx = slope\n")
     (found,) = _named(path)
     assert found["line"] == line_of(path, "dx = slope")
+
+
+LOSS = '''\
+import numpy as np
+
+
+def mse(y_pred, y_true):
+    return np.mean((y_pred - y_true) ** 2, axis=1)
+
+
+def mse_backward(y_pred, y_true):
+    return 2 * (y_pred - y_true) / y_pred.size
+'''
+
+
+def test_a_loss_gradient_taking_the_prediction_is_not_read_as_a_backward(tmp_path):
+    path = planted(tmp_path, "losses.py", LOSS, "axis=1)", "axis=1).reshape(-1, y_true)")  # a forward that raises
+    assert _named(path) == []

@@ -50,10 +50,11 @@ def probe(backward: Any, rng: np.random.Generator) -> Any:
     from backprop_doctor.conventions._classlayer import required_inputs
 
     try:
-        if len(required_inputs(backward)) != 2:
-            return None
+        names = required_inputs(backward)
     except Exception:  # noqa: BLE001 - a signature that cannot be read
         return None
+    if len(names) != 2 or not _upstream_name(names[0]):
+        return None  # `mse_backward(y_pred, y_true)`: a loss's gradient, affine in the prediction
     cache = rng.standard_normal((4, 5))
     cache += np.where(cache < 0, -0.2, 0.2)  # away from a kink
     dout = rng.standard_normal((4, 5))
@@ -76,6 +77,13 @@ def probe(backward: Any, rng: np.random.Generator) -> Any:
     if float(np.abs(twice - 2 * once).max()) <= RELATIVE * scale and not zero.any():
         return None
     return _finding(backward, once, twice, zero)
+
+
+def _upstream_name(name: str) -> bool:
+    """An argument named as the gradient handed down: `dA`, `dout`, `d_out`, `dvalues`, `grad_output`,
+    `upstream` (not `data`, `delta_t`-free names of values such as `y_pred`)."""
+    low = name.lower()
+    return (low.startswith("d") and not low.startswith(("data", "dist", "dim", "drop", "dict"))) or "grad" in low or "upstream" in low
 
 
 def _finding(backward: Any, once: np.ndarray, twice: np.ndarray, zero: np.ndarray) -> Any:
