@@ -30,6 +30,11 @@ function per file (`from initialize import *`, `from compute_cost import *` besi
 import *`) has its initialiser and its cost taken from those modules of the checked file's folder. Gradients live
 in what the backward returns, `dW1` for `W1`. The cost is the file's own
 `compute_cost(A, Y)` when it has one, else the mean binary cross-entropy.
+
+The course's character-level language model is one too: `initialize_parameters(n_a, n_x, n_y)`
+(`Wax`, `Waa`, `Wya`, `b`, `by`), `rnn_forward(X, Y, a0, parameters, vocab_size=27)` returning
+`(loss, cache)` over lists of token indices, `rnn_backward(X, Y, parameters, cache)` returning
+`(gradients, a)`: built with `n_y = n_x`, its weights redrawn at unit gain (`_sequence_case`).
 """
 
 from __future__ import annotations
