@@ -112,6 +112,8 @@ def _no_argument_explains(error: BaseException) -> bool:
     text = str(error)
     if isinstance(error, NameError) or _float_shape(error) or _scalar_of_array(error) or _none_shape(error):
         return True
+    if _whole_array_into_mask(error):
+        return True
     if isinstance(error, (AttributeError, TypeError)) and "NoneType" in text and _none_placeholder(error):
         return True  # `Z = None` left under "START CODE HERE", then `Z.shape`: not written yet
     return isinstance(error, AttributeError) and (text.startswith("module ") or not text.startswith(("'int'", "'float'", "'list'", "'tuple'", "'dict'", "'NoneType'", "'str'")))
@@ -137,6 +139,34 @@ def _set_by_the_script(error: BaseException) -> int | None:
             return node.lineno
         todo.extend(ast.iter_child_nodes(node))
     return None
+
+
+def _whole_array_into_mask(error: BaseException) -> bool:
+    """`A[Z < 0] = 0.01 * Z`: the user's line stores a value computed from the whole array the mask
+    compares into the masked elements only (`0.01 * Z[Z < 0]` was meant); NumPy refuses it for any
+    array with elements on both sides of the test, whatever the arguments."""
+    if not isinstance(error, (TypeError, ValueError)) or "boolean array indexing assignment" not in str(error):
+        return False
+    where = _user_line(error)
+    if where.file is None:
+        return False
+    from backprop_doctor.static.files import source_tree
+
+    tree = source_tree(where.file)[1]
+    if tree is None:
+        return False
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Assign) and node.lineno == where.line and len(node.targets) == 1):
+            continue
+        target = node.targets[0]
+        if not (isinstance(target, ast.Subscript) and isinstance(target.slice, ast.Compare)):
+            continue
+        compared = {n.id for n in ast.walk(target.slice) if isinstance(n, ast.Name)}
+        inside = {id(n) for s in ast.walk(node.value) if isinstance(s, ast.Subscript) for n in ast.walk(s)}
+        whole = {n.id for n in ast.walk(node.value) if isinstance(n, ast.Name) and id(n) not in inside}
+        if compared & whole:
+            return True
+    return False
 
 
 def _scalar_of_array(error: BaseException) -> bool:

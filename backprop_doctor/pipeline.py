@@ -335,6 +335,10 @@ def _check_namespace(context: CheckContext, report: Report) -> None:
             cases = build.build_pair(forward, backward, rng, batch=opts.batch_size)
         except Exception as error:
             _build_failed(report, forward, error, name=name)
+            from backprop_doctor.checks import backward_not_linear  # the backward alone, its forward unrun
+
+            if (alone := backward_not_linear.probe(backward, np.random.default_rng(opts.seed))) is not None:
+                report.findings.append(alone)
             continue
         try:
             results = [api.check_functions(forward, backward, x, *args, options=opts) for _label, x, args in cases]

@@ -30,6 +30,11 @@ function per file (`from initialize import *`, `from compute_cost import *` besi
 import *`) has its initialiser and its cost taken from those modules of the checked file's folder. Gradients live
 in what the backward returns, `dW1` for `W1`. The cost is the file's own
 `compute_cost(A, Y)` when it has one, else the mean binary cross-entropy.
+
+The course's character-level language model is one too: `initialize_parameters(n_a, n_x, n_y)`
+(`Wax`, `Waa`, `Wya`, `b`, `by`), `rnn_forward(X, Y, a0, parameters, vocab_size=27)` returning
+`(loss, cache)` over lists of token indices, `rnn_backward(X, Y, parameters, cache)` returning
+`(gradients, a)`: built with `n_y = n_x`, its weights redrawn at unit gain (`_sequence_case`).
 """
 
 from __future__ import annotations
@@ -55,7 +60,7 @@ KIND = "function"
 ORDER = 36
 FORWARD = re.compile(r"^(?P<pre>.*?)(?P<word>forward|f)_?(?P<post>prop\w*|pass|propagation)?$", re.IGNORECASE)
 PARAMS = ("parameters", "params", "weights", "parameter")
-SIZES = {"n_x": 5, "n_h": 4, "n_y": 1, "input_size": 5, "hidden_size": 4, "output_size": 1, "nx": 5, "nh": 4, "ny": 1}
+SIZES = {"n_x": 5, "n_h": 4, "n_a": 4, "n_y": 1, "input_size": 5, "hidden_size": 4, "output_size": 1, "nx": 5, "nh": 4, "ny": 1}
 SCALARS = {"keep_prob": 0.8, "lambd": 0.1, "lambda_": 0.1, "reg": 0.1}
 HIDDEN = (5, 3, 4, 6, 5, 4, 3)  # the widths of synthesised hidden layers, in order
 
@@ -201,6 +206,8 @@ class FunctionNetwork(Adapter):
 
     def backward(self, dout: Any) -> tuple[np.ndarray | None, dict[str, Any]]:
         grads = self._call(self._backward, dict(self._state))
+        if isinstance(grads, tuple) and grads and isinstance(grads[0], dict) and any(f"d{k}" in grads[0] for k in self.params()):
+            grads = grads[0]  # `return gradients, a`: the dictionary beside the states
         if isinstance(grads, tuple):
             grads = dict(zip(_returned_names(self._backward), grads))
         grads = grads if isinstance(grads, dict) else {}
@@ -248,7 +255,9 @@ def _initial(functions: dict[str, Any], layers: int = 0, outputs: int = 1, stric
             elif len(args) == 1 and ("dim" in args[0].lower() or "size" in args[0].lower() or "layer" in args[0].lower()):
                 params = f(list(dims))
             elif args and all(a.lower() in SIZES for a in args):
-                params = f(*[outputs if a.lower() in _OUTPUT_SIZES else SIZES[a.lower()] for a in args])
+                # `initialize_parameters(n_a, n_x, n_y)`: a recurrent state's size, a model predicting its next input
+                out = SIZES["n_x"] if "n_a" in {a.lower() for a in args} else outputs
+                params = f(*[out if a.lower() in _OUTPUT_SIZES else SIZES[a.lower()] for a in args])
             else:
                 continue
         except Exception:
@@ -310,6 +319,8 @@ def _case(pair: tuple[Any, Any], params: dict[str, np.ndarray], functions: dict[
     """The case for these parameters, and what a trial forward on it raised (None when it ran)."""
     forward, backward = pair
     weights = sorted((k for k in params if k.startswith("W") and k[1:].isdigit()), key=lambda k: int(k[1:]))
+    if not weights:  # `initialize_parameters(n_a, n_x, n_y)` of a recurrent model: Wax, Waa, Wya, b, by
+        return _sequence_case(pair, params, functions, rng)
     n_x, n_y = params[weights[0]].shape[1], params[weights[-1]].shape[0]
     m = 6
     x = rng.standard_normal((n_x, m))
@@ -356,6 +367,44 @@ def _case(pair: tuple[Any, Any], params: dict[str, np.ndarray], functions: dict[
             adapter = exact
             label_text += f", loss: the exact cross-entropy (your `{cost.__name__}` adds its `eps` inside the log; the backward leaves it out)"
     return Case(label_text, adapter, x, y), raised
+
+
+STATES = ("a0", "a_prev", "h0", "h_prev", "hprev", "a_0", "h_0")  # a recurrent model's start state
+
+
+def _sequence_case(pair: tuple[Any, Any], params: dict[str, np.ndarray], functions: dict[str, Any], rng: np.random.Generator) -> tuple[Case, Exception | None]:
+    """A recurrent model over token indices, the course's language model: `rnn_forward(X, Y, a0,
+    parameters, vocab_size=27)` returning `(loss, cache)` with `rnn_backward(X, Y, parameters, cache)`
+    returning the gradients' dictionary (beside the states): `X` a list of indices, `Y` the next
+    ones, `a0` zeros of the one square weight's (`Waa`) size, the vocabulary the input weight's width."""
+    forward, backward = pair
+    names = {a.lower(): a for a in parameters(forward)}
+    state = next((names[s] for s in STATES if s in names), None)
+    keys = ", ".join(f"`{k}`" for k in params)
+    square = [v for v in params.values() if isinstance(v, np.ndarray) and v.ndim == 2 and v.shape[0] == v.shape[1]]
+    if state is None or len(square) != 1 or not {"x", "y"} <= set(names):
+        raise NotChecked(f"its initialiser's parameters ({keys}) are not layers numbered `W1`, `b1`, ..., the only ones this convention makes data for yet")
+    hidden = square[0].shape[0]
+    inputs = [v.shape[1] for v in params.values() if isinstance(v, np.ndarray) and v.ndim == 2 and v.shape[0] == hidden and v.shape[1] not in (1, hidden)]
+    outputs = [v.shape[0] for v in params.values() if isinstance(v, np.ndarray) and v.ndim == 2 and v.shape[1] == hidden and v.shape[0] != hidden]
+    if len(inputs) != 1 or outputs != inputs:
+        raise NotChecked(f"its parameters ({keys}) do not show one vocabulary read and predicted: not checked yet")
+    vocab, steps = inputs[0], 5
+    # the course's `0.01 * randn` leaves every state where tanh is the identity, and a backward that
+    # leaves out its slope agrees there: weights of unit gain, at the initialiser's shapes
+    params = {k: rng.standard_normal(v.shape) / np.sqrt(v.shape[1]) if is_float_array(v) and v.ndim == 2 and v.shape[1] > 1 else v for k, v in params.items()}
+    x = [int(i) for i in rng.integers(0, vocab, steps)]
+    y = x[1:] + [int(rng.integers(0, vocab))]
+    extra: dict[str, Any] = {"y": y, state.lower(): np.zeros((hidden, 1))}
+    extra.update({n: vocab for n in names if "vocab" in n})
+    adapter = FunctionNetwork(label(pair), forward, backward, _cost_of(backward, functions), params, extra)
+    raised = None
+    try:
+        with np.errstate(all="ignore"):
+            copy.deepcopy(adapter).forward(list(x), y)
+    except Exception as error:
+        raised = error
+    return Case(f"X: {steps} token indices of a vocabulary of {vocab}, Y the next ones, {state} zeros ({hidden}, 1)", adapter, x, y), raised
 
 
 SLOPE_AGREES = 1e-5  # a gradient's slope along itself within this of the loss's belongs to that loss
