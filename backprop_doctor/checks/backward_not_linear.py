@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 NAME = "backward-not-linear"
-CODE = "BPD639"
+CODE = "BPD117"
 SEVERITY = "error"
 STAGE = "gradient"
 
