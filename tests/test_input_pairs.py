@@ -1,7 +1,7 @@
 """A forward function and a backward function that takes the forward's inputs again, then the
 upstream gradient, and keeps no cache: `conv_backward(x, kernel, d_out) -> d_kernel` beside
 `conv_forward(x, kernel)`, `dense_backward(x, w, b, grad_out) -> (dx, dw, db)` beside
-`dense_forward(x, w, b)`. Checked on the program's own call, else on a batch of rows with a weight
+`dense_forward(x, w, b)`, `conv1d_backward(signal, filt, grad)` beside `conv1d(signal, filt)`. Checked on the program's own call, else on a batch of rows with a weight
 matrix and a bias; correct pairs are clean, a planted wrong gradient is named at its line."""
 
 import pytest
@@ -58,8 +58,34 @@ DENSE = """
         return dx, dw, db
 """
 
+# no `forward` in the name: `conv1d` beside `conv1d_backward`, returning (d_signal, d_filt); called by the script
+CONV1D = """
+    import numpy as np
+
+
+    def conv1d(signal, filt):
+        k = len(filt)
+        return np.array([signal[i:i + k] @ filt for i in range(len(signal) - k + 1)])
+
+
+    def conv1d_backward(signal, filt, grad):
+        k = len(filt)
+        d_signal = np.zeros_like(signal)
+        d_filt = np.zeros_like(filt)
+        for i in range(len(grad)):
+            d_signal[i:i + k] += grad[i] * filt
+            d_filt += grad[i] * signal[i:i + k]
+        return d_signal, d_filt
+
+
+    s = np.linspace(-1.0, 1.0, 9) ** 2
+    w = np.array([0.5, -1.0, 0.25])
+    print(conv1d(s, w), conv1d_backward(s, w, np.ones(7)))
+"""
+
 CASES = [
     pytest.param(CONV, "d_kernel += img[r:r + kh, c:c + kw] * d_out[r, c]", "d_kernel += img[r:r + kh, c:c + kw] * d_out[r, c] * 0.5", {"kernel"}, id="conv-kernel"),
+    pytest.param(CONV1D, "d_signal[i:i + k] += grad[i] * filt", "d_signal[i:i + k] += grad[i] * filt[::-1]", {"x", "filt"}, id="conv1d-no-forward-in-the-name"),
     pytest.param(DENSE, "db = dz.sum(axis=0)", "db = grad_out.sum(axis=0)", {"x", "w", "b"}, id="dense-rows"),
 ]
 

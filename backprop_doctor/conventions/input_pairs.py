@@ -17,9 +17,9 @@ Example:
         return d_kernel
 
 No cache: the backward recomputes what it needs from the inputs it is handed again
-(`dense_backward(x, w, b, grad_out) -> (dx, dw, db)`). Recognised by: a function whose name
-says forward (`conv_forward`, `forward_dense`), taking an input and at least one more array,
-whose partner named the backward way takes every one of those arguments by the same names and
+(`dense_backward(x, w, b, grad_out) -> (dx, dw, db)`). Recognised by: a function taking an
+input and at least one more array (`conv_forward`, `forward_dense`, `conv2d`), whose partner
+named the backward way (`conv_backward`, `backward_dense`, `conv2d_backward`) takes every one of those arguments by the same names and
 one more, named like an upstream gradient (`d_out`, `dout`, `grad_output`, `delta`); not a
 cs231n pair (`backward(dout, cache)`). Built on the program's own first call of the forward
 (its arrays, as recorded), else on a batch of rows with a weight matrix and a bias. Gradients:
@@ -48,7 +48,7 @@ _TARGETS = re.compile(r"(?i)^(y|t|y_?batch|y_?train|targets?|labels?|y_?true|tru
 
 
 def _partners(name: str) -> list[str]:
-    out = []
+    out = [f"{name}_backward"]  # `conv2d(x, kernel)` beside `conv2d_backward(x, kernel, dout)`
     for a, b in (("forward", "backward"), ("Forward", "Backward"), ("fwd", "bwd")):
         if a in name:
             out.append(name.replace(a, b, 1))
@@ -69,7 +69,7 @@ def recognise_functions(functions: dict[str, Any], namespace: dict[str, Any]) ->
 
     pairs = []
     for name, f in functions.items():
-        if not inspect.isfunction(f) or not ("forward" in name.lower() or "fwd" in name.lower()):
+        if not inspect.isfunction(f) or name.lower().endswith(("backward", "bwd")):
             continue
         for partner in _partners(name):
             backward = functions.get(partner)
