@@ -507,6 +507,31 @@ def _as_called(cls: type, calls: Sequence[Any]) -> dict[str, Any] | None:
     return None
 
 
+_INIT_FN = re.compile(r"(?P<kind>weights?|w|bias(?:es)?|b)_?init(?:iali[sz]er)?_?(?:fn|func|function)?")
+
+
+class InitFunction:
+    """An initialiser handed to a constructor (`weight_init_fn(d0, d1)`, `bias_init_fn(d)`): normal draws of
+    the shape it is asked for, times `scale`."""
+
+    def __init__(self, scale: float, rng: np.random.Generator, *, bias: bool = False, row: bool = False):
+        self.scale, self._rng, self.bias, self.row = scale, rng, bias, row
+
+    def __call__(self, *shape: Any) -> np.ndarray:
+        dims = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+        dims = tuple(int(d) for d in dims)
+        if self.row and len(dims) == 1:
+            dims = (1, *dims)  # the 2020 course's `bias_init_fn(d)` returns `np.zeros((1, d))`
+        return self.scale * self._rng.standard_normal(dims)
+
+    def as_row(self) -> InitFunction:
+        """This initialiser, giving a (1, d) row where it is asked for d."""
+        return InitFunction(self.scale, self._rng, bias=self.bias, row=True)
+
+    def __repr__(self) -> str:
+        return f"<normal draws × {self.scale:g}>"
+
+
 def _value_for(name: str, cls_name: str, default: Any, rng: np.random.Generator, sizes: dict[str, Any]) -> Any:
     """A plausible constructor argument from its name."""
     low = name.lower()
@@ -529,6 +554,8 @@ def _value_for(name: str, cls_name: str, default: Any, rng: np.random.Generator,
         return default if isinstance(default, str) else 1 if conv else 0  # `padding='valid'` is a mode, not a size
     if default is not inspect.Parameter.empty:
         return default
+    if (init := _INIT_FN.fullmatch(low)) is not None:  # CMU 11-785's `Linear(in_feature, out_feature, weight_init_fn, bias_init_fn)`
+        return InitFunction(0.1, rng, bias=True) if init["kind"].startswith("b") else InitFunction(0.3, rng)
     if low in ("input_size", "n_in", "in_features", "input_dim") and not isinstance(sizes.get(low), tuple):
         return 12
     if (channels := _CHANNELS.fullmatch(low)) is not None:  # `Conv1D(in_channels, out_channels, kernel_size)`
@@ -1026,6 +1053,20 @@ def _weights_out_first(kwargs: dict[str, Any], rng: np.random.Generator) -> list
     return [{k: b if k.lower() in BIAS_NAMES else v for k, v in kwargs.items()} for b in (bias, bias[None, :])]
 
 
+def _bias_rows(
+    cls: type, kwargs: dict[str, Any], layer: Any, cases: list[Any], batch: int, rng: np.random.Generator, train: bool
+) -> tuple[Any, dict[str, Any], list[Any]] | None:
+    """(layer, arguments, cases) built with each bias initialiser giving a (1, d) row, when the layer
+    built with 1-D biases keeps a gradient of another shape than its bias and the row's fits; else None."""
+    inits = [k for k, v in kwargs.items() if isinstance(v, InitFunction) and v.bias and not v.row]
+    if not inits or not cases or _gradients_fit(layer, cases[0][1], train, BIAS_NAMES):
+        return None
+    rows = {k: v.as_row() if k in inits else v for k, v in kwargs.items()}
+    other = _trial(lambda: cls(**rows))
+    found = _input_cases(other, batch, rng, train) if other is not None else []
+    return (other, rows, found) if found and _gradients_fit(other, found[0][1], train, BIAS_NAMES) else None
+
+
 def _gradients_fit(layer: Any, x: np.ndarray, train: bool, names: tuple[str, ...]) -> bool:
     """Whether one forward and backward of a copy of `layer` on `x` leaves the gradient of each
     parameter named in `names` in the parameter's shape: of two layouts of a bias the layer's
@@ -1096,6 +1137,10 @@ def build_layer(
                 running.append((other, rows, found))
         if running:  # the bias layout whose gradient backward computes in its shape, else the first
             layer, kwargs, built.cases[:] = next((r for r in running if _gradients_fit(r[0], r[2][0][1], train, BIAS_NAMES)), running[0])
+            built.obj, built.how = layer, " then ".join([_describe(cls.__name__, (), kwargs), *setup])
+        rowed = _bias_rows(cls, kwargs, layer, built.cases, batch, rng, train)
+        if rowed is not None:  # `bias_init_fn(d)` made (1, d), which backward's `db` keeps
+            layer, kwargs, built.cases[:] = rowed
             built.obj, built.how = layer, " then ".join([_describe(cls.__name__, (), kwargs), *setup])
     if not built.cases:
         for x in _index_candidates(layer, batch, rng):

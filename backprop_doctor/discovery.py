@@ -150,7 +150,7 @@ def discover(namespace: dict[str, Any], user_files: set[str] | None = None, sour
             continue
         # softmax_loss(x, y) -> (loss, dx), decided by trying it: a library `softmax_loss(X, t)`
         # that returns the loss alone is not a cs231n loss function.
-        if LOSS_NAME.search(name) and (
+        if (LOSS_NAME.search(name) or _returns_loss_beside_one(func)) and (
             cs231n.returns_loss_and_gradient(func, scores, labels) or cs231n.returns_masked_loss(func, np.random.default_rng(0))
         ):
             found.loss_functions.append(func)
@@ -161,6 +161,20 @@ def discover(namespace: dict[str, Any], user_files: set[str] | None = None, sour
     _own_finite_differences(found, files)
     found.imported.sort()
     return found
+
+
+def _returns_loss_beside_one(func: Any) -> bool:
+    """Whether the function's last `return` hands back two values, the first named like a loss
+    (`return loss, grad` of `nll_and_grad(logits, labels)`): a loss function worth a trial call
+    whatever its own name says."""
+    from backprop_doctor.static.gradient_returns import LOSS_NAME as LOSS_VALUE, _own
+
+    node = function_node(func) if inspect.isfunction(func) else None
+    if node is None:
+        return False
+    returns = [n for n in _own(node) if isinstance(n, ast.Return) and n.value is not None]
+    value = returns[-1].value if returns else None
+    return isinstance(value, ast.Tuple) and len(value.elts) == 2 and isinstance(value.elts[0], ast.Name) and bool(LOSS_VALUE.match(value.elts[0].id))
 
 
 def _tries_functions(*funcs: Any) -> bool:

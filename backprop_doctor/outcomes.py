@@ -532,7 +532,7 @@ class Outcomes:
         if not file or not locate.is_user_file(file):
             return None
         ran: list[bool] = []
-        agrees = self._agreement(a, result, floor, tol, f, upstream, ran)
+        agrees = self._explaining(a, self._agreement(a, result, floor, tol, f, upstream, ran), f, upstream, ran)
         share = budget.within_share(ELEMENTS_SHARE)
         ends = time.perf_counter() + REWRITES_SECONDS
         blamed = rewrites.first_wrong(target, where.line, agrees, enough=lambda: share() or time.perf_counter() > ends, named=pattern is not None)
@@ -609,6 +609,30 @@ class Outcomes:
             blamed = None
         f()  # the layer's state as the check's own forward left it
         return blamed if blamed is not None and blamed.line != where.line else None
+
+    def _explaining(self, a: _Array, agrees: Callable[[], bool], f: Callable[[], float], upstream: Any, ran: list[bool]) -> Callable[[], bool]:
+        """`agrees`, and the change also moves every other array found wrong (`_failing_names`): a change that
+        puts `a` right while another wrong gradient stays exactly as it was is not the one mistake they come from. A deep network written as functions whose seed `dAL` has its sign flipped has every layer's
+        gradients negated; negating what the loop hands to the layer before (`grads['dA' + str(l)] = -dA_prev_temp`)
+        puts the first layer right and leaves the others as wrong as they were."""
+        others = [b for b in getattr(self, "_checked", None) or [] if b.name != a.name and b.name in getattr(self, "_failing_names", ()) and isinstance(b.grad, np.ndarray)]
+        if not others:
+            return agrees
+        before = {b.name: np.array(b.grad, dtype=np.float64) for b in others}
+
+        def explaining() -> bool:
+            if not agrees():
+                return False
+            ran.append(True)
+            f()
+            dx, grads = self._backward(upstream.copy() if isinstance(upstream, np.ndarray) else upstream)
+            for name, old in before.items():
+                new = dx if name == "x" else grads.get(name)
+                if isinstance(new, np.ndarray) and new.shape == old.shape and np.array_equal(np.asarray(new, dtype=np.float64), old):
+                    return False
+            return True
+
+        return explaining
 
     def _agreement(
         self, a: _Array, result: gradcheck.Elementwise, floor: float, tol: float, f: Callable[[], float], upstream: Any, ran: list[bool]

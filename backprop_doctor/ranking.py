@@ -75,7 +75,7 @@ def _locating(f: Finding) -> bool:
 
 
 # patterns of gradient-mismatch that say how the error reached the array, not what is wrong at its line
-UNEXPLAINED_PATTERNS = frozenset({"shared-upstream", "right-in-training", "configuration-not-used"})
+UNEXPLAINED_PATTERNS = frozenset({"shared-upstream", "right-in-training", "configuration-not-used", "logits-gradient-given"})
 
 
 def _same_line_located_first(ordered: list[Finding]) -> list[Finding]:
@@ -101,7 +101,9 @@ def _upstream_located_first(ordered: list[Finding]) -> list[Finding]:
     """A replay's located finding (`LOCATING`) of the same pattern at an adjoint earlier in the same function
     as a layer's wrong gradient that the layer's check only measured (`MEASURED_ONLY`) goes before it: the
     replay found which adjoint first carries the factor (DeepSets's `dh = ... / set_size` at line 24, beside
-    `dW1` at line 26, 0.125 × where the set holds 8), where the layer's finding only names the store."""
+    `dW1` at line 26, 0.125 × where the set holds 8), where the layer's finding only names the store. Likewise
+    at an adjoint of a function that goes on to call the one holding the store (a network's backward whose seed
+    `dAL` has its sign flipped, before the per-layer helper it calls stores `dW = dZ @ A_prev.T / m`)."""
     out = list(ordered)
     for f in ordered:
         if f.name != "gradient-mismatch" or f.pattern not in MEASURED_ONLY or f.line is None or not f.file:
@@ -113,13 +115,25 @@ def _upstream_located_first(ordered: list[Finding]) -> list[Finding]:
             continue
         earlier = next(
             (g for g in out[out.index(f) + 1 :] if g.name in LOCATING and g.severity == f.severity and g.pattern == f.pattern
-             and g.file == f.file and g.line is not None and function.line <= g.line < f.line),
+             and g.file == f.file and g.line is not None and (function.line <= g.line < f.line or _calls_down_to(f.file, g.line, function))),
             None,
         )  # fmt: skip
         if earlier is not None:
             out.remove(earlier)
             out.insert(out.index(f), earlier)
     return out
+
+
+def _calls_down_to(file: str, line: int, function: object) -> bool:
+    """`line` is in a function that, later on, calls `function` (through the file's own functions): a network's
+    backward computing its seed `dAL` before the per-layer helper that stores each layer's gradients from it."""
+    from backprop_doctor.static.definitions import call_reaching, enclosing
+
+    caller = enclosing(file, line)
+    if caller is None or caller == function:
+        return False
+    call = call_reaching(file, caller, function)  # type: ignore[arg-type]
+    return call is not None and line < call
 
 
 def _as_a_whole(f: Finding) -> bool:

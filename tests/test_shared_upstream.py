@@ -75,6 +75,19 @@ def _function(text: str) -> ast.FunctionDef:
             """,
             None,
         ),
+        (  # a gate's gradient, computed from the upstream one through the gate's own adjoint
+            """\
+            def gated_backward(dout, cache):
+                x, cand, gate, Wt = cache
+                dgate = dout * (cand - x)
+                dzt = dgate * gate * (1 - gate)
+                dWt = x.T.dot(dzt)
+                dbt = dzt.sum(axis=0)
+                dx = dzt.dot(Wt.T) + dout * (1 - gate)
+                return dx, dWt, dbt
+            """,
+            "dzt = dgate * gate * (1 - gate)",
+        ),
         (  # an affine layer: each gradient reads dout directly
             """\
             def affine_backward(dout, cache):

@@ -121,10 +121,18 @@ def test_a_wrong_dx_of_such_a_layer_is_still_found_at_its_line(tmp_path):
     assert found["param"] == "x" and found["line"] == line_of(bug, "dx = 2 * deltas @ self.W.T")
 
 
-def test_a_softmax_function_pair_whose_backward_takes_the_logits_gradient_is_a_warning(tmp_path):
-    report = check(write(tmp_path, "pair.py", PAIR))
-    assert not errors(report)
-    (warning,) = _logits_warnings(report)
+def test_a_softmax_function_pair_whose_loop_hands_it_the_logits_gradient_is_an_info(tmp_path):
+    # the loop's `dscores = probs.copy()`, `dscores[np.arange(40), y] -= 1` beside the log loss settles the contract
+    path = write(tmp_path, "pair.py", PAIR)
+    report = check(path)
+    assert not errors(report) and not _logits_warnings(report)
+    (note,) = [f for f in report["findings"] if f["pattern"] == "logits-gradient-given"]
+    assert note["severity"] == "info" and f"line {line_of(path, 'dscores = probs.copy()')}" in note["message"]
+
+
+def test_a_softmax_function_pair_whose_loop_takes_no_log_is_a_warning(tmp_path):
+    path = planted(tmp_path, "pair.py", PAIR, "loss = -np.mean(np.log(probs[np.arange(40), y]))", "loss = np.mean((probs - np.eye(3)[y]) ** 2)")
+    (warning,) = _logits_warnings(check(path))
     assert warning["severity"] == "warning"
 
 

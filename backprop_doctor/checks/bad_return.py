@@ -3,7 +3,8 @@
 What it finds:
     A `forward` that returns None (a forgotten `return out`) or a tuple such as
     `(out, cache)` from a class layer, and a `backward` that returns None for
-    the input gradient of a layer whose input is a float array.
+    the input gradient of a layer whose input is a float array (not integer ids,
+    as an embedding's forward uses them: as an index, or made integers).
 
 Why it matters:
     The next layer receives None instead of an array: forward passes break in
@@ -31,6 +32,7 @@ from backprop_doctor.findings import Finding
 from backprop_doctor.static.files import source_tree
 from backprop_doctor.static.methods import does_nothing, steps_own_lists
 from backprop_doctor.static.steps import _scope_of
+from backprop_doctor.static.token_ids import takes_ids
 
 NAME = "bad-return"
 CODE = "BPD107"
@@ -45,6 +47,8 @@ def run(context: Any) -> Iterator[Finding]:
       returns a name still None) is a warning that says so, at the `pass`;
     - a backward that ends in `return None` on purpose (the first layer of a network, whose input
       gradient nobody reads) is a warning that says when that is right;
+    - the backward of a layer whose forward takes integer ids (an embedding looking its rows up with
+      them, or one-hot encoding them: `static.token_ids`) has no input gradient to return: no finding;
     - the backward of a whole model, whose result every call in the file throws away
       (`net.backward(dout)` as a statement), returns nothing on purpose: no finding; so does one
       that takes the SGD step itself on the model's lists of weights at a rate it holds
@@ -102,6 +106,9 @@ def _completed(finding: Finding, user_tree: ast.Module | None) -> Finding | None
     ):
         return None
     if "returns None, so the gradient stops here" in finding.message:
+        owner_class = _class_of(tree, node) if tree is not None else None
+        if owner_class is not None and any(takes_ids(owner_class, m) for m in _FORWARDS):
+            return None  # an embedding's input is integer ids: there is no gradient to return
         if isinstance(last, ast.Return) and isinstance(last.value, ast.Constant) and last.value.value is None:
             return finding.replace(
                 severity="warning",
@@ -117,6 +124,14 @@ def _completed(finding: Finding, user_tree: ast.Module | None) -> Finding | None
         ):
             return None
     return finding
+
+
+_FORWARDS = ("forward", "__call__", "call", "fprop", "forward_pass", "forward_propagation")
+
+
+def _class_of(tree: ast.AST, node: ast.AST) -> ast.ClassDef | None:
+    """The class whose body defines the method `node`."""
+    return next((c for c in ast.walk(tree) if isinstance(c, ast.ClassDef) and node in c.body), None)
 
 
 def _stub_method(cls: ast.ClassDef, finding: Finding) -> ast.FunctionDef | None:

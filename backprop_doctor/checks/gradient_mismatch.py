@@ -41,6 +41,7 @@ from backprop_doctor.static.derivatives import (
 )
 from backprop_doctor.static.files import source_tree
 from backprop_doctor.static.fixes import gradient_fix, takes_no_upstream
+from backprop_doctor.static.logits_caller import logits_gradient_given
 from backprop_doctor.static.likelihood import log_likelihood_line, returned_log_likelihood
 from backprop_doctor.static.unused import carried_not_added, forward_only, left_out, skip_left_out
 from backprop_doctor.static.origins import computed_at, passed_back_at
@@ -174,7 +175,66 @@ def run(context: Any) -> Iterator[Finding]:
         fix = gradient_fix(finding.line, finding.pattern, finding.param, source.text, source.tree)
         if fix is not None:
             context.findings[i] = finding.replace(fix=fix)
+    _logits_given_by_caller(context)
     yield from ()
+
+
+def _logits_given_by_caller(context: Any) -> None:
+    """A softmax layer's warning that its backward takes the logits' gradient (`takes-logits-gradient`), or
+    passes its argument on unchanged (`softmax-pass-through`), becomes an info where the checked file's own
+    call hands that backward `y_hat - y` beside a cross-entropy of `y_hat` (`static.logits_caller`): the line
+    the warning asks the user to check is in the file."""
+    source = context.source
+    here = os.path.abspath(source.path)
+    for i, finding in enumerate(context.findings):
+        if finding.pattern not in ("takes-logits-gradient", "softmax-pass-through") or not finding.line:
+            continue
+        file = os.path.abspath(finding.file) if finding.file else here
+        tree = source.tree if file == here else source_tree(file)[1]
+        method = _scope_of(tree, finding.line) if tree is not None else None
+        if not isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        owner = next((c for c in ast.walk(tree) if isinstance(c, ast.ClassDef) and method in c.body), None)
+        trees = _program_trees(source.tree, here, file)
+        statement = (
+            logits_gradient_given(trees, source.tree, layer_class=owner.name)
+            if owner is not None
+            else logits_gradient_given(trees, source.tree, backward=method.name)
+        )
+        if statement is None:
+            continue
+        line = statement.lineno
+        at = f"line {line}" if file == here else f"{os.path.basename(here)}, line {line}"
+        text = ast.get_source_segment(source.text, statement) or ast.unparse(statement)
+        name = f"{owner.name}.{method.name}" if owner is not None else method.name
+        context.findings[i] = finding.replace(
+            severity="info",
+            pattern="logits-gradient-given",
+            fix=None,
+            message=(
+                f"`{name}` takes the gradient with respect to its softmax's input, ŷ − y, and your program hands it "
+                f"exactly that with a cross-entropy loss ({at}: `{text.strip()}`): right as written"
+            ),
+        )
+
+
+def _program_trees(tree: ast.Module, here: str, layer_file: str) -> list[ast.Module]:
+    """The checked file's tree, the layer's file's, and those of the modules beside the checked file that it
+    imports from (`from model import Net` with `model.py` there), where the classes it makes are defined."""
+    folder = os.path.dirname(here)
+    paths = [here, layer_file]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            paths.append(os.path.join(folder, *node.module.split(".")) + ".py")
+        elif isinstance(node, ast.Import):
+            paths += [os.path.join(folder, *a.name.split(".")) + ".py" for a in node.names]
+    trees = [tree]
+    for path in dict.fromkeys(os.path.abspath(p) for p in paths[1:]):
+        if path != here and os.path.isfile(path):
+            other = source_tree(path)[1]
+            if other is not None:
+                trees.append(other)
+    return trees
 
 
 def configuration_only(finding: Finding, configuration: str, right_with: str, statement: str) -> Finding:

@@ -80,6 +80,8 @@ def _targets(context: Any) -> Iterator[_Loss]:
         if case.is_loss and case.x.ndim >= 1 and case.x.shape[0] >= 1:
             cls = type(case.obj)
             where = f"with the scores `{case.owner}` feeds it" if case.owner else f"on a batch of {case.x.shape[0]}"
+            if _per_sample(case.obj, case.x, case.t, train):
+                continue  # one loss per sample, its caller's to reduce (CMU 11-785's `SoftmaxCrossEntropy`)
             call = _layer_call(case.obj, train)
             forward, backward = getattr(cls, "forward", None), getattr(cls, "backward", None)
             yield _Loss(cls, cls.__name__, where, case.x, case.t, call, forward, backward)
@@ -94,6 +96,17 @@ def _targets(context: Any) -> Iterator[_Loss]:
         scores = rng.standard_normal((n, build.CLASSES))
         labels = rng.integers(0, build.CLASSES, n)
         yield _Loss(func, func.__name__, f"on a batch of {n}", scores, labels, _function_call(func), func, func)
+
+
+def _per_sample(obj: Any, x: np.ndarray, t: Any, train: bool) -> bool:
+    """Whether the loss layer's forward returns one loss per sample, not their sum (`ClassLayer.per_sample`)."""
+    try:
+        with isolated(obj) as (work, _), probes.quietly():
+            layer = ClassLayer(work, train=train)
+            probes.reseeded(layer.forward)(x.copy(), copy.deepcopy(t))
+            return layer.per_sample
+    except Exception:  # noqa: BLE001 - user code: measured (or reported) as before
+        return False
 
 
 def _layer_call(obj: Any, train: bool) -> Callable[[np.ndarray, Any], tuple[float, Any]]:

@@ -35,6 +35,7 @@ from __future__ import annotations
 import ast
 import copy
 import inspect
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,9 +50,10 @@ from backprop_doctor.locate import arrays_assigned, definition, executed
 from backprop_doctor.rules import rule
 from backprop_doctor.static.definitions import Function, enclosing
 from backprop_doctor.static.files import source_tree
+from backprop_doctor.static.importers import importer_trees
 from backprop_doctor.static.layout import call_layout
 from backprop_doctor.static.methods import only_sampled_from
-from backprop_doctor.static.single_sample import only_single_sample_calls
+from backprop_doctor.static.single_sample import only_single_sample_calls_in
 
 NAME = "softmax-not-per-row"
 CODE = "BPD301"
@@ -88,9 +90,10 @@ def run(context: Any) -> Iterator[Finding]:
             _probe_softmax(func, call, scores, suspects, columns=columns)
             continue
         where = definition(func)
-        if _per_sample_only(record, func, where):
+        checked = (os.path.abspath(source.path),) if source is not None and getattr(source, "path", None) else ()
+        if _per_sample_only(record, func, where, checked):
             continue  # the program only ever gives it one sample (a vector, or one row or column)
-        local = call_layout(source_tree(where.file)[1], func.__name__) if where is not None else "unknown"
+        local = _callers_layout(where, func.__name__, checked) if where is not None else "unknown"
         if local == "unknown" and _both_axes(func):
             local = "rows"  # `z.max(axis=1)` beside `e.sum(axis=0)`: one of them is wrong whichever way the samples lie
         # a function on its own normalising whole rows or whole columns is wrong only where its
@@ -127,10 +130,11 @@ def _required(func: Any) -> int:
     return sum(1 for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty)
 
 
-def _per_sample_only(record: Any, func: Any, where: Function | None) -> bool:
+def _per_sample_only(record: Any, func: Any, where: Function | None, checked: tuple[str, ...] = ()) -> bool:
     """The observed run called `func` and never on more than one sample: each input a vector, a
-    row or a column; or, when the run called it not at all, every call in its file hands it one
-    sample (`softmax(y.reshape(-1, 1))`, `softmax(X[:, i:i + 1])`, in `for x in X:`)."""
+    row or a column; or, when the run called it not at all, every call in its file, and in the files
+    beside it that import it (and the checked file, `checked`, when it does), hands it one sample
+    (`softmax(y.reshape(-1, 1))`, `softmax(X[:, i:i + 1])`, in `for x in X:`, `softmax(z[b, :])`)."""
     code = getattr(func, "__code__", None)
 
     def same(other: Any) -> bool:  # the observed run defined its own copy of the function
@@ -140,7 +144,21 @@ def _per_sample_only(record: Any, func: Any, where: Function | None) -> bool:
     shapes = [shape for f in (record.functions if record is not None else []) if same(f.func) for c in f.calls if c.args and (shape := _shape(c.args[0])) is not None]
     if shapes:
         return all(len(shape) < 2 or min(shape) == 1 for shape in shapes)
-    return where is not None and only_single_sample_calls(source_tree(where.file)[1], func.__name__)
+    if where is None:
+        return False
+    trees = [source_tree(where.file)[1], *importer_trees(where.file, func.__name__, checked)]
+    return only_single_sample_calls_in([t for t in trees if t is not None], func.__name__)
+
+
+def _callers_layout(where: Function, name: str, checked: tuple[str, ...]) -> str:
+    """Which way the samples lie in what the calls of `name` hand it: in its own file, else in the files
+    beside it that import it (`softmax(np.dot(Wya, a) + by)` in the file beside `rnn_utils.py`); "unknown"
+    when they say nothing, or disagree."""
+    local = call_layout(source_tree(where.file)[1], name)
+    if local != "unknown":
+        return local
+    layouts = {call_layout(tree, name) for tree in importer_trees(where.file, name, checked)} - {"unknown"}
+    return layouts.pop() if len(layouts) == 1 else "unknown"
 
 
 def _shape(value: Any) -> tuple[int, ...] | None:

@@ -53,6 +53,7 @@ from backprop_doctor.static.derivatives import (
     activation_applied, cached_wrong_side, masked_after, misapplied, mutated_argument, reapplied, reapplied_behind, rescaled_after, slope_left_out,
 )
 from backprop_doctor.static.step_functions import InnerAdjoint
+from backprop_doctor.static.mask_axes import step_mask_axis
 from backprop_doctor.static.masks import left_out_mask, mask_never_read, scale_kept_mask_dropped, scale_without_mask, self_masked
 from backprop_doctor.static.one_hot_scatter import scattered_one_hot
 from backprop_doctor.static.stale import row_views, stale_step_read
@@ -91,7 +92,7 @@ def run(context: Any) -> Iterator[Finding]:
         known = [f for f in errors if _runs_in(f, result)]
         if known and (result.first_wrong_adjoint is None or any(f.code.startswith("BPD3") for f in known)):
             continue  # a gradient already known wrong, and the replay cannot say more precisely which statement
-        if known and _computed_by_known(result.first_wrong_adjoint[0], known, context.source):
+        if known and _computed_by_known(result.first_wrong_adjoint[0], known, context.source, _measured_right(result)):
             continue  # `loss, ds = softmax_loss(s, y)`: the function's own finding names the statement inside it
         if known and _deferred_past_a_known_division(result, known):
             continue  # `dAL` a batch size times the mean's gradient, its `1./m` in a `linear_backward` known to divide wrong
@@ -172,16 +173,64 @@ def _named_in_its_loop(finding: Finding, result: Any, source: Any) -> Finding:
     )
 
 
-def _computed_by_known(adjoint: Any, known: list[Finding], source: Any) -> bool:
+def _computed_by_known(adjoint: Any, known: list[Finding], source: Any, right: frozenset[str] = frozenset()) -> bool:
     """Whether the first wrong adjoint's statement calls a function of the file that a finding already
-    blames (`loss, ds = softmax_loss(s, y)` beside a wrong dx of `softmax_loss`)."""
+    blames (`loss, ds = softmax_loss(s, y)` beside a wrong dx of `softmax_loss`), itself or through a
+    statement of its function it is computed from whose value the replay did not measure right
+    (`dh = (g @ W2.T) * ...` after `g = huber_grad(r) / n`, beside a wrong `huber/huber_grad`: the
+    output error `g` has no forward value of its own to measure it by); `right`: the adjoints the
+    replay measured right."""
     line = getattr(adjoint, "line", None)
     lines = getattr(source, "text_lines", None) or []
     if not line or not 0 < line <= len(lines) or getattr(adjoint, "file", None):
         return False
     text = lines[line - 1]
-    # `relu/relu_grad`: a pair of functions, either of which the statement may call (`* relu_grad(Z1)`)
-    return any(f.layer and any(re.search(rf"\b{re.escape(part)}\s*\(", text) for part in f.layer.split(".")[0].split("/")) for f in known)
+    earlier = [lines[at - 1] for at in _computed_from(source, line, right) if 0 < at <= len(lines)]
+
+    def calls(name: str, texts: list[str]) -> bool:
+        return any(re.search(rf"\b{re.escape(name)}\s*\(", t) for t in texts)
+
+    # `relu/relu_grad`: a pair of functions, either of which the statement may call (`* relu_grad(Z1)`); the
+    # statements it is computed from, by the derivative alone (`a = relu(z)` is the forward value it reads)
+    return any(
+        f.layer and (any(calls(part, [text]) for part in f.layer.split(".")[0].split("/")) or calls(f.layer.split(".")[0].split("/")[-1], earlier))
+        for f in known
+    )
+
+
+def _measured_right(result: Any) -> frozenset[str]:
+    """The names of the adjoints the replay measured, and found right."""
+    return frozenset(a.name for a, m in getattr(result, "adjoints", None) or () if not m.wrong)
+
+
+def _computed_from(source: Any, line: int, right: frozenset[str]) -> list[int]:
+    """The lines of the straight-line statements of the block holding `line` (a function's body, a loop's)
+    that the statement there is computed from, through none of the names in `right` (a value measured
+    right stops the walk)."""
+    from backprop_doctor.static.tree import walk
+    from backprop_doctor.static.upstream import _binds, _reads
+
+    tree = getattr(source, "tree", None)
+    block = next(
+        (stmts for node in walk(tree) for field in ("body", "orelse") if isinstance(stmts := getattr(node, field, None), list)
+         and any(isinstance(st, ast.stmt) and st.lineno == line for st in stmts)),
+        None,
+    ) if tree is not None else None  # fmt: skip
+    if block is None:
+        return []
+    body = [st for st in block if isinstance(st, (ast.Assign, ast.AugAssign, ast.AnnAssign))]
+    at = next((st for st in body if st.lineno == line), None)
+    if at is None:
+        return []
+    found: list[int] = []
+    wanted = _reads(at) - right
+    for earlier in reversed([st for st in body if st.lineno < line]):
+        bound = _binds(earlier) & wanted
+        if not bound:
+            continue
+        found.append(earlier.lineno)
+        wanted = (wanted - bound) | (_reads(earlier) - right)
+    return found
 
 
 _DIVISIONS = ("divided-by-rows", "divided-by-batch-size", "scaled-by-batch-size")
@@ -745,6 +794,17 @@ def _findings(result: Any, source: Any, derivatives_right: dict[str, str] | None
                 f"of the labels your loss reads (one class per row)"
             )
             advice = f"write `{scattered.fix}`, one 1 per row at that row's label"
+        elif (
+            not inner and source.tree is not None
+            and (axis := step_mask_axis(source.tree, step.prefix[adjoint.index], list(step.prefix[: adjoint.index]))) is not None
+        ):  # fmt: skip
+            # `mask = (a == a.max(axis=1, keepdims=True))` read by `da = mask * dpooled[:, :, None]`, the forward's max over axis 2
+            line, pattern = axis.line, "mask-axis"
+            diagnosis += (
+                f": it routes the gradient through `{axis.statement}` (line {axis.line}), which finds the max's winners of "
+                f"`{axis.array}` over axis {axis.written}, while the forward pass takes the max over axis {axis.forward}"
+            )
+            advice = f"take the max over axis {axis.forward} at line {axis.line}, the axis the forward pass takes it over"
         elif pattern == "wrong-derivative" and source.tree is not None and (earlier := rescaled_after(source.tree, adjoint.name, adjoint.line)) is not None:
             line = earlier  # `dscores[:, y] -= 1` then `dscores /= N`: a rescale cannot make it wrong otherwise than by a factor
             diagnosis += f" (line {adjoint.line} only rescales it: it is already wrong after line {earlier})"
@@ -861,6 +921,8 @@ def _findings(result: Any, source: Any, derivatives_right: dict[str, str] | None
             line = order.line  # every update climbs from one error written target minus output: one finding, there
         if pattern == "accumulated-across-steps" and getattr(result, "window", 1) > 1 and file is None:
             line = moved.site.line  # sums an update reads once every few passes: one finding for the update, placed by `_never_emptied`
+        elif pattern == "accumulated-across-steps" and file is None and line == moved.site.line and measured.added_at is not None:
+            line = measured.added_at  # `self.dW += ...` in the layer's backward, read by an optimizer's `step`: where the sum is made
         elif pattern == "accumulated-across-steps" and not measured.line:  # sums whose adding line is not known: one finding, at the first update
             line = next((at for (f, at, p), ms in groups.items() if f == file and p == pattern and not ms[0][1].line), line)
         groups.setdefault((file, line, pattern), []).append((moved, measured))
@@ -2347,7 +2409,7 @@ def _accumulated_words(members: list[tuple[Any, Any]], where: str, loss_words: s
     first = gradients[0][0]
     return (
         f"the update{'s' if plural else ''} of {names} in your training step ({where}) use{'' if plural else 's'} "
-        + ", ".join(f"`{m.accumulated[0]}` (line {m.line})" if m.line else f"`{m.accumulated[0]}`" for _, m in members)
+        + ", ".join(dict.fromkeys(f"`{m.accumulated[0]}` (line {m.line})" if m.line else f"`{m.accumulated[0]}`" for _, m in members))
         + f", which the step adds this step's gradient to without resetting{once}: "
         f"each update moves by the sum of every gradient so far of {loss_words}, not by this step's; set "
         f"`{first} = np.zeros_like({members[0][1].name})` at the start of each step, or assign `{first} = ...` instead of adding to it"
@@ -2412,6 +2474,7 @@ def _through_time(result: Any, at: AtStep, measured: Any, loss_words: str, evide
     gate_words = _gate_words(at, path)
     what = f" — the {gate_words}" if gate_words else ""
     before = [a.name for a, m in result.adjoints if isinstance(a, AtStep) and a.step == at.step and not m.wrong]
+    terms: list[int] = []
     if at.carried is not None:
         carried, line = at.carried
         diagnosis = (
@@ -2428,6 +2491,18 @@ def _through_time(result: Any, at: AtStep, measured: Any, loss_words: str, evide
             f"{name}'s output, where the gradient with respect to {name}'s input is needed: the derivative of {name} is left out"
         )
         advice = _slope_advice(at.name, activation, output)
+    elif (handed := at.adjoint.forward_at).line == handed.first_line:
+        # `dh` of `h`, the state `forward(self, x, h)` is handed: the sum of its gradients through every use of it there
+        terms = _terms_of(path, at)
+        diagnosis = (
+            f"at {when}, `{at.name}` (line {at.line}) is not the gradient of {loss_words} with respect to `{at.forward}`, the state "
+            f"`{handed.function}` is handed (line {handed.line})"
+        )
+        if before:
+            diagnosis += f", although {_names(list(dict.fromkeys(before)))} at that step {'is' if len(set(before)) == 1 else 'are'} right"
+        advice = f"`{at.name}` must add up the gradient through every use of `{at.forward}` in `{handed.function}`" + (
+            f": re-derive each term it adds up at lines {_lines(terms)}" if len(terms) > 1 else ""
+        )
     else:
         gate = f", the {gate_words}," if gate_words else ""
         diagnosis = (
@@ -2445,11 +2520,31 @@ def _through_time(result: Any, at: AtStep, measured: Any, loss_words: str, evide
         param=at.name,
         file=path,
         line=at.line,
-        highlight=tuple(sorted({at.line, at.adjoint.line, *(m.site.line for m, _ in wrong)})),
+        highlight=tuple(sorted({at.line, at.adjoint.line, *terms, *(m.site.line for m, _ in wrong)})),
         pattern="through-time" if at.carried is not None else "missing-activation-derivative" if measured.output_of is not None else "wrong-derivative",
         measured=measured.error,
         evidence=evidence,
     )
+
+
+def _terms_of(path: str, at: AtStep) -> list[int]:
+    """The lines of the backward step function that bind or add to the time adjoint (`dh = dh_next * g`, `dh += ...`)."""
+    from backprop_doctor.static.files import source_tree
+
+    tree = source_tree(path)[1]
+    site = at.adjoint.adjoint
+    function = next(
+        (n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.lineno <= site.first_line <= n.body[0].lineno and n.lineno >= site.first_line - len(n.decorator_list)),
+        None,
+    ) if tree is not None else None
+    if function is None:
+        return []
+    return sorted({n.lineno for n in ast.walk(function) if isinstance(n, (ast.Assign, ast.AugAssign)) and at.name in _changed_names(n)})
+
+
+def _changed_names(statement: ast.stmt) -> set[str]:
+    targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+    return {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
 
 
 def _evidence(result: Any) -> tuple[tuple[str, str], ...]:

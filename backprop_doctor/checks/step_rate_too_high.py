@@ -36,6 +36,8 @@ Fix:
 
 from __future__ import annotations
 
+import re
+
 from collections.abc import Iterator
 from typing import Any
 
@@ -74,6 +76,8 @@ def run(context: Any) -> Iterator[Finding]:
         if not result.wrong and result.curve and (momentum := momentum_not_below_one(result, source)) is not None:
             yield _momentum(source, result, *momentum)  # no rate mends a velocity that never decays, rising or swinging
             continue
+        if _rate_made_up(result):
+            continue  # the driver built the object at a rate of its own making: a climb there says nothing of the program's
         unstable = result.smaller_rate is None and not result.wrong and result.non_finite is None and not result.steady and climbs_far(result.curve, result.terms)
         if unstable:
             yield _unstable(source, result)
@@ -99,6 +103,19 @@ def run(context: Any) -> Iterator[Finding]:
                 ("smaller rate", f"{len(curve)} steps at {name} = {tried:g}: {_sketch(curve)}"),
             ),
         )
+
+
+_RATE_ARGUMENT = re.compile(r"(?i)[(,]\s*(\w*(?:lr|rate|eta|alpha|step_?size)\w*)=")
+
+
+def _rate_made_up(result: Any) -> bool:
+    """Whether the replay ran on an object a driver built (`replay.driver`) with a learning rate the
+    driver chose itself: a constructor argument named for a rate with no default in the user's
+    signature (`NeuralNetwork(..., learning_rate=0.1).train(X, y)`; a default is left to the user's
+    own value). The program's own callers pass their rate; the driver's guess is not theirs to lower."""
+    said = getattr(result, "driver", None) or ""
+    constructor = said.partition(").")[0]
+    return bool(_RATE_ARGUMENT.search(constructor))
 
 
 MOMENTUM_NAMES = ("momentum", "mu", "momentum_coef", "momentum_rate")  # what a velocity's decay is called

@@ -9,6 +9,8 @@ What it finds:
     it is named at the shuffle that moved the inputs alone
     (`X_train = X_train[perm]`), or at the targets' batch taken without the
     permutation the inputs' batch was taken through (`y[:b]` beside `X[idx[:b]]`).
+    Inputs and targets each shuffled by a draw of their own (`np.random.shuffle(X)`,
+    then `np.random.shuffle(y)`) are named at the second shuffle.
 
 Why it matters:
     Every gradient is right for the data the step is handed, so a gradient
@@ -84,6 +86,13 @@ def _across(source: Any, found: Any) -> Finding:
         said = (
             f"line {found.line} takes the targets' batch `{found.target}{found.batch}` in their stored order while line "
             f"{found.shuffled_line} takes the inputs' batch `{found.shuffled_text}` through the permutation `{found.index}`"
+        )
+    elif found.other is not None:  # `np.random.shuffle(X)`, then `np.random.shuffle(y)`: two orders
+        lines = found.batch_lines
+        taken = f"line {lines[0]} takes" if len(lines) == 1 else f"lines {', '.join(map(str, lines[:-1]))} and {lines[-1]} take"
+        said = (
+            f"line {found.shuffled_line} shuffles the inputs (`{found.shuffled_text}`) and line {found.other[0]} the targets "
+            f"(`{found.other[1]}`), each in an order drawn for it alone, then {taken} the batch `{found.batch}` from both"
         )
     else:
         lines = found.batch_lines

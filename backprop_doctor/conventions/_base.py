@@ -25,7 +25,7 @@ import numpy as np
 # that draws (dropout) sees the same numbers in each one.
 FORWARD_SEED = 12345
 TRAIN_FLAGS = ("train_flg", "train_flag", "train", "training", "is_training", "train_mode")
-GRAD_NAMES = ("d{}", "grad_{}", "{}_grad", "d_{}", "{}grad", "{}_gradient", "g{}")
+GRAD_NAMES = ("d{}", "grad_{}", "{}_grad", "d_{}", "{}grad", "{}_gradient", "g{}", "dLd{}")  # `dLdW`: CMU 11-785's mytorch
 SHORT_NAMES = {"weights": "w", "weight": "w", "bias": "b", "biases": "b"}  # `self.weights` with `self.w_gradient`, `self.dw`
 
 

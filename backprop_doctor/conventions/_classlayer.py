@@ -10,6 +10,7 @@ always called the way its own convention says, wherever it is checked.
 from __future__ import annotations
 
 import ast
+import re
 import contextlib
 import dataclasses
 import functools
@@ -333,6 +334,8 @@ class ClassLayer(Adapter):
         if self.methods.local_derivative:
             self.dout_is_input = True  # the adapter multiplies backward's f'(x) by the upstream gradient itself
         self._x_shape: tuple[int, ...] | None = None  # forward's input, to tell a local derivative shaped like it
+        self.per_sample = False  # a loss whose forward returns one loss per sample, summed here (`_per_sample`)
+        self.mean_over: int | None = None  # N, when every parameter gradient is the mean over the batch's N rows (`_batch_mean`)
         self._returned = _returned_gradients(layer, backward) if self.methods.convention == "book" and not self._listed else {}
         from backprop_doctor.conventions.stepped_cells import CellRestarts
 
@@ -354,9 +357,22 @@ class ClassLayer(Adapter):
             out = getattr(self.layer, self.methods.output, None)
         if self.methods.mean_of_forward and isinstance(out, np.ndarray) and out.size > 1:
             out = np.mean(out)
+        elif self.is_loss and self._per_sample(out, x):
+            out = np.sum(out)
+            self.per_sample = True
         if self.is_loss:
             out = loss_of_pair(out, x)
         return out
+
+    def _per_sample(self, out: Any, x: Any) -> bool:
+        """A loss whose forward returns one loss per sample (CMU 11-785's 2020 `SoftmaxCrossEntropy`:
+        shape (batch,)) and whose backward takes nothing, returning each sample's own gradient (`softmax - y`):
+        the loss those rows are the gradient of is the samples' sum."""
+        return (
+            not self.dout_is_input and not self.methods.backward_gets_prediction
+            and isinstance(out, np.ndarray) and out.ndim == 1
+            and np.ndim(x) == 2 and out.shape[0] == np.shape(x)[0]
+        )  # fmt: skip
 
     def backward(self, dout: Any) -> tuple[np.ndarray | None, dict[str, Any]]:
         self._cells.backward(self.layer)  # held cells stepped back from what the last forward left
@@ -391,6 +407,8 @@ class ClassLayer(Adapter):
         the upstream gradient; anything else as it is, read as dx."""
         if isinstance(derivative, np.ndarray) and derivative.shape == self._x_shape and np.shape(dout) == derivative.shape:
             return dout * derivative
+        if isinstance(derivative, (int, float)) and not isinstance(derivative, bool) and np.shape(dout) == self._x_shape:
+            return dout * float(derivative)  # an identity's `return 1.0`
         return self._of_one_number(dout, derivative)
 
     def _of_one_number(self, dout: Any, dx: Any) -> Any:
@@ -438,7 +456,17 @@ class ClassLayer(Adapter):
         return dx, {name: steps.get(name, np.zeros_like(p)) for name, p in self.layer_params().items()}
 
     def _layer_grads(self) -> dict[str, Any]:
-        """The gradients of the layer's own parameters, where the convention keeps them."""
+        """The gradients of the layer's own parameters, where the convention keeps them (of the batch's
+        sum, for a layer that keeps their mean: `mean_over`)."""
+        return self._of_the_sum(self._kept_grads())
+
+    def _of_the_sum(self, grads: dict[str, Any]) -> dict[str, Any]:
+        """`grads`, each multiplied by `mean_over` when the layer keeps the batch's mean of them."""
+        if not self.mean_over:
+            return grads
+        return {k: g * self.mean_over if is_gradient_like(g) else g for k, g in grads.items()}
+
+    def _kept_grads(self) -> dict[str, Any]:
         names = self.layer_params()
         if self._dlfs2:
             return self._entry_sums(list(self.layer.grads))
@@ -459,6 +487,13 @@ class ClassLayer(Adapter):
         return out
 
     def discover_params(self, forward_before: dict[str, int]) -> None:
+        """Decide which attributes are parameters, after one forward and backward (`_discover_params`),
+        and whether their gradients are the batch's mean (`_batch_mean`)."""
+        self._discover_params(forward_before)
+        self.mean_over = None
+        self.mean_over = _batch_mean(self)
+
+    def _discover_params(self, forward_before: dict[str, int]) -> None:
         """Decide which attributes are parameters, after one forward and backward.
 
         A parameter is a float array the forward pass did not rebind (`forward_before`
@@ -516,7 +551,10 @@ class ClassLayer(Adapter):
         return snap
 
     def gradients_from(self, snapshot: dict[str, Any]) -> dict[str, Any]:
-        """The parameters' gradients as they were in `snapshot`."""
+        """The parameters' gradients as they were in `snapshot` (`_of_the_sum`)."""
+        return self._of_the_sum(self._gradients_from(snapshot))
+
+    def _gradients_from(self, snapshot: dict[str, Any]) -> dict[str, Any]:
         if self.methods.learning_rate:
             return {name: getattr(self, "_steps", {}).get(name) for name in self.layer_params()}
         if self._dlfs2:
@@ -620,7 +658,7 @@ def _returned_gradients(layer: Any, backward: Any) -> dict[str, int | tuple[int,
     lists = {k: v for k, v in attributes.items() if is_array_list(v) and v and all(is_float_array(a) for a in v)}
     found: dict[str, int | tuple[int, int]] = {}
     for i, name in enumerate(names):
-        attr = next((a for a in arrays if name in gradient_names(a) and a not in found), None)
+        attr = next((a for a in arrays if (name in gradient_names(a) or _with_respect_to(name, a)) and a not in found), None)
         if attr is not None:
             found[attr] = i
             continue
@@ -630,6 +668,12 @@ def _returned_gradients(layer: Any, backward: Any) -> dict[str, int | tuple[int,
         found.update({f"{listed}[{j}]": (i, j) for j in range(len(lists[listed]))})
     places = {place if isinstance(place, int) else place[0] for place in found.values()}
     return found if found and len(places) == len(names) else {}
+
+
+def _with_respect_to(name: str, attr: str) -> bool:
+    """`dy_dw_dec` for `self.W_dec`, `dL_dW1` for `self.W1`, `dLdb`: a gradient named as the derivative of
+    an output or a loss with respect to the parameter (`d<out>_d<param>`, case aside)."""
+    return re.fullmatch(rf"d[a-z0-9]*_?d_?{re.escape(attr.lower())}", name.lower()) is not None
 
 
 def _gradient_list_name(name: str, attr: str) -> bool:
@@ -663,3 +707,90 @@ def _copied(value: Any) -> Any:
     if isinstance(value, list):
         return [np.array(v, copy=True) if isinstance(v, np.ndarray) else v for v in value]
     return value
+
+
+def _batch_mean(adapter: ClassLayer, h: float = 1e-6, close: float = 1e-4) -> int | None:
+    """N when the layer keeps each parameter's gradient as the mean over the N rows of its last input
+    while its input gradient is the sum's (CMU 11-785's `Linear`: `self.dW = x.T @ delta / N`,
+    `self.db = np.mean(delta, axis=0)`, `return delta @ W.T`, for a caller whose loss hands down each
+    sample's own gradient), else None. Decided by trying it on copies, as `column_pairs` decides the
+    course's mean convention: the input's gradient is the numerical gradient of sum(dout · forward(x))
+    along a random direction, at least one parameter's gradient is it once multiplied by N, and none is
+    it as it is (then the others are wrong either way, and named times N). A layer dividing only some of
+    its gradients (a `db` divided beside a `dW` that is not) is left as it is, its division named."""
+    x = adapter._inputs[0]
+    params = adapter.layer_params()
+    if (
+        adapter.is_loss or adapter.methods.learning_rate or adapter.methods.local_derivative or adapter._dlfs2 or adapter._returned
+        or not params or any("[" in name for name in params) or not is_float_array(x) or x.ndim != 2 or x.shape[0] < 2
+    ):  # fmt: skip
+        return None
+    if not _divides(function_node(adapter.backward_target())):
+        return None  # no division nor mean in backward: nothing to try
+    import copy
+
+    from backprop_doctor.conventions._base import FORWARD_SEED
+
+    n = x.shape[0]
+    rng = np.random.default_rng(0)
+    state = np.random.get_state()
+
+    def fresh(moved: str | None = None, step: Any = None) -> ClassLayer:
+        other = ClassLayer(copy.deepcopy(adapter.layer), train=adapter.train, methods=adapter.methods)
+        if moved is not None:
+            setattr(other.layer, moved, getattr(other.layer, moved) + step)
+        return other
+
+    def objective(dout: np.ndarray, xx: np.ndarray, moved: str | None = None, step: Any = None) -> float:
+        np.random.seed(FORWARD_SEED)
+        return float(np.sum(dout * np.asarray(fresh(moved, step).forward(xx.copy()), dtype=np.float64)))
+
+    def agrees(analytic: float, numerical: float, factor: float) -> bool:
+        return abs(factor * analytic - numerical) <= close * max(abs(numerical), 1e-8)
+
+    try:
+        trial = fresh()
+        np.random.seed(FORWARD_SEED)
+        out = trial.forward(x.copy())
+        if not is_float_array(out) or out.shape[:1] != (n,):
+            return None
+        dout = rng.standard_normal(out.shape)
+        trial._params = {name: getattr(trial.layer, name) for name in params}
+        trial._grad_names = dict(adapter._grad_names)
+        dx, grads = trial.backward(dout.copy())
+        if not (is_float_array(dx) and dx.shape == x.shape):
+            return None
+        v = rng.standard_normal(x.shape)
+        numerical = (objective(dout, x + h * v) - objective(dout, x - h * v)) / (2 * h)
+        if not agrees(float(np.sum(dx * v)), numerical, 1.0):
+            return None  # the input's gradient is not the sum's: nothing to read the parameters' against
+        means = 0
+        for name, value in params.items():
+            grad = grads.get(name)
+            if not (is_float_array(grad) and grad.shape == value.shape):
+                continue
+            v = rng.standard_normal(value.shape)
+            numerical = (objective(dout, x, name, h * v) - objective(dout, x, name, -h * v)) / (2 * h)
+            analytic = float(np.sum(grad * v))
+            if agrees(analytic, numerical, 1.0):
+                return None  # a gradient of the sum beside it: the sum's convention, a mean is the mistake
+            means += agrees(analytic, numerical, n)
+        return n if means else None
+    except Exception:  # noqa: BLE001 - user code: checked as it is
+        return None
+    finally:
+        np.random.set_state(state)
+
+
+def _divides_code(node: Any) -> bool:
+    return any(
+        isinstance(n, ast.BinOp) and isinstance(n.op, (ast.Div, ast.Mult)) and isinstance(n.left, ast.Constant)  # `(1 / n) * ...`
+        or isinstance(n, (ast.BinOp, ast.AugAssign)) and isinstance(n.op, ast.Div)
+        or isinstance(n, ast.Call) and (getattr(n.func, "attr", None) or getattr(n.func, "id", None)) in ("mean", "average")
+        for n in ast.walk(node)
+    )  # fmt: skip
+
+
+def _divides(node: Any) -> bool:
+    """Whether a backward divides something or takes a mean (`x.T @ delta / N`, `np.mean(delta, axis=0)`)."""
+    return node is not None and _divides_code(node)

@@ -149,6 +149,8 @@ def unchained(network: Any, x: Any, fed: Fed) -> bool:
     layers = [key for key, _ in network.predict_layers()]
     if any(fed[key][3] for key in layers if key in fed):
         return True
+    if _loss_fed_otherwise(network, x, layers, fed):
+        return True
     if not layers or not all(key in fed for key in layers):
         return False
     if np.shape(fed[layers[0]][0]) != np.shape(x):
@@ -157,3 +159,18 @@ def unchained(network: Any, x: Any, fed: Fed) -> bool:
         if np.shape(fed[key][2]) != np.shape(fed[following][0]):
             return True
     return any(fed[key][1] is not None for key in layers)  # a target given to a layer before the last
+
+
+def _loss_fed_otherwise(network: Any, x: Any, layers: list[str], fed: Fed) -> bool:
+    """Whether the loss layer was given a prediction of another shape than the chain of the layers
+    found before it would hand it: the output of the last of them, or `x` where none was found
+    (a network that keeps its other layers in lists of its own, `self.affines = [Affine(...), ...]`,
+    beside a `self.loss_layer`: fed `x`, its loss would raise for a fault of the check)."""
+    last = network.last_layer()
+    if last is None or last[0] not in fed:
+        return False
+    if layers and not all(key in fed for key in layers):
+        return False
+    given = fed[last[0]][0]
+    handed = fed[layers[-1]][2] if layers else x
+    return np.shape(handed) != np.shape(given)

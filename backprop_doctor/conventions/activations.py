@@ -164,10 +164,16 @@ def layer_methods(cls: type) -> Methods | None:
     caller multiplies by the upstream gradient itself: a `ClassLayer` that multiplies it in
     (`Methods.local_derivative`), checked against the numerical derivative of forward, never as dx."""
     forward, backward = getattr(cls, "forward", None), getattr(cls, "backward", None)
-    if not (callable(forward) and callable(backward)) or calls_forward(cls, "forward"):
-        return None
-    if len(required_inputs(forward)) != 1 or parameters(backward):
+    name = "backward"
+    if backward is None and callable(getattr(cls, "derivative", None)):
+        # CMU 11-785 (2020): `forward(x)` keeps `self.state`, `derivative()` returns f'(x) from it
+        name, backward = "derivative", getattr(cls, "derivative")
+        if required_inputs(backward):
+            return None
+    elif not callable(backward) or parameters(backward):
         return None  # backward takes something: an upstream gradient, a target, a rate
+    if not callable(forward) or calls_forward(cls, "forward") or len(required_inputs(forward)) != 1:
+        return None
     fnode, bnode = function_node(forward), function_node(backward)
     if fnode is None or bnode is None or _delegates(fnode) or not returns_value(bnode):
         return None
@@ -176,7 +182,8 @@ def layer_methods(cls: type) -> Methods | None:
         return None  # keeps nothing to differentiate at, or stores gradients of its own (a layer's backward)
     me = self_name(bnode)
     read = {n.attr for n in ast.walk(bnode) if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == me}
-    return Methods(convention=NAME, local_derivative=True) if read & kept else None
+    # `derivative()` of the 2020 course's `Identity` returns 1.0 and reads nothing: a derivative all the same
+    return Methods(convention=NAME, backward=name, local_derivative=True) if read & kept or name == "derivative" else None
 
 
 def recognise_functions(functions: dict[str, Any], namespace: dict[str, Any]) -> list[tuple[Any, Any]]:

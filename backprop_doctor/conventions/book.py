@@ -35,4 +35,16 @@ ORDER = 90  # the catch-all class layer: asked after the more specific conventio
 def layer_methods(cls: type) -> Methods | None:
     if callable(getattr(cls, "forward", None)) and callable(getattr(cls, "backward", None)):
         return Methods(convention=NAME)
+    if callable(getattr(cls, "forward", None)) and _derivative_of_state(cls):
+        # CMU 11-785 (2020): `SoftmaxCrossEntropy.forward(x, y)` keeps its state, `derivative()` returns dL/dx
+        return Methods(convention=NAME, backward="derivative")
     return None
+
+
+def _derivative_of_state(cls: type) -> bool:
+    """A loss's `derivative()` beside its `forward(x, y)` and no `backward`, taking nothing it must be given:
+    what it returns is the gradient of the loss forward kept (an activation's f'(x) is `activations`')."""
+    from backprop_doctor.conventions._classlayer import required_inputs
+
+    derivative = getattr(cls, "derivative", None)
+    return callable(derivative) and not required_inputs(derivative) and len(required_inputs(getattr(cls, "forward"))) >= 2

@@ -57,6 +57,7 @@ class FunctionPair(Adapter):
         self._params = params
         self._config = config  # non-array trailing arguments, e.g. conv_param; copied per call
         self._again = _named_again(forward, backward, len(params), config)
+        self._arrays_again = _arrays_again(backward, params)
         self._cache: Any = None
         self._widths: tuple[int, ...] | None = None  # the outputs' widths, for a forward with two (`two_outputs`)
         self._mean_over: int | None = None  # m, when the pair follows the mean convention
@@ -95,8 +96,13 @@ class FunctionPair(Adapter):
         widths = self._widths
         if widths is not None and isinstance(dout, np.ndarray):  # `lstm_step_backward(dnext_h, dnext_c, cache)`
             parts = np.split(dout, np.cumsum(widths)[:-1], axis=-1)
-            return self._backward(*parts, cache, **copy.deepcopy(self._again))
-        return self._backward(dout, cache, **copy.deepcopy(self._again))
+            return self._backward(*parts, cache, **copy.deepcopy(self._again), **self._weights_again())
+        return self._backward(dout, cache, **copy.deepcopy(self._again), **self._weights_again())
+
+    def _weights_again(self) -> dict[str, np.ndarray]:
+        """The forward's weights its backward takes again by name (`res_backward(dy, cache, W1, W2)`
+        of `res_forward(x, W1, b1, W2, b2)`), as they are now, as its caller passes them."""
+        return {name: self._params[name] for name in self._arrays_again}
 
     def _grads(self, result: Any) -> tuple[Any, dict[str, Any]]:
         grads = list(result) if isinstance(result, tuple) else [result]
@@ -213,6 +219,12 @@ def _named_again(forward: Callable, backward: Callable, arrays: int, config: tup
     names = list(parameters(forward))[1 + arrays:]
     wanted = set(list(required_positional(backward))[2:])
     return {name: value for name, value in zip(names, config) if name in wanted}
+
+
+def _arrays_again(backward: Callable, params: dict[str, np.ndarray]) -> tuple[str, ...]:
+    """The forward's array arguments its backward takes again by the same name, after the upstream
+    gradient and the cache (`block_backward(dy, cache, W1, W2)` of `block_forward(x, W1, b1, W2, b2)`)."""
+    return tuple(name for name in list(required_positional(backward))[1:] if name in params)
 
 
 def is_pair(forward: Callable, backward: Callable) -> bool:

@@ -75,6 +75,10 @@ def recognise(cls: type, namespace: dict[str, Any]) -> bool:
     if methods is None or methods.backward_gets_prediction:
         return False
     backward = method_of(cls, methods.backward)
+    if callable(backward) and not _classlayer.parameters(backward):
+        # `forward(A, Y)` beside a `backward()` that takes nothing and returns dL/dA (CMU 11-785's `MSELoss`):
+        # a loss holding its target, not a gate, which would take an upstream gradient for its output
+        return False
     # `backward(x, y)` taking what forward took, and no upstream gradient: a loss (`loss-objects`), not a gate
     return not (callable(backward) and [n.lower() for n in required_inputs(backward)] == names)
 
@@ -238,6 +242,32 @@ WIDTH = 5  # the outputs of a layer given its weights (`forward(x, W, b)`)
 _MASK = re.compile(r"(?i)(?:\w+_)?(?:mask|masks|valid|keep)(?:_\w+)?")  # a 0/1 constant the caller gives: no gradient is asked of it
 
 
+def _rows_over_time(cls: type, first: str) -> bool:
+    """Whether forward walks its first input one time step at a time, by an index a loop over its
+    length or a range gives (`for t in range(len(inputs)): ... np.dot(inputs[t], self.Wxh)`), and
+    backward transposes such a step (`np.dot(inputs[t].T, dhraw)`): each step is a (1, D) row, the
+    input a sequence of them, (T, 1, D), as the program's own `line_to_tensor` makes it."""
+    import ast
+
+    forward, backward = function_node(getattr(cls, "forward", None)), function_node(getattr(cls, "backward", None))
+    if forward is None or backward is None:
+        return False
+    steps = {
+        loop.target.id for loop in ast.walk(forward)
+        if isinstance(loop, ast.For) and isinstance(loop.target, ast.Name) and isinstance(loop.iter, ast.Call)
+        and isinstance(loop.iter.func, ast.Name) and loop.iter.func.id == "range"
+    }  # fmt: skip
+    indexed = any(
+        isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name) and n.value.id == first and isinstance(n.slice, ast.Name) and n.slice.id in steps
+        for n in ast.walk(forward)
+    )
+    transposed = any(
+        isinstance(n, ast.Attribute) and n.attr == "T" and isinstance(n.value, ast.Subscript) and isinstance(n.value.slice, (ast.Name, ast.BinOp))
+        for n in ast.walk(backward)
+    )
+    return indexed and transposed
+
+
 def _weight_shape(name: str, features: int) -> tuple[int, ...]:
     """The shape of an input named like a bias (`b`, `bias`: one entry per output) or else like a
     weight matrix (features in, `WIDTH` out)."""
@@ -264,6 +294,11 @@ def build(cls: type, context: Any, rng: np.random.Generator) -> list[Case]:
             continue
         first = first or layer
         xs, states = _shapes(layer, n)
+        rows = _rows_over_time(cls, names[0])
+        if rows:  # `for t in range(len(inputs)): np.dot(inputs[t], Wxh)`: a sequence of (1, D) rows, one sample's state
+            xs = [*xs, *((n, 1, shape[1]) for shape in xs[:1])]
+            states = [*states, *((1, shape[1]) for shape in states[:1])]
+        held_back: list[Case] = []  # a fallback of a 2-D input, kept while the sequence of rows is tried
         masked = [name for name in names[1:] if _MASK.fullmatch(name)]
         if masked:  # `forward(x, mask)`: a constant the caller gives, over a batch of sequences too
             xs = [*xs, (n, 5, 6)]
@@ -303,8 +338,13 @@ def build(cls: type, context: Any, rng: np.random.Generator) -> list[Case]:
                     fallback = fallback or [Case(shapes, adapter, x)]
                     continue
                 return [Case(shapes, adapter, x)]
+            if fallback and rows and len(x_shape) == 2:
+                held_back = held_back or fallback  # the sequence of rows the forward walks may still run both ways
+                continue
             if fallback:  # backward raises on every shape forward takes: the engine says where
                 return fallback
+        if held_back:
+            return held_back
     if errors:
         raise builder._raised(f"{cls.__name__}(...) raised {type(errors[-1]).__name__}: {errors[-1]}", errors[-1])
     if first is not None:

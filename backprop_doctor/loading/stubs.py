@@ -256,11 +256,19 @@ class StubFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         return importlib.util.spec_from_file_location(fullname, sibling)
 
     def _relative_folders(self) -> list[str]:
-        """The folders that the relative `sys.path` entries name, taken from the user's own folder."""
+        """The folders that the relative `sys.path` entries name, taken from the user's own folder, else
+        from the nearest of the two folders above it that has them: `sys.path.append('mytorch')` in a
+        course handout's `hw2/hw2.py`, written to be run from the handout's root, which holds `mytorch/`."""
         base = os.path.dirname(self.user_file)
-        relative = [p for p in sys.path if isinstance(p, str) and p and not os.path.isabs(p)]
-        folders = [os.path.normpath(os.path.join(base, p)) for p in relative]
-        return [f for f in dict.fromkeys(folders) if os.path.isdir(f)]
+        relative = [p for p in sys.path if isinstance(p, str) and p and not os.path.isabs(p) and p not in (".", os.curdir)]
+        folders = []
+        for p in relative:
+            for start in (base, os.path.dirname(base), os.path.dirname(os.path.dirname(base))):
+                folder = os.path.normpath(os.path.join(start, p))
+                if os.path.isdir(folder):
+                    folders.append(folder)
+                    break
+        return list(dict.fromkeys(folders))
 
     def is_user_file(self, filename: str) -> bool:
         if filename == self.user_file:

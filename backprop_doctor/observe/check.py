@@ -685,17 +685,21 @@ def _floated(obj: Any, arrays: list[np.ndarray], loss: bool) -> tuple[Any, list[
     cast = [a.dtype.kind in "iu" and not (loss and i == 1) for i, a in enumerate(arrays)]
     if not held and not any(cast):
         return obj, arrays
+    # both forwards draw the same numbers from NumPy's global generator (a dropout mask drawn with
+    # `np.random.rand(*x.shape)` on `np.array([1, 2, 3, 4, 5])`), and leave it as they found it
+    drawn = np.random.get_state()
     try:
         floated = copy.deepcopy(obj)
         for name in held:
             setattr(floated, name, getattr(obj, name).astype(np.float64))
         new = [a.astype(np.float64) if c else a for a, c in zip(arrays, cast)]
-        same = np.allclose(
-            np.asarray(copy.deepcopy(obj).forward(*arrays), dtype=np.float64),
-            np.asarray(copy.deepcopy(floated).forward(*new), dtype=np.float64),
-        )
+        as_given = np.asarray(copy.deepcopy(obj).forward(*arrays), dtype=np.float64)
+        np.random.set_state(drawn)
+        same = np.allclose(as_given, np.asarray(copy.deepcopy(floated).forward(*new), dtype=np.float64))
     except Exception:  # noqa: BLE001 - the layer's own code: it keeps what it was given
         return obj, arrays
+    finally:
+        np.random.set_state(drawn)
     return (floated, new) if same else (obj, arrays)
 
 

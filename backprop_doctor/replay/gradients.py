@@ -442,14 +442,33 @@ def measure_adjoint(
     output's own slope before the adjoint is called wrong. `scale`: the factor every gradient of a
     network of scalar weights carries (`_scalar_scale`), at which the slope's reading counts too."""
     measured = _measure(name, line, value, forward, loss_moved, base_loss, rng)
+    kept = _untied(forward) if measured.inconclusive else None
+    if kept is not None:
+        # a kink where the forward value ties (a max over a row of ReLU zeros): the entries that tie nothing are compared
+        untied = _measure(name, line, value, forward, loss_moved, base_loss, rng, kept=kept)
+        if untied.inconclusive:
+            return measured
+        measured = untied
     if measured.wrong:
         for activation, slope in slopes(forward) or _number_slopes(forward):
-            retried = _measure(name, line, value, forward, lambda d, s=slope: loss_moved(d * s), base_loss, rng)
+            retried = _measure(name, line, value, forward, lambda d, s=slope: loss_moved(d * s), base_loss, rng, kept=kept)
             at_scale = scale is not None and retried.single and retried.factor is not None and abs(retried.factor / scale - 1) <= retried.tolerance
             if (not retried.wrong or at_scale) and not retried.unused:
                 retried.through = activation
                 return retried
     return measured
+
+
+def _untied(forward: Any) -> np.ndarray | None:
+    """The entries of an activation whose value no other entry has, when some have one another's: a max (a
+    max-pool, a maxout) of entries that tie has a kink there, so a central difference across them says nothing
+    (the ReLU zeros of a dead row); at the entries that tie nothing the max is smooth. None when no entry
+    ties, or every one does."""
+    if not isinstance(forward, np.ndarray) or forward.dtype.kind != "f" or forward.size < 2:
+        return None
+    _, inverse, counts = np.unique(forward, return_inverse=True, return_counts=True)
+    kept = (counts[inverse] == 1).reshape(forward.shape)
+    return kept if kept.any() and not kept.all() else None
 
 
 def replay_step(capture: Capture, path: str, seed: int = 0, budget: float = 10.0, curve: bool = False, measure: bool = True) -> StepResult:
@@ -1697,10 +1716,24 @@ def _accumulated(
     before = loop.lineno if loop is not None else adds[0].lineno
     tree = source_tree(runner.path)[1]
     root = name.partition("[")[0]  # `grads` of `grads['W1']`: the dictionary made once, before the loop
+    if held is not None and listed is None and keyed is None and tree is not None:
+        # a buffer the parameter's object holds (`self.dW += ...` in its `backward`): set where the class assigns it
+        # (`self.dW = np.zeros_like(self.W)` in `__init__`), never again
+        attribute = name.rpartition(".")[2]
+        zeroed = [
+            n.lineno for c in ast.walk(tree) if isinstance(c, ast.ClassDef) and any(_inside(c, a) for a in adds) for n in ast.walk(c)
+            if isinstance(n, ast.Assign) and any(isinstance(t, ast.Attribute) and t.attr == attribute and isinstance(t.value, ast.Name) and t.value.id == "self" for t in n.targets)
+        ]  # fmt: skip
+        return name, (max(zeroed) if zeroed else None), adds[0].lineno
     zeroed = [n.lineno for n in ast.walk(tree) if isinstance(n, ast.Assign) and n.lineno < before
               and any(isinstance(t, ast.Name) and t.id == root or ast.unparse(t) == name or t is top and ast.unparse(t) == root for top in n.targets for t in ast.walk(top))] if tree is not None else []
     zeroed += _filled_before(tree, root, before)
     return name, (max(zeroed) if zeroed else None), adds[0].lineno
+
+
+def _inside(outer: Any, node: Any) -> bool:
+    """`node` lies within `outer`'s lines."""
+    return outer.lineno <= node.lineno <= (outer.end_lineno or outer.lineno)
 
 
 def _filled_before(tree: Any, root: str, before: int) -> list[int]:
@@ -1737,12 +1770,31 @@ def _added_in_called(runner: Runner, written: str) -> list[Any]:
     return found
 
 
+def _target_owner(statement: str) -> str | None:
+    """`self.l[i]` of the update `self.l[i].W = ...` (or `self.l[i].W -= ...`): what holds the attribute it writes."""
+    import ast
+    import textwrap
+
+    try:
+        node = ast.parse(textwrap.dedent(statement)).body[0]
+    except (SyntaxError, IndexError):
+        return None
+    target = node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else getattr(node, "target", None)
+    return ast.unparse(target.value) if isinstance(target, ast.Attribute) else None
+
+
 def _held_beside(runner: Runner, moved: Moved, name: str) -> tuple[Any, list[Any]] | None:
     """(the value, the statements adding to it) of a gradient buffer the parameter's own object holds:
     `self.W1 -= lr * self.dW1` in a method, where `self.dW1 += X.T @ dz1` in another method of the class
     adds each pass's gradient to what the step began with. None for anything else."""
     owner, _, attribute = name.partition(".")
-    if not (owner.isidentifier() and attribute.isidentifier()) or moved.path is None or len(moved.path) < 2 or moved.path[-1][0] != "attr":
+    if not owner.isidentifier() or not attribute.isidentifier():
+        # `self.l[i].W = self.l[i].W - self.lr * self.l[i].dLdW`: the buffer beside the parameter in the object
+        # the update's own target reaches the same way (an optimizer stepping its model's layers)
+        owner, _, attribute = name.rpartition(".")
+        if not attribute.isidentifier() or owner != _target_owner(moved.site.update.source):
+            return None
+    if moved.path is None or len(moved.path) < 2 or moved.path[-1][0] != "attr":
         return None
     try:
         holder = resolve(runner.state.values, moved.path[:-1])
@@ -2192,7 +2244,9 @@ def _blame_updates(result: StepResult) -> None:
 
     def names(moved: Moved) -> list[str]:
         expression = moved.gradient_name or moved.site.gradient
-        return [n for n in re.findall(r"[^\W\d]\w*", expression) if n in result.step.assigned]
+        # a name a function the step calls forms (`dW1 / len(xs)`, `dW1` summed record by record in `add_record`) counts:
+        # the count beside it (`xs`), which the right updates read too, is not what the gradient is formed from
+        return [n for n in re.findall(r"[^\W\d]\w*", expression) if n in result.step.assigned or n in result.step.inner_assigned]
 
     right = {n for moved, m in result.parameters if not m.wrong and not m.unused and not m.inconclusive for n in names(moved)}
     right |= {a.name for a, m in result.adjoints if not m.wrong}
@@ -2284,7 +2338,7 @@ def _gradient_line(step: TrainingStep, expression: str, key: Any = None, inside:
     if names and not backward and not re.fullmatch(r"\s*[^\W\d]\w*\s*", expression):
         return None  # `1 / m * X.T @ (h - y)`: the gradient is written out in the update itself, not in `h`'s line
     chosen = backward or names
-    inner = [n for n in re.findall(r"[^\W\d]\w*", expression) if n in step.inner_assigned and backward_name.search(n)]
+    inner = [n for n in re.findall(r"[^\W\d]\w*", expression) if n in step.inner_assigned and (backward_name.search(n) or re.fullmatch(r"g(?:[A-Z_]\w*|[a-z]\d+)", n))]
     if not chosen and inner:
         return step.inner_assigned[inner[0]]  # `self.w_in += grad_in` in the method that computed `grad_in`
     if not chosen:
@@ -2549,6 +2603,8 @@ def _adjoint(runner: Runner, adjoint: Adjoint, namespace: dict[str, Any], base_l
     value = namespace.get(adjoint.name)
     if step.assigned.get(adjoint.forward) != step.prefix[adjoint.forward_index].lineno:
         return None  # the forward value is computed again later: its last value is not the one differentiated
+    if _rebound_in_a_loop(step, adjoint):
+        value = _value_at(runner, adjoint)  # `dh = dout @ V.T`, then `dh = cell.backward(dh, ...)` back through time: its own statement's
     forward = namespace.get(adjoint.forward)
     value = comparable(value, forward)
     if value is None:
@@ -2583,6 +2639,38 @@ def _adjoint(runner: Runner, adjoint: Adjoint, namespace: dict[str, Any], base_l
 
     measured = measure_adjoint(adjoint.name, adjoint.line, value, forward, moved_inside, base_loss, rng, runner.scalar_scale)
     return None if measured.unused else _swaps_measured(measured, swaps, adjoint, forward, moved_inside, base_loss, rng)
+
+
+def _rebound_in_a_loop(step: TrainingStep, adjoint: Adjoint) -> bool:
+    """Whether a loop of the pass after the adjoint's statement binds its name anew (`dh = cell.backward(dh, ...)` in
+    `for t in reversed(range(T))`): the pass's last value is then another array's gradient. Not a later statement
+    that finishes it in place (`dscores[rows, y] -= 1`, `dscores /= N`)."""
+    for stmt in step.prefix[adjoint.index + 1 :]:
+        if not isinstance(stmt, (ast.For, ast.While)):
+            continue
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Assign):
+                for target in node.targets:
+                    names = target.elts if isinstance(target, ast.Tuple) else [target]
+                    if any(isinstance(n, ast.Name) and n.id == adjoint.name for n in names):
+                        return True
+    return False
+
+
+def _value_at(runner: Runner, adjoint: Adjoint) -> Any:
+    """The value `adjoint`'s own statement binds, when a later statement of the pass binds its name again (the
+    adjoint handed back through a loop over time steps): the pass's last value is another array's gradient."""
+    kept: list[Any] = []
+
+    def keep(value: Any) -> Any:
+        kept.append(value.copy() if isinstance(value, np.ndarray) else value)
+        return value
+
+    try:
+        runner.run(after=adjoint.index, later=[(adjoint.name, keep)])
+    except Exception:  # noqa: BLE001 - the user's statements: a pass that cannot run again leaves it unjudged
+        return None
+    return kept[0] if kept else None
 
 
 def _swaps_measured(measured: Measured, swaps: Any, adjoint: Adjoint, forward: Any, loss_moved: Any, base_loss: float, rng: np.random.Generator) -> Measured:

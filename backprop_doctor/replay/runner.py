@@ -243,13 +243,15 @@ def compiled(text: str) -> Any:
 
 
 class _Mangled(ast.NodeTransformer):
-    """Private names (`__forward`) spelled as the compiler spells them inside class `owner`."""
+    """Private names (`__forward`) spelled as the compiler spells them inside class `owner`; the names
+    the tool adds itself (`__bpd_loss0`, the sums `steps._summed_in_inner_loop` adds) are read by
+    name from the namespace and stay as they are."""
 
     def __init__(self, owner: str):
         self.owner = owner
 
     def _spelled(self, name: str) -> str:
-        private = name.startswith("__") and not name.endswith("__") and self.owner
+        private = name.startswith("__") and not name.endswith("__") and not name.startswith("__bpd") and self.owner
         return f"_{self.owner}{name}" if private else name
 
     def visit_Attribute(self, node: ast.Attribute) -> ast.AST:

@@ -120,3 +120,44 @@ def enclosing(file: str, line: int) -> Function | None:
     """The innermost function of `file` that contains `line`."""
     inside = [f for f in functions(file) if f.line <= line <= f.end_line]
     return max(inside, key=lambda f: f.line) if inside else None
+
+
+def call_reaching(file: str, caller: Function, callee: Function) -> int | None:
+    """The line of the first call in `caller` that runs `callee`, directly or through the file's other functions
+    (called by their bare name, or as `self.name` of the same class): `L_model_backward` reaches `linear_backward`
+    through `linear_activation_backward`. None when no call of it does."""
+    tree = source_tree(file)[1]
+    if tree is None:
+        return None
+    defs = {f.qualname: f for f in functions(file)}
+
+    def called(function: Function) -> list[tuple[int, Function]]:
+        node = find_function(tree, function.qualname)
+        if node is None:
+            return []
+        owner = function.qualname.rsplit(".", 1)[0] + "." if "." in function.qualname else ""
+        found = []
+        for n in ast.walk(node):
+            if not isinstance(n, ast.Call):
+                continue
+            name = None
+            if isinstance(n.func, ast.Name):
+                name = n.func.id
+            elif isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name) and n.func.value.id == "self" and owner:
+                name = owner + n.func.attr
+            target = defs.get(name) if name else None
+            if target is not None and target != function:
+                found.append((n.lineno, target))
+        return sorted(found, key=lambda c: c[0])
+
+    for line, first in called(caller):
+        seen, frontier = {first.qualname}, [first]
+        while frontier:
+            current = frontier.pop()
+            if current == callee:
+                return line
+            for _, nxt in called(current):
+                if nxt.qualname not in seen and len(seen) < 50:
+                    seen.add(nxt.qualname)
+                    frontier.append(nxt)
+    return None

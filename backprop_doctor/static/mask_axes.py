@@ -73,3 +73,52 @@ def _max_of(node: ast.AST) -> tuple[str, str] | None:
     if isinstance(axis, ast.Constant) and isinstance(axis.value, int):
         return ast.unparse(array), str(axis.value)
     return None
+
+
+def step_mask_axis(tree: ast.AST, statement: ast.stmt, before: list[ast.stmt]) -> MaskAxis | None:
+    """The mask a training step's statement reads (`da = mask * dpooled[:, :, None]`), made by an earlier statement of
+    the pass as `mask = (a == a.max(axis=1, keepdims=True))`, when every other max the file takes of that array
+    (`pooled = a.max(axis=2)` in the forward function the pass calls) is over another axis; None otherwise."""
+    read = _loaded(statement)
+    own = {t.id for t in getattr(statement, "targets", ()) if isinstance(t, ast.Name)}
+    for earlier in reversed(before):
+        if not isinstance(earlier, ast.Assign) or len(earlier.targets) != 1 or not isinstance(earlier.targets[0], ast.Name):
+            continue
+        if earlier.targets[0].id not in read:
+            continue
+        read.discard(earlier.targets[0].id)  # the last binding before the statement is the one it reads
+        if earlier.targets[0].id in own:  # `d_feats = hit * d_peak[:, None, :]` then `d_feats = d_feats * (feats > 0)`: what it read
+            read |= _loaded(earlier)
+        written = _compared_max(earlier)
+        if written is None:
+            continue
+        others = {
+            found[1] for node in walk(tree) if not _inside(node, earlier)
+            and (found := _max_of(node)) is not None and found[0] == written[0]
+        }  # fmt: skip
+        if len(others) == 1 and written[1] not in others:
+            (forward,) = others
+            if not (forward.startswith("-") or written[1].startswith("-")):
+                return MaskAxis(earlier.lineno, written[0], written[1], forward, ast.unparse(earlier))
+    return None
+
+
+def _compared_max(statement: ast.Assign) -> tuple[str, str] | None:
+    """(array, axis) of `array == array.max(axis=a)` in the statement's value."""
+    for node in walk(statement.value):
+        if not (isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], ast.Eq)):
+            continue
+        for one, other in ((node.left, node.comparators[0]), (node.comparators[0], node.left)):
+            found = _max_of(other)
+            if found is not None and ast.unparse(one) == found[0]:
+                return found
+    return None
+
+
+def _inside(node: ast.AST, statement: ast.stmt) -> bool:
+    line = getattr(node, "lineno", None)
+    return line is not None and statement.lineno <= line <= (statement.end_lineno or statement.lineno)
+
+
+def _loaded(statement: ast.stmt) -> set[str]:
+    return {n.id for n in walk(statement) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}

@@ -148,9 +148,10 @@ def indexed_writes(node: FunctionNode | None, me: str, attr: str) -> list[str]:
 
 
 def does_nothing(node: FunctionNode) -> bool:
-    """A body of `pass`, `raise NotImplementedError` and docstrings only (an abstract base method)."""
+    """A body of `pass`, `raise NotImplementedError` (or the course handouts' `raise NotImplemented`) and
+    docstrings only (an abstract base method)."""
     body = [n for n in node.body if not (isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant))]
-    return all(isinstance(n, ast.Pass) or (isinstance(n, ast.Raise) and "NotImplementedError" in ast.unparse(n)) for n in body)
+    return all(isinstance(n, ast.Pass) or (isinstance(n, ast.Raise) and "NotImplemented" in ast.unparse(n)) for n in body)
 
 
 def returned_names(node: FunctionNode | None) -> list[str]:

@@ -220,6 +220,38 @@ def _across(scope: Scope, statements: list[ast.stmt], tracked: _Tracked) -> Unsh
             if y.array in (x.array, source) or not _paired(x, y, statements):
                 continue
             return _across_finding(x, y, shuffled, sources)
+    return _drawn_apart(statements, takes, block, shuffled, permutations, sources)
+
+
+def _drawn_apart(
+    statements: list[ast.stmt], takes: list[_Take], block: dict[int, int], shuffled: dict[str, tuple[int, str, str | None]],
+    permutations: dict[str, int], sources: dict[str, str],
+) -> Unshuffled | None:
+    """Two statements of one block taking the same batch (`xb = X[s:s + b]`, then `yb = y[s:s + b]`) from two arrays
+    each shuffled by an order drawn for it alone (`np.random.shuffle(X)`, then `np.random.shuffle(y)`; `X = X[np.random
+    .permutation(n)]` beside `y = y[np.random.permutation(n)]`), with no seed set again between the two draws: named at
+    the second shuffle, where one permutation for both belongs."""
+
+    def drawn(t: _Take) -> bool:
+        entry = shuffled.get(t.array)
+        return t.via is None and entry is not None and entry[0] < t.stmt.lineno and (entry[2] is None or entry[2] not in permutations)
+
+    for x in (t for t in takes if drawn(t)):
+        for y in (t for t in takes if drawn(t) and t.key == x.key and t.array != x.array and block.get(id(t.stmt)) == block.get(id(x.stmt))):
+            first, second = shuffled[x.array], shuffled[y.array]
+            if first[0] >= second[0] or first[1] == second[1] or _reseeded(statements, first[0], second[0]) or not _paired(x, y, statements):
+                continue
+            lines = tuple(sorted({x.stmt.lineno, y.stmt.lineno}))
+            name = m.group(1) if (m := re.search(r"shuffle\((\w+)\)", first[1])) else sources.get(x.array, x.array)
+            target = m.group(1) if (m := re.search(r"shuffle\((\w+)\)", second[1])) else sources.get(y.array, y.array)
+            fix = (
+                f"draw one permutation and index both with it, in place of the two shuffles (`perm = np.random.permutation(len({name}))`, "
+                f"then `{name}, {target} = {name}[perm], {target}[perm]`)"
+            )
+            return Unshuffled(
+                x.array, first[0], first[1], y.array, y.stmt.lineno, f"[{x.key}]", None, sources.get(y.array),
+                other=(second[0], second[1]), named=second[0], fix=fix, batch_lines=lines,
+            )  # fmt: skip
     return None
 
 

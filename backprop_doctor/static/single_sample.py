@@ -3,11 +3,12 @@
 A softmax over the whole array (`np.exp(x) / np.sum(np.exp(x))`) is right on one sample and
 wrong on a batch. When the program's run never reached a call of it, its calls in the source
 say which: an argument made a column or a row vector (`y.reshape(-1, 1)`, `np.reshape(y, (1, -1))`,
-`y.ravel()`), one sample cut out of an array (`X[:, i:i + 1]`, `X[i:i + 1]`, `X[i]` with `i` a loop
-index), a loop variable walking an array (`for x in X`, `for x, t in zip(X, T)`), or an
+`y.ravel()`), one sample cut out of an array (`X[:, i:i + 1]`, `X[i:i + 1]`, `X[i]`, `X[i, :]` with `i` a
+loop index), a loop variable walking an array (`for x in X`, `for x, t in zip(X, T)`), or an
 expression computed from one of these (`W @ x + b`, `np.dot(W, x.reshape(-1, 1))`), followed
 through the assignments of the calling function. Anything else (a parameter of the caller,
-a batch cut out with `X[i:i + bs]`, the function handed on as a value) says nothing.
+a batch cut out with `X[i:i + bs]`, the function handed on as a value) says nothing. A helper
+module's function is judged by its calls in the files that import it (`static.importers`).
 """
 
 from __future__ import annotations
@@ -23,8 +24,18 @@ _VECTOR = ("ravel", "flatten")  # methods that make a 1-D vector of what they ar
 
 def only_single_sample_calls(tree: ast.AST | None, name: str) -> bool:
     """Every use of `name` in the file is a call on one sample, and there is at least one."""
-    if tree is None:
-        return False
+    return tree is not None and (_single_calls(tree, name) or 0) > 0
+
+
+def only_single_sample_calls_in(trees: list[ast.AST], name: str) -> bool:
+    """Every use of `name` in all these files (a module and the files that import it from there) is a
+    call on one sample, and there is at least one."""
+    counts = [_single_calls(tree, name) for tree in trees if tree is not None]
+    return bool(counts) and None not in counts and sum(c or 0 for c in counts) > 0
+
+
+def _single_calls(tree: ast.AST, name: str) -> int | None:
+    """The number of calls of `name` in the file, each on one sample; None when some use is not."""
     calls = 0
     scopes = [n for n in walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))] + [tree]
     for scope in scopes:
@@ -32,13 +43,13 @@ def only_single_sample_calls(tree: ast.AST | None, name: str) -> bool:
         called = {id(n.func) for n in body if isinstance(n, ast.Call)}
         for node in body:
             if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load) and id(node) not in called:
-                return False  # handed on as a value (`model = [..., softmax]`): called on what, the source does not say
+                return None  # handed on as a value (`model = [..., softmax]`): called on what, the source does not say
             if not (isinstance(node, ast.Call) and _called(node.func) == name):
                 continue
             if not node.args or not _single(node.args[0], scope, body, node.lineno, _DEPTH):
-                return False
+                return None
             calls += 1
-    return calls > 0
+    return calls
 
 
 def _called(func: ast.AST) -> str | None:
@@ -129,11 +140,13 @@ def _plain_array(node: ast.AST, body: list[ast.AST]) -> bool:
 
 
 def _one_cut(node: ast.Subscript, body: list[ast.AST]) -> bool:
-    """`X[:, i:i + 1]`, `X[i:i + 1]`, `X[i]` or `X[:, i]` with `i` a loop index or a number."""
+    """`X[:, i:i + 1]`, `X[i:i + 1]`, `X[i]`, `X[:, i]` or `X[i, :]` with `i` a loop index or a number."""
     keys = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
     if not keys or len(keys) > 2:
         return False
     *first, last = keys
+    if first and _whole(last) and _index(first[0], body):
+        return True  # `X[i, :]`: row `i`, whole
     if first and not _whole(first[0]):
         return False  # `X[i, j]`: an entry
     if isinstance(last, ast.Slice):

@@ -759,6 +759,7 @@ def time_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...], updatin
     before = {name for name, _ in called_functions(tree, prefix)}
     functions, _methods = _definitions(tree)
     stepped: dict[str, tuple[FunctionNode, str]] = {}  # a step function a forward loop calls -> (it, the loop's variable)
+    states: dict[str, set[str]] = {}  # a step function a forward loop calls -> its parameters handed the state the call rebinds (`h`)
     backward: list[tuple[str, FunctionNode, str, Site, bool]] = []  # the same for backward loops, with the loop
     own = [(STEP, prefix)] if prefix else []  # min-char-rnn's loops over time written in the step itself
     called = called_functions(tree, (*prefix, *updating))
@@ -818,18 +819,23 @@ def time_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...], updatin
                             loop=Site(name, start, loop.lineno, loop.end_lineno or loop.lineno),
                         )
                     )
-            if not isinstance(node, tuple):
-                for callee, called in _step_calls(functions, statements):
-                    if onward:
-                        stepped.setdefault(callee, (called, variable))
-                    else:
-                        site = Site(name, start, loop.lineno, loop.end_lineno or loop.lineno)
-                        backward.append((callee, called, variable, site, name != STEP and name not in before, _returned_back(called, statements)))
+            # a step function called by a loop of a function the step calls, or of the step itself
+            for callee, called in _step_calls(functions, statements, _methods):
+                if onward:
+                    stepped.setdefault(callee, (called, variable))
+                    states.setdefault(callee, set()).update(_states_handed(called, callee, statements))
+                else:
+                    site = Site(name, start, loop.lineno, loop.end_lineno or loop.lineno)
+                    backward.append((callee, called, variable, site, name != STEP and name not in before, _returned_back(called, statements)))
     named = {a.name for a in found}
     for callee, called, variable, loop_site, in_update, returned in backward:
         paired_with = stepped.get(callee.replace("backward", "forward")) if "backward" in callee else None
         if paired_with is not None:
-            found += [a for a in _step_function_adjoints(called, callee, paired_with, variable, loop_site, in_update, returned) if a.name not in named]
+            forward_name = callee.replace("backward", "forward")
+            found += [
+                a for a in _step_function_adjoints(called, callee, paired_with, variable, loop_site, in_update, returned, forward_name, states.get(forward_name, set()))
+                if a.name not in named
+            ]
     return found
 
 
@@ -854,13 +860,45 @@ def carried_out_of(tree: ast.Module | None, loop: Site, at: Site, names: Sequenc
 CALLER = "^"
 
 
-def _step_calls(functions: dict[str, FunctionNode], statements: list[ast.stmt]) -> list[tuple[str, FunctionNode]]:
-    """The file's functions a loop body's statements call once per pass (`lstm_step_forward(...)`), by name."""
+def _step_calls(
+    functions: dict[str, FunctionNode], statements: list[ast.stmt], methods: dict[str, list[tuple[str, FunctionNode]]] | None = None
+) -> list[tuple[str, FunctionNode]]:
+    """The file's functions a loop body's statements call once per pass (`lstm_step_forward(...)`), by name; with
+    `methods`, also a method one class of the file defines, called on an object (`cell.forward(xs[t], h)`), by
+    its qualified name (`GRUCell.forward`)."""
     found: dict[str, FunctionNode] = {}
     for call, looped in _calls(statements):
-        if not looped and isinstance(call.func, ast.Name) and call.func.id in functions:
+        if looped:
+            continue
+        if isinstance(call.func, ast.Name) and call.func.id in functions:
             found.setdefault(call.func.id, functions[call.func.id])
+        elif (
+            methods and isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name) and call.func.value.id != "self"
+            and len(methods.get(call.func.attr, ())) == 1 and ("forward" in call.func.attr or "backward" in call.func.attr)
+        ):  # fmt: skip
+            owner, node = methods[call.func.attr][0]
+            found.setdefault(f"{owner}.{call.func.attr}", node)
     return list(found.items())
+
+
+def _states_handed(node: FunctionNode, name: str, statements: list[ast.stmt]) -> set[str]:
+    """The parameters of a step function a forward loop calls that are handed the state the same statement rebinds
+    (`h` of `h, cache = cell.forward(xs[t], h)`): the previous step's state, whose gradient its backward returns."""
+    parameters = [a.arg for a in node.args.args if a.arg not in ("self", "cls")]
+    found: set[str] = set()
+    short = name.rpartition(".")[2]
+    for stmt in statements:
+        if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.value, ast.Call)):
+            continue
+        func = stmt.value.func
+        if (func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None) != short:
+            continue
+        target = stmt.targets[0]
+        bound = {t.id for t in (target.elts if isinstance(target, ast.Tuple) else [target]) if isinstance(t, ast.Name)}
+        for position, argument in enumerate(stmt.value.args[: len(parameters)]):
+            if isinstance(argument, ast.Name) and argument.id in bound:
+                found.add(parameters[position])
+    return found
 
 
 def _returned_back(node: FunctionNode, statements: list[ast.stmt]) -> dict[str, tuple[str, int]]:
@@ -895,7 +933,7 @@ def _returned_back(node: FunctionNode, statements: list[ast.stmt]) -> dict[str, 
 
 def _step_function_adjoints(
     node: FunctionNode, name: str, forward: tuple[FunctionNode, str], variable: str, loop: Site, in_update: bool,
-    returned: dict[str, tuple[str, int]] | None = None,
+    returned: dict[str, tuple[str, int]] | None = None, forward_name: str | None = None, states: set[str] = frozenset(),
 ) -> list[TimeAdjoint]:
     """Adjoints of a backward step function (`lstm_step_backward`, called once per time step by a backward loop)
     paired by name with the locals of its forward twin (`lstm_step_forward`, called by a forward loop): `do` of `o`
@@ -904,6 +942,9 @@ def _step_function_adjoints(
     forward_start = _first_line(forward_node)
     forward_statements = _once(forward_node.body)
     values: dict[str, tuple[Site, str]] = {}
+    forward_name = forward_name or forward_node.name
+    for state in sorted(states):  # `h` of `forward(self, x, h)`, handed the state: moved as the call starts
+        values[state] = (Site(forward_name, forward_start, forward_start, forward_start), CALLER + index)
     for stmt in forward_statements:
         if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1):
             continue
@@ -911,7 +952,7 @@ def _step_function_adjoints(
         names = [target] if isinstance(target, ast.Name) else [t for t in target.elts if isinstance(t, ast.Name)] if isinstance(target, ast.Tuple) else []
         for t in names:
             if sum(t.id in _changed(st) for st in forward_statements) == 1 and not _ADJOINT.fullmatch(t.id):
-                values.setdefault(t.id, (Site(forward_node.name, forward_start, stmt.lineno, stmt.end_lineno or stmt.lineno), CALLER + index))
+                values.setdefault(t.id, (Site(forward_name, forward_start, stmt.lineno, stmt.end_lineno or stmt.lineno), CALLER + index))
     statements = _once(node.body)
     start = _first_line(node)
     found: list[TimeAdjoint] = []
@@ -999,9 +1040,11 @@ def inner_assigned(tree: ast.Module | None, prefix: tuple[ast.stmt, ...]) -> dic
     if tree is None:
         return {}
     found: dict[str, int] = {}
+    definitions = _definitions(tree)
     for _name, node in called_functions(tree, prefix):
         own: dict[str, int] = {}
         accumulated = _accumulated_in_loops(node.body)
+        through = _added_through_calls(node.body, definitions)  # in another function, wherever it is written
         zeroed: set[str] = set()  # names and entries whose last assignment made zeros to be filled in
         aliases = _attribute_aliases(node)
         for stmt in _once(node.body):
@@ -1011,7 +1054,7 @@ def inner_assigned(tree: ast.Module | None, prefix: tuple[ast.stmt, ...]) -> dic
             for target in _targets(stmt):
                 zero = _zeros(stmt) or _zeros_for(stmt, target)
                 line = accumulated.get(target, 0) if zero else 0
-                found[target] = own[target] = line if line > stmt.lineno else stmt.lineno
+                found[target] = own[target] = through[target] if zero and target in through else line if line > stmt.lineno else stmt.lineno
                 (zeroed.add if zero else zeroed.discard)(target)
             if isinstance(stmt, ast.Expr):  # `np.add.at(dW, rows, g * C[cols])` fills a zeroed gradient in place
                 for filled in _changed(stmt):
@@ -1149,6 +1192,49 @@ def _accumulated_in_loops(body: list[ast.stmt]) -> dict[str, int]:
                 if isinstance(base, ast.Name):
                     found[base.id] = max(found.get(base.id, 0), node.lineno)
     return found
+
+
+def _added_through_calls(
+    body: list[ast.stmt], definitions: tuple[dict[str, FunctionNode], dict[str, list[tuple[str, FunctionNode]]]]
+) -> dict[str, int]:
+    """Names a loop of the body hands to a function of the file and binds again from what it returns, that
+    function adding into its parameter (`dw_ih, dw_ho = self.backpropagation(out, h, X, y, dw_ih, dw_ho)` in the
+    loop over the records, `delta_weights_i_h += hidden_error_term * X[:, None]` in `backpropagation`): the
+    line that adds, where a gradient started at zero is computed."""
+    functions, methods = definitions
+    found: dict[str, int] = {}
+    for loop in _loops(body):
+        for node in ast.walk(loop):
+            if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.value, ast.Call)):
+                continue
+            call, target = node.value, node.targets[0]
+            bound = {e.id for e in (target.elts if isinstance(target, ast.Tuple) else [target]) if isinstance(e, ast.Name)}
+            func = call.func
+            called = (
+                functions.get(func.id) if isinstance(func, ast.Name)
+                else methods[func.attr][0][1] if isinstance(func, ast.Attribute) and len(methods.get(func.attr, ())) == 1 else None
+            )  # fmt: skip
+            if called is None:
+                continue
+            params = [a.arg for a in (*called.args.posonlyargs, *called.args.args)]
+            if isinstance(func, ast.Attribute) and params and params[0] in ("self", "cls"):
+                params = params[1:]
+            for given, param in zip(call.args, params):
+                if not (isinstance(given, ast.Name) and given.id in bound):
+                    continue
+                adds = [
+                    n.lineno for n in ast.walk(called)
+                    if isinstance(n, ast.AugAssign) and isinstance(n.op, (ast.Add, ast.Sub)) and _base_name(n.target) == param
+                ]  # fmt: skip
+                if adds:
+                    found[given.id] = max(found.get(given.id, 0), max(adds))
+    return found
+
+
+def _base_name(target: ast.expr) -> str | None:
+    while isinstance(target, ast.Subscript):
+        target = target.value
+    return target.id if isinstance(target, ast.Name) else None
 
 
 def _loops(body: list[ast.stmt]) -> Iterator[ast.For | ast.While]:

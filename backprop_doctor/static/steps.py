@@ -1852,6 +1852,7 @@ def _losses(
     conditional = {id(n) for s in prefix for c in walk(s) if isinstance(c, (ast.If, ast.For, ast.While)) for n in walk(c) if n is not c}
     in_prefix = {id(n) for s in prefix for n in walk(s)} - conditional  # `if epoch % 100 == 0: c = cost(...)` runs on some passes only
     sites: list[LossSite] = []
+    signals = _error_signals(loop)
     for node in walk(loop):
         if node is loop or isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
             continue
@@ -1861,7 +1862,8 @@ def _losses(
             name = node.targets[0].id
             if _emptied_then_filled(node, loop):
                 continue  # `loss_values = np.zeros(n)` then `loss_values[i] = ...`: a tally's start, not the loss
-            if ((LOSS_NAME.fullmatch(name) and not _NOT_LOSS.search(name) and not _error_signal(node.value) and not _unreduced_letter(name, node.value))
+            if ((LOSS_NAME.fullmatch(name) and not _NOT_LOSS.search(name) and not _error_signal(node.value) and not _unreduced_letter(name, node.value)
+                 and not _backpropagated(node.value, signals))
                     or _loss_call(node.value)) and not _derivative_call(node.value):
                 sites.append(LossSite(name, ast.unparse(node.value), node.lineno, id(node) in in_prefix))
         elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Tuple):
@@ -2496,6 +2498,42 @@ def _error_signal(value: ast.expr) -> bool:
         or isinstance(n, ast.BinOp) and isinstance(n.op, ast.Pow)
         for n in walk(value)
     )  # fmt: skip
+
+
+def _error_signals(loop: ast.For | ast.While) -> frozenset[str]:
+    """The names a pass binds to the output's error (`error = y - final_outputs`, `_error_signal`), to an
+    adjoint (`output_delta`, `dZ2`), or to one of these carried back through the weights
+    (`_backpropagated`), in the order the pass writes them."""
+    signals: set[str] = set()
+    assigns = sorted(
+        (n for n in walk(loop) if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name)),
+        key=lambda n: (n.lineno, n.col_offset),
+    )
+    for node in assigns:
+        name = node.targets[0].id  # type: ignore[attr-defined]
+        if not (LOSS_NAME.fullmatch(name) or _ADJOINT.fullmatch(name) or re.search(r"(?i)delta|grad|err", name)):
+            continue  # `bit = BITS - 1 - pos`: a difference, named as no error
+        if _error_signal(node.value) or _backpropagated(node.value, frozenset(signals)):
+            signals.add(name)
+        elif any(isinstance(n, ast.Name) and n.id in signals for n in walk(node.value)) and (_ADJOINT.fullmatch(name) or re.search(r"(?i)delta|grad", name)):
+            signals.add(name)
+    return frozenset(signals)
+
+
+_NOT_CARRIED = frozenset({"abs", "absolute", "square", "log", "power", "norm", "sum", "mean", "sqrt", "exp"})  # what makes a loss of an error
+
+
+def _backpropagated(value: ast.expr, signals: frozenset[str]) -> bool:
+    """`hidden_error = np.dot(self.weights_hidden_to_output, error)`, `l1_error = l2_delta.dot(W.T)`: an
+    error signal carried back one layer, a product that reads one signal once, with no square, log,
+    absolute value or reduction: what the backward pass propagates, not a loss (`np.dot(err, err)` reads
+    it twice and is one)."""
+    read = [n.id for n in walk(value) if isinstance(n, ast.Name) and n.id in signals]
+    if len(read) != 1:
+        return False
+    if any(isinstance(n, ast.BinOp) and isinstance(n.op, (ast.Pow, ast.Add, ast.Sub)) for n in walk(value)):
+        return False
+    return not any(isinstance(n, ast.Call) and ast.unparse(n.func).rpartition(".")[2] in _NOT_CARRIED for n in walk(value))
 
 
 def _derivative_call(value: ast.expr) -> bool:
@@ -3138,6 +3176,37 @@ def _batch_sources(prefix: tuple[ast.stmt, ...], updating: Sequence[ast.stmt]) -
     return sources
 
 
+def _cut_inside(call: ast.Call, prefix: tuple[ast.stmt, ...]) -> str | None:
+    """`MSE(network.run(X).T, y.T)` for the reported `MSE(network.run(features).T, targets.T)` of a pass that binds
+    its minibatch by cutting it from those arrays (`X, y = features[batch], targets[batch]`): the data sets read
+    inside the loss call's arguments, each put back by the name its batch is bound to. Only names a plain
+    assignment of the pass binds to a cut of them count here (no loop's sample, no call's argument); None when
+    the call reads none, or a batch name is bound again in the pass."""
+    cut: dict[str, str] = {}
+    bound: dict[str, int] = {}
+    for stmt in prefix:
+        for n in walk(stmt):
+            for target in (n.targets if isinstance(n, ast.Assign) else [n.target] if isinstance(n, (ast.AugAssign, ast.AnnAssign, ast.For)) else []):
+                for name in (t for t in walk(target) if isinstance(t, ast.Name)):
+                    bound[name.id] = bound.get(name.id, 0) + 1
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+            target, value = stmt.targets[0], stmt.value
+            pairs = list(zip(target.elts, value.elts)) if isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple) and len(target.elts) == len(value.elts) else [(target, value)]
+            for name, sliced in pairs:
+                if isinstance(name, ast.Name) and isinstance(sliced, ast.Subscript) and isinstance(sliced.value, ast.Name) and sliced.value.id != name.id:
+                    cut.setdefault(sliced.value.id, name.id)
+    cut = {whole: batch for whole, batch in cut.items() if bound.get(batch) == 1 and whole not in bound}
+    if not cut:
+        return None
+    changed = ast.parse(ast.unparse(call), mode="eval").body
+    found = False
+    for n in walk(changed):
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id in cut and n is not changed.func:  # type: ignore[attr-defined]
+            n.id = cut[n.id]
+            found = True
+    return ast.unparse(changed) if found else None
+
+
 def _on_the_batch(sites: list[LossSite], prefix: tuple[ast.stmt, ...], updating: Sequence[ast.stmt]) -> list[LossSite]:
     """A loss the loop only reports, over the whole data set the pass cuts its minibatches from
     (`self.total_cost(training_data)` beside `for mini_batch in mini_batches: self.update_mini_batch(mini_batch, eta)`,
@@ -3157,6 +3226,8 @@ def _on_the_batch(sites: list[LossSite], prefix: tuple[ast.stmt, ...], updating:
             if isinstance(call, ast.Call) and any(isinstance(a, ast.Name) and a.id in sources for a in call.args):
                 call.args = [ast.parse(sources[a.id], mode="eval").body if isinstance(a, ast.Name) and a.id in sources else a for a in call.args]
                 site = dataclasses.replace(site, expression=ast.unparse(call), reported=site.expression)
+            elif isinstance(call, ast.Call) and (cut := _cut_inside(call, prefix)) is not None:
+                site = dataclasses.replace(site, expression=cut, reported=site.expression)
         changed.append(site)
     return changed
 

@@ -4,7 +4,8 @@ When a layer's or a function's gradients are all wrong (`dx`, `dprev_h`, `dWx`, 
 RNN step), the mistake is rarely in each of their lines: it is in what they share, usually the
 gradient through the activation (`da = dnext_h * (1 - next_h)` where `1 - next_h ** 2` belongs).
 `shared_source` follows each wrong gradient's line back through the assignments of its function
-and returns the latest statement they all depend on, when that one reads the upstream gradient.
+and returns the latest statement they all depend on, when that one is computed from the upstream
+gradient (reads it, or a statement it depends on does).
 """
 
 from __future__ import annotations
@@ -38,7 +39,27 @@ def shared_source(
     if not shared:
         return None
     latest = at[max(shared)]  # a combination of several paths (an LSTM's `np.hstack` of its gates) is no one place
-    return latest if not reads_upstream or _uses_values(latest, upstream) else None
+    if not reads_upstream:
+        return latest
+    if _uses_values(latest, upstream):
+        return latest
+    # computed from one adjoint of the upstream gradient (`dgate = dout * (h - x)`, then `dzt = dgate * gate`):
+    # a gradient of its own, not what the cache holds nor a combination of several paths
+    return latest if len(_adjoints_read(body, latest, upstream)) == 1 else None
+
+
+def _adjoints_read(body: list[ast.stmt], stmt: ast.stmt, upstream: str) -> set[str]:
+    """The names `stmt` reads whose last binding before it is computed from `upstream`'s values,
+    itself or through the statements it depends on."""
+    found = set()
+    for name in _reads(stmt):
+        binding = next((s for s in reversed(body) if s.lineno < stmt.lineno and name in _binds(s)), None)
+        if binding is None:
+            continue
+        through = [binding, *(s for s in body if s.lineno in _depends_on(body, binding))]
+        if any(_uses_values(s, upstream) for s in through):
+            found.add(name)
+    return found
 
 
 def _uses_values(stmt: ast.stmt, name: str) -> bool:

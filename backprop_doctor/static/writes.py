@@ -310,8 +310,8 @@ def returned_names(tree: ast.AST) -> list[str]:
 
 
 def _is_loss_name(node: ast.expr) -> bool:
-    """`loss`, `data_loss`, `cost`: a name that holds the scalar a loss function returns."""
-    return isinstance(node, ast.Name) and any(word in node.id.lower() for word in ("loss", "cost"))
+    """`loss`, `data_loss`, `cost`, `nll`, `J`: a name that holds the scalar a loss function returns."""
+    return isinstance(node, ast.Name) and (any(word in node.id.lower() for word in ("loss", "cost", "nll")) or node.id in ("J", "j"))
 
 
 def overwritten_windows(
