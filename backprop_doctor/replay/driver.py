@@ -60,6 +60,11 @@ SEQUENCE = 6
 # time steps of TOKEN_BATCH ids each, the model built with that batch size (`BatchedLSTM(..., batch_size)`)
 TOKEN_BATCHES = (False, "token-batches")
 TOKEN_BATCH = 4
+# a recurrent model over a batch of sequences of feature vectors that it walks along its time axis
+# (`x = X.transpose(1, 0, 2)`, `X[:, t, :]`): SAMPLES sequences of SEQUENCE steps of FEATURES features,
+# the targets one per sequence in each layout of LAYOUTS that puts samples in rows
+SEQUENCES = tuple((False, f"sequences-{targets}") for columns, targets in LAYOUTS if not columns)
+_SEQUENCE_LENGTH = re.compile(r"(?i)(max_?)?seq(uence)?_?(len(gth)?|size|steps)|(n_|num_)?time_?steps?|timesteps|n_?steps")
 _VOCABULARY = re.compile(r"(?i)((n|num|number_of)_?)?(word|vocab|vocabulary|chars?|characters|tokens|symbols|n_?vocab|num_?words|input)_?(dims?|size|len|length|count)?|vocab")
 
 
@@ -84,18 +89,21 @@ def candidates(source: SourceFile, step: TrainingStep, namespace: dict[str, Any]
     drivers = []
     model = next((n for n in source.tree.body if isinstance(n, ast.ClassDef) and n.name == owner), None) if owner else function
     layouts = (*LAYOUTS, TOKENS) if _indexes_by_sequence(model) else (*LAYOUTS, TOKEN_BATCHES) if _walks_sequence_items(model) else LAYOUTS
+    if _walks_time_axis(model):
+        layouts = (*SEQUENCES, *layouts)
     # sizes guessed from their names alone (`feature_size=6`) may not fit the ones the class derives
     # (`hidden_size // feature_size` rows reshaped to `feature_size` columns): then each is the width
     for built, guessed in [(b, g) for g in (None, WIDTH) for b in (_owners(source.tree, owner, namespace) if owner else [""])]:
         if guessed is not None and not built:
             continue
         for columns, targets in layouts:
-            outputs = {"binary": 1, "tokens": FEATURES, "token-batches": FEATURES}.get(targets, CLASSES)
+            outputs = {"binary": 1, "sequences-binary": 1, "tokens": FEATURES, "token-batches": FEATURES}.get(targets, CLASSES)
             lines = [_data(columns, targets)]
             if built:
                 cls = namespace.get(built)
-                kwargs = _constructor(getattr(cls, "__init__", None), outputs, TOKEN_BATCH if targets == "token-batches" else None, guessed) if isinstance(cls, type) else None
-                if kwargs is None or (guessed is not None and kwargs == _constructor(cls.__init__, outputs, TOKEN_BATCH if targets == "token-batches" else None)):
+                steps = SEQUENCE if targets.startswith("sequences-") else None
+                kwargs = _constructor(getattr(cls, "__init__", None), outputs, TOKEN_BATCH if targets == "token-batches" else None, guessed, steps) if isinstance(cls, type) else None
+                if kwargs is None or (guessed is not None and kwargs == _constructor(cls.__init__, outputs, TOKEN_BATCH if targets == "token-batches" else None, None, steps)):
                     break
                 lines.append(f"__bpd_it = {built}({', '.join(f'{k}={v!r}' for k, v in kwargs.items())})")
                 call = f"__bpd_it.{name}({arguments})"
@@ -127,6 +135,26 @@ def _indexes_by_sequence(node: ast.AST | None) -> bool:
         isinstance(n, ast.Subscript) and any(isinstance(i, ast.Subscript) and isinstance(i.value, ast.Name) and isinstance(i.slice, ast.Name) for i in _indices(n.slice))
         for n in ast.walk(node)
     )
+
+
+def _walks_time_axis(node: ast.AST | None) -> bool:
+    """Whether `node` puts a batch of sequences time-major (`X.transpose(1, 0, 2)`,
+    `np.swapaxes(X, 0, 1)`) or reads one time step of all of them (`X[:, t, :]`, `X[:, t]`): a
+    recurrent model fed sequences of feature vectors, (samples, time, features)."""
+    if node is None:
+        return False
+    for n in ast.walk(node):
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute):
+            args = [a.value for a in n.args if isinstance(a, ast.Constant)]
+            if n.func.attr == "transpose" and len(n.args) == 3 and args == [1, 0, 2]:
+                return True
+            if n.func.attr == "swapaxes" and args[-2:] in ([0, 1], [1, 0]):
+                return True
+        if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name) and _X.fullmatch(n.value.id) and isinstance(n.slice, ast.Tuple):
+            first, *rest = n.slice.elts
+            if isinstance(first, ast.Slice) and first.lower is None and first.upper is None and rest and isinstance(rest[0], ast.Name):
+                return True
+    return False
 
 
 def _walks_sequence_items(node: ast.AST | None) -> bool:
@@ -186,8 +214,13 @@ def batch(columns: bool, targets: str, rng: Any, samples: int = SAMPLES, feature
     if targets == "token-batches":
         ids = rng.integers(features, size=(SEQUENCE + 1, TOKEN_BATCH))
         return ids[:-1], ids[1:]
-    x = rng.normal(size=(features, samples) if columns else (samples, features))
-    score = x.sum(axis=0 if columns else 1)
+    if targets.startswith("sequences-"):  # one target per sequence, from the sum over all its steps
+        targets = targets.removeprefix("sequences-")
+        x = rng.normal(size=(samples, SEQUENCE, features)) / np.sqrt(SEQUENCE)
+        score = x.sum(axis=(1, 2))
+    else:
+        x = rng.normal(size=(features, samples) if columns else (samples, features))
+        score = x.sum(axis=0 if columns else 1)
     if classes == CLASSES:
         labels = (score > 0).astype(int) + (score > 1).astype(int)
     else:
@@ -244,10 +277,10 @@ def _arguments(function: ast.FunctionDef, method: bool) -> str | None:
     return ", ".join(given)
 
 
-def _constructor(init: Any, outputs: int, batch: int | None = None, guessed: int | None = None) -> dict[str, Any] | None:
+def _constructor(init: Any, outputs: int, batch: int | None = None, guessed: int | None = None, steps: int | None = None) -> dict[str, Any] | None:
     """Literal constructor arguments sized for FEATURES inputs and `outputs` outputs (and `batch`
-    samples, where given and the constructor takes a batch size); with `guessed`, every size
-    guessed from its name alone is that one number."""
+    samples, where given and the constructor takes a batch size; `steps` time steps, where given and
+    it takes a sequence length); with `guessed`, every size guessed from its name alone is that one number."""
     import inspect
 
     import numpy as np
@@ -264,6 +297,8 @@ def _constructor(init: Any, outputs: int, batch: int | None = None, guessed: int
         low = p.name.lower()
         if batch is not None and _BATCH.fullmatch(p.name):
             kwargs[p.name] = batch
+        elif steps is not None and _SEQUENCE_LENGTH.fullmatch(p.name):
+            kwargs[p.name] = steps
         elif _ACTIVATIONS.fullmatch(p.name):
             kwargs[p.name] = ["relu"] * (len(sizes) - 2) + ["sigmoid" if outputs == 1 else "softmax"]
         elif re.fullmatch(r"(n_|num_)?hidden(_layer)?(_?(size|dim|units|nodes|neurons|width))?|n_?h", low):
@@ -306,6 +341,9 @@ def described(columns: bool, targets: str, samples: int = SAMPLES, features: int
         return f"a sequence of {SEQUENCE} token ids below {features}", f"the next token ids ({SEQUENCE},)"
     if targets == "token-batches":
         return f"{TOKEN_BATCH} sequences of {SEQUENCE} token ids below {features}", f"the next token ids ({SEQUENCE}, {TOKEN_BATCH})"
+    if targets.startswith("sequences-"):
+        x, y = described(columns, targets.removeprefix("sequences-"), samples, features, classes)
+        return f"{samples} sequences X ({samples}, {SEQUENCE}, {features})", y
     x = f"X ({features}, {samples})" if columns else f"X ({samples}, {features})"
     y = {
         "labels": f"integer labels ({samples},)",
