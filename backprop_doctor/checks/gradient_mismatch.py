@@ -320,14 +320,16 @@ def _activation_derivatives(context: Any) -> None:
         )
 
 
-def _bare(context: Any) -> Iterator[tuple[int, Finding, re.Match[str]]]:
+def _bare(context: Any, *, left_out: bool = False) -> Iterator[tuple[int, Finding, re.Match[str]]]:
     """(index, finding, its measured part) of each gradient finding of the checked file that no pattern
-    named yet and that still ends in advice to re-derive it: what the source facts below can word."""
+    named yet and that still ends in advice to re-derive it: what the source facts below can word. With
+    `left_out`, also one the engine measured as the loss's slope less a multiple of the weight (an L2
+    penalty left out, `outcomes`), which the statement adding the penalty words better."""
     here = os.path.abspath(context.source.path)
     for i, f in enumerate(context.findings):
         if f.name != NAME or f.pattern or f.line is None or (f.file and os.path.abspath(f.file) != here):
             continue
-        measured = _REDERIVED.match(f.message)
+        measured = _REDERIVED.match(f.message) or (_SLOPE_LESS.match(f.message) if left_out else None)
         if measured is not None:
             yield i, f, measured
 
@@ -722,6 +724,7 @@ def _softmax_diagonals(context: Any) -> None:
 # "... is wrong (relative error 0.75): " followed by advice to re-derive it, of a layer or of a network without layers
 _STAGED = re.compile(r"(.*? is wrong \(relative error [^)]*\)), from `")  # `outcomes._stage_sentence`
 _REDERIVED = re.compile(r".*? is wrong \(relative error [^)]*\): (?=re-derive|the network computes it itself)")
+_SLOPE_LESS = re.compile(r".*? is wrong \(relative error [^)]*\): (?=it is the loss's slope less)")
 
 
 NUMBERED = re.compile(r"^(?P<stem>[A-Za-z_]+?)(?P<layer>\d+)$")
@@ -1081,7 +1084,7 @@ def _network_penalty_subtracted(context: Any) -> None:
 def _function_penalty_left_out(context: Any) -> None:
     """A loss function's wrong weight gradient when its penalty setting (`reg`) is read only by the
     squared-weight term of its loss (cs231n's `softmax_loss_vectorized` without `dW += reg * W`)."""
-    for i, f, measured in _bare(context):
+    for i, f, measured in _bare(context, left_out=True):
         found = penalty_only_in_loss(context.source.tree, f.line)
         if found is None:
             continue

@@ -921,8 +921,11 @@ def _findings(result: Any, source: Any, derivatives_right: dict[str, str] | None
             line = order.line  # every update climbs from one error written target minus output: one finding, there
         if pattern == "accumulated-across-steps" and getattr(result, "window", 1) > 1 and file is None:
             line = moved.site.line  # sums an update reads once every few passes: one finding for the update, placed by `_never_emptied`
-        elif pattern == "accumulated-across-steps" and file is None and line == moved.site.line and measured.added_at is not None:
-            line = measured.added_at  # `self.dW += ...` in the layer's backward, read by an optimizer's `step`: where the sum is made
+        elif (
+            pattern == "accumulated-across-steps" and file is None and line == moved.site.line and measured.added_at is not None
+            and re.search(r"\.\w+$", measured.accumulated[0])
+        ):  # fmt: skip
+            line = measured.added_at  # `self.dW += ...` in the layer's backward, read by an optimizer's `step` (`layer.dW`): where the sum is made
         elif pattern == "accumulated-across-steps" and not measured.line:  # sums whose adding line is not known: one finding, at the first update
             line = next((at for (f, at, p), ms in groups.items() if f == file and p == pattern and not ms[0][1].line), line)
         groups.setdefault((file, line, pattern), []).append((moved, measured))

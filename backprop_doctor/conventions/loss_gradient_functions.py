@@ -336,19 +336,26 @@ def _observed(func: Any, layout: LossAndGradients, context: Any, held: dict[str,
         names = _arguments(func)
         if len(call.args) < len([n for n in names if n in _required(func)]) or any(isinstance(a, TooLarge) for a in call.args):
             continue
-        values = dict(zip(names, call.args))
-        # an argument that was a function, a class or another object of the program's (the model a
-        # cost function is handed, a dataset of helpers) is passed as it was, never fed data in its place
-        names, data, targets = _roles(func, layout, passed=[n for n, v in values.items() if not _is_data(v)])
-        weights = _weights_of(layout, values, held)
-        if weights is None:
-            continue
-        adapter = LossAndGradientsFunction(func, layout, values, weights, data, targets, missing)
-        if not _fits(func, layout, adapter):
-            continue
-        shown = ", ".join(f"{n} {np.shape(v)}" for n, v in values.items() if isinstance(v, np.ndarray))
-        return Case(f"{shown} as your program called it (line {call.line})", adapter, _as_input(values.get(data)), _as_input(values.get(targets)))
+        case = _called(func, layout, dict(zip(names, call.args)), held, missing, f"as your program called it (line {call.line})")
+        if case is not None:
+            return case
     return None
+
+
+def _called(func: Any, layout: LossAndGradients, values: dict[str, Any], held: dict[str, np.ndarray], missing: dict[str, Any], how: str) -> Case | None:
+    """The function checked on the arguments of one call of it (`values`, by name), when they hold its
+    weights and it runs on them. An argument that was a function, a class or another object of the
+    program's (the model a cost function is handed, a dataset of helpers) is passed as it was, never
+    fed data in its place."""
+    _, data, targets = _roles(func, layout, passed=[n for n, v in values.items() if not _is_data(v)])
+    weights = _weights_of(layout, values, held)
+    if weights is None:
+        return None
+    adapter = LossAndGradientsFunction(func, layout, values, weights, data, targets, missing)
+    if not _fits(func, layout, adapter):
+        return None
+    shown = ", ".join(f"{n} {np.shape(v)}" for n, v in values.items() if isinstance(v, np.ndarray))
+    return Case(f"{shown} {how}", adapter, _as_input(values.get(data)), _as_input(values.get(targets)))
 
 
 # -- the first call a training function of the file makes ------------------------------------------
@@ -436,16 +443,9 @@ def _driven(
         if reached is None:
             continue
         args, line = reached
-        names, data, targets = _roles(func, layout)
-        values = dict(zip(names, args))
-        weights = _weights_of(layout, values, held)
-        if weights is None:
-            continue
-        adapter = LossAndGradientsFunction(func, layout, values, weights, data, targets, missing)
-        if not _fits(func, layout, adapter):
-            continue
-        shown = ", ".join(f"{n} {np.shape(v)}" for n, v in values.items() if isinstance(v, np.ndarray))
-        return Case(f"{shown} as `{driver.__name__}()` first calls it (line {line})", adapter, _as_input(values.get(data)), _as_input(values.get(targets)))
+        case = _called(func, layout, dict(zip(_arguments(func), args)), held, missing, f"as `{driver.__name__}()` first calls it (line {line})")
+        if case is not None:
+            return case
     return None
 
 
