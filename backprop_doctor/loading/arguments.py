@@ -28,18 +28,11 @@ class Arguments(list):  # type: ignore[type-arg]
         if isinstance(index, int) and not isinstance(index, bool) and index >= len(self) and len(self) > 0:
             name = f"{PREFIX}{index}.txt"
             if name not in GIVEN:
-                GIVEN[name] = (index, *_reader())
+                from backprop_doctor.loading.datasets import _caller
+
+                GIVEN[name] = (index, *_caller())  # the user's line that read it
             return name
         return super().__getitem__(index)
-
-
-def _reader() -> tuple[str | None, int | None]:
-    from backprop_doctor.locate import is_user_file
-
-    frame = sys._getframe(2)
-    while frame is not None and not is_user_file(frame.f_code.co_filename):
-        frame = frame.f_back
-    return (frame.f_code.co_filename, frame.f_lineno) if frame else (None, None)
 
 
 def given(path: object) -> tuple[int, str | None, int | None] | None:

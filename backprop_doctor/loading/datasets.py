@@ -61,12 +61,17 @@ def _one_hot(labels: np.ndarray, classes: int, dtype: Any = np.float64) -> np.nd
     return np.eye(classes, dtype=dtype)[labels]
 
 
-def _record(name: str, what: str) -> None:
+def _user_frame(frame: Any) -> Any:
+    """`frame`, or the nearest frame under it on the stack that runs the user's own code; None when none does."""
     from backprop_doctor.locate import is_user_file
 
-    frame = sys._getframe(2)
     while frame is not None and not is_user_file(frame.f_code.co_filename):
         frame = frame.f_back
+    return frame
+
+
+def _record(name: str, what: str) -> None:
+    frame = _user_frame(sys._getframe(2))
     REPLACED.append((name, what, frame.f_code.co_filename if frame else None, frame.f_lineno if frame else None))
 
 
@@ -252,10 +257,7 @@ def _digits_named_by_reader(path: Any, frame: Any) -> bool:
 
     if not isinstance(path, (str, os.PathLike)) or not os.fspath(path).lower().endswith(".csv") or os.path.exists(path):
         return False
-    from backprop_doctor.locate import is_user_file
-
-    while frame is not None and not is_user_file(frame.f_code.co_filename):
-        frame = frame.f_back
+    frame = _user_frame(frame)
     return frame is not None and bool(_DIGITS.search(_code_text(frame.f_code)))
 
 
@@ -393,18 +395,12 @@ def _idx_count(split: str) -> int | None:
     """MNIST's own count of the `split` when the user's code reading the file writes that number
     (`reshape((60000, 28, 28, 1))` after skipping the header): a reader that never looks at the
     header stops on any other count. Else None: the synthetic split's own size."""
-    import re as re_
-
-    from backprop_doctor.locate import is_user_file
-
     count = _IDX_COUNTS[split.lower()]
-    frame = sys._getframe(1)
-    while frame is not None and not is_user_file(frame.f_code.co_filename):
-        frame = frame.f_back
+    frame = _user_frame(sys._getframe(1))
     if frame is None:
         return None
     written = rf"(?<![\w.])(?:{count}|{count // 1000}_?000)(?![\w.])"
-    return count if re_.search(written, _code_text(frame.f_code)) else None
+    return count if re.search(written, _code_text(frame.f_code)) else None
 
 
 def _file_bytes(name: str) -> bytes:
@@ -494,11 +490,8 @@ def _opened_by_user() -> bool:
 
 
 def _caller() -> tuple[str | None, int | None]:
-    from backprop_doctor.locate import is_user_file
-
-    frame = sys._getframe(2)
-    while frame is not None and not is_user_file(frame.f_code.co_filename):
-        frame = frame.f_back
+    """(file, line) of the user's code that called the caller of this function (None, None outside it)."""
+    frame = _user_frame(sys._getframe(2))
     return (frame.f_code.co_filename, frame.f_lineno) if frame else (None, None)
 
 
