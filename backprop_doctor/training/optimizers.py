@@ -402,7 +402,7 @@ def _constant_moves(cls: type, method: str, rng: np.random.Generator, rate: floa
 def _class_moves(cls: type, method: str, rng: np.random.Generator, rate: float, gradient: np.ndarray) -> list[np.ndarray] | None:
     """Each update's move of a fresh instance of `cls`, given `gradient` at every one of `ADAM_STEPS`
     updates, as a multiple of `rate` against the gradient's sign; parameters handed as a dict, else
-    as a list; None when neither form runs."""
+    as a list, else as one array (`update(w, grad) -> w`); None when no form runs."""
     for form in ("list", "dict") if holds_params(cls) else ("dict", "list", "array"):
         params: Any = {"W1": rng.standard_normal(SHAPES["W1"])} if form == "dict" else [rng.standard_normal(SHAPES["W1"])]
         candidate = _instance(cls, params)
@@ -410,24 +410,19 @@ def _class_moves(cls: type, method: str, rng: np.random.Generator, rate: float, 
         try:
             with probes.quietly(), np.errstate(all="ignore"):
                 for _ in range(ADAM_STEPS):
-                    if form == "array":  # `update(w, grad) -> w`
-                        before = np.array(params[0], dtype=np.float64)
-                        params = [_array_after(params[0], getattr(candidate, method)(params[0], gradient.copy()))]
-                        moved = np.asarray(params[0], dtype=np.float64) - before
-                        if moved.shape != gradient.shape:
-                            raise ValueError("another shape")
-                        ratios.append(moved / (-rate * np.sign(gradient)))
-                        continue
                     before = np.array(params["W1"] if form == "dict" else params[0], dtype=np.float64)
-                    grads: Any = {"W1": gradient.copy()} if form == "dict" else [gradient.copy()]
-                    returned = _update(candidate, method, params, grads)
-                    after = _after(params, returned, form) if form == "list" else [
-                        (returned if isinstance(returned, dict) and "W1" in returned else params)["W1"]
-                    ]
-                    if form == "dict" and isinstance(returned, dict) and "W1" in returned:
-                        params = returned
-                    elif form == "list" and isinstance(returned, (list, tuple)) and len(returned) == 1:
-                        params = list(returned)
+                    if form == "array":
+                        after = params = [_array_after(params[0], getattr(candidate, method)(params[0], gradient.copy()))]
+                    else:
+                        grads: Any = {"W1": gradient.copy()} if form == "dict" else [gradient.copy()]
+                        returned = _update(candidate, method, params, grads)
+                        after = _after(params, returned, form) if form == "list" else [
+                            (returned if isinstance(returned, dict) and "W1" in returned else params)["W1"]
+                        ]
+                        if form == "dict" and isinstance(returned, dict) and "W1" in returned:
+                            params = returned
+                        elif form == "list" and isinstance(returned, (list, tuple)) and len(returned) == 1:
+                            params = list(returned)
                     moved = np.asarray(after[0], dtype=np.float64) - before
                     if moved.shape != gradient.shape:
                         raise ValueError("another shape")
