@@ -32,6 +32,7 @@ from backprop_doctor.conventions._base import required_positional
 from backprop_doctor.conventions._classlayer import layer_methods, one_entry_upstream
 from backprop_doctor.conventions.cs231n import two_outputs
 from backprop_doctor.static.imports import imports_name
+from backprop_doctor.static.tree import walk as tree_walk
 
 CLASSES = 4  # classes of synthetic targets when nothing says otherwise
 
@@ -155,7 +156,7 @@ def _whole_array_into_mask(error: BaseException) -> bool:
     tree = source_tree(where.file)[1]
     if tree is None:
         return False
-    for node in ast.walk(tree):
+    for node in tree_walk(tree):
         if not (isinstance(node, ast.Assign) and node.lineno == where.line and len(node.targets) == 1):
             continue
         target = node.targets[0]

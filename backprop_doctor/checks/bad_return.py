@@ -33,6 +33,7 @@ from backprop_doctor.static.files import source_tree
 from backprop_doctor.static.methods import does_nothing, steps_own_lists
 from backprop_doctor.static.steps import _scope_of
 from backprop_doctor.static.token_ids import takes_ids
+from backprop_doctor.static.tree import walk as tree_walk
 
 NAME = "bad-return"
 CODE = "BPD107"
@@ -131,7 +132,7 @@ _FORWARDS = ("forward", "__call__", "call", "fprop", "forward_pass", "forward_pr
 
 def _class_of(tree: ast.AST, node: ast.AST) -> ast.ClassDef | None:
     """The class whose body defines the method `node`."""
-    return next((c for c in ast.walk(tree) if isinstance(c, ast.ClassDef) and node in c.body), None)
+    return next((c for c in tree_walk(tree) if isinstance(c, ast.ClassDef) and node in c.body), None)
 
 
 def _stub_method(cls: ast.ClassDef, finding: Finding) -> ast.FunctionDef | None:

@@ -52,6 +52,7 @@ from backprop_doctor.static.stale import stale_weights
 from backprop_doctor.static.steps import _scope_of
 from backprop_doctor.static.upstream import shared_source
 from backprop_doctor.static.writes import overwritten_windows
+from backprop_doctor.static.tree import walk as tree_walk
 
 NAME = "gradient-mismatch"
 CODE = "BPD101"
@@ -194,7 +195,7 @@ def _logits_given_by_caller(context: Any) -> None:
         method = _scope_of(tree, finding.line) if tree is not None else None
         if not isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)):
             continue
-        owner = next((c for c in ast.walk(tree) if isinstance(c, ast.ClassDef) and method in c.body), None)
+        owner = next((c for c in tree_walk(tree) if isinstance(c, ast.ClassDef) and method in c.body), None)
         trees = _program_trees(source.tree, here, file)
         statement = (
             logits_gradient_given(trees, source.tree, layer_class=owner.name)
@@ -223,7 +224,7 @@ def _program_trees(tree: ast.Module, here: str, layer_file: str) -> list[ast.Mod
     imports from (`from model import Net` with `model.py` there), where the classes it makes are defined."""
     folder = os.path.dirname(here)
     paths = [here, layer_file]
-    for node in ast.walk(tree):
+    for node in tree_walk(tree):
         if isinstance(node, ast.ImportFrom) and node.module:
             paths.append(os.path.join(folder, *node.module.split(".")) + ".py")
         elif isinstance(node, ast.Import):

@@ -35,6 +35,7 @@ from typing import Any
 from backprop_doctor.build import says_float_shape
 from backprop_doctor.findings import Finding
 from backprop_doctor.static.files import source_tree
+from backprop_doctor.static.tree import walk as tree_walk
 
 NAME = "python2"
 CODE = "BPD012"
@@ -131,7 +132,7 @@ def _quotients(tree: Any, line: int) -> list[Any]:
         return isinstance(node, ast.Constant) and isinstance(node.value, float)
 
     return [
-        n for n in ast.walk(tree)
+        n for n in tree_walk(tree)
         if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Div) and n.lineno == line == n.end_lineno and not (floating(n.left) or floating(n.right))
     ]  # fmt: skip
 
@@ -175,7 +176,7 @@ def _same_divisions(tree: Any, line: int, nodes: list[Any]) -> list[int]:
     import ast
 
     scope: Any = tree
-    for node in ast.walk(tree):
+    for node in tree_walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.lineno <= line <= (node.end_lineno or node.lineno):
             scope = node  # the innermost: walk reaches nested functions after the ones holding them
     wanted = {ast.dump(n) for n in nodes}

@@ -60,6 +60,7 @@ from backprop_doctor.static.stale import row_views, stale_step_read
 from backprop_doctor.static.updates import reinitialised
 from backprop_doctor.static.steps import _scope_of, added_term, consumers, reads, written_sign
 from backprop_doctor.static.writes import handed_otherwise, indexed_add, overwritten_sum, bound_indexed_add, rebound_gradients, returned_entry_indexed_add, returned_indexed_add
+from backprop_doctor.static.tree import walk as tree_walk
 
 NAME = "step-gradient-mismatch"
 CODE = "BPD108"
@@ -2537,7 +2538,7 @@ def _terms_of(path: str, at: AtStep) -> list[int]:
     tree = source_tree(path)[1]
     site = at.adjoint.adjoint
     function = next(
-        (n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.lineno <= site.first_line <= n.body[0].lineno and n.lineno >= site.first_line - len(n.decorator_list)),
+        (n for n in tree_walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.lineno <= site.first_line <= n.body[0].lineno and n.lineno >= site.first_line - len(n.decorator_list)),
         None,
     ) if tree is not None else None
     if function is None:

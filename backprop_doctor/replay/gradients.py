@@ -24,6 +24,7 @@ import os
 import re
 import time
 from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -43,6 +44,7 @@ from backprop_doctor.static.reductions import mean_loss
 from backprop_doctor.static.origins import summed_from
 from backprop_doctor.static.step_functions import InnerAdjoint, Site, carried_out_of
 from backprop_doctor.static.steps import Adjoint, LossSite, TrainingStep, _changed, _targets, reads
+from backprop_doctor.static.tree import walk as tree_walk
 
 # relative disagreement that counts as wrong: the book's `np.log(y + 1e-7)` alone moves a correct
 # gradient by up to 1e-4 where the probabilities are small
@@ -1721,7 +1723,7 @@ def _accumulated(
         # (`self.dW = np.zeros_like(self.W)` in `__init__`), never again
         attribute = name.rpartition(".")[2]
         zeroed = [
-            n.lineno for c in ast.walk(tree) if isinstance(c, ast.ClassDef) and any(_inside(c, a) for a in adds) for n in ast.walk(c)
+            n.lineno for c in tree_walk(tree) if isinstance(c, ast.ClassDef) and any(_inside(c, a) for a in adds) for n in ast.walk(c)
             if isinstance(n, ast.Assign) and any(isinstance(t, ast.Attribute) and t.attr == attribute and isinstance(t.value, ast.Name) and t.value.id == "self" for t in n.targets)
         ]  # fmt: skip
         return name, (max(zeroed) if zeroed else None), adds[0].lineno

@@ -15,6 +15,7 @@ import ast
 import os
 
 from backprop_doctor.static.files import source_tree
+from backprop_doctor.static.tree import walk as tree_walk
 
 MAX_FILES = 60  # Python files of one folder read for importers
 MAX_BYTES = 400_000  # a file larger than this is not read
@@ -52,13 +53,13 @@ def imports_from(tree: ast.Module, stem: str, name: str) -> bool:
     """`from stem import name`, `from stem import *`, `from .stem import name`, `from pkg.stem import name`,
     or `import stem` (`import pkg.stem as s`) with `name` read as an attribute somewhere in the file."""
     module_imported = False
-    for node in ast.walk(tree):
+    for node in tree_walk(tree):
         if isinstance(node, ast.ImportFrom) and node.module and node.module.rsplit(".", 1)[-1] == stem:
             if any(a.name in (name, "*") for a in node.names):
                 return True
         elif isinstance(node, ast.Import) and any(a.name.rsplit(".", 1)[-1] == stem for a in node.names):
             module_imported = True
-    return module_imported and any(isinstance(n, ast.Attribute) and n.attr == name for n in ast.walk(tree))
+    return module_imported and any(isinstance(n, ast.Attribute) and n.attr == name for n in tree_walk(tree))
 
 
 def _defines(tree: ast.Module, name: str) -> bool:

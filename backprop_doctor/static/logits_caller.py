@@ -23,6 +23,7 @@ from __future__ import annotations
 import ast
 
 from backprop_doctor.static.layout import _own_nodes
+from backprop_doctor.static.tree import walk as tree_walk
 
 DEPTH = 3  # classes followed from the called object down to the layer
 BACKWARD = ("backward", "backward_pass", "backprop", "backward_propagation", "bprop")
@@ -34,11 +35,11 @@ def logits_gradient_given(
     """The statement of `tree` that binds (or is) the `y_hat - y` handed to the layer's backward: of the
     class `layer_class`, or the backward function `backward` of a function pair. `trees` are the
     program's files, where classes and loss functions are looked up."""
-    classes = {n.name: n for t in trees for n in ast.walk(t) if isinstance(n, ast.ClassDef)}
+    classes = {n.name: n for t in trees for n in tree_walk(t) if isinstance(n, ast.ClassDef)}
     functions: dict[str, list[ast.AST]] = {}
-    for node in (n for t in trees for n in ast.walk(t) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))):
+    for node in (n for t in trees for n in tree_walk(t) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))):
         functions.setdefault(node.name, []).append(node)
-    scopes = [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))] + [tree]
+    scopes = [n for n in tree_walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))] + [tree]
     for scope in scopes:
         body = _own_nodes(scope)
         for call in (n for n in body if isinstance(n, ast.Call) and n.args):
@@ -68,7 +69,7 @@ def _reaches_layer(call: ast.Call, tree: ast.Module, classes: dict[str, ast.Clas
 def _class_made(receiver: ast.AST, tree: ast.AST) -> str | None:
     """The class whose constructor call the file assigns to `receiver` (`model = Net(...)`, `self.out = Readout(...)`)."""
     key = ast.unparse(receiver)  # the store and the load differ in their context, not their text
-    for node in ast.walk(tree):
+    for node in tree_walk(tree):
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and any(ast.unparse(t) == key for t in node.targets):
             return _name(node.value.func)
     return None
