@@ -32,6 +32,7 @@ from backprop_doctor.static.derivatives import _product_operands, _untransposed
 from backprop_doctor.static.layout import _own_nodes
 from backprop_doctor.static.steps import _ADJOINT, _abbreviated_forwards, _changed, _compound_forwards, _forward_names, _targets, reads
 from backprop_doctor.static.tree import walk
+from backprop_doctor.static.pair_names import forward_of
 
 DEPTH = 3  # how many calls deep the step is followed
 
@@ -829,9 +830,9 @@ def time_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...], updatin
                     backward.append((callee, called, variable, site, name != STEP and name not in before, _returned_back(called, statements)))
     named = {a.name for a in found}
     for callee, called, variable, loop_site, in_update, returned in backward:
-        paired_with = stepped.get(callee.replace("backward", "forward")) if "backward" in callee else None
+        forward_name = callee.replace("backward", "forward") if "backward" in callee else forward_of(callee, stepped.keys())
+        paired_with = stepped.get(forward_name) if forward_name is not None else None
         if paired_with is not None:
-            forward_name = callee.replace("backward", "forward")
             found += [
                 a for a in _step_function_adjoints(called, callee, paired_with, variable, loop_site, in_update, returned, forward_name, states.get(forward_name, set()))
                 if a.name not in named
