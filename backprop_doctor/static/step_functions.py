@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from backprop_doctor.static.definitions import _child_blocks
 from backprop_doctor.static.derivatives import _product_operands, _untransposed
 from backprop_doctor.static.layout import _own_nodes
-from backprop_doctor.static.steps import _ADJOINT, g_adjoint_of, _abbreviated_forwards, _changed, _compound_forwards, _forward_names, _targets, reads
+from backprop_doctor.static.steps import _ADJOINT, _abbreviated_forwards, _changed, _compound_forwards, _forward_names, _targets, g_adjoint_of, reads
 from backprop_doctor.static.tree import walk
 
 DEPTH = 3  # how many calls deep the step is followed
