@@ -136,14 +136,30 @@ class MultiInput(ClassLayer):
         self._extra_grads: dict[str, Any] = {}
         self._kept: dict[str, str] = {}  # an input -> the attribute backward kept its gradient in (`_stored`)
         self._given: np.ndarray | None = None  # x as forward got it, for a gate's backward(x, y, dout)
+        # backward(dout, inputs): the inputs of forward it takes again by their names, after its upstream gradients
+        self._again = again_inputs(type(layer), self.methods) if not self.methods.backward_gets_inputs else []
 
     def params(self) -> dict[str, np.ndarray]:
+        if self._again and self._returned:  # `return dWxh, dWhh, ...`: the parameters' gradients, none of the other inputs
+            return self.layer_params()
         return {**self.layer_params(), **{k: v for k, v in self.extras.items() if is_float_array(v)}}
+
+    @property
+    def upstream_count(self) -> int | None:
+        """How many upstream gradients a backward taking forward's inputs again takes (`backward(dout, inputs)`: 1);
+        None for any other backward."""
+        if not self._again:
+            return None
+        backward = getattr(self.layer, self.methods.backward, None)
+        return len(required_inputs(backward)) - len(self._again) if callable(backward) else None
 
     def forward(self, x: np.ndarray, t: Any = None) -> Any:
         forward = getattr(self.layer, self.methods.forward)
         self._given = x.copy()
         out = call_forward(self.layer, self.methods, x, *[e.copy() for e in self.extras.values()], **train_kwargs(forward, self.train))
+        upstream = self.upstream_count
+        if isinstance(out, tuple) and upstream is not None and 1 <= upstream < len(out):
+            out = out[:upstream] if upstream > 1 else out[0]  # `return logits, h` to `backward(dout, inputs)`: the logits only
         if isinstance(out, tuple):
             self._shapes = [np.shape(o) for o in out]
             return np.concatenate([np.ravel(np.asarray(o, dtype=np.float64)) for o in out])
@@ -152,7 +168,17 @@ class MultiInput(ClassLayer):
 
     def backward(self, dout: Any) -> tuple[np.ndarray | None, dict[str, Any]]:
         backward = getattr(self.layer, self.methods.backward)
-        if self._shapes:
+        if self._again:
+            pieces, start = [], 0
+            for shape in self._shapes:
+                size = int(np.prod(shape))
+                pieces.append(np.asarray(dout)[start:start + size].reshape(shape))
+                start += size
+            result = backward(*self._with_inputs(pieces if self._shapes else [dout]))
+            if self._returned and isinstance(result, tuple) and len(result) == self.returned_count:
+                self._returned_values = result  # `return dWxh, dWhh, ...`: the parameters' gradients, no input gradient
+                return None, self._layer_grads()
+        elif self._shapes:
             pieces, start = [], 0
             for shape in self._shapes:
                 size = int(np.prod(shape))
@@ -167,6 +193,20 @@ class MultiInput(ClassLayer):
         dx = values[0] if values else None
         self._extra_grads = {name: values[i + 1] if i + 1 < len(values) else self._stored(name) for i, name in enumerate(self.extras)}
         return dx, {**self._layer_grads(), **{k: v for k, v in self._extra_grads.items() if k in self.params()}}
+
+    def _with_inputs(self, upstream: list[Any]) -> list[Any]:
+        """backward's arguments: copies of forward's inputs where it takes them again by name, the upstream
+        gradients in order elsewhere."""
+        backward = getattr(self.layer, self.methods.backward)
+        given = {name: value for name, value in zip(_inputs(type(self.layer)), [self._given, *self.extras.values()])}
+        pending = list(upstream)
+        args = []
+        for name in required_inputs(backward):
+            if name in self._again:
+                args.append(np.array(given[name], copy=True))
+            else:
+                args.append(pending.pop(0) if pending else None)
+        return args
 
     def _stored(self, name: str) -> Any:
         """A copy of the gradient of the input `name` that backward kept rather than returned
@@ -188,6 +228,20 @@ class MultiInput(ClassLayer):
             name = param.partition(" (input")[0]  # `x (input 2)`: the input forward calls `x`
             return (f"d{name}", f"d_{name}", name)
         return super().grad_targets(param)
+
+
+def again_inputs(cls: type, methods: Any) -> list[str]:
+    """The inputs of forward that backward takes again by the same names after at least one upstream
+    gradient (`forward(inputs, hprev)` / `backward(dout, inputs)`: `["inputs"]`); [] for any other backward,
+    and for one taking them first (a gate's `backward(x, y, dz)`)."""
+    forward, backward = method_of(cls, methods.forward), method_of(cls, methods.backward)
+    if not (callable(forward) and callable(backward)):
+        return []
+    inputs, args = required_inputs(forward), required_inputs(backward)
+    again = [name for name in args if name in inputs]
+    if not again or args[0] in inputs or len(again) == len(args):
+        return []
+    return again
 
 
 def _runs(layer: Any, x: np.ndarray, extras: list[np.ndarray], train: bool) -> Any:
