@@ -51,6 +51,17 @@ def _setting_only(factor: ast.expr, target: str) -> bool:
     return True
 
 
+def _measured_in(loop: ast.AST, factor: ast.expr) -> bool:
+    """A factor naming something the loop computes with a call (`scale = c / np.linalg.norm(W)` for a max-norm
+    constraint's `W *= scale`): read off the arrays, not a setting."""
+    names = {n.id for n in walk(factor) if isinstance(n, ast.Name)}
+    for node in walk(loop):
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id in names for t in node.targets):
+            if any(isinstance(n, (ast.Call, ast.Subscript)) for n in walk(node.value)):
+                return True
+    return False
+
+
 def _scaled(stmt: ast.stmt) -> tuple[str, ast.expr, bool] | None:
     """(target, factor, divided) of `t *= f`, `t /= f`, `t = t * f`, `t = f * t`, `t = t / f`."""
     if isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, (ast.Mult, ast.Div)):
@@ -78,7 +89,7 @@ def scalings(loop: ast.AST | None, targets: list[str]) -> list[Scaling]:
         if got is None:
             continue
         target, factor, divided = got
-        if not any(_same_parameter(target, t) for t in targets) or not _setting_only(factor, target):
+        if not any(_same_parameter(target, t) for t in targets) or not _setting_only(factor, target) or _measured_in(loop, factor):
             continue
         if isinstance(factor, ast.Constant) and factor.value == 0 and not divided:
             continue  # `W *= 0`: emptied on purpose, no factor of a decay
