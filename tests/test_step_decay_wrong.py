@@ -2,9 +2,9 @@
 `P *= (1 - lr * wd)`): the replay measures the statement's factor on each parameter (after ÷ before)
 and names the statement, an error, not a set-up that cannot fit.
 
-Two styles: a dict of parameters decayed key by key in a loop of its own after the step
+Three styles: a dict of parameters decayed key by key in a loop of its own after the step
 (`for k in params: params[k] *= decay`), and a list of layer objects each decayed and stepped
-(`layer.W *= wd`). The twins multiply by `1 - lr * wd` and are clean.
+(`layer.W *= wd`) in the loop, or in the layer's own `update` method. The twins multiply by `1 - lr * wd` and are clean.
 """
 
 from __future__ import annotations
@@ -96,8 +96,51 @@ for step in range(300):
 '''
 LAYERS_WRONG = ("layer.W *= (1 - lr * wd)", "layer.W *= wd")
 
+# the decay inside the layer's own update method, which the loop calls
+METHOD = '''\
+import numpy as np
 
-@pytest.mark.parametrize("text, swap", [(DICT, DICT_WRONG), (LAYERS, LAYERS_WRONG)], ids=["params-dict", "layer-objects"])
+
+class Linear:
+    def __init__(self, n_in, n_out, rng):
+        self.W = rng.normal(size=(n_in, n_out)) / np.sqrt(n_in)
+        self.b = np.zeros(n_out)
+
+    def forward(self, x):
+        self.x = x
+        return x @ self.W + self.b
+
+    def backward(self, g):
+        self.dW = self.x.T @ g
+        self.db = g.sum(axis=0)
+        return g @ self.W.T
+
+    def update(self, lr, wd):
+        self.W *= (1 - lr * wd)
+        self.W -= lr * self.dW
+        self.b -= lr * self.db
+
+
+rng = np.random.default_rng(5)
+X = rng.normal(size=(150, 3))
+Y = np.stack([X[:, 0] * X[:, 1], X[:, 2]], axis=1)
+l1, l2 = Linear(3, 12, rng), Linear(12, 2, rng)
+lr, wd = 0.05, 1e-3
+for step in range(300):
+    h = np.tanh(l1.forward(X))
+    out = l2.forward(h)
+    loss = 0.5 * np.mean(np.sum((out - Y) ** 2, axis=1))
+    g = l2.backward((out - Y) / len(X))
+    l1.backward(g * (1 - h ** 2))
+    l1.update(lr, wd)
+    l2.update(lr, wd)
+'''
+METHOD_WRONG = ("self.W *= (1 - lr * wd)", "self.W *= wd")
+
+
+@pytest.mark.parametrize(
+    "text, swap", [(DICT, DICT_WRONG), (LAYERS, LAYERS_WRONG), (METHOD, METHOD_WRONG)], ids=["params-dict", "layer-objects", "update-method"]
+)
 def test_a_decay_that_multiplies_by_the_setting_itself_is_named(tmp_path, text, swap):
     correct, wrong = swap
     path = planted(tmp_path, "train.py", text, correct, wrong)
@@ -111,7 +154,7 @@ def test_a_decay_that_multiplies_by_the_setting_itself_is_named(tmp_path, text, 
     assert not [f for f in report["findings"] if f["name"] == "step-cannot-overfit"]
 
 
-@pytest.mark.parametrize("text", [DICT, LAYERS], ids=["params-dict", "layer-objects"])
+@pytest.mark.parametrize("text", [DICT, LAYERS, METHOD], ids=["params-dict", "layer-objects", "update-method"])
 def test_a_decay_just_below_one_is_clean(tmp_path, text):
     path = planted(tmp_path, "train.py", text, "import numpy as np", "import numpy as np")
     report = check(path, training=True)

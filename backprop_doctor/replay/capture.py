@@ -131,6 +131,7 @@ class StepCapture:
         from backprop_doctor.static.scalings import scalings
 
         found = scalings(step.loop, [site.update.target for site in step.updates if site.update.file is None]) if not step.loopless else []
+        found += _scalings_in_updating_functions(path, step)
         self.scalings = {s.line: s for s in found}
         self._scaling: tuple[types.FrameType, Any, int, np.ndarray] | None = None  # (frame, scaling, id, copy) of one running
 
@@ -535,3 +536,27 @@ def _inner_loop_names(step: TrainingStep) -> set[str]:
         return set()
     return {n.id for stmt in loop.body for node in ast.walk(stmt) if isinstance(node, (ast.For, ast.comprehension))
             for n in ast.walk(node.target) if isinstance(n, ast.Name)}
+
+
+def _scalings_in_updating_functions(path: str, step: TrainingStep) -> list[Any]:
+    """`static.scalings` of the file's functions that hold the step's updates (a layer's `update(self, lr)`
+    decaying `self.W` before stepping it), beside the loop's own."""
+    from backprop_doctor.static.definitions import find_function
+    from backprop_doctor.static.files import source_tree
+    from backprop_doctor.static.scalings import scalings
+
+    by_function: dict[str, list[str]] = {}
+    for site in step.updates:
+        if site.update.file is None and site.update.function:
+            by_function.setdefault(site.update.function, []).append(site.update.target)
+    if not by_function:
+        return []
+    tree = source_tree(path)[1]
+    if tree is None:
+        return []
+    found = []
+    for qualname, targets in by_function.items():
+        node = find_function(tree, qualname)
+        if node is not None and not (step.loop is not None and node.lineno <= step.loop.lineno <= (node.end_lineno or node.lineno)):
+            found += scalings(node, targets)
+    return found
