@@ -7,7 +7,7 @@ check's own copy had parted them), on correct programs and in place of a real mi
 
 from __future__ import annotations
 
-from tests.userfiles import check, errors, planted
+from tests.userfiles import check, errors, line_of, planted
 
 DATACLASS_MODEL = """\
 from dataclasses import dataclass, field
@@ -174,3 +174,17 @@ def test_a_wrong_mask_between_slots_layers_is_named_not_a_zero_gradient(tmp_path
     assert _zero_numerical(report) == []
     wrong = {f["param"] for f in errors(report) if f["code"] == "BPD101"}
     assert wrong == {"k0", "o0"}
+
+
+def test_a_dataclass_model_whose_update_rebinds_the_dict_is_named_at_the_update(tmp_path):
+    update = "model.weights[key] = model.weights[key] - 0.1 * gradients[key]"
+    path = planted(tmp_path, "regressor.py", DATACLASS_MODEL, "value -= 0.1 * gradients[key]", update)
+    found = errors(check(path, training=True))
+    assert [(f["code"], f["line"]) for f in found] == [("BPD401", line_of(path, update))]
+
+
+def test_slots_layers_whose_update_rebinds_the_dict_are_named_at_the_update(tmp_path):
+    update = "params[name] = params[name] - 0.3 * grads[name]"
+    path = planted(tmp_path, "classifier.py", SLOTS_LAYERS, "params[name] -= 0.3 * grads[name]", update)
+    found = errors(check(path, training=True))
+    assert [(f["code"], f["line"]) for f in found] == [("BPD401", line_of(path, update))]
