@@ -145,6 +145,62 @@ for step in range(200):
         print(step, round(loss, 4))
 """
 
+NAMEDTUPLE_LAYERS = """\
+import numpy as np
+
+
+from collections import namedtuple
+
+Layer = namedtuple("Layer", "kernel offset")
+
+
+def collect(layers):
+    # every trainable array, by name: the same objects the layers hold
+    found = {}
+    for n, layer in enumerate(layers):
+        found["k%d" % n] = layer.kernel
+        found["o%d" % n] = layer.offset
+    return found
+
+
+def loss_and_gradients(params, layers, X, labels):
+    h = X
+    inputs, outputs = [], []
+    for n, layer in enumerate(layers):
+        inputs.append(h)
+        z = h @ layer.kernel + layer.offset
+        h = np.maximum(z, 0.0) if n < len(layers) - 1 else z
+        outputs.append(h)
+    z = h - h.max(axis=1, keepdims=True)
+    p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+    m = len(labels)
+    loss = -np.log(p[np.arange(m), labels]).mean()
+    delta = p.copy()
+    delta[np.arange(m), labels] -= 1.0
+    delta /= m
+    grads = {}
+    for n in reversed(range(len(layers))):
+        layer = layers[n]
+        grads["k%d" % n] = inputs[n].T @ delta
+        grads["o%d" % n] = delta.sum(axis=0)
+        if n > 0:
+            delta = (delta @ layer.kernel.T) * (outputs[n - 1] > 0)
+    return loss, grads
+
+
+rng = np.random.default_rng(11)
+X = rng.normal(size=(120, 5))
+labels = (X[:, 0] + X[:, 1] * X[:, 2] > 0).astype(int) + (X[:, 3] > 1).astype(int)
+layers = [Layer(rng.normal(0, 0.5, (5, 16)), np.zeros(16)), Layer(rng.normal(0, 0.3, (16, 3)), np.zeros(3))]
+params = collect(layers)
+for step in range(200):
+    loss, grads = loss_and_gradients(params, layers, X, labels)
+    for name in params:
+        params[name] -= 0.3 * grads[name]
+    if step % 50 == 0:
+        print(step, round(loss, 4))
+"""
+
 
 def _zero_numerical(report: dict) -> list[dict]:
     return [f for f in report["findings"] if "numerical gradient is zero" in f["message"]]
@@ -188,3 +244,15 @@ def test_slots_layers_whose_update_rebinds_the_dict_are_named_at_the_update(tmp_
     path = planted(tmp_path, "classifier.py", SLOTS_LAYERS, "params[name] -= 0.3 * grads[name]", update)
     found = errors(check(path, training=True))
     assert [(f["code"], f["line"]) for f in found] == [("BPD401", line_of(path, update))]
+
+
+def test_namedtuple_layers_pass(tmp_path):
+    # the recorded call keeps its layers namedtuples (`layer.kernel`), their arrays the dict's own
+    report = check(planted(tmp_path, "classifier.py", NAMEDTUPLE_LAYERS, "", ""))
+    assert [f for f in report["findings"] if f["severity"] != "info"] == []
+
+
+def test_a_wrong_mask_between_namedtuple_layers_is_named(tmp_path):
+    path = planted(tmp_path, "classifier.py", NAMEDTUPLE_LAYERS, "(outputs[n - 1] > 0)", "(outputs[n - 1] >= 0)")
+    wrong = {f["param"] for f in errors(check(path)) if f["code"] == "BPD101"}
+    assert wrong == {"k0", "o0"}

@@ -7,6 +7,7 @@ own objects, which the checks only ever use through copies.
 
 from __future__ import annotations
 
+import types
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -124,7 +125,8 @@ def copy_value(value: Any, budget: list[int], depth: int = 0, memo: dict[int, An
     if depth >= 3:
         return value
     if isinstance(value, tuple):
-        return tuple(copy_value(v, budget, depth + 1, memo) for v in value)
+        items = tuple(copy_value(v, budget, depth + 1, memo) for v in value)
+        return type(value)(*items) if hasattr(type(value), "_fields") else items  # a namedtuple stays one
     if isinstance(value, list):
         return [copy_value(v, budget, depth + 1, memo) for v in value]
     if isinstance(value, dict):
@@ -144,17 +146,25 @@ def copy_arguments(values: tuple[Any, ...], budget: list[int]) -> tuple[Any, ...
     import copy
 
     try:
-        if not any(_is_object(c) and memo.keys() & _held_arrays(c) for c in copies):
+        held = [_held_arrays(c) for c in copies if _is_object(c)]
+        if not any(memo.keys() & h.keys() for h in held):
             return copies
+        more = sum(a.size for h in held for i, a in h.items() if i not in memo)
+        if more > budget[0]:
+            return copies  # the objects' own arrays beyond the record's budget: kept as they are
+        budget[0] -= more
         return tuple(copy.deepcopy(c, memo) if _is_object(c) else c for c in copies)
     except Exception:  # noqa: BLE001 - an object that will not copy: kept as it is
         return copies
 
 
-def _held_arrays(value: Any) -> set[int]:
-    """The ids of the arrays reachable from `value` through dicts, lists, tuples and the attributes of
+_NOT_HOLDERS = (type, types.FunctionType, types.MethodType, types.BuiltinFunctionType, types.ModuleType)
+
+
+def _held_arrays(value: Any) -> dict[int, np.ndarray]:
+    """The arrays, by id, reachable from `value` through dicts, lists, tuples and the attributes of
     objects, in `__dict__` or `__slots__` (a dataclass, a class with slots, a namedtuple), six levels deep."""
-    found: set[int] = set()
+    found: dict[int, np.ndarray] = {}
     seen: set[int] = set()
     stack = [(value, 0)]
     while stack:
@@ -163,12 +173,12 @@ def _held_arrays(value: Any) -> set[int]:
             continue
         seen.add(id(item))
         if isinstance(item, np.ndarray):
-            found.add(id(item))
+            found[id(item)] = item
         elif isinstance(item, dict):
             stack.extend((v, depth + 1) for v in item.values())
         elif isinstance(item, (list, tuple)):
             stack.extend((v, depth + 1) for v in item)
-        elif not (isinstance(item, type) or callable(item) or type(item).__module__ in ("builtins", "types")):
+        elif not (isinstance(item, _NOT_HOLDERS) or type(item).__module__ in ("builtins", "types")):
             stack.extend((v, depth + 1) for v in getattr(item, "__dict__", {}).values())
             for cls in type(item).__mro__:
                 slots = vars(cls).get("__slots__", ())
