@@ -222,6 +222,8 @@ def test_a_wrong_derivative_in_a_dataclass_layer_is_named_not_a_zero_gradient(tm
     assert _zero_numerical(report) == []
     wrong = {f["param"] for f in errors(report) if f["code"] == "BPD101"}
     assert {"weight0", "bias0"} <= wrong and not wrong & {"weight2", "bias2"}
+    # the model's gradients come from its layers' backward passes: it is not told it has none
+    assert not any("with no layers" in f["message"] for f in errors(report))
 
 
 def test_a_wrong_mask_between_slots_layers_is_named_not_a_zero_gradient(tmp_path):

@@ -62,6 +62,18 @@ class LossAndGrads(Adapter):
     def backward(self, dout: Any) -> tuple[np.ndarray | None, dict[str, Any]]:
         return None, {name: self._grads.get(key) for name, key in self._keys.items()}
 
+    def has_layers(self) -> bool:
+        """Whether the object whose method this is holds layer objects (a `backward` method of their own, in a
+        list or an attribute): its gradients are assembled from their backward passes, not computed by the method alone."""
+        holder = getattr(self._call, "__self__", None)
+        if holder is None or not hasattr(holder, "__dict__"):
+            return False
+        for value in vars(holder).values():
+            for item in value if isinstance(value, (list, tuple)) else value.values() if isinstance(value, dict) else (value,):
+                if not isinstance(item, type) and callable(getattr(type(item), "backward", None)):
+                    return True
+        return False
+
     def grad_targets(self, param: str) -> tuple[str, ...]:
         key = self._keys.get(param, param)
         return (f"grads['{key}']", f'grads["{key}"]', "grads")
