@@ -753,6 +753,9 @@ def _divided_by_rows(rows: int, columns: int) -> gradcheck.Pattern:
 def _has_layers(adapter: Any) -> bool:
     """Whether a network's gradient comes from layer objects (`self.layers`, `self.affine1`) whose
     backward passes it chains, rather than from one method that computes it all."""
+    own = getattr(adapter, "has_layers", None)
+    if callable(own):  # an adapter that knows (`observe.lossgrads.LossAndGrads`: the layer objects its method's object holds)
+        return bool(own())
     network = getattr(adapter, "network", None)
     try:
         return bool(network is not None and network.layers())

@@ -104,6 +104,14 @@ def run(context: Any) -> Iterator[Finding]:
             yield _named_in_its_loop(finding, result, context.source)
 
 
+def rebinding_unused(moved: Any, measured: Any, source: Any) -> bool:
+    """An update of the step that binds a new array to a container's entry (`static.updates`, `rebind-entry`)
+    and moves a parameter the replayed loss does not read: the layers keep the old arrays."""
+    if not measured.unused or moved.site.file or source is None or source.tree is None:
+        return False
+    return any(u.kind == "rebind-entry" and u.line == moved.site.line for u in source.facts.updates)
+
+
 def _derivatives_right(context: Any) -> dict[str, str]:
     """derivative -> its function, for each activation and derivative pair the layer checks found right
     (`sigmoid/sigmoid_derivative`, its one array `x` "ok"): a wrong adjoint computed by one is wrong by what it is
@@ -882,6 +890,11 @@ def _findings(result: Any, source: Any, derivatives_right: dict[str, str] | None
     if borrowed and len(borrowed) == len(wrong):
         return
     wrong = [(moved, measured) for moved, measured in wrong if not any(moved is b[0] for b in borrowed)]
+    # `self.params[k] = self.params[k] - lr * g[k]` moving arrays the loss does not read: unshared-parameter
+    # names that update, at its line (`unshared_parameter.unused_in_replay`)
+    wrong = [(moved, measured) for moved, measured in wrong if not rebinding_unused(moved, measured, source)]
+    if not wrong:
+        return
     groups: dict[tuple[str | None, int, str], list[tuple[Any, Any]]] = {}
     target_first: list[Any] = []
 

@@ -213,9 +213,12 @@ def run(context: Any) -> Iterator[Finding]:
         return
     stuck = [name for name, is_lost in lost.items() if is_lost]
     alone = _held_once(context)
+    unused = unused_in_replay(context)
     for update in source.facts.updates:
         if update.kind == "rebind-loop-variable":
             yield _loop_variable_finding(update, source.path)
+        elif update.kind == "rebind-entry" and update.line in unused:
+            yield _rebinding_finding(update, source.path, stuck, replayed=unused[update.line])
         elif update.kind == "rebind-entry" and (stuck or (not lost and not _plain_dict(update))) and update.line not in alone:
             # when every network reads `params` itself, binding a new array to it is a valid update
             yield _rebinding_finding(update, source.path, stuck)
@@ -354,8 +357,43 @@ def _unshared_finding(
     )
 
 
-def _rebinding_finding(update: static.Update, path: str, stuck: list[str]) -> Finding:
+def unused_in_replay(context: Any) -> dict[int, list[str]]:
+    """Update lines of the replayed training step whose every parameter moved there leaves the loss as it
+    was (`Measured.unused`), with those parameters' names: what the update binds no layer computes with."""
+    lines: dict[int, list[str]] = {}
+    right: set[int] = set()
+    for result in context.extras.get("replay") or []:
+        for moved, measured in result.parameters:
+            if moved.site.file:
+                continue
+            if measured.unused:
+                lines.setdefault(moved.site.line, []).append(measured.name)
+            else:
+                right.add(moved.site.line)
+    return {line: names for line, names in lines.items() if line not in right}
+
+
+def _rebinding_finding(update: static.Update, path: str, stuck: list[str], replayed: list[str] | None = None) -> Finding:
     op = "-=" if "-=" in update.fix else "+="
+    if replayed:
+        moved = ", ".join(f"`{n}`" for n in replayed[:4]) + (" and others" if len(replayed) > 4 else "")
+        why = (
+            f"the forward pass keeps computing with the old arrays: at your replayed training step the loss did not change "
+            f"when this update moved {moved}, so the loss never goes down"
+        )
+        return rule(NAME).finding(
+            f"the update of `{update.target}` binds a new array instead of changing it in place (line {update.line}): "
+            f"`{update.source}` replaces the entry, and {why}; update it in place with `{op}`",
+            file=path,
+            line=update.line,
+            column=update.col + 1,
+            highlight=(update.line,),
+            param=replayed[0],
+            measured=0.0,
+            threshold=THRESHOLD,
+            fix=update.fix,
+            evidence=(("replayed step", f"loss unchanged when {moved} moved"),),
+        )
     if stuck:
         why = (
             f"the layers of `{stuck[0]}` keep computing with the old arrays (on a copy, its output did not change "

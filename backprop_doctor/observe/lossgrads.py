@@ -11,13 +11,12 @@ gradients it returns.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from backprop_doctor.conventions._base import Adapter, is_float_array
+from backprop_doctor.conventions._base import Adapter, copied, is_float_array, promote_to_float64
 from backprop_doctor.engine import LayerCheck
 from backprop_doctor.findings import Report
 from backprop_doctor.observe.record import Call, scalar
@@ -63,6 +62,18 @@ class LossAndGrads(Adapter):
     def backward(self, dout: Any) -> tuple[np.ndarray | None, dict[str, Any]]:
         return None, {name: self._grads.get(key) for name, key in self._keys.items()}
 
+    def has_layers(self) -> bool:
+        """Whether the object whose method this is holds layer objects (a `backward` method of their own, in a
+        list or an attribute): its gradients are assembled from their backward passes, not computed by the method alone."""
+        holder = getattr(self._call, "__self__", None)
+        if holder is None or not hasattr(holder, "__dict__"):
+            return False
+        for value in vars(holder).values():
+            for item in value if isinstance(value, (list, tuple)) else value.values() if isinstance(value, dict) else (value,):
+                if not isinstance(item, type) and callable(getattr(type(item), "backward", None)):
+                    return True
+        return False
+
     def grad_targets(self, param: str) -> tuple[str, ...]:
         key = self._keys.get(param, param)
         return (f"grads['{key}']", f'grads["{key}"]', "grads")
@@ -79,10 +90,11 @@ def check_method(obj: Any, method: str, call: Call, options: Options, rows: int)
         keys = gradient_keys(call.result, params)
         if not keys:
             continue
-        work = copy.deepcopy(obj)
+        # one copy, promoted in place: an array the dict shares with the layers forward reads
+        # (`self.params = {"0.W": layer.W, ...}`) stays the one array in both
+        work = copied(obj)
+        promote_to_float64(work)
         bound = getattr(work, method)
-        promoted = {k: np.array(v, dtype=np.float64) for k, v in getattr(work, attr).items() if is_float_array(v)}
-        getattr(work, attr).update(promoted)
         adapter = LossAndGrads(f"{type(obj).__name__}.{method}", getattr(type(obj), method, type(obj)), bound, getattr(work, attr), keys)
         report = _checked(adapter, arrays[0], arrays[1], options, rows, type(obj).__name__)
         return report, f"x {tuple(arrays[0].shape)}, y {tuple(arrays[1].shape)}; parameters `self.{attr}`"
@@ -100,9 +112,11 @@ def check_function(func: Any, call: Call, options: Options, rows: int) -> tuple[
         positions = [i for i, a in enumerate(call.args) if isinstance(a, np.ndarray)]
         if len(positions) < 2:
             return None
-        work = {k: np.array(v, dtype=np.float64) if is_float_array(v) else copy.deepcopy(v) for k, v in params.items()}
-        fixed = [copy.deepcopy(a) for a in call.args]
-        fixed[index] = work
+        # the arguments copied together and promoted in place, so the dict's arrays stay the ones
+        # another argument holds (`loss(params, layers, X, y)` with `params` gathered from `layers`)
+        fixed = copied(list(call.args))
+        promote_to_float64(fixed)
+        work = fixed[index]
 
         def run(x: Any, t: Any) -> Any:
             args = list(fixed)

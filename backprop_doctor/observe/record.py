@@ -7,6 +7,7 @@ own objects, which the checks only ever use through copies.
 
 from __future__ import annotations
 
+import types
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -106,24 +107,92 @@ class Record:
         return file, line, [v.value for v in values]
 
 
-def copy_value(value: Any, budget: list[int], depth: int = 0) -> Any:
-    """A copy of `value` for the record; arrays beyond the element `budget` become `TooLarge`."""
+def copy_value(value: Any, budget: list[int], depth: int = 0, memo: dict[int, Any] | None = None) -> Any:
+    """A copy of `value` for the record; arrays beyond the element `budget` become `TooLarge`; with `memo`,
+    an array reached twice is copied once (`copy_arguments`)."""
     if isinstance(value, np.ndarray):
+        if memo is not None and id(value) in memo:
+            return memo[id(value)]
         if value.size > budget[0]:
             return TooLarge(tuple(value.shape), str(value.dtype))
         budget[0] -= value.size
-        return value.copy()
+        new = value.copy()
+        if memo is not None:
+            memo[id(value)] = new
+        return new
     if value is None or isinstance(value, (bool, int, float, complex, str, bytes, np.generic)):
         return value
     if depth >= 3:
         return value
     if isinstance(value, tuple):
-        return tuple(copy_value(v, budget, depth + 1) for v in value)
+        items = tuple(copy_value(v, budget, depth + 1, memo) for v in value)
+        return type(value)(*items) if hasattr(type(value), "_fields") else items  # a namedtuple stays one
     if isinstance(value, list):
-        return [copy_value(v, budget, depth + 1) for v in value]
+        return [copy_value(v, budget, depth + 1, memo) for v in value]
     if isinstance(value, dict):
-        return {k: copy_value(v, budget, depth + 1) for k, v in value.items()}
+        return {k: copy_value(v, budget, depth + 1, memo) for k, v in value.items()}
     return value  # another object: kept as it is (the checks copy before they use it)
+
+
+def copy_arguments(values: tuple[Any, ...], budget: list[int]) -> tuple[Any, ...]:
+    """The arguments of one call, copied for the record as `copy_value` copies each, an array two of them
+    hold copied once; an object of the user's kept as it is that holds arrays another argument hands over
+    too (`loss(params, layers, X, y)` with `params = {"W0": layers[0].W, ...}`) is copied with them, so
+    the record's dict holds the very arrays the record's layers compute with, as the program's did."""
+    memo: dict[int, Any] = {}
+    copies = tuple(copy_value(v, budget, memo=memo) for v in values)
+    if not memo or not any(_is_object(c) for c in copies):
+        return copies
+    import copy
+
+    try:
+        held = [_held_arrays(c) for c in copies if _is_object(c)]
+        if not any(memo.keys() & h.keys() for h in held):
+            return copies
+        more = sum(a.size for h in held for i, a in h.items() if i not in memo)
+        if more > budget[0]:
+            return copies  # the objects' own arrays beyond the record's budget: kept as they are
+        budget[0] -= more
+        return tuple(copy.deepcopy(c, memo) if _is_object(c) else c for c in copies)
+    except Exception:  # noqa: BLE001 - an object that will not copy: kept as it is
+        return copies
+
+
+_NOT_HOLDERS = (type, types.FunctionType, types.MethodType, types.BuiltinFunctionType, types.ModuleType)
+
+
+def _held_arrays(value: Any) -> dict[int, np.ndarray]:
+    """The arrays, by id, reachable from `value` through dicts, lists, tuples and the attributes of
+    objects, in `__dict__` or `__slots__` (a dataclass, a class with slots, a namedtuple), six levels deep."""
+    found: dict[int, np.ndarray] = {}
+    seen: set[int] = set()
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > 6 or id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, np.ndarray):
+            found[id(item)] = item
+        elif isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend((v, depth + 1) for v in item)
+        elif not (isinstance(item, _NOT_HOLDERS) or type(item).__module__ in ("builtins", "types")):
+            stack.extend((v, depth + 1) for v in getattr(item, "__dict__", {}).values())
+            for cls in type(item).__mro__:
+                slots = vars(cls).get("__slots__", ())
+                for name in (slots,) if isinstance(slots, str) else slots:
+                    if hasattr(item, name) and name not in ("__dict__", "__weakref__"):
+                        stack.append((getattr(item, name), depth + 1))
+    return found
+
+
+def _is_object(value: Any) -> bool:
+    """An object `copy_value` keeps as it is, or a list holding one (the program's layers)."""
+    if isinstance(value, (list, tuple)):
+        return any(_is_object(v) for v in value)
+    return not (value is None or isinstance(value, (np.ndarray, bool, int, float, complex, str, bytes, np.generic, dict, TooLarge)))
 
 
 def number(value: Any) -> float | None:

@@ -28,7 +28,7 @@ import numpy as np
 
 from backprop_doctor.observe.budget import Deadline
 
-from backprop_doctor.observe.record import Call, FunctionCalls, Instance, LossValue, Record, copy_value, scalar
+from backprop_doctor.observe.record import Call, FunctionCalls, Instance, LossValue, Record, copy_arguments, copy_value, scalar
 
 CALLS_KEPT = 3  # calls recorded per method (per instance) or function
 ENOUGH_CALLS = 2  # a backward-like call that ran this often has been seen enough
@@ -258,7 +258,7 @@ class Recorder:
             file, line, _ = self._caller(frame)
             args = tuple(local.get(n) for n in names)
             budget = [COPY_ELEMENTS]
-            call = Call(name, tuple(copy_value(a, budget) for a in args), {}, file, line)
+            call = Call(name, copy_arguments(args, budget), {}, file, line)
             calls.append(call)
         key = (id(type(obj)), name) if BACKWARD.search(name) else None
         return self._returning(frame, call, key, name, owner=id(type(obj)), lossy=bool(LOSS.search(name)) or (name == "forward" and self._loss_layer(obj)))
@@ -277,7 +277,7 @@ class Recorder:
         if len(calls.calls) < CALLS_KEPT:
             file, line, _ = self._caller(frame)
             budget = [COPY_ELEMENTS]
-            call = Call(func.__name__, tuple(copy_value(v, budget) for v in values), {}, file, line)
+            call = Call(func.__name__, copy_arguments(tuple(values), budget), {}, file, line)
             calls.calls.append(call)
         key = (id(func), func.__name__) if BACKWARD.search(func.__name__) else None
         return self._returning(frame, call, key, func.__name__, owner=id(func), lossy=bool(LOSS.search(func.__name__)))
