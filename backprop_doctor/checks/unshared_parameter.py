@@ -375,47 +375,37 @@ def unused_in_replay(context: Any) -> dict[int, list[str]]:
 
 def _rebinding_finding(update: static.Update, path: str, stuck: list[str], replayed: list[str] | None = None) -> Finding:
     op = "-=" if "-=" in update.fix else "+="
+    param = None
     if replayed:
         moved = ", ".join(f"`{n}`" for n in replayed[:4]) + (" and others" if len(replayed) > 4 else "")
         why = (
             f"the forward pass keeps computing with the old arrays: at your replayed training step the loss did not change "
             f"when this update moved {moved}, so the loss never goes down"
         )
-        return rule(NAME).finding(
-            f"the update of `{update.target}` binds a new array instead of changing it in place (line {update.line}): "
-            f"`{update.source}` replaces the entry, and {why}; update it in place with `{op}`",
-            file=path,
-            line=update.line,
-            column=update.col + 1,
-            highlight=(update.line,),
-            param=replayed[0],
-            measured=0.0,
-            threshold=THRESHOLD,
-            fix=update.fix,
-            evidence=(("replayed step", f"loss unchanged when {moved} moved"),),
-        )
-    if stuck:
+        evidence: tuple[tuple[str, str], ...] = (("replayed step", f"loss unchanged when {moved} moved"),)
+        param = replayed[0]
+    elif stuck:
         why = (
             f"the layers of `{stuck[0]}` keep computing with the old arrays (on a copy, its output did not change "
             "after this update), so the loss never goes down"
         )
-        evidence: tuple[tuple[str, str], ...] = (
-            ("rebinding step", f"params[k] = params[k] - {STEP:g}·u on a copy of `{stuck[0]}`: output unchanged"),
-        )
+        evidence = (("rebinding step", f"params[k] = params[k] - {STEP:g}·u on a copy of `{stuck[0]}`: output unchanged"),)
     else:
         why = "layers that were given the old arrays keep computing with them, so the loss never goes down"
         evidence = ()
+    measured = bool(replayed or stuck)  # an error, measured; else a warning read from the source alone
     return rule(NAME).finding(
         f"the update of `{update.target}` binds a new array instead of changing it in place (line {update.line}): "
         f"`{update.source}` replaces the entry, and {why}; update it in place with `{op}`",
-        severity=None if stuck else "warning",
+        severity=None if measured else "warning",
         file=path,
         line=update.line,
         column=update.col + 1,
         highlight=(update.line,),
-        layer=stuck[0] if stuck else None,
-        measured=0.0 if stuck else None,
-        threshold=THRESHOLD if stuck else None,
+        param=param,
+        layer=stuck[0] if stuck and not replayed else None,
+        measured=0.0 if measured else None,
+        threshold=THRESHOLD if measured else None,
         fix=update.fix,
         evidence=evidence,
     )
