@@ -5,8 +5,9 @@ the training step's updates follow the gradient of the mean loss, so the loss fu
 info naming both places (`gradient_mismatch._mean_left_to_layers`), not an error. A layer that leaves
 out the mean in one gradient (the bias's sum) is named at that statement; layers that never divide
 leave the loss function's gradient the error it is, and its loss-not-mean finding then names the same
-batch size as its gradient check. Two styles of program: a `__call__` network of layer objects, and
-functions over a dict of parameters."""
+batch size as its gradient check. Three styles of program: a `__call__` network of layer objects,
+functions over a dict of parameters, and layers beside a loss layer object whose `backward()` hands the
+gradient on."""
 
 import re
 
@@ -146,9 +147,76 @@ DICT_NET = """
 DICT_BIAS = ('grads["b1"] = dz1.sum(axis=0) / n', 'grads["b1"] = dz1.sum(axis=0)')
 DICT_NO_MEAN = tuple((f"{g} / n", g) for g in ('grads["W2"] = h1.T @ dscores', 'grads["b2"] = dscores.sum(axis=0)', 'grads["W1"] = X.T @ dz1', 'grads["b1"] = dz1.sum(axis=0)'))
 
+# a loss layer object (the course's `forward(A, Y)` returning the mean, `backward()` each sample's gradient)
+LAYER_LOSS = """
+    import numpy as np
+
+
+    class Linear:
+        def __init__(self, n_in, n_out):
+            self.W = np.random.randn(n_out, n_in) * 0.3
+            self.b = np.zeros((n_out, 1))
+
+        def forward(self, A):
+            self.A = A
+            self.N = A.shape[0]
+            return A @ self.W.T + self.b.T
+
+        def backward(self, dLdZ):
+            self.dLdW = dLdZ.T @ self.A / self.N
+            self.dLdb = dLdZ.sum(axis=0, keepdims=True).T / self.N
+            return dLdZ @ self.W
+
+
+    class ReLU:
+        def forward(self, Z):
+            self.A = np.maximum(Z, 0)
+            return self.A
+
+        def backward(self, dLdA):
+            return dLdA * (self.A > 0)
+
+
+    class CrossEntropyLoss:
+        def forward(self, A, Y):
+            self.Y = Y
+            e = np.exp(A - A.max(axis=1, keepdims=True))
+            self.softmax = e / e.sum(axis=1, keepdims=True)
+            return -np.sum(Y * np.log(self.softmax)) / A.shape[0]
+
+        def backward(self):
+            return self.softmax - self.Y
+
+
+    np.random.seed(3)
+    X = np.random.randn(200, 5)
+    labels = (X[:, 0] + X[:, 1] ** 2 > 1).astype(int)
+    Y = np.eye(2)[labels]
+    layers = [Linear(5, 16), ReLU(), Linear(16, 2)]
+    criterion = CrossEntropyLoss()
+    for it in range(150):
+        idx = np.random.choice(200, 25, replace=False)
+        A = X[idx]
+        for layer in layers:
+            A = layer.forward(A)
+        loss = criterion.forward(A, Y[idx])
+        dLdA = criterion.backward()
+        for layer in reversed(layers):
+            dLdA = layer.backward(dLdA)
+        for layer in layers:
+            if isinstance(layer, Linear):
+                layer.W -= 0.1 * layer.dLdW
+                layer.b -= 0.1 * layer.dLdb
+        if it % 50 == 0:
+            print(it, loss)
+"""
+LAYER_BIAS = ("self.dLdb = dLdZ.sum(axis=0, keepdims=True).T / self.N", "self.dLdb = dLdZ.sum(axis=0, keepdims=True).T")
+LAYER_NO_MEAN = (("self.dLdW = dLdZ.T @ self.A / self.N", "self.dLdW = dLdZ.T @ self.A"), LAYER_BIAS)
+
 STYLES = [
     pytest.param(CALL_NET, "softmax_xent", CALL_BIAS, CALL_NO_MEAN, id="call-objects"),
     pytest.param(DICT_NET, "nll_loss", DICT_BIAS, DICT_NO_MEAN, id="dict-functions"),
+    pytest.param(LAYER_LOSS, "CrossEntropyLoss", LAYER_BIAS, LAYER_NO_MEAN, id="loss-layer"),
 ]
 
 

@@ -1594,10 +1594,10 @@ def _mean_left_to_layers(context: Any) -> None:
         if finding.param not in (None, "x") or not finding.layer or (finding.file and os.path.abspath(finding.file) != here):
             continue
         for result in results:
-            left = _left_to_layers(result, finding.layer, hands_on)
+            left = _left_to_layers(result, finding.layer, hands_on, source.tree)
             if left is None:
                 continue
-            statement, gradient, right = left
+            statement, gradient, handed, right = left
             classes = frozenset(owner[0] for m in right if (owner := result.owners.get(m.name)) is not None)
             means = mean_lines(source.tree, classes, frozenset(m.line for m in right if m.line and not m.file))
             where = f" (line{'s' if len(means) > 1 else ''} {', '.join(map(str, means))})" if means else ""
@@ -1607,10 +1607,10 @@ def _mean_left_to_layers(context: Any) -> None:
                 severity="info",
                 pattern="mean-left-to-layers",
                 fix=None,
-                highlight=tuple(sorted({*([finding.line] if finding.line else []), statement.lineno, *means})),
+                highlight=tuple(sorted({*([finding.line] if finding.line else []), handed, *means})),
                 message=(
                     f"`{finding.layer}` returns each sample's own gradient{at}, N × the gradient of the mean loss it returns, and "
-                    f"your training step hands it on as `{gradient}` (line {statement.lineno}) to layers that take the batch mean "
+                    f"your training step hands it on as `{gradient}` (line {handed}) to layers that take the batch mean "
                     f"of their parameters' gradients{where}: the update{'s' if len(right) > 1 else ''} of {names} follow"
                     f"{'' if len(right) > 1 else 's'} the gradient of your loss, so this is a convention, not an error; code that "
                     f"takes `{finding.layer}`'s gradient as the mean loss's would step N times too far"
@@ -1619,25 +1619,26 @@ def _mean_left_to_layers(context: Any) -> None:
             break
 
 
-def _left_to_layers(result: Any, function: str, hands_on: Any) -> tuple[Any, str, list[Any]] | None:
-    """(the loop's statement calling `function`, the gradient it binds, the parameters measured right at the
-    loss's own scale) when the replayed step's loss is what `function` returns and the gradient it returns is
-    read later in the step, and no adjoint of that statement was measured wrong other than by the batch size
-    the later mean takes out (`StepResult.deferred`)."""
+def _left_to_layers(result: Any, function: str, hands_on: Any, tree: Any) -> tuple[Any, str, int, list[Any]] | None:
+    """(the loop's statement calling `function`, the gradient it hands on, the line binding it, the parameters
+    measured right at the loss's own scale) when the replayed step's loss is what `function` returns (a loss
+    function's pair, or a loss layer's forward, its gradient from the layer's backward) and that gradient is
+    read later in the step, and no adjoint bound there was measured wrong other than by the batch size the
+    later mean takes out (`StepResult.deferred`)."""
     step, loss = result.step, result.loss
     if loss is None or loss.implied or not result.parameters:
         return None
     for k, statement in enumerate(step.prefix):
-        bound = hands_on(statement, function, list(step.prefix[k + 1 :]))
+        bound = hands_on(statement, function, list(step.prefix[k + 1 :]), tree)
         if bound is None or statement.lineno != loss.line or loss.bound != bound[0]:
             continue
-        if any(m.wrong and getattr(a, "line", None) == statement.lineno for a, m in result.adjoints):
+        if any(m.wrong and getattr(a, "line", None) in (statement.lineno, bound[2]) for a, m in result.adjoints):
             return None  # its gradient measured wrong, not deferred: the layers do not take the mean it leaves out
         right = [
             m for _, m in result.parameters
             if not (m.wrong or m.unused or m.inconclusive) and m.scale is None and m.factor is not None and abs(m.factor - 1) < 0.05
         ]  # fmt: skip
-        return (statement, bound[1], right) if right else None
+        return (statement, bound[1], bound[2], right) if right else None
     return None
 
 

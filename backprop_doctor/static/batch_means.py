@@ -61,21 +61,45 @@ def bound_by_a_call(stmt: ast.stmt) -> bool:
     return isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Call)
 
 
-def hands_on(stmt: ast.stmt, function: str, later: list[ast.stmt]) -> tuple[str, str] | None:
-    """(loss name, gradient name) when `stmt` binds a pair from a call of `function` (`loss, dscores =
-    cross_entropy(scores, yb)`) and one of `later` reads the gradient it binds (`model.backward(dscores)`)."""
+def hands_on(stmt: ast.stmt, function: str, later: list[ast.stmt], tree: ast.Module | None = None) -> tuple[str, str, int] | None:
+    """(loss name, gradient name, the line binding the gradient) when `stmt` binds a pair from a call of
+    `function` (`loss, dscores = cross_entropy(scores, yb)`), or the loss alone from an instance of the class
+    `function` (`loss = criterion.forward(out, y)`, `criterion = CrossEntropyLoss()` in `tree`) whose other
+    method one of `later` binds the gradient from (`dLdA = criterion.backward()`), and a statement after it
+    reads that gradient (`model.backward(dscores)`)."""
     if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.value, ast.Call)):
         return None
     called = stmt.value.func
     name = called.attr if isinstance(called, ast.Attribute) else getattr(called, "id", None)
     target = stmt.targets[0]
-    if name != function or not isinstance(target, (ast.Tuple, ast.List)) or len(target.elts) != 2:
+    if name == function and isinstance(target, (ast.Tuple, ast.List)) and len(target.elts) == 2:
+        loss, gradient = target.elts
+        if isinstance(loss, ast.Name) and isinstance(gradient, ast.Name) and _read(gradient.id, later):
+            return loss.id, gradient.id, stmt.lineno
         return None
-    loss, gradient = target.elts
-    if not (isinstance(loss, ast.Name) and isinstance(gradient, ast.Name)):
+    owner = called.value if isinstance(called, ast.Attribute) and name == "forward" else called
+    if not (isinstance(target, ast.Name) and isinstance(owner, ast.Name) and tree is not None and _instance_of(tree, owner.id, function)):
         return None
-    read = any(isinstance(n, ast.Name) and n.id == gradient.id and isinstance(n.ctx, ast.Load) for st in later for n in ast.walk(st))
-    return (loss.id, gradient.id) if read else None
+    for k, st in enumerate(later):
+        value = st.value if isinstance(st, ast.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], ast.Name) else None
+        if not (isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr != "forward"):
+            continue
+        if isinstance(value.func.value, ast.Name) and value.func.value.id == owner.id and _read(st.targets[0].id, later[k + 1 :]):
+            return target.id, st.targets[0].id, st.lineno
+    return None
+
+
+def _read(name: str, statements: list[ast.stmt]) -> bool:
+    return any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load) for st in statements for n in ast.walk(st))
+
+
+def _instance_of(tree: ast.Module, name: str, cls: str) -> bool:
+    """Whether the module binds `name` to an instance of `cls` made there (`criterion = CrossEntropyLoss()`)."""
+    return any(
+        isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and getattr(node.value.func, "id", None) == cls
+        and any(isinstance(t, ast.Name) and t.id == name for t in node.targets)
+        for node in walk(tree)
+    )  # fmt: skip
 
 
 def stored_in_class(tree: ast.Module, cls: str, attribute: str) -> int | None:
