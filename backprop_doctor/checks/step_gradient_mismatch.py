@@ -914,6 +914,8 @@ def _findings(result: Any, source: Any, derivatives_right: dict[str, str] | None
             line = formed  # `param -= lr * grad` over `zip(params, grads)`: `dWhb += ...` is where Whb's gradient is formed
         elif not measured.line and not moved.site.file and (formed := returned_at(source.tree, moved.gradient_name or moved.site.gradient)) is not None:
             line = formed  # `w -= lr * gradient(w, X, y)`: the file's gradient function forms it where it returns it
+        elif not measured.line and not moved.site.file and (formed := _stored_by_owner(result, source, moved, measured)) is not None:
+            line = formed  # `layer.b -= lr * layer.db` in a loop over the layers: `self.db = ...` in the class's backward forms it
         elif (
             measured.line and not measured.file and (read := unpacked_from(source.tree, measured.line, moved.gradient_name or moved.site.gradient)) is not None
             and (formed := returned_at(source.tree, read)) is not None
@@ -1179,6 +1181,19 @@ def _findings(result: Any, source: Any, derivatives_right: dict[str, str] | None
             measured=max(m.error for _, m in members),
             evidence=evidence,
         )
+
+
+def _stored_by_owner(result: Any, source: Any, moved: Any, measured: Any) -> int | None:
+    """The line of the class statement storing the gradient an update reads off an object (`layer.db` of
+    `model.layers[0].b`, held by a `Linear`: `self.db = g.sum(axis=0)` in `Linear.backward`), when the
+    class holding the parameter stores that attribute at one statement."""
+    from backprop_doctor.static.batch_means import stored_in_class
+
+    owner = getattr(result, "owners", {}).get(measured.name)
+    read = moved.gradient_name or moved.site.gradient or ""
+    if owner is None or source.tree is None or not re.fullmatch(r"[A-Za-z_][\w.]*\.\w+", read):
+        return None
+    return stored_in_class(source.tree, owner[0], read.rsplit(".", 1)[1])
 
 
 _STRENGTH = re.compile(r"\b(reg\w*|lambd\w*|lam|l2\w*|weight_decay|wd)\b")  # the name a loss writes its penalty's λ with
