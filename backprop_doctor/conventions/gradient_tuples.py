@@ -100,12 +100,14 @@ def _returned_names(node: Any) -> list[str] | None:
     """The names of the last return's tuple or list (`return g1, g2`, `return [g1, g2]`), each a plain name."""
     import ast
 
-    from backprop_doctor.static.gradient_returns import _own
+    from backprop_doctor.static.gradient_returns import _bound_lists, _own
 
     returns = [n for n in _own(node) if isinstance(n, ast.Return) and n.value is not None]
     if not returns:
         return None
     value = returns[-1].value
+    if isinstance(value, ast.Name):  # `out = [g3, g4, g1, g2]` then `return out`
+        value = _bound_lists(node).get(value.id, value)
     if not isinstance(value, (ast.Tuple, ast.List)) or not all(isinstance(e, ast.Name) for e in value.elts):
         return None
     return [e.id for e in value.elts]  # type: ignore[attr-defined]
