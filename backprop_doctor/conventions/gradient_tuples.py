@@ -151,12 +151,23 @@ class GradientTupleFunction(LossAndGradientsFunction):
         self._loss = loss
 
     def _invoke(self, arguments: list[Any]) -> Any:
-        return self._loss(*arguments), self._func(*arguments)
+        return self._loss(*_shared(self._func, self._loss, arguments)), self._func(*arguments)
 
     def forward_target(self) -> Any:
         """The file's function the gradient function runs its forward pass through (`out, (X, h1) = forward(params, X)`),
         whose values (`h1`) its intermediate gradients (`dh1`) are named after; the gradient function itself otherwise."""
         return _forward_of(self._func) or self._func
+
+
+def _shared(func: Any, loss: Any, arguments: list[Any]) -> list[Any]:
+    """The leading `arguments` of `func` that `loss` takes at the same places under the same names (case aside):
+    its required ones, and a setting both take (`reg`), never one only the gradient function has."""
+    shared = []
+    for mine, theirs, value in zip(_arguments(func), _arguments(loss), arguments):
+        if mine.lower() != theirs.lower():
+            break
+        shared.append(value)
+    return shared
 
 
 def _forward_of(func: Any) -> Any | None:
