@@ -192,3 +192,25 @@ def test_list_network_fitted_in_place_names_the_entry_where_it_is_formed(tmp_pat
     root = report["findings"][report["root_cause"]]
     assert root["line"] == line_of(path, LIST_WRONG)
     assert root["param"] == "layers[3]"
+
+
+# plain descent over the tuple, rebuilt from a generator: the replay measures the loop's step
+TUPLE_SGD = TUPLE_NET.replace(
+    """        speed = tuple(beta * s - rate * d for s, d in zip(speed, g))
+        weights = tuple(w + s for w, s in zip(weights, speed))""",
+    """        weights = tuple(w - rate * d for w, d in zip(weights, g))""",
+)
+
+
+def test_tuple_rebuilt_by_a_generator_is_replayed_and_clean(tmp_path):
+    report = check(planted(tmp_path, "tuple_sgd.py", TUPLE_SGD, TUPLE_RIGHT, TUPLE_RIGHT))
+    assert errors(report) == []
+    checked = {m["param"]: m["verdict"] for m in report["measurements"] if m["layer"] == "training step"}
+    assert checked == {f"weights[{i}]": "ok" for i in range(6)}
+
+
+def test_tuple_rebuilt_by_a_generator_names_the_missing_transpose(tmp_path):
+    path = planted(tmp_path, "tuple_sgd.py", TUPLE_SGD, TUPLE_RIGHT, TUPLE_WRONG)
+    report = check(path)
+    root = report["findings"][report["root_cause"]]
+    assert (root["code"], root["line"]) == ("BPD108", line_of(path, TUPLE_WRONG))
