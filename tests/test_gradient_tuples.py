@@ -214,3 +214,59 @@ def test_tuple_rebuilt_by_a_generator_names_the_missing_transpose(tmp_path):
     report = check(path)
     root = report["findings"][report["root_cause"]]
     assert (root["code"], root["line"]) == ("BPD108", line_of(path, TUPLE_WRONG))
+
+
+# gradients returned as expressions (no names at all), a count the module sets at its top level, momentum in a list
+EXPRESSIONS = '''\
+import numpy as np
+
+rs = np.random.default_rng(1)
+X = rs.normal(size=(40, 3))
+Y = X @ np.array([[1.0], [2.0], [-1.0]]) + 0.5
+N = len(X)
+
+
+def predict(p, X):
+    W, b = p
+    return X @ W + b
+
+
+def loss(p, X, Y):
+    return np.sum((predict(p, X) - Y) ** 2) / N
+
+
+def grad(p, X, Y):
+    W, b = p
+    r = 2 * (predict(p, X) - Y) / N
+    return X.T @ r, r.sum(axis=0)
+
+
+def fit(p, mu=0.9):
+    vel = [np.zeros_like(q) for q in p]
+    for i in range(100):
+        g = grad(p, X, Y)
+        vel = [mu * v - 0.05 * d for v, d in zip(vel, g)]
+        p = tuple(q + v for q, v in zip(p, vel))
+    return p
+
+
+p = fit((np.zeros((3, 1)), np.zeros(1)))
+print(loss(p, X, Y))
+'''
+
+EXPRESSIONS_RIGHT = "return X.T @ r, r.sum(axis=0)"
+EXPRESSIONS_WRONG = "return X.T @ r, r.sum(axis=0) / N"
+
+
+def test_gradients_returned_as_expressions_are_matched_by_position_and_clean(tmp_path):
+    report = check(planted(tmp_path, "expressions.py", EXPRESSIONS, EXPRESSIONS_RIGHT, EXPRESSIONS_RIGHT))
+    assert errors(report) == []
+    checked = {m["param"]: m["verdict"] for m in report["measurements"] if m["layer"] == "grad"}
+    assert checked == {"W": "ok", "b": "ok"}
+
+
+def test_gradient_returned_as_an_expression_divided_twice_is_named_at_the_return(tmp_path):
+    path = planted(tmp_path, "expressions.py", EXPRESSIONS, EXPRESSIONS_RIGHT, EXPRESSIONS_WRONG)
+    report = check(path)
+    root = report["findings"][report["root_cause"]]
+    assert (root["code"], root["line"], root["param"]) == ("BPD101", line_of(path, EXPRESSIONS_WRONG), "b")

@@ -97,7 +97,7 @@ def _layout(f: Any) -> LossAndGradients | None:
 
 
 def _returned_names(node: Any) -> list[str] | None:
-    """The names of the last return's tuple or list (`return g1, g2`, `return [g1, g2]`), each a plain name."""
+    """The values of the last return's tuple or list (`return g1, g2`, `return [g1, g2]`), each a name or as written."""
     import ast
 
     from backprop_doctor.static.gradient_returns import _bound_lists, _own
@@ -108,9 +108,9 @@ def _returned_names(node: Any) -> list[str] | None:
     value = returns[-1].value
     if isinstance(value, ast.Name):  # `out = [g3, g4, g1, g2]` then `return out`
         value = _bound_lists(node).get(value.id, value)
-    if not isinstance(value, (ast.Tuple, ast.List)) or not all(isinstance(e, ast.Name) for e in value.elts):
+    if not isinstance(value, (ast.Tuple, ast.List)) or any(isinstance(e, ast.Starred) for e in value.elts):
         return None
-    return [e.id for e in value.elts]  # type: ignore[attr-defined]
+    return [e.id if isinstance(e, ast.Name) else ast.unparse(e) for e in value.elts]  # `return X.T @ r, r.sum(axis=0)`: as written
 
 
 def _loss_twin(f: Any, functions: dict[str, Any]) -> Any | None:
@@ -146,8 +146,11 @@ class GradientTupleFunction(LossAndGradientsFunction):
     """The loss function's number as the loss, the gradient function's values as the gradients, both
     called on the same arguments; the weights handed anew in the tuple (or list) each call."""
 
-    def __init__(self, func: Any, loss: Any, layout: LossAndGradients, values: dict[str, Any], weights: dict[str, np.ndarray], data: str | None, targets: str | None):
-        super().__init__(func, layout, values, weights, data, targets)
+    def __init__(
+        self, func: Any, loss: Any, layout: LossAndGradients, values: dict[str, Any], weights: dict[str, np.ndarray], data: str | None, targets: str | None,
+        missing: dict[str, Any] | None = None,
+    ):
+        super().__init__(func, layout, values, weights, data, targets, missing)
         self._loss = loss
 
     def _invoke(self, arguments: list[Any]) -> Any:
@@ -208,9 +211,7 @@ def _cut(func: Any, loss: Any, values: dict[str, Any], data: str | None, targets
     axis = 0 if x.shape[0] == t.shape[0] else -1 if x.shape[-1] == t.shape[-1] else None
     if axis is None or x.shape[axis] <= SAMPLES_KEPT:
         return None
-    for f in (func, loss, _forward_of(func)):
-        if f is None:
-            continue
+    for f in _reached(func, loss):
         for name in globals_read(function_node(f)):
             held = f.__globals__.get(name)
             if isinstance(held, (np.ndarray, int, float, np.number)) and not isinstance(held, bool):
@@ -221,21 +222,50 @@ def _cut(func: Any, loss: Any, values: dict[str, Any], data: str | None, targets
     return cut
 
 
-def _called(func: Any, loss: Any, layout: LossAndGradients, values: dict[str, Any], how: str) -> Case | None:
+def _reached(*roots: Any) -> list[Any]:
+    """`roots` and the functions of their file they call, and those call, by plain name."""
+    from backprop_doctor.static.methods import plain_calls
+
+    seen: dict[int, Any] = {}
+    stack = list(roots)
+    while stack:
+        f = stack.pop()
+        if id(f) in seen or not inspect.isfunction(f) or getattr(f, "__code__", None) is None:
+            continue
+        seen[id(f)] = f
+        for name, _ in plain_calls(function_node(f)):
+            g = f.__globals__.get(name)
+            if inspect.isfunction(g) and getattr(g, "__code__", None) is not None and g.__code__.co_filename == roots[0].__code__.co_filename:
+                stack.append(g)
+    return list(seen.values())
+
+
+def _missing(func: Any, loss: Any, context: Any) -> dict[str, Any]:
+    """The globals the functions involved read that loading the definitions did not set and the program's observed run did
+    (`N = len(X)` at the top level)."""
+    from backprop_doctor.static.gradient_returns import globals_read
+
+    ran = getattr(context, "extras", {}).get("observed_namespace") or {}
+    return {n: ran[n] for f in _reached(func, loss) for n in globals_read(function_node(f)) if n not in f.__globals__ and n in ran}
+
+
+def _called(func: Any, loss: Any, layout: LossAndGradients, values: dict[str, Any], how: str, missing: dict[str, Any]) -> Case | None:
     _, data, targets = _roles(func, layout, passed=[n for n, v in values.items() if not _is_data(v)])
-    cut = _cut(func, loss, values, data, targets)
+    cut = _cut(func, loss, values, data, targets) if not missing else None  # a module's number only the run set: maybe a count of the data
     if cut is not None:
-        case = _called_on(func, loss, layout, cut, data, targets, f"{how}, its first {SAMPLES_KEPT} samples")
+        case = _called_on(func, loss, layout, cut, data, targets, f"{how}, its first {SAMPLES_KEPT} samples", missing)
         if case is not None:
             return case
-    return _called_on(func, loss, layout, values, data, targets, how)
+    return _called_on(func, loss, layout, values, data, targets, how, missing)
 
 
-def _called_on(func: Any, loss: Any, layout: LossAndGradients, values: dict[str, Any], data: str | None, targets: str | None, how: str) -> Case | None:
+def _called_on(
+    func: Any, loss: Any, layout: LossAndGradients, values: dict[str, Any], data: str | None, targets: str | None, how: str, missing: dict[str, Any]
+) -> Case | None:
     weights = _weights_of(layout, values, {})
     if weights is None:
         return None
-    adapter = GradientTupleFunction(func, loss, layout, values, weights, data, targets)
+    adapter = GradientTupleFunction(func, loss, layout, values, weights, data, targets, missing)
     if not _fits(func, layout, adapter):
         return None
     listed = layout.unpacked[0].argument
@@ -260,10 +290,11 @@ def build(func: Any, context: Any, rng: np.random.Generator) -> list[Case]:
     if any(calls_by_name(step.loop, func.__name__) and _replayed(step, context) for step in steps):
         raise NotChecked(f"`{func.__name__}` is called by your training loop, whose step is checked")
     names = _arguments(func)
+    missing = _missing(func, loss, context)
     for call in program_calls(context, func)[:3]:
         if len(call.args) < len([n for n in names if n in _required(func)]) or any(isinstance(a, TooLarge) for a in call.args):
             continue
-        case = _called(func, loss, layout, dict(zip(names, call.args)), f"as your program called it (line {call.line}), against `{loss.__name__}`")
+        case = _called(func, loss, layout, dict(zip(names, call.args)), f"as your program called it (line {call.line}), against `{loss.__name__}`", missing)
         if case is not None:
             return [case]
     stopped: list[str] = []
@@ -273,7 +304,7 @@ def build(func: Any, context: Any, rng: np.random.Generator) -> list[Case]:
         if reached is None:
             continue
         args, line = reached
-        case = _called(func, loss, layout, dict(zip(names, args)), f"as `{driver.__name__}()` first calls it (line {line}), against `{loss.__name__}`")
+        case = _called(func, loss, layout, dict(zip(names, args)), f"as `{driver.__name__}()` first calls it (line {line}), against `{loss.__name__}`", missing)
         if case is not None:
             return [case]
     listed = layout.unpacked[0].argument
