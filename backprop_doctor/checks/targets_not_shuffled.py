@@ -10,7 +10,10 @@ What it finds:
     (`X_train = X_train[perm]`), or at the targets' batch taken without the
     permutation the inputs' batch was taken through (`y[:b]` beside `X[idx[:b]]`).
     Inputs and targets each shuffled by a draw of their own (`np.random.shuffle(X)`,
-    then `np.random.shuffle(y)`) are named at the second shuffle.
+    then `np.random.shuffle(y)`) are named at the second shuffle. A loop that cuts
+    its next batch of inputs with a new index (`xb = X[idx]`) while the targets cut
+    with them before the loop (`xb, yb = X[idx], y[idx]`) are never cut again is
+    named at that cut (`static.stale_targets`).
 
 Why it matters:
     Every gradient is right for the data the step is handed, so a gradient
@@ -36,6 +39,7 @@ from typing import Any
 from backprop_doctor.findings import Finding
 from backprop_doctor.rules import rule
 from backprop_doctor.static.shuffles import unshuffled_targets
+from backprop_doctor.static.stale_targets import stale_targets
 
 NAME = "targets-not-shuffled"
 CODE = "BPD614"
@@ -49,6 +53,9 @@ def run(context: Any) -> Iterator[Finding]:
         return
     found = unshuffled_targets(source.tree)
     if found is None:
+        stale = stale_targets(source.tree)
+        if stale is not None:
+            yield _stale(source, stale)
         return
     if found.named is not None:  # the two batches taken by two statements: named where the change belongs
         yield _across(source, found)
@@ -109,4 +116,19 @@ def _across(source: Any, found: Any) -> Finding:
         highlight=tuple(sorted({found.shuffled_line, found.named, *found.batch_lines})),
         param=found.target,
         pattern="targets-not-shuffled",
+    )
+
+
+def _stale(source: Any, stale: Any) -> Finding:
+    fix = f"{stale.inputs}, {stale.targets} = {stale.statement.split('=', 1)[1].strip()}, {stale.target_cut}"
+    return rule(NAME).finding(
+        f"line {stale.line} cuts the next batch of inputs (`{stale.statement}`) but not its targets: `{stale.targets}` keeps "
+        f"the batch cut with the first inputs at line {stale.paired_line}, so from the second step on each input is trained "
+        f"on another sample's target: cut both with the same index (`{fix}`)",
+        file=source.path,
+        line=stale.line,
+        highlight=(stale.paired_line, stale.line),
+        param=stale.targets,
+        fix=fix,
+        pattern="targets-not-recut",
     )
