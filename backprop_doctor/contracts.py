@@ -350,6 +350,16 @@ def accumulation_reset(adapter: Any) -> Any:
         assigned = {on_self(t) for n in ast.walk(body) if isinstance(n, ast.Assign) for t in n.targets} if body else set()
         if added & assigned:
             return method
+    if getattr(adapter, "sums_over_steps", False):
+        # a recurrent cell called once per time step, given its states again, adds its gradients over the
+        # steps by design (`self.dW_hh += ...`): its caller zeroes them once per sequence, as this does
+        def zeroed() -> None:
+            for name in added:
+                held = getattr(layer, name, None)
+                if isinstance(held, np.ndarray) and held.dtype.kind == "f":
+                    held[...] = 0.0
+
+        return zeroed
     return None
 
 
