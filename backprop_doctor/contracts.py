@@ -357,7 +357,7 @@ def accumulation_reset(adapter: Any) -> Any:
             for name in added:
                 held = getattr(layer, name, None)
                 if isinstance(held, np.ndarray) and held.dtype.kind == "f":
-                    held[...] = 0.0
+                    setattr(layer, name, np.zeros_like(held))  # new arrays: the first call's stay as they were read
 
         return zeroed
     return None

@@ -215,9 +215,10 @@ class MultiInput(ClassLayer):
 
     @property
     def sums_over_steps(self) -> bool:
-        """Whether backward takes forward's values again (`_again`): a cell called once per time step,
-        adding its parameters' gradients over the steps by design (`contracts.accumulation_reset`)."""
-        return bool(self._order)
+        """Whether this is a recurrent cell called once per time step, adding its parameters' gradients
+        over the steps by design (`contracts.accumulation_reset`): its backward takes forward's values
+        again (`_again`), or one of its other inputs is a hidden state (`h`, `h_prev`, `hidden`)."""
+        return bool(self._order) or any(_STATE.fullmatch(name) for name in self.extras)
 
     def trial_copy(self) -> MultiInput:
         other = MultiInput(copy.deepcopy(self.layer), {k: np.array(v, copy=True) for k, v in self.extras.items()}, self.outputs, train=self.train)
@@ -249,6 +250,7 @@ class MultiInput(ClassLayer):
         return super().grad_targets(param)
 
 
+_STATE = re.compile(r"(?i)(h|c|s|a)(_?(prev|tm1|last|old|in)\w*)?|hidden\w*|state\w*|h_?\w*prev\w*")  # a recurrent state input
 _PREVIOUS = re.compile(r"(?i).*(prev|last|old|before|below|_l$|tm1|past)")  # a state or input forward was handed
 _NEW = re.compile(r"(?i).*(next|new|out|_t$|prime|cur|now)|[has]$")  # the state forward returned (`h_t`, `h_next`, `h`)
 
@@ -391,6 +393,8 @@ def build(cls: type, context: Any, rng: np.random.Generator) -> list[Case]:
         if masked:  # `forward(x, mask)`: a constant the caller gives, over a batch of sequences too
             xs = [*xs, (n, 5, 6)]
         rows = next((m.shape[0] for m in _matrices(layer)), 6)
+        # last, one sample as vectors (a cell asserting `x.shape == (self.d,)`, `h.shape == (self.h,)`)
+        xs = [*xs, *dict.fromkeys((shape[-1],) for shape in xs if len(shape) == 2)]
         for x_shape in xs:
             x = rng.standard_normal(x_shape)
             if masked:
@@ -404,7 +408,10 @@ def build(cls: type, context: Any, rng: np.random.Generator) -> list[Case]:
                 continue
             # also a vector or columns to multiply (`np.dot(W, x)` of a gate given W first)
             fallback: list[Case] = []  # the first inputs forward runs on, when backward runs on none
-            for other in [x_shape, *states, "indices", (x_shape[-1],), (x_shape[-1], n), "weights"]:
+            others = [x_shape, *states, "indices", (x_shape[-1],), (x_shape[-1], n), "weights"]
+            if len(x_shape) == 1:
+                others = [*dict.fromkeys((shape[-1],) for shape in [x_shape, *states])]
+            for other in others:
                 # the other inputs: like x, hidden states, or integer indices (EmbeddingDot's idx)
                 if other == "weights":  # `forward(x, W, b)` given its weights by its network
                     extras = [rng.standard_normal(_weight_shape(name, x_shape[-1])) for name in names[1:]]
