@@ -315,26 +315,13 @@ def accumulation_reset(adapter: Any) -> Any:
     an attribute its backward adds to (`self.grad_w += ...` beside `self.grad_w = np.zeros(...)`):
     a layer that sums its gradients over a mini-batch of calls by design, as its training resets
     them, is re-entrant between two resets; None otherwise."""
-    import ast
     import inspect
-    import textwrap
 
     from backprop_doctor.static.grad_reset import RESET_NAMES
 
     layer = getattr(adapter, "layer", None) if isinstance(adapter, ClassLayer) else None
     backward = getattr(type(layer), getattr(adapter.methods, "backward", None) or "backward", None) if layer is not None else None
-
-    def tree(func: Any) -> ast.AST | None:
-        try:
-            return ast.parse(textwrap.dedent(inspect.getsource(func)))
-        except (TypeError, OSError, SyntaxError, IndentationError):
-            return None
-
-    def on_self(target: ast.AST) -> str | None:
-        return target.attr if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == "self" else None
-
-    found = tree(backward) if callable(backward) else None
-    added = {on_self(n.target) for n in ast.walk(found) if isinstance(n, ast.AugAssign) and isinstance(n.op, ast.Add)} - {None} if found else set()
+    added = _self_attributes(backward, augmented=True)
     if not added:
         return None
     for name in sorted(RESET_NAMES):
@@ -346,9 +333,7 @@ def accumulation_reset(adapter: Any) -> Any:
                 continue
         except (TypeError, ValueError):
             continue
-        body = tree(method)
-        assigned = {on_self(t) for n in ast.walk(body) if isinstance(n, ast.Assign) for t in n.targets} if body else set()
-        if added & assigned:
+        if added & _self_attributes(method, augmented=False):
             return method
     if getattr(adapter, "sums_over_steps", False):
         # a recurrent cell called once per time step, given its states again, adds its gradients over the
@@ -361,6 +346,43 @@ def accumulation_reset(adapter: Any) -> Any:
 
         return zeroed
     return None
+
+
+# A function's `self.<name>` targets, by its code object: its source is parsed once however many
+# checks ask (a layer's backward is asked at every check of a network made of it).
+_SELF_TARGETS: dict[tuple[types.CodeType, bool], frozenset[str]] = {}
+
+
+def _self_attributes(func: Any, augmented: bool) -> frozenset[str]:
+    """The attributes of `self` that `func` adds to (`self.x += ...`, `augmented`) or assigns
+    (`self.x = ...`); empty where its source cannot be read."""
+    code = getattr(getattr(func, "__func__", func), "__code__", None)
+    if not isinstance(code, types.CodeType):
+        return frozenset()
+    key = (code, augmented)
+    if key not in _SELF_TARGETS:
+        _SELF_TARGETS[key] = _parsed_self_attributes(func, augmented)
+    return _SELF_TARGETS[key]
+
+
+def _parsed_self_attributes(func: Any, augmented: bool) -> frozenset[str]:
+    import ast
+    import inspect
+    import textwrap
+
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(func)))
+    except (TypeError, OSError, SyntaxError, IndentationError):
+        return frozenset()
+
+    def on_self(target: ast.AST) -> str | None:
+        return target.attr if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == "self" else None
+
+    if augmented:
+        found = {on_self(n.target) for n in ast.walk(tree) if isinstance(n, ast.AugAssign) and isinstance(n.op, ast.Add)}
+    else:
+        found = {on_self(t) for n in ast.walk(tree) if isinstance(n, ast.Assign) for t in n.targets}
+    return frozenset(found - {None})
 
 
 def _outcome_of(call: Any) -> BaseException | None:

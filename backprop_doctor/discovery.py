@@ -22,6 +22,7 @@ from backprop_doctor.conventions._classlayer import function_node, is_abstract
 from backprop_doctor.conventions.activations import KNOWN_ACTIVATIONS
 from backprop_doctor.loading import siblings
 from backprop_doctor.static.methods import calls_a_parameter
+from backprop_doctor.static.pair_names import backward_of
 from backprop_doctor.static.self_free import self_free
 from backprop_doctor.training.optimizers import adagrad_function, adam_function, dict_update_function, update_function, update_method
 from backprop_doctor.locate import is_user_file
@@ -139,7 +140,8 @@ def discover(namespace: dict[str, Any], user_files: set[str] | None = None, sour
             paired |= {name, backward.__name__}
     known = {n: f for n, f in KNOWN_ACTIVATIONS.items() if n not in functions}  # `tanh_backward(dA, Z)` of `np.tanh`
     for name, func in {**functions, **known}.items():  # `relu(Z) -> (A, cache)` with `relu_backward(dA, cache)`: the course's activations
-        backward = functions.get(f"{name}_backward")
+        backward_name = backward_of(name, functions)
+        backward = functions.get(backward_name) if backward_name is not None else None
         if name not in paired and backward is not None and backward.__name__ not in paired and not _tries_functions(func, backward) and cs231n.is_pair(func, backward):
             found.pairs.append((func, backward))
             paired |= {name, backward.__name__}

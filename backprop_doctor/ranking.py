@@ -97,16 +97,26 @@ def _same_line_located_first(ordered: list[Finding]) -> list[Finding]:
 MEASURED_ONLY = frozenset({"scaled", "sign-flipped"})
 
 
+# patterns of a layer's wrong gradient that say which part of it is wrong (some of its columns), not what its own
+# line computes wrongly: that part may come from an adjoint the line reads (the half of `denc =
+# np.concatenate([dmu, dlogvar], axis=1)` that `dlogvar` fills, stored by `g["We"] = X.T @ denc`)
+PARTIAL = frozenset({"some-rows", "some-columns"})
+
+
 def _upstream_located_first(ordered: list[Finding]) -> list[Finding]:
     """A replay's located finding (`LOCATING`) of the same pattern at an adjoint earlier in the same function
     as a layer's wrong gradient that the layer's check only measured (`MEASURED_ONLY`) goes before it: the
     replay found which adjoint first carries the factor (DeepSets's `dh = ... / set_size` at line 24, beside
     `dW1` at line 26, 0.125 × where the set holds 8), where the layer's finding only names the store. Likewise
     at an adjoint of a function that goes on to call the one holding the store (a network's backward whose seed
-    `dAL` has its sign flipped, before the per-layer helper it calls stores `dW = dZ @ A_prev.T / m`)."""
+    `dAL` has its sign flipped, before the per-layer helper it calls stores `dW = dZ @ A_prev.T / m`). A layer's
+    gradient measured wrong in some of its rows or columns (`PARTIAL`) yields to the replay's located finding of any
+    pattern at an adjoint earlier in the same function that its statement is computed from (`computed_from`)."""
+    from backprop_doctor.static.definitions import computed_from
+
     out = list(ordered)
     for f in ordered:
-        if f.name != "gradient-mismatch" or f.pattern not in MEASURED_ONLY or f.line is None or not f.file:
+        if f.name != "gradient-mismatch" or f.pattern not in MEASURED_ONLY | PARTIAL or f.line is None or not f.file:
             continue
         from backprop_doctor.static.definitions import enclosing
 
@@ -114,8 +124,9 @@ def _upstream_located_first(ordered: list[Finding]) -> list[Finding]:
         if function is None:
             continue
         earlier = next(
-            (g for g in out[out.index(f) + 1 :] if g.name in LOCATING and g.severity == f.severity and g.pattern == f.pattern
-             and g.file == f.file and g.line is not None and (function.line <= g.line < f.line or _calls_down_to(f.file, g.line, function))),
+            (g for g in out[out.index(f) + 1 :] if g.name in LOCATING and g.severity == f.severity and g.file == f.file and g.line is not None
+             and (g.pattern == f.pattern and (function.line <= g.line < f.line or _calls_down_to(f.file, g.line, function))
+                  or f.pattern in PARTIAL and function.line <= g.line < f.line and computed_from(f.file, function, f.line, g.line))),
             None,
         )  # fmt: skip
         if earlier is not None:

@@ -196,6 +196,7 @@ def test_every_training_rule_is_registered_with_its_code_severity_and_documentat
         "step-not-replayed": ("BPD636", "info"),
         "step-inputs-identical": ("BPD637", "warning"),
         "step-targets-identical": ("BPD638", "warning"),
+        "step-decay-wrong": ("BPD639", "error"),
         "step-dropout-noise": ("BPD629", "warning"),
         "step-reinitialised": ("BPD630", "error"),
         "step-softmax-twice": ("BPD631", "error"),

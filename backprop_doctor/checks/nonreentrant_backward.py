@@ -68,6 +68,9 @@ def run(context: Any) -> Iterator[Finding]:
         added = _accumulated(layer_tree, finding.layer) if layer_tree is not None else []
         reset = reset_call(context.source.tree) if added else None
         if reset is None:
+            elsewhere = _reset_in_project(path, layer_tree, finding.layer) if added else None
+            if elsewhere is not None:
+                context.findings[i] = _reset_elsewhere(finding, added[0], elsewhere, context.source.path)
             continue
         call_line, called, rebound = reset
         if rebound is None:  # a framework's design: `.backward` adds, the loop's `opt.zero_grad()` empties
@@ -116,15 +119,55 @@ def run(context: Any) -> Iterator[Finding]:
 
 
 def _accumulated(tree: ast.Module, layer: str) -> list[int]:
-    """The lines of class `layer`'s backward that add into an attribute of the layer (`self.dW += ...`)."""
+    """The lines of class `layer`'s backward that add into an attribute of the layer (`self.dW += ...`,
+    `self.dW[i, j] += ...`)."""
+    return sorted(_additions(tree, layer))
+
+
+def _additions(tree: ast.Module, layer: str) -> dict[int, str]:
+    """{line: attribute} of the statements of class `layer`'s backward that add into an attribute of the
+    layer, whole or an element of it (`self.dW += ...`, `self.dLdW[c, k] += ...`)."""
     backward = _backward_of(tree, layer)
     if backward is None:
-        return []
-    return sorted(
-        n.lineno for n in ast.walk(backward)
-        if isinstance(n, ast.AugAssign) and isinstance(n.op, ast.Add) and isinstance(n.target, ast.Attribute)
-        and isinstance(n.target.value, ast.Name) and n.target.value.id == "self"
-    )  # fmt: skip
+        return {}
+    found = {}
+    for n in ast.walk(backward):
+        if not (isinstance(n, ast.AugAssign) and isinstance(n.op, ast.Add)):
+            continue
+        target = n.target
+        while isinstance(target, ast.Subscript):
+            target = target.value
+        if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == "self":
+            found[n.lineno] = target.attr
+    return found
+
+
+def _reset_in_project(path: str, tree: ast.Module, layer: str) -> Any:
+    """The reset-named function of the checked file or of a file of its project that imports the layer
+    (`static.project_resets`) that sets every attribute the layer's backward adds into back to zero."""
+    from backprop_doctor.static.project_resets import project_reset, steps_with
+
+    attributes = set(_additions(tree, layer).values())
+    if steps_with(tree, layer, attributes):
+        return None  # the file's own program computes with the sums: its loop's reset (or none) decides
+    return project_reset(path, layer, attributes, tree)
+
+
+def _reset_elsewhere(finding: Finding, line: int, reset: Any, checked: str) -> Finding:
+    """The engine's finding on a layer whose sums a reset of its project empties, as an info: the design
+    of a framework's `.grad`, the first call's gradients compared."""
+    here = os.path.dirname(os.path.abspath(checked))
+    where = os.path.relpath(reset.path, here) if os.path.abspath(reset.path) != os.path.abspath(checked) else None
+    place = f"{where}, line {reset.line}" if where else f"line {reset.line}"
+    return finding.replace(
+        severity="info",
+        pattern="accumulated-by-design",
+        message=(
+            f"`{finding.layer}.backward` adds its gradients to what the last call left (line {line}), as a framework's "
+            f"`.grad` does, and `{reset.name}` ({place}) sets them back to zero before the next step: "
+            "the gradients of its first call were compared"
+        ),
+    )
 
 
 def reset_call(tree: ast.Module) -> tuple[int, str, tuple[int, str, str] | None] | None:

@@ -63,6 +63,8 @@ STAGE = "training"
 
 
 def run(context: Any) -> Iterator[Finding]:
+    from backprop_doctor.checks.step_decay_wrong import wrong_scalings
+
     source = context.source
     if source is None or any(breaks_training(drift) for drift in context.extras.get("adam_drift", [])):
         return  # an optimizer of the program's that does not step as it should explains it (`adam-step-wrong`)
@@ -70,6 +72,8 @@ def run(context: Any) -> Iterator[Finding]:
         tiny = result.tiny
         if tiny is None or result.wrong or not tiny.judged or tiny.fitted or result.driver or result.standin:
             continue  # a step driven on made-up data or settings (`replay.driver`, `replay.standin`) says nothing of the program's
+        if wrong_scalings(result):
+            continue  # a decay written wrongly (`P *= wd`) wipes the weights out at every pass (`step-decay-wrong`)
         losses = tiny.losses
         rate = update_rate(result)
         if rate is not None:

@@ -1240,7 +1240,7 @@ def _between(result: Any, source: Any) -> tuple[Any, ast.stmt, str] | None:
         ),
         key=lambda n: n.lineno, default=None,
     )  # fmt: skip
-    if statement is None:
+    if statement is None or _handed_to_own_function(source.tree, scope, statement):
         return None
     hint = ""
     applied = activation_applied(source.tree, adjoint.forward_at.line)
@@ -1253,6 +1253,19 @@ def _between(result: Any, source: Any) -> tuple[Any, ast.stmt, str] | None:
                 f"whose slope is `{right}`"
             )
     return adjoint, statement, hint
+
+
+def _handed_to_own_function(tree: ast.Module, scope: ast.AST, statement: ast.Assign) -> bool:
+    """Whether what `statement` binds is handed, later in its scope, to a function of the file (`dh =
+    dout @ Wo.T`, then `dh = rnn_bwd(dh, caches[t], ...)` in a loop): the wrong gradients may then be
+    computed inside that function, from a right value, and the statement is not the one in between."""
+    name = ast.unparse(statement.targets[0])
+    own = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    return any(
+        isinstance(n, ast.Call) and n.lineno > statement.lineno and isinstance(n.func, ast.Name) and n.func.id in own
+        and any(ast.unparse(a) == name for a in n.args)
+        for n in ast.walk(scope)
+    )  # fmt: skip
 
 
 def _between_finding(result: Any, between: tuple[Any, ast.stmt, str], loss_words: str, evidence: Any, path: str) -> Finding:

@@ -15,6 +15,7 @@ import contextlib
 import dataclasses
 import functools
 import inspect
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -733,6 +734,8 @@ def _batch_mean(adapter: ClassLayer, h: float = 1e-6, close: float = 1e-4) -> in
         return None
     if not _divides(function_node(adapter.backward_target())):
         return None  # no division nor mean in backward: nothing to try
+    if _mean_loss_beside(adapter.layer):
+        return None  # its loss hands down the mean's gradient already: a mean here divides twice
     import copy
 
     from backprop_doctor.conventions._base import FORWARD_SEED
@@ -790,6 +793,32 @@ def _batch_mean(adapter: ClassLayer, h: float = 1e-6, close: float = 1e-4) -> in
         return None
     finally:
         np.random.set_state(state)
+
+
+def _mean_loss_beside(layer: Any) -> bool:
+    """Whether the layer's own module defines a loss layer whose backward divides (the book's
+    `SoftmaxWithLoss.backward`: `(self.y - self.t) / batch_size`): the gradient its layers are handed
+    is then the mean loss's already, and a layer that takes the batch mean of its own parameters'
+    gradients again divides them by N twice. The convention `_batch_mean` reads is the other one,
+    a loss whose backward hands down each sample's own gradient (CMU 11-785's `derivative()`:
+    `self.sm - self.labels`), the mean left to the layers."""
+    cls = type(layer)
+    module = sys.modules.get(cls.__module__)
+    if module is None:
+        return False
+    for value in list(vars(module).values()):
+        if not (isinstance(value, type) and value is not cls and value.__module__ == cls.__module__):
+            continue
+        try:
+            if not is_loss_layer(value):
+                continue
+            methods = layer_methods(value)
+            backward = getattr(value, methods.backward if methods else "backward", None)
+        except Exception:  # noqa: BLE001 - a class of the user's that cannot be read: not a loss layer known here
+            continue
+        if callable(backward) and _divides(function_node(backward)):
+            return True
+    return False
 
 
 def _divides_code(node: Any) -> bool:

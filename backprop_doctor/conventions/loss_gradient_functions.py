@@ -364,10 +364,6 @@ DRIVE_SHARE = 0.25  # of the run budget: how long a training function may run be
 _DRIVER_NAME = re.compile(r"(?i)train|fit|main|run|learn|optimi[sz]e")
 
 
-class _Reached(BaseException):
-    """Stops a driven training function at the first call of the checked one (or at its deadline)."""
-
-
 def _callers(func: Any) -> list[Any]:
     """The functions of `func`'s file that take no required argument and reach it through the file's
     functions (`train()` calls `adamGD(batch, ...)`, which calls `conv(x, y, params, 1, 2, 2)`), those
@@ -387,47 +383,6 @@ def _callers(func: Any) -> list[Any]:
     return sorted(found, key=lambda f: not _DRIVER_NAME.search(f.__name__))
 
 
-def _first_call(driver: Any, func: Any, seconds: float, stopped: list[str]) -> tuple[list[Any], int] | None:
-    """(the arguments, the caller's line) of the first call of `func` that `driver()` makes, copied, the
-    run stopped there; None when it raises first (what it raised added to `stopped`), never calls it, or
-    runs past `seconds` of budget."""
-    import contextlib
-    import copy
-    import io
-    import sys
-
-    from backprop_doctor.observe.budget import Deadline
-
-    code, names, deadline = func.__code__, _arguments(func), Deadline(seconds)
-    found: list[tuple[list[Any], int]] = []
-
-    def tracer(frame: Any, event: str, arg: Any) -> None:
-        if event == "call":
-            if frame.f_code is code:
-                found.append(([copy.deepcopy(frame.f_locals[n]) for n in names if n in frame.f_locals], frame.f_back.f_lineno if frame.f_back else 0))
-                raise _Reached
-            if deadline.passed():
-                raise _Reached
-        return None
-
-    state, before = np.random.get_state(), sys.gettrace()
-    np.random.seed(FORWARD_SEED)
-    try:
-        with contextlib.redirect_stdout(io.StringIO()), np.errstate(all="ignore"):
-            sys.settrace(tracer)
-            try:
-                driver()
-            finally:
-                sys.settrace(before)
-    except _Reached:
-        pass
-    except Exception as error:  # noqa: BLE001 - user code: stopped before the call
-        stopped.append(f"`{driver.__name__}()` raised {type(error).__name__} before it called it")
-    finally:
-        np.random.set_state(state)
-    return found[0] if found and len(found[0][0]) == len(names) else None
-
-
 def _driven(
     func: Any, layout: LossAndGradients, context: Any, held: dict[str, np.ndarray], missing: dict[str, Any], stopped: list[str]
 ) -> Case | None:
@@ -435,11 +390,12 @@ def _driven(
     takes no argument (`train()`, its data loaded inside) and that the program never runs: weights the
     function takes in a list (`[f1, f2, w3, w4, b1, b2, b3, b4] = params`) have no shapes to synthesise."""
     from backprop_doctor.observe import budget
+    from backprop_doctor.observe.first_call import first_call
 
     options = getattr(context, "options", None)
     for driver in _callers(func)[:2]:
         seconds = budget.share(getattr(options, "run_budget", 10.0), DRIVE_SHARE)
-        reached = _first_call(driver, func, seconds, stopped)
+        reached = first_call(driver, func, _arguments(func), seconds, stopped)
         if reached is None:
             continue
         args, line = reached

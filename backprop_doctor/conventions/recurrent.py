@@ -136,11 +136,27 @@ class MultiInput(ClassLayer):
         self._extra_grads: dict[str, Any] = {}
         self._kept: dict[str, str] = {}  # an input -> the attribute backward kept its gradient in (`_stored`)
         self._given: np.ndarray | None = None  # x as forward got it, for a gate's backward(x, y, dout)
-        self._out: Any = None  # what forward returned, for a cell's backward(delta, h_t, x, h_prev) (`_again`)
-        self._order: tuple[int, ...] | None = None  # the order `_again` gives forward's values in, once found
+        self._out: Any = None  # what forward returned, for a cell's backward(delta, h_t, x, h_prev) (`_states_again`)
+        self._order: tuple[int, ...] | None = None  # the order `_states_again` gives forward's values in, once found
+        # backward(dout, inputs): the inputs of forward it takes again by their names, after its upstream gradients
+        self._again = again_inputs(type(layer), self.methods) if not self.methods.backward_gets_inputs else []
+        backward = getattr(layer, self.methods.backward, None)
+        if self._again and callable(backward) and len(required_inputs(backward)) - len(self._again) > outputs:
+            self._again = []  # more to give than the upstream gradients: forward's output too (`_states_again`)
 
     def params(self) -> dict[str, np.ndarray]:
+        if self._again and self._returned:  # `return dWxh, dWhh, ...`: the parameters' gradients, none of the other inputs
+            return self.layer_params()
         return {**self.layer_params(), **{k: v for k, v in self.extras.items() if is_float_array(v)}}
+
+    @property
+    def upstream_count(self) -> int | None:
+        """How many upstream gradients a backward taking forward's inputs again takes (`backward(dout, inputs)`: 1);
+        None for any other backward."""
+        if not self._again:
+            return None
+        backward = getattr(self.layer, self.methods.backward, None)
+        return len(required_inputs(backward)) - len(self._again) if callable(backward) else None
 
     def forward(self, x: np.ndarray, t: Any = None) -> Any:
         forward = getattr(self.layer, self.methods.forward)
@@ -148,6 +164,9 @@ class MultiInput(ClassLayer):
         self._inputs = (x, t)
         out = call_forward(self.layer, self.methods, x, *[e.copy() for e in self.extras.values()], **train_kwargs(forward, self.train))
         self._out = out
+        upstream = self.upstream_count
+        if isinstance(out, tuple) and upstream is not None and 1 <= upstream < len(out):
+            out = out[:upstream] if upstream > 1 else out[0]  # `return logits, h` to `backward(dout, inputs)`: the logits only
         if isinstance(out, tuple):
             self._shapes = [np.shape(o) for o in out]
             return np.concatenate([np.ravel(np.asarray(o, dtype=np.float64)) for o in out])
@@ -156,7 +175,17 @@ class MultiInput(ClassLayer):
 
     def backward(self, dout: Any) -> tuple[np.ndarray | None, dict[str, Any]]:
         backward = getattr(self.layer, self.methods.backward)
-        if self._shapes:
+        if self._again:
+            pieces, start = [], 0
+            for shape in self._shapes:
+                size = int(np.prod(shape))
+                pieces.append(np.asarray(dout)[start:start + size].reshape(shape))
+                start += size
+            result = backward(*self._with_inputs(pieces if self._shapes else [dout]))
+            if self._returned and isinstance(result, tuple) and len(result) == self.returned_count:
+                self._returned_values = result  # `return dWxh, dWhh, ...`: the parameters' gradients, no input gradient
+                return None, self._layer_grads()
+        elif self._shapes:
             pieces, start = [], 0
             for shape in self._shapes:
                 size = int(np.prod(shape))
@@ -165,7 +194,7 @@ class MultiInput(ClassLayer):
             result = call_backward(self.layer, self.methods, *pieces)
         elif self.methods.backward_gets_inputs:  # a stateless gate: backward(x1, x2, dz)
             result = backward(self._given.copy(), *[e.copy() for e in self.extras.values()], dout)
-        elif (again := self._again()) is not None:  # a cell's backward(delta, h_t, x, h_prev)
+        elif (again := self._states_again()) is not None:  # a cell's backward(delta, h_t, x, h_prev)
             result = backward(dout, *again)
         else:
             result = call_backward(self.layer, self.methods, dout)
@@ -174,7 +203,7 @@ class MultiInput(ClassLayer):
         self._extra_grads = {name: values[i + 1] if i + 1 < len(values) else self._stored(name) for i, name in enumerate(self.extras)}
         return dx, {**self._layer_grads(), **{k: v for k, v in self._extra_grads.items() if k in self.params()}}
 
-    def _again(self) -> list[np.ndarray] | None:
+    def _states_again(self) -> list[np.ndarray] | None:
         """What a backward taking the upstream gradient and then forward's inputs and output again
         (CMU 11-785's `RNNCell.backward(delta, h_t, h_prev_l, h_prev_t)` of `forward(x, h_prev_t)`) is
         given after the upstream gradient, in its order (`again_orders`; of a group as good, the one
@@ -217,7 +246,7 @@ class MultiInput(ClassLayer):
     def sums_over_steps(self) -> bool:
         """Whether this is a recurrent cell called once per time step, adding its parameters' gradients
         over the steps by design (`contracts.accumulation_reset`): its backward takes forward's values
-        again (`_again`), or one of its other inputs is a hidden state (`h`, `h_prev`, `hidden`)."""
+        again (`_states_again`), or one of its other inputs is a hidden state (`h`, `h_prev`, `hidden`)."""
         return bool(self._order) or any(_STATE.fullmatch(name) for name in self.extras)
 
     def trial_copy(self) -> MultiInput:
@@ -227,6 +256,20 @@ class MultiInput(ClassLayer):
 
     def forward_names(self) -> list[str]:
         return _inputs(type(self.layer)) or ["x"]
+
+    def _with_inputs(self, upstream: list[Any]) -> list[Any]:
+        """backward's arguments: copies of forward's inputs where it takes them again by name, the upstream
+        gradients in order elsewhere."""
+        backward = getattr(self.layer, self.methods.backward)
+        given = {name: value for name, value in zip(_inputs(type(self.layer)), [self._given, *self.extras.values()])}
+        pending = list(upstream)
+        args = []
+        for name in required_inputs(backward):
+            if name in self._again:
+                args.append(np.array(given[name], copy=True))
+            else:
+                args.append(pending.pop(0) if pending else None)
+        return args
 
     def _stored(self, name: str) -> Any:
         """A copy of the gradient of the input `name` that backward kept rather than returned
@@ -278,6 +321,20 @@ def again_orders(names: list[str], forward_names: list[str]) -> list[list[tuple[
         else:
             scored.setdefault(total, []).append(chosen)
     return [scored[total] for total in sorted(scored, reverse=True)]
+
+
+def again_inputs(cls: type, methods: Any) -> list[str]:
+    """The inputs of forward that backward takes again by the same names after at least one upstream
+    gradient (`forward(inputs, hprev)` / `backward(dout, inputs)`: `["inputs"]`); [] for any other backward,
+    and for one taking them first (a gate's `backward(x, y, dz)`)."""
+    forward, backward = method_of(cls, methods.forward), method_of(cls, methods.backward)
+    if not (callable(forward) and callable(backward)):
+        return []
+    inputs, args = required_inputs(forward), required_inputs(backward)
+    again = [name for name in args if name in inputs]
+    if not again or args[0] in inputs or len(again) == len(args):
+        return []
+    return again
 
 
 def _runs(layer: Any, x: np.ndarray, extras: list[np.ndarray], train: bool) -> Any:

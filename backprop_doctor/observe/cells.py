@@ -55,6 +55,11 @@ class ObservedLayer(ClassLayer):
         # backward takes the gradient of a 1-D output (n,) as the row (1, n) the program passes it
         # (`delta.T` inside): None until a backward has run, then whether it is that row
         self._row_upstream: bool | None = None
+        # backward(dscores, seq): forward's inputs it takes again by their names, after its upstream gradient
+        from backprop_doctor.conventions.recurrent import again_inputs
+
+        self._again = [] if loss else again_inputs(type(layer), self._as_called)
+        self._given: list[np.ndarray] = []  # forward's inputs as the last forward got them
 
     def discover_params(self, forward_before: dict[str, int]) -> None:
         """As `ClassLayer`, except that an array listed several times in a DLFS-2 `params`
@@ -88,6 +93,8 @@ class ObservedLayer(ClassLayer):
         return {**super().gradients_from(snapshot), **self._others_grads}
 
     def params(self) -> dict[str, np.ndarray]:
+        if self._again and self.returns_gradients:  # `return dU, dV, ...`: the parameters' gradients alone
+            return self.layer_params()
         return {**self.layer_params(), **self._others}
 
     def grad_targets(self, param: str) -> tuple[str, ...]:
@@ -108,6 +115,7 @@ class ObservedLayer(ClassLayer):
         kwargs = _train_kwargs(forward, self.train)
         self._x_shape = tuple(np.shape(x))
         inputs = (x, t) if self.is_loss else (x, *[o.copy() for o in self.others])
+        self._given = [np.array(a, copy=True) if isinstance(a, np.ndarray) else a for a in inputs]
         with flags_set(self.layer, self._as_called, self.train):
             out = call_forward(self.layer, self._as_called, *inputs, **kwargs)
         if out is None:
@@ -126,10 +134,12 @@ class ObservedLayer(ClassLayer):
             result = self.times_derivative(dout, call_backward(self.layer, self._as_called))
         elif not self.dout_is_input:
             result = backward()
+        elif self._again:
+            result = call_backward(self.layer, self._as_called, *self._with_inputs(dout))
         else:
             zeros = [np.zeros(shape) for shape in self._extra_outputs]
             result = self._upstream_backward(dout, zeros[: max(0, len(_parameters(backward)) - 1)])
-        if self.returns_gradients and isinstance(result, tuple) and len(result) == self.returned_count and not self.others:
+        if self.returns_gradients and isinstance(result, tuple) and len(result) == self.returned_count and (not self.others or self._again):
             self._returned_values = result  # `return dW, db`: the parameters' gradients, no input gradient
             return None, self._layer_grads()
         dx = result[0] if isinstance(result, tuple) and result else result
@@ -153,6 +163,23 @@ class ObservedLayer(ClassLayer):
         else:
             grads = {name: getattr(self.layer, self._grad_names[name], None) for name in self.layer_params()}
         return dx, {**grads, **self._others_grads}
+
+    def _with_inputs(self, dout: Any) -> list[Any]:
+        """backward's arguments for one taking forward's inputs again by name (`backward(dscores, seq)`):
+        copies of what the last forward got there, the upstream gradient first among the others, zeros of
+        forward's other outputs after it."""
+        from backprop_doctor.conventions._classlayer import required_inputs
+
+        names = list(_parameters(self.layer.forward))[: len(self._given)]
+        given = dict(zip(names, self._given))
+        upstream = [dout, *(np.zeros(shape) for shape in self._extra_outputs)]
+        args = []
+        for name in required_inputs(self.layer.backward):
+            if name in self._again and name in given:
+                args.append(np.array(given[name], copy=True) if isinstance(given[name], np.ndarray) else given[name])
+            else:
+                args.append(upstream.pop(0) if upstream else None)
+        return args
 
     def _upstream_backward(self, dout: Any, zeros: list[np.ndarray]) -> Any:
         """backward(dout, *zeros); the gradient of a 1-D output (n,) handed over as the row (1, n) when

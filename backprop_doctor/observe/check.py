@@ -16,6 +16,7 @@ the program). The objects are used as the program first used them (see
 from __future__ import annotations
 
 import copy
+import inspect
 import re
 import time
 from dataclasses import dataclass, field
@@ -24,9 +25,10 @@ from typing import Any
 import numpy as np
 
 from backprop_doctor import api, build
-from backprop_doctor.conventions._classlayer import is_loss_layer, loss_of_pair
+from backprop_doctor.conventions._classlayer import is_loss_layer, loss_of_pair, required_inputs
 from backprop_doctor.conventions.networks import Network
-from backprop_doctor.conventions import containers, layer_methods, model_backward, stepped_cells
+from backprop_doctor.conventions.recurrent import again_inputs
+from backprop_doctor.conventions import cache_layers, containers, layer_methods, model_backward, stepped_cells
 from backprop_doctor.findings import BACKWARD_UNUSED, Built, Finding, Report
 from backprop_doctor.observe.record import Call, Instance, Record, TooLarge, scalar
 from backprop_doctor.observe.tracer import BACKWARD
@@ -45,6 +47,7 @@ class Checked:
     networks: list[build.Built] = field(default_factory=list)  # for the probes and the training probe
     layers: list[build.Built] = field(default_factory=list)
     observed: set[str] = field(default_factory=set)  # names of classes and functions the program used
+    cache_layers: dict[type, int | None] = field(default_factory=dict)  # a `cache_layers` class -> the line of its instance checked
 
 
 def check_record(record: Record, discovered: Any, options: Options, shown: str) -> Checked:
@@ -465,6 +468,9 @@ def _check_layer(out: Checked, instance: Instance, options: Options, shown: str,
     if len(call.args) > len(arrays) and _required(obj.forward) > len(arrays):
         _skip(out, instance, shown, "its forward also needs arguments that are not arrays (lengths, masks as lists): not checked yet")
         return
+    if cache_layers.recognise(type(obj), {}) and len(arrays) == 1 and isinstance(arrays[0], np.ndarray) and arrays[0].dtype.kind == "f":
+        _check_cache_layer(out, instance, obj, arrays[0], call, options, shown)
+        return
     if (held := build.gradients_returned_by_name(type(obj))) is not None:
         _skip(out, instance, shown, build.GRADIENT_DICT.format(held=held))
         return
@@ -476,6 +482,8 @@ def _check_layer(out: Checked, instance: Instance, options: Options, shown: str,
     outputs = call.result if isinstance(call.result, tuple) else ()
     if extra and len(outputs) == _required(obj.backward) and all(isinstance(o, np.ndarray) for o in outputs):
         extra = ""  # backward(dh_next, dc_next): one upstream gradient per output of forward (h_next, c_next)
+    if extra and methods is not None and again_inputs(type(obj), methods):
+        extra = ""  # backward(dscores, seq): forward's input again by its name, handed over by `cells.ObservedLayer`
     if extra:
         _skip(out, instance, shown, f"its backward takes {extra} as well as the upstream gradient: not checked yet")
         return
@@ -642,6 +650,32 @@ def _return_never_used(cls: type) -> bool:
     return bool(calls) and all(id(c) in alone for c in calls)
 
 
+def _check_cache_layer(out: Checked, instance: Instance, obj: Any, x: np.ndarray, call: Call, options: Options, shown: str) -> None:
+    """A layer whose forward returns `(out, cache)` and whose backward takes that cache back (`conventions.cache_layers`),
+    checked on a copy at the program's own first input (its first rows), the cache handed back as the program does."""
+    from backprop_doctor.conventions._base import isolated
+    from backprop_doctor.engine import LayerCheck
+
+    if type(obj) in out.cache_layers:  # one instance of such a class is checked: its backward is the same code
+        first = out.cache_layers[type(obj)]
+        _skip(out, instance, shown, f"checked at its first instance{f' (line {first})' if first else ''}: the same code")
+        return
+    out.cache_layers[type(obj)] = instance.line
+    rows = _rows(x, 0) if np.ndim(x) >= 2 and not _holds_batch_state(obj, x) else x
+    with isolated(obj) as (work, _):
+        adapter = cache_layers.CacheLayer(work, cache_layers.parameter_order(type(work)), train=options.train)
+        trial = cache_layers.trial(work, rows, options.train)
+        if trial is None:
+            _skip(out, instance, shown, "its forward and backward did not run on the program's own input as the program calls them")
+            return
+        adapter.settle(rows, trial[1], trial[2])
+        result = LayerCheck(adapter, rows, None, options, label=instance.name).run()
+    result.built = []
+    out.report.extend(result)
+    label = instance.name if instance.line is None else f"{instance.name} (line {instance.line})"
+    out.report.built.append(Built(label, _how(instance, shown), f"forward (line {call.line}): {_given([x], ['x'])}", origin="observed", line=instance.line))
+
+
 def _check_stepped_cell(out: Checked, instance: Instance, obj: Any, x: np.ndarray, call: Call, options: Options, shown: str) -> None:
     """A cell that takes one time step per call, forward and backward (`conventions.stepped_cells`): checked
     from the program's own state over a sequence of steps shaped like its first recorded input, the way
@@ -747,6 +781,17 @@ def _check_pair_call(out: Checked, name: str, forward: Any, backward: Any, call:
     return result
 
 
+def _not_handed(forward: Any, backward: Any) -> list[str]:
+    """What the backward takes after the upstream gradient and the cache that is none of the forward's
+    arguments (the pair's check hands those again by name: `linear_activation_backward(dA, cache,
+    activation)`): `G` of `gru_step_back(dh, cache, P, G)`, a dict of gradients the loop adds into."""
+    try:
+        taken = set(inspect.signature(forward).parameters)
+    except (TypeError, ValueError):
+        return []
+    return [n for n in required_inputs(backward)[2:] if n not in taken] if callable(backward) else []
+
+
 def _check_functions(out: Checked, record: Record, discovered: Any, options: Options, shown: str) -> None:
     recorded = {f.name: f for f in record.functions if f.calls}
     for forward, backward in getattr(discovered, "pairs", []):
@@ -762,6 +807,12 @@ def _check_functions(out: Checked, record: Record, discovered: Any, options: Opt
             returned = f"{len(call.result)} values" if isinstance(call.result, tuple) else type(call.result).__name__
             out.report.built.append(
                 Built(name, f"arguments observed at line {call.line}", skipped=f"`{forward.__name__}` returned {returned}, not (out, cache): not checked yet", origin="observed", line=call.line)
+            )
+            continue
+        unknown = _not_handed(calls.func, live_backward)
+        if unknown:  # `gru_step_back(dh, cache, P, G)`: a `G` the forward does not take, for the check to hand it again
+            out.report.built.append(
+                Built(name, f"arguments observed at line {call.line}", skipped=f"`{backward.__name__}` also takes {', '.join(unknown)}, which `{forward.__name__}` does not: checked through your training step", origin="observed", line=call.line)
             )
             continue
         result = _check_pair_call(out, name, calls.func, live_backward, call, options)

@@ -55,13 +55,18 @@ def replay_file(
         return stood_in
     for step in source.facts.training_steps[:2]:
         if observed is not None and observed.stopped in _UNREACHED and not step.loopless and step.loop_line not in observed.loops_reached:
-            results.append(StepResult(step, why=_UNREACHED[observed.stopped]))  # the same program would not reach it now
+            called = _called_instead(source, step, budget, seed, curve, measure, definitions)
+            results.append(called or StepResult(step, why=_UNREACHED[observed.stopped]))  # the same program would not reach it now
             continue
         capture = StepCapture(path, step, budget)
         record, _namespace, _output = run_program(source, budget, seed=seed, recorder=capture)
         found = capture.capture
         if found.state is None:
             found.why = {"raised": "the program raised before its training loop ran", **_UNREACHED}.get(record.stopped, _UNREACHED["finished"])
+            called = _called_instead(source, step, budget, seed, curve, measure, definitions)
+            if called is not None:
+                results.append(called)
+                continue
         result = replay_step(found, path, seed=seed, budget=budget, curve=curve, measure=measure)
         results.append(_later(source, step, result, found.pass_number, budget, seed) or result)
         if found.state is None and record.stopped == "raised" and _data_missing(record) and definitions is not None and step.function is not None:
@@ -71,6 +76,34 @@ def replay_file(
             if driven:
                 return driven
     return results
+
+
+def _called_instead(
+    source: SourceFile, step: TrainingStep, budget: float, seed: int, curve: bool, measure: bool, definitions: dict | None
+) -> StepResult | None:
+    """A loop the program never runs (its data are not here) around one call of a method that makes a whole
+    step (`step.called`: `network.train(X, y)`): that method's step, captured where the program itself calls
+    it (a unit test's `network.train(inputs, targets)`), else driven on a synthetic batch after the file's
+    definitions; None when neither reaches an update."""
+    import os
+
+    from backprop_doctor.observe.run import run_program
+    from backprop_doctor.replay.capture import StepCapture
+    from backprop_doctor.replay.driver import candidates
+
+    if step.called is None:
+        return None
+    path = os.path.abspath(source.path)
+    capture = StepCapture(path, step.called, budget)
+    run_program(source, budget, seed=seed, recorder=capture)
+    if capture.capture.state is not None and capture.capture.moved:
+        result = replay_step(capture.capture, path, seed=seed, budget=budget, curve=curve, measure=measure)
+        if result.parameters or result.non_finite is not None:
+            return result
+    if definitions is None:
+        return None
+    best = _best(source, step.called, candidates(source, step.called, definitions, definitions=True), budget, seed, curve, measure)
+    return best[0] if best is not None else None
 
 
 def _later(source: SourceFile, step: TrainingStep, result: StepResult, first: int, budget: float, seed: int) -> StepResult | None:
@@ -130,6 +163,10 @@ def _driven(source: SourceFile, budget: float, seed: int, curve: bool, measure: 
         raised: list[tuple[tuple[str, str | None, int | None], str]] = []
         drivers = candidates(source, step, namespace, definitions=stopped)
         best = _best(source, step, drivers, budget, seed, curve, measure, raised=raised)
+        if best is None and step.called is not None:
+            # a loop the driver cannot run (`train_loop(iterations, train_features, ...)` over pandas frames) around one
+            # call of a method that makes a whole step (`self.train(X, y)`): that method, driven on a batch
+            best = _best(source, step.called, candidates(source, step.called, namespace, definitions=stopped), budget, seed, curve, measure)
         if best is not None:
             return [best[0]]
         after = [(error, said) for error, said in raised if _in_its_backward(source, step, error)]
@@ -240,7 +277,7 @@ def _best(
     path = os.path.abspath(source.path)
     replayed: list[tuple[StepResult, Driver]] = []
     for driver in drivers:
-        driven = next((s for s in driver.source.facts.training_steps if s.loop_line == step.loop_line), None)
+        driven = next((s for t in driver.source.facts.training_steps for s in (t, t.called) if s is not None and s.loop_line == step.loop_line), None)
         if driven is None:
             continue
         capture = StepCapture(path, driven, budget)

@@ -49,12 +49,22 @@ class Moved:
 
 
 @dataclass
+class Scaled:
+    """A statement that scaled a parameter the step updates (`P *= wd`, `static.scalings`), as the first pass ran it."""
+
+    scaling: Any  # static.scalings.Scaling
+    path: Path  # the parameter, in the state
+    factor: float  # its value after the statement over before it (least squares over its entries)
+
+
+@dataclass
 class Capture:
     step: TrainingStep
     state: State | None = None
     namespace: dict[str, Any] | None = None  # the dict the loop's statements run in
     module_level: bool = True
     moved: list[Moved] = field(default_factory=list)
+    scaled: list[Scaled] = field(default_factory=list)  # parameters scaled in place beside their step (`P *= wd`)
     program_loss: float | None = None  # the loss the program itself computed in that step (in the prefix)
     reached_update: bool = False
     why: str = ""  # why nothing was captured
@@ -118,6 +128,12 @@ class StepCapture:
         self.window: dict[str, Any] | None = None  # in a window (above): the names `pass_inputs` held when the last pass started
         self._window_next = False  # the update ran while watched: the window starts with the next pass
         self._window_loss_read = False
+        from backprop_doctor.static.scalings import scalings
+
+        found = scalings(step.loop, [site.update.target for site in step.updates if site.update.file is None]) if not step.loopless else []
+        found += _scalings_in_updating_functions(path, step)
+        self.scalings = {s.line: s for s in found}
+        self._scaling: tuple[types.FrameType, Any, int, np.ndarray] | None = None  # (frame, scaling, id, copy) of one running
 
     # -- the trace functions --------------------------------------------------------------
 
@@ -155,6 +171,8 @@ class StepCapture:
     def _in_loop(self, frame: types.FrameType, event: str, arg: Any) -> Any:
         step = self.step
         capture = self.capture
+        if self.scalings and event in ("line", "return"):
+            self._scaling_seen(frame, event)
         if event == "line":
             line = frame.f_lineno
             took = False
@@ -189,6 +207,8 @@ class StepCapture:
                         self._program_loss(frame)
                     self._at_update(frame, line)
                 elif not took and capture.reached_update and (self.passes >= self.at_pass or step.loopless):
+                    if self._scaling_later(line):
+                        return self._in_loop  # a scaling after the update (`for k in params: params[k] *= decay`): read it first
                     if capture.moved or step.loopless or self.at_pass != PASSES or not self.guarded:
                         self._done("enough")
                     self.watching = True  # the pass ran none of its update statements (`if step % k == 0:`): count on
@@ -207,6 +227,8 @@ class StepCapture:
         return self._in_loop
 
     def _in_update(self, frame: types.FrameType, event: str, arg: Any) -> Any:
+        if self.scalings and event in ("line", "return"):
+            self._scaling_seen(frame, event)
         if event == "line" and (frame.f_code.co_filename, frame.f_lineno) in self.sites and not self._elsewhere():
             self._at_update(frame, frame.f_lineno)
         return self._in_update
@@ -223,6 +245,46 @@ class StepCapture:
         inside = body[0].lineno <= line <= max(s.end_lineno or s.lineno for s in body)
         return inside and not step.update_line <= line <= step.update_end_line
 
+    def _scaling_seen(self, frame: types.FrameType, event: str) -> None:
+        """A scaling statement's parameter read as the statement starts, and again at the next event of its frame."""
+        capture = self.capture
+        if self._scaling is not None and self._scaling[0] is frame:
+            _, scaling, before_id, before = self._scaling
+            self._scaling = None
+            try:
+                after = eval(scaling.target, frame.f_globals, frame.f_locals)  # noqa: S307 - the user's own expression
+            except Exception:  # noqa: BLE001
+                after = None
+            path = capture.state.paths.get(before_id) if capture.state is not None else None
+            if isinstance(after, np.ndarray) and after.shape == before.shape and path is not None and len(capture.scaled) < MOVED_KEPT:
+                norm = float(np.sum(before * before))
+                if norm > 0 and np.all(np.isfinite(after)):
+                    factor = float(np.sum(after.astype(np.float64) * before)) / norm
+                    if not any(s.path == path and s.scaling.line == scaling.line for s in capture.scaled):
+                        capture.scaled.append(Scaled(scaling, path, factor))
+        if event != "line" or capture.state is None or frame.f_code.co_filename != self.path:
+            return
+        scaling = self.scalings.get(frame.f_lineno)
+        if scaling is None:
+            return
+        try:
+            target = eval(scaling.target, frame.f_globals, frame.f_locals)  # noqa: S307
+        except Exception:  # noqa: BLE001
+            return
+        if isinstance(target, np.ndarray) and target.dtype.kind == "f" and target.size:
+            self._scaling = (frame, scaling, id(target), target.astype(np.float64, copy=True))
+
+    def _scaling_later(self, line: int) -> bool:
+        """Whether `line` is in a statement of the loop's body, after its update, that holds a scaling statement."""
+        loop = self.step.loop
+        if loop is None or not self.scalings:
+            return False
+        for stmt in getattr(loop, "body", []):
+            end = stmt.end_lineno or stmt.lineno
+            if stmt.lineno > self.step.update_end_line and stmt.lineno <= line <= end:
+                return any(stmt.lineno <= at <= end for at in self.scalings)
+        return False
+
     def _done(self, why: str) -> None:
         self.stop = why
         raise StopRun(why)
@@ -234,7 +296,7 @@ class StepCapture:
         self.passes += 1
         capture = self.capture
         if capture.state is not None and self.passes < self.at_pass:  # a pass before the one kept: counted only
-            capture.moved, capture.reached_update = [], False
+            capture.moved, capture.reached_update, capture.scaled = [], False, []
             self._moved.clear()
             return
         if capture.state is not None and self.at_pass > PASSES:
@@ -242,6 +304,7 @@ class StepCapture:
         elif capture.state is not None and capture.reached_update:
             capture.earlier = dataclasses.replace(capture, earlier=None)  # the pass before, as it was
         capture.moved, capture.reached_update, capture.program_loss, capture.pass_number = [], False, None, self.passes
+        capture.scaled = []
         self._moved.clear()
         module_level = self.step.function is None
         capture.module_level = module_level
@@ -473,3 +536,27 @@ def _inner_loop_names(step: TrainingStep) -> set[str]:
         return set()
     return {n.id for stmt in loop.body for node in ast.walk(stmt) if isinstance(node, (ast.For, ast.comprehension))
             for n in ast.walk(node.target) if isinstance(n, ast.Name)}
+
+
+def _scalings_in_updating_functions(path: str, step: TrainingStep) -> list[Any]:
+    """`static.scalings` of the file's functions that hold the step's updates (a layer's `update(self, lr)`
+    decaying `self.W` before stepping it), beside the loop's own."""
+    from backprop_doctor.static.definitions import find_function
+    from backprop_doctor.static.files import source_tree
+    from backprop_doctor.static.scalings import scalings
+
+    by_function: dict[str, list[str]] = {}
+    for site in step.updates:
+        if site.update.file is None and site.update.function:
+            by_function.setdefault(site.update.function, []).append(site.update.target)
+    if not by_function:
+        return []
+    tree = source_tree(path)[1]
+    if tree is None:
+        return []
+    found = []
+    for qualname, targets in by_function.items():
+        node = find_function(tree, qualname)
+        if node is not None and not (step.loop is not None and node.lineno <= step.loop.lineno <= (node.end_lineno or node.lineno)):
+            found += scalings(node, targets)
+    return found

@@ -199,6 +199,7 @@ class StepResult:
     mean_loss: bool = False  # the loss measured is one the program reports as a mean over every entry (`-np.mean(...)`), not a sum
     raised: tuple[str, str | None, int | None] | None = None  # with a driver: its backward raised, every way the batch was laid out
     stale: list[Moved] = field(default_factory=list)  # updates whose gradient holds the same values at every pass (`stale_gradients`)
+    scaled: list[Any] = field(default_factory=list)  # capture.Scaled: parameters the pass scales in place beside their step (`P *= wd`)
     _lines_run: dict[str, set[int]] | None = None
     _one_pass: tuple[dict[str, Any] | None] | None = None
 
@@ -480,6 +481,7 @@ def replay_step(capture: Capture, path: str, seed: int = 0, budget: float = 10.0
 
     result = _replay_step(capture, path, seed, budget, curve, measure)
     result.stale = stale(capture)
+    result.scaled = list(capture.scaled or (capture.earlier.scaled if capture.earlier is not None else []))
     return result
 
 

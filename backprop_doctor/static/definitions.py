@@ -122,6 +122,41 @@ def enclosing(file: str, line: int) -> Function | None:
     return max(inside, key=lambda f: f.line) if inside else None
 
 
+def computed_from(file: str, function: Function, line: int, earlier: int) -> bool:
+    """Whether the statement of `function` at `line` reads, through the assignments of that function before it,
+    what the statement at line `earlier` binds: `g["We"] = X.T @ denc` (line 41) from `denc =
+    np.concatenate([dmu, dlogvar], axis=1)` from `dlogvar = ...` (line 39)."""
+    tree = source_tree(file)[1]
+    node = find_function(tree, function.qualname) if tree is not None else None
+    if node is None:
+        return False
+    statements = [n for n in ast.walk(node) if isinstance(n, (ast.Assign, ast.AugAssign, ast.AnnAssign))]
+    at = [n for n in statements if n.lineno <= line <= (n.end_lineno or n.lineno)]
+    if not at:
+        return False
+
+    def read(stmt: ast.AST) -> set[str]:
+        value = getattr(stmt, "value", None)
+        names = {n.id for n in ast.walk(value) if isinstance(n, ast.Name)} if value is not None else set()
+        if isinstance(stmt, ast.AugAssign):
+            names |= {n.id for n in ast.walk(stmt.target) if isinstance(n, ast.Name)}
+        return names
+
+    def bound(stmt: ast.AST) -> set[str]:
+        targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+        return {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+
+    wanted = set().union(*(read(s) for s in at))
+    for stmt in sorted((s for s in statements if s.lineno < min(s2.lineno for s2 in at)), key=lambda s: -s.lineno):
+        names = bound(stmt)
+        if not names & wanted:
+            continue
+        if stmt.lineno <= earlier <= (stmt.end_lineno or stmt.lineno):
+            return True
+        wanted |= read(stmt)
+    return False
+
+
 def call_reaching(file: str, caller: Function, callee: Function) -> int | None:
     """The line of the first call in `caller` that runs `callee`, directly or through the file's other functions
     (called by their bare name, or as `self.name` of the same class): `L_model_backward` reaches `linear_backward`

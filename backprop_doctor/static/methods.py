@@ -427,3 +427,19 @@ def global_flags(node: FunctionNode | None, flags: tuple[str, ...]) -> list[tupl
             if chain[-1].lower() in flags and tuple(chain) not in found:
                 found.append(tuple(chain))
     return found
+
+
+def returned_attributes(node: FunctionNode | None) -> list[str]:
+    """The attributes of a method that returns only its instance's arrays, in order: `return (self.W, self.b)`
+    or `return [self.W, self.b]` (a `get_params()` whose order backward's list of gradients follows); []
+    otherwise."""
+    if node is None:
+        return []
+    me = self_name(node)
+    for n in walk(node):
+        if isinstance(n, ast.Return) and isinstance(n.value, (ast.Tuple, ast.List)) and n.value.elts:
+            elts = n.value.elts
+            if all(isinstance(e, ast.Attribute) and isinstance(e.value, ast.Name) and e.value.id == me for e in elts):
+                return [e.attr for e in elts]  # type: ignore[attr-defined]
+            return []
+    return []

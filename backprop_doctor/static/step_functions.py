@@ -30,8 +30,9 @@ from dataclasses import dataclass
 from backprop_doctor.static.definitions import _child_blocks
 from backprop_doctor.static.derivatives import _product_operands, _untransposed
 from backprop_doctor.static.layout import _own_nodes
-from backprop_doctor.static.steps import _ADJOINT, _abbreviated_forwards, _changed, _compound_forwards, _forward_names, _targets, reads
+from backprop_doctor.static.steps import _ADJOINT, _abbreviated_forwards, _changed, _compound_forwards, _forward_names, _targets, g_adjoint_of, reads
 from backprop_doctor.static.tree import walk
+from backprop_doctor.static.pair_names import forward_of
 
 DEPTH = 3  # how many calls deep the step is followed
 
@@ -270,7 +271,11 @@ def inner_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...], updati
                 changed_in_place.add((name, stmt.lineno))
             for target in _targets(stmt):
                 match = _ADJOINT.fullmatch(target)
-                if match is not None and target not in {a for a, _ in paired} and target not in looped:
+                if match is None and target not in looped:  # `gact = gy @ W2.T` of `act`: a `g` before the forward's name
+                    forward = g_adjoint_of(target, stmt, {k: v for k, v in first.items() if k not in looped}, {a for a, _ in paired})
+                    if forward is not None:
+                        paired.append((target, forward))
+                elif match is not None and target not in {a for a, _ in paired} and target not in looped:
                     names = [f for f in _forward_names(match.group(1), target) if f != target]
                     forward = match.group(1) if match.group(1) in given else None
                     forward = forward or next((k for f in names for k in (f, f"self.{f}") if k in first and k not in looped), None)
@@ -829,9 +834,9 @@ def time_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...], updatin
                     backward.append((callee, called, variable, site, name != STEP and name not in before, _returned_back(called, statements)))
     named = {a.name for a in found}
     for callee, called, variable, loop_site, in_update, returned in backward:
-        paired_with = stepped.get(callee.replace("backward", "forward")) if "backward" in callee else None
+        forward_name = callee.replace("backward", "forward") if "backward" in callee else forward_of(callee, stepped.keys())
+        paired_with = stepped.get(forward_name) if forward_name is not None else None
         if paired_with is not None:
-            forward_name = callee.replace("backward", "forward")
             found += [
                 a for a in _step_function_adjoints(called, callee, paired_with, variable, loop_site, in_update, returned, forward_name, states.get(forward_name, set()))
                 if a.name not in named

@@ -132,6 +132,7 @@ class TrainingStep:
     loopless: bool = False  # no loop around it: the program makes this one step (a worked example), `loop` stands for its statements
     copied_outside: frozenset[str] = frozenset()  # parameters a copy of which the enclosing loop's pass takes for this one (`_copied_outside`)
     other_losses: tuple[LossSite, ...] = ()  # the losses the step's output error implies, beside a loss the program computes
+    called: TrainingStep | None = None  # the method one call of which is the pass's whole step (`net.train(X, y)`), driven when the loop cannot run
     ahead: bool = False  # the pass starts with its update and `prefix` is what its end computes for the next pass (`W -= lr * g` ... `g = grad(W)`); `first_line` is the prefix's
 
     @property
@@ -233,6 +234,8 @@ def _bare_updates(tree: ast.Module) -> list[Update]:
                         found.append(
                             Update(inner.lineno, inner.col_offset, inner.end_lineno or inner.lineno, inner.end_col_offset or 0, text, text, True, "in-place", inner.target.id)
                         )
+                    elif (rebound := _rebound_by_product(inner, bound)) is not None:
+                        found.append(rebound)
                 visit([s for s in stmt.body if isinstance(s, (ast.For, ast.While, ast.If))])
             elif isinstance(stmt, ast.If):
                 visit(stmt.body)
@@ -244,6 +247,24 @@ def _bare_updates(tree: ast.Module) -> list[Update]:
 
 
 _RANDOM = re.compile(r"random|randn|normal|uniform|standard_normal")
+
+
+def _rebound_by_product(stmt: ast.stmt, bound: set[str]) -> Update | None:
+    """`syn0 = syn0 + l0.T.dot(l1_delta)` (or `- ...`): the rebinding form of a bare update, a weight bound to a
+    random draw before the loop given the sum of itself and a step holding a matrix product; None for any other
+    statement (a step that reads no product, a name not drawn before the loop)."""
+    if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) and stmt.targets[0].id in bound):
+        return None
+    name, value = stmt.targets[0].id, stmt.value
+    if not (isinstance(value, ast.BinOp) and isinstance(value.op, (ast.Add, ast.Sub)) and isinstance(value.left, ast.Name) and value.left.id == name):
+        return None
+    if any(isinstance(n, ast.Name) and n.id == name for n in walk(value.right)) or not any(_is_product(n) for n in walk(value.right)):
+        return None
+    symbol = "-" if isinstance(value.op, ast.Sub) else "+"
+    return Update(
+        stmt.lineno, stmt.col_offset, stmt.end_lineno or stmt.lineno, stmt.end_col_offset or 0, ast.unparse(stmt),
+        f"{name} {symbol}= {ast.unparse(value.right)}", False, "rebind-name", name,
+    )
 
 
 def _sibling_updates(tree: ast.Module, updates: list[Update]) -> list[Update]:
@@ -1188,7 +1209,7 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
             site.implied and any(s.lineno <= site.line <= (s.end_lineno or s.lineno) for s in inside) for site in direct
         )
         if per_sample or not (direct or _per_sample_losses(tree, updating) or _inner_error_losses(tree, prefix, updating) or _method_losses(tree, (*prefix, *updating))):
-            if (inner := _summed_in_inner_loop(prefix)) is not None:
+            if (inner := _summed_in_inner_loop(prefix, tree, tuple(updating))) is not None:
                 prefix, summed = inner
 
         def split(prefix: tuple[ast.stmt, ...]) -> TrainingStep:
@@ -1313,10 +1334,30 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
             if inner is not None and inner.prefix:
                 found[position] = inner
                 break
+    for position, step in enumerate(found):
+        # `network.train(X, y)` in a loop that also reports a loss (`train_loss = MSE(network.run(X_all), y_all)`): the
+        # loop is the step, and the method it calls, which makes a whole step itself (forward, backward, update), is
+        # the step the replay drives in its place when the loop cannot run (data the tool does not have, `.ix` of pandas)
+        if step.loop is None or step.loopless or not step.losses or step.called is not None:
+            continue
+        making = [s for s in step.loop.body if step.update_line <= s.lineno <= step.update_end_line]
+        if len(making) != 1 or not (isinstance(making[0], ast.Expr) and isinstance(making[0].value, ast.Call)):
+            continue
+        called = _called_names(making[0])
+        for node in (n for n in walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name in called):
+            inner = loopless_step(node.body, node)
+            if inner is not None and inner.prefix and inner.losses and inner.function is not None:
+                found[position] = dataclasses.replace(step, called=inner)
+                break
     if not found:  # a program that makes one step and stops: the step is the statements that make it
         simple = [(body, function) for body, function in bodies if any(
             not isinstance(b, (*_DEFINITIONS, ast.If, ast.With, ast.Try)) and any(s.file is None and b.lineno <= s.line <= (b.end_lineno or b.lineno) for s in sites)
             for b in body
+        )]  # fmt: skip
+        # then a method that makes one step through the methods it calls (`train(features, targets)`: a forward and a
+        # backward per sample, then `self.update_weights(...)`), its updates written in the method it calls
+        simple += [(body, function) for body, function in bodies if function is not None and (body, function) not in simple and any(
+            not isinstance(b, (*_DEFINITIONS, ast.If, ast.With, ast.Try)) and reached_by(b) for b in body
         )]  # fmt: skip
         for body, function in simple:
             step = loopless_step(body, function)
@@ -2657,16 +2698,23 @@ def _label_sites(p: str, y: str, line: int, one: bool = False) -> list[LossSite]
 _SUMMED = SUMMED = "__bpd_loss"  # the names of the sums `_summed_in_inner_loop` adds (the replay's curve reads them too)
 
 
-def _summed_in_inner_loop(prefix: tuple[ast.stmt, ...]) -> tuple[tuple[ast.stmt, ...], list[LossSite]] | None:
+def _summed_in_inner_loop(
+    prefix: tuple[ast.stmt, ...], tree: ast.Module | None = None, updating: tuple[ast.stmt, ...] = ()
+) -> tuple[tuple[ast.stmt, ...], list[LossSite]] | None:
     """A pass that computes no loss and adds up per-sample gradients in a loop of its own
     (`for n in range(start, start + batch): ... dz2 = p - t; grads["W2"] += dz2 * h`): the losses the
-    error implies (`_error_losses` of that loop), each summed over its samples by a statement added
-    at the end of the loop's body (`__bpd_loss0 += 0.5 * np.sum((p - t) ** 2)`), after a zero
-    before the loop. Returns the prefix with the loop so extended, and those sums as the losses."""
+    error implies (`_error_losses` of that loop, or, with the file's `tree`, `_inner_error_losses` of the
+    functions that loop calls: `out, h = self.forward_one(x)` then `self.backward_one(out, h, x, y, ...)`
+    whose error is `y - out`, the pass's `updating` statements saying what holds the parameters), each
+    summed over its samples by a statement added at the end of the loop's body (`__bpd_loss0 += 0.5 *
+    np.sum((p - t) ** 2)`), after a zero before the loop. Returns the prefix with the loop so extended,
+    and those sums as the losses."""
     for position, stmt in enumerate(prefix):
         if not isinstance(stmt, (ast.For, ast.While)):
             continue
         sites = _error_losses(stmt, tuple(stmt.body))
+        if not sites and tree is not None and updating:
+            sites = _inner_error_losses(tree, tuple(stmt.body), updating)
         if not sites:
             continue
         loop = copy.deepcopy(stmt)
@@ -3418,7 +3466,9 @@ def _adjoints(prefix: tuple[ast.stmt, ...], updating: tuple[ast.stmt, ...] = ())
             match = _ADJOINT.fullmatch(name)
             if _partial(name):
                 match = None  # `d_ypred_d_h1`: one factor of the chain rule, not the loss's gradient
-            if match is not None and name not in {a.name for a in found}:
+            if match is None and (forward := g_adjoint_of(name, stmt, last, {a.name for a in found})) is not None:
+                found.append(Adjoint(name, forward, stmt.lineno, last[forward], index))  # `gact = gy @ W2.T` of `act`
+            elif match is not None and name not in {a.name for a in found}:
                 forwards = [f for f in _forward_names(match.group(1), name) if f in last and f != name]
                 if not forwards and match.group(1).strip("_") in held:
                     last[name] = index
@@ -3435,6 +3485,24 @@ def _adjoints(prefix: tuple[ast.stmt, ...], updating: tuple[ast.stmt, ...] = ())
 
 
 _GRADIENT_FUNCTION = re.compile(r"(?i).*(?:grad|deriv|prime|backward).*")
+_G_ADJOINT = re.compile(r"g_?(?P<stem>[A-Za-z]\w*)")  # `gy`, `gact`, `g_hidden`: g for the gradient, as DeZero's `gy`
+
+
+def g_adjoint_of(name: str, stmt: ast.stmt, known: Mapping[str, Any], adjoints: set[str]) -> str | None:
+    """`act` of `gact`, `y` of `gy`: the forward value an adjoint written with a `g` before it is the gradient
+    of. A `g` starts many names that are no gradient (`gamma`, `gates`, `grads`), so the name after the `g`
+    must be bound already (`known`, a forward value of the pass) and the statement must read that value, an
+    adjoint found before it (`adjoints`) or another such name (a backward's argument `gy` beside a forward's
+    `y`): `gy = (y - t) / n`, then `gact = gy @ W2.T`."""
+    match = _G_ADJOINT.fullmatch(name)
+    if match is None or _ADJOINT.fullmatch(name) or name in adjoints:
+        return None
+    stem = match["stem"]
+    if stem == name or stem not in known or _ADJOINT.fullmatch(stem) or _G_ADJOINT.fullmatch(stem) and stem in adjoints:
+        return None
+    read = reads(stmt)
+    upstream = any((other := _G_ADJOINT.fullmatch(r)) is not None and other["stem"] in known for r in read - {name})
+    return stem if stem in read or read & adjoints or upstream else None
 
 
 def _loss_gradient_calls(prefix: tuple[ast.stmt, ...]) -> list[Adjoint]:

@@ -1,0 +1,101 @@
+"""Statements of a training pass that scale a parameter in place beside its gradient step.
+
+    for P, G in zip(params, grads):
+        P *= wd                 # meant: P *= (1 - wd), decoupled weight decay
+        P -= lr * G
+
+`scalings` reads one pass of a training loop: a statement that multiplies (or divides) an array the
+pass's gradient step updates by a factor made of settings alone (`P *= wd`, `layer.W *= (1 - lr * wd)`,
+`params[k] = params[k] * decay`), not a factor read off the array itself (a max-norm constraint's
+`W *= c / np.linalg.norm(W)`) nor an elementwise mask. The replay's capture measures what each did to
+the parameter at the first pass (after ÷ before, `replay.capture.Scaled`), and
+`checks/step_decay_wrong.py` names one whose factor is far from 1: a decay written wrongly.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+from backprop_doctor.static.tree import walk
+
+
+@dataclass(frozen=True)
+class Scaling:
+    line: int
+    end_line: int
+    target: str  # the parameter as written (`P`, `layer.W`, `params[k]`)
+    factor: str  # the factor as written (`wd`, `(1 - lr * wd)`), a divisor's as `1 / (...)`
+    statement: str
+
+
+def _same_parameter(a: str, b: str) -> bool:
+    """`P` and `P`; `params[k]` and `params[key]`: one container's entry under whatever key a loop walks."""
+    if a == b:
+        return True
+    try:
+        x, y = ast.parse(a, mode="eval").body, ast.parse(b, mode="eval").body
+    except SyntaxError:
+        return False
+    return isinstance(x, ast.Subscript) and isinstance(y, ast.Subscript) and ast.unparse(x.value) == ast.unparse(y.value)
+
+
+def _setting_only(factor: ast.expr, target: str) -> bool:
+    """A factor made of numbers and names alone (no call, no subscript, not the parameter itself)."""
+    root = target.split("[", 1)[0].split(".", 1)[0]
+    for node in walk(factor):
+        if isinstance(node, (ast.Call, ast.Subscript, ast.Compare, ast.Lambda, ast.IfExp)):
+            return False
+        if isinstance(node, ast.Name) and node.id == root:
+            return False
+    return True
+
+
+def _measured_in(loop: ast.AST, factor: ast.expr) -> bool:
+    """A factor naming something the loop computes with a call (`scale = c / np.linalg.norm(W)` for a max-norm
+    constraint's `W *= scale`): read off the arrays, not a setting."""
+    names = {n.id for n in walk(factor) if isinstance(n, ast.Name)}
+    for node in walk(loop):
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id in names for t in node.targets):
+            if any(isinstance(n, (ast.Call, ast.Subscript)) for n in walk(node.value)):
+                return True
+    return False
+
+
+def _scaled(stmt: ast.stmt) -> tuple[str, ast.expr, bool] | None:
+    """(target, factor, divided) of `t *= f`, `t /= f`, `t = t * f`, `t = f * t`, `t = t / f`."""
+    if isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, (ast.Mult, ast.Div)):
+        return ast.unparse(stmt.target), stmt.value, isinstance(stmt.op, ast.Div)
+    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.value, ast.BinOp) and isinstance(stmt.value.op, (ast.Mult, ast.Div)):
+        target = ast.unparse(stmt.targets[0])
+        left, right = stmt.value.left, stmt.value.right
+        if ast.unparse(left) == target:
+            return target, right, isinstance(stmt.value.op, ast.Div)
+        if isinstance(stmt.value.op, ast.Mult) and ast.unparse(right) == target:
+            return target, left, False
+    return None
+
+
+def scalings(loop: ast.AST | None, targets: list[str]) -> list[Scaling]:
+    """The statements in `loop` (not in functions it defines) that scale one of the updated `targets`
+    by a factor of settings alone."""
+    if loop is None or not targets:
+        return []
+    found: list[Scaling] = []
+    for node in walk(loop):
+        if not isinstance(node, ast.stmt) or isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        got = _scaled(node)
+        if got is None:
+            continue
+        target, factor, divided = got
+        if not any(_same_parameter(target, t) for t in targets) or not _setting_only(factor, target) or _measured_in(loop, factor):
+            continue
+        if isinstance(factor, ast.Constant) and factor.value == 0 and not divided:
+            continue  # `W *= 0`: emptied on purpose, no factor of a decay
+        text = ast.unparse(factor)
+        found.append(Scaling(node.lineno, node.end_lineno or node.lineno, target, f"1 / ({text})" if divided else text, ast.unparse(node)))
+    return found
+
+
+__all__ = ["Scaling", "scalings"]
