@@ -335,6 +335,16 @@ def accumulation_reset(adapter: Any) -> Any:
             continue
         if added & _self_attributes(method, augmented=False):
             return method
+    if getattr(adapter, "sums_over_steps", False):
+        # a recurrent cell called once per time step, given its states again, adds its gradients over the
+        # steps by design (`self.dW_hh += ...`): its caller zeroes them once per sequence, as this does
+        def zeroed() -> None:
+            for name in added:
+                held = getattr(layer, name, None)
+                if isinstance(held, np.ndarray) and held.dtype.kind == "f":
+                    setattr(layer, name, np.zeros_like(held))  # new arrays: the first call's stay as they were read
+
+        return zeroed
     return None
 
 

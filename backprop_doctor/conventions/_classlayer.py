@@ -487,6 +487,12 @@ class ClassLayer(Adapter):
                 out[name] = parts[0] if parts else None
         return out
 
+    def trial_copy(self) -> ClassLayer:
+        """An adapter of the same kind over a deep copy of the layer, for a trial (`_batch_mean`)."""
+        import copy
+
+        return ClassLayer(copy.deepcopy(self.layer), train=self.train, methods=self.methods)
+
     def discover_params(self, forward_before: dict[str, int]) -> None:
         """Decide which attributes are parameters, after one forward and backward (`_discover_params`),
         and whether their gradients are the batch's mean (`_batch_mean`)."""
@@ -739,7 +745,11 @@ def _batch_mean(adapter: ClassLayer, h: float = 1e-6, close: float = 1e-4) -> in
     state = np.random.get_state()
 
     def fresh(moved: str | None = None, step: Any = None) -> ClassLayer:
-        other = ClassLayer(copy.deepcopy(adapter.layer), train=adapter.train, methods=adapter.methods)
+        other = adapter.trial_copy()
+        for grad_name in adapter._grad_names.values():  # a backward adding to its gradients (`self.dW += ...`) starts from 0
+            held = getattr(other.layer, grad_name, None)
+            if is_float_array(held):
+                held[...] = 0.0
         if moved is not None:
             setattr(other.layer, moved, getattr(other.layer, moved) + step)
         return other

@@ -136,8 +136,13 @@ class MultiInput(ClassLayer):
         self._extra_grads: dict[str, Any] = {}
         self._kept: dict[str, str] = {}  # an input -> the attribute backward kept its gradient in (`_stored`)
         self._given: np.ndarray | None = None  # x as forward got it, for a gate's backward(x, y, dout)
+        self._out: Any = None  # what forward returned, for a cell's backward(delta, h_t, x, h_prev) (`_states_again`)
+        self._order: tuple[int, ...] | None = None  # the order `_states_again` gives forward's values in, once found
         # backward(dout, inputs): the inputs of forward it takes again by their names, after its upstream gradients
         self._again = again_inputs(type(layer), self.methods) if not self.methods.backward_gets_inputs else []
+        backward = getattr(layer, self.methods.backward, None)
+        if self._again and callable(backward) and len(required_inputs(backward)) - len(self._again) > outputs:
+            self._again = []  # more to give than the upstream gradients: forward's output too (`_states_again`)
 
     def params(self) -> dict[str, np.ndarray]:
         if self._again and self._returned:  # `return dWxh, dWhh, ...`: the parameters' gradients, none of the other inputs
@@ -156,7 +161,9 @@ class MultiInput(ClassLayer):
     def forward(self, x: np.ndarray, t: Any = None) -> Any:
         forward = getattr(self.layer, self.methods.forward)
         self._given = x.copy()
+        self._inputs = (x, t)
         out = call_forward(self.layer, self.methods, x, *[e.copy() for e in self.extras.values()], **train_kwargs(forward, self.train))
+        self._out = out
         upstream = self.upstream_count
         if isinstance(out, tuple) and upstream is not None and 1 <= upstream < len(out):
             out = out[:upstream] if upstream > 1 else out[0]  # `return logits, h` to `backward(dout, inputs)`: the logits only
@@ -187,12 +194,68 @@ class MultiInput(ClassLayer):
             result = call_backward(self.layer, self.methods, *pieces)
         elif self.methods.backward_gets_inputs:  # a stateless gate: backward(x1, x2, dz)
             result = backward(self._given.copy(), *[e.copy() for e in self.extras.values()], dout)
+        elif (again := self._states_again()) is not None:  # a cell's backward(delta, h_t, x, h_prev)
+            result = backward(dout, *again)
         else:
             result = call_backward(self.layer, self.methods, dout)
         values = list(result) if isinstance(result, tuple) else [result]
         dx = values[0] if values else None
         self._extra_grads = {name: values[i + 1] if i + 1 < len(values) else self._stored(name) for i, name in enumerate(self.extras)}
         return dx, {**self._layer_grads(), **{k: v for k, v in self._extra_grads.items() if k in self.params()}}
+
+    def _states_again(self) -> list[np.ndarray] | None:
+        """What a backward taking the upstream gradient and then forward's inputs and output again
+        (CMU 11-785's `RNNCell.backward(delta, h_t, h_prev_l, h_prev_t)` of `forward(x, h_prev_t)`) is
+        given after the upstream gradient, in its order (`again_orders`; of a group as good, the one
+        order backward runs on, tried once on a copy), or None for a backward taking the upstream
+        gradient alone, or one no order is found for."""
+        if self._shapes or self._given is None or not isinstance(self._out, np.ndarray) or self.methods.through_call:
+            return None
+        names = required_inputs(getattr(self.layer, self.methods.backward))
+        if len(names) < 2:
+            return None
+        values = [self._given, *self.extras.values(), self._out]
+        if self._order is None:
+            forward_names = [self.forward_names()[0], *[k.partition(" (input")[0] for k in self.extras]]
+            self._order = ()
+            for group in again_orders(names[1:], forward_names):
+                running = [order for order in group if self._runs_with(values, order)]
+                if running:
+                    self._order = running[0] if len(running) == 1 else ()
+                    break
+        if not self._order:
+            return None
+        return [np.array(values[i], copy=True) for i in self._order]
+
+    def _runs_with(self, values: list[Any], order: tuple[int, ...]) -> bool:
+        """Whether backward runs on a copy of the layer given `values` in `order`, and returns an input
+        gradient shaped as the input."""
+        state = np.random.get_state()
+        try:
+            work = copy.deepcopy(self.layer)
+            dout = np.ones_like(np.asarray(self._out, dtype=np.float64))
+            result = getattr(work, self.methods.backward)(dout, *[np.array(values[i], copy=True) for i in order])
+            first = result[0] if isinstance(result, tuple) else result
+            return isinstance(first, np.ndarray) and first.shape == self._given.shape and bool(np.all(np.isfinite(first)))
+        except Exception:  # noqa: BLE001 - user code on an order the tool tries
+            return False
+        finally:
+            np.random.set_state(state)
+
+    @property
+    def sums_over_steps(self) -> bool:
+        """Whether this is a recurrent cell called once per time step, adding its parameters' gradients
+        over the steps by design (`contracts.accumulation_reset`): its backward takes forward's values
+        again (`_states_again`), or one of its other inputs is a hidden state (`h`, `h_prev`, `hidden`)."""
+        return bool(self._order) or any(_STATE.fullmatch(name) for name in self.extras)
+
+    def trial_copy(self) -> MultiInput:
+        other = MultiInput(copy.deepcopy(self.layer), {k: np.array(v, copy=True) for k, v in self.extras.items()}, self.outputs, train=self.train)
+        other._order = self._order
+        return other
+
+    def forward_names(self) -> list[str]:
+        return _inputs(type(self.layer)) or ["x"]
 
     def _with_inputs(self, upstream: list[Any]) -> list[Any]:
         """backward's arguments: copies of forward's inputs where it takes them again by name, the upstream
@@ -228,6 +291,36 @@ class MultiInput(ClassLayer):
             name = param.partition(" (input")[0]  # `x (input 2)`: the input forward calls `x`
             return (f"d{name}", f"d_{name}", name)
         return super().grad_targets(param)
+
+
+_STATE = re.compile(r"(?i)(h|c|s|a)(_?(prev|tm1|last|old|in)\w*)?|hidden\w*|state\w*|h_?\w*prev\w*")  # a recurrent state input
+_PREVIOUS = re.compile(r"(?i).*(prev|last|old|before|below|_l$|tm1|past)")  # a state or input forward was handed
+_NEW = re.compile(r"(?i).*(next|new|out|_t$|prime|cur|now)|[has]$")  # the state forward returned (`h_t`, `h_next`, `h`)
+
+
+def again_orders(names: list[str], forward_names: list[str]) -> list[list[tuple[int, ...]]]:
+    """The ways to give a backward's arguments after its upstream gradient (`names`) forward's inputs
+    (`forward_names`, indices 0..k-1) and its output (index k), each value once, best first, in groups
+    of equal score: an argument named as an input is that input, one named like a state handed in
+    (`h_prev_t`, `h_before`, `x_below`) is an input, never the output, and one named like a new state
+    (`h_t`, `h_next`) is the output. The caller tells a group's members apart by running them."""
+    import itertools
+
+    k = len(forward_names)
+    scored: dict[float, list[tuple[int, ...]]] = {}
+    for chosen in itertools.permutations(range(k + 1), len(names)):
+        total = 0.0
+        for arg, i in zip(names, chosen):
+            prior = bool(_PREVIOUS.match(arg))
+            if i == k:
+                if prior:
+                    break
+                total += 2 if _NEW.match(arg) else 0
+            else:
+                total += (3 if arg == forward_names[i] else 0) + (2 if prior else 0)
+        else:
+            scored.setdefault(total, []).append(chosen)
+    return [scored[total] for total in sorted(scored, reverse=True)]
 
 
 def again_inputs(cls: type, methods: Any) -> list[str]:
@@ -357,6 +450,8 @@ def build(cls: type, context: Any, rng: np.random.Generator) -> list[Case]:
         if masked:  # `forward(x, mask)`: a constant the caller gives, over a batch of sequences too
             xs = [*xs, (n, 5, 6)]
         rows = next((m.shape[0] for m in _matrices(layer)), 6)
+        # last, one sample as vectors (a cell asserting `x.shape == (self.d,)`, `h.shape == (self.h,)`)
+        xs = [*xs, *dict.fromkeys((shape[-1],) for shape in xs if len(shape) == 2)]
         for x_shape in xs:
             x = rng.standard_normal(x_shape)
             if masked:
@@ -370,7 +465,10 @@ def build(cls: type, context: Any, rng: np.random.Generator) -> list[Case]:
                 continue
             # also a vector or columns to multiply (`np.dot(W, x)` of a gate given W first)
             fallback: list[Case] = []  # the first inputs forward runs on, when backward runs on none
-            for other in [x_shape, *states, "indices", (x_shape[-1],), (x_shape[-1], n), "weights"]:
+            others = [x_shape, *states, "indices", (x_shape[-1],), (x_shape[-1], n), "weights"]
+            if len(x_shape) == 1:
+                others = [*dict.fromkeys((shape[-1],) for shape in [x_shape, *states])]
+            for other in others:
                 # the other inputs: like x, hidden states, or integer indices (EmbeddingDot's idx)
                 if other == "weights":  # `forward(x, W, b)` given its weights by its network
                     extras = [rng.standard_normal(_weight_shape(name, x_shape[-1])) for name in names[1:]]
