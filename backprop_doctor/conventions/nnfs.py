@@ -24,8 +24,14 @@ Example:
             self.dbiases = np.sum(dvalues, axis=0, keepdims=True)
             self.dinputs = np.dot(dvalues, self.weights.T)
 
+A layer of another style may keep its input gradient the same way while its backward returns
+its parameters' gradients by name, `self.grad_in = g @ self.W.T` then `return {"W": dW, "b": db}`
+(a dataclass layer's): dx is read from the attribute, each parameter's gradient from the entry under
+its name (or a gradient's name for it, `"dW"`), as `ClassLayer` reads a returned dict.
+
 Recognised by: `forward`/`backward` methods where forward returns no value and
-assigns `self.output`, or backward returns no value and assigns `self.dinputs`;
+assigns `self.output`, or backward returns no value (or only a dict of gradients by name) and
+assigns `self.dinputs` (or another name of `INPUT_GRADIENTS`);
 confirmed by a trial forward that leaves an array in `self.output`. Gradients
 live in `self.dinputs` and `self.d<parameter>`.
 """
