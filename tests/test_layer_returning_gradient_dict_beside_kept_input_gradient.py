@@ -202,3 +202,24 @@ def test_a_model_returning_a_dict_and_keeping_no_input_gradient_is_still_a_whole
     (built,) = [b for b in report["built"] if b["what"].startswith("Net")]
     assert "returns its parameters' gradients by name" in (built["skipped"] or ""), report["built"]
     assert "Net" not in {m["layer"] for m in report["measurements"]}, report["measurements"]
+
+
+# the dict keyed by gradients' names (`"dW"` for `weight`, case aside), the weight's computed before the return
+GRADIENT_KEYS = (
+    LINEAR.replace(
+        'return {"weight": self.x.T @ grad, "bias": grad.sum(axis=0)}',
+        'dW = self.x.T @ grad\n            return {"dW": dW, "db": grad.sum(axis=0)}',
+    )
+    .replace('grads["weight"]', 'grads["dW"]')
+    .replace('grads["bias"]', 'grads["db"]')
+)
+
+
+def test_entries_keyed_by_gradient_names_are_read_and_a_wrong_one_named_where_it_is_computed(tmp_path: Path) -> None:
+    right = check(planted(tmp_path, "keys.py", GRADIENT_KEYS, "dW = self.x.T @ grad", "dW = self.x.T @ grad"))
+    assert errors(right) == [], errors(right)
+    assert _measured(right, "Linear") == {"x": "ok", "weight": "ok", "bias": "ok"}, right["measurements"]
+    path = planted(tmp_path, "keys_wrong.py", GRADIENT_KEYS, "dW = self.x.T @ grad", "dW = 2 * self.x.T @ grad")
+    report = check(path)
+    root = report["findings"][report["root_cause"]]
+    assert (root["code"], root["param"], root["line"]) == ("BPD101", "weight", line_of(path, "dW = 2 * self.x.T @ grad")), root

@@ -705,8 +705,12 @@ def _returned_gradients(layer: Any, backward: Any) -> dict[str, int | tuple[int,
 
 def _key_of(attr: str, returned: dict[str, Any]) -> str | None:
     """The key a returned dict holds `attr`'s gradient under: its own name (`"W"`) or a gradient's name
-    for it (`"dW"`, `"grad_W"`), when that entry is an array (or a number)."""
-    key = attr if attr in returned else next((g for g in gradient_names(attr) if g in returned), None)
+    for it (`"dW"`, `"grad_W"`; `"dW"` for `weight` too, case aside), when that entry is an array (or a number)."""
+    names = gradient_names(attr)
+    key = attr if attr in returned else next((g for g in names if g in returned), None)
+    if key is None:
+        lowered = {g.lower() for g in names}
+        key = next((k for k in returned if isinstance(k, str) and k.lower() in lowered), None)
     return key if key is not None and is_gradient_like(returned[key]) else None
 
 
