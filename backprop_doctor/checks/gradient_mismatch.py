@@ -76,6 +76,7 @@ def run(context: Any) -> Iterator[Finding]:
         return
     here = os.path.abspath(source.path)
     _wrong_where_flat(context)
+    _mean_left_to_layers(context)
     _yield_to_saturation(context)  # before the replay's word: a saturated loss says why, and what to change
     _logits_right_in_training(context)
     _yield_to_training(context)
@@ -1571,6 +1572,74 @@ def _logits_right_in_training(context: Any) -> None:
             continue
         members = [finding.replace(param=p, line=lines[p], highlight=(lines[p],)) for p in params]
         _merge(context, [finding], _yielded(members, right, here))
+
+
+def _mean_left_to_layers(context: Any) -> None:
+    """A loss function whose input gradient is exactly N × the gradient of the mean loss it returns (`p -
+    onehot`, each sample's own gradient: pattern `scaled-by-batch-size`) becomes an info where the program's
+    training step takes its loss from that function, hands its gradient on (`loss, dscores =
+    cross_entropy(scores, yb)`, `model.backward(dscores)`), and the replay measured some parameter's update
+    right at the mean loss's scale: the layers it feeds take the batch mean of their parameters' gradients
+    (`self.dW = self.x.T @ g / len(g)`), a convention (CMU 11-785's losses), not an error. The parameters the
+    replay found wrong stay its findings (a bias whose gradient is the sum's beside it). Where no parameter
+    is right (the layers do not divide), the finding stays the error it is."""
+    from backprop_doctor.static.batch_means import hands_on, mean_lines
+
+    results = context.extras.get("replay") or []
+    source = context.source
+    here = os.path.abspath(source.path)
+    for i, finding in enumerate(context.findings):
+        if finding.name != NAME or finding.severity != "error" or finding.pattern != "scaled-by-batch-size":
+            continue
+        if finding.param not in (None, "x") or not finding.layer or (finding.file and os.path.abspath(finding.file) != here):
+            continue
+        for result in results:
+            left = _left_to_layers(result, finding.layer, hands_on, source.tree)
+            if left is None:
+                continue
+            statement, gradient, handed, right = left
+            classes = frozenset(owner[0] for m in right if (owner := result.owners.get(m.name)) is not None)
+            means = mean_lines(source.tree, classes, frozenset(m.line for m in right if m.line and not m.file))
+            where = f" (line{'s' if len(means) > 1 else ''} {', '.join(map(str, means))})" if means else ""
+            names = ", ".join(f"`{m.name}`" for m in right)
+            at = f" (line {finding.line})" if finding.line else ""
+            context.findings[i] = finding.replace(
+                severity="info",
+                pattern="mean-left-to-layers",
+                fix=None,
+                highlight=tuple(sorted({*([finding.line] if finding.line else []), handed, *means})),
+                message=(
+                    f"`{finding.layer}` returns each sample's own gradient{at}, N × the gradient of the mean loss it returns, and "
+                    f"your training step hands it on as `{gradient}` (line {handed}) to layers that take the batch mean "
+                    f"of their parameters' gradients{where}: the update{'s' if len(right) > 1 else ''} of {names} follow"
+                    f"{'' if len(right) > 1 else 's'} the gradient of your loss, so this is a convention, not an error; code that "
+                    f"takes `{finding.layer}`'s gradient as the mean loss's would step N times too far"
+                ),
+            )
+            break
+
+
+def _left_to_layers(result: Any, function: str, hands_on: Any, tree: Any) -> tuple[Any, str, int, list[Any]] | None:
+    """(the loop's statement calling `function`, the gradient it hands on, the line binding it, the parameters
+    measured right at the loss's own scale) when the replayed step's loss is what `function` returns (a loss
+    function's pair, or a loss layer's forward, its gradient from the layer's backward) and that gradient is
+    read later in the step, and no adjoint bound there was measured wrong other than by the batch size the
+    later mean takes out (`StepResult.deferred`)."""
+    step, loss = result.step, result.loss
+    if loss is None or loss.implied or not result.parameters:
+        return None
+    for k, statement in enumerate(step.prefix):
+        bound = hands_on(statement, function, list(step.prefix[k + 1 :]), tree)
+        if bound is None or statement.lineno != loss.line or loss.bound != bound[0]:
+            continue
+        if any(m.wrong and getattr(a, "line", None) in (statement.lineno, bound[2]) for a, m in result.adjoints):
+            return None  # its gradient measured wrong, not deferred: the layers do not take the mean it leaves out
+        right = [
+            m for _, m in result.parameters
+            if not (m.wrong or m.unused or m.inconclusive) and m.scale is None and m.factor is not None and abs(m.factor - 1) < 0.05
+        ]  # fmt: skip
+        return (statement, bound[1], bound[2], right) if right else None
+    return None
 
 
 def _right_in_training(context: Any) -> dict[tuple[str, str], str]:

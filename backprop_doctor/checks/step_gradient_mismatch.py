@@ -914,6 +914,10 @@ def _findings(result: Any, source: Any, derivatives_right: dict[str, str] | None
             line = formed  # `param -= lr * grad` over `zip(params, grads)`: `dWhb += ...` is where Whb's gradient is formed
         elif not measured.line and not moved.site.file and (formed := returned_at(source.tree, moved.gradient_name or moved.site.gradient)) is not None:
             line = formed  # `w -= lr * gradient(w, X, y)`: the file's gradient function forms it where it returns it
+        elif not measured.line and not moved.site.file and (formed := _stored_by_owner(result, source, moved, measured)) is not None:
+            line = formed  # `layer.b -= lr * layer.db` in a loop over the layers: `self.db = ...` in the class's backward forms it
+        elif not measured.line and not moved.site.file and (formed := _zipped_line(source.tree, measured.name, moved.gradient_name or moved.site.gradient)) is not None:
+            line = formed  # `for w, g in zip(layers, grads): w -= rate * g` of `grads = backprop(...)`: where `backprop` forms its entry
         elif (
             measured.line and not measured.file and (read := unpacked_from(source.tree, measured.line, moved.gradient_name or moved.site.gradient)) is not None
             and (formed := returned_at(source.tree, read)) is not None
@@ -1179,6 +1183,19 @@ def _findings(result: Any, source: Any, derivatives_right: dict[str, str] | None
             measured=max(m.error for _, m in members),
             evidence=evidence,
         )
+
+
+def _stored_by_owner(result: Any, source: Any, moved: Any, measured: Any) -> int | None:
+    """The line of the class statement storing the gradient an update reads off an object (`layer.db` of
+    `model.layers[0].b`, held by a `Linear`: `self.db = g.sum(axis=0)` in `Linear.backward`), when the
+    class holding the parameter stores that attribute at one statement."""
+    from backprop_doctor.static.batch_means import stored_in_class
+
+    owner = getattr(result, "owners", {}).get(measured.name)
+    read = moved.gradient_name or moved.site.gradient or ""
+    if owner is None or source.tree is None or not re.fullmatch(r"[A-Za-z_][\w.]*\.\w+", read):
+        return None
+    return stored_in_class(source.tree, owner[0], read.rsplit(".", 1)[1])
 
 
 _STRENGTH = re.compile(r"\b(reg\w*|lambd\w*|lam|l2\w*|weight_decay|wd)\b")  # the name a loss writes its penalty's λ with
@@ -1954,6 +1971,37 @@ def _gradient_line(tree: Any, parameter: str, read: str | None = None) -> int | 
             if not zeros:
                 found.add(node.lineno)
     return found.pop() if len(found) == 1 else None
+
+
+def _zipped_line(tree: Any, parameter: str, read: str | None) -> int | None:
+    """The line of the file's gradient function that forms entry k of the list an update walks beside its parameters:
+    `layers[3]` moved by `g` of `for w, g in zip(layers, grads)` (or a comprehension over that zip), `grads` bound once to
+    `backprop(layers, X, T)`, whose return's fourth value is formed there (`static.gradient_returns.returned_at`)."""
+    entry = re.fullmatch(r"(\w+)\[(\d+)\]", parameter)
+    if tree is None or entry is None or not read or not read.isidentifier():
+        return None
+    listed, k = entry.groups()
+    sources = set()
+    for node in ast.walk(tree):
+        loops = node.generators if isinstance(node, (ast.ListComp, ast.GeneratorExp)) else [node] if isinstance(node, ast.For) else []
+        for loop in loops:
+            walked = loop.iter
+            if not (isinstance(walked, ast.Call) and isinstance(walked.func, ast.Name) and walked.func.id == "zip" and isinstance(loop.target, ast.Tuple)):
+                continue
+            names = [e.id if isinstance(e, ast.Name) else None for e in loop.target.elts]
+            args = [ast.unparse(a) for a in walked.args]
+            if listed in args and read in names and len(names) == len(args) and isinstance(walked.args[names.index(read)], ast.Name):
+                sources.add(args[names.index(read)])
+    if len(sources) != 1:
+        return None
+    (name,) = sources
+    calls = [
+        n.value for n in ast.walk(tree)
+        if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name) and n.targets[0].id == name and isinstance(n.value, ast.Call)
+    ]  # fmt: skip
+    if len(calls) != 1:
+        return None
+    return returned_at(tree, f"{ast.unparse(calls[0])}[{k}]")
 
 
 def _parses(text: str) -> bool:

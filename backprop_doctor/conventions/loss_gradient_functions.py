@@ -163,9 +163,10 @@ class LossAndGradientsFunction(Adapter):
         values = dict(self._values)
         values.update({k: v for k, v in self._weights.items() if k in values})
         for u in self._layout.unpacked:  # `[W1, b1, W2, b2] = params`: the list handed anew, with this adapter's arrays
-            listed = list(values[u.argument])
+            given = values[u.argument]
+            listed = list(given)
             listed[u.index] = self._weights[u.name]
-            values[u.argument] = listed
+            values[u.argument] = tuple(listed) if isinstance(given, tuple) else listed  # a tuple handed on as one
         for name, given in ((self._data, x), (self._targets, t)):
             if name is not None and given is not None:
                 values[name] = list(np.asarray(given).tolist()) if isinstance(self._values[name], list) else given
@@ -176,13 +177,16 @@ class LossAndGradientsFunction(Adapter):
         swapped = {k: held[k] for k in put if k in held}
         try:
             held.update(put)
-            return self._func(*(values[n] for n in names))
+            return self._invoke([values[n] for n in names])
         finally:
             for k in put:
                 if k in swapped:
                     held[k] = swapped[k]
                 else:
                     held.pop(k, None)
+
+    def _invoke(self, arguments: list[Any]) -> Any:
+        return self._func(*arguments)
 
     def forward(self, x: Any, t: Any = None) -> Any:
         result = self._call(x, t)

@@ -830,17 +830,28 @@ def _check_functions(out: Checked, record: Record, discovered: Any, options: Opt
             result = _check_pair_call(out, name, calls.func, live_backward, other, options)
     for loss in getattr(discovered, "loss_functions", []):
         calls = recorded.get(loss.__name__)
-        call = next((c for c in calls.calls if c.returned and len(c.args) >= 2), None) if calls else None
-        if call is None or not all(isinstance(a, np.ndarray) for a in call.args[:2]):
+        observed = loss_arguments(record, loss)
+        if calls is None or observed is None:
             continue
+        x, t, line = observed
         out.observed.add(loss.__name__)
-        axis = _batch_axis(call.args[0], call.args[1])
-        spread = _sorted_labels(call.args[1], axis)
-        x, t = _rows(call.args[0], axis, spread), _rows(call.args[1], axis, spread)
         result = api.check_layer(calls.func, x, t, options=options)
         result.built = []
         out.report.extend(result)
-        out.report.built.append(Built(loss.__name__, f"arguments observed at line {call.line}", f"x {x.shape}, t {t.shape}", origin="observed", line=call.line))
+        out.report.built.append(Built(loss.__name__, f"arguments observed at line {line}", f"x {x.shape}, t {t.shape}", origin="observed", line=line))
+
+
+def loss_arguments(record: Record, loss: Any) -> tuple[np.ndarray, np.ndarray, int] | None:
+    """(scores, targets, line) of the program's first call of the loss function `loss(scores, y) -> (loss,
+    dx)` that returned, its batch cut to the rows the gradient check compares (`_rows`), so a check of its
+    reduction (`loss-not-mean`) reads the same batch size; None when the program never called it with arrays."""
+    calls = {f.name: f for f in record.functions if f.calls}.get(loss.__name__)
+    call = next((c for c in calls.calls if c.returned and len(c.args) >= 2), None) if calls else None
+    if call is None or not all(isinstance(a, np.ndarray) for a in call.args[:2]):
+        return None
+    axis = _batch_axis(call.args[0], call.args[1])
+    spread = _sorted_labels(call.args[1], axis)
+    return _rows(call.args[0], axis, spread), _rows(call.args[1], axis, spread), call.line
 
 
 

@@ -200,6 +200,9 @@ class StepResult:
     raised: tuple[str, str | None, int | None] | None = None  # with a driver: its backward raised, every way the batch was laid out
     stale: list[Moved] = field(default_factory=list)  # updates whose gradient holds the same values at every pass (`stale_gradients`)
     scaled: list[Any] = field(default_factory=list)  # capture.Scaled: parameters the pass scales in place beside their step (`P *= wd`)
+    # the first adjoint that is a batch size times the gradient of the program's mean loss while some parameter is right
+    # (`_deferred_mean`): each sample's own gradient, the mean left to the functions or methods it is handed to
+    deferred: tuple[Adjoint | InnerAdjoint, Measured] | None = None
     _lines_run: dict[str, set[int]] | None = None
     _one_pass: tuple[dict[str, Any] | None] | None = None
 
@@ -1060,8 +1063,9 @@ def _walk(
                 if scale is None and measured.proportional and measured.factor is not None:
                     scale = measured.factor
                 continue
-            if scale is None and isinstance(adjoint, InnerAdjoint) and _deferred_mean(measured, result):
+            if scale is None and (isinstance(adjoint, InnerAdjoint) or _returned_by_a_call(step, adjoint)) and _deferred_mean(measured, result):
                 scale = measured.factor  # `dAL` of the summed loss, the 1/m taken in `linear_backward`: the later ones at that scale
+                result.deferred = result.deferred or (adjoint, measured)
                 continue
         if measured.wrong and not isinstance(adjoint, InnerAdjoint) and not deadline.passed():
             # `loss, dz = focal_loss(z, y)`: the function the statement calls computes it, from the loss
@@ -1252,6 +1256,16 @@ def _deferred_mean(measured: Measured, result: StepResult) -> bool:
         and _batch_like(measured.factor, result.batch_sizes)  # (2 / 2 of a size of 2 is batch-like: 1 is no mean left out)
         and any(not m.wrong and not m.unused and not m.inconclusive for _, m in result.parameters)
     )  # fmt: skip
+
+
+def _returned_by_a_call(step: TrainingStep, adjoint: Adjoint) -> bool:
+    """Whether the loop's statement binding `adjoint` takes it from what a call returns (`loss, dscores =
+    cross_entropy(scores, yb)`): a loss function's gradient, handed on to methods or functions whose
+    statements the loop does not show (`model.backward(dscores)`), so `_contradicted` cannot read which
+    right gradients are computed from it."""
+    from backprop_doctor.static.batch_means import bound_by_a_call
+
+    return 0 <= adjoint.index < len(step.prefix) and bound_by_a_call(step.prefix[adjoint.index])
 
 
 def _batch_like(factor: float, sizes: tuple[int, ...]) -> bool:

@@ -281,6 +281,8 @@ def returned_at(tree: ast.AST | None, read: str) -> int | None:
     if len(returns) != 1:
         return None
     value = returns[0].value
+    if position is not None and isinstance(value, ast.Name):  # `out = [g3, g4, g1, g2]`, then `return out`
+        value = _bound_lists(defined[0]).get(value.id, value)
     if position is not None:
         if not isinstance(value, (ast.Tuple, ast.List)) or not -len(value.elts) <= position < len(value.elts):
             return None
@@ -302,12 +304,15 @@ def unpacked_from(tree: ast.AST | None, line: int, name: str) -> str | None:
     statement binding `name` there reads, as a call of one of the file's functions; None otherwise."""
     if tree is None:
         return None
+    entry = re.fullmatch(r"(\w+)\[(\d+)\]", name)  # `grads[3]` of `grads = backprop(layers, X, T)`: its fourth value
     for node in walk(tree):
         if not (isinstance(node, ast.Assign) and node.lineno == line and len(node.targets) == 1 and isinstance(node.value, ast.Call)):
             continue
         target = node.targets[0]
         if isinstance(target, ast.Name) and target.id == name:
             return ast.unparse(node.value)
+        if entry is not None and isinstance(target, ast.Name) and target.id == entry.group(1):
+            return f"{ast.unparse(node.value)}[{entry.group(2)}]"
         if isinstance(target, (ast.Tuple, ast.List)):
             names = [e.id if isinstance(e, ast.Name) else None for e in target.elts]
             if names.count(name) == 1:

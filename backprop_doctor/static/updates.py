@@ -522,10 +522,16 @@ class ListUpdate:
 
 
 def list_update(stmt: ast.stmt) -> ListUpdate | None:
-    """A list comprehension that rebinds a list of parameters to each one moved by a step."""
-    if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.value, ast.ListComp)):
+    """A list comprehension that rebinds a list of parameters to each one moved by a step (or a tuple of them, built
+    from a generator: `params = tuple(p - lr * g for p, g in zip(params, grads))`)."""
+    if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1):
         return None
     target, comp = stmt.targets[0], stmt.value
+    generator = isinstance(comp, ast.Call) and isinstance(comp.func, ast.Name) and comp.func.id in ("tuple", "list") and len(comp.args) == 1
+    if generator and not comp.keywords and isinstance(comp.args[0], ast.GeneratorExp):  # type: ignore[union-attr]
+        comp = comp.args[0]  # type: ignore[union-attr]
+    if not isinstance(comp, (ast.ListComp, ast.GeneratorExp)):
+        return None
     if len(comp.generators) != 1 or comp.generators[0].ifs:
         return None
     loop = comp.generators[0]
@@ -548,6 +554,8 @@ def list_update(stmt: ast.stmt) -> ListUpdate | None:
         return None  # `(1 - eta * lmbda / n) * w - ...`: weight decay, a loss term no implied loss holds
     if not any(isinstance(n, ast.Name) and n.id == other for n in walk(elt.right)):
         return None
+    if isinstance(comp, ast.GeneratorExp) and (isinstance(elt.right, ast.Name) or _VELOCITY.fullmatch(sources[1 - at].rsplit(".", 1)[-1])):
+        return None  # `tuple(p + v for p, v in zip(params, vel))`: a velocity added, the gradient gone into it earlier
     return ListUpdate(element, other, sources[1 - at], elt.op, elt.right)
 
 

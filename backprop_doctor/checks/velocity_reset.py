@@ -1,0 +1,64 @@
+"""The momentum buffer is made again as zeros at every pass of the training loop, so momentum never builds up.
+
+What it finds:
+    A training loop whose pass first binds the velocity (a momentum buffer, an
+    optimizer's running average) to zeros, `vel = tuple(np.zeros_like(p) for p
+    in params)`, then decays it and adds the gradient, `vel = tuple(mu * v - lr *
+    g for v, g in zip(vel, grads))`, then moves the parameters by it. Read from
+    the source (`static.velocity_reset`): the zeros are made in the loop's body
+    itself, not under a test of it, and before the decay in the same pass.
+
+Why it matters:
+    The decayed term `mu * v` is zero at every step, so the velocity is only the
+    step of plain gradient descent: nothing is carried from one update to the
+    next. Training runs and the loss falls, only as slowly as without momentum,
+    and the momentum setting does nothing at all.
+
+Example:
+    for t in range(steps):
+        vel = [np.zeros_like(p) for p in params]
+        g = gradients(params, X, Y)
+        vel = [mu * v - lr * gi for v, gi in zip(vel, g)]
+        params = [p + v for p, v in zip(params, vel)]
+
+Fix:
+    vel = [np.zeros_like(p) for p in params]     # once, before the loop
+    for t in range(steps):
+        ...
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from backprop_doctor.findings import Finding
+from backprop_doctor.rules import rule
+
+NAME = "velocity-reset"
+CODE = "BPD640"
+SEVERITY = "error"
+STAGE = "training"
+
+
+def run(context: Any) -> Iterator[Finding]:
+    from backprop_doctor.static.velocity_reset import velocity_resets
+
+    source = getattr(context, "source", None)
+    if source is None or getattr(source, "tree", None) is None:
+        return
+    for found in velocity_resets(source.tree, getattr(source, "text", None)):
+        message = (
+            f"the momentum buffer `{found.name}` is reset to zeros at every pass of the training loop (line {found.loop_line}): "
+            f"line {found.line} makes it zeros before line {found.decay_line} decays it (`{found.decay}`), so the velocity's "
+            f"old term (`{found.coefficient}` times `{found.name}`) is always zero and each update is a plain gradient step: "
+            f"momentum never builds up; make `{found.name}` once, before the loop at line {found.loop_line}"
+        )
+        yield rule(NAME).finding(
+            message,
+            file=source.path,
+            line=found.line,
+            highlight=tuple(sorted({found.line, found.decay_line})),
+            pattern="velocity-reset",
+            evidence=(("reset", f"`{found.statement}` runs at every pass of the loop at line {found.loop_line}, before `{found.decay}`"),),
+        )
