@@ -479,37 +479,22 @@ GRADIENT_DICT = (
 
 def gradients_returned_by_name(cls: type) -> str | None:
     """The name of the dict a model's backward returns its parameters' gradients in (`grads = {}` ...
-    `grads["W%d" % i] = ...` ... `return grads`), when it returns nothing else and no entry is the
-    input's gradient (`grads["dx"]`); None otherwise."""
+    `grads["W%d" % i] = ...` ... `return grads`), when it returns nothing else, no entry is the
+    input's gradient (`grads["dx"]`) and it keeps none in an attribute (`self.grad_in = ...`, a layer's:
+    `Methods.dx`); None otherwise."""
     import ast
 
     from backprop_doctor.conventions import layer_methods
     from backprop_doctor.conventions._classlayer import function_node
+    from backprop_doctor.static.methods import returned_gradient_dict
 
     methods = layer_methods(cls)
-    node = function_node(getattr(cls, methods.backward if methods else "backward", None))
-    if node is None:
+    if methods is not None and methods.dx:
+        return None  # a layer returning its parameters' gradients by name beside the input's it keeps
+    found = returned_gradient_dict(function_node(getattr(cls, methods.backward if methods else "backward", None)))
+    if found is None:
         return None
-    returns = [n.value for n in ast.walk(node) if isinstance(n, ast.Return) and n.value is not None]
-    made = lambda v: isinstance(v, ast.Dict) or (isinstance(v, ast.Call) and ast.unparse(v.func) == "dict")  # noqa: E731
-    if len(returns) != 1 or not (isinstance(returns[0], ast.Name) or made(returns[0])):
-        return None
-    if made(returns[0]):  # `return dict(Wxh=dWxh, ...)`, `return {"W": dW, ...}`: the dict made there
-        literal = returns[0]
-        name = ast.unparse(literal) if len(ast.unparse(literal)) <= 40 else "{...}" if isinstance(literal, ast.Dict) else "dict(...)"
-        bound = [literal]
-        keys = literal.keys if isinstance(literal, ast.Dict) else [ast.Constant(k.arg) for k in literal.keywords]
-    else:
-        name = returns[0].id
-        bound = [n.value for n in ast.walk(node) if isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in n.targets)]
-        if not bound or not all(made(v) for v in bound):
-            return None
-        keys = [k for v in bound if isinstance(v, ast.Dict) for k in v.keys] + [
-            n.targets[0].slice for n in ast.walk(node)
-            if isinstance(n, ast.Assign) and isinstance(n.targets[0], ast.Subscript) and ast.unparse(n.targets[0].value) == name
-        ]  # fmt: skip
-    if not keys:
-        return None
+    name, keys = found
     if any(isinstance(k, ast.Constant) and str(k.value).lower() in ("dx", "x", "dinput", "dinputs", "d_input", "input") for k in keys):
         return None
     return name

@@ -40,6 +40,7 @@ from backprop_doctor.static.methods import (
     grads_aliases,
     indexed_writes,
     parse_function,
+    returned_dict_names,
     returned_names,
     returns_value,
     self_name,
@@ -338,6 +339,10 @@ class ClassLayer(Adapter):
         self.per_sample = False  # a loss whose forward returns one loss per sample, summed here (`_per_sample`)
         self.mean_over: int | None = None  # N, when every parameter gradient is the mean over the batch's N rows (`_batch_mean`)
         self._returned = _returned_gradients(layer, backward) if self.methods.convention == "book" and not self._listed else {}
+        # `return {"W": dW, "b": db}` beside `self.grad_in = ...` (`Methods.dx`): the dict backward returned last,
+        # and {parameter attribute: its key there}
+        self._returned_dict: dict[str, Any] | None = None
+        self._keyed: dict[str, str] = {}
         from backprop_doctor.conventions.stepped_cells import CellRestarts
 
         self._cells = CellRestarts()  # cells taking one time step per call that the layer holds (`stepped_cells`)
@@ -392,6 +397,7 @@ class ClassLayer(Adapter):
             dx = call_backward(self.layer, self.methods, *((dout,) if self.dout_is_input else ()))
             if not self.dout_is_input:
                 dx = self._of_one_number(dout, dx)
+        dx = self._keyed_result(dx)
         if dx is None and self.methods.dx:
             dx = getattr(self.layer, self.methods.dx, None)
         if self._returned and isinstance(dx, tuple) and len(dx) == self.returned_count:
@@ -401,6 +407,14 @@ class ClassLayer(Adapter):
         if isinstance(dx, tuple) and dx and isinstance(dx[0], np.ndarray):
             dx = dx[0]  # `return dx, None` (or a two-input layer's (dx, dy)): the input gradient comes first
         return dx, self._layer_grads()
+
+    def _keyed_result(self, result: Any) -> Any:
+        """None for a dict backward returned beside the input gradient it keeps (`Methods.dx`): its
+        parameters' gradients by name, kept for `_kept_grads`; anything else as it is."""
+        if isinstance(result, dict) and self.methods.dx:
+            self._returned_dict = result
+            return None
+        return result
 
     def times_derivative(self, dout: Any, derivative: Any) -> Any:
         """`dout * derivative`, the input gradient of a layer whose backward() returns its local derivative
@@ -474,6 +488,8 @@ class ClassLayer(Adapter):
         if self._returned:
             values = getattr(self, "_returned_values", ())
             return {name: _returned_value(values, self._returned[name]) for name in names}
+        if self._keyed:
+            return {name: (self._returned_dict or {}).get(self._keyed[name]) for name in names}
         return {name: getattr(self.layer, self._grad_names[name], None) for name in names}
 
     def _entry_sums(self, grads: list[Any]) -> dict[str, Any]:
@@ -534,6 +550,14 @@ class ClassLayer(Adapter):
             names = _backward_facts(self.backward_target())[0]
             self._grad_names = {attr: names[place if isinstance(place, int) else place[0]] for attr, place in self._returned.items()}
             return
+        if self._returned_dict is not None:  # `return {"W": dW, ...}`: the arrays the keys name (`W`, or `dW` for `W`)
+            self._keyed = {
+                attr: key for attr, value in vars(layer).items()
+                if is_float_array(value) and forward_before.get(attr) == id(value)
+                and (key := _key_of(attr, self._returned_dict)) is not None
+            }  # fmt: skip
+            self._params = {attr: getattr(layer, attr) for attr in self._keyed}
+            return
         written = _backward_facts(self.backward_target())[1]
         for attr, value in vars(layer).items():
             if not is_float_array(value) or forward_before.get(attr) != id(value):
@@ -555,6 +579,8 @@ class ClassLayer(Adapter):
             snap["grads"] = [np.array(g, copy=True) if isinstance(g, np.ndarray) else g for g in self.layer.grads]
         if self._returned:
             snap["returned"] = [_copied(g) for g in getattr(self, "_returned_values", ())]
+        if self._keyed:
+            snap["{returned}"] = {k: _copied(g) for k, g in (self._returned_dict or {}).items()}
         return snap
 
     def gradients_from(self, snapshot: dict[str, Any]) -> dict[str, Any]:
@@ -569,12 +595,15 @@ class ClassLayer(Adapter):
         if self._returned:
             values = snapshot.get("returned", [])
             return {name: _returned_value(values, self._returned[name]) for name in self.layer_params()}
+        if self._keyed:
+            return {name: snapshot.get("{returned}", {}).get(self._keyed[name]) for name in self.layer_params()}
         return {name: snapshot.get(self._grad_names[name]) for name in self.layer_params()}
 
     @property
     def returns_gradients(self) -> bool:
-        """Backward returns the parameters' gradients (`return dW, db`) and keeps none."""
-        return bool(self._returned)
+        """Backward returns the parameters' gradients (`return dW, db`, or by name beside the input's
+        gradient it keeps: `return {"W": dW}`) and keeps none."""
+        return bool(self._returned or self._keyed)
 
     @property
     def returned_count(self) -> int:
@@ -603,6 +632,9 @@ class ClassLayer(Adapter):
             return (f"{me}.{attr}", *grads_aliases(node, me, int(attr[6:-1])), attr, *indexed_writes(node, me, "grads"))
         if self._returned:
             return (attr,)  # `db = dy.sum(axis=0)` before `return dW, db`: a local of backward
+        if param in self._keyed:  # `dW = ...` before `return {"W": dW}`; else the return itself
+            named = returned_dict_names(node).get(self._keyed[param])
+            return (named,) if named else ()
         return (f"{me}.{attr}",)
 
     def layer_params(self) -> dict[str, np.ndarray]:
@@ -675,6 +707,17 @@ def _returned_gradients(layer: Any, backward: Any) -> dict[str, int | tuple[int,
         found.update({f"{listed}[{j}]": (i, j) for j in range(len(lists[listed]))})
     places = {place if isinstance(place, int) else place[0] for place in found.values()}
     return found if found and len(places) == len(names) else {}
+
+
+def _key_of(attr: str, returned: dict[str, Any]) -> str | None:
+    """The key a returned dict holds `attr`'s gradient under: its own name (`"W"`) or a gradient's name
+    for it (`"dW"`, `"grad_W"`; `"dW"` for `weight` too, case aside), when that entry is an array (or a number)."""
+    names = gradient_names(attr)
+    key = attr if attr in returned else next((g for g in names if g in returned), None)
+    if key is None:
+        lowered = {g.lower() for g in names}
+        key = next((k for k in returned if isinstance(k, str) and k.lower() in lowered), None)
+    return key if key is not None and is_gradient_like(returned[key]) else None
 
 
 def _with_respect_to(name: str, attr: str) -> bool:

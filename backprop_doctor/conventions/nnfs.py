@@ -24,8 +24,14 @@ Example:
             self.dbiases = np.sum(dvalues, axis=0, keepdims=True)
             self.dinputs = np.dot(dvalues, self.weights.T)
 
+A layer of another style may keep its input gradient the same way while its backward returns
+its parameters' gradients by name, `self.grad_in = g @ self.W.T` then `return {"W": dW, "b": db}`
+(a dataclass layer's): dx is read from the attribute, each parameter's gradient from the entry under
+its name (or a gradient's name for it, `"dW"`), as `ClassLayer` reads a returned dict.
+
 Recognised by: `forward`/`backward` methods where forward returns no value and
-assigns `self.output`, or backward returns no value and assigns `self.dinputs`;
+assigns `self.output`, or backward returns no value (or only a dict of gradients by name) and
+assigns `self.dinputs` (or another name of `INPUT_GRADIENTS`);
 confirmed by a trial forward that leaves an array in `self.output`. Gradients
 live in `self.dinputs` and `self.d<parameter>`.
 """
@@ -33,12 +39,27 @@ live in `self.dinputs` and `self.d<parameter>`.
 from __future__ import annotations
 
 from backprop_doctor.conventions._classlayer import Methods, function_node, required_inputs
-from backprop_doctor.static.methods import assigned_attributes, returns_value
+from backprop_doctor.static.methods import assigned_attributes, returned_gradient_dict, returns_value
+from backprop_doctor.static.tree import FunctionNode
 
 NAME = "nnfs"
 ORDER = 40
 OUTPUTS = ("output", "outputs")  # not `out`: book layers cache `self.out` and return it
-INPUT_GRADIENTS = ("dinputs", "dinput", "d_inputs", "dX", "dx", "grad_input")
+# the attributes a backward keeps its input's gradient in (one tuple, shared by every convention that reads one)
+INPUT_GRADIENTS = (
+    "dinputs", "dinput", "d_inputs", "d_input", "dX", "dx", "d_x", "d_in", "grad_input", "grad_inputs", "grad_in",
+    "grad_x", "grad_X", "input_grad", "input_gradient", "delta_in", "dL_dx", "dLdx",
+)  # fmt: skip
+
+
+def kept_input_gradient(bnode: FunctionNode | None) -> str | None:
+    """The attribute of `INPUT_GRADIENTS` a backward keeps its input's gradient in: one that returns
+    nothing, or returns only its parameters' gradients by name (`return {"W": dW, "b": db}` after
+    `self.grad_in = g @ self.W.T`, `static.methods.returned_gradient_dict`); None otherwise."""
+    if bnode is None or (returns_value(bnode) and returned_gradient_dict(bnode) is None):
+        return None
+    assigned = assigned_attributes(bnode)
+    return next((a for a in INPUT_GRADIENTS if a in assigned), None)
 
 
 def layer_methods(cls: type) -> Methods | None:
@@ -50,7 +71,7 @@ def layer_methods(cls: type) -> Methods | None:
         return None
     stored = next((a for a in OUTPUTS if a in assigned_attributes(fnode)), None)
     output = stored if not returns_value(fnode) else None
-    dx = next((a for a in INPUT_GRADIENTS if a in assigned_attributes(bnode)), None) if not returns_value(bnode) else None
+    dx = kept_input_gradient(bnode)
     if output is None and dx is None:
         return None
     loss = len(required_inputs(forward)) >= 2 and len(required_inputs(backward)) >= 2

@@ -35,7 +35,7 @@ from backprop_doctor.conventions._classlayer import Methods, function_node
 from backprop_doctor.conventions._through_call import _user_call
 from backprop_doctor.conventions.sgd_in_backward import rate_argument
 from backprop_doctor.static.methods import assigned_attributes, returns_value
-from backprop_doctor.conventions.nnfs import INPUT_GRADIENTS, OUTPUTS
+from backprop_doctor.conventions.nnfs import OUTPUTS, kept_input_gradient
 
 NAME = "renamed"
 ORDER = 50
@@ -67,12 +67,10 @@ BACKWARD_SPELLINGS = (
 def stored(cls: type, forward: str, backward: str) -> tuple[str | None, str | None]:
     """Where a forward that returns nothing keeps its output, and a backward its dx."""
     fnode, bnode = function_node(getattr(cls, forward)), function_node(getattr(cls, backward))
-    output = dx = None
+    output = None
     if fnode is not None and not returns_value(fnode):
         output = next((a for a in OUTPUTS if a in assigned_attributes(fnode)), None)
-    if bnode is not None and not returns_value(bnode):
-        dx = next((a for a in INPUT_GRADIENTS if a in assigned_attributes(bnode)), None)
-    return output, dx
+    return output, kept_input_gradient(bnode)
 
 
 def _own_call(cls: type) -> bool:

@@ -146,6 +146,7 @@ class ObservedLayer(ClassLayer):
         if isinstance(result, tuple):  # `return dh_prev, dx, dc_prev`: the one gradient shaped like x, when only one is
             shaped = [r for r in result if isinstance(r, np.ndarray) and r.shape == getattr(self, "_x_shape", None)]
             dx = shaped[0] if len(shaped) == 1 else dx
+        dx = self._keyed_result(dx)  # `return {"W": dW, ...}` beside `self.grad_in = ...`
         if dx is None:
             dx = getattr(self.layer, getattr(self.methods, "dx", None) or "dinputs", None)
         if self._row_upstream:
@@ -160,6 +161,8 @@ class ObservedLayer(ClassLayer):
             grads = self._summed(list(self.layer.grads))
         elif self._dlfs2:
             grads = {name: self.layer.grads[i] if i < len(self.layer.grads) else None for i, name in enumerate(self.layer_params())}
+        elif self._keyed:  # `return {"W": dW, ...}`
+            grads = self._kept_grads()
         else:
             grads = {name: getattr(self.layer, self._grad_names[name], None) for name in self.layer_params()}
         return dx, {**grads, **self._others_grads}

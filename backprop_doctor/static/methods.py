@@ -69,6 +69,46 @@ def returns_value(node: FunctionNode) -> bool:
     return visit(node)
 
 
+def returned_gradient_dict(node: FunctionNode | None) -> tuple[str, list[ast.expr | None]] | None:
+    """(its name as shown, its keys) of the one dict a backward returns and nothing else: made there
+    (`return {"W": dW, "b": db}`, `return dict(W=dW)`) or bound to a name only to dicts, its entries set
+    by key (`grads = {}` ... `grads["W%d" % i] = ...` ... `return grads`); None otherwise, or with no key."""
+    if node is None:
+        return None
+    returns = [n.value for n in ast.walk(node) if isinstance(n, ast.Return) and n.value is not None]
+    made = lambda v: isinstance(v, ast.Dict) or (isinstance(v, ast.Call) and ast.unparse(v.func) == "dict")  # noqa: E731
+    if len(returns) != 1 or not (isinstance(returns[0], ast.Name) or made(returns[0])):
+        return None
+    if made(returns[0]):  # `return dict(Wxh=dWxh, ...)`, `return {"W": dW, ...}`: the dict made there
+        literal = returns[0]
+        name = ast.unparse(literal) if len(ast.unparse(literal)) <= 40 else "{...}" if isinstance(literal, ast.Dict) else "dict(...)"
+        keys: list[ast.expr | None] = (
+            list(literal.keys) if isinstance(literal, ast.Dict) else [ast.Constant(k.arg) for k in literal.keywords]
+        )
+    else:
+        name = returns[0].id
+        bound = [n.value for n in ast.walk(node) if isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in n.targets)]
+        if not bound or not all(made(v) for v in bound):
+            return None
+        keys = [k for v in bound if isinstance(v, ast.Dict) for k in v.keys] + [
+            n.targets[0].slice for n in ast.walk(node)
+            if isinstance(n, ast.Assign) and isinstance(n.targets[0], ast.Subscript) and ast.unparse(n.targets[0].value) == name
+        ]  # fmt: skip
+    return (name, keys) if keys else None
+
+
+def returned_dict_names(node: FunctionNode | None) -> dict[str, str]:
+    """{key: name} of the entries of a dict the function returns made there whose values are plain
+    names (`return {"W": dW, "b": db}` → {"W": "dW", "b": "db"}): where each is computed."""
+    found: dict[str, str] = {}
+    for n in ast.walk(node) if node is not None else ():
+        if isinstance(n, ast.Return) and isinstance(n.value, ast.Dict):
+            for k, v in zip(n.value.keys, n.value.values):
+                if isinstance(k, ast.Constant) and isinstance(k.value, str) and isinstance(v, ast.Name):
+                    found.setdefault(k.value, v.id)
+    return found
+
+
 def assigned_attributes(node: FunctionNode) -> set[str]:
     """Attributes of the instance the method assigns (`self.output = ...` → "output")."""
     me = self_name(node)
