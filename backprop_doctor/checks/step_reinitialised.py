@@ -48,11 +48,17 @@ def run(context: Any) -> Iterator[Finding]:
     if source is None or source.tree is None:
         return
     for result in context.extras.get("replay") or []:
-        if not result.parameters or result.wrong or result.driver or result.standin:
+        if result.wrong or result.driver or result.standin:
             continue  # a wrong gradient first; a loop backprop-doctor drove itself has no epochs of the program's
         if any(moved.site.file for moved, _ in result.parameters):
             continue
-        names = [measured.name for _, measured in result.parameters]
+        # the parameters the replay measured; with none (a dict bound afresh at every pass, so no array of it lives
+        # from one pass to the next), what the step's updates move, as written (`params[k]`)
+        names = [measured.name for _, measured in result.parameters] or [
+            site.update.target for site in result.step.updates if site.update.file is None
+        ]
+        if not names:
+            continue
         found = rebound_each_pass(source.tree, result.step.loop, names)
         if found is None:
             continue
@@ -60,9 +66,10 @@ def run(context: Any) -> Iterator[Finding]:
         shown = ", ".join(f"`{n}`" for n in moved[:4]) + (f" and {len(moved) - 4} more" if len(moved) > 4 else "")
         same = " with the same seed, so every epoch restarts from the very same weights" if found.seeded else ""
         where = "each pass of the training loop" if found.loop_line == result.step.loop_line else "every epoch"
+        made = "new arrays" if found.literal else f"fresh values from `{found.call}`"
         message = (
             f"your parameters are re-initialised at the start of {where}: `{found.statement}` (line {found.line}, inside the loop "
-            f"at line {found.loop_line}) binds {shown}, the arrays the update moves, to fresh values from `{found.call}`{same}; "
+            f"at line {found.loop_line}) binds {shown}, the arrays the update moves, to {made}{same}; "
             f"what each epoch learned is thrown away and training starts over from scratch, so the loss never gets below what "
             f"one epoch reaches: initialise them once, before the loop at line {found.loop_line}"
         )

@@ -49,11 +49,15 @@ def run(context: Any) -> Iterator[Finding]:
     source = context.source
     if source is None:
         return
+    from backprop_doctor.static.reinit import rebound_each_pass
+
     for result in context.extras.get("replay") or []:
         if not result.lost:
             continue
         curve = result.curve
         sites = [s for s in result.step.updates if s.file is None] or list(result.step.updates)
+        if rebound_each_pass(source.tree, result.step.loop, [s.update.target for s in sites]) is not None:
+            continue  # the parameters bound afresh at every pass: step-reinitialised says so, at that statement
         site = sites[0]
         why, line, fix = _explanation(source.path, result.step, site)
         lines = sorted({site.line, *([line] if line else [])})

@@ -31,8 +31,9 @@ class Rebound:
     statement: str  # as written
     names: tuple[str, ...]  # what it binds that holds parameters ("W1", "model")
     loop_line: int  # the loop that runs it once a pass
-    call: str  # the call that makes the fresh value ("init_params(seed=0)")
+    call: str  # the call that makes the fresh value ("init_params(seed=0)"), or the list of new arrays
     seeded: bool  # the call is handed a fixed seed: the same values every time
+    literal: bool = False  # a list, tuple or dict of new arrays written out (`weights = [np.random.randn(2, 8), ...]`)
 
 
 def rebound_each_pass(tree: ast.Module | None, loop: ast.stmt | None, parameters: Iterable[str]) -> Rebound | None:
@@ -53,12 +54,12 @@ def rebound_each_pass(tree: ast.Module | None, loop: ast.stmt | None, parameters
             found = _fresh_binding(stmt, paths)
             if found is not None:
                 names, call = found
-                return Rebound(stmt.lineno, ast.unparse(stmt), names, candidate.lineno, ast.unparse(call), _seeded(call))
+                return Rebound(stmt.lineno, ast.unparse(stmt), names, candidate.lineno, ast.unparse(call), _seeded(call), not isinstance(call, ast.Call))
     return None
 
 
 def _fresh_binding(stmt: ast.stmt, paths: list[str]) -> tuple[tuple[str, ...], ast.Call] | None:
-    if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.value, ast.Call)):
+    if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and (isinstance(stmt.value, ast.Call) or _fresh_literal(stmt.value))):
         return None
     target = stmt.targets[0]
     bound = [ast.unparse(t) for t in (target.elts if isinstance(target, (ast.Tuple, ast.List)) else [target])]
@@ -71,6 +72,15 @@ def _fresh_binding(stmt: ast.stmt, paths: list[str]) -> tuple[tuple[str, ...], a
     if any(any(_holds(r, p) for p in paths) for r in read):
         return None
     return holding, stmt.value
+
+
+def _fresh_literal(value: ast.expr) -> bool:
+    """`[np.random.randn(2, 8) * 0.5, np.zeros(8)]`, `{"W": rng.normal(size=(2, 8))}`: a list, tuple or dict
+    whose every item is made by a call (new arrays at every run of the statement)."""
+    items = value.values if isinstance(value, ast.Dict) else value.elts if isinstance(value, (ast.List, ast.Tuple)) else None
+    return bool(items) and all(
+        any(isinstance(n, ast.Call) for n in walk(item)) and not any(isinstance(n, ast.Subscript) for n in walk(item)) for item in items
+    )  # fmt: skip
 
 
 def _holds(bound: str, path: str) -> bool:
@@ -151,6 +161,6 @@ def _contains(outer: ast.AST, inner: ast.AST, functions: bool = True) -> bool:
     return False
 
 
-def _seeded(call: ast.Call) -> bool:
+def _seeded(call: ast.expr) -> bool:
     """`init_params(seed=0)`, `MLP(2, 16, 1, seed=3)`: handed a fixed seed."""
-    return any(k.arg and "seed" in k.arg.lower() and isinstance(k.value, ast.Constant) for k in call.keywords)
+    return any(k.arg and "seed" in k.arg.lower() and isinstance(k.value, ast.Constant) for k in getattr(call, "keywords", ()))
