@@ -154,3 +154,33 @@ def test_a_softmax_over_the_batch_with_a_scale_and_shift_is_still_coupling(tmp_p
     found = _coupling_errors(check(path))
     assert found, errors(check(path))
     assert found[0]["line"] in (line_of(path, "e = np.exp"), line_of(path, "self.p = e / e.sum")), found
+
+
+LAYER_NORM_BY_TRANSPOSE = """\
+import numpy as np
+
+
+def norm_forward(x, gamma, beta, eps=1e-5):
+    xt = x.T
+    mu = xt.mean(axis=0)
+    var = xt.var(axis=0)
+    xhat = ((xt - mu) / np.sqrt(var + eps)).T
+    return gamma * xhat + beta, (xhat, var, eps)
+"""
+
+
+def test_a_norm_of_the_transposed_input_is_not_taken_for_batch_norm(tmp_path):
+    import importlib.util
+
+    from backprop_doctor.checks.batch_coupling import batch_norm_shape
+
+    path = write(tmp_path, "ln.py", LAYER_NORM_BY_TRANSPOSE)
+    spec = importlib.util.spec_from_file_location("ln_by_transpose", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert not batch_norm_shape(module.norm_forward)
+    bn = write(tmp_path, "bn.py", LAYER_NORM_BY_TRANSPOSE.replace("xt = x.T", "xt = x").replace(").T\n", ")\n"))
+    spec = importlib.util.spec_from_file_location("bn_by_shape", bn)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert batch_norm_shape(module.norm_forward)

@@ -121,7 +121,9 @@ def batch_norm_shape(function: Any) -> bool:
     """Whether a function's code is batch normalisation, whatever it and its parameters are called
     (`bn_forward(h, g, b)`, a `Norm` layer with `scale` and `shift`): a mean over the batch axis, a
     variance or standard deviation (or a square root) to divide by, and a scale and shift of the result,
-    `a * xhat + b`. A softmax or a loss normalised over the batch has no such shape and stays checked."""
+    `a * xhat + b`. A softmax or a loss normalised over the batch has no such shape and stays checked; so
+    does code that transposes its input first (a layer or group norm written as batch norm of `x.T`, whose
+    axis 0 is no longer the batch)."""
     try:
         tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
     except (OSError, TypeError, SyntaxError, IndentationError):
@@ -130,8 +132,12 @@ def batch_norm_shape(function: Any) -> bool:
     root = False
     divides = scale_shift = False
     for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr in ("T", "transpose", "swapaxes", "moveaxis", "rollaxis"):
+            return False
         if isinstance(node, ast.Call):
             name = node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id if isinstance(node.func, ast.Name) else ""
+            if name in ("transpose", "swapaxes", "moveaxis", "rollaxis"):
+                return False
             if name in ("sqrt", "rsqrt"):
                 root = True
             elif name in _STATISTICS and _over_batch_axis(node):
