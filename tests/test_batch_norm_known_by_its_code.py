@@ -138,6 +138,14 @@ def test_a_wrong_scale_gradient_of_that_batch_norm_is_still_an_error(tmp_path):
     assert found and not _coupling_errors({"findings": found}), found
 
 
+def test_a_backward_that_takes_the_scale_before_its_cache_is_checked_as_a_pair(tmp_path):
+    # `norm_backward(dout, gamma, cache)`: the pair is checked on its own, so the wrong scale
+    # gradient is named where it is computed, not at the training loop's call
+    path = planted(tmp_path, "net.py", FUNCTIONS, "(dout * zn).sum(axis=0), dout.sum", "dout.sum(axis=0), dout.sum")
+    (found,) = errors(check(path, training=True))
+    assert (found["name"], found["line"]) == ("gradient-mismatch", line_of(path, "return gz, dout.sum(axis=0), dout.sum")), found
+
+
 def test_a_batch_norm_class_with_its_own_running_names_is_not_a_coupling_error(tmp_path):
     report = check(write(tmp_path, "norm.py", CLASS))
     assert errors(report) == [], errors(report)
