@@ -30,9 +30,11 @@ Fix:
 
 from __future__ import annotations
 
+import ast
 import copy
 import inspect
 import re
+import textwrap
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -88,23 +90,95 @@ def uses_batch_statistics(obj: Any, depth: int = 2) -> bool:
         return True
     if _BN_NAME.search(type(obj).__name__) or ("gamma" in attrs and "beta" in attrs and _normalises_over_batch(type(obj))):
         return True  # `BN`, `BNLayer`; or a scale and shift after statistics over the batch axis
+    if _normalises_over_batch(type(obj), scaled=True):
+        return True  # a scale and shift of a batch-standardised input, whatever the parameters are called
     return depth > 0 and any(uses_batch_statistics(v, depth - 1) for v in held_layers(obj))
 
 
 _BN_NAME = re.compile(r"^(?:BN|Bn|bn)(?:\d*|_?[Ll]ayer\d*)$|_bn\d*$|^bn_")
 
 
-def _normalises_over_batch(cls: type) -> bool:
+def _normalises_over_batch(cls: type, scaled: bool = False) -> bool:
     """Whether the class's forward takes a mean and a variance (or standard deviation) over the batch axis
-    (`x.mean(axis=0)`, `np.var(x, axis=0)`): batch normalisation, whatever the class is called."""
+    (`x.mean(axis=0)`, `np.var(x, axis=0)`): batch normalisation, whatever the class is called. With
+    `scaled`, its code must also have batch norm's whole shape (`batch_norm_shape`)."""
     methods = layer_methods(cls)
     forward = getattr(cls, methods.forward if methods is not None else "forward", None)
+    if scaled:
+        return forward is not None and batch_norm_shape(forward)
     try:
         text = inspect.getsource(forward) if forward is not None else ""
     except (OSError, TypeError):
         return False
     over_batch = re.findall(r"\b(mean|var|std)\s*\([^()]*axis\s*=\s*0", text)
     return "mean" in over_batch and ("var" in over_batch or "std" in over_batch or "sqrt" in text)
+
+
+_STATISTICS = {"mean": "mean", "average": "mean", "nanmean": "mean", "var": "var", "nanvar": "var", "std": "std", "nanstd": "std"}
+
+
+def batch_norm_shape(function: Any) -> bool:
+    """Whether a function's code is batch normalisation, whatever it and its parameters are called
+    (`bn_forward(h, g, b)`, a `Norm` layer with `scale` and `shift`): a mean over the batch axis, a
+    variance or standard deviation (or a square root) to divide by, and a scale and shift of the result,
+    `a * xhat + b`. A softmax or a loss normalised over the batch has no such shape and stays checked; so
+    does code that transposes its input first (a layer or group norm written as batch norm of `x.T`, whose
+    axis 0 is no longer the batch)."""
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
+    except (OSError, TypeError, SyntaxError, IndentationError):
+        return False
+    kinds: set[str] = set()
+    root = False
+    divides = scale_shift = False
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr in ("T", "transpose", "swapaxes", "moveaxis", "rollaxis"):
+            return False
+        if isinstance(node, ast.Call):
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id if isinstance(node.func, ast.Name) else ""
+            if name in ("transpose", "swapaxes", "moveaxis", "rollaxis"):
+                return False
+            if name in ("sqrt", "rsqrt"):
+                root = True
+            elif name in _STATISTICS and _over_batch_axis(node):
+                kinds.add(_STATISTICS[name])
+        elif isinstance(node, ast.BinOp):
+            if isinstance(node.op, ast.Pow) and isinstance(node.right, (ast.Constant, ast.UnaryOp)):
+                value = ast.literal_eval(node.right) if _literal(node.right) else None
+                root = root or value in (0.5, -0.5)
+            elif isinstance(node.op, (ast.Div, ast.Mult)):
+                divides = True
+            if isinstance(node.op, (ast.Add, ast.Sub)) and any(
+                isinstance(side, ast.BinOp) and isinstance(side.op, ast.Mult) for side in (node.left, node.right)
+            ):
+                scale_shift = True
+    return "mean" in kinds and ("var" in kinds or "std" in kinds or root) and divides and scale_shift
+
+
+def _literal(node: ast.AST) -> bool:
+    try:
+        ast.literal_eval(node)
+    except ValueError:
+        return False
+    return True
+
+
+def _over_batch_axis(call: ast.Call) -> bool:
+    """`x.mean(axis=0)`, `np.var(x, 0)`, `x.mean(axis=(0, 2, 3))`: a reduction that includes axis 0."""
+    axis = next((k.value for k in call.keywords if k.arg == "axis"), None)
+    if axis is None:
+        on_module = isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name) and call.func.value.id in ("np", "numpy")
+        position = 1 if on_module or isinstance(call.func, ast.Name) else 0
+        axis = call.args[position] if len(call.args) > position else None
+    if axis is None or not _literal(axis):
+        return False
+    value = ast.literal_eval(axis)
+    return value == 0 or (isinstance(value, tuple) and 0 in value)
+
+
+def _batch_norm_function(function: Any) -> bool:
+    """A batch-norm forward function, by its name or by its code's shape."""
+    return any(word in function.__name__.lower() for word in _BATCH_STATISTICS) or batch_norm_shape(function)
 
 
 def held_layers(obj: Any) -> list[Any]:
@@ -204,7 +278,7 @@ def _probes(context: Any, noted: set[Any]) -> Iterator[_Probe | Finding]:
             continue
         for label, x, args in cases:
             inference = _inference_mode(forward_fn, args)
-            if inference == args and any(word in forward_fn.__name__.lower() for word in _BATCH_STATISTICS):
+            if inference == args and _batch_norm_function(forward_fn):
                 if forward_fn not in noted:  # no `mode` to switch to: it couples the samples by design
                     noted.add(forward_fn)
                     yield _skipped_function_note(forward_fn)
@@ -278,7 +352,7 @@ def _inference_mode(forward: Callable[..., Any], args: list[Any]) -> list[Any]:
     that never reads a `mode` (a batch norm written for training alone, its `bn_param` holding
     `eps`) has none to switch to: `args` as they are."""
     code = getattr(forward, "__code__", None)
-    if not any(word in forward.__name__.lower() for word in _BATCH_STATISTICS) or (code is not None and "mode" not in code.co_consts):
+    if not _batch_norm_function(forward) or (code is not None and "mode" not in code.co_consts):
         return args
     return [dict(a, mode="test") if isinstance(a, dict) and "mode" in a else a for a in args]
 

@@ -58,6 +58,7 @@ class FunctionPair(Adapter):
         self._config = config  # non-array trailing arguments, e.g. conv_param; copied per call
         self._again = _named_again(forward, backward, len(params), config)
         self._arrays_again = _arrays_again(backward, params)
+        self._cache_name = _cache_after_weights(backward, params)
         self._cache: Any = None
         self._widths: tuple[int, ...] | None = None  # the outputs' widths, for a forward with two (`two_outputs`)
         self._mean_over: int | None = None  # m, when the pair follows the mean convention
@@ -97,6 +98,8 @@ class FunctionPair(Adapter):
         if widths is not None and isinstance(dout, np.ndarray):  # `lstm_step_backward(dnext_h, dnext_c, cache)`
             parts = np.split(dout, np.cumsum(widths)[:-1], axis=-1)
             return self._backward(*parts, cache, **copy.deepcopy(self._again), **self._weights_again())
+        if self._cache_name is not None:  # `bn_backward(dout, gamma, cache)`: the cache after a weight, by name
+            return self._backward(dout, **{self._cache_name: cache}, **copy.deepcopy(self._again), **self._weights_again())
         return self._backward(dout, cache, **copy.deepcopy(self._again), **self._weights_again())
 
     def _weights_again(self) -> dict[str, np.ndarray]:
@@ -225,6 +228,15 @@ def _arrays_again(backward: Callable, params: dict[str, np.ndarray]) -> tuple[st
     """The forward's array arguments its backward takes again by the same name, after the upstream
     gradient and the cache (`block_backward(dy, cache, W1, W2)` of `block_forward(x, W1, b1, W2, b2)`)."""
     return tuple(name for name in list(required_positional(backward))[1:] if name in params)
+
+
+def _cache_after_weights(backward: Callable, params: dict[str, np.ndarray]) -> str | None:
+    """The name of a backward's cache that comes after the forward's weights it takes again
+    (`bn_backward(dout, gamma, cache)`), to hand it by name; None for the cs231n order `(dout, cache, ...)`."""
+    names = list(required_positional(backward))
+    if len(names) < 3 or names[1] not in params:
+        return None
+    return next((n for n in names[2:] if "cache" in n.lower()), None)
 
 
 def is_pair(forward: Callable, backward: Callable) -> bool:

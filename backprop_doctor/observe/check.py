@@ -789,7 +789,12 @@ def _not_handed(forward: Any, backward: Any) -> list[str]:
         taken = set(inspect.signature(forward).parameters)
     except (TypeError, ValueError):
         return []
-    return [n for n in required_inputs(backward)[2:] if n not in taken] if callable(backward) else []
+    if not callable(backward):
+        return []
+    names = required_inputs(backward)
+    # `bn_backward(dout, gamma, cache)`: a weight of the forward before the cache, which the pair hands by name
+    weights_first = len(names) > 2 and names[1] in taken
+    return [n for n in names[2:] if n not in taken and not (weights_first and "cache" in n.lower())]
 
 
 def _check_functions(out: Checked, record: Record, discovered: Any, options: Options, shown: str) -> None:
