@@ -779,8 +779,6 @@ def _batch_mean(adapter: ClassLayer, h: float = 1e-6, close: float = 1e-4) -> in
         return None  # no division nor mean in backward: nothing to try
     if _mean_loss_beside(adapter.layer):
         return None  # its loss hands down the mean's gradient already: a mean here divides twice
-    import copy
-
     from backprop_doctor.conventions._base import FORWARD_SEED
 
     n = x.shape[0]

@@ -118,11 +118,3 @@ def program_call(context: Any, target: Any) -> Any:
     """The first call of the function `target` that returned in the program's own observed run (its
     `args`, `line`), or None (`program_calls`)."""
     return next((c for c in program_calls(context, target) if c.returned), None)
-    for function in record.functions:
-        theirs = getattr(getattr(function.func, "__func__", function.func), "__code__", None)
-        if theirs is None or (theirs.co_filename, theirs.co_firstlineno, theirs.co_name) != (code.co_filename, code.co_firstlineno, code.co_name):
-            continue
-        call = next((c for c in function.calls if c.returned), None)
-        if call is not None:
-            return call
-    return None
