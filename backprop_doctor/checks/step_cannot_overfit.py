@@ -72,6 +72,8 @@ def run(context: Any) -> Iterator[Finding]:
         tiny = result.tiny
         if tiny is None or result.wrong or not tiny.judged or tiny.fitted or result.driver or result.standin:
             continue  # a step driven on made-up data or settings (`replay.driver`, `replay.standin`) says nothing of the program's
+        if tiny.own_fit is not None:
+            continue  # the program's own loop, as many passes as it makes, fits all its data: its set-up does not stop it
         if wrong_scalings(result):
             continue  # a decay written wrongly (`P *= wd`) wipes the weights out at every pass (`step-decay-wrong`)
         losses = tiny.losses

@@ -250,7 +250,7 @@ def build(func: Any, context: Any, rng: np.random.Generator) -> list[Case]:
         raise NotChecked(f"`{func.__name__}` no longer returns a loss with gradients", quiet=gradients_by_name(function_node(func)) is not None)
     source = getattr(context, "source", None)
     steps = source.facts.training_steps if source is not None and getattr(source, "tree", None) is not None else []
-    if any(calls_by_name(step.loop, func.__name__) and _replayed(step, context) for step in steps):
+    if any(calls_by_name(step.loop, func.__name__) and _replayed(step, context, len(layout.gradients)) for step in steps):
         # the replay of that loop's first step compares these gradients with the loss the loop computes,
         # on the program's own state and with whatever the function does to them (a clip)
         raise NotChecked(f"`{func.__name__}` is called by your training loop, whose step is checked")
@@ -278,14 +278,20 @@ def build(func: Any, context: Any, rng: np.random.Generator) -> list[Case]:
     raise NotChecked(f"`{func.__name__}` did not run on the inputs and weight shapes tried (sequences of token indices, batches of rows or columns)")
 
 
-def _replayed(step: Any, context: Any) -> bool:
-    """Whether the replay measured an update of that training step, or had no chance to yet (no replay
-    ran: an API call that checks the function alone). A loop of a function the program never runs and
-    the replay could not drive (`def main():` holding data it makes itself) leaves the function to be checked here."""
+def _replayed(step: Any, context: Any, gradients: int = 1) -> bool:
+    """Whether the replay measured updates of that training step, as many as the function returns
+    gradients, or had no chance to yet (no replay ran: an API call that checks the function alone). A
+    loop of a function the program never runs and the replay could not drive (`def main():` holding
+    data it makes itself) leaves the function to be checked here, and so does a step whose replay
+    measured only some of the weights the function returns gradients for (the dense layer's `w` and
+    `c`, not the convolution's `kernels` summed over a loop of samples)."""
     extras = getattr(context, "extras", None)
     if not isinstance(extras, dict) or "replay" not in extras:
         return True
-    return any(getattr(r, "step", None) is not None and r.step.loop_line == step.loop_line and r.parameters for r in extras["replay"] or [])
+    return any(
+        getattr(r, "step", None) is not None and r.step.loop_line == step.loop_line and r.parameters and len(r.parameters) >= gradients
+        for r in extras["replay"] or []
+    )
 
 
 def _by_shapes(func: Any, layout: LossAndGradients | None, context: Any) -> LossAndGradients | None:

@@ -470,6 +470,7 @@ class Tiny:
     undecayed: tuple[str, ...] = ()  # the weight-decay settings set to 0 for these passes (`reg`, `net.weight_decay`)
     penalty: float | None = None  # what an L2 penalty left at its strength adds to the last loss (`_penalty_left`)
     agreeing: str | None = None  # a cut array of context positions (`contexts[:, 0]`, `contexts[:, 1]`) with whose positions made one the passes fit
+    own_fit: list[float] | None = None  # the loop's own passes on all its data, when they fit it (`fits_in_its_own_passes`): no set-up stops it
 
     @property
     def judged(self) -> bool:
@@ -828,6 +829,24 @@ def falls_in_its_own_passes(runner: Runner) -> bool:
         return False
     tail = Tail()
     return falls(own_curve(runner, planned, LONG_SECONDS, until=lambda seen: tail.falls(seen) and len(seen) > STEPS))
+
+
+def fits_in_its_own_passes(runner: Runner, seconds: float = LONG_SECONDS) -> list[float] | None:
+    """The loss of the program's own loop over as many passes as it makes (`for epoch in range(400)`, up
+    to `TINY_MAX_STEPS`, within `seconds`), on its own data and settings, when it ends below `FITTED` of
+    where it began: a network whose own training fits its data (a slow sigmoid net that leaves a plateau
+    after a few hundred passes) is not stuck, whatever a few of its samples repeated on their own do (the
+    same net may settle in a local minimum of five XOR points). None when it does not, or when the loop
+    does not say how many passes it makes."""
+    loop = runner.step.loop
+    if not isinstance(loop, (ast.For, ast.While)):
+        return None
+    planned = min(_planned(runner, loop), TINY_MAX_STEPS)
+    if planned <= STEPS:
+        return None
+    tail = Tail()
+    curve = own_curve(runner, planned, seconds, until=lambda seen: tail.fitted(seen) and len(seen) >= TINY_MIN_STEPS)
+    return curve if len(curve) >= TINY_MIN_STEPS and fitted(curve) else None
 
 
 def _planned(runner: Runner, loop: ast.For | ast.While) -> int:

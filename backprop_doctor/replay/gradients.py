@@ -645,6 +645,12 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
                 return result
         result.loss, result.loss_value = runner.loss_site, base_loss
         result.batch_sizes = _batch_sizes(capture, base_namespace)
+        if runner.loss_site is not None and runner.loss_site.totalled is not None:
+            # a running total of the terms a loop of the pass adds up (`total += l`): a mean over them divides by their count
+            with contextlib.suppress(Exception):  # an iterable that cannot be made again has no count to give
+                terms = len(eval(runner.loss_site.totalled, dict(base_namespace)))  # noqa: S307 - the user's own expression
+                if terms > 1 and terms not in result.batch_sizes:
+                    result.batch_sizes = tuple(sorted((*result.batch_sizes, terms)))
         result.data_sizes = _data_sizes(capture, base_namespace)
         deadline = spending  # on the budget clock (`observe.budget`), since the replay started
         candidates = [runner.loss_site] if measure else []
@@ -792,6 +798,10 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
                     result.tiny.larger_init = larger_init(runner, capture.moved, source_tree(runner.path)[1])
                     if result.tiny.larger_init is None:  # weights drawn too small come first: a larger rate only makes up for them
                         result.tiny.faster = _tiny_rate(runner, capture)
+                    if not result.tiny.mean_only:  # a loss that falls only as far as the targets' mean is no fit of the data
+                        from backprop_doctor.replay.curve import fits_in_its_own_passes
+
+                        result.tiny.own_fit = fits_in_its_own_passes(runner)
             if result.wrong and result.curve:
                 from backprop_doctor.replay.curve import corrected_curve
 

@@ -86,6 +86,7 @@ class LossSite:
     reported: str | None = None  # the program's own expression, where `expression` computes it on the pass's first minibatch
     summed: bool = False  # `loss += ...` after the pass's updates: `expression` is the pass's term of the sum, read after the prefix
     paired: bool = False  # a call of the file's loss function handed what the update's gradient function is handed (`_paired`): its scale is the gradient's
+    totalled: str | None = None  # a running total of terms a loop of the pass adds up (`_totalled_returned_losses`): that loop's iterable, whose length a mean divides by
 
     @property
     def bound(self) -> str:
@@ -1923,6 +1924,8 @@ def _losses(
         sites[:0] = _unnamed_losses(prefix, in_prefix)
     if tree is not None and not any(s.in_prefix for s in sites):
         sites += _returned_losses(tree, prefix, applied)
+    if tree is not None and not any(s.in_prefix for s in sites):
+        sites += _totalled_returned_losses(tree, prefix)
     named = {s.expression for s in sites}
     printed = [  # `print("Loss", calculate_loss(model, X, y))`: a loss the loop only reports
         LossSite(ast.unparse(node.func), ast.unparse(node), node.lineno, False)
@@ -2422,6 +2425,46 @@ def _returned_losses(tree: ast.AST, prefix: tuple[ast.stmt, ...], applied: froze
         bound = element.id if once and last == stmt.lineno else None  # type: ignore[union-attr]
         index = "".join(f"[{i}]" for i in place)
         found.append(LossSite(f"{ast.unparse(callee)}(...){index}", f"({ast.unparse(stmt.value)}){index}", stmt.lineno, bound is not None, read=bound))
+    return found
+
+
+def _totalled_returned_losses(tree: ast.AST, prefix: tuple[ast.stmt, ...]) -> list[LossSite]:
+    """`total = 0.0` then `for n in range(len(X)): l, dW, db = forward_backward(X[n], y[n]); total += l`:
+    a loss the file's own function returns beside its gradients (a name like a loss in its returned
+    tuple, `return loss, dW, db`), one sample or batch at a time, which a loop of the pass adds into a
+    running total the pass zeroes before that loop. The pass's loss is that total, read where the
+    prefix ends (the sum of the terms; a mean over them differs by the count, a scale the replay
+    weighs as it does a sum's)."""
+    functions = {n.name: n for n in walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    found: list[LossSite] = []
+    for position, stmt in enumerate(prefix):
+        if not isinstance(stmt, (ast.For, ast.While)):
+            continue
+        zeroed = {
+            t.id for s in prefix[:position] if isinstance(s, ast.Assign) and _zero(s.value) for t in s.targets if isinstance(t, ast.Name)
+        }  # fmt: skip
+        returned: dict[str, int] = {}  # the names the inner loop binds to a returned loss -> line
+        for node in walk(stmt):
+            if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Tuple) and isinstance(node.value, ast.Call)):
+                continue
+            callee = node.value.func
+            function = functions.get(callee.id if isinstance(callee, ast.Name) else callee.attr if isinstance(callee, ast.Attribute) else "")
+            elements = node.targets[0].elts
+            returns = [r.value for r in walk(function) if isinstance(r, ast.Return) and isinstance(r.value, ast.Tuple)] if function is not None else []
+            if not returns or any(isinstance(e, ast.Starred) for e in elements) or not all(_unpacks(r, len(elements), False) for r in returns):
+                continue
+            place = _returned_loss(function, returns, None)  # type: ignore[arg-type]
+            if place is None or len(place) != 1 or not isinstance(elements[place[0]], ast.Name):
+                continue
+            returned[elements[place[0]].id] = node.lineno  # type: ignore[attr-defined]
+        for node in walk(stmt):
+            if (
+                isinstance(node, ast.AugAssign) and isinstance(node.op, ast.Add) and isinstance(node.target, ast.Name) and node.target.id in zeroed
+                and isinstance(node.value, ast.Name) and node.value.id in returned and returned[node.value.id] <= node.lineno
+            ):  # fmt: skip
+                terms = ast.unparse(stmt.iter) if isinstance(stmt, ast.For) else None
+                found.append(LossSite(node.target.id, node.target.id, node.lineno, False, totalled=terms))
+                return found
     return found
 
 
