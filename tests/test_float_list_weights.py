@@ -69,13 +69,15 @@ def test_float_list_weights_are_replayed_and_the_correct_program_is_clean(tmp_pa
 
 def test_a_missing_sigmoid_derivative_shows_in_the_list_weights(tmp_path):
     """The neurons' `backward` runs once per neuron, so no single `self.delta` can be measured on its
-    own: the finding names the update's expression, `self.delta * x`, at the update's line."""
+    own: the weights' finding names the update's expression, `self.delta * x`, at the update's line;
+    the bias, whose gradient is `self.delta` itself, is named where the backward stores it (the
+    planted line)."""
     path = planted(tmp_path, "neurons.py", NEURONS, "self.delta = error * self.out * (1 - self.out)", "self.delta = error")
     report = check(path)
     wrong = _wrong(report)
     assert wrong["output.weights[0]"] and wrong["output.weights[1]"]
     found = {(f["code"], f["line"]) for f in errors(report)}
-    assert found == {("BPD108", line_of(path, "self.weights = [w - eta")), ("BPD108", line_of(path, "self.bias = self.bias - eta"))}
+    assert found == {("BPD108", line_of(path, "self.weights = [w - eta")), ("BPD108", line_of(path, "self.delta = error"))}
     (weights,) = [f for f in errors(report) if f["line"] == line_of(path, "self.weights = [w - eta")]
     assert "use `self.delta * x`, which are not the gradients of your loss" in weights["message"]
 
