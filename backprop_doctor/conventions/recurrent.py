@@ -478,6 +478,8 @@ def build(cls: type, context: Any, rng: np.random.Generator) -> list[Case]:
                 if out is None:
                     continue
                 if not isinstance(out, tuple) and np.size(out) == 1:
+                    if len(x_shape) == 1:
+                        continue  # one sample's vectors multiplied together (`x.dot(W)`): no cell's state
                     raise NotChecked(f"`{cls.__name__}.forward({', '.join(names)})` returns a scalar: a loss whose target is not named like one")
                 outputs = len(out) if isinstance(out, tuple) else 1
                 # a later input named `x` (`MultiplyGate.forward(W, x)`) is not the engine's `x`, the first input
