@@ -239,6 +239,27 @@ def _cache_after_weights(backward: Callable, params: dict[str, np.ndarray]) -> s
     return next((n for n in names[2:] if "cache" in n.lower()), None)
 
 
+def not_handed(forward: Callable, backward: Any) -> list[str]:
+    """What the backward takes after the upstream gradient and the cache that a pair's check cannot
+    hand it: none of the forward's arguments (those it hands again by name, `_named_again`,
+    `_arrays_again`), nor a cache after the forward's weights (`_cache_after_weights`). `G` of
+    `gru_step_back(dh, cache, P, G)`, a dict of gradients the program's loop adds into."""
+    import inspect
+
+    from backprop_doctor.conventions._classlayer import required_inputs
+
+    try:
+        taken = set(inspect.signature(forward).parameters)
+    except (TypeError, ValueError):
+        return []
+    if not callable(backward):
+        return []
+    names = required_inputs(backward)
+    # `bn_backward(dout, gamma, cache)`: a weight of the forward before the cache, which the pair hands by name
+    weights_first = len(names) > 2 and names[1] in taken
+    return [n for n in names[2:] if n not in taken and not (weights_first and "cache" in n.lower())]
+
+
 def is_pair(forward: Callable, backward: Callable) -> bool:
     """Whether `name_forward`/`name_backward` is a function pair by its signature: the forward
     takes an input (a `*_forward_test_case()` that makes one does not), and not the whole

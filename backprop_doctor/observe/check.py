@@ -16,7 +16,6 @@ the program). The objects are used as the program first used them (see
 from __future__ import annotations
 
 import copy
-import inspect
 import re
 import time
 from dataclasses import dataclass, field
@@ -25,10 +24,10 @@ from typing import Any
 import numpy as np
 
 from backprop_doctor import api, build
-from backprop_doctor.conventions._classlayer import is_loss_layer, loss_of_pair, required_inputs
+from backprop_doctor.conventions._classlayer import is_loss_layer, loss_of_pair
 from backprop_doctor.conventions.networks import Network
 from backprop_doctor.conventions.recurrent import again_inputs
-from backprop_doctor.conventions import cache_layers, containers, layer_methods, model_backward, stepped_cells
+from backprop_doctor.conventions import cache_layers, containers, cs231n, layer_methods, model_backward, stepped_cells
 from backprop_doctor.findings import BACKWARD_UNUSED, Built, Finding, Report
 from backprop_doctor.observe.record import Call, Instance, Record, TooLarge, scalar
 from backprop_doctor.observe.tracer import BACKWARD
@@ -781,22 +780,6 @@ def _check_pair_call(out: Checked, name: str, forward: Any, backward: Any, call:
     return result
 
 
-def _not_handed(forward: Any, backward: Any) -> list[str]:
-    """What the backward takes after the upstream gradient and the cache that is none of the forward's
-    arguments (the pair's check hands those again by name: `linear_activation_backward(dA, cache,
-    activation)`): `G` of `gru_step_back(dh, cache, P, G)`, a dict of gradients the loop adds into."""
-    try:
-        taken = set(inspect.signature(forward).parameters)
-    except (TypeError, ValueError):
-        return []
-    if not callable(backward):
-        return []
-    names = required_inputs(backward)
-    # `bn_backward(dout, gamma, cache)`: a weight of the forward before the cache, which the pair hands by name
-    weights_first = len(names) > 2 and names[1] in taken
-    return [n for n in names[2:] if n not in taken and not (weights_first and "cache" in n.lower())]
-
-
 def _check_functions(out: Checked, record: Record, discovered: Any, options: Options, shown: str) -> None:
     recorded = {f.name: f for f in record.functions if f.calls}
     for forward, backward in getattr(discovered, "pairs", []):
@@ -814,7 +797,7 @@ def _check_functions(out: Checked, record: Record, discovered: Any, options: Opt
                 Built(name, f"arguments observed at line {call.line}", skipped=f"`{forward.__name__}` returned {returned}, not (out, cache): not checked yet", origin="observed", line=call.line)
             )
             continue
-        unknown = _not_handed(calls.func, live_backward)
+        unknown = cs231n.not_handed(calls.func, live_backward)
         if unknown:  # `gru_step_back(dh, cache, P, G)`: a `G` the forward does not take, for the check to hand it again
             out.report.built.append(
                 Built(name, f"arguments observed at line {call.line}", skipped=f"`{backward.__name__}` also takes {', '.join(unknown)}, which `{forward.__name__}` does not: checked through your training step", origin="observed", line=call.line)
