@@ -669,6 +669,16 @@ def _large_size(low: str, default: Any) -> bool:
     return sized and isinstance(default, int) and not isinstance(default, bool) and default > LARGE_SIZE
 
 
+def made(cls: type, rng: np.random.Generator, kwargs: dict[str, Any] | None = None) -> Any:
+    """An instance of `cls` on `kwargs` (by default the arguments `infer_kwargs` guesses); what its
+    constructor raised (user code, or arguments the tool cannot guess) as a `BuildError` naming it.
+    The caller seeds NumPy's global stream first, as the program would have it."""
+    try:
+        return cls(**(infer_kwargs(cls, rng) if kwargs is None else kwargs))
+    except Exception as error:  # noqa: BLE001 - user code
+        raise _raised(f"{cls.__name__}(...) raised {type(error).__name__}: {error}", error) from error
+
+
 def infer_kwargs(cls: type, rng: np.random.Generator) -> dict[str, Any]:
     try:
         params = list(inspect.signature(cls).parameters.values())  # without the instance, whatever it is called

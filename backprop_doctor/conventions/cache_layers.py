@@ -173,10 +173,7 @@ def build(cls: type, context: Any, rng: np.random.Generator) -> list[Case]:
     from backprop_doctor import build as builder
 
     np.random.seed(context.options.seed)
-    try:
-        layer = cls(**builder.infer_kwargs(cls, rng))
-    except Exception as error:  # user code, or arguments the tool cannot guess
-        raise builder._raised(f"{cls.__name__}(...) raised {type(error).__name__}: {error}", error) from error
+    layer = builder.made(cls, rng)
     n = min(context.options.batch_size, 5)
     widths = [m.shape[0] for m in vars(layer).values() if is_float_array(m) and m.ndim == 2]
     widths += [m.shape[1] for m in vars(layer).values() if is_float_array(m) and m.ndim == 2]

@@ -199,10 +199,7 @@ def build(cls: type, context: Any, rng: np.random.Generator) -> list[Case]:
             return [Case(f"x {x.shape}, t {np.shape(t)}{where}", CostMethods(model, cls.__name__, cost, derivative, names), x, t)]
     kwargs = builder.infer_kwargs(cls, rng)
     np.random.seed(context.options.seed)
-    try:
-        model = cls(**kwargs)
-    except Exception as error:
-        raise builder._raised(f"{cls.__name__}(...) raised {type(error).__name__}: {error}", error) from error
+    model = builder.made(cls, rng, kwargs)
     promote_to_float64(model)
     weights = [w for w in _weights(model).values() if w.ndim == 2]
     if not weights:

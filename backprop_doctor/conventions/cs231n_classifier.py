@@ -245,10 +245,7 @@ def build(cls: type, context: Any, rng: np.random.Generator) -> list[Case]:
             raise
         return [case]
     np.random.seed(context.options.seed)
-    try:
-        net = cls(**kwargs)
-    except Exception as error:
-        raise builder._raised(f"{cls.__name__}(...) raised {type(error).__name__}: {error}", error) from error
+    net = builder.made(cls, rng, kwargs)
     promote_to_float64(net)  # weights made float32 (`.astype(np.float32)`): checked in float64, as a model's gradient is
     held = net.params if isinstance(getattr(net, "params", None), dict) else None
     arrays = held.values() if held is not None else [v for v in vars(net).values() if is_float_array(v) and v.ndim == 2]

@@ -151,10 +151,7 @@ def build(cls: type, context: Any, rng: np.random.Generator) -> list[Case]:
     inputs, again = _methods(cls)  # type: ignore[misc]
     results = _results(cls, again[len(inputs):]) or []
     np.random.seed(context.options.seed)
-    try:
-        layer = cls(**builder.infer_kwargs(cls, rng))
-    except Exception as error:  # user code, or arguments the tool cannot guess
-        raise builder._raised(f"{cls.__name__}(...) raised {type(error).__name__}: {error}", error) from error
+    layer = builder.made(cls, rng)
     x = rng.standard_normal(D)
     shapes = [(H,), (H, D), (H, H), (D, H)]
     errors: list[BaseException] = []

@@ -226,10 +226,7 @@ def build(cls: type, context: Any, rng: np.random.Generator) -> list[Case]:
     from backprop_doctor import build as builder
 
     np.random.seed(context.options.seed)
-    try:
-        made = cls(**builder.infer_kwargs(cls, rng))
-    except Exception as error:  # user code, or arguments the tool cannot guess
-        raise builder._raised(f"{cls.__name__}(...) raised {type(error).__name__}: {error}", error) from error
+    made = builder.made(cls, rng)
     errors: list[BaseException] = []
     for width in _widths(made):
         layer = copy.deepcopy(made)
