@@ -9,6 +9,15 @@ What it finds:
     the clip lifted: the loss then falls; the finding suggests the first bound
     ten, a hundred, ... times larger at which it falls nearly as far.
 
+    A norm clip (`clip_by_global_norm(grads, max_norm)`, or each array rescaled
+    to `max_norm` by its own norm) is named when the gradients' norm is a
+    hundred times its threshold or more at the first replayed step and still
+    at the last (each step a hundredth of the gradient or less), and the same
+    program with the threshold ten, a hundred, ... times larger falls five times
+    as far over those steps (or as low in a fifth of them). The loss need not
+    stall: it creeps. A clip that binds moderately (at 1 or 5 with gradients of
+    10 to 50) is deliberate and never named.
+
 Why it matters:
     A clip is meant to cut the rare huge entries. A bound far below the
     gradients' own size clips all of them: each step becomes the gradient's
@@ -51,6 +60,9 @@ def run(context: Any) -> Iterator[Finding]:
         if found is None or result.wrong or not result.curve:
             continue
         own = result.curve
+        if hasattr(found, "factor"):
+            yield _norm_finding(source, found, own)
+            continue
         written = script_numbers(source.tree).get(found.setting.lower())  # `clip_value = 1e-6`: where the file sets the bound
         set_at = written[1] if written is not None and written[1] is not None and math.isclose(written[0], found.value) else None
         line = set_at if set_at is not None else found.line
@@ -74,3 +86,35 @@ def run(context: Any) -> Iterator[Finding]:
                 (f"{found.setting} = {found.tried:g}" if found.tried is not None else "no clip", f"{len(found.curve)} steps: {found.curve[0]:.4g} → {found.curve[-1]:.4g}"),
             ),
         )
+
+
+def _norm_finding(source: Any, found: Any, own: list[float]) -> Finding:
+    """A norm clip (`replay.clip_tight.NormClip`) whose threshold lets a tiny share of every gradient through."""
+    written = script_numbers(source.tree).get(found.setting.lower())  # `MAX_NORM = 1e-3`: where the file sets the threshold
+    set_at = written[1] if written is not None and written[1] is not None and math.isclose(written[0], found.value) else None
+    line = set_at if set_at is not None else found.line
+    where = f"`{found.setting} = {found.value:g}`" + (f" (line {set_at})" if set_at is not None else "")
+    fix = f"{found.setting} = {found.tried:g}" if found.tried is not None else None
+    lifted = f"with `{fix}`" if fix is not None else "without the clip"
+    scaled = (
+        f"each array's gradient to norm {found.value:g} while their norms are {found.norm:.3g} or more" if found.each
+        else f"the gradients to norm {found.value:g} while their norm is about {found.norm:.3g}"
+    )  # fmt: skip
+    return rule(NAME).finding(
+        f"your gradient-norm clip (line {found.line}, `{found.clip}`) is too tight: with {where} it scales {scaled}, "
+        f"so each step is {'at most ' if found.each else ''}{found.factor:.2g} of the gradient (still {found.late:.2g} at the last "
+        f"of {len(own)} replayed steps) and your loss only creeps from {own[0]:.4g} "
+        f"to {own[-1]:.4g}; {lifted} the same program, from the same state, goes from {found.curve[0]:.4g} to "
+        f"{found.curve[-1]:.4g} over those steps",
+        file=source.path,
+        line=line,
+        highlight=tuple(sorted({line, found.line})),
+        fix=fix,
+        param=found.setting,
+        measured=found.value,
+        evidence=(
+            ("your loop", f"{len(own)} steps at {found.setting} = {found.value:g}: {own[0]:.4g} → {own[-1]:.4g}"),
+            ("clip factor", f"{'at most ' if found.each else ''}{found.factor:.2g} at the first step, {found.late:.2g} at the last (gradient norm {'≥' if found.each else '≈'} {found.norm:.3g})"),
+            (fix if fix is not None else "no clip", f"{len(found.curve)} steps: {found.curve[0]:.4g} → {found.curve[-1]:.4g}"),
+        ),
+    )

@@ -170,7 +170,7 @@ class StepResult:
     smaller_rate: tuple[str, float, float, list[float]] | None = None  # (name, yours, tried, curve) when the curve rises
     walked: tuple[float, float] | None = None  # curve.walked: the loss over the data the passes walk, before and after them
     larger_rate: tuple[str, float, float, list[float]] | None = None  # the same, when the curve does not move
-    tight_clip: Any = None  # clip_tight.TightClip: an elementwise clip's bound, not the gradient, sets every step of a curve that does not move
+    tight_clip: Any = None  # clip_tight.TightClip: an elementwise clip's bound, not the gradient, sets every step of a curve that does not move (NormClip: a norm clip's tiny factor)
     non_finite: Any = None  # curve.NonFinite: where the loop first made inf or NaN, when no smaller rate helps
     smaller_init: Any = None  # init_scale.SmallerInit: the weight matrices scaled down at the start keep it finite, when no smaller rate helps
     symmetric: list[str] = field(default_factory=list)  # weight matrices whose units all start equal (`np.zeros`)
@@ -754,6 +754,7 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
                 result.other_loss = _other_loss(runner, capture, result, seed, deadline)
             _blame_updates(result)
         if curve:
+            from backprop_doctor.replay.clip_tight import clip_factor_tiny, norm_clip_tight
             from backprop_doctor.replay.curve import falls_in_its_own_passes, own_curve, rises, stalls
 
             watch: dict[str, list[Any]] = {name: [None, None] for name, _ in capture.step.relus}
@@ -785,9 +786,11 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
             elif stalls(result.curve, result.terms) and not result.wrong and not result.maximised and not falls_in_its_own_passes(runner):
                 from backprop_doctor.replay.clip_tight import tight_clip
 
-                result.tight_clip = tight_clip(runner, capture.moved, deadline)  # the clip, not the rate, sets every step
+                result.tight_clip = tight_clip(runner, capture.moved, deadline) or norm_clip_tight(runner, result, deadline)  # the clip, not the rate, sets every step
                 if result.tight_clip is None:
                     result.larger_rate = _rate_that_works(runner, capture, (10.0, 100.0))
+            elif clip_factor_tiny(result):  # a norm clip lets a tiny share of every gradient through: the loss creeps
+                result.tight_clip = norm_clip_tight(runner, result, deadline)
             if _unexplained(result):
                 from backprop_doctor.replay.curve import tiny_batch
 
