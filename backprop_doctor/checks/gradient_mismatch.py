@@ -1483,7 +1483,7 @@ def _wrong_only_sources(context: Any) -> None:
             pattern="wrong-only-source",
             fix=None,
             message=(
-                f"the gradients of `{layer}` {wrong_names} are wrong while {right_names} are right, and only the wrong ones "
+                f"the gradients of `{layer}` ({wrong_names}) are wrong while those of {right_names} are right, and only the wrong ones "
                 f"are computed from `{text}` (line {named.lineno}): {cause}"
             ),
         )
