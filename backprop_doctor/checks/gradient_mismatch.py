@@ -52,6 +52,7 @@ from backprop_doctor.static.stale import stale_weights
 from backprop_doctor.static.steps import _scope_of
 from backprop_doctor.static.upstream import shared_source
 from backprop_doctor.static.writes import overwritten_windows
+from backprop_doctor.static.wrong_only import gradient_statements, wrong_only
 from backprop_doctor.static.tree import walk as tree_walk
 
 NAME = "gradient-mismatch"
@@ -177,6 +178,7 @@ def run(context: Any) -> Iterator[Finding]:
         fix = gradient_fix(finding.line, finding.pattern, finding.param, source.text, source.tree)
         if fix is not None:
             context.findings[i] = finding.replace(fix=fix)
+    _wrong_only_sources(context)
     _logits_given_by_caller(context)
     yield from ()
 
@@ -1421,6 +1423,68 @@ def _shared_upstream(context: Any) -> None:
                 else f"{count} gradients of `{layer}` are wrong ({params}), and each is computed from "
                 f"`{text}` (line {shared.lineno}): the mistake is most likely in that line, which all of them share "
                 "(for an activation, the derivative of the function forward applied)"
+            ),
+        )
+
+
+_SCALED = re.compile(r"it is (-?[0-9.]+(?:e[-+]?[0-9]+)?) × the numerical gradient")
+
+
+def _wrong_only_sources(context: Any) -> None:
+    """Some of one backward's gradients wrong and the others right, the wrong ones all computed from a
+    statement no right one reads (`dz = dh * 0.5 * (h > 0)` feeds `W1` and `b1`, not `W2`): the root
+    finding points there (`static.wrong_only`), not at the gradient lines where the mistake only shows.
+    Only for findings no other account has named (no pattern, or a shared constant factor)."""
+    verdicts = _layer_verdicts(context)
+    for (layer, file), members in _layer_groups(context).items():
+        if any(f.caused_by or f.pattern not in (None, "scaled") for f in members):
+            continue
+        lines = sorted({f.line for f in members})
+        inner = {enclosing(file, line) for line in lines}
+        if len(lines) < 2 or len(inner) != 1 or None in inner:
+            continue
+        (function,) = inner
+        tree = source_tree(file)[1]
+        node = find_function(tree, function.qualname) if tree is not None else None
+        if node is None:
+            continue
+        wrong = {f.param for f in members}
+        right_params = [p for p, v in verdicts.get(layer, {}).items() if v.startswith("ok") and p not in wrong and p != "x"]
+        right = []
+        for param in right_params:
+            stored = gradient_statements(node, param)
+            if len(stored) == 1:
+                right.append(stored[0].lineno)
+        factors = {m.group(1) for f in members for m in [_SCALED.search(f.message)] if m}
+        scaled = all(f.pattern == "scaled" for f in members) and len(factors) == 1
+        found = wrong_only(node, lines, right, float(next(iter(factors))) if scaled else None)
+        if found is None:
+            continue
+        named = found.named
+        text = ast.unparse(named)
+        wrong_names = ", ".join(f"`{p}`" for p in dict.fromkeys(f.param for f in members if f.param))
+        right_names = ", ".join(f"`{p}`" for p in right_params)
+        others = [s for s in found.chain if s is not named]
+        if scaled and found.literal:
+            factor = next(iter(factors))
+            cause = f"they are each {factor} × the numerical gradient, and that factor is in this line: remove it"
+        elif others:
+            shown = ", ".join(f"line {s.lineno}" for s in others)
+            cause = f"the mistake is most likely in that line, or in what it is computed from that no right gradient reads ({shown})"
+        else:
+            cause = "the mistake is most likely in that line (for an activation, the derivative of the function forward applied)"
+        root = next((f for f in members if not f.caused_by), members[0])
+        _repointed(
+            context,
+            root,
+            param=None,
+            line=named.lineno,
+            highlight=tuple(sorted({named.lineno, *(s.lineno for s in found.chain), *lines})),
+            pattern="wrong-only-source",
+            fix=None,
+            message=(
+                f"the gradients of `{layer}` ({wrong_names}) are wrong while those of {right_names} are right, and only the wrong ones "
+                f"are computed from `{text}` (line {named.lineno}): {cause}"
             ),
         )
 

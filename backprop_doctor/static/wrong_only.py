@@ -1,0 +1,131 @@
+"""Where in one backward the wrong gradients part from the right ones.
+
+A loss-and-gradients function (cs231n's `TwoLayerNet.loss`, a `backprop(X, y)` that returns a dict)
+computes every gradient from a chain of adjoints. When some of its gradients are wrong and the others
+right, the mistake sits in a statement that only the wrong ones read: `dz = dh * 0.5 * (h > 0)` feeds
+`grads["W1"]` and `grads["b1"]`, never `grads["W2"]`. The gradient lines are only where it shows.
+
+Only the function's own straight-line assignments are followed (the names each one reads, back to
+the last statement that binds them), as `static.upstream` follows them.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+from dataclasses import dataclass
+
+from backprop_doctor.static.upstream import _depends_on
+
+
+@dataclass(frozen=True)
+class WrongOnly:
+    """The statements only the wrong gradients are computed from, latest first, and the one to name."""
+
+    named: ast.stmt  # the statement the finding points at
+    chain: tuple[ast.stmt, ...]  # every statement only the wrong gradients read, in source order
+    literal: bool  # `named` holds the constant of the wrong gradients' shared factor
+
+
+def gradient_statements(function: ast.FunctionDef | ast.AsyncFunctionDef, param: str) -> list[ast.stmt]:
+    """The assignments of `function`'s own body that store the gradient of `param`: `dW2 = ...`,
+    `grads["W2"] = ...`, `grads['dW2'] = ...`, `self.dW2 = ...`, `grad_W2 = ...`."""
+    key = param.rpartition(".")[2]
+    if not key.isidentifier():
+        return []
+    names = {f"d{key}", f"d_{key}", f"grad_{key}", f"grad{key}", f"{key}_grad", f"g_{key}"}
+    found = []
+    for stmt in _straight(function):
+        for target in _targets(stmt):
+            if isinstance(target, ast.Name) and target.id in names:
+                found.append(stmt)
+            elif isinstance(target, ast.Attribute) and target.attr in names:
+                found.append(stmt)
+            elif isinstance(target, ast.Subscript) and isinstance(target.slice, ast.Constant) and target.slice.value in (key, *names):
+                found.append(stmt)
+    return found
+
+
+def wrong_only(
+    function: ast.FunctionDef | ast.AsyncFunctionDef, wrong: list[int], right: list[int], factor: float | None = None
+) -> WrongOnly | None:
+    """The statement the gradients at lines `wrong` are all computed from and those at lines `right` are
+    not, in `function`'s own straight-line body; None where they share none, a line is not in that body,
+    or the chain calls a function (which has findings of its own).
+
+    The statement named: the one holding the constant `factor` where the wrong gradients share one
+    (`dh * 0.5`, `/ 2`), else the latest of the chain that is not a mask (`dh[h <= 0] = 0` is right
+    whatever the entries it keeps hold)."""
+    body = _straight(function)
+    at = {s.lineno: s for s in body}
+    if len(wrong) < 2 or not right or any(line not in at for line in (*wrong, *right)):
+        return None
+    shared: set[int] | None = None
+    for line in wrong:
+        found = _depends_on(body, at[line])
+        shared = found if shared is None else shared & found
+    for line in right:
+        (shared or set()).difference_update(_depends_on(body, at[line]) | {line})
+    if not shared or shared & set(wrong):
+        return None
+    chain = tuple(at[line] for line in sorted(shared))
+    if any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id not in _BUILTINS for s in chain for n in ast.walk(s)):
+        return None
+    if factor is not None:
+        holding = [s for s in chain if _holds_factor(s, factor)]
+        if len(holding) == 1:
+            return WrongOnly(holding[0], chain, True)
+    candidates = [s for s in chain if not _masks(s)]
+    if not candidates:
+        return None
+    return WrongOnly(candidates[-1], chain, False)
+
+
+def _straight(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.stmt]:
+    return [s for s in function.body if isinstance(s, (ast.Assign, ast.AugAssign, ast.AnnAssign))]
+
+
+def _targets(stmt: ast.stmt) -> list[ast.expr]:
+    return list(stmt.targets) if isinstance(stmt, ast.Assign) else [stmt.target]  # type: ignore[attr-defined]
+
+
+# bare calls that are not the user's own functions (`relu_backward(dh, h)` has findings of its own)
+_BUILTINS = frozenset({"len", "abs", "max", "min", "sum", "float", "int", "range", "tuple", "list"})
+
+
+def _masks(stmt: ast.stmt) -> bool:
+    """`d[h <= 0] = 0`: entries set to a constant, a mask."""
+    return (
+        isinstance(stmt, ast.Assign)
+        and len(stmt.targets) == 1
+        and isinstance(stmt.targets[0], ast.Subscript)
+        and isinstance(stmt.value, ast.Constant)
+    )
+
+
+def _holds_factor(stmt: ast.stmt, factor: float) -> bool:
+    """Whether `stmt` multiplies by `factor` or divides by its inverse (`* 0.5`, `/ 2`)."""
+    if not (math.isfinite(factor) and factor not in (0.0, 1.0, -1.0)):
+        return False
+    value = getattr(stmt, "value", None)
+    for node in ast.walk(value) if value is not None else ():
+        if not isinstance(node, ast.BinOp) or not isinstance(node.op, (ast.Mult, ast.Div)):
+            continue
+        for side in (node.left, node.right) if isinstance(node.op, ast.Mult) else (node.right,):
+            number = _number(side)
+            if number is None or number == 0:
+                continue
+            scale = number if isinstance(node.op, ast.Mult) else 1.0 / number
+            if math.isclose(scale, factor, rel_tol=1e-6):
+                return True
+    return False
+
+
+def _number(node: ast.expr) -> float | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+        return float(node.value)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        inner = _number(node.operand)
+        return -inner if inner is not None else None
+    return None
+
