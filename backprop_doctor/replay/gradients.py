@@ -413,13 +413,16 @@ def _measure(
 
 
 def slopes(forward: Any) -> list[tuple[str, np.ndarray]]:
-    """Activation slopes that `forward` (an activation's output) allows: sigmoid, tanh, ReLU."""
+    """Activation slopes that `forward` (an activation's output) allows: sigmoid, tanh, ReLU. A sigmoid or a
+    tanh saturated in floating point (a tanh of 20 is exactly 1.0, a sigmoid of 40 too) reaches its bound,
+    where its slope is 0, so some entries on the bound still allow it, when others are inside."""
     if not isinstance(forward, np.ndarray) or forward.dtype.kind != "f":
         return []
     found = []
-    if np.all((forward > 0) & (forward < 1)):
+    inside = np.abs(forward) < 1
+    if np.all((forward > 0) & (forward <= 1)) and np.any(inside):
         found.append(("sigmoid", forward * (1 - forward)))
-    if np.all(np.abs(forward) < 1):
+    if np.all(np.abs(forward) <= 1) and np.any(inside):
         found.append(("tanh", 1 - forward**2))
     if np.all(forward >= 0) and np.any(forward == 0):
         found.append(("relu", (forward > 0).astype(forward.dtype)))
