@@ -59,7 +59,7 @@ from backprop_doctor.static.one_hot_scatter import scattered_one_hot
 from backprop_doctor.static.stale import row_views, stale_step_read
 from backprop_doctor.static.updates import reinitialised
 from backprop_doctor.static.steps import _scope_of, added_term, consumers, reads, written_sign
-from backprop_doctor.static.writes import handed_otherwise, indexed_add, overwritten_sum, bound_indexed_add, rebound_gradients, returned_entry_indexed_add, returned_indexed_add
+from backprop_doctor.static.writes import added_twice, handed_otherwise, indexed_add, overwritten_sum, bound_indexed_add, rebound_gradients, returned_entry_indexed_add, returned_indexed_add
 from backprop_doctor.static.tree import walk as tree_walk
 
 NAME = "step-gradient-mismatch"
@@ -1094,6 +1094,17 @@ def _findings(result: Any, source: Any, derivatives_right: dict[str, str] | None
                     f"(line {started}) to sum over a loop, but line {at} overwrites it at every pass instead of adding to it; write `{name} += ...`"
                 )
                 line = at
+            elif (
+                pattern in ("factor-of-two", "scaled-by-batch-size") and factor is not None and abs(factor - 2) < SAME_FACTOR * 2 and file is None and source.tree is not None and line
+                and (twice := added_twice(source.tree, line)) is not None
+            ):  # fmt: skip
+                first, written = twice
+                pattern, shown = "added-twice", sorted({*shown, first, line})
+                message = (
+                    f"the update{'s' if plural else ''} of {names} in your training step ({where}) use{'' if plural else 's'} {gradients}{computed} "
+                    f"which {'are' if plural else 'is'} 2 × the gradient of {loss_words}: `{written}` is written twice, at lines {first} and {line}, "
+                    f"with nothing changed between them, so the same term is added twice; delete the one at line {line}"
+                )
             elif climbs and all(m.site.velocity is not None and written_sign(m.site.update) < 0 for m, _ in members):
                 # `v = mu * v - lr * g` then `p -= v`: the velocity already holds minus the step
                 velocity_line, velocity = moved.site.velocity

@@ -413,13 +413,16 @@ def _measure(
 
 
 def slopes(forward: Any) -> list[tuple[str, np.ndarray]]:
-    """Activation slopes that `forward` (an activation's output) allows: sigmoid, tanh, ReLU."""
+    """Activation slopes that `forward` (an activation's output) allows: sigmoid, tanh, ReLU. A sigmoid or a
+    tanh saturated in floating point (a tanh of 20 is exactly 1.0, a sigmoid of 40 too) reaches its bound,
+    where its slope is 0, so some entries on the bound still allow it, when others are inside."""
     if not isinstance(forward, np.ndarray) or forward.dtype.kind != "f":
         return []
     found = []
-    if np.all((forward > 0) & (forward < 1)):
+    inside = np.abs(forward) < 1
+    if np.all((forward > 0) & (forward <= 1)) and np.any(inside):
         found.append(("sigmoid", forward * (1 - forward)))
-    if np.all(np.abs(forward) < 1):
+    if np.all(np.abs(forward) <= 1) and np.any(inside):
         found.append(("tanh", 1 - forward**2))
     if np.all(forward >= 0) and np.any(forward == 0):
         found.append(("relu", (forward > 0).astype(forward.dtype)))
@@ -644,7 +647,7 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
                 result.why = "the step computes no loss that could be read"
                 return result
         result.loss, result.loss_value = runner.loss_site, base_loss
-        result.batch_sizes = _batch_sizes(capture, base_namespace)
+        result.batch_sizes = _batch_sizes(capture, base_namespace, source_tree(runner.path)[1])
         if runner.loss_site is not None and runner.loss_site.totalled is not None:
             # a running total of the terms a loop of the pass adds up (`total += l`): a mean over them divides by their count
             with contextlib.suppress(Exception):  # an iterable that cannot be made again has no count to give
@@ -1266,7 +1269,9 @@ def _deferred_mean(measured: Measured, result: StepResult) -> bool:
     own statements `_contradicted` reads which gradients are computed from it.)"""
     return (
         measured.proportional and measured.factor is not None and measured.factor > 1 and not _about_one(measured.factor)
-        and _batch_like(measured.factor, result.batch_sizes)  # (2 / 2 of a size of 2 is batch-like: 1 is no mean left out)
+        # (2 / 2 of a size of 2 is batch-like: 1 is no mean left out); a size of something else (`SEQ`, a sample's
+        # tokens; a context's length) is no batch a later function divides by
+        and _batch_like(measured.factor, tuple(n for n in result.batch_sizes if not isinstance(n, Size)))
         and any(not m.wrong and not m.unused and not m.inconclusive for _, m in result.parameters)
     )  # fmt: skip
 
@@ -3102,25 +3107,54 @@ def _names_in(expression: str) -> set[str]:
         return set()
 
 
-def _batch_sizes(capture: Capture, namespace: dict[str, Any]) -> tuple[int, ...]:
+def _batch_sizes(capture: Capture, namespace: dict[str, Any], tree: Any = None) -> tuple[int, ...]:
     """Leading sizes of the arrays the step starts from or makes (a minibatch drawn in the step):
-    what a factor of the batch size would be."""
+    what a factor of the batch size would be. The second axis of a 2-D array whose rows are the samples
+    (its first axis as long as a 1-D array of targets or labels the step reads: `ids` (150, 5) beside
+    `labels` (150,)) is a size too, but of something else (the tokens of a sample), named (`Size`)."""
     from backprop_doctor.static.steps import reads
 
     assert capture.state is not None
     used = {n for stmt in capture.step.prefix for n in (*reads(stmt), *_targets(stmt))}  # not an earlier loop's leftovers
-    sizes: set[int] = set()
-    counted: dict[int, Size] = {}  # a list of word ids the step averages over (CBOW's `context`): its length
-    for name, value in [*capture.state.values.items(), *namespace.items()]:
-        if name in used and isinstance(value, np.ndarray) and value.ndim >= 1 and value.shape[0] > 1:
-            sizes.add(int(value.shape[0]))
-            if value.ndim == 2 and value.shape[1] > 1:
-                sizes.add(int(value.shape[1]))
-        elif name in used and isinstance(value, (list, tuple)) and len(value) > 1 and all(isinstance(v, (int, np.integer)) for v in value):
-            counted.setdefault(len(value), Size(len(value), f"the length of `{name}`"))
+    parameters = {id(moved.value) for moved in capture.moved}
+    arrays = [
+        (name, value) for name, value in [*capture.state.values.items(), *namespace.items()]
+        if name in used and isinstance(value, np.ndarray) and value.ndim >= 1 and value.shape[0] > 1
+    ]  # fmt: skip
     widths = {int(n) for moved in capture.moved for n in np.shape(moved.value)}  # features and units, not samples
+    samples = {int(value.shape[0]) for _, value in arrays if value.ndim == 1 and id(value) not in parameters} - widths  # targets, labels
+    sizes: set[int] = set()
+    rows: dict[int, Size] = {}  # the second axis of a row-layout array: not samples
+    counted: dict[int, Size] = {}  # a list of word ids the step averages over (CBOW's `context`): its length
+    for name, value in arrays:
+        sizes.add(int(value.shape[0]))
+        if value.ndim == 2 and value.shape[1] > 1:
+            first, second = (int(n) for n in value.shape)
+            if first in samples and second != first and id(value) not in parameters:
+                rows.setdefault(second, Size(second, _size_named(tree, second, f"the length of axis 1 of `{name}`")))
+            else:
+                sizes.add(second)
+    for name, value in [*capture.state.values.items(), *namespace.items()]:
+        if name in used and isinstance(value, (list, tuple)) and len(value) > 1 and all(isinstance(v, (int, np.integer)) for v in value):
+            counted.setdefault(len(value), Size(len(value), f"the length of `{name}`"))
     found = sizes - widths or sizes
-    return tuple(sorted([*found, *(size for n, size in counted.items() if n not in found and n not in widths)]))
+    named = {**counted, **rows}
+    return tuple(sorted([*found, *(size for n, size in named.items() if n not in found and n not in widths)]))
+
+
+def _size_named(tree: Any, size: int, otherwise: str) -> str:
+    """The module constant bound once to `size` (`SEQ = 5`), in backquotes, or `otherwise` when none or many are."""
+    bound: dict[str, list[Any]] = {}
+    for node in getattr(tree, "body", ()):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, (ast.AnnAssign, ast.AugAssign)) else []
+        for target in targets:
+            if isinstance(target, ast.Name):
+                bound.setdefault(target.id, []).append(node.value if not isinstance(node, ast.AugAssign) else None)
+    names = [
+        name for name, values in bound.items()
+        if len(values) == 1 and isinstance(values[0], ast.Constant) and type(values[0].value) is int and values[0].value == size
+    ]  # fmt: skip
+    return f"`{names[0]}`" if len(names) == 1 else otherwise
 
 
 def _data_sizes(capture: Capture, namespace: dict[str, Any]) -> tuple[int, ...]:

@@ -389,6 +389,42 @@ def overwritten_sum(tree: ast.Module, line: int) -> tuple[str, int, int] | None:
     return None
 
 
+def added_twice(tree: ast.AST, line: int) -> tuple[int, str] | None:
+    """(earlier line, statement) when the `+=` (or `-=`) at `line` repeats, word for word, an earlier
+    statement of the same block, with neither its target nor anything it reads rebound between the two
+    (`dby += dy` at one line and again two lines on): the sum takes the same term twice."""
+    for block in (b for node in ast.walk(tree) for b in _child_blocks(node)):
+        at = next((i for i, stmt in enumerate(block) if stmt.lineno == line), None)
+        if at is None:
+            continue
+        stmt = block[at]
+        if not (isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, (ast.Add, ast.Sub))):
+            return None
+        watched = {ast.unparse(n) for n in ast.walk(stmt) if isinstance(n, (ast.Name, ast.Attribute))}  # `dy`, `self.db`
+        shape = ast.dump(stmt)
+        for back in range(at - 1, -1, -1):
+            earlier = block[back]
+            if ast.dump(earlier) == shape:
+                return earlier.lineno, ast.unparse(stmt)
+            changed = _rooted(earlier)
+            if not isinstance(earlier, (ast.Assign, ast.AugAssign, ast.AnnAssign)) or any(w == c or w.startswith(f"{c}.") for w in watched for c in changed):
+                return None  # a term rebound or changed in place (or a call, a branch, a loop) between the two: they need not be one term
+        return None
+    return None
+
+
+def _rooted(stmt: ast.Assign | ast.AugAssign | ast.AnnAssign) -> set[str]:
+    """What a statement binds or changes in place: names and attributes (`dy` of `dy[k] -= 1`, `self.h` of `self.h[0] = ...`)."""
+    found = set()
+    targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+    for node in (n for target in targets for n in ([*target.elts] if isinstance(target, (ast.Tuple, ast.List)) else [target])):
+        while isinstance(node, (ast.Subscript, ast.Starred)):
+            node = node.value
+        if isinstance(node, (ast.Name, ast.Attribute)):
+            found.add(ast.unparse(node))
+    return found
+
+
 def indexed_add(tree: ast.AST, line: int) -> tuple[str, str, str] | None:
     """(target, index, value) of an indexed `+=` at `line` whose index is a plain name
     (`demb[docs] += dvecs`): NumPy adds once per distinct index there, however often one repeats."""
