@@ -91,6 +91,8 @@ def run(context: Any) -> Iterator[Finding]:
         if applied_twice_in(result, context.source) is not None:
             continue  # softmax of softmax's output in the forward pass: step-output-applied-twice words it
         known = [f for f in errors if _runs_in(f, result)]
+        if all(getattr(m, "penalty_factor", None) is not None for _, m in result.wrong):
+            known = []  # an L2 term whose factor the loss's penalty disagrees with: the replay names the term and its factor
         if known and (result.first_wrong_adjoint is None or any(f.code.startswith("BPD3") for f in known)):
             continue  # a gradient already known wrong, and the replay cannot say more precisely which statement
         if known and _computed_by_known(result.first_wrong_adjoint[0], known, context.source, _measured_right(result)):
@@ -925,6 +927,7 @@ def _findings(result: Any, source: Any, derivatives_right: dict[str, str] | None
             line = formed  # `gw, gb = grad(w, b)` then `w = w - lr * gw`: formed where `grad` returns it
         pattern = (
             "not-used" if measured.unused
+            else "penalty-factor" if getattr(measured, "penalty_factor", None) is not None
             else "penalty-left-out" if measured.penalty_left_out is not None and _penalised(step, measured.name)
             else "accumulated-across-steps" if measured.accumulated is not None
             else "widened-gradient" if measured.widened is not None
@@ -1024,6 +1027,8 @@ def _findings(result: Any, source: Any, derivatives_right: dict[str, str] | None
             )
         elif pattern == "penalty-left-out":
             message = _penalty_words(members, where, loss_words, step, line)
+        elif pattern == "penalty-factor":
+            message = _penalty_factor_words(members, where, loss_words)
         else:
             factor = _factor(result, measured)
             _, what, advice = _factor_words(factor, _proportional(result, measured, factor), result.batch_sizes)
@@ -1718,6 +1723,26 @@ def _penalty_words(members: list[tuple[Any, Any]], where: str, loss_words: str, 
         f"{loss_words} holds an L2 penalty on {names} whose gradient, λ·p with λ = {penalty:.3g}, {gradients}{computed} "
         f"leave{'' if plural else 's'} out, so the update{'s' if plural else ''} ({where}) do{'' if plural else 'es'} not follow "
         f"the gradient of the loss you compute: add {term} to {'each gradient, with its own parameter' if plural else gradients}"
+    )
+
+
+def _penalty_factor_words(members: list[tuple[Any, Any]], where: str, loss_words: str) -> str:
+    """The gradient's L2 term carries another factor than the loss's penalty asks for (`replay.gradients.PenaltyFactor`)."""
+    plural = len(members) > 1
+    names = _names([m.name for _, m in members])
+    off = members[0][1].penalty_factor
+    setting, parameter = off.setting, off.parameter
+
+    def term(factor: float) -> str:
+        if _number(factor) == "1":
+            return f"{setting} * {parameter}"
+        return f"{_number(factor)} * {setting} * {parameter}"
+
+    return (
+        f"the update{'s' if plural else ''} of {names} in your training step ({where}) follow{'' if plural else 's'} a gradient whose "
+        f"L2 term at line {off.line}, `{term(off.written)}`, disagrees with the penalty {loss_words} adds: that penalty's gradient is "
+        f"{_number(off.asked)} × `{setting}` × `{parameter}` (`{setting}` = {off.strength:g}), not {_number(off.written)} × "
+        f"(the gradient of ½·λ·Σp² is λ·p, of λ·Σp² it is 2·λ·p): write `{term(off.asked)}`"
     )
 
 

@@ -131,8 +131,9 @@ def check_record(record: Record, discovered: Any, options: Options, shown: str) 
                 _check_layer(out, instance, options, shown, unused=_backward_unused(record, instances))
             except Exception as error:  # noqa: BLE001 - a recorded object the checks cannot take
                 _skip(out, instance, shown, f"it could not be checked as the program called it ({type(error).__name__}: {error})")
-    _check_functions(out, record, discovered, options, shown)
+    inside = _check_functions(out, record, discovered, options, shown)
     _check_loss_and_grads(out, record, covered | handled, options)
+    _checked_through_callers(out, record, inside)
     return out
 
 
@@ -780,11 +781,17 @@ def _check_pair_call(out: Checked, name: str, forward: Any, backward: Any, call:
     return result
 
 
-def _check_functions(out: Checked, record: Record, discovered: Any, options: Options, shown: str) -> None:
+def _check_functions(out: Checked, record: Record, discovered: Any, options: Options, shown: str) -> list[tuple[str, Call]]:
+    """Check the pairs and loss functions on their recorded calls; returns the (name, call) of the pairs whose
+    forward the program called on something else than an input array first (`gru_step(p, x, h)`: the whole
+    dictionary of parameters), which no check of the pair alone can take (`_checked_through_callers`)."""
     recorded = {f.name: f for f in record.functions if f.calls}
+    inside: list[tuple[str, Call]] = []
     for forward, backward in getattr(discovered, "pairs", []):
         calls = recorded.get(forward.__name__)
         call = next((c for c in calls.calls if c.returned and c.args), None) if calls else None
+        if call is not None and not isinstance(call.args[0], np.ndarray) and any(isinstance(a, np.ndarray) for a in call.args[1:]):
+            inside.append((f"{forward.__name__}/{backward.__name__}", call))
         if call is None or not isinstance(call.args[0], np.ndarray):
             continue
         live_backward = calls.func.__globals__.get(backward.__name__, backward)
@@ -827,6 +834,46 @@ def _check_functions(out: Checked, record: Record, discovered: Any, options: Opt
         result.built = []
         out.report.extend(result)
         out.report.built.append(Built(loss.__name__, f"arguments observed at line {line}", f"x {x.shape}, t {t.shape}", origin="observed", line=line))
+    return inside
+
+
+def _checked_through_callers(out: Checked, record: Record, inside: list[tuple[str, Call]]) -> None:
+    """A pair whose forward the program calls from inside a function or a class it checked on the program's
+    own call (`loss_and_grads(params, X, y)` running `gru_step(p, x, h)` at every time step) was checked
+    with it: named so, and left out of the build from guessed arguments, which cannot guess them."""
+    spans = _checked_spans(out, record)
+    for name, call in inside:
+        caller = next((owner for file, first, last, owner in spans if call.file == file and call.line is not None and first <= call.line <= last), None)
+        if caller is None:
+            continue
+        out.observed.add(name)
+        forward = name.split("/")[0]
+        out.report.built.append(
+            Built(name, f"called at line {call.line}", skipped=f"`{forward}` takes {_described(call.args[0])} first: checked through `{caller}`, which calls it", origin="observed", line=call.line)
+        )
+
+
+def _described(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a dictionary of parameters" if any(isinstance(v, np.ndarray) for v in value.values()) else "a dictionary"
+    return f"a {type(value).__name__}, not an array,"
+
+
+def _checked_spans(out: Checked, record: Record) -> list[tuple[str, int, int, str]]:
+    """(file, first line, last line, name) of the code of each function and class the observed checks took
+    whole, on the program's own call (a `(loss, grads)` function, a network's methods)."""
+    import types
+
+    codes: list[tuple[Any, str]] = [(f.func.__code__, f.name) for f in record.functions if f.name in out.observed and hasattr(f.func, "__code__")]
+    for instance in record.instances:
+        if instance.name in out.observed:
+            codes += [(v.__code__, instance.name) for v in vars(instance.cls).values() if isinstance(v, types.FunctionType)]
+    spans = []
+    for code, owner in codes:
+        lines = [line for _, _, line in code.co_lines() if line is not None]
+        if lines:
+            spans.append((code.co_filename, min(code.co_firstlineno, *lines), max(lines), owner))
+    return spans
 
 
 def loss_arguments(record: Record, loss: Any) -> tuple[np.ndarray, np.ndarray, int] | None:

@@ -69,6 +69,18 @@ class Direction:
     size: float = 0.0  # the gradient's size along it (‖g‖·‖v‖), when the program's gradient is a finite difference of its own
 
 
+@dataclass(frozen=True)
+class PenaltyFactor:
+    """A gradient's L2 term `c · S · p` (`static.penalty_strength.DecayTerm`) against the penalty the loss holds on `p`."""
+
+    setting: str  # the strength as the term writes it: "self.reg", "lam"
+    parameter: str  # the array the term multiplies, as written: "W1"
+    written: float  # the constant the term carries beside the setting: 2 of `2 * self.reg * W1`
+    asked: float  # the constant the loss's penalty asks for there: its pull on `p` over the setting's value (1 for `0.5 * reg * Σp²`)
+    strength: float  # the setting's value as the step ran
+    line: int  # the term's statement
+
+
 @dataclass
 class Measured:
     """One array (a parameter's gradient, or an adjoint) against the replayed loss."""
@@ -93,6 +105,9 @@ class Measured:
     decay_kind: str = "L2"  # "L1": the gradient is the loss's plus decay × sign(the parameter), an L1 penalty's subgradient
     decay_setting: tuple[str, float] | None = None  # (name, its pull ÷ the loss's slope): the decay is a strength the program sets by name
     penalty_left_out: float | None = None  # the loss's gradient is this one plus λ × the parameter: an L2 penalty the gradient leaves out
+    # the gradient's own L2 term (`2 * self.reg * W1`, `PenaltyFactor`) pulls by another multiple of the parameter than the
+    # loss's penalty asks for (`0.5 * self.reg * np.sum(W1 * W1)`): a wrong factor in that term, not a penalty the loss leaves out
+    penalty_factor: PenaltyFactor | None = None
     accumulated: tuple[str, int | None] | None = None  # (`dW1`, the line it is zeroed at, before the loop): it sums every step's gradient
     added_at: int | None = None  # with `accumulated`: the line of the step that adds to the sum (`acc[k] += g[k]`)
     truncated: tuple[str, int, int] | None = None  # (`self.bptt_truncate`, the loop's line, its value): truncated BPTT, by design
@@ -744,7 +759,10 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
                 from backprop_doctor.replay.data_size import divided_twice
 
                 result.divided_twice = divided_twice(result, base_namespace, batch)
-        if result.wrong and result.data_sized is None and result.divided_twice is None:  # a count the gradients are divided by is their cause: nothing to walk for
+        # a count the gradients are divided by is their cause, or an L2 term's factor that the loss's penalty disagrees with
+        # (`2 * reg * W1` beside `0.5 * reg * ΣW1²`): nothing to walk for (the data's adjoints leave that penalty out by design)
+        penalty_terms = bool(result.wrong) and all(m.penalty_factor is not None for _, m in result.wrong)
+        if result.wrong and result.data_sized is None and result.divided_twice is None and not penalty_terms:
             if runner.window:  # an adjoint is read in the window's last pass, and moved there: that pass's loss is its
                 runner.last_pass_only = True
                 _walk_adjoints(runner, capture, result, base_namespace, runner.loss_of(base_namespace) or base_loss, rng, deadline)
@@ -1490,9 +1508,17 @@ def _parameter(runner: Runner, moved: Moved, base_loss: float, rng: np.random.Ge
         from backprop_doctor.training.run import decay_strengths
 
         l1 = _writes_sign(runner, moved)
-        measured = _decayed(measured, gradient, start, loss_moved, base_loss, rng, scales, decay_strengths(runner.state.values), l1=l1) or measured
-    if measured.wrong and not measured.unused and broadcast is None and measured.decay is None:
+        decayed = _decayed(measured, gradient, start, loss_moved, base_loss, rng, scales, decay_strengths(runner.state.values), l1=l1)
+        off = _penalty_factor(runner, moved, decayed.decay) if decayed is not None and decayed.decay_kind == "L2" and not decayed.wrong else None
+        if off is not None:  # the loss holds the penalty, at another strength than the gradient's own term: that term is wrong
+            measured.penalty_factor, measured.line = off, off.line
+        else:
+            measured = decayed or measured
+    if measured.wrong and not measured.unused and broadcast is None and measured.decay is None and measured.penalty_factor is None:
         measured.penalty_left_out = _penalty_left_out(measured, gradient, start, loss_moved, base_loss, rng)
+        off = _penalty_factor(runner, moved, -measured.penalty_left_out) if measured.penalty_left_out is not None else None
+        if off is not None:  # the gradient writes the penalty's term, too weak: the term is wrong, not left out
+            measured.penalty_left_out, measured.penalty_factor, measured.line = None, off, off.line
     if measured.wrong and not measured.unused and broadcast is None and measured.penalty_left_out is None:
         summed = _accumulated(runner, moved, gradient, start, loss_moved, base_loss, rng, scales)
         if summed is not None:
@@ -2057,6 +2083,34 @@ def _penalty_left_out(measured: Measured, gradient: Any, base: Any, loss_moved: 
         return None
     again = _measure(measured.name, measured.line, np.asarray(gradient, dtype=np.float64) + penalty * base, base, loss_moved, base_loss, rng)
     return penalty if not (again.unused or again.inconclusive or again.wrong) else None
+
+
+PENALTY_SHARE = 0.1  # a term off from the loss's penalty by less than this share of its own pull is the same term (rounding)
+
+
+def _penalty_factor(runner: Runner, moved: Moved, extra: float) -> PenaltyFactor | None:
+    """The gradient's own L2 term on this parameter when it pulls `extra` × the parameter more (less, when
+    negative) than the loss's gradient does, yet the loss holds a penalty on it too: the one term the file's
+    gradients add for it (`static.penalty_strength.decay_terms`: `dW1 + 2 * self.reg * W1`, scaled by a
+    setting the loss squares with) pulls by `c · S` (S the setting's value as the step ran), and the loss's
+    own penalty by `c · S − extra`, which is neither 0 (a penalty the loss leaves out: `step-penalty-mismatch`)
+    nor the term's pull (no penalty left out). None otherwise."""
+    from backprop_doctor.replay.curve import _strength_held
+    from backprop_doctor.static.penalty_strength import decay_terms, parameter_name
+
+    name = parameter_name(describe(moved.path))
+    terms = [t for t in decay_terms(source_tree(runner.path)[1]) if parameter_name(t.parameter) == name]
+    if len({(t.setting, t.factor) for t in terms}) != 1 or not terms[0].factor > 0:
+        return None
+    term = terms[0]
+    strength = _strength_held(runner.state.values, term.name)
+    if strength is None:
+        return None
+    written = term.factor * strength
+    own = written - extra  # the loss's penalty's pull on the parameter
+    if not (PENALTY_SHARE * written <= own and abs(own - written) >= PENALTY_SHARE * written):
+        return None
+    return PenaltyFactor(term.setting, term.parameter, term.factor, own / strength, strength, term.line)
 
 
 def _decayed_at_scale(runner: Runner, moved: Moved, measured: Measured, base_loss: float, rng: np.random.Generator, scale: float) -> Measured:
