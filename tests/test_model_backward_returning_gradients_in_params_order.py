@@ -2,7 +2,9 @@
 tuple in the order its `params()` method (or `self.params` list) gives the parameters, for a training loop
 that zips the two (`for p, g in zip(net.params(), grads): p -= lr * g`): each entry is the gradient of the
 parameter at the same place (matched by count, order and shape), compared with that parameter's numerical
-gradient; the list is no "list of values" bad return, nor a wrongly shaped input gradient."""
+gradient; the list is no "list of values" bad return, nor a wrongly shaped input gradient. A model with no
+`params` is matched to what its training loop zips the gradients with and steps: a method of another name
+(`zip(m.trainable(), m.backward(d))`) or the attributes written out (`zip([net.U, net.u0, net.V], grads)`)."""
 
 from __future__ import annotations
 
@@ -107,6 +109,78 @@ MLP = """\
     print("loss", loss)
 """
 
+ZIPPED_METHOD = """\
+    import numpy as np
+
+
+    class Squash:
+        def __init__(self, d, k, seed=1):
+            r = np.random.RandomState(seed)
+            self.A = r.randn(d, k) * 0.1
+            self.c = np.zeros(k)
+            self.velocity = [np.zeros((d, k)), np.zeros(k)]
+
+        def trainable(self):
+            return self.A, self.c
+
+        def forward(self, X):
+            self.X = X
+            return np.tanh(X @ self.A + self.c)
+
+        def backward(self, dout):
+            out = np.tanh(self.X @ self.A + self.c)
+            dpre = dout * (1 - out ** 2)
+            return self.X.T @ dpre, dpre.sum(axis=0)
+
+
+    rng = np.random.RandomState(2)
+    X = rng.randn(50, 6)
+    T = np.tanh(X[:, :3] * 0.5)
+    m = Squash(6, 3)
+    for step in range(100):
+        out = m.forward(X)
+        loss = np.mean((out - T) ** 2)
+        for p, g in zip(m.trainable(), m.backward(2 * (out - T) / out.size)):
+            p -= 0.5 * g
+    print(loss)
+"""
+
+ZIPPED_LIST = """\
+    import numpy as np
+
+
+    class Net:
+        def __init__(self):
+            r = np.random.RandomState(0)
+            self.U = r.randn(3, 7) * 0.5
+            self.u0 = np.zeros(7)
+            self.V = r.randn(7, 1) * 0.5
+
+        def forward(self, X):
+            self.X = X
+            self.H = 1 / (1 + np.exp(-(X @ self.U + self.u0)))
+            return self.H @ self.V
+
+        def backward(self, dout):
+            gV = self.H.T @ dout
+            dH = dout @ self.V.T
+            dZ = dH * self.H * (1 - self.H)
+            return self.X.T @ dZ, dZ.sum(axis=0), gV
+
+
+    rng = np.random.RandomState(4)
+    X = rng.randn(30, 3)
+    y = X[:, :1] * X[:, 1:2]
+    net = Net()
+    for step in range(100):
+        pred = net.forward(X)
+        loss = 0.5 * np.mean((pred - y) ** 2)
+        grads = net.backward((pred - y) / len(X))
+        for w, g in zip([net.U, net.u0, net.V], grads):
+            w -= 0.2 * g
+    print(loss)
+"""
+
 
 def _verdicts(report: dict, layer: str) -> dict[str, str]:
     return {m["param"]: m["verdict"] for m in report["measurements"] if m["layer"] == layer}
@@ -147,3 +221,23 @@ def test_a_wrong_entry_of_the_tuple_is_found_where_it_is_computed(tmp_path):
     verdicts = _verdicts(report, "TwoLayer")
     assert {p for p, v in verdicts.items() if v != "ok"} == {"b1"}
     assert line_of(path, "gb1 = dA.sum(axis=0)") in {f["line"] for f in errors(report)}
+
+
+def test_gradients_matched_to_what_the_training_loop_zips_them_with(tmp_path):
+    for name, program, layer, params in (("squash.py", ZIPPED_METHOD, "Squash", ("A", "c")), ("net.py", ZIPPED_LIST, "Net", ("U", "u0", "V"))):
+        report = check(write(tmp_path, name, program))
+        assert errors(report) == [], name
+        assert _input_findings(report, layer) == [], name
+        assert _verdicts(report, layer) == {p: "ok" for p in params}, name
+
+
+def test_a_wrong_gradient_zipped_by_the_training_loop_is_found(tmp_path):
+    for name, program, layer, correct, wrong, param in (
+        ("squash.py", ZIPPED_METHOD, "Squash", "dpre, dpre.sum(axis=0)", "dpre, dout.sum(axis=0)", "c"),
+        ("net.py", ZIPPED_LIST, "Net", "dZ, dZ.sum(axis=0), gV", "dZ, dH.sum(axis=0), gV", "u0"),
+    ):
+        path = planted(tmp_path, name, program, correct, wrong)
+        report = check(path)
+        assert _input_findings(report, layer) == [], name
+        assert {p for p, v in _verdicts(report, layer).items() if v != "ok"} == {param}, name
+        assert line_of(path, wrong) in {f["line"] for f in errors(report)}, name

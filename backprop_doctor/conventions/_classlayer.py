@@ -15,6 +15,7 @@ import contextlib
 import dataclasses
 import functools
 import inspect
+import linecache
 import sys
 from dataclasses import dataclass
 from typing import Any
@@ -348,6 +349,7 @@ class ClassLayer(Adapter):
         self.per_sample = False  # a loss whose forward returns one loss per sample, summed here (`_per_sample`)
         self.mean_over: int | None = None  # N, when every parameter gradient is the mean over the batch's N rows (`_batch_mean`)
         self._returned = _returned_gradients(layer, backward) if self.methods.convention == "book" and not self._listed else {}
+        self._declared_tried = False  # whether a returned list or tuple was matched to the parameters the model lists (`match_declared`)
         # `return {"W": dW, "b": db}` beside `self.grad_in = ...` (`Methods.dx`): the dict backward returned last,
         # and {parameter attribute: its key there}
         self._returned_dict: dict[str, Any] | None = None
@@ -423,7 +425,10 @@ class ClassLayer(Adapter):
         """Read what backward returned as the parameters' gradients when it is one array for each of the
         parameters the model lists, of their shapes and in their order (`declared_places`): decided on
         the first such return, kept after."""
-        if not self._returned and isinstance(result, (list, tuple)) and not (self._dlfs2 or self.is_loss or self.methods.local_derivative or self.methods.learning_rate):
+        if self._declared_tried or self._returned or not isinstance(result, (list, tuple)):
+            return
+        self._declared_tried = True
+        if not (self._dlfs2 or self.is_loss or self.methods.local_derivative or self.methods.learning_rate):
             self._returned = declared_places(self.layer, result)
 
     def _keyed_result(self, result: Any) -> Any:
@@ -740,9 +745,12 @@ def declared_parameters(layer: Any) -> list[tuple[str, np.ndarray]] | None:
     for an entry of a list or dict). None when there is no such list, or an array in it is not held
     by the object."""
     own = vars(layer) if hasattr(layer, "__dict__") else {}
-    for name in LISTED:
-        value = own.get(name)
-        if value is None and callable(getattr(type(layer), name, None)) and not required_inputs(getattr(type(layer), name)):
+    for name in dict.fromkeys((*LISTED, *zipped_parameters(type(layer)))):
+        if isinstance(name, tuple):  # `zip((net.W1, net.b1), grads)`: the attributes themselves
+            value = [own.get(attr) for attr in name]
+        else:
+            value = own.get(name)
+        if value is None and isinstance(name, str) and callable(getattr(type(layer), name, None)) and not required_inputs(getattr(type(layer), name)):
             try:
                 value = getattr(layer, name)()
             except Exception:  # noqa: BLE001 - user code: no list of parameters to read
@@ -750,10 +758,68 @@ def declared_parameters(layer: Any) -> list[tuple[str, np.ndarray]] | None:
         arrays = list(value.values()) if isinstance(value, dict) else list(value) if isinstance(value, (list, tuple)) else []
         if not arrays or not all(is_float_array(a) for a in arrays):
             continue
-        named = [_holder(own, a, name) for a in arrays]
+        named = [_holder(own, a, name if isinstance(name, str) else "") for a in arrays]
         if all(named) and len(set(named)) == len(named):
             return list(zip(named, arrays))  # type: ignore[arg-type]
     return None
+
+
+_ZIPPED: dict[str, tuple[int, tuple[Any, ...]]] = {}  # `zipped_parameters` of a module, by its file (and its length)
+
+
+def zipped_parameters(cls: type) -> tuple[str | tuple[str, ...], ...]:
+    """What the training loops of `cls`'s module zip with the gradients and step: the attribute or method
+    name of `for p, g in zip(net.params(), grads): p -= lr * g` (`zip(net.theta, grads)`: `theta`), or
+    the attributes of a list written out (`zip([net.W1, net.b1], grads)`: `("W1", "b1")`)."""
+    try:
+        path = inspect.getsourcefile(cls)
+    except TypeError:
+        return ()
+    lines = linecache.getlines(path) if path else []
+    if not lines:
+        return ()
+    text = "".join(lines)
+    kept = _ZIPPED.get(path)
+    if kept is not None and kept[0] == len(text):
+        return kept[1]
+    found: list[str | tuple[str, ...]] = []
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        tree = None
+    for node in ast.walk(tree) if tree is not None else ():
+        if not (
+            isinstance(node, ast.For) and isinstance(node.target, ast.Tuple) and isinstance(node.iter, ast.Call)
+            and isinstance(node.iter.func, ast.Name) and node.iter.func.id == "zip"
+        ):  # fmt: skip
+            continue
+        stepped = _stepped_names(node)
+        for target, given in zip(node.target.elts, node.iter.args):
+            if not (isinstance(target, ast.Name) and target.id in stepped):
+                continue
+            if isinstance(given, ast.Call) and not given.args and not given.keywords:
+                given = given.func  # `net.params()`
+            if isinstance(given, ast.Attribute):
+                found.append(given.attr)
+            elif isinstance(given, (ast.List, ast.Tuple)) and given.elts and all(isinstance(e, ast.Attribute) for e in given.elts):
+                found.append(tuple(e.attr for e in given.elts))  # type: ignore[union-attr]
+    _ZIPPED[path] = (len(text), tuple(found))
+    return tuple(found)
+
+
+def _stepped_names(loop: ast.For) -> set[str]:
+    """The names a loop's body steps in place: `p -= lr * g`, `p[...] = p - lr * g`, `p[:] -= ...`."""
+    names = set()
+    for n in ast.walk(loop):
+        targets = [n.target] if isinstance(n, ast.AugAssign) else n.targets if isinstance(n, ast.Assign) else []
+        for t in targets:
+            if isinstance(n, ast.Assign) and not isinstance(t, ast.Subscript):
+                continue  # `p = p - lr * g` rebinds the name: no step of the array
+            while isinstance(t, ast.Subscript):
+                t = t.value
+            if isinstance(t, ast.Name):
+                names.add(t.id)
+    return names
 
 
 def _holder(own: dict[str, Any], array: np.ndarray, listed: str) -> str | None:
