@@ -43,7 +43,7 @@ from backprop_doctor.static.files import source_tree
 from backprop_doctor.static.fixes import gradient_fix, takes_no_upstream
 from backprop_doctor.static.logits_caller import logits_gradient_given
 from backprop_doctor.static.likelihood import log_likelihood_line, returned_log_likelihood
-from backprop_doctor.static.unused import carried_not_added, forward_only, left_out, skip_left_out
+from backprop_doctor.static.unused import carried_not_added, first_step_skipped, forward_only, left_out, skip_left_out
 from backprop_doctor.static.origins import computed_at, passed_back_at
 from backprop_doctor.static.outputs import output_disagreement
 from backprop_doctor.static.penalties import correct_class_term_left_out, left_out_penalty, penalty_only_in_loss, penalty_subtracted
@@ -105,6 +105,7 @@ def run(context: Any) -> Iterator[Finding]:
     _powers_unbrought(context)
     _strides_left_out(context)
     _carried_not_added(context)
+    _first_step_skipped(context)
     _cross_entropy_delta(context)
     _quadratic_delta(context)
     _softmax_diagonals(context)
@@ -617,6 +618,24 @@ def _carried_not_added(context: Any) -> None:
             f"it to that step's upstream gradient: {'pass' if belongs == line else 'write'} `{fix}`",
             "through-time", belongs, line, f.line,
         )  # fmt: skip
+
+
+def _first_step_skipped(context: Any) -> None:
+    """A gradient added up in a backward loop over time steps that counts down and stops before the first
+    (`for t in range(T - 1, 0, -1)`): step 0's part of it is never added, so the finding moves to the loop."""
+    for i, f, measured in _bare(context):
+        skipped = first_step_skipped(context.source.tree, f.line)
+        if skipped is None:
+            continue
+        line, variable, fix = skipped
+        header = context.source.text_lines[line - 1].strip() if 0 < line <= len(context.source.text_lines) else fix
+        moved = _named(
+            f, measured,
+            f"the loop over time steps at line {line} (`{header}`) stops before {variable} = 0, so the first step's part "
+            f"of the gradient that line {f.line} adds up is never added: write `{fix}`",
+            "first-step-skipped", line, f.line,
+        )  # fmt: skip
+        context.findings[i] = moved.replace(fix=fix)
 
 
 LOG_EPSILON = 1e-3  # a constant at most this large added inside a log (`np.log(p + 1e-5)`) keeps it finite

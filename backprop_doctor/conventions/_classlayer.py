@@ -15,6 +15,7 @@ import contextlib
 import dataclasses
 import functools
 import inspect
+import linecache
 import sys
 from dataclasses import dataclass
 from typing import Any
@@ -282,12 +283,21 @@ def _backward_facts(func: Any) -> tuple[tuple[str, ...], frozenset[str]]:
     node = function_node(func)
     if node is None:
         return (), frozenset()
-    facts = (tuple(returned_names(node)), frozenset(assigned_attributes(node)))
+    facts = (tuple(returned_names(node) or _returned_list_names(node)), frozenset(assigned_attributes(node)))
     if code is not None:
         if len(_BACKWARD_FACTS) >= _BACKWARD_FACTS_KEPT:
             del _BACKWARD_FACTS[next(iter(_BACKWARD_FACTS))]
         _BACKWARD_FACTS[id(code)] = (code, *facts)
     return facts
+
+
+def _returned_list_names(node: Any) -> list[str]:
+    """The names of the first list the function returns (`return [dWx, dWh, db]`), as `returned_names`
+    reads a tuple's ("" for an element that is not a plain name)."""
+    for n in ast.walk(node):
+        if isinstance(n, ast.Return) and isinstance(n.value, ast.List):
+            return [e.id if isinstance(e, ast.Name) else "" for e in n.value.elts]
+    return []
 
 
 # --------------------------------------------------------------------------- the adapter
@@ -339,6 +349,7 @@ class ClassLayer(Adapter):
         self.per_sample = False  # a loss whose forward returns one loss per sample, summed here (`_per_sample`)
         self.mean_over: int | None = None  # N, when every parameter gradient is the mean over the batch's N rows (`_batch_mean`)
         self._returned = _returned_gradients(layer, backward) if self.methods.convention == "book" and not self._listed else {}
+        self._declared_tried = False  # whether a returned list or tuple was matched to the parameters the model lists (`match_declared`)
         # `return {"W": dW, "b": db}` beside `self.grad_in = ...` (`Methods.dx`): the dict backward returned last,
         # and {parameter attribute: its key there}
         self._returned_dict: dict[str, Any] | None = None
@@ -400,13 +411,25 @@ class ClassLayer(Adapter):
         dx = self._keyed_result(dx)
         if dx is None and self.methods.dx:
             dx = getattr(self.layer, self.methods.dx, None)
-        if self._returned and isinstance(dx, tuple) and len(dx) == self.returned_count:
-            # `return dW, db`: the parameters' gradients, and no input gradient (a first layer's)
+        self.match_declared(dx)
+        if self._returned and isinstance(dx, (list, tuple)) and len(dx) == self.returned_count:
+            # `return dW, db`: the parameters' gradients, and no input gradient (a first layer's, or a
+            # whole model's: `return [dWx, dWh, db]` in the order of its `params()`), or one it keeps
             self._returned_values = dx
-            return None, self._layer_grads()
+            return (getattr(self.layer, self.methods.dx, None) if self.methods.dx else None), self._layer_grads()
         if isinstance(dx, tuple) and dx and isinstance(dx[0], np.ndarray):
             dx = dx[0]  # `return dx, None` (or a two-input layer's (dx, dy)): the input gradient comes first
         return dx, self._layer_grads()
+
+    def match_declared(self, result: Any) -> None:
+        """Read what backward returned as the parameters' gradients when it is one array for each of the
+        parameters the model lists, of their shapes and in their order (`declared_places`): decided on
+        the first such return, kept after."""
+        if self._declared_tried or self._returned or not isinstance(result, (list, tuple)):
+            return
+        self._declared_tried = True
+        if not (self._dlfs2 or self.is_loss or self.methods.local_derivative or self.methods.learning_rate):
+            self._returned = declared_places(self.layer, result)
 
     def _keyed_result(self, result: Any) -> Any:
         """None for a dict backward returned beside the input gradient it keeps (`Methods.dx`): its
@@ -548,7 +571,7 @@ class ClassLayer(Adapter):
         if self._returned:  # `return dW, db`: the parameters are the attributes those gradients are named for
             self._params = {name: _held(layer, name) for name in self._returned if forward_before.get(name.partition("[")[0]) == id(getattr(layer, name.partition("[")[0], None))}
             names = _backward_facts(self.backward_target())[0]
-            self._grad_names = {attr: names[place if isinstance(place, int) else place[0]] for attr, place in self._returned.items()}
+            self._grad_names = {attr: _name_at(names, place if isinstance(place, int) else place[0], attr) for attr, place in self._returned.items()}
             return
         if self._returned_dict is not None:  # `return {"W": dW, ...}`: the arrays the keys name (`W`, or `dW` for `W`)
             self._keyed = {
@@ -709,6 +732,127 @@ def _returned_gradients(layer: Any, backward: Any) -> dict[str, int | tuple[int,
     return found if found and len(places) == len(names) else {}
 
 
+def _name_at(names: tuple[str, ...], place: int, attr: str) -> str:
+    """The name backward returns `attr`'s gradient under at `place` (`dW` of `return dW, db`), or `d<attr>`
+    when it returns no plain name there (`return grads`, a list it built)."""
+    return names[place] if place < len(names) and names[place] else f"d{attr}"
+
+
+def declared_parameters(layer: Any) -> list[tuple[str, np.ndarray]] | None:
+    """[(attribute, array)] of the arrays a model lists as its parameters, in its own order: what its
+    `params()` (or `parameters()`, `weights()`) method returns, or its `params` attribute (a list,
+    tuple or dict of arrays); each named by the attribute that holds it (`Wx`, or `W[1]`, `params[W1]`
+    for an entry of a list or dict). None when there is no such list, or an array in it is not held
+    by the object."""
+    own = vars(layer) if hasattr(layer, "__dict__") else {}
+    for name in dict.fromkeys((*LISTED, *zipped_parameters(type(layer)))):
+        if isinstance(name, tuple):  # `zip((net.W1, net.b1), grads)`: the attributes themselves
+            value = [own.get(attr) for attr in name]
+        else:
+            value = own.get(name)
+        if value is None and isinstance(name, str) and callable(getattr(type(layer), name, None)) and not required_inputs(getattr(type(layer), name)):
+            try:
+                value = getattr(layer, name)()
+            except Exception:  # noqa: BLE001 - user code: no list of parameters to read
+                continue
+        arrays = list(value.values()) if isinstance(value, dict) else list(value) if isinstance(value, (list, tuple)) else []
+        if not arrays or not all(is_float_array(a) for a in arrays):
+            continue
+        named = [_holder(own, a, name if isinstance(name, str) else "") for a in arrays]
+        if all(named) and len(set(named)) == len(named):
+            return list(zip(named, arrays))  # type: ignore[arg-type]
+    return None
+
+
+_ZIPPED: dict[str, tuple[int, tuple[Any, ...]]] = {}  # `zipped_parameters` of a module, by its file (and its length)
+
+
+def zipped_parameters(cls: type) -> tuple[str | tuple[str, ...], ...]:
+    """What the training loops of `cls`'s module zip with the gradients and step: the attribute or method
+    name of `for p, g in zip(net.params(), grads): p -= lr * g` (`zip(net.theta, grads)`: `theta`), or
+    the attributes of a list written out (`zip([net.W1, net.b1], grads)`: `("W1", "b1")`)."""
+    try:
+        path = inspect.getsourcefile(cls)
+    except TypeError:
+        return ()
+    lines = linecache.getlines(path) if path else []
+    if not lines:
+        return ()
+    text = "".join(lines)
+    kept = _ZIPPED.get(path)
+    if kept is not None and kept[0] == len(text):
+        return kept[1]
+    found: list[str | tuple[str, ...]] = []
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        tree = None
+    for node in ast.walk(tree) if tree is not None else ():
+        if not (
+            isinstance(node, ast.For) and isinstance(node.target, ast.Tuple) and isinstance(node.iter, ast.Call)
+            and isinstance(node.iter.func, ast.Name) and node.iter.func.id == "zip"
+        ):  # fmt: skip
+            continue
+        stepped = _stepped_names(node)
+        for target, given in zip(node.target.elts, node.iter.args):
+            if not (isinstance(target, ast.Name) and target.id in stepped):
+                continue
+            if isinstance(given, ast.Call) and not given.args and not given.keywords:
+                given = given.func  # `net.params()`
+            if isinstance(given, ast.Attribute):
+                found.append(given.attr)
+            elif isinstance(given, (ast.List, ast.Tuple)) and given.elts and all(isinstance(e, ast.Attribute) for e in given.elts):
+                found.append(tuple(e.attr for e in given.elts))  # type: ignore[union-attr]
+    _ZIPPED[path] = (len(text), tuple(found))
+    return tuple(found)
+
+
+def _stepped_names(loop: ast.For) -> set[str]:
+    """The names a loop's body steps in place: `p -= lr * g`, `p[...] = p - lr * g`, `p[:] -= ...`."""
+    names = set()
+    for n in ast.walk(loop):
+        targets = [n.target] if isinstance(n, ast.AugAssign) else n.targets if isinstance(n, ast.Assign) else []
+        for t in targets:
+            if isinstance(n, ast.Assign) and not isinstance(t, ast.Subscript):
+                continue  # `p = p - lr * g` rebinds the name: no step of the array
+            while isinstance(t, ast.Subscript):
+                t = t.value
+            if isinstance(t, ast.Name):
+                names.add(t.id)
+    return names
+
+
+def _holder(own: dict[str, Any], array: np.ndarray, listed: str) -> str | None:
+    """The attribute of the object holding `array` (`Wx`), else the entry of a list or dict attribute (`W[1]`, `params[W1]`)."""
+    for attr, value in own.items():
+        if value is array and attr != listed:
+            return attr
+    for attr, value in own.items():
+        if isinstance(value, list):
+            j = next((j for j, v in enumerate(value) if v is array), None)
+            if j is not None and attr != listed:
+                return f"{attr}[{j}]"
+        elif isinstance(value, dict):
+            key = next((k for k, v in value.items() if v is array and isinstance(k, str) and "[" not in k and "]" not in k), None)
+            if key is not None:
+                return f"{attr}[{key}]"
+    return None
+
+
+def declared_places(layer: Any, returned: list[Any] | tuple[Any, ...]) -> dict[str, int | tuple[int, int]]:
+    """{parameter: its place in what backward returned} when backward returned one gradient for each of the
+    arrays the model lists as its parameters (`declared_parameters`), in that order and of their shapes
+    (`return [dWx, dWh, db, dWy, dby]` beside `params()` returning `[Wx, Wh, b, Wy, by]`, the training loop
+    zipping the two): the parameters' gradients, not an input gradient; {} otherwise."""
+    declared = declared_parameters(layer)
+    if not declared or len(declared) != len(returned):
+        return {}
+    for (_, p), g in zip(declared, returned):
+        if not (is_float_array(g) and g.shape == p.shape) or g is p:
+            return {}
+    return {name: i for i, (name, _) in enumerate(declared)}
+
+
 def _key_of(attr: str, returned: dict[str, Any]) -> str | None:
     """The key a returned dict holds `attr`'s gradient under: its own name (`"W"`) or a gradient's name
     for it (`"dW"`, `"grad_W"`; `"dW"` for `weight` too, case aside), when that entry is an array (or a number)."""
@@ -737,6 +881,8 @@ def _held(layer: Any, name: str) -> Any:
     value = getattr(layer, attr, None)
     if not index:
         return value
+    if isinstance(value, dict):  # `params[W1]`: an entry of a dict of arrays (`declared_parameters`)
+        return value.get(index[:-1])
     j = int(index[:-1])
     return value[j] if isinstance(value, list) and j < len(value) else None
 

@@ -289,6 +289,57 @@ def _programs_own(function: ast.expr) -> bool:
     return not (isinstance(root, ast.Name) and root.id in ("np", "numpy") and root is not function)
 
 
+def first_step_skipped(tree: ast.Module, line: int) -> tuple[int, str, str] | None:
+    """(the loop's line, its variable, its header fixed) when `line` adds to a gradient (`dWx += x.T @ da`) in
+    the body of a loop counting down over time steps that stops before the first one: `range(T - 1, 0, -1)`
+    (fixed: `range(T - 1, -1, -1)`) or `reversed(range(1, T))` (`reversed(range(T))`), whose body reads step
+    t's own values (`cache[t]`) and none of an earlier step's by `t - 1` (a list holding the initial state
+    first, counted from 1 on purpose). Step 0's part of every gradient it adds to is left out."""
+    scope = _scope_of(tree, line)
+    loops = [
+        n for n in walk(scope)
+        if isinstance(n, ast.For) and isinstance(n.target, ast.Name) and n.body
+        and n.body[0].lineno <= line <= (n.end_lineno or n.lineno)
+    ]  # fmt: skip
+    for loop in sorted(loops, key=lambda n: -n.lineno):  # the innermost first
+        fixed = _from_the_first_step(loop.iter)
+        if fixed is None:
+            continue
+        variable = loop.target.id  # type: ignore[union-attr]
+        adds = any(isinstance(n, ast.AugAssign) and isinstance(n.op, ast.Add) and n.lineno <= line <= (n.end_lineno or n.lineno) for s in loop.body for n in walk(s))
+        read = any(isinstance(n, ast.Name) and n.id == variable for s in loop.body for n in walk(s))
+        earlier = any(
+            isinstance(n, ast.BinOp) and isinstance(n.op, ast.Sub) and isinstance(n.left, ast.Name) and n.left.id == variable
+            for s in loop.body for n in walk(s)
+        )  # fmt: skip
+        if adds and read and not earlier:
+            return loop.lineno, variable, f"for {variable} in {ast.unparse(fixed)}:"
+    return None
+
+
+def _from_the_first_step(iterable: ast.expr) -> ast.expr | None:
+    """`range(T - 1, -1, -1)` for `range(T - 1, 0, -1)`, `reversed(range(T))` for `reversed(range(1, T))`:
+    the countdown over time steps that stops before step 0, made to reach it; None for any other."""
+    if not (isinstance(iterable, ast.Call) and isinstance(iterable.func, ast.Name)):
+        return None
+    if iterable.func.id == "range" and len(iterable.args) == 3:
+        start, stop, step = iterable.args
+        down = (isinstance(step, ast.UnaryOp) and isinstance(step.op, ast.USub) and isinstance(step.operand, ast.Constant) and step.operand.value == 1) or (
+            isinstance(step, ast.Constant) and step.value == -1
+        )
+        last = isinstance(start, ast.BinOp) and isinstance(start.op, ast.Sub) and isinstance(start.right, ast.Constant) and start.right.value == 1
+        if down and last and isinstance(stop, ast.Constant) and stop.value == 0:
+            return ast.Call(func=iterable.func, args=[start, ast.UnaryOp(op=ast.USub(), operand=ast.Constant(1)), step], keywords=[])
+    if iterable.func.id == "reversed" and len(iterable.args) == 1:
+        inner = iterable.args[0]
+        if (
+            isinstance(inner, ast.Call) and isinstance(inner.func, ast.Name) and inner.func.id == "range" and len(inner.args) == 2
+            and isinstance(inner.args[0], ast.Constant) and inner.args[0].value == 1
+        ):  # fmt: skip
+            return ast.Call(func=iterable.func, args=[ast.Call(func=inner.func, args=[inner.args[1]], keywords=[])], keywords=[])
+    return None
+
+
 def _backwards(iterable: ast.expr) -> bool:
     """`reversed(range(T))`, `range(T - 1, -1, -1)`: a loop that runs from the last step to the first."""
     if isinstance(iterable, ast.Call) and isinstance(iterable.func, ast.Name):
