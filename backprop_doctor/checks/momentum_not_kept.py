@@ -47,7 +47,8 @@ STAGE = "contract"
 
 def run(context: Any) -> Iterator[Finding]:
     for drift in context.extras.get("momentum_drift", []):
-        yield _finding(drift)
+        if not drift.undecayed:  # a velocity kept but never decayed: `momentum-never-decays`
+            yield _finding(drift)
     yield from _layer_optimizers(context)
 
 

@@ -68,6 +68,8 @@ def run(context: Any) -> Iterator[Finding]:
     source = context.source
     if source is None or any(breaks_training(drift) for drift in context.extras.get("adam_drift", [])):
         return  # an optimizer of the program's that does not step as it should explains it (`adam-step-wrong`)
+    if any(getattr(drift, "undecayed", False) for drift in context.extras.get("momentum_drift", [])):
+        return  # a velocity that sums every gradient, never decayed, explains it (`momentum-never-decays`)
     for result in context.extras.get("replay") or []:
         tiny = result.tiny
         if tiny is None or result.wrong or not tiny.judged or tiny.fitted or result.driver or result.standin:

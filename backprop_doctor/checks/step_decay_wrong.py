@@ -59,6 +59,14 @@ def wrong_scalings(result: Any) -> list[Any]:
     return [s for s in getattr(result, "scaled", []) or [] if s.path in moved and not LOW <= s.factor <= HIGH]
 
 
+def _rate_of(result: Any, path: Any) -> str:
+    """The learning rate as the gradient step of the scaled parameter writes it (`self.lr`), `lr` when none is read."""
+    for moved, _ in result.parameters:
+        if moved.path == path and moved.site.rate:
+            return moved.site.rate
+    return "lr"
+
+
 def run(context: Any) -> Iterator[Finding]:
     from backprop_doctor.replay.state import describe
 
@@ -77,13 +85,14 @@ def run(context: Any) -> Iterator[Finding]:
         if written.startswith("(") and written.endswith(")"):
             written = written[1:-1]
         value = f"{factor:.3g}"
+        rate = _rate_of(result, same[0].path)
         if 0 <= factor < LOW and not _one_minus(written):
             text = (
                 f"line {first.line} (`{first.statement}`) multiplies the weights by `{written}` itself (= {value}) at every step, "
                 f"shrinking them to {value}× their size, where weight decay multiplies them by `1 - {written}` "
-                f"(or `1 - lr * {written}`), just below 1: whatever the gradient step builds is wiped out at the next pass"
+                f"(or `1 - {rate} * {written}`), just below 1: whatever the gradient step builds is wiped out at the next pass"
             )
-            fix = f"{first.target} *= (1 - {written})" if "lr" in written or "rate" in written else f"{first.target} *= (1 - lr * {written})"
+            fix = f"{first.target} *= (1 - {written})" if "lr" in written or "rate" in written else f"{first.target} *= (1 - {rate} * {written})"
         elif 0 <= factor < LOW:
             text = (
                 f"line {first.line} (`{first.statement}`) multiplies the weights by `{written}` = {value} at every step, "

@@ -271,6 +271,12 @@ class StepCapture:
             target = eval(scaling.target, frame.f_globals, frame.f_locals)  # noqa: S307
         except Exception:  # noqa: BLE001
             return
+        try:
+            factor = eval(scaling.factor, frame.f_globals, frame.f_locals)  # noqa: S307
+        except Exception:  # noqa: BLE001
+            factor = None
+        if np.size(factor) > 1:
+            return  # an array of factors (`self.W *= self.mask`): a mask, not a decay
         if isinstance(target, np.ndarray) and target.dtype.kind == "f" and target.size:
             self._scaling = (frame, scaling, id(target), target.astype(np.float64, copy=True))
 

@@ -41,22 +41,27 @@ def _same_parameter(a: str, b: str) -> bool:
 
 
 def _setting_only(factor: ast.expr, target: str) -> bool:
-    """A factor made of numbers and names alone (no call, no subscript, not the parameter itself)."""
-    root = target.split("[", 1)[0].split(".", 1)[0]
+    """A factor made of numbers, names and attributes alone (no call, no subscript, not the parameter itself).
+
+    A setting held beside the parameter on the same object counts (`self.W *= self.wd` in a layer's
+    `step(self)`, `layer.W *= layer.decay`); the parameter, or what is read off it (`W *= W.dtype...`), does not."""
+    held = target.split("[", 1)[0]  # `self.W` of `self.W`, `params` of `params[k]`, `P` of `P`
     for node in walk(factor):
         if isinstance(node, (ast.Call, ast.Subscript, ast.Compare, ast.Lambda, ast.IfExp)):
             return False
-        if isinstance(node, ast.Name) and node.id == root:
-            return False
+        if isinstance(node, (ast.Name, ast.Attribute)):
+            read = ast.unparse(node)
+            if read == held or read.startswith(held + "."):
+                return False
     return True
 
 
 def _measured_in(loop: ast.AST, factor: ast.expr) -> bool:
     """A factor naming something the loop computes with a call (`scale = c / np.linalg.norm(W)` for a max-norm
     constraint's `W *= scale`): read off the arrays, not a setting."""
-    names = {n.id for n in walk(factor) if isinstance(n, ast.Name)}
+    names = {ast.unparse(n) for n in walk(factor) if isinstance(n, (ast.Name, ast.Attribute))}  # `self.scale` too
     for node in walk(loop):
-        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id in names for t in node.targets):
+        if isinstance(node, ast.Assign) and any(isinstance(t, (ast.Name, ast.Attribute)) and ast.unparse(t) in names for t in node.targets):
             if any(isinstance(n, (ast.Call, ast.Subscript)) for n in walk(node.value)):
                 return True
     return False

@@ -547,6 +547,7 @@ def _drift(cls: type, method: str, rate: float, ratios: list[np.ndarray], magnit
 # momentum optimizer whose moves stay the same from one update to the next keeps no velocity.
 MOMENTUM_STEPS = 4
 MOMENTUM_NAMES = ("momentum", "mu", "beta", "gamma", "rho")
+_MOMENTUM_SETTINGS = ("momentum", "mu")  # a class not named for momentum is stepped as one when it holds one of these
 _MOMENTUM_STATE = frozenset({"v", "velocity", "velocities", "vel", "m", "momentum_buffer"})
 
 
@@ -559,15 +560,20 @@ class MomentumDrift:
     method: str
     coefficient: float
     ratios: tuple[float, ...]
+    undecayed: bool = False  # the moves grow by the same amount at every update: the velocity sums every gradient, never decayed
+    setting: str | None = None  # where the coefficient is read: an attribute (`momentum`), a `config` key, an argument's name
 
 
 def momentum_drift(cls: Any, method: str | None, rng: np.random.Generator) -> MomentumDrift | None:
     """Four updates of a momentum optimizer (a class named for momentum with an `update(params,
     grads)`, or deeplearning.ai's `update_parameters_with_momentum(parameters, grads, v, beta,
     learning_rate)`) under one constant gradient; a drift when every move equals the first while its
-    coefficient is above 0; None otherwise (a growing move, another optimizer, one that does not run)."""
+    coefficient is above 0, or when the moves grow by the same amount at each update (`undecayed`);
+    None otherwise (momentum's own growth, another optimizer, one that does not run). A class named
+    otherwise that holds a `momentum` or `mu` (`SGD(lr, momentum=0.9)`) is judged for `undecayed` only."""
     name = getattr(cls, "__name__", "").lower()
-    if not any(word in name for word in ("momentum", "nesterov")):
+    named = any(word in name for word in ("momentum", "nesterov"))
+    if not named and method is None:
         return None
     gradient = rng.choice([-1.0, 1.0], FUNCTION_SHAPE) * np.exp(rng.uniform(np.log(0.3), np.log(3.0), FUNCTION_SHAPE))
     if method is None and update_function(cls):
@@ -576,8 +582,9 @@ def momentum_drift(cls: Any, method: str | None, rng: np.random.Generator) -> Mo
         held = holds_params(cls)
         params: Any = [rng.standard_normal(FUNCTION_SHAPE)] if held else {"W1": rng.standard_normal(FUNCTION_SHAPE)}
         optimizer = _instance(cls, params)
-        coefficient = next((float(v) for a in MOMENTUM_NAMES if isinstance(v := getattr(optimizer, a, None), (int, float)) and not isinstance(v, bool)), None)
-        if optimizer is None or coefficient is None:
+        setting = next((a for a in MOMENTUM_NAMES if isinstance(getattr(optimizer, a, None), (int, float)) and not isinstance(getattr(optimizer, a), bool)), None)
+        coefficient = float(getattr(optimizer, setting)) if setting is not None else None
+        if optimizer is None or coefficient is None or not named and setting not in _MOMENTUM_SETTINGS:
             return None
 
         def call(_: int) -> None:
@@ -595,6 +602,7 @@ def momentum_drift(cls: Any, method: str | None, rng: np.random.Generator) -> Mo
             return None
         coefficient = 0.9
         values = {n: coefficient if n in MOMENTUM_NAMES else RATE if n in RATE_NAMES else None for n in names[3:]}
+        setting = next((n for n in names[3:] if n in MOMENTUM_NAMES), None)
         if any(v is None for v in values.values()):
             return None
         bias = FUNCTION_SHAPE[:1] + (1,)  # a layer's bias beside its weight: `L = len(parameters) // 2`
@@ -613,7 +621,37 @@ def momentum_drift(cls: Any, method: str | None, rng: np.random.Generator) -> Mo
     if coefficient <= 0 or coefficient >= 1:
         return None
     moves = _moves(call, read, MOMENTUM_STEPS)
-    return _unchanged_moves(cls, method or "", coefficient, moves, gradient) if moves is not None else None
+    if moves is None:
+        return None
+    if not named:  # a class named otherwise that holds a `momentum` (`SGD(lr, momentum=0.9)`): only a velocity never decayed
+        return _undecayed_moves(cls, method or "", coefficient, moves, gradient, setting)
+    return _momentum_moves(cls, method or "", coefficient, moves, gradient, setting)
+
+
+def _momentum_moves(cls: Any, method: str, coefficient: float, moves: list[np.ndarray], gradient: np.ndarray, setting: str | None) -> MomentumDrift | None:
+    """A drift when the moves stay the same (no velocity kept), or when they grow by the same amount at every
+    update (a velocity never decayed)."""
+    return _unchanged_moves(cls, method, coefficient, moves, gradient) or _undecayed_moves(cls, method, coefficient, moves, gradient, setting)
+
+
+def _undecayed_moves(cls: Any, method: str, coefficient: float, moves: list[np.ndarray], gradient: np.ndarray, setting: str | None) -> MomentumDrift | None:
+    """A drift when each move under the constant gradient exceeds the one before by the same amount:
+    momentum's grow by μ, μ², μ³ times the first (towards 1/(1 − μ) of it), a velocity whose old value
+    is never multiplied by μ grows by the whole first move at every update (1, 2, 3, 4 times it) and
+    without bound. Read on every element, not only their median."""
+    first = moves[0]
+    if coefficient > UNDECAYED_BELOW or first.shape != gradient.shape or not all(np.all(np.isfinite(m)) for m in moves) or not np.all(np.abs(first) > 0):
+        return None
+    ratios = [m / first for m in moves]
+    steps = [b - a for a, b in zip(ratios, ratios[1:])]
+    if not np.all(steps[0] > 0.05):
+        return None
+    if not all(np.all(np.abs(later / steps[0] - 1) <= 1e-6) for later in steps[1:]):
+        return None
+    return MomentumDrift(cls, method, coefficient, tuple(float(np.median(r)) for r in ratios), undecayed=True, setting=setting)
+
+
+UNDECAYED_BELOW = 0.999  # a coefficient this close to 1 decays too little to tell from none in four updates
 
 
 def _moves(call: Any, read: Any, steps: int) -> list[np.ndarray] | None:
@@ -648,7 +686,7 @@ def _config_momentum_drift(func: Any, rng: np.random.Generator, gradient: np.nda
     handed one); its coefficient is the one its `config` holds after the first call (`config["momentum"]`)."""
     w = rng.standard_normal(FUNCTION_SHAPE)
     config: Any = {} if _config_needed(func) else None
-    coefficient = None
+    coefficient, setting = None, None
     moves: list[np.ndarray] = []
     try:
         with probes.quietly(), np.errstate(all="ignore"):
@@ -658,7 +696,8 @@ def _config_momentum_drift(func: Any, rng: np.random.Generator, gradient: np.nda
                     return None
                 after, config = returned
                 if coefficient is None:
-                    coefficient = next((float(v) for k in MOMENTUM_NAMES if isinstance(v := config.get(k), (int, float)) and not isinstance(v, bool)), None)
+                    setting = next((k for k in MOMENTUM_NAMES if isinstance(v := config.get(k), (int, float)) and not isinstance(v, bool)), None)
+                    coefficient = float(config[setting]) if setting is not None else None
                 if coefficient is None or after.shape != w.shape:
                     return None
                 moves.append(np.asarray(after, dtype=np.float64) - w)
@@ -667,7 +706,7 @@ def _config_momentum_drift(func: Any, rng: np.random.Generator, gradient: np.nda
         return None
     if coefficient <= 0 or coefficient >= 1:
         return None
-    return _unchanged_moves(func, "", coefficient, moves, gradient)
+    return _momentum_moves(func, "", coefficient, moves, gradient, f"config[{setting!r}]")
 
 
 # --------------------------------------------------------------------------- AdaGrad's sum of squares
