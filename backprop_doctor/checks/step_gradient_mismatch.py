@@ -569,7 +569,7 @@ def _findings(result: Any, source: Any, derivatives_right: dict[str, str] | None
     if flipped is not None:
         yield from _flipped_findings(result, flipped, path, loss_words, evidence)
         return
-    if result.common_factor is not None and result.program_scale:
+    if result.program_scale:  # (a factor the arrays show only nearly too: `StepResult.program_scale`)
         return  # a loss chosen here or only reported (a mean printed now and then), or no learning rate: the scale is the program's
     if result.common_factor is not None and (outputs := _over_outputs(result, source, factors[0])) is not None:
         yield _mean_over_outputs(result, outputs, path, evidence)
@@ -1718,18 +1718,14 @@ def _penalised(step: Any, name: str, tree: Any = None) -> bool:
     loss with neither has another cause (a stale read of a view of the parameter, say, or a loss-and-gradients
     function whose output error uses other targets than its loss: after a first step from zeros the difference
     is exactly a multiple of the parameter)."""
-    if tree is None:
-        root = re.sub(r"\W.*", "", name.rpartition(".")[2])
-        for site in step.losses:
-            text = getattr(site, "expression", "") or ""
-            if _STRENGTH.search(text) or (root and re.search(rf"\b{re.escape(root)}\b", text)):
-                return True
-        return False
+    root = re.sub(r"\W.*", "", name.rpartition(".")[2])
     try:
-        own = _keys(ast.parse(name, mode="eval").body, {})
+        own = _keys(ast.parse(name, mode="eval").body, {}) if tree is not None else set()
     except SyntaxError:
-        return False
-    return bool(own) and any(_penalty_in(node, aliases, own) for node, aliases in _loss_scopes(step, tree))
+        own = set()
+    if not own:  # no code to read, or a name that is no expression: a loss that names a strength or the parameter
+        return any(_STRENGTH.search(t) or (root and re.search(rf"\b{re.escape(root)}\b", t)) for t in (getattr(site, "expression", "") or "" for site in step.losses))
+    return any(_penalty_in(node, aliases, own) for node, aliases in _loss_scopes(step, tree))
 
 
 def _keys(node: Any, aliases: dict[str, set[str]]) -> set[str]:
@@ -1739,7 +1735,7 @@ def _keys(node: Any, aliases: dict[str, set[str]]) -> set[str]:
     while True:
         if isinstance(node, ast.Attribute) and node.attr == "T":
             node = node.value
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("ravel", "flatten", "reshape", "copy"):
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("ravel", "flatten", "reshape", "copy", "values"):
             node = node.func.value
         elif isinstance(node, ast.Subscript):
             if isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str):
@@ -1808,6 +1804,7 @@ def _loss_scopes(step: Any, tree: Any) -> list[tuple[Any, dict[str, set[str]]]]:
         except SyntaxError:
             continue
     read = {n.id for node, _ in scopes for n in ast.walk(node) if isinstance(n, ast.Name)}
+    read |= {getattr(site, "name", "") for site in step.losses}  # `loss += 0.5 * reg * np.sum(W * W)` after `loss = ...`
     for statement in reversed(step.prefix):  # `reg_loss = 0.5 * reg * np.sum(W * W)` before `loss = data_loss + reg_loss`
         targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target] if isinstance(statement, (ast.AugAssign, ast.AnnAssign)) else []
         if any(isinstance(t, ast.Name) and t.id in read for t in targets) and statement.value is not None:

@@ -270,6 +270,10 @@ class StepResult:
         """The one positive factor every update's gradient is off by (a summed loss against a mean), if any.
         A parameter of one number (a scalar bias `b`) has one factor and no direction to be proportional
         along: it shares the factor when it is the same as an array's that is proportional."""
+        return self._common_factor(exact=True)
+
+    def _common_factor(self, exact: bool) -> float | None:
+        """`common_factor`; with `exact` False, also a factor the arrays show only nearly (`Measured.exact`)."""
         wrong = self.wrong
         factors = [m.factor for _, m in wrong if (m.proportional or m.single) and m.factor is not None]
         if not wrong or len(wrong) != len(self.parameters) or len(factors) != len(wrong) or not all(f > 0 for f in factors):
@@ -279,7 +283,7 @@ class StepResult:
         # (weight decay the loss leaves out is measured apart: the factor left once it is taken off is a scale)
         if all(m.single and not m.proportional for _, m in wrong):
             return None  # scalars alone: nothing shows the factor is a direction's
-        if any(m.proportional and not m.single and not m.exact for _, m in wrong):
+        if exact and any(m.proportional and not m.single and not m.exact for _, m in wrong):
             # near one factor, not one ratio: a wrong term that happens to lie close to the gradient (one-hot
             # targets where the loss smooths them: `P - Y` against `P - T`, near 1/(1 − ε) while P is near uniform)
             return None
@@ -292,9 +296,10 @@ class StepResult:
         """Every gradient is the loss's times one positive factor, and the scale is the program's to choose:
         the loss is one backprop-doctor inferred or one the loop only reports (a mean printed now and
         then), or no update writes a learning rate."""
-        if self.common_factor is None or self.data_sized is not None:
+        shared = self._common_factor(exact=False)  # a scale the program chooses need not be one ratio: near one is its too
+        if shared is None or self.data_sized is not None:
             return False
-        if self.mean_loss and _mean_over_again(self.common_factor, self.batch_sizes) is not None:
+        if self.mean_loss and _mean_over_again(shared, self.batch_sizes) is not None:
             return False  # 1/B against a loss that is a mean already: the batch divided out twice, no scale of the program's
         loss = self.loss
         return (loss is not None and not loss.paired and (loss.implied is not None or not loss.in_prefix)) or all(m.site.rate is None for m, _ in self.wrong)
