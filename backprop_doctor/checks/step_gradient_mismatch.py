@@ -512,12 +512,13 @@ def _proportional(result: Any, measured: Any, factor: float | None) -> bool:
     """The gradient is `factor` × the loss's everywhere. One number (a `(1, 1)` bias) has one factor,
     which the replay calls proportional only at a sign or a factor 2; at the batch size, or one over
     it, that factor says as much."""
-    if measured.proportional and not measured.single and factor is not None and measured.factor and _factor_words(factor, True, result.batch_sizes)[0] == "scaled":
+    exact, own = getattr(measured, "exact", None), getattr(measured, "factor", None)
+    if exact is not None and own and measured.proportional and not measured.single and factor is not None and _factor_words(factor, True, result.batch_sizes)[0] == "scaled":
         # a factor with no cause of its own (not the sign, a batch size, a square's 2) that this gradient, or another
         # update's at the same factor, shows only nearly, not as one ratio for every entry: a fit to a wrong term
         # (one-hot targets where the loss smooths them, near 1/(1 − ε)), not a scale to remove
-        fitted = [m for _, m in result.wrong if m.proportional and not m.single and not getattr(m, "exact", True) and m.factor and abs(m.factor / measured.factor - 1) <= SAME_FACTOR]
-        if fitted or not getattr(measured, "exact", True):
+        fitted = [m for _, m in getattr(result, "wrong", ()) if m.proportional and not m.single and not getattr(m, "exact", True) and m.factor and abs(m.factor / own - 1) <= SAME_FACTOR]
+        if fitted or not exact:
             return False
     if measured.proportional or not measured.single or factor is None:
         return measured.proportional
