@@ -337,14 +337,20 @@ def _of_another_loss(result: Any, source: Any, loss_words: str, evidence: Any) -
     other = result.other_loss
     wrong = result.wrong
     names = _names([m.name for _, m in wrong])
-    line, statement, returned = other.line, None, None
+    line, statement, returned, inside = other.line, None, None, None
     tree = source.tree
     for node in sorted((n for n in ast.walk(tree) if isinstance(n, (ast.Assign, ast.AugAssign))), key=lambda n: n.lineno) if tree is not None else []:
         calls = [c.func.attr if isinstance(c.func, ast.Attribute) else getattr(c.func, "id", "") for c in ast.walk(node.value) if isinstance(c, ast.Call)]
         called = next((c for c in calls if _OUTPUT_ERROR.fullmatch(c)), None)
         if called is not None:
-            line, statement = node.lineno, ast.unparse(node)
             defined = [f for f in ast.walk(tree) if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)) and f.name == called]
+            if defined and defined[0].lineno <= other.line <= (defined[0].end_lineno or defined[0].lineno):
+                # `loss, dW, db = loss_grad(W, b, X, Y)`: a loss-and-gradients function, inside which the output error
+                # was already found (`dZ = (P - Y) / n`), not a cost's derivative the backward pass calls
+                inside = (called, node.lineno)
+                statement = next((ast.unparse(n) for n in ast.walk(defined[0]) if isinstance(n, ast.stmt) and n.lineno == other.line and not isinstance(n, (ast.FunctionDef, ast.For, ast.While, ast.If, ast.With))), None)
+                break
+            line, statement = node.lineno, ast.unparse(node)
             returns = [r for f in defined[:1] for r in ast.walk(f) if isinstance(r, ast.Return) and r.value is not None]
             returned = (returns[-1].lineno, called) if len(returns) == 1 else None
             break
@@ -353,6 +359,8 @@ def _of_another_loss(result: Any, source: Any, loss_words: str, evidence: Any) -
     if other.implied == "quadratic cost" and "log" in computed:
         advice += " (for a cross-entropy over sigmoid outputs the output error is `a - y`, with no sigmoid derivative after it)"
     where = f" (line {line}: `{statement}`)" if statement else f" (line {line})"
+    if inside is not None:
+        where = f" (line {line}{f': `{statement}`' if statement else ''}, in `{inside[0]}`, called at line {inside[1]})"
     if returned is not None:
         where += f", with `{returned[1]}` returning that cost's derivative (line {returned[0]})"
     return rule(NAME).finding(
@@ -361,7 +369,7 @@ def _of_another_loss(result: Any, source: Any, loss_words: str, evidence: Any) -
         param=wrong[0][1].name,
         file=source.path,
         line=returned[0] if returned is not None else line,
-        highlight=tuple(sorted({line, *([returned[0]] if returned is not None else [])})),
+        highlight=tuple(sorted({line, *([returned[0]] if returned is not None else []), *([inside[1]] if inside is not None else [])})),
         pattern="gradient-of-another-loss",
         measured=max(m.error for _, m in wrong),
         evidence=evidence,
@@ -506,6 +514,14 @@ def _proportional(result: Any, measured: Any, factor: float | None) -> bool:
     """The gradient is `factor` × the loss's everywhere. One number (a `(1, 1)` bias) has one factor,
     which the replay calls proportional only at a sign or a factor 2; at the batch size, or one over
     it, that factor says as much."""
+    exact, own = getattr(measured, "exact", None), getattr(measured, "factor", None)
+    if exact is not None and own and measured.proportional and not measured.single and factor is not None and _factor_words(factor, True, result.batch_sizes)[0] == "scaled":
+        # a factor with no cause of its own (not the sign, a batch size, a square's 2) that this gradient, or another
+        # update's at the same factor, shows only nearly, not as one ratio for every entry: a fit to a wrong term
+        # (one-hot targets where the loss smooths them, near 1/(1 − ε)), not a scale to remove
+        fitted = [m for _, m in getattr(result, "wrong", ()) if m.proportional and not m.single and not getattr(m, "exact", True) and m.factor and abs(m.factor / own - 1) <= SAME_FACTOR]
+        if fitted or not exact:
+            return False
     if measured.proportional or not measured.single or factor is None:
         return measured.proportional
     if abs(factor + 1) < SAME_FACTOR:
@@ -556,7 +572,7 @@ def _findings(result: Any, source: Any, derivatives_right: dict[str, str] | None
     if flipped is not None:
         yield from _flipped_findings(result, flipped, path, loss_words, evidence)
         return
-    if result.common_factor is not None and result.program_scale:
+    if result.program_scale:  # (a factor the arrays show only nearly too: `StepResult.program_scale`)
         return  # a loss chosen here or only reported (a mean printed now and then), or no learning rate: the scale is the program's
     if result.common_factor is not None and (outputs := _over_outputs(result, source, factors[0])) is not None:
         yield _mean_over_outputs(result, outputs, path, evidence)
@@ -899,6 +915,7 @@ def _findings(result: Any, source: Any, derivatives_right: dict[str, str] | None
         return
     groups: dict[tuple[str | None, int, str], list[tuple[Any, Any]]] = {}
     target_first: list[Any] = []
+    keyed: set[int] = set()  # the gradients placed at the statement that writes their dict entry, past the call that returns the dict
 
     def ordered() -> Any:
         """The error written target minus output, where no update follows the gradient (`_target_first`)."""
@@ -914,6 +931,11 @@ def _findings(result: Any, source: Any, derivatives_right: dict[str, str] | None
             and (formed := _gradient_line(source.tree, measured.name, moved.gradient_name or moved.site.gradient)) is not None
         ):  # fmt: skip
             line = formed  # `param -= lr * grad` over `zip(params, grads)`: `dWhb += ...` is where Whb's gradient is formed
+        elif (
+            not measured.line and not moved.site.file and source.tree is not None
+            and (formed := _keyed_line(source.tree, measured.name, moved.gradient_name or moved.site.gradient)) is not None
+        ):  # fmt: skip
+            line = formed  # `P[k] = P[k] - lr * G[k]` over the dict's keys: `G["b1"] = ...` is where P["b1"]'s gradient is formed
         elif not measured.line and not moved.site.file and (formed := returned_at(source.tree, moved.gradient_name or moved.site.gradient)) is not None:
             line = formed  # `w -= lr * gradient(w, X, y)`: the file's gradient function forms it where it returns it
         elif not measured.line and not moved.site.file and (formed := _stored_by_owner(result, source, moved, measured)) is not None:
@@ -925,10 +947,17 @@ def _findings(result: Any, source: Any, derivatives_right: dict[str, str] | None
             and (formed := returned_at(source.tree, read)) is not None
         ):  # fmt: skip
             line = formed  # `gw, gb = grad(w, b)` then `w = w - lr * gw`: formed where `grad` returns it
+        elif (
+            measured.line and not measured.file and not moved.site.file and source.tree is not None
+            and _bound_by_call(source.tree, measured.line, moved.gradient_name or moved.site.gradient)
+            and (formed := _keyed_line(source.tree, measured.name, moved.gradient_name or moved.site.gradient)) is not None
+        ):  # fmt: skip
+            line = formed  # `loss, grads = gradients(X, y)` then `params[k] -= lr * grads["d" + k]`: where `grads["db1"]` is written
+            keyed.add(id(measured))
         pattern = (
             "not-used" if measured.unused
             else "penalty-factor" if getattr(measured, "penalty_factor", None) is not None
-            else "penalty-left-out" if measured.penalty_left_out is not None and _penalised(step, measured.name)
+            else "penalty-left-out" if measured.penalty_left_out is not None and _penalised(step, measured.name, source.tree)
             else "accumulated-across-steps" if measured.accumulated is not None
             else "widened-gradient" if measured.widened is not None
             else "broadcast-gradient" if measured.broadcast is not None
@@ -1043,7 +1072,7 @@ def _findings(result: Any, source: Any, derivatives_right: dict[str, str] | None
                     f"`{measured.name}`, so it is in line {line}'s term, not in the penalty),"
                 )
                 shown = sorted({*shown, finished})
-            if not measured.line and file is None and line and line != moved.site.line:  # found by the gradient's name (`_gradient_line`)
+            if (not measured.line or id(measured) in keyed) and file is None and line and line != moved.site.line:  # found by the gradient's name (`_gradient_line`)
                 computed = f", formed at line {line} (`{ast.unparse(next(n for n in ast.walk(source.tree) if isinstance(n, ast.stmt) and n.lineno == line)).strip()}`),"
             plural = len(members) > 1
             # `theta = theta + alpha * gradient` with `gradient` the loss's own: the update's sign is wrong, not the gradient's
@@ -1698,16 +1727,128 @@ def _rebound_finding(result: Any, rebound: list[tuple[str, str, int, int]], loss
     )
 
 
-def _penalised(step: Any, name: str) -> bool:
+def _penalised(step: Any, name: str, tree: Any = None) -> bool:
     """Whether the step's loss is written with a penalty on the parameter: it names a strength (`reg`,
-    `lambd`) or squares the parameter itself (`np.sum(W1 ** 2)`). A gradient off by λ·p under a loss
-    with neither has another cause (a stale read of a view of the parameter, say)."""
+    `lambd`) or squares the parameter itself (`np.sum(W1 ** 2)`, `np.square(self.W)`, `w @ w`), in its own
+    expression, the statements of the step it reads (`reg_loss = ...`) or the functions it calls, where the
+    parameter goes by the name the function gives it (`loss_grad(W, b, X, Y)`). A gradient off by λ·p under a
+    loss with neither has another cause (a stale read of a view of the parameter, say, or a loss-and-gradients
+    function whose output error uses other targets than its loss: after a first step from zeros the difference
+    is exactly a multiple of the parameter)."""
     root = re.sub(r"\W.*", "", name.rpartition(".")[2])
-    for site in step.losses:
-        text = getattr(site, "expression", "") or ""
-        if _STRENGTH.search(text) or (root and re.search(rf"\b{re.escape(root)}\b", text)):
+    try:
+        own = _keys(ast.parse(name, mode="eval").body, {}) if tree is not None else set()
+    except SyntaxError:
+        own = set()
+    if not own:  # no code to read, or a name that is no expression: a loss that names a strength or the parameter
+        return any(_STRENGTH.search(t) or (root and re.search(rf"\b{re.escape(root)}\b", t)) for t in (getattr(site, "expression", "") or "" for site in step.losses))
+    return any(_penalty_in(node, aliases, own) for node, aliases in _loss_scopes(step, tree))
+
+
+def _keys(node: Any, aliases: dict[str, set[str]]) -> set[str]:
+    """The names an array reference goes by (`W1` of `W1`, `self.W1`, `W1.T`, `W1[1:]`, `W1.ravel()`; `W1` and
+    `params` of `params['W1']`), a function's own argument read as what the call hands it (`aliases`)."""
+    found: set[str] = set()
+    while True:
+        if isinstance(node, ast.Attribute) and node.attr == "T":
+            node = node.value
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("ravel", "flatten", "reshape", "copy", "values"):
+            node = node.func.value
+        elif isinstance(node, ast.Subscript):
+            if isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str):
+                found.add(node.slice.value)
+            node = node.value
+        elif isinstance(node, ast.Attribute):
+            if not (isinstance(node.value, ast.Name) and node.value.id in ("np", "numpy")):
+                found.add(node.attr)
+            node = node.value
+        elif isinstance(node, ast.Name):
+            if node.id not in ("self", "cls"):
+                found |= aliases.get(node.id, {node.id})
+            return found
+        else:
+            return set()
+
+
+_SQUARING = frozenset({"square", "norm"})  # `np.square(W)`, `np.linalg.norm(W)`
+_SELF_PRODUCTS = frozenset({"dot", "vdot", "inner"})  # `np.dot(w, w)`, `w.dot(w)`
+
+
+def _squared(node: Any) -> list[Any]:
+    """The arrays an expression squares (`W ** 2`, `W * W`, `w @ w`, `np.square(W)`, `np.linalg.norm(W)`, `w.dot(w)`)."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow) and isinstance(node.right, ast.Constant) and node.right.value == 2:
+        return [node.left]
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mult, ast.MatMult)) and ast.dump(_untransposed(node.left)) == ast.dump(_untransposed(node.right)):
+        return [node.left]
+    if isinstance(node, ast.Call):
+        called = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+        if called in _SQUARING and node.args:
+            return [node.args[0]]
+        pair = [node.func.value, *node.args] if isinstance(node.func, ast.Attribute) and len(node.args) == 1 else list(node.args)
+        if called in _SELF_PRODUCTS and len(pair) == 2 and ast.dump(_untransposed(pair[0])) == ast.dump(_untransposed(pair[1])):
+            return [pair[0]]
+    return []
+
+
+def _untransposed(node: Any) -> Any:
+    """`W` of `W.T` (the two sides of `W.T @ W` are one array)."""
+    return node.value if isinstance(node, ast.Attribute) and node.attr == "T" else node
+
+
+def _penalty_in(node: Any, aliases: dict[str, set[str]], own: set[str]) -> bool:
+    """Whether `node` names a penalty's strength or squares an array that goes by one of `own`'s names."""
+    loops = dict(aliases)
+    for part in ast.walk(node):  # `sum(np.sum(w ** 2) for w in self.weights)`: `w` is an entry of `weights`
+        for target, iterable in [(g.target, g.iter) for g in getattr(part, "generators", ())] + ([(part.target, part.iter)] if isinstance(part, ast.For) else []):
+            if isinstance(target, ast.Name):
+                loops[target.id] = _keys(iterable, aliases)
+    for part in ast.walk(node):
+        named = part.id if isinstance(part, ast.Name) else part.arg if isinstance(part, (ast.arg, ast.keyword)) else part.attr if isinstance(part, ast.Attribute) else None
+        if named and _STRENGTH.fullmatch(named):
+            return True
+        if any(_keys(squared, loops) & own for squared in _squared(part)):
             return True
     return False
+
+
+def _loss_scopes(step: Any, tree: Any) -> list[tuple[Any, dict[str, set[str]]]]:
+    """The code the step's loss is computed by: its expressions, the statements of the step that assign what they
+    read, and the functions they call (to a depth of three), each with the names its arguments are handed."""
+    scopes: list[tuple[Any, dict[str, set[str]]]] = []
+    for site in step.losses:
+        try:
+            scopes.append((ast.parse(site.expression, mode="eval").body, {}))
+        except SyntaxError:
+            continue
+    read = {n.id for node, _ in scopes for n in ast.walk(node) if isinstance(n, ast.Name)}
+    read |= {getattr(site, "name", "") for site in step.losses}  # `loss += 0.5 * reg * np.sum(W * W)` after `loss = ...`
+    for statement in reversed(step.prefix):  # `reg_loss = 0.5 * reg * np.sum(W * W)` before `loss = data_loss + reg_loss`
+        targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target] if isinstance(statement, (ast.AugAssign, ast.AnnAssign)) else []
+        if any(isinstance(t, ast.Name) and t.id in read for t in targets) and statement.value is not None:
+            scopes.append((statement.value, {}))
+            read |= {n.id for n in ast.walk(statement.value) if isinstance(n, ast.Name)}
+    defined: dict[str, list[Any]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            defined.setdefault(node.name, []).append(node)
+    seen: set[int] = set()
+    index = 0
+    while index < len(scopes):
+        node, aliases = scopes[index]
+        index += 1
+        for call in (c for c in ast.walk(node) if isinstance(c, ast.Call)):
+            called = call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", "")
+            for function in defined.get(called, ()):
+                if id(function) in seen or len(seen) >= 12:
+                    continue
+                seen.add(id(function))
+                arguments = [a.arg for a in function.args.posonlyargs + function.args.args]
+                if arguments and arguments[0] in ("self", "cls") and isinstance(call.func, ast.Attribute):
+                    arguments = arguments[1:]
+                handed = {a: _keys(v, aliases) for a, v in zip(arguments, call.args)}
+                handed.update({k.arg: _keys(k.value, aliases) for k in call.keywords if k.arg})
+                scopes.append((function, {a: v for a, v in handed.items() if v}))
+    return scopes
 
 
 def _penalty_words(members: list[tuple[Any, Any]], where: str, loss_words: str, step: Any, line: int | None) -> str:
@@ -2007,6 +2148,64 @@ def _gradient_line(tree: Any, parameter: str, read: str | None = None) -> int | 
             if not zeros:
                 found.add(node.lineno)
     return found.pop() if len(found) == 1 else None
+
+
+def _bound_by_call(tree: Any, line: int, read: str) -> bool:
+    """Whether the dict an update reads an entry of (`grads` of `grads["d" + k]`) is bound at `line` by a call
+    (`loss, grads = gradients(X, y)`)."""
+    try:
+        gradient = ast.parse(read, mode="eval").body
+    except SyntaxError:
+        return False
+    if not (isinstance(gradient, ast.Subscript) and isinstance(gradient.value, ast.Name)):
+        return False
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and node.lineno == line and isinstance(node.value, ast.Call):
+            flat = [e for t in node.targets for e in (t.elts if isinstance(t, (ast.Tuple, ast.List)) else [t])]
+            if any(isinstance(e, ast.Name) and e.id == gradient.value.id for e in flat):
+                return True
+    return False
+
+
+def _keyed_line(tree: Any, parameter: str, read: str | None) -> int | None:
+    """The one statement that forms a dict entry's gradient (`G["b1"] = dZ1.sum(axis=0)`, or under the gradient's
+    own key, `grads["db1"]`, `grads["dW1"]` of `params["W1"]`) where the update reads it by a loop's key
+    (`P[k] = P[k] - lr * G[k]`, `params[k] -= lr * grads["d" + k]` over the dict's keys), so the replay could not trace the update to it: the
+    entries of the dict the update reads first, else of any other dict but the parameter's own; not an
+    initialisation (`G["b1"] = np.zeros_like(P["b1"])`). None when no statement or more than one forms it
+    (`G["b1"] = ...` then `G["b1"] += reg * P["b1"]`)."""
+    try:
+        entry, gradient = ast.parse(parameter, mode="eval").body, ast.parse(read or "", mode="eval").body
+    except SyntaxError:
+        return None
+    if not (isinstance(entry, ast.Subscript) and isinstance(entry.slice, ast.Constant) and isinstance(entry.slice.value, str)):
+        return None
+    if not isinstance(gradient, ast.Subscript) or isinstance(gradient.slice, (ast.Slice, ast.Tuple)):
+        return None  # `G[k]`, `grads["d" + k]`, `grads[f"d{k}"]`: an entry by a loop's key
+    key, own, read_from = entry.slice.value, ast.unparse(entry.value), ast.unparse(gradient.value)
+    keys = {key, f"d{key}", f"d_{key}", f"grad_{key}", f"grad{key}", f"g{key}", f"g_{key}", f"{key}_grad", f"delta_{key}"}
+    if isinstance(gradient.slice, ast.Constant) and gradient.slice.value not in keys:
+        return None
+    found: dict[str, set[int]] = {}
+    for node in ast.walk(tree):
+        if not isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)) or node.value is None:
+            continue
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        flat = [e for t in targets for e in (t.elts if isinstance(t, ast.Tuple) else [t])]
+        hits = [t for t in flat if isinstance(t, ast.Subscript) and isinstance(t.slice, ast.Constant) and t.slice.value in keys]
+        value = node.value
+        if not hits or (
+            not isinstance(node, ast.AugAssign)
+            and (isinstance(value, ast.Constant) or (isinstance(value, ast.Call) and re.search(r"zeros|empty|full", ast.unparse(value.func))))
+        ):  # fmt: skip
+            continue
+        for hit in hits:
+            found.setdefault(ast.unparse(hit.value), set()).add(node.lineno)
+    if read_from in found:
+        lines = found[read_from]
+    else:
+        lines = {line for container, at in found.items() if container != own for line in at}
+    return next(iter(lines)) if len(lines) == 1 else None
 
 
 def _zipped_line(tree: Any, parameter: str, read: str | None) -> int | None:

@@ -90,6 +90,7 @@ class Measured:
     directions: list[Direction] = field(default_factory=list)
     factor: float | None = None  # analytic / numerical along the array's own direction
     proportional: bool = False  # the same factor along the random direction
+    exact: bool = False  # proportional within the tolerance a direction is judged at: one ratio for every entry, not a fit within `PROPORTIONAL`
     single: bool = False  # one number (a scalar weight): its one factor says all there is
     unused: bool = False  # the loss does not move when this array does
     inconclusive: bool = False  # the two step sizes disagree (a kink): not judged
@@ -284,6 +285,10 @@ class StepResult:
         """The one positive factor every update's gradient is off by (a summed loss against a mean), if any.
         A parameter of one number (a scalar bias `b`) has one factor and no direction to be proportional
         along: it shares the factor when it is the same as an array's that is proportional."""
+        return self._common_factor(exact=True)
+
+    def _common_factor(self, exact: bool) -> float | None:
+        """`common_factor`; with `exact` False, also a factor the arrays show only nearly (`Measured.exact`)."""
         wrong = self.wrong
         factors = [m.factor for _, m in wrong if (m.proportional or m.single) and m.factor is not None]
         if not wrong or len(wrong) != len(self.parameters) or len(factors) != len(wrong) or not all(f > 0 for f in factors):
@@ -293,6 +298,10 @@ class StepResult:
         # (weight decay the loss leaves out is measured apart: the factor left once it is taken off is a scale)
         if all(m.single and not m.proportional for _, m in wrong):
             return None  # scalars alone: nothing shows the factor is a direction's
+        if exact and any(m.proportional and not m.single and not m.exact for _, m in wrong):
+            # near one factor, not one ratio: a wrong term that happens to lie close to the gradient (one-hot
+            # targets where the loss smooths them: `P - Y` against `P - T`, near 1/(1 − ε) while P is near uniform)
+            return None
         if any(m.single and not m.proportional for _, m in wrong) and not _batch_like(factors[0], self.batch_sizes):
             return None  # a scalar at 0.25 beside weights at 0.25 is a sigmoid's slope near 0.5, not a scale
         return factors[0] if max(factors) / min(factors) < 1 + COMMON else None
@@ -302,9 +311,10 @@ class StepResult:
         """Every gradient is the loss's times one positive factor, and the scale is the program's to choose:
         the loss is one backprop-doctor inferred or one the loop only reports (a mean printed now and
         then), or no update writes a learning rate."""
-        if self.common_factor is None or self.data_sized is not None:
+        shared = self._common_factor(exact=False)  # a scale the program chooses need not be one ratio: near one is its too
+        if shared is None or self.data_sized is not None:
             return False
-        if self.mean_loss and _mean_over_again(self.common_factor, self.batch_sizes) is not None:
+        if self.mean_loss and _mean_over_again(shared, self.batch_sizes) is not None:
             return False  # 1/B against a loss that is a mean already: the batch divided out twice, no scale of the program's
         loss = self.loss
         return (loss is not None and not loss.paired and (loss.implied is not None or not loss.in_prefix)) or all(m.site.rate is None for m, _ in self.wrong)
@@ -407,6 +417,7 @@ def _measure(
                 other = measured.directions[1]
                 scaled = measured.factor * other.numerical
                 measured.proportional = abs(other.analytic - scaled) <= PROPORTIONAL * max(abs(other.analytic), abs(scaled)) + floor
+                measured.exact = measured.proportional and _one_ratio(measured.factor, other, tolerance, floor + own_step * other.size)
                 if measured.proportional and not along.agrees and analytic_array.size > 1:
                     # a few ±1 entries can sum to the same factor by chance (a ReLU mask left out of a
                     # 3×4 gradient whose one live column the random signs hit): a Gaussian direction cannot
@@ -415,6 +426,7 @@ def _measure(
                     measured.proportional = abs(third.analytic - measured.factor * third.numerical) <= PROPORTIONAL * max(
                         abs(third.analytic), abs(measured.factor * third.numerical)
                     ) + floor
+                    measured.exact = measured.exact and measured.proportional and _one_ratio(measured.factor, third, tolerance, floor + own_step * third.size)
             if analytic_array.size == 1:  # one number is always "proportional": only a sign or a factor 2 says something
                 measured.single = True
                 measured.proportional = any(abs(measured.factor - f) < PROPORTIONAL * abs(f) for f in (-1.0, 2.0, 0.5))
@@ -425,6 +437,14 @@ def _measure(
                 measured.directions.append(probe(rng.standard_normal(analytic_array.shape) * (1.0 if kept is None else kept)))
             measured.unused = all(abs(d.numerical) <= floor for d in measured.directions)
     return measured
+
+
+def _one_ratio(factor: float, direction: Direction, tolerance: float, floor: float) -> bool:
+    """Whether `direction` shows the gradient at `factor` × the loss's as closely as a right gradient must agree
+    with it: one ratio for every entry (a sum against a mean, a factor 2 left out), not a near one a wrong term
+    can give (the one-hot targets where the loss has smoothed ones, `P - Y` against `P - T`, near 1/(1 − ε))."""
+    scaled = factor * direction.numerical
+    return abs(direction.analytic - scaled) <= tolerance * max(abs(direction.analytic), abs(scaled)) + floor
 
 
 def slopes(forward: Any) -> list[tuple[str, np.ndarray]]:
