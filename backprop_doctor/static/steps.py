@@ -1786,13 +1786,16 @@ _ARRAY_ATTRIBUTES = frozenset({"copy", "T", "shape", "size", "ndim", "dtype", "r
 
 def _each_updates_itself(loop: ast.For | ast.While) -> bool:
     """`for layer in layers: layer.update(lr)`: a loop whose body only calls a method of (or a
-    function on) its own loop variable."""
+    function on) its own loop variable; `for layer in reversed(net): g = layer.back(g, lr)` too, a
+    backward that threads the upstream gradient through the layers (each updating itself)."""
     if not (isinstance(loop, ast.For) and isinstance(loop.target, ast.Name)):
         return False
     me = loop.target.id
     for stmt in loop.body:
-        call = stmt.value if isinstance(stmt, ast.Expr) else None
+        call = stmt.value if isinstance(stmt, (ast.Expr, ast.Assign)) else None
         if not isinstance(call, ast.Call):
+            return False
+        if isinstance(stmt, ast.Assign) and not _threaded(stmt, call, me):
             return False
         func = call.func
         on_me = isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == me
@@ -1800,6 +1803,18 @@ def _each_updates_itself(loop: ast.For | ast.While) -> bool:
         if not (on_me or given_me):
             return False
     return True
+
+
+def _threaded(stmt: ast.Assign, call: ast.Call, me: str) -> bool:
+    """`g = layer.back(g, lr)`: a call of a method of the loop variable whose one target it also
+    reads as an argument (the gradient handed from layer to layer)."""
+    if not (len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)):
+        return False
+    func = call.func
+    if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == me):
+        return False
+    threaded = stmt.targets[0].id
+    return any(isinstance(a, ast.Name) and a.id == threaded for a in (*call.args, *(k.value for k in call.keywords)))
 
 
 _PARAMETER_WORDS = re.compile(r"(?i)param|weight|grad|layer|bias|nabla")  # `zip(data, labels)` is not
