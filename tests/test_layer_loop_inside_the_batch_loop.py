@@ -148,7 +148,7 @@ def _after_backward(text: str, held: str, last: str) -> str:
 
 
 CASES = [
-    (LIST, "hold =", "grad = mod.backward", "for start in range", "loss = np.mean"),
+    (LIST, "hold = np.mean", "grad = mod.backward", "for start in range", "loss = np.mean"),
     (DICT, "check_value, _ =", "upstream = blk.backward", "for lo in range", "value, upstream = bce"),
 ]
 IDS = ["list-of-layers", "dict-of-layers"]
