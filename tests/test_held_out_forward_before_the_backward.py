@@ -3,8 +3,10 @@ Y_hold)` before `for mod in reversed(stack): grad = mod.backward(grad, lr)`): th
 that second forward pass saw (`self.x`, `self.y`), so the backward pairs the batch's gradient with
 the held-out inputs. The error is at that statement (BPD108, pattern `cache-overwritten`), confirmed
 by the replay: without it every update steps along the loss's gradient. The correct twins run the
-held-out check after the backward and are clean; a second bug the statement does not explain (the
-squared error's 2 left out) keeps the usual findings.
+held-out check after the backward, or before the training forward pass, and are clean (there, with
+both losses computed by one function, the training loss is the one whose statement binds what the
+backward reads, not the first); a second bug the statement does not explain (the squared error's 2
+left out) keeps the usual findings.
 
 Two styles: a list of layer classes walked in the batch loop, and a `Sequential`-like class holding
 its layers in a dict, with `model(x)` and `model.backward(g, rate)`.
@@ -182,3 +184,32 @@ def test_a_bug_the_statement_does_not_explain_keeps_its_findings(tmp_path):
     report = check(path, training=True)
     found = [f for f in errors(report) if f["code"] == "BPD108"]
     assert found and not [f for f in found if f["pattern"] == "cache-overwritten"]
+
+
+def _before_forward(text: str, held: str, forward: str) -> str:
+    """Another correct twin: the held-out check `held` moved before the training forward pass `forward`."""
+    lines = text.splitlines(keepends=True)
+    moved = next(line for line in lines if line.strip().startswith(held))
+    lines.remove(moved)
+    at = next(i for i, line in enumerate(lines) if line.strip().startswith(forward))
+    lines.insert(at, moved)
+    return "".join(lines)
+
+
+def test_between_the_forward_and_the_loss_is_named_too(tmp_path):
+    path = write(tmp_path, "train.py", _before_forward(LIST, "hold = np.mean", "loss = np.mean"))
+    report = check(path, training=True)
+    found = [f for f in errors(report) if f["code"] == "BPD108"]
+    assert [(f["line"], f["pattern"]) for f in found] == [(line_of(path, "hold = np.mean"), "cache-overwritten")]
+
+
+@pytest.mark.parametrize("text, held, forward", [
+    (LIST, "hold = np.mean", "out = predict(xb)"),
+    (SEQUENTIAL, "check_value, _ =", "value, upstream = bce"),
+], ids=IDS)  # fmt: skip
+def test_the_held_out_check_before_the_training_forward_is_clean(tmp_path, text, held, forward):
+    path = write(tmp_path, "train.py", _before_forward(text, held, forward))
+    report = check(path, training=True)
+    (replay,) = report["extras"]["replay"]
+    assert replay["not_replayed"] is None
+    assert not [f for f in report["findings"] if f["severity"] in ("error", "warning")]

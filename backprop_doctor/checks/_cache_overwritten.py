@@ -64,8 +64,8 @@ def cache_overwritten_finding(result: Any, source: Any, name: str) -> Finding | 
     updates = sorted({m.site.line for m, _ in wrong if m.site.file is None})
     return rule(name).finding(
         f"line {overwritten.line} (`{overwritten.text}`) runs your forward pass again ({called}, on other inputs) between "
-        f"your loss `{loss.name}` (line {overwritten.loss_line}) and its backward: what the layers keep from the forward "
-        f"pass{kept} is that second pass's when the backward reads it, so the update{'s' if plural else ''} of {names} "
+        f"the training forward pass of your loss `{loss.name}` (line {overwritten.loss_line}) and its backward: what the layers "
+        f"keep from the forward pass{kept} is that second pass's when the backward reads it, so the update{'s' if plural else ''} of {names} "
         f"pair{'' if plural else 's'} the gradient of `{loss.name}` with the other inputs and follow{'' if plural else 's'} "
         f"the gradient of no loss (replayed without line {overwritten.line}, every update follows it); move that line after "
         "the updates, or before the training forward pass",

@@ -22,7 +22,7 @@ import numpy as np
 # calls that are no forward pass of the user's: NumPy's, the standard library's, the builtins
 _LIBRARIES = frozenset({"np", "numpy", "math", "random", "scipy", "time", "os", "sys", "json", "pickle", "copy", "itertools", "functools"})
 _BUILTINS = frozenset(dir(builtins))
-MOST = 2  # statements tried at most, in their order
+MOST = 3  # statements tried at most
 
 
 @dataclass
@@ -59,28 +59,45 @@ def _calls(stmt: ast.stmt) -> dict[str, list[str]]:
     return found
 
 
+def _bound(stmt: ast.stmt) -> set[str]:
+    return {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+
+
+def _read(stmt: ast.stmt) -> set[str]:
+    return {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
+def _shared(stmt: ast.stmt, earlier: list[ast.stmt]) -> tuple[str, ...]:
+    """The callees `stmt` calls that the statements `earlier` call too, with other arguments."""
+    before: dict[str, set[str]] = {}
+    for other in earlier:
+        for callee, arguments in _calls(other).items():
+            before.setdefault(callee, set()).update(arguments)
+    return tuple(c for c, arguments in _calls(stmt).items() if c in before and set(arguments) - before[c])
+
+
 def candidates(step: Any, loss_line: int) -> list[tuple[ast.stmt, tuple[str, ...]]]:
-    """The statements of the step's pass after the one computing its loss (at `loss_line`) and before its
-    first update that call a function (or method) the pass calls up to its loss, with other arguments:
-    each with the callees it shares."""
+    """The statements of the step's pass before its first update that call a function (or method) an
+    earlier statement of the pass calls, with other arguments, and that the loss does not read: those
+    after the statement computing the loss (at `loss_line`) first, then those between the training
+    forward pass and the loss whose names the loss's statements never read. Each with the callees it shares."""
     prefix = list(step.prefix)
     at = next((i for i, s in enumerate(prefix) if s.lineno <= loss_line <= (s.end_lineno or s.lineno)), None)
     if at is None:
         return []
-    before: dict[str, set[str]] = {}
-    for stmt in prefix[: at + 1]:
-        for callee, arguments in _calls(stmt).items():
-            before.setdefault(callee, set()).update(arguments)
     found = []
-    for stmt in prefix[at + 1 :]:
+    for i, stmt in enumerate(prefix):
         if stmt.lineno >= step.update_line:
             break
-        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        if i == at or isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             continue
-        shared = tuple(c for c, arguments in _calls(stmt).items() if c in before and set(arguments) - before[c])
+        if i < at and _bound(stmt) & set().union(*(_read(s) for s in prefix[i + 1 : at + 1])):
+            continue  # the loss is computed from it: a part of the training forward pass
+        shared = _shared(stmt, prefix[:i])
         if shared:
-            found.append((stmt, shared))
-    return found[:MOST]
+            found.append((i < at, stmt, shared))
+    found.sort(key=lambda f: f[0])  # after the loss first
+    return [(stmt, shared) for _, stmt, shared in found[:MOST]]
 
 
 def _program_steps(capture: Any, step: Any, path: str) -> list[Any] | None:
