@@ -43,6 +43,7 @@ import numpy as np
 from backprop_doctor.checks.gradient_mismatch import cached_advice, cached_words, count_words
 from backprop_doctor.checks._training_words import joined, replayed_step
 from backprop_doctor.checks._column_against_vector import column_against_vector_finding
+from backprop_doctor.checks._cache_overwritten import cache_overwritten_finding
 from backprop_doctor.findings import Finding
 from backprop_doctor.rules import rule
 from backprop_doctor.static.definitions import enclosing
@@ -90,6 +91,9 @@ def run(context: Any) -> Iterator[Finding]:
             continue  # gradients divided by the data set's size: step-divided-by-data-size words it
         if applied_twice_in(result, context.source) is not None:
             continue  # softmax of softmax's output in the forward pass: step-output-applied-twice words it
+        if (overwritten := cache_overwritten_finding(result, context.source, NAME)) is not None:
+            yield overwritten  # a held-out forward pass between the loss and its backward, the replay without it right
+            continue
         known = [f for f in errors if _runs_in(f, result)]
         if all(getattr(m, "penalty_factor", None) is not None for _, m in result.wrong):
             known = []  # an L2 term whose factor the loss's penalty disagrees with: the replay names the term and its factor

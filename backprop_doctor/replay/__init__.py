@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from backprop_doctor.context import SourceFile
 from backprop_doctor.observe.record import Record
+from backprop_doctor.replay.cache_overwritten import confirm as confirm_overwritten
 from backprop_doctor.replay.driver import Driver
 from backprop_doctor.replay.gradients import StepResult, replay_step
 from backprop_doctor.static.steps import TrainingStep
@@ -67,7 +68,7 @@ def replay_file(
             if called is not None:
                 results.append(called)
                 continue
-        result = replay_step(found, path, seed=seed, budget=budget, curve=curve, measure=measure)
+        result = confirm_overwritten(found, path, replay_step(found, path, seed=seed, budget=budget, curve=curve, measure=measure), seed, budget)
         results.append(_later(source, step, result, found.pass_number, budget, seed) or result)
         if found.state is None and record.stopped == "raised" and _data_missing(record) and definitions is not None and step.function is not None:
             driven = _driven(source, budget, seed, curve, measure, definitions, stopped=True)

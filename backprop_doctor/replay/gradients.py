@@ -216,6 +216,7 @@ class StepResult:
     raised: tuple[str, str | None, int | None] | None = None  # with a driver: its backward raised, every way the batch was laid out
     stale: list[Moved] = field(default_factory=list)  # updates whose gradient holds the same values at every pass (`stale_gradients`)
     scaled: list[Any] = field(default_factory=list)  # capture.Scaled: parameters the pass scales in place beside their step (`P *= wd`)
+    overwritten: Any = None  # cache_overwritten.Overwritten: a forward pass on other inputs between the loss and its backward, confirmed by a replay without it
     # the first adjoint that is a batch size times the gradient of the program's mean loss while some parameter is right
     # (`_deferred_mean`): each sample's own gradient, the mean left to the functions or methods it is handed to
     deferred: tuple[Adjoint | InnerAdjoint, Measured] | None = None

@@ -1224,11 +1224,12 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
                 update_end_line=max(later.end_lineno or later.lineno for later in updating),
                 updates=tuple(dict.fromkeys(reached)),
                 losses=tuple(
-                    _paired(site, (*prefix, *updating), reached, functions) for site in (
+                    _paired(site, (*prefix, *updating), reached, functions) for site in _feeding_first(
                         (summed if per_sample else [])
                         or _on_the_batch(_losses(loop, prefix, tree, updated, applied, among), prefix, updating) or _per_sample_losses(tree, updating)
                         or _inner_error_losses(tree, prefix, updating) or _method_losses(tree, (*prefix, *updating)) or summed
-                        or _reported_around(function or tree, loop, reached, prefix, updating, functions)
+                        or _reported_around(function or tree, loop, reached, prefix, updating, functions),
+                        prefix, updating,
                     )
                     if not _over_many_passes(site, reached_by)
                 ),
@@ -1786,13 +1787,16 @@ _ARRAY_ATTRIBUTES = frozenset({"copy", "T", "shape", "size", "ndim", "dtype", "r
 
 def _each_updates_itself(loop: ast.For | ast.While) -> bool:
     """`for layer in layers: layer.update(lr)`: a loop whose body only calls a method of (or a
-    function on) its own loop variable."""
+    function on) its own loop variable; `for layer in reversed(net): g = layer.back(g, lr)` too, a
+    backward that threads the upstream gradient through the layers (each updating itself)."""
     if not (isinstance(loop, ast.For) and isinstance(loop.target, ast.Name)):
         return False
     me = loop.target.id
     for stmt in loop.body:
-        call = stmt.value if isinstance(stmt, ast.Expr) else None
+        call = stmt.value if isinstance(stmt, (ast.Expr, ast.Assign)) else None
         if not isinstance(call, ast.Call):
+            return False
+        if isinstance(stmt, ast.Assign) and not _threaded(stmt, call, me):
             return False
         func = call.func
         on_me = isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == me
@@ -1800,6 +1804,18 @@ def _each_updates_itself(loop: ast.For | ast.While) -> bool:
         if not (on_me or given_me):
             return False
     return True
+
+
+def _threaded(stmt: ast.Assign, call: ast.Call, me: str) -> bool:
+    """`g = layer.back(g, lr)`: a call of a method of the loop variable whose one target it also
+    reads as an argument (the gradient handed from layer to layer)."""
+    if not (len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)):
+        return False
+    func = call.func
+    if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == me):
+        return False
+    threaded = stmt.targets[0].id
+    return any(isinstance(a, ast.Name) and a.id == threaded for a in (*call.args, *(k.value for k in call.keywords)))
 
 
 _PARAMETER_WORDS = re.compile(r"(?i)param|weight|grad|layer|bias|nabla")  # `zip(data, labels)` is not
@@ -3296,6 +3312,48 @@ def _cut_inside(call: ast.Call, prefix: tuple[ast.stmt, ...]) -> str | None:
             n.id = cut[n.id]
             found = True
     return ast.unparse(changed) if found else None
+
+
+def _feeding_first(sites: Sequence[LossSite], prefix: tuple[ast.stmt, ...], updating: Sequence[ast.stmt]) -> list[LossSite]:
+    """Two losses of the pass computed by one function (`check, _ = bce(model(X_val), y_val)` before
+    `value, upstream = bce(model(xb), yb)`): the one whose statement also binds what the updates read
+    (`upstream`, handed to `model.backward`) is the training loss, the other a check on other data; it
+    comes first, whatever their order."""
+    sites = list(sites)
+    if len(sites) < 2:
+        return sites
+    read = {n.id for s in updating for n in walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+    def statement(site: LossSite) -> ast.stmt | None:
+        return next((s for s in prefix if s.lineno <= site.line <= (s.end_lineno or s.lineno)), None)
+
+    def callee(site: LossSite) -> str | None:
+        try:
+            node = ast.parse(site.expression, mode="eval").body
+        except SyntaxError:
+            return None
+        while isinstance(node, ast.Subscript):
+            node = node.value
+        return ast.unparse(node.func) if isinstance(node, ast.Call) else None
+
+    def feeds(site: LossSite) -> bool:
+        stmt = statement(site)
+        return stmt is not None and bool(read & {n.id for n in walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)} - {site.name})
+
+    def written(site: LossSite) -> bool:  # the statement calls the loss's function itself (not a loss read into a method)
+        stmt = statement(site)
+        return stmt is not None and any(isinstance(n, ast.Call) and ast.unparse(n.func) == callee(site) for n in walk(stmt))
+
+    first = sites[0]
+    if feeds(first) or callee(first) is None:
+        return sites
+    twin = next((
+        s for s in sites[1:] if s.in_prefix == first.in_prefix and callee(s) == callee(first) and s.expression != first.expression
+        and statement(s) is not statement(first) and written(s) and written(first) and feeds(s)
+    ), None)  # fmt: skip
+    if twin is None:
+        return sites
+    return [twin, *(s for s in sites if s is not twin)]
 
 
 def _on_the_batch(sites: list[LossSite], prefix: tuple[ast.stmt, ...], updating: Sequence[ast.stmt]) -> list[LossSite]:
