@@ -266,7 +266,7 @@ def _bound_to(call: ast.Call, parent: ast.AST | None, parents: dict[int, ast.AST
     (`enc, dec = Encoder(p, g), Decoder(p, g)`); None when it goes anywhere else."""
     if isinstance(parent, ast.Assign) and len(parent.targets) == 1:
         return parent.targets[0]
-    above = parents.get(id(parent)) if isinstance(parent, ast.Tuple) else None
+    above = parents.get(id(parent)) if isinstance(parent, (ast.Tuple, ast.List)) else None
     if isinstance(above, ast.Assign) and len(above.targets) == 1 and above.value is parent:
         target = above.targets[0]
         if isinstance(target, (ast.Tuple, ast.List)) and len(target.elts) == len(parent.elts) and not any(isinstance(e, ast.Starred) for e in target.elts):
