@@ -150,6 +150,12 @@ def test_zeroed_and_added_autoencoder_is_clean(tmp_path):
     _clean(write(tmp_path, "ae.py", ZEROED_AND_ADDED))
 
 
+def test_an_overwrite_that_runs_first_after_zeroing_is_clean(tmp_path):
+    # the decoder's backward runs first, just after the zeroing: its `=` loses nothing
+    _clean(planted(tmp_path, "ae.py", ZEROED_AND_ADDED, 'self.grad["We"] += dz.T @ self.h', 'self.grad["We"] = dz.T @ self.h'))
+
+
 def test_zeroed_and_added_autoencoder_overwritten_tied_gradient_found(tmp_path):
-    path = planted(tmp_path, "ae.py", ZEROED_AND_ADDED, 'self.grad["We"] += dz.T @ self.h', 'self.grad["We"] = dz.T @ self.h')
+    # the encoder's backward runs second: its `=` throws the decoder's share away
+    path = planted(tmp_path, "ae.py", ZEROED_AND_ADDED, 'self.grad["We"] += self.x.T @ ds', 'self.grad["We"] = self.x.T @ ds')
     _tied_weight_wrong(path, "net['We']")
