@@ -2,11 +2,12 @@
 parameters and one of gradients, tying a weight: the encoder's backward returns nothing (no layer
 comes before it and every call throws its result away), which is no bad return; and the training
 step, whose momentum keeps its velocity under a key of a settings dict (`opt["vel"][k]`), is
-replayed, so an `=` where the tied weight's second use must add (`+=`) is found."""
+replayed, so an `=` where the tied weight's second use must add (`+=`) is found, and named at that
+`=` (the write of the object whose backward runs second)."""
 
 from __future__ import annotations
 
-from tests.userfiles import check, errors, planted, step_verdicts, write
+from tests.userfiles import check, errors, line_of, planted, step_verdicts, write
 
 TWO_CLASSES = '''\
 import numpy as np
@@ -129,12 +130,13 @@ def _clean(path):
     return report
 
 
-def _tied_weight_wrong(path, param):
+def _tied_weight_wrong(path, param, overwrite):
     report = check(path)
     assert not [f for f in report["findings"] if f["name"] == "bad-return"]
-    found = [f for f in errors(report) if f["name"] == "step-gradient-mismatch"]
-    assert found, report["findings"]
+    (found,) = [f for f in errors(report) if f["name"] == "step-gradient-mismatch"]
     assert step_verdicts(report)[param] != "ok", step_verdicts(report)
+    assert found["line"] == line_of(path, overwrite), found
+    assert "+=" in found["message"] and "runs second" in found["message"]
 
 
 def test_two_classes_sharing_dicts_are_clean(tmp_path):
@@ -143,7 +145,7 @@ def test_two_classes_sharing_dicts_are_clean(tmp_path):
 
 def test_two_classes_sharing_dicts_overwritten_tied_gradient_found(tmp_path):
     path = planted(tmp_path, "tied.py", TWO_CLASSES, 'self.G["W"] += self.x.T @ dz', 'self.G["W"] = self.x.T @ dz')
-    _tied_weight_wrong(path, "P['W']")
+    _tied_weight_wrong(path, "P['W']", 'self.G["W"] = self.x.T @ dz')
 
 
 def test_zeroed_and_added_autoencoder_is_clean(tmp_path):
@@ -158,4 +160,4 @@ def test_an_overwrite_that_runs_first_after_zeroing_is_clean(tmp_path):
 def test_zeroed_and_added_autoencoder_overwritten_tied_gradient_found(tmp_path):
     # the encoder's backward runs second: its `=` throws the decoder's share away
     path = planted(tmp_path, "ae.py", ZEROED_AND_ADDED, 'self.grad["We"] += self.x.T @ ds', 'self.grad["We"] = self.x.T @ ds')
-    _tied_weight_wrong(path, "net['We']")
+    _tied_weight_wrong(path, "net['We']", 'self.grad["We"] = self.x.T @ ds')
