@@ -261,9 +261,23 @@ def _taken_apart(call: ast.Call, parents: dict[int, ast.AST]) -> bool:
     )
 
 
+def _bound_to(call: ast.Call, parent: ast.AST | None, parents: dict[int, ast.AST]) -> ast.expr | None:
+    """The target a new instance is bound to: `net = Net()`, or its own place in an unpacking
+    (`enc, dec = Encoder(p, g), Decoder(p, g)`); None when it goes anywhere else."""
+    if isinstance(parent, ast.Assign) and len(parent.targets) == 1:
+        return parent.targets[0]
+    above = parents.get(id(parent)) if isinstance(parent, (ast.Tuple, ast.List)) else None
+    if isinstance(above, ast.Assign) and len(above.targets) == 1 and above.value is parent:
+        target = above.targets[0]
+        if isinstance(target, (ast.Tuple, ast.List)) and len(target.elts) == len(parent.elts) and not any(isinstance(e, ast.Starred) for e in target.elts):
+            return target.elts[parent.elts.index(call)]
+    return None
+
+
 def _whole_model(trees: list[ast.Module], owner: str, method: str, called: bool = True) -> bool:
-    """Whether class `owner` is a whole model: every instance the files make is bound to a name
-    (`net = Net()`, `self.model = Net()`) or has a method called on it at once (`Net().fit(X, y)`),
+    """Whether class `owner` is a whole model (or a part whose input gradient nobody reads, as an
+    encoder before its decoder): every instance the files make is bound to a name
+    (`net = Net()`, `self.model = Net()`, `enc, dec = Encoder(p, g), Decoder(p, g)`) or has a method called on it at once (`Net().fit(X, y)`),
     never put in a list of layers or handed on, and every call
     of its `method` on those names is a statement of its own, its result thrown away (with `called`, at
     least one such call). `trees` are the module that defines the class and the checked file (a script may
@@ -277,9 +291,10 @@ def _whole_model(trees: list[ast.Module], owner: str, method: str, called: bool 
             parent = parents.get(id(call))
             if isinstance(parent, ast.Attribute) and isinstance(parents.get(id(parent)), ast.Call):
                 continue  # `MLP([3, 24, 1]).fit(X, y)`: a method called on it at once, not a layer handed on
-            if not (isinstance(parent, ast.Assign) and len(parent.targets) == 1):
+            target = _bound_to(call, parent, parents)
+            if target is None:
                 return False
-            names.add(ast.unparse(parent.targets[0]))
+            names.add(ast.unparse(target))
     owner_class = next((n for n in nodes if isinstance(n, ast.ClassDef) and n.name == owner), None)
     own = {id(n) for n in ast.walk(owner_class)} if owner_class is not None else set()
     calls = [n for n in nodes if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == method

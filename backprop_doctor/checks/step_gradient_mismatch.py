@@ -872,6 +872,9 @@ def _findings(result: Any, source: Any, derivatives_right: dict[str, str] | None
     if (between := _between(result, source)) is not None:
         yield _between_finding(result, between, loss_words, evidence, path)
         return
+    if (tied := _tied_overwrite(result, source)) is not None:
+        yield _tied_finding(result, tied, loss_words, evidence, path)
+        return
     if (shared := _shared_source(result, source)) is not None:
         yield _shared_finding(result, shared, loss_words, evidence, path, source.tree)
         return
@@ -1708,6 +1711,45 @@ def _loop_bound(tree: Any, sites: list[Any]) -> set[str]:
         for name in ast.walk(node.target)
         if isinstance(name, ast.Name)
     }
+
+
+def _tied_overwrite(result: Any, source: Any) -> tuple[Any, Any, int, int, str] | None:
+    """(moved, measured, line, earlier) for a wrong parameter held under a key (`params['W']`) whose
+    gradient entry two objects of the step write, the later with `=` (`static.tied_overwrite`)."""
+    from backprop_doctor.static.tied_overwrite import overwritten_share
+
+    if source.tree is None or result.first_wrong_adjoint is not None:
+        return None
+    for moved, measured in result.wrong:
+        if measured.file or moved.site.file:
+            continue
+        try:
+            node = ast.parse(measured.name, mode="eval").body
+        except SyntaxError:
+            continue
+        if not (isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str)):
+            continue
+        found = overwritten_share(source.tree, result.step.prefix, node.slice.value)
+        if found is not None:
+            return moved, measured, *found
+    return None
+
+
+def _tied_finding(result: Any, tied: tuple[Any, Any, int, int, str], loss_words: str, evidence: Any, path: str) -> Finding:
+    """The `=` that throws away the share of a tied weight's gradient written before it in the pass."""
+    moved, measured, line, earlier, entry = tied
+    return rule(NAME).finding(
+        f"the update of `{measured.name}` in your training step (line {moved.site.line}) does not follow the gradient of {loss_words}: "
+        f"its gradient is written at line {earlier}, then `{entry}` is set again with `=` at line {line} by the object whose backward "
+        f"runs second, which throws the first share away, so only one use of the shared weight counts: add to it (`{entry} += ...`) at line {line}",
+        param=measured.name,
+        file=path,
+        line=line,
+        highlight=tuple(sorted({line, earlier, moved.site.line})),
+        pattern="tied-share-overwritten",
+        measured=measured.error,
+        evidence=evidence,
+    )
 
 
 def _rebound_finding(result: Any, rebound: list[tuple[str, str, int, int]], loss_words: str, evidence: Any, path: str) -> Finding:

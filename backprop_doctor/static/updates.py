@@ -378,6 +378,16 @@ def _by_its_grad(target: ast.AST, step: ast.AST) -> bool:
     )
 
 
+def _entry_name(node: ast.Subscript) -> str:
+    """What the container of the entry `node` is called: `vel` of `vel[k]`, and of `opt["vel"][k]`
+    (a velocity kept under a string key of the optimiser's settings dict)."""
+    inner = node.value
+    if isinstance(inner, ast.Subscript) and isinstance(inner.slice, ast.Constant) and isinstance(inner.slice.value, str) and inner.slice.value.isidentifier():
+        return inner.slice.value
+    chain = _chain(node)
+    return chain[-1] if chain else ""
+
+
 def _keyed_like_gradient(target: ast.AST, step: ast.AST) -> bool:
     """`p[k] -= lr * grads[k]`: a container entry moved by a rate times the gradient container's entry
     under the same key (or a velocity's, `lr * m[k]`) is a parameter, whatever the container is
@@ -393,13 +403,13 @@ def _keyed_like_gradient(target: ast.AST, step: ast.AST) -> bool:
 
     def entry(n: ast.AST) -> bool:
         return (
-            isinstance(n, ast.Subscript) and ast.unparse(n.slice) == key and bool(chain := _chain(n))
-            and bool(_GRADIENT.fullmatch(chain[-1]) or _VELOCITY.fullmatch(chain[-1]))
+            isinstance(n, ast.Subscript) and ast.unparse(n.slice) == key and bool(name := _entry_name(n))
+            and bool(_GRADIENT.fullmatch(name) or _VELOCITY.fullmatch(name))
         )  # fmt: skip
 
-    if entry(step) and _VELOCITY.fullmatch(_chain(step)[-1]):
+    if entry(step) and _VELOCITY.fullmatch(_entry_name(step)):
         return True  # `net[k] += vel[k]`: a velocity kept per parameter, the rate already in it
-    if isinstance(step, ast.BinOp) and any(entry(n) and _VELOCITY.fullmatch(_chain(n)[-1]) for n in walk(step)):
+    if isinstance(step, ast.BinOp) and any(entry(n) and _VELOCITY.fullmatch(_entry_name(n)) for n in walk(step)):
         return True  # `P[k] += -mu * v_prev + (1 + mu) * velocity[k]`: Nesterov's step, made of the velocity kept per parameter
     if isinstance(step, ast.BinOp) and isinstance(step.op, ast.Mult):
         for factor, other in ((step.left, step.right), (step.right, step.left)):
