@@ -171,7 +171,15 @@ def _from_the_output(f: Finding) -> int:
 PREFERRED_PATTERNS = ("stale-weights", "divided-by-rows")
 
 
+# a preferred cause's pattern that says a gradient finding is its cause: a batch coupling only a backward makes
+# (its forward keeps the samples apart), linked by its check to that layer's wrong gradient, is what that wrong
+# gradient does, not why it is wrong
+YIELDING_PATTERNS = frozenset({"backward-only"})
+
+
 def _precedence(f: Finding) -> int:
+    if f.pattern in YIELDING_PATTERNS and f.caused_by is not None:
+        return stage_rank(f) if f.name in all_rules() else 99
     if (f.name in PREFERRED_CAUSES or f.pattern in PREFERRED_PATTERNS) and f.severity == "error":
         return -1
     return stage_rank(f) if f.name in all_rules() else 99

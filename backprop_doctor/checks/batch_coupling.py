@@ -58,6 +58,9 @@ SEVERITY = "error"
 STAGE = "batch"
 
 THRESHOLD = 1e-9  # largest change of another sample's rows, relative to the largest value
+# the pattern of a coupling only the backward makes (its forward keeps the samples apart): the layer's gradient is
+# then wrong, and where its own gradient check says so, that finding is the cause and this one what it does
+BACKWARD_ONLY = "backward-only"
 _BATCH_STATISTICS = ("batchnorm", "batch_norm", "batchnormalization", "batchnormalisation")
 
 
@@ -222,7 +225,26 @@ def run(context: Any) -> Iterator[Finding]:
             continue
         if finding is not None:
             reported.add(probe.key)
-            yield _flag_not_passed(finding, probe) if probe.normalising else finding
+            yield _flag_not_passed(finding, probe) if probe.normalising else _after_its_gradient(finding, probe, context.findings)
+
+
+def _after_its_gradient(finding: Finding, probe: _Probe, found: list[Finding]) -> Finding:
+    """A coupling only the backward makes (`BACKWARD_ONLY`: a Jacobian-vector product summed over the batch axis
+    where the forward is per row) is a wrong backward: the gradient check of that layer measured it wrong, and that
+    finding, at the statement the backward computes wrongly, is the cause; the coupling is how the mistake shows."""
+    if finding.pattern != BACKWARD_ONLY or finding.caused_by is not None:
+        return finding
+    backward = definition(probe.backward_def) if probe.backward_def is not None else None
+
+    def inside(f: Finding) -> bool:
+        return backward is not None and f.file == backward.file and f.line is not None and backward.line <= f.line <= backward.end_line
+
+    own = [
+        f for f in found
+        if f.name == "gradient-mismatch" and f.severity == "error" and f.line is not None and (f.layer == probe.name or inside(f))
+    ]  # fmt: skip
+    cause = next((f for f in own if not f.caused_by), own[0] if own else None)
+    return finding.replace(caused_by=cause.key()) if cause is not None else finding
 
 
 # --------------------------------------------------------------------------- what to probe
@@ -549,6 +571,7 @@ def _backward_finding(probe: _Probe, c: probes.Coupling) -> Finding:
         threshold=THRESHOLD,
         fix=fix,
         evidence=_evidence(probe, c, found, "dx"),
+        pattern=BACKWARD_ONLY,
         **_located(probe.backward_def, found),
     )
 
@@ -629,6 +652,7 @@ def _loss_backward_finding(probe: _Probe, c: probes.Coupling, found: list[Reduct
         threshold=THRESHOLD,
         fix="\n".join(with_axis(found, _sample_axes(probe.x))),
         evidence=_evidence(probe, c, found, "dx"),
+        pattern=BACKWARD_ONLY,
         **_located(probe.backward_def, found),
     )
 

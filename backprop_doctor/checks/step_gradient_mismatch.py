@@ -1403,7 +1403,7 @@ def _shared_source(result: Any, source: Any) -> tuple[ast.stmt, str, list[int]] 
     if found is None:
         return None
     statement, name, inside = found
-    if any(a.name == name and not m.wrong for a, m in result.adjoints):
+    if any(a.name == name and not m.wrong for a, m in result.adjoints) and not _setting_factor(result, tree):
         return None  # measured right: the gradients' own lines are wrong
     loops = [n for n in inside if isinstance(n, (ast.For, ast.While)) and n.lineno <= first <= (n.end_lineno or n.lineno)]
     if any(_changes(n, name) and n.lineno > first for loop in loops for n in ast.walk(loop) if isinstance(n, (ast.Assign, ast.AugAssign))):
@@ -1633,6 +1633,14 @@ def _shared_finding(result: Any, shared: tuple[ast.stmt, str, list[int]], loss_w
             f"look first at line {statement.lineno}, where `{name}` is computed (`{ast.unparse(statement)}`): the forward pass multiplies "
             f"by {masks} as well as by the scale (`{bare.forward_text}`, line {bare.forward_line}), and that line applies the scale alone; "
             f"multiply by the mask there too"
+        )
+    elif factor is not None and (setting := _named_setting(result, factor, tree)) is not None:
+        named, value, bound = setting
+        look = (
+            f"{'each is' if plural else 'it is'} {_number(factor)} × the gradient, the same constant factor, and `{named}` = "
+            f"{_number(value)} (line {bound}) is a setting your loss reads: the chain rule through it (a division by `{named}` puts "
+            f"1/{named} into the gradient, a product {named}) is left out of `{name}`, or put in once too often; look first at line "
+            f"{statement.lineno}, where `{name}` is computed (`{ast.unparse(statement)}`)"
         )
     elif factor is not None:
         look = (
@@ -2052,7 +2060,71 @@ def _made_at_a_line(result: Any, factor: float, source: Any = None) -> bool:
                 # a count of the data (rows a function the loop calls reads from the module, the classes of a mean over
                 # every entry), times a square's 2 (`err` for `np.mean(err ** 2)`: the gradient of half a sum): conventions
                 return False
-    return _carrying(result, factor) is not None
+    if _carrying(result, factor) is not None:
+        return True
+    # no adjoint walked (the gradients are made inside a loss-and-gradients function the step calls), but the factor is
+    # a setting the loss reads by name (`T = 2.5` of `softmax_T(logits, T)`) and every wrong gradient is computed from
+    # one adjoint (`dlogits = (P - Y) / n`, the 1/T left out): a factor of the loss's forward the backward lost
+    return source is not None and _named_setting(result, factor, source.tree) is not None and _shared_source(result, source) is not None
+
+
+def _setting_factor(result: Any, tree: Any) -> bool:
+    """Every wrong gradient off by one factor that is a named setting of the loss (`_named_setting`): the adjoint they
+    share may be measured right against the forward value the setting scales (`g = (P - Y) / n` of `z = logits / tau`),
+    and it is still where that setting's factor belongs, for the gradients computed from it."""
+    factor = _one_factor(result)
+    return factor is not None and _named_setting(result, factor, tree) is not None
+
+
+def _named_setting(result: Any, factor: float, tree: Any) -> tuple[str, float, int] | None:
+    """(name, value, line bound) of a number the file binds once by name (`T = 2.5`, `_module_numbers`) that the loss reads, in
+    its expression, in a function of the file it calls or in what a name it reads is set to (to a depth of six), and that the factor every update is
+    off by is (or one over it, or its square or one over that): a temperature, a margin's scale, a setting of the
+    loss whose chain-rule factor the backward pass left out or doubled. None otherwise."""
+    loss = result.loss
+    if loss is None or tree is None:
+        return None
+    try:
+        frontier: list[ast.AST] = [ast.parse(loss.expression, mode="eval")]
+    except SyntaxError:
+        return None
+    values: dict[str, tuple[float, int]] = {}
+    names = _module_numbers(tree)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant):
+            for target in node.targets:
+                if isinstance(target, ast.Name) and target.id in names:
+                    values[target.id] = (float(node.value.value), node.lineno)
+    updated = {m.name for _, m in result.parameters}  # `W = W - lr * dW`: the update is no part of the loss
+    functions: dict[str, list[ast.AST]] = {}
+    assigned: dict[str, list[ast.AST]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            functions.setdefault(node.name, []).append(node)
+        elif isinstance(node, ast.Assign):
+            for target in node.targets:
+                for bound in ast.walk(target):
+                    if isinstance(bound, ast.Name) and bound.id not in updated:
+                        assigned.setdefault(bound.id, []).append(node.value)
+    read: set[str] = set()
+    seen: set[str] = set()
+    for _ in range(6):
+        new = {n.id for r in frontier for n in ast.walk(r) if isinstance(n, ast.Name)} - read
+        read |= new
+        called = {c.func.attr if isinstance(c.func, ast.Attribute) else getattr(c.func, "id", "") for r in frontier for c in ast.walk(r) if isinstance(c, ast.Call)}
+        # the functions the loss calls, and what the names it reads are set to (`P` from `z = (X @ W + b) / tau`)
+        frontier = [f for name in called - seen for f in functions.get(name, [])] + [v for name in new for v in assigned.get(name, [])]
+        seen |= called
+        if not frontier:
+            break
+    for name in sorted(read & set(values)):
+        value, line = values[name]
+        if value in (0.0, 1.0, -1.0) or float(value).is_integer():
+            continue  # a count, a sign, nothing: not a setting whose factor could be left out unnoticed
+        for power in (value, 1 / value, value**2, 1 / value**2):
+            if abs(factor / power - 1) < SAME_FACTOR:
+                return name, value, line
+    return None
 
 
 def _squares_a_value(loss: Any, tree: Any) -> bool:
