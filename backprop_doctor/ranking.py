@@ -103,6 +103,11 @@ MEASURED_ONLY = frozenset({"scaled", "sign-flipped"})
 PARTIAL = frozenset({"some-rows", "some-columns"})
 
 
+# a layer's wrong gradients placed, from the source alone, at the statement only the wrong ones are computed from
+# (`checks.gradient_mismatch._wrong_only_sources`): an adjoint the replay measured wrong in that function says more
+STATIC_GUESS = "wrong-only-source"
+
+
 def _upstream_located_first(ordered: list[Finding]) -> list[Finding]:
     """A replay's located finding (`LOCATING`) of the same pattern at an adjoint earlier in the same function
     as a layer's wrong gradient that the layer's check only measured (`MEASURED_ONLY`) goes before it: the
@@ -111,12 +116,13 @@ def _upstream_located_first(ordered: list[Finding]) -> list[Finding]:
     at an adjoint of a function that goes on to call the one holding the store (a network's backward whose seed
     `dAL` has its sign flipped, before the per-layer helper it calls stores `dW = dZ @ A_prev.T / m`). A layer's
     gradient measured wrong in some of its rows or columns (`PARTIAL`) yields to the replay's located finding of any
-    pattern at an adjoint earlier in the same function that its statement is computed from (`computed_from`)."""
+    pattern at an adjoint earlier in the same function that its statement is computed from (`computed_from`), and
+    one placed from the source alone (`STATIC_GUESS`) to the replay's located finding anywhere in its function."""
     from backprop_doctor.static.definitions import computed_from
 
     out = list(ordered)
     for f in ordered:
-        if f.name != "gradient-mismatch" or f.pattern not in MEASURED_ONLY | PARTIAL or f.line is None or not f.file:
+        if f.name != "gradient-mismatch" or f.pattern not in MEASURED_ONLY | PARTIAL | {STATIC_GUESS} or f.line is None or not f.file:
             continue
         from backprop_doctor.static.definitions import enclosing
 
@@ -126,7 +132,8 @@ def _upstream_located_first(ordered: list[Finding]) -> list[Finding]:
         earlier = next(
             (g for g in out[out.index(f) + 1 :] if g.name in LOCATING and g.severity == f.severity and g.file == f.file and g.line is not None
              and (g.pattern == f.pattern and (function.line <= g.line < f.line or _calls_down_to(f.file, g.line, function))
-                  or f.pattern in PARTIAL and function.line <= g.line < f.line and computed_from(f.file, function, f.line, g.line))),
+                  or f.pattern in PARTIAL and function.line <= g.line < f.line and computed_from(f.file, function, f.line, g.line)
+                  or f.pattern == STATIC_GUESS and function.line <= g.line <= function.end_line)),
             None,
         )  # fmt: skip
         if earlier is not None:
