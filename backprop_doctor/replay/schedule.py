@@ -14,6 +14,7 @@ compounded pass by pass, its counter bound to each pass's value. Plain numbers o
 from __future__ import annotations
 
 import builtins
+import inspect
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -71,7 +72,11 @@ def _step_schedule(result: Any) -> tuple[Any, dict[str, Any], str] | None:
     schedule = rate_schedule(source_tree(runner.path)[1], result.step.loop_line, rate)
     if schedule is None:
         return None
-    return schedule, dict(getattr(runner.state, "values", {}) or {}), rate
+    # the modules and functions the loop's code reads from its globals (`np` of `np.exp(-k * epoch)` in a `train` function's
+    # loop, whose frame holds its locals only), beneath the frame's own values
+    namespace = getattr(runner, "namespace", None) or {}
+    reachable = {k: v for k, v in namespace.items() if isinstance(k, str) and (inspect.ismodule(v) or callable(v))}
+    return schedule, {**reachable, **dict(getattr(runner.state, "values", {}) or {})}, rate
 
 
 def vanishing_rate(result: Any) -> Vanishing | None:
