@@ -9,7 +9,9 @@ What it finds:
     v̂ instead of √v̂ moves by lr/|g|; one that leaves out the bias
     corrections moves 3.16× too far at first (with β₁ = 0.9, β₂ = 0.999);
     one whose step count never advances drifts from its second step on; one
-    whose count starts at 0 divides by zero. In a training loop written out
+    whose count starts at 0 divides by zero; one that corrects one moment
+    and takes the other as it is (`v_hat = self.v[k]`) is named at that
+    statement. In a training loop written out
     (a script, a `train` function), a bias correction that divides by
     `1 - beta1` with no power of the update count is named at its line, and so
     is one that divides a moment by another moment's decay (`v / (1 - beta1 ** t)`

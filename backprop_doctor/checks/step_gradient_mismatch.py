@@ -13,7 +13,10 @@ What it finds:
     flipped sign, a factor of two, or a wrong derivative. A factor every update
     shares is a warning when a convention explains it (a count of the data, the
     2 of a square the loss takes) and an error at the line that makes it
-    otherwise.
+    otherwise. An update that runs before the backward computing its
+    gradient (`sgd(params, grads, lr)` above `grads = backward(params,
+    cache)`, the forward before both) applies the previous pass's gradient:
+    named at the update, with the line that computes it.
 
 Why it matters:
     Gradient descent follows the gradient your program computes. When it is
