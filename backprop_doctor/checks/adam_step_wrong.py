@@ -9,7 +9,9 @@ What it finds:
     v̂ instead of √v̂ moves by lr/|g|; one that leaves out the bias
     corrections moves 3.16× too far at first (with β₁ = 0.9, β₂ = 0.999);
     one whose step count never advances drifts from its second step on; one
-    whose count starts at 0 divides by zero. In a training loop written out
+    whose count starts at 0 divides by zero; one that corrects one moment
+    and takes the other as it is (`v_hat = self.v[k]`) is named at that
+    statement. In a training loop written out
     (a script, a `train` function), a bias correction that divides by
     `1 - beta1` with no power of the update count is named at its line, and so
     is one that divides a moment by another moment's decay (`v / (1 - beta1 ** t)`
@@ -49,6 +51,7 @@ import ast
 import math
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from backprop_doctor.findings import Finding
@@ -360,7 +363,13 @@ def _finding(drift: Any) -> Finding:
             fix = uncounted[0][1].replace(f"(1 - {uncounted[0][2]})", f"(1 - {uncounted[0][2]} ** t)")
         elif drift.kind in ("uniform", "not-finite") and (corrections := _corrections(node)):
             marked = (*(c for c, _ in corrections), line) if line else tuple(c for c, _ in corrections)
-            line = _suspect(node, corrections) or corrections[0][0]
+            suspect = _suspect(node, corrections)
+            bare = _uncorrected(node, corrections) if suspect is None and drift.kind == "uniform" else None
+            if bare is not None:  # one moment corrected, the other taken as it is (`v_hat = self.v[k]`)
+                line, marked, fix = bare.line, (*marked, bare.line), bare.fix
+                text = f"{head}; yours moves {drift.ratio:.3g} × as far at update {drift.step}: line {bare.line} {bare.words}"
+            else:
+                line = suspect or corrections[0][0]
     shown = ", ".join("not finite" if math.isnan(r) else f"{r:.4g}" for r in drift.ratios)
     return rule(NAME).finding(
         text,
@@ -475,6 +484,61 @@ def _suspect(node: Any, corrections: tuple[tuple[int, bool], ...]) -> int | None
     for stmt in (n for n in ast.walk(node) if isinstance(n, ast.Assign) and isinstance(n.value, ast.Constant)):
         if any(ast.unparse(t) in counts for t in stmt.targets) and stmt.value.value != 0:
             return stmt.lineno  # `self.t = 1` at every update: the count never advances
+    return None
+
+
+@dataclass(frozen=True)
+class Uncorrected:
+    """A moment of Adam's left without its bias correction while the other has one: the line that takes
+    it as it is (`v_hat = self.v[k]`, or the step reading `self.v[k]` itself), what it says, a fix."""
+
+    line: int
+    words: str
+    fix: str | None
+
+
+def _uncorrected(node: Any, corrections: tuple[tuple[int, bool], ...]) -> Uncorrected | None:
+    """Where the update takes one of its two moments uncorrected when the other one has its correction
+    (`m_hat = m / (1 - b1 ** t)` beside `v_hat = v`): the statement that copies that moment as it is, else
+    the first other statement that reads it (the step itself). None when both or neither are corrected."""
+    kinds = {second for _, second in corrections}
+    if node is None or len(kinds) != 1:
+        return None
+    second = not kinds.pop()  # the moment without a correction
+    statements = sorted((n for n in ast.walk(node) if isinstance(n, (ast.Assign, ast.AugAssign))), key=lambda n: n.lineno)
+    averages: dict[str, str] = {}  # the moment -> its decay rate
+    for stmt in statements:
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and (decay := _average_decay(stmt.value)) is not None:
+            if bool(re.search(r"(?i)(beta|b)_?2$", decay)) == second:
+                averages[ast.unparse(stmt.targets[0])] = decay
+    if len(averages) != 1:
+        return None
+    ((moment, decay),) = averages.items()
+    lines = {line for line, _ in corrections}
+    powers = [n for stmt in statements if stmt.lineno in lines for n in ast.walk(stmt.value) if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Pow)]
+    count = ast.unparse(powers[0].right) if powers else "t"
+    which = "second moment" if second else "first moment"
+    correction = f"`1 - {decay} ** {count}`"
+    others = [s for s in statements if s.lineno not in lines and ast.unparse(s.targets[0] if isinstance(s, ast.Assign) else s.target) != moment]
+    for stmt in others:  # `v_hat = self.v[k]`: the corrected name, made without its correction
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and ast.unparse(stmt.value) == moment:
+            target = ast.unparse(stmt.targets[0])
+            return Uncorrected(
+                stmt.lineno,
+                f"sets `{target}` to the {which} `{moment}` as it is, without its bias correction, while the other moment "
+                f"has one: a moment started at zero is too small by (1 - {decay}^t) in the first updates, so the step is out of "
+                f"proportion until it warms up; divide it by {correction}",
+                f"{target} = {moment} / (1 - {decay} ** {count})",
+            )
+    for stmt in others:  # the step reads the running average itself
+        if any(ast.unparse(n) == moment for n in ast.walk(stmt.value)):
+            return Uncorrected(
+                stmt.lineno,
+                f"reads the {which} `{moment}` without its bias correction, while the other moment has one: a moment started "
+                f"at zero is too small by (1 - {decay}^t) in the first updates, so the step is out of proportion until it warms "
+                f"up; divide it by {correction} first",
+                None,
+            )
     return None
 
 

@@ -13,7 +13,10 @@ What it finds:
     flipped sign, a factor of two, or a wrong derivative. A factor every update
     shares is a warning when a convention explains it (a count of the data, the
     2 of a square the loss takes) and an error at the line that makes it
-    otherwise.
+    otherwise. An update that runs before the backward computing its
+    gradient (`sgd(params, grads, lr)` above `grads = backward(params,
+    cache)`, the forward before both) applies the previous pass's gradient:
+    named at the update, with the line that computes it.
 
 Why it matters:
     Gradient descent follows the gradient your program computes. When it is
@@ -89,6 +92,9 @@ def run(context: Any) -> Iterator[Finding]:
             continue
         if getattr(result, "data_sized", None) is not None:
             continue  # gradients divided by the data set's size: step-divided-by-data-size words it
+        if (early := _applied_early(result, context.source)) is not None:
+            yield early  # `sgd(params, grads, lr)` before `grads = backward(...)`: the previous pass's gradient, right as it is
+            continue
         if applied_twice_in(result, context.source) is not None:
             continue  # softmax of softmax's output in the forward pass: step-output-applied-twice words it
         if (overwritten := cache_overwritten_finding(result, context.source, NAME)) is not None:
@@ -108,6 +114,41 @@ def run(context: Any) -> Iterator[Finding]:
             continue
         for finding in _findings(result, context.source, _derivatives_right(context)):
             yield _named_in_its_loop(finding, result, context.source)
+
+
+_GRADIENT_NAME = re.compile(r"(?i).*(grad|nabla|delta).*|d_?[a-z]{1,2}\d*|g\d*")
+
+
+def _applied_early(result: Any, source: Any) -> Finding | None:
+    """The pass's update reads a gradient the pass computes only after it, from the forward values it
+    computed before it (`static.applied_early`): every update applies the gradient of the previous pass."""
+    from backprop_doctor.static.applied_early import applied_early
+
+    step = result.step
+    loop = step.loop
+    if loop is None or step.loopless or step.ahead or source.tree is None:
+        return None
+    early = applied_early(list(loop.body), step.update_line, step.update_end_line)
+    roots = {re.split(r"[\[.]", m.site.gradient, maxsplit=1)[0] for m, _ in result.wrong}
+    if early is None or not (early.name in roots or _GRADIENT_NAME.fullmatch(early.name)):
+        return None
+    lines = source.text_lines
+    statement = lines[early.update - 1].strip() if 0 < early.update <= len(lines) else ""
+    computing = lines[early.computed - 1].strip() if 0 < early.computed <= len(lines) else ""
+    params = ", ".join(dict.fromkeys(f"`{m.name}`" for _, m in result.wrong))
+    return rule(NAME).finding(
+        f"line {early.update} (`{statement}`) applies `{early.name}` before line {early.computed} (`{computing}`) computes it: "
+        f"each pass updates {params} by the gradient the previous pass left in `{early.name}` (the previous batch's, and at the "
+        f"first pass what it started as), not the gradient of this pass's `{result.loss.name if result.loss else 'loss'}`, "
+        f"and the backward then works from `{early.forward_name}` (line {early.forward}), made before the update, with the "
+        f"weights already moved; compute the gradient first: move line {early.update} below line {early.computed}",
+        file=source.path,
+        line=early.update,
+        highlight=tuple(sorted({early.update, early.computed})),
+        pattern="applied-before-computed",
+        measured=next((m.factor for _, m in result.wrong if m.factor is not None), None),
+        evidence=_evidence(result),
+    )
 
 
 def rebinding_unused(moved: Any, measured: Any, source: Any) -> bool:

@@ -14,6 +14,7 @@ compounded pass by pass, its counter bound to each pass's value. Plain numbers o
 from __future__ import annotations
 
 import builtins
+import inspect
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +25,8 @@ MIN_PASSES = 20  # a loop this short is no schedule to judge
 MOST_EVALUATIONS = 5000
 MOST_PASSES = 200_000  # a factor that reads a counter is compounded over every pass: no more than this many
 FALLEN = 0.1  # a schedule whose length is set right still ends below this share of its peak
+COMPOUNDED_EARLY = 0.5  # a factor reading the counter, compounded: gone within half the passes, while ...
+APART = 100.0  # ... its factor alone on the first rate is still this many times the compounded rate there
 
 
 @dataclass(frozen=True)
@@ -69,7 +72,11 @@ def _step_schedule(result: Any) -> tuple[Any, dict[str, Any], str] | None:
     schedule = rate_schedule(source_tree(runner.path)[1], result.step.loop_line, rate)
     if schedule is None:
         return None
-    return schedule, dict(getattr(runner.state, "values", {}) or {}), rate
+    # the modules and functions the loop's code reads from its globals (`np` of `np.exp(-k * epoch)` in a `train` function's
+    # loop, whose frame holds its locals only), beneath the frame's own values
+    namespace = getattr(runner, "namespace", None) or {}
+    reachable = {k: v for k, v in namespace.items() if isinstance(k, str) and (inspect.ismodule(v) or callable(v))}
+    return schedule, {**reachable, **dict(getattr(runner.state, "values", {}) or {})}, rate
 
 
 def vanishing_rate(result: Any) -> Vanishing | None:
@@ -254,7 +261,11 @@ def _compounded(schedule: Any, values: dict[str, Any], rate: str) -> Vanishing |
         if rates is None:
             return None
         found, first = _gone(list(range(len(rates))), rates)
-        if found is None or found > EARLY * passes:
+        alone = _per_pass(schedule, values, counted, first, alone=True) if found is not None else None
+        # the factor of that pass alone, applied to the first rate (`lr0 * decay ** epoch`, what compounding it stands for),
+        # still far above the compounded rate there: the compounding, not the schedule, ends training
+        kept = alone is not None and found < len(alone) and alone[found] >= APART * rates[found]
+        if found is None or found > (COMPOUNDED_EARLY if kept else EARLY) * passes:
             return None
         gone, last, effective, peaked = found, rates[-1], sum(abs(r) for r in rates) / first, rates[0] < first
     else:
@@ -316,10 +327,11 @@ def _reads_a_counter(factor: str, counted: list[tuple[Any, int]]) -> bool:
     return any(trip.counter in read for trip, _ in counted if trip.counter)
 
 
-def _per_pass(schedule: Any, values: dict[str, Any], counted: list[tuple[Any, int]], first: float) -> list[float] | None:
+def _per_pass(schedule: Any, values: dict[str, Any], counted: list[tuple[Any, int]], first: float, alone: bool = False) -> list[float] | None:
     """The rate at each pass of the loops a factor that reads their counters runs in, outermost loop
     slowest: the rate a pass starts with, before the factor of that pass is applied to it. None when a
-    counter the factor reads is no `range` loop's, or the passes are too many to compound one by one."""
+    counter the factor reads is no `range` loop's, or the passes are too many to compound one by one.
+    `alone`: the first rate times each pass's factor instead, the factors not compounded."""
     import itertools
 
     spans = []
@@ -347,6 +359,9 @@ def _per_pass(schedule: Any, values: dict[str, Any], counted: list[tuple[Any, in
             factor = None
         if factor is None or factor <= 0:
             return None
+        if alone:
+            rates[-1] = first / factor if schedule.divides else first * factor
+            continue
         rate = rate / factor if schedule.divides else rate * factor
     return rates
 

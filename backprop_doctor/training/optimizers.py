@@ -57,8 +57,20 @@ def holds_params(cls: Any) -> bool:
 
 
 def _update(optimizer: Any, method: str, params: Any, grads: Any) -> Any:
-    """One update: `update(params, grads)`, or `step(grads)` of an optimizer that holds `params` already."""
-    return getattr(optimizer, method)(grads) if holds_params(type(optimizer)) else getattr(optimizer, method)(params, grads)
+    """One update: `update(params, grads)`, or `step(grads)` of an optimizer that holds `params` already
+    (one handed them when made that still takes them at each update, `Adam(params).update(params, grads)`,
+    is handed both)."""
+    bound = getattr(optimizer, method)
+    return bound(grads) if holds_params(type(optimizer)) and _required_count(bound) == 1 else bound(params, grads)
+
+
+def _required_count(bound: Any) -> int | None:
+    """How many arguments a bound method requires; None when its signature cannot be read."""
+    try:
+        values = inspect.signature(bound).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    return sum(p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in values)
 
 
 def update_method(cls: type) -> str | None:
@@ -260,27 +272,32 @@ def _after(given: Any, returned: Any, form: str) -> list[Any] | None:
 
 
 def _instance(cls: type, held: Any = None) -> Any:
-    """`cls()` with its defaults, a rate for a required rate (`SGD(lr)`), `held` (else a placeholder list)
-    for the parameters of one that holds them (`RMSProp(params)`); None when it needs more."""
+    """`cls()` with its defaults, a rate for a required rate (`SGD(lr)`), `held` (else a placeholder list,
+    then a placeholder dict: `{k: np.zeros_like(v) for k, v in params.items()}`) for the parameters of one
+    that holds them (`RMSProp(params)`); None when it needs more."""
     try:
         params = list(inspect.signature(cls).parameters.values())
     except (TypeError, ValueError):
         return None
     kwargs: dict[str, Any] = {}
+    holders = []
     for p in params:
         if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) or p.default is not p.empty:
             continue
         if p.name.lower() in PARAM_NAMES:
-            kwargs[p.name] = held if held is not None else [np.zeros(SHAPES["W1"])]
+            holders.append(p.name)
             continue
         if p.name.lower() not in RATE_NAMES:
             return None
         kwargs[p.name] = RATE
-    try:
-        with probes.quietly():
-            return cls(**kwargs)
-    except Exception:  # noqa: BLE001 - user code
-        return None
+    placeholders = [held] if held is not None or not holders else [[np.zeros(SHAPES["W1"])], {"W1": np.zeros(SHAPES["W1"])}]
+    for placeholder in placeholders:
+        try:
+            with probes.quietly():
+                return cls(**kwargs, **dict.fromkeys(holders, placeholder))
+        except Exception:  # noqa: BLE001 - user code: not this form of parameters
+            continue
+    return None
 
 
 # Adam, given the same gradient g at every step, moves each parameter by exactly lr · sign(g) at
