@@ -392,7 +392,7 @@ def _measure(
             ((right, left),) = sides
             closer = numerical(v, h / 10)
             ((near_right, near_left),) = sides
-            if abs(closer - estimate) > tolerance * max(abs(closer), abs(estimate)) + floor:
+            if abs(closer - estimate) > tolerance * max(abs(closer), abs(estimate)) + floor and not _far_beyond(analytic, estimate, closer):
                 measured.inconclusive = True  # a kink between the two steps, or noise
             elif (
                 abs(right - left) > tolerance * max(abs(right), abs(left)) + floor
@@ -439,6 +439,21 @@ def _measure(
                 measured.directions.append(probe(rng.standard_normal(analytic_array.shape) * (1.0 if kept is None else kept)))
             measured.unused = all(abs(d.numerical) <= floor for d in measured.directions)
     return measured
+
+
+FAR_BEYOND = 10.0  # an analytic slope this many times farther from the finite differences than they are from each other is wrong
+
+
+def _far_beyond(analytic: float, estimate: float, closer: float) -> bool:
+    """Whether the two step sizes' central differences, which disagree (a kink between them, or a loss that curves
+    steeply: a log near 0), both lie far from the gradient's slope, farther than `FAR_BEYOND` times their own spread
+    and on the other side of zero or a multiple of them away: no step size brings the difference to the gradient
+    (`dAL` with a term's sign flipped, where the outputs are near 0 or 1: 197 × the slope and of the other sign)."""
+    spread = abs(closer - estimate)
+    away = min(abs(analytic - closer), abs(analytic - estimate))
+    same_side = analytic * closer > 0 and analytic * estimate > 0
+    large = max(abs(closer), abs(estimate))
+    return away > FAR_BEYOND * spread and (not same_side or away > FAR_BEYOND * large)
 
 
 def _one_ratio(factor: float, direction: Direction, tolerance: float, floor: float) -> bool:
