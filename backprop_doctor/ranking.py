@@ -109,8 +109,9 @@ def _upstream_located_first(ordered: list[Finding]) -> list[Finding]:
     replay found which adjoint first carries the factor (DeepSets's `dh = ... / set_size` at line 24, beside
     `dW1` at line 26, 0.125 × where the set holds 8), where the layer's finding only names the store. Likewise
     at an adjoint of a function that goes on to call the one holding the store (a network's backward whose seed
-    `dAL` has its sign flipped, before the per-layer helper it calls stores `dW = dZ @ A_prev.T / m`), and such a seed wrong in shape (`dAL` with one term's sign flipped), whatever
-    factor the layer's check read off a gradient it feeds (a one-entry bias always shows one). A layer's
+    `dAL` has its sign flipped, before the per-layer helper it calls stores `dW = dZ @ A_prev.T / m`), and such
+    a seed wrong in shape (`dAL` with one term's sign flipped) whatever factor the layer's check read off a
+    gradient it feeds (a one-entry bias always shows one). A layer's
     gradient measured wrong in some of its rows or columns (`PARTIAL`) yields to the replay's located finding of any
     pattern at an adjoint earlier in the same function that its statement is computed from (`computed_from`)."""
     from backprop_doctor.static.definitions import computed_from

@@ -796,8 +796,6 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
                 from backprop_doctor.replay.data_size import divided_twice
 
                 result.divided_twice = divided_twice(result, base_namespace, batch)
-        # a count the gradients are divided by is their cause, or an L2 term's factor that the loss's penalty disagrees with
-        # (`2 * reg * W1` beside `0.5 * reg * ΣW1²`): nothing to walk for (the data's adjoints leave that penalty out by design)
         _walk_wrong(runner, capture, result, base_namespace, base_loss, rng, seed, deadline)
         if curve:
             from backprop_doctor.replay.clip_tight import clip_factor_tiny, norm_clip_tight
@@ -822,8 +820,8 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
                 if result.smaller_rate is not None and _lower_between_spikes(result.curve, result.smaller_rate[3]):
                     result.smaller_rate = None
                 if (summed := _summed_against_mean(result)) is not None:
-                    # every gradient is the batch size times the mean loss's, and the loop trains once they are divided by
-                    # it: the missing division, not the rate, is what to change; judged at the mean from here on
+                    # every gradient is the batch size times the mean loss's, and the loop's loss rises at its rate: the
+                    # missing division, not the rate, is what to change; judged at the mean from here on
                     for _, measured in result.parameters:
                         measured.scale = None
                     result.smaller_rate, result.data_sized, result.summed_over_mean = None, None, summed
