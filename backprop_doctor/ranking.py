@@ -114,7 +114,9 @@ def _upstream_located_first(ordered: list[Finding]) -> list[Finding]:
     replay found which adjoint first carries the factor (DeepSets's `dh = ... / set_size` at line 24, beside
     `dW1` at line 26, 0.125 × where the set holds 8), where the layer's finding only names the store. Likewise
     at an adjoint of a function that goes on to call the one holding the store (a network's backward whose seed
-    `dAL` has its sign flipped, before the per-layer helper it calls stores `dW = dZ @ A_prev.T / m`). A layer's
+    `dAL` has its sign flipped, before the per-layer helper it calls stores `dW = dZ @ A_prev.T / m`), and such
+    a seed wrong in shape (`dAL` with one term's sign flipped) whatever factor the layer's check read off a
+    gradient it feeds (a one-entry bias always shows one). A layer's
     gradient measured wrong in some of its rows or columns (`PARTIAL`) yields to the replay's located finding of any
     pattern at an adjoint earlier in the same function that its statement is computed from (`computed_from`), and
     one placed from the source alone (`STATIC_GUESS`) to the replay's located finding anywhere in its function."""
@@ -132,6 +134,7 @@ def _upstream_located_first(ordered: list[Finding]) -> list[Finding]:
         earlier = next(
             (g for g in out[out.index(f) + 1 :] if g.name in LOCATING and g.severity == f.severity and g.file == f.file and g.line is not None
              and (g.pattern == f.pattern and (function.line <= g.line < f.line or _calls_down_to(f.file, g.line, function))
+                  or f.pattern in MEASURED_ONLY and g.pattern == "wrong-derivative" and _calls_down_to(f.file, g.line, function)
                   or f.pattern in PARTIAL and function.line <= g.line < f.line and computed_from(f.file, function, f.line, g.line)
                   or f.pattern == STATIC_GUESS and function.line <= g.line <= function.end_line)),
             None,

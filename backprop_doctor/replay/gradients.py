@@ -211,6 +211,7 @@ class StepResult:
     one_sample: bool = False  # each pass's loss is one sample's, the loop walking the data item by item (`for x1, x2, t in data:`)
     views: dict[str, str] = field(default_factory=dict)  # a name of the step's state bound to a view into another's array (`center` -> `W_in`)
     data_sized: Any = None  # data_size.DataSized: every gradient divided by the data set's size where the loss is over a batch of it
+    summed_over_mean: int | None = None  # the batch size every gradient is times the mean loss's, the loop training only once divided by it (`_summed_against_mean`)
     divided_twice: Any = None  # data_size.DividedTwice: every gradient 1/B of a loss that is a mean over the batch, the two divisions by B
     mean_loss: bool = False  # the loss measured is one the program reports as a mean over every entry (`-np.mean(...)`), not a sum
     raised: tuple[str, str | None, int | None] | None = None  # with a driver: its backward raised, every way the batch was laid out
@@ -313,8 +314,8 @@ class StepResult:
         the loss is one backprop-doctor inferred or one the loop only reports (a mean printed now and
         then), or no update writes a learning rate."""
         shared = self._common_factor(exact=False)  # a scale the program chooses need not be one ratio: near one is its too
-        if shared is None or self.data_sized is not None:
-            return False
+        if shared is None or self.data_sized is not None or self.summed_over_mean is not None:
+            return False  # (a scale of the batch size that only trains once divided by it: `_summed_against_mean`)
         if self.mean_loss and _mean_over_again(shared, self.batch_sizes) is not None:
             return False  # 1/B against a loss that is a mean already: the batch divided out twice, no scale of the program's
         loss = self.loss
@@ -391,7 +392,7 @@ def _measure(
             ((right, left),) = sides
             closer = numerical(v, h / 10)
             ((near_right, near_left),) = sides
-            if abs(closer - estimate) > tolerance * max(abs(closer), abs(estimate)) + floor:
+            if abs(closer - estimate) > tolerance * max(abs(closer), abs(estimate)) + floor and not _far_beyond(analytic, estimate, closer):
                 measured.inconclusive = True  # a kink between the two steps, or noise
             elif (
                 abs(right - left) > tolerance * max(abs(right), abs(left)) + floor
@@ -438,6 +439,21 @@ def _measure(
                 measured.directions.append(probe(rng.standard_normal(analytic_array.shape) * (1.0 if kept is None else kept)))
             measured.unused = all(abs(d.numerical) <= floor for d in measured.directions)
     return measured
+
+
+FAR_BEYOND = 10.0  # an analytic slope this many times farther from the finite differences than they are from each other is wrong
+
+
+def _far_beyond(analytic: float, estimate: float, closer: float) -> bool:
+    """Whether the two step sizes' central differences, which disagree (a kink between them, or a loss that curves
+    steeply: a log near 0), both lie far from the gradient's slope, farther than `FAR_BEYOND` times their own spread
+    and on the other side of zero or a multiple of them away: no step size brings the difference to the gradient
+    (`dAL` with a term's sign flipped, where the outputs are near 0 or 1: 197 × the slope and of the other sign)."""
+    spread = abs(closer - estimate)
+    away = min(abs(analytic - closer), abs(analytic - estimate))
+    same_side = analytic * closer > 0 and analytic * estimate > 0
+    large = max(abs(closer), abs(estimate))
+    return away > FAR_BEYOND * spread and (not same_side or away > FAR_BEYOND * large)
 
 
 def _one_ratio(factor: float, direction: Direction, tolerance: float, floor: float) -> bool:
@@ -780,21 +796,7 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
                 from backprop_doctor.replay.data_size import divided_twice
 
                 result.divided_twice = divided_twice(result, base_namespace, batch)
-        # a count the gradients are divided by is their cause, or an L2 term's factor that the loss's penalty disagrees with
-        # (`2 * reg * W1` beside `0.5 * reg * ΣW1²`): nothing to walk for (the data's adjoints leave that penalty out by design)
-        penalty_terms = bool(result.wrong) and all(m.penalty_factor is not None for _, m in result.wrong)
-        if result.wrong and result.data_sized is None and result.divided_twice is None and not penalty_terms:
-            if runner.window:  # an adjoint is read in the window's last pass, and moved there: that pass's loss is its
-                runner.last_pass_only = True
-                _walk_adjoints(runner, capture, result, base_namespace, runner.loss_of(base_namespace) or base_loss, rng, deadline)
-                runner.last_pass_only = False
-            else:
-                _walk_adjoints(runner, capture, result, base_namespace, base_loss, rng, deadline)
-            if result.first_wrong_adjoint is None and not deadline.passed():
-                result.left_out = _left_out(runner, result, base_namespace, base_loss, rng)
-            if result.left_out is None and not deadline.passed():  # also beside a wrong adjoint: the output error it starts from
-                result.other_loss = _other_loss(runner, capture, result, seed, deadline)
-            _blame_updates(result)
+        _walk_wrong(runner, capture, result, base_namespace, base_loss, rng, seed, deadline)
         if curve:
             from backprop_doctor.replay.clip_tight import clip_factor_tiny, norm_clip_tight
             from backprop_doctor.replay.curve import falls_in_its_own_passes, own_curve, rises, stalls
@@ -817,7 +819,14 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
                 result.smaller_rate = _rate_that_works(runner, capture, (0.1, 0.01, 0.001))
                 if result.smaller_rate is not None and _lower_between_spikes(result.curve, result.smaller_rate[3]):
                     result.smaller_rate = None
-                if result.smaller_rate is None and not all(math.isfinite(v) for v in result.curve):
+                if (summed := _summed_against_mean(result)) is not None:
+                    # every gradient is the batch size times the mean loss's, and the loop's loss rises at its rate: the
+                    # missing division, not the rate, is what to change; judged at the mean from here on
+                    for _, measured in result.parameters:
+                        measured.scale = None
+                    result.smaller_rate, result.data_sized, result.summed_over_mean = None, None, summed
+                    _walk_wrong(runner, capture, result, base_namespace, base_loss, np.random.default_rng(seed + 1), seed, deadline)
+                if result.smaller_rate is None and not result.wrong and not all(math.isfinite(v) for v in result.curve):
                     from backprop_doctor.replay.curve import first_non_finite
 
                     result.non_finite = first_non_finite(runner)
@@ -865,6 +874,54 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
 
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _ON_BEHALF = (os.path.join(_PACKAGE, "observe", ""), os.path.join(_PACKAGE, "replay", "standin.py"))  # sandbox, stand-ins: raise for the program
+
+
+def _walk_wrong(
+    runner: Runner, capture: Capture, result: StepResult, namespace: dict[str, Any], base_loss: float, rng: np.random.Generator, seed: int, deadline: Deadline
+) -> None:
+    """Walk the adjoints of a step with a wrong gradient, for the statement that makes it wrong."""
+    # a count the gradients are divided by is their cause, or an L2 term's factor that the loss's penalty disagrees with
+    # (`2 * reg * W1` beside `0.5 * reg * ΣW1²`): nothing to walk for (the data's adjoints leave that penalty out by design)
+    penalty_terms = bool(result.wrong) and all(m.penalty_factor is not None for _, m in result.wrong)
+    if result.wrong and result.data_sized is None and result.divided_twice is None and not penalty_terms:
+        if runner.window:  # an adjoint is read in the window's last pass, and moved there: that pass's loss is its
+            runner.last_pass_only = True
+            _walk_adjoints(runner, capture, result, namespace, runner.loss_of(namespace) or base_loss, rng, deadline)
+            runner.last_pass_only = False
+        else:
+            _walk_adjoints(runner, capture, result, namespace, base_loss, rng, deadline)
+        if result.first_wrong_adjoint is None and not deadline.passed():
+            result.left_out = _left_out(runner, result, namespace, base_loss, rng)
+        if result.left_out is None and not deadline.passed():  # also beside a wrong adjoint: the output error it starts from
+            result.other_loss = _other_loss(runner, capture, result, seed, deadline)
+        _blame_updates(result)
+
+
+SUMMED_FACTOR = 0.05  # a scale within this of a batch size is that batch size
+
+
+def _summed_against_mean(result: StepResult) -> int | None:
+    """Whether the scale every gradient was judged at (`_program_scale`: a loss the loop only reports fixes
+    none) is the batch size, over a loss the program writes as a mean, where its own loss rises at its rate
+    (the caller's condition): the gradients of the sum under a mean's learning rate (`dlogits = xhat - x`
+    where the loss is `per_example.mean()`). A program that trains at that scale keeps it (a summed loss
+    and a rate small enough for it is a convention); one whose loss rises is missing the division, the
+    statement the gradients start from the one to change rather than the rate. The batch size, or None."""
+    if not result.parameters or result.wrong or result.clipped or result.maximised or not result.mean_loss:
+        return None
+    if result.loss is None or result.loss.implied or not (result.curve and result.curve[0] == result.curve[0]):
+        return None
+    judged = [m for _, m in result.parameters if not (m.unused or m.inconclusive)]
+    scales = {m.scale for m in judged}
+    if len(judged) < 2 or len(scales) != 1:
+        return None
+    (scale,) = scales
+    if scale is None or scale <= 1:
+        return None
+    sizes = [int(n) for n in result.batch_sizes if n > 1 and not hasattr(n, "of") and abs(scale / n - 1) <= SUMMED_FACTOR]
+    if len(sizes) != 1 or not all(m.proportional and m.factor is not None and abs(m.factor / sizes[0] - 1) <= SUMMED_FACTOR for m in judged):
+        return None
+    return sizes[0]
 
 
 def own_fault(error: BaseException) -> bool:

@@ -284,6 +284,8 @@ def _mean_of_everything(node: ast.expr) -> ast.expr | None:
             node = node.left
         elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult) and isinstance(node.left, ast.Constant):
             node = node.right
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "float" and len(node.args) == 1 and not node.keywords:
+            node = node.args[0]  # `float(((out - y) ** 2).mean())`: the same number as a Python float
         else:
             break
     if not isinstance(node, ast.Call) or node.keywords or not isinstance(node.func, ast.Attribute):
