@@ -63,12 +63,7 @@ def run(context: Any) -> Iterator[Finding]:
         if hasattr(found, "factor"):
             yield _norm_finding(source, found, own)
             continue
-        written = script_numbers(source.tree).get(found.setting.lower())  # `clip_value = 1e-6`: where the file sets the bound
-        set_at = written[1] if written is not None and written[1] is not None and math.isclose(written[0], found.value) else None
-        line = set_at if set_at is not None else found.line
-        where = f"`{found.setting} = {found.value:g}`" + (f" (line {set_at})" if set_at is not None else "")
-        fix = f"{found.setting} = {found.tried:g}" if found.tried is not None else None
-        lifted = f"with `{fix}`" if fix is not None else "without the clip"
+        line, where, fix, lifted = _placed(source, found)
         yield rule(NAME).finding(
             f"your gradient clip (line {found.line}) is too tight: with {where}, {found.at_bound} of the {found.entries} gradient "
             f"entries your step uses are clipped to ±{found.value:g}, so every step is too small to move the weights and your "
@@ -88,14 +83,21 @@ def run(context: Any) -> Iterator[Finding]:
         )
 
 
-def _norm_finding(source: Any, found: Any, own: list[float]) -> Finding:
-    """A norm clip (`replay.clip_tight.NormClip`) whose threshold lets a tiny share of every gradient through."""
-    written = script_numbers(source.tree).get(found.setting.lower())  # `MAX_NORM = 1e-3`: where the file sets the threshold
+def _placed(source: Any, found: Any) -> tuple[int, str, str | None, str]:
+    """(the line to report, the setting as written, the fix, what the lifted curve ran with): at the statement
+    that sets the bound or threshold (`clip_value = 1e-6`, `MAX_NORM = 1e-3`) where the file sets it to the
+    value the step used, else at the clip."""
+    written = script_numbers(source.tree).get(found.setting.lower())
     set_at = written[1] if written is not None and written[1] is not None and math.isclose(written[0], found.value) else None
     line = set_at if set_at is not None else found.line
     where = f"`{found.setting} = {found.value:g}`" + (f" (line {set_at})" if set_at is not None else "")
     fix = f"{found.setting} = {found.tried:g}" if found.tried is not None else None
-    lifted = f"with `{fix}`" if fix is not None else "without the clip"
+    return line, where, fix, f"with `{fix}`" if fix is not None else "without the clip"
+
+
+def _norm_finding(source: Any, found: Any, own: list[float]) -> Finding:
+    """A norm clip (`replay.clip_tight.NormClip`) whose threshold lets a tiny share of every gradient through."""
+    line, where, fix, lifted = _placed(source, found)
     scaled = (
         f"each array's gradient to norm {found.value:g} while their norms are {found.norm:.3g} or more" if found.each
         else f"the gradients to norm {found.value:g} while their norm is about {found.norm:.3g}"
