@@ -1496,7 +1496,6 @@ def _wrong_only_sources(context: Any) -> None:
         _repointed(
             context,
             root,
-            param=None,
             line=named.lineno,
             highlight=tuple(sorted({named.lineno, *(s.lineno for s in found.chain), *lines})),
             pattern="wrong-only-source",

@@ -69,7 +69,7 @@ def wrong_only(
     if not shared or shared & set(wrong):
         return None
     chain = tuple(at[line] for line in sorted(shared))
-    if any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id not in _BUILTINS for s in chain for n in ast.walk(s)):
+    if any(_calls_own(n) for s in chain for n in ast.walk(s)):
         return None
     if factor is not None:
         holding = [s for s in chain if _holds_factor(s, factor)]
@@ -91,6 +91,17 @@ def _targets(stmt: ast.stmt) -> list[ast.expr]:
 
 # bare calls that are not the user's own functions (`relu_backward(dh, h)` has findings of its own)
 _BUILTINS = frozenset({"len", "abs", "max", "min", "sum", "float", "int", "range", "tuple", "list"})
+
+
+def _calls_own(node: ast.AST) -> bool:
+    """A call of the user's own function or method (`relu_backward(dh, h)`, `self.squash_prime(z)`), which has
+    findings of its own where it is wrong; NumPy's and an array's methods (`np.dot`, `dz.sum()`) are not."""
+    if not isinstance(node, ast.Call):
+        return False
+    func = node.func
+    if isinstance(func, ast.Name):
+        return func.id not in _BUILTINS
+    return isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in ("self", "cls")
 
 
 def _masks(stmt: ast.stmt) -> bool:
