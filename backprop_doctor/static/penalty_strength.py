@@ -119,24 +119,25 @@ def setting_site(tree: ast.Module | None, name: str) -> SettingSite | None:
     defaults: list[SettingSite] = []
     for node in walk(tree):
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and _last(node.targets[0]) == name and not isinstance(node.targets[0], ast.Subscript):
-            value = _number(node.value)
+            value = literal_number(node.value)
             if value is not None:
                 return SettingSite(node.lineno, ast.unparse(node), value)
         elif isinstance(node, ast.Call):
             for keyword in node.keywords:
-                if keyword.arg == name and (value := _number(keyword.value)) is not None:
+                if keyword.arg == name and (value := literal_number(keyword.value)) is not None:
                     calls.append(SettingSite(keyword.value.lineno, f"{name}={ast.unparse(keyword.value)}", value))
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             positional = node.args.posonlyargs + node.args.args
             for argument, default in zip(positional[len(positional) - len(node.args.defaults):], node.args.defaults):
-                if argument.arg == name and (value := _number(default)) is not None:
+                if argument.arg == name and (value := literal_number(default)) is not None:
                     defaults.append(SettingSite(default.lineno, f"{name}={ast.unparse(default)}", value))
     return (calls or defaults or [None])[0]
 
 
-def _number(node: ast.expr) -> float | None:
+def literal_number(node: ast.expr) -> float | None:
+    """The value of a number written in the source (`0.5`, `-2`, `+1e-3`); None for anything else."""
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-        inner = _number(node.operand)
+        inner = literal_number(node.operand)
         return None if inner is None else (-inner if isinstance(node.op, ast.USub) else inner)
     if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
         return float(node.value)

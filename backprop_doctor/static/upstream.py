@@ -24,7 +24,7 @@ def shared_source(
     else its first parameter after `self`; with `reads_upstream` False, whatever it reads: a network's
     `dy = (y - t) / batch_num`); None when they share none, the latest shared one only combines other
     paths, or a line is not in the body."""
-    body = [s for s in function.body if isinstance(s, (ast.Assign, ast.AugAssign, ast.AnnAssign))]
+    body = straight_body(function)
     params = [a.arg for a in function.args.args if a.arg not in ("self", "cls")]
     upstream = upstream or (params[0] if params else None)
     if upstream is None and reads_upstream:
@@ -46,6 +46,12 @@ def shared_source(
     # computed from one adjoint of the upstream gradient (`dgate = dout * (h - x)`, then `dzt = dgate * gate`):
     # a gradient of its own, not what the cache holds nor a combination of several paths
     return latest if len(_adjoints_read(body, latest, upstream)) == 1 else None
+
+
+def straight_body(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.stmt]:
+    """The assignments of `function`'s own body, not those nested in its loops or branches: the
+    straight-line statements whose dependencies `_depends_on` follows."""
+    return [s for s in function.body if isinstance(s, (ast.Assign, ast.AugAssign, ast.AnnAssign))]
 
 
 def _adjoints_read(body: list[ast.stmt], stmt: ast.stmt, upstream: str) -> set[str]:

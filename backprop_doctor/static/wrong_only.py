@@ -15,12 +15,13 @@ import ast
 import math
 from dataclasses import dataclass
 
-from backprop_doctor.static.upstream import _depends_on
+from backprop_doctor.static.penalty_strength import literal_number
+from backprop_doctor.static.upstream import _depends_on, straight_body
 
 
 @dataclass(frozen=True)
 class WrongOnly:
-    """The statements only the wrong gradients are computed from, latest first, and the one to name."""
+    """The statements only the wrong gradients are computed from, and the one to name."""
 
     named: ast.stmt  # the statement the finding points at
     chain: tuple[ast.stmt, ...]  # every statement only the wrong gradients read, in source order
@@ -35,7 +36,7 @@ def gradient_statements(function: ast.FunctionDef | ast.AsyncFunctionDef, param:
         return []
     names = {f"d{key}", f"d_{key}", f"grad_{key}", f"grad{key}", f"{key}_grad", f"g_{key}"}
     found = []
-    for stmt in _straight(function):
+    for stmt in straight_body(function):
         for target in _targets(stmt):
             if isinstance(target, ast.Name) and target.id in names:
                 found.append(stmt)
@@ -56,16 +57,13 @@ def wrong_only(
     The statement named: the one holding the constant `factor` where the wrong gradients share one
     (`dh * 0.5`, `/ 2`), else the latest of the chain that is not a mask (`dh[h <= 0] = 0` is right
     whatever the entries it keeps hold)."""
-    body = _straight(function)
+    body = straight_body(function)
     at = {s.lineno: s for s in body}
     if len(wrong) < 2 or not right or any(line not in at for line in (*wrong, *right)):
         return None
-    shared: set[int] | None = None
-    for line in wrong:
-        found = _depends_on(body, at[line])
-        shared = found if shared is None else shared & found
+    shared = set.intersection(*(_depends_on(body, at[line]) for line in wrong))
     for line in right:
-        (shared or set()).difference_update(_depends_on(body, at[line]) | {line})
+        shared -= _depends_on(body, at[line]) | {line}
     if not shared or shared & set(wrong):
         return None
     chain = tuple(at[line] for line in sorted(shared))
@@ -79,10 +77,6 @@ def wrong_only(
     if not candidates:
         return None
     return WrongOnly(candidates[-1], chain, False)
-
-
-def _straight(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.stmt]:
-    return [s for s in function.body if isinstance(s, (ast.Assign, ast.AugAssign, ast.AnnAssign))]
 
 
 def _targets(stmt: ast.stmt) -> list[ast.expr]:
@@ -123,20 +117,10 @@ def _holds_factor(stmt: ast.stmt, factor: float) -> bool:
         if not isinstance(node, ast.BinOp) or not isinstance(node.op, (ast.Mult, ast.Div)):
             continue
         for side in (node.left, node.right) if isinstance(node.op, ast.Mult) else (node.right,):
-            number = _number(side)
+            number = literal_number(side)
             if number is None or number == 0:
                 continue
             scale = number if isinstance(node.op, ast.Mult) else 1.0 / number
             if math.isclose(scale, factor, rel_tol=1e-6):
                 return True
     return False
-
-
-def _number(node: ast.expr) -> float | None:
-    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
-        return float(node.value)
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-        inner = _number(node.operand)
-        return -inner if inner is not None else None
-    return None
-
