@@ -37,38 +37,47 @@ and columns count UTF-8 bytes (the same thing on ASCII lines).
 
 from __future__ import annotations
 
-from backprop_doctor.static.calls import Call, Unresolved, constructor_calls, parse_build_expression
-from backprop_doctor.static.definitions import definition_line, find_function
-from backprop_doctor.static.dunders import Typo, special_method_typos
-from backprop_doctor.static.settings import Literal, hyperparameters
-from backprop_doctor.static.facts import SourceFacts
-from backprop_doctor.static.reductions import Reduction
-from backprop_doctor.static.softmax import SoftmaxDiagnosis, softmax_diagnosis, softmax_functions, softmax_reductions
-from backprop_doctor.static.text import source_segment
-from backprop_doctor.static.updates import Update, parameter_updates
-from backprop_doctor.static.writes import assigning_lines, inplace_writes
+import importlib
+from typing import Any
+
+# Each public name and the module it lives in, imported when first asked for: a caller that needs
+# one module of the package (the rule registry reads `header` alone) does not pay for the others
+# (PEP 562's module `__getattr__`).
+_HOMES = {
+    "Call": "calls",
+    "Unresolved": "calls",
+    "constructor_calls": "calls",
+    "parse_build_expression": "calls",
+    "definition_line": "definitions",
+    "find_function": "definitions",
+    "Typo": "dunders",
+    "special_method_typos": "dunders",
+    "Literal": "settings",
+    "hyperparameters": "settings",
+    "SourceFacts": "facts",
+    "Reduction": "reductions",
+    "SoftmaxDiagnosis": "softmax",
+    "softmax_diagnosis": "softmax",
+    "softmax_functions": "softmax",
+    "softmax_reductions": "softmax",
+    "source_segment": "text",
+    "Update": "updates",
+    "parameter_updates": "updates",
+    "assigning_lines": "writes",
+    "inplace_writes": "writes",
+}
+
+__all__ = sorted(_HOMES)
 
 
-__all__ = [
-    "Call",
-    "Literal",
-    "Reduction",
-    "SoftmaxDiagnosis",
-    "SourceFacts",
-    "Typo",
-    "Unresolved",
-    "Update",
-    "assigning_lines",
-    "constructor_calls",
-    "definition_line",
-    "find_function",
-    "hyperparameters",
-    "inplace_writes",
-    "parameter_updates",
-    "parse_build_expression",
-    "softmax_diagnosis",
-    "softmax_functions",
-    "softmax_reductions",
-    "source_segment",
-    "special_method_typos",
-]
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:  # a submodule not imported yet: `from backprop_doctor.static import packed` imports it
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_HOMES})
