@@ -172,7 +172,7 @@ def test_every_update_scaled_by_one_factor_is_a_warning_at_the_first_update(tmp_
     )
     rows = dict(finding.evidence)
     assert rows["replayed"] == (
-        f"your first training step (loop at line {line_of(text, 'for epoch')}), {result.runs} times from the program's "
+        f"your first training step (loop at line {line_of(text, 'for epoch')}), replayed from the program's "
         f"own state: loss {result.loss_value:.6g}; your program computed {result.program_loss:.6g} at that step"
     )
     assert [name for name, _ in finding.evidence] == ["replayed", "W2", "W1"]
@@ -565,7 +565,7 @@ def test_the_evidence_has_a_row_per_measured_parameter_and_adjoint_with_its_verd
         ],
     )  # fmt: skip
     assert step_gradient_mismatch._evidence(result) == (
-        ("replayed", "your first training step (loop at line 9), 12 times from the program's own state: loss 1.5"),
+        ("replayed", "your first training step (loop at line 9), replayed from the program's own state: loss 1.5"),
         ("W1", "kink: d loss along the update: numerical 0.25, yours 0.5"),
         ("W2", "unused: d loss along the update: numerical 0.25, yours 0.5"),
         ("W3", "wrong: d loss along the update: numerical 0.25, yours 0.5"),

@@ -74,7 +74,7 @@ def run(context: Any) -> Iterator[Finding]:
 def _evidence(result: Any, found: Any) -> tuple[tuple[str, str], ...]:
     rows = []
     if result.loss is not None and result.loss_value is not None:
-        rows.append(("replayed", f"{replayed_step(result)}, {result.runs} times from the program's own state: loss {result.loss_value:.6g}"))
+        rows.append(("replayed", f"{replayed_step(result)}, replayed from the program's own state: loss {result.loss_value:.6g}"))
     for _, measured in result.parameters:
         if measured.factor is not None:
             rows.append((measured.name, f"{measured.factor:.4g} × the gradient of `{result.loss.name}`; divided by the batch's size, {measured.factor * found.size / found.batch:.4g} ×"))

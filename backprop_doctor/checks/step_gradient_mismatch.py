@@ -3024,7 +3024,7 @@ def _evidence(result: Any) -> tuple[tuple[str, str], ...]:
     if result.loss is not None and result.loss_value is not None:
         own = f"; your program computed {result.program_loss:.6g} at that step" if result.program_loss is not None else ""
         lifted = " without the small constant added inside its log (the loss your gradients are the derivative of)" if getattr(result, "guard_lifted", False) else ""
-        rows.append(("replayed", f"{replayed_step(result)}, {result.runs} times from the program's own state: loss {result.loss_value:.6g}{lifted}{own}"))
+        rows.append(("replayed", f"{replayed_step(result)}, replayed from the program's own state: loss {result.loss_value:.6g}{lifted}{own}"))
     for _moved, measured in result.parameters:
         along = measured.directions[0] if measured.directions else None
         if along is None:
