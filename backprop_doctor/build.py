@@ -66,9 +66,10 @@ class _ForcedFailed(BuildError):
 class UserCodeRaised(BuildError):
     """The user's own constructor or forward raised: a `layer-raised` error at the user's line."""
 
-    def __init__(self, message: str, error: BaseException):
+    def __init__(self, message: str, error: BaseException, note: str = ""):
         super().__init__(message)
         self.error = error
+        self.note = note  # what the user's program does at that line, said in the finding
 
 
 class Unsupported(BuildError):
@@ -98,6 +99,10 @@ def _raised(message: str, error: BaseException, *, literal: bool = False, guesse
     if not literal and _float_shape(error) and any(isinstance(v, float) for v in guessed):
         return BuildError(message)
     unset = _set_by_the_script(error)
+    early = _built_before_set(error, unset) if unset is not None else None
+    if early is not None:  # `relu = ReLU()` at line 52, `x = relu.forward(arr)` at line 55: the program raises there too
+        cls, built, bound = early
+        return UserCodeRaised(message, error, note=f"your program raises it too, as it builds `{cls}` at line {built}, before line {bound} sets `{error.name}`")  # type: ignore[attr-defined]
     if unset is not None:
         return BuildError(f"it reads `{error.name}`, which your file sets at line {unset} in a statement "  # type: ignore[attr-defined]
                           "backprop-doctor does not run when it builds objects on its own")
@@ -242,6 +247,29 @@ def unimportable_name(error: BaseException) -> str | None:
     if not name or not file:
         return None
     return name if imports_name(file, name) else None
+
+
+def unimportable_reason(error: BaseException, name: str) -> str:
+    """The words after "uses `sigmoid`, " for a name `unimportable_name` found: "which comes from a module
+    that could not be imported here", unless every module the file imports it from was imported and
+    none defines it (`from utils import *` finding a `utils.py` without `sigmoid`): then they say so."""
+    import sys
+
+    from backprop_doctor.loading.stubs import is_stub
+    from backprop_doctor.static.files import source_tree
+
+    file = _user_line(error).file
+    tree = source_tree(file)[1] if file else None
+    statements = [
+        node for node in (tree_walk(tree) if tree is not None else ())
+        if isinstance(node, ast.ImportFrom) and any(a.name in (name, "*") or a.asname == name for a in node.names)
+    ]  # fmt: skip
+    modules = [sys.modules.get(node.module or "") if not node.level else None for node in statements]
+    if not modules or any(m is None or is_stub(m) or not getattr(m, "__file__", None) for m in modules):
+        return "which comes from a module that could not be imported here"
+    folder = os.path.dirname(os.path.abspath(file or "."))
+    shown = " and ".join(dict.fromkeys(f"`{m.__name__}` at {os.path.relpath(m.__file__, folder)}" for m in modules))
+    return f"which none of its imports gives: {shown} {'has' if len(set(map(id, modules))) == 1 else 'have'} no `{name}`"
 
 
 CHECKED_METHODS = ("__init__", "forward", "backward", "forward_pass", "backward_pass")
@@ -436,6 +464,45 @@ def _argument_error(error: BaseException) -> bool:
     return isinstance(error, TypeError) and ("positional argument" in text or "keyword argument" in text or "takes no arguments" in text)
 
 
+def _built_before_set(error: BaseException, unset: int) -> tuple[str, int, int] | None:
+    """(class, line, line that first binds the name) when the constructor that raised NameError is called by a statement of the
+    file's own script that runs before the first statement binding the missing name (`unset`): the
+    user's program meets the same NameError, so it is the user's error, not a statement the build
+    left out. Only statements of the module's top level (and of its top-level `if` blocks, the main
+    guard) count, where their order is the order they run in."""
+    instance = None
+    for frame, _line in traceback.walk_tb(error.__traceback__):
+        if frame.f_code.co_name == "__init__" and "self" in frame.f_locals:
+            instance = frame.f_locals["self"]
+    file = _user_line(error).file
+    if instance is None or not file:
+        return None
+    from backprop_doctor.static.files import source_tree
+
+    tree = source_tree(file)[1]
+    if tree is None:
+        return None
+    todo, lines = list(tree.body), [unset]
+    while todo:  # the first line that binds it, at any depth outside definitions
+        node = todo.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) and node.id == getattr(error, "name", None):
+            lines.append(node.lineno)
+        todo.extend(ast.iter_child_nodes(node))
+    unset = min(lines)
+    names = {klass.__name__ for klass in type(instance).__mro__[:-1]}
+    statements = list(tree.body)
+    statements += [inner for node in tree.body if isinstance(node, ast.If) for inner in node.body]
+    for node in sorted(statements, key=lambda n: n.lineno):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.If)) or node.lineno >= unset:
+            continue
+        for call in ast.walk(node):  # the call's own line: a loop may bind the name above it
+            if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id in names and call.lineno < unset:
+                return call.func.id, call.lineno, unset
+    return None
+
+
 def failure_finding(label: str, obj: Any, error: BaseException) -> Any:
     """The finding for an object that could not be built: `layer-raised` at the user's line when
     the user's own code raised, else `build-failed` (info when the kind is not supported yet, or when
@@ -450,8 +517,9 @@ def failure_finding(label: str, obj: Any, error: BaseException) -> Any:
         if module is not None:  # `np` of a missing `from common.layers import *`: the stand-in's error, not the user's
             message = f"`{label}` was not checked: {locate.standin_reason('building it', cause, module)}"
             return rule("build-failed").finding(message, severity="info", layer=label, pattern=STAND_IN, **_user_line(cause).fields())
+        note = f" ({error.note})" if isinstance(error, UserCodeRaised) and error.note else ""
         return rule("layer-raised").finding(
-            f"building `{label}` raised {locate.describe(cause)} in your code: fix that line so `{label}` can be created and run",
+            f"building `{label}` raised {locate.describe(cause)} in your code{note}: fix that line so `{label}` can be created and run",
             layer=label,
             **_user_line(cause).fields(),
         )
@@ -1183,7 +1251,7 @@ def build_layer(
         if error is not None and (setup := _set_elsewhere(cls, error)):
             raise Unsupported(f"its forward raised {type(error).__name__} ({error}): it needs `{setup}()` called first")
         if error is not None and (missing := unimportable_name(error)):
-            raise Unsupported(f"it uses `{missing}`, which comes from a module that could not be imported here")
+            raise Unsupported(f"it uses `{missing}`, {unimportable_reason(error, missing)}")
         if error is not None and (module := _standin_of(error)) is not None:
             from backprop_doctor.locate import standin_reason
 
@@ -1525,7 +1593,7 @@ def build_pair(forward: Callable, backward: Callable, rng: np.random.Generator, 
             working.append((label, x, args))
             error = _trial_error_of(lambda result=result: backward(np.ones_like(result[0]), copy.deepcopy(result[1])))
             if error is not None and (missing := unimportable_name(error)):
-                raise Unsupported(f"{backward.__name__} uses `{missing}`, which comes from a module that could not be imported here")
+                raise Unsupported(f"{backward.__name__} uses `{missing}`, {unimportable_reason(error, missing)}")
     if not working:
         raise _not_run(forward, raised)
     return working
@@ -1541,7 +1609,7 @@ def _not_run(forward: Callable, errors: list[BaseException]) -> BuildError:
         return BuildError(f"no synthesized input runs through {forward.__name__}")
     error = next((e for e in errors if _no_argument_explains(e) and _user_line(e).line is not None), errors[0])
     if (missing := unimportable_name(error)) is not None:
-        return Unsupported(f"{forward.__name__} uses `{missing}`, which comes from a module that could not be imported here")
+        return Unsupported(f"{forward.__name__} uses `{missing}`, {unimportable_reason(error, missing)}")
     if (module := locate.standin_behind(error)) is not None:
         return StandInRaised(locate.standin_reason(forward.__name__, error, module), module, error)
     where = _user_line(error)

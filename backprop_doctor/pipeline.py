@@ -201,6 +201,29 @@ def _register_source(source: SourceFile) -> None:
         files.register(name, source.tree, source.text)  # checks that start from a live function reuse this tree
 
 
+def _missing_helpers(context: CheckContext) -> str | None:
+    """The words for a file that calls functions it imports from a module missing here (`from
+    dnn_app_utils_v2 import *` for `L_model_forward`, `update_parameters`): what it would check is in
+    that module, so the file is not to blame for defining nothing. None when it calls none such."""
+    from backprop_doctor.loading.datasets import standin
+    from backprop_doctor.loading.stubs import is_stub
+    from backprop_doctor.static.imports import called_from_imports
+
+    assert context.source is not None
+    tree = context.source.tree
+    stubbed = [m for m in sys.modules if is_stub(sys.modules.get(m))]
+    found = [(m, line, [n for n in names if standin(f"{m}.{n}") is None]) for m, line, names in called_from_imports(tree, stubbed)]
+    found = [(m, line, names) for m, line, names in found if names]
+    if not found:
+        return None
+    module, line, names = found[0]
+    shown = ", ".join(f"`{n}`" for n in names[:4]) + (", ..." if len(names) > 4 else "")
+    return (
+        f"the functions it calls ({shown}) come from `{module}` (imported at line {line}), which is missing here: "
+        f"put `{module}.py` beside the file and check again"
+    )
+
+
 def _trained_elsewhere(context: CheckContext) -> str | None:
     """The advice for a file whose model trains in a class of another file of the user's
     (`clf = LogisticRegression(); clf.fit(X, y)` with the loop in `supervised_learning/`): which class,
@@ -255,10 +278,13 @@ def _check_namespace(context: CheckContext, report: Report) -> None:
         if stopped is not None and stopped.line:
             elsewhere = stopped.file and os.path.realpath(stopped.file) != os.path.realpath(context.source.path)
             standin = getattr(context.extras.get("observed_record"), "standin", None)
+            standin_file = getattr(context.extras.get("observed_record"), "standin_file", None)
             advice = (
                 f"it stopped on what the stand-in for `{standin[1]}` (not installed here) returned, so check it where `{standin[1]}` "
                 "can be imported (see below)"
                 if standin
+                else f"it stopped on what backprop-doctor gave it for {standin_file[1]} (missing here), so check it where that file is (see below)"
+                if standin_file
                 else "make it run that far (see below)"
             )
             message = (
@@ -266,6 +292,9 @@ def _check_namespace(context: CheckContext, report: Report) -> None:
                 f"this file defines no layer class, function pair or network of its own: {advice}."
             )
         elsewhere = _trained_elsewhere(context) if stopped is None else None
+        helpers = _missing_helpers(context) if stopped is None and elsewhere is None else None
+        if helpers is not None:
+            message = f"No layer class (forward/backward), cs231n function pair or network was found in this file: {helpers}."
         if elsewhere is not None:
             message = f"No layer class (forward/backward), cs231n function pair or network was found in this file: {elsewhere}."
         report.findings.append(rule("nothing-to-check").finding(message, file=context.source.path))

@@ -322,6 +322,13 @@ def _nothing_checked(report: Report, findings: list[Finding]) -> Finding | None:
         elif b.skipped and b.skipped.endswith("with no gradient to compare the rule with"):  # a perceptron's rule (`target_steps`)
             reasons.append(f"`{b.what}` was built and run, but {' '.join(b.skipped.split())}")
             advice.append("nothing to fix for that: a learning rule that follows no gradient is not gradient-checked")
+        elif b.skipped and (undefined := re.search(r"uses `(\w+)`, which (none of its imports gives|comes from a module that could not be imported here)", b.skipped)):
+            reasons.append(f"`{b.what}` could not be built ({' '.join(b.skipped.split())})")  # `build.unimportable_reason`
+            advice.append(
+                f"define `{undefined[1]}` or import it from the file that does"
+                if undefined[2].startswith("none")
+                else "install the module it comes from or put it beside your file"
+            )
         elif b.skipped:
             reasons.append(f"`{b.what}` could not be built ({' '.join(b.skipped.split())})")
             advice.append(f"pass `--build '{b.what}(...)'` with literal arguments")

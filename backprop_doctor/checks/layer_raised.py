@@ -20,6 +20,7 @@ Fix:
         return np.dot(x, self.W)
 """
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -69,13 +70,19 @@ def run(context: Any) -> Iterator[Finding]:
         if global_name is not None:
             name, bound_at, keyed = global_name
             instead = f"read it from what it is given (`{keyed}`)" if keyed else "take it as an argument"
+            early = re.search(r"as it builds `(\w+)` at line (\d+), before line \d+ sets", finding.message)
+            consequence = (
+                f"your program builds `{early[1]}` at line {early[2]}, before line {bound_at} binds `{name}`, so your program stops there "
+                "with this NameError too"
+                if early is not None  # `build._built_before_set`
+                else f"your program binds it at line {bound_at}, outside the function, so the function computes with that global rather than with its own arguments"
+            )
             context.findings[i] = finding = finding.replace(
                 pattern="reads-a-global",
                 fix=None,
                 message=(
                     f"{_function_named(finding.message.partition(' raised NameError')[0])} reads `{name}` (line {finding.line}), which it neither takes "
-                    f"nor defines: your program binds it at line {bound_at}, outside the function, so the function computes "
-                    f"with that global rather than with its own arguments: {instead}"
+                    f"nor defines: {consequence}: {instead}"
                 ),
             )
         stale = _left_by_a_loop(finding) if finding.name in (NAME, "program-stopped") and "ValueError" in finding.message else None

@@ -263,7 +263,7 @@ def build(cls: type, context: Any, rng: np.random.Generator) -> list[Case]:
         result = _trial_loss(net, cls, x, y)
     except Exception as error:
         if (missing := builder.unimportable_name(error)) is not None:
-            raise NotChecked(f"it uses `{missing}`, which comes from a module that could not be imported here") from error
+            raise NotChecked(f"it uses `{missing}`, {builder.unimportable_reason(error, missing)}") from error
         try:  # a loss of one-hot targets (`-np.sum(y * np.log(p))`): the same labels as rows of the identity
             result, y = _trial_loss(net, cls, x, np.eye(classes)[y]), np.eye(classes)[y]
         except Exception:  # noqa: BLE001 - the user's code

@@ -45,6 +45,7 @@ import copy
 import inspect
 import os
 import re
+import sys
 from typing import Any
 
 import numpy as np
@@ -493,6 +494,9 @@ def build(pair: tuple[Any, Any], context: Any, rng: np.random.Generator) -> list
     namespace = context.namespace or {}
     modules = {forward.__module__, backward.__module__}  # the course's forward, the student's backward and cost
     functions = {n: f for n, f in namespace.items() if callable(f) and getattr(f, "__module__", None) in modules}
+    if namespace.get(forward.__name__) is not forward:  # a forward from a sibling module (`loading.siblings`): its cost and initialiser beside it
+        home = getattr(sys.modules.get(forward.__module__), "__dict__", {})
+        functions.update({n: f for n, f in home.items() if inspect.isfunction(f) and f.__module__ == forward.__module__ and n not in functions})
     # the cost named after the backward's suffix, from a module of its own (`from compute_cost_with_regularization import *`
     # beside `from backward_propagation_with_regularization import *`): the cost that backward differentiates
     suffix = re.search(r"(_with_\w+)$", backward.__name__)
@@ -500,6 +504,11 @@ def build(pair: tuple[Any, Any], context: Any, rng: np.random.Generator) -> list
         functions.update(
             {n: f for n, f in namespace.items() if inspect.isfunction(f) and re.search(r"cost|loss", n, re.IGNORECASE) and n.endswith(suffix[1])}
         )
+        path = getattr(getattr(context, "source", None), "path", None)
+        if path:  # the file imports none: `compute_cost_with_regularization.py` beside it (`loading.siblings`)
+            from backprop_doctor.loading.siblings import variant_costs
+
+            functions.update(variant_costs(path, suffix[1], functions))
     # a network written one function per file (`from initialize import *`, `from compute_cost import *`):
     # its cost and, when nothing else builds it, its initialiser come from modules of their own
     beside = _beside(namespace, getattr(getattr(context, "source", None), "path", None))

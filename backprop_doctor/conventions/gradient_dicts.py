@@ -240,7 +240,7 @@ def build(pair: tuple[Any, Any], context: Any, rng: np.random.Generator) -> list
             if _placeholder(error, None) or _never_assigned(forward, error):
                 raise _unfinished(forward, error, None)
             if missing := builder.unimportable_name(error):
-                raise builder.Unsupported(f"`{forward.__name__}` uses `{missing}`, which comes from a module that could not be imported here")
+                raise builder.Unsupported(f"`{forward.__name__}` uses `{missing}`, {builder.unimportable_reason(error, missing)}")
         first = errors[0] if errors else None
         raise NotChecked(f"no column-major input tried runs through `{forward.__name__}`" + (f" ({type(first).__name__}: {first})" if first else ""))
     if _placeholder(None, result):

@@ -172,7 +172,7 @@ def build(func: Any, context: Any, rng: np.random.Generator) -> list[Case]:
         from backprop_doctor import build as builder
 
         if (missing := builder.unimportable_name(error)) is not None:
-            raise NotChecked(f"it uses `{missing}`, which comes from a module that could not be imported here") from None
+            raise NotChecked(f"it uses `{missing}`, {builder.unimportable_reason(error, missing)}") from None
         if guessed:  # the guess did not fit; the file's own model would have been reported
             raise NotChecked(f"a trial `{func.__name__}(X, model, y)` on X {x.shape} raised {type(error).__name__}: {error}") from None
         result = (0.0, {})  # the engine reports what the user's code raises, at its line

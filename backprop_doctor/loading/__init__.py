@@ -7,11 +7,14 @@
     python2_imports.py  the user's own Python 2 modules, imported as their Python 3 reading
     past_builtins.py  Python 2's names and meanings: `xrange`, `cPickle` as `pickle`, and `zip`/`map`/
                     `filter`/`range` returning lists in a file that is Python 2 code
-    datasets.py     synthetic data for missing data loaders and data files (MNIST, CIFAR-10 batches)
+    datasets.py     synthetic data for missing data loaders and data files (MNIST, CIFAR-10 batches,
+                    word vectors a line a word, a char-RNN's text)
     im2col.py, learn.py, progress.py  stand-ins that work: cs231n's unbuilt Cython extension,
                     scikit-learn's helpers, tqdm and progressbar
     numpy_compat.py, python_compat.py  names NumPy and Python removed (`np.float`, `time.clock`), put back
     siblings.py     the forward half of a backward function, from the file named after it beside it
+                    (a `_with_<x>` variant's plain forward from the helper module beside it)
+    package.py      the package a file belongs to, and its root first on `sys.path`
     namespace.py    run the definitions as module `__bpd_user__` in this process
     child.py        run a whole check in a child process with a time limit
     worker.py       the child's entry point

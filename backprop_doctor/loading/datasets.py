@@ -10,8 +10,12 @@ images, normalised or 0-255) and returns a few hundred samples with learnable
 structure (each class is a noisy copy of its own prototype), so a program's
 loss curve means something. A read of a well-known data file that is not
 there (`mnist.pkl.gz` as Nielsen's `mnist_loader` opens it, `mnist.npz`)
-gets synthetic content of the same layout (`install_missing_files`). Each
-replacement is recorded in `REPLACED` for the `synthetic-data` finding.
+gets synthetic content of the same layout (`install_missing_files`); a missing
+word-vector file (`glove.6B.50d.txt`, `wiki.en.vec`) reads as one word and its
+numbers a line, the words those of the text beside the program. Each
+replacement is recorded in `REPLACED` for the `synthetic-data` finding, and
+each file object handed out in `OPENED`, so a program that stops while it holds
+one is told the stop is the stand-in's.
 """
 
 from __future__ import annotations
@@ -26,6 +30,9 @@ import numpy as np
 
 TRAIN, TEST = 600, 100  # samples per split
 REPLACED: list[tuple[str, str, str | None, int | None]] = []  # (loader, what it returned, file, line)
+# the file objects `open` handed out for missing data files, with what each stands for ("the text file input.txt"):
+# a program that stops while a frame of its holds one stopped on the stand-in's content (`observe.run`)
+OPENED: list[tuple[Any, str]] = []
 
 
 @dataclass(frozen=True)
@@ -442,6 +449,68 @@ def _text_bytes() -> bytes:
     return "\n".join(lines).encode("ascii")
 
 
+# word vectors as GloVe and fastText hand them out, one word and its numbers a line: `glove.6B.50d.txt`,
+# `wiki.en.vec` (fastText's start with a line "<words> <size>"), `word2vec_vectors.txt`
+_WORD_VECTORS = re.compile(r"(?i)(^glove[\w.-]*\.txt$|\.vec$|(word2vec|fasttext|w2v|wordvec|word_vec|embedding)[\w.-]*\.txt$)")
+_VECTOR_SIZE = re.compile(r"(?i)(?<![a-z0-9])(\d{1,4})d(?![a-z])|\.(\d{2,4})\.vec$")  # `6B.50d`, `cc.en.300.vec`
+VECTOR_NUMBERS = 1_200_000  # words times numbers a stand-in word-vector file holds at most
+_TEXT_FILES = (".csv", ".txt", ".tsv", ".json")
+_NEARBY_BYTES = 2_000_000  # read of each text file beside the user's code, for its words
+_NEARBY_FILES = 120  # files read for those words at most
+
+
+def _word_vector_bytes(name: str, folder: str | None) -> tuple[bytes, int, int]:
+    """(content, words, numbers a word) of a stand-in for a missing word-vector file: a line per word,
+    the word then its numbers (GloVe's layout; fastText's `.vec` starts with a line of the counts).
+    The words are those of the text files beside the user's code and the string literals of its modules
+    (the sentences a program looks up: emojify's `data/train_emoji.csv`), then common English words."""
+    match = _VECTOR_SIZE.search(name)
+    size = int(match[1] or match[2]) if match else 50
+    size = min(max(size, 1), 1000)
+    words = list(dict.fromkeys([*_nearby_words(folder), *_WORDS, "unk", "<unk>"]))[: max(VECTOR_NUMBERS // size, 100)]
+    rng = np.random.default_rng(11)
+    vectors = rng.standard_normal((len(words), size)) * 0.5
+    lines = [f"{len(words)} {size}"] if name.lower().endswith(".vec") else []
+    lines += [word + " " + " ".join(f"{v:.5f}" for v in row) for word, row in zip(words, vectors)]
+    return ("\n".join(lines) + "\n").encode("utf-8"), len(words), size
+
+
+def _nearby_words(folder: str | None) -> list[str]:
+    """The lower-case words, in order of first appearance, of the text files in `folder` and in its
+    sub-folders two levels down, and of the string literals of its Python files."""
+    import os
+
+    if not folder or not os.path.isdir(folder):
+        return []
+    found: dict[str, None] = {}
+    base = folder.rstrip(os.sep).count(os.sep)
+    budget = _NEARBY_FILES
+    for here, dirs, files in os.walk(folder):
+        if here.count(os.sep) - base >= 2:
+            dirs[:] = []
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for entry in sorted(files):
+            lower = entry.lower()
+            if not lower.endswith((*_TEXT_FILES, ".py")) or (lower.endswith(".py") and here != folder):
+                continue
+            budget -= 1
+            if budget < 0:
+                return [w for w in found if w]
+            try:
+                with open(os.path.join(here, entry), "rb") as handle:
+                    text = handle.read(_NEARBY_BYTES).decode("utf-8", errors="ignore").lower()
+            except OSError:
+                continue
+            if lower.endswith(".py"):
+                text = " ".join(a or b for a, b in re.findall(r'"([^"\n]{1,300})"|\'([^\'\n]{1,300})\'', text))
+            for token in [*text.split(), *re.findall(r"[a-z0-9']+", text)]:
+                if len(token) <= 40 and token.isprintable():
+                    found.setdefault(token.strip(",;"), None)
+            if len(found) > 50_000:
+                return list(found)
+    return [w for w in found if w]
+
+
 def missing_file(path: object, mode: object = "r") -> bytes | None:
     """Synthetic bytes for a read of a well-known data file that does not exist, else None.
 
@@ -460,6 +529,11 @@ def missing_file(path: object, mode: object = "r") -> bytes | None:
         index, file, line = argument
         REPLACED.append((f"sys.argv[{index}]", f"a text file of {TEXT_CHARACTERS:,} characters of synthetic English text", file, line))
         return _text_bytes()
+    if _WORD_VECTORS.search(name) and not os.path.exists(path) and _opened_by_user():
+        file, line = _caller()
+        content, words, size = _word_vector_bytes(name, os.path.dirname(file) if file else None)
+        REPLACED.append((f"the word-vector file {name}", f"{words:,} words, each followed by {size} random numbers: the words of the text files beside your code, then common English words", file, line))
+        return content
     if name.lower().endswith(".txt") and not os.path.exists(path) and _opened_by_user():
         REPLACED.append((f"the text file {name}", f"{TEXT_CHARACTERS:,} characters of synthetic English text", *_caller()))
         return _text_bytes()
@@ -517,7 +591,10 @@ def install_missing_files() -> None:
         held = tempfile.TemporaryFile()
         held.write(content)
         held.seek(0)
-        return held if "b" in mode else io.TextIOWrapper(held, encoding="latin-1")
+        opened = held if "b" in mode else io.TextIOWrapper(held, encoding="latin-1")
+        if REPLACED:
+            OPENED.append((opened, REPLACED[-1][0]))
+        return opened
 
     def gzip_open(filename: Any, mode: str = "rb", *args: Any, **kwargs: Any) -> Any:
         content = missing_file(filename, mode)

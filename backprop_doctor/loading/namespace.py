@@ -34,7 +34,7 @@ from backprop_doctor.context import SourceFile
 from backprop_doctor.findings import Finding
 from backprop_doctor.loading import datasets, numpy_compat, past_builtins, progress, python2_imports, python_compat, stubs
 from backprop_doctor.loading.past_builtins import PYTHON2_MODULES, PYTHON2_NAMES, dropped_names
-from backprop_doctor.loading.package import claim_namespace, package_of, shadow_free
+from backprop_doctor.loading.package import claim_namespace, imported_package, package_of, shadow_free
 from backprop_doctor.loading.source import PYTHON2_METHODS, syntax_error_finding
 from backprop_doctor.rules import rule
 from backprop_doctor.static.imports import future_flags
@@ -137,12 +137,13 @@ def load_namespace(
     package, package_root = package_of(path, source.tree)
     if package_root is not None and package_root not in roots:
         roots.append(package_root)
-    roots = shadow_free(roots, package, package_root)
+    shadowed = package or imported_package(path, source.tree, package_root)  # `transformer/losses.py` of `transformer.activations`
+    roots = shadow_free(roots, shadowed, package_root)
     for root in reversed(roots):
         while root in sys.path:
             sys.path.remove(root)
         sys.path.insert(0, root)
-    claim_namespace(package, package_root)
+    claim_namespace(shadowed, package_root)
     sys.dont_write_bytecode = True
     trees = {os.path.realpath(path): source.tree} if source.tree is not None else {}
     finder = stubs.install(path, roots, trees)

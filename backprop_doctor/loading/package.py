@@ -6,20 +6,21 @@ without `__init__.py` files (a namespace package), runs with `__package__`
 set to its package's dotted name and the folder above the top package on
 `sys.path`, as `python -m mypkg.train` would run it. A script in a plain sub-folder of a
 package that imports that package by name gets the folder above the package on `sys.path`,
-also when the package has no `__init__.py`.
+also when the package has no `__init__.py`; when such a file imports modules of its own package
+by their dotted names (`transformer/losses.py` doing `from transformer.activations import ...`),
+a module of the package's name beside it (`transformer/transformer.py`) does not stand for the
+package (`imported_package`), as it does not when the project runs from its root.
 """
 
 from __future__ import annotations
 
+import ast
 import os
 import sys
 import types
-from typing import TYPE_CHECKING
 
 from backprop_doctor.static.imports import absolute_import_tops, relative_level
-
-if TYPE_CHECKING:
-    import ast
+from backprop_doctor.static.tree import walk
 
 
 def package_of(path: str, tree: ast.Module | None) -> tuple[str | None, str | None]:
@@ -59,6 +60,41 @@ def _enclosing_root(folder: str, tree: ast.Module | None) -> str | None:
             return os.path.dirname(here)
         here = os.path.dirname(here)
     return None
+
+
+def imported_package(path: str, tree: ast.Module | None, root: str | None) -> str | None:
+    """The dotted name of the package folder holding the file at `path`, counted from `root` (what
+    `_enclosing_root` found), when the file imports a module of that package by its dotted name and
+    the module is there: `transformer/losses.py` doing `from transformer.activations import Sigmoid`
+    beside `transformer/activations.py` is the module `transformer.losses` of a project run from its
+    root (`python -m transformer.losses`, or imported by a script there), even when no folder has an
+    `__init__.py`. `shadow_free` and `claim_namespace` then keep a module of the package's own name
+    beside the file (`transformer/transformer.py`) from standing for the package, as the project's
+    root first on `sys.path` does; a plain `import transformer` keeps finding that module."""
+    if tree is None or root is None:
+        return None
+    folder = os.path.dirname(os.path.abspath(path))
+    relative = os.path.relpath(folder, root)
+    parts = relative.split(os.sep)
+    if relative.startswith(os.pardir) or not all(p.isidentifier() for p in parts):
+        return None
+    top = os.path.join(root, parts[0])
+    for dotted in _dotted_imports(tree, parts[0]):
+        inner = os.path.join(top, *dotted.split(".")[1:])
+        if os.path.isdir(inner) or os.path.isfile(inner + ".py"):
+            return ".".join(parts)
+    return None
+
+
+def _dotted_imports(tree: ast.Module, top: str) -> list[str]:
+    """The modules under `top` the file imports by their dotted names (`top.sub`, `top.sub.inner`)."""
+    found: list[str] = []
+    for node in walk(tree):
+        if isinstance(node, ast.ImportFrom) and not node.level and node.module and node.module.startswith(top + "."):
+            found.append(node.module)
+        elif isinstance(node, ast.Import):
+            found += [alias.name for alias in node.names if alias.name.startswith(top + ".")]
+    return found
 
 
 def _is_package(folder: str) -> bool:

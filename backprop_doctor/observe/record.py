@@ -91,6 +91,9 @@ class Record:
     skipped: list[tuple[int, str]] = field(default_factory=list)  # top-level statements that failed on a stand-in: (line, error)
     # when it raised on what a stand-in for a missing module gave it: (the name holding it, the module), ("X", "pandas")
     standin: tuple[str, str] | None = None
+    # when it raised while a frame of the user's held a file `open` gave for a missing data file: (the name
+    # holding it, what it stands for), ("f", "the word-vector file glove.6B.50d.txt")
+    standin_file: tuple[str, str] | None = None
     loops_reached: set[int] = field(default_factory=set)  # first lines of the training loops whose body ran
     shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)  # when it raised: the arrays of the frame it raised in, by shape
     seconds: float = 0.0

@@ -30,6 +30,10 @@ def findings(record: Record, shown: str) -> list[Finding]:
             what_held = f"`{name}`, which holds what" if name != module else "what"  # the module itself: `mnist.load_data()`
             held = f", on {what_held} the stand-in for `{module}` (missing here) returned, not what `{module}` would, so the stop is the stand-in's, not your code's"
             advice = f"run it where `{module}` can be imported to see it on its own data"
+        elif record.stopped == "raised" and record.standin_file is not None:
+            name, what = record.standin_file
+            held = f", reading `{name}`, which backprop-doctor gave it for {what} (missing here): the stop is the stand-in's, not your code's"
+            advice = "run it where that file is to see it on its own data"
         found.append(
             rule("program-stopped").finding(
                 f"your program {what} while backprop-doctor watched it run{held}: {checked}; {advice}, "

@@ -94,6 +94,7 @@ def run_program(source: SourceFile, budget: float, seed: int = 0, recorder: Any 
                 record.error = _where(error)
                 record.stack = _stack(error)
                 record.standin = _standin_held(error)
+                record.standin_file = _standin_file_held(error) if record.standin is None else None
                 record.shapes = _shapes_where_raised(error)
             finally:
                 sys.settrace(None)
@@ -143,8 +144,11 @@ def _run_statements(tree: Any, path: str, namespace: dict[str, Any], record: Rec
             star = isinstance(error, NameError) and any(is_stub(sys.modules.get(m)) for m in starred)  # `from testCases import *`
             if star or any(is_stub(namespace.get(n)) for n in names) or "Stub" in str(error):
                 record.skipped.append((stmt.lineno, f"{type(error).__name__}: {error}"))
+                # a statement skipped for a name an earlier skipped one left unbound (`dnn_l2 = dnn_l2.fit(X)` after
+                # `dnn_l2 = DeepNeuralNetwork(...)` failed on the stand-in) leaves its names unbound for that first one
+                cause = unbound.get(getattr(error, "name", None) or "") if isinstance(error, NameError) else None
                 for name in names_bound_by(stmt):
-                    unbound.setdefault(name, (stmt.lineno, error))
+                    unbound.setdefault(name, cause or (stmt.lineno, error))
                 continue
             if isinstance(error, NameError) and error.name in unbound:
                 # `Xtrain, ... = get_data()` was skipped, so `D = Xtrain.shape[1]` fails: the program
@@ -204,6 +208,26 @@ def _shapes_where_raised(error: BaseException) -> dict[str, tuple[int, ...]]:
 _DRAWING = ("matplotlib", "seaborn", "plotly", "bokeh", "pylab")
 
 
+def _standin_file_held(error: BaseException) -> tuple[str, str] | None:
+    """(name, what it stands for) of a file object a frame of the user's on the error's way held that
+    `open` handed out for a missing data file (`for line in f:` of `with open(glove_file) as f`, the
+    parse failing on the stand-in's lines): the program stopped on the stand-in's content."""
+    import traceback
+
+    from backprop_doctor.loading.datasets import OPENED
+    from backprop_doctor.locate import is_user_file
+
+    if not OPENED:
+        return None
+    opened = {id(file): what for file, what in OPENED}
+    for frame, _line in reversed(list(traceback.walk_tb(error.__traceback__))):
+        if is_user_file(frame.f_code.co_filename):
+            for name, value in frame.f_locals.items():  # not a comprehension's `.0`: the frame around it holds the file by its name
+                if name.isidentifier() and id(value) in opened and any(value is file for file, _ in OPENED):
+                    return name, opened[id(value)]
+    return None
+
+
 def _standin_held(error: BaseException) -> tuple[str, str] | None:
     """A name on the line the program stopped at, in the user's frame, whose value a stand-in for a
     missing module made (`df = pd.read_csv(url)` without pandas) or is that module (`mnist.load_data()`),
@@ -221,15 +245,27 @@ def _standin_held(error: BaseException) -> tuple[str, str] | None:
     frames = [(frame, line) for frame, line in traceback.walk_tb(error.__traceback__) if is_user_file(frame.f_code.co_filename)]
     if not frames:
         return None
-    frame, line = frames[-1]
-    text = linecache.getline(frame.f_code.co_filename, line)
-    for name, value in {**frame.f_globals, **frame.f_locals}.items():  # a module's name read in a function is a global
+
+    def dotted_of(value: Any) -> str:
         if isinstance(value, np.ndarray) and value.dtype == object and value.size == 1:
             value = value.item()
-        dotted = object.__getattribute__(value, "_bpd_name") if isinstance(value, Stub) else value.__name__ if isinstance(value, StubModule) else ""
-        module = _stubbed_module(dotted)
-        if module and module.split(".")[0] not in _DRAWING and re.search(rf"\b{re.escape(name)}\b", text):  # on the line that raised, not only in scope
-            return name, module
+        return object.__getattribute__(value, "_bpd_name") if isinstance(value, Stub) else value.__name__ if isinstance(value, StubModule) else ""
+
+    # the innermost frame's line first; then, for an error that names the stand-in (`'Stub' object cannot be
+    # interpreted as an integer` in `np.random.randn(layers_dim[l], ...)`), the outer lines too and the lists
+    # they hand on (`layers_dims = [train_X.shape[0], 20, 3, 1]` of a stand-in's `train_X`)
+    named = "Stub" in str(error)
+    for depth, (frame, line) in enumerate(reversed(frames)):
+        if depth and not named:
+            break
+        text = linecache.getline(frame.f_code.co_filename, line)
+        for name, value in {**frame.f_globals, **frame.f_locals}.items():  # a module's name read in a function is a global
+            dotted = dotted_of(value)
+            if not dotted and named and isinstance(value, (list, tuple)) and len(value) <= 64:
+                dotted = next((d for d in map(dotted_of, value) if d), "")
+            module = _stubbed_module(dotted)
+            if module and module.split(".")[0] not in _DRAWING and re.search(rf"\b{re.escape(name)}\b", text):  # on the line that raised, not only in scope
+                return name, module
     return None
 
 

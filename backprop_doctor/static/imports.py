@@ -285,3 +285,36 @@ def _instances(tree: ast.Module) -> dict[str, set[str]]:
             if cls:
                 found.setdefault(cls, set()).update(ast.unparse(t) for t in node.targets if isinstance(t, (ast.Name, ast.Attribute)))
     return found
+
+
+def called_from_imports(tree: ast.Module | None, modules: Iterable[str]) -> list[tuple[str, int, list[str]]]:
+    """(module, line, names) for each `from module import ...` of `tree` among `modules`: the names the
+    file calls that the statement is what binds, `from dnn_app_utils_v2 import *` giving every name the
+    file calls and neither defines, binds by another import, nor has as a builtin (`L_model_forward`)."""
+    import builtins
+
+    if tree is None:
+        return []
+    wanted = set(modules)
+    statements = [n for n in tree.body if isinstance(n, ast.ImportFrom) and not n.level and n.module in wanted]
+    if not statements:
+        return []
+    bound: set[str] = set()
+    for node in walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            bound.add(node.id)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)) and node not in statements:
+            bound |= {(a.asname or a.name).partition(".")[0] for a in node.names if a.name != "*"}
+    called = list(dict.fromkeys(n.func.id for n in walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)))
+    found = []
+    for statement in statements:
+        names = {a.asname or a.name for a in statement.names}
+        given = [n for n in called if (n in names or "*" in names) and n not in bound and not hasattr(builtins, n)]
+        if given:
+            found.append((statement.module or "", statement.lineno, given))
+    return found
+
