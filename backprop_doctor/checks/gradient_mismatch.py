@@ -1493,7 +1493,7 @@ def _wrong_only_sources(context: Any) -> None:
         else:
             cause = "the mistake is most likely in that line (for an activation, the derivative of the function forward applied)"
         root = next((f for f in members if not f.caused_by), members[0])
-        _repointed(
+        moved = _repointed(
             context,
             root,
             line=named.lineno,
@@ -1505,6 +1505,10 @@ def _wrong_only_sources(context: Any) -> None:
                 f"are computed from `{text}` (line {named.lineno}): {cause}"
             ),
         )
+        # the group's other wrong gradients (`Wk` beside `Wq`, each only measured at its own store, a factor 2 where
+        # the scores' scale is left out) are named by that finding too: they follow from it, never rank before it
+        others = {id(f) for f in members if f is not root}
+        context.findings[:] = [f.replace(caused_by=moved.key()) if id(f) in others and not f.caused_by else f for f in context.findings]
 
 
 def _layer_groups(context: Any, leave_out: Any = frozenset()) -> dict[tuple[str, str], list[Finding]]:

@@ -63,7 +63,7 @@ from backprop_doctor.static.one_hot_scatter import scattered_one_hot
 from backprop_doctor.static.stale import row_views, stale_step_read
 from backprop_doctor.static.updates import reinitialised
 from backprop_doctor.static.steps import _scope_of, added_term, consumers, reads, written_sign
-from backprop_doctor.static.writes import added_twice, handed_otherwise, indexed_add, overwritten_sum, bound_indexed_add, rebound_gradients, returned_entry_indexed_add, returned_indexed_add
+from backprop_doctor.static.writes import added_twice, handed_otherwise, indexed_add, overwritten_sum, bound_indexed_add, rebound_gradients, returned_entry_indexed_add, returned_indexed_add, stored_indexed_add
 from backprop_doctor.static.tree import walk as tree_walk
 
 NAME = "step-gradient-mismatch"
@@ -2588,6 +2588,13 @@ def _repeated_index_add(
     found = (line, *added) if added is not None else None
     passed = added[1] if added is not None else None
     index = _index_value(result, passed) if passed is not None else None
+    if index is None and found is not None:  # `dE[self.ids] += dtok` in the model's backward: its instance's
+        index = _index_on_self(result, found[2], source.path, found[0])
+    if found is None and (stored := stored_indexed_add(source.tree, line)) is not None:  # `self.grads["E"] = dE` after `dE[self.idx] += g`
+        read = _index_value(result, stored[2])
+        read = read if read is not None else _index_on_self(result, stored[2], source.path, stored[0])
+        if read is not None:
+            found, index = stored, read
     if index is None:  # not the step's own name: an index a function the step calls was handed
         inner = returned_indexed_add(source.tree, line, gradient) if found is None and gradient is not None else None
         inner = inner or bound_indexed_add(source.tree, line, result.step.prefix)
@@ -2600,6 +2607,41 @@ def _repeated_index_add(
     if found is not None and isinstance(index, np.ndarray) and index.dtype.kind in "iu" and index.size > np.unique(index).size:
         return found
     return None
+
+
+def _index_on_self(result: Any, passed: str, path: str, line: int) -> Any:
+    """`self.ids` of an indexed `+=` in a method (`dE[self.ids] += dtok` in `BagOfWordsClassifier.backward`), read
+    off the one object of that class the step holds (`model`, or an object or a list entry one of its objects
+    holds) after one run of the pass; None where no single such object is found or the reading fails."""
+    if not re.fullmatch(r"self(?:\.[^\W\d]\w*)+", passed):
+        return None
+    function = enclosing(path, line)
+    parts = function.qualname.split(".") if function is not None else []
+    if len(parts) < 2:
+        return None
+    owner_class = parts[-2]
+    namespace = result.after_one_pass() or _state_values(result)
+    found: dict[int, Any] = {}
+
+    def look(value: Any, depth: int) -> None:
+        if type(value).__name__ == owner_class:
+            found[id(value)] = value
+        if depth == 0:
+            return
+        inner = list(value) if isinstance(value, (list, tuple)) else list(vars(value).values()) if hasattr(value, "__dict__") and not isinstance(value, type) else []
+        for item in inner[:64]:
+            if not isinstance(item, np.ndarray):
+                look(item, depth - 1)
+
+    for value in list(dict(namespace).values()):
+        if not isinstance(value, (np.ndarray, type)) and not callable(value) or type(value).__name__ == owner_class:
+            look(value, 2)
+    if len(found) != 1:
+        return None
+    try:
+        return eval(passed, {"self": next(iter(found.values()))})  # noqa: S307 - attributes of the user's own object
+    except Exception:  # noqa: BLE001 - an attribute the object does not hold
+        return None
 
 
 def _last_key(moved: Any) -> str | None:

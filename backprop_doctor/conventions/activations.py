@@ -34,7 +34,8 @@ Recognised by: a class with `__call__`/`gradient`, `fn`/`grad`, `function`/
 `derivative`, `activation`/`prime` (or a stateless `forward(x)`/`backward(output)`
 pair whose backward takes no upstream gradient: not one named like a loss's gradient, `dLdY`, and not
 beside a forward that keeps something, also by `self.in_dims.append(X.shape)`), or functions `f` and
-`f_prime`/`f_derivative`/`f_deriv`/`f_grad`/`df`, each with one argument; then a
+`f_prime`/`f_derivative`/`f_deriv`/`f_grad`/`df`, each with one argument (or a derivative of the
+input and the output, `elu_deriv(z, a)`, called as `d(x, f(x))`); then a
 trial call that shows the function is elementwise. The gradient is
 `dout * derivative`, where `derivative` is what the second method returns.
 A pair written for one Python float at a time (`1.0 / (1.0 + math.exp(-x))`,
@@ -187,17 +188,52 @@ def layer_methods(cls: type) -> Methods | None:
 
 
 def recognise_functions(functions: dict[str, Any], namespace: dict[str, Any]) -> list[tuple[Any, Any]]:
-    """(f, f_prime) pairs of one-argument functions."""
+    """(f, f_prime) pairs of one-argument functions, the derivative also of the input and the output at once
+    (`elu_deriv(z, a)` beside `elu(z)`: `_input_and_output`)."""
     pairs = []
     for name, f in functions.items():
         if len(required_inputs(f)) != 1:
             continue
         for candidate in [name + s for s in DERIVATIVE_SUFFIXES] + ["d" + name, "d_" + name]:
             d = functions.get(candidate)
-            if d is not None and len(required_inputs(d)) == 1:
+            if d is not None and (len(required_inputs(d)) == 1 or _input_and_output(f, d) is not None):
                 pairs.append((f, d))
                 break
     return pairs
+
+
+# names of an activation's input, beside an output named as one of `cs231n.OUTPUT_NAMES`
+INPUT_NAMES = frozenset({"x", "z", "u", "v", "pre", "preact", "net", "inp", "input", "inputs", "logits"})
+
+
+def _input_and_output(f: Any, d: Any) -> int | None:
+    """Where a derivative of two arguments takes the activation's output (0 or 1), when one is named as an
+    input and the other as the output (`elu_deriv(z, a)`, `sigmoid_grad(y, x)`): written of both, it is called
+    as `d(x, f(x))`; None for any other derivative (`leaky_deriv(x, alpha)`)."""
+    from backprop_doctor.conventions.cs231n import OUTPUT_NAMES
+
+    names = [n.lower() for n in required_inputs(d)]
+    own = [n.lower() for n in required_inputs(f)]
+    if len(names) != 2:
+        return None
+    inputs = [n in INPUT_NAMES or n in own for n in names]
+    outputs = [n in OUTPUT_NAMES for n in names]
+    if inputs == [True, False] and outputs == [False, True]:
+        return 1
+    if inputs == [False, True] and outputs == [True, False]:
+        return 0
+    return None
+
+
+def of_both(f: Any, d: Any, output: int) -> Any:
+    """`d` of two arguments, the input and the activation's output at place `output`, as a function of the input."""
+
+    def local(x: Any) -> Any:
+        y = f(x.copy())
+        return d(x, y) if output == 1 else d(y, x)
+
+    local.__name__ = getattr(d, "__name__", "derivative")
+    return local
 
 
 def label(obj: Any) -> str:
@@ -404,6 +440,9 @@ def per_element(func: Any) -> Any:
 
 def build(obj: Any, context: Any, rng: np.random.Generator) -> list[Case]:
     name, f, d, f_code, d_code = _callables(obj)
+    both = _input_and_output(f, d) if isinstance(obj, tuple) and len(required_inputs(d)) == 2 else None
+    if both is not None:  # `elu_deriv(z, a)`: called as the program does, with the input and `f`'s output of it
+        d = of_both(f, d, both)
     x = rng.standard_normal((context.options.batch_size, 6))
     x[np.abs(x) < 0.05] += 0.1  # away from a kink at 0
     if _call(f, x) is None:
@@ -420,7 +459,7 @@ def build(obj: Any, context: Any, rng: np.random.Generator) -> list[Case]:
     of_input = _error(_call(d, x), numerical)
     y = _call(f, x)
     of_output = _error(_call(d, y), numerical) if y is not None else np.inf
-    reads_output = of_output < of_input and of_output < 1e-4
+    reads_output = of_output < of_input and of_output < 1e-4 and both is None
     if reads_output and _handed_the_input(context, f_code, d_code) and not _names_an_output(d_code):
         # `relu_derivative(self.z1)` beside `relu(self.z1)`: the program hands it the input, whatever its
         # output would give (`np.sign` is the step of a ReLU's output, not of its input)

@@ -87,7 +87,14 @@ def _own_call(cls: type) -> bool:
         n.func.attr for n in ast.walk(node)
         if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name) and n.func.value.id == me
     }  # fmt: skip
-    return all(hasattr(cls, name) for name in called)
+    if all(hasattr(cls, name) for name in called):
+        return True
+    # `self.fc1(x)` of a block holding the layers it calls (`self.fc1 = Linear(...)`): a layer when its backward takes one
+    # gradient (`back(self, dy)`); a model's `backward(self)` that starts from the loss it kept is no layer's
+    init = function_node(getattr(cls, "__init__", None)) if inspect.isfunction(getattr(cls, "__init__", None)) else None
+    held = assigned_attributes(init) if init is not None else set()
+    backward = next((getattr(cls, b) for f, b in PAIRS if f == "__call__" and callable(getattr(cls, b, None))), None)
+    return all(hasattr(cls, name) or name in held for name in called) and backward is not None and _one_gradient(backward)
 
 
 def _one_gradient(method: object) -> bool:

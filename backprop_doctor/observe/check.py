@@ -328,7 +328,20 @@ def describe_call(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> s
 def _is_layer(obj: Any) -> bool:
     """A layer object: `forward` and `backward`, and no container running a list of layers
     (`conventions/containers.py` checks that one as a network)."""
-    return callable(getattr(obj, "forward", None)) and callable(getattr(obj, "backward", None)) and containers.shape(type(obj)) is None
+    if containers.shape(type(obj)) is not None:
+        return False
+    return (callable(getattr(obj, "forward", None)) and callable(getattr(obj, "backward", None))) or _called_layer(obj)
+
+
+def _called_layer(obj: Any) -> bool:
+    """A block run by calling it and taking one gradient back by another name (`__call__`/`back`, `conventions.renamed`)
+    that holds the layers it calls (`self.fc1 = Linear(...)`): checked on what the program fed it, as no size of it
+    can be guessed to build it (a layer of its own arrays is built and checked as before)."""
+    methods = layer_methods(obj)
+    if methods is None or methods.convention != "renamed" or methods.forward != "__call__" or methods.learning_rate:
+        return False
+    held = vars(obj).values() if hasattr(obj, "__dict__") else ()
+    return any(not isinstance(v, type) and layer_methods(v) is not None for v in held)  # a block of layers, built by no guess of its sizes
 
 
 def _first_forward(instance: Instance) -> Call | None:
@@ -478,6 +491,7 @@ def _check_layer(out: Checked, instance: Instance, options: Options, shown: str,
     # backward(dout, learning_rate), a loss's backward(dvalues, y_true), a gate's backward(x, dout):
     # the layer's convention says what the second argument is, and its adapter passes it
     conventional = methods is not None and bool(methods.learning_rate or methods.backward_gets_prediction or methods.backward_gets_inputs)
+    conventional = conventional or _called_layer(obj)  # `__call__`/`back`: its convention's adapter calls it
     extra = "" if conventional else _backward_arguments(obj)
     outputs = call.result if isinstance(call.result, tuple) else ()
     if extra and len(outputs) == _required(obj.backward) and all(isinstance(o, np.ndarray) for o in outputs):
@@ -506,7 +520,7 @@ def _check_layer(out: Checked, instance: Instance, options: Options, shown: str,
     if loss and len(arrays) > 2:
         _skip(out, instance, shown, f"its forward takes {len(arrays)} arrays and returns the loss: not checked yet")
         return
-    names = ["x", "t"] if loss else _argument_names(obj.forward, len(arrays))
+    names = ["x", "t"] if loss else _argument_names(getattr(obj, methods.forward if methods is not None else "forward"), len(arrays))
     axis = _batch_axis(arrays[0], arrays[1] if loss else None, _held_arrays(obj))
     spread = loss and _sorted_labels(arrays[1], axis)
     shapes = f"forward (line {call.line}): {_given(arrays, names, axis, spread)}{given}{note}"

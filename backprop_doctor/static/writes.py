@@ -426,15 +426,45 @@ def _rooted(stmt: ast.Assign | ast.AugAssign | ast.AnnAssign) -> set[str]:
 
 
 def indexed_add(tree: ast.AST, line: int) -> tuple[str, str, str] | None:
-    """(target, index, value) of an indexed `+=` at `line` whose index is a plain name
-    (`demb[docs] += dvecs`): NumPy adds once per distinct index there, however often one repeats."""
+    """(target, index, value) of an indexed `+=` at `line` whose index is a plain name or an attribute of
+    one (`demb[docs] += dvecs`, `dE[self.ids] += dtok`): NumPy adds once per distinct index there, however
+    often one repeats."""
     for node in ast.walk(tree):
         if (
             isinstance(node, ast.AugAssign) and node.lineno == line and isinstance(node.op, ast.Add)
-            and isinstance(node.target, ast.Subscript) and isinstance(node.target.slice, ast.Name)
+            and isinstance(node.target, ast.Subscript) and _named(node.target.slice)
         ):  # fmt: skip
-            return ast.unparse(node.target.value), node.target.slice.id, ast.unparse(node.value)
+            return ast.unparse(node.target.value), ast.unparse(node.target.slice), ast.unparse(node.value)
     return None
+
+
+def stored_indexed_add(tree: ast.AST, line: int) -> tuple[int, str, str, str] | None:
+    """(its line, target, index, value) of the indexed `+=` that fills the name the statement at `line` only
+    stores (`self.grads["E"] = dE` after `dE[self.idx] += g`, in the same function, no other write of `dE`
+    between them): the gradient is made at the `+=`, the store only hands it on."""
+    function = max(
+        (n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.lineno <= line <= (n.end_lineno or n.lineno)),
+        key=lambda n: n.lineno, default=None,
+    )  # fmt: skip
+    store = next((n for n in ast.walk(function) if isinstance(n, ast.Assign) and n.lineno == line), None) if function is not None else None
+    if store is None or not isinstance(store.value, ast.Name):
+        return None
+    name = store.value.id
+    writes = [
+        n for n in ast.walk(function) if isinstance(n, (ast.Assign, ast.AugAssign)) and n.lineno < line
+        and any(isinstance(t, ast.Name) and t.id == name or isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name) and t.value.id == name
+                for t in (n.targets if isinstance(n, ast.Assign) else [n.target]))
+    ]  # fmt: skip
+    last = max(writes, key=lambda n: n.lineno, default=None)
+    added = indexed_add(tree, last.lineno) if isinstance(last, ast.AugAssign) else None
+    return (last.lineno, *added) if added is not None and added[0] == name else None
+
+
+def _named(node: ast.AST) -> bool:
+    """`ids`, `self.ids`, `batch.tokens`: a name, or attributes read off one."""
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return isinstance(node, ast.Name)
 
 
 def handed_otherwise(tree: ast.Module, prefix: Iterable[ast.stmt], function: str, line: int, reads: Iterable[str], loss: str) -> list[tuple[str, int, str, str]]:
