@@ -51,12 +51,16 @@ def run(context: Any) -> Iterator[Finding]:
         own = result.curve
         line, where = rate_setting(source, result, name, yours)
         fix = f"{name} = {tried:g}"
-        stays = f"stays at {own[0]:.4g}" if max(abs(v - own[0]) for v in own) < 0.01 * abs(own[0]) else f"stays near {sum(own) / len(own):.4g}, its batches' noise aside,"
+        exact = max(abs(v - own[0]) for v in own) < 0.01 * abs(own[0])
+        stays = (
+            f"stays at {own[0]:.4g} (it ends at {own[-1]:.4g}) over its first {len(own)} steps" if exact
+            else f"stays near {sum(own) / len(own):.4g}, its batches' noise aside, over its first {len(own)} steps (from {own[0]:.4g} to {own[-1]:.4g})"
+        )  # fmt: skip
         inverted = _inverted(source, result, name, yours)
         if inverted is not None:
             fix, value, curve, divisor, factor = inverted
             yield rule(NAME).finding(
-                f"your program's own loss {stays} over its first {len(own)} steps (from {own[0]:.4g} to {own[-1]:.4g}){gradients_right(result)}, "
+                f"your program's own loss {stays}{gradients_right(result)}, "
                 f"so its learning rate {where} is too small: it divides by `{divisor}` ({factor:g}); multiplied by it instead, `{fix}` "
                 f"({value:g}), the same program, from the same state, goes from {curve[0]:.4g} to {curve[-1]:.4g}",
                 file=source.path,
@@ -72,8 +76,7 @@ def run(context: Any) -> Iterator[Finding]:
             )
             continue
         yield rule(NAME).finding(
-            f"your program's own loss {stays} over its first {len(own)} steps (it ends at {own[-1]:.4g})"
-            f"{gradients_right(result)}, so its learning rate {where} is too small: with `{fix}` "
+            f"your program's own loss {stays}{gradients_right(result)}, so its learning rate {where} is too small: with `{fix}` "
             f"the same program, from the same state, goes from {curve[0]:.4g} to {curve[-1]:.4g}",
             file=source.path,
             line=line,
