@@ -8,7 +8,9 @@ loop's counter), or compounded (a factor applied every pass: of every loop it ru
 written inside the batch loop of an epoch loop runs batches × epochs times). A factor that reads a loop's
 counter (`lr = lr / (1 + decay * it)`, an inverse-time decay applied to the rate it already decayed) is
 compounded pass by pass, its counter bound to each pass's value. Plain numbers out (`Vanishing`);
-`checks/step_rate_vanishes.py` judges and words.
+`checks/step_rate_vanishes.py` judges and words. A warm-up, `lr = peak * min(1, ramp)` of the counter, whose ramp
+is still below 1 at the loop's last pass never reaches its rate (`Unfinished`, `unfinished_warmup`); worded by
+`checks/step_warmup_unfinished.py`.
 """
 
 from __future__ import annotations
@@ -543,7 +545,7 @@ def unfinished_warmup(result: Any) -> Unfinished | None:
     try:
         ramps = [_number(_evaluate(text, {**values, schedule.counter: span[i]})) for i in range(0, len(span), stride)]
         ramps.append(_number(_evaluate(text, {**values, schedule.counter: span[-1]})))
-        done = ast.unparse(_Replaced(call).visit(ast.parse(schedule.formula, mode="eval")))
+        done = _warmed_up(schedule.formula, ast.unparse(call))
         target = _number(_evaluate(done, values))
     except Exception:  # noqa: BLE001
         return None
@@ -565,25 +567,18 @@ def _one(node: Any) -> bool:
     return isinstance(node, ast.Constant) and type(node.value) in (int, float) and node.value == 1
 
 
-class _Replaced:
-    """Puts the number 1 (the warm-up over) in place of one `min(1, ramp)` call of a formula."""
+def _warmed_up(formula: str, capped: str) -> str:
+    """`formula` with its `min(1, ramp)` call (written `capped`) replaced by 1: the rate once the warm-up is over."""
+    import ast
 
-    def __init__(self, call: Any) -> None:
-        self.text = __import__("ast").unparse(call)
+    class _Swap(ast.NodeTransformer):
+        def visit_Call(self, node: ast.Call) -> ast.AST:
+            if ast.unparse(node) == capped:
+                return ast.Constant(1.0)
+            self.generic_visit(node)
+            return node
 
-    def visit(self, tree: Any) -> Any:
-        import ast
-
-        text = self.text
-
-        class _Swap(ast.NodeTransformer):
-            def visit_Call(self, node: ast.Call) -> ast.AST:
-                if ast.unparse(node) == text:
-                    return ast.Constant(1.0)
-                self.generic_visit(node)
-                return node
-
-        return _Swap().visit(tree)
+    return ast.unparse(_Swap().visit(ast.parse(formula, mode="eval")))
 
 
 def _step_counter(result: Any, schedule: Any) -> tuple[str, int] | None:
