@@ -156,7 +156,32 @@ def rate_setting(source: Any, result: Any, name: str, yours: float) -> tuple[int
     entry = _settings_entry(source.tree, name)
     if entry is not None:
         return entry, f"`{name}` ({yours:g}, line {entry})"
+    computed = rate_statement(source.tree, result.step, name)
+    if computed is not None:
+        return computed.lineno, f"`{ast.unparse(computed)}` ({yours:g}, line {computed.lineno})"
     return result.step.loop_line, f"`{name}` ({yours:g})"
+
+
+def rate_statement(tree: Any, step: Any, name: str) -> ast.Assign | None:
+    """The one statement that computes the rate `name` before the training loop, in the function that
+    holds the loop (or the module's own statements): `lr = BASE_LR / (BATCH / BASE_BATCH)`. None when
+    the name is bound more than once there, or inside the loop."""
+    from backprop_doctor.static.definitions import find_function
+    from backprop_doctor.static.tree import walk
+
+    if tree is None or not name.isidentifier():
+        return None
+    scope = find_function(tree, step.function) if step.function else tree
+    if scope is None:
+        return None
+    nested = {id(n) for d in walk(scope) if d is not scope and isinstance(d, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)) for n in walk(d)}
+    binds = [
+        n for n in walk(scope) if id(n) not in nested and isinstance(n, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.For))
+        and any(isinstance(t, ast.Name) and t.id == name for t in walk(n.target if not isinstance(n, ast.Assign) else ast.Tuple(elts=n.targets)))
+    ]  # fmt: skip
+    if len(binds) != 1 or not isinstance(binds[0], ast.Assign) or len(binds[0].targets) != 1 or not isinstance(binds[0].targets[0], ast.Name):
+        return None
+    return binds[0] if binds[0].lineno < step.loop_line else None
 
 
 _ENTRY = re.compile(r"""(\w+)\[(["'])(\w+)\2\]""")  # a settings dict's entry as `ast.unparse` writes it: `config['lr']`

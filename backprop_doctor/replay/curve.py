@@ -314,6 +314,24 @@ def stalls(curve: list[float], terms: bool = False) -> bool:
     return max(abs(v - curve[0]) for v in curve) < 0.01 * max(abs(curve[0]), 1e-12)
 
 
+NOISY_STEPS = 20  # a curve of mini-batch losses this long at the least is judged through its noise
+SPREAD = 0.25  # ... when its values lie within this share of their mean: batches' noise, not a rate that overshoots
+
+
+def stalls_through_noise(curve: list[float], terms: bool = False) -> bool:
+    """A mini-batch loss that hardly moves, its batches' noise aside: each pass's loss is over a batch of
+    its own, so the values scatter by a few percent (`stalls` sees no loss within 1 % of its first), while
+    the mean of the curve's second half is within 1 % of its first half's. Never for one pass's terms of a
+    sum over samples (see `rises`), nor for a curve that scatters by more than `SPREAD` of its mean."""
+    if terms or len(curve) < NOISY_STEPS or not all(math.isfinite(v) for v in curve):
+        return False
+    half = len(curve) // 2
+    first, second = sum(curve[:half]) / half, sum(curve[half:]) / (len(curve) - half)
+    if first <= 0 or max(curve) - min(curve) > SPREAD * first:
+        return False
+    return abs(second - first) < 0.01 * first
+
+
 def falls(curve: list[float]) -> bool:
     """The loss's last fifth is below 90 % of where it began."""
     return Tail().falls(curve)

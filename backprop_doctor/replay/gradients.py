@@ -799,7 +799,7 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
         _walk_wrong(runner, capture, result, base_namespace, base_loss, rng, seed, deadline)
         if curve:
             from backprop_doctor.replay.clip_tight import clip_factor_tiny, norm_clip_tight
-            from backprop_doctor.replay.curve import falls_in_its_own_passes, own_curve, rises, stalls
+            from backprop_doctor.replay.curve import falls_in_its_own_passes, own_curve, rises, stalls, stalls_through_noise
 
             watch: dict[str, list[Any]] = {name: [None, None] for name, _ in capture.step.relus}
             result.curve = own_curve(runner, watch=watch)
@@ -834,7 +834,7 @@ def _replay(capture: Capture, path: str, seed: int, budget: float, curve: bool, 
                         from backprop_doctor.replay.init_scale import smaller_init
 
                         result.smaller_init = smaller_init(runner, capture, path, source_tree(runner.path)[1], result.terms)
-            elif stalls(result.curve, result.terms) and not result.wrong and not result.maximised and not falls_in_its_own_passes(runner):
+            elif (stalls(result.curve, result.terms) or stalls_through_noise(result.curve, result.terms)) and not result.wrong and not result.maximised and not falls_in_its_own_passes(runner):
                 from backprop_doctor.replay.clip_tight import tight_clip
 
                 result.tight_clip = tight_clip(runner, capture.moved, deadline) or norm_clip_tight(runner, result, deadline)  # the clip, not the rate, sets every step

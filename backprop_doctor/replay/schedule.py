@@ -8,7 +8,9 @@ loop's counter), or compounded (a factor applied every pass: of every loop it ru
 written inside the batch loop of an epoch loop runs batches × epochs times). A factor that reads a loop's
 counter (`lr = lr / (1 + decay * it)`, an inverse-time decay applied to the rate it already decayed) is
 compounded pass by pass, its counter bound to each pass's value. Plain numbers out (`Vanishing`);
-`checks/step_rate_vanishes.py` judges and words.
+`checks/step_rate_vanishes.py` judges and words. A warm-up, `lr = peak * min(1, ramp)` of the counter, whose ramp
+is still below 1 at the loop's last pass never reaches its rate (`Unfinished`, `unfinished_warmup`); worded by
+`checks/step_warmup_unfinished.py`.
 """
 
 from __future__ import annotations
@@ -493,3 +495,102 @@ def _turned_round(schedule: Any, span: range, values: dict[str, Any]) -> str | N
 
 
 __all__ = ["Growing", "Vanishing", "growing_rate", "vanishing_rate"]
+
+
+WARMUP_MIN_PASSES = 5  # a loop this short is no warm-up to judge
+
+
+@dataclass(frozen=True)
+class Unfinished:
+    """A warm-up (`lr = peak * min(1, (step + 1) / warmup)`) that does not reach its end within the loop's passes."""
+
+    schedule: Any  # static.schedules.Schedule
+    passes: int  # the passes of the loop whose counter the warm-up reads
+    ramp: str  # the climbing argument of the `min`, as written (`(epoch + 1) / warmup_steps`)
+    reached: float  # the ramp's value at the loop's last pass: the share of the target the rate ever gets to
+    mean: float  # the ramp's mean over the passes: the share of the target training runs at on average
+    target: float  # the rate once the warm-up is over
+    length: tuple[str, int] | None = None  # (name, value) of the one whole number the ramp reads that is more than the passes
+    counter: tuple[str, int] | None = None  # (name, line) of a counter of the training loop's own passes (`step += 1`) the ramp does not read
+
+
+def unfinished_warmup(result: Any) -> Unfinished | None:
+    """The step's rate schedule, when it is a warm-up `min(1, ramp)` of a loop counter whose ramp climbs
+    but stays below 1 at every pass of the loop: the rate never reaches the value it warms up to."""
+    import ast
+
+    found = _step_schedule(result)
+    if found is None or found[0].formula is None:
+        return None
+    schedule, values, _ = found
+    try:
+        formula = ast.parse(schedule.formula, mode="eval")
+        span = range(*(int(_evaluate(a, values)) for a in schedule.range_args))
+    except Exception:  # noqa: BLE001 - the program's expressions raised when read here: no schedule to judge
+        return None
+    if len(span) < WARMUP_MIN_PASSES:
+        return None
+    capped = [
+        n for n in ast.walk(formula) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "min" and len(n.args) == 2
+        and not n.keywords and any(_one(a) for a in n.args)
+    ]  # fmt: skip
+    if len(capped) != 1:
+        return None
+    call = capped[0]
+    ramp = next(a for a in call.args if not _one(a))
+    if not any(isinstance(n, ast.Name) and n.id == schedule.counter for n in ast.walk(ramp)):
+        return None
+    text = ast.unparse(ramp)
+    stride = max(1, len(span) // MOST_EVALUATIONS)
+    try:
+        ramps = [_number(_evaluate(text, {**values, schedule.counter: span[i]})) for i in range(0, len(span), stride)]
+        ramps.append(_number(_evaluate(text, {**values, schedule.counter: span[-1]})))
+        done = _warmed_up(schedule.formula, ast.unparse(call))
+        target = _number(_evaluate(done, values))
+    except Exception:  # noqa: BLE001
+        return None
+    if any(r is None or not math.isfinite(r) for r in ramps) or target is None or target <= 0:
+        return None
+    if not 0 < ramps[0] < ramps[-1] or max(ramps) >= 1:
+        return None  # no climb, or the warm-up ends within the loop
+    read = {n.id for n in ast.walk(ramp) if isinstance(n, ast.Name)} - {schedule.counter}
+    lengths = [(name, values[name]) for name in sorted(read) if type(values.get(name)) is int and values[name] > len(span)]
+    return Unfinished(
+        schedule, len(span), text, ramps[-1], sum(ramps[:-1]) / len(ramps[:-1]), target,
+        length=lengths[0] if len(lengths) == 1 else None, counter=_step_counter(result, schedule),
+    )  # fmt: skip
+
+
+def _one(node: Any) -> bool:
+    import ast
+
+    return isinstance(node, ast.Constant) and type(node.value) in (int, float) and node.value == 1
+
+
+def _warmed_up(formula: str, capped: str) -> str:
+    """`formula` with its `min(1, ramp)` call (written `capped`) replaced by 1: the rate once the warm-up is over."""
+    import ast
+
+    class _Swap(ast.NodeTransformer):
+        def visit_Call(self, node: ast.Call) -> ast.AST:
+            if ast.unparse(node) == capped:
+                return ast.Constant(1.0)
+            self.generic_visit(node)
+            return node
+
+    return ast.unparse(_Swap().visit(ast.parse(formula, mode="eval")))
+
+
+def _step_counter(result: Any, schedule: Any) -> tuple[str, int] | None:
+    """(name, line) of the one name the training loop adds 1 to at each of its passes (`step += 1`), when the
+    warm-up reads the counter of a loop around it instead (`epoch`): the count of the steps its length may be in."""
+    import ast
+
+    loop = result.step.loop
+    if loop is None or schedule.loop_line == result.step.loop_line:
+        return None
+    counted = [
+        n for n in loop.body if isinstance(n, ast.AugAssign) and isinstance(n.op, ast.Add) and isinstance(n.target, ast.Name)
+        and _one(n.value) and n.target.id != schedule.counter
+    ]  # fmt: skip
+    return (counted[0].target.id, counted[0].lineno) if len(counted) == 1 else None
