@@ -12,7 +12,8 @@ on fresh values, runs the class's own `backward`, and compares every input's `gr
 central difference of the output's `data` (float64 scalars: the difference is exact to about
 1e-9, far below a wrong derivative). Expressions that use one value twice (`a * a`, `a + a`)
 find a gradient that is assigned instead of accumulated; a chain (`(a * b + b).tanh()`) finds a
-`backward` that visits the graph in the wrong order when every operation alone is right.
+`backward` that visits the graph in the wrong order when every operation alone is right. An array
+engine's matrix product (`a @ b`, which 0-d arrays cannot take) is built on 1 × 1 matrices (`MATRIX`).
 """
 
 from __future__ import annotations
@@ -51,7 +52,14 @@ EXPRESSIONS: tuple[tuple[str, str, tuple[str, ...], str], ...] = (
     ("a.tanh().tanh()", "backward", ("a",), "chain"),
     ("a.sigmoid().sigmoid()", "backward", ("a",), "chain"),
     ("a.exp().exp()", "backward", ("a",), "chain"),
+    # an array engine's matrix product, on 1 × 1 matrices (`MATRIX`: a product of 0-d arrays raises): its closure
+    # passes `out.grad @ other.data.T` back, and a layer's input is often used again (a skip connection, `h + h @ W`)
+    ("a @ b", "__matmul__", ("a", "b"), "op"),
+    ("a @ a", "__matmul__", ("a",), "reuse"),
+    ("(a @ b + a) @ b", "backward", ("a", "b"), "chain"),
 )
+
+MATRIX = "@"  # an expression holding it is evaluated on values made from 1 × 1 matrices, not from numbers
 
 
 @dataclass
@@ -137,6 +145,15 @@ def node_number(value: Any) -> float | None:
     return None
 
 
+def _made(cls: type, expression: str, x: float) -> Any:
+    """A value of the class holding `x`: a number, or a 1 × 1 matrix for a matrix product (`MATRIX`)."""
+    if MATRIX not in expression:
+        return cls(x)
+    import numpy as np
+
+    return cls(np.array([[x]]))
+
+
 def check_engine(cls: type) -> list[OpCheck]:
     """Every expression of `EXPRESSIONS` the class can evaluate, with both gradients of each input."""
     results = []
@@ -145,7 +162,7 @@ def check_engine(cls: type) -> list[OpCheck]:
             continue
         check = OpCheck(cls.__name__, expression, method, kind)
         try:
-            values = {name: cls(x) for name, x in POINT.items()}
+            values = {name: _made(cls, expression, x) for name, x in POINT.items()}
             out = eval(expression, {}, values)  # noqa: S307 - our own expressions, on the user's class
             if not isinstance(out, cls):
                 continue
@@ -168,14 +185,14 @@ def _overwritten(cls: type, expression: str, inputs: tuple[str, ...], local: dic
     """Inputs whose gradient the output's own `_backward` closure sets instead of adding to: with
     `EARLIER` already in their `grad`, one call leaves the local gradient alone, not the sum."""
     try:
-        values = {name: cls(x) for name, x in POINT.items()}
+        values = {name: _made(cls, expression, x) for name, x in POINT.items()}
         out = eval(expression, {}, values)  # noqa: S307 - our own expressions, on the user's class
         closure = getattr(out, "_backward", None) or _closure_of(out)  # micrograd's `_backward`, or `_grad_fn`, `backward_fn`
         if not callable(closure):
             return []
         for name in inputs:
-            values[name].grad = EARLIER
-        out.grad = 1.0
+            values[name].grad = _like(values[name].grad, EARLIER)
+        out.grad = _like(getattr(out, "grad", None), 1.0)
         closure()
         got = {name: _float(values[name].grad) for name in inputs}
     except Exception:  # noqa: BLE001 - a closure that cannot be called on its own
@@ -185,6 +202,16 @@ def _overwritten(cls: type, expression: str, inputs: tuple[str, ...], local: dic
         name for name in inputs
         if abs(got[name] - (EARLIER + local[name])) > TOLERANCE * (EARLIER + scale[name]) and abs(got[name] - local[name]) <= TOLERANCE * scale[name]
     ]  # fmt: skip
+
+
+def _like(grad: Any, number: float) -> Any:
+    """`number` in the form the engine keeps a gradient in: a float, or an array of the gradient's shape
+    (an array engine's 1 × 1 matrix, whose `out.grad @ other.data.T` a float could not take)."""
+    import numpy as np
+
+    if isinstance(grad, np.ndarray) and grad.ndim > 0:
+        return np.full(grad.shape, number)
+    return number
 
 
 def _closure_of(out: Any) -> Any:
@@ -213,7 +240,7 @@ def _slope(cls: type, expression: str, name: str) -> float:
     number = number_attribute(cls(POINT["a"])) or "data"
 
     def at(shift: float) -> float:
-        values = {n: cls(x + (shift if n == name else 0.0)) for n, x in POINT.items()}
+        values = {n: _made(cls, expression, x + (shift if n == name else 0.0)) for n, x in POINT.items()}
         return _float(getattr(eval(expression, {}, values), number))  # noqa: S307 - our own expressions
 
     return (at(STEP) - at(-STEP)) / (2 * STEP)

@@ -10,7 +10,9 @@ What it finds:
     where it must be added with `+=`; a chain of operations that are each
     right shows a `backward()` that visits the graph in the wrong order,
     named at the loop that calls the closures. An array engine (a `Tensor`
-    class wrapping an ndarray) is checked the same way, on one-element arrays.
+    class wrapping an ndarray) is checked the same way, on one-element arrays,
+    and its matrix product (`a @ b`) on 1 × 1 matrices: a `_backward` that
+    sets `self.grad = out.grad @ other.data.T` loses a skip connection's share.
 
 Why it matters:
     Every neuron, layer and loss is built from these few operations: one
@@ -90,8 +92,11 @@ def _wrong_derivative(cls: type, check: Any) -> Finding:
     )
 
 
+USED_TWICE = {"__matmul__": "h @ W + h"}  # how a value of an operation is used twice, where `a * b + a` is not the operation's
+
+
 def _assigned(cls: type, check: Any) -> Finding:
-    assignment = _assignment(cls, check.method)
+    assignment = _assignment(cls, check.method, check.assigned[0])
     file, line = assignment or _closure(cls, check.method) or _place(cls, check.method)
     names = " and ".join(f"`{n}.grad`" for n in check.assigned)
     written = linecache.getline(file, line).strip() if file and line else ""
@@ -99,7 +104,8 @@ def _assigned(cls: type, check: Any) -> Finding:
     fix = re.sub(r"\.grad\s*=(?!=)", ".grad +=", written) if assignment is not None and written else None
     return rule(NAME).finding(
         f"`{cls.__name__}.{check.method}` sets {names} instead of adding to {'them' if len(check.assigned) > 1 else 'it'}: "
-        f"a value used more than once (`a * b + a`) keeps only the gradient of its last use: write `+=` in its `_backward`",
+        f"a value used more than once (`{USED_TWICE.get(check.method, 'a * b + a')}`) keeps only the gradient of its last use: "
+        "write `+=` in its `_backward`",
         layer=f"{cls.__name__}.{check.method}",
         param=check.assigned[0],
         file=file,
@@ -200,14 +206,25 @@ def _grad_statement(cls: type, method: str, operand: str) -> tuple[str, int] | N
     return None
 
 
-def _assignment(cls: type, method: str) -> tuple[str, int] | None:
-    """The first `x.grad = ...` (not `+=`) in the method's nested closure."""
+def _assignment(cls: type, method: str, operand: str = "a") -> tuple[str, int] | None:
+    """The `x.grad = ...` (not `+=`, nor `x.grad = x.grad + ...`, which adds too) in the method's nested
+    closure: the one setting `operand`'s ("a": the method's own value, `self.grad = ...`; "b": the other)
+    when the closure sets more than one, else the first."""
     found = _tree(cls, method)
     if found is None:
         return None
     file, start, tree = found
+    sets = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Attribute) and t.attr == "grad" for t in node.targets):
-            if not (isinstance(node.value, ast.Constant)):  # `out.grad = 1.0` seeds, it does not pass back
-                return file, start + node.lineno - 1
-    return None
+        targets = [t for t in node.targets if isinstance(t, ast.Attribute) and t.attr == "grad"] if isinstance(node, ast.Assign) else []
+        if not targets or isinstance(node.value, ast.Constant):  # `out.grad = 1.0` seeds, it does not pass back
+            continue
+        if any(ast.unparse(t) in {ast.unparse(n) for n in ast.walk(node.value)} for t in targets):
+            continue  # `self.grad = self.grad + out.grad`: it adds
+        sets.append((node, {ast.unparse(t.value) for t in targets}))
+    if not sets:
+        return None
+    outer = tree.body[0] if getattr(tree, "body", None) else None
+    me = outer.args.args[0].arg if isinstance(outer, ast.FunctionDef) and outer.args.args else "self"
+    mine = [n for n, owners in sets if (me in owners) == (operand == "a")]
+    return file, start + (mine or [sets[0][0]])[0].lineno - 1

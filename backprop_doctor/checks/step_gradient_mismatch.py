@@ -35,6 +35,7 @@ Fix:
 from __future__ import annotations
 
 import ast
+import linecache
 import math
 import os
 import re
@@ -617,11 +618,18 @@ def _findings(result: Any, source: Any, derivatives_right: dict[str, str] | None
     if flipped is not None:
         yield from _flipped_findings(result, flipped, path, loss_words, evidence)
         return
+    # the number of outputs against a loss the program writes as a mean over every entry is two means in one loss,
+    # not a scale the program chose, even where the loss is only reported (a mean printed now and then)
+    written = loss is not None and loss.implied is None
+    if result.common_factor is not None and (written or not result.program_scale):
+        if (outputs := _over_outputs(result, source, factors[0])) is not None:
+            yield _mean_over_outputs(result, outputs, path, evidence)
+            return
+        if written and (divided := _rows_only(result, source, factors[0])) is not None:
+            yield _rows_only_finding(result, divided, path, evidence)
+            return
     if result.program_scale:  # (a factor the arrays show only nearly too: `StepResult.program_scale`)
         return  # a loss chosen here or only reported (a mean printed now and then), or no learning rate: the scale is the program's
-    if result.common_factor is not None and (outputs := _over_outputs(result, source, factors[0])) is not None:
-        yield _mean_over_outputs(result, outputs, path, evidence)
-        return
     if result.common_factor is not None and not _rises_with_it(result) and not _made_at_a_line(result, factors[0], source):
         pattern, what, advice = _factor_words(factors[0], True, result.batch_sizes)
         names = ", ".join(f"`{m.name}`" for _, m in wrong)
@@ -2063,6 +2071,108 @@ def _mean_over_outputs(result: Any, outputs: tuple[Any, Any, int, int], path: st
         highlight=tuple(sorted({adjoint.line, mean.line, first.site.line})),
         pattern="scaled-by-outputs",
         measured=_factor_of(result, adjoint),
+        evidence=evidence,
+    )
+
+
+def _rows_only(result: Any, source: Any, factor: float) -> tuple[ast.stmt, str, str | None, Any, int] | None:
+    """(statement, its divisor, the target the difference subtracts (whose size to divide by), the loss's
+    mean, outputs) when the walk found no adjoint
+    carrying the factor (`_over_outputs`: the output error is formed in a method that hands it through a
+    loop over layers, `grad = layer.backward(grad)`), yet every update is off by a whole number of outputs
+    ≥ 2, an axis size of the program's arrays and no batch size, the program's loss is a mean over every
+    entry of an element-wise expression (`reductions.loss_entry_mean`: in the pass, or only reported), and
+    exactly one statement of the loop's body or of the file's functions it calls (the pass's and the
+    updating ones: `model.train_step(x, t, lr)`) divides a difference by the rows alone
+    (`grad = 2.0 * (p - y) / len(y)`, `/ y.shape[0]`). None otherwise."""
+    from backprop_doctor.static.reductions import loss_entry_mean
+
+    loss = result.loss
+    if loss is None or loss.implied is not None or source.tree is None or _carrying(result, factor) is not None:
+        return None
+    width = round(factor)
+    if width < 2 or abs(factor - width) > SAME_FACTOR * width or width in result.batch_sizes or width not in result.data_sizes:
+        return None
+    mean = loss_entry_mean(source.tree, loss.reported or loss.expression, loss.line)
+    if mean is None:
+        return None
+    step = result.step
+    body = tuple(step.loop.body) if isinstance(step.loop, (ast.For, ast.While)) else step.prefix  # `model.train_step(x, t, lr)` updates too
+    statements = [*body, *_reached(source.tree, body)]
+    found = []
+    for stmt in (n for top in statements for n in ast.walk(top) if isinstance(n, (ast.Assign, ast.AugAssign, ast.Return))):
+        for part in (n for n in ast.walk(stmt) if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Div)):
+            differences = [n for n in ast.walk(part.left) if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Sub)]
+            if _rows_of(part.right) is not None and differences:
+                # the entries to divide by are the difference's (`(p - y) / len(y)`: `y.size`), not those of an input
+                # whose rows the divisor counts (`/ len(x)`, `x` holding rows × features)
+                target = differences[0].right
+                sized = ast.unparse(target) if isinstance(target, (ast.Name, ast.Attribute)) else None
+                found.append((stmt, ast.unparse(part.right), sized, mean, width))
+    unique = {id(f[0]): f for f in found}
+    return next(iter(unique.values())) if len(unique) == 1 else None
+
+
+def _reached(tree: ast.Module, prefix: tuple[ast.stmt, ...], depth: int = 3) -> list[ast.stmt]:
+    """The statements of the file's functions the pass calls, and of those they call (`depth` deep), each
+    function once: `model.backward(p, y[b])` reaches `Model.backward`, however often it runs (its loop over
+    layers calls a `backward` of another file, which is not the file's)."""
+    functions = {n.name: n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    methods: dict[str, list[ast.AST]] = {}
+    for cls in (n for n in tree.body if isinstance(n, ast.ClassDef)):
+        for item in cls.body:
+            if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                methods.setdefault(item.name, []).append(item)
+    seen: dict[int, ast.AST] = {}
+    frontier: list[ast.AST] = list(prefix)
+    for _ in range(depth):
+        called = []
+        for node in frontier:
+            for call in (c for c in ast.walk(node) if isinstance(c, ast.Call)):
+                func = call.func
+                target = functions.get(func.id) if isinstance(func, ast.Name) else None
+                if isinstance(func, ast.Attribute) and len(methods.get(func.attr, ())) == 1:
+                    target = methods[func.attr][0]
+                if target is not None and id(target) not in seen:
+                    seen[id(target)] = target
+                    called.append(target)
+        frontier = called
+    return [stmt for function in seen.values() for stmt in function.body]  # type: ignore[attr-defined]
+
+
+def _rows_of(node: ast.expr) -> str | None:
+    """`y` of `len(y)` or `y.shape[0]`: the array whose rows a divisor counts."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "len" and len(node.args) == 1 and not node.keywords:
+        return ast.unparse(node.args[0])
+    if (
+        isinstance(node, ast.Subscript) and isinstance(node.value, ast.Attribute) and node.value.attr == "shape"
+        and isinstance(node.slice, ast.Constant) and node.slice.value == 0
+    ):  # fmt: skip
+        return ast.unparse(node.value.value)
+    return None
+
+
+def _rows_only_finding(result: Any, divided: tuple[ast.stmt, str, str | None, Any, int], path: str, evidence: Any) -> Finding:
+    stmt, divisor, array, mean, width = divided
+    wrong = result.wrong
+    names = ", ".join(f"`{m.name}`" for _, m in wrong)
+    first = wrong[0][0]
+    loss = f"`{mean.text}` (line {mean.line})" if mean.called is None else f"`{mean.called}` (line {mean.line}: `{mean.text}`)"
+    written = linecache.getline(path, stmt.lineno)
+    fix = written.strip().replace(divisor, f"{array}.size", 1) if array is not None and divisor in written else None
+    entries = f"the number of entries (`{array}.size`)" if array is not None else f"the number of entries (rows × {width})"
+    return rule(NAME).finding(
+        f"every update of your training step ({names}, line {first.site.line}) is {width} × the gradient of your loss "
+        f"({width} is the number of outputs): {loss} is a mean over every entry, rows × {width} outputs, while line {stmt.lineno} "
+        f"divides the output's gradient by `{divisor}`, the rows alone: divide it by {entries}, "
+        "or make the loss a mean over the rows of a sum over the outputs",
+        param=wrong[0][1].name,
+        file=path,
+        line=stmt.lineno,
+        highlight=tuple(sorted({stmt.lineno, first.site.line})),
+        pattern="scaled-by-outputs",
+        measured=result.common_factor,
+        fix=fix,
         evidence=evidence,
     )
 

@@ -334,6 +334,51 @@ def _elementwise(node: ast.expr) -> bool:
     return True
 
 
+def loss_entry_mean(tree: ast.Module | None, expression: str, line: int) -> EntryMean | None:
+    """The step's loss (`expression`, at `line`) as an `EntryMean` when it is a mean over every entry of an
+    element-wise expression: written in it (`np.mean((out - y) ** 2)`), or returned by the one function or
+    method of the file it calls (`model.mse(x, y)` with `return np.mean((self.forward(x) - y) ** 2)`, the
+    network's own output read through a call of the file's). Wherever the loss is computed: in the pass,
+    or only reported now and then."""
+    try:
+        node = ast.parse(expression.strip(), mode="eval").body
+    except SyntaxError:
+        return None
+    ours = {n.name for n in walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))} if tree is not None else set()
+    argument = _mean_of_everything(node)
+    if argument is not None:
+        return EntryMean(line, ast.unparse(node), ast.unparse(argument)) if _elementwise_of(argument, ours) else None
+    if tree is None or not isinstance(node, ast.Call):
+        return None
+    name = node.func.id if isinstance(node.func, ast.Name) else node.func.attr if isinstance(node.func, ast.Attribute) else None
+    defined = [n for n in walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == name]
+    if len(defined) != 1:
+        return None
+    returns = [n for n in ast.walk(defined[0]) if isinstance(n, ast.Return) and n.value is not None]
+    argument = _mean_of_everything(returns[0].value) if len(returns) == 1 else None
+    if argument is None or not _elementwise_of(argument, ours):
+        return None
+    return EntryMean(line, ast.unparse(returns[0].value), ast.unparse(argument), ast.unparse(node))
+
+
+def _elementwise_of(node: ast.expr, ours: set[str]) -> bool:
+    """`_elementwise`, a call of one of the file's own functions (`self.forward(x)`: the output) read as a value."""
+    calls = [c for c in ast.walk(node) if isinstance(c, ast.Call)]
+    called = {(c.func.attr if isinstance(c.func, ast.Attribute) else c.func.id if isinstance(c.func, ast.Name) else "") for c in calls}
+    if called & ours:
+        node = _CallsAsNames(ours).visit(ast.parse(ast.unparse(node), mode="eval")).body
+    return _elementwise(node)
+
+
+class _CallsAsNames(ast.NodeTransformer):
+    def __init__(self, ours: set[str]) -> None:
+        self.ours = ours
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        name = node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id if isinstance(node.func, ast.Name) else ""
+        return ast.Name(id="_output", ctx=ast.Load()) if name in self.ours else self.generic_visit(node)
+
+
 def _names_in(node: ast.AST) -> set[str]:
     return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
 

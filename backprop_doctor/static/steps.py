@@ -2578,10 +2578,17 @@ def _unrounded(value: ast.expr) -> ast.expr:
     return value
 
 
+_REDUCING_METHOD = re.compile(r"(?i)(?:mean|sum|average)_\w+")  # an engine's `(out - y).mean_square()`, `.sum_sq()`: named for its reduction
+
+
 def _reduced(value: ast.expr) -> bool:
-    """`(...).mean()`, `np.sum(...)`: a value reduced to one number over its samples."""
+    """`(...).mean()`, `np.sum(...)`: a value reduced to one number over its samples; also a method named for
+    the reduction it makes (an autograd engine's `(pred - Tensor(Y)).mean_square()`)."""
     return any(
-        isinstance(node, ast.Call) and ast.unparse(node.func).rpartition(".")[2] in ("mean", "sum", "average")
+        isinstance(node, ast.Call) and (
+            ast.unparse(node.func).rpartition(".")[2] in ("mean", "sum", "average")
+            or isinstance(node.func, ast.Attribute) and _REDUCING_METHOD.fullmatch(node.func.attr) is not None
+        )
         for node in walk(value)
     )  # fmt: skip
 
