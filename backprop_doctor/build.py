@@ -570,6 +570,11 @@ def _value_for(name: str, cls_name: str, default: Any, rng: np.random.Generator,
         return default if isinstance(default, str) else 1 if conv else 0  # `padding='valid'` is a mode, not a size
     if default is not inspect.Parameter.empty:
         return default
+    if (suffixed := _SUFFIXED_COUNT.fullmatch(low)) is not None:
+        # `units_num`, `inputs_num`, `heads_num`, `output_node_num`: the count's noun first, sized as `num_<noun>` is
+        return _value_for(f"num_{suffixed['noun']}", cls_name, default, rng, sizes)
+    if re.fullmatch(r"(?:cell|seq(?:uence)?|time|bptt|unroll)_?(?:len(?:gth)?|steps?|size)|time_?steps", low):
+        return SEQUENCE_LENGTH  # the time steps a recurrent model unrolls (`cell_length`, `seq_len`, `time_steps`)
     if (init := _INIT_FN.fullmatch(low)) is not None:  # CMU 11-785's `Linear(in_feature, out_feature, weight_init_fn, bias_init_fn)`
         return InitFunction(0.1, rng, bias=True) if init["kind"].startswith("b") else InitFunction(0.3, rng)
     if low in ("input_size", "n_in", "in_features", "input_dim") and not isinstance(sizes.get(low), tuple):
@@ -622,6 +627,13 @@ def _value_for(name: str, cls_name: str, default: Any, rng: np.random.Generator,
         raise Unsupported(f"its constructor takes a function (`{name}`): its subclasses that pass one are checked")
     raise BuildError(f"cannot guess a value for the constructor argument `{name}`")
 
+
+# `units_num`, `inputs_num`, `heads_num`, `output_node_num`: a count named by its noun first (`num_<noun>` spelled backwards)
+_SUFFIXED_COUNT = re.compile(r"(?P<noun>[a-z][a-z_]*?)_?(?:num|number|count|cnt)")
+# the shape a reshaping layer gives each sample (`Reshape(shape)`, `new_shape`, `target_shape`)
+RESHAPED = ("shape", "new_shape", "newshape", "target_shape", "output_shape", "out_shape", "reshape", "to_shape")
+RESHAPED_TO = (3, 4)
+SEQUENCE_LENGTH = 3  # time steps of a recurrent model's sequences: as many as the sequences `_input_candidates` tries (N, 3, D)
 
 # `in_channels`, `out_channel`, `input_channels`, `n_channels`: a convolution's channels
 _CHANNELS = re.compile(r"(?:(?P<side>in|out|input|output)_?|(?:n|num|number_of)_?)channels?")
@@ -698,13 +710,41 @@ def infer_kwargs(cls: type, rng: np.random.Generator) -> dict[str, Any]:
             kwargs[p.name] = PAIRED_SIZES[p.name.lower()]
         elif p.default is inspect.Parameter.empty and (key := _table_key(cls, p.name)) is not None:
             kwargs[p.name] = key
+        elif p.default is inspect.Parameter.empty and p.name.lower() in RESHAPED and _reshapes(cls):
+            kwargs[p.name] = RESHAPED_TO  # `Reshape(shape)`: each sample's new shape, 12 numbers as (3, 4)
         else:
             kwargs[p.name] = _value_for(p.name, cls.__name__, p.default, rng, {})
         if _annotated_pair(p) and isinstance(kwargs[p.name], int) and not isinstance(kwargs[p.name], bool):
             kwargs[p.name] = (kwargs[p.name], kwargs[p.name])  # `pool_size: Tuple[int, int]`
         if isinstance(kwargs[p.name], np.random.Generator) and _legacy_draws(cls, p.name):
             kwargs[p.name] = np.random.RandomState(int(rng.integers(2**31)))  # `rng.randn(n_in, n_out)`
-    return kwargs
+    return _sized_nones(cls, params, kwargs)
+
+
+def _sized_nones(cls: type, params: list[inspect.Parameter], kwargs: dict[str, Any]) -> dict[str, Any]:
+    """`kwargs` with each size left at its default None (`Dense(units_num, inputs_num=None)`) given the size its
+    name says, when the constructor raises on the None (`1 / np.sqrt(self.inputs_num)`) and runs on the sizes;
+    a None the constructor takes (a width read from the first input later) is kept."""
+    sizes = {p.name: size for p in params if p.default is None and kwargs.get(p.name) is None and (size := integer_size(p.name, cls.__name__)) is not None}
+    if not sizes:
+        return kwargs
+    state = np.random.get_state()  # trial constructions draw nothing the check's own build would not
+    try:
+        if _trial_error_of(lambda: cls(**copy.deepcopy(kwargs))) is None:
+            return kwargs
+        sized = {**kwargs, **sizes}
+        return sized if _trial_error_of(lambda: cls(**copy.deepcopy(sized))) is None else kwargs
+    finally:
+        np.random.set_state(state)
+
+
+def _reshapes(cls: type) -> bool:
+    """Whether the class's own code reshapes (a `Reshape(shape)` layer, not a network's list of widths)."""
+    try:
+        source = inspect.getsource(cls)
+    except (OSError, TypeError):
+        return False
+    return re.search(r"\breshape\s*\(", source) is not None and re.search(r"\b(?:zip|len|range)\s*\(\s*(?:self\.)?(?:sizes|shape)\b", source) is None
 
 
 # the methods only NumPy's legacy `RandomState` has: a generator passed in is drawn from as one
@@ -988,6 +1028,10 @@ def _input_cases(layer: Any, batch: int, rng: np.random.Generator, train: bool) 
     columns, forward_only = _weights_first(cls), None  # a column layout is tried with its backward too
     for x in _input_candidates(layer, batch, rng) if not cases else ():
         if _runs(layer, x, None, train):
+            if x.ndim == 2 and not _runs(layer, x, None, train, backward=True):
+                # `np.matmul(self.input_data.transpose(0, 2, 1), error)`: a backward written for sequences (N, T, D) only
+                sequence = rng.standard_normal((len(x), 3, x.shape[1]))
+                x = sequence if _runs(layer, sequence, None, train, backward=True) else x
             single = x[:1].copy()
             if (
                 x.ndim == 2 and len(x) > 1 and not _runs(layer, x, None, train, backward=True)

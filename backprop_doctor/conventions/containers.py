@@ -49,7 +49,9 @@ that backward (a container whose backward only a script calls is left to the oth
 
 from __future__ import annotations
 
+import ast
 import contextlib
+import copy
 import inspect
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -60,7 +62,7 @@ import numpy as np
 from backprop_doctor.conventions._base import FORWARD_SEED, Adapter, copied, gradient_names, is_float_array, parameters, promote_to_float64, train_kwargs
 from backprop_doctor.conventions._classlayer import function_node, required_inputs
 from backprop_doctor.conventions._run import Case, NotChecked
-from backprop_doctor.conventions.loss_objects import loss_methods, prediction_index
+from backprop_doctor.conventions.loss_objects import LOSSES, TARGETS, loss_methods, prediction_index
 from backprop_doctor.conventions.optimizer_objects import UnitStep
 from backprop_doctor.static.methods import layer_loops, passed_to, plain_calls, returned_names, self_calls, self_name, stepped_operand
 
@@ -85,6 +87,9 @@ class Shape:
     layer_backward: str  # ... and backward (`backward_pass`)
     passed: tuple[str, ...]  # the names the backward loop binds to what a layer returns (`loss_grad`)
     step: str  # the method that calls the backward: one training step
+    # backward(labels) computing its own loss through a criterion object the container holds (`self.criterion.forward(self.Z,
+    # labels)`, then `self.criterion.backward()`): the step is forward(x), then backward(t), whose return is the input's gradient
+    from_target: bool = False
 
 
 def _own_methods(cls: type) -> dict[str, Any]:
@@ -120,7 +125,31 @@ def shape(cls: type) -> Shape | None:
         if steps:  # without a training step of its own, the gradient its backward starts from is not known
             step = min(steps, key=lambda name: len(required_inputs(methods[name])))
             return Shape(loop.attribute, forward[0], backward, forward[1], layer_backward, loop.passed, step)
+        if _from_target(methods[forward[0]], methods[backward]):
+            return Shape(loop.attribute, forward[0], backward, forward[1], layer_backward, loop.passed, backward, from_target=True)
     return None
+
+
+def _from_target(forward: Any, backward: Any) -> bool:
+    """`forward(A)` beside `backward(labels)` that starts from a loss object the container holds
+    (`self.criterion.forward(self.Z, labels)`): the target alone, not an upstream gradient."""
+    names = [n.lower() for n in required_inputs(backward)]
+    return len(required_inputs(forward)) == 1 and len(names) == 1 and names[0] in TARGETS and bool(_held_calls(backward))
+
+
+def _held_calls(func: Any) -> set[str]:
+    """The attributes of the instance whose methods (or themselves) `func` calls: `criterion` of
+    `self.criterion.forward(...)`, `loss_fn` of `self.loss_fn(...)`."""
+    node = function_node(func)
+    me = self_name(node) if node is not None else None
+    found = set()
+    for call in ast.walk(node) if node is not None else ():
+        if not isinstance(call, ast.Call):
+            continue
+        target = call.func.value if isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Attribute) else call.func
+        if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == me:
+            found.add(target.attr)
+    return found
 
 
 def recognise(cls: type, namespace: dict[str, Any]) -> bool:
@@ -154,6 +183,68 @@ def _loss(model: Any, cls: type, found: Shape) -> tuple[Callable[[Any, Any], flo
             if prediction is not None:
                 return _valued(loss, prediction), f"`{called}`"
     return None
+
+
+def _criterion(model: Any, cls: type, found: Shape) -> tuple[Any, str, str, int] | None:
+    """The loss object a `backward(labels)` container calls, and its method of (prediction, target):
+    (object, attribute, method, index of the prediction)."""
+    called = _held_calls(getattr(cls, found.backward))
+    for attr, value in vars(model).items():
+        if attr not in called or inspect.isclass(value) or inspect.isroutine(value) or not hasattr(value, "__dict__"):
+            continue
+        if type(value).__module__ in ("builtins", "numpy"):
+            continue
+        for method in ("forward", *LOSSES):
+            func = getattr(type(value), method, None)
+            names = [n.lower() for n in required_inputs(func)] if inspect.isfunction(func) else []
+            prediction = prediction_index(names) if len(names) == 2 else None
+            if prediction is not None:
+                return value, attr, method, prediction
+    return None
+
+
+def _own_loss(model: Any, cls: type, found: Shape, x: np.ndarray, t: Any) -> tuple[Callable[[Any, Any], float], str] | None:
+    """The loss a `backward(labels)` container computes, as a function of (prediction, target): its
+    criterion's values reduced as the loss the backward keeps (`self.loss = ....sum()`, or a mean),
+    their sum when it keeps none; None when it holds no criterion or keeps a loss of another value."""
+    held = _criterion(model, cls, found)
+    if held is None:
+        return None
+    _, attr, method, prediction = held
+    with _seeded_copy(model) as work:
+        getattr(work, found.forward)(x.copy(), **train_kwargs(getattr(work, found.forward), True))
+        getattr(work, found.backward)(_copy(t))
+        kept = {k: float(v) for k, v in vars(work).items() if _number(v) and any(w in k.lower() for w in LOSS_WORDS)}
+    with _seeded_copy(model) as work:
+        prediction_value = getattr(work, found.forward)(x.copy(), **train_kwargs(getattr(work, found.forward), True))
+        criterion = getattr(work, attr)
+        raw = np.asarray(getattr(criterion, method)(*((prediction_value, _copy(t)) if prediction == 0 else (_copy(t), prediction_value))), dtype=np.float64)
+    reductions = {"summed": np.sum, "averaged": np.mean}
+    name = f"`{attr}.{method}`" if method != "__call__" else f"`{attr}`"
+    if not kept:
+        return _reduced(getattr(model, attr), method, prediction, np.sum), f"{name}, summed"
+    for value in kept.values():
+        for word, reduce in reductions.items():
+            if np.isclose(value, float(reduce(raw)), rtol=1e-6, atol=1e-12):
+                how = "" if raw.size == 1 else f", {word}"
+                return _reduced(getattr(model, attr), method, prediction, reduce), f"{name}{how}, as `{found.backward}` keeps it"
+    return None
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (float, np.floating)) or (isinstance(value, np.ndarray) and value.size == 1 and value.dtype.kind == "f")
+
+
+def _reduced(criterion: Any, method: str, prediction: int, reduce: Callable[[Any], Any]) -> Callable[[Any, Any], float]:
+    """The criterion's loss of (prediction, target), reduced to one number: on a copy of the object, which
+    keeps what it computes (`self.softmax`), so the container's own criterion is left as its backward set it."""
+
+    def value(p: Any, t: Any) -> float:
+        work = copy.deepcopy(criterion)
+        out = np.asarray(getattr(work, method)(*((p, t) if prediction == 0 else (t, p))), dtype=np.float64)
+        return float(reduce(out))
+
+    return value
 
 
 def _valued(loss: Callable[..., Any], prediction: int) -> Callable[[Any, Any], float]:
@@ -238,21 +329,30 @@ class Container(Adapter):
 
     def backward(self, dout: Any) -> tuple[np.ndarray | None, dict[str, Any]]:
         saved = {key: array.copy() for key, (_, _, array) in self._params.items()}
-        self._step()
+        returned = self._step()
         grads = {key: _gradient(layer, attr, array, saved[key]) for key, (layer, attr, array) in self._params.items()}
-        return None, {key: None if g is None else g * dout for key, g in grads.items()}
+        x = self._inputs[0]
+        # a `backward(labels)` container returns the gradient of its input (`return grad` after the first layer's)
+        dx = returned * dout if self.shape.from_target and is_float_array(returned) and np.shape(returned) == np.shape(x) else None
+        return dx, {key: None if g is None else g * dout for key, g in grads.items()}
 
-    def _step(self) -> None:
-        """The container's training step on the batch, stopped when its backward returns."""
+    def _step(self) -> Any:
+        """The container's training step on the batch, stopped when its backward returns; what that backward returned."""
         x, t = self._inputs
         self.fed = []
-        with _stop_after(self.model, self.shape.backward), _wrapped(self.model, self.shape.forward, self._feeding):
+        returned: list[Any] = []
+        with _stop_after(self.model, self.shape.backward, returned), _wrapped(self.model, self.shape.forward, self._feeding):
             np.random.seed(FORWARD_SEED)
             try:
-                step = getattr(self.model, self.shape.step)
-                step(**_step_arguments(step, x.copy(), _copy(t)))
+                if self.shape.from_target:  # forward(x), then backward(t): the loss computed inside
+                    forward = getattr(self.model, self.shape.forward)
+                    forward(x.copy(), **train_kwargs(forward, self.train))
+                    getattr(self.model, self.shape.backward)(_copy(t))
+                else:
+                    step = getattr(self.model, self.shape.step)
+                    step(**_step_arguments(step, x.copy(), _copy(t)))
             except _Stopped:
-                return
+                return returned[0] if returned else None
         raise NotChecked(f"`{self.shape.step}` never called `{self.shape.backward}`")
 
     def _feeding(self, method: Callable[..., Any]) -> Callable[..., Any]:
@@ -394,6 +494,11 @@ class Container(Adapter):
         operand = stepped_operand(node, attr)
         return (*((operand,) if operand else ()), *(f"{self_name(node)}.{name}" for name in _gradient_names(attr)))
 
+    def input_grad_targets(self) -> tuple[str, ...]:
+        if self.shape.from_target:  # `return grad` of the container's own backward
+            return tuple(returned_names(function_node(getattr(type(self.model), self.shape.backward)))) or ("dx",)
+        return super().input_grad_targets()
+
     def forward_target(self) -> Any:
         return getattr(type(self.model), self.shape.forward)
 
@@ -481,12 +586,15 @@ def _wrapped(obj: Any, name: str, wrap: Callable[[Callable[..., Any]], Callable[
         vars(obj).pop(name, None)
 
 
-def _stop_after(model: Any, name: str) -> contextlib.AbstractContextManager[None]:
-    """`model.<name>` raises `_Stopped` once it has returned, for the length of the block."""
+def _stop_after(model: Any, name: str, returned: list[Any] | None = None) -> contextlib.AbstractContextManager[None]:
+    """`model.<name>` raises `_Stopped` once it has returned (what it returned appended to `returned`),
+    for the length of the block."""
 
     def wrap(method: Callable[..., Any]) -> Callable[..., Any]:
         def stopped(*args: Any, **kwargs: Any) -> Any:
-            method(*args, **kwargs)
+            value = method(*args, **kwargs)
+            if returned is not None:
+                returned.append(value)
             raise _Stopped
 
         return stopped
@@ -541,6 +649,11 @@ def _step_arguments(step: Any, x: np.ndarray, t: Any) -> dict[str, Any]:
 def _batch(instance: Any, found: Shape) -> tuple[np.ndarray, Any] | None:
     """The first rows of the batch and targets the program handed its container: the arguments of
     its training step's first recorded call, else of any call given two arrays of as many rows."""
+    if found.from_target:  # `model.forward(X)` then `model.backward(Y)`: the first of each
+        given = [next((a for a in (*c.args, *c.kwargs.values()) if isinstance(a, np.ndarray)), None) for name in (found.forward, found.backward) for c in instance.calls.get(name, [])[:1]]
+        if len(given) == 2 and is_float_array(given[0]) and given[0].ndim >= 1 and given[1] is not None and len(given[1]) == len(given[0]):
+            return given[0][:ROWS].astype(np.float64), given[1][:ROWS]
+        return None
     calls = instance.calls.get(found.step, [])
     for call in [*calls, *(c for cs in instance.calls.values() for c in cs)]:
         arrays = [a for a in (*call.args, *call.kwargs.values()) if isinstance(a, np.ndarray)]
@@ -644,7 +757,15 @@ def build(cls: type, context: Any, rng: np.random.Generator) -> list[Case]:
     else:
         model, x, t, built = _synthesized(cls, found, context, rng)
     promote_to_float64(model)
-    loss = _loss(model, cls, found)
+    try:
+        loss = _own_loss(model, cls, found, x, t) if found.from_target else _loss(model, cls, found)
+    except Exception as error:  # noqa: BLE001 - user code
+        raise NotChecked(f"its `{found.forward}` then `{found.backward}` raised {type(error).__name__} on the batch backprop-doctor gave it: {error}") from None
+    if loss is None and found.from_target:
+        raise NotChecked(
+            f"its backward({required_inputs(getattr(cls, found.backward))[0]}) starts from the target and computes its own loss, "
+            "through no criterion object of (prediction, target) whose value it keeps: not checked yet"
+        )
     if loss is None:
         raise NotChecked(f"`{cls.__name__}` holds no loss object and calls no loss function of its prediction and targets")
     adapter = Container(model, found, loss[0], train=context.options.train if context is not None else True)
