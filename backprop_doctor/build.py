@@ -629,7 +629,11 @@ def _value_for(name: str, cls_name: str, default: Any, rng: np.random.Generator,
 
 
 # `units_num`, `inputs_num`, `heads_num`, `output_node_num`: a count named by its noun first (`num_<noun>` spelled backwards)
-_SUFFIXED_COUNT = re.compile(r"(?P<noun>[a-z][a-z_]*?)_?(?:num|number|count|cnt)")
+# (sizes only: `epoch_num`, `iter_num`, `sample_num` count passes or data, not a layer's width)
+_SUFFIXED_COUNT = re.compile(
+    r"(?P<noun>(?:[a-z]+_)?(?:units?|inputs?|outputs?|hidden|neurons?|nodes?|heads?|class(?:es)?|features?|channels?|filters?"
+    r"|cells?|layers?|labels?|categories|words?|tokens?|vocab|embed(?:ding)?s?))_?(?:num|number|count|cnt)"
+)
 # the shape a reshaping layer gives each sample (`Reshape(shape)`, `new_shape`, `target_shape`)
 RESHAPED = ("shape", "new_shape", "newshape", "target_shape", "output_shape", "out_shape", "reshape", "to_shape")
 RESHAPED_TO = (3, 4)
@@ -846,6 +850,11 @@ def _input_candidates(layer: Any, n: int, rng: np.random.Generator) -> Iterator[
     if one_column(type(layer)):
         yield rng.standard_normal((6, 1))  # one sample as a column vector: its Jacobian is np.identity(n)
         return
+    if any(isinstance(v, tuple) and v == RESHAPED_TO for v in vars(layer).values()):
+        # built as `Reshape(shape=(3, 4))`: a batch of samples of 12 numbers (`X.reshape(len(X), *self.shape)`),
+        # else 12 numbers in all (`x.reshape(self.shape)`, DeZero's)
+        yield rng.standard_normal((n, int(np.prod(RESHAPED_TO))))
+        yield rng.standard_normal(RESHAPED_TO[::-1])
     declared = getattr(layer, "input_shape", None)  # one sample's shape, set by the constructor or `set_input_shape`
     if isinstance(declared, (tuple, list)) and 1 <= len(declared) <= 3 and all(isinstance(d, int) and not isinstance(d, bool) and 0 < d <= 64 for d in declared):
         yield rng.standard_normal((n, *declared))
@@ -1188,6 +1197,11 @@ def build_layer(
                 error, kwargs = again, paired
             raise _raised(f"{_describe(cls.__name__, (), kwargs)} raised {type(error).__name__}: {error}", error, guessed=kwargs.values()) from error
         kwargs = paired
+    if (lengths := _length_arguments(layer)):
+        raise Unsupported(
+            f"its forward takes the sequences' lengths ({', '.join(f'`{n}`' for n in lengths)}) beside the scores and the targets: "
+            "a sequence loss over padded batches (CTC) is not checked yet"
+        )
     layer, setup = _set_up(layer, rng, batch, train) if not is_loss_layer(layer) else (layer, [])
     built = Built(cls.__name__, layer, " then ".join([_describe(cls.__name__, (), kwargs), *setup]))
     if is_loss_layer(layer) and not _returns_scalar(layer, rng, train):
@@ -1261,6 +1275,19 @@ def build_layer(
             # `self.input_shape` set by `set_input_shape()`, which the user's network calls when it adds the layer
             raise Unsupported(f"its backward raised {type(error).__name__} ({error}): it needs `{setup}()` called first")
     return built
+
+
+_LENGTHS = re.compile(r"(?:\w+_)?(?:lengths?|lens|seq_?lens?)")
+
+
+def _length_arguments(layer: Any) -> list[str]:
+    """The arguments after the first two of a forward that are lengths (`CTCLoss.forward(logits, target,
+    input_lengths, target_lengths)`): integers per sample, not arrays a gradient could be taken of."""
+    from backprop_doctor.conventions._classlayer import required_inputs
+
+    forward = getattr(layer, layer_methods_forward(type(layer)), None)
+    names = required_inputs(forward) if callable(forward) else []
+    return [n for n in names[2:] if _LENGTHS.fullmatch(n.lower())]
 
 
 def _fused_softmax(layer: Any, x: np.ndarray, train: bool) -> bool:

@@ -8,6 +8,8 @@ a sequence length). A container whose `backward(labels)` runs `self.criterion.fo
 then `self.criterion.backward()` and its layers in reverse, was named "not checked yet"; and a CMU-style
 loss whose `forward(A, Y)` returns one loss per sample beside a `backward()` that takes nothing was, when
 the program called it, checked as a layer of two inputs and reported wrong although it is right.
+A reshape of the whole input (`np.reshape(x, self.new_shape)`) is tried on 12 numbers in all; a loss
+whose forward takes the sequences' lengths (CTC) is named as not checked, its lengths not guessed.
 """
 
 from __future__ import annotations
@@ -289,7 +291,46 @@ class CharRNN:
             dh_next = dh
 '''
 
+WHOLE_RESHAPE = '''\
+import numpy as np
+
+
+class Reshape:
+    def __init__(self, new_shape):
+        self.new_shape = new_shape
+
+    def forward(self, x):
+        self.x_shape = x.shape
+        return np.reshape(x, self.new_shape)
+
+    def backward(self, gy):
+        return np.reshape(gy, self.x_shape)
+'''
+
+LENGTHS_LOSS = '''\
+import numpy as np
+
+
+class PaddedSequenceLoss:
+    def forward(self, probs, target, input_lengths, target_lengths):
+        self.probs, self.target, self.lengths = probs, target, input_lengths
+        total = 0.0
+        for b in range(probs.shape[1]):
+            steps = probs[: input_lengths[b], b]
+            total -= np.log(steps[np.arange(len(steps)), target[b, : len(steps)] % probs.shape[2]]).sum()
+        return total / probs.shape[1]
+
+    def backward(self):
+        grad = np.zeros_like(self.probs)
+        for b in range(self.probs.shape[1]):
+            for t in range(self.lengths[b]):
+                k = self.target[b, t] % self.probs.shape[2]
+                grad[t, b, k] = -1.0 / self.probs[t, b, k]
+        return grad / self.probs.shape[1]
+'''
+
 CORRECT = {
+    "whole_reshape": (WHOLE_RESHAPE, ("Reshape",)),
     "layers_num": (LAYERS_NUM, ("Dense", "Reshape")),
     "steps": (STEPS, ("RNNLayer", "SequenceMean")),
     "mlp_criterion": (MLP_CRITERION, ("MLP", "SoftmaxCrossEntropy", "Linear")),
@@ -299,6 +340,7 @@ CORRECT = {
 PLANTED = {
     # a bias gradient averaged over the batch and the steps, not summed
     "dense_db": (LAYERS_NUM, "self.grad_b = np.sum(error, axis=(0, 1))", "self.grad_b = np.mean(error, axis=(0, 1))", "Dense"),
+    "whole_reshape_scaled": (WHOLE_RESHAPE, "return np.reshape(gy, self.x_shape)", "return np.reshape(gy, self.x_shape) * 2", "Reshape"),
     "reshape_scaled": (LAYERS_NUM, "return error.reshape(self.prev_shape)", "return 0.5 * error.reshape(self.prev_shape)", "Reshape"),
     # the recurrent weight's gradient taken against the new state, not the one it multiplies
     "rnn_dWh": (STEPS, "self.dWh += self.hs[t].T @ da", "self.dWh += self.hs[t + 1].T @ da", "RNNLayer"),
@@ -378,3 +420,14 @@ def test_a_model_whose_backward_takes_the_target_and_its_cache_is_named_not_chec
     assert errors(report) == [], errors(report)
     skipped = [b["skipped"] for b in report["built"] if b["what"] == "CharRNN"]
     assert skipped and "backward(Y, cache)" in (skipped[0] or ""), report["built"]
+
+
+def test_a_loss_taking_the_sequences_lengths_is_named_not_checked(tmp_path):
+    """`forward(probs, target, input_lengths, target_lengths)` (a CTC loss): no length is guessed, and the
+    reason is the lengths, not a forward that "raised on every input shape tried"."""
+    path = tmp_path / "padded_loss.py"
+    path.write_text(LENGTHS_LOSS, encoding="utf-8")
+    report = check(path)
+    assert errors(report) == [], errors(report)
+    skipped = [b["skipped"] for b in report["built"] if b["what"] == "PaddedSequenceLoss"]
+    assert skipped and "`input_lengths`, `target_lengths`" in (skipped[0] or ""), report["built"]

@@ -41,6 +41,14 @@ the training step computes.
 The container is the program's own (the observed run), at the sizes the program built it, on the
 first rows of the batch it handed the training step.
 
+A container with no training step whose `backward(labels)` takes the target alone and computes its own
+loss through a loss object it holds (CMU 11-785's `MLP`/`CNN`: `self.loss = self.criterion.forward(self.Z,
+labels).sum()`, `grad = self.criterion.backward()`, its layers in reverse, `return grad`) is checked as
+one too (`Shape.from_target`): the step is `forward(x)` then `backward(t)`, the loss the criterion's values
+reduced as backward keeps its loss (summed or averaged; summed when it keeps none), and the gradient
+backward returns is compared as the input's. Only as the program builds and runs it: made-up
+arguments for its constructor (criterion, initialisers, activation lists) are not guessed.
+
 Recognised by: one method looping forward over a list the instance holds (`for layer in
 self.layers`), another looping backward over the same list (`reversed(self.layers)`,
 `self.layers[::-1]`), each calling one method on each layer, and a third, its training step, calling
@@ -754,6 +762,15 @@ def build(cls: type, context: Any, rng: np.random.Generator) -> list[Case]:
         obj, x, t, instance = observed
         model = copied(obj)
         built = f"your {cls.__name__}" + (f", built at line {instance.line}" if instance.line else "")
+    elif found.from_target:
+        try:
+            model, x, t, built = _synthesized(cls, found, context, rng)
+        except NotChecked as error:
+            raise NotChecked(
+                f"its backward({required_inputs(getattr(cls, found.backward))[0]}) starts from the target and computes its own loss "
+                f"through the criterion it holds; it is checked as a program builds it and runs forward, then backward, and none "
+                f"here does ({error}): not checked yet"
+            ) from None
     else:
         model, x, t, built = _synthesized(cls, found, context, rng)
     promote_to_float64(model)

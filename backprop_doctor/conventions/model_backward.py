@@ -38,7 +38,9 @@ target (`y_true`, `y`, `labels`); or `backward(label)` taking the target alone
   `loss(x, y)`), else the one loss function of its file (`bce(y_true, y_pred)` too); with no loss,
   or two candidate loss functions, it is named as not checked.
 
-A `backward(label)` model is named as not checked: the loss is only returned by
+A `backward(Y, cache)` model (the target and forward's cache: a stacked RNN adding each step's
+cross-entropy to `self._loss`) is named as not checked. A `backward(label)` model that runs a list of
+layers through a criterion it holds is `containers`'. Any other `backward(label)` model is named as not checked: the loss is only returned by
 backward itself, and its gradients live wherever it puts them (its sub-layers'
 attributes, lists of sparse embedding updates), with no one place to read them.
 """
