@@ -10,6 +10,9 @@ loss whose `forward(A, Y)` returns one loss per sample beside a `backward()` tha
 the program called it, checked as a layer of two inputs and reported wrong although it is right.
 A reshape of the whole input (`np.reshape(x, self.new_shape)`) is tried on 12 numbers in all; a loss
 whose forward takes the sequences' lengths (CTC) is named as not checked, its lengths not guessed.
+A model whose backward(y) calls a loss function of the file (`cross_entropy(self.probs, y)`) is checked
+the same way; when every layer is right for what it was handed, the finding points at the statement
+before the layer loop that starts the gradient.
 """
 
 from __future__ import annotations
@@ -329,7 +332,84 @@ class PaddedSequenceLoss:
         return grad / self.probs.shape[1]
 '''
 
+FUNCTION_LOSS = '''\
+import numpy as np
+
+
+def cross_entropy(probs, y):
+    return -np.mean(np.log(probs[np.arange(len(y)), y]))
+
+
+def cross_entropy_grad(probs, y):
+    d = probs.copy()
+    d[np.arange(len(y)), y] -= 1
+    return d / len(y)
+
+
+class Affine:
+    def __init__(self, n_in, n_out):
+        self.W = np.random.randn(n_in, n_out) * 0.2
+        self.b = np.zeros(n_out)
+
+    def forward(self, x):
+        self.x = x
+        return x @ self.W + self.b
+
+    def backward(self, dout):
+        self.dW = self.x.T @ dout
+        self.db = dout.sum(axis=0)
+        return dout @ self.W.T
+
+
+class ReLU:
+    def forward(self, x):
+        self.mask = x > 0
+        return x * self.mask
+
+    def backward(self, dout):
+        return dout * self.mask
+
+
+class SoftmaxOut:
+    def forward(self, x):
+        e = np.exp(x - x.max(axis=1, keepdims=True))
+        self.p = e / e.sum(axis=1, keepdims=True)
+        return self.p
+
+    def backward(self, dout):
+        return self.p * (dout - (dout * self.p).sum(axis=1, keepdims=True))
+
+
+class Classifier:
+    def __init__(self):
+        self.layers = [Affine(5, 7), ReLU(), Affine(7, 3), SoftmaxOut()]
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = layer.forward(x)
+        self.probs = x
+        return x
+
+    def backward(self, y):
+        self.loss = cross_entropy(self.probs, y)
+        grad = cross_entropy_grad(self.probs, y)
+        grad = grad / self.probs  # through the softmax output: d loss / d p
+        for layer in reversed(self.layers):
+            grad = layer.backward(grad)
+        return grad
+
+
+np.random.seed(3)
+X = np.random.randn(6, 5)
+y = np.random.randint(0, 3, 6)
+clf = Classifier()
+clf.forward(X)
+clf.backward(y)
+print(clf.loss)
+'''
+
 CORRECT = {
+    "function_loss": (FUNCTION_LOSS, ("Classifier",)),
     "whole_reshape": (WHOLE_RESHAPE, ("Reshape",)),
     "layers_num": (LAYERS_NUM, ("Dense", "Reshape")),
     "steps": (STEPS, ("RNNLayer", "SequenceMean")),
@@ -347,6 +427,8 @@ PLANTED = {
     "mean_unscaled": (STEPS, "dout[:, None, :] / self.seq_len", "dout[:, None, :]", "SequenceMean"),
     # the model's backward scales the criterion's gradient of a summed loss by the batch
     "mlp_seed": (MLP_CRITERION, "grad = self.criterion.backward()", "grad = self.criterion.backward() / len(labels)", "MLP"),
+    # the model's backward hands the softmax layer the gradient of its input, not of its output
+    "function_loss_seed": (FUNCTION_LOSS, "        grad = grad / self.probs  # through the softmax output: d loss / d p\n", "", "Classifier"),
     # the criterion's own gradient: a per-sample mean loss without its 1/N
     "net_seed": (NET_LOSS_FN, "return self.diff / len(self.diff)", "return self.diff", "Net"),
     # a layer's bias gradient averaged over the batch: wrong inside the model too
@@ -431,3 +513,22 @@ def test_a_loss_taking_the_sequences_lengths_is_named_not_checked(tmp_path):
     assert errors(report) == [], errors(report)
     skipped = [b["skipped"] for b in report["built"] if b["what"] == "PaddedSequenceLoss"]
     assert skipped and "`input_lengths`, `target_lengths`" in (skipped[0] or ""), report["built"]
+
+
+@pytest.mark.parametrize(
+    ("program", "right", "wrong", "seed"),
+    [
+        (MLP_CRITERION, "grad = self.criterion.backward()", "grad = self.criterion.backward() / len(labels)", "grad = self.criterion.backward() / len(labels)"),
+        (FUNCTION_LOSS, "        grad = grad / self.probs  # through the softmax output: d loss / d p\n", "", "grad = cross_entropy_grad(self.probs, y)"),
+    ],
+)
+def test_a_wrong_start_of_the_models_backward_is_placed_there(tmp_path, program, right, wrong, seed):
+    """Every layer right for the gradient it was handed: the statement before the layer loop that binds
+    the gradient the loop starts from is where the finding points, not the loop's `grad = layer.backward(grad)`."""
+    path = tmp_path / "seeded.py"
+    text = program.replace(right, wrong)
+    path.write_text(text, encoding="utf-8")
+    report = check(path)
+    line = next(i for i, written in enumerate(text.splitlines(), 1) if written.strip() == seed)
+    model = [f for f in errors(report) if f["layer"] in ("MLP", "Classifier")]
+    assert model and all(f["line"] == line for f in model), report["findings"]

@@ -36,7 +36,8 @@ Where a gradient is wrong, the calls the layers received tell whose fault it is 
 layers run backward in another order than forward, or a layer handed something other than what
 the layer after it returned, is the container's backward; else the layer nearest the output whose
 parameter gradients, or input gradient, are wrong for the gradient it was handed; else the seed
-the training step computes.
+the training step computes (also when every layer's gradients are wrong, by no one factor, and the
+one nearest the output is right for what it was handed: `Container._params_right`).
 
 The container is the program's own (the observed run), at the sizes the program built it, on the
 first rows of the batch it handed the training step.
@@ -142,7 +143,8 @@ def _from_target(forward: Any, backward: Any) -> bool:
     """`forward(A)` beside `backward(labels)` that starts from a loss object the container holds
     (`self.criterion.forward(self.Z, labels)`): the target alone, not an upstream gradient."""
     names = [n.lower() for n in required_inputs(backward)]
-    return len(required_inputs(forward)) == 1 and len(names) == 1 and names[0] in TARGETS and bool(_held_calls(backward))
+    loss_call = any(count == 2 and any(w in called.lower() for w in LOSS_WORDS) for called, count in plain_calls(function_node(backward)))
+    return len(required_inputs(forward)) == 1 and len(names) == 1 and names[0] in TARGETS and (bool(_held_calls(backward)) or loss_call)
 
 
 def _held_calls(func: Any) -> set[str]:
@@ -214,10 +216,11 @@ def _criterion(model: Any, cls: type, found: Shape) -> tuple[Any, str, str, int]
 def _own_loss(model: Any, cls: type, found: Shape, x: np.ndarray, t: Any) -> tuple[Callable[[Any, Any], float], str] | None:
     """The loss a `backward(labels)` container computes, as a function of (prediction, target): its
     criterion's values reduced as the loss the backward keeps (`self.loss = ....sum()`, or a mean),
-    their sum when it keeps none; None when it holds no criterion or keeps a loss of another value."""
+    their sum when it keeps none; else the loss function backward calls on two arguments; None when
+    it holds no criterion and calls no such function, or keeps a loss of another value."""
     held = _criterion(model, cls, found)
-    if held is None:
-        return None
+    if held is None:  # `self.loss = cross_entropy(self.out, y)`: the loss function it calls, as a training step's
+        return _loss(model, cls, found)
     _, attr, method, prediction = held
     with _seeded_copy(model) as work:
         getattr(work, found.forward)(x.copy(), **train_kwargs(getattr(work, found.forward), True))
@@ -435,7 +438,31 @@ class Container(Adapter):
                 return "dx", call.index
         if len(set(np.round(list(wrong.values()), 3))) == 1 and len(wrong) == len(self._params) > 1:
             return "seed", None  # every gradient off by one factor, every layer right: the gradient the step starts from
+        handed = next((c.given for c in record.backwards if c.index == nearest), None)
+        if right == len(self.layers) and len(wrong) == len(self._params) and self._params_right(nearest, inputs.get(nearest), handed):
+            return "seed", None  # every layer right for what it was handed, from the output down: what the step started from is not
         return "params", nearest
+
+    def _params_right(self, index: int, x: Any, dout: Any) -> bool:
+        """Whether layer `index`'s backward, handed `dout` after a forward of `x`, leaves the gradients of
+        `sum(forward(x) * dout)` in its parameters."""
+        if not (is_float_array(x) and isinstance(dout, np.ndarray)):
+            return False
+        layer = copied(self.layers[index])
+        forward, backward = getattr(layer, self.shape.layer_forward), getattr(layer, self.shape.layer_backward)
+        flags = train_kwargs(forward, self.train)
+
+        def value() -> float:
+            np.random.seed(FORWARD_SEED)
+            return float(np.sum(np.asarray(forward(x.copy(), **flags)) * dout))
+
+        arrays = _parameters(layer)
+        value()
+        saved = {k: a.copy() for k, a in arrays.items()}
+        backward(dout.copy())
+        grads = {k: _gradient(layer, k, a, saved[k]) for k, a in arrays.items()}
+        ratios = [_slope_ratio(value, a, grads[k], np.random.default_rng(3)) for k, a in arrays.items() if grads[k] is not None]
+        return bool(ratios) and all(r is not None and abs(r - 1.0) <= TOLERANCE for r in ratios)
 
     def _index(self, layer: Any) -> int:
         return next(i for i, other in enumerate(self.layers) if other is layer)
@@ -492,6 +519,8 @@ class Container(Adapter):
         if who == "container":
             return self.shape.passed
         node = function_node(self.backward_target())
+        if who == "seed" and self.shape.from_target:  # the gradient backward hands its layers (`grad = ...`)
+            return self.shape.passed
         if who == "seed":
             return passed_to(node, self.shape.backward)
         if who == "dx":
@@ -501,6 +530,34 @@ class Container(Adapter):
             attr = next(a for key, (owner, a, _) in self._params.items() if owner is self.layers[index] and key in self._wrong)
         operand = stepped_operand(node, attr)
         return (*((operand,) if operand else ()), *(f"{self_name(node)}.{name}" for name in _gradient_names(attr)))
+
+    def grad_location(self, name: str) -> Any:
+        """A `backward(labels)` container whose every layer is right for what it was handed: the statement
+        before its layer loop that binds the gradient the loop starts from (`grad = self.criterion.backward()
+        / len(labels)`), not the loop's own `grad = layer.backward(grad)`; None otherwise."""
+        from backprop_doctor import locate
+
+        if not self.shape.from_target or self.blame()[0] != "seed":
+            return None
+        func = getattr(type(self.model), self.shape.backward)
+        node = function_node(func)
+        try:
+            start, file = inspect.getsourcelines(func)[1], inspect.getsourcefile(func)
+        except (TypeError, OSError):
+            return None
+        if node is None:
+            return None
+        loops = [n.lineno for n in ast.walk(node) if isinstance(n, (ast.For, ast.While))]
+        first = min(loops, default=None)
+        binds = [
+            n for n in ast.walk(node)
+            if isinstance(n, (ast.Assign, ast.AugAssign)) and (first is None or n.lineno < first)
+            and any(isinstance(t, ast.Name) and t.id in self.shape.passed for t in (n.targets if isinstance(n, ast.Assign) else [n.target]))
+        ]  # fmt: skip
+        if not binds:
+            return None
+        last = max(binds, key=lambda n: n.lineno)
+        return locate.Location(file, start + last.lineno - 1, start + (last.end_lineno or last.lineno) - 1)
 
     def input_grad_targets(self) -> tuple[str, ...]:
         if self.shape.from_target:  # `return grad` of the container's own backward
