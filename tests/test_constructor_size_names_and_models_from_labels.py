@@ -532,3 +532,17 @@ def test_a_wrong_start_of_the_models_backward_is_placed_there(tmp_path, program,
     line = next(i for i, written in enumerate(text.splitlines(), 1) if written.strip() == seed)
     model = [f for f in errors(report) if f["layer"] in ("MLP", "Classifier")]
     assert model and all(f["line"] == line for f in model), report["findings"]
+
+
+def test_a_criterion_handed_another_array_than_the_forward_returns_is_named_not_checked(tmp_path):
+    """forward returns probabilities while backward hands its criterion the logits it kept, and keeps no
+    loss: which loss the gradients are of is not known, so the model is named as not checked, not judged."""
+    text = MLP_CRITERION.replace("        self.Z = A\n        return A\n", "        self.Z = A\n        return np.exp(A) / np.exp(A).sum(axis=1, keepdims=True)\n")
+    text = text.replace("self.loss = self.criterion.forward(self.Z, labels).sum()", "self.criterion.forward(self.Z, labels)").replace("    print(epoch, model.loss)\n", "")
+    assert "return np.exp(A)" in text and "self.loss =" not in text
+    path = tmp_path / "other_prediction.py"
+    path.write_text(text, encoding="utf-8")
+    report = check(path)
+    assert errors(report) == [], errors(report)
+    skipped = [b["skipped"] for b in report["built"] if b["what"] == "MLP"]
+    assert skipped and "handed something other than what its forward returns" in (skipped[0] or ""), report["built"]

@@ -222,10 +222,28 @@ def _own_loss(model: Any, cls: type, found: Shape, x: np.ndarray, t: Any) -> tup
     if held is None:  # `self.loss = cross_entropy(self.out, y)`: the loss function it calls, as a training step's
         return _loss(model, cls, found)
     _, attr, method, prediction = held
+    handed: list[Any] = []
+
+    kind = next((k for k in type(getattr(model, attr)).__mro__ if method in vars(k)), type(getattr(model, attr)))
+    original = vars(kind).get(method)
+
+    def recorded(me: Any, *args: Any, **kwargs: Any) -> Any:  # on the class: `self.loss_fn(...)` looks `__call__` up there
+        handed.append(args[prediction] if len(args) == 2 else None)
+        return original(me, *args, **kwargs)
+
     with _seeded_copy(model) as work:
-        getattr(work, found.forward)(x.copy(), **train_kwargs(getattr(work, found.forward), True))
-        getattr(work, found.backward)(_copy(t))
+        out = getattr(work, found.forward)(x.copy(), **train_kwargs(getattr(work, found.forward), True))
+        out = out.copy() if isinstance(out, np.ndarray) else out
+        if original is not None:
+            setattr(kind, method, recorded)
+        try:
+            getattr(work, found.backward)(_copy(t))
+        finally:
+            if original is not None:
+                setattr(kind, method, original)
         kept = {k: float(v) for k, v in vars(work).items() if _number(v) and any(w in k.lower() for w in LOSS_WORDS)}
+    if not (handed and _same(handed[0], out)):  # the criterion is given something else than what forward returns
+        return None
     with _seeded_copy(model) as work:
         prediction_value = getattr(work, found.forward)(x.copy(), **train_kwargs(getattr(work, found.forward), True))
         criterion = getattr(work, attr)
@@ -837,8 +855,9 @@ def build(cls: type, context: Any, rng: np.random.Generator) -> list[Case]:
         raise NotChecked(f"its `{found.forward}` then `{found.backward}` raised {type(error).__name__} on the batch backprop-doctor gave it: {error}") from None
     if loss is None and found.from_target:
         raise NotChecked(
-            f"its backward({required_inputs(getattr(cls, found.backward))[0]}) starts from the target and computes its own loss, "
-            "through no criterion object of (prediction, target) whose value it keeps: not checked yet"
+            f"its backward({required_inputs(getattr(cls, found.backward))[0]}) starts from the target and computes its own loss "
+            "through a criterion handed something other than what its forward returns, or keeps a loss its criterion's values "
+            "do not sum or average to: not checked yet"
         )
     if loss is None:
         raise NotChecked(f"`{cls.__name__}` holds no loss object and calls no loss function of its prediction and targets")
