@@ -638,6 +638,11 @@ def _value_for(name: str, cls_name: str, default: Any, rng: np.random.Generator,
         return default if isinstance(default, str) else 1 if conv else 0  # `padding='valid'` is a mode, not a size
     if default is not inspect.Parameter.empty:
         return default
+    if (suffixed := _SUFFIXED_COUNT.fullmatch(low)) is not None:
+        # `units_num`, `inputs_num`, `heads_num`, `output_node_num`: the count's noun first, sized as `num_<noun>` is
+        return _value_for(f"num_{suffixed['noun']}", cls_name, default, rng, sizes)
+    if re.fullmatch(r"(?:cell|seq(?:uence)?|time|bptt|unroll)_?(?:len(?:gth)?|steps?|size)|time_?steps", low):
+        return SEQUENCE_LENGTH  # the time steps a recurrent model unrolls (`cell_length`, `seq_len`, `time_steps`)
     if (init := _INIT_FN.fullmatch(low)) is not None:  # CMU 11-785's `Linear(in_feature, out_feature, weight_init_fn, bias_init_fn)`
         return InitFunction(0.1, rng, bias=True) if init["kind"].startswith("b") else InitFunction(0.3, rng)
     if low in ("input_size", "n_in", "in_features", "input_dim") and not isinstance(sizes.get(low), tuple):
@@ -690,6 +695,17 @@ def _value_for(name: str, cls_name: str, default: Any, rng: np.random.Generator,
         raise Unsupported(f"its constructor takes a function (`{name}`): its subclasses that pass one are checked")
     raise BuildError(f"cannot guess a value for the constructor argument `{name}`")
 
+
+# `units_num`, `inputs_num`, `heads_num`, `output_node_num`: a count named by its noun first (`num_<noun>` spelled backwards)
+# (sizes only: `epoch_num`, `iter_num`, `sample_num` count passes or data, not a layer's width)
+_SUFFIXED_COUNT = re.compile(
+    r"(?P<noun>(?:[a-z]+_)?(?:units?|inputs?|outputs?|hidden|neurons?|nodes?|heads?|class(?:es)?|features?|channels?|filters?"
+    r"|cells?|layers?|labels?|categories|words?|tokens?|vocab|embed(?:ding)?s?))_?(?:num|number|count|cnt)"
+)
+# the shape a reshaping layer gives each sample (`Reshape(shape)`, `new_shape`, `target_shape`)
+RESHAPED = ("shape", "new_shape", "newshape", "target_shape", "output_shape", "out_shape", "reshape", "to_shape")
+RESHAPED_TO = (3, 4)
+SEQUENCE_LENGTH = 3  # time steps of a recurrent model's sequences: as many as the sequences `_input_candidates` tries (N, 3, D)
 
 # `in_channels`, `out_channel`, `input_channels`, `n_channels`: a convolution's channels
 _CHANNELS = re.compile(r"(?:(?P<side>in|out|input|output)_?|(?:n|num|number_of)_?)channels?")
@@ -766,13 +782,41 @@ def infer_kwargs(cls: type, rng: np.random.Generator) -> dict[str, Any]:
             kwargs[p.name] = PAIRED_SIZES[p.name.lower()]
         elif p.default is inspect.Parameter.empty and (key := _table_key(cls, p.name)) is not None:
             kwargs[p.name] = key
+        elif p.default is inspect.Parameter.empty and p.name.lower() in RESHAPED and _reshapes(cls):
+            kwargs[p.name] = RESHAPED_TO  # `Reshape(shape)`: each sample's new shape, 12 numbers as (3, 4)
         else:
             kwargs[p.name] = _value_for(p.name, cls.__name__, p.default, rng, {})
         if _annotated_pair(p) and isinstance(kwargs[p.name], int) and not isinstance(kwargs[p.name], bool):
             kwargs[p.name] = (kwargs[p.name], kwargs[p.name])  # `pool_size: Tuple[int, int]`
         if isinstance(kwargs[p.name], np.random.Generator) and _legacy_draws(cls, p.name):
             kwargs[p.name] = np.random.RandomState(int(rng.integers(2**31)))  # `rng.randn(n_in, n_out)`
-    return kwargs
+    return _sized_nones(cls, params, kwargs)
+
+
+def _sized_nones(cls: type, params: list[inspect.Parameter], kwargs: dict[str, Any]) -> dict[str, Any]:
+    """`kwargs` with each size left at its default None (`Dense(units_num, inputs_num=None)`) given the size its
+    name says, when the constructor raises on the None (`1 / np.sqrt(self.inputs_num)`) and runs on the sizes;
+    a None the constructor takes (a width read from the first input later) is kept."""
+    sizes = {p.name: size for p in params if p.default is None and kwargs.get(p.name) is None and (size := integer_size(p.name, cls.__name__)) is not None}
+    if not sizes:
+        return kwargs
+    state = np.random.get_state()  # trial constructions draw nothing the check's own build would not
+    try:
+        if _trial_error_of(lambda: cls(**copy.deepcopy(kwargs))) is None:
+            return kwargs
+        sized = {**kwargs, **sizes}
+        return sized if _trial_error_of(lambda: cls(**copy.deepcopy(sized))) is None else kwargs
+    finally:
+        np.random.set_state(state)
+
+
+def _reshapes(cls: type) -> bool:
+    """Whether the class's own code reshapes (a `Reshape(shape)` layer, not a network's list of widths)."""
+    try:
+        source = inspect.getsource(cls)
+    except (OSError, TypeError):
+        return False
+    return re.search(r"\breshape\s*\(", source) is not None and re.search(r"\b(?:zip|len|range)\s*\(\s*(?:self\.)?(?:sizes|shape)\b", source) is None
 
 
 # the methods only NumPy's legacy `RandomState` has: a generator passed in is drawn from as one
@@ -874,6 +918,11 @@ def _input_candidates(layer: Any, n: int, rng: np.random.Generator) -> Iterator[
     if one_column(type(layer)):
         yield rng.standard_normal((6, 1))  # one sample as a column vector: its Jacobian is np.identity(n)
         return
+    if any(isinstance(v, tuple) and v == RESHAPED_TO for v in vars(layer).values()):
+        # built as `Reshape(shape=(3, 4))`: a batch of samples of 12 numbers (`X.reshape(len(X), *self.shape)`),
+        # else 12 numbers in all (`x.reshape(self.shape)`, DeZero's)
+        yield rng.standard_normal((n, int(np.prod(RESHAPED_TO))))
+        yield rng.standard_normal(RESHAPED_TO[::-1])
     declared = getattr(layer, "input_shape", None)  # one sample's shape, set by the constructor or `set_input_shape`
     if isinstance(declared, (tuple, list)) and 1 <= len(declared) <= 3 and all(isinstance(d, int) and not isinstance(d, bool) and 0 < d <= 64 for d in declared):
         yield rng.standard_normal((n, *declared))
@@ -1056,6 +1105,10 @@ def _input_cases(layer: Any, batch: int, rng: np.random.Generator, train: bool) 
     columns, forward_only = _weights_first(cls), None  # a column layout is tried with its backward too
     for x in _input_candidates(layer, batch, rng) if not cases else ():
         if _runs(layer, x, None, train):
+            if x.ndim == 2 and not _runs(layer, x, None, train, backward=True):
+                # `np.matmul(self.input_data.transpose(0, 2, 1), error)`: a backward written for sequences (N, T, D) only
+                sequence = rng.standard_normal((len(x), 3, x.shape[1]))
+                x = sequence if _runs(layer, sequence, None, train, backward=True) else x
             single = x[:1].copy()
             if (
                 x.ndim == 2 and len(x) > 1 and not _runs(layer, x, None, train, backward=True)
@@ -1212,6 +1265,11 @@ def build_layer(
                 error, kwargs = again, paired
             raise _raised(f"{_describe(cls.__name__, (), kwargs)} raised {type(error).__name__}: {error}", error, guessed=kwargs.values()) from error
         kwargs = paired
+    if (lengths := _length_arguments(layer)):
+        raise Unsupported(
+            f"its forward takes the sequences' lengths ({', '.join(f'`{n}`' for n in lengths)}) beside the scores and the targets: "
+            "a sequence loss over padded batches (CTC) is not checked yet"
+        )
     layer, setup = _set_up(layer, rng, batch, train) if not is_loss_layer(layer) else (layer, [])
     built = Built(cls.__name__, layer, " then ".join([_describe(cls.__name__, (), kwargs), *setup]))
     if is_loss_layer(layer) and not _returns_scalar(layer, rng, train):
@@ -1285,6 +1343,19 @@ def build_layer(
             # `self.input_shape` set by `set_input_shape()`, which the user's network calls when it adds the layer
             raise Unsupported(f"its backward raised {type(error).__name__} ({error}): it needs `{setup}()` called first")
     return built
+
+
+_LENGTHS = re.compile(r"(?:\w+_)?(?:lengths?|lens|seq_?lens?)")
+
+
+def _length_arguments(layer: Any) -> list[str]:
+    """The arguments after the first two of a forward that are lengths (`CTCLoss.forward(logits, target,
+    input_lengths, target_lengths)`): integers per sample, not arrays a gradient could be taken of."""
+    from backprop_doctor.conventions._classlayer import required_inputs
+
+    forward = getattr(layer, layer_methods_forward(type(layer)), None)
+    names = required_inputs(forward) if callable(forward) else []
+    return [n for n in names[2:] if _LENGTHS.fullmatch(n.lower())]
 
 
 def _fused_softmax(layer: Any, x: np.ndarray, train: bool) -> bool:

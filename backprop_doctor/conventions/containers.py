@@ -36,10 +36,19 @@ Where a gradient is wrong, the calls the layers received tell whose fault it is 
 layers run backward in another order than forward, or a layer handed something other than what
 the layer after it returned, is the container's backward; else the layer nearest the output whose
 parameter gradients, or input gradient, are wrong for the gradient it was handed; else the seed
-the training step computes.
+the training step computes (also when every layer's gradients are wrong, by no one factor, and the
+one nearest the output is right for what it was handed: `Container._params_right`).
 
 The container is the program's own (the observed run), at the sizes the program built it, on the
 first rows of the batch it handed the training step.
+
+A container with no training step whose `backward(labels)` takes the target alone and computes its own
+loss through a loss object it holds (CMU 11-785's `MLP`/`CNN`: `self.loss = self.criterion.forward(self.Z,
+labels).sum()`, `grad = self.criterion.backward()`, its layers in reverse, `return grad`) is checked as
+one too (`Shape.from_target`): the step is `forward(x)` then `backward(t)`, the loss the criterion's values
+reduced as backward keeps its loss (summed or averaged; summed when it keeps none), and the gradient
+backward returns is compared as the input's. Only as the program builds and runs it: made-up
+arguments for its constructor (criterion, initialisers, activation lists) are not guessed.
 
 Recognised by: one method looping forward over a list the instance holds (`for layer in
 self.layers`), another looping backward over the same list (`reversed(self.layers)`,
@@ -49,7 +58,9 @@ that backward (a container whose backward only a script calls is left to the oth
 
 from __future__ import annotations
 
+import ast
 import contextlib
+import copy
 import inspect
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -60,7 +71,7 @@ import numpy as np
 from backprop_doctor.conventions._base import FORWARD_SEED, Adapter, copied, gradient_names, is_float_array, parameters, promote_to_float64, train_kwargs
 from backprop_doctor.conventions._classlayer import function_node, required_inputs
 from backprop_doctor.conventions._run import Case, NotChecked
-from backprop_doctor.conventions.loss_objects import loss_methods, prediction_index
+from backprop_doctor.conventions.loss_objects import LOSSES, TARGETS, loss_methods, prediction_index
 from backprop_doctor.conventions.optimizer_objects import UnitStep
 from backprop_doctor.static.methods import layer_loops, passed_to, plain_calls, returned_names, self_calls, self_name, stepped_operand
 
@@ -85,6 +96,9 @@ class Shape:
     layer_backward: str  # ... and backward (`backward_pass`)
     passed: tuple[str, ...]  # the names the backward loop binds to what a layer returns (`loss_grad`)
     step: str  # the method that calls the backward: one training step
+    # backward(labels) computing its own loss through a criterion object the container holds (`self.criterion.forward(self.Z,
+    # labels)`, then `self.criterion.backward()`): the step is forward(x), then backward(t), whose return is the input's gradient
+    from_target: bool = False
 
 
 def _own_methods(cls: type) -> dict[str, Any]:
@@ -120,7 +134,32 @@ def shape(cls: type) -> Shape | None:
         if steps:  # without a training step of its own, the gradient its backward starts from is not known
             step = min(steps, key=lambda name: len(required_inputs(methods[name])))
             return Shape(loop.attribute, forward[0], backward, forward[1], layer_backward, loop.passed, step)
+        if _from_target(methods[forward[0]], methods[backward]):
+            return Shape(loop.attribute, forward[0], backward, forward[1], layer_backward, loop.passed, backward, from_target=True)
     return None
+
+
+def _from_target(forward: Any, backward: Any) -> bool:
+    """`forward(A)` beside `backward(labels)` that starts from a loss object the container holds
+    (`self.criterion.forward(self.Z, labels)`): the target alone, not an upstream gradient."""
+    names = [n.lower() for n in required_inputs(backward)]
+    loss_call = any(count == 2 and any(w in called.lower() for w in LOSS_WORDS) for called, count in plain_calls(function_node(backward)))
+    return len(required_inputs(forward)) == 1 and len(names) == 1 and names[0] in TARGETS and (bool(_held_calls(backward)) or loss_call)
+
+
+def _held_calls(func: Any) -> set[str]:
+    """The attributes of the instance whose methods (or themselves) `func` calls: `criterion` of
+    `self.criterion.forward(...)`, `loss_fn` of `self.loss_fn(...)`."""
+    node = function_node(func)
+    me = self_name(node) if node is not None else None
+    found = set()
+    for call in ast.walk(node) if node is not None else ():
+        if not isinstance(call, ast.Call):
+            continue
+        target = call.func.value if isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Attribute) else call.func
+        if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == me:
+            found.add(target.attr)
+    return found
 
 
 def recognise(cls: type, namespace: dict[str, Any]) -> bool:
@@ -154,6 +193,87 @@ def _loss(model: Any, cls: type, found: Shape) -> tuple[Callable[[Any, Any], flo
             if prediction is not None:
                 return _valued(loss, prediction), f"`{called}`"
     return None
+
+
+def _criterion(model: Any, cls: type, found: Shape) -> tuple[Any, str, str, int] | None:
+    """The loss object a `backward(labels)` container calls, and its method of (prediction, target):
+    (object, attribute, method, index of the prediction)."""
+    called = _held_calls(getattr(cls, found.backward))
+    for attr, value in vars(model).items():
+        if attr not in called or inspect.isclass(value) or inspect.isroutine(value) or not hasattr(value, "__dict__"):
+            continue
+        if type(value).__module__ in ("builtins", "numpy"):
+            continue
+        for method in ("forward", *LOSSES):
+            func = getattr(type(value), method, None)
+            names = [n.lower() for n in required_inputs(func)] if inspect.isfunction(func) else []
+            prediction = prediction_index(names) if len(names) == 2 else None
+            if prediction is not None:
+                return value, attr, method, prediction
+    return None
+
+
+def _own_loss(model: Any, cls: type, found: Shape, x: np.ndarray, t: Any) -> tuple[Callable[[Any, Any], float], str] | None:
+    """The loss a `backward(labels)` container computes, as a function of (prediction, target): its
+    criterion's values reduced as the loss the backward keeps (`self.loss = ....sum()`, or a mean),
+    their sum when it keeps none; else the loss function backward calls on two arguments; None when
+    it holds no criterion and calls no such function, or keeps a loss of another value."""
+    held = _criterion(model, cls, found)
+    if held is None:  # `self.loss = cross_entropy(self.out, y)`: the loss function it calls, as a training step's
+        return _loss(model, cls, found)
+    _, attr, method, prediction = held
+    handed: list[Any] = []
+
+    kind = next((k for k in type(getattr(model, attr)).__mro__ if method in vars(k)), type(getattr(model, attr)))
+    original = vars(kind).get(method)
+
+    def recorded(me: Any, *args: Any, **kwargs: Any) -> Any:  # on the class: `self.loss_fn(...)` looks `__call__` up there
+        handed.append(args[prediction] if len(args) == 2 else None)
+        return original(me, *args, **kwargs)
+
+    with _seeded_copy(model) as work:
+        out = getattr(work, found.forward)(x.copy(), **train_kwargs(getattr(work, found.forward), True))
+        out = out.copy() if isinstance(out, np.ndarray) else out
+        if original is not None:
+            setattr(kind, method, recorded)
+        try:
+            getattr(work, found.backward)(_copy(t))
+        finally:
+            if original is not None:
+                setattr(kind, method, original)
+        kept = {k: float(v) for k, v in vars(work).items() if _number(v) and any(w in k.lower() for w in LOSS_WORDS)}
+    if not (handed and _same(handed[0], out)):  # the criterion is given something else than what forward returns
+        return None
+    with _seeded_copy(model) as work:
+        prediction_value = getattr(work, found.forward)(x.copy(), **train_kwargs(getattr(work, found.forward), True))
+        criterion = getattr(work, attr)
+        raw = np.asarray(getattr(criterion, method)(*((prediction_value, _copy(t)) if prediction == 0 else (_copy(t), prediction_value))), dtype=np.float64)
+    reductions = {"summed": np.sum, "averaged": np.mean}
+    name = f"`{attr}.{method}`" if method != "__call__" else f"`{attr}`"
+    if not kept:
+        return _reduced(getattr(model, attr), method, prediction, np.sum), f"{name}, summed"
+    for value in kept.values():
+        for word, reduce in reductions.items():
+            if np.isclose(value, float(reduce(raw)), rtol=1e-6, atol=1e-12):
+                how = "" if raw.size == 1 else f", {word}"
+                return _reduced(getattr(model, attr), method, prediction, reduce), f"{name}{how}, as `{found.backward}` keeps it"
+    return None
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (float, np.floating)) or (isinstance(value, np.ndarray) and value.size == 1 and value.dtype.kind == "f")
+
+
+def _reduced(criterion: Any, method: str, prediction: int, reduce: Callable[[Any], Any]) -> Callable[[Any, Any], float]:
+    """The criterion's loss of (prediction, target), reduced to one number: on a copy of the object, which
+    keeps what it computes (`self.softmax`), so the container's own criterion is left as its backward set it."""
+
+    def value(p: Any, t: Any) -> float:
+        work = copy.deepcopy(criterion)
+        out = np.asarray(getattr(work, method)(*((p, t) if prediction == 0 else (t, p))), dtype=np.float64)
+        return float(reduce(out))
+
+    return value
 
 
 def _valued(loss: Callable[..., Any], prediction: int) -> Callable[[Any, Any], float]:
@@ -238,21 +358,30 @@ class Container(Adapter):
 
     def backward(self, dout: Any) -> tuple[np.ndarray | None, dict[str, Any]]:
         saved = {key: array.copy() for key, (_, _, array) in self._params.items()}
-        self._step()
+        returned = self._step()
         grads = {key: _gradient(layer, attr, array, saved[key]) for key, (layer, attr, array) in self._params.items()}
-        return None, {key: None if g is None else g * dout for key, g in grads.items()}
+        x = self._inputs[0]
+        # a `backward(labels)` container returns the gradient of its input (`return grad` after the first layer's)
+        dx = returned * dout if self.shape.from_target and is_float_array(returned) and np.shape(returned) == np.shape(x) else None
+        return dx, {key: None if g is None else g * dout for key, g in grads.items()}
 
-    def _step(self) -> None:
-        """The container's training step on the batch, stopped when its backward returns."""
+    def _step(self) -> Any:
+        """The container's training step on the batch, stopped when its backward returns; what that backward returned."""
         x, t = self._inputs
         self.fed = []
-        with _stop_after(self.model, self.shape.backward), _wrapped(self.model, self.shape.forward, self._feeding):
+        returned: list[Any] = []
+        with _stop_after(self.model, self.shape.backward, returned), _wrapped(self.model, self.shape.forward, self._feeding):
             np.random.seed(FORWARD_SEED)
             try:
-                step = getattr(self.model, self.shape.step)
-                step(**_step_arguments(step, x.copy(), _copy(t)))
+                if self.shape.from_target:  # forward(x), then backward(t): the loss computed inside
+                    forward = getattr(self.model, self.shape.forward)
+                    forward(x.copy(), **train_kwargs(forward, self.train))
+                    getattr(self.model, self.shape.backward)(_copy(t))
+                else:
+                    step = getattr(self.model, self.shape.step)
+                    step(**_step_arguments(step, x.copy(), _copy(t)))
             except _Stopped:
-                return
+                return returned[0] if returned else None
         raise NotChecked(f"`{self.shape.step}` never called `{self.shape.backward}`")
 
     def _feeding(self, method: Callable[..., Any]) -> Callable[..., Any]:
@@ -327,7 +456,31 @@ class Container(Adapter):
                 return "dx", call.index
         if len(set(np.round(list(wrong.values()), 3))) == 1 and len(wrong) == len(self._params) > 1:
             return "seed", None  # every gradient off by one factor, every layer right: the gradient the step starts from
+        handed = next((c.given for c in record.backwards if c.index == nearest), None)
+        if right == len(self.layers) and len(wrong) == len(self._params) and self._params_right(nearest, inputs.get(nearest), handed):
+            return "seed", None  # every layer right for what it was handed, from the output down: what the step started from is not
         return "params", nearest
+
+    def _params_right(self, index: int, x: Any, dout: Any) -> bool:
+        """Whether layer `index`'s backward, handed `dout` after a forward of `x`, leaves the gradients of
+        `sum(forward(x) * dout)` in its parameters."""
+        if not (is_float_array(x) and isinstance(dout, np.ndarray)):
+            return False
+        layer = copied(self.layers[index])
+        forward, backward = getattr(layer, self.shape.layer_forward), getattr(layer, self.shape.layer_backward)
+        flags = train_kwargs(forward, self.train)
+
+        def value() -> float:
+            np.random.seed(FORWARD_SEED)
+            return float(np.sum(np.asarray(forward(x.copy(), **flags)) * dout))
+
+        arrays = _parameters(layer)
+        value()
+        saved = {k: a.copy() for k, a in arrays.items()}
+        backward(dout.copy())
+        grads = {k: _gradient(layer, k, a, saved[k]) for k, a in arrays.items()}
+        ratios = [_slope_ratio(value, a, grads[k], np.random.default_rng(3)) for k, a in arrays.items() if grads[k] is not None]
+        return bool(ratios) and all(r is not None and abs(r - 1.0) <= TOLERANCE for r in ratios)
 
     def _index(self, layer: Any) -> int:
         return next(i for i, other in enumerate(self.layers) if other is layer)
@@ -384,6 +537,8 @@ class Container(Adapter):
         if who == "container":
             return self.shape.passed
         node = function_node(self.backward_target())
+        if who == "seed" and self.shape.from_target:  # the gradient backward hands its layers (`grad = ...`)
+            return self.shape.passed
         if who == "seed":
             return passed_to(node, self.shape.backward)
         if who == "dx":
@@ -393,6 +548,39 @@ class Container(Adapter):
             attr = next(a for key, (owner, a, _) in self._params.items() if owner is self.layers[index] and key in self._wrong)
         operand = stepped_operand(node, attr)
         return (*((operand,) if operand else ()), *(f"{self_name(node)}.{name}" for name in _gradient_names(attr)))
+
+    def grad_location(self, name: str) -> Any:
+        """A `backward(labels)` container whose every layer is right for what it was handed: the statement
+        before its layer loop that binds the gradient the loop starts from (`grad = self.criterion.backward()
+        / len(labels)`), not the loop's own `grad = layer.backward(grad)`; None otherwise."""
+        from backprop_doctor import locate
+
+        if not self.shape.from_target or self.blame()[0] != "seed":
+            return None
+        func = getattr(type(self.model), self.shape.backward)
+        node = function_node(func)
+        try:
+            start, file = inspect.getsourcelines(func)[1], inspect.getsourcefile(func)
+        except (TypeError, OSError):
+            return None
+        if node is None:
+            return None
+        loops = [n.lineno for n in ast.walk(node) if isinstance(n, (ast.For, ast.While))]
+        first = min(loops, default=None)
+        binds = [
+            n for n in ast.walk(node)
+            if isinstance(n, (ast.Assign, ast.AugAssign)) and (first is None or n.lineno < first)
+            and any(isinstance(t, ast.Name) and t.id in self.shape.passed for t in (n.targets if isinstance(n, ast.Assign) else [n.target]))
+        ]  # fmt: skip
+        if not binds:
+            return None
+        last = max(binds, key=lambda n: n.lineno)
+        return locate.Location(file, start + last.lineno - 1, start + (last.end_lineno or last.lineno) - 1)
+
+    def input_grad_targets(self) -> tuple[str, ...]:
+        if self.shape.from_target:  # `return grad` of the container's own backward
+            return tuple(returned_names(function_node(getattr(type(self.model), self.shape.backward)))) or ("dx",)
+        return super().input_grad_targets()
 
     def forward_target(self) -> Any:
         return getattr(type(self.model), self.shape.forward)
@@ -481,12 +669,15 @@ def _wrapped(obj: Any, name: str, wrap: Callable[[Callable[..., Any]], Callable[
         vars(obj).pop(name, None)
 
 
-def _stop_after(model: Any, name: str) -> contextlib.AbstractContextManager[None]:
-    """`model.<name>` raises `_Stopped` once it has returned, for the length of the block."""
+def _stop_after(model: Any, name: str, returned: list[Any] | None = None) -> contextlib.AbstractContextManager[None]:
+    """`model.<name>` raises `_Stopped` once it has returned (what it returned appended to `returned`),
+    for the length of the block."""
 
     def wrap(method: Callable[..., Any]) -> Callable[..., Any]:
         def stopped(*args: Any, **kwargs: Any) -> Any:
-            method(*args, **kwargs)
+            value = method(*args, **kwargs)
+            if returned is not None:
+                returned.append(value)
             raise _Stopped
 
         return stopped
@@ -541,6 +732,11 @@ def _step_arguments(step: Any, x: np.ndarray, t: Any) -> dict[str, Any]:
 def _batch(instance: Any, found: Shape) -> tuple[np.ndarray, Any] | None:
     """The first rows of the batch and targets the program handed its container: the arguments of
     its training step's first recorded call, else of any call given two arrays of as many rows."""
+    if found.from_target:  # `model.forward(X)` then `model.backward(Y)`: the first of each
+        given = [next((a for a in (*c.args, *c.kwargs.values()) if isinstance(a, np.ndarray)), None) for name in (found.forward, found.backward) for c in instance.calls.get(name, [])[:1]]
+        if len(given) == 2 and is_float_array(given[0]) and given[0].ndim >= 1 and given[1] is not None and len(given[1]) == len(given[0]):
+            return given[0][:ROWS].astype(np.float64), given[1][:ROWS]
+        return None
     calls = instance.calls.get(found.step, [])
     for call in [*calls, *(c for cs in instance.calls.values() for c in cs)]:
         arrays = [a for a in (*call.args, *call.kwargs.values()) if isinstance(a, np.ndarray)]
@@ -641,10 +837,28 @@ def build(cls: type, context: Any, rng: np.random.Generator) -> list[Case]:
         obj, x, t, instance = observed
         model = copied(obj)
         built = f"your {cls.__name__}" + (f", built at line {instance.line}" if instance.line else "")
+    elif found.from_target:
+        try:
+            model, x, t, built = _synthesized(cls, found, context, rng)
+        except NotChecked as error:
+            raise NotChecked(
+                f"its backward({required_inputs(getattr(cls, found.backward))[0]}) starts from the target and computes its own loss "
+                f"through the criterion it holds; it is checked as a program builds it and runs forward, then backward, and none "
+                f"here does ({error}): not checked yet"
+            ) from None
     else:
         model, x, t, built = _synthesized(cls, found, context, rng)
     promote_to_float64(model)
-    loss = _loss(model, cls, found)
+    try:
+        loss = _own_loss(model, cls, found, x, t) if found.from_target else _loss(model, cls, found)
+    except Exception as error:  # noqa: BLE001 - user code
+        raise NotChecked(f"its `{found.forward}` then `{found.backward}` raised {type(error).__name__} on the batch backprop-doctor gave it: {error}") from None
+    if loss is None and found.from_target:
+        raise NotChecked(
+            f"its backward({required_inputs(getattr(cls, found.backward))[0]}) starts from the target and computes its own loss "
+            "through a criterion handed something other than what its forward returns, or keeps a loss its criterion's values "
+            "do not sum or average to: not checked yet"
+        )
     if loss is None:
         raise NotChecked(f"`{cls.__name__}` holds no loss object and calls no loss function of its prediction and targets")
     adapter = Container(model, found, loss[0], train=context.options.train if context is not None else True)

@@ -38,7 +38,9 @@ target (`y_true`, `y`, `labels`); or `backward(label)` taking the target alone
   `loss(x, y)`), else the one loss function of its file (`bce(y_true, y_pred)` too); with no loss,
   or two candidate loss functions, it is named as not checked.
 
-A `backward(label)` model is named as not checked: the loss is only returned by
+A `backward(Y, cache)` model (the target and forward's cache: a stacked RNN adding each step's
+cross-entropy to `self._loss`) is named as not checked. A `backward(label)` model that runs a list of
+layers through a criterion it holds is `containers`'. Any other `backward(label)` model is named as not checked: the loss is only returned by
 backward itself, and its gradients live wherever it puts them (its sub-layers'
 attributes, lists of sparse embedding updates), with no one place to read them.
 """
@@ -81,6 +83,8 @@ def _arguments(cls: type) -> list[str] | None:
         return names
     if _cached(names):  # backward(y_pred, y_train, cache) returning the gradients alone: named, not checked yet
         return names
+    if _target_and_cache(names):  # backward(Y, cache) from the integer targets: named, not checked yet
+        return names
     loss = getattr(cls, "loss", None)
     if not names and not [p for p in parameters(backward)] and callable(loss) and len(required_inputs(loss)) == 2:
         return []
@@ -105,6 +109,12 @@ def _cached(names: list[str]) -> bool:
     return len(names) == 3 and names[0] in PREDICTIONS and (names[1] in TARGETS or names[1] in TRAINING_TARGETS) and names[2] in CACHES
 
 
+def _target_and_cache(names: list[str]) -> bool:
+    """`backward(Y, cache)` beside `forward(X)` returning that cache: the target and what forward kept, the
+    loss computed inside from them (a stacked RNN adding each step's cross-entropy to `self._loss`)."""
+    return len(names) == 2 and (names[0] in TARGETS or names[0] in TRAINING_TARGETS) and names[1] in CACHES
+
+
 def recognise(cls: type, namespace: dict[str, Any]) -> bool:
     return _arguments(cls) is not None
 
@@ -124,6 +134,11 @@ def why_not_checked(cls: type) -> str | None:
         return (
             f"its backward({', '.join(required_inputs(cls.backward))}) starts from the prediction, the target and its "
             "forward's cache, not from an upstream gradient, and its loss is computed elsewhere: not checked yet"
+        )
+    if _target_and_cache(arguments):
+        return (
+            f"its backward({', '.join(required_inputs(cls.backward))}) starts from the target and its forward's cache, not from an "
+            "upstream gradient (it computes its own loss): not checked yet"
         )
     if len(arguments) == 1:
         return (
@@ -305,7 +320,7 @@ def build(cls: type, context: Any, rng: np.random.Generator) -> list[Case]:
             return [case]
     if arguments is not None and _cached(arguments) and step_method(cls) is not None:
         return [_stepped_case(cls, context, rng)]
-    if arguments is None or len(arguments) == 1 or _cached(arguments) or _input_again(arguments, required_inputs(cls.forward)[0].lower()):
+    if arguments is None or len(arguments) == 1 or _cached(arguments) or _target_and_cache(arguments) or _input_again(arguments, required_inputs(cls.forward)[0].lower()):
         raise NotChecked(why_not_checked(cls) or "not a model whose backward computes its own loss")
     model = _built(cls, context, rng)
     weights = [v for v in _parameter_arrays(model).values() if v.ndim == 2]

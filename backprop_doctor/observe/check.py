@@ -514,6 +514,8 @@ def _check_layer(out: Checked, instance: Instance, options: Options, shown: str,
         return
     returned = loss_of_pair(call.result, arrays[0]) if len(arrays) == 2 else call.result  # `return probs, loss` by design
     loss = len(arrays) >= 2 and not isinstance(returned, (tuple, list)) and np.size(returned) == 1 and _number(returned)  # forward(x, t) -> loss
+    if not loss and methods is not None and _per_sample_loss(obj, returned, arrays):
+        loss = conventional = True  # the adapter sums the samples' losses, whose gradient `backward()` returns
     obj, arrays = _floated(obj, arrays, loss)
     if conventional and methods.mean_of_forward and len(arrays) == 2:
         loss = True  # an NNFS loss's forward(y_pred, y_true) returns one loss per sample
@@ -558,6 +560,18 @@ def _check_layer(out: Checked, instance: Instance, options: Options, shown: str,
     )
     if case is not None and np.ndim(case[1]) >= 1 and np.shape(case[1])[0] >= 2 and case[1].dtype.kind == "f":
         out.layers.append(build.Built(instance.name, obj, _how(instance, shown), [case], line=instance.line))
+
+
+def _per_sample_loss(obj: Any, returned: Any, arrays: list[Any]) -> bool:
+    """`forward(A, Y)` returning one loss per sample of A's rows beside a `backward()` that takes nothing
+    (CMU 11-785's `SoftmaxCrossEntropy`, returning `softmax - Y`): a loss of the prediction and the target,
+    not a layer of two inputs whose backward would be handed an upstream gradient."""
+    backward = getattr(obj, "backward", None)
+    return (
+        len(arrays) == 2 and callable(backward) and _required(backward) == 0
+        and isinstance(returned, np.ndarray) and returned.dtype.kind == "f" and returned.ndim == 1
+        and np.ndim(arrays[0]) == 2 and returned.shape[0] == np.shape(arrays[0])[0] > 1
+    )  # fmt: skip
 
 
 def _plain_numbers(call: Call) -> bool:
