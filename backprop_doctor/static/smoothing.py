@@ -39,15 +39,15 @@ def _fraction(node: ast.AST) -> bool:
     return isinstance(node, ast.Constant) and not isinstance(node.value, bool) and isinstance(node.value, (int, float)) and 0 < node.value < 1
 
 
-def _strengths(tree: ast.AST) -> dict[str, list[float]]:
+def _strengths(tree: ast.AST) -> dict[str, set[float]]:
     """The numbers the file binds to each name or attribute: `s = 0.1`, `self.s = 0.1`, `def f(..., s=0.1)`,
     `f(..., s=0.1)`, `{"s": 0.1}` is not read."""
-    found: dict[str, list[float]] = {}
+    found: dict[str, set[float]] = {}
 
     def bind(key: str | None, value: ast.AST | None) -> None:
         if key is not None and isinstance(value, ast.Constant) and isinstance(value.value, (int, float)) and not isinstance(value.value, bool):
-            found.setdefault(key, []).append(float(value.value))
-            found.setdefault("." + key.lstrip("."), []).append(float(value.value))  # `self.s = s` beside `s=0.1`
+            found.setdefault(key, set()).add(float(value.value))
+            found.setdefault("." + key.lstrip("."), set()).add(float(value.value))  # `self.s = s` beside `s=0.1`
 
     for node in ast.walk(tree):
         if isinstance(node, ast.Assign):
@@ -77,9 +77,9 @@ def _strengths(tree: ast.AST) -> dict[str, list[float]]:
             handed += list(zip(names, node.args))
     for key, value in handed:
         if isinstance(value, ast.Name) and value.id in found:
-            for number in found[value.id]:
-                found.setdefault(key, []).append(number)
-                found.setdefault("." + key, []).append(number)
+            numbers = set(found[value.id])  # a copy: `f(eps=eps)` hands a name its own numbers
+            found.setdefault(key, set()).update(numbers)
+            found.setdefault("." + key, set()).update(numbers)
         else:
             bind(key, value)
     return found
@@ -111,7 +111,7 @@ def smoothed_targets(tree: ast.AST | None) -> tuple[str, int] | None:
         for key, line in taken.items():
             if key not in spread:
                 continue
-            values = strengths.get(key, [])
+            values = strengths.get(key, set())
             named = "smooth" in key.lower() or "smooth" in called
             if (values and all(LOW <= v <= HIGH for v in values)) or (not values and named):
                 return key.lstrip("."), line
