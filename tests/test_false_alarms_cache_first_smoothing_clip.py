@@ -67,6 +67,21 @@ def test_a_layer_norm_pair_with_weights_and_its_cache_first_is_checked_in_that_o
     assert found and found[0]["layer"] == "layernorm" and found[0]["line"] == line_of(bug, wrong)
 
 
+def test_a_backward_the_program_ran_that_fails_on_the_checks_rows_is_a_note(tmp_path):
+    # a backward that reshapes to the program's batch size (a global): the program runs it on its batch of 20,
+    # the pair's check on fewer rows, where it raises: the check's doing, not the program's
+    source = POOL_FUNCTIONS.replace("rng = np.random.default_rng(7)", "BATCH = 20\nrng = np.random.default_rng(7)")
+    source = source.replace("rows = rng.choice(200, 20, replace=False)", "rows = rng.choice(200, BATCH, replace=False)")
+    path = planted(
+        tmp_path, "pool_global.py", source,
+        "return (mask * dpooled[:, :, None]).reshape(hr.shape[0], -1)", "return (mask * dpooled.reshape(BATCH, -1, 1)).reshape(BATCH, -1)",
+    )
+    report = check(path, training=True)
+    assert _warnings_and_errors(report) == []
+    (note,) = _named(report, "layer-raised")
+    assert note["severity"] == "info" and f"your program's own call (line {line_of(path, 'dz = pool_backward(')})" in note["message"]
+
+
 def test_cache_first_is_read_from_the_names():
     from backprop_doctor.conventions.cs231n import cache_first
 

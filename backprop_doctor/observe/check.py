@@ -778,14 +778,29 @@ def _check_pair_call(out: Checked, name: str, forward: Any, backward: Any, call:
     result = api.check_functions(forward, backward, x, *params, options=options)
     result.built = []
     if ran is not None:
-        from backprop_doctor.checks import layer_raised  # the check words it
-
         raised = [f for f in result.findings if f.name == "layer-raised" and f.severity == "error" and re.match(r"`[^`]+\.backward` raised", f.message)]
-        result.findings = [layer_raised.run_by_the_program(f, ran.line) if any(f is r for r in raised) else f for f in result.findings]
+        result.findings = [_handed_by_the_check(f, ran.line) if any(f is r for r in raised) else f for f in result.findings]
     out.report.extend(result)
     shapes = ", ".join([f"x {x.shape}"] + [f"{tuple(p.shape)}" for p in params if isinstance(p, np.ndarray)])
     out.report.built.append(Built(name, f"arguments observed at line {call.line}", shapes, origin="observed", line=call.line))
     return result
+
+
+def _handed_by_the_check(finding: Finding, line: int | None) -> Finding:
+    """A pair's backward that raised on what the pair's check handed it (the rows it cut from the program's
+    input, its arguments in the order the check reads from their names), while the program's own call of
+    it (at `line`) returned: a note, not the program's error."""
+    where = f" (line {line})" if line else ""
+    return finding.replace(
+        severity="info",
+        pattern="made-up-input",
+        fix=None,
+        message=(
+            f"{finding.message.partition(': fix')[0]}, as backprop-doctor's check of the pair handed it (rows cut from "
+            f"your program's input, the upstream gradient and the cache in the order it read from their names); your "
+            f"program's own call{where} runs it without an error, so only that check is left out"
+        ),
+    )
 
 
 def _check_functions(out: Checked, record: Record, discovered: Any, options: Options, shown: str) -> list[tuple[str, Call]]:
