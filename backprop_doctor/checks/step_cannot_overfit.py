@@ -15,7 +15,11 @@ What it finds:
     its rate and data would be the tool's, not yours. A weight decay is set
     to 0 for those passes (`reg`, `net.weight_decay`: the strength of an L2
     term a gradient adds): the penalty puts a floor under the loss that no fit
-    goes below, and the question is whether the data can be fitted.
+    goes below, and the question is whether the data can be fitted. Nor is a
+    loss against soft targets: a data array of them, or labels the program
+    smooths itself (`target = np.full(shape, s / K)` with `1 - s` at the
+    label, `y * (1 - s) + s / K`): the cross-entropy against them is at least
+    their entropy, however well the network fits.
 
 Why it matters:
     Any network whose gradients are right memorises a handful of samples; one

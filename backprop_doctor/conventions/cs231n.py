@@ -59,6 +59,7 @@ class FunctionPair(Adapter):
         self._again = _named_again(forward, backward, len(params), config)
         self._arrays_again = _arrays_again(backward, params)
         self._cache_name = _cache_after_weights(backward, params)
+        self._cache_first = cache_first(backward)  # `maxpool_backward(ar, dpool)`: the cache handed first
         self._cache: Any = None
         self._widths: tuple[int, ...] | None = None  # the outputs' widths, for a forward with two (`two_outputs`)
         self._mean_over: int | None = None  # m, when the pair follows the mean convention
@@ -100,6 +101,8 @@ class FunctionPair(Adapter):
             return self._backward(*parts, cache, **copy.deepcopy(self._again), **self._weights_again())
         if self._cache_name is not None:  # `bn_backward(dout, gamma, cache)`: the cache after a weight, by name
             return self._backward(dout, **{self._cache_name: cache}, **copy.deepcopy(self._again), **self._weights_again())
+        if self._cache_first:
+            return self._backward(cache, dout, **copy.deepcopy(self._again), **self._weights_again())
         return self._backward(dout, cache, **copy.deepcopy(self._again), **self._weights_again())
 
     def _weights_again(self) -> dict[str, np.ndarray]:
@@ -165,7 +168,7 @@ def array_cache_is_output(forward: Callable, backward: Callable, x: np.ndarray, 
     difference of the forward along one direction; when both or neither do, by the argument's
     name (`A`, `out`, `y`: the output), so a wrong backward is checked as it is written."""
     names = [n.lower() for n in required_positional(backward)]
-    by_name = len(names) >= 2 and names[1] in OUTPUT_NAMES
+    by_name = len(names) >= 2 and names[1 - cache_first(backward)] in OUTPUT_NAMES
 
     def run(z: np.ndarray) -> Any:
         state = np.random.get_state()
@@ -183,13 +186,38 @@ def array_cache_is_output(forward: Callable, backward: Callable, x: np.ndarray, 
         dout, v, h = rng.standard_normal(out.shape), rng.standard_normal(x.shape), 1e-6
         slope = float(np.sum(dout * (np.asarray(run(x + h * v)) - np.asarray(run(x - h * v))))) / (2 * h)
         agree = []
+        first = cache_first(backward)
         for cache in (x.copy(), out.copy()):
-            result = backward(dout.copy(), cache)
+            result = backward(cache, dout.copy()) if first else backward(dout.copy(), cache)
             dx = np.asarray(result[0] if isinstance(result, tuple) else result, dtype=np.float64)
             agree.append(dx.shape == x.shape and abs(float(np.sum(dx * v)) - slope) <= 1e-4 * (abs(slope) + 1e-8))
     except Exception:  # noqa: BLE001 - user code: the check itself will report what it raises
         return by_name
     return agree[1] if agree[0] != agree[1] else by_name
+
+
+_NOT_UPSTREAM = ("data", "dist", "dim", "drop", "dict", "dtype", "depth", "deg", "dur", "day", "date", "doc", "dom", "dec")
+
+
+def upstream_named(name: str) -> bool:
+    """A name of the gradient a backward is handed from above: `dout`, `dA`, `d_out`, `dpool`, `grad_output`,
+    `delta`, `upstream`, `gy`, `g_out`, `err` (not `data`, `dims`, `dropout`, values named with a `d`)."""
+    low = name.lower()
+    if low.startswith("d") and len(low) > 1 and not low.startswith(_NOT_UPSTREAM):
+        return True
+    return "grad" in low or "upstream" in low or low in ("g", "gy", "gys", "err", "error", "delta") or bool(re.match(r"g_?out", low))
+
+
+def cache_first(backward: Callable) -> bool:
+    """Whether a pair's backward takes the forward's cache first and the upstream gradient second
+    (`maxpool_backward(ar, dpool)`, `relu_backward(x, dout)`, `sigmoid_backward(cache, dA)`), by its two
+    arguments' names: the second is named as the upstream gradient and the first is not. Handed in cs231n's
+    order `(dout, cache)`, such a backward reads the gradient as its cache and fails, or computes nonsense."""
+    try:
+        names = required_positional(backward)
+    except (TypeError, ValueError):
+        return False
+    return len(names) == 2 and upstream_named(names[1]) and not upstream_named(names[0]) and "cache" not in names[1].lower()
 
 
 def _matched_by_shape(grads: list[Any], shapes: dict[str, Any]) -> dict[str, Any] | None:

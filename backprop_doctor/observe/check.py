@@ -789,9 +789,11 @@ def _settings(call: Call) -> tuple[Any, ...]:
     return tuple(plain(a) for a in call.args[1:])
 
 
-def _check_pair_call(out: Checked, name: str, forward: Any, backward: Any, call: Call, options: Options) -> Report | None:
+def _check_pair_call(out: Checked, name: str, forward: Any, backward: Any, call: Call, options: Options, ran: Call | None = None) -> Report | None:
     """`forward`/`backward` checked on one recorded call's arguments (a batch cut from its input); None
-    when they are too large to have been kept."""
+    when they are too large to have been kept. `ran`: a call of the backward in the program's own run that
+    returned; the backward raising on what the check hands it is then the check's doing (an order of its
+    arguments, a batch cut), not the program's: a note (`layer_raised.run_by_the_program`)."""
     params = list(call.args[1:])
     axis = _batch_axis(call.args[0], weights=tuple(params))
     # a state carried from step to step (`h_prev` (64, 12) beside `x` (64, 2)) holds the same samples: cut
@@ -803,10 +805,30 @@ def _check_pair_call(out: Checked, name: str, forward: Any, backward: Any, call:
         return None
     result = api.check_functions(forward, backward, x, *params, options=options)
     result.built = []
+    if ran is not None:
+        raised = [f for f in result.findings if f.name == "layer-raised" and f.severity == "error" and re.match(r"`[^`]+\.backward` raised", f.message)]
+        result.findings = [_handed_by_the_check(f, ran.line) if any(f is r for r in raised) else f for f in result.findings]
     out.report.extend(result)
     shapes = ", ".join([f"x {x.shape}"] + [f"{tuple(p.shape)}" for p in params if isinstance(p, np.ndarray)])
     out.report.built.append(Built(name, f"arguments observed at line {call.line}", shapes, origin="observed", line=call.line))
     return result
+
+
+def _handed_by_the_check(finding: Finding, line: int | None) -> Finding:
+    """A pair's backward that raised on what the pair's check handed it (the rows it cut from the program's
+    input, its arguments in the order the check reads from their names), while the program's own call of
+    it (at `line`) returned: a note, not the program's error."""
+    where = f" (line {line})" if line else ""
+    return finding.replace(
+        severity="info",
+        pattern="made-up-input",
+        fix=None,
+        message=(
+            f"{finding.message.partition(': fix')[0]}, as backprop-doctor's check of the pair handed it (rows cut from "
+            f"your program's input, the upstream gradient and the cache in the order it read from their names); your "
+            f"program's own call{where} runs it without an error, so only that check is left out"
+        ),
+    )
 
 
 def _check_functions(out: Checked, record: Record, discovered: Any, options: Options, shown: str) -> list[tuple[str, Call]]:
@@ -838,7 +860,9 @@ def _check_functions(out: Checked, record: Record, discovered: Any, options: Opt
                 Built(name, f"arguments observed at line {call.line}", skipped=f"`{backward.__name__}` also takes {', '.join(unknown)}, which `{forward.__name__}` does not: checked through your training step", origin="observed", line=call.line)
             )
             continue
-        result = _check_pair_call(out, name, calls.func, live_backward, call, options)
+        backs = recorded.get(backward.__name__)
+        ran = next((c for c in backs.calls if c.returned), None) if backs is not None else None
+        result = _check_pair_call(out, name, calls.func, live_backward, call, options, ran)
         # a pair the program calls with other settings too (a second convolution at `dilation=2`, `stride=2`):
         # checked there as well, where the first call's settings hide a mistake (a dilation dropped at 1)
         seen = {_settings(call)}
@@ -850,7 +874,7 @@ def _check_functions(out: Checked, record: Record, discovered: Any, options: Opt
             if not (isinstance(other.result, tuple) and len(other.result) == 2 and isinstance(other.result[0], np.ndarray)):
                 continue
             seen.add(_settings(other))
-            result = _check_pair_call(out, name, calls.func, live_backward, other, options)
+            result = _check_pair_call(out, name, calls.func, live_backward, other, options, ran)
     for loss in getattr(discovered, "loss_functions", []):
         calls = recorded.get(loss.__name__)
         observed = loss_arguments(record, loss)

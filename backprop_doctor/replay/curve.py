@@ -482,7 +482,7 @@ class Tiny:
     larger_init: Any = None  # init_scale.LargerInit: the weight matrices drawn at the usual size fit them, from weights too small
     asked: int = 0  # the passes it was given; fewer ran when its time ran out
     alike: tuple[str, str, int, int] | None = None  # (inputs, targets, distinct input rows, samples): rows repeated with other targets
-    soft: str | None = None  # an array of soft targets the loop reads (`_soft_targets`): its loss has a floor above 0
+    soft: str | None = None  # an array of soft targets the loop reads (`_soft_targets`), or the strength of a label smoothing the pass writes out (`_smoothed`): its loss has a floor above 0
     noise: int | None = None  # the line of noise the pass draws for its loss (`static.noise`): a random model's loss has no floor of 0
     raw_targets: tuple[str, float, float] | None = None  # (name, largest, share of their mean square that is not their mean): `_raw_targets`
     undecayed: tuple[str, ...] = ()  # the weight-decay settings set to 0 for these passes (`reg`, `net.weight_decay`)
@@ -661,7 +661,7 @@ def tiny_batch(
     largest = max(floats, key=lambda nv: nv[1], default=None)
     return Tiny(
         losses, samples, size, tuple(cut), largest if largest is not None and largest[1] >= LARGE_VALUES else None, asked=steps,
-        alike=_alike_rows(whole, axis), soft=next((n for n, v in whole.items() if _soft_targets(v, axis)), None),
+        alike=_alike_rows(whole, axis), soft=next((n for n, v in whole.items() if _soft_targets(v, axis)), None) or _smoothed(runner.path),
         noise=drawn_noise(source_tree(runner.path)[1], loop), raw_targets=raw,
         undecayed=(*sorted(n for n in undecayed if n not in (rebound or {})), *(f"{name}.{attribute}" for name, attribute in held)),
         penalty=penalty, agreeing=agreeing,
@@ -787,6 +787,16 @@ def _soft_targets(value: np.ndarray, axis: int) -> bool:
     if value.min() < 0 or value.max() > 1 or not np.allclose(value.sum(axis=1 - axis), 1.0, atol=1e-6):
         return False
     return bool(np.any(value.max(axis=1 - axis) < 0.99))
+
+
+def _smoothed(path: str) -> str | None:
+    """The strength of the label smoothing the program writes out (`static.smoothing`): the soft targets it
+    makes inside its pass, from its integer labels, which no data array it reads holds."""
+    from backprop_doctor.static.files import source_tree
+    from backprop_doctor.static.smoothing import smoothed_targets
+
+    found = smoothed_targets(source_tree(path)[1])
+    return None if found is None else found[0]
 
 
 def _indices(value: np.ndarray) -> bool:

@@ -2332,7 +2332,7 @@ def _clipped(step: TrainingStep, result: StepResult, tree: Any = None) -> str | 
     factors = [m.factor for _, m in result.wrong if m.proportional and m.factor is not None and 0 < m.factor < 1]
     best = _shared_factor(factors)
     if best is None or 2 * sum(abs(g / best - 1) <= COMMON for g in factors) < len(result.parameters):
-        return call if _clipped_each(found, result) else None
+        return call if _clipped_each(found, result) or _rescaled_together(found, result) else None
     for _, measured in result.parameters:
         measured.scale = best
     return call
@@ -2350,6 +2350,37 @@ def _clipped_each(found: Any, result: StepResult) -> bool:
     runner = getattr(result, "runner", None)
     threshold = clip_threshold(found, dict(getattr(getattr(runner, "state", None), "values", {}) or {}))
     return threshold is not None and _rescaled_to(threshold[1], result)
+
+
+def _rescaled_together(found: Any, result: StepResult) -> bool:
+    """Whether the clip rescaled every gradient by one factor to the clip's one threshold, whatever the
+    factor's size: the gradients the program stepped with have, together, the threshold's norm to within
+    `COMMON`, and most parameters are the loss's gradient times one positive factor. A factor above 1 is a
+    clip that scales small gradients up (`scale = max_norm / norm` with no `min(1, ...)`: `step-clip-always-
+    rescales` names it), not a gradient computed wrong; that factor is then the program's own scale
+    (`Measured.scale`), and any parameter at another is judged against it. A program's gradients scaled up
+    by a mistake of their own (a factor 2, a missing `/ m`) and passed through a clip that did not clip
+    have another norm, and stay wrong."""
+    from backprop_doctor.replay.clipping import clip_threshold
+
+    runner = getattr(result, "runner", None)
+    threshold = clip_threshold(found, dict(getattr(getattr(runner, "state", None), "values", {}) or {}))
+    gradients = [moved.gradient for moved, _ in result.parameters]
+    if threshold is None or not gradients or any(g is None for g in gradients):
+        return False
+    try:
+        norm = math.sqrt(sum(float(np.sum(np.square(np.asarray(g, dtype=float)))) for g in gradients))
+    except (TypeError, ValueError):
+        return False
+    if not math.isfinite(norm) or abs(norm / threshold[1] - 1) > COMMON:
+        return False
+    factors = [m.factor for _, m in result.wrong if (m.proportional or m.single) and m.factor is not None and m.factor > 0]
+    best = _shared_factor(factors)
+    if best is None or 2 * sum(abs(g / best - 1) <= COMMON for g in factors) < len(result.parameters):
+        return False
+    for _, measured in result.parameters:
+        measured.scale = best
+    return True
 
 
 def _clipped_inline(step: TrainingStep, result: StepResult) -> str | None:
