@@ -1179,6 +1179,12 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
         through_call = not any(s.file is None and stmt.lineno <= s.line <= (stmt.end_lineno or stmt.lineno) for s in reached)  # `nn.train(x, y)`
         computes = any(isinstance(n, (ast.Call, ast.BinOp)) for s in prefix for n in walk(s)) or (not prefix and _inline_gradient(updating, reached, _defined_functions(tree)))
         ahead = () if prefix or through_call or computes else _rotated(tuple(updating), body[body.index(updating[-1]) + 1 :])
+        if prefix and not through_call:
+            # `history.append(loss)` or the next batch's slice first, then `W -= lr * g`, then `loss, g = grad(W, xb)`:
+            # what the pass does before its update computes nothing the update reads, its end does
+            later = _rotated(tuple(updating), body[body.index(updating[-1]) + 1 :])
+            if any(isinstance(n, ast.Call) for s in later for n in walk(s)) and not set().union(*map(_stored, prefix)) & set().union(*map(reads, updating)):
+                ahead = later
         if any(isinstance(n, ast.Call) for s in ahead for n in walk(s)):
             # `W = W - lr * grad` first, `loss, grad = loss_and_grad(W, xb, yb)` at the pass's end (the first gradient
             # taken before the loop): the statements that compute what the update reads are the pass's forward
