@@ -2323,7 +2323,31 @@ def _entry(expression: str, key: Any) -> str | None:
     if prefixed and isinstance(key, str):
         return f"{prefixed[1]}[{prefixed[3] + key!r}]"
     constant = re.fullmatch(r"""\s*(\w+)\[\s*(['"])(\w+)\2\s*\]\s*""", expression)  # `grads['dw']` itself
-    return f"{constant[1]}[{constant[3]!r}]" if constant else None
+    if constant:
+        return f"{constant[1]}[{constant[3]!r}]"
+    return _layer_entry(expression, key)
+
+
+def _layer_entry(expression: str, key: Any) -> str | None:
+    """`grads['dW1']` for the gradient `grads["dW" + str(l)]` (or `grads[f"dW{l}"]`) of the parameter stored under
+    'W1' by a key computed the same way (`net["W" + str(l)]`): the gradient's key spells the parameter's, its
+    layer number and all, behind a prefix of its own (`d`)."""
+    import ast
+
+    from backprop_doctor.static.updates import key_stem
+
+    if not isinstance(key, str) or (own := re.match(r"[^\W\d]+", key)) is None:
+        return None
+    try:
+        node = ast.parse(expression.strip(), mode="eval").body
+    except SyntaxError:
+        return None
+    if not (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name)) or isinstance(node.slice, ast.Constant):
+        return None
+    stem = key_stem(node.slice)
+    if stem is None or not stem.endswith(own[0]) or stem == own[0]:
+        return None
+    return f"{node.value.id}[{stem[: -len(own[0])] + key!r}]"
 
 
 def _owned_entry(entry: str) -> str | None:
