@@ -554,3 +554,15 @@ def test_a_velocity_the_trainer_keeps_is_clean(tmp_path: Path) -> None:
         report = check(planted(tmp_path, name, text, loop, loop))
         assert not [f for f in report["findings"] if f["name"] == "velocity-reset"], (name, report["findings"])
         assert errors(report) == [], (name, errors(report))
+
+
+def test_a_layered_network_under_any_name_is_checked_as_a_pair_and_an_update(tmp_path: Path) -> None:
+    for name in ("net", "model", "nn"):
+        text = LAYERED.replace("net", name)
+        report = check(planted(tmp_path, f"layered_{name}.py", text, "import numpy", "import numpy"))
+        rows = {(m["layer"], m["verdict"]) for m in report["measurements"] if m["layer"] != "training step"}
+        assert ("forward/backward", "ok") in rows and ("update", "ok (update)") in rows, (name, rows)
+        assert {v for layer, v in rows if layer == "forward/backward"} == {"ok"}, (name, rows)
+        wrong = planted(tmp_path, f"layered_{name}_wrong.py", text, "dZ = dA * (1 - A ** 2)", "dZ = dA * (1 - A)")
+        found = check(wrong)
+        assert {(m["layer"], m["verdict"]) for m in found["measurements"] if m["layer"] == "forward/backward"} >= {("forward/backward", "mismatch")}, (name, found["measurements"])
