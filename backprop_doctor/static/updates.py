@@ -980,6 +980,18 @@ def numeric_settings(tree: ast.AST) -> frozenset[str]:
     return frozenset(fractions - other - copied)
 
 
+def _scales_itself(stmt: ast.stmt) -> bool:
+    """`W -= reg * W`, `w = w - decay * w`: a statement whose step reads what it moves."""
+    if isinstance(stmt, ast.AugAssign):
+        target, step = stmt.target, stmt.value
+    elif isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.value, ast.BinOp):
+        target, step = stmt.targets[0], stmt.value.right
+    else:
+        return False
+    written = ast.unparse(target)
+    return any(isinstance(n, (ast.Name, ast.Attribute, ast.Subscript)) and ast.unparse(n) == written for n in walk(step))
+
+
 def parameter_updates(tree: ast.AST, *, text: str | None = None) -> list[Update]:
     """Statements anywhere in the file that update parameters with a step, in source order.
 
@@ -1013,6 +1025,12 @@ def parameter_updates(tree: ast.AST, *, text: str | None = None) -> list[Update]
     velocity_changes, velocity_reads = _velocities_changed_in_place(tree)
 
     def check(stmt: ast.stmt, roles: Mapping[str, str], function: str | None, arguments: frozenset[str] = frozenset(), loops: frozenset[str] = frozenset()):
+        if _SETTINGS.get() and _scales_itself(stmt):
+            token = _SETTINGS.set(frozenset())  # `W -= reg * W`: a setting times the parameter itself is a decay, not a rate's step
+            try:
+                return check(stmt, roles, function, arguments, loops)
+            finally:
+                _SETTINGS.reset(token)
         for part in unpacked(stmt, arguments):
             check(part, roles, function, loops=loops)
         if id(stmt) in velocity_changes:
