@@ -891,11 +891,17 @@ def _products_bound(body: list[ast.stmt]) -> set[str]:
 def _fraction(node: ast.AST | None) -> bool:
     """`0.1`, `1e-3`, `1 / 100`, `10 ** -3`: a number written with numbers alone that is not a whole number
     (epochs and batch sizes are; a learning rate is not), above zero."""
+    from backprop_doctor.static.literals import _evaluate
+
     if node is None or not all(isinstance(n, (ast.Constant, ast.BinOp, ast.UnaryOp, ast.operator, ast.unaryop)) for n in walk(node)):
         return False
+
+    def unknown(name: str) -> Any:
+        raise ValueError(name)
+
     try:
-        value = eval(compile(ast.Expression(body=node), "<setting>", "eval"), {"__builtins__": {}})  # noqa: S307 - numbers and operators only
-    except Exception:  # noqa: BLE001 - `1 / 0`, a string
+        value = _evaluate(node, unknown)  # arithmetic on numbers, refusing anything huge (`9 ** 9 ** 9`)
+    except Exception:  # noqa: BLE001 - `1 / 0`, a string, a number too large to work out
         return False
     return type(value) is float and 0 < value < 1e3 and not value.is_integer()
 
