@@ -567,3 +567,29 @@ def test_a_layered_network_under_any_name_is_checked_as_a_pair_and_an_update(tmp
         wrong = planted(tmp_path, f"layered_{name}_wrong.py", text, "dZ = dA * (1 - A ** 2)", "dZ = dA * (1 - A)")
         found = check(wrong)
         assert {(m["layer"], m["verdict"]) for m in found["measurements"] if m["layer"] == "forward/backward"} >= {("forward/backward", "mismatch")}, (name, found["measurements"])
+
+
+def test_a_fraction_setting_is_a_rate_only_where_it_steps_down_and_not_on_the_parameter_itself() -> None:
+    import ast
+    import textwrap
+
+    from backprop_doctor.static.updates import parameter_updates
+
+    text = textwrap.dedent(
+        """\
+        import numpy as np
+
+        gamma, reg, step = 0.9, 0.01, 0.1
+
+
+        def learn(Q, Q_new, w, X, err, a, r):
+            target = Q[0]
+            target[a] = r
+            target[a] += gamma * np.amax(Q_new[0])
+            w -= reg * w
+            w -= step * (X.T @ err)
+            return target, w
+        """
+    )
+    found = [u.source for u in parameter_updates(ast.parse(text), text=text)]
+    assert found == ["w -= step * (X.T @ err)"], found

@@ -946,6 +946,12 @@ def numeric_settings(tree: ast.AST) -> frozenset[str]:
             for target in node.targets:
                 if (name := named(target)) is not None:
                     bound(name, node.value)
+                elif isinstance(target, ast.Tuple) and isinstance(node.value, ast.Tuple) and len(target.elts) == len(node.value.elts):
+                    for part, value in zip(target.elts, node.value.elts):  # `lr, momentum = 0.1, 0.9`
+                        if (name := named(part)) is not None:
+                            bound(name, value)
+                        else:
+                            other.update(n.id for n in walk(part) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
                 else:
                     other.update(n.id for n in walk(target) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
         elif isinstance(node, (ast.AnnAssign, ast.AugAssign)) and (name := named(node.target)) is not None:
@@ -998,6 +1004,13 @@ def _scales_itself(stmt: ast.stmt) -> bool:
     return any(isinstance(n, (ast.Name, ast.Attribute, ast.Subscript)) and ast.unparse(n) == written for n in walk(step))
 
 
+def _climbs(stmt: ast.stmt) -> bool:
+    """`q[a] += gamma * best`, `w = w + s * g`: a statement that adds its step."""
+    if isinstance(stmt, ast.AugAssign):
+        return isinstance(stmt.op, ast.Add)
+    return isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.BinOp) and isinstance(stmt.value.op, ast.Add)
+
+
 def parameter_updates(tree: ast.AST, *, text: str | None = None) -> list[Update]:
     """Statements anywhere in the file that update parameters with a step, in source order.
 
@@ -1031,8 +1044,10 @@ def parameter_updates(tree: ast.AST, *, text: str | None = None) -> list[Update]
     velocity_changes, velocity_reads = _velocities_changed_in_place(tree)
 
     def check(stmt: ast.stmt, roles: Mapping[str, str], function: str | None, arguments: frozenset[str] = frozenset(), loops: frozenset[str] = frozenset()):
-        if _SETTINGS.get() and _scales_itself(stmt):
-            token = _SETTINGS.set(frozenset())  # `W -= reg * W`: a setting times the parameter itself is a decay, not a rate's step
+        if _SETTINGS.get() and (_scales_itself(stmt) or _climbs(stmt)):
+            # `W -= reg * W`: a setting times the parameter itself is a decay, not a rate's step; `target[a] += gamma * q`:
+            # a setting that adds is a discount or a weight of a sum, where a rate by its name would climb
+            token = _SETTINGS.set(frozenset())
             try:
                 return check(stmt, roles, function, arguments, loops)
             finally:
