@@ -3271,7 +3271,9 @@ def _batch_sources(prefix: tuple[ast.stmt, ...], updating: Sequence[ast.stmt]) -
                     sources.setdefault(node.value.id, f"{node.value.id}[{rows}]")
     # an index a loop of the step walks (`for j in chosen: one_sample(w, X[j], y[j])`) picks one sample, not the batch
     walked = {n.id for stmt in prefix for loop in walk(stmt) if isinstance(loop, ast.For) for n in walk(loop.target) if isinstance(n, ast.Name)}
-    for stmt in prefix:  # `grads = net.gradient(x_train[idx], t_train[idx])`: the minibatch handed over as it is cut
+    # `grads = net.gradient(x_train[idx], t_train[idx])`: the minibatch handed over as it is cut, also to the call
+    # that updates (`net.train_step(data[idx], labels[idx], lr)`)
+    for stmt in (*prefix, *updating):
         for call in (n for n in walk(stmt) if isinstance(n, ast.Call)):
             for sliced in call.args:
                 if isinstance(sliced, ast.Subscript) and isinstance(sliced.value, ast.Name) and isinstance(sliced.slice, (ast.Name, ast.Slice)):
@@ -3319,6 +3321,28 @@ def _cut_inside(call: ast.Call, prefix: tuple[ast.stmt, ...]) -> str | None:
             n.id = cut[n.id]
             found = True
     return ast.unparse(changed) if found else None
+
+
+def _batch_inside(call: ast.Call, sources: Mapping[str, str]) -> str | None:
+    """`mse(net.forward(data[idx]), labels[idx])` for the reported `mse(net.forward(data), labels)` of a pass that
+    hands its update the minibatch as it is cut (`net.train_step(data[idx], labels[idx], lr)`): every data set read
+    in the loss call's arguments, at any depth (not a function called), put back by its batch. None when the
+    arguments read none, or a data set is read otherwise than whole (`len(data)`, `data[:5]`, `data.shape`)."""
+    changed = ast.parse(ast.unparse(call), mode="eval").body
+    called = {id(n.func) for n in walk(changed) if isinstance(n, ast.Call)}
+    parents = {id(c): p for p in walk(changed) for c in ast.iter_child_nodes(p)}
+    found = []
+    for n in walk(changed):
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id in sources and id(n) not in called and n is not changed.func:  # type: ignore[attr-defined]
+            parent = parents.get(id(n))
+            if isinstance(parent, (ast.Subscript, ast.Attribute)) or (isinstance(parent, ast.Call) and isinstance(parent.func, ast.Name) and parent.func.id in _ABOUT):
+                return None
+            found.append(n)
+    if not found:
+        return None
+    for n in found:
+        n.id = sources[n.id]
+    return ast.unparse(changed)
 
 
 def _feeding_first(sites: Sequence[LossSite], prefix: tuple[ast.stmt, ...], updating: Sequence[ast.stmt]) -> list[LossSite]:
@@ -3379,7 +3403,9 @@ def _on_the_batch(sites: list[LossSite], prefix: tuple[ast.stmt, ...], updating:
                 call = ast.parse(site.expression, mode="eval").body
             except SyntaxError:
                 call = None
-            if isinstance(call, ast.Call) and any(isinstance(a, ast.Name) and a.id in sources for a in call.args):
+            if isinstance(call, ast.Call) and (inside := _batch_inside(call, sources)) is not None:
+                site = dataclasses.replace(site, expression=inside, reported=site.expression)  # also `mse(net.forward(data), labels)`
+            elif isinstance(call, ast.Call) and any(isinstance(a, ast.Name) and a.id in sources for a in call.args):
                 call.args = [ast.parse(sources[a.id], mode="eval").body if isinstance(a, ast.Name) and a.id in sources else a for a in call.args]
                 site = dataclasses.replace(site, expression=ast.unparse(call), reported=site.expression)
             elif isinstance(call, ast.Call) and (cut := _cut_inside(call, prefix)) is not None:
