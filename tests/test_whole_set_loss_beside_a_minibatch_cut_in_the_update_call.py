@@ -97,7 +97,10 @@ def gradients(params, X, Y):
 
 rng = np.random.default_rng(1)
 data = rng.normal(size=(120, 3))
-labels = np.sin(data @ np.array([[1.0, 0.2, 0.1], [0.5, -1.0, 0.3], [-0.7, 0.4, 1.0]]))
+mix = np.array([[1.0, 0.2, 0.1], [0.5, -1.0, 0.3], [-0.7, 0.4, 1.0]])
+labels = np.sin(data @ mix)
+others = rng.normal(size=(40, 3))
+other_labels = np.sin(others @ mix)
 params = init(rng)
 for epoch in range(60):
     idx = rng.permutation(len(data))[:24]
@@ -166,3 +169,10 @@ def test_functions_over_a_dict_missing_the_square_s_two_beside_their_own_loss_ar
     wrong = "d = (out - Y) / out.size"
     path.write_text(path.read_text().replace(FUNCTION_RIGHT, wrong))
     assert errors(check(path)), "a gradient missing the square's 2 beside the loss function it pairs with must be found"
+
+
+def test_functions_over_a_dict_printing_their_loss_on_samples_the_step_never_trains_on_are_a_note_not_an_error(tmp_path):
+    path = planted(tmp_path, "fit.py", FUNCTION_PROGRAM, FUNCTION_PRINT, "print(epoch, loss(params, others, other_labels))")
+    report = check(path)
+    assert errors(report) == []
+    assert [f["pattern"] for f in report["findings"] if f["code"] == "BPD108"] in ([], ["another-function"])

@@ -24,7 +24,7 @@ import os
 import re
 import time
 from dataclasses import dataclass, field
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -43,7 +43,7 @@ from backprop_doctor.static.sampling import Sampled, sampled_estimates
 from backprop_doctor.static.reductions import mean_loss
 from backprop_doctor.static.origins import summed_from
 from backprop_doctor.static.step_functions import InnerAdjoint, Site, carried_out_of
-from backprop_doctor.static.steps import Adjoint, LossSite, TrainingStep, _changed, _targets, reads
+from backprop_doctor.static.steps import Adjoint, LossSite, TrainingStep, _changed, _targets, on_other_samples, reads
 from backprop_doctor.static.tree import walk as tree_walk
 
 # relative disagreement that counts as wrong: the book's `np.log(y + 1e-7)` alone moves a correct
@@ -984,7 +984,7 @@ def _other_loss(runner: Runner, capture: Capture, result: StepResult, seed: int,
         return None
     if result.loss.paired:
         return None  # `compute_cost(theta, X, y)` beside `compute_gradient(theta, X, y)`: the user's own pair, a gradient of it wrong at its line
-    if _on_other_samples(result.loss, capture.step.other_losses):
+    if on_other_samples(capture.step, result.loss):
         return None  # `net.loss(X2, y2)` beside `net.train_step(data[idx], labels[idx], lr)`: another function of the parameters, not another loss
     kept = runner.loss_site
     try:
@@ -1007,28 +1007,6 @@ def _other_loss(runner: Runner, capture: Capture, result: StepResult, seed: int,
     finally:
         runner.loss_site = kept
     return None
-
-
-def _on_other_samples(loss: LossSite, others: Sequence[LossSite]) -> bool:
-    """Whether the program's loss is computed on other samples than the step's batch: the losses the step's
-    output error implies read the batch as the step cuts it (`labels[idx]` of `net.train_step(data[idx],
-    labels[idx], lr)`), and the program's loss reads none of those cuts (`net.loss(X2, y2)`, a loss on the
-    whole data set `_on_the_batch` could not put the batch into). Its gradient is not the update's, right or
-    wrong: every update then fits the batch's own loss, at the program's scale, whatever the gradients."""
-    cuts: set[str] = set()
-    for site in others:
-        try:
-            tree = ast.parse(site.expression, mode="eval")
-        except SyntaxError:
-            continue
-        cuts |= {ast.unparse(n) for n in ast.walk(tree) if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name) and not n.value.id.startswith("__")}
-    if not cuts:
-        return False
-    try:
-        own = {ast.unparse(n) for n in ast.walk(ast.parse(loss.expression, mode="eval")) if isinstance(n, ast.Subscript)}
-    except SyntaxError:
-        return False
-    return not cuts & own
 
 
 def _unsettled(result: StepResult) -> bool:

@@ -23,6 +23,7 @@ gradient the update should have used.
 from __future__ import annotations
 
 import ast
+import contextlib
 import copy
 import dataclasses
 import re
@@ -3343,6 +3344,44 @@ def _batch_inside(call: ast.Call, sources: Mapping[str, str]) -> str | None:
     for n in found:
         n.id = sources[n.id]
     return ast.unparse(changed)
+
+
+def on_other_samples(step: TrainingStep, loss: LossSite) -> bool:
+    """Whether the program's loss is computed on other samples than the step's batch: the pass cuts its batch
+    from data sets by an index it draws (`net.train_step(data[idx], labels[idx], lr)`, `grads(params, X[idx],
+    y[idx])`, the losses its output error implies reading `labels[idx]`; `idx` bound in the pass or by its
+    loop), and the program's loss reads none of those cuts and no name the pass binds (`net.loss(X2, y2)`, a
+    loss over the whole data set `_on_the_batch` could not put the batch into). Its gradient is not the
+    update's, right or wrong: the updates are measured against another function of the parameters."""
+    if loss.implied is not None or loss.accumulated or loss.summed or loss.totalled is not None:
+        return False
+    drawn = set(step.assigned)
+    if isinstance(step.loop, ast.For):
+        drawn |= {n.id for n in walk(step.loop.target) if isinstance(n, ast.Name)}
+
+    def cut(node: ast.AST) -> bool:  # `data[idx]`, `X[i:i + bs]`: a data set's rows, picked by names the pass binds
+        if not (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and not node.value.id.startswith("__")):
+            return False
+        if node.value.id in drawn or not isinstance(node.slice, (ast.Name, ast.Slice)):
+            return False
+        read = {n.id for n in walk(node.slice) if isinstance(n, ast.Name)}
+        return bool(read) and read <= drawn
+
+    cuts: set[str] = set()
+    for site in step.other_losses:
+        with contextlib.suppress(SyntaxError):
+            cuts |= {ast.unparse(n) for n in walk(ast.parse(site.expression, mode="eval")) if cut(n)}
+    statements = list(step.loop.body) if step.loop is not None and not step.loopless else list(step.prefix)
+    cuts |= {ast.unparse(a) for stmt in statements for n in walk(stmt) if isinstance(n, ast.Call) for a in n.args if cut(a)}
+    if not cuts:
+        return False
+    try:
+        tree = ast.parse(loss.expression, mode="eval")
+    except SyntaxError:
+        return False
+    own = {ast.unparse(n) for n in walk(tree) if isinstance(n, ast.Subscript)}
+    read = {n.id for n in walk(tree) if isinstance(n, ast.Name)}
+    return not (cuts & own) and not (read & drawn)
 
 
 def _feeding_first(sites: Sequence[LossSite], prefix: tuple[ast.stmt, ...], updating: Sequence[ast.stmt]) -> list[LossSite]:
