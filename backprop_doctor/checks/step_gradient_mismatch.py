@@ -63,7 +63,7 @@ from backprop_doctor.static.masks import left_out_mask, mask_never_read, scale_k
 from backprop_doctor.static.one_hot_scatter import scattered_one_hot
 from backprop_doctor.static.stale import row_views, stale_step_read
 from backprop_doctor.static.updates import reinitialised
-from backprop_doctor.static.steps import _scope_of, added_term, consumers, reads, written_sign
+from backprop_doctor.static.steps import _scope_of, added_term, consumers, on_other_samples, reads, written_sign
 from backprop_doctor.static.writes import added_twice, handed_otherwise, indexed_add, overwritten_sum, bound_indexed_add, rebound_gradients, returned_entry_indexed_add, returned_indexed_add, stored_indexed_add
 from backprop_doctor.static.tree import walk as tree_walk
 
@@ -682,7 +682,7 @@ def _findings(result: Any, source: Any, derivatives_right: dict[str, str] | None
     climbs = all(m.factor is not None and m.factor < 0 for _, m in wrong)
     if (
         len(wrong) == len(judged) and culprit is None and not common and not zero and not explained and not climbs
-        and loss is not None and _method_loss(loss) and not _same_call(step, loss, wrong)
+        and loss is not None and (_method_loss(loss) or on_other_samples(step, loss)) and not _same_call(step, loss, wrong)
     ):  # fmt: skip
         # `network.loss(x, t)` runs in inference mode (dropout off, batch norm on running averages), or on
         # all the data while `network.gradient(x[idx], t[idx])` trains on a minibatch: every update "wrong"

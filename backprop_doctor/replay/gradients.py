@@ -44,7 +44,7 @@ from backprop_doctor.static.sampling import Sampled, sampled_estimates
 from backprop_doctor.static.reductions import mean_loss
 from backprop_doctor.static.origins import summed_from
 from backprop_doctor.static.step_functions import InnerAdjoint, Site, carried_out_of
-from backprop_doctor.static.steps import Adjoint, LossSite, TrainingStep, _changed, _targets, reads
+from backprop_doctor.static.steps import Adjoint, LossSite, TrainingStep, _changed, _targets, on_other_samples, reads
 from backprop_doctor.static.tree import walk as tree_walk
 
 # relative disagreement that counts as wrong: the book's `np.log(y + 1e-7)` alone moves a correct
@@ -985,6 +985,8 @@ def _other_loss(runner: Runner, capture: Capture, result: StepResult, seed: int,
         return None
     if result.loss.paired:
         return None  # `compute_cost(theta, X, y)` beside `compute_gradient(theta, X, y)`: the user's own pair, a gradient of it wrong at its line
+    if on_other_samples(capture.step, result.loss):
+        return None  # `net.loss(X2, y2)` beside `net.train_step(data[idx], labels[idx], lr)`: another function of the parameters, not another loss
     kept = runner.loss_site
     try:
         for site in capture.step.other_losses:

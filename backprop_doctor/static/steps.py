@@ -23,6 +23,7 @@ gradient the update should have used.
 from __future__ import annotations
 
 import ast
+import contextlib
 import copy
 import dataclasses
 import re
@@ -3307,7 +3308,9 @@ def _batch_sources(prefix: tuple[ast.stmt, ...], updating: Sequence[ast.stmt]) -
                     sources.setdefault(node.value.id, f"{node.value.id}[{rows}]")
     # an index a loop of the step walks (`for j in chosen: one_sample(w, X[j], y[j])`) picks one sample, not the batch
     walked = {n.id for stmt in prefix for loop in walk(stmt) if isinstance(loop, ast.For) for n in walk(loop.target) if isinstance(n, ast.Name)}
-    for stmt in prefix:  # `grads = net.gradient(x_train[idx], t_train[idx])`: the minibatch handed over as it is cut
+    # `grads = net.gradient(x_train[idx], t_train[idx])`: the minibatch handed over as it is cut, also to the call
+    # that updates (`net.train_step(data[idx], labels[idx], lr)`)
+    for stmt in (*prefix, *updating):
         for call in (n for n in walk(stmt) if isinstance(n, ast.Call)):
             for sliced in call.args:
                 if isinstance(sliced, ast.Subscript) and isinstance(sliced.value, ast.Name) and isinstance(sliced.slice, (ast.Name, ast.Slice)):
@@ -3355,6 +3358,66 @@ def _cut_inside(call: ast.Call, prefix: tuple[ast.stmt, ...]) -> str | None:
             n.id = cut[n.id]
             found = True
     return ast.unparse(changed) if found else None
+
+
+def _batch_inside(call: ast.Call, sources: Mapping[str, str]) -> str | None:
+    """`mse(net.forward(data[idx]), labels[idx])` for the reported `mse(net.forward(data), labels)` of a pass that
+    hands its update the minibatch as it is cut (`net.train_step(data[idx], labels[idx], lr)`): every data set read
+    in the loss call's arguments, at any depth (not a function called), put back by its batch. None when the
+    arguments read none, or a data set is read otherwise than whole (`len(data)`, `data[:5]`, `data.shape`)."""
+    changed = ast.parse(ast.unparse(call), mode="eval").body
+    called = {id(n.func) for n in walk(changed) if isinstance(n, ast.Call)}
+    parents = {id(c): p for p in walk(changed) for c in ast.iter_child_nodes(p)}
+    found = []
+    for n in walk(changed):
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id in sources and id(n) not in called and n is not changed.func:  # type: ignore[attr-defined]
+            parent = parents.get(id(n))
+            if isinstance(parent, (ast.Subscript, ast.Attribute)) or (isinstance(parent, ast.Call) and isinstance(parent.func, ast.Name) and parent.func.id in _ABOUT):
+                return None
+            found.append(n)
+    if not found:
+        return None
+    for n in found:
+        n.id = sources[n.id]
+    return ast.unparse(changed)
+
+
+def on_other_samples(step: TrainingStep, loss: LossSite) -> bool:
+    """Whether the program's loss is computed on other samples than the step's batch: the pass cuts its batch
+    from data sets by an index it draws (`net.train_step(data[idx], labels[idx], lr)`, `grads(params, X[idx],
+    y[idx])`, the losses its output error implies reading `labels[idx]`; `idx` bound in the pass or by its
+    loop), and the program's loss reads none of those cuts and no name the pass binds (`net.loss(X2, y2)`, a
+    loss over the whole data set `_on_the_batch` could not put the batch into). Its gradient is not the
+    update's, right or wrong: the updates are measured against another function of the parameters."""
+    if loss.implied is not None or loss.accumulated or loss.summed or loss.totalled is not None:
+        return False
+    drawn = set(step.assigned)
+    if isinstance(step.loop, ast.For):
+        drawn |= {n.id for n in walk(step.loop.target) if isinstance(n, ast.Name)}
+
+    def cut(node: ast.AST) -> bool:  # `data[idx]`, `X[i:i + bs]`: a data set's rows, picked by names the pass binds
+        if not (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and not node.value.id.startswith("__")):
+            return False
+        if node.value.id in drawn or not isinstance(node.slice, (ast.Name, ast.Slice)):
+            return False
+        read = {n.id for n in walk(node.slice) if isinstance(n, ast.Name)}
+        return bool(read) and read <= drawn
+
+    cuts: set[str] = set()
+    for site in step.other_losses:
+        with contextlib.suppress(SyntaxError):
+            cuts |= {ast.unparse(n) for n in walk(ast.parse(site.expression, mode="eval")) if cut(n)}
+    statements = list(step.loop.body) if step.loop is not None and not step.loopless else list(step.prefix)
+    cuts |= {ast.unparse(a) for stmt in statements for n in walk(stmt) if isinstance(n, ast.Call) for a in n.args if cut(a)}
+    if not cuts:
+        return False
+    try:
+        tree = ast.parse(loss.expression, mode="eval")
+    except SyntaxError:
+        return False
+    own = {ast.unparse(n) for n in walk(tree) if isinstance(n, ast.Subscript)}
+    read = {n.id for n in walk(tree) if isinstance(n, ast.Name)}
+    return not (cuts & own) and not (read & drawn)
 
 
 def _feeding_first(sites: Sequence[LossSite], prefix: tuple[ast.stmt, ...], updating: Sequence[ast.stmt]) -> list[LossSite]:
@@ -3415,7 +3478,9 @@ def _on_the_batch(sites: list[LossSite], prefix: tuple[ast.stmt, ...], updating:
                 call = ast.parse(site.expression, mode="eval").body
             except SyntaxError:
                 call = None
-            if isinstance(call, ast.Call) and any(isinstance(a, ast.Name) and a.id in sources for a in call.args):
+            if isinstance(call, ast.Call) and (inside := _batch_inside(call, sources)) is not None:
+                site = dataclasses.replace(site, expression=inside, reported=site.expression)  # also `mse(net.forward(data), labels)`
+            elif isinstance(call, ast.Call) and any(isinstance(a, ast.Name) and a.id in sources for a in call.args):
                 call.args = [ast.parse(sources[a.id], mode="eval").body if isinstance(a, ast.Name) and a.id in sources else a for a in call.args]
                 site = dataclasses.replace(site, expression=ast.unparse(call), reported=site.expression)
             elif isinstance(call, ast.Call) and (cut := _cut_inside(call, prefix)) is not None:
