@@ -77,7 +77,9 @@ def test_the_loss_is_quoted_from_its_first_value_when_the_first_step_moves_it(tm
     assert f.evidence[0] == ("your loop", f"{len(own)} steps at lr = 0.5: {own[0]:.4g} → {own[-1]:.4g}")
 
 
-def test_a_rate_the_file_sets_with_no_literal_is_quoted_with_its_value_at_the_loop(tmp_path):
+def test_a_rate_the_file_sets_with_no_literal_is_quoted_with_its_value_at_the_statement_that_sets_it(tmp_path):
+    """No number to point at: the one statement before the loop that computes the rate is named
+    (`_training_words.rate_statement`), with the value the loop ran with."""
     path, result, (f,) = replayed(tmp_path, step_rate_too_low, SVM, ("lr = 0.5", "lr = [0.5][0]"))
-    assert f.line == result.step.loop_line == line_of(path, "for it in range(300):")
-    assert "so its learning rate `lr` (0.5) is too small" in f.message
+    assert f.line == line_of(path, "lr = [0.5][0]") != result.step.loop_line
+    assert f"`lr = [0.5][0]` (0.5, line {f.line}) is too small" in f.message

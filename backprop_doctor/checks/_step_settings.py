@@ -1,11 +1,22 @@
-"""Reading a setting's number (`reg`, `keep_prob`, `self.weight_decay`) where a replayed training step ran."""
+"""Reading a setting's number (`reg`, `keep_prob`, `self.weight_decay`) where a replayed training step ran, and
+the replayed steps a training-procedure rule reads (`right_steps`)."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
+
+
+def right_steps(context: Any) -> Iterator[Any]:
+    """The replayed training steps whose gradients were measured and are right, of the program's own loop on its
+    own data: a wrong gradient has its findings first, and a loop the tool drove, or ran on stand-in data, says
+    nothing of the program's own settings, batches or scale."""
+    for result in context.extras.get("replay") or []:
+        if result.parameters and not (result.wrong or result.driver or result.standin):
+            yield result
 
 
 def setting_value(result: Any, name: str) -> float | None:

@@ -31,7 +31,7 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
-from backprop_doctor.checks._step_settings import setting_value
+from backprop_doctor.checks._step_settings import right_steps, setting_value
 from backprop_doctor.findings import Finding
 from backprop_doctor.rules import rule
 
@@ -54,9 +54,7 @@ def run(context: Any) -> Iterator[Finding]:
     masks = dropout_masks(source.tree)
     if not masks:
         return
-    for result in context.extras.get("replay") or []:
-        if not result.parameters or result.wrong or result.driver or result.standin:
-            continue  # a wrong gradient first
+    for result in right_steps(context):
         if drawn_noise(source.tree, result.step.loop) is None:
             continue  # the pass draws no mask
         ran = result.lines_run().get(os.path.abspath(source.path), set())

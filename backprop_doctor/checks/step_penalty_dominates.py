@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from backprop_doctor.checks._step_settings import setting_value
+from backprop_doctor.checks._step_settings import right_steps, setting_value
 from backprop_doctor.findings import Finding
 from backprop_doctor.rules import rule
 from backprop_doctor.static.penalty_strength import parameter_name
@@ -55,9 +55,9 @@ def run(context: Any) -> Iterator[Finding]:
     terms = decay_terms(source.tree)
     if not terms:
         return
-    for result in context.extras.get("replay") or []:
-        if not result.parameters or result.wrong or result.driver or result.standin or result.still:
-            continue  # a wrong gradient first; made-up data or a driven loop say nothing of the program's own balance
+    for result in right_steps(context):
+        if result.still:
+            continue  # a step that left the loss where it was shows no balance of its terms
         for name in sorted({t.name for t in terms}):
             factor = next(t.factor for t in terms if t.name == name)
             strength = setting_value(result, name)

@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from backprop_doctor.checks._step_settings import right_steps
 from backprop_doctor.checks._training_words import raw_features, raw_words, standardise
 from backprop_doctor.findings import Finding
 from backprop_doctor.rules import rule
@@ -55,9 +56,9 @@ def run(context: Any) -> Iterator[Finding]:
     hidden = _squashed_hidden(source.tree)
     if not hidden:
         return
-    for result in context.extras.get("replay") or []:
-        if not result.parameters or result.wrong or result.driver or result.standin or result.runner is None:
-            continue  # a wrong gradient first; made-up data says nothing of the program's scale
+    for result in right_steps(context):
+        if result.runner is None:
+            continue
         namespace = result.after_one_pass()
         if namespace is None:
             continue

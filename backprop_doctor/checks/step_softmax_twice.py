@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from backprop_doctor.checks._step_settings import right_steps
 from backprop_doctor.findings import Finding
 from backprop_doctor.rules import rule
 
@@ -51,9 +52,9 @@ def run(context: Any) -> Iterator[Finding]:
     source = context.source
     if source is None or source.tree is None:
         return
-    for result in context.extras.get("replay") or []:
-        if not result.parameters or result.wrong or result.driver or result.standin or result.loss is None:
-            continue  # a wrong gradient first
+    for result in right_steps(context):
+        if result.loss is None:
+            continue
         statement = next((s for s in result.step.prefix if s.lineno <= result.loss.line <= (s.end_lineno or s.lineno)), None)
         if statement is None:
             continue

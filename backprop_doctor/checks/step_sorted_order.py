@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from backprop_doctor.checks._step_settings import right_steps
 from backprop_doctor.findings import Finding
 from backprop_doctor.rules import rule
 
@@ -49,9 +50,9 @@ def run(context: Any) -> Iterator[Finding]:
     source = context.source
     if source is None or source.tree is None:
         return
-    for result in context.extras.get("replay") or []:
-        if not result.parameters or result.wrong or result.driver or result.standin or result.runner is None:
-            continue  # a wrong gradient first; made-up data says nothing of the program's order
+    for result in right_steps(context):
+        if result.runner is None:
+            continue
         found = stored_order(source.tree, result.step.loop)
         if found is None:
             continue

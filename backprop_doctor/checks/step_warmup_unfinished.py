@@ -37,6 +37,7 @@ import ast
 from collections.abc import Iterator
 from typing import Any
 
+from backprop_doctor.checks._step_settings import right_steps
 from backprop_doctor.findings import Finding
 from backprop_doctor.rules import rule
 
@@ -52,9 +53,7 @@ def run(context: Any) -> Iterator[Finding]:
     source = context.source
     if source is None:
         return
-    for result in context.extras.get("replay") or []:
-        if not result.parameters or result.wrong or result.driver or result.standin:
-            continue  # a wrong gradient comes first; a driven loop runs on the tool's settings
+    for result in right_steps(context):
         found = unfinished_warmup(result)
         if found is None:
             continue
