@@ -51,7 +51,8 @@ def test_one_hidden_unit_is_named_as_a_network_that_cannot_fit_not_as_a_small_ra
     report = check(path, training=True)
     assert codes(report) == ["step-cannot-overfit"], codes(report)
     (finding,) = report["findings"]
-    assert finding["line"] == line_of(path, "for epoch in range(3000)")  # the loop its own step repeats
+    # the statement that sets the rate its step ran with, as for a rate the settings name (`rate_setting`)
+    assert finding["line"] == line_of(path, "rate = 0.3")
     assert replayed(report)["tiny"]["samples"] == 5
 
 

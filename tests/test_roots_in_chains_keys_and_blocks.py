@@ -93,48 +93,6 @@ for step in range(20):
         net.params[k] -= 0.1 * grads[k]
 """
 
-BAG_CLASS = """\
-import numpy as np
-
-
-class Regressor:
-    def __init__(self, rng, vocab=12, dim=4):
-        self.table = rng.normal(0, 0.3, (vocab, dim))
-        self.w = rng.normal(0, 0.3, (dim, 1))
-
-    def parameters(self):
-        return {"table": self.table, "w": self.w}
-
-    def forward(self, tokens):
-        self.tokens = tokens
-        self.s = self.table[tokens].sum(axis=1)
-        return self.s @ self.w
-
-    def loss(self, tokens, y):
-        self.err = self.forward(tokens) - y
-        return float(np.mean(self.err ** 2))
-
-    def backward(self):
-        dpred = 2 * self.err / len(self.err)
-        grads = {"w": self.s.T @ dpred}
-        ds = dpred @ self.w.T
-        dtable = np.zeros_like(self.table)
-        np.add.at(dtable, self.tokens, np.repeat(ds[:, None, :], self.tokens.shape[1], axis=1))
-        grads["table"] = dtable
-        return grads
-
-
-rng = np.random.default_rng(2)
-tokens = rng.integers(0, 12, (40, 5))
-y = (tokens % 3 == 0).sum(axis=1, keepdims=True) * 0.5
-model = Regressor(rng)
-for step in range(30):
-    model.loss(tokens, y)
-    grads = model.backward()
-    for name, value in model.parameters().items():
-        value -= 0.05 * grads[name]
-"""
-
 EMBED_LAYERS = """\
 import numpy as np
 
@@ -386,16 +344,6 @@ def test_a_factor_in_a_hidden_layers_adjoint_is_the_root_of_both_its_gradients(t
 
 
 # ---------------------------------------------------------------- keyed updates, indexed `+=` on the object
-
-
-def test_an_update_over_the_models_items_reads_the_entry_its_key_names(tmp_path):
-    correct = "        np.add.at(dtable, self.tokens, np.repeat(ds[:, None, :], self.tokens.shape[1], axis=1))\n"
-    wrong = "        dtable[self.tokens] += np.repeat(ds[:, None, :], self.tokens.shape[1], axis=1)\n"
-    path = planted(tmp_path, "bag.py", BAG_CLASS, correct, wrong)
-    root = _root(check(path))
-    assert root["line"] == line_of(path, "dtable[self.tokens] +=")
-    assert root["pattern"] == "repeated-index-add" and "np.add.at(dtable, self.tokens" in root["message"]
-    _clean(check(write(tmp_path / "ok", "bag.py", BAG_CLASS)))
 
 
 def test_an_indexed_add_a_layer_stores_afterwards_is_named_at_the_add(tmp_path):

@@ -213,7 +213,7 @@ def test_the_learning_rate_is_quoted_with_its_line_or_as_the_default(model):
 def test_a_replayed_rate_is_quoted_where_the_script_sets_it_else_at_the_training_loop(model):
     source, _ = model
     assert words.rate_setting(source, None, "learning_rate", 0.5) == (20, "`learning_rate = 0.5` (line 20)")
-    loop = types.SimpleNamespace(step=types.SimpleNamespace(loop_line=27))  # the replay's result: where its loop is
+    loop = types.SimpleNamespace(step=types.SimpleNamespace(loop_line=27, function=None))  # the replay's result: where its loop is
     assert words.rate_setting(source, loop, "eta", 0.5) == (27, "`eta` (0.5)")
 
 

@@ -149,7 +149,8 @@ def rate_setting(source: Any, result: Any, name: str, yours: float) -> tuple[int
     """Where the program sets its learning rate `name` and how to quote it: (line, "`lr = 20` (line 7)").
 
     For the replay's rate findings (`step_rate_too_high`, `step_rate_too_low`); a rate the file does not
-    set with a literal is quoted with its value at the training loop's line."""
+    set with a literal is quoted at the one statement that computes it before the loop (`rate_statement`),
+    else with its value at the training loop's line."""
     setting = source.facts.hyperparameters.get(name)
     if setting is not None:
         return setting.line, f"`{name} = {yours:g}` (line {setting.line})"

@@ -17,7 +17,6 @@ import ast
 
 import dataclasses
 import os
-import re
 import time
 import types
 from dataclasses import dataclass, field
@@ -47,7 +46,6 @@ class Moved:
     rate: float | None = None  # the learning rate's value where the update ran
     penalised: bool = False  # a penalty's own statement (`W -= lr * lam * np.sign(W)`) is added in (`penalty_steps.folded`)
     live: Any = field(default=None, repr=False, compare=False)  # the object the gradient expression gave (not a copy): held, so its id is its own
-    read_key: Any = None  # the key a gradient read as `grads[k]` was read under where the update ran (`'E'` of `for k, p in model.params().items()`)
 
 
 @dataclass
@@ -438,7 +436,7 @@ class StepCapture:
                     rate = number(eval(site.rate, frame.f_globals, frame.f_locals))  # noqa: S307 - the user's own expression
                 except Exception:  # noqa: BLE001
                     rate = None
-            self.capture.moved.append(Moved(site, path, -site.sign * gradient, _copy(target), name, holders, rate, live=live, read_key=_read_key(site.gradient, frame)))
+            self.capture.moved.append(Moved(site, path, -site.sign * gradient, _copy(target), name, holders, rate, live=live))
 
     def _at_list_update(self, frame: types.FrameType, site: UpdateSite) -> None:
         """`self.weights = [w - (eta / m) * nw for w, nw in zip(self.weights, nabla_w)]`: one moved
@@ -568,16 +566,3 @@ def _scalings_in_updating_functions(path: str, step: TrainingStep) -> list[Any]:
         if node is not None and not (step.loop is not None and node.lineno <= step.loop.lineno <= (node.end_lineno or node.lineno)):
             found += scalings(node, targets)
     return found
-
-
-_KEYED = re.compile(r"\s*[^\W\d][\w.]*\[\s*([^\W\d]\w*)\s*\]\s*")
-
-
-def _read_key(expression: str, frame: types.FrameType) -> Any:
-    """The value of `k` in a gradient read as `grads[k]` (a string or an integer), where the update runs:
-    `for name, value in model.params().items(): value -= lr * grads[name]` moves `model.E` by `grads['E']`."""
-    found = _KEYED.fullmatch(expression or "")
-    if found is None:
-        return None
-    key = frame.f_locals.get(found[1], frame.f_globals.get(found[1]))
-    return key if isinstance(key, (str, int)) and not isinstance(key, bool) else None

@@ -1547,8 +1547,6 @@ def _parameter(runner: Runner, moved: Moved, base_loss: float, rng: np.random.Ge
         return runner.loss([(moved.path, start + delta)])
 
     key = _item_key(moved)
-    if key is None and moved.gradient_name is None:
-        key = moved.read_key  # `value -= lr * grads[name]` walking `model.params().items()`: the entry read for this parameter
     expression = moved.gradient_name or moved.site.gradient
     if moved.gradient_name is None and moved.site.listwise is not None:  # `gw` of `zip(self.weights, grad_w)`: the list it walks
         _, element, source = moved.site.listwise
