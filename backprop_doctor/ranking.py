@@ -119,7 +119,10 @@ def _upstream_located_first(ordered: list[Finding]) -> list[Finding]:
     gradient it feeds (a one-entry bias always shows one). A layer's
     gradient measured wrong in some of its rows or columns (`PARTIAL`) yields to the replay's located finding of any
     pattern at an adjoint earlier in the same function that its statement is computed from (`computed_from`), and
-    one placed from the source alone (`STATIC_GUESS`) to the replay's located finding anywhere in its function."""
+    one placed from the source alone (`STATIC_GUESS`) to the replay's located finding anywhere in its function.
+    A layer's gradient the check only measured (`MEASURED_ONLY`) also yields to the replay's wrong adjoint at an
+    earlier line of its function when the replay measured that very parameter's update wrong (`_update_wrong`):
+    `dh1 = dropout_backward(dh1, drop2)` at line 42, before `grads['W1']` is completed at line 45."""
     from backprop_doctor.static.definitions import computed_from
 
     out = list(ordered)
@@ -135,6 +138,7 @@ def _upstream_located_first(ordered: list[Finding]) -> list[Finding]:
             (g for g in out[out.index(f) + 1 :] if g.name in LOCATING and g.severity == f.severity and g.file == f.file and g.line is not None
              and (g.pattern == f.pattern and (function.line <= g.line < f.line or _calls_down_to(f.file, g.line, function))
                   or f.pattern in MEASURED_ONLY and g.pattern == "wrong-derivative" and _calls_down_to(f.file, g.line, function)
+                  or f.pattern in MEASURED_ONLY and g.pattern == "wrong-derivative" and function.line <= g.line < f.line and _update_wrong(g, f.param)
                   or f.pattern in PARTIAL and function.line <= g.line < f.line and computed_from(f.file, function, f.line, g.line)
                   or f.pattern == STATIC_GUESS and function.line <= g.line <= function.end_line)),
             None,
@@ -143,6 +147,19 @@ def _upstream_located_first(ordered: list[Finding]) -> list[Finding]:
             out.remove(earlier)
             out.insert(out.index(f), earlier)
     return out
+
+
+def _update_wrong(located: Finding, param: str | None) -> bool:
+    """Whether the replay's located finding measured the update of the parameter `param` wrong (its evidence
+    `model.params['W1']`: "wrong: ..."): the adjoint it names (`dh1`, handed at line 42 to the backward of the
+    layer below, with another layer's cache) is what that parameter's gradient is computed from, the first wrong
+    one from the loss backwards, so it explains the layer check's wrong `W1` stored at a later line."""
+    if not param:
+        return False
+    key = re.sub(r"\W", "", param.rsplit("[", 1)[-1].rsplit(".", 1)[-1])
+    return bool(key) and any(
+        text.startswith("wrong") and re.sub(r"\W", "", label.rsplit("[", 1)[-1].rsplit(".", 1)[-1]) == key for label, text in located.evidence
+    )
 
 
 def _calls_down_to(file: str, line: int, function: object) -> bool:

@@ -104,6 +104,8 @@ def run(context: Any) -> Iterator[Finding]:
         known = [f for f in errors if _runs_in(f, result)]
         if all(getattr(m, "penalty_factor", None) is not None for _, m in result.wrong):
             known = []  # an L2 term whose factor the loss's penalty disagrees with: the replay names the term and its factor
+        if known and not any(f.code.startswith("BPD3") for f in known) and _unvisited_steps(result, context.source.tree) is not None:
+            known = []  # a backward loop over time that never reaches some steps: the replay names its range, the layer's check a sum in it
         if known and (result.first_wrong_adjoint is None or any(f.code.startswith("BPD3") for f in known)):
             continue  # a gradient already known wrong, and the replay cannot say more precisely which statement
         if known and _computed_by_known(result.first_wrong_adjoint[0], known, context.source, _measured_right(result)):
@@ -917,6 +919,9 @@ def _findings(result: Any, source: Any, derivatives_right: dict[str, str] | None
         return
     if result.left_out is not None:
         yield _left_out(result, loss_words, evidence, path)
+        return
+    if (unvisited := _unvisited_steps(result, source.tree)) is not None:
+        yield _unvisited_finding(result, unvisited, source, loss_words, evidence, path)
         return
     if (between := _between(result, source)) is not None:
         yield _between_finding(result, between, loss_words, evidence, path)
@@ -3147,6 +3152,77 @@ def _through_time(result: Any, at: AtStep, measured: Any, loss_words: str, evide
         highlight=tuple(sorted({at.line, at.adjoint.line, *terms, *(m.site.line for m, _ in wrong)})),
         pattern="through-time" if at.carried is not None else "missing-activation-derivative" if measured.output_of is not None else "wrong-derivative",
         measured=measured.error,
+        evidence=evidence,
+    )
+
+
+def _unvisited_steps(result: Any, tree: ast.Module | None) -> AtStep | None:
+    """A backward loop over time whose range leaves out time steps at its ends that the forward loop stored
+    (`for t in range(T - 1, max(0, T - 1 - k), -1)` stops at 1, `hs[0]` never visited), while every adjoint
+    the walk measured through it was right (the gradient the loop carries to the step it never visits
+    included), and every wrong gradient is added up inside that loop: the gradients miss the terms of the
+    steps the loop never reaches, and the loop's range is the line to fix. Not a truncation the program
+    chose (`Measured.truncated`), nor a sum never reset."""
+    walked = [(a, m) for a, m in result.adjoints if isinstance(a, AtStep)]
+    if not walked or not result.wrong or any(m.wrong or m.inconclusive for a, m in result.adjoints):
+        return None
+    at = next((a for a, _ in walked if a.unvisited and a.adjoint.loop is not None), None)
+    if at is None or not at.visited:
+        return None
+    low, high = min(at.visited), max(at.visited)
+    if any(low <= step <= high for step in at.unvisited):
+        return None  # a hole in the middle: not where a range starts or stops
+    loop = at.adjoint.loop
+    for moved, measured in result.wrong:
+        line = _located(moved, measured)
+        if measured.file or moved.site.file or measured.unused:
+            return None
+        if (line is None or not loop.line < line <= loop.end_line) and not _added_in_loop(tree, loop, measured.name):
+            return None  # a gradient neither computed at a line of the loop nor added up there under its name (`self.dWxh +=`)
+        if measured.truncated is not None or measured.accumulated is not None or measured.penalty_left_out is not None:
+            return None
+    return at
+
+
+def _added_in_loop(tree: ast.Module | None, loop: Any, name: str) -> bool:
+    """Whether a statement of the loop at `loop` adds into a gradient named after the parameter `name`
+    (`self.dWxh += ...` for `net.Wxh`, `g["U"] += ...` for `params['U']`)."""
+    key = re.sub(r"\W", "", name.rsplit("[", 1)[-1].rsplit(".", 1)[-1])
+    if tree is None or not key:
+        return False
+    for node in ast.walk(tree):
+        if isinstance(node, ast.AugAssign) and loop.line < node.lineno <= loop.end_line and isinstance(node.op, ast.Add):
+            target = node.target
+            last = target.attr if isinstance(target, ast.Attribute) else ast.unparse(target.slice) if isinstance(target, ast.Subscript) else getattr(target, "id", "")
+            stem = re.sub(r"\W", "", last)
+            if stem == key or stem in (f"d{key}", f"d_{key}", f"grad_{key}", f"grad{key}"):
+                return True
+    return False
+
+
+def _unvisited_finding(result: Any, at: AtStep, source: Any, loss_words: str, evidence: Any, path: str) -> Finding:
+    loop = at.adjoint.loop
+    lines = getattr(source, "text_lines", None) or []
+    head = lines[loop.line - 1].strip().rstrip(":") if 0 < loop.line <= len(lines) else ""
+    wrong = result.wrong
+    names = _names(list(dict.fromkeys(m.name for _, m in wrong)))
+    plural = len(wrong) > 1
+    first, last = at.visited[0], at.visited[-1]
+    stored = sorted({*at.visited, *at.unvisited})
+    missed = at.unvisited
+    steps = f"step{'s' if len(missed) > 1 else ''} {_lines(list(missed))}"
+    return rule(NAME).finding(
+        f"the backward loop over time (line {loop.line}{f', `{head}`' if head else ''}) visits time steps {first} to {last} of "
+        f"`{at.adjoint.series}`'s {stored[0]}..{stored[-1]}: time {steps} never add{'' if len(missed) > 1 else 's'} {'its' if len(missed) == 1 else 'their'} "
+        f"terms, so the update{'s' if plural else ''} of {names} in your training step {'do' if plural else 'does'} not follow the gradient of "
+        f"{loss_words}, although `{at.name}` (line {at.adjoint.line}) is right at every step the loop reaches: make the loop's range "
+        f"reach time {steps} (check its start and stop bounds)",
+        param=wrong[0][1].name,
+        file=path,
+        line=loop.line,
+        highlight=tuple(sorted({loop.line, *(m.site.line for m, _ in wrong)})),
+        pattern="time-steps-skipped",
+        measured=max(m.error for _, m in wrong),
         evidence=evidence,
     )
 

@@ -14,6 +14,14 @@ The first wrong adjoint names the time step and the gate. When every adjoint
 of the step after it was right and its statement reads a value the loop
 carries over from there (`dh = Why.T @ dy + dhnext`), the carried value's
 statement (`dhnext = Whh.T @ dhraw`) is the one to fix.
+
+An adjoint a pass reads before it assigns it again at its end (`dz = dh * (1 -
+hs[t] ** 2)` ... `dh = dz @ Wh.T`) leaves the pass as the gradient of the step
+the loop visits next, `hs[t - 1]`, and is measured against that
+(`TimeAdjoint.lag`). Each walked adjoint keeps the keys of its series the loop
+worked on and those it never reached (`AtStep.unvisited`): a range that stops
+one step short leaves every adjoint right and the gradients added up in the
+loop without that step's terms.
 """
 
 from __future__ import annotations
@@ -31,7 +39,7 @@ import numpy as np
 from backprop_doctor.observe.budget import Deadline
 from backprop_doctor.replay.inner import Hooks, code_of
 from backprop_doctor.replay.runner import NotReplayable, Runner
-from backprop_doctor.static.step_functions import STEP, TimeAdjoint, called_functions, time_adjoints
+from backprop_doctor.static.step_functions import REVERSED, STEP, TimeAdjoint, called_functions, time_adjoints
 from backprop_doctor.static.steps import _ADJOINT
 
 GATES = {
@@ -61,6 +69,10 @@ class AtStep:
     steps: int  # how many time steps the sequence has
     through: str | None = None  # "sigmoid", "tanh", "relu": right as the gradient of that activation's input
     carried: tuple[str, int] | None = None  # the value carried from the step after, blamed instead (`dhnext`, line)
+    # the time steps the forward loop stored its series at (`hs[0]` ... `hs[7]`) that the backward loop never
+    # visited (`range(T - 1, 0, -1)` stops before 0): no pass of it adds their terms to the parameters' gradients
+    unvisited: tuple[int, ...] = ()
+    visited: tuple[int, ...] = ()  # the steps it did visit, in its order
 
     @property
     def name(self) -> str:
@@ -122,11 +134,11 @@ def walk_through_time(runner: Runner, adjoints: list[TimeAdjoint], base_loss: fl
         adjoint = by_name.get(name)
         if adjoint is None or deadline.passed():
             continue
-        value, forward = base.steps[name].get(step), base.steps.get(adjoint.series, {}).get(step)
+        value, forward = base.steps[name].get(step), base.steps.get(adjoint.series, {}).get(_shifted(step, adjoint.lag))
         if not (isinstance(value, np.ndarray) and isinstance(forward, np.ndarray)) or value.shape != forward.shape or forward.dtype.kind != "f":
             continue
 
-        def moved(delta: Any, adjoint: TimeAdjoint = adjoint, step: Any = step) -> float:
+        def moved(delta: Any, adjoint: TimeAdjoint = adjoint, step: Any = _shifted(step, adjoint.lag)) -> float:
             hooks = Hooks(codes)
             hooks.at_step(adjoint.forward_at, adjoint.series, adjoint.index, step, lambda f: f + delta, local=adjoint.local)
             loss = runner.loss(hooks=hooks)
@@ -146,7 +158,8 @@ def walk_through_time(runner: Runner, adjoints: list[TimeAdjoint], base_loss: fl
             after = _step_after(step, right_at)
             if after is not None and right_at[after]:
                 carried = adjoint.carried[0]  # its inputs from this step are right: what came from the step after is not
-        walked.append((AtStep(adjoint, step, steps, through, carried), measured))
+        visited, unvisited = _visits(base, adjoint)
+        walked.append((AtStep(adjoint, _shifted(step, adjoint.lag), steps, through, carried, unvisited, visited), measured))
         if measured.wrong:
             break
     return walked
@@ -255,6 +268,29 @@ def _shaped(hooks: Hooks, adjoint: TimeAdjoint) -> bool:
         isinstance(value, np.ndarray) and isinstance(forward.get(step), np.ndarray) and value.shape == forward[step].shape
         for step, value in hooks.steps.get(adjoint.name, {}).items()
     )
+
+
+def _visits(hooks: Hooks, adjoint: TimeAdjoint) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The keys of the series the backward loop's passes worked on (the values its variable took where the
+    adjoint's statement ran, shifted as the pass reads the series: `TimeAdjoint.offset`), and the keys of the
+    stored series it never worked on: both empty unless every step is a whole number."""
+    if adjoint.local or adjoint.per_step or adjoint.variable.startswith(REVERSED):
+        return (), ()
+    visited = tuple(dict.fromkeys(step + adjoint.offset for name, step in hooks.order if name == adjoint.name and type(step) is int))
+    stored = tuple(hooks.steps.get(adjoint.series, {}))
+    if not visited or not stored or any(type(step) is not int for step in (*visited, *stored)):
+        return (), ()
+    return visited, tuple(sorted(set(stored) - set(visited)))
+
+
+def _shifted(step: Any, lag: int) -> Any:
+    """The time step whose forward value an adjoint read at pass `step` is the gradient of (`TimeAdjoint.lag`)."""
+    if not lag:
+        return step
+    try:
+        return step + lag
+    except TypeError:
+        return None
 
 
 def _step_after(step: Any, right_at: dict[Any, bool]) -> Any:

@@ -620,6 +620,11 @@ class TimeAdjoint:
     local: bool = False  # the forward value is a local of the forward loop at that step (`f`), not an item of a series (`fs[t]`)
     per_step: bool = False  # the adjoint and its forward value are locals of step functions the loops call once per time step
     loop: Site | None = None  # the backward loop over time itself (its first and last lines, in the function holding it)
+    # the key of the series, from the loop's variable, whose gradient the value the pass leaves is: a pass that
+    # reads the adjoint with `hs[t]` before it assigns it again at its end (`dz = dh * (1 - hs[t] ** 2)` ...
+    # `dh = dz @ Wh.T`) leaves the gradient of `hs[t - 1]` (-1); read with `last_hs[t + 1]`, of `last_hs[t]` (0)
+    lag: int = 0
+    offset: int = 0  # the key of the series the pass at the loop's variable t works on, from t: 1 for `last_hs[t + 1]`
 
     @property
     def line(self) -> int:
@@ -817,11 +822,13 @@ def time_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...], updatin
                         (n, earlier[n]) for n in sorted(read)
                         if n in earlier and n not in later and _ADJOINT.fullmatch(n) and not _stored(n, series) and not _local_value(n, values)
                     )  # fmt: skip
+                    offset = _carried_at(target_name, stored, variable, [st for st in statements if st.lineno < last.lineno]) if not local and not onward else None
                     found.append(
                         TimeAdjoint(
                             target_name, stored, variable, Site(name, start, last.lineno, last.end_lineno or last.lineno),
                             paired[stored][0], paired[stored][1], tuple(sorted(read)), carried, unpaired, name != STEP and name not in before, local,
                             loop=Site(name, start, loop.lineno, loop.end_lineno or loop.lineno),
+                            lag=offset - 1 if offset is not None else 0, offset=offset or 0,
                         )
                     )
             # a step function called by a loop of a function the step calls, or of the step itself
@@ -1025,6 +1032,23 @@ def _local_value(name: str, values: dict[str, tuple[Site, str]]) -> str | None:
 
 # a step function's new state, named for the step it goes to (`next_c`, `c_next`, `new_h`, `h_new`)
 _MADE_FORMS = ("next_{}", "{}_next", "new_{}", "{}_new")
+
+
+def _carried_at(name: str, series: str, variable: str, statements: list[ast.stmt]) -> int | None:
+    """The shift from the loop's variable of the key of `series` (`hs[t]`: 0, `self.last_hs[t + 1]`: 1) that the
+    first statement reading the adjoint `name` reads it beside, when that statement reads it before any assigns
+    it (a value carried from the pass before), the statements of the backward loop's pass before its last
+    assignment given: the adjoint comes in as the gradient of that key and leaves as that of the key below
+    (`TimeAdjoint.lag`). None otherwise (the value is the gradient of the series at the loop's own variable)."""
+    if variable.startswith(REVERSED) or not _read_first(name, statements):
+        return None
+    first = next(st for st in statements if name in reads(st))
+    shifts = set()
+    for node in ast.walk(first):
+        if isinstance(node, ast.Subscript) and _series_container(node.value) == series and _step_index(node.slice, variable) is not None:
+            index = node.slice
+            shifts.add(0 if isinstance(index, ast.Name) else index.right.value * (1 if isinstance(index.op, ast.Add) else -1))  # type: ignore[attr-defined]
+    return shifts.pop() if len(shifts) == 1 else None
 
 
 def _read_first(name: str, statements: list[ast.stmt]) -> bool:
