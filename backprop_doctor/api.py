@@ -458,7 +458,12 @@ def _settled_rows(report: Report, whole: LayerCheck, layers: list[tuple[str, Any
     with the input's (`_network_rows`); then the network's report."""
     for index, (label, call) in enumerate(layers):
         if index in own:
+            start = len(report.measurements)
             report.extend(own[index].report)
+            if index > 0 and all(f.severity == "info" for f in own[index].report.findings):
+                # only notes (the book's Relu handing back the dout it wrote into): the network
+                # settles its rows, as the layer-by-layer check leaves them
+                report.measurements[start:] = _network_rows(label, call.names, whole.report, None)
             continue
         if index == 0 and ridden is not None:
             report.measurements += [Measurement(label, name, ridden, "ok") for name in call.names]

@@ -215,24 +215,25 @@ class Contracts:
         return True
 
     def _contracts(
-        self, upstream: Any, dout: Any, grads: dict[str, Any], twice: bool = True, rebound: dict[str, int] | None = None
+        self,
+        upstream: Any,
+        dout: Any,
+        grads: dict[str, Any],
+        twice: bool = True,
+        rebound: dict[str, int] | None = None,
+        handed_back: bool = False,
     ) -> dict[str, Any] | None:
         """Check the contracts of backward; the gradients of a second call when they equal the first.
 
         `grads` holds the first call's dx under `_DX`. Without `twice`, backward is not called a
         second time (the caller knows that no state carries over between calls: see
         `_carries_state` and `carryover.Watch`). `rebound`: the ids of the layer's attributes
-        before the first backward (`_stand_ins`).
+        before the first backward (`_stand_ins`). `handed_back`: the dx it returned is the
+        `dout` it was given (or a view of it).
         """
         target = self.adapter.backward_target()
         if isinstance(upstream, np.ndarray) and self.adapter.dout_is_input and not (_kept(dout, upstream) or np.array_equal(dout, upstream)):
-            where = locate.inplace_write(target)
-            self._add(
-                "upstream-grad-mutated",
-                f"`{self.layer}.backward` writes into the `dout` it receives{_statement(where)}: compute `dx = dout * mask` (or "
-                "`dout = dout.copy()` first) so the caller's gradient is not changed",
-                **where.fields(),
-            )
+            self._dout_written(locate.inplace_write(target), handed_back)
         if twice:
             again = self._second_call(upstream, dout, rebound)
         else:
@@ -244,6 +245,27 @@ class Contracts:
             if ignores_dout(dx3, dx):
                 self.report.findings.append(dout_ignored(self.layer, target))
         return again
+
+    def _dout_written(self, where: locate.Location, handed_back: bool) -> None:
+        """Report a backward that wrote into its `dout`. One that hands that same array back as its
+        dx (the book's `Relu`: `dout[self.mask] = 0; dx = dout`) only changes what its caller
+        receives anyway, unless the caller reads `dout` again (a branch, a skip connection):
+        information, since the network's own gradient check shows such a second read as a wrong
+        gradient. One that returns another array has changed its caller's gradient behind its back."""
+        if handed_back:
+            message = (
+                f"`{self.layer}.backward` writes into the `dout` it receives{_statement(where)} and hands that array back "
+                "as its dx, as the book's Relu does: harmless while the caller does not read `dout` again; copy it "
+                "first (`dx = dout.copy()`) before a branch or a skip connection reuses it"
+            )
+            self._add("upstream-grad-mutated", message, severity="info", **where.fields())
+            return
+        self._add(
+            "upstream-grad-mutated",
+            f"`{self.layer}.backward` writes into the `dout` it receives{_statement(where)}: compute `dx = dout * mask` (or "
+            "`dout = dout.copy()` first) so the caller's gradient is not changed",
+            **where.fields(),
+        )
 
     def _second_call(self, upstream: Any, dout: Any, rebound: dict[str, int] | None) -> dict[str, Any] | None:
         """Call backward a second time with the same dout; report a non-re-entrant one.

@@ -695,9 +695,10 @@ class LayerCheck(Contracts, Outcomes):
             grads = self._first_gradients(before)
         elif self.adapter.kind == "network" and getattr(getattr(self.adapter, "network", None), "style", "") == "list":
             grads = {k: np.array(g, copy=True) if isinstance(g, np.ndarray) else g for k, g in grads.items()}  # DLFS-2 writes in place
+        handed_back = isinstance(dx, np.ndarray) and isinstance(dout, np.ndarray) and np.shares_memory(dx, dout)
         grads = self._hold({**grads, _DX: dx}, x)  # dx held too: user code that writes into it gets it copied
         if attempt == 0:
-            again = self._contracts(upstream, dout, self._grads, twice=carries, rebound=rebound)
+            again = self._contracts(upstream, dout, self._grads, twice=carries, rebound=rebound, handed_back=handed_back)
             grads = self._grads  # copies, if the second call wrote into the first one's arrays
             if again is not None:
                 # The second call gave the same gradients: compare with those (the ones the

@@ -2,8 +2,12 @@
 
 What it finds:
     A `backward` that modifies `dout` in place, e.g. `dout[self.mask] = 0`.
-    The book's own `Relu` does this; it is harmless while nothing else reads
-    `dout`, hence a warning.
+    The book's own `Relu` does this and hands the same array back as its dx;
+    that is harmless while nothing else reads `dout`, so it is only an info
+    (a network that does read it again, through a branch or a skip
+    connection, gets its own gradient check wrong, and that is reported). A
+    backward that writes into `dout` and returns another array is a warning:
+    the caller's gradient changed although it was not handed back.
 
 Why it matters:
     When `dout` is shared, for instance by a branch or a skip connection, or
