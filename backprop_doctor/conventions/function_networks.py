@@ -75,10 +75,31 @@ def _backward_names(name: str) -> list[str]:
     return out
 
 
-def _is_params(name: str) -> bool:
-    """`parameters`, `params`, `weights`, and `params_values` (SkalskiP's plain-NumPy network)."""
+def _is_params(name: str, keyed: frozenset[str] = frozenset()) -> bool:
+    """`parameters`, `params`, `weights`, and `params_values` (SkalskiP's plain-NumPy network); any of `keyed`, the
+    arguments the forward reads entries of under its layers' keys (`net["W" + str(l)]`: `_keyed_arguments`)."""
     low = name.lower()
-    return low in PARAMS or low.startswith("params_") or low.startswith("param_values")
+    return low in PARAMS or low.startswith("params_") or low.startswith("param_values") or name in keyed or low in keyed
+
+
+_LAYER_KEY = re.compile(r"[WwBb]\d*")
+
+
+def _keyed_arguments(func: Any) -> frozenset[str]:
+    """The arguments a function reads entries of under a layer's weight or bias key, however the dict is called:
+    `net` of `net["W" + str(l)]`, `model` of `model["b2"]`, `theta` of `theta[f"W{l}"]`."""
+    from backprop_doctor.static.updates import key_stem
+
+    try:
+        node = function_node(func)
+    except Exception:  # noqa: BLE001 - a function whose source cannot be read
+        return frozenset()
+    arguments = set(parameters(func))
+    return frozenset(
+        n.value.id for n in ast.walk(node)
+        if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name) and n.value.id in arguments
+        and (stem := key_stem(n.slice)) is not None and _LAYER_KEY.fullmatch(stem)
+    )  # fmt: skip
 
 
 def _is_architecture(name: str) -> bool:
@@ -89,7 +110,7 @@ def recognise_functions(functions: dict[str, Any], namespace: dict[str, Any]) ->
     pairs = []
     for name, f in functions.items():
         args = [a.lower() for a in parameters(f)]
-        if not ("forward" in name.lower() or name.lower().startswith("f_prop")) or "x" not in args or not any(_is_params(a) for a in args):
+        if not ("forward" in name.lower() or name.lower().startswith("f_prop")) or "x" not in args or not any(_is_params(a, _keyed_arguments(f)) for a in args):
             continue
         backward = next((functions[b] for b in _backward_names(name) if b in functions), None)
         if backward is not None and not takes_upstream_gradients(backward):  # see gradient_dicts
@@ -166,6 +187,7 @@ class FunctionNetwork(Adapter):
         super().__init__(name=name, kind="function-network", target=forward, is_loss=True, batch_axis=-1)
         self._forward, self._backward, self._cost = forward, backward, cost
         self._params, self._extra = params, extra
+        self._keyed = _keyed_arguments(forward)  # `net` of `forward(X, net)`: the parameters, whatever their name
         self.dout_is_input = False
         self._state: dict[str, Any] = {}
 
@@ -176,7 +198,7 @@ class FunctionNetwork(Adapter):
         args = []
         for name in parameters(func):
             low = name.lower()
-            if _is_params(low):
+            if _is_params(low, self._keyed):
                 args.append(self._params)
             elif _is_architecture(low) and "architecture" in values:
                 args.append(values["architecture"])
@@ -232,7 +254,7 @@ ARCHITECTURE = (
 def _layers_read(forward: Any) -> int:
     """How many numbered layers the forward reads by literal keys (`parameters["W2"]`: 2); 0 when it
     reads them by computed keys (`"W" + str(l)`) or not at all."""
-    names = tuple(a for a in parameters(forward) if a.lower() in PARAMS)
+    names = tuple(a for a in parameters(forward) if _is_params(a, _keyed_arguments(forward)))
     try:
         return numbered_layers(function_node(forward), names)
     except Exception:  # noqa: BLE001 - a forward whose source cannot be read
@@ -300,7 +322,7 @@ def _from_keys(forward: Any) -> list[dict[str, np.ndarray]]:
     column-major as the convention is (`W1` of shape (n_h, n_x), `b1` of shape (n_h, 1)).
     Empty when the forward reads any other key (a `gamma`, a `keep_prob` in the dictionary)
     or its layers are not numbered 1 to L with a weight and a bias each."""
-    names = tuple(a for a in parameters(forward) if a.lower() in PARAMS)
+    names = tuple(a for a in parameters(forward) if _is_params(a, _keyed_arguments(forward)))
     count = numbered_layers(function_node(forward), names)
     if not 0 < count <= len(HIDDEN) + 1:
         return []

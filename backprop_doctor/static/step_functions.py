@@ -805,6 +805,8 @@ def time_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...], updatin
                             continue  # carried from the step after (`dh` read before the pass assigns it), or the loop's own value
                     if stored is None:
                         continue
+                    if not local and not onward and _handed_on(target_name, statements):
+                        continue  # `dz = da * (1 - acts[l] ** 2)` at the pass's end, read above it: the next layer's, not `zs[l]`'s
                     paired = values if local else series
                     if paired[stored][0].line == stmt.lineno:
                         continue
@@ -1027,6 +1029,16 @@ def _local_value(name: str, values: dict[str, tuple[Site, str]]) -> str | None:
 _MADE_FORMS = ("next_{}", "{}_next", "new_{}", "{}_new")
 
 
+def _handed_on(name: str, statements: list[ast.stmt]) -> bool:
+    """Whether a backward loop's body reads `name` before it assigns it and assigns it from other values only
+    (`dW[l] = dz @ a[l].T` ... `dz = da * (1 - a[l] ** 2)`): the seed made before the loop is this pass's gradient,
+    and what the pass's end computes is the one the next pass reads, the gradient of the step (the layer) before, not
+    of this step's stored value. An adjoint added to (`dh += Why.T @ dy`, `dh = dh + ...`) is this step's."""
+    if not _read_first(name, statements):
+        return False
+    return not any(name in _changed(stmt) and (isinstance(stmt, ast.AugAssign) or name in reads(stmt)) for stmt in statements)
+
+
 def _read_first(name: str, statements: list[ast.stmt]) -> bool:
     """Whether a loop body reads `name` before (or while) it first assigns it: a value carried over
     from the pass before (`dh` of `do = dh * tc` ... `dh = da @ Wh.T`), not this pass's gradient."""
@@ -1160,10 +1172,16 @@ def _accumulated_entries(body: list[ast.stmt]) -> dict[str, int]:
 
 
 def _zeros(stmt: ast.stmt) -> bool:
-    """`dW = np.zeros(W.shape)`, `dW = np.zeros_like(W)`, `dW = 0`: a sum about to be accumulated."""
+    """`dW = np.zeros(W.shape)`, `dW = np.zeros_like(W)`, `dW = 0`: a sum about to be accumulated; `dW = [None] * L`,
+    `[None for _ in layers]`: a place per layer about to be filled (`dW[l] = dz @ a[l].T` in the loop over them)."""
     value = stmt.value if isinstance(stmt, ast.Assign) else None
     if isinstance(value, ast.Constant):
         return value.value == 0
+    if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Mult):
+        listed = value.left if isinstance(value.left, ast.List) else value.right if isinstance(value.right, ast.List) else None
+        return listed is not None and bool(listed.elts) and all(isinstance(e, ast.Constant) and e.value in (None, 0) for e in listed.elts)
+    if isinstance(value, ast.ListComp) and isinstance(value.elt, ast.Constant) and value.elt.value is None:
+        return True
     if isinstance(value, ast.ListComp):  # Nielsen's `nabla_w = [np.zeros(w.shape) for w in self.weights]`
         value = value.elt
     return isinstance(value, ast.Call) and ast.unparse(value.func).rpartition(".")[2] in ("zeros", "zeros_like")
