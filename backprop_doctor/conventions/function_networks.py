@@ -102,6 +102,26 @@ def _keyed_arguments(func: Any) -> frozenset[str]:
     )  # fmt: skip
 
 
+_OUTPUTS = ("al", "a2", "a3", "a", "y_hat", "yhat", "output", "a_last", "al_")  # the forward's output, by the backward's name for it
+
+
+def _handed_all(backward: Any, keyed: frozenset[str]) -> bool:
+    """Whether `FunctionNetwork._call` hands `backward` every argument it must be given: the parameters, the data and
+    targets, the forward's output (`AL`) and cache (`caches`), a known scalar (`keep_prob`), the architecture. A
+    backward that takes the forward's other values by their own names (`backward(X, Y, p, A1, A2)` of a forward that
+    returns `A1, A2`) is written another way: what its forward returns first need not be the output."""
+    names = list(parameters(backward))
+    required = set(required_inputs(backward))
+    for position, name in enumerate(names):
+        low = name.lower()
+        if not (
+            _is_params(low, keyed) or _is_architecture(low) or low in ("x", "y", "cache") or low in SCALARS
+            or low.startswith(("cache", "caches", "memory")) or low in _OUTPUTS
+        ):  # fmt: skip
+            return not required & set(names[position:])  # `_call` stops here: what follows must have defaults
+    return True
+
+
 def _is_architecture(name: str) -> bool:
     return "architecture" in name.lower() or name.lower() in ("arch", "layers_config", "layer_config")
 
@@ -110,13 +130,17 @@ def recognise_functions(functions: dict[str, Any], namespace: dict[str, Any]) ->
     pairs = []
     for name, f in functions.items():
         args = [a.lower() for a in parameters(f)]
-        if not ("forward" in name.lower() or name.lower().startswith("f_prop")) or "x" not in args or not any(_is_params(a, _keyed_arguments(f)) for a in args):
+        keyed = _keyed_arguments(f)
+        if not ("forward" in name.lower() or name.lower().startswith("f_prop")) or "x" not in args or not any(_is_params(a, keyed) for a in args):
             continue
+        # a dict recognised by the keys the forward reads alone (`p["W1"]`), not by its name: only with a backward
+        # that takes what the convention hands it (`backward(AL, Y, caches)`, not `backward(X, Y, p, A1, A2)`)
+        named = any(_is_params(a) for a in args)
         backward = next((functions[b] for b in _backward_names(name) if b in functions), None)
-        if backward is not None and not takes_upstream_gradients(backward):  # see gradient_dicts
+        if backward is not None and not takes_upstream_gradients(backward) and (named or _handed_all(backward, keyed)):  # see gradient_dicts
             pairs.append((f, backward))
         for variant in _variants(name, functions):  # `backward_propagation_with_regularization` of the plain forward
-            if not takes_upstream_gradients(functions[variant]):
+            if not takes_upstream_gradients(functions[variant]) and (named or _handed_all(functions[variant], keyed)):
                 pairs.append((f, functions[variant]))
     return pairs + _course_forwards(functions, namespace)
 
@@ -208,7 +232,7 @@ class FunctionNetwork(Adapter):
                 args.append(SCALARS[low])
             elif low.startswith(("cache", "caches", "memory")):
                 args.append(values["cache"])
-            elif low in ("al", "a2", "a3", "a", "y_hat", "yhat", "output", "a_last", "al_"):
+            elif low in _OUTPUTS:
                 args.append(values["a"])
             else:
                 break  # an argument with a default: leave it

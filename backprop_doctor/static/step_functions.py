@@ -805,8 +805,10 @@ def time_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...], updatin
                             continue  # carried from the step after (`dh` read before the pass assigns it), or the loop's own value
                     if stored is None:
                         continue
-                    if not local and not onward and _handed_on(target_name, statements):
-                        continue  # `dz = da * (1 - acts[l] ** 2)` at the pass's end, read above it: the next layer's, not `zs[l]`'s
+                    if not local and not onward and _handed_on(target_name, statements) and not _one_ahead(series[stored][1]):
+                        # `dz = da * (1 - acts[l] ** 2)` at the pass's end, read above it: the next layer's, not `zs[l]`'s; but
+                        # `d_h = Whh.T @ temp` of `self.last_hs[i + 1] = h` is `last_hs[t]`'s, the state step t was handed
+                        continue
                     paired = values if local else series
                     if paired[stored][0].line == stmt.lineno:
                         continue
@@ -1037,6 +1039,17 @@ def _handed_on(name: str, statements: list[ast.stmt]) -> bool:
     if not _read_first(name, statements):
         return False
     return not any(name in _changed(stmt) and (isinstance(stmt, ast.AugAssign) or name in reads(stmt)) for stmt in statements)
+
+
+def _one_ahead(index: str) -> bool:
+    """Whether a forward loop stores step t's value under key t + 1 (`self.last_hs[i + 1] = h`, the state step t
+    hands on, key t holding the one it was handed): what a backward pass hands on at its end for the step before
+    (`d_h = Whh.T @ temp`) is then the gradient of the value stored under the backward step's own key."""
+    try:
+        node = ast.parse(index, mode="eval").body
+    except SyntaxError:
+        return False
+    return isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add) and isinstance(node.right, ast.Constant) and node.right.value == 1
 
 
 def _read_first(name: str, statements: list[ast.stmt]) -> bool:

@@ -226,7 +226,7 @@ def zipped_descent(loop: ast.stmt, passing: frozenset[str] = frozenset()) -> tup
                 continue
             if isinstance(factor, ast.UnaryOp) and isinstance(factor.op, ast.USub) and not descends:
                 factor = factor.operand  # `p += -step * g`, parsed as `(-step) * g`
-            elif not descends and not (_rate_named(factor) or _a_number(factor)):
+            elif not descends and not (_rate_named(factor, climbing=True) or _a_number(factor)):
                 continue  # `acc += w * x`: a sum; `p += lr * g`, `p[:] = p + 0.2 * g` climb by a rate
             free = isinstance(factor, (ast.Name, ast.Attribute)) and bool(_chain(factor)) and not (_identifiers(factor) & (mine | bound))
             walked = loop.iter.args[[e.id for e in loop.target.elts].index(target.id)] if len(loop.iter.args) == len(loop.target.elts) else None  # type: ignore[attr-defined]
@@ -771,10 +771,12 @@ def _generator_descent(target: ast.Subscript, step: ast.AST) -> bool:
     return False
 
 
-def _rate_named(node: ast.AST) -> bool:
-    """`lr`, `self.learning_rate`: a name or attribute named as a learning rate."""
+def _rate_named(node: ast.AST, climbing: bool = False) -> bool:
+    """`lr`, `self.learning_rate`: a name or attribute named as a learning rate. A setting the file only binds to a
+    fraction (`step = 0.1`: `numeric_settings`) is one where it steps down, not where it adds (`climbing`): `t += tau * s`
+    is a soft update or a weight of a sum, where a rate by its name would climb."""
     chain = _chain(node) if isinstance(node, (ast.Name, ast.Attribute)) else []
-    return bool(chain) and _is_rate(chain[-1])
+    return bool(chain) and (bool(_LEARNING_RATE.fullmatch(chain[-1])) if climbing else _is_rate(chain[-1]))
 
 
 def _leading_product(step: ast.AST) -> ast.BinOp | None:
