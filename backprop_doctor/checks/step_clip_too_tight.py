@@ -87,12 +87,31 @@ def _placed(source: Any, found: Any) -> tuple[int, str, str | None, str]:
     """(the line to report, the setting as written, the fix, what the lifted curve ran with): at the statement
     that sets the bound or threshold (`clip_value = 1e-6`, `MAX_NORM = 1e-3`) where the file sets it to the
     value the step used, else at the clip."""
+    if "." in found.setting:  # `self.max_norm`: a trainer's setting, given where the object is made (`max_norm=1e-4`)
+        return _placed_attribute(source, found)
     written = script_numbers(source.tree).get(found.setting.lower())
     set_at = written[1] if written is not None and written[1] is not None and math.isclose(written[0], found.value) else None
     line = set_at if set_at is not None else found.line
     where = f"`{found.setting} = {found.value:g}`" + (f" (line {set_at})" if set_at is not None else "")
     fix = f"{found.setting} = {found.tried:g}" if found.tried is not None else None
     return line, where, fix, f"with `{fix}`" if fix is not None else "without the clip"
+
+
+def _placed_attribute(source: Any, found: Any) -> tuple[int, str, str | None, str]:
+    """`_placed` for a setting an object holds (`self.clip_value`): at the statement, call or default that gives it
+    the number the step used (`self.clip_value = 1e-6`, `Trainer(clip_value=1e-6)`, `def __init__(..., clip_value=1e-6)`),
+    the fix written there; else at the clip."""
+    from backprop_doctor.static.penalty_strength import setting_site
+
+    attribute = found.setting.rpartition(".")[2]
+    site = setting_site(source.tree, attribute)
+    if site is None or not math.isclose(site.value, found.value):
+        fix = f"{found.setting} = {found.tried:g}" if found.tried is not None else None
+        return found.line, f"`{found.setting} = {found.value:g}`", fix, f"with `{fix}`" if fix is not None else "without the clip"
+    given = site.text.startswith(f"{attribute}=")  # a keyword of a call, or a default
+    where = f"`{found.setting} = {found.value:g}` (" + (f"`{site.text}`, " if given else "") + f"line {site.line})"
+    fix = None if found.tried is None else f"{attribute}={found.tried:g}" if given else f"{site.text.partition('=')[0].strip()} = {found.tried:g}"
+    return site.line, where, fix, f"with `{found.setting} = {found.tried:g}`" if found.tried is not None else "without the clip"
 
 
 def _norm_finding(source: Any, found: Any, own: list[float]) -> Finding:

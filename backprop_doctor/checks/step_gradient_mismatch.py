@@ -2263,9 +2263,11 @@ def _named_setting(result: Any, factor: float, tree: Any) -> tuple[str, float, i
                     if isinstance(bound, ast.Name) and bound.id not in updated:
                         assigned.setdefault(bound.id, []).append(node.value)
     read: set[str] = set()
+    held: set[str] = set()  # `self.T`: a setting the step's object holds
     seen: set[str] = set()
     for _ in range(6):
         new = {n.id for r in frontier for n in ast.walk(r) if isinstance(n, ast.Name)} - read
+        held |= {ast.unparse(n) for r in frontier for n in ast.walk(r) if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)}
         read |= new
         called = {c.func.attr if isinstance(c.func, ast.Attribute) else getattr(c.func, "id", "") for r in frontier for c in ast.walk(r) if isinstance(c, ast.Call)}
         # the functions the loss calls, and what the names it reads are set to (`P` from `z = (X @ W + b) / tau`)
@@ -2273,7 +2275,8 @@ def _named_setting(result: Any, factor: float, tree: Any) -> tuple[str, float, i
         seen |= called
         if not frontier:
             break
-    for name in sorted(read & set(values)):
+    values.update(_held_numbers(result, tree, held - updated))
+    for name in sorted((read | held) & set(values)):
         value, line = values[name]
         if value in (0.0, 1.0, -1.0) or float(value).is_integer():
             continue  # a count, a sign, nothing: not a setting whose factor could be left out unnoticed
@@ -2281,6 +2284,35 @@ def _named_setting(result: Any, factor: float, tree: Any) -> tuple[str, float, i
             if abs(factor / power - 1) < SAME_FACTOR:
                 return name, value, line
     return None
+
+
+def _held_numbers(result: Any, tree: Any, paths: set[str]) -> dict[str, tuple[float, int]]:
+    """The settings an object of the step holds, `self.T` of `z = X @ self.W / self.T` (a trainer's temperature):
+    each number the step's state gives that attribute, with the line of the file's first statement binding it
+    (`self.T = T` in `__init__`); only an attribute bound once in the file, as a module's setting is."""
+    from backprop_doctor.replay.state import resolve
+
+    state = getattr(getattr(getattr(result, "runner", None), "state", None), "values", None)
+    if not state or not paths:
+        return {}
+    lines: dict[str, list[int]] = {}
+    for node in ast.walk(tree):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, (ast.AugAssign, ast.AnnAssign)) else []
+        for target in targets:
+            if isinstance(target, ast.Attribute):
+                lines.setdefault(target.attr, []).append(node.lineno)
+    found: dict[str, tuple[float, int]] = {}
+    for path in paths:
+        owner, _, attribute = path.partition(".")
+        if owner not in state or len(lines.get(attribute, ())) != 1:
+            continue
+        try:
+            value = resolve(state, (("name", owner), ("attr", attribute)))
+        except Exception:  # noqa: BLE001 - an attribute the state's object does not have
+            continue
+        if type(value) in (int, float) or isinstance(value, np.floating):
+            found[path] = (float(value), lines[attribute][0])
+    return found
 
 
 def _squares_a_value(loss: Any, tree: Any) -> bool:

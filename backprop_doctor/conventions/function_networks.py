@@ -75,10 +75,51 @@ def _backward_names(name: str) -> list[str]:
     return out
 
 
-def _is_params(name: str) -> bool:
-    """`parameters`, `params`, `weights`, and `params_values` (SkalskiP's plain-NumPy network)."""
+def _is_params(name: str, keyed: frozenset[str] = frozenset()) -> bool:
+    """`parameters`, `params`, `weights`, and `params_values` (SkalskiP's plain-NumPy network); any of `keyed`, the
+    arguments the forward reads entries of under its layers' keys (`net["W" + str(l)]`: `_keyed_arguments`)."""
     low = name.lower()
-    return low in PARAMS or low.startswith("params_") or low.startswith("param_values")
+    return low in PARAMS or low.startswith("params_") or low.startswith("param_values") or name in keyed or low in keyed
+
+
+_LAYER_KEY = re.compile(r"[WwBb]\d*")
+
+
+def _keyed_arguments(func: Any) -> frozenset[str]:
+    """The arguments a function reads entries of under a layer's weight or bias key, however the dict is called:
+    `net` of `net["W" + str(l)]`, `model` of `model["b2"]`, `theta` of `theta[f"W{l}"]`."""
+    from backprop_doctor.static.updates import key_stem
+
+    try:
+        node = function_node(func)
+    except Exception:  # noqa: BLE001 - a function whose source cannot be read
+        return frozenset()
+    arguments = set(parameters(func))
+    return frozenset(
+        n.value.id for n in ast.walk(node)
+        if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name) and n.value.id in arguments
+        and (stem := key_stem(n.slice)) is not None and _LAYER_KEY.fullmatch(stem)
+    )  # fmt: skip
+
+
+_OUTPUTS = ("al", "a2", "a3", "a", "y_hat", "yhat", "output", "a_last", "al_")  # the forward's output, by the backward's name for it
+
+
+def _handed_all(backward: Any, keyed: frozenset[str]) -> bool:
+    """Whether `FunctionNetwork._call` hands `backward` every argument it must be given: the parameters, the data and
+    targets, the forward's output (`AL`) and cache (`caches`), a known scalar (`keep_prob`), the architecture. A
+    backward that takes the forward's other values by their own names (`backward(X, Y, p, A1, A2)` of a forward that
+    returns `A1, A2`) is written another way: what its forward returns first need not be the output."""
+    names = list(parameters(backward))
+    required = set(required_inputs(backward))
+    for position, name in enumerate(names):
+        low = name.lower()
+        if not (
+            _is_params(low, keyed) or _is_architecture(low) or low in ("x", "y", "cache") or low in SCALARS
+            or low.startswith(("cache", "caches", "memory")) or low in _OUTPUTS
+        ):  # fmt: skip
+            return not required & set(names[position:])  # `_call` stops here: what follows must have defaults
+    return True
 
 
 def _is_architecture(name: str) -> bool:
@@ -89,13 +130,17 @@ def recognise_functions(functions: dict[str, Any], namespace: dict[str, Any]) ->
     pairs = []
     for name, f in functions.items():
         args = [a.lower() for a in parameters(f)]
-        if not ("forward" in name.lower() or name.lower().startswith("f_prop")) or "x" not in args or not any(_is_params(a) for a in args):
+        keyed = _keyed_arguments(f)
+        if not ("forward" in name.lower() or name.lower().startswith("f_prop")) or "x" not in args or not any(_is_params(a, keyed) for a in args):
             continue
+        # a dict recognised by the keys the forward reads alone (`p["W1"]`), not by its name: only with a backward
+        # that takes what the convention hands it (`backward(AL, Y, caches)`, not `backward(X, Y, p, A1, A2)`)
+        named = any(_is_params(a) for a in args)
         backward = next((functions[b] for b in _backward_names(name) if b in functions), None)
-        if backward is not None and not takes_upstream_gradients(backward):  # see gradient_dicts
+        if backward is not None and not takes_upstream_gradients(backward) and (named or _handed_all(backward, keyed)):  # see gradient_dicts
             pairs.append((f, backward))
         for variant in _variants(name, functions):  # `backward_propagation_with_regularization` of the plain forward
-            if not takes_upstream_gradients(functions[variant]):
+            if not takes_upstream_gradients(functions[variant]) and (named or _handed_all(functions[variant], keyed)):
                 pairs.append((f, functions[variant]))
     return pairs + _course_forwards(functions, namespace)
 
@@ -166,6 +211,7 @@ class FunctionNetwork(Adapter):
         super().__init__(name=name, kind="function-network", target=forward, is_loss=True, batch_axis=-1)
         self._forward, self._backward, self._cost = forward, backward, cost
         self._params, self._extra = params, extra
+        self._keyed = _keyed_arguments(forward)  # `net` of `forward(X, net)`: the parameters, whatever their name
         self.dout_is_input = False
         self._state: dict[str, Any] = {}
 
@@ -176,7 +222,7 @@ class FunctionNetwork(Adapter):
         args = []
         for name in parameters(func):
             low = name.lower()
-            if _is_params(low):
+            if _is_params(low, self._keyed):
                 args.append(self._params)
             elif _is_architecture(low) and "architecture" in values:
                 args.append(values["architecture"])
@@ -186,7 +232,7 @@ class FunctionNetwork(Adapter):
                 args.append(SCALARS[low])
             elif low.startswith(("cache", "caches", "memory")):
                 args.append(values["cache"])
-            elif low in ("al", "a2", "a3", "a", "y_hat", "yhat", "output", "a_last", "al_"):
+            elif low in _OUTPUTS:
                 args.append(values["a"])
             else:
                 break  # an argument with a default: leave it
@@ -232,7 +278,7 @@ ARCHITECTURE = (
 def _layers_read(forward: Any) -> int:
     """How many numbered layers the forward reads by literal keys (`parameters["W2"]`: 2); 0 when it
     reads them by computed keys (`"W" + str(l)`) or not at all."""
-    names = tuple(a for a in parameters(forward) if a.lower() in PARAMS)
+    names = tuple(a for a in parameters(forward) if _is_params(a, _keyed_arguments(forward)))
     try:
         return numbered_layers(function_node(forward), names)
     except Exception:  # noqa: BLE001 - a forward whose source cannot be read
@@ -300,7 +346,7 @@ def _from_keys(forward: Any) -> list[dict[str, np.ndarray]]:
     column-major as the convention is (`W1` of shape (n_h, n_x), `b1` of shape (n_h, 1)).
     Empty when the forward reads any other key (a `gamma`, a `keep_prob` in the dictionary)
     or its layers are not numbered 1 to L with a weight and a bias each."""
-    names = tuple(a for a in parameters(forward) if a.lower() in PARAMS)
+    names = tuple(a for a in parameters(forward) if _is_params(a, _keyed_arguments(forward)))
     count = numbered_layers(function_node(forward), names)
     if not 0 < count <= len(HIDDEN) + 1:
         return []

@@ -48,6 +48,7 @@ def tight_clip(runner: Any, moved: list[Any], deadline: Any = None) -> TightClip
     bound is lifted."""
     from backprop_doctor.replay.curve import falls, own_curve
     from backprop_doctor.replay.gradients import clip_bound
+    from backprop_doctor.replay.state import setting_value
 
     if not moved:
         return None
@@ -55,7 +56,7 @@ def tight_clip(runner: Any, moved: list[Any], deadline: Any = None) -> TightClip
     if len(bounds) != 1:
         return None
     (bound,) = bounds
-    if bound is None or bound.setting is None or bound.setting not in runner.state.values:
+    if bound is None or bound.setting is None or setting_value(runner.state.values, bound.setting) is None:
         return None
     gradients = [np.abs(np.asarray(m.gradient, dtype=float)).ravel() for m in moved if m.gradient is not None]
     entries = sum(g.size for g in gradients)
@@ -163,6 +164,7 @@ def _threshold(runner: Any, result: Any) -> tuple[str, float, int, str] | None:
     import ast
 
     from backprop_doctor.replay.clipping import _number, clip_threshold
+    from backprop_doctor.replay.state import setting_value
     from backprop_doctor.static.clipping import inline_clip, step_clip
     from backprop_doctor.static.files import source_tree
 
@@ -181,9 +183,9 @@ def _threshold(runner: Any, result: Any) -> tuple[str, float, int, str] | None:
             return None
         argument, value = inline.threshold, _number(inline.threshold, values)
         line, clip = inline.statement.lineno, ast.unparse(inline.statement).splitlines()[0]
-    if value is None or not isinstance(argument, ast.Name) or argument.id not in values:
-        return None
-    return argument.id, value, line, clip
+    if value is None or not isinstance(argument, (ast.Name, ast.Attribute)) or setting_value(values, ast.unparse(argument)) is None:
+        return None  # `max_norm`, `self.max_norm`: a setting a fix can change, read from the step's state
+    return ast.unparse(argument), value, line, clip
 
 
 def _late_factor(runner: Any, result: Any, setting: str, passes: int) -> float | None:
@@ -193,7 +195,7 @@ def _late_factor(runner: Any, result: Any, setting: str, passes: int) -> float |
     through (for a plain step `p -= lr * g`; a step that adapts to the gradient's size says 1). The largest
     over the parameters; None when the steps cannot be read."""
     from backprop_doctor.replay.curve import own_curve
-    from backprop_doctor.replay.state import resolve
+    from backprop_doctor.replay.state import resolve, set_setting
 
     paths = list(dict.fromkeys(m.path for m, _ in result.parameters if m.path is not None))
     if not paths:
@@ -205,7 +207,7 @@ def _late_factor(runner: Any, result: Any, setting: str, passes: int) -> float |
 
     def each(namespace: dict[str, Any]) -> None:
         if len(seen) == passes:
-            namespace[setting] = math.inf  # the pass after the last: unclipped
+            set_setting(namespace, setting, math.inf)  # the pass after the last: unclipped
             if shared:
                 module[setting] = math.inf
         try:

@@ -77,11 +77,16 @@ def clip_threshold(clip: Any, values: dict[str, Any]) -> tuple[ast.expr, float] 
 
 
 def _number(argument: ast.expr, values: dict[str, Any]) -> float | None:
-    """A positive number the argument is: a constant, or a name the step's state binds to one."""
+    """A positive number the argument is: a constant, or a name the step's state binds to one, or an attribute
+    of an object it holds (`self.max_norm`)."""
+    from backprop_doctor.replay.state import setting_value
+
     if isinstance(argument, ast.Constant):
         value = argument.value
     elif isinstance(argument, ast.Name):
         value = values.get(argument.id)
+    elif isinstance(argument, ast.Attribute):
+        value = setting_value(values, ast.unparse(argument))
     else:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):

@@ -28,7 +28,7 @@ from backprop_doctor.observe.budget import Deadline
 
 from backprop_doctor.observe.record import number
 from backprop_doctor.replay.runner import Runner, compiled
-from backprop_doctor.replay.state import resolve
+from backprop_doctor.replay.state import resolve, set_setting
 from backprop_doctor.static.steps import SUMMED
 from backprop_doctor.scalar_autograd import node_number
 from backprop_doctor.training.settings import FITTED_RATIO, OVERFIT_SAMPLES
@@ -187,7 +187,8 @@ def own_curve(
     except SyntaxError:
         return []
     namespace = runner.fresh()
-    namespace.update(names or {})
+    for name, value in (names or {}).items():
+        set_setting(namespace, name, value)  # `self.max_norm`: the attribute of the state's copy of `self`
     namespace[_NOTE] = note
     namespace[_AFTER] = after
     try:

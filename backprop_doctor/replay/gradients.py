@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import copy
 import dataclasses
 import math
 import os
@@ -1679,7 +1680,7 @@ def _clip_bound_at(runner: Runner, moved: Moved) -> ClipBound | None:
         if isinstance(node, ast.Call) and ast.unparse(node.func).rpartition(".")[2] == "clip" and len(node.args) >= 3:
             low, high = _bound(node.args[1], known), _bound(node.args[2], known)
             if isinstance(high, (int, float)) and isinstance(low, (int, float)) and low == -high > float("-inf") and high > 0:
-                setting = node.args[2].id if isinstance(node.args[2], ast.Name) and node.args[2].id in settings else None
+                setting = ast.unparse(node.args[2]) if isinstance(node.args[2], (ast.Name, ast.Attribute)) and ast.unparse(node.args[2]) in settings else None
                 return ClipBound(float(high), setting, getattr(node, "lineno", moved.site.line))
     return _bound_through_calls(tree, nodes, known, settings)
 
@@ -1697,6 +1698,7 @@ def _clip_nodes(runner: Runner, moved: Moved) -> tuple[Any, list[Any], dict[str,
     tree = source_tree(site.file or runner.path)[1]
     updating = find_function(tree, site.update.function) if tree is not None and site.update.function else None
     known: dict[str, Any] = {k: v for k, v in runner.state.values.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    known.update(_held_settings(runner, nodes))
     settings = set(known)  # the names a fix can set: the step's state, not a function's default
     if tree is not None and site.file is None:  # `loss, dWxh, ... = lossFun(...)`, which clips before it returns (min-char-rnn)
         from backprop_doctor.static.step_functions import called_functions
@@ -1786,9 +1788,38 @@ def _bound_through_calls(tree: Any, nodes: list[Any], known: dict[str, Any], set
     return ClipBound(value, setting, line)
 
 
+def _held_settings(runner: Runner, nodes: list[Any]) -> dict[str, Any]:
+    """`self.clip_value` -> 1e-05: the numbers the step's nodes read as attributes of an object of its state (a
+    trainer's or an optimizer's setting), spelled as written, for `_bound` to read as it reads a name."""
+    from backprop_doctor.replay.state import setting_value
+
+    found: dict[str, Any] = {}
+    for node in (n for top in nodes for n in ast.walk(top)):
+        if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load) and isinstance(node.value, ast.Name) and node.value.id in runner.state.values:
+            spelled = ast.unparse(node)
+            value = setting_value(runner.state.values, spelled)
+            if type(value) in (int, float):
+                found[spelled] = value
+    return found
+
+
+class _Spelled(ast.NodeTransformer):
+    """`self.clip_value` made the name `self.clip_value`, so the literal arithmetic reads it as one of the known."""
+
+    def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
+        inner: ast.AST = node
+        while isinstance(inner, ast.Attribute):
+            inner = inner.value
+        return ast.copy_location(ast.Name(id=ast.unparse(node), ctx=ast.Load()), node) if isinstance(inner, ast.Name) else node
+
+
 def _bound(node: Any, known: dict[str, Any]) -> Any:
-    """The number `node` stands for: literal arithmetic on numbers and the `known` names; None otherwise."""
+    """The number `node` stands for: literal arithmetic on numbers and the `known` names (and attributes,
+    `self.clip_value`); None otherwise."""
     from backprop_doctor.static.literals import _evaluate, _NotLiteral
+
+    if any("." in k for k in known) and any(isinstance(n, ast.Attribute) for n in ast.walk(node)):
+        node = _Spelled().visit(copy.deepcopy(node))
 
     def lookup(name: str) -> Any:
         if name not in known:
@@ -2294,7 +2325,31 @@ def _entry(expression: str, key: Any) -> str | None:
     if prefixed and isinstance(key, str):
         return f"{prefixed[1]}[{prefixed[3] + key!r}]"
     constant = re.fullmatch(r"""\s*(\w+)\[\s*(['"])(\w+)\2\s*\]\s*""", expression)  # `grads['dw']` itself
-    return f"{constant[1]}[{constant[3]!r}]" if constant else None
+    if constant:
+        return f"{constant[1]}[{constant[3]!r}]"
+    return _layer_entry(expression, key)
+
+
+def _layer_entry(expression: str, key: Any) -> str | None:
+    """`grads['dW1']` for the gradient `grads["dW" + str(l)]` (or `grads[f"dW{l}"]`) of the parameter stored under
+    'W1' by a key computed the same way (`net["W" + str(l)]`): the gradient's key spells the parameter's, its
+    layer number and all, behind a prefix of its own (`d`)."""
+    import ast
+
+    from backprop_doctor.static.updates import key_stem
+
+    if not isinstance(key, str) or (own := re.match(r"[^\W\d]+", key)) is None:
+        return None
+    try:
+        node = ast.parse(expression.strip(), mode="eval").body
+    except SyntaxError:
+        return None
+    if not (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name)) or isinstance(node.slice, ast.Constant):
+        return None
+    stem = key_stem(node.slice)
+    if stem is None or not stem.endswith(own[0]) or stem == own[0]:
+        return None
+    return f"{node.value.id}[{stem[: -len(own[0])] + key!r}]"
 
 
 def _owned_entry(entry: str) -> str | None:
@@ -2581,7 +2636,13 @@ def _unpacked_place(stmt: Any, name: str) -> int | None:
 
 
 def _empty_holder(value: Any) -> bool:
-    """`{}`, `[]`, `dict()`, `np.zeros_like(W)`: a container or buffer made to be filled in afterwards."""
+    """`{}`, `[]`, `dict()`, `np.zeros_like(W)`: a container or buffer made to be filled in afterwards; a list of
+    places, one per layer (`[None] * L`, `[0] * len(W)`, `[None for _ in layers]`, `[np.zeros_like(w) for w in W]`)."""
+    if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Mult):
+        listed = value.left if isinstance(value.left, ast.List) else value.right if isinstance(value.right, ast.List) else None
+        return listed is not None and bool(listed.elts) and all(isinstance(e, ast.Constant) and e.value in (None, 0) for e in listed.elts)
+    if isinstance(value, ast.ListComp):
+        return (isinstance(value.elt, ast.Constant) and value.elt.value in (None, 0)) or _empty_holder(value.elt)
     if isinstance(value, (ast.Dict, ast.List)):
         return not (value.keys if isinstance(value, ast.Dict) else value.elts)
     if isinstance(value, ast.Call):

@@ -12,6 +12,8 @@ every replay draws the same minibatch, the same dropout mask.
 
 from __future__ import annotations
 
+import contextlib
+
 import copy
 import copyreg
 import functools
@@ -251,6 +253,37 @@ def assign(namespace: dict[str, Any], path: Path, value: Any) -> None:
         parent[key] = value
     else:
         setattr(parent, key, value)
+
+
+def setting_path(spelled: str) -> Path | None:
+    """`self.max_norm` -> (("name", "self"), ("attr", "max_norm")): a setting written as a name or as an attribute
+    of one (a trainer's threshold, an optimizer's momentum), as a path of the step's state; None for anything else."""
+    parts = spelled.split(".")
+    if not all(p.isidentifier() for p in parts):
+        return None
+    return (("name", parts[0]), *(("attr", p) for p in parts[1:]))
+
+
+def setting_value(values: dict[str, Any], spelled: str) -> Any:
+    """The value the step's state gives the setting `spelled` (`clip`, `self.max_norm`); None when it holds none."""
+    path = setting_path(spelled)
+    if path is None or path[0][1] not in values:
+        return None
+    try:
+        return resolve(values, path)
+    except Exception:  # noqa: BLE001 - an attribute the object does not have
+        return None
+
+
+def set_setting(namespace: dict[str, Any], spelled: str, value: Any) -> None:
+    """Bind the setting `spelled` in a fresh copy of the state: a name, or the attribute of the object there
+    (`self.max_norm` set on the copy of `self` the run uses)."""
+    path = setting_path(spelled)
+    if path is None or len(path) == 1:
+        namespace[spelled] = value
+        return
+    with contextlib.suppress(Exception):
+        setattr(resolve(namespace, path[:-1]), path[-1][1], value)
 
 
 @dataclass

@@ -1184,10 +1184,16 @@ def _accumulated_entries(body: list[ast.stmt]) -> dict[str, int]:
 
 
 def _zeros(stmt: ast.stmt) -> bool:
-    """`dW = np.zeros(W.shape)`, `dW = np.zeros_like(W)`, `dW = 0`: a sum about to be accumulated."""
+    """`dW = np.zeros(W.shape)`, `dW = np.zeros_like(W)`, `dW = 0`: a sum about to be accumulated; `dW = [None] * L`,
+    `[None for _ in layers]`: a place per layer about to be filled (`dW[l] = dz @ a[l].T` in the loop over them)."""
     value = stmt.value if isinstance(stmt, ast.Assign) else None
     if isinstance(value, ast.Constant):
         return value.value == 0
+    if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Mult):
+        listed = value.left if isinstance(value.left, ast.List) else value.right if isinstance(value.right, ast.List) else None
+        return listed is not None and bool(listed.elts) and all(isinstance(e, ast.Constant) and e.value in (None, 0) for e in listed.elts)
+    if isinstance(value, ast.ListComp) and isinstance(value.elt, ast.Constant) and value.elt.value is None:
+        return True
     if isinstance(value, ast.ListComp):  # Nielsen's `nabla_w = [np.zeros(w.shape) for w in self.weights]`
         value = value.elt
     return isinstance(value, ast.Call) and ast.unparse(value.func).rpartition(".")[2] in ("zeros", "zeros_like")

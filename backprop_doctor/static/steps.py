@@ -1180,6 +1180,15 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
         through_call = not any(s.file is None and stmt.lineno <= s.line <= (stmt.end_lineno or stmt.lineno) for s in reached)  # `nn.train(x, y)`
         computes = any(isinstance(n, (ast.Call, ast.BinOp)) for s in prefix for n in walk(s)) or (not prefix and _inline_gradient(updating, reached, _defined_functions(tree)))
         ahead = () if prefix or through_call or computes else _rotated(tuple(updating), body[body.index(updating[-1]) + 1 :])
+        if prefix and not through_call:
+            # `history.append(loss)` or the next batch's slice first, then `W -= lr * g`, then `loss, g = grad(W, xb)`:
+            # what the pass does before its update computes nothing the update reads, its end does
+            later = _rotated(tuple(updating), body[body.index(updating[-1]) + 1 :])
+            if (
+                any(isinstance(n, ast.Call) for s in later for n in walk(s)) and not set().union(*map(_stored, prefix)) & set().union(*map(reads, updating))
+                and not set().union(*map(reads, later)) & _computed_from(prefix, _moved_or_read(updating))
+            ):  # fmt: skip  (not a forward made before the update that the end's backward reads: a stale gradient)
+                ahead = later
         if any(isinstance(n, ast.Call) for s in ahead for n in walk(s)):
             # `W = W - lr * grad` first, `loss, grad = loss_and_grad(W, xb, yb)` at the pass's end (the first gradient
             # taken before the loop): the statements that compute what the update reads are the pass's forward
@@ -1691,6 +1700,33 @@ def _rotated(prefix: tuple[ast.stmt, ...], tail: list[ast.stmt]) -> tuple[ast.st
             kept.append(stmt)
             needed |= reads(stmt)
     return tuple(reversed(kept))
+
+
+def _moved_or_read(updating: list[ast.stmt]) -> set[str]:
+    """What update statements read and what they move, by the name holding it: `W1`, `rate`, `gW1` of
+    `W1 -= rate * gW1`; `net` of `net["W" + str(l)] -= ...` and of `net = update(net, grads, lr)`."""
+    found: set[str] = set()
+    for stmt in updating:
+        found |= reads(stmt) | _stored(stmt)
+        for node in walk(stmt):
+            if isinstance(node, (ast.Subscript, ast.Attribute)) and isinstance(node.ctx, ast.Store):
+                while isinstance(node, (ast.Subscript, ast.Attribute)):
+                    node = node.value
+                if isinstance(node, ast.Name):
+                    found.add(node.id)
+    return found
+
+
+def _computed_from(statements: tuple[ast.stmt, ...] | list[ast.stmt], names: set[str]) -> set[str]:
+    """The names `statements` bind from `names` (the parameters an update reads), directly or through one another:
+    `hid` and `out` of `hid = relu(xb @ W1 + c1)`, `out = hid @ W2`; not `xb` of `xb = X[start:start + 30]`."""
+    tainted = set(names)
+    bound: set[str] = set()
+    for stmt in statements:
+        if reads(stmt) & tainted:
+            bound |= _stored(stmt)
+            tainted |= _stored(stmt)
+    return bound
 
 
 def _stored(stmt: ast.stmt) -> set[str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +35,16 @@ _LEARNING_RATE = re.compile(
     rf"(?:current_|cur_|base_|initial_)?(?:lr|learning_?rate|learn_?rate|l_?rate|rate|eta|alpha|step_?size|{ROMANIZED_RATE})(?:_\w*)?|\w*_lr|\w*(?:{CJK_RATE})\w*",
     re.IGNORECASE,
 )
+# names the file binds only to positive fractions (`step = 0.1`, `def fit(self, X, y, step=0.1)`, `self.step = step`,
+# `train(X, y, 0.1)`), read as learning rates by `parameter_updates` while it walks that file (`numeric_settings`)
+_SETTINGS: ContextVar[frozenset[str]] = ContextVar("settings", default=frozenset())
+
+
+def _is_rate(name: str) -> bool:
+    """A learning rate by its name (`lr`, `eta`, `step_size`), or a setting of the file holding a fraction (`step`)."""
+    return bool(_LEARNING_RATE.fullmatch(name)) or name in _SETTINGS.get()
+
+
 _GRADIENT = re.compile(
     r"(?i:\w*grad\w*|\w*deltas?\d*|deltas?_\w+)|d[A-Z]\w*|d(?:w|b|gamma|beta|theta|params?|weights?|bias(?:es)?)\d*|g"
     r"|d[a-z]{1,2}\d*|d_[A-Za-z]\w*"  # `dz`, `dh1`, `d_out`, `d_L_d_ypred`: an adjoint the step multiplies (`0.5 * X.T @ dz`)
@@ -215,7 +226,7 @@ def zipped_descent(loop: ast.stmt, passing: frozenset[str] = frozenset()) -> tup
                 continue
             if isinstance(factor, ast.UnaryOp) and isinstance(factor.op, ast.USub) and not descends:
                 factor = factor.operand  # `p += -step * g`, parsed as `(-step) * g`
-            elif not descends and not (_rate_named(factor) or _a_number(factor)):
+            elif not descends and not (_rate_named(factor, climbing=True) or _a_number(factor)):
                 continue  # `acc += w * x`: a sum; `p += lr * g`, `p[:] = p + 0.2 * g` climb by a rate
             free = isinstance(factor, (ast.Name, ast.Attribute)) and bool(_chain(factor)) and not (_identifiers(factor) & (mine | bound))
             walked = loop.iter.args[[e.id for e in loop.target.elts].index(target.id)] if len(loop.iter.args) == len(loop.target.elts) else None  # type: ignore[attr-defined]
@@ -272,8 +283,8 @@ def _under_parameter_key(node: ast.AST) -> bool:
     the dict itself (`g["Wx"]`, `grads["b"]`)."""
     keys = []
     while isinstance(node, (ast.Subscript, ast.Attribute)):
-        if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str):
-            keys.append(node.slice.value)
+        if isinstance(node, ast.Subscript) and (stem := key_stem(node.slice)) is not None:
+            keys.append(stem)
         node = node.value
     if not keys or any(_GRADIENT.fullmatch(k) or _OPTIMISER_STATE.search(k) or _VELOCITY.fullmatch(k) for k in keys):
         return False
@@ -281,6 +292,26 @@ def _under_parameter_key(node: ast.AST) -> bool:
     if root and (_GRADIENT.fullmatch(root) or _OPTIMISER_STATE.search(root) or _VELOCITY.fullmatch(root) or re.match(r"(?i)acc|sum|total|running", root)):
         return False  # `g["Wx"] += xs[t].T @ dz`, `acc["W1"] = acc["W1"] + ...`: gradients keyed by the parameters' names, summed
     return any(_PARAM_CONTAINER.search(k) or _PARAM_NAME.fullmatch(k) for k in keys)
+
+
+def key_stem(key: ast.AST) -> str | None:
+    """The name a dict key spells before any layer number: `"W1"` itself, and the `W` of a key computed
+    from the layer's index (`"W" + str(l)`, `f"W{l}"`, `"W%d" % l`, `"W{}".format(l)`), as the course's
+    L-layer networks key their parameters and gradients (`grads["dW" + str(l)]`); None for another key."""
+    if isinstance(key, ast.Constant):
+        return key.value if isinstance(key.value, str) else None
+    if isinstance(key, ast.BinOp) and isinstance(key.op, ast.Add) and isinstance(key.left, ast.Constant) and isinstance(key.left.value, str):
+        return key.left.value or None
+    if isinstance(key, ast.BinOp) and isinstance(key.op, ast.Mod) and isinstance(key.left, ast.Constant) and isinstance(key.left.value, str):
+        return key.left.value.partition("%")[0] or None
+    if isinstance(key, ast.JoinedStr) and key.values and isinstance(key.values[0], ast.Constant) and isinstance(key.values[0].value, str):
+        return key.values[0].value or None
+    if (
+        isinstance(key, ast.Call) and isinstance(key.func, ast.Attribute) and key.func.attr == "format"
+        and isinstance(key.func.value, ast.Constant) and isinstance(key.func.value.value, str)
+    ):  # fmt: skip
+        return key.func.value.value.partition("{")[0] or None
+    return None
 
 
 def _keyed_descent(stmt: ast.AugAssign, roles: Mapping[str, str]) -> bool:
@@ -296,7 +327,7 @@ def _keyed_descent(stmt: ast.AugAssign, roles: Mapping[str, str]) -> bool:
         (isinstance(stmt.op, ast.Sub) or adaptive) and (literal or walked) and bool(names)
         and not _VELOCITY.fullmatch(names[-1]) and not _GRADIENT.fullmatch(names[-1]) and not _OPTIMISER_STATE.search(names[-1])
         and (
-            any(_LEARNING_RATE.fullmatch(i) for i in _identifiers(stmt.value)) or literal and _number_times_own_gradient(stmt)
+            any(_is_rate(i) for i in _identifiers(stmt.value)) or literal and _number_times_own_gradient(stmt)
             or walked and isinstance(stmt.value, ast.Name) and roles.get(stmt.value.id) == "grad"  # `P[k] -= upd`, `upd = lr * m / ...`
             or adaptive
         )
@@ -356,7 +387,7 @@ def _gradient_named_after(target: ast.AST, step: ast.AST) -> bool:
     literal = isinstance(step, ast.BinOp) and isinstance(step.op, (ast.Mult, ast.Div)) and any(
         isinstance(side, ast.Constant) and isinstance(side.value, (int, float)) and not isinstance(side.value, bool) for side in (step.left, step.right)
     )
-    if not (literal or any(_LEARNING_RATE.fullmatch(i) for i in identifiers)):
+    if not (literal or any(_is_rate(i) for i in identifiers)):
         return False
     return any(
         i in (f"d{me}", f"d_{me}", f"g{me}", f"g_{me}")  # `emb -= lr * demb`, `u -= lr * gu`: d or g before the name, whatever the name
@@ -374,7 +405,7 @@ def _by_its_grad(target: ast.AST, step: ast.AST) -> bool:
         return False
     owner = ast.unparse(target.value)
     return any(isinstance(n, ast.Attribute) and n.attr == "grad" and ast.unparse(n.value) == owner for n in walk(step)) and (
-        any(_LEARNING_RATE.fullmatch(i) for i in _identifiers(step)) or _number_times(step)
+        any(_is_rate(i) for i in _identifiers(step)) or _number_times(step)
     )
 
 
@@ -423,7 +454,7 @@ def _keyed_like_gradient(target: ast.AST, step: ast.AST) -> bool:
             if (_a_number(factor) or _rate_named(factor)) and isinstance(other, ast.Subscript) and isinstance(other.value, ast.Name) and ast.unparse(other.slice) == key and isinstance(target.slice, ast.Name):
                 return True  # `net[name] -= 0.4 * total[name] / 12`: another container's entry under the loop's key, times a rate
     identifiers = _identifiers(step)
-    if not any(_LEARNING_RATE.fullmatch(i) for i in identifiers) and not _number_times(step):
+    if not any(_is_rate(i) for i in identifiers) and not _number_times(step):
         return False
     return any(entry(n) for n in walk(step))
 
@@ -479,7 +510,7 @@ def _steps(node: ast.AST, roles: Mapping[str, str]) -> bool:
     for identifier in _identifiers(node):
         if roles.get(identifier) == "grad":
             return True
-        if _LEARNING_RATE.fullmatch(identifier) or _GRADIENT.fullmatch(identifier) or _VELOCITY.fullmatch(identifier):
+        if _is_rate(identifier) or _GRADIENT.fullmatch(identifier) or _VELOCITY.fullmatch(identifier):
             return True
     return False
 
@@ -740,10 +771,12 @@ def _generator_descent(target: ast.Subscript, step: ast.AST) -> bool:
     return False
 
 
-def _rate_named(node: ast.AST) -> bool:
-    """`lr`, `self.learning_rate`: a name or attribute named as a learning rate."""
+def _rate_named(node: ast.AST, climbing: bool = False) -> bool:
+    """`lr`, `self.learning_rate`: a name or attribute named as a learning rate. A setting the file only binds to a
+    fraction (`step = 0.1`: `numeric_settings`) is one where it steps down, not where it adds (`climbing`): `t += tau * s`
+    is a soft update or a weight of a sum, where a rate by its name would climb."""
     chain = _chain(node) if isinstance(node, (ast.Name, ast.Attribute)) else []
-    return bool(chain) and bool(_LEARNING_RATE.fullmatch(chain[-1]))
+    return bool(chain) and (bool(_LEARNING_RATE.fullmatch(chain[-1])) if climbing else _is_rate(chain[-1]))
 
 
 def _leading_product(step: ast.AST) -> ast.BinOp | None:
@@ -778,7 +811,7 @@ def _velocities_bound(body: list[ast.stmt]) -> set[str]:
             other = [side for side in sides if side not in own]
             # decayed (`0.9 * mom[k]`): `p = p - lr * g` is a parameter's own update, not a velocity's
             decayed = len(own) == 1 and isinstance(own[0], ast.BinOp) and isinstance(own[0].op, ast.Mult)
-            if decayed and len(other) == 1 and any(_LEARNING_RATE.fullmatch(i) for i in _identifiers(other[0])):
+            if decayed and len(other) == 1 and any(_is_rate(i) for i in _identifiers(other[0])):
                 found.add(root.id)
     return found
 
@@ -827,11 +860,11 @@ def _rate_steps_bound(body: list[ast.stmt]) -> set[str]:
             name, value = node.targets[0].id, node.value
             if isinstance(value, ast.UnaryOp) and isinstance(value.op, ast.USub):
                 value = value.operand
-            if _adaptive_step(value) and not _LEARNING_RATE.fullmatch(name):
+            if _adaptive_step(value) and not _is_rate(name):
                 found.add(name)  # `upd = m_hat / (np.sqrt(v_hat) + 1e-8) * 0.01`: Adam's step, its rate written as a number
                 continue
             product = _leading_product(value)
-            if product is None or _LEARNING_RATE.fullmatch(name):
+            if product is None or _is_rate(name):
                 continue
             for factor, other in ((product.left, product.right), (product.right, product.left)):
                 if _rate_named(factor) and not _a_number(other) and not _rate_named(other):
@@ -855,6 +888,129 @@ def _products_bound(body: list[ast.stmt]) -> set[str]:
                 ):
                     found.add(node.targets[0].id)
     return found
+
+
+def _fraction(node: ast.AST | None) -> bool:
+    """`0.1`, `1e-3`, `1 / 100`, `10 ** -3`: a number written with numbers alone that is not a whole number
+    (epochs and batch sizes are; a learning rate is not), above zero."""
+    from backprop_doctor.static.literals import _evaluate
+
+    if node is None or not all(isinstance(n, (ast.Constant, ast.BinOp, ast.UnaryOp, ast.operator, ast.unaryop)) for n in walk(node)):
+        return False
+
+    def unknown(name: str) -> Any:
+        raise ValueError(name)
+
+    try:
+        value = _evaluate(node, unknown)  # arithmetic on numbers, refusing anything huge (`9 ** 9 ** 9`)
+    except Exception:  # noqa: BLE001 - `1 / 0`, a string, a number too large to work out
+        return False
+    return type(value) is float and 0 < value < 1e3 and not value.is_integer()
+
+
+def numeric_settings(tree: ast.AST) -> frozenset[str]:
+    """The names (bare, or an attribute's own name) that the file binds only to fractions, however they are
+    called: `step = 0.1`, a parameter's default (`def fit(self, X, y, step=0.1)`), an argument every call of
+    the file's function hands it (`train(X, y, 0.1)`, `Model(step=0.1)` for `__init__`), and the attributes
+    copied from those (`self.step = step`). A name bound to anything else anywhere (`for step in range(n)`,
+    `step = optimizer.step`) is none; so is a plain copy of nothing the file sets. For a learning rate
+    called what a rate is not usually called (`w -= step * X.T @ err`, `self.W -= self.eta_ * g`)."""
+    fractions: set[str] = set()
+    other: set[str] = set()
+    copies: list[tuple[str, str]] = []
+    functions: dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef]] = {}
+    classes: dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef]] = {}
+
+    def bound(name: str, value: ast.AST | None) -> None:
+        if _fraction(value):
+            fractions.add(name)
+        elif isinstance(value, (ast.Name, ast.Attribute)) and _chain(value):
+            copies.append((name, _chain(value)[-1]))
+        else:
+            other.add(name)
+
+    def named(target: ast.AST) -> str | None:
+        return target.id if isinstance(target, ast.Name) else target.attr if isinstance(target, ast.Attribute) else None
+
+    for node in walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            functions.setdefault(node.name, []).append(node)
+            arguments = node.args.posonlyargs + node.args.args
+            for argument, default in zip(arguments[len(arguments) - len(node.args.defaults):], node.args.defaults):
+                if _fraction(default):
+                    fractions.add(argument.arg)
+            for argument, default in zip(node.args.kwonlyargs, node.args.kw_defaults):
+                if _fraction(default):
+                    fractions.add(argument.arg)
+        elif isinstance(node, ast.ClassDef):
+            classes[node.name] = [f for f in node.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)) and f.name == "__init__"]
+        elif isinstance(node, ast.Assign):
+            for target in node.targets:
+                if (name := named(target)) is not None:
+                    bound(name, node.value)
+                elif isinstance(target, ast.Tuple) and isinstance(node.value, ast.Tuple) and len(target.elts) == len(node.value.elts):
+                    for part, value in zip(target.elts, node.value.elts):  # `lr, momentum = 0.1, 0.9`
+                        if (name := named(part)) is not None:
+                            bound(name, value)
+                        else:
+                            other.update(n.id for n in walk(part) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
+                else:
+                    other.update(n.id for n in walk(target) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
+        elif isinstance(node, (ast.AnnAssign, ast.AugAssign)) and (name := named(node.target)) is not None:
+            if isinstance(node, ast.AnnAssign):
+                bound(name, node.value) if node.value is not None else None
+            elif not (isinstance(node.op, (ast.Mult, ast.Div)) and _fraction(node.value) or _a_number(node.value)):
+                other.add(name)  # `step *= 0.99`: a schedule keeps it a rate
+        elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension, ast.With, ast.NamedExpr, ast.Import, ast.ImportFrom, ast.ExceptHandler)):
+            stores = node.target if isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension, ast.NamedExpr)) else node
+            other.update(n.id for n in walk(stores) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                other.update((a.asname or a.name).partition(".")[0] for a in node.names)
+    for node in walk(tree):  # what the file's calls hand its functions
+        if not isinstance(node, ast.Call):
+            continue
+        callee = node.func.id if isinstance(node.func, ast.Name) else node.func.attr if isinstance(node.func, ast.Attribute) else ""
+        defined = classes.get(callee) or functions.get(callee) or []
+        if len(defined) != 1:
+            continue
+        arguments = [a.arg for a in defined[0].args.posonlyargs + defined[0].args.args]
+        if arguments and arguments[0] in ("self", "cls") and (callee in classes or isinstance(node.func, ast.Attribute)):
+            arguments = arguments[1:]
+        for name, value in [*zip(arguments, node.args), *((k.arg, k.value) for k in node.keywords if k.arg)]:
+            if isinstance(value, ast.Starred):
+                break
+            if _fraction(value):
+                fractions.add(name)
+            elif isinstance(value, ast.Constant):
+                other.add(name)  # `train(X, y, 5)`: a count handed where a rate might have gone
+    changed = True
+    while changed:  # `self.step = step`: a copy of a setting is one
+        changed = False
+        for name, source in copies:
+            if source in fractions and name not in fractions:
+                fractions.add(name)
+                changed = True
+    copied = {name for name, source in copies if source not in fractions}
+    return frozenset(fractions - other - copied)
+
+
+def _scales_itself(stmt: ast.stmt) -> bool:
+    """`W -= reg * W`, `w = w - decay * w`: a statement whose step reads what it moves."""
+    if isinstance(stmt, ast.AugAssign):
+        target, step = stmt.target, stmt.value
+    elif isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.value, ast.BinOp):
+        target, step = stmt.targets[0], stmt.value.right
+    else:
+        return False
+    written = ast.unparse(target)
+    return any(isinstance(n, (ast.Name, ast.Attribute, ast.Subscript)) and ast.unparse(n) == written for n in walk(step))
+
+
+def _climbs(stmt: ast.stmt) -> bool:
+    """`q[a] += gamma * best`, `w = w + s * g`: a statement that adds its step."""
+    if isinstance(stmt, ast.AugAssign):
+        return isinstance(stmt.op, ast.Add)
+    return isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.BinOp) and isinstance(stmt.value.op, ast.Add)
 
 
 def parameter_updates(tree: ast.AST, *, text: str | None = None) -> list[Update]:
@@ -890,6 +1046,14 @@ def parameter_updates(tree: ast.AST, *, text: str | None = None) -> list[Update]
     velocity_changes, velocity_reads = _velocities_changed_in_place(tree)
 
     def check(stmt: ast.stmt, roles: Mapping[str, str], function: str | None, arguments: frozenset[str] = frozenset(), loops: frozenset[str] = frozenset()):
+        if _SETTINGS.get() and (_scales_itself(stmt) or _climbs(stmt)):
+            # `W -= reg * W`: a setting times the parameter itself is a decay, not a rate's step; `target[a] += gamma * q`:
+            # a setting that adds is a discount or a weight of a sum, where a rate by its name would climb
+            token = _SETTINGS.set(frozenset())
+            try:
+                return check(stmt, roles, function, arguments, loops)
+            finally:
+                _SETTINGS.reset(token)
         for part in unpacked(stmt, arguments):
             check(part, roles, function, loops=loops)
         if id(stmt) in velocity_changes:
@@ -1002,7 +1166,11 @@ def parameter_updates(tree: ast.AST, *, text: str | None = None) -> list[Update]
                 visit(block, roles, function, arguments, loops, frozenset(here))
             here |= {n.id for n in walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
 
-    visit(getattr(tree, "body", []), {}, None)
+    token = _SETTINGS.set(numeric_settings(tree))
+    try:
+        visit(getattr(tree, "body", []), {}, None)
+    finally:
+        _SETTINGS.reset(token)
     return sorted(found, key=lambda u: (u.line, u.col))
 
 

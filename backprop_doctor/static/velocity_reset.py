@@ -62,22 +62,32 @@ def velocity_resets(tree: ast.AST | None, text: str | None = None) -> list[Veloc
             if decay is None:
                 continue
             stmt_decay, coefficient = decay
-            if not (_BUFFER.fullmatch(name) or _COEFFICIENT.fullmatch(coefficient.strip("()"))):
+            if not (_BUFFER.fullmatch(name.rpartition(".")[2]) or _COEFFICIENT.fullmatch(coefficient.strip("()"))):
                 continue  # `c = f * c + i * g`: a cell state started again for each sequence, not a momentum buffer
             if _bound_between(rest, name, stmt_decay):
                 continue
             later = [s for s in _after(loop.body, stmt_decay)]
-            if not any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load) for s in later for n in walk(s)):
+            if not any(_spelled(n) == name and isinstance(n.ctx, ast.Load) for s in later for n in walk(s)):
                 continue
             found.append(VelocityReset(name, stmt.lineno, shown(stmt), stmt_decay.lineno, shown(stmt_decay), coefficient, loop.lineno))
     return found
 
 
 def _zeros_bound(stmt: ast.stmt) -> str | None:
-    """The name `stmt` binds to zeros (`v = np.zeros_like(W)`, `vel = tuple(np.zeros_like(p) for p in params)`)."""
-    if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)):
+    """The name `stmt` binds to zeros (`v = np.zeros_like(W)`, `vel = tuple(np.zeros_like(p) for p in params)`), or
+    the attribute, as written (`self.vel = {k: np.zeros_like(p) for k, p in self.params.items()}`: an optimizer's or a
+    trainer's buffer)."""
+    if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and _spelled(stmt.targets[0]) is not None):
         return None
-    return stmt.targets[0].id if _is_zeros(stmt.value) else None
+    return _spelled(stmt.targets[0]) if _is_zeros(stmt.value) else None
+
+
+def _spelled(node: ast.AST) -> str | None:
+    """`v`, `self.vel`, `opt.state.m`: a name or a chain of attributes on one, as written; None for anything else."""
+    inner = node
+    while isinstance(inner, ast.Attribute):
+        inner = inner.value
+    return ast.unparse(node) if isinstance(inner, ast.Name) and isinstance(node, (ast.Name, ast.Attribute)) else None
 
 
 def _is_zeros(value: ast.AST) -> bool:
@@ -124,11 +134,11 @@ def _walks_entries(loop: ast.stmt, name: str) -> bool:
     """A `for` loop over the entries of `name`: its iterable reads `name`, or its body indexes `name` by its variable."""
     if not isinstance(loop, ast.For):
         return False
-    if any(isinstance(n, ast.Name) and n.id == name for n in walk(loop.iter)):
+    if any(_spelled(n) == name for n in walk(loop.iter)):
         return True
     variables = {n.id for n in walk(loop.target) if isinstance(n, ast.Name)}
     for n in (m for s in loop.body for m in walk(s)):
-        if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name) and n.value.id == name:
+        if isinstance(n, ast.Subscript) and _spelled(n.value) == name:
             if any(isinstance(k, ast.Name) and k.id in variables for k in walk(n.slice)):
                 return True
     return False
@@ -149,17 +159,17 @@ def _decays(stmt: ast.stmt, name: str) -> str | None:
         walked = loop.iter
         if isinstance(walked, ast.Call) and isinstance(walked.func, ast.Name) and walked.func.id == "zip" and isinstance(loop.target, ast.Tuple):
             for arg, var in zip(walked.args, loop.target.elts):
-                if isinstance(arg, ast.Name) and arg.id == name and isinstance(var, ast.Name):
+                if _spelled(arg) == name and isinstance(var, ast.Name):
                     return _factor_of(value.elt, lambda n, v=var.id: isinstance(n, ast.Name) and n.id == v)
         return None
     return _factor_of(value, lambda n: _names(n, name))
 
 
 def _names(node: ast.AST, name: str) -> bool:
-    """`node` is `name`, or an entry of it (`v[k]`, `v[i][j]`)."""
+    """`node` is `name`, or an entry of it (`v[k]`, `v[i][j]`, `self.v[k]`)."""
     while isinstance(node, ast.Subscript):
         node = node.value
-    return isinstance(node, ast.Name) and node.id == name
+    return _spelled(node) == name
 
 
 def _factor_of(expression: ast.AST, old: object) -> str | None:
@@ -177,7 +187,7 @@ def _bound_between(rest: list[ast.stmt], name: str, until: ast.stmt) -> bool:
     for stmt in _same_pass(rest, name):
         if stmt is until:
             return False
-        if isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name and isinstance(t.ctx, ast.Store) for tgt in stmt.targets for t in walk(tgt)):
+        if isinstance(stmt, ast.Assign) and any(_spelled(t) == name and isinstance(t.ctx, ast.Store) for tgt in stmt.targets for t in walk(tgt)):
             return True
     return False
 

@@ -225,7 +225,8 @@ _STATE = {"t": 2, "beta": 0.9, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8, "e
 
 def dict_update_function(func: Any) -> bool:
     """Whether `func` is an update of a parameter dictionary: named `update...`, its first two required
-    arguments the parameters and their gradients, every other one a rate or optimizer state it can be given."""
+    arguments the parameters (`parameters`, `params`, or any name: `net`, `model`) and their gradients (`grads`),
+    every other one a rate or optimizer state it can be given."""
     if not getattr(func, "__name__", "").lower().startswith("update"):
         return False
     try:
@@ -234,7 +235,8 @@ def dict_update_function(func: Any) -> bool:
         return False
     required = [p.name for p in args if p.default is p.empty]
     return (
-        len(required) >= 2 and required[0] in DICT_PARAMS and required[1] in DICT_GRADS
+        # the parameters first under whatever name (`update(net, grads, lr)`), beside the gradients by theirs
+        len(required) >= 2 and (required[0] in DICT_PARAMS or required[0] not in DICT_GRADS) and required[1] in DICT_GRADS
         and all(name in RATE_NAMES or name in _STATE or name in ("v", "s") for name in required[2:])
     )  # fmt: skip
 
