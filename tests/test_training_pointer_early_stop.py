@@ -225,6 +225,37 @@ if __name__ == "__main__":
 '''
 
 
+STOP_WHILE = '''\
+import numpy as np
+
+
+def train(X, y, Xv, yv, lr=0.3, patience=3, max_epochs=80):
+    w = np.zeros(X.shape[1])
+    best_loss = np.inf
+    wait, epoch = 0, 0
+    while wait < patience and epoch < max_epochs:
+        err = X @ w - y
+        loss = 0.5 * np.mean(err ** 2)
+        w -= lr * X.T @ err / len(y)
+        val = 0.5 * np.mean((Xv @ w - yv) ** 2)
+        if val < best_loss:
+            best_loss, wait = val, 0
+        else:
+            wait += 1
+        epoch += 1
+    return w, epoch
+
+
+rng = np.random.default_rng(8)
+true = np.array([1.0, -0.5, 2.0])
+X = rng.normal(size=(60, 3))
+y = X @ true + 0.1 * rng.normal(size=60)
+Xv = rng.normal(size=(30, 3))
+yv = Xv @ true
+print(train(X, y, Xv, yv))
+'''
+
+
 def named(report: dict, name: str) -> dict:
     found = [f for f in report["findings"] if f["name"] == name]
     assert len(found) == 1, report["findings"]
@@ -282,7 +313,17 @@ def test_a_reversed_accuracy_stop_in_a_class_is_named(tmp_path):
     assert "`self.patience` passes" in found["message"]
 
 
-@pytest.mark.parametrize("name, text", [("stop_script_ok.py", STOP_SCRIPT), ("stop_class_ok.py", STOP_CLASS)])
+def test_a_reversed_stop_ending_a_while_loop_by_its_own_test_is_named(tmp_path):
+    path = planted(tmp_path, "stop_while.py", STOP_WHILE, "if val < best_loss:", "if val > best_loss:")
+    found = named(check(path, training=True), "step-early-stop-reversed")
+    assert found["line"] == line_of(path, "if val > best_loss:")
+    assert "the loop's own test `while wait < patience and epoch < max_epochs`" in found["message"]
+    assert "`patience` = 3 passes" in found["message"]
+
+
+@pytest.mark.parametrize(
+    "name, text", [("stop_script_ok.py", STOP_SCRIPT), ("stop_class_ok.py", STOP_CLASS), ("stop_while_ok.py", STOP_WHILE)]
+)
 def test_early_stopping_the_right_way_round_is_clean(tmp_path, name, text):
     report = check(write(tmp_path, name, text), training=True)
     assert not flagged(report), report["findings"]

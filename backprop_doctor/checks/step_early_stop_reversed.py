@@ -7,7 +7,7 @@ What it finds:
     value above +inf (`if val > best:`) or below -inf (`if acc < best:`),
     while only that test's body rebinds the best. The count of passes
     without improvement then grows at every pass, and the loop's `break` (or
-    `return`) under `if bad >= patience` ends training after `patience`
+    `return`) under `if bad >= patience`, or a `while bad < patience:`, ends training after `patience`
     passes, whatever the loss does. The comparison is named; a `patience`
     the program sets at or above the loop's planned passes is not judged.
     When the program's own loop was replayed, the pass it stopped at is
@@ -76,7 +76,11 @@ def _finding(source: Any, stop: Any, limit: float | None, planned: int | None, p
         f"`{stop.best}` starts at `{stop.start}` (line {stop.start_line}) and no value is {what}; so `{stop.best}` is never updated"
     )
     if stop.counter is not None:
-        message += f", `{stop.counter}` grows at every pass, and the `{_word(source, stop)}` at line {stop.stop_line} (under `if {stop.guard}`) ends training after "
+        ender = (
+            f"the loop's own test `while {stop.guard}` (line {stop.loop_line})" if stop.stop_line == stop.loop_line
+            else f"the `{_word(source, stop)}` at line {stop.stop_line} (under `if {stop.guard}`)"
+        )
+        message += f", `{stop.counter}` grows at every pass, and {ender} ends training after "
         if stop.limits:
             shown = f" = {limit:g}" if limit is not None else ""
             message += f"`{stop.limits[0]}`{shown} passes"

@@ -7,7 +7,7 @@ loop (`np.inf`, `float('inf')`, `-math.inf`: the last binding before the loop in
 the class's `__init__` for `self.best`) and the comparison can never be true against it (nothing is
 greater than +inf, nothing less than -inf): the best is never updated, and the loop's `break` (or
 `return`) under a count of passes without improvement (`bad += 1` in the loop, `if bad >= patience`),
-or in that `if`'s `else`, ends the loop after `patience` passes whatever the loss does.
+or in that `if`'s `else`, or the `while` loop's own test on that count, ends the loop after `patience` passes whatever the loss does.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ class ReversedStop:
     start_line: int  # where it is set to an infinity
     start: str  # that value as written (`np.inf`)
     sign: int  # +1 for +inf, -1 for -inf
-    stop_line: int  # the `break` or `return` that ends the loop
+    stop_line: int  # the `break` or `return` that ends the loop (the loop's own line for `while wait < patience:`)
     guard: str | None  # the test it sits under (`bad >= patience`), None when it sits in the test's `else`
     counter: str | None  # the count of passes without improvement (`bad`)
     limits: tuple[str, ...]  # the other names the guard reads (`patience`)
@@ -218,24 +218,37 @@ def _reversed(tree: ast.Module, loop: ast.For | ast.While, statements: list[ast.
 
 def _stop(loop: ast.AST, statements: list[ast.stmt], test: ast.If) -> tuple[int, str | None, str | None, tuple[str, ...]] | None:
     """The `break` or `return` that ends the loop when no pass improves: in the test's `else`, or under an
-    `if` reading a count the pass adds to (`bad += 1`) outside the test's body."""
+    `if` reading a count the pass adds to (`bad += 1`) outside the test's body and that body sets again
+    (`bad = 0`); or the `while` loop's own test on such a count."""
     body = _own(test.body)
+    reset = {t for s in body for t in _targets(s)}
     counted = {
         t for s in statements if isinstance(s, ast.AugAssign) and isinstance(s.op, ast.Add) and s not in body for t in _targets(s)
-    }
+    } & reset
     if not counted:
         return _in_else(test)
+    if isinstance(loop, ast.While) and _reads(loop.test) & counted:  # `while wait < patience:`: the loop's own test stops it
+        name = sorted(_reads(loop.test) & counted)[0]
+        return loop.lineno, ast.unparse(loop.test), name, _limits(loop.test, name)
     for guard in (s for s in statements if isinstance(s, ast.If) and s is not test):
-        read = _reads(guard.test)
-        counter = read & counted
+        counter = _reads(guard.test) & counted
         if not counter:
             continue
         for stmt in _own(guard.body):
             if isinstance(stmt, (ast.Break, ast.Return)):
                 name = sorted(counter)[0]
-                limits = tuple(sorted(r for r in read - counted if r != "self" and not r.startswith(("np.", "math."))))
-                return stmt.lineno, ast.unparse(guard.test), name, limits
+                return stmt.lineno, ast.unparse(guard.test), name, _limits(guard.test, name)
     return _in_else(test)
+
+
+def _limits(node: ast.expr, counter: str) -> tuple[str, ...]:
+    """The names a comparison reading `counter` compares it with (`patience` of `bad >= patience`)."""
+    found: set[str] = set()
+    for compare in (n for n in walk(node) if isinstance(n, ast.Compare)):
+        read = _reads(compare)
+        if counter in read:
+            found |= {r for r in read if r not in (counter, "self") and not r.startswith(("np.", "math."))}
+    return tuple(sorted(found))
 
 
 def _in_else(test: ast.If) -> tuple[int, str | None, str | None, tuple[str, ...]] | None:
