@@ -202,6 +202,7 @@ def test_every_training_rule_is_registered_with_its_code_severity_and_documentat
         "step-softmax-twice": ("BPD631", "error"),
         "velocity-reset": ("BPD640", "error"),
         "step-warmup-unfinished": ("BPD641", "warning"),
+        "step-inputs-collapsed": ("BPD642", "warning"),
     }
     rules = {r.name: r for r in all_rules().values() if r.stage == "training"}
     assert {name: (r.code, r.severity) for name, r in rules.items()} == expected
