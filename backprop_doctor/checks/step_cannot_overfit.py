@@ -68,6 +68,7 @@ STAGE = "training"
 
 def run(context: Any) -> Iterator[Finding]:
     from backprop_doctor.checks.step_decay_wrong import wrong_scalings
+    from backprop_doctor.replay.uniform import collapsed_inputs
 
     source = context.source
     if source is None or any(breaks_training(drift) for drift in context.extras.get("adam_drift", [])):
@@ -82,6 +83,8 @@ def run(context: Any) -> Iterator[Finding]:
             continue  # the program's own loop, as many passes as it makes, fits all its data: its set-up does not stop it
         if wrong_scalings(result):
             continue  # a decay written wrongly (`P *= wd`) wipes the weights out at every pass (`step-decay-wrong`)
+        if collapsed_inputs(result):
+            continue  # inputs nearly constant over the samples explain it (`step-inputs-collapsed`)
         losses = tiny.losses
         rate = update_rate(result)
         if rate is not None:

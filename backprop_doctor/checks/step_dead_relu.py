@@ -46,12 +46,16 @@ DEAD_SHARE = 0.5  # more than this share of a ReLU's units dead is reported
 
 
 def run(context: Any) -> Iterator[Finding]:
+    from backprop_doctor.replay.uniform import collapsed_inputs
+
     source = context.source
     if source is None:
         return
     for result in context.extras.get("replay") or []:
         if result.wrong or not result.curve:
             continue
+        if any(dead.dead_last > DEAD_SHARE * dead.units for dead in result.dead) and collapsed_inputs(result):
+            continue  # inputs nearly the same for every sample turn each unit on or off for all of them (`step-inputs-collapsed`)
         for dead in result.dead:
             if dead.dead_last <= DEAD_SHARE * dead.units:
                 continue

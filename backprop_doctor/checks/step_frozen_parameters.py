@@ -59,6 +59,12 @@ def run(context: Any) -> Iterator[Finding]:
         # an array of zeros that gets no gradient is a part switched off (`self.Wfy = np.zeros(...)` when a
         # `peephole` flag is off), not one that cannot learn
         frozen = [(moved, measured) for moved, measured in result.parameters if _zero(moved.gradient) and not _zero(moved.value)]
+        if any(np.size(m.gradient) > 1 for m, _ in frozen) and len(frozen) < len(result.parameters) and result.runner is not None:
+            # zero at the replayed pass only: the loop's own later passes move them (a per-sample loop's input of zeros)
+            from backprop_doctor.replay.curve import moving
+
+            later = moving(result.runner, [m for m, _ in frozen])
+            frozen = [(m, measured) for m, measured in frozen if m.path is None or m.path not in later]
         weights = [m for m, _ in frozen if np.size(m.gradient) > 1]
         if not weights or len(frozen) == len(result.parameters):
             continue

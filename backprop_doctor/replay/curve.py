@@ -274,6 +274,47 @@ def walked(runner: Runner, moved: list[Any], steps: int = STEPS, seconds: float 
     return sum(before) / len(before), sum(after) / len(after)
 
 
+def moving(runner: Runner, moved: list[Any], steps: int = 20, seconds: float = SECONDS) -> set[Any]:
+    """The paths of `moved` whose parameters the loop's own first `steps` passes change, from the step's
+    state on, other than by a factor alone (a weight decay's `W *= 1 - lr * wd`): a gradient that is zero
+    in every entry at the replayed pass, and not at every pass. A per-sample loop's pass on an input of
+    zeros (XOR's `[0, 0]`) gives the first layer's weights no gradient; the next sample does."""
+    paths = list(dict.fromkeys(m.path for m in moved if m.path is not None))
+    if not paths:
+        return set()
+    start: dict[Any, np.ndarray] = {}
+    found: set[Any] = set()
+
+    def each(namespace: dict[str, Any]) -> None:
+        for p in paths:
+            if p in found:
+                continue
+            try:
+                value = np.array(resolve(namespace, p), dtype=np.float64)
+            except Exception:  # noqa: BLE001 - a path the pass has not bound, or not numbers
+                continue
+            if p not in start:
+                start[p] = value
+            elif _changed(start[p], value):
+                found.add(p)
+
+    own_curve(runner, steps, seconds, each=each, until=lambda _losses: len(found) == len(paths))
+    return found
+
+
+def _changed(before: np.ndarray, after: np.ndarray) -> bool:
+    """`after` is not `before` times one number (nor the same array); for one number, not the same."""
+    if before.shape != after.shape or not (np.all(np.isfinite(before)) and np.all(np.isfinite(after))):
+        return before.shape != after.shape
+    if before.size == 1:
+        return not np.array_equal(before, after)  # one number is always a multiple of another
+    norm = float(np.dot(before.ravel(), before.ravel()))
+    if norm == 0.0:
+        return bool(np.any(after))
+    factor = float(np.dot(before.ravel(), after.ravel())) / norm
+    return float(np.linalg.norm(after - factor * before)) > 1e-9 * math.sqrt(norm)
+
+
 def steady(pair: tuple[float, float] | None) -> bool:
     """The loss over the data the passes walk (`walked`) is a number and does not rise by 10 %."""
     return pair is not None and all(math.isfinite(v) for v in pair) and pair[1] <= 1.1 * pair[0]

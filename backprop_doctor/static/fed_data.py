@@ -233,4 +233,99 @@ def from_one(statement: ast.stmt | None, name: str) -> bool:
     )  # fmt: skip
 
 
-__all__ = ["Fed", "fed_data", "floor_divided", "from_one", "settings_read", "statement_at"]
+_STATISTICS = {"mean", "std", "var", "nanmean", "nanstd", "nanvar", "median", "min", "max", "amin", "amax", "ptp", "norm", "percentile", "quantile"}
+
+
+@dataclass(frozen=True)
+class Statistics:
+    """The statement that computes the statistics a data array is scaled by (`mu, sd = X_raw.mean(axis=0), X_raw.std(axis=0)`)."""
+
+    line: int
+    over: str  # the array they are taken over (`X_raw`)
+    selected: str  # how the scaled array reads it instead, a selection of its samples (`X_raw[keep]`); "" when it reads it whole
+
+
+def _reduced(node: ast.AST) -> str | None:
+    """The array a statistic reduces: `X_raw` of `X_raw.mean(axis=0)`, `np.std(X_raw, axis=0)`, `np.linalg.norm(X, axis=1)`."""
+    if not isinstance(node, ast.Call):
+        return None
+    func = node.func
+    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+    if name not in _STATISTICS:
+        return None
+    if isinstance(func, ast.Attribute) and not (isinstance(func.value, ast.Name) and func.value.id in ("np", "numpy")) and not (
+        isinstance(func.value, ast.Attribute) and func.value.attr == "linalg"
+    ):
+        return _base(func.value)
+    return _base(node.args[0]) if node.args else None
+
+
+def _statistic_over(statement: ast.stmt) -> tuple[str, bool] | None:
+    """(the array the statement's statistics reduce, whether whole), one taken whole first (`X_raw` of
+    `X_raw[keep].mean(0), X_raw.std(0)`); None when it computes none."""
+    reduced = [(r, _reduced_whole(n)) for n in walk(statement) if (r := _reduced(n)) is not None]
+    return next(((r, True) for r, whole in reduced if whole), reduced[0] if reduced else None)
+
+
+def _reduced_whole(node: ast.Call) -> bool:
+    """Whether the statistic reduces a name as it is, not a selection of it (`X_raw`, not `X_raw[keep]`)."""
+    func = node.func
+    operand = func.value if isinstance(func, ast.Attribute) and not (isinstance(func.value, ast.Name) and func.value.id in ("np", "numpy")) and not (
+        isinstance(func.value, ast.Attribute) and func.value.attr == "linalg"
+    ) else (node.args[0] if node.args else None)
+    return isinstance(operand, ast.Name)
+
+
+def _scaled_by(statement: ast.stmt) -> list[str]:
+    """The names a statement shifts or scales its data by (`mu`, `sd` of `(X_raw[keep] - mu) / sd`, of `X -= mu`), else
+    every name it reads outside an index (`Xn` of `X = Xn[keep]`)."""
+    operands = [
+        n.right for n in walk(statement)
+        if isinstance(n, (ast.BinOp, ast.AugAssign)) and isinstance(n.op, (ast.Sub, ast.Div))
+    ]  # fmt: skip
+    operands += [n.left for n in walk(statement) if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Div)]
+    indexed = {id(m) for n in walk(statement) if isinstance(n, ast.Subscript) for m in walk(n.slice)}
+    names = [m.id for o in operands for m in walk(o) if isinstance(m, ast.Name) and isinstance(m.ctx, ast.Load) and id(m) not in indexed]
+    if not operands:
+        names = [m.id for m in walk(statement) if isinstance(m, ast.Name) and isinstance(m.ctx, ast.Load) and id(m) not in indexed]
+    return [n for n in dict.fromkeys(names) if n not in ("np", "numpy")]
+
+
+def statistics_statement(tree: ast.Module, line: int, depth: int = 2) -> Statistics | None:
+    """Where the statistics that scale the data array bound at `line` are computed, before the loop: that
+    statement itself when it computes them (`X = (X_raw - X_raw.mean(0)) / X_raw.std(0)`), else the last
+    statement before it binding a name it reads to a statistic of an array (`mu, sd = X_raw.mean(axis=0), ...`),
+    followed back `depth` statements. `selected`: the scaled array reads that array through a subscript
+    (`X_raw[keep]`), so the statistics count samples it leaves out."""
+    statement = statement_at(tree, line)
+    if statement is None:
+        return None
+    seen: set[int] = {id(statement)}
+    level = [statement]
+    for _ in range(depth + 1):
+        hits = [(current, over) for current in level if (over := _statistic_over(current))]
+        if hits:
+            # the first of them taken over a whole array (a mean's line before a deviation's), else the first
+            current, (over, whole) = min(hits, key=lambda hit: (not hit[1][1], hit[0].lineno))
+            selected = next(
+                (ast.unparse(n) for n in walk(statement) if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name) and n.value.id == over),
+                "",
+            ) if whole else ""  # fmt: skip
+            return Statistics(current.lineno, over, selected)
+        following = []
+        for current in level:
+            for name in _scaled_by(current):
+                bound = [
+                    n for n in walk(tree)
+                    if isinstance(n, (ast.Assign, ast.AugAssign)) and n.lineno < current.lineno
+                    and any(isinstance(t, ast.Name) and t.id == name for target in (n.targets if isinstance(n, ast.Assign) else [n.target]) for t in walk(target))
+                ]  # fmt: skip
+                last = max(bound, key=lambda n: n.lineno) if bound else None
+                if last is not None and id(last) not in seen:
+                    seen.add(id(last))
+                    following.append(last)
+        level = following
+    return None
+
+
+__all__ = ["Fed", "Statistics", "fed_data", "floor_divided", "from_one", "settings_read", "statement_at", "statistics_statement"]
