@@ -3021,8 +3021,8 @@ def _reset_before_loop(source: Any, members: list[tuple[Any, Any]]) -> int | Non
     for node in ast.walk(source.tree):
         if getattr(node, "lineno", None) != line or not isinstance(node, (ast.Expr, ast.Assign)):
             continue
-        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Attribute) and node.value.func.attr == "fill":
-            return line
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Attribute):
+            return line  # `grads[k].fill(0.0)`, `model.zero_grad()` (a method that zeroes them: `replay.gradients._zeroing_calls_before`)
         if isinstance(node, ast.Assign) and all(isinstance(t, ast.Subscript) for t in node.targets):
             return line
     return None

@@ -101,6 +101,13 @@ def _across(source: Any, found: Any) -> Finding:
             f"line {found.shuffled_line} shuffles the inputs (`{found.shuffled_text}`) and line {found.other[0]} the targets "
             f"(`{found.other[1]}`), each in an order drawn for it alone, then {taken} the batch `{found.batch}` from both"
         )
+    elif found.alias is not None:  # `y_shuf = y` beside `X_shuf = X[perm]`
+        lines = found.batch_lines
+        taken = f"line {lines[0]} takes" if len(lines) == 1 else f"lines {', '.join(map(str, lines[:-1]))} and {lines[-1]} take"
+        said = (
+            f"line {found.shuffled_line} shuffles the inputs (`{found.shuffled_text}`) while line {found.alias[0]} binds the targets "
+            f"`{found.target}` to `{found.source}` in its stored order (`{found.alias[1]}`), then {taken} the batch `{found.batch}` from both"
+        )
     else:
         lines = found.batch_lines
         taken = f"line {lines[0]} takes" if len(lines) == 1 else f"lines {', '.join(map(str, lines[:-1]))} and {lines[-1]} take"

@@ -25,6 +25,12 @@ Fix:
     vel = [np.zeros_like(p) for p in params]     # once, before the loop
     for t in range(steps):
         ...
+
+A step function that makes the new velocity as a new array and returns it beside the new weights (`v = mu * v - lr
+* dw; return w + v, v`), called in the loop by a statement that throws that velocity away (`params[k], _ =
+sgd_momentum(params[k], grads[k], velocity[k])`) while nothing stores `velocity[k]`, is the same fault reached
+another way (`static.velocity_discarded`, pattern `velocity-discarded`): the velocity handed in is the zeros it
+started as at every call.
 """
 
 from __future__ import annotations
@@ -43,6 +49,7 @@ STAGE = "training"
 
 def run(context: Any) -> Iterator[Finding]:
     from backprop_doctor.static.velocity_reset import velocity_resets
+    from backprop_doctor.static.velocity_discarded import discarded_velocities
 
     source = getattr(context, "source", None)
     if source is None or getattr(source, "tree", None) is None:
@@ -61,4 +68,22 @@ def run(context: Any) -> Iterator[Finding]:
             highlight=tuple(sorted({found.line, found.decay_line})),
             pattern="velocity-reset",
             evidence=(("reset", f"`{found.statement}` runs at every pass of the loop at line {found.loop_line}, before `{found.decay}`"),),
+        )
+    for lost in discarded_velocities(source.tree, getattr(source, "text", None)):
+        kept = lost.statement.replace(f", {lost.dropped} =", f", {lost.velocity} =", 1) if lost.dropped == "_" else None
+        fix = f"store it back (`{kept}`)" if kept and kept != lost.statement else f"store it back into `{lost.velocity}`"
+        message = (
+            f"line {lost.line} throws away the new velocity `{lost.function}` returns (`{lost.statement}` binds it to `{lost.dropped}`), "
+            f"and nothing in the loop at line {lost.loop_line} stores `{lost.velocity}`: every call starts again from the velocity the "
+            f"loop started with (the momentum buffer never moves from its first value), so the old term (`{lost.coefficient}` times the "
+            f"velocity, line {lost.made_line}) never carries anything over and each update is a plain gradient step: momentum does "
+            f"nothing; {fix}"
+        )
+        yield rule(NAME).finding(
+            message,
+            file=source.path,
+            line=lost.line,
+            highlight=(lost.line,),
+            pattern="velocity-discarded",
+            evidence=(("velocity kept", f"`{lost.velocity}` is handed to `{lost.function}` at every pass and never stored again"),),
         )

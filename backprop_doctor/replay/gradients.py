@@ -1901,12 +1901,34 @@ def _accumulated(
     zeroed = [n.lineno for n in ast.walk(tree) if isinstance(n, ast.Assign) and n.lineno < before
               and any(isinstance(t, ast.Name) and t.id == root or ast.unparse(t) == name or t is top and ast.unparse(t) == root for top in n.targets for t in ast.walk(top))] if tree is not None else []
     zeroed += _filled_before(tree, root, before)
+    if keyed is not None and tree is not None and (called := _zeroing_calls_before(tree, root, before)):
+        zeroed = called  # `model.zero_grad()` once, before the loop: the reset that belongs in it
     return name, (max(zeroed) if zeroed else None), adds[0].lineno
 
 
 def _inside(outer: Any, node: Any) -> bool:
     """`node` lies within `outer`'s lines."""
     return outer.lineno <= node.lineno <= (outer.end_lineno or outer.lineno)
+
+
+def _zeroing_calls_before(tree: Any, root: str, before: int) -> list[int]:
+    """Lines before the loop that call a method of a class of the file (`model.zero_grad()`) whose body sets the entries
+    of `root` (`self.grads`) to zero (`self.grads[k][...] = 0.0`, `.fill(0)`, `= np.zeros_like(...)`): a reset run once."""
+    import ast
+
+    from backprop_doctor.static.resets import _zeroing
+
+    if not root.startswith("self."):
+        return []
+    zeroing = {
+        f.name for c in tree_walk(tree) if isinstance(c, ast.ClassDef) for f in c.body if isinstance(f, ast.FunctionDef)
+        and f.name != "__init__" and any((t := _zeroing(n)) is not None and (t == root or t.startswith((root + "[", root + "."))) for n in ast.walk(f))
+    }  # fmt: skip
+    return [
+        n.lineno for n in tree_walk(tree)
+        if isinstance(n, ast.Expr) and isinstance(n.value, ast.Call) and isinstance(n.value.func, ast.Attribute)
+        and n.value.func.attr in zeroing and n.lineno < before
+    ]  # fmt: skip
 
 
 def _filled_before(tree: Any, root: str, before: int) -> list[int]:
@@ -2045,6 +2067,8 @@ def _held_entry(runner: Runner, moved: Moved, expression: str) -> tuple[str, Any
     container = found[1]
     owner, *attributes = container.split(".")
     value = runner.state.values.get(owner)
+    if value is None and owner == "self":
+        value = _self_of(runner, moved)  # the update in a method the loop calls (`model.step(lr)`): `self` is the parameter's holder
     holder = value
     try:
         for attribute in attributes:
@@ -2072,6 +2096,22 @@ def _held_entry(runner: Runner, moved: Moved, expression: str) -> tuple[str, Any
             if isinstance(n, ast.AugAssign) and isinstance(n.op, ast.Add) and isinstance(n.target, ast.Subscript) and ast.unparse(n.target.value) in aliases
         ]  # fmt: skip
     return (f"{container}[{key!r}]", carried, adds) if adds else None
+
+
+def _self_of(runner: Runner, moved: Moved) -> Any:
+    """The object an update written in a method (`self.params[k] -= lr * self.grads[k]`) moves the parameter of, read
+    from where the loop's frame holds the parameter (`model.params['W1']`): the path without the steps the update's
+    target takes after `self` (`.params`, `[k]`). None when the target does not start at `self` or the path is shorter."""
+    target = moved.site.update.target
+    if moved.path is None or not target.startswith("self."):
+        return None
+    steps = len(re.findall(r"\.[^\W\d]\w*|\[[^\]]*\]", target[len("self"):]))
+    if steps == 0 or len(moved.path) <= steps:
+        return None
+    try:
+        return resolve(runner.state.values, moved.path[:-steps])
+    except (AttributeError, KeyError, IndexError, TypeError):
+        return None
 
 
 def _keyed_alike(target: Any, written: str) -> bool:

@@ -39,6 +39,7 @@ class Unshuffled:
     fix: str | None = None  # what to write there (`y_train = y_train[perm]`)
     batch_lines: tuple[int, ...] = ()  # the statements that take the two batches
     through: bool = False  # the inputs' batch is taken through the permutation (`X[idx[:b]]`), not from a shuffled array
+    alias: tuple[int, str] | None = None  # (line, statement): the targets bound to the unshuffled array (`y_shuf = y`)
 
 
 def unshuffled_targets(tree: ast.Module | None) -> Unshuffled | None:
@@ -211,15 +212,24 @@ def _across(scope: Scope, statements: list[ast.stmt], tracked: _Tracked) -> Unsh
     def inputs(t: _Take) -> bool:
         return t.via is not None or (t.array in shuffled and shuffled[t.array][0] < t.stmt.lineno)
 
+    moved = set(shuffled) | orders | set(index_of)
+    rewritten = {  # `answers[:] = answers[order]`: an array rewritten in place moves every alias of it
+        t.value.id for stmt in statements if isinstance(stmt, (ast.Assign, ast.AugAssign))
+        for t in (stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]) if isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name)
+    }  # fmt: skip
+
     def targets(t: _Take) -> bool:
-        return t.via is None and not {t.array} & (set(shuffled) | orders | set(index_of) | set(aliases))
+        if t.via is not None or t.array in moved:
+            return False
+        return t.array not in aliases or not set(_chain(t.array, aliases)) & (moved | rewritten)  # `ys = y`: an alias of an array nothing moves
 
     for x in (t for t in takes if inputs(t)):
         for y in (t for t in takes if targets(t) and t.key == x.key and block.get(id(t.stmt)) == block.get(id(x.stmt))):
             source = sources.get(x.array, x.array) if x.via is None else x.array
-            if y.array in (x.array, source) or not _paired(x, y, statements):
+            if {y.array, _unaliased(y.array, aliases)} & {x.array, source} or not _paired(x, y, statements):
                 continue
-            return _across_finding(x, y, shuffled, sources)
+            alias = _alias_statement(statements, y.array, y.stmt.lineno) if y.array in aliases else None
+            return _across_finding(x, y, shuffled, sources, alias)
     return _drawn_apart(statements, takes, block, shuffled, permutations, sources)
 
 
@@ -309,7 +319,33 @@ def _paired(x: _Take, y: _Take, statements: list[ast.stmt]) -> bool:
     )  # fmt: skip  # handed on together (`model.loss(xb, yb)`, `yield xb, yb`), not only read by one formula
 
 
-def _across_finding(x: _Take, y: _Take, shuffled: dict[str, tuple[int, str, str | None]], sources: dict[str, str]) -> Unshuffled:
+def _chain(name: str, aliases: dict[str, str]) -> list[str]:
+    """A name and the arrays it is an alias of (`y_shuf = ys`, `ys = y`: y_shuf, ys, y)."""
+    chain = [name]
+    while chain[-1] in aliases and aliases[chain[-1]] not in chain:
+        chain.append(aliases[chain[-1]])
+    return chain
+
+
+def _unaliased(name: str, aliases: dict[str, str]) -> str:
+    """The array an alias names at the end of its chain."""
+    return _chain(name, aliases)[-1]
+
+
+def _alias_statement(statements: list[ast.stmt], name: str, before: int) -> ast.Assign | None:
+    """The last `name = other` before line `before` (`y_shuf = y` beside `X_shuf = X[perm]`)."""
+    found = None
+    for stmt in statements:
+        if stmt.lineno >= before:
+            break
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) and stmt.targets[0].id == name:
+            found = stmt if isinstance(stmt.value, ast.Name) else None
+    return found
+
+
+def _across_finding(
+    x: _Take, y: _Take, shuffled: dict[str, tuple[int, str, str | None]], sources: dict[str, str], alias: ast.Assign | None = None,
+) -> Unshuffled:
     lines = tuple(sorted({x.stmt.lineno, y.stmt.lineno}))
     if x.via is not None:  # `xb = X[idx[:b]]` beside `yb = y[:b]`: the targets' batch is the line to change
         fixed = copy.deepcopy(x.node)
@@ -324,6 +360,17 @@ def _across_finding(x: _Take, y: _Take, shuffled: dict[str, tuple[int, str, str 
         )  # fmt: skip
     line, text, index = shuffled[x.array]
     source = sources.get(x.array)
+    if alias is not None and isinstance(alias.value, ast.Name):  # `y_shuf = y` beside `X_shuf = X[perm]`: the alias is the line to change
+        plain = alias.value.id
+        fix = (
+            f"shuffle the targets with the same permutation (`{y.array} = {plain}[{index}]`"
+            f"{f' beside line {line}, in place of line {alias.lineno}' if alias.lineno < line else ''})" if index is not None and " (line " not in index
+            else f"shuffle both with one permutation (`perm = np.random.permutation(len({plain}))`, then index the inputs and `{y.array} = {plain}[perm]` with it)"
+        )  # fmt: skip
+        return Unshuffled(
+            x.array, line, text, y.array, y.stmt.lineno, f"[{x.key}]", index, plain, named=alias.lineno, fix=fix,
+            batch_lines=lines, alias=(alias.lineno, ast.unparse(alias)),
+        )  # fmt: skip
     if index is not None and source == x.array:  # `X_train = X_train[perm]`: the targets rebound the same way beside it
         fix = f"shuffle the targets with the same permutation (`{y.array} = {y.array}[{index}]` beside line {line})"
     elif index is not None and source is not None and " (line " not in index:  # `Xs = X[perm]`: `ys = y[perm]` beside it

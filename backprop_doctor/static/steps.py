@@ -1042,6 +1042,7 @@ def _update_sites(tree: ast.Module, file: str | None = None) -> list[UpdateSite]
     sites: list[UpdateSite] = []
     statements: dict[int, ast.stmt] = {}  # id(site) -> the statement it was read from
     values = _items_values(tree)
+    settings: frozenset[str] | None = None
     for update in updates:
         if file is not None:
             update = dataclasses.replace(update, file=file)
@@ -1049,6 +1050,8 @@ def _update_sites(tree: ast.Module, file: str | None = None) -> list[UpdateSite]
         if stmt is not None and (parts := unpacked(stmt)):  # `W1, b1 = W1 - lr * dW1, ...`: this parameter's part
             stmt = next((p for p in parts if ast.unparse(p.targets[0]) == update.target), None)
         site = _split_step(update, stmt, frozenset(values.get(update.line, ()))) if stmt is not None else None
+        if site is not None and site.rate is None and not site.adaptive and site.listwise is None:
+            site = _setting_as_rate(site, settings if settings is not None else (settings := _numeric_settings(tree)))
         site = _through_velocity(update, stmt, site, tree) if stmt is not None else site
         if site is None and stmt is not None and (behind := _adaptive_behind(update, stmt, tree)) is not None:
             site = behind
@@ -1062,6 +1065,51 @@ def _update_sites(tree: ast.Module, file: str | None = None) -> list[UpdateSite]
             if stmt is not None:
                 statements[id(site)] = stmt
     return _one_momentum_step(tree, sites, statements)
+
+
+def _numeric_settings(tree: ast.Module) -> frozenset[str]:
+    """Names the file binds to a number written out and to nothing else (`pas = 0.1`, `taux = 5e-3`): settings, whatever
+    language they are named in; never a function's argument, a loop's variable nor anything changed in place."""
+    numbers: set[str] = set()
+    other: set[str] = {a.arg for n in walk(tree) if isinstance(n, ast.arguments) for a in (*n.posonlyargs, *n.args, *n.kwonlyargs)}
+    for node in walk(tree):
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                pairs = (
+                    list(zip(target.elts, node.value.elts)) if isinstance(target, ast.Tuple) and isinstance(node.value, ast.Tuple)
+                    and len(target.elts) == len(node.value.elts) else [(target, node.value)]
+                )  # fmt: skip
+                for name, value in pairs:
+                    for n in walk(name):
+                        if isinstance(n, ast.Name):
+                            (numbers if n is name and _plain_number(value) and not isinstance(value, ast.BinOp) else other).add(n.id)
+        elif isinstance(node, (ast.AugAssign, ast.AnnAssign, ast.For, ast.AsyncFor, ast.comprehension, ast.withitem, ast.NamedExpr)):
+            bound = getattr(node, "target", None) or getattr(node, "optional_vars", None)
+            other |= {n.id for n in walk(bound) if isinstance(n, ast.Name)} if bound is not None else set()
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            other |= set(node.names)
+    return frozenset(numbers - other)
+
+
+def _setting_as_rate(site: UpdateSite, settings: frozenset[str]) -> UpdateSite:
+    """`params[k] -= pas * g[k]`: a step whose factor is a number set once under a name no rate pattern knows (`pas`,
+    `taux`, `schritt`) is that rate times the gradient, as `0.1 * g[k]` is; not where the other factor reads the parameter
+    it updates (`W -= lam * W`) or is itself a plain number."""
+    try:
+        step = ast.parse(site.gradient, mode="eval").body
+    except SyntaxError:
+        return site
+    if not (isinstance(step, ast.BinOp) and isinstance(step.op, ast.Mult)):
+        return site
+    target = site.update.target
+    root = target.split("[", 1)[0].split(".", 1)[0]
+    for rate, rest in ((step.left, step.right), (step.right, step.left)):
+        if not (isinstance(rate, ast.Name) and rate.id in settings) or _plain_number(rest) or _VELOCITY.fullmatch(rate.id):
+            continue
+        if any(isinstance(n, ast.Name) and n.id == root for n in walk(rest)) or any(ast.unparse(n) == target for n in walk(rest)):
+            continue
+        return dataclasses.replace(site, rate=rate.id, gradient=ast.unparse(rest))
+    return site
 
 
 def _one_momentum_step(tree: ast.Module, sites: list[UpdateSite], statements: dict[int, ast.stmt]) -> list[UpdateSite]:
