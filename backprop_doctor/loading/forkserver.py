@@ -5,7 +5,8 @@ check starting an interpreter and importing numpy and the checks. For a run of m
 than one file, `Server` starts this module once, with the environment a worker gets
 (one BLAS thread, set before numpy loads), in an empty temporary folder. It imports
 what the worker imports (`worker._preload`), starts no thread and installs no audit
-hook, and then, for each file, forks a child that does exactly what a fresh worker
+hook (it also imports the few modules every child would import for itself, `CHILD_IMPORTS`),
+and then, for each file, forks a child that does exactly what a fresh worker
 does: its own session (process group), its own working directory, standard input
 from /dev/null, stdout and stderr into the files `child.run_isolated` reads, and then
 `worker.main` with the same arguments, which installs the sandbox after the fork. The
@@ -28,6 +29,7 @@ safe. There, and when `BACKPROP_DOCTOR_NO_FORK=1` is set, every file gets a fres
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import signal
@@ -37,6 +39,11 @@ import threading
 from typing import IO, Any
 
 DISABLE = "BACKPROP_DOCTOR_NO_FORK"  # set to 1 for a fresh interpreter per file
+# Modules a child imported for itself after the fork, imported by the server instead (none of them
+# starts a thread): every child's `breakpoints.install` imports pdb (and with it cmd, code, bdb,
+# glob, pprint), its `datasets.install_missing_files` gzip; numpy loads `numpy.ma` (0.1 s) at the
+# first `np.unique`, `np.setdiff1d` or `np.median`, which half the children of a folder reach.
+CHILD_IMPORTS = ("pdb", "gzip", "glob", "pprint", "numpy.ma")
 _KILLED = -signal.SIGKILL
 
 
@@ -212,6 +219,8 @@ def serve() -> None:
     from backprop_doctor.loading import worker
 
     worker._preload()  # numpy and the checks, once for every file
+    for name in CHILD_IMPORTS:
+        importlib.import_module(name)
     gc.collect()
     gc.freeze()  # the children's collections leave the server's pages unwritten
 

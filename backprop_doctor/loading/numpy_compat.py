@@ -51,14 +51,17 @@ def uses(tree: ast.AST) -> dict[str, tuple[str, list[int]]]:
     """The removed names a module reads through its numpy import (`np.float`): name -> (the
     module's name for numpy as first written, the lines)."""
     aliases = {"numpy"}
-    for node in ast.walk(tree):
+    gone = removed()
+    reads: list[ast.Attribute] = []  # `name.attr` for a removed attr, in the order of the walk
+    for node in ast.walk(tree):  # one walk: the aliases are known once it ends
         if isinstance(node, ast.Import):
             aliases |= {a.asname or a.name for a in node.names if a.name == "numpy"}
-    gone = removed()
+        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.attr in gone:
+            reads.append(node)
     found: dict[str, tuple[str, list[int]]] = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in aliases and node.attr in gone:
-            _, lines = found.setdefault(node.attr, (node.value.id, []))
+    for node in reads:
+        if node.value.id in aliases:  # type: ignore[attr-defined]
+            _, lines = found.setdefault(node.attr, (node.value.id, []))  # type: ignore[attr-defined]
             if node.lineno not in lines:
                 lines.append(node.lineno)
     return {name: (alias, sorted(lines)) for name, (alias, lines) in found.items()}

@@ -42,15 +42,19 @@ def uses(tree: ast.AST) -> dict[tuple[str, str], list[tuple[int, str, str]]]:
     modules = {module for module, _ in REMOVED}
     aliases: dict[str, str] = {}  # the file's name for a module -> the module
     found: dict[tuple[str, str], set[tuple[int, str, str]]] = {}
-    for node in ast.walk(tree):
+    attributes = {name for _, name in REMOVED}
+    attribute_reads: list[ast.Attribute] = []  # `name.attr` for a removed attr, in the order of the walk
+    for node in ast.walk(tree):  # one walk: the aliases are known once it ends
         if isinstance(node, ast.Import):
             aliases.update({a.asname or a.name: a.name for a in node.names if a.name in modules})
         elif isinstance(node, ast.ImportFrom) and node.module in modules and not node.level:
             for alias in node.names:
                 if (node.module, alias.name) in REMOVED:
                     found.setdefault((node.module, alias.name), set()).add((node.lineno, "from", alias.asname or alias.name))
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and (aliases.get(node.value.id), node.attr) in REMOVED:
+        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.attr in attributes:
+            attribute_reads.append(node)
+    for node in attribute_reads:
+        if (aliases.get(node.value.id), node.attr) in REMOVED:  # type: ignore[attr-defined]
             found.setdefault((aliases[node.value.id], node.attr), set()).add((node.lineno, "attribute", node.value.id))
     return {key: sorted(reads) for key, reads in found.items()}
 

@@ -98,12 +98,19 @@ _NOT_PRELOADED = ("backprop_doctor.report", "backprop_doctor.plugin", "backprop_
                   "backprop_doctor.strategies", "backprop_doctor.assertions")
 
 
+_PRELOADED: list[bool] = []  # set once `_preload` has run in this process (or in the fork server it was forked from)
+
+
 def _preload() -> None:
     """Import everything the check imports, before the user's folder is on `sys.path`.
 
     A user's `secrets.py` or `random.py` beside the model must not replace a module
     that numpy (whose submodules load lazily) or backprop-doctor imports later.
+    Once per process: a fork server's child has it all from the server (walking the
+    package's folders again cost a child 1.5 % of its time).
     """
+    if _PRELOADED:
+        return
     import pkgutil
 
     import numpy
@@ -118,6 +125,7 @@ def _preload() -> None:
     from backprop_doctor.rules import all_rules
 
     all_rules()  # the registry, from the checks just imported (a fork server's children inherit it)
+    _PRELOADED.append(True)
 
 
 def resolve(target: str) -> Callable[..., Any]:

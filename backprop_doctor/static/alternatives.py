@@ -175,10 +175,14 @@ def alternatives(statement: ast.stmt) -> list[Alternative]:
         negated.value = _negated(copy.deepcopy(value))  # type: ignore[attr-defined]
         out.append(Alternative(UNLIKELY, ast.fix_missing_locations(ast.copy_location(negated, statement)), ast.unparse(negated)))
         seen.add(out[-1].text)
+    # One copy for every site and change: no change writes into the node it is handed (each builds its
+    # replacement from copies, or from the node's parts, unchanged), and `_replaced` copies it again
+    # before it puts a replacement in (a copy per site and change was a tenth of a failing check's search).
+    changed = copy.deepcopy(statement)
+    copied = [n for n in ast.walk(changed.value) if isinstance(n, ast.expr)]  # type: ignore[attr-defined]
     for index in range(len(sites)):
         for change in _CHANGES:
-            changed = copy.deepcopy(statement)
-            site = [n for n in ast.walk(changed.value) if isinstance(n, ast.expr)][index]  # type: ignore[attr-defined]
+            site = copied[index]
             for rank, replacement in change(site):
                 node = _replaced(changed, site, replacement)
                 text = ast.unparse(node)

@@ -5,13 +5,15 @@ files beside it import and call: `from utils import softmax`, `from rnn_utils im
 `import utils` then `utils.softmax(...)`. Read alone, the module shows no call; its importers show
 every one. `importer_trees(path, name)` gives the parsed trees of those files (in the module's
 folder, plus any file named in `also`, the checked file), skipping a file that defines `name`
-itself (its calls are of its own function). Only small folders are read: a file over MAX_BYTES,
+itself (its calls are of its own function). A file whose text never spells the module's name is
+not parsed (every import `imports_from` accepts spells it). Only small folders are read: a file over MAX_BYTES,
 or the folder's files past MAX_FILES, are left out.
 """
 
 from __future__ import annotations
 
 import ast
+import linecache
 import os
 
 from backprop_doctor.static.files import source_tree
@@ -43,6 +45,9 @@ def importer_trees(path: str, name: str, also: tuple[str, ...] = ()) -> list[ast
                 continue
         except OSError:
             continue
+        text = "".join(linecache.getlines(candidate))
+        if stem not in text and text.isascii():
+            continue  # no import of the module is written without its name (NFKC aside): not parsed
         tree = source_tree(candidate)[1]
         if isinstance(tree, ast.Module) and imports_from(tree, stem, name) and not _defines(tree, name):
             trees.append(tree)

@@ -699,20 +699,15 @@ def _setattr_update(stmt: ast.stmt) -> tuple[ast.expr, ast.BinOp] | None:
 _GRADIENT_CALL = re.compile(r"(?i)\w*(?:grad|deriv|backward|backprop)\w*")
 
 
-def _gradients_called(body: list[ast.stmt]) -> set[str]:
-    """Names the statements of `body` (and the blocks inside them) bind to what a function named for a
-    gradient returns: `gres = logcosh_grad(res)`, `g = huber_grad(r)`."""
-    found: set[str] = set()
-    for stmt in body:
-        for node in walk(stmt):
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                break
-            if (
-                isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
-                and isinstance(node.value, ast.Call) and _GRADIENT_CALL.fullmatch(ast.unparse(node.value.func).rpartition(".")[2])
-            ):  # fmt: skip
-                found.add(node.targets[0].id)
-    return found
+def _gradient_called(node: ast.Assign) -> str | None:
+    """The name an assignment binds to what a function named for a gradient returns: `gres =
+    logcosh_grad(res)`, `g = huber_grad(r)`."""
+    if (
+        len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+        and isinstance(node.value, ast.Call) and _GRADIENT_CALL.fullmatch(ast.unparse(node.value.func).rpartition(".")[2])
+    ):  # fmt: skip
+        return node.targets[0].id
+    return None
 
 
 def _rate_times(target: ast.AST, step: ast.AST, roles: Mapping[str, str], loops: frozenset[str] = frozenset()) -> bool:
@@ -792,28 +787,23 @@ def _leading_product(step: ast.AST) -> ast.BinOp | None:
     return None
 
 
-def _velocities_bound(body: list[ast.stmt]) -> set[str]:
-    """Names the statements of `body` (and the blocks inside them) keep a velocity in, whatever they are
-    called: `mom[k] = 0.9 * mom[k] - lr * grads[k]`, set from itself decayed and a rate times a gradient."""
-    found: set[str] = set()
-    for stmt in body:
-        for node in walk(stmt):
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                break
-            if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.value, ast.BinOp) and isinstance(node.value.op, (ast.Add, ast.Sub))):
-                continue
-            target = node.targets[0]
-            root = target.value if isinstance(target, ast.Subscript) else target
-            if not isinstance(root, ast.Name):
-                continue
-            sides = (node.value.left, node.value.right)
-            own = [side for side in sides if ast.unparse(target) in {ast.unparse(n) for n in walk(side)}]
-            other = [side for side in sides if side not in own]
-            # decayed (`0.9 * mom[k]`): `p = p - lr * g` is a parameter's own update, not a velocity's
-            decayed = len(own) == 1 and isinstance(own[0], ast.BinOp) and isinstance(own[0].op, ast.Mult)
-            if decayed and len(other) == 1 and any(_is_rate(i) for i in _identifiers(other[0])):
-                found.add(root.id)
-    return found
+def _velocity_bound(node: ast.Assign) -> str | None:
+    """The name an assignment keeps a velocity in, whatever it is called: `mom[k] = 0.9 * mom[k] - lr *
+    grads[k]`, set from itself decayed and a rate times a gradient."""
+    if not (len(node.targets) == 1 and isinstance(node.value, ast.BinOp) and isinstance(node.value.op, (ast.Add, ast.Sub))):
+        return None
+    target = node.targets[0]
+    root = target.value if isinstance(target, ast.Subscript) else target
+    if not isinstance(root, ast.Name):
+        return None
+    sides = (node.value.left, node.value.right)
+    own = [side for side in sides if ast.unparse(target) in {ast.unparse(n) for n in walk(side)}]
+    other = [side for side in sides if side not in own]
+    # decayed (`0.9 * mom[k]`): `p = p - lr * g` is a parameter's own update, not a velocity's
+    decayed = len(own) == 1 and isinstance(own[0], ast.BinOp) and isinstance(own[0].op, ast.Mult)
+    if decayed and len(other) == 1 and any(_is_rate(i) for i in _identifiers(other[0])):
+        return root.id
+    return None
 
 
 def _velocities_changed_in_place(tree: ast.AST) -> tuple[set[int], set[int]]:
@@ -845,48 +835,57 @@ def _velocities_changed_in_place(tree: ast.AST) -> tuple[set[int], set[int]]:
     return changes, reads
 
 
-def _rate_steps_bound(body: list[ast.stmt]) -> set[str]:
-    """Names the statements of `body` (and the blocks inside them) bind to a learning rate times (or over)
-    something else, whatever they are called: `upd = lr * m_hat / (np.sqrt(v_hat) + eps)`, a step the
-    update then adds or takes off (`w -= upd`); not a rate made from a rate (`lr_now = lr * 0.99`). An
-    adaptive step whose rate is a number (`upd = m_hat / (np.sqrt(v_hat) + 1e-8) * 0.01`) is one too."""
+def _rate_step_bound(node: ast.Assign) -> str | None:
+    """The name an assignment binds to a learning rate times (or over) something else, whatever it is
+    called: `upd = lr * m_hat / (np.sqrt(v_hat) + eps)`, a step the update then adds or takes off (`w -=
+    upd`); not a rate made from a rate (`lr_now = lr * 0.99`). An adaptive step whose rate is a number
+    (`upd = m_hat / (np.sqrt(v_hat) + 1e-8) * 0.01`) is one too."""
+    if not (len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
+        return None
+    name, value = node.targets[0].id, node.value
+    if isinstance(value, ast.UnaryOp) and isinstance(value.op, ast.USub):
+        value = value.operand
+    if _adaptive_step(value) and not _is_rate(name):
+        return name  # `upd = m_hat / (np.sqrt(v_hat) + 1e-8) * 0.01`: Adam's step, its rate written as a number
+    product = _leading_product(value)
+    if product is None or _is_rate(name):
+        return None
+    for factor, other in ((product.left, product.right), (product.right, product.left)):
+        if _rate_named(factor) and not _a_number(other) and not _rate_named(other):
+            return name
+    return None
+
+
+def _product_bound(node: ast.Assign) -> str | None:
+    """The name an assignment binds to a matrix product."""
+    if len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+        if any(
+            (isinstance(n, ast.BinOp) and isinstance(n.op, ast.MatMult))
+            or (isinstance(n, ast.Call) and ast.unparse(n.func).rpartition(".")[2] in ("dot", "matmul"))
+            for n in walk(node.value)
+        ):
+            return node.targets[0].id
+    return None
+
+
+_BOUND_TO_STEPS = (_product_bound, _gradient_called, _velocity_bound, _rate_step_bound)
+
+
+def _steps_bound(body: list[ast.stmt]) -> set[str]:
+    """Names the statements of `body` (and the blocks inside them, up to the first definition met
+    breadth first in each statement) bind to a step, whatever they are called: a matrix product, what
+    a function named for a gradient returns, a velocity, a learning rate times something else. One walk
+    for the four (they were four walks of every block, again for every block inside it)."""
     found: set[str] = set()
     for stmt in body:
         for node in walk(stmt):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 break
-            if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
-                continue
-            name, value = node.targets[0].id, node.value
-            if isinstance(value, ast.UnaryOp) and isinstance(value.op, ast.USub):
-                value = value.operand
-            if _adaptive_step(value) and not _is_rate(name):
-                found.add(name)  # `upd = m_hat / (np.sqrt(v_hat) + 1e-8) * 0.01`: Adam's step, its rate written as a number
-                continue
-            product = _leading_product(value)
-            if product is None or _is_rate(name):
-                continue
-            for factor, other in ((product.left, product.right), (product.right, product.left)):
-                if _rate_named(factor) and not _a_number(other) and not _rate_named(other):
-                    found.add(name)
-    return found
-
-
-def _products_bound(body: list[ast.stmt]) -> set[str]:
-    """Names the statements of `body` (and the blocks inside them) bind to a matrix product."""
-    found: set[str] = set()
-    for stmt in body:
-        for node in walk(stmt):
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                break
-            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-                value = node.value
-                if any(
-                    (isinstance(n, ast.BinOp) and isinstance(n.op, ast.MatMult))
-                    or (isinstance(n, ast.Call) and ast.unparse(n.func).rpartition(".")[2] in ("dot", "matmul"))
-                    for n in walk(value)
-                ):
-                    found.add(node.targets[0].id)
+            if isinstance(node, ast.Assign):
+                for bound in _BOUND_TO_STEPS:
+                    name = bound(node)
+                    if name is not None:
+                        found.add(name)
     return found
 
 
@@ -1146,7 +1145,7 @@ def parameter_updates(tree: ast.AST, *, text: str | None = None) -> list[Update]
         staged(body, roles, function)
         # `adjustment = dot(X.T, error * slope)` then `self.synaptic_weights += adjustment`: a name bound to
         # a matrix product of the body is a step, whatever it is called
-        roles = {**{name: "grad" for name in _products_bound(body) | _gradients_called(body) | _velocities_bound(body) | _rate_steps_bound(body)}, **roles}
+        roles = {**{name: "grad" for name in _steps_bound(body)}, **roles}
         here = set(passing)
         for stmt in body:
             if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
