@@ -146,11 +146,18 @@ def _checked(adapter: LossAndGrads, x: np.ndarray, t: Any, options: Options, row
     if cut and np.size(x) <= WHOLE and func is not None and counts_batch(func, n):
         cut = False
     report = Report(seed=options.seed)
-    first = LayerCheck(adapter, np.array(x[:rows] if cut else x, dtype=np.float64), t[:rows] if cut else t, options, label=label).run()
+    first = LayerCheck(adapter, _batch(x[:rows] if cut else x), t[:rows] if cut else t, options, label=label).run()
     if cut and np.size(x) <= WHOLE and any(f.name == "layer-raised" and f.severity == "error" for f in first.findings):
-        first = LayerCheck(adapter, np.array(x, dtype=np.float64), t, options, label=label).run()
+        first = LayerCheck(adapter, _batch(x), t, options, label=label).run()
     report.extend(first)
     return report
+
+
+def _batch(x: Any) -> np.ndarray:
+    """The recorded batch as the check feeds it: float64, except integer token ids (`ids (32, 10)` an
+    embedding's `E[ids]` indexes with), which stay the integers the program gave."""
+    a = np.asarray(x)
+    return np.array(a) if a.dtype.kind in "iu" else np.array(a, dtype=np.float64)
 
 
 def counts_batch(func: Any, n: int) -> bool:
