@@ -672,6 +672,11 @@ def _findings(result: Any, source: Any, derivatives_right: dict[str, str] | None
         culprit = None  # `dW1` paired with `W1`: one wrong gradient, which the others are not computed from
     if all(m.unused for _, m in wrong):
         culprit = None  # a parameter the loss never reads has no gradient an adjoint could get wrong
+    if culprit is not None and loss is not None and step.inner_cuts and on_other_samples(step, loss) and not _same_call(step, loss, wrong):
+        # the batch a function the pass calls cuts by an index it draws (`self.model.loss(self.X[idx], self.y[idx])` in a
+        # solver's `_step()`) beside a loss the loop reports over the whole data set (`self.model.loss(self.X, self.y)`):
+        # no adjoint of the step's is one of that loss, right or wrong; the updates follow another function of the parameters
+        culprit = None
     if getattr(result, "other_loss", None) is not None and loss is not None and culprit is None:
         yield _of_another_loss(result, source, loss_words, evidence)
         return

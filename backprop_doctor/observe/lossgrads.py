@@ -96,7 +96,7 @@ def check_method(obj: Any, method: str, call: Call, options: Options, rows: int)
         promote_to_float64(work)
         bound = getattr(work, method)
         adapter = LossAndGrads(f"{type(obj).__name__}.{method}", getattr(type(obj), method, type(obj)), bound, getattr(work, attr), keys)
-        report = _checked(adapter, arrays[0], arrays[1], options, rows, type(obj).__name__)
+        report = _checked(adapter, arrays[0], arrays[1], options, rows, type(obj).__name__, getattr(type(obj), method, None))
         return report, f"x {tuple(arrays[0].shape)}, y {tuple(arrays[1].shape)}; parameters `self.{attr}`"
     return None
 
@@ -124,7 +124,7 @@ def check_function(func: Any, call: Call, options: Options, rows: int) -> tuple[
             return func(*args)
 
         adapter = LossAndGrads(func.__name__, func, run, work, keys)
-        report = _checked(adapter, call.args[positions[0]], call.args[positions[1]], options, rows, func.__name__)
+        report = _checked(adapter, call.args[positions[0]], call.args[positions[1]], options, rows, func.__name__, func)
         shapes = f"x {tuple(call.args[positions[0]].shape)}, y {tuple(call.args[positions[1]].shape)}"
         return report, f"{shapes}; parameters: argument {index + 1}"
     return None
@@ -133,16 +133,48 @@ def check_function(func: Any, call: Call, options: Options, rows: int) -> tuple[
 WHOLE = 200_000  # elements of a recorded batch checked whole when its first rows would not run
 
 
-def _checked(adapter: LossAndGrads, x: np.ndarray, t: Any, options: Options, rows: int, label: str) -> Report:
+def _checked(adapter: LossAndGrads, x: np.ndarray, t: Any, options: Options, rows: int, label: str, func: Any = None) -> Report:
     """The check of `adapter` on the first `rows` samples of the recorded batch `(x, t)`, cut only when
     both arrays hold that many samples on their first axis (a time-major `xs (T, N, D)` with labels
     `(N,)` keeps its labels whole). A call that raises on the cut batch but ran on the whole one (a
-    batch size `N = 64` the program's loss reads as a module constant) is checked on the whole batch."""
+    batch size `N = 64` the program's loss reads as a module constant) is checked on the whole batch;
+    so is one whose function (or a function of its file it calls) reads a module number equal to the
+    batch's size (`dpred = err / B` with `B = 48` beside `X (48, ...)`): on the cut batch its
+    gradients would be rows/B of the loss's, a factor no error of the program's."""
     n = np.shape(x)[0] if np.ndim(x) else None
     cut = n is not None and n > rows and np.ndim(t) and np.shape(t)[0] == n
+    if cut and np.size(x) <= WHOLE and func is not None and counts_batch(func, n):
+        cut = False
     report = Report(seed=options.seed)
-    first = LayerCheck(adapter, np.array(x[:rows] if cut else x, dtype=np.float64), t[:rows] if cut else t, options, label=label).run()
+    first = LayerCheck(adapter, _batch(x[:rows] if cut else x), t[:rows] if cut else t, options, label=label).run()
     if cut and np.size(x) <= WHOLE and any(f.name == "layer-raised" and f.severity == "error" for f in first.findings):
-        first = LayerCheck(adapter, np.array(x, dtype=np.float64), t, options, label=label).run()
+        first = LayerCheck(adapter, _batch(x), t, options, label=label).run()
     report.extend(first)
     return report
+
+
+def _batch(x: Any) -> np.ndarray:
+    """The recorded batch as the check feeds it: float64, except integer token ids (`ids (32, 10)` an
+    embedding's `E[ids]` indexes with), which stay the integers the program gave."""
+    a = np.asarray(x)
+    return np.array(a) if a.dtype.kind in "iu" else np.array(a, dtype=np.float64)
+
+
+def counts_batch(func: Any, n: int) -> bool:
+    """Whether `func`, or a function of its file it calls, reads a module global holding the number `n`
+    (the size of the batch it was handed: `B = 48`, `N = X.shape[0]`), so that a cut batch would not
+    match the count it divides by."""
+    from backprop_doctor.conventions.gradient_tuples import _reached
+    from backprop_doctor.conventions._classlayer import function_node
+    from backprop_doctor.static.gradient_returns import globals_read
+
+    try:
+        reached = _reached(getattr(func, "__func__", func))
+    except Exception:  # noqa: BLE001 - a function whose source cannot be read
+        return False
+    for f in reached:
+        for name in globals_read(function_node(f)):
+            held = f.__globals__.get(name)
+            if isinstance(held, (int, float, np.integer, np.floating)) and not isinstance(held, bool) and held == n:
+                return True
+    return False

@@ -1062,6 +1062,33 @@ def _read_first(name: str, statements: list[ast.stmt]) -> bool:
     return False
 
 
+def inner_cuts(tree: ast.Module | None, prefix: tuple[ast.stmt, ...]) -> frozenset[str]:
+    """The minibatches the functions the step calls once cut from a data set and hand to a call, by
+    an index they draw themselves: `self.X[idx]` of `idx = self.rng.choice(...)` then
+    `self.model.loss(self.X[idx], self.y[idx])` in a solver's `_step()`. The data set (`self.X`, a
+    name or an attribute) is one the function does not bind; the index reads only names it binds."""
+    if tree is None:
+        return frozenset()
+    found: set[str] = set()
+    for _name, node in called_functions(tree, prefix):
+        bound = {n.id for n in walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        walked = {n.id for loop in walk(node) if isinstance(loop, ast.For) for n in walk(loop.target) if isinstance(n, ast.Name)}
+        bound -= walked  # `self.configs[k]` of `for k in ...`: one entry a loop walks, not a batch
+        for call in (n for n in walk(node) if isinstance(n, ast.Call)):
+            for arg in call.args:
+                if not (isinstance(arg, ast.Subscript) and isinstance(arg.slice, (ast.Name, ast.Slice))):
+                    continue
+                base = arg.value
+                while isinstance(base, ast.Attribute):
+                    base = base.value
+                if not isinstance(base, ast.Name) or (base is arg.value and base.id in bound):
+                    continue
+                read = {n.id for n in walk(arg.slice) if isinstance(n, ast.Name)}
+                if read and read <= bound:
+                    found.add(ast.unparse(arg))
+    return frozenset(found)
+
+
 def inner_assigned(tree: ast.Module | None, prefix: tuple[ast.stmt, ...]) -> dict[str, int]:
     """Names the functions the step calls once assign, with the line of their last assignment there
     (`dw` at line 16 in `propagate`): where a gradient the loop only unpacks is really computed.
@@ -1347,4 +1374,4 @@ def _keyed(name: str, value: ast.Dict) -> list[tuple[str, str | None]]:
     ]  # fmt: skip
 
 
-__all__ = ["CALLER", "REVERSED", "InnerAdjoint", "Site", "TimeAdjoint", "called_functions", "carried_out_of", "imported_assigned", "inner_adjoints", "inner_assigned", "time_adjoints"]
+__all__ = ["CALLER", "REVERSED", "InnerAdjoint", "Site", "TimeAdjoint", "called_functions", "carried_out_of", "imported_assigned", "inner_adjoints", "inner_assigned", "inner_cuts", "time_adjoints"]

@@ -134,6 +134,7 @@ class TrainingStep:
     loopless: bool = False  # no loop around it: the program makes this one step (a worked example), `loop` stands for its statements
     copied_outside: frozenset[str] = frozenset()  # parameters a copy of which the enclosing loop's pass takes for this one (`_copied_outside`)
     other_losses: tuple[LossSite, ...] = ()  # the losses the step's output error implies, beside a loss the program computes
+    inner_cuts: frozenset[str] = frozenset()  # `static.step_functions.inner_cuts`: minibatches the functions the step calls cut (`self.X[idx]`)
     called: TrainingStep | None = None  # the method one call of which is the pass's whole step (`net.train(X, y)`), driven when the loop cannot run
     ahead: bool = False  # the pass starts with its update and `prefix` is what its end computes for the next pass (`W -= lr * g` ... `g = grad(W)`); `first_line` is the prefix's
 
@@ -1257,7 +1258,7 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
             return None  # `for key in networks: networks[key].gradient(...)`: several networks trained in turn
         name = qualnames.get(id(function)) if function is not None else None
         functions = _defined_functions(tree)
-        from backprop_doctor.static.step_functions import imported_assigned, inner_adjoints, inner_assigned, returned_forwards, time_adjoints  # they build on this module
+        from backprop_doctor.static.step_functions import imported_assigned, inner_adjoints, inner_assigned, inner_cuts, returned_forwards, time_adjoints  # they build on this module
 
         summed: list[LossSite] = []
         direct = _losses(loop, prefix, tree, updated, applied, among)
@@ -1300,6 +1301,7 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
                 inner=tuple(inner_adjoints(tree, prefix, tuple(updating))),
                 time=tuple(time_adjoints(tree, prefix, tuple(updating))),
                 inner_assigned=inner_assigned(tree, (*prefix, *updating)),  # `net.learn()` computes its gradients where it updates
+                inner_cuts=inner_cuts(tree, (*prefix, *updating)),
                 imported_assigned=imported_assigned(imported, prefix),
                 relus=tuple(_relu_outputs(prefix)),
                 returned=returned_forwards(tree, prefix),
@@ -3457,11 +3459,15 @@ def on_other_samples(step: TrainingStep, loss: LossSite) -> bool:
             cuts |= {ast.unparse(n) for n in walk(ast.parse(site.expression, mode="eval")) if cut(n)}
     statements = list(step.loop.body) if step.loop is not None and not step.loopless else list(step.prefix)
     cuts |= {ast.unparse(a) for stmt in statements for n in walk(stmt) if isinstance(n, ast.Call) for a in n.args if cut(a)}
-    if not cuts:
-        return False
     try:
         tree = ast.parse(loss.expression, mode="eval")
     except SyntaxError:
+        return False
+    # a batch a function the pass calls cuts by an index it draws (`self.model.loss(self.X[idx], self.y[idx])` in
+    # a solver's `_step()`), beside a loss over the whole data set it is cut from (`self.model.loss(self.X, self.y)`)
+    whole = {ast.unparse(n) for n in walk(tree) if isinstance(n, (ast.Name, ast.Attribute))}
+    cuts |= {c for c in step.inner_cuts if ast.unparse(ast.parse(c, mode="eval").body.value) in whole}  # type: ignore[attr-defined]
+    if not cuts:
         return False
     own = {ast.unparse(n) for n in walk(tree) if isinstance(n, ast.Subscript)}
     read = {n.id for n in walk(tree) if isinstance(n, ast.Name)}
