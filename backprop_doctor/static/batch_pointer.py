@@ -14,7 +14,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from backprop_doctor.static.tree import walk
+from backprop_doctor.static.tree import spelled, walk
 
 _NESTED = (ast.For, ast.While, ast.AsyncFor, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 
@@ -67,23 +67,14 @@ def _shallow(stmt: ast.stmt) -> list[ast.AST]:
     return nodes
 
 
-def _spelled(node: ast.AST) -> str | None:
-    """`ptr` of a name, `self.ptr` of an attribute of a name."""
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
-        return f"{node.value.id}.{node.attr}"
-    return None
-
-
 def _bound(stmt: ast.stmt) -> set[str]:
     """The names and `self.` attributes `stmt` binds."""
-    return {t for n in _shallow(stmt) if isinstance(getattr(n, "ctx", None), ast.Store) and (t := _spelled(n))}
+    return {t for n in _shallow(stmt) if isinstance(getattr(n, "ctx", None), ast.Store) and (t := spelled(n))}
 
 
 def _read(node: ast.AST) -> set[str]:
     """The names and `self.` attributes `node` reads."""
-    return {t for n in walk(node) if isinstance(getattr(n, "ctx", None), ast.Load) and (t := _spelled(n))}
+    return {t for n in walk(node) if isinstance(getattr(n, "ctx", None), ast.Load) and (t := spelled(n))}
 
 
 def _moving_part(node: ast.Subscript) -> tuple[ast.expr, int] | None:
@@ -119,12 +110,12 @@ def moving_cuts(loop: ast.AST | None) -> list[MovingCut]:
     for stmt in statements:
         bound_in_loop |= _bound(stmt)
     for node in walk(loop):  # names an inner loop or an in-place update binds count as the loop's too
-        if isinstance(getattr(node, "ctx", None), ast.Store) and (spelled := _spelled(node)):
-            bound_in_loop.add(spelled)
+        if isinstance(getattr(node, "ctx", None), ast.Store) and (name := spelled(node)):
+            bound_in_loop.add(name)
     found: list[MovingCut] = []
     for stmt in statements:
         for node in sorted(_shallow(stmt), key=lambda n: (getattr(n, "lineno", 0), getattr(n, "col_offset", 0))):
-            data = _spelled(node.value) if isinstance(node, ast.Subscript) else None
+            data = spelled(node.value) if isinstance(node, ast.Subscript) else None
             if data is None or not isinstance(node.ctx, ast.Load) or data in bound_in_loop:
                 continue
             part = _moving_part(node)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from backprop_doctor.static.tree import walk
+from backprop_doctor.static.tree import spelled, walk
 
 _NESTED = (ast.For, ast.While, ast.AsyncFor, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 _FLIPPED = {ast.Gt: "<", ast.GtE: "<=", ast.Lt: ">", ast.LtE: ">="}
@@ -36,15 +36,6 @@ class ReversedStop:
     limits: tuple[str, ...]  # the other names the guard reads (`patience`)
     loop_line: int
     loop: ast.AST
-
-
-def _text(node: ast.AST) -> str | None:
-    """`best` of a name, `self.best` of an attribute of a name; None otherwise."""
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
-        return f"{node.value.id}.{node.attr}"
-    return None
 
 
 def infinity(node: ast.AST | None) -> int:
@@ -97,7 +88,7 @@ def _targets(stmt: ast.stmt) -> set[str]:
     found: set[str] = set()
     for node in nodes:
         for n in [node, *(node.elts if isinstance(node, (ast.Tuple, ast.List)) else ())]:
-            text = _text(n)
+            text = spelled(n)
             if text:
                 found.add(text)
     return found
@@ -105,16 +96,16 @@ def _targets(stmt: ast.stmt) -> set[str]:
 
 def _value_bound(stmt: ast.stmt, name: str) -> ast.expr | None:
     """The value `stmt` binds to `name` (`np.inf` of `best, bad = np.inf, 0`)."""
-    if isinstance(stmt, ast.AnnAssign) and _text(stmt.target) == name:
+    if isinstance(stmt, ast.AnnAssign) and spelled(stmt.target) == name:
         return stmt.value
     if not isinstance(stmt, ast.Assign):
         return None
     for target in stmt.targets:
-        if _text(target) == name:
+        if spelled(target) == name:
             return stmt.value
         if isinstance(target, (ast.Tuple, ast.List)) and isinstance(stmt.value, (ast.Tuple, ast.List)) and len(target.elts) == len(stmt.value.elts):
             for t, v in zip(target.elts, stmt.value.elts):
-                if _text(t) == name:
+                if spelled(t) == name:
                     return v
     return None
 
@@ -122,7 +113,7 @@ def _value_bound(stmt: ast.stmt, name: str) -> ast.expr | None:
 def _reads(node: ast.AST) -> set[str]:
     found = set()
     for n in walk(node):
-        text = _text(n)
+        text = spelled(n)
         if text and isinstance(getattr(n, "ctx", None), ast.Load):
             found.add(text)
     return found
@@ -131,8 +122,8 @@ def _reads(node: ast.AST) -> set[str]:
 def _best_side(node: ast.expr) -> str | None:
     """`best` of `best`, `self.best`, `best - min_delta`, `best + tol`: the best-so-far a side compares with."""
     if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
-        return _text(node.left)
-    return _text(node)
+        return spelled(node.left)
+    return spelled(node)
 
 
 def _start(scope: ast.AST, classes: list[ast.ClassDef], loop: ast.AST, best: str) -> tuple[int, ast.expr] | None:

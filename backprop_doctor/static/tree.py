@@ -101,3 +101,12 @@ def walk(node: ast.AST) -> Iterator[ast.AST]:
                         if isinstance(item, _AST):
                             put(item)
         yield node
+
+
+def spelled(node: ast.AST) -> str | None:
+    """`ptr` of a name, `self.ptr` of an attribute of a name; None for anything else."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+        return f"{node.value.id}.{node.attr}"
+    return None
