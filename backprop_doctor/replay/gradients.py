@@ -533,6 +533,7 @@ def _untied(forward: Any) -> np.ndarray | None:
     return kept if kept.any() and not kept.all() else None
 
 
+
 def replay_step(capture: Capture, path: str, seed: int = 0, budget: float = 10.0, curve: bool = False, measure: bool = True) -> StepResult:
     """`_replay_step`, with the updates whose gradients hold the same values at both passes the capture
     read (`stale_gradients`): computed once, before the loop."""
@@ -1145,6 +1146,14 @@ def _walk(
     tree = source_tree(runner.path)[1]
     series: list[Any] = []
 
+    values: list[dict[str, Any]] = []
+    shared: float | None = None  # the parameters' shared factor, when the walk went past a deferred mean on it alone
+
+    def held() -> dict[str, Any]:  # the numbers the step reads, and the module's: the factors the program may carry
+        if not values:
+            values.append({**(capture.namespace or {}), **runner.state.values})
+        return values[0]
+
     def over_time() -> list[Any]:  # the walk's adjoints through time, read once, when first needed
         if not series:
             series.append([*step.time, *renamed_series(tree, step.prefix, step.time)])
@@ -1178,9 +1187,11 @@ def _walk(
                 if scale is None and measured.proportional and measured.factor is not None:
                     scale = measured.factor
                 continue
-            if scale is None and (isinstance(adjoint, InnerAdjoint) or _returned_by_a_call(step, adjoint)) and _deferred_mean(measured, result):
+            if scale is None and (isinstance(adjoint, InnerAdjoint) or _returned_by_a_call(step, adjoint)) and _deferred_mean(measured, result, held()):
                 scale = measured.factor  # `dAL` of the summed loss, the 1/m taken in `linear_backward`: the later ones at that scale
                 result.deferred = result.deferred or (adjoint, measured)
+                if not any(not m.wrong and not m.unused and not m.inconclusive for _, m in result.parameters):
+                    shared = _shared_by_most(result, held())  # no parameter right but at the factor most share
                 continue
         if measured.wrong and not isinstance(adjoint, InnerAdjoint) and not deadline.passed():
             # `loss, dz = focal_loss(z, y)`: the function the statement calls computes it, from the loss
@@ -1198,6 +1209,13 @@ def _walk(
                 result.adjoints += walk_through_time(runner, before, base_loss, rng, deadline, measure_adjoint)
         result.adjoints.append((adjoint, measured))
         if measured.wrong:
+            if shared is not None:
+                # wrong beyond the factor the walk passed: the parameters at the factor most share are right at the
+                # program's scale (a rate folded into the step), and the others are the ones this adjoint makes wrong
+                for _, m in result.parameters:
+                    m.scale = shared
+                    if (m.single or m.proportional) and m.factor is not None and abs(m.factor / shared - 1) <= COMMON:
+                        m.proportional = True
             return
     if not deadline.passed() and over_time():
         result.adjoints += walk_through_time(runner, over_time(), base_loss, rng, deadline, measure_adjoint)
@@ -1360,19 +1378,39 @@ def _tiny_rate(runner: Runner, capture: Capture, factor: float = 10.0) -> tuple[
     return (name, rate * factor, tried.losses) if tried is not None and tried.fitted else None
 
 
-def _deferred_mean(measured: Measured, result: StepResult) -> bool:
+def _deferred_mean(measured: Measured, result: StepResult, held: dict[str, Any] | None = None) -> bool:
     """An adjoint inside a function the step calls that is the gradient of the summed loss where the
     program's loss is a mean (exactly a batch size times the mean's), while some parameter's gradient
     is right: the program divides by the batch size later, in another function (deeplearning.ai's
     `dAL`, with `1./m` in `linear_backward`), so the factor is its scale, not a bug. (In the loop's
-    own statements `_contradicted` reads which gradients are computed from it.)"""
+    own statements `_contradicted` reads which gradients are computed from it.) A parameter right at
+    the factor most of them share, one the program carries (`_shared_by_most`), counts as right."""
     return (
         measured.proportional and measured.factor is not None and measured.factor > 1 and not _about_one(measured.factor)
         # (2 / 2 of a size of 2 is batch-like: 1 is no mean left out); a size of something else (`SEQ`, a sample's
         # tokens; a context's length) is no batch a later function divides by
         and _batch_like(measured.factor, tuple(n for n in result.batch_sizes if not isinstance(n, Size)))
-        and any(not m.wrong and not m.unused and not m.inconclusive for _, m in result.parameters)
+        and (
+            any(not m.wrong and not m.unused and not m.inconclusive for _, m in result.parameters)
+            or (held is not None and _shared_by_most(result, held) is not None)
+        )
     )  # fmt: skip
+
+
+def _shared_by_most(result: StepResult, held: dict[str, Any]) -> float | None:
+    """The one positive factor half the parameters or more (two at the least) follow the loss at, exactly,
+    where no update writes a learning rate and the factor is one the program carries (`_programs_factor`:
+    a rate folded into the step, `pesos = [w - tasa * g for w, g in zip(pesos, grads)]` with `tasa = 2.0`):
+    those parameters are right at the program's own scale, the others wrong beyond it. None otherwise."""
+    parameters = [(moved, m) for moved, m in result.parameters if not m.unused and not m.inconclusive]
+    if len(parameters) < 2 or any(moved.site.rate is not None for moved, _ in parameters):
+        return None
+    factors = [m.factor for _, m in parameters if m.wrong and (m.proportional or m.single) and m.factor is not None and m.factor > 0]
+    best = _shared_factor(factors)
+    if best is None or _about_one(best) or not _programs_factor(best, result.batch_sizes, held):
+        return None
+    agreeing = [f for f in factors if abs(f / best - 1) <= COMMON]
+    return best if len(agreeing) >= 2 and 2 * len(agreeing) >= len(parameters) else None
 
 
 def _returned_by_a_call(step: TrainingStep, adjoint: Adjoint) -> bool:

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from backprop_doctor.static.definitions import _child_blocks
 from backprop_doctor.static.derivatives import _product_operands, _untransposed
 from backprop_doctor.static.layout import _own_nodes
-from backprop_doctor.static.steps import _ADJOINT, _abbreviated_forwards, _changed, _compound_forwards, _forward_names, _targets, g_adjoint_of, reads
+from backprop_doctor.static.steps import _ADJOINT, _abbreviated_forwards, _changed, _compound_forwards, _forward_names, _spelled_apart, _targets, g_adjoint_of, reads
 from backprop_doctor.static.tree import walk
 from backprop_doctor.static.pair_names import forward_of
 
@@ -176,12 +176,13 @@ def instances_of(tree: ast.Module, classes: set[str]) -> dict[str, str]:
     return {name: next(iter(made)) for name, made in bound.items() if len(made) == 1 and "" not in made}
 
 
-def _fed(bodies: dict[str, list[ast.stmt]], at: Site, name: str) -> tuple[tuple[str, int], ...]:
+def _fed(bodies: dict[str, list[ast.stmt]], at: Site, name: str, adjoints: frozenset[str] = frozenset()) -> tuple[tuple[str, int], ...]:
     """Forward values the function holding `at` computes from `name` after it (`A1 = np.tanh(Z1)`,
-    `self.a1 = sigmoid(self.z1)`)."""
+    `self.a1 = sigmoid(self.z1)`); not a gradient computed from it and an adjoint (`g5 = np.mean(d_o1 * out_h1)`,
+    `adjoints`: the names paired as adjoints)."""
     found: list[tuple[str, int]] = []
     for stmt in bodies.get(at.function, []):
-        if stmt.lineno > at.end_line and (name in reads(stmt) or name in _attributes_read(stmt)):
+        if stmt.lineno > at.end_line and (name in reads(stmt) or name in _attributes_read(stmt)) and not reads(stmt) & adjoints:
             targets = [*_targets(stmt), *_attributes_stored(stmt, "self")]
             found += [(t, stmt.lineno) for t in targets if t != name and not _ADJOINT.fullmatch(t.removeprefix("self."))]
     return tuple(dict.fromkeys(found))
@@ -281,7 +282,8 @@ def inner_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...], updati
                     forward = forward or next((k for f in names for k in (f, f"self.{f}") if k in first and k not in looped), None)
                     if forward is None:  # `dhidden` of `hidden_layer`, as the step's own adjoints pair them
                         known = [k for k in first if k != target and k not in looped and "." not in k]
-                        forward = next(iter(_abbreviated_forwards(match.group(1), known) or _compound_forwards(match.group(1), known)), None)
+                        # `dE_douth1` of `out_h1`: the loss's derivative written as a fraction, the underscore left out
+                        forward = next(iter(_abbreviated_forwards(match.group(1), known) or _compound_forwards(match.group(1), known) or _spelled_apart(target, known)), None)
                     if forward is not None:
                         paired.append((target, forward))
                 first.setdefault(target, site)
@@ -324,7 +326,7 @@ def inner_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...], updati
                 found.append(
                     InnerAdjoint(
                         adjoint, forward, last[adjoint], at, tuple(sorted(feeds)),
-                        tuple(sorted(reads(own))) if own is not None else (), _fed(bodies, at, forward),
+                        tuple(sorted(reads(own))) if own is not None else (), _fed(bodies, at, forward, frozenset(a for a, _ in paired)),
                         in_update=name not in before, reshaped=forward in inputs,
                     )
                 )
