@@ -1992,6 +1992,14 @@ def _penalty_factor_words(members: list[tuple[Any, Any]], where: str, loss_words
             return f"{setting} * {parameter}"
         return f"{_number(factor)} * {setting} * {parameter}"
 
+    if off.asked_text:  # the loss's coefficient, as written, gives the term's: `lam / (2 * m) * Σp²` asks for `(lam / m) * p`
+        return (
+            f"the update{'s' if plural else ''} of {names} in your training step ({where}) follow{'' if plural else 's'} a gradient whose "
+            f"L2 term at line {off.line}, `{term(off.written)}`, disagrees with the penalty {loss_words} adds: that penalty's gradient is "
+            f"`({off.asked_text}) * {parameter}`, {_number(off.asked)} × `{setting}` × `{parameter}` (`{setting}` = {off.strength:g}), "
+            f"not {_number(off.written)} × (the gradient of c·Σp² is 2·c·p): the coefficient should be `{off.asked_text}`; "
+            f"write `({off.asked_text}) * {parameter}`"
+        )
     return (
         f"the update{'s' if plural else ''} of {names} in your training step ({where}) follow{'' if plural else 's'} a gradient whose "
         f"L2 term at line {off.line}, `{term(off.written)}`, disagrees with the penalty {loss_words} adds: that penalty's gradient is "

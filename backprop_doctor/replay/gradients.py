@@ -80,6 +80,7 @@ class PenaltyFactor:
     asked: float  # the constant the loss's penalty asks for there: its pull on `p` over the setting's value (1 for `0.5 * reg * Σp²`)
     strength: float  # the setting's value as the step ran
     line: int  # the term's statement
+    asked_text: str | None = None  # the penalty's derivative as the loss's own coefficient writes it: "lam / m" of `lam / (2 * m) * Σp²`
 
 
 @dataclass
@@ -2285,7 +2286,7 @@ def _penalty_factor(runner: Runner, moved: Moved, extra: float) -> PenaltyFactor
     own penalty by `c · S − extra`, which is neither 0 (a penalty the loss leaves out: `step-penalty-mismatch`)
     nor the term's pull (no penalty left out). None otherwise."""
     from backprop_doctor.replay.curve import _strength_held
-    from backprop_doctor.static.penalty_strength import decay_terms, parameter_name
+    from backprop_doctor.static.penalty_strength import decay_terms, parameter_name, penalty_held
 
     name = parameter_name(describe(moved.path))
     terms = [t for t in decay_terms(source_tree(runner.path)[1]) if parameter_name(t.parameter) == name]
@@ -2297,9 +2298,33 @@ def _penalty_factor(runner: Runner, moved: Moved, extra: float) -> PenaltyFactor
         return None
     written = term.factor * strength
     own = written - extra  # the loss's penalty's pull on the parameter
-    if not (PENALTY_SHARE * written <= own and abs(own - written) >= PENALTY_SHARE * written):
+    asked_text = None
+    floor = PENALTY_SHARE
+    held = penalty_held(source_tree(runner.path)[1], term.parameter, term.name)
+    if held is not None:  # the file's loss squares this very parameter beside the setting: a weak pull of its own is real
+        floor = HELD_SHARE
+        value = _coefficient_value(runner, held.coefficient)
+        others = {n.id for n in ast.walk(ast.parse(held.coefficient, mode="eval")) if isinstance(n, ast.Name)} - {term.name}
+        if others and value is not None and own > 0 and abs(2 * value - own) <= PENALTY_SHARE * own:
+            asked_text = held.derivative  # a coefficient beside the setting (`lam / (2 * m)`): say it as the loss writes it
+    if not (floor * written <= own and abs(own - written) >= PENALTY_SHARE * written):
         return None
-    return PenaltyFactor(term.setting, term.parameter, term.factor, own / strength, strength, term.line)
+    return PenaltyFactor(term.setting, term.parameter, term.factor, own / strength, strength, term.line, asked_text)
+
+
+HELD_SHARE = 1e-3  # with the loss's penalty on the parameter written, its pull may be this small a share of the term's (`lam / m` beside `lam`)
+
+
+def _coefficient_value(runner: Runner, expression: str) -> float | None:
+    """The number a penalty's coefficient (`lam / (2 * m)`) held as the step ran, from the program's own values."""
+    names = {n.id for n in ast.walk(ast.parse(expression, mode="eval")) if isinstance(n, ast.Name)}
+    values = {n: runner.state.values.get(n) for n in names}
+    if any(not isinstance(v, (int, float, np.integer, np.floating)) or isinstance(v, bool) for v in values.values()):
+        return None
+    try:
+        return float(eval(compile(ast.parse(expression, mode="eval"), "<coefficient>", "eval"), {"__builtins__": {}}, values))
+    except Exception:  # noqa: BLE001 - an expression the values do not evaluate names no number
+        return None
 
 
 def _decayed_at_scale(runner: Runner, moved: Moved, measured: Measured, base_loss: float, rng: np.random.Generator, scale: float) -> Measured:

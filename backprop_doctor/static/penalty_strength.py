@@ -142,3 +142,65 @@ def literal_number(node: ast.expr) -> float | None:
     if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
         return float(node.value)
     return None
+
+
+@dataclass(frozen=True)
+class HeldPenalty:
+    coefficient: str  # what multiplies the squares, as written: "lam / (2 * m)"
+    derivative: str  # twice that, as a user would write it: "lam / m"
+    line: int
+
+
+def penalty_held(tree: ast.Module | None, parameter: str, setting: str) -> HeldPenalty | None:
+    """The L2 penalty a statement of the file puts on `parameter` (`J = ... + lam / (2 * m) * (np.sum(W1 ** 2) +
+    np.sum(W2 ** 2))`): a product whose one side squares the parameter and whose other is plain arithmetic
+    of names and numbers reading `setting`. None when no statement does, or several disagree."""
+    if tree is None:
+        return None
+    found: dict[str, HeldPenalty] = {}
+    for stmt in walk(tree):
+        if not isinstance(stmt, (ast.Assign, ast.AugAssign, ast.Return)) or stmt.value is None:
+            continue
+        for node in walk(stmt.value):
+            if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult)):
+                continue
+            for coefficient, squares in ((node.left, node.right), (node.right, node.left)):
+                if _arithmetic(coefficient) and any(_last(n) == setting for n in walk(coefficient)) and _squares_parameter(squares, parameter):
+                    text = ast.unparse(coefficient)
+                    found.setdefault(text, HeldPenalty(text, _twice(coefficient), stmt.lineno))
+    return next(iter(found.values())) if len(found) == 1 else None
+
+
+def _arithmetic(node: ast.expr) -> bool:
+    """Names, numbers and + - * / ** of them: a coefficient that can be evaluated from the program's values."""
+    return all(isinstance(n, (ast.BinOp, ast.UnaryOp, ast.Name, ast.Constant, ast.operator, ast.unaryop, ast.expr_context)) for n in walk(node)) and all(
+        isinstance(n.value, (int, float)) and not isinstance(n.value, bool) for n in walk(node) if isinstance(n, ast.Constant)
+    )
+
+
+def _squares_parameter(node: ast.expr, parameter: str) -> bool:
+    for n in walk(node):
+        if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mult) and ast.dump(n.left) == ast.dump(n.right) and _last(n.left) == parameter:
+            return True
+        if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Pow) and isinstance(n.right, ast.Constant) and n.right.value == 2 and _last(n.left) == parameter:
+            return True
+        if isinstance(n, ast.Call) and ast.unparse(n.func).rpartition(".")[2] == "square" and n.args and _last(n.args[0]) == parameter:
+            return True
+    return False
+
+
+def _twice(node: ast.expr) -> str:
+    """`2 * c` written plainly: `lam / m` of `lam / (2 * m)`, `lam` of `0.5 * lam` or `lam / 2`."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+        d = node.right
+        if isinstance(d, ast.Constant) and d.value == 2:
+            return ast.unparse(node.left)
+        if isinstance(d, ast.BinOp) and isinstance(d.op, ast.Mult):
+            for two, rest in ((d.left, d.right), (d.right, d.left)):
+                if isinstance(two, ast.Constant) and two.value == 2:
+                    return ast.unparse(ast.BinOp(node.left, ast.Div(), rest))
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+        for half, rest in ((node.left, node.right), (node.right, node.left)):
+            if isinstance(half, ast.Constant) and half.value == 0.5:
+                return ast.unparse(rest)
+    return f"2 * ({ast.unparse(node)})" if isinstance(node, ast.BinOp) else f"2 * {ast.unparse(node)}"
