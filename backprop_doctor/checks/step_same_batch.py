@@ -23,6 +23,9 @@ Example:
 Fix:
     for i in range(0, len(X), bs):
         xb, yb = X[order[i:i + bs]], y[order[i:i + bs]]
+
+A training loop that computes a shuffled order at every pass and never reads it (`perm = np.random.permutation(n)`,
+then `xb = X[:bs]`) is the same fault (pattern `shuffled-order-unused`): named at the cut.
 """
 
 from __future__ import annotations
@@ -69,6 +72,9 @@ def run(context: Any) -> Iterator[Finding]:
         if found.sample and batch.ndim != data.ndim or not 0 < taken < held:
             continue
         width = found.width or str(taken)
+        if found.unused_order is not None:
+            yield _order_unused(source, found, taken, held, width)
+            continue
         message = (
             f"your mini-batch loop (line {found.loop_line}) cuts the same batch at every pass: `{found.cut}` (line {found.line}) reads "
             f"neither `{found.variable}` nor anything the loop changes, so every update trains on the same {taken} of the {held} "
@@ -84,6 +90,27 @@ def run(context: Any) -> Iterator[Finding]:
             measured=taken / held,
             evidence=(("batch", f"`{found.batch}`: {taken} of the {held} samples of `{found.data}`, the same at every pass"),),
         )
+
+
+def _order_unused(source: Any, found: Any, taken: int, held: int, width: str) -> Finding:
+    """A loop that computes a shuffled order at every pass and cuts its batch without it (`perm = np.random.permutation(n)`,
+    then `xb = X[:bs]`)."""
+    order = found.unused_order
+    message = (
+        f"your training loop (line {found.loop_line}) computes a shuffled order `{order}` at every pass (line {found.order_line}) "
+        f"and never uses it: `{found.cut}` (line {found.line}) cuts the same batch at every pass, so every update trains on the "
+        f"same {taken} of the {held} samples of `{found.data}` and the other {held - taken} never reach the network; "
+        f"take the batch through the order (`{found.data}[{order}[:{width}]]`)"
+    )
+    return rule(NAME).finding(
+        message,
+        file=source.path,
+        line=found.line,
+        highlight=tuple(sorted({found.line, found.order_line, found.loop_line})),
+        pattern="shuffled-order-unused",
+        measured=taken / held,
+        evidence=(("batch", f"`{found.batch}`: {taken} of the {held} samples of `{found.data}`, the same at every pass; `{order}` is never read"),),
+    )
 
 
 def _same_sample(source: Any, found: Any, held: int) -> Finding:

@@ -31,6 +31,10 @@ A step function that makes the new velocity as a new array and returns it beside
 sgd_momentum(params[k], grads[k], velocity[k])`) while nothing stores `velocity[k]`, is the same fault reached
 another way (`static.velocity_discarded`, pattern `velocity-discarded`): the velocity handed in is the zeros it
 started as at every call.
+
+An optimizer object constructed in the body of the loop (`opt = Adam(shapes)` at every pass), whose constructor makes
+its state zeros (`self.m = [np.zeros(s) for s in shapes]`) and whose step decays that state (`m[...] = self.beta1 * m +
+...`), is the same fault once more (`static.velocity_reset.optimizer_resets`, pattern `optimizer-reset`).
 """
 
 from __future__ import annotations
@@ -50,6 +54,7 @@ STAGE = "training"
 def run(context: Any) -> Iterator[Finding]:
     from backprop_doctor.static.velocity_reset import velocity_resets
     from backprop_doctor.static.velocity_discarded import discarded_velocities
+    from backprop_doctor.static.velocity_reset import optimizer_resets
 
     source = getattr(context, "source", None)
     if source is None or getattr(source, "tree", None) is None:
@@ -68,6 +73,22 @@ def run(context: Any) -> Iterator[Finding]:
             highlight=tuple(sorted({found.line, found.decay_line})),
             pattern="velocity-reset",
             evidence=(("reset", f"`{found.statement}` runs at every pass of the loop at line {found.loop_line}, before `{found.decay}`"),),
+        )
+    for made in optimizer_resets(source.tree, getattr(source, "text", None)):
+        message = (
+            f"the optimizer `{made.name}` is made anew at every pass of the training loop (line {made.loop_line}): line {made.line} "
+            f"constructs a new `{made.cls}`, whose constructor makes its state `{made.buffer}` zeros (line {made.made_line}), before "
+            f"line {made.call_line} calls `{made.name}.{made.method}`, which decays that state (`{made.decay}`, line {made.decay_line}): "
+            f"the old term (`{made.coefficient}` times it) is always zero, so nothing is carried from one step to the next and the "
+            f"optimizer's running averages never build up; construct `{made.name}` once, before the loop at line {made.loop_line}"
+        )
+        yield rule(NAME).finding(
+            message,
+            file=source.path,
+            line=made.line,
+            highlight=tuple(sorted({made.line, made.call_line})),
+            pattern="optimizer-reset",
+            evidence=(("reset", f"`{made.statement}` runs at every pass of the loop at line {made.loop_line}, before `{made.name}.{made.method}` (line {made.call_line})"),),
         )
     for lost in discarded_velocities(source.tree, getattr(source, "text", None)):
         kept = lost.statement.replace(f", {lost.dropped} =", f", {lost.velocity} =", 1) if lost.dropped == "_" else None

@@ -28,6 +28,8 @@ class FixedBatch:
     loop_line: int
     width: str | None  # the batch's size as the slice writes it (`bs` of `X[:bs]`), when it starts at 0
     sample: bool = False  # one sample taken by an index (`X[0]`), not a batch cut by a slice
+    unused_order: str | None = None  # a shuffled order the loop computes at every pass and never reads (`perm`)
+    order_line: int | None = None  # the statement that computes it
 
 
 def fixed_batch(tree: ast.AST, loop: ast.AST | None) -> FixedBatch | None:
@@ -39,7 +41,8 @@ def fixed_batch(tree: ast.AST, loop: ast.AST | None) -> FixedBatch | None:
         return None
     variable = loop.target.id
     read = {n.id for s in loop.body for n in walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-    if variable in read or not _inside_a_loop(tree, loop):
+    order = _unused_order(loop, read)
+    if (variable in read or not _inside_a_loop(tree, loop)) and order is None:
         return None
     bound = {variable} | {n.id for s in loop.body for n in walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
     outer = _bound_by_outer_loops(tree, loop)  # `X[j]` under `for j in range(n): for k in range(steps):`: several steps on each sample
@@ -67,7 +70,23 @@ def fixed_batch(tree: ast.AST, loop: ast.AST | None) -> FixedBatch | None:
                 continue
             sliced = cut.slice if isinstance(cut.slice, ast.Slice) else None
             width = ast.unparse(sliced.upper) if sliced is not None and sliced.lower is None and sliced.upper is not None and sliced.step is None else None
-            return FixedBatch(statement.lineno, ast.unparse(statement), name.id, cut.value.id, ast.unparse(cut), variable, loop.lineno, width, sample)
+            return FixedBatch(
+                statement.lineno, ast.unparse(statement), name.id, cut.value.id, ast.unparse(cut), variable, loop.lineno, width, sample,
+                order[0] if order else None, order[1] if order else None,
+            )
+    return None
+
+
+def _unused_order(loop: ast.For, read: set[str]) -> tuple[str, int] | None:
+    """A name a statement of the loop's own body binds to a shuffled order (`perm = np.random.permutation(n)`,
+    `order = rng.permutation(len(X))`) that nothing in the loop reads: the pass shuffles, then cuts without it."""
+    for statement in loop.body:
+        if not (isinstance(statement, ast.Assign) and len(statement.targets) == 1 and isinstance(statement.targets[0], ast.Name)):
+            continue
+        value = statement.value
+        if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr == "permutation":
+            if statement.targets[0].id not in read:
+                return statement.targets[0].id, statement.lineno
     return None
 
 

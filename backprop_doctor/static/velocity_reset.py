@@ -212,3 +212,116 @@ def _flat(body: list[ast.stmt]) -> list[ast.stmt]:
 
 def _inside(node: ast.AST, outer: ast.AST) -> bool:
     return any(n is node for n in walk(outer))
+
+
+@dataclass(frozen=True)
+class OptimizerReset:
+    name: str  # the object made again at every pass ("opt")
+    cls: str  # its class ("Adam")
+    line: int  # the statement that constructs it in the loop
+    statement: str
+    buffer: str  # the state its constructor makes zeros ("self.m")
+    made_line: int  # where the constructor makes it zeros
+    method: str  # the method that decays it ("update")
+    call_line: int  # the call of that method in the same pass
+    decay: str  # the statement of the method that decays it
+    decay_line: int
+    coefficient: str
+    loop_line: int
+
+
+def optimizer_resets(tree: ast.AST | None, text: str | None = None) -> list[OptimizerReset]:
+    """Every object of a class of the file constructed in the body of a loop (not under a test of it) whose constructor
+    makes a buffer zeros (`self.m = [np.zeros(s) for s in shapes]`) that a method decays (`m[...] = self.beta1 * m + ...`
+    for the entries of `zip(params, grads, self.m)`), when that method is called on it later in the same pass: the
+    optimizer's running state starts again from zeros at every step. An optimizer made once before the loop, or made
+    again under a test, or stepped in a loop nested in the one that makes it, is not one."""
+
+    def shown(node: ast.AST) -> str:
+        written = ast.get_source_segment(text, node) if text is not None else None
+        return " ".join(written.split()) if written else ast.unparse(node)
+
+    if tree is None:
+        return []
+    states: dict[str, list[tuple[str, int, str, ast.stmt, str]]] = {}
+    for cls in walk(tree):
+        if not isinstance(cls, ast.ClassDef):
+            continue
+        methods = [m for m in cls.body if isinstance(m, ast.FunctionDef)]
+        init = next((m for m in methods if m.name == "__init__"), None)
+        if init is None:
+            continue
+        made = {n: s.lineno for s in _flat(init.body) if (n := _zeros_bound(s)) is not None and n.startswith("self.")}
+        for method in methods:
+            if method is init:
+                continue
+            for buffer, made_line in made.items():
+                decay = _method_decays(method, buffer)
+                if decay is not None:
+                    states.setdefault(cls.name, []).append((buffer, made_line, method.name, decay[0], decay[1]))
+    if not states:
+        return []
+    found = []
+    for loop in walk(tree):
+        if not isinstance(loop, (ast.For, ast.While)):
+            continue
+        for i, stmt in enumerate(loop.body):
+            if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)):
+                continue
+            value = stmt.value
+            if not (isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id in states):
+                continue
+            name = stmt.targets[0].id
+            rest = _same_pass(loop.body[i + 1 :])
+            for buffer, made_line, method, decay, coefficient in states[value.func.id]:
+                call = next(
+                    (
+                        n
+                        for s in rest
+                        for n in walk(s)
+                        if isinstance(n, ast.Call)
+                        and isinstance(n.func, ast.Attribute)
+                        and n.func.attr == method
+                        and isinstance(n.func.value, ast.Name)
+                        and n.func.value.id == name
+                    ),
+                    None,
+                )
+                if call is None or _rebinds(rest, name, call):
+                    continue
+                found.append(
+                    OptimizerReset(
+                        name, value.func.id, stmt.lineno, shown(stmt), buffer, made_line, method, call.lineno,
+                        shown(decay), decay.lineno, coefficient, loop.lineno,
+                    )
+                )
+                break
+    return found
+
+
+def _method_decays(method: ast.FunctionDef, buffer: str) -> tuple[ast.stmt, str] | None:
+    """The statement of `method` that decays `buffer` and its coefficient: `self.v = mu * self.v + g`, `self.v[k] *= mu`,
+    or, in a loop over `zip(..., self.v, ...)`, an entry of it (`v *= self.beta`, `m[...] = self.beta1 * m + ...`)."""
+    for stmt in _flat(method.body):
+        coefficient = _decays(stmt, buffer)
+        if coefficient is not None:
+            return stmt, coefficient
+        if isinstance(stmt, ast.For) and isinstance(stmt.iter, ast.Call) and isinstance(stmt.iter.func, ast.Name):
+            if stmt.iter.func.id == "zip" and isinstance(stmt.target, ast.Tuple):
+                for arg, var in zip(stmt.iter.args, stmt.target.elts):
+                    if _spelled(arg) == buffer and isinstance(var, ast.Name):
+                        for inner in _flat(stmt.body):
+                            coefficient = _decays(inner, var.id)
+                            if coefficient is not None:
+                                return inner, coefficient
+    return None
+
+
+def _rebinds(rest: list[ast.stmt], name: str, until: ast.Call) -> bool:
+    """Whether a statement of `rest` that runs before the call `until` binds `name` again."""
+    for stmt in rest:
+        if any(n is until for n in walk(stmt)):
+            return False
+        if isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for tgt in stmt.targets for t in walk(tgt)):
+            return True
+    return False
