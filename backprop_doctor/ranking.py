@@ -127,6 +127,13 @@ def _upstream_located_first(ordered: list[Finding]) -> list[Finding]:
 
     out = list(ordered)
     for f in ordered:
+        if f.name == "gradient-mismatch" and f.line is not None:
+            # the replay's reading of the same statement as an indexed `+=` at repeated indices says why it is wrong
+            why = next((g for g in out[out.index(f) + 1 :] if g.pattern == "repeated-index-add" and g.line == f.line and g.severity == f.severity), None)
+            if why is not None:
+                out.remove(why)
+                out.insert(out.index(f), why)
+                continue
         if f.name != "gradient-mismatch" or f.pattern not in MEASURED_ONLY | PARTIAL | {STATIC_GUESS} or f.line is None or not f.file:
             continue
         from backprop_doctor.static.definitions import enclosing

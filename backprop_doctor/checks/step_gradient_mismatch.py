@@ -107,6 +107,9 @@ def run(context: Any) -> Iterator[Finding]:
         if known and not any(f.code.startswith("BPD3") for f in known) and _unvisited_steps(result, context.source.tree) is not None:
             known = []  # a backward loop over time that never reaches some steps: the replay names its range, the layer's check a sum in it
         if known and (result.first_wrong_adjoint is None or any(f.code.startswith("BPD3") for f in known)):
+            if not any(f.code.startswith("BPD3") for f in known):
+                # an indexed `+=` at repeated indices: the replay names why the known wrong statement is wrong
+                yield from (f for f in _findings(result, context.source, _derivatives_right(context)) if f.pattern == "repeated-index-add")
             continue  # a gradient already known wrong, and the replay cannot say more precisely which statement
         if known and _computed_by_known(result.first_wrong_adjoint[0], known, context.source, _measured_right(result)):
             continue  # `loss, ds = softmax_loss(s, y)`: the function's own finding names the statement inside it
