@@ -52,9 +52,8 @@ STAGE = "training"
 
 
 def run(context: Any) -> Iterator[Finding]:
-    from backprop_doctor.static.velocity_reset import velocity_resets
     from backprop_doctor.static.velocity_discarded import discarded_velocities
-    from backprop_doctor.static.velocity_reset import optimizer_resets
+    from backprop_doctor.static.velocity_reset import optimizer_resets, velocity_resets
 
     source = getattr(context, "source", None)
     if source is None or getattr(source, "tree", None) is None:
