@@ -161,7 +161,8 @@ def test_the_real_seed_at_80_columns(tmp_path):
     assert "Python rejects the file as it is (`SyntaxError: invalid non-printable character U+00A0`)" in flat
     # the notes are one list, the book's Relu writing into dout among them, no panel each
     notes = next(i for i, line in enumerate(lines) if line.startswith("╭─ Notes"))
-    assert lines[notes + 1].startswith("│ BPD202 upstream-grad-mutated")
+    end = next(i for i in range(notes, len(lines)) if lines[i].startswith("╰"))
+    assert any(line.startswith("│ BPD202 upstream-grad-mutated · Relu1") for line in lines[notes + 1:end])
     assert "BPD202 upstream-grad-mutated · warning" not in output
     assert "BPD003 missing-module · info" not in output
 
