@@ -310,7 +310,7 @@ def test_a_reversed_accuracy_stop_in_a_class_is_named(tmp_path):
     found = named(check(path, training=True), "step-early-stop-reversed")
     assert found["line"] == line_of(path, "if acc < self.best_acc:")
     assert "`-np.inf`" in found["message"] and "the `return` at line" in found["message"]
-    assert "`self.patience` passes" in found["message"]
+    assert "`self.patience` = 4 passes of the 50 it plans" in found["message"]
 
 
 def test_a_reversed_stop_ending_a_while_loop_by_its_own_test_is_named(tmp_path):

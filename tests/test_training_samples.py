@@ -206,6 +206,7 @@ def test_every_training_rule_is_registered_with_its_code_severity_and_documentat
         "step-early-stop-reversed": ("BPD643", "warning"),
         "step-inputs-collapsed": ("BPD645", "warning"),
         "update-called-twice": ("BPD646", "error"),
+        "step-early-stop-overwritten": ("BPD647", "warning"),
     }
     rules = {r.name: r for r in all_rules().values() if r.stage == "training"}
     assert {name: (r.code, r.severity) for name, r in rules.items()} == expected

@@ -62,14 +62,26 @@ def run(context: Any) -> Iterator[Finding]:
         planned = _planned(source.tree, stop, results)
         if limit is not None and planned is not None and limit >= planned:
             continue  # the count never reaches its limit within the loop: it runs to its end
-        replayed = next(
-            (r for r in results if r.step.loop is not None and r.step.loop.lineno == stop.loop_line and r.curve and not r.wrong), None
-        )
-        passes = len(replayed.curve) if replayed is not None and len(replayed.curve) < STEPS else None
-        yield _finding(source, stop, limit, planned, passes)
+        yield _finding(source, stop, limit, planned, stopped_at(stop, results))
 
 
-def _finding(source: Any, stop: Any, limit: float | None, planned: int | None, passes: int | None) -> Finding:
+def stopped_at(stop: Any, results: list[Any]) -> int | None:
+    """The pass at which the replay of the program's own loop stopped itself, None when it was not replayed
+    or ran all the passes its curve asks for. The curve holds the loss of each pass that ran to its end, so a
+    loop stopping at its pass n holds n - 1 losses; one stopping in its first pass holds the one loss read
+    when it ends, as one stopping in its second does: a single loss is told as the first pass only when the
+    stop sits in the test's `else` (it ends the first pass whatever the loss), and not told otherwise."""
+    replayed = next(
+        (r for r in results if r.step.loop is not None and r.step.loop.lineno == stop.loop_line and r.curve and not r.wrong), None
+    )
+    if replayed is None or len(replayed.curve) >= STEPS:
+        return None
+    if stop.counter is None:
+        return 1 if len(replayed.curve) == 1 else None
+    return len(replayed.curve) + 1 if len(replayed.curve) >= 2 else None
+
+
+def _finding(source: Any, stop: Any, limit: float | None, planned: int | None, stopped: int | None) -> Finding:
     what = "greater than +infinity" if stop.sign > 0 else "less than -infinity"
     message = (
         f"your early stopping compares the wrong way round: `{stop.test}` (line {stop.line}) can never be true, since "
@@ -90,8 +102,8 @@ def _finding(source: Any, stop: Any, limit: float | None, planned: int | None, p
         message += f", and the `{_word(source, stop)}` at line {stop.stop_line} in its `else` ends training after the first pass"
     if planned is not None:
         message += f" of the {planned} it plans"
-    if passes is not None:
-        message += f" (replayed, your loop at line {stop.loop_line} stopped itself at its pass {passes + 1})"
+    if stopped is not None:
+        message += f" (replayed, your loop at line {stop.loop_line} stopped itself at its pass {stopped})"
     message += f", whatever the loss does, with barely trained parameters; compare the other way: `if {stop.fix}`"
     return rule(NAME).finding(
         message,
@@ -112,7 +124,8 @@ def _word(source: Any, stop: Any) -> str:
 
 def _number(tree: ast.Module, stop: Any, name: str, results: list[Any]) -> float | None:
     """`name`'s number: bound to a constant before the loop in its function, a default of that function,
-    a constant of the module, else read off a replayed pass of a loop in the same function."""
+    a constant of the module, else read off a replayed pass of a loop in the same function (`self.patience`
+    as an attribute of the `self` that pass ran with)."""
     from backprop_doctor.static.reversed_stops import _enclosing, _own, _value_bound
 
     scope, classes = _enclosing(tree, stop.loop_line)
@@ -152,7 +165,10 @@ def _number(tree: ast.Module, stop: Any, name: str, results: list[Any]) -> float
             namespace = result.after_one_pass()
         except Exception:  # noqa: BLE001
             namespace = None
-        value = (namespace or {}).get(name)
+        first, *rest = name.split(".")
+        value = (namespace or {}).get(first)
+        for attr in rest:  # `self.patience`: the attribute of the object the pass ran with
+            value = getattr(value, attr, None)
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return float(value)
     return None

@@ -8,7 +8,8 @@ What it finds:
     by more than 5% over the last 5 passes before the stop. The settings its
     tests read (`min_delta = 0.1`, `patience = 5`) are named. A loop that
     stops when its loss reaches a target (`if loss < 1e-3: break`) is not
-    judged, nor one whose gradients are wrong.
+    judged, nor one whose gradients are wrong, nor one whose improvement
+    test can never pass (step-early-stop-reversed, -overwritten).
 
 Why it matters:
     Every gradient is right and the loss falls, but training ends long before
@@ -54,12 +55,18 @@ def run(context: Any) -> Iterator[Finding]:
     source = context.source
     if source is None or source.tree is None:
         return
+    from backprop_doctor.static.overwritten_bests import overwritten_bests
+    from backprop_doctor.static.reversed_stops import reversed_stops
     from backprop_doctor.static.steps import _scope_of
 
-    for result in context.extras.get("replay") or []:
+    results = context.extras.get("replay") or []
+    never_improving = {s.loop_line for s in [*reversed_stops(source.tree), *overwritten_bests(source.tree)]} if results else set()
+    for result in results:
         curve, loop = result.curve, result.step.loop
         if loop is None or result.wrong or result.driver or result.standin or not (RECENT < len(curve) < STEPS):
             continue
+        if loop.lineno in never_improving:
+            continue  # its improvement test can never pass: step-early-stop-reversed or -overwritten names why it stops
         if result.step_seconds * STEPS > SECONDS / 2:
             continue  # the curve may have run out of time, not passes
         scope = _scope_of(source.tree, loop.lineno)
