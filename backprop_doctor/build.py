@@ -620,6 +620,8 @@ def _value_for(name: str, cls_name: str, default: Any, rng: np.random.Generator,
     """A plausible constructor argument from its name."""
     low = name.lower()
     conv = "conv" in cls_name.lower()
+    if isinstance(default, bool):
+        return default  # a switch keeps its default, whatever it is called (`Linear(fan_in, fan_out, bias=True)`)
     if low in WEIGHT_NAMES:
         return 0.3 * rng.standard_normal((3, 2, 3, 3) if conv else (6, 4))
     if low in BIAS_NAMES:

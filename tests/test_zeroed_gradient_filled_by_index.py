@@ -103,3 +103,71 @@ def test_a_plain_name_filled_with_fancy_index_add_is_named_at_that_line(tmp_path
     assert found and found[0]["param"] == "W_in", found
     assert found[0]["line"] == line_of(path, "dW_in[context] += dh"), found[0]
     assert found[0]["pattern"] == "repeated-index-add" and "np.add.at(dW_in, context, dh)" in found[0]["message"], found[0]
+
+
+# a token table kept in a class: its backward keeps the gradient in an attribute it starts at zero
+ATTRIBUTE = """\
+    import numpy as np
+
+    gen = np.random.default_rng(8)
+    TOKENS, WIDTH, SPAN = 9, 5, 6
+    docs = gen.integers(0, TOKENS, size=(240, SPAN))
+    score = (docs == 2).sum(axis=1) - (docs == 5).sum(axis=1) + 0.0
+
+
+    class TokenTable:
+        def __init__(self, count, width):
+            self.W = gen.normal(0, 0.4, size=(count, width))
+
+        def forward(self, tok):
+            self.tok = tok
+            return self.W[tok]
+
+        def backward(self, g):
+            self.dW = np.zeros_like(self.W)
+            np.add.at(self.dW, self.tok, g)
+
+
+    class Regressor:
+        def __init__(self):
+            self.table = TokenTable(TOKENS, WIDTH)
+            self.v = gen.normal(0, 0.3, size=WIDTH)
+
+        def forward(self, tok):
+            self.pooled = self.table.forward(tok).sum(axis=1)
+            return self.pooled @ self.v
+
+        def backward(self, dout):
+            self.dv = self.pooled.T @ dout
+            self.table.backward(np.repeat((dout[:, None] * self.v)[:, None, :], SPAN, axis=1))
+
+        def step(self, lr):
+            self.v -= lr * self.dv
+            self.table.W -= lr * self.table.dW
+
+
+    model = Regressor()
+    for epoch in range(40):
+        for start in range(0, len(docs), 40):
+            tok, y = docs[start:start + 40], score[start:start + 40]
+            pred = model.forward(tok)
+            loss = 0.5 * np.mean((pred - y) ** 2)
+            model.backward((pred - y) / len(y))
+            model.step(0.05)
+"""
+
+
+def test_a_class_attribute_gradient_started_at_zero_is_clean_when_added_with_add_at(tmp_path: Path) -> None:
+    report = check(planted(tmp_path, "table.py", ATTRIBUTE, "import numpy as np", "import numpy as np"))
+    assert errors(report) == [], errors(report)
+    replayed = [m for m in report["measurements"] if m["layer"] == "training step"]
+    assert replayed and all(m["verdict"] == "ok" for m in replayed), replayed
+
+
+def test_a_class_attribute_gradient_filled_with_fancy_index_add_is_named_at_that_line(tmp_path: Path) -> None:
+    path = planted(tmp_path, "table.py", ATTRIBUTE, "np.add.at(self.dW, self.tok, g)", "self.dW[self.tok] += g")
+    found = errors(check(path))
+    assert found, found
+    root = found[0]
+    assert root["line"] == line_of(path, "self.dW[self.tok] += g"), root
+    assert root["pattern"] == "repeated-index-add" and "np.add.at(self.dW, self.tok, g)" in root["message"], root

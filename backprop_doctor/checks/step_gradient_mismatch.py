@@ -64,7 +64,7 @@ from backprop_doctor.static.one_hot_scatter import scattered_one_hot
 from backprop_doctor.static.stale import row_views, stale_step_read
 from backprop_doctor.static.updates import reinitialised
 from backprop_doctor.static.steps import _scope_of, added_term, consumers, on_other_samples, reads, written_sign
-from backprop_doctor.static.writes import added_twice, handed_otherwise, indexed_add, overwritten_sum, bound_indexed_add, rebound_gradients, returned_entry_indexed_add, returned_indexed_add, stored_indexed_add
+from backprop_doctor.static.writes import added_twice, handed_otherwise, indexed_add, overwritten_sum, bound_indexed_add, rebound_gradients, returned_entry_indexed_add, returned_indexed_add, stored_indexed_add, filled_indexed_add
 from backprop_doctor.static.tree import walk as tree_walk
 
 NAME = "step-gradient-mismatch"
@@ -2758,6 +2758,11 @@ def _repeated_index_add(
         read = read if read is not None else _index_on_self(result, stored[2], source.path, stored[0])
         if read is not None:
             found, index = stored, read
+    if found is None and (filled := filled_indexed_add(source.tree, line)) is not None:  # `self.grad = np.zeros_like(W)` then `self.grad[self.ids] += d`
+        read = _index_value(result, filled[2])
+        read = read if read is not None else _index_on_self(result, filled[2], source.path, filled[0])
+        if read is not None:
+            found, index = filled, read
     if index is None:  # not the step's own name: an index a function the step calls was handed
         inner = returned_indexed_add(source.tree, line, gradient) if found is None and gradient is not None else None
         inner = inner or bound_indexed_add(source.tree, line, result.step.prefix)

@@ -460,6 +460,28 @@ def stored_indexed_add(tree: ast.AST, line: int) -> tuple[int, str, str, str] | 
     return (last.lineno, *added) if added is not None and added[0] == name else None
 
 
+def filled_indexed_add(tree: ast.AST, line: int) -> tuple[int, str, str, str] | None:
+    """(its line, target, index, value) of the indexed `+=` that fills the array the statement at `line`
+    starts (`self.grad = np.zeros_like(self.weight)`, then `self.grad[self.ids] += demb`), the next write
+    of that target in the same function: the gradient is made at the `+=`, the start only sizes it."""
+    function = max(
+        (n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.lineno <= line <= (n.end_lineno or n.lineno)),
+        key=lambda n: n.lineno, default=None,
+    )  # fmt: skip
+    start = next((n for n in ast.walk(function) if isinstance(n, ast.Assign) and n.lineno == line and len(n.targets) == 1), None) if function is not None else None
+    if start is None or not isinstance(start.targets[0], (ast.Name, ast.Attribute)):
+        return None
+    target = ast.unparse(start.targets[0])
+    later = sorted(
+        (n for n in ast.walk(function) if isinstance(n, (ast.Assign, ast.AugAssign)) and n.lineno > line
+         and any(ast.unparse(t) == target or isinstance(t, ast.Subscript) and ast.unparse(t.value) == target
+                 for t in (n.targets if isinstance(n, ast.Assign) else [n.target]))),
+        key=lambda n: n.lineno,
+    )  # fmt: skip
+    added = indexed_add(tree, later[0].lineno) if later and isinstance(later[0], ast.AugAssign) else None
+    return (later[0].lineno, *added) if added is not None and added[0] == target else None
+
+
 def _named(node: ast.AST) -> bool:
     """`ids`, `self.ids`, `batch.tokens`: a name, or attributes read off one."""
     while isinstance(node, ast.Attribute):
