@@ -348,7 +348,7 @@ class LayerCheck(Contracts, Outcomes):
         snapshot = {}
         for name in adapter.layer_params():  # the layer's own arrays (not the other inputs of a cell)
             attribute = adapter.grad_attribute(name)
-            value = getattr(layer, attribute, None)
+            value = adapter.kept_gradient(name)  # `self.dW`, or a parameter object's `self.W.grad`
             if isinstance(value, np.floating):
                 snapshot[attribute] = copy(value)
             elif isinstance(value, np.ndarray):

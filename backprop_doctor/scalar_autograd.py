@@ -129,12 +129,16 @@ def number_attribute(sample: Any) -> str | None:
 
 def node_number(value: Any) -> float | None:
     """The number a node of an autograd engine holds (a loss the program computes as micrograd's `Value`
-    of a Python float, or as a `Tensor` wrapping a one-element ndarray, with its `backward` method); None
-    when `value` is not such a node. The replay copies such a node without the graph behind it
-    (`replay.state._copy_node`): a scalar engine's graph holds one node per multiplication."""
+    of a Python float, or as a `Tensor` wrapping a one-element ndarray, with its `backward` method, or a
+    loss object's forward returning a parameter object of one element, `Param(np.array(loss))` beside its
+    `grad`: `conventions._param_objects`); None when `value` is not such a node. The replay copies such a
+    node without the graph behind it (`replay.state._copy_node`): a scalar engine's graph holds one node
+    per multiplication."""
     import numpy as np
 
-    if isinstance(value, type) or not callable(getattr(value, "backward", None)):
+    from backprop_doctor.conventions._param_objects import holder_names
+
+    if isinstance(value, type) or not (callable(getattr(value, "backward", None)) or holder_names(value) is not None):
         return None
     for name in NUMBER_NAMES:
         held = getattr(value, name, None)

@@ -6,7 +6,12 @@ What it finds:
     the loop that sets the gradients back to zero (`p.grad = 0.0`, a
     `zero_grad()` method, or an engine whose `backward()` zeroes the graph
     first). The engine's closures add into `grad` (`+=`, as they must), so
-    each pass's `backward()` adds its gradient to all the earlier ones.
+    each pass's `backward()` adds its gradient to all the earlier ones. The same
+    for layers over arrays that hold each parameter as an object beside its
+    gradient (`self.W = Param(...)`) and add into it in their backward
+    (`self.W.grad += self.x.T @ dout`), with an optimizer whose `step()` moves
+    `p.data` by `p.grad`: a loop calling `model.backward(dpred)` and `opt.step()`
+    but never `opt.zero_grad()`.
 
 Why it matters:
     From the second pass on, every update follows the sum of all the gradients
@@ -42,7 +47,7 @@ from typing import Any
 from backprop_doctor.findings import Finding
 from backprop_doctor.rules import rule
 from backprop_doctor.static.files import source_tree
-from backprop_doctor.static.grad_reset import never_reset
+from backprop_doctor.static.grad_reset import never_reset, never_reset_objects
 
 NAME = "grad-not-zeroed"
 CODE = "BPD207"
@@ -57,17 +62,24 @@ def unreset_loops(context: Any) -> list[Any]:
     are the sum of two passes' gradients, which this check names where the reset belongs."""
     engines = [cls for cls, _ in context.extras.get("scalar_autograd") or []]
     source = context.source
-    if not engines or source is None or source.tree is None:
+    if source is None or source.tree is None:
         return []
     trees = [source.tree, *_trees_of(engines, context.namespace or {})]
-    return never_reset(trees, source.tree)
+    if engines:
+        return never_reset(trees, source.tree)
+    # parameter objects over arrays (`self.W.grad += ...`, `opt.step()`): a loop the replay measured is
+    # reported only when it found the step's gradients wrong (the sum of passes' gradients)
+    replayed = {result.step.loop_line: bool(result.wrong) for result in context.extras.get("replay") or []}
+    return [loop for loop in never_reset_objects(trees, source.tree) if replayed.get(loop.loop, True)]
 
 
 def run(context: Any) -> Iterator[Finding]:
     source = context.source
     for loop in unreset_loops(context):
         reset = f"`{loop.owner}.{loop.zero_grad}()`" if loop.owner and loop.zero_grad else (
-            f"`for p in {loop.owner}.parameters(): p.grad = 0.0`" if loop.owner else "`p.grad = 0.0` for every parameter"
+            f"`for p in {loop.owner}.parameters(): p.grad = 0.0`" if loop.owner
+            else f"`for p in {loop.listed}: p.grad[...] = 0.0`" if loop.listed
+            else "`p.grad = 0.0` for every parameter"
         )
         yield rule(NAME).finding(
             f"your training loop (line {loop.loop}) never sets the gradients back to zero: `.backward()` (line {loop.backward}) "

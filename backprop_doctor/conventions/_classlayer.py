@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from backprop_doctor.conventions import _through_call
+from backprop_doctor.conventions._param_objects import Held, held_parameters
 from backprop_doctor.conventions._base import (
     TRAIN_FLAGS,
     Adapter,
@@ -331,6 +332,10 @@ class ClassLayer(Adapter):
         self._params: dict[str, np.ndarray] | None = None
         self._entries: dict[str, list[int]] = {}  # DLFS-2: each parameter's indices in `params` (shared: several)
         self._grad_names: dict[str, str] = {}
+        # parameter objects (`self.W = Param(...)`, `.data` beside `.grad`: `_param_objects`), found at each
+        # backward, and the zeros each one's gradient was set to before it
+        self._holders: dict[str, Held] = {}
+        self._zeroed: dict[str, np.ndarray] = {}
         self._inputs: tuple[Any, Any] = (None, None)
         getattr(layer, "_backprop_doctor_probe", None)  # a `__getattr__` that raises other than AttributeError shows here, not mid-check
         self._listed = listed_parameters(layer)  # `params`, or `weights` beside a `grads` list
@@ -393,6 +398,7 @@ class ClassLayer(Adapter):
 
     def backward(self, dout: Any) -> tuple[np.ndarray | None, dict[str, Any]]:
         self._cells.backward(self.layer)  # held cells stepped back from what the last forward left
+        self._zero_held()
         backward = getattr(self.layer, self.methods.backward)
         if self.methods.backward_gets_prediction:
             x, t = self._inputs
@@ -420,6 +426,24 @@ class ClassLayer(Adapter):
         if isinstance(dx, tuple) and dx and isinstance(dx[0], np.ndarray):
             dx = dx[0]  # `return dx, None` (or a two-input layer's (dx, dy)): the input gradient comes first
         return dx, self._layer_grads()
+
+    def _zero_held(self) -> None:
+        """Set the gradient of every parameter object the layer holds (`self.W.grad`) to zeros before a
+        backward: one that adds into it (`self.W.grad += ...`) is right by design, as the training loop's
+        `zero_grad()` empties it between steps; each call is then read alone."""
+        if self.methods.learning_rate or self._dlfs2 or self._returned:
+            return
+        self._holders = held_parameters(self.layer)
+        self._zeroed = {name: held.zero() for name, held in self._holders.items()}
+
+    def kept_gradient(self, name: str) -> Any:
+        """The gradient the layer keeps for parameter `name` now: its attribute (`self.dW`), or the `grad`
+        of the parameter object holding it (`self.W.grad`)."""
+        held = self._holders.get(name)
+        if held is not None and self._grad_names.get(name) == held.grad_path:
+            return held.gradient
+        attribute = self.grad_attribute(name)
+        return getattr(self.layer, attribute, None) if attribute.isidentifier() else None
 
     def match_declared(self, result: Any) -> None:
         """Read what backward returned as the parameters' gradients when it is one array for each of the
@@ -513,7 +537,7 @@ class ClassLayer(Adapter):
             return {name: _returned_value(values, self._returned[name]) for name in names}
         if self._keyed:
             return {name: (self._returned_dict or {}).get(self._keyed[name]) for name in names}
-        return {name: getattr(self.layer, self._grad_names[name], None) for name in names}
+        return {name: self.kept_gradient(name) for name in names}
 
     def _entry_sums(self, grads: list[Any]) -> dict[str, Any]:
         """DLFS-2: each parameter's entry of `grads`, summed over the entries of a shared array."""
@@ -593,11 +617,33 @@ class ClassLayer(Adapter):
                     params[attr] = value
                     self._grad_names[attr] = grad_name
                     break
+        params.update(self._held_params(forward_before, params))
         self._params = params
+
+    def _held_params(self, forward_before: dict[str, int], found: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """The arrays of the parameter objects the layer holds (`self.W.data`) whose gradient the last
+        backward wrote (`self.W.grad`, set to zeros before it: `_zero_held`), each object held where it was
+        before forward."""
+        layer, params = self.layer, {}
+        for name, held in self._holders.items():
+            array, grad = held.array, held.gradient
+            if name in found or not is_float_array(array) or not is_gradient_like(grad):
+                continue
+            if grad is self._zeroed.get(name) and not np.any(grad):
+                continue  # backward never wrote it: no parameter of this layer's gradient (a frozen one)
+            top = held.path.partition("[")[0]
+            if forward_before.get(top) != id(getattr(layer, top, None)):
+                continue
+            params[name] = array
+            self._grad_names[name] = held.grad_path
+        return params
 
     def gradient_snapshot(self) -> dict[str, Any]:
         """Copies of every array attribute (and of the DLFS-2 `grads` list) as they are now."""
         snap: dict[str, Any] = {k: np.array(v, copy=True) for k, v in vars(self.layer).items() if is_gradient_like(v)}
+        for name, held in self._holders.items():  # `self.W.grad` of a parameter object
+            if self._grad_names.get(name) == held.grad_path and is_gradient_like(held.gradient):
+                snap[held.grad_path] = np.array(held.gradient, copy=True)
         if self._dlfs2:
             snap["grads"] = [np.array(g, copy=True) if isinstance(g, np.ndarray) else g for g in self.layer.grads]
         if self._returned:
@@ -658,6 +704,9 @@ class ClassLayer(Adapter):
         if param in self._keyed:  # `dW = ...` before `return {"W": dW}`; else the return itself
             named = returned_dict_names(node).get(self._keyed[param])
             return (named,) if named else ()
+        held = self._holders.get(param)
+        if held is not None and attr == held.grad_path:
+            return held.grad_spellings(me)  # `self.params['W'].grad`
         return (f"{me}.{attr}",)
 
     def layer_params(self) -> dict[str, np.ndarray]:
@@ -918,7 +967,7 @@ def _batch_mean(adapter: ClassLayer, h: float = 1e-6, close: float = 1e-4) -> in
     params = adapter.layer_params()
     if (
         adapter.is_loss or adapter.methods.learning_rate or adapter.methods.local_derivative or adapter._dlfs2 or adapter._returned
-        or not params or any("[" in name for name in params) or not is_float_array(x) or x.ndim != 2 or x.shape[0] < 2
+        or not params or any("[" in name or name in adapter._holders for name in params) or not is_float_array(x) or x.ndim != 2 or x.shape[0] < 2
     ):  # fmt: skip
         return None
     if not _divides(function_node(adapter.backward_target())):

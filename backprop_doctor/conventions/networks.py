@@ -601,7 +601,7 @@ class LayerCalls:
         adapter.discover_params(call.before or {})
         names = ["x"]
         for name, live in adapter.layer_params().items():
-            g = getattr(layer, adapter.grad_attribute(name), None)
+            g = adapter.kept_gradient(name)
             if not (isinstance(g, np.ndarray) and g.shape == live.shape and g.dtype == live.dtype == np.float64):
                 self.fine = False
             names.append(name)
@@ -662,11 +662,12 @@ class _Results:
     def __init__(self, call: _LayerCall, layer: Any, dx: Any, gradients: bool = True):
         adapter = call.adapter
         self.layer = layer
-        self.names = [adapter.grad_attribute(name) for name in adapter.layer_params()] if gradients else []
-        self.values = [np.array(dx), *(np.array(getattr(layer, name)) for name in self.names)]
+        self.adapter = adapter
+        self.names = list(adapter.layer_params()) if gradients else []
+        self.values = [np.array(dx), *(np.array(adapter.kept_gradient(name)) for name in self.names)]
 
     def again(self, dx: Any) -> bool:
-        second = [dx, *(getattr(self.layer, name, None) for name in self.names)]
+        second = [dx, *(self.adapter.kept_gradient(name) for name in self.names)]
         return all(isinstance(b, np.ndarray) and identical(a, b) for a, b in zip(self.values, second))
 
 

@@ -130,6 +130,7 @@ class ObservedLayer(ClassLayer):
 
     def backward(self, dout: Any) -> tuple[np.ndarray | None, dict[str, Any]]:
         backward = self.layer.backward
+        self._zero_held()  # a parameter object's `self.W.grad` read for this call alone
         if self.methods.local_derivative:
             result = self.times_derivative(dout, call_backward(self.layer, self._as_called))
         elif not self.dout_is_input:
@@ -166,7 +167,7 @@ class ObservedLayer(ClassLayer):
         elif self._keyed:  # `return {"W": dW, ...}`
             grads = self._kept_grads()
         else:
-            grads = {name: getattr(self.layer, self._grad_names[name], None) for name in self.layer_params()}
+            grads = {name: self.kept_gradient(name) for name in self.layer_params()}
         return dx, {**grads, **self._others_grads}
 
     def _with_inputs(self, dout: Any) -> list[Any]:

@@ -355,6 +355,8 @@ class State:
                 queue += [(v, (*path, ("item", i))) for i, v in enumerate(value)]
             elif not isinstance(value, (_ATOMIC, str, bytes, int, float, complex, bool)) and value is not None:
                 attributes = getattr(value, "__dict__", None)
+                if attributes is None:
+                    attributes = _slotted(value)  # `class Param: __slots__ = ("data", "grad")`
                 if isinstance(attributes, dict):
                     self.paths.setdefault(id(value), path)  # an object holding numbers as weights (`self.w1`)
                     self.keep.append(value)
@@ -432,6 +434,19 @@ def _relink(copied: dict[str, Any], views: dict[str, _View]) -> None:
                 copied[name] = np.ndarray(view.shape, owner.dtype, buffer=owner, offset=view.offset, strides=view.strides)
             except (TypeError, ValueError):  # a view the copy's memory cannot hold: left a copy of its own
                 continue
+
+
+def _slotted(value: Any) -> dict[str, Any] | None:
+    """The attributes an instance of a class of the user's with `__slots__` holds (a parameter object
+    `__slots__ = ("data", "grad")`), by name; None for anything else."""
+    cls = type(value)
+    if cls.__module__ in ("builtins", "numpy") or not cls.__flags__ & _HEAP_TYPE:
+        return None
+    names = [n for klass in cls.__mro__ for n in (getattr(klass, "__slots__", ()) or ()) if isinstance(n, str) and not n.startswith("__")]
+    if isinstance(getattr(cls, "__slots__", None), str):
+        names.append(cls.__slots__)
+    missing = object()
+    return {n: v for n in dict.fromkeys(names) if (v := getattr(value, n, missing)) is not missing} or None
 
 
 def _param_name(name: str) -> bool:

@@ -35,6 +35,7 @@ class NeverReset:
     update: int  # the line of the update that reads `.grad`
     owner: str | None  # `n` in `for p in n.parameters()`, when the update loops over one
     zero_grad: str | None  # the name of the file's method that zeroes the gradients, if it has one
+    listed: str | None = None  # `opt.params`, the list an optimizer's `step()` loops over, when no method zeroes them
 
 
 def never_reset(trees: list[ast.Module], loops_in: ast.Module) -> list[NeverReset]:
@@ -217,3 +218,79 @@ def moved_gradients(tree: ast.Module, updating: set[str] | frozenset[str] = froz
         if moved.line not in innermost or moved.loop > innermost[moved.line].loop:
             innermost[moved.line] = moved
     return list(innermost.values())
+
+
+def _adds_into_grad(node: ast.AST) -> bool:
+    """Whether `node` holds a statement adding into a `.grad` (`self.W.grad += x.T @ dout`,
+    `self.params["b"].grad[...] += ...`, `p.grad = p.grad + g`)."""
+    for n in ast.walk(node):
+        if isinstance(n, ast.AugAssign) and isinstance(n.op, ast.Add):
+            target = n.target.value if isinstance(n.target, ast.Subscript) else n.target
+            if _is_grad(target):
+                return True
+        if isinstance(n, ast.Assign) and len(n.targets) == 1 and _is_grad(n.targets[0]) and isinstance(n.value, ast.BinOp) and isinstance(n.value.op, ast.Add):
+            if any(isinstance(side, ast.Attribute) and ast.unparse(side) == ast.unparse(n.targets[0]) for side in (n.value.left, n.value.right)):
+                return True
+    return False
+
+
+def _layer_adding_into_grad(cls: ast.ClassDef) -> bool:
+    """A layer class (a `forward` method, or `__call__`) whose backward adds into a `.grad` (`self.W.grad += ...`);
+    not a scalar engine's `Value`, whose operators' closures add into `grad` and which has no forward."""
+    methods = [f for f in cls.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    if not any("forward" in f.name.lower() or f.name == "__call__" for f in methods):
+        return False
+    return any(("backward" in f.name.lower() or "backprop" in f.name.lower()) and _adds_into_grad(f) for f in methods)
+
+
+def never_reset_objects(trees: list[ast.Module], loops_in: ast.Module) -> list[NeverReset]:
+    """`never_reset` for a program of parameter objects over arrays (`Param` with `.data` and `.grad`,
+    `conventions._param_objects`): a layer's backward adds into each `.grad` (`self.W.grad += ...`),
+    the optimizer's `step()` moves `p.data` by `p.grad`, and the training loop that calls
+    `model.backward(dpred)` and `opt.step()` never calls the `zero_grad()` that empties them. Nothing
+    when no layer's backward adds into a `.grad`: one that assigns it (`self.W.grad = ...`) needs no reset.
+    `owner` is the object whose update method the loop calls (`opt` of `opt.step()`) when its class
+    defines the reset too, so the finding can say `opt.zero_grad()`."""
+    functions = [f for tree in trees for f in _functions(tree)]
+    if not any(_layer_adding_into_grad(cls) for tree in trees for cls in ast.walk(tree) if isinstance(cls, ast.ClassDef)):
+        return []
+    found = never_reset(trees, loops_in)
+    if not found:
+        return []
+    updating = updating_functions(trees)
+    resetting = {f.name for f in functions if f.name != "__init__" and _zeroes(f)}
+    owners: dict[str, tuple[str | None, str | None]] = {}  # update method -> (the reset method of its class, the list it loops over)
+    for tree in trees:
+        for cls in (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)):
+            methods = {f.name: f for f in cls.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))}
+            reset = next((m for m in sorted(methods) if m in RESET_NAMES), None) or next((m for m in sorted(set(methods) & resetting)), None)
+            for name in set(methods) & updating:
+                owners.setdefault(name, (reset, _looped_attribute(methods[name])))
+    loops = {n.lineno: n for n in ast.walk(loops_in) if isinstance(n, (ast.For, ast.While))}
+    out = []
+    for item in found:
+        loop = loops.get(item.loop)
+        call = next(
+            (c for c in _calls(loop) if isinstance(c.func, ast.Attribute) and c.func.attr in owners) if loop is not None else (),
+            None,
+        )
+        handed = next((c for c in _calls(loop) if _called(c) == "backward" and c.args) if loop is not None else (), None)
+        if handed is not None:  # `model.backward(dpred)`, the layers' backward, not the loss object's `crit.backward()`
+            item = NeverReset(item.loop, handed.lineno, item.update, item.owner, item.zero_grad, item.listed)
+        if item.owner is None and call is not None:
+            owner = ast.unparse(call.func.value)
+            reset, listed = owners[call.func.attr]
+            item = NeverReset(item.loop, item.backward, item.update, owner if reset else None, reset, f"{owner}.{listed}" if listed and not reset else None)
+        out.append(item)
+    return out
+
+
+def _looped_attribute(function: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
+    """`params` of an update method's `for p in self.params:` (its first argument's attribute)."""
+    me = function.args.args[0].arg if function.args.args else None
+    for n in ast.walk(function):
+        if isinstance(n, ast.For):
+            source = n.iter.args[0] if isinstance(n.iter, ast.Call) and _called(n.iter) in ("zip", "enumerate") and n.iter.args else n.iter
+            if isinstance(source, ast.Attribute) and isinstance(source.value, ast.Name) and source.value.id == me:
+                return source.attr
+    return None

@@ -2066,8 +2066,9 @@ def _losses(
         printed = [site for site in printed if _reads_any(site.expression, among)]
     sites = [f for site in sites if (f := _read_fresh(site, loop, prefix)) is not None]
     printed = [f for site in printed[:1] if (f := _read_fresh(site, loop, prefix)) is not None]
-    later = [] if sites or accumulated else _summed_after(loop, prefix, updated)
-    found = sites + accumulated[:1] + later[:1] + printed + _implied_losses(prefix, tree) + _error_losses(loop, prefix, tree)
+    unbound = [] if any(s.in_prefix for s in sites) else [s for s in _loss_object_calls(prefix, in_prefix) if s.expression not in named]
+    later = [] if sites or accumulated or unbound else _summed_after(loop, prefix, updated)
+    found = sites + unbound[:1] + accumulated[:1] + later[:1] + printed + _implied_losses(prefix, tree) + _error_losses(loop, prefix, tree)
     return [s for s in found if s.name not in updated] or _held_out_on_training(loop, prefix)
 
 
@@ -2266,6 +2267,31 @@ def _summed_after(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...], updat
                         root = root.value
                     if isinstance(root, ast.Name):
                         written.add(root.id)
+    return found
+
+
+def _loss_object_calls(prefix: tuple[ast.stmt, ...], in_prefix: set[int]) -> list[LossSite]:
+    """A loss object's value the pass uses without naming it a loss: `total += crit.forward(pred, yb)`,
+    `losses.append(crit(out, y))`, a bare `crit.forward(out, y)` (the loss read from `crit.loss` later), the
+    object's forward (or the object itself) called on two arguments before the pass calls its backward
+    with none (`model.backward(crit.backward())`): that call, evaluated again after the prefix, gives the
+    pass's loss (the forward pass's output and the batch are still bound there)."""
+    calls = sorted(
+        (n for stmt in prefix for n in walk(stmt) if isinstance(n, ast.Call) and id(n) in in_prefix),
+        key=lambda c: (c.lineno, c.col_offset),
+    )
+    found: list[LossSite] = []
+    for k, call in enumerate(calls):
+        func = call.func
+        owner = func.value if isinstance(func, ast.Attribute) and func.attr in ("forward", "loss", "__call__") else func
+        if len(call.args) != 2 or call.keywords or not isinstance(owner, (ast.Name, ast.Attribute)):
+            continue
+        spelled = ast.unparse(owner)
+        if any(
+            isinstance(c.func, ast.Attribute) and c.func.attr == "backward" and not c.args and not c.keywords and ast.unparse(c.func.value) == spelled
+            for c in calls[k + 1 :]
+        ):  # fmt: skip
+            found.append(LossSite(ast.unparse(call), ast.unparse(call), call.lineno, False))
     return found
 
 
