@@ -187,3 +187,96 @@ def test_the_split_script_with_zero_grad_is_clean_and_its_engine_checked(tmp_pat
     report = check(write(tmp_path, "train.py", "import random\nfrom nn import MLP\n" + TRAIN))
     assert errors(report) == []
     assert any(row["verdict"] == "ok" and row["layer"].startswith("Value") for row in report["measurements"])
+
+
+def test_a_zero_grad_called_once_before_the_loop_is_named_there_with_the_move_as_fix(tmp_path):
+    moved = ONE_FILE.replace("    model.zero_grad()\n", "").replace("for step in range(30):", "model.zero_grad()\nfor step in range(30):")
+    path = write(tmp_path, "micro.py", moved)
+    (found,) = errors(check(path))
+    assert (found["code"], found["line"]) == ("BPD207", line_of(path, "model.zero_grad()"))
+    assert found["pattern"] == "grad-reset-before-loop"
+    assert "once, before your training loop" in found["message"]
+    assert f"before line {line_of(path, 'loss.backward()')}" in found["message"]
+
+
+PARAM_OBJECTS = """
+    import numpy as np
+
+    gen = np.random.default_rng(12)
+
+
+    class Tensor:
+        def __init__(self, data):
+            self.data = data
+            self.grad = np.zeros_like(data)
+
+
+    class Dense:
+        def __init__(self, n_in, n_out):
+            self.w = Tensor(gen.normal(0, 1 / np.sqrt(n_in), size=(n_in, n_out)))
+            self.c = Tensor(np.zeros(n_out))
+
+        def forward(self, x):
+            self.x = x
+            return x @ self.w.data + self.c.data
+
+        def backward(self, d):
+            self.w.grad += self.x.T @ d
+            self.c.grad += d.sum(axis=0)
+            return d @ self.w.data.T
+
+
+    class Tanh:
+        def forward(self, x):
+            self.y = np.tanh(x)
+            return self.y
+
+        def backward(self, d):
+            return d * (1 - self.y ** 2)
+
+
+    class Net:
+        def __init__(self):
+            self.layers = [Dense(3, 16), Tanh(), Dense(16, 1)]
+
+        def forward(self, x):
+            for layer in self.layers:
+                x = layer.forward(x)
+            return x
+
+        def backward(self, d):
+            for layer in reversed(self.layers):
+                d = layer.backward(d)
+
+        def tensors(self):
+            return [t for layer in self.layers if isinstance(layer, Dense) for t in (layer.w, layer.c)]
+
+        def clear_grads(self):
+            for t in self.tensors():
+                t.grad.fill(0.0)
+
+
+    X = gen.normal(size=(256, 3))
+    Y = np.sin(X[:, :1]) + X[:, 1:2] * X[:, 2:3]
+    net = Net()
+    for it in range(300):
+        net.clear_grads()
+        out = net.forward(X)
+        loss = np.mean((out - Y) ** 2)
+        net.backward(2 * (out - Y) / len(X))
+        for t in net.tensors():
+            t.data -= 0.1 * t.grad
+"""
+PARAM_OBJECTS = textwrap.dedent(PARAM_OBJECTS)
+
+
+def test_parameter_objects_reset_in_the_loop_are_clean(tmp_path):
+    assert errors(check(write(tmp_path, "objects.py", PARAM_OBJECTS))) == []
+
+
+def test_parameter_objects_reset_once_before_the_loop_are_named_at_the_reset(tmp_path):
+    moved = PARAM_OBJECTS.replace("    net.clear_grads()\n", "").replace("for it in range(300):", "net.clear_grads()\nfor it in range(300):")
+    path = write(tmp_path, "objects.py", moved)
+    found = errors(check(path))
+    assert found and (found[0]["code"], found[0]["line"]) == ("BPD207", line_of(path, "net.clear_grads()")), found
+    assert "move `net.clear_grads()` into the loop" in found[0]["message"]

@@ -11,7 +11,9 @@ What it finds:
     gradient (`self.W = Param(...)`) and add into it in their backward
     (`self.W.grad += self.x.T @ dout`), with an optimizer whose `step()` moves
     `p.data` by `p.grad`: a loop calling `model.backward(dpred)` and `opt.step()`
-    but never `opt.zero_grad()`.
+    but never `opt.zero_grad()`. A reset called once, before the loop
+    (`model.zero_grad()` above `for step in ...`), is named where it stands, with
+    the move into the loop as the fix.
 
 Why it matters:
     From the second pass on, every update follows the sum of all the gradients
@@ -81,6 +83,20 @@ def run(context: Any) -> Iterator[Finding]:
             else f"`for p in {loop.listed}: p.grad[...] = 0.0`" if loop.listed
             else "`p.grad = 0.0` for every parameter"
         )
+        if loop.before is not None:  # `model.zero_grad()` once, before the loop: the reset is there, in the wrong place
+            at, call = loop.before
+            yield rule(NAME).finding(
+                f"`{call}` (line {at}) sets the gradients to zero once, before your training loop (line {loop.loop}), and never "
+                f"again: `.backward()` (line {loop.backward}) adds each pass's gradient to what the earlier passes left in `.grad`, "
+                f"so from the second pass on the update at line {loop.update} follows the sum of every gradient so far, not the "
+                f"gradient of this loss; move `{call}` into the loop, before line {loop.backward}",
+                file=source.path,
+                line=at,
+                fix=call,
+                highlight=tuple(sorted({at, loop.loop, loop.backward, loop.update})),
+                pattern="grad-reset-before-loop",
+            )
+            continue
         yield rule(NAME).finding(
             f"your training loop (line {loop.loop}) never sets the gradients back to zero: `.backward()` (line {loop.backward}) "
             f"adds each pass's gradient to what the earlier passes left in `.grad`, so from the second pass on the update at "

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 
 RESET_NAMES = frozenset({"zero_grad", "zero_grads", "zerograd", "zero_gradients", "reset_grad", "reset_grads", "reset_gradients"})
 # a helper named for what it does, whose file the check may not read (an installed package's `clear_grads`)
@@ -36,6 +37,7 @@ class NeverReset:
     owner: str | None  # `n` in `for p in n.parameters()`, when the update loops over one
     zero_grad: str | None  # the name of the file's method that zeroes the gradients, if it has one
     listed: str | None = None  # `opt.params`, the list an optimizer's `step()` loops over, when no method zeroes them
+    before: tuple[int, str] | None = None  # (line, call) of a reset run once, before the loop (`model.zero_grad()`)
 
 
 def never_reset(trees: list[ast.Module], loops_in: ast.Module) -> list[NeverReset]:
@@ -52,8 +54,32 @@ def never_reset(trees: list[ast.Module], loops_in: ast.Module) -> list[NeverRese
         backward = next(c for c in _calls(loop) if _called(c) == "backward")
         update = _updates(loop)
         line = update.lineno if update is not None else next(c.lineno for c in _calls(loop) if _called(c) in updating)
-        found.append(NeverReset(loop.lineno, backward.lineno, line, _owner(loop), method))
+        found.append(NeverReset(loop.lineno, backward.lineno, line, _owner(loop), method, before=_reset_before(loops_in, loop, resetting)))
     return found
+
+
+def _reset_before(tree: ast.Module, loop: ast.For | ast.While, resetting: set[str]) -> tuple[int, str] | None:
+    """(line, call) of the last reset call (`model.zero_grad()`) in the statements before `loop` in its own
+    block: it runs once, so only the first pass starts from zero gradients."""
+    for block in _blocks(tree):
+        if loop in block:
+            earlier = block[: block.index(loop)]
+            calls = [
+                s for s in earlier
+                if isinstance(s, ast.Expr) and isinstance(s.value, ast.Call)
+                and ((name := _called(s.value)) in resetting | RESET_NAMES or _RESET_WORDS.fullmatch(name or ""))
+            ]  # fmt: skip
+            return (calls[-1].lineno, ast.unparse(calls[-1].value)) if calls else None
+    return None
+
+
+def _blocks(tree: ast.AST) -> Iterator[list[ast.stmt]]:
+    """Every statement list of `tree` (a module's, a function's, a loop's or a branch's body)."""
+    for node in ast.walk(tree):
+        for field in ("body", "orelse", "finalbody"):
+            block = getattr(node, field, None)
+            if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
+                yield block
 
 
 def _functions(tree: ast.AST) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
@@ -276,11 +302,11 @@ def never_reset_objects(trees: list[ast.Module], loops_in: ast.Module) -> list[N
         )
         handed = next((c for c in _calls(loop) if _called(c) == "backward" and c.args) if loop is not None else (), None)
         if handed is not None:  # `model.backward(dpred)`, the layers' backward, not the loss object's `crit.backward()`
-            item = NeverReset(item.loop, handed.lineno, item.update, item.owner, item.zero_grad, item.listed)
+            item = replace(item, backward=handed.lineno)
         if item.owner is None and call is not None:
             owner = ast.unparse(call.func.value)
             reset, listed = owners[call.func.attr]
-            item = NeverReset(item.loop, item.backward, item.update, owner if reset else None, reset, f"{owner}.{listed}" if listed and not reset else None)
+            item = replace(item, owner=owner if reset else None, zero_grad=reset, listed=f"{owner}.{listed}" if listed and not reset else None)
         out.append(item)
     return out
 
