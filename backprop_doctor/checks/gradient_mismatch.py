@@ -31,6 +31,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from backprop_doctor.checks._training_words import joined
 from backprop_doctor.conventions.activations import UPSTREAM_NAMES
 from backprop_doctor.findings import REDERIVE, Finding
 from backprop_doctor.locate import definition
@@ -47,6 +48,7 @@ from backprop_doctor.static.unused import carried_not_added, first_step_skipped,
 from backprop_doctor.static.origins import computed_at, passed_back_at
 from backprop_doctor.static.outputs import output_disagreement
 from backprop_doctor.static.penalties import correct_class_term_left_out, left_out_penalty, penalty_only_in_loss, penalty_subtracted
+from backprop_doctor.static.penalty_strength import store_without_term
 from backprop_doctor.static.reductions import bias_inside_sum
 from backprop_doctor.static.stale import stale_weights
 from backprop_doctor.static.steps import _scope_of
@@ -93,6 +95,7 @@ def run(context: Any) -> Iterator[Finding]:
     _network_penalty_left_out(context)
     _network_penalty_subtracted(context)
     _function_penalty_left_out(context)
+    _store_without_penalty(context)
     _hinge_correct_class(context)
     _terms_left_out(context)
     _alternating_signs(context)
@@ -1118,6 +1121,29 @@ def _function_penalty_left_out(context: Any) -> None:
             f"has its term: add the penalty's gradient (`{setting} * W` for `0.5 * {setting} * ΣW²`, `2 * {setting} * W` without the half)",
             "penalty-left-out", f.line, line,
         )  # fmt: skip
+
+
+def _store_without_penalty(context: Any) -> None:
+    """A weight's gradient measured as the loss's slope less a multiple of the weight (`outcomes`: an L2 penalty left
+    out) whose store adds no penalty term (`grads['W2'] = dW2`) where the function's other stores add one
+    (`grads['W3'] = dW3 + reg * W3`): that store is the line to change, not where `dW2` was computed, and the term
+    to add is the one the others write (`static.penalty_strength.store_without_term`)."""
+    for i, f, measured in _bare(context, left_out=True):
+        if not _SLOPE_LESS.match(f.message) or not f.param:
+            continue
+        found = store_without_term(context.source.tree, f.line, f.param)
+        if found is None:
+            continue
+        others = found.others
+        lines = joined([str(n) for n in sorted({t.line for t in others})])
+        names = " and ".join(dict.fromkeys(f"`{t.parameter}`" for t in others))
+        context.findings[i] = _named(
+            f, measured,
+            f"`{found.statement}` (line {found.line}) stores it without the penalty's term `{found.term}`, which line{'s' if len(others) > 1 else ''} "
+            f"{lines} add{'' if len(others) > 1 else 's'} for {names}, while the loss penalises `{f.param}` too (line {found.penalty}): "
+            f"write `{found.fix}`",
+            "penalty-left-out", found.line, *(t.line for t in others), found.penalty, drop_fix=False,
+        ).replace(fix=found.fix)  # fmt: skip
 
 
 def _hinge_correct_class(context: Any) -> None:

@@ -1445,7 +1445,8 @@ def _shared_source(result: Any, source: Any) -> tuple[ast.stmt, str, list[int]] 
         return None
     if any(m.truncated is not None or m.accumulated is not None or m.penalty_left_out is not None or m.widened is not None or m.broadcast is not None for _, m in result.wrong):
         return None  # a loop through time cut short, a sum never reset, a penalty, a shape: their own words
-    if any(_factor_pattern(result, m) != "wrong-derivative" for _, m in result.wrong) and _one_factor(result) is None and _compounded(result) is None:
+    flipped = _flipped_beside_right(result)
+    if any(_factor_pattern(result, m) != "wrong-derivative" for _, m in result.wrong) and _one_factor(result) is None and _compounded(result) is None and not flipped:
         return None
     lines = sorted({_located(moved, m) for moved, m in result.wrong})
     if len(lines) < 2:
@@ -1467,11 +1468,50 @@ def _shared_source(result: Any, source: Any) -> tuple[ast.stmt, str, list[int]] 
     statement, name, inside = found
     if any(a.name == name and not m.wrong for a, m in result.adjoints) and not _setting_factor(result, tree):
         return None  # measured right: the gradients' own lines are wrong
+    if flipped and (first != lines[0] or not _feeds_only_wrong(result, tree, scope, statement)):
+        return None  # a right gradient computed from it too: the sign is flipped after it, at the gradients' own lines
     loops = [n for n in inside if isinstance(n, (ast.For, ast.While)) and n.lineno <= first <= (n.end_lineno or n.lineno)]
     if any(_changes(n, name) and n.lineno > first for loop in loops for n in ast.walk(loop) if isinstance(n, (ast.Assign, ast.AugAssign))):
         # `dz = self.Wh.T.dot(dz)` later in the loop: the next pass's `dz` comes from there, not from the line above
         return _carried(result, loops, name, first, lines)
     return statement, name, lines
+
+
+def _flipped_beside_right(result: Any) -> bool:
+    """Every wrong gradient is the loss's with its sign flipped, while some parameter's gradient is right (`dc`, `dd`
+    flipped beside a right `da`, `db`): the flip is made on the way to the wrong ones only. (Every update climbing
+    is an error written target minus output: `_target_first`.)"""
+    if not any(not m.wrong and not m.unused and not m.inconclusive for _, m in result.parameters):
+        return False
+    return all(_factor_pattern(result, m) == "sign-flipped" and abs((_factor(result, m) or 0.0) + 1) < SAME_FACTOR for _, m in result.wrong)
+
+
+def _feeds_only_wrong(result: Any, tree: ast.Module, scope: ast.AST, statement: ast.stmt) -> bool:
+    """No right gradient of the step is computed, through the assignments of `scope` before it, from what `statement`
+    binds (`dz2 = dpred * f * h2 * (h2 - 1)` read by the flipped `dc`, `dd` only, not by the right `da`, `db`): each right
+    gradient located in `scope`, none elsewhere."""
+    inside = [n for n in ast.walk(scope) if isinstance(n, ast.stmt) and _scope_of(tree, n.lineno) is scope]
+    assignments = [n for n in inside if isinstance(n, (ast.Assign, ast.AugAssign))]
+    for moved, m in result.parameters:
+        if m.wrong or m.unused:
+            continue
+        line = _located(moved, m)
+        at = [n for n in inside if n.lineno == line and isinstance(n, (ast.Assign, ast.AugAssign))] if line else []
+        if not at and not m.inconclusive:
+            return False  # a right gradient not located here: nothing says it is not computed from it
+        pending = [(n.id, n2.lineno) for n2 in at for n in ast.walk(n2.value) if isinstance(n, ast.Name)]
+        seen: set[tuple[str, int]] = set()
+        while pending:
+            name, before = pending.pop()
+            if (name, before) in seen:
+                continue
+            seen.add((name, before))
+            for assignment in assignments:
+                if assignment.lineno < before and _changes(assignment, name):
+                    if assignment is statement:
+                        return False
+                    pending += [(n.id, assignment.lineno) for n in ast.walk(assignment.value) if isinstance(n, ast.Name)]
+    return True
 
 
 def _reset_commented_out(source: Any, step: Any) -> tuple[int, str] | None:
@@ -1709,6 +1749,13 @@ def _shared_finding(result: Any, shared: tuple[ast.stmt, str, list[int]], loss_w
             f"{'each is' if plural else 'it is'} {_number(factor)} × the gradient, the same constant factor, so `{name}` is: look first at "
             f"line {statement.lineno}, where it is computed (`{ast.unparse(statement)}`), for a factor its forward pass has and it "
             f"leaves out (a scale such as dropout's 1/keep), or one it adds"
+        )
+    elif _flipped_beside_right(result):
+        pattern = "sign-flipped"
+        look = (
+            f"{'each is' if plural else 'it is'} the gradient with its sign flipped, and no right gradient is computed from `{name}`, "
+            f"so `{name}` is what has its sign flipped: look first at line {statement.lineno}, where it is computed "
+            f"(`{ast.unparse(statement)}`), for a difference or a factor written the other way round, and negate it there"
         )
     elif (compounded := _compounded(result)) is not None:
         base, factors = compounded

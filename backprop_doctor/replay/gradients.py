@@ -108,6 +108,7 @@ class Measured:
     decay_kind: str = "L2"  # "L1": the gradient is the loss's plus decay × sign(the parameter), an L1 penalty's subgradient
     decay_setting: tuple[str, float] | None = None  # (name, its pull ÷ the loss's slope): the decay is a strength the program sets by name
     penalty_left_out: float | None = None  # the loss's gradient is this one plus λ × the parameter: an L2 penalty the gradient leaves out
+    aliases: Any = None  # the `Moved` parameter a wrong inner adjoint's forward value is (`dW3` of `W3 = model['W3']`), `_parameters_own`
     # the gradient's own L2 term (`2 * self.reg * W1`, `PenaltyFactor`) pulls by another multiple of the parameter than the
     # loss's penalty asks for (`0.5 * self.reg * np.sum(W1 * W1)`): a wrong factor in that term, not a penalty the loss leaves out
     penalty_factor: PenaltyFactor | None = None
@@ -1178,6 +1179,8 @@ def _walk(
         if measured.wrong and scale is not None:
             measured.scale, measured.exact_scale = scale, True
             measured.argument = measured.argument or _swap_right(measured.swapped, scale)
+        if isinstance(adjoint, InnerAdjoint) and _parameters_own(measured, result):
+            continue  # a parameter's data term, the penalty's added after it: the parameter's own measurement judges the sum
         if measured.wrong:
             # a scale of it (`dZ2 = A2 - Y` of the summed loss): one number tells; not a "scale" of 1, which is an error in a few entries
             shape = () if measured.proportional and not _about_one(measured.factor) else measured.shape
@@ -1266,8 +1269,8 @@ def _walk_callee(
             measured = _inner_adjoint(runner, adjoint, base_loss, rng)
         except NotReplayable:
             continue
-        if measured is None:
-            continue
+        if measured is None or _parameters_own(measured, result):
+            continue  # (a parameter's data term, the penalty's added after it: not judged as an adjoint, `_walk`)
         if measured.wrong and scale is None and measured.proportional and measured.factor is not None and _batch_like(measured.factor, result.batch_sizes):
             scale = measured.factor
         if scale is not None:
@@ -3236,8 +3239,42 @@ def _inner_adjoint(runner: Runner, adjoint: InnerAdjoint, base_loss: float, rng:
         measured = measure_adjoint(adjoint.name, adjoint.line, value, forward, mirror, base_loss, rng)
         return None if measured.unused else measured
     if measured.wrong and not measured.unused:
+        measured.aliases = _a_parameter(runner, forward)
+    if measured.aliases is not None:
+        # `dW3` of `W3 = model['W3']` beside `reg_loss = 0.5 * reg * np.sum(W3 * W3)`: the data term of the parameter's
+        # gradient, which the loss's penalty's term (`grads['W3'] = dW3 + reg * W3`) is added to afterwards, not a wrong adjoint
+        measured.penalty_left_out = _penalty_left_out(measured, value, forward, loss_moved, base_loss, rng)
+    if measured.wrong and not measured.unused and measured.penalty_left_out is None:
         measured.extra_slope = _inner_extra_slope(runner, adjoint, value, forward, loss_moved, base_loss, rng)
     return None if measured.unused else measured
+
+
+def _a_parameter(runner: Runner, forward: Any) -> Moved | None:
+    """The parameter the step updates whose value, as it was before the update, the forward value an adjoint is
+    measured against holds (`W3 = model['W3']` in the function the step calls); None when it is no parameter."""
+    if not isinstance(forward, np.ndarray) or forward.size < 3:
+        return None
+    moved = getattr(getattr(runner, "capture", None), "moved", None) or ()
+    return next(
+        (m for m in moved if isinstance(m.value, np.ndarray) and m.value.shape == forward.shape and np.array_equal(m.value, forward)), None
+    )
+
+
+def _parameters_own(measured: Measured, result: StepResult) -> bool:
+    """A wrong inner adjoint that is a parameter's own gradient, not judged as an adjoint: its forward value is the
+    parameter (`dW3` of `W3 = model['W3']`), and the difference is the L2 penalty the loss puts on it (the data term,
+    the penalty's term added after it: `grads['W3'] = dW3 + reg * W3`), or the parameter's gradient was measured right
+    (`W3` bound after the forward pass read `model['W3']`: moving the name moves the penalty alone), or only its
+    penalty's term is wrong (left out, or at another strength). The parameter's own measurement judges it."""
+    if not measured.wrong or measured.aliases is None:
+        return False
+    if measured.penalty_left_out is not None:
+        return True
+    return any(
+        moved is measured.aliases and not m.unused and not m.inconclusive
+        and (not m.wrong or m.penalty_left_out is not None or m.penalty_factor is not None)  # its data term right: the penalty's is not
+        for moved, m in result.parameters
+    )  # fmt: skip
 
 
 def _recomputed(runner: Runner, adjoint: InnerAdjoint, codes: dict[str, Any], forward: Any, base_loss: float) -> bool:

@@ -29,6 +29,7 @@ class DecayTerm:
     parameter: str  # "W2"
     factor: float  # the constant the term carries beside the setting (2 of `2 * lam * W`), 1 without
     line: int  # the gradient's statement
+    text: str = ""  # the term as written: "reg * W3"
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,102 @@ def _term(node: ast.expr, squaring: set[str | None], line: int) -> DecayTerm | N
     factor = 1.0
     for c in constants:
         factor *= float(c)
-    return DecayTerm(ast.unparse(settings[0]), _last(settings[0]) or "", ast.unparse(arrays[0]), factor, line)
+    return DecayTerm(ast.unparse(settings[0]), _last(settings[0]) or "", ast.unparse(arrays[0]), factor, line, ast.unparse(node))
+
+
+@dataclass(frozen=True)
+class StoreWithoutTerm:
+    line: int  # the store of the parameter's gradient that adds no penalty term (`grads['W2'] = dW2`)
+    statement: str  # that statement, as written
+    term: str  # the term it leaves out, written as the others are: "reg * W2"
+    fix: str  # the statement with the term added
+    others: tuple[DecayTerm, ...]  # the terms the function's other stores add (`reg * W3` at line 99)
+    penalty: int  # the statement of the loss that squares the parameter, scaled by the setting
+
+
+def store_without_term(tree: ast.Module | None, line: int, parameter: str) -> StoreWithoutTerm | None:
+    """The statement at `line` when it stores the gradient of `parameter` (`grads['W2'] = dW2`, `self.dW2 = dW2`)
+    with no penalty term, while the same function stores its other weights' gradients with one, of one setting
+    and one factor (`grads['W3'] = dW3 + reg * W3`, `grads['W1'] = dW1 + reg * W1`), and a statement of the file
+    squares `parameter` scaled by that setting (`reg_loss = 0.5 * reg * (... + np.sum(W2 * W2) + ...)`): the one
+    gradient the penalty's term was left out of. None otherwise (no term anywhere is `penalty_only_in_loss`'s)."""
+    if tree is None:
+        return None
+    stmt = next((n for n in walk(tree) if isinstance(n, ast.Assign) and n.lineno == line and len(n.targets) == 1), None)
+    if stmt is None or not _stored_for(stmt.targets[0], parameter):
+        return None
+    function = max(
+        (n for n in walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.lineno <= line <= (n.end_lineno or n.lineno)),
+        key=lambda n: n.lineno, default=None,
+    )  # fmt: skip
+    if function is None:
+        return None
+    inside = [t for t in decay_terms(tree) if function.lineno <= t.line <= (function.end_lineno or function.lineno)]
+    if not inside or any(parameter_name(t.parameter) == parameter for t in inside) or len({(t.setting, t.factor) for t in inside}) != 1:
+        return None
+    statements = {n.lineno: n for n in walk(function) if isinstance(n, ast.Assign) and len(n.targets) == 1}
+    kind = _store_kind(stmt.targets[0])
+    if not all(t.line in statements and _store_kind(statements[t.line].targets[0]) == kind for t in inside):
+        return None  # the others add it where they store their gradient the same way (`grads['W3'] = ...`), not elsewhere
+    model = inside[0]
+    named = parameter_name(model.parameter)
+    array = re.sub(rf"\b{re.escape(named)}\b", parameter, model.parameter)
+    if array == model.parameter or not model.text or model.parameter not in model.text:
+        return None
+    if isinstance(ast.parse(array, mode="eval").body, ast.Name) and not any(isinstance(n, ast.Name) and n.id == array for n in walk(function)):
+        return None  # `W2` is no name of the function: no term to write with it
+    penalty = next(
+        (
+            s.lineno for s in walk(tree) if isinstance(s, (ast.Assign, ast.AugAssign, ast.Return)) and s.value is not None
+            and _squares_named(s.value, parameter) and any(_last(n) == model.name for n in walk(s.value))
+        ),
+        None,
+    )  # fmt: skip
+    if penalty is None:
+        return None
+    term = model.text.replace(model.parameter, array)
+    value = stmt.value
+    written = ast.unparse(value)
+    plain = isinstance(value, (ast.Name, ast.Attribute, ast.Subscript, ast.Call)) or (
+        isinstance(value, ast.BinOp) and isinstance(value.op, (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.MatMult))
+    )
+    fix = f"{ast.unparse(stmt.targets[0])} = {written if plain else f'({written})'} + {term}"
+    return StoreWithoutTerm(line, ast.unparse(stmt), term, fix, tuple(sorted(inside, key=lambda t: t.line)), penalty)
+
+
+def _stored_for(target: ast.expr, parameter: str) -> bool:
+    """Whether a store is named for `parameter`: `grads['W2']`, `grads['dW2']`, `self.dW2`, `dW2`, `grad_W2` of `W2`."""
+    if isinstance(target, ast.Subscript) and isinstance(target.slice, ast.Constant) and isinstance(target.slice.value, str):
+        name = target.slice.value
+    elif isinstance(target, (ast.Name, ast.Attribute)):
+        name = _last(target) or ""
+    else:
+        return False
+    return name in (parameter, f"d{parameter}", f"d_{parameter}", f"grad_{parameter}")
+
+
+def _squares_named(node: ast.expr, parameter: str) -> bool:
+    """`W2 * W2`, `W2 ** 2`, `np.square(W2)` of the parameter under any path (`net['W2'] ** 2`, `self.W2 * self.W2`)."""
+    def named(n: ast.expr) -> bool:
+        return parameter_name(ast.unparse(n)) == parameter
+
+    for n in walk(node):
+        if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mult) and ast.dump(n.left) == ast.dump(n.right) and named(n.left):
+            return True
+        if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Pow) and isinstance(n.right, ast.Constant) and n.right.value == 2 and named(n.left):
+            return True
+        if isinstance(n, ast.Call) and ast.unparse(n.func).rpartition(".")[2] == "square" and n.args and named(n.args[0]):
+            return True
+    return False
+
+
+def _store_kind(target: ast.expr) -> str:
+    """What a store writes into, its own name left out: `grads[...]`, `self.*`, a name."""
+    if isinstance(target, ast.Subscript):
+        return f"{ast.unparse(target.value)}[...]"
+    if isinstance(target, ast.Attribute):
+        return f"{ast.unparse(target.value)}.*"
+    return "name"
 
 
 def _is_strength(name: str) -> bool:
