@@ -513,6 +513,9 @@ def _method_loss(loss: Any) -> bool:
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
             root = node.func.value
             while isinstance(root, (ast.Attribute, ast.Subscript, ast.Call)):
+                if isinstance(root, ast.Call) and ast.unparse(root.func) == "__import__" and root.args and ast.unparse(root.args[0]).strip("'\"") in _LIBRARIES:
+                    root = ast.Name(ast.unparse(root.args[0]).strip("'\""))  # `__import__('numpy').sum(total)`: NumPy, as a loss the step writes out
+                    break
                 root = root.value if not isinstance(root, ast.Call) else root.func
             if not (isinstance(root, ast.Name) and root.id in _LIBRARIES):
                 return True
@@ -1644,8 +1647,16 @@ def _common_adjoint(tree: ast.Module, scope: ast.AST, lines: list[int], after: i
         t.id for n in assignments if after is None or n.lineno > after
         for t in (n.targets if isinstance(n, ast.Assign) else [n.target]) if isinstance(t, ast.Name)
     }  # fmt: skip
-    common = set.intersection(*(made_of(at) for at in statements)) & backward
+    made = [made_of(at) for at in statements]
+    common = set.intersection(*made) & backward
     candidates = [(n, name) for name in common for n in assignments if n.lineno < lines[0] and id(n) in reached and _changes(n, name)]
+    # the first line binds the adjoint the others are computed from (`da = (W2 @ err) * (1 - a)` at the line of
+    # `db1 += da`'s sum, beside `dW1 += np.outer(x, da)`): that statement is the one they share
+    candidates += [
+        (n, t.id) for n in statements[0] if isinstance(n, (ast.Assign, ast.AugAssign)) and id(n) in reached
+        for t in (n.targets if isinstance(n, ast.Assign) else [n.target])
+        if isinstance(t, ast.Name) and t.id in backward and all(t.id in names for names in made[1:])
+    ]  # fmt: skip
     if not candidates:
         return None
     statement, name = max(candidates, key=lambda c: c[0].lineno)

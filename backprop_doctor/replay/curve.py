@@ -29,7 +29,7 @@ from backprop_doctor.observe.budget import Deadline
 from backprop_doctor.observe.record import number
 from backprop_doctor.replay.runner import Runner, compiled
 from backprop_doctor.replay.state import resolve, set_setting
-from backprop_doctor.static.steps import SUMMED
+from backprop_doctor.static.steps import sums_added
 from backprop_doctor.scalar_autograd import node_number
 from backprop_doctor.training.settings import FITTED_RATIO, OVERFIT_SAMPLES
 
@@ -166,9 +166,10 @@ def own_curve(
     check = ast.parse(f"if {_NOTE}(globals()):\n    break").body[0]
     own = sum(1 for stmt in loop.body if any(stmt is p for p in step.prefix))  # the prefix's statements of this body
     synthesized = [stmt for stmt in step.prefix if not any(stmt is b for b in loop.body)]
-    if site is not None and site.expression.startswith(SUMMED) and len(synthesized) > 1 and own + 1 <= len(loop.body):
+    if site is not None and not site.in_prefix and sums_added(step) and len(synthesized) > 1 and own + 1 <= len(loop.body):
         # a loss the error implies, summed over the pass's loop over its samples by statements the step added
-        # (`static.steps._summed_in_inner_loop`): the step's own prefix computes it, the loop's body as written does not
+        # (`static.steps._summed_in_inner_loop`), or the program's own total beside such sums (`total += 0.5 * err ** 2`
+        # in that loop): the step's own prefix holds that loop, extended; it is read after it, not before
         body = [check, *step.prefix, ast.parse(f"{_AFTER}(globals())").body[0], *loop.body[own + 1 :]]
     elif site is not None and not site.in_prefix:
         body = [check, *loop.body[:own], ast.parse(f"{_AFTER}(globals())").body[0], *loop.body[own:]]

@@ -944,10 +944,11 @@ _STEP_FACTOR = re.compile(r"(?i)epsilon|eps|rate|mu|step")  # `W1 += -Config.eps
 _RATE_FUNCTION = re.compile(r"(?i)(get_?|current_?|compute_?)?(lr|learning_?rate|rate|step_?size)(_\w+)?|\w*_(lr|rate)|\w*schedul\w*|\w*decay\w*")
 
 
-def _take_rate(step: ast.expr) -> tuple[str | None, str | None]:
+def _take_rate(step: ast.expr, settings: frozenset[str] = frozenset()) -> tuple[str | None, str | None]:
     """`lr * g` -> ("lr", "g"); `(lr / m) * g` -> ("lr", "g / m"); `0.1 * g` -> ("0.1", "g");
     `config["lr"] * g` -> ('config["lr"]', "g");
-    `lr * X.T @ dz`, that is `(lr * X.T) @ dz` -> ("lr", "X.T @ dz")."""
+    `lr * X.T @ dz`, that is `(lr * X.T) @ dz` -> ("lr", "X.T @ dz"); `settings`: names the file binds to a
+    number and nothing else (`_numeric_settings`), read as rates too (`gain * g / n` -> ("gain", "(g) / (n)"))."""
 
     def is_rate(node: ast.expr) -> bool:
         if isinstance(node, ast.Call) and not node.keywords and len(node.args) <= 2:
@@ -957,7 +958,7 @@ def _take_rate(step: ast.expr) -> tuple[str | None, str | None]:
                 return len(node.args) == 1 and is_rate(node.args[0])
             return bool(_RATE_FUNCTION.fullmatch(name))  # `lr_at(epoch)`, `self.schedule(t)`
         if isinstance(node, ast.Name):
-            return bool(_LEARNING_RATE.fullmatch(node.id) or _STEP_FACTOR.fullmatch(node.id))
+            return bool(_LEARNING_RATE.fullmatch(node.id) or _STEP_FACTOR.fullmatch(node.id)) or node.id in settings and not _VELOCITY.fullmatch(node.id)
         if isinstance(node, ast.Attribute):
             return bool(_LEARNING_RATE.fullmatch(node.attr) or _STEP_FACTOR.fullmatch(node.attr))
         if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str):
@@ -969,7 +970,7 @@ def _take_rate(step: ast.expr) -> tuple[str | None, str | None]:
     if isinstance(step, ast.BinOp) and isinstance(step.op, ast.Mult):
         for rate, rest in ((step.left, step.right), (step.right, step.left)):
             if is_rate(rate):
-                more, left = _take_rate(rest)  # `lr * decay(epoch) * g`: both factors are the rate
+                more, left = _take_rate(rest, settings)  # `lr * decay(epoch) * g`: both factors are the rate
                 if more is not None and left is not None:
                     # beside a named rate a plain number is the gradient's: the 2 of `lr * (X.T @ e) * 2 / n`
                     # (the derivative of a square), the 2 of `lr * (2 * g)`
@@ -983,17 +984,17 @@ def _take_rate(step: ast.expr) -> tuple[str | None, str | None]:
                 return ast.unparse(rate), ast.unparse(rest)
             if isinstance(rate, ast.BinOp) and isinstance(rate.op, ast.Div) and is_rate(rate.left):
                 return ast.unparse(rate.left), f"({ast.unparse(rest)}) / ({ast.unparse(rate.right)})"
-        inner_rate, inner = _take_rate(step.left)
+        inner_rate, inner = _take_rate(step.left, settings)
         if inner_rate is not None and inner is not None:
             return inner_rate, f"({inner}) * ({ast.unparse(step.right)})"
     if isinstance(step, ast.BinOp) and isinstance(step.op, ast.Div):
-        inner_rate, inner = _take_rate(step.left)
+        inner_rate, inner = _take_rate(step.left, settings)
         if inner_rate is not None and inner is not None:
             return inner_rate, f"({inner}) / ({ast.unparse(step.right)})"
     if isinstance(step, ast.BinOp) and isinstance(step.op, ast.MatMult):
         # `lr * X.T @ dz` parses as `(lr * X.T) @ dz`: the rate sits inside the left operand
         for side in ("left", "right"):
-            inner_rate, inner = _take_rate(getattr(step, side))
+            inner_rate, inner = _take_rate(getattr(step, side), settings)
             if inner_rate is not None and inner is not None:
                 rest = copy.copy(step)
                 setattr(rest, side, ast.parse(inner, mode="eval").body)
@@ -1051,7 +1052,7 @@ def _update_sites(tree: ast.Module, file: str | None = None) -> list[UpdateSite]
         if stmt is not None and (parts := unpacked(stmt)):  # `W1, b1 = W1 - lr * dW1, ...`: this parameter's part
             stmt = next((p for p in parts if ast.unparse(p.targets[0]) == update.target), None)
         site = _split_step(update, stmt, frozenset(values.get(update.line, ()))) if stmt is not None else None
-        if site is not None and site.rate is None and not site.adaptive and site.listwise is None:
+        if site is not None and site.rate is None and not site.adaptive:
             site = _setting_as_rate(site, settings if settings is not None else (settings := _numeric_settings(tree)))
         site = _through_velocity(update, stmt, site, tree) if stmt is not None else site
         if site is None and stmt is not None and (behind := _adaptive_behind(update, stmt, tree)) is not None:
@@ -1094,23 +1095,27 @@ def _numeric_settings(tree: ast.Module) -> frozenset[str]:
 
 def _setting_as_rate(site: UpdateSite, settings: frozenset[str]) -> UpdateSite:
     """`params[k] -= pas * g[k]`: a step whose factor is a number set once under a name no rate pattern knows (`pas`,
-    `taux`, `schritt`) is that rate times the gradient, as `0.1 * g[k]` is; not where the other factor reads the parameter
-    it updates (`W -= lam * W`) or is itself a plain number."""
+    `taux`, `schritt`, `gain`) is that rate times the gradient, as `0.1 * g[k]` is, wherever the factor sits in the step
+    (`gain * dW1 / n`, `(gain * g) / len(X)` of a list rebuilt over `zip(w, grads)`); not where the rest reads the
+    parameter it updates (`W -= lam * W`, the element `wi` of `[wi - lam * wi for wi in w]`) or is itself a plain number."""
     try:
         step = ast.parse(site.gradient, mode="eval").body
     except SyntaxError:
         return site
-    if not (isinstance(step, ast.BinOp) and isinstance(step.op, ast.Mult)):
+    rate, rest = _take_rate(step, settings)
+    if rate is None or rest is None or _plain_number(rest):
+        return site
+    try:
+        rate_node, rest_node = ast.parse(rate, mode="eval").body, ast.parse(rest, mode="eval").body
+    except SyntaxError:
+        return site
+    if not any(isinstance(n, ast.Name) and n.id in settings for n in walk(rate_node)):
         return site
     target = site.update.target
-    root = target.split("[", 1)[0].split(".", 1)[0]
-    for rate, rest in ((step.left, step.right), (step.right, step.left)):
-        if not (isinstance(rate, ast.Name) and rate.id in settings) or _plain_number(rest) or _VELOCITY.fullmatch(rate.id):
-            continue
-        if any(isinstance(n, ast.Name) and n.id == root for n in walk(rest)) or any(ast.unparse(n) == target for n in walk(rest)):
-            continue
-        return dataclasses.replace(site, rate=rate.id, gradient=ast.unparse(rest))
-    return site
+    own = {target.split("[", 1)[0].split(".", 1)[0], *((site.listwise[0],) if site.listwise else ())}
+    if any(isinstance(n, ast.Name) and n.id in own for n in walk(rest_node)) or any(ast.unparse(n) == target for n in walk(rest_node)):
+        return site
+    return dataclasses.replace(site, rate=rate, gradient=rest)
 
 
 def _one_momentum_step(tree: ast.Module, sites: list[UpdateSite], statements: dict[int, ast.stmt]) -> list[UpdateSite]:
@@ -1268,9 +1273,13 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
         per_sample = bool(direct) and all(
             site.implied and any(s.lineno <= site.line <= (s.end_lineno or s.lineno) for s in inside) for site in direct
         )
+        beside: list[LossSite] = []  # the losses the per-sample error implies, summed, beside a total the program adds up itself
         if per_sample or not (direct or _per_sample_losses(tree, updating) or _inner_error_losses(tree, prefix, updating) or _method_losses(tree, (*prefix, *updating))):
             if (inner := _summed_in_inner_loop(prefix, tree, tuple(updating))) is not None:
                 prefix, summed = inner
+        elif any(site.totalled is not None for site in direct) and (inner := _summed_in_inner_loop(prefix, tree, tuple(updating))) is not None:
+            # `total += 0.5 * err ** 2` in the loop over the samples: the program's loss, and the usual losses its error implies beside it
+            prefix, beside = inner
 
         def split(prefix: tuple[ast.stmt, ...]) -> TrainingStep:
             return TrainingStep(
@@ -1294,7 +1303,7 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
                 ),
                 adjoints=tuple(_adjoints(prefix, tuple(updating)) + _loss_gradient_calls(prefix)),
                 other_losses=tuple(
-                    s for s in (_per_sample_losses(tree, updating) or _inner_error_losses(tree, prefix, updating) or _error_losses(loop, prefix)) if s.implied
+                    s for s in (_per_sample_losses(tree, updating) or _inner_error_losses(tree, prefix, updating) or _error_losses(loop, prefix) or beside) if s.implied
                 ),
                 assigned={n: line for s in prefix for n, line in _bindings(s)},
                 loop=loop,
@@ -2029,6 +2038,12 @@ def _losses(
         sites += _returned_losses(tree, prefix, applied)
     if tree is not None and not any(s.in_prefix for s in sites):
         sites += _totalled_returned_losses(tree, prefix)
+    if not any(s.in_prefix or s.totalled is not None for s in sites):
+        # `total += 0.5 * err ** 2` in a loop of the pass over its samples; not `total_error += np.abs(err)`, only printed
+        totalled = [s for s in _totalled_losses(prefix) if not (_absolute_metric(s.name, loop) and _error_implied(loop, prefix, tree))]
+        spans = [(s.lineno, s.end_lineno or s.lineno) for s in prefix if isinstance(s, (ast.For, ast.While)) for t in totalled if s.lineno <= t.line <= (s.end_lineno or s.lineno)]
+        # `loss = 0.5 * np.sum(err ** 2)` then `total += loss` in that loop: one sample's loss, a term of the total
+        sites = [s for s in sites if s.in_prefix or not any(first <= s.line <= last for first, last in spans)] + totalled
     named = {s.expression for s in sites}
     printed = [  # `print("Loss", calculate_loss(model, X, y))`: a loss the loop only reports
         LossSite(ast.unparse(node.func), ast.unparse(node), node.lineno, False)
@@ -2597,6 +2612,69 @@ def _totalled_returned_losses(tree: ast.AST, prefix: tuple[ast.stmt, ...]) -> li
     return found
 
 
+def _totalled_losses(prefix: tuple[ast.stmt, ...]) -> list[LossSite]:
+    """`total = 0.0` then `for x, t in zip(X, Y): ... err = out - t; total += 0.5 * err ** 2`: a loss the pass
+    adds up one sample at a time, in a loop of its own, into a running total it zeroes before that loop, under
+    whatever name (`total`, `running`, `s`), by `+=` or `total = total + ...`: each term written as a loss is
+    (`_loss_shaped`: a squared difference, a log; or a call of a loss function), itself or through a name the
+    loop binds to one (`l = 0.5 * np.sum(err ** 2)` then `total += l`), or added to a name that says loss. The
+    pass's loss is that total, read where the prefix ends, summed over its entries when a term is one per
+    output (`0.5 * err ** 2` of a vector `err`), its count of terms the loop's iterable (`totalled`), as
+    `_totalled_returned_losses` reads a total of returned losses. Not over held-out samples (`zip(X_val, Y_val)`)."""
+    found: list[LossSite] = []
+    for position, stmt in enumerate(prefix):
+        if not isinstance(stmt, (ast.For, ast.While)) or isinstance(stmt, ast.For) and _held_out(stmt.iter):
+            continue
+        zeroed = {  # not the sums `_summed_in_inner_loop` adds to an extended prefix (`__bpd_loss0 = __bpd_loss0 + ...`)
+            t.id for s in prefix[:position] if isinstance(s, ast.Assign) and _zero(s.value)
+            for t in s.targets if isinstance(t, ast.Name) and not t.id.startswith(_SUMMED)
+        }  # fmt: skip
+        if not zeroed:
+            continue
+        inner = [n for n in walk(stmt) if isinstance(n, ast.stmt)]
+        differences = _differences(tuple(inner))
+        bound: dict[str, list[ast.expr]] = {}
+        added: dict[str, list[tuple[ast.stmt, ast.expr]]] = {}  # name -> (statement, term) of `name += term`, `name = name + term`
+        for node in inner:
+            if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name) and isinstance(node.op, (ast.Add, ast.Sub)):
+                added.setdefault(node.target.id, []).append((node, node.value))
+            elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+                bound.setdefault(node.target.id, []).append(ast.Constant(None))  # `total *= 0.5`: no sum of terms
+            elif isinstance(node, ast.Assign):
+                value = node.value
+                if (
+                    len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) and isinstance(value, ast.BinOp)
+                    and isinstance(value.op, (ast.Add, ast.Sub)) and isinstance(value.left, ast.Name) and value.left.id == node.targets[0].id
+                ):  # fmt: skip
+                    added.setdefault(value.left.id, []).append((node, value.right))
+                    continue
+                for target in node.targets:
+                    for name in walk(target):
+                        if isinstance(name, ast.Name):
+                            bound.setdefault(name.id, []).append(value if target is name else ast.Constant(None))
+
+        def loss_term(value: ast.expr) -> bool:
+            if _loss_shaped(value, differences) or _loss_call(value) and not _derivative_call(value):
+                return True
+            values = bound.get(value.id, []) if isinstance(value, ast.Name) else []
+            return len(values) == 1 and (_loss_shaped(values[0], differences) or _loss_call(values[0]) and not _derivative_call(values[0]))
+
+        for name in sorted(zeroed):
+            adds = added.get(name, [])
+            if not adds or name in bound or _NOT_LOSS.search(name) or _ADJOINT.fullmatch(name) and not LOSS_NAME.fullmatch(name):
+                continue  # bound otherwise inside the loop, or a gradient's sum (`dw = 0` then `dw += x * err`)
+            named = bool(LOSS_NAME.fullmatch(name)) and _loss_rank(name) < 2
+            if not all(not _held_out(term) and (loss_term(term) or named and not _error_signal(term)) for _, term in adds):
+                continue
+            scalar = all(_reduced(term) and _scalar(term) or isinstance(term, ast.Call) and ast.unparse(term.func) == "float" for _, term in adds)
+            expression = name if scalar else f"{_NP}.sum({name})"  # `0.5 * err ** 2` of a vector `err`: one term per output
+            terms = ast.unparse(stmt.iter) if isinstance(stmt, ast.For) else None
+            found.append(LossSite(name, expression, min(s.lineno for s, _ in adds), False, totalled=terms))
+        if found:
+            return sorted(found, key=lambda site: site.line)[:1]
+    return found
+
+
 def _unpacks(value: ast.Tuple, size: int, starred: bool) -> bool:
     """A returned tuple the pass's target of `size` names unpacks (with a starred name, at least the others)."""
     return not any(isinstance(e, ast.Starred) for e in value.elts) and (len(value.elts) >= size - 1 if starred else len(value.elts) == size)
@@ -2909,6 +2987,15 @@ def _summed_in_inner_loop(
         sums = [dataclasses.replace(site, name=f"{site.name} summed over its samples", expression=n) for n, site in zip(names, sites)]
         return (*prefix[:position], *zeros, loop, *prefix[position + 1 :]), sums
     return None
+
+
+def sums_added(step: TrainingStep) -> bool:
+    """Whether `_summed_in_inner_loop` extended the pass's prefix: its zeroed sums (`__bpd_loss0 = 0.0`) stand
+    before a copy of the loop over the samples, which adds to them; the loop's body as written computes none."""
+    return any(
+        isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name) and s.targets[0].id.startswith(_SUMMED)
+        for s in step.prefix
+    )  # fmt: skip
 
 
 def _derivative_of(stmt: ast.stmt, assigned: set[str], batches: set[str]) -> tuple[str, str] | None:
