@@ -2179,7 +2179,7 @@ def _error_implied(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...], tree
 
 
 _TRAINING_PART = re.compile(r"(?i)(?:_?(?:train(?:ing)?|tr))$|^(?:train(?:ing)?|tr)_")  # `X_train`, `Xtr`, `train_X`
-_HELD_OUT_PART = re.compile(r"(?i)(?:_?(?:test|val(?:id(?:ation)?)?|va|dev))$|^(?:test|val(?:id(?:ation)?)?|dev)_")  # `X_val`, `yva`, `test_X`
+_HELD_OUT_PART = re.compile(r"(?i)(?:_?(?:test|val(?:id(?:ation)?)?|va|dev))$|^(?:test|val(?:id(?:ation)?)?|dev)_|(?<=^[xy])v$")  # `X_val`, `yva`, `test_X`, `Xv`
 
 
 def _stem(name: str, part: re.Pattern[str]) -> str | None:
@@ -2199,6 +2199,8 @@ def _held_out_on_training(loop: ast.For | ast.While, prefix: tuple[ast.stmt, ...
         for a in n.args if isinstance(a, ast.Name)
     }  # fmt: skip
     training = {stem: name for name in handed if (stem := _stem(name, _TRAINING_PART)) is not None}
+    read = {n.id for n in walk(loop) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    training.update({name: name for name in read - set(training) if _stem(name, _TRAINING_PART) is None and not _HELD_OUT.fullmatch(name)})  # `X`, `y` read whole beside `Xv`, `yv`
     for node in walk(loop):
         if not isinstance(node, ast.Assign) or len(node.targets) != 1 or not isinstance(node.targets[0], ast.Name):
             continue
@@ -2470,7 +2472,7 @@ def _bound_value(stmt: ast.stmt, name: str) -> ast.expr | None:
 
 
 # a test or validation set's name: `Xtest`, `Ytest_ind`, `pYtest`, `X_val`, `yval`, `x_dev`
-_HELD_OUT = re.compile(r"(?i).*test.*|(.*_|[xyt])va(l|lid|lidation)?(_.*)?|(.*_)?dev(_.*)?")  # `Xva`, `yva`: validation, in two letters
+_HELD_OUT = re.compile(r"(?i).*test.*|(.*_|[xyt])va(l|lid|lidation)?(_.*)?|(.*_)?dev(_.*)?|[xy]v")  # `Xva`, `yva`, `Xv`, `yv`: validation, in two or three letters
 
 
 def _held_out(value: ast.expr) -> bool:
