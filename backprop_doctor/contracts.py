@@ -466,6 +466,7 @@ def _state_of(net: Any, shapes: set[tuple[int, ...]]) -> _State:
     """
     arrays: dict[int, np.ndarray] = {}
     seen: set[int] = set()
+    ndarray = np.ndarray
 
     def walk(obj: Any, depth: int) -> None:
         if id(obj) in seen or isinstance(obj, _UNWALKED):
@@ -496,6 +497,15 @@ def _state_of(net: Any, shapes: set[tuple[int, ...]]) -> _State:
             kind = type(value)
             # what `walk` would return from at once, nothing found: a plain value, a function without a closure
             if kind in _PLAIN_TYPES or (kind is types.FunctionType and not value.__closure__):
+                continue
+            if kind is ndarray:  # what `walk` does with an array, without the call
+                if id(value) not in seen:
+                    seen.add(id(value))
+                    if value.shape in shapes:
+                        arrays[id(value)] = value
+                    base = value.base
+                    if isinstance(base, ndarray) and base.shape in shapes:
+                        arrays[id(base)] = base
                 continue
             walk(value, depth + 1)
 

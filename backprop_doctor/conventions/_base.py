@@ -409,13 +409,20 @@ def stateless(obj: Any) -> None:
 def parameters(func: Callable) -> dict[str, inspect.Parameter]:
     """The parameters a caller passes: a bound method's first one (`self`, whatever it is
     called) is dropped, and so is a `self`/`cls` of a function looked up on its class."""
-    bound = inspect.ismethod(func)
-    target = getattr(func, "__func__", func)  # bound methods: cache on the function
-    owner = (func.__self__ if isinstance(func.__self__, type) else type(func.__self__)) if bound else None
+    target, bound, owner = call_key(func)
     try:
         return dict(_parameters(target, bound, owner))
     except TypeError:  # unhashable callable
         return _parameters.__wrapped__(target, bound, owner)
+
+
+def call_key(func: Callable) -> tuple[Callable, bool, type | None]:
+    """What `parameters` of `func` depends on: the function (a bound method's), whether it is bound,
+    and the class it is bound to (an instance's class)."""
+    bound = isinstance(func, types.MethodType)  # inspect.ismethod, without its call
+    target = getattr(func, "__func__", func)  # bound methods: cache on the function
+    owner = (func.__self__ if isinstance(func.__self__, type) else type(func.__self__)) if bound else None
+    return target, bound, owner
 
 
 @functools.lru_cache(maxsize=1024)
@@ -500,11 +507,23 @@ def _signature_parameters(func: Callable) -> dict[str, inspect.Parameter]:
 
 
 def train_kwargs(func: Callable, train: bool) -> dict[str, Any]:
-    params = parameters(func)
-    for name in TRAIN_FLAGS:
-        if name in params:
-            return {name: train}
-    return {}
+    key = call_key(func)
+    try:
+        name = _train_flag(*key)
+    except TypeError:  # unhashable callable
+        name = _train_flag.__wrapped__(*key)
+    return {} if name is None else {name: train}
+
+
+@functools.lru_cache(maxsize=1024)
+def _train_flag(target: Callable, bound: bool, owner: type | None) -> str | None:
+    """The first of TRAIN_FLAGS among the parameters of the function `call_key` gave (`train_kwargs`):
+    read once for each (a layer's forward is asked at every call the check makes of it)."""
+    try:
+        params = _parameters(target, bound, owner)
+    except TypeError:  # unhashable callable
+        params = _parameters.__wrapped__(target, bound, owner)
+    return next((name for name in TRAIN_FLAGS if name in params), None)
 
 
 def required_positional(func: Callable) -> list[str]:
