@@ -245,7 +245,13 @@ def _network_first(net: Any, x: Any, t: Any, opts: Options, report: Report) -> t
     """
     # what the layers kept from the caller's last call is shared, not copied: nothing here moves it,
     # and user code that writes into it raises, which leaves the network to the layer-by-layer check
-    with isolated_sharing(net, lambda given: list(Network(given, train=opts.train).params().values())) as (work, dtypes, shared):
+    caller: list[Network] = []  # the caller's network, read once: its parameters here, its layers below
+
+    def moved(given: Any) -> list[np.ndarray]:
+        caller.append(Network(given, train=opts.train))
+        return list(caller[-1].params().values())
+
+    with isolated_sharing(net, moved) as (work, dtypes, shared):
         # not copied: the layers' checks would not be deferred (`_shared_copy`)
         deferred = _all_deferred(work, opts) if work is not net else None
         if deferred is None:
@@ -266,7 +272,7 @@ def _network_first(net: Any, x: Any, t: Any, opts: Options, report: Report) -> t
         # the caller's layers, as the working copy's were before the check: copied, should a layer need
         # its own check, from those (`_as_it_was`), not from the working copy's beforehand
         try:
-            callers = Network(net, train=opts.train).layers()
+            callers = (caller[0] if caller and caller[0].net is net else Network(net, train=opts.train)).layers()
         except Exception:  # noqa: BLE001 - as the working copy was read: not expected
             return 0, None
         if [key for key, _ in callers] != [key for key, _ in layers]:
