@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 import math
-import statistics
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -261,10 +260,20 @@ def step_scales(arrays: Sequence[np.ndarray], grads: Sequence[np.ndarray]) -> li
         if s > 0 and np.isfinite(s):
             scales.append(s)
         elif effects and n > 0:
-            scales.append(min(statistics.median(effects) / n, largest))
+            scales.append(min(_median(effects) / n, largest))
         else:
             scales.append(largest)
     return scales
+
+
+def _median(data: list[float]) -> float:
+    """`statistics.median` of a non-empty list of floats, the same arithmetic without its calls."""
+    data = sorted(data)
+    n = len(data)
+    if n % 2 == 1:
+        return data[n // 2]
+    i = n // 2
+    return (data[i - 1] + data[i]) / 2
 
 
 def _norm(g: np.ndarray, squared: float) -> float:

@@ -261,10 +261,13 @@ def _shareable(found: dict[int, np.ndarray], copied_arrays: list[np.ndarray]) ->
     owners = [_owner(c) for c in copied_arrays]
     # arrays that own their memory or are views of such an array: those of other owners share none of it
     owned = {id(o) for o in owners} if all(o.base is None for o in owners) else None
+    moved = {id(c) for c in copied_arrays}
     shared = {}
     for i, a in found.items():
         if owned is not None and (owner := _owner(a)).base is None and id(owner) not in owned:
             shared[i] = a
+        elif i in moved and a.size:
+            continue  # one of the copied arrays itself: it shares its own memory
         elif not any(np.may_share_memory(a, c) for c in copied_arrays):
             shared[i] = a
     for group, _ in _view_groups(found):
@@ -295,7 +298,8 @@ def isolated_sharing(obj: Any, copied_arrays: Callable[[Any], list[np.ndarray]])
     try:
         flagged: list[Any] = []
         found = _arrays_in(obj, stateful=flagged)
-        moved = copied_arrays(obj) if _float_dtypes(found) <= {"float64"} else []
+        dtypes = _float_dtypes(found)
+        moved = copied_arrays(obj) if dtypes <= {"float64"} else []
         shared = _shareable(found, moved) if moved else {}
         # nothing to share (a network that has not run yet): the copy `isolated` makes, its arrays read once
         work = copied(obj, found, shared) if moved else None
@@ -311,7 +315,7 @@ def isolated_sharing(obj: Any, copied_arrays: Callable[[Any], list[np.ndarray]])
     for a in frozen:
         a.flags.writeable = False
     try:
-        yield work, _float_dtypes(found), shared
+        yield work, dtypes, shared
     finally:
         for a in sorted(frozen, key=lambda a: a.base is not None):  # owners first: a view follows its base
             a.flags.writeable = True

@@ -561,7 +561,10 @@ class LayerCalls:
         frozen = _freeze(dout)
         try:
             try:
-                with watch if watch.worth else contextlib.nullcontext():
+                if watch.worth:
+                    with watch:
+                        dx = method(*args, **kwargs)
+                else:
                     dx = method(*args, **kwargs)
             except ValueError as error:
                 if watch.worth or frozen is None or "read-only" not in str(error):
