@@ -66,7 +66,7 @@ def _array(name: str, value: Any, kinds: str) -> np.ndarray:
 
 
 def _shape(a: Any) -> str:
-    return str(tuple(np.shape(a)))
+    return str(a.shape if isinstance(a, np.ndarray) else tuple(np.shape(a)))
 
 
 def _inputs(x: Any, t: Any = None) -> tuple[np.ndarray, Any]:
@@ -245,14 +245,18 @@ def _network_first(net: Any, x: Any, t: Any, opts: Options, report: Report) -> t
     """
     # what the layers kept from the caller's last call is shared, not copied: nothing here moves it,
     # and user code that writes into it raises, which leaves the network to the layer-by-layer check
-    with isolated_sharing(net, lambda given: list(Network(given, train=opts.train).params().values())) as (work, dtypes, shared):
+    caller: list[Network] = []  # the caller's network, read once: its parameters here, its layers below
+
+    def moved(given: Any) -> list[np.ndarray]:
+        caller.append(Network(given, train=opts.train))
+        return list(caller[-1].params().values())
+
+    with isolated_sharing(net, moved) as (work, dtypes, shared):
         # not copied: the layers' checks would not be deferred (`_shared_copy`)
-        adapters = _all_deferred(work, opts) if work is not net else None
-        if adapters is None:
+        deferred = _all_deferred(work, opts) if work is not net else None
+        if deferred is None:
             return 0, None
-        network = _network(work, opts)
-        layers = network.layers()
-        parameter_ids = {id(p) for p in network.params().values()}
+        adapters, network, layers, parameter_ids = deferred  # parameters among them: `_network` would not raise
         feed = network.layer_inputs(x, t)
         item = next(feed, None)
         feed.close()
@@ -268,7 +272,7 @@ def _network_first(net: Any, x: Any, t: Any, opts: Options, report: Report) -> t
         # the caller's layers, as the working copy's were before the check: copied, should a layer need
         # its own check, from those (`_as_it_was`), not from the working copy's beforehand
         try:
-            callers = Network(net, train=opts.train).layers()
+            callers = (caller[0] if caller and caller[0].net is net else Network(net, train=opts.train)).layers()
         except Exception:  # noqa: BLE001 - as the working copy was read: not expected
             return 0, None
         if [key for key, _ in callers] != [key for key, _ in layers]:
@@ -481,12 +485,13 @@ def _network_rows(label: str, names: Iterable[str], network: Report, input_error
     return [Measurement(label, name, input_error if name == "x" and input_error is not None else error, "ok (network)") for name in names]
 
 
-def _all_deferred(work: Any, opts: Options) -> dict[int, ClassLayer] | None:
+def _all_deferred(work: Any, opts: Options) -> tuple[dict[int, ClassLayer], Network, list[tuple[str, Any]], set[int]] | None:
     """Whether the layer-by-layer check of `work` (a copy of the caller's network: its attributes
     are read) would leave every layer's probes to the network's check, as far as its objects tell
     before any call (more than two layers, the first holding one of the network's parameters), and
     each layer is called as a network's code calls it (`LayerCalls.plain`): each layer's adapter by
-    its id, for `LayerCalls` (nothing runs the layers in between), where it would; None otherwise."""
+    its id, for `LayerCalls` (nothing runs the layers in between), with the network those were read
+    from, its (key, layer) pairs and the ids of its parameters, where it would; None otherwise."""
     try:
         network = Network(work, train=opts.train)
         layers = network.layers()
@@ -498,7 +503,7 @@ def _all_deferred(work: Any, opts: Options) -> dict[int, ClassLayer] | None:
             adapter = adapters[id(layer)] = ClassLayer(layer, train=opts.train)
             if not LayerCalls.plain(adapter):
                 return None
-        return adapters
+        return adapters, network, layers, parameter_ids
     except Exception:  # noqa: BLE001 - odd objects: the layer-by-layer check says what they are
         return None
 
@@ -810,7 +815,10 @@ def originals(given: Any, work: Any, pairs: list[tuple[np.ndarray, np.ndarray]] 
 
 def layer_labels(layers: list[tuple[str, Any]]) -> list[str]:
     """How each of a network's (key, layer) pairs is named in findings (`layer_label`)."""
-    counts = Counter(type(layer).__name__ for _, layer in layers)
+    counts: Counter = Counter()
+    for _, layer in layers:  # Counter's own counting of an iterable costs more than this on a few layers
+        name = type(layer).__name__
+        counts[name] = counts[name] + 1
     return [layer_label(key, type(layer).__name__, counts) for key, layer in layers]
 
 

@@ -157,14 +157,22 @@ def _bindings(cls: type) -> tuple:
     return tuple((tuple(names), tuple(map(id, names.values()))) for names in namespaces)
 
 
+# NumPy's global MT19937 generator last read by `streams`, and its state's words (a view of its memory)
+_WORDS: list[Any] = [None, None]
+
+
 def streams(cls: type) -> tuple:
     """Where NumPy's global random stream stands (read from its MT19937 state without a copy
     of it: `np.random.get_state` costs a tenth of a forward pass), and Python's, when the
     layer's module uses it: a draw moves either."""
     generator = getattr(np.random.mtrand._rand, "_bit_generator", None)
-    if type(generator).__name__ == "MT19937":
-        words = (ctypes.c_uint32 * (MT_WORDS + 1)).from_address(generator.ctypes.state_address)
+    if _WORDS[0] is generator:  # its state's words, read where they were found last time
+        words = _WORDS[1]
         numpy_stream: Any = (words[0], words[MT_WORDS - 1], words[MT_WORDS])  # key ends, position
+    elif type(generator).__name__ == "MT19937":
+        words = (ctypes.c_uint32 * (MT_WORDS + 1)).from_address(generator.ctypes.state_address)
+        _WORDS[:] = [generator, words]  # the generator held: its state stays where it is
+        numpy_stream = (words[0], words[MT_WORDS - 1], words[MT_WORDS])
     else:
         numpy_stream = repr(np.random.get_state())
     module = sys.modules.get(cls.__module__)

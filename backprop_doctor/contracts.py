@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 import types
 from dataclasses import dataclass
@@ -180,6 +181,8 @@ class Contracts:
         )
 
     def _output_ok(self, out: Any) -> bool:
+        if type(out) is float and self.adapter.is_loss and math.isfinite(out):
+            return True  # a loss as a finite Python float: what the checks below find of it, without an array
         if out is None or isinstance(out, (tuple, list, dict)):
             what = "None" if out is None else f"a {type(out).__name__}"
             advice = "add `return out` at its end" if out is None else "return the output array itself"
@@ -466,6 +469,7 @@ def _state_of(net: Any, shapes: set[tuple[int, ...]]) -> _State:
     """
     arrays: dict[int, np.ndarray] = {}
     seen: set[int] = set()
+    ndarray = np.ndarray
 
     def walk(obj: Any, depth: int) -> None:
         if id(obj) in seen or isinstance(obj, _UNWALKED):
@@ -496,6 +500,15 @@ def _state_of(net: Any, shapes: set[tuple[int, ...]]) -> _State:
             kind = type(value)
             # what `walk` would return from at once, nothing found: a plain value, a function without a closure
             if kind in _PLAIN_TYPES or (kind is types.FunctionType and not value.__closure__):
+                continue
+            if kind is ndarray:  # what `walk` does with an array, without the call
+                if id(value) not in seen:
+                    seen.add(id(value))
+                    if value.shape in shapes:
+                        arrays[id(value)] = value
+                    base = value.base
+                    if isinstance(base, ndarray) and base.shape in shapes:
+                        arrays[id(base)] = base
                 continue
             walk(value, depth + 1)
 

@@ -77,6 +77,11 @@ class Measurement:
     verdict: str  # "ok", "mismatch", "kink", "float32", "skipped", "shape"
     probes: int = 0  # forward evaluations spent on this array (0 when shared with the layer probe)
 
+    def __init__(self, layer: str, param: str, relative_error: float | None, verdict: str, probes: int = 0) -> None:
+        # the `__init__` dataclass would write, without a frozen class's `object.__setattr__` per field
+        # (a check makes a row per array of every layer)
+        vars(self).update(layer=layer, param=param, relative_error=relative_error, verdict=verdict, probes=probes)
+
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
         if self.relative_error is not None:
@@ -95,6 +100,12 @@ class Built:
     origin: str = ""  # "observed": built and fed by the user's own program; "synthesized": by the tool
     line: int | None = None  # for an observed object, the line of the program that created it
     kind: str = ""  # "network", "layer" or "functions" when the builder knows it (renderers guess otherwise)
+
+    def __init__(
+        self, what: str, how: str, shapes: str = "", skipped: str | None = None, origin: str = "", line: int | None = None, kind: str = ""
+    ) -> None:
+        # the `__init__` dataclass would write, without a frozen class's `object.__setattr__` per field
+        vars(self).update(what=what, how=how, shapes=shapes, skipped=skipped, origin=origin, line=line, kind=kind)
 
     def replace(self, **changes: Any) -> Built:
         return dataclasses.replace(self, **changes)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 import math
-import statistics
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -156,7 +155,8 @@ class Direction:
     def step(self, out: np.ndarray, base: np.ndarray, h: float) -> None:
         """out = base + h·direction, element by element, with no array for h·direction."""
         if len(self.offsets) == 1 and self.size <= POOL_SIZE // 2:
-            w = next(self.windows())[2].reshape(self.shape)
+            o = int(self.offsets[0])
+            w = (_POOL[0] if _POOL else _pool())[o : o + self.size].reshape(self.shape)  # `windows`' one window
             np.multiply(w, h * self.scale, out=out, casting="unsafe")
             np.add(out, base, out=out, casting="unsafe")
             return
@@ -172,9 +172,13 @@ class Direction:
 
     def dot(self, g: np.ndarray) -> tuple[float, float]:
         """(<g, direction>, <direction, direction>)."""
-        flat = _flat(g)
-        if flat is None:
-            flat = np.ascontiguousarray(g).reshape(-1)
+        flat = g.reshape(-1) if g.flags.c_contiguous else np.ascontiguousarray(g).reshape(-1)
+        if len(self.offsets) == 1 and self.size <= POOL_SIZE // 2:  # `windows`' one window, as the loop below reads it
+            o = int(self.offsets[0])
+            pool = _POOL[0] if _POOL else _pool()
+            squares = _POOL[1]
+            dot = 0.0 + float(np.dot(flat[0 : self.size], pool[o : o + self.size]))
+            return dot * self.scale, (0.0 + float(squares[o + self.size] - squares[o])) * self.scale**2
         dot = sq = 0.0
         for (start, stop, w), o in zip(self.windows(), self.offsets):
             dot += float(np.dot(flat[start:stop], w))
@@ -256,10 +260,20 @@ def step_scales(arrays: Sequence[np.ndarray], grads: Sequence[np.ndarray]) -> li
         if s > 0 and np.isfinite(s):
             scales.append(s)
         elif effects and n > 0:
-            scales.append(min(statistics.median(effects) / n, largest))
+            scales.append(min(_median(effects) / n, largest))
         else:
             scales.append(largest)
     return scales
+
+
+def _median(data: list[float]) -> float:
+    """`statistics.median` of a non-empty list of floats, the same arithmetic without its calls."""
+    data = sorted(data)
+    n = len(data)
+    if n % 2 == 1:
+        return data[n // 2]
+    i = n // 2
+    return (data[i - 1] + data[i]) / 2
 
 
 def _norm(g: np.ndarray, squared: float) -> float:
@@ -349,6 +363,65 @@ def one_sided_probe(
         dots = _dots(grads, directions)
     (f_plus,) = _along(f, arrays, directions, (h,), saved, restore)
     return probe_from(f0, grads, dots, h, floor, f_plus)
+
+
+def pooled_forward_differences(
+    f: Callable[[], float],
+    f0: float,
+    arrays: Sequence[np.ndarray],
+    grads: Sequence[np.ndarray],
+    scales: Sequence[float],
+    h: float,
+    floor: float,
+    saved: Sequence[np.ndarray],
+    rng: np.random.Generator,
+    count: int,
+    keep: Callable[[float, float, float], bool],
+) -> bool | None:
+    """`count` forward differences of `f` along directions through `arrays` (one per array, entries
+    uniform in [-scale, scale)), each probe's directions drawn as `Direction.drawn` draws them, all of
+    them first, their dot products with `grads` taken before the first step, the arrays stepped from
+    `saved` and left moved: `one_sided_probe`'s figures, for arrays of at most POOL_SIZE // 2 elements
+    (one pool window each), without its objects. After each evaluation `keep(analytic, numerical,
+    floor)` (`probe_from`'s) says whether to go on: False then, True after the last; None, drawing
+    nothing, where an array is larger (the caller takes `Direction`s). On an exception from `f` the
+    arrays are restored, and it is raised."""
+    half = POOL_SIZE // 2
+    sizes = [a.size for a in arrays]
+    if any(n > half for n in sizes):
+        return None
+    pool = _POOL[0] if _POOL else _pool()
+    squares = _POOL[1]
+    k = len(arrays)
+    bounds = [POOL_SIZE - n + 1 for n in sizes] * count  # `Direction`'s span + 1, for each probe's directions in turn
+    offsets = rng.integers(0, np.array(bounds, dtype=np.int64)).tolist()
+    scales = [float(s) for s in scales]
+    # `Direction.dot` of each probe's direction with each gradient, gradient by gradient (`dots_along`)
+    flats = [g.reshape(-1) if g.flags.c_contiguous else np.ascontiguousarray(g).reshape(-1) for g in grads]
+    dots: list[list[tuple[float, float]]] = [[] for _ in range(count)]
+    for i, (flat, n, scale) in enumerate(zip(flats, sizes, scales)):
+        for j in range(count):
+            o = offsets[j * k + i]
+            dot = 0.0 + float(np.dot(flat[0:n], pool[o : o + n]))
+            dots[j].append((dot * scale, (0.0 + float(squares[o + n] - squares[o])) * scale**2))
+    del flats
+    norms = squared_norms(grads)
+    for j in range(count):
+        try:
+            for i, (a, s, n, scale) in enumerate(zip(arrays, saved, sizes, scales)):  # `Direction.step`
+                o = offsets[j * k + i]
+                np.multiply(pool[o : o + n].reshape(a.shape), h * scale, out=a, casting="unsafe")
+                np.add(a, s, out=a, casting="unsafe")
+            f_plus = float(f())
+        except BaseException:
+            restored(arrays, saved)
+            raise
+        along = dots[j]  # `probe_from`, at +h only
+        size = sum(math.sqrt(gg * vv) for gg, (_, vv) in zip(norms, along))
+        forward = (f_plus - f0) / h
+        if not keep(float(sum(d for d, _ in along)), forward, max(floor, 1e-6 * size, noise_floor(f0, h))):
+            return False
+    return True
 
 
 def _dots(grads: Sequence[np.ndarray], directions: Sequence[Any]) -> list[tuple[float, float]]:

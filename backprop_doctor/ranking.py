@@ -123,9 +123,11 @@ def _upstream_located_first(ordered: list[Finding]) -> list[Finding]:
     A layer's gradient the check only measured (`MEASURED_ONLY`) also yields to the replay's wrong adjoint at an
     earlier line of its function when the replay measured that very parameter's update wrong (`_update_wrong`):
     `dh1 = dropout_backward(dh1, drop2)` at line 42, before `grads['W1']` is completed at line 45."""
+    out = list(ordered)
+    if not any(f.name == "gradient-mismatch" for f in ordered):
+        return out  # nothing below moves a finding: no import, no walk
     from backprop_doctor.static.definitions import computed_from
 
-    out = list(ordered)
     for f in ordered:
         if f.name == "gradient-mismatch" and f.line is not None:
             # the replay's reading of the same statement as an indexed `+=` at repeated indices says why it is wrong

@@ -261,10 +261,13 @@ def _shareable(found: dict[int, np.ndarray], copied_arrays: list[np.ndarray]) ->
     owners = [_owner(c) for c in copied_arrays]
     # arrays that own their memory or are views of such an array: those of other owners share none of it
     owned = {id(o) for o in owners} if all(o.base is None for o in owners) else None
+    moved = {id(c) for c in copied_arrays}
     shared = {}
     for i, a in found.items():
         if owned is not None and (owner := _owner(a)).base is None and id(owner) not in owned:
             shared[i] = a
+        elif i in moved and a.size:
+            continue  # one of the copied arrays itself: it shares its own memory
         elif not any(np.may_share_memory(a, c) for c in copied_arrays):
             shared[i] = a
     for group, _ in _view_groups(found):
@@ -295,7 +298,8 @@ def isolated_sharing(obj: Any, copied_arrays: Callable[[Any], list[np.ndarray]])
     try:
         flagged: list[Any] = []
         found = _arrays_in(obj, stateful=flagged)
-        moved = copied_arrays(obj) if _float_dtypes(found) <= {"float64"} else []
+        dtypes = _float_dtypes(found)
+        moved = copied_arrays(obj) if dtypes <= {"float64"} else []
         shared = _shareable(found, moved) if moved else {}
         # nothing to share (a network that has not run yet): the copy `isolated` makes, its arrays read once
         work = copied(obj, found, shared) if moved else None
@@ -311,7 +315,7 @@ def isolated_sharing(obj: Any, copied_arrays: Callable[[Any], list[np.ndarray]])
     for a in frozen:
         a.flags.writeable = False
     try:
-        yield work, _float_dtypes(found), shared
+        yield work, dtypes, shared
     finally:
         for a in sorted(frozen, key=lambda a: a.base is not None):  # owners first: a view follows its base
             a.flags.writeable = True
@@ -409,13 +413,20 @@ def stateless(obj: Any) -> None:
 def parameters(func: Callable) -> dict[str, inspect.Parameter]:
     """The parameters a caller passes: a bound method's first one (`self`, whatever it is
     called) is dropped, and so is a `self`/`cls` of a function looked up on its class."""
-    bound = inspect.ismethod(func)
-    target = getattr(func, "__func__", func)  # bound methods: cache on the function
-    owner = (func.__self__ if isinstance(func.__self__, type) else type(func.__self__)) if bound else None
+    target, bound, owner = call_key(func)
     try:
         return dict(_parameters(target, bound, owner))
     except TypeError:  # unhashable callable
         return _parameters.__wrapped__(target, bound, owner)
+
+
+def call_key(func: Callable) -> tuple[Callable, bool, type | None]:
+    """What `parameters` of `func` depends on: the function (a bound method's), whether it is bound,
+    and the class it is bound to (an instance's class)."""
+    bound = isinstance(func, types.MethodType)  # inspect.ismethod, without its call
+    target = getattr(func, "__func__", func)  # bound methods: cache on the function
+    owner = (func.__self__ if isinstance(func.__self__, type) else type(func.__self__)) if bound else None
+    return target, bound, owner
 
 
 @functools.lru_cache(maxsize=1024)
@@ -500,11 +511,23 @@ def _signature_parameters(func: Callable) -> dict[str, inspect.Parameter]:
 
 
 def train_kwargs(func: Callable, train: bool) -> dict[str, Any]:
-    params = parameters(func)
-    for name in TRAIN_FLAGS:
-        if name in params:
-            return {name: train}
-    return {}
+    key = call_key(func)
+    try:
+        name = _train_flag(*key)
+    except TypeError:  # unhashable callable
+        name = _train_flag.__wrapped__(*key)
+    return {} if name is None else {name: train}
+
+
+@functools.lru_cache(maxsize=1024)
+def _train_flag(target: Callable, bound: bool, owner: type | None) -> str | None:
+    """The first of TRAIN_FLAGS among the parameters of the function `call_key` gave (`train_kwargs`):
+    read once for each (a layer's forward is asked at every call the check makes of it)."""
+    try:
+        params = _parameters(target, bound, owner)
+    except TypeError:  # unhashable callable
+        params = _parameters.__wrapped__(target, bound, owner)
+    return next((name for name in TRAIN_FLAGS if name in params), None)
 
 
 def required_positional(func: Callable) -> list[str]:

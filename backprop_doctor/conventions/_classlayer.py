@@ -31,6 +31,8 @@ from backprop_doctor.conventions._base import (
     is_array_list,
     is_float_array,
     is_gradient_like,
+    _parameters,
+    call_key,
     parameters,
     gradient_names,
     train_kwargs,
@@ -82,6 +84,21 @@ class Methods:
     through_call: bool = False  # forward is run by the class's `__call__`, which keeps what backward reads (DeZero)
     local_derivative: bool = False  # backward() takes no upstream gradient and returns f'(x) of forward's cache: dx = dout * it
     held_rate: bool = False  # backward(dout) steps its lists of weights at the rate the instance holds as `learning_rate`
+
+
+# (convention module, name) -> what it names: the modules that import this one, read where a call needs them
+_LAZY: dict[tuple[str, str], Any] = {}
+
+
+def _lazy(module: str, name: str) -> Any:
+    """`name` from `backprop_doctor.conventions.<module>`, imported at its first use (the module imports
+    this one) and kept: an import statement in a function costs its lookup at every call."""
+    found = _LAZY.get((module, name))
+    if found is None:
+        import importlib
+
+        found = _LAZY[(module, name)] = getattr(importlib.import_module(f"backprop_doctor.conventions.{module}"), name)
+    return found
 
 
 def layer_methods(obj: Any) -> Methods | None:
@@ -177,11 +194,24 @@ def _forward_of(obj: Any) -> Any:
 
 def required_inputs(func: Any) -> list[str]:
     """Positional parameters a caller must pass, leaving out a train flag (`forward(x, training)`)."""
-    return [
+    try:
+        return list(_required_inputs(*call_key(func)))
+    except TypeError:  # unhashable callable
+        return list(_required(parameters(func)))
+
+
+@functools.lru_cache(maxsize=1024)
+def _required_inputs(target: Any, bound: bool, owner: type | None) -> tuple[str, ...]:
+    """`required_inputs` of the function `call_key` gave, read once for each."""
+    return _required(_parameters(target, bound, owner))
+
+
+def _required(params: dict[str, inspect.Parameter]) -> tuple[str, ...]:
+    return tuple(
         p.name
-        for p in parameters(func).values()
+        for p in params.values()
         if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty and p.name not in TRAIN_FLAGS
-    ]
+    )
 
 
 def is_loss_layer(obj: Any) -> bool:
@@ -359,9 +389,7 @@ class ClassLayer(Adapter):
         # and {parameter attribute: its key there}
         self._returned_dict: dict[str, Any] | None = None
         self._keyed: dict[str, str] = {}
-        from backprop_doctor.conventions.stepped_cells import CellRestarts
-
-        self._cells = CellRestarts()  # cells taking one time step per call that the layer holds (`stepped_cells`)
+        self._cells = _lazy("stepped_cells", "CellRestarts")()  # cells taking one time step per call that the layer holds (`stepped_cells`)
 
     @property
     def one_entry_upstream(self) -> bool:
@@ -569,8 +597,6 @@ class ClassLayer(Adapter):
         A parameter is a float array the forward pass did not rebind (`forward_before`
         maps attribute names to ids before the forward) with a gradient attribute.
         """
-        from backprop_doctor.conventions.dlfs2 import dlfs2_names
-
         layer = self.layer
         if self.methods.learning_rate:  # the parameters are what backward's SGD step changed
             steps = getattr(self, "_steps", {})
@@ -580,7 +606,7 @@ class ClassLayer(Adapter):
             return
         if self._dlfs2:
             listed = getattr(layer, self._listed)
-            names = dlfs2_names(layer, self._listed)
+            names = _lazy("dlfs2", "dlfs2_names")(layer, self._listed)
             self._params = {name: p for name, p in zip(names, listed) if is_float_array(p)}
             # One array listed several times (word2vec's NegativeSamplingLoss gives every EmbeddingDot
             # the same W) is one parameter: its gradient is the sum of its entries in `grads`, as the
