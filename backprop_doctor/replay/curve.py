@@ -35,6 +35,7 @@ from backprop_doctor.training.settings import FITTED_RATIO, OVERFIT_SAMPLES
 
 STEPS = 40
 SECONDS = 3.0
+STRETCH_SLACK = 1.25  # a stretched run's new budget: the time its passes left take at the pace so far, and a quarter more
 _NOTE = "__bpd_note__"
 _AFTER = "__bpd_after__"
 
@@ -92,6 +93,7 @@ def own_curve(
     pinned: dict[str, Any] | None = None,
     until: Any = None,
     each: Any = None,
+    stretch: float = 1.0,
 ) -> list[float]:
     """The loss after each of the first `steps` passes of the training loop; [] when it cannot run.
     A program that climbs its objective (`runner.sign` -1, gradient ascent) gets the objective negated.
@@ -105,7 +107,11 @@ def own_curve(
     to copies of their values and the random generators put back, so it draws the same batch,
     while the parameters and the update rule's own state (a velocity, Adam's moments) carry on.
     `until(losses)` ends the run early when it says the curve has shown enough; `each(namespace)` is
-    called as each pass starts, and once more after the last."""
+    called as each pass starts, and once more after the last.
+
+    `stretch` lets a run whose `seconds` run out finish its `steps` when, at its pace so far, all of them
+    take no more than `stretch` times `seconds`: a judgement that needs every pass (`Tiny.judged`) then
+    comes out the same on a machine up to that much slower or busier, not unjudged there."""
     step = runner.step
     loop = step.loop
     site = runner.loss_site
@@ -113,6 +119,7 @@ def own_curve(
         return []  # without a loss to note, the loop only runs for the passes it is counted in
     losses: list[float] = []
     deadline = Deadline(seconds)
+    stretched = stretch <= 1.0
     passes = [0]
 
     before: list[Any] = [0]  # an accumulated loss's sum when the pass starts
@@ -137,7 +144,21 @@ def own_curve(
         if passes[0] > 0 and site is not None and site.in_prefix:
             read(lambda: namespace.get(site.bound))
         passes[0] += 1
-        return passes[0] > steps or deadline.passed() or (until is not None and until(losses))
+        return passes[0] > steps or out_of_time() or (until is not None and until(losses))
+
+    def out_of_time() -> bool:
+        nonlocal deadline, stretched
+        if not deadline.passed():
+            return False
+        spent = deadline.spent()
+        if stretched or spent <= deadline.seconds:  # stretched once already, or the check's own time is running out
+            return True
+        stretched = True
+        rest = spent * (steps + 1 - passes[0]) / max(passes[0] - 1, 1)  # the passes left, at the pace so far
+        if spent + rest > stretch * seconds:
+            return True
+        deadline = Deadline(STRETCH_SLACK * rest)
+        return False
 
     def read(value_of: Any) -> None:
         try:
@@ -504,6 +525,7 @@ TINY_SAMPLES = OVERFIT_SAMPLES  # the samples of its batch the program's own ste
 TINY_STEPS = 2000  # at least; as many as the loop itself makes, up to `TINY_MAX_STEPS`, when it says how many
 TINY_MAX_STEPS = 20_000
 TINY_SECONDS = 4.0
+TINY_STRETCH = 3.0  # ... or up to three times that, when the passes it is given all fit in it (`own_curve(stretch=...)`)
 TINY_MIN_STEPS = 200  # fewer passes in the time given prove nothing
 FITTED = FITTED_RATIO  # fitted: the loss's last fifth below this share of its first value, as for the network's tiny batch
 LARGE_VALUES = 20.0  # data reaching this magnitude is named beside a batch that cannot be fitted
@@ -683,7 +705,7 @@ def tiny_batch(
             with contextlib.suppress(Exception):  # an object that will not take it keeps its penalty
                 setattr(holder, attribute, type(getattr(holder, attribute))(0))
 
-    losses = own_curve(runner, steps, seconds, names=changed, pinned=pinned, until=done, each=undecay)
+    losses = own_curve(runner, steps, seconds, names=changed, pinned=pinned, until=done, each=undecay, stretch=TINY_STRETCH)
     agreeing = None
     if losses and not fitted(losses):
         for name, value in cut.items():
@@ -691,7 +713,7 @@ def tiny_batch(
                 # skip-gram's `model.forward(contexts, target)` sums a loss per context position over the same scores:
                 # with one value at every position that sum has no floor above 0, and a right step fits it
                 same = {**changed, name: np.repeat(value[:, :1], value.shape[1], axis=1)}
-                if fitted(own_curve(runner, steps, seconds, names=same, pinned=pinned, until=done, each=undecay)):
+                if fitted(own_curve(runner, steps, seconds, names=same, pinned=pinned, until=done, each=undecay, stretch=TINY_STRETCH)):
                     agreeing = name
                 break
     zeroed = {*undecayed, *(attribute for _, attribute in held)}
@@ -916,7 +938,7 @@ def fits_in_its_own_passes(runner: Runner, seconds: float = LONG_SECONDS) -> lis
     if planned <= STEPS:
         return None
     tail = Tail()
-    curve = own_curve(runner, planned, seconds, until=lambda seen: tail.fitted(seen) and len(seen) >= TINY_MIN_STEPS)
+    curve = own_curve(runner, planned, seconds, until=lambda seen: tail.fitted(seen) and len(seen) >= TINY_MIN_STEPS, stretch=TINY_STRETCH)
     return curve if len(curve) >= TINY_MIN_STEPS and fitted(curve) else None
 
 
