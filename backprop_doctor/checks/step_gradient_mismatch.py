@@ -1379,6 +1379,11 @@ def _between(result: Any, source: Any) -> tuple[Any, ast.stmt, str] | None:
         m.line or _gradient_line(source.tree, m.name, moved.gradient_name or moved.site.gradient) for moved, m in result.wrong
     ):
         return None  # a wrong gradient located is named where it is computed (above the adjoint, it is not computed from it)
+    if any(
+        not m.wrong and not m.inconclusive and other.name not in adjoint.reads and adjoint.name not in getattr(other, "reads", ())
+        for other, m in result.adjoints[:-1]
+    ):  # fmt: skip
+        return None  # `dL_dy1` and `dL_dy2` both right, neither computed from the other: the wrong gradients may come from either
     feed, scope = adjoint.feeds[0], _scope_of(source.tree, adjoint.line)
     statement = min(
         (

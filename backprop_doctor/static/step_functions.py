@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from backprop_doctor.static.definitions import _child_blocks
 from backprop_doctor.static.derivatives import _product_operands, _untransposed
 from backprop_doctor.static.layout import _own_nodes
-from backprop_doctor.static.steps import _ADJOINT, _abbreviated_forwards, _changed, _compound_forwards, _forward_names, _spelled_apart, _targets, g_adjoint_of, reads
+from backprop_doctor.static.steps import _ADJOINT, _abbreviated_forwards, _changed, _compound_forwards, _forward_names, _partial, _spelled_apart, _targets, g_adjoint_of, reads
 from backprop_doctor.static.tree import walk
 from backprop_doctor.static.pair_names import forward_of
 
@@ -271,8 +271,9 @@ def inner_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...], updati
             if changed is not None:
                 changed_in_place.add((name, stmt.lineno))
             for target in _targets(stmt):
-                match = _ADJOINT.fullmatch(target)
-                if match is None and target not in looped:  # `gact = gy @ W2.T` of `act`: a `g` before the forward's name
+                partial = _partial(target)  # `dout_o1_dnet_o1`: one factor of the chain rule, not the loss's gradient
+                match = None if partial else _ADJOINT.fullmatch(target)
+                if match is None and target not in looped and not partial:  # `gact = gy @ W2.T` of `act`: a `g` before the forward's name
                     forward = g_adjoint_of(target, stmt, {k: v for k, v in first.items() if k not in looped}, {a for a, _ in paired})
                     if forward is not None:
                         paired.append((target, forward))

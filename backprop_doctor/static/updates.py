@@ -49,6 +49,7 @@ _GRADIENT = re.compile(
     r"(?i:\w*grad\w*|\w*deltas?\d*|deltas?_\w+)|d[A-Z]\w*|d(?:w|b|gamma|beta|theta|params?|weights?|bias(?:es)?)\d*|g"
     r"|d[a-z]{1,2}\d*|d_[A-Za-z]\w*"  # `dz`, `dh1`, `d_out`, `d_L_d_ypred`: an adjoint the step multiplies (`0.5 * X.T @ dz`)
     r"|g[A-Z]\w*|g[wb]?\d*|g_[A-Za-z]\w*"  # `gW2`, `gb1`, `g1`, `g_emb`: g for gradient before the parameter's name or number
+    r"|(?i:d_?(?:loss|cost|err(?:or)?|e|l|j|e_?total|obj\w*)_d_?[A-Za-z]\w*)"  # `dloss_dp`, `derror_dw2`: the loss's derivative written as a fraction
     r"|G\d*"  # `G["Wh"]`, `G = {k: np.zeros_like(v) ...}`: a capital G for the gradients, as a capital P holds the parameters
     rf"|d_?[^\W\d\x00-\x7f]\w*|\w*(?:{CJK_GRADIENT})\w*"  # `d得分`, `d隐藏`, `梯度`: the same in the user's own script
 )
