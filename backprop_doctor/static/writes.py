@@ -196,7 +196,8 @@ def assignment_statement(tree: ast.AST, targets: tuple[str, ...], ran: set[int] 
     `ran` (line numbers of `tree` that executed) narrows the choice to the branch
     that ran; `whole`: the last that assigns all of it, when one does (a cost function's
     `Theta1_grad = delta2.T @ a1 / m`, not the penalty added to its columns after it,
-    `Theta1_grad[:, 1:] += lambda_ / m * Theta1[:, 1:]`). Falls back to the last `return`, then None.
+    `Theta1_grad[:, 1:] += lambda_ / m * Theta1[:, 1:]`). Falls back to the last `return` (of those
+    that ran, when `ran` says), then None.
     """
     assignments = [n for n in walk(tree) if isinstance(n, (ast.Assign, ast.AugAssign, ast.AnnAssign))]
     if whole:
@@ -221,6 +222,8 @@ def assignment_statement(tree: ast.AST, targets: tuple[str, ...], ran: set[int] 
             break
     if best is None:
         returns = [n for n in walk(tree) if isinstance(n, ast.Return)]
+        if ran:  # `elif self.name == 'tanh': return grad * ...`: the branch's return that ran, not the method's last
+            returns = [n for n in returns if n.lineno in ran] or returns
         best = max(returns, key=lambda n: n.lineno) if returns else None
     return best
 
