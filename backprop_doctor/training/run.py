@@ -20,7 +20,7 @@ import numpy as np
 from backprop_doctor.conventions._base import isolated
 from backprop_doctor.conventions._classlayer import ClassLayer
 from backprop_doctor.conventions.networks import Network
-from backprop_doctor.observe.budget import share
+from backprop_doctor.observe.budget import Deadline, share
 from backprop_doctor.training.data import Data
 from backprop_doctor.training.layers import _ProbeError, _layer_arrays, _owner, is_relu
 from backprop_doctor.training.settings import (
@@ -204,7 +204,7 @@ def train(
             if no_decay:
                 _without_decay(work)
             _train(
-                work, data, run, seed=seed, swaps=swaps, watch_relu=watch_relu, budget=budget, started=started,
+                work, data, run, seed=seed, swaps=swaps, watch_relu=watch_relu, deadline=Deadline(budget),
                 stop_when_fitted=stop_when_fitted,
                 stop_when_falls=stop_when_falls,
             )
@@ -239,8 +239,7 @@ def _train(
     seed: int,
     swaps: Sequence[Swap],
     watch_relu: bool,
-    budget: float,
-    started: float,
+    deadline: Deadline,
     stop_when_fitted: bool = False,
     stop_when_falls: bool = False,
 ) -> None:
@@ -298,7 +297,7 @@ def _train(
                 break
             if stop_when_falls and step + 1 >= MIN_FALL_STEPS and (step + 1) % 10 == 0 and _falls_clearly_so_far(run.losses):
                 break
-            if time.perf_counter() - started > budget:
+            if deadline.passed():  # CPU seconds, or wall-clock ones a third as much: a busy machine cuts no run short
                 run.truncated = True
                 break
         if watch_relu:
