@@ -1279,9 +1279,10 @@ def _findings(result: Any, source: Any, derivatives_right: dict[str, str] | None
                 # `g["V"] = p["g"] / norm * (dW - ...)` with `dW` right: the error is made in that line
                 message = (
                     f"the update{'s' if plural else ''} of {names} in your training step ({where}) use{'' if plural else 's'} {gradients}{computed} "
-                    f"which {'are' if plural else 'is'} {what}, although {_names([a.name for a in inputs])} "
-                    f"(line{'s' if len(inputs) > 1 else ''} {_lines(sorted({a.line for a in inputs}))}), which line {measured.line} computes "
-                    f"{'them' if plural else 'it'} from, {'are' if len(inputs) > 1 else 'is'} right: re-derive line {measured.line} as the "
+                    f"which {'are' if plural else 'is'} {what}, although {_names(list(dict.fromkeys(a.name for a in inputs)))} "
+                    f"(line{'s' if len({a.line for a in inputs}) > 1 else ''} {_lines(sorted({a.line for a in inputs}))}), which line {measured.line} computes "
+                    f"{'them' if plural else 'it'} from, {'are' if len({a.name for a in inputs}) > 1 else 'is'} right"
+                    f"{' at every time step' if len(inputs) > len({a.name for a in inputs}) else ''}: re-derive line {measured.line} as the "
                     f"derivative of {loss_words} with respect to {names}"
                 )
             else:

@@ -810,6 +810,8 @@ def time_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...], updatin
                         local = True
                         if _read_first(target_name, statements) or values[stored][0].function == name and values[stored][0].line >= loop.lineno and values[stored][0].line <= (loop.end_lineno or loop.lineno):
                             continue  # carried from the step after (`dh` read before the pass assigns it), or the loop's own value
+                    if stored is None and not onward and (through := _through_slope(stmt, statements, variable, found)) is not None:
+                        stored, local = through  # `daz = dz * z * (1 - z)`: the gradient of `z`'s pre-activation
                     if stored is None:
                         continue
                     paired = values if local else series
@@ -818,7 +820,7 @@ def time_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...], updatin
                     last = max((st for st in statements if target_name in _changed(st)), key=lambda st: st.lineno)
                     later = {n: st.lineno for st in statements[position + 1 :] for n in _changed(st)}
                     read = reads(last)
-                    carried = tuple((n, later[n]) for n in sorted(read) if n in later and n != target_name)
+                    carried = tuple((n, later[n]) for n in sorted(_read_through(read, statements[:position], {a.name for a in found})) if n in later and n != target_name)
                     earlier = {n: st.lineno for st in statements[:position] for n in _changed(st)}
                     unpaired = tuple(
                         (n, earlier[n]) for n in sorted(read)
@@ -851,6 +853,68 @@ def time_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...], updatin
                 if a.name not in named
             ]
     return found
+
+
+def _through_slope(stmt: ast.stmt, statements: list[ast.stmt], variable: str, found: list[TimeAdjoint]) -> tuple[str, bool] | None:
+    """(series, local) of the forward value an adjoint no name pairs is the gradient of the pre-activation of:
+    a backward loop's one assignment of a product of an adjoint the loop pairs with a forward value and that
+    value itself (`daz = dz * z * (1 - z)` of `dz`, the gradient of `z = sigmoid(...)`; `dah = dhc * (1 - hc ** 2)`),
+    that the loop does not read before it (not one carried from the step after). The walk measures it against that
+    value through the activation's slope (`replay.gradients.measure_adjoint`); None for any other statement."""
+    if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)):
+        return None
+    target = stmt.targets[0].id
+    if sum(target in _changed(st) for st in statements) != 1 or _read_first(target, statements):
+        return None
+    factors = _multiplied(stmt.value)
+    if factors is None:
+        return None
+    read = {n.id for f in factors for n in ast.walk(f) if isinstance(n, ast.Name)}
+    paired = [a for a in found if a.name in read and a.name in {f.id for f in factors if isinstance(f, ast.Name)} and a.variable == variable]
+    for adjoint in paired:
+        forward = _forward_reads(factors, adjoint, variable)
+        if forward:
+            return adjoint.series, adjoint.local
+    return None
+
+
+def _read_through(read: set[str], earlier: list[ast.stmt], paired: set[str]) -> set[str]:
+    """`read`, and what the statements of `earlier` (the pass's statements before the adjoint's) that bind a
+    name of it read in turn, through every name no measured adjoint is (`paired`): `do = dht * tc` reads the
+    `dh_next` carried from the step after through `dht = dh[:, t, :] + dh_next`."""
+    found, pending = set(read), list(read)
+    while pending:
+        name = pending.pop()
+        if name in paired:
+            continue
+        for stmt in earlier:
+            if name in _changed(stmt):
+                for n in reads(stmt) - found:
+                    found.add(n)
+                    pending.append(n)
+    return found
+
+
+def _multiplied(node: ast.expr) -> list[ast.expr] | None:
+    """The factors of an elementwise product (`dz * z * (1 - z)`: `dz`, `z`, `1 - z`); None for anything else."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+        left, right = _multiplied(node.left), _multiplied(node.right)
+        return [*(left if left is not None else [node.left]), *(right if right is not None else [node.right])]
+    return None
+
+
+def _forward_reads(factors: list[ast.expr], adjoint: TimeAdjoint, variable: str) -> bool:
+    """Whether a factor other than the adjoint reads its forward value: the local `z`, or the series' item
+    at the loop's own step (`fs[t]`)."""
+    for factor in factors:
+        if isinstance(factor, ast.Name) and factor.id == adjoint.name:
+            continue
+        for node in ast.walk(factor):
+            if adjoint.local and isinstance(node, ast.Name) and node.id == adjoint.series:
+                return True
+            if not adjoint.local and isinstance(node, ast.Subscript) and _series_container(node.value) == adjoint.series and _step_index(node.slice, variable):
+                return True
+    return False
 
 
 def carried_out_of(tree: ast.Module | None, loop: Site, at: Site, names: Sequence[str]) -> bool:
@@ -975,6 +1039,8 @@ def _step_function_adjoints(
             if _ADJOINT.fullmatch(target) is None or target in {a.name for a in found} or _read_first(target, statements):
                 continue
             stored = _local_value(target, values)
+            if stored is None and (through := _through_slope(stmt, statements, CALLER + variable, found)) is not None:
+                stored = through[0]  # `dz_pre = dz * z * (1 - z)`: the gradient of `z`'s pre-activation
             if stored is None:
                 continue
             last = max((st for st in statements if target in _changed(st)), key=lambda st: st.lineno)
@@ -1100,6 +1166,7 @@ def inner_assigned(tree: ast.Module | None, prefix: tuple[ast.stmt, ...]) -> dic
     found: dict[str, int] = {}
     definitions = _definitions(tree)
     for _name, node in called_functions(tree, prefix):
+        before = dict(found)
         own: dict[str, int] = {}
         accumulated = _accumulated_in_loops(node.body)
         through = _added_through_calls(node.body, definitions)  # in another function, wherever it is written
@@ -1130,7 +1197,23 @@ def inner_assigned(tree: ast.Module | None, prefix: tuple[ast.stmt, ...]) -> dic
             found[entry] = max(found.get(entry, 0), line)  # `grads["Wx"] += x.T @ da` in the loop over time steps
         for entry, line in _set_in_loops(node.body).items():
             found.setdefault(entry, line)  # `layer["db"] = np.sum(dZ)` for each layer of the list the loop walks
+        for attribute, name in _kept_as_attributes(node).items():
+            for entry in [e for e in found if e.startswith(f"{name}[") and found[e] != before.get(e)]:  # this function's entries
+                found.setdefault(f"{attribute}{entry[len(name):]}", found[entry])  # `self.grads = grads` after `grads["Uh"] += ...`
     return found
+
+
+def _kept_as_attributes(node: FunctionNode) -> dict[str, str]:
+    """{`self.grads`: `grads`} for each statement of the method's own body binding an attribute of `self` to a
+    plain name, once (`self.grads = grads` at the end of a backward): the entries it set under that name are
+    the attribute's."""
+    bound: dict[str, list[str]] = {}
+    for stmt in node.body:
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.value, ast.Name):
+            target = stmt.targets[0]
+            if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == "self":
+                bound.setdefault(ast.unparse(target), []).append(stmt.value.id)
+    return {attribute: names[0] for attribute, names in bound.items() if len(names) == 1}
 
 
 def _returned_tuple(node: FunctionNode) -> list[str | None]:

@@ -1,0 +1,473 @@
+"""One slip planted inside the backward loop over time of an LSTM or a GRU, named at its own statement.
+
+Each program is written correct (its twin must come out with no error and no warning), then one statement
+of the loop `for t in reversed(range(T))` is changed, and the root cause must stand at that statement, not
+at a line where a parameter's gradient is added up or handed back:
+
+- a gate's pre-activation gradient no name pairs with a stored value (`daz = dz * z * (1 - z)`,
+  `dz_pre = ...`): measured through the gate's slope, because it is a product of `dz` and `z`
+  (`static.step_functions._through_slope`);
+- the gradient the loop carries to the step before, reached through an intermediate (`do = dht * tc` after
+  `dht = dh[:, t, :] + dh_next`): the carried statement is blamed (`_read_through`), and a step's own
+  gradient under a longer name that leaves the carry out (`dht = dh[:, t, :]`) is `carried_not_added`;
+- a GRU's update gate written for its complement (`dh * z` for `dh * (1 - z)`) and the gradient sent back
+  through a sibling weight (`p["Ur"]` for `p["Uz"]`): rewrites the layer check tries (`static.alternatives`);
+- a model whose backward returns the gradients in a dict made by a comprehension, or keeps it as
+  `self.grads = grads`: the wrong entry's line, not a `bad-return` at the last `grads[...] +=`, nor the
+  comprehension;
+- a step function first called with a state of zeros (`h0`), where a term that multiplies the state vanishes:
+  checked at the program's first call whose state has moved.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.inprocess import edited
+from tests.userfiles import check, line_of, planted, write
+
+GRU_CLASS = """\
+import numpy as np
+
+
+def sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+class GRU:
+    def __init__(self, input_size, hidden_size, seed=0):
+        rng = np.random.default_rng(seed)
+        D, H = input_size, hidden_size
+        self.params = {
+            "Wz": rng.standard_normal((D, H)) * 0.3, "Uz": rng.standard_normal((H, H)) * 0.3, "bz": np.zeros(H),
+            "Wr": rng.standard_normal((D, H)) * 0.3, "Ur": rng.standard_normal((H, H)) * 0.3, "br": np.zeros(H),
+            "Wh": rng.standard_normal((D, H)) * 0.3, "Uh": rng.standard_normal((H, H)) * 0.3, "bh": np.zeros(H),
+        }
+        self.hidden_size = H
+
+    def forward(self, xs):
+        p = self.params
+        N, T, D = xs.shape
+        h = np.zeros((N, self.hidden_size))
+        self.cache = []
+        hs = np.zeros((N, T, self.hidden_size))
+        for t in range(T):
+            x = xs[:, t, :]
+            z = sigmoid(x @ p["Wz"] + h @ p["Uz"] + p["bz"])
+            r = sigmoid(x @ p["Wr"] + h @ p["Ur"] + p["br"])
+            hc = np.tanh(x @ p["Wh"] + (r * h) @ p["Uh"] + p["bh"])
+            h_new = (1 - z) * h + z * hc
+            self.cache.append((x, h, z, r, hc))
+            h = h_new
+            hs[:, t, :] = h
+        return hs
+
+    def backward(self, dhs):
+        p = self.params
+        grads = {k: np.zeros_like(v) for k, v in p.items()}
+        N, T, H = dhs.shape
+        dxs = np.zeros((N, T, p["Wz"].shape[0]))
+        dh_next = np.zeros((N, H))
+        for t in reversed(range(T)):
+            x, h, z, r, hc = self.cache[t]
+            dh = dhs[:, t, :] + dh_next
+            dhc = dh * z
+            dz = dh * (hc - h)
+            dh_prev = dh * (1 - z)
+            dah = dhc * (1 - hc ** 2)
+            daz = dz * z * (1 - z)
+            drh = dah @ p["Uh"].T
+            dr = drh * h
+            dh_prev += drh * r
+            dar = dr * r * (1 - r)
+            grads["Wh"] += x.T @ dah
+            grads["Uh"] += (r * h).T @ dah
+            grads["bh"] += dah.sum(axis=0)
+            grads["Wz"] += x.T @ daz
+            grads["Uz"] += h.T @ daz
+            grads["bz"] += daz.sum(axis=0)
+            grads["Wr"] += x.T @ dar
+            grads["Ur"] += h.T @ dar
+            grads["br"] += dar.sum(axis=0)
+            dh_prev += daz @ p["Uz"].T + dar @ p["Ur"].T
+            dxs[:, t, :] = dah @ p["Wh"].T + daz @ p["Wz"].T + dar @ p["Wr"].T
+            dh_next = dh_prev
+        self.grads = grads
+        return dxs
+
+
+def main():
+    rng = np.random.default_rng(1)
+    N, T, D, H = 6, 4, 3, 5
+    xs = rng.standard_normal((N, T, D))
+    ys = 0.5 * np.tanh(xs @ rng.standard_normal((D, H)))
+    model = GRU(D, H)
+    lr = 0.5
+    for epoch in range(150):
+        hs = model.forward(xs)
+        loss = 0.5 * np.sum((hs - ys) ** 2) / N
+        dhs = (hs - ys) / N
+        model.backward(dhs)
+        for k in model.params:
+            model.params[k] -= lr * model.grads[k]
+
+
+if __name__ == "__main__":
+    main()
+"""
+
+# the same model, its backward returning the gradients it adds up in a dict made by a comprehension
+GRU_RETURNING = edited(
+    GRU_CLASS,
+    ("        self.grads = grads\n        return dxs\n", "        return grads\n"),
+    ("        model.backward(dhs)\n        for k in model.params:\n            model.params[k] -= lr * model.grads[k]\n",
+     "        grads = model.backward(dhs)\n        for k in model.params:\n            model.params[k] -= lr * grads[k]\n"),
+)
+
+GRU_STEPS = """\
+import numpy as np
+
+
+def sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def gru_step_forward(x, prev_h, Wx, Wh, b):
+    H = prev_h.shape[1]
+    a = x @ Wx[:, :2 * H] + prev_h @ Wh[:, :2 * H] + b[:2 * H]
+    z = sigmoid(a[:, :H])
+    r = sigmoid(a[:, H:])
+    n = np.tanh(x @ Wx[:, 2 * H:] + (r * prev_h) @ Wh[:, 2 * H:] + b[2 * H:])
+    next_h = z * prev_h + (1 - z) * n
+    cache = (x, prev_h, z, r, n, Wx, Wh)
+    return next_h, cache
+
+
+def gru_step_backward(dnext_h, cache):
+    x, prev_h, z, r, n, Wx, Wh = cache
+    H = prev_h.shape[1]
+    dz = dnext_h * (prev_h - n)
+    dn = dnext_h * (1 - z)
+    dprev_h = dnext_h * z
+    dn_pre = dn * (1 - n ** 2)
+    drh = dn_pre @ Wh[:, 2 * H:].T
+    dr = drh * prev_h
+    dprev_h += drh * r
+    dz_pre = dz * z * (1 - z)
+    dr_pre = dr * r * (1 - r)
+    da = np.concatenate([dz_pre, dr_pre], axis=1)
+    dprev_h += da @ Wh[:, :2 * H].T
+    dx = da @ Wx[:, :2 * H].T + dn_pre @ Wx[:, 2 * H:].T
+    dWx = np.concatenate([x.T @ da, x.T @ dn_pre], axis=1)
+    dWh = np.concatenate([prev_h.T @ da, (r * prev_h).T @ dn_pre], axis=1)
+    db = np.concatenate([da.sum(axis=0), dn_pre.sum(axis=0)])
+    return dx, dprev_h, dWx, dWh, db
+
+
+def gru_forward(x, h0, Wx, Wh, b):
+    N, T, D = x.shape
+    H = h0.shape[1]
+    h = np.zeros((N, T, H))
+    caches = []
+    prev_h = h0
+    for t in range(T):
+        prev_h, cache = gru_step_forward(x[:, t, :], prev_h, Wx, Wh, b)
+        h[:, t, :] = prev_h
+        caches.append(cache)
+    return h, caches
+
+
+def gru_backward(dh, caches):
+    N, T, H = dh.shape
+    x0, _, _, _, _, Wx, Wh = caches[0]
+    dx = np.zeros((N, T, x0.shape[1]))
+    dWx = np.zeros_like(Wx)
+    dWh = np.zeros_like(Wh)
+    db = np.zeros(3 * H)
+    dprev_h = np.zeros((N, H))
+    for t in reversed(range(T)):
+        dx_t, dprev_h, dWx_t, dWh_t, db_t = gru_step_backward(dh[:, t, :] + dprev_h, caches[t])
+        dx[:, t, :] = dx_t
+        dWx += dWx_t
+        dWh += dWh_t
+        db += db_t
+    return dx, dprev_h, dWx, dWh, db
+
+
+def main():
+    rng = np.random.default_rng(4)
+    N, T, D, H = 5, 6, 4, 7
+    x = rng.standard_normal((N, T, D))
+    target = 0.5 * np.tanh(x @ rng.standard_normal((D, H)))
+    Wx = rng.standard_normal((D, 3 * H)) * 0.3
+    Wh = rng.standard_normal((H, 3 * H)) * 0.3
+    b = np.zeros(3 * H)
+    h0 = np.zeros((N, H))
+    for it in range(200):
+        h, caches = gru_forward(x, h0, Wx, Wh, b)
+        loss = 0.5 * np.sum((h - target) ** 2) / N
+        dh = (h - target) / N
+        _, _, dWx, dWh, db = gru_backward(dh, caches)
+        Wx -= 0.5 * dWx
+        Wh -= 0.5 * dWh
+        b -= 0.5 * db
+
+
+main()
+"""
+
+LSTM_CLASS = """\
+import numpy as np
+
+
+def sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+class LSTM:
+    def __init__(self, n_in, n_hidden, n_out, seed=0):
+        rng = np.random.default_rng(seed)
+        k = n_in + n_hidden
+        self.H = n_hidden
+        self.params = {
+            "Wf": rng.standard_normal((k, n_hidden)) * 0.2, "bf": np.zeros(n_hidden),
+            "Wi": rng.standard_normal((k, n_hidden)) * 0.2, "bi": np.zeros(n_hidden),
+            "Wg": rng.standard_normal((k, n_hidden)) * 0.2, "bg": np.zeros(n_hidden),
+            "Wo": rng.standard_normal((k, n_hidden)) * 0.2, "bo": np.zeros(n_hidden),
+            "Wy": rng.standard_normal((n_hidden, n_out)) * 0.2, "by": np.zeros(n_out),
+        }
+
+    def forward(self, X):
+        p = self.params
+        B, T, _ = X.shape
+        h = np.zeros((B, self.H))
+        c = np.zeros((B, self.H))
+        self.steps = []
+        outputs = []
+        for t in range(T):
+            z = np.concatenate([h, X[:, t]], axis=1)
+            f = sigmoid(z @ p["Wf"] + p["bf"])
+            i = sigmoid(z @ p["Wi"] + p["bi"])
+            g = np.tanh(z @ p["Wg"] + p["bg"])
+            o = sigmoid(z @ p["Wo"] + p["bo"])
+            c_prev = c
+            c = f * c_prev + i * g
+            h = o * np.tanh(c)
+            y = h @ p["Wy"] + p["by"]
+            self.steps.append((z, f, i, g, o, c_prev, c, h))
+            outputs.append(y)
+        return np.stack(outputs, axis=1)
+
+    def backward(self, dY):
+        p = self.params
+        grads = {name: np.zeros_like(value) for name, value in p.items()}
+        B, T, _ = dY.shape
+        dh_next = np.zeros((B, self.H))
+        dc_next = np.zeros((B, self.H))
+        for t in reversed(range(T)):
+            z, f, i, g, o, c_prev, c, h = self.steps[t]
+            dy = dY[:, t]
+            grads["Wy"] += h.T @ dy
+            grads["by"] += dy.sum(axis=0)
+            dht = dy @ p["Wy"].T + dh_next
+            tc = np.tanh(c)
+            do = dht * tc * o * (1 - o)
+            dc = dht * o * (1 - tc ** 2) + dc_next
+            df = dc * c_prev * f * (1 - f)
+            di = dc * g * i * (1 - i)
+            dg = dc * i * (1 - g ** 2)
+            grads["Wf"] += z.T @ df
+            grads["bf"] += df.sum(axis=0)
+            grads["Wi"] += z.T @ di
+            grads["bi"] += di.sum(axis=0)
+            grads["Wg"] += z.T @ dg
+            grads["bg"] += dg.sum(axis=0)
+            grads["Wo"] += z.T @ do
+            grads["bo"] += do.sum(axis=0)
+            dz = df @ p["Wf"].T + di @ p["Wi"].T + dg @ p["Wg"].T + do @ p["Wo"].T
+            dh_next = dz[:, :self.H]
+            dc_next = dc * f
+        return grads
+
+
+def train():
+    rng = np.random.default_rng(2)
+    B, T, D, O = 8, 6, 3, 2
+    X = rng.standard_normal((B, T, D))
+    Y = np.cumsum(X[:, :, :O], axis=1) * 0.3
+    net = LSTM(D, 8, O)
+    lr = 0.05
+    for epoch in range(300):
+        out = net.forward(X)
+        loss = np.mean((out - Y) ** 2)
+        dY = 2 * (out - Y) / out.size
+        grads = net.backward(dY)
+        for name in net.params:
+            net.params[name] -= lr * grads[name]
+
+
+if __name__ == "__main__":
+    train()
+"""
+
+# the same model keeping its gradients as `self.grads`, read by the training loop from there
+LSTM_KEEPING = edited(
+    LSTM_CLASS,
+    ("            dc_next = dc * f\n        return grads\n", "            dc_next = dc * f\n        self.grads = grads\n"),
+    ("        grads = net.backward(dY)\n        for name in net.params:\n            net.params[name] -= lr * grads[name]\n",
+     "        net.backward(dY)\n        for name in net.params:\n            net.params[name] -= lr * net.grads[name]\n"),
+)
+
+LSTM_FUNCTIONS = """\
+import numpy as np
+
+
+def sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def lstm_forward(x, h0, Wx, Wh, b):
+    N, T, D = x.shape
+    H = h0.shape[1]
+    h = np.zeros((N, T, H))
+    prev_h = h0
+    prev_c = np.zeros_like(h0)
+    caches = []
+    for t in range(T):
+        a = x[:, t, :] @ Wx + prev_h @ Wh + b
+        i = sigmoid(a[:, :H])
+        f = sigmoid(a[:, H:2 * H])
+        o = sigmoid(a[:, 2 * H:3 * H])
+        g = np.tanh(a[:, 3 * H:])
+        next_c = f * prev_c + i * g
+        tc = np.tanh(next_c)
+        next_h = o * tc
+        caches.append((x[:, t, :], prev_h, prev_c, i, f, o, g, tc))
+        h[:, t, :] = next_h
+        prev_h, prev_c = next_h, next_c
+    return h, caches
+
+
+def lstm_backward(dh, caches, Wx, Wh):
+    N, T, H = dh.shape
+    dWx = np.zeros_like(Wx)
+    dWh = np.zeros_like(Wh)
+    db = np.zeros(4 * H)
+    dx = np.zeros((N, T, Wx.shape[0]))
+    dh_next = np.zeros((N, H))
+    dc_next = np.zeros((N, H))
+    for t in reversed(range(T)):
+        xt, prev_h, prev_c, i, f, o, g, tc = caches[t]
+        dht = dh[:, t, :] + dh_next
+        do = dht * tc
+        dc = dht * o * (1 - tc ** 2) + dc_next
+        df = dc * prev_c
+        di = dc * g
+        dg = dc * i
+        dc_next = dc * f
+        da = np.hstack((di * i * (1 - i), df * f * (1 - f), do * o * (1 - o), dg * (1 - g ** 2)))
+        dWx += xt.T @ da
+        dWh += prev_h.T @ da
+        db += da.sum(axis=0)
+        dx[:, t, :] = da @ Wx.T
+        dh_next = da @ Wh.T
+    return dx, dh_next, dWx, dWh, db
+
+
+def loss_fn(h, y, Wy):
+    scores = h @ Wy
+    diff = scores - y
+    loss = 0.5 * np.sum(diff ** 2) / h.shape[0]
+    dscores = diff / h.shape[0]
+    dh = dscores @ Wy.T
+    dWy = np.einsum('nth,nto->ho', h, dscores)
+    return loss, dh, dWy
+
+
+def train():
+    rng = np.random.default_rng(0)
+    N, T, D, H, O = 8, 5, 6, 6, 2
+    x = rng.standard_normal((N, T, D))
+    y = rng.standard_normal((N, T, O))
+    Wx = rng.standard_normal((D, 4 * H)) * 0.3
+    Wh = rng.standard_normal((H, 4 * H)) * 0.3
+    b = np.zeros(4 * H)
+    Wy = rng.standard_normal((H, O)) * 0.3
+    h0 = np.zeros((N, H))
+    lr = 0.1
+    for step in range(200):
+        h, caches = lstm_forward(x, h0, Wx, Wh, b)
+        loss, dh, dWy = loss_fn(h, y, Wy)
+        dx, dh0, dWx, dWh, db = lstm_backward(dh, caches, Wx, Wh)
+        Wx -= lr * dWx
+        Wh -= lr * dWh
+        b -= lr * db
+        Wy -= lr * dWy
+
+
+if __name__ == "__main__":
+    train()
+"""
+
+PROGRAMS = {
+    "gru_class": GRU_CLASS, "gru_returning": GRU_RETURNING, "gru_steps": GRU_STEPS,
+    "lstm_class": LSTM_CLASS, "lstm_keeping": LSTM_KEEPING, "lstm_functions": LSTM_FUNCTIONS,
+}  # fmt: skip
+
+
+def _root(report: dict) -> dict:
+    assert report["root_cause"] is not None, report["findings"]
+    return report["findings"][report["root_cause"]]
+
+
+@pytest.mark.parametrize("name", sorted(PROGRAMS))
+def test_the_correct_recurrent_program_is_clean(tmp_path, name):
+    report = check(write(tmp_path, f"{name}.py", PROGRAMS[name]))
+    assert [f for f in report["findings"] if f["severity"] in ("error", "warning")] == []
+
+
+# (program, the statement as written right, the slip planted there, the rule the root is found by)
+SLIPS = {
+    # a gate's pre-activation gradient named after no stored value, measured through the gate's slope
+    "gru-class-update-gate-slope": ("gru_class", "daz = dz * z * (1 - z)", "daz = dz * (1 - z)", "BPD108"),
+    "gru-steps-update-gate-slope": ("gru_steps", "dz_pre = dz * z * (1 - z)", "dz_pre = dz * (1 - z)", "BPD108"),
+    "gru-class-candidate-slope": ("gru_class", "dah = dhc * (1 - hc ** 2)", "dah = dhc * (1 - hc)", "BPD108"),
+    # the update gate's share of the old state written for its complement
+    "gru-class-update-gate-complement": ("gru_class", "dh_prev = dh * (1 - z)", "dh_prev = dh * z", "BPD101"),
+    "gru-steps-update-gate-complement": ("gru_steps", "dprev_h = dnext_h * z", "dprev_h = dnext_h * (1 - z)", "BPD101"),
+    # the state's gradient sent back through the reset gate's weights where the update gate's belong
+    "gru-class-carried-through-the-wrong-weight": (
+        "gru_class", 'dh_prev += daz @ p["Uz"].T + dar @ p["Ur"].T', 'dh_prev += daz @ p["Ur"].T + dar @ p["Ur"].T', "BPD101",
+    ),
+    # a wrong entry of the gradients kept as `self.grads = grads`, and of the dict a backward returns
+    "gru-class-kept-entry": ("gru_class", 'grads["Uh"] += (r * h).T @ dah', 'grads["Uh"] += h.T @ dah', "BPD108"),
+    "gru-returning-entry": ("gru_returning", 'grads["Uh"] += (r * h).T @ dah', 'grads["Uh"] += h.T @ dah', "BPD108"),
+    "lstm-class-returned-entry": ("lstm_class", 'grads["Wg"] += z.T @ dg', 'grads["Wg"] += z.T @ di', "BPD108"),
+    "lstm-keeping-entry": ("lstm_keeping", 'grads["bf"] += df.sum(axis=0)', 'grads["bf"] += 2 * df.sum(axis=0)', "BPD108"),
+    # a term that multiplies the state, which the first call's state of zeros hides
+    "gru-steps-reset-state-term": ("gru_steps", "(r * prev_h).T @ dn_pre", "prev_h.T @ dn_pre", "BPD101"),
+    # the carry reached through the step's own gradient of the state
+    "lstm-functions-carry-scaled": ("lstm_functions", "dh_next = da @ Wh.T", "dh_next = 2 * da @ Wh.T", "BPD108"),
+    "lstm-functions-carry-through-wx": ("lstm_functions", "dh_next = da @ Wh.T", "dh_next = da @ Wx.T", "BPD108"),
+    "lstm-class-carry-sliced": ("lstm_class", "dh_next = dz[:, :self.H]", "dh_next = dz[:, -self.H:]", "BPD108"),
+    # the step's own gradient of the state, under a longer name, leaving the carry out
+    "lstm-functions-carry-left-out": ("lstm_functions", "dht = dh[:, t, :] + dh_next", "dht = dh[:, t, :]", "BPD108"),
+    "lstm-class-carry-left-out": ("lstm_class", 'dht = dy @ p["Wy"].T + dh_next', 'dht = dy @ p["Wy"].T', "BPD108"),
+}
+
+
+@pytest.mark.parametrize("slip", sorted(SLIPS))
+def test_the_root_cause_is_the_planted_statement(tmp_path, slip):
+    name, right, wrong, code = SLIPS[slip]
+    path = planted(tmp_path, f"{name}.py", PROGRAMS[name], right, wrong)
+    root = _root(check(path))
+    assert (root["code"], root["line"]) == (code, line_of(path, wrong)), root["message"]
+
+
+def test_an_entry_computed_from_right_adjoints_names_each_adjoint_once(tmp_path):
+    """`grads["Wg"] += z.T @ di` adds up a wrong term at every time step from `di`, right at each: `di` is named
+    once, with its one line, not once per time step."""
+    name, right, wrong, _ = SLIPS["lstm-class-returned-entry"]
+    path = planted(tmp_path, f"{name}.py", PROGRAMS[name], right, wrong)
+    message = _root(check(path))["message"]
+    assert f"although `di` (line {line_of(path, 'di = dc * g')}), which line {line_of(path, wrong)} computes it from, is right at every time step" in message
