@@ -49,18 +49,7 @@ def first_wrong(
     (`alternatives.rescaled_from`), unless the check named the error's pattern (`named`: a factor that
     store may well be wrong by, a statement left out that the pattern's own advice says)."""
     func = getattr(func, "__func__", func)
-    if not isinstance(func, types.FunctionType) or set(func.__code__.co_freevars) - {"__class__"}:
-        return None
-    try:
-        lines, start = inspect.getsourcelines(func)
-    except (OSError, TypeError):
-        return None
-    try:
-        tree = ast.parse(textwrap.dedent("".join(lines)))
-    except SyntaxError:
-        return None
-    ast.increment_lineno(tree, start - 1)
-    function = tree.body[0] if tree.body and isinstance(tree.body[0], (ast.FunctionDef, ast.AsyncFunctionDef)) else None
+    function = function_tree(func)
     if function is None:
         return None
     statements = alternatives.loop_statements(function, store_line)
@@ -112,6 +101,38 @@ def first_wrong(
             return None
         return Blamed(copied.lineno, copied.end_lineno or copied.lineno, ast.unparse(copied), None, store_line, looped)
     return min(found, key=lambda f: (f[0], f[1]))[2]
+
+
+def function_tree(func: Any) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    """The definition of the plain function `func`, parsed with the lines of its file; None for anything else
+    (a closure over names of its own, a function whose source cannot be read)."""
+    if not isinstance(func, types.FunctionType) or set(func.__code__.co_freevars) - {"__class__"}:
+        return None
+    try:
+        lines, start = inspect.getsourcelines(func)
+    except (OSError, TypeError):
+        return None
+    try:
+        tree = ast.parse(textwrap.dedent("".join(lines)))
+    except SyntaxError:
+        return None
+    ast.increment_lineno(tree, start - 1)
+    return tree.body[0] if tree.body and isinstance(tree.body[0], (ast.FunctionDef, ast.AsyncFunctionDef)) else None
+
+
+def variants(func: Any, function: ast.FunctionDef | ast.AsyncFunctionDef, statements: list[ast.stmt]) -> list[tuple[int, ast.stmt, alternatives.Alternative]]:
+    """(rank, statement, change) for every single change of `statements` (statements of `function`, the tree of
+    `func`), every statement's likely changes before any unlikely one, each kind in the statements' order."""
+    siblings = alternatives.operand_siblings(_file_tree(func) or function)
+    changes = [(statement, change) for statement in statements for change in alternatives.alternatives(statement, siblings)]
+    return [(change.rank, statement, change) for statement, change in sorted(changes, key=lambda pair: pair[1].rank)]
+
+
+def variant_code(func: Any, function: ast.FunctionDef | ast.AsyncFunctionDef, statement: ast.stmt, change: alternatives.Alternative) -> types.CodeType | None:
+    """The code of `func` with `statement` (of its tree `function`) made `change`; None when it does not compile."""
+    stripped = _swap(function, statement, change.node)
+    stripped.decorator_list = []  # type: ignore[attr-defined]  # as `first_wrong` compiles it
+    return compiled_as(stripped, func)  # type: ignore[arg-type]
 
 
 def _file_tree(func: types.FunctionType) -> ast.Module | None:

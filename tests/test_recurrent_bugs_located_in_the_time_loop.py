@@ -16,7 +16,13 @@ at a line where a parameter's gradient is added up or handed back:
   `self.grads = grads`: the wrong entry's line, not a `bad-return` at the last `grads[...] +=`, nor the
   comprehension;
 - a step function first called with a state of zeros (`h0`), where a term that multiplies the state vanishes:
-  checked at the program's first call whose state has moved.
+  checked at the program's first call whose state has moved;
+- values kept in dicts named for them (`self.o[t]`), paired with their adjoints (`do`); a weight's gradient
+  started by a comprehension of zeros and added to in the loop, applied over `zip(weights, grads)`, formed where
+  it is added to; a dict entry applied clipped (`np.clip(g[name], -5, 5)`), formed where it is written;
+- a term of the carried state's gradient that no measured adjoint holds (`dh_prev = dh * zs[t]`), in a
+  program only the replay checks: the replay's own change of the pass's statements that puts the first wrong
+  adjoint right (`replay.through_time._carried_rewrite`).
 """
 
 from __future__ import annotations
@@ -409,9 +415,239 @@ if __name__ == "__main__":
     train()
 """
 
+# an LSTM whose forward keeps each value in a dict named for it (`self.o[t]`), its backward's gradients started by
+# one comprehension of zeros and handed back as a tuple the training loop zips with the weights
+LSTM_ATTRIBUTES = """\
+import numpy as np
+
+
+def sigmoid(v):
+    return 1 / (1 + np.exp(-v))
+
+
+class LSTMCellNet:
+    def __init__(self, n_x, n_h, seed=3):
+        rng = np.random.RandomState(seed)
+        n = n_x + n_h
+        self.n_h = n_h
+        self.Wf = rng.randn(n_h, n) * 0.2
+        self.Wi = rng.randn(n_h, n) * 0.2
+        self.Wc = rng.randn(n_h, n) * 0.2
+        self.Wo = rng.randn(n_h, n) * 0.2
+        self.bf = np.zeros((n_h, 1))
+        self.bi = np.zeros((n_h, 1))
+        self.bc = np.zeros((n_h, 1))
+        self.bo = np.zeros((n_h, 1))
+
+    def forward(self, xs):
+        self.x, self.f, self.i, self.cc, self.o, self.c, self.h = {}, {}, {}, {}, {}, {}, {}
+        self.h[-1] = np.zeros((self.n_h, 1))
+        self.c[-1] = np.zeros((self.n_h, 1))
+        for t in range(len(xs)):
+            self.x[t] = np.vstack((self.h[t - 1], xs[t]))
+            self.f[t] = sigmoid(self.Wf @ self.x[t] + self.bf)
+            self.i[t] = sigmoid(self.Wi @ self.x[t] + self.bi)
+            self.cc[t] = np.tanh(self.Wc @ self.x[t] + self.bc)
+            self.o[t] = sigmoid(self.Wo @ self.x[t] + self.bo)
+            self.c[t] = self.f[t] * self.c[t - 1] + self.i[t] * self.cc[t]
+            self.h[t] = self.o[t] * np.tanh(self.c[t])
+        return self.h
+
+    def backward(self, dhs):
+        dWf, dWi, dWc, dWo = [np.zeros_like(w) for w in (self.Wf, self.Wi, self.Wc, self.Wo)]
+        dbf, dbi, dbc, dbo = [np.zeros_like(b) for b in (self.bf, self.bi, self.bc, self.bo)]
+        dh_next = np.zeros((self.n_h, 1))
+        dc_next = np.zeros((self.n_h, 1))
+        for t in reversed(range(len(dhs))):
+            dh = dhs[t] + dh_next
+            tanh_c = np.tanh(self.c[t])
+            do = dh * tanh_c * self.o[t] * (1 - self.o[t])
+            dc = dh * self.o[t] * (1 - tanh_c ** 2) + dc_next
+            dcc = dc * self.i[t] * (1 - self.cc[t] ** 2)
+            di = dc * self.cc[t] * self.i[t] * (1 - self.i[t])
+            df = dc * self.c[t - 1] * self.f[t] * (1 - self.f[t])
+            dWf += df @ self.x[t].T
+            dWi += di @ self.x[t].T
+            dWc += dcc @ self.x[t].T
+            dWo += do @ self.x[t].T
+            dbf += df
+            dbi += di
+            dbc += dcc
+            dbo += do
+            dx = self.Wf.T @ df + self.Wi.T @ di + self.Wc.T @ dcc + self.Wo.T @ do
+            dh_next = dx[:self.n_h]
+            dc_next = dc * self.f[t]
+        return dWf, dWi, dWc, dWo, dbf, dbi, dbc, dbo
+
+
+def run():
+    rng = np.random.RandomState(0)
+    T, n_x, n_h = 7, 2, 6
+    xs = [rng.randn(n_x, 1) for _ in range(T)]
+    targets = [0.5 * np.tanh(x.sum()) * np.ones((n_h, 1)) for x in xs]
+    net = LSTMCellNet(n_x, n_h)
+    lr = 0.2
+    for epoch in range(200):
+        hs = net.forward(xs)
+        loss = sum(0.5 * float(np.sum((hs[t] - targets[t]) ** 2)) for t in range(T))
+        dhs = [hs[t] - targets[t] for t in range(T)]
+        grads = net.backward(dhs)
+        for w, g in zip((net.Wf, net.Wi, net.Wc, net.Wo, net.bf, net.bi, net.bc, net.bo), grads):
+            w -= lr * g
+
+
+run()
+"""
+
+# the same way of writing an Elman network
+ELMAN_ATTRIBUTES = """\
+import numpy as np
+
+
+class ElmanNet:
+    def __init__(self, n_in, n_hid, n_out, seed=7):
+        rng = np.random.RandomState(seed)
+        self.Wxh = rng.randn(n_hid, n_in) * 0.3
+        self.Whh = rng.randn(n_hid, n_hid) * 0.3
+        self.Why = rng.randn(n_out, n_hid) * 0.3
+        self.bh = np.zeros((n_hid, 1))
+        self.by = np.zeros((n_out, 1))
+
+    def forward(self, inputs):
+        self.x, self.a, self.h, self.y = {}, {}, {}, {}
+        self.h[-1] = np.zeros_like(self.bh)
+        for t in range(len(inputs)):
+            self.x[t] = inputs[t]
+            self.a[t] = self.Wxh @ self.x[t] + self.Whh @ self.h[t - 1] + self.bh
+            self.h[t] = np.tanh(self.a[t])
+            self.y[t] = self.Why @ self.h[t] + self.by
+        return self.y
+
+    def backward(self, targets):
+        dWxh, dWhh, dWhy, dbh, dby = [np.zeros_like(w) for w in (self.Wxh, self.Whh, self.Why, self.bh, self.by)]
+        dh_next = np.zeros_like(self.bh)
+        for t in reversed(range(len(targets))):
+            dy = self.y[t] - targets[t]
+            dWhy += dy @ self.h[t].T
+            dby += dy
+            dh = self.Why.T @ dy + dh_next
+            da = dh * (1 - self.h[t] ** 2)
+            dbh += da
+            dWxh += da @ self.x[t].T
+            dWhh += da @ self.h[t - 1].T
+            dh_next = self.Whh.T @ da
+        return dWxh, dWhh, dWhy, dbh, dby
+
+
+def main():
+    rng = np.random.RandomState(1)
+    T = 8
+    inputs = [rng.randn(3, 1) for _ in range(T)]
+    targets = [0.5 * np.tanh(x[:2] - x[1:]) for x in inputs]
+    net = ElmanNet(3, 10, 2)
+    lr = 0.05
+    for epoch in range(200):
+        ys = net.forward(inputs)
+        loss = sum(0.5 * float(np.sum((ys[t] - targets[t]) ** 2)) for t in range(T))
+        grads = net.backward(targets)
+        for w, g in zip((net.Wxh, net.Whh, net.Why, net.bh, net.by), grads):
+            w -= lr * g
+
+
+main()
+"""
+
+# a GRU over characters in one function returning the loss and a dict of gradients, clipped where they are applied
+GRU_SCRIPT = """\
+import numpy as np
+
+text = "hello world, hello gradients. " * 30
+symbols = sorted(set(text))
+V = len(symbols)
+index = {s: k for k, s in enumerate(symbols)}
+H = 12
+rng = np.random.RandomState(5)
+Wz, Uz, bz = rng.randn(H, V) * 0.1, rng.randn(H, H) * 0.1, np.zeros((H, 1))
+Wr, Ur, br = rng.randn(H, V) * 0.1, rng.randn(H, H) * 0.1, np.zeros((H, 1))
+Wh, Uh, bh = rng.randn(H, V) * 0.1, rng.randn(H, H) * 0.1, np.zeros((H, 1))
+Wy, by = rng.randn(V, H) * 0.1, np.zeros((V, 1))
+
+
+def sigmoid(a):
+    return 1.0 / (1.0 + np.exp(-a))
+
+
+def loss_and_grads(inputs, targets, h_start):
+    xs, zs, rs, hcs, hs, ps = {}, {}, {}, {}, {}, {}
+    hs[-1] = h_start.copy()
+    loss = 0.0
+    for t in range(len(inputs)):
+        xs[t] = np.zeros((V, 1))
+        xs[t][inputs[t]] = 1.0
+        zs[t] = sigmoid(Wz @ xs[t] + Uz @ hs[t - 1] + bz)
+        rs[t] = sigmoid(Wr @ xs[t] + Ur @ hs[t - 1] + br)
+        hcs[t] = np.tanh(Wh @ xs[t] + Uh @ (rs[t] * hs[t - 1]) + bh)
+        hs[t] = zs[t] * hs[t - 1] + (1 - zs[t]) * hcs[t]
+        y = Wy @ hs[t] + by
+        e = np.exp(y - y.max())
+        ps[t] = e / e.sum()
+        loss -= np.log(ps[t][targets[t], 0])
+    g = {name: np.zeros_like(w) for name, w in (("Wz", Wz), ("Uz", Uz), ("bz", bz), ("Wr", Wr), ("Ur", Ur), ("br", br),
+                                                ("Wh", Wh), ("Uh", Uh), ("bh", bh), ("Wy", Wy), ("by", by))}
+    dh_next = np.zeros((H, 1))
+    for t in reversed(range(len(inputs))):
+        dy = ps[t].copy()
+        dy[targets[t]] -= 1
+        g["Wy"] += dy @ hs[t].T
+        g["by"] += dy
+        dh = Wy.T @ dy + dh_next
+        dz = dh * (hs[t - 1] - hcs[t])
+        dhc = dh * (1 - zs[t])
+        dh_prev = dh * zs[t]
+        dhc_raw = dhc * (1 - hcs[t] ** 2)
+        g["Wh"] += dhc_raw @ xs[t].T
+        g["Uh"] += dhc_raw @ (rs[t] * hs[t - 1]).T
+        g["bh"] += dhc_raw
+        drh = Uh.T @ dhc_raw
+        dr = drh * hs[t - 1]
+        dh_prev += drh * rs[t]
+        dz_raw = dz * zs[t] * (1 - zs[t])
+        dr_raw = dr * rs[t] * (1 - rs[t])
+        g["Wz"] += dz_raw @ xs[t].T
+        g["Uz"] += dz_raw @ hs[t - 1].T
+        g["bz"] += dz_raw
+        g["Wr"] += dr_raw @ xs[t].T
+        g["Ur"] += dr_raw @ hs[t - 1].T
+        g["br"] += dr_raw
+        dh_prev += Uz.T @ dz_raw + Ur.T @ dr_raw
+        dh_next = dh_prev
+    return loss, g, hs[len(inputs) - 1]
+
+
+params = {"Wz": Wz, "Uz": Uz, "bz": bz, "Wr": Wr, "Ur": Ur, "br": br, "Wh": Wh, "Uh": Uh, "bh": bh, "Wy": Wy, "by": by}
+seq, lr, pos = 10, 0.1, 0
+h = np.zeros((H, 1))
+for step in range(300):
+    if pos + seq + 1 >= len(text):
+        pos, h = 0, np.zeros((H, 1))
+    inputs = [index[c] for c in text[pos:pos + seq]]
+    targets = [index[c] for c in text[pos + 1:pos + seq + 1]]
+    loss, g, h = loss_and_grads(inputs, targets, h)
+    for name, w in params.items():
+        w -= lr * np.clip(g[name], -5, 5)
+    pos += seq
+"""
+
+GRU_SCRIPT_ENTRIES = edited(
+    GRU_SCRIPT,
+    ("    for name, w in params.items():\n        w -= lr * np.clip(g[name], -5, 5)\n",
+     "    for name in params:\n        params[name] -= lr * np.clip(g[name], -5, 5)\n"),
+)
+
 PROGRAMS = {
-    "gru_class": GRU_CLASS, "gru_returning": GRU_RETURNING, "gru_steps": GRU_STEPS,
-    "lstm_class": LSTM_CLASS, "lstm_keeping": LSTM_KEEPING, "lstm_functions": LSTM_FUNCTIONS,
+    "gru_class": GRU_CLASS, "gru_returning": GRU_RETURNING, "gru_steps": GRU_STEPS, "gru_script": GRU_SCRIPT,
+    "gru_script_entries": GRU_SCRIPT_ENTRIES, "lstm_class": LSTM_CLASS, "lstm_keeping": LSTM_KEEPING,
+    "lstm_functions": LSTM_FUNCTIONS, "lstm_attributes": LSTM_ATTRIBUTES, "elman_attributes": ELMAN_ATTRIBUTES,
 }  # fmt: skip
 
 
@@ -433,11 +669,11 @@ SLIPS = {
     "gru-steps-update-gate-slope": ("gru_steps", "dz_pre = dz * z * (1 - z)", "dz_pre = dz * (1 - z)", "BPD108"),
     "gru-class-candidate-slope": ("gru_class", "dah = dhc * (1 - hc ** 2)", "dah = dhc * (1 - hc)", "BPD108"),
     # the update gate's share of the old state written for its complement
-    "gru-class-update-gate-complement": ("gru_class", "dh_prev = dh * (1 - z)", "dh_prev = dh * z", "BPD101"),
+    "gru-class-update-gate-complement": ("gru_class", "dh_prev = dh * (1 - z)", "dh_prev = dh * z", "BPD108"),
     "gru-steps-update-gate-complement": ("gru_steps", "dprev_h = dnext_h * z", "dprev_h = dnext_h * (1 - z)", "BPD101"),
     # the state's gradient sent back through the reset gate's weights where the update gate's belong
     "gru-class-carried-through-the-wrong-weight": (
-        "gru_class", 'dh_prev += daz @ p["Uz"].T + dar @ p["Ur"].T', 'dh_prev += daz @ p["Ur"].T + dar @ p["Ur"].T', "BPD101",
+        "gru_class", 'dh_prev += daz @ p["Uz"].T + dar @ p["Ur"].T', 'dh_prev += daz @ p["Ur"].T + dar @ p["Ur"].T', "BPD108",
     ),
     # a wrong entry of the gradients kept as `self.grads = grads`, and of the dict a backward returns
     "gru-class-kept-entry": ("gru_class", 'grads["Uh"] += (r * h).T @ dah', 'grads["Uh"] += h.T @ dah', "BPD108"),
@@ -453,6 +689,19 @@ SLIPS = {
     # the step's own gradient of the state, under a longer name, leaving the carry out
     "lstm-functions-carry-left-out": ("lstm_functions", "dht = dh[:, t, :] + dh_next", "dht = dh[:, t, :]", "BPD108"),
     "lstm-class-carry-left-out": ("lstm_class", 'dht = dy @ p["Wy"].T + dh_next', 'dht = dy @ p["Wy"].T', "BPD108"),
+    # adjoints of values kept in dicts named for them (`do` of `self.o[t]`)
+    "lstm-attributes-output-gate": ("lstm_attributes", "do = dh * tanh_c * self.o[t] * (1 - self.o[t])", "do = dh * self.o[t] * (1 - self.o[t])", "BPD108"),
+    "lstm-attributes-cell-carry": ("lstm_attributes", "dc_next = dc * self.f[t]", "dc_next = dc", "BPD108"),
+    "elman-attributes-slope": ("elman_attributes", "da = dh * (1 - self.h[t] ** 2)", "da = dh * (1 - self.h[t])", "BPD108"),
+    # a weight's gradient started by a comprehension of zeros, then added up in the loop: formed where it is added to
+    "lstm-attributes-weight-entry": ("lstm_attributes", "dWc += dcc @ self.x[t].T", "dWc += dc @ self.x[t].T", "BPD108"),
+    "elman-attributes-weight-entry": ("elman_attributes", "dWhh += da @ self.h[t - 1].T", "dWhh += da @ self.h[t].T", "BPD108"),
+    # a term of the carried state's gradient, found by the replay's own change of the pass's statements
+    "gru-script-update-gate-complement": ("gru_script", "dh_prev = dh * zs[t]", "dh_prev = dh * (1 - zs[t])", "BPD108"),
+    "gru-script-carried-through-the-wrong-weight": ("gru_script", "dh_prev += Uz.T @ dz_raw + Ur.T @ dr_raw", "dh_prev += Ur.T @ dz_raw + Ur.T @ dr_raw", "BPD108"),
+    # a dict entry applied through `np.clip(g[name], ...)`
+    "gru-script-clipped-entry": ("gru_script", 'g["Uh"] += dhc_raw @ (rs[t] * hs[t - 1]).T', 'g["Uh"] += dhc_raw @ hs[t - 1].T', "BPD108"),
+    "gru-script-entries-clipped-entry": ("gru_script_entries", 'g["Wz"] += dz_raw @ xs[t].T', 'g["Wz"] += dz @ xs[t].T', "BPD108"),
 }
 
 
@@ -462,6 +711,17 @@ def test_the_root_cause_is_the_planted_statement(tmp_path, slip):
     path = planted(tmp_path, f"{name}.py", PROGRAMS[name], right, wrong)
     root = _root(check(path))
     assert (root["code"], root["line"]) == (code, line_of(path, wrong)), root["message"]
+
+
+def test_the_replays_change_of_a_carried_term_is_its_advice(tmp_path):
+    """The replay names the statement of the pass that makes the carried value wrong, and the change that puts the
+    first wrong adjoint right: `dh_prev = dh * zs[t]` for the planted `dh_prev = dh * (1 - zs[t])`."""
+    name, right, wrong, _ = SLIPS["gru-script-update-gate-complement"]
+    path = planted(tmp_path, f"{name}.py", PROGRAMS[name], right, wrong)
+    root = _root(check(path))
+    assert root["fix"] == right
+    assert f"from `{wrong}` (line {line_of(path, wrong)}) at step 9" in root["message"]
+    assert root["message"].endswith(f"write `{right}`, with which `dh` at step 8 is right")
 
 
 def test_an_entry_computed_from_right_adjoints_names_each_adjoint_once(tmp_path):

@@ -1026,6 +1026,12 @@ def _findings(result: Any, source: Any, derivatives_right: dict[str, str] | None
         ):  # fmt: skip
             line = formed  # `loss, grads = gradients(X, y)` then `params[k] -= lr * grads["d" + k]`: where `grads["db1"]` is written
             keyed.add(id(measured))
+        elif (
+            measured.line and measured.line == moved.site.line and not measured.file and not moved.site.file and source.tree is not None
+            and (formed := _keyed_line(source.tree, measured.name, moved.gradient_name or moved.site.gradient)) is not None
+        ):  # fmt: skip
+            line = formed  # `w -= lr * np.clip(g[name], -5, 5)` over `params.items()`: where `g["Uh"]` is formed
+            keyed.add(id(measured))
         pattern = (
             "not-used" if measured.unused
             else "penalty-factor" if getattr(measured, "penalty_factor", None) is not None
@@ -2525,6 +2531,8 @@ def _gradient_line(tree: Any, parameter: str, read: str | None = None) -> int | 
             if not hits or node.value is None:
                 continue
             value = node.value
+            if isinstance(value, (ast.ListComp, ast.GeneratorExp)):  # `dWf, dWi = [np.zeros_like(w) for w in (Wf, Wi)]`
+                value = value.elt
             zeros = isinstance(value, ast.Tuple) or (isinstance(value, ast.Call) and re.search(r"zeros|empty|full", ast.unparse(value.func)))
             if not zeros:
                 found.add(node.lineno)
@@ -2559,11 +2567,17 @@ def _keyed_line(tree: Any, parameter: str, read: str | None) -> int | None:
         entry, gradient = ast.parse(parameter, mode="eval").body, ast.parse(read or "", mode="eval").body
     except SyntaxError:
         return None
-    if not (isinstance(entry, ast.Subscript) and isinstance(entry.slice, ast.Constant) and isinstance(entry.slice.value, str)):
+    if isinstance(gradient, ast.Call) and gradient.args and isinstance(gradient.args[0], ast.Subscript):
+        gradient = gradient.args[0]  # `np.clip(g[name], -5, 5)`: the entry it clips
+    if isinstance(entry, ast.Name) and isinstance(gradient, ast.Subscript) and not isinstance(gradient.slice, ast.Constant):
+        key, own = entry.id, None  # `Uh`, walked as `w` of `params.items()` beside `g[name]`: the entries under its name
+    elif isinstance(entry, ast.Subscript) and isinstance(entry.slice, ast.Constant) and isinstance(entry.slice.value, str):
+        key, own = entry.slice.value, ast.unparse(entry.value)
+    else:
         return None
     if not isinstance(gradient, ast.Subscript) or isinstance(gradient.slice, (ast.Slice, ast.Tuple)):
         return None  # `G[k]`, `grads["d" + k]`, `grads[f"d{k}"]`: an entry by a loop's key
-    key, own, read_from = entry.slice.value, ast.unparse(entry.value), ast.unparse(gradient.value)
+    read_from = ast.unparse(gradient.value)
     keys = {key, f"d{key}", f"d_{key}", f"grad_{key}", f"grad{key}", f"g{key}", f"g_{key}", f"{key}_grad", f"delta_{key}"}
     if isinstance(gradient.slice, ast.Constant) and gradient.slice.value not in keys:
         return None
@@ -3216,7 +3230,19 @@ def _through_time(result: Any, at: AtStep, measured: Any, loss_words: str, evide
     what = f" — the {gate_words}" if gate_words else ""
     before = [a.name for a, m in result.adjoints if isinstance(a, AtStep) and a.step == at.step and not m.wrong]
     terms: list[int] = []
-    if at.carried is not None:
+    fix = None
+    if at.carried is not None and at.rewritten is not None:
+        carried, line = at.carried
+        made = at.rewritten
+        diagnosis = (
+            f"`{at.name}` (line {at.adjoint.line}) is wrong first at {when}{what}, although every gradient of time step "
+            f"{at.step + 1} is right: `{carried}` (line {line}), which carries the gradient from step {at.step + 1} back to "
+            f"step {at.step}, is not the gradient of {loss_words} {'' if at.adjoint.local else f'with respect to `{at.adjoint.series}[{at.step}]` '}through the next step, "
+            f"from `{made.text}` (line {made.line}) at step {at.step + 1}"
+        )
+        advice = f"write `{made.fix}`, with which `{at.name}` at step {at.step} is right"
+        terms, fix = [line], made.fix
+    elif at.carried is not None:
         carried, line = at.carried
         diagnosis = (
             f"`{at.name}` (line {at.adjoint.line}) is wrong first at {when}{what}, although every gradient of time step "
@@ -3265,6 +3291,7 @@ def _through_time(result: Any, at: AtStep, measured: Any, loss_words: str, evide
         pattern="through-time" if at.carried is not None else "missing-activation-derivative" if measured.output_of is not None else "wrong-derivative",
         measured=measured.error,
         evidence=evidence,
+        fix=fix,
     )
 
 

@@ -698,7 +698,7 @@ def _appended_per_step(node: FunctionNode | tuple[ast.stmt, ...], loop: ast.For,
     return {c for c in found if found.count(c) == 1 and c in emptied}
 
 
-_SERIES_FORMS = ("{}s", "{}s_", "{}_s", "{}_list", "{}es")
+_SERIES_FORMS = ("{}s", "{}s_", "{}_s", "{}_list", "{}es", "{}")  # the last: a dict named for the value itself, `self.o[t]`
 _PRE_ACTIVATION = ("_raw", "raw", "_pre", "_in", "_net", "net")  # `dhraw`: the gradient of the input of `hs[t]`'s activation
 
 
