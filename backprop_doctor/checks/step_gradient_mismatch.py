@@ -1028,7 +1028,8 @@ def _findings(result: Any, source: Any, derivatives_right: dict[str, str] | None
             keyed.add(id(measured))
         elif (
             measured.line and measured.line == moved.site.line and not measured.file and not moved.site.file and source.tree is not None
-            and (formed := _keyed_line(source.tree, measured.name, moved.gradient_name or moved.site.gradient)) is not None
+            and measured.accumulated is None and measured.truncated is None  # a sum never reset is its update's, a cut loop its own
+            and (formed := _keyed_line(source.tree, measured.name, moved.gradient_name or moved.site.gradient, named=True)) is not None
         ):  # fmt: skip
             line = formed  # `w -= lr * np.clip(g[name], -5, 5)` over `params.items()`: where `g["Uh"]` is formed
             keyed.add(id(measured))
@@ -2556,20 +2557,21 @@ def _bound_by_call(tree: Any, line: int, read: str) -> bool:
     return False
 
 
-def _keyed_line(tree: Any, parameter: str, read: str | None) -> int | None:
+def _keyed_line(tree: Any, parameter: str, read: str | None, named: bool = False) -> int | None:
     """The one statement that forms a dict entry's gradient (`G["b1"] = dZ1.sum(axis=0)`, or under the gradient's
     own key, `grads["db1"]`, `grads["dW1"]` of `params["W1"]`) where the update reads it by a loop's key
     (`P[k] = P[k] - lr * G[k]`, `params[k] -= lr * grads["d" + k]` over the dict's keys), so the replay could not trace the update to it: the
     entries of the dict the update reads first, else of any other dict but the parameter's own; not an
     initialisation (`G["b1"] = np.zeros_like(P["b1"])`). None when no statement or more than one forms it
-    (`G["b1"] = ...` then `G["b1"] += reg * P["b1"]`)."""
+    (`G["b1"] = ...` then `G["b1"] += reg * P["b1"]`). `named`: the parameter may be a plain name (`Uh`, walked as
+    `w` of `params.items()` beside `np.clip(g[name], -5, 5)`), whose entries are those under its name."""
     try:
         entry, gradient = ast.parse(parameter, mode="eval").body, ast.parse(read or "", mode="eval").body
     except SyntaxError:
         return None
     if isinstance(gradient, ast.Call) and gradient.args and isinstance(gradient.args[0], ast.Subscript):
         gradient = gradient.args[0]  # `np.clip(g[name], -5, 5)`: the entry it clips
-    if isinstance(entry, ast.Name) and isinstance(gradient, ast.Subscript) and not isinstance(gradient.slice, ast.Constant):
+    if named and isinstance(entry, ast.Name) and isinstance(gradient, ast.Subscript) and not isinstance(gradient.slice, ast.Constant):
         key, own = entry.id, None  # `Uh`, walked as `w` of `params.items()` beside `g[name]`: the entries under its name
     elif isinstance(entry, ast.Subscript) and isinstance(entry.slice, ast.Constant) and isinstance(entry.slice.value, str):
         key, own = entry.slice.value, ast.unparse(entry.value)
@@ -3230,8 +3232,8 @@ def _through_time(result: Any, at: AtStep, measured: Any, loss_words: str, evide
     what = f" — the {gate_words}" if gate_words else ""
     before = [a.name for a, m in result.adjoints if isinstance(a, AtStep) and a.step == at.step and not m.wrong]
     terms: list[int] = []
-    fix = None
-    if at.carried is not None and at.rewritten is not None:
+    fix = at.rewritten.fix if at.rewritten is not None else None
+    if at.carried is not None and at.rewritten is not None and at.rewritten.line != at.carried[1]:
         carried, line = at.carried
         made = at.rewritten
         diagnosis = (
@@ -3241,7 +3243,7 @@ def _through_time(result: Any, at: AtStep, measured: Any, loss_words: str, evide
             f"from `{made.text}` (line {made.line}) at step {at.step + 1}"
         )
         advice = f"write `{made.fix}`, with which `{at.name}` at step {at.step} is right"
-        terms, fix = [line], made.fix
+        terms = [line]
     elif at.carried is not None:
         carried, line = at.carried
         diagnosis = (
