@@ -65,7 +65,8 @@ def first_wrong(
     tried = 0
     original = func.__code__
     searched = alternatives.feeding(statements)  # not `grads["Wh"] += x.T @ dah` beside a store of `dx` it never reaches
-    changes = {id(statement): alternatives.alternatives(statement, siblings) for statement in searched}
+    factors = alternatives.gradient_factors(function)
+    changes = {id(statement): alternatives.alternatives(statement, siblings, factors) for statement in searched}
     try:
         # every statement's likely changes before any statement's unlikely ones: the likelier kind wins, then the
         # earlier statement, and the changes tried (at most `MOST`) are not spent on unlikely ones first
@@ -124,7 +125,8 @@ def variants(func: Any, function: ast.FunctionDef | ast.AsyncFunctionDef, statem
     """(rank, statement, change) for every single change of `statements` (statements of `function`, the tree of
     `func`), every statement's likely changes before any unlikely one, each kind in the statements' order."""
     siblings = alternatives.operand_siblings(_file_tree(func) or function)
-    changes = [(statement, change) for statement in statements for change in alternatives.alternatives(statement, siblings)]
+    factors = alternatives.gradient_factors(function)
+    changes = [(statement, change) for statement in statements for change in alternatives.alternatives(statement, siblings, factors)]
     return [(change.rank, statement, change) for statement, change in sorted(changes, key=lambda pair: pair[1].rank)]
 
 

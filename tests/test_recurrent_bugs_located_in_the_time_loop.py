@@ -10,8 +10,9 @@ at a line where a parameter's gradient is added up or handed back:
 - the gradient the loop carries to the step before, reached through an intermediate (`do = dht * tc` after
   `dht = dh[:, t, :] + dh_next`): the carried statement is blamed (`_read_through`), and a step's own
   gradient under a longer name that leaves the carry out (`dht = dh[:, t, :]`) is `carried_not_added`;
-- a GRU's update gate written for its complement (`dh * z` for `dh * (1 - z)`) and the gradient sent back
-  through a sibling weight (`p["Ur"]` for `p["Uz"]`): rewrites the layer check tries (`static.alternatives`);
+- a GRU's update gate written for its complement (`dh * z` for `dh * (1 - z)`), the gradient sent back
+  through a sibling weight (`p["Ur"]` for `p["Uz"]`), a term's gate left out (`drh` for `drh * r`): rewrites the
+  layer check and the replay try (`static.alternatives`);
 - a model whose backward returns the gradients in a dict made by a comprehension, or keeps it as
   `self.grads = grads`: the wrong entry's line, not a `bad-return` at the last `grads[...] +=`, nor the
   comprehension;
@@ -699,6 +700,10 @@ SLIPS = {
     # a term of the carried state's gradient, found by the replay's own change of the pass's statements
     "gru-script-update-gate-complement": ("gru_script", "dh_prev = dh * zs[t]", "dh_prev = dh * (1 - zs[t])", "BPD108"),
     "gru-script-carried-through-the-wrong-weight": ("gru_script", "dh_prev += Uz.T @ dz_raw + Ur.T @ dr_raw", "dh_prev += Ur.T @ dz_raw + Ur.T @ dr_raw", "BPD108"),
+    # a term of the carried state's gradient whose gate is left out (`drh` for `drh * r`)
+    "gru-script-reset-gate-left-out": ("gru_script", "dh_prev += drh * rs[t]", "dh_prev += drh", "BPD108"),
+    "gru-class-reset-gate-left-out": ("gru_class", "dh_prev += drh * r", "dh_prev += drh", "BPD108"),
+    "gru-steps-reset-gate-left-out": ("gru_steps", "dprev_h += drh * r", "dprev_h += drh", "BPD101"),
     # a dict entry applied through `np.clip(g[name], ...)`
     "gru-script-clipped-entry": ("gru_script", 'g["Uh"] += dhc_raw @ (rs[t] * hs[t - 1]).T', 'g["Uh"] += dhc_raw @ hs[t - 1].T', "BPD108"),
     "gru-script-entries-clipped-entry": ("gru_script_entries", 'g["Wz"] += dz_raw @ xs[t].T', 'g["Wz"] += dz @ xs[t].T', "BPD108"),

@@ -210,10 +210,12 @@ def _stores_part(statement: ast.stmt) -> bool:
     return any(isinstance(t, ast.Subscript) for t in targets)
 
 
-def alternatives(statement: ast.stmt, siblings: dict[str, list[ast.expr]] | None = None) -> list[Alternative]:
+def alternatives(statement: ast.stmt, siblings: dict[str, list[ast.expr]] | None = None, factors: list[ast.expr] | None = None) -> list[Alternative]:
     """`statement` with each single change of `_CHANGES` applied at one place of its value, ranked;
     an in-place addition made a subtraction and the other way. `siblings` (`operand_siblings` of the
-    function): the other weights a matrix product's operand may have been meant as (`p["Uz"]` for `p["Ur"]`)."""
+    function): the other weights a matrix product's operand may have been meant as (`p["Uz"]` for `p["Ur"]`);
+    `factors` (`gradient_factors`): the forward values the function multiplies its gradients by, one of which a
+    gradient added up alone may have left out (`dh_prev += drh` for `drh * r`)."""
     value = getattr(statement, "value", None)
     if value is None:
         return []
@@ -236,6 +238,14 @@ def alternatives(statement: ast.stmt, siblings: dict[str, list[ast.expr]] | None
     changed = copy.deepcopy(statement)
     copied = [n for n in ast.walk(changed.value) if isinstance(n, ast.expr)]  # type: ignore[attr-defined]
     changes = (*_CHANGES, lambda node: _swapped_operands(node, siblings or {}))
+    if factors:
+        for rank, replacement in _left_out_factors(statement, factors):
+            node = copy.deepcopy(statement)
+            node.value = replacement  # type: ignore[attr-defined]
+            text = ast.unparse(node)
+            if text not in seen:
+                seen.add(text)
+                out.append(Alternative(rank, ast.fix_missing_locations(ast.copy_location(node, statement)), text))
     for index in range(len(sites)):
         for change in changes:
             site = copied[index]
@@ -431,6 +441,55 @@ def _gate_like(node: ast.expr) -> bool:
     else:
         return False
     return name not in NUMPY and not _GRADIENT_NAME.fullmatch(name)
+
+
+def gradient_factors(function: FunctionNode | ast.Module) -> list[ast.expr]:
+    """The forward values `function` multiplies a gradient by elementwise (`r` of `dar = dr * r * (1 - r)`, `z` of
+    `dh * z`, `zs[t]`), once each, in the order written."""
+    found: dict[str, ast.expr] = {}
+    for node in walk(function):
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+            for one, other in ((node.left, node.right), (node.right, node.left)):
+                if isinstance(one, ast.Name) and _GRADIENT_NAME.fullmatch(one.id) and _gate_like(other):
+                    found.setdefault(ast.unparse(other), other)
+    return list(found.values())
+
+
+def _left_out_factors(statement: ast.stmt, factors: list[ast.expr]) -> Iterator[tuple[int, ast.expr]]:
+    """The value of a statement that adds up a gradient alone (`dh_prev += drh`, `dh_prev = dh + drh`) with that
+    gradient multiplied by one of `factors`: a term whose gate (`* r`) is left out. Unlikely: a guess among several."""
+    value = getattr(statement, "value", None)
+    if value is None:
+        return
+    terms: list[ast.expr] = []
+
+    def collect(node: ast.expr) -> None:
+        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
+            collect(node.left)
+            collect(node.right)
+        else:
+            terms.append(node)
+
+    collect(value)
+    for term in terms:
+        if not (isinstance(term, ast.Name) and _GRADIENT_NAME.fullmatch(term.id)):
+            continue
+        for factor in factors:
+            holder = copy.deepcopy(value)
+            position = next(i for i, n in enumerate(ast.walk(value)) if n is term)
+            target = next(n for i, n in enumerate(ast.walk(holder)) if i == position)
+            product = ast.BinOp(copy.deepcopy(term), ast.Mult(), copy.deepcopy(factor))
+            if target is holder:
+                yield UNLIKELY, product
+                continue
+            for parent in ast.walk(holder):
+                if isinstance(parent, ast.BinOp) and (parent.left is target or parent.right is target):
+                    if parent.left is target:
+                        parent.left = product
+                    else:
+                        parent.right = product
+                    yield UNLIKELY, holder
+                    break
 
 
 def operand_siblings(function: FunctionNode | ast.Module) -> dict[str, list[ast.expr]]:
