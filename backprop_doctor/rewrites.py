@@ -60,39 +60,28 @@ def first_wrong(
     if statements is None:
         return None
     function.decorator_list = []
-    siblings = alternatives.operand_siblings(_file_tree(func) or function)  # `p["Uz"]` read by the forward, beside `p["Ur"]`
-    found: list[tuple[int, int, Blamed]] = []
-    tried = 0
+    found: Blamed | None = None
     original = func.__code__
     searched = alternatives.feeding(statements)  # not `grads["Wh"] += x.T @ dah` beside a store of `dx` it never reaches
-    factors = alternatives.gradient_factors(function)
-    changes = {id(statement): alternatives.alternatives(statement, siblings, factors) for statement in searched}
     try:
         # every statement's likely changes before any statement's unlikely ones: the likelier kind wins, then the
         # earlier statement, and the changes tried (at most `MOST`) are not spent on unlikely ones first
-        for rank in sorted({a.rank for options in changes.values() for a in options}):
-            for order, statement in enumerate(searched):
-                for alternative in (a for a in changes[id(statement)] if a.rank == rank):
-                    tried += 1
-                    if tried > MOST or enough():
-                        break
-                    code = _compiled(function, statement, alternative.node, func)
-                    if code is None:
-                        continue
-                    func.__code__ = code
-                    try:
-                        right = agrees()
-                    except Exception:  # noqa: BLE001 - user code changed by us: a variant that fails is not the fix
-                        right = False
-                    finally:
-                        func.__code__ = original
-                    if right:
-                        end = statement.end_lineno or statement.lineno
-                        found.append((alternative.rank, order, Blamed(statement.lineno, end, ast.unparse(statement), alternative.text, store_line, looped, carried.get(id(statement)))))
-                        break
-                if found or tried > MOST:
-                    break  # a later statement's change can only tie it, and the earlier statement wins a tie
-            if found or tried > MOST:
+        for tried, (_, statement, alternative) in enumerate(variants(func, function, searched)):
+            if tried >= MOST or enough():
+                break
+            code = _compiled(function, statement, alternative.node, func)
+            if code is None:
+                continue
+            func.__code__ = code
+            try:
+                right = agrees()
+            except Exception:  # noqa: BLE001 - user code changed by us: a variant that fails is not the fix
+                right = False
+            finally:
+                func.__code__ = original
+            if right:
+                end = statement.end_lineno or statement.lineno
+                found = Blamed(statement.lineno, end, ast.unparse(statement), alternative.text, store_line, looped, carried.get(id(statement)))
                 break
     finally:
         func.__code__ = original
@@ -101,7 +90,7 @@ def first_wrong(
         if copied is None:
             return None
         return Blamed(copied.lineno, copied.end_lineno or copied.lineno, ast.unparse(copied), None, store_line, looped)
-    return min(found, key=lambda f: (f[0], f[1]))[2]
+    return found
 
 
 def function_tree(func: Any) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
