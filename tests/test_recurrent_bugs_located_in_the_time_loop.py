@@ -21,6 +21,9 @@ at a line where a parameter's gradient is added up or handed back:
 - values kept in dicts named for them (`self.o[t]`), paired with their adjoints (`do`); a weight's gradient
   started by a comprehension of zeros and added to in the loop, applied over `zip(weights, grads)`, formed where
   it is added to; a dict entry applied clipped (`np.clip(g[name], -5, 5)`), formed where it is written;
+- states kept one key ahead of the step (`hs[t + 1]` made at step t, read so in the pass at t): its adjoints are
+  gradients of `hs[t + 1]` (`static.step_functions._stored_ahead`), so a weight's term read one step late is named
+  at its statement, not as a wrong `dh` at the last step;
 - a term of the carried state's gradient that no measured adjoint holds (`dh_prev = dh * zs[t]`), in a
   program only the replay checks: the replay's own change of the pass's statements that puts the first wrong
   adjoint right (`replay.through_time._carried_rewrite`).
@@ -645,10 +648,130 @@ GRU_SCRIPT_ENTRIES = edited(
      "    for name in params:\n        params[name] -= lr * np.clip(g[name], -5, 5)\n"),
 )
 
+# a char-RNN whose states are kept one key ahead of the step (`hs[0]` the state handed in, `hs[t + 1]` made at
+# step t), truncated BPTT in a function returning a dict of gradients, applied clipped
+CHAR_RNN_AHEAD = """\
+import numpy as np
+
+corpus = "the quick brown fox jumps over the lazy dog. " * 20
+chars = sorted(set(corpus))
+V, H = len(chars), 16
+stoi = {c: i for i, c in enumerate(chars)}
+data = np.array([stoi[c] for c in corpus])
+
+rng = np.random.default_rng(1)
+params = {
+    "Wx": rng.normal(0, 0.1, (V, H)),
+    "Wh": rng.normal(0, 0.1, (H, H)),
+    "bh": np.zeros(H),
+    "Wy": rng.normal(0, 0.1, (H, V)),
+    "by": np.zeros(V),
+}
+
+
+def step_loss(ids, nxt, h0):
+    T = len(ids)
+    hs = np.zeros((T + 1, H))
+    hs[0] = h0
+    probs = np.zeros((T, V))
+    loss = 0.0
+    for t in range(T):
+        x = np.zeros(V)
+        x[ids[t]] = 1.0
+        hs[t + 1] = np.tanh(x @ params["Wx"] + hs[t] @ params["Wh"] + params["bh"])
+        logits = hs[t + 1] @ params["Wy"] + params["by"]
+        e = np.exp(logits - logits.max())
+        probs[t] = e / e.sum()
+        loss -= np.log(probs[t, nxt[t]])
+    g = {k: np.zeros_like(v) for k, v in params.items()}
+    dnext = np.zeros(H)
+    for t in reversed(range(T)):
+        x = np.zeros(V)
+        x[ids[t]] = 1.0
+        dy = probs[t].copy()
+        dy[nxt[t]] -= 1.0
+        g["Wy"] += np.outer(hs[t + 1], dy)
+        g["by"] += dy
+        dh = params["Wy"] @ dy + dnext
+        draw = (1.0 - hs[t + 1] ** 2) * dh
+        g["Wx"] += np.outer(x, draw)
+        g["Wh"] += np.outer(hs[t], draw)
+        g["bh"] += draw
+        dnext = params["Wh"] @ draw
+    return loss, g, hs[T]
+
+
+seq_len, lr = 12, 0.05
+h = np.zeros(H)
+p = 0
+for it in range(400):
+    if p + seq_len + 1 > len(data):
+        p, h = 0, np.zeros(H)
+    ids, nxt = data[p:p + seq_len], data[p + 1:p + seq_len + 1]
+    loss, g, h = step_loss(ids, nxt, h)
+    for k in params:
+        params[k] -= lr * np.clip(g[k], -5, 5)
+    p += seq_len
+"""
+
+# the same layout written in the training loop itself, gradients under names of their own, applied clipped over a tuple
+CHAR_RNN_AHEAD_INLINE = """\
+import numpy as np
+
+words = "to be or not to be that is the question whether tis nobler in the mind " * 12
+vocab = sorted(set(words))
+K, H = len(vocab), 14
+pos_of = {ch: k for k, ch in enumerate(vocab)}
+seq = np.array([pos_of[ch] for ch in words])
+
+gen = np.random.RandomState(4)
+U = gen.randn(K, H) * 0.1
+W = gen.randn(H, H) * 0.1
+b = np.zeros(H)
+V = gen.randn(H, K) * 0.1
+c = np.zeros(K)
+
+span, eta = 10, 0.05
+state = np.zeros(H)
+start = 0
+for epoch in range(300):
+    if start + span + 1 > len(seq):
+        start, state = 0, np.zeros(H)
+    xs, ys = seq[start:start + span], seq[start + 1:start + span + 1]
+    hs = np.zeros((span + 1, H))
+    hs[0] = state
+    ps = np.zeros((span, K))
+    loss = 0.0
+    for t in range(span):
+        hs[t + 1] = np.tanh(U[xs[t]] + hs[t] @ W + b)
+        o = hs[t + 1] @ V + c
+        o = np.exp(o - o.max())
+        ps[t] = o / o.sum()
+        loss += -np.log(ps[t, ys[t]])
+    dU, dW, db, dV, dc = np.zeros_like(U), np.zeros_like(W), np.zeros_like(b), np.zeros_like(V), np.zeros_like(c)
+    dh_carry = np.zeros(H)
+    for t in reversed(range(span)):
+        do = ps[t].copy()
+        do[ys[t]] -= 1
+        dV += np.outer(hs[t + 1], do)
+        dc += do
+        dh = V @ do + dh_carry
+        dpre = dh * (1 - hs[t + 1] ** 2)
+        dU[xs[t]] += dpre
+        dW += np.outer(hs[t], dpre)
+        db += dpre
+        dh_carry = W @ dpre
+    for param, grad in ((U, dU), (W, dW), (b, db), (V, dV), (c, dc)):
+        param -= eta * np.clip(grad, -5, 5)
+    state = hs[span]
+    start += span
+"""
+
 PROGRAMS = {
     "gru_class": GRU_CLASS, "gru_returning": GRU_RETURNING, "gru_steps": GRU_STEPS, "gru_script": GRU_SCRIPT,
     "gru_script_entries": GRU_SCRIPT_ENTRIES, "lstm_class": LSTM_CLASS, "lstm_keeping": LSTM_KEEPING,
     "lstm_functions": LSTM_FUNCTIONS, "lstm_attributes": LSTM_ATTRIBUTES, "elman_attributes": ELMAN_ATTRIBUTES,
+    "char_rnn_ahead": CHAR_RNN_AHEAD, "char_rnn_ahead_inline": CHAR_RNN_AHEAD_INLINE,
 }  # fmt: skip
 
 
@@ -707,6 +830,12 @@ SLIPS = {
     # a dict entry applied through `np.clip(g[name], ...)`
     "gru-script-clipped-entry": ("gru_script", 'g["Uh"] += dhc_raw @ (rs[t] * hs[t - 1]).T', 'g["Uh"] += dhc_raw @ hs[t - 1].T', "BPD108"),
     "gru-script-entries-clipped-entry": ("gru_script_entries", 'g["Wz"] += dz_raw @ xs[t].T', 'g["Wz"] += dz @ xs[t].T', "BPD108"),
+    # states kept one key ahead (`hs[t + 1]` made at step t): `dh`, `draw` are gradients of `hs[t + 1]`, not of `hs[t]`
+    "char-rnn-ahead-state-read-one-step-late": ("char_rnn_ahead", 'g["Wh"] += np.outer(hs[t], draw)', 'g["Wh"] += np.outer(hs[t + 1], draw)', "BPD108"),
+    "char-rnn-ahead-inline-state-read-one-step-late": ("char_rnn_ahead_inline", "dW += np.outer(hs[t], dpre)", "dW += np.outer(hs[t + 1], dpre)", "BPD108"),
+    "char-rnn-ahead-inline-output-weight": ("char_rnn_ahead_inline", "dV += np.outer(hs[t + 1], do)", "dV += np.outer(hs[t], do)", "BPD108"),
+    "char-rnn-ahead-inline-slope": ("char_rnn_ahead_inline", "dpre = dh * (1 - hs[t + 1] ** 2)", "dpre = dh * (1 - hs[t + 1])", "BPD108"),
+    "char-rnn-ahead-inline-carry-transposed": ("char_rnn_ahead_inline", "dh_carry = W @ dpre", "dh_carry = W.T @ dpre", "BPD108"),
 }
 
 
@@ -736,3 +865,14 @@ def test_an_entry_computed_from_right_adjoints_names_each_adjoint_once(tmp_path)
     path = planted(tmp_path, f"{name}.py", PROGRAMS[name], right, wrong)
     message = _root(check(path))["message"]
     assert f"although `di` (line {line_of(path, 'di = dc * g')}), which line {line_of(path, wrong)} computes it from, is right at every time step" in message
+
+
+@pytest.mark.parametrize("slip", ["char-rnn-ahead-state-read-one-step-late", "char-rnn-ahead-inline-state-read-one-step-late"])
+def test_a_state_kept_one_key_ahead_is_the_gradients_key(tmp_path, slip):
+    """`hs[t + 1] = np.tanh(...)` at step t, and `draw = (1 - hs[t + 1] ** 2) * dh` in the pass at t: `dh` is measured
+    against `hs[t + 1]` and found right at every step, so no adjoint is blamed for the weight's wrong term."""
+    name, right, wrong, _ = SLIPS[slip]
+    path = planted(tmp_path, f"{name}.py", PROGRAMS[name], right, wrong)
+    report = check(path)
+    assert [f["line"] for f in report["findings"] if f["severity"] in ("error", "warning")] == [line_of(path, wrong)]
+    assert "is not the gradient of" not in _root(report)["message"].split("formed at")[0]

@@ -3226,8 +3226,10 @@ def _through_time(result: Any, at: AtStep, measured: Any, loss_words: str, evide
     """The first wrong adjoint of a backward loop over time: which step, which gate, which statement."""
     wrong = result.wrong
     params = ", ".join(dict.fromkeys(f"`{m.name}`" for _, m in wrong))
-    last = at.steps - 1 if at.steps else None
-    when = f"time step {at.step}" + (" (the last one, where the backward pass starts)" if at.step == last else f" of 0..{last}" if last is not None else "")
+    # a pass at t that computes the gradient of `hs[t + 1]` (`TimeAdjoint.lag` equal to its offset): keys 1..T
+    first = at.adjoint.offset if at.adjoint.lag == at.adjoint.offset else 0
+    last = at.steps - 1 + first if at.steps else None
+    when = f"time step {at.step}" + (" (the last one, where the backward pass starts)" if at.step == last else f" of {first}..{last}" if last is not None else "")
     gate_words = _gate_words(at, path)
     what = f" — the {gate_words}" if gate_words else ""
     before = [a.name for a, m in result.adjoints if isinstance(a, AtStep) and a.step == at.step and not m.wrong]

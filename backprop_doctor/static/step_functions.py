@@ -827,12 +827,15 @@ def time_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...], updatin
                         if n in earlier and n not in later and _ADJOINT.fullmatch(n) and not _stored(n, series) and not _local_value(n, values)
                     )  # fmt: skip
                     offset = _carried_at(target_name, stored, variable, [st for st in statements if st.lineno < last.lineno]) if not local and not onward else None
+                    lag = offset - 1 if offset is not None else 0
+                    if offset is None and not local and not onward and (ahead := _stored_ahead(target_name, stored, paired[stored][1], variable, statements[statements.index(last) :])):
+                        offset = lag = ahead  # `draw = (1 - hs[t + 1] ** 2) * dh` of `hs[t + 1] = np.tanh(...)`: the gradient of `hs[t + 1]`
                     found.append(
                         TimeAdjoint(
                             target_name, stored, variable, Site(name, start, last.lineno, last.end_lineno or last.lineno),
                             paired[stored][0], paired[stored][1], tuple(sorted(read)), carried, unpaired, name != STEP and name not in before, local,
                             loop=Site(name, start, loop.lineno, loop.end_lineno or loop.lineno),
-                            lag=offset - 1 if offset is not None else 0, offset=offset or 0,
+                            lag=lag, offset=offset or 0,
                         )
                     )
             # a step function called by a loop of a function the step calls, or of the step itself
@@ -1117,6 +1120,37 @@ def _carried_at(name: str, series: str, variable: str, statements: list[ast.stmt
             index = node.slice
             shifts.add(0 if isinstance(index, ast.Name) else index.right.value * (1 if isinstance(index.op, ast.Add) else -1))  # type: ignore[attr-defined]
     return shifts.pop() if len(shifts) == 1 else None
+
+
+def _stored_ahead(name: str, series: str, index: str, variable: str, after: list[ast.stmt]) -> int:
+    """The shift of the key the forward loop stores `series` under (`hs[t + 1] = np.tanh(...)`: 1), when it is not
+    0 and the adjoint's own last statement or one of the backward pass after it (`after`, that statement first)
+    reads the series at that same shift of the backward loop's variable, beside the adjoint `name` (`draw = (1 -
+    hs[t + 1] ** 2) * dh`): the pass at t works on the value the forward pass at t stored, and `dh`, `draw` are
+    gradients of `hs[t + 1]`, not of `hs[t]`. 0 otherwise."""
+    try:
+        stored = ast.parse(index, mode="eval").body
+    except SyntaxError:
+        return 0
+    ahead = _shift_of(stored)
+    if not ahead or variable.startswith(REVERSED):
+        return 0
+    for position, stmt in enumerate(after):
+        if position and name not in reads(stmt):
+            continue
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Subscript) and _series_container(node.value) == series and _step_index(node.slice, variable) is not None and _shift_of(node.slice) == ahead:
+                return ahead
+    return 0
+
+
+def _shift_of(index: ast.expr) -> int | None:
+    """0 for `t`, 1 for `t + 1`, -1 for `t - 1`; None for any other key."""
+    if isinstance(index, ast.Name):
+        return 0
+    if isinstance(index, ast.BinOp) and isinstance(index.op, (ast.Add, ast.Sub)) and isinstance(index.left, ast.Name) and isinstance(index.right, ast.Constant) and type(index.right.value) is int:
+        return index.right.value * (1 if isinstance(index.op, ast.Add) else -1)
+    return None
 
 
 def _read_first(name: str, statements: list[ast.stmt]) -> bool:
