@@ -828,7 +828,7 @@ def time_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...], updatin
                     )  # fmt: skip
                     offset = _carried_at(target_name, stored, variable, [st for st in statements if st.lineno < last.lineno]) if not local and not onward else None
                     lag = offset - 1 if offset is not None else 0
-                    if offset is None and not local and not onward and (ahead := _stored_ahead(target_name, stored, paired[stored][1], variable, statements[statements.index(last) :])):
+                    if offset is None and not local and not onward and not _read_first(target_name, statements) and (ahead := _stored_ahead(target_name, stored, paired[stored][1], variable, statements[statements.index(last) :])):
                         offset = lag = ahead  # `draw = (1 - hs[t + 1] ** 2) * dh` of `hs[t + 1] = np.tanh(...)`: the gradient of `hs[t + 1]`
                     found.append(
                         TimeAdjoint(
@@ -1127,7 +1127,9 @@ def _stored_ahead(name: str, series: str, index: str, variable: str, after: list
     0 and the adjoint's own last statement or one of the backward pass after it (`after`, that statement first)
     reads the series at that same shift of the backward loop's variable, beside the adjoint `name` (`draw = (1 -
     hs[t + 1] ** 2) * dh`): the pass at t works on the value the forward pass at t stored, and `dh`, `draw` are
-    gradients of `hs[t + 1]`, not of `hs[t]`. 0 otherwise."""
+    gradients of `hs[t + 1]`, not of `hs[t]`. 0 otherwise. Only for an adjoint the pass computes, not one it
+    carries from the pass before (`dh_prev = Wh.T @ ((1 - hs[t + 1] ** 2) * dh)`, read first by `dh = ... + dh_prev`,
+    is the gradient of `hs[t]`)."""
     try:
         stored = ast.parse(index, mode="eval").body
     except SyntaxError:
