@@ -767,11 +767,20 @@ for epoch in range(300):
     start += span
 """
 
+# the same, the carried gradient computed in one statement from `dh` and the slope at `hs[t + 1]`: it is the gradient of
+# `hs[t]`, carried to the pass before
+CHAR_RNN_AHEAD_CARRIED = edited(
+    CHAR_RNN_AHEAD_INLINE,
+    ("    dh_carry = np.zeros(H)\n", "    dh_prev = np.zeros(H)\n"),
+    ("        dh = V @ do + dh_carry\n", "        dh = V @ do + dh_prev\n"),
+    ("        dh_carry = W @ dpre\n", "        dh_prev = W @ (dh * (1 - hs[t + 1] ** 2))\n"),
+)
+
 PROGRAMS = {
     "gru_class": GRU_CLASS, "gru_returning": GRU_RETURNING, "gru_steps": GRU_STEPS, "gru_script": GRU_SCRIPT,
     "gru_script_entries": GRU_SCRIPT_ENTRIES, "lstm_class": LSTM_CLASS, "lstm_keeping": LSTM_KEEPING,
     "lstm_functions": LSTM_FUNCTIONS, "lstm_attributes": LSTM_ATTRIBUTES, "elman_attributes": ELMAN_ATTRIBUTES,
-    "char_rnn_ahead": CHAR_RNN_AHEAD, "char_rnn_ahead_inline": CHAR_RNN_AHEAD_INLINE,
+    "char_rnn_ahead": CHAR_RNN_AHEAD, "char_rnn_ahead_inline": CHAR_RNN_AHEAD_INLINE, "char_rnn_ahead_carried": CHAR_RNN_AHEAD_CARRIED,
 }  # fmt: skip
 
 
@@ -836,6 +845,10 @@ SLIPS = {
     "char-rnn-ahead-inline-output-weight": ("char_rnn_ahead_inline", "dV += np.outer(hs[t + 1], do)", "dV += np.outer(hs[t], do)", "BPD108"),
     "char-rnn-ahead-inline-slope": ("char_rnn_ahead_inline", "dpre = dh * (1 - hs[t + 1] ** 2)", "dpre = dh * (1 - hs[t + 1])", "BPD108"),
     "char-rnn-ahead-inline-carry-transposed": ("char_rnn_ahead_inline", "dh_carry = W @ dpre", "dh_carry = W.T @ dpre", "BPD108"),
+    "char-rnn-ahead-carried-transposed": (
+        "char_rnn_ahead_carried", "dh_prev = W @ (dh * (1 - hs[t + 1] ** 2))", "dh_prev = W.T @ (dh * (1 - hs[t + 1] ** 2))", "BPD108",
+    ),
+    "char-rnn-ahead-carried-output-weight": ("char_rnn_ahead_carried", "dV += np.outer(hs[t + 1], do)", "dV += np.outer(hs[t], do)", "BPD108"),
 }
 
 
