@@ -998,6 +998,9 @@ def _findings(result: Any, source: Any, derivatives_right: dict[str, str] | None
 
     for moved, measured in wrong:
         line, file = (measured.line, measured.file) if measured.line else (moved.site.line, moved.site.file)
+        # a parameter walked by a dict's keys under a name of its own (`model.Wh` of `model.params().items()`): its entry
+        # `g["Wh"]` forms its gradient, unless the sum is never reset (its update's) or a cut loop's (its own)
+        plain = measured.accumulated is None and measured.truncated is None
         if (
             not measured.line and not moved.site.file and source.tree is not None
             and (formed := _gradient_line(source.tree, measured.name, moved.gradient_name or moved.site.gradient)) is not None
@@ -1005,7 +1008,7 @@ def _findings(result: Any, source: Any, derivatives_right: dict[str, str] | None
             line = formed  # `param -= lr * grad` over `zip(params, grads)`: `dWhb += ...` is where Whb's gradient is formed
         elif (
             not measured.line and not moved.site.file and source.tree is not None
-            and (formed := _keyed_line(source.tree, measured.name, moved.gradient_name or moved.site.gradient)) is not None
+            and (formed := _keyed_line(source.tree, measured.name, moved.gradient_name or moved.site.gradient, named=plain)) is not None
         ):  # fmt: skip
             line = formed  # `P[k] = P[k] - lr * G[k]` over the dict's keys: `G["b1"] = ...` is where P["b1"]'s gradient is formed
         elif not measured.line and not moved.site.file and (formed := returned_at(source.tree, moved.gradient_name or moved.site.gradient)) is not None:
@@ -1022,7 +1025,7 @@ def _findings(result: Any, source: Any, derivatives_right: dict[str, str] | None
         elif (
             measured.line and not measured.file and not moved.site.file and source.tree is not None
             and _bound_by_call(source.tree, measured.line, moved.gradient_name or moved.site.gradient)
-            and (formed := _keyed_line(source.tree, measured.name, moved.gradient_name or moved.site.gradient)) is not None
+            and (formed := _keyed_line(source.tree, measured.name, moved.gradient_name or moved.site.gradient, named=plain)) is not None
         ):  # fmt: skip
             line = formed  # `loss, grads = gradients(X, y)` then `params[k] -= lr * grads["d" + k]`: where `grads["db1"]` is written
             keyed.add(id(measured))
@@ -2564,15 +2567,17 @@ def _keyed_line(tree: Any, parameter: str, read: str | None, named: bool = False
     entries of the dict the update reads first, else of any other dict but the parameter's own; not an
     initialisation (`G["b1"] = np.zeros_like(P["b1"])`). None when no statement or more than one forms it
     (`G["b1"] = ...` then `G["b1"] += reg * P["b1"]`). `named`: the parameter may be a plain name (`Uh`, walked as
-    `w` of `params.items()` beside `np.clip(g[name], -5, 5)`), whose entries are those under its name."""
+    `w` of `params.items()` beside `np.clip(g[name], -5, 5)`) or an attribute (`model.Wh`, walked as `p` of
+    `model.params().items()` beside `grads[name]`), whose entries are those under its name (`g["Wh"]`)."""
     try:
         entry, gradient = ast.parse(parameter, mode="eval").body, ast.parse(read or "", mode="eval").body
     except SyntaxError:
         return None
     if isinstance(gradient, ast.Call) and gradient.args and isinstance(gradient.args[0], ast.Subscript):
         gradient = gradient.args[0]  # `np.clip(g[name], -5, 5)`: the entry it clips
-    if named and isinstance(entry, ast.Name) and isinstance(gradient, ast.Subscript) and not isinstance(gradient.slice, ast.Constant):
-        key, own = entry.id, None  # `Uh`, walked as `w` of `params.items()` beside `g[name]`: the entries under its name
+    if named and isinstance(entry, (ast.Name, ast.Attribute)) and isinstance(gradient, ast.Subscript) and not isinstance(gradient.slice, ast.Constant):
+        # `Uh`, walked as `w` of `params.items()` beside `g[name]`, or `model.Wh` of `model.params().items()`: the entries under its name
+        key, own = entry.id if isinstance(entry, ast.Name) else entry.attr, None
     elif isinstance(entry, ast.Subscript) and isinstance(entry.slice, ast.Constant) and isinstance(entry.slice.value, str):
         key, own = entry.slice.value, ast.unparse(entry.value)
     else:
