@@ -66,7 +66,7 @@ def first_wrong(
     try:
         # every statement's likely changes before any statement's unlikely ones: the likelier kind wins, then the
         # earlier statement, and the changes tried (at most `MOST`) are not spent on unlikely ones first
-        for tried, (_, statement, alternative) in enumerate(variants(func, function, searched)):
+        for tried, (statement, alternative) in enumerate(variants(func, function, searched)):
             if tried >= MOST or enough():
                 break
             code = _compiled(function, statement, alternative.node, func)
@@ -110,13 +110,13 @@ def function_tree(func: Any) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
     return tree.body[0] if tree.body and isinstance(tree.body[0], (ast.FunctionDef, ast.AsyncFunctionDef)) else None
 
 
-def variants(func: Any, function: ast.FunctionDef | ast.AsyncFunctionDef, statements: list[ast.stmt]) -> list[tuple[int, ast.stmt, alternatives.Alternative]]:
-    """(rank, statement, change) for every single change of `statements` (statements of `function`, the tree of
-    `func`), every statement's likely changes before any unlikely one, each kind in the statements' order."""
+def variants(func: Any, function: ast.FunctionDef | ast.AsyncFunctionDef, statements: list[ast.stmt]) -> list[tuple[ast.stmt, alternatives.Alternative]]:
+    """(statement, change) for every single change of `statements` (statements of `function`, the tree of `func`),
+    every statement's likely changes before any unlikely one, each kind in the statements' order."""
     siblings = alternatives.operand_siblings(_file_tree(func) or function)
     factors = alternatives.gradient_factors(function)
     changes = [(statement, change) for statement in statements for change in alternatives.alternatives(statement, siblings, factors)]
-    return [(change.rank, statement, change) for statement, change in sorted(changes, key=lambda pair: pair[1].rank)]
+    return sorted(changes, key=lambda pair: pair[1].rank)
 
 
 def variant_code(func: Any, function: ast.FunctionDef | ast.AsyncFunctionDef, statement: ast.stmt, change: alternatives.Alternative) -> types.CodeType | None:

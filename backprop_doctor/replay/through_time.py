@@ -231,7 +231,7 @@ def _carried_rewrite(
     try:
         if not wrong(value):
             return None  # not wrong under the probes it is tried with: no change can be told apart
-        for tried, (_, statement, change) in enumerate(rewrites.variants(func, function, searched)):
+        for tried, (statement, change) in enumerate(rewrites.variants(func, function, searched)):
             if tried >= REWRITES or time.perf_counter() > ends or deadline.passed():
                 return None
             code = rewrites.variant_code(func, function, statement, change)
