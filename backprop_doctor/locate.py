@@ -177,7 +177,8 @@ def keyed_returns(func: Any, key: str) -> tuple[str, ...]:
     found = _function_tree(func)
     if found is None:
         return ()
-    return tuple(t for name in writes.returned_names(found[0]) for t in (f"{name}['{key}']", f'{name}["{key}"]'))
+    held = writes.keyed_names(found[0])  # not `dWx` of `return dx, dprev_h, dWx`, an array: no entry of it is written
+    return tuple(t for name in writes.returned_names(found[0]) if name in held for t in (f"{name}['{key}']", f'{name}["{key}"]'))
 
 
 def count_divided_by(func: Any, axis: int) -> Location | None:

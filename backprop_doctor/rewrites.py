@@ -49,6 +49,53 @@ def first_wrong(
     (`alternatives.rescaled_from`), unless the check named the error's pattern (`named`: a factor that
     store may well be wrong by, a statement left out that the pattern's own advice says)."""
     func = getattr(func, "__func__", func)
+    function = function_tree(func)
+    if function is None:
+        return None
+    statements = alternatives.loop_statements(function, store_line)
+    looped = statements is not None
+    carried = {id(s): line for s, line in alternatives.carried_statements(function, store_line)} if looped else {}
+    if statements is None:
+        statements = alternatives.written_before(function, store_line)
+    if statements is None:
+        return None
+    function.decorator_list = []
+    found: Blamed | None = None
+    original = func.__code__
+    searched = alternatives.feeding(statements)  # not `grads["Wh"] += x.T @ dah` beside a store of `dx` it never reaches
+    try:
+        # every statement's likely changes before any statement's unlikely ones: the likelier kind wins, then the
+        # earlier statement, and the changes tried (at most `MOST`) are not spent on unlikely ones first
+        for tried, (statement, alternative) in enumerate(variants(func, function, searched)):
+            if tried >= MOST or enough():
+                break
+            code = _compiled(function, statement, alternative.node, func)
+            if code is None:
+                continue
+            func.__code__ = code
+            try:
+                right = agrees()
+            except Exception:  # noqa: BLE001 - user code changed by us: a variant that fails is not the fix
+                right = False
+            finally:
+                func.__code__ = original
+            if right:
+                end = statement.end_lineno or statement.lineno
+                found = Blamed(statement.lineno, end, ast.unparse(statement), alternative.text, store_line, looped, carried.get(id(statement)))
+                break
+    finally:
+        func.__code__ = original
+    if not found:
+        copied = alternatives.copied_from(statements) if looped else None if named else alternatives.rescaled_from(statements)
+        if copied is None:
+            return None
+        return Blamed(copied.lineno, copied.end_lineno or copied.lineno, ast.unparse(copied), None, store_line, looped)
+    return found
+
+
+def function_tree(func: Any) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    """The definition of the plain function `func`, parsed with the lines of its file; None for anything else
+    (a closure over names of its own, a function whose source cannot be read)."""
     if not isinstance(func, types.FunctionType) or set(func.__code__.co_freevars) - {"__class__"}:
         return None
     try:
@@ -60,52 +107,34 @@ def first_wrong(
     except SyntaxError:
         return None
     ast.increment_lineno(tree, start - 1)
-    function = tree.body[0] if tree.body and isinstance(tree.body[0], (ast.FunctionDef, ast.AsyncFunctionDef)) else None
-    if function is None:
-        return None
-    statements = alternatives.loop_statements(function, store_line)
-    looped = statements is not None
-    carried = {id(s): line for s, line in alternatives.carried_statements(function, store_line)} if looped else {}
-    if statements is None:
-        statements = alternatives.written_before(function, store_line)
-    if statements is None:
-        return None
-    function.decorator_list = []
-    found: list[tuple[int, int, Blamed]] = []
-    tried = 0
-    original = func.__code__
+    return tree.body[0] if tree.body and isinstance(tree.body[0], (ast.FunctionDef, ast.AsyncFunctionDef)) else None
+
+
+def variants(func: Any, function: ast.FunctionDef | ast.AsyncFunctionDef, statements: list[ast.stmt]) -> list[tuple[ast.stmt, alternatives.Alternative]]:
+    """(statement, change) for every single change of `statements` (statements of `function`, the tree of `func`),
+    every statement's likely changes before any unlikely one, each kind in the statements' order."""
+    siblings = alternatives.operand_siblings(_file_tree(func) or function)
+    factors = alternatives.gradient_factors(function)
+    changes = [(statement, change) for statement in statements for change in alternatives.alternatives(statement, siblings, factors)]
+    return sorted(changes, key=lambda pair: pair[1].rank)
+
+
+def variant_code(func: Any, function: ast.FunctionDef | ast.AsyncFunctionDef, statement: ast.stmt, change: alternatives.Alternative) -> types.CodeType | None:
+    """The code of `func` with `statement` (of its tree `function`) made `change`; None when it does not compile."""
+    stripped = _swap(function, statement, change.node)
+    stripped.decorator_list = []  # type: ignore[attr-defined]  # as `first_wrong` compiles it
+    return compiled_as(stripped, func)  # type: ignore[arg-type]
+
+
+def _file_tree(func: types.FunctionType) -> ast.Module | None:
+    """The parsed file `func` is defined in (`static.files.source_tree`), None when it cannot be read."""
+    from backprop_doctor.static.files import source_tree
+
     try:
-        for order, statement in enumerate(statements):
-            for alternative in alternatives.alternatives(statement):
-                if found and alternative.rank > min(f[0] for f in found):
-                    break
-                tried += 1
-                if tried > MOST or enough():
-                    break
-                code = _compiled(function, statement, alternative.node, func)
-                if code is None:
-                    continue
-                func.__code__ = code
-                try:
-                    right = agrees()
-                except Exception:  # noqa: BLE001 - user code changed by us: a variant that fails is not the fix
-                    right = False
-                finally:
-                    func.__code__ = original
-                if right:
-                    end = statement.end_lineno or statement.lineno
-                    found.append((alternative.rank, order, Blamed(statement.lineno, end, ast.unparse(statement), alternative.text, store_line, looped, carried.get(id(statement)))))
-                    break
-            if found and min(f[0] for f in found) == alternatives.LIKELY:
-                break  # a later statement's change can only tie it, and the earlier statement wins a tie
-    finally:
-        func.__code__ = original
-    if not found:
-        copied = alternatives.copied_from(statements) if looped else None if named else alternatives.rescaled_from(statements)
-        if copied is None:
-            return None
-        return Blamed(copied.lineno, copied.end_lineno or copied.lineno, ast.unparse(copied), None, store_line, looped)
-    return min(found, key=lambda f: (f[0], f[1]))[2]
+        file = inspect.getsourcefile(func)
+    except TypeError:
+        return None
+    return source_tree(file)[1] if file else None
 
 
 def _compiled(function: ast.FunctionDef | ast.AsyncFunctionDef, statement: ast.stmt, replacement: ast.stmt, func: types.FunctionType) -> types.CodeType | None:

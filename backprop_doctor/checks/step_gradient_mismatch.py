@@ -998,6 +998,9 @@ def _findings(result: Any, source: Any, derivatives_right: dict[str, str] | None
 
     for moved, measured in wrong:
         line, file = (measured.line, measured.file) if measured.line else (moved.site.line, moved.site.file)
+        # a parameter walked by a dict's keys under a name of its own (`model.Wh` of `model.params().items()`): its entry
+        # `g["Wh"]` forms its gradient, unless the sum is never reset (its update's) or a cut loop's (its own)
+        plain = measured.accumulated is None and measured.truncated is None
         if (
             not measured.line and not moved.site.file and source.tree is not None
             and (formed := _gradient_line(source.tree, measured.name, moved.gradient_name or moved.site.gradient)) is not None
@@ -1005,7 +1008,7 @@ def _findings(result: Any, source: Any, derivatives_right: dict[str, str] | None
             line = formed  # `param -= lr * grad` over `zip(params, grads)`: `dWhb += ...` is where Whb's gradient is formed
         elif (
             not measured.line and not moved.site.file and source.tree is not None
-            and (formed := _keyed_line(source.tree, measured.name, moved.gradient_name or moved.site.gradient)) is not None
+            and (formed := _keyed_line(source.tree, measured.name, moved.gradient_name or moved.site.gradient, named=plain)) is not None
         ):  # fmt: skip
             line = formed  # `P[k] = P[k] - lr * G[k]` over the dict's keys: `G["b1"] = ...` is where P["b1"]'s gradient is formed
         elif not measured.line and not moved.site.file and (formed := returned_at(source.tree, moved.gradient_name or moved.site.gradient)) is not None:
@@ -1022,9 +1025,16 @@ def _findings(result: Any, source: Any, derivatives_right: dict[str, str] | None
         elif (
             measured.line and not measured.file and not moved.site.file and source.tree is not None
             and _bound_by_call(source.tree, measured.line, moved.gradient_name or moved.site.gradient)
-            and (formed := _keyed_line(source.tree, measured.name, moved.gradient_name or moved.site.gradient)) is not None
+            and (formed := _keyed_line(source.tree, measured.name, moved.gradient_name or moved.site.gradient, named=plain)) is not None
         ):  # fmt: skip
             line = formed  # `loss, grads = gradients(X, y)` then `params[k] -= lr * grads["d" + k]`: where `grads["db1"]` is written
+            keyed.add(id(measured))
+        elif (
+            measured.line and measured.line == moved.site.line and not measured.file and not moved.site.file and source.tree is not None
+            and measured.accumulated is None and measured.truncated is None  # a sum never reset is its update's, a cut loop its own
+            and (formed := _keyed_line(source.tree, measured.name, moved.gradient_name or moved.site.gradient, named=True)) is not None
+        ):  # fmt: skip
+            line = formed  # `w -= lr * np.clip(g[name], -5, 5)` over `params.items()`: where `g["Uh"]` is formed
             keyed.add(id(measured))
         pattern = (
             "not-used" if measured.unused
@@ -1279,9 +1289,10 @@ def _findings(result: Any, source: Any, derivatives_right: dict[str, str] | None
                 # `g["V"] = p["g"] / norm * (dW - ...)` with `dW` right: the error is made in that line
                 message = (
                     f"the update{'s' if plural else ''} of {names} in your training step ({where}) use{'' if plural else 's'} {gradients}{computed} "
-                    f"which {'are' if plural else 'is'} {what}, although {_names([a.name for a in inputs])} "
-                    f"(line{'s' if len(inputs) > 1 else ''} {_lines(sorted({a.line for a in inputs}))}), which line {measured.line} computes "
-                    f"{'them' if plural else 'it'} from, {'are' if len(inputs) > 1 else 'is'} right: re-derive line {measured.line} as the "
+                    f"which {'are' if plural else 'is'} {what}, although {_names(list(dict.fromkeys(a.name for a in inputs)))} "
+                    f"(line{'s' if len({a.line for a in inputs}) > 1 else ''} {_lines(sorted({a.line for a in inputs}))}), which line {measured.line} computes "
+                    f"{'them' if plural else 'it'} from, {'are' if len({a.name for a in inputs}) > 1 else 'is'} right"
+                    f"{' at every time step' if len(inputs) > len({a.name for a in inputs}) else ''}: re-derive line {measured.line} as the "
                     f"derivative of {loss_words} with respect to {names}"
                 )
             else:
@@ -2529,6 +2540,8 @@ def _gradient_line(tree: Any, parameter: str, read: str | None = None) -> int | 
             if not hits or node.value is None:
                 continue
             value = node.value
+            if isinstance(value, (ast.ListComp, ast.GeneratorExp)):  # `dWf, dWi = [np.zeros_like(w) for w in (Wf, Wi)]`
+                value = value.elt
             zeros = isinstance(value, ast.Tuple) or (isinstance(value, ast.Call) and re.search(r"zeros|empty|full", ast.unparse(value.func)))
             if not zeros:
                 found.add(node.lineno)
@@ -2552,22 +2565,31 @@ def _bound_by_call(tree: Any, line: int, read: str) -> bool:
     return False
 
 
-def _keyed_line(tree: Any, parameter: str, read: str | None) -> int | None:
+def _keyed_line(tree: Any, parameter: str, read: str | None, named: bool = False) -> int | None:
     """The one statement that forms a dict entry's gradient (`G["b1"] = dZ1.sum(axis=0)`, or under the gradient's
     own key, `grads["db1"]`, `grads["dW1"]` of `params["W1"]`) where the update reads it by a loop's key
     (`P[k] = P[k] - lr * G[k]`, `params[k] -= lr * grads["d" + k]` over the dict's keys), so the replay could not trace the update to it: the
     entries of the dict the update reads first, else of any other dict but the parameter's own; not an
     initialisation (`G["b1"] = np.zeros_like(P["b1"])`). None when no statement or more than one forms it
-    (`G["b1"] = ...` then `G["b1"] += reg * P["b1"]`)."""
+    (`G["b1"] = ...` then `G["b1"] += reg * P["b1"]`). `named`: the parameter may be a plain name (`Uh`, walked as
+    `w` of `params.items()` beside `np.clip(g[name], -5, 5)`) or an attribute (`model.Wh`, walked as `p` of
+    `model.params().items()` beside `grads[name]`), whose entries are those under its name (`g["Wh"]`)."""
     try:
         entry, gradient = ast.parse(parameter, mode="eval").body, ast.parse(read or "", mode="eval").body
     except SyntaxError:
         return None
-    if not (isinstance(entry, ast.Subscript) and isinstance(entry.slice, ast.Constant) and isinstance(entry.slice.value, str)):
+    if isinstance(gradient, ast.Call) and gradient.args and isinstance(gradient.args[0], ast.Subscript):
+        gradient = gradient.args[0]  # `np.clip(g[name], -5, 5)`: the entry it clips
+    if named and isinstance(entry, (ast.Name, ast.Attribute)) and isinstance(gradient, ast.Subscript) and not isinstance(gradient.slice, ast.Constant):
+        # `Uh`, walked as `w` of `params.items()` beside `g[name]`, or `model.Wh` of `model.params().items()`: the entries under its name
+        key, own = entry.id if isinstance(entry, ast.Name) else entry.attr, None
+    elif isinstance(entry, ast.Subscript) and isinstance(entry.slice, ast.Constant) and isinstance(entry.slice.value, str):
+        key, own = entry.slice.value, ast.unparse(entry.value)
+    else:
         return None
     if not isinstance(gradient, ast.Subscript) or isinstance(gradient.slice, (ast.Slice, ast.Tuple)):
         return None  # `G[k]`, `grads["d" + k]`, `grads[f"d{k}"]`: an entry by a loop's key
-    key, own, read_from = entry.slice.value, ast.unparse(entry.value), ast.unparse(gradient.value)
+    read_from = ast.unparse(gradient.value)
     keys = {key, f"d{key}", f"d_{key}", f"grad_{key}", f"grad{key}", f"g{key}", f"g_{key}", f"{key}_grad", f"delta_{key}"}
     if isinstance(gradient.slice, ast.Constant) and gradient.slice.value not in keys:
         return None
@@ -3214,13 +3236,27 @@ def _through_time(result: Any, at: AtStep, measured: Any, loss_words: str, evide
     """The first wrong adjoint of a backward loop over time: which step, which gate, which statement."""
     wrong = result.wrong
     params = ", ".join(dict.fromkeys(f"`{m.name}`" for _, m in wrong))
-    last = at.steps - 1 if at.steps else None
-    when = f"time step {at.step}" + (" (the last one, where the backward pass starts)" if at.step == last else f" of 0..{last}" if last is not None else "")
+    # a pass at t that computes the gradient of `hs[t + 1]` (`TimeAdjoint.lag` equal to its offset): keys 1..T
+    first = at.adjoint.offset if at.adjoint.lag == at.adjoint.offset else 0
+    last = at.steps - 1 + first if at.steps else None
+    when = f"time step {at.step}" + (" (the last one, where the backward pass starts)" if at.step == last else f" of {first}..{last}" if last is not None else "")
     gate_words = _gate_words(at, path)
     what = f" — the {gate_words}" if gate_words else ""
     before = [a.name for a, m in result.adjoints if isinstance(a, AtStep) and a.step == at.step and not m.wrong]
     terms: list[int] = []
-    if at.carried is not None:
+    fix = at.rewritten.fix if at.rewritten is not None else None
+    if at.carried is not None and at.rewritten is not None and at.rewritten.line != at.carried[1]:
+        carried, line = at.carried
+        made = at.rewritten
+        diagnosis = (
+            f"`{at.name}` (line {at.adjoint.line}) is wrong first at {when}{what}, although every gradient of time step "
+            f"{at.step + 1} is right: `{carried}` (line {line}), which carries the gradient from step {at.step + 1} back to "
+            f"step {at.step}, is not the gradient of {loss_words} {'' if at.adjoint.local else f'with respect to `{at.adjoint.series}[{at.step}]` '}through the next step, "
+            f"from `{made.text}` (line {made.line}) at step {at.step + 1}"
+        )
+        advice = f"write `{made.fix}`, with which `{at.name}` at step {at.step} is right"
+        terms = [line]
+    elif at.carried is not None:
         carried, line = at.carried
         diagnosis = (
             f"`{at.name}` (line {at.adjoint.line}) is wrong first at {when}{what}, although every gradient of time step "
@@ -3269,6 +3305,7 @@ def _through_time(result: Any, at: AtStep, measured: Any, loss_words: str, evide
         pattern="through-time" if at.carried is not None else "missing-activation-derivative" if measured.output_of is not None else "wrong-derivative",
         measured=measured.error,
         evidence=evidence,
+        fix=fix,
     )
 
 

@@ -831,6 +831,25 @@ def _handed_by_the_check(finding: Finding, line: int | None) -> Finding:
     )
 
 
+def _first_moved_state(calls: list[Call]) -> Call | None:
+    """The first of a pair's recorded calls, unless an array it is handed is all zeros there and not at a later
+    call: a recurrent step's state started at zeros (`gru_step_forward(x[:, 0], h0, ...)` with `h0 = 0`), where
+    every term multiplying it vanishes from the gradients (`(r * prev_h).T @ dn` written `prev_h.T @ dn` agrees
+    at 0); then the first call where every such array has moved. An array zero at every call (a bias not yet
+    updated) is no state."""
+
+    def zero(value: Any) -> bool:
+        return isinstance(value, np.ndarray) and value.dtype.kind == "f" and value.size > 1 and not value.any()
+
+    if not calls:
+        return None
+    width = min(len(c.args) for c in calls)
+    states = [i for i in range(width) if zero(calls[0].args[i]) and any(isinstance(c.args[i], np.ndarray) and c.args[i].any() for c in calls[1:])]
+    if not states:
+        return calls[0]
+    return next((c for c in calls if not any(zero(c.args[i]) for i in states)), calls[0])
+
+
 def _check_functions(out: Checked, record: Record, discovered: Any, options: Options, shown: str) -> list[tuple[str, Call]]:
     """Check the pairs and loss functions on their recorded calls; returns the (name, call) of the pairs whose
     forward the program called on something else than an input array first (`gru_step(p, x, h)`: the whole
@@ -839,7 +858,7 @@ def _check_functions(out: Checked, record: Record, discovered: Any, options: Opt
     inside: list[tuple[str, Call]] = []
     for forward, backward in getattr(discovered, "pairs", []):
         calls = recorded.get(forward.__name__)
-        call = next((c for c in calls.calls if c.returned and c.args), None) if calls else None
+        call = _first_moved_state([c for c in calls.calls if c.returned and c.args]) if calls else None
         if call is not None and not isinstance(call.args[0], np.ndarray) and any(isinstance(a, np.ndarray) for a in call.args[1:]):
             inside.append((f"{forward.__name__}/{backward.__name__}", call))
         if call is None or not isinstance(call.args[0], np.ndarray):

@@ -61,6 +61,18 @@ GATES = {
 
 
 @dataclass(frozen=True)
+class Rewritten:
+    """A statement of the pass that makes the value it carries to the step before (`dh_prev = dh * z`, then
+    `dh_next = dh_prev`), and the one change of it (`dh_prev = dh * (1 - z)`) with which the first wrong
+    adjoint of that step comes out right."""
+
+    line: int
+    end_line: int
+    text: str
+    fix: str
+
+
+@dataclass(frozen=True)
 class AtStep:
     """One time adjoint at one time step, as the walk found it."""
 
@@ -73,6 +85,7 @@ class AtStep:
     # visited (`range(T - 1, 0, -1)` stops before 0): no pass of it adds their terms to the parameters' gradients
     unvisited: tuple[int, ...] = ()
     visited: tuple[int, ...] = ()  # the steps it did visit, in its order
+    rewritten: Rewritten | None = None  # the statement the carried value is made wrong at, and its one change that puts the adjoint right
 
     @property
     def name(self) -> str:
@@ -80,6 +93,8 @@ class AtStep:
 
     @property
     def line(self) -> int:
+        if self.rewritten is not None:
+            return self.rewritten.line
         return self.carried[1] if self.carried is not None else self.adjoint.line
 
     @property
@@ -154,15 +169,102 @@ def walk_through_time(runner: Runner, adjoints: list[TimeAdjoint], base_loss: fl
         through = measured.through
         right_at[step] = right_at.get(step, True) and not measured.wrong
         carried = None
+        rewritten = None
         if measured.wrong and adjoint.carried:
             after = _step_after(step, right_at)
             if after is not None and right_at[after]:
                 carried = adjoint.carried[0]  # its inputs from this step are right: what came from the step after is not
+                right = {a.adjoint.line for a, m in walked if a.step == _shifted(after, a.adjoint.lag) and not m.wrong}
+                rewritten = _carried_rewrite(runner, codes, adjoint, step, carried, right, value, forward, moved, base_loss, measure, deadline)
         visited, unvisited = _visits(base, adjoint)
-        walked.append((AtStep(adjoint, _shifted(step, adjoint.lag), steps, through, carried, unvisited, visited), measured))
+        walked.append((AtStep(adjoint, _shifted(step, adjoint.lag), steps, through, carried, unvisited, visited, rewritten), measured))
         if measured.wrong:
             break
     return walked
+
+
+REWRITES = 60  # changes of the pass's statements tried at most for one carried value
+REWRITE_SECONDS = 4.0
+
+
+def _carried_rewrite(
+    runner: Runner, codes: dict[str, Any], adjoint: TimeAdjoint, step: Any, carried: tuple[str, int], right: set[int],
+    value: Any, forward: Any, moved: Any, base_loss: float, measure: Any, deadline: Deadline,
+) -> Rewritten | None:
+    """The statement of the backward loop that the carried value (`dh_next = dh_prev`, line given) is computed
+    from in the pass after, and its one change (`static.alternatives`, run by `rewrites`) that puts the adjoint
+    measured wrong at `step` right: the statements that reach the carried one, but those of adjoints measured
+    right at the step after (`right`, lines), each with the backward function's code swapped for the changed one
+    and put back. Every statement's likely changes before any unlikely one, then the earliest statement. The
+    numerical side does not change with the backward: each moved loss is computed once. None when no change
+    does, within `REWRITES` changes and `REWRITE_SECONDS`, or the loop is not a function's own (a step function's,
+    the step's, one that updates as it goes)."""
+    from backprop_doctor import rewrites
+    from backprop_doctor.static import alternatives
+
+    site = adjoint.adjoint
+    if adjoint.in_update or adjoint.per_step or site.function == STEP or adjoint.loop is None:
+        return None
+    func = _function_of(runner.namespace, site)
+    function = rewrites.function_tree(func) if func is not None else None
+    if function is None:
+        return None
+    loop = next((n for n in ast.walk(function) if isinstance(n, ast.For) and n.lineno == adjoint.loop.line), None)
+    statements = list(alternatives._simple(loop.body)) if loop is not None else []
+    last = next((s for s in statements if s.lineno == carried[1]), None)
+    if last is None:
+        return None
+    searched = [s for s in alternatives.feeding([s for s in statements if s.lineno <= last.lineno]) if s.lineno not in right]
+    seen: dict[bytes, float] = {}
+
+    def remembered(delta: Any) -> float:
+        key = np.asarray(delta).tobytes()
+        if key not in seen:
+            seen[key] = moved(delta)
+        return seen[key]
+
+    def wrong(candidate: Any) -> bool:
+        found = measure(adjoint.name, adjoint.line, candidate, forward, remembered, base_loss, np.random.default_rng(0))
+        return found.wrong or found.unused or found.inconclusive
+
+    ends = time.perf_counter() + REWRITE_SECONDS
+    try:
+        if not wrong(value):
+            return None  # not wrong under the probes it is tried with: no change can be told apart
+        for tried, (statement, change) in enumerate(rewrites.variants(func, function, searched)):
+            if tried >= REWRITES or time.perf_counter() > ends or deadline.passed():
+                return None
+            code = rewrites.variant_code(func, function, statement, change)
+            if code is None:
+                continue
+            hooks = Hooks({**codes, site.function: code})
+            hooks.each(site, adjoint.name, adjoint.variable)
+            original = func.__code__
+            func.__code__ = code
+            try:
+                runner.loss(hooks=hooks)
+            except Exception:  # noqa: BLE001 - the user's code changed by us: a change that fails is not the fix
+                continue
+            finally:
+                func.__code__ = original
+            candidate = hooks.steps.get(adjoint.name, {}).get(step)
+            if isinstance(candidate, np.ndarray) and candidate.shape == np.shape(value) and not wrong(candidate):
+                return Rewritten(statement.lineno, statement.end_lineno or statement.lineno, ast.unparse(statement), change.text)
+    except NotReplayable:
+        return None
+    return None
+
+
+def _function_of(namespace: dict[str, Any], site: Any) -> Any:
+    """The function object `site.function` names ("backward", "GRU.backward"), as `code_of` finds its code."""
+    owner, _, name = site.function.rpartition(".")
+    holder: Any = namespace.get(owner) if owner else None
+    if owner and name.startswith("__") and not name.endswith("__"):
+        name = f"_{owner.lstrip('_')}{name}"
+    value = getattr(holder, name, None) if owner else namespace.get(name)
+    value = getattr(value, "__func__", value)
+    code = getattr(value, "__code__", None)
+    return value if code is not None and code.co_firstlineno == site.first_line else None
 
 
 # `dhraw`, `dh_raw`, `dz_pre`: named as the gradient of an activation's input, not of the output the series stores
@@ -301,4 +403,4 @@ def _step_after(step: Any, right_at: dict[Any, bool]) -> Any:
         return None
 
 
-__all__ = ["AtStep", "GATES", "renamed_series", "walk_through_time"]
+__all__ = ["AtStep", "GATES", "Rewritten", "renamed_series", "walk_through_time"]

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -86,6 +87,59 @@ def carried_statements(function: FunctionNode, line: int) -> list[tuple[ast.stmt
         if reader is not None:
             found.append((statement, reader))
     return found
+
+
+def feeding(statements: list[ast.stmt]) -> list[ast.stmt]:
+    """The statements of `statements` (the last one stores the gradient) whose value reaches that store, through
+    the names they bind and the statements after them, or through a later pass of their loop, read: not
+    `grads["Wh"] += x.T @ dah` beside a store of `dxs[:, t, :]` that reads neither `grads` nor anything bound from
+    it. In order; the store stays last."""
+    if not statements:
+        return statements
+
+    def bound(statement: ast.stmt) -> set[str]:
+        targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]  # type: ignore[attr-defined]
+        found = set()
+        pending = list(targets)
+        while pending:
+            target = pending.pop()
+            if isinstance(target, (ast.Tuple, ast.List)):
+                pending += target.elts
+                continue
+            if isinstance(target, ast.Starred):
+                pending.append(target.value)
+                continue
+            while isinstance(target, ast.Subscript):  # `dx[i]`, `grads["W"][:, k]`: the array written into
+                target = target.value
+            if isinstance(target, (ast.Name, ast.Attribute)):
+                found.add(ast.unparse(target))
+        return found
+
+    def read(statement: ast.stmt) -> set[str]:
+        value = getattr(statement, "value", None)
+        nodes = list(ast.walk(value)) if value is not None else []
+        found = {n.id for n in nodes if isinstance(n, ast.Name)} | {ast.unparse(n) for n in nodes if isinstance(n, ast.Attribute)}
+        targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]  # type: ignore[attr-defined]
+        for target in targets:  # an index read where it stores (`dx[i]`), and what `+=` adds to
+            for node in ast.walk(target):
+                if isinstance(node, ast.Subscript):
+                    found |= {n.id for n in ast.walk(node.slice) if isinstance(n, ast.Name)}
+        if isinstance(statement, ast.AugAssign):
+            found |= bound(statement)
+        return found
+
+    store = statements[-1]
+    wanted = read(store)
+    kept = {id(store)}
+    changed = True
+    while changed:
+        changed = False
+        for statement in statements:
+            if id(statement) not in kept and bound(statement) & wanted:
+                kept.add(id(statement))
+                wanted |= read(statement)
+                changed = True
+    return [s for s in statements if id(s) in kept]
 
 
 def _read_first(statements: list[ast.stmt], name: str) -> int | None:
@@ -156,9 +210,12 @@ def _stores_part(statement: ast.stmt) -> bool:
     return any(isinstance(t, ast.Subscript) for t in targets)
 
 
-def alternatives(statement: ast.stmt) -> list[Alternative]:
+def alternatives(statement: ast.stmt, siblings: dict[str, list[ast.expr]] | None = None, factors: list[ast.expr] | None = None) -> list[Alternative]:
     """`statement` with each single change of `_CHANGES` applied at one place of its value, ranked;
-    an in-place addition made a subtraction and the other way."""
+    an in-place addition made a subtraction and the other way. `siblings` (`operand_siblings` of the
+    function): the other weights a matrix product's operand may have been meant as (`p["Uz"]` for `p["Ur"]`);
+    `factors` (`gradient_factors`): the forward values the function multiplies its gradients by, one of which a
+    gradient added up alone may have left out (`dh_prev += drh` for `drh * r`)."""
     value = getattr(statement, "value", None)
     if value is None:
         return []
@@ -180,8 +237,17 @@ def alternatives(statement: ast.stmt) -> list[Alternative]:
     # before it puts a replacement in (a copy per site and change was a tenth of a failing check's search).
     changed = copy.deepcopy(statement)
     copied = [n for n in ast.walk(changed.value) if isinstance(n, ast.expr)]  # type: ignore[attr-defined]
+    changes = (*_CHANGES, lambda node: _swapped_operands(node, siblings or {}))
+    if factors:
+        for rank, replacement in _left_out_factors(statement, factors):
+            node = copy.deepcopy(statement)
+            node.value = replacement  # type: ignore[attr-defined]
+            text = ast.unparse(node)
+            if text not in seen:
+                seen.add(text)
+                out.append(Alternative(rank, ast.fix_missing_locations(ast.copy_location(node, statement)), text))
     for index in range(len(sites)):
-        for change in _CHANGES:
+        for change in changes:
             site = copied[index]
             for rank, replacement in change(site):
                 node = _replaced(changed, site, replacement)
@@ -342,7 +408,158 @@ def _divisions(node: ast.expr) -> Iterator[tuple[int, ast.expr]]:
         yield LIKELY, ast.BinOp(copy.deepcopy(node.left), ast.Div(), copy.deepcopy(node.right))
 
 
-_CHANGES = (_reshaped, _products, _diagonals, _outer, _axes, _extremes, _signs, _divisions)
+def _complements(node: ast.expr) -> Iterator[tuple[int, ast.expr]]:
+    """A gate's value written for its complement in an elementwise product: `dh * z` -> `dh * (1 - z)`
+    and `dh * (1 - z)` -> `dh * z` (a GRU's update gate weighs the old state by one of them and the
+    candidate by the other, and which is which is a convention easily crossed)."""
+    if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult)):
+        return
+    for side in ("left", "right"):
+        operand = getattr(node, side)
+        if isinstance(operand, ast.BinOp) and isinstance(operand.op, ast.Sub) and _number(operand.left) == 1 and _gate_like(operand.right):
+            replaced = copy.deepcopy(operand.right)
+        elif _gate_like(operand):
+            replaced = ast.BinOp(ast.Constant(1), ast.Sub(), copy.deepcopy(operand))
+        else:
+            continue
+        changed = copy.deepcopy(node)
+        setattr(changed, side, replaced)
+        yield LIKELY, changed
+
+
+_GRADIENT_NAME = re.compile(r"(?:d_?|grad_?|delta_?)[A-Za-z]\w*|\w*(?:grad|delta)\w*")
+
+
+def _gate_like(node: ast.expr) -> bool:
+    """A forward value a gradient is multiplied by (`z`, `zs[t]`, `self.z`, `self.zs[t]`), not a gradient (`dh`, `delta`)."""
+    if isinstance(node, ast.Subscript):
+        node = node.value
+    if isinstance(node, ast.Name):
+        name = node.id
+    elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+        name = node.attr
+    else:
+        return False
+    return name not in NUMPY and not _GRADIENT_NAME.fullmatch(name)
+
+
+def gradient_factors(function: FunctionNode | ast.Module) -> list[ast.expr]:
+    """The forward values `function` multiplies a gradient by elementwise (`r` of `dar = dr * r * (1 - r)`, `z` of
+    `dh * z`, `zs[t]`), once each, in the order written."""
+    found: dict[str, ast.expr] = {}
+    for node in walk(function):
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+            for one, other in ((node.left, node.right), (node.right, node.left)):
+                if isinstance(one, ast.Name) and _GRADIENT_NAME.fullmatch(one.id) and _gate_like(other):
+                    found.setdefault(ast.unparse(other), other)
+    return list(found.values())
+
+
+def _left_out_factors(statement: ast.stmt, factors: list[ast.expr]) -> Iterator[tuple[int, ast.expr]]:
+    """The value of a statement that adds up a gradient alone (`dh_prev += drh`, `dh_prev = dh + drh`) with that
+    gradient multiplied by one of `factors`: a term whose gate (`* r`) is left out. Unlikely: a guess among several."""
+    value = getattr(statement, "value", None)
+    if value is None:
+        return
+    terms: list[ast.expr] = []
+
+    def collect(node: ast.expr) -> None:
+        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
+            collect(node.left)
+            collect(node.right)
+        else:
+            terms.append(node)
+
+    collect(value)
+    for term in terms:
+        if not (isinstance(term, ast.Name) and _GRADIENT_NAME.fullmatch(term.id)):
+            continue
+        for factor in factors:
+            holder = copy.deepcopy(value)
+            position = next(i for i, n in enumerate(ast.walk(value)) if n is term)
+            target = next(n for i, n in enumerate(ast.walk(holder)) if i == position)
+            product = ast.BinOp(copy.deepcopy(term), ast.Mult(), copy.deepcopy(factor))
+            if target is holder:
+                yield UNLIKELY, product
+                continue
+            for parent in ast.walk(holder):
+                if isinstance(parent, ast.BinOp) and (parent.left is target or parent.right is target):
+                    if parent.left is target:
+                        parent.left = product
+                    else:
+                        parent.right = product
+                    yield UNLIKELY, holder
+                    break
+
+
+def operand_siblings(function: FunctionNode | ast.Module) -> dict[str, list[ast.expr]]:
+    """{operand: the operands it may have been written for} over the matrix products of `function` (or of a
+    whole file, the forward's products included): weights
+    read under a constant key of one holder (`p["Uz"]`, `p["Ur"]`, `p["Uh"]`) or named (`Wx`, `Wh`) alike,
+    one letter and a length apart only in what follows it; the same weight is never its own sibling."""
+    operands: dict[str, ast.expr] = {}
+    for node in walk(function):
+        pair = _product_operands(node)
+        for operand in pair:
+            bare = operand.value if isinstance(operand, ast.Attribute) and operand.attr == "T" else operand
+            if _weight_key(bare) is not None:
+                operands.setdefault(ast.unparse(bare), bare)
+    found: dict[str, list[ast.expr]] = {}
+    for text, operand in operands.items():
+        holder, key = _weight_key(operand)  # type: ignore[misc]
+        found[text] = [
+            other for other_text, other in operands.items()
+            if other_text != text and (k := _weight_key(other)) is not None and k[0] == holder and k[1][0] == key[0] and len(k[1]) == len(key)
+        ]  # fmt: skip
+    return {text: others for text, others in found.items() if others}
+
+
+def _weight_key(node: ast.expr) -> tuple[str, str] | None:
+    """(holder, key) of `p["Uz"]` / `self.params["Uz"]`, ("", name) of a plain name `Wx`; None for any other."""
+    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str) and node.slice.value:
+        return ast.unparse(node.value), node.slice.value
+    if isinstance(node, ast.Name) and len(node.id) >= 2 and node.id[0].isupper():
+        return "", node.id
+    return None
+
+
+def _product_operands(node: ast.AST) -> tuple[ast.expr, ...]:
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult):
+        return node.left, node.right
+    if _numpy_call(node, "dot", "matmul") and len(node.args) == 2:  # type: ignore[attr-defined]
+        return tuple(node.args)  # type: ignore[attr-defined]
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "dot" and len(node.args) == 1 and not _numpy_call(node, "dot"):
+        return node.func.value, node.args[0]
+    return ()
+
+
+def _swapped_operands(node: ast.expr, siblings: dict[str, list[ast.expr]]) -> Iterator[tuple[int, ast.expr]]:
+    """A matrix product's weight (`daz @ p["Ur"].T`) made another of its siblings (`p["Uz"]`): the gradient
+    carried back through the wrong matrix."""
+    if not siblings or not _product_operands(node):
+        return
+    for position, operand in enumerate(_product_operands(node)):
+        transposed = isinstance(operand, ast.Attribute) and operand.attr == "T"
+        bare = operand.value if transposed else operand
+        for other in siblings.get(ast.unparse(bare), []):
+            replacement: ast.expr = ast.Attribute(copy.deepcopy(other), "T", ast.Load()) if transposed else copy.deepcopy(other)
+            changed = copy.deepcopy(node)
+            if isinstance(changed, ast.BinOp):
+                if position == 0:
+                    changed.left = replacement
+                else:
+                    changed.right = replacement
+            elif isinstance(changed, ast.Call) and _numpy_call(changed, "dot", "matmul"):
+                changed.args[position] = replacement
+            elif isinstance(changed, ast.Call) and isinstance(changed.func, ast.Attribute):
+                if position == 0:
+                    changed.func.value = replacement
+                else:
+                    changed.args[0] = replacement
+            yield LIKELY, changed
+
+
+_CHANGES = (_reshaped, _products, _diagonals, _outer, _axes, _extremes, _signs, _divisions, _complements)
 
 
 COPIES = ("ravel", "flatten", "reshape", "squeeze", "copy", "T")  # what leaves a value's numbers as they are

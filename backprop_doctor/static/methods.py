@@ -72,7 +72,8 @@ def returns_value(node: FunctionNode) -> bool:
 def returned_gradient_dict(node: FunctionNode | None) -> tuple[str, list[ast.expr | None]] | None:
     """(its name as shown, its keys) of the one dict a backward returns and nothing else: made there
     (`return {"W": dW, "b": db}`, `return dict(W=dW)`) or bound to a name only to dicts, its entries set
-    by key (`grads = {}` ... `grads["W%d" % i] = ...` ... `return grads`); None otherwise, or with no key."""
+    by key (`grads = {}` ... `grads["W%d" % i] = ...` ... `return grads`; one made by a comprehension over the
+    parameters, its entries added to by key: `grads["Wf"] += ...`); None otherwise, or with no key."""
     if node is None:
         return None
     returns = [n.value for n in ast.walk(node) if isinstance(n, ast.Return) and n.value is not None]
@@ -88,11 +89,13 @@ def returned_gradient_dict(node: FunctionNode | None) -> tuple[str, list[ast.exp
     else:
         name = returns[0].id
         bound = [n.value for n in ast.walk(node) if isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in n.targets)]
-        if not bound or not all(made(v) for v in bound):
+        # `grads = {k: np.zeros_like(v) for k, v in self.params.items()}`, its entries added to by key (`grads["Wf"] += ...`)
+        if not bound or not all(made(v) or isinstance(v, ast.DictComp) for v in bound):
             return None
         keys = [k for v in bound if isinstance(v, ast.Dict) for k in v.keys] + [
-            n.targets[0].slice for n in ast.walk(node)
-            if isinstance(n, ast.Assign) and isinstance(n.targets[0], ast.Subscript) and ast.unparse(n.targets[0].value) == name
+            target.slice for n in ast.walk(node)
+            for target in (n.targets[:1] if isinstance(n, ast.Assign) else [n.target] if isinstance(n, ast.AugAssign) else [])
+            if isinstance(target, ast.Subscript) and ast.unparse(target.value) == name
         ]  # fmt: skip
     return (name, keys) if keys else None
 

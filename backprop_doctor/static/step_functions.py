@@ -699,7 +699,7 @@ def _appended_per_step(node: FunctionNode | tuple[ast.stmt, ...], loop: ast.For,
     return {c for c in found if found.count(c) == 1 and c in emptied}
 
 
-_SERIES_FORMS = ("{}s", "{}s_", "{}_s", "{}_list", "{}es")
+_SERIES_FORMS = ("{}s", "{}s_", "{}_s", "{}_list", "{}es", "{}")  # the last: a dict named for the value itself, `self.o[t]`
 _PRE_ACTIVATION = ("_raw", "raw", "_pre", "_in", "_net", "net")  # `dhraw`: the gradient of the input of `hs[t]`'s activation
 
 
@@ -811,6 +811,8 @@ def time_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...], updatin
                         local = True
                         if _read_first(target_name, statements) or values[stored][0].function == name and values[stored][0].line >= loop.lineno and values[stored][0].line <= (loop.end_lineno or loop.lineno):
                             continue  # carried from the step after (`dh` read before the pass assigns it), or the loop's own value
+                    if stored is None and not onward and (through := _through_slope(stmt, statements, variable, found)) is not None:
+                        stored, local = through  # `daz = dz * z * (1 - z)`: the gradient of `z`'s pre-activation
                     if stored is None:
                         continue
                     paired = values if local else series
@@ -819,19 +821,22 @@ def time_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...], updatin
                     last = max((st for st in statements if target_name in _changed(st)), key=lambda st: st.lineno)
                     later = {n: st.lineno for st in statements[position + 1 :] for n in _changed(st)}
                     read = reads(last)
-                    carried = tuple((n, later[n]) for n in sorted(read) if n in later and n != target_name)
+                    carried = tuple((n, later[n]) for n in sorted(_read_through(read, statements[:position], {a.name for a in found})) if n in later and n != target_name)
                     earlier = {n: st.lineno for st in statements[:position] for n in _changed(st)}
                     unpaired = tuple(
                         (n, earlier[n]) for n in sorted(read)
                         if n in earlier and n not in later and _ADJOINT.fullmatch(n) and not _stored(n, series) and not _local_value(n, values)
                     )  # fmt: skip
                     offset = _carried_at(target_name, stored, variable, [st for st in statements if st.lineno < last.lineno]) if not local and not onward else None
+                    lag = offset - 1 if offset is not None else 0
+                    if offset is None and not local and not onward and not _read_first(target_name, statements) and (ahead := _stored_ahead(target_name, stored, paired[stored][1], variable, statements[statements.index(last) :])):
+                        offset = lag = ahead  # `draw = (1 - hs[t + 1] ** 2) * dh` of `hs[t + 1] = np.tanh(...)`: the gradient of `hs[t + 1]`
                     found.append(
                         TimeAdjoint(
                             target_name, stored, variable, Site(name, start, last.lineno, last.end_lineno or last.lineno),
                             paired[stored][0], paired[stored][1], tuple(sorted(read)), carried, unpaired, name != STEP and name not in before, local,
                             loop=Site(name, start, loop.lineno, loop.end_lineno or loop.lineno),
-                            lag=offset - 1 if offset is not None else 0, offset=offset or 0,
+                            lag=lag, offset=offset or 0,
                         )
                     )
             # a step function called by a loop of a function the step calls, or of the step itself
@@ -852,6 +857,68 @@ def time_adjoints(tree: ast.Module | None, prefix: tuple[ast.stmt, ...], updatin
                 if a.name not in named
             ]
     return found
+
+
+def _through_slope(stmt: ast.stmt, statements: list[ast.stmt], variable: str, found: list[TimeAdjoint]) -> tuple[str, bool] | None:
+    """(series, local) of the forward value an adjoint no name pairs is the gradient of the pre-activation of:
+    a backward loop's one assignment of a product of an adjoint the loop pairs with a forward value and that
+    value itself (`daz = dz * z * (1 - z)` of `dz`, the gradient of `z = sigmoid(...)`; `dah = dhc * (1 - hc ** 2)`),
+    that the loop does not read before it (not one carried from the step after). The walk measures it against that
+    value through the activation's slope (`replay.gradients.measure_adjoint`); None for any other statement."""
+    if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)):
+        return None
+    target = stmt.targets[0].id
+    if sum(target in _changed(st) for st in statements) != 1 or _read_first(target, statements):
+        return None
+    factors = _multiplied(stmt.value)
+    if factors is None:
+        return None
+    read = {n.id for f in factors for n in ast.walk(f) if isinstance(n, ast.Name)}
+    paired = [a for a in found if a.name in read and a.name in {f.id for f in factors if isinstance(f, ast.Name)} and a.variable == variable]
+    for adjoint in paired:
+        forward = _forward_reads(factors, adjoint, variable)
+        if forward:
+            return adjoint.series, adjoint.local
+    return None
+
+
+def _read_through(read: set[str], earlier: list[ast.stmt], paired: set[str]) -> set[str]:
+    """`read`, and what the statements of `earlier` (the pass's statements before the adjoint's) that bind a
+    name of it read in turn, through every name no measured adjoint is (`paired`): `do = dht * tc` reads the
+    `dh_next` carried from the step after through `dht = dh[:, t, :] + dh_next`."""
+    found, pending = set(read), list(read)
+    while pending:
+        name = pending.pop()
+        if name in paired:
+            continue
+        for stmt in earlier:
+            if name in _changed(stmt):
+                for n in reads(stmt) - found:
+                    found.add(n)
+                    pending.append(n)
+    return found
+
+
+def _multiplied(node: ast.expr) -> list[ast.expr] | None:
+    """The factors of an elementwise product (`dz * z * (1 - z)`: `dz`, `z`, `1 - z`); None for anything else."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+        left, right = _multiplied(node.left), _multiplied(node.right)
+        return [*(left if left is not None else [node.left]), *(right if right is not None else [node.right])]
+    return None
+
+
+def _forward_reads(factors: list[ast.expr], adjoint: TimeAdjoint, variable: str) -> bool:
+    """Whether a factor other than the adjoint reads its forward value: the local `z`, or the series' item
+    at the loop's own step (`fs[t]`)."""
+    for factor in factors:
+        if isinstance(factor, ast.Name) and factor.id == adjoint.name:
+            continue
+        for node in ast.walk(factor):
+            if adjoint.local and isinstance(node, ast.Name) and node.id == adjoint.series:
+                return True
+            if not adjoint.local and isinstance(node, ast.Subscript) and _series_container(node.value) == adjoint.series and _step_index(node.slice, variable):
+                return True
+    return False
 
 
 def carried_out_of(tree: ast.Module | None, loop: Site, at: Site, names: Sequence[str]) -> bool:
@@ -976,6 +1043,8 @@ def _step_function_adjoints(
             if _ADJOINT.fullmatch(target) is None or target in {a.name for a in found} or _read_first(target, statements):
                 continue
             stored = _local_value(target, values)
+            if stored is None and (through := _through_slope(stmt, statements, CALLER + variable, found)) is not None:
+                stored = through[0]  # `dz_pre = dz * z * (1 - z)`: the gradient of `z`'s pre-activation
             if stored is None:
                 continue
             last = max((st for st in statements if target in _changed(st)), key=lambda st: st.lineno)
@@ -1054,6 +1123,39 @@ def _carried_at(name: str, series: str, variable: str, statements: list[ast.stmt
     return shifts.pop() if len(shifts) == 1 else None
 
 
+def _stored_ahead(name: str, series: str, index: str, variable: str, after: list[ast.stmt]) -> int:
+    """The shift of the key the forward loop stores `series` under (`hs[t + 1] = np.tanh(...)`: 1), when it is not
+    0 and the adjoint's own last statement or one of the backward pass after it (`after`, that statement first)
+    reads the series at that same shift of the backward loop's variable, beside the adjoint `name` (`draw = (1 -
+    hs[t + 1] ** 2) * dh`): the pass at t works on the value the forward pass at t stored, and `dh`, `draw` are
+    gradients of `hs[t + 1]`, not of `hs[t]`. 0 otherwise. Only for an adjoint the pass computes, not one it
+    carries from the pass before (`dh_prev = Wh.T @ ((1 - hs[t + 1] ** 2) * dh)`, read first by `dh = ... + dh_prev`,
+    is the gradient of `hs[t]`)."""
+    try:
+        stored = ast.parse(index, mode="eval").body
+    except SyntaxError:
+        return 0
+    ahead = _shift_of(stored)
+    if not ahead or variable.startswith(REVERSED):
+        return 0
+    for position, stmt in enumerate(after):
+        if position and name not in reads(stmt):
+            continue
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Subscript) and _series_container(node.value) == series and _step_index(node.slice, variable) is not None and _shift_of(node.slice) == ahead:
+                return ahead
+    return 0
+
+
+def _shift_of(index: ast.expr) -> int | None:
+    """0 for `t`, 1 for `t + 1`, -1 for `t - 1`; None for any other key."""
+    if isinstance(index, ast.Name):
+        return 0
+    if isinstance(index, ast.BinOp) and isinstance(index.op, (ast.Add, ast.Sub)) and isinstance(index.left, ast.Name) and isinstance(index.right, ast.Constant) and type(index.right.value) is int:
+        return index.right.value * (1 if isinstance(index.op, ast.Add) else -1)
+    return None
+
+
 def _read_first(name: str, statements: list[ast.stmt]) -> bool:
     """Whether a loop body reads `name` before (or while) it first assigns it: a value carried over
     from the pass before (`dh` of `do = dh * tc` ... `dh = da @ Wh.T`), not this pass's gradient."""
@@ -1101,6 +1203,7 @@ def inner_assigned(tree: ast.Module | None, prefix: tuple[ast.stmt, ...]) -> dic
     found: dict[str, int] = {}
     definitions = _definitions(tree)
     for _name, node in called_functions(tree, prefix):
+        before = dict(found)
         own: dict[str, int] = {}
         accumulated = _accumulated_in_loops(node.body)
         through = _added_through_calls(node.body, definitions)  # in another function, wherever it is written
@@ -1131,7 +1234,23 @@ def inner_assigned(tree: ast.Module | None, prefix: tuple[ast.stmt, ...]) -> dic
             found[entry] = max(found.get(entry, 0), line)  # `grads["Wx"] += x.T @ da` in the loop over time steps
         for entry, line in _set_in_loops(node.body).items():
             found.setdefault(entry, line)  # `layer["db"] = np.sum(dZ)` for each layer of the list the loop walks
+        for attribute, name in _kept_as_attributes(node).items():
+            for entry in [e for e in found if e.startswith(f"{name}[") and found[e] != before.get(e)]:  # this function's entries
+                found.setdefault(f"{attribute}{entry[len(name):]}", found[entry])  # `self.grads = grads` after `grads["Uh"] += ...`
     return found
+
+
+def _kept_as_attributes(node: FunctionNode) -> dict[str, str]:
+    """{`self.grads`: `grads`} for each statement of the method's own body binding an attribute of `self` to a
+    plain name, once (`self.grads = grads` at the end of a backward): the entries it set under that name are
+    the attribute's."""
+    bound: dict[str, list[str]] = {}
+    for stmt in node.body:
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.value, ast.Name):
+            target = stmt.targets[0]
+            if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == "self":
+                bound.setdefault(ast.unparse(target), []).append(stmt.value.id)
+    return {attribute: names[0] for attribute, names in bound.items() if len(names) == 1}
 
 
 def _returned_tuple(node: FunctionNode) -> list[str | None]:

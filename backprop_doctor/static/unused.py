@@ -231,10 +231,13 @@ def carried_not_added(tree: ast.Module, line: int) -> tuple[str, int, int, str] 
             if step_own is None or name in read_in_loop or name not in before:
                 continue
             own = step_own.group(1) or f"d{step_own.group(2)}"
-            formed = next(
-                (s for s in loop.body if isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name) and s.targets[0].id.replace("_", "") == own.replace("_", "")),
-                None,
-            )  # fmt: skip
+            bound_in_loop = [s for s in loop.body if isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name)]
+            formed = next((s for s in bound_in_loop if s.targets[0].id.replace("_", "") == own.replace("_", "")), None)
+            if formed is None:  # `dht = dh[:, t, :]`, `dh_t = ...`: the step's own gradient of the state under a longer name
+                formed = next((
+                    s for s in bound_in_loop
+                    if s.targets[0].id.replace("_", "").lower() in (f"{own.replace('_', '')}t".lower(), f"{own.replace('_', '')}total".lower(), f"{own.replace('_', '')}cur".lower())
+                ), None)  # fmt: skip
             if formed is not None and formed.lineno < stmt.lineno:
                 return name, stmt.lineno, formed.lineno, f"{ast.unparse(formed)} + {name}"
     return None

@@ -312,6 +312,23 @@ def returned_names(tree: ast.AST) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+def keyed_names(tree: ast.AST) -> set[str]:
+    """The names a function binds to a dict (`G = {}`, `dict(...)`, a comprehension) or writes an entry of
+    (`G["W1"] = ...`, `grads[k] += ...`): the ones a gradient may be stored under its parameter's key in."""
+    found: set[str] = set()
+    for node in walk(tree):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, (ast.AugAssign, ast.AnnAssign)) else []
+        value = getattr(node, "value", None)
+        for target in targets:
+            if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
+                found.add(target.value.id)
+            elif isinstance(target, ast.Name) and (
+                isinstance(value, (ast.Dict, ast.DictComp)) or isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "dict"
+            ):
+                found.add(target.id)
+    return found
+
+
 def _is_loss_name(node: ast.expr) -> bool:
     """`loss`, `data_loss`, `cost`, `nll`, `J`: a name that holds the scalar a loss function returns."""
     return isinstance(node, ast.Name) and (any(word in node.id.lower() for word in ("loss", "cost", "nll")) or node.id in ("J", "j"))
