@@ -2612,7 +2612,34 @@ def _keyed_line(tree: Any, parameter: str, read: str | None, named: bool = False
         lines = found[read_from]
     else:
         lines = {line for container, at in found.items() if container != own for line in at}
+    if not found:
+        lines = _literal_entry_lines(tree, keys)
     return next(iter(lines)) if len(lines) == 1 else None
+
+
+def _literal_entry_lines(tree: Any, keys: set[str]) -> set[int]:
+    """The statements that form a name a function hands back under one of `keys` in a dict it writes out
+    (`return {'Wxh': dWxh, 'Whh': dWhh}` of a method `backward`): each statement of that function that binds or
+    adds to the name (`dWhh += self.hs[t].T @ dhraw` in its loop through time), not its start at zeros."""
+    lines: set[int] = set()
+    for function in (n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))):
+        names = {
+            value.id for d in ast.walk(function) if isinstance(d, ast.Dict)
+            for k, value in zip(d.keys, d.values)
+            if isinstance(k, ast.Constant) and k.value in keys and isinstance(value, ast.Name)
+        }  # fmt: skip
+        for node in ast.walk(function):
+            if not isinstance(node, (ast.Assign, ast.AugAssign)) or not names:
+                continue
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            flat = [e for t in targets for e in (t.elts if isinstance(t, ast.Tuple) else [t])]
+            if not any(isinstance(t, ast.Name) and t.id in names for t in flat):
+                continue
+            if isinstance(node, ast.Assign) and (isinstance(node.value, ast.Tuple) or re.search(r"zeros|empty|full", ast.unparse(node.value))):
+                if all(isinstance(v, ast.Call) and re.search(r"zeros|empty|full", ast.unparse(v.func)) for v in getattr(node.value, "elts", [node.value])):
+                    continue  # `dWxh, dWhh = np.zeros_like(...), np.zeros_like(...)`: the start, not the gradient
+            lines.add(node.lineno)
+    return lines
 
 
 def _zipped_line(tree: Any, parameter: str, read: str | None) -> int | None:
