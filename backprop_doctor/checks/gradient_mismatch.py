@@ -45,6 +45,7 @@ from backprop_doctor.static.fixes import gradient_fix, takes_no_upstream
 from backprop_doctor.static.logits_caller import logits_gradient_given
 from backprop_doctor.static.likelihood import log_likelihood_line, returned_log_likelihood
 from backprop_doctor.static.unused import carried_not_added, first_step_skipped, forward_only, left_out, skip_left_out
+from backprop_doctor.static.one_hot_scatter import column_subtracted, fed_by
 from backprop_doctor.static.origins import computed_at, passed_back_at
 from backprop_doctor.static.outputs import output_disagreement
 from backprop_doctor.static.penalties import correct_class_term_left_out, left_out_penalty, penalty_only_in_loss, penalty_subtracted
@@ -53,7 +54,7 @@ from backprop_doctor.static.reductions import bias_inside_sum
 from backprop_doctor.static.stale import stale_weights
 from backprop_doctor.static.steps import _scope_of
 from backprop_doctor.static.upstream import shared_source
-from backprop_doctor.static.writes import overwritten_windows
+from backprop_doctor.static.writes import crossed_entry, overwritten_windows
 from backprop_doctor.static.wrong_only import gradient_statements, wrong_only
 from backprop_doctor.static.tree import walk as tree_walk
 
@@ -84,6 +85,8 @@ def run(context: Any) -> Iterator[Finding]:
     _logits_right_in_training(context)
     _yield_to_training(context)
     _output_functions_differ(context)
+    _columns_subtracted(context)
+    _crossed_entries(context)
     _shared_upstream(context)
     _branch_slopes(context)
     _mask_axes(context)
@@ -118,8 +121,8 @@ def run(context: Any) -> Iterator[Finding]:
     _activation_derivatives(context)
     _log_epsilons(context)
     for i, finding in enumerate(context.findings):
-        if finding.pattern == "right-in-training":
-            continue
+        if finding.pattern in ("right-in-training", "crossed-gradient", "one-hot-columns"):
+            continue  # placed already, at the statement to change
         tree = source.tree if not finding.file or os.path.abspath(finding.file) == here else source_tree(os.path.abspath(finding.file))[1]
         through = _softmax_passing_through(tree, finding.layer) if finding.name == NAME and tree is not None else None
         if through is not None:
@@ -1468,6 +1471,72 @@ def _shared_upstream(context: Any) -> None:
                 else f"{count} gradients of `{layer}` are wrong ({params}), and each is computed from "
                 f"`{text}` (line {shared.lineno}): the mistake is most likely in that line, which all of them share "
                 "(for an activation, the derivative of the function forward applied)"
+            ),
+        )
+
+
+def _columns_subtracted(context: Any) -> None:
+    """Gradients of one function wrong, every one computed from a softmax gradient whose one-hot subtraction
+    is written over whole columns (`dscores[:, y] -= 1`, `static.one_hot_scatter.column_subtracted`): each
+    row loses 1 at the label of every sample of the batch. The root finding points at that statement, with
+    the row-by-row fix; the gradient lines are only where the mistake shows."""
+    if any(f.severity == "error" and f.code.startswith("BPD3") for f in context.findings):
+        return
+    for (layer, file), members in _layer_groups(context).items():
+        lines = sorted({f.line for f in members})
+        inner = {enclosing(file, line) for line in lines}
+        if len(inner) != 1 or None in inner:
+            continue
+        (function,) = inner
+        tree = source_tree(file)[1]
+        node = find_function(tree, function.qualname) if tree is not None else None
+        found = column_subtracted(node)
+        if node is None or found is None or found.line >= lines[0] or not all(fed_by(node, found.line, found.array, line) for line in lines):
+            continue
+        root = next((f for f in members if not f.caused_by), members[0])
+        names = ", ".join(f"`{p}`" for p in dict.fromkeys(f.param for f in members if f.param))
+        measured = re.match(r".*? is wrong \(relative error [^)]*\)", root.message)
+        opening = measured[0] if measured and len(members) == 1 else f"the gradients of `{layer}` ({names}) are wrong"
+        moved = _repointed(
+            context,
+            root,
+            line=found.line,
+            highlight=tuple(sorted({found.line, *lines})),
+            pattern="one-hot-columns",
+            fix=None,
+            param=root.param if len(members) == 1 else None,  # the function's, not one array's, when several follow from it
+            message=(
+                f"{opening}, and each is computed from `{found.array}` after `{found.text}` (line {found.line}), which subtracts 1 "
+                f"from whole columns: every row loses 1 at the label of every sample of the batch, where the cross-entropy's "
+                f"gradient subtracts 1 once per row, at that row's own label; write `{found.fix}`"
+            ),
+        )
+        others = {id(f) for f in members if f is not root}  # the other gradients follow from it: they never rank before it
+        context.findings[:] = [f.replace(caused_by=moved.key()) if id(f) in others and not f.caused_by else f for f in context.findings]
+
+
+def _crossed_entries(context: Any) -> None:
+    """A parameter's gradient wrong where the function returning the gradients stores another parameter's under
+    its key (`{'W1': gW1, 'b1': gb2, ...}`, `static.writes.crossed_entry`): the finding points at that entry."""
+    for i, f in enumerate(context.findings):
+        if f.name != NAME or f.severity != "error" or not f.line or not f.param or f.pattern or f.caused_by:
+            continue
+        tree = source_tree(os.path.abspath(f.file))[1] if f.file else context.source.tree
+        computed = (computed_at(tree, f.line, f.param) or f.line) if tree is not None else f.line  # past `return {...}` to `gb2`'s line
+        crossed = crossed_entry(tree, computed, f.param) if tree is not None else None
+        if crossed is None:
+            continue
+        at, stored_key, name, meant, fixed = crossed
+        measured = re.match(r".*? is wrong \(relative error [^)]*\)", f.message)
+        context.findings[i] = f.replace(
+            line=at,
+            highlight=tuple(sorted({at, computed})),
+            pattern="crossed-gradient",
+            fix=None,
+            message=(
+                f"{measured[0] if measured else f'the gradient of `{f.param}` is wrong'}: line {at} stores `{name}` (computed at line {computed}) "
+                f"under `{stored_key!r}`, but `{name}` is another parameter's gradient, stored under its own key too, and `{meant}`, "
+                f"computed for this one, is never used; write `{fixed}`"
             ),
         )
 

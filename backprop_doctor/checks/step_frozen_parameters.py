@@ -59,6 +59,10 @@ def run(context: Any) -> Iterator[Finding]:
         # an array of zeros that gets no gradient is a part switched off (`self.Wfy = np.zeros(...)` when a
         # `peephole` flag is off), not one that cannot learn
         frozen = [(moved, measured) for moved, measured in result.parameters if _zero(moved.gradient) and not _zero(moved.value)]
+        if getattr(result, "zero_rows", False):
+            # rows of a matrix moved row by row still all zero (`W_out = np.zeros(...)` of word2vec): a row read against
+            # them gets no gradient at this pass only, until the rows it meets have moved
+            frozen = [(m, ms) for m, ms in frozen if not (m.path and m.path[-1][0] == "item")]
         if any(np.size(m.gradient) > 1 for m, _ in frozen) and len(frozen) < len(result.parameters) and result.runner is not None:
             # zero at the replayed pass only: the loop's own later passes move them (a per-sample loop's input of zeros)
             from backprop_doctor.replay.curve import moving

@@ -64,7 +64,7 @@ from backprop_doctor.static.one_hot_scatter import scattered_one_hot
 from backprop_doctor.static.stale import row_views, stale_step_read
 from backprop_doctor.static.updates import reinitialised
 from backprop_doctor.static.steps import _scope_of, added_term, consumers, on_other_samples, reads, written_sign
-from backprop_doctor.static.writes import added_twice, handed_otherwise, indexed_add, overwritten_sum, bound_indexed_add, rebound_gradients, returned_entry_indexed_add, returned_indexed_add, stored_indexed_add, filled_indexed_add
+from backprop_doctor.static.writes import added_twice, crossed_entry, handed_otherwise, indexed_add, overwritten_sum, term_overwritten_in_loop, bound_indexed_add, rebound_gradients, returned_entry_indexed_add, returned_indexed_add, stored_indexed_add, filled_indexed_add
 from backprop_doctor.static.tree import walk as tree_walk
 
 NAME = "step-gradient-mismatch"
@@ -878,6 +878,17 @@ def _findings(result: Any, source: Any, derivatives_right: dict[str, str] | None
                 f"{unread.applied_line}), and the function computing `{adjoint.name}` never reads `{unread.mask}`"
             )
             advice = f"multiply the gradient coming back from `{unread.applied}` by `{unread.mask}` before `{adjoint.name}` goes on"
+        elif (
+            pattern == "wrong-derivative" and not getattr(adjoint, "file", None) and source.tree is not None
+            and (lost := term_overwritten_in_loop(source.tree, adjoint.line)) is not None and lost[0] == adjoint.name
+        ):  # fmt: skip
+            # `grad_h = (1 - neg[k]) * out[k]` in the loop over the negatives, where `+=` adds each term to the one before it
+            pattern = "term-overwritten"
+            diagnosis += (
+                f": line {adjoint.line} binds `{adjoint.name}` anew at every pass of the loop at line {lost[2]}, so the value line "
+                f"{lost[1]} gave it and every earlier pass's term are thrown away and only the last pass's term is left"
+            )
+            advice = f"add each term to it instead (`{adjoint.name} += ...`)"
         elif not getattr(adjoint, "file", None) and (scattered := scattered_one_hot(source.tree, adjoint.line)) is not None:
             # `dlogits = (P - Y) / N` right as written: the targets it subtracts were built a column at a time
             line, pattern = scattered.line, "one-hot-scattered"
@@ -1200,6 +1211,28 @@ def _findings(result: Any, source: Any, derivatives_right: dict[str, str] | None
                     f"which {'are' if plural else 'is'} not the gradient of {loss_words}: `{target}[{index}] += {value}` adds once for an index "
                     f"that appears several times in `{index}` (NumPy's indexed `+=` does not accumulate repeats); write "
                     f"`np.add.at({target}, {index}, {value})`"
+                )
+            elif (
+                file is None and source.tree is not None and line and isinstance(key := _last_key(moved), str)
+                and (crossed := crossed_entry(source.tree, line, key)) is not None
+            ):  # fmt: skip
+                at, stored_key, name, meant, fixed = crossed
+                pattern, shown = "crossed-gradient", sorted({*shown, at, line})
+                message = (
+                    f"the update{'s' if plural else ''} of {names} in your training step ({where}) use{'' if plural else 's'} {gradients}, "
+                    f"which {'are' if plural else 'is'} not the gradient of {loss_words}: line {at} stores `{name}` (computed at line {line}) "
+                    f"under `{stored_key!r}`, but `{name}` is another parameter's gradient, stored under its own key too, and `{meant}`, "
+                    f"computed for this one, is never used; write `{fixed}`"
+                )
+                line = at
+            elif pattern in ("wrong-derivative", "sign-flipped", "scaled") and file is None and source.tree is not None and line and (lost := term_overwritten_in_loop(source.tree, line)) is not None:
+                name, started, loop_line = lost
+                pattern, shown = "term-overwritten", sorted({*shown, started, loop_line, line})
+                message = (
+                    f"the update{'s' if plural else ''} of {names} in your training step ({where}) use{'' if plural else 's'} {gradients}{computed} "
+                    f"which {'are' if plural else 'is'} not the gradient of {loss_words}: line {line} binds `{name}` anew at every pass of the "
+                    f"loop at line {loop_line}, so the value line {started} gave it and every earlier pass's term are thrown away and only "
+                    f"the last pass's term is left; add each term to it instead (`{name} += ...`)"
                 )
             elif pattern == "wrong-derivative" and file is None and source.tree is not None and line and (over := overwritten_sum(source.tree, line)) is not None:
                 name, at, started = over

@@ -19,6 +19,7 @@ from backprop_doctor.replay.gradients import StepResult, replay_step
 from backprop_doctor.static.steps import TrainingStep
 
 if TYPE_CHECKING:
+    from backprop_doctor.replay.capture import Capture
     from backprop_doctor.replay.standin import Loader
 
 
@@ -69,7 +70,8 @@ def replay_file(
                 results.append(called)
                 continue
         result = confirm_overwritten(found, path, replay_step(found, path, seed=seed, budget=budget, curve=curve, measure=measure), seed, budget)
-        results.append(_later(source, step, result, found.pass_number, budget, seed) or result)
+        results.append(_unzeroed(source, step, result, found, budget, seed) if (later := _later(source, step, result, found.pass_number, budget, seed)) is None else later)
+        results[-1] = results[-1] or result
         if found.state is None and record.stopped == "raised" and _data_missing(record) and definitions is not None and step.function is not None:
             driven = _driven(source, budget, seed, curve, measure, definitions, stopped=True)
             for result in driven:
@@ -152,6 +154,72 @@ def _later(source: SourceFile, step: TrainingStep, result: StepResult, first: in
         return None
     later.curve, later.non_finite, later.later_pass = result.curve, result.non_finite, at
     return later
+
+
+UNZEROED_AHEAD = 4  # passes after the first measured one where a step with zero rows is taken again, at the earliest
+UNZEROED_FURTHER = 256  # passes more it may wait for one whose every row has left zero
+
+
+def _unzeroed(source: SourceFile, step: TrainingStep, result: StepResult, found: Capture, budget: float, seed: int) -> StepResult | None:
+    """The step measured again at a later pass, when every gradient was right at the second pass while
+    some row it moves (`W_out[neg]`, a row of a matrix the loop updates row by row, beside rows that are
+    not zero) was still all zero there: every term of a gradient that multiplies such a row vanishes, so
+    a term the backward drops or overwrites (`grad_v = ...` for `grad_v += ...` over the negative samples
+    of word2vec) measures right. The state is taken at the first pass, 4 passes on or later, where no
+    row the step moves is zero and no row is moved twice (a context word drawn again as a negative: one
+    row, two gradients, which the replay measures one by one); returned only when a gradient is wrong
+    there, with the first measurement's curve."""
+    import os
+
+    from backprop_doctor.observe.run import run_program
+    from backprop_doctor.replay.capture import StepCapture
+
+    result.zero_rows = bool(result.parameters) and _zero_rows(found, some_other=True)
+    if not result.parameters or result.wrong or result.zero_start or result.maximised or step.loopless or not result.zero_rows:
+        return None
+    at = found.pass_number + UNZEROED_AHEAD
+    capture = StepCapture(os.path.abspath(source.path), step, budget, at_pass=at, accept=_measurable, further=UNZEROED_FURTHER)
+    run_program(source, budget, seed=seed, recorder=capture)
+    later = capture.capture
+    if later.state is None or not later.moved or later.pass_number < at or not _measurable(later):
+        return None  # the loop ends (or the budget does) before such a pass
+    measured = replay_step(later, os.path.abspath(source.path), seed=seed, budget=budget, curve=False, measure=True)
+    if not measured.wrong:
+        return None
+    measured.curve, measured.non_finite, measured.later_pass = result.curve, result.non_finite, later.pass_number
+    return measured
+
+
+def _measurable(capture: Capture) -> bool:
+    """No row the pass moves is zero, and no place is moved by two updates (or twice by one)."""
+    paths = [m.path for m in capture.moved if m.path is not None]
+    return not _zero_rows(capture) and not capture.repeated and len(set(paths)) == len(paths)
+
+
+def _zero_rows(capture: Capture, some_other: bool = False) -> bool:
+    """Whether a parameter the step moves is a row (an entry) of an array of two axes or more and is zero
+    in every entry where the step starts; with `some_other`, while another parameter it moves is not zero."""
+    import numpy as np
+
+    from backprop_doctor.replay.state import resolve
+
+    rows, nonzero = False, False
+    for moved in capture.moved:
+        value = moved.value
+        if not isinstance(value, np.ndarray) or value.dtype.kind not in "fc" or value.size == 0:
+            continue
+        if np.any(value):
+            nonzero = True
+            continue
+        if moved.path is None or len(moved.path) < 2 or moved.path[-1][0] != "item" or capture.state is None:
+            continue
+        try:
+            whole = resolve(capture.state.values, moved.path[:-1])
+        except (KeyError, AttributeError, IndexError, TypeError):
+            continue
+        if isinstance(whole, np.ndarray) and whole.ndim >= 2 and np.any(whole):
+            rows = True
+    return rows and (nonzero or not some_other)
 
 
 def _driven(source: SourceFile, budget: float, seed: int, curve: bool, measure: bool, namespace: dict, stopped: bool = False) -> list[StepResult]:

@@ -19,6 +19,7 @@ import dataclasses
 import os
 import time
 import types
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,6 +73,7 @@ class Capture:
     earlier: Capture | None = None  # the first pass, kept when the second is taken (its loss may already be lost)
     raised: tuple[str, str, int] | None = None  # (description, file, line): the loop's frame left by this error before an update
     starts: int = 0  # how many times the loop's body started while the capture watched
+    repeated: int = 0  # updates of a place one update statement had already moved in the pass (kept once, the first)
     first_update: int | None = None  # the pass whose update statements ran first, when the passes taken ran none
     window: list[dict[str, Any]] = field(default_factory=list)  # the passes after the state's that run no update, each the names the loop rebound (below)
     window_losses: list[float] = field(default_factory=list)  # the program's loss in each pass of the window
@@ -102,11 +104,14 @@ def _lines(code: types.CodeType) -> set[int]:
 class StepCapture:
     """The `recorder` handed to `run_program`: stops the program after its first step's updates."""
 
-    def __init__(self, path: str, step: TrainingStep, budget: float, at_pass: int = PASSES):
+    def __init__(self, path: str, step: TrainingStep, budget: float, at_pass: int = PASSES, accept: Callable[[Capture], bool] | None = None, further: int = 0):
         """`at_pass`: the pass whose state is kept (the second by default; a later one to measure the
         gradients where the weights have moved, `replay._later`). The passes between the first and
-        that one are only counted."""
+        that one are only counted. `accept`: a pass taken there whose capture it refuses is replaced by
+        the next one, `further` passes more at the most (`replay._unzeroed`: no row still zero)."""
         self.at_pass = at_pass
+        self.accept = accept
+        self.further = further
         self.record = Record()
         self.finished = False
         self.stop: str | None = None
@@ -209,6 +214,10 @@ class StepCapture:
                 elif not took and capture.reached_update and (self.passes >= self.at_pass or step.loopless):
                     if self._scaling_later(line):
                         return self._in_loop  # a scaling after the update (`for k in params: params[k] *= decay`): read it first
+                    if self.accept is not None and self.further > 0 and not step.loopless and capture.moved and not self.accept(capture):
+                        self.further -= 1
+                        self.at_pass += 1  # this pass will not do: the next one is taken at the loop's head
+                        return self._in_loop
                     if capture.moved or step.loopless or self.at_pass != PASSES or not self.guarded:
                         self._done("enough")
                     self.watching = True  # the pass ran none of its update statements (`if step % k == 0:`): count on
@@ -302,7 +311,7 @@ class StepCapture:
         self.passes += 1
         capture = self.capture
         if capture.state is not None and self.passes < self.at_pass:  # a pass before the one kept: counted only
-            capture.moved, capture.reached_update, capture.scaled = [], False, []
+            capture.moved, capture.reached_update, capture.scaled, capture.repeated = [], False, [], 0
             self._moved.clear()
             return
         if capture.state is not None and self.at_pass > PASSES:
@@ -310,7 +319,7 @@ class StepCapture:
         elif capture.state is not None and capture.reached_update:
             capture.earlier = dataclasses.replace(capture, earlier=None)  # the pass before, as it was
         capture.moved, capture.reached_update, capture.program_loss, capture.pass_number = [], False, None, self.passes
-        capture.scaled = []
+        capture.scaled, capture.repeated = [], 0
         self._moved.clear()
         module_level = self.step.function is None
         capture.module_level = module_level
@@ -422,6 +431,7 @@ class StepCapture:
                 path = self._attribute(site, frame)  # `self.w1 -= learn_rate * d_w1`: a number held by an object
             key = (site.line, path if path is not None else id(target))
             if key in self._moved or len(self._moved) >= MOVED_KEPT:
+                self.capture.repeated += key in self._moved  # `W_out[neg] -= ...` twice for a negative drawn twice: one row, two steps
                 continue
             self._moved.add(key)
             name = self._name_of(gradient)

@@ -194,6 +194,7 @@ class StepResult:
     smaller_init: Any = None  # init_scale.SmallerInit: the weight matrices scaled down at the start keep it finite, when no smaller rate helps
     symmetric: list[str] = field(default_factory=list)  # weight matrices whose units all start equal (`np.zeros`)
     zero_start: bool = False  # every parameter (and every array a parameter is an entry of) is zero where the step starts
+    zero_rows: bool = False  # some row the step moves is all zero where it starts, beside others that are not (`replay._zero_rows`)
     dead: list[Any] = field(default_factory=list)  # curve.DeadUnits of each ReLU output of the loop, over its own curve
     tiny: Any = None  # curve.Tiny: the step repeated on a few samples, when nothing else explains a loss that does not learn
     unfitted: list[str] = field(default_factory=list)  # updates no usual loss fits (the program computes none)

@@ -1206,6 +1206,7 @@ def inner_assigned(tree: ast.Module | None, prefix: tuple[ast.stmt, ...]) -> dic
         before = dict(found)
         own: dict[str, int] = {}
         accumulated = _accumulated_in_loops(node.body)
+        overwritten = _overwritten_in_loops(node.body)
         through = _added_through_calls(node.body, definitions)  # in another function, wherever it is written
         zeroed: set[str] = set()  # names and entries whose last assignment made zeros to be filled in
         aliases = _attribute_aliases(node)
@@ -1215,7 +1216,9 @@ def inner_assigned(tree: ast.Module | None, prefix: tuple[ast.stmt, ...]) -> dic
                 continue
             for target in _targets(stmt):
                 zero = _zeros(stmt) or _zeros_for(stmt, target)
-                line = accumulated.get(target, 0) if zero else 0
+                # a loop after it binding the name anew from other values (`grad_v = (1 - s[k]) * u[k]` over the
+                # negatives, for `+=`): what the function hands on is the loop's last value, formed there
+                line = accumulated.get(target, 0) if zero else overwritten.get(target, 0)
                 found[target] = own[target] = through[target] if zero and target in through else line if line > stmt.lineno else stmt.lineno
                 (zeroed.add if zero else zeroed.discard)(target)
             if isinstance(stmt, ast.Expr):  # `np.add.at(dW, rows, g * C[cols])` fills a zeroed gradient in place
@@ -1375,6 +1378,20 @@ def _accumulated_in_loops(body: list[ast.stmt]) -> dict[str, int]:
                 base = node.targets[0].value  # `dW[k] = ...` for each k after `dW = np.zeros_like(W)`: filled there
                 if isinstance(base, ast.Name):
                     found[base.id] = max(found.get(base.id, 0), node.lineno)
+    return found
+
+
+def _overwritten_in_loops(body: list[ast.stmt]) -> dict[str, int]:
+    """Names a loop of the body binds anew (`grad_v = (1.0 - s[k]) * u[k]`) from a value that does not read
+    them, with the last such line: whatever the name held before the loop is lost there."""
+    found: dict[str, int] = {}
+    for loop in _loops(body):
+        for node in ast.walk(loop):
+            if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
+                continue
+            name = node.targets[0].id
+            if not any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(node.value)):
+                found[name] = max(found.get(name, 0), node.lineno)
     return found
 
 

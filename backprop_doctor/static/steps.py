@@ -3859,6 +3859,13 @@ def _adjoints(prefix: tuple[ast.stmt, ...], updating: tuple[ast.stmt, ...] = ())
                     found.append(Adjoint(name, forwards[0], stmt.lineno, last[forwards[0]], index, others))
             last[name] = index
     changed = {name: stmt.lineno for stmt in prefix for name in _changed(stmt)}
+    for stmt in prefix:  # `grad_h = (1 - neg[k]) * out[k]` in a loop of the pass, for `+=`: its value is the loop's last term
+        if isinstance(stmt, (ast.For, ast.While)):
+            for node in walk(stmt):
+                if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                    name = node.targets[0].id
+                    if not any(isinstance(n, ast.Name) and n.id == name for n in walk(node.value)):
+                        changed[name] = max(changed.get(name, 0), node.lineno)
     return [Adjoint(a.name, a.forward, changed.get(a.name, a.line), a.forward_index, a.index, a.others) for a in found]
 
 

@@ -706,3 +706,76 @@ def _indexed_add_into(function: FunctionNode, targets: set[str], call: ast.Call)
             index = node.target.slice.id
             return node.lineno, ast.unparse(node.target.value), index, passed[index], ast.unparse(node.value)
     return None
+
+
+def term_overwritten_in_loop(tree: ast.Module, line: int) -> tuple[str, int, int] | None:
+    """(name, earlier binding's line, loop's line) when the statement at `line` binds a name anew inside a `for`
+    loop from a term of the loop's own element (`grad_v = (1.0 - s_neg[k]) * u_neg[k]` over `k`), never reading
+    the name, while the function bound that name before the loop and reads it after: each pass throws away what
+    the name held (the term before the loop, the earlier passes' terms), where a sum wants `+=`."""
+    from backprop_doctor.static.steps import _scope_of
+
+    scope = _scope_of(tree, line)
+    if scope is None:
+        return None
+    loops = [n for n in ast.walk(scope) if isinstance(n, ast.For) and n.lineno < line <= (n.end_lineno or n.lineno)]
+    if not loops:
+        return None
+    loop = max(loops, key=lambda n: n.lineno)
+    stmt = next((n for b in _child_blocks(loop) for n in b if n.lineno == line), None)
+    if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)):
+        return None
+    name = stmt.targets[0].id
+    read = {n.id for n in ast.walk(stmt.value) if isinstance(n, ast.Name)}
+    element = {n.id for n in ast.walk(loop.target) if isinstance(n, ast.Name)}
+    if name in read or not read & element:
+        return None
+    before = [
+        n.lineno for n in ast.walk(scope)
+        if isinstance(n, (ast.Assign, ast.AugAssign)) and n.lineno < loop.lineno
+        and any(isinstance(t, ast.Name) and t.id == name for t in (n.targets if isinstance(n, ast.Assign) else [n.target]))
+    ]  # fmt: skip
+    end = loop.end_lineno or loop.lineno
+    after = any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load) and n.lineno > end for n in ast.walk(scope))
+    if not before or not after:
+        return None
+    return name, max(before), loop.lineno
+
+
+def crossed_entry(tree: ast.Module, line: int, key: str) -> tuple[int, str, str, str, str] | None:
+    """(line, stored key, name stored, name meant, the entry fixed) when the function holding `line` stores, under
+    the key of the parameter `key` (`'b1'`, or `'db1'`), the name the statement at `line` binds (`db2`), which it
+    stores under another parameter's key too (`'b2': db2`), while it binds a name for this parameter that nothing
+    reads (`db1`): one parameter's gradient copied into another's entry (`{'W1': dW1, 'b1': db2, ...}`)."""
+    from backprop_doctor.static.steps import _scope_of
+
+    scope = _scope_of(tree, line)
+    if not isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return None
+    bound_here = {n.id for s in ast.walk(scope) if isinstance(s, (ast.Assign, ast.AugAssign)) and s.lineno == line
+                  for t in (s.targets if isinstance(s, ast.Assign) else [s.target]) for n in ast.walk(t) if isinstance(n, ast.Name)}  # fmt: skip
+    stores: list[tuple[str, str, int, str]] = []  # (key, name, line, the store written with "{}" for the name)
+    for node in ast.walk(scope):
+        if isinstance(node, ast.Dict):
+            for k, v in zip(node.keys, node.values):
+                if isinstance(k, ast.Constant) and isinstance(k.value, str) and isinstance(v, ast.Name):
+                    stores.append((k.value, v.id, v.lineno, f"{k.value!r}: {{}}"))
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.value, ast.Name):
+            target = node.targets[0]
+            if isinstance(target, ast.Subscript) and isinstance(target.slice, ast.Constant) and isinstance(target.slice.value, str):
+                stores.append((target.slice.value, node.value.id, node.lineno, f"{ast.unparse(target)} = {{}}"))
+    spelled = {key, f"d{key}", f"d_{key}", f"grad_{key}", f"g{key}", f"g_{key}"}
+    loaded = {n.id for n in ast.walk(scope) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    for stored_key, name, at, written in stores:
+        if stored_key not in spelled or name not in bound_here:
+            continue
+        if not any(k != stored_key and n == name for k, n, _, _ in stores):
+            continue  # stored under this key alone: a wrong value, not another parameter's
+        meant = [
+            n.id for s in ast.walk(scope) if isinstance(s, ast.Assign)
+            for t in s.targets for n in ast.walk(t) if isinstance(n, ast.Name) and n.id not in loaded and n.id.lower().endswith(key.lower()) and n.id != name
+        ]  # fmt: skip
+        if len(set(meant)) != 1:
+            continue
+        return at, stored_key, name, meant[0], written.format(meant[0])
+    return None
